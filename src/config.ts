@@ -1,0 +1,245 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every option, read from the environment and validated at start. Defaults are documented in
+ * README.md ("Configuration"); keep the two in step.
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** `false`, `true`, a hop count, or a comma-separated list of trusted proxy addresses/CIDRs. */
+const trustProxy = z
+  .string()
+  .transform((v): boolean | number | string[] => {
+    const t = v.trim();
+    if (t === '' || t === 'false') return false;
+    if (t === 'true') return true;
+    if (/^\d+$/.test(t)) return Number(t);
+    return t.split(',').map((s) => s.trim()).filter(Boolean);
+  });
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(0, 65_535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('./data'),
+
+  STORE: z.enum(['sqlite', 'mongo']).optional(),
+  SQLITE_PATH: z.string().optional(),
+  MONGODB_URI: z.string().url().optional(),
+  MONGODB_POOL_SIZE: int(1, 500).default(20),
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  MONGODB_SOCKET_TIMEOUT_MS: int(1_000, 600_000).default(45_000),
+
+  REDIS_URL: z.string().optional(),
+  NODE_ID: z.string().min(1).max(100).optional(),
+
+  JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_PRIVATE_KEY_FILE: z.string().optional(),
+  JWT_PUBLIC_KEY_FILE: z.string().optional(),
+  JWT_ISSUER: z.string().default('classroom-attendance'),
+  ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
+  REFRESH_TOKEN_TTL_S: int(300, 365 * 86_400).default(30 * 86_400),
+  BCRYPT_COST: int(4, 15).default(12),
+
+  BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
+  SOCKET_MAX_BUFFER_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
+  TRUST_PROXY: trustProxy.default(false),
+  CORS_ORIGINS: z.string().default(''),
+
+  SEED_DEMO: bool.optional(),
+  DEFAULT_TIMEZONE: z.string().default('UTC'),
+
+  CODE_PERIOD_S: int(5, 600).default(15),
+  LOCATION_MAX_AGE_S: int(5, 3_600).default(120),
+  CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
+  LOGIN_RATE_PER_15_MIN: int(1, 10_000).default(20),
+  SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
+  RECONNECT_GRACE_S: int(0, 3_600).default(60),
+});
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  dataDir: string;
+  store:
+    | { kind: 'sqlite'; path: string }
+    | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
+  redisUrl: string | null;
+  nodeId: string;
+  jwt: {
+    algorithm: 'HS256' | 'RS256';
+    /** HS256 secret; null with RS256. */
+    secret: string | null;
+    privateKey: string | null;
+    publicKey: string | null;
+    issuer: string;
+    accessTtlS: number;
+    refreshTtlS: number;
+  };
+  bcryptCost: number;
+  bodyLimitBytes: number;
+  socketMaxBufferBytes: number;
+  trustProxy: boolean | number | string[];
+  corsOrigins: string[];
+  seedDemo: boolean;
+  defaultTimezone: string;
+  checkin: {
+    codePeriodS: number;
+    locationMaxAgeS: number;
+    ratePerMinute: number;
+  };
+  loginRatePer15Min: number;
+  schedulerIntervalMs: number;
+  reconnectGraceS: number;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads and validates the configuration. In development a JWT secret is generated once and
+ * kept under DATA_DIR; in production every secret and the store location must be explicit.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+  const dataDir = path.resolve(e.DATA_DIR);
+
+  const storeKind = e.STORE ?? (e.MONGODB_URI ? 'mongo' : 'sqlite');
+  let store: Config['store'];
+  if (storeKind === 'mongo') {
+    if (!e.MONGODB_URI) problems.push('STORE=mongo requires MONGODB_URI');
+    store = {
+      kind: 'mongo',
+      uri: e.MONGODB_URI ?? '',
+      poolSize: e.MONGODB_POOL_SIZE,
+      serverSelectionTimeoutMs: e.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+      socketTimeoutMs: e.MONGODB_SOCKET_TIMEOUT_MS,
+    };
+  } else {
+    if (production && !e.SQLITE_PATH) {
+      problems.push('production requires an explicit store location: set SQLITE_PATH or MONGODB_URI');
+    }
+    store = { kind: 'sqlite', path: path.resolve(e.SQLITE_PATH ?? path.join(dataDir, 'attendance.db')) };
+  }
+
+  let secret: string | null = null;
+  let privateKey: string | null = null;
+  let publicKey: string | null = null;
+  if (e.JWT_ALGORITHM === 'RS256') {
+    if (!e.JWT_PRIVATE_KEY_FILE || !e.JWT_PUBLIC_KEY_FILE) {
+      problems.push('JWT_ALGORITHM=RS256 requires JWT_PRIVATE_KEY_FILE and JWT_PUBLIC_KEY_FILE');
+    } else {
+      privateKey = readKeyFile(e.JWT_PRIVATE_KEY_FILE, problems);
+      publicKey = readKeyFile(e.JWT_PUBLIC_KEY_FILE, problems);
+    }
+  } else if (e.JWT_SECRET) {
+    secret = e.JWT_SECRET;
+  } else if (production) {
+    problems.push('production requires JWT_SECRET (at least 32 characters) or RS256 key files');
+  } else {
+    secret = developmentSecret(dataDir, e.NODE_ENV === 'test');
+  }
+
+  if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    store,
+    redisUrl: e.REDIS_URL ?? null,
+    nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
+    jwt: {
+      algorithm: e.JWT_ALGORITHM,
+      secret,
+      privateKey,
+      publicKey,
+      issuer: e.JWT_ISSUER,
+      accessTtlS: e.ACCESS_TOKEN_TTL_S,
+      refreshTtlS: e.REFRESH_TOKEN_TTL_S,
+    },
+    bcryptCost: e.BCRYPT_COST,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+    trustProxy: e.TRUST_PROXY,
+    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    seedDemo: e.SEED_DEMO ?? !production,
+    defaultTimezone: e.DEFAULT_TIMEZONE,
+    checkin: {
+      codePeriodS: e.CODE_PERIOD_S,
+      locationMaxAgeS: e.LOCATION_MAX_AGE_S,
+      ratePerMinute: e.CHECKIN_RATE_PER_MINUTE,
+    },
+    loginRatePer15Min: e.LOGIN_RATE_PER_15_MIN,
+    schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    reconnectGraceS: e.RECONNECT_GRACE_S,
+  };
+}
+
+/** Empty variables count as unset, so `FOO=` in a .env file does not override a default. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+function readKeyFile(file: string, problems: string[]): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    return null;
+  }
+}
+
+/**
+ * Development convenience: one random secret per data directory, so tokens survive restarts.
+ * Tests get a fresh in-memory secret and touch no files.
+ */
+function developmentSecret(dataDir: string, ephemeral: boolean): string {
+  if (ephemeral) return randomBytes(32).toString('base64url');
+  const file = path.join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

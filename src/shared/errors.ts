@@ -1,0 +1,73 @@
+/**
+ * The one table of error codes shared by the HTTP API, the Socket.IO acknowledgements and
+ * clients. This file must stay free of Node-only imports so browser clients can import it.
+ */
+export const ErrorCodes = {
+  // generic
+  VALIDATION_FAILED: { status: 400, message: 'The request is invalid.' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
+  BUSY: { status: 503, message: 'The service is busy; retry later.' },
+  UNAVAILABLE: { status: 503, message: 'A dependency is unavailable.' },
+  INTERNAL: { status: 500, message: 'Internal error.' },
+  // authentication and authorization
+  UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
+  TOKEN_INVALID: { status: 401, message: 'The token is invalid.' },
+  TOKEN_EXPIRED: { status: 401, message: 'The token has expired.' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Email or password is wrong.' },
+  ACCOUNT_DISABLED: { status: 403, message: 'The account is deactivated.' },
+  REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is invalid or revoked.' },
+  REFRESH_TOKEN_REUSED: {
+    status: 401,
+    message: 'The refresh token was already used; every session of this login was revoked.',
+  },
+  ORGANISATION_REQUIRED: {
+    status: 400,
+    message: 'This email exists in several organisations; name the organisation.',
+  },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  // domain
+  EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
+  SUBJECT_CODE_TAKEN: { status: 409, message: 'A subject with this code already exists.' },
+  NOT_ENROLLED: { status: 403, message: 'The student is not enrolled in this subject.' },
+  NOT_SUBJECT_TEACHER: { status: 403, message: 'You do not teach this subject.' },
+  SESSION_NOT_FOUND: { status: 404, message: 'No such attendance session.' },
+  SESSION_NOT_OPEN: { status: 409, message: 'The session is not open yet.' },
+  SESSION_CLOSED: { status: 409, message: 'The session is closed.' },
+  SESSION_NOT_CLOSED: { status: 409, message: 'The session is still open.' },
+  SESSION_NOT_JOINED: { status: 409, message: 'Join the session first.' },
+  OUTSIDE_WINDOW: { status: 409, message: 'The check-in is outside the session window.' },
+  POLICY_UNSUPPORTED: { status: 400, message: 'The policy asks for a check this service cannot run.' },
+  SUBJECT_LOCATION_MISSING: {
+    status: 400,
+    message: 'The policy requires a geofence but the subject has no classroom location.',
+  },
+  SUBJECT_NETWORK_MISSING: {
+    status: 400,
+    message: 'The policy requires a network check but the subject has no allowed IP ranges.',
+  },
+  RECORD_NOT_FOUND: { status: 404, message: 'No such attendance record.' },
+  RECORD_CHANGED: { status: 409, message: 'The record changed meanwhile; reload and retry.' },
+  RETRY_LIMIT: { status: 409, message: 'No check-in attempts left for this session.' },
+  ALREADY_DECIDED: { status: 409, message: 'The check-in was already decided.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Extra machine-readable facts safe to show, e.g. validation issues or a retry hint. */
+  details?: Record<string, unknown>;
+}
+
+/** Acknowledgement of every client command. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
+}
