@@ -214,6 +214,13 @@ export interface FaceEnrolment {
   updatedAt: Date;
 }
 
+export interface Enrolment {
+  orgId: string;
+  subjectId: string;
+  studentId: string;
+  createdAt: Date;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -400,8 +407,58 @@ export interface FaceRepository {
   delete(orgId: string, userId: string): Promise<boolean>;
 }
 
+/** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
+export type CollectionName =
+  | 'organisations'
+  | 'users'
+  | 'subjects'
+  | 'enrolments'
+  | 'sessions'
+  | 'records'
+  | 'summaries'
+  | 'audit'
+  | 'refreshTokens'
+  | 'faces';
+
+export const COLLECTIONS: readonly CollectionName[] = [
+  'organisations',
+  'users',
+  'subjects',
+  'enrolments',
+  'sessions',
+  'records',
+  'summaries',
+  'audit',
+  'refreshTokens',
+  'faces',
+];
+
+export interface CollectionEntity {
+  organisations: Organisation;
+  users: User;
+  subjects: Subject;
+  enrolments: Enrolment;
+  sessions: AttendanceSession;
+  records: AttendanceRecord;
+  summaries: DailySummary;
+  audit: AuditEntry;
+  refreshTokens: RefreshToken;
+  faces: FaceEnrolment;
+}
+
+/**
+ * Whole-collection copy between stores with ids preserved. `import` is an idempotent upsert
+ * on each entity's id (or natural key where it has no id), so a copy can be re-run.
+ */
+export interface TransferApi {
+  count(collection: CollectionName): Promise<number>;
+  export<C extends CollectionName>(collection: C, batchSize: number): AsyncIterable<CollectionEntity[C][]>;
+  import<C extends CollectionName>(collection: C, batch: CollectionEntity[C][]): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
+  readonly transfer: TransferApi;
   readonly organisations: OrganisationRepository;
   readonly users: UserRepository;
   readonly subjects: SubjectRepository;

@@ -1,0 +1,44 @@
+/**
+ * Reason codes attached to attendance records and check-in decisions (why a check-in was
+ * accepted, sent to review or rejected). Distinct from ErrorCodes: a rejected check-in is a
+ * successful command whose outcome is 'rejected'. Shared with clients; no Node imports.
+ */
+export const ReasonCodes = {
+  // geofence
+  GEOFENCE_OK: 'Inside the classroom area.',
+  GEOFENCE_OUTSIDE: 'The location is outside the classroom area.',
+  GEOFENCE_IMPRECISE: 'The location is too imprecise to decide; the teacher reviews it.',
+  LOCATION_STALE: 'The location fix is too old.',
+  // network
+  NETWORK_OK: 'The device is on an allowed network.',
+  NETWORK_NOT_ALLOWED: 'The device is not on an allowed network.',
+  // rotating code
+  CODE_OK: 'The session code is correct.',
+  CODE_MISSING: 'The session code is required.',
+  CODE_INVALID: 'The session code is wrong or expired.',
+  // time
+  LATE: 'Checked in after the late-after time.',
+  // selfie
+  SELFIE_REQUIRED: 'A selfie is required.',
+  SELFIE_PENDING: 'The selfie is being verified.',
+  FACE_MATCH: 'The selfie matches the enrolled face.',
+  FACE_UNCERTAIN: 'The selfie match is uncertain; the teacher reviews it.',
+  FACE_MISMATCH: 'The selfie does not match the enrolled face.',
+  FACE_NOT_ENROLLED: 'No enrolled face; the teacher reviews it.',
+  FACE_NOT_FOUND: 'No face was found in the selfie.',
+  FACE_MULTIPLE: 'More than one face is in the selfie.',
+  FACE_TOO_SMALL: 'The face is too small in the selfie.',
+  FACE_LOW_QUALITY: 'The selfie is too blurred or too dark.',
+  IMAGE_INVALID: 'The image could not be read.',
+  POSSIBLE_PROXY: 'The selfie looks like another student.',
+  SPOOF_SUSPECTED: 'The selfie may be a photo of a photo or a screen.',
+  // teacher and system decisions
+  ACCEPTED_BY_TEACHER: 'Accepted by the teacher.',
+  REJECTED_BY_TEACHER: 'Rejected by the teacher.',
+  MARKED_BY_TEACHER: 'Marked by the teacher.',
+  CORRECTED_BY_TEACHER: 'Corrected by the teacher after closing.',
+  NO_CHECKIN: 'No check-in before the session closed.',
+  PENDING_AT_CLOSE: 'Still pending when the session closed.',
+} as const;
+
+export type ReasonCode = keyof typeof ReasonCodes;
