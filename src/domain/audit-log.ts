@@ -1,0 +1,24 @@
+import type { AuditEntry, Store } from '../store/types.js';
+import type { Actor } from './actor.js';
+
+/** Appends one audit entry for a change made by `actor` to a user or a subject. */
+export async function audit(
+  store: Store,
+  actor: Actor,
+  at: Date,
+  entry: { entityType: AuditEntry['entityType']; entityId: string; action: string; from: unknown; to: unknown },
+): Promise<void> {
+  await store.audit.append({
+    orgId: actor.orgId,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    sessionId: null,
+    actorId: actor.id,
+    action: entry.action,
+    from: entry.from,
+    to: entry.to,
+    reason: null,
+    ip: actor.ip ?? null,
+    at,
+  });
+}

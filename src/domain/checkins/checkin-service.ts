@@ -1,0 +1,227 @@
+import { AppError } from '../app-error.js';
+import type { Actor } from '../actor.js';
+import type { DomainDeps } from '../deps.js';
+import { evaluateTime } from '../checks/time-window.js';
+import { assertEnrolled, loadSession, loadSessionForStaff } from '../sessions/access.js';
+import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views.js';
+import { recomputeDailySummary } from '../summaries/summary-service.js';
+import { evaluateCheckin } from './evaluate.js';
+import { recordChanged } from './record-change.js';
+import type { CheckinView, RosterEntry } from '../../shared/events.js';
+import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User } from '../../store/types.js';
+
+export interface SubmitInput {
+  sessionId: string;
+  location: CheckinLocation;
+  code?: string | undefined;
+  /** Client address as the transport resolved it (trusted proxies honoured). */
+  ip: string | null;
+}
+
+export interface DecideInput {
+  sessionId: string;
+  studentId: string;
+  decision: 'accept' | 'reject';
+  note?: string | undefined;
+  expectedVersion?: number | undefined;
+  ip: string | null;
+}
+
+export interface MarkInput {
+  sessionId: string;
+  studentId: string;
+  status: 'present' | 'late' | 'excused' | 'absent';
+  note?: string | undefined;
+  reason?: string | undefined;
+  expectedVersion?: number | undefined;
+  ip: string | null;
+}
+
+/**
+ * Student check-ins and teacher decisions. Every write is stored before it is acknowledged;
+ * one record per (session, student) is guaranteed by the store's unique key, and updates are
+ * optimistic on the record version so concurrent decisions cannot overwrite each other.
+ */
+export class CheckinService {
+  constructor(private readonly deps: DomainDeps) {}
+
+  /**
+   * Retry rule: a rejected check-in may be submitted again until `policy.maxAttempts`
+   * attempts are used (default 2: one retry); every other outcome is final for the student,
+   * and submitting again returns it unchanged (idempotent, no second record).
+   */
+  async submit(actor: Actor, input: SubmitInput): Promise<CheckinView> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSession(store, actor, input.sessionId);
+    await assertEnrolled(store, actor, subject);
+    const at = now();
+    this.assertAcceptingCheckins(session, at);
+
+    const existing = await store.records.getForStudent(actor.orgId, session.id, actor.id);
+    if (existing && !(existing.status === 'rejected' && existing.attempts < session.policy.maxAttempts)) {
+      return toCheckinView(existing, session.policy.maxAttempts);
+    }
+
+    const outcome = evaluateCheckin(
+      session,
+      subject,
+      { location: input.location, code: input.code, ip: input.ip },
+      at,
+      this.deps.settings.locationMaxAgeS,
+    );
+    const decided = outcome.status !== 'pending';
+    const fields = {
+      status: outcome.status,
+      reason: outcome.reason,
+      flags: outcome.flags,
+      distanceM: outcome.distanceM,
+      location: input.location,
+      ip: input.ip,
+      submittedAt: at,
+      decidedAt: decided ? at : null,
+      decidedBy: null,
+    } satisfies RecordPatch;
+
+    let before: AttendanceRecord | null = null;
+    let after: AttendanceRecord | null;
+    if (!existing) {
+      const inserted = await store.records.insertIfAbsent(actor.orgId, {
+        ...fields,
+        sessionId: session.id,
+        subjectId: session.subjectId,
+        studentId: actor.id,
+        attempts: 1,
+        note: null,
+        verification: null,
+      });
+      // Lost a race with another submission (a second tab) or with closing: theirs stands.
+      if (!inserted.created) return toCheckinView(inserted.record, session.policy.maxAttempts);
+      after = inserted.record;
+    } else {
+      before = existing;
+      after = await store.records.update(actor.orgId, existing.id, existing.version, { ...fields, attempts: existing.attempts + 1 });
+      if (!after) {
+        const current = await store.records.getForStudent(actor.orgId, session.id, actor.id);
+        if (!current) throw new AppError('RECORD_CHANGED');
+        return toCheckinView(current, session.policy.maxAttempts);
+      }
+    }
+    const student = await this.student(actor.orgId, actor.id);
+    await recordChanged(this.deps, session, student, before, after, {
+      actorId: actor.id,
+      action: before ? 'checkin.retry' : 'checkin.submit',
+      reason: outcome.reason,
+      ip: input.ip,
+    });
+    return toCheckinView(after, session.policy.maxAttempts);
+  }
+
+  /** A teacher accepts or rejects a check-in of a session that is still open. */
+  async decide(actor: Actor, input: DecideInput): Promise<RosterEntry> {
+    const { store, now } = this.deps;
+    const { session } = await loadSessionForStaff(store, actor, input.sessionId);
+    const status = effectiveStatus(session, now());
+    if (status === 'closed' || status === 'closing') throw new AppError('SESSION_CLOSED', 'The session is closed; use a correction (checkin:mark with a reason).');
+    const record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
+    if (!record) throw new AppError('RECORD_NOT_FOUND', 'The student has not checked in; mark them by hand instead.');
+    if (input.expectedVersion !== undefined && input.expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');
+
+    const at = now();
+    const patch: RecordPatch =
+      input.decision === 'accept'
+        ? {
+            status: record.submittedAt && evaluateTime(session, record.submittedAt) === 'late' ? 'late' : 'present',
+            reason: 'ACCEPTED_BY_TEACHER',
+          }
+        : { status: 'rejected', reason: 'REJECTED_BY_TEACHER', attempts: Math.max(record.attempts, session.policy.maxAttempts) };
+    return this.apply(actor, session, record, { ...patch, decidedAt: at, decidedBy: actor.id, note: input.note ?? record.note }, {
+      action: `checkin.${input.decision}`,
+      reason: input.note ?? null,
+      ip: input.ip,
+    });
+  }
+
+  /**
+   * A teacher marks a student by hand while the session is open, or corrects a record after
+   * closing (a reason is then required and the daily summary follows).
+   */
+  async mark(actor: Actor, input: MarkInput): Promise<RosterEntry> {
+    const { store, now } = this.deps;
+    const { session } = await loadSessionForStaff(store, actor, input.sessionId);
+    if (!(await store.subjects.isEnrolled(actor.orgId, session.subjectId, input.studentId))) {
+      const existing = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
+      if (!existing) throw new AppError('NOT_ENROLLED');
+    }
+    const status = effectiveStatus(session, now());
+    const correcting = status === 'closed' || status === 'closing';
+    if (correcting && !input.reason) throw new AppError('VALIDATION_FAILED', 'A correction after closing needs a reason.');
+    if (status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
+
+    const at = now();
+    const reasonCode = correcting ? 'CORRECTED_BY_TEACHER' : 'MARKED_BY_TEACHER';
+    const fields = { status: input.status, reason: reasonCode, decidedAt: at, decidedBy: actor.id } satisfies RecordPatch;
+    const audit = { action: correcting ? 'record.correct' : 'record.mark', reason: input.reason ?? input.note ?? null, ip: input.ip };
+
+    let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
+    let entry: RosterEntry;
+    if (!record) {
+      const inserted = await store.records.insertIfAbsent(actor.orgId, {
+        ...fields,
+        sessionId: session.id,
+        subjectId: session.subjectId,
+        studentId: input.studentId,
+        flags: [],
+        distanceM: null,
+        location: null,
+        ip: null,
+        attempts: 0,
+        submittedAt: null,
+        note: input.note ?? null,
+        verification: null,
+      });
+      record = inserted.record;
+      if (inserted.created) {
+        const student = await this.student(actor.orgId, input.studentId);
+        await recordChanged(this.deps, session, student, null, record, { actorId: actor.id, ...audit });
+        entry = toRosterEntry(student, record);
+      } else {
+        entry = await this.apply(actor, session, record, { ...fields, note: input.note ?? record.note }, audit, input.expectedVersion);
+      }
+    } else {
+      entry = await this.apply(actor, session, record, { ...fields, note: input.note ?? record.note }, audit, input.expectedVersion);
+    }
+    if (correcting) await recomputeDailySummary(store, actor.orgId, session.subjectId, session.day);
+    return entry;
+  }
+
+  private async apply(
+    actor: Actor,
+    session: AttendanceSession,
+    record: AttendanceRecord,
+    patch: RecordPatch,
+    audit: { action: string; reason: string | null; ip: string | null },
+    expectedVersion?: number,
+  ): Promise<RosterEntry> {
+    if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');
+    const updated = await this.deps.store.records.update(actor.orgId, record.id, record.version, patch);
+    if (!updated) throw new AppError('RECORD_CHANGED');
+    const student = await this.student(actor.orgId, record.studentId);
+    await recordChanged(this.deps, session, student, record, updated, { actorId: actor.id, ...audit });
+    return toRosterEntry(student, updated);
+  }
+
+  private assertAcceptingCheckins(session: AttendanceSession, at: Date): void {
+    const status = effectiveStatus(session, at);
+    if (status === 'scheduled') throw new AppError('SESSION_NOT_OPEN');
+    if (status === 'closing' || status === 'closed') throw new AppError('SESSION_CLOSED');
+    const time = evaluateTime(session, at);
+    if (time === 'early') throw new AppError('SESSION_NOT_OPEN');
+    if (time === 'closed') throw new AppError('OUTSIDE_WINDOW');
+  }
+
+  private async student(orgId: string, id: string): Promise<Pick<User, 'id' | 'name' | 'studentNumber'>> {
+    const user = await this.deps.store.users.get(orgId, id);
+    // A deleted account still has records; show its id rather than failing the write.
+    return user ?? { id, name: id, studentNumber: null };
+  }
+}

@@ -1,0 +1,76 @@
+import { evaluateGeofence, haversineM } from '../checks/geofence.js';
+import { evaluateNetwork } from '../checks/network.js';
+import { verifyCode } from '../checks/rotating-code.js';
+import { evaluateTime } from '../checks/time-window.js';
+import type { AttendanceSession, CheckinLocation, Subject } from '../../store/types.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+
+export interface CheckinEvidence {
+  location: CheckinLocation;
+  code: string | undefined;
+  ip: string | null;
+}
+
+export interface CheckinOutcome {
+  status: 'present' | 'late' | 'pending' | 'rejected';
+  reason: ReasonCode | null;
+  /** Every failing or doubtful check, plus LATE. */
+  flags: ReasonCode[];
+  distanceM: number | null;
+}
+
+/** A fix from the future beyond this is a wrong device clock or a forged timestamp. */
+const MAX_CLOCK_SKEW_MS = 30_000;
+
+/**
+ * Runs the checks the policy names. Any failing check rejects; otherwise any doubtful check
+ * (an imprecise fix) sends the check-in to the teacher as pending; otherwise present, or late
+ * after lateAfter. The first failing (or doubtful) check gives the reason; all go in flags.
+ */
+export function evaluateCheckin(
+  session: AttendanceSession,
+  subject: Subject,
+  evidence: CheckinEvidence,
+  now: Date,
+  locationMaxAgeS: number,
+): CheckinOutcome {
+  const failures: ReasonCode[] = [];
+  const doubts: ReasonCode[] = [];
+  const { policy } = session;
+  const { location } = evidence;
+
+  const age = now.getTime() - location.timestamp.getTime();
+  if (age > locationMaxAgeS * 1000 || age < -MAX_CLOCK_SKEW_MS) failures.push('LOCATION_STALE');
+
+  let distanceM: number | null = null;
+  if (subject.location) {
+    if (policy.geofence) {
+      const g = evaluateGeofence(subject.location, location);
+      distanceM = g.distanceM;
+      if (g.outcome === 'fail') failures.push(g.reason);
+      else if (g.outcome === 'review') doubts.push(g.reason);
+    } else {
+      distanceM = Math.round(haversineM(subject.location, location) * 10) / 10;
+    }
+  }
+
+  if (policy.network) {
+    const n = evaluateNetwork(evidence.ip, subject.allowedIpRanges);
+    if (n.outcome === 'fail') failures.push(n.reason);
+  }
+
+  if (policy.rotatingCode) {
+    if (!evidence.code) failures.push('CODE_MISSING');
+    else if (verifyCode(session.codeSecret, policy.codePeriodS, evidence.code, now) === 'invalid') {
+      failures.push('CODE_INVALID');
+    }
+  }
+
+  const late = evaluateTime(session, now) === 'late';
+  const flags: ReasonCode[] = [...failures, ...doubts];
+  if (late) flags.push('LATE');
+
+  if (failures.length > 0) return { status: 'rejected', reason: failures[0] ?? null, flags, distanceM };
+  if (doubts.length > 0) return { status: 'pending', reason: doubts[0] ?? null, flags, distanceM };
+  return { status: late ? 'late' : 'present', reason: late ? 'LATE' : null, flags, distanceM };
+}

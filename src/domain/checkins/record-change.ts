@@ -1,0 +1,51 @@
+import type { DomainDeps } from '../deps.js';
+import { toCheckinView, toRosterEntry } from '../sessions/views.js';
+import type { AttendanceRecord, AttendanceSession, User } from '../../store/types.js';
+
+type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
+
+export interface AuditContext {
+  actorId: string | null;
+  action: string;
+  reason: string | null;
+  ip: string | null;
+}
+
+/**
+ * Every stored change of a record goes through here: the audit entry (who, when, from, to,
+ * why), then the roster update to watchers and the decision to the student.
+ */
+export async function recordChanged(
+  deps: DomainDeps,
+  session: AttendanceSession,
+  student: Student,
+  before: AttendanceRecord | null,
+  after: AttendanceRecord,
+  audit: AuditContext,
+): Promise<void> {
+  await deps.store.audit.append({
+    orgId: after.orgId,
+    entityType: 'record',
+    entityId: after.id,
+    sessionId: session.id,
+    actorId: audit.actorId,
+    action: audit.action,
+    from: before ? auditState(before) : null,
+    to: auditState(after),
+    reason: audit.reason,
+    ip: audit.ip,
+    at: after.updatedAt,
+  });
+  const version = await deps.live.nextRosterVersion(session.id);
+  deps.events.publish({
+    type: 'roster.changed',
+    orgId: after.orgId,
+    studentId: student.id,
+    update: { sessionId: session.id, version, entry: toRosterEntry(student, after) },
+    checkin: toCheckinView(after, session.policy.maxAttempts),
+  });
+}
+
+function auditState(r: AttendanceRecord): Record<string, unknown> {
+  return { status: r.status, reason: r.reason, flags: r.flags, note: r.note, version: r.version };
+}

@@ -1,0 +1,35 @@
+import type { CheckinView, RosterUpdate, SessionView } from '../shared/events.js';
+
+/**
+ * What the domain announces. Transports subscribe and turn these into room broadcasts; the
+ * domain never knows about sockets or rooms.
+ */
+export type DomainEvent =
+  | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
+  | { type: 'session.changed'; orgId: string; session: SessionView };
+
+export interface EventPublisher {
+  publish(event: DomainEvent): void;
+}
+
+/** Fan-out to any number of listeners; a failing listener is reported, not rethrown. */
+export class EventBus implements EventPublisher {
+  private readonly listeners = new Set<(event: DomainEvent) => void>();
+
+  constructor(private readonly onListenerError: (err: unknown, event: DomainEvent) => void) {}
+
+  subscribe(listener: (event: DomainEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: DomainEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+    }
+  }
+}

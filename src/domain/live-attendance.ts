@@ -1,0 +1,26 @@
+import type { DomainDeps } from './deps.js';
+import { CheckinService } from './checkins/checkin-service.js';
+import { CloseScheduler } from './sessions/close-scheduler.js';
+import { SessionCloser } from './sessions/session-closer.js';
+import { SessionService } from './sessions/session-service.js';
+
+export interface LiveAttendance {
+  sessions: SessionService;
+  checkins: CheckinService;
+  closer: SessionCloser;
+  scheduler: CloseScheduler;
+}
+
+/** The live-session domain, wired from its dependencies. */
+export function createLiveAttendance(
+  deps: DomainDeps,
+  scheduling: { owner: string; intervalMs: number },
+): LiveAttendance {
+  const closer = new SessionCloser(deps);
+  return {
+    sessions: new SessionService(deps),
+    checkins: new CheckinService(deps),
+    closer,
+    scheduler: new CloseScheduler(deps.store, closer, deps.logger, deps.now, scheduling),
+  };
+}

@@ -1,0 +1,74 @@
+import { PasswordHasher } from '../auth/passwords.js';
+import { StoreConflictError, type NewUser, type Store } from '../store/types.js';
+
+/** Passwords of the demo accounts (documented in README.md). */
+export const DEMO_PASSWORDS = {
+  admin: 'admin-demo-pass',
+  teacher: 'teacher-demo-pass',
+  student: 'student-demo-pass',
+} as const;
+
+export const DEMO_ORG_SLUG = 'demo';
+export const DEMO_STUDENT_COUNT = 30;
+
+export interface SeedOptions {
+  bcryptCost: number;
+  timezone?: string;
+}
+
+/**
+ * Creates the demo organisation (an admin, two teachers, CS101 with 30 enrolled students)
+ * when the store has no organisation at all; otherwise does nothing. Returns whether it seeded.
+ */
+export async function seedDemo(store: Store, opts: SeedOptions): Promise<{ created: boolean }> {
+  if ((await store.organisations.count()) > 0) return { created: false };
+  let org;
+  try {
+    org = await store.organisations.create({ name: 'Demo School', slug: DEMO_ORG_SLUG, timezone: opts.timezone ?? 'UTC' });
+  } catch (err) {
+    // Another node seeded at the same moment.
+    if (err instanceof StoreConflictError) return { created: false };
+    throw err;
+  }
+
+  // bcrypt is deliberately slow: one hash per distinct password, shared by its accounts.
+  const passwords = new PasswordHasher(opts.bcryptCost);
+  const [adminHash, teacherHash, studentHash] = await Promise.all([
+    passwords.hash(DEMO_PASSWORDS.admin),
+    passwords.hash(DEMO_PASSWORDS.teacher),
+    passwords.hash(DEMO_PASSWORDS.student),
+  ]);
+  const staff: NewUser[] = [
+    { name: 'Demo Admin', email: 'admin@demo.school', role: 'admin', studentNumber: null, passwordHash: adminHash, active: true },
+    { name: 'Ada Lovelace', email: 'ada@demo.school', role: 'teacher', studentNumber: null, passwordHash: teacherHash, active: true },
+    { name: 'Alan Turing', email: 'alan@demo.school', role: 'teacher', studentNumber: null, passwordHash: teacherHash, active: true },
+  ];
+  const students: NewUser[] = Array.from({ length: DEMO_STUDENT_COUNT }, (_, i) => {
+    const n = String(i + 1).padStart(2, '0');
+    return {
+      name: `Student ${n}`,
+      email: `student${n}@demo.school`,
+      role: 'student',
+      studentNumber: `S${String(i + 1).padStart(4, '0')}`,
+      passwordHash: studentHash,
+      active: true,
+    };
+  });
+  const created = await store.users.createMany(org.id, [...staff, ...students]);
+  const ada = created.find((u) => u.email === 'ada@demo.school');
+  if (!ada) throw new Error('seed: teacher Ada was not created');
+
+  const subject = await store.subjects.create(org.id, {
+    code: 'CS101',
+    name: 'Introduction to Computer Science',
+    teacherIds: [ada.id],
+    location: { lat: 51.5246, lon: -0.134, radiusM: 100 },
+    allowedIpRanges: [],
+  });
+  await store.subjects.enrol(
+    org.id,
+    subject.id,
+    created.filter((u) => u.role === 'student').map((u) => u.id),
+  );
+  return { created: true };
+}

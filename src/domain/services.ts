@@ -1,0 +1,39 @@
+import { PasswordHasher } from '../auth/passwords.js';
+import type { TokenService } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import type { Store } from '../store/types.js';
+import { AuthService } from './accounts/auth-service.js';
+import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { SubjectService } from './subjects/subject-service.js';
+import { CsvUserImport } from './users/csv-import.js';
+import { UserService } from './users/user-service.js';
+
+/** The domain services the transports call. Later layers add theirs here. */
+export interface Services {
+  auth: AuthService;
+  users: UserService;
+  userImport: CsvUserImport;
+  subjects: SubjectService;
+}
+
+export interface ServiceDeps {
+  config: Config;
+  store: Store;
+  tokens: TokenService;
+  clock: () => Date;
+  /** Defaults to an in-memory limiter (one node). */
+  loginLimiter?: RateLimiter;
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const { config, store, clock } = deps;
+  const passwords = new PasswordHasher(config.bcryptCost);
+  const loginLimiter =
+    deps.loginLimiter ?? new MemoryRateLimiter({ points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' });
+  return {
+    auth: new AuthService({ store, passwords, tokens: deps.tokens, loginLimiter, refreshTtlS: config.jwt.refreshTtlS, clock }),
+    users: new UserService({ store, passwords, clock }),
+    userImport: new CsvUserImport({ store, passwords, clock }),
+    subjects: new SubjectService({ store, clock }),
+  };
+}

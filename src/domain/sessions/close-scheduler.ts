@@ -1,0 +1,86 @@
+import type { Logger } from '../../logger.js';
+import type { Store } from '../../store/types.js';
+import type { SessionCloser } from './session-closer.js';
+
+export interface CloseSchedulerOptions {
+  /** This node's identity in leases. */
+  owner: string;
+  intervalMs: number;
+  /** How long a lease holds before another node may take over a dead node's close. */
+  leaseMs?: number;
+  batch?: number;
+}
+
+/**
+ * Closes sessions at their close-at time. Nothing is kept in memory: every tick asks the
+ * store which sessions are due, so a restarted node (or any other node) picks up closes that
+ * were scheduled before. A lease in the store makes each close run on one node at a time, and
+ * the closing steps are idempotent, so a node dying mid-close only delays it by the lease.
+ */
+export class CloseScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly leaseMs: number;
+  private readonly batch: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly closer: SessionCloser,
+    private readonly logger: Logger,
+    private readonly now: () => Date,
+    private readonly options: CloseSchedulerOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.batch = options.batch ?? 50;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops ticking and waits for a close in progress to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over due sessions; exposed for tests and for an immediate run after opening. */
+  async tick(): Promise<number> {
+    const now = this.now();
+    const due = await this.store.sessions.listDue(now, this.batch);
+    let closed = 0;
+    for (const session of due) {
+      if (this.stopped) break;
+      const until = new Date(now.getTime() + this.leaseMs);
+      if (!(await this.store.sessions.acquireLease(session.orgId, session.id, this.options.owner, until, now))) continue;
+      try {
+        await this.closer.close(session.orgId, session.id, null);
+        closed += 1;
+        this.logger.info({ sessionId: session.id }, 'session closed at close-at');
+      } catch (err) {
+        this.logger.error({ err, sessionId: session.id }, 'scheduled close failed; will retry');
+      } finally {
+        await this.store.sessions.releaseLease(session.orgId, session.id, this.options.owner);
+      }
+    }
+    return closed;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .then(() => undefined)
+        .catch((err: unknown) => this.logger.error({ err }, 'close scheduler tick failed'))
+        .finally(() => {
+          this.running = null;
+          this.schedule(this.options.intervalMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,121 @@
+import { AppError } from '../app-error.js';
+import type { DomainDeps } from '../deps.js';
+import { recordChanged } from '../checkins/record-change.js';
+import { recomputeDailySummary } from '../summaries/summary-service.js';
+import { countRoster, toSessionView } from './views.js';
+import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
+import type { CloseResult } from '../../shared/events.js';
+
+/**
+ * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
+ * next sees the session in 'closing':
+ *   1. open|scheduled -> closing (compare-and-set; only one caller wins the transition);
+ *   2. every enrolled student without a record gets an 'absent' record (insert-if-absent);
+ *   3. settlement rule: 'pending' becomes 'absent' (reason PENDING_AT_CLOSE, flagged
+ *      UNRESOLVED_AT_CLOSE so the teacher can correct it), 'rejected' becomes 'absent'
+ *      keeping the rejection reason;
+ *   4. the subject's daily summary is recomputed;
+ *   5. closing -> closed.
+ */
+export class SessionCloser {
+  constructor(private readonly deps: DomainDeps) {}
+
+  async close(orgId: string, sessionId: string, by: string | null): Promise<CloseResult> {
+    const { store, now } = this.deps;
+    let session = await store.sessions.transition(orgId, sessionId, ['scheduled', 'open'], { status: 'closing' });
+    if (!session) {
+      const current = await store.sessions.get(orgId, sessionId);
+      if (!current) throw new AppError('SESSION_NOT_FOUND');
+      session = current;
+    }
+    const subject = await store.subjects.get(orgId, session.subjectId);
+    if (session.status === 'closing') {
+      // Two passes: a check-in that read 'open' just before the transition may land after the
+      // first pass; the second settles it.
+      await this.settle(session, by);
+      await this.settle(session, by);
+      await recomputeDailySummary(store, orgId, session.subjectId, session.day);
+      session =
+        (await store.sessions.transition(orgId, sessionId, ['closing'], {
+          status: 'closed',
+          closedAt: now(),
+          closedBy: by,
+        })) ?? (await store.sessions.get(orgId, sessionId)) ?? session;
+      if (subject && session.status === 'closed') {
+        await store.audit.append({
+          orgId,
+          entityType: 'session',
+          entityId: sessionId,
+          sessionId,
+          actorId: by,
+          action: 'session.close',
+          from: { status: 'closing' },
+          to: { status: 'closed' },
+          reason: by ? null : 'SCHEDULED_CLOSE',
+          ip: null,
+          at: now(),
+        });
+        this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
+      }
+    }
+    const records = await store.records.listBySession(orgId, sessionId);
+    const counts = countRoster(records);
+    const enrolled = await store.subjects.listEnrolled(orgId, session.subjectId);
+    counts.notYet = Math.max(0, enrolled.length - records.length);
+    counts.total = records.length + counts.notYet;
+    if (!subject) throw new AppError('SESSION_NOT_FOUND');
+    return { session: toSessionView(session, subject, now()), counts };
+  }
+
+  private async settle(session: AttendanceSession, by: string | null): Promise<void> {
+    const { store, now } = this.deps;
+    const { orgId } = session;
+    const [enrolled, records] = await Promise.all([
+      store.subjects.listEnrolled(orgId, session.subjectId),
+      store.records.listBySession(orgId, session.id),
+    ]);
+    const withRecord = new Set(records.map((r) => r.studentId));
+    const missing = enrolled.filter((id) => !withRecord.has(id));
+    const unsettled = records.filter((r) => r.status === 'pending' || r.status === 'rejected');
+    if (missing.length === 0 && unsettled.length === 0) return;
+    const students = new Map<string, User>(
+      (await store.users.getMany(orgId, [...missing, ...unsettled.map((r) => r.studentId)])).map((u) => [u.id, u]),
+    );
+    const at = now();
+    for (const studentId of missing) {
+      const { record, created } = await store.records.insertIfAbsent(orgId, {
+        sessionId: session.id,
+        subjectId: session.subjectId,
+        studentId,
+        status: 'absent',
+        reason: 'NO_CHECKIN',
+        flags: [],
+        distanceM: null,
+        location: null,
+        ip: null,
+        attempts: 0,
+        submittedAt: null,
+        decidedAt: at,
+        decidedBy: by,
+        note: null,
+        verification: null,
+      });
+      const student = students.get(studentId);
+      if (created && student) {
+        await recordChanged(this.deps, session, student, null, record, { actorId: by, action: 'close.absent', reason: 'NO_CHECKIN', ip: null });
+      }
+    }
+    for (const record of unsettled) {
+      const patch: RecordPatch =
+        record.status === 'pending'
+          ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
+          : { status: 'absent', decidedAt: at, decidedBy: by };
+      const updated: AttendanceRecord | null = await store.records.update(orgId, record.id, record.version, patch);
+      const student = students.get(record.studentId);
+      // null: someone decided it meanwhile; the next pass sees their decision.
+      if (updated && student) {
+        await recordChanged(this.deps, session, student, record, updated, { actorId: by, action: 'close.settle', reason: patch.reason ?? record.reason, ip: null });
+      }
+    }
+  }
+}

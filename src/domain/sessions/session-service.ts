@@ -1,0 +1,144 @@
+import { AppError } from '../app-error.js';
+import type { Actor } from '../actor.js';
+import { dayIn } from '../calendar.js';
+import type { DomainDeps } from '../deps.js';
+import { currentCode, newCodeSecret } from '../checks/rotating-code.js';
+import { validateWindow } from '../checks/time-window.js';
+import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
+import { resolvePolicy } from './policy.js';
+import { countRoster, effectiveStatus, toCheckinView, toRosterEntry, toSessionView } from './views.js';
+import type {
+  CodeView,
+  RosterSnapshot,
+  SessionOpenInput,
+  SessionView,
+  StudentJoinResult,
+} from '../../shared/events.js';
+import type { AttendanceRecord, AttendanceSession, Subject } from '../../store/types.js';
+
+const MINUTE = 60_000;
+
+/** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
+export class SessionService {
+  constructor(private readonly deps: DomainDeps) {}
+
+  async open(actor: Actor, input: SessionOpenInput): Promise<SessionView> {
+    const { store, now } = this.deps;
+    if (actor.role !== 'teacher' && actor.role !== 'admin') throw new AppError('FORBIDDEN');
+    const subject = await store.subjects.get(actor.orgId, input.subjectId);
+    if (!subject) throw new AppError('NOT_FOUND', 'No such subject.');
+    assertStaffOf(actor, subject);
+
+    const at = now();
+    const startsAt = input.startsAt ? new Date(input.startsAt) : at;
+    const lateAfter = input.lateAfter ? new Date(input.lateAfter) : new Date(startsAt.getTime() + 10 * MINUTE);
+    const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(startsAt.getTime() + 60 * MINUTE);
+    const problems = validateWindow({ startsAt, lateAfter, closesAt }, { now: at });
+    if (problems.length > 0) {
+      throw new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), { problems });
+    }
+
+    const policy = resolvePolicy(input.policy, subject, { codePeriodS: this.deps.settings.codePeriodS }, this.deps.capabilities);
+    const org = await store.organisations.get(actor.orgId);
+    const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
+
+    const session = await store.sessions.create(actor.orgId, {
+      subjectId: subject.id,
+      teacherId: actor.id,
+      status: startsAt.getTime() > at.getTime() ? 'scheduled' : 'open',
+      policy,
+      startsAt,
+      lateAfter,
+      closesAt,
+      codeSecret: newCodeSecret(),
+      day: dayIn(timezone, startsAt),
+    });
+    await store.audit.append({
+      orgId: actor.orgId,
+      entityType: 'session',
+      entityId: session.id,
+      sessionId: session.id,
+      actorId: actor.id,
+      action: 'session.open',
+      from: null,
+      to: { status: session.status, startsAt, lateAfter, closesAt, policy },
+      reason: null,
+      ip: null,
+      at,
+    });
+    const view = toSessionView(session, subject, at);
+    this.deps.events.publish({ type: 'session.changed', orgId: actor.orgId, session: view });
+    return view;
+  }
+
+  /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
+  async listActive(actor: Actor): Promise<SessionView[]> {
+    const { store, now } = this.deps;
+    const filter =
+      actor.role === 'student'
+        ? { studentId: actor.id }
+        : actor.role === 'teacher'
+          ? { teacherId: actor.id }
+          : {};
+    const subjects = await store.subjects.list(actor.orgId, { ...filter, limit: 1_000, offset: 0 });
+    const byId = new Map(subjects.items.map((s) => [s.id, s]));
+    const sessions = await store.sessions.listActiveForSubjects(actor.orgId, [...byId.keys()]);
+    const at = now();
+    return sessions
+      .map((s) => toSessionView(s, byId.get(s.subjectId) as Subject, at))
+      .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+  }
+
+  async get(actor: Actor, sessionId: string): Promise<SessionView> {
+    const { session, subject } = await loadSession(this.deps.store, actor, sessionId);
+    if (actor.role === 'student') await assertEnrolled(this.deps.store, actor, subject);
+    else assertStaffOf(actor, subject);
+    return toSessionView(session, subject, this.deps.now());
+  }
+
+  /** The full roster: every enrolled student with their record, or 'not-yet'. */
+  async roster(actor: Actor, sessionId: string): Promise<RosterSnapshot> {
+    const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
+    // Read the version first: an update racing with the snapshot then carries a higher
+    // version, and the client applies it on top instead of dropping it.
+    const version = await this.deps.live.rosterVersion(sessionId);
+    const entries = await this.buildEntries(session);
+    return { session: toSessionView(session, subject, this.deps.now()), version, entries, counts: countRoster(entries) };
+  }
+
+  async buildEntries(session: AttendanceSession): Promise<ReturnType<typeof toRosterEntry>[]> {
+    const { store } = this.deps;
+    const [studentIds, records] = await Promise.all([
+      store.subjects.listEnrolled(session.orgId, session.subjectId),
+      store.records.listBySession(session.orgId, session.id),
+    ]);
+    const recordByStudent = new Map<string, AttendanceRecord>(records.map((r) => [r.studentId, r]));
+    // Students unenrolled after checking in stay on the roster: their record still counts.
+    const ids = new Set([...studentIds, ...recordByStudent.keys()]);
+    const students = await store.users.getMany(session.orgId, [...ids]);
+    return students
+      .map((u) => toRosterEntry(u, recordByStudent.get(u.id) ?? null))
+      .sort((a, b) => a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId));
+  }
+
+  async code(actor: Actor, sessionId: string): Promise<CodeView> {
+    const { session } = await loadSessionForStaff(this.deps.store, actor, sessionId);
+    const status = effectiveStatus(session, this.deps.now());
+    if (status === 'closed' || status === 'closing') throw new AppError('SESSION_CLOSED');
+    const c = currentCode(session.codeSecret, session.policy.codePeriodS, this.deps.now());
+    return { sessionId, code: c.code, periodS: session.policy.codePeriodS, expiresAt: c.expiresAt.toISOString() };
+  }
+
+  /** A student joins: the session and their own check-in so far. */
+  async join(actor: Actor, sessionId: string): Promise<StudentJoinResult> {
+    const { store, now } = this.deps;
+    if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students join sessions.');
+    const { session, subject } = await loadSession(store, actor, sessionId);
+    await assertEnrolled(store, actor, subject);
+    const record = await store.records.getForStudent(actor.orgId, sessionId, actor.id);
+    return {
+      session: toSessionView(session, subject, now()),
+      checkin: record ? toCheckinView(record, session.policy.maxAttempts) : null,
+    };
+  }
+}

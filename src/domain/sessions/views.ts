@@ -1,0 +1,103 @@
+import type {
+  AttendanceRecord,
+  AttendanceSession,
+  Subject,
+  User,
+  SessionStatus,
+} from '../../store/types.js';
+import type { CheckinView, RosterCounts, RosterEntry, SessionView } from '../../shared/events.js';
+
+/** A scheduled session whose start has passed is open, even before anything stored says so. */
+export function effectiveStatus(session: AttendanceSession, now: Date): SessionStatus {
+  if (session.status === 'scheduled' && session.startsAt.getTime() <= now.getTime()) return 'open';
+  return session.status;
+}
+
+export function toSessionView(session: AttendanceSession, subject: Subject, now: Date): SessionView {
+  return {
+    id: session.id,
+    subjectId: session.subjectId,
+    subjectCode: subject.code,
+    subjectName: subject.name,
+    teacherId: session.teacherId,
+    status: effectiveStatus(session, now),
+    policy: { ...session.policy },
+    startsAt: session.startsAt.toISOString(),
+    lateAfter: session.lateAfter.toISOString(),
+    closesAt: session.closesAt.toISOString(),
+    closedAt: session.closedAt?.toISOString() ?? null,
+    day: session.day,
+  };
+}
+
+type RosterStudent = Pick<User, 'id' | 'name' | 'studentNumber'>;
+
+export function toRosterEntry(student: RosterStudent, record: AttendanceRecord | null): RosterEntry {
+  if (!record) {
+    return {
+      studentId: student.id,
+      name: student.name,
+      studentNumber: student.studentNumber,
+      status: 'not-yet',
+      reason: null,
+      flags: [],
+      distanceM: null,
+      accuracyM: null,
+      attempts: 0,
+      submittedAt: null,
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      recordId: null,
+      recordVersion: 0,
+      verification: null,
+    };
+  }
+  return {
+    studentId: student.id,
+    name: student.name,
+    studentNumber: student.studentNumber,
+    status: record.status,
+    reason: record.reason,
+    flags: [...record.flags],
+    distanceM: record.distanceM,
+    accuracyM: record.location?.accuracyM ?? null,
+    attempts: record.attempts,
+    submittedAt: record.submittedAt?.toISOString() ?? null,
+    decidedAt: record.decidedAt?.toISOString() ?? null,
+    decidedBy: record.decidedBy,
+    note: record.note,
+    recordId: record.id,
+    recordVersion: record.version,
+    verification: record.verification
+      ? { state: record.verification.state, band: record.verification.band, flags: [...record.verification.flags] }
+      : null,
+  };
+}
+
+export function toCheckinView(record: AttendanceRecord, maxAttempts: number): CheckinView {
+  const rejected = record.status === 'rejected';
+  return {
+    sessionId: record.sessionId,
+    recordId: record.id,
+    status: record.status,
+    reason: record.reason,
+    flags: [...record.flags],
+    attempts: record.attempts,
+    attemptsLeft: rejected ? Math.max(0, maxAttempts - record.attempts) : 0,
+    submittedAt: record.submittedAt?.toISOString() ?? null,
+    decidedAt: record.decidedAt?.toISOString() ?? null,
+    note: record.note,
+    verifying: record.verification?.state === 'queued',
+  };
+}
+
+export function countRoster(entries: readonly Pick<RosterEntry, 'status'>[]): RosterCounts {
+  const counts: RosterCounts = { present: 0, late: 0, pending: 0, rejected: 0, excused: 0, absent: 0, notYet: 0, total: 0 };
+  for (const e of entries) {
+    counts.total += 1;
+    if (e.status === 'not-yet') counts.notYet += 1;
+    else counts[e.status] += 1;
+  }
+  return counts;
+}

@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../../store/types.js';
+import { requireRole, type Actor } from '../actor.js';
+import { AppError } from '../app-error.js';
+import { audit } from '../audit-log.js';
+import { toPublicUser, type PublicUser } from '../users/public-user.js';
+import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
+
+export interface CreateSubjectInput {
+  code: string;
+  name: string;
+  /** Admins choose; a teacher always teaches the subjects they create. */
+  teacherIds?: string[];
+  location?: ClassroomLocation | null;
+  allowedIpRanges?: string[];
+}
+
+export interface UpdateSubjectInput {
+  code?: string;
+  name?: string;
+  /** Admins only. */
+  teacherIds?: string[];
+}
+
+export interface ListSubjectsInput {
+  limit: number;
+  offset: number;
+  q?: string;
+  /** Admins only; teachers always see the subjects they teach, students their enrolled ones. */
+  teacherId?: string;
+}
+
+/**
+ * Subjects, their teachers, enrolments, classroom location and allowed networks. Admins
+ * manage every subject of their organisation; teachers only the subjects they teach.
+ */
+export class SubjectService {
+  constructor(private readonly deps: { store: Store; clock: () => Date }) {}
+
+  async create(actor: Actor, input: CreateSubjectInput): Promise<Subject> {
+    requireRole(actor, 'admin', 'teacher');
+    let teacherIds = unique(input.teacherIds ?? []);
+    if (actor.role === 'teacher' && !teacherIds.includes(actor.id)) teacherIds = [actor.id, ...teacherIds];
+    await this.checkTeachers(actor.orgId, teacherIds);
+    const subject = await this.mapConflict(() =>
+      this.deps.store.subjects.create(actor.orgId, {
+        code: input.code.trim(),
+        name: input.name.trim(),
+        teacherIds,
+        location: input.location ? parse(LocationSchema, input.location, 'location') : null,
+        allowedIpRanges: parse(AllowedIpRangesSchema, input.allowedIpRanges ?? [], 'allowedIpRanges'),
+      }),
+    );
+    await this.audit(actor, subject.id, 'subject.create', null, subject);
+    return subject;
+  }
+
+  async list(actor: Actor, input: ListSubjectsInput): Promise<{ items: Subject[]; total: number }> {
+    const filter = { limit: input.limit, offset: input.offset, ...(input.q ? { q: input.q } : {}) };
+    if (actor.role === 'student') return this.deps.store.subjects.list(actor.orgId, { ...filter, studentId: actor.id });
+    if (actor.role === 'teacher') return this.deps.store.subjects.list(actor.orgId, { ...filter, teacherId: actor.id });
+    return this.deps.store.subjects.list(actor.orgId, { ...filter, ...(input.teacherId ? { teacherId: input.teacherId } : {}) });
+  }
+
+  get(actor: Actor, id: string): Promise<Subject> {
+    return this.loadManaged(actor, id);
+  }
+
+  async update(actor: Actor, id: string, input: UpdateSubjectInput): Promise<Subject> {
+    const before = await this.loadManaged(actor, id);
+    const patch: SubjectPatch = {};
+    if (input.code !== undefined) patch.code = input.code.trim();
+    if (input.name !== undefined) patch.name = input.name.trim();
+    if (input.teacherIds !== undefined) {
+      if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin changes the teachers of a subject.');
+      patch.teacherIds = unique(input.teacherIds);
+      await this.checkTeachers(actor.orgId, patch.teacherIds);
+    }
+    return this.applyPatch(actor, before, patch, 'subject.update');
+  }
+
+  async delete(actor: Actor, id: string): Promise<void> {
+    const before = await this.loadManaged(actor, id);
+    if (!(await this.deps.store.subjects.delete(actor.orgId, id))) throw new AppError('NOT_FOUND');
+    await this.audit(actor, id, 'subject.delete', before, null);
+  }
+
+  async setLocation(actor: Actor, id: string, location: ClassroomLocation | null): Promise<Subject> {
+    const before = await this.loadManaged(actor, id);
+    const value = location === null ? null : parse(LocationSchema, location, 'location');
+    return this.applyPatch(actor, before, { location: value }, 'subject.location');
+  }
+
+  async setNetwork(actor: Actor, id: string, allowedIpRanges: string[]): Promise<Subject> {
+    const before = await this.loadManaged(actor, id);
+    const ranges = unique(parse(AllowedIpRangesSchema, allowedIpRanges, 'allowedIpRanges'));
+    return this.applyPatch(actor, before, { allowedIpRanges: ranges }, 'subject.network');
+  }
+
+  async listStudents(actor: Actor, id: string, page: { limit: number; offset: number }): Promise<{ items: PublicUser[]; total: number }> {
+    await this.loadManaged(actor, id);
+    const ids = await this.deps.store.subjects.listEnrolled(actor.orgId, id);
+    const users = await this.deps.store.users.getMany(actor.orgId, ids);
+    users.sort((a, b) => (a.studentNumber ?? '').localeCompare(b.studentNumber ?? '') || a.email.localeCompare(b.email));
+    return { items: users.slice(page.offset, page.offset + page.limit).map(toPublicUser), total: users.length };
+  }
+
+  /** All or nothing: any id that is not a student of the organisation rejects the request. */
+  async enrol(actor: Actor, id: string, studentIds: string[]): Promise<{ enrolled: number; total: number }> {
+    await this.loadManaged(actor, id);
+    const ids = unique(studentIds);
+    const found = await this.deps.store.users.getMany(actor.orgId, ids);
+    const students = new Set(found.filter((u) => u.role === 'student').map((u) => u.id));
+    const unknown = ids.filter((s) => !students.has(s));
+    if (unknown.length > 0) {
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not students of this organisation.', { unknownStudentIds: unknown });
+    }
+    const enrolled = await this.deps.store.subjects.enrol(actor.orgId, id, ids);
+    await this.audit(actor, id, 'subject.enrol', null, { studentIds: ids });
+    return { enrolled, total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length };
+  }
+
+  /** Ids that were not enrolled are reported back, not treated as errors. */
+  async unenrol(actor: Actor, id: string, studentIds: string[]): Promise<{ removed: number; notEnrolledIds: string[]; total: number }> {
+    await this.loadManaged(actor, id);
+    const ids = unique(studentIds);
+    const current = new Set(await this.deps.store.subjects.listEnrolled(actor.orgId, id));
+    const notEnrolledIds = ids.filter((s) => !current.has(s));
+    const removed = await this.deps.store.subjects.unenrol(actor.orgId, id, ids);
+    await this.audit(actor, id, 'subject.unenrol', { studentIds: ids.filter((s) => current.has(s)) }, null);
+    return { removed, notEnrolledIds, total: current.size - removed };
+  }
+
+  /** The subject, if the actor may manage it: NOT_FOUND outside the org, NOT_SUBJECT_TEACHER for other teachers. */
+  private async loadManaged(actor: Actor, id: string): Promise<Subject> {
+    requireRole(actor, 'admin', 'teacher');
+    const subject = await this.deps.store.subjects.get(actor.orgId, id);
+    if (!subject) throw new AppError('NOT_FOUND');
+    if (actor.role === 'teacher' && !subject.teacherIds.includes(actor.id)) throw new AppError('NOT_SUBJECT_TEACHER');
+    return subject;
+  }
+
+  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: string): Promise<Subject> {
+    const after = await this.mapConflict(() => this.deps.store.subjects.update(actor.orgId, before.id, patch));
+    if (!after) throw new AppError('NOT_FOUND');
+    const keys = Object.keys(patch) as Array<keyof SubjectPatch>;
+    await this.audit(actor, before.id, action, pick(before, keys), pick(after, keys));
+    return after;
+  }
+
+  private async checkTeachers(orgId: string, teacherIds: string[]): Promise<void> {
+    const found = await this.deps.store.users.getMany(orgId, teacherIds);
+    const teachers = new Set(found.filter((u) => u.role === 'teacher').map((u) => u.id));
+    const unknown = teacherIds.filter((t) => !teachers.has(t));
+    if (unknown.length > 0) {
+      throw new AppError('VALIDATION_FAILED', 'Some ids are not teachers of this organisation.', { unknownTeacherIds: unknown });
+    }
+  }
+
+  private audit(actor: Actor, id: string, action: string, from: unknown, to: unknown): Promise<void> {
+    return audit(this.deps.store, actor, this.deps.clock(), { entityType: 'subject', entityId: id, action, from, to });
+  }
+
+  private async mapConflict<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof StoreConflictError && err.key === 'code') throw new AppError('SUBJECT_CODE_TAKEN');
+      throw err;
+    }
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new AppError('VALIDATION_FAILED', undefined, {
+    issues: r.error.issues.map((i) => ({ path: [path, ...i.path].join('.'), message: i.message })),
+  });
+}
+
+function unique(ids: string[]): string[] {
+  return [...new Set(ids)];
+}
+
+function pick(s: Subject, keys: Array<keyof SubjectPatch>): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, s[k]]));
+}

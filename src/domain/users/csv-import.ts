@@ -1,0 +1,144 @@
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
+import { ROLES, StoreConflictError, type NewUser, type Role, type Store } from '../../store/types.js';
+import { requireRole, type Actor } from '../actor.js';
+import { AppError } from '../app-error.js';
+import { audit } from '../audit-log.js';
+import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
+import { cleanStudentNumber } from './user-service.js';
+
+/** One rejected row: `line` is the line number in the file (the header is line 1). */
+export interface ImportRowError {
+  line: number;
+  email: string | null;
+  reason: string;
+}
+
+export const REQUIRED_COLUMNS = ['name', 'email', 'role', 'student_number'] as const;
+export const MAX_IMPORT_ROWS = 5_000;
+
+const email = z.email();
+
+/**
+ * Bulk user import from CSV (columns name,email,role,student_number, optional password).
+ * All or nothing: when any row is bad nothing is written and every bad row is reported with
+ * its line and reason (thrown as VALIDATION_FAILED with `details.rows`). Users imported
+ * without a password have none and cannot log in until an admin sets one.
+ */
+export class CsvUserImport {
+  constructor(private readonly deps: { store: Store; passwords: PasswordHasher; clock: () => Date }) {}
+
+  async run(actor: Actor, csv: string): Promise<{ created: number; users: PublicUser[] }> {
+    requireRole(actor, 'admin');
+    const records = parseCsv(csv);
+    const errors: ImportRowError[] = [];
+    const rows: Array<{ line: number; user: Omit<NewUser, 'passwordHash'>; password: string | null }> = [];
+    const seenEmails = new Map<string, number>();
+    const seenNumbers = new Map<string, number>();
+
+    for (const { line, fields } of records) {
+      const reasons: string[] = [];
+      const rawEmail = fields.email ?? '';
+      const addr = normaliseEmail(rawEmail);
+      const name = (fields.name ?? '').trim();
+      const roleText = (fields.role ?? '').trim().toLowerCase();
+      const studentNumber = cleanStudentNumber(fields.student_number);
+      const password = fields.password ? fields.password : null;
+
+      if (!name) reasons.push('name is missing');
+      if (!addr) reasons.push('email is missing');
+      else if (!email.safeParse(addr).success) reasons.push(`email "${rawEmail.trim()}" is invalid`);
+      else if (seenEmails.has(addr)) reasons.push(`duplicate email in the file (first on line ${seenEmails.get(addr)})`);
+      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(`unknown role "${roleText}" (expected admin, teacher or student)`);
+      if (roleText === 'student' && !studentNumber) reasons.push('student number is missing for a student');
+      if (studentNumber && seenNumbers.has(studentNumber)) {
+        reasons.push(`duplicate student number in the file (first on line ${seenNumbers.get(studentNumber)})`);
+      }
+      if (password !== null) {
+        const problem = passwordProblem(password);
+        if (problem) reasons.push(`password ${problem}`);
+      }
+      if (addr && !seenEmails.has(addr)) seenEmails.set(addr, line);
+      if (studentNumber && !seenNumbers.has(studentNumber)) seenNumbers.set(studentNumber, line);
+
+      if (reasons.length > 0) {
+        errors.push({ line, email: addr || null, reason: reasons.join('; ') });
+        continue;
+      }
+      rows.push({ line, user: { name, email: addr, role: roleText as Role, studentNumber, active: true }, password });
+    }
+
+    // Existing accounts, checked only for rows that are otherwise fine.
+    for (const row of rows) {
+      if (await this.deps.store.users.getByEmail(actor.orgId, row.user.email)) {
+        errors.push({ line: row.line, email: row.user.email, reason: 'email is already taken in this organisation' });
+      }
+    }
+    if (records.length === 0) throw new AppError('VALIDATION_FAILED', 'The file has no rows.', { rows: [] });
+    if (errors.length > 0) {
+      errors.sort((a, b) => a.line - b.line);
+      throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
+    }
+
+    const hashes = new Map<string, string>();
+    const inputs: NewUser[] = [];
+    for (const row of rows) {
+      let passwordHash: string | null = null;
+      if (row.password !== null) {
+        // Rows sharing an initial password share one (slow) hash computation.
+        passwordHash = hashes.get(row.password) ?? (await this.deps.passwords.hash(row.password));
+        hashes.set(row.password, passwordHash);
+      }
+      inputs.push({ ...row.user, passwordHash });
+    }
+    let created;
+    try {
+      created = await this.deps.store.users.createMany(actor.orgId, inputs);
+    } catch (err) {
+      // Someone created one of these emails between the check and the write.
+      if (err instanceof StoreConflictError) throw new AppError('EMAIL_TAKEN', 'An email was taken meanwhile; nothing was imported.');
+      throw err;
+    }
+    const now = this.deps.clock();
+    for (const u of created) {
+      await audit(this.deps.store, actor, now, {
+        entityType: 'user',
+        entityId: u.id,
+        action: 'user.import',
+        from: null,
+        to: { name: u.name, email: u.email, role: u.role, studentNumber: u.studentNumber },
+      });
+    }
+    return { created: created.length, users: created.map(toPublicUser) };
+  }
+}
+
+function parseCsv(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
+  let table: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    // `info` gives each record's line, which stays right across blank lines and quoted newlines.
+    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
+  } catch (err) {
+    const line = (err as { lines?: number }).lines;
+    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', {
+      rows: [{ line: line ?? 1, email: null, reason: 'unparseable CSV' }],
+    });
+  }
+  const [header, ...body] = table;
+  if (!header) return [];
+  const columns = header.record.map((h) => h.trim().toLowerCase());
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
+  if (missing.length > 0) {
+    throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
+      rows: [{ line: 1, email: null, reason: `missing column(s): ${missing.join(', ')}` }],
+    });
+  }
+  if (body.length > MAX_IMPORT_ROWS) {
+    throw new AppError('VALIDATION_FAILED', `At most ${MAX_IMPORT_ROWS} rows per file.`);
+  }
+  return body.map(({ record, info }) => ({
+    line: info.lines,
+    fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])),
+  }));
+}

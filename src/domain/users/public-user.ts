@@ -1,0 +1,36 @@
+import type { Role, User } from '../../store/types.js';
+
+/** A user as the API shows it: never the password hash. */
+export interface PublicUser {
+  id: string;
+  orgId: string;
+  email: string;
+  name: string;
+  role: Role;
+  studentNumber: string | null;
+  active: boolean;
+  /** False for imported users who cannot log in until an admin sets a password. */
+  hasPassword: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export function toPublicUser(u: User): PublicUser {
+  return {
+    id: u.id,
+    orgId: u.orgId,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    studentNumber: u.studentNumber,
+    active: u.active,
+    hasPassword: u.passwordHash !== null,
+    createdAt: u.createdAt,
+    updatedAt: u.updatedAt,
+  };
+}
+
+/** Emails are compared and stored lower-cased. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,162 @@
+import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
+import { StoreConflictError, type Role, type Store, type User, type UserPatch } from '../../store/types.js';
+import { requireRole, type Actor } from '../actor.js';
+import { AppError } from '../app-error.js';
+import { audit } from '../audit-log.js';
+import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
+
+export interface CreateUserInput {
+  name: string;
+  email: string;
+  role: Role;
+  studentNumber?: string | null;
+  /** Omitted: the user cannot log in until an admin sets one. */
+  password?: string | null;
+}
+
+export interface UpdateUserInput {
+  name?: string;
+  email?: string;
+  role?: Role;
+  studentNumber?: string | null;
+  password?: string;
+  active?: boolean;
+}
+
+export interface ListUsersInput {
+  limit: number;
+  offset: number;
+  role?: Role;
+  active?: boolean;
+  q?: string;
+}
+
+export interface UserServiceDeps {
+  store: Store;
+  passwords: PasswordHasher;
+  clock: () => Date;
+}
+
+/** Admin management of the accounts of the actor's organisation. */
+export class UserService {
+  constructor(private readonly deps: UserServiceDeps) {}
+
+  async create(actor: Actor, input: CreateUserInput): Promise<PublicUser> {
+    requireRole(actor, 'admin');
+    const studentNumber = cleanStudentNumber(input.studentNumber);
+    checkStudentNumber(input.role, studentNumber);
+    const passwordHash = input.password ? await this.hashChecked(input.password) : null;
+    const user = await this.mapConflict(() =>
+      this.deps.store.users.create(actor.orgId, {
+        name: input.name.trim(),
+        email: normaliseEmail(input.email),
+        role: input.role,
+        studentNumber,
+        passwordHash,
+        active: true,
+      }),
+    );
+    const view = toPublicUser(user);
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.create',
+      from: null,
+      to: auditView(user),
+    });
+    return view;
+  }
+
+  async get(actor: Actor, id: string): Promise<PublicUser> {
+    requireRole(actor, 'admin');
+    return toPublicUser(await this.load(actor.orgId, id));
+  }
+
+  async list(actor: Actor, input: ListUsersInput): Promise<{ items: PublicUser[]; total: number }> {
+    requireRole(actor, 'admin');
+    const page = await this.deps.store.users.list(actor.orgId, input);
+    return { items: page.items.map(toPublicUser), total: page.total };
+  }
+
+  async update(actor: Actor, id: string, input: UpdateUserInput): Promise<PublicUser> {
+    requireRole(actor, 'admin');
+    const before = await this.load(actor.orgId, id);
+    if (id === actor.id && (input.active === false || (input.role !== undefined && input.role !== 'admin'))) {
+      throw new AppError('CONFLICT', 'You cannot deactivate yourself or give up your own admin role.');
+    }
+    const patch: UserPatch = {};
+    if (input.name !== undefined) patch.name = input.name.trim();
+    if (input.email !== undefined) patch.email = normaliseEmail(input.email);
+    if (input.role !== undefined) patch.role = input.role;
+    if (input.studentNumber !== undefined) patch.studentNumber = cleanStudentNumber(input.studentNumber);
+    if (input.active !== undefined) patch.active = input.active;
+    if (input.password !== undefined) patch.passwordHash = await this.hashChecked(input.password);
+    checkStudentNumber(patch.role ?? before.role, patch.studentNumber !== undefined ? patch.studentNumber : before.studentNumber);
+
+    const after = await this.mapConflict(() => this.deps.store.users.update(actor.orgId, id, patch));
+    if (!after) throw new AppError('NOT_FOUND');
+    const now = this.deps.clock();
+    // A deactivated account must not keep working through refresh tokens issued earlier.
+    if (before.active && !after.active) await this.deps.store.refreshTokens.revokeAllForUser(actor.orgId, id, now);
+    await audit(this.deps.store, actor, now, {
+      entityType: 'user',
+      entityId: id,
+      action: input.active === false && before.active ? 'user.deactivate' : 'user.update',
+      from: auditView(before, Object.keys(patch)),
+      to: auditView(after, Object.keys(patch)),
+    });
+    return toPublicUser(after);
+  }
+
+  deactivate(actor: Actor, id: string): Promise<PublicUser> {
+    return this.update(actor, id, { active: false });
+  }
+
+  private async load(orgId: string, id: string): Promise<User> {
+    const user = await this.deps.store.users.get(orgId, id);
+    if (!user) throw new AppError('NOT_FOUND');
+    return user;
+  }
+
+  private async hashChecked(password: string): Promise<string> {
+    const problem = passwordProblem(password);
+    if (problem) throw new AppError('VALIDATION_FAILED', `Password ${problem}.`, { issues: [{ path: 'password', message: problem }] });
+    return this.deps.passwords.hash(password);
+  }
+
+  private async mapConflict<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof StoreConflictError && err.key === 'email') throw new AppError('EMAIL_TAKEN');
+      throw err;
+    }
+  }
+}
+
+export function cleanStudentNumber(value: string | null | undefined): string | null {
+  const t = value?.trim();
+  return t ? t : null;
+}
+
+function checkStudentNumber(role: Role, studentNumber: string | null): void {
+  if (role === 'student' && !studentNumber) {
+    throw new AppError('VALIDATION_FAILED', 'A student needs a student number.', {
+      issues: [{ path: 'studentNumber', message: 'required for students' }],
+    });
+  }
+}
+
+/** What the audit trail keeps of a user: never the hash, only whether a password changed. */
+function auditView(u: User, fields?: string[]): Record<string, unknown> {
+  const full: Record<string, unknown> = {
+    name: u.name,
+    email: u.email,
+    role: u.role,
+    studentNumber: u.studentNumber,
+    active: u.active,
+    passwordHash: u.passwordHash === null ? null : '[set]',
+  };
+  if (!fields) return full;
+  return Object.fromEntries(fields.map((f) => [f, full[f]]));
+}

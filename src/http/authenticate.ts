@@ -1,0 +1,36 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { TokenService } from '../auth/tokens.js';
+import type { Actor } from '../domain/actor.js';
+import { AppError } from '../domain/app-error.js';
+import type { Store } from '../store/types.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Set by `authenticate` from a verified token and the stored user. */
+      actor?: Actor;
+    }
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+
+/**
+ * Verifies the bearer token, then checks the user still exists and is active. The actor's
+ * role comes from the store, so a role change takes effect before the token expires.
+ */
+export function createAuthenticate(deps: { tokens: TokenService; store: Store }): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const header = req.headers.authorization;
+    if (!header) return next(new AppError('UNAUTHENTICATED'));
+    const match = BEARER.exec(header);
+    if (!match) return next(new AppError('TOKEN_INVALID'));
+    const claims = deps.tokens.verifyAccess(match[1]!);
+    const user = await deps.store.users.get(claims.org, claims.sub);
+    if (!user) return next(new AppError('TOKEN_INVALID'));
+    if (!user.active) return next(new AppError('ACCOUNT_DISABLED'));
+    res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null };
+    next();
+  };
+}

@@ -1,0 +1,129 @@
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { z } from 'zod';
+import type { Actor } from '../domain/actor.js';
+import { AppError } from '../domain/app-error.js';
+import type { ErrorCode } from '../shared/errors.js';
+import type { Role } from '../store/types.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** 'public': no token; 'authenticated': any role; a role list: only those roles. */
+export type Access = 'public' | 'authenticated' | readonly Role[];
+
+export interface HandlerContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** The authenticated caller; reading it on a public route throws UNAUTHENTICATED. */
+  readonly actor: Actor;
+  req: Request;
+  res: Response;
+}
+
+export interface RouteDef<
+  P extends z.ZodType = z.ZodType<unknown>,
+  Q extends z.ZodType = z.ZodType<unknown>,
+  B extends z.ZodType = z.ZodType<unknown>,
+  R extends z.ZodType = z.ZodType<unknown>,
+> {
+  method: HttpMethod;
+  /** Express path relative to the registry's base, e.g. '/users/:id'. */
+  path: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Also accept this text media type; the raw text is validated as `{ [field]: text }`. */
+  textBody?: { contentType: string; field: string };
+  /** Omit `schema` for a response without a body (204). */
+  response: { status: number; description: string; schema?: R };
+  /** Domain error codes this route can answer with (documentation). */
+  errors?: ErrorCode[];
+  handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R>>;
+}
+
+/** What the OpenAPI builder reads. */
+export interface RegisteredRoute {
+  def: RouteDef<z.ZodType, z.ZodType, z.ZodType, z.ZodType>;
+  /** OpenAPI form with the base path, e.g. '/api/v1/users/{id}'. */
+  openApiPath: string;
+}
+
+export interface RouteMiddleware {
+  authenticate: RequestHandler;
+}
+
+/**
+ * Registers express handlers and records, from the very same zod schemas, the OpenAPI
+ * operation that documents them: the document cannot drift from what validates requests.
+ * Responses are parsed through their schema too, so undocumented fields never leave.
+ */
+export class RouteRegistry {
+  readonly routes: RegisteredRoute[] = [];
+
+  constructor(
+    private readonly router: Router,
+    private readonly basePath: string,
+    private readonly middleware: RouteMiddleware,
+  ) {}
+
+  define<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+    def: RouteDef<P, Q, B, R>,
+  ): void {
+    const stack: RequestHandler[] = [];
+    if (def.access !== 'public') stack.push(this.middleware.authenticate);
+    if (Array.isArray(def.access)) stack.push(requireRoles(def.access));
+    stack.push(async (req: Request, res: Response) => {
+      const params = def.params ? def.params.parse(req.params) : {};
+      const query = def.query ? def.query.parse(req.query) : {};
+      const body = def.body ? def.body.parse(readBody(req, def)) : undefined;
+      const ctx = {
+        params,
+        query,
+        body,
+        req,
+        res,
+        get actor(): Actor {
+          const actor = res.locals.actor;
+          if (!actor) throw new AppError('UNAUTHENTICATED');
+          return actor;
+        },
+      } as HandlerContext<z.output<P>, z.output<Q>, z.output<B>>;
+      const result = await def.handler(ctx);
+      if (!def.response.schema) {
+        res.status(def.response.status).end();
+        return;
+      }
+      res.status(def.response.status).json(def.response.schema.parse(result));
+    });
+    this.router[def.method](def.path, ...stack);
+    this.routes.push({
+      def: def as unknown as RegisteredRoute['def'],
+      openApiPath: this.basePath + def.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+    });
+  }
+}
+
+function requireRoles(roles: readonly Role[]): RequestHandler {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const actor = res.locals.actor;
+    if (!actor) return next(new AppError('UNAUTHENTICATED'));
+    if (!roles.includes(actor.role)) return next(new AppError('FORBIDDEN'));
+    next();
+  };
+}
+
+function readBody(req: Request, def: { textBody?: { contentType: string; field: string } }): unknown {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (!hasBody) return req.body;
+  if (def.textBody && req.is(def.textBody.contentType)) {
+    return { [def.textBody.field]: typeof req.body === 'string' ? req.body : '' };
+  }
+  if (!req.is('application/json')) {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send application/json${def.textBody ? ` or ${def.textBody.contentType}` : ''}.`);
+  }
+  return req.body;
+}

@@ -1,0 +1,51 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ZodError } from 'zod';
+import { AppError, toErrorBody } from '../domain/app-error.js';
+import type { ErrorBody } from '../shared/errors.js';
+
+/** body-parser reports its failures as errors with a `type`; map the ones clients cause. */
+const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'entity.parse.failed': 'MALFORMED_JSON',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'request.aborted': 'VALIDATION_FAILED',
+  'entity.verify.failed': 'VALIDATION_FAILED',
+};
+
+/** Turns anything thrown into a client-safe error; other errors become INTERNAL, logged here. */
+export function toHttpError(err: unknown): AppError | null {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) {
+    return new AppError('VALIDATION_FAILED', undefined, {
+      issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+    });
+  }
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && type in BODY_PARSER_ERRORS) return new AppError(BODY_PARSER_ERRORS[type]!);
+  return null;
+}
+
+export function errorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(err);
+  const known = toHttpError(err);
+  let status: number;
+  let body: ErrorBody;
+  if (known) {
+    status = known.status;
+    body = known.toBody();
+    const retryAfterMs = known.details?.retryAfterMs;
+    if (known.code === 'RATE_LIMITED' && typeof retryAfterMs === 'number') {
+      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    }
+  } else {
+    status = 500;
+    body = toErrorBody(err);
+    req.log.error({ err, reqId: req.id }, 'unhandled error');
+  }
+  res.status(status).json({ error: body });
+}
+
+export function notFoundHandler(_req: Request, _res: Response, next: NextFunction): void {
+  next(new AppError('NOT_FOUND'));
+}

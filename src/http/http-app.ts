@@ -1,0 +1,78 @@
+import express, { type Express } from 'express';
+import type { TokenService } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import type { Services } from '../domain/services.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import { createAuthenticate } from './authenticate.js';
+import { RouteRegistry } from './define-route.js';
+import { docsRouter } from './docs.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import { buildOpenApiDocument } from './openapi.js';
+import type { ReadinessReport } from './readiness.js';
+import { requestLogger } from './request-log.js';
+import { authRoutes } from './routes/auth.js';
+import { subjectRoutes } from './routes/subjects.js';
+import { userRoutes } from './routes/users.js';
+
+export interface HttpContext {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  services: Services;
+  tokenService: TokenService;
+  readiness: () => Promise<ReadinessReport>;
+  /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
+  routeGroups?: RouteGroup[];
+}
+
+/** Registers one group of /api/v1 routes. */
+export type RouteGroup = (routes: RouteRegistry, ctx: HttpContext) => void;
+
+export const API_BASE = '/api/v1';
+export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, userRoutes, subjectRoutes];
+
+/** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
+export function createHttpApp(ctx: HttpContext): Express {
+  const { config } = ctx;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestLogger(ctx.logger));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const report = await ctx.readiness();
+    res.status(report.ok ? 200 : 503).json(report.checks);
+  });
+
+  app.use('/api', express.json({ limit: config.bodyLimitBytes, strict: true }));
+  app.use('/api', express.text({ type: 'text/csv', limit: config.bodyLimitBytes }));
+
+  const router = express.Router();
+  const registry = new RouteRegistry(router, API_BASE, {
+    authenticate: createAuthenticate({ tokens: ctx.tokenService, store: ctx.store }),
+  });
+  for (const group of [...BUILTIN_ROUTE_GROUPS, ...(ctx.routeGroups ?? [])]) group(registry, ctx);
+  app.use(API_BASE, router);
+
+  const openApi = buildOpenApiDocument(registry.routes, {
+    title: 'Classroom attendance API',
+    version: '1',
+    description: 'Errors are `{ "error": { "code", "message", "details"? } }` with codes from one shared table.',
+  });
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/api/docs', docsRouter());
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { ErrorCodes, type ErrorCode } from '../shared/errors.js';
+import type { RegisteredRoute } from './define-route.js';
+import { ErrorResponseSchema } from './schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * JSON Schema 2020-12 (the dialect of OpenAPI 3.1) of a zod schema. Requests are described
+ * as clients send them (`io: 'input'`), responses as the server sends them; Date values are
+ * ISO date-time strings on the wire.
+ */
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const out = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    override: (ctx) => {
+      if (ctx.zodSchema._zod.def.type === 'date') {
+        ctx.jsonSchema.type = 'string';
+        ctx.jsonSchema.format = 'date-time';
+      }
+    },
+  }) as JsonSchema;
+  delete out.$schema;
+  return out;
+}
+
+export interface OpenApiInfo {
+  title: string;
+  version: string;
+  description?: string;
+}
+
+/** The OpenAPI 3.1 document of every registered route. */
+export function buildOpenApiDocument(routes: readonly RegisteredRoute[], info: OpenApiInfo): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    paths[route.openApiPath] ??= {};
+    paths[route.openApiPath]![route.def.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths,
+    components: {
+      schemas: { Error: jsonSchemaOf(ErrorResponseSchema, 'output') },
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+  };
+}
+
+function operation({ def }: RegisteredRoute): Record<string, unknown> {
+  const op: Record<string, unknown> = {
+    operationId: `${def.method}${def.path.replace(/[:/{}-]+(.)?/g, (_m, c?: string) => (c ? c.toUpperCase() : ''))}`,
+    summary: def.summary,
+    tags: def.tags,
+  };
+  if (def.description) op.description = def.description;
+  const parameters = [...paramsOf(def.params, 'path'), ...paramsOf(def.query, 'query')];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (def.body) {
+    const content: Record<string, unknown> = { 'application/json': { schema: jsonSchemaOf(def.body, 'input') } };
+    if (def.textBody) content[def.textBody.contentType] = { schema: { type: 'string' } };
+    op.requestBody = { required: true, content };
+  }
+  if (def.access !== 'public') op.security = [{ bearerAuth: [] }];
+
+  const responses: Record<string, unknown> = {
+    [String(def.response.status)]: def.response.schema
+      ? { description: def.response.description, content: { 'application/json': { schema: jsonSchemaOf(def.response.schema, 'output') } } }
+      : { description: def.response.description },
+  };
+  for (const [status, codes] of errorStatuses(def)) {
+    responses[String(status)] = {
+      description: `Error: ${codes.join(', ')}`,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  op.responses = responses;
+  return op;
+}
+
+function paramsOf(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonSchema[] {
+  if (!schema) return [];
+  if (!(schema instanceof z.ZodObject)) throw new Error(`${where} schema must be a z.object`);
+  return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => {
+    const p: JsonSchema = { name, in: where, required: where === 'path' || !field.safeParse(undefined).success, schema: jsonSchemaOf(field, 'input') };
+    if (field.description) p.description = field.description;
+    return p;
+  });
+}
+
+/** Error responses every operation can give by its shape, plus the ones the route declares. */
+function errorStatuses(def: RegisteredRoute['def']): Map<number, ErrorCode[]> {
+  const codes = new Set<ErrorCode>(def.errors ?? []);
+  if (def.params || def.query || def.body) codes.add('VALIDATION_FAILED');
+  if (def.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
+  if (def.access !== 'public') ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ACCOUNT_DISABLED'].forEach((c) => codes.add(c as ErrorCode));
+  if (Array.isArray(def.access)) codes.add('FORBIDDEN');
+  if (def.params) codes.add('NOT_FOUND');
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) {
+    const status = ErrorCodes[code].status;
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return new Map([...byStatus].sort(([a], [b]) => a - b));
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { toPublicUser } from '../../domain/users/public-user.js';
+import { AppError } from '../../domain/app-error.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-app.js';
+import { PublicUserSchema } from '../schemas.js';
+
+const LoginBody = z.object({
+  email: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(1_024),
+  organisation: z.string().trim().min(1).max(100).optional().describe('Organisation slug; needed when the email exists in several organisations'),
+});
+
+const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+
+const TokenPairSchema = z.object({
+  accessToken: z.string(),
+  accessTokenExpiresAt: z.date(),
+  refreshToken: z.string().describe('Opaque; send it to /auth/refresh. Each one works once.'),
+  refreshTokenExpiresAt: z.date(),
+  user: PublicUserSchema,
+});
+
+/** Login, refresh, logout, me. */
+export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { auth } = ctx.services;
+
+  routes.define({
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Log in with email and password',
+    description: 'Failed attempts are limited per account and per client address (429 with Retry-After).',
+    tags: ['auth'],
+    access: 'public',
+    body: LoginBody,
+    response: { status: 200, description: 'Access and refresh token', schema: TokenPairSchema },
+    errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED'],
+    handler: ({ body, req }) => auth.login({ ...body, ip: req.ip ?? null }),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'Exchange a refresh token for a new pair',
+    description: 'The old refresh token stops working. Presenting it again revokes every token of that login.',
+    tags: ['auth'],
+    access: 'public',
+    body: RefreshBody,
+    response: { status: 200, description: 'A new access and refresh token', schema: TokenPairSchema },
+    errors: ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_DISABLED'],
+    handler: ({ body }) => auth.refresh(body.refreshToken),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Revoke a refresh token and every token rotated from the same login',
+    tags: ['auth'],
+    access: 'public',
+    body: RefreshBody,
+    response: { status: 204, description: 'Logged out (also for unknown tokens)' },
+    handler: async ({ body }) => {
+      await auth.logout(body.refreshToken);
+    },
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/me',
+    summary: 'The authenticated user',
+    tags: ['auth'],
+    access: 'authenticated',
+    response: { status: 200, description: 'The caller', schema: PublicUserSchema },
+    handler: async ({ actor }) => {
+      const user = await ctx.store.users.get(actor.orgId, actor.id);
+      if (!user) throw new AppError('NOT_FOUND');
+      return toPublicUser(user);
+    },
+  });
+}

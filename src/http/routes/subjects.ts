@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import {
+  AllowedIpRangesSchema,
+  LocationSchema,
+  SubjectCodeSchema,
+  SubjectNameSchema,
+} from '../../domain/subjects/subject-input.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-app.js';
+import { IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf } from '../schemas.js';
+
+const Ids = z.array(z.string().min(1).max(100)).max(1_000);
+
+const ListQuery = PageQuery.extend({
+  q: z.string().trim().min(1).max(200).optional().describe('Substring of code or name'),
+  teacherId: z.string().min(1).max(100).optional().describe('Admins only: subjects of this teacher'),
+});
+
+const CreateBody = z.object({
+  code: SubjectCodeSchema,
+  name: SubjectNameSchema,
+  teacherIds: Ids.optional().describe('Admins choose; a teacher always teaches what they create'),
+  location: LocationSchema.nullish(),
+  allowedIpRanges: AllowedIpRangesSchema.optional(),
+});
+
+const PatchBody = z
+  .object({ code: SubjectCodeSchema, name: SubjectNameSchema, teacherIds: Ids.describe('Admins only') })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
+
+const StudentIdsBody = z.object({ studentIds: Ids.min(1) });
+const NetworkBody = z.object({ allowedIpRanges: AllowedIpRangesSchema.describe('Empty clears the restriction') });
+
+const EnrolResult = z.object({
+  enrolled: z.number().int().describe('Newly enrolled'),
+  total: z.number().int().describe('Enrolled after the change'),
+});
+const UnenrolResult = z.object({
+  removed: z.number().int(),
+  notEnrolledIds: z.array(z.string()),
+  total: z.number().int(),
+});
+
+const STAFF = ['admin', 'teacher'] as const;
+const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const];
+
+/** Subjects, enrolment, classroom location and allowed networks. */
+export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { subjects } = ctx.services;
+
+  routes.define({
+    method: 'get',
+    path: '/subjects',
+    summary: 'List subjects',
+    description: 'Admins see every subject of the organisation, teachers those they teach, students those they are enrolled in.',
+    tags: ['subjects'],
+    access: 'authenticated',
+    query: ListQuery,
+    response: { status: 200, description: 'A page of subjects', schema: pageOf(SubjectSchema) },
+    handler: async ({ actor, query }) => ({ ...(await subjects.list(actor, query)), limit: query.limit, offset: query.offset }),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/subjects',
+    summary: 'Create a subject',
+    tags: ['subjects'],
+    access: STAFF,
+    body: CreateBody,
+    response: { status: 201, description: 'The new subject', schema: SubjectSchema },
+    errors: ['SUBJECT_CODE_TAKEN'],
+    handler: ({ actor, body }) => subjects.create(actor, body),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/subjects/:id',
+    summary: 'Get a subject',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    response: { status: 200, description: 'The subject', schema: SubjectSchema },
+    errors: SUBJECT_ERRORS,
+    handler: ({ actor, params }) => subjects.get(actor, params.id),
+  });
+
+  routes.define({
+    method: 'patch',
+    path: '/subjects/:id',
+    summary: 'Change a subject',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    body: PatchBody,
+    response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
+    errors: [...SUBJECT_ERRORS, 'SUBJECT_CODE_TAKEN'],
+    handler: ({ actor, params, body }) => subjects.update(actor, params.id, body),
+  });
+
+  routes.define({
+    method: 'delete',
+    path: '/subjects/:id',
+    summary: 'Delete a subject and its enrolments',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    response: { status: 204, description: 'Deleted' },
+    errors: SUBJECT_ERRORS,
+    handler: ({ actor, params }) => subjects.delete(actor, params.id),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/subjects/:id/students',
+    summary: 'Students enrolled in a subject',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    query: PageQuery,
+    response: { status: 200, description: 'A page of students', schema: pageOf(PublicUserSchema) },
+    errors: SUBJECT_ERRORS,
+    handler: async ({ actor, params, query }) => ({
+      ...(await subjects.listStudents(actor, params.id, query)),
+      limit: query.limit,
+      offset: query.offset,
+    }),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/subjects/:id/enrolments',
+    summary: 'Enrol students',
+    description: 'All or nothing: ids that are not students of the organisation are listed in details.unknownStudentIds.',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    body: StudentIdsBody,
+    response: { status: 200, description: 'Enrolment counts', schema: EnrolResult },
+    errors: SUBJECT_ERRORS,
+    handler: ({ actor, params, body }) => subjects.enrol(actor, params.id, body.studentIds),
+  });
+
+  routes.define({
+    method: 'delete',
+    path: '/subjects/:id/enrolments',
+    summary: 'Remove students from a subject',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    body: StudentIdsBody,
+    response: { status: 200, description: 'Removal counts', schema: UnenrolResult },
+    errors: SUBJECT_ERRORS,
+    handler: ({ actor, params, body }) => subjects.unenrol(actor, params.id, body.studentIds),
+  });
+
+  routes.define({
+    method: 'put',
+    path: '/subjects/:id/location',
+    summary: 'Set the classroom location (geofence centre and radius in metres)',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    body: LocationSchema,
+    response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
+    errors: SUBJECT_ERRORS,
+    handler: ({ actor, params, body }) => subjects.setLocation(actor, params.id, body),
+  });
+
+  routes.define({
+    method: 'put',
+    path: '/subjects/:id/network',
+    summary: 'Set the allowed IP ranges (CIDR) of check-ins',
+    tags: ['subjects'],
+    access: STAFF,
+    params: IdParams,
+    body: NetworkBody,
+    response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
+    errors: SUBJECT_ERRORS,
+    handler: ({ actor, params, body }) => subjects.setNetwork(actor, params.id, body.allowedIpRanges),
+  });
+}

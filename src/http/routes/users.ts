@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { PASSWORD_MIN_LENGTH } from '../../auth/passwords.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-app.js';
+import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, RoleSchema, pageOf } from '../schemas.js';
+
+const Email = z.email().max(320);
+const Password = z.string().min(PASSWORD_MIN_LENGTH).max(72);
+const StudentNumber = z.string().trim().max(64);
+
+const ListQuery = PageQuery.extend({
+  role: RoleSchema.optional(),
+  active: BooleanQuery.optional(),
+  q: z.string().trim().min(1).max(200).optional().describe('Substring of name, email or student number'),
+});
+
+const CreateBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  email: Email,
+  role: RoleSchema,
+  studentNumber: StudentNumber.nullish().describe('Required for students'),
+  password: Password.optional().describe('Omit to create an account that cannot log in yet'),
+});
+
+const PatchBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    email: Email,
+    role: RoleSchema,
+    studentNumber: StudentNumber.nullable(),
+    password: Password,
+    active: z.boolean(),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
+
+const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
+const ImportResult = z.object({ created: z.number().int(), users: z.array(PublicUserSchema) });
+
+const ADMIN = ['admin'] as const;
+
+/** Admin management of the organisation's accounts. */
+export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { users, userImport } = ctx.services;
+
+  routes.define({
+    method: 'get',
+    path: '/users',
+    summary: 'List users',
+    tags: ['users'],
+    access: ADMIN,
+    query: ListQuery,
+    response: { status: 200, description: 'A page of users', schema: pageOf(PublicUserSchema) },
+    handler: async ({ actor, query }) => {
+      const page = await users.list(actor, query);
+      return { ...page, limit: query.limit, offset: query.offset };
+    },
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/users',
+    summary: 'Create a user',
+    tags: ['users'],
+    access: ADMIN,
+    body: CreateBody,
+    response: { status: 201, description: 'The new user', schema: PublicUserSchema },
+    errors: ['EMAIL_TAKEN'],
+    handler: ({ actor, body }) => users.create(actor, body),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/users/import',
+    summary: 'Import users from CSV',
+    description:
+      'Columns: name,email,role,student_number and optionally password. All or nothing: when any row is bad, ' +
+      'nothing is written and the 400 answer lists every bad row in `details.rows` as { line, email, reason } ' +
+      '(the header is line 1). Users imported without a password cannot log in until an admin sets one.',
+    tags: ['users'],
+    access: ADMIN,
+    body: ImportBody,
+    textBody: { contentType: 'text/csv', field: 'csv' },
+    response: { status: 201, description: 'Every row was imported', schema: ImportResult },
+    errors: ['EMAIL_TAKEN'],
+    handler: ({ actor, body }) => userImport.run(actor, body.csv),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/users/:id',
+    summary: 'Get a user',
+    tags: ['users'],
+    access: ADMIN,
+    params: IdParams,
+    response: { status: 200, description: 'The user', schema: PublicUserSchema },
+    handler: ({ actor, params }) => users.get(actor, params.id),
+  });
+
+  routes.define({
+    method: 'patch',
+    path: '/users/:id',
+    summary: 'Change a user',
+    description: 'Setting active to false is the same as deactivating. Admins cannot deactivate or demote themselves.',
+    tags: ['users'],
+    access: ADMIN,
+    params: IdParams,
+    body: PatchBody,
+    response: { status: 200, description: 'The changed user', schema: PublicUserSchema },
+    errors: ['EMAIL_TAKEN', 'CONFLICT'],
+    handler: ({ actor, params, body }) => users.update(actor, params.id, body),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/users/:id/deactivate',
+    summary: 'Deactivate a user and revoke their refresh tokens',
+    tags: ['users'],
+    access: ADMIN,
+    params: IdParams,
+    response: { status: 200, description: 'The deactivated user', schema: PublicUserSchema },
+    errors: ['CONFLICT'],
+    handler: ({ actor, params }) => users.deactivate(actor, params.id),
+  });
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ErrorCodes, type ErrorCode } from '../shared/errors.js';
+import { ROLES, type Role } from '../store/types.js';
+import { LocationSchema } from '../domain/subjects/subject-input.js';
+
+/** Schemas shared by several route groups. Dates are Date objects here and ISO strings on the wire. */
+
+export const RoleSchema = z.enum(ROLES as [Role, ...Role[]]);
+
+export const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+export const PAGE_DEFAULT = 50;
+export const PAGE_MAX = 200;
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(PAGE_MAX).default(PAGE_DEFAULT),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** `{ items, total, limit, offset }` of the given item schema. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+  });
+}
+
+export const PublicUserSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    studentNumber: z.string().nullable(),
+    active: z.boolean(),
+    hasPassword: z.boolean().describe('False until a password is set; such users cannot log in.'),
+    createdAt: z.date(),
+    updatedAt: z.date(),
+  })
+  .describe('A user (never the password hash)');
+
+export const SubjectSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    code: z.string(),
+    name: z.string(),
+    teacherIds: z.array(z.string()),
+    location: LocationSchema.nullable(),
+    allowedIpRanges: z.array(z.string()),
+    createdAt: z.date(),
+    updatedAt: z.date(),
+  })
+  .describe('A subject with its teachers, classroom location and allowed networks');
+
+export const ErrorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ErrorCodes) as [ErrorCode, ...ErrorCode[]]),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .describe('Error response');

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { Logger } from '../../logger.js';
+import type { CheckinService } from '../../domain/checkins/checkin-service.js';
+import type { RateLimiter } from '../../domain/rate-limiter.js';
+import { AppError } from '../../domain/app-error.js';
+import { defineHandler } from '../define-handler.js';
+import type { AppSocket } from '../types.js';
+import { Id, Note } from './schemas.js';
+
+/** 1 km is already useless as a classroom fix; beyond 100 km it is not a fix at all. */
+const MAX_ACCURACY_M = 100_000;
+
+const LocationSchema = z.object({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  accuracy: z.number().positive().max(MAX_ACCURACY_M),
+  timestamp: z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]),
+});
+
+const SubmitSchema = z.object({
+  sessionId: Id,
+  location: LocationSchema,
+  code: z.string().trim().max(16).optional(),
+  selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
+});
+
+const DecideSchema = z.object({
+  sessionId: Id,
+  studentId: Id,
+  decision: z.enum(['accept', 'reject']),
+  note: Note.optional(),
+  expectedVersion: z.number().int().min(0).optional(),
+});
+
+const MarkSchema = z.object({
+  sessionId: Id,
+  studentId: Id,
+  status: z.enum(['present', 'late', 'excused', 'absent']),
+  note: Note.optional(),
+  reason: z.string().trim().min(1).max(500).optional(),
+  expectedVersion: z.number().int().min(0).optional(),
+});
+
+export interface CheckinHandlerDeps {
+  checkins: CheckinService;
+  /** Check-in submissions per student. */
+  submitLimiter: RateLimiter;
+  logger: Logger;
+}
+
+export function registerCheckinHandlers(socket: AppSocket, deps: CheckinHandlerDeps): void {
+  const { checkins, submitLimiter, logger } = deps;
+
+  defineHandler(socket, logger, 'checkin:submit', SubmitSchema, async (input, { actor, ip }) => {
+    const limit = await submitLimiter.consume(actor.id);
+    if (!limit.allowed) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs });
+    const { lat, lon, accuracy, timestamp } = input.location;
+    return checkins.submit(actor, {
+      sessionId: input.sessionId,
+      location: { lat, lon, accuracyM: accuracy, timestamp: new Date(timestamp) },
+      code: input.code,
+      ip,
+    });
+  });
+
+  defineHandler(socket, logger, 'checkin:decide', DecideSchema, (input, { actor, ip }) =>
+    checkins.decide(actor, { ...input, ip }),
+  );
+
+  defineHandler(socket, logger, 'checkin:mark', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip }));
+}

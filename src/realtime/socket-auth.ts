@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { TokenService } from '../auth/tokens.js';
+import { AppError, toErrorBody } from '../domain/app-error.js';
+import { resolveClientIp } from '../domain/checks/network.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import { defineHandler } from './define-handler.js';
+import type { AppServer, AppSocket } from './types.js';
+
+/** How long before expiry a socket is told to renew its token. */
+const EXPIRY_WARNING_MS = 60_000;
+
+export interface SocketAuthDeps {
+  tokens: TokenService;
+  store: Store;
+  logger: Logger;
+  trustProxy: boolean | number | string[];
+  now: () => Date;
+}
+
+/** A refused connection reaches the client as connect_error with `err.data = { code, message }`. */
+function refusal(err: unknown): Error & { data: unknown } {
+  const body = toErrorBody(err);
+  return Object.assign(new Error(body.message), { data: body });
+}
+
+/**
+ * Authenticates every connection once, from the access token in the handshake `auth`
+ * (never the query string). The claims become socket.data; handlers read identity only there.
+ */
+export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
+  io.use((socket, next) => {
+    void (async () => {
+      const token: unknown = socket.handshake.auth?.['token'];
+      if (typeof token !== 'string' || token.length === 0) throw new AppError('UNAUTHENTICATED');
+      const claims = deps.tokens.verifyAccess(token);
+      const user = await deps.store.users.get(claims.org, claims.sub);
+      if (!user) throw new AppError('TOKEN_INVALID');
+      if (!user.active) throw new AppError('ACCOUNT_DISABLED');
+      socket.data = {
+        userId: user.id,
+        orgId: user.orgId,
+        role: user.role,
+        tokenExpiresAt: claims.exp * 1000,
+        ip: resolveClientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], deps.trustProxy),
+      };
+    })().then(
+      () => next(),
+      (err: unknown) => {
+        if (!(err instanceof AppError)) deps.logger.error({ err }, 'socket authentication failed');
+        next(refusal(err));
+      },
+    );
+  });
+}
+
+/**
+ * Token expiry during a connection: `auth:expiring` about a minute before, then at expiry
+ * `auth:expired` and a disconnect. `auth:renew` with a fresh token of the same user moves the
+ * deadline. A client that reconnects presents its current token in the handshake again.
+ */
+export function watchTokenExpiry(socket: AppSocket, deps: SocketAuthDeps): void {
+  let warn: NodeJS.Timeout | null = null;
+  let expire: NodeJS.Timeout | null = null;
+  const clear = () => {
+    if (warn) clearTimeout(warn);
+    if (expire) clearTimeout(expire);
+    warn = expire = null;
+  };
+  const arm = () => {
+    clear();
+    const left = socket.data.tokenExpiresAt - deps.now().getTime();
+    const expiresAt = new Date(socket.data.tokenExpiresAt).toISOString();
+    warn = setTimeout(() => socket.emit('auth:expiring', { expiresAt }), Math.max(0, left - EXPIRY_WARNING_MS));
+    expire = setTimeout(() => {
+      socket.emit('auth:expired');
+      socket.disconnect(true);
+    }, Math.max(0, left));
+  };
+  arm();
+  socket.on('disconnect', clear);
+
+  defineHandler(socket, deps.logger, 'auth:renew', z.object({ token: z.string().min(1).max(8_192) }), async ({ token }) => {
+    const claims = deps.tokens.verifyAccess(token);
+    if (claims.sub !== socket.data.userId || claims.org !== socket.data.orgId) {
+      throw new AppError('TOKEN_INVALID', 'The token belongs to another user.');
+    }
+    const user = await deps.store.users.get(claims.org, claims.sub);
+    if (!user?.active) throw new AppError('ACCOUNT_DISABLED');
+    socket.data.tokenExpiresAt = claims.exp * 1000;
+    socket.data.role = user.role;
+    arm();
+    return { expiresAt: new Date(socket.data.tokenExpiresAt).toISOString() };
+  });
+}

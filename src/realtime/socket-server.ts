@@ -1,0 +1,85 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type ServerOptions } from 'socket.io';
+import type { TokenService } from '../auth/tokens.js';
+import type { EventBus } from '../domain/events.js';
+import type { CheckinService } from '../domain/checkins/checkin-service.js';
+import type { RateLimiter } from '../domain/rate-limiter.js';
+import type { SessionCloser } from '../domain/sessions/session-closer.js';
+import type { SessionService } from '../domain/sessions/session-service.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import { rooms } from '../shared/events.js';
+import { registerCheckinHandlers } from './handlers/checkin-handlers.js';
+import { registerSessionHandlers } from './handlers/session-handlers.js';
+import { useSocketAuth, watchTokenExpiry } from './socket-auth.js';
+import type { AppServer } from './types.js';
+
+export interface RealtimeDeps {
+  httpServer: HttpServer;
+  store: Store;
+  tokens: TokenService;
+  bus: EventBus;
+  sessions: SessionService;
+  closer: SessionCloser;
+  checkins: CheckinService;
+  submitLimiter: RateLimiter;
+  logger: Logger;
+  now: () => Date;
+  maxHttpBufferSize: number;
+  trustProxy: boolean | number | string[];
+  corsOrigins: string[];
+  /** e.g. the Redis adapter when several nodes serve one deployment. */
+  adapter?: ServerOptions['adapter'];
+}
+
+export interface Realtime {
+  io: AppServer;
+  close(): Promise<void>;
+}
+
+/**
+ * The Socket.IO transport: authenticates connections, registers one handler group per event
+ * family, and turns domain events into room broadcasts. With the Redis adapter, a broadcast
+ * from any node reaches the room's sockets on every node.
+ */
+export function attachRealtime(deps: RealtimeDeps): Realtime {
+  const io: AppServer = new Server(deps.httpServer, {
+    // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
+    // closing the connection, before it is buffered.
+    maxHttpBufferSize: deps.maxHttpBufferSize,
+    serveClient: false,
+    cors: deps.corsOrigins.length > 0 ? { origin: deps.corsOrigins, credentials: true } : undefined,
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
+  });
+  const logger = deps.logger.child({ component: 'realtime' });
+  const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
+  useSocketAuth(io, authDeps);
+
+  io.on('connection', (socket) => {
+    void socket.join(rooms.user(socket.data.userId));
+    watchTokenExpiry(socket, authDeps);
+    registerSessionHandlers(socket, { sessions: deps.sessions, closer: deps.closer, logger });
+    registerCheckinHandlers(socket, { checkins: deps.checkins, submitLimiter: deps.submitLimiter, logger });
+  });
+
+  const unsubscribe = deps.bus.subscribe((event) => {
+    switch (event.type) {
+      case 'roster.changed':
+        io.to(rooms.staff(event.update.sessionId)).emit('roster:update', event.update);
+        io.to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
+        break;
+      case 'session.changed':
+        io.to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
+        break;
+    }
+  });
+
+  return {
+    io,
+    async close() {
+      unsubscribe();
+      // Disconnects every socket, closes the adapter and the underlying HTTP server.
+      await io.close();
+    },
+  };
+}

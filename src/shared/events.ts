@@ -1,0 +1,247 @@
+/**
+ * The Socket.IO protocol: one typed event map shared by the server and every client.
+ * Browser-safe: no Node imports. docs/protocol.md describes each event in prose.
+ */
+import type { Ack } from './errors.js';
+import type { ReasonCode } from './reasons.js';
+
+export type Role = 'admin' | 'teacher' | 'student';
+export type SessionState = 'scheduled' | 'open' | 'closing' | 'closed';
+export type RecordState = 'pending' | 'present' | 'late' | 'rejected' | 'excused' | 'absent';
+/** A roster entry's status: a record's status, or 'not-yet' when the student has no record. */
+export type RosterStatus = RecordState | 'not-yet';
+
+export interface PolicyInput {
+  geofence?: boolean;
+  network?: boolean;
+  rotatingCode?: boolean;
+  selfie?: boolean;
+  /** Seconds per rotating code (5..600, default from server config, 15). */
+  codePeriodS?: number;
+  /** Check-in attempts allowed when rejected (1..5, default 2: one retry). */
+  maxAttempts?: number;
+}
+
+export interface PolicyView {
+  geofence: boolean;
+  network: boolean;
+  rotatingCode: boolean;
+  selfie: boolean;
+  codePeriodS: number;
+  maxAttempts: number;
+}
+
+export interface SessionView {
+  id: string;
+  subjectId: string;
+  subjectCode: string;
+  subjectName: string;
+  teacherId: string;
+  /** Effective state: a scheduled session whose start has passed is reported 'open'. */
+  status: SessionState;
+  policy: PolicyView;
+  startsAt: string;
+  lateAfter: string;
+  closesAt: string;
+  closedAt: string | null;
+  day: string;
+}
+
+export interface VerificationView {
+  state: 'queued' | 'done' | 'failed';
+  band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
+  flags: string[];
+}
+
+export interface RosterEntry {
+  studentId: string;
+  name: string;
+  studentNumber: string | null;
+  status: RosterStatus;
+  reason: string | null;
+  flags: string[];
+  distanceM: number | null;
+  accuracyM: number | null;
+  attempts: number;
+  submittedAt: string | null;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  note: string | null;
+  recordId: string | null;
+  /** The record's own version (0 when there is no record); newer wins. */
+  recordVersion: number;
+  /** Face verification outcome for the teacher (bands and flags only). */
+  verification: VerificationView | null;
+}
+
+export interface RosterCounts {
+  present: number;
+  late: number;
+  pending: number;
+  rejected: number;
+  excused: number;
+  absent: number;
+  notYet: number;
+  total: number;
+}
+
+export interface RosterSnapshot {
+  session: SessionView;
+  /** Roster version at the time of the snapshot; updates carry the next versions. */
+  version: number;
+  entries: RosterEntry[];
+  counts: RosterCounts;
+}
+
+export interface RosterUpdate {
+  sessionId: string;
+  version: number;
+  entry: RosterEntry;
+}
+
+/** What a student learns about their own check-in (never distances, embeddings or scores). */
+export interface CheckinView {
+  sessionId: string;
+  recordId: string;
+  status: RecordState;
+  reason: ReasonCode | string | null;
+  /** Reasons that sent the check-in to review or rejected it. */
+  flags: string[];
+  attempts: number;
+  attemptsLeft: number;
+  submittedAt: string | null;
+  decidedAt: string | null;
+  note: string | null;
+  /** True while a selfie is being verified; a `checkin:decision` event follows. */
+  verifying: boolean;
+}
+
+export interface CodeView {
+  sessionId: string;
+  code: string;
+  periodS: number;
+  expiresAt: string;
+}
+
+export interface LocationInput {
+  lat: number;
+  lon: number;
+  /** Accuracy radius in metres as the device reports it. */
+  accuracy: number;
+  /** When the fix was taken: epoch milliseconds or an ISO string. */
+  timestamp: number | string;
+}
+
+export interface SessionOpenInput {
+  subjectId: string;
+  /** ISO time; defaults to now. */
+  startsAt?: string;
+  /** ISO time; defaults to startsAt + 10 minutes. */
+  lateAfter?: string;
+  /** ISO time; defaults to startsAt + 60 minutes. */
+  closesAt?: string;
+  policy?: PolicyInput;
+}
+
+export interface CheckinSubmitInput {
+  sessionId: string;
+  location: LocationInput;
+  code?: string;
+  /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
+  selfie?: ArrayBuffer | Uint8Array;
+}
+
+export interface CheckinDecideInput {
+  sessionId: string;
+  studentId: string;
+  decision: 'accept' | 'reject';
+  note?: string;
+  /** The record version the teacher saw; a stale one gets RECORD_CHANGED. */
+  expectedVersion?: number;
+}
+
+export interface CheckinMarkInput {
+  sessionId: string;
+  studentId: string;
+  status: 'present' | 'late' | 'excused' | 'absent';
+  note?: string;
+  /** Required when correcting a closed session. */
+  reason?: string;
+  expectedVersion?: number;
+}
+
+export interface SessionRef {
+  sessionId: string;
+}
+
+export interface CloseResult {
+  session: SessionView;
+  counts: RosterCounts;
+}
+
+export interface StudentJoinResult {
+  session: SessionView;
+  checkin: CheckinView | null;
+}
+
+type Cb<T> = (ack: Ack<T>) => void;
+
+export interface ClientToServerEvents {
+  /** Teacher: open a session now or at a set time. */
+  'session:open': (input: SessionOpenInput, ack: Cb<SessionView>) => void;
+  /** Teacher or admin: the roster snapshot; roster updates follow on this socket. */
+  'session:watch': (input: SessionRef, ack: Cb<RosterSnapshot>) => void;
+  'session:unwatch': (input: SessionRef, ack: Cb<null>) => void;
+  /** Teacher or admin: the current rotating code (poll again at expiresAt). */
+  'session:code': (input: SessionRef, ack: Cb<CodeView>) => void;
+  'session:close': (input: SessionRef, ack: Cb<CloseResult>) => void;
+  /** Open and scheduled sessions: a student's enrolled subjects, a teacher's own subjects. */
+  'session:list-active': (input: Record<string, never>, ack: Cb<SessionView[]>) => void;
+  /** Student: join a session; decisions about this student are pushed afterwards. */
+  'session:join': (input: SessionRef, ack: Cb<StudentJoinResult>) => void;
+  'session:leave': (input: SessionRef, ack: Cb<null>) => void;
+  /** Student: submit a check-in; stored before the acknowledgement. */
+  'checkin:submit': (input: CheckinSubmitInput, ack: Cb<CheckinView>) => void;
+  /** Teacher: accept or reject a student's check-in. */
+  'checkin:decide': (input: CheckinDecideInput, ack: Cb<RosterEntry>) => void;
+  /** Teacher: mark by hand (open session) or correct (closed session, reason required). */
+  'checkin:mark': (input: CheckinMarkInput, ack: Cb<RosterEntry>) => void;
+  /** Any user: present a fresh access token before the current one expires. */
+  'auth:renew': (input: { token: string }, ack: Cb<{ expiresAt: string }>) => void;
+}
+
+export interface ServerToClientEvents {
+  /** To watching screens: one roster entry changed. */
+  'roster:update': (update: RosterUpdate) => void;
+  /** To a student: their check-in was decided or changed (teacher, verification, closing). */
+  'checkin:decision': (view: CheckinView) => void;
+  /** To watchers and joined students: the session changed state (opened, closed). */
+  'session:status': (session: SessionView) => void;
+  /** The access token expires soon (sent once, about 60 s before); renew with auth:renew. */
+  'auth:expiring': (info: { expiresAt: string }) => void;
+  /** The access token expired; the server disconnects this socket right after. */
+  'auth:expired': () => void;
+}
+
+export interface InterServerEvents {
+  ping: () => void;
+}
+
+export interface SocketData {
+  userId: string;
+  orgId: string;
+  role: Role;
+  /** Access-token expiry in epoch ms. */
+  tokenExpiresAt: number;
+  ip: string | null;
+}
+
+/** Room names, shared so every node computes them the same way. */
+export const rooms = {
+  /** Screens watching a session's roster (teachers, admins). */
+  staff: (sessionId: string) => `session:${sessionId}:staff`,
+  /** Students who joined a session. */
+  students: (sessionId: string) => `session:${sessionId}:students`,
+  /** Every socket of one user (a student's phone and laptop). */
+  user: (userId: string) => `user:${userId}`,
+} as const;

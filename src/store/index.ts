@@ -1,0 +1,19 @@
+import type { Config } from '../config.js';
+import type { Store } from './types.js';
+
+/**
+ * Opens the store the configuration names. The MongoDB adapter is loaded only when chosen,
+ * so a SQLite deployment never loads mongoose.
+ */
+export async function createStore(config: Config['store']): Promise<Store> {
+  switch (config.kind) {
+    case 'sqlite': {
+      const { createSqliteStore } = await import('./sqlite/sqlite-store.js');
+      return createSqliteStore({ path: config.path });
+    }
+    case 'mongo': {
+      const { createMongoStore } = await import('./mongo/mongo-store.js');
+      return createMongoStore(config);
+    }
+  }
+}

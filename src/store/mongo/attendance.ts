@@ -1,0 +1,149 @@
+import { newId } from '../ids.js';
+import {
+  StoreConflictError,
+  type AttendanceSession,
+  type NewSession,
+  type RecordRepository,
+  type SessionRepository,
+} from '../types.js';
+import { isDuplicateKeyError, mapConflicts } from './errors.js';
+import { fromSession, toRecord, toSession } from './mapping.js';
+import type { Models } from './models.js';
+import * as q from './queries.js';
+import type { RecordDoc, SessionDoc } from './schemas.js';
+
+// Sessions (with the scheduler's lease) and attendance records. Every write that could race
+// is one atomic single-document operation with its precondition in the filter.
+
+const after = { returnDocument: 'after', runValidators: true } as const;
+
+export function sessionRepository(m: Models): SessionRepository {
+  return {
+    async create(orgId, input: NewSession) {
+      const now = new Date();
+      const s: AttendanceSession = {
+        id: newId(),
+        orgId,
+        ...input,
+        policy: { ...input.policy },
+        createdAt: now,
+        updatedAt: now,
+        closedAt: null,
+        closedBy: null,
+        leaseOwner: null,
+        leaseUntil: null,
+      };
+      await mapConflicts(() => m.sessions.create(fromSession(s)));
+      return s;
+    },
+    async get(orgId, id) {
+      const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
+      return d ? toSession(d) : null;
+    },
+    async list(orgId, f) {
+      const filter = q.sessionListFilter(orgId, f);
+      const { skip, limit } = q.pageOptions(f);
+      const [docs, total] = await Promise.all([
+        m.sessions.find(filter).sort(q.SESSION_LIST_SORT).skip(skip).limit(limit).lean<SessionDoc[]>(),
+        m.sessions.countDocuments(filter),
+      ]);
+      return { items: docs.map(toSession), total };
+    },
+    async listActiveForSubjects(orgId, subjectIds) {
+      if (subjectIds.length === 0) return [];
+      const docs = await m.sessions
+        .find(q.activeSessionsFilter(orgId, subjectIds))
+        .sort(q.ACTIVE_SESSIONS_SORT)
+        .lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
+    async transition(orgId, id, from, patch) {
+      if (from.length === 0) return null;
+      const d = await m.sessions
+        .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, new Date()), after)
+        .lean<SessionDoc>();
+      return d ? toSession(d) : null;
+    },
+    async listDue(now, limit) {
+      const docs = await m.sessions.find(q.dueSessionsFilter(now)).sort(q.DUE_SORT).limit(limit).lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
+    async nextDueAt() {
+      const d = await m.sessions
+        .findOne(q.notClosedFilter(), { closesAt: 1 })
+        .sort(q.NEXT_DUE_SORT)
+        .lean<Pick<SessionDoc, 'closesAt'>>();
+      return d ? d.closesAt : null;
+    },
+    async acquireLease(orgId, id, owner, until, now) {
+      const res = await m.sessions.updateOne(q.leaseFilter(orgId, id, owner, now), q.leaseUpdate(owner, until));
+      return res.matchedCount === 1;
+    },
+    async releaseLease(orgId, id, owner) {
+      await m.sessions.updateOne(q.releaseLeaseFilter(orgId, id, owner), q.RELEASE_LEASE_UPDATE);
+    },
+  };
+}
+
+export function recordRepository(m: Models): RecordRepository {
+  const byKey = (orgId: string, sessionId: string, studentId: string) =>
+    m.records.findOne(q.recordKeyFilter(orgId, sessionId, studentId)).lean<RecordDoc>();
+  return {
+    async insertIfAbsent(orgId, input) {
+      const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
+      const update = q.recordInsertIfAbsentUpdate(orgId, newId(), input, new Date());
+      try {
+        const res = await m.records.findOneAndUpdate(filter, update, {
+          upsert: true,
+          returnDocument: 'after',
+          includeResultMetadata: true,
+          runValidators: true,
+          lean: true,
+        });
+        const doc = res.value as RecordDoc | null;
+        if (!doc) throw new Error('upsert returned no document');
+        return { record: toRecord(doc), created: res.lastErrorObject?.updatedExisting !== true };
+      } catch (err) {
+        // Two concurrent upserts may both miss and race to insert: the loser gets E11000 on
+        // the unique (sessionId, studentId) and reads the winner's record.
+        if (!isDuplicateKeyError(err)) throw err;
+        const d = await byKey(orgId, input.sessionId, input.studentId);
+        // The key is held by a record of another organisation.
+        if (!d) throw new StoreConflictError('record');
+        return { record: toRecord(d), created: false };
+      }
+    },
+    async get(orgId, id) {
+      const d = await m.records.findOne(q.byOrgId<RecordDoc>(orgId, id)).lean<RecordDoc>();
+      return d ? toRecord(d) : null;
+    },
+    async getForStudent(orgId, sessionId, studentId) {
+      const d = await byKey(orgId, sessionId, studentId);
+      return d ? toRecord(d) : null;
+    },
+    async listBySession(orgId, sessionId) {
+      const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
+      return docs.map(toRecord);
+    },
+    async listBySessions(orgId, sessionIds) {
+      if (sessionIds.length === 0) return [];
+      const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionIds)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
+      return docs.map(toRecord);
+    },
+    async listByStudent(orgId, studentId, page) {
+      const filter = q.recordsOfStudentFilter(orgId, studentId);
+      const { skip, limit } = q.pageOptions(page);
+      const [docs, total] = await Promise.all([
+        m.records.find(filter).sort(q.RECORDS_OF_STUDENT_SORT).skip(skip).limit(limit).lean<RecordDoc[]>(),
+        m.records.countDocuments(filter),
+      ]);
+      return { items: docs.map(toRecord), total };
+    },
+    async update(orgId, id, expectedVersion, patch) {
+      const d = await m.records
+        .findOneAndUpdate(q.recordVersionFilter(orgId, id, expectedVersion), q.recordVersionedUpdate(patch, new Date()), after)
+        .lean<RecordDoc>();
+      return d ? toRecord(d) : null;
+    },
+  };
+}

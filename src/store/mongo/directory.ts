@@ -1,0 +1,195 @@
+import { newId } from '../ids.js';
+import {
+  StoreConflictError,
+  type NewSubject,
+  type NewUser,
+  type Organisation,
+  type OrganisationRepository,
+  type Subject,
+  type SubjectRepository,
+  type User,
+  type UserRepository,
+} from '../types.js';
+import { isDuplicateKeyError, mapConflicts } from './errors.js';
+import { enrolmentId, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
+import type { Models } from './models.js';
+import * as q from './queries.js';
+import type { EnrolmentDoc, OrganisationDoc, SubjectDoc, UserDoc } from './schemas.js';
+
+// Organisations, users, subjects and enrolments: the org's directory.
+
+const after = { returnDocument: 'after', runValidators: true } as const;
+
+export function organisationRepository(m: Models): OrganisationRepository {
+  return {
+    async create(input) {
+      const org: Organisation = { id: newId(), ...input, createdAt: new Date() };
+      await mapConflicts(() => m.organisations.create(fromOrganisation(org)));
+      return org;
+    },
+    async get(id) {
+      const d = await m.organisations.findOne({ _id: id }).lean<OrganisationDoc>();
+      return d ? toOrganisation(d) : null;
+    },
+    async getBySlug(slug) {
+      const d = await m.organisations.findOne({ slug }).lean<OrganisationDoc>();
+      return d ? toOrganisation(d) : null;
+    },
+    async count() {
+      return m.organisations.countDocuments({});
+    },
+  };
+}
+
+export function userRepository(m: Models): UserRepository {
+  const build = (orgId: string, input: NewUser, now: Date): User => ({
+    id: newId(),
+    orgId,
+    ...input,
+    email: input.email.toLowerCase(),
+    createdAt: now,
+    updatedAt: now,
+  });
+  return {
+    async create(orgId, input) {
+      const u = build(orgId, input, new Date());
+      await mapConflicts(() => m.users.create(fromUser(u)));
+      return u;
+    },
+    async createMany(orgId, inputs) {
+      const now = new Date();
+      const all = inputs.map((i) => build(orgId, i, now));
+      if (new Set(all.map((u) => u.email)).size !== all.length) throw new StoreConflictError('email');
+      if (all.length === 0) return [];
+      try {
+        await m.users.insertMany(all.map(fromUser), { ordered: true });
+      } catch (err) {
+        // No multi-document transaction on a standalone server: undo what this call inserted,
+        // which is safe because the ids are fresh.
+        await m.users.deleteMany(q.byOrgIds<UserDoc>(orgId, all.map((u) => u.id)));
+        throw isDuplicateKeyError(err) ? new StoreConflictError('email') : err;
+      }
+      return all;
+    },
+    async get(orgId, id) {
+      const d = await m.users.findOne(q.byOrgId<UserDoc>(orgId, id)).lean<UserDoc>();
+      return d ? toUser(d) : null;
+    },
+    async getMany(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.users.find(q.byOrgIds<UserDoc>(orgId, ids)).lean<UserDoc[]>();
+      return docs.map(toUser);
+    },
+    async getByEmail(orgId, email) {
+      const d = await m.users.findOne(q.userByEmailFilter(orgId, email)).lean<UserDoc>();
+      return d ? toUser(d) : null;
+    },
+    async findByEmailAnyOrg(email) {
+      const docs = await m.users.find(q.userByEmailAnyOrgFilter(email)).sort(q.CREATED_SORT).lean<UserDoc[]>();
+      return docs.map(toUser);
+    },
+    async list(orgId, f) {
+      const filter = q.userListFilter(orgId, f);
+      const { skip, limit } = q.pageOptions(f);
+      const [docs, total] = await Promise.all([
+        m.users.find(filter).collation(q.USER_NAME_COLLATION).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>(),
+        m.users.countDocuments(filter),
+      ]);
+      return { items: docs.map(toUser), total };
+    },
+    async update(orgId, id, patch) {
+      const d = await mapConflicts(() =>
+        m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, new Date()), after).lean<UserDoc>(),
+      );
+      return d ? toUser(d) : null;
+    },
+  };
+}
+
+export function subjectRepository(m: Models): SubjectRepository {
+  const subjectExists = async (orgId: string, id: string) =>
+    (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
+  return {
+    async create(orgId, input: NewSubject) {
+      const now = new Date();
+      const s: Subject = {
+        id: newId(),
+        orgId,
+        ...input,
+        teacherIds: [...input.teacherIds],
+        allowedIpRanges: [...input.allowedIpRanges],
+        createdAt: now,
+        updatedAt: now,
+      };
+      await mapConflicts(() => m.subjects.create(fromSubject(s)));
+      return s;
+    },
+    async get(orgId, id) {
+      const d = await m.subjects.findOne(q.byOrgId<SubjectDoc>(orgId, id)).lean<SubjectDoc>();
+      return d ? toSubject(d) : null;
+    },
+    async list(orgId, f) {
+      let enrolled: string[] | null = null;
+      if (f.studentId !== undefined) {
+        const rows = await m.enrolments
+          .find(q.enrolmentsOfStudentFilter(orgId, f.studentId), { subjectId: 1 })
+          .lean<Pick<EnrolmentDoc, 'subjectId'>[]>();
+        enrolled = rows.map((r) => r.subjectId);
+      }
+      const filter = q.subjectListFilter(orgId, f, enrolled);
+      const { skip, limit } = q.pageOptions(f);
+      const [docs, total] = await Promise.all([
+        m.subjects.find(filter).sort(q.SUBJECT_LIST_SORT).skip(skip).limit(limit).lean<SubjectDoc[]>(),
+        m.subjects.countDocuments(filter),
+      ]);
+      return { items: docs.map(toSubject), total };
+    },
+    async update(orgId, id, patch) {
+      const d = await mapConflicts(() =>
+        m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, new Date()), after).lean<SubjectDoc>(),
+      );
+      return d ? toSubject(d) : null;
+    },
+    async delete(orgId, id) {
+      const res = await m.subjects.deleteOne(q.byOrgId<SubjectDoc>(orgId, id));
+      if (res.deletedCount !== 1) return false;
+      await m.enrolments.deleteMany(q.enrolmentsOfSubjectFilter(orgId, id));
+      return true;
+    },
+    async enrol(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return 0;
+      // Enrolling into a subject of another organisation (or none) is a no-op.
+      if (!(await subjectExists(orgId, subjectId))) return 0;
+      const ops = q.enrolOps(orgId, subjectId, studentIds, new Date(), (studentId) => enrolmentId(subjectId, studentId));
+      try {
+        const res = await m.enrolments.bulkWrite(ops, { ordered: false });
+        return res.upsertedCount;
+      } catch (err) {
+        // Two concurrent enrols of the same student: the loser's upsert hits the unique key,
+        // which means the enrolment exists, as wanted. Count only this call's inserts.
+        if (!isDuplicateKeyError(err)) throw err;
+        return upsertedCountOf(err);
+      }
+    },
+    async unenrol(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return 0;
+      const res = await m.enrolments.deleteMany(q.enrolmentFilter(orgId, subjectId, studentIds));
+      return res.deletedCount;
+    },
+    async listEnrolled(orgId, subjectId) {
+      const rows = await m.enrolments
+        .find(q.enrolmentsOfSubjectFilter(orgId, subjectId), { studentId: 1 })
+        .sort(q.ENROLMENT_SORT)
+        .lean<Pick<EnrolmentDoc, 'studentId'>[]>();
+      return rows.map((r) => r.studentId);
+    },
+    async isEnrolled(orgId, subjectId, studentId) {
+      return (await m.enrolments.exists(q.enrolmentFilter(orgId, subjectId, studentId))) !== null;
+    },
+  };
+}
+
+function upsertedCountOf(err: unknown): number {
+  const result = (err as { result?: { upsertedCount?: unknown } }).result;
+  return typeof result?.upsertedCount === 'number' ? result.upsertedCount : 0;
+}

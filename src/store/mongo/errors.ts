@@ -1,0 +1,77 @@
+import { StoreConflictError } from '../types.js';
+
+/**
+ * MongoDB duplicate-key errors (E11000) to StoreConflictError, with the key names the SQLite
+ * adapter reports. Unique indexes are named after their conflict key (schemas.ts), and `_id`
+ * clashes are reported as 'id'.
+ */
+
+const DUPLICATE_KEY = 11000;
+
+interface DuplicateKeyLike {
+  code?: unknown;
+  keyPattern?: Record<string, unknown>;
+  message?: unknown;
+  writeErrors?: unknown;
+}
+
+// Unique key fields (in index order) to the conflict key.
+const KEY_BY_FIELDS: Record<string, string> = {
+  slug: 'slug',
+  'orgId,email': 'email',
+  'orgId,code': 'code',
+  'subjectId,studentId': 'enrolment',
+  'sessionId,studentId': 'record',
+  'subjectId,day': 'summary',
+  tokenHash: 'tokenHash',
+  'orgId,userId': 'face',
+  _id: 'id',
+};
+
+function isObject(v: unknown): v is DuplicateKeyLike {
+  return typeof v === 'object' && v !== null;
+}
+
+/** True for a duplicate-key error, including a bulk write whose failures are all duplicates. */
+export function isDuplicateKeyError(err: unknown): boolean {
+  if (!isObject(err)) return false;
+  if (err.code === DUPLICATE_KEY) return true;
+  const writeErrors = bulkWriteErrors(err);
+  return writeErrors.length > 0 && writeErrors.every((w) => w.code === DUPLICATE_KEY);
+}
+
+function bulkWriteErrors(err: DuplicateKeyLike): DuplicateKeyLike[] {
+  const w = err.writeErrors;
+  if (Array.isArray(w)) return w.filter(isObject);
+  if (isObject(w)) return [w];
+  return [];
+}
+
+/** The conflict key of a duplicate-key error, from its key pattern or, failing that, its index name. */
+export function duplicateKeyName(err: unknown): string {
+  if (!isObject(err)) return 'unknown';
+  const source = err.keyPattern ? err : (bulkWriteErrors(err)[0] ?? err);
+  if (source.keyPattern) {
+    const fields = Object.keys(source.keyPattern).join(',');
+    const key = KEY_BY_FIELDS[fields];
+    if (key) return key;
+  }
+  const message = typeof source.message === 'string' ? source.message : String(err.message ?? '');
+  const m = /index: (\S+) dup key/.exec(message);
+  if (m?.[1]) return m[1] === '_id_' ? 'id' : m[1];
+  return 'unknown';
+}
+
+/** StoreConflictError for a duplicate-key error; any other error is returned as it is. */
+export function toConflict(err: unknown): unknown {
+  return isDuplicateKeyError(err) ? new StoreConflictError(duplicateKeyName(err)) : err;
+}
+
+/** Runs `fn`, rethrowing duplicate-key errors as StoreConflictError. */
+export async function mapConflicts<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toConflict(err);
+  }
+}

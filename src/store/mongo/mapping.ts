@@ -1,0 +1,286 @@
+import { Types } from 'mongoose';
+import type {
+  AttendanceRecord,
+  AttendanceSession,
+  AuditEntry,
+  CollectionEntity,
+  CollectionName,
+  DailySummary,
+  Enrolment,
+  FaceEnrolment,
+  Organisation,
+  RefreshToken,
+  Subject,
+  User,
+} from '../types.js';
+import type { CollectionDoc } from './models.js';
+import type {
+  AuditDoc,
+  EnrolmentDoc,
+  FaceDoc,
+  OrganisationDoc,
+  RecordDoc,
+  RefreshTokenDoc,
+  SessionDoc,
+  SubjectDoc,
+  SummaryDoc,
+  UserDoc,
+} from './schemas.js';
+
+/**
+ * Pure conversions between lean MongoDB documents and store entities. Entities without an id
+ * get a deterministic `_id` made of their natural key, so a re-run import upserts in place.
+ */
+
+export const enrolmentId = (subjectId: string, studentId: string): string => `${subjectId}:${studentId}`;
+export const summaryId = (subjectId: string, day: string): string => `${subjectId}:${day}`;
+export const faceId = (orgId: string, userId: string): string => `${orgId}:${userId}`;
+
+const orNull = <T>(v: T | null | undefined): T | null => (v === undefined ? null : v);
+
+/** Lean reads return BSON Binary for Buffer paths; entities carry Node Buffers. */
+export function toBuffer(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v);
+  if (v instanceof Types.Buffer) return Buffer.from(v);
+  const bin = v as { buffer?: unknown };
+  if (bin && bin.buffer instanceof Uint8Array) return Buffer.from(bin.buffer);
+  throw new TypeError('not binary data');
+}
+
+export function toOrganisation(d: OrganisationDoc): Organisation {
+  return { id: d._id, name: d.name, slug: d.slug, timezone: d.timezone, createdAt: d.createdAt };
+}
+
+export function fromOrganisation(e: Organisation): OrganisationDoc {
+  return { _id: e.id, name: e.name, slug: e.slug, timezone: e.timezone, createdAt: e.createdAt };
+}
+
+export function toUser(d: UserDoc): User {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    email: d.email,
+    name: d.name,
+    role: d.role,
+    studentNumber: orNull(d.studentNumber),
+    passwordHash: orNull(d.passwordHash),
+    active: d.active,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function fromUser(e: User): UserDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest, email: e.email.toLowerCase() };
+}
+
+export function toSubject(d: SubjectDoc): Subject {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    code: d.code,
+    name: d.name,
+    teacherIds: [...(d.teacherIds ?? [])],
+    location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
+    allowedIpRanges: [...(d.allowedIpRanges ?? [])],
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function fromSubject(e: Subject): SubjectDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest };
+}
+
+export function toEnrolment(d: EnrolmentDoc): Enrolment {
+  return { orgId: d.orgId, subjectId: d.subjectId, studentId: d.studentId, createdAt: d.createdAt };
+}
+
+export function fromEnrolment(e: Enrolment): EnrolmentDoc {
+  return { _id: enrolmentId(e.subjectId, e.studentId), ...e };
+}
+
+export function toSession(d: SessionDoc): AttendanceSession {
+  const p = d.policy;
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    subjectId: d.subjectId,
+    teacherId: d.teacherId,
+    status: d.status,
+    policy: {
+      geofence: p.geofence,
+      network: p.network,
+      rotatingCode: p.rotatingCode,
+      selfie: p.selfie,
+      codePeriodS: p.codePeriodS,
+      maxAttempts: p.maxAttempts,
+    },
+    startsAt: d.startsAt,
+    lateAfter: d.lateAfter,
+    closesAt: d.closesAt,
+    codeSecret: d.codeSecret,
+    day: d.day,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+    closedAt: orNull(d.closedAt),
+    closedBy: orNull(d.closedBy),
+    leaseOwner: orNull(d.leaseOwner),
+    leaseUntil: orNull(d.leaseUntil),
+  };
+}
+
+export function fromSession(e: AttendanceSession): SessionDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest };
+}
+
+export function toRecord(d: RecordDoc): AttendanceRecord {
+  const v = d.verification;
+  const l = d.location;
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    sessionId: d.sessionId,
+    subjectId: d.subjectId,
+    studentId: d.studentId,
+    status: d.status,
+    reason: orNull(d.reason),
+    flags: [...(d.flags ?? [])],
+    distanceM: orNull(d.distanceM),
+    location: l ? { lat: l.lat, lon: l.lon, accuracyM: l.accuracyM, timestamp: l.timestamp } : null,
+    ip: orNull(d.ip),
+    attempts: d.attempts,
+    submittedAt: orNull(d.submittedAt),
+    decidedAt: orNull(d.decidedAt),
+    decidedBy: orNull(d.decidedBy),
+    note: orNull(d.note),
+    verification: v
+      ? {
+          state: v.state,
+          band: orNull(v.band),
+          distance: orNull(v.distance),
+          flags: [...(v.flags ?? [])],
+          reason: orNull(v.reason),
+          completedAt: orNull(v.completedAt),
+        }
+      : null,
+    version: d.version,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function fromRecord(e: AttendanceRecord): RecordDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest };
+}
+
+export function toSummary(d: SummaryDoc): DailySummary {
+  return {
+    orgId: d.orgId,
+    subjectId: d.subjectId,
+    day: d.day,
+    present: d.present,
+    late: d.late,
+    absent: d.absent,
+    excused: d.excused,
+    total: d.total,
+    percentage: d.percentage,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function fromSummary(e: DailySummary): SummaryDoc {
+  return { _id: summaryId(e.subjectId, e.day), ...e };
+}
+
+export function toAudit(d: AuditDoc): AuditEntry {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    entityType: d.entityType,
+    entityId: d.entityId,
+    sessionId: orNull(d.sessionId),
+    actorId: orNull(d.actorId),
+    action: d.action,
+    from: orNull(d.from),
+    to: orNull(d.to),
+    reason: orNull(d.reason),
+    ip: orNull(d.ip),
+    at: d.at,
+  };
+}
+
+/** `seq` orders entries that share `at`; an import keeps the export's order by passing fresh ones in sequence. */
+export function fromAudit(e: AuditEntry, seq: Types.ObjectId = new Types.ObjectId()): AuditDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest, from: e.from ?? null, to: e.to ?? null, seq };
+}
+
+export function toRefreshToken(d: RefreshTokenDoc): RefreshToken {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    userId: d.userId,
+    familyId: d.familyId,
+    tokenHash: d.tokenHash,
+    expiresAt: d.expiresAt,
+    createdAt: d.createdAt,
+    rotatedAt: orNull(d.rotatedAt),
+    revokedAt: orNull(d.revokedAt),
+  };
+}
+
+export function fromRefreshToken(e: RefreshToken): RefreshTokenDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest };
+}
+
+export function toFace(d: FaceDoc): FaceEnrolment {
+  return {
+    orgId: d.orgId,
+    userId: d.userId,
+    modelId: d.modelId,
+    modelVersion: d.modelVersion,
+    embeddings: d.embeddings.map((e) => [...e]),
+    photos: d.photos ? d.photos.map(toBuffer) : null,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function fromFace(e: FaceEnrolment): FaceDoc {
+  return { _id: faceId(e.orgId, e.userId), ...e };
+}
+
+type ToEntity = { [C in CollectionName]: (d: CollectionDoc[C]) => CollectionEntity[C] };
+type FromEntity = { [C in CollectionName]: (e: CollectionEntity[C]) => CollectionDoc[C] };
+
+export const TO_ENTITY: ToEntity = {
+  organisations: toOrganisation,
+  users: toUser,
+  subjects: toSubject,
+  enrolments: toEnrolment,
+  sessions: toSession,
+  records: toRecord,
+  summaries: toSummary,
+  audit: toAudit,
+  refreshTokens: toRefreshToken,
+  faces: toFace,
+};
+
+export const FROM_ENTITY: FromEntity = {
+  organisations: fromOrganisation,
+  users: fromUser,
+  subjects: fromSubject,
+  enrolments: fromEnrolment,
+  sessions: fromSession,
+  records: fromRecord,
+  summaries: fromSummary,
+  audit: (e) => fromAudit(e),
+  refreshTokens: fromRefreshToken,
+  faces: fromFace,
+};

@@ -1,0 +1,71 @@
+import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
+import type { Config } from '../../config.js';
+import type { Store } from '../types.js';
+import { recordRepository, sessionRepository } from './attendance.js';
+import { organisationRepository, subjectRepository, userRepository } from './directory.js';
+import { buildIndexes, createModels, type Models } from './models.js';
+import { auditRepository, faceRepository, refreshTokenRepository, summaryRepository } from './reporting.js';
+import { mongoTransfer } from './transfer.js';
+
+export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
+
+/** Driver options of the store's connection, from the configuration. */
+export function connectOptions(cfg: MongoStoreConfig): ConnectOptions {
+  return {
+    maxPoolSize: cfg.poolSize,
+    serverSelectionTimeoutMS: cfg.serverSelectionTimeoutMs,
+    socketTimeoutMS: cfg.socketTimeoutMs,
+    retryWrites: true,
+    autoIndex: false,
+    autoCreate: false,
+  };
+}
+
+/**
+ * The MongoDB store on its own connection (never mongoose's global default). Resolves once
+ * connected and every declared index exists; rejects, with the connection closed, otherwise.
+ */
+export async function createMongoStore(cfg: MongoStoreConfig): Promise<Store> {
+  const conn = mongoose.createConnection(cfg.uri, connectOptions(cfg));
+  try {
+    await conn.asPromise();
+    const models = createModels(conn);
+    await buildIndexes(models);
+    return mongoStoreOn(conn, models);
+  } catch (err) {
+    try {
+      await conn.close(true);
+    } catch (closeErr) {
+      throw new AggregateError([err, closeErr], 'mongo store failed to start and to close its connection');
+    }
+    throw err;
+  }
+}
+
+/**
+ * The store's repositories over models already compiled on `conn`, without connecting or
+ * building indexes (tests drive it over an unconnected connection to observe the commands).
+ */
+export function mongoStoreOn(conn: Connection, models: Models = createModels(conn)): Store {
+  return {
+    kind: 'mongo',
+    transfer: mongoTransfer(models),
+    organisations: organisationRepository(models),
+    users: userRepository(models),
+    subjects: subjectRepository(models),
+    sessions: sessionRepository(models),
+    records: recordRepository(models),
+    summaries: summaryRepository(models),
+    audit: auditRepository(models),
+    refreshTokens: refreshTokenRepository(models),
+    faces: faceRepository(models),
+    async ping() {
+      const db = conn.db;
+      if (!db) throw new Error('mongo store is not connected');
+      await db.admin().command({ ping: 1 });
+    },
+    async close() {
+      await conn.close();
+    },
+  };
+}

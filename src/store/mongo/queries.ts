@@ -1,0 +1,300 @@
+import type { QueryFilter, UpdateQuery } from 'mongoose';
+import type {
+  AttendanceSession,
+  NewRecord,
+  PageQuery,
+  RecordPatch,
+  SessionFilter,
+  SessionStatus,
+  SubjectFilter,
+  SubjectPatch,
+  UserFilter,
+  UserPatch,
+} from '../types.js';
+import type {
+  AuditDoc,
+  EnrolmentDoc,
+  FaceDoc,
+  RecordDoc,
+  RefreshTokenDoc,
+  SessionDoc,
+  SubjectDoc,
+  SummaryDoc,
+  UserDoc,
+} from './schemas.js';
+
+/**
+ * Every filter, sort and update document the adapter sends, built by pure functions so that
+ * they are tested without a server. Each org-scoped builder puts `orgId` in the filter; the
+ * only unscoped ones are those the store interface marks system-wide.
+ */
+
+type Sort = Record<string, 1 | -1>;
+
+/** A case-insensitive literal substring match: regex metacharacters in `q` are plain text. */
+export function containsRegex(q: string): RegExp {
+  return new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+}
+
+/** Drops keys whose value is undefined, so `{ name: undefined }` in a patch leaves the name alone. */
+export function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export const byOrgId = <T>(orgId: string, id: string): QueryFilter<T> => ({ _id: id, orgId }) as QueryFilter<T>;
+
+export const byOrgIds = <T>(orgId: string, ids: readonly string[]): QueryFilter<T> =>
+  ({ orgId, _id: { $in: [...ids] } }) as QueryFilter<T>;
+
+export const pageOptions = (p: PageQuery): { skip: number; limit: number } => ({ skip: p.offset, limit: p.limit });
+
+// ----- users -----
+
+export function userListFilter(orgId: string, f: UserFilter): QueryFilter<UserDoc> {
+  const filter: QueryFilter<UserDoc> = { orgId };
+  if (f.role !== undefined) filter.role = f.role;
+  if (f.active !== undefined) filter.active = f.active;
+  if (f.q) {
+    const rx = containsRegex(f.q);
+    filter.$or = [{ name: rx }, { email: rx }, { studentNumber: rx }];
+  }
+  return filter;
+}
+
+/** Name order ignoring case, as the SQLite adapter sorts; needs USER_NAME_COLLATION. */
+export const USER_LIST_SORT: Sort = { name: 1, _id: 1 };
+export const USER_NAME_COLLATION = { locale: 'en', strength: 2 } as const;
+
+export const userByEmailFilter = (orgId: string, email: string): QueryFilter<UserDoc> => ({
+  orgId,
+  email: email.toLowerCase(),
+});
+
+/** System-wide (login without an organisation slug). */
+export const userByEmailAnyOrgFilter = (email: string): QueryFilter<UserDoc> => ({ email: email.toLowerCase() });
+export const CREATED_SORT: Sort = { createdAt: 1, _id: 1 };
+
+export function userUpdate(patch: UserPatch, now: Date): UpdateQuery<UserDoc> {
+  const set: Partial<UserDoc> = { ...definedOnly(patch), updatedAt: now };
+  if (set.email !== undefined) set.email = set.email.toLowerCase();
+  return { $set: set };
+}
+
+// ----- subjects and enrolments -----
+
+/** `enrolledSubjectIds` is the result of the enrolment lookup when the filter names a student. */
+export function subjectListFilter(
+  orgId: string,
+  f: SubjectFilter,
+  enrolledSubjectIds: readonly string[] | null,
+): QueryFilter<SubjectDoc> {
+  const filter: QueryFilter<SubjectDoc> = { orgId };
+  if (f.teacherId !== undefined) filter.teacherIds = f.teacherId;
+  if (f.studentId !== undefined) filter._id = { $in: [...(enrolledSubjectIds ?? [])] };
+  if (f.q) {
+    const rx = containsRegex(f.q);
+    filter.$or = [{ code: rx }, { name: rx }];
+  }
+  return filter;
+}
+
+export const SUBJECT_LIST_SORT: Sort = { code: 1, _id: 1 };
+
+export function subjectUpdate(patch: SubjectPatch, now: Date): UpdateQuery<SubjectDoc> {
+  return { $set: { ...definedOnly(patch), updatedAt: now } };
+}
+
+export const enrolmentsOfStudentFilter = (orgId: string, studentId: string): QueryFilter<EnrolmentDoc> => ({
+  orgId,
+  studentId,
+});
+
+export const enrolmentsOfSubjectFilter = (orgId: string, subjectId: string): QueryFilter<EnrolmentDoc> => ({
+  orgId,
+  subjectId,
+});
+
+export const ENROLMENT_SORT: Sort = { createdAt: 1, studentId: 1 };
+
+export function enrolmentFilter(orgId: string, subjectId: string, studentIds: string | readonly string[]): QueryFilter<EnrolmentDoc> {
+  return { orgId, subjectId, studentId: typeof studentIds === 'string' ? studentIds : { $in: [...studentIds] } };
+}
+
+/** One idempotent upsert per student: an existing enrolment is left untouched. */
+export function enrolOps(orgId: string, subjectId: string, studentIds: readonly string[], now: Date, idOf: (studentId: string) => string) {
+  return [...new Set(studentIds)].map((studentId) => ({
+    updateOne: {
+      filter: { orgId, subjectId, studentId },
+      update: { $setOnInsert: { _id: idOf(studentId), orgId, subjectId, studentId, createdAt: now } },
+      upsert: true,
+    },
+  }));
+}
+
+// ----- sessions -----
+
+export function sessionListFilter(orgId: string, f: SessionFilter): QueryFilter<SessionDoc> {
+  const filter: QueryFilter<SessionDoc> = { orgId };
+  if (f.subjectId !== undefined) filter.subjectId = f.subjectId;
+  if (f.status !== undefined) filter.status = { $in: [...f.status] };
+  if (f.fromDay !== undefined || f.toDay !== undefined) {
+    const day: { $gte?: string; $lte?: string } = {};
+    if (f.fromDay !== undefined) day.$gte = f.fromDay;
+    if (f.toDay !== undefined) day.$lte = f.toDay;
+    filter.day = day;
+  }
+  return filter;
+}
+
+/** Newest first. */
+export const SESSION_LIST_SORT: Sort = { startsAt: -1, createdAt: -1, _id: 1 };
+
+export const ACTIVE_STATUSES: readonly SessionStatus[] = ['scheduled', 'open'];
+
+export const activeSessionsFilter = (orgId: string, subjectIds: readonly string[]): QueryFilter<SessionDoc> => ({
+  orgId,
+  subjectId: { $in: [...subjectIds] },
+  status: { $in: [...ACTIVE_STATUSES] },
+});
+export const ACTIVE_SESSIONS_SORT: Sort = { startsAt: 1, _id: 1 };
+
+export type TransitionPatch = Partial<Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>;
+
+/** Compare-and-set on the status: matches only while the status is one of `from`. */
+export function transitionFilter(orgId: string, id: string, from: readonly SessionStatus[]): QueryFilter<SessionDoc> {
+  return { _id: id, orgId, status: { $in: [...from] } };
+}
+
+export function transitionUpdate(patch: TransitionPatch, now: Date): UpdateQuery<SessionDoc> {
+  const p = definedOnly(patch);
+  const set: Partial<SessionDoc> = { updatedAt: now };
+  if ('status' in p) set.status = p.status;
+  if ('closesAt' in p) set.closesAt = p.closesAt;
+  if ('lateAfter' in p) set.lateAfter = p.lateAfter;
+  if ('closedAt' in p) set.closedAt = p.closedAt;
+  if ('closedBy' in p) set.closedBy = p.closedBy;
+  return { $set: set };
+}
+
+/** A lease is free when unset and expired strictly before `now`. */
+const leaseFree = (now: Date) => [{ leaseUntil: null }, { leaseUntil: { $lt: now } }];
+
+/** System-wide: the scheduler's scan of sessions due to close. */
+export function dueSessionsFilter(now: Date): QueryFilter<SessionDoc> {
+  return {
+    $and: [
+      { $or: [{ status: { $in: [...ACTIVE_STATUSES] }, closesAt: { $lte: now } }, { status: 'closing' }] },
+      { $or: leaseFree(now) },
+    ],
+  };
+}
+export const DUE_SORT: Sort = { closesAt: 1, _id: 1 };
+
+/** System-wide: sessions not yet closed, for the earliest closesAt. */
+export const notClosedFilter = (): QueryFilter<SessionDoc> => ({ status: { $in: ['scheduled', 'open', 'closing'] } });
+export const NEXT_DUE_SORT: Sort = { closesAt: 1 };
+
+/** Matches when the lease is free, expired, or already held by `owner`. */
+export function leaseFilter(orgId: string, id: string, owner: string, now: Date): QueryFilter<SessionDoc> {
+  return { _id: id, orgId, $or: [...leaseFree(now), { leaseOwner: owner }] };
+}
+
+export const leaseUpdate = (owner: string, until: Date): UpdateQuery<SessionDoc> => ({
+  $set: { leaseOwner: owner, leaseUntil: until },
+});
+
+export const releaseLeaseFilter = (orgId: string, id: string, owner: string): QueryFilter<SessionDoc> => ({
+  _id: id,
+  orgId,
+  leaseOwner: owner,
+});
+
+export const RELEASE_LEASE_UPDATE: UpdateQuery<SessionDoc> = { $set: { leaseOwner: null, leaseUntil: null } };
+
+// ----- records -----
+
+export const recordKeyFilter = (orgId: string, sessionId: string, studentId: string): QueryFilter<RecordDoc> => ({
+  orgId,
+  sessionId,
+  studentId,
+});
+
+/** Everything goes in $setOnInsert: an existing record is returned untouched. */
+export function recordInsertIfAbsentUpdate(orgId: string, id: string, input: NewRecord, now: Date): UpdateQuery<RecordDoc> {
+  const doc: RecordDoc = { _id: id, orgId, ...input, flags: [...input.flags], version: 1, createdAt: now, updatedAt: now };
+  return { $setOnInsert: doc };
+}
+
+export const recordsOfSessionsFilter = (orgId: string, sessionIds: string | readonly string[]): QueryFilter<RecordDoc> => ({
+  orgId,
+  sessionId: typeof sessionIds === 'string' ? sessionIds : { $in: [...sessionIds] },
+});
+export const RECORD_SORT: Sort = { createdAt: 1, _id: 1 };
+
+export const recordsOfStudentFilter = (orgId: string, studentId: string): QueryFilter<RecordDoc> => ({ orgId, studentId });
+export const RECORDS_OF_STUDENT_SORT: Sort = { createdAt: -1, _id: -1 };
+
+/** Optimistic concurrency: matches only the expected version inside the organisation. */
+export const recordVersionFilter = (orgId: string, id: string, expectedVersion: number): QueryFilter<RecordDoc> => ({
+  _id: id,
+  orgId,
+  version: expectedVersion,
+});
+
+export function recordVersionedUpdate(patch: RecordPatch, now: Date): UpdateQuery<RecordDoc> {
+  return { $set: { ...definedOnly(patch), updatedAt: now }, $inc: { version: 1 } };
+}
+
+// ----- summaries -----
+
+export const summaryKeyFilter = (orgId: string, subjectId: string, day: string): QueryFilter<SummaryDoc> => ({
+  orgId,
+  subjectId,
+  day,
+});
+
+export function summaryRangeFilter(orgId: string, subjectId: string, fromDay: string, toDay: string): QueryFilter<SummaryDoc> {
+  return { orgId, subjectId, day: { $gte: fromDay, $lte: toDay } };
+}
+export const SUMMARY_SORT: Sort = { day: 1 };
+
+// ----- audit -----
+
+export const auditEntityFilter = (orgId: string, entityType: AuditDoc['entityType'], entityId: string): QueryFilter<AuditDoc> => ({
+  orgId,
+  entityType,
+  entityId,
+});
+export const auditSessionFilter = (orgId: string, sessionId: string): QueryFilter<AuditDoc> => ({ orgId, sessionId });
+export const AUDIT_SORT: Sort = { at: 1, seq: 1 };
+
+// ----- refresh tokens (system-wide by hash, id or family, as the interface says) -----
+
+export const tokenHashFilter = (tokenHash: string): QueryFilter<RefreshTokenDoc> => ({ tokenHash });
+
+/** Only a token that is neither rotated nor revoked can be rotated, and only once. */
+export const rotatableTokenFilter = (id: string): QueryFilter<RefreshTokenDoc> => ({
+  _id: id,
+  rotatedAt: null,
+  revokedAt: null,
+});
+
+export const familyUnrevokedFilter = (familyId: string): QueryFilter<RefreshTokenDoc> => ({ familyId, revokedAt: null });
+
+export const userUnrevokedFilter = (orgId: string, userId: string): QueryFilter<RefreshTokenDoc> => ({
+  orgId,
+  userId,
+  revokedAt: null,
+});
+
+export const expiredBeforeFilter = (before: Date): QueryFilter<RefreshTokenDoc> => ({ expiresAt: { $lt: before } });
+
+// ----- faces -----
+
+export const faceKeyFilter = (orgId: string, userId: string): QueryFilter<FaceDoc> => ({ orgId, userId });
+
+export const facesFilter = (orgId: string, userIds: readonly string[]): QueryFilter<FaceDoc> => ({
+  orgId,
+  userId: { $in: [...userIds] },
+});
+export const FACE_SORT: Sort = { userId: 1 };

@@ -1,0 +1,434 @@
+import { Schema, type Types } from 'mongoose';
+import { ROLES, RECORD_STATUSES, type Role, type RecordStatus, type SessionStatus } from '../types.js';
+import { newId } from '../ids.js';
+
+/**
+ * MongoDB document shapes and their schemas, one collection per entity. `_id` is the entity's
+ * UUID string (or a composite of its natural key where the entity has no id), so ids survive
+ * a copy between stores. Timestamps are written by the adapter, not by mongoose, so that an
+ * imported document keeps its original createdAt/updatedAt.
+ *
+ * Index names double as conflict keys: a duplicate on `email` raises StoreConflictError('email').
+ */
+
+export const SESSION_STATUSES: readonly SessionStatus[] = ['scheduled', 'open', 'closing', 'closed'];
+export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject'] as const;
+
+// Indexes are built explicitly at start (models.ts), never implicitly on model compile. No
+// command buffering: the store is handed out only once connected, and an outage should fail
+// fast with the driver's server-selection error rather than queue in memory.
+const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
+const id = { type: String, required: true, default: () => newId() };
+const requiredString = { type: String, required: true };
+const nullableString = { type: String, default: null };
+const nullableDate = { type: Date, default: null };
+
+export interface OrganisationDoc {
+  _id: string;
+  name: string;
+  slug: string;
+  timezone: string;
+  createdAt: Date;
+}
+
+export const organisationSchema = new Schema<OrganisationDoc>(
+  {
+    _id: id,
+    name: requiredString,
+    slug: { type: String, required: true, match: /^[a-z0-9][a-z0-9-]*$/ },
+    timezone: requiredString,
+    createdAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'organisations' },
+);
+organisationSchema.index({ slug: 1 }, { unique: true, name: 'slug' });
+
+export interface UserDoc {
+  _id: string;
+  orgId: string;
+  email: string;
+  name: string;
+  role: Role;
+  studentNumber: string | null;
+  passwordHash: string | null;
+  active: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const userSchema = new Schema<UserDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    email: { type: String, required: true, lowercase: true },
+    name: requiredString,
+    role: { type: String, required: true, enum: ROLES },
+    studentNumber: nullableString,
+    passwordHash: nullableString,
+    active: { type: Boolean, required: true, default: true },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'users' },
+);
+userSchema.index({ orgId: 1, email: 1 }, { unique: true, name: 'email' });
+// Login without an organisation slug looks the email up across organisations.
+userSchema.index({ email: 1 }, { name: 'email_any_org' });
+userSchema.index({ orgId: 1, role: 1, name: 1 }, { name: 'org_role_name' });
+
+const locationSchema = new Schema(
+  {
+    lat: { type: Number, required: true, min: -90, max: 90 },
+    lon: { type: Number, required: true, min: -180, max: 180 },
+    radiusM: { type: Number, required: true, min: 0 },
+  },
+  { _id: false, id: false },
+);
+
+export interface SubjectDoc {
+  _id: string;
+  orgId: string;
+  code: string;
+  name: string;
+  teacherIds: string[];
+  location: { lat: number; lon: number; radiusM: number } | null;
+  allowedIpRanges: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const subjectSchema = new Schema<SubjectDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    code: requiredString,
+    name: requiredString,
+    teacherIds: { type: [String], default: [] },
+    location: { type: locationSchema, default: null },
+    allowedIpRanges: { type: [String], default: [] },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'subjects' },
+);
+subjectSchema.index({ orgId: 1, code: 1 }, { unique: true, name: 'code' });
+subjectSchema.index({ orgId: 1, teacherIds: 1 }, { name: 'org_teacher' });
+
+export interface EnrolmentDoc {
+  _id: string;
+  orgId: string;
+  subjectId: string;
+  studentId: string;
+  createdAt: Date;
+}
+
+/** Enrolment is its own collection: an array inside the subject would race and grow unbounded. */
+export const enrolmentSchema = new Schema<EnrolmentDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    subjectId: requiredString,
+    studentId: requiredString,
+    createdAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'enrolments' },
+);
+enrolmentSchema.index({ subjectId: 1, studentId: 1 }, { unique: true, name: 'enrolment' });
+enrolmentSchema.index({ orgId: 1, subjectId: 1, studentId: 1 }, { name: 'org_subject_student' });
+enrolmentSchema.index({ orgId: 1, studentId: 1 }, { name: 'org_student' });
+
+export interface SessionDoc {
+  _id: string;
+  orgId: string;
+  subjectId: string;
+  teacherId: string;
+  status: SessionStatus;
+  policy: {
+    geofence: boolean;
+    network: boolean;
+    rotatingCode: boolean;
+    selfie: boolean;
+    codePeriodS: number;
+    maxAttempts: number;
+  };
+  startsAt: Date;
+  lateAfter: Date;
+  closesAt: Date;
+  codeSecret: string;
+  day: string;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+  closedBy: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+}
+
+const policySchema = new Schema(
+  {
+    geofence: { type: Boolean, required: true },
+    network: { type: Boolean, required: true },
+    rotatingCode: { type: Boolean, required: true },
+    selfie: { type: Boolean, required: true },
+    codePeriodS: { type: Number, required: true, min: 1 },
+    maxAttempts: { type: Number, required: true, min: 1 },
+  },
+  { _id: false, id: false },
+);
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    subjectId: requiredString,
+    teacherId: requiredString,
+    status: { type: String, required: true, enum: SESSION_STATUSES },
+    policy: { type: policySchema, required: true },
+    startsAt: { type: Date, required: true },
+    lateAfter: { type: Date, required: true },
+    closesAt: { type: Date, required: true },
+    codeSecret: requiredString,
+    day: { type: String, required: true, match: DAY },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    closedAt: nullableDate,
+    closedBy: nullableString,
+    leaseOwner: nullableString,
+    leaseUntil: nullableDate,
+  },
+  { ...base, collection: 'sessions' },
+);
+sessionSchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day' });
+// The scheduler's due scan (system-wide): status then closesAt.
+sessionSchema.index({ status: 1, closesAt: 1 }, { name: 'status_closes_at' });
+sessionSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });
+
+export interface RecordDoc {
+  _id: string;
+  orgId: string;
+  sessionId: string;
+  subjectId: string;
+  studentId: string;
+  status: RecordStatus;
+  reason: string | null;
+  flags: string[];
+  distanceM: number | null;
+  location: { lat: number; lon: number; accuracyM: number; timestamp: Date } | null;
+  ip: string | null;
+  attempts: number;
+  submittedAt: Date | null;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  note: string | null;
+  verification: {
+    state: 'queued' | 'done' | 'failed';
+    band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
+    distance: number | null;
+    flags: string[];
+    reason: string | null;
+    completedAt: Date | null;
+  } | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const checkinLocationSchema = new Schema(
+  {
+    lat: { type: Number, required: true, min: -90, max: 90 },
+    lon: { type: Number, required: true, min: -180, max: 180 },
+    accuracyM: { type: Number, required: true, min: 0 },
+    timestamp: { type: Date, required: true },
+  },
+  { _id: false, id: false },
+);
+
+export const VERIFICATION_STATES = ['queued', 'done', 'failed'] as const;
+export const VERIFICATION_BANDS = ['confident', 'uncertain', 'mismatch', 'no-enrolment'] as const;
+
+const verificationSchema = new Schema(
+  {
+    state: { type: String, required: true, enum: VERIFICATION_STATES },
+    band: { type: String, enum: [...VERIFICATION_BANDS, null], default: null },
+    distance: { type: Number, default: null },
+    flags: { type: [String], default: [] },
+    reason: nullableString,
+    completedAt: nullableDate,
+  },
+  { _id: false, id: false },
+);
+
+/** One document per (session, student): never an array inside the session. */
+export const recordSchema = new Schema<RecordDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    sessionId: requiredString,
+    subjectId: requiredString,
+    studentId: requiredString,
+    status: { type: String, required: true, enum: RECORD_STATUSES },
+    reason: nullableString,
+    flags: { type: [String], default: [] },
+    distanceM: { type: Number, default: null },
+    location: { type: checkinLocationSchema, default: null },
+    ip: nullableString,
+    attempts: { type: Number, required: true, min: 0, default: 0 },
+    submittedAt: nullableDate,
+    decidedAt: nullableDate,
+    decidedBy: nullableString,
+    note: nullableString,
+    verification: { type: verificationSchema, default: null },
+    version: { type: Number, required: true, min: 0, default: 0 },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'records' },
+);
+recordSchema.index({ sessionId: 1, studentId: 1 }, { unique: true, name: 'record' });
+recordSchema.index({ orgId: 1, sessionId: 1 }, { name: 'org_session' });
+recordSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
+
+export interface SummaryDoc {
+  _id: string;
+  orgId: string;
+  subjectId: string;
+  day: string;
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  total: number;
+  percentage: number;
+  updatedAt: Date;
+}
+
+const count = { type: Number, required: true, min: 0 };
+
+export const summarySchema = new Schema<SummaryDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    subjectId: requiredString,
+    day: { type: String, required: true, match: DAY },
+    present: count,
+    late: count,
+    absent: count,
+    excused: count,
+    total: count,
+    percentage: { type: Number, required: true, min: 0, max: 100 },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'summaries' },
+);
+summarySchema.index({ subjectId: 1, day: 1 }, { unique: true, name: 'summary' });
+summarySchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day' });
+
+export interface AuditDoc {
+  _id: string;
+  orgId: string;
+  entityType: (typeof AUDIT_ENTITY_TYPES)[number];
+  entityId: string;
+  sessionId: string | null;
+  actorId: string | null;
+  action: string;
+  from: unknown;
+  to: unknown;
+  reason: string | null;
+  ip: string | null;
+  at: Date;
+  /** Insertion order among entries with the same `at` (ObjectIds grow monotonically). */
+  seq: Types.ObjectId;
+}
+
+export const auditSchema = new Schema<AuditDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    entityType: { type: String, required: true, enum: AUDIT_ENTITY_TYPES },
+    entityId: requiredString,
+    sessionId: nullableString,
+    actorId: nullableString,
+    action: requiredString,
+    from: { type: Schema.Types.Mixed, default: null },
+    to: { type: Schema.Types.Mixed, default: null },
+    reason: nullableString,
+    ip: nullableString,
+    at: { type: Date, required: true },
+    seq: { type: Schema.Types.ObjectId, required: true },
+  },
+  { ...base, collection: 'audit', minimize: false },
+);
+auditSchema.index({ orgId: 1, entityType: 1, entityId: 1, at: 1, seq: 1 }, { name: 'org_entity_at' });
+auditSchema.index({ orgId: 1, sessionId: 1, at: 1, seq: 1 }, { name: 'org_session_at' });
+
+export interface RefreshTokenDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  familyId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  createdAt: Date;
+  rotatedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/**
+ * Expired tokens stay a week before MongoDB's TTL monitor removes them, so that reuse of a
+ * recently expired token is still recognised; deleteExpired() removes them sooner on demand.
+ */
+export const REFRESH_TOKEN_TTL_GRACE_S = 7 * 86_400;
+
+export const refreshTokenSchema = new Schema<RefreshTokenDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    userId: requiredString,
+    familyId: requiredString,
+    tokenHash: { type: String, required: true, match: /^[0-9a-f]{64}$/i },
+    expiresAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    rotatedAt: nullableDate,
+    revokedAt: nullableDate,
+  },
+  { ...base, collection: 'refreshTokens' },
+);
+refreshTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'tokenHash' });
+refreshTokenSchema.index({ familyId: 1 }, { name: 'family' });
+refreshTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
+refreshTokenSchema.index({ expiresAt: 1 }, { name: 'expires_ttl', expireAfterSeconds: REFRESH_TOKEN_TTL_GRACE_S });
+
+export interface FaceDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  modelId: string;
+  modelVersion: string;
+  embeddings: number[][];
+  photos: Buffer[] | null;
+  updatedAt: Date;
+}
+
+export const faceSchema = new Schema<FaceDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    userId: requiredString,
+    modelId: requiredString,
+    modelVersion: requiredString,
+    embeddings: {
+      type: [[Number]],
+      required: true,
+      validate: {
+        validator: (v: number[][]) => v.length > 0 && v.every((e) => e.length > 0 && e.every(Number.isFinite)),
+        message: 'embeddings must be non-empty arrays of finite numbers',
+      },
+    },
+    photos: { type: [Buffer], default: undefined },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'faces' },
+);
+faceSchema.index({ orgId: 1, userId: 1 }, { unique: true, name: 'face' });

@@ -1,0 +1,211 @@
+import { newId } from '../ids.js';
+import {
+  StoreConflictError,
+  type AttendanceRecord,
+  type AttendanceSession,
+  type NewRecord,
+  type NewSession,
+  type RecordPatch,
+  type RecordRepository,
+  type SessionFilter,
+  type SessionRepository,
+} from '../types.js';
+import { mapConflicts, type SqliteDb } from './db.js';
+import { definedOnly } from './directory.js';
+import { insertSql, records, sessions, type Row } from './mappers.js';
+
+// Sessions (with the scheduler's lease) and attendance records.
+
+const TRANSITION_FIELDS = ['status', 'closesAt', 'lateAfter', 'closedAt', 'closedBy'] as const;
+
+export function sessionRepository(db: SqliteDb): SessionRepository {
+  const insert = insertSql(sessions, false);
+  return {
+    async create(orgId, input: NewSession) {
+      const now = new Date();
+      const s: AttendanceSession = {
+        id: newId(),
+        orgId,
+        ...input,
+        policy: { ...input.policy },
+        createdAt: now,
+        updatedAt: now,
+        closedAt: null,
+        closedBy: null,
+        leaseOwner: null,
+        leaseUntil: null,
+      };
+      mapConflicts(() => db.stmt(insert).run(sessions.toRow(s)));
+      return s;
+    },
+    async get(orgId, id) {
+      const r = db.stmt('SELECT * FROM sessions WHERE org_id = ? AND id = ?').get(orgId, id);
+      return r ? sessions.fromRow(r) : null;
+    },
+    async list(orgId, f: SessionFilter) {
+      const where = ['org_id = @orgId'];
+      const params: Row = { orgId };
+      if (f.subjectId !== undefined) {
+        where.push('subject_id = @subjectId');
+        params.subjectId = f.subjectId;
+      }
+      if (f.status !== undefined) {
+        where.push('status IN (SELECT value FROM json_each(@status))');
+        params.status = JSON.stringify(f.status);
+      }
+      if (f.fromDay !== undefined) {
+        where.push('day >= @fromDay');
+        params.fromDay = f.fromDay;
+      }
+      if (f.toDay !== undefined) {
+        where.push('day <= @toDay');
+        params.toDay = f.toDay;
+      }
+      const w = where.join(' AND ');
+      const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE ${w}`).get(params)!.n;
+      const rows = db
+        .stmt(`SELECT * FROM sessions WHERE ${w} ORDER BY starts_at DESC, created_at DESC, id LIMIT @limit OFFSET @offset`)
+        .all({ ...params, limit: f.limit, offset: f.offset });
+      return { items: rows.map(sessions.fromRow), total };
+    },
+    async listActiveForSubjects(orgId, subjectIds) {
+      if (subjectIds.length === 0) return [];
+      return db
+        .stmt(
+          `SELECT * FROM sessions WHERE org_id = ? AND status IN ('scheduled', 'open')
+           AND subject_id IN (SELECT value FROM json_each(?)) ORDER BY starts_at, id`,
+        )
+        .all(orgId, JSON.stringify(subjectIds))
+        .map(sessions.fromRow);
+    },
+    async transition(orgId, id, from, patch) {
+      if (from.length === 0) return null;
+      const p = definedOnly(patch);
+      const set: string[] = ['updated_at = @now'];
+      const params: Row = { orgId, id, from: JSON.stringify(from), now: Date.now() };
+      const columns = { status: 'status', closesAt: 'closes_at', lateAfter: 'late_after', closedAt: 'closed_at', closedBy: 'closed_by' };
+      for (const k of TRANSITION_FIELDS) {
+        if (!(k in p)) continue;
+        const v = p[k];
+        set.push(`${columns[k]} = @${k}`);
+        params[k] = v instanceof Date ? v.getTime() : v;
+      }
+      const r = db
+        .stmt(
+          `UPDATE sessions SET ${set.join(', ')}
+           WHERE org_id = @orgId AND id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
+        )
+        .get(params);
+      return r ? sessions.fromRow(r) : null;
+    },
+    async listDue(now, limit) {
+      return db
+        .stmt(
+          `SELECT * FROM sessions
+           WHERE ((status IN ('scheduled', 'open') AND closes_at <= @now) OR status = 'closing')
+             AND (lease_until IS NULL OR lease_until < @now)
+           ORDER BY closes_at, id LIMIT @limit`,
+        )
+        .all({ now: now.getTime(), limit })
+        .map(sessions.fromRow);
+    },
+    async nextDueAt() {
+      const r = db.stmt<{ at: number | null }>("SELECT min(closes_at) AS at FROM sessions WHERE status <> 'closed'").get()!;
+      return r.at === null ? null : new Date(r.at);
+    },
+    async acquireLease(orgId, id, owner, until, now) {
+      return (
+        db
+          .stmt(
+            `UPDATE sessions SET lease_owner = @owner, lease_until = @until
+             WHERE org_id = @orgId AND id = @id
+               AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner)`,
+          )
+          .run({ orgId, id, owner, until: until.getTime(), now: now.getTime() }).changes === 1
+      );
+    },
+    async releaseLease(orgId, id, owner) {
+      db.stmt(
+        `UPDATE sessions SET lease_owner = NULL, lease_until = NULL
+         WHERE org_id = ? AND id = ? AND lease_owner = ?`,
+      ).run(orgId, id, owner);
+    },
+  };
+}
+
+export function recordRepository(db: SqliteDb): RecordRepository {
+  // Race-free without a read first: the unique (session_id, student_id) decides who inserts.
+  const insert = `${insertSql(records, false)} ON CONFLICT (session_id, student_id) DO NOTHING`;
+  const byStudent = 'SELECT * FROM records WHERE org_id = ? AND session_id = ? AND student_id = ?';
+  const get = (orgId: string, id: string): AttendanceRecord | null => {
+    const r = db.stmt('SELECT * FROM records WHERE org_id = ? AND id = ?').get(orgId, id);
+    return r ? records.fromRow(r) : null;
+  };
+  return {
+    async insertIfAbsent(orgId, input: NewRecord) {
+      const now = new Date();
+      const rec: AttendanceRecord = { id: newId(), orgId, ...input, flags: [...input.flags], version: 1, createdAt: now, updatedAt: now };
+      const created = mapConflicts(() => db.stmt(insert).run(records.toRow(rec)).changes === 1);
+      if (created) return { record: rec, created };
+      const r = db.stmt(byStudent).get(orgId, input.sessionId, input.studentId);
+      // The key is taken by a record of another organisation (a session id reused across orgs).
+      if (!r) throw new StoreConflictError('record');
+      return { record: records.fromRow(r), created: false };
+    },
+    async get(orgId, id) {
+      return get(orgId, id);
+    },
+    async getForStudent(orgId, sessionId, studentId) {
+      const r = db.stmt(byStudent).get(orgId, sessionId, studentId);
+      return r ? records.fromRow(r) : null;
+    },
+    async listBySession(orgId, sessionId) {
+      return db
+        .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? ORDER BY created_at, id')
+        .all(orgId, sessionId)
+        .map(records.fromRow);
+    },
+    async listBySessions(orgId, sessionIds) {
+      if (sessionIds.length === 0) return [];
+      return db
+        .stmt(
+          `SELECT * FROM records WHERE org_id = ? AND session_id IN (SELECT value FROM json_each(?))
+           ORDER BY created_at, id`,
+        )
+        .all(orgId, JSON.stringify(sessionIds))
+        .map(records.fromRow);
+    },
+    async listByStudent(orgId, studentId, page) {
+      const total = db
+        .stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND student_id = ?')
+        .get(orgId, studentId)!.n;
+      const items = db
+        .stmt(
+          `SELECT * FROM records WHERE org_id = ? AND student_id = ?
+           ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+        )
+        .all(orgId, studentId, page.limit, page.offset)
+        .map(records.fromRow);
+      return { items, total };
+    },
+    async update(orgId, id, expectedVersion, patch: RecordPatch) {
+      return db.tx(() => {
+        const cur = get(orgId, id);
+        if (!cur || cur.version !== expectedVersion) return null;
+        const next: AttendanceRecord = { ...cur, ...definedOnly(patch), version: cur.version + 1, updatedAt: new Date() };
+        const row = records.toRow(next);
+        // The version check in WHERE is what makes it safe against other connections.
+        const r = db
+          .stmt(
+            `UPDATE records SET status = @status, reason = @reason, flags = @flags, distance_m = @distance_m,
+               location = @location, ip = @ip, attempts = @attempts, submitted_at = @submitted_at,
+               decided_at = @decided_at, decided_by = @decided_by, note = @note, verification = @verification,
+               version = version + 1, updated_at = @updated_at
+             WHERE org_id = @org_id AND id = @id AND version = @expected RETURNING *`,
+          )
+          .get({ ...row, expected: expectedVersion });
+        return r ? records.fromRow(r) : null;
+      });
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreConflictError } from '../types.js';
+import { applyMigrations } from './migrations.js';
+
+type Params = unknown[];
+
+/**
+ * One better-sqlite3 connection with its prepared-statement cache. Repositories go through
+ * `stmt()` so every SQL text is prepared once, and through `guard()` so calls after close()
+ * fail with a clear error and unique violations become StoreConflictError.
+ */
+export class SqliteDb {
+  readonly raw: Database.Database;
+  readonly file: string | null;
+  private readonly cache = new Map<string, Database.Statement<Params>>();
+  private closed = false;
+
+  constructor(file: string) {
+    const memory = file === ':memory:' || file === '';
+    if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.file = memory ? null : file;
+    this.raw = new Database(memory ? ':memory:' : file, { timeout: 5_000 });
+    try {
+      if (!memory) this.raw.pragma('journal_mode = WAL');
+      this.raw.pragma('foreign_keys = ON');
+      this.raw.pragma('busy_timeout = 5000');
+      this.raw.pragma('synchronous = NORMAL');
+      // SQLite's lower() folds ASCII only; names and emails may not be ASCII.
+      this.raw.function('ulower', { deterministic: true }, (s: unknown) =>
+        typeof s === 'string' ? s.toLowerCase() : s,
+      );
+      applyMigrations(this.raw);
+    } catch (err) {
+      this.raw.close();
+      throw err;
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  stmt<R = Record<string, unknown>>(sql: string): Database.Statement<Params, R> {
+    this.assertOpen();
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.raw.prepare<Params>(sql);
+      this.cache.set(sql, s);
+    }
+    return s as Database.Statement<Params, R>;
+  }
+
+  /** Runs `fn` in one transaction; unique violations inside become StoreConflictError. */
+  tx<T>(fn: () => T): T {
+    this.assertOpen();
+    return this.raw.transaction(fn)();
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache.clear();
+    if (this.file) this.raw.pragma('wal_checkpoint(TRUNCATE)');
+    this.raw.close();
+  }
+}
+
+// Columns of each unique constraint, as SQLite names them in its message, to the key name
+// StoreConflictError reports.
+const UNIQUE_KEYS: Record<string, string> = {
+  'organisations.slug': 'slug',
+  'organisations.id': 'id',
+  'users.org_id, users.email': 'email',
+  'users.id': 'id',
+  'subjects.org_id, subjects.code': 'code',
+  'subjects.id': 'id',
+  'enrolments.subject_id, enrolments.student_id': 'enrolment',
+  'sessions.id': 'id',
+  'records.session_id, records.student_id': 'record',
+  'records.id': 'id',
+  'summaries.subject_id, summaries.day': 'summary',
+  'audit.id': 'id',
+  'refresh_tokens.token_hash': 'tokenHash',
+  'refresh_tokens.id': 'id',
+  'faces.org_id, faces.user_id': 'face',
+};
+
+/** Maps a SQLite unique/primary-key violation to StoreConflictError; anything else is returned as is. */
+export function toConflict(err: unknown): unknown {
+  if (!(err instanceof Database.SqliteError)) return err;
+  if (err.code !== 'SQLITE_CONSTRAINT_UNIQUE' && err.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return err;
+  const cols = err.message.replace(/^UNIQUE constraint failed: /, '').trim();
+  return new StoreConflictError(UNIQUE_KEYS[cols] ?? cols);
+}
+
+/** Runs `fn`, rethrowing unique violations as StoreConflictError. */
+export function mapConflicts<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw toConflict(err);
+  }
+}

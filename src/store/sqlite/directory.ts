@@ -1,0 +1,246 @@
+import { newId } from '../ids.js';
+import type {
+  NewSubject,
+  NewUser,
+  Organisation,
+  OrganisationRepository,
+  Page,
+  Subject,
+  SubjectFilter,
+  SubjectPatch,
+  SubjectRepository,
+  User,
+  UserFilter,
+  UserPatch,
+  UserRepository,
+} from '../types.js';
+import { mapConflicts, type SqliteDb } from './db.js';
+import { insertSql, json, organisations, subjects, users, type Row } from './mappers.js';
+
+// Organisations, users, subjects and enrolments: the org's directory.
+
+export function organisationRepository(db: SqliteDb): OrganisationRepository {
+  const insert = insertSql(organisations, false);
+  return {
+    async create(input) {
+      const org: Organisation = { id: newId(), ...input, createdAt: new Date() };
+      mapConflicts(() => db.stmt(insert).run(organisations.toRow(org)));
+      return org;
+    },
+    async get(id) {
+      const r = db.stmt('SELECT * FROM organisations WHERE id = ?').get(id);
+      return r ? organisations.fromRow(r) : null;
+    },
+    async getBySlug(slug) {
+      const r = db.stmt('SELECT * FROM organisations WHERE slug = ?').get(slug);
+      return r ? organisations.fromRow(r) : null;
+    },
+    async count() {
+      return db.stmt<{ n: number }>('SELECT count(*) AS n FROM organisations').get()!.n;
+    },
+  };
+}
+
+/** Escapes nothing: `instr` matches literally, so `%` and `_` in a query are plain text. */
+const contains = (column: string) => `instr(ulower(coalesce(${column}, '')), @q) > 0`;
+
+function page<T>(db: SqliteDb, from: string, where: string[], orderBy: string, params: Row, map: (r: Row) => T, q: { limit: number; offset: number }): Page<T> {
+  const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${w}`).get(params)!.n;
+  const rows = db
+    .stmt(`SELECT * FROM ${from} ${w} ORDER BY ${orderBy} LIMIT @limit OFFSET @offset`)
+    .all({ ...params, limit: q.limit, offset: q.offset });
+  return { items: rows.map(map), total };
+}
+
+export function userRepository(db: SqliteDb): UserRepository {
+  const insert = insertSql(users, false);
+  const build = (orgId: string, input: NewUser, now: Date): User => ({
+    id: newId(),
+    orgId,
+    ...input,
+    email: input.email.toLowerCase(),
+    createdAt: now,
+    updatedAt: now,
+  });
+  const get = (orgId: string, id: string): User | null => {
+    const r = db.stmt('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, id);
+    return r ? users.fromRow(r) : null;
+  };
+  return {
+    async create(orgId, input) {
+      const u = build(orgId, input, new Date());
+      mapConflicts(() => db.stmt(insert).run(users.toRow(u)));
+      return u;
+    },
+    async createMany(orgId, inputs) {
+      const now = new Date();
+      const all = inputs.map((i) => build(orgId, i, now));
+      mapConflicts(() =>
+        db.tx(() => {
+          for (const u of all) db.stmt(insert).run(users.toRow(u));
+        }),
+      );
+      return all;
+    },
+    async get(orgId, id) {
+      return get(orgId, id);
+    },
+    async getMany(orgId, ids) {
+      if (ids.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM users WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))')
+        .all(orgId, JSON.stringify(ids))
+        .map(users.fromRow);
+    },
+    async getByEmail(orgId, email) {
+      const r = db.stmt('SELECT * FROM users WHERE org_id = ? AND email = ?').get(orgId, email.toLowerCase());
+      return r ? users.fromRow(r) : null;
+    },
+    async findByEmailAnyOrg(email) {
+      return db.stmt('SELECT * FROM users WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()).map(users.fromRow);
+    },
+    async list(orgId, f: UserFilter) {
+      const where = ['org_id = @orgId'];
+      const params: Row = { orgId };
+      if (f.role !== undefined) {
+        where.push('role = @role');
+        params.role = f.role;
+      }
+      if (f.active !== undefined) {
+        where.push('active = @active');
+        params.active = f.active ? 1 : 0;
+      }
+      if (f.q) {
+        where.push(`(${contains('name')} OR ${contains('email')} OR ${contains('student_number')})`);
+        params.q = f.q.toLowerCase();
+      }
+      return page(db, 'users', where, 'ulower(name), id', params, users.fromRow, f);
+    },
+    async update(orgId, id, patch: UserPatch) {
+      // Read and write in one transaction so a concurrent patch of other fields is not lost.
+      const r = mapConflicts(() =>
+        db.tx(() => {
+          const cur = get(orgId, id);
+          if (!cur) return undefined;
+          const next: User = { ...cur, ...definedOnly(patch), updatedAt: new Date() };
+          next.email = next.email.toLowerCase();
+          return db
+            .stmt(
+              `UPDATE users SET email = @email, name = @name, role = @role, student_number = @student_number,
+                 password_hash = @password_hash, active = @active, updated_at = @updated_at
+               WHERE org_id = @org_id AND id = @id RETURNING *`,
+            )
+            .get(users.toRow(next));
+        }),
+      );
+      return r ? users.fromRow(r) : null;
+    },
+  };
+}
+
+/** A patch without its undefined keys, so `{ name: undefined }` leaves the name alone. */
+export function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function subjectRepository(db: SqliteDb): SubjectRepository {
+  const insert = insertSql(subjects, false);
+  const get = (orgId: string, id: string): Subject | null => {
+    const r = db.stmt('SELECT * FROM subjects WHERE org_id = ? AND id = ?').get(orgId, id);
+    return r ? subjects.fromRow(r) : null;
+  };
+  return {
+    async create(orgId, input: NewSubject) {
+      const now = new Date();
+      const s: Subject = {
+        id: newId(),
+        orgId,
+        ...input,
+        teacherIds: [...input.teacherIds],
+        allowedIpRanges: [...input.allowedIpRanges],
+        createdAt: now,
+        updatedAt: now,
+      };
+      mapConflicts(() => db.stmt(insert).run(subjects.toRow(s)));
+      return s;
+    },
+    async get(orgId, id) {
+      return get(orgId, id);
+    },
+    async list(orgId, f: SubjectFilter) {
+      const where = ['s.org_id = @orgId'];
+      const params: Row = { orgId };
+      if (f.teacherId !== undefined) {
+        where.push('EXISTS (SELECT 1 FROM json_each(s.teacher_ids) t WHERE t.value = @teacherId)');
+        params.teacherId = f.teacherId;
+      }
+      if (f.studentId !== undefined) {
+        where.push(
+          'EXISTS (SELECT 1 FROM enrolments e WHERE e.subject_id = s.id AND e.org_id = s.org_id AND e.student_id = @studentId)',
+        );
+        params.studentId = f.studentId;
+      }
+      if (f.q) {
+        where.push(`(${contains('s.code')} OR ${contains('s.name')})`);
+        params.q = f.q.toLowerCase();
+      }
+      return page(db, 'subjects s', where, 's.code, s.id', params, subjects.fromRow, f);
+    },
+    async update(orgId, id, patch: SubjectPatch) {
+      const r = mapConflicts(() =>
+        db.tx(() => {
+          const cur = get(orgId, id);
+          if (!cur) return undefined;
+          const next: Subject = { ...cur, ...definedOnly(patch), updatedAt: new Date() };
+          return db
+            .stmt(
+              `UPDATE subjects SET code = @code, name = @name, teacher_ids = @teacher_ids, location = @location,
+                 allowed_ip_ranges = @allowed_ip_ranges, updated_at = @updated_at
+               WHERE org_id = @org_id AND id = @id RETURNING *`,
+            )
+            .get(subjects.toRow(next));
+        }),
+      );
+      return r ? subjects.fromRow(r) : null;
+    },
+    async delete(orgId, id) {
+      // Enrolments go with the subject (ON DELETE CASCADE).
+      return db.stmt('DELETE FROM subjects WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+    },
+    async enrol(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return 0;
+      // Selecting the subject inside the org makes enrolling into a foreign subject a no-op.
+      const sql = `INSERT INTO enrolments (org_id, subject_id, student_id, created_at)
+        SELECT s.org_id, s.id, j.value, @now FROM subjects s, json_each(@ids) j
+        WHERE s.org_id = @orgId AND s.id = @subjectId
+        ON CONFLICT (subject_id, student_id) DO NOTHING`;
+      const ids = JSON.stringify([...new Set(studentIds)]);
+      return db.stmt(sql).run({ orgId, subjectId, ids, now: Date.now() }).changes;
+    },
+    async unenrol(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return 0;
+      return db
+        .stmt(
+          `DELETE FROM enrolments WHERE org_id = ? AND subject_id = ?
+           AND student_id IN (SELECT value FROM json_each(?))`,
+        )
+        .run(orgId, subjectId, json(studentIds)).changes;
+    },
+    async listEnrolled(orgId, subjectId) {
+      return db
+        .stmt<{ student_id: string }>(
+          'SELECT student_id FROM enrolments WHERE org_id = ? AND subject_id = ? ORDER BY created_at, student_id',
+        )
+        .all(orgId, subjectId)
+        .map((r) => r.student_id);
+    },
+    async isEnrolled(orgId, subjectId, studentId) {
+      return (
+        db
+          .stmt('SELECT 1 AS one FROM enrolments WHERE org_id = ? AND subject_id = ? AND student_id = ?')
+          .get(orgId, subjectId, studentId) !== undefined
+      );
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { newId } from '../ids.js';
+import type { FaceEnrolment, FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
+import { mapConflicts, type SqliteDb } from './db.js';
+import { faces, insertSql, refreshTokens } from './mappers.js';
+
+// Refresh tokens and face enrolments.
+
+export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
+  const insert = insertSql(refreshTokens, false);
+  return {
+    async create(input) {
+      const t: RefreshToken = { id: newId(), ...input, createdAt: new Date(), rotatedAt: null, revokedAt: null };
+      mapConflicts(() => db.stmt(insert).run(refreshTokens.toRow(t)));
+      return t;
+    },
+    async findByHash(tokenHash) {
+      const r = db.stmt('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash);
+      return r ? refreshTokens.fromRow(r) : null;
+    },
+    async markRotated(id, at) {
+      return (
+        db
+          .stmt('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL')
+          .run(at.getTime(), id).changes === 1
+      );
+    },
+    async revokeFamily(familyId, at) {
+      return db
+        .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
+        .run(at.getTime(), familyId).changes;
+    },
+    async revokeAllForUser(orgId, userId, at) {
+      return db
+        .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL')
+        .run(at.getTime(), orgId, userId).changes;
+    },
+    async deleteExpired(before) {
+      return db.stmt('DELETE FROM refresh_tokens WHERE expires_at < ?').run(before.getTime()).changes;
+    },
+  };
+}
+
+export function faceRepository(db: SqliteDb): FaceRepository {
+  const upsert = insertSql(faces, true);
+  return {
+    async put(enrolment) {
+      const f: FaceEnrolment = {
+        ...enrolment,
+        embeddings: enrolment.embeddings.map((e) => [...e]),
+        photos: enrolment.photos && enrolment.photos.map((p) => Buffer.from(p)),
+        updatedAt: new Date(),
+      };
+      mapConflicts(() => db.stmt(upsert).run(faces.toRow(f)));
+      return f;
+    },
+    async get(orgId, userId) {
+      const r = db.stmt('SELECT * FROM faces WHERE org_id = ? AND user_id = ?').get(orgId, userId);
+      return r ? faces.fromRow(r) : null;
+    },
+    async getMany(orgId, userIds) {
+      if (userIds.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM faces WHERE org_id = ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id')
+        .all(orgId, JSON.stringify(userIds))
+        .map(faces.fromRow);
+    },
+    async delete(orgId, userId) {
+      return db.stmt('DELETE FROM faces WHERE org_id = ? AND user_id = ?').run(orgId, userId).changes === 1;
+    },
+  };
+}

@@ -1,0 +1,424 @@
+import type {
+  AttendanceRecord,
+  AttendanceSession,
+  AuditEntry,
+  CheckinLocation,
+  CollectionEntity,
+  CollectionName,
+  DailySummary,
+  Enrolment,
+  FaceEnrolment,
+  Organisation,
+  RefreshToken,
+  User,
+  VerificationResult,
+} from '../types.js';
+
+/** A row as better-sqlite3 returns it, keyed by column name. */
+export type Row = Record<string, unknown>;
+
+/**
+ * How one collection is laid out in SQLite: its table, columns, the key an import upserts
+ * on, and the mapping both ways. Repositories and the transfer API share these, so an
+ * exported entity is exactly what `get` returns.
+ */
+export interface TableSpec<E> {
+  table: string;
+  columns: readonly string[];
+  /** Columns of the key that `transfer.import` upserts on. */
+  key: readonly string[];
+  toRow(e: E): Row;
+  fromRow(r: Row): E;
+}
+
+export const ms = (d: Date): number => d.getTime();
+export const msOrNull = (d: Date | null): number | null => (d === null ? null : d.getTime());
+const date = (v: unknown): Date => new Date(v as number);
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as number));
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
+
+export function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+function parse<T>(v: unknown, column: string): T {
+  try {
+    return JSON.parse(v as string) as T;
+  } catch (err) {
+    throw new Error(`corrupt JSON in column ${column}`, { cause: err });
+  }
+}
+
+function parseOrNull<T>(v: unknown, column: string): T | null {
+  return v === null || v === undefined ? null : parse<T>(v, column);
+}
+
+// Nested dates are kept as epoch ms inside the JSON columns.
+type StoredLocation = Omit<CheckinLocation, 'timestamp'> & { timestamp: number };
+type StoredVerification = Omit<VerificationResult, 'completedAt'> & { completedAt: number | null };
+
+export function locationToJson(l: CheckinLocation | null): string | null {
+  if (l === null) return null;
+  const stored: StoredLocation = { lat: l.lat, lon: l.lon, accuracyM: l.accuracyM, timestamp: ms(l.timestamp) };
+  return JSON.stringify(stored);
+}
+
+export function verificationToJson(v: VerificationResult | null): string | null {
+  if (v === null) return null;
+  const stored: StoredVerification = { ...v, flags: [...v.flags], completedAt: msOrNull(v.completedAt) };
+  return JSON.stringify(stored);
+}
+
+/** Reference photos in one BLOB: u32 count, u32 length of each, then the bytes. */
+export function encodePhotos(photos: Buffer[] | null): Buffer | null {
+  if (photos === null) return null;
+  const head = Buffer.alloc(4 * (photos.length + 1));
+  head.writeUInt32LE(photos.length, 0);
+  photos.forEach((p, i) => head.writeUInt32LE(p.length, 4 * (i + 1)));
+  return Buffer.concat([head, ...photos]);
+}
+
+export function decodePhotos(blob: unknown): Buffer[] | null {
+  if (blob === null || blob === undefined) return null;
+  const buf = blob as Buffer;
+  const n = buf.readUInt32LE(0);
+  const out: Buffer[] = [];
+  let at = 4 * (n + 1);
+  for (let i = 0; i < n; i++) {
+    const len = buf.readUInt32LE(4 * (i + 1));
+    out.push(Buffer.from(buf.subarray(at, at + len)));
+    at += len;
+  }
+  return out;
+}
+
+export const organisations: TableSpec<Organisation> = {
+  table: 'organisations',
+  columns: ['id', 'name', 'slug', 'timezone', 'created_at'],
+  key: ['id'],
+  toRow: (o) => ({ id: o.id, name: o.name, slug: o.slug, timezone: o.timezone, created_at: ms(o.createdAt) }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    name: str(r.name),
+    slug: str(r.slug),
+    timezone: str(r.timezone),
+    createdAt: date(r.created_at),
+  }),
+};
+
+export const users: TableSpec<User> = {
+  table: 'users',
+  columns: ['id', 'org_id', 'email', 'name', 'role', 'student_number', 'password_hash', 'active', 'created_at', 'updated_at'],
+  key: ['id'],
+  toRow: (u) => ({
+    id: u.id,
+    org_id: u.orgId,
+    email: u.email.toLowerCase(),
+    name: u.name,
+    role: u.role,
+    student_number: u.studentNumber,
+    password_hash: u.passwordHash,
+    active: u.active ? 1 : 0,
+    created_at: ms(u.createdAt),
+    updated_at: ms(u.updatedAt),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    email: str(r.email),
+    name: str(r.name),
+    role: r.role as User['role'],
+    studentNumber: strOrNull(r.student_number),
+    passwordHash: strOrNull(r.password_hash),
+    active: r.active === 1,
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+  }),
+};
+
+export const subjects: TableSpec<CollectionEntity['subjects']> = {
+  table: 'subjects',
+  columns: ['id', 'org_id', 'code', 'name', 'teacher_ids', 'location', 'allowed_ip_ranges', 'created_at', 'updated_at'],
+  key: ['id'],
+  toRow: (s) => ({
+    id: s.id,
+    org_id: s.orgId,
+    code: s.code,
+    name: s.name,
+    teacher_ids: JSON.stringify(s.teacherIds),
+    location: json(s.location),
+    allowed_ip_ranges: JSON.stringify(s.allowedIpRanges),
+    created_at: ms(s.createdAt),
+    updated_at: ms(s.updatedAt),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    code: str(r.code),
+    name: str(r.name),
+    teacherIds: parse<string[]>(r.teacher_ids, 'subjects.teacher_ids'),
+    location: parseOrNull(r.location, 'subjects.location'),
+    allowedIpRanges: parse<string[]>(r.allowed_ip_ranges, 'subjects.allowed_ip_ranges'),
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+  }),
+};
+
+export const enrolments: TableSpec<Enrolment> = {
+  table: 'enrolments',
+  columns: ['org_id', 'subject_id', 'student_id', 'created_at'],
+  key: ['subject_id', 'student_id'],
+  toRow: (e) => ({ org_id: e.orgId, subject_id: e.subjectId, student_id: e.studentId, created_at: ms(e.createdAt) }),
+  fromRow: (r) => ({
+    orgId: str(r.org_id),
+    subjectId: str(r.subject_id),
+    studentId: str(r.student_id),
+    createdAt: date(r.created_at),
+  }),
+};
+
+export const sessions: TableSpec<AttendanceSession> = {
+  table: 'sessions',
+  columns: [
+    'id', 'org_id', 'subject_id', 'teacher_id', 'status', 'policy', 'starts_at', 'late_after', 'closes_at',
+    'code_secret', 'day', 'created_at', 'updated_at', 'closed_at', 'closed_by', 'lease_owner', 'lease_until',
+  ],
+  key: ['id'],
+  toRow: (s) => ({
+    id: s.id,
+    org_id: s.orgId,
+    subject_id: s.subjectId,
+    teacher_id: s.teacherId,
+    status: s.status,
+    policy: JSON.stringify(s.policy),
+    starts_at: ms(s.startsAt),
+    late_after: ms(s.lateAfter),
+    closes_at: ms(s.closesAt),
+    code_secret: s.codeSecret,
+    day: s.day,
+    created_at: ms(s.createdAt),
+    updated_at: ms(s.updatedAt),
+    closed_at: msOrNull(s.closedAt),
+    closed_by: s.closedBy,
+    lease_owner: s.leaseOwner,
+    lease_until: msOrNull(s.leaseUntil),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    subjectId: str(r.subject_id),
+    teacherId: str(r.teacher_id),
+    status: r.status as AttendanceSession['status'],
+    policy: parse(r.policy, 'sessions.policy'),
+    startsAt: date(r.starts_at),
+    lateAfter: date(r.late_after),
+    closesAt: date(r.closes_at),
+    codeSecret: str(r.code_secret),
+    day: str(r.day),
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+    closedAt: dateOrNull(r.closed_at),
+    closedBy: strOrNull(r.closed_by),
+    leaseOwner: strOrNull(r.lease_owner),
+    leaseUntil: dateOrNull(r.lease_until),
+  }),
+};
+
+export const records: TableSpec<AttendanceRecord> = {
+  table: 'records',
+  columns: [
+    'id', 'org_id', 'session_id', 'subject_id', 'student_id', 'status', 'reason', 'flags', 'distance_m',
+    'location', 'ip', 'attempts', 'submitted_at', 'decided_at', 'decided_by', 'note', 'verification',
+    'version', 'created_at', 'updated_at',
+  ],
+  key: ['id'],
+  toRow: (x) => ({
+    id: x.id,
+    org_id: x.orgId,
+    session_id: x.sessionId,
+    subject_id: x.subjectId,
+    student_id: x.studentId,
+    status: x.status,
+    reason: x.reason,
+    flags: JSON.stringify(x.flags),
+    distance_m: x.distanceM,
+    location: locationToJson(x.location),
+    ip: x.ip,
+    attempts: x.attempts,
+    submitted_at: msOrNull(x.submittedAt),
+    decided_at: msOrNull(x.decidedAt),
+    decided_by: x.decidedBy,
+    note: x.note,
+    verification: verificationToJson(x.verification),
+    version: x.version,
+    created_at: ms(x.createdAt),
+    updated_at: ms(x.updatedAt),
+  }),
+  fromRow: (r) => {
+    const loc = parseOrNull<StoredLocation>(r.location, 'records.location');
+    const ver = parseOrNull<StoredVerification>(r.verification, 'records.verification');
+    return {
+      id: str(r.id),
+      orgId: str(r.org_id),
+      sessionId: str(r.session_id),
+      subjectId: str(r.subject_id),
+      studentId: str(r.student_id),
+      status: r.status as AttendanceRecord['status'],
+      reason: strOrNull(r.reason),
+      flags: parse<string[]>(r.flags, 'records.flags'),
+      distanceM: numOrNull(r.distance_m),
+      location: loc && { ...loc, timestamp: new Date(loc.timestamp) },
+      ip: strOrNull(r.ip),
+      attempts: r.attempts as number,
+      submittedAt: dateOrNull(r.submitted_at),
+      decidedAt: dateOrNull(r.decided_at),
+      decidedBy: strOrNull(r.decided_by),
+      note: strOrNull(r.note),
+      verification: ver && { ...ver, completedAt: dateOrNull(ver.completedAt) },
+      version: r.version as number,
+      createdAt: date(r.created_at),
+      updatedAt: date(r.updated_at),
+    };
+  },
+};
+
+export const summaries: TableSpec<DailySummary> = {
+  table: 'summaries',
+  columns: ['org_id', 'subject_id', 'day', 'present', 'late', 'absent', 'excused', 'total', 'percentage', 'updated_at'],
+  key: ['subject_id', 'day'],
+  toRow: (s) => ({
+    org_id: s.orgId,
+    subject_id: s.subjectId,
+    day: s.day,
+    present: s.present,
+    late: s.late,
+    absent: s.absent,
+    excused: s.excused,
+    total: s.total,
+    percentage: s.percentage,
+    updated_at: ms(s.updatedAt),
+  }),
+  fromRow: (r) => ({
+    orgId: str(r.org_id),
+    subjectId: str(r.subject_id),
+    day: str(r.day),
+    present: r.present as number,
+    late: r.late as number,
+    absent: r.absent as number,
+    excused: r.excused as number,
+    total: r.total as number,
+    percentage: r.percentage as number,
+    updatedAt: date(r.updated_at),
+  }),
+};
+
+export const audit: TableSpec<AuditEntry> = {
+  table: 'audit',
+  columns: ['id', 'org_id', 'entity_type', 'entity_id', 'session_id', 'actor_id', 'action', 'from_json', 'to_json', 'reason', 'ip', 'at'],
+  key: ['id'],
+  toRow: (a) => ({
+    id: a.id,
+    org_id: a.orgId,
+    entity_type: a.entityType,
+    entity_id: a.entityId,
+    session_id: a.sessionId,
+    actor_id: a.actorId,
+    action: a.action,
+    from_json: json(a.from),
+    to_json: json(a.to),
+    reason: a.reason,
+    ip: a.ip,
+    at: ms(a.at),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    entityType: r.entity_type as AuditEntry['entityType'],
+    entityId: str(r.entity_id),
+    sessionId: strOrNull(r.session_id),
+    actorId: strOrNull(r.actor_id),
+    action: str(r.action),
+    from: parseOrNull<unknown>(r.from_json, 'audit.from_json'),
+    to: parseOrNull<unknown>(r.to_json, 'audit.to_json'),
+    reason: strOrNull(r.reason),
+    ip: strOrNull(r.ip),
+    at: date(r.at),
+  }),
+};
+
+export const refreshTokens: TableSpec<RefreshToken> = {
+  table: 'refresh_tokens',
+  columns: ['id', 'org_id', 'user_id', 'family_id', 'token_hash', 'expires_at', 'created_at', 'rotated_at', 'revoked_at'],
+  key: ['id'],
+  toRow: (t) => ({
+    id: t.id,
+    org_id: t.orgId,
+    user_id: t.userId,
+    family_id: t.familyId,
+    token_hash: t.tokenHash,
+    expires_at: ms(t.expiresAt),
+    created_at: ms(t.createdAt),
+    rotated_at: msOrNull(t.rotatedAt),
+    revoked_at: msOrNull(t.revokedAt),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    userId: str(r.user_id),
+    familyId: str(r.family_id),
+    tokenHash: str(r.token_hash),
+    expiresAt: date(r.expires_at),
+    createdAt: date(r.created_at),
+    rotatedAt: dateOrNull(r.rotated_at),
+    revokedAt: dateOrNull(r.revoked_at),
+  }),
+};
+
+export const faces: TableSpec<FaceEnrolment> = {
+  table: 'faces',
+  columns: ['org_id', 'user_id', 'model_id', 'model_version', 'embeddings', 'photos', 'updated_at'],
+  key: ['org_id', 'user_id'],
+  toRow: (f) => ({
+    org_id: f.orgId,
+    user_id: f.userId,
+    model_id: f.modelId,
+    model_version: f.modelVersion,
+    embeddings: JSON.stringify(f.embeddings),
+    photos: encodePhotos(f.photos),
+    updated_at: ms(f.updatedAt),
+  }),
+  fromRow: (r) => ({
+    orgId: str(r.org_id),
+    userId: str(r.user_id),
+    modelId: str(r.model_id),
+    modelVersion: str(r.model_version),
+    embeddings: parse<number[][]>(r.embeddings, 'faces.embeddings'),
+    photos: decodePhotos(r.photos),
+    updatedAt: date(r.updated_at),
+  }),
+};
+
+export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } = {
+  organisations,
+  users,
+  subjects,
+  enrolments,
+  sessions,
+  records,
+  summaries,
+  audit,
+  refreshTokens,
+  faces,
+};
+
+/** `INSERT INTO t (cols) VALUES (@cols)`, optionally upserting on the spec's key. */
+export function insertSql(spec: TableSpec<unknown>, upsert: boolean): string {
+  const cols = spec.columns.join(', ');
+  const vals = spec.columns.map((c) => `@${c}`).join(', ');
+  const base = `INSERT INTO ${spec.table} (${cols}) VALUES (${vals})`;
+  if (!upsert) return base;
+  const set = spec.columns.filter((c) => !spec.key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  return `${base} ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')}`;
+}

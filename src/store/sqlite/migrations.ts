@@ -1,0 +1,203 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations, applied in order at start.
+ *
+ * To change the schema, append a new entry with the next version number and a short name.
+ * Never edit or reorder an entry once it has shipped: databases in the field have already
+ * recorded it in `schema_migrations` and will not run it again. Each migration runs in its
+ * own IMMEDIATE transaction together with the row that records it, so a crash leaves the
+ * database either before or after that migration, never half-way.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+// Dates are INTEGER epoch milliseconds; arrays and objects are JSON text.
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE organisations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        slug TEXT NOT NULL UNIQUE,
+        timezone TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        student_number TEXT,
+        password_hash TEXT,
+        active INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (org_id, email)
+      );
+      CREATE INDEX users_email ON users (email);
+      CREATE INDEX users_org_role ON users (org_id, role);
+
+      CREATE TABLE subjects (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        teacher_ids TEXT NOT NULL,
+        location TEXT,
+        allowed_ip_ranges TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (org_id, code)
+      );
+
+      CREATE TABLE enrolments (
+        org_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL REFERENCES subjects (id) ON DELETE CASCADE,
+        student_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (subject_id, student_id)
+      );
+      CREATE INDEX enrolments_student ON enrolments (org_id, student_id);
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        teacher_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        starts_at INTEGER NOT NULL,
+        late_after INTEGER NOT NULL,
+        closes_at INTEGER NOT NULL,
+        code_secret TEXT NOT NULL,
+        day TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        closed_at INTEGER,
+        closed_by TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER
+      );
+      CREATE INDEX sessions_org_subject ON sessions (org_id, subject_id, starts_at);
+      CREATE INDEX sessions_org_day ON sessions (org_id, day);
+      CREATE INDEX sessions_due ON sessions (status, closes_at);
+
+      CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        session_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        flags TEXT NOT NULL,
+        distance_m REAL,
+        location TEXT,
+        ip TEXT,
+        attempts INTEGER NOT NULL,
+        submitted_at INTEGER,
+        decided_at INTEGER,
+        decided_by TEXT,
+        note TEXT,
+        verification TEXT,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (session_id, student_id)
+      );
+      CREATE INDEX records_student ON records (org_id, student_id, created_at);
+
+      CREATE TABLE summaries (
+        org_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        present INTEGER NOT NULL,
+        late INTEGER NOT NULL,
+        absent INTEGER NOT NULL,
+        excused INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        percentage REAL NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (subject_id, day)
+      );
+
+      -- seq keeps insertion order among entries with the same timestamp.
+      CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL,
+        entity_type TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        session_id TEXT,
+        actor_id TEXT,
+        action TEXT NOT NULL,
+        from_json TEXT,
+        to_json TEXT,
+        reason TEXT,
+        ip TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX audit_entity ON audit (org_id, entity_type, entity_id, at);
+      CREATE INDEX audit_session ON audit (org_id, session_id, at);
+
+      CREATE TABLE refresh_tokens (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        family_id TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        rotated_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+      CREATE INDEX refresh_tokens_user ON refresh_tokens (org_id, user_id);
+      CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
+
+      CREATE TABLE faces (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        embeddings TEXT NOT NULL,
+        photos BLOB,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (org_id, user_id)
+      );
+    `,
+  },
+];
+
+/** Applies every migration newer than the database's; returns the versions it applied. */
+export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`);
+  const applied: number[] = [];
+  const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
+  const record = db.prepare<[number, string, number]>(
+    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+  );
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    // IMMEDIATE takes the write lock before the check, so two processes opening the same file
+    // cannot both apply one migration.
+    db.transaction(() => {
+      if (isApplied.get(m.version)) return;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+      applied.push(m.version);
+    }).immediate();
+  }
+  return applied;
+}

@@ -1,0 +1,58 @@
+import { newId } from '../ids.js';
+import { StoreConflictError, type AuditEntry, type AuditRepository, type DailySummary, type SummaryRepository } from '../types.js';
+import type { SqliteDb } from './db.js';
+import { audit, insertSql, summaries } from './mappers.js';
+
+// Daily summaries and the audit trail.
+
+export function summaryRepository(db: SqliteDb): SummaryRepository {
+  // The WHERE keeps a summary of another organisation from being overwritten.
+  const upsert = `${insertSql(summaries, false)}
+    ON CONFLICT (subject_id, day) DO UPDATE SET present = excluded.present, late = excluded.late,
+      absent = excluded.absent, excused = excluded.excused, total = excluded.total,
+      percentage = excluded.percentage, updated_at = excluded.updated_at
+    WHERE summaries.org_id = excluded.org_id
+    RETURNING *`;
+  return {
+    async upsert(summary) {
+      const s: DailySummary = { ...summary, updatedAt: new Date() };
+      const r = db.stmt(upsert).get(summaries.toRow(s));
+      if (!r) throw new StoreConflictError('summary');
+      return summaries.fromRow(r);
+    },
+    async get(orgId, subjectId, day) {
+      const r = db.stmt('SELECT * FROM summaries WHERE org_id = ? AND subject_id = ? AND day = ?').get(orgId, subjectId, day);
+      return r ? summaries.fromRow(r) : null;
+    },
+    async list(orgId, subjectId, fromDay, toDay) {
+      return db
+        .stmt('SELECT * FROM summaries WHERE org_id = ? AND subject_id = ? AND day >= ? AND day <= ? ORDER BY day')
+        .all(orgId, subjectId, fromDay, toDay)
+        .map(summaries.fromRow);
+    },
+  };
+}
+
+export function auditRepository(db: SqliteDb): AuditRepository {
+  const insert = insertSql(audit, false);
+  return {
+    async append(entry) {
+      const a: AuditEntry = { id: newId(), ...entry };
+      db.stmt(insert).run(audit.toRow(a));
+      // Return what a later read returns (undefined from/to reads back as null).
+      return audit.fromRow(audit.toRow(a));
+    },
+    async listForEntity(orgId, entityType, entityId) {
+      return db
+        .stmt('SELECT * FROM audit WHERE org_id = ? AND entity_type = ? AND entity_id = ? ORDER BY at, seq')
+        .all(orgId, entityType, entityId)
+        .map(audit.fromRow);
+    },
+    async listForSession(orgId, sessionId) {
+      return db
+        .stmt('SELECT * FROM audit WHERE org_id = ? AND session_id = ? ORDER BY at, seq')
+        .all(orgId, sessionId)
+        .map(audit.fromRow);
+    },
+  };
+}

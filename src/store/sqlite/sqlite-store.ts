@@ -1,0 +1,39 @@
+import type { Store } from '../types.js';
+import { recordRepository, sessionRepository } from './attendance.js';
+import { SqliteDb } from './db.js';
+import { organisationRepository, subjectRepository, userRepository } from './directory.js';
+import { faceRepository, refreshTokenRepository } from './identity.js';
+import { auditRepository, summaryRepository } from './reporting.js';
+import { sqliteTransfer } from './transfer.js';
+
+export interface SqliteStoreOptions {
+  /** File path (its directory is created) or ':memory:'. */
+  path: string;
+}
+
+/**
+ * The embedded store: one better-sqlite3 connection (WAL for files, foreign keys on,
+ * synchronous=NORMAL), migrated to the latest schema before it is returned.
+ */
+export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  const db = new SqliteDb(opts.path);
+  return {
+    kind: 'sqlite',
+    transfer: sqliteTransfer(db),
+    organisations: organisationRepository(db),
+    users: userRepository(db),
+    subjects: subjectRepository(db),
+    sessions: sessionRepository(db),
+    records: recordRepository(db),
+    summaries: summaryRepository(db),
+    audit: auditRepository(db),
+    refreshTokens: refreshTokenRepository(db),
+    faces: faceRepository(db),
+    async ping() {
+      db.stmt('SELECT 1').get();
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

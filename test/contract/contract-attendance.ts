@@ -1,0 +1,321 @@
+import { expect } from 'chai';
+import type { AttendanceSession, Store } from '../../src/store/types.js';
+import type { ContractContext } from './store-contract.js';
+import { makeOrg, newRecord, newSession, newSubject, nextMillisecond, page } from './fixtures.js';
+
+// Sessions (lifecycle CAS, scheduler scan, leases) and attendance records.
+
+const T0 = Date.UTC(2025, 2, 10, 9, 0, 0, 0);
+const at = (minutes: number): Date => new Date(T0 + minutes * 60_000);
+
+async function setup(s: Store) {
+  const org = await makeOrg(s);
+  const subject = await s.subjects.create(org.id, newSubject());
+  return { org, subject };
+}
+
+export function attendanceContract(ctx: ContractContext): void {
+  describe('sessions', function () {
+    it('creates and gets with every field round-tripped to the millisecond', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const input = newSession(subject.id, 't1', { startsAt: new Date(T0 + 1), closesAt: new Date(T0 + 3_600_999) });
+      const sess = await s.sessions.create(org.id, input);
+      expect(sess).to.deep.include({ ...input, orgId: org.id, closedAt: null, closedBy: null, leaseOwner: null, leaseUntil: null });
+      const got = await s.sessions.get(org.id, sess.id);
+      expect(got).to.deep.equal(sess);
+      expect(got!.closesAt.getTime()).to.equal(T0 + 3_600_999);
+      expect(got!.policy).to.deep.equal(input.policy);
+      expect(await s.sessions.get(org.id, 'missing')).to.equal(null);
+    });
+
+    it('lists newest first with subject, status and inclusive day filters', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await s.subjects.create(org.id, newSubject());
+      const mk = (subjectId: string, day: number, status: AttendanceSession['status']) =>
+        s.sessions.create(org.id, newSession(subjectId, 't1', { startsAt: new Date(Date.UTC(2025, 0, day, 8)), status }));
+      const d1 = await mk(subject.id, 1, 'closed');
+      const d2 = await mk(subject.id, 2, 'closed');
+      const d3 = await mk(subject.id, 3, 'open');
+      const d4 = await mk(other.id, 4, 'scheduled');
+
+      const ids = async (f: object) => (await s.sessions.list(org.id, { ...page(), ...f })).items.map((x) => x.id);
+      expect(await ids({})).to.deep.equal([d4.id, d3.id, d2.id, d1.id]);
+      expect(await ids({ subjectId: subject.id })).to.deep.equal([d3.id, d2.id, d1.id]);
+      expect(await ids({ status: ['closed'] })).to.deep.equal([d2.id, d1.id]);
+      expect(await ids({ status: ['open', 'scheduled'] })).to.deep.equal([d4.id, d3.id]);
+      expect(await ids({ fromDay: '2025-01-02', toDay: '2025-01-03' })).to.deep.equal([d3.id, d2.id]);
+      expect(await ids({ fromDay: '2025-01-03' })).to.deep.equal([d4.id, d3.id]);
+      expect(await ids({ toDay: '2025-01-01' })).to.deep.equal([d1.id]);
+
+      const p = await s.sessions.list(org.id, page(2, 1));
+      expect(p.total).to.equal(4);
+      expect(p.items.map((x) => x.id)).to.deep.equal([d3.id, d2.id]);
+      expect((await s.sessions.list(org.id, { ...page(1, 0), subjectId: subject.id })).total).to.equal(3);
+    });
+
+    it('listActiveForSubjects returns open and scheduled sessions of the given subjects', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await s.subjects.create(org.id, newSubject());
+      const third = await s.subjects.create(org.id, newSubject());
+      const open = await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'open' }));
+      const sched = await s.sessions.create(org.id, newSession(other.id, 't1', { status: 'scheduled' }));
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'closed' }));
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'closing' }));
+      await s.sessions.create(org.id, newSession(third.id, 't1', { status: 'open' }));
+      const got = await s.sessions.listActiveForSubjects(org.id, [subject.id, other.id]);
+      expect(got.map((x) => x.id).sort()).to.deep.equal([open.id, sched.id].sort());
+      expect(got.find((x) => x.id === open.id)).to.deep.equal(open);
+      expect(await s.sessions.listActiveForSubjects(org.id, [])).to.deep.equal([]);
+    });
+
+    it('transition is a compare-and-set on status', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(await s.sessions.transition(org.id, sess.id, ['scheduled', 'closed'], { status: 'closing' })).to.equal(null);
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(sess);
+
+      const closing = await s.sessions.transition(org.id, sess.id, ['open'], { status: 'closing', closesAt: at(5), lateAfter: at(1) });
+      expect(closing).to.include({ status: 'closing' });
+      expect(closing!.closesAt.getTime()).to.equal(at(5).getTime());
+      expect(closing!.lateAfter.getTime()).to.equal(at(1).getTime());
+      expect(closing!.codeSecret).to.equal(sess.codeSecret);
+      const closed = await s.sessions.transition(org.id, sess.id, ['closing'], { status: 'closed', closedAt: at(6), closedBy: 't1' });
+      expect(closed).to.include({ status: 'closed', closedBy: 't1' });
+      expect(closed!.closedAt!.getTime()).to.equal(at(6).getTime());
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(closed);
+      expect(await s.sessions.transition(org.id, sess.id, ['open', 'closing'], { status: 'closed' })).to.equal(null);
+      expect(await s.sessions.transition(org.id, 'missing', ['open'], { status: 'closed' })).to.equal(null);
+    });
+
+    it('only one of many concurrent transitions from one status wins', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => s.sessions.transition(org.id, sess.id, ['open'], { status: 'closing' })),
+      );
+      expect(results.filter((r) => r !== null)).to.have.length(1);
+    });
+
+    it('listDue finds overdue and stuck sessions whose lease is free or expired, oldest first', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const now = at(0);
+      const mk = (status: AttendanceSession['status'], closesIn: number) =>
+        s.sessions.create(org.id, newSession(subject.id, 't1', { status, startsAt: at(closesIn - 60), closesAt: at(closesIn) }));
+      const overdueOpen = await mk('open', -5);
+      const overdueScheduled = await mk('scheduled', -10);
+      const dueNow = await mk('open', 0);
+      const stuck = await mk('closing', 30);
+      await mk('open', 5);
+      await mk('scheduled', 120);
+      await mk('closed', -30);
+      const leased = await mk('open', -20);
+      const expired = await mk('open', -15);
+      expect(await s.sessions.acquireLease(org.id, leased.id, 'node-a', at(1), at(-1))).to.equal(true);
+      expect(await s.sessions.acquireLease(org.id, expired.id, 'node-a', at(-1), at(-2))).to.equal(true);
+
+      const due = await s.sessions.listDue(now, 10);
+      expect(due.map((x) => x.id)).to.deep.equal([expired.id, overdueScheduled.id, overdueOpen.id, dueNow.id, stuck.id]);
+      expect(due[0]!.leaseOwner).to.equal('node-a');
+      expect((await s.sessions.listDue(now, 2)).map((x) => x.id)).to.deep.equal([expired.id, overdueScheduled.id]);
+    });
+
+    it('nextDueAt is the earliest closesAt of sessions not yet closed', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      expect(await s.sessions.nextDueAt()).to.equal(null);
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'closed', closesAt: at(-100) }));
+      expect(await s.sessions.nextDueAt()).to.equal(null);
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', closesAt: at(50) }));
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'open', closesAt: new Date(at(20).getTime() + 7) }));
+      expect((await s.sessions.nextDueAt())!.getTime()).to.equal(at(20).getTime() + 7);
+    });
+
+    it('a lease is exclusive until it expires, renewable by its owner, released only by its owner', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(await s.sessions.acquireLease(other.id, sess.id, 'node-x', at(10), at(0))).to.equal(false);
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-a', at(10), at(0))).to.equal(true);
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(10), at(5))).to.equal(false);
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-a', at(20), at(5))).to.equal(true);
+      const held = await s.sessions.get(org.id, sess.id);
+      expect(held).to.include({ leaseOwner: 'node-a' });
+      expect(held!.leaseUntil!.getTime()).to.equal(at(20).getTime());
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(30), at(15))).to.equal(false);
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(30), at(21))).to.equal(true);
+
+      await s.sessions.releaseLease(org.id, sess.id, 'node-a');
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: 'node-b' });
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-c', at(40), at(22))).to.equal(false);
+      await s.sessions.releaseLease(other.id, sess.id, 'node-b');
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: 'node-b' });
+      await s.sessions.releaseLease(org.id, sess.id, 'node-b');
+      const freed = await s.sessions.get(org.id, sess.id);
+      expect(freed).to.include({ leaseOwner: null, leaseUntil: null });
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-c', at(40), at(22))).to.equal(true);
+    });
+
+    it('only one of many concurrent lease attempts wins', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const won = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => s.sessions.acquireLease(org.id, sess.id, `node-${i}`, at(10), at(0))),
+      );
+      expect(won.filter(Boolean)).to.have.length(1);
+    });
+
+    it('hides sessions of another organisation', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(await s.sessions.get(other.id, sess.id)).to.equal(null);
+      expect(await s.sessions.list(other.id, page())).to.deep.equal({ items: [], total: 0 });
+      expect(await s.sessions.listActiveForSubjects(other.id, [subject.id])).to.deep.equal([]);
+      expect(await s.sessions.transition(other.id, sess.id, ['open'], { status: 'closed' })).to.equal(null);
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(sess);
+    });
+  });
+
+  describe('records', function () {
+    it('insertIfAbsent creates once and then returns the existing record untouched', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const first = await s.records.insertIfAbsent(org.id, newRecord('sess-1', subject.id, 'st1', { status: 'present', attempts: 1 }));
+      expect(first.created).to.equal(true);
+      expect(first.record).to.include({ orgId: org.id, status: 'present', version: 1, attempts: 1 });
+      const again = await s.records.insertIfAbsent(org.id, newRecord('sess-1', subject.id, 'st1', { status: 'rejected' }));
+      expect(again.created).to.equal(false);
+      expect(again.record).to.deep.equal(first.record);
+      expect(await s.records.get(org.id, first.record.id)).to.deep.equal(first.record);
+    });
+
+    it('20 concurrent insertIfAbsent calls for one student create exactly one record', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => s.records.insertIfAbsent(org.id, newRecord('sess-1', subject.id, 'st1', { attempts: i }))),
+      );
+      expect(results.filter((r) => r.created)).to.have.length(1);
+      expect(new Set(results.map((r) => r.record.id)).size).to.equal(1);
+      expect(await s.records.listBySession(org.id, 'sess-1')).to.have.length(1);
+    });
+
+    it('round-trips nested dates and JSON fields', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const input = newRecord('sess-1', subject.id, 'st1', {
+        status: 'late',
+        reason: 'LATE',
+        flags: ['LOCATION_IMPRECISE', 'LATE'],
+        distanceM: 12.375,
+        location: { lat: -33.8688, lon: 151.2093, accuracyM: 8.5, timestamp: new Date(T0 + 999) },
+        ip: '2001:db8::1',
+        attempts: 2,
+        submittedAt: new Date(T0 + 1),
+        decidedAt: new Date(T0 + 2),
+        decidedBy: 'teacher-1',
+        note: 'ok',
+        verification: { state: 'done', band: 'uncertain', distance: 0.4321, flags: ['X'], reason: null, completedAt: new Date(T0 + 3) },
+      });
+      const { record } = await s.records.insertIfAbsent(org.id, input);
+      expect(record).to.deep.include(input);
+      const got = await s.records.get(org.id, record.id);
+      expect(got).to.deep.equal(record);
+      expect(got!.location!.timestamp).to.be.instanceOf(Date);
+      expect(got!.verification!.completedAt!.getTime()).to.equal(T0 + 3);
+    });
+
+    it('gets by id and by (session, student); lists by session and sessions', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const a = (await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st1'))).record;
+      const b = (await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st2'))).record;
+      const c = (await s.records.insertIfAbsent(org.id, newRecord('s2', subject.id, 'st1'))).record;
+      await s.records.insertIfAbsent(org.id, newRecord('s3', subject.id, 'st1'));
+      expect(await s.records.getForStudent(org.id, 's1', 'st2')).to.deep.equal(b);
+      expect(await s.records.getForStudent(org.id, 's2', 'st2')).to.equal(null);
+      expect(await s.records.get(org.id, 'missing')).to.equal(null);
+      const bySession = await s.records.listBySession(org.id, 's1');
+      expect(bySession.map((r) => r.id).sort()).to.deep.equal([a.id, b.id].sort());
+      const bySessions = await s.records.listBySessions(org.id, ['s1', 's2', 'nope']);
+      expect(bySessions.map((r) => r.id).sort()).to.deep.equal([a.id, b.id, c.id].sort());
+      expect(await s.records.listBySessions(org.id, [])).to.deep.equal([]);
+      expect(await s.records.listBySession(org.id, 'nope')).to.deep.equal([]);
+    });
+
+    it('listByStudent pages newest first with a total', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const made = [];
+      for (let i = 0; i < 5; i++) {
+        made.push((await s.records.insertIfAbsent(org.id, newRecord(`s${i}`, subject.id, 'st1'))).record);
+        await nextMillisecond();
+      }
+      await s.records.insertIfAbsent(org.id, newRecord('s0', subject.id, 'st2'));
+      const newestFirst = made.map((r) => r.id).reverse();
+      const p1 = await s.records.listByStudent(org.id, 'st1', page(2, 0));
+      const p2 = await s.records.listByStudent(org.id, 'st1', page(2, 2));
+      const p3 = await s.records.listByStudent(org.id, 'st1', page(2, 4));
+      expect([p1.total, p2.total, p3.total]).to.deep.equal([5, 5, 5]);
+      expect([...p1.items, ...p2.items, ...p3.items].map((r) => r.id)).to.deep.equal(newestFirst);
+    });
+
+    it('update is optimistic on version', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const { record } = await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st1'));
+      const v2 = await s.records.update(org.id, record.id, 1, {
+        status: 'present',
+        flags: ['LATE'],
+        decidedAt: new Date(T0 + 5),
+        location: { lat: 1, lon: 2, accuracyM: 3, timestamp: new Date(T0 + 4) },
+      });
+      expect(v2).to.include({ version: 2, status: 'present', studentId: 'st1', sessionId: 's1' });
+      expect(v2!.flags).to.deep.equal(['LATE']);
+      expect(v2!.decidedAt!.getTime()).to.equal(T0 + 5);
+      expect(v2!.createdAt.getTime()).to.equal(record.createdAt.getTime());
+      expect(await s.records.get(org.id, record.id)).to.deep.equal(v2);
+
+      expect(await s.records.update(org.id, record.id, 1, { status: 'absent' })).to.equal(null);
+      expect(await s.records.get(org.id, record.id)).to.deep.equal(v2);
+      const v3 = await s.records.update(org.id, record.id, 2, { status: 'excused', note: 'doctor', location: null });
+      expect(v3).to.include({ version: 3, status: 'excused', note: 'doctor', location: null });
+      expect(await s.records.update(org.id, 'missing', 1, { status: 'absent' })).to.equal(null);
+    });
+
+    it('of many concurrent updates from one version exactly one wins', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const { record } = await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st1'));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => s.records.update(org.id, record.id, 1, { attempts: i + 1 })),
+      );
+      const winners = results.filter((r) => r !== null);
+      expect(winners).to.have.length(1);
+      expect(await s.records.get(org.id, record.id)).to.deep.equal(winners[0]);
+    });
+
+    it('hides records of another organisation', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const { record } = await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st1'));
+      expect(await s.records.get(other.id, record.id)).to.equal(null);
+      expect(await s.records.getForStudent(other.id, 's1', 'st1')).to.equal(null);
+      expect(await s.records.listBySession(other.id, 's1')).to.deep.equal([]);
+      expect(await s.records.listBySessions(other.id, ['s1'])).to.deep.equal([]);
+      expect(await s.records.listByStudent(other.id, 'st1', page())).to.deep.equal({ items: [], total: 0 });
+      expect(await s.records.update(other.id, record.id, 1, { status: 'absent' })).to.equal(null);
+      expect(await s.records.get(org.id, record.id)).to.deep.equal(record);
+    });
+  });
+}

@@ -1,0 +1,271 @@
+import { expect } from 'chai';
+import type { ContractContext } from './store-contract.js';
+import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
+
+// Organisations, users, subjects and enrolments.
+
+export function directoryContract(ctx: ContractContext): void {
+  describe('organisations', function () {
+    it('creates, gets by id and slug, and counts', async function () {
+      const s = ctx.store();
+      expect(await s.organisations.count()).to.equal(0);
+      const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
+      expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
+      expect(org.id).to.be.a('string').that.is.not.empty;
+      expect(org.createdAt).to.be.instanceOf(Date);
+      expect(await s.organisations.get(org.id)).to.deep.equal(org);
+      expect(await s.organisations.getBySlug('uni')).to.deep.equal(org);
+      expect(await s.organisations.get('missing')).to.equal(null);
+      expect(await s.organisations.getBySlug('missing')).to.equal(null);
+      expect(await s.organisations.count()).to.equal(1);
+    });
+
+    it('rejects a taken slug with StoreConflictError("slug")', async function () {
+      const s = ctx.store();
+      await makeOrg(s, 'dup');
+      await expectConflict(s.organisations.create({ name: 'Other', slug: 'dup', timezone: 'UTC' }), 'slug');
+      expect(await s.organisations.count()).to.equal(1);
+    });
+  });
+
+  describe('users', function () {
+    it('creates with a lower-cased email and round-trips every field', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const u = await s.users.create(org.id, newUser({ email: 'Ada.Lovelace@Example.TEST', passwordHash: '$2a$hash', role: 'teacher' }));
+      expect(u.email).to.equal('ada.lovelace@example.test');
+      expect(u.orgId).to.equal(org.id);
+      expect(u.createdAt.getTime()).to.equal(u.updatedAt.getTime());
+      expect(await s.users.get(org.id, u.id)).to.deep.equal(u);
+      expect(await s.users.getByEmail(org.id, 'ADA.lovelace@example.test')).to.deep.equal(u);
+      expect(await s.users.get(org.id, 'missing')).to.equal(null);
+    });
+
+    it('keeps emails unique per organisation only', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      await s.users.create(a.id, newUser({ email: 'same@example.test' }));
+      await expectConflict(s.users.create(a.id, newUser({ email: 'SAME@example.test' })), 'email');
+      const other = await s.users.create(b.id, newUser({ email: 'same@example.test' }));
+      expect((await s.users.list(a.id, page())).total).to.equal(1);
+      const found = await s.users.findByEmailAnyOrg('Same@Example.test');
+      expect(found.map((u) => u.orgId).sort()).to.deep.equal([a.id, b.id].sort());
+      expect(found.find((u) => u.orgId === b.id)).to.deep.equal(other);
+      expect(await s.users.findByEmailAnyOrg('nobody@example.test')).to.deep.equal([]);
+    });
+
+    it('createMany creates all or none', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const made = await s.users.createMany(org.id, [newUser(), newUser(), newUser()]);
+      expect(made).to.have.length(3);
+      expect(new Set(made.map((u) => u.id)).size).to.equal(3);
+      for (const u of made) expect(await s.users.get(org.id, u.id)).to.deep.equal(u);
+
+      const fresh = newUser();
+      await expectConflict(s.users.createMany(org.id, [fresh, newUser({ email: made[0]!.email })]), 'email');
+      await expectConflict(s.users.createMany(org.id, [newUser({ email: 'x@example.test' }), newUser({ email: 'X@example.test' })]), 'email');
+      expect((await s.users.list(org.id, page())).total).to.equal(3);
+      expect(await s.users.getByEmail(org.id, fresh.email)).to.equal(null);
+      expect(await s.users.createMany(org.id, [])).to.deep.equal([]);
+    });
+
+    it('getMany returns only the organisation’s users', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const [u1, u2] = await s.users.createMany(a.id, [newUser(), newUser()]);
+      const foreign = await s.users.create(b.id, newUser());
+      const got = await s.users.getMany(a.id, [u1!.id, u2!.id, foreign.id, 'missing']);
+      expect(got.map((u) => u.id).sort()).to.deep.equal([u1!.id, u2!.id].sort());
+      expect(await s.users.getMany(a.id, [])).to.deep.equal([]);
+    });
+
+    it('lists with role, active and case-insensitive q filters, paging and total', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.users.create(other.id, newUser({ name: 'Zed Outsider' }));
+      const teacher = await s.users.create(org.id, newUser({ role: 'teacher', name: 'Grace Hopper', studentNumber: null }));
+      const inactive = await s.users.create(org.id, newUser({ active: false, name: 'Alan Turing' }));
+      const students = await s.users.createMany(org.id, [1, 2, 3, 4].map((i) => newUser({ name: `Pupil ${i}` })));
+      const numbered = await s.users.create(org.id, newUser({ name: 'Barbara', studentNumber: 'MATR-77x', email: 'liskov@uni.test' }));
+
+      const all = await s.users.list(org.id, page());
+      expect(all.total).to.equal(7);
+      expect(all.items).to.have.length(7);
+
+      const teachers = await s.users.list(org.id, { ...page(), role: 'teacher' });
+      expect(teachers.items.map((u) => u.id)).to.deep.equal([teacher.id]);
+      expect(teachers.total).to.equal(1);
+
+      const inactives = await s.users.list(org.id, { ...page(), active: false });
+      expect(inactives.items.map((u) => u.id)).to.deep.equal([inactive.id]);
+      expect((await s.users.list(org.id, { ...page(), active: true })).total).to.equal(6);
+
+      const byName = await s.users.list(org.id, { ...page(), q: 'gRACE' });
+      expect(byName.items.map((u) => u.id)).to.deep.equal([teacher.id]);
+      const byEmail = await s.users.list(org.id, { ...page(), q: 'LISKOV@' });
+      expect(byEmail.items.map((u) => u.id)).to.deep.equal([numbered.id]);
+      const byNumber = await s.users.list(org.id, { ...page(), q: 'matr-77X' });
+      expect(byNumber.items.map((u) => u.id)).to.deep.equal([numbered.id]);
+      const pupils = await s.users.list(org.id, { ...page(), q: 'pupil', role: 'student', active: true });
+      expect(pupils.items.map((u) => u.id).sort()).to.deep.equal(students.map((u) => u.id).sort());
+      expect(pupils.total).to.equal(4);
+      expect((await s.users.list(org.id, { ...page(), q: 'outsider' })).total).to.equal(0);
+
+      const seen: string[] = [];
+      for (let offset = 0; offset < 7; offset += 3) {
+        const p = await s.users.list(org.id, page(3, offset));
+        expect(p.total).to.equal(7);
+        expect(p.items).to.have.length(Math.min(3, 7 - offset));
+        seen.push(...p.items.map((u) => u.id));
+      }
+      expect(new Set(seen)).to.deep.equal(new Set(all.items.map((u) => u.id)));
+      expect((await s.users.list(org.id, page(3, 9))).items).to.deep.equal([]);
+    });
+
+    it('updates a patch, lower-cases a new email and keeps emails unique', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const u = await s.users.create(org.id, newUser());
+      const taken = await s.users.create(org.id, newUser());
+      const updated = await s.users.update(org.id, u.id, { name: 'Renamed', email: 'New@Example.TEST', active: false, studentNumber: null });
+      expect(updated).to.include({ name: 'Renamed', email: 'new@example.test', active: false, studentNumber: null, role: u.role });
+      expect(updated!.createdAt.getTime()).to.equal(u.createdAt.getTime());
+      expect(updated!.updatedAt.getTime()).to.be.at.least(u.updatedAt.getTime());
+      expect(await s.users.get(org.id, u.id)).to.deep.equal(updated);
+      expect(await s.users.getByEmail(org.id, 'new@example.test')).to.deep.equal(updated);
+
+      await expectConflict(s.users.update(org.id, u.id, { email: taken.email.toUpperCase() }), 'email');
+      expect(await s.users.get(org.id, u.id)).to.deep.equal(updated);
+      expect(await s.users.update(org.id, 'missing', { name: 'x' })).to.equal(null);
+    });
+
+    it('hides users of another organisation', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const theirs = await s.users.create(b.id, newUser());
+      expect(await s.users.get(a.id, theirs.id)).to.equal(null);
+      expect(await s.users.getByEmail(a.id, theirs.email)).to.equal(null);
+      expect(await s.users.list(a.id, page())).to.deep.equal({ items: [], total: 0 });
+      expect(await s.users.update(a.id, theirs.id, { name: 'hijacked' })).to.equal(null);
+      expect(await s.users.get(b.id, theirs.id)).to.deep.equal(theirs);
+    });
+  });
+
+  describe('subjects and enrolments', function () {
+    it('creates and round-trips JSON fields; codes are unique per organisation', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const sub = await s.subjects.create(a.id, newSubject({ code: 'CS101', teacherIds: ['t1', 't2'] }));
+      expect(sub).to.include({ code: 'CS101', orgId: a.id });
+      expect(await s.subjects.get(a.id, sub.id)).to.deep.equal(sub);
+      const noLoc = await s.subjects.create(a.id, newSubject({ location: null, allowedIpRanges: [] }));
+      expect(await s.subjects.get(a.id, noLoc.id)).to.deep.equal(noLoc);
+      await expectConflict(s.subjects.create(a.id, newSubject({ code: 'CS101' })), 'code');
+      await s.subjects.create(b.id, newSubject({ code: 'CS101' }));
+      expect((await s.subjects.list(a.id, page())).total).to.equal(2);
+      expect(await s.subjects.get(a.id, 'missing')).to.equal(null);
+    });
+
+    it('lists by teacher, student and q with paging and total', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const math = await s.subjects.create(org.id, newSubject({ code: 'MATH1', name: 'Linear Algebra', teacherIds: ['t1'] }));
+      const phys = await s.subjects.create(org.id, newSubject({ code: 'PHYS1', name: 'Mechanics', teacherIds: ['t1', 't2'] }));
+      const chem = await s.subjects.create(org.id, newSubject({ code: 'CHEM1', name: 'Organic', teacherIds: ['t2'] }));
+      await s.subjects.enrol(org.id, phys.id, ['st1', 'st2']);
+      await s.subjects.enrol(org.id, chem.id, ['st1']);
+
+      const ids = async (f: object) => (await s.subjects.list(org.id, { ...page(), ...f })).items.map((x) => x.id).sort();
+      expect(await ids({ teacherId: 't1' })).to.deep.equal([math.id, phys.id].sort());
+      expect(await ids({ teacherId: 't2' })).to.deep.equal([phys.id, chem.id].sort());
+      expect(await ids({ teacherId: 't9' })).to.deep.equal([]);
+      expect(await ids({ studentId: 'st1' })).to.deep.equal([phys.id, chem.id].sort());
+      expect(await ids({ studentId: 'st2', teacherId: 't2' })).to.deep.equal([phys.id]);
+      expect(await ids({ q: 'algebra' })).to.deep.equal([math.id]);
+      expect(await ids({ q: 'phys' })).to.deep.equal([phys.id]);
+
+      const p1 = await s.subjects.list(org.id, page(2, 0));
+      const p2 = await s.subjects.list(org.id, page(2, 2));
+      expect(p1.total).to.equal(3);
+      expect(p2.total).to.equal(3);
+      expect(p1.items).to.have.length(2);
+      expect(p2.items).to.have.length(1);
+      expect([...p1.items, ...p2.items].map((x) => x.id).sort()).to.deep.equal([math.id, phys.id, chem.id].sort());
+      expect((await s.subjects.list(org.id, { ...page(1, 0), teacherId: 't1' })).total).to.equal(2);
+    });
+
+    it('updates a patch and keeps codes unique', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject());
+      const other = await s.subjects.create(org.id, newSubject());
+      const up = await s.subjects.update(org.id, sub.id, { name: 'New', teacherIds: ['t3'], location: null, allowedIpRanges: ['192.168.0.0/16'] });
+      expect(up).to.include({ name: 'New', code: sub.code });
+      expect(up!.teacherIds).to.deep.equal(['t3']);
+      expect(up!.location).to.equal(null);
+      expect(up!.allowedIpRanges).to.deep.equal(['192.168.0.0/16']);
+      expect(await s.subjects.get(org.id, sub.id)).to.deep.equal(up);
+      await expectConflict(s.subjects.update(org.id, sub.id, { code: other.code }), 'code');
+      expect(await s.subjects.get(org.id, sub.id)).to.deep.equal(up);
+      expect(await s.subjects.update(org.id, 'missing', { name: 'x' })).to.equal(null);
+    });
+
+    it('enrols and unenrols idempotently, counting only changes', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject());
+      expect(await s.subjects.enrol(org.id, sub.id, ['a', 'b'])).to.equal(2);
+      expect(await s.subjects.enrol(org.id, sub.id, ['b', 'c', 'c'])).to.equal(1);
+      expect(await s.subjects.enrol(org.id, sub.id, [])).to.equal(0);
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'b', 'c']);
+      expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(true);
+      expect(await s.subjects.unenrol(org.id, sub.id, ['b', 'zzz'])).to.equal(1);
+      expect(await s.subjects.unenrol(org.id, sub.id, ['b'])).to.equal(0);
+      expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(false);
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'c']);
+    });
+
+    it('delete removes the subject and its enrolments', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject({ code: 'GONE' }));
+      const keep = await s.subjects.create(org.id, newSubject());
+      await s.subjects.enrol(org.id, sub.id, ['a', 'b']);
+      await s.subjects.enrol(org.id, keep.id, ['a']);
+      expect(await s.subjects.delete(org.id, sub.id)).to.equal(true);
+      expect(await s.subjects.delete(org.id, sub.id)).to.equal(false);
+      expect(await s.subjects.get(org.id, sub.id)).to.equal(null);
+      expect(await s.subjects.listEnrolled(org.id, sub.id)).to.deep.equal([]);
+      expect(await s.subjects.isEnrolled(org.id, sub.id, 'a')).to.equal(false);
+      expect(await s.subjects.listEnrolled(org.id, keep.id)).to.deep.equal(['a']);
+      expect((await s.subjects.list(org.id, { ...page(), studentId: 'a' })).items.map((x) => x.id)).to.deep.equal([keep.id]);
+      expect(await s.transfer.count('enrolments')).to.equal(1);
+      await s.subjects.create(org.id, newSubject({ code: 'GONE' }));
+    });
+
+    it('hides subjects and enrolments of another organisation', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const theirs = await s.subjects.create(b.id, newSubject({ teacherIds: ['t1'] }));
+      await s.subjects.enrol(b.id, theirs.id, ['st1']);
+      expect(await s.subjects.get(a.id, theirs.id)).to.equal(null);
+      expect(await s.subjects.list(a.id, { ...page(), teacherId: 't1' })).to.deep.equal({ items: [], total: 0 });
+      expect(await s.subjects.list(a.id, { ...page(), studentId: 'st1' })).to.deep.equal({ items: [], total: 0 });
+      expect(await s.subjects.update(a.id, theirs.id, { name: 'x' })).to.equal(null);
+      expect(await s.subjects.delete(a.id, theirs.id)).to.equal(false);
+      expect(await s.subjects.enrol(a.id, theirs.id, ['st2'])).to.equal(0);
+      expect(await s.subjects.unenrol(a.id, theirs.id, ['st1'])).to.equal(0);
+      expect(await s.subjects.listEnrolled(a.id, theirs.id)).to.deep.equal([]);
+      expect(await s.subjects.isEnrolled(a.id, theirs.id, 'st1')).to.equal(false);
+      expect(await s.subjects.get(b.id, theirs.id)).to.deep.equal(theirs);
+      expect(await s.subjects.listEnrolled(b.id, theirs.id)).to.deep.equal(['st1']);
+    });
+  });
+}

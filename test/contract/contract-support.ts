@@ -1,0 +1,212 @@
+import { expect } from 'chai';
+import type { AuditEntry, DailySummary } from '../../src/store/types.js';
+import type { ContractContext } from './store-contract.js';
+import { expectConflict, makeOrg } from './fixtures.js';
+
+// Daily summaries, audit trail, refresh tokens and face enrolments.
+
+const T0 = Date.UTC(2025, 5, 1, 12, 0, 0, 0);
+
+function summary(orgId: string, subjectId: string, day: string, present: number): Omit<DailySummary, 'updatedAt'> {
+  return { orgId, subjectId, day, present, late: 1, absent: 2, excused: 0, total: present + 3, percentage: 57.1 };
+}
+
+export function supportContract(ctx: ContractContext): void {
+  describe('summaries', function () {
+    it('upsert inserts, then replaces the summary of (subject, day)', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const first = await s.summaries.upsert(summary(org.id, 'sub', '2025-03-01', 4));
+      expect(first).to.deep.include(summary(org.id, 'sub', '2025-03-01', 4));
+      expect(first.updatedAt).to.be.instanceOf(Date);
+      expect(await s.summaries.get(org.id, 'sub', '2025-03-01')).to.deep.equal(first);
+      const replaced = await s.summaries.upsert({ ...summary(org.id, 'sub', '2025-03-01', 9), excused: 1, percentage: 83.3 });
+      expect(replaced).to.include({ present: 9, excused: 1, percentage: 83.3 });
+      expect(await s.summaries.get(org.id, 'sub', '2025-03-01')).to.deep.equal(replaced);
+      expect(await s.summaries.list(org.id, 'sub', '2025-01-01', '2025-12-31')).to.have.length(1);
+      expect(await s.summaries.get(org.id, 'sub', '2025-03-02')).to.equal(null);
+    });
+
+    it('lists an inclusive day range oldest first, scoped to organisation and subject', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      for (const day of ['2025-03-04', '2025-03-01', '2025-03-03', '2025-03-02', '2025-03-05']) {
+        await s.summaries.upsert(summary(org.id, 'sub', day, 1));
+      }
+      await s.summaries.upsert(summary(org.id, 'other-sub', '2025-03-03', 1));
+      await s.summaries.upsert(summary(other.id, 'their-sub', '2025-03-03', 1));
+      const got = await s.summaries.list(org.id, 'sub', '2025-03-02', '2025-03-04');
+      expect(got.map((x) => x.day)).to.deep.equal(['2025-03-02', '2025-03-03', '2025-03-04']);
+      expect(got.every((x) => x.subjectId === 'sub' && x.orgId === org.id)).to.equal(true);
+      expect(await s.summaries.list(other.id, 'sub', '2025-03-01', '2025-03-05')).to.deep.equal([]);
+      expect(await s.summaries.get(other.id, 'sub', '2025-03-03')).to.equal(null);
+    });
+  });
+
+  describe('audit', function () {
+    const entry = (orgId: string, over: Partial<AuditEntry> = {}): Omit<AuditEntry, 'id'> => ({
+      orgId,
+      entityType: 'record',
+      entityId: 'rec-1',
+      sessionId: 'sess-1',
+      actorId: 'teacher-1',
+      action: 'record.override',
+      from: { status: 'rejected', flags: ['A'] },
+      to: { status: 'present', n: 1.5, nested: { ok: true } },
+      reason: 'MARKED_BY_TEACHER',
+      ip: '10.0.0.1',
+      at: new Date(T0),
+      ...over,
+    });
+
+    it('appends with an id and lists per entity and per session, oldest first', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const late = await s.audit.append(entry(org.id, { at: new Date(T0 + 2_000), action: 'second' }));
+      const early = await s.audit.append(entry(org.id, { at: new Date(T0 + 1), action: 'first' }));
+      const sessionOnly = await s.audit.append(
+        entry(org.id, { entityType: 'session', entityId: 'sess-1', at: new Date(T0 + 5_000), from: null, to: 'closed', actorId: null, ip: null, reason: null }),
+      );
+      await s.audit.append(entry(org.id, { entityId: 'rec-2', sessionId: 'sess-2' }));
+      await s.audit.append(entry(other.id));
+      expect(early.id).to.be.a('string').and.not.equal(late.id);
+
+      const forEntity = await s.audit.listForEntity(org.id, 'record', 'rec-1');
+      expect(forEntity).to.deep.equal([early, late]);
+      expect(forEntity[0]!.to).to.deep.equal({ status: 'present', n: 1.5, nested: { ok: true } });
+      const forSession = await s.audit.listForSession(org.id, 'sess-1');
+      expect(forSession).to.deep.equal([early, late, sessionOnly]);
+      expect(sessionOnly).to.include({ from: null, to: 'closed', actorId: null });
+      expect(await s.audit.listForEntity(org.id, 'session', 'rec-1')).to.deep.equal([]);
+      expect((await s.audit.listForEntity(other.id, 'record', 'rec-1')).map((a) => a.orgId)).to.deep.equal([other.id]);
+    });
+  });
+
+  describe('refresh tokens', function () {
+    const token = (orgId: string, userId: string, familyId: string, hash: string, expiresAt = new Date(T0 + 86_400_000)) => ({
+      orgId,
+      userId,
+      familyId,
+      tokenHash: hash,
+      expiresAt,
+    });
+
+    it('creates, finds by hash and keeps hashes unique', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const t = await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'h1', new Date(T0 + 123)));
+      expect(t).to.include({ rotatedAt: null, revokedAt: null, tokenHash: 'h1', familyId: 'f1' });
+      expect(await s.refreshTokens.findByHash('h1')).to.deep.equal(t);
+      expect((await s.refreshTokens.findByHash('h1'))!.expiresAt.getTime()).to.equal(T0 + 123);
+      expect(await s.refreshTokens.findByHash('nope')).to.equal(null);
+      await expectConflict(s.refreshTokens.create(token(org.id, 'u2', 'f2', 'h1')), 'tokenHash');
+    });
+
+    it('markRotated succeeds once, and never on a revoked token', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const t = await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'h1'));
+      expect(await s.refreshTokens.markRotated(t.id, new Date(T0 + 7))).to.equal(true);
+      expect(await s.refreshTokens.markRotated(t.id, new Date(T0 + 8))).to.equal(false);
+      expect((await s.refreshTokens.findByHash('h1'))!.rotatedAt!.getTime()).to.equal(T0 + 7);
+      const r = await s.refreshTokens.create(token(org.id, 'u1', 'f2', 'h2'));
+      await s.refreshTokens.revokeFamily('f2', new Date(T0));
+      expect(await s.refreshTokens.markRotated(r.id, new Date(T0 + 9))).to.equal(false);
+      expect(await s.refreshTokens.markRotated('missing', new Date(T0))).to.equal(false);
+    });
+
+    it('revokeFamily revokes every token of the family and no other', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'h1'));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'h2'));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f2', 'h3'));
+      expect(await s.refreshTokens.revokeFamily('f1', new Date(T0 + 1))).to.equal(2);
+      expect((await s.refreshTokens.findByHash('h1'))!.revokedAt!.getTime()).to.equal(T0 + 1);
+      expect((await s.refreshTokens.findByHash('h2'))!.revokedAt!.getTime()).to.equal(T0 + 1);
+      expect((await s.refreshTokens.findByHash('h3'))!.revokedAt).to.equal(null);
+      expect(await s.refreshTokens.revokeFamily('none', new Date(T0))).to.equal(0);
+    });
+
+    it('revokeAllForUser is scoped to the organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'h1'));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f2', 'h2'));
+      await s.refreshTokens.create(token(org.id, 'u2', 'f3', 'h3'));
+      await s.refreshTokens.create(token(other.id, 'u1', 'f4', 'h4'));
+      expect(await s.refreshTokens.revokeAllForUser(org.id, 'u1', new Date(T0))).to.equal(2);
+      expect((await s.refreshTokens.findByHash('h1'))!.revokedAt).to.be.instanceOf(Date);
+      expect((await s.refreshTokens.findByHash('h2'))!.revokedAt).to.be.instanceOf(Date);
+      expect((await s.refreshTokens.findByHash('h3'))!.revokedAt).to.equal(null);
+      expect((await s.refreshTokens.findByHash('h4'))!.revokedAt).to.equal(null);
+    });
+
+    it('deleteExpired deletes only tokens that expired before the cut-off', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'old1', new Date(T0 - 2)));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'old2', new Date(T0 - 1)));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'edge', new Date(T0)));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'new', new Date(T0 + 1)));
+      expect(await s.refreshTokens.deleteExpired(new Date(T0))).to.equal(2);
+      expect(await s.refreshTokens.findByHash('old1')).to.equal(null);
+      expect(await s.refreshTokens.findByHash('old2')).to.equal(null);
+      expect(await s.refreshTokens.findByHash('edge')).to.not.equal(null);
+      expect(await s.refreshTokens.findByHash('new')).to.not.equal(null);
+      expect(await s.refreshTokens.deleteExpired(new Date(T0))).to.equal(0);
+    });
+  });
+
+  describe('faces', function () {
+    const face = (orgId: string, userId: string, embeddings: number[][], photos: Buffer[] | null) => ({
+      orgId,
+      userId,
+      modelId: 'faceres',
+      modelVersion: '3.3.6',
+      embeddings,
+      photos,
+    });
+
+    it('put stores and replaces; embeddings and photos round-trip exactly', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const emb = [[0.1, -0.2, 1 / 3, 1e-9], [Math.PI, 0, 0.5, 42]];
+      const photos = [Buffer.from([0, 1, 2, 255]), Buffer.alloc(0), Buffer.from('jpeg-bytes')];
+      const put = await s.faces.put(face(org.id, 'u1', emb, photos));
+      expect(put.updatedAt).to.be.instanceOf(Date);
+      const got = await s.faces.get(org.id, 'u1');
+      expect(got).to.deep.equal(put);
+      expect(got!.embeddings).to.deep.equal(emb);
+      expect(got!.photos!.map((p) => p.toString('hex'))).to.deep.equal(photos.map((p) => p.toString('hex')));
+
+      const replaced = await s.faces.put({ ...face(org.id, 'u1', [[9, 8, 7]], null), modelVersion: '4.0.0' });
+      expect(await s.faces.get(org.id, 'u1')).to.deep.equal(replaced);
+      expect(replaced).to.include({ photos: null, modelVersion: '4.0.0' });
+      expect(await s.transfer.count('faces')).to.equal(1);
+    });
+
+    it('getMany, delete and organisation scoping', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.faces.put(face(org.id, 'u1', [[1]], null));
+      await s.faces.put(face(org.id, 'u2', [[2]], null));
+      await s.faces.put(face(other.id, 'u3', [[3]], null));
+      await s.faces.put(face(other.id, 'u1', [[4]], null));
+      const many = await s.faces.getMany(org.id, ['u1', 'u2', 'u3', 'nobody']);
+      expect(many.map((f) => f.userId).sort()).to.deep.equal(['u1', 'u2']);
+      expect(many.find((f) => f.userId === 'u1')!.embeddings).to.deep.equal([[1]]);
+      expect(await s.faces.getMany(org.id, [])).to.deep.equal([]);
+      expect(await s.faces.get(org.id, 'u3')).to.equal(null);
+      expect(await s.faces.delete(org.id, 'u3')).to.equal(false);
+      expect(await s.faces.delete(org.id, 'u1')).to.equal(true);
+      expect(await s.faces.delete(org.id, 'u1')).to.equal(false);
+      expect(await s.faces.get(org.id, 'u1')).to.equal(null);
+      expect((await s.faces.get(other.id, 'u1'))!.embeddings).to.deep.equal([[4]]);
+    });
+  });
+}

@@ -1,0 +1,95 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { storeContract, type OpenedStore } from './store-contract.js';
+import { makeOrg, newUser } from './fixtures.js';
+
+async function openFile(): Promise<OpenedStore & { dir: string; file: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'attendance-sqlite-'));
+  // A nested path also checks that the parent directory is created.
+  const file = path.join(dir, 'nested', 'store.db');
+  const store = await createSqliteStore({ path: file });
+  return {
+    store,
+    dir,
+    file,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function openMemory(): Promise<OpenedStore> {
+  const store = await createSqliteStore({ path: ':memory:' });
+  return { store, cleanup: () => store.close() };
+}
+
+storeContract('sqlite (file)', openFile);
+storeContract('sqlite (memory)', openMemory);
+
+describe('sqlite store specifics', function () {
+  let opened: Awaited<ReturnType<typeof openFile>>;
+  beforeEach(async function () {
+    opened = await openFile();
+  });
+  afterEach(async function () {
+    await opened.cleanup();
+  });
+
+  const inspect = <T>(file: string, fn: (db: Database.Database) => T): T => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  };
+
+  it('records each migration once and keeps data across a reopen', async function () {
+    const org = await makeOrg(opened.store);
+    const user = await opened.store.users.create(org.id, newUser());
+    await opened.store.close();
+
+    const rows = () =>
+      inspect(opened.file, (db) => db.prepare('SELECT version, name, applied_at FROM schema_migrations ORDER BY version').all()) as {
+        version: number;
+        applied_at: number;
+      }[];
+    const before = rows();
+    expect(before.map((r) => r.version)).to.deep.equal(MIGRATIONS.map((m) => m.version));
+
+    const reopened = await createSqliteStore({ path: opened.file });
+    try {
+      expect(await reopened.users.get(org.id, user.id)).to.deep.equal(user);
+      expect(await reopened.organisations.count()).to.equal(1);
+    } finally {
+      await reopened.close();
+    }
+    expect(rows()).to.deep.equal(before);
+  });
+
+  it('uses WAL journal mode and leaves no WAL content behind after close', async function () {
+    await makeOrg(opened.store);
+    await opened.store.close();
+    expect(existsSync(`${opened.file}-wal`)).to.equal(false);
+    const mode = inspect(opened.file, (db) => db.pragma('journal_mode', { simple: true }));
+    expect(mode).to.equal('wal');
+  });
+
+  it('migration numbers are unique and increasing', function () {
+    const versions = MIGRATIONS.map((m) => m.version);
+    expect(versions).to.deep.equal([...new Set(versions)].sort((a, b) => a - b));
+    expect(versions[0]).to.equal(1);
+  });
+
+  it('declares the enrolments-to-subjects foreign key that subject delete cascades through', async function () {
+    await opened.store.close();
+    const fk = inspect(opened.file, (db) => db.prepare("SELECT count(*) AS n FROM pragma_foreign_key_list('enrolments')").get()) as { n: number };
+    expect(fk.n).to.equal(1);
+  });
+});

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import type { Store } from '../../src/store/types.js';
+import { attendanceContract } from './contract-attendance.js';
+import { directoryContract } from './contract-directory.js';
+import { supportContract } from './contract-support.js';
+import { transferContract } from './contract-transfer.js';
+import { makeOrg, rejection } from './fixtures.js';
+
+export interface OpenedStore {
+  store: Store;
+  /** Closes the store (it may already be closed) and removes whatever it left behind. */
+  cleanup: () => Promise<void>;
+}
+
+export interface ContractContext {
+  /** The fresh, empty store of the running test. */
+  store(): Store;
+  /** Opens another empty store of the same adapter (the test cleans it up). */
+  open: () => Promise<OpenedStore>;
+}
+
+/**
+ * The behaviour every Store adapter must show, written only against src/store/types.ts.
+ * `open` must return an EMPTY store each time: system-wide calls (listDue, counts, transfer)
+ * are asserted exactly.
+ */
+export function storeContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`store contract: ${name}`, function () {
+    let opened: OpenedStore | null = null;
+    beforeEach(async function () {
+      opened = await open();
+    });
+    afterEach(async function () {
+      const o = opened;
+      opened = null;
+      if (o) await o.cleanup();
+    });
+    const ctx: ContractContext = {
+      store: () => {
+        if (!opened) throw new Error('no store open');
+        return opened.store;
+      },
+      open,
+    };
+
+    directoryContract(ctx);
+    attendanceContract(ctx);
+    supportContract(ctx);
+    transferContract(ctx);
+
+    describe('ping and close', function () {
+      it('ping resolves on an open store', async function () {
+        await ctx.store().ping();
+      });
+
+      it('rejects every call after close', async function () {
+        const store = ctx.store();
+        const org = await makeOrg(store);
+        await store.close();
+        expect(await rejection(store.ping())).to.be.instanceOf(Error);
+        expect(await rejection(store.organisations.get(org.id))).to.be.instanceOf(Error);
+        expect(await rejection(store.users.list(org.id, { limit: 10, offset: 0 }))).to.be.instanceOf(Error);
+        expect(await rejection(store.transfer.count('organisations'))).to.be.instanceOf(Error);
+      });
+    });
+  });
+}
