@@ -34,7 +34,7 @@ const EnvSchema = z.object({
 
   STORE: z.enum(['sqlite', 'mongo']).optional(),
   SQLITE_PATH: z.string().optional(),
-  MONGODB_URI: z.string().url().optional(),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://').optional(),
   MONGODB_POOL_SIZE: int(1, 500).default(20),
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: int(100, 120_000).default(10_000),
   MONGODB_SOCKET_TIMEOUT_MS: int(1_000, 600_000).default(45_000),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as tfc from '@tensorflow/tfjs-core';
@@ -41,7 +41,7 @@ export interface FaceApiModule {
   nets: {
     faceRecognitionNet: {
       loadFromDisk(dir: string): Promise<void>;
-      forward(input: tfc.Tensor4D): Promise<tfc.Tensor2D>;
+      forward(input: tfc.Tensor3D[]): Promise<tfc.Tensor2D>;
     };
   };
 }
@@ -78,7 +78,10 @@ async function createRuntime(): Promise<TfRuntime> {
     aliasTfjsUmbrella(tf);
     registerChainedOps(tf);
   }
-  tf.io.registerLoadRouter((url) => (typeof url === 'string' && url.startsWith('file://') ? fileHandler(tf, url) : null));
+  // Routers answer null for URLs they do not handle, though the type says otherwise.
+  tf.io.registerLoadRouter((url) =>
+    typeof url === 'string' && url.startsWith('file://') ? fileHandler(tf, url) : (null as unknown as tfc.io.IOHandler),
+  );
 
   const humanModule = require(path.join(humanDist, backend === 'wasm' ? 'human.node-wasm.js' : 'human.node.js')) as HumanModule;
   const faceApi = require(path.join(faceApiDist, backend === 'wasm' ? 'face-api.node-wasm.js' : 'face-api.node.js')) as FaceApiModule;
@@ -144,16 +147,25 @@ function aliasTfjsUmbrella(tf: Tf): void {
 }
 
 /**
- * The umbrella package also installs chained tensor methods (`t.reshape(...)`), which
- * face-api calls. Install the same thin wrappers around the functional ops.
+ * The umbrella package also installs chained tensor methods (`t.reshape(...)`), which face-api
+ * calls. tfjs-core ships one module per chained method in dist/public/chained_ops, as ESM that
+ * Node cannot load; install the same methods, named after those files, as thin wrappers around
+ * the functional ops. Only that list: a wrapper named like a creator (`tensor`) would shadow
+ * what other libraries probe for on tensors.
  */
 function registerChainedOps(tf: Tf): void {
   const proto = tf.Tensor.prototype as unknown as Record<string, unknown>;
   if (typeof proto['as4D'] === 'function') return;
-  for (const [name, op] of Object.entries(tf)) {
-    if (typeof op !== 'function' || !/^[a-z]/.test(name) || name in proto) continue;
-    proto[name] = function (this: tfc.Tensor, ...args: unknown[]) {
-      return (op as (...a: unknown[]) => unknown)(this, ...args);
+  const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-core')), 'public', 'chained_ops');
+  const namespaces = [tf, tf.image, tf.spectral] as unknown as Array<Record<string, unknown>>;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.js') || file.includes('test') || file.startsWith('register_all')) continue;
+    const name = file.slice(0, -3).replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const method = name === 'batchnorm' ? 'batchNorm' : name;
+    const op = namespaces.map((ns) => ns[method]).find((f) => typeof f === 'function') as ((...a: unknown[]) => unknown) | undefined;
+    if (!op || method in proto) continue;
+    proto[method] = function (this: tfc.Tensor, ...args: unknown[]) {
+      return op(this, ...args);
     };
   }
   const reshape = (t: tfc.Tensor, shape: number[]) => tf.reshape(t, shape);
@@ -161,7 +173,10 @@ function registerChainedOps(tf: Tf): void {
   proto['as2D'] = function (this: tfc.Tensor, r: number, c: number) { return reshape(this, [r, c]); };
   proto['as3D'] = function (this: tfc.Tensor, r: number, c: number, d: number) { return reshape(this, [r, c, d]); };
   proto['as4D'] = function (this: tfc.Tensor, r: number, c: number, d: number, e: number) { return reshape(this, [r, c, d, e]); };
+  proto['asType'] = function (this: tfc.Tensor, dtype: tfc.DataType) { return tf.cast(this, dtype); };
   proto['toFloat'] = function (this: tfc.Tensor) { return tf.cast(this, 'float32'); };
+  proto['toInt'] = function (this: tfc.Tensor) { return tf.cast(this, 'int32'); };
+  proto['toBool'] = function (this: tfc.Tensor) { return tf.cast(this, 'bool'); };
 }
 
 /** A tfjs IOHandler reading a graph model (model.json + shards) from disk. */

@@ -38,8 +38,11 @@ export interface RouteDef<
   body?: B;
   /** Also accept this text media type; the raw text is validated as `{ [field]: text }`. */
   textBody?: { contentType: string; field: string };
-  /** Omit `schema` for a response without a body (204). */
-  response: { status: number; description: string; schema?: R };
+  /**
+   * JSON responses give `schema`. A non-JSON response (e.g. a CSV export) gives `contentType`
+   * instead and its handler returns the body as a string or Buffer. Neither: no body (204).
+   */
+  response: { status: number; description: string; schema?: R; contentType?: string };
   /** Domain error codes this route can answer with (documentation). */
   errors?: ErrorCode[];
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R>>;
@@ -93,6 +96,11 @@ export class RouteRegistry {
         },
       } as HandlerContext<z.output<P>, z.output<Q>, z.output<B>>;
       const result = await def.handler(ctx);
+      if (def.response.contentType && !def.response.schema) {
+        if (typeof result !== 'string' && !Buffer.isBuffer(result)) throw new Error(`${def.path}: a ${def.response.contentType} handler must return text`);
+        res.status(def.response.status).type(def.response.contentType).send(result);
+        return;
+      }
       if (!def.response.schema) {
         res.status(def.response.status).end();
         return;

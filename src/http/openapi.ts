@@ -67,10 +67,13 @@ function operation({ def }: RegisteredRoute): Record<string, unknown> {
   }
   if (def.access !== 'public') op.security = [{ bearerAuth: [] }];
 
+  const { status, description, schema, contentType } = def.response;
   const responses: Record<string, unknown> = {
-    [String(def.response.status)]: def.response.schema
-      ? { description: def.response.description, content: { 'application/json': { schema: jsonSchemaOf(def.response.schema, 'output') } } }
-      : { description: def.response.description },
+    [String(status)]: schema
+      ? { description, content: { [contentType ?? 'application/json']: { schema: jsonSchemaOf(schema, 'output') } } }
+      : contentType
+        ? { description, content: { [contentType]: { schema: { type: 'string' } } } }
+        : { description },
   };
   for (const [status, codes] of errorStatuses(def)) {
     responses[String(status)] = {

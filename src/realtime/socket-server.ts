@@ -78,8 +78,10 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     io,
     async close() {
       unsubscribe();
-      // Disconnects every socket, closes the adapter and the underlying HTTP server.
-      await io.close();
+      // Not io.close(): that also closes the HTTP server, which the application drains itself.
+      io.disconnectSockets(true);
+      await io.of('/').adapter.close();
+      io.engine.close();
     },
   };
 }

@@ -149,6 +149,8 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(held).to.include({ leaseOwner: 'node-a' });
       expect(held!.leaseUntil!.getTime()).to.equal(at(20).getTime());
       expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(30), at(15))).to.equal(false);
+      // Expired means strictly before now: at leaseUntil itself the lease still holds.
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(30), at(20))).to.equal(false);
       expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(30), at(21))).to.equal(true);
 
       await s.sessions.releaseLease(org.id, sess.id, 'node-a');

@@ -6,7 +6,8 @@ import { currentCode, newCodeSecret } from '../checks/rotating-code.js';
 import { validateWindow } from '../checks/time-window.js';
 import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
 import { resolvePolicy } from './policy.js';
-import { countRoster, effectiveStatus, toCheckinView, toRosterEntry, toSessionView } from './views.js';
+import { loadRosterEntries } from './roster-entries.js';
+import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
 import type {
   CodeView,
   RosterSnapshot,
@@ -14,7 +15,7 @@ import type {
   SessionView,
   StudentJoinResult,
 } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, Subject } from '../../store/types.js';
+import type { Subject } from '../../store/types.js';
 
 const MINUTE = 60_000;
 
@@ -102,23 +103,8 @@ export class SessionService {
     // Read the version first: an update racing with the snapshot then carries a higher
     // version, and the client applies it on top instead of dropping it.
     const version = await this.deps.live.rosterVersion(sessionId);
-    const entries = await this.buildEntries(session);
+    const entries = await loadRosterEntries(this.deps.store, session, true);
     return { session: toSessionView(session, subject, this.deps.now()), version, entries, counts: countRoster(entries) };
-  }
-
-  async buildEntries(session: AttendanceSession): Promise<ReturnType<typeof toRosterEntry>[]> {
-    const { store } = this.deps;
-    const [studentIds, records] = await Promise.all([
-      store.subjects.listEnrolled(session.orgId, session.subjectId),
-      store.records.listBySession(session.orgId, session.id),
-    ]);
-    const recordByStudent = new Map<string, AttendanceRecord>(records.map((r) => [r.studentId, r]));
-    // Students unenrolled after checking in stay on the roster: their record still counts.
-    const ids = new Set([...studentIds, ...recordByStudent.keys()]);
-    const students = await store.users.getMany(session.orgId, [...ids]);
-    return students
-      .map((u) => toRosterEntry(u, recordByStudent.get(u.id) ?? null))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId));
   }
 
   async code(actor: Actor, sessionId: string): Promise<CodeView> {

@@ -4,7 +4,8 @@ import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { buildIndexes, createModels, type Models } from './models.js';
-import { auditRepository, faceRepository, refreshTokenRepository, summaryRepository } from './reporting.js';
+import { faceRepository, refreshTokenRepository } from './identity.js';
+import { auditRepository, summaryRepository } from './reporting.js';
 import { mongoTransfer } from './transfer.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;

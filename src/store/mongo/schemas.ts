@@ -387,7 +387,7 @@ export const refreshTokenSchema = new Schema<RefreshTokenDoc>(
     orgId: requiredString,
     userId: requiredString,
     familyId: requiredString,
-    tokenHash: { type: String, required: true, match: /^[0-9a-f]{64}$/i },
+    tokenHash: requiredString,
     expiresAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
     rotatedAt: nullableDate,

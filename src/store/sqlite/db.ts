@@ -38,10 +38,6 @@ export class SqliteDb {
     }
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   stmt<R = Record<string, unknown>>(sql: string): Database.Statement<Params, R> {
     this.assertOpen();
     let s = this.cache.get(sql);
@@ -52,7 +48,7 @@ export class SqliteDb {
     return s as Database.Statement<Params, R>;
   }
 
-  /** Runs `fn` in one transaction; unique violations inside become StoreConflictError. */
+  /** Runs `fn` in one (deferred) transaction; wrap in mapConflicts to translate unique violations. */
   tx<T>(fn: () => T): T {
     this.assertOpen();
     return this.raw.transaction(fn)();

@@ -15,7 +15,7 @@ import type {
   UserRepository,
 } from '../types.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { insertSql, json, organisations, subjects, users, type Row } from './mappers.js';
+import { insertSql, organisations, subjects, users, type Row } from './mappers.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
@@ -225,7 +225,7 @@ export function subjectRepository(db: SqliteDb): SubjectRepository {
           `DELETE FROM enrolments WHERE org_id = ? AND subject_id = ?
            AND student_id IN (SELECT value FROM json_each(?))`,
         )
-        .run(orgId, subjectId, json(studentIds)).changes;
+        .run(orgId, subjectId, JSON.stringify(studentIds)).changes;
     },
     async listEnrolled(orgId, subjectId) {
       return db

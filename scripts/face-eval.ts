@@ -1,0 +1,173 @@
+/**
+ * Face verification accuracy on labelled pairs, through the real worker pool.
+ *
+ *   npx tsx scripts/face-eval.ts [--dir DIR] [--pairs FILE] [--csv FILE] [--limit N]
+ *     [--threads N] [--landmarks mesh|keypoints] [--no-flip] [--faceres-weight W] [--save FILE]
+ *
+ * Default: ../shared/faces/lfw-devtrain with pairsDevTrain.txt (LFW layout NAME/NAME_0001.jpg;
+ * a line `NAME i j` is a same-person pair, `NAME1 i NAME2 j` a different-person pair). --csv
+ * reads the `file_x,file_y,Decision` format (Decision Yes/No) with files beside the CSV.
+ * A face that is not found counts as a wrong answer on same-person pairs.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { loadFaceConfig } from '../src/face/face-config.js';
+import { FacePool } from '../src/face/face-pool.js';
+import type { AnalysedFace, EmbedderOptions } from '../src/face/face-types.js';
+import { accuracyAt, bestThreshold, crossValidatedAccuracy, quantile, tarAtFar, type ScoredPair } from '../src/face/eval-metrics.js';
+import { distance } from '../src/face/matching.js';
+import { repoRoot } from './lib/repo-root.js';
+
+interface Pair { a: string; b: string; same: boolean }
+interface Picked { face: AnalysedFace; faces: number; workerMs: number }
+
+const { values: args } = parseArgs({
+  options: {
+    dir: { type: 'string' },
+    pairs: { type: 'string' },
+    csv: { type: 'string' },
+    limit: { type: 'string' },
+    threads: { type: 'string', default: '1' },
+    landmarks: { type: 'string' },
+    'no-flip': { type: 'boolean', default: false },
+    'faceres-weight': { type: 'string' },
+    save: { type: 'string' },
+  },
+});
+
+const root = repoRoot(import.meta.url);
+const pairs = args.csv ? readCsvPairs(path.resolve(args.csv)) : readLfwPairs();
+const limited = limitPairs(pairs, args.limit ? Number(args.limit) : undefined);
+const images = [...new Set(limited.flatMap((p) => [p.a, p.b]))];
+
+const embedder: Partial<EmbedderOptions> = {};
+if (args.landmarks === 'mesh' || args.landmarks === 'keypoints') embedder.landmarks = args.landmarks;
+if (args['no-flip']) embedder.flip = false;
+if (args['faceres-weight'] !== undefined) embedder.faceresWeight = Number(args['faceres-weight']);
+
+const config = { ...loadFaceConfig(process.env), poolSize: Number(args.threads), maxQueue: 100_000, taskTimeoutMs: 120_000 };
+const pool = new FacePool({ config, embedder });
+const loadStart = performance.now();
+const engine = await pool.start();
+const loadMs = performance.now() - loadStart;
+
+// One analysis per image for the whole run, however many pairs use it.
+const cache = new Map<string, Promise<Picked | null>>();
+let done = 0;
+const runStart = performance.now();
+const analyse = (file: string): Promise<Picked | null> => {
+  let p = cache.get(file);
+  if (!p) {
+    p = pool.analyse(new Uint8Array(readFileSync(file)), 'all').then((r) => {
+      done++;
+      if (done % 250 === 0) process.stderr.write(`  ${done}/${images.length} images\n`);
+      if (!r.ok) return null;
+      const face = args.csv ? r.faces[0]! : mostCentral(r.faces, r.image);
+      return { face, faces: r.faces.length, workerMs: r.timings.total };
+    });
+    cache.set(file, p);
+  }
+  return p;
+};
+const picked = new Map<string, Picked | null>();
+await Promise.all(images.map(async (f) => picked.set(f, await analyse(f))));
+const runMs = performance.now() - runStart;
+
+const scored: ScoredPair[] = limited.map((p) => {
+  const a = picked.get(p.a), b = picked.get(p.b);
+  return { same: p.same, distance: a && b ? distance(a.face.embedding, b.face.embedding) : null };
+});
+report();
+if (args.save) saveEmbeddings(args.save);
+await pool.close();
+
+function report(): void {
+  const found = [...picked.values()].filter((x): x is Picked => x !== null);
+  const missed = [...picked.entries()].filter(([, v]) => v === null).map(([k]) => path.relative(path.dirname(k), k));
+  const best = bestThreshold(scored);
+  const cv = crossValidatedAccuracy(scored);
+  const far1 = tarAtFar(scored, 0.01), far01 = tarAtFar(scored, 0.001);
+  const cfg = loadFaceConfig(process.env).thresholds;
+  const gates = loadFaceConfig(process.env).gates;
+  const q = (xs: number[]) => [0.01, 0.05, 0.5].map((x) => quantile(xs, x).toFixed(1)).join(' / ');
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const lines = [
+    `face-eval  ${args.csv ?? `${args.dir ?? 'lfw-devtrain'} ${path.basename(args.pairs ?? 'pairsDevTrain.txt')}`}`,
+    `engine     ${engine.backend} ${engine.modelId} (${engine.modelVersion}); models loaded in ${(loadMs / 1000).toFixed(1)} s`,
+    `pairs      ${scored.length} (${scored.filter((p) => p.same).length} same, ${scored.filter((p) => !p.same).length} different); images ${images.length}`,
+    `detection  ${missed.length} images without a face (${pct(missed.length / images.length)})${missed.length ? `: ${missed.slice(0, 8).join(', ')}${missed.length > 8 ? ', ...' : ''}` : ''}; ${found.filter((f) => f.faces > 1).length} images with several faces`,
+    `pairs lost ${scored.filter((p) => p.distance === null).length} (counted as answering "different")`,
+    `accuracy   ${pct(best.accuracy)} at the best threshold ${best.threshold.toFixed(3)}; 10-fold ${pct(cv.mean)} ± ${pct(cv.std)}`,
+    `TAR        ${pct(far1.tar)} at FAR 1% (threshold ${far1.threshold.toFixed(3)}, ${far1.falseAccepts} false accepts); ${pct(far01.tar)} at FAR 0.1% (threshold ${far01.threshold.toFixed(3)}, ${far01.falseAccepts} false accepts)`,
+    `bands      configured confident ≤ ${cfg.confident}, uncertain ≤ ${cfg.uncertain}: accuracy ${pct(accuracyAt(scored, cfg.confident))} / ${pct(accuracyAt(scored, cfg.uncertain))}; ` +
+      `genuine ${bandShare(scored.filter((p) => p.same), cfg)}; impostor ${bandShare(scored.filter((p) => !p.same), cfg)}`,
+    `quality    p1 / p5 / p50: face ${q(found.map((f) => f.face.quality.faceSizePx))} px; sharpness ${q(found.map((f) => f.face.quality.sharpness))}; ` +
+      `brightness ${q(found.map((f) => f.face.quality.brightness))}; would fail single-mode gates: ${found.filter((f) => failsGates(f.face, gates)).length}`,
+    `liveness   antispoof 'real' p5 / p50 ${quantileOf(found, 'real')}; 'live' p5 / p50 ${quantileOf(found, 'live')}`,
+    `timing     ${(runMs / 1000).toFixed(1)} s for ${images.length} images with ${config.poolSize} worker(s): ${(images.length / (runMs / 1000)).toFixed(1)} images/s; ` +
+      `worker time per image p50 ${quantile(found.map((f) => f.workerMs), 0.5).toFixed(0)} ms, p99 ${quantile(found.map((f) => f.workerMs), 0.99).toFixed(0)} ms`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+function bandShare(ps: ScoredPair[], t: { confident: number; uncertain: number }): string {
+  const c = ps.filter((p) => p.distance !== null && p.distance <= t.confident).length;
+  const u = ps.filter((p) => p.distance !== null && p.distance > t.confident && p.distance <= t.uncertain).length;
+  return `${c} confident / ${u} uncertain / ${ps.length - c - u} mismatch`;
+}
+
+function failsGates(f: AnalysedFace, g: ReturnType<typeof loadFaceConfig>['gates']): boolean {
+  const q = f.quality;
+  return q.faceSizePx < g.minFacePx || q.sharpness < g.minSharpness || q.brightness < g.minBrightness || q.brightness > g.maxBrightness;
+}
+
+function quantileOf(found: Picked[], key: 'real' | 'live'): string {
+  const xs = found.flatMap((f) => (f.face[key] === null ? [] : [f.face[key]]));
+  return `${quantile(xs, 0.05).toFixed(2)} / ${quantile(xs, 0.5).toFixed(2)}`;
+}
+
+/** LFW subjects are centred; other faces in the frame are bystanders. */
+function mostCentral(faces: AnalysedFace[], image: { width: number; height: number }): AnalysedFace {
+  const cx = image.width / 2, cy = image.height / 2;
+  const off = (f: AnalysedFace) => Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
+  return faces.reduce((best, f) => (off(f) < off(best) ? f : best));
+}
+
+function readLfwPairs(): Pair[] {
+  const dir = path.resolve(args.dir ?? path.join(root, '..', 'shared', 'faces', 'lfw-devtrain'));
+  const file = args.pairs ? path.resolve(args.pairs) : path.join(dir, 'pairsDevTrain.txt');
+  if (!existsSync(file)) throw new Error(`pairs file not found: ${file}`);
+  const img = (name: string, n: string) => path.join(dir, name, `${name}_${n.padStart(4, '0')}.jpg`);
+  return readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .flatMap((f): Pair[] => {
+      if (f.length === 3) return [{ a: img(f[0]!, f[1]!), b: img(f[0]!, f[2]!), same: true }];
+      if (f.length === 4) return [{ a: img(f[0]!, f[1]!), b: img(f[2]!, f[3]!), same: false }];
+      return [];
+    });
+}
+
+function readCsvPairs(file: string): Pair[] {
+  const rows = parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Array<Record<string, string>>;
+  const dir = path.dirname(file);
+  return rows.map((r) => ({ a: path.join(dir, r['file_x']!), b: path.join(dir, r['file_y']!), same: /^yes$/i.test(r['Decision'] ?? '') }));
+}
+
+/** The first N/2 same-person and N/2 different-person pairs, so a quick run stays balanced. */
+function limitPairs(all: Pair[], limit: number | undefined): Pair[] {
+  if (!limit || limit >= all.length) return all;
+  const same = all.filter((p) => p.same).slice(0, Math.ceil(limit / 2));
+  const diff = all.filter((p) => !p.same).slice(0, Math.floor(limit / 2));
+  return [...same, ...diff];
+}
+
+function saveEmbeddings(file: string): void {
+  const out: Record<string, number[] | null> = {};
+  for (const [k, v] of picked) out[path.relative(root, k)] = v ? Array.from(v.face.embedding) : null;
+  writeFileSync(file, JSON.stringify({ modelId: engine.modelId, modelVersion: engine.modelVersion, embeddings: out }));
+  console.log(`embeddings saved to ${file}`);
+}

@@ -1,0 +1,151 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TokenService } from './auth/tokens.js';
+import type { Config } from './config.js';
+import { createServices, type Services } from './domain/services.js';
+import { createHttpApp } from './http/http-app.js';
+import { createReadiness, storeCheck } from './http/readiness.js';
+import type { Logger } from './logger.js';
+import type { Store } from './store/types.js';
+import { EventBus } from './domain/events.js';
+import { InProcessLiveState, type LiveState } from './domain/live-state.js';
+import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
+import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
+import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
+import type { DomainDeps } from './domain/deps.js';
+import { attendanceRoutes } from './http/routes/attendance.js';
+import type { ReadinessCheck } from './http/readiness.js';
+import { attachRealtime, type Realtime } from './realtime/socket-server.js';
+import type { ServerOptions } from 'socket.io';
+
+export interface ApplicationDeps {
+  config: Config;
+  store: Store;
+  logger: Logger;
+  clock?: () => Date;
+  /** Shared live state; defaults to this process (one node). */
+  live?: LiveState;
+  /** Check-in submissions per student; defaults to an in-process limiter. */
+  submitLimiter?: RateLimiter;
+  /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
+  socketAdapter?: ServerOptions['adapter'];
+  /** More readiness checks (Redis, face engine). */
+  readinessChecks?: ReadinessCheck[];
+}
+
+export interface Application {
+  httpServer: http.Server;
+  services: Services;
+  tokenService: TokenService;
+  attendance: LiveAttendance;
+  realtime: Realtime;
+  /** Listens on config.host:config.port (port 0 picks a free one). */
+  listen(): Promise<AddressInfo>;
+  /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
+  close(): Promise<void>;
+}
+
+/** In-flight requests get this long to finish on close before their sockets are cut. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Builds the services and transports from injected dependencies; index.ts wires the real ones. */
+export function createApplication(deps: ApplicationDeps): Application {
+  const { config, store, logger } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const tokenService = new TokenService(config.jwt, clock);
+  const services = createServices({ config, store, tokens: tokenService, clock });
+  const readiness = createReadiness([storeCheck(store), ...(deps.readinessChecks ?? [])], (name, err) => {
+    logger.warn({ check: name, err }, 'readiness check failed');
+  });
+
+  const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
+  const domainDeps: DomainDeps = {
+    store,
+    events: bus,
+    live: deps.live ?? new InProcessLiveState(),
+    logger,
+    now: clock,
+    capabilities: { selfie: false },
+    settings: {
+      codePeriodS: config.checkin.codePeriodS,
+      locationMaxAgeS: config.checkin.locationMaxAgeS,
+      defaultTimezone: config.defaultTimezone,
+    },
+  };
+  const attendance = createLiveAttendance(domainDeps, { owner: config.nodeId, intervalMs: config.schedulerIntervalMs });
+  const queries = new AttendanceQueries(domainDeps);
+
+  const app = createHttpApp({
+    config,
+    logger,
+    store,
+    services,
+    tokenService,
+    readiness,
+    routeGroups: [attendanceRoutes(queries)],
+  });
+  const httpServer = http.createServer(app);
+  const realtime = attachRealtime({
+    httpServer,
+    store,
+    tokens: tokenService,
+    bus,
+    sessions: attendance.sessions,
+    closer: attendance.closer,
+    checkins: attendance.checkins,
+    submitLimiter:
+      deps.submitLimiter ??
+      new MemoryRateLimiter({ points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
+    logger,
+    now: clock,
+    maxHttpBufferSize: config.socketMaxBufferBytes,
+    trustProxy: config.trustProxy,
+    corsOrigins: config.corsOrigins,
+    ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
+  });
+
+  let closing: Promise<void> | null = null;
+
+  return {
+    httpServer,
+    services,
+    tokenService,
+    attendance,
+    realtime,
+    listen() {
+      return new Promise<AddressInfo>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        httpServer.once('error', onError);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', onError);
+          attendance.scheduler.start();
+          resolve(httpServer.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        // Order: no new scheduled work, live sockets told to go (clients reconnect to another
+        // node), HTTP drained, then the store.
+        await attendance.scheduler.stop();
+        await realtime.close();
+        if (httpServer.listening) {
+          const stopped = new Promise<void>((resolve, reject) => {
+            httpServer.close((err) => (err ? reject(err) : resolve()));
+          });
+          // Idle keep-alive sockets would hold close() open; busy ones get a bounded drain.
+          httpServer.closeIdleConnections();
+          const cut = setTimeout(() => httpServer.closeAllConnections(), DRAIN_TIMEOUT_MS);
+          cut.unref();
+          try {
+            await stopped;
+          } finally {
+            clearTimeout(cut);
+          }
+        }
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { AppError } from '../app-error.js';
+import type { Actor } from '../actor.js';
+import type { DomainDeps } from '../deps.js';
+import { assertStaffOf, loadSessionForStaff } from './access.js';
+import { loadRosterEntries } from './roster-entries.js';
+import { toSessionView } from './views.js';
+import type { RosterEntry, SessionView } from '../../shared/events.js';
+import type { AttendanceSession, DailySummary, Page, RecordStatus, SessionStatus, Subject } from '../../store/types.js';
+
+export interface HistoryEntry {
+  sessionId: string;
+  subjectId: string;
+  subjectCode: string;
+  subjectName: string;
+  day: string;
+  startsAt: string;
+  status: RecordStatus;
+  reason: string | null;
+  submittedAt: string | null;
+  decidedAt: string | null;
+  note: string | null;
+}
+
+/** One row of an attendance export. */
+export interface ExportRow {
+  day: string;
+  sessionId: string;
+  startsAt: string;
+  subjectCode: string;
+  studentNumber: string | null;
+  name: string;
+  status: RosterEntry['status'];
+  reason: string | null;
+  flags: string;
+  submittedAt: string | null;
+  decidedAt: string | null;
+  note: string | null;
+}
+
+/** Longest day range one summaries or export request may cover. */
+const MAX_RANGE_DAYS = 400;
+
+/** Read side of attendance for the HTTP API: history, records, summaries and exports. */
+export class AttendanceQueries {
+  constructor(private readonly deps: DomainDeps) {}
+
+  async sessionsOfSubject(
+    actor: Actor,
+    subjectId: string,
+    q: { status?: SessionStatus[] | undefined; from?: string | undefined; to?: string | undefined; limit: number; offset: number },
+  ): Promise<Page<SessionView>> {
+    const subject = await this.staffSubject(actor, subjectId);
+    const page = await this.deps.store.sessions.list(actor.orgId, {
+      subjectId,
+      limit: q.limit,
+      offset: q.offset,
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.from ? { fromDay: q.from } : {}),
+      ...(q.to ? { toDay: q.to } : {}),
+    });
+    const now = this.deps.now();
+    return { items: page.items.map((s) => toSessionView(s, subject, now)), total: page.total };
+  }
+
+  async sessionRecords(actor: Actor, sessionId: string): Promise<{ session: SessionView; entries: RosterEntry[] }> {
+    const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
+    return { session: toSessionView(session, subject, this.deps.now()), entries: await loadRosterEntries(this.deps.store, session, session.status !== 'closed') };
+  }
+
+  /** A student's own attendance, newest first. */
+  async myHistory(actor: Actor, page: { limit: number; offset: number }): Promise<Page<HistoryEntry>> {
+    if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students have an attendance history.');
+    const { store } = this.deps;
+    const records = await store.records.listByStudent(actor.orgId, actor.id, page);
+    const sessions = new Map<string, AttendanceSession>();
+    const subjects = new Map<string, Subject>();
+    for (const r of records.items) {
+      if (!sessions.has(r.sessionId)) {
+        const s = await store.sessions.get(actor.orgId, r.sessionId);
+        if (s) sessions.set(s.id, s);
+      }
+      if (!subjects.has(r.subjectId)) {
+        const s = await store.subjects.get(actor.orgId, r.subjectId);
+        if (s) subjects.set(s.id, s);
+      }
+    }
+    const items = records.items.map((r): HistoryEntry => {
+      const session = sessions.get(r.sessionId);
+      const subject = subjects.get(r.subjectId);
+      return {
+        sessionId: r.sessionId,
+        subjectId: r.subjectId,
+        subjectCode: subject?.code ?? '',
+        subjectName: subject?.name ?? '',
+        day: session?.day ?? '',
+        startsAt: session?.startsAt.toISOString() ?? '',
+        status: r.status,
+        reason: r.reason,
+        submittedAt: r.submittedAt?.toISOString() ?? null,
+        decidedAt: r.decidedAt?.toISOString() ?? null,
+        note: r.note,
+      };
+    });
+    return { items, total: records.total };
+  }
+
+  async summaries(actor: Actor, subjectId: string, from: string, to: string): Promise<DailySummary[]> {
+    await this.staffSubject(actor, subjectId);
+    assertRange(from, to);
+    return this.deps.store.summaries.list(actor.orgId, subjectId, from, to);
+  }
+
+  async exportSession(actor: Actor, sessionId: string): Promise<ExportRow[]> {
+    const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
+    return (await loadRosterEntries(this.deps.store, session, session.status !== 'closed')).map((e) => toRow(session, subject, e));
+  }
+
+  /** Every record of the subject's sessions whose day lies in [from, to], oldest first. */
+  async exportSubject(actor: Actor, subjectId: string, from: string, to: string): Promise<ExportRow[]> {
+    const subject = await this.staffSubject(actor, subjectId);
+    assertRange(from, to);
+    const page = await this.deps.store.sessions.list(actor.orgId, { subjectId, fromDay: from, toDay: to, limit: 10_000, offset: 0 });
+    const rows: ExportRow[] = [];
+    for (const session of [...page.items].reverse()) {
+      for (const e of await loadRosterEntries(this.deps.store, session, session.status !== 'closed')) rows.push(toRow(session, subject, e));
+    }
+    return rows;
+  }
+
+  private async staffSubject(actor: Actor, subjectId: string): Promise<Subject> {
+    const subject = await this.deps.store.subjects.get(actor.orgId, subjectId);
+    if (!subject) throw new AppError('NOT_FOUND', 'No such subject.');
+    assertStaffOf(actor, subject);
+    return subject;
+  }
+}
+
+function assertRange(from: string, to: string): void {
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
+  if (!(days >= 0)) throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.');
+  if (days > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
+}
+
+function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry): ExportRow {
+  return {
+    day: session.day,
+    sessionId: session.id,
+    startsAt: session.startsAt.toISOString(),
+    subjectCode: subject.code,
+    studentNumber: e.studentNumber,
+    name: e.name,
+    status: e.status,
+    reason: e.reason,
+    flags: e.flags.join(' '),
+    submittedAt: e.submittedAt,
+    decidedAt: e.decidedAt,
+    note: e.note,
+  };
+}

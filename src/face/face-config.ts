@@ -1,0 +1,114 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type { AnalyserSettings } from './face-types.js';
+
+/**
+ * Face verification options, read from the environment. Defaults:
+ * - FACE_POOL_SIZE: worker threads; one less than the cores (at least 1, at most 4).
+ * - FACE_MAX_QUEUE (200): selfies waiting for a worker; beyond it, BUSY with a retry hint.
+ * - FACE_TASK_TIMEOUT_MS (30_000): queue wait plus analysis; a running task past it costs its worker.
+ * - FACE_MAX_IMAGE_BYTES (8 MiB), FACE_MAX_PIXELS (40 MP, read from the header before decoding),
+ *   FACE_MAX_SIDE (1280): images are downscaled to this longest side.
+ * - FACE_MIN_FACE_PX (64): shorter side of the detected face box in the downscaled image.
+ * - FACE_MIN_SHARPNESS (8), FACE_MIN_BRIGHTNESS (40), FACE_MAX_BRIGHTNESS (235): quality gates on
+ *   the aligned face (Laplacian variance; mean luma 0..255).
+ * - FACE_MIN_DETECTION_SCORE (0.5): detector confidence for a face to count.
+ * - FACE_CONFIDENT_DISTANCE (0.80), FACE_UNCERTAIN_DISTANCE (0.92): decision bands on the distance
+ *   between unit embeddings, calibrated with scripts/face-eval.ts on the LFW development pairs.
+ * - FACE_KEEP_PHOTOS (false): store enrolment photos besides their embeddings.
+ */
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const DEFAULT_CONFIDENT_DISTANCE = 0.8;
+export const DEFAULT_UNCERTAIN_DISTANCE = 0.92;
+
+const FaceEnvSchema = z
+  .object({
+    FACE_POOL_SIZE: int(1, 64).default(defaultPoolSize()),
+    FACE_MAX_QUEUE: int(0, 100_000).default(200),
+    FACE_TASK_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    FACE_MAX_IMAGE_BYTES: int(1_024, 100 * 1024 * 1024).default(8 * 1024 * 1024),
+    FACE_MAX_PIXELS: int(10_000, 1_000_000_000).default(40_000_000),
+    FACE_MAX_SIDE: int(160, 4_096).default(1_280),
+    FACE_MIN_FACE_PX: int(16, 4_096).default(64),
+    FACE_MIN_SHARPNESS: num(0, 10_000).default(8),
+    FACE_MIN_BRIGHTNESS: num(0, 255).default(40),
+    FACE_MAX_BRIGHTNESS: num(0, 255).default(235),
+    FACE_MIN_DETECTION_SCORE: num(0, 1).default(0.5),
+    FACE_CONFIDENT_DISTANCE: num(0, 2).default(DEFAULT_CONFIDENT_DISTANCE),
+    FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
+    FACE_KEEP_PHOTOS: bool.default(false),
+  })
+  .refine((e) => e.FACE_CONFIDENT_DISTANCE <= e.FACE_UNCERTAIN_DISTANCE, {
+    message: 'FACE_CONFIDENT_DISTANCE must not exceed FACE_UNCERTAIN_DISTANCE',
+    path: ['FACE_CONFIDENT_DISTANCE'],
+  })
+  .refine((e) => e.FACE_MIN_BRIGHTNESS < e.FACE_MAX_BRIGHTNESS, {
+    message: 'FACE_MIN_BRIGHTNESS must be below FACE_MAX_BRIGHTNESS',
+    path: ['FACE_MIN_BRIGHTNESS'],
+  });
+
+export interface FaceConfig {
+  poolSize: number;
+  maxQueue: number;
+  taskTimeoutMs: number;
+  image: { maxBytes: number; maxPixels: number; maxSide: number };
+  gates: { minFacePx: number; minSharpness: number; minBrightness: number; maxBrightness: number; minDetectionScore: number };
+  thresholds: { confident: number; uncertain: number };
+  keepPhotos: boolean;
+}
+
+export class FaceConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid face configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'FaceConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Reads and validates the FACE_* options; empty variables count as unset. */
+export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig {
+  const present: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('FACE_') && v !== undefined && v !== '') present[k] = v;
+  const parsed = FaceEnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new FaceConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    poolSize: e.FACE_POOL_SIZE,
+    maxQueue: e.FACE_MAX_QUEUE,
+    taskTimeoutMs: e.FACE_TASK_TIMEOUT_MS,
+    image: { maxBytes: e.FACE_MAX_IMAGE_BYTES, maxPixels: e.FACE_MAX_PIXELS, maxSide: e.FACE_MAX_SIDE },
+    gates: {
+      minFacePx: e.FACE_MIN_FACE_PX,
+      minSharpness: e.FACE_MIN_SHARPNESS,
+      minBrightness: e.FACE_MIN_BRIGHTNESS,
+      maxBrightness: e.FACE_MAX_BRIGHTNESS,
+      minDetectionScore: e.FACE_MIN_DETECTION_SCORE,
+    },
+    thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
+    keepPhotos: e.FACE_KEEP_PHOTOS,
+  };
+}
+
+/** The part of the config a worker needs. */
+export function analyserSettings(c: FaceConfig): AnalyserSettings {
+  return {
+    maxImageBytes: c.image.maxBytes,
+    maxPixels: c.image.maxPixels,
+    maxSide: c.image.maxSide,
+    ...c.gates,
+  };
+}
+
+/** Leave a core for the event loop; the models are single-threaded per worker. */
+function defaultPoolSize(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}

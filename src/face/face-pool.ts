@@ -1,0 +1,202 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { AppError } from '../domain/app-error.js';
+import type { Logger } from '../logger.js';
+import { analyserSettings, type FaceConfig } from './face-config.js';
+import type {
+  AnalyseMode,
+  AnalyseResult,
+  BackendName,
+  EmbedderOptions,
+  EngineInfo,
+  FaceTask,
+  FaceWorkerData,
+} from './face-types.js';
+// Importing image-input also loads sharp on the main thread before any worker does, which
+// sharp asks for when it is used from worker threads.
+import { precheckImage } from './image-input.js';
+
+export interface FacePoolOptions {
+  config: FaceConfig;
+  logger?: Logger;
+  /** Test-only: lets `crashWorkerForTest()` kill a worker. Never set in production. */
+  allowCrashTask?: boolean;
+  /** Pipeline variant; defaults to the calibrated one. */
+  embedder?: Partial<EmbedderOptions>;
+}
+
+export interface FacePoolStatus {
+  backend: BackendName | null;
+  modelId: string | null;
+  modelVersion: string | null;
+  /** True once a worker has loaded its models and answered. */
+  ready: boolean;
+  threads: number;
+  queueSize: number;
+  maxQueue: number;
+}
+
+export interface AnalyseOptions {
+  /** Cancels the task; a running task is cancelled by replacing its worker. */
+  signal?: AbortSignal;
+}
+
+const MIN_RETRY_MS = 250;
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * Main-thread face of the face workers: a bounded Piscina pool. A full queue answers BUSY with
+ * `details.retryAfterMs` at once instead of stalling; each task has a deadline; a crashed
+ * worker is replaced by Piscina and the queued tasks go to the new one.
+ */
+export class FacePool {
+  private readonly pool: Piscina<FaceTask, AnalyseResult | EngineInfo>;
+  private readonly config: FaceConfig;
+  private readonly logger: Logger | undefined;
+  private engine: EngineInfo | null = null;
+  private starting: Promise<EngineInfo> | null = null;
+  private running = 0;
+  /** Moving average of task duration, for the retry hint. */
+  private avgTaskMs = 150;
+  private closed = false;
+
+  constructor(options: FacePoolOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    const workerData: FaceWorkerData = {
+      settings: analyserSettings(options.config),
+      allowCrashTask: options.allowCrashTask === true,
+      ...(options.embedder ? { embedder: options.embedder } : {}),
+    };
+    this.pool = new Piscina({
+      filename: workerFile(),
+      minThreads: options.config.poolSize,
+      maxThreads: options.config.poolSize,
+      maxQueue: options.config.maxQueue,
+      // Models take seconds to load: never let an idle worker go.
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData,
+    });
+    this.pool.on('error', (err: unknown) => this.logger?.error({ err }, 'face worker error'));
+  }
+
+  /** Resolves once a worker has its models loaded; logs the backend chosen. Idempotent. */
+  start(): Promise<EngineInfo> {
+    this.starting ??= this.runTask({ kind: 'info' }, undefined).then((info) => {
+      const engine = info as EngineInfo;
+      this.engine = engine;
+      this.logger?.info(
+        { backend: engine.backend, modelId: engine.modelId, modelVersion: engine.modelVersion, threads: this.config.poolSize },
+        'face engine ready',
+      );
+      return engine;
+    });
+    return this.starting;
+  }
+
+  /**
+   * Analyses an encoded selfie or photo. Resolves with a coded failure for bad images and
+   * unusable faces; rejects with AppError BUSY when the queue is full or the deadline passes.
+   * The image's buffer is transferred to the worker when the view covers it entirely (it is
+   * then detached for the caller); otherwise the bytes are copied.
+   */
+  async analyse(image: Uint8Array, mode: AnalyseMode, options: AnalyseOptions = {}): Promise<AnalyseResult> {
+    // Cheap refusals stay on this thread, so a 60 MB upload is never copied to a worker.
+    const pre = precheckImage(image, { maxBytes: this.config.image.maxBytes });
+    if (!pre.ok) return pre;
+    const owned = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength && image.buffer instanceof ArrayBuffer
+      ? image
+      : image.slice();
+    const result = await this.runTask({ kind: 'analyse', image: owned, mode }, options.signal, [owned.buffer as ArrayBuffer]);
+    return result as AnalyseResult;
+  }
+
+  /** Test-only: asks a worker to exit abruptly. Rejects as the worker dies. */
+  crashWorkerForTest(): Promise<unknown> {
+    return this.runTask({ kind: 'crash' }, undefined);
+  }
+
+  /** Memory and identity of whichever worker answers; used by the benchmark. */
+  async workerInfo(): Promise<EngineInfo> {
+    return (await this.runTask({ kind: 'info' }, undefined)) as EngineInfo;
+  }
+
+  status(): FacePoolStatus {
+    return {
+      backend: this.engine?.backend ?? null,
+      modelId: this.engine?.modelId ?? null,
+      modelVersion: this.engine?.modelVersion ?? null,
+      ready: this.engine !== null && !this.closed,
+      threads: this.pool.threads.length,
+      queueSize: this.pool.queueSize,
+      maxQueue: this.config.maxQueue,
+    };
+  }
+
+  /** Stops every worker at once; queued and running tasks are rejected. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.destroy();
+  }
+
+  private async runTask(task: FaceTask, signal: AbortSignal | undefined, transferList?: ArrayBuffer[]): Promise<AnalyseResult | EngineInfo> {
+    if (this.closed) throw new AppError('UNAVAILABLE', 'The face engine is shut down.');
+    if (this.pool.queueSize >= this.config.maxQueue && this.pool.threads.length > 0 && this.pool.idleThreads === 0) {
+      throw this.busy('queue_full');
+    }
+    const deadline = AbortSignal.timeout(this.config.taskTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const started = performance.now();
+    this.running++;
+    try {
+      const result = await this.pool.run(task, { signal: combined, ...(transferList ? { transferList } : {}) });
+      if (task.kind === 'analyse') this.avgTaskMs = this.avgTaskMs * 0.9 + (performance.now() - started) * 0.1;
+      return result;
+    } catch (err) {
+      throw this.translate(err, signal, deadline);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private translate(err: unknown, signal: AbortSignal | undefined, deadline: AbortSignal): unknown {
+    if (err instanceof AppError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (/queue is at limit/i.test(message)) return this.busy('queue_full');
+    if (signal?.aborted) return signal.reason ?? err;
+    if (deadline.aborted) {
+      this.logger?.warn({ timeoutMs: this.config.taskTimeoutMs }, 'face task timed out');
+      return this.busy('timeout');
+    }
+    if (this.closed) return new AppError('UNAVAILABLE', 'The face engine is shut down.');
+    if (/terminated|exited|exit code/i.test(message)) {
+      this.logger?.error({ err }, 'face worker died during a task; Piscina replaces it');
+      return new AppError('UNAVAILABLE', 'The face engine failed on this image; retry later.', { retryAfterMs: this.retryAfterMs() });
+    }
+    return err;
+  }
+
+  private busy(cause: 'queue_full' | 'timeout'): AppError {
+    return new AppError('BUSY', undefined, { retryAfterMs: this.retryAfterMs(), cause });
+  }
+
+  /** Time for the current backlog to drain at the observed speed, bounded. */
+  private retryAfterMs(): number {
+    const threads = Math.max(1, this.config.poolSize);
+    const backlog = this.pool.queueSize + this.running;
+    const estimate = Math.ceil((backlog / threads) * this.avgTaskMs);
+    return Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, estimate));
+  }
+}
+
+/**
+ * The worker next to this module: compiled JS in dist, or under tsx a small bootstrap that
+ * registers the TypeScript loader inside the thread (Node 20 does not apply `--import` there).
+ */
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const workers = path.resolve(path.dirname(here), '..', '..', 'workers');
+  return path.extname(here) === '.ts' ? path.join(workers, 'face-worker.dev.mjs') : path.join(workers, 'face-worker.js');
+}

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import type { AttendanceQueries } from '../../domain/sessions/attendance-queries.js';
+import type { RouteGroup } from '../http-app.js';
+import { toCsv } from '../csv.js';
+import { IdParams, PageQuery, pageOf } from '../schemas.js';
+
+const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
+const Iso = z.string().describe('ISO 8601 time');
+const SESSION_STATUSES = ['scheduled', 'open', 'closing', 'closed'] as const;
+const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
+
+const PolicySchema = z.object({
+  geofence: z.boolean(),
+  network: z.boolean(),
+  rotatingCode: z.boolean(),
+  selfie: z.boolean(),
+  codePeriodS: z.number().int(),
+  maxAttempts: z.number().int(),
+});
+
+export const SessionViewSchema = z
+  .object({
+    id: z.string(),
+    subjectId: z.string(),
+    subjectCode: z.string(),
+    subjectName: z.string(),
+    teacherId: z.string(),
+    status: z.enum(SESSION_STATUSES),
+    policy: PolicySchema,
+    startsAt: Iso,
+    lateAfter: Iso,
+    closesAt: Iso,
+    closedAt: Iso.nullable(),
+    day: z.string(),
+  })
+  .describe('An attendance session');
+
+export const RosterEntrySchema = z
+  .object({
+    studentId: z.string(),
+    name: z.string(),
+    studentNumber: z.string().nullable(),
+    status: z.enum(ROSTER_STATUSES),
+    reason: z.string().nullable(),
+    flags: z.array(z.string()),
+    distanceM: z.number().nullable(),
+    accuracyM: z.number().nullable(),
+    attempts: z.number().int(),
+    submittedAt: Iso.nullable(),
+    decidedAt: Iso.nullable(),
+    decidedBy: z.string().nullable(),
+    note: z.string().nullable(),
+    recordId: z.string().nullable(),
+    recordVersion: z.number().int(),
+    verification: z
+      .object({
+        state: z.enum(['queued', 'done', 'failed']),
+        band: z.enum(['confident', 'uncertain', 'mismatch', 'no-enrolment']).nullable(),
+        flags: z.array(z.string()),
+      })
+      .nullable(),
+  })
+  .describe("A student's attendance in one session");
+
+const SummarySchema = z.object({
+  subjectId: z.string(),
+  day: z.string(),
+  present: z.number().int(),
+  late: z.number().int(),
+  absent: z.number().int(),
+  excused: z.number().int(),
+  total: z.number().int(),
+  percentage: z.number().describe('(present + late) / (total - excused) * 100, one decimal'),
+  updatedAt: z.date(),
+});
+
+const HistorySchema = z.object({
+  sessionId: z.string(),
+  subjectId: z.string(),
+  subjectCode: z.string(),
+  subjectName: z.string(),
+  day: z.string(),
+  startsAt: z.string(),
+  status: z.enum(['pending', 'present', 'late', 'rejected', 'excused', 'absent']),
+  reason: z.string().nullable(),
+  submittedAt: Iso.nullable(),
+  decidedAt: Iso.nullable(),
+  note: z.string().nullable(),
+});
+
+const SessionListQuery = PageQuery.extend({
+  status: z
+    .string()
+    .transform((s) => s.split(','))
+    .pipe(z.array(z.enum(SESSION_STATUSES)))
+    .optional()
+    .describe('Comma-separated statuses'),
+  from: Day.optional(),
+  to: Day.optional(),
+});
+const RangeQuery = z.object({ from: Day, to: Day });
+const EXPORT_COLUMNS = [
+  'day',
+  'sessionId',
+  'startsAt',
+  'subjectCode',
+  'studentNumber',
+  'name',
+  'status',
+  'reason',
+  'flags',
+  'submittedAt',
+  'decidedAt',
+  'note',
+] as const;
+
+const STAFF = ['admin', 'teacher'] as const;
+
+/** Session history, records, a student's own history, daily summaries and CSV exports. */
+export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
+  return (routes) => {
+    routes.define({
+      method: 'get',
+      path: '/subjects/:id/sessions',
+      summary: "A subject's sessions, newest first",
+      tags: ['attendance'],
+      access: STAFF,
+      params: IdParams,
+      query: SessionListQuery,
+      response: { status: 200, description: 'A page of sessions', schema: pageOf(SessionViewSchema) },
+      errors: ['NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query }) => ({
+        ...(await queries.sessionsOfSubject(actor, params.id, query)),
+        limit: query.limit,
+        offset: query.offset,
+      }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/sessions/:id/records',
+      summary: "A session's records (with not-yet students while open)",
+      tags: ['attendance'],
+      access: STAFF,
+      params: IdParams,
+      response: {
+        status: 200,
+        description: 'The session and its records',
+        schema: z.object({ session: SessionViewSchema, entries: z.array(RosterEntrySchema) }),
+      },
+      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+      handler: ({ actor, params }) => queries.sessionRecords(actor, params.id),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/sessions/:id/records.csv',
+      summary: "A session's records as CSV",
+      tags: ['attendance'],
+      access: STAFF,
+      params: IdParams,
+      response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
+      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, res }) => {
+        const rows = await queries.exportSession(actor, params.id);
+        res.attachment(`session-${params.id}.csv`);
+        return toCsv(EXPORT_COLUMNS, rows);
+      },
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/subjects/:id/summaries',
+      summary: "A subject's daily summaries over a day range",
+      tags: ['attendance'],
+      access: STAFF,
+      params: IdParams,
+      query: RangeQuery,
+      response: { status: 200, description: 'Summaries, oldest first', schema: z.object({ items: z.array(SummarySchema) }) },
+      errors: ['NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query }) => ({ items: await queries.summaries(actor, params.id, query.from, query.to) }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/subjects/:id/attendance.csv',
+      summary: "Every record of a subject's sessions over a day range, as CSV",
+      tags: ['attendance'],
+      access: STAFF,
+      params: IdParams,
+      query: RangeQuery,
+      response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
+      errors: ['NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query, res }) => {
+        const rows = await queries.exportSubject(actor, params.id, query.from, query.to);
+        res.attachment(`attendance-${params.id}-${query.from}-${query.to}.csv`);
+        return toCsv(EXPORT_COLUMNS, rows);
+      },
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/me/attendance',
+      summary: "The calling student's own attendance history, newest first",
+      tags: ['attendance'],
+      access: ['student'],
+      query: PageQuery,
+      response: { status: 200, description: 'A page of history entries', schema: pageOf(HistorySchema) },
+      handler: async ({ actor, query }) => ({ ...(await queries.myHistory(actor, query)), limit: query.limit, offset: query.offset }),
+    });
+  };
+}

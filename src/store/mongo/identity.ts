@@ -1,0 +1,79 @@
+import { newId } from '../ids.js';
+import type { FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
+import { mapConflicts } from './errors.js';
+import { faceId, fromRefreshToken, toFace, toRefreshToken } from './mapping.js';
+import type { Models } from './models.js';
+import * as q from './queries.js';
+import type { FaceDoc, RefreshTokenDoc } from './schemas.js';
+import { upsertAfter, upsertWithRetry } from './upserts.js';
+
+// Refresh tokens and face enrolments.
+
+export function refreshTokenRepository(m: Models): RefreshTokenRepository {
+  return {
+    async create(input) {
+      const t: RefreshToken = { id: newId(), ...input, createdAt: new Date(), rotatedAt: null, revokedAt: null };
+      await mapConflicts(() => m.refreshTokens.create(fromRefreshToken(t)));
+      return t;
+    },
+    async findByHash(tokenHash) {
+      const d = await m.refreshTokens.findOne(q.tokenHashFilter(tokenHash)).lean<RefreshTokenDoc>();
+      return d ? toRefreshToken(d) : null;
+    },
+    async markRotated(id, at) {
+      const res = await m.refreshTokens.updateOne(q.rotatableTokenFilter(id), { $set: { rotatedAt: at } });
+      return res.modifiedCount === 1;
+    },
+    async revokeFamily(familyId, at) {
+      const res = await m.refreshTokens.updateMany(q.familyUnrevokedFilter(familyId), { $set: { revokedAt: at } });
+      return res.modifiedCount;
+    },
+    async revokeAllForUser(orgId, userId, at) {
+      const res = await m.refreshTokens.updateMany(q.userUnrevokedFilter(orgId, userId), { $set: { revokedAt: at } });
+      return res.modifiedCount;
+    },
+    async deleteExpired(before) {
+      const res = await m.refreshTokens.deleteMany(q.expiredBeforeFilter(before));
+      return res.deletedCount;
+    },
+  };
+}
+
+export function faceRepository(m: Models): FaceRepository {
+  return {
+    async put(enrolment) {
+      const { orgId, userId } = enrolment;
+      const set = {
+        modelId: enrolment.modelId,
+        modelVersion: enrolment.modelVersion,
+        embeddings: enrolment.embeddings.map((e) => [...e]),
+        photos: enrolment.photos ? enrolment.photos.map((p) => Buffer.from(p)) : null,
+        updatedAt: new Date(),
+      };
+      const d = await upsertWithRetry('face', () =>
+        m.faces
+          .findOneAndUpdate(
+            q.faceKeyFilter(orgId, userId),
+            { $set: set, $setOnInsert: { _id: faceId(orgId, userId), orgId, userId } },
+            upsertAfter,
+          )
+          .lean<FaceDoc>(),
+      );
+      if (!d) throw new Error('upsert returned no document');
+      return toFace(d);
+    },
+    async get(orgId, userId) {
+      const d = await m.faces.findOne(q.faceKeyFilter(orgId, userId)).lean<FaceDoc>();
+      return d ? toFace(d) : null;
+    },
+    async getMany(orgId, userIds) {
+      if (userIds.length === 0) return [];
+      const docs = await m.faces.find(q.facesFilter(orgId, userIds)).sort(q.FACE_SORT).lean<FaceDoc[]>();
+      return docs.map(toFace);
+    },
+    async delete(orgId, userId) {
+      const res = await m.faces.deleteOne(q.faceKeyFilter(orgId, userId));
+      return res.deletedCount === 1;
+    },
+  };
+}

@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import type { Organisation, Subject, User } from '../../src/store/types.js';
+import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
+import { startTestServer, type RequestOptions, type TestServer } from '../support/http.js';
+
+/**
+ * Every route × every kind of caller, with the documented status. Each cell gets fresh
+ * objects (a subject taught by `teacherOwn` with `student` enrolled, and a target student),
+ * so mutations in one cell never affect another. A new route without a row fails the
+ * coverage test at the bottom.
+ */
+type Caller = 'anonymous' | 'student' | 'teacherOther' | 'teacherOwn' | 'admin' | 'otherAdmin';
+const CALLERS: Caller[] = ['anonymous', 'student', 'teacherOther', 'teacherOwn', 'admin', 'otherAdmin'];
+
+interface Fixture {
+  subject: Subject;
+  target: User;
+  srv: TestServer;
+}
+
+interface Row {
+  /** `METHOD /openapi/path`, exactly as in /api/openapi.json. */
+  op: string;
+  request: (fx: Fixture) => Promise<RequestOptions & { path: string }> | (RequestOptions & { path: string });
+  expect: Record<Caller, number>;
+}
+
+const PUBLIC = (s: number): Record<Caller, number> => ({ anonymous: s, student: s, teacherOther: s, teacherOwn: s, admin: s, otherAdmin: s });
+const ANY_USER = (s: number) => ({ ...PUBLIC(s), anonymous: 401 });
+/** Admin routes on this org's collection: another org's admin acts on their own org. */
+const ADMIN_COLLECTION = (s: number) => ({ anonymous: 401, student: 403, teacherOther: 403, teacherOwn: 403, admin: s, otherAdmin: s });
+/** Admin routes on one of this org's users: invisible to another org's admin. */
+const ADMIN_OBJECT = (s: number) => ({ ...ADMIN_COLLECTION(s), otherAdmin: 404 });
+/** Staff routes on this org's subject: only its teachers and this org's admins. */
+const SUBJECT_OBJECT = (s: number) => ({ anonymous: 401, student: 403, teacherOther: 403, teacherOwn: s, admin: s, otherAdmin: 404 });
+
+const subjectPath = (fx: Fixture, rest = '') => `/subjects/${fx.subject.id}${rest}`;
+/** A live session of the fixture's subject, opened by its teacher. */
+async function sessionPath(fx: Fixture, rest: string): Promise<string> {
+  const startsAt = new Date();
+  const session = await fx.srv.store.sessions.create(fx.subject.orgId, {
+    subjectId: fx.subject.id,
+    teacherId: fx.subject.teacherIds[0]!,
+    status: 'open',
+    policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+    startsAt,
+    lateAfter: new Date(startsAt.getTime() + 600_000),
+    closesAt: new Date(startsAt.getTime() + 3_600_000),
+    codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+    day: startsAt.toISOString().slice(0, 10),
+  });
+  return `/sessions/${session.id}${rest}`;
+}
+const freshRefresh = async (fx: Fixture) => (await fx.srv.login(fx.target.email, PASSWORD)).refreshToken;
+
+const MATRIX: Row[] = [
+  { op: 'POST /api/v1/auth/login', request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }), expect: PUBLIC(200) },
+  { op: 'POST /api/v1/auth/refresh', request: async (fx) => ({ path: '/auth/refresh', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(200) },
+  { op: 'POST /api/v1/auth/logout', request: async (fx) => ({ path: '/auth/logout', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(204) },
+  { op: 'GET /api/v1/me', request: () => ({ path: '/me' }), expect: ANY_USER(200) },
+
+  { op: 'GET /api/v1/users', request: () => ({ path: '/users' }), expect: ADMIN_COLLECTION(200) },
+  { op: 'POST /api/v1/users', request: () => ({ path: '/users', body: { name: 'New', email: `${unique('new')}@example.test`, role: 'teacher' } }), expect: ADMIN_COLLECTION(201) },
+  {
+    op: 'POST /api/v1/users/import',
+    request: () => ({ path: '/users/import', raw: `name,email,role,student_number\nImp,${unique('imp')}@example.test,student,${unique('N')}\n`, contentType: 'text/csv' }),
+    expect: ADMIN_COLLECTION(201),
+  },
+  { op: 'GET /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}` }), expect: ADMIN_OBJECT(200) },
+  { op: 'PATCH /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}`, body: { name: 'Renamed' } }), expect: ADMIN_OBJECT(200) },
+  { op: 'POST /api/v1/users/{id}/deactivate', request: (fx) => ({ path: `/users/${fx.target.id}/deactivate` }), expect: ADMIN_OBJECT(200) },
+
+  { op: 'GET /api/v1/subjects', request: () => ({ path: '/subjects' }), expect: ANY_USER(200) },
+  {
+    op: 'POST /api/v1/subjects',
+    request: () => ({ path: '/subjects', body: { code: unique('NEW'), name: 'New subject' } }),
+    expect: { anonymous: 401, student: 403, teacherOther: 201, teacherOwn: 201, admin: 201, otherAdmin: 201 },
+  },
+  { op: 'GET /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(200) },
+  { op: 'PATCH /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx), body: { name: 'Renamed' } }), expect: SUBJECT_OBJECT(200) },
+  { op: 'DELETE /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(204) },
+  { op: 'GET /api/v1/subjects/{id}/students', request: (fx) => ({ path: subjectPath(fx, '/students') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'POST /api/v1/subjects/{id}/enrolments', request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }), expect: SUBJECT_OBJECT(200) },
+  { op: 'DELETE /api/v1/subjects/{id}/enrolments', request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }), expect: SUBJECT_OBJECT(200) },
+  { op: 'PUT /api/v1/subjects/{id}/location', request: (fx) => ({ path: subjectPath(fx, '/location'), body: { lat: 1, lon: 2, radiusM: 50 } }), expect: SUBJECT_OBJECT(200) },
+  { op: 'PUT /api/v1/subjects/{id}/network', request: (fx) => ({ path: subjectPath(fx, '/network'), body: { allowedIpRanges: ['10.0.0.0/8'] } }), expect: SUBJECT_OBJECT(200) },
+
+  { op: 'GET /api/v1/subjects/{id}/sessions', request: (fx) => ({ path: subjectPath(fx, '/sessions') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/subjects/{id}/summaries', request: (fx) => ({ path: subjectPath(fx, '/summaries?from=2026-01-01&to=2026-12-31') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/subjects/{id}/attendance.csv', request: (fx) => ({ path: subjectPath(fx, '/attendance.csv?from=2026-01-01&to=2026-12-31') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/sessions/{id}/records', request: async (fx) => ({ path: await sessionPath(fx, '/records') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/sessions/{id}/records.csv', request: async (fx) => ({ path: await sessionPath(fx, '/records.csv') }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'GET /api/v1/me/attendance',
+    request: () => ({ path: '/me/attendance' }),
+    expect: { anonymous: 401, student: 200, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 },
+  },
+];
+
+describe('authorization matrix', () => {
+  let srv: TestServer;
+  let org: Organisation;
+  const users = {} as Record<Exclude<Caller, 'anonymous'>, User>;
+  const tokens = {} as Record<Exclude<Caller, 'anonymous'>, string>;
+
+  before(async () => {
+    srv = await startTestServer();
+    org = await createOrg(srv.store);
+    const other = await createOrg(srv.store);
+    users.student = await createUser(srv.store, org.id, 'student');
+    users.teacherOther = await createUser(srv.store, org.id, 'teacher');
+    users.teacherOwn = await createUser(srv.store, org.id, 'teacher');
+    users.admin = await createUser(srv.store, org.id, 'admin');
+    users.otherAdmin = await createUser(srv.store, other.id, 'admin');
+    for (const [caller, user] of Object.entries(users)) {
+      tokens[caller as keyof typeof tokens] = (await srv.login(user.email, PASSWORD)).accessToken;
+    }
+  });
+  after(() => srv.cleanup());
+
+  async function fixture(): Promise<Fixture> {
+    const target = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [users.teacherOwn.id], [users.student.id]);
+    return { subject, target, srv };
+  }
+
+  for (const row of MATRIX) {
+    const [method, openApiPath] = row.op.split(' ') as [string, string];
+    describe(row.op, () => {
+      for (const caller of CALLERS) {
+        const status = row.expect[caller];
+        it(`${caller} → ${status}`, async () => {
+          const fx = await fixture();
+          const { path, ...opts } = await row.request(fx);
+          expect(`/api/v1${path.replace(/\/[0-9a-f-]{36}/g, '/{id}').replace(/\?.*$/, '')}`).to.equal(openApiPath);
+          const res = await srv.request(method, `/api/v1${path}`, { ...opts, ...(caller === 'anonymous' ? {} : { token: tokens[caller] }) });
+          expect(res.status, JSON.stringify(res.body)).to.equal(status);
+          if (status >= 400) {
+            expect(res.body.error.code).to.be.a('string');
+            // A refused request changes nothing.
+            expect(await srv.store.subjects.get(org.id, fx.subject.id)).to.deep.equal(fx.subject);
+            expect(await srv.store.subjects.listEnrolled(org.id, fx.subject.id)).to.deep.equal([users.student.id]);
+            expect(await srv.store.users.get(org.id, fx.target.id)).to.deep.equal(fx.target);
+          }
+        });
+      }
+    });
+  }
+
+  it('has a row for every route of the OpenAPI document, and no row without a route', async () => {
+    const doc = (await srv.request('GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`));
+    expect(MATRIX.map((r) => r.op).sort()).to.deep.equal(documented.sort());
+  });
+
+  it('never lists this organisation\'s objects to another organisation\'s admin', async () => {
+    const fx = await fixture();
+    const userList = await srv.request('GET', '/api/v1/users?limit=200', { token: tokens.otherAdmin });
+    const subjectList = await srv.request('GET', '/api/v1/subjects?limit=200', { token: tokens.otherAdmin });
+    const orgIds = [...userList.body.items, ...subjectList.body.items].map((x: { orgId: string }) => x.orgId);
+    expect(orgIds).to.have.length.above(0);
+    expect(orgIds).to.not.include(org.id);
+    expect(userList.body.items.map((u: { id: string }) => u.id)).to.not.include(fx.target.id);
+  });
+});

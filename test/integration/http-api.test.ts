@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+
+const API = '/api/v1';
+
+describe('HTTP API', () => {
+  let srv: TestServer;
+  let admin: string;
+  let ada: string;
+  let alan: string;
+  let student: string;
+
+  before(async () => {
+    srv = await startTestServer({ BODY_LIMIT_BYTES: '4096' });
+    await seedDemo(srv.store, { bcryptCost: 4 });
+    admin = (await srv.login('admin@demo.school', DEMO_PASSWORDS.admin)).accessToken;
+    ada = (await srv.login('ada@demo.school', DEMO_PASSWORDS.teacher)).accessToken;
+    alan = (await srv.login('alan@demo.school', DEMO_PASSWORDS.teacher)).accessToken;
+    student = (await srv.login('student01@demo.school', DEMO_PASSWORDS.student)).accessToken;
+  });
+  after(() => srv.cleanup());
+
+  describe('auth', () => {
+    it('logs in, reads /me, refreshes, and logs out', async () => {
+      const login = await srv.request('POST', `${API}/auth/login`, { body: { email: 'Ada@Demo.School', password: DEMO_PASSWORDS.teacher } });
+      expect(login.status).to.equal(200);
+      expect(login.body.user).to.include({ email: 'ada@demo.school', role: 'teacher' });
+      expect(login.body.user).to.not.have.property('passwordHash');
+
+      const me = await srv.request('GET', `${API}/me`, { token: login.body.accessToken });
+      expect(me.status).to.equal(200);
+      expect(me.body.email).to.equal('ada@demo.school');
+
+      const refreshed = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: login.body.refreshToken } });
+      expect(refreshed.status).to.equal(200);
+      const reused = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: login.body.refreshToken } });
+      expect(reused.status).to.equal(401);
+      expect(reused.body.error.code).to.equal('REFRESH_TOKEN_REUSED');
+      const newer = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: refreshed.body.refreshToken } });
+      expect(newer.body.error.code).to.equal('REFRESH_TOKEN_INVALID');
+
+      const again = await srv.login('ada@demo.school', DEMO_PASSWORDS.teacher);
+      const out = await srv.request('POST', `${API}/auth/logout`, { body: { refreshToken: again.refreshToken } });
+      expect(out.status).to.equal(204);
+      const afterLogout = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: again.refreshToken } });
+      expect(afterLogout.status).to.equal(401);
+    });
+
+    it('answers 401 INVALID_CREDENTIALS for a wrong password, 401 without or with a bad token', async () => {
+      const bad = await srv.request('POST', `${API}/auth/login`, { body: { email: 'ada@demo.school', password: 'nope-nope' } });
+      expect(bad.status).to.equal(401);
+      expect(bad.body).to.deep.equal({ error: { code: 'INVALID_CREDENTIALS', message: 'Email or password is wrong.' } });
+      expect((await srv.request('GET', `${API}/me`)).body.error.code).to.equal('UNAUTHENTICATED');
+      expect((await srv.request('GET', `${API}/me`, { token: 'abc.def.ghi' })).body.error.code).to.equal('TOKEN_INVALID');
+    });
+  });
+
+  describe('users (admin)', () => {
+    it('creates, reads, lists with filters, updates and deactivates', async () => {
+      const created = await srv.request('POST', `${API}/users`, {
+        token: admin,
+        body: { name: 'Grace Hopper', email: 'Grace@Demo.School', role: 'teacher', password: 'grace-password' },
+      });
+      expect(created.status).to.equal(201);
+      expect(created.body).to.include({ email: 'grace@demo.school', hasPassword: true, active: true });
+      expect(created.body).to.not.have.property('passwordHash');
+      const id = created.body.id as string;
+
+      const dup = await srv.request('POST', `${API}/users`, { token: admin, body: { name: 'G', email: 'grace@demo.school', role: 'teacher' } });
+      expect(dup.status).to.equal(409);
+      expect(dup.body.error.code).to.equal('EMAIL_TAKEN');
+
+      expect((await srv.request('GET', `${API}/users/${id}`, { token: admin })).body.name).to.equal('Grace Hopper');
+
+      const teachers = await srv.request('GET', `${API}/users?role=teacher&limit=2&offset=0`, { token: admin });
+      expect(teachers.status).to.equal(200);
+      expect(teachers.body).to.include({ total: 3, limit: 2, offset: 0 });
+      expect(teachers.body.items).to.have.length(2);
+      const search = await srv.request('GET', `${API}/users?q=hopper`, { token: admin });
+      expect(search.body.items.map((u: { id: string }) => u.id)).to.deep.equal([id]);
+      const tooMany = await srv.request('GET', `${API}/users?limit=500`, { token: admin });
+      expect(tooMany.status).to.equal(400);
+      expect(tooMany.body.error.details.issues[0].path).to.equal('limit');
+
+      const patched = await srv.request('PATCH', `${API}/users/${id}`, { token: admin, body: { name: 'Rear Admiral Hopper' } });
+      expect(patched.body.name).to.equal('Rear Admiral Hopper');
+      const weak = await srv.request('PATCH', `${API}/users/${id}`, { token: admin, body: { password: 'short' } });
+      expect(weak.status).to.equal(400);
+
+      const grace = await srv.login('grace@demo.school', 'grace-password');
+      const deactivated = await srv.request('POST', `${API}/users/${id}/deactivate`, { token: admin });
+      expect(deactivated.body.active).to.equal(false);
+      expect((await srv.request('GET', `${API}/me`, { token: grace.accessToken })).body.error.code).to.equal('ACCOUNT_DISABLED');
+      const refresh = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: grace.refreshToken } });
+      expect(refresh.status).to.equal(401);
+      const inactive = await srv.request('GET', `${API}/users?active=false`, { token: admin });
+      expect(inactive.body.items.map((u: { id: string }) => u.id)).to.include(id);
+    });
+
+    it('imports CSV all-or-nothing, reporting every bad row with its line', async () => {
+      const before = (await srv.request('GET', `${API}/users?limit=1`, { token: admin })).body.total;
+      const csv = [
+        'name,email,role,student_number',
+        'Good One,good1@demo.school,student,X1',
+        'Bad Mail,not-an-email,student,X2',
+        'Dup,good1@demo.school,student,X3',
+        'No Number,nonum@demo.school,student,',
+        'Wrong Role,wr@demo.school,janitor,',
+        'Taken,ada@demo.school,teacher,',
+      ].join('\n');
+      const res = await srv.request('POST', `${API}/users/import`, { token: admin, raw: csv, contentType: 'text/csv' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      const rows = res.body.error.details.rows as Array<{ line: number; reason: string }>;
+      expect(rows.map((r) => r.line)).to.deep.equal([3, 4, 5, 6, 7]);
+      expect(rows[0]!.reason).to.match(/email .* invalid/);
+      expect(rows[1]!.reason).to.match(/duplicate email.*line 2/);
+      expect(rows[2]!.reason).to.match(/student number is missing/);
+      expect(rows[3]!.reason).to.match(/unknown role/);
+      expect(rows[4]!.reason).to.match(/already taken/);
+      expect((await srv.request('GET', `${API}/users?limit=1`, { token: admin })).body.total).to.equal(before);
+
+      const good = 'name,email,role,student_number\nNew A,newa@demo.school,student,N1\nNew B,newb@demo.school,teacher,\n';
+      const ok = await srv.request('POST', `${API}/users/import`, { token: admin, body: { csv: good } });
+      expect(ok.status).to.equal(201);
+      expect(ok.body.created).to.equal(2);
+      expect(ok.body.users[0].hasPassword).to.equal(false);
+      expect((await srv.request('GET', `${API}/users?limit=1`, { token: admin })).body.total).to.equal(before + 2);
+      const noLogin = await srv.request('POST', `${API}/auth/login`, { body: { email: 'newa@demo.school', password: 'anything-at-all' } });
+      expect(noLogin.status).to.equal(401);
+    });
+  });
+
+  describe('subjects', () => {
+    it('lets a teacher list their subject and its 30 students; students see only enrolled subjects', async () => {
+      const list = await srv.request('GET', `${API}/subjects`, { token: ada });
+      expect(list.body.items.map((s: { code: string }) => s.code)).to.deep.equal(['CS101']);
+      const id = list.body.items[0].id as string;
+      const students = await srv.request('GET', `${API}/subjects/${id}/students?limit=200`, { token: ada });
+      expect(students.body.total).to.equal(30);
+      expect(students.body.items[0]).to.include({ email: 'student01@demo.school', studentNumber: 'S0001' });
+      expect((await srv.request('GET', `${API}/subjects`, { token: alan })).body.total).to.equal(0);
+      expect((await srv.request('GET', `${API}/subjects`, { token: student })).body.items[0].id).to.equal(id);
+    });
+
+    it('creates, updates, enrols, sets location and network, and deletes', async () => {
+      const created = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'MATH1', name: 'Calculus' } });
+      expect(created.status).to.equal(201);
+      const s = created.body;
+      const me = await srv.request('GET', `${API}/me`, { token: alan });
+      expect(s.teacherIds).to.deep.equal([me.body.id]);
+      const dup = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'MATH1', name: 'Again' } });
+      expect(dup.body.error.code).to.equal('SUBJECT_CODE_TAKEN');
+
+      expect((await srv.request('PATCH', `${API}/subjects/${s.id}`, { token: alan, body: { name: 'Calculus I' } })).body.name).to.equal('Calculus I');
+      const users = await srv.request('GET', `${API}/users?role=student&limit=3`, { token: admin });
+      const ids = users.body.items.map((u: { id: string }) => u.id) as string[];
+      const enrol = await srv.request('POST', `${API}/subjects/${s.id}/enrolments`, { token: alan, body: { studentIds: ids } });
+      expect(enrol.body).to.deep.equal({ enrolled: 3, total: 3 });
+      const unknown = await srv.request('POST', `${API}/subjects/${s.id}/enrolments`, { token: alan, body: { studentIds: ['nope', me.body.id] } });
+      expect(unknown.status).to.equal(400);
+      expect(unknown.body.error.details.unknownStudentIds).to.deep.equal(['nope', me.body.id]);
+      const removed = await srv.request('DELETE', `${API}/subjects/${s.id}/enrolments`, { token: alan, body: { studentIds: [ids[0], 'ghost'] } });
+      expect(removed.body).to.deep.equal({ removed: 1, notEnrolledIds: ['ghost'], total: 2 });
+
+      const loc = await srv.request('PUT', `${API}/subjects/${s.id}/location`, { token: alan, body: { lat: 48.85, lon: 2.35, radiusM: 80 } });
+      expect(loc.body.location).to.deep.equal({ lat: 48.85, lon: 2.35, radiusM: 80 });
+      const badLoc = await srv.request('PUT', `${API}/subjects/${s.id}/location`, { token: alan, body: { lat: 91, lon: 0, radiusM: 80 } });
+      expect(badLoc.status).to.equal(400);
+      const net = await srv.request('PUT', `${API}/subjects/${s.id}/network`, { token: alan, body: { allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'] } });
+      expect(net.body.allowedIpRanges).to.deep.equal(['10.0.0.0/8', '2001:db8::/32']);
+      const badNet = await srv.request('PUT', `${API}/subjects/${s.id}/network`, { token: alan, body: { allowedIpRanges: ['10.0.0.300/8'] } });
+      expect(badNet.status).to.equal(400);
+
+      expect((await srv.request('DELETE', `${API}/subjects/${s.id}`, { token: alan })).status).to.equal(204);
+      expect((await srv.request('GET', `${API}/subjects/${s.id}`, { token: alan })).status).to.equal(404);
+    });
+  });
+
+  describe('protocol', () => {
+    it('answers 413 PAYLOAD_TOO_LARGE for a body over the limit', async () => {
+      const res = await srv.request('POST', `${API}/auth/login`, { body: { email: 'a@b.c', password: 'x'.repeat(10_000) } });
+      expect(res.status).to.equal(413);
+      expect(res.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
+    });
+
+    it('answers 400 MALFORMED_JSON for broken JSON', async () => {
+      const res = await srv.request('POST', `${API}/auth/login`, { raw: '{"email": ', contentType: 'application/json' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('MALFORMED_JSON');
+    });
+
+    it('answers 415 for a body of another media type', async () => {
+      const res = await srv.request('POST', `${API}/auth/login`, { raw: 'email=a', contentType: 'application/x-www-form-urlencoded' });
+      expect(res.status).to.equal(415);
+    });
+
+    it('answers unknown routes with 404 JSON and echoes a sane request id', async () => {
+      const res = await srv.request('GET', '/api/v1/nowhere', { headers: { 'x-request-id': 'abc-123' } });
+      expect(res.status).to.equal(404);
+      expect(res.body).to.deep.equal({ error: { code: 'NOT_FOUND', message: 'Not found.' } });
+      expect(res.headers.get('x-request-id')).to.equal('abc-123');
+      const insane = await srv.request('GET', '/api/v1/nowhere', { headers: { 'x-request-id': 'a b<script>' } });
+      expect(insane.headers.get('x-request-id')).to.match(/^[0-9a-f-]{36}$/);
+    });
+
+    it('serves /healthz and /readyz', async () => {
+      expect((await srv.request('GET', '/healthz')).status).to.equal(200);
+      const ready = await srv.request('GET', '/readyz');
+      expect(ready.status).to.equal(200);
+      expect(ready.body).to.deep.equal({ store: { kind: 'sqlite', ok: true } });
+    });
+  });
+});

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
+import type { Store } from '../../src/store/types.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+
+describe('OpenAPI document and docs page', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv.cleanup());
+
+  it('serves an OpenAPI 3.1 document listing every route with schemas and security', async () => {
+    const res = await srv.request('GET', '/api/openapi.json');
+    expect(res.status).to.equal(200);
+    const doc = res.body;
+    expect(doc.openapi).to.match(/^3\.1\./);
+    expect(doc.info.title).to.be.a('string');
+    const ops = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(ops).to.include.members([
+      'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/logout', 'GET /api/v1/me',
+      'GET /api/v1/users', 'POST /api/v1/users', 'GET /api/v1/users/{id}', 'PATCH /api/v1/users/{id}',
+      'POST /api/v1/users/{id}/deactivate', 'POST /api/v1/users/import',
+      'GET /api/v1/subjects', 'POST /api/v1/subjects', 'GET /api/v1/subjects/{id}', 'PATCH /api/v1/subjects/{id}',
+      'DELETE /api/v1/subjects/{id}', 'GET /api/v1/subjects/{id}/students', 'POST /api/v1/subjects/{id}/enrolments',
+      'DELETE /api/v1/subjects/{id}/enrolments', 'PUT /api/v1/subjects/{id}/location', 'PUT /api/v1/subjects/{id}/network',
+    ]);
+    const login = doc.paths['/api/v1/auth/login'].post;
+    expect(login.security).to.equal(undefined);
+    expect(login.requestBody.content['application/json'].schema.required).to.include.members(['email', 'password']);
+    expect(login.responses['200'].content['application/json'].schema.properties.accessTokenExpiresAt).to.include({ type: 'string', format: 'date-time' });
+    expect(login.responses['401'].content['application/json'].schema.$ref).to.equal('#/components/schemas/Error');
+
+    const listUsers = doc.paths['/api/v1/users'].get;
+    expect(listUsers.security).to.deep.equal([{ bearerAuth: [] }]);
+    const limit = listUsers.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit).to.deep.include({ in: 'query', required: false });
+    expect(limit.schema).to.include({ maximum: 200, default: 50 });
+    const user = listUsers.responses['200'].content['application/json'].schema.properties.items.items;
+    expect(user.properties).to.not.have.property('passwordHash');
+
+    const getSubject = doc.paths['/api/v1/subjects/{id}'].get;
+    expect(getSubject.parameters[0]).to.deep.include({ name: 'id', in: 'path', required: true });
+    expect(doc.paths['/api/v1/users/import'].post.requestBody.content).to.have.keys('application/json', 'text/csv');
+    expect(doc.components.securitySchemes.bearerAuth).to.deep.equal({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  });
+
+  it('serves the docs page with its scripts and styles from this server', async () => {
+    const page = await srv.request('GET', '/api/docs');
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/text\/html/);
+    const html = page.body as string;
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).to.be.at.least(3);
+    for (const asset of assets) {
+      expect(asset.startsWith('/'), `${asset} is local`).to.equal(true);
+      const res = await fetch(srv.baseUrl + asset);
+      expect(res.status, asset).to.equal(200);
+      expect((await res.arrayBuffer()).byteLength, asset).to.be.above(100);
+    }
+  });
+});
+
+describe('HTTP failure answers', () => {
+  let srv: TestServer;
+  let pingFails = false;
+  before(async () => {
+    srv = await startTestServer({ LOGIN_RATE_PER_15_MIN: '2' }, {
+      wrapStore: (inner: Store) => {
+        const users = Object.create(inner.users) as Store['users'];
+        users.list = async () => {
+          throw new Error('secret internal detail /var/db');
+        };
+        return Object.assign(Object.create(inner) as Store, {
+          users,
+          ping: () => (pingFails ? Promise.reject(new Error('down')) : inner.ping()),
+        });
+      },
+    });
+    await seedDemo(srv.store, { bcryptCost: 4 });
+  });
+  after(() => srv.cleanup());
+
+  it('answers 500 INTERNAL without the internal message or a stack', async () => {
+    const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
+    const res = await srv.request('GET', '/api/v1/users', { token: accessToken });
+    expect(res.status).to.equal(500);
+    expect(res.body).to.deep.equal({ error: { code: 'INTERNAL', message: 'Internal error.' } });
+  });
+
+  it('answers /readyz 503 when the store does not answer', async () => {
+    pingFails = true;
+    const res = await srv.request('GET', '/readyz');
+    pingFails = false;
+    expect(res.status).to.equal(503);
+    expect(res.body).to.deep.equal({ store: { kind: 'sqlite', ok: false } });
+  });
+
+  it('answers 429 with Retry-After once login failures exceed the limit', async () => {
+    const attempt = () => srv.request('POST', '/api/v1/auth/login', { body: { email: 'ada@demo.school', password: 'wrong-password' } });
+    expect((await attempt()).status).to.equal(401);
+    expect((await attempt()).status).to.equal(401);
+    const limited = await attempt();
+    expect(limited.status).to.equal(429);
+    expect(limited.body.error.code).to.equal('RATE_LIMITED');
+    expect(Number(limited.headers.get('retry-after'))).to.be.within(1, 900);
+  });
+});

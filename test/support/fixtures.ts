@@ -1,0 +1,53 @@
+import bcrypt from 'bcryptjs';
+import type { Organisation, Role, Store, Subject, User } from '../../src/store/types.js';
+
+const hashes = new Map<string, Promise<string>>();
+
+/** bcrypt (cost 4) of a password, computed once per test process. */
+export function testHash(password: string): Promise<string> {
+  let h = hashes.get(password);
+  if (!h) {
+    h = bcrypt.hash(password, 4);
+    hashes.set(password, h);
+  }
+  return h;
+}
+
+export const PASSWORD = 'correct-horse-battery';
+
+let counter = 0;
+/** A fresh unique suffix for emails, codes and slugs. */
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}${counter}`;
+}
+
+export function createOrg(store: Store, slug = unique('org')): Promise<Organisation> {
+  return store.organisations.create({ name: `Org ${slug}`, slug, timezone: 'UTC' });
+}
+
+export async function createUser(
+  store: Store,
+  orgId: string,
+  role: Role,
+  opts: { email?: string; password?: string | null; active?: boolean } = {},
+): Promise<User> {
+  const password = opts.password === undefined ? PASSWORD : opts.password;
+  return store.users.create(orgId, {
+    name: `${role} ${counter}`,
+    email: opts.email ?? `${unique(role)}@example.test`,
+    role,
+    studentNumber: role === 'student' ? unique('S') : null,
+    passwordHash: password === null ? null : await testHash(password),
+    active: opts.active ?? true,
+  });
+}
+
+export function createSubject(store: Store, orgId: string, teacherIds: string[], studentIds: string[] = []): Promise<Subject> {
+  return store.subjects
+    .create(orgId, { code: unique('SUB'), name: 'Fixture subject', teacherIds, location: null, allowedIpRanges: [] })
+    .then(async (s) => {
+      if (studentIds.length > 0) await store.subjects.enrol(orgId, s.id, studentIds);
+      return s;
+    });
+}

@@ -1,0 +1,90 @@
+import { createApplication, type Application } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/types.js';
+
+/** Environment of every test application: fast bcrypt, silent logs, no demo seed, port 0. */
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  BCRYPT_COST: '4',
+  SEED_DEMO: 'false',
+};
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return { ...loadConfig({ ...TEST_ENV, ...env }), store: { kind: 'sqlite', path: ':memory:' } };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  /** Sent as is (no JSON encoding), with `contentType`. */
+  raw?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestServer {
+  baseUrl: string;
+  app: Application;
+  store: Store;
+  config: Config;
+  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  /** Logs in through the API; fails the test unless it answers 200. */
+  login(email: string, password: string, organisation?: string): Promise<{ accessToken: string; refreshToken: string; user: any }>;
+  cleanup(): Promise<void>;
+}
+
+/** Starts the whole application on port 0 over an in-memory SQLite store. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  opts: { wrapStore?: (store: Store) => Store } = {},
+): Promise<TestServer> {
+  const config = testConfig(env);
+  const inner = await createSqliteStore({ path: ':memory:' });
+  const store = opts.wrapStore ? opts.wrapStore(inner) : inner;
+  const app = createApplication({ config, store, logger: createLogger('silent') });
+  const address = await app.listen();
+  const baseUrl = `http://127.0.0.1:${address.port}`;
+
+  const request = async <T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let body: string | undefined;
+    if (opts.raw !== undefined) {
+      body = opts.raw;
+      headers['content-type'] = opts.contentType ?? 'application/json';
+    } else if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('application/json') && text) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  };
+
+  return {
+    baseUrl,
+    app,
+    store,
+    config,
+    request,
+    async login(email, password, organisation) {
+      const res = await request('POST', '/api/v1/auth/login', { body: { email, password, ...(organisation ? { organisation } : {}) } });
+      if (res.status !== 200) throw new Error(`login of ${email} answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body as { accessToken: string; refreshToken: string; user: any };
+    },
+    cleanup: () => app.close(),
+  };
+}

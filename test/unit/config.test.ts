@@ -1,0 +1,119 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const SECRET = 's'.repeat(40);
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  return expect.fail('expected a ConfigError');
+}
+
+describe('config', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'config-test-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has documented defaults', () => {
+    const c = loadConfig({ NODE_ENV: 'test' });
+    expect(c.port).to.equal(3000);
+    expect(c.host).to.equal('0.0.0.0');
+    expect(c.jwt.algorithm).to.equal('HS256');
+    expect(c.jwt.accessTtlS).to.equal(900);
+    expect(c.jwt.secret).to.be.a('string').with.length.of.at.least(32);
+    expect(c.bcryptCost).to.equal(12);
+    expect(c.bodyLimitBytes).to.equal(1024 * 1024);
+    expect(c.loginRatePer15Min).to.equal(20);
+    expect(c.trustProxy).to.equal(false);
+    expect(c.seedDemo).to.equal(true);
+    expect(c.store.kind).to.equal('sqlite');
+    expect(c.defaultTimezone).to.equal('UTC');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ NODE_ENV: 'test', PORT: '' }).port).to.equal(3000);
+  });
+
+  it('refuses production without JWT_SECRET', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', SQLITE_PATH: path.join(dir, 'a.db') });
+    expect(problems.join('\n')).to.match(/JWT_SECRET/);
+  });
+
+  it('refuses production without an explicit store location', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+    expect(problems.join('\n')).to.match(/store location/);
+  });
+
+  it('accepts production with a secret and a store location, and does not seed by default', () => {
+    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
+    expect(c.jwt.secret).to.equal(SECRET);
+    expect(c.seedDemo).to.equal(false);
+  });
+
+  it('refuses a short JWT secret', () => {
+    expect(problemsOf({ NODE_ENV: 'test', JWT_SECRET: 'short' }).join('\n')).to.match(/JWT_SECRET/);
+  });
+
+  it('refuses a bad PORT', () => {
+    expect(problemsOf({ NODE_ENV: 'test', PORT: 'eighty' })[0]).to.match(/^PORT/);
+    expect(problemsOf({ NODE_ENV: 'test', PORT: '70000' })[0]).to.match(/^PORT/);
+  });
+
+  it('refuses RS256 without key files, and reports unreadable ones', () => {
+    expect(problemsOf({ NODE_ENV: 'test', JWT_ALGORITHM: 'RS256' }).join('\n')).to.match(/JWT_PRIVATE_KEY_FILE/);
+    const missing = problemsOf({
+      NODE_ENV: 'test',
+      JWT_ALGORITHM: 'RS256',
+      JWT_PRIVATE_KEY_FILE: path.join(dir, 'nope.pem'),
+      JWT_PUBLIC_KEY_FILE: path.join(dir, 'nope.pub'),
+    });
+    expect(missing.join('\n')).to.match(/cannot read key file/);
+  });
+
+  it('loads RS256 key files', () => {
+    const keys = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    writeFileSync(path.join(dir, 'key.pem'), keys.privateKey);
+    writeFileSync(path.join(dir, 'key.pub'), keys.publicKey);
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      SQLITE_PATH: path.join(dir, 'a.db'),
+      JWT_ALGORITHM: 'RS256',
+      JWT_PRIVATE_KEY_FILE: path.join(dir, 'key.pem'),
+      JWT_PUBLIC_KEY_FILE: path.join(dir, 'key.pub'),
+    });
+    expect(c.jwt.publicKey).to.equal(keys.publicKey);
+    expect(c.jwt.secret).to.equal(null);
+  });
+
+  it('refuses an unknown time zone', () => {
+    expect(problemsOf({ NODE_ENV: 'test', DEFAULT_TIMEZONE: 'Mars/Olympus' }).join('\n')).to.match(/time zone/);
+  });
+
+  it('parses TRUST_PROXY forms', () => {
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'true' }).trustProxy).to.equal(true);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '2' }).trustProxy).to.equal(2);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).to.deep.equal(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('keeps a generated development secret under DATA_DIR across loads', () => {
+    const dataDir = path.join(dir, 'data');
+    const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
+    const b = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
+    expect(a.jwt.secret).to.equal(b.jwt.secret);
+    expect(a.store).to.deep.equal({ kind: 'sqlite', path: path.join(dataDir, 'attendance.db') });
+  });
+});

@@ -1,0 +1,216 @@
+import { expect } from 'chai';
+import { mongo, Types } from 'mongoose';
+import * as q from '../../src/store/mongo/queries.js';
+import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
+import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';
+import { exportSort, importOps } from '../../src/store/mongo/transfer.js';
+import { StoreConflictError, type AuditEntry, type CollectionEntity, type CollectionName } from '../../src/store/types.js';
+
+// The pure parts of the MongoDB adapter: filter and update builders, duplicate-key mapping,
+// document <-> entity mapping and the transfer's bulk operations.
+
+const T = new Date('2026-03-02T09:00:00Z');
+
+describe('mongo query builders', () => {
+  it('userListFilter scopes to the org and matches q literally and case-insensitively', () => {
+    expect(q.userListFilter('o', { limit: 1, offset: 0 })).to.deep.equal({ orgId: 'o' });
+    const f = q.userListFilter('o', { limit: 1, offset: 0, role: 'teacher', active: false, q: 'a.b(' });
+    expect(f).to.include({ orgId: 'o', role: 'teacher', active: false });
+    const rx = (f.$or as { name: RegExp }[])[0]!.name;
+    expect(rx.flags).to.equal('i');
+    expect(rx.test('xA.B(y')).to.equal(true);
+    expect(rx.test('axb(')).to.equal(false);
+    expect((f.$or as object[]).map((o) => Object.keys(o)[0])).to.deep.equal(['name', 'email', 'studentNumber']);
+  });
+
+  it('subjectListFilter filters by teacher, by the enrolment lookup, and by q', () => {
+    expect(q.subjectListFilter('o', { limit: 1, offset: 0, teacherId: 't' }, null)).to.deep.equal({ orgId: 'o', teacherIds: 't' });
+    expect(q.subjectListFilter('o', { limit: 1, offset: 0, studentId: 's' }, ['a', 'b'])).to.deep.equal({
+      orgId: 'o',
+      _id: { $in: ['a', 'b'] },
+    });
+    // A student with no enrolments matches no subject rather than every subject.
+    expect(q.subjectListFilter('o', { limit: 1, offset: 0, studentId: 's' }, [])).to.deep.equal({ orgId: 'o', _id: { $in: [] } });
+  });
+
+  it('sessionListFilter builds the status set and the inclusive day range', () => {
+    expect(q.sessionListFilter('o', { limit: 1, offset: 0, subjectId: 's', status: ['open'], fromDay: '2026-03-01', toDay: '2026-03-31' }))
+      .to.deep.equal({ orgId: 'o', subjectId: 's', status: { $in: ['open'] }, day: { $gte: '2026-03-01', $lte: '2026-03-31' } });
+    expect(q.sessionListFilter('o', { limit: 1, offset: 0, toDay: '2026-03-31' })).to.deep.equal({
+      orgId: 'o',
+      day: { $lte: '2026-03-31' },
+    });
+  });
+
+  it('dueSessionsFilter: due or stuck closing, with a free or expired lease', () => {
+    expect(q.dueSessionsFilter(T)).to.deep.equal({
+      $and: [
+        { $or: [{ status: { $in: ['scheduled', 'open'] }, closesAt: { $lte: T } }, { status: 'closing' }] },
+        { $or: [{ leaseUntil: null }, { leaseUntil: { $lt: T } }] },
+      ],
+    });
+    expect(q.DUE_SORT).to.deep.equal({ closesAt: 1, _id: 1 });
+  });
+
+  it('leaseFilter and release match only the owner or a free/expired lease, in the org', () => {
+    expect(q.leaseFilter('o', 's', 'n1', T)).to.deep.equal({
+      _id: 's',
+      orgId: 'o',
+      $or: [{ leaseUntil: null }, { leaseUntil: { $lt: T } }, { leaseOwner: 'n1' }],
+    });
+    expect(q.releaseLeaseFilter('o', 's', 'n1')).to.deep.equal({ _id: 's', orgId: 'o', leaseOwner: 'n1' });
+    expect(q.RELEASE_LEASE_UPDATE).to.deep.equal({ $set: { leaseOwner: null, leaseUntil: null } });
+  });
+
+  it('transitionUpdate sets only the given fields (null is a value, undefined is not)', () => {
+    expect(q.transitionUpdate({ status: 'closed', closedAt: T, closedBy: null, closesAt: undefined }, T)).to.deep.equal({
+      $set: { updatedAt: T, status: 'closed', closedAt: T, closedBy: null },
+    });
+    expect(q.transitionFilter('o', 's', ['open'])).to.deep.equal({ _id: 's', orgId: 'o', status: { $in: ['open'] } });
+  });
+
+  it('recordVersionedUpdate increments the version atomically', () => {
+    expect(q.recordVersionFilter('o', 'r', 3)).to.deep.equal({ _id: 'r', orgId: 'o', version: 3 });
+    expect(q.recordVersionedUpdate({ status: 'late', note: undefined, reason: null }, T)).to.deep.equal({
+      $set: { status: 'late', reason: null, updatedAt: T },
+      $inc: { version: 1 },
+    });
+  });
+
+  it('userUpdate lower-cases a new email and keeps unset fields out', () => {
+    expect(q.userUpdate({ email: 'X@Y.test', name: undefined }, T)).to.deep.equal({ $set: { email: 'x@y.test', updatedAt: T } });
+    expect(q.userByEmailFilter('o', 'X@Y.test')).to.deep.equal({ orgId: 'o', email: 'x@y.test' });
+    expect(q.userByEmailAnyOrgFilter('X@Y.test')).to.deep.equal({ email: 'x@y.test' });
+  });
+
+  it('enrolOps: one idempotent upsert per distinct student, scoped to the org', () => {
+    const ops = q.enrolOps('o', 'sub', ['a', 'b', 'a'], T, (s) => `sub:${s}`);
+    expect(ops).to.have.length(2);
+    expect(ops[0]).to.deep.equal({
+      updateOne: {
+        filter: { orgId: 'o', subjectId: 'sub', studentId: 'a' },
+        update: { $setOnInsert: { _id: 'sub:a', orgId: 'o', subjectId: 'sub', studentId: 'a', createdAt: T } },
+        upsert: true,
+      },
+    });
+  });
+
+  it('the remaining org-scoped filters carry orgId', () => {
+    const filters: object[] = [
+      q.byOrgId('o', 'x'),
+      q.byOrgIds('o', ['x']),
+      q.enrolmentFilter('o', 's', ['x']),
+      q.enrolmentsOfStudentFilter('o', 'x'),
+      q.enrolmentsOfSubjectFilter('o', 'x'),
+      q.activeSessionsFilter('o', ['s']),
+      q.recordKeyFilter('o', 's', 'x'),
+      q.recordsOfSessionsFilter('o', ['s']),
+      q.recordsOfStudentFilter('o', 'x'),
+      q.summaryKeyFilter('o', 's', '2026-03-02'),
+      q.summaryRangeFilter('o', 's', '2026-03-01', '2026-03-02'),
+      q.auditEntityFilter('o', 'record', 'x'),
+      q.auditSessionFilter('o', 's'),
+      q.userUnrevokedFilter('o', 'u'),
+      q.faceKeyFilter('o', 'u'),
+      q.facesFilter('o', ['u']),
+    ];
+    for (const f of filters) expect(f, JSON.stringify(f)).to.have.property('orgId', 'o');
+  });
+});
+
+describe('mongo duplicate-key mapping', () => {
+  const dup = (keyPattern: Record<string, number>) => Object.assign(new Error('E11000 duplicate key error'), { code: 11000, keyPattern });
+
+  it('names each unique key as the SQLite adapter does', () => {
+    expect(duplicateKeyName(dup({ orgId: 1, email: 1 }))).to.equal('email');
+    expect(duplicateKeyName(dup({ orgId: 1, code: 1 }))).to.equal('code');
+    expect(duplicateKeyName(dup({ slug: 1 }))).to.equal('slug');
+    expect(duplicateKeyName(dup({ sessionId: 1, studentId: 1 }))).to.equal('record');
+    expect(duplicateKeyName(dup({ subjectId: 1, studentId: 1 }))).to.equal('enrolment');
+    expect(duplicateKeyName(dup({ subjectId: 1, day: 1 }))).to.equal('summary');
+    expect(duplicateKeyName(dup({ tokenHash: 1 }))).to.equal('tokenHash');
+    expect(duplicateKeyName(dup({ orgId: 1, userId: 1 }))).to.equal('face');
+    expect(duplicateKeyName(dup({ _id: 1 }))).to.equal('id');
+  });
+
+  it('falls back to the index name in the message, and reads bulk write errors', () => {
+    const msg = { code: 11000, message: 'E11000 duplicate key error collection: db.users index: email dup key: { ... }' };
+    expect(duplicateKeyName(msg)).to.equal('email');
+    const bulk = { code: 11000, writeErrors: [{ code: 11000, keyPattern: { tokenHash: 1 } }] };
+    expect(isDuplicateKeyError(bulk)).to.equal(true);
+    expect(duplicateKeyName(bulk)).to.equal('tokenHash');
+    expect(isDuplicateKeyError({ writeErrors: [{ code: 11000 }, { code: 121 }] })).to.equal(false);
+  });
+
+  it('turns duplicates into StoreConflictError and passes other errors through', () => {
+    const conflict = toConflict(dup({ orgId: 1, email: 1 }));
+    expect(conflict).to.be.instanceOf(StoreConflictError);
+    expect((conflict as StoreConflictError).key).to.equal('email');
+    const other = Object.assign(new Error('timeout'), { code: 50 });
+    expect(toConflict(other)).to.equal(other);
+    expect(isDuplicateKeyError(null)).to.equal(false);
+  });
+});
+
+describe('mongo document mapping and transfer operations', () => {
+  const samples: { [C in CollectionName]: CollectionEntity[C] } = {
+    organisations: { id: 'o', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T },
+    users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, createdAt: T, updatedAt: T },
+    subjects: { id: 's', orgId: 'o', code: 'C', name: 'N', teacherIds: ['t'], location: { lat: 1, lon: 2, radiusM: 3 }, allowedIpRanges: [], createdAt: T, updatedAt: T },
+    enrolments: { orgId: 'o', subjectId: 's', studentId: 'u', createdAt: T },
+    sessions: {
+      id: 'x', orgId: 'o', subjectId: 's', teacherId: 't', status: 'closed',
+      policy: { geofence: true, network: true, rotatingCode: false, selfie: true, codePeriodS: 30, maxAttempts: 2 },
+      startsAt: T, lateAfter: T, closesAt: T, codeSecret: 'k', day: '2026-03-02', createdAt: T, updatedAt: T,
+      closedAt: T, closedBy: null, leaseOwner: 'n', leaseUntil: T,
+    },
+    records: {
+      id: 'r', orgId: 'o', sessionId: 'x', subjectId: 's', studentId: 'u', status: 'present', reason: 'OK', flags: ['F'],
+      distanceM: 3.5, location: { lat: 1, lon: 2, accuracyM: 9, timestamp: T }, ip: '::1', attempts: 1, submittedAt: T,
+      decidedAt: T, decidedBy: null, note: null,
+      verification: { state: 'done', band: 'uncertain', distance: 0.4, flags: [], reason: null, completedAt: T },
+      version: 4, createdAt: T, updatedAt: T,
+    },
+    summaries: { orgId: 'o', subjectId: 's', day: '2026-03-02', present: 1, late: 1, absent: 0, excused: 0, total: 2, percentage: 100, updatedAt: T },
+    audit: { id: 'a', orgId: 'o', entityType: 'record', entityId: 'r', sessionId: 'x', actorId: null, action: 'decide', from: { s: 1 }, to: null, reason: null, ip: null, at: T },
+    refreshTokens: { id: 't', orgId: 'o', userId: 'u', familyId: 'f', tokenHash: 'h', expiresAt: T, createdAt: T, rotatedAt: null, revokedAt: T },
+    faces: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5, -1]], photos: [Buffer.from([7])], updatedAt: T },
+  };
+
+  it('round-trips every collection through its document unchanged', () => {
+    for (const c of Object.keys(samples) as CollectionName[]) {
+      const entity = samples[c];
+      const doc = (FROM_ENTITY[c] as (e: typeof entity) => { _id: string })(entity);
+      expect(typeof doc._id, c).to.equal('string');
+      expect((TO_ENTITY[c] as (d: typeof doc) => unknown)(doc), c).to.deep.equal(entity);
+    }
+  });
+
+  it('gives id-less entities a deterministic _id from their natural key', () => {
+    expect(FROM_ENTITY.enrolments(samples.enrolments)._id).to.equal('s:u');
+    expect(FROM_ENTITY.summaries(samples.summaries)._id).to.equal('s:2026-03-02');
+    expect(FROM_ENTITY.faces(samples.faces)._id).to.equal('o:u');
+  });
+
+  it('reads photos stored as BSON Binary back as Buffers', () => {
+    const doc = { ...fromFace(samples.faces), photos: [new mongo.Binary(Buffer.from([1, 2])), new mongo.Binary(Buffer.alloc(0))] as unknown as Buffer[] };
+    expect(toFace(doc).photos!.map((p) => p.toString('hex'))).to.deep.equal(['0102', '']);
+    expect(() => toBuffer('text')).to.throw(TypeError);
+  });
+
+  it('imports upsert on _id with every field in $set', () => {
+    const [op] = importOps('users', [samples.users]);
+    const { id, ...fields } = samples.users;
+    expect(op).to.deep.equal({ updateOne: { filter: { _id: id }, update: { $set: fields }, upsert: true } });
+  });
+
+  it('imports audit entries with their ordering seq set only on insert, increasing in batch order', () => {
+    const second: AuditEntry = { ...samples.audit, id: 'b' };
+    const ops = importOps('audit', [samples.audit, second]);
+    const seqs = ops.map((o) => (o.updateOne.update as unknown as { $setOnInsert: { seq: Types.ObjectId } }).$setOnInsert.seq);
+    expect(seqs[0]!.toHexString() < seqs[1]!.toHexString()).to.equal(true);
+    expect(ops[0]!.updateOne.update).to.not.have.nested.property('$set.seq');
+    expect(exportSort('audit')).to.deep.equal({ at: 1, seq: 1 });
+    expect(exportSort('users')).to.deep.equal({ _id: 1 });
+  });
+});

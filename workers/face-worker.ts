@@ -1,0 +1,24 @@
+import { workerData } from 'piscina';
+import { FaceAnalyser } from '../src/face/face-analyser.js';
+import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData } from '../src/face/face-types.js';
+
+/**
+ * Piscina worker for face analysis. The models load once, when the thread starts (Piscina
+ * awaits this module before giving it tasks), and are warmed with a dummy inference.
+ */
+
+const data = workerData as FaceWorkerData;
+const analyser = await FaceAnalyser.create(data.settings, data.embedder);
+
+export default async function handleFaceTask(task: FaceTask): Promise<AnalyseResult | EngineInfo> {
+  switch (task.kind) {
+    case 'analyse':
+      return analyser.analyse(task.image, task.mode);
+    case 'info':
+      return analyser.info();
+    case 'crash':
+      if (!data.allowCrashTask) throw new Error('the crash task is disabled');
+      // Ends this thread the way a native fault would: no reply, the pool must replace it.
+      process.exit(70);
+  }
+}
