@@ -112,6 +112,8 @@ export interface CheckinView {
   submittedAt: string | null;
   decidedAt: string | null;
   note: string | null;
+  /** The record's version: of two views of one record, the higher is newer. */
+  recordVersion: number;
   /** True while a selfie is being verified; a `checkin:decision` event follows. */
   verifying: boolean;
 }

@@ -55,12 +55,11 @@ export class CheckinService {
     const { session, subject } = await loadSession(store, actor, input.sessionId);
     await assertEnrolled(store, actor, subject);
     const at = now();
-    this.assertAcceptingCheckins(session, at);
-
     const existing = await store.records.getForStudent(actor.orgId, session.id, actor.id);
-    if (existing && !(existing.status === 'rejected' && existing.attempts < session.policy.maxAttempts)) {
-      return toCheckinView(existing, session.policy.maxAttempts);
-    }
+    const canRetry = existing?.status === 'rejected' && existing.attempts < session.policy.maxAttempts;
+    // A final answer stays the answer, even after closing: resubmitting is idempotent.
+    if (existing && !canRetry) return toCheckinView(existing, session.policy.maxAttempts);
+    this.assertAcceptingCheckins(session, at);
 
     const outcome = evaluateCheckin(
       session,

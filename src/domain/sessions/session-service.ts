@@ -97,6 +97,11 @@ export class SessionService {
     return toSessionView(session, subject, this.deps.now());
   }
 
+  /** Staff of the session's subject (its teachers, the organisation's admins); throws otherwise. */
+  async assertWatcher(actor: Actor, sessionId: string): Promise<void> {
+    await loadSessionForStaff(this.deps.store, actor, sessionId);
+  }
+
   /** The full roster: every enrolled student with their record, or 'not-yet'. */
   async roster(actor: Actor, sessionId: string): Promise<RosterSnapshot> {
     const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);

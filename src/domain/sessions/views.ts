@@ -88,6 +88,7 @@ export function toCheckinView(record: AttendanceRecord, maxAttempts: number): Ch
     submittedAt: record.submittedAt?.toISOString() ?? null,
     decidedAt: record.decidedAt?.toISOString() ?? null,
     note: record.note,
+    recordVersion: record.version,
     verifying: record.verification?.state === 'queued',
   };
 }

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { SessionService } from '../../domain/sessions/session-service.js';
 import type { SessionCloser } from '../../domain/sessions/session-closer.js';
-import { AppError } from '../../domain/app-error.js';
 import { rooms } from '../../shared/events.js';
 import { defineHandler } from '../define-handler.js';
 import type { AppSocket } from '../types.js';
@@ -39,16 +38,11 @@ export function registerSessionHandlers(socket: AppSocket, deps: SessionHandlerD
   defineHandler(socket, logger, 'session:open', OpenSchema, (input, { actor }) => sessions.open(actor, input));
 
   defineHandler(socket, logger, 'session:watch', SessionRefSchema, async ({ sessionId }, { actor }) => {
+    // Authorise before joining: a socket must never sit in a staff room it may not read.
+    await sessions.assertWatcher(actor, sessionId);
     // Join before reading, so no update falls between the snapshot and the subscription.
-    const snapshotRoom = rooms.staff(sessionId);
-    try {
-      await sessions.get(actor, sessionId);
-      await socket.join(snapshotRoom);
-      return await sessions.roster(actor, sessionId);
-    } catch (err) {
-      await socket.leave(snapshotRoom);
-      throw err;
-    }
+    await socket.join(rooms.staff(sessionId));
+    return sessions.roster(actor, sessionId);
   });
 
   defineHandler(socket, logger, 'session:unwatch', SessionRefSchema, async ({ sessionId }) => {
@@ -59,10 +53,8 @@ export function registerSessionHandlers(socket: AppSocket, deps: SessionHandlerD
   defineHandler(socket, logger, 'session:code', SessionRefSchema, ({ sessionId }, { actor }) => sessions.code(actor, sessionId));
 
   defineHandler(socket, logger, 'session:close', SessionRefSchema, async ({ sessionId }, { actor }) => {
-    // Authorisation first: closing is for staff of the subject.
-    const view = await sessions.get(actor, sessionId);
-    if (actor.role === 'student') throw new AppError('FORBIDDEN');
-    return closer.close(actor.orgId, view.id, actor.id);
+    await sessions.assertWatcher(actor, sessionId);
+    return closer.close(actor.orgId, sessionId, actor.id);
   });
 
   defineHandler(socket, logger, 'session:list-active', z.object({}), (_input, { actor }) => sessions.listActive(actor));

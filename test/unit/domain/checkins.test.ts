@@ -128,8 +128,13 @@ describe('check-ins (domain, embedded store)', () => {
       f.live.checkins.submit(f.actor(f.students[0]!), { sessionId: later.id, location: fix(5), code: code(), ip: null }),
       'SESSION_NOT_OPEN',
     );
-    await f.live.closer.close(f.org.id, session.id, f.teacher.id);
+    await f.store.sessions.transition(f.org.id, session.id, ['open'], { status: 'closing' });
     await expectCode(submit(1, 5), 'SESSION_CLOSED');
+    await f.live.closer.close(f.org.id, session.id, f.teacher.id);
+    // After closing everyone has a final record; submitting returns it and writes nothing.
+    const after = await submit(1, 5);
+    expect(after).to.include({ status: 'absent', reason: 'NO_CHECKIN' });
+    expect(await f.store.records.listBySession(f.org.id, session.id)).to.have.length(f.students.length);
   });
 
   it('checks the network when the policy asks, honouring IPv6 ranges', async () => {

@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { analyserSettings, FaceConfigError, loadFaceConfig } from '../../../src/face/face-config.js';
+
+describe('face config', () => {
+  it('has documented defaults', () => {
+    const c = loadFaceConfig({});
+    expect(c.poolSize).to.be.within(1, 4);
+    expect(c.image).to.deep.equal({ maxBytes: 8 * 1024 * 1024, maxPixels: 40_000_000, maxSide: 1280 });
+    expect(c.keepPhotos).to.equal(false);
+    expect(c.thresholds.confident).to.be.below(c.thresholds.uncertain);
+  });
+
+  it('reads FACE_* variables and ignores empty ones', () => {
+    const c = loadFaceConfig({
+      FACE_POOL_SIZE: '2',
+      FACE_MAX_QUEUE: '7',
+      FACE_TASK_TIMEOUT_MS: '5000',
+      FACE_MIN_FACE_PX: '',
+      FACE_CONFIDENT_DISTANCE: '0.3',
+      FACE_UNCERTAIN_DISTANCE: '0.5',
+      FACE_KEEP_PHOTOS: 'true',
+    });
+    expect(c).to.deep.include({ poolSize: 2, maxQueue: 7, taskTimeoutMs: 5000, keepPhotos: true });
+    expect(c.thresholds).to.deep.equal({ confident: 0.3, uncertain: 0.5 });
+    expect(c.gates.minFacePx).to.equal(loadFaceConfig({}).gates.minFacePx);
+    expect(analyserSettings(c)).to.deep.include({ maxImageBytes: 8 * 1024 * 1024, minFacePx: c.gates.minFacePx });
+  });
+
+  it('rejects bad values with every problem named', () => {
+    try {
+      loadFaceConfig({ FACE_POOL_SIZE: '0', FACE_KEEP_PHOTOS: 'maybe' });
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(FaceConfigError);
+      const problems = (err as FaceConfigError).problems.join('\n');
+      expect(problems).to.include('FACE_POOL_SIZE').and.include('FACE_KEEP_PHOTOS');
+    }
+  });
+
+  it('rejects a confident threshold above the uncertain one', () => {
+    expect(() => loadFaceConfig({ FACE_CONFIDENT_DISTANCE: '0.6', FACE_UNCERTAIN_DISTANCE: '0.5' })).to.throw(FaceConfigError, /FACE_CONFIDENT_DISTANCE/);
+  });
+});
