@@ -27,6 +27,8 @@ export interface ApplicationDeps {
   live?: LiveState;
   /** Check-in submissions per student; defaults to an in-process limiter. */
   submitLimiter?: RateLimiter;
+  /** Login attempts per account and per IP; defaults to an in-process limiter. */
+  loginLimiter?: RateLimiter;
   /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
   socketAdapter?: ServerOptions['adapter'];
   /** More readiness checks (Redis, face engine). */
@@ -53,7 +55,13 @@ export function createApplication(deps: ApplicationDeps): Application {
   const { config, store, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new TokenService(config.jwt, clock);
-  const services = createServices({ config, store, tokens: tokenService, clock });
+  const services = createServices({
+    config,
+    store,
+    tokens: tokenService,
+    clock,
+    ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
+  });
   const readiness = createReadiness([storeCheck(store), ...(deps.readinessChecks ?? [])], (name, err) => {
     logger.warn({ check: name, err }, 'readiness check failed');
   });

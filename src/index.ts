@@ -1,4 +1,6 @@
 import { createApplication } from './app.js';
+import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
+import { RedisUnavailableError } from './cluster/redis.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
@@ -26,10 +28,38 @@ if (config.seedDemo) {
   if (created) logger.info('created the demo organisation (see README.md for its accounts)');
 }
 
-const application = createApplication({ config, store, logger });
+// Several nodes: REDIS_URL set means Redis is required. A node that cannot reach it at start
+// refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts.
+let cluster: ClusterDeps | null = null;
+if (config.redisUrl) {
+  try {
+    cluster = await createClusterDeps(config, logger);
+  } catch (err) {
+    if (!(err instanceof RedisUnavailableError)) throw err;
+    logger.fatal(err.message);
+    process.stderr.write(`${err.message}\n`);
+    await store.close();
+    process.exit(1);
+  }
+}
+
+const application = createApplication({
+  config,
+  store,
+  logger,
+  ...(cluster
+    ? {
+        live: cluster.live,
+        submitLimiter: cluster.submitLimiter,
+        loginLimiter: cluster.loginLimiter,
+        socketAdapter: cluster.socketAdapter,
+        readinessChecks: cluster.readinessChecks,
+      }
+    : {}),
+});
 const address = await application.listen();
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-logger.info({ store: store.kind }, `listening on http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`);
+logger.info({ store: store.kind, redis: cluster !== null }, `listening on http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`);
 
 let shuttingDown = false;
 function shutdown(signal: NodeJS.Signals): void {
@@ -39,7 +69,12 @@ function shutdown(signal: NodeJS.Signals): void {
   }
   shuttingDown = true;
   logger.info({ signal }, 'shutting down');
-  application.close().then(
+  // Order: the application stops the scheduler, closes socket.io (the adapter unsubscribes),
+  // drains HTTP and closes the store; Redis is quit last, once nothing can publish any more.
+  application
+    .close()
+    .then(() => cluster?.close())
+    .then(
     () => {
       logger.info('shut down cleanly');
       process.exit(0);

@@ -1,0 +1,67 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import type { ServerOptions } from 'socket.io';
+import type { Config } from '../config.js';
+import type { LiveState } from '../domain/live-state.js';
+import type { RateLimiter } from '../domain/rate-limiter.js';
+import type { ReadinessCheck } from '../http/readiness.js';
+import type { Logger } from '../logger.js';
+import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
+import { RedisLiveState } from './redis-live-state.js';
+import { RedisRateLimiter } from './redis-rate-limiter.js';
+
+/** The ApplicationDeps pieces that make a node one of many, plus the Redis clients' shutdown. */
+export interface ClusterDeps {
+  live: LiveState;
+  submitLimiter: RateLimiter;
+  loginLimiter: RateLimiter;
+  socketAdapter: ServerOptions['adapter'];
+  readinessChecks: ReadinessCheck[];
+  /** Quits Redis. Call after the application closed (socket.io's adapter unsubscribes first). */
+  close(): Promise<void>;
+}
+
+/** Readiness: Redis answers PING on the data connection and the adapter's subscriber is connected. */
+export function redisCheck(url: string, data: Redis, sub: Redis): ReadinessCheck {
+  return {
+    name: 'redis',
+    facts: { target: redactRedisUrl(url) },
+    async run() {
+      if (sub.status !== 'ready') throw new Error(`redis subscriber is ${sub.status}`);
+      await data.ping();
+    },
+  };
+}
+
+/**
+ * Connects this node's three Redis clients (throws RedisUnavailableError when Redis does not
+ * answer) and builds the shared pieces.
+ *
+ * Adapter choice: the classic `createAdapter` (PUBLISH + PSUBSCRIBE on one channel pattern),
+ * not `createShardedAdapter`. Sharded pub/sub (Redis 7 SPUBLISH) only spreads load across the
+ * shards of a Redis Cluster; on the single Redis (or Sentinel pair) we deploy it would add one
+ * subscription per room, and every user has a room. Switch when moving to Redis Cluster.
+ */
+export async function createClusterDeps(config: Config, logger: Logger): Promise<ClusterDeps> {
+  const url = config.redisUrl;
+  if (!url) throw new Error('createClusterDeps needs config.redisUrl');
+  const opts = { nodeId: config.nodeId, logger };
+  const clients: Redis[] = [];
+  try {
+    for (const role of ['pub', 'sub', 'data'] as const) clients.push(await connectRedis(url, role, opts));
+  } catch (err) {
+    for (const c of clients) c.disconnect(false);
+    throw err;
+  }
+  const [pub, sub, data] = clients as [Redis, Redis, Redis];
+  return {
+    live: new RedisLiveState(data),
+    submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
+    loginLimiter: new RedisRateLimiter(data, { points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' }),
+    socketAdapter: createAdapter(pub, sub, { key: 'attendance' }),
+    readinessChecks: [redisCheck(url, data, sub)],
+    async close() {
+      await Promise.all(clients.map((c) => quitRedis(c)));
+    },
+  };
+}

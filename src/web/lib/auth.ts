@@ -1,0 +1,145 @@
+/**
+ * Login, token storage and refresh for the browser pages. Tokens live in localStorage so the
+ * classroom screen opened from the teacher console shares the teacher's login.
+ */
+import type { ErrorBody } from '../../shared/errors.js';
+import type { Role } from '../../shared/events.js';
+
+const STORAGE_KEY = 'attendance.auth';
+/** Refresh this long before the access token expires, so a request never carries a dying one. */
+const REFRESH_MARGIN_MS = 60_000;
+
+export interface StoredAuth {
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  refreshToken: string;
+  user: { id: string; name: string; email: string; role: Role };
+}
+
+/** An API error with its shared code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
+    super(body.message);
+  }
+  get code(): string {
+    return this.body.code;
+  }
+}
+
+export function loadAuth(): StoredAuth | null {
+  const raw = localStorage.getItem(STORAGE_KEY);
+  if (!raw) return null;
+  try {
+    const parsed = JSON.parse(raw) as StoredAuth;
+    return typeof parsed.accessToken === 'string' && typeof parsed.refreshToken === 'string' ? parsed : null;
+  } catch {
+    // A corrupt entry is as good as none: the user logs in again.
+    localStorage.removeItem(STORAGE_KEY);
+    return null;
+  }
+}
+
+function saveAuth(auth: StoredAuth | null): void {
+  if (auth) localStorage.setItem(STORAGE_KEY, JSON.stringify(auth));
+  else localStorage.removeItem(STORAGE_KEY);
+}
+
+async function readError(res: Response): Promise<ApiError> {
+  let body: ErrorBody = { code: 'INTERNAL', message: `The server answered ${res.status}.` };
+  try {
+    const parsed = (await res.json()) as { error?: ErrorBody };
+    if (parsed.error) body = parsed.error;
+  } catch {
+    // Not JSON (a proxy error page): keep the generic body.
+  }
+  return new ApiError(res.status, body);
+}
+
+function toStored(body: StoredAuth): StoredAuth {
+  const { accessToken, accessTokenExpiresAt, refreshToken, user } = body;
+  return { accessToken, accessTokenExpiresAt, refreshToken, user: { id: user.id, name: user.name, email: user.email, role: user.role } };
+}
+
+export async function login(email: string, password: string, organisation?: string): Promise<StoredAuth> {
+  const res = await fetch('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, ...(organisation ? { organisation } : {}) }),
+  });
+  if (!res.ok) throw await readError(res);
+  const auth = toStored((await res.json()) as StoredAuth);
+  saveAuth(auth);
+  return auth;
+}
+
+export function logout(): void {
+  const auth = loadAuth();
+  saveAuth(null);
+  if (auth) {
+    void fetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refreshToken: auth.refreshToken }),
+    }).catch(() => undefined);
+  }
+}
+
+async function refreshNow(seen: StoredAuth): Promise<StoredAuth | null> {
+  // Another tab (the classroom screen beside the console) may have rotated the pair already;
+  // presenting the old refresh token again would revoke the whole login.
+  const current = loadAuth();
+  if (!current) return null;
+  if (current.refreshToken !== seen.refreshToken) return current;
+  const res = await fetch('/api/v1/auth/refresh', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ refreshToken: current.refreshToken }),
+  });
+  if (res.status === 401 || res.status === 403) {
+    saveAuth(null);
+    return null;
+  }
+  if (!res.ok) throw await readError(res);
+  const next = toStored((await res.json()) as StoredAuth);
+  saveAuth(next);
+  return next;
+}
+
+/** Rotates the token pair once across every tab of this origin. Null means: log in again. */
+export async function refresh(seen: StoredAuth): Promise<StoredAuth | null> {
+  if (typeof navigator !== 'undefined' && navigator.locks) {
+    return navigator.locks.request('attendance-auth-refresh', () => refreshNow(seen));
+  }
+  return refreshNow(seen);
+}
+
+/** A usable access token, refreshed when it is about to expire; null when logged out. */
+export async function freshToken(): Promise<string | null> {
+  const auth = loadAuth();
+  if (!auth) return null;
+  if (Date.parse(auth.accessTokenExpiresAt) - Date.now() > REFRESH_MARGIN_MS) return auth.accessToken;
+  return (await refresh(auth))?.accessToken ?? null;
+}
+
+/** fetch with the bearer token; one refresh and retry on an expired token. */
+export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  const send = (token: string) => fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+  const token = await freshToken();
+  if (!token) throw new ApiError(401, { code: 'UNAUTHENTICATED', message: 'Please log in.' });
+  let res = await send(token);
+  if (res.status === 401) {
+    const auth = loadAuth();
+    const renewed = auth ? await refresh(auth) : null;
+    if (!renewed) throw new ApiError(401, { code: 'UNAUTHENTICATED', message: 'Please log in again.' });
+    res = await send(renewed.accessToken);
+  }
+  if (!res.ok) throw await readError(res);
+  return res;
+}
+
+export async function apiJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+  return (await (await apiFetch(path, init)).json()) as T;
+}

@@ -1,0 +1,66 @@
+/** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
+import { ReasonCodes } from '../../shared/reasons.js';
+
+type Child = Node | string | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined>;
+
+/** Creates an element; attributes set with setAttribute (false/null omitted), text as text nodes. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    el.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children) if (child) el.append(child);
+  return el;
+}
+
+/** The element with this id; throws when the page markup lacks it (a build mistake). */
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el as T;
+}
+
+export function show(el: HTMLElement, visible: boolean): void {
+  el.hidden = !visible;
+}
+
+/** Puts a message into an aria-live region; repeated text is re-announced. */
+export function announce(region: HTMLElement, text: string): void {
+  region.textContent = '';
+  // A separate task so screen readers notice the change even for identical text.
+  setTimeout(() => {
+    region.textContent = text;
+  }, 30);
+}
+
+/** A reason code as a sentence; unknown codes are shown as they are. */
+export function reasonText(code: string | null): string {
+  if (!code) return '';
+  return (ReasonCodes as Record<string, string>)[code] ?? code;
+}
+
+/** mm:ss (or h:mm:ss) until `iso`, never negative. */
+export function timeLeft(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return hh > 0 ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}
+
+export function clockTime(iso: string | null): string {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+}
+
+/** The value of a query-string parameter of the current page. */
+export function queryParam(name: string): string | null {
+  return new URLSearchParams(location.search).get(name);
+}
+
+/** A readable message for any error a command or request raised. */
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return 'Something went wrong.';
+}

@@ -1,0 +1,79 @@
+/**
+ * What every page does the same way: the login form, the signed-in bar with log out, and the
+ * connection indicator. Markup ids are shared by the three HTML files.
+ */
+import { loadAuth, login, logout, type StoredAuth } from './auth.js';
+import { byId, errorText, show } from './dom.js';
+import type { ConnectionState } from './socket.js';
+import type { Role } from '../../shared/events.js';
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  online: 'Live',
+  offline: 'Connection lost, reconnecting…',
+  'logged-out': 'Logged out',
+};
+
+/** Shows the connection state in #connection (a status region, announced politely). */
+export function showConnection(state: ConnectionState): void {
+  const el = byId('connection');
+  el.textContent = CONNECTION_TEXT[state];
+  el.dataset['state'] = state;
+}
+
+/**
+ * Resolves with the stored login when it has one of `roles`; otherwise shows #login and
+ * resolves once the user logs in with such a role.
+ */
+export function requireLogin(roles: Role[]): Promise<StoredAuth> {
+  const section = byId('login');
+  const form = byId<HTMLFormElement>('login-form');
+  const error = byId('login-error');
+  const app = byId('app');
+  const finish = (auth: StoredAuth, resolve: (a: StoredAuth) => void) => {
+    show(section, false);
+    show(app, true);
+    byId('user-name').textContent = auth.user.name;
+    resolve(auth);
+  };
+  return new Promise((resolve) => {
+    const stored = loadAuth();
+    if (stored && roles.includes(stored.user.role)) {
+      finish(stored, resolve);
+      return;
+    }
+    show(app, false);
+    show(section, true);
+    byId<HTMLInputElement>('login-email').focus();
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const button = form.querySelector('button');
+      if (button) button.disabled = true;
+      error.textContent = '';
+      login(String(data.get('email') ?? ''), String(data.get('password') ?? ''), String(data.get('organisation') ?? '') || undefined)
+        .then((auth) => {
+          if (!roles.includes(auth.user.role)) {
+            logout();
+            throw new Error(`This page is for ${roles.join(' or ')} accounts.`);
+          }
+          finish(auth, resolve);
+        })
+        .catch((err: unknown) => {
+          error.textContent = errorText(err);
+          byId<HTMLInputElement>('login-password').focus();
+        })
+        .finally(() => {
+          if (button) button.disabled = false;
+        });
+    });
+  });
+}
+
+/** Wires #logout: forget the login and reload to the login form. */
+export function bindLogout(): void {
+  byId('logout').addEventListener('click', () => {
+    logout();
+    location.reload();
+  });
+}

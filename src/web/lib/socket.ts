@@ -1,0 +1,112 @@
+/**
+ * The pages' Socket.IO connection: presents the current access token on every (re)connect,
+ * renews it before expiry, reconnects silently after drops and calls `onSync` on every connect
+ * so the page can fetch a fresh snapshot (the server does not replay missed events).
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ErrorBody } from '../../shared/errors.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.js';
+import { freshToken, loadAuth, refresh } from './auth.js';
+
+export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A refused command, with the code from the shared table. */
+export class CommandError extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(body.message);
+  }
+  get code(): string {
+    return this.body.code;
+  }
+}
+
+type Events = ClientToServerEvents;
+type InputOf<E extends keyof Events> = Parameters<Events[E]>[0];
+type DataOf<E extends keyof Events> = Parameters<Events[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
+
+/** Commands get this long before the page reports a timeout. */
+const ACK_TIMEOUT_MS = 10_000;
+
+/** Sends a command and resolves with its acknowledged data, or rejects with a CommandError. */
+export function command<E extends keyof Events>(socket: AppSocket, event: E, input: InputOf<E>): Promise<DataOf<E>> {
+  return new Promise((resolve, reject) => {
+    const onAck = (err: Error | null, ack: Ack<DataOf<E>>) => {
+      if (err) reject(new CommandError({ code: 'UNAVAILABLE', message: 'No answer from the server; check the connection.' }));
+      else if (ack.ok) resolve(ack.data);
+      else reject(new CommandError(ack.error));
+    };
+    // socket.io's typed emit cannot follow a generic event name; the map above keeps callers typed.
+    (socket.timeout(ACK_TIMEOUT_MS) as unknown as { emit(ev: string, input: unknown, cb: typeof onAck): void }).emit(event, input, onAck);
+  });
+}
+
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'logged-out';
+
+export interface ConnectOptions {
+  /** Runs after every connect, the first and each reconnect: re-watch or re-join here. */
+  onSync: (socket: AppSocket) => void | Promise<void>;
+  onState: (state: ConnectionState) => void;
+  /** The login is gone (refresh refused): the page shows its login form. */
+  onLoggedOut: () => void;
+}
+
+const AUTH_CODES = new Set(['TOKEN_EXPIRED', 'TOKEN_INVALID', 'UNAUTHENTICATED']);
+
+export function connect(opts: ConnectOptions): AppSocket {
+  const socket: AppSocket = io({
+    // A function: each reconnection attempt reads the token current at that moment.
+    auth: (cb) => {
+      freshToken().then(
+        (token) => cb({ token: token ?? '' }),
+        () => cb({ token: '' }),
+      );
+    },
+    transports: ['websocket', 'polling'],
+    reconnectionDelayMax: 5_000,
+  });
+
+  // Bounds the refresh-and-retry loop when the server keeps refusing a freshly issued token.
+  let authRetries = 0;
+  const renewOrLogOut = async (): Promise<boolean> => {
+    authRetries += 1;
+    const auth = authRetries <= 2 ? loadAuth() : null;
+    const next = auth ? await refresh(auth) : null;
+    if (!next) {
+      opts.onState('logged-out');
+      opts.onLoggedOut();
+      socket.disconnect();
+      return false;
+    }
+    return true;
+  };
+
+  socket.on('connect', () => {
+    authRetries = 0;
+    opts.onState('online');
+    Promise.resolve(opts.onSync(socket)).catch((err: unknown) => console.error('resync failed', err));
+  });
+  socket.on('disconnect', (reason) => {
+    opts.onState('offline');
+    // The server cut us (token expired): socket.io will not retry by itself.
+    if (reason === 'io server disconnect') {
+      void renewOrLogOut().then((ok) => ok && socket.connect());
+    }
+  });
+  socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
+    opts.onState('offline');
+    // A refusal by the auth middleware stops the automatic retries; a transport error does not.
+    if (err.data && AUTH_CODES.has(err.data.code)) {
+      void renewOrLogOut().then((ok) => ok && socket.connect());
+    }
+  });
+  socket.on('auth:expiring', () => {
+    void (async () => {
+      const auth = loadAuth();
+      const next = auth ? await refresh(auth) : null;
+      if (next) await command(socket, 'auth:renew', { token: next.accessToken });
+    })().catch((err: unknown) => console.warn('token renewal failed; the next reconnect retries', err));
+  });
+  socket.io.on('reconnect_attempt', () => opts.onState('connecting'));
+  opts.onState('connecting');
+  return socket;
+}

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { AppError } from '../../src/domain/app-error.js';
+import { loadFaceConfig, type FaceConfig } from '../../src/face/face-config.js';
+import { FacePool } from '../../src/face/face-pool.js';
+import type { AnalyseResult, AnalyseSuccess } from '../../src/face/face-types.js';
+import { bandOf, distance } from '../../src/face/matching.js';
+import { blankJpeg, FACES_DIR, hugePngHeader, SKIP_NO_FACES, tinyFaceJpeg, truncated } from '../support/face-images.js';
+
+// One pool, one thread, models loaded once for the whole file: loading takes seconds.
+describe('face pool (real models)', function () {
+  this.timeout(120_000);
+  const config: FaceConfig = { ...loadFaceConfig({}), poolSize: 1, maxQueue: 4, taskTimeoutMs: 60_000 };
+  let pool: FacePool;
+  const photo = (name: string) => readFileSync(path.join(FACES_DIR!, 'photos', name));
+  const lfw = (name: string, n: number) => path.join(FACES_DIR!, 'lfw-devtrain', name, `${name}_${String(n).padStart(4, '0')}.jpg`);
+
+  async function single(bytes: Uint8Array): Promise<AnalyseResult> {
+    return pool.analyse(new Uint8Array(bytes), 'single');
+  }
+  async function face(bytes: Uint8Array): Promise<AnalyseSuccess> {
+    const r = await single(bytes);
+    if (!r.ok) throw new Error(`expected a face, got ${r.reason}: ${r.message}`);
+    return r;
+  }
+  async function expectReason(bytes: Uint8Array, reason: string): Promise<void> {
+    const r = await single(bytes);
+    expect(r.ok ? 'ok' : r.reason).to.equal(reason);
+  }
+
+  before(async function () {
+    if (!FACES_DIR) {
+      console.log(`      ${SKIP_NO_FACES}`);
+      this.skip();
+    }
+    pool = new FacePool({ config, allowCrashTask: true });
+    await pool.start();
+  });
+
+  after(async () => {
+    await pool?.close();
+  });
+
+  afterEach(async function () {
+    if (!FACES_DIR || this.currentTest?.state !== 'passed') return;
+    // Every refusal must leave the pool able to serve the next selfie.
+    const r = await face(photo('img1.jpg'));
+    expect(r.faces).to.have.length(1);
+    expect(pool.status()).to.include({ ready: true, threads: 1 });
+  });
+
+  it('reports its engine once the models are loaded', () => {
+    const s = pool.status();
+    expect(s).to.include({ backend: 'wasm', modelId: 'faceapi-resnet128', ready: true, threads: 1, maxQueue: 4 });
+    expect(s.modelVersion).to.match(/^face-api@[\d.]+;human@[\d.]+;/);
+  });
+
+  it('accepts two photos of the same person in the confident band', async () => {
+    const a = await face(photo('img1.jpg'));
+    const b = await face(photo('img2.jpg'));
+    const f = a.faces[0]!;
+    expect(f.embedding).to.be.instanceOf(Float32Array).with.length(128);
+    expect(Math.hypot(...f.embedding)).to.be.closeTo(1, 1e-4);
+    expect(f.quality.faceSizePx).to.be.above(config.gates.minFacePx);
+    expect(bandOf(distance(f.embedding, b.faces[0]!.embedding), config.thresholds)).to.equal('confident');
+  });
+
+  it('accepts two LFW photos of the same person in the confident band', async () => {
+    const a = await face(readFileSync(lfw('Aaron_Peirsol', 1)));
+    const b = await face(readFileSync(lfw('Aaron_Peirsol', 2)));
+    expect(bandOf(distance(a.faces[0]!.embedding, b.faces[0]!.embedding), config.thresholds)).to.equal('confident');
+  });
+
+  it('puts another person in the mismatch band', async () => {
+    const a = await face(photo('img1.jpg'));
+    const b = await face(photo('img20.jpg'));
+    expect(bandOf(distance(a.faces[0]!.embedding, b.faces[0]!.embedding), config.thresholds)).to.equal('mismatch');
+  });
+
+  it('refuses an image with no face', async () => {
+    await expectReason(await blankJpeg(), 'FACE_NOT_FOUND');
+  });
+
+  it('refuses two faces in single mode and returns both in all mode', async () => {
+    await expectReason(photo('couple.jpg'), 'FACE_MULTIPLE');
+    const all = await pool.analyse(new Uint8Array(photo('couple.jpg')), 'all');
+    expect(all.ok && all.faces.length).to.equal(2);
+  });
+
+  it('refuses a tiny face', async () => {
+    const r = await single(await tinyFaceJpeg(lfw('Aaron_Peirsol', 1), 160, 900));
+    expect(r.ok ? 'ok' : r.reason).to.equal('FACE_TOO_SMALL');
+    expect(!r.ok && r.details?.['faceSizePx']).to.be.below(config.gates.minFacePx);
+  });
+
+  it('refuses a corrupt file', async () => {
+    await expectReason(truncated(photo('img1.jpg')), 'IMAGE_INVALID');
+    await expectReason(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(5000, 7)]), 'IMAGE_INVALID');
+  });
+
+  it('refuses a 60 MB upload', async () => {
+    const big = Buffer.alloc(60 * 1024 * 1024);
+    big.set(photo('img1.jpg').subarray(0, 3));
+    await expectReason(big, 'IMAGE_TOO_LARGE');
+  });
+
+  it('refuses a 20000 x 20000 PNG', async () => {
+    await expectReason(hugePngHeader(), 'IMAGE_TOO_MANY_PIXELS');
+  });
+
+  it('scores genuine and spoofed captures with antispoof and liveness', async () => {
+    for (const name of ['image_T1.jpg', 'image_F1.jpg', 'image_F2.jpg']) {
+      const r = await face(readFileSync(path.join(FACES_DIR!, 'spoof', name)));
+      const f = r.faces[0]!;
+      expect(f.real, name).to.be.a('number').within(0, 1);
+      expect(f.live, name).to.be.a('number').within(0, 1);
+    }
+  });
+
+  it('answers BUSY with a retry hint when the queue is full, and serves the rest', async () => {
+    const img = photo('img1.jpg');
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        pool.analyse(new Uint8Array(img), 'single').then(
+          (r) => (r.ok ? 'ok' : r.reason),
+          (err: unknown) => err,
+        ),
+      ),
+    );
+    const busy = outcomes.filter((o): o is AppError => o instanceof AppError);
+    // One running and four queued fit; the other three are refused at once.
+    expect(outcomes.filter((o) => o === 'ok')).to.have.length(5);
+    expect(busy).to.have.length(3);
+    for (const e of busy) {
+      expect(e.code).to.equal('BUSY');
+      expect(e.details?.['retryAfterMs']).to.be.a('number').above(0);
+    }
+    expect(pool.status().queueSize).to.equal(0);
+  });
+
+  it('replaces a crashed worker without losing the queued tasks', async () => {
+    const img = photo('img1.jpg');
+    const crash = pool.crashWorkerForTest().then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    const queued = [1, 2, 3].map(() => pool.analyse(new Uint8Array(img), 'single'));
+    const crashed = await crash;
+    expect(crashed).to.be.instanceOf(AppError);
+    expect((crashed as AppError).code).to.equal('UNAVAILABLE');
+    const results = await Promise.all(queued);
+    expect(results.map((r) => r.ok)).to.deep.equal([true, true, true]);
+    expect(pool.status().threads).to.equal(1);
+  });
+});

@@ -1,0 +1,76 @@
+import { io as connect, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/shared/events.js';
+import type { Ack } from '../../src/shared/errors.js';
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+type Command = keyof ClientToServerEvents;
+type Payload<E extends Command> = Parameters<ClientToServerEvents[E]>[0];
+type AckOf<E extends Command> = Parameters<ClientToServerEvents[E]>[1] extends (a: infer A) => void ? A : never;
+
+/** A connected socket.io client with the access token in the handshake auth. */
+export async function connectClient(baseUrl: string, token: string): Promise<ClientSocket> {
+  const socket: ClientSocket = connect(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (err) => reject(err));
+  });
+  return socket;
+}
+
+/** Connects expecting a refusal; resolves with connect_error's data. */
+export async function connectRefused(baseUrl: string, auth: Record<string, unknown>): Promise<{ code: string; message: string }> {
+  const socket: ClientSocket = connect(baseUrl, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+  try {
+    return await new Promise((resolve, reject) => {
+      socket.once('connect', () => reject(new Error('connection was accepted')));
+      socket.once('connect_error', (err) => resolve((err as Error & { data: { code: string; message: string } }).data));
+    });
+  } finally {
+    socket.disconnect();
+  }
+}
+
+/** Emits a command and resolves with its acknowledgement (rejects after `timeoutMs`). */
+export async function command<E extends Command>(socket: ClientSocket, event: E, payload: Payload<E>, timeoutMs = 5_000): Promise<AckOf<E>> {
+  const emit = socket.timeout(timeoutMs).emitWithAck as unknown as (ev: string, p: unknown) => Promise<AckOf<E>>;
+  return emit.call(socket.timeout(timeoutMs), event, payload);
+}
+
+/** Unwraps an ok acknowledgement or fails with its error. */
+export function ok<T>(ack: Ack<T>): T {
+  if (!ack.ok) throw new Error(`expected ok, got ${ack.error.code}: ${ack.error.message}`);
+  return ack.data;
+}
+
+/** Resolves with the first event matching `predicate`, or rejects after `timeoutMs`. */
+export function nextEvent<E extends keyof ServerToClientEvents>(
+  socket: ClientSocket,
+  event: E,
+  predicate: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
+  timeoutMs = 3_000,
+): Promise<Parameters<ServerToClientEvents[E]>> {
+  return new Promise((resolve, reject) => {
+    const listener = ((...args: Parameters<ServerToClientEvents[E]>) => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      socket.off(event, listener as never);
+      resolve(args);
+    }) as ServerToClientEvents[E];
+    const timer = setTimeout(() => {
+      socket.off(event, listener as never);
+      reject(new Error(`no ${String(event)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on(event, listener as never);
+  });
+}
+
+/** Polls until `check` returns true (bounded). */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 20): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
