@@ -75,15 +75,15 @@ function shutdown(signal: NodeJS.Signals): void {
     .close()
     .then(() => cluster?.close())
     .then(
-    () => {
-      logger.info('shut down cleanly');
-      process.exit(0);
-    },
-    (err: unknown) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
+      () => {
+        logger.info('shut down cleanly');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -79,9 +79,12 @@ export async function connectRedis(
   const client = new Redis(url, redisOptions(role, opts.nodeId));
   const log = opts.logger.child({ component: 'redis', role, target });
   let down = false;
+  let started = false;
+  let lastError: Error | null = null;
   // Without an 'error' listener ioredis prints every failed attempt to stderr.
   client.on('error', (err: Error) => {
-    if (down) return;
+    lastError = err;
+    if (down || !started) return;
     down = true;
     log.warn({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'redis connection lost; reconnecting');
   });
@@ -101,11 +104,13 @@ export async function connectRedis(
     await client.ping();
   } catch (err) {
     client.disconnect(false);
-    throw new RedisUnavailableError(target, err);
+    // ioredis rejects with "Connection is closed"; the socket error says why (ECONNREFUSED...).
+    throw new RedisUnavailableError(target, lastError ?? err);
   } finally {
     clearTimeout(timer);
   }
   down = false;
+  started = true;
   return client;
 }
 

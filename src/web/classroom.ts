@@ -1,0 +1,147 @@
+/**
+ * Classroom screen (projector): subject, time left, the rotating code with its QR join link,
+ * live counters and the roster. Watches the session; every reconnect takes a fresh snapshot.
+ */
+import QRCode from 'qrcode';
+import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
+import { announce, byId, clockTime, errorText, h, queryParam, show, timeLeft } from './lib/dom.js';
+import { bindLogout, requireLogin, showConnection } from './lib/page.js';
+import { RosterState, STATUS_LABEL } from './lib/roster.js';
+import { command, connect, type AppSocket } from './lib/socket.js';
+
+const roster = new RosterState();
+let codeTimer: number | undefined;
+
+function joinLink(sessionId: string, code: string): string {
+  const url = new URL('/student.html', location.origin);
+  url.searchParams.set('session', sessionId);
+  url.searchParams.set('code', code);
+  return url.href;
+}
+
+function renderSession(session: SessionView): void {
+  byId('subject').textContent = `${session.subjectCode} · ${session.subjectName}`;
+  byId('session-times').textContent = `Late after ${clockTime(session.lateAfter)} · closes ${clockTime(session.closesAt)}`;
+  byId('session-status').textContent = session.status === 'closed' ? 'Session closed' : '';
+  show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
+  show(byId('join-panel'), session.status === 'open');
+  tick();
+}
+
+function tick(): void {
+  const session = roster.session;
+  if (!session) return;
+  byId('time-left').textContent = session.status === 'closed' ? '0:00' : timeLeft(session.closesAt);
+}
+
+function entryItem(entry: RosterEntry): HTMLLIElement {
+  return h(
+    'li',
+    { class: `student status-${entry.status}`, 'data-student-id': entry.studentId, 'data-status': entry.status },
+    h('span', { class: 'student-name' }, entry.name),
+    h('span', { class: 'student-status' }, STATUS_LABEL[entry.status]),
+  );
+}
+
+function renderCounts(): void {
+  const counts = roster.counts();
+  byId('count-present').textContent = String(counts.present);
+  byId('count-late').textContent = String(counts.late);
+  byId('count-pending').textContent = String(counts.pending);
+  byId('count-rejected').textContent = String(counts.rejected);
+  byId('count-not-yet').textContent = String(counts.notYet + counts.absent + counts.excused);
+  byId('count-total').textContent = String(counts.total);
+}
+
+function renderRoster(): void {
+  byId('roster').replaceChildren(...roster.list().map(entryItem));
+  renderCounts();
+}
+
+function renderEntry(entry: RosterEntry): void {
+  const list = byId('roster');
+  const old = list.querySelector(`li[data-student-id="${CSS.escape(entry.studentId)}"]`);
+  if (old) old.replaceWith(entryItem(entry));
+  else renderRoster();
+  renderCounts();
+}
+
+async function showCode(view: CodeView): Promise<void> {
+  byId('code').textContent = view.code;
+  const link = joinLink(view.sessionId, view.code);
+  byId('join-link').textContent = link.replace(/^https?:\/\//, '');
+  await QRCode.toCanvas(byId<HTMLCanvasElement>('qr'), link, { width: 360, margin: 1, errorCorrectionLevel: 'M' });
+}
+
+/** Polls session:code at each expiry; the server is the only source of codes. */
+async function pollCode(socket: AppSocket, sessionId: string): Promise<void> {
+  window.clearTimeout(codeTimer);
+  if (!socket.connected || roster.session?.status !== 'open') return;
+  try {
+    const view = await command(socket, 'session:code', { sessionId });
+    await showCode(view);
+    const wait = Math.max(1_000, Date.parse(view.expiresAt) - Date.now() + 250);
+    codeTimer = window.setTimeout(() => void pollCode(socket, sessionId), wait);
+  } catch (err) {
+    byId('code').textContent = '—';
+    console.warn('code poll failed; retrying', err);
+    codeTimer = window.setTimeout(() => void pollCode(socket, sessionId), 3_000);
+  }
+}
+
+async function listSessions(socket: AppSocket): Promise<void> {
+  const sessions = await command(socket, 'session:list-active', {});
+  const list = byId('session-list');
+  list.replaceChildren(
+    ...sessions.map((s) => h('li', {}, h('a', { href: `/classroom.html?session=${encodeURIComponent(s.id)}` }, `${s.subjectCode} · ${s.subjectName} (${clockTime(s.startsAt)})`))),
+  );
+  if (sessions.length === 0) list.append(h('li', {}, 'No open sessions. Open one in the teacher console.'));
+}
+
+async function main(): Promise<void> {
+  await requireLogin(['teacher', 'admin']);
+  bindLogout();
+  byId('fullscreen').addEventListener('click', () => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void document.documentElement.requestFullscreen().catch((err: unknown) => console.warn('full screen refused', err));
+  });
+  document.addEventListener('fullscreenchange', () => {
+    byId('fullscreen').textContent = document.fullscreenElement ? 'Leave full screen' : 'Full screen';
+  });
+  const sessionId = queryParam('session');
+  show(byId('pick'), !sessionId);
+  show(byId('screen'), Boolean(sessionId));
+  const live = byId('live');
+
+  const socket = connect({
+    onState: showConnection,
+    onLoggedOut: () => location.reload(),
+    onSync: async (s) => {
+      if (!sessionId) return listSessions(s);
+      try {
+        roster.replace(await command(s, 'session:watch', { sessionId }));
+        if (roster.session) renderSession(roster.session);
+        renderRoster();
+        await pollCode(s, sessionId);
+      } catch (err) {
+        byId('session-status').textContent = errorText(err);
+      }
+    },
+  });
+  socket.on('roster:update', (update) => {
+    const entry = roster.apply(update);
+    if (!entry) return;
+    renderEntry(entry);
+    announce(live, `${entry.name}: ${STATUS_LABEL[entry.status]}`);
+  });
+  socket.on('session:status', (session) => {
+    if (session.id !== roster.session?.id) return;
+    roster.session = session;
+    renderSession(session);
+    if (session.status === 'closed') window.clearTimeout(codeTimer);
+    announce(live, session.status === 'closed' ? 'The session is closed.' : 'The session is open.');
+  });
+  window.setInterval(tick, 1_000);
+}
+
+void main();

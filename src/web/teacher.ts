@@ -1,0 +1,246 @@
+/**
+ * Teacher console: open a session with its policy, watch the roster live, accept or reject
+ * pending check-ins, mark by hand, close, correct after closing, download the CSV.
+ */
+import type { PolicyInput, RosterEntry, SessionOpenInput, SessionView } from '../shared/events.js';
+import { apiFetch, apiJson } from './lib/auth.js';
+import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
+import { bindLogout, requireLogin, showConnection } from './lib/page.js';
+import { RosterState, STATUS_LABEL } from './lib/roster.js';
+import { command, connect, type AppSocket } from './lib/socket.js';
+
+interface SubjectItem {
+  id: string;
+  code: string;
+  name: string;
+}
+
+const roster = new RosterState();
+let watching: string | null = queryParam('session');
+
+function flagsCell(entry: RosterEntry): HTMLTableCellElement {
+  const flags = [...new Set([...(entry.reason && entry.status !== 'present' ? [entry.reason] : []), ...entry.flags])];
+  const items = flags.map((f) => h('li', { title: f }, reasonText(f)));
+  if (entry.verification?.band) items.push(h('li', {}, `Selfie: ${entry.verification.band}`));
+  if (entry.note) items.push(h('li', {}, `Note: ${entry.note}`));
+  return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
+}
+
+function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElement {
+  const cell = h('td', { class: 'actions' });
+  const session = roster.session;
+  if (entry.status !== 'pending' || !session || session.status !== 'open') return cell;
+  const sessionId = session.id;
+  for (const decision of ['accept', 'reject'] as const) {
+    const label = decision === 'accept' ? 'Accept' : 'Reject';
+    const button = h('button', { type: 'button', class: decision, 'aria-label': `${label} ${entry.name}` }, label);
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      command(socket, 'checkin:decide', { sessionId, studentId: entry.studentId, decision, expectedVersion: entry.recordVersion })
+        .then((updated) => {
+          const applied = roster.put(updated);
+          if (applied) renderRow(socket, applied);
+        })
+        .catch((err: unknown) => {
+          button.disabled = false;
+          byId('session-error').textContent = errorText(err);
+        });
+    });
+    cell.append(button);
+  }
+  return cell;
+}
+
+function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
+  const where = [entry.distanceM !== null ? `${Math.round(entry.distanceM)} m away` : '', entry.accuracyM !== null ? `±${Math.round(entry.accuracyM)} m` : '']
+    .filter(Boolean)
+    .join(', ');
+  return h(
+    'tr',
+    { 'data-student-id': entry.studentId, 'data-status': entry.status },
+    h('th', { scope: 'row' }, entry.name, entry.studentNumber ? h('span', { class: 'muted' }, ` ${entry.studentNumber}`) : null),
+    h('td', { class: `status status-${entry.status}` }, STATUS_LABEL[entry.status]),
+    flagsCell(entry),
+    h('td', {}, where),
+    h('td', {}, clockTime(entry.submittedAt)),
+    actionsCell(socket, entry),
+  );
+}
+
+function renderCounts(): void {
+  const c = roster.counts();
+  byId('counts').textContent = `Present ${c.present} · Late ${c.late} · Pending ${c.pending} · Rejected ${c.rejected} · Not yet ${c.notYet} · of ${c.total}`;
+}
+
+function renderRow(socket: AppSocket, entry: RosterEntry): void {
+  const old = byId('roster-body').querySelector(`tr[data-student-id="${CSS.escape(entry.studentId)}"]`);
+  if (old) old.replaceWith(row(socket, entry));
+  else renderRoster(socket);
+  renderCounts();
+}
+
+function renderSession(session: SessionView): void {
+  byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
+  byId('session-info').textContent = `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
+  byId<HTMLAnchorElement>('classroom-link').href = `/classroom.html?session=${encodeURIComponent(session.id)}`;
+  const closed = session.status === 'closed';
+  byId<HTMLButtonElement>('close-session').disabled = closed;
+  byId('mark-legend').textContent = closed ? 'Correct a record (session closed: a reason is required)' : 'Mark a student by hand';
+  byId<HTMLInputElement>('mark-reason').required = closed;
+  show(byId('session-section'), true);
+}
+
+function renderRoster(socket: AppSocket): void {
+  const entries = roster.list();
+  byId('roster-body').replaceChildren(...entries.map((e) => row(socket, e)));
+  const select = byId<HTMLSelectElement>('mark-student');
+  const chosen = select.value;
+  select.replaceChildren(...entries.map((e) => h('option', { value: e.studentId, selected: e.studentId === chosen }, e.name)));
+  renderCounts();
+}
+
+async function watch(socket: AppSocket, sessionId: string): Promise<void> {
+  if (watching && watching !== sessionId) await command(socket, 'session:unwatch', { sessionId: watching }).catch(() => null);
+  watching = sessionId;
+  history.replaceState(null, '', `?session=${encodeURIComponent(sessionId)}`);
+  roster.replace(await command(socket, 'session:watch', { sessionId }));
+  if (roster.session) renderSession(roster.session);
+  renderRoster(socket);
+}
+
+async function listActive(socket: AppSocket): Promise<void> {
+  const sessions = await command(socket, 'session:list-active', {});
+  byId('active-list').replaceChildren(
+    ...sessions.map((s) => {
+      const button = h('button', { type: 'button' }, 'Watch');
+      button.addEventListener('click', () => void watch(socket, s.id).catch((err: unknown) => (byId('open-error').textContent = errorText(err))));
+      return h('li', {}, `${s.subjectCode} · ${s.subjectName} (${s.status}, from ${clockTime(s.startsAt)}) `, button);
+    }),
+  );
+}
+
+function isoFrom(form: FormData, name: string): string | undefined {
+  const value = String(form.get(name) ?? '');
+  return value ? new Date(value).toISOString() : undefined;
+}
+
+function bindOpenForm(socket: AppSocket): void {
+  const form = byId<HTMLFormElement>('open-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const policy: PolicyInput = {
+      geofence: data.has('geofence'),
+      network: data.has('network'),
+      rotatingCode: data.has('rotatingCode'),
+      selfie: data.has('selfie'),
+      codePeriodS: Number(data.get('codePeriodS')),
+      maxAttempts: Number(data.get('maxAttempts')),
+    };
+    const input: SessionOpenInput = { subjectId: String(data.get('subject')), policy };
+    const startsAt = isoFrom(data, 'startsAt');
+    const lateAfter = isoFrom(data, 'lateAfter');
+    const closesAt = isoFrom(data, 'closesAt');
+    if (startsAt) input.startsAt = startsAt;
+    if (lateAfter) input.lateAfter = lateAfter;
+    if (closesAt) input.closesAt = closesAt;
+    byId('open-error').textContent = '';
+    command(socket, 'session:open', input)
+      .then((session) => watch(socket, session.id))
+      .then(() => listActive(socket))
+      .then(() => byId('session-title').focus())
+      .catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  });
+}
+
+function bindSessionControls(socket: AppSocket): void {
+  byId('close-session').addEventListener('click', () => {
+    if (!watching || !confirm('Close this session? Students who have not checked in become absent.')) return;
+    command(socket, 'session:close', { sessionId: watching })
+      .then((result) => {
+        if (roster.session) roster.session = result.session;
+        renderSession(result.session);
+        renderRoster(socket);
+      })
+      .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+  });
+  byId('download-csv').addEventListener('click', () => {
+    if (!watching) return;
+    const id = watching;
+    apiFetch(`/api/v1/sessions/${encodeURIComponent(id)}/records.csv`)
+      .then((res) => res.blob())
+      .then((blob) => {
+        const url = URL.createObjectURL(blob);
+        const a = h('a', { href: url, download: `session-${id}.csv` });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      })
+      .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+  });
+  const markForm = byId<HTMLFormElement>('mark-form');
+  markForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!watching) return;
+    const data = new FormData(markForm);
+    const studentId = String(data.get('student'));
+    const note = String(data.get('note') ?? '').trim();
+    const reason = String(data.get('reason') ?? '').trim();
+    const status = String(data.get('status')) as 'present' | 'late' | 'excused' | 'absent';
+    command(socket, 'checkin:mark', {
+      sessionId: watching,
+      studentId,
+      status,
+      ...(note ? { note } : {}),
+      ...(reason ? { reason } : {}),
+      expectedVersion: roster.get(studentId)?.recordVersion ?? 0,
+    })
+      .then((entry) => {
+        const applied = roster.put(entry);
+        if (applied) renderRow(socket, applied);
+        byId('session-error').textContent = '';
+        markForm.reset();
+      })
+      .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+  });
+}
+
+async function loadSubjects(): Promise<void> {
+  const page = await apiJson<{ items: SubjectItem[] }>('/api/v1/subjects?limit=200');
+  const select = byId<HTMLSelectElement>('subject-select');
+  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
+}
+
+async function main(): Promise<void> {
+  await requireLogin(['teacher', 'admin']);
+  bindLogout();
+  await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  const live = byId('live');
+  const socket = connect({
+    onState: showConnection,
+    onLoggedOut: () => location.reload(),
+    // After a drop the held roster may be stale: replace it with a fresh snapshot.
+    onSync: async (s) => {
+      await listActive(s);
+      if (watching) await watch(s, watching).catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+    },
+  });
+  bindOpenForm(socket);
+  bindSessionControls(socket);
+  socket.on('roster:update', (update) => {
+    const entry = roster.apply(update);
+    if (!entry) return;
+    renderRow(socket, entry);
+    announce(live, `${entry.name}: ${STATUS_LABEL[entry.status]}`);
+  });
+  socket.on('session:status', (session) => {
+    if (session.id !== roster.session?.id) return;
+    roster.session = session;
+    renderSession(session);
+    renderRoster(socket);
+    announce(live, `Session ${session.status}.`);
+  });
+}
+
+void main();

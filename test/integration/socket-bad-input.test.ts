@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import jwt from 'jsonwebtoken';
+import { io as connect } from 'socket.io-client';
+import type { Organisation, Subject, User } from '../../src/store/types.js';
+import { createOrg, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient, connectRefused, ok, type ClientSocket } from '../support/sockets.js';
+
+const ROOM = { lat: 40.4168, lon: -3.7038, radiusM: 80 };
+const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
+
+describe('socket.io: authentication and bad input', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let org: Organisation;
+  let teacher: User;
+  let student: User;
+  let outsider: User;
+  let foreigner: User;
+  let subject: Subject;
+  let sessionId: string;
+  const sockets: ClientSocket[] = [];
+  const client = async (u: User) => {
+    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
+    sockets.push(s);
+    return s;
+  };
+  const recordCount = async () => (await srv.store.records.listBySession(org.id, sessionId)).length;
+
+  before(async () => {
+    srv = await startTestServer({ CHECKIN_RATE_PER_MINUTE: '4', SOCKET_MAX_BUFFER_BYTES: '65536' });
+    org = await createOrg(srv.store);
+    const other = await createOrg(srv.store);
+    teacher = await createUser(srv.store, org.id, 'teacher');
+    student = await createUser(srv.store, org.id, 'student');
+    outsider = await createUser(srv.store, org.id, 'student');
+    foreigner = await createUser(srv.store, other.id, 'student');
+    subject = await srv.store.subjects.create(org.id, { code: 'BAD1', name: 'Bad input', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+    await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
+    const t = await client(teacher);
+    sessionId = ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false } })).id;
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await srv.cleanup();
+  });
+
+  it('refuses connections without a valid token, with coded connect_error', async () => {
+    expect((await connectRefused(srv.baseUrl, {})).code).to.equal('UNAUTHENTICATED');
+    expect((await connectRefused(srv.baseUrl, { token: 'not-a-jwt' })).code).to.equal('TOKEN_INVALID');
+    const forged = jwt.sign({ org: org.id, role: 'admin' }, 'x'.repeat(40), { subject: teacher.id, algorithm: 'HS256' });
+    expect((await connectRefused(srv.baseUrl, { token: forged })).code).to.equal('TOKEN_INVALID');
+    const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: teacher.id, org: org.id, role: 'admin' })).toString('base64url')}.`;
+    expect((await connectRefused(srv.baseUrl, { token: unsigned })).code).to.equal('TOKEN_INVALID');
+    // A token in the query string is ignored.
+    const viaQuery = connect(srv.baseUrl, { query: { token: srv.app.tokenService.signAccess(student).token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const err = await new Promise<{ data: { code: string } }>((resolve) => viaQuery.once('connect_error', (e) => resolve(e as never)));
+    viaQuery.disconnect();
+    expect(err.data.code).to.equal('UNAUTHENTICATED');
+    await srv.store.users.update(org.id, outsider.id, { active: false });
+    expect((await connectRefused(srv.baseUrl, { token: srv.app.tokenService.signAccess(outsider).token })).code).to.equal('ACCOUNT_DISABLED');
+    await srv.store.users.update(org.id, outsider.id, { active: true });
+  });
+
+  it('answers malformed payloads with VALIDATION_FAILED and stores nothing', async () => {
+    const s = await client(student);
+    const bad: unknown[] = [
+      'a string',
+      {},
+      { sessionId },
+      { sessionId, location: { ...here(), lat: Number.NaN } },
+      { sessionId, location: { ...here(), lat: 95 } },
+      { sessionId, location: { ...here(), lon: -181 } },
+      { sessionId, location: { ...here(), lat: '40.1' } },
+      { sessionId, location: { ...here(), accuracy: -5 } },
+      { sessionId, location: { ...here(), accuracy: Number.POSITIVE_INFINITY } },
+      { sessionId, location: { lat: 1, lon: 2 } },
+      { sessionId, location: { ...here(), timestamp: 'yesterday' } },
+      { sessionId: 'x'.repeat(500), location: here() },
+    ];
+    for (const payload of bad) {
+      const ack = await command(s, 'checkin:submit', payload as never);
+      expect(ack.ok, JSON.stringify(payload)).to.equal(false);
+      if (!ack.ok) expect(ack.error.code).to.equal('VALIDATION_FAILED');
+    }
+    expect(await recordCount()).to.equal(0);
+    const openBad = await command(await client(teacher), 'session:open', { subjectId: subject.id, closesAt: 'tomorrow' });
+    expect(openBad.ok).to.equal(false);
+  });
+
+  it('refuses unknown sessions, other organisations, the unenrolled and wrong roles', async () => {
+    const cases: [User, string, string][] = [
+      [student, 'no-such-session', 'SESSION_NOT_FOUND'],
+      [foreigner, sessionId, 'SESSION_NOT_FOUND'],
+      [outsider, sessionId, 'NOT_ENROLLED'],
+      [teacher, sessionId, 'FORBIDDEN'],
+    ];
+    for (const [user, sid, code] of cases) {
+      const ack = await command(await client(user), 'checkin:submit', { sessionId: sid, location: here() });
+      expect(ack.ok).to.equal(false);
+      if (!ack.ok) expect(ack.error.code, user.email).to.equal(code);
+    }
+    const studentWatch = await command(await client(student), 'session:watch', { sessionId });
+    expect(studentWatch.ok).to.equal(false);
+    const studentClose = await command(await client(student), 'session:close', { sessionId });
+    expect(studentClose.ok).to.equal(false);
+    const selfie = await command(await client(teacher), 'session:open', { subjectId: subject.id, policy: { selfie: true } });
+    expect(selfie.ok ? null : selfie.error.code).to.equal('POLICY_UNSUPPORTED');
+    expect(await recordCount()).to.equal(0);
+  });
+
+  it('closes the connection on an oversized payload and stays up for others', async () => {
+    const s = await client(student);
+    const gone = new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason)));
+    s.emit('checkin:submit', { sessionId, location: here(), code: 'x'.repeat(200_000) } as never, () => undefined);
+    expect(await gone).to.be.a('string');
+    const again = await client(student);
+    const ack = await command(again, 'session:join', { sessionId });
+    expect(ack.ok).to.equal(true);
+    expect(await recordCount()).to.equal(0);
+  });
+
+  it('rate-limits check-in submissions per student with a retry hint', async () => {
+    const s = await client(student);
+    const results = [];
+    for (let i = 0; i < 6; i += 1) results.push(await command(s, 'checkin:submit', { sessionId, location: here() }));
+    const limited = results.filter((r) => !r.ok && r.error.code === 'RATE_LIMITED');
+    expect(limited.length).to.be.greaterThan(0);
+    const first = limited[0]!;
+    if (!first.ok) expect(first.error.details?.['retryAfterMs']).to.be.a('number').above(0);
+    expect(await recordCount()).to.equal(1);
+  });
+
+  it('survives a command without an acknowledgement callback', async () => {
+    const s = await client(student);
+    s.emit('session:join', { sessionId } as never, undefined as never);
+    const ack = await command(s, 'session:list-active', {});
+    expect(ok(ack).map((x) => x.id)).to.include(sessionId);
+  });
+});

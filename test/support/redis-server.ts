@@ -1,0 +1,94 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+
+export interface TestRedis {
+  url: string;
+  /** True when this helper started the server (restart() needs that). */
+  owned: boolean;
+  /** Stops the server abruptly (SIGKILL): an outage, not a shutdown. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (empty: no persistence). */
+  start(): Promise<void>;
+  /** kill() then start(). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Whether a redis-server binary is on PATH. */
+export function hasRedisServer(): boolean {
+  return !process.env['REDIS_URL'] && spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on the port; rejects after `timeoutMs`. */
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A redis-server of the test's own on a free loopback port, without persistence. With
+ * REDIS_URL set, that server is used instead (and kill/restart are unavailable).
+ */
+export async function startRedisServer(): Promise<TestRedis> {
+  const external = process.env['REDIS_URL'];
+  if (external) {
+    const unsupported = () => Promise.reject(new Error('cannot restart an external REDIS_URL server'));
+    return { url: external, owned: false, kill: unsupported, start: unsupported, restart: unsupported, stop: async () => {} };
+  }
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+
+  const start = async () => {
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    child = proc;
+    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
+    exited.catch(() => undefined);
+    await Promise.race([waitForPort(port, 5_000), exited]);
+  };
+  const kill = async () => {
+    const proc = child;
+    child = null;
+    if (!proc || proc.exitCode !== null) return;
+    const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGKILL');
+    await gone;
+  };
+
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    owned: true,
+    kill,
+    start,
+    async restart() {
+      await kill();
+      await start();
+    },
+    stop: kill,
+  };
+}
