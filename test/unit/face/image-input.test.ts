@@ -70,7 +70,7 @@ describe('image input', () => {
   it('refuses corrupt and truncated files as invalid', async () => {
     const garbage = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 0x5a)]);
     expect((await failureOf(garbage)).reason).to.equal('IMAGE_INVALID');
-    const jpeg = await sharp({ create: { width: 600, height: 400, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    const jpeg = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
       .jpeg()
       .toBuffer();
     expect((await failureOf(truncated(jpeg))).reason).to.equal('IMAGE_INVALID');

@@ -1,0 +1,209 @@
+/**
+ * Check-in benchmark on one node (not a test): many students check in without selfies while a
+ * teacher screen watches. Reports check-ins per second, acknowledgement latency p50/p99 and
+ * roster-update latency at the teacher, next to a plain socket.io echo measured in the same run.
+ *
+ *   node --import tsx scripts/bench-checkins.ts [--students 1000] [--sessions 4] [--window 200]
+ *
+ * Loopback only; the server runs in a child process so client and server each get a core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { io as connect, type Socket } from 'socket.io-client';
+import { TokenService } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { Ack } from '../src/shared/errors.js';
+import { repoRoot } from './lib/repo-root.js';
+
+const { values: args } = parseArgs({
+  options: {
+    students: { type: 'string', default: '1000' },
+    sessions: { type: 'string', default: '4' },
+    window: { type: 'string', default: '200' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write('usage: bench-checkins.ts [--students N] [--sessions M] [--window W]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n');
+  process.exit(0);
+}
+const STUDENTS = Number(args.students);
+const SESSIONS = Number(args.sessions);
+const WINDOW = Number(args.window);
+const SECRET = 'bench-secret-0123456789abcdef0123456789';
+const ROOM = { lat: 52.2297, lon: 21.0122, radiusM: 100 };
+const root = repoRoot(import.meta.url);
+
+type AnySocket = Socket;
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const fmt = (n: number) => n.toFixed(1);
+
+async function waitListening(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(buf);
+      if (m) {
+        child.stdout?.off('data', onData);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${buf.slice(-500)}`)));
+  });
+}
+
+async function connectAll(url: string, tokens: string[]): Promise<AnySocket[]> {
+  const sockets: AnySocket[] = [];
+  for (let i = 0; i < tokens.length; i += 50) {
+    const batch = tokens.slice(i, i + 50).map(
+      (token) =>
+        new Promise<AnySocket>((resolve, reject) => {
+          const s = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+          s.once('connect', () => resolve(s));
+          s.once('connect_error', reject);
+        }),
+    );
+    sockets.push(...(await Promise.all(batch)));
+  }
+  return sockets;
+}
+
+function emitAck<T>(s: AnySocket, event: string, payload: unknown): Promise<Ack<T>> {
+  return s.timeout(10_000).emitWithAck(event, payload) as Promise<Ack<T>>;
+}
+
+/** Runs `jobs` with at most `window` in flight; returns per-job latencies in ms. */
+async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(window, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const job = jobs[next++]!;
+        await job();
+      }
+    }),
+  );
+}
+
+async function benchAttendance() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-checkins-'));
+  const dbPath = path.join(dir, 'bench.db');
+  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SQLITE_PATH: dbPath, SEED_DEMO: 'false', JWT_SECRET: SECRET, CHECKIN_RATE_PER_MINUTE: '600' };
+  const config = loadConfig(env);
+  const store = await createSqliteStore({ path: dbPath });
+  const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });
+  const teacher = await store.users.create(org.id, { email: 't@bench', name: 'T', role: 'teacher', studentNumber: null, passwordHash: null, active: true });
+  const students = await store.users.createMany(
+    org.id,
+    Array.from({ length: STUDENTS }, (_, i) => ({ email: `s${i}@bench`, name: `S${i}`, role: 'student' as const, studentNumber: `N${i}`, passwordHash: null, active: true })),
+  );
+  const subject = await store.subjects.create(org.id, { code: 'B1', name: 'Bench', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+  await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+  await store.close();
+
+  const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+  try {
+    const port = await waitListening(server);
+    const url = `http://127.0.0.1:${port}`;
+    const tokens = new TokenService(config.jwt);
+    const [teacherSocket] = await connectAll(url, [tokens.signAccess(teacher).token]);
+    const studentSockets = await connectAll(url, students.map((s) => tokens.signAccess(s).token));
+
+    const sessionIds: string[] = [];
+    for (let i = 0; i < SESSIONS; i += 1) {
+      const opened = await emitAck<{ id: string }>(teacherSocket!, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } });
+      if (!opened.ok) throw new Error(opened.error.code);
+      sessionIds.push(opened.data.id);
+      const watched = await emitAck(teacherSocket!, 'session:watch', { sessionId: opened.data.id });
+      if (!watched.ok) throw new Error(watched.error.code);
+    }
+    const submittedAt = new Map<string, number>();
+    const rosterLatency: number[] = [];
+    teacherSocket!.on('roster:update', (u: { sessionId: string; entry: { studentId: string } }) => {
+      const t = submittedAt.get(`${u.sessionId}/${u.entry.studentId}`);
+      if (t !== undefined) rosterLatency.push(performance.now() - t);
+    });
+
+    const ackLatency: number[] = [];
+    let errors = 0;
+    const jobs: (() => Promise<void>)[] = [];
+    for (const sessionId of sessionIds) {
+      studentSockets.forEach((s, i) => {
+        jobs.push(async () => {
+          const t0 = performance.now();
+          submittedAt.set(`${sessionId}/${students[i]!.id}`, t0);
+          const ack = await emitAck(s, 'checkin:submit', { sessionId, location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() } });
+          ackLatency.push(performance.now() - t0);
+          if (!ack.ok) errors += 1;
+        });
+      });
+    }
+    const start = performance.now();
+    await windowed(jobs, WINDOW);
+    const elapsed = (performance.now() - start) / 1000;
+    const deadline = Date.now() + 5_000;
+    while (rosterLatency.length < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of [teacherSocket!, ...studentSockets]) s.disconnect();
+    ackLatency.sort((a, b) => a - b);
+    rosterLatency.sort((a, b) => a - b);
+    return { checkins: jobs.length, elapsed, errors, ackLatency, rosterLatency };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The same traffic shape against a bare socket.io server (also a child process) that acknowledges at once. */
+const ECHO_SERVER = `
+import { createServer } from 'node:http';
+import { Server } from 'socket.io';
+const http = createServer();
+const io = new Server(http, { serveClient: false });
+io.on('connection', (s) => s.on('echo', (p, ack) => ack({ ok: true, data: p })));
+http.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + http.address().port));
+`;
+
+async function benchEcho(messages: number) {
+  const server = spawn(process.execPath, ['--input-type=module', '-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+  try {
+    const port = await waitListening(server);
+    const sockets = await connectAll(`http://127.0.0.1:${port}`, Array.from({ length: STUDENTS }, () => 'x'));
+    const latency: number[] = [];
+    const jobs = Array.from({ length: messages }, (_, i) => async () => {
+      const t0 = performance.now();
+      await emitAck(sockets[i % sockets.length]!, 'echo', { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() });
+      latency.push(performance.now() - t0);
+    });
+    const start = performance.now();
+    await windowed(jobs, WINDOW);
+    const elapsed = (performance.now() - start) / 1000;
+    for (const s of sockets) s.disconnect();
+    latency.sort((a, b) => a - b);
+    return { elapsed, latency };
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
+const result = await benchAttendance();
+const echo = await benchEcho(result.checkins);
+process.stdout.write(
+  [
+    `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}`,
+    `attendance: ${fmt(result.checkins / result.elapsed)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates)`,
+    `socket.io echo (same run): ${fmt(result.checkins / echo.elapsed)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms`,
+    '',
+  ].join('\n'),
+);

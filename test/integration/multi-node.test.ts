@@ -1,0 +1,324 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createClusterDeps } from '../../src/cluster/cluster-deps.js';
+import { connectRedis, RedisUnavailableError } from '../../src/cluster/redis.js';
+import { createLogger } from '../../src/logger.js';
+import type { CheckinView, RosterEntry, RosterUpdate } from '../../src/shared/events.js';
+import type { Store, User } from '../../src/store/types.js';
+import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { testConfig } from '../support/http.js';
+import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
+import { freePort, redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+
+const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
+const RATE_PER_MINUTE = 4;
+
+/** A roster screen: snapshot, then updates applied when the record version is newer (docs/protocol.md §8). */
+class Screen {
+  readonly entries = new Map<string, RosterEntry>();
+  readonly updates: RosterUpdate[] = [];
+  constructor(public socket: ClientSocket) {
+    this.listen(socket);
+  }
+  private listen(socket: ClientSocket): void {
+    socket.on('roster:update', (u) => {
+      this.updates.push(u);
+      const held = this.entries.get(u.entry.studentId);
+      if (!held || u.entry.recordVersion > held.recordVersion) this.entries.set(u.entry.studentId, u.entry);
+    });
+  }
+  /** A reconnection: a new socket (to another node) that watches again. */
+  async moveTo(socket: ClientSocket, sessionId: string): Promise<void> {
+    this.socket = socket;
+    this.listen(socket);
+    await this.watch(sessionId);
+  }
+  async watch(sessionId: string): Promise<void> {
+    const snap = ok(await command(this.socket, 'session:watch', { sessionId }));
+    for (const e of snap.entries) {
+      const held = this.entries.get(e.studentId);
+      if (!held || e.recordVersion >= held.recordVersion) this.entries.set(e.studentId, e);
+    }
+  }
+  sawUpdateFor(studentId: string, minRecordVersion = 1): boolean {
+    return this.updates.some((u) => u.entry.studentId === studentId && u.entry.recordVersion >= minRecordVersion);
+  }
+  /** studentId → status of every entry with a record. */
+  statuses(): Map<string, string> {
+    return new Map([...this.entries].filter(([, e]) => e.recordId !== null).map(([id, e]) => [id, e.status]));
+  }
+}
+
+async function storeStatuses(store: Store, orgId: string, sessionId: string): Promise<Map<string, string>> {
+  const records = await store.records.listBySession(orgId, sessionId);
+  return new Map(records.map((r) => [r.studentId, r.status]));
+}
+
+describe('several nodes behind one Redis (3 nodes, one SQLite file)', function () {
+  this.timeout(60_000);
+  let redis: TestRedis | null = null;
+  let dir = '';
+  let fileNo = 0;
+  let cluster: StartedNodes | null = null;
+  let nodes: TestNode[] = [];
+  let orgId = '';
+  let teacher: User;
+  let students: User[] = [];
+  let subjectId = '';
+  const sockets: ClientSocket[] = [];
+
+  const token = (u: User) => nodes[0]!.app.tokenService.signAccess(u).token;
+  const client = async (node: TestNode, u: User) => {
+    const s = await connectClient(node.url, token(u));
+    sockets.push(s);
+    return s;
+  };
+  const here = (accuracy = 10) => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy, timestamp: Date.now() });
+  const openSession = async (teacherSocket: ClientSocket) =>
+    ok(
+      await command(teacherSocket, 'session:open', {
+        subjectId,
+        policy: { geofence: true, rotatingCode: true, network: false, codePeriodS: 60 },
+      }),
+    ).id;
+  const codeVia = async (socket: ClientSocket, sessionId: string) => ok(await command(socket, 'session:code', { sessionId })).code;
+
+  before(function () {
+    if (!redisAvailable()) {
+      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
+      this.skip();
+    }
+  });
+  before(async () => {
+    redis = await startRedisServer();
+    dir = mkdtempSync(path.join(tmpdir(), 'multi-node-'));
+  });
+  after(async () => {
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    fileNo += 1;
+    cluster = await startNodes(3, {
+      redisUrl: redis!.url,
+      sqlitePath: path.join(dir, `attendance-${fileNo}.db`),
+      env: { CHECKIN_RATE_PER_MINUTE: String(RATE_PER_MINUTE), LOGIN_RATE_PER_15_MIN: '3' },
+    });
+    nodes = cluster.nodes;
+    const store = nodes[0]!.store;
+    const org = await createOrg(store);
+    orgId = org.id;
+    teacher = await createUser(store, org.id, 'teacher');
+    students = [];
+    for (let i = 0; i < 12; i += 1) students.push(await createUser(store, org.id, 'student'));
+    const subject = await store.subjects.create(org.id, {
+      code: `MN${fileNo}`,
+      name: 'Multi-node subject',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    subjectId = subject.id;
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await cluster?.cleanup();
+    cluster = null;
+    // A killed Redis must come back for the next test.
+    if (redis?.owned) await redis.start().catch(() => undefined);
+  });
+
+  it('fans roster updates and decisions out across nodes; a code from A verifies on C', async () => {
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const teacherA = await client(a, teacher);
+    const screen = new Screen(teacherA);
+    const sessionId = await openSession(teacherA);
+    await screen.watch(sessionId);
+    const code = await codeVia(teacherA, sessionId);
+
+    const onB = await client(b, students[0]!);
+    const onC = await client(c, students[1]!);
+    const pendingOnC = await client(c, students[2]!);
+    const rejectedOnC = await client(c, students[3]!);
+    for (const s of [onB, onC, pendingOnC, rejectedOnC]) ok(await command(s, 'session:join', { sessionId }));
+
+    expect(ok(await command(onB, 'checkin:submit', { sessionId, location: here(), code })).status).to.equal('present');
+    expect(ok(await command(onC, 'checkin:submit', { sessionId, location: here(), code })).status).to.equal('present');
+    // An imprecise fix goes to the teacher's review on another node.
+    expect(ok(await command(pendingOnC, 'checkin:submit', { sessionId, location: here(150), code })).status).to.equal('pending');
+    expect(ok(await command(rejectedOnC, 'checkin:submit', { sessionId, location: here(150), code })).status).to.equal('pending');
+    await waitFor(() => [0, 1, 2, 3].every((i) => screen.sawUpdateFor(students[i]!.id)));
+
+    const accepted = nextEvent(pendingOnC, 'checkin:decision', (v: CheckinView) => v.status === 'present');
+    const rejected = nextEvent(rejectedOnC, 'checkin:decision', (v: CheckinView) => v.status === 'rejected');
+    ok(await command(teacherA, 'checkin:decide', { sessionId, studentId: students[2]!.id, decision: 'accept' }));
+    ok(await command(teacherA, 'checkin:decide', { sessionId, studentId: students[3]!.id, decision: 'reject' }));
+    expect((await accepted)[0].sessionId).to.equal(sessionId);
+    expect((await rejected)[0].sessionId).to.equal(sessionId);
+
+    // The roster versions come from one shared counter: every update has its own version.
+    const versions = screen.updates.map((u) => u.version);
+    expect(new Set(versions).size).to.equal(versions.length);
+    expect(screen.statuses()).to.deep.equal(await storeStatuses(a.store, orgId, sessionId));
+  });
+
+  it('counts check-in submissions of one student across nodes, with a retry hint', async () => {
+    const teacherA = await client(nodes[0]!, teacher);
+    const sessionId = await openSession(teacherA);
+    const perNode = await Promise.all(nodes.map((n) => client(n, students[0]!)));
+    const results = [];
+    for (let i = 0; i < RATE_PER_MINUTE + 2; i += 1) {
+      // Missing code: rejected with a retry left, so each submission is a real attempt.
+      results.push(await command(perNode[i % 3]!, 'checkin:submit', { sessionId, location: here() }));
+    }
+    const limited = results.filter((r) => !r.ok && r.error.code === 'RATE_LIMITED');
+    expect(limited).to.have.length(2);
+    const first = limited[0]!;
+    if (!first.ok) expect(first.error.details?.['retryAfterMs']).to.be.a('number').above(0);
+  });
+
+  it('counts failed logins per account across nodes', async () => {
+    const login = (n: TestNode, password: string) =>
+      fetch(`${n.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: teacher.email, password }),
+      });
+    for (const n of nodes) expect((await login(n, 'wrong-password')).status).to.equal(401);
+    const limited = await login(nodes[0]!, PASSWORD);
+    expect(limited.status).to.equal(429);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).to.equal('RATE_LIMITED');
+  });
+
+  it('survives a node killed mid-session: clients move, nothing acknowledged is lost, rosters converge', async () => {
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const projector = new Screen(await client(a, teacher));
+    const phone = new Screen(await client(c, teacher));
+    const sessionId = await openSession(projector.socket);
+    await projector.watch(sessionId);
+    await phone.watch(sessionId);
+    const code = await codeVia(projector.socket, sessionId);
+    const home = (i: number) => (i < 6 ? b : c);
+    const studentSockets = await Promise.all(students.map((s, i) => client(home(i), s)));
+    const acked = new Map<string, string>();
+    const submit = async (i: number, timeoutMs = 5_000) => {
+      const ack = await command(studentSockets[i]!, 'checkin:submit', { sessionId, location: here(), code }, timeoutMs);
+      if (ack.ok) acked.set(students[i]!.id, ack.data.status);
+      return ack;
+    };
+
+    for (const i of [0, 1, 2, 3, 6, 7, 8, 9]) ok(await submit(i));
+    // In flight while C dies: the acknowledgement may or may not arrive.
+    const inFlight = [4, 10].map((i) => submit(i, 2_000).catch(() => null));
+    await c.kill();
+    await Promise.all(inFlight);
+
+    // Clients of C reconnect through the balancer to the nodes left, and watch / submit again.
+    const survivors = [a, b];
+    for (let i = 6; i < 12; i += 1) studentSockets[i] = await client(survivors[i % 2]!, students[i]!);
+    await phone.moveTo(await client(b, teacher), sessionId);
+    // A student whose submission was not acknowledged submits again; resubmitting is idempotent.
+    for (const i of [4, 10]) if (!acked.has(students[i]!.id)) ok(await submit(i));
+    for (const i of [5, 11]) ok(await submit(i));
+    await waitFor(() => [5, 11].every((i) => projector.sawUpdateFor(students[i]!.id) && phone.sawUpdateFor(students[i]!.id)));
+
+    const truth = await storeStatuses(a.store, orgId, sessionId);
+    for (const [studentId, status] of acked) expect(truth.get(studentId), studentId).to.equal(status);
+    expect(truth.size).to.equal(students.length);
+    await projector.watch(sessionId);
+    await phone.watch(sessionId);
+    expect(projector.statuses()).to.deep.equal(truth);
+    expect(phone.statuses()).to.deep.equal(truth);
+  });
+
+  it('survives a Redis restart: acknowledged check-ins stay, fan-out resumes, no duplicate record', async function () {
+    if (!redis!.owned) this.skip();
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const projector = new Screen(await client(a, teacher));
+    const teacherC = await client(c, teacher);
+    const sessionId = await openSession(projector.socket);
+    await projector.watch(sessionId);
+    const code = await codeVia(projector.socket, sessionId);
+    const studentSockets = await Promise.all(students.map((s, i) => client(i % 2 === 0 ? b : c, s)));
+    const acked = new Map<string, string>();
+    const submit = async (i: number) => {
+      const ack = await command(studentSockets[i]!, 'checkin:submit', { sessionId, location: here(), code }, 20_000);
+      if (ack.ok) acked.set(students[i]!.id, ack.data.status);
+      return ack;
+    };
+
+    for (const i of [0, 1, 2, 3]) ok(await submit(i));
+    await waitFor(() => [0, 1, 2, 3].every((i) => projector.sawUpdateFor(students[i]!.id)));
+
+    // Submissions during the outage wait for Redis (roster version) and are acknowledged after.
+    const killed = redis!.kill();
+    const during = [4, 5].map((i) => submit(i));
+    await killed;
+    await new Promise((r) => setTimeout(r, 300));
+    await redis!.start();
+    for (const ack of await Promise.all(during)) ok(ack);
+
+    // Fan-out is back once a teacher's mark on C reaches the screen on A (bounded probe loop).
+    const probe = students[11]!;
+    let version = 0;
+    await waitFor(
+      async () => {
+        const entry = ok(
+          await command(teacherC, 'checkin:mark', { sessionId, studentId: probe.id, status: version % 2 === 0 ? 'excused' : 'present' }),
+        );
+        version = entry.recordVersion;
+        await new Promise((r) => setTimeout(r, 200));
+        return projector.sawUpdateFor(probe.id, version);
+      },
+      15_000,
+      0,
+    );
+    for (const i of [6, 7, 8, 9, 10]) ok(await submit(i));
+    await waitFor(() => [6, 7, 8, 9, 10].every((i) => projector.sawUpdateFor(students[i]!.id)));
+
+    const records = await a.store.records.listBySession(orgId, sessionId);
+    expect(new Set(records.map((r) => r.studentId)).size).to.equal(records.length);
+    const truth = await storeStatuses(a.store, orgId, sessionId);
+    for (const [studentId, status] of acked) expect(truth.get(studentId), studentId).to.equal(status);
+    await projector.watch(sessionId);
+    expect(projector.statuses()).to.deep.equal(truth);
+  });
+});
+
+describe('Redis down at start', () => {
+  const logger = createLogger('silent');
+
+  it('connectRedis fails fast with a clear error that names the target without its secret', async () => {
+    const port = await freePort();
+    const url = `redis://:topsecret@127.0.0.1:${port}/0`;
+    let caught: unknown = null;
+    try {
+      await connectRedis(url, 'data', { nodeId: 'test', logger, timeoutMs: 2_000 });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(RedisUnavailableError);
+    const message = (caught as Error).message;
+    expect(message).to.include(`127.0.0.1:${port}`);
+    expect(message).to.include('ECONNREFUSED');
+    expect(message).to.include('refuses to start');
+    expect(message).not.to.include('topsecret');
+  });
+
+  it('createClusterDeps refuses to build a node without Redis', async () => {
+    const port = await freePort();
+    const config = testConfig({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    let caught: unknown = null;
+    try {
+      await createClusterDeps(config, logger);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(RedisUnavailableError);
+  });
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { Socket as NetSocket } from 'node:net';
+import { createApplication, type Application } from '../../src/app.js';
+import { createClusterDeps, type ClusterDeps } from '../../src/cluster/cluster-deps.js';
+import type { Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/types.js';
+import { testConfig } from './http.js';
+
+export interface TestNode {
+  name: string;
+  url: string;
+  app: Application;
+  store: Store;
+  cluster: ClusterDeps;
+  config: Config;
+  /** True once killed or closed. */
+  readonly down: boolean;
+  /**
+   * Dies without any goodbye, like a SIGKILLed process: TCP connections are destroyed (clients
+   * see a transport close, no disconnect packet), Redis connections dropped, nothing drained.
+   */
+  kill(): Promise<void>;
+  /** Graceful shutdown in the documented order. */
+  close(): Promise<void>;
+}
+
+export interface StartedNodes {
+  nodes: TestNode[];
+  /** One JWT secret for all nodes, so any node accepts any token. */
+  jwtSecret: string;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Starts n applications on port 0 behind one Redis and one SQLite file (WAL), each with its
+ * own store connection and its own Redis clients, as separate processes would have.
+ */
+export async function startNodes(
+  n: number,
+  opts: { redisUrl: string; sqlitePath: string; env?: Record<string, string> },
+): Promise<StartedNodes> {
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const nodes: TestNode[] = [];
+  const cleanup = async () => {
+    for (const node of nodes) if (!node.down) await node.close();
+  };
+  try {
+    for (let i = 0; i < n; i += 1) nodes.push(await startNode(`node-${String.fromCharCode(65 + i)}`, jwtSecret, opts));
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return { nodes, jwtSecret, cleanup };
+}
+
+async function startNode(
+  name: string,
+  jwtSecret: string,
+  opts: { redisUrl: string; sqlitePath: string; env?: Record<string, string> },
+): Promise<TestNode> {
+  const config: Config = {
+    ...testConfig({ JWT_SECRET: jwtSecret, REDIS_URL: opts.redisUrl, NODE_ID: name, ...opts.env }),
+    store: { kind: 'sqlite', path: opts.sqlitePath },
+  };
+  const logger = createLogger('silent');
+  const store = await createSqliteStore({ path: opts.sqlitePath });
+  let cluster: ClusterDeps;
+  try {
+    cluster = await createClusterDeps(config, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const app = createApplication({
+    config,
+    store,
+    logger,
+    live: cluster.live,
+    // submitLimiter: cluster.submitLimiter,
+    // loginLimiter: cluster.loginLimiter,
+    // socketAdapter: cluster.socketAdapter,
+    readinessChecks: cluster.readinessChecks,
+  });
+  const connections = new Set<NetSocket>();
+  app.httpServer.on('connection', (s: NetSocket) => {
+    connections.add(s);
+    s.once('close', () => connections.delete(s));
+  });
+  const address = await app.listen();
+  let down = false;
+
+  return {
+    name,
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    store,
+    cluster,
+    config,
+    get down() {
+      return down;
+    },
+    async kill() {
+      if (down) return;
+      down = true;
+      for (const s of connections) s.destroy();
+      app.httpServer.close();
+      app.realtime.io.engine.close();
+      await app.attendance.scheduler.stop();
+      await cluster.closeAbruptly();
+      await store.close();
+    },
+    async close() {
+      if (down) return;
+      down = true;
+      await app.close();
+      await cluster.close();
+    },
+  };
+}
