@@ -64,7 +64,6 @@ const EnvSchema = z.object({
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
   LOGIN_RATE_PER_15_MIN: int(1, 10_000).default(20),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
-  RECONNECT_GRACE_S: int(0, 3_600).default(60),
 });
 
 export interface Config {
@@ -102,7 +101,6 @@ export interface Config {
   };
   loginRatePer15Min: number;
   schedulerIntervalMs: number;
-  reconnectGraceS: number;
 }
 
 export class ConfigError extends Error {
@@ -200,7 +198,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     loginRatePer15Min: e.LOGIN_RATE_PER_15_MIN,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
-    reconnectGraceS: e.RECONNECT_GRACE_S,
   };
 }
 

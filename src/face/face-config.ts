@@ -4,7 +4,7 @@ import type { AnalyserSettings } from './face-types.js';
 
 /**
  * Face verification options, read from the environment. Defaults:
- * - FACE_POOL_SIZE: worker threads; one less than the cores (at least 1, at most 4).
+ * - FACE_POOL_SIZE: worker threads; every core up to 2, then one less than the cores, at most 4.
  * - FACE_MAX_QUEUE (200): selfies waiting for a worker; beyond it, BUSY with a retry hint.
  * - FACE_TASK_TIMEOUT_MS (30_000): queue wait plus analysis; a running task past it costs its worker.
  * - FACE_MAX_IMAGE_BYTES (8 MiB), FACE_MAX_PIXELS (40 MP, read from the header before decoding),
@@ -108,7 +108,11 @@ export function analyserSettings(c: FaceConfig): AnalyserSettings {
   };
 }
 
-/** Leave a core for the event loop; the models are single-threaded per worker. */
+/**
+ * Each worker keeps one core busy while it has work; the event loop needs little. On one or
+ * two cores use them all (the 300-selfie burst needs both); beyond, leave one for the event loop.
+ */
 function defaultPoolSize(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
+  const cores = availableParallelism();
+  return cores <= 2 ? cores : Math.min(4, cores - 1);
 }

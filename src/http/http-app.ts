@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { ReadinessReport } from './readiness.js';
 import { requestLogger } from './request-log.js';
+import { defaultPublicDir, staticPages } from './static-pages.js';
 import { authRoutes } from './routes/auth.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
@@ -24,6 +25,8 @@ export interface HttpContext {
   readiness: () => Promise<ReadinessReport>;
   /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
   routeGroups?: RouteGroup[];
+  /** Folder of the built browser pages; defaults to dist/public when built, null serves none. */
+  publicDir?: string | null;
 }
 
 /** Registers one group of /api/v1 routes. */
@@ -71,6 +74,9 @@ export function createHttpApp(ctx: HttpContext): Express {
     res.json(openApi);
   });
   app.use('/api/docs', docsRouter());
+
+  const pagesDir = ctx.publicDir === undefined ? defaultPublicDir() : ctx.publicDir;
+  if (pagesDir) app.use(staticPages(pagesDir));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -78,9 +78,9 @@ async function startNode(
     store,
     logger,
     live: cluster.live,
-    // submitLimiter: cluster.submitLimiter,
-    // loginLimiter: cluster.loginLimiter,
-    // socketAdapter: cluster.socketAdapter,
+    submitLimiter: cluster.submitLimiter,
+    loginLimiter: cluster.loginLimiter,
+    socketAdapter: cluster.socketAdapter,
     readinessChecks: cluster.readinessChecks,
   });
   const connections = new Set<NetSocket>();
