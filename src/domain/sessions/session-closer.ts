@@ -2,6 +2,7 @@ import { AppError } from '../app-error.js';
 import type { DomainDeps } from '../deps.js';
 import { recordChanged } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
+import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
 import type { CloseResult } from '../../shared/events.js';
@@ -58,13 +59,9 @@ export class SessionCloser {
         this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
       }
     }
-    const records = await store.records.listBySession(orgId, sessionId);
-    const counts = countRoster(records);
-    const enrolled = await store.subjects.listEnrolled(orgId, session.subjectId);
-    counts.notYet = Math.max(0, enrolled.length - records.length);
-    counts.total = records.length + counts.notYet;
     if (!subject) throw new AppError('SESSION_NOT_FOUND');
-    return { session: toSessionView(session, subject, now()), counts };
+    const entries = await loadRosterEntries(store, session, true);
+    return { session: toSessionView(session, subject, now()), counts: countRoster(entries) };
   }
 
   private async settle(session: AttendanceSession, by: string | null): Promise<void> {
