@@ -30,6 +30,8 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
   const cell = h('td', { class: 'actions' });
   const session = roster.session;
   if (entry.status !== 'pending' || !session || session.status !== 'open') return cell;
+  const buttons = h('div', { class: 'row' });
+  cell.append(buttons);
   const sessionId = session.id;
   for (const decision of ['accept', 'reject'] as const) {
     const label = decision === 'accept' ? 'Accept' : 'Reject';
@@ -46,7 +48,7 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
           byId('session-error').textContent = errorText(err);
         });
     });
-    cell.append(button);
+    buttons.append(button);
   }
   return cell;
 }

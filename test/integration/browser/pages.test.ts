@@ -1,0 +1,213 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWeb } from '../../../scripts/build-web.js';
+import { repoRoot } from '../../../scripts/lib/repo-root.js';
+import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
+import { rooms } from '../../../src/shared/events.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+
+const ROOT = repoRoot(import.meta.url);
+const PUBLIC = path.join(ROOT, 'dist', 'public');
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+const PHONE = { width: 390, height: 844 };
+const PROJECTOR = { width: 1920, height: 1080 };
+/** The demo subject CS101's classroom (see src/domain/seed.ts): radius 100 m. */
+const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
+/** The classroom screen must show a check-in this soon after the student's acknowledgement. */
+const LIVE_MS = 1_000;
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the pages when dist/public is missing or older than src/web. */
+async function ensurePagesBuilt(): Promise<void> {
+  const marker = path.join(PUBLIC, 'student.js');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src', 'web'))) return;
+  await buildWeb();
+}
+
+async function logIn(page: Page, email: string, password: string): Promise<void> {
+  await page.fill('#login-email', email);
+  await page.fill('#login-password', password);
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector('#app:not([hidden])');
+}
+
+describe('browser pages (Chromium)', function () {
+  this.timeout(30_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let teacher: Page;
+  let classroom: Page;
+  const students: Page[] = [];
+  let sessionId = '';
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    await ensurePagesBuilt();
+    srv = await startTestServer();
+    await seedDemo(srv.store, { bcryptCost: 4 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+      timeout: 15_000,
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  async function newContext(viewport: { width: number; height: number }, accuracy?: number): Promise<BrowserContext> {
+    const ctx = await browser.newContext({
+      baseURL: srv.baseUrl,
+      viewport,
+      ...(accuracy !== undefined ? { permissions: ['geolocation', 'camera'], geolocation: { ...CLASSROOM, accuracy } } : {}),
+    });
+    ctx.setDefaultTimeout(8_000);
+    contexts.push(ctx);
+    return ctx;
+  }
+
+  it('serves the pages with a CSP and leaves the API, probes and socket path alone', async () => {
+    const index = await fetch(`${srv.baseUrl}/`);
+    expect(index.status).to.equal(200);
+    expect(await index.text()).to.contain('/student.html');
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).to.contain("default-src 'self'");
+    expect(csp).to.contain("script-src 'self'");
+    expect(csp).to.not.contain('unsafe-inline');
+    const script = await fetch(`${srv.baseUrl}/student.js`);
+    expect(script.status).to.equal(200);
+    expect(script.headers.get('content-type')).to.match(/javascript/);
+    expect(script.headers.get('cache-control')).to.equal('no-cache');
+    expect((await fetch(`${srv.baseUrl}/healthz`)).headers.get('content-type')).to.match(/json/);
+    const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`);
+    expect(api.status).to.equal(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
+    const socket = await fetch(`${srv.baseUrl}/socket.io/?EIO=4&transport=polling`);
+    expect(await socket.text()).to.match(/^0\{"sid"/);
+  });
+
+  it('the teacher logs in, opens a session and opens the classroom screen', async () => {
+    const ctx = await newContext(PROJECTOR);
+    teacher = await ctx.newPage();
+    await teacher.goto('/teacher.html');
+    await logIn(teacher, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await teacher.waitForSelector('#subject-select option:has-text("CS101")', { state: 'attached' });
+    await teacher.fill('#code-period', '60');
+    await teacher.click('#open-form button[type="submit"]');
+    await teacher.waitForSelector('#session-section:not([hidden])');
+    sessionId = new URL(teacher.url()).searchParams.get('session') ?? '';
+    expect(sessionId).to.not.equal('');
+    expect(await teacher.locator('#roster-body tr').count()).to.equal(30);
+
+    const [popup] = await Promise.all([ctx.waitForEvent('page'), teacher.click('#classroom-link')]);
+    classroom = popup;
+    await classroom.waitForSelector('#screen:not([hidden])');
+    await classroom.waitForFunction(() => /^\d{4,}$/.test(document.getElementById('code')?.textContent ?? ''));
+    expect(await classroom.textContent('#subject')).to.contain('CS101');
+    expect(await classroom.textContent('#count-not-yet')).to.equal('30');
+    expect(await classroom.getAttribute('#qr', 'width')).to.not.equal(null);
+    expect(await classroom.textContent('#join-link')).to.contain(`session=${sessionId}`);
+  });
+
+  async function checkIn(n: number, accuracy: number, viaLink: boolean): Promise<Page> {
+    const name = `Student ${String(n).padStart(2, '0')}`;
+    const ctx = await newContext(PHONE, accuracy);
+    const page = await ctx.newPage();
+    const code = (await classroom.textContent('#code'))?.trim() ?? '';
+    await page.goto(viaLink ? `/student.html?session=${sessionId}&code=${code}` : '/student.html');
+    await logIn(page, `student${String(n).padStart(2, '0')}@demo.school`, DEMO_PASSWORDS.student);
+    if (!viaLink) {
+      await page.click('#session-list button:has-text("Join")');
+      await page.fill('#code', code);
+    }
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    expect(await page.inputValue('#code')).to.equal(code);
+    await page.click('#share-location');
+    await page.waitForSelector('#location-status[data-ready="true"]');
+    expect(await page.textContent('#location-status')).to.contain(`${accuracy} m`);
+    await page.click('#submit-checkin');
+    const expected = accuracy > 100 ? 'pending' : 'present';
+    // The decision box changes only once the server acknowledged the submission.
+    await page.waitForSelector(`#decision[data-status="${expected}"]`);
+    await classroom.waitForSelector(`#roster li[data-status="${expected}"]:has-text("${name}")`, { timeout: LIVE_MS });
+    students.push(page);
+    return page;
+  }
+
+  it('two students check in (one from the join link) and the classroom screen shows each within a second', async () => {
+    await checkIn(1, 15, true);
+    await checkIn(2, 20, false);
+    expect(await classroom.textContent('#count-present')).to.equal('2');
+    await teacher.waitForSelector('#roster-body tr[data-status="present"]:has-text("Student 02")');
+  });
+
+  it('after the server drops the staff sockets, both screens reconnect, resync and stay live', async () => {
+    // Record the drop in the DOM as it happens: the reconnect may be quicker than any polling.
+    for (const page of [classroom, teacher]) {
+      await page.evaluate(() => {
+        const el = document.getElementById('connection');
+        if (!el) throw new Error('no #connection');
+        new MutationObserver(() => {
+          if (el.dataset['state'] !== 'online') document.body.dataset['dropped'] = 'yes';
+        }).observe(el, { attributes: true });
+      });
+    }
+    srv.app.realtime.io.in(rooms.staff(sessionId)).disconnectSockets(true);
+    await classroom.waitForSelector('body[data-dropped="yes"]', { state: 'attached' });
+    await teacher.waitForSelector('body[data-dropped="yes"]', { state: 'attached' });
+    await classroom.waitForSelector('#connection[data-state="online"]');
+    await teacher.waitForSelector('#connection[data-state="online"]');
+    // A pending check-in after the drop reaches only sockets that watched the session again.
+    await checkIn(3, 150, false);
+    expect(await classroom.textContent('#count-pending')).to.equal('1');
+    expect(await classroom.textContent('#count-present')).to.equal('2');
+    await teacher.waitForSelector('#roster-body tr[data-status="pending"]:has-text("Student 03")');
+    expect(await teacher.textContent('#roster-body tr[data-status="pending"]')).to.contain('too imprecise');
+  });
+
+  it('the teacher rejects the pending check-in and the student sees it live', async () => {
+    const student3 = students[2] as Page;
+    // The console with the pending row and its Accept/Reject buttons, before the decision.
+    await teacher.screenshot({ path: path.join(SHOTS, 'teacher-pending-projector.png') });
+    await teacher.click('button[aria-label="Reject Student 03"]');
+    await student3.waitForSelector('#decision[data-status="rejected"]');
+    expect(await student3.textContent('#decision-text')).to.contain('rejected');
+    await classroom.waitForSelector('#roster li[data-status="rejected"]:has-text("Student 03")', { timeout: LIVE_MS });
+    expect(await classroom.textContent('#count-rejected')).to.equal('1');
+    expect(await student3.isDisabled('#submit-checkin')).to.equal(true);
+  });
+
+  it('saves screenshots of each page at phone and projector sizes', async () => {
+    const pages: Record<string, Page> = { teacher, classroom, student: students[0] as Page, 'student-rejected': students[2] as Page };
+    const files: string[] = [path.join(SHOTS, 'teacher-pending-projector.png')];
+    for (const [name, page] of Object.entries(pages)) {
+      for (const [size, viewport] of [['phone', PHONE], ['projector', PROJECTOR]] as const) {
+        await page.setViewportSize(viewport);
+        const file = path.join(SHOTS, `${name}-${size}.png`);
+        await page.screenshot({ path: file, fullPage: name !== 'classroom' });
+        files.push(file);
+      }
+    }
+    for (const file of files) {
+      expect(existsSync(file), file).to.equal(true);
+      expect(statSync(file).size, file).to.be.greaterThan(5_000);
+    }
+  });
+});
