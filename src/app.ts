@@ -13,6 +13,8 @@ import { createLiveAttendance, type LiveAttendance } from './domain/live-attenda
 import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
 import type { DomainDeps } from './domain/deps.js';
+import type { FaceEngine } from './domain/face/face-engine.js';
+import { faceReadinessCheck } from './adapters/face-pool-engine.js';
 import { attendanceRoutes } from './http/routes/attendance.js';
 import type { ReadinessCheck } from './http/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
@@ -31,8 +33,10 @@ export interface ApplicationDeps {
   loginLimiter?: RateLimiter;
   /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
   socketAdapter?: ServerOptions['adapter'];
-  /** More readiness checks (Redis, face engine). */
+  /** More readiness checks (Redis). */
   readinessChecks?: ReadinessCheck[];
+  /** Face verification; without it selfie policies are refused. The caller starts and closes it. */
+  face?: FaceEngine;
 }
 
 export interface Application {
@@ -62,7 +66,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     clock,
     ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
   });
-  const readiness = createReadiness([storeCheck(store), ...(deps.readinessChecks ?? [])], (name, err) => {
+  const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(deps.face ? [faceReadinessCheck(deps.face)] : [])];
+  const readiness = createReadiness(checks, (name, err) => {
     logger.warn({ check: name, err }, 'readiness check failed');
   });
 
@@ -73,7 +78,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     live: deps.live ?? new InProcessLiveState(),
     logger,
     now: clock,
-    capabilities: { selfie: false },
+    capabilities: { selfie: deps.face !== undefined },
+    ...(deps.face
+      ? {
+          face: deps.face,
+          faceSettings: { ...config.face.thresholds, minReal: config.face.minReal, minLive: config.face.minLive },
+        }
+      : {}),
     settings: {
       codePeriodS: config.checkin.codePeriodS,
       locationMaxAgeS: config.checkin.locationMaxAgeS,
@@ -134,7 +145,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     close() {
       closing ??= (async () => {
         // Order: no new scheduled work, live sockets told to go (clients reconnect to another
-        // node), HTTP drained, then the store.
+        // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
         await realtime.close();
         if (httpServer.listening) {
@@ -151,6 +162,8 @@ export function createApplication(deps: ApplicationDeps): Application {
             clearTimeout(cut);
           }
         }
+        // Queued selfie verifications are dropped with the pool; their records stay pending for the teacher.
+        await deps.face?.close?.();
         await store.close();
       })();
       return closing;

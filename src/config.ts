@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { FaceConfigError, loadFaceConfig, type FaceConfig } from './face/face-config.js';
 
 /**
  * Every option, read from the environment and validated at start. Defaults are documented in
@@ -64,6 +65,9 @@ const EnvSchema = z.object({
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
   LOGIN_RATE_PER_15_MIN: int(1, 10_000).default(20),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
+  FACE_ENABLED: bool.default(true),
+  FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
+  FACE_MIN_LIVE: z.coerce.number().min(0).max(1).default(0.3),
 });
 
 export interface Config {
@@ -101,6 +105,8 @@ export interface Config {
   };
   loginRatePer15Min: number;
   schedulerIntervalMs: number;
+  /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
+  face: FaceConfig & { enabled: boolean; minReal: number; minLive: number };
 }
 
 export class ConfigError extends Error {
@@ -164,7 +170,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  let faceConfig: FaceConfig | null = null;
+  try {
+    faceConfig = loadFaceConfig(env);
+  } catch (err) {
+    if (!(err instanceof FaceConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+
+  if (problems.length > 0 || !faceConfig) throw new ConfigError(problems);
 
   return {
     env: e.NODE_ENV,
@@ -198,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     loginRatePer15Min: e.LOGIN_RATE_PER_15_MIN,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
   };
 }
 

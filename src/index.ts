@@ -1,4 +1,6 @@
+import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
+import { FacePool } from './face/face-pool.js';
 import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
 import { RedisUnavailableError } from './cluster/redis.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -43,10 +45,19 @@ if (config.redisUrl) {
   }
 }
 
+// The face engine loads its models in the background; /readyz reports it ready once a worker answers.
+let face: FacePoolEngine | undefined;
+if (config.face.enabled) {
+  const pool = new FacePool({ config: config.face, logger });
+  pool.start().catch((err: unknown) => logger.error({ err }, 'face engine failed to start'));
+  face = new FacePoolEngine(pool);
+}
+
 const application = createApplication({
   config,
   store,
   logger,
+  ...(face ? { face } : {}),
   ...(cluster
     ? {
         live: cluster.live,
@@ -70,7 +81,7 @@ function shutdown(signal: NodeJS.Signals): void {
   shuttingDown = true;
   logger.info({ signal }, 'shutting down');
   // Order: the application stops the scheduler, closes socket.io (the adapter unsubscribes),
-  // drains HTTP and closes the store; Redis is quit last, once nothing can publish any more.
+  // drains HTTP, closes the face workers and the store; Redis is quit last, once nothing can publish any more.
   application
     .close()
     .then(() => cluster?.close())

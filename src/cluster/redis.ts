@@ -46,7 +46,7 @@ export type RedisRole = 'pub' | 'sub' | 'data';
  * Per-command retry budgets. Adapter clients queue commands while reconnecting without limit
  * (`null`): the adapter publishes without catching, so a rejected PUBLISH would be an unhandled
  * rejection, and a short Redis restart should delay fan-out rather than drop it. The data client
- * gives a command about 12 s of reconnect attempts (roster versions wait out a Redis restart),
+ * gives a command about 10 s of reconnect attempts (roster versions wait out a Redis restart),
  * then fails it with a coded INTERNAL to the caller.
  */
 const MAX_RETRIES: Record<RedisRole, number | null> = { pub: null, sub: null, data: 8 };

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import type { EventPublisher } from './events.js';
 import type { LiveState } from './live-state.js';
+import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';
 
 /** What the live-attendance domain needs; transports and tests supply it. */
@@ -12,6 +13,10 @@ export interface DomainDeps {
   logger: Logger;
   now: () => Date;
   capabilities: Capabilities;
+  /** Face verification; absent means selfie policies are refused. */
+  face?: FaceEngine;
+  /** Bands and review thresholds; defaults from src/face/face-config.ts when absent. */
+  faceSettings?: FaceDecisionSettings;
   settings: {
     codePeriodS: number;
     locationMaxAgeS: number;

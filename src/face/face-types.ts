@@ -1,10 +1,13 @@
+import type { ReasonCode } from '../shared/reasons.js';
+
 /**
  * Types shared by the face worker and the main thread. Plain data only: everything here
  * crosses a worker boundary by structured clone.
  */
 
-/** Why an image or a face was refused. The lead maps these onto ReasonCodes / ErrorCodes. */
-export type FaceFailureReason =
+/** Why an image or a face was refused: a subset of the shared ReasonCodes. */
+export type FaceFailureReason = Extract<
+  ReasonCode,
   | 'IMAGE_TOO_LARGE'
   | 'IMAGE_TOO_MANY_PIXELS'
   | 'IMAGE_UNSUPPORTED_TYPE'
@@ -12,7 +15,8 @@ export type FaceFailureReason =
   | 'FACE_NOT_FOUND'
   | 'FACE_MULTIPLE'
   | 'FACE_TOO_SMALL'
-  | 'FACE_LOW_QUALITY';
+  | 'FACE_LOW_QUALITY'
+>;
 
 export type AnalyseMode = 'single' | 'all';
 

@@ -30,6 +30,9 @@ export const ReasonCodes = {
   FACE_TOO_SMALL: 'The face is too small in the selfie.',
   FACE_LOW_QUALITY: 'The selfie is too blurred or too dark.',
   IMAGE_INVALID: 'The image could not be read.',
+  IMAGE_TOO_LARGE: 'The image file is too large.',
+  IMAGE_TOO_MANY_PIXELS: 'The image has too many pixels.',
+  IMAGE_UNSUPPORTED_TYPE: 'Only JPEG, PNG and WebP images are accepted.',
   POSSIBLE_PROXY: 'The selfie looks like another student.',
   SPOOF_SUSPECTED: 'The selfie may be a photo of a photo or a screen.',
   // teacher and system decisions

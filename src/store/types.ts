@@ -130,6 +130,8 @@ export interface VerificationResult {
   flags: string[];
   reason: string | null;
   completedAt: Date | null;
+  /** The selfie's embedding, for the anti-proxy check of later check-ins; server-side only. */
+  probe?: number[] | null;
 }
 
 export interface AttendanceRecord {

@@ -139,6 +139,15 @@ describe('face pool (real models)', function () {
     expect(pool.status().queueSize).to.equal(0);
   });
 
+  it('cancels a task through its AbortSignal', async () => {
+    const controller = new AbortController();
+    const pending = pool.analyse(new Uint8Array(photo('img1.jpg')), 'single', { signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    let caught: unknown = null;
+    await pending.catch((err: unknown) => (caught = err));
+    expect((caught as Error | null)?.message).to.equal('client went away');
+  });
+
   it('replaces a crashed worker without losing the queued tasks', async () => {
     const img = photo('img1.jpg');
     const crash = pool.crashWorkerForTest().then(

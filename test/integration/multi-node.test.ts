@@ -130,7 +130,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     await cluster?.cleanup();
     cluster = null;
     // A killed Redis must come back for the next test.
-    if (redis?.owned) await redis.start().catch(() => undefined);
+    if (redis?.owned) await redis.start();
   });
 
   it('fans roster updates and decisions out across nodes; a code from A verifies on C', async () => {

@@ -7,7 +7,7 @@ export interface TestRedis {
   owned: boolean;
   /** Stops the server abruptly (SIGKILL): an outage, not a shutdown. */
   kill(): Promise<void>;
-  /** Starts it again on the same port (empty: no persistence). */
+  /** Starts it again on the same port (empty: no persistence); no-op while it runs. */
   start(): Promise<void>;
   /** kill() then start(). */
   restart(): Promise<void>;
@@ -63,6 +63,8 @@ export async function startRedisServer(): Promise<TestRedis> {
   let child: ChildProcess | null = null;
 
   const start = async () => {
+    // Already running: starting again would orphan it behind a second server that cannot bind.
+    if (child && child.exitCode === null && child.signalCode === null) return;
     const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
@@ -80,6 +82,9 @@ export async function startRedisServer(): Promise<TestRedis> {
     await gone;
   };
 
+  // mocha exits the process when done (exit: true): never leave a server behind, even on a crash.
+  const onExit = () => child?.kill('SIGKILL');
+  process.once('exit', onExit);
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -90,6 +95,9 @@ export async function startRedisServer(): Promise<TestRedis> {
       await kill();
       await start();
     },
-    stop: kill,
+    async stop() {
+      process.off('exit', onExit);
+      await kill();
+    },
   };
 }

@@ -7,13 +7,18 @@ import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
 import { recordChanged } from './record-change.js';
+import { verifySelfie } from './selfie-verifier.js';
+import type { BaseOutcome } from '../face/selfie-decision.js';
+import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User, VerificationResult } from '../../store/types.js';
 
 export interface SubmitInput {
   sessionId: string;
   location: CheckinLocation;
   code?: string | undefined;
+  /** Encoded JPEG/PNG/WebP selfie; required when the policy asks for one. */
+  selfie?: Uint8Array | undefined;
   /** Client address as the transport resolved it (trusted proxies honoured). */
   ip: string | null;
 }
@@ -36,6 +41,8 @@ export interface MarkInput {
   expectedVersion?: number | undefined;
   ip: string | null;
 }
+
+const queued = (): VerificationResult => ({ state: 'queued', band: null, distance: null, flags: [], reason: null, completedAt: null });
 
 /**
  * Student check-ins and teacher decisions. Every write is stored before it is acknowledged;
@@ -68,11 +75,32 @@ export class CheckinService {
       at,
       this.deps.settings.locationMaxAgeS,
     );
-    const decided = outcome.status !== 'pending';
+    // Selfie: the other checks first (a failure rejects without face work), then the selfie is
+    // queued and the answer given at once; the verdict is pushed when the worker is done.
+    let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
+    let status = outcome.status;
+    let reason: ReasonCode | null = outcome.reason;
+    let flags = outcome.flags;
+    if (session.policy.selfie && outcome.status !== 'rejected') {
+      if (!input.selfie || input.selfie.byteLength === 0) {
+        status = 'rejected';
+        reason = 'SELFIE_REQUIRED';
+        flags = [...outcome.flags, 'SELFIE_REQUIRED'];
+      } else {
+        const face = this.deps.face;
+        if (!face) throw new AppError('UNAVAILABLE', 'Selfie verification is not available on this server.');
+        const fs = face.status();
+        if (fs.queueSize >= fs.maxQueue) throw new AppError('BUSY', undefined, { retryAfterMs: fs.retryAfterMs });
+        selfieJob = { base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags }, selfie: input.selfie };
+        status = 'pending';
+        reason = 'SELFIE_PENDING';
+      }
+    }
+    const decided = status !== 'pending';
     const fields = {
-      status: outcome.status,
-      reason: outcome.reason,
-      flags: outcome.flags,
+      status,
+      reason,
+      flags,
       distanceM: outcome.distanceM,
       location: input.location,
       ip: input.ip,
@@ -91,14 +119,18 @@ export class CheckinService {
         studentId: actor.id,
         attempts: 1,
         note: null,
-        verification: null,
+        verification: selfieJob ? queued() : null,
       });
       // Lost a race with another submission (a second tab) or with closing: theirs stands.
       if (!inserted.created) return toCheckinView(inserted.record, session.policy.maxAttempts);
       after = inserted.record;
     } else {
       before = existing;
-      after = await store.records.update(actor.orgId, existing.id, existing.version, { ...fields, attempts: existing.attempts + 1 });
+      after = await store.records.update(actor.orgId, existing.id, existing.version, {
+        ...fields,
+        attempts: existing.attempts + 1,
+        verification: selfieJob ? queued() : null,
+      });
       if (!after) {
         const current = await store.records.getForStudent(actor.orgId, session.id, actor.id);
         if (!current) throw new AppError('RECORD_CHANGED');
@@ -109,9 +141,13 @@ export class CheckinService {
     await recordChanged(this.deps, session, student, before, after, {
       actorId: actor.id,
       action: before ? 'checkin.retry' : 'checkin.submit',
-      reason: outcome.reason,
+      reason,
       ip: input.ip,
     });
+    if (selfieJob && this.deps.face) {
+      // Not awaited: the acknowledgement must not wait for the worker. verifySelfie never throws.
+      void verifySelfie(this.deps, this.deps.face, session, student, after, selfieJob.base, selfieJob.selfie);
+    }
     return toCheckinView(after, session.policy.maxAttempts);
   }
 

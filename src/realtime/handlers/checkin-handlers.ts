@@ -59,6 +59,7 @@ export function registerCheckinHandlers(socket: AppSocket, deps: CheckinHandlerD
       sessionId: input.sessionId,
       location: { lat, lon, accuracyM: accuracy, timestamp: new Date(timestamp) },
       code: input.code,
+      selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
       ip,
     });
   });

@@ -166,6 +166,7 @@ export function toRecord(d: RecordDoc): AttendanceRecord {
           flags: [...(v.flags ?? [])],
           reason: orNull(v.reason),
           completedAt: orNull(v.completedAt),
+          ...(v.probe && v.probe.length > 0 ? { probe: [...v.probe] } : {}),
         }
       : null,
     version: d.version,

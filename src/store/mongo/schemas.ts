@@ -229,6 +229,7 @@ export interface RecordDoc {
     flags: string[];
     reason: string | null;
     completedAt: Date | null;
+    probe?: number[] | null;
   } | null;
   version: number;
   createdAt: Date;
@@ -256,6 +257,8 @@ const verificationSchema = new Schema(
     flags: { type: [String], default: [] },
     reason: nullableString,
     completedAt: nullableDate,
+    // The selfie's embedding, server-side only, for the in-session anti-proxy comparison.
+    probe: { type: [Number], default: undefined },
   },
   { _id: false, id: false },
 );

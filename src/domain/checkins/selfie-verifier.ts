@@ -1,0 +1,119 @@
+import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../../face/face-config.js';
+import type { AnalyseResult } from '../../face/face-types.js';
+import type { OtherFace } from '../../face/matching.js';
+import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
+import type { DomainDeps } from '../deps.js';
+import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
+import { decideSelfie, failedVerification, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
+import { recordChanged } from './record-change.js';
+
+/**
+ * Antispoof and liveness are weak signals (a printed photo scored 0.66 'real' against a 0.64
+ * median for genuine photos), so only clearly low scores raise a review flag.
+ */
+export const DEFAULT_FACE_SETTINGS: FaceDecisionSettings = {
+  confident: DEFAULT_CONFIDENT_DISTANCE,
+  uncertain: DEFAULT_UNCERTAIN_DISTANCE,
+  minReal: 0.3,
+  minLive: 0.3,
+};
+
+/** A concurrent write (a teacher decision) can bump the version; re-read this many times. */
+const MAX_UPDATE_TRIES = 3;
+
+type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
+
+/**
+ * Runs after the pending record is stored and acknowledged: analyses the selfie, matches it
+ * against the claimed student and the subject's other faces, and stores the outcome through
+ * recordChanged so the student and the roster are told. Never throws; failures are logged and
+ * leave the record pending with verification 'failed' for the teacher.
+ */
+export async function verifySelfie(
+  deps: DomainDeps,
+  engine: FaceEngine,
+  session: AttendanceSession,
+  student: Student,
+  record: AttendanceRecord,
+  base: BaseOutcome,
+  selfie: Uint8Array,
+): Promise<void> {
+  const settings = deps.faceSettings ?? DEFAULT_FACE_SETTINGS;
+  let decision: SelfieDecision | null = null;
+  try {
+    const analysis: AnalyseResult = await engine.analyse(selfie, 'single');
+    let claimed: number[][] = [];
+    let others: OtherFace[] = [];
+    if (analysis.ok) ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
+    decision = decideSelfie(base, analysis, claimed, others, settings, deps.now());
+  } catch (err) {
+    deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'selfie verification failed; left to the teacher');
+  }
+  const patch: RecordPatch = decision
+    ? {
+        status: decision.status,
+        reason: decision.reason,
+        flags: decision.flags,
+        verification: decision.verification,
+        decidedAt: decision.status === 'pending' ? null : deps.now(),
+      }
+    : { verification: failedVerification(deps.now()) };
+  try {
+    await applyOnce(deps, session, student, record, patch);
+  } catch (err) {
+    deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'storing the selfie verification failed');
+  }
+}
+
+async function facesToCompare(
+  deps: DomainDeps,
+  session: AttendanceSession,
+  record: AttendanceRecord,
+  modelId: string,
+): Promise<{ claimed: number[][]; others: OtherFace[] }> {
+  const { store } = deps;
+  const enrolledIds = await store.subjects.listEnrolled(record.orgId, session.subjectId);
+  const enrolments = await store.faces.getMany(record.orgId, [...new Set([...enrolledIds, record.studentId])]);
+  // Embeddings of another model are not comparable: such an enrolment counts as none.
+  const usable = enrolments.filter((e) => e.modelId === modelId);
+  const claimed = usable.find((e) => e.userId === record.studentId)?.embeddings ?? [];
+  const others: OtherFace[] = usable
+    .filter((e) => e.userId !== record.studentId)
+    .map((e) => ({ studentId: e.userId, embeddings: e.embeddings, source: 'enrolled' }));
+  const sessionRecords = await store.records.listBySession(record.orgId, session.id);
+  for (const r of sessionRecords) {
+    const probe = r.verification?.probe;
+    if (r.studentId === record.studentId || !probe || r.status === 'rejected') continue;
+    others.push({ studentId: r.studentId, embeddings: [probe], source: 'session' });
+  }
+  return { claimed, others };
+}
+
+/** Optimistic update; gives up (logged) if a teacher decided meanwhile. */
+async function applyOnce(
+  deps: DomainDeps,
+  session: AttendanceSession,
+  student: Student,
+  record: AttendanceRecord,
+  patch: RecordPatch,
+): Promise<void> {
+  let current: AttendanceRecord | null = record;
+  for (let i = 0; i < MAX_UPDATE_TRIES && current; i++) {
+    if (current.verification?.state !== 'queued' || current.status !== 'pending') {
+      deps.logger.info({ recordId: record.id }, 'selfie verification superseded by another decision');
+      return;
+    }
+    const updated = await deps.store.records.update(current.orgId, current.id, current.version, patch);
+    if (updated) {
+      await recordChanged(deps, session, student, current, updated, {
+        actorId: null,
+        action: 'checkin.verify',
+        reason: updated.reason,
+        ip: null,
+      });
+      return;
+    }
+    current = await deps.store.records.get(record.orgId, record.id);
+  }
+  deps.logger.warn({ recordId: record.id }, 'selfie verification not stored: the record kept changing');
+}

@@ -1,0 +1,29 @@
+import type { AnalyseMode, AnalyseResult, BackendName } from '../../face/face-types.js';
+import type { Thresholds } from '../../face/matching.js';
+
+/**
+ * The domain's port to face analysis. The domain never sees the worker pool: an adapter
+ * (src/adapters/face-pool-engine.ts) implements this around FacePool, tests use a fake.
+ */
+export interface FaceEngine {
+  /** Resolves with faces or a coded refusal; rejects (AppError BUSY/UNAVAILABLE) when it cannot run. */
+  analyse(image: Uint8Array, mode: AnalyseMode): Promise<AnalyseResult>;
+  status(): FaceEngineStatus;
+  /** Stops the workers; the application calls it after socket.io and before the store. */
+  close?(): Promise<void>;
+}
+
+export interface FaceEngineStatus {
+  backend: BackendName | null;
+  ready: boolean;
+  queueSize: number;
+  maxQueue: number;
+  /** Suggested wait when the queue is full. */
+  retryAfterMs: number;
+}
+
+/** Decision thresholds: distance bands, and the antispoof/liveness scores under which a selfie is flagged. */
+export interface FaceDecisionSettings extends Thresholds {
+  minReal: number;
+  minLive: number;
+}

@@ -1,0 +1,77 @@
+import type { AnalyseResult } from '../../face/face-types.js';
+import { verifyFace, type OtherFace } from '../../face/matching.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+import type { RecordStatus, VerificationResult } from '../../store/types.js';
+import type { FaceDecisionSettings } from './face-engine.js';
+
+/** The non-selfie checks' verdict, kept from submission: a doubt there still needs review. */
+export interface BaseOutcome {
+  status: 'present' | 'late' | 'pending';
+  reason: ReasonCode | null;
+  flags: ReasonCode[];
+}
+
+export interface SelfieDecision {
+  status: Extract<RecordStatus, 'present' | 'late' | 'pending' | 'rejected'>;
+  reason: ReasonCode;
+  flags: ReasonCode[];
+  verification: VerificationResult;
+}
+
+/**
+ * Turns an analysis and the enrolled faces into the record's new state. Rules:
+ * - a refused image (no face, several, too small, blurred, unreadable) rejects with its reason;
+ * - no enrolment: pending FACE_NOT_ENROLLED, the teacher decides;
+ * - mismatch rejects (a retry is allowed per maxAttempts), uncertain goes to review;
+ * - antispoof/liveness under threshold and a possible proxy are review flags, never a sole reject
+ *   (a proxy outranks a mismatch: the teacher should see who the face looks like);
+ * - confident accepts as present/late unless another check asked for review.
+ */
+export function decideSelfie(
+  base: BaseOutcome,
+  analysis: AnalyseResult,
+  claimed: readonly (readonly number[])[],
+  others: readonly OtherFace[],
+  settings: FaceDecisionSettings,
+  at: Date,
+): SelfieDecision {
+  if (!analysis.ok) {
+    return {
+      status: 'rejected',
+      reason: analysis.reason,
+      flags: [...base.flags, analysis.reason],
+      verification: { state: 'done', band: null, distance: null, flags: [analysis.reason], reason: analysis.reason, completedAt: at, probe: null },
+    };
+  }
+  const face = analysis.faces[0]!;
+  const probe = Array.from(face.embedding);
+  const verdict = verifyFace(probe, claimed, others, settings);
+  const faceFlags: ReasonCode[] = [...verdict.reasons];
+  const spoof = (face.real !== null && face.real < settings.minReal) || (face.live !== null && face.live < settings.minLive);
+  if (spoof) faceFlags.push('SPOOF_SUSPECTED');
+  const bandReason = verdict.reasons[0]!;
+  const verification: VerificationResult = {
+    state: 'done',
+    band: verdict.band === 'not-enrolled' ? 'no-enrolment' : verdict.band,
+    distance: verdict.distance,
+    flags: faceFlags,
+    reason: bandReason,
+    completedAt: at,
+    probe,
+  };
+  const flags = [...base.flags, ...faceFlags.filter((f) => f !== 'FACE_MATCH')];
+
+  const review = (reason: ReasonCode): SelfieDecision => ({ status: 'pending', reason, flags, verification });
+  if (verdict.proxy.flagged) return review('POSSIBLE_PROXY');
+  if (verdict.band === 'mismatch') return { status: 'rejected', reason: 'FACE_MISMATCH', flags, verification };
+  if (verdict.band === 'not-enrolled') return review('FACE_NOT_ENROLLED');
+  if (verdict.band === 'uncertain') return review('FACE_UNCERTAIN');
+  if (spoof) return review('SPOOF_SUSPECTED');
+  if (base.status === 'pending') return review(base.reason ?? 'FACE_MATCH');
+  return { status: base.status, reason: base.status === 'late' ? 'LATE' : 'FACE_MATCH', flags, verification };
+}
+
+/** Verification of a selfie whose analysis could not run (worker crash, timeout, shutdown). */
+export function failedVerification(at: Date): VerificationResult {
+  return { state: 'failed', band: null, distance: null, flags: [], reason: null, completedAt: at, probe: null };
+}

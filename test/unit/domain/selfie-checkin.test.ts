@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import { AppError } from '../../../src/domain/app-error.js';
+import { codeAt } from '../../../src/domain/checks/rotating-code.js';
+import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
+import type { AnalyseResult } from '../../../src/face/face-types.js';
+import type { SessionView } from '../../../src/shared/events.js';
+import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
+import { waitFor } from '../../support/sockets.js';
+
+/** Unit vector along axis i, slightly rotated towards axis j by `t` (distance grows with t). */
+function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
+  const v = new Float32Array(8);
+  v[i] = Math.cos(t);
+  v[j] = Math.sin(t);
+  return v;
+}
+
+/** Answers by the first byte of the image: a scripted table of results. */
+class FakeEngine implements FaceEngine {
+  readonly results = new Map<number, AnalyseResult | Error>();
+  queueSize = 0;
+  calls = 0;
+  async analyse(image: Uint8Array): Promise<AnalyseResult> {
+    this.calls++;
+    const r = this.results.get(image[0]!);
+    if (!r) throw new Error('no scripted result');
+    if (r instanceof Error) throw r;
+    return r;
+  }
+  status(): FaceEngineStatus {
+    return { backend: 'wasm', ready: true, queueSize: this.queueSize, maxQueue: 4, retryAfterMs: 900 };
+  }
+  face(embedding: Float32Array, real = 0.7, live = 0.7): AnalyseResult {
+    const quality = { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 };
+    return {
+      ok: true,
+      faces: [{ box: { x: 0, y: 0, width: 200, height: 200 }, score: 0.99, embedding, quality, real, live }],
+      image: { width: 640, height: 480 },
+      modelId: 'fake',
+      modelVersion: '1',
+      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
+    };
+  }
+}
+
+describe('selfie check-ins (domain, fake face engine)', () => {
+  let f: LiveFixture;
+  let engine: FakeEngine;
+  let session: SessionView;
+  let secret = '';
+
+  beforeEach(async () => {
+    f = await createLiveFixture({ capabilities: { selfie: true } });
+    engine = new FakeEngine();
+    f.deps.face = engine;
+    f.deps.faceSettings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
+    session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { selfie: true } });
+    secret = (await f.store.sessions.get(f.org.id, session.id))!.codeSecret;
+    // Students 0..3 enrolled with distinct faces along axes 0..3.
+    for (let i = 0; i < 4; i++) {
+      await f.store.faces.put({ orgId: f.org.id, userId: f.students[i]!.id, modelId: 'fake', modelVersion: '1', embeddings: [Array.from(vec(i))], photos: null });
+    }
+  });
+  afterEach(() => f.close());
+
+  const submit = (i: number, selfie: number | null, metres = 5) =>
+    f.live.checkins.submit(f.actor(f.students[i]!), {
+      sessionId: session.id,
+      location: { ...northOf(metres), accuracyM: 10, timestamp: new Date(f.clock.now().getTime() - 1_000) },
+      code: codeAt(secret, 15, f.clock.now()),
+      ...(selfie === null ? {} : { selfie: Uint8Array.of(selfie, 1, 2, 3) }),
+      ip: '10.1.2.3',
+    });
+  const settled = async (i: number) => {
+    await waitFor(async () => (await f.store.records.getForStudent(f.org.id, session.id, f.students[i]!.id))?.verification?.state !== 'queued');
+    return (await f.store.records.getForStudent(f.org.id, session.id, f.students[i]!.id))!;
+  };
+
+  it('acknowledges pending + verifying at once, then accepts a confident match and pushes it', async () => {
+    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    const ack = await submit(0, 10);
+    expect(ack).to.include({ status: 'pending', reason: 'SELFIE_PENDING', verifying: true });
+    const record = await settled(0);
+    expect(record).to.include({ status: 'present', reason: 'FACE_MATCH' });
+    expect(record.verification).to.include({ state: 'done', band: 'confident' });
+    const last = f.events.at(-1)!;
+    expect(last.type).to.equal('roster.changed');
+    if (last.type !== 'roster.changed') return;
+    expect(last.checkin).to.include({ status: 'present', verifying: false });
+    expect(Object.keys(last.checkin)).to.not.include.members(['verification', 'distance', 'probe']);
+    expect(last.update.entry.verification).to.deep.equal({ state: 'done', band: 'confident', flags: ['FACE_MATCH'] });
+  });
+
+  it('rejects another person (FACE_MISMATCH), leaves an uncertain match to the teacher', async () => {
+    engine.results.set(11, engine.face(vec(6)));
+    engine.results.set(12, engine.face(vec(1, 7, 0.7)));
+    await submit(0, 11);
+    expect(await settled(0)).to.include({ status: 'rejected', reason: 'FACE_MISMATCH' });
+    await submit(1, 12);
+    const r = await settled(1);
+    expect(r).to.include({ status: 'pending', reason: 'FACE_UNCERTAIN' });
+    expect(r.verification?.band).to.equal('uncertain');
+  });
+
+  it('rejects with the engine reason, and needs a selfie when the policy asks for one', async () => {
+    engine.results.set(13, { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face' });
+    await submit(0, 13);
+    expect(await settled(0)).to.include({ status: 'rejected', reason: 'FACE_NOT_FOUND' });
+    const none = await submit(1, null);
+    expect(none).to.include({ status: 'rejected', reason: 'SELFIE_REQUIRED', verifying: false });
+  });
+
+  it('runs no face work when another check fails', async () => {
+    engine.results.set(10, engine.face(vec(0)));
+    const ack = await submit(0, 10, 5_000);
+    expect(ack).to.include({ status: 'rejected', reason: 'GEOFENCE_OUTSIDE', verifying: false });
+    expect(engine.calls).to.equal(0);
+  });
+
+  it('answers BUSY and writes nothing when the queue is full', async () => {
+    engine.queueSize = 4;
+    try {
+      await submit(0, 10);
+      expect.fail('expected BUSY');
+    } catch (err) {
+      expect(err).to.be.instanceOf(AppError);
+      expect((err as AppError).code).to.equal('BUSY');
+      expect((err as AppError).details).to.deep.equal({ retryAfterMs: 900 });
+    }
+    expect(await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id)).to.equal(null);
+  });
+
+  it('sends a student without enrolment to the teacher, and a worker failure too', async () => {
+    engine.results.set(14, engine.face(vec(5)));
+    engine.results.set(15, new Error('worker died'));
+    await submit(4, 14);
+    expect(await settled(4)).to.include({ status: 'pending', reason: 'FACE_NOT_ENROLLED' });
+    await submit(5, 15);
+    const failed = await settled(5);
+    expect(failed.status).to.equal('pending');
+    expect(failed.verification?.state).to.equal('failed');
+  });
+
+  it('flags a possible proxy (another enrolled student matches better) and low antispoof scores', async () => {
+    // Claims to be student 0 (a mismatch) with a face close to student 2's enrolment.
+    engine.results.set(16, engine.face(vec(2, 0, 0.3)));
+    await submit(0, 16);
+    const r = await settled(0);
+    expect(r).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY' });
+    expect(r.flags).to.include('POSSIBLE_PROXY');
+    engine.results.set(17, engine.face(vec(1), 0.1, 0.9));
+    await submit(1, 17);
+    const s = await settled(1);
+    expect(s).to.include({ status: 'pending', reason: 'SPOOF_SUSPECTED' });
+  });
+
+  it('flags a face already checked in as another student in this session', async () => {
+    // Student 5 has no enrolment; their selfie (along axis 6) waits for the teacher, its probe kept.
+    engine.results.set(18, engine.face(vec(6)));
+    await submit(5, 18);
+    await settled(5);
+    // Student 3 claims with the same face; their own enrolment is far (mismatch), student 5's probe is identical.
+    engine.results.set(19, engine.face(vec(6, 3, 0.05)));
+    await submit(3, 19);
+    const r = await settled(3);
+    expect(r).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY' });
+  });
+});
