@@ -19,7 +19,8 @@ import type { Ack } from '../src/shared/errors.js';
 import type { RosterUpdate } from '../src/shared/events.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/store/types.js';
-import { percentile, startNodeProcess, startRedis, type NodeProcess } from './lib/loadtest-cluster.js';
+import { startNodeProcess, startRedis, type NodeProcess } from './lib/loadtest-cluster.js';
+import { report, type RunResult } from './lib/loadtest-report.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
@@ -201,21 +202,6 @@ function progress(line: string): void {
 }
 const endProgress = () => process.stderr.isTTY && process.stderr.write('\n');
 
-interface RunResult {
-  label: string;
-  nodes: number;
-  sockets: number;
-  connected: number;
-  connectErrors: number;
-  checkins: number;
-  acked: number;
-  errors: Map<string, number>;
-  elapsedS: number;
-  ack: number[];
-  propagation: number[];
-  propagationMissing: number;
-  rss: { name: string; idle: number; loaded: number; connections: number }[];
-}
 
 async function run(label: string, nodeCount: number, redisUrl: string | null): Promise<RunResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'loadtest-'));
@@ -433,29 +419,6 @@ async function pool(jobs: (() => Promise<void>)[], width: number): Promise<void>
   );
 }
 
-const ms = (n: number) => (Number.isNaN(n) ? 'n/a' : `${n.toFixed(1)} ms`);
-const mb = (n: number) => (Number.isNaN(n) ? 'n/a' : `${(n / 1024 / 1024).toFixed(1)} MB`);
-const kb = (n: number) => (Number.isNaN(n) ? 'n/a' : `${(n / 1024).toFixed(1)} KB`);
-
-function report(r: RunResult): string {
-  const lines = [
-    `== ${r.label}: ${r.nodes} node(s), ${opts.rooms} rooms x ${opts.students} students + ${opts.screens} screens/room`,
-    `connected sockets   ${r.connected}/${r.sockets} (connect errors ${r.connectErrors})`,
-    `check-ins           ${r.checkins} offered, ${r.acked} acked in ${r.elapsedS.toFixed(1)} s = ${(r.acked / r.elapsedS).toFixed(0)} check-ins/s` +
-      (opts.rate > 0 ? ` (offered ${opts.rate}/s)` : ''),
-    `ack latency         p50 ${ms(percentile(r.ack, 50))}, p95 ${ms(percentile(r.ack, 95))}, p99 ${ms(percentile(r.ack, 99))}`,
-    `roster propagation  p50 ${ms(percentile(r.propagation, 50))}, p99 ${ms(percentile(r.propagation, 99))} (submit -> every screen; ${r.propagation.length} complete, ${r.propagationMissing} incomplete)`,
-    `errors              ${r.errors.size === 0 ? 'none' : [...r.errors].map(([c, n]) => `${c} ${n}`).join(', ')}`,
-  ];
-  for (const n of r.rss) {
-    const perConn = (n.loaded - n.idle) / Math.max(1, n.connections);
-    lines.push(
-      `rss ${n.name.padEnd(15)} idle ${mb(n.idle)}, loaded ${mb(n.loaded)} with ${n.connections} sockets: ${kb(perConn)}/connection above idle, ${kb(n.loaded / Math.max(1, n.connections))}/connection overall`,
-    );
-  }
-  return lines.join('\n');
-}
-
 async function cleanup(): Promise<void> {
   for (const s of sockets) s.disconnect();
   for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
@@ -476,7 +439,7 @@ async function main(): Promise<void> {
     }
     const results = [await run(urls ? 'given nodes' : 'cluster', urls ? urls.length : opts.nodes, redisUrl)];
     if (!urls && !args['no-baseline'] && opts.nodes > 1) results.push(await run('single node, no Redis', 1, null));
-    process.stdout.write(`${results.map(report).join('\n\n')}\n`);
+    process.stdout.write(`${results.map((r) => report(r, opts)).join('\n\n')}\n`);
     process.stdout.write(
       '\nissue 5 targets: 10,000 sockets on 2 nodes at <= 25 KB RSS/connection; 1,000 check-ins/s on 3 nodes with roster propagation p99 <= 100 ms\n',
     );

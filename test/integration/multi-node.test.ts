@@ -236,6 +236,24 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     expect(phone.statuses()).to.deep.equal(truth);
   });
 
+  it('reports Redis in /readyz: down while it is away, up again after', async function () {
+    if (!redis!.owned) this.skip();
+    const ready = async () => {
+      const res = await fetch(`${nodes[0]!.url}/readyz`);
+      const body = (await res.json()) as { redis?: { ok: boolean; target: string } };
+      return { status: res.status, redis: body.redis };
+    };
+    const before = await ready();
+    expect(before.status).to.equal(200);
+    expect(before.redis?.ok).to.equal(true);
+    expect(before.redis?.target).to.equal(redis!.url);
+    await redis!.kill();
+    await waitFor(async () => (await ready()).status === 503, 10_000, 100);
+    expect((await ready()).redis?.ok).to.equal(false);
+    await redis!.start();
+    await waitFor(async () => (await ready()).status === 200, 10_000, 100);
+  });
+
   it('survives a Redis restart: acknowledged check-ins stay, fan-out resumes, no duplicate record', async function () {
     if (!redis!.owned) this.skip();
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
