@@ -98,7 +98,7 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 async function benchAttendance() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-checkins-'));
   const dbPath = path.join(dir, 'bench.db');
-  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SQLITE_PATH: dbPath, SEED_DEMO: 'false', JWT_SECRET: SECRET, CHECKIN_RATE_PER_MINUTE: '600' };
+  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SQLITE_PATH: dbPath, SEED_DEMO: 'false', JWT_SECRET: SECRET, CHECKIN_RATE_PER_MINUTE: '600', FACE_ENABLED: 'false' };
   const config = loadConfig(env);
   const store = await createSqliteStore({ path: dbPath });
   const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });
@@ -111,7 +111,7 @@ async function benchAttendance() {
   await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
   await store.close();
 
-  const server = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+  const server = spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', path.join(root, 'src/index.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
   try {
     const port = await waitListening(server);
     const url = `http://127.0.0.1:${port}`;

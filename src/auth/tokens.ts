@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Config } from '../config.js';
@@ -37,8 +38,10 @@ type JwtSettings = Pick<Config['jwt'], 'algorithm' | 'secret' | 'privateKey' | '
  */
 export class TokenService {
   private readonly alg: 'HS256' | 'RS256';
-  private readonly signKey: string;
-  private readonly verifyKey: string;
+  // Parsed once: given a string, jsonwebtoken re-parses the key on every call, which dominates
+  // the cost of a reconnect storm.
+  private readonly signKey: KeyObject;
+  private readonly verifyKey: KeyObject;
   private readonly issuer: string;
   private readonly ttlS: number;
   private readonly clock: () => Date;
@@ -47,12 +50,12 @@ export class TokenService {
     this.alg = settings.algorithm;
     if (this.alg === 'HS256') {
       if (!settings.secret) throw new Error('HS256 requires a secret');
-      this.signKey = settings.secret;
-      this.verifyKey = settings.secret;
+      this.signKey = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+      this.verifyKey = this.signKey;
     } else {
       if (!settings.privateKey || !settings.publicKey) throw new Error('RS256 requires a private and a public key');
-      this.signKey = settings.privateKey;
-      this.verifyKey = settings.publicKey;
+      this.signKey = createPrivateKey(settings.privateKey);
+      this.verifyKey = createPublicKey(settings.publicKey);
     }
     this.issuer = settings.issuer;
     this.ttlS = settings.accessTtlS;
