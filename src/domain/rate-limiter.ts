@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface RateLimitResult {
   allowed: boolean;
@@ -26,14 +26,15 @@ export interface RateLimiterOptions {
   keyPrefix: string;
 }
 
-export class MemoryRateLimiter implements RateLimiter {
-  private readonly limiter: RateLimiterMemory;
-  private readonly points: number;
-
-  constructor(opts: RateLimiterOptions) {
-    this.points = opts.points;
-    this.limiter = new RateLimiterMemory({ points: opts.points, duration: opts.windowS, keyPrefix: opts.keyPrefix });
-  }
+/**
+ * The RateLimiter interface over any rate-limiter-flexible backend (memory here, Redis in
+ * src/cluster), so the counting semantics are written once.
+ */
+export class FlexibleRateLimiter implements RateLimiter {
+  constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly points: number,
+  ) {}
 
   async consume(key: string): Promise<RateLimitResult> {
     try {
@@ -54,5 +55,12 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);
+  }
+}
+
+/** Counters in this process: one node. */
+export class MemoryRateLimiter extends FlexibleRateLimiter {
+  constructor(opts: RateLimiterOptions) {
+    super(new RateLimiterMemory({ points: opts.points, duration: opts.windowS, keyPrefix: opts.keyPrefix }), opts.points);
   }
 }
