@@ -47,7 +47,7 @@ if (args.landmarks === 'mesh' || args.landmarks === 'keypoints') embedder.landma
 if (args['no-flip']) embedder.flip = false;
 if (args['faceres-weight'] !== undefined) embedder.faceresWeight = Number(args['faceres-weight']);
 
-const config = { ...loadFaceConfig(process.env), poolSize: Number(args.threads), maxQueue: 100_000, taskTimeoutMs: 120_000 };
+const config = { ...loadFaceConfig(process.env), poolSize: Number(args.threads), taskTimeoutMs: 120_000 };
 const pool = new FacePool({ config, embedder });
 const loadStart = performance.now();
 const engine = await pool.start();
@@ -71,8 +71,18 @@ const analyse = (file: string): Promise<Picked | null> => {
   }
   return p;
 };
+// A few tasks in flight per worker keep them busy without queueing the whole set against
+// the task deadline.
 const picked = new Map<string, Picked | null>();
-await Promise.all(images.map(async (f) => picked.set(f, await analyse(f))));
+let next = 0;
+await Promise.all(
+  Array.from({ length: config.poolSize * 2 }, async () => {
+    while (next < images.length) {
+      const f = images[next++]!;
+      picked.set(f, await analyse(f));
+    }
+  }),
+);
 const runMs = performance.now() - runStart;
 
 const scored: ScoredPair[] = limited.map((p) => {

@@ -21,18 +21,41 @@ export interface RgbImage {
   height: number;
 }
 
-/**
- * Canonical positions, in a 150x150 chip, of the eye centres, nose tip and mouth centre.
- * They follow the layout of the dlib face chips face-api's recognition net was trained on
- * (mean face shape with 25% padding), refined on the LFW development pairs.
- */
 export const CHIP_SIZE = 150;
-export const CHIP_TEMPLATE = {
-  leftEye: [47.6, 46.6] as Point,
-  rightEye: [100.5, 46.6] as Point,
-  nose: [74.0, 76.6] as Point,
-  mouth: [74.0, 105.8] as Point,
-};
+
+/**
+ * Canonical landmark positions in a 150x150 chip, following the layout of the dlib face chips
+ * face-api's recognition net was trained on: dlib's mean face shape with 25% padding, i.e.
+ * chip = (mean + 0.25) / 1.5 * 150. Checked on the LFW development pairs (scripts/face-eval.ts).
+ *
+ * Mesh: outer and inner eye corners (image left to right), nose tip, mouth corners, top of the
+ * upper lip and bottom of the lower lip, i.e. dlib points 36, 39, 42, 45, 30, 48, 54, 51, 57.
+ */
+export const MESH_TEMPLATE: readonly Point[] = [
+  [37.17, 46.64], [58.46, 48.17], [89.56, 48.17], [110.85, 46.64],
+  [74.01, 76.56],
+  [50.41, 103.02], [97.61, 103.02], [74.01, 97.74], [74.01, 115.93],
+];
+
+/** The same mesh vertices, by MediaPipe face-mesh index (human's 468-point mesh). */
+export const MESH_TEMPLATE_INDICES: readonly number[] = [33, 133, 362, 263, 1, 61, 291, 0, 17];
+
+/** Detector keypoints only: eye centres (image left to right), nose tip, mouth centre. */
+export const KEYPOINT_TEMPLATE: readonly Point[] = [[47.6, 46.6], [100.5, 46.6], [74.0, 76.6], [74.0, 105.8]];
+
+/** Changes whenever the templates or the resampling change: embeddings stop being comparable. */
+export const ALIGNMENT_VERSION = 'dlibchip-v1';
+
+/** Pads an RGB image with a uniform grey border of `pad` pixels on every side. */
+export function padImage(img: RgbImage, pad: number, grey = 128): RgbImage {
+  const width = img.width + 2 * pad, height = img.height + 2 * pad;
+  const data = new Uint8Array(width * height * 3).fill(grey);
+  const row = img.width * 3;
+  for (let y = 0; y < img.height; y++) {
+    data.set(img.data.subarray(y * row, (y + 1) * row), ((y + pad) * width + pad) * 3);
+  }
+  return { data, width, height };
+}
 
 /**
  * Least-squares similarity taking template points `to` (chip) onto image points `from`.

@@ -56,9 +56,8 @@ export class FacePool {
   private readonly logger: Logger | undefined;
   private engine: EngineInfo | null = null;
   private starting: Promise<EngineInfo> | null = null;
-  private running = 0;
-  /** Moving average of task duration, for the retry hint. */
-  private avgTaskMs = 150;
+  /** Moving average of the time a worker spends on one image (queue wait excluded). */
+  private serviceMs = 150;
   private closed = false;
 
   constructor(options: FacePoolOptions) {
@@ -148,16 +147,12 @@ export class FacePool {
     }
     const deadline = AbortSignal.timeout(this.config.taskTimeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-    const started = performance.now();
-    this.running++;
     try {
       const result = await this.pool.run(task, { signal: combined, ...(transferList ? { transferList } : {}) });
-      if (task.kind === 'analyse') this.avgTaskMs = this.avgTaskMs * 0.9 + (performance.now() - started) * 0.1;
+      if (task.kind === 'analyse' && 'ok' in result && result.ok) this.serviceMs = this.serviceMs * 0.9 + result.timings.total * 0.1;
       return result;
     } catch (err) {
       throw this.translate(err, signal, deadline);
-    } finally {
-      this.running--;
     }
   }
 
@@ -182,11 +177,13 @@ export class FacePool {
     return new AppError('BUSY', undefined, { retryAfterMs: this.retryAfterMs(), cause });
   }
 
-  /** Time for the current backlog to drain at the observed speed, bounded. */
+  /**
+   * Time for half the queue to drain at the observed speed: a client retrying then finds room
+   * while the workers still have work, so a burst neither stalls them nor hammers the queue.
+   */
   private retryAfterMs(): number {
     const threads = Math.max(1, this.config.poolSize);
-    const backlog = this.pool.queueSize + this.running;
-    const estimate = Math.ceil((backlog / threads) * this.avgTaskMs);
+    const estimate = Math.ceil(((this.pool.queueSize / 2 + threads) / threads) * this.serviceMs);
     return Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, estimate));
   }
 }

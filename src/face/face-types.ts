@@ -30,7 +30,10 @@ export interface FaceBox {
 export interface FaceQuality {
   /** Distance between the eye centres, in pixels of the decoded image. */
   eyeDistancePx: number;
-  /** Shorter side of the detection box, in pixels of the decoded image. */
+  /**
+   * Side, in pixels of the decoded image, of the aligned face crop (the face from brows to chin
+   * with a quarter margin), from the landmarks. Steadier than the detector box on small faces.
+   */
   faceSizePx: number;
   /** Variance of the Laplacian over the aligned grey face; low means blurred. */
   sharpness: number;

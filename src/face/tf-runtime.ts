@@ -29,7 +29,7 @@ export interface HumanFace {
 
 export interface HumanInstance {
   load(): Promise<void>;
-  detect(input: tfc.Tensor): Promise<{ face: HumanFace[]; error?: string | null }>;
+  detect(input: tfc.Tensor, config?: Record<string, unknown>): Promise<{ face: HumanFace[]; error?: string | null }>;
 }
 
 interface HumanModule {

@@ -89,7 +89,7 @@ describe('face pool (real models)', function () {
   });
 
   it('refuses a tiny face', async () => {
-    const r = await single(await tinyFaceJpeg(lfw('Aaron_Peirsol', 1), 100, 1200));
+    const r = await single(await tinyFaceJpeg(lfw('Aaron_Peirsol', 1), 90, 1000));
     expect(r.ok ? 'ok' : r.reason).to.equal('FACE_TOO_SMALL');
     expect(!r.ok && r.details?.['faceSizePx']).to.be.below(config.gates.minFacePx);
   });
