@@ -87,10 +87,10 @@ export function connect(opts: ConnectOptions): AppSocket {
   });
   socket.on('disconnect', (reason) => {
     opts.onState('offline');
-    // The server cut us (token expired): socket.io will not retry by itself.
-    if (reason === 'io server disconnect') {
-      void renewOrLogOut().then((ok) => ok && socket.connect());
-    }
+    // The server cut us (token expired, or a node shutting down): socket.io will not retry by
+    // itself. Reconnect; the auth callback refreshes the token only if it is due, so two tabs
+    // cut at once do not both rotate the shared refresh token.
+    if (reason === 'io server disconnect') socket.connect();
   });
   socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
     opts.onState('offline');
