@@ -1,7 +1,7 @@
 import { newId } from '../ids.js';
+import { newSessionEntity } from '../new-entities.js';
 import {
   StoreConflictError,
-  type AttendanceSession,
   type NewSession,
   type RecordRepository,
   type SessionRepository,
@@ -20,19 +20,7 @@ const after = { returnDocument: 'after', runValidators: true } as const;
 export function sessionRepository(m: Models): SessionRepository {
   return {
     async create(orgId, input: NewSession) {
-      const now = new Date();
-      const s: AttendanceSession = {
-        id: newId(),
-        orgId,
-        ...input,
-        policy: { ...input.policy },
-        createdAt: now,
-        updatedAt: now,
-        closedAt: null,
-        closedBy: null,
-        leaseOwner: null,
-        leaseUntil: null,
-      };
+      const s = newSessionEntity(orgId, input, new Date());
       await mapConflicts(() => m.sessions.create(fromSession(s)));
       return s;
     },

@@ -1,13 +1,11 @@
 import { newId } from '../ids.js';
+import { newSubjectEntity, newUserEntity } from '../new-entities.js';
 import {
   StoreConflictError,
   type NewSubject,
-  type NewUser,
   type Organisation,
   type OrganisationRepository,
-  type Subject,
   type SubjectRepository,
-  type User,
   type UserRepository,
 } from '../types.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
@@ -42,23 +40,15 @@ export function organisationRepository(m: Models): OrganisationRepository {
 }
 
 export function userRepository(m: Models): UserRepository {
-  const build = (orgId: string, input: NewUser, now: Date): User => ({
-    id: newId(),
-    orgId,
-    ...input,
-    email: input.email.toLowerCase(),
-    createdAt: now,
-    updatedAt: now,
-  });
   return {
     async create(orgId, input) {
-      const u = build(orgId, input, new Date());
+      const u = newUserEntity(orgId, input, new Date());
       await mapConflicts(() => m.users.create(fromUser(u)));
       return u;
     },
     async createMany(orgId, inputs) {
       const now = new Date();
-      const all = inputs.map((i) => build(orgId, i, now));
+      const all = inputs.map((i) => newUserEntity(orgId, i, now));
       if (new Set(all.map((u) => u.email)).size !== all.length) throw new StoreConflictError('email');
       if (all.length === 0) return [];
       try {
@@ -111,16 +101,7 @@ export function subjectRepository(m: Models): SubjectRepository {
     (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
   return {
     async create(orgId, input: NewSubject) {
-      const now = new Date();
-      const s: Subject = {
-        id: newId(),
-        orgId,
-        ...input,
-        teacherIds: [...input.teacherIds],
-        allowedIpRanges: [...input.allowedIpRanges],
-        createdAt: now,
-        updatedAt: now,
-      };
+      const s = newSubjectEntity(orgId, input, new Date());
       await mapConflicts(() => m.subjects.create(fromSubject(s)));
       return s;
     },

@@ -1,8 +1,8 @@
 import { newId } from '../ids.js';
+import { newSessionEntity } from '../new-entities.js';
 import {
   StoreConflictError,
   type AttendanceRecord,
-  type AttendanceSession,
   type NewRecord,
   type NewSession,
   type RecordPatch,
@@ -22,19 +22,7 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
   const insert = insertSql(sessions, false);
   return {
     async create(orgId, input: NewSession) {
-      const now = new Date();
-      const s: AttendanceSession = {
-        id: newId(),
-        orgId,
-        ...input,
-        policy: { ...input.policy },
-        createdAt: now,
-        updatedAt: now,
-        closedAt: null,
-        closedBy: null,
-        leaseOwner: null,
-        leaseUntil: null,
-      };
+      const s = newSessionEntity(orgId, input, new Date());
       mapConflicts(() => db.stmt(insert).run(sessions.toRow(s)));
       return s;
     },

@@ -1,7 +1,7 @@
 import { newId } from '../ids.js';
+import { newSubjectEntity, newUserEntity } from '../new-entities.js';
 import type {
   NewSubject,
-  NewUser,
   Organisation,
   OrganisationRepository,
   Page,
@@ -55,27 +55,19 @@ function page<T>(db: SqliteDb, from: string, where: string[], orderBy: string, p
 
 export function userRepository(db: SqliteDb): UserRepository {
   const insert = insertSql(users, false);
-  const build = (orgId: string, input: NewUser, now: Date): User => ({
-    id: newId(),
-    orgId,
-    ...input,
-    email: input.email.toLowerCase(),
-    createdAt: now,
-    updatedAt: now,
-  });
   const get = (orgId: string, id: string): User | null => {
     const r = db.stmt('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, id);
     return r ? users.fromRow(r) : null;
   };
   return {
     async create(orgId, input) {
-      const u = build(orgId, input, new Date());
+      const u = newUserEntity(orgId, input, new Date());
       mapConflicts(() => db.stmt(insert).run(users.toRow(u)));
       return u;
     },
     async createMany(orgId, inputs) {
       const now = new Date();
-      const all = inputs.map((i) => build(orgId, i, now));
+      const all = inputs.map((i) => newUserEntity(orgId, i, now));
       mapConflicts(() =>
         db.tx(() => {
           for (const u of all) db.stmt(insert).run(users.toRow(u));
@@ -152,16 +144,7 @@ export function subjectRepository(db: SqliteDb): SubjectRepository {
   };
   return {
     async create(orgId, input: NewSubject) {
-      const now = new Date();
-      const s: Subject = {
-        id: newId(),
-        orgId,
-        ...input,
-        teacherIds: [...input.teacherIds],
-        allowedIpRanges: [...input.allowedIpRanges],
-        createdAt: now,
-        updatedAt: now,
-      };
+      const s = newSubjectEntity(orgId, input, new Date());
       mapConflicts(() => db.stmt(insert).run(subjects.toRow(s)));
       return s;
     },

@@ -1,0 +1,37 @@
+import { newId } from './ids.js';
+import type { AttendanceSession, NewSession, NewSubject, NewUser, Subject, User } from './types.js';
+
+/**
+ * How a new entity looks before an adapter writes it: shared by every adapter so that the
+ * defaults (lower-cased email, empty lease, copied arrays) cannot drift between stores.
+ */
+export function newUserEntity(orgId: string, input: NewUser, now: Date): User {
+  return { id: newId(), orgId, ...input, email: input.email.toLowerCase(), createdAt: now, updatedAt: now };
+}
+
+export function newSubjectEntity(orgId: string, input: NewSubject, now: Date): Subject {
+  return {
+    id: newId(),
+    orgId,
+    ...input,
+    teacherIds: [...input.teacherIds],
+    allowedIpRanges: [...input.allowedIpRanges],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function newSessionEntity(orgId: string, input: NewSession, now: Date): AttendanceSession {
+  return {
+    id: newId(),
+    orgId,
+    ...input,
+    policy: { ...input.policy },
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+    closedBy: null,
+    leaseOwner: null,
+    leaseUntil: null,
+  };
+}
