@@ -6,7 +6,7 @@ import { assertEnrolled, loadSession, loadSessionForStaff } from '../sessions/ac
 import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
-import { recordChanged } from './record-change.js';
+import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
@@ -200,20 +200,10 @@ export class CheckinService {
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     let entry: RosterEntry;
     if (!record) {
-      const inserted = await store.records.insertIfAbsent(actor.orgId, {
-        ...fields,
-        sessionId: session.id,
-        subjectId: session.subjectId,
-        studentId: input.studentId,
-        flags: [],
-        distanceM: null,
-        location: null,
-        ip: null,
-        attempts: 0,
-        submittedAt: null,
-        note: input.note ?? null,
-        verification: null,
-      });
+      const inserted = await store.records.insertIfAbsent(
+        actor.orgId,
+        recordWithoutCheckin(session, input.studentId, { ...fields, note: input.note ?? null }),
+      );
       record = inserted.record;
       if (inserted.created) {
         const student = await this.student(actor.orgId, input.studentId);

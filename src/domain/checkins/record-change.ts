@@ -1,6 +1,6 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
-import type { AttendanceRecord, AttendanceSession, User } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, NewRecord, User } from '../../store/types.js';
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
@@ -48,4 +48,25 @@ export async function recordChanged(
 
 function auditState(r: AttendanceRecord): Record<string, unknown> {
   return { status: r.status, reason: r.reason, flags: r.flags, note: r.note, version: r.version };
+}
+
+/** A record decided without any check-in: a teacher's mark, or absent at closing. */
+export function recordWithoutCheckin(
+  session: AttendanceSession,
+  studentId: string,
+  decision: Pick<NewRecord, 'status' | 'reason' | 'decidedAt' | 'decidedBy' | 'note'>,
+): NewRecord {
+  return {
+    ...decision,
+    sessionId: session.id,
+    subjectId: session.subjectId,
+    studentId,
+    flags: [],
+    distanceM: null,
+    location: null,
+    ip: null,
+    attempts: 0,
+    submittedAt: null,
+    verification: null,
+  };
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../app-error.js';
 import type { DomainDeps } from '../deps.js';
-import { recordChanged } from '../checkins/record-change.js';
+import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
@@ -80,23 +80,10 @@ export class SessionCloser {
     );
     const at = now();
     for (const studentId of missing) {
-      const { record, created } = await store.records.insertIfAbsent(orgId, {
-        sessionId: session.id,
-        subjectId: session.subjectId,
-        studentId,
-        status: 'absent',
-        reason: 'NO_CHECKIN',
-        flags: [],
-        distanceM: null,
-        location: null,
-        ip: null,
-        attempts: 0,
-        submittedAt: null,
-        decidedAt: at,
-        decidedBy: by,
-        note: null,
-        verification: null,
-      });
+      const { record, created } = await store.records.insertIfAbsent(
+        orgId,
+        recordWithoutCheckin(session, studentId, { status: 'absent', reason: 'NO_CHECKIN', decidedAt: at, decidedBy: by, note: null }),
+      );
       const student = students.get(studentId);
       if (created && student) {
         await recordChanged(this.deps, session, student, null, record, { actorId: by, action: 'close.absent', reason: 'NO_CHECKIN', ip: null });
