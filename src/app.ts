@@ -65,6 +65,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokens: tokenService,
     clock,
     ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
+    ...(deps.face ? { face: deps.face } : {}),
   });
   const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(deps.face ? [faceReadinessCheck(deps.face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {

@@ -3,6 +3,8 @@ import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import { AuthService } from './accounts/auth-service.js';
+import type { FaceEngine } from './face/face-engine.js';
+import { FaceEnrolmentService } from './face/enrolment-service.js';
 import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
@@ -14,6 +16,7 @@ export interface Services {
   users: UserService;
   userImport: CsvUserImport;
   subjects: SubjectService;
+  faces: FaceEnrolmentService;
 }
 
 export interface ServiceDeps {
@@ -23,6 +26,8 @@ export interface ServiceDeps {
   clock: () => Date;
   /** Defaults to an in-memory limiter (one node). */
   loginLimiter?: RateLimiter;
+  /** Face analysis for enrolment; absent means enrolment answers UNAVAILABLE. */
+  face?: FaceEngine;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -35,5 +40,12 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserService({ store, passwords, clock }),
     userImport: new CsvUserImport({ store, passwords, clock }),
     subjects: new SubjectService({ store, clock }),
+    faces: new FaceEnrolmentService({
+      store,
+      engine: deps.face,
+      keepPhotos: config.face.keepPhotos,
+      thresholds: config.face.thresholds,
+      clock,
+    }),
   };
 }

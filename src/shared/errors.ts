@@ -54,6 +54,10 @@ export const ErrorCodes = {
   RECORD_CHANGED: { status: 409, message: 'The record changed meanwhile; reload and retry.' },
   RETRY_LIMIT: { status: 409, message: 'No check-in attempts left for this session.' },
   ALREADY_DECIDED: { status: 409, message: 'The check-in was already decided.' },
+  FACE_ENROLMENT_REFUSED: {
+    status: 422,
+    message: 'Some reference photos were refused; details.photos says which and why. Nothing was stored.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -33,6 +33,7 @@ export const ReasonCodes = {
   IMAGE_TOO_LARGE: 'The image file is too large.',
   IMAGE_TOO_MANY_PIXELS: 'The image has too many pixels.',
   IMAGE_UNSUPPORTED_TYPE: 'Only JPEG, PNG and WebP images are accepted.',
+  ENROLMENT_INCONSISTENT: 'This reference photo does not look like the same person as the others.',
   POSSIBLE_PROXY: 'The selfie looks like another student.',
   SPOOF_SUSPECTED: 'The selfie may be a photo of a photo or a screen.',
   // teacher and system decisions
