@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import multer from 'multer';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/app-error.js';
@@ -14,6 +15,8 @@ export interface HandlerContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
+  /** Uploaded files of a `files` route, in the order sent; empty otherwise. */
+  files: Buffer[];
   /** The authenticated caller; reading it on a public route throws UNAUTHENTICATED. */
   readonly actor: Actor;
   req: Request;
@@ -39,6 +42,11 @@ export interface RouteDef<
   /** Also accept this text media type; the raw text is validated as `{ [field]: text }`. */
   textBody?: { contentType: string; field: string };
   /**
+   * A multipart/form-data upload: files under `field` (at most `max`, each at most `maxBytes`,
+   * held in memory: the limits stop the read early), other form fields validated by `body`.
+   */
+  files?: FileUpload;
+  /**
    * JSON responses give `schema`. A non-JSON response (e.g. a CSV export) gives `contentType`
    * instead and its handler returns the body as a string or Buffer. Neither: no body (204).
    */
@@ -46,6 +54,14 @@ export interface RouteDef<
   /** Domain error codes this route can answer with (documentation). */
   errors?: ErrorCode[];
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R>>;
+}
+
+export interface FileUpload {
+  field: string;
+  min: number;
+  max: number;
+  maxBytes: number;
+  description: string;
 }
 
 /** What the OpenAPI builder reads. */
@@ -79,14 +95,18 @@ export class RouteRegistry {
     const stack: RequestHandler[] = [];
     if (def.access !== 'public') stack.push(this.middleware.authenticate);
     if (Array.isArray(def.access)) stack.push(requireRoles(def.access));
+    // After authentication and roles: an anonymous caller never gets to upload megabytes.
+    if (def.files) stack.push(receiveFiles(def.files));
     stack.push(async (req: Request, res: Response) => {
       const params = def.params ? def.params.parse(req.params) : {};
       const query = def.query ? def.query.parse(req.query) : {};
-      const body = def.body ? def.body.parse(readBody(req, def)) : undefined;
+      const body = def.files ? def.body?.parse(req.body ?? {}) : def.body ? def.body.parse(readBody(req, def)) : undefined;
+      const files = def.files ? uploadedFiles(req, def.files) : [];
       const ctx = {
         params,
         query,
         body,
+        files,
         req,
         res,
         get actor(): Actor {
@@ -122,6 +142,50 @@ function requireRoles(roles: readonly Role[]): RequestHandler {
     if (!roles.includes(actor.role)) return next(new AppError('FORBIDDEN'));
     next();
   };
+}
+
+function receiveFiles(spec: FileUpload): RequestHandler {
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    limits: { fileSize: spec.maxBytes, files: spec.max, fields: 20, fieldSize: 64 * 1024, parts: spec.max + 20 },
+  }).array(spec.field, spec.max);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!req.is('multipart/form-data')) {
+      next(new AppError('UNSUPPORTED_MEDIA_TYPE', `Send multipart/form-data with the files under "${spec.field}".`));
+      return;
+    }
+    upload(req, res, (err: unknown) => next(err === undefined || err === null ? undefined : uploadError(err, spec)));
+  };
+}
+
+/** multer's errors as coded ones; anything else (a broken stream) goes on as it is. */
+function uploadError(err: unknown, spec: FileUpload): unknown {
+  if (!(err instanceof multer.MulterError)) return err;
+  switch (err.code) {
+    case 'LIMIT_FILE_SIZE':
+      return new AppError('PAYLOAD_TOO_LARGE', `Each file may have at most ${spec.maxBytes} bytes.`, { maxBytes: spec.maxBytes });
+    case 'LIMIT_FILE_COUNT':
+    case 'LIMIT_UNEXPECTED_FILE':
+      return new AppError('VALIDATION_FAILED', `Send ${spec.min} to ${spec.max} files under "${spec.field}".`, {
+        field: spec.field,
+        min: spec.min,
+        max: spec.max,
+      });
+    default:
+      return new AppError('VALIDATION_FAILED', `The upload is malformed: ${err.message}.`);
+  }
+}
+
+function uploadedFiles(req: Request, spec: FileUpload): Buffer[] {
+  const files = Array.isArray(req.files) ? req.files.map((f) => f.buffer) : [];
+  if (files.length < spec.min) {
+    throw new AppError('VALIDATION_FAILED', `Send ${spec.min} to ${spec.max} files under "${spec.field}".`, {
+      field: spec.field,
+      min: spec.min,
+      max: spec.max,
+    });
+  }
+  return files;
 }
 
 function readBody(req: Request, def: { textBody?: { contentType: string; field: string } }): unknown {

@@ -60,7 +60,19 @@ function operation({ def }: RegisteredRoute): Record<string, unknown> {
   if (def.description) op.description = def.description;
   const parameters = [...paramsOf(def.params, 'path'), ...paramsOf(def.query, 'query')];
   if (parameters.length > 0) op.parameters = parameters;
-  if (def.body) {
+  if (def.files) {
+    const body = def.body ? jsonSchemaOf(def.body, 'input') : { type: 'object', properties: {} };
+    const properties = { ...((body.properties as JsonSchema | undefined) ?? {}) };
+    properties[def.files.field] = {
+      type: 'array',
+      minItems: def.files.min,
+      maxItems: def.files.max,
+      items: { type: 'string', contentMediaType: 'application/octet-stream' },
+      description: `${def.files.description} At most ${def.files.maxBytes} bytes each.`,
+    };
+    const required = [...((body.required as string[] | undefined) ?? []), def.files.field];
+    op.requestBody = { required: true, content: { 'multipart/form-data': { schema: { ...body, type: 'object', properties, required } } } };
+  } else if (def.body) {
     const content: Record<string, unknown> = { 'application/json': { schema: jsonSchemaOf(def.body, 'input') } };
     if (def.textBody) content[def.textBody.contentType] = { schema: { type: 'string' } };
     op.requestBody = { required: true, content };
@@ -99,7 +111,8 @@ function paramsOf(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonS
 function errorStatuses(def: RegisteredRoute['def']): Map<number, ErrorCode[]> {
   const codes = new Set<ErrorCode>(def.errors ?? []);
   if (def.params || def.query || def.body) codes.add('VALIDATION_FAILED');
-  if (def.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
+  if (def.files) ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
+  else if (def.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
   if (def.access !== 'public') ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ACCOUNT_DISABLED'].forEach((c) => codes.add(c as ErrorCode));
   if (Array.isArray(def.access)) codes.add('FORBIDDEN');
   if (def.params) codes.add('NOT_FOUND');
