@@ -1,5 +1,6 @@
 import { createApplication, type Application } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { FaceEngine } from '../../src/domain/face/face-engine.js';
 import { createLogger } from '../../src/logger.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/types.js';
@@ -47,12 +48,12 @@ export interface TestServer {
 /** Starts the whole application on port 0 over an in-memory SQLite store. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { wrapStore?: (store: Store) => Store } = {},
+  opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine } = {},
 ): Promise<TestServer> {
   const config = testConfig(env);
   const inner = await createSqliteStore({ path: ':memory:' });
   const store = opts.wrapStore ? opts.wrapStore(inner) : inner;
-  const app = createApplication({ config, store, logger: createLogger('silent') });
+  const app = createApplication({ config, store, logger: createLogger('silent'), ...(opts.face ? { face: opts.face } : {}) });
   const address = await app.listen();
   const baseUrl = `http://127.0.0.1:${address.port}`;
 
