@@ -4,11 +4,9 @@ import { AppError, toErrorBody } from '../domain/app-error.js';
 import { resolveClientIp } from '../domain/checks/network.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
-import { defineHandler } from './define-handler.js';
-import type { AppServer, AppSocket } from './types.js';
-
-/** How long before expiry a socket is told to renew its token. */
-const EXPIRY_WARNING_MS = 60_000;
+import { defineCommand, type Command } from './define-handler.js';
+import type { TokenExpiryWatch } from './token-expiry.js';
+import type { AppServer } from './types.js';
 
 export interface SocketAuthDeps {
   tokens: TokenService;
@@ -54,42 +52,24 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
   });
 }
 
-/**
- * Token expiry during a connection: `auth:expiring` about a minute before, then at expiry
- * `auth:expired` and a disconnect. `auth:renew` with a fresh token of the same user moves the
- * deadline. A client that reconnects presents its current token in the handshake again.
- */
-export function watchTokenExpiry(socket: AppSocket, deps: SocketAuthDeps): void {
-  let warn: NodeJS.Timeout | null = null;
-  let expire: NodeJS.Timeout | null = null;
-  const clear = () => {
-    if (warn) clearTimeout(warn);
-    if (expire) clearTimeout(expire);
-    warn = expire = null;
-  };
-  const arm = () => {
-    clear();
-    const left = socket.data.tokenExpiresAt - deps.now().getTime();
-    const expiresAt = new Date(socket.data.tokenExpiresAt).toISOString();
-    warn = setTimeout(() => socket.emit('auth:expiring', { expiresAt }), Math.max(0, left - EXPIRY_WARNING_MS));
-    expire = setTimeout(() => {
-      socket.emit('auth:expired');
-      socket.disconnect(true);
-    }, Math.max(0, left));
-  };
-  arm();
-  socket.on('disconnect', clear);
+const RenewSchema = z.object({ token: z.string().min(1).max(8_192) });
 
-  defineHandler(socket, deps.logger, 'auth:renew', z.object({ token: z.string().min(1).max(8_192) }), async ({ token }) => {
-    const claims = deps.tokens.verifyAccess(token);
-    if (claims.sub !== socket.data.userId || claims.org !== socket.data.orgId) {
-      throw new AppError('TOKEN_INVALID', 'The token belongs to another user.');
-    }
-    const user = await deps.store.users.get(claims.org, claims.sub);
-    if (!user?.active) throw new AppError('ACCOUNT_DISABLED');
-    socket.data.tokenExpiresAt = claims.exp * 1000;
-    socket.data.role = user.role;
-    arm();
-    return { expiresAt: new Date(socket.data.tokenExpiresAt).toISOString() };
-  });
+/**
+ * `auth:renew` with a fresh token of the same user moves the socket's expiry deadline (see
+ * TokenExpiryWatch). A client that reconnects presents its current token in the handshake again.
+ */
+export function authCommands(deps: SocketAuthDeps, watch: TokenExpiryWatch): Command[] {
+  return [
+    defineCommand(deps.logger, 'auth:renew', RenewSchema, async ({ token }, { socket }) => {
+      const claims = deps.tokens.verifyAccess(token);
+      if (claims.sub !== socket.data.userId || claims.org !== socket.data.orgId) {
+        throw new AppError('TOKEN_INVALID', 'The token belongs to another user.');
+      }
+      const user = await deps.store.users.get(claims.org, claims.sub);
+      if (!user?.active) throw new AppError('ACCOUNT_DISABLED');
+      socket.data.role = user.role;
+      watch.renew(socket, claims.exp * 1000);
+      return { expiresAt: new Date(socket.data.tokenExpiresAt).toISOString() };
+    }),
+  ];
 }

@@ -9,9 +9,11 @@ import type { SessionService } from '../domain/sessions/session-service.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { rooms } from '../shared/events.js';
-import { registerCheckinHandlers } from './handlers/checkin-handlers.js';
-import { registerSessionHandlers } from './handlers/session-handlers.js';
-import { useSocketAuth, watchTokenExpiry } from './socket-auth.js';
+import { attachCommands } from './define-handler.js';
+import { checkinCommands } from './handlers/checkin-handlers.js';
+import { sessionCommands } from './handlers/session-handlers.js';
+import { authCommands, useSocketAuth } from './socket-auth.js';
+import { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer } from './types.js';
 
 export interface RealtimeDeps {
@@ -54,12 +56,17 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
   useSocketAuth(io, authDeps);
+  const expiry = new TokenExpiryWatch(deps.now);
+  const commands = [
+    ...authCommands(authDeps, expiry),
+    ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, logger }),
+    ...checkinCommands({ checkins: deps.checkins, submitLimiter: deps.submitLimiter, logger }),
+  ];
 
   io.on('connection', (socket) => {
     void socket.join(rooms.user(socket.data.userId));
-    watchTokenExpiry(socket, authDeps);
-    registerSessionHandlers(socket, { sessions: deps.sessions, closer: deps.closer, logger });
-    registerCheckinHandlers(socket, { checkins: deps.checkins, submitLimiter: deps.submitLimiter, logger });
+    expiry.track(socket);
+    attachCommands(socket, commands);
   });
 
   const unsubscribe = deps.bus.subscribe((event) => {
@@ -78,6 +85,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     io,
     async close() {
       unsubscribe();
+      expiry.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
       io.disconnectSockets(true);
       await io.of('/').adapter.close();

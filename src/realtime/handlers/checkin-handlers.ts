@@ -3,8 +3,7 @@ import type { Logger } from '../../logger.js';
 import type { CheckinService } from '../../domain/checkins/checkin-service.js';
 import type { RateLimiter } from '../../domain/rate-limiter.js';
 import { AppError } from '../../domain/app-error.js';
-import { defineHandler } from '../define-handler.js';
-import type { AppSocket } from '../types.js';
+import { defineCommand, type Command } from '../define-handler.js';
 import { Id, Note } from './schemas.js';
 
 /** 1 km is already useless as a classroom fix; beyond 100 km it is not a fix at all. */
@@ -48,25 +47,24 @@ export interface CheckinHandlerDeps {
   logger: Logger;
 }
 
-export function registerCheckinHandlers(socket: AppSocket, deps: CheckinHandlerDeps): void {
+export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
   const { checkins, submitLimiter, logger } = deps;
+  return [
+    defineCommand(logger, 'checkin:submit', SubmitSchema, async (input, { actor, ip }) => {
+      const limit = await submitLimiter.consume(actor.id);
+      if (!limit.allowed) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs });
+      const { lat, lon, accuracy, timestamp } = input.location;
+      return checkins.submit(actor, {
+        sessionId: input.sessionId,
+        location: { lat, lon, accuracyM: accuracy, timestamp: new Date(timestamp) },
+        code: input.code,
+        selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
+        ip,
+      });
+    }),
 
-  defineHandler(socket, logger, 'checkin:submit', SubmitSchema, async (input, { actor, ip }) => {
-    const limit = await submitLimiter.consume(actor.id);
-    if (!limit.allowed) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs });
-    const { lat, lon, accuracy, timestamp } = input.location;
-    return checkins.submit(actor, {
-      sessionId: input.sessionId,
-      location: { lat, lon, accuracyM: accuracy, timestamp: new Date(timestamp) },
-      code: input.code,
-      selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
-      ip,
-    });
-  });
+    defineCommand(logger, 'checkin:decide', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
 
-  defineHandler(socket, logger, 'checkin:decide', DecideSchema, (input, { actor, ip }) =>
-    checkins.decide(actor, { ...input, ip }),
-  );
-
-  defineHandler(socket, logger, 'checkin:mark', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip }));
+    defineCommand(logger, 'checkin:mark', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip })),
+  ];
 }
