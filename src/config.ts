@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   MONGODB_SOCKET_TIMEOUT_MS: int(1_000, 600_000).default(45_000),
 
   REDIS_URL: z.string().optional(),
+  REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
   NODE_ID: z.string().min(1).max(100).optional(),
 
   JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
@@ -80,6 +81,8 @@ export interface Config {
     | { kind: 'sqlite'; path: string }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
   redisUrl: string | null;
+  /** Socket.IO Redis adapter: sharded pub/sub with a channel per room, or one pattern for all. */
+  redisAdapter: 'sharded' | 'classic';
   nodeId: string;
   jwt: {
     algorithm: 'HS256' | 'RS256';
@@ -188,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     store,
     redisUrl: e.REDIS_URL ?? null,
+    redisAdapter: e.REDIS_ADAPTER,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     jwt: {
       algorithm: e.JWT_ALGORITHM,

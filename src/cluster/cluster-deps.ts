@@ -1,4 +1,4 @@
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
@@ -39,10 +39,10 @@ export function redisCheck(url: string, data: Redis, sub: Redis): ReadinessCheck
  * Connects this node's three Redis clients (throws RedisUnavailableError when Redis does not
  * answer) and builds the shared pieces.
  *
- * Adapter choice: the classic `createAdapter` (PUBLISH + PSUBSCRIBE on one channel pattern),
- * not `createShardedAdapter`. Sharded pub/sub (Redis 7 SPUBLISH) only spreads load across the
- * shards of a Redis Cluster; on the single Redis (or Sentinel pair) we deploy it would add one
- * subscription per room, and every user has a room. Switch when moving to Redis Cluster.
+ * Adapter choice (docs/multi-node.md): by default the sharded adapter (Redis 7 SSUBSCRIBE) in
+ * its "dynamic" mode, one channel per room, so a node receives only the broadcasts of rooms it
+ * has sockets in. With the classic adapter (one PSUBSCRIBE pattern) every node receives and
+ * decodes every broadcast, and every check-in makes two (roster + the student's decision).
  */
 export async function createClusterDeps(config: Config, logger: Logger): Promise<ClusterDeps> {
   const url = config.redisUrl;
@@ -60,7 +60,10 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
     live: new RedisLiveState(data),
     submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
     loginLimiter: new RedisRateLimiter(data, { points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' }),
-    socketAdapter: createAdapter(pub, sub, { key: 'attendance' }),
+    socketAdapter:
+      config.redisAdapter === 'sharded'
+        ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })
+        : createAdapter(pub, sub, { key: 'attendance' }),
     readinessChecks: [redisCheck(url, data, sub)],
     async close() {
       await Promise.all(clients.map((c) => quitRedis(c)));
