@@ -2,6 +2,7 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../../fa
 import type { AnalyseResult } from '../../face/face-types.js';
 import type { OtherFace } from '../../face/matching.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
+import { AppError } from '../app-error.js';
 import type { DomainDeps } from '../deps.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
@@ -20,6 +21,15 @@ export const DEFAULT_FACE_SETTINGS: FaceDecisionSettings = {
 
 /** A concurrent write (a teacher decision) can bump the version; re-read this many times. */
 const MAX_UPDATE_TRIES = 3;
+
+/**
+ * The check-in is acknowledged before its selfie reaches the pool, so a burst can find the
+ * queue full after the submit-time check passed. The selfie was accepted: wait for room as the
+ * pool suggests instead of leaving the record to the teacher, up to this long in all.
+ */
+const BUSY_RETRY_BUDGET_MS = 60_000;
+const BUSY_RETRY_MIN_MS = 100;
+const BUSY_RETRY_MAX_MS = 5_000;
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
@@ -41,7 +51,7 @@ export async function verifySelfie(
   const settings = deps.faceSettings ?? DEFAULT_FACE_SETTINGS;
   let decision: SelfieDecision | null = null;
   try {
-    const analysis: AnalyseResult = await engine.analyse(selfie, 'single');
+    const analysis = await analyseWhenRoom(engine, selfie);
     let claimed: number[][] = [];
     let others: OtherFace[] = [];
     if (analysis.ok) ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
@@ -62,6 +72,21 @@ export async function verifySelfie(
     await applyOnce(deps, session, student, record, patch);
   } catch (err) {
     deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'storing the selfie verification failed');
+  }
+}
+
+async function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
+  const deadline = Date.now() + BUSY_RETRY_BUDGET_MS;
+  for (;;) {
+    try {
+      return await engine.analyse(selfie, 'single');
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'BUSY') throw err;
+      const hint = typeof err.details?.['retryAfterMs'] === 'number' ? err.details['retryAfterMs'] : BUSY_RETRY_MIN_MS;
+      const wait = Math.min(BUSY_RETRY_MAX_MS, Math.max(BUSY_RETRY_MIN_MS, hint));
+      if (Date.now() + wait > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 }
 

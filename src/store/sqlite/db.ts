@@ -48,10 +48,15 @@ export class SqliteDb {
     return s as Database.Statement<Params, R>;
   }
 
-  /** Runs `fn` in one (deferred) transaction; wrap in mapConflicts to translate unique violations. */
+  /**
+   * Runs `fn` in one IMMEDIATE transaction; wrap in mapConflicts to translate unique violations.
+   * Immediate, because a deferred transaction that reads and then writes cannot wait for the
+   * lock in WAL mode: when another process (another node on the same file) committed after its
+   * read, SQLite fails it at once with SQLITE_BUSY instead of calling the busy handler.
+   */
   tx<T>(fn: () => T): T {
     this.assertOpen();
-    return this.raw.transaction(fn)();
+    return this.raw.transaction(fn).immediate();
   }
 
   assertOpen(): void {

@@ -20,8 +20,14 @@ class FakeEngine implements FaceEngine {
   readonly results = new Map<number, AnalyseResult | Error>();
   queueSize = 0;
   calls = 0;
+  /** The next this-many analyses answer BUSY, as a full pool does. */
+  busyFor = 0;
   async analyse(image: Uint8Array): Promise<AnalyseResult> {
     this.calls++;
+    if (this.busyFor > 0) {
+      this.busyFor--;
+      throw new AppError('BUSY', undefined, { retryAfterMs: 20 });
+    }
     const r = this.results.get(image[0]!);
     if (!r) throw new Error('no scripted result');
     if (r instanceof Error) throw r;
@@ -128,6 +134,18 @@ describe('selfie check-ins (domain, fake face engine)', () => {
       expect((err as AppError).details).to.deep.equal({ retryAfterMs: 900 });
     }
     expect(await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id)).to.equal(null);
+  });
+
+  it('waits for room when the pool turns BUSY after the check-in was acknowledged', async () => {
+    // The submit-time queue check passed, then a burst filled the queue before this selfie got in.
+    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.busyFor = 2;
+    const ack = await submit(0, 10);
+    expect(ack).to.include({ status: 'pending', verifying: true });
+    const record = await settled(0);
+    expect(record).to.include({ status: 'present', reason: 'FACE_MATCH' });
+    expect(record.verification?.state).to.equal('done');
+    expect(engine.calls).to.equal(3);
   });
 
   it('sends a student without enrolment to the teacher, and a worker failure too', async () => {
