@@ -8,7 +8,7 @@
  * tokens with the nodes' JWT secret (no logins), and then drives socket.io clients.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,10 +17,20 @@ import { TokenService } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import type { Ack } from '../src/shared/errors.js';
 import type { RosterUpdate } from '../src/shared/events.js';
+import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/store/types.js';
-import { startNodeProcess, startRedis, type NodeProcess } from './lib/loadtest-cluster.js';
+import { startNodeProcess, startRedis, waitReadyz, type NodeProcess } from './lib/loadtest-cluster.js';
+import {
+  expectedOutcome,
+  impostorsIn,
+  prepareReferenceFaces,
+  seedEnrolments,
+  selfieOf,
+  type ReferenceFaces,
+} from './lib/loadtest-faces.js';
 import { report, type RunResult } from './lib/loadtest-report.js';
+import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
@@ -33,16 +43,44 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
   --rooms R         rooms (subjects, one teacher each) (default 10)
   --students S      students per room, one socket each (default 100)
   --screens T       teacher screens per room, spread over the nodes (default 2)
-  --rate C          check-ins per second to offer; 0 = as fast as --window allows (default 0)
+  --rate C          check-ins per second to offer; 0 = as fast as --window allows (default 0;
+                    with --selfies 4 per face worker: nodes x face threads x 4)
   --duration D      check-in phase bound in seconds; with --rate, the run offers C x D
                     check-ins, opening more sessions per room when R x S is smaller (default 10)
-  --window W        check-ins in flight at most (default 500)
+  --window W        check-ins in flight at most; a selfie check-in is in flight until its
+                    verdict (default 500)
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
   --no-baseline     skip the comparison run with the same load on one node without Redis
   --timeout T       whole-run bound in seconds; everything is stopped after it (default 300)
   --help            this text
 
-Selfies are not sent (the face pipeline has its own benchmark, scripts/bench-face.ts).
+Selfies (the nodes then run with FACE_ENABLED=true):
+  --selfies         send selfies in the rooms whose sessions require one
+  --selfie-share P  fraction of the rooms whose session policy requires a selfie (default 1)
+  --face-threads N  face workers per node (FACE_POOL_SIZE; default: FACE_POOL_SIZE from the
+                    environment, else 1); other FACE_* variables reach the nodes unchanged
+  --impostor-every N  every Nth student of a room sends another person's photo (default 20;
+                    0 = none)
+  --busy-attempts A submits per check-in while the answer is BUSY; waits details.retryAfterMs
+                    between them (default 5)
+  --faces-dir DIR   LFW folders, one per person (default ../shared/faces/lfw-devtrain)
+                    With --urls the nodes must already run with FACE_ENABLED=true.
+
+  Reference faces: K = min(students, 50) people with two usable images, analysed once in this
+  process (2 face threads) before the nodes start; student i of every selfie room is enrolled
+  as person i % K (image 1, written straight into the store) and sends image 2. Impostors
+  send a photo of someone enrolled as nobody and far from every enrolled face, and should be
+  rejected FACE_MISMATCH. With more than K students a person repeats in a room, and the later
+  student is likely flagged POSSIBLE_PROXY.
+  A worker decides about 9 selfies/s when it has a core to itself; offer no more than the
+  pools can decide (workers x ~9/s, and no more workers than cores) or the queues fill and
+  answers turn BUSY. The single-node baseline gets the same offered rate with one node's workers.
+  Reports, besides the above: verification latency p50/p95/p99 (submit to the student's
+  checkin:decision with verifying false), outcomes (present FACE_MATCH, rejected
+  FACE_MISMATCH, pending with its reason), the outcomes expected from the load generator's own
+  distances, and BUSY acks. RSS then includes the face workers and their models.
+
+Without --selfies no selfie is sent (the face pipeline has its own benchmark, scripts/bench-face.ts).
 The script raises its soft open-files limit to the hard one when the sockets need it.
 Reports connected sockets, check-ins/s, ack p50/p95/p99, roster propagation p99 (submit to
 the last teacher screen of the room), errors, RSS per node and per connection.
@@ -57,12 +95,18 @@ const { values: args } = parseArgs({
     rooms: { type: 'string', default: '10' },
     students: { type: 'string', default: '100' },
     screens: { type: 'string', default: '2' },
-    rate: { type: 'string', default: '0' },
+    rate: { type: 'string' },
     duration: { type: 'string', default: '10' },
     window: { type: 'string', default: '500' },
     hold: { type: 'string', default: '3' },
     'no-baseline': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '300' },
+    selfies: { type: 'boolean', default: false },
+    'selfie-share': { type: 'string', default: '1' },
+    'face-threads': { type: 'string' },
+    'impostor-every': { type: 'string', default: '20' },
+    'busy-attempts': { type: 'string', default: '5' },
+    'faces-dir': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -78,17 +122,34 @@ const int = (name: string, v: string, min: number): number => {
   }
   return n;
 };
+const faceThreads = args.selfies ? int('face-threads', args['face-threads'] ?? process.env['FACE_POOL_SIZE'] ?? '1', 1) : 0;
+const nodeCount = int('nodes', args.nodes, 1);
 const opts = {
-  nodes: int('nodes', args.nodes, 1),
+  nodes: nodeCount,
   rooms: int('rooms', args.rooms, 1),
   students: int('students', args.students, 1),
   screens: int('screens', args.screens, 1),
-  rate: int('rate', args.rate, 0),
+  rate: int('rate', args.rate ?? String(args.selfies ? 4 * faceThreads * nodeCount : 0), 0),
   duration: int('duration', args.duration, 1),
   window: int('window', args.window, 1),
   hold: int('hold', args.hold, 0),
   timeout: int('timeout', args.timeout, 10),
 };
+const selfieShare = Number(args['selfie-share']);
+if (!(selfieShare >= 0 && selfieShare <= 1)) {
+  process.stderr.write('--selfie-share must be a number from 0 to 1\n');
+  process.exit(1);
+}
+const selfie = {
+  on: args.selfies,
+  // At least one selfie room when any share is asked for, so a small run still sends selfies.
+  rooms: args.selfies ? Math.min(opts.rooms, Math.max(selfieShare > 0 ? 1 : 0, Math.round(selfieShare * opts.rooms))) : 0,
+  impostorEvery: int('impostor-every', args['impostor-every'], 0),
+  attempts: int('busy-attempts', args['busy-attempts'], 1),
+  people: Math.min(opts.students, 50),
+};
+/** The first `selfie.rooms` rooms require a selfie. */
+const isSelfieRoom = (r: number) => r < selfie.rooms;
 const urls = args.urls ? args.urls.split(',').map((u) => u.trim()).filter(Boolean) : null;
 for (const u of urls ?? []) {
   const host = new URL(u).hostname;
@@ -138,7 +199,7 @@ interface Seeded {
   students: User[][];
 }
 
-async function seed(sqlitePath: string): Promise<Seeded> {
+async function seed(sqlitePath: string, faces: ReferenceFaces | null): Promise<Seeded> {
   const store = await createSqliteStore({ path: sqlitePath });
   try {
     const org = await store.organisations.create({ name: 'Load test', slug: `load-${Date.now()}`, timezone: 'UTC' });
@@ -173,6 +234,7 @@ async function seed(sqlitePath: string): Promise<Seeded> {
         allowedIpRanges: [],
       });
       await store.subjects.enrol(org.id, subject.id, roomStudents.map((s) => s.id));
+      if (faces && isSelfieRoom(r)) await seedEnrolments(store, org.id, roomStudents, faces);
       teachers.push(teacher);
       subjectIds.push(subject.id);
       students.push(roomStudents);
@@ -203,13 +265,13 @@ function progress(line: string): void {
 const endProgress = () => process.stderr.isTTY && process.stderr.write('\n');
 
 
-async function run(label: string, nodeCount: number, redisUrl: string | null): Promise<RunResult> {
+async function run(label: string, nodeCount: number, redisUrl: string | null, faces: ReferenceFaces | null): Promise<RunResult> {
   const dir = mkdtempSync(path.join(tmpdir(), 'loadtest-'));
   const stopDir = async () => rmSync(dir, { recursive: true, force: true });
   cleanups.push(stopDir);
   const sqlitePath = urls ? args.sqlite! : path.join(dir, 'load.db');
   progress(`[${label}] seeding ${opts.rooms} rooms x ${opts.students} students`);
-  const seeded = await seed(sqlitePath);
+  const seeded = await seed(sqlitePath, faces);
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     SQLITE_PATH: sqlitePath,
@@ -218,8 +280,8 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
     BCRYPT_COST: '4',
     JWT_SECRET: SECRET,
     CHECKIN_RATE_PER_MINUTE: '600',
-    // No selfies are sent: the face worker pool would only add its model memory to the RSS.
-    FACE_ENABLED: 'false',
+    // Without selfies the face worker pool would only add its model memory to the RSS.
+    ...(faces ? { FACE_ENABLED: 'true', FACE_POOL_SIZE: String(faceThreads) } : { FACE_ENABLED: 'false' }),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
   };
   const nodes: NodeProcess[] = [];
@@ -234,6 +296,10 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
     }
   }
   const targets = urls ?? nodes.map((n) => n.url);
+  if (faces) {
+    progress(`[${label}] waiting for the face models on ${targets.length} node(s)`);
+    await Promise.all(targets.map((u) => waitReadyz(u, 120_000)));
+  }
   const idle = nodes.map((n) => n.rss());
   // Day-long tokens: a socket is never cut by expiry mid-measurement.
   const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: SECRET, ACCESS_TOKEN_TTL_S: '86400' }).jwt);
@@ -290,7 +356,7 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
     for (let k = 0; k < rounds; k += 1) {
       const opened = await emitAck<{ id: string }>(screens[r]![0]!, 'session:open', {
         subjectId: seeded.subjectIds[r],
-        policy: { geofence: true, rotatingCode: false, network: false },
+        policy: faces && isSelfieRoom(r) ? SELFIE_POLICY : { geofence: true, rotatingCode: false, network: false },
       });
       if (!opened.ok) throw new Error(`session:open: ${opened.error.code}`);
       ids.push(opened.data.id);
@@ -339,9 +405,45 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
   let inFlight = 0;
   const start = performance.now();
   const end = start + opts.duration * 1_000;
+  const selfieStats = faces ? new SelfieStats() : null;
+
+  /** One selfie check-in of student `i`: BUSY retries restart the propagation clock, as nothing was stored. */
+  function submitOneSelfie(
+    refs: ReferenceFaces,
+    stats: SelfieStats,
+    socket: Socket,
+    sessionId: string,
+    i: number,
+    pendingKey: string,
+    screenCount: number,
+  ): Promise<void> {
+    stats.expect(expectedOutcome(refs, i, selfie.impostorEvery));
+    const bytes = selfieOf(refs, i, selfie.impostorEvery);
+    return submitSelfie({
+      socket,
+      sessionId,
+      payload: () => ({
+        sessionId,
+        location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
+        selfie: bytes,
+      }),
+      attempts: selfie.attempts,
+      stats,
+      emitAck,
+      onAttempt: () => pending.set(pendingKey, { t0: performance.now(), left: screenCount, worst: 0 }),
+      onAck: (ms) => ack.push(ms),
+    }).then((result) => {
+      if (result.acked) acked += 1;
+      else countError(result.code);
+      // A check-in refused BUSY stored nothing: no screen will ever show it.
+      if (!result.acked && result.code === 'BUSY') pending.delete(pendingKey);
+    });
+  }
+
+  const selfieProgress = () => (selfieStats ? `, decided ${selfieStats.decided}, BUSY ${selfieStats.busyAcks}` : '');
   const loadTicker = setInterval(() => {
     const s = (performance.now() - start) / 1000;
-    progress(`[${label}] ${s.toFixed(0)}s submitted ${launched}/${toOffer}, acked ${acked}, in flight ${inFlight}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
+    progress(`[${label}] ${s.toFixed(0)}s submitted ${launched}/${toOffer}, acked ${acked}${selfieProgress()}, in flight ${inFlight}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
   }, 1_000);
   const inflight = new Set<Promise<void>>();
   while (launched < toOffer && performance.now() < end) {
@@ -356,20 +458,24 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
         continue;
       }
       const sessionId = sessions[r]![k]!;
+      const pendingKey = `${sessionId}/${seeded.students[r]![i]!.id}`;
       const t0 = performance.now();
-      pending.set(`${sessionId}/${seeded.students[r]![i]!.id}`, { t0, left: screens[r]!.length, worst: 0 });
+      pending.set(pendingKey, { t0, left: screens[r]!.length, worst: 0 });
       inFlight += 1;
-      const p = emitAck(socket, 'checkin:submit', {
-        sessionId,
-        location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
-      }).then(
-        (a) => {
-          ack.push(performance.now() - t0);
-          if (a.ok) acked += 1;
-          else countError(a.error.code);
-        },
-        () => countError('ACK_TIMEOUT'),
-      );
+      const p =
+        faces && selfieStats && isSelfieRoom(r)
+          ? submitOneSelfie(faces, selfieStats, socket, sessionId, i, pendingKey, screens[r]!.length)
+          : emitAck(socket, 'checkin:submit', {
+              sessionId,
+              location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
+            }).then(
+              (a) => {
+                ack.push(performance.now() - t0);
+                if (a.ok) acked += 1;
+                else countError(a.error.code);
+              },
+              () => countError('ACK_TIMEOUT'),
+            );
       const tracked = p.finally(() => {
         inFlight -= 1;
         inflight.delete(tracked);
@@ -383,7 +489,7 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
   const settle = Date.now() + 5_000;
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
   clearInterval(loadTicker);
-  progress(`[${label}] submitted ${launched}, acked ${acked}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
+  progress(`[${label}] submitted ${launched}, acked ${acked}${selfieProgress()}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
   endProgress();
 
   for (const s of sockets) s.disconnect();
@@ -406,6 +512,19 @@ async function run(label: string, nodeCount: number, redisUrl: string | null): P
     propagation,
     propagationMissing: pending.size,
     rss,
+    ...(faces && selfieStats
+      ? {
+          selfies: {
+            stats: selfieStats,
+            selfieRooms: selfie.rooms,
+            rooms: opts.rooms,
+            faceWorkersPerNode: faceThreads,
+            people: faces.people.length,
+            impostorsPerRoom: impostorsIn(opts.students, selfie.impostorEvery),
+            attempts: selfie.attempts,
+          },
+        }
+      : {}),
   };
 }
 
@@ -424,6 +543,23 @@ async function cleanup(): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => process.stderr.write(`cleanup: ${String(err)}\n`));
 }
 
+async function referenceFaces(): Promise<ReferenceFaces> {
+  const dir = path.resolve(args['faces-dir'] ?? path.join(root, '..', 'shared', 'faces', 'lfw-devtrain'));
+  if (!existsSync(dir)) throw new Error(`--selfies needs the LFW folders: ${dir} is absent (--faces-dir)`);
+  const faces = await prepareReferenceFaces({
+    dir,
+    people: selfie.people,
+    impostors: Math.min(5, impostorsIn(opts.students, selfie.impostorEvery)),
+    config: loadFaceConfig(process.env),
+    threads: 2,
+    progress,
+  });
+  endProgress();
+  progress(`reference faces ready in ${(faces.elapsedMs / 1000).toFixed(1)} s (${faces.modelId}, ${faces.modelVersion})`);
+  endProgress();
+  return faces;
+}
+
 async function main(): Promise<void> {
   const bound = setTimeout(() => {
     process.stderr.write(`\nstopped: the run exceeded --timeout ${opts.timeout} s\n`);
@@ -437,8 +573,10 @@ async function main(): Promise<void> {
       cleanups.push(() => redis.stop());
       redisUrl = redis.url;
     }
-    const results = [await run(urls ? 'given nodes' : 'cluster', urls ? urls.length : opts.nodes, redisUrl)];
-    if (!urls && !args['no-baseline'] && opts.nodes > 1) results.push(await run('single node, no Redis', 1, null));
+    // Before any node starts: the reference analysis would otherwise compete with them for the cores.
+    const faces = selfie.on ? await referenceFaces() : null;
+    const results = [await run(urls ? 'given nodes' : 'cluster', urls ? urls.length : opts.nodes, redisUrl, faces)];
+    if (!urls && !args['no-baseline'] && opts.nodes > 1) results.push(await run('single node, no Redis', 1, null, faces));
     process.stdout.write(`${results.map((r) => report(r, opts)).join('\n\n')}\n`);
     process.stdout.write(
       '\nissue 5 targets: 10,000 sockets on 2 nodes at <= 25 KB RSS/connection; 1,000 check-ins/s on 3 nodes with roster propagation p99 <= 100 ms\n',

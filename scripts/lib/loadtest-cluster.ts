@@ -84,6 +84,27 @@ export async function startNodeProcess(
   return { name, url, child, rss: () => rssOf(child.pid), stop: () => stopChild(child) };
 }
 
+/**
+ * Waits for /readyz to answer 200: with FACE_ENABLED the models load after /healthz is up, and
+ * selfies sent before would measure the model loading.
+ */
+export async function waitReadyz(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    // Each refusal is a warning in the node's log: poll slowly.
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  throw new Error(`${url}/readyz not ready within ${timeoutMs} ms (last: ${last})`);
+}
+
 /** A redis-server of the load test's own, without persistence, on a free loopback port. */
 export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
   const port = await freePort();

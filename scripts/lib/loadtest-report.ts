@@ -1,4 +1,5 @@
 import { percentile } from './loadtest-cluster.js';
+import { selfieReport, type SelfieRunInfo } from './loadtest-selfies.js';
 
 /** What one load run measured. */
 export interface RunResult {
@@ -15,6 +16,8 @@ export interface RunResult {
   propagation: number[];
   propagationMissing: number;
   rss: { name: string; idle: number; loaded: number; connections: number }[];
+  /** Present with --selfies: the nodes then run face workers, whose models are in their RSS. */
+  selfies?: SelfieRunInfo;
 }
 
 const ms = (n: number) => (Number.isNaN(n) ? 'n/a' : `${n.toFixed(1)} ms`);
@@ -32,6 +35,10 @@ export function report(r: RunResult, opts: { rooms: number; students: number; sc
     `roster propagation  p50 ${ms(percentile(r.propagation, 50))}, p99 ${ms(percentile(r.propagation, 99))} (submit -> every screen; ${r.propagation.length} complete, ${r.propagationMissing} incomplete)`,
     `errors              ${r.errors.size === 0 ? 'none' : [...r.errors].map(([c, n]) => `${c} ${n}`).join(', ')}`,
   ];
+  if (r.selfies) {
+    lines.push(...selfieReport(r.selfies));
+    lines.push(`rss                 includes ${r.selfies.faceWorkersPerNode} face worker(s)/node with their models: per-connection figures are not comparable to a run without --selfies`);
+  }
   for (const n of r.rss) {
     const perConn = (n.loaded - n.idle) / Math.max(1, n.connections);
     lines.push(
