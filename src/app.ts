@@ -16,6 +16,7 @@ import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
 import { faceReadinessCheck } from './adapters/face-pool-engine.js';
 import { attendanceRoutes } from './http/routes/attendance.js';
+import { classPhotoRoutes } from './http/routes/class-photo.js';
 import type { ReadinessCheck } from './http/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
 import type { ServerOptions } from 'socket.io';
@@ -92,7 +93,11 @@ export function createApplication(deps: ApplicationDeps): Application {
       defaultTimezone: config.defaultTimezone,
     },
   };
-  const attendance = createLiveAttendance(domainDeps, { owner: config.nodeId, intervalMs: config.schedulerIntervalMs });
+  const attendance = createLiveAttendance(
+    domainDeps,
+    { owner: config.nodeId, intervalMs: config.schedulerIntervalMs },
+    { minFacePx: config.face.gates.minFacePx },
+  );
   const queries = new AttendanceQueries(domainDeps);
 
   const app = createHttpApp({
@@ -102,7 +107,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     services,
     tokenService,
     readiness,
-    routeGroups: [attendanceRoutes(queries)],
+    routeGroups: [attendanceRoutes(queries), classPhotoRoutes(attendance.classPhoto)],
   });
   const httpServer = http.createServer(app);
   const realtime = attachRealtime({

@@ -34,8 +34,9 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
   if (known) {
     status = known.status;
     body = known.toBody();
+    // RATE_LIMITED, and BUSY/UNAVAILABLE from the face workers, carry a hint of when to retry.
     const retryAfterMs = known.details?.retryAfterMs;
-    if (known.code === 'RATE_LIMITED' && typeof retryAfterMs === 'number') {
+    if (typeof retryAfterMs === 'number') {
       res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     }
   } else {

@@ -58,6 +58,10 @@ export const ErrorCodes = {
     status: 422,
     message: 'Some reference photos were refused; details.photos says which and why. Nothing was stored.',
   },
+  PHOTO_REFUSED: {
+    status: 422,
+    message: 'The photo was refused; details.reason says why (e.g. FACE_NOT_FOUND, IMAGE_INVALID).',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

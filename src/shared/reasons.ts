@@ -41,6 +41,7 @@ export const ReasonCodes = {
   REJECTED_BY_TEACHER: 'Rejected by the teacher.',
   MARKED_BY_TEACHER: 'Marked by the teacher.',
   CORRECTED_BY_TEACHER: 'Corrected by the teacher after closing.',
+  MARKED_FROM_CLASS_PHOTO: 'Marked present by the teacher from a class photo.',
   NO_CHECKIN: 'No check-in before the session closed.',
   PENDING_AT_CLOSE: 'Still pending when the session closed.',
 } as const;

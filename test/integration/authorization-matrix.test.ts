@@ -51,7 +51,31 @@ async function sessionPath(fx: Fixture, rest: string): Promise<string> {
   });
   return `/sessions/${session.id}${rest}`;
 }
+/** A multipart upload of one small file under "photo" (its bytes are never analysed here). */
+function multipartPhoto(): { raw: string; contentType: string } {
+  const boundary = 'matrix-boundary';
+  return {
+    raw: `--${boundary}\r\nContent-Disposition: form-data; name="photo"; filename="class.jpg"\r\nContent-Type: image/jpeg\r\n\r\nnot a real photo\r\n--${boundary}--\r\n`,
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
+}
 const freshRefresh = async (fx: Fixture) => (await fx.srv.login(fx.target.email, PASSWORD)).refreshToken;
+/**
+ * The fixture's target student, taught by `teacherOwn` in a second subject (so the fixture's
+ * subject and enrolments stay as the refusal check expects), optionally with a face enrolment.
+ */
+async function facePath(fx: Fixture, enrolled = false): Promise<string> {
+  await createSubject(fx.srv.store, fx.subject.orgId, fx.subject.teacherIds, [fx.target.id]);
+  if (enrolled) {
+    await fx.srv.store.faces.put({ orgId: fx.target.orgId, userId: fx.target.id, modelId: 'm', modelVersion: '1', embeddings: [[1, 0]], photos: null });
+  }
+  return `/users/${fx.target.id}/face`;
+}
+const BOUNDARY = 'matrix-boundary';
+/** One file under `photos`; the matrix server runs without a face engine, so it is never analysed. */
+const ONE_PHOTO = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; filename="me.jpg"\r\nContent-Type: image/jpeg\r\n\r\nnot a jpeg\r\n--${BOUNDARY}--\r\n`;
+/** Face enrolment of the target student: the student themself is covered in face-enrolment.test.ts. */
+const FACE_OBJECT = (s: number) => ({ anonymous: 401, student: 403, teacherOther: 403, teacherOwn: s, admin: s, otherAdmin: 404 });
 
 const MATRIX: Row[] = [
   { op: 'POST /api/v1/auth/login', request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }), expect: PUBLIC(200) },
@@ -69,6 +93,14 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}` }), expect: ADMIN_OBJECT(200) },
   { op: 'PATCH /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}`, body: { name: 'Renamed' } }), expect: ADMIN_OBJECT(200) },
   { op: 'POST /api/v1/users/{id}/deactivate', request: (fx) => ({ path: `/users/${fx.target.id}/deactivate` }), expect: ADMIN_OBJECT(200) },
+  // Without a face engine an allowed enrolment answers UNAVAILABLE (503), after access and count checks.
+  {
+    op: 'PUT /api/v1/users/{id}/face',
+    request: async (fx) => ({ path: await facePath(fx), raw: ONE_PHOTO, contentType: `multipart/form-data; boundary=${BOUNDARY}` }),
+    expect: FACE_OBJECT(503),
+  },
+  { op: 'GET /api/v1/users/{id}/face', request: async (fx) => ({ path: await facePath(fx) }), expect: FACE_OBJECT(200) },
+  { op: 'DELETE /api/v1/users/{id}/face', request: async (fx) => ({ path: await facePath(fx, true) }), expect: FACE_OBJECT(204) },
 
   { op: 'GET /api/v1/subjects', request: () => ({ path: '/subjects' }), expect: ANY_USER(200) },
   {
@@ -90,6 +122,16 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/subjects/{id}/attendance.csv', request: (fx) => ({ path: subjectPath(fx, '/attendance.csv?from=2026-01-01&to=2026-12-31') }), expect: SUBJECT_OBJECT(200) },
   { op: 'GET /api/v1/sessions/{id}/records', request: async (fx) => ({ path: await sessionPath(fx, '/records') }), expect: SUBJECT_OBJECT(200) },
   { op: 'GET /api/v1/sessions/{id}/records.csv', request: async (fx) => ({ path: await sessionPath(fx, '/records.csv') }), expect: SUBJECT_OBJECT(200) },
+  // Without a face engine (as here) staff get UNAVAILABLE once access is settled.
+  { op: 'POST /api/v1/sessions/{id}/class-photo', request: async (fx) => ({ path: await sessionPath(fx, '/class-photo'), ...multipartPhoto() }), expect: SUBJECT_OBJECT(503) },
+  {
+    op: 'POST /api/v1/sessions/{id}/class-photo/confirm',
+    request: async (fx) => ({
+      path: await sessionPath(fx, '/class-photo/confirm'),
+      body: { studentIds: await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id) },
+    }),
+    expect: SUBJECT_OBJECT(200),
+  },
   {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),

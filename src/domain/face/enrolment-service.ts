@@ -64,6 +64,8 @@ export class FaceEnrolmentService {
     const engine = this.deps.engine;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
 
+    // Copied first: the pool transfers an image's buffer to its worker, leaving the caller's view empty.
+    const kept = this.deps.keepPhotos ? photos.map((p) => Buffer.from(p)) : null;
     // The pool queues them; a BUSY or UNAVAILABLE rejection propagates with its retry hint.
     const results = await Promise.all(photos.map((p) => engine.analyse(p, 'single')));
     const refusals: PhotoRefusal[] = [];
@@ -85,7 +87,7 @@ export class FaceEnrolmentService {
       modelId: first.modelId,
       modelVersion: first.modelVersion,
       embeddings: analysed.map((a) => Array.from(a.faces[0]!.embedding)),
-      photos: this.deps.keepPhotos ? photos.map((p) => Buffer.from(p)) : null,
+      photos: kept,
     });
     await audit(this.deps.store, actor, this.deps.clock(), {
       entityType: 'user',
@@ -137,8 +139,8 @@ export class FaceEnrolmentService {
 
   /**
    * A set that mixes people (a friend in one photo) would let either of them check in as the
-   * student: each photo must lie within the uncertain band of at least one other photo, and
-   * of the first photo's cluster overall.
+   * student: each photo must lie within the uncertain band of at least half of the other photos
+   * (and of at least one), so the odd photo out is the one refused, and an even split refuses all.
    */
   private inconsistent(analysed: readonly AnalyseSuccess[]): PhotoRefusal[] {
     if (analysed.length < 2) return [];

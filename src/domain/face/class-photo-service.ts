@@ -1,0 +1,252 @@
+import { assignFaces, type Candidate } from '../../face/face-assignment.js';
+import type { FaceBox } from '../../face/face-types.js';
+import type { ErrorCode } from '../../shared/errors.js';
+import type { RosterStatus } from '../../shared/events.js';
+import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
+import type { Actor } from '../actor.js';
+import { AppError } from '../app-error.js';
+import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
+import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
+import type { DomainDeps } from '../deps.js';
+import { loadSessionForStaff } from '../sessions/access.js';
+import { effectiveStatus } from '../sessions/views.js';
+
+/** Most students one confirmation may mark. */
+export const MAX_CONFIRM_STUDENTS = 500;
+
+/** A concurrent write (a check-in, another teacher) can bump a record's version; re-read this many times. */
+const MAX_MARK_TRIES = 3;
+
+/** Why a face has no student: too small to match reliably, or nobody within the uncertain band. */
+export type UnmatchedReason = 'too-small' | 'no-match';
+
+/** One detected face: where it is and whom it is proposed as. Never a distance or an embedding. */
+export interface ProposedFace {
+  /** In pixels of the analysed image (`ClassPhotoProposal.image`), which may be a downscaled copy. */
+  box: FaceBox;
+  band: 'confident' | 'uncertain' | null;
+  studentId: string | null;
+  name: string | null;
+  studentNumber: string | null;
+  /** The student's status in the session now; 'not-yet' without a record, null for an unmatched face. */
+  currentStatus: RosterStatus | null;
+  unmatchedReason: UnmatchedReason | null;
+}
+
+export interface ClassPhotoProposal {
+  sessionId: string;
+  image: { width: number; height: number };
+  /** In the engine's order: largest face first. */
+  faces: ProposedFace[];
+  summary: {
+    faces: number;
+    matched: number;
+    confident: number;
+    uncertain: number;
+    unmatched: number;
+    /** Unmatched because the face is below the configured minimum size (FACE_MIN_FACE_PX). */
+    tooSmall: number;
+    /** Students enrolled in the subject. */
+    students: number;
+    /** Enrolled students with no usable face enrolment: they can never be matched. */
+    withoutEnrolment: number;
+    /** Matched students already present or late: confirming them changes nothing. */
+    alreadyPresent: number;
+  };
+}
+
+export interface ConfirmedStudent {
+  studentId: string;
+  /** marked: now present; unchanged: already present or late; refused: see `code`. */
+  result: 'marked' | 'unchanged' | 'refused';
+  /** The student's status after the confirmation; null when refused. */
+  status: RosterStatus | null;
+  /** NOT_ENROLLED, or RECORD_CHANGED when the record kept changing under concurrent writes. */
+  code: ErrorCode | null;
+}
+
+export interface ClassPhotoConfirmation {
+  sessionId: string;
+  /** One per distinct id, in the order sent. */
+  results: ConfirmedStudent[];
+  summary: { marked: number; unchanged: number; refused: number };
+}
+
+export interface ClassPhotoOptions {
+  /** Faces whose aligned crop is smaller than this (px) are not matched (FACE_MIN_FACE_PX). */
+  minFacePx: number;
+}
+
+type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
+
+const ATTENDED: ReadonlySet<RosterStatus> = new Set(['present', 'late']);
+
+/**
+ * Class photo attendance: a teacher uploads a photo of the room, every face is matched 1:N
+ * against the subject's enrolled students, and the answer is a proposal that changes no
+ * record. Confirming is a separate, stateless call with the student ids the teacher kept
+ * (the teacher may mark anyone by hand anyway, so nothing of the proposal is held between
+ * the two calls).
+ */
+export class ClassPhotoService {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly options: ClassPhotoOptions,
+  ) {}
+
+  async propose(actor: Actor, sessionId: string, image: Uint8Array): Promise<ClassPhotoProposal> {
+    const session = await this.liveSession(actor, sessionId);
+    const engine = this.deps.face;
+    if (!engine) throw new AppError('UNAVAILABLE', 'Face matching is not available on this server.');
+    // A full queue or a stopped pool rejects with BUSY/UNAVAILABLE and its retry hint.
+    const analysis = await engine.analyse(image, 'all');
+    if (!analysis.ok) {
+      throw new AppError('PHOTO_REFUSED', analysis.message, { ...analysis.details, reason: analysis.reason });
+    }
+
+    const { store } = this.deps;
+    const enrolled = await store.subjects.listEnrolled(actor.orgId, session.subjectId);
+    // Embeddings of another model are not comparable: such an enrolment counts as none.
+    const candidates: Candidate[] = (await store.faces.getMany(actor.orgId, enrolled))
+      .filter((e) => e.modelId === analysis.modelId && e.embeddings.length > 0)
+      .map((e) => ({ id: e.userId, embeddings: e.embeddings }));
+    const thresholds = this.deps.faceSettings ?? DEFAULT_FACE_SETTINGS;
+    const tooSmall = analysis.faces.map((f) => f.quality.faceSizePx < this.options.minFacePx);
+    const assignments = assignFaces(
+      analysis.faces.map((f, i) => (tooSmall[i] ? null : f.embedding)),
+      candidates,
+      thresholds,
+    );
+
+    const matchedIds = assignments.map((a) => a.candidateId);
+    const students = new Map((await store.users.getMany(actor.orgId, matchedIds)).map((u) => [u.id, u]));
+    const statuses = new Map((await store.records.listBySession(actor.orgId, session.id)).map((r) => [r.studentId, r.status]));
+    const byFace = new Map(assignments.map((a) => [a.face, a]));
+
+    const faces: ProposedFace[] = analysis.faces.map((f, i) => {
+      const a = byFace.get(i);
+      if (!a) {
+        return {
+          box: f.box,
+          band: null,
+          studentId: null,
+          name: null,
+          studentNumber: null,
+          currentStatus: null,
+          unmatchedReason: tooSmall[i] ? 'too-small' : 'no-match',
+        };
+      }
+      const student = students.get(a.candidateId);
+      return {
+        box: f.box,
+        band: a.band,
+        studentId: a.candidateId,
+        // An account gone from the store while its face rows remain: show its id rather than fail.
+        name: student?.name ?? a.candidateId,
+        studentNumber: student?.studentNumber ?? null,
+        currentStatus: statuses.get(a.candidateId) ?? 'not-yet',
+        unmatchedReason: null,
+      };
+    });
+
+    return {
+      sessionId: session.id,
+      image: analysis.image,
+      faces,
+      summary: {
+        faces: faces.length,
+        matched: assignments.length,
+        confident: assignments.filter((a) => a.band === 'confident').length,
+        uncertain: assignments.filter((a) => a.band === 'uncertain').length,
+        unmatched: faces.length - assignments.length,
+        tooSmall: tooSmall.filter(Boolean).length,
+        students: enrolled.length,
+        withoutEnrolment: enrolled.length - candidates.length,
+        alreadyPresent: faces.filter((f) => f.currentStatus !== null && ATTENDED.has(f.currentStatus)).length,
+      },
+    };
+  }
+
+  /**
+   * Marks the chosen students present (reason MARKED_FROM_CLASS_PHOTO) through the same path
+   * as every record change: audit entry, roster update, decision to the student. Students
+   * already present or late are left unchanged; a student not enrolled in the subject is
+   * refused on their own line, so one stale id does not block the rest of the class.
+   */
+  async confirm(actor: Actor, sessionId: string, studentIds: readonly string[]): Promise<ClassPhotoConfirmation> {
+    const ids = [...new Set(studentIds)];
+    if (ids.length > MAX_CONFIRM_STUDENTS) {
+      throw new AppError('VALIDATION_FAILED', `Confirm at most ${MAX_CONFIRM_STUDENTS} students at once.`, { max: MAX_CONFIRM_STUDENTS });
+    }
+    const session = await this.liveSession(actor, sessionId);
+    const { store } = this.deps;
+    const enrolled = new Set(await store.subjects.listEnrolled(actor.orgId, session.subjectId));
+    const records = new Map((await store.records.listBySession(actor.orgId, session.id)).map((r) => [r.studentId, r]));
+    const users = new Map((await store.users.getMany(actor.orgId, ids.filter((id) => enrolled.has(id)))).map((u) => [u.id, u]));
+
+    const results: ConfirmedStudent[] = [];
+    // One at a time: roster versions stay in order and a class of 500 does not flood the store.
+    for (const studentId of ids) {
+      if (!enrolled.has(studentId)) {
+        results.push({ studentId, result: 'refused', status: null, code: 'NOT_ENROLLED' });
+        continue;
+      }
+      const student = users.get(studentId) ?? { id: studentId, name: studentId, studentNumber: null };
+      results.push(await this.markPresent(actor, session, student, records.get(studentId) ?? null));
+    }
+    const count = (r: ConfirmedStudent['result']) => results.filter((x) => x.result === r).length;
+    return {
+      sessionId: session.id,
+      results,
+      summary: { marked: count('marked'), unchanged: count('unchanged'), refused: count('refused') },
+    };
+  }
+
+  /** Staff of the session's subject, on a session that is not closing or closed. */
+  private async liveSession(actor: Actor, sessionId: string): Promise<AttendanceSession> {
+    const { session } = await loadSessionForStaff(this.deps.store, actor, sessionId);
+    const status = effectiveStatus(session, this.deps.now());
+    if (status === 'closing' || status === 'closed') {
+      throw new AppError('SESSION_CLOSED', 'The session is closed; correct records one by one with a reason.');
+    }
+    return session;
+  }
+
+  /** Optimistic on the record version; a record that became present or late meanwhile is left alone. */
+  private async markPresent(
+    actor: Actor,
+    session: AttendanceSession,
+    student: Student,
+    known: AttendanceRecord | null,
+  ): Promise<ConfirmedStudent> {
+    const { store } = this.deps;
+    const audit = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
+    let record = known;
+    for (let i = 0; i < MAX_MARK_TRIES; i++) {
+      if (i > 0) record = await store.records.getForStudent(actor.orgId, session.id, student.id);
+      if (record && ATTENDED.has(record.status)) {
+        return { studentId: student.id, result: 'unchanged', status: record.status, code: null };
+      }
+      const fields = {
+        status: 'present',
+        reason: 'MARKED_FROM_CLASS_PHOTO',
+        decidedAt: this.deps.now(),
+        decidedBy: actor.id,
+      } satisfies RecordPatch;
+      if (!record) {
+        const inserted = await store.records.insertIfAbsent(
+          actor.orgId,
+          recordWithoutCheckin(session, student.id, { ...fields, note: null }),
+        );
+        if (!inserted.created) continue;
+        await recordChanged(this.deps, session, student, null, inserted.record, audit);
+        return { studentId: student.id, result: 'marked', status: 'present', code: null };
+      }
+      const updated = await store.records.update(actor.orgId, record.id, record.version, fields);
+      if (!updated) continue;
+      await recordChanged(this.deps, session, student, record, updated, audit);
+      return { studentId: student.id, result: 'marked', status: 'present', code: null };
+    }
+    return { studentId: student.id, result: 'refused', status: null, code: 'RECORD_CHANGED' };
+  }
+}

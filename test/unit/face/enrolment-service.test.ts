@@ -1,0 +1,301 @@
+import { expect } from 'chai';
+import type { Actor } from '../../../src/domain/actor.js';
+import { AppError } from '../../../src/domain/app-error.js';
+import { FaceEnrolmentService, type PhotoRefusal } from '../../../src/domain/face/enrolment-service.js';
+import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
+import type { AnalyseResult } from '../../../src/face/face-types.js';
+import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { Organisation, Store, User } from '../../../src/store/types.js';
+import { createOrg, createSubject, createUser } from '../../support/fixtures.js';
+
+/** Unit vector along axis i, turned towards axis j by `t` radians (distance 2·sin(t/2) from vec(i, j)). */
+function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
+  const v = new Float32Array(8);
+  v[i] = Math.cos(t);
+  v[j] = Math.sin(t);
+  return v;
+}
+
+/**
+ * Answers by the first byte of the image from a scripted table. Like the real pool it takes
+ * the image's buffer (detaches it) when the view covers the whole buffer.
+ */
+class FakeEngine implements FaceEngine {
+  readonly results = new Map<number, AnalyseResult | Error>();
+  calls = 0;
+  async analyse(image: Uint8Array): Promise<AnalyseResult> {
+    this.calls++;
+    const r = this.results.get(image[0]!);
+    if (image.byteOffset === 0 && image.byteLength === image.buffer.byteLength) {
+      structuredClone(image.buffer, { transfer: [image.buffer as ArrayBuffer] });
+    }
+    if (!r) throw new Error('no scripted result');
+    if (r instanceof Error) throw r;
+    return r;
+  }
+  status(): FaceEngineStatus {
+    return { backend: 'wasm', ready: true, queueSize: 0, maxQueue: 4, retryAfterMs: 900 };
+  }
+  script(byte: number, embedding: Float32Array): void {
+    this.results.set(byte, {
+      ok: true,
+      faces: [
+        {
+          box: { x: 0, y: 0, width: 200, height: 200 },
+          score: 0.99,
+          embedding,
+          quality: { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 },
+          real: 0.7,
+          live: 0.7,
+        },
+      ],
+      image: { width: 640, height: 480 },
+      modelId: 'fake-model',
+      modelVersion: 'v1',
+      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
+    });
+  }
+}
+
+/** A photo the fake engine recognises by its first byte. */
+const photo = (byte: number) => Uint8Array.of(byte, 0xd8, 0xff, 0xe0, byte);
+
+async function refusal(p: Promise<unknown>, code: string): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(AppError);
+    expect((err as AppError).code).to.equal(code);
+    return err as AppError;
+  }
+  return expect.fail(`expected ${code}`);
+}
+
+describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
+  let store: Store;
+  let engine: FakeEngine;
+  let org: Organisation;
+  let student: User;
+  let classmate: User;
+  let teacher: User;
+  let otherTeacher: User;
+  let admin: User;
+  const at = new Date('2026-03-02T09:00:00.000Z');
+  const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role, ip: '10.0.0.7' });
+  const service = (opts: { keepPhotos?: boolean; engine?: FaceEngine | null } = {}) =>
+    new FaceEnrolmentService({
+      store,
+      engine: opts.engine === null ? undefined : (opts.engine ?? engine),
+      keepPhotos: opts.keepPhotos ?? false,
+      thresholds: { confident: 0.4, uncertain: 0.48 },
+      clock: () => at,
+    });
+  const auditOf = (u: User) => store.audit.listForEntity(org.id, 'user', u.id);
+
+  beforeEach(async () => {
+    store = await createSqliteStore({ path: ':memory:' });
+    org = await createOrg(store);
+    student = await createUser(store, org.id, 'student');
+    classmate = await createUser(store, org.id, 'student');
+    teacher = await createUser(store, org.id, 'teacher');
+    otherTeacher = await createUser(store, org.id, 'teacher');
+    admin = await createUser(store, org.id, 'admin');
+    await createSubject(store, org.id, [teacher.id], [student.id, classmate.id]);
+    await createSubject(store, org.id, [otherTeacher.id], [classmate.id]);
+    engine = new FakeEngine();
+    // 1..3: the student (within 0.2 of each other); 7: someone else; 9: the classmate.
+    engine.script(1, vec(0));
+    engine.script(2, vec(0, 1, 0.2));
+    engine.script(3, vec(0, 2, 0.2));
+    engine.script(7, vec(4));
+    engine.script(9, vec(6));
+  });
+  afterEach(() => store.close());
+
+  describe('who may enrol', () => {
+    it('lets the student, a teacher of one of their subjects and an admin enrol and read the status', async () => {
+      const faces = service();
+      for (const who of [student, teacher, admin]) {
+        const status = await faces.enrol(actor(who), student.id, [photo(1), photo(2)]);
+        expect(status, who.role).to.include({ userId: student.id, enrolled: true, photoCount: 2, modelId: 'fake-model' });
+        expect((await faces.status(actor(who), student.id)).enrolled, who.role).to.equal(true);
+      }
+      const entries = await auditOf(student);
+      expect(entries.map((e) => [e.action, e.actorId])).to.deep.equal([
+        ['face.enrol', student.id],
+        ['face.reenrol', teacher.id],
+        ['face.reenrol', admin.id],
+      ]);
+    });
+
+    it('refuses another student (FORBIDDEN) and a teacher of none of the student\'s subjects (NOT_SUBJECT_TEACHER)', async () => {
+      const faces = service();
+      await refusal(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
+      await refusal(faces.status(actor(classmate), student.id), 'FORBIDDEN');
+      await refusal(faces.remove(actor(classmate), student.id), 'FORBIDDEN');
+      await refusal(faces.enrol(actor(otherTeacher), student.id, [photo(1)]), 'NOT_SUBJECT_TEACHER');
+      await refusal(faces.status(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
+      await refusal(faces.remove(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
+      // The other teacher does teach the classmate.
+      expect((await faces.enrol(actor(otherTeacher), classmate.id, [photo(9)])).enrolled).to.equal(true);
+      expect(engine.calls).to.equal(1);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+    });
+
+    it('answers NOT_FOUND for another organisation\'s student and for a user who is not a student', async () => {
+      const faces = service();
+      const elsewhere = await createOrg(store);
+      const foreignAdmin = await createUser(store, elsewhere.id, 'admin');
+      const foreignStudent = await createUser(store, elsewhere.id, 'student');
+      await refusal(faces.enrol(actor(foreignAdmin), student.id, [photo(1)]), 'NOT_FOUND');
+      await refusal(faces.status(actor(foreignAdmin), student.id), 'NOT_FOUND');
+      await refusal(faces.enrol(actor(admin), foreignStudent.id, [photo(1)]), 'NOT_FOUND');
+      await refusal(faces.enrol(actor(admin), teacher.id, [photo(1)]), 'NOT_FOUND');
+      await refusal(faces.status(actor(admin), admin.id), 'NOT_FOUND');
+      await refusal(faces.enrol(actor(teacher), teacher.id, [photo(1)]), 'NOT_FOUND');
+      expect(engine.calls).to.equal(0);
+      expect(await store.faces.getMany(org.id, [student.id, teacher.id, admin.id])).to.deep.equal([]);
+    });
+  });
+
+  describe('photos', () => {
+    it('refuses 0 and 6 photos before any analysis', async () => {
+      const faces = service();
+      const none = await refusal(faces.enrol(actor(student), student.id, []), 'VALIDATION_FAILED');
+      expect(none.details).to.deep.equal({ photos: 0 });
+      const six = await refusal(faces.enrol(actor(student), student.id, [1, 2, 3, 1, 2, 3].map(photo)), 'VALIDATION_FAILED');
+      expect(six.details).to.deep.equal({ photos: 6 });
+      expect(engine.calls).to.equal(0);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+    });
+
+    it('refuses the whole upload when one photo is refused, naming its index and reason, and stores nothing', async () => {
+      const faces = service();
+      engine.results.set(5, { ok: false, reason: 'FACE_MULTIPLE', message: 'two faces' });
+      engine.results.set(6, { ok: false, reason: 'IMAGE_INVALID', message: 'unreadable' });
+      const err = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(5), photo(2), photo(6)]), 'FACE_ENROLMENT_REFUSED');
+      expect(err.status).to.equal(422);
+      expect(err.details?.photos).to.deep.equal([
+        { index: 1, reason: 'FACE_MULTIPLE', message: 'two faces' },
+        { index: 3, reason: 'IMAGE_INVALID', message: 'unreadable' },
+      ] satisfies PhotoRefusal[]);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      expect(await auditOf(student)).to.deep.equal([]);
+    });
+
+    it('refuses a set that mixes people: the odd photo out, or every photo of an even split', async () => {
+      const faces = service();
+      const odd = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(2), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      expect(odd.details?.photos).to.deep.equal([
+        { index: 2, reason: 'ENROLMENT_INCONSISTENT', message: 'This reference photo does not look like the same person as the others.' },
+      ]);
+      const split = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      expect((split.details?.photos as PhotoRefusal[]).map((p) => [p.index, p.reason])).to.deep.equal([
+        [0, 'ENROLMENT_INCONSISTENT'],
+        [1, 'ENROLMENT_INCONSISTENT'],
+      ]);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      // The same photos without the stranger are one person.
+      expect((await faces.enrol(actor(student), student.id, [photo(1), photo(2), photo(3)])).photoCount).to.equal(3);
+    });
+
+    it('leaves the previous enrolment in place when a re-enrolment is refused', async () => {
+      const faces = service();
+      await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
+      await refusal(faces.enrol(actor(student), student.id, [photo(3), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      const kept = await store.faces.get(org.id, student.id);
+      expect(kept?.embeddings).to.deep.equal([Array.from(vec(0)), Array.from(vec(0, 1, 0.2))]);
+    });
+  });
+
+  describe('storing', () => {
+    it('replaces the previous enrolment on re-enrolment', async () => {
+      const faces = service();
+      await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
+      const again = await faces.enrol(actor(teacher), student.id, [photo(3)]);
+      expect(again).to.include({ enrolled: true, photoCount: 1 });
+      const stored = await store.faces.get(org.id, student.id);
+      expect(stored?.embeddings).to.deep.equal([Array.from(vec(0, 2, 0.2))]);
+    });
+
+    it('answers a status without embeddings or photos', async () => {
+      const faces = service({ keepPhotos: true });
+      const before = await faces.status(actor(student), student.id);
+      expect(before).to.deep.equal({
+        userId: student.id, enrolled: false, modelId: null, modelVersion: null, photoCount: 0, photosKept: false, updatedAt: null,
+      });
+      await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
+      const after = await faces.status(actor(student), student.id);
+      expect(after).to.have.all.keys('userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt');
+      expect(after).to.include({ enrolled: true, modelId: 'fake-model', modelVersion: 'v1', photoCount: 2, photosKept: true });
+      expect(after.updatedAt).to.be.instanceOf(Date);
+    });
+
+    it('keeps the uploaded photos, byte for byte, only when keepPhotos is on', async () => {
+      // The engine detaches the buffers it is given, as the worker pool does.
+      const kept = service({ keepPhotos: true });
+      const uploads = [photo(1), photo(2)];
+      const copies = uploads.map((u) => Buffer.from(u));
+      expect((await kept.enrol(actor(student), student.id, uploads)).photosKept).to.equal(true);
+      expect(uploads[0]!.byteLength, 'the fake engine took the buffer').to.equal(0);
+      const stored = await store.faces.get(org.id, student.id);
+      expect(stored?.photos?.map((p) => Buffer.from(p).toString('hex'))).to.deep.equal(copies.map((c) => c.toString('hex')));
+
+      const notKept = service({ keepPhotos: false });
+      expect((await notKept.enrol(actor(classmate), classmate.id, [photo(9)])).photosKept).to.equal(false);
+      expect((await store.faces.get(org.id, classmate.id))?.photos ?? null).to.equal(null);
+    });
+
+    it('writes audit entries with the model and photo count, never the embeddings', async () => {
+      const faces = service({ keepPhotos: true });
+      await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
+      await faces.enrol(actor(admin), student.id, [photo(3)]);
+      await faces.remove(actor(teacher), student.id);
+      const entries = await auditOf(student);
+      expect(entries.map((e) => ({ action: e.action, actorId: e.actorId, from: e.from, to: e.to, ip: e.ip, at: e.at }))).to.deep.equal([
+        { action: 'face.enrol', actorId: student.id, from: null, to: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 2 }, ip: '10.0.0.7', at },
+        {
+          action: 'face.reenrol',
+          actorId: admin.id,
+          from: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 2 },
+          to: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 1 },
+          ip: '10.0.0.7',
+          at,
+        },
+        { action: 'face.delete', actorId: teacher.id, from: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 1 }, to: null, ip: '10.0.0.7', at },
+      ]);
+      const text = JSON.stringify(entries);
+      expect(text).to.not.match(/embedding|photos"/);
+      expect(text).to.not.include(String(Math.sin(0.2)).slice(0, 8));
+    });
+  });
+
+  describe('removal and engine failures', () => {
+    it('removes an enrolment once; a second removal reports there was none', async () => {
+      const faces = service();
+      await faces.enrol(actor(student), student.id, [photo(1)]);
+      expect(await faces.remove(actor(student), student.id)).to.equal(true);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      expect((await faces.status(actor(admin), student.id)).enrolled).to.equal(false);
+      expect(await faces.remove(actor(admin), student.id)).to.equal(false);
+      expect((await auditOf(student)).map((e) => e.action)).to.deep.equal(['face.enrol', 'face.delete']);
+    });
+
+    it('answers UNAVAILABLE without a face engine, after the access and count checks', async () => {
+      const faces = service({ engine: null });
+      await refusal(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
+      await refusal(faces.enrol(actor(student), student.id, []), 'VALIDATION_FAILED');
+      await refusal(faces.enrol(actor(student), student.id, [photo(1)]), 'UNAVAILABLE');
+      expect((await faces.status(actor(student), student.id)).enrolled).to.equal(false);
+    });
+
+    it('passes BUSY with its retry hint through and stores nothing', async () => {
+      const faces = service();
+      engine.results.set(4, new AppError('BUSY', undefined, { retryAfterMs: 1_200 }));
+      const err = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(4)]), 'BUSY');
+      expect(err.details).to.include({ retryAfterMs: 1_200 });
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      expect(await auditOf(student)).to.deep.equal([]);
+    });
+  });
+});
