@@ -24,7 +24,6 @@ import { createStore } from '../src/store/index.js';
 import type { Organisation, Store, Subject, User } from '../src/store/types.js';
 import { retryWhileBusy } from './lib/busy-retry.js';
 import {
-  applyResult,
   exitCodeOf,
   formatCsv,
   formatSummary,
@@ -39,6 +38,7 @@ import {
   type EnrolPlan,
   type PhotoFile,
 } from './lib/enrol-plan.js';
+import { failUnfinished, messageOf, runBatches } from './lib/enrol-runner.js';
 
 const HELP = `usage: enrol-faces --subject CODE|ID --dir DIR [options]
 
@@ -153,7 +153,15 @@ async function main(): Promise<number> {
       `${subject.code}: ${enrolled.length} students enrolled; ${files.length} photo files; ${plan.batches.length} students to enrol\n`,
     );
 
-    if (!args.dryRun && actor && plan.batches.length > 0) await enrolAll(plan, { store, config, actor, args });
+    if (!args.dryRun && actor && plan.batches.length > 0) {
+      try {
+        await enrolAll(plan, { store, config, actor, args });
+      } catch (err) {
+        // The pool did not start, or the run broke off: the students done so far stay in the report.
+        process.stderr.write(`enrolment stopped: ${messageOf(err)}\n`);
+        failUnfinished(plan, messageOf(err));
+      }
+    }
 
     process.stdout.write(`${formatTable(plan.entries)}\n\n${formatSummary(plan)}\n`);
     if (args.report) {
@@ -258,7 +266,7 @@ interface RunDeps {
   args: Args;
 }
 
-/** Enrols the batches, as many students at a time as there are worker threads. */
+/** Enrols the batches, as many students at a time as there are worker threads; rejects when the pool cannot start. */
 async function enrolAll(plan: EnrolPlan, deps: RunDeps): Promise<void> {
   const faceConfig = { ...deps.config.face, ...(deps.args.threads ? { poolSize: deps.args.threads } : {}) };
   const pool = new FacePool({ config: faceConfig });
@@ -275,24 +283,22 @@ async function enrolAll(plan: EnrolPlan, deps: RunDeps): Promise<void> {
     process.stderr.write(`loading face models (${faceConfig.poolSize} worker thread${faceConfig.poolSize === 1 ? '' : 's'})...\n`);
     await pool.start();
     progress.start();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: faceConfig.poolSize }, async () => {
-        while (next < plan.batches.length) {
-          const batch = plan.batches[next++]!;
-          const result = await enrolOne(service, deps, batch);
-          applyResult(plan, batch, result);
-          progress.advance(batch, result);
-        }
-      }),
-    );
+    await runBatches(plan, {
+      concurrency: faceConfig.poolSize,
+      enrol: (batch) => enrolOne(service, deps, batch),
+      onResult: (batch, result) => progress.advance(batch, result),
+      onError: (batch, err) => process.stderr.write(`\n${studentLabel(batch.student)}: enrolment failed: ${messageOf(err)}\n`),
+    });
   } finally {
     progress.stop();
     await pool.close();
   }
 }
 
-/** One student's photos through the service; a BUSY pool is retried after its hint. */
+/**
+ * One student's photos through the service; a BUSY pool is retried after its hint. Coded
+ * errors become the student's outcome; anything else rejects, and runBatches records it.
+ */
 async function enrolOne(service: FaceEnrolmentService, deps: RunDeps, batch: Batch): Promise<BatchResult> {
   const bytes = await Promise.all(batch.files.map((f) => readFile(path.join(deps.args.dir, f))));
   try {

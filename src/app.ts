@@ -32,6 +32,8 @@ export interface ApplicationDeps {
   submitLimiter?: RateLimiter;
   /** Login attempts per account and per IP; defaults to an in-process limiter. */
   loginLimiter?: RateLimiter;
+  /** Face enrolment and class-photo uploads per user; defaults to an in-process limiter. */
+  faceUploadLimiter?: RateLimiter;
   /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
   socketAdapter?: ServerOptions['adapter'];
   /** More readiness checks (Redis). */
@@ -60,6 +62,9 @@ export function createApplication(deps: ApplicationDeps): Application {
   const { config, store, logger } = deps;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new TokenService(config.jwt, clock);
+  const faceUploadLimiter =
+    deps.faceUploadLimiter ??
+    new MemoryRateLimiter({ points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' });
   const services = createServices({
     config,
     store,
@@ -67,6 +72,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     clock,
     ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
     ...(deps.face ? { face: deps.face } : {}),
+    faceUploadLimiter,
   });
   const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(deps.face ? [faceReadinessCheck(deps.face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {
@@ -81,6 +87,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     logger,
     now: clock,
     capabilities: { selfie: deps.face !== undefined },
+    faceUploadLimiter,
     ...(deps.face
       ? {
           face: deps.face,
@@ -96,7 +103,7 @@ export function createApplication(deps: ApplicationDeps): Application {
   const attendance = createLiveAttendance(
     domainDeps,
     { owner: config.nodeId, intervalMs: config.schedulerIntervalMs },
-    { minFacePx: config.face.gates.minFacePx },
+    { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
   );
   const queries = new AttendanceQueries(domainDeps);
 

@@ -63,6 +63,7 @@ const application = createApplication({
         live: cluster.live,
         submitLimiter: cluster.submitLimiter,
         loginLimiter: cluster.loginLimiter,
+        faceUploadLimiter: cluster.faceUploadLimiter,
         socketAdapter: cluster.socketAdapter,
         readinessChecks: cluster.readinessChecks,
       }

@@ -35,7 +35,8 @@ export type Outcome =
   | { kind: 'not-enrolled' }
   | { kind: 'duplicate'; of: string }
   | { kind: 'skipped'; why: string }
-  | { kind: 'failed'; code: string };
+  /** `message` only for an unexpected error (code INTERNAL): what the operator needs to look into. */
+  | { kind: 'failed'; code: string; message?: string };
 
 export interface FileEntry {
   file: string;
@@ -151,7 +152,7 @@ export function planEnrolment(files: readonly PhotoFile[], roster: Roster): Enro
 export type BatchResult =
   | { ok: true }
   | { ok: false; refusals: ReadonlyArray<{ index: number; reason: string }> }
-  | { ok: false; code: string };
+  | { ok: false; code: string; message?: string };
 
 /**
  * Sets the outcome of each file of the batch. The service stores all photos or none, so the
@@ -160,7 +161,7 @@ export type BatchResult =
 export function applyResult(plan: EnrolPlan, batch: Batch, result: BatchResult): void {
   const outcomes: Outcome[] = batch.files.map((): Outcome => {
     if (result.ok) return { kind: 'enrolled' };
-    if ('code' in result) return { kind: 'failed', code: result.code };
+    if ('code' in result) return result.message === undefined ? { kind: 'failed', code: result.code } : { kind: 'failed', code: result.code, message: result.message };
     return { kind: 'skipped', why: 'another photo of this student was refused' };
   });
   if (!result.ok && 'refusals' in result) {
@@ -264,7 +265,7 @@ function detailOf(o: Outcome): string {
     case 'skipped':
       return o.why;
     case 'failed':
-      return o.code;
+      return o.message === undefined ? o.code : `${o.code}: ${o.message}`;
     default:
       return '';
   }

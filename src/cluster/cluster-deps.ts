@@ -15,6 +15,7 @@ export interface ClusterDeps {
   live: LiveState;
   submitLimiter: RateLimiter;
   loginLimiter: RateLimiter;
+  faceUploadLimiter: RateLimiter;
   socketAdapter: ServerOptions['adapter'];
   readinessChecks: ReadinessCheck[];
   /** Quits Redis. Call after the application closed (socket.io's adapter unsubscribes first). */
@@ -60,6 +61,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
     live: new RedisLiveState(data),
     submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
     loginLimiter: new RedisRateLimiter(data, { points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' }),
+    faceUploadLimiter: new RedisRateLimiter(data, { points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' }),
     socketAdapter:
       config.redisAdapter === 'sharded'
         ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })

@@ -4,6 +4,7 @@ import type { EventPublisher } from './events.js';
 import type { LiveState } from './live-state.js';
 import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** What the live-attendance domain needs; transports and tests supply it. */
 export interface DomainDeps {
@@ -15,6 +16,8 @@ export interface DomainDeps {
   capabilities: Capabilities;
   /** Face verification; absent means selfie policies are refused. */
   face?: FaceEngine;
+  /** Face uploads (class photos) per user; absent means unlimited (tests). */
+  faceUploadLimiter?: RateLimiter;
   /** Bands and review thresholds; defaults from src/face/face-config.ts when absent. */
   faceSettings?: FaceDecisionSettings;
   settings: {

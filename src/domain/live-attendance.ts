@@ -21,7 +21,7 @@ export interface LiveAttendance {
 export function createLiveAttendance(
   deps: DomainDeps,
   scheduling: { owner: string; intervalMs: number },
-  classPhoto: ClassPhotoOptions = { minFacePx: loadFaceConfig({}).gates.minFacePx },
+  classPhoto: ClassPhotoOptions = classPhotoDefaults(),
 ): LiveAttendance {
   const closer = new SessionCloser(deps);
   return {
@@ -31,4 +31,9 @@ export function createLiveAttendance(
     closer,
     scheduler: new CloseScheduler(deps.store, closer, deps.logger, deps.now, scheduling),
   };
+}
+
+function classPhotoDefaults(): ClassPhotoOptions {
+  const face = loadFaceConfig({});
+  return { minFacePx: face.gates.minFacePx, maxFaces: face.maxFaces };
 }

@@ -28,6 +28,8 @@ export interface ServiceDeps {
   loginLimiter?: RateLimiter;
   /** Face analysis for enrolment; absent means enrolment answers UNAVAILABLE. */
   face?: FaceEngine;
+  /** Face uploads per user (enrolment and class photos share it). */
+  faceUploadLimiter?: RateLimiter;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -45,6 +47,7 @@ export function createServices(deps: ServiceDeps): Services {
       engine: deps.face,
       keepPhotos: config.face.keepPhotos,
       thresholds: config.face.thresholds,
+      ...(deps.faceUploadLimiter ? { limiter: deps.faceUploadLimiter } : {}),
       clock,
     }),
   };

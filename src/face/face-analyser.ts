@@ -44,6 +44,13 @@ interface Frame {
   scale: [number, number];
 }
 
+/**
+ * Faces the detector returns in mode 'single', where a second face means FACE_MULTIPLE. More
+ * than two, since the mesh or the score bar may still drop a box; few, since every face costs
+ * a mesh, antispoof and liveness run. Mode 'all' returns up to FACE_MAX_FACES.
+ */
+const SINGLE_MODE_MAX_FACES = 5;
+
 /** Detector score accepted on the bordered retry, after a first pass found no face. */
 const RETRY_MIN_SCORE = 0.3;
 const RETRY_DETECTOR_SCORE = 0.2;
@@ -105,7 +112,7 @@ export class FaceAnalyser {
       filter: { enabled: false },
       face: {
         enabled: true,
-        detector: { rotation: true, maxDetected: 20, minConfidence: settings.minDetectionScore, iouThreshold: 0.3, return: false },
+        detector: { rotation: true, maxDetected: settings.maxFaces, minConfidence: settings.minDetectionScore, iouThreshold: 0.3, return: false },
         mesh: { enabled: opts.landmarks === 'mesh' },
         iris: { enabled: false },
         attention: { enabled: false },
@@ -148,7 +155,7 @@ export class FaceAnalyser {
     const image = decoded.image;
     const decodedAt = performance.now();
 
-    const candidates = await this.detect(image);
+    const candidates = await this.detect(image, mode === 'single' ? SINGLE_MODE_MAX_FACES : s.maxFaces);
     if (candidates.length === 0) return fail('FACE_NOT_FOUND', 'no face was found');
     if (mode === 'single' && candidates.length > 1) {
       return fail('FACE_MULTIPLE', 'more than one face was found', { faces: candidates.length });
@@ -181,28 +188,28 @@ export class FaceAnalyser {
   }
 
   /**
-   * Detects faces; when none is found, tries once more with a grey border around the image
+   * Detects at most `maxFaces` faces; when none is found, tries once more with a grey border around the image
    * and a lower score bar. blazeface scores faces that fill the frame, touch its edge or turn
    * away low, and a border lifts them (on LFW it recovers 4 of the 6 images missed by the first pass).
    * Coordinates are mapped back to the image.
    */
-  private async detect(image: RgbImage): Promise<Candidate[]> {
+  private async detect(image: RgbImage, maxFaces: number): Promise<Candidate[]> {
     const { small, scale } = await detectionImage(image);
     const min = this.settings.minDetectionScore;
-    const found = await this.detectOn(small, { pad: 0, scale }, min, min);
+    const found = await this.detectOn(small, { pad: 0, scale }, min, min, maxFaces);
     if (found.length > 0) return found;
     const pad = Math.round(Math.max(small.width, small.height) * 0.4);
-    return this.detectOn(padImage(small, pad), { pad, scale }, Math.min(min, RETRY_MIN_SCORE), Math.min(min, RETRY_DETECTOR_SCORE));
+    return this.detectOn(padImage(small, pad), { pad, scale }, Math.min(min, RETRY_MIN_SCORE), Math.min(min, RETRY_DETECTOR_SCORE), maxFaces);
   }
 
   /** `detectorScore` is human's own bar (box and mesh confidence); `minScore` the final one. */
-  private async detectOn(image: RgbImage, frame: Frame, minScore: number, detectorScore: number): Promise<Candidate[]> {
+  private async detectOn(image: RgbImage, frame: Frame, minScore: number, detectorScore: number, maxFaces: number): Promise<Candidate[]> {
     const { tf } = this.rt;
     const input = tf.tensor4d(image.data, [1, image.height, image.width, 3], 'int32');
     let faces: HumanFace[];
     try {
-      // human merges per-call options into its config for good, so every call sets the bar.
-      const result = await this.human.detect(input, { face: { detector: { minConfidence: detectorScore } } });
+      // human merges per-call options into its config for good, so every call sets the bar and the limit.
+      const result = await this.human.detect(input, { face: { detector: { minConfidence: detectorScore, maxDetected: maxFaces } } });
       if (result.error) throw new Error(`face detection failed: ${result.error}`);
       faces = result.face;
     } finally {

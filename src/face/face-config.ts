@@ -14,6 +14,8 @@ import type { AnalyserSettings } from './face-types.js';
  * - FACE_MIN_SHARPNESS (8), FACE_MIN_BRIGHTNESS (40), FACE_MAX_BRIGHTNESS (235): quality gates on
  *   the aligned face (Laplacian variance; mean luma 0..255).
  * - FACE_MIN_DETECTION_SCORE (0.5): detector confidence for a face to count.
+ * - FACE_MAX_FACES (60): most faces found in a class photo; a photo with that many is reported
+ *   as possibly truncated. A selfie or an enrolment photo is refused beyond one face anyway.
  * - FACE_CONFIDENT_DISTANCE (0.40), FACE_UNCERTAIN_DISTANCE (0.48): decision bands on the distance
  *   between unit embeddings, calibrated with scripts/face-eval.ts on all 2,200 LFW development
  *   pairs (face-api 128-d, mesh alignment to the dlib chip, flip-averaged). Best single threshold
@@ -45,6 +47,7 @@ const FaceEnvSchema = z
     FACE_MIN_BRIGHTNESS: num(0, 255).default(40),
     FACE_MAX_BRIGHTNESS: num(0, 255).default(235),
     FACE_MIN_DETECTION_SCORE: num(0, 1).default(0.5),
+    FACE_MAX_FACES: int(1, 500).default(60),
     FACE_CONFIDENT_DISTANCE: num(0, 2).default(DEFAULT_CONFIDENT_DISTANCE),
     FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
     FACE_KEEP_PHOTOS: bool.default(false),
@@ -64,6 +67,8 @@ export interface FaceConfig {
   taskTimeoutMs: number;
   image: { maxBytes: number; maxPixels: number; maxSide: number };
   gates: { minFacePx: number; minSharpness: number; minBrightness: number; maxBrightness: number; minDetectionScore: number };
+  /** Most faces analysed in one class photo (mode 'all'). */
+  maxFaces: number;
   thresholds: { confident: number; uncertain: number };
   keepPhotos: boolean;
 }
@@ -98,6 +103,7 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
       maxBrightness: e.FACE_MAX_BRIGHTNESS,
       minDetectionScore: e.FACE_MIN_DETECTION_SCORE,
     },
+    maxFaces: e.FACE_MAX_FACES,
     thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
     keepPhotos: e.FACE_KEEP_PHOTOS,
   };
@@ -109,6 +115,7 @@ export function analyserSettings(c: FaceConfig): AnalyserSettings {
     maxImageBytes: c.image.maxBytes,
     maxPixels: c.image.maxPixels,
     maxSide: c.image.maxSide,
+    maxFaces: c.maxFaces,
     ...c.gates,
   };
 }

@@ -118,6 +118,8 @@ export interface AnalyserSettings {
   maxBrightness: number;
   /** Detector confidence below which a candidate is not a face. */
   minDetectionScore: number;
+  /** Most faces the detector returns in mode 'all' (FACE_MAX_FACES). */
+  maxFaces: number;
 }
 
 export interface FaceWorkerData {

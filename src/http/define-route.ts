@@ -95,8 +95,18 @@ export class RouteRegistry {
     const stack: RequestHandler[] = [];
     if (def.access !== 'public') stack.push(this.middleware.authenticate);
     if (Array.isArray(def.access)) stack.push(requireRoles(def.access));
-    // After authentication and roles: an anonymous caller never gets to upload megabytes.
-    if (def.files) stack.push(receiveFiles(def.files));
+    // After authentication, roles and the path's ids: an anonymous caller or a malformed URL
+    // never gets to upload megabytes.
+    if (def.files) {
+      const params = def.params;
+      if (params) {
+        stack.push((req: Request, _res: Response, next: NextFunction) => {
+          params.parse(req.params);
+          next();
+        });
+      }
+      stack.push(receiveFiles(def.files));
+    }
     stack.push(async (req: Request, res: Response) => {
       const params = def.params ? def.params.parse(req.params) : {};
       const query = def.query ? def.query.parse(req.query) : {};
@@ -158,10 +168,14 @@ function receiveFiles(spec: FileUpload): RequestHandler {
   };
 }
 
-/** multer's errors as coded ones; anything else (a broken stream) goes on as it is. */
-function uploadError(err: unknown, spec: FileUpload): unknown {
-  if (!(err instanceof multer.MulterError)) return err;
-  switch (err.code) {
+/**
+ * Every upload failure is the client's: multer's limits, and busboy's malformed bodies (no
+ * boundary, a truncated form, an aborted request). Coded answers with fixed messages, so a
+ * broken client neither earns a 500 nor gets our parser's words echoed back.
+ */
+function uploadError(err: unknown, spec: FileUpload): AppError {
+  const code = err instanceof multer.MulterError ? err.code : null;
+  switch (code) {
     case 'LIMIT_FILE_SIZE':
       return new AppError('PAYLOAD_TOO_LARGE', `Each file may have at most ${spec.maxBytes} bytes.`, { maxBytes: spec.maxBytes });
     case 'LIMIT_FILE_COUNT':
@@ -171,8 +185,10 @@ function uploadError(err: unknown, spec: FileUpload): unknown {
         min: spec.min,
         max: spec.max,
       });
+    case null:
+      return new AppError('VALIDATION_FAILED', 'The multipart body is malformed or incomplete.');
     default:
-      return new AppError('VALIDATION_FAILED', `The upload is malformed: ${err.message}.`);
+      return new AppError('VALIDATION_FAILED', 'The multipart body exceeds a limit on its parts or fields.');
   }
 }
 

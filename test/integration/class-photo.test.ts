@@ -114,6 +114,7 @@ describe('class photo (real models, HTTP)', function () {
       students: 4,
       withoutEnrolment: 1,
       alreadyPresent: 0,
+      truncated: false,
     });
     expect(JSON.stringify(p)).to.not.match(/distance|embedding/i);
     expect(await stored()).to.deep.equal(before);

@@ -241,11 +241,15 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     expect(after.embeddings).to.have.length(3);
     expect(after.updatedAt.getTime()).to.be.at.least(before.updatedAt.getTime());
 
-    const removed = await deleteFace(aaron, aaron);
+    // The student may not remove (or replace) an existing enrolment; staff may.
+    const own = await deleteFace(aaron, aaron);
+    expect(own.status).to.equal(403);
+    expect(own.body.error.code).to.equal('FORBIDDEN');
+    const removed = await deleteFace(teacher, aaron);
     expect(removed.status).to.equal(204);
     expect((await getFace(aaron, aaron)).body).to.include({ enrolled: false, photoCount: 0 });
     expect(await srv.store.faces.get(org.id, aaron.id)).to.equal(null);
-    const twice = await deleteFace(teacher, aaron);
+    const twice = await deleteFace(admin, aaron);
     expect(twice.status).to.equal(404);
     expect(twice.body.error.code).to.equal('NOT_FOUND');
     const actions = (await srv.store.audit.listForEntity(org.id, 'user', aaron.id)).map((e) => e.action);

@@ -80,6 +80,7 @@ async function startNode(
     live: cluster.live,
     submitLimiter: cluster.submitLimiter,
     loginLimiter: cluster.loginLimiter,
+    faceUploadLimiter: cluster.faceUploadLimiter,
     socketAdapter: cluster.socketAdapter,
     readinessChecks: cluster.readinessChecks,
   });

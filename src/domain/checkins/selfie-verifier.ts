@@ -79,11 +79,14 @@ async function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<
   const deadline = Date.now() + BUSY_RETRY_BUDGET_MS;
   for (;;) {
     try {
-      return await engine.analyse(selfie, 'single');
+      // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
+      return await engine.analyse(selfie.slice(), 'single');
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'BUSY') throw err;
-      const hint = typeof err.details?.['retryAfterMs'] === 'number' ? err.details['retryAfterMs'] : BUSY_RETRY_MIN_MS;
-      const wait = Math.min(BUSY_RETRY_MAX_MS, Math.max(BUSY_RETRY_MIN_MS, hint));
+      // Only a full queue is worth waiting for; a timed-out task already had its chance.
+      if (!(err instanceof AppError) || err.code !== 'BUSY' || err.details?.['cause'] !== 'queue_full') throw err;
+      const hint = typeof err.details['retryAfterMs'] === 'number' ? err.details['retryAfterMs'] : BUSY_RETRY_MIN_MS;
+      // Jitter spreads the retries of a burst that was refused together.
+      const wait = Math.min(BUSY_RETRY_MAX_MS, Math.max(BUSY_RETRY_MIN_MS, hint)) * (0.75 + Math.random() * 0.5);
       if (Date.now() + wait > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }

@@ -8,6 +8,8 @@ import { AppError } from '../app-error.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
+import { evaluateTime } from '../checks/time-window.js';
+import { consumeFaceUpload } from './upload-limit.js';
 import { loadSessionForStaff } from '../sessions/access.js';
 import { effectiveStatus } from '../sessions/views.js';
 
@@ -52,12 +54,17 @@ export interface ClassPhotoProposal {
     withoutEnrolment: number;
     /** Matched students already present or late: confirming them changes nothing. */
     alreadyPresent: number;
+    /** As many faces as FACE_MAX_FACES were found: the detector stopped there, some may be missing. */
+    truncated: boolean;
   };
 }
 
+/** What a confirmation marks the chosen students as. */
+export type ConfirmStatus = 'present' | 'late';
+
 export interface ConfirmedStudent {
   studentId: string;
-  /** marked: now present; unchanged: already present or late; refused: see `code`. */
+  /** marked: now present or late, as confirmed; unchanged: already present or late; refused: see `code`. */
   result: 'marked' | 'unchanged' | 'refused';
   /** The student's status after the confirmation; null when refused. */
   status: RosterStatus | null;
@@ -75,6 +82,8 @@ export interface ClassPhotoConfirmation {
 export interface ClassPhotoOptions {
   /** Faces whose aligned crop is smaller than this (px) are not matched (FACE_MIN_FACE_PX). */
   minFacePx: number;
+  /** The most faces the engine returns for one photo (FACE_MAX_FACES). */
+  maxFaces: number;
 }
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
@@ -98,6 +107,7 @@ export class ClassPhotoService {
     const session = await this.liveSession(actor, sessionId);
     const engine = this.deps.face;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face matching is not available on this server.');
+    await consumeFaceUpload(this.deps.faceUploadLimiter, actor);
     // A full queue or a stopped pool rejects with BUSY/UNAVAILABLE and its retry hint.
     const analysis = await engine.analyse(image, 'all');
     if (!analysis.ok) {
@@ -163,22 +173,25 @@ export class ClassPhotoService {
         students: enrolled.length,
         withoutEnrolment: enrolled.length - candidates.length,
         alreadyPresent: faces.filter((f) => f.currentStatus !== null && ATTENDED.has(f.currentStatus)).length,
+        truncated: faces.length >= this.options.maxFaces,
       },
     };
   }
 
   /**
-   * Marks the chosen students present (reason MARKED_FROM_CLASS_PHOTO) through the same path
-   * as every record change: audit entry, roster update, decision to the student. Students
-   * already present or late are left unchanged; a student not enrolled in the subject is
-   * refused on their own line, so one stale id does not block the rest of the class.
+   * Marks the chosen students `status` (reason MARKED_FROM_CLASS_PHOTO) through the same path
+   * as every record change: audit entry, roster update, decision to the student. Without a
+   * status: late once the session's lateAfter has passed, else present. Students already
+   * present or late are left unchanged; a student not enrolled in the subject is refused on
+   * their own line, so one stale id does not block the rest of the class.
    */
-  async confirm(actor: Actor, sessionId: string, studentIds: readonly string[]): Promise<ClassPhotoConfirmation> {
+  async confirm(actor: Actor, sessionId: string, studentIds: readonly string[], status?: ConfirmStatus): Promise<ClassPhotoConfirmation> {
     const ids = [...new Set(studentIds)];
     if (ids.length > MAX_CONFIRM_STUDENTS) {
       throw new AppError('VALIDATION_FAILED', `Confirm at most ${MAX_CONFIRM_STUDENTS} students at once.`, { max: MAX_CONFIRM_STUDENTS });
     }
     const session = await this.liveSession(actor, sessionId);
+    const mark = status ?? (evaluateTime(session, this.deps.now()) === 'late' ? 'late' : 'present');
     const { store } = this.deps;
     const enrolled = new Set(await store.subjects.listEnrolled(actor.orgId, session.subjectId));
     const records = new Map((await store.records.listBySession(actor.orgId, session.id)).map((r) => [r.studentId, r]));
@@ -192,7 +205,7 @@ export class ClassPhotoService {
         continue;
       }
       const student = users.get(studentId) ?? { id: studentId, name: studentId, studentNumber: null };
-      results.push(await this.markPresent(actor, session, student, records.get(studentId) ?? null));
+      results.push(await this.markAttended(actor, session, student, records.get(studentId) ?? null, mark));
     }
     const count = (r: ConfirmedStudent['result']) => results.filter((x) => x.result === r).length;
     return {
@@ -202,7 +215,7 @@ export class ClassPhotoService {
     };
   }
 
-  /** Staff of the session's subject, on a session that is not closing or closed. */
+  // Staff of the session's subject, on a session that is not closing or closed.
   private async liveSession(actor: Actor, sessionId: string): Promise<AttendanceSession> {
     const { session } = await loadSessionForStaff(this.deps.store, actor, sessionId);
     const status = effectiveStatus(session, this.deps.now());
@@ -212,12 +225,13 @@ export class ClassPhotoService {
     return session;
   }
 
-  /** Optimistic on the record version; a record that became present or late meanwhile is left alone. */
-  private async markPresent(
+  // Optimistic on the record version; a record that became present or late meanwhile is left alone.
+  private async markAttended(
     actor: Actor,
     session: AttendanceSession,
     student: Student,
     known: AttendanceRecord | null,
+    status: ConfirmStatus,
   ): Promise<ConfirmedStudent> {
     const { store } = this.deps;
     const audit = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
@@ -228,7 +242,7 @@ export class ClassPhotoService {
         return { studentId: student.id, result: 'unchanged', status: record.status, code: null };
       }
       const fields = {
-        status: 'present',
+        status,
         reason: 'MARKED_FROM_CLASS_PHOTO',
         decidedAt: this.deps.now(),
         decidedBy: actor.id,
@@ -240,12 +254,12 @@ export class ClassPhotoService {
         );
         if (!inserted.created) continue;
         await recordChanged(this.deps, session, student, null, inserted.record, audit);
-        return { studentId: student.id, result: 'marked', status: 'present', code: null };
+        return { studentId: student.id, result: 'marked', status, code: null };
       }
       const updated = await store.records.update(actor.orgId, record.id, record.version, fields);
       if (!updated) continue;
       await recordChanged(this.deps, session, student, record, updated, audit);
-      return { studentId: student.id, result: 'marked', status: 'present', code: null };
+      return { studentId: student.id, result: 'marked', status, code: null };
     }
     return { studentId: student.id, result: 'refused', status: null, code: 'RECORD_CHANGED' };
   }

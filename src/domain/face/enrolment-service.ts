@@ -5,10 +5,14 @@ import type { FaceEnrolment, Store, User } from '../../store/types.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
 import { audit } from '../audit-log.js';
+import type { RateLimiter } from '../rate-limiter.js';
 import type { FaceEngine } from './face-engine.js';
+import { consumeFaceUpload } from './upload-limit.js';
 
 export const MIN_ENROLMENT_PHOTOS = 1;
 export const MAX_ENROLMENT_PHOTOS = 5;
+
+const STAFF_ONLY_CHANGE = 'Your face is already enrolled; ask a teacher or an admin to replace or remove it.';
 
 /** What clients learn about an enrolment: never the embeddings or the photos. */
 export interface EnrolmentStatus {
@@ -34,6 +38,8 @@ export interface FaceEnrolmentDeps {
   engine: FaceEngine | undefined;
   /** Keep the reference photos besides their embeddings (FACE_KEEP_PHOTOS). */
   keepPhotos: boolean;
+  /** Uploads per user (shared with class photos); absent means unlimited. */
+  limiter?: RateLimiter;
   /** Photos of one upload must agree with each other within the uncertain band. */
   thresholds: Thresholds;
   clock: () => Date;
@@ -43,6 +49,10 @@ export interface FaceEnrolmentDeps {
  * Enrolment of reference faces: the student themself, a teacher of one of the student's
  * subjects, or an admin uploads 1 to 5 photos; every photo must hold exactly one usable face
  * and all of them the same person, or nothing is stored. A new enrolment replaces the old one.
+ *
+ * A student may make their own first enrolment, but not replace or remove an existing one:
+ * otherwise a student could swap in a friend's face at will and send the friend to check in.
+ * Replacing goes through a teacher or an admin, who can see the person.
  */
 export class FaceEnrolmentService {
   constructor(private readonly deps: FaceEnrolmentDeps) {}
@@ -63,6 +73,9 @@ export class FaceEnrolmentService {
     }
     const engine = this.deps.engine;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
+    const previous = await this.deps.store.faces.get(actor.orgId, student.id);
+    if (previous && actor.role === 'student') throw new AppError('FORBIDDEN', STAFF_ONLY_CHANGE);
+    await consumeFaceUpload(this.deps.limiter, actor);
 
     // Copied first: the pool transfers an image's buffer to its worker, leaving the caller's view empty.
     const kept = this.deps.keepPhotos ? photos.map((p) => Buffer.from(p)) : null;
@@ -80,7 +93,6 @@ export class FaceEnrolmentService {
     }
 
     const first = analysed[0]!;
-    const previous = await this.deps.store.faces.get(actor.orgId, student.id);
     const saved = await this.deps.store.faces.put({
       orgId: actor.orgId,
       userId: student.id,
@@ -104,6 +116,7 @@ export class FaceEnrolmentService {
     await this.authorise(actor, userId);
     const previous = await this.deps.store.faces.get(actor.orgId, userId);
     if (!previous) return false;
+    if (actor.role === 'student') throw new AppError('FORBIDDEN', STAFF_ONLY_CHANGE);
     const removed = await this.deps.store.faces.delete(actor.orgId, userId);
     if (removed) {
       await audit(this.deps.store, actor, this.deps.clock(), {
@@ -117,10 +130,8 @@ export class FaceEnrolmentService {
     return removed;
   }
 
-  /**
-   * Resolves the student the actor may manage. Outsiders learn nothing: another organisation's
-   * user or a non-student is NOT_FOUND; another student is FORBIDDEN.
-   */
+  // Resolves the student the actor may manage. Outsiders learn nothing: another organisation's
+  // user or a non-student is NOT_FOUND; another student is FORBIDDEN.
   private async authorise(actor: Actor, userId: string): Promise<User> {
     if (actor.role === 'student' && actor.id !== userId) throw new AppError('FORBIDDEN');
     const user = await this.deps.store.users.get(actor.orgId, userId);
@@ -137,11 +148,9 @@ export class FaceEnrolmentService {
     return user;
   }
 
-  /**
-   * A set that mixes people (a friend in one photo) would let either of them check in as the
-   * student: each photo must lie within the uncertain band of at least half of the other photos
-   * (and of at least one), so the odd photo out is the one refused, and an even split refuses all.
-   */
+  // A set that mixes people (a friend in one photo) would let either of them check in as the
+  // student: each photo must lie within the uncertain band of at least half of the other photos
+  // (and of at least one), so the odd photo out is the one refused, and an even split refuses all.
   private inconsistent(analysed: readonly AnalyseSuccess[]): PhotoRefusal[] {
     if (analysed.length < 2) return [];
     const embeddings = analysed.map((a) => a.faces[0]!.embedding);

@@ -42,12 +42,19 @@ const ProposalSchema = z
       students: z.number().int().describe('Students enrolled in the subject'),
       withoutEnrolment: z.number().int().describe('Enrolled students without a usable face enrolment'),
       alreadyPresent: z.number().int().describe('Matched students already present or late'),
+      truncated: z
+        .boolean()
+        .describe('True when as many faces as FACE_MAX_FACES were found: the detector stopped there and some faces may be missing'),
     }),
   })
   .describe('A proposal: no record was changed');
 
 const ConfirmBody = z.object({
   studentIds: z.array(z.string().min(1).max(100)).min(1).max(MAX_CONFIRM_STUDENTS),
+  status: z
+    .enum(['present', 'late'])
+    .optional()
+    .describe("What the students are marked as; by default late once the session's lateAfter has passed, else present"),
 });
 
 const ConfirmationSchema = z
@@ -86,16 +93,17 @@ export function classPhotoRoutes(classPhoto: ClassPhotoService): RouteGroup {
         description: 'The class photo (JPEG, PNG or WebP).',
       },
       response: { status: 200, description: 'The proposal', schema: ProposalSchema },
-      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED', 'PHOTO_REFUSED', 'BUSY', 'UNAVAILABLE'],
+      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED', 'PHOTO_REFUSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE'],
       handler: ({ actor, params, files }) => classPhoto.propose(actor, params.id, files[0]!),
     });
 
     routes.define({
       method: 'post',
       path: '/sessions/:id/class-photo/confirm',
-      summary: 'Mark the students the teacher kept from a class photo present',
+      summary: 'Mark the students the teacher kept from a class photo present or late',
       description:
-        'Stateless: any enrolled student may be listed. Students already present or late are left unchanged; ' +
+        'Stateless: any enrolled student may be listed. `status` chooses present or late; without it, students are late ' +
+        "once the session's lateAfter has passed. Students already present or late are left unchanged; " +
         'students not enrolled are refused on their own line (NOT_ENROLLED) while the others are marked.',
       tags: ['attendance'],
       access: STAFF,
@@ -103,7 +111,7 @@ export function classPhotoRoutes(classPhoto: ClassPhotoService): RouteGroup {
       body: ConfirmBody,
       response: { status: 200, description: 'One result per distinct student id', schema: ConfirmationSchema },
       errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED'],
-      handler: ({ actor, params, body }) => classPhoto.confirm(actor, params.id, body.studentIds),
+      handler: ({ actor, params, body }) => classPhoto.confirm(actor, params.id, body.studentIds, body.status),
     });
   };
 }

@@ -51,7 +51,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       description: 'JPEG, PNG or WebP photos of the student, one face each.',
     },
     response: { status: 200, description: 'The stored enrolment', schema: EnrolmentStatusSchema },
-    errors: ['FACE_ENROLMENT_REFUSED', 'BUSY', 'UNAVAILABLE', 'NOT_SUBJECT_TEACHER', 'FORBIDDEN'],
+    errors: ['FACE_ENROLMENT_REFUSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE', 'NOT_SUBJECT_TEACHER', 'FORBIDDEN'],
     handler: ({ actor, params, files }) => faces.enrol(actor, params.id, files),
   });
 

@@ -26,9 +26,12 @@ class FakeEngine implements FaceEngine {
     this.calls++;
     if (this.busyFor > 0) {
       this.busyFor--;
-      throw new AppError('BUSY', undefined, { retryAfterMs: 20 });
+      throw new AppError('BUSY', undefined, { retryAfterMs: 20, cause: 'queue_full' });
     }
-    const r = this.results.get(image[0]!);
+    const first = image[0]!;
+    // Like the real pool: the bytes are handed over to the worker, the caller's view is emptied.
+    structuredClone(image.buffer, { transfer: [image.buffer as ArrayBuffer] });
+    const r = this.results.get(first);
     if (!r) throw new Error('no scripted result');
     if (r instanceof Error) throw r;
     return r;
@@ -146,6 +149,25 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     expect(record).to.include({ status: 'present', reason: 'FACE_MATCH' });
     expect(record.verification?.state).to.equal('done');
     expect(engine.calls).to.equal(3);
+  });
+
+  it('does not retry a timed-out analysis: the record goes to the teacher', async () => {
+    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.busyFor = 1;
+    const original = engine.analyse.bind(engine);
+    engine.analyse = async (image) => {
+      if (engine.busyFor > 0) {
+        engine.busyFor--;
+        engine.calls++;
+        throw new AppError('BUSY', undefined, { retryAfterMs: 20, cause: 'timeout' });
+      }
+      return original(image);
+    };
+    await submit(0, 10);
+    const record = await settled(0);
+    expect(record.status).to.equal('pending');
+    expect(record.verification?.state).to.equal('failed');
+    expect(engine.calls).to.equal(1);
   });
 
   it('sends a student without enrolment to the teacher, and a worker failure too', async () => {

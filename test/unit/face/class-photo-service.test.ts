@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AppError } from '../../../src/domain/app-error.js';
 import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
-import { MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
+import { ClassPhotoService, MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
 import type { AnalyseResult, AnalysedFace } from '../../../src/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
@@ -114,7 +114,17 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
         students: 6,
         withoutEnrolment: 3,
         alreadyPresent: 0,
+        truncated: false,
       });
+    });
+
+    it('reports the photo as truncated when the engine returned as many faces as it may', async () => {
+      const limited = new ClassPhotoService(f.deps, { minFacePx: 48, maxFaces: 2 });
+      engine.faces(face(vec(0), 0), face(vec(1), 200));
+      const full = await limited.propose(f.actor(f.teacher), session.id, PHOTO);
+      expect(full.summary).to.include({ faces: 2, matched: 2, truncated: true });
+      engine.faces(face(vec(0), 0));
+      expect((await limited.propose(f.actor(f.teacher), session.id, PHOTO)).summary).to.include({ faces: 1, truncated: false });
     });
 
     it('proposes a student at most once when two faces look like them', async () => {
@@ -239,6 +249,33 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       const again = await confirm([sid(0), sid(3)]);
       expect(again.summary).to.deep.equal({ marked: 0, unchanged: 2, refused: 0 });
       expect(f.events).to.have.length(events + 2);
+    });
+
+    it('marks late once lateAfter has passed, unless the teacher says present, and late when the teacher says so', async () => {
+      const teacher = f.actor(f.teacher);
+      const early = await f.live.classPhoto.confirm(teacher, session.id, [sid(0)], 'late');
+      expect(early.results).to.deep.equal([{ studentId: sid(0), result: 'marked', status: 'late', code: null }]);
+
+      // The default lateAfter is ten minutes after the start; on the boundary a student is still on time.
+      f.clock.advance(10 * 60_000);
+      expect((await confirm([sid(1)])).results[0]).to.include({ result: 'marked', status: 'present' });
+      f.clock.advance(1);
+      const events = f.events.length;
+      const late = await confirm([sid(2), sid(1)]);
+      expect(late.results).to.deep.equal([
+        { studentId: sid(2), result: 'marked', status: 'late', code: null },
+        { studentId: sid(1), result: 'unchanged', status: 'present', code: null },
+      ]);
+      expect((await f.live.classPhoto.confirm(teacher, session.id, [sid(3)], 'present')).results[0]).to.include({ result: 'marked', status: 'present' });
+
+      const byStudent = new Map((await f.store.records.listBySession(f.org.id, session.id)).map((x) => [x.studentId, x]));
+      expect([0, 1, 2, 3].map((i) => byStudent.get(sid(i))!.status)).to.deep.equal(['late', 'present', 'late', 'present']);
+      expect(byStudent.get(sid(2))).to.include({ reason: 'MARKED_FROM_CLASS_PHOTO', decidedBy: f.teacher.id });
+      const told = f.events.slice(events).map((e) => (e.type === 'roster.changed' ? [e.studentId, e.update.entry.status] : e.type));
+      expect(told).to.deep.equal([
+        [sid(2), 'late'],
+        [sid(3), 'present'],
+      ]);
     });
 
     it('marks a pending check-in present, keeping its flags and attempts', async () => {

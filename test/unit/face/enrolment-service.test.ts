@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { MemoryRateLimiter, type RateLimiter } from '../../../src/domain/rate-limiter.js';
 import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/domain/app-error.js';
 import { FaceEnrolmentService, type PhotoRefusal } from '../../../src/domain/face/enrolment-service.js';
@@ -82,11 +83,12 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   let admin: User;
   const at = new Date('2026-03-02T09:00:00.000Z');
   const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role, ip: '10.0.0.7' });
-  const service = (opts: { keepPhotos?: boolean; engine?: FaceEngine | null } = {}) =>
+  const service = (opts: { keepPhotos?: boolean; engine?: FaceEngine | null; limiter?: RateLimiter } = {}) =>
     new FaceEnrolmentService({
       store,
       engine: opts.engine === null ? undefined : (opts.engine ?? engine),
       keepPhotos: opts.keepPhotos ?? false,
+      ...(opts.limiter ? { limiter: opts.limiter } : {}),
       thresholds: { confident: 0.4, uncertain: 0.48 },
       clock: () => at,
     });
@@ -126,6 +128,34 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
         ['face.reenrol', teacher.id],
         ['face.reenrol', admin.id],
       ]);
+    });
+
+    it('lets a student make their first enrolment but not replace or remove it (staff do)', async () => {
+      const faces = service();
+      await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
+      // A student swapping in another face would let that person check in for them.
+      await refusal(faces.enrol(actor(student), student.id, [photo(9)]), 'FORBIDDEN');
+      await refusal(faces.remove(actor(student), student.id), 'FORBIDDEN');
+      expect((await store.faces.get(org.id, student.id))?.embeddings).to.have.length(2);
+      expect(engine.calls, 'refused before any face work').to.equal(2);
+      expect((await auditOf(student)).map((e) => e.action)).to.deep.equal(['face.enrol']);
+      expect((await faces.enrol(actor(teacher), student.id, [photo(9)])).photoCount).to.equal(1);
+    });
+
+    it('limits uploads per user with a retry hint, counting only uploads that reach the engine', async () => {
+      const faces = service({ limiter: new MemoryRateLimiter({ points: 2, windowS: 3600, keyPrefix: 'test' }) });
+      await refusal(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
+      await faces.enrol(actor(teacher), student.id, [photo(1)]);
+      await faces.enrol(actor(teacher), student.id, [photo(2)]);
+      const err = await faces.enrol(actor(teacher), student.id, [photo(1)]).then(
+        () => expect.fail('expected RATE_LIMITED'),
+        (e: unknown) => e as AppError,
+      );
+      expect(err.code).to.equal('RATE_LIMITED');
+      expect(err.details?.['retryAfterMs']).to.be.a('number').greaterThan(0);
+      expect(engine.calls, 'the limited upload ran no face work').to.equal(2);
+      // Another user has a budget of their own.
+      expect((await faces.enrol(actor(admin), classmate.id, [photo(9)])).enrolled).to.equal(true);
     });
 
     it('refuses another student (FORBIDDEN) and a teacher of none of the student\'s subjects (NOT_SUBJECT_TEACHER)', async () => {
@@ -202,7 +232,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     it('leaves the previous enrolment in place when a re-enrolment is refused', async () => {
       const faces = service();
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
-      await refusal(faces.enrol(actor(student), student.id, [photo(3), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      await refusal(faces.enrol(actor(teacher), student.id, [photo(3), photo(7)]), 'FACE_ENROLMENT_REFUSED');
       const kept = await store.faces.get(org.id, student.id);
       expect(kept?.embeddings).to.deep.equal([Array.from(vec(0)), Array.from(vec(0, 1, 0.2))]);
     });
@@ -274,7 +304,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     it('removes an enrolment once; a second removal reports there was none', async () => {
       const faces = service();
       await faces.enrol(actor(student), student.id, [photo(1)]);
-      expect(await faces.remove(actor(student), student.id)).to.equal(true);
+      expect(await faces.remove(actor(teacher), student.id)).to.equal(true);
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
       expect((await faces.status(actor(admin), student.id)).enrolled).to.equal(false);
       expect(await faces.remove(actor(admin), student.id)).to.equal(false);

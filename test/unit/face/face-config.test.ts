@@ -37,6 +37,14 @@ describe('face config', () => {
     }
   });
 
+  it('limits the faces of a class photo to FACE_MAX_FACES (60 by default) and hands it to the worker', () => {
+    expect(loadFaceConfig({}).maxFaces).to.equal(60);
+    const c = loadFaceConfig({ FACE_MAX_FACES: '120' });
+    expect(c.maxFaces).to.equal(120);
+    expect(analyserSettings(c).maxFaces).to.equal(120);
+    expect(() => loadFaceConfig({ FACE_MAX_FACES: '0' })).to.throw(FaceConfigError, /FACE_MAX_FACES/);
+  });
+
   it('rejects a confident threshold above the uncertain one', () => {
     expect(() => loadFaceConfig({ FACE_CONFIDENT_DISTANCE: '0.6', FACE_UNCERTAIN_DISTANCE: '0.5' })).to.throw(FaceConfigError, /FACE_CONFIDENT_DISTANCE/);
   });
