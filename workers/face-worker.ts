@@ -1,4 +1,5 @@
 import { workerData } from 'piscina';
+import sharp from 'sharp';
 import { FaceAnalyser } from '../src/face/face-analyser.js';
 import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData } from '../src/face/face-types.js';
 
@@ -6,6 +7,11 @@ import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData } from '../src
  * Piscina worker for face analysis. The models load once, when the thread starts (Piscina
  * awaits this module before giving it tasks), and are warmed with a dummy inference.
  */
+
+// The pool is the parallelism: one libvips thread per worker keeps two workers from fighting
+// over two cores, and each image is decoded once, so libvips' operation cache only holds memory.
+sharp.concurrency(1);
+sharp.cache(false);
 
 const data = workerData as FaceWorkerData;
 const analyser = await FaceAnalyser.create(data.settings, data.embedder);
