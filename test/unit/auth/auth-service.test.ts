@@ -2,25 +2,14 @@ import { expect } from 'chai';
 import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
 import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
-import { AppError } from '../../../src/domain/app-error.js';
 import { MemoryRateLimiter } from '../../../src/domain/rate-limiter.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, User } from '../../../src/store/types.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
+import { expectCode } from '../../support/expect-code.js';
 
 const LIMIT = 3;
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    expect((err as AppError).code).to.equal(code);
-    return err as AppError;
-  }
-  return expect.fail(`expected ${code}`);
-}
 
 describe('AuthService', () => {
   let store: Store;

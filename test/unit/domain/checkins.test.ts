@@ -1,19 +1,8 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/domain/app-error.js';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import type { SessionView } from '../../../src/shared/events.js';
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    expect((err as AppError).code).to.equal(code);
-    return;
-  }
-  expect.fail(`expected ${code}, got success`);
-}
+import { expectCode } from '../../support/expect-code.js';
 
 describe('check-ins (domain, embedded store)', () => {
   let f: LiveFixture;

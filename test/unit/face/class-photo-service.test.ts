@@ -5,6 +5,7 @@ import { ClassPhotoService, MAX_CONFIRM_STUDENTS } from '../../../src/domain/fac
 import type { AnalyseResult, AnalysedFace } from '../../../src/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { expectCode } from '../../support/expect-code.js';
 
 /** Unit vector along axis i, rotated towards axis j by `t` radians (distance 2·sin(t/2) from vec(i)). */
 function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
@@ -47,17 +48,6 @@ class FakeEngine implements FaceEngine {
       timings: { decode: 1, detect: 1, embed: 1, total: 3 },
     };
   }
-}
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    expect((err as AppError).code).to.equal(code);
-    return err as AppError;
-  }
-  expect.fail(`expected ${code}`);
 }
 
 const PHOTO = Uint8Array.of(0xff, 0xd8, 0xff);

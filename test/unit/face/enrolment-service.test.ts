@@ -8,6 +8,7 @@ import type { AnalyseResult } from '../../../src/face/face-types.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, User } from '../../../src/store/types.js';
 import { createOrg, createSubject, createUser } from '../../support/fixtures.js';
+import { expectCode } from '../../support/expect-code.js';
 
 /** Unit vector along axis i, turned towards axis j by `t` radians (distance 2·sin(t/2) from vec(i, j)). */
 function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
@@ -60,17 +61,6 @@ class FakeEngine implements FaceEngine {
 
 /** A photo the fake engine recognises by its first byte. */
 const photo = (byte: number) => Uint8Array.of(byte, 0xd8, 0xff, 0xe0, byte);
-
-async function refusal(p: Promise<unknown>, code: string): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(AppError);
-    expect((err as AppError).code).to.equal(code);
-    return err as AppError;
-  }
-  return expect.fail(`expected ${code}`);
-}
 
 describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   let store: Store;
@@ -134,8 +124,8 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service();
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
       // A student swapping in another face would let that person check in for them.
-      await refusal(faces.enrol(actor(student), student.id, [photo(9)]), 'FORBIDDEN');
-      await refusal(faces.remove(actor(student), student.id), 'FORBIDDEN');
+      await expectCode(faces.enrol(actor(student), student.id, [photo(9)]), 'FORBIDDEN');
+      await expectCode(faces.remove(actor(student), student.id), 'FORBIDDEN');
       expect((await store.faces.get(org.id, student.id))?.embeddings).to.have.length(2);
       expect(engine.calls, 'refused before any face work').to.equal(2);
       expect((await auditOf(student)).map((e) => e.action)).to.deep.equal(['face.enrol']);
@@ -144,7 +134,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
 
     it('limits uploads per user with a retry hint, counting only uploads that reach the engine', async () => {
       const faces = service({ limiter: new MemoryRateLimiter({ points: 2, windowS: 3600, keyPrefix: 'test' }) });
-      await refusal(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
+      await expectCode(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
       await faces.enrol(actor(teacher), student.id, [photo(1)]);
       await faces.enrol(actor(teacher), student.id, [photo(2)]);
       const err = await faces.enrol(actor(teacher), student.id, [photo(1)]).then(
@@ -160,12 +150,12 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
 
     it('refuses another student (FORBIDDEN) and a teacher of none of the student\'s subjects (NOT_SUBJECT_TEACHER)', async () => {
       const faces = service();
-      await refusal(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
-      await refusal(faces.status(actor(classmate), student.id), 'FORBIDDEN');
-      await refusal(faces.remove(actor(classmate), student.id), 'FORBIDDEN');
-      await refusal(faces.enrol(actor(otherTeacher), student.id, [photo(1)]), 'NOT_SUBJECT_TEACHER');
-      await refusal(faces.status(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
-      await refusal(faces.remove(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
+      await expectCode(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
+      await expectCode(faces.status(actor(classmate), student.id), 'FORBIDDEN');
+      await expectCode(faces.remove(actor(classmate), student.id), 'FORBIDDEN');
+      await expectCode(faces.enrol(actor(otherTeacher), student.id, [photo(1)]), 'NOT_SUBJECT_TEACHER');
+      await expectCode(faces.status(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
+      await expectCode(faces.remove(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
       // The other teacher does teach the classmate.
       expect((await faces.enrol(actor(otherTeacher), classmate.id, [photo(9)])).enrolled).to.equal(true);
       expect(engine.calls).to.equal(1);
@@ -177,12 +167,12 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const elsewhere = await createOrg(store);
       const foreignAdmin = await createUser(store, elsewhere.id, 'admin');
       const foreignStudent = await createUser(store, elsewhere.id, 'student');
-      await refusal(faces.enrol(actor(foreignAdmin), student.id, [photo(1)]), 'NOT_FOUND');
-      await refusal(faces.status(actor(foreignAdmin), student.id), 'NOT_FOUND');
-      await refusal(faces.enrol(actor(admin), foreignStudent.id, [photo(1)]), 'NOT_FOUND');
-      await refusal(faces.enrol(actor(admin), teacher.id, [photo(1)]), 'NOT_FOUND');
-      await refusal(faces.status(actor(admin), admin.id), 'NOT_FOUND');
-      await refusal(faces.enrol(actor(teacher), teacher.id, [photo(1)]), 'NOT_FOUND');
+      await expectCode(faces.enrol(actor(foreignAdmin), student.id, [photo(1)]), 'NOT_FOUND');
+      await expectCode(faces.status(actor(foreignAdmin), student.id), 'NOT_FOUND');
+      await expectCode(faces.enrol(actor(admin), foreignStudent.id, [photo(1)]), 'NOT_FOUND');
+      await expectCode(faces.enrol(actor(admin), teacher.id, [photo(1)]), 'NOT_FOUND');
+      await expectCode(faces.status(actor(admin), admin.id), 'NOT_FOUND');
+      await expectCode(faces.enrol(actor(teacher), teacher.id, [photo(1)]), 'NOT_FOUND');
       expect(engine.calls).to.equal(0);
       expect(await store.faces.getMany(org.id, [student.id, teacher.id, admin.id])).to.deep.equal([]);
     });
@@ -191,9 +181,9 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   describe('photos', () => {
     it('refuses 0 and 6 photos before any analysis', async () => {
       const faces = service();
-      const none = await refusal(faces.enrol(actor(student), student.id, []), 'VALIDATION_FAILED');
+      const none = await expectCode(faces.enrol(actor(student), student.id, []), 'VALIDATION_FAILED');
       expect(none.details).to.deep.equal({ photos: 0 });
-      const six = await refusal(faces.enrol(actor(student), student.id, [1, 2, 3, 1, 2, 3].map(photo)), 'VALIDATION_FAILED');
+      const six = await expectCode(faces.enrol(actor(student), student.id, [1, 2, 3, 1, 2, 3].map(photo)), 'VALIDATION_FAILED');
       expect(six.details).to.deep.equal({ photos: 6 });
       expect(engine.calls).to.equal(0);
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
@@ -203,7 +193,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service();
       engine.results.set(5, { ok: false, reason: 'FACE_MULTIPLE', message: 'two faces' });
       engine.results.set(6, { ok: false, reason: 'IMAGE_INVALID', message: 'unreadable' });
-      const err = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(5), photo(2), photo(6)]), 'FACE_ENROLMENT_REFUSED');
+      const err = await expectCode(faces.enrol(actor(student), student.id, [photo(1), photo(5), photo(2), photo(6)]), 'FACE_ENROLMENT_REFUSED');
       expect(err.status).to.equal(422);
       expect(err.details?.photos).to.deep.equal([
         { index: 1, reason: 'FACE_MULTIPLE', message: 'two faces' },
@@ -215,11 +205,11 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
 
     it('refuses a set that mixes people: the odd photo out, or every photo of an even split', async () => {
       const faces = service();
-      const odd = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(2), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      const odd = await expectCode(faces.enrol(actor(student), student.id, [photo(1), photo(2), photo(7)]), 'FACE_ENROLMENT_REFUSED');
       expect(odd.details?.photos).to.deep.equal([
         { index: 2, reason: 'ENROLMENT_INCONSISTENT', message: 'This reference photo does not look like the same person as the others.' },
       ]);
-      const split = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      const split = await expectCode(faces.enrol(actor(student), student.id, [photo(1), photo(7)]), 'FACE_ENROLMENT_REFUSED');
       expect((split.details?.photos as PhotoRefusal[]).map((p) => [p.index, p.reason])).to.deep.equal([
         [0, 'ENROLMENT_INCONSISTENT'],
         [1, 'ENROLMENT_INCONSISTENT'],
@@ -232,7 +222,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     it('leaves the previous enrolment in place when a re-enrolment is refused', async () => {
       const faces = service();
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
-      await refusal(faces.enrol(actor(teacher), student.id, [photo(3), photo(7)]), 'FACE_ENROLMENT_REFUSED');
+      await expectCode(faces.enrol(actor(teacher), student.id, [photo(3), photo(7)]), 'FACE_ENROLMENT_REFUSED');
       const kept = await store.faces.get(org.id, student.id);
       expect(kept?.embeddings).to.deep.equal([Array.from(vec(0)), Array.from(vec(0, 1, 0.2))]);
     });
@@ -313,16 +303,16 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
 
     it('answers UNAVAILABLE without a face engine, after the access and count checks', async () => {
       const faces = service({ engine: null });
-      await refusal(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
-      await refusal(faces.enrol(actor(student), student.id, []), 'VALIDATION_FAILED');
-      await refusal(faces.enrol(actor(student), student.id, [photo(1)]), 'UNAVAILABLE');
+      await expectCode(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
+      await expectCode(faces.enrol(actor(student), student.id, []), 'VALIDATION_FAILED');
+      await expectCode(faces.enrol(actor(student), student.id, [photo(1)]), 'UNAVAILABLE');
       expect((await faces.status(actor(student), student.id)).enrolled).to.equal(false);
     });
 
     it('passes BUSY with its retry hint through and stores nothing', async () => {
       const faces = service();
       engine.results.set(4, new AppError('BUSY', undefined, { retryAfterMs: 1_200 }));
-      const err = await refusal(faces.enrol(actor(student), student.id, [photo(1), photo(4)]), 'BUSY');
+      const err = await expectCode(faces.enrol(actor(student), student.id, [photo(1), photo(4)]), 'BUSY');
       expect(err.details).to.include({ retryAfterMs: 1_200 });
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
       expect(await auditOf(student)).to.deep.equal([]);
