@@ -1,7 +1,6 @@
 import type { DomainDeps } from './deps.js';
 import { CheckinService } from './checkins/checkin-service.js';
 import { ClassPhotoService, type ClassPhotoOptions } from './face/class-photo-service.js';
-import { loadFaceConfig } from '../face/face-config.js';
 import { CloseScheduler } from './sessions/close-scheduler.js';
 import { SessionCloser } from './sessions/session-closer.js';
 import { SessionService } from './sessions/session-service.js';
@@ -14,14 +13,11 @@ export interface LiveAttendance {
   scheduler: CloseScheduler;
 }
 
-/**
- * The live-session domain, wired from its dependencies. `classPhoto` defaults to the FACE_*
- * defaults of src/face/face-config.ts.
- */
+/** The live-session domain, wired from its dependencies. */
 export function createLiveAttendance(
   deps: DomainDeps,
   scheduling: { owner: string; intervalMs: number },
-  classPhoto: ClassPhotoOptions = classPhotoDefaults(),
+  classPhoto: ClassPhotoOptions,
 ): LiveAttendance {
   const closer = new SessionCloser(deps);
   return {
@@ -33,7 +29,3 @@ export function createLiveAttendance(
   };
 }
 
-function classPhotoDefaults(): ClassPhotoOptions {
-  const face = loadFaceConfig({});
-  return { minFacePx: face.gates.minFacePx, maxFaces: face.maxFaces };
-}

@@ -6,6 +6,7 @@ import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Actor } from '../../src/domain/actor.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, Subject, User } from '../../src/store/types.js';
+import { loadFaceConfig } from '../../src/face/face-config.js';
 
 /** A clock tests move by hand. */
 export class TestClock {
@@ -75,7 +76,8 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     capabilities: opts.capabilities ?? { selfie: false },
     settings: { codePeriodS: 15, locationMaxAgeS: 120, defaultTimezone: 'UTC' },
   };
-  const live = createLiveAttendance(deps, { owner: 'test-node', intervalMs: 50 });
+  const face = loadFaceConfig({});
+  const live = createLiveAttendance(deps, { owner: 'test-node', intervalMs: 50 }, { minFacePx: face.gates.minFacePx, maxFaces: face.maxFaces });
   return {
     store,
     clock,
