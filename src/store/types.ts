@@ -216,6 +216,22 @@ export interface FaceEnrolment {
   updatedAt: Date;
 }
 
+/**
+ * A reference face someone other than an admin put forward for a student (a teacher, or the
+ * student when self-enrolment needs approval). It changes nothing until an admin approves it;
+ * the photos are always kept meanwhile, so the admin approves what they can see.
+ */
+export interface FaceProposal {
+  orgId: string;
+  userId: string;
+  modelId: string;
+  modelVersion: string;
+  embeddings: number[][];
+  photos: Buffer[];
+  proposedBy: string;
+  createdAt: Date;
+}
+
 export interface Enrolment {
   orgId: string;
   subjectId: string;
@@ -409,6 +425,16 @@ export interface FaceRepository {
   delete(orgId: string, userId: string): Promise<boolean>;
 }
 
+/** At most one pending proposal per student: a new one replaces the previous. */
+export interface FaceProposalRepository {
+  put(proposal: FaceProposal): Promise<FaceProposal>;
+  get(orgId: string, userId: string): Promise<FaceProposal | null>;
+  /** Oldest first. */
+  list(orgId: string, page: PageQuery): Promise<Page<FaceProposal>>;
+  /** Removes and returns the proposal; of two concurrent calls only one gets it. */
+  take(orgId: string, userId: string): Promise<FaceProposal | null>;
+}
+
 /** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
 export type CollectionName =
   | 'organisations'
@@ -420,7 +446,8 @@ export type CollectionName =
   | 'summaries'
   | 'audit'
   | 'refreshTokens'
-  | 'faces';
+  | 'faces'
+  | 'faceProposals';
 
 export const COLLECTIONS: readonly CollectionName[] = [
   'organisations',
@@ -433,6 +460,7 @@ export const COLLECTIONS: readonly CollectionName[] = [
   'audit',
   'refreshTokens',
   'faces',
+  'faceProposals',
 ];
 
 export interface CollectionEntity {
@@ -446,6 +474,7 @@ export interface CollectionEntity {
   audit: AuditEntry;
   refreshTokens: RefreshToken;
   faces: FaceEnrolment;
+  faceProposals: FaceProposal;
 }
 
 /**
@@ -470,6 +499,7 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly faces: FaceRepository;
+  readonly faceProposals: FaceProposalRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -209,4 +209,49 @@ export function supportContract(ctx: ContractContext): void {
       expect((await s.faces.get(other.id, 'u1'))!.embeddings).to.deep.equal([[4]]);
     });
   });
+
+  describe('face proposals', function () {
+    const proposal = (orgId: string, userId: string, at: number, embeddings: number[][] = [[0.25, -0.5]]) => ({
+      orgId,
+      userId,
+      modelId: 'faceres',
+      modelVersion: '3.3.6',
+      embeddings,
+      photos: [Buffer.from([0, 1, 255]), Buffer.from('jpeg')],
+      proposedBy: 'teacher-1',
+      createdAt: new Date(T0 + at),
+    });
+
+    it('put replaces the pending proposal; photos and embeddings round-trip exactly', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const put = await s.faceProposals.put(proposal(org.id, 'u1', 0));
+      expect(await s.faceProposals.get(org.id, 'u1')).to.deep.equal(put);
+      const replaced = await s.faceProposals.put(proposal(org.id, 'u1', 1_000, [[1 / 3, 2]]));
+      const got = await s.faceProposals.get(org.id, 'u1');
+      expect(got).to.deep.equal(replaced);
+      expect(got!.embeddings).to.deep.equal([[1 / 3, 2]]);
+      expect(got!.photos.map((p) => p.toString('hex'))).to.deep.equal(['0001ff', Buffer.from('jpeg').toString('hex')]);
+      expect(await s.transfer.count('faceProposals')).to.equal(1);
+    });
+
+    it('lists oldest first with paging, scoped to the organisation; take hands a proposal out once', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.faceProposals.put(proposal(org.id, 'late', 2_000));
+      await s.faceProposals.put(proposal(org.id, 'early', 1_000));
+      await s.faceProposals.put(proposal(other.id, 'x', 0));
+      const page = await s.faceProposals.list(org.id, { limit: 1, offset: 0 });
+      expect(page.total).to.equal(2);
+      expect(page.items.map((p) => p.userId)).to.deep.equal(['early']);
+      expect((await s.faceProposals.list(org.id, { limit: 10, offset: 1 })).items.map((p) => p.userId)).to.deep.equal(['late']);
+      expect(await s.faceProposals.take(other.id, 'early')).to.equal(null);
+      const taken = await Promise.all([s.faceProposals.take(org.id, 'early'), s.faceProposals.take(org.id, 'early')]);
+      expect(taken.filter((t) => t !== null)).to.have.length(1);
+      expect(taken.find((t) => t !== null)!.userId).to.equal('early');
+      expect(await s.faceProposals.get(org.id, 'early')).to.equal(null);
+      expect((await s.faceProposals.list(org.id, { limit: 10, offset: 0 })).total).to.equal(1);
+    });
+  });
 }

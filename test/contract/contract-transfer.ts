@@ -38,6 +38,10 @@ async function populate(s: Store): Promise<void> {
   });
   await s.refreshTokens.create({ orgId: org.id, userId: st1!.id, familyId: 'fam', tokenHash: 'hash-1', expiresAt: new Date(Date.UTC(2030, 0, 1)) });
   await s.faces.put({ orgId: org.id, userId: st1!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.25, -0.5]], photos: [Buffer.from('abc')] });
+  await s.faceProposals.put({
+    orgId: org.id, userId: st2!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.5, 0.125]], photos: [Buffer.from('xyz')],
+    proposedBy: teacher!.id, createdAt: new Date(Date.UTC(2025, 2, 10, 9, 0)),
+  });
 }
 
 async function exportAll<C extends CollectionName>(s: Store, c: C, batchSize: number): Promise<CollectionEntity[C][][]> {
@@ -51,7 +55,7 @@ function keyOf(c: CollectionName, e: object): string {
   const r = e as Record<string, unknown>;
   if (c === 'enrolments') return `${String(r.subjectId)}/${String(r.studentId)}`;
   if (c === 'summaries') return `${String(r.subjectId)}/${String(r.day)}`;
-  if (c === 'faces') return `${String(r.orgId)}/${String(r.userId)}`;
+  if (c === 'faces' || c === 'faceProposals') return `${String(r.orgId)}/${String(r.userId)}`;
   return String(r.id);
 }
 

@@ -175,6 +175,7 @@ describe('mongo document mapping and transfer operations', () => {
     audit: { id: 'a', orgId: 'o', entityType: 'record', entityId: 'r', sessionId: 'x', actorId: null, action: 'decide', from: { s: 1 }, to: null, reason: null, ip: null, at: T },
     refreshTokens: { id: 't', orgId: 'o', userId: 'u', familyId: 'f', tokenHash: 'h', expiresAt: T, createdAt: T, rotatedAt: null, revokedAt: T },
     faces: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5, -1]], photos: [Buffer.from([7])], updatedAt: T },
+    faceProposals: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5]], photos: [Buffer.from('p')], proposedBy: 't', createdAt: T },
   };
 
   it('round-trips every collection through its document unchanged', () => {

@@ -66,13 +66,14 @@ describe('mongo schemas', () => {
     expect(uniqueKeys(SCHEMAS.summaries)).to.deep.equal([{ subjectId: 1, day: 1 }]);
     expect(uniqueKeys(SCHEMAS.refreshTokens)).to.deep.equal([{ tokenHash: 1 }]);
     expect(uniqueKeys(SCHEMAS.faces)).to.deep.equal([{ orgId: 1, userId: 1 }]);
+    expect(uniqueKeys(SCHEMAS.faceProposals)).to.deep.equal([{ orgId: 1, userId: 1 }]);
     expect(uniqueKeys(SCHEMAS.sessions)).to.deep.equal([]);
     expect(uniqueKeys(SCHEMAS.audit)).to.deep.equal([]);
   });
 
   it('names each unique index after the conflict key it reports', () => {
     const names = COLLECTIONS.flatMap((c) => indexes(SCHEMAS[c]).filter(([, o]) => o.unique).map(([, o]) => o.name));
-    expect(names.sort()).to.deep.equal(['code', 'email', 'enrolment', 'face', 'record', 'slug', 'summary', 'tokenHash']);
+    expect(names.sort()).to.deep.equal(['code', 'email', 'enrolment', 'face', 'face', 'record', 'slug', 'summary', 'tokenHash']);
   });
 
   it('declares the query indexes', () => {

@@ -1,10 +1,10 @@
 import { newId } from '../ids.js';
-import type { FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
+import type { FaceProposalRepository, FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
 import { mapConflicts } from './errors.js';
-import { faceId, fromRefreshToken, toFace, toRefreshToken } from './mapping.js';
+import { faceId, fromFaceProposal, fromRefreshToken, toFace, toFaceProposal, toRefreshToken } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { FaceDoc, RefreshTokenDoc } from './schemas.js';
+import type { FaceDoc, FaceProposalDoc, RefreshTokenDoc } from './schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
 
 // Refresh tokens and face enrolments.
@@ -74,6 +74,33 @@ export function faceRepository(m: Models): FaceRepository {
     async delete(orgId, userId) {
       const res = await m.faces.deleteOne(q.faceKeyFilter(orgId, userId));
       return res.deletedCount === 1;
+    },
+  };
+}
+
+export function faceProposalRepository(m: Models): FaceProposalRepository {
+  return {
+    async put(proposal) {
+      const doc = fromFaceProposal({ ...proposal, photos: proposal.photos.map((p) => Buffer.from(p)) });
+      await m.faceProposals.replaceOne(q.faceProposalKeyFilter(proposal.orgId, proposal.userId), doc, { upsert: true });
+      return toFaceProposal(doc);
+    },
+    async get(orgId, userId) {
+      const d = await m.faceProposals.findOne(q.faceProposalKeyFilter(orgId, userId)).lean<FaceProposalDoc>();
+      return d ? toFaceProposal(d) : null;
+    },
+    async list(orgId, page) {
+      const filter = q.faceProposalsFilter(orgId);
+      const { skip, limit } = q.pageOptions(page);
+      const [docs, total] = await Promise.all([
+        m.faceProposals.find(filter).sort(q.FACE_PROPOSAL_SORT).skip(skip).limit(limit).lean<FaceProposalDoc[]>(),
+        m.faceProposals.countDocuments(filter),
+      ]);
+      return { items: docs.map(toFaceProposal), total };
+    },
+    async take(orgId, userId) {
+      const d = await m.faceProposals.findOneAndDelete(q.faceProposalKeyFilter(orgId, userId)).lean<FaceProposalDoc>();
+      return d ? toFaceProposal(d) : null;
     },
   };
 }

@@ -8,6 +8,7 @@ import type {
   DailySummary,
   Enrolment,
   FaceEnrolment,
+  FaceProposal,
   Organisation,
   RefreshToken,
   Subject,
@@ -18,6 +19,7 @@ import type {
   AuditDoc,
   EnrolmentDoc,
   FaceDoc,
+  FaceProposalDoc,
   OrganisationDoc,
   RecordDoc,
   RefreshTokenDoc,
@@ -257,6 +259,23 @@ export function fromFace(e: FaceEnrolment): FaceDoc {
   return { _id: faceId(e.orgId, e.userId), ...e };
 }
 
+export function toFaceProposal(d: FaceProposalDoc): FaceProposal {
+  return {
+    orgId: d.orgId,
+    userId: d.userId,
+    modelId: d.modelId,
+    modelVersion: d.modelVersion,
+    embeddings: d.embeddings.map((e) => [...e]),
+    photos: d.photos.map(toBuffer),
+    proposedBy: d.proposedBy,
+    createdAt: d.createdAt,
+  };
+}
+
+export function fromFaceProposal(e: FaceProposal): FaceProposalDoc {
+  return { _id: faceId(e.orgId, e.userId), ...e };
+}
+
 type ToEntity = { [C in CollectionName]: (d: CollectionDoc[C]) => CollectionEntity[C] };
 type FromEntity = { [C in CollectionName]: (e: CollectionEntity[C]) => CollectionDoc[C] };
 
@@ -271,6 +290,7 @@ export const TO_ENTITY: ToEntity = {
   audit: toAudit,
   refreshTokens: toRefreshToken,
   faces: toFace,
+  faceProposals: toFaceProposal,
 };
 
 export const FROM_ENTITY: FromEntity = {
@@ -284,4 +304,5 @@ export const FROM_ENTITY: FromEntity = {
   audit: (e) => fromAudit(e),
   refreshTokens: fromRefreshToken,
   faces: fromFace,
+  faceProposals: fromFaceProposal,
 };

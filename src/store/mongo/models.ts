@@ -3,6 +3,7 @@ import type { CollectionName } from '../types.js';
 import {
   auditSchema,
   enrolmentSchema,
+  faceProposalSchema,
   faceSchema,
   organisationSchema,
   recordSchema,
@@ -14,6 +15,7 @@ import {
   type AuditDoc,
   type EnrolmentDoc,
   type FaceDoc,
+  type FaceProposalDoc,
   type OrganisationDoc,
   type RecordDoc,
   type RefreshTokenDoc,
@@ -35,6 +37,7 @@ export interface CollectionDoc {
   audit: AuditDoc;
   refreshTokens: RefreshTokenDoc;
   faces: FaceDoc;
+  faceProposals: FaceProposalDoc;
 }
 
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> };
@@ -51,6 +54,7 @@ export const SCHEMAS = {
   audit: auditSchema,
   refreshTokens: refreshTokenSchema,
   faces: faceSchema,
+  faceProposals: faceProposalSchema,
 } as const;
 
 /**
@@ -69,6 +73,7 @@ export function createModels(conn: Connection): Models {
     audit: conn.model<AuditDoc>('Audit', auditSchema),
     refreshTokens: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
     faces: conn.model<FaceDoc>('Face', faceSchema),
+    faceProposals: conn.model<FaceProposalDoc>('FaceProposal', faceProposalSchema),
   };
 }
 

@@ -4,7 +4,7 @@ import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { buildIndexes, createModels, type Models } from './models.js';
-import { faceRepository, refreshTokenRepository } from './identity.js';
+import { faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { mongoTransfer } from './transfer.js';
 
@@ -60,6 +60,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     audit: auditRepository(models),
     refreshTokens: refreshTokenRepository(models),
     faces: faceRepository(models),
+    faceProposals: faceProposalRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

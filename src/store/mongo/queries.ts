@@ -15,6 +15,7 @@ import type {
   AuditDoc,
   EnrolmentDoc,
   FaceDoc,
+  FaceProposalDoc,
   RecordDoc,
   RefreshTokenDoc,
   SessionDoc,
@@ -298,3 +299,9 @@ export const facesFilter = (orgId: string, userIds: readonly string[]): QueryFil
   userId: { $in: [...userIds] },
 });
 export const FACE_SORT: Sort = { userId: 1 };
+
+// ----- face proposals -----
+
+export const faceProposalKeyFilter = (orgId: string, userId: string): QueryFilter<FaceProposalDoc> => ({ orgId, userId });
+export const faceProposalsFilter = (orgId: string): QueryFilter<FaceProposalDoc> => ({ orgId });
+export const FACE_PROPOSAL_SORT: Sort = { createdAt: 1, userId: 1 };

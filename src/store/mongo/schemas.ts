@@ -435,3 +435,39 @@ export const faceSchema = new Schema<FaceDoc>(
   { ...base, collection: 'faces' },
 );
 faceSchema.index({ orgId: 1, userId: 1 }, { unique: true, name: 'face' });
+
+export interface FaceProposalDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  modelId: string;
+  modelVersion: string;
+  embeddings: number[][];
+  photos: Buffer[];
+  proposedBy: string;
+  createdAt: Date;
+}
+
+export const faceProposalSchema = new Schema<FaceProposalDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    userId: requiredString,
+    modelId: requiredString,
+    modelVersion: requiredString,
+    embeddings: {
+      type: [[Number]],
+      required: true,
+      validate: {
+        validator: (v: number[][]) => v.length > 0 && v.every((e) => e.length > 0 && e.every(Number.isFinite)),
+        message: 'embeddings must be non-empty arrays of finite numbers',
+      },
+    },
+    photos: { type: [Buffer], required: true },
+    proposedBy: requiredString,
+    createdAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'faceProposals' },
+);
+faceProposalSchema.index({ orgId: 1, userId: 1 }, { unique: true, name: 'face' });
+faceProposalSchema.index({ orgId: 1, createdAt: 1 }, { name: 'org_created' });

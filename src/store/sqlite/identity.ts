@@ -1,9 +1,9 @@
 import { newId } from '../ids.js';
-import type { FaceEnrolment, FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
+import type { FaceEnrolment, FaceProposalRepository, FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { faces, insertSql, refreshTokens } from './mappers.js';
+import { faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
 
-// Refresh tokens and face enrolments.
+// Refresh tokens, face enrolments and face proposals.
 
 export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
   const insert = insertSql(refreshTokens, false);
@@ -66,6 +66,34 @@ export function faceRepository(db: SqliteDb): FaceRepository {
     },
     async delete(orgId, userId) {
       return db.stmt('DELETE FROM faces WHERE org_id = ? AND user_id = ?').run(orgId, userId).changes === 1;
+    },
+  };
+}
+
+export function faceProposalRepository(db: SqliteDb): FaceProposalRepository {
+  const upsert = insertSql(faceProposals, true);
+  return {
+    async put(proposal) {
+      const p = { ...proposal, embeddings: proposal.embeddings.map((e) => [...e]), photos: proposal.photos.map((b) => Buffer.from(b)) };
+      db.stmt(upsert).run(faceProposals.toRow(p));
+      return p;
+    },
+    async get(orgId, userId) {
+      const r = db.stmt('SELECT * FROM face_proposals WHERE org_id = ? AND user_id = ?').get(orgId, userId);
+      return r ? faceProposals.fromRow(r) : null;
+    },
+    async list(orgId, page) {
+      const items = db
+        .stmt('SELECT * FROM face_proposals WHERE org_id = ? ORDER BY created_at, user_id LIMIT ? OFFSET ?')
+        .all(orgId, page.limit, page.offset)
+        .map(faceProposals.fromRow);
+      const total = db.stmt<{ n: number }>('SELECT COUNT(*) AS n FROM face_proposals WHERE org_id = ?').get(orgId)!.n;
+      return { items, total };
+    },
+    async take(orgId, userId) {
+      // DELETE ... RETURNING is one statement: two concurrent deciders cannot both get the row.
+      const r = db.stmt('DELETE FROM face_proposals WHERE org_id = ? AND user_id = ? RETURNING *').get(orgId, userId);
+      return r ? faceProposals.fromRow(r) : null;
     },
   };
 }

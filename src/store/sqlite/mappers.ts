@@ -8,6 +8,7 @@ import type {
   DailySummary,
   Enrolment,
   FaceEnrolment,
+  FaceProposal,
   Organisation,
   RefreshToken,
   User,
@@ -400,6 +401,32 @@ export const faces: TableSpec<FaceEnrolment> = {
   }),
 };
 
+export const faceProposals: TableSpec<FaceProposal> = {
+  table: 'face_proposals',
+  columns: ['org_id', 'user_id', 'model_id', 'model_version', 'embeddings', 'photos', 'proposed_by', 'created_at'],
+  key: ['org_id', 'user_id'],
+  toRow: (f) => ({
+    org_id: f.orgId,
+    user_id: f.userId,
+    model_id: f.modelId,
+    model_version: f.modelVersion,
+    embeddings: JSON.stringify(f.embeddings),
+    photos: encodePhotos(f.photos),
+    proposed_by: f.proposedBy,
+    created_at: ms(f.createdAt),
+  }),
+  fromRow: (r) => ({
+    orgId: str(r.org_id),
+    userId: str(r.user_id),
+    modelId: str(r.model_id),
+    modelVersion: str(r.model_version),
+    embeddings: parse<number[][]>(r.embeddings, 'face_proposals.embeddings'),
+    photos: decodePhotos(r.photos) ?? [],
+    proposedBy: str(r.proposed_by),
+    createdAt: date(r.created_at),
+  }),
+};
+
 export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } = {
   organisations,
   users,
@@ -411,6 +438,7 @@ export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } =
   audit,
   refreshTokens,
   faces,
+  faceProposals,
 };
 
 /** `INSERT INTO t (cols) VALUES (@cols)`, optionally upserting on the spec's key. */

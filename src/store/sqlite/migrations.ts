@@ -175,6 +175,24 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'face proposals',
+    sql: `
+      CREATE TABLE face_proposals (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        model_version TEXT NOT NULL,
+        embeddings TEXT NOT NULL,
+        photos BLOB NOT NULL,
+        proposed_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        UNIQUE (org_id, user_id)
+      );
+      CREATE INDEX face_proposals_created ON face_proposals (org_id, created_at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */
