@@ -274,7 +274,10 @@ async function enrolAll(plan: EnrolPlan, deps: RunDeps): Promise<void> {
     store: deps.store,
     engine: new FacePoolEngine(pool),
     keepPhotos: deps.config.face.keepPhotos,
+    selfEnrolment: deps.config.face.selfEnrolment,
     thresholds: deps.config.face.thresholds,
+    // Nobody is connected to this process: the audit log records each change.
+    events: { publish: () => undefined },
     clock: () => new Date(),
   });
   const total = plan.batches.reduce((n, b) => n + b.files.length, 0);
@@ -304,8 +307,8 @@ async function enrolOne(service: FaceEnrolmentService, deps: RunDeps, batch: Bat
   try {
     // Fresh copies per attempt: the pool transfers (detaches) the buffers it is given.
     const enrol = () => service.enrol(deps.actor, batch.student.id, bytes.map((b) => new Uint8Array(b)));
-    await retryWhileBusy(enrol, { attempts: MAX_ATTEMPTS, defaultWaitMs: DEFAULT_RETRY_MS });
-    return { ok: true };
+    const result = await retryWhileBusy(enrol, { attempts: MAX_ATTEMPTS, defaultWaitMs: DEFAULT_RETRY_MS });
+    return { ok: true, proposed: result.outcome === 'proposed' };
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     if (err.code === 'FACE_ENROLMENT_REFUSED') return { ok: false, refusals: (err.details?.['photos'] ?? []) as PhotoRefusal[] };
@@ -347,7 +350,7 @@ function createProgress(bar: boolean, total: number): Progress {
     start: () => undefined,
     advance: (batch, result) => {
       done += batch.files.length;
-      const status = result.ok ? 'enrolled' : 'code' in result ? `failed ${result.code}` : 'refused';
+      const status = result.ok ? (result.proposed ? 'proposed' : 'enrolled') : 'code' in result ? `failed ${result.code}` : 'refused';
       process.stderr.write(`  ${done}/${total} photos  ${studentLabel(batch.student)} ${status}\n`);
     },
     stop: () => undefined,

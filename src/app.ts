@@ -65,11 +65,13 @@ export function createApplication(deps: ApplicationDeps): Application {
   const faceUploadLimiter =
     deps.faceUploadLimiter ??
     new MemoryRateLimiter({ points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' });
+  const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
   const services = createServices({
     config,
     store,
     tokens: tokenService,
     clock,
+    events: bus,
     ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
     ...(deps.face ? { face: deps.face } : {}),
     faceUploadLimiter,
@@ -79,7 +81,6 @@ export function createApplication(deps: ApplicationDeps): Application {
     logger.warn({ check: name, err }, 'readiness check failed');
   });
 
-  const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
   const domainDeps: DomainDeps = {
     store,
     events: bus,

@@ -66,6 +66,7 @@ const EnvSchema = z.object({
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
   LOGIN_RATE_PER_15_MIN: int(1, 10_000).default(20),
   FACE_UPLOADS_PER_HOUR: int(1, 100_000).default(30),
+  UPLOADS_MAX_CONCURRENT: int(1, 1_000).default(4),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
@@ -110,6 +111,8 @@ export interface Config {
   loginRatePer15Min: number;
   /** Face enrolment and class-photo uploads per user per hour. */
   faceUploadsPerHour: number;
+  /** Multipart uploads read at once on one node (each holds its files in memory). */
+  uploadsMaxConcurrent: number;
   schedulerIntervalMs: number;
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
   face: FaceConfig & { enabled: boolean; minReal: number; minLive: number };
@@ -219,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     loginRatePer15Min: e.LOGIN_RATE_PER_15_MIN,
     faceUploadsPerHour: e.FACE_UPLOADS_PER_HOUR,
+    uploadsMaxConcurrent: e.UPLOADS_MAX_CONCURRENT,
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
   };

@@ -29,6 +29,8 @@ export interface StudentRef {
 export type Outcome =
   | { kind: 'matched' }
   | { kind: 'enrolled' }
+  /** Acting as a teacher: the photos wait for an admin's approval. */
+  | { kind: 'proposed' }
   | { kind: 'refused'; reason: string }
   | { kind: 'unknown-key' }
   | { kind: 'ambiguous-key' }
@@ -150,7 +152,7 @@ export function planEnrolment(files: readonly PhotoFile[], roster: Roster): Enro
 
 /** What the enrolment service answered for one batch. */
 export type BatchResult =
-  | { ok: true }
+  | { ok: true; proposed: boolean }
   | { ok: false; refusals: ReadonlyArray<{ index: number; reason: string }> }
   | { ok: false; code: string; message?: string };
 
@@ -160,7 +162,7 @@ export type BatchResult =
  */
 export function applyResult(plan: EnrolPlan, batch: Batch, result: BatchResult): void {
   const outcomes: Outcome[] = batch.files.map((): Outcome => {
-    if (result.ok) return { kind: 'enrolled' };
+    if (result.ok) return { kind: result.proposed ? 'proposed' : 'enrolled' };
     if ('code' in result) return result.message === undefined ? { kind: 'failed', code: result.code } : { kind: 'failed', code: result.code, message: result.message };
     return { kind: 'skipped', why: 'another photo of this student was refused' };
   });
@@ -183,6 +185,8 @@ export function outcomeLabel(o: Outcome): string {
       return 'would enrol';
     case 'enrolled':
       return 'enrolled';
+    case 'proposed':
+      return 'proposed for admin approval';
     case 'refused':
       return `refused ${o.reason}`;
     case 'unknown-key':
@@ -225,10 +229,10 @@ export function formatSummary(plan: EnrolPlan): string {
   const counts = new Map<string, number>();
   for (const e of plan.entries) counts.set(e.outcome.kind, (counts.get(e.outcome.kind) ?? 0) + 1);
   const parts = [...counts.entries()].map(([kind, n]) => `${n} ${SUMMARY_NAMES[kind as Outcome['kind']]}`);
-  const done = plan.batches.filter((b) => b.files.some((f) => plan.entries.find((e) => e.file === f)?.outcome.kind === 'enrolled')).length;
+  const done = plan.batches.filter((b) => b.files.some((f) => isDone(plan.entries.find((e) => e.file === f)?.outcome.kind))).length;
   const lines = [
     `${plan.entries.length} files: ${parts.join(', ') || 'none'}`,
-    `${done} of ${plan.batches.length} students with photos enrolled`,
+    `${done} of ${plan.batches.length} students with photos enrolled or proposed`,
   ];
   lines.push(
     plan.withoutPhotos.length === 0
@@ -238,15 +242,18 @@ export function formatSummary(plan: EnrolPlan): string {
   return lines.join('\n');
 }
 
-/** 0 when every file was enrolled (or, on a dry run, would be), else 1. */
+const isDone = (kind: Outcome['kind'] | undefined): boolean => kind === 'enrolled' || kind === 'proposed';
+
+/** 0 when every file was enrolled or proposed (or, on a dry run, would be), else 1. */
 export function exitCodeOf(plan: EnrolPlan, dryRun: boolean): 0 | 1 {
-  const wanted: Outcome['kind'] = dryRun ? 'matched' : 'enrolled';
-  return plan.entries.length > 0 && plan.entries.every((e) => e.outcome.kind === wanted) ? 0 : 1;
+  const ok = (kind: Outcome['kind']) => (dryRun ? kind === 'matched' : isDone(kind));
+  return plan.entries.length > 0 && plan.entries.every((e) => ok(e.outcome.kind)) ? 0 : 1;
 }
 
 const SUMMARY_NAMES: Record<Outcome['kind'], string> = {
   matched: 'would enrol',
   enrolled: 'enrolled',
+  proposed: 'proposed for admin approval',
   refused: 'refused',
   'unknown-key': 'unknown key',
   'ambiguous-key': 'ambiguous key',

@@ -1,4 +1,4 @@
-import type { CheckinView, RosterUpdate, SessionView } from '../shared/events.js';
+import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../shared/events.js';
 
 /**
  * What the domain announces. Transports subscribe and turn these into room broadcasts; the
@@ -6,7 +6,8 @@ import type { CheckinView, RosterUpdate, SessionView } from '../shared/events.js
  */
 export type DomainEvent =
   | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
-  | { type: 'session.changed'; orgId: string; session: SessionView };
+  | { type: 'session.changed'; orgId: string; session: SessionView }
+  | { type: 'face.changed'; orgId: string; view: FaceChangeView };
 
 export interface EventPublisher {
   publish(event: DomainEvent): void;

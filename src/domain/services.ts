@@ -2,6 +2,7 @@ import { PasswordHasher } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
+import type { EventPublisher } from './events.js';
 import { AuthService } from './accounts/auth-service.js';
 import type { FaceEngine } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
@@ -24,6 +25,8 @@ export interface ServiceDeps {
   store: Store;
   tokens: TokenService;
   clock: () => Date;
+  /** Where services announce changes the transports push to clients. */
+  events: EventPublisher;
   /** Defaults to an in-memory limiter (one node). */
   loginLimiter?: RateLimiter;
   /** Face analysis for enrolment; absent means enrolment answers UNAVAILABLE. */
@@ -46,6 +49,8 @@ export function createServices(deps: ServiceDeps): Services {
       store,
       engine: deps.face,
       keepPhotos: config.face.keepPhotos,
+      selfEnrolment: config.face.selfEnrolment,
+      events: deps.events,
       thresholds: config.face.thresholds,
       ...(deps.faceUploadLimiter ? { limiter: deps.faceUploadLimiter } : {}),
       clock,

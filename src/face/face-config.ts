@@ -23,6 +23,9 @@ import type { AnalyserSettings } from './face-types.js';
  *   98% of same-person pairs are 'confident'; beyond 0.48 fall 1 of 1,096 same-person pairs and
  *   92.5% of different-person ones; the rest goes to the teacher.
  * - FACE_KEEP_PHOTOS (false): store enrolment photos besides their embeddings.
+ * - FACE_SELF_ENROLMENT (direct): what a student's own upload does. `direct`: their first
+ *   enrolment applies at once, a later one is a proposal for an admin; `approval`: every upload
+ *   is a proposal; `off`: students cannot upload. Staff other than admins always propose.
  */
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -30,6 +33,9 @@ const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const SELF_ENROLMENT_MODES = ['direct', 'approval', 'off'] as const;
+export type SelfEnrolmentMode = (typeof SELF_ENROLMENT_MODES)[number];
 
 export const DEFAULT_CONFIDENT_DISTANCE = 0.4;
 export const DEFAULT_UNCERTAIN_DISTANCE = 0.48;
@@ -51,6 +57,7 @@ const FaceEnvSchema = z
     FACE_CONFIDENT_DISTANCE: num(0, 2).default(DEFAULT_CONFIDENT_DISTANCE),
     FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
     FACE_KEEP_PHOTOS: bool.default(false),
+    FACE_SELF_ENROLMENT: z.enum(SELF_ENROLMENT_MODES).default('direct'),
   })
   .refine((e) => e.FACE_CONFIDENT_DISTANCE <= e.FACE_UNCERTAIN_DISTANCE, {
     message: 'FACE_CONFIDENT_DISTANCE must not exceed FACE_UNCERTAIN_DISTANCE',
@@ -71,6 +78,7 @@ export interface FaceConfig {
   maxFaces: number;
   thresholds: { confident: number; uncertain: number };
   keepPhotos: boolean;
+  selfEnrolment: SelfEnrolmentMode;
 }
 
 export class FaceConfigError extends Error {
@@ -106,6 +114,7 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
     maxFaces: e.FACE_MAX_FACES,
     thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
     keepPhotos: e.FACE_KEEP_PHOTOS,
+    selfEnrolment: e.FACE_SELF_ENROLMENT,
   };
 }
 

@@ -19,6 +19,8 @@ export interface HandlerContext<P, Q, B> {
   files: Buffer[];
   /** The authenticated caller; reading it on a public route throws UNAUTHENTICATED. */
   readonly actor: Actor;
+  /** Answers with one of the route's `response.also` statuses instead of `response.status`. */
+  setStatus(status: number): void;
   req: Request;
   res: Response;
 }
@@ -45,24 +47,39 @@ export interface RouteDef<
    * A multipart/form-data upload: files under `field` (at most `max`, each at most `maxBytes`,
    * held in memory: the limits stop the read early), other form fields validated by `body`.
    */
-  files?: FileUpload;
+  files?: FileUpload<z.output<P>>;
   /**
    * JSON responses give `schema`. A non-JSON response (e.g. a CSV export) gives `contentType`
    * instead and its handler returns the body as a string or Buffer. Neither: no body (204).
    */
-  response: { status: number; description: string; schema?: R; contentType?: string };
+  response: {
+    status: number;
+    description: string;
+    schema?: R;
+    contentType?: string;
+    /** Other success statuses the handler may choose (setStatus), with the same body. */
+    also?: { status: number; description: string }[];
+  };
   /** Domain error codes this route can answer with (documentation). */
   errors?: ErrorCode[];
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R>>;
 }
 
-export interface FileUpload {
+export interface FileUpload<P = unknown> {
   field: string;
   min: number;
   max: number;
   maxBytes: number;
   description: string;
+  /**
+   * Runs after authentication and the path's ids and before a byte of the upload is read, so
+   * a caller refused here (no right over the object, no budget left) costs no memory.
+   */
+  admit?: (actor: Actor, params: P) => Promise<void>;
 }
+
+/** Multipart overhead allowed besides the files themselves: part headers and small fields. */
+const MULTIPART_OVERHEAD_BYTES = 64 * 1024;
 
 /** What the OpenAPI builder reads. */
 export interface RegisteredRoute {
@@ -73,6 +90,8 @@ export interface RegisteredRoute {
 
 export interface RouteMiddleware {
   authenticate: RequestHandler;
+  /** Holds a slot of this node's upload capacity until the response ends (uploadGate). */
+  uploads: RequestHandler;
 }
 
 /**
@@ -95,23 +114,32 @@ export class RouteRegistry {
     const stack: RequestHandler[] = [];
     if (def.access !== 'public') stack.push(this.middleware.authenticate);
     if (Array.isArray(def.access)) stack.push(requireRoles(def.access));
-    // After authentication, roles and the path's ids: an anonymous caller or a malformed URL
-    // never gets to upload megabytes.
+    // After authentication, roles, the path's ids and the route's own admission: a caller
+    // without the right, or a body announced too large, never gets to upload megabytes.
     if (def.files) {
+      const upload = def.files;
       const params = def.params;
-      if (params) {
-        stack.push((req: Request, _res: Response, next: NextFunction) => {
-          params.parse(req.params);
-          next();
-        });
-      }
-      stack.push(receiveFiles(def.files));
+      stack.push(async (req: Request, res: Response, next: NextFunction) => {
+        try {
+          const parsed = (params ? params.parse(req.params) : {}) as z.output<P>;
+          refuseAnnouncedOversize(req, upload);
+          if (upload.admit) await upload.admit(res.locals.actor as Actor, parsed);
+        } catch (err) {
+          // The body was never read: closing after the answer stops the client sending it.
+          res.setHeader('Connection', 'close');
+          throw err;
+        }
+        next();
+      });
+      stack.push(this.middleware.uploads);
+      stack.push(receiveFiles(upload));
     }
     stack.push(async (req: Request, res: Response) => {
       const params = def.params ? def.params.parse(req.params) : {};
       const query = def.query ? def.query.parse(req.query) : {};
       const body = def.files ? def.body?.parse(req.body ?? {}) : def.body ? def.body.parse(readBody(req, def)) : undefined;
       const files = def.files ? uploadedFiles(req, def.files) : [];
+      let status = def.response.status;
       const ctx = {
         params,
         query,
@@ -124,18 +152,24 @@ export class RouteRegistry {
           if (!actor) throw new AppError('UNAUTHENTICATED');
           return actor;
         },
+        setStatus(chosen: number) {
+          if (!def.response.also?.some((a) => a.status === chosen)) throw new Error(`${def.path}: undocumented status ${chosen}`);
+          status = chosen;
+        },
       } as HandlerContext<z.output<P>, z.output<Q>, z.output<B>>;
       const result = await def.handler(ctx);
       if (def.response.contentType && !def.response.schema) {
         if (typeof result !== 'string' && !Buffer.isBuffer(result)) throw new Error(`${def.path}: a ${def.response.contentType} handler must return text`);
-        res.status(def.response.status).type(def.response.contentType).send(result);
+        // A handler that knows the exact type (an image) sets it; the declared one is the fallback.
+        if (!res.getHeader('Content-Type')) res.type(def.response.contentType);
+        res.status(status).send(result);
         return;
       }
       if (!def.response.schema) {
-        res.status(def.response.status).end();
+        res.status(status).end();
         return;
       }
-      res.status(def.response.status).json(def.response.schema.parse(result));
+      res.status(status).json(def.response.schema.parse(result));
     });
     this.router[def.method](def.path, ...stack);
     this.routes.push({
@@ -154,7 +188,43 @@ function requireRoles(roles: readonly Role[]): RequestHandler {
   };
 }
 
-function receiveFiles(spec: FileUpload): RequestHandler {
+/** Refuses on Content-Length alone, before reading, a body that cannot fit the upload's limits. */
+function refuseAnnouncedOversize(req: Request, spec: FileUpload<never>): void {
+  const announced = Number(req.headers['content-length']);
+  const most = spec.max * spec.maxBytes + MULTIPART_OVERHEAD_BYTES;
+  if (Number.isFinite(announced) && announced > most) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `An upload here may have at most ${spec.max} files of ${spec.maxBytes} bytes.`, {
+      maxBytes: spec.maxBytes,
+      maxFiles: spec.max,
+    });
+  }
+}
+
+/**
+ * At most `max` uploads are read at once on this node; beyond, BUSY with a retry hint. It is
+ * a per-process count on purpose: what it bounds is this process's memory.
+ */
+export function uploadGate(max: number, retryAfterMs = 1_000): RequestHandler {
+  let active = 0;
+  return (_req: Request, res: Response, next: NextFunction) => {
+    if (active >= max) {
+      next(new AppError('BUSY', 'Too many uploads in progress on this server; retry shortly.', { retryAfterMs }));
+      return;
+    }
+    active++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      active--;
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    next();
+  };
+}
+
+function receiveFiles(spec: FileUpload<never>): RequestHandler {
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: spec.maxBytes, files: spec.max, fields: 20, fieldSize: 64 * 1024, parts: spec.max + 20 },
@@ -173,7 +243,7 @@ function receiveFiles(spec: FileUpload): RequestHandler {
  * boundary, a truncated form, an aborted request). Coded answers with fixed messages, so a
  * broken client neither earns a 500 nor gets our parser's words echoed back.
  */
-function uploadError(err: unknown, spec: FileUpload): AppError {
+function uploadError(err: unknown, spec: FileUpload<never>): AppError {
   const code = err instanceof multer.MulterError ? err.code : null;
   switch (code) {
     case 'LIMIT_FILE_SIZE':
@@ -192,7 +262,7 @@ function uploadError(err: unknown, spec: FileUpload): AppError {
   }
 }
 
-function uploadedFiles(req: Request, spec: FileUpload): Buffer[] {
+function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
   const files = Array.isArray(req.files) ? req.files.map((f) => f.buffer) : [];
   if (files.length < spec.min) {
     throw new AppError('VALIDATION_FAILED', `Send ${spec.min} to ${spec.max} files under "${spec.field}".`, {

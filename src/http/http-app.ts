@@ -5,7 +5,7 @@ import type { Services } from '../domain/services.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { createAuthenticate } from './authenticate.js';
-import { RouteRegistry } from './define-route.js';
+import { RouteRegistry, uploadGate } from './define-route.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -62,6 +62,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   const router = express.Router();
   const registry = new RouteRegistry(router, API_BASE, {
     authenticate: createAuthenticate({ tokens: ctx.tokenService, store: ctx.store }),
+    uploads: uploadGate(config.uploadsMaxConcurrent),
   });
   for (const group of [...BUILTIN_ROUTE_GROUPS, ...(ctx.routeGroups ?? [])]) group(registry, ctx);
   app.use(API_BASE, router);

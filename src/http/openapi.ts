@@ -79,14 +79,15 @@ function operation({ def }: RegisteredRoute): Record<string, unknown> {
   }
   if (def.access !== 'public') op.security = [{ bearerAuth: [] }];
 
-  const { status, description, schema, contentType } = def.response;
-  const responses: Record<string, unknown> = {
-    [String(status)]: schema
-      ? { description, content: { [contentType ?? 'application/json']: { schema: jsonSchemaOf(schema, 'output') } } }
+  const { status, description, schema, contentType, also = [] } = def.response;
+  const success = (text: string) =>
+    schema
+      ? { description: text, content: { [contentType ?? 'application/json']: { schema: jsonSchemaOf(schema, 'output') } } }
       : contentType
-        ? { description, content: { [contentType]: { schema: { type: 'string' } } } }
-        : { description },
-  };
+        ? { description: text, content: { [contentType]: { schema: { type: 'string' } } } }
+        : { description: text };
+  const responses: Record<string, unknown> = { [String(status)]: success(description) };
+  for (const other of also) responses[String(other.status)] = success(other.description);
   for (const [status, codes] of errorStatuses(def)) {
     responses[String(status)] = {
       description: `Error: ${codes.join(', ')}`,

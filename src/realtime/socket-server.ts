@@ -78,6 +78,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       case 'session.changed':
         io.to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
         break;
+      case 'face.changed':
+        io.to(rooms.user(event.view.userId)).emit('face:changed', event.view);
+        break;
     }
   });
 

@@ -212,6 +212,18 @@ export interface ClientToServerEvents {
   'auth:renew': (input: { token: string }, ack: Cb<{ expiresAt: string }>) => void;
 }
 
+/** What happened to a student's face reference (the faces selfies are matched against). */
+export const FACE_CHANGES = ['enrolled', 'replaced', 'removed', 'proposed', 'proposal-rejected'] as const;
+export type FaceChange = (typeof FACE_CHANGES)[number];
+
+export interface FaceChangeView {
+  userId: string;
+  change: FaceChange;
+  /** Role of whoever made the change: a student learns that staff acted, not who. */
+  byRole: Role;
+  at: string;
+}
+
 export interface ServerToClientEvents {
   /** To watching screens: one roster entry changed. */
   'roster:update': (update: RosterUpdate) => void;
@@ -223,6 +235,8 @@ export interface ServerToClientEvents {
   'auth:expiring': (info: { expiresAt: string }) => void;
   /** The access token expired; the server disconnects this socket right after. */
   'auth:expired': () => void;
+  /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
+  'face:changed': (view: FaceChangeView) => void;
 }
 
 export interface InterServerEvents {

@@ -71,11 +71,22 @@ async function facePath(fx: Fixture, enrolled = false): Promise<string> {
   }
   return `/users/${fx.target.id}/face`;
 }
+/** The target's face path with a pending proposal the target student made themself. */
+async function proposalPath(fx: Fixture, rest = ''): Promise<string> {
+  const path = await facePath(fx);
+  await fx.srv.store.faceProposals.put({
+    orgId: fx.target.orgId, userId: fx.target.id, modelId: 'm', modelVersion: '1', embeddings: [[0, 1]],
+    photos: [Buffer.from([0xff, 0xd8, 0xff, 0xe0])], proposedBy: fx.target.id, createdAt: new Date(),
+  });
+  return `${path}/proposal${rest}`;
+}
 const BOUNDARY = 'matrix-boundary';
 /** One file under `photos`; the matrix server runs without a face engine, so it is never analysed. */
 const ONE_PHOTO = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; filename="me.jpg"\r\nContent-Type: image/jpeg\r\n\r\nnot a jpeg\r\n--${BOUNDARY}--\r\n`;
 /** Face enrolment of the target student: the student themself is covered in face-enrolment.test.ts. */
 const FACE_OBJECT = (s: number) => ({ anonymous: 401, student: 403, teacherOther: 403, teacherOwn: s, admin: s, otherAdmin: 404 });
+/** Setting, replacing and removing a face reference, and deciding proposals: the organisation's admin only. */
+const FACE_ADMIN = (s: number) => ({ ...FACE_OBJECT(s), teacherOwn: 403 });
 
 const MATRIX: Row[] = [
   { op: 'POST /api/v1/auth/login', request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }), expect: PUBLIC(200) },
@@ -93,14 +104,21 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}` }), expect: ADMIN_OBJECT(200) },
   { op: 'PATCH /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}`, body: { name: 'Renamed' } }), expect: ADMIN_OBJECT(200) },
   { op: 'POST /api/v1/users/{id}/deactivate', request: (fx) => ({ path: `/users/${fx.target.id}/deactivate` }), expect: ADMIN_OBJECT(200) },
-  // Without a face engine an allowed enrolment answers UNAVAILABLE (503), after access and count checks.
+  // Without a face engine an allowed upload answers UNAVAILABLE (503) once access is settled, before
+  // the photos are read. A teacher of the student may upload, but only as a proposal (face-enrolment.test.ts).
   {
     op: 'PUT /api/v1/users/{id}/face',
     request: async (fx) => ({ path: await facePath(fx), raw: ONE_PHOTO, contentType: `multipart/form-data; boundary=${BOUNDARY}` }),
     expect: FACE_OBJECT(503),
   },
   { op: 'GET /api/v1/users/{id}/face', request: async (fx) => ({ path: await facePath(fx) }), expect: FACE_OBJECT(200) },
-  { op: 'DELETE /api/v1/users/{id}/face', request: async (fx) => ({ path: await facePath(fx, true) }), expect: FACE_OBJECT(204) },
+  { op: 'DELETE /api/v1/users/{id}/face', request: async (fx) => ({ path: await facePath(fx, true) }), expect: FACE_ADMIN(204) },
+  { op: 'GET /api/v1/face-proposals', request: () => ({ path: '/face-proposals' }), expect: ADMIN_COLLECTION(200) },
+  { op: 'GET /api/v1/users/{id}/face/proposal', request: async (fx) => ({ path: await proposalPath(fx) }), expect: FACE_ADMIN(200) },
+  { op: 'GET /api/v1/users/{id}/face/proposal/photos/{index}', request: async (fx) => ({ path: await proposalPath(fx, '/photos/0') }), expect: FACE_ADMIN(200) },
+  { op: 'POST /api/v1/users/{id}/face/proposal/approve', request: async (fx) => ({ path: await proposalPath(fx, '/approve') }), expect: FACE_ADMIN(200) },
+  // The target student proposed it: they could withdraw it; the fixture's other callers cannot.
+  { op: 'DELETE /api/v1/users/{id}/face/proposal', request: async (fx) => ({ path: await proposalPath(fx) }), expect: FACE_ADMIN(204) },
 
   { op: 'GET /api/v1/subjects', request: () => ({ path: '/subjects' }), expect: ANY_USER(200) },
   {
@@ -174,7 +192,8 @@ describe('authorization matrix', () => {
         it(`${caller} → ${status}`, async () => {
           const fx = await fixture();
           const { path, ...opts } = await row.request(fx);
-          expect(`/api/v1${path.replace(/\/[0-9a-f-]{36}/g, '/{id}').replace(/\?.*$/, '')}`).to.equal(openApiPath);
+          const templated = path.replace(/\/[0-9a-f-]{36}/g, '/{id}').replace(/\/photos\/\d+/, '/photos/{index}').replace(/\?.*$/, '');
+          expect(`/api/v1${templated}`).to.equal(openApiPath);
           const res = await srv.request(method, `/api/v1${path}`, { ...opts, ...(caller === 'anonymous' ? {} : { token: tokens[caller] }) });
           expect(res.status, JSON.stringify(res.body)).to.equal(status);
           if (status >= 400) {

@@ -69,6 +69,7 @@ describe('enrol-faces CLI', function () {
           users[key] = u;
         });
       await make('teacher', 'teacher', 'teach@cli.test', null);
+      await make('admin', 'admin', 'admin@cli.test', null);
       await make('A', 'student', 'ann@cli.test', 'A100');
       await make('B', 'student', 'bea@cli.test', 'B200');
       await make('C', 'student', 'cy@cli.test', 'C300');
@@ -128,9 +129,24 @@ describe('enrol-faces CLI', function () {
     expect(stored).to.deep.equal([]);
   });
 
-  it('enrols each student through the service and reports every file', async () => {
+  it('acting as a teacher, proposes each student\'s photos for an admin\'s approval and changes no reference', async () => {
+    const r = await run('--subject', 'BIO1', '--dir', photos, '--by', 'teach@cli.test', '--threads', '1', '--no-progress');
+    expect(r.code, r.stderr).to.equal(1);
+    expect(r.stdout).to.match(/^A100\.jpg\s+A100 \(User A\)\s+proposed for admin approval$/m);
+    expect(r.stdout).to.contain('2 of 3 students with photos enrolled or proposed');
+    await withStore(async (store) => {
+      const orgId = users.A!.orgId;
+      expect(await store.faces.get(orgId, users.A!.id)).to.equal(null);
+      expect((await store.faceProposals.get(orgId, users.A!.id))?.embeddings).to.have.length(2);
+      expect((await store.faceProposals.list(orgId, { limit: 10, offset: 0 })).total).to.equal(2);
+      const audit = await store.audit.listForEntity(orgId, 'user', users.A!.id);
+      expect(audit.map((e) => [e.action, e.actorId])).to.deep.equal([['face.propose', users.teacher!.id]]);
+    });
+  });
+
+  it('acting as an admin, enrols each student through the service and reports every file', async () => {
     const report = path.join(root, 'report.csv');
-    const r = await run('--subject', 'BIO1', '--dir', photos, '--by', 'teach@cli.test', '--threads', '1', '--no-progress', '--report', report);
+    const r = await run('--subject', 'BIO1', '--dir', photos, '--by', 'admin@cli.test', '--threads', '1', '--no-progress', '--report', report);
     expect(r.code, r.stderr).to.equal(1);
 
     const rows = parseCsv(readFileSync(report, 'utf8'), { columns: true }) as Array<Record<string, string>>;
@@ -145,7 +161,7 @@ describe('enrol-faces CLI', function () {
       'Z999.jpg': 'unknown-key',
     });
     expect(r.stdout).to.match(/^C300\.jpg\s+C300 \(User C\)\s+refused FACE_NOT_FOUND$/m);
-    expect(r.stdout).to.contain('2 of 3 students with photos enrolled');
+    expect(r.stdout).to.contain('2 of 3 students with photos enrolled or proposed');
     expect(r.stdout).to.contain('1 students of the subject without a usable photo: D400 (User D)');
 
     await withStore(async (store) => {
@@ -159,7 +175,10 @@ describe('enrol-faces CLI', function () {
       // FACE_KEEP_PHOTOS applies, with the photos' full bytes.
       expect(a?.photos?.map((p) => p.length)).to.deep.equal([statSync(path.join(photos, 'A100.jpg')).size, statSync(path.join(photos, 'a100_2.jpg')).size]);
       const audit = await store.audit.listForEntity(orgId, 'user', users.A!.id);
-      expect(audit.map((e) => [e.action, e.actorId])).to.deep.equal([['face.enrol', users.teacher!.id]]);
+      expect(audit.map((e) => [e.action, e.actorId])).to.deep.equal([
+        ['face.propose', users.teacher!.id],
+        ['face.enrol', users.admin!.id],
+      ]);
     });
   });
 });

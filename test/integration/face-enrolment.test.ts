@@ -12,7 +12,7 @@ import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } fro
 
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 const ENV = { FACE_MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), FACE_KEEP_PHOTOS: 'true', CHECKIN_RATE_PER_MINUTE: '100' };
-const STATUS_KEYS = ['userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt'];
+const STATUS_KEYS = ['userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt', 'proposal'];
 
 interface Answer {
   status: number;
@@ -88,9 +88,10 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
   it('enrols a student from two photos; the status shows the count and never embeddings', async () => {
     const uploads = [lfw('Aaron_Peirsol', 1), lfw('Aaron_Peirsol', 2)];
     const put = await putFace(aaron, aaron, uploads);
-    expect(put.status, JSON.stringify(put.body)).to.equal(200);
-    expect(put.body).to.have.all.keys(...STATUS_KEYS);
-    expect(put.body).to.include({ userId: aaron.id, enrolled: true, photoCount: 2, photosKept: true, modelId: 'faceapi-resnet128' });
+    expect(put.status, JSON.stringify(put.body)).to.equal(201);
+    expect(put.body.outcome).to.equal('enrolled');
+    expect(put.body.status).to.have.all.keys(...STATUS_KEYS);
+    expect(put.body.status).to.include({ userId: aaron.id, enrolled: true, photoCount: 2, photosKept: true, modelId: 'faceapi-resnet128' });
 
     const got = await getFace(aaron, aaron);
     expect(got.status).to.equal(200);
@@ -159,12 +160,12 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     const five = [1, 2, 3, 9, 17].map((n) => lfw('Ricardo_Lagos', n));
     // One worker and a queue of four hold five photos: of two five-photo uploads at once, one is refused.
     const answers = await Promise.all([putFace(admin, scratch, five), putFace(admin, scratch, five)]);
-    expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body))).to.deep.equal([200, 503]);
+    expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body))).to.deep.equal([201, 503]);
     const busy = answers.find((a) => a.status === 503)!;
     expect(busy.body.error.code).to.equal('BUSY');
     expect(busy.body.error.details.retryAfterMs).to.be.a('number').above(0);
     expect(Number(busy.headers.get('retry-after'))).to.be.at.least(1);
-    expect(answers.find((a) => a.status === 200)!.body).to.include({ enrolled: true, photoCount: 5 });
+    expect(answers.find((a) => a.status === 201)!.body.status).to.include({ enrolled: true, photoCount: 5 });
     expect((await srv.store.faces.get(org.id, scratch.id))?.embeddings).to.have.length(5);
     const actions = (await srv.store.audit.listForEntity(org.id, 'user', scratch.id)).map((e) => e.action);
     expect(actions, 'only the accepted upload is recorded').to.deep.equal(['face.enrol']);
@@ -173,8 +174,13 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
   });
 
   it('verifies selfies in a live session: the decision reaches the student and the roster', async () => {
+    // The teacher proposes the reference; an admin approves it.
     const teacherAnswer = await putFace(teacher, angelina, [lfw('Angelina_Jolie', 8), lfw('Angelina_Jolie', 9)]);
-    expect(teacherAnswer.status, JSON.stringify(teacherAnswer.body)).to.equal(200);
+    expect(teacherAnswer.status, JSON.stringify(teacherAnswer.body)).to.equal(202);
+    expect(teacherAnswer.body.status).to.include({ enrolled: false });
+    const approved = await srv.request('POST', `/api/v1/users/${angelina.id}/face/proposal/approve`, { token: token(admin) });
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    expect(approved.body).to.include({ enrolled: true, photoCount: 2, photosKept: true, proposal: null });
 
     const connect = async (u: User) => {
       const s = await connectClient(srv.baseUrl, token(u));
@@ -231,21 +237,61 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     expect(latest(unenrolled)!.verification?.band).to.equal('no-enrolment');
   });
 
+  // The takeover once reproduced end to end: a teacher puts the student in a subject of their
+  // own and uploads another person's face, which then checked in as the student everywhere.
+  it('never lets a teacher replace a student\'s reference: the upload waits for an admin, who sees it is another person', async () => {
+    const outsider = await createUser(srv.store, org.id, 'teacher');
+    const created = await srv.request('POST', '/api/v1/subjects', { token: token(outsider), body: { code: 'THROWAWAY', name: 'Throwaway' } });
+    expect(created.status).to.equal(201);
+    const enrolled = await srv.request('POST', `/api/v1/subjects/${created.body.id}/enrolments`, {
+      token: token(outsider),
+      body: { studentIds: [aaron.id] },
+    });
+    expect(enrolled.status).to.equal(200);
+    const before = (await srv.store.faces.get(org.id, aaron.id))!;
+    const victim = await connectClient(srv.baseUrl, token(aaron));
+    sockets.push(victim);
+    const told = nextEvent(victim, 'face:changed', (v) => v.change === 'proposed');
+
+    const put = await putFace(outsider, aaron, [lfw('Paul_Wolfowitz', 2), lfw('Paul_Wolfowitz', 4)]);
+    expect(put.status, JSON.stringify(put.body)).to.equal(202);
+    expect(put.body.outcome).to.equal('proposed');
+    expect(await srv.store.faces.get(org.id, aaron.id), 'the reference in force is untouched').to.deep.equal(before);
+    const [view] = await told;
+    expect(view).to.include({ userId: aaron.id, change: 'proposed', byRole: 'teacher' });
+
+    const review = await srv.request('GET', `/api/v1/users/${aaron.id}/face/proposal`, { token: token(admin) });
+    expect(review.status).to.equal(200);
+    expect(review.body).to.include({ userId: aaron.id, proposedBy: outsider.id, proposerRole: 'teacher', photoCount: 2, matchesCurrent: 'mismatch' });
+    const shown = await fetch(`${srv.baseUrl}/api/v1/users/${aaron.id}/face/proposal/photos/1`, { headers: { authorization: `Bearer ${token(admin)}` } });
+    expect(shown.headers.get('content-type')).to.equal('image/jpeg');
+    expect(Buffer.from(await shown.arrayBuffer()).equals(lfw('Paul_Wolfowitz', 4))).to.equal(true);
+    const approveAsTeacher = await srv.request('POST', `/api/v1/users/${aaron.id}/face/proposal/approve`, { token: token(outsider) });
+    expect([approveAsTeacher.status, approveAsTeacher.body.error.code]).to.deep.equal([403, 'FORBIDDEN']);
+
+    const rejected = nextEvent(victim, 'face:changed', (v) => v.change === 'proposal-rejected');
+    expect((await srv.request('DELETE', `/api/v1/users/${aaron.id}/face/proposal`, { token: token(admin) })).status).to.equal(204);
+    expect((await rejected)[0]).to.include({ byRole: 'admin' });
+    expect(await srv.store.faces.get(org.id, aaron.id)).to.deep.equal(before);
+    expect(await srv.store.faceProposals.get(org.id, aaron.id)).to.equal(null);
+  });
+
   it('replaces an enrolment on re-enrolment and removes it on DELETE', async () => {
     const before = (await srv.store.faces.get(org.id, aaron.id))!;
     const again = await putFace(admin, aaron, [lfw('Aaron_Peirsol', 1), lfw('Aaron_Peirsol', 2), lfw('Aaron_Peirsol', 4)]);
-    expect(again.status, JSON.stringify(again.body)).to.equal(200);
-    expect(again.body).to.include({ enrolled: true, photoCount: 3 });
+    expect(again.status, JSON.stringify(again.body)).to.equal(201);
+    expect(again.body.status).to.include({ enrolled: true, photoCount: 3 });
     expect((await getFace(teacher, aaron)).body).to.include({ photoCount: 3 });
     const after = (await srv.store.faces.get(org.id, aaron.id))!;
     expect(after.embeddings).to.have.length(3);
     expect(after.updatedAt.getTime()).to.be.at.least(before.updatedAt.getTime());
 
-    // The student may not remove (or replace) an existing enrolment; staff may.
-    const own = await deleteFace(aaron, aaron);
-    expect(own.status).to.equal(403);
-    expect(own.body.error.code).to.equal('FORBIDDEN');
-    const removed = await deleteFace(teacher, aaron);
+    // Only an admin removes a reference: not the student, not their teacher.
+    for (const who of [aaron, teacher]) {
+      const refused = await deleteFace(who, aaron);
+      expect([refused.status, refused.body.error.code], who.role).to.deep.equal([403, 'FORBIDDEN']);
+    }
+    const removed = await deleteFace(admin, aaron);
     expect(removed.status).to.equal(204);
     expect((await getFace(aaron, aaron)).body).to.include({ enrolled: false, photoCount: 0 });
     expect(await srv.store.faces.get(org.id, aaron.id)).to.equal(null);
@@ -253,6 +299,6 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     expect(twice.status).to.equal(404);
     expect(twice.body.error.code).to.equal('NOT_FOUND');
     const actions = (await srv.store.audit.listForEntity(org.id, 'user', aaron.id)).map((e) => e.action);
-    expect(actions).to.deep.equal(['face.enrol', 'face.reenrol', 'face.delete']);
+    expect(actions).to.deep.equal(['face.enrol', 'face.propose', 'face.proposal.reject', 'face.reenrol', 'face.delete']);
   });
 });

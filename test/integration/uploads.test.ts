@@ -1,29 +1,71 @@
 import { expect } from 'chai';
+import http from 'node:http';
+import type { FaceEngine } from '../../src/domain/face/face-engine.js';
 import type { User } from '../../src/store/types.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 
-// Multipart handling of the routes that take files, without a face engine: a well-formed upload
-// reaches the service (503 UNAVAILABLE), anything malformed is refused before it with a code.
+/** Refuses every image: a well-formed upload reaches the service and comes back 422. */
+class RefusingEngine implements FaceEngine {
+  calls = 0;
+  async analyse() {
+    this.calls++;
+    return { ok: false as const, reason: 'IMAGE_INVALID' as const, message: 'not an image' };
+  }
+  status() {
+    return { backend: null, ready: true, queueSize: 0, maxQueue: 1, retryAfterMs: 1_000 };
+  }
+}
+
+/**
+ * Sends the head of a PUT with a body announced as `announced` bytes and only `sent` of them,
+ * and resolves with the answer if the server answers without waiting for the rest.
+ */
+function partialPut(url: string, token: string, announced: number, sent: number): { response: Promise<http.IncomingMessage>; abort(): void } {
+  const boundary = 'partial-boundary';
+  const req = http.request(url, {
+    method: 'PUT',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'content-length': String(announced),
+    },
+  });
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+  req.write(head + 'x'.repeat(Math.max(0, sent - head.length)));
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.once('response', resolve);
+    req.once('error', reject);
+  });
+  return { response, abort: () => req.destroy() };
+}
+
+// Multipart handling of the routes that take files: a well-formed upload reaches the service
+// (the engine here refuses every image: 422), anything malformed or unauthorised is refused
+// before it with a code, and before the body is read.
 describe('HTTP uploads (multipart)', function () {
   this.timeout(20_000);
   let srv: TestServer;
   let admin: User;
   let student: User;
+  let classmate: User;
   let token: string;
+  let engine: RefusingEngine;
   const MAX = 4_096;
 
   before(async () => {
-    srv = await startTestServer({ FACE_MAX_IMAGE_BYTES: String(MAX) });
+    engine = new RefusingEngine();
+    srv = await startTestServer({ FACE_MAX_IMAGE_BYTES: String(MAX), UPLOADS_MAX_CONCURRENT: '1' }, { face: engine });
     const org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');
     student = await createUser(srv.store, org.id, 'student');
+    classmate = await createUser(srv.store, org.id, 'student');
     token = srv.app.tokenService.signAccess(admin).token;
   });
   after(() => srv.cleanup());
 
-  const put = (id: string, body: BodyInit, headers: Record<string, string> = {}) =>
-    fetch(`${srv.baseUrl}/api/v1/users/${id}/face`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, ...headers }, body });
+  const put = (id: string, body: BodyInit, headers: Record<string, string> = {}, bearer = token) =>
+    fetch(`${srv.baseUrl}/api/v1/users/${id}/face`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}`, ...headers }, body });
   const form = (...files: Uint8Array<ArrayBuffer>[]) => {
     const f = new FormData();
     files.forEach((bytes, i) => f.append('photos', new Blob([bytes], { type: 'image/jpeg' }), `p${i}.jpg`));
@@ -32,9 +74,53 @@ describe('HTTP uploads (multipart)', function () {
   const codeOf = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
   it('passes a well-formed upload to the service', async () => {
+    const before = engine.calls;
     const res = await put(student.id, form(new Uint8Array(100)));
-    expect(res.status).to.equal(503);
-    expect(await codeOf(res)).to.equal('UNAVAILABLE');
+    expect(res.status).to.equal(422);
+    expect(await codeOf(res)).to.equal('FACE_ENROLMENT_REFUSED');
+    expect(engine.calls - before).to.equal(1);
+  });
+
+  it('refuses a caller without the right over the student before reading the upload', async () => {
+    // Not 413: the classmate was refused first, so the oversized file was never read.
+    const own = srv.app.tokenService.signAccess(classmate).token;
+    const res = await put(student.id, form(new Uint8Array(MAX + 1)), {}, own);
+    expect([res.status, await codeOf(res)]).to.deep.equal([403, 'FORBIDDEN']);
+  });
+
+  it('refuses a body announced larger than the route can take without waiting for it', async () => {
+    const announced = 5 * MAX + 70 * 1024;
+    const upload = partialPut(`${srv.baseUrl}/api/v1/users/${student.id}/face`, token, announced, 1_024);
+    try {
+      const res = await upload.response;
+      expect(res.statusCode).to.equal(413);
+      expect(res.headers.connection).to.equal('close');
+    } finally {
+      upload.abort();
+    }
+  });
+
+  it('reads at most UPLOADS_MAX_CONCURRENT uploads at once; beyond, BUSY with Retry-After until a slot frees', async () => {
+    const stalled = partialPut(`${srv.baseUrl}/api/v1/users/${student.id}/face`, token, 2 * MAX, 512);
+    // The stalled upload holds the node's only slot once the server has started reading it.
+    let busy: Response | null = null;
+    for (let i = 0; i < 50 && busy === null; i++) {
+      const res = await put(student.id, form(new Uint8Array(10)));
+      if (res.status === 503) busy = res;
+      else await res.arrayBuffer();
+    }
+    expect(busy, 'a second upload was refused while the first held the slot').to.not.equal(null);
+    expect(await codeOf(busy!)).to.equal('BUSY');
+    expect(busy!.headers.get('retry-after')).to.equal('1');
+    stalled.abort();
+    let after: Response | null = null;
+    for (let i = 0; i < 50; i++) {
+      after = await put(student.id, form(new Uint8Array(10)));
+      if (after.status !== 503) break;
+      await after.arrayBuffer();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(after!.status, 'the slot was released when the stalled upload went away').to.equal(422);
   });
 
   it('answers 400 for a multipart body without a boundary or cut short, never 500', async () => {

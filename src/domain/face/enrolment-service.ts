@@ -1,18 +1,26 @@
+import type { SelfEnrolmentMode } from '../../face/face-config.js';
 import type { AnalyseSuccess, FaceFailureReason } from '../../face/face-types.js';
-import { distance, type Thresholds } from '../../face/matching.js';
+import { bandOf, bestDistance, distance, type Band, type Thresholds } from '../../face/matching.js';
+import type { FaceChange } from '../../shared/events.js';
 import { ReasonCodes, type ReasonCode } from '../../shared/reasons.js';
-import type { FaceEnrolment, Store, User } from '../../store/types.js';
-import type { Actor } from '../actor.js';
+import type { FaceEnrolment, FaceProposal, Page, PageQuery, Store, User } from '../../store/types.js';
+import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
 import { audit } from '../audit-log.js';
+import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import type { FaceEngine } from './face-engine.js';
-import { consumeFaceUpload } from './upload-limit.js';
+import { checkFaceUpload, consumeFaceUpload } from './upload-limit.js';
 
 export const MIN_ENROLMENT_PHOTOS = 1;
 export const MAX_ENROLMENT_PHOTOS = 5;
 
-const STAFF_ONLY_CHANGE = 'Your face is already enrolled; ask a teacher or an admin to replace or remove it.';
+/** What clients learn about a pending proposal: never its embeddings. */
+export interface ProposalSummary {
+  proposedBy: string;
+  createdAt: Date;
+  photoCount: number;
+}
 
 /** What clients learn about an enrolment: never the embeddings or the photos. */
 export interface EnrolmentStatus {
@@ -23,6 +31,28 @@ export interface EnrolmentStatus {
   photoCount: number;
   photosKept: boolean;
   updatedAt: Date | null;
+  /** A replacement waiting for an admin; the enrolment above stays in force until approved. */
+  proposal: ProposalSummary | null;
+}
+
+/** An upload either changed the reference at once or waits for an admin's approval. */
+export interface EnrolResult {
+  outcome: 'enrolled' | 'proposed';
+  status: EnrolmentStatus;
+}
+
+/** A pending proposal as an admin reviews it. */
+export interface ProposalView extends ProposalSummary {
+  userId: string;
+  studentName: string;
+  studentNumber: string | null;
+  proposerName: string;
+  proposerRole: User['role'] | null;
+  /**
+   * How the proposed faces compare with the reference in force: `mismatch` is a different
+   * person, the case an admin must look at twice. Null without a comparable enrolment.
+   */
+  matchesCurrent: Band | null;
 }
 
 /** Why one reference photo was refused; `index` is its position in the upload (0-based). */
@@ -38,31 +68,53 @@ export interface FaceEnrolmentDeps {
   engine: FaceEngine | undefined;
   /** Keep the reference photos besides their embeddings (FACE_KEEP_PHOTOS). */
   keepPhotos: boolean;
+  /** What a student's own upload does (FACE_SELF_ENROLMENT). */
+  selfEnrolment: SelfEnrolmentMode;
   /** Uploads per user (shared with class photos); absent means unlimited. */
   limiter?: RateLimiter;
   /** Photos of one upload must agree with each other within the uncertain band. */
   thresholds: Thresholds;
+  /** Tells the student whenever their reference changes or a change is proposed. */
+  events: EventPublisher;
   clock: () => Date;
 }
 
+type Route = 'direct' | 'proposal';
+
 /**
- * Enrolment of reference faces: the student themself, a teacher of one of the student's
- * subjects, or an admin uploads 1 to 5 photos; every photo must hold exactly one usable face
- * and all of them the same person, or nothing is stored. A new enrolment replaces the old one.
+ * The reference faces selfie check-ins are matched against, and who may change them.
  *
- * A student may make their own first enrolment, but not replace or remove an existing one:
- * otherwise a student could swap in a friend's face at will and send the friend to check in.
- * Replacing goes through a teacher or an admin, who can see the person.
+ * A reference decides who can be marked present as this student in every subject, so only an
+ * admin sets, replaces or removes one directly. A teacher of one of the student's subjects
+ * proposes one (the previous reference stays in force until an admin approves); a student may
+ * make their own first enrolment when FACE_SELF_ENROLMENT allows it, and proposes later ones.
+ * Every change and proposal is audited and pushed to the student.
  */
 export class FaceEnrolmentService {
   constructor(private readonly deps: FaceEnrolmentDeps) {}
 
   async status(actor: Actor, userId: string): Promise<EnrolmentStatus> {
     await this.authorise(actor, userId);
-    return toStatus(userId, await this.deps.store.faces.get(actor.orgId, userId));
+    const [enrolment, proposal] = await Promise.all([
+      this.deps.store.faces.get(actor.orgId, userId),
+      this.deps.store.faceProposals.get(actor.orgId, userId),
+    ]);
+    return toStatus(userId, enrolment, proposal);
   }
 
-  async enrol(actor: Actor, userId: string, photos: readonly Uint8Array[]): Promise<EnrolmentStatus> {
+  /**
+   * Everything an upload is refused for before its photos are read: access, the caller's
+   * right to upload for this student, the engine, the upload budget. Transports call it
+   * before receiving the bytes, so a refused caller costs no memory.
+   */
+  async admit(actor: Actor, userId: string): Promise<void> {
+    const student = await this.authorise(actor, userId);
+    await this.route(actor, student);
+    if (!this.deps.engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
+    await checkFaceUpload(this.deps.limiter, actor);
+  }
+
+  async enrol(actor: Actor, userId: string, photos: readonly Uint8Array[]): Promise<EnrolResult> {
     const student = await this.authorise(actor, userId);
     if (photos.length < MIN_ENROLMENT_PHOTOS || photos.length > MAX_ENROLMENT_PHOTOS) {
       throw new AppError(
@@ -71,66 +123,133 @@ export class FaceEnrolmentService {
         { photos: photos.length },
       );
     }
+    const route = await this.route(actor, student);
     const engine = this.deps.engine;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
-    const previous = await this.deps.store.faces.get(actor.orgId, student.id);
-    if (previous && actor.role === 'student') throw new AppError('FORBIDDEN', STAFF_ONLY_CHANGE);
     await consumeFaceUpload(this.deps.limiter, actor);
 
     // Copied first: the pool transfers an image's buffer to its worker, leaving the caller's view empty.
-    const kept = this.deps.keepPhotos ? photos.map((p) => Buffer.from(p)) : null;
-    // The pool queues them; a BUSY or UNAVAILABLE rejection propagates with its retry hint.
-    const results = await Promise.all(photos.map((p) => engine.analyse(p, 'single')));
-    const refusals: PhotoRefusal[] = [];
-    const analysed: AnalyseSuccess[] = [];
-    results.forEach((r, index) => {
-      if (r.ok) analysed.push(r);
-      else refusals.push({ index, reason: r.reason, message: r.message });
-    });
-    if (refusals.length === 0) refusals.push(...this.inconsistent(analysed));
-    if (refusals.length > 0) {
-      throw new AppError('FACE_ENROLMENT_REFUSED', undefined, { photos: refusals });
-    }
-
+    const copies = photos.map((p) => Buffer.from(p));
+    const analysed = await this.analyse(engine, photos);
     const first = analysed[0]!;
-    const saved = await this.deps.store.faces.put({
+    const candidate = {
       orgId: actor.orgId,
       userId: student.id,
       modelId: first.modelId,
       modelVersion: first.modelVersion,
       embeddings: analysed.map((a) => Array.from(a.faces[0]!.embedding)),
-      photos: kept,
-    });
-    await audit(this.deps.store, actor, this.deps.clock(), {
-      entityType: 'user',
-      entityId: student.id,
-      action: previous ? 'face.reenrol' : 'face.enrol',
-      from: previous ? summary(previous) : null,
-      to: summary(saved),
-    });
-    return toStatus(student.id, saved);
+    };
+
+    if (route === 'proposal') {
+      const proposal = await this.deps.store.faceProposals.put({
+        ...candidate,
+        photos: copies,
+        proposedBy: actor.id,
+        createdAt: this.deps.clock(),
+      });
+      await this.record(actor, student.id, 'face.propose', null, proposalSummary(proposal), 'proposed');
+      return { outcome: 'proposed', status: await this.status(actor, student.id) };
+    }
+    const previous = await this.deps.store.faces.get(actor.orgId, student.id);
+    const saved = await this.deps.store.faces.put({ ...candidate, photos: this.deps.keepPhotos ? copies : null });
+    await this.record(
+      actor,
+      student.id,
+      previous ? 'face.reenrol' : 'face.enrol',
+      previous ? summary(previous) : null,
+      summary(saved),
+      previous ? 'replaced' : 'enrolled',
+    );
+    return { outcome: 'enrolled', status: await this.status(actor, student.id) };
   }
 
-  /** Removes the enrolment; later selfie check-ins of this student go to the teacher. */
+  /** Removes the enrolment (admins only); later selfie check-ins of this student go to the teacher. */
   async remove(actor: Actor, userId: string): Promise<boolean> {
     await this.authorise(actor, userId);
+    requireRole(actor, 'admin');
     const previous = await this.deps.store.faces.get(actor.orgId, userId);
     if (!previous) return false;
-    if (actor.role === 'student') throw new AppError('FORBIDDEN', STAFF_ONLY_CHANGE);
     const removed = await this.deps.store.faces.delete(actor.orgId, userId);
-    if (removed) {
-      await audit(this.deps.store, actor, this.deps.clock(), {
-        entityType: 'user',
-        entityId: userId,
-        action: 'face.delete',
-        from: summary(previous),
-        to: null,
-      });
-    }
+    if (removed) await this.record(actor, userId, 'face.delete', summary(previous), null, 'removed');
     return removed;
   }
 
-  // Resolves the student the actor may manage. Outsiders learn nothing: another organisation's
+  /** Pending proposals of the organisation, oldest first (admins only). */
+  async listProposals(actor: Actor, page: PageQuery): Promise<Page<ProposalView>> {
+    requireRole(actor, 'admin');
+    const proposals = await this.deps.store.faceProposals.list(actor.orgId, page);
+    const ids = [...new Set(proposals.items.flatMap((p) => [p.userId, p.proposedBy]))];
+    const [users, enrolments] = await Promise.all([
+      this.deps.store.users.getMany(actor.orgId, ids),
+      this.deps.store.faces.getMany(actor.orgId, proposals.items.map((p) => p.userId)),
+    ]);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const current = new Map(enrolments.map((e) => [e.userId, e]));
+    return {
+      total: proposals.total,
+      items: proposals.items.map((p) => this.view(p, byId, current.get(p.userId) ?? null)),
+    };
+  }
+
+  /** One pending proposal with its comparison to the reference in force (admins only). */
+  async getProposal(actor: Actor, userId: string): Promise<ProposalView> {
+    requireRole(actor, 'admin');
+    const proposal = await this.pending(actor, userId);
+    const [users, current] = await Promise.all([
+      this.deps.store.users.getMany(actor.orgId, [proposal.userId, proposal.proposedBy]),
+      this.deps.store.faces.get(actor.orgId, userId),
+    ]);
+    return this.view(proposal, new Map(users.map((u) => [u.id, u])), current);
+  }
+
+  /** A photo of a pending proposal, so the admin approves a face they have seen (admins only). */
+  async proposalPhoto(actor: Actor, userId: string, index: number): Promise<Buffer> {
+    requireRole(actor, 'admin');
+    const photo = (await this.pending(actor, userId)).photos[index];
+    if (!photo) throw new AppError('NOT_FOUND', 'The proposal has no photo at this index.');
+    return photo;
+  }
+
+  /** Makes the pending proposal the student's reference (admins only). */
+  async approve(actor: Actor, userId: string): Promise<EnrolmentStatus> {
+    requireRole(actor, 'admin');
+    const student = await this.authorise(actor, userId);
+    const proposal = await this.deps.store.faceProposals.take(actor.orgId, student.id);
+    if (!proposal) throw new AppError('NOT_FOUND', 'The student has no pending face proposal.');
+    const previous = await this.deps.store.faces.get(actor.orgId, student.id);
+    const saved = await this.deps.store.faces.put({
+      orgId: proposal.orgId,
+      userId: proposal.userId,
+      modelId: proposal.modelId,
+      modelVersion: proposal.modelVersion,
+      embeddings: proposal.embeddings,
+      photos: this.deps.keepPhotos ? proposal.photos : null,
+    });
+    await this.record(
+      actor,
+      student.id,
+      'face.proposal.approve',
+      previous ? summary(previous) : null,
+      { ...summary(saved), proposedBy: proposal.proposedBy },
+      previous ? 'replaced' : 'enrolled',
+    );
+    return this.status(actor, student.id);
+  }
+
+  /** Discards the pending proposal: an admin rejects it, or whoever proposed it withdraws it. */
+  async rejectProposal(actor: Actor, userId: string): Promise<void> {
+    const student = await this.authorise(actor, userId);
+    const pending = await this.pending(actor, student.id);
+    if (actor.role !== 'admin' && pending.proposedBy !== actor.id) {
+      throw new AppError('FORBIDDEN', 'Only an admin or whoever proposed it can discard a proposal.');
+    }
+    const taken = await this.deps.store.faceProposals.take(actor.orgId, student.id);
+    if (!taken) throw new AppError('NOT_FOUND', 'The student has no pending face proposal.');
+    const action = actor.role === 'admin' ? 'face.proposal.reject' : 'face.proposal.withdraw';
+    await this.record(actor, student.id, action, proposalSummary(taken), null, 'proposal-rejected');
+  }
+
+  // Resolves the student the actor may see. Outsiders learn nothing: another organisation's
   // user or a non-student is NOT_FOUND; another student is FORBIDDEN.
   private async authorise(actor: Actor, userId: string): Promise<User> {
     if (actor.role === 'student' && actor.id !== userId) throw new AppError('FORBIDDEN');
@@ -148,6 +267,70 @@ export class FaceEnrolmentService {
     return user;
   }
 
+  // Whether the actor's upload changes the reference or waits for an admin.
+  private async route(actor: Actor, student: User): Promise<Route> {
+    if (actor.role === 'admin') return 'direct';
+    if (actor.role === 'teacher') return 'proposal';
+    const mode = this.deps.selfEnrolment;
+    if (mode === 'off') {
+      throw new AppError('FORBIDDEN', 'Students cannot upload their own face here; ask a teacher or an admin.');
+    }
+    if (mode === 'approval') return 'proposal';
+    // A first enrolment is the student's own; replacing it would let them swap in a friend's face.
+    return (await this.deps.store.faces.get(actor.orgId, student.id)) ? 'proposal' : 'direct';
+  }
+
+  private async pending(actor: Actor, userId: string): Promise<FaceProposal> {
+    const proposal = await this.deps.store.faceProposals.get(actor.orgId, userId);
+    if (!proposal) throw new AppError('NOT_FOUND', 'The student has no pending face proposal.');
+    return proposal;
+  }
+
+  // Every photo analysed; any refusal, or a set that mixes people, refuses the whole upload.
+  private async analyse(engine: FaceEngine, photos: readonly Uint8Array[]): Promise<AnalyseSuccess[]> {
+    // The pool queues them; a BUSY or UNAVAILABLE rejection propagates with its retry hint.
+    const results = await Promise.all(photos.map((p) => engine.analyse(p, 'single')));
+    const refusals: PhotoRefusal[] = [];
+    const analysed: AnalyseSuccess[] = [];
+    results.forEach((r, index) => {
+      if (r.ok) analysed.push(r);
+      else refusals.push({ index, reason: r.reason, message: r.message });
+    });
+    if (refusals.length === 0) refusals.push(...this.inconsistent(analysed));
+    if (refusals.length > 0) throw new AppError('FACE_ENROLMENT_REFUSED', undefined, { photos: refusals });
+    return analysed;
+  }
+
+  private async record(actor: Actor, userId: string, action: string, from: unknown, to: unknown, change: FaceChange): Promise<void> {
+    const at = this.deps.clock();
+    await audit(this.deps.store, actor, at, { entityType: 'user', entityId: userId, action, from, to });
+    this.deps.events.publish({
+      type: 'face.changed',
+      orgId: actor.orgId,
+      view: { userId, change, byRole: actor.role, at: at.toISOString() },
+    });
+  }
+
+  private view(p: FaceProposal, users: Map<string, User>, current: FaceEnrolment | null): ProposalView {
+    const student = users.get(p.userId);
+    const proposer = users.get(p.proposedBy);
+    return {
+      userId: p.userId,
+      studentName: student?.name ?? '',
+      studentNumber: student?.studentNumber ?? null,
+      ...proposalSummary(p),
+      proposerName: proposer?.name ?? '',
+      proposerRole: proposer?.role ?? null,
+      matchesCurrent: this.compare(p, current),
+    };
+  }
+
+  private compare(p: FaceProposal, current: FaceEnrolment | null): Band | null {
+    if (!current || current.modelId !== p.modelId || current.modelVersion !== p.modelVersion) return null;
+    const distances = p.embeddings.map((e) => bestDistance(e, current.embeddings)).filter((d): d is number => d !== null);
+    return distances.length === 0 ? null : bandOf(Math.min(...distances), this.deps.thresholds);
+  }
+
   // A set that mixes people (a friend in one photo) would let either of them check in as the
   // student: each photo must lie within the uncertain band of at least half of the other photos
   // (and of at least one), so the odd photo out is the one refused, and an even split refuses all.
@@ -158,7 +341,6 @@ export class FaceEnrolmentService {
     const refusals: PhotoRefusal[] = [];
     embeddings.forEach((e, index) => {
       const others = embeddings.filter((_, j) => j !== index).map((o) => distance(e, o));
-      // Within the band of the majority of the others: one odd photo is the one refused.
       const close = others.filter((d) => d <= limit).length;
       if (close * 2 < others.length || close === 0) {
         refusals.push({
@@ -172,7 +354,7 @@ export class FaceEnrolmentService {
   }
 }
 
-function toStatus(userId: string, e: FaceEnrolment | null): EnrolmentStatus {
+function toStatus(userId: string, e: FaceEnrolment | null, p: FaceProposal | null): EnrolmentStatus {
   return {
     userId,
     enrolled: e !== null,
@@ -181,7 +363,12 @@ function toStatus(userId: string, e: FaceEnrolment | null): EnrolmentStatus {
     photoCount: e?.embeddings.length ?? 0,
     photosKept: (e?.photos?.length ?? 0) > 0,
     updatedAt: e?.updatedAt ?? null,
+    proposal: p ? proposalSummary(p) : null,
   };
+}
+
+function proposalSummary(p: FaceProposal): ProposalSummary {
+  return { proposedBy: p.proposedBy, createdAt: p.createdAt, photoCount: p.embeddings.length };
 }
 
 /** What an audit entry keeps of an enrolment: never the embeddings. */

@@ -91,6 +91,7 @@ export function classPhotoRoutes(classPhoto: ClassPhotoService): RouteGroup {
         max: 1,
         maxBytes: ctx.config.face.image.maxBytes,
         description: 'The class photo (JPEG, PNG or WebP).',
+        admit: (actor, params) => classPhoto.admit(actor, params.id),
       },
       response: { status: 200, description: 'The proposal', schema: ProposalSchema },
       errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED', 'PHOTO_REFUSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE'],

@@ -134,7 +134,7 @@ describe('bulk enrolment plan', () => {
       });
       const [a, b] = [plan.batches.find((x) => x.student.id === 'u1')!, plan.batches.find((x) => x.student.id === 'u2')!];
       applyResult(plan, a, { ok: false, refusals: [{ index: 1, reason: 'FACE_NOT_FOUND' }] });
-      applyResult(plan, b, { ok: true });
+      applyResult(plan, b, { ok: true, proposed: false });
       const o = Object.fromEntries(plan.entries.map((e) => [e.file, e.outcome]));
       expect(o['S001_2.jpg']).to.deep.equal({ kind: 'refused', reason: 'FACE_NOT_FOUND' });
       expect(o['S001.jpg']!.kind).to.equal('skipped');
@@ -158,7 +158,7 @@ describe('bulk enrolment plan', () => {
       const plan = planEnrolment([file('S001.jpg'), file('S002.jpg')], { enrolled: [ada, bob], others: [] });
       expect(exitCodeOf(plan, true)).to.equal(0);
       expect(exitCodeOf(plan, false)).to.equal(1);
-      for (const b of plan.batches) applyResult(plan, b, { ok: true });
+      for (const b of plan.batches) applyResult(plan, b, { ok: true, proposed: false });
       expect(exitCodeOf(plan, false)).to.equal(0);
       const withStranger = planEnrolment([file('S001.jpg'), file('who.jpg')], { enrolled: [ada], others: [] });
       expect(exitCodeOf(withStranger, true)).to.equal(1);

@@ -31,7 +31,7 @@ describe('bulk enrolment runner', () => {
         seen.push(batch.student.id);
         if (batch.student.id === 'u2') throw boom;
         if (batch.student.id === 'u3') throw new AppError('FACE_ENROLMENT_REFUSED'); // a rejection, not a resolved refusal: still only this student
-        return { ok: true };
+        return { ok: true, proposed: false };
       },
       onError: (batch, err) => errors.push([batch.student.id, err]),
     });
@@ -83,7 +83,7 @@ describe('bulk enrolment runner', () => {
         enrol: async (batch) => {
           await new Promise((r) => setImmediate(r));
           done.push(batch.student.id);
-          return { ok: true };
+          return { ok: true, proposed: false };
         },
         onResult: (batch) => {
           if (batch.student.id === 'u1') throw new Error('progress broke');
@@ -100,7 +100,7 @@ describe('bulk enrolment runner', () => {
   it('marks the students that never ran as failed when the run stops early, and keeps the others', async () => {
     const plan = planOf();
     const u1 = plan.batches.find((b) => b.student.id === 'u1')!;
-    await runBatches({ ...plan, batches: [u1] }, { concurrency: 1, enrol: async () => ({ ok: true }) });
+    await runBatches({ ...plan, batches: [u1] }, { concurrency: 1, enrol: async () => ({ ok: true, proposed: false }) });
     failUnfinished(plan, 'models did not load');
     const o = outcomes(plan);
     expect(o['S001.jpg']).to.deep.equal({ kind: 'enrolled' });

@@ -3,6 +3,8 @@ import { MemoryRateLimiter, type RateLimiter } from '../../../src/domain/rate-li
 import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/domain/app-error.js';
 import { FaceEnrolmentService, type PhotoRefusal } from '../../../src/domain/face/enrolment-service.js';
+import type { DomainEvent } from '../../../src/domain/events.js';
+import type { SelfEnrolmentMode } from '../../../src/face/face-config.js';
 import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
 import type { AnalyseResult } from '../../../src/face/face-types.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
@@ -73,19 +75,28 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   let admin: User;
   const at = new Date('2026-03-02T09:00:00.000Z');
   const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role, ip: '10.0.0.7' });
-  const service = (opts: { keepPhotos?: boolean; engine?: FaceEngine | null; limiter?: RateLimiter } = {}) =>
+  let published: DomainEvent[];
+  const service = (
+    opts: { keepPhotos?: boolean; engine?: FaceEngine | null; limiter?: RateLimiter; selfEnrolment?: SelfEnrolmentMode } = {},
+  ) =>
     new FaceEnrolmentService({
       store,
       engine: opts.engine === null ? undefined : (opts.engine ?? engine),
       keepPhotos: opts.keepPhotos ?? false,
+      selfEnrolment: opts.selfEnrolment ?? 'direct',
       ...(opts.limiter ? { limiter: opts.limiter } : {}),
       thresholds: { confident: 0.4, uncertain: 0.48 },
+      events: { publish: (e) => published.push(e) },
       clock: () => at,
     });
+  /** The face changes the student was told about, in order. */
+  const toldTo = (u: User) =>
+    published.flatMap((e) => (e.type === 'face.changed' && e.view.userId === u.id ? [`${e.view.change} by ${e.view.byRole}`] : []));
   const auditOf = (u: User) => store.audit.listForEntity(org.id, 'user', u.id);
 
   beforeEach(async () => {
     store = await createSqliteStore({ path: ':memory:' });
+    published = [];
     org = await createOrg(store);
     student = await createUser(store, org.id, 'student');
     classmate = await createUser(store, org.id, 'student');
@@ -105,31 +116,114 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   afterEach(() => store.close());
 
   describe('who may enrol', () => {
-    it('lets the student, a teacher of one of their subjects and an admin enrol and read the status', async () => {
+    it('lets an admin set and replace a reference at once; the student and their teacher read the status', async () => {
       const faces = service();
+      const first = await faces.enrol(actor(admin), student.id, [photo(1), photo(2)]);
+      expect(first.outcome).to.equal('enrolled');
+      expect(first.status).to.include({ userId: student.id, enrolled: true, photoCount: 2, modelId: 'fake-model', proposal: null });
+      expect((await faces.enrol(actor(admin), student.id, [photo(3)])).status.photoCount).to.equal(1);
       for (const who of [student, teacher, admin]) {
-        const status = await faces.enrol(actor(who), student.id, [photo(1), photo(2)]);
-        expect(status, who.role).to.include({ userId: student.id, enrolled: true, photoCount: 2, modelId: 'fake-model' });
-        expect((await faces.status(actor(who), student.id)).enrolled, who.role).to.equal(true);
+        expect((await faces.status(actor(who), student.id)).photoCount, who.role).to.equal(1);
       }
       const entries = await auditOf(student);
       expect(entries.map((e) => [e.action, e.actorId])).to.deep.equal([
-        ['face.enrol', student.id],
-        ['face.reenrol', teacher.id],
+        ['face.enrol', admin.id],
         ['face.reenrol', admin.id],
       ]);
+      expect(toldTo(student)).to.deep.equal(['enrolled by admin', 'replaced by admin']);
     });
 
-    it('lets a student make their first enrolment but not replace or remove it (staff do)', async () => {
+    // The takeover: a teacher enrols the victim in a subject of their own and uploads another
+    // person's face. It must never become the reference without an admin.
+    it('takes a teacher\'s upload as a proposal: the reference in force stays until an admin approves it', async () => {
       const faces = service();
-      await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
+      await faces.enrol(actor(admin), student.id, [photo(1), photo(2)]);
+      const throwaway = await createSubject(store, org.id, [otherTeacher.id], [student.id]);
+      expect(throwaway.teacherIds).to.deep.equal([otherTeacher.id]);
+      const proposed = await faces.enrol(actor(otherTeacher), student.id, [photo(7)]);
+      expect(proposed.outcome).to.equal('proposed');
+      expect(proposed.status).to.deep.include({ enrolled: true, photoCount: 2 });
+      expect(proposed.status.proposal).to.deep.equal({ proposedBy: otherTeacher.id, createdAt: at, photoCount: 1 });
+      const inForce = await store.faces.get(org.id, student.id);
+      expect(inForce!.embeddings).to.have.length(2);
+      expect(inForce!.embeddings[0]![0]).to.be.closeTo(1, 1e-6);
+
+      const [view] = (await faces.listProposals(actor(admin), { limit: 10, offset: 0 })).items;
+      expect(view).to.include({ userId: student.id, studentName: student.name, proposerName: otherTeacher.name, proposerRole: 'teacher' });
+      expect(view!.matchesCurrent, 'another person than the reference in force').to.equal('mismatch');
+      expect((await faces.proposalPhoto(actor(admin), student.id, 0))[0], 'the photo is kept for review').to.equal(7);
+      await expectCode(faces.approve(actor(otherTeacher), student.id), 'FORBIDDEN');
+      await expectCode(faces.listProposals(actor(teacher), { limit: 10, offset: 0 }), 'FORBIDDEN');
+      await expectCode(faces.proposalPhoto(actor(student), student.id, 0), 'FORBIDDEN');
+
+      const approved = await faces.approve(actor(admin), student.id);
+      expect(approved).to.include({ enrolled: true, photoCount: 1, proposal: null });
+      expect(await store.faceProposals.get(org.id, student.id)).to.equal(null);
+      await expectCode(faces.approve(actor(admin), student.id), 'NOT_FOUND');
+      const entries = await auditOf(student);
+      expect(entries.map((e) => [e.action, e.actorId])).to.deep.equal([
+        ['face.enrol', admin.id],
+        ['face.propose', otherTeacher.id],
+        ['face.proposal.approve', admin.id],
+      ]);
+      expect(entries[2]!.to).to.deep.include({ proposedBy: otherTeacher.id, photoCount: 1 });
+      expect(JSON.stringify(entries), 'no embeddings in the audit log').to.not.match(/0\.9\d{5}/);
+      expect(toldTo(student)).to.deep.equal(['enrolled by admin', 'proposed by teacher', 'replaced by admin']);
+    });
+
+    it('lets a proposer withdraw and an admin reject a proposal; nobody else discards it', async () => {
+      const faces = service();
+      await faces.enrol(actor(teacher), student.id, [photo(1)]);
+      await expectCode(faces.rejectProposal(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
+      await expectCode(faces.rejectProposal(actor(classmate), student.id), 'FORBIDDEN');
+      await faces.rejectProposal(actor(teacher), student.id);
+      await expectCode(faces.rejectProposal(actor(teacher), student.id), 'NOT_FOUND');
+      await faces.enrol(actor(teacher), student.id, [photo(2)]);
+      await faces.rejectProposal(actor(admin), student.id);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      expect((await auditOf(student)).map((e) => e.action)).to.deep.equal([
+        'face.propose',
+        'face.proposal.withdraw',
+        'face.propose',
+        'face.proposal.reject',
+      ]);
+      expect(toldTo(student)).to.deep.equal(['proposed by teacher', 'proposal-rejected by teacher', 'proposed by teacher', 'proposal-rejected by admin']);
+    });
+
+    it('lets a student make their first enrolment; later uploads are proposals and only an admin removes', async () => {
+      const faces = service();
+      expect((await faces.enrol(actor(student), student.id, [photo(1), photo(2)])).outcome).to.equal('enrolled');
       // A student swapping in another face would let that person check in for them.
-      await expectCode(faces.enrol(actor(student), student.id, [photo(9)]), 'FORBIDDEN');
+      expect((await faces.enrol(actor(student), student.id, [photo(9)])).outcome).to.equal('proposed');
       await expectCode(faces.remove(actor(student), student.id), 'FORBIDDEN');
+      await expectCode(faces.remove(actor(teacher), student.id), 'FORBIDDEN');
       expect((await store.faces.get(org.id, student.id))?.embeddings).to.have.length(2);
-      expect(engine.calls, 'refused before any face work').to.equal(2);
-      expect((await auditOf(student)).map((e) => e.action)).to.deep.equal(['face.enrol']);
-      expect((await faces.enrol(actor(teacher), student.id, [photo(9)])).photoCount).to.equal(1);
+      expect((await auditOf(student)).map((e) => e.action)).to.deep.equal(['face.enrol', 'face.propose']);
+      expect(await faces.remove(actor(admin), student.id)).to.equal(true);
+      expect(toldTo(student)).to.deep.equal(['enrolled by student', 'proposed by student', 'removed by admin']);
+    });
+
+    it('follows FACE_SELF_ENROLMENT: `approval` makes every student upload a proposal, `off` refuses before any face work', async () => {
+      expect((await service({ selfEnrolment: 'approval' }).enrol(actor(student), student.id, [photo(1)])).outcome).to.equal('proposed');
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      const off = service({ selfEnrolment: 'off' });
+      await expectCode(off.admit(actor(student), student.id), 'FORBIDDEN');
+      await expectCode(off.enrol(actor(student), student.id, [photo(2)]), 'FORBIDDEN');
+      expect(engine.calls).to.equal(1);
+      expect((await off.enrol(actor(admin), student.id, [photo(2)])).outcome).to.equal('enrolled');
+    });
+
+    it('admits an upload before reading it only for callers who may make it and have budget left', async () => {
+      const limiter = new MemoryRateLimiter({ points: 1, windowS: 3600, keyPrefix: 'test' });
+      const faces = service({ limiter });
+      await expectCode(faces.admit(actor(classmate), student.id), 'FORBIDDEN');
+      await expectCode(faces.admit(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
+      await expectCode(service({ engine: null }).admit(actor(admin), student.id), 'UNAVAILABLE');
+      await faces.admit(actor(teacher), student.id);
+      await faces.admit(actor(teacher), student.id);
+      await faces.enrol(actor(teacher), student.id, [photo(1)]);
+      await expectCode(faces.admit(actor(teacher), student.id), 'RATE_LIMITED');
+      expect(engine.calls).to.equal(1);
     });
 
     it('limits uploads per user with a retry hint, counting only uploads that reach the engine', async () => {
@@ -145,7 +239,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       expect(err.details?.['retryAfterMs']).to.be.a('number').greaterThan(0);
       expect(engine.calls, 'the limited upload ran no face work').to.equal(2);
       // Another user has a budget of their own.
-      expect((await faces.enrol(actor(admin), classmate.id, [photo(9)])).enrolled).to.equal(true);
+      expect((await faces.enrol(actor(admin), classmate.id, [photo(9)])).status.enrolled).to.equal(true);
     });
 
     it('refuses another student (FORBIDDEN) and a teacher of none of the student\'s subjects (NOT_SUBJECT_TEACHER)', async () => {
@@ -156,8 +250,8 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       await expectCode(faces.enrol(actor(otherTeacher), student.id, [photo(1)]), 'NOT_SUBJECT_TEACHER');
       await expectCode(faces.status(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
       await expectCode(faces.remove(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
-      // The other teacher does teach the classmate.
-      expect((await faces.enrol(actor(otherTeacher), classmate.id, [photo(9)])).enrolled).to.equal(true);
+      // The other teacher does teach the classmate, and proposes.
+      expect((await faces.enrol(actor(otherTeacher), classmate.id, [photo(9)])).outcome).to.equal('proposed');
       expect(engine.calls).to.equal(1);
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
     });
@@ -216,7 +310,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       ]);
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
       // The same photos without the stranger are one person.
-      expect((await faces.enrol(actor(student), student.id, [photo(1), photo(2), photo(3)])).photoCount).to.equal(3);
+      expect((await faces.enrol(actor(student), student.id, [photo(1), photo(2), photo(3)])).status.photoCount).to.equal(3);
     });
 
     it('leaves the previous enrolment in place when a re-enrolment is refused', async () => {
@@ -232,8 +326,8 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     it('replaces the previous enrolment on re-enrolment', async () => {
       const faces = service();
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
-      const again = await faces.enrol(actor(teacher), student.id, [photo(3)]);
-      expect(again).to.include({ enrolled: true, photoCount: 1 });
+      const again = await faces.enrol(actor(admin), student.id, [photo(3)]);
+      expect(again.status).to.include({ enrolled: true, photoCount: 1 });
       const stored = await store.faces.get(org.id, student.id);
       expect(stored?.embeddings).to.deep.equal([Array.from(vec(0, 2, 0.2))]);
     });
@@ -242,11 +336,11 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service({ keepPhotos: true });
       const before = await faces.status(actor(student), student.id);
       expect(before).to.deep.equal({
-        userId: student.id, enrolled: false, modelId: null, modelVersion: null, photoCount: 0, photosKept: false, updatedAt: null,
+        userId: student.id, enrolled: false, modelId: null, modelVersion: null, photoCount: 0, photosKept: false, updatedAt: null, proposal: null,
       });
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
       const after = await faces.status(actor(student), student.id);
-      expect(after).to.have.all.keys('userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt');
+      expect(after).to.have.all.keys('userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt', 'proposal');
       expect(after).to.include({ enrolled: true, modelId: 'fake-model', modelVersion: 'v1', photoCount: 2, photosKept: true });
       expect(after.updatedAt).to.be.instanceOf(Date);
     });
@@ -256,13 +350,13 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const kept = service({ keepPhotos: true });
       const uploads = [photo(1), photo(2)];
       const copies = uploads.map((u) => Buffer.from(u));
-      expect((await kept.enrol(actor(student), student.id, uploads)).photosKept).to.equal(true);
+      expect((await kept.enrol(actor(student), student.id, uploads)).status.photosKept).to.equal(true);
       expect(uploads[0]!.byteLength, 'the fake engine took the buffer').to.equal(0);
       const stored = await store.faces.get(org.id, student.id);
       expect(stored?.photos?.map((p) => Buffer.from(p).toString('hex'))).to.deep.equal(copies.map((c) => c.toString('hex')));
 
       const notKept = service({ keepPhotos: false });
-      expect((await notKept.enrol(actor(classmate), classmate.id, [photo(9)])).photosKept).to.equal(false);
+      expect((await notKept.enrol(actor(classmate), classmate.id, [photo(9)])).status.photosKept).to.equal(false);
       expect((await store.faces.get(org.id, classmate.id))?.photos ?? null).to.equal(null);
     });
 
@@ -270,7 +364,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service({ keepPhotos: true });
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
       await faces.enrol(actor(admin), student.id, [photo(3)]);
-      await faces.remove(actor(teacher), student.id);
+      await faces.remove(actor(admin), student.id);
       const entries = await auditOf(student);
       expect(entries.map((e) => ({ action: e.action, actorId: e.actorId, from: e.from, to: e.to, ip: e.ip, at: e.at }))).to.deep.equal([
         { action: 'face.enrol', actorId: student.id, from: null, to: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 2 }, ip: '10.0.0.7', at },
@@ -282,7 +376,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
           ip: '10.0.0.7',
           at,
         },
-        { action: 'face.delete', actorId: teacher.id, from: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 1 }, to: null, ip: '10.0.0.7', at },
+        { action: 'face.delete', actorId: admin.id, from: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 1 }, to: null, ip: '10.0.0.7', at },
       ]);
       const text = JSON.stringify(entries);
       expect(text).to.not.match(/embedding|photos"/);
@@ -294,7 +388,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     it('removes an enrolment once; a second removal reports there was none', async () => {
       const faces = service();
       await faces.enrol(actor(student), student.id, [photo(1)]);
-      expect(await faces.remove(actor(teacher), student.id)).to.equal(true);
+      expect(await faces.remove(actor(admin), student.id)).to.equal(true);
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
       expect((await faces.status(actor(admin), student.id)).enrolled).to.equal(false);
       expect(await faces.remove(actor(admin), student.id)).to.equal(false);
