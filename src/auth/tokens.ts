@@ -14,6 +14,8 @@ export interface AccessClaims {
   iat: number;
   exp: number;
   jti: string;
+  /** The login (refresh-token family) the token was issued under; logging out revokes it. */
+  sid?: string;
 }
 
 /** Audience of access tokens: only this API accepts them. */
@@ -27,6 +29,7 @@ const ClaimsSchema = z.object({
   iat: z.number().int(),
   exp: z.number().int(),
   jti: z.string().min(1),
+  sid: z.string().min(1).optional(),
 });
 
 type JwtSettings = Pick<Config['jwt'], 'algorithm' | 'secret' | 'privateKey' | 'publicKey' | 'issuer' | 'accessTtlS'>;
@@ -62,10 +65,11 @@ export class TokenService {
     this.clock = clock;
   }
 
-  signAccess(user: { id: string; orgId: string; role: Role }): { token: string; expiresAt: Date } {
+  /** `sid` names the login the token belongs to; tokens without one (tools, tests) cannot be revoked early. */
+  signAccess(user: { id: string; orgId: string; role: Role }, sid?: string): { token: string; expiresAt: Date } {
     const iat = Math.floor(this.clock().getTime() / 1000);
     const exp = iat + this.ttlS;
-    const token = jwt.sign({ org: user.orgId, role: user.role, iat, exp }, this.signKey, {
+    const token = jwt.sign({ org: user.orgId, role: user.role, iat, exp, ...(sid ? { sid } : {}) }, this.signKey, {
       algorithm: this.alg,
       subject: user.id,
       issuer: this.issuer,

@@ -7,7 +7,8 @@ import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../
 export type DomainEvent =
   | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
   | { type: 'session.changed'; orgId: string; session: SessionView }
-  | { type: 'face.changed'; orgId: string; view: FaceChangeView };
+  | { type: 'face.changed'; orgId: string; view: FaceChangeView }
+  | { type: 'login.revoked'; orgId: string; sid: string };
 
 export interface EventPublisher {
   publish(event: DomainEvent): void;

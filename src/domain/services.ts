@@ -41,7 +41,15 @@ export function createServices(deps: ServiceDeps): Services {
   const loginLimiter =
     deps.loginLimiter ?? new MemoryRateLimiter({ points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' });
   return {
-    auth: new AuthService({ store, passwords, tokens: deps.tokens, loginLimiter, refreshTtlS: config.jwt.refreshTtlS, clock }),
+    auth: new AuthService({
+      store,
+      passwords,
+      tokens: deps.tokens,
+      loginLimiter,
+      refreshTtlS: config.jwt.refreshTtlS,
+      clock,
+      events: deps.events,
+    }),
     users: new UserService({ store, passwords, clock }),
     userImport: new CsvUserImport({ store, passwords, clock }),
     subjects: new SubjectService({ store, clock }),

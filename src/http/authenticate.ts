@@ -17,8 +17,9 @@ declare global {
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /**
- * Verifies the bearer token, then checks the user still exists and is active. The actor's
- * role comes from the store, so a role change takes effect before the token expires.
+ * Verifies the bearer token, then checks the user still exists and is active and the login
+ * was not ended (logout revokes its access tokens at once, on every node: the store says so).
+ * The actor's role comes from the store, so a role change takes effect before the token expires.
  */
 export function createAuthenticate(deps: { tokens: TokenService; store: Store }): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
@@ -27,8 +28,12 @@ export function createAuthenticate(deps: { tokens: TokenService; store: Store })
     const match = BEARER.exec(header);
     if (!match) return next(new AppError('TOKEN_INVALID'));
     const claims = deps.tokens.verifyAccess(match[1]!);
-    const user = await deps.store.users.get(claims.org, claims.sub);
+    const [user, revoked] = await Promise.all([
+      deps.store.users.get(claims.org, claims.sub),
+      claims.sid ? deps.store.refreshTokens.familyRevoked(claims.sid) : false,
+    ]);
     if (!user) return next(new AppError('TOKEN_INVALID'));
+    if (revoked) return next(new AppError('TOKEN_REVOKED'));
     if (!user.active) return next(new AppError('ACCOUNT_DISABLED'));
     res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null };
     next();

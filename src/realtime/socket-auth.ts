@@ -35,11 +35,13 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');
+      await refuseRevoked(deps.store, claims.sid);
       socket.data = {
         userId: user.id,
         orgId: user.orgId,
         role: user.role,
         tokenExpiresAt: claims.exp * 1000,
+        sid: claims.sid ?? null,
         ip: resolveClientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], deps.trustProxy),
       };
     })().then(
@@ -50,6 +52,10 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       },
     );
   });
+}
+
+async function refuseRevoked(store: Store, sid: string | undefined): Promise<void> {
+  if (sid && (await store.refreshTokens.familyRevoked(sid))) throw new AppError('TOKEN_REVOKED');
 }
 
 const RenewSchema = z.object({ token: z.string().min(1).max(8_192) });
@@ -67,6 +73,8 @@ export function authCommands(deps: SocketAuthDeps, watch: TokenExpiryWatch): Com
       }
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user?.active) throw new AppError('ACCOUNT_DISABLED');
+      await refuseRevoked(deps.store, claims.sid);
+      // The socket stays in the room of the login it connected with: logging that out ends it.
       socket.data.role = user.role;
       watch.renew(socket, claims.exp * 1000);
       return { expiresAt: new Date(socket.data.tokenExpiresAt).toISOString() };

@@ -64,7 +64,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   ];
 
   io.on('connection', (socket) => {
-    void socket.join(rooms.user(socket.data.userId));
+    void socket.join(socket.data.sid ? [rooms.user(socket.data.userId), rooms.login(socket.data.sid)] : rooms.user(socket.data.userId));
     expiry.track(socket);
     attachCommands(socket, commands);
   });
@@ -77,6 +77,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         break;
       case 'session.changed':
         io.to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
+        break;
+      case 'login.revoked':
+        // The reconnect that follows presents the same token and is refused TOKEN_REVOKED.
+        io.to(rooms.login(event.sid)).emit('auth:revoked');
+        io.in(rooms.login(event.sid)).disconnectSockets(true);
         break;
       case 'face.changed':
         io.to(rooms.user(event.view.userId)).emit('face:changed', event.view);

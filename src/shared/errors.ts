@@ -18,6 +18,7 @@ export const ErrorCodes = {
   UNAUTHENTICATED: { status: 401, message: 'Authentication is required.' },
   TOKEN_INVALID: { status: 401, message: 'The token is invalid.' },
   TOKEN_EXPIRED: { status: 401, message: 'The token has expired.' },
+  TOKEN_REVOKED: { status: 401, message: 'This login was ended (logged out or revoked); log in again.' },
   INVALID_CREDENTIALS: { status: 401, message: 'Email or password is wrong.' },
   ACCOUNT_DISABLED: { status: 403, message: 'The account is deactivated.' },
   REFRESH_TOKEN_INVALID: { status: 401, message: 'The refresh token is invalid or revoked.' },

@@ -235,6 +235,8 @@ export interface ServerToClientEvents {
   'auth:expiring': (info: { expiresAt: string }) => void;
   /** The access token expired; the server disconnects this socket right after. */
   'auth:expired': () => void;
+  /** This login was ended (logged out on some device, or revoked); the server disconnects right after. */
+  'auth:revoked': () => void;
   /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
   'face:changed': (view: FaceChangeView) => void;
 }
@@ -249,6 +251,8 @@ export interface SocketData {
   role: Role;
   /** Access-token expiry in epoch ms. */
   tokenExpiresAt: number;
+  /** The login the token belongs to, when it names one. */
+  sid: string | null;
   ip: string | null;
 }
 
@@ -260,4 +264,6 @@ export const rooms = {
   students: (sessionId: string) => `session:${sessionId}:students`,
   /** Every socket of one user (a student's phone and laptop). */
   user: (userId: string) => `user:${userId}`,
+  /** Every socket opened with the tokens of one login (a refresh-token family). */
+  login: (sid: string) => `login:${sid}`,
 } as const;

@@ -412,6 +412,8 @@ export interface RefreshTokenRepository {
   /** Marks the token rotated only if it is neither rotated nor revoked; true when it did. */
   markRotated(id: string, at: Date): Promise<boolean>;
   revokeFamily(familyId: string, at: Date): Promise<number>;
+  /** Whether the login (token family) was revoked: its access tokens stop working too. */
+  familyRevoked(familyId: string): Promise<boolean>;
   revokeAllForUser(orgId: string, userId: string, at: Date): Promise<number>;
   /** Deletes tokens expired before `before`; returns how many. */
   deleteExpired(before: Date): Promise<number>;

@@ -128,6 +128,9 @@ export function supportContract(ctx: ContractContext): void {
       expect((await s.refreshTokens.findByHash('h2'))!.revokedAt!.getTime()).to.equal(T0 + 1);
       expect((await s.refreshTokens.findByHash('h3'))!.revokedAt).to.equal(null);
       expect(await s.refreshTokens.revokeFamily('none', new Date(T0))).to.equal(0);
+      expect(await s.refreshTokens.familyRevoked('f1')).to.equal(true);
+      expect(await s.refreshTokens.familyRevoked('f2')).to.equal(false);
+      expect(await s.refreshTokens.familyRevoked('none')).to.equal(false);
     });
 
     it('revokeAllForUser is scoped to the organisation', async function () {

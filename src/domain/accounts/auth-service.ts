@@ -4,6 +4,7 @@ import type { TokenService } from '../../auth/tokens.js';
 import { newId } from '../../store/ids.js';
 import type { RefreshToken, Store, User } from '../../store/types.js';
 import { AppError } from '../app-error.js';
+import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from '../users/public-user.js';
 
@@ -31,6 +32,8 @@ export interface AuthServiceDeps {
   loginLimiter: RateLimiter;
   refreshTtlS: number;
   clock: () => Date;
+  /** Announces ended logins, so their open sockets are cut on every node. */
+  events: EventPublisher;
 }
 
 export function hashRefreshToken(token: string): string {
@@ -86,10 +89,14 @@ export class AuthService {
     return this.issue(user, stored.familyId);
   }
 
-  /** Revokes the token's family. Unknown or already revoked tokens are accepted silently. */
+  /**
+   * Ends the login the refresh token belongs to: its refresh tokens, its access tokens (they
+   * carry the login as `sid`) and its open sockets. Unknown or already revoked tokens are
+   * accepted silently, so the answer tells nothing about a token.
+   */
   async logout(refreshToken: string): Promise<void> {
     const stored = await this.deps.store.refreshTokens.findByHash(hashRefreshToken(refreshToken));
-    if (stored) await this.deps.store.refreshTokens.revokeFamily(stored.familyId, this.deps.clock());
+    if (stored) await this.endLogin(stored, this.deps.clock());
   }
 
   private async findUser(email: string, slug: string | undefined): Promise<User | null> {
@@ -104,7 +111,7 @@ export class AuthService {
 
   private async issue(user: User, familyId: string): Promise<TokenPair> {
     const now = this.deps.clock();
-    const access = this.deps.tokens.signAccess({ id: user.id, orgId: user.orgId, role: user.role });
+    const access = this.deps.tokens.signAccess({ id: user.id, orgId: user.orgId, role: user.role }, familyId);
     const refreshToken = randomBytes(32).toString('base64url');
     const refreshTokenExpiresAt = new Date(now.getTime() + this.deps.refreshTtlS * 1000);
     await this.deps.store.refreshTokens.create({
@@ -124,8 +131,13 @@ export class AuthService {
   }
 
   private async reused(stored: RefreshToken, now: Date): Promise<never> {
-    await this.deps.store.refreshTokens.revokeFamily(stored.familyId, now);
+    await this.endLogin(stored, now);
     throw new AppError('REFRESH_TOKEN_REUSED');
+  }
+
+  private async endLogin(token: RefreshToken, now: Date): Promise<void> {
+    await this.deps.store.refreshTokens.revokeFamily(token.familyId, now);
+    this.deps.events.publish({ type: 'login.revoked', orgId: token.orgId, sid: token.familyId });
   }
 }
 

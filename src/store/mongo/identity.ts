@@ -28,6 +28,9 @@ export function refreshTokenRepository(m: Models): RefreshTokenRepository {
       const res = await m.refreshTokens.updateMany(q.familyUnrevokedFilter(familyId), { $set: { revokedAt: at } });
       return res.modifiedCount;
     },
+    async familyRevoked(familyId) {
+      return (await m.refreshTokens.exists(q.familyRevokedFilter(familyId))) !== null;
+    },
     async revokeAllForUser(orgId, userId, at) {
       const res = await m.refreshTokens.updateMany(q.userUnrevokedFilter(orgId, userId), { $set: { revokedAt: at } });
       return res.modifiedCount;

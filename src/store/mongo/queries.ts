@@ -282,6 +282,8 @@ export const rotatableTokenFilter = (id: string): QueryFilter<RefreshTokenDoc> =
 
 export const familyUnrevokedFilter = (familyId: string): QueryFilter<RefreshTokenDoc> => ({ familyId, revokedAt: null });
 
+export const familyRevokedFilter = (familyId: string): QueryFilter<RefreshTokenDoc> => ({ familyId, revokedAt: { $ne: null } });
+
 export const userUnrevokedFilter = (orgId: string, userId: string): QueryFilter<RefreshTokenDoc> => ({
   orgId,
   userId,

@@ -29,6 +29,9 @@ export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
         .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
         .run(at.getTime(), familyId).changes;
     },
+    async familyRevoked(familyId) {
+      return db.stmt('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1').get(familyId) !== undefined;
+    },
     async revokeAllForUser(orgId, userId, at) {
       return db
         .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL')

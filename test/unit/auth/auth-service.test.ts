@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { DomainEvent } from '../../../src/domain/events.js';
 import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
 import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
@@ -17,8 +18,10 @@ describe('AuthService', () => {
   let tokens: TokenService;
   let org: Organisation;
   let teacher: User;
+  let published: DomainEvent[];
 
   beforeEach(async () => {
+    published = [];
     store = await createSqliteStore({ path: ':memory:' });
     tokens = new TokenService({
       algorithm: 'HS256', secret: 'x'.repeat(40), privateKey: null, publicKey: null, issuer: 'test', accessTtlS: 900,
@@ -30,6 +33,7 @@ describe('AuthService', () => {
       loginLimiter: new MemoryRateLimiter({ points: LIMIT, windowS: 900, keyPrefix: 'test' }),
       refreshTtlS: 3_600,
       clock: () => new Date(),
+      events: { publish: (e) => published.push(e) },
     });
     org = await createOrg(store, 'alpha');
     teacher = await createUser(store, org.id, 'teacher', { email: 'ada@alpha.test' });
@@ -132,6 +136,7 @@ describe('AuthService', () => {
         loginLimiter: new MemoryRateLimiter({ points: LIMIT, windowS: 900, keyPrefix: 'later' }),
         refreshTtlS: 3_600,
         clock: () => new Date(Date.now() + 2 * 3_600_000),
+        events: { publish: () => undefined },
       });
       await expectCode(later.refresh(pair.refreshToken), 'REFRESH_TOKEN_INVALID');
     });
@@ -144,6 +149,19 @@ describe('AuthService', () => {
       await auth.logout(second.refreshToken);
       await expectCode(auth.refresh(second.refreshToken), 'REFRESH_TOKEN_INVALID');
       await auth.logout(second.refreshToken); // idempotent
+    });
+
+    it('logout ends the login: its access tokens name it, and the open sockets are told to go', async () => {
+      const first = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
+      const second = await auth.refresh(first.refreshToken);
+      const sid = tokens.verifyAccess(second.accessToken).sid;
+      expect(sid, 'a rotation keeps the login').to.equal(tokens.verifyAccess(first.accessToken).sid).and.be.a('string');
+      expect(await store.refreshTokens.familyRevoked(sid!)).to.equal(false);
+      await auth.logout(second.refreshToken);
+      expect(await store.refreshTokens.familyRevoked(sid!)).to.equal(true);
+      expect(published).to.deep.equal([{ type: 'login.revoked', orgId: org.id, sid }]);
+      const other = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
+      expect(await store.refreshTokens.familyRevoked(tokens.verifyAccess(other.accessToken).sid!), 'another login lives on').to.equal(false);
     });
 
     it('deactivating a user revokes every refresh token they hold', async () => {
