@@ -32,6 +32,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'put',
     path: '/users/:id/face',
+    cost: 'heavy',
     summary: 'Enrol (or re-enrol) a student\'s face',
     description:
       `Upload ${MIN_ENROLMENT_PHOTOS} to ${MAX_ENROLMENT_PHOTOS} reference photos as multipart/form-data under "photos". ` +

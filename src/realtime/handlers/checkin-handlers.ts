@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { CheckinService } from '../../domain/checkins/checkin-service.js';
-import type { RateLimiter } from '../../domain/rate-limiter.js';
-import { AppError } from '../../domain/app-error.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { Id, Note } from './schemas.js';
 
@@ -49,17 +47,13 @@ const MarkSchema = z.object({
 
 export interface CheckinHandlerDeps {
   checkins: CheckinService;
-  /** Check-in submissions per student. */
-  submitLimiter: RateLimiter;
   logger: Logger;
 }
 
 export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
-  const { checkins, submitLimiter, logger } = deps;
+  const { checkins, logger } = deps;
   return [
-    defineCommand(logger, 'checkin:submit', SubmitSchema, async (input, { actor, ip }) => {
-      const limit = await submitLimiter.consume(actor.id);
-      if (!limit.allowed) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs });
+    defineCommand(logger, 'checkin:submit', 'checkin', SubmitSchema, async (input, { actor, ip }) => {
       const { lat, lon, accuracy, timestamp } = input.location;
       return checkins.submit(actor, {
         sessionId: input.sessionId,
@@ -70,8 +64,8 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
       });
     }),
 
-    defineCommand(logger, 'checkin:decide', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
+    defineCommand(logger, 'checkin:decide', 'light', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
 
-    defineCommand(logger, 'checkin:mark', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip })),
+    defineCommand(logger, 'checkin:mark', 'light', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip })),
   ];
 }
