@@ -98,7 +98,7 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 async function benchAttendance() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-checkins-'));
   const dbPath = path.join(dir, 'bench.db');
-  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SQLITE_PATH: dbPath, SEED_DEMO: 'false', JWT_SECRET: SECRET, CHECKIN_RATE_PER_MINUTE: '600', FACE_ENABLED: 'false' };
+  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SQLITE_PATH: dbPath, SEED_DEMO: 'false', JWT_SECRET: SECRET, CHECKIN_RATE_PER_MINUTE: '600', SOCKET_CONNECT_RATE_PER_MINUTE: '1000000', FACE_ENABLED: 'false' };
   const config = loadConfig(env);
   const store = await createSqliteStore({ path: dbPath });
   const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });

@@ -280,6 +280,8 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
     BCRYPT_COST: '4',
     JWT_SECRET: SECRET,
     CHECKIN_RATE_PER_MINUTE: '600',
+    // Every simulated client connects from this one address.
+    SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
     // Without selfies the face worker pool would only add its model memory to the RSS.
     ...(faces ? { FACE_ENABLED: 'true', FACE_POOL_SIZE: String(faceThreads) } : { FACE_ENABLED: 'false' }),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),

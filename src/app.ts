@@ -11,6 +11,7 @@ import { EventBus } from './domain/events.js';
 import { InProcessLiveState, type LiveState } from './domain/live-state.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
 import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
+import { createRequestLimiters, memoryRateLimiter, type RateLimiterFactory } from './domain/request-limits.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
 import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
@@ -34,6 +35,8 @@ export interface ApplicationDeps {
   loginLimiter?: RateLimiter;
   /** Face enrolment and class-photo uploads per user; defaults to an in-process limiter. */
   faceUploadLimiter?: RateLimiter;
+  /** Builds the request-rate limiters of sockets and routes; defaults to in-process ones. */
+  rateLimiterFactory?: RateLimiterFactory;
   /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
   socketAdapter?: ServerOptions['adapter'];
   /** More readiness checks (Redis). */
@@ -107,6 +110,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
   );
   const queries = new AttendanceQueries(domainDeps);
+  const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
   const app = createHttpApp({
     config,
@@ -115,6 +119,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     services,
     tokenService,
     readiness,
+    requestLimiters,
     routeGroups: [attendanceRoutes(queries), classPhotoRoutes(attendance.classPhoto)],
   });
   const httpServer = http.createServer(app);
@@ -129,6 +134,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     submitLimiter:
       deps.submitLimiter ??
       new MemoryRateLimiter({ points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
+    requestLimiters,
+    maxInFlight: config.limits.socketMaxInFlight,
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,

@@ -67,6 +67,14 @@ const EnvSchema = z.object({
   LOGIN_RATE_PER_15_MIN: int(1, 10_000).default(20),
   FACE_UPLOADS_PER_HOUR: int(1, 100_000).default(30),
   UPLOADS_MAX_CONCURRENT: int(1, 1_000).default(4),
+  SOCKET_MAX_IN_FLIGHT: int(1, 1_000).default(8),
+  SOCKET_CONNECT_RATE_PER_MINUTE: int(1, 1_000_000).default(3_000),
+  SOCKET_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
+  HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  HTTP_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(30),
+  HTTP_PUBLIC_RATE_PER_MINUTE: int(1, 1_000_000).default(1_200),
+  HTTP_STATIC_RATE_PER_MINUTE: int(1, 1_000_000).default(6_000),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
@@ -113,9 +121,30 @@ export interface Config {
   faceUploadsPerHour: number;
   /** Multipart uploads read at once on one node (each holds its files in memory). */
   uploadsMaxConcurrent: number;
+  /** Request rates of every socket command and HTTP route (docs/limits.md). */
+  limits: RequestLimits;
   schedulerIntervalMs: number;
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
   face: FaceConfig & { enabled: boolean; minReal: number; minLive: number };
+}
+
+export interface RequestLimits {
+  /** Commands one socket may have unanswered at once; more are answered RATE_LIMITED at once. */
+  socketMaxInFlight: number;
+  /** Socket handshakes per client IP. */
+  socketConnectPerMinute: number;
+  /** Light socket commands per user. */
+  socketPerMinute: number;
+  /** Heavy socket commands (whole rosters, session lists, open/close) per user. */
+  socketHeavyPerMinute: number;
+  /** Authenticated HTTP requests per user. */
+  httpPerMinute: number;
+  /** Heavy HTTP routes (exports, imports, uploads, summaries) per user. */
+  httpHeavyPerMinute: number;
+  /** Unauthenticated API requests (login, refresh, logout, the API document) per client IP. */
+  httpPublicPerMinute: number;
+  /** Browser pages and their assets per client IP. */
+  httpStaticPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -223,6 +252,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginRatePer15Min: e.LOGIN_RATE_PER_15_MIN,
     faceUploadsPerHour: e.FACE_UPLOADS_PER_HOUR,
     uploadsMaxConcurrent: e.UPLOADS_MAX_CONCURRENT,
+    limits: {
+      socketMaxInFlight: e.SOCKET_MAX_IN_FLIGHT,
+      socketConnectPerMinute: e.SOCKET_CONNECT_RATE_PER_MINUTE,
+      socketPerMinute: e.SOCKET_RATE_PER_MINUTE,
+      socketHeavyPerMinute: e.SOCKET_HEAVY_RATE_PER_MINUTE,
+      httpPerMinute: e.HTTP_RATE_PER_MINUTE,
+      httpHeavyPerMinute: e.HTTP_HEAVY_RATE_PER_MINUTE,
+      httpPublicPerMinute: e.HTTP_PUBLIC_RATE_PER_MINUTE,
+      httpStaticPerMinute: e.HTTP_STATIC_RATE_PER_MINUTE,
+    },
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
   };

@@ -64,6 +64,7 @@ const application = createApplication({
         submitLimiter: cluster.submitLimiter,
         loginLimiter: cluster.loginLimiter,
         faceUploadLimiter: cluster.faceUploadLimiter,
+        rateLimiterFactory: cluster.rateLimiterFactory,
         socketAdapter: cluster.socketAdapter,
         readinessChecks: cluster.readinessChecks,
       }

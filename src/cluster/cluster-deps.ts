@@ -4,6 +4,7 @@ import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
 import type { LiveState } from '../domain/live-state.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
+import type { RateLimiterFactory } from '../domain/request-limits.js';
 import type { ReadinessCheck } from '../http/readiness.js';
 import type { Logger } from '../logger.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
@@ -16,6 +17,8 @@ export interface ClusterDeps {
   submitLimiter: RateLimiter;
   loginLimiter: RateLimiter;
   faceUploadLimiter: RateLimiter;
+  /** Builds the request-rate limiters over Redis, so every node counts against one budget. */
+  rateLimiterFactory: RateLimiterFactory;
   socketAdapter: ServerOptions['adapter'];
   readinessChecks: ReadinessCheck[];
   /** Quits Redis. Call after the application closed (socket.io's adapter unsubscribes first). */
@@ -62,6 +65,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
     submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
     loginLimiter: new RedisRateLimiter(data, { points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' }),
     faceUploadLimiter: new RedisRateLimiter(data, { points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' }),
+    rateLimiterFactory: (opts) => new RedisRateLimiter(data, opts),
     socketAdapter:
       config.redisAdapter === 'sharded'
         ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })

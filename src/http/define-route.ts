@@ -3,6 +3,8 @@ import multer from 'multer';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/app-error.js';
+import type { RateLimiter } from '../domain/rate-limiter.js';
+import type { RequestLimiters } from '../domain/request-limits.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { Role } from '../store/types.js';
 
@@ -38,6 +40,12 @@ export interface RouteDef<
   description?: string;
   tags: string[];
   access: Access;
+  /**
+   * 'heavy': counts against the smaller per-user budget of exports, imports and uploads
+   * (HTTP_HEAVY_RATE_PER_MINUTE) instead of HTTP_RATE_PER_MINUTE. Public routes always count
+   * per client IP (HTTP_PUBLIC_RATE_PER_MINUTE).
+   */
+  cost?: 'heavy';
   params?: P;
   query?: Q;
   body?: B;
@@ -92,6 +100,7 @@ export interface RouteMiddleware {
   authenticate: RequestHandler;
   /** Holds a slot of this node's upload capacity until the response ends (uploadGate). */
   uploads: RequestHandler;
+  limiters: Pick<RequestLimiters, 'http' | 'httpHeavy' | 'httpPublic'>;
 }
 
 /**
@@ -112,7 +121,14 @@ export class RouteRegistry {
     def: RouteDef<P, Q, B, R>,
   ): void {
     const stack: RequestHandler[] = [];
-    if (def.access !== 'public') stack.push(this.middleware.authenticate);
+    const { limiters } = this.middleware;
+    if (def.access === 'public') {
+      stack.push(rateLimit(limiters.httpPublic, (req) => req.ip ?? 'unknown'));
+    } else {
+      stack.push(this.middleware.authenticate);
+      // Per user after authentication: pupils behind one school address must not share a budget.
+      stack.push(rateLimit(def.cost === 'heavy' ? limiters.httpHeavy : limiters.http, (_req, res) => res.locals.actor!.id));
+    }
     if (Array.isArray(def.access)) stack.push(requireRoles(def.access));
     // After authentication, roles, the path's ids and the route's own admission: a caller
     // without the right, or a body announced too large, never gets to upload megabytes.
@@ -177,6 +193,16 @@ export class RouteRegistry {
       openApiPath: this.basePath + def.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
     });
   }
+}
+
+/** 429 RATE_LIMITED with Retry-After (set by the error handler from `retryAfterMs`). */
+export function rateLimit(limiter: RateLimiter, keyOf: (req: Request, res: Response) => string): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    limiter.consume(keyOf(req, res)).then(
+      (limit) => next(limit.allowed ? undefined : new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs })),
+      next,
+    );
+  };
 }
 
 function requireRoles(roles: readonly Role[]): RequestHandler {

@@ -23,6 +23,12 @@ export function toHttpError(err: unknown): AppError | null {
   }
   const type = (err as { type?: unknown } | null)?.type;
   if (typeof type === 'string' && type in BODY_PARSER_ERRORS) return new AppError(BODY_PARSER_ERRORS[type]!);
+  // A gzip or deflate body that does not inflate (truncated, corrupt): body-parser passes zlib's
+  // error on with status 400 but no type.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new AppError('MALFORMED_JSON', 'The request body could not be decompressed.');
+  }
   return null;
 }
 

@@ -2,10 +2,11 @@ import express, { type Express } from 'express';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Services } from '../domain/services.js';
+import type { RequestLimiters } from '../domain/request-limits.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { createAuthenticate } from './authenticate.js';
-import { RouteRegistry, uploadGate } from './define-route.js';
+import { RouteRegistry, rateLimit, uploadGate } from './define-route.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -24,6 +25,8 @@ export interface HttpContext {
   services: Services;
   tokenService: TokenService;
   readiness: () => Promise<ReadinessReport>;
+  /** Request rates of routes, the API document and the pages (docs/limits.md). */
+  requestLimiters: RequestLimiters;
   /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
   routeGroups?: RouteGroup[];
   /** Folder of the built browser pages; defaults to dist/public when built, null serves none. */
@@ -48,6 +51,7 @@ export function createHttpApp(ctx: HttpContext): Express {
     next();
   });
 
+  // Probes are never limited: an orchestrator must always get an answer, and both are cheap.
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -63,6 +67,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   const registry = new RouteRegistry(router, API_BASE, {
     authenticate: createAuthenticate({ tokens: ctx.tokenService, store: ctx.store }),
     uploads: uploadGate(config.uploadsMaxConcurrent),
+    limiters: ctx.requestLimiters,
   });
   for (const group of [...BUILTIN_ROUTE_GROUPS, ...(ctx.routeGroups ?? [])]) group(registry, ctx);
   app.use(API_BASE, router);
@@ -72,11 +77,15 @@ export function createHttpApp(ctx: HttpContext): Express {
     version: '1',
     description: 'Errors are `{ "error": { "code", "message", "details"? } }` with codes from one shared table.',
   });
-  app.get('/api/openapi.json', (_req, res) => {
+  const perIp = (req: express.Request) => req.ip ?? 'unknown';
+  const publicLimit = rateLimit(ctx.requestLimiters.httpPublic, perIp);
+  app.get('/api/openapi.json', publicLimit, (_req, res) => {
     res.json(openApi);
   });
-  app.use('/api/docs', docsRouter());
+  app.use('/api/docs', publicLimit, docsRouter());
 
+  // Whatever no route above answered: the pages, their assets, and unknown paths (404).
+  app.use(rateLimit(ctx.requestLimiters.httpStatic, perIp));
   const pagesDir = ctx.publicDir === undefined ? defaultPublicDir() : ctx.publicDir;
   if (pagesDir) app.use(staticPages(pagesDir));
 

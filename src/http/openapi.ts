@@ -110,7 +110,8 @@ function paramsOf(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonS
 
 /** Error responses every operation can give by its shape, plus the ones the route declares. */
 function errorStatuses(def: RegisteredRoute['def']): Map<number, ErrorCode[]> {
-  const codes = new Set<ErrorCode>(def.errors ?? []);
+  // Every route is rate limited (docs/limits.md).
+  const codes = new Set<ErrorCode>([...(def.errors ?? []), 'RATE_LIMITED']);
   if (def.params || def.query || def.body) codes.add('VALIDATION_FAILED');
   if (def.files) ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
   else if (def.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));

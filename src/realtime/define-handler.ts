@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AppError, toErrorBody } from '../domain/app-error.js';
 import type { Actor } from '../domain/actor.js';
+import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Ack } from '../shared/errors.js';
 import type { AckData, AppSocket, CommandName } from './types.js';
@@ -11,58 +12,106 @@ export interface HandlerContext {
   ip: string | null;
 }
 
+/**
+ * Which per-user budget a command spends (docs/limits.md): `light` for cheap commands,
+ * `heavy` for those that read a whole roster or list or change a session, `checkin` for
+ * check-in submissions (CHECKIN_RATE_PER_MINUTE).
+ */
+export type CommandRate = 'light' | 'heavy' | 'checkin';
+
+/** What every command passes before it runs; built once per server (see command-limits.ts). */
+export interface CommandGuard {
+  /** Takes one of the socket's in-flight slots; false when all are taken. */
+  enter(socket: AppSocket): boolean;
+  leave(socket: AppSocket): void;
+  /** Counts one command of the user against the rate's budget. */
+  consume(rate: CommandRate, userId: string): Promise<RateLimitResult>;
+  /** The answer to a command refused for want of an in-flight slot. */
+  readonly busyAnswer: Ack<never>;
+}
+
 /** One client command, built once per server and shared by every socket. */
 export interface Command {
   event: CommandName;
-  /** socket.io calls listeners with `this` bound to the socket that received the event. */
+  rate: CommandRate;
+  /** Validates, counts against the rate, runs; never rejects. */
+  run(socket: AppSocket, payload: unknown, guard: CommandGuard): Promise<Ack<unknown>>;
+}
+
+/** A command's socket.io listener; socket.io calls it with `this` bound to the receiving socket. */
+export interface CommandListener {
+  event: CommandName;
   listener: (this: AppSocket, ...args: unknown[]) => void;
 }
 
 /**
  * Defines one command: the payload is validated by its schema (bad input answers
- * VALIDATION_FAILED and runs nothing), the handler's result or error becomes the
- * acknowledgement, and an unexpected error is logged and answered as INTERNAL without its
- * message. A command sent without an acknowledgement callback still runs.
- *
- * Commands are defined once, not per connection: with 10,000 sockets on a node, per-socket
- * closures and schemas were a third of each connection's memory.
+ * VALIDATION_FAILED and runs nothing), then counted against the user's `rate` budget
+ * (RATE_LIMITED with `retryAfterMs` when spent), and the handler's result or error becomes
+ * the acknowledgement; an unexpected error is logged and answered as INTERNAL without its
+ * message.
  */
 export function defineCommand<E extends CommandName, S extends z.ZodType>(
   logger: Logger,
   event: E,
+  rate: CommandRate,
   schema: S,
   handler: (input: z.infer<S>, ctx: HandlerContext) => Promise<AckData<E>>,
 ): Command {
-  async function run(socket: AppSocket, payload: unknown): Promise<Ack<AckData<E>>> {
-    const parsed = schema.safeParse(payload ?? {});
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
-    }
-    const { userId, orgId, role, ip } = socket.data;
-    try {
-      const data = await handler(parsed.data, { socket, actor: { id: userId, orgId, role }, ip });
-      return { ok: true, data };
-    } catch (err) {
-      if (!(err instanceof AppError)) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
-      return { ok: false, error: toErrorBody(err) };
-    }
-  }
-
   return {
     event,
-    listener(this: AppSocket, ...args: unknown[]) {
-      const last = args[args.length - 1];
-      const ack = typeof last === 'function' ? (last as (a: Ack<AckData<E>>) => void) : undefined;
-      const payload = typeof args[0] === 'function' ? undefined : args[0];
-      void run(this, payload).then((result) => ack?.(result));
+    rate,
+    async run(socket, payload, guard) {
+      const parsed = schema.safeParse(payload ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+        return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
+      }
+      const { userId, orgId, role, ip } = socket.data;
+      try {
+        const limit = await guard.consume(rate, userId);
+        if (!limit.allowed) {
+          return { ok: false, error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody() };
+        }
+        const data = await handler(parsed.data, { socket, actor: { id: userId, orgId, role }, ip });
+        return { ok: true, data };
+      } catch (err) {
+        if (!(err instanceof AppError)) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
+        return { ok: false, error: toErrorBody(err) };
+      }
     },
   };
 }
 
+/**
+ * The listeners of every command, built once per server: with 10,000 sockets on a node,
+ * per-socket closures and schemas were a third of each connection's memory. A command sent
+ * while the socket already has its maximum in flight is answered at once and runs nothing,
+ * so one client cannot queue thousands of store reads. A command sent without an
+ * acknowledgement callback still runs.
+ */
+export function commandListeners(commands: readonly Command[], guard: CommandGuard): CommandListener[] {
+  return commands.map((command) => ({
+    event: command.event,
+    listener(this: AppSocket, ...args: unknown[]) {
+      const last = args[args.length - 1];
+      const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
+      const payload = typeof args[0] === 'function' ? undefined : args[0];
+      if (!guard.enter(this)) {
+        ack?.(guard.busyAnswer);
+        return;
+      }
+      void command
+        .run(this, payload, guard)
+        .finally(() => guard.leave(this))
+        .then((result) => ack?.(result));
+    },
+  }));
+}
+
 /** Subscribes a socket to every command; the listeners are shared, so this costs no closures. */
-export function attachCommands(socket: AppSocket, commands: readonly Command[]): void {
+export function attachCommands(socket: AppSocket, listeners: readonly CommandListener[]): void {
   // socket.io's typed `on` cannot express a generic event name; each command's schema is the real check.
   const on = socket.on as unknown as (this: AppSocket, ev: string, fn: (...args: unknown[]) => void) => AppSocket;
-  for (const c of commands) on.call(socket, c.event, c.listener);
+  for (const c of listeners) on.call(socket, c.event, c.listener);
 }

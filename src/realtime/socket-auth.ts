@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { TokenService } from '../auth/tokens.js';
 import { AppError, toErrorBody } from '../domain/app-error.js';
 import { resolveClientIp } from '../domain/checks/network.js';
+import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { defineCommand, type Command } from './define-handler.js';
@@ -20,6 +21,20 @@ export interface SocketAuthDeps {
 function refusal(err: unknown): Error & { data: unknown } {
   const body = toErrorBody(err);
   return Object.assign(new Error(body.message), { data: body });
+}
+
+/** Handshakes per client address: refused with connect_error RATE_LIMITED (`data.details.retryAfterMs`). */
+export function useConnectLimit(io: AppServer, limiter: RateLimiter, deps: Pick<SocketAuthDeps, 'trustProxy' | 'logger'>): void {
+  io.use((socket, next) => {
+    const ip = resolveClientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], deps.trustProxy);
+    limiter.consume(ip ?? 'unknown').then(
+      (limit) => next(limit.allowed ? undefined : refusal(new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs }))),
+      (err: unknown) => {
+        deps.logger.error({ err }, 'socket connection limit failed');
+        next(refusal(err));
+      },
+    );
+  });
 }
 
 /**
@@ -66,7 +81,7 @@ const RenewSchema = z.object({ token: z.string().min(1).max(8_192) });
  */
 export function authCommands(deps: SocketAuthDeps, watch: TokenExpiryWatch): Command[] {
   return [
-    defineCommand(deps.logger, 'auth:renew', RenewSchema, async ({ token }, { socket }) => {
+    defineCommand(deps.logger, 'auth:renew', 'light', RenewSchema, async ({ token }, { socket }) => {
       const claims = deps.tokens.verifyAccess(token);
       if (claims.sub !== socket.data.userId || claims.org !== socket.data.orgId) {
         throw new AppError('TOKEN_INVALID', 'The token belongs to another user.');

@@ -4,15 +4,17 @@ import type { TokenService } from '../auth/tokens.js';
 import type { EventBus } from '../domain/events.js';
 import type { CheckinService } from '../domain/checkins/checkin-service.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
+import type { RequestLimiters } from '../domain/request-limits.js';
 import type { SessionCloser } from '../domain/sessions/session-closer.js';
 import type { SessionService } from '../domain/sessions/session-service.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { rooms } from '../shared/events.js';
-import { attachCommands } from './define-handler.js';
+import { CommandLimits } from './command-limits.js';
+import { attachCommands, commandListeners } from './define-handler.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
-import { authCommands, useSocketAuth } from './socket-auth.js';
+import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer } from './types.js';
 
@@ -24,7 +26,11 @@ export interface RealtimeDeps {
   sessions: SessionService;
   closer: SessionCloser;
   checkins: CheckinService;
+  /** Check-in submissions per student. */
   submitLimiter: RateLimiter;
+  requestLimiters: RequestLimiters;
+  /** Commands one socket may have unanswered at once. */
+  maxInFlight: number;
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
@@ -55,13 +61,23 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   });
   const logger = deps.logger.child({ component: 'realtime' });
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
+  // Counted before the token is verified: a reconnect storm costs one counter per handshake.
+  useConnectLimit(io, deps.requestLimiters.socketConnect, authDeps);
   useSocketAuth(io, authDeps);
   const expiry = new TokenExpiryWatch(deps.now);
-  const commands = [
-    ...authCommands(authDeps, expiry),
-    ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, logger }),
-    ...checkinCommands({ checkins: deps.checkins, submitLimiter: deps.submitLimiter, logger }),
-  ];
+  const limits = new CommandLimits(deps.maxInFlight, {
+    light: deps.requestLimiters.socket,
+    heavy: deps.requestLimiters.socketHeavy,
+    checkin: deps.submitLimiter,
+  });
+  const commands = commandListeners(
+    [
+      ...authCommands(authDeps, expiry),
+      ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, logger }),
+      ...checkinCommands({ checkins: deps.checkins, logger }),
+    ],
+    limits,
+  );
 
   io.on('connection', (socket) => {
     void socket.join(socket.data.sid ? [rooms.user(socket.data.userId), rooms.login(socket.data.sid)] : rooms.user(socket.data.userId));

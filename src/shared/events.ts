@@ -130,7 +130,7 @@ export interface LocationInput {
   lon: number;
   /** Accuracy radius in metres as the device reports it. */
   accuracy: number;
-  /** When the fix was taken: epoch milliseconds or an ISO string. */
+  /** When the fix was taken: epoch milliseconds (at most 8.64e15, the last valid date) or an ISO string. */
   timestamp: number | string;
 }
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { gzipSync } from 'node:zlib';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 
@@ -189,6 +190,23 @@ describe('HTTP API', () => {
       const res = await srv.request('POST', `${API}/auth/login`, { raw: '{"email": ', contentType: 'application/json' });
       expect(res.status).to.equal(400);
       expect(res.body.error.code).to.equal('MALFORMED_JSON');
+    });
+
+    it('answers 400 MALFORMED_JSON for a truncated or corrupt gzip body, and reads a whole one', async () => {
+      const body = gzipSync(JSON.stringify({ email: 'nobody@demo.school', password: 'not-the-password' }));
+      const send = (bytes: Buffer) =>
+        fetch(`${srv.baseUrl}${API}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body: new Uint8Array(bytes),
+        });
+      const whole = await send(body);
+      expect(whole.status).to.equal(401);
+      for (const broken of [body.subarray(0, body.length - 12), Buffer.concat([body.subarray(0, 10), Buffer.from('not deflate data')])]) {
+        const res = await send(broken);
+        expect(res.status).to.equal(400);
+        expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('MALFORMED_JSON');
+      }
     });
 
     it('answers 415 for a body of another media type', async () => {

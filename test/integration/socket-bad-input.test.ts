@@ -76,6 +76,15 @@ describe('socket.io: authentication and bad input', function () {
       { sessionId, location: { ...here(), accuracy: Number.POSITIVE_INFINITY } },
       { sessionId, location: { lat: 1, lon: 2 } },
       { sessionId, location: { ...here(), timestamp: 'yesterday' } },
+      // Past the last valid Date (8.64e15 ms): new Date() of these is invalid.
+      { sessionId, location: { ...here(), timestamp: 8.7e15 } },
+      { sessionId, location: { ...here(), timestamp: 8.64e15 + 1 } },
+      { sessionId, location: { ...here(), timestamp: 1e300 } },
+      { sessionId, location: { ...here(), timestamp: 0 } },
+      { sessionId, location: { ...here(), timestamp: -1 } },
+      { sessionId, location: { ...here(), lat: 1e308 } },
+      { sessionId, location: { ...here(), accuracy: 0 } },
+      { sessionId, location: { ...here(), accuracy: 100_001 } },
       { sessionId: 'x'.repeat(500), location: here() },
     ];
     for (const payload of bad) {
@@ -84,8 +93,21 @@ describe('socket.io: authentication and bad input', function () {
       if (!ack.ok) expect(ack.error.code).to.equal('VALIDATION_FAILED');
     }
     expect(await recordCount()).to.equal(0);
-    const openBad = await command(await client(teacher), 'session:open', { subjectId: subject.id, closesAt: 'tomorrow' });
+    const t = await client(teacher);
+    const openBad = await command(t, 'session:open', { subjectId: subject.id, closesAt: 'tomorrow' });
     expect(openBad.ok).to.equal(false);
+    const teacherBad: [Parameters<typeof command>[1], unknown][] = [
+      ['checkin:decide', { sessionId, studentId: student.id, decision: 'accept', expectedVersion: 1e300 }],
+      ['checkin:decide', { sessionId, studentId: student.id, decision: 'accept', expectedVersion: -1 }],
+      ['checkin:mark', { sessionId, studentId: student.id, status: 'present', expectedVersion: 2 ** 53 }],
+      ['session:open', { subjectId: subject.id, policy: { codePeriodS: 1e9 } }],
+      ['session:open', { subjectId: subject.id, policy: { maxAttempts: 0 } }],
+      ['session:open', { subjectId: subject.id, startsAt: '+275760-09-13T00:00:00.000Z' }],
+    ];
+    for (const [event, payload] of teacherBad) {
+      const ack = await command(t, event, payload as never);
+      expect(ack.ok ? 'ok' : ack.error.code, JSON.stringify(payload)).to.equal('VALIDATION_FAILED');
+    }
   });
 
   it('refuses unknown sessions, other organisations, the unenrolled and wrong roles', async () => {

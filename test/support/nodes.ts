@@ -81,6 +81,7 @@ async function startNode(
     submitLimiter: cluster.submitLimiter,
     loginLimiter: cluster.loginLimiter,
     faceUploadLimiter: cluster.faceUploadLimiter,
+    rateLimiterFactory: cluster.rateLimiterFactory,
     socketAdapter: cluster.socketAdapter,
     readinessChecks: cluster.readinessChecks,
   });

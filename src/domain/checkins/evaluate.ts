@@ -40,7 +40,8 @@ export function evaluateCheckin(
   const { location } = evidence;
 
   const age = now.getTime() - location.timestamp.getTime();
-  if (age > locationMaxAgeS * 1000 || age < -MAX_CLOCK_SKEW_MS) failures.push('LOCATION_STALE');
+  // An invalid fix time (NaN age) fails every comparison below, so it is refused on its own.
+  if (!Number.isFinite(age) || age > locationMaxAgeS * 1000 || age < -MAX_CLOCK_SKEW_MS) failures.push('LOCATION_STALE');
 
   let distanceM: number | null = null;
   if (subject.location) {

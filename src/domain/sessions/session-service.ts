@@ -21,6 +21,13 @@ const MINUTE = 60_000;
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
 export class SessionService {
+  /**
+   * listActive loads in progress, by user: concurrent calls of one user share one read (a
+   * client that fires the command in a loop costs one store read at a time, not one each).
+   * Nothing is kept once the read is answered, so a result is never older than its call.
+   */
+  private readonly activeLoads = new Map<string, Promise<SessionView[]>>();
+
   constructor(private readonly deps: DomainDeps) {}
 
   async open(actor: Actor, input: SessionOpenInput): Promise<SessionView> {
@@ -73,7 +80,17 @@ export class SessionService {
   }
 
   /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
-  async listActive(actor: Actor): Promise<SessionView[]> {
+  listActive(actor: Actor): Promise<SessionView[]> {
+    const key = `${actor.orgId}:${actor.id}:${actor.role}`;
+    let load = this.activeLoads.get(key);
+    if (!load) {
+      load = this.loadActive(actor).finally(() => this.activeLoads.delete(key));
+      this.activeLoads.set(key, load);
+    }
+    return load;
+  }
+
+  private async loadActive(actor: Actor): Promise<SessionView[]> {
     const { store, now } = this.deps;
     const filter =
       actor.role === 'student'

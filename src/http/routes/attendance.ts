@@ -139,6 +139,7 @@ export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
     routes.define({
       method: 'get',
       path: '/sessions/:id/records',
+      cost: 'heavy',
       summary: "A session's records (with not-yet students while open)",
       tags: ['attendance'],
       access: STAFF,
@@ -155,6 +156,7 @@ export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
     routes.define({
       method: 'get',
       path: '/sessions/:id/records.csv',
+      cost: 'heavy',
       summary: "A session's records as CSV",
       tags: ['attendance'],
       access: STAFF,
@@ -171,6 +173,7 @@ export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
     routes.define({
       method: 'get',
       path: '/subjects/:id/summaries',
+      cost: 'heavy',
       summary: "A subject's daily summaries over a day range",
       tags: ['attendance'],
       access: STAFF,
@@ -184,6 +187,7 @@ export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
     routes.define({
       method: 'get',
       path: '/subjects/:id/attendance.csv',
+      cost: 'heavy',
       summary: "Every record of a subject's sessions over a day range, as CSV",
       tags: ['attendance'],
       access: STAFF,

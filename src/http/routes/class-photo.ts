@@ -78,6 +78,7 @@ export function classPhotoRoutes(classPhoto: ClassPhotoService): RouteGroup {
     routes.define({
       method: 'post',
       path: '/sessions/:id/class-photo',
+      cost: 'heavy',
       summary: 'Propose who is in a class photo (changes no record)',
       description:
         'Every face of the photo is matched against the students of the session\'s subject, one face per student. ' +

@@ -64,6 +64,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'put',
     path: '/users/:id/face',
+    cost: 'heavy',
     summary: 'Enrol, replace or propose a student\'s face reference',
     description:
       `Upload ${MIN_ENROLMENT_PHOTOS} to ${MAX_ENROLMENT_PHOTOS} reference photos as multipart/form-data under "photos". ` +

@@ -72,6 +72,7 @@ export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'post',
     path: '/users/import',
+    cost: 'heavy',
     summary: 'Import users from CSV',
     description:
       'Columns: name,email,role,student_number and optionally password. All or nothing: when any row is bad, ' +

@@ -1,20 +1,25 @@
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { CheckinService } from '../../domain/checkins/checkin-service.js';
-import type { RateLimiter } from '../../domain/rate-limiter.js';
-import { AppError } from '../../domain/app-error.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { Id, Note } from './schemas.js';
 
 /** 1 km is already useless as a classroom fix; beyond 100 km it is not a fix at all. */
 const MAX_ACCURACY_M = 100_000;
 
+/** The largest epoch milliseconds a JavaScript Date holds; past it `new Date(t)` is invalid. */
+const MAX_DATE_MS = 8.64e15;
+
 const LocationSchema = z.object({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   accuracy: z.number().positive().max(MAX_ACCURACY_M),
-  timestamp: z.union([z.number().int().positive(), z.iso.datetime({ offset: true })]),
+  // Beyond MAX_DATE_MS the fix time would be an invalid Date, which no age comparison catches.
+  timestamp: z.union([z.number().int().positive().max(MAX_DATE_MS), z.iso.datetime({ offset: true })]),
 });
+
+/** A record's version; a real one stays far below this. */
+const Version = z.number().int().min(0).max(2_147_483_647);
 
 const SubmitSchema = z.object({
   sessionId: Id,
@@ -28,7 +33,7 @@ const DecideSchema = z.object({
   studentId: Id,
   decision: z.enum(['accept', 'reject']),
   note: Note.optional(),
-  expectedVersion: z.number().int().min(0).optional(),
+  expectedVersion: Version.optional(),
 });
 
 const MarkSchema = z.object({
@@ -37,22 +42,18 @@ const MarkSchema = z.object({
   status: z.enum(['present', 'late', 'excused', 'absent']),
   note: Note.optional(),
   reason: z.string().trim().min(1).max(500).optional(),
-  expectedVersion: z.number().int().min(0).optional(),
+  expectedVersion: Version.optional(),
 });
 
 export interface CheckinHandlerDeps {
   checkins: CheckinService;
-  /** Check-in submissions per student. */
-  submitLimiter: RateLimiter;
   logger: Logger;
 }
 
 export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
-  const { checkins, submitLimiter, logger } = deps;
+  const { checkins, logger } = deps;
   return [
-    defineCommand(logger, 'checkin:submit', SubmitSchema, async (input, { actor, ip }) => {
-      const limit = await submitLimiter.consume(actor.id);
-      if (!limit.allowed) throw new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs });
+    defineCommand(logger, 'checkin:submit', 'checkin', SubmitSchema, async (input, { actor, ip }) => {
       const { lat, lon, accuracy, timestamp } = input.location;
       return checkins.submit(actor, {
         sessionId: input.sessionId,
@@ -63,8 +64,8 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
       });
     }),
 
-    defineCommand(logger, 'checkin:decide', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
+    defineCommand(logger, 'checkin:decide', 'light', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
 
-    defineCommand(logger, 'checkin:mark', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip })),
+    defineCommand(logger, 'checkin:mark', 'light', MarkSchema, (input, { actor, ip }) => checkins.mark(actor, { ...input, ip })),
   ];
 }

@@ -36,9 +36,9 @@ const NoPayload = z.object({});
 export function sessionCommands(deps: SessionHandlerDeps): Command[] {
   const { sessions, closer, logger } = deps;
   return [
-    defineCommand(logger, 'session:open', OpenSchema, (input, { actor }) => sessions.open(actor, input)),
+    defineCommand(logger, 'session:open', 'heavy', OpenSchema, (input, { actor }) => sessions.open(actor, input)),
 
-    defineCommand(logger, 'session:watch', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
+    defineCommand(logger, 'session:watch', 'heavy', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
       // Authorise before joining: a socket must never sit in a staff room it may not read.
       await sessions.assertWatcher(actor, sessionId);
       // Join before reading, so no update falls between the snapshot and the subscription.
@@ -46,27 +46,27 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
       return sessions.roster(actor, sessionId);
     }),
 
-    defineCommand(logger, 'session:unwatch', SessionRefSchema, async ({ sessionId }, { socket }) => {
+    defineCommand(logger, 'session:unwatch', 'light', SessionRefSchema, async ({ sessionId }, { socket }) => {
       await socket.leave(rooms.staff(sessionId));
       return null;
     }),
 
-    defineCommand(logger, 'session:code', SessionRefSchema, ({ sessionId }, { actor }) => sessions.code(actor, sessionId)),
+    defineCommand(logger, 'session:code', 'light', SessionRefSchema, ({ sessionId }, { actor }) => sessions.code(actor, sessionId)),
 
-    defineCommand(logger, 'session:close', SessionRefSchema, async ({ sessionId }, { actor }) => {
+    defineCommand(logger, 'session:close', 'heavy', SessionRefSchema, async ({ sessionId }, { actor }) => {
       await sessions.assertWatcher(actor, sessionId);
       return closer.close(actor.orgId, sessionId, actor.id);
     }),
 
-    defineCommand(logger, 'session:list-active', NoPayload, (_input, { actor }) => sessions.listActive(actor)),
+    defineCommand(logger, 'session:list-active', 'heavy', NoPayload, (_input, { actor }) => sessions.listActive(actor)),
 
-    defineCommand(logger, 'session:join', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
+    defineCommand(logger, 'session:join', 'light', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
       const result = await sessions.join(actor, sessionId);
       await socket.join(rooms.students(sessionId));
       return result;
     }),
 
-    defineCommand(logger, 'session:leave', SessionRefSchema, async ({ sessionId }, { socket }) => {
+    defineCommand(logger, 'session:leave', 'light', SessionRefSchema, async ({ sessionId }, { socket }) => {
       await socket.leave(rooms.students(sessionId));
       return null;
     }),

@@ -63,6 +63,17 @@ describe('check-ins (domain, embedded store)', () => {
     expect(view.reason).to.equal('LOCATION_STALE');
   });
 
+  it('rejects a location fix whose time is not a valid date (8.7e15 ms is past the last Date)', async () => {
+    const view = await f.live.checkins.submit(f.actor(f.students[0]!), {
+      sessionId: session.id,
+      location: { ...northOf(5), accuracyM: 10, timestamp: new Date(8.7e15) },
+      code: code(),
+      ip: '10.1.2.3',
+    });
+    expect(view.status).to.equal('rejected');
+    expect(view.reason).to.equal('LOCATION_STALE');
+  });
+
   it('records late after the late-after time', async () => {
     f.clock.advance(11 * 60_000);
     const view = await submit(0, 5);

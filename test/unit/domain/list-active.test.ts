@@ -1,0 +1,35 @@
+import { expect } from 'chai';
+import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+
+describe('session:list-active reads (domain)', () => {
+  let f: LiveFixture;
+  let reads = 0;
+
+  beforeEach(async () => {
+    f = await createLiveFixture();
+    await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
+    const list = f.store.subjects.list.bind(f.store.subjects);
+    reads = 0;
+    f.store.subjects.list = (...args) => {
+      reads += 1;
+      return list(...args);
+    };
+  });
+  afterEach(() => f.close());
+
+  it('gives concurrent calls of one user one store read, and keeps nothing afterwards', async () => {
+    const student = f.actor(f.students[0]!);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => f.live.sessions.listActive(student)));
+    expect(reads).to.equal(1);
+    expect(answers.every((a) => a.length === 1)).to.equal(true);
+    // A session opened after the read shows at once: nothing was cached.
+    await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
+    expect(await f.live.sessions.listActive(student)).to.have.length(2);
+    expect(reads).to.equal(2);
+  });
+
+  it('reads apart for different users', async () => {
+    await Promise.all([f.live.sessions.listActive(f.actor(f.students[0]!)), f.live.sessions.listActive(f.actor(f.students[1]!))]);
+    expect(reads).to.equal(2);
+  });
+});
