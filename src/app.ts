@@ -11,6 +11,7 @@ import { EventBus } from './domain/events.js';
 import { InProcessLiveState, type LiveState } from './domain/live-state.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
 import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
+import type { LoginLimiters } from './domain/accounts/login-throttle.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
 import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
@@ -30,8 +31,8 @@ export interface ApplicationDeps {
   live?: LiveState;
   /** Check-in submissions per student; defaults to an in-process limiter. */
   submitLimiter?: RateLimiter;
-  /** Login attempts per account and per IP; defaults to an in-process limiter. */
-  loginLimiter?: RateLimiter;
+  /** Login throttling counters (per address, account, device); defaults to in-process ones. */
+  loginLimiters?: LoginLimiters;
   /** Face enrolment and class-photo uploads per user; defaults to an in-process limiter. */
   faceUploadLimiter?: RateLimiter;
   /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
@@ -70,7 +71,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     store,
     tokens: tokenService,
     clock,
-    ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
+    ...(deps.loginLimiters ? { loginLimiters: deps.loginLimiters } : {}),
     ...(deps.face ? { face: deps.face } : {}),
     faceUploadLimiter,
   });
