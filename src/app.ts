@@ -12,6 +12,7 @@ import { InProcessLiveState, type LiveState } from './domain/live-state.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
 import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
 import { createRequestLimiters, memoryRateLimiter, type RateLimiterFactory } from './domain/request-limits.js';
+import type { LoginLimiters } from './domain/accounts/login-throttle.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
 import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
@@ -31,8 +32,8 @@ export interface ApplicationDeps {
   live?: LiveState;
   /** Check-in submissions per student; defaults to an in-process limiter. */
   submitLimiter?: RateLimiter;
-  /** Login attempts per account and per IP; defaults to an in-process limiter. */
-  loginLimiter?: RateLimiter;
+  /** Login throttling counters (per address, account, device); defaults to in-process ones. */
+  loginLimiters?: LoginLimiters;
   /** Face enrolment and class-photo uploads per user; defaults to an in-process limiter. */
   faceUploadLimiter?: RateLimiter;
   /** Builds the request-rate limiters of sockets and routes; defaults to in-process ones. */
@@ -75,7 +76,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokens: tokenService,
     clock,
     events: bus,
-    ...(deps.loginLimiter ? { loginLimiter: deps.loginLimiter } : {}),
+    ...(deps.loginLimiters ? { loginLimiters: deps.loginLimiters } : {}),
     ...(deps.face ? { face: deps.face } : {}),
     faceUploadLimiter,
   });

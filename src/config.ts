@@ -64,7 +64,10 @@ const EnvSchema = z.object({
   CODE_PERIOD_S: int(5, 600).default(15),
   LOCATION_MAX_AGE_S: int(5, 3_600).default(120),
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
-  LOGIN_RATE_PER_15_MIN: int(1, 10_000).default(20),
+  LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),
+  LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(10),
+  LOGIN_BACKOFF_MAX_MS: int(1_000, 24 * 3_600_000).default(15 * 60_000),
+  LOGIN_ADDRESS_PER_MINUTE: int(1, 100_000).default(300),
   FACE_UPLOADS_PER_HOUR: int(1, 100_000).default(30),
   UPLOADS_MAX_CONCURRENT: int(1, 1_000).default(4),
   SOCKET_MAX_IN_FLIGHT: int(1, 1_000).default(8),
@@ -116,7 +119,7 @@ export interface Config {
     locationMaxAgeS: number;
     ratePerMinute: number;
   };
-  loginRatePer15Min: number;
+  login: LoginLimits;
   /** Face enrolment and class-photo uploads per user per hour. */
   faceUploadsPerHour: number;
   /** Multipart uploads read at once on one node (each holds its files in memory). */
@@ -145,6 +148,18 @@ export interface RequestLimits {
   httpPublicPerMinute: number;
   /** Browser pages and their assets per client IP. */
   httpStaticPerMinute: number;
+}
+
+/** Login throttling (README "Rules worth knowing"). */
+export interface LoginLimits {
+  /** Failed logins in a row per account, from any address, before back-off. */
+  accountFreeFailures: number;
+  /** The same per client address and account together, and per known device. */
+  addressAccountFreeFailures: number;
+  /** Longest back-off pause. */
+  backoffMaxMs: number;
+  /** Failed or unfinished logins per client address per minute. */
+  addressPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -249,7 +264,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       locationMaxAgeS: e.LOCATION_MAX_AGE_S,
       ratePerMinute: e.CHECKIN_RATE_PER_MINUTE,
     },
-    loginRatePer15Min: e.LOGIN_RATE_PER_15_MIN,
+    login: {
+      accountFreeFailures: e.LOGIN_ACCOUNT_FREE_FAILURES,
+      addressAccountFreeFailures: e.LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES,
+      backoffMaxMs: e.LOGIN_BACKOFF_MAX_MS,
+      addressPerMinute: e.LOGIN_ADDRESS_PER_MINUTE,
+    },
     faceUploadsPerHour: e.FACE_UPLOADS_PER_HOUR,
     uploadsMaxConcurrent: e.UPLOADS_MAX_CONCURRENT,
     limits: {

@@ -62,7 +62,7 @@ const application = createApplication({
     ? {
         live: cluster.live,
         submitLimiter: cluster.submitLimiter,
-        loginLimiter: cluster.loginLimiter,
+        loginLimiters: cluster.loginLimiters,
         faceUploadLimiter: cluster.faceUploadLimiter,
         rateLimiterFactory: cluster.rateLimiterFactory,
         socketAdapter: cluster.socketAdapter,

@@ -5,17 +5,18 @@ import type { Config } from '../config.js';
 import type { LiveState } from '../domain/live-state.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RateLimiterFactory } from '../domain/request-limits.js';
+import { createLoginLimiters, type LoginLimiters } from '../domain/accounts/login-throttle.js';
 import type { ReadinessCheck } from '../http/readiness.js';
 import type { Logger } from '../logger.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
 import { RedisLiveState } from './redis-live-state.js';
-import { RedisRateLimiter } from './redis-rate-limiter.js';
+import { redisBackoffLimiter, RedisRateLimiter } from './redis-rate-limiter.js';
 
 /** The ApplicationDeps pieces that make a node one of many, plus the Redis clients' shutdown. */
 export interface ClusterDeps {
   live: LiveState;
   submitLimiter: RateLimiter;
-  loginLimiter: RateLimiter;
+  loginLimiters: LoginLimiters;
   faceUploadLimiter: RateLimiter;
   /** Builds the request-rate limiters over Redis, so every node counts against one budget. */
   rateLimiterFactory: RateLimiterFactory;
@@ -63,7 +64,10 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
   return {
     live: new RedisLiveState(data),
     submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
-    loginLimiter: new RedisRateLimiter(data, { points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' }),
+    loginLimiters: createLoginLimiters(config.login, {
+      rate: (opts) => new RedisRateLimiter(data, opts),
+      backoff: (opts) => redisBackoffLimiter(data, opts),
+    }),
     faceUploadLimiter: new RedisRateLimiter(data, { points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' }),
     rateLimiterFactory: (opts) => new RedisRateLimiter(data, opts),
     socketAdapter:

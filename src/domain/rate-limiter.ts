@@ -13,9 +13,9 @@ export interface RateLimitResult {
 export interface RateLimiter {
   /** Counts one event for the key; not allowed once the window's budget is spent. */
   consume(key: string): Promise<RateLimitResult>;
-  /** Tells whether the key still has budget, without counting an event. */
-  check(key: string): Promise<RateLimitResult>;
-  /** Forgets the key's count (e.g. after a successful login). */
+  /** Gives one counted event back (e.g. a login attempt that turned out to succeed). */
+  refund(key: string): Promise<void>;
+  /** Forgets the key's count. */
   reset(key: string): Promise<void>;
 }
 
@@ -31,10 +31,7 @@ export interface RateLimiterOptions {
  * src/cluster), so the counting semantics are written once.
  */
 export class FlexibleRateLimiter implements RateLimiter {
-  constructor(
-    private readonly limiter: RateLimiterAbstract,
-    private readonly points: number,
-  ) {}
+  constructor(private readonly limiter: RateLimiterAbstract) {}
 
   async consume(key: string): Promise<RateLimitResult> {
     try {
@@ -47,10 +44,8 @@ export class FlexibleRateLimiter implements RateLimiter {
     }
   }
 
-  async check(key: string): Promise<RateLimitResult> {
-    const res = await this.limiter.get(key);
-    if (res === null || res.consumedPoints < this.points) return { allowed: true, retryAfterMs: 0 };
-    return { allowed: false, retryAfterMs: Math.max(1, res.msBeforeNext) };
+  async refund(key: string): Promise<void> {
+    await this.limiter.reward(key, 1);
   }
 
   async reset(key: string): Promise<void> {
@@ -61,6 +56,6 @@ export class FlexibleRateLimiter implements RateLimiter {
 /** Counters in this process: one node. */
 export class MemoryRateLimiter extends FlexibleRateLimiter {
   constructor(opts: RateLimiterOptions) {
-    super(new RateLimiterMemory({ points: opts.points, duration: opts.windowS, keyPrefix: opts.keyPrefix }), opts.points);
+    super(new RateLimiterMemory({ points: opts.points, duration: opts.windowS, keyPrefix: opts.keyPrefix }));
   }
 }

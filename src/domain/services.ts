@@ -4,9 +4,11 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import type { EventPublisher } from './events.js';
 import { AuthService } from './accounts/auth-service.js';
+import { DeviceTokens } from './accounts/device-tokens.js';
+import { createLoginLimiters, LoginThrottle, memoryLoginLimiterFactories, type LoginLimiters } from './accounts/login-throttle.js';
 import type { FaceEngine } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
-import { MemoryRateLimiter, type RateLimiter } from './rate-limiter.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
@@ -27,8 +29,8 @@ export interface ServiceDeps {
   clock: () => Date;
   /** Where services announce changes the transports push to clients. */
   events: EventPublisher;
-  /** Defaults to an in-memory limiter (one node). */
-  loginLimiter?: RateLimiter;
+  /** Defaults to in-memory limiters (one node). */
+  loginLimiters?: LoginLimiters;
   /** Face analysis for enrolment; absent means enrolment answers UNAVAILABLE. */
   face?: FaceEngine;
   /** Face uploads per user (enrolment and class photos share it). */
@@ -38,14 +40,18 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps): Services {
   const { config, store, clock } = deps;
   const passwords = new PasswordHasher(config.bcryptCost);
-  const loginLimiter =
-    deps.loginLimiter ?? new MemoryRateLimiter({ points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' });
+  const loginThrottle = new LoginThrottle(deps.loginLimiters ?? createLoginLimiters(config.login, memoryLoginLimiterFactories));
+  // Every node has the JWT signing material, so every node accepts every device token.
+  const signing = config.jwt.secret ?? config.jwt.privateKey;
+  if (!signing) throw new Error('device tokens need the JWT secret or private key');
+  const deviceTokens = new DeviceTokens(signing, clock);
   return {
     auth: new AuthService({
       store,
       passwords,
       tokens: deps.tokens,
-      loginLimiter,
+      loginThrottle,
+      deviceTokens,
       refreshTtlS: config.jwt.refreshTtlS,
       clock,
       events: deps.events,

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { gzipSync } from 'node:zlib';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
 
 const API = '/api/v1';
 
@@ -54,6 +55,69 @@ describe('HTTP API', () => {
       expect(bad.body).to.deep.equal({ error: { code: 'INVALID_CREDENTIALS', message: 'Email or password is wrong.' } });
       expect((await srv.request('GET', `${API}/me`)).body.error.code).to.equal('UNAUTHENTICATED');
       expect((await srv.request('GET', `${API}/me`, { token: 'abc.def.ghi' })).body.error.code).to.equal('TOKEN_INVALID');
+    });
+  });
+
+  describe('login throttling', () => {
+    const ACCOUNT_FREE = 5;
+    let own: TestServer;
+    let email: string;
+
+    /** A login from `ip` (the server trusts X-Forwarded-For here, as behind a proxy). */
+    const login = (ip: string, body: Record<string, unknown>): Promise<ApiResponse> =>
+      own.request('POST', `${API}/auth/login`, { body, headers: { 'x-forwarded-for': ip } });
+
+    before(async () => {
+      own = await startTestServer({ TRUST_PROXY: 'true', LOGIN_ACCOUNT_FREE_FAILURES: String(ACCOUNT_FREE) });
+    });
+    after(() => own.cleanup());
+    beforeEach(async () => {
+      const org = await createOrg(own.store);
+      email = (await createUser(own.store, org.id, 'admin')).email;
+    });
+
+    it('answers most of 60 concurrent wrong passwords for one account 429 with Retry-After, before checking them', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => login(`192.0.2.${i + 1}`, { email, password: `guess-${i}` })),
+      );
+      const limited = answers.filter((r) => r.status === 429);
+      expect(limited.length, answers.map((r) => r.status).join(',')).to.be.at.least(60 - ACCOUNT_FREE);
+      expect(answers.filter((r) => r.status === 401).length).to.be.at.most(ACCOUNT_FREE);
+      const first = limited[0]!;
+      expect(first.body.error.code).to.equal('RATE_LIMITED');
+      expect(first.body.error.details.retryAfterMs).to.be.a('number').above(0);
+      expect(Number(first.headers.get('retry-after'))).to.be.at.least(1);
+    });
+
+    it('lets the owner in from a known device after an attacker spent the account budget', async () => {
+      const first = await login('198.51.100.7', { email, password: PASSWORD });
+      expect(first.status).to.equal(200);
+      expect(first.body.deviceToken).to.be.a('string');
+      await Promise.all(Array.from({ length: 30 }, (_, i) => login(`203.0.113.${i + 1}`, { email, password: `guess-${i}` })));
+      expect((await login('198.51.100.7', { email, password: PASSWORD })).status).to.equal(429);
+      const known = await login('198.51.100.7', { email, password: PASSWORD, deviceToken: first.body.deviceToken });
+      expect(known.status).to.equal(200);
+      expect(known.body.user.email).to.equal(email);
+    });
+
+    it('does not hold a NAT address back for the failures of other accounts behind it', async () => {
+      const org = await createOrg(own.store);
+      for (let i = 0; i < 25; i += 1) {
+        expect((await login('100.64.0.1', { email: `nobody${i}@school.test`, password: 'wrong-password' })).status).to.equal(401);
+      }
+      const pupil = await createUser(own.store, org.id, 'student');
+      expect((await login('100.64.0.1', { email: pupil.email, password: PASSWORD })).status).to.equal(200);
+    });
+
+    it('answers ORGANISATION_REQUIRED only to the right password', async () => {
+      const other = await createOrg(own.store);
+      await createUser(own.store, other.id, 'teacher', { email });
+      const wrong = await login('198.51.100.9', { email, password: 'wrong-password' });
+      expect(wrong.status).to.equal(401);
+      expect(wrong.body.error.code).to.equal('INVALID_CREDENTIALS');
+      const right = await login('198.51.100.9', { email, password: PASSWORD });
+      expect(right.status).to.equal(400);
+      expect(right.body.error.code).to.equal('ORGANISATION_REQUIRED');
     });
   });
 

@@ -15,6 +15,7 @@ import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } fro
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 const RATE_PER_MINUTE = 4;
+const LOGIN_FREE = 3;
 
 /** A roster screen: snapshot, then updates applied when the record version is newer (docs/protocol.md §8). */
 class Screen {
@@ -106,7 +107,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     cluster = await startNodes(3, {
       redisUrl: redis!.url,
       sqlitePath: path.join(dir, `attendance-${fileNo}.db`),
-      env: { CHECKIN_RATE_PER_MINUTE: String(RATE_PER_MINUTE), LOGIN_RATE_PER_15_MIN: '3' },
+      env: { CHECKIN_RATE_PER_MINUTE: String(RATE_PER_MINUTE), LOGIN_ACCOUNT_FREE_FAILURES: String(LOGIN_FREE) },
     });
     nodes = cluster.nodes;
     const store = nodes[0]!.store;
@@ -193,6 +194,24 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const limited = await login(nodes[0]!, PASSWORD);
     expect(limited.status).to.equal(429);
     expect(((await limited.json()) as { error: { code: string } }).error.code).to.equal('RATE_LIMITED');
+  });
+
+  it('counts concurrent wrong passwords before checking them across nodes; a known device still gets in on another node', async () => {
+    const login = (n: TestNode, body: Record<string, unknown>) =>
+      fetch(`${n.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: teacher.email, ...body }),
+      });
+    const first = await login(nodes[0]!, { password: PASSWORD });
+    expect(first.status).to.equal(200);
+    const { deviceToken } = (await first.json()) as { deviceToken: string };
+
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => login(nodes[i % nodes.length]!, { password: `guess-${i}` })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 429).length, statuses.join(',')).to.be.at.least(60 - LOGIN_FREE);
+    expect((await login(nodes[2]!, { password: PASSWORD })).status).to.equal(429);
+    expect((await login(nodes[1]!, { password: PASSWORD, deviceToken })).status).to.equal(200);
   });
 
   it('survives a node killed mid-session: clients move, nothing acknowledged is lost, rosters converge', async () => {

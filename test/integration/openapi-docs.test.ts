@@ -67,7 +67,7 @@ describe('HTTP failure answers', () => {
   let srv: TestServer;
   let pingFails = false;
   before(async () => {
-    srv = await startTestServer({ LOGIN_RATE_PER_15_MIN: '2' }, {
+    srv = await startTestServer({ LOGIN_ACCOUNT_FREE_FAILURES: '2' }, {
       wrapStore: (inner: Store) => {
         const users = Object.create(inner.users) as Store['users'];
         users.list = async () => {

@@ -79,7 +79,7 @@ async function startNode(
     logger,
     live: cluster.live,
     submitLimiter: cluster.submitLimiter,
-    loginLimiter: cluster.loginLimiter,
+    loginLimiters: cluster.loginLimiters,
     faceUploadLimiter: cluster.faceUploadLimiter,
     rateLimiterFactory: cluster.rateLimiterFactory,
     socketAdapter: cluster.socketAdapter,

@@ -5,7 +5,8 @@ import { newId } from '../../store/ids.js';
 import type { RefreshToken, Store, User } from '../../store/types.js';
 import { AppError } from '../app-error.js';
 import type { EventPublisher } from '../events.js';
-import type { RateLimiter } from '../rate-limiter.js';
+import type { DeviceTokens } from './device-tokens.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from '../users/public-user.js';
 
 export interface LoginInput {
@@ -14,6 +15,8 @@ export interface LoginInput {
   /** Organisation slug; needed only when the email exists in several organisations. */
   organisation?: string;
   ip?: string | null;
+  /** The `deviceToken` of an earlier successful login on this device, if the client kept it. */
+  deviceToken?: string;
 }
 
 export interface TokenPair {
@@ -24,12 +27,17 @@ export interface TokenPair {
   user: PublicUser;
 }
 
+export interface LoginResult extends TokenPair {
+  /** Proof that this device logged in to the account; send it with the next login. */
+  deviceToken: string;
+}
+
 export interface AuthServiceDeps {
   store: Store;
   passwords: PasswordHasher;
   tokens: TokenService;
-  /** Counts failed logins per account and per client address. */
-  loginLimiter: RateLimiter;
+  loginThrottle: LoginThrottle;
+  deviceTokens: DeviceTokens;
   refreshTtlS: number;
   clock: () => Date;
   /** Announces ended logins, so their open sockets are cut on every node. */
@@ -43,32 +51,34 @@ export function hashRefreshToken(token: string): string {
 /**
  * Login, refresh-token rotation with reuse detection, logout.
  *
- * Rate limit: failed logins are counted per account (email) and per client address; once
- * either budget of the window is spent every attempt is RATE_LIMITED, even with the right
- * password. A successful login clears the account's count. Successes do not count against
- * the address, so a classroom behind one NAT can still log in.
+ * Login is throttled before the password is checked (LoginThrottle: per address, per account
+ * and per address-and-account, or per known device). Every answer other than
+ * INVALID_CREDENTIALS and RATE_LIMITED needs the right password, so an attacker without it
+ * learns nothing about the account: not that it exists, is deactivated, or has the same email
+ * in several organisations.
  */
 export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {}
 
-  async login(input: LoginInput): Promise<TokenPair> {
+  async login(input: LoginInput): Promise<LoginResult> {
     const email = normaliseEmail(input.email);
-    const keys = [`acct:${email}`, ...(input.ip ? [`ip:${input.ip}`] : [])];
-    for (const key of keys) {
-      const r = await this.deps.loginLimiter.check(key);
-      if (!r.allowed) throw rateLimited(r.retryAfterMs);
-    }
+    const attempt = await this.deps.loginThrottle.admit({
+      email,
+      ip: input.ip ?? null,
+      device: this.deps.deviceTokens.verify(input.deviceToken, email),
+    });
 
-    const user = await this.findUser(email, input.organisation);
-    const ok = await this.deps.passwords.verify(input.password, user?.passwordHash ?? null);
-    if (!user || !ok) {
-      for (const key of keys) await this.deps.loginLimiter.consume(key);
-      throw new AppError('INVALID_CREDENTIALS');
-    }
-    // Only after the password matched, so this does not tell strangers the account exists.
+    const named = input.organisation !== undefined && input.organisation !== '';
+    const candidates = await this.candidates(email, named ? input.organisation : undefined);
+    const matching = await this.matching(candidates, input.password);
+    if (matching.length === 0) throw new AppError('INVALID_CREDENTIALS');
+    await attempt.succeeded();
+
+    if (candidates.length > 1) throw new AppError('ORGANISATION_REQUIRED');
+    const user = matching[0]!;
     if (!user.active) throw new AppError('ACCOUNT_DISABLED');
-    await this.deps.loginLimiter.reset(keys[0]!);
-    return this.issue(user, newId());
+    const pair = await this.issue(user, newId());
+    return { ...pair, deviceToken: this.deps.deviceTokens.issue(email) };
   }
 
   /** Rotates the refresh token. A second use of a rotated token revokes its whole family. */
@@ -99,14 +109,26 @@ export class AuthService {
     if (stored) await this.endLogin(stored, this.deps.clock());
   }
 
-  private async findUser(email: string, slug: string | undefined): Promise<User | null> {
-    if (slug !== undefined && slug !== '') {
-      const org = await this.deps.store.organisations.getBySlug(slug.trim().toLowerCase());
-      return org ? this.deps.store.users.getByEmail(org.id, email) : null;
+  /** The accounts the login could mean: the one in the named organisation, or every one with the email. */
+  private async candidates(email: string, slug: string | undefined): Promise<User[]> {
+    if (slug === undefined) return this.deps.store.users.findByEmailAnyOrg(email);
+    const org = await this.deps.store.organisations.getBySlug(slug.trim().toLowerCase());
+    const user = org ? await this.deps.store.users.getByEmail(org.id, email) : null;
+    return user ? [user] : [];
+  }
+
+  /**
+   * The candidates whose password this is. Without a candidate one comparison still runs (a
+   * dummy hash), so an unknown email answers as slowly as a known one. (With several
+   * candidates the time grows with their number; only the answer is kept uniform.)
+   */
+  private async matching(candidates: User[], password: string): Promise<User[]> {
+    if (candidates.length === 0) {
+      await this.deps.passwords.verify(password, null);
+      return [];
     }
-    const users = await this.deps.store.users.findByEmailAnyOrg(email);
-    if (users.length > 1) throw new AppError('ORGANISATION_REQUIRED');
-    return users[0] ?? null;
+    const ok = await Promise.all(candidates.map((u) => this.deps.passwords.verify(password, u.passwordHash)));
+    return candidates.filter((_, i) => ok[i]);
   }
 
   private async issue(user: User, familyId: string): Promise<TokenPair> {
@@ -139,8 +161,4 @@ export class AuthService {
     await this.deps.store.refreshTokens.revokeFamily(token.familyId, now);
     this.deps.events.publish({ type: 'login.revoked', orgId: token.orgId, sid: token.familyId });
   }
-}
-
-function rateLimited(retryAfterMs: number): AppError {
-  return new AppError('RATE_LIMITED', 'Too many login attempts; retry later.', { retryAfterMs });
 }

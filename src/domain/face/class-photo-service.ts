@@ -9,7 +9,7 @@ import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.j
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
-import { checkFaceUpload, consumeFaceUpload } from './upload-limit.js';
+import { consumeFaceUpload } from './upload-limit.js';
 import { loadSessionForStaff } from '../sessions/access.js';
 import { effectiveStatus } from '../sessions/views.js';
 
@@ -103,18 +103,20 @@ export class ClassPhotoService {
     private readonly options: ClassPhotoOptions,
   ) {}
 
-  /** What a class photo is refused for before it is read: access, the session's state, the engine, the budget. */
+  /**
+   * What a class photo is refused for before it is read (access, the session's state, the
+   * engine), then counts it against the caller's upload budget; transports call it first.
+   */
   async admit(actor: Actor, sessionId: string): Promise<void> {
     await this.liveSession(actor, sessionId);
     if (!this.deps.face) throw new AppError('UNAVAILABLE', 'Face matching is not available on this server.');
-    await checkFaceUpload(this.deps.faceUploadLimiter, actor);
+    await consumeFaceUpload(this.deps.faceUploadLimiter, actor);
   }
 
   async propose(actor: Actor, sessionId: string, image: Uint8Array): Promise<ClassPhotoProposal> {
     const session = await this.liveSession(actor, sessionId);
     const engine = this.deps.face;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face matching is not available on this server.');
-    await consumeFaceUpload(this.deps.faceUploadLimiter, actor);
     // A full queue or a stopped pool rejects with BUSY/UNAVAILABLE and its retry hint.
     const analysis = await engine.analyse(image, 'all');
     if (!analysis.ok) {

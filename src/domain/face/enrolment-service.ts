@@ -10,7 +10,7 @@ import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import type { FaceEngine } from './face-engine.js';
-import { checkFaceUpload, consumeFaceUpload } from './upload-limit.js';
+import { consumeFaceUpload } from './upload-limit.js';
 
 export const MIN_ENROLMENT_PHOTOS = 1;
 export const MAX_ENROLMENT_PHOTOS = 5;
@@ -70,7 +70,7 @@ export interface FaceEnrolmentDeps {
   keepPhotos: boolean;
   /** What a student's own upload does (FACE_SELF_ENROLMENT). */
   selfEnrolment: SelfEnrolmentMode;
-  /** Uploads per user (shared with class photos); absent means unlimited. */
+  /** Uploads per user (shared with class photos), counted by `admit`; absent means unlimited. */
   limiter?: RateLimiter;
   /** Photos of one upload must agree with each other within the uncertain band. */
   thresholds: Thresholds;
@@ -103,15 +103,16 @@ export class FaceEnrolmentService {
   }
 
   /**
-   * Everything an upload is refused for before its photos are read: access, the caller's
-   * right to upload for this student, the engine, the upload budget. Transports call it
-   * before receiving the bytes, so a refused caller costs no memory.
+   * Everything an upload is refused for before its photos are read (access, the caller's
+   * right to upload for this student, the engine), then counts it against the caller's upload
+   * budget. Network transports call it before receiving the bytes, so a refused caller costs
+   * no memory; `enrol` itself counts nothing (the bulk CLI runs a pool of its own).
    */
   async admit(actor: Actor, userId: string): Promise<void> {
     const student = await this.authorise(actor, userId);
     await this.route(actor, student);
     if (!this.deps.engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
-    await checkFaceUpload(this.deps.limiter, actor);
+    await consumeFaceUpload(this.deps.limiter, actor);
   }
 
   async enrol(actor: Actor, userId: string, photos: readonly Uint8Array[]): Promise<EnrolResult> {
@@ -126,7 +127,6 @@ export class FaceEnrolmentService {
     const route = await this.route(actor, student);
     const engine = this.deps.engine;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
-    await consumeFaceUpload(this.deps.limiter, actor);
 
     // Copied first: the pool transfers an image's buffer to its worker, leaving the caller's view empty.
     const copies = photos.map((p) => Buffer.from(p));

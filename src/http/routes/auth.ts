@@ -9,6 +9,11 @@ const LoginBody = z.object({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1_024),
   organisation: z.string().trim().min(1).max(100).optional().describe('Organisation slug; needed when the email exists in several organisations'),
+  deviceToken: z
+    .string()
+    .max(200)
+    .optional()
+    .describe('The deviceToken of an earlier login on this device: logins from a known device are limited per device, not per account'),
 });
 
 const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
@@ -21,6 +26,10 @@ const TokenPairSchema = z.object({
   user: PublicUserSchema,
 });
 
+const LoginResponse = TokenPairSchema.extend({
+  deviceToken: z.string().describe('Keep it on this device and send it with the next login of this email'),
+});
+
 /** Login, refresh, logout, me. */
 export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   const { auth } = ctx.services;
@@ -29,11 +38,15 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'post',
     path: '/auth/login',
     summary: 'Log in with email and password',
-    description: 'Failed attempts are limited per account and per client address (429 with Retry-After).',
+    description:
+      'Attempts are counted before the password is checked: per client address (a one-minute throttle), per account and ' +
+      'per address and account (exponential back-off), or only per device when a valid deviceToken for the email is sent. ' +
+      'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. ORGANISATION_REQUIRED and ACCOUNT_DISABLED ' +
+      'need the right password.',
     tags: ['auth'],
     access: 'public',
     body: LoginBody,
-    response: { status: 200, description: 'Access and refresh token', schema: TokenPairSchema },
+    response: { status: 200, description: 'Access and refresh token, and a device token', schema: LoginResponse },
     errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED'],
     handler: ({ body, req }) => auth.login({ ...body, ip: req.ip ?? null }),
   });

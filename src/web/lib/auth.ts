@@ -63,14 +63,43 @@ function toStored(body: StoredAuth): StoredAuth {
   return { accessToken, accessTokenExpiresAt, refreshToken, user: { id: user.id, name: user.name, email: user.email, role: user.role } };
 }
 
+const DEVICE_KEY = 'attendance.devices';
+/** Device tokens kept for this many emails (a shared classroom computer), the newest first. */
+const DEVICE_TOKENS_KEPT = 10;
+
+/**
+ * The device tokens of the emails that logged in on this browser. They outlive logout on
+ * purpose: a login from a known device is not locked out when someone else spends the
+ * account's failed-login budget.
+ */
+function loadDeviceTokens(): Array<[string, string]> {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(DEVICE_KEY) ?? '[]') as unknown;
+    return Array.isArray(parsed) ? parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : [];
+  } catch {
+    // A corrupt entry is as good as none: the next login stores a fresh token.
+    localStorage.removeItem(DEVICE_KEY);
+    return [];
+  }
+}
+
+function saveDeviceToken(email: string, token: string): void {
+  const rest = loadDeviceTokens().filter(([e]) => e !== email);
+  localStorage.setItem(DEVICE_KEY, JSON.stringify([[email, token], ...rest].slice(0, DEVICE_TOKENS_KEPT)));
+}
+
 export async function login(email: string, password: string, organisation?: string): Promise<StoredAuth> {
+  const key = email.trim().toLowerCase();
+  const deviceToken = loadDeviceTokens().find(([e]) => e === key)?.[1];
   const res = await fetch('/api/v1/auth/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password, ...(organisation ? { organisation } : {}) }),
+    body: JSON.stringify({ email, password, ...(organisation ? { organisation } : {}), ...(deviceToken ? { deviceToken } : {}) }),
   });
   if (!res.ok) throw await readError(res);
-  const auth = toStored((await res.json()) as StoredAuth);
+  const body = (await res.json()) as StoredAuth & { deviceToken?: string };
+  if (body.deviceToken) saveDeviceToken(key, body.deviceToken);
+  const auth = toStored(body);
   saveAuth(auth);
   return auth;
 }

@@ -108,6 +108,9 @@ describe('browser pages (Chromium)', function () {
     teacher = await ctx.newPage();
     await teacher.goto('/teacher.html');
     await logIn(teacher, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    // The known-device token is kept for the next login of this email (README "Login throttling").
+    const devices = JSON.parse((await teacher.evaluate(() => localStorage.getItem('attendance.devices'))) ?? '[]') as string[][];
+    expect(devices.map(([email]) => email)).to.deep.equal(['ada@demo.school']);
     await teacher.waitForSelector('#subject-select option:has-text("CS101")', { state: 'attached' });
     await teacher.fill('#code-period', '60');
     await teacher.click('#open-form button[type="submit"]');

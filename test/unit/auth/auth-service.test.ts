@@ -2,15 +2,45 @@ import { expect } from 'chai';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
+import { loadConfig, type Config } from '../../../src/config.js';
 import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
-import { MemoryRateLimiter } from '../../../src/domain/rate-limiter.js';
+import { createServices } from '../../../src/domain/services.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, User } from '../../../src/store/types.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
 
-const LIMIT = 3;
+/** Failed logins in a row per account (any address) before back-off. */
+const ACCOUNT_FREE = 3;
+/** The same per address and account, and per known device. */
+const PAIR_FREE = 2;
+/** Failed or unfinished logins per address per minute. */
+const ADDRESS_PER_MINUTE = 30;
+
+function config(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: 'x'.repeat(40),
+    JWT_ISSUER: 'test',
+    BCRYPT_COST: '4',
+    REFRESH_TOKEN_TTL_S: '3600',
+    LOGIN_ACCOUNT_FREE_FAILURES: String(ACCOUNT_FREE),
+    LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: String(PAIR_FREE),
+    LOGIN_ADDRESS_PER_MINUTE: String(ADDRESS_PER_MINUTE),
+    ...env,
+  });
+}
+
+/** Settles every promise; counts the answers by error code ('ok' for a login). */
+async function codes(attempts: Array<Promise<unknown>>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const r of await Promise.allSettled(attempts)) {
+    const code = r.status === 'fulfilled' ? 'ok' : String((r.reason as { code?: unknown }).code);
+    out[code] = (out[code] ?? 0) + 1;
+  }
+  return out;
+}
 
 describe('AuthService', () => {
   let store: Store;
@@ -20,21 +50,17 @@ describe('AuthService', () => {
   let teacher: User;
   let published: DomainEvent[];
 
+  /** The service as the application builds it, over the given environment. */
+  function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
+    const c = config(env);
+    tokens = new TokenService(c.jwt, clock);
+    return createServices({ config: c, store, tokens, clock, events: { publish: (e) => published.push(e) } }).auth;
+  }
+
   beforeEach(async () => {
     published = [];
     store = await createSqliteStore({ path: ':memory:' });
-    tokens = new TokenService({
-      algorithm: 'HS256', secret: 'x'.repeat(40), privateKey: null, publicKey: null, issuer: 'test', accessTtlS: 900,
-    });
-    auth = new AuthService({
-      store,
-      passwords: new PasswordHasher(4),
-      tokens,
-      loginLimiter: new MemoryRateLimiter({ points: LIMIT, windowS: 900, keyPrefix: 'test' }),
-      refreshTtlS: 3_600,
-      clock: () => new Date(),
-      events: { publish: (e) => published.push(e) },
-    });
+    auth = build();
     org = await createOrg(store, 'alpha');
     teacher = await createUser(store, org.id, 'teacher', { email: 'ada@alpha.test' });
   });
@@ -77,25 +103,112 @@ describe('AuthService', () => {
       await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, organisation: 'nope' }), 'INVALID_CREDENTIALS');
     });
 
-    it('rate-limits failed attempts per account, even with the right password afterwards', async () => {
-      for (let i = 0; i < LIMIT; i += 1) {
+    it('answers ORGANISATION_REQUIRED only to the right password, so it does not tell strangers the email is in several organisations', async () => {
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test', password: 'another-password' });
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password' }), 'INVALID_CREDENTIALS');
+      // The right password of either account is enough to learn there are several.
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: 'another-password' }), 'ORGANISATION_REQUIRED');
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD }), 'ORGANISATION_REQUIRED');
+    });
+
+    it('counts ORGANISATION_REQUIRED probes against the account like any other attempt', async () => {
+      const beta = await createOrg(store, 'beta');
+      await createUser(store, beta.id, 'admin', { email: 'ada@alpha.test' });
+      const answers = await codes(
+        Array.from({ length: 20 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, ip: `10.3.0.${i}` })),
+      );
+      expect(answers['RATE_LIMITED'] ?? 0).to.be.at.least(20 - ACCOUNT_FREE);
+      expect(answers['ORGANISATION_REQUIRED']).to.equal(undefined);
+    });
+
+    it('evaluates at most the free budget of 60 concurrent wrong passwords for one account; the rest answer RATE_LIMITED', async () => {
+      const answers = await codes(
+        Array.from({ length: 60 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, ip: `10.9.${i}.1` })),
+      );
+      expect(answers['RATE_LIMITED'] ?? 0, JSON.stringify(answers)).to.be.at.least(60 - ACCOUNT_FREE);
+      expect(answers['INVALID_CREDENTIALS'] ?? 0, JSON.stringify(answers)).to.be.at.most(ACCOUNT_FREE);
+      const err = await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.9.99.1' }), 'RATE_LIMITED');
+      expect(err.details?.['retryAfterMs']).to.be.a('number').above(0);
+    });
+
+    it('limits one address and account pair before the account, so the owner elsewhere is not yet held back', async () => {
+      for (let i = 0; i < PAIR_FREE; i += 1) {
+        await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password', ip: '10.4.4.4' }), 'INVALID_CREDENTIALS');
+      }
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.4.4.4' }), 'RATE_LIMITED');
+      expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.5.5.5' })).user.id).to.equal(teacher.id);
+    });
+
+    it('backs off the account instead of locking it: the wait is a short pause after the free budget', async () => {
+      for (let i = 0; i < ACCOUNT_FREE; i += 1) {
         await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password', ip: `10.0.0.${i}` }), 'INVALID_CREDENTIALS');
       }
       const err = await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.0.0.99' }), 'RATE_LIMITED');
-      expect(err.details?.retryAfterMs).to.be.a('number').above(0);
+      // The first pause is one second (then 2 s, 4 s, ... up to LOGIN_BACKOFF_MAX_MS), not the old 15-minute lock.
+      expect(err.details?.['retryAfterMs']).to.be.a('number').above(0).and.at.most(1_000);
     });
 
-    it('rate-limits failed attempts per client address across accounts', async () => {
-      for (let i = 0; i < LIMIT; i += 1) {
-        await expectCode(auth.login({ email: `x${i}@alpha.test`, password: 'wrong-password', ip: '10.1.1.1' }), 'INVALID_CREDENTIALS');
+    it('lets the owner in from a known device while an attacker holds the account in back-off', async () => {
+      const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.6.0.1' });
+      expect(known.deviceToken).to.be.a('string');
+      await codes(Array.from({ length: 40 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, ip: `10.7.${i}.1` })));
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.6.0.1' }), 'RATE_LIMITED');
+
+      const again = await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.6.0.1', deviceToken: known.deviceToken });
+      expect(again.user.id).to.equal(teacher.id);
+      // The owner's success does not reset the attacker's back-off.
+      await expectCode(auth.login({ email: 'ada@alpha.test', password: 'wrong-password', ip: '10.7.0.1' }), 'RATE_LIMITED');
+    });
+
+    it('limits each known device on its own, and accepts a device token only for its email', async () => {
+      const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
+      const answers = await codes(
+        Array.from({ length: 10 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, deviceToken: known.deviceToken })),
+      );
+      expect(answers['RATE_LIMITED'] ?? 0).to.be.at.least(10 - PAIR_FREE);
+
+      await createUser(store, org.id, 'student', { email: 'bob@alpha.test' });
+      const forged = known.deviceToken.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+      for (const deviceToken of [known.deviceToken, forged, 'd1.nonsense']) {
+        // Not a device of bob's: bob's own account limits apply, which one failure does not reach.
+        await expectCode(auth.login({ email: 'bob@alpha.test', password: 'wrong-password', deviceToken }), 'INVALID_CREDENTIALS');
       }
-      await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.1.1.1' }), 'RATE_LIMITED');
-      // Another address is unaffected.
+    });
+
+    it('does not accept an expired device token', async () => {
+      const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
+      const later = build({}, () => new Date(Date.now() + 91 * 24 * 3_600_000));
+      await codes(Array.from({ length: 10 }, (_, i) => later.login({ email: 'ada@alpha.test', password: `guess-${i}` })));
+      await expectCode(later.login({ email: 'ada@alpha.test', password: PASSWORD, deviceToken: known.deviceToken }), 'RATE_LIMITED');
+    });
+
+    it('never locks an address: failures of many accounts from one NAT address do not stop a correct login there', async () => {
+      for (let i = 0; i < 25; i += 1) {
+        await expectCode(auth.login({ email: `pupil${i}@alpha.test`, password: 'wrong-password', ip: '10.1.1.1' }), 'INVALID_CREDENTIALS');
+      }
+      expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.1.1.1' })).user.id).to.equal(teacher.id);
+    });
+
+    it('throttles an address over its per-minute budget for under a minute, and another address not at all', async () => {
+      for (let i = 0; i < ADDRESS_PER_MINUTE; i += 1) {
+        await expectCode(auth.login({ email: `pupil${i}@alpha.test`, password: 'wrong-password', ip: '10.1.1.1' }), 'INVALID_CREDENTIALS');
+      }
+      const err = await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.1.1.1' }), 'RATE_LIMITED');
+      expect(err.details?.['retryAfterMs']).to.be.a('number').above(0).and.at.most(60_000);
       expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.1.1.2' })).user.id).to.equal(teacher.id);
     });
 
-    it('does not count successful logins against the address', async () => {
-      for (let i = 0; i < LIMIT + 2; i += 1) await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.2.2.2' });
+    it('does not count successful logins against the address or the account', async () => {
+      for (let i = 0; i < ADDRESS_PER_MINUTE + ACCOUNT_FREE + 2; i += 1) {
+        await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.2.2.2' });
+      }
+      // A class behind one NAT address logging in at once: unfinished logins count until they succeed.
+      const pupils = await Promise.all(
+        Array.from({ length: ADDRESS_PER_MINUTE - 1 }, (_, i) => createUser(store, org.id, 'student', { email: `class${i}@alpha.test` })),
+      );
+      const burst = await codes(pupils.map((p) => auth.login({ email: p.email, password: PASSWORD, ip: '10.2.2.2' })));
+      expect(burst).to.deep.equal({ ok: ADDRESS_PER_MINUTE - 1 });
     });
   });
 
@@ -129,15 +242,7 @@ describe('AuthService', () => {
     it('rejects unknown and expired tokens', async () => {
       await expectCode(auth.refresh('not-a-token'), 'REFRESH_TOKEN_INVALID');
       const pair = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
-      const later = new AuthService({
-        store,
-        passwords: new PasswordHasher(4),
-        tokens,
-        loginLimiter: new MemoryRateLimiter({ points: LIMIT, windowS: 900, keyPrefix: 'later' }),
-        refreshTtlS: 3_600,
-        clock: () => new Date(Date.now() + 2 * 3_600_000),
-        events: { publish: () => undefined },
-      });
+      const later = build({}, () => new Date(Date.now() + 2 * 3_600_000));
       await expectCode(later.refresh(pair.refreshToken), 'REFRESH_TOKEN_INVALID');
     });
   });

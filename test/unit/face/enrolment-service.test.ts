@@ -213,33 +213,26 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       expect((await off.enrol(actor(admin), student.id, [photo(2)])).outcome).to.equal('enrolled');
     });
 
-    it('admits an upload before reading it only for callers who may make it and have budget left', async () => {
-      const limiter = new MemoryRateLimiter({ points: 1, windowS: 3600, keyPrefix: 'test' });
-      const faces = service({ limiter });
+    it('admits an upload (counting it) only for callers who may make it; the refused and the over-budget run no face work', async () => {
+      const faces = service({ limiter: new MemoryRateLimiter({ points: 2, windowS: 3600, keyPrefix: 'test' }) });
       await expectCode(faces.admit(actor(classmate), student.id), 'FORBIDDEN');
       await expectCode(faces.admit(actor(otherTeacher), student.id), 'NOT_SUBJECT_TEACHER');
       await expectCode(service({ engine: null }).admit(actor(admin), student.id), 'UNAVAILABLE');
-      await faces.admit(actor(teacher), student.id);
-      await faces.admit(actor(teacher), student.id);
-      await faces.enrol(actor(teacher), student.id, [photo(1)]);
-      await expectCode(faces.admit(actor(teacher), student.id), 'RATE_LIMITED');
-      expect(engine.calls).to.equal(1);
-    });
-
-    it('limits uploads per user with a retry hint, counting only uploads that reach the engine', async () => {
-      const faces = service({ limiter: new MemoryRateLimiter({ points: 2, windowS: 3600, keyPrefix: 'test' }) });
-      await expectCode(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
-      await faces.enrol(actor(teacher), student.id, [photo(1)]);
-      await faces.enrol(actor(teacher), student.id, [photo(2)]);
-      const err = await faces.enrol(actor(teacher), student.id, [photo(1)]).then(
+      for (const p of [photo(1), photo(2)]) {
+        await faces.admit(actor(teacher), student.id);
+        await faces.enrol(actor(teacher), student.id, [p]);
+      }
+      const err = await faces.admit(actor(teacher), student.id).then(
         () => expect.fail('expected RATE_LIMITED'),
         (e: unknown) => e as AppError,
       );
       expect(err.code).to.equal('RATE_LIMITED');
       expect(err.details?.['retryAfterMs']).to.be.a('number').greaterThan(0);
       expect(engine.calls, 'the limited upload ran no face work').to.equal(2);
-      // Another user has a budget of their own.
-      expect((await faces.enrol(actor(admin), classmate.id, [photo(9)])).status.enrolled).to.equal(true);
+      // Refusals before the count spent nothing, and another user has a budget of their own.
+      await faces.admit(actor(admin), classmate.id);
+      await faces.admit(actor(admin), classmate.id);
+      await expectCode(faces.admit(actor(admin), classmate.id), 'RATE_LIMITED');
     });
 
     it('refuses another student (FORBIDDEN) and a teacher of none of the student\'s subjects (NOT_SUBJECT_TEACHER)', async () => {
