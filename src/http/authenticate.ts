@@ -33,8 +33,9 @@ export function createAuthenticate(deps: { tokens: TokenService; store: Store })
       claims.sid ? deps.store.refreshTokens.familyRevoked(claims.sid) : false,
     ]);
     if (!user) return next(new AppError('TOKEN_INVALID'));
-    if (revoked) return next(new AppError('TOKEN_REVOKED'));
+    // Deactivation also revokes every login; saying why is more use to the client.
     if (!user.active) return next(new AppError('ACCOUNT_DISABLED'));
+    if (revoked) return next(new AppError('TOKEN_REVOKED'));
     res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null };
     next();
   };

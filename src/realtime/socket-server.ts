@@ -10,6 +10,7 @@ import type { SessionService } from '../domain/sessions/session-service.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { rooms } from '../shared/events.js';
+import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
 import { attachCommands, commandListeners } from './define-handler.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
@@ -57,6 +58,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     maxHttpBufferSize: deps.maxHttpBufferSize,
     serveClient: false,
     cors: deps.corsOrigins.length > 0 ? { origin: deps.corsOrigins, credentials: true } : undefined,
+    // Refused with HTTP 403 before any handshake, on the upgrade and on every polling request.
+    allowRequest: (req, callback) => {
+      const ok = originAllowed(req, deps.corsOrigins);
+      callback(ok ? null : 'origin not allowed', ok);
+    },
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const logger = deps.logger.child({ component: 'realtime' });

@@ -66,6 +66,10 @@ async function seed(store: Store): Promise<void> {
     orgId: org.id, userId: students[0]!.id, modelId: 'faceres', modelVersion: '1', embeddings: [[0.1, -0.2, 0.3]],
     photos: [Buffer.from([1, 2, 3])],
   });
+  await store.faceProposals.put({
+    orgId: org.id, userId: students[1]!.id, modelId: 'faceres', modelVersion: '1', embeddings: [[0.3, 0.2, -0.1]],
+    photos: [Buffer.from([4, 5])], proposedBy: teacher.id, createdAt: new Date('2026-03-02T09:00:00Z'),
+  });
 }
 
 async function dump(store: Store, collection: CollectionName): Promise<unknown[]> {
