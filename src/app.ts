@@ -8,7 +8,6 @@ import { createReadiness, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store/types.js';
 import { EventBus } from './domain/events.js';
-import { InProcessLiveState, type LiveState } from './domain/live-state.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
 import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
@@ -19,6 +18,7 @@ import { attendanceRoutes } from './http/routes/attendance.js';
 import { classPhotoRoutes } from './http/routes/class-photo.js';
 import type { ReadinessCheck } from './http/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
+import type { FanoutLink } from './realtime/fanout.js';
 import type { ServerOptions } from 'socket.io';
 
 export interface ApplicationDeps {
@@ -26,8 +26,8 @@ export interface ApplicationDeps {
   store: Store;
   logger: Logger;
   clock?: () => Date;
-  /** Shared live state; defaults to this process (one node). */
-  live?: LiveState;
+  /** The socket adapter's link to the other nodes (several nodes); screens resync when it comes back. */
+  fanoutLink?: FanoutLink;
   /** Check-in submissions per student; defaults to an in-process limiter. */
   submitLimiter?: RateLimiter;
   /** Login attempts per account and per IP; defaults to an in-process limiter. */
@@ -83,7 +83,6 @@ export function createApplication(deps: ApplicationDeps): Application {
   const domainDeps: DomainDeps = {
     store,
     events: bus,
-    live: deps.live ?? new InProcessLiveState(),
     logger,
     now: clock,
     capabilities: { selfie: deps.face !== undefined },
@@ -134,6 +133,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins,
     ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
+    ...(deps.fanoutLink ? { fanoutLink: deps.fanoutLink } : {}),
   });
 
   let closing: Promise<void> | null = null;

@@ -2,17 +2,18 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
-import type { LiveState } from '../domain/live-state.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { ReadinessCheck } from '../http/readiness.js';
 import type { Logger } from '../logger.js';
+import type { FanoutLink } from '../realtime/fanout.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
-import { RedisLiveState } from './redis-live-state.js';
+import { RedisFanoutLink } from './fanout-link.js';
 import { RedisRateLimiter } from './redis-rate-limiter.js';
 
 /** The ApplicationDeps pieces that make a node one of many, plus the Redis clients' shutdown. */
 export interface ClusterDeps {
-  live: LiveState;
+  /** Up while broadcasts reach the other nodes; screens resync when it comes back. */
+  fanoutLink: FanoutLink;
   submitLimiter: RateLimiter;
   loginLimiter: RateLimiter;
   faceUploadLimiter: RateLimiter;
@@ -58,7 +59,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
   }
   const [pub, sub, data] = clients as [Redis, Redis, Redis];
   return {
-    live: new RedisLiveState(data),
+    fanoutLink: new RedisFanoutLink(pub, sub, logger.child({ component: 'fanout' })),
     submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
     loginLimiter: new RedisRateLimiter(data, { points: config.loginRatePer15Min, windowS: 15 * 60, keyPrefix: 'login' }),
     faceUploadLimiter: new RedisRateLimiter(data, { points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' }),

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { rooms } from '../shared/events.js';
 import { attachCommands } from './define-handler.js';
+import { Fanout, type FanoutLink } from './fanout.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useSocketAuth } from './socket-auth.js';
@@ -32,6 +33,8 @@ export interface RealtimeDeps {
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
   adapter?: ServerOptions['adapter'];
+  /** The adapter's link to the other nodes (several nodes only). */
+  fanoutLink?: FanoutLink;
 }
 
 export interface Realtime {
@@ -69,14 +72,17 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     attachCommands(socket, commands);
   });
 
+  const fanout = new Fanout(io, deps.fanoutLink, logger);
   const unsubscribe = deps.bus.subscribe((event) => {
     switch (event.type) {
-      case 'roster.changed':
-        io.to(rooms.staff(event.update.sessionId)).emit('roster:update', event.update);
-        io.to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
+      case 'roster.changed': {
+        const out = fanout.target(event.update.sessionId);
+        out.to(rooms.staff(event.update.sessionId)).emit('roster:update', event.update);
+        out.to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
         break;
+      }
       case 'session.changed':
-        io.to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
+        fanout.target(event.session.id).to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
         break;
     }
   });
@@ -85,6 +91,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     io,
     async close() {
       unsubscribe();
+      fanout.close();
       expiry.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
       io.disconnectSockets(true);

@@ -77,7 +77,7 @@ async function startNode(
     config,
     store,
     logger,
-    live: cluster.live,
+    fanoutLink: cluster.fanoutLink,
     submitLimiter: cluster.submitLimiter,
     loginLimiter: cluster.loginLimiter,
     faceUploadLimiter: cluster.faceUploadLimiter,
