@@ -8,7 +8,6 @@ import { createReadiness, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
 import type { Store } from './store/types.js';
 import { EventBus } from './domain/events.js';
-import { InProcessLiveState, type LiveState } from './domain/live-state.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
 import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
 import { createRequestLimiters, memoryRateLimiter, type RateLimiterFactory } from './domain/request-limits.js';
@@ -21,6 +20,7 @@ import { attendanceRoutes } from './http/routes/attendance.js';
 import { classPhotoRoutes } from './http/routes/class-photo.js';
 import type { ReadinessCheck } from './http/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
+import type { FanoutLink } from './realtime/fanout.js';
 import type { ServerOptions } from 'socket.io';
 
 export interface ApplicationDeps {
@@ -28,8 +28,8 @@ export interface ApplicationDeps {
   store: Store;
   logger: Logger;
   clock?: () => Date;
-  /** Shared live state; defaults to this process (one node). */
-  live?: LiveState;
+  /** The socket adapter's link to the other nodes (several nodes); screens resync when it comes back. */
+  fanoutLink?: FanoutLink;
   /** Check-in submissions per student; defaults to an in-process limiter. */
   submitLimiter?: RateLimiter;
   /** Login throttling counters (per address, account, device); defaults to in-process ones. */
@@ -88,7 +88,6 @@ export function createApplication(deps: ApplicationDeps): Application {
   const domainDeps: DomainDeps = {
     store,
     events: bus,
-    live: deps.live ?? new InProcessLiveState(),
     logger,
     now: clock,
     capabilities: { selfie: deps.face !== undefined },
@@ -143,6 +142,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     trustProxy: config.trustProxy,
     corsOrigins: config.corsOrigins,
     ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
+    ...(deps.fanoutLink ? { fanoutLink: deps.fanoutLink } : {}),
   });
 
   let closing: Promise<void> | null = null;

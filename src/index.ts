@@ -60,7 +60,7 @@ const application = createApplication({
   ...(face ? { face } : {}),
   ...(cluster
     ? {
-        live: cluster.live,
+        fanoutLink: cluster.fanoutLink,
         submitLimiter: cluster.submitLimiter,
         loginLimiters: cluster.loginLimiters,
         faceUploadLimiter: cluster.faceUploadLimiter,

@@ -2,19 +2,20 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
-import type { LiveState } from '../domain/live-state.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RateLimiterFactory } from '../domain/request-limits.js';
 import { createLoginLimiters, type LoginLimiters } from '../domain/accounts/login-throttle.js';
 import type { ReadinessCheck } from '../http/readiness.js';
 import type { Logger } from '../logger.js';
+import type { FanoutLink } from '../realtime/fanout.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
-import { RedisLiveState } from './redis-live-state.js';
+import { RedisFanoutLink } from './fanout-link.js';
 import { redisBackoffLimiter, RedisRateLimiter } from './redis-rate-limiter.js';
 
 /** The ApplicationDeps pieces that make a node one of many, plus the Redis clients' shutdown. */
 export interface ClusterDeps {
-  live: LiveState;
+  /** Up while broadcasts reach the other nodes; screens resync when it comes back. */
+  fanoutLink: FanoutLink;
   submitLimiter: RateLimiter;
   loginLimiters: LoginLimiters;
   faceUploadLimiter: RateLimiter;
@@ -62,7 +63,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
   }
   const [pub, sub, data] = clients as [Redis, Redis, Redis];
   return {
-    live: new RedisLiveState(data),
+    fanoutLink: new RedisFanoutLink(pub, sub, logger.child({ component: 'fanout' })),
     submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
     loginLimiters: createLoginLimiters(config.login, {
       rate: (opts) => new RedisRateLimiter(data, opts),

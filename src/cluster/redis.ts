@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 
 /**
  * Redis connections of one node. Three clients, because a subscribed connection can do nothing
- * else: `pub` and `sub` for the Socket.IO adapter, `data` for roster versions and rate limits.
+ * else: `pub` and `sub` for the Socket.IO adapter, `data` for rate limits.
  */
 
 /** Raised when Redis does not answer at start; index.ts prints it and exits 1. */
@@ -45,9 +45,10 @@ export type RedisRole = 'pub' | 'sub' | 'data';
 /**
  * Per-command retry budgets. Adapter clients queue commands while reconnecting without limit
  * (`null`): the adapter publishes without catching, so a rejected PUBLISH would be an unhandled
- * rejection, and a short Redis restart should delay fan-out rather than drop it. The data client
- * gives a command about 10 s of reconnect attempts (roster versions wait out a Redis restart),
- * then fails it with a coded INTERNAL to the caller.
+ * rejection, and a short Redis restart should delay fan-out rather than drop it (while the link
+ * is known to be down, broadcasts stay on the node instead: src/realtime/fanout.ts). The data
+ * client gives a command about 10 s of reconnect attempts, then fails it; rate limits fall back
+ * to counting in memory meanwhile.
  */
 const MAX_RETRIES: Record<RedisRole, number | null> = { pub: null, sub: null, data: 8 };
 

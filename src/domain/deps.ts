@@ -1,7 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import type { EventPublisher } from './events.js';
-import type { LiveState } from './live-state.js';
 import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -10,7 +9,6 @@ import type { RateLimiter } from './rate-limiter.js';
 export interface DomainDeps {
   store: Store;
   events: EventPublisher;
-  live: LiveState;
   logger: Logger;
   now: () => Date;
   capabilities: Capabilities;

@@ -13,6 +13,7 @@ import { rooms } from '../shared/events.js';
 import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
 import { attachCommands, commandListeners } from './define-handler.js';
+import { Fanout, type FanoutLink } from './fanout.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
@@ -39,6 +40,8 @@ export interface RealtimeDeps {
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
   adapter?: ServerOptions['adapter'];
+  /** The adapter's link to the other nodes (several nodes only). */
+  fanoutLink?: FanoutLink;
 }
 
 export interface Realtime {
@@ -91,14 +94,17 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     attachCommands(socket, commands);
   });
 
+  const fanout = new Fanout(io, deps.fanoutLink, logger);
   const unsubscribe = deps.bus.subscribe((event) => {
     switch (event.type) {
-      case 'roster.changed':
-        io.to(rooms.staff(event.update.sessionId)).emit('roster:update', event.update);
-        io.to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
+      case 'roster.changed': {
+        const out = fanout.target(event.update.sessionId);
+        out.to(rooms.staff(event.update.sessionId)).emit('roster:update', event.update);
+        out.to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
         break;
+      }
       case 'session.changed':
-        io.to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
+        fanout.target(event.session.id).to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
         break;
       case 'login.revoked':
         // The reconnect that follows presents the same token and is refused TOKEN_REVOKED.
@@ -115,6 +121,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     io,
     async close() {
       unsubscribe();
+      fanout.close();
       expiry.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
       io.disconnectSockets(true);

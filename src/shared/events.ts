@@ -99,6 +99,10 @@ export interface RosterUpdate {
   entry: RosterEntry;
 }
 
+export interface RosterResyncNotice {
+  sessionId: string;
+}
+
 /** What a student learns about their own check-in (never distances, embeddings or scores). */
 export interface CheckinView {
   sessionId: string;
@@ -227,6 +231,11 @@ export interface FaceChangeView {
 export interface ServerToClientEvents {
   /** To watching screens: one roster entry changed. */
   'roster:update': (update: RosterUpdate) => void;
+  /**
+   * To watching screens: updates of this session may have been lost (Redis was unreachable);
+   * call session:watch again and replace the roster with the snapshot.
+   */
+  'roster:resync': (notice: RosterResyncNotice) => void;
   /** To a student: their check-in was decided or changed (teacher, verification, closing). */
   'checkin:decision': (view: CheckinView) => void;
   /** To watchers and joined students: the session changed state (opened, closed). */
@@ -243,6 +252,8 @@ export interface ServerToClientEvents {
 
 export interface InterServerEvents {
   ping: () => void;
+  /** A node lost track of which sessions it changed during an outage: every screen resyncs. */
+  'roster:resync-all': () => void;
 }
 
 export interface SocketData {

@@ -33,5 +33,6 @@ export function newSessionEntity(orgId: string, input: NewSession, now: Date): A
     closedBy: null,
     leaseOwner: null,
     leaseUntil: null,
+    rosterVersion: 0,
   };
 }

@@ -102,6 +102,11 @@ export interface AttendanceSession {
   /** Scheduler lease: the node that is closing it and until when (exactly-once closes). */
   leaseOwner: string | null;
   leaseUntil: Date | null;
+  /**
+   * Roster version: +1 with every stored change of one of the session's records, in the same
+   * write, so it never goes back (Redis and node restarts cannot reset it). 0 before any change.
+   */
+  rosterVersion: number;
 }
 
 export type RecordStatus = 'pending' | 'present' | 'late' | 'rejected' | 'excused' | 'absent';
@@ -157,6 +162,8 @@ export interface AttendanceRecord {
   verification: VerificationResult | null;
   /** Incremented on every change; used for optimistic concurrency. */
   version: number;
+  /** The session's roster version that this record's last change produced. */
+  rosterVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -309,7 +316,7 @@ export interface SubjectRepository {
 
 export type NewSession = Omit<
   AttendanceSession,
-  'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'closedAt' | 'closedBy' | 'leaseOwner' | 'leaseUntil'
+  'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'closedAt' | 'closedBy' | 'leaseOwner' | 'leaseUntil' | 'rosterVersion'
 >;
 
 export interface SessionFilter extends PageQuery {
@@ -349,7 +356,7 @@ export interface SessionRepository {
   releaseLease(orgId: string, id: string, owner: string): Promise<void>;
 }
 
-export type NewRecord = Omit<AttendanceRecord, 'id' | 'orgId' | 'version' | 'createdAt' | 'updatedAt'>;
+export type NewRecord = Omit<AttendanceRecord, 'id' | 'orgId' | 'version' | 'rosterVersion' | 'createdAt' | 'updatedAt'>;
 
 export type RecordPatch = Partial<
   Pick<
@@ -372,7 +379,8 @@ export type RecordPatch = Partial<
 export interface RecordRepository {
   /**
    * Inserts unless a record for (sessionId, studentId) exists. `created` tells which; the
-   * existing record is returned untouched otherwise.
+   * existing record is returned untouched otherwise. An insert increments the session's
+   * rosterVersion and stores the new value in the record's rosterVersion.
    */
   insertIfAbsent(orgId: string, input: NewRecord): Promise<{ record: AttendanceRecord; created: boolean }>;
   get(orgId: string, id: string): Promise<AttendanceRecord | null>;
@@ -384,7 +392,8 @@ export interface RecordRepository {
   /**
    * Optimistic update: applies the patch and increments version only when the stored version
    * equals `expectedVersion`. Returns the new record, or null on a version mismatch or when
-   * the record does not exist.
+   * the record does not exist. An applied update increments the session's rosterVersion and
+   * stores the new value in the record's rosterVersion.
    */
   update(orgId: string, id: string, expectedVersion: number, patch: RecordPatch): Promise<AttendanceRecord | null>;
 }

@@ -6,10 +6,24 @@ import QRCode from 'qrcode';
 import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show, timeLeft } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
-import { RosterState, STATUS_LABEL } from './lib/roster.js';
+import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
-const roster = new RosterState();
+let socket: AppSocket | null = null;
+// Gaps and resync notices fetch a fresh snapshot by themselves (docs/protocol.md §8).
+const feed = new RosterFeed({
+  fetchSnapshot: (sessionId) => (socket ? command(socket, 'session:watch', { sessionId }) : Promise.reject(new Error('not connected'))),
+  onSnapshot: (snapshot) => {
+    renderSession(snapshot.session);
+    renderRoster();
+  },
+  onEntry: (entry) => {
+    renderEntry(entry);
+    announce(byId('live'), `${entry.name}: ${STATUS_LABEL[entry.status]}`);
+  },
+  onError: (err) => (byId('session-status').textContent = errorText(err)),
+});
+const roster = feed.roster;
 let codeTimer: number | undefined;
 
 function joinLink(sessionId: string, code: string): string {
@@ -113,27 +127,21 @@ async function main(): Promise<void> {
   show(byId('screen'), Boolean(sessionId));
   const live = byId('live');
 
-  const socket = connect({
+  socket = connect({
     onState: showConnection,
     onLoggedOut: () => location.reload(),
     onSync: async (s) => {
       if (!sessionId) return listSessions(s);
       try {
-        roster.replace(await command(s, 'session:watch', { sessionId }));
-        if (roster.session) renderSession(roster.session);
-        renderRoster();
+        await feed.watch(sessionId);
         await pollCode(s, sessionId);
       } catch (err) {
         byId('session-status').textContent = errorText(err);
       }
     },
   });
-  socket.on('roster:update', (update) => {
-    const entry = roster.apply(update);
-    if (!entry) return;
-    renderEntry(entry);
-    announce(live, `${entry.name}: ${STATUS_LABEL[entry.status]}`);
-  });
+  socket.on('roster:update', (update) => feed.update(update));
+  socket.on('roster:resync', (notice) => feed.resyncNotice(notice));
   socket.on('session:status', (session) => {
     if (session.id !== roster.session?.id) return;
     roster.session = session;

@@ -6,7 +6,7 @@ import type { PolicyInput, RosterEntry, SessionOpenInput, SessionView } from '..
 import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
-import { RosterState, STATUS_LABEL } from './lib/roster.js';
+import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
 interface SubjectItem {
@@ -15,7 +15,21 @@ interface SubjectItem {
   name: string;
 }
 
-const roster = new RosterState();
+let current: AppSocket | null = null;
+// Gaps and resync notices fetch a fresh snapshot by themselves (docs/protocol.md §8).
+const feed = new RosterFeed({
+  fetchSnapshot: (sessionId) => (current ? command(current, 'session:watch', { sessionId }) : Promise.reject(new Error('not connected'))),
+  onSnapshot: (snapshot) => {
+    renderSession(snapshot.session);
+    if (current) renderRoster(current);
+  },
+  onEntry: (entry) => {
+    if (current) renderRow(current, entry);
+    announce(byId('live'), `${entry.name}: ${STATUS_LABEL[entry.status]}`);
+  },
+  onError: (err) => (byId('session-error').textContent = errorText(err)),
+});
+const roster = feed.roster;
 let watching: string | null = queryParam('session');
 
 function flagsCell(entry: RosterEntry): HTMLTableCellElement {
@@ -105,9 +119,7 @@ async function watch(socket: AppSocket, sessionId: string): Promise<void> {
   if (watching && watching !== sessionId) await command(socket, 'session:unwatch', { sessionId: watching }).catch(() => null);
   watching = sessionId;
   history.replaceState(null, '', `?session=${encodeURIComponent(sessionId)}`);
-  roster.replace(await command(socket, 'session:watch', { sessionId }));
-  if (roster.session) renderSession(roster.session);
-  renderRoster(socket);
+  await feed.watch(sessionId);
 }
 
 async function listActive(socket: AppSocket): Promise<void> {
@@ -228,14 +240,11 @@ async function main(): Promise<void> {
       if (watching) await watch(s, watching).catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
     },
   });
+  current = socket;
   bindOpenForm(socket);
   bindSessionControls(socket);
-  socket.on('roster:update', (update) => {
-    const entry = roster.apply(update);
-    if (!entry) return;
-    renderRow(socket, entry);
-    announce(live, `${entry.name}: ${STATUS_LABEL[entry.status]}`);
-  });
+  socket.on('roster:update', (update) => feed.update(update));
+  socket.on('roster:resync', (notice) => feed.resyncNotice(notice));
   socket.on('session:status', (session) => {
     if (session.id !== roster.session?.id) return;
     roster.session = session;

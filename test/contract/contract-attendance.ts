@@ -21,7 +21,7 @@ export function attendanceContract(ctx: ContractContext): void {
       const { org, subject } = await setup(s);
       const input = newSession(subject.id, 't1', { startsAt: new Date(T0 + 1), closesAt: new Date(T0 + 3_600_999) });
       const sess = await s.sessions.create(org.id, input);
-      expect(sess).to.deep.include({ ...input, orgId: org.id, closedAt: null, closedBy: null, leaseOwner: null, leaseUntil: null });
+      expect(sess).to.deep.include({ ...input, orgId: org.id, closedAt: null, closedBy: null, leaseOwner: null, leaseUntil: null, rosterVersion: 0 });
       const got = await s.sessions.get(org.id, sess.id);
       expect(got).to.deep.equal(sess);
       expect(got!.closesAt.getTime()).to.equal(T0 + 3_600_999);
@@ -304,6 +304,41 @@ export function attendanceContract(ctx: ContractContext): void {
       const winners = results.filter((r) => r !== null);
       expect(winners).to.have.length(1);
       expect(await s.records.get(org.id, record.id)).to.deep.equal(winners[0]);
+    });
+
+    it('every stored record change takes the next roster version of its session, and only a stored one', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const quiet = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(sess.rosterVersion).to.equal(0);
+      const rosterVersion = async () => (await s.sessions.get(org.id, sess.id))!.rosterVersion;
+
+      const a = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'));
+      expect(a.record.rosterVersion).to.equal(1);
+      const again = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'));
+      expect(again.created).to.equal(false);
+      expect(await rosterVersion()).to.equal(1);
+      const b = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st2'));
+      expect(b.record.rosterVersion).to.equal(2);
+
+      const a2 = await s.records.update(org.id, a.record.id, 1, { status: 'present' });
+      expect(a2!.rosterVersion).to.equal(3);
+      expect(await s.records.get(org.id, a.record.id)).to.deep.equal(a2);
+      // A refused write hands out nothing.
+      expect(await s.records.update(org.id, a.record.id, 1, { status: 'absent' })).to.equal(null);
+      expect(await rosterVersion()).to.equal(3);
+
+      // Concurrent changes of one session each get their own version, none lost.
+      const changes = await Promise.all([
+        ...Array.from({ length: 6 }, (_, i) => s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, `c${i}`)).then((r) => r.record)),
+        s.records.update(org.id, b.record.id, 1, { status: 'late' }),
+      ]);
+      expect(changes.map((r) => r!.rosterVersion).sort((x, y) => x - y)).to.deep.equal([4, 5, 6, 7, 8, 9, 10]);
+      expect(await rosterVersion()).to.equal(10);
+      expect((await s.sessions.get(org.id, quiet.id))!.rosterVersion).to.equal(0);
+      // The counter outlives whatever else: a session read later still carries it.
+      expect((await s.sessions.list(org.id, { ...page(), subjectId: subject.id })).items.find((x) => x.id === sess.id)!.rosterVersion).to.equal(10);
     });
 
     it('hides records of another organisation', async function () {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createClusterDeps } from '../../src/cluster/cluster-deps.js';
 import { connectRedis, RedisUnavailableError } from '../../src/cluster/redis.js';
 import { createLogger } from '../../src/logger.js';
-import type { CheckinView, RosterEntry, RosterUpdate } from '../../src/shared/events.js';
+import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
+import { RosterFeed } from '../../src/web/lib/roster.js';
 import type { Store, User } from '../../src/store/types.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { testConfig } from '../support/http.js';
@@ -17,40 +18,60 @@ const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 const RATE_PER_MINUTE = 4;
 const LOGIN_FREE = 3;
 
-/** A roster screen: snapshot, then updates applied when the record version is newer (docs/protocol.md §8). */
+/**
+ * A roster screen run by the web pages' own logic (src/web/lib/roster.ts): snapshot, updates by
+ * record version, and a fresh snapshot by itself on a version gap or a `roster:resync` notice.
+ * The tests never ask it to resync: what it shows is what a projector would show.
+ */
 class Screen {
-  readonly entries = new Map<string, RosterEntry>();
   readonly updates: RosterUpdate[] = [];
+  readonly feed: RosterFeed;
+  snapshots = 0;
   constructor(public socket: ClientSocket) {
+    this.feed = new RosterFeed({
+      fetchSnapshot: async (sessionId) => {
+        this.snapshots += 1;
+        return ok(await command(this.socket, 'session:watch', { sessionId }));
+      },
+      gapWaitMs: 300,
+    });
     this.listen(socket);
   }
   private listen(socket: ClientSocket): void {
     socket.on('roster:update', (u) => {
       this.updates.push(u);
-      const held = this.entries.get(u.entry.studentId);
-      if (!held || u.entry.recordVersion > held.recordVersion) this.entries.set(u.entry.studentId, u.entry);
+      this.feed.update(u);
     });
+    socket.on('roster:resync', (n) => this.feed.resyncNotice(n));
   }
-  /** A reconnection: a new socket (to another node) that watches again. */
+  /** A reconnection (to another node): the reconnect rule watches again on the new socket. */
   async moveTo(socket: ClientSocket, sessionId: string): Promise<void> {
     this.socket = socket;
     this.listen(socket);
     await this.watch(sessionId);
   }
-  async watch(sessionId: string): Promise<void> {
-    const snap = ok(await command(this.socket, 'session:watch', { sessionId }));
-    for (const e of snap.entries) {
-      const held = this.entries.get(e.studentId);
-      if (!held || e.recordVersion >= held.recordVersion) this.entries.set(e.studentId, e);
-    }
+  /** The first watch of a session (and the reconnect rule); never used to repair a stale roster. */
+  watch(sessionId: string): Promise<void> {
+    return this.feed.watch(sessionId);
   }
   sawUpdateFor(studentId: string, minRecordVersion = 1): boolean {
     return this.updates.some((u) => u.entry.studentId === studentId && u.entry.recordVersion >= minRecordVersion);
   }
   /** studentId → status of every entry with a record. */
   statuses(): Map<string, string> {
-    return new Map([...this.entries].filter(([, e]) => e.recordId !== null).map(([id, e]) => [id, e.status]));
+    return new Map(this.feed.roster.list().filter((e) => e.recordId !== null).map((e) => [e.studentId, e.status]));
   }
+}
+
+/** Waits until every screen shows exactly the store's records, then asserts it (for the message). */
+async function expectScreensToMatchStore(screens: Screen[], store: Store, orgId: string, sessionId: string, timeoutMs = 15_000): Promise<void> {
+  const same = (a: Map<string, string>, b: Map<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+  await waitFor(async () => {
+    const truth = await storeStatuses(store, orgId, sessionId);
+    return screens.every((sc) => same(sc.statuses(), truth));
+  }, timeoutMs, 50).catch(() => undefined);
+  const truth = await storeStatuses(store, orgId, sessionId);
+  for (const [i, sc] of screens.entries()) expect(sc.statuses(), `screen ${i}`).to.deep.equal(truth);
 }
 
 async function storeStatuses(store: Store, orgId: string, sessionId: string): Promise<Map<string, string>> {
@@ -165,7 +186,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     // The roster versions come from one shared counter: every update has its own version.
     const versions = screen.updates.map((u) => u.version);
     expect(new Set(versions).size).to.equal(versions.length);
-    expect(screen.statuses()).to.deep.equal(await storeStatuses(a.store, orgId, sessionId));
+    await expectScreensToMatchStore([screen], a.store, orgId, sessionId);
   });
 
   it('counts check-in submissions of one student across nodes, with a retry hint', async () => {
@@ -249,10 +270,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const truth = await storeStatuses(a.store, orgId, sessionId);
     for (const [studentId, status] of acked) expect(truth.get(studentId), studentId).to.equal(status);
     expect(truth.size).to.equal(students.length);
-    await projector.watch(sessionId);
-    await phone.watch(sessionId);
-    expect(projector.statuses()).to.deep.equal(truth);
-    expect(phone.statuses()).to.deep.equal(truth);
+    await expectScreensToMatchStore([projector, phone], a.store, orgId, sessionId);
   });
 
   it('reports Redis in /readyz: down while it is away, up again after', async function () {
@@ -273,7 +291,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     await waitFor(async () => (await ready()).status === 200, 10_000, 100);
   });
 
-  it('survives a Redis restart: acknowledged check-ins stay, fan-out resumes, no duplicate record', async function () {
+  it('survives a Redis restart: acknowledged check-ins stay, fan-out resumes, the screen converges by itself', async function () {
     if (!redis!.owned) this.skip();
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     const projector = new Screen(await client(a, teacher));
@@ -292,25 +310,23 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     for (const i of [0, 1, 2, 3]) ok(await submit(i));
     await waitFor(() => [0, 1, 2, 3].every((i) => projector.sawUpdateFor(students[i]!.id)));
 
-    // Submissions during the outage wait for Redis (roster version) and are acknowledged after.
-    const killed = redis!.kill();
-    const during = [4, 5].map((i) => submit(i));
-    await killed;
-    await new Promise((r) => setTimeout(r, 300));
+    // Submissions during the outage are stored and acknowledged without Redis.
+    await redis!.kill();
+    for (const ack of await Promise.all([4, 5].map((i) => submit(i)))) ok(ack);
     await redis!.start();
-    for (const ack of await Promise.all(during)) ok(ack);
 
     // Fan-out is back once a teacher's mark on C reaches the screen on A (bounded probe loop).
     const probe = students[11]!;
-    let version = 0;
+    let marks = 0;
     await waitFor(
       async () => {
-        const entry = ok(
-          await command(teacherC, 'checkin:mark', { sessionId, studentId: probe.id, status: version % 2 === 0 ? 'excused' : 'present' }),
+        const seen = nextEvent(projector.socket, 'roster:update', (u: RosterUpdate) => u.entry.studentId === probe.id, 300).then(
+          () => true,
+          () => false,
         );
-        version = entry.recordVersion;
-        await new Promise((r) => setTimeout(r, 200));
-        return projector.sawUpdateFor(probe.id, version);
+        marks += 1;
+        ok(await command(teacherC, 'checkin:mark', { sessionId, studentId: probe.id, status: marks % 2 === 1 ? 'excused' : 'present' }));
+        return seen;
       },
       15_000,
       0,
@@ -322,8 +338,55 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     expect(new Set(records.map((r) => r.studentId)).size).to.equal(records.length);
     const truth = await storeStatuses(a.store, orgId, sessionId);
     for (const [studentId, status] of acked) expect(truth.get(studentId), studentId).to.equal(status);
+    // No resync asked for: the screen shows the store because the protocol brought it there.
+    await expectScreensToMatchStore([projector], a.store, orgId, sessionId);
+  });
+
+  it('roster versions never go back when Redis restarts empty: the next change is above every version seen', async function () {
+    if (!redis!.owned) this.skip();
+    const b = nodes[1]!;
+    // Screen and students on one node: the screen sees each update whatever the fan-out does.
+    const projector = new Screen(await client(b, teacher));
+    const sessionId = await openSession(projector.socket);
     await projector.watch(sessionId);
-    expect(projector.statuses()).to.deep.equal(truth);
+    const code = await codeVia(projector.socket, sessionId);
+    const onB = await Promise.all(students.slice(0, 4).map((s) => client(b, s)));
+    for (const s of onB.slice(0, 3)) ok(await command(s, 'checkin:submit', { sessionId, location: here(), code }));
+    await waitFor(() => projector.updates.length === 3);
+    const before = Math.max(...projector.updates.map((u) => u.version));
+
+    await redis!.restart();
+    const after = nextEvent(projector.socket, 'roster:update', (u: RosterUpdate) => u.entry.studentId === students[3]!.id, 15_000);
+    ok(await command(onB[3]!, 'checkin:submit', { sessionId, location: here(), code }, 15_000));
+    const [update] = await after;
+    expect(update.version).to.be.above(before);
+    const again = ok(await command(projector.socket, 'session:watch', { sessionId }));
+    expect(again.version).to.be.at.least(update.version);
+  });
+
+  it('an outage longer than the Redis retries: a stored check-in is acknowledged with its outcome and reaches the screens after', async function () {
+    if (!redis!.owned) this.skip();
+    this.timeout(40_000);
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const projector = new Screen(await client(a, teacher));
+    const phone = new Screen(await client(c, teacher));
+    const sessionId = await openSession(projector.socket);
+    await projector.watch(sessionId);
+    await phone.watch(sessionId);
+    const code = await codeVia(projector.socket, sessionId);
+    const student = await client(b, students[0]!);
+
+    await redis!.kill();
+    // Redis stays away until the answer comes: past the data connection's ~9 s of retries,
+    // the old code answered INTERNAL for a record it had stored.
+    const ack = await command(student, 'checkin:submit', { sessionId, location: here(), code }, 15_000);
+    await redis!.start();
+    expect(ack.ok, JSON.stringify(ack)).to.equal(true);
+    if (ack.ok) expect(ack.data.status).to.equal('present');
+    const stored = await b.store.records.getForStudent(orgId, sessionId, students[0]!.id);
+    expect(stored?.status).to.equal('present');
+    // Nobody resyncs by hand: the screens on A and C learn of it once the fan-out is back.
+    await waitFor(() => projector.statuses().get(students[0]!.id) === 'present' && phone.statuses().get(students[0]!.id) === 'present', 15_000, 50);
   });
 });
 

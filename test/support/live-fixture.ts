@@ -1,6 +1,5 @@
 import { pino } from 'pino';
 import { EventBus, type DomainEvent } from '../../src/domain/events.js';
-import { InProcessLiveState } from '../../src/domain/live-state.js';
 import { createLiveAttendance, type LiveAttendance } from '../../src/domain/live-attendance.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Actor } from '../../src/domain/actor.js';
@@ -70,7 +69,6 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
   const deps: DomainDeps = {
     store,
     events: bus,
-    live: new InProcessLiveState(),
     logger: pino({ level: 'silent' }),
     now: clock.now,
     capabilities: opts.capabilities ?? { selfie: false },

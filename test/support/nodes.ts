@@ -77,7 +77,7 @@ async function startNode(
     config,
     store,
     logger,
-    live: cluster.live,
+    fanoutLink: cluster.fanoutLink,
     submitLimiter: cluster.submitLimiter,
     loginLimiters: cluster.loginLimiters,
     faceUploadLimiter: cluster.faceUploadLimiter,

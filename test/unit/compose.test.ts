@@ -56,6 +56,9 @@ describe('docker-compose.yml', function () {
     expect(out).to.contain(`JWT_SECRET: ${'secret-from-env-'.repeat(3)}`);
     expect(out.match(/condition: service_healthy/g) ?? []).to.have.length(3);
     expect(out).to.contain('mongo-data:/data/db');
+    // Redis keeps an append-only file on a volume across restarts.
+    expect(out).to.match(/--appendonly\W+yes/);
+    expect(out).to.contain('redis-data:/data');
     expect(out).to.contain('/etc/nginx/conf.d/default.conf');
   });
 });

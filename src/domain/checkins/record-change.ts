@@ -13,7 +13,8 @@ export interface AuditContext {
 
 /**
  * Every stored change of a record goes through here: the audit entry (who, when, from, to,
- * why), then the roster update to watchers and the decision to the student.
+ * why), then the roster update to watchers and the decision to the student. The roster version
+ * is the one the store gave the change with the record write, so it never depends on Redis.
  */
 export async function recordChanged(
   deps: DomainDeps,
@@ -36,12 +37,11 @@ export async function recordChanged(
     ip: audit.ip,
     at: after.updatedAt,
   });
-  const version = await deps.live.nextRosterVersion(session.id);
   deps.events.publish({
     type: 'roster.changed',
     orgId: after.orgId,
     studentId: student.id,
-    update: { sessionId: session.id, version, entry: toRosterEntry(student, after) },
+    update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after) },
     checkin: toCheckinView(after, session.policy.maxAttempts),
   });
 }

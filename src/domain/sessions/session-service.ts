@@ -122,11 +122,15 @@ export class SessionService {
   /** The full roster: every enrolled student with their record, or 'not-yet'. */
   async roster(actor: Actor, sessionId: string): Promise<RosterSnapshot> {
     const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
-    // Read the version first: an update racing with the snapshot then carries a higher
-    // version, and the client applies it on top instead of dropping it.
-    const version = await this.deps.live.rosterVersion(sessionId);
+    // The version comes with the session, read before the records: an update racing with the
+    // snapshot then carries a higher version, and the client applies it on top.
     const entries = await loadRosterEntries(this.deps.store, session, true);
-    return { session: toSessionView(session, subject, this.deps.now()), version, entries, counts: countRoster(entries) };
+    return {
+      session: toSessionView(session, subject, this.deps.now()),
+      version: session.rosterVersion,
+      entries,
+      counts: countRoster(entries),
+    };
   }
 
   async code(actor: Actor, sessionId: string): Promise<CodeView> {

@@ -76,6 +76,19 @@ export function sessionRepository(m: Models): SessionRepository {
 export function recordRepository(m: Models): RecordRepository {
   const byKey = (orgId: string, sessionId: string, studentId: string) =>
     m.records.findOne(q.recordKeyFilter(orgId, sessionId, studentId)).lean<RecordDoc>();
+  // No multi-document transaction (a standalone server has none): the record is written first,
+  // then the session's counter is incremented and the value kept on the record (only while no
+  // later change replaced it). Versions are handed out once each, and never for a write that
+  // did not happen; a crash in between leaves that change without a roster update, which
+  // snapshots include anyway. A record whose session document is missing gets 0.
+  const stampRosterVersion = async (orgId: string, record: RecordDoc): Promise<number> => {
+    const s = await m.sessions
+      .findOneAndUpdate({ _id: record.sessionId, orgId }, q.ROSTER_VERSION_INC, { returnDocument: 'after', projection: { rosterVersion: 1 } })
+      .lean<Pick<SessionDoc, 'rosterVersion'>>();
+    const rosterVersion = s?.rosterVersion ?? 0;
+    await m.records.updateOne({ _id: record._id, orgId, version: record.version }, { $set: { rosterVersion } });
+    return rosterVersion;
+  };
   return {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
@@ -90,7 +103,9 @@ export function recordRepository(m: Models): RecordRepository {
         });
         const doc = res.value as RecordDoc | null;
         if (!doc) throw new Error('upsert returned no document');
-        return { record: toRecord(doc), created: res.lastErrorObject?.updatedExisting !== true };
+        const created = res.lastErrorObject?.updatedExisting !== true;
+        if (!created) return { record: toRecord(doc), created };
+        return { record: { ...toRecord(doc), rosterVersion: await stampRosterVersion(orgId, doc) }, created };
       } catch (err) {
         // Two concurrent upserts may both miss and race to insert: the loser gets E11000 on
         // the unique (sessionId, studentId) and reads the winner's record.
@@ -131,7 +146,7 @@ export function recordRepository(m: Models): RecordRepository {
       const d = await m.records
         .findOneAndUpdate(q.recordVersionFilter(orgId, id, expectedVersion), q.recordVersionedUpdate(patch, new Date()), after)
         .lean<RecordDoc>();
-      return d ? toRecord(d) : null;
+      return d ? { ...toRecord(d), rosterVersion: await stampRosterVersion(orgId, d) } : null;
     },
   };
 }

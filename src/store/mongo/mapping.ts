@@ -132,6 +132,8 @@ export function toSession(d: SessionDoc): AttendanceSession {
     closedBy: orNull(d.closedBy),
     leaseOwner: orNull(d.leaseOwner),
     leaseUntil: orNull(d.leaseUntil),
+    // Documents written before roster versions moved to the store have none.
+    rosterVersion: d.rosterVersion ?? 0,
   };
 }
 
@@ -172,6 +174,7 @@ export function toRecord(d: RecordDoc): AttendanceRecord {
         }
       : null,
     version: d.version,
+    rosterVersion: d.rosterVersion ?? 0,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

@@ -222,7 +222,8 @@ export const recordKeyFilter = (orgId: string, sessionId: string, studentId: str
 
 /** Everything goes in $setOnInsert: an existing record is returned untouched. */
 export function recordInsertIfAbsentUpdate(orgId: string, id: string, input: NewRecord, now: Date): UpdateQuery<RecordDoc> {
-  const doc: RecordDoc = { _id: id, orgId, ...input, flags: [...input.flags], version: 1, createdAt: now, updatedAt: now };
+  // rosterVersion is stamped once the record is written (recordRepository).
+  const doc: RecordDoc = { _id: id, orgId, ...input, flags: [...input.flags], version: 1, rosterVersion: 0, createdAt: now, updatedAt: now };
   return { $setOnInsert: doc };
 }
 
@@ -245,6 +246,9 @@ export const recordVersionFilter = (orgId: string, id: string, expectedVersion: 
 export function recordVersionedUpdate(patch: RecordPatch, now: Date): UpdateQuery<RecordDoc> {
   return { $set: { ...definedOnly(patch), updatedAt: now }, $inc: { version: 1 } };
 }
+
+/** The session's next roster version (an atomic $inc on its document). */
+export const ROSTER_VERSION_INC: UpdateQuery<SessionDoc> = { $inc: { rosterVersion: 1 } };
 
 // ----- summaries -----
 

@@ -162,6 +162,7 @@ export interface SessionDoc {
   closedBy: string | null;
   leaseOwner: string | null;
   leaseUntil: Date | null;
+  rosterVersion: number;
 }
 
 const policySchema = new Schema(
@@ -197,6 +198,7 @@ export const sessionSchema = new Schema<SessionDoc>(
     closedBy: nullableString,
     leaseOwner: nullableString,
     leaseUntil: nullableDate,
+    rosterVersion: { type: Number, required: true, min: 0, default: 0 },
   },
   { ...base, collection: 'sessions' },
 );
@@ -232,6 +234,7 @@ export interface RecordDoc {
     probe?: number[] | null;
   } | null;
   version: number;
+  rosterVersion: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -284,6 +287,7 @@ export const recordSchema = new Schema<RecordDoc>(
     note: nullableString,
     verification: { type: verificationSchema, default: null },
     version: { type: Number, required: true, min: 0, default: 0 },
+    rosterVersion: { type: Number, required: true, min: 0, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -122,23 +122,45 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
 }
 
 export function recordRepository(db: SqliteDb): RecordRepository {
-  // Race-free without a read first: the unique (session_id, student_id) decides who inserts.
-  const insert = `${insertSql(records, false)} ON CONFLICT (session_id, student_id) DO NOTHING`;
+  const insert = insertSql(records, false);
+  // The unique key is (session_id, student_id) across organisations.
+  const byKey = 'SELECT * FROM records WHERE session_id = ? AND student_id = ?';
   const byStudent = 'SELECT * FROM records WHERE org_id = ? AND session_id = ? AND student_id = ?';
   const get = (orgId: string, id: string): AttendanceRecord | null => {
     const r = db.stmt('SELECT * FROM records WHERE org_id = ? AND id = ?').get(orgId, id);
     return r ? records.fromRow(r) : null;
   };
+  // Called inside the record write's transaction: a roster version is handed out once, and only
+  // with its change. A record whose session row is missing (imported data) gets 0.
+  const nextRosterVersion = (sessionId: string): number =>
+    db.stmt<{ roster_version: number }>('UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version').get(sessionId)
+      ?.roster_version ?? 0;
   return {
     async insertIfAbsent(orgId, input: NewRecord) {
-      const now = new Date();
-      const rec: AttendanceRecord = { id: newId(), orgId, ...input, flags: [...input.flags], version: 1, createdAt: now, updatedAt: now };
-      const created = mapConflicts(() => db.stmt(insert).run(records.toRow(rec)).changes === 1);
-      if (created) return { record: rec, created };
-      const r = db.stmt(byStudent).get(orgId, input.sessionId, input.studentId);
-      // The key is taken by a record of another organisation (a session id reused across orgs).
-      if (!r) throw new StoreConflictError('record');
-      return { record: records.fromRow(r), created: false };
+      // IMMEDIATE: the check and the insert hold the write lock, so no other node slips between.
+      return mapConflicts(() =>
+        db.tx(() => {
+          const found = db.stmt(byKey).get(input.sessionId, input.studentId);
+          if (found) {
+            // The key is taken by a record of another organisation (a session id reused across orgs).
+            if (found.org_id !== orgId) throw new StoreConflictError('record');
+            return { record: records.fromRow(found), created: false };
+          }
+          const now = new Date();
+          const rec: AttendanceRecord = {
+            id: newId(),
+            orgId,
+            ...input,
+            flags: [...input.flags],
+            version: 1,
+            rosterVersion: nextRosterVersion(input.sessionId),
+            createdAt: now,
+            updatedAt: now,
+          };
+          db.stmt(insert).run(records.toRow(rec));
+          return { record: rec, created: true };
+        }),
+      );
     },
     async get(orgId, id) {
       return get(orgId, id);
@@ -180,7 +202,13 @@ export function recordRepository(db: SqliteDb): RecordRepository {
       return db.tx(() => {
         const cur = get(orgId, id);
         if (!cur || cur.version !== expectedVersion) return null;
-        const next: AttendanceRecord = { ...cur, ...definedOnly(patch), version: cur.version + 1, updatedAt: new Date() };
+        const next: AttendanceRecord = {
+          ...cur,
+          ...definedOnly(patch),
+          version: cur.version + 1,
+          rosterVersion: nextRosterVersion(cur.sessionId),
+          updatedAt: new Date(),
+        };
         const row = records.toRow(next);
         // The version check in WHERE is what makes it safe against other connections.
         const r = db
@@ -188,7 +216,7 @@ export function recordRepository(db: SqliteDb): RecordRepository {
             `UPDATE records SET status = @status, reason = @reason, flags = @flags, distance_m = @distance_m,
                location = @location, ip = @ip, attempts = @attempts, submitted_at = @submitted_at,
                decided_at = @decided_at, decided_by = @decided_by, note = @note, verification = @verification,
-               version = version + 1, updated_at = @updated_at
+               version = version + 1, roster_version = @roster_version, updated_at = @updated_at
              WHERE org_id = @org_id AND id = @id AND version = @expected RETURNING *`,
           )
           .get({ ...row, expected: expectedVersion });

@@ -185,6 +185,7 @@ export const sessions: TableSpec<AttendanceSession> = {
   columns: [
     'id', 'org_id', 'subject_id', 'teacher_id', 'status', 'policy', 'starts_at', 'late_after', 'closes_at',
     'code_secret', 'day', 'created_at', 'updated_at', 'closed_at', 'closed_by', 'lease_owner', 'lease_until',
+    'roster_version',
   ],
   key: ['id'],
   toRow: (s) => ({
@@ -205,6 +206,7 @@ export const sessions: TableSpec<AttendanceSession> = {
     closed_by: s.closedBy,
     lease_owner: s.leaseOwner,
     lease_until: msOrNull(s.leaseUntil),
+    roster_version: s.rosterVersion,
   }),
   fromRow: (r) => ({
     id: str(r.id),
@@ -224,6 +226,7 @@ export const sessions: TableSpec<AttendanceSession> = {
     closedBy: strOrNull(r.closed_by),
     leaseOwner: strOrNull(r.lease_owner),
     leaseUntil: dateOrNull(r.lease_until),
+    rosterVersion: r.roster_version as number,
   }),
 };
 
@@ -232,7 +235,7 @@ export const records: TableSpec<AttendanceRecord> = {
   columns: [
     'id', 'org_id', 'session_id', 'subject_id', 'student_id', 'status', 'reason', 'flags', 'distance_m',
     'location', 'ip', 'attempts', 'submitted_at', 'decided_at', 'decided_by', 'note', 'verification',
-    'version', 'created_at', 'updated_at',
+    'version', 'roster_version', 'created_at', 'updated_at',
   ],
   key: ['id'],
   toRow: (x) => ({
@@ -254,6 +257,7 @@ export const records: TableSpec<AttendanceRecord> = {
     note: x.note,
     verification: verificationToJson(x.verification),
     version: x.version,
+    roster_version: x.rosterVersion,
     created_at: ms(x.createdAt),
     updated_at: ms(x.updatedAt),
   }),
@@ -279,6 +283,7 @@ export const records: TableSpec<AttendanceRecord> = {
       note: strOrNull(r.note),
       verification: ver && { ...ver, completedAt: dateOrNull(ver.completedAt) },
       version: r.version as number,
+      rosterVersion: r.roster_version as number,
       createdAt: date(r.created_at),
       updatedAt: date(r.updated_at),
     };

@@ -193,6 +193,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX face_proposals_created ON face_proposals (org_id, created_at);
     `,
   },
+  {
+    version: 5,
+    name: 'roster versions in the store',
+    // Every record change so far counted once: a record at version v was changed v times.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN roster_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE records ADD COLUMN roster_version INTEGER NOT NULL DEFAULT 0;
+      UPDATE sessions SET roster_version = (SELECT coalesce(sum(version), 0) FROM records WHERE records.session_id = sessions.id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

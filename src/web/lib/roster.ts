@@ -1,8 +1,18 @@
 /**
  * The roster a screen holds: replaced wholesale by each snapshot (first connect and every
  * resync), patched by `roster:update` only when the entry's record version is newer.
+ * RosterFeed adds the version rules of docs/protocol.md §8 (gaps and resync notices); it has
+ * no DOM or socket of its own, so the pages and the tests run the same logic.
  */
-import type { RosterCounts, RosterEntry, RosterSnapshot, RosterStatus, RosterUpdate, SessionView } from '../../shared/events.js';
+import type {
+  RosterCounts,
+  RosterEntry,
+  RosterResyncNotice,
+  RosterSnapshot,
+  RosterStatus,
+  RosterUpdate,
+  SessionView,
+} from '../../shared/events.js';
 
 export class RosterState {
   session: SessionView | null = null;
@@ -48,6 +58,134 @@ export class RosterState {
       counts[key] += 1;
     }
     return counts;
+  }
+}
+
+export interface RosterFeedOptions {
+  /** Reads a fresh snapshot (`session:watch`); a rejection is reported to onError. */
+  fetchSnapshot: (sessionId: string) => Promise<RosterSnapshot>;
+  /** The whole roster was replaced by a snapshot. */
+  onSnapshot?: (snapshot: RosterSnapshot) => void;
+  /** One entry changed (an update newer than the one held). */
+  onEntry?: (entry: RosterEntry) => void;
+  onError?: (err: unknown) => void;
+  /** How long a missing version may be awaited (swapped arrivals across nodes) before resyncing. */
+  gapWaitMs?: number;
+}
+
+/**
+ * One watched session, kept by docs/protocol.md §8: the snapshot's version V, then updates
+ * V+1, V+2, ...; a version that stays missing for gapWaitMs, or a `roster:resync` notice,
+ * means updates were lost, and a fresh snapshot replaces the roster. Updates received while a
+ * snapshot is in flight are applied after it.
+ */
+export class RosterFeed {
+  readonly roster = new RosterState();
+  private sessionId: string | null = null;
+  /** Highest version up to which every update is held (snapshot or contiguous updates). */
+  private version = 0;
+  /** Versions received beyond version + 1, waiting for the ones before them. */
+  private readonly ahead = new Set<number>();
+  private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  private inFlight: Promise<void> | null = null;
+  private again = false;
+  private buffered: RosterUpdate[] = [];
+  private readonly gapWaitMs: number;
+
+  constructor(private readonly opts: RosterFeedOptions) {
+    this.gapWaitMs = opts.gapWaitMs ?? 1_000;
+  }
+
+  get watching(): string | null {
+    return this.sessionId;
+  }
+
+  /** Watches a session (or the same one again, after a reconnect): a snapshot replaces the roster. */
+  watch(sessionId: string): Promise<void> {
+    if (sessionId !== this.sessionId) {
+      this.sessionId = sessionId;
+      this.buffered = [];
+      this.clearGap();
+    }
+    if (this.inFlight) {
+      // The snapshot in flight may predate what made us ask: read another one after it.
+      this.again = true;
+      return this.inFlight;
+    }
+    this.inFlight = this.load().finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  /** A `roster:update` event. */
+  update(update: RosterUpdate): void {
+    if (update.sessionId !== this.sessionId) return;
+    if (this.inFlight) {
+      this.buffered.push(update);
+      return;
+    }
+    this.applyUpdate(update);
+  }
+
+  /** A `roster:resync` event: the server may have lost updates of this session. */
+  resyncNotice(notice: RosterResyncNotice): void {
+    if (notice.sessionId === this.sessionId) this.resync();
+  }
+
+  /** Stops watching (`session:unwatch` is the caller's). */
+  stop(): void {
+    this.sessionId = null;
+    this.buffered = [];
+    this.clearGap();
+  }
+
+  private resync(): void {
+    if (!this.sessionId) return;
+    this.watch(this.sessionId).catch((err: unknown) => this.opts.onError?.(err));
+  }
+
+  private async load(): Promise<void> {
+    do {
+      this.again = false;
+      const sessionId = this.sessionId;
+      if (!sessionId) return;
+      const snapshot = await this.opts.fetchSnapshot(sessionId);
+      // Switched or stopped meanwhile: this snapshot is of no use.
+      if (sessionId !== this.sessionId) continue;
+      this.roster.replace(snapshot);
+      this.version = snapshot.version;
+      for (const v of this.ahead) if (v <= this.version) this.ahead.delete(v);
+      this.opts.onSnapshot?.(snapshot);
+      const buffered = this.buffered;
+      this.buffered = [];
+      for (const u of buffered) this.applyUpdate(u);
+      this.armGap();
+    } while (this.again);
+  }
+
+  private applyUpdate(update: RosterUpdate): void {
+    const entry = this.roster.apply(update);
+    if (entry) this.opts.onEntry?.(entry);
+    if (update.version > this.version + 1) this.ahead.add(update.version);
+    else if (update.version === this.version + 1) {
+      this.version = update.version;
+      while (this.ahead.delete(this.version + 1)) this.version += 1;
+    }
+    if (this.ahead.size === 0) this.clearGap();
+    else this.armGap();
+  }
+
+  private armGap(): void {
+    if (this.ahead.size === 0 || this.gapTimer) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      if (this.ahead.size > 0) this.resync();
+    }, this.gapWaitMs);
+  }
+
+  private clearGap(): void {
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
+    this.ahead.clear();
   }
 }
 

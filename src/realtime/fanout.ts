@@ -1,0 +1,84 @@
+import type { BroadcastOperator } from 'socket.io';
+import type { Logger } from '../logger.js';
+import { rooms, type ServerToClientEvents, type SocketData } from '../shared/events.js';
+import type { AppServer } from './types.js';
+
+/**
+ * The path from this node's broadcasts to the other nodes' sockets (the Redis adapter), as the
+ * socket layer sees it. Absent on a single node, where every socket is local.
+ */
+export interface FanoutLink {
+  /** True while a broadcast reaches the other nodes: publisher connected, subscriptions back in place. */
+  readonly up: boolean;
+  /** Runs each time the link is up again after being down; returns the unsubscribe. */
+  onRestored(listener: () => void): () => void;
+}
+
+/** How many sessions a node remembers having changed during one outage before it gives up naming them. */
+export const MAX_MISSED_SESSIONS = 10_000;
+
+type Target = { to(room: string): BroadcastOperator<ServerToClientEvents, SocketData> };
+
+const STAFF_ROOM = /^session:(.+):staff$/;
+
+/**
+ * Broadcasts that survive a Redis outage without queueing. While the link is down a broadcast
+ * reaches this node's sockets only (through the adapter it would wait in the publisher's queue
+ * without bound, and peers not yet subscribed again would drop it anyway), and its session is
+ * remembered, up to MAX_MISSED_SESSIONS. When the link is back:
+ * - every screen on this node is told to resync (`roster:resync`), since broadcasts of the
+ *   other nodes may have been lost while this node was not subscribed;
+ * - the screens of the remembered sessions on every node are told too, since they missed this
+ *   node's changes; past the bound, every node resyncs all its screens.
+ * Snapshots come from the store, so a screen that resyncs after the link is back holds
+ * everything stored before, and receives everything broadcast after.
+ */
+export class Fanout {
+  private readonly missed = new Set<string>();
+  private overflowed = false;
+  private readonly stop: () => void;
+
+  constructor(
+    private readonly io: AppServer,
+    private readonly link: FanoutLink | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.stop = link ? link.onRestored(() => this.restored()) : () => undefined;
+    io.on('roster:resync-all', () => this.resyncLocalScreens(new Set()));
+  }
+
+  /** Where a broadcast about this session goes: every node, or this node only while the link is down. */
+  target(sessionId: string): Target {
+    if (!this.link || this.link.up) return this.io;
+    if (this.missed.size < MAX_MISSED_SESSIONS) this.missed.add(sessionId);
+    else if (!this.missed.has(sessionId)) this.overflowed = true;
+    return this.io.local;
+  }
+
+  close(): void {
+    this.stop();
+  }
+
+  private restored(): void {
+    const missed = [...this.missed];
+    const overflowed = this.overflowed;
+    this.missed.clear();
+    this.overflowed = false;
+    this.logger.info({ missedSessions: missed.length, overflowed }, 'fan-out restored; telling screens to resync');
+    if (overflowed) {
+      this.io.serverSideEmit('roster:resync-all');
+      this.resyncLocalScreens(new Set());
+      return;
+    }
+    // io.to reaches this node's screens of these sessions too: skip them below.
+    for (const sessionId of missed) this.io.to(rooms.staff(sessionId)).emit('roster:resync', { sessionId });
+    this.resyncLocalScreens(new Set(missed));
+  }
+
+  private resyncLocalScreens(except: Set<string>): void {
+    for (const room of this.io.of('/').adapter.rooms.keys()) {
+      const sessionId = STAFF_ROOM.exec(room)?.[1];
+      if (sessionId && !except.has(sessionId)) this.io.local.to(room).emit('roster:resync', { sessionId });
+    }
+  }
+}

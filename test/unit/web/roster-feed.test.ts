@@ -1,0 +1,91 @@
+import { expect } from 'chai';
+import type { RosterEntry, RosterSnapshot, RosterUpdate } from '../../../src/shared/events.js';
+import { RosterFeed } from '../../../src/web/lib/roster.js';
+
+// The screens' version rules (docs/protocol.md §8), without sockets: a fake server answers
+// snapshots from a map that the test changes as "the store".
+
+const SESSION = 's1';
+
+function entry(studentId: string, recordVersion: number, status: RosterEntry['status'] = 'present'): RosterEntry {
+  return {
+    studentId, name: studentId, studentNumber: null, status, reason: null, flags: [], distanceM: null, accuracyM: null,
+    attempts: 1, submittedAt: null, decidedAt: null, decidedBy: null, note: null, recordId: `r-${studentId}`, recordVersion,
+    verification: null,
+  };
+}
+
+function harness() {
+  const store = new Map<string, RosterEntry>();
+  let version = 0;
+  let fetches = 0;
+  const snapshot = (): RosterSnapshot =>
+    ({ session: { id: SESSION } as RosterSnapshot['session'], version, entries: [...store.values()], counts: {} as RosterSnapshot['counts'] });
+  const feed = new RosterFeed({
+    fetchSnapshot: async () => {
+      fetches += 1;
+      return snapshot();
+    },
+    gapWaitMs: 30,
+  });
+  /** A stored change; returns its update (which the test may or may not deliver). */
+  const change = (studentId: string, status: RosterEntry['status'] = 'present'): RosterUpdate => {
+    const e = entry(studentId, (store.get(studentId)?.recordVersion ?? 0) + 1, status);
+    store.set(studentId, e);
+    version += 1;
+    return { sessionId: SESSION, version, entry: e };
+  };
+  const shown = () => Object.fromEntries(feed.roster.list().map((e) => [e.studentId, e.status]));
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 100 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
+  };
+  return { feed, change, shown, until, fetches: () => fetches };
+}
+
+describe('RosterFeed (screen roster rules)', () => {
+  it('applies contiguous updates without fetching again', async () => {
+    const h = harness();
+    await h.feed.watch(SESSION);
+    h.feed.update(h.change('a'));
+    h.feed.update(h.change('b', 'late'));
+    expect(h.shown()).to.deep.equal({ a: 'present', b: 'late' });
+    expect(h.fetches()).to.equal(1);
+  });
+
+  it('resyncs by itself when a version stays missing, and not when it only arrives late', async () => {
+    const h = harness();
+    await h.feed.watch(SESSION);
+    const u1 = h.change('a');
+    const u2 = h.change('b');
+    h.feed.update(u2);
+    h.feed.update(u1);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(h.fetches()).to.equal(1);
+
+    h.change('c'); // lost on the way
+    h.feed.update(h.change('d'));
+    await h.until(() => h.fetches() === 2);
+    expect(h.fetches()).to.equal(2);
+    expect(h.shown()).to.deep.equal({ a: 'present', b: 'present', c: 'present', d: 'present' });
+  });
+
+  it('resyncs on a roster:resync notice of its session only', async () => {
+    const h = harness();
+    await h.feed.watch(SESSION);
+    h.change('a'); // lost, and no later change shows the gap
+    h.feed.resyncNotice({ sessionId: 'other' });
+    expect(h.fetches()).to.equal(1);
+    h.feed.resyncNotice({ sessionId: SESSION });
+    await h.until(() => h.shown()['a'] === 'present');
+    expect(h.shown()).to.deep.equal({ a: 'present' });
+  });
+
+  it('applies updates that arrive while a snapshot is in flight after it', async () => {
+    const h = harness();
+    const watching = h.feed.watch(SESSION);
+    const u = h.change('a', 'pending');
+    h.feed.update(u);
+    await watching;
+    expect(h.shown()).to.deep.equal({ a: 'pending' });
+  });
+});
