@@ -8,7 +8,18 @@ export type DomainEvent =
   | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
   | { type: 'session.changed'; orgId: string; session: SessionView }
   | { type: 'face.changed'; orgId: string; view: FaceChangeView }
-  | { type: 'login.revoked'; orgId: string; sid: string };
+  | { type: 'login.revoked'; orgId: string; sid: string }
+  /** The account was deactivated or its role changed: its open sockets must go. */
+  | { type: 'user.access-changed'; orgId: string; userId: string; code: 'ACCOUNT_DISABLED' | 'ROLE_CHANGED' }
+  /** People lost access to a subject; `sessionIds` are its sessions that are not closed. */
+  | {
+      type: 'subject.access-changed';
+      orgId: string;
+      subjectId: string;
+      sessionIds: string[];
+      removedStudentIds: string[];
+      removedTeacherIds: string[];
+    };
 
 export interface EventPublisher {
   publish(event: DomainEvent): void;

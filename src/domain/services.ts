@@ -56,9 +56,9 @@ export function createServices(deps: ServiceDeps): Services {
       clock,
       events: deps.events,
     }),
-    users: new UserService({ store, passwords, clock }),
+    users: new UserService({ store, passwords, clock, events: deps.events }),
     userImport: new CsvUserImport({ store, passwords, clock }),
-    subjects: new SubjectService({ store, clock }),
+    subjects: new SubjectService({ store, clock, events: deps.events }),
     faces: new FaceEnrolmentService({
       store,
       engine: deps.face,

@@ -1,6 +1,8 @@
+import type { Actor } from '../domain/actor.js';
 import { AppError } from '../domain/app-error.js';
 import type { RateLimiter, RateLimitResult } from '../domain/rate-limiter.js';
 import type { Ack } from '../shared/errors.js';
+import type { CurrentActors } from './current-actor.js';
 import type { CommandGuard, CommandRate } from './define-handler.js';
 import type { AppSocket } from './types.js';
 
@@ -19,6 +21,7 @@ export class CommandLimits implements CommandGuard {
   constructor(
     private readonly maxInFlight: number,
     private readonly limiters: Record<CommandRate, RateLimiter>,
+    private readonly actors: CurrentActors,
   ) {
     this.busyAnswer = {
       ok: false,
@@ -45,5 +48,9 @@ export class CommandLimits implements CommandGuard {
 
   consume(rate: CommandRate, userId: string): Promise<RateLimitResult> {
     return this.limiters[rate].consume(userId);
+  }
+
+  actor(socket: AppSocket): Promise<Actor> {
+    return this.actors.of(socket);
   }
 }

@@ -26,6 +26,8 @@ export interface CommandGuard {
   leave(socket: AppSocket): void;
   /** Counts one command of the user against the rate's budget. */
   consume(rate: CommandRate, userId: string): Promise<RateLimitResult>;
+  /** The acting user as the store has it now (ACCOUNT_DISABLED once deactivated). */
+  actor(socket: AppSocket): Promise<Actor>;
   /** The answer to a command refused for want of an in-flight slot. */
   readonly busyAnswer: Ack<never>;
 }
@@ -67,13 +69,14 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
         const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
         return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
       }
-      const { userId, orgId, role, ip } = socket.data;
+      const { userId, ip } = socket.data;
       try {
         const limit = await guard.consume(rate, userId);
         if (!limit.allowed) {
           return { ok: false, error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody() };
         }
-        const data = await handler(parsed.data, { socket, actor: { id: userId, orgId, role }, ip });
+        const actor = await guard.actor(socket);
+        const data = await handler(parsed.data, { socket, actor, ip });
         return { ok: true, data };
       } catch (err) {
         if (!(err instanceof AppError)) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
@@ -104,7 +107,11 @@ export function commandListeners(commands: readonly Command[], guard: CommandGua
       void command
         .run(this, payload, guard)
         .finally(() => guard.leave(this))
-        .then((result) => ack?.(result));
+        .then((result) => {
+          ack?.(result);
+          // A deactivated account learns why, then loses the connection (its reconnect is refused).
+          if (!result.ok && result.error.code === 'ACCOUNT_DISABLED') this.disconnect(true);
+        });
     },
   }));
 }

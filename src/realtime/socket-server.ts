@@ -12,6 +12,7 @@ import type { Store } from '../store/types.js';
 import { rooms } from '../shared/events.js';
 import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
+import { CurrentActors } from './current-actor.js';
 import { attachCommands, commandListeners } from './define-handler.js';
 import { Fanout, type FanoutLink } from './fanout.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
@@ -74,11 +75,12 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   useConnectLimit(io, deps.requestLimiters.socketConnect, authDeps);
   useSocketAuth(io, authDeps);
   const expiry = new TokenExpiryWatch(deps.now);
-  const limits = new CommandLimits(deps.maxInFlight, {
-    light: deps.requestLimiters.socket,
-    heavy: deps.requestLimiters.socketHeavy,
-    checkin: deps.submitLimiter,
-  });
+  const actors = new CurrentActors(deps.store, deps.now);
+  const limits = new CommandLimits(
+    deps.maxInFlight,
+    { light: deps.requestLimiters.socket, heavy: deps.requestLimiters.socketHeavy, checkin: deps.submitLimiter },
+    actors,
+  );
   const commands = commandListeners(
     [
       ...authCommands(authDeps, expiry),
@@ -91,8 +93,10 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   io.on('connection', (socket) => {
     void socket.join(socket.data.sid ? [rooms.user(socket.data.userId), rooms.login(socket.data.sid)] : rooms.user(socket.data.userId));
     expiry.track(socket);
+    actors.fresh(socket.data.userId, socket.data.role);
     attachCommands(socket, commands);
   });
+  io.on('actor:forget', (userId) => actors.forget(userId));
 
   const fanout = new Fanout(io, deps.fanoutLink, logger);
   const unsubscribe = deps.bus.subscribe((event) => {
@@ -108,8 +112,27 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         break;
       case 'login.revoked':
         // The reconnect that follows presents the same token and is refused TOKEN_REVOKED.
-        io.to(rooms.login(event.sid)).emit('auth:revoked');
+        io.to(rooms.login(event.sid)).emit('auth:revoked', { code: 'TOKEN_REVOKED' });
         io.in(rooms.login(event.sid)).disconnectSockets(true);
+        break;
+      case 'user.access-changed':
+        // A deactivated user's reconnect is refused ACCOUNT_DISABLED; a changed role reconnects in it.
+        actors.forget(event.userId);
+        io.serverSideEmit('actor:forget', event.userId);
+        io.to(rooms.user(event.userId)).emit('auth:revoked', { code: event.code });
+        io.in(rooms.user(event.userId)).disconnectSockets(true);
+        break;
+      case 'subject.access-changed':
+        for (const sessionId of event.sessionIds) {
+          for (const userId of event.removedTeacherIds) {
+            io.in(rooms.user(userId)).socketsLeave(rooms.staff(sessionId));
+            io.to(rooms.user(userId)).emit('session:access-lost', { sessionId, code: 'NOT_SUBJECT_TEACHER' });
+          }
+          for (const userId of event.removedStudentIds) {
+            io.in(rooms.user(userId)).socketsLeave(rooms.students(sessionId));
+            io.to(rooms.user(userId)).emit('session:access-lost', { sessionId, code: 'NOT_ENROLLED' });
+          }
+        }
         break;
       case 'face.changed':
         io.to(rooms.user(event.view.userId)).emit('face:changed', event.view);

@@ -228,6 +228,13 @@ export interface FaceChangeView {
   at: string;
 }
 
+/**
+ * Why the server ends a socket's access: the login was ended (logout elsewhere, a revoked
+ * login), the account was deactivated, or its role changed (reconnect to act in the new role).
+ */
+export const ACCESS_END_CODES = ['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ROLE_CHANGED'] as const;
+export type AccessEndCode = (typeof ACCESS_END_CODES)[number];
+
 export interface ServerToClientEvents {
   /** To watching screens: one roster entry changed. */
   'roster:update': (update: RosterUpdate) => void;
@@ -244,8 +251,10 @@ export interface ServerToClientEvents {
   'auth:expiring': (info: { expiresAt: string }) => void;
   /** The access token expired; the server disconnects this socket right after. */
   'auth:expired': () => void;
-  /** This login was ended (logged out on some device, or revoked); the server disconnects right after. */
-  'auth:revoked': () => void;
+  /** The socket's access ends (see ACCESS_END_CODES); the server disconnects it right after. */
+  'auth:revoked': (info: { code: AccessEndCode }) => void;
+  /** The user was removed from the session's subject: the socket left the session's room. */
+  'session:access-lost': (info: { sessionId: string; code: 'NOT_SUBJECT_TEACHER' | 'NOT_ENROLLED' }) => void;
   /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
   'face:changed': (view: FaceChangeView) => void;
 }
@@ -254,6 +263,8 @@ export interface InterServerEvents {
   ping: () => void;
   /** A node lost track of which sessions it changed during an outage: every screen resyncs. */
   'roster:resync-all': () => void;
+  /** A user's account or role changed: other nodes drop what they remember of it (CurrentActors). */
+  'actor:forget': (userId: string) => void;
 }
 
 export interface SocketData {

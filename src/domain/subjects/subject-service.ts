@@ -2,9 +2,13 @@ import { z } from 'zod';
 import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../../store/types.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
+import type { EventPublisher } from '../events.js';
 import { audit } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
+
+/** Sessions of one subject not yet closed: a handful at most (one a day, plus parallel ones). */
+const LIVE_SESSIONS_MAX = 100;
 
 export interface CreateSubjectInput {
   code: string;
@@ -35,7 +39,7 @@ export interface ListSubjectsInput {
  * manage every subject of their organisation; teachers only the subjects they teach.
  */
 export class SubjectService {
-  constructor(private readonly deps: { store: Store; clock: () => Date }) {}
+  constructor(private readonly deps: { store: Store; clock: () => Date; events: EventPublisher }) {}
 
   async create(actor: Actor, input: CreateSubjectInput): Promise<Subject> {
     requireRole(actor, 'admin', 'teacher');
@@ -76,13 +80,20 @@ export class SubjectService {
       patch.teacherIds = unique(input.teacherIds);
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
-    return this.applyPatch(actor, before, patch, 'subject.update');
+    const after = await this.applyPatch(actor, before, patch, 'subject.update');
+    const kept = new Set(after.teacherIds);
+    await this.announceRemoved(actor, before.id, [], before.teacherIds.filter((t) => !kept.has(t)));
+    return after;
   }
 
   async delete(actor: Actor, id: string): Promise<void> {
     const before = await this.loadManaged(actor, id);
+    // Read first: the sessions go with the subject.
+    const live = await this.liveSessionIds(actor.orgId, id);
+    const enrolled = await this.deps.store.subjects.listEnrolled(actor.orgId, id);
     if (!(await this.deps.store.subjects.delete(actor.orgId, id))) throw new AppError('NOT_FOUND');
     await this.audit(actor, id, 'subject.delete', before, null);
+    this.publishRemoved(actor, id, live, enrolled, before.teacherIds);
   }
 
   async setLocation(actor: Actor, id: string, location: ClassroomLocation | null): Promise<Subject> {
@@ -127,8 +138,38 @@ export class SubjectService {
     const current = new Set(await this.deps.store.subjects.listEnrolled(actor.orgId, id));
     const notEnrolledIds = ids.filter((s) => !current.has(s));
     const removed = await this.deps.store.subjects.unenrol(actor.orgId, id, ids);
-    await this.audit(actor, id, 'subject.unenrol', { studentIds: ids.filter((s) => current.has(s)) }, null);
+    const removedIds = ids.filter((s) => current.has(s));
+    await this.audit(actor, id, 'subject.unenrol', { studentIds: removedIds }, null);
+    await this.announceRemoved(actor, id, removedIds, []);
     return { removed, notEnrolledIds, total: current.size - removed };
+  }
+
+  // Open sockets of people who lost the subject leave its live sessions' rooms (socket-server.ts).
+  private async announceRemoved(actor: Actor, subjectId: string, studentIds: string[], teacherIds: string[]): Promise<void> {
+    if (studentIds.length === 0 && teacherIds.length === 0) return;
+    this.publishRemoved(actor, subjectId, await this.liveSessionIds(actor.orgId, subjectId), studentIds, teacherIds);
+  }
+
+  private publishRemoved(actor: Actor, subjectId: string, sessionIds: string[], studentIds: string[], teacherIds: string[]): void {
+    if (sessionIds.length === 0) return;
+    this.deps.events.publish({
+      type: 'subject.access-changed',
+      orgId: actor.orgId,
+      subjectId,
+      sessionIds,
+      removedStudentIds: studentIds,
+      removedTeacherIds: teacherIds,
+    });
+  }
+
+  private async liveSessionIds(orgId: string, subjectId: string): Promise<string[]> {
+    const page = await this.deps.store.sessions.list(orgId, {
+      subjectId,
+      status: ['scheduled', 'open', 'closing'],
+      limit: LIVE_SESSIONS_MAX,
+      offset: 0,
+    });
+    return page.items.map((s) => s.id);
   }
 
   /** The subject, if the actor may manage it: NOT_FOUND outside the org, NOT_SUBJECT_TEACHER for other teachers. */

@@ -3,6 +3,7 @@ import { StoreConflictError, type Role, type Store, type User, type UserPatch } 
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
 import { audit } from '../audit-log.js';
+import type { EventPublisher } from '../events.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 
 export interface CreateUserInput {
@@ -35,6 +36,8 @@ export interface UserServiceDeps {
   store: Store;
   passwords: PasswordHasher;
   clock: () => Date;
+  /** Announces deactivations and role changes, so open sockets follow at once. */
+  events: EventPublisher;
 }
 
 /** Admin management of the accounts of the actor's organisation. */
@@ -105,6 +108,8 @@ export class UserService {
       from: auditView(before, Object.keys(patch)),
       to: auditView(after, Object.keys(patch)),
     });
+    const code = before.active && !after.active ? 'ACCOUNT_DISABLED' : before.role !== after.role ? 'ROLE_CHANGED' : null;
+    if (code) this.deps.events.publish({ type: 'user.access-changed', orgId: actor.orgId, userId: id, code });
     return toPublicUser(after);
   }
 

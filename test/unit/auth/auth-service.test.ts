@@ -271,7 +271,7 @@ describe('AuthService', () => {
 
     it('deactivating a user revokes every refresh token they hold', async () => {
       const admin = await createUser(store, org.id, 'admin');
-      const users = new UserService({ store, passwords: new PasswordHasher(4), clock: () => new Date() });
+      const users = new UserService({ store, passwords: new PasswordHasher(4), clock: () => new Date(), events: { publish: (e) => published.push(e) } });
       const a = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
       const b = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
       await users.deactivate({ id: admin.id, orgId: org.id, role: 'admin' }, teacher.id);

@@ -1,0 +1,78 @@
+import type { Actor } from '../domain/actor.js';
+import { AppError } from '../domain/app-error.js';
+import type { Store } from '../store/types.js';
+import type { AppSocket } from './types.js';
+
+/** How long a node trusts what it read of a user; a change announced to this node forgets it at once. */
+export const ACTOR_TTL_MS = 1_000;
+/** Users remembered per node; beyond, the oldest entry goes. */
+const MAX_ENTRIES = 20_000;
+
+interface Entry {
+  role: Actor['role'];
+  active: boolean;
+  readAt: number;
+}
+
+/**
+ * The acting user of a socket command, as the store says now, not as the token said at
+ * connect: a deactivated account stops at its next command and a changed role applies to it,
+ * on every node within ACTOR_TTL_MS even when the change's announcement never reached this node.
+ * Within the TTL one store read serves all of a user's commands (a check-in burst costs one).
+ */
+export class CurrentActors {
+  private readonly entries = new Map<string, Entry>();
+  private readonly pending = new Map<string, Promise<Entry>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+    private readonly ttlMs = ACTOR_TTL_MS,
+  ) {}
+
+  /** Throws ACCOUNT_DISABLED for a deactivated or deleted account; updates the socket's role. */
+  async of(socket: AppSocket): Promise<Actor> {
+    const { userId, orgId } = socket.data;
+    const entry = await this.read(orgId, userId);
+    if (!entry.active) throw new AppError('ACCOUNT_DISABLED');
+    socket.data.role = entry.role;
+    return { id: userId, orgId, role: entry.role };
+  }
+
+  forget(userId: string): void {
+    this.entries.delete(userId);
+  }
+
+  /** What the handshake just read from the store: a reconnect acts as the store says now. */
+  fresh(userId: string, role: Actor['role']): void {
+    this.remember(userId, { role, active: true, readAt: this.now().getTime() });
+  }
+
+  private async read(orgId: string, userId: string): Promise<Entry> {
+    const t = this.now().getTime();
+    const cached = this.entries.get(userId);
+    if (cached && t - cached.readAt < this.ttlMs) return cached;
+    // Concurrent commands of one user share one read.
+    let load = this.pending.get(userId);
+    if (!load) {
+      load = (async () => {
+        try {
+          const user = await this.store.users.get(orgId, userId);
+          const entry: Entry = { role: user?.role ?? 'student', active: user?.active ?? false, readAt: t };
+          this.remember(userId, entry);
+          return entry;
+        } finally {
+          this.pending.delete(userId);
+        }
+      })();
+      this.pending.set(userId, load);
+    }
+    return load;
+  }
+
+  private remember(userId: string, entry: Entry): void {
+    this.entries.delete(userId);
+    this.entries.set(userId, entry);
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+}

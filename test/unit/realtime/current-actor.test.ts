@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { CurrentActors, ACTOR_TTL_MS } from '../../../src/realtime/current-actor.js';
+import type { AppSocket } from '../../../src/realtime/types.js';
+import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { Store, User } from '../../../src/store/types.js';
+import { expectCode } from '../../support/expect-code.js';
+import { createOrg, createUser } from '../../support/fixtures.js';
+
+describe('CurrentActors (who acts on a socket command, from the store)', () => {
+  let store: Store;
+  let user: User;
+  let t: number;
+  let reads: number;
+  const socketOf = (u: User) => ({ data: { userId: u.id, orgId: u.orgId, role: 'teacher' } }) as unknown as AppSocket;
+
+  beforeEach(async () => {
+    const inner = await createSqliteStore({ path: ':memory:' });
+    reads = 0;
+    store = {
+      ...inner,
+      users: { ...inner.users, get: (orgId: string, id: string) => ((reads += 1), inner.users.get(orgId, id)) },
+    } as Store;
+    const org = await createOrg(inner);
+    user = await createUser(inner, org.id, 'teacher');
+    t = Date.UTC(2026, 0, 5, 9);
+  });
+  afterEach(() => store.close());
+
+  it('sees a deactivation or a role change once the TTL has passed, even with nobody telling it', async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const socket = socketOf(user);
+    expect((await actors.of(socket)).role).to.equal('teacher');
+    await store.users.update(user.orgId, user.id, { role: 'admin' });
+    t += ACTOR_TTL_MS - 1;
+    expect((await actors.of(socket)).role, 'still within the TTL').to.equal('teacher');
+    t += 1;
+    expect((await actors.of(socket)).role).to.equal('admin');
+    expect(socket.data.role, 'the socket follows').to.equal('admin');
+    await store.users.update(user.orgId, user.id, { active: false });
+    actors.forget(user.id);
+    await expectCode(actors.of(socket), 'ACCOUNT_DISABLED');
+  });
+
+  it('serves a burst of one user\'s commands from one read, and a fresh handshake from none', async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    await Promise.all(Array.from({ length: 20 }, () => actors.of(socketOf(user))));
+    expect(reads).to.equal(1);
+    t += ACTOR_TTL_MS;
+    actors.fresh(user.id, 'teacher');
+    await actors.of(socketOf(user));
+    expect(reads).to.equal(1);
+  });
+});
