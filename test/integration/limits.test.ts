@@ -1,13 +1,12 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Ack } from '../../src/shared/errors.js';
 import type { Organisation, Subject, User } from '../../src/store/types.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
-import { redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { command, connectClient, connectRefused, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const API = '/api/v1';
@@ -247,31 +246,20 @@ describe('request limits with tight settings', function () {
 
 describe('request limits shared by several nodes (Redis)', function () {
   this.timeout(30_000);
-  let redis: TestRedis | null = null;
-  let dir = '';
   let cluster: StartedNodes | null = null;
   const sockets: ClientSocket[] = [];
+  const suite = useRedis('limits');
 
-  before(function () {
-    if (!redisAvailable()) {
-      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
-      this.skip();
-    }
-  });
   before(async () => {
-    redis = await startRedisServer();
-    dir = mkdtempSync(path.join(tmpdir(), 'limits-'));
     cluster = await startNodes(2, {
-      redisUrl: redis.url,
-      sqlitePath: path.join(dir, 'attendance.db'),
+      redisUrl: suite.redis.url,
+      sqlitePath: path.join(suite.dir, 'attendance.db'),
       env: { SOCKET_HEAVY_RATE_PER_MINUTE: '3', HTTP_RATE_PER_MINUTE: '3' },
     });
   });
-  after(async () => {
+  suite.beforeStop(async () => {
     for (const s of sockets) s.disconnect();
     await cluster?.cleanup();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('counts one user against one budget whichever node serves them', async () => {

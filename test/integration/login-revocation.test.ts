@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
@@ -7,7 +5,7 @@ import type { User } from '../../src/store/types.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
-import { redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { connectClient, connectRefused, nextEvent, type ClientSocket } from '../support/sockets.js';
 
 /** Logs in over HTTP against `baseUrl`. */
@@ -29,27 +27,16 @@ async function me(baseUrl: string, token: string): Promise<{ status: number; cod
 
 describe('logout ends a login on every node (access tokens and open sockets)', function () {
   this.timeout(30_000);
-  let redis: TestRedis | null = null;
   let cluster: StartedNodes | null = null;
-  let dir = '';
   const sockets: ClientSocket[] = [];
 
-  before(function () {
-    if (!redisAvailable()) {
-      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
-      this.skip();
-    }
-  });
+  const suite = useRedis('revocation');
   before(async () => {
-    redis = await startRedisServer();
-    dir = mkdtempSync(path.join(tmpdir(), 'revocation-'));
-    cluster = await startNodes(2, { redisUrl: redis.url, sqlitePath: path.join(dir, 'attendance.db') });
+    cluster = await startNodes(2, { redisUrl: suite.redis.url, sqlitePath: path.join(suite.dir, 'attendance.db') });
   });
-  after(async () => {
+  suite.beforeStop(async () => {
     for (const s of sockets) s.disconnect();
     await cluster?.cleanup();
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses the logged-out access token on another node, cuts its sockets there, and leaves the other login alone', async () => {

@@ -1,6 +1,4 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClusterDeps } from '../../src/cluster/cluster-deps.js';
 import { connectRedis, RedisUnavailableError } from '../../src/cluster/redis.js';
@@ -11,7 +9,7 @@ import type { Store, User } from '../../src/store/types.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
-import { freePort, redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { freePort, useRedis } from '../support/redis-server.js';
 import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
@@ -81,8 +79,6 @@ async function storeStatuses(store: Store, orgId: string, sessionId: string): Pr
 
 describe('several nodes behind one Redis (3 nodes, one SQLite file)', function () {
   this.timeout(60_000);
-  let redis: TestRedis | null = null;
-  let dir = '';
   let fileNo = 0;
   let cluster: StartedNodes | null = null;
   let nodes: TestNode[] = [];
@@ -108,26 +104,13 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     ).id;
   const codeVia = async (socket: ClientSocket, sessionId: string) => ok(await command(socket, 'session:code', { sessionId })).code;
 
-  before(function () {
-    if (!redisAvailable()) {
-      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
-      this.skip();
-    }
-  });
-  before(async () => {
-    redis = await startRedisServer();
-    dir = mkdtempSync(path.join(tmpdir(), 'multi-node-'));
-  });
-  after(async () => {
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = useRedis('multi-node');
 
   beforeEach(async () => {
     fileNo += 1;
     cluster = await startNodes(3, {
-      redisUrl: redis!.url,
-      sqlitePath: path.join(dir, `attendance-${fileNo}.db`),
+      redisUrl: suite.redis.url,
+      sqlitePath: path.join(suite.dir, `attendance-${fileNo}.db`),
       env: { CHECKIN_RATE_PER_MINUTE: String(RATE_PER_MINUTE), LOGIN_ACCOUNT_FREE_FAILURES: String(LOGIN_FREE) },
     });
     nodes = cluster.nodes;
@@ -152,7 +135,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     await cluster?.cleanup();
     cluster = null;
     // A killed Redis must come back for the next test.
-    if (redis?.owned) await redis.start();
+    if (suite.redis.owned) await suite.redis.start();
   });
 
   it('fans roster updates and decisions out across nodes; a code from A verifies on C', async () => {
@@ -274,7 +257,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('reports Redis in /readyz: down while it is away, up again after', async function () {
-    if (!redis!.owned) this.skip();
+    if (!suite.redis.owned) this.skip();
     const ready = async () => {
       const res = await fetch(`${nodes[0]!.url}/readyz`);
       const body = (await res.json()) as { redis?: { ok: boolean; target: string } };
@@ -283,16 +266,16 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const before = await ready();
     expect(before.status).to.equal(200);
     expect(before.redis?.ok).to.equal(true);
-    expect(before.redis?.target).to.equal(redis!.url);
-    await redis!.kill();
+    expect(before.redis?.target).to.equal(suite.redis.url);
+    await suite.redis.kill();
     await waitFor(async () => (await ready()).status === 503, 10_000, 100);
     expect((await ready()).redis?.ok).to.equal(false);
-    await redis!.start();
+    await suite.redis.start();
     await waitFor(async () => (await ready()).status === 200, 10_000, 100);
   });
 
   it('survives a Redis restart: acknowledged check-ins stay, fan-out resumes, the screen converges by itself', async function () {
-    if (!redis!.owned) this.skip();
+    if (!suite.redis.owned) this.skip();
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     const projector = new Screen(await client(a, teacher));
     const teacherC = await client(c, teacher);
@@ -311,9 +294,9 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     await waitFor(() => [0, 1, 2, 3].every((i) => projector.sawUpdateFor(students[i]!.id)));
 
     // Submissions during the outage are stored and acknowledged without Redis.
-    await redis!.kill();
+    await suite.redis.kill();
     for (const ack of await Promise.all([4, 5].map((i) => submit(i)))) ok(ack);
-    await redis!.start();
+    await suite.redis.start();
 
     // Fan-out is back once a teacher's mark on C reaches the screen on A (bounded probe loop).
     const probe = students[11]!;
@@ -343,7 +326,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('roster versions never go back when Redis restarts empty: the next change is above every version seen', async function () {
-    if (!redis!.owned) this.skip();
+    if (!suite.redis.owned) this.skip();
     const b = nodes[1]!;
     // Screen and students on one node: the screen sees each update whatever the fan-out does.
     const projector = new Screen(await client(b, teacher));
@@ -355,7 +338,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     await waitFor(() => projector.updates.length === 3);
     const before = Math.max(...projector.updates.map((u) => u.version));
 
-    await redis!.restart();
+    await suite.redis.restart();
     const after = nextEvent(projector.socket, 'roster:update', (u: RosterUpdate) => u.entry.studentId === students[3]!.id, 15_000);
     ok(await command(onB[3]!, 'checkin:submit', { sessionId, location: here(), code }, 15_000));
     const [update] = await after;
@@ -365,7 +348,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('an outage longer than the Redis retries: a stored check-in is acknowledged with its outcome and reaches the screens after', async function () {
-    if (!redis!.owned) this.skip();
+    if (!suite.redis.owned) this.skip();
     this.timeout(40_000);
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     const projector = new Screen(await client(a, teacher));
@@ -376,11 +359,11 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const code = await codeVia(projector.socket, sessionId);
     const student = await client(b, students[0]!);
 
-    await redis!.kill();
+    await suite.redis.kill();
     // Redis stays away until the answer comes: past the data connection's ~9 s of retries,
     // the old code answered INTERNAL for a record it had stored.
     const ack = await command(student, 'checkin:submit', { sessionId, location: here(), code }, 15_000);
-    await redis!.start();
+    await suite.redis.start();
     expect(ack.ok, JSON.stringify(ack)).to.equal(true);
     if (ack.ok) expect(ack.data.status).to.equal('present');
     const stored = await b.store.records.getForStudent(orgId, sessionId, students[0]!.id);

@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { RosterUpdate } from '../../src/shared/events.js';
 import type { Subject, User } from '../../src/store/types.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
-import { redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
+import { useRedis } from '../support/redis-server.js';
 import { command, connectClient, connectRefused, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
@@ -17,9 +15,7 @@ const WITHIN_MS = 1_000;
 // the sockets held on node B at once, and every command is judged by the store, not the token.
 describe('open sockets follow deactivation, role changes and subject membership (2 nodes)', function () {
   this.timeout(30_000);
-  let redis: TestRedis | null = null;
   let cluster: StartedNodes;
-  let dir = '';
   let a: TestNode;
   let b: TestNode;
   let admin: User;
@@ -45,23 +41,10 @@ describe('open sockets follow deactivation, role changes and subject membership 
   const open = async (teacherSocket: ClientSocket) =>
     ok(await command(teacherSocket, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false, network: false } })).id;
 
-  before(function () {
-    if (!redisAvailable()) {
-      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
-      this.skip();
-    }
-  });
-  before(async () => {
-    redis = await startRedisServer();
-    dir = mkdtempSync(path.join(tmpdir(), 'open-socket-'));
-  });
-  after(async () => {
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = useRedis('open-socket');
   beforeEach(async () => {
     fileNo += 1;
-    cluster = await startNodes(2, { redisUrl: redis!.url, sqlitePath: path.join(dir, `attendance-${fileNo}.db`) });
+    cluster = await startNodes(2, { redisUrl: suite.redis.url, sqlitePath: path.join(suite.dir, `attendance-${fileNo}.db`) });
     [a, b] = cluster.nodes as [TestNode, TestNode];
     const org = await createOrg(a.store);
     admin = await createUser(a.store, org.id, 'admin');

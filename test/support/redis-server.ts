@@ -1,5 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export interface TestRedis {
   url: string;
@@ -98,6 +101,56 @@ export async function startRedisServer(): Promise<TestRedis> {
     async stop() {
       process.off('exit', onExit);
       await kill();
+    },
+  };
+}
+
+export interface RedisSuite {
+  /** The suite's Redis; valid inside tests and hooks registered after useRedis. */
+  readonly redis: TestRedis;
+  /** A temporary folder of the suite (SQLite files shared by its nodes), removed after it. */
+  readonly dir: string;
+  /**
+   * Runs `fn` after the suite, before Redis stops: nodes must quit Redis while it still answers
+   * (mocha runs `after` hooks in the order they were declared, and this one is declared first).
+   */
+  beforeStop(fn: () => Promise<void> | void): void;
+}
+
+/**
+ * Mocha hooks for a suite that needs Redis: skips it, saying why, when there is no
+ * redis-server (CI installs one), else starts one and a temporary folder before the suite and
+ * removes both after it.
+ */
+export function useRedis(name: string): RedisSuite {
+  let redis: TestRedis | null = null;
+  let dir = '';
+  const first: Array<() => Promise<void> | void> = [];
+  before(function () {
+    if (!redisAvailable()) {
+      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
+      this.skip();
+    }
+  });
+  before(async () => {
+    redis = await startRedisServer();
+    dir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  });
+  after(async () => {
+    for (const fn of first) await fn();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    beforeStop(fn) {
+      first.push(fn);
+    },
+    get redis() {
+      if (!redis) throw new Error('useRedis: Redis is not started yet (read it inside a hook or test)');
+      return redis;
+    },
+    get dir() {
+      return dir;
     },
   };
 }

@@ -418,6 +418,16 @@ export interface FaceDoc {
   updatedAt: Date;
 }
 
+/** Face embeddings, of an enrolment or a proposal: one non-empty vector of finite numbers per photo. */
+const embeddingsField = {
+  type: [[Number]],
+  required: true,
+  validate: {
+    validator: (v: number[][]) => v.length > 0 && v.every((e) => e.length > 0 && e.every(Number.isFinite)),
+    message: 'embeddings must be non-empty arrays of finite numbers',
+  },
+};
+
 export const faceSchema = new Schema<FaceDoc>(
   {
     _id: requiredString,
@@ -425,14 +435,7 @@ export const faceSchema = new Schema<FaceDoc>(
     userId: requiredString,
     modelId: requiredString,
     modelVersion: requiredString,
-    embeddings: {
-      type: [[Number]],
-      required: true,
-      validate: {
-        validator: (v: number[][]) => v.length > 0 && v.every((e) => e.length > 0 && e.every(Number.isFinite)),
-        message: 'embeddings must be non-empty arrays of finite numbers',
-      },
-    },
+    embeddings: embeddingsField,
     photos: { type: [Buffer], default: undefined },
     updatedAt: { type: Date, required: true },
   },
@@ -459,14 +462,7 @@ export const faceProposalSchema = new Schema<FaceProposalDoc>(
     userId: requiredString,
     modelId: requiredString,
     modelVersion: requiredString,
-    embeddings: {
-      type: [[Number]],
-      required: true,
-      validate: {
-        validator: (v: number[][]) => v.length > 0 && v.every((e) => e.length > 0 && e.every(Number.isFinite)),
-        message: 'embeddings must be non-empty arrays of finite numbers',
-      },
-    },
+    embeddings: embeddingsField,
     photos: { type: [Buffer], required: true },
     proposedBy: requiredString,
     createdAt: { type: Date, required: true },
