@@ -141,8 +141,10 @@ export class RouteRegistry {
           refuseAnnouncedOversize(req, upload);
           if (upload.admit) await upload.admit(res.locals.actor as Actor, parsed);
         } catch (err) {
-          // The body was never read: closing after the answer stops the client sending it.
-          res.setHeader('Connection', 'close');
+          // The body is never buffered. One announced within the route's limit is drained after
+          // the answer, so the client reads it; anything else (too large, or of unknown length)
+          // is cut by closing the connection after the answer.
+          if (announcedBytes(req) > mostBytes(upload)) res.setHeader('Connection', 'close');
           throw err;
         }
         next();
@@ -214,11 +216,18 @@ function requireRoles(roles: readonly Role[]): RequestHandler {
   };
 }
 
+/** The request's Content-Length; infinite when it has none (chunked). */
+function announcedBytes(req: Request): number {
+  const announced = Number(req.headers['content-length'] ?? Number.NaN);
+  return Number.isFinite(announced) ? announced : Number.POSITIVE_INFINITY;
+}
+
+const mostBytes = (spec: FileUpload<never>): number => spec.max * spec.maxBytes + MULTIPART_OVERHEAD_BYTES;
+
 /** Refuses on Content-Length alone, before reading, a body that cannot fit the upload's limits. */
 function refuseAnnouncedOversize(req: Request, spec: FileUpload<never>): void {
-  const announced = Number(req.headers['content-length']);
-  const most = spec.max * spec.maxBytes + MULTIPART_OVERHEAD_BYTES;
-  if (Number.isFinite(announced) && announced > most) {
+  const announced = announcedBytes(req);
+  if (announced !== Number.POSITIVE_INFINITY && announced > mostBytes(spec)) {
     throw new AppError('PAYLOAD_TOO_LARGE', `An upload here may have at most ${spec.max} files of ${spec.maxBytes} bytes.`, {
       maxBytes: spec.maxBytes,
       maxFiles: spec.max,
