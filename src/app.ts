@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
@@ -47,7 +48,8 @@ export interface ApplicationDeps {
 }
 
 export interface Application {
-  httpServer: http.Server;
+  /** HTTPS when config.tls is set, plain HTTP otherwise. */
+  httpServer: http.Server | https.Server;
   services: Services;
   tokenService: TokenService;
   attendance: LiveAttendance;
@@ -122,7 +124,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     requestLimiters,
     routeGroups: [attendanceRoutes(queries), classPhotoRoutes(attendance.classPhoto)],
   });
-  const httpServer = http.createServer(app);
+  const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
   const realtime = attachRealtime({
     httpServer,
     store,

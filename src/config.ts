@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'n
 import path from 'node:path';
 import { z } from 'zod';
 import { FaceConfigError, loadFaceConfig, type FaceConfig } from './face/face-config.js';
+import { resolveTls, type TlsConfig } from './tls/tls-config.js';
 
 /**
  * Every option, read from the environment and validated at start. Defaults are documented in
@@ -32,6 +33,9 @@ const EnvSchema = z.object({
   PORT: int(0, 65_535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('./data'),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
+  TLS_SELF_SIGNED: bool.default(false),
 
   STORE: z.enum(['sqlite', 'mongo']).optional(),
   SQLITE_PATH: z.string().optional(),
@@ -90,6 +94,8 @@ export interface Config {
   port: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   dataDir: string;
+  /** The node serves HTTPS itself with this certificate; null serves plain HTTP (behind a TLS proxy). */
+  tls: TlsConfig | null;
   store:
     | { kind: 'sqlite'; path: string }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
@@ -221,6 +227,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret = developmentSecret(dataDir, e.NODE_ENV === 'test');
   }
 
+  const tls = resolveTls(
+    { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, selfSigned: e.TLS_SELF_SIGNED, env: e.NODE_ENV, dataDir },
+    problems,
+  );
+
   if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
 
   let faceConfig: FaceConfig | null = null;
@@ -239,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
     dataDir,
+    tls,
     store,
     redisUrl: e.REDIS_URL ?? null,
     redisAdapter: e.REDIS_ADAPTER,

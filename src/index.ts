@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
+import { localNames } from './tls/dev-certificate.js';
 
 let config: Config;
 try {
@@ -72,7 +73,15 @@ const application = createApplication({
 });
 const address = await application.listen();
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-logger.info({ store: store.kind, redis: cluster !== null }, `listening on http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`);
+const scheme = config.tls ? 'https' : 'http';
+logger.info({ store: store.kind, redis: cluster !== null }, `listening on ${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`);
+if (config.tls?.selfSigned) {
+  // A phone on the same Wi-Fi needs HTTPS for its location and camera; these are the addresses it can try.
+  const urls = localNames()
+    .filter((n) => n !== 'localhost' && n !== '127.0.0.1' && n !== '::1')
+    .map((n) => `https://${n.includes(':') ? `[${n}]` : n}:${address.port}/student.html`);
+  logger.info({ certFile: config.tls.certFile, urls }, 'self-signed development certificate: open one of these on a phone on the same network and accept the browser warning');
+}
 
 let shuttingDown = false;
 function shutdown(signal: NodeJS.Signals): void {

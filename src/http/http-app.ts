@@ -9,6 +9,7 @@ import { createAuthenticate } from './authenticate.js';
 import { RouteRegistry, rateLimit, uploadGate } from './define-route.js';
 import { docsRouter } from './docs.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { hsts } from './hsts.js';
 import { buildOpenApiDocument } from './openapi.js';
 import type { ReadinessReport } from './readiness.js';
 import { requestLogger } from './request-log.js';
@@ -46,6 +47,7 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(requestLogger(ctx.logger));
+  if (config.tls && !config.tls.selfSigned) app.use(hsts());
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();

@@ -6,6 +6,7 @@
 import type { CheckinView, LocationInput, SessionView } from '../shared/events.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
+import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
@@ -85,8 +86,9 @@ async function listSessions(socket: AppSocket): Promise<void> {
 
 function shareLocation(): void {
   const status = byId('location-status');
-  if (!('geolocation' in navigator)) {
-    status.textContent = 'This browser cannot share a location.';
+  const problem = locationProblem(currentContext());
+  if (problem) {
+    status.textContent = problem;
     return;
   }
   status.textContent = 'Finding your location…';
@@ -107,6 +109,11 @@ function shareLocation(): void {
 function bindSelfie(): void {
   const video = byId<HTMLVideoElement>('selfie-video');
   byId('selfie-start').addEventListener('click', () => {
+    const problem = cameraProblem(currentContext());
+    if (problem) {
+      byId('selfie-status').textContent = problem;
+      return;
+    }
     startCamera(video).then(
       () => (byId('selfie-status').textContent = 'Camera on. Take the selfie when your face fills the frame.'),
       (err: unknown) => (byId('selfie-status').textContent = `Camera unavailable: ${errorText(err)}`),
@@ -133,7 +140,7 @@ function bindCheckin(socket: AppSocket): void {
     error.textContent = '';
     if (!session) return;
     if (!fix) {
-      error.textContent = 'Share your location first.';
+      error.textContent = locationProblem(currentContext()) ?? 'Share your location first.';
       byId('share-location').focus();
       return;
     }
@@ -162,6 +169,8 @@ function bindCheckin(socket: AppSocket): void {
 }
 
 async function main(): Promise<void> {
+  // Said before the login form, so nobody types a password into a page that cannot check in.
+  showProblem(byId('context-warning'), locationProblem(currentContext()));
   await requireLogin(['student']);
   bindLogout();
   const linkCode = queryParam('code');

@@ -7,6 +7,7 @@ import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
 interface SubjectItem {
@@ -227,6 +228,7 @@ async function loadSubjects(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  showProblem(byId('context-warning'), joinLinkProblem(currentContext()));
   await requireLogin(['teacher', 'admin']);
   bindLogout();
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));

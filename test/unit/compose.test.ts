@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,8 +45,8 @@ describe('docker-compose.yml', function () {
     expect(r.stderr).to.contain('set JWT_SECRET');
   });
 
-  it('runs two app replicas behind nginx, waiting for healthy mongo and redis', () => {
-    const r = runConfig(compose!, { JWT_SECRET: 'secret-from-env-'.repeat(3) }, []);
+  it('runs two app replicas behind Caddy, waiting for healthy mongo and redis', () => {
+    const r = runConfig(compose!, { JWT_SECRET: 'secret-from-env-'.repeat(3), TLS_MODE: undefined, SITE_ADDRESS: undefined }, []);
     expect(r.status, r.stderr).to.equal(0);
     const out = r.stdout;
     expect(out).to.match(/replicas: 2/);
@@ -59,19 +59,72 @@ describe('docker-compose.yml', function () {
     // Redis keeps an append-only file on a volume across restarts.
     expect(out).to.match(/--appendonly\W+yes/);
     expect(out).to.contain('redis-data:/data');
-    expect(out).to.contain('/etc/nginx/conf.d/default.conf');
+    expect(out).to.not.contain('nginx');
+  });
+
+  it('terminates TLS in Caddy: LAN mode (local CA) by default, the public ACME mode by TLS_MODE, the CA kept in a volume', () => {
+    const lan = runConfig(compose!, { JWT_SECRET: 'x'.repeat(48), TLS_MODE: undefined, SITE_ADDRESS: undefined }, []);
+    expect(lan.status, lan.stderr).to.equal(0);
+    expect(lan.stdout).to.match(/image: caddy:2/);
+    expect(lan.stdout).to.contain('/etc/caddy/deploy/lan.Caddyfile');
+    expect(lan.stdout).to.contain('SITE_ADDRESS: localhost');
+    expect(lan.stdout).to.match(/caddy-data:\/data/);
+    expect(lan.stdout).to.match(/published: 443|443:443/);
+    expect(lan.stdout).to.match(/published: 80\b|80:80/);
+    // One proxy hop: the network check reads the client address Caddy puts in X-Forwarded-For.
+    expect(lan.stdout).to.match(/TRUST_PROXY: '1'|TRUST_PROXY: "1"/);
+
+    const pub = runConfig(compose!, { JWT_SECRET: 'x'.repeat(48), TLS_MODE: 'public', SITE_ADDRESS: 'attendance.school.example' }, []);
+    expect(pub.status, pub.stderr).to.equal(0);
+    expect(pub.stdout).to.contain('/etc/caddy/deploy/public.Caddyfile');
+    expect(pub.stdout).to.contain('SITE_ADDRESS: attendance.school.example');
+    for (const mode of ['lan', 'public']) expect(existsSync(path.join(root, 'deploy/caddy', `${mode}.Caddyfile`)), mode).to.equal(true);
   });
 });
 
-describe('deploy/nginx.conf', () => {
-  const conf = readFileSync(path.join(root, 'deploy/nginx.conf'), 'utf8');
+describe('deploy/caddy', () => {
+  const file = (name: string) => readFileSync(path.join(root, 'deploy/caddy', name), 'utf8');
+  const caddy = spawnSync('caddy', ['version'], { encoding: 'utf8' }).status === 0;
 
-  it('proxies WebSocket upgrades to the app replicas with ip_hash affinity', () => {
-    expect(conf).to.match(/upstream attendance \{[^}]*\bip_hash;[^}]*server app:3000;/s);
-    expect(conf).to.contain('proxy_set_header Upgrade $http_upgrade;');
-    expect(conf).to.contain('proxy_set_header Connection $connection_upgrade;');
-    expect(conf).to.match(/location \/socket\.io\/ \{[^}]*proxy_http_version 1\.1;/s);
+  it('proxies to every app replica with client-IP affinity (Socket.IO polling), HSTS and a body limit', () => {
+    const proxy = file('proxy.caddy');
+    expect(proxy).to.match(/reverse_proxy \{[^]*dynamic a \{[^}]*name app[^}]*port 3000/);
+    expect(proxy).to.match(/lb_policy ip_hash/);
+    expect(proxy).to.match(/header Strict-Transport-Security "max-age=\d+"/);
+    expect(proxy).to.match(/max_size 2MB/);
+    // Caddy's own X-Forwarded-For is what TRUST_PROXY=1 reads: nothing may override it.
+    expect(proxy).to.not.match(/header_up\s+X-Forwarded-For/i);
   });
+
+  it('public mode uses ACME (no tls directive); LAN mode signs with the local CA and serves its root', () => {
+    const pub = file('public.Caddyfile');
+    expect(pub).to.match(/^\{\$SITE_ADDRESS\} \{/m);
+    expect(pub).to.not.match(/^\s*tls /m);
+    expect(pub).to.contain('import proxy.caddy');
+    const lan = file('lan.Caddyfile');
+    expect(lan).to.match(/^\s*tls internal$/m);
+    expect(lan).to.contain('/data/caddy/pki/authorities/local');
+    expect(lan).to.contain('import proxy.caddy');
+  });
+
+  for (const mode of ['public', 'lan']) {
+    it(`${mode}.Caddyfile is accepted by caddy adapt --validate`, function () {
+      if (!caddy) {
+        console.log('    (skipped: caddy is not installed; apt-get install caddy to run)');
+        this.skip();
+      }
+      const r = spawnSync('caddy', ['adapt', '--config', `${mode}.Caddyfile`, '--adapter', 'caddyfile', '--validate'], {
+        cwd: path.join(root, 'deploy/caddy'),
+        encoding: 'utf8',
+        env: { ...process.env, SITE_ADDRESS: 'attendance.school.example, 192.168.1.10' },
+      });
+      expect(r.status, r.stderr).to.equal(0);
+      const json = JSON.parse(r.stdout) as { apps: { http: { servers: Record<string, { listen: string[] }> } } };
+      const listens = Object.values(json.apps.http.servers).flatMap((srv) => srv.listen);
+      expect(listens).to.include(':443');
+      expect(r.stdout).to.contain('"ip_hash"');
+    });
+  }
 });
 
 describe('Dockerfile', () => {

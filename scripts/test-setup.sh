@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond node_modules, when it is missing: redis-server (the
+# integration tests start their own), Chromium at /usr/bin/chromium (browser tests) and
+# docker-compose (the compose file is validated). Run by `npm test` (pretest) and .ci/run.
+# Everything present: no apt call, nothing printed. On Debian/Ubuntu it installs as root, or
+# through sudo when that needs no password; otherwise it says exactly what to install and fails.
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
+  missing+=(docker-compose)
+fi
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+install=(apt-get install -y -qq --no-install-recommends "${missing[@]}")
+fail() {
+  echo "test-setup: the tests need ${missing[*]}, which are not installed, and $1." >&2
+  echo "test-setup: install them, then run the tests again:" >&2
+  echo "  sudo apt-get update && sudo ${install[*]}" >&2
+  exit 1
+}
+
+command -v apt-get >/dev/null 2>&1 || fail "this is not a Debian-like system (no apt-get); install the equivalent packages"
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  fail "installing needs root (run as root, or with password-less sudo)"
+fi
+
+echo "test-setup: installing ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive "${install[@]}"

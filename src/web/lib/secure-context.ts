@@ -1,0 +1,68 @@
+/**
+ * Browsers give a page the location and the camera only in a secure context: an https:// page
+ * (or localhost). Opened over plain http:// from a phone, `navigator.geolocation` is missing or
+ * refuses and check-in cannot happen, so the pages say why and what to do instead of failing
+ * silently.
+ */
+
+export interface PageContext {
+  isSecureContext: boolean;
+  href: string;
+  hasGeolocation: boolean;
+  hasCamera: boolean;
+}
+
+export function currentContext(): PageContext {
+  return {
+    isSecureContext: window.isSecureContext,
+    href: location.href,
+    hasGeolocation: 'geolocation' in navigator,
+    hasCamera: Boolean(navigator.mediaDevices?.getUserMedia),
+  };
+}
+
+/** The same page over https:// (same host and port: the service or its proxy serves both). */
+export function secureAddress(href: string): string {
+  const url = new URL(href);
+  url.protocol = 'https:';
+  return url.href;
+}
+
+/** Why this page cannot share a location (and so cannot check in); null when it can. */
+export function locationProblem(ctx: PageContext): string | null {
+  if (!ctx.isSecureContext) {
+    return (
+      'Check-in cannot work on this page: it was opened with an address that starts with http:// instead of https://, ' +
+      'and phones share their location and camera only with secure (https://) pages. ' +
+      `Open ${secureAddress(ctx.href)} instead, or ask your teacher or the school's IT for the secure address.`
+    );
+  }
+  if (!ctx.hasGeolocation) return 'This browser cannot share a location, so check-in cannot work here. Open this page in a current browser (Safari, Chrome, Firefox or Edge).';
+  return null;
+}
+
+/** Why the camera (for a selfie) is unavailable; null when it is available. */
+export function cameraProblem(ctx: PageContext): string | null {
+  if (!ctx.isSecureContext) return `The camera works only on secure (https://) pages. Open ${secureAddress(ctx.href)} instead.`;
+  if (!ctx.hasCamera) return 'This browser cannot use the camera. Open this page in a current browser (Safari, Chrome, Firefox or Edge).';
+  return null;
+}
+
+/**
+ * The teacher's warning: students open the join link and QR code on this same address, so a
+ * plain http:// console means their phones will not share a location.
+ */
+export function joinLinkProblem(ctx: PageContext): string | null {
+  if (new URL(ctx.href).protocol === 'https:') return null;
+  return (
+    "This console is not served over HTTPS (its address starts with http://). Students' phones share their location " +
+    'and camera only with secure (https://) pages, so check-ins from the join link and QR code will fail. ' +
+    `Open ${secureAddress(ctx.href)} if it works, or ask the school's IT to set up HTTPS (see docs/deploy.md).`
+  );
+}
+
+/** Shows `text` in `el` (an alert region), or hides it when there is nothing to say. */
+export function showProblem(el: HTMLElement, text: string | null): void {
+  el.textContent = text ?? '';
+  el.hidden = text === null;
+}
