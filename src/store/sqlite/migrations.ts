@@ -193,6 +193,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX face_proposals_created ON face_proposals (org_id, created_at);
     `,
   },
+  {
+    version: 3,
+    name: 'organisation status and settings',
+    sql: `
+      ALTER TABLE organisations ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE organisations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */
