@@ -10,3 +10,16 @@ export function dayIn(timeZone: string, at: Date): string {
   }
   return f.format(at);
 }
+
+/**
+ * The canonical name of an IANA time zone ('europe/paris' gives 'Europe/Paris'), or null when
+ * this runtime does not know it.
+ */
+export function canonicalTimeZone(name: string): string | null {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    // RangeError: not a time zone this runtime knows.
+    return null;
+  }
+}
