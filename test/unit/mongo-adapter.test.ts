@@ -18,6 +18,8 @@ interface Call {
 const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
 const SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
+// Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
+const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null };
 
 const newRecord: NewRecord = {
   sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['X'],
@@ -176,7 +178,7 @@ describe('mongo adapter commands (offline)', () => {
     );
     expect([c.collection, c.method]).to.deep.equal(['organisations', 'bulkWrite']);
     expect(c.params[0]).to.deep.equal([
-      { updateOne: { filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: SETTINGS, createdAt: T } }, upsert: true } },
+      { updateOne: { filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: STORED_SETTINGS, createdAt: T } }, upsert: true } },
     ]);
   });
 
