@@ -177,9 +177,13 @@ describe('mongo adapter commands (offline)', () => {
       s.transfer.import('organisations', [{ id: 'o1', name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: SETTINGS, createdAt: T }]),
     );
     expect([c.collection, c.method]).to.deep.equal(['organisations', 'bulkWrite']);
-    expect(c.params[0]).to.deep.equal([
-      { updateOne: { filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: STORED_SETTINGS, createdAt: T } }, upsert: true } },
-    ]);
+    // The settings arrive cast to a mongoose subdocument: compare their plain form.
+    const [op] = c.params[0] as { updateOne: { update: { $set: Record<string, unknown> } } }[];
+    const { settings, ...set } = op!.updateOne.update.$set;
+    expect(JSON.parse(JSON.stringify(settings))).to.deep.equal(STORED_SETTINGS);
+    expect({ ...op!.updateOne, update: { $set: set } }).to.deep.equal({
+      filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, createdAt: T } }, upsert: true,
+    });
   });
 
   it('connects with the configured pool, timeouts and retryable writes', () => {
