@@ -30,6 +30,14 @@ if (config.seedDemo) {
   const { created } = await seedDemo(store, { bcryptCost: config.bcryptCost, timezone: config.defaultTimezone });
   if (created) logger.info('created the demo organisation (see README.md for its accounts)');
 }
+// Nothing is created silently in production: the operator makes the first organisation and admin.
+if ((await store.organisations.count()) === 0) {
+  logger.warn(
+    'no organisation yet, so nobody can log in: create the first organisation and its admin with ' +
+      '`npm run admin -- org create --name NAME --slug SLUG` then `npm run admin -- admin create --org SLUG --email EMAIL --name NAME` ' +
+      '(README.md, "First run in production")',
+  );
+}
 
 // Several nodes: REDIS_URL set means Redis is required. A node that cannot reach it at start
 // refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts.

@@ -8,6 +8,19 @@ export interface Actor {
   role: Role;
   /** Client address for audit entries, when known. */
   ip?: string | null;
+  /**
+   * Set only for an operator tool acting without a user account (the admin CLI): its name.
+   * Audit entries then record actorId null and this name as their reason.
+   */
+  system?: string;
+}
+
+/**
+ * The operator's command line acting inside an organisation with an admin's rights. Only
+ * scripts build it; nothing a client sends can produce one.
+ */
+export function systemActor(orgId: string, tool: string): Actor {
+  return { id: `system:${tool}`, orgId, role: 'admin', ip: null, system: tool };
 }
 
 /** Throws FORBIDDEN unless the actor has one of the roles. */

@@ -1,7 +1,7 @@
 import type { AuditEntry, Store } from '../store/types.js';
 import type { Actor } from './actor.js';
 
-/** Appends one audit entry for a change made by `actor` to a user or a subject. */
+/** Appends one audit entry for a change made by `actor` (a user, or an operator tool) to an entity. */
 export async function audit(
   store: Store,
   actor: Actor,
@@ -13,11 +13,11 @@ export async function audit(
     entityType: entry.entityType,
     entityId: entry.entityId,
     sessionId: null,
-    actorId: actor.id,
+    actorId: actor.system ? null : actor.id,
     action: entry.action,
     from: entry.from,
     to: entry.to,
-    reason: null,
+    reason: actor.system ?? null,
     ip: actor.ip ?? null,
     at,
   });

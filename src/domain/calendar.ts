@@ -10,3 +10,51 @@ export function dayIn(timeZone: string, at: Date): string {
   }
   return f.format(at);
 }
+
+/**
+ * The time zone as it will be stored, or null when this runtime does not know it. A name in
+ * the wrong case gets the runtime's spelling ('europe/paris' gives 'Europe/Paris'); a valid
+ * name is otherwise kept as written (resolvedOptions would turn Asia/Kolkata into the old
+ * Asia/Calcutta).
+ */
+export function canonicalTimeZone(name: string): string | null {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+  } catch {
+    // RangeError: not a time zone this runtime knows.
+    return null;
+  }
+  if (name.toUpperCase() === 'UTC') return 'UTC';
+  const lower = name.toLowerCase();
+  return Intl.supportedValuesOf('timeZone').find((z) => z.toLowerCase() === lower) ?? name;
+}
+
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * An instant as the wall-clock time of a time zone, in ISO 8601 with its offset:
+ * '2026-03-02T10:00:00+01:00'. Exports use it, so times read as the organisation's own.
+ */
+export function localIso(timeZone: string, at: Date): string {
+  let f = wallClocks.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    wallClocks.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value])) as Record<string, string>;
+  const wall = `${p['year']}-${p['month']}-${p['day']}T${p['hour']}:${p['minute']}:${p['second']}`;
+  // The offset is what the wall clock is ahead of UTC at that instant (whole seconds dropped).
+  const offsetMin = Math.round((Date.parse(`${wall}Z`) - Math.floor(at.getTime() / 1000) * 1000) / 60_000);
+  const sign = offsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMin);
+  return `${wall}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}

@@ -9,6 +9,7 @@ import { createLoginLimiters, LoginThrottle, memoryLoginLimiterFactories, type L
 import type { FaceEngine } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { OrganisationService } from './organisations/organisation-service.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
@@ -20,6 +21,7 @@ export interface Services {
   userImport: CsvUserImport;
   subjects: SubjectService;
   faces: FaceEnrolmentService;
+  organisations: OrganisationService;
 }
 
 export interface ServiceDeps {
@@ -59,6 +61,7 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserService({ store, passwords, clock, events: deps.events }),
     userImport: new CsvUserImport({ store, passwords, clock }),
     subjects: new SubjectService({ store, clock, events: deps.events }),
+    organisations: new OrganisationService({ store, clock }),
     faces: new FaceEnrolmentService({
       store,
       engine: deps.face,

@@ -17,8 +17,8 @@ declare global {
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
 
 /**
- * Verifies the bearer token, then checks the user still exists and is active and the login
- * was not ended (logout revokes its access tokens at once, on every node: the store says so).
+ * Verifies the bearer token, then checks the user and their organisation still exist and are
+ * active and the login was not ended (logout revokes its access tokens at once, on every node: the store says so).
  * The actor's role comes from the store, so a role change takes effect before the token expires.
  */
 export function createAuthenticate(deps: { tokens: TokenService; store: Store }): RequestHandler {
@@ -28,13 +28,15 @@ export function createAuthenticate(deps: { tokens: TokenService; store: Store })
     const match = BEARER.exec(header);
     if (!match) return next(new AppError('TOKEN_INVALID'));
     const claims = deps.tokens.verifyAccess(match[1]!);
-    const [user, revoked] = await Promise.all([
+    const [user, org, revoked] = await Promise.all([
       deps.store.users.get(claims.org, claims.sub),
+      deps.store.organisations.get(claims.org),
       claims.sid ? deps.store.refreshTokens.familyRevoked(claims.sid) : false,
     ]);
-    if (!user) return next(new AppError('TOKEN_INVALID'));
+    if (!user || !org) return next(new AppError('TOKEN_INVALID'));
     // Deactivation also revokes every login; saying why is more use to the client.
     if (!user.active) return next(new AppError('ACCOUNT_DISABLED'));
+    if (!org.active) return next(new AppError('ORGANISATION_DISABLED'));
     if (revoked) return next(new AppError('TOKEN_REVOKED'));
     res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null };
     next();

@@ -16,6 +16,7 @@ import { requestLogger } from './request-log.js';
 import { defaultPublicDir, staticPages } from './static-pages.js';
 import { authRoutes } from './routes/auth.js';
 import { faceRoutes } from './routes/faces.js';
+import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
 
@@ -38,7 +39,7 @@ export interface HttpContext {
 export type RouteGroup = (routes: RouteRegistry, ctx: HttpContext) => void;
 
 export const API_BASE = '/api/v1';
-export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, userRoutes, faceRoutes, subjectRoutes];
+export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, organisationRoutes, userRoutes, faceRoutes, subjectRoutes];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
 export function createHttpApp(ctx: HttpContext): Express {

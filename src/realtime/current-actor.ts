@@ -10,13 +10,15 @@ const MAX_ENTRIES = 20_000;
 
 interface Entry {
   role: Actor['role'];
-  active: boolean;
+  /** Why the user may no longer act, or null. */
+  refusal: 'ACCOUNT_DISABLED' | 'ORGANISATION_DISABLED' | null;
   readAt: number;
 }
 
 /**
  * The acting user of a socket command, as the store says now, not as the token said at
- * connect: a deactivated account stops at its next command and a changed role applies to it,
+ * connect: a deactivated account or organisation stops at its next command and a changed role
+ * applies to it,
  * on every node within ACTOR_TTL_MS even when the change's announcement never reached this node.
  * Within the TTL one store read serves all of a user's commands (a check-in burst costs one).
  */
@@ -30,11 +32,14 @@ export class CurrentActors {
     private readonly ttlMs = ACTOR_TTL_MS,
   ) {}
 
-  /** Throws ACCOUNT_DISABLED for a deactivated or deleted account; updates the socket's role. */
+  /**
+   * Throws ACCOUNT_DISABLED for a deactivated or deleted account, ORGANISATION_DISABLED for a
+   * deactivated organisation; updates the socket's role.
+   */
   async of(socket: AppSocket): Promise<Actor> {
     const { userId, orgId } = socket.data;
     const entry = await this.read(orgId, userId);
-    if (!entry.active) throw new AppError('ACCOUNT_DISABLED');
+    if (entry.refusal) throw new AppError(entry.refusal);
     socket.data.role = entry.role;
     return { id: userId, orgId, role: entry.role };
   }
@@ -45,7 +50,7 @@ export class CurrentActors {
 
   /** What the handshake just read from the store: a reconnect acts as the store says now. */
   fresh(userId: string, role: Actor['role']): void {
-    this.remember(userId, { role, active: true, readAt: this.now().getTime() });
+    this.remember(userId, { role, refusal: null, readAt: this.now().getTime() });
   }
 
   private async read(orgId: string, userId: string): Promise<Entry> {
@@ -57,8 +62,9 @@ export class CurrentActors {
     if (!load) {
       load = (async () => {
         try {
-          const user = await this.store.users.get(orgId, userId);
-          const entry: Entry = { role: user?.role ?? 'student', active: user?.active ?? false, readAt: t };
+          const [user, org] = await Promise.all([this.store.users.get(orgId, userId), this.store.organisations.get(orgId)]);
+          const refusal = !user?.active ? 'ACCOUNT_DISABLED' : !org?.active ? 'ORGANISATION_DISABLED' : null;
+          const entry: Entry = { role: user?.role ?? 'student', refusal, readAt: t };
           this.remember(userId, entry);
           return entry;
         } finally {

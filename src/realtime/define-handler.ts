@@ -110,7 +110,9 @@ export function commandListeners(commands: readonly Command[], guard: CommandGua
         .then((result) => {
           ack?.(result);
           // A deactivated account learns why, then loses the connection (its reconnect is refused).
-          if (!result.ok && result.error.code === 'ACCOUNT_DISABLED') this.disconnect(true);
+          if (!result.ok && (result.error.code === 'ACCOUNT_DISABLED' || result.error.code === 'ORGANISATION_DISABLED')) {
+            this.disconnect(true);
+          }
         });
     },
   }));

@@ -50,6 +50,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');
+      await refuseDisabledOrganisation(deps.store, claims.org);
       await refuseRevoked(deps.store, claims.sid);
       socket.data = {
         userId: user.id,
@@ -67,6 +68,16 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       },
     );
   });
+}
+
+/**
+ * A deactivated organisation's sockets are refused at the handshake and at auth:renew, so an
+ * open one ends at the latest when its access token expires (TokenExpiryWatch).
+ */
+async function refuseDisabledOrganisation(store: Store, orgId: string): Promise<void> {
+  const org = await store.organisations.get(orgId);
+  if (!org) throw new AppError('TOKEN_INVALID');
+  if (!org.active) throw new AppError('ORGANISATION_DISABLED');
 }
 
 async function refuseRevoked(store: Store, sid: string | undefined): Promise<void> {
@@ -88,6 +99,7 @@ export function authCommands(deps: SocketAuthDeps, watch: TokenExpiryWatch): Com
       }
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user?.active) throw new AppError('ACCOUNT_DISABLED');
+      await refuseDisabledOrganisation(deps.store, claims.org);
       await refuseRevoked(deps.store, claims.sid);
       // The socket stays in the room of the login it connected with: logging that out ends it.
       socket.data.role = user.role;

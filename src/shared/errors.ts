@@ -31,8 +31,10 @@ export const ErrorCodes = {
     message: 'This email exists in several organisations; name the organisation.',
   },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  ORGANISATION_DISABLED: { status: 403, message: 'The organisation is deactivated.' },
   // domain
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
+  ORGANISATION_SLUG_TAKEN: { status: 409, message: 'An organisation with this slug already exists.' },
   SUBJECT_CODE_TAKEN: { status: 409, message: 'A subject with this code already exists.' },
   NOT_ENROLLED: { status: 403, message: 'The student is not enrolled in this subject.' },
   NOT_SUBJECT_TEACHER: { status: 403, message: 'You do not teach this subject.' },

@@ -1,10 +1,32 @@
 import { newId } from './ids.js';
-import type { AttendanceSession, NewSession, NewSubject, NewUser, Subject, User } from './types.js';
+import {
+  normaliseSettings,
+  type AttendanceSession,
+  type NewOrganisation,
+  type NewSession,
+  type NewSubject,
+  type NewUser,
+  type Organisation,
+  type Subject,
+  type User,
+} from './types.js';
 
 /**
  * How a new entity looks before an adapter writes it: shared by every adapter so that the
  * defaults (lower-cased email, empty lease, copied arrays) cannot drift between stores.
  */
+export function newOrganisationEntity(input: NewOrganisation, now: Date): Organisation {
+  return {
+    id: newId(),
+    name: input.name,
+    slug: input.slug,
+    timezone: input.timezone,
+    active: input.active ?? true,
+    settings: normaliseSettings(input.settings),
+    createdAt: now,
+  };
+}
+
 export function newUserEntity(orgId: string, input: NewUser, now: Date): User {
   return { id: newId(), orgId, ...input, email: input.email.toLowerCase(), createdAt: now, updatedAt: now };
 }

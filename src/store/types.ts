@@ -21,9 +21,50 @@ export interface Organisation {
   name: string;
   /** URL-safe unique handle used at login when an email exists in several organisations. */
   slug: string;
-  /** IANA time zone that defines the calendar day of daily summaries. */
+  /** IANA time zone of its calendar days (daily summaries), pages and exports. */
   timezone: string;
+  /** A deactivated organisation's users cannot log in and their requests are refused. */
+  active: boolean;
+  settings: OrganisationSettings;
   createdAt: Date;
+}
+
+/** The checks a session gets when its teacher names none; an unset field keeps the built-in default. */
+export type DefaultPolicy = Partial<Pick<VerificationPolicy, 'geofence' | 'network' | 'rotatingCode' | 'selfie' | 'maxAttempts'>>;
+
+/**
+ * Session defaults the organisation's admin sets. null (or an unset policy field) falls back
+ * to the server's default: the configuration, or the built-in session window.
+ */
+export interface OrganisationSettings {
+  /** Minutes from the start to the automatic close when the teacher gives no closing time. */
+  sessionMinutes: number | null;
+  /** Minutes after the start before a check-in counts late, when the teacher gives no time. */
+  lateGraceMinutes: number | null;
+  /** Rotating-code period in seconds, when the teacher gives none. */
+  codePeriodS: number | null;
+  defaultPolicy: DefaultPolicy;
+}
+
+export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
+  sessionMinutes: null,
+  lateGraceMinutes: null,
+  codePeriodS: null,
+  defaultPolicy: Object.freeze({}),
+}) as OrganisationSettings;
+
+/** Settings read back from storage: missing fields (an older row or document) are unset. */
+export function normaliseSettings(raw: Partial<OrganisationSettings> | null | undefined): OrganisationSettings {
+  const policy: DefaultPolicy = {};
+  for (const [k, v] of Object.entries(raw?.defaultPolicy ?? {})) {
+    if (v !== undefined && v !== null) (policy as Record<string, unknown>)[k] = v;
+  }
+  return {
+    sessionMinutes: raw?.sessionMinutes ?? null,
+    lateGraceMinutes: raw?.lateGraceMinutes ?? null,
+    codePeriodS: raw?.codePeriodS ?? null,
+    defaultPolicy: policy,
+  };
 }
 
 export interface User {
@@ -185,7 +226,7 @@ export interface DailySummary {
 export interface AuditEntry {
   id: string;
   orgId: string;
-  entityType: 'record' | 'session' | 'user' | 'subject';
+  entityType: 'record' | 'session' | 'user' | 'subject' | 'organisation';
   entityId: string;
   sessionId: string | null;
   actorId: string | null;
@@ -258,10 +299,19 @@ export interface PageQuery {
 
 // ----- repositories -----
 
+export type NewOrganisation = Pick<Organisation, 'name' | 'slug' | 'timezone'> &
+  Partial<Pick<Organisation, 'active' | 'settings'>>;
+export type OrganisationPatch = Partial<Pick<Organisation, 'name' | 'timezone' | 'active' | 'settings'>>;
+
 export interface OrganisationRepository {
-  create(input: { name: string; slug: string; timezone: string }): Promise<Organisation>;
+  /** Active, with no settings, unless the input says otherwise. Throws StoreConflictError('slug'). */
+  create(input: NewOrganisation): Promise<Organisation>;
   get(id: string): Promise<Organisation | null>;
   getBySlug(slug: string): Promise<Organisation | null>;
+  /** System-wide, ordered by slug. */
+  list(page: PageQuery): Promise<Page<Organisation>>;
+  /** Replaces the given fields (settings as a whole); null when there is no such organisation. */
+  update(id: string, patch: OrganisationPatch): Promise<Organisation | null>;
   count(): Promise<number>;
 }
 

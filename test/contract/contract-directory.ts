@@ -10,7 +10,8 @@ export function directoryContract(ctx: ContractContext): void {
       const s = ctx.store();
       expect(await s.organisations.count()).to.equal(0);
       const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
-      expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
+      expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo', active: true });
+      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} });
       expect(org.id).to.be.a('string').that.is.not.empty;
       expect(org.createdAt).to.be.instanceOf(Date);
       expect(await s.organisations.get(org.id)).to.deep.equal(org);
@@ -18,6 +19,37 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.organisations.get('missing')).to.equal(null);
       expect(await s.organisations.getBySlug('missing')).to.equal(null);
       expect(await s.organisations.count()).to.equal(1);
+    });
+
+    it('lists every organisation by slug, a page at a time', async function () {
+      const s = ctx.store();
+      const b = await s.organisations.create({ name: 'B', slug: 'b-org', timezone: 'UTC' });
+      const a = await s.organisations.create({ name: 'A', slug: 'a-org', timezone: 'UTC', active: false });
+      const c = await s.organisations.create({ name: 'C', slug: 'c-org', timezone: 'UTC' });
+      const all = await s.organisations.list({ limit: 10, offset: 0 });
+      expect(all.total).to.equal(3);
+      expect(all.items).to.deep.equal([a, b, c]);
+      expect(await s.organisations.list({ limit: 1, offset: 1 })).to.deep.equal({ items: [b], total: 3 });
+    });
+
+    it('updates name, time zone, status and settings, and nothing else', async function () {
+      const s = ctx.store();
+      const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'UTC' });
+      const other = await s.organisations.create({ name: 'Other', slug: 'other', timezone: 'UTC' });
+      const renamed = await s.organisations.update(org.id, { name: 'University' });
+      expect(renamed).to.deep.equal({ ...org, name: 'University' });
+
+      const settings = { sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
+      const changed = await s.organisations.update(org.id, { timezone: 'Europe/Paris', active: false, settings });
+      expect(changed).to.deep.equal({ ...org, name: 'University', timezone: 'Europe/Paris', active: false, settings });
+      expect(await s.organisations.get(org.id)).to.deep.equal(changed);
+      expect(await s.organisations.getBySlug('uni')).to.deep.equal(changed);
+
+      // Settings are replaced as a whole: a policy field left out is unset again.
+      const cleared = await s.organisations.update(org.id, { settings: { ...settings, defaultPolicy: { selfie: true } } });
+      expect(cleared!.settings.defaultPolicy).to.deep.equal({ selfie: true });
+      expect(await s.organisations.get(other.id)).to.deep.equal(other);
+      expect(await s.organisations.update('missing', { name: 'X' })).to.equal(null);
     });
 
     it('rejects a taken slug with StoreConflictError("slug")', async function () {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { applyMigrations, MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
@@ -85,6 +85,25 @@ describe('sqlite store specifics', function () {
     const versions = MIGRATIONS.map((m) => m.version);
     expect(versions).to.deep.equal([...new Set(versions)].sort((a, b) => a - b));
     expect(versions[0]).to.equal(1);
+  });
+
+  it('migration 3 keeps the organisations created before it, active and without settings', async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v2.db');
+    const db = new Database(file);
+    applyMigrations(db, MIGRATIONS.filter((m) => m.version <= 2));
+    db.prepare("INSERT INTO organisations (id, name, slug, timezone, created_at) VALUES ('o1', 'Old', 'old', 'Europe/Rome', 1000)").run();
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      expect(await store.organisations.getBySlug('old')).to.deep.equal({
+        id: 'o1', name: 'Old', slug: 'old', timezone: 'Europe/Rome', active: true,
+        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
+        createdAt: new Date(1000),
+      });
+    } finally {
+      await store.close();
+    }
   });
 
   it('declares the enrolments-to-subjects foreign key that subject delete cascades through', async function () {

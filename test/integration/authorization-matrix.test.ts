@@ -93,6 +93,9 @@ const MATRIX: Row[] = [
   { op: 'POST /api/v1/auth/refresh', request: async (fx) => ({ path: '/auth/refresh', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(200) },
   { op: 'POST /api/v1/auth/logout', request: async (fx) => ({ path: '/auth/logout', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(204) },
   { op: 'GET /api/v1/me', request: () => ({ path: '/me' }), expect: ANY_USER(200) },
+  { op: 'GET /api/v1/organisation', request: () => ({ path: '/organisation' }), expect: ANY_USER(200) },
+  // Each admin changes their own organisation (the session defaults, so other rows are unaffected).
+  { op: 'PATCH /api/v1/organisation', request: () => ({ path: '/organisation', body: { settings: { codePeriodS: 20 } } }), expect: ADMIN_COLLECTION(200) },
 
   { op: 'GET /api/v1/users', request: () => ({ path: '/users' }), expect: ADMIN_COLLECTION(200) },
   { op: 'POST /api/v1/users', request: () => ({ path: '/users', body: { name: 'New', email: `${unique('new')}@example.test`, role: 'teacher' } }), expect: ADMIN_COLLECTION(201) },

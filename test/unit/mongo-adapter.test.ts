@@ -17,6 +17,9 @@ interface Call {
 
 const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
+const SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
+// Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
+const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null };
 
 const newRecord: NewRecord = {
   sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['X'],
@@ -171,12 +174,16 @@ describe('mongo adapter commands (offline)', () => {
 
   it('transfer.import is an ordered bulk upsert on _id', async () => {
     const c = await first((s) =>
-      s.transfer.import('organisations', [{ id: 'o1', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T }]),
+      s.transfer.import('organisations', [{ id: 'o1', name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: SETTINGS, createdAt: T }]),
     );
     expect([c.collection, c.method]).to.deep.equal(['organisations', 'bulkWrite']);
-    expect(c.params[0]).to.deep.equal([
-      { updateOne: { filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', createdAt: T } }, upsert: true } },
-    ]);
+    // The settings arrive cast to a mongoose subdocument: compare their plain form.
+    const [op] = c.params[0] as { updateOne: { update: { $set: Record<string, unknown> } } }[];
+    const { settings, ...set } = op!.updateOne.update.$set;
+    expect(JSON.parse(JSON.stringify(settings))).to.deep.equal(STORED_SETTINGS);
+    expect({ ...op!.updateOne, update: { $set: set } }).to.deep.equal({
+      filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, createdAt: T } }, upsert: true,
+    });
   });
 
   it('connects with the configured pool, timeouts and retryable writes', () => {

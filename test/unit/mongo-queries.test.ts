@@ -154,7 +154,11 @@ describe('mongo duplicate-key mapping', () => {
 
 describe('mongo document mapping and transfer operations', () => {
   const samples: { [C in CollectionName]: CollectionEntity[C] } = {
-    organisations: { id: 'o', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T },
+    organisations: {
+      id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: false,
+      settings: { sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
+      createdAt: T,
+    },
     users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, createdAt: T, updatedAt: T },
     subjects: { id: 's', orgId: 'o', code: 'C', name: 'N', teacherIds: ['t'], location: { lat: 1, lon: 2, radiusM: 3 }, allowedIpRanges: [], createdAt: T, updatedAt: T },
     enrolments: { orgId: 'o', subjectId: 's', studentId: 'u', createdAt: T },
@@ -185,6 +189,15 @@ describe('mongo document mapping and transfer operations', () => {
       expect(typeof doc._id, c).to.equal('string');
       expect((TO_ENTITY[c] as (d: typeof doc) => unknown)(doc), c).to.deep.equal(entity);
     }
+  });
+
+  it('reads organisations written before status and settings as active with no settings', () => {
+    const old = { _id: 'o', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T };
+    expect(TO_ENTITY.organisations(old)).to.deep.equal({
+      id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: true,
+      settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
+      createdAt: T,
+    });
   });
 
   it('gives id-less entities a deterministic _id from their natural key', () => {

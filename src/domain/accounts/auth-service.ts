@@ -54,8 +54,8 @@ export function hashRefreshToken(token: string): string {
  * Login is throttled before the password is checked (LoginThrottle: per address, per account
  * and per address-and-account, or per known device). Every answer other than
  * INVALID_CREDENTIALS and RATE_LIMITED needs the right password, so an attacker without it
- * learns nothing about the account: not that it exists, is deactivated, or has the same email
- * in several organisations.
+ * learns nothing about the account: not that it exists, is deactivated (or its organisation
+ * is), or has the same email in several organisations.
  */
 export class AuthService {
   constructor(private readonly deps: AuthServiceDeps) {}
@@ -77,6 +77,7 @@ export class AuthService {
     if (candidates.length > 1) throw new AppError('ORGANISATION_REQUIRED');
     const user = matching[0]!;
     if (!user.active) throw new AppError('ACCOUNT_DISABLED');
+    if (!(await this.organisationActive(user.orgId))) throw new AppError('ORGANISATION_DISABLED');
     const pair = await this.issue(user, newId());
     return { ...pair, deviceToken: this.deps.deviceTokens.issue(email) };
   }
@@ -96,7 +97,15 @@ export class AuthService {
       await this.deps.store.refreshTokens.revokeFamily(stored.familyId, now);
       throw new AppError(user ? 'ACCOUNT_DISABLED' : 'REFRESH_TOKEN_INVALID');
     }
+    if (!(await this.organisationActive(user.orgId))) {
+      await this.deps.store.refreshTokens.revokeFamily(stored.familyId, now);
+      throw new AppError('ORGANISATION_DISABLED');
+    }
     return this.issue(user, stored.familyId);
+  }
+
+  private async organisationActive(orgId: string): Promise<boolean> {
+    return (await this.deps.store.organisations.get(orgId))?.active === true;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { AppError } from '../app-error.js';
+import { localIso } from '../calendar.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
 import { assertStaffOf, loadSessionForStaff } from './access.js';
@@ -110,9 +111,11 @@ export class AttendanceQueries {
     return this.deps.store.summaries.list(actor.orgId, subjectId, from, to);
   }
 
+  /** Times in the organisation's time zone (ISO 8601 with its offset). */
   async exportSession(actor: Actor, sessionId: string): Promise<ExportRow[]> {
     const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
-    return (await loadRosterEntries(this.deps.store, session, session.status !== 'closed')).map((e) => toRow(session, subject, e));
+    const zone = await this.timeZone(actor.orgId);
+    return (await loadRosterEntries(this.deps.store, session, session.status !== 'closed')).map((e) => toRow(session, subject, e, zone));
   }
 
   /** Every record of the subject's sessions whose day lies in [from, to], oldest first. */
@@ -120,11 +123,16 @@ export class AttendanceQueries {
     const subject = await this.staffSubject(actor, subjectId);
     assertRange(from, to);
     const page = await this.deps.store.sessions.list(actor.orgId, { subjectId, fromDay: from, toDay: to, limit: 10_000, offset: 0 });
+    const zone = await this.timeZone(actor.orgId);
     const rows: ExportRow[] = [];
     for (const session of [...page.items].reverse()) {
-      for (const e of await loadRosterEntries(this.deps.store, session, session.status !== 'closed')) rows.push(toRow(session, subject, e));
+      for (const e of await loadRosterEntries(this.deps.store, session, session.status !== 'closed')) rows.push(toRow(session, subject, e, zone));
     }
     return rows;
+  }
+
+  private async timeZone(orgId: string): Promise<string> {
+    return (await this.deps.store.organisations.get(orgId))?.timezone ?? this.deps.settings.defaultTimezone;
   }
 
   private async staffSubject(actor: Actor, subjectId: string): Promise<Subject> {
@@ -141,19 +149,20 @@ function assertRange(from: string, to: string): void {
   if (days > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
 }
 
-function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry): ExportRow {
+function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry, zone: string): ExportRow {
+  const local = (iso: string | null) => (iso === null ? null : localIso(zone, new Date(iso)));
   return {
     day: session.day,
     sessionId: session.id,
-    startsAt: session.startsAt.toISOString(),
+    startsAt: localIso(zone, session.startsAt),
     subjectCode: subject.code,
     studentNumber: e.studentNumber,
     name: e.name,
     status: e.status,
     reason: e.reason,
     flags: e.flags.join(' '),
-    submittedAt: e.submittedAt,
-    decidedAt: e.decidedAt,
+    submittedAt: local(e.submittedAt),
+    decidedAt: local(e.decidedAt),
     note: e.note,
   };
 }

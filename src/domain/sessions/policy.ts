@@ -1,9 +1,35 @@
 import { AppError } from '../app-error.js';
-import type { Subject, VerificationPolicy } from '../../store/types.js';
+import type { DefaultPolicy, OrganisationSettings, Subject, VerificationPolicy } from '../../store/types.js';
 import type { PolicyInput } from '../../shared/events.js';
+
+const MINUTE = 60_000;
+
+/** Built-in session window, when neither the teacher nor the organisation sets one. */
+export const DEFAULT_SESSION_MINUTES = 60;
+export const DEFAULT_LATE_GRACE_MINUTES = 10;
 
 export interface PolicyDefaults {
   codePeriodS: number;
+  /** The organisation's default checks; unset fields keep the built-in defaults. */
+  policy?: DefaultPolicy;
+}
+
+export interface SessionDefaults {
+  sessionMs: number;
+  lateGraceMs: number;
+  policy: PolicyDefaults;
+}
+
+/**
+ * What a session gets when its teacher leaves a value out: the organisation's setting, else
+ * the server's (CODE_PERIOD_S, the built-in window).
+ */
+export function sessionDefaults(settings: OrganisationSettings, configCodePeriodS: number): SessionDefaults {
+  return {
+    sessionMs: (settings.sessionMinutes ?? DEFAULT_SESSION_MINUTES) * MINUTE,
+    lateGraceMs: (settings.lateGraceMinutes ?? DEFAULT_LATE_GRACE_MINUTES) * MINUTE,
+    policy: { codePeriodS: settings.codePeriodS ?? configCodePeriodS, policy: settings.defaultPolicy },
+  };
 }
 
 /** What this deployment can verify; a selfie needs the face engine. */
@@ -12,7 +38,9 @@ export interface Capabilities {
 }
 
 /**
- * Completes a requested policy with defaults and refuses checks that cannot run: a selfie
+ * Completes a requested policy with the organisation's defaults, then the built-in ones
+ * (geofence when the subject has a location, the rotating code, two attempts), and refuses
+ * checks that cannot run: a selfie
  * without the face engine, a geofence without a classroom location, a network check without
  * allowed ranges. Refusing at open time beats rejecting every student later.
  */
@@ -22,13 +50,14 @@ export function resolvePolicy(
   defaults: PolicyDefaults,
   capabilities: Capabilities,
 ): VerificationPolicy {
+  const org = defaults.policy ?? {};
   const policy: VerificationPolicy = {
-    geofence: input?.geofence ?? subject.location !== null,
-    network: input?.network ?? false,
-    rotatingCode: input?.rotatingCode ?? true,
-    selfie: input?.selfie ?? false,
+    geofence: input?.geofence ?? org.geofence ?? subject.location !== null,
+    network: input?.network ?? org.network ?? false,
+    rotatingCode: input?.rotatingCode ?? org.rotatingCode ?? true,
+    selfie: input?.selfie ?? org.selfie ?? false,
     codePeriodS: input?.codePeriodS ?? defaults.codePeriodS,
-    maxAttempts: input?.maxAttempts ?? 2,
+    maxAttempts: input?.maxAttempts ?? org.maxAttempts ?? 2,
   };
   if (policy.selfie && !capabilities.selfie) {
     throw new AppError('POLICY_UNSUPPORTED', 'Selfie verification is not available on this server.');

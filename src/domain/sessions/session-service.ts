@@ -5,7 +5,7 @@ import type { DomainDeps } from '../deps.js';
 import { currentCode, newCodeSecret } from '../checks/rotating-code.js';
 import { validateWindow } from '../checks/time-window.js';
 import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
-import { resolvePolicy } from './policy.js';
+import { resolvePolicy, sessionDefaults } from './policy.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
 import type {
@@ -15,9 +15,7 @@ import type {
   SessionView,
   StudentJoinResult,
 } from '../../shared/events.js';
-import type { Subject } from '../../store/types.js';
-
-const MINUTE = 60_000;
+import { NO_ORGANISATION_SETTINGS, type Subject } from '../../store/types.js';
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
 export class SessionService {
@@ -38,16 +36,20 @@ export class SessionService {
     assertStaffOf(actor, subject);
 
     const at = now();
+    const org = await store.organisations.get(actor.orgId);
+    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
     const startsAt = input.startsAt ? new Date(input.startsAt) : at;
-    const lateAfter = input.lateAfter ? new Date(input.lateAfter) : new Date(startsAt.getTime() + 10 * MINUTE);
-    const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(startsAt.getTime() + 60 * MINUTE);
+    const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(startsAt.getTime() + defaults.sessionMs);
+    // A grace longer than the session means nobody is late, not a refused window.
+    const lateAfter = input.lateAfter
+      ? new Date(input.lateAfter)
+      : new Date(Math.min(startsAt.getTime() + defaults.lateGraceMs, closesAt.getTime()));
     const problems = validateWindow({ startsAt, lateAfter, closesAt }, { now: at });
     if (problems.length > 0) {
       throw new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), { problems });
     }
 
-    const policy = resolvePolicy(input.policy, subject, { codePeriodS: this.deps.settings.codePeriodS }, this.deps.capabilities);
-    const org = await store.organisations.get(actor.orgId);
+    const policy = resolvePolicy(input.policy, subject, defaults.policy, this.deps.capabilities);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
 
     const session = await store.sessions.create(actor.orgId, {

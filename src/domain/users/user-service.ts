@@ -113,6 +113,16 @@ export class UserService {
     return toPublicUser(after);
   }
 
+  /**
+   * A new password, the account active again, and every earlier login of it ended (its
+   * refresh tokens and, through them, its access tokens).
+   */
+  async resetPassword(actor: Actor, id: string, password: string): Promise<PublicUser> {
+    const user = await this.update(actor, id, { password, active: true });
+    await this.deps.store.refreshTokens.revokeAllForUser(actor.orgId, id, this.deps.clock());
+    return user;
+  }
+
   deactivate(actor: Actor, id: string): Promise<PublicUser> {
     return this.update(actor, id, { active: false });
   }

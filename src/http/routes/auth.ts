@@ -41,13 +41,13 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Attempts are counted before the password is checked: per client address (a one-minute throttle), per account and ' +
       'per address and account (exponential back-off), or only per device when a valid deviceToken for the email is sent. ' +
-      'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. ORGANISATION_REQUIRED and ACCOUNT_DISABLED ' +
-      'need the right password.',
+      'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. ORGANISATION_REQUIRED, ACCOUNT_DISABLED and ' +
+      'ORGANISATION_DISABLED need the right password.',
     tags: ['auth'],
     access: 'public',
     body: LoginBody,
     response: { status: 200, description: 'Access and refresh token, and a device token', schema: LoginResponse },
-    errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED'],
+    errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED'],
     handler: ({ body, req }) => auth.login({ ...body, ip: req.ip ?? null }),
   });
 
@@ -60,7 +60,7 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     access: 'public',
     body: RefreshBody,
     response: { status: 200, description: 'A new access and refresh token', schema: TokenPairSchema },
-    errors: ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_DISABLED'],
+    errors: ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED'],
     handler: ({ body }) => auth.refresh(body.refreshToken),
   });
 

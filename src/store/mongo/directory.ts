@@ -1,9 +1,7 @@
-import { newId } from '../ids.js';
-import { newSubjectEntity, newUserEntity } from '../new-entities.js';
+import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import {
   StoreConflictError,
   type NewSubject,
-  type Organisation,
   type OrganisationRepository,
   type SubjectRepository,
   type UserRepository,
@@ -21,9 +19,23 @@ const after = { returnDocument: 'after', runValidators: true } as const;
 export function organisationRepository(m: Models): OrganisationRepository {
   return {
     async create(input) {
-      const org: Organisation = { id: newId(), ...input, createdAt: new Date() };
+      const org = newOrganisationEntity(input, new Date());
       await mapConflicts(() => m.organisations.create(fromOrganisation(org)));
       return org;
+    },
+    async list(page) {
+      const { skip, limit } = q.pageOptions(page);
+      const [docs, total] = await Promise.all([
+        m.organisations.find({}).sort({ slug: 1 }).skip(skip).limit(limit).lean<OrganisationDoc[]>(),
+        m.organisations.countDocuments({}),
+      ]);
+      return { items: docs.map(toOrganisation), total };
+    },
+    async update(id, patch) {
+      const set: Partial<OrganisationDoc> = { ...q.definedOnly(patch) };
+      if (patch.settings) set.settings = { ...patch.settings, defaultPolicy: { ...patch.settings.defaultPolicy } };
+      const d = await m.organisations.findOneAndUpdate({ _id: id }, { $set: set }, after).lean<OrganisationDoc>();
+      return d ? toOrganisation(d) : null;
     },
     async get(id) {
       const d = await m.organisations.findOne({ _id: id }).lean<OrganisationDoc>();

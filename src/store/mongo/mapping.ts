@@ -14,6 +14,7 @@ import type {
   Subject,
   User,
 } from '../types.js';
+import { normaliseSettings } from '../types.js';
 import type { CollectionDoc } from './models.js';
 import type {
   AuditDoc,
@@ -51,11 +52,27 @@ export function toBuffer(v: unknown): Buffer {
 }
 
 export function toOrganisation(d: OrganisationDoc): Organisation {
-  return { id: d._id, name: d.name, slug: d.slug, timezone: d.timezone, createdAt: d.createdAt };
+  return {
+    id: d._id,
+    name: d.name,
+    slug: d.slug,
+    timezone: d.timezone,
+    active: d.active ?? true,
+    settings: normaliseSettings(d.settings),
+    createdAt: d.createdAt,
+  };
 }
 
 export function fromOrganisation(e: Organisation): OrganisationDoc {
-  return { _id: e.id, name: e.name, slug: e.slug, timezone: e.timezone, createdAt: e.createdAt };
+  return {
+    _id: e.id,
+    name: e.name,
+    slug: e.slug,
+    timezone: e.timezone,
+    active: e.active,
+    settings: { ...e.settings, defaultPolicy: { ...e.settings.defaultPolicy } },
+    createdAt: e.createdAt,
+  };
 }
 
 export function toUser(d: UserDoc): User {

@@ -1,5 +1,5 @@
 import { Schema, type Types } from 'mongoose';
-import { ROLES, RECORD_STATUSES, type Role, type RecordStatus, type SessionStatus } from '../types.js';
+import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../types.js';
 import { newId } from '../ids.js';
 
 /**
@@ -12,7 +12,7 @@ import { newId } from '../ids.js';
  */
 
 export const SESSION_STATUSES: readonly SessionStatus[] = ['scheduled', 'open', 'closing', 'closed'];
-export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject'] as const;
+export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation'] as const;
 
 // Indexes are built explicitly at start (models.ts), never implicitly on model compile. No
 // command buffering: the store is handed out only once connected, and an outage should fail
@@ -28,8 +28,34 @@ export interface OrganisationDoc {
   name: string;
   slug: string;
   timezone: string;
+  /** Absent on documents written before organisations could be deactivated: active. */
+  active?: boolean;
+  /** Absent or partial on older documents: the missing settings are unset. */
+  settings?: Partial<OrganisationSettings>;
   createdAt: Date;
 }
+
+const organisationSettingsSchema = new Schema(
+  {
+    sessionMinutes: { type: Number, default: null, min: 1 },
+    lateGraceMinutes: { type: Number, default: null, min: 0 },
+    codePeriodS: { type: Number, default: null, min: 1 },
+    defaultPolicy: {
+      type: new Schema(
+        {
+          geofence: Boolean,
+          network: Boolean,
+          rotatingCode: Boolean,
+          selfie: Boolean,
+          maxAttempts: { type: Number, min: 1 },
+        },
+        { _id: false, id: false },
+      ),
+      default: () => ({}),
+    },
+  },
+  { _id: false, id: false },
+);
 
 export const organisationSchema = new Schema<OrganisationDoc>(
   {
@@ -37,6 +63,8 @@ export const organisationSchema = new Schema<OrganisationDoc>(
     name: requiredString,
     slug: { type: String, required: true, match: /^[a-z0-9][a-z0-9-]*$/ },
     timezone: requiredString,
+    active: { type: Boolean, default: true },
+    settings: { type: organisationSettingsSchema, default: () => ({}) },
     createdAt: { type: Date, required: true },
   },
   { ...base, collection: 'organisations' },

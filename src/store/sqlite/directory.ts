@@ -1,8 +1,8 @@
-import { newId } from '../ids.js';
-import { newSubjectEntity, newUserEntity } from '../new-entities.js';
+import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import type {
   NewSubject,
   Organisation,
+  OrganisationPatch,
   OrganisationRepository,
   Page,
   Subject,
@@ -23,12 +23,26 @@ export function organisationRepository(db: SqliteDb): OrganisationRepository {
   const insert = insertSql(organisations, false);
   return {
     async create(input) {
-      const org: Organisation = { id: newId(), ...input, createdAt: new Date() };
+      const org = newOrganisationEntity(input, new Date());
       mapConflicts(() => db.stmt(insert).run(organisations.toRow(org)));
       return org;
     },
     async get(id) {
       const r = db.stmt('SELECT * FROM organisations WHERE id = ?').get(id);
+      return r ? organisations.fromRow(r) : null;
+    },
+    async list(q) {
+      return page(db, 'organisations', [], 'slug', {}, organisations.fromRow, q);
+    },
+    async update(id, patch: OrganisationPatch) {
+      const r = db.tx(() => {
+        const cur = db.stmt('SELECT * FROM organisations WHERE id = ?').get(id);
+        if (!cur) return undefined;
+        const next: Organisation = { ...organisations.fromRow(cur), ...definedOnly(patch) };
+        return db
+          .stmt('UPDATE organisations SET name = @name, timezone = @timezone, active = @active, settings = @settings WHERE id = @id RETURNING *')
+          .get(organisations.toRow(next));
+      });
       return r ? organisations.fromRow(r) : null;
     },
     async getBySlug(slug) {

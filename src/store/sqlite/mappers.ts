@@ -10,10 +10,12 @@ import type {
   FaceEnrolment,
   FaceProposal,
   Organisation,
+  OrganisationSettings,
   RefreshToken,
   User,
   VerificationResult,
 } from '../types.js';
+import { normaliseSettings } from '../types.js';
 
 /** A row as better-sqlite3 returns it, keyed by column name. */
 export type Row = Record<string, unknown>;
@@ -97,14 +99,24 @@ export function decodePhotos(blob: unknown): Buffer[] | null {
 
 export const organisations: TableSpec<Organisation> = {
   table: 'organisations',
-  columns: ['id', 'name', 'slug', 'timezone', 'created_at'],
+  columns: ['id', 'name', 'slug', 'timezone', 'active', 'settings', 'created_at'],
   key: ['id'],
-  toRow: (o) => ({ id: o.id, name: o.name, slug: o.slug, timezone: o.timezone, created_at: ms(o.createdAt) }),
+  toRow: (o) => ({
+    id: o.id,
+    name: o.name,
+    slug: o.slug,
+    timezone: o.timezone,
+    active: o.active ? 1 : 0,
+    settings: JSON.stringify(o.settings),
+    created_at: ms(o.createdAt),
+  }),
   fromRow: (r) => ({
     id: str(r.id),
     name: str(r.name),
     slug: str(r.slug),
     timezone: str(r.timezone),
+    active: r.active === 1,
+    settings: normaliseSettings(parse<Partial<OrganisationSettings>>(r.settings, 'organisations.settings')),
     createdAt: date(r.created_at),
   }),
 };

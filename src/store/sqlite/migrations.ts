@@ -194,6 +194,14 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: 'organisation status and settings',
+    sql: `
+      ALTER TABLE organisations ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE organisations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
+  {
     version: 5,
     name: 'roster versions in the store',
     // Every record change so far counted once: a record at version v was changed v times.

@@ -50,8 +50,15 @@ export function timeLeft(iso: string, now = Date.now()): string {
   return hh > 0 ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
+let clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+
+/** Times on this page read in the organisation's time zone (GET /organisation), not the device's. */
+export function useTimeZone(timeZone: string): void {
+  clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone });
+}
+
 export function clockTime(iso: string | null): string {
-  return iso ? new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+  return iso ? clock.format(new Date(iso)) : '';
 }
 
 /** The value of a query-string parameter of the current page. */

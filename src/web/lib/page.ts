@@ -2,8 +2,8 @@
  * What every page does the same way: the login form, the signed-in bar with log out, and the
  * connection indicator. Markup ids are shared by the three HTML files.
  */
-import { loadAuth, login, logout, type StoredAuth } from './auth.js';
-import { byId, errorText, show } from './dom.js';
+import { apiJson, loadAuth, login, logout, type StoredAuth } from './auth.js';
+import { byId, errorText, show, useTimeZone } from './dom.js';
 import type { ConnectionState } from './socket.js';
 import type { Role } from '../../shared/events.js';
 
@@ -34,7 +34,8 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
     show(section, false);
     show(app, true);
     byId('user-name').textContent = auth.user.name;
-    resolve(auth);
+    // Times show in the organisation's zone; until it answers (or if it cannot), the device's.
+    loadOrganisationTimeZone().finally(() => resolve(auth));
   };
   return new Promise((resolve) => {
     const stored = loadAuth();
@@ -68,6 +69,15 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
         });
     });
   });
+}
+
+async function loadOrganisationTimeZone(): Promise<void> {
+  try {
+    const org = await apiJson<{ timezone: string }>('/api/v1/organisation');
+    useTimeZone(org.timezone);
+  } catch (err) {
+    console.warn('organisation time zone unavailable; showing device time', err);
+  }
 }
 
 /** Wires #logout: forget the login and reload to the login form. */

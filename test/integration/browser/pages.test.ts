@@ -57,7 +57,8 @@ describe('browser pages (Chromium)', function () {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     await ensurePagesBuilt();
     srv = await startTestServer();
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    // A zone far from the browser's (UTC below): the pages must show the organisation's times.
+    await seedDemo(srv.store, { bcryptCost: 4, timezone: 'Asia/Kolkata' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
@@ -76,6 +77,7 @@ describe('browser pages (Chromium)', function () {
     const ctx = await browser.newContext({
       baseURL: srv.baseUrl,
       viewport,
+      timezoneId: 'UTC',
       ...(accuracy !== undefined ? { permissions: ['geolocation', 'camera'], geolocation: { ...CLASSROOM, accuracy } } : {}),
     });
     ctx.setDefaultTimeout(8_000);
@@ -118,6 +120,12 @@ describe('browser pages (Chromium)', function () {
     sessionId = new URL(teacher.url()).searchParams.get('session') ?? '';
     expect(sessionId).to.not.equal('');
     expect(await teacher.locator('#roster-body tr').count()).to.equal(30);
+    const opened = (await srv.store.sessions.list((await srv.store.organisations.getBySlug('demo'))!.id, { limit: 1, offset: 0 })).items[0]!;
+    const inKolkata = await teacher.evaluate(
+      (iso) => new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' }).format(new Date(iso)),
+      opened.startsAt.toISOString(),
+    );
+    expect(await teacher.textContent('#session-info')).to.contain(`Started ${inKolkata}`);
 
     const [popup] = await Promise.all([ctx.waitForEvent('page'), teacher.click('#classroom-link')]);
     classroom = popup;

@@ -36,6 +36,9 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     t += 1;
     expect((await actors.of(socket)).role).to.equal('admin');
     expect(socket.data.role, 'the socket follows').to.equal('admin');
+    await store.organisations.update(user.orgId, { active: false });
+    actors.forget(user.id);
+    await expectCode(actors.of(socket), 'ORGANISATION_DISABLED');
     await store.users.update(user.orgId, user.id, { active: false });
     actors.forget(user.id);
     await expectCode(actors.of(socket), 'ACCOUNT_DISABLED');

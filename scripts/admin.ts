@@ -1,0 +1,255 @@
+/**
+ * The operator's tool: organisations and their admins, straight against the store the service
+ * uses. The first run of a production deployment starts here (README "First run in production").
+ *
+ *   node --import tsx scripts/admin.ts org create --name "Example School" --slug example [--timezone Europe/Paris]
+ *   npm run admin -- admin create --org example --email head@example.org --name "Head Teacher"
+ *
+ * See HELP below. Every change goes through the domain services, so their validation and
+ * audit entries apply (actorId null, reason "admin-cli"). Exit 0 on success, 1 when the
+ * command failed, 2 on bad usage.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PasswordHasher } from '../src/auth/passwords.js';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import { systemActor } from '../src/domain/actor.js';
+import { AppError } from '../src/domain/app-error.js';
+import { OrganisationService, type OrganisationView } from '../src/domain/organisations/organisation-service.js';
+import { normaliseEmail } from '../src/domain/users/public-user.js';
+import { UserService } from '../src/domain/users/user-service.js';
+import { createStore } from '../src/store/index.js';
+import type { Store } from '../src/store/types.js';
+
+const TOOL = 'admin-cli';
+
+const HELP = `usage: admin <command> [options]
+
+Organisations:
+  org create --name NAME --slug SLUG [--timezone TZ]
+                        a new, active organisation (time zone: DEFAULT_TIMEZONE)
+  org list              every organisation: slug, name, time zone, status
+  org rename --org SLUG --name NAME
+  org deactivate --org SLUG
+                        its users can no longer log in; their requests are refused
+  org activate --org SLUG
+
+Admins:
+  admin create --org SLUG --email EMAIL --name NAME [--password-stdin]
+                        a new admin account of the organisation
+  admin reset --org SLUG --email EMAIL [--password-stdin]
+                        a new password for an admin; the account is active again and
+                        every earlier login of it ends
+
+Passwords: with --password-stdin the password is read from standard input (at least 8
+characters); otherwise a strong one is generated and printed once, on standard output.
+
+The store comes from the same environment as the service (STORE, DATA_DIR, SQLITE_PATH,
+MONGODB_URI, NODE_ENV, BCRYPT_COST). Exit code: 0 done, 1 failed, 2 bad usage.
+  -h, --help            this text
+`;
+
+class UsageError extends Error {}
+
+interface Options {
+  name?: string | undefined;
+  slug?: string | undefined;
+  org?: string | undefined;
+  timezone?: string | undefined;
+  email?: string | undefined;
+  passwordStdin: boolean;
+}
+
+type Command =
+  | { kind: 'help' }
+  | { kind: 'org create'; name: string; slug: string; timezone: string | undefined }
+  | { kind: 'org list' }
+  | { kind: 'org rename'; org: string; name: string }
+  | { kind: 'org deactivate' | 'org activate'; org: string }
+  | { kind: 'admin create'; org: string; email: string; name: string; passwordStdin: boolean }
+  | { kind: 'admin reset'; org: string; email: string; passwordStdin: boolean };
+
+function parse(argv: string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        name: { type: 'string' },
+        slug: { type: 'string' },
+        org: { type: 'string' },
+        timezone: { type: 'string' },
+        email: { type: 'string' },
+        'password-stdin': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return { kind: 'help' };
+  const o: Options = { ...values, passwordStdin: values['password-stdin'] };
+  const verb = positionals.join(' ');
+  const need = (key: 'name' | 'slug' | 'org' | 'email'): string => {
+    const v = o[key]?.trim();
+    if (!v) throw new UsageError(`${verb}: --${key} is required`);
+    return v;
+  };
+  switch (verb) {
+    case 'org create':
+      return { kind: verb, name: need('name'), slug: need('slug'), timezone: o.timezone };
+    case 'org list':
+      return { kind: verb };
+    case 'org rename':
+      return { kind: verb, org: need('org'), name: need('name') };
+    case 'org deactivate':
+    case 'org activate':
+      return { kind: verb, org: need('org') };
+    case 'admin create':
+      return { kind: verb, org: need('org'), email: need('email'), name: need('name'), passwordStdin: o.passwordStdin };
+    case 'admin reset':
+      return { kind: verb, org: need('org'), email: need('email'), passwordStdin: o.passwordStdin };
+    default:
+      throw new UsageError(`unknown command: ${verb}`);
+  }
+}
+
+/**
+ * The service's configuration without its token settings: this tool signs nothing, so it
+ * must not demand JWT_SECRET nor write a development secret. Production still needs an
+ * explicit store, exactly as the service does.
+ */
+function readConfig(): Config {
+  let config: Config;
+  try {
+    config = loadConfig({ ...process.env, NODE_ENV: 'test' });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (process.env['NODE_ENV'] === 'production' && config.store.kind === 'sqlite' && !process.env['SQLITE_PATH']) {
+    throw new UsageError('production requires an explicit store location: set SQLITE_PATH or MONGODB_URI');
+  }
+  return config;
+}
+
+async function readPassword(fromStdin: boolean): Promise<{ password: string; generated: boolean }> {
+  if (!fromStdin) return { password: randomBytes(18).toString('base64url'), generated: true };
+  if (process.stdin.isTTY) process.stderr.write('password (then Enter and Ctrl-D): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  // One trailing line break is the end of the input, not part of the password.
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (password.length === 0) throw new UsageError('--password-stdin: standard input was empty');
+  return { password, generated: false };
+}
+
+function formatOrganisations(items: OrganisationView[]): string {
+  const rows = [['SLUG', 'NAME', 'TIME ZONE', 'STATUS', 'ID'], ...items.map((o) => [o.slug, o.name, o.timezone, o.active ? 'active' : 'deactivated', o.id])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, config: Config): Promise<void> {
+  const clock = () => new Date();
+  const organisations = new OrganisationService({ store, clock });
+  // This process has no sockets to tell: the running nodes see a changed account or organisation
+  // at the next socket command (they re-read it from the store, src/realtime/current-actor.ts).
+  const users = new UserService({ store, passwords: new PasswordHasher(config.bcryptCost), clock, events: { publish: () => undefined } });
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+
+  switch (command.kind) {
+    case 'org create': {
+      const org = await organisations.create(TOOL, {
+        name: command.name,
+        slug: command.slug,
+        timezone: command.timezone ?? config.defaultTimezone,
+      });
+      out(`created organisation ${org.slug} (${org.name}, ${org.timezone}) id ${org.id}`);
+      out(`next: npm run admin -- admin create --org ${org.slug} --email EMAIL --name NAME`);
+      return;
+    }
+    case 'org list': {
+      const items: OrganisationView[] = [];
+      for (let offset = 0; ; offset += 200) {
+        const page = await organisations.list({ limit: 200, offset });
+        items.push(...page.items);
+        if (page.items.length === 0 || items.length >= page.total) break;
+      }
+      out(items.length === 0 ? 'no organisations yet (org create makes the first)' : formatOrganisations(items));
+      return;
+    }
+    case 'org rename': {
+      const org = await organisations.rename(TOOL, command.org, command.name);
+      out(`renamed ${org.slug} to ${org.name}`);
+      return;
+    }
+    case 'org deactivate':
+    case 'org activate': {
+      const org = await organisations.setActive(TOOL, command.org, command.kind === 'org activate');
+      out(`${org.slug} is ${org.active ? 'active' : 'deactivated'}`);
+      return;
+    }
+    case 'admin create':
+    case 'admin reset': {
+      const org = await organisations.getBySlug(command.org);
+      const actor = systemActor(org.id, TOOL);
+      const { password, generated } = await readPassword(command.passwordStdin);
+      let done: string;
+      if (command.kind === 'admin create') {
+        const user = await users.create(actor, { name: command.name, email: command.email, role: 'admin', password });
+        done = `created admin ${user.email} in ${org.slug}`;
+      } else {
+        const existing = await store.users.getByEmail(org.id, normaliseEmail(command.email));
+        if (!existing || existing.role !== 'admin') throw new AppError('NOT_FOUND', `No admin ${command.email} in ${org.slug}.`);
+        const user = await users.resetPassword(actor, existing.id, password);
+        done = `new password for admin ${user.email} in ${org.slug}; earlier logins ended`;
+      }
+      out(done);
+      if (generated) out(`password (shown once): ${password}`);
+      if (!org.active) out(`note: ${org.slug} is deactivated; nobody can log in until: org activate --org ${org.slug}`);
+      return;
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const command = parse(process.argv.slice(2));
+  if (command.kind === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = readConfig();
+  // Only the first organisation may bring a new SQLite file into being; elsewhere a missing
+  // file is a wrong SQLITE_PATH or DATA_DIR, and an empty store would hide it.
+  if (config.store.kind === 'sqlite' && command.kind !== 'org create' && !existsSync(config.store.path)) {
+    throw new UsageError(`no SQLite store at ${config.store.path} (check SQLITE_PATH / DATA_DIR)`);
+  }
+  const store = await createStore(config.store);
+  try {
+    await run(command, store, config);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    process.stderr.write(`${err.code}: ${err.message}\n`);
+    return 1;
+  } finally {
+    await store.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n(admin --help shows the usage)\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`admin failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,211 @@
+import {
+  StoreConflictError,
+  type DefaultPolicy,
+  type Organisation,
+  type OrganisationPatch,
+  type OrganisationSettings,
+  type Page,
+  type PageQuery,
+  type Store,
+} from '../../store/types.js';
+import { requireRole, systemActor, type Actor } from '../actor.js';
+import { AppError } from '../app-error.js';
+import { audit } from '../audit-log.js';
+import { canonicalTimeZone } from '../calendar.js';
+
+/** What the API shows of an organisation. */
+export interface OrganisationView {
+  id: string;
+  name: string;
+  slug: string;
+  timezone: string;
+  active: boolean;
+  settings: OrganisationSettings;
+}
+
+/** A settings change: the fields given replace the stored ones; null unsets a field. */
+export interface SettingsInput {
+  sessionMinutes?: number | null;
+  lateGraceMinutes?: number | null;
+  codePeriodS?: number | null;
+  /** Replaces the whole default policy; {} unsets it. */
+  defaultPolicy?: DefaultPolicy;
+}
+
+export interface UpdateOrganisationInput {
+  name?: string;
+  timezone?: string;
+  settings?: SettingsInput;
+}
+
+export interface CreateOrganisationInput {
+  name: string;
+  slug: string;
+  timezone: string;
+}
+
+/** Bounds of the settings, shared by the route schemas and the checks below. */
+export const SETTING_LIMITS = {
+  sessionMinutes: { min: 1, max: 24 * 60 },
+  lateGraceMinutes: { min: 0, max: 24 * 60 },
+  codePeriodS: { min: 5, max: 600 },
+  maxAttempts: { min: 1, max: 5 },
+} as const;
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export interface OrganisationServiceDeps {
+  store: Store;
+  clock: () => Date;
+}
+
+/**
+ * Organisations: their admins read and change name, time zone and session defaults over the
+ * API; the operator (scripts/admin.ts) creates, renames, deactivates and lists them. Every
+ * change leaves an audit entry in the organisation.
+ */
+export class OrganisationService {
+  constructor(private readonly deps: OrganisationServiceDeps) {}
+
+  /** Any user of the organisation. */
+  async get(actor: Actor): Promise<OrganisationView> {
+    return toView(await this.load(actor.orgId));
+  }
+
+  /** The organisation's admin. */
+  async update(actor: Actor, input: UpdateOrganisationInput): Promise<OrganisationView> {
+    requireRole(actor, 'admin');
+    const before = await this.load(actor.orgId);
+    const patch: OrganisationPatch = {};
+    if (input.name !== undefined) patch.name = checkName(input.name);
+    if (input.timezone !== undefined) patch.timezone = checkTimeZone(input.timezone);
+    if (input.settings !== undefined) patch.settings = mergeSettings(before.settings, input.settings);
+    return this.apply(actor, before, patch, 'organisation.update');
+  }
+
+  // ----- operator (the admin CLI); `tool` names it in the audit entries -----
+
+  async create(tool: string, input: CreateOrganisationInput): Promise<OrganisationView> {
+    const slug = input.slug.trim().toLowerCase();
+    if (!SLUG_PATTERN.test(slug)) {
+      throw invalid('slug', 'lower-case letters, digits and hyphens, starting with a letter or digit, at most 63');
+    }
+    const name = checkName(input.name);
+    const timezone = checkTimeZone(input.timezone);
+    let org: Organisation;
+    try {
+      org = await this.deps.store.organisations.create({ name, slug, timezone });
+    } catch (err) {
+      if (err instanceof StoreConflictError && err.key === 'slug') throw new AppError('ORGANISATION_SLUG_TAKEN');
+      throw err;
+    }
+    await audit(this.deps.store, systemActor(org.id, tool), this.deps.clock(), {
+      entityType: 'organisation',
+      entityId: org.id,
+      action: 'organisation.create',
+      from: null,
+      to: { name, slug, timezone },
+    });
+    return toView(org);
+  }
+
+  async list(page: PageQuery): Promise<Page<OrganisationView>> {
+    const found = await this.deps.store.organisations.list(page);
+    return { items: found.items.map(toView), total: found.total };
+  }
+
+  async getBySlug(slug: string): Promise<OrganisationView> {
+    return toView(await this.loadBySlug(slug));
+  }
+
+  async rename(tool: string, slug: string, name: string): Promise<OrganisationView> {
+    const before = await this.loadBySlug(slug);
+    return this.apply(systemActor(before.id, tool), before, { name: checkName(name) }, 'organisation.update');
+  }
+
+  /** Deactivated: its users cannot log in and their requests are refused ORGANISATION_DISABLED. */
+  async setActive(tool: string, slug: string, active: boolean): Promise<OrganisationView> {
+    const before = await this.loadBySlug(slug);
+    return this.apply(systemActor(before.id, tool), before, { active }, active ? 'organisation.activate' : 'organisation.deactivate');
+  }
+
+  private async apply(actor: Actor, before: Organisation, patch: OrganisationPatch, action: string): Promise<OrganisationView> {
+    const after = await this.deps.store.organisations.update(before.id, patch);
+    if (!after) throw new AppError('NOT_FOUND');
+    const fields = Object.keys(patch) as (keyof OrganisationPatch)[];
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'organisation',
+      entityId: before.id,
+      action,
+      from: Object.fromEntries(fields.map((f) => [f, before[f]])),
+      to: Object.fromEntries(fields.map((f) => [f, after[f]])),
+    });
+    return toView(after);
+  }
+
+  private async load(id: string): Promise<Organisation> {
+    const org = await this.deps.store.organisations.get(id);
+    if (!org) throw new AppError('NOT_FOUND');
+    return org;
+  }
+
+  private async loadBySlug(slug: string): Promise<Organisation> {
+    const org = await this.deps.store.organisations.getBySlug(slug.trim().toLowerCase());
+    if (!org) throw new AppError('NOT_FOUND', `No organisation with slug ${slug}.`);
+    return org;
+  }
+}
+
+export function toView(o: Organisation): OrganisationView {
+  return { id: o.id, name: o.name, slug: o.slug, timezone: o.timezone, active: o.active, settings: o.settings };
+}
+
+function invalid(path: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+}
+
+function checkName(name: string): string {
+  const t = name.trim();
+  if (t.length < 1 || t.length > 200) throw invalid('name', 'from 1 to 200 characters');
+  return t;
+}
+
+function checkTimeZone(name: string): string {
+  const tz = canonicalTimeZone(name.trim());
+  if (!tz) throw invalid('timezone', `unknown time zone ${name}`);
+  return tz;
+}
+
+function checkRange(path: string, value: number | null, limits: { min: number; max: number }): number | null {
+  if (value === null) return null;
+  if (!Number.isInteger(value) || value < limits.min || value > limits.max) {
+    throw invalid(path, `an integer from ${limits.min} to ${limits.max}, or null`);
+  }
+  return value;
+}
+
+/** The stored settings with the given fields replaced, each checked against SETTING_LIMITS. */
+export function mergeSettings(current: OrganisationSettings, input: SettingsInput): OrganisationSettings {
+  const next: OrganisationSettings = { ...current, defaultPolicy: { ...current.defaultPolicy } };
+  if (input.sessionMinutes !== undefined) {
+    next.sessionMinutes = checkRange('settings.sessionMinutes', input.sessionMinutes, SETTING_LIMITS.sessionMinutes);
+  }
+  if (input.lateGraceMinutes !== undefined) {
+    next.lateGraceMinutes = checkRange('settings.lateGraceMinutes', input.lateGraceMinutes, SETTING_LIMITS.lateGraceMinutes);
+  }
+  if (input.codePeriodS !== undefined) {
+    next.codePeriodS = checkRange('settings.codePeriodS', input.codePeriodS, SETTING_LIMITS.codePeriodS);
+  }
+  if (input.defaultPolicy !== undefined) {
+    const policy: DefaultPolicy = {};
+    for (const key of ['geofence', 'network', 'rotatingCode', 'selfie'] as const) {
+      const v = input.defaultPolicy[key];
+      if (v !== undefined) policy[key] = v;
+    }
+    if (input.defaultPolicy.maxAttempts !== undefined) {
+      policy.maxAttempts = checkRange('settings.defaultPolicy.maxAttempts', input.defaultPolicy.maxAttempts, SETTING_LIMITS.maxAttempts)!;
+    }
+    next.defaultPolicy = policy;
+  }
+  return next;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-app.js';
+
+const limited = (l: { min: number; max: number }) => z.number().int().min(l.min).max(l.max);
+
+const DefaultPolicySchema = z
+  .object({
+    geofence: z.boolean(),
+    network: z.boolean(),
+    rotatingCode: z.boolean(),
+    selfie: z.boolean(),
+    maxAttempts: limited(SETTING_LIMITS.maxAttempts),
+  })
+  .partial()
+  .describe('Checks of a session whose teacher names none; a field left out keeps the built-in default');
+
+const SettingsSchema = z
+  .object({
+    sessionMinutes: limited(SETTING_LIMITS.sessionMinutes).nullable().describe('Default session length; null: 60'),
+    lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes).nullable().describe('Minutes after the start before check-ins are late; null: 10'),
+    codePeriodS: limited(SETTING_LIMITS.codePeriodS).nullable().describe('Rotating-code period; null: the server default (CODE_PERIOD_S)'),
+    defaultPolicy: DefaultPolicySchema,
+  })
+  .describe('Session defaults, used when the teacher opening a session leaves a value out');
+
+const OrganisationSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    slug: z.string(),
+    timezone: z.string().describe('IANA time zone of calendar days, pages and exports'),
+    active: z.boolean(),
+    settings: SettingsSchema,
+  })
+  .describe("The caller's organisation");
+
+const PatchBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    timezone: z.string().trim().min(1).max(100).describe('An IANA time zone, e.g. Europe/Paris'),
+    settings: SettingsSchema.partial().describe('The fields given replace the stored ones; defaultPolicy is replaced as a whole'),
+  })
+  .partial()
+  .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
+
+/** The caller's organisation: its name, time zone and session defaults. */
+export function organisationRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { organisations } = ctx.services;
+
+  routes.define({
+    method: 'get',
+    path: '/organisation',
+    summary: "The caller's organisation",
+    tags: ['organisation'],
+    access: 'authenticated',
+    response: { status: 200, description: 'Name, time zone and settings', schema: OrganisationSchema },
+    handler: ({ actor }) => organisations.get(actor),
+  });
+
+  routes.define({
+    method: 'patch',
+    path: '/organisation',
+    summary: "Change the organisation's name, time zone or session defaults",
+    description: 'Sessions opened afterwards use the new defaults; open ones keep theirs. Every change is audited.',
+    tags: ['organisation'],
+    access: ['admin'],
+    body: PatchBody,
+    response: { status: 200, description: 'The changed organisation', schema: OrganisationSchema },
+    handler: ({ actor, body }) => organisations.update(actor, body),
+  });
+}

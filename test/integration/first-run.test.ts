@@ -1,0 +1,198 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ADMIN_CLI = path.join(REPO, 'scripts', 'admin.ts');
+const SERVICE = path.join(REPO, 'src', 'index.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The documented first run of a production deployment, with real processes: the service
+ * (NODE_ENV=production, an explicit JWT_SECRET and SQLITE_PATH) starts on an empty store and
+ * says so; the admin CLI, run against the same SQLite file while the service runs, creates the
+ * first organisation and its admin; that admin logs in through the HTTP API.
+ */
+describe('first run in production (service and admin CLI as child processes)', function () {
+  this.timeout(120_000);
+  let root: string;
+  let env: NodeJS.ProcessEnv;
+  let service: ChildProcessWithoutNullStreams | null = null;
+  let serviceLog = '';
+  let baseUrl = '';
+
+  before(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'first-run-'));
+    env = {};
+    // The developer's own store, Redis or secrets must not leak into the run.
+    for (const [k, v] of Object.entries(process.env)) {
+      if (!/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(k)) env[k] = v;
+    }
+    Object.assign(env, {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'first-run-test-secret-that-is-long-enough-0123456789',
+      SQLITE_PATH: path.join(root, 'store', 'attendance.db'),
+      DATA_DIR: path.join(root, 'data'),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      BCRYPT_COST: '4',
+      FACE_ENABLED: 'false',
+    });
+  });
+
+  after(async () => {
+    if (service && service.exitCode === null) {
+      const exited = new Promise((resolve) => service!.once('exit', resolve));
+      service.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  function cli(args: string[], stdin?: string): Promise<Run> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', ADMIN_CLI, ...args], { cwd: REPO, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(stdin ?? '');
+    });
+  }
+
+  /** Starts the service and resolves with its address once it logs that it listens. */
+  function startService(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', SERVICE], { cwd: REPO, env });
+      service = child;
+      child.stderr.on('data', (d: Buffer) => (serviceLog += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        serviceLog += d.toString();
+        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(serviceLog);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${serviceLog}`)));
+    });
+  }
+
+  async function api(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+    const res = await fetch(baseUrl + url, {
+      method,
+      headers: {
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      },
+      ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  it('starts on an empty store, creating nothing, and tells the operator to run the CLI', async () => {
+    baseUrl = await startService();
+    const lines = serviceLog.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
+    const hint = lines.filter((l) => l.msg.includes('no organisation yet'));
+    expect(hint, serviceLog).to.have.length(1);
+    expect(hint[0]!.msg).to.include('npm run admin -- org create').and.include('admin create');
+    // No demo data and no default account in production.
+    const login = await api('POST', '/api/v1/auth/login', { body: { email: 'admin@demo.school', password: 'admin-demo-pass' } });
+    expect(login.status).to.equal(401);
+    expect(login.body.error.code).to.equal('INVALID_CREDENTIALS');
+  });
+
+  it('creates the first organisation and admin with the CLI; the admin logs in over HTTP', async () => {
+    const created = await cli(['org', 'create', '--name', 'Example School', '--slug', 'example', '--timezone', 'Europe/Paris']);
+    expect(created.code, created.stderr).to.equal(0);
+    expect(created.stdout).to.include('created organisation example');
+
+    const admin = await cli(['admin', 'create', '--org', 'example', '--email', 'Head@Example.org', '--name', 'Head Teacher', '--password-stdin'], 'first-admin-password\n');
+    expect(admin.code, admin.stderr).to.equal(0);
+    expect(admin.stdout).to.include('created admin head@example.org').and.not.include('first-admin-password');
+
+    const login = await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'first-admin-password' } });
+    expect(login.status, JSON.stringify(login.body)).to.equal(200);
+    expect(login.body.user).to.include({ role: 'admin', email: 'head@example.org', name: 'Head Teacher' });
+    const org = await api('GET', '/api/v1/organisation', { token: login.body.accessToken });
+    expect(org.status).to.equal(200);
+    expect(org.body).to.include({ slug: 'example', name: 'Example School', timezone: 'Europe/Paris', active: true });
+
+    const list = await cli(['org', 'list']);
+    expect(list.code).to.equal(0);
+    expect(list.stdout).to.match(/example\s+Example School\s+Europe\/Paris\s+active/);
+  });
+
+  it('a reset gives a new password (printed once) and ends the earlier logins', async () => {
+    const before = await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'first-admin-password' } });
+    expect(before.status).to.equal(200);
+    const reset = await cli(['admin', 'reset', '--org', 'example', '--email', 'head@example.org']);
+    expect(reset.code, reset.stderr).to.equal(0);
+    const password = /password \(shown once\): (\S+)/.exec(reset.stdout)?.[1];
+    expect(password).to.be.a('string').with.length.above(15);
+
+    expect((await api('GET', '/api/v1/me', { token: before.body.accessToken })).body.error.code).to.equal('TOKEN_REVOKED');
+    expect((await api('POST', '/api/v1/auth/refresh', { body: { refreshToken: before.body.refreshToken } })).status).to.equal(401);
+    expect((await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'first-admin-password' } })).status).to.equal(401);
+    expect((await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password } })).status).to.equal(200);
+  });
+
+  it('a deactivated organisation is refused at login and on every request, until activated again', async () => {
+    const reset = await cli(['admin', 'reset', '--org', 'example', '--email', 'head@example.org', '--password-stdin'], 'second-admin-password');
+    expect(reset.code, reset.stderr).to.equal(0);
+    const login = await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'second-admin-password' } });
+    expect(login.status).to.equal(200);
+
+    expect((await cli(['org', 'deactivate', '--org', 'example'])).code).to.equal(0);
+    const refused = await api('GET', '/api/v1/organisation', { token: login.body.accessToken });
+    expect([refused.status, refused.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
+    const relogin = await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'second-admin-password' } });
+    expect([relogin.status, relogin.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
+
+    expect((await cli(['org', 'activate', '--org', 'example'])).code).to.equal(0);
+    expect((await api('GET', '/api/v1/organisation', { token: login.body.accessToken })).status).to.equal(200);
+  });
+
+  it('answers bad usage with exit code 2 and failures with 1, changing nothing', async () => {
+    expect((await cli(['org', 'create', '--slug', 'x'])).code).to.equal(2);
+    expect((await cli(['bogus'])).code).to.equal(2);
+    const help = await cli(['--help']);
+    expect([help.code, help.stdout.includes('admin create --org SLUG')]).to.deep.equal([0, true]);
+    const taken = await cli(['org', 'create', '--name', 'Again', '--slug', 'example']);
+    expect([taken.code, taken.stderr.trim()]).to.deep.equal([1, 'ORGANISATION_SLUG_TAKEN: An organisation with this slug already exists.']);
+    const badZone = await cli(['org', 'create', '--name', 'Z', '--slug', 'zone', '--timezone', 'Mars/Olympus']);
+    expect(badZone.code).to.equal(1);
+    const dup = await cli(['admin', 'create', '--org', 'example', '--email', 'head@example.org', '--name', 'Dup', '--password-stdin'], 'another-password');
+    expect([dup.code, dup.stderr]).to.satisfy(([c, e]: [number, string]) => c === 1 && e.startsWith('EMAIL_TAKEN'));
+    const short = await cli(['admin', 'create', '--org', 'example', '--email', 'b@example.org', '--name', 'B', '--password-stdin'], 'short');
+    expect(short.code).to.equal(1);
+    const list = await cli(['org', 'list']);
+    expect(list.stdout.trim().split('\n')).to.have.length(2);
+  });
+
+  it('audits every change under the CLI: actorId null, reason admin-cli', async () => {
+    const store = await createSqliteStore({ path: env['SQLITE_PATH']! });
+    try {
+      const org = (await store.organisations.getBySlug('example'))!;
+      const orgAudit = await store.audit.listForEntity(org.id, 'organisation', org.id);
+      expect(orgAudit.map((a) => a.action)).to.deep.equal(['organisation.create', 'organisation.deactivate', 'organisation.activate']);
+      const admin = (await store.users.getByEmail(org.id, 'head@example.org'))!;
+      const userAudit = await store.audit.listForEntity(org.id, 'user', admin.id);
+      expect(userAudit.map((a) => a.action)).to.deep.equal(['user.create', 'user.update', 'user.update']);
+      for (const a of [...orgAudit, ...userAudit]) expect(a).to.include({ actorId: null, reason: 'admin-cli' });
+      expect(JSON.stringify(userAudit)).to.not.include('admin-password').and.not.include('$2');
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { Organisation, Subject, User } from '../../src/store/types.js';
+import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient, connectRefused } from '../support/sockets.js';
+
+const API = '/api/v1';
+
+describe('organisation API, time zone of exports, deactivated organisations', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let org: Organisation;
+  let admin: User;
+  let teacher: User;
+  let student: User;
+  let subject: Subject;
+  let adminToken: string;
+  let teacherToken: string;
+
+  before(async () => {
+    srv = await startTestServer();
+    org = await createOrg(srv.store);
+    admin = await createUser(srv.store, org.id, 'admin');
+    teacher = await createUser(srv.store, org.id, 'teacher');
+    student = await createUser(srv.store, org.id, 'student');
+    subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
+    teacherToken = (await srv.login(teacher.email, PASSWORD)).accessToken;
+  });
+  after(() => srv.cleanup());
+
+  it('shows every user the organisation; only its admin changes it, audited', async () => {
+    const seen = await srv.request('GET', `${API}/organisation`, { token: teacherToken });
+    expect(seen.status).to.equal(200);
+    expect(seen.body).to.deep.include({ id: org.id, slug: org.slug, timezone: 'UTC', active: true });
+
+    const refused = await srv.request('PATCH', `${API}/organisation`, { token: teacherToken, body: { name: 'Nope' } });
+    expect([refused.status, refused.body.error.code]).to.deep.equal([403, 'FORBIDDEN']);
+
+    const changed = await srv.request('PATCH', `${API}/organisation`, {
+      token: adminToken,
+      body: { name: 'Renamed School', timezone: 'Asia/Kolkata', settings: { sessionMinutes: 50, defaultPolicy: { maxAttempts: 3 } } },
+    });
+    expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+    expect(changed.body).to.deep.include({ name: 'Renamed School', timezone: 'Asia/Kolkata' });
+    expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 } });
+    const [entry] = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
+    expect(entry).to.include({ actorId: admin.id, action: 'organisation.update' });
+
+    for (const body of [{ timezone: 'Mars/Olympus' }, { settings: { codePeriodS: 1 } }, {}, { slug: 'x' }]) {
+      const bad = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body });
+      expect([bad.status, bad.body.error.code], JSON.stringify(body)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    }
+    expect((await srv.store.organisations.get(org.id))!.timezone).to.equal('Asia/Kolkata');
+  });
+
+  it('opens sessions with the defaults the admin set', async () => {
+    const socket = await connectClient(srv.baseUrl, teacherToken);
+    try {
+      const ack = await command(socket, 'session:open', { subjectId: subject.id, policy: { geofence: false } });
+      if (!ack.ok) throw new Error(JSON.stringify(ack.error));
+      expect(Date.parse(ack.data.closesAt) - Date.parse(ack.data.startsAt)).to.equal(50 * 60_000);
+      expect(ack.data.policy.maxAttempts).to.equal(3);
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it("writes the CSV exports' times in the organisation's time zone", async () => {
+    const startsAt = new Date('2026-01-15T09:00:00.000Z');
+    const session = await srv.store.sessions.create(org.id, {
+      subjectId: subject.id,
+      teacherId: teacher.id,
+      status: 'closed',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt,
+      lateAfter: new Date('2026-01-15T09:10:00.000Z'),
+      closesAt: new Date('2026-01-15T10:00:00.000Z'),
+      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+      day: '2026-01-15',
+    });
+    await srv.store.records.insertIfAbsent(org.id, {
+      sessionId: session.id, subjectId: subject.id, studentId: student.id, status: 'present', reason: null, flags: [],
+      distanceM: null, location: null, ip: null, attempts: 1, submittedAt: new Date('2026-01-15T09:03:20.000Z'),
+      decidedAt: new Date('2026-01-15T09:03:21.000Z'), decidedBy: null, note: null, verification: null,
+    });
+    const rowsOf = async (path: string) => parseCsv((await srv.request('GET', path, { token: teacherToken })).body as string, { columns: true }) as Record<string, string>[];
+
+    const [kolkata] = await rowsOf(`${API}/sessions/${session.id}/records.csv`);
+    expect(kolkata).to.include({ startsAt: '2026-01-15T14:30:00+05:30', submittedAt: '2026-01-15T14:33:20+05:30', decidedAt: '2026-01-15T14:33:21+05:30' });
+
+    await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { timezone: 'America/New_York' } });
+    const [newYork] = await rowsOf(`${API}/subjects/${subject.id}/attendance.csv?from=2026-01-15&to=2026-01-15`);
+    expect(newYork).to.include({ day: '2026-01-15', startsAt: '2026-01-15T04:00:00-05:00', submittedAt: '2026-01-15T04:03:20-05:00' });
+  });
+
+  it("refuses a deactivated organisation's users everywhere, and no one else", async () => {
+    const other = await createOrg(srv.store);
+    const otherAdmin = await createUser(srv.store, other.id, 'admin');
+    const otherToken = (await srv.login(otherAdmin.email, PASSWORD)).accessToken;
+    const { refreshToken } = await srv.login(teacher.email, PASSWORD);
+
+    await srv.app.services.organisations.setActive('test', org.slug, false);
+    try {
+      for (const token of [adminToken, teacherToken]) {
+        const res = await srv.request('GET', `${API}/me`, { token });
+        expect([res.status, res.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
+      }
+      const login = await srv.request('POST', `${API}/auth/login`, { body: { email: teacher.email, password: PASSWORD } });
+      expect([login.status, login.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
+      const wrong = await srv.request('POST', `${API}/auth/login`, { body: { email: teacher.email, password: 'wrong-password' } });
+      expect(wrong.body.error.code, 'says nothing without the password').to.equal('INVALID_CREDENTIALS');
+      const refresh = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken } });
+      expect([refresh.status, refresh.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
+      expect(await connectRefused(srv.baseUrl, { token: teacherToken })).to.include({ code: 'ORGANISATION_DISABLED' });
+
+      expect((await srv.request('GET', `${API}/me`, { token: otherToken })).status).to.equal(200);
+    } finally {
+      await srv.app.services.organisations.setActive('test', org.slug, true);
+    }
+    expect((await srv.request('GET', `${API}/me`, { token: teacherToken })).status).to.equal(200);
+  });
+});
