@@ -6,7 +6,15 @@ import type { AttendanceSession, NewSession, NewSubject, NewUser, Subject, User 
  * defaults (lower-cased email, empty lease, copied arrays) cannot drift between stores.
  */
 export function newUserEntity(orgId: string, input: NewUser, now: Date): User {
-  return { id: newId(), orgId, ...input, email: input.email.toLowerCase(), createdAt: now, updatedAt: now };
+  return {
+    id: newId(),
+    orgId,
+    ...input,
+    email: input.email.toLowerCase(),
+    mustChangePassword: input.mustChangePassword ?? false,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 export function newSubjectEntity(orgId: string, input: NewSubject, now: Date): Subject {
