@@ -8,6 +8,8 @@ export interface Actor {
   role: Role;
   /** Client address for audit entries, when known. */
   ip?: string | null;
+  /** The login (refresh-token family) the access token belongs to, when it carries one. */
+  sid?: string | null;
 }
 
 /** Throws FORBIDDEN unless the actor has one of the roles. */

@@ -10,6 +10,8 @@ declare global {
     interface Locals {
       /** Set by `authenticate` from a verified token and the stored user. */
       actor?: Actor;
+      /** Set by `authenticate`: the user must change their password before anything else. */
+      passwordChangeRequired?: boolean;
     }
   }
 }
@@ -36,7 +38,8 @@ export function createAuthenticate(deps: { tokens: TokenService; store: Store })
     // Deactivation also revokes every login; saying why is more use to the client.
     if (!user.active) return next(new AppError('ACCOUNT_DISABLED'));
     if (revoked) return next(new AppError('TOKEN_REVOKED'));
-    res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null };
+    res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null, sid: claims.sid ?? null };
+    res.locals.passwordChangeRequired = user.mustChangePassword;
     next();
   };
 }

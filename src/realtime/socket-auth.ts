@@ -50,6 +50,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');
+      if (user.mustChangePassword) throw new AppError('PASSWORD_CHANGE_REQUIRED');
       await refuseRevoked(deps.store, claims.sid);
       socket.data = {
         userId: user.id,

@@ -31,6 +31,15 @@ export const ErrorCodes = {
     message: 'This email exists in several organisations; name the organisation.',
   },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
+  PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    message: 'Change your password first (POST /api/v1/me/password); until then only that and /me answer.',
+  },
+  CURRENT_PASSWORD_WRONG: { status: 400, message: 'The current password is wrong.' },
+  LINK_INVALID: {
+    status: 400,
+    message: 'This link is invalid, expired or already used; ask for a new one.',
+  },
   // domain
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
   SUBJECT_CODE_TAKEN: { status: 409, message: 'A subject with this code already exists.' },
