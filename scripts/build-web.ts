@@ -1,5 +1,5 @@
 /**
- * Builds the three browser pages into dist/public: one esbuild bundle per page entry (the
+ * Builds the browser pages into dist/public: one esbuild bundle per page entry (the
  * socket.io client and qrcode included, nothing loaded from a CDN) plus the static HTML/CSS.
  * Run: node --import tsx scripts/build-web.ts
  */
@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { repoRoot } from './lib/repo-root.js';
 
 /** Page entries under src/web/; each becomes dist/public/<name>.js. */
-export const PAGE_ENTRIES = ['classroom', 'teacher', 'student'] as const;
+export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset'] as const;
 
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */

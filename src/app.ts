@@ -23,6 +23,9 @@ import type { ReadinessCheck } from './http/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
 import type { FanoutLink } from './realtime/fanout.js';
 import type { ServerOptions } from 'socket.io';
+import { createMailer } from './adapters/mail/create-mailer.js';
+import { MailQueue } from './domain/accounts/mail-queue.js';
+import type { Mailer } from './domain/accounts/mailer.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -45,6 +48,10 @@ export interface ApplicationDeps {
   readinessChecks?: ReadinessCheck[];
   /** Face verification; without it selfie policies are refused. The caller starts and closes it. */
   face?: FaceEngine;
+  /** Outgoing email; defaults to SMTP_URL, or the outbox folder without it. Closed with the application. */
+  mailer?: Mailer;
+  /** Reset emails per email address; defaults to an in-process limiter. */
+  resetLimiter?: RateLimiter;
 }
 
 export interface Application {
@@ -60,6 +67,9 @@ export interface Application {
   close(): Promise<void>;
 }
 
+/** Messages handed to the mailer at once (SMTP connections per node). */
+const MAIL_CONCURRENCY = 2;
+
 /** In-flight requests get this long to finish on close before their sockets are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -71,6 +81,10 @@ export function createApplication(deps: ApplicationDeps): Application {
   const faceUploadLimiter =
     deps.faceUploadLimiter ??
     new MemoryRateLimiter({ points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' });
+  const mailer = deps.mailer ?? createMailer(config.mail, logger);
+  const mail = new MailQueue(mailer, { max: config.mail.queueMax, concurrency: MAIL_CONCURRENCY }, (err, message) => {
+    logger.error({ err, to: message.to, subject: message.subject }, 'email could not be sent');
+  });
   const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
   const services = createServices({
     config,
@@ -81,6 +95,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     ...(deps.loginLimiters ? { loginLimiters: deps.loginLimiters } : {}),
     ...(deps.face ? { face: deps.face } : {}),
     faceUploadLimiter,
+    mail,
+    ...(deps.resetLimiter ? { resetLimiter: deps.resetLimiter } : {}),
   });
   const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(deps.face ? [faceReadinessCheck(deps.face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {
@@ -188,6 +204,9 @@ export function createApplication(deps: ApplicationDeps): Application {
         }
         // Queued selfie verifications are dropped with the pool; their records stay pending for the teacher.
         await deps.face?.close?.();
+        // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
+        await mail.drain();
+        await mailer.close();
         await store.close();
       })();
       return closing;

@@ -86,6 +86,14 @@ const EnvSchema = z.object({
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
   FACE_MIN_LIVE: z.coerce.number().min(0).max(1).default(0.3),
+
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().min(3).max(320).default('Classroom attendance <no-reply@localhost>'),
+  MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
+  INVITE_TTL_S: int(300, 90 * 86_400).default(7 * 86_400),
+  RESET_TTL_S: int(60, 7 * 86_400).default(3_600),
+  RESET_EMAILS_PER_HOUR: int(1, 1_000).default(3),
 });
 
 export interface Config {
@@ -135,6 +143,27 @@ export interface Config {
   schedulerIntervalMs: number;
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
   face: FaceConfig & { enabled: boolean; minReal: number; minLive: number };
+  accounts: AccountSettings;
+  mail: MailSettings;
+}
+
+/** Invitations and password resets (README "Inviting users"). */
+export interface AccountSettings {
+  /** The school's address of this service, without a trailing slash; links in emails start with it. */
+  publicUrl: string;
+  inviteTtlS: number;
+  resetTtlS: number;
+  /** Reset emails per email address per hour; more requests get the same answer and no email. */
+  resetEmailsPerHour: number;
+}
+
+export interface MailSettings {
+  /** Null: messages are written to `outboxDir` as .eml files (and logged), never dropped. */
+  smtpUrl: string | null;
+  from: string;
+  outboxDir: string;
+  /** Messages waiting to be sent on one node; beyond, bulk invitations answer BUSY. */
+  queueMax: number;
 }
 
 export interface RequestLimits {
@@ -296,6 +325,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
+    accounts: {
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      inviteTtlS: e.INVITE_TTL_S,
+      resetTtlS: e.RESET_TTL_S,
+      resetEmailsPerHour: e.RESET_EMAILS_PER_HOUR,
+    },
+    mail: {
+      smtpUrl: e.SMTP_URL ?? null,
+      from: e.MAIL_FROM,
+      outboxDir: path.join(dataDir, 'outbox'),
+      queueMax: e.MAIL_QUEUE_MAX,
+    },
   };
 }
 

@@ -73,6 +73,7 @@ const application = createApplication({
         submitLimiter: cluster.submitLimiter,
         loginLimiters: cluster.loginLimiters,
         faceUploadLimiter: cluster.faceUploadLimiter,
+        resetLimiter: cluster.resetLimiter,
         rateLimiterFactory: cluster.rateLimiterFactory,
         socketAdapter: cluster.socketAdapter,
         readinessChecks: cluster.readinessChecks,
@@ -81,6 +82,11 @@ const application = createApplication({
 });
 const address = await application.listen();
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+if (!config.mail.smtpUrl) {
+  // Never silent: without SMTP every invitation and reset is a file an admin must hand over.
+  const log = config.env === 'production' ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log({ outbox: config.mail.outboxDir }, 'SMTP_URL is not set: emails are written to the outbox folder, not sent');
+}
 const scheme = config.tls ? 'https' : 'http';
 logger.info({ store: store.kind, redis: cluster !== null }, `listening on ${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`);
 if (config.tls?.selfSigned) {

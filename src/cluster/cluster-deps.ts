@@ -19,6 +19,8 @@ export interface ClusterDeps {
   submitLimiter: RateLimiter;
   loginLimiters: LoginLimiters;
   faceUploadLimiter: RateLimiter;
+  /** Forgot-password emails per address, counted across nodes. */
+  resetLimiter: RateLimiter;
   /** Builds the request-rate limiters over Redis, so every node counts against one budget. */
   rateLimiterFactory: RateLimiterFactory;
   socketAdapter: ServerOptions['adapter'];
@@ -70,6 +72,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
       backoff: (opts) => redisBackoffLimiter(data, opts),
     }),
     faceUploadLimiter: new RedisRateLimiter(data, { points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' }),
+    resetLimiter: new RedisRateLimiter(data, { points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
     rateLimiterFactory: (opts) => new RedisRateLimiter(data, opts),
     socketAdapter:
       config.redisAdapter === 'sharded'

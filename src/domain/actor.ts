@@ -8,6 +8,8 @@ export interface Actor {
   role: Role;
   /** Client address for audit entries, when known. */
   ip?: string | null;
+  /** The login (refresh-token family) the access token belongs to, when it carries one. */
+  sid?: string | null;
   /**
    * Set only for an operator tool acting without a user account (the admin CLI): its name.
    * Audit entries then record actorId null and this name as their reason.

@@ -3,7 +3,10 @@ import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/types.js';
 import type { EventPublisher } from './events.js';
+import { AccountService } from './accounts/account-service.js';
 import { AuthService } from './accounts/auth-service.js';
+import type { MailQueue } from './accounts/mail-queue.js';
+import { MemoryRateLimiter } from './rate-limiter.js';
 import { DeviceTokens } from './accounts/device-tokens.js';
 import { createLoginLimiters, LoginThrottle, memoryLoginLimiterFactories, type LoginLimiters } from './accounts/login-throttle.js';
 import type { FaceEngine } from './face/face-engine.js';
@@ -17,6 +20,7 @@ import { UserService } from './users/user-service.js';
 /** The domain services the transports call. Later layers add theirs here. */
 export interface Services {
   auth: AuthService;
+  accounts: AccountService;
   users: UserService;
   userImport: CsvUserImport;
   subjects: SubjectService;
@@ -37,6 +41,10 @@ export interface ServiceDeps {
   face?: FaceEngine;
   /** Face uploads per user (enrolment and class photos share it). */
   faceUploadLimiter?: RateLimiter;
+  /** Outgoing email (invitations, resets). */
+  mail: MailQueue;
+  /** Reset emails per email address; defaults to an in-memory limiter (one node). */
+  resetLimiter?: RateLimiter;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -47,6 +55,9 @@ export function createServices(deps: ServiceDeps): Services {
   const signing = config.jwt.secret ?? config.jwt.privateKey;
   if (!signing) throw new Error('device tokens need the JWT secret or private key');
   const deviceTokens = new DeviceTokens(signing, clock);
+  const resetLimiter =
+    deps.resetLimiter ??
+    new MemoryRateLimiter({ points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' });
   return {
     auth: new AuthService({
       store,
@@ -57,6 +68,17 @@ export function createServices(deps: ServiceDeps): Services {
       refreshTtlS: config.jwt.refreshTtlS,
       clock,
       events: deps.events,
+    }),
+    accounts: new AccountService({
+      store,
+      passwords,
+      mail: deps.mail,
+      clock,
+      events: deps.events,
+      publicUrl: config.accounts.publicUrl,
+      inviteTtlMs: config.accounts.inviteTtlS * 1000,
+      resetTtlMs: config.accounts.resetTtlS * 1000,
+      resetLimiter,
     }),
     users: new UserService({ store, passwords, clock, events: deps.events }),
     userImport: new CsvUserImport({ store, passwords, clock }),

@@ -10,6 +10,8 @@ declare global {
     interface Locals {
       /** Set by `authenticate` from a verified token and the stored user. */
       actor?: Actor;
+      /** Set by `authenticate`: the user must change their password before anything else. */
+      passwordChangeRequired?: boolean;
     }
   }
 }
@@ -38,7 +40,8 @@ export function createAuthenticate(deps: { tokens: TokenService; store: Store })
     if (!user.active) return next(new AppError('ACCOUNT_DISABLED'));
     if (!org.active) return next(new AppError('ORGANISATION_DISABLED'));
     if (revoked) return next(new AppError('TOKEN_REVOKED'));
-    res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null };
+    res.locals.actor = { id: user.id, orgId: user.orgId, role: user.role, ip: req.ip ?? null, sid: claims.sid ?? null };
+    res.locals.passwordChangeRequired = user.mustChangePassword;
     next();
   };
 }

@@ -46,6 +46,11 @@ export interface RouteDef<
    * per client IP (HTTP_PUBLIC_RATE_PER_MINUTE).
    */
   cost?: 'heavy';
+  /**
+   * Answers a user who must change their password (an admin asked for it); every other
+   * authenticated route refuses them with PASSWORD_CHANGE_REQUIRED.
+   */
+  duringPasswordChange?: true;
   params?: P;
   query?: Q;
   body?: B;
@@ -129,6 +134,7 @@ export class RouteRegistry {
       // Per user after authentication: pupils behind one school address must not share a budget.
       stack.push(rateLimit(def.cost === 'heavy' ? limiters.httpHeavy : limiters.http, (_req, res) => res.locals.actor!.id));
     }
+    if (def.access !== 'public' && !def.duringPasswordChange) stack.push(refusePendingPasswordChange);
     if (Array.isArray(def.access)) stack.push(requireRoles(def.access));
     // After authentication, roles, the path's ids and the route's own admission: a caller
     // without the right, or a body announced too large, never gets to upload megabytes.
@@ -205,6 +211,10 @@ export function rateLimit(limiter: RateLimiter, keyOf: (req: Request, res: Respo
       next,
     );
   };
+}
+
+function refusePendingPasswordChange(_req: Request, res: Response, next: NextFunction): void {
+  next(res.locals.passwordChangeRequired ? new AppError('PASSWORD_CHANGE_REQUIRED') : undefined);
 }
 
 function requireRoles(roles: readonly Role[]): RequestHandler {

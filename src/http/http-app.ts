@@ -14,6 +14,7 @@ import { buildOpenApiDocument } from './openapi.js';
 import type { ReadinessReport } from './readiness.js';
 import { requestLogger } from './request-log.js';
 import { defaultPublicDir, staticPages } from './static-pages.js';
+import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { faceRoutes } from './routes/faces.js';
 import { organisationRoutes } from './routes/organisation.js';
@@ -39,7 +40,7 @@ export interface HttpContext {
 export type RouteGroup = (routes: RouteRegistry, ctx: HttpContext) => void;
 
 export const API_BASE = '/api/v1';
-export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, organisationRoutes, userRoutes, faceRoutes, subjectRoutes];
+export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, subjectRoutes];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
 export function createHttpApp(ctx: HttpContext): Express {

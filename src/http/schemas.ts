@@ -39,6 +39,9 @@ export const PublicUserSchema = z
     studentNumber: z.string().nullable(),
     active: z.boolean(),
     hasPassword: z.boolean().describe('False until a password is set; such users cannot log in.'),
+    mustChangePassword: z
+      .boolean()
+      .describe('True until the user changes the password an admin set; other routes answer PASSWORD_CHANGE_REQUIRED meanwhile.'),
     createdAt: z.date(),
     updatedAt: z.date(),
   })

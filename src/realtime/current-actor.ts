@@ -11,7 +11,7 @@ const MAX_ENTRIES = 20_000;
 interface Entry {
   role: Actor['role'];
   /** Why the user may no longer act, or null. */
-  refusal: 'ACCOUNT_DISABLED' | 'ORGANISATION_DISABLED' | null;
+  refusal: 'ACCOUNT_DISABLED' | 'ORGANISATION_DISABLED' | 'PASSWORD_CHANGE_REQUIRED' | null;
   readAt: number;
 }
 
@@ -34,7 +34,8 @@ export class CurrentActors {
 
   /**
    * Throws ACCOUNT_DISABLED for a deactivated or deleted account, ORGANISATION_DISABLED for a
-   * deactivated organisation; updates the socket's role.
+   * deactivated organisation, PASSWORD_CHANGE_REQUIRED while an admin requires a new password
+   * (the socket goes, as its handshake would be refused); updates the socket's role.
    */
   async of(socket: AppSocket): Promise<Actor> {
     const { userId, orgId } = socket.data;
@@ -63,7 +64,13 @@ export class CurrentActors {
       load = (async () => {
         try {
           const [user, org] = await Promise.all([this.store.users.get(orgId, userId), this.store.organisations.get(orgId)]);
-          const refusal = !user?.active ? 'ACCOUNT_DISABLED' : !org?.active ? 'ORGANISATION_DISABLED' : null;
+          const refusal = !user?.active
+            ? 'ACCOUNT_DISABLED'
+            : !org?.active
+              ? 'ORGANISATION_DISABLED'
+              : user.mustChangePassword
+                ? 'PASSWORD_CHANGE_REQUIRED'
+                : null;
           const entry: Entry = { role: user?.role ?? 'student', refusal, readAt: t };
           this.remember(userId, entry);
           return entry;

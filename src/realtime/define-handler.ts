@@ -3,7 +3,7 @@ import { AppError, toErrorBody } from '../domain/app-error.js';
 import type { Actor } from '../domain/actor.js';
 import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
-import type { Ack } from '../shared/errors.js';
+import type { Ack, ErrorCode } from '../shared/errors.js';
 import type { AckData, AppSocket, CommandName } from './types.js';
 
 export interface HandlerContext {
@@ -86,6 +86,9 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
   };
 }
 
+/** Answers after which the socket is disconnected: its handshake would now be refused with them. */
+const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
+
 /**
  * The listeners of every command, built once per server: with 10,000 sockets on a node,
  * per-socket closures and schemas were a third of each connection's memory. A command sent
@@ -110,9 +113,7 @@ export function commandListeners(commands: readonly Command[], guard: CommandGua
         .then((result) => {
           ack?.(result);
           // A deactivated account learns why, then loses the connection (its reconnect is refused).
-          if (!result.ok && (result.error.code === 'ACCOUNT_DISABLED' || result.error.code === 'ORGANISATION_DISABLED')) {
-            this.disconnect(true);
-          }
+          if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);
         });
     },
   }));

@@ -51,6 +51,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');
       await refuseDisabledOrganisation(deps.store, claims.org);
+      if (user.mustChangePassword) throw new AppError('PASSWORD_CHANGE_REQUIRED');
       await refuseRevoked(deps.store, claims.sid);
       socket.data = {
         userId: user.id,

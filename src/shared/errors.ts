@@ -32,6 +32,15 @@ export const ErrorCodes = {
   },
   FORBIDDEN: { status: 403, message: 'You are not allowed to do this.' },
   ORGANISATION_DISABLED: { status: 403, message: 'The organisation is deactivated.' },
+  PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    message: 'Change your password first (POST /api/v1/me/password); until then only that and /me answer.',
+  },
+  CURRENT_PASSWORD_WRONG: { status: 400, message: 'The current password is wrong.' },
+  LINK_INVALID: {
+    status: 400,
+    message: 'This link is invalid, expired or already used; ask for a new one.',
+  },
   // domain
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
   ORGANISATION_SLUG_TAKEN: { status: 409, message: 'An organisation with this slug already exists.' },

@@ -28,7 +28,15 @@ export function newOrganisationEntity(input: NewOrganisation, now: Date): Organi
 }
 
 export function newUserEntity(orgId: string, input: NewUser, now: Date): User {
-  return { id: newId(), orgId, ...input, email: input.email.toLowerCase(), createdAt: now, updatedAt: now };
+  return {
+    id: newId(),
+    orgId,
+    ...input,
+    email: input.email.toLowerCase(),
+    mustChangePassword: input.mustChangePassword ?? false,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 export function newSubjectEntity(orgId: string, input: NewSubject, now: Date): Subject {

@@ -77,6 +77,8 @@ export interface User {
   studentNumber: string | null;
   passwordHash: string | null;
   active: boolean;
+  /** Every route but changing the password is refused until the user changes it. */
+  mustChangePassword: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -250,6 +252,35 @@ export interface RefreshToken {
   createdAt: Date;
   rotatedAt: Date | null;
   revokedAt: Date | null;
+  /** The client's User-Agent and address when this token was issued (login or refresh). */
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** One login (refresh-token family) that can still be refreshed, as its owner sees it. */
+export interface ActiveLogin {
+  familyId: string;
+  /** When the login happened (its first token). */
+  startedAt: Date;
+  /** When it was last refreshed (its current token was issued). */
+  lastUsedAt: Date;
+  userAgent: string | null;
+  ip: string | null;
+  expiresAt: Date;
+}
+
+export type AccountTokenPurpose = 'invite' | 'reset';
+
+/** A one-time set-password link (invitation or reset). Only the token's SHA-256 is stored. */
+export interface AccountToken {
+  id: string;
+  orgId: string;
+  userId: string;
+  purpose: AccountTokenPurpose;
+  tokenHash: string;
+  expiresAt: Date;
+  createdAt: Date;
+  usedAt: Date | null;
 }
 
 export interface FaceEnrolment {
@@ -322,8 +353,13 @@ export interface UserFilter extends PageQuery {
   q?: string;
 }
 
-export type NewUser = Omit<User, 'id' | 'orgId' | 'createdAt' | 'updatedAt'>;
-export type UserPatch = Partial<Pick<User, 'name' | 'email' | 'role' | 'studentNumber' | 'passwordHash' | 'active'>>;
+export type NewUser = Omit<User, 'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'mustChangePassword'> & {
+  /** Defaults to false. */
+  mustChangePassword?: boolean;
+};
+export type UserPatch = Partial<
+  Pick<User, 'name' | 'email' | 'role' | 'studentNumber' | 'passwordHash' | 'active' | 'mustChangePassword'>
+>;
 
 export interface UserRepository {
   /** Throws StoreConflictError('email') when the email is taken in the organisation. */
@@ -464,8 +500,11 @@ export interface AuditRepository {
   listForSession(orgId: string, sessionId: string): Promise<AuditEntry[]>;
 }
 
+export type NewRefreshToken = Omit<RefreshToken, 'id' | 'createdAt' | 'rotatedAt' | 'revokedAt' | 'userAgent' | 'ip'> &
+  Partial<Pick<RefreshToken, 'userAgent' | 'ip'>>;
+
 export interface RefreshTokenRepository {
-  create(input: Omit<RefreshToken, 'id' | 'createdAt' | 'rotatedAt' | 'revokedAt'>): Promise<RefreshToken>;
+  create(input: NewRefreshToken): Promise<RefreshToken>;
   /** System-wide lookup by the token's hash. */
   findByHash(tokenHash: string): Promise<RefreshToken | null>;
   /** Marks the token rotated only if it is neither rotated nor revoked; true when it did. */
@@ -474,6 +513,25 @@ export interface RefreshTokenRepository {
   /** Whether the login (token family) was revoked: its access tokens stop working too. */
   familyRevoked(familyId: string): Promise<boolean>;
   revokeAllForUser(orgId: string, userId: string, at: Date): Promise<number>;
+  /**
+   * The user's logins that can still be refreshed at `now` (a current token neither rotated,
+   * revoked nor expired), most recently used first.
+   */
+  listActiveLogins(orgId: string, userId: string, now: Date): Promise<ActiveLogin[]>;
+  /** Deletes tokens expired before `before`; returns how many. */
+  deleteExpired(before: Date): Promise<number>;
+}
+
+export interface AccountTokenRepository {
+  /** Throws StoreConflictError('tokenHash') on a duplicate hash. */
+  create(input: Omit<AccountToken, 'id' | 'createdAt' | 'usedAt'> & { createdAt: Date }): Promise<AccountToken>;
+  /**
+   * System-wide: marks the token with this hash used, only if it is unused and not expired at
+   * `now`, and returns it; null otherwise. Of concurrent calls exactly one gets it.
+   */
+  consume(tokenHash: string, now: Date): Promise<AccountToken | null>;
+  /** Marks every unused token of the user used (a newer link or a new password voids them); returns how many. */
+  voidForUser(orgId: string, userId: string, at: Date): Promise<number>;
   /** Deletes tokens expired before `before`; returns how many. */
   deleteExpired(before: Date): Promise<number>;
 }
@@ -559,6 +617,7 @@ export interface Store {
   readonly summaries: SummaryRepository;
   readonly audit: AuditRepository;
   readonly refreshTokens: RefreshTokenRepository;
+  readonly accountTokens: AccountTokenRepository;
   readonly faces: FaceRepository;
   readonly faceProposals: FaceProposalRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */

@@ -73,6 +73,18 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.users.get(org.id, 'missing')).to.equal(null);
     });
 
+    it('keeps the forced password change flag: false unless asked, then set and cleared by update', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const plain = await s.users.create(org.id, newUser({ email: 'plain@example.test' }));
+      expect(plain.mustChangePassword).to.equal(false);
+      const forced = await s.users.create(org.id, { ...newUser({ email: 'forced@example.test' }), mustChangePassword: true });
+      expect((await s.users.get(org.id, forced.id))!.mustChangePassword).to.equal(true);
+      expect((await s.users.update(org.id, forced.id, { mustChangePassword: false }))!.mustChangePassword).to.equal(false);
+      expect((await s.users.get(org.id, forced.id))!.mustChangePassword).to.equal(false);
+      expect((await s.users.update(org.id, plain.id, { name: 'Renamed' }))!.mustChangePassword).to.equal(false);
+    });
+
     it('keeps emails unique per organisation only', async function () {
       const s = ctx.store();
       const a = await makeOrg(s);

@@ -162,6 +162,99 @@ export function supportContract(ctx: ContractContext): void {
       expect(await s.refreshTokens.findByHash('new')).to.not.equal(null);
       expect(await s.refreshTokens.deleteExpired(new Date(T0))).to.equal(0);
     });
+
+    it('keeps the user agent and address of each token', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const t = await s.refreshTokens.create({ ...token(org.id, 'u1', 'f1', 'h1'), userAgent: 'Firefox', ip: '203.0.113.9' });
+      expect(t).to.include({ userAgent: 'Firefox', ip: '203.0.113.9' });
+      expect(await s.refreshTokens.findByHash('h1')).to.deep.equal(t);
+      expect(await s.refreshTokens.create(token(org.id, 'u1', 'f2', 'h2'))).to.include({ userAgent: null, ip: null });
+    });
+
+    it('listActiveLogins gives each live login once: its current token, first use and last use', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const now = new Date(Date.now());
+      const later = new Date(now.getTime() + 86_400_000);
+      const first = await s.refreshTokens.create({ ...token(org.id, 'u1', 'f1', 'h1', later), userAgent: 'Old', ip: '10.0.0.1' });
+      await s.refreshTokens.markRotated(first.id, now);
+      await new Promise((r) => setTimeout(r, 5)); // createdAt is the adapter's clock
+      const head = await s.refreshTokens.create({ ...token(org.id, 'u1', 'f1', 'h2', later), userAgent: 'New', ip: '10.0.0.2' });
+      await s.refreshTokens.create(token(org.id, 'u1', 'revoked', 'h3', later));
+      await s.refreshTokens.revokeFamily('revoked', now);
+      await s.refreshTokens.create(token(org.id, 'u1', 'expired', 'h4', new Date(now.getTime() - 1)));
+      await s.refreshTokens.create(token(org.id, 'u2', 'theirs', 'h5', later));
+      await s.refreshTokens.create(token((await makeOrg(s)).id, 'u1', 'other-org', 'h6', later));
+      const logins = await s.refreshTokens.listActiveLogins(org.id, 'u1', now);
+      expect(logins).to.deep.equal([
+        { familyId: 'f1', startedAt: first.createdAt, lastUsedAt: head.createdAt, userAgent: 'New', ip: '10.0.0.2', expiresAt: later },
+      ]);
+      expect(await s.refreshTokens.listActiveLogins(org.id, 'nobody', now)).to.deep.equal([]);
+    });
+  });
+
+  describe('account tokens (set-password links)', function () {
+    const link = (orgId: string, userId: string, hash: string, expiresAt: Date, purpose: 'invite' | 'reset' = 'invite') => ({
+      orgId,
+      userId,
+      purpose,
+      tokenHash: hash,
+      expiresAt,
+      createdAt: new Date(T0),
+    });
+
+    it('consume returns an unused, unexpired link once, and nothing for an unknown one', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const t = await s.accountTokens.create(link(org.id, 'u1', 'h1', new Date(T0 + 1_000), 'reset'));
+      expect(t).to.include({ usedAt: null, purpose: 'reset', tokenHash: 'h1', userId: 'u1', orgId: org.id });
+      const used = await s.accountTokens.consume('h1', new Date(T0 + 10));
+      expect(used).to.deep.equal({ ...t, usedAt: new Date(T0 + 10) });
+      expect(await s.accountTokens.consume('h1', new Date(T0 + 11))).to.equal(null);
+      expect(await s.accountTokens.consume('unknown', new Date(T0))).to.equal(null);
+      await expectConflict(s.accountTokens.create(link(org.id, 'u2', 'h1', new Date(T0 + 1_000))), 'tokenHash');
+    });
+
+    it('consume refuses a link at or after its expiry', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      await s.accountTokens.create(link(org.id, 'u1', 'h1', new Date(T0 + 1_000)));
+      expect(await s.accountTokens.consume('h1', new Date(T0 + 1_000))).to.equal(null);
+      expect(await s.accountTokens.consume('h1', new Date(T0 + 999))).to.not.equal(null);
+    });
+
+    it('of concurrent consumes exactly one wins', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      await s.accountTokens.create(link(org.id, 'u1', 'h1', new Date(T0 + 1_000)));
+      const got = await Promise.all(Array.from({ length: 5 }, () => s.accountTokens.consume('h1', new Date(T0))));
+      expect(got.filter((g) => g !== null)).to.have.length(1);
+    });
+
+    it('voidForUser uses up the unused links of that user in that organisation only', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.accountTokens.create(link(org.id, 'u1', 'a', new Date(T0 + 1_000)));
+      await s.accountTokens.create(link(org.id, 'u1', 'b', new Date(T0 + 1_000)));
+      await s.accountTokens.create(link(org.id, 'u2', 'c', new Date(T0 + 1_000)));
+      await s.accountTokens.create(link(other.id, 'u1', 'd', new Date(T0 + 1_000)));
+      await s.accountTokens.consume('b', new Date(T0));
+      expect(await s.accountTokens.voidForUser(org.id, 'u1', new Date(T0 + 1))).to.equal(1);
+      expect(await s.accountTokens.consume('a', new Date(T0 + 2))).to.equal(null);
+      expect(await s.accountTokens.consume('c', new Date(T0 + 2))).to.not.equal(null);
+      expect(await s.accountTokens.consume('d', new Date(T0 + 2))).to.not.equal(null);
+    });
+
+    it('deleteExpired deletes only links that expired before the cut-off', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      await s.accountTokens.create(link(org.id, 'u1', 'old', new Date(T0 - 1)));
+      await s.accountTokens.create(link(org.id, 'u1', 'edge', new Date(T0)));
+      expect(await s.accountTokens.deleteExpired(new Date(T0))).to.equal(1);
+      expect(await s.accountTokens.consume('edge', new Date(T0 - 5))).to.not.equal(null);
+    });
   });
 
   describe('faces', function () {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hashAccountToken } from '../../src/domain/accounts/account-service.js';
 import { expect } from 'chai';
 import type { Organisation, Subject, User } from '../../src/store/types.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
@@ -60,6 +62,21 @@ function multipartPhoto(): { raw: string; contentType: string } {
   };
 }
 const freshRefresh = async (fx: Fixture) => (await fx.srv.login(fx.target.email, PASSWORD)).refreshToken;
+/** A valid reset link's token for the target. */
+async function resetToken(fx: Fixture): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await fx.srv.store.accountTokens.create({
+    orgId: fx.target.orgId, userId: fx.target.id, purpose: 'reset', tokenHash: hashAccountToken(token),
+    expiresAt: new Date(Date.now() + 3_600_000), createdAt: new Date(),
+  });
+  return token;
+}
+/** The sid of a fresh login of the target. */
+async function targetLogin(fx: Fixture): Promise<string> {
+  await fx.srv.login(fx.target.email, PASSWORD);
+  const [login] = await fx.srv.store.refreshTokens.listActiveLogins(fx.target.orgId, fx.target.id, new Date());
+  return login!.familyId;
+}
 /**
  * The fixture's target student, taught by `teacherOwn` in a second subject (so the fixture's
  * subject and enrolments stay as the refusal check expects), optionally with a face enrolment.
@@ -96,6 +113,14 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/organisation', request: () => ({ path: '/organisation' }), expect: ANY_USER(200) },
   // Each admin changes their own organisation (the session defaults, so other rows are unaffected).
   { op: 'PATCH /api/v1/organisation', request: () => ({ path: '/organisation', body: { settings: { codePeriodS: 20 } } }), expect: ADMIN_COLLECTION(200) },
+  // An unknown email: the answer is the same as for a known one (accounts.test.ts), and no email goes out.
+  { op: 'POST /api/v1/auth/forgot-password', request: () => ({ path: '/auth/forgot-password', body: { email: `${unique('nobody')}@example.test` } }), expect: PUBLIC(202) },
+  { op: 'POST /api/v1/auth/reset-password', request: async (fx) => ({ path: '/auth/reset-password', body: { token: await resetToken(fx), password: 'a-new-password' } }), expect: PUBLIC(204) },
+  // A wrong current password: past authentication, every user is answered on the merits.
+  { op: 'POST /api/v1/me/password', request: () => ({ path: '/me/password', body: { currentPassword: 'not-my-password', newPassword: 'a-new-password' } }), expect: ANY_USER(400) },
+  { op: 'GET /api/v1/me/logins', request: () => ({ path: '/me/logins' }), expect: ANY_USER(200) },
+  // The target's login is nobody's own here: refused like an unknown one (accounts.test.ts ends one's own).
+  { op: 'DELETE /api/v1/me/logins/{id}', request: async (fx) => ({ path: `/me/logins/${await targetLogin(fx)}` }), expect: ANY_USER(404) },
 
   { op: 'GET /api/v1/users', request: () => ({ path: '/users' }), expect: ADMIN_COLLECTION(200) },
   { op: 'POST /api/v1/users', request: () => ({ path: '/users', body: { name: 'New', email: `${unique('new')}@example.test`, role: 'teacher' } }), expect: ADMIN_COLLECTION(201) },
@@ -106,6 +131,9 @@ const MATRIX: Row[] = [
   },
   { op: 'GET /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}` }), expect: ADMIN_OBJECT(200) },
   { op: 'PATCH /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}`, body: { name: 'Renamed' } }), expect: ADMIN_OBJECT(200) },
+  { op: 'POST /api/v1/users/{id}/invite', request: (fx) => ({ path: `/users/${fx.target.id}/invite` }), expect: ADMIN_OBJECT(202) },
+  // Another organisation's admin gets 202 with the id skipped: nothing is invited across organisations.
+  { op: 'POST /api/v1/users/invitations', request: (fx) => ({ path: '/users/invitations', body: { userIds: [fx.target.id] } }), expect: ADMIN_COLLECTION(202) },
   { op: 'POST /api/v1/users/{id}/deactivate', request: (fx) => ({ path: `/users/${fx.target.id}/deactivate` }), expect: ADMIN_OBJECT(200) },
   // Without a face engine an allowed upload answers UNAVAILABLE (503) once access is settled, before
   // the photos are read. A teacher of the student may upload, but only as a proposal (face-enrolment.test.ts).

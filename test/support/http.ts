@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createApplication, type Application } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { FaceEngine } from '../../src/domain/face/face-engine.js';
@@ -13,6 +15,8 @@ export const TEST_ENV: Record<string, string> = {
   LOG_LEVEL: 'silent',
   BCRYPT_COST: '4',
   SEED_DEMO: 'false',
+  // Emails without SMTP_URL land in DATA_DIR/outbox: never in the checkout.
+  DATA_DIR: path.join(tmpdir(), 'attendance-test-data'),
 };
 
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -48,12 +52,18 @@ export interface TestServer {
 /** Starts the whole application on port 0 over an in-memory SQLite store. */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine } = {},
+  opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine; clock?: () => Date } = {},
 ): Promise<TestServer> {
   const config = testConfig(env);
   const inner = await createSqliteStore({ path: ':memory:' });
   const store = opts.wrapStore ? opts.wrapStore(inner) : inner;
-  const app = createApplication({ config, store, logger: createLogger('silent'), ...(opts.face ? { face: opts.face } : {}) });
+  const app = createApplication({
+    config,
+    store,
+    logger: createLogger('silent'),
+    ...(opts.face ? { face: opts.face } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   const address = await app.listen();
   const baseUrl = `http://127.0.0.1:${address.port}`;
 

@@ -81,6 +81,7 @@ async function startNode(
     submitLimiter: cluster.submitLimiter,
     loginLimiters: cluster.loginLimiters,
     faceUploadLimiter: cluster.faceUploadLimiter,
+    resetLimiter: cluster.resetLimiter,
     rateLimiterFactory: cluster.rateLimiterFactory,
     socketAdapter: cluster.socketAdapter,
     readinessChecks: cluster.readinessChecks,

@@ -159,7 +159,7 @@ describe('mongo document mapping and transfer operations', () => {
       settings: { sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
       createdAt: T,
     },
-    users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, createdAt: T, updatedAt: T },
+    users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, mustChangePassword: true, createdAt: T, updatedAt: T },
     subjects: { id: 's', orgId: 'o', code: 'C', name: 'N', teacherIds: ['t'], location: { lat: 1, lon: 2, radiusM: 3 }, allowedIpRanges: [], createdAt: T, updatedAt: T },
     enrolments: { orgId: 'o', subjectId: 's', studentId: 'u', createdAt: T },
     sessions: {
@@ -177,7 +177,7 @@ describe('mongo document mapping and transfer operations', () => {
     },
     summaries: { orgId: 'o', subjectId: 's', day: '2026-03-02', present: 1, late: 1, absent: 0, excused: 0, total: 2, percentage: 100, updatedAt: T },
     audit: { id: 'a', orgId: 'o', entityType: 'record', entityId: 'r', sessionId: 'x', actorId: null, action: 'decide', from: { s: 1 }, to: null, reason: null, ip: null, at: T },
-    refreshTokens: { id: 't', orgId: 'o', userId: 'u', familyId: 'f', tokenHash: 'h', expiresAt: T, createdAt: T, rotatedAt: null, revokedAt: T },
+    refreshTokens: { id: 't', orgId: 'o', userId: 'u', familyId: 'f', tokenHash: 'h', expiresAt: T, createdAt: T, rotatedAt: null, revokedAt: T, userAgent: 'UA', ip: '::1' },
     faces: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5, -1]], photos: [Buffer.from([7])], updatedAt: T },
     faceProposals: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5]], photos: [Buffer.from('p')], proposedBy: 't', createdAt: T },
   };

@@ -15,6 +15,8 @@ export interface LoginInput {
   /** Organisation slug; needed only when the email exists in several organisations. */
   organisation?: string;
   ip?: string | null;
+  /** The client's User-Agent, shown in the user's list of logins. */
+  userAgent?: string | null;
   /** The `deviceToken` of an earlier successful login on this device, if the client kept it. */
   deviceToken?: string;
 }
@@ -32,6 +34,12 @@ export interface LoginResult extends TokenPair {
   deviceToken: string;
 }
 
+/** Who is asking, as the transport saw it: kept on the login's tokens for the owner's list of logins. */
+export interface ClientInfo {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
 export interface AuthServiceDeps {
   store: Store;
   passwords: PasswordHasher;
@@ -43,6 +51,9 @@ export interface AuthServiceDeps {
   /** Announces ended logins, so their open sockets are cut on every node. */
   events: EventPublisher;
 }
+
+/** A User-Agent is kept only this long: enough to tell devices apart, bounded in the store. */
+const USER_AGENT_MAX = 300;
 
 export function hashRefreshToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -78,12 +89,12 @@ export class AuthService {
     const user = matching[0]!;
     if (!user.active) throw new AppError('ACCOUNT_DISABLED');
     if (!(await this.organisationActive(user.orgId))) throw new AppError('ORGANISATION_DISABLED');
-    const pair = await this.issue(user, newId());
+    const pair = await this.issue(user, newId(), input);
     return { ...pair, deviceToken: this.deps.deviceTokens.issue(email) };
   }
 
   /** Rotates the refresh token. A second use of a rotated token revokes its whole family. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, client: ClientInfo = {}): Promise<TokenPair> {
     const now = this.deps.clock();
     const stored = await this.deps.store.refreshTokens.findByHash(hashRefreshToken(refreshToken));
     if (!stored || stored.revokedAt !== null) throw new AppError('REFRESH_TOKEN_INVALID');
@@ -101,7 +112,7 @@ export class AuthService {
       await this.deps.store.refreshTokens.revokeFamily(stored.familyId, now);
       throw new AppError('ORGANISATION_DISABLED');
     }
-    return this.issue(user, stored.familyId);
+    return this.issue(user, stored.familyId, client);
   }
 
   private async organisationActive(orgId: string): Promise<boolean> {
@@ -140,7 +151,7 @@ export class AuthService {
     return candidates.filter((_, i) => ok[i]);
   }
 
-  private async issue(user: User, familyId: string): Promise<TokenPair> {
+  private async issue(user: User, familyId: string, client: ClientInfo): Promise<TokenPair> {
     const now = this.deps.clock();
     const access = this.deps.tokens.signAccess({ id: user.id, orgId: user.orgId, role: user.role }, familyId);
     const refreshToken = randomBytes(32).toString('base64url');
@@ -151,6 +162,8 @@ export class AuthService {
       familyId,
       tokenHash: hashRefreshToken(refreshToken),
       expiresAt: refreshTokenExpiresAt,
+      userAgent: client.userAgent ? client.userAgent.slice(0, USER_AGENT_MAX) : null,
+      ip: client.ip ?? null,
     });
     return {
       accessToken: access.token,

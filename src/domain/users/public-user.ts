@@ -11,6 +11,8 @@ export interface PublicUser {
   active: boolean;
   /** False for imported users who cannot log in until an admin sets a password. */
   hasPassword: boolean;
+  /** True until the user changes the password an admin set; only /me and /me/password answer meanwhile. */
+  mustChangePassword: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -25,6 +27,7 @@ export function toPublicUser(u: User): PublicUser {
     studentNumber: u.studentNumber,
     active: u.active,
     hasPassword: u.passwordHash !== null,
+    mustChangePassword: u.mustChangePassword,
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };

@@ -11,8 +11,10 @@ export interface CreateUserInput {
   email: string;
   role: Role;
   studentNumber?: string | null;
-  /** Omitted: the user cannot log in until an admin sets one. */
+  /** Omitted: the user cannot log in until an admin sets one or the user follows an invitation. */
   password?: string | null;
+  /** The user must change the password at first login. */
+  mustChangePassword?: boolean;
 }
 
 export interface UpdateUserInput {
@@ -22,6 +24,7 @@ export interface UpdateUserInput {
   studentNumber?: string | null;
   password?: string;
   active?: boolean;
+  mustChangePassword?: boolean;
 }
 
 export interface ListUsersInput {
@@ -57,6 +60,7 @@ export class UserService {
         studentNumber,
         passwordHash,
         active: true,
+        mustChangePassword: input.mustChangePassword ?? false,
       }),
     );
     const view = toPublicUser(user);
@@ -94,6 +98,7 @@ export class UserService {
     if (input.studentNumber !== undefined) patch.studentNumber = cleanStudentNumber(input.studentNumber);
     if (input.active !== undefined) patch.active = input.active;
     if (input.password !== undefined) patch.passwordHash = await this.hashChecked(input.password);
+    if (input.mustChangePassword !== undefined) patch.mustChangePassword = input.mustChangePassword;
     checkStudentNumber(patch.role ?? before.role, patch.studentNumber !== undefined ? patch.studentNumber : before.studentNumber);
 
     const after = await this.mapConflict(() => this.deps.store.users.update(actor.orgId, id, patch));
@@ -170,6 +175,7 @@ function auditView(u: User, fields?: string[]): Record<string, unknown> {
     role: u.role,
     studentNumber: u.studentNumber,
     active: u.active,
+    mustChangePassword: u.mustChangePassword,
     passwordHash: u.passwordHash === null ? null : '[set]',
   };
   if (!fields) return full;

@@ -1,4 +1,6 @@
+import type { Request } from 'express';
 import { z } from 'zod';
+import type { ClientInfo } from '../../domain/accounts/auth-service.js';
 import { toPublicUser } from '../../domain/users/public-user.js';
 import { AppError } from '../../domain/app-error.js';
 import type { RouteRegistry } from '../define-route.js';
@@ -30,6 +32,11 @@ const LoginResponse = TokenPairSchema.extend({
   deviceToken: z.string().describe('Keep it on this device and send it with the next login of this email'),
 });
 
+/** The client's address and User-Agent, kept on the login for its owner's list of logins. */
+export function clientOf(req: Request): ClientInfo {
+  return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
+}
+
 /** Login, refresh, logout, me. */
 export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   const { auth } = ctx.services;
@@ -48,7 +55,7 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     body: LoginBody,
     response: { status: 200, description: 'Access and refresh token, and a device token', schema: LoginResponse },
     errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED'],
-    handler: ({ body, req }) => auth.login({ ...body, ip: req.ip ?? null }),
+    handler: ({ body, req }) => auth.login({ ...body, ...clientOf(req) }),
   });
 
   routes.define({
@@ -61,7 +68,7 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     body: RefreshBody,
     response: { status: 200, description: 'A new access and refresh token', schema: TokenPairSchema },
     errors: ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED'],
-    handler: ({ body }) => auth.refresh(body.refreshToken),
+    handler: ({ body, req }) => auth.refresh(body.refreshToken, clientOf(req)),
   });
 
   routes.define({
@@ -83,6 +90,7 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'The authenticated user',
     tags: ['auth'],
     access: 'authenticated',
+    duringPasswordChange: true,
     response: { status: 200, description: 'The caller', schema: PublicUserSchema },
     handler: async ({ actor }) => {
       const user = await ctx.store.users.get(actor.orgId, actor.id);

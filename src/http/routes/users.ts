@@ -19,7 +19,8 @@ const CreateBody = z.object({
   email: Email,
   role: RoleSchema,
   studentNumber: StudentNumber.nullish().describe('Required for students'),
-  password: Password.optional().describe('Omit to create an account that cannot log in yet'),
+  password: Password.optional().describe('Omit to create an account that cannot log in yet (then invite the user)'),
+  mustChangePassword: z.boolean().optional().describe('The user must change this password at first login (default false)'),
 });
 
 const PatchBody = z
@@ -30,6 +31,7 @@ const PatchBody = z
     studentNumber: StudentNumber.nullable(),
     password: Password,
     active: z.boolean(),
+    mustChangePassword: z.boolean().describe('True: the user must change their password before anything else'),
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');

@@ -1,10 +1,27 @@
 import { newId } from '../ids.js';
-import type { FaceProposalRepository, FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
+import type {
+  AccountToken,
+  AccountTokenRepository,
+  ActiveLogin,
+  FaceProposalRepository,
+  FaceRepository,
+  RefreshToken,
+  RefreshTokenRepository,
+} from '../types.js';
 import { mapConflicts } from './errors.js';
-import { faceId, fromFaceProposal, fromRefreshToken, toFace, toFaceProposal, toRefreshToken } from './mapping.js';
+import {
+  faceId,
+  fromAccountToken,
+  fromFaceProposal,
+  fromRefreshToken,
+  toAccountToken,
+  toFace,
+  toFaceProposal,
+  toRefreshToken,
+} from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { FaceDoc, FaceProposalDoc, RefreshTokenDoc } from './schemas.js';
+import type { AccountTokenDoc, FaceDoc, FaceProposalDoc, RefreshTokenDoc } from './schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
 
 // Refresh tokens and face enrolments.
@@ -12,7 +29,15 @@ import { upsertAfter, upsertWithRetry } from './upserts.js';
 export function refreshTokenRepository(m: Models): RefreshTokenRepository {
   return {
     async create(input) {
-      const t: RefreshToken = { id: newId(), ...input, createdAt: new Date(), rotatedAt: null, revokedAt: null };
+      const t: RefreshToken = {
+        id: newId(),
+        ...input,
+        userAgent: input.userAgent ?? null,
+        ip: input.ip ?? null,
+        createdAt: new Date(),
+        rotatedAt: null,
+        revokedAt: null,
+      };
       await mapConflicts(() => m.refreshTokens.create(fromRefreshToken(t)));
       return t;
     },
@@ -35,8 +60,55 @@ export function refreshTokenRepository(m: Models): RefreshTokenRepository {
       const res = await m.refreshTokens.updateMany(q.userUnrevokedFilter(orgId, userId), { $set: { revokedAt: at } });
       return res.modifiedCount;
     },
+    async listActiveLogins(orgId, userId, now) {
+      const heads = await m.refreshTokens
+        .find(q.activeLoginHeadsFilter(orgId, userId, now))
+        .sort(q.ACTIVE_LOGIN_SORT)
+        .lean<RefreshTokenDoc[]>();
+      if (heads.length === 0) return [];
+      const starts = await m.refreshTokens.aggregate<{ _id: string; startedAt: Date }>([
+        { $match: { familyId: { $in: heads.map((h) => h.familyId) } } },
+        { $group: { _id: '$familyId', startedAt: { $min: '$createdAt' } } },
+      ]);
+      const startOf = new Map(starts.map((x) => [x._id, x.startedAt]));
+      return heads.map(
+        (h): ActiveLogin => ({
+          familyId: h.familyId,
+          startedAt: startOf.get(h.familyId) ?? h.createdAt,
+          lastUsedAt: h.createdAt,
+          userAgent: h.userAgent ?? null,
+          ip: h.ip ?? null,
+          expiresAt: h.expiresAt,
+        }),
+      );
+    },
     async deleteExpired(before) {
       const res = await m.refreshTokens.deleteMany(q.expiredBeforeFilter(before));
+      return res.deletedCount;
+    },
+  };
+}
+
+export function accountTokenRepository(m: Models): AccountTokenRepository {
+  return {
+    async create(input) {
+      const t: AccountToken = { id: newId(), ...input, usedAt: null };
+      await mapConflicts(() => m.accountTokens.create(fromAccountToken(t)));
+      return t;
+    },
+    async consume(tokenHash, now) {
+      // One conditional update: of two concurrent uses, only one matches usedAt: null.
+      const d = await m.accountTokens
+        .findOneAndUpdate(q.consumableAccountTokenFilter(tokenHash, now), { $set: { usedAt: now } }, { returnDocument: 'after' })
+        .lean<AccountTokenDoc>();
+      return d ? toAccountToken(d) : null;
+    },
+    async voidForUser(orgId, userId, at) {
+      const res = await m.accountTokens.updateMany(q.unusedAccountTokensFilter(orgId, userId), { $set: { usedAt: at } });
+      return res.modifiedCount;
+    },
+    async deleteExpired(before) {
+      const res = await m.accountTokens.deleteMany(q.accountTokensExpiredBeforeFilter(before));
       return res.deletedCount;
     },
   };

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import type {
+  AccountToken,
   AttendanceRecord,
   AttendanceSession,
   AuditEntry,
@@ -24,6 +25,7 @@ import type {
   OrganisationDoc,
   RecordDoc,
   RefreshTokenDoc,
+  AccountTokenDoc,
   SessionDoc,
   SubjectDoc,
   SummaryDoc,
@@ -85,6 +87,7 @@ export function toUser(d: UserDoc): User {
     studentNumber: orNull(d.studentNumber),
     passwordHash: orNull(d.passwordHash),
     active: d.active,
+    mustChangePassword: d.mustChangePassword ?? false,
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
@@ -255,7 +258,27 @@ export function toRefreshToken(d: RefreshTokenDoc): RefreshToken {
     createdAt: d.createdAt,
     rotatedAt: orNull(d.rotatedAt),
     revokedAt: orNull(d.revokedAt),
+    userAgent: orNull(d.userAgent),
+    ip: orNull(d.ip),
   };
+}
+
+export function toAccountToken(d: AccountTokenDoc): AccountToken {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    userId: d.userId,
+    purpose: d.purpose,
+    tokenHash: d.tokenHash,
+    expiresAt: d.expiresAt,
+    createdAt: d.createdAt,
+    usedAt: orNull(d.usedAt),
+  };
+}
+
+export function fromAccountToken(e: AccountToken): AccountTokenDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest };
 }
 
 export function fromRefreshToken(e: RefreshToken): RefreshTokenDoc {

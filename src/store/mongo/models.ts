@@ -23,6 +23,8 @@ import {
   type SubjectDoc,
   type SummaryDoc,
   type UserDoc,
+  accountTokenSchema,
+  type AccountTokenDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -40,7 +42,8 @@ export interface CollectionDoc {
   faceProposals: FaceProposalDoc;
 }
 
-export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> };
+/** The transferable collections, and the short-lived set-password links (never copied). */
+export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & { accountTokens: Model<AccountTokenDoc> };
 
 /** Schema of each collection, by the transfer API's collection name. */
 export const SCHEMAS = {
@@ -74,6 +77,7 @@ export function createModels(conn: Connection): Models {
     refreshTokens: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
     faces: conn.model<FaceDoc>('Face', faceSchema),
     faceProposals: conn.model<FaceProposalDoc>('FaceProposal', faceProposalSchema),
+    accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
   };
 }
 

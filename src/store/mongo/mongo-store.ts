@@ -4,7 +4,7 @@ import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { buildIndexes, createModels, type Models } from './models.js';
-import { faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
+import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { mongoTransfer } from './transfer.js';
 
@@ -59,6 +59,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     summaries: summaryRepository(models),
     audit: auditRepository(models),
     refreshTokens: refreshTokenRepository(models),
+    accountTokens: accountTokenRepository(models),
     faces: faceRepository(models),
     faceProposals: faceProposalRepository(models),
     async ping() {

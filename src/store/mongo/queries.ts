@@ -18,6 +18,7 @@ import type {
   FaceProposalDoc,
   RecordDoc,
   RefreshTokenDoc,
+  AccountTokenDoc,
   SessionDoc,
   SubjectDoc,
   SummaryDoc,
@@ -295,6 +296,34 @@ export const userUnrevokedFilter = (orgId: string, userId: string): QueryFilter<
 });
 
 export const expiredBeforeFilter = (before: Date): QueryFilter<RefreshTokenDoc> => ({ expiresAt: { $lt: before } });
+
+/** The current token of each of the user's logins that can still be refreshed at `now`. */
+export const activeLoginHeadsFilter = (orgId: string, userId: string, now: Date): QueryFilter<RefreshTokenDoc> => ({
+  orgId,
+  userId,
+  rotatedAt: null,
+  revokedAt: null,
+  expiresAt: { $gt: now },
+});
+
+export const ACTIVE_LOGIN_SORT: Sort = { createdAt: -1, _id: 1 };
+
+// ----- set-password links -----
+
+/** Only an unused link that has not expired can be consumed, and only once. */
+export const consumableAccountTokenFilter = (tokenHash: string, now: Date): QueryFilter<AccountTokenDoc> => ({
+  tokenHash,
+  usedAt: null,
+  expiresAt: { $gt: now },
+});
+
+export const unusedAccountTokensFilter = (orgId: string, userId: string): QueryFilter<AccountTokenDoc> => ({
+  orgId,
+  userId,
+  usedAt: null,
+});
+
+export const accountTokensExpiredBeforeFilter = (before: Date): QueryFilter<AccountTokenDoc> => ({ expiresAt: { $lt: before } });
 
 // ----- faces -----
 

@@ -80,6 +80,7 @@ export interface UserDoc {
   studentNumber: string | null;
   passwordHash: string | null;
   active: boolean;
+  mustChangePassword: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -94,6 +95,8 @@ export const userSchema = new Schema<UserDoc>(
     studentNumber: nullableString,
     passwordHash: nullableString,
     active: { type: Boolean, required: true, default: true },
+    // Documents written before this field existed read as false (see toUser).
+    mustChangePassword: { type: Boolean, default: false },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -408,6 +411,8 @@ export interface RefreshTokenDoc {
   createdAt: Date;
   rotatedAt: Date | null;
   revokedAt: Date | null;
+  userAgent: string | null;
+  ip: string | null;
 }
 
 /**
@@ -427,6 +432,8 @@ export const refreshTokenSchema = new Schema<RefreshTokenDoc>(
     createdAt: { type: Date, required: true },
     rotatedAt: nullableDate,
     revokedAt: nullableDate,
+    userAgent: nullableString,
+    ip: nullableString,
   },
   { ...base, collection: 'refreshTokens' },
 );
@@ -434,6 +441,35 @@ refreshTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'tokenHash' });
 refreshTokenSchema.index({ familyId: 1 }, { name: 'family' });
 refreshTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
 refreshTokenSchema.index({ expiresAt: 1 }, { name: 'expires_ttl', expireAfterSeconds: REFRESH_TOKEN_TTL_GRACE_S });
+
+export interface AccountTokenDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  purpose: 'invite' | 'reset';
+  tokenHash: string;
+  expiresAt: Date;
+  createdAt: Date;
+  usedAt: Date | null;
+}
+
+/** Set-password links are worthless once expired: MongoDB removes them a day later. */
+export const accountTokenSchema = new Schema<AccountTokenDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    userId: requiredString,
+    purpose: { type: String, required: true, enum: ['invite', 'reset'] },
+    tokenHash: requiredString,
+    expiresAt: { type: Date, required: true },
+    createdAt: { type: Date, required: true },
+    usedAt: nullableDate,
+  },
+  { ...base, collection: 'accountTokens' },
+);
+accountTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'tokenHash' });
+accountTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
+accountTokenSchema.index({ expiresAt: 1 }, { name: 'expires_ttl', expireAfterSeconds: 86_400 });
 
 export interface FaceDoc {
   _id: string;

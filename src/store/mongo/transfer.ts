@@ -36,7 +36,7 @@ export function mongoTransfer(m: Models): TransferApi {
   const model = <C extends CollectionName>(c: C): Model<CollectionDoc[C]> => {
     const found = (m as Partial<Models>)[c];
     if (!found) throw new Error(`unknown collection: ${String(c)}`);
-    return found as Model<CollectionDoc[C]>;
+    return found as unknown as Model<CollectionDoc[C]>;
   };
   return {
     async count(collection) {

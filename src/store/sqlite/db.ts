@@ -89,6 +89,8 @@ const UNIQUE_KEYS: Record<string, string> = {
   'audit.id': 'id',
   'refresh_tokens.token_hash': 'tokenHash',
   'refresh_tokens.id': 'id',
+  'account_tokens.token_hash': 'tokenHash',
+  'account_tokens.id': 'id',
   'faces.org_id, faces.user_id': 'face',
 };
 

@@ -134,7 +134,8 @@ export function userRepository(db: SqliteDb): UserRepository {
           return db
             .stmt(
               `UPDATE users SET email = @email, name = @name, role = @role, student_number = @student_number,
-                 password_hash = @password_hash, active = @active, updated_at = @updated_at
+                 password_hash = @password_hash, active = @active,
+                 must_change_password = @must_change_password, updated_at = @updated_at
                WHERE org_id = @org_id AND id = @id RETURNING *`,
             )
             .get(users.toRow(next));

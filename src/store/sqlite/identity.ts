@@ -1,15 +1,31 @@
 import { newId } from '../ids.js';
-import type { FaceEnrolment, FaceProposalRepository, FaceRepository, RefreshToken, RefreshTokenRepository } from '../types.js';
+import type {
+  AccountToken,
+  AccountTokenRepository,
+  FaceEnrolment,
+  FaceProposalRepository,
+  FaceRepository,
+  RefreshToken,
+  RefreshTokenRepository,
+} from '../types.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
+import { accountTokens, faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
 
-// Refresh tokens, face enrolments and face proposals.
+// Refresh tokens, set-password links, face enrolments and face proposals.
 
 export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
   const insert = insertSql(refreshTokens, false);
   return {
     async create(input) {
-      const t: RefreshToken = { id: newId(), ...input, createdAt: new Date(), rotatedAt: null, revokedAt: null };
+      const t: RefreshToken = {
+        id: newId(),
+        ...input,
+        userAgent: input.userAgent ?? null,
+        ip: input.ip ?? null,
+        createdAt: new Date(),
+        rotatedAt: null,
+        revokedAt: null,
+      };
       mapConflicts(() => db.stmt(insert).run(refreshTokens.toRow(t)));
       return t;
     },
@@ -37,8 +53,53 @@ export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
         .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL')
         .run(at.getTime(), orgId, userId).changes;
     },
+    async listActiveLogins(orgId, userId, now) {
+      const rows = db
+        .stmt<{ family_id: string; started_at: number; created_at: number; user_agent: string | null; ip: string | null; expires_at: number }>(
+          `SELECT h.family_id, h.created_at, h.user_agent, h.ip, h.expires_at,
+             (SELECT MIN(f.created_at) FROM refresh_tokens f WHERE f.family_id = h.family_id) AS started_at
+           FROM refresh_tokens h
+           WHERE h.org_id = ? AND h.user_id = ? AND h.rotated_at IS NULL AND h.revoked_at IS NULL AND h.expires_at > ?
+           ORDER BY h.created_at DESC, h.id`,
+        )
+        .all(orgId, userId, now.getTime());
+      return rows.map((r) => ({
+        familyId: r.family_id,
+        startedAt: new Date(r.started_at),
+        lastUsedAt: new Date(r.created_at),
+        userAgent: r.user_agent,
+        ip: r.ip,
+        expiresAt: new Date(r.expires_at),
+      }));
+    },
     async deleteExpired(before) {
       return db.stmt('DELETE FROM refresh_tokens WHERE expires_at < ?').run(before.getTime()).changes;
+    },
+  };
+}
+
+export function accountTokenRepository(db: SqliteDb): AccountTokenRepository {
+  const insert = insertSql(accountTokens, false);
+  return {
+    async create(input) {
+      const t: AccountToken = { id: newId(), ...input, usedAt: null };
+      mapConflicts(() => db.stmt(insert).run(accountTokens.toRow(t)));
+      return t;
+    },
+    async consume(tokenHash, now) {
+      // One statement: of two concurrent uses, only one sees used_at still NULL.
+      const r = db
+        .stmt('UPDATE account_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING *')
+        .get(now.getTime(), tokenHash, now.getTime());
+      return r ? accountTokens.fromRow(r) : null;
+    },
+    async voidForUser(orgId, userId, at) {
+      return db
+        .stmt('UPDATE account_tokens SET used_at = ? WHERE org_id = ? AND user_id = ? AND used_at IS NULL')
+        .run(at.getTime(), orgId, userId).changes;
+    },
+    async deleteExpired(before) {
+      return db.stmt('DELETE FROM account_tokens WHERE expires_at < ?').run(before.getTime()).changes;
     },
   };
 }

@@ -1,4 +1,5 @@
 import type {
+  AccountToken,
   AttendanceRecord,
   AttendanceSession,
   AuditEntry,
@@ -123,7 +124,19 @@ export const organisations: TableSpec<Organisation> = {
 
 export const users: TableSpec<User> = {
   table: 'users',
-  columns: ['id', 'org_id', 'email', 'name', 'role', 'student_number', 'password_hash', 'active', 'created_at', 'updated_at'],
+  columns: [
+    'id',
+    'org_id',
+    'email',
+    'name',
+    'role',
+    'student_number',
+    'password_hash',
+    'active',
+    'must_change_password',
+    'created_at',
+    'updated_at',
+  ],
   key: ['id'],
   toRow: (u) => ({
     id: u.id,
@@ -134,6 +147,7 @@ export const users: TableSpec<User> = {
     student_number: u.studentNumber,
     password_hash: u.passwordHash,
     active: u.active ? 1 : 0,
+    must_change_password: u.mustChangePassword ? 1 : 0,
     created_at: ms(u.createdAt),
     updated_at: ms(u.updatedAt),
   }),
@@ -146,6 +160,7 @@ export const users: TableSpec<User> = {
     studentNumber: strOrNull(r.student_number),
     passwordHash: strOrNull(r.password_hash),
     active: r.active === 1,
+    mustChangePassword: r.must_change_password === 1,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   }),
@@ -368,7 +383,19 @@ export const audit: TableSpec<AuditEntry> = {
 
 export const refreshTokens: TableSpec<RefreshToken> = {
   table: 'refresh_tokens',
-  columns: ['id', 'org_id', 'user_id', 'family_id', 'token_hash', 'expires_at', 'created_at', 'rotated_at', 'revoked_at'],
+  columns: [
+    'id',
+    'org_id',
+    'user_id',
+    'family_id',
+    'token_hash',
+    'expires_at',
+    'created_at',
+    'rotated_at',
+    'revoked_at',
+    'user_agent',
+    'ip',
+  ],
   key: ['id'],
   toRow: (t) => ({
     id: t.id,
@@ -380,6 +407,8 @@ export const refreshTokens: TableSpec<RefreshToken> = {
     created_at: ms(t.createdAt),
     rotated_at: msOrNull(t.rotatedAt),
     revoked_at: msOrNull(t.revokedAt),
+    user_agent: t.userAgent,
+    ip: t.ip,
   }),
   fromRow: (r) => ({
     id: str(r.id),
@@ -391,6 +420,34 @@ export const refreshTokens: TableSpec<RefreshToken> = {
     createdAt: date(r.created_at),
     rotatedAt: dateOrNull(r.rotated_at),
     revokedAt: dateOrNull(r.revoked_at),
+    userAgent: strOrNull(r.user_agent),
+    ip: strOrNull(r.ip),
+  }),
+};
+
+export const accountTokens: TableSpec<AccountToken> = {
+  table: 'account_tokens',
+  columns: ['id', 'org_id', 'user_id', 'purpose', 'token_hash', 'expires_at', 'created_at', 'used_at'],
+  key: ['id'],
+  toRow: (t) => ({
+    id: t.id,
+    org_id: t.orgId,
+    user_id: t.userId,
+    purpose: t.purpose,
+    token_hash: t.tokenHash,
+    expires_at: ms(t.expiresAt),
+    created_at: ms(t.createdAt),
+    used_at: msOrNull(t.usedAt),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    userId: str(r.user_id),
+    purpose: r.purpose as AccountToken['purpose'],
+    tokenHash: str(r.token_hash),
+    expiresAt: date(r.expires_at),
+    createdAt: date(r.created_at),
+    usedAt: dateOrNull(r.used_at),
   }),
 };
 

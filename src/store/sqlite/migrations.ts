@@ -202,6 +202,28 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'accounts: set-password links, forced password change, login devices',
+    sql: `
+      CREATE TABLE account_tokens (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        used_at INTEGER
+      );
+      CREATE INDEX account_tokens_user ON account_tokens (org_id, user_id);
+      CREATE INDEX account_tokens_expiry ON account_tokens (expires_at);
+
+      ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE refresh_tokens ADD COLUMN user_agent TEXT;
+      ALTER TABLE refresh_tokens ADD COLUMN ip TEXT;
+    `,
+  },
+  {
     version: 5,
     name: 'roster versions in the store',
     // Every record change so far counted once: a record at version v was changed v times.

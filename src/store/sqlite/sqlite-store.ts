@@ -2,7 +2,7 @@ import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
-import { faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
+import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { sqliteTransfer } from './transfer.js';
 
@@ -28,6 +28,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     summaries: summaryRepository(db),
     audit: auditRepository(db),
     refreshTokens: refreshTokenRepository(db),
+    accountTokens: accountTokenRepository(db),
     faces: faceRepository(db),
     faceProposals: faceProposalRepository(db),
     async ping() {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { recordingQueue } from '../../support/mail.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
@@ -54,7 +55,7 @@ describe('AuthService', () => {
   function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
     const c = config(env);
     tokens = new TokenService(c.jwt, clock);
-    return createServices({ config: c, store, tokens, clock, events: { publish: (e) => published.push(e) } }).auth;
+    return createServices({ config: c, store, tokens, clock, events: { publish: (e) => published.push(e) }, mail: recordingQueue().queue }).auth;
   }
 
   beforeEach(async () => {

@@ -1,0 +1,48 @@
+import type { MailMessage } from './mailer.js';
+
+export interface LinkEmail {
+  to: string;
+  name: string;
+  organisation: string;
+  link: string;
+  expiresAt: Date;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function message(to: string, subject: string, lines: string[], link: string): MailMessage {
+  const text = [...lines, '', link, ''].join('\n');
+  const html =
+    lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n') +
+    `\n<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>\n`;
+  return { to, subject, text, html };
+}
+
+/** The invitation: a link to choose a first password. */
+export function invitationEmail(e: LinkEmail): MailMessage {
+  return message(
+    e.to,
+    `Your attendance account at ${e.organisation}`,
+    [
+      `Hello ${e.name},`,
+      `An account was created for you at ${e.organisation}. Open this link to choose your password; ` +
+        `it works once, until ${e.expiresAt.toUTCString()}.`,
+    ],
+    e.link,
+  );
+}
+
+/** The forgot-password answer: a link to choose a new password. */
+export function resetEmail(e: LinkEmail): MailMessage {
+  return message(
+    e.to,
+    `Reset your attendance password at ${e.organisation}`,
+    [
+      `Hello ${e.name},`,
+      `Someone asked to reset the password of your account at ${e.organisation}. Open this link to choose a new one; ` +
+        `it works once, until ${e.expiresAt.toUTCString()}. If it was not you, ignore this email: your password stays as it is.`,
+    ],
+    e.link,
+  );
+}

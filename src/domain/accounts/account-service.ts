@@ -1,0 +1,202 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
+import type { AccountTokenPurpose, ActiveLogin, Store, User } from '../../store/types.js';
+import { requireRole, type Actor } from '../actor.js';
+import { AppError } from '../app-error.js';
+import { audit } from '../audit-log.js';
+import type { EventPublisher } from '../events.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import { normaliseEmail } from '../users/public-user.js';
+import { invitationEmail, resetEmail } from './account-emails.js';
+import type { MailQueue } from './mail-queue.js';
+
+export interface AccountServiceDeps {
+  store: Store;
+  passwords: PasswordHasher;
+  mail: MailQueue;
+  clock: () => Date;
+  /** Ended logins are announced so their sockets are cut on every node. */
+  events: EventPublisher;
+  /** Links in emails start with it (PUBLIC_URL). */
+  publicUrl: string;
+  inviteTtlMs: number;
+  resetTtlMs: number;
+  /** Reset emails per email address; spent means no email, with the same answer. */
+  resetLimiter: RateLimiter;
+}
+
+export interface LoginView extends ActiveLogin {
+  /** The login this request was made with. */
+  current: boolean;
+}
+
+export interface InvitationReport {
+  queued: number;
+  /** Ids that got no invitation: unknown in the organisation, or deactivated. */
+  skipped: string[];
+}
+
+/** SHA-256 of a one-time token; only this is stored. */
+export function hashAccountToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * Invitations, forgot-password, set-password from a link, change of one's own password, and
+ * one's own logins. Links carry a random 32-byte token whose SHA-256 alone is stored; using
+ * one is a single conditional update, so a link works once even when clicked twice at once.
+ */
+export class AccountService {
+  constructor(private readonly deps: AccountServiceDeps) {}
+
+  /** Emails the user a set-password link; older unused links of the user stop working. */
+  async invite(actor: Actor, userId: string): Promise<InvitationReport> {
+    const report = await this.inviteMany(actor, [userId]);
+    if (report.queued === 0) throw new AppError('NOT_FOUND', 'No active user with this id.');
+    return report;
+  }
+
+  /** Invites several users (e.g. a whole CSV import); emails are queued, not sent inline. */
+  async inviteMany(actor: Actor, userIds: string[]): Promise<InvitationReport> {
+    requireRole(actor, 'admin');
+    const ids = [...new Set(userIds)];
+    const found = await this.deps.store.users.getMany(actor.orgId, ids);
+    const users = found.filter((u) => u.active);
+    if (users.length > this.deps.mail.room()) {
+      throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
+    }
+    const orgName = await this.organisationName(actor.orgId);
+    const now = this.deps.clock();
+    for (const user of users) {
+      await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
+      const { link, expiresAt } = await this.issue(user, 'invite', now);
+      this.deps.mail.enqueue(invitationEmail({ to: user.email, name: user.name, organisation: orgName, link, expiresAt }));
+      await audit(this.deps.store, actor, now, { entityType: 'user', entityId: user.id, action: 'user.invite', from: null, to: { expiresAt } });
+    }
+    const invited = new Set(users.map((u) => u.id));
+    return { queued: users.length, skipped: ids.filter((id) => !invited.has(id)) };
+  }
+
+  /**
+   * Forgot-password. Returns nothing whatever happened, so the caller's answer cannot tell
+   * whether the email exists, has several accounts or hit its limit.
+   */
+  async requestReset(input: { email: string; organisation?: string | undefined }): Promise<void> {
+    const email = normaliseEmail(input.email);
+    const limit = await this.deps.resetLimiter.consume(email);
+    if (!limit.allowed) return;
+    const users = (await this.candidates(email, input.organisation)).filter((u) => u.active);
+    if (users.length > this.deps.mail.room()) return;
+    const now = this.deps.clock();
+    for (const user of users) {
+      const { link, expiresAt } = await this.issue(user, 'reset', now);
+      const organisation = await this.organisationName(user.orgId);
+      this.deps.mail.enqueue(resetEmail({ to: user.email, name: user.name, organisation, link, expiresAt }));
+    }
+  }
+
+  /**
+   * Sets the password from a link's token. The password is checked before the link is used,
+   * so a refused password does not waste it. Every login of the user ends.
+   */
+  async setPasswordWithToken(token: string, password: string): Promise<void> {
+    const passwordHash = await this.hashChecked(password, 'password');
+    const now = this.deps.clock();
+    const used = await this.deps.store.accountTokens.consume(hashAccountToken(token), now);
+    if (!used) throw new AppError('LINK_INVALID');
+    const user = await this.deps.store.users.get(used.orgId, used.userId);
+    if (!user || !user.active) throw new AppError('LINK_INVALID');
+    await this.deps.store.users.update(user.orgId, user.id, { passwordHash, mustChangePassword: false });
+    await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
+    await this.endLogins(user, now, null);
+    const self: Actor = { id: user.id, orgId: user.orgId, role: user.role };
+    await audit(this.deps.store, self, now, {
+      entityType: 'user',
+      entityId: user.id,
+      action: used.purpose === 'invite' ? 'user.password-set-by-invitation' : 'user.password-reset',
+      from: null,
+      to: null,
+    });
+  }
+
+  /** Changes one's own password; every other login of the user ends, this one stays. */
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
+    const user = await this.deps.store.users.get(actor.orgId, actor.id);
+    if (!user) throw new AppError('NOT_FOUND');
+    if (!(await this.deps.passwords.verify(currentPassword, user.passwordHash))) throw new AppError('CURRENT_PASSWORD_WRONG');
+    if (currentPassword === newPassword) {
+      throw new AppError('VALIDATION_FAILED', 'Choose a password different from the current one.', {
+        issues: [{ path: 'newPassword', message: 'same as the current password' }],
+      });
+    }
+    const passwordHash = await this.hashChecked(newPassword, 'newPassword');
+    const now = this.deps.clock();
+    await this.deps.store.users.update(user.orgId, user.id, { passwordHash, mustChangePassword: false });
+    await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
+    await this.endLogins(user, now, actor.sid ?? null);
+    await audit(this.deps.store, actor, now, { entityType: 'user', entityId: user.id, action: 'user.password-change', from: null, to: null });
+  }
+
+  /** The caller's logins that can still be refreshed, most recently used first. */
+  async listLogins(actor: Actor): Promise<LoginView[]> {
+    const logins = await this.deps.store.refreshTokens.listActiveLogins(actor.orgId, actor.id, this.deps.clock());
+    return logins.map((l) => ({ ...l, current: l.familyId === actor.sid }));
+  }
+
+  /** Ends one of the caller's own logins (its tokens and sockets); NOT_FOUND for anyone else's. */
+  async revokeLogin(actor: Actor, sid: string): Promise<void> {
+    const now = this.deps.clock();
+    const mine = await this.deps.store.refreshTokens.listActiveLogins(actor.orgId, actor.id, now);
+    if (!mine.some((l) => l.familyId === sid)) throw new AppError('NOT_FOUND', 'No such login of yours.');
+    await this.deps.store.refreshTokens.revokeFamily(sid, now);
+    this.deps.events.publish({ type: 'login.revoked', orgId: actor.orgId, sid });
+  }
+
+  private async issue(user: User, purpose: AccountTokenPurpose, now: Date): Promise<{ link: string; expiresAt: Date }> {
+    const token = randomBytes(32).toString('base64url');
+    const ttl = purpose === 'invite' ? this.deps.inviteTtlMs : this.deps.resetTtlMs;
+    const expiresAt = new Date(now.getTime() + ttl);
+    await this.deps.store.accountTokens.create({
+      orgId: user.orgId,
+      userId: user.id,
+      purpose,
+      tokenHash: hashAccountToken(token),
+      expiresAt,
+      createdAt: now,
+    });
+    // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
+    const fragment = purpose === 'invite' ? `token=${token}&invite=1` : `token=${token}`;
+    return { link: `${this.deps.publicUrl}/reset.html#${fragment}`, expiresAt };
+  }
+
+  /**
+   * Ends the user's logins but `keep`: each announced (its sockets are cut), then a sweep of
+   * any login that started meanwhile, so none survives a new password.
+   */
+  private async endLogins(user: User, now: Date, keep: string | null): Promise<void> {
+    const logins = await this.deps.store.refreshTokens.listActiveLogins(user.orgId, user.id, now);
+    for (const login of logins) {
+      if (login.familyId === keep) continue;
+      await this.deps.store.refreshTokens.revokeFamily(login.familyId, now);
+      this.deps.events.publish({ type: 'login.revoked', orgId: user.orgId, sid: login.familyId });
+    }
+    if (keep === null) await this.deps.store.refreshTokens.revokeAllForUser(user.orgId, user.id, now);
+  }
+
+  private async candidates(email: string, slug: string | undefined): Promise<User[]> {
+    if (slug === undefined || slug.trim() === '') return this.deps.store.users.findByEmailAnyOrg(email);
+    const org = await this.deps.store.organisations.getBySlug(slug.trim().toLowerCase());
+    const user = org ? await this.deps.store.users.getByEmail(org.id, email) : null;
+    return user ? [user] : [];
+  }
+
+  private async organisationName(orgId: string): Promise<string> {
+    return (await this.deps.store.organisations.get(orgId))?.name ?? 'your school';
+  }
+
+  private async hashChecked(password: string, field: string): Promise<string> {
+    const problem = passwordProblem(password);
+    if (problem) throw new AppError('VALIDATION_FAILED', `Password ${problem}.`, { issues: [{ path: field, message: problem }] });
+    return this.deps.passwords.hash(password);
+  }
+}

@@ -1,0 +1,65 @@
+import type { MailMessage, Mailer } from './mailer.js';
+
+export interface MailQueueOptions {
+  /** Messages waiting or being sent; `enqueue` refuses beyond. */
+  max: number;
+  /** Messages handed to the mailer at once. */
+  concurrency: number;
+}
+
+/**
+ * A bounded queue in front of the mailer, so an import of 800 invitations answers at once
+ * and the SMTP server sees a few connections, not 800. It is per process on purpose: it
+ * bounds this node's memory and connections. A message that fails is reported through
+ * `onFailure` (logged by the caller), never dropped silently; what is still queued when the
+ * process dies is lost, and the admin can send the invitations again.
+ */
+export class MailQueue {
+  private readonly waiting: MailMessage[] = [];
+  private running = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly mailer: Mailer,
+    private readonly opts: MailQueueOptions,
+    private readonly onFailure: (err: unknown, message: MailMessage) => void,
+  ) {}
+
+  /** How many more messages fit now. */
+  room(): number {
+    return Math.max(0, this.opts.max - this.waiting.length - this.running);
+  }
+
+  /** Queues the message; false when the queue is full. */
+  enqueue(message: MailMessage): boolean {
+    if (this.room() === 0) return false;
+    this.waiting.push(message);
+    this.pump();
+    return true;
+  }
+
+  /** Resolves once every queued message was handed over (or failed). */
+  drain(): Promise<void> {
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.opts.concurrency && this.waiting.length > 0) {
+      const message = this.waiting.shift()!;
+      this.running++;
+      this.mailer
+        .send(message)
+        .catch((err: unknown) => this.onFailure(err, message))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          if (this.running === 0 && this.waiting.length === 0) {
+            const waiters = this.idle;
+            this.idle = [];
+            for (const resolve of waiters) resolve();
+          }
+        });
+    }
+  }
+}

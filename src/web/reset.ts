@@ -1,0 +1,78 @@
+/**
+ * The page of set-password links (invitations and resets). The token arrives in the URL
+ * fragment, which browsers never send to a server, so no access log or proxy ever sees it;
+ * the page removes it from the address bar at once and posts it to /auth/reset-password.
+ * Without a token the page offers forgot-password.
+ */
+import { byId, show } from './lib/dom.js';
+
+const API = '/api/v1';
+
+interface ErrorAnswer {
+  error?: { code?: string; message?: string };
+}
+
+async function post(path: string, body: unknown): Promise<{ status: number; body: ErrorAnswer }> {
+  const res = await fetch(API + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: ErrorAnswer = {};
+  try {
+    parsed = text ? (JSON.parse(text) as ErrorAnswer) : {};
+  } catch {
+    parsed = { error: { message: 'The server answered in an unexpected way; try again.' } };
+  }
+  return { status: res.status, body: parsed };
+}
+
+function readFragment(): { token: string | null; invite: boolean } {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return { token: params.get('token'), invite: params.get('invite') === '1' };
+}
+
+function start(): void {
+  const { token, invite } = readFragment();
+  // Out of the address bar and history: a shared screen or a later visitor cannot reuse it.
+  if (location.hash) history.replaceState(null, '', location.pathname);
+  if (invite) byId('title').textContent = 'Welcome: choose your password';
+  show(byId('set-section'), token !== null);
+  show(byId('forgot-section'), token === null);
+
+  byId<HTMLFormElement>('set-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const error = byId('set-error');
+    const password = byId<HTMLInputElement>('new-password').value;
+    if (password !== byId<HTMLInputElement>('repeat-password').value) {
+      error.textContent = 'The two passwords differ.';
+      return;
+    }
+    error.textContent = '';
+    void post('/auth/reset-password', { token, password }).then(({ status, body }) => {
+      if (status === 204) {
+        show(byId('set-section'), false);
+        show(byId('done-section'), true);
+        return;
+      }
+      error.textContent = body.error?.message ?? 'The password could not be set.';
+      if (body.error?.code === 'LINK_INVALID') show(byId('forgot-section'), true);
+    });
+  });
+
+  byId<HTMLFormElement>('forgot-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const email = byId<HTMLInputElement>('forgot-email').value.trim();
+    const organisation = byId<HTMLInputElement>('forgot-organisation').value.trim();
+    const status = byId('forgot-status');
+    if (!email) {
+      status.textContent = 'Enter your email.';
+      return;
+    }
+    void post('/auth/forgot-password', organisation ? { email, organisation } : { email }).then(({ status: code, body }) => {
+      status.textContent =
+        code === 202
+          ? 'If an account has this email, a link is on its way. Check your inbox.'
+          : (body.error?.message ?? 'The request failed; try again.');
+    });
+  });
+}
+
+start();

@@ -1,0 +1,102 @@
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { MailQueue } from '../../src/domain/accounts/mail-queue.js';
+import type { MailMessage, Mailer } from '../../src/domain/accounts/mailer.js';
+
+/** A mailer that keeps what it is given, for unit tests of the domain. */
+export class RecordingMailer implements Mailer {
+  readonly sent: MailMessage[] = [];
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  async send(message: MailMessage): Promise<void> {
+    this.sent.push(message);
+    this.waiters = this.waiters.filter((w) => (this.sent.length >= w.count ? (w.resolve(), false) : true));
+  }
+
+  async close(): Promise<void> {}
+
+  /** Resolves once `count` messages were sent in all. */
+  waitFor(count: number): Promise<void> {
+    if (this.sent.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+}
+
+export function recordingQueue(max = 100): { mailer: RecordingMailer; queue: MailQueue } {
+  const mailer = new RecordingMailer();
+  const queue = new MailQueue(mailer, { max, concurrency: 2 }, (err) => {
+    throw err;
+  });
+  return { mailer, queue };
+}
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  /** The raw RFC 5322 message as the SMTP server received it. */
+  raw: string;
+}
+
+export interface TestSmtpServer {
+  url: string;
+  received: ReceivedMail[];
+  /** Resolves with the first message to `to` received after `after` messages (wait on events, not time). */
+  next(to: string, after?: number): Promise<ReceivedMail>;
+  close(): Promise<void>;
+}
+
+/** A real SMTP server in this process on a free port, without TLS or authentication. */
+export async function startSmtpServer(): Promise<TestSmtpServer> {
+  const received: ReceivedMail[] = [];
+  let listeners: (() => void)[] = [];
+  const server = new SMTPServer({
+    secure: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
+        const current = listeners;
+        listeners = [];
+        for (const l of current) l();
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    next(to, after = 0) {
+      const find = () => received.slice(after).find((m) => m.to.includes(to));
+      return new Promise((resolve) => {
+        const check = () => {
+          const m = find();
+          if (m) resolve(m);
+          else listeners.push(check);
+        };
+        check();
+      });
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The set-password token of a link in a raw message (quoted-printable soft breaks undone). */
+export function tokenFromMail(raw: string): string {
+  const unfolded = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const m = /reset\.html#token=([A-Za-z0-9_-]{43})/.exec(unfolded);
+  if (!m) throw new Error(`no set-password link in the message:\n${raw}`);
+  return m[1]!;
+}

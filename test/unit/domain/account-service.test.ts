@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import { PasswordHasher } from '../../../src/auth/passwords.js';
+import { AccountService } from '../../../src/domain/accounts/account-service.js';
+import { AppError } from '../../../src/domain/app-error.js';
+import type { DomainEvent } from '../../../src/domain/events.js';
+import { MemoryRateLimiter } from '../../../src/domain/rate-limiter.js';
+import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../../src/store/types.js';
+import { createOrg, createUser } from '../../support/fixtures.js';
+import { recordingQueue, tokenFromMail, type RecordingMailer } from '../../support/mail.js';
+
+describe('AccountService (over the SQLite store)', () => {
+  let store: Store;
+  let mailer: RecordingMailer;
+  let service: AccountService;
+  let published: DomainEvent[];
+  let now: number;
+
+  beforeEach(async () => {
+    store = await createSqliteStore({ path: ':memory:' });
+    const mail = recordingQueue();
+    mailer = mail.mailer;
+    published = [];
+    now = Date.UTC(2026, 0, 5, 9);
+    service = new AccountService({
+      store,
+      passwords: new PasswordHasher(4),
+      mail: mail.queue,
+      clock: () => new Date(now),
+      events: { publish: (e) => published.push(e) },
+      publicUrl: 'https://school.example',
+      inviteTtlMs: 7 * 86_400_000,
+      resetTtlMs: 3_600_000,
+      resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'reset-test' }),
+    });
+  });
+  afterEach(() => store.close());
+
+  const codeOf = async (p: Promise<unknown>) => {
+    try {
+      await p;
+    } catch (err) {
+      return err instanceof AppError ? err.code : String(err);
+    }
+    return null;
+  };
+
+  it('of two concurrent uses of one link exactly one sets the password', async () => {
+    const org = await createOrg(store);
+    const student = await createUser(store, org.id, 'student', { password: null });
+    await service.requestReset({ email: student.email });
+    await mailer.waitFor(1);
+    const token = tokenFromMail(mailer.sent[0]!.text);
+    const codes = await Promise.all([
+      codeOf(service.setPasswordWithToken(token, 'first-password')),
+      codeOf(service.setPasswordWithToken(token, 'second-password')),
+    ]);
+    expect(codes.sort()).to.deep.equal(['LINK_INVALID', null].sort());
+  });
+
+  it('sends nothing for a deactivated account, and only the named organisation\'s with a slug', async () => {
+    const a = await createOrg(store);
+    const b = await createOrg(store);
+    await createUser(store, a.id, 'student', { email: 'twin@example.test' });
+    await createUser(store, b.id, 'student', { email: 'twin@example.test' });
+    await createUser(store, a.id, 'student', { email: 'gone@example.test', active: false });
+    await service.requestReset({ email: 'gone@example.test' });
+    await service.requestReset({ email: 'Twin@Example.test', organisation: b.slug });
+    await mailer.waitFor(1);
+    expect(mailer.sent).to.have.length(1);
+    expect(mailer.sent[0]!.subject).to.include(b.name);
+  });
+
+  it('a deactivated user cannot use a link sent before', async () => {
+    const org = await createOrg(store);
+    const student = await createUser(store, org.id, 'student');
+    await service.requestReset({ email: student.email });
+    await mailer.waitFor(1);
+    await store.users.update(org.id, student.id, { active: false });
+    expect(await codeOf(service.setPasswordWithToken(tokenFromMail(mailer.sent[0]!.text), 'new-password'))).to.equal('LINK_INVALID');
+  });
+
+  it('ending logins on a new password announces each one, so their sockets are cut', async () => {
+    const org = await createOrg(store);
+    const student = await createUser(store, org.id, 'student');
+    const expiresAt = new Date(now + 86_400_000);
+    for (const familyId of ['f1', 'f2']) {
+      await store.refreshTokens.create({ orgId: org.id, userId: student.id, familyId, tokenHash: `h-${familyId}`, expiresAt });
+    }
+    await service.requestReset({ email: student.email });
+    await mailer.waitFor(1);
+    await service.setPasswordWithToken(tokenFromMail(mailer.sent[0]!.text), 'new-password');
+    expect(published.map((e) => (e.type === 'login.revoked' ? e.sid : null)).sort()).to.deep.equal(['f1', 'f2']);
+    expect(await store.refreshTokens.listActiveLogins(org.id, student.id, new Date(now))).to.deep.equal([]);
+    expect((await store.users.get(org.id, student.id))!.mustChangePassword).to.equal(false);
+  });
+});
