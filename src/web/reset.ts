@@ -4,7 +4,8 @@
  * the page removes it from the address bar at once and posts it to /auth/reset-password.
  * Without a token the page offers forgot-password.
  */
-import { byId, show } from './lib/dom.js';
+import { changePassword, loadAuth } from './lib/auth.js';
+import { byId, errorText, show } from './lib/dom.js';
 
 const API = '/api/v1';
 
@@ -24,18 +25,42 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
   return { status: res.status, body: parsed };
 }
 
-function readFragment(): { token: string | null; invite: boolean } {
+function readFragment(): { token: string | null; invite: boolean; change: boolean; back: string } {
   const params = new URLSearchParams(location.hash.slice(1));
-  return { token: params.get('token'), invite: params.get('invite') === '1' };
+  const back = params.get('back') ?? '/';
+  // Only a path of this site: the fragment must not send anyone elsewhere.
+  const safeBack = back.startsWith('/') && !back.startsWith('//') ? back : '/';
+  return { token: params.get('token'), invite: params.get('invite') === '1', change: params.get('change') === '1', back: safeBack };
 }
 
 function start(): void {
-  const { token, invite } = readFragment();
+  const { token, invite, change, back } = readFragment();
   // Out of the address bar and history: a shared screen or a later visitor cannot reuse it.
   if (location.hash) history.replaceState(null, '', location.pathname);
   if (invite) byId('title').textContent = 'Welcome: choose your password';
+  // An admin asked this logged-in user for a new password before anything else.
+  const changing = change && token === null && loadAuth() !== null;
+  if (changing) byId('title').textContent = 'Choose a new password to continue';
+  show(byId('change-section'), changing);
   show(byId('set-section'), token !== null);
-  show(byId('forgot-section'), token === null);
+  show(byId('forgot-section'), token === null && !changing);
+
+  byId<HTMLFormElement>('change-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const error = byId('change-error');
+    const next = byId<HTMLInputElement>('change-new').value;
+    if (next !== byId<HTMLInputElement>('change-repeat').value) {
+      error.textContent = 'The two passwords differ.';
+      return;
+    }
+    error.textContent = '';
+    changePassword(byId<HTMLInputElement>('change-current').value, next).then(
+      () => location.assign(back),
+      (err: unknown) => {
+        error.textContent = errorText(err);
+      },
+    );
+  });
 
   byId<HTMLFormElement>('set-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -13,7 +13,8 @@ export interface StoredAuth {
   accessToken: string;
   accessTokenExpiresAt: string;
   refreshToken: string;
-  user: { id: string; name: string; email: string; role: Role };
+  /** `mustChangePassword`: an admin asked for a new password; only /me/password answers until then. */
+  user: { id: string; name: string; email: string; role: Role; mustChangePassword?: boolean };
 }
 
 /** An API error with its shared code. */
@@ -60,7 +61,12 @@ async function readError(res: Response): Promise<ApiError> {
 
 function toStored(body: StoredAuth): StoredAuth {
   const { accessToken, accessTokenExpiresAt, refreshToken, user } = body;
-  return { accessToken, accessTokenExpiresAt, refreshToken, user: { id: user.id, name: user.name, email: user.email, role: user.role } };
+  return {
+    accessToken,
+    accessTokenExpiresAt,
+    refreshToken,
+    user: { id: user.id, name: user.name, email: user.email, role: user.role, mustChangePassword: user.mustChangePassword === true },
+  };
 }
 
 const DEVICE_KEY = 'attendance.devices';
@@ -102,6 +108,23 @@ export async function login(email: string, password: string, organisation?: stri
   const auth = toStored(body);
   saveAuth(auth);
   return auth;
+}
+
+/** Forgets this browser's login without telling the server: the server already ended it. */
+export function forgetLogin(): void {
+  saveAuth(null);
+}
+
+/** Changes the caller's password; the server keeps this login and ends the others. */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  const res = await apiFetch('/api/v1/me/password', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ currentPassword, newPassword }),
+  });
+  if (!res.ok) throw await readError(res);
+  const auth = loadAuth();
+  if (auth) saveAuth({ ...auth, user: { ...auth.user, mustChangePassword: false } });
 }
 
 export function logout(): void {

@@ -31,6 +31,11 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
   const error = byId('login-error');
   const app = byId('app');
   const finish = (auth: StoredAuth, resolve: (a: StoredAuth) => void) => {
+    if (auth.user.mustChangePassword) {
+      // Nothing else answers until then; the page comes back here once it is done.
+      location.assign(`/reset.html#change=1&back=${encodeURIComponent(location.pathname + location.search)}`);
+      return;
+    }
     show(section, false);
     show(app, true);
     byId('user-name').textContent = auth.user.name;
@@ -45,6 +50,7 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
     }
     show(app, false);
     show(section, true);
+    offerForgotPassword(form);
     byId<HTMLInputElement>('login-email').focus();
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -69,6 +75,18 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
         });
     });
   });
+}
+
+/** A "Forgot your password?" link under the login form, once. */
+function offerForgotPassword(form: HTMLFormElement): void {
+  if (document.getElementById('forgot-link')) return;
+  const p = document.createElement('p');
+  const a = document.createElement('a');
+  a.id = 'forgot-link';
+  a.href = '/reset.html';
+  a.textContent = 'Forgot your password?';
+  p.append(a);
+  form.after(p);
 }
 
 async function loadOrganisationTimeZone(): Promise<void> {

@@ -6,7 +6,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ErrorBody } from '../../shared/errors.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.js';
-import { freshToken, loadAuth, refresh } from './auth.js';
+import { forgetLogin, freshToken, loadAuth, refresh } from './auth.js';
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -51,6 +51,8 @@ export interface ConnectOptions {
 }
 
 const AUTH_CODES = new Set(['TOKEN_EXPIRED', 'TOKEN_INVALID', 'UNAUTHENTICATED']);
+/** Refusals after which this login cannot go on (docs/protocol.md §3): back to the login form. */
+const ENDED_CODES = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
 
 export function connect(opts: ConnectOptions): AppSocket {
   const socket: AppSocket = io({
@@ -80,6 +82,20 @@ export function connect(opts: ConnectOptions): AppSocket {
     return true;
   };
 
+  // Logged out elsewhere, deactivated: reconnecting would only be refused again.
+  let ended = false;
+  const endLogin = () => {
+    ended = true;
+    forgetLogin();
+    opts.onState('logged-out');
+    opts.onLoggedOut();
+    socket.disconnect();
+  };
+  // ROLE_CHANGED is not an end: the reconnect below acts in the new role.
+  socket.on('auth:revoked', ({ code }) => {
+    if (code !== 'ROLE_CHANGED') endLogin();
+  });
+
   socket.on('connect', () => {
     authRetries = 0;
     opts.onState('online');
@@ -90,12 +106,13 @@ export function connect(opts: ConnectOptions): AppSocket {
     // The server cut us (token expired, or a node shutting down): socket.io will not retry by
     // itself. Reconnect; the auth callback refreshes the token only if it is due, so two tabs
     // cut at once do not both rotate the shared refresh token.
-    if (reason === 'io server disconnect') socket.connect();
+    if (reason === 'io server disconnect' && !ended) socket.connect();
   });
   socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
     opts.onState('offline');
     // A refusal by the auth middleware stops the automatic retries; a transport error does not.
-    if (err.data && AUTH_CODES.has(err.data.code)) {
+    if (err.data && ENDED_CODES.has(err.data.code)) endLogin();
+    else if (err.data && AUTH_CODES.has(err.data.code)) {
       void renewOrLogOut().then((ok) => ok && socket.connect());
     }
   });
