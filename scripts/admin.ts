@@ -13,13 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PasswordHasher } from '../src/auth/passwords.js';
-import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import type { Config } from '../src/config.js';
 import { systemActor } from '../src/domain/actor.js';
 import { AppError } from '../src/domain/app-error.js';
 import { OrganisationService, type OrganisationView } from '../src/domain/organisations/organisation-service.js';
 import { normaliseEmail } from '../src/domain/users/public-user.js';
 import { UserService } from '../src/domain/users/user-service.js';
 import { createStore } from '../src/store/index.js';
+import { readToolConfig, UsageError } from './lib/tool-config.js';
 import type { Store } from '../src/store/types.js';
 
 const TOOL = 'admin-cli';
@@ -49,8 +50,6 @@ The store comes from the same environment as the service (STORE, DATA_DIR, SQLIT
 MONGODB_URI, NODE_ENV, BCRYPT_COST). Exit code: 0 done, 1 failed, 2 bad usage.
   -h, --help            this text
 `;
-
-class UsageError extends Error {}
 
 interface Options {
   name?: string | undefined;
@@ -116,25 +115,6 @@ function parse(argv: string[]): Command {
     default:
       throw new UsageError(`unknown command: ${verb}`);
   }
-}
-
-/**
- * The service's configuration without its token settings: this tool signs nothing, so it
- * must not demand JWT_SECRET nor write a development secret. Production still needs an
- * explicit store, exactly as the service does.
- */
-function readConfig(): Config {
-  let config: Config;
-  try {
-    config = loadConfig({ ...process.env, NODE_ENV: 'test' });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-  if (process.env['NODE_ENV'] === 'production' && config.store.kind === 'sqlite' && !process.env['SQLITE_PATH']) {
-    throw new UsageError('production requires an explicit store location: set SQLITE_PATH or MONGODB_URI');
-  }
-  return config;
 }
 
 async function readPassword(fromStdin: boolean): Promise<{ password: string; generated: boolean }> {
@@ -223,7 +203,7 @@ async function main(): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const config = readConfig();
+  const config = readToolConfig();
   // Only the first organisation may bring a new SQLite file into being; elsewhere a missing
   // file is a wrong SQLITE_PATH or DATA_DIR, and an empty store would hide it.
   if (config.store.kind === 'sqlite' && command.kind !== 'org create' && !existsSync(config.store.path)) {

@@ -1,0 +1,97 @@
+import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+
+export interface BackupReport {
+  /** Pages of the database copied. */
+  pages: number;
+  /** The schema version (last migration) recorded in the copy. */
+  schemaVersion: number;
+}
+
+export class BackupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupError';
+  }
+}
+
+/** Pages copied per step: a school's database in one step, so the copy is one consistent snapshot. */
+const PAGES_PER_STEP = 1_000_000;
+
+/**
+ * Copies a live SQLite store into `target` with SQLite's online backup, from a connection of its
+ * own: the service keeps writing meanwhile (WAL readers do not block writers) and the copy is
+ * the database as one transaction left it, never half of one. Written beside the target first
+ * and renamed into place once checked, so a failed backup never leaves a truncated file.
+ */
+export async function backupSqlite(source: string, target: string): Promise<BackupReport> {
+  if (!existsSync(source)) throw new BackupError(`no database at ${source}`);
+  const partial = `${target}.partial`;
+  rmSync(partial, { force: true });
+  const db = new Database(source, { readonly: true, fileMustExist: true, timeout: 5_000 });
+  let pages = 0;
+  try {
+    await db.backup(partial, {
+      progress: ({ totalPages }) => {
+        pages = totalPages;
+        return PAGES_PER_STEP;
+      },
+    });
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  } finally {
+    db.close();
+  }
+  const schemaVersion = checkCopy(partial);
+  renameSync(partial, target);
+  return { pages, schemaVersion };
+}
+
+/**
+ * Puts a backup in place of the store at `target`. The service must be stopped (every node on
+ * that file): a running node would keep writing to the file it has open. The backup is checked
+ * first (integrity, and a schema this release knows), the old file is kept as
+ * `<target>.before-restore`, and the WAL files of the old database are removed so SQLite does not
+ * replay them onto the restored one.
+ */
+export function restoreSqlite(backup: string, target: string): BackupReport & { previous: string | null } {
+  if (!existsSync(backup)) throw new BackupError(`no backup at ${backup}`);
+  const schemaVersion = checkCopy(backup);
+  const incoming = `${target}.restoring`;
+  copyFileSync(backup, incoming);
+  let previous: string | null = null;
+  if (existsSync(target)) {
+    previous = `${target}.before-restore`;
+    renameSync(target, previous);
+  }
+  for (const suffix of ['-wal', '-shm']) rmSync(target + suffix, { force: true });
+  renameSync(incoming, target);
+  const db = new Database(target, { readonly: true });
+  try {
+    return { pages: db.pragma('page_count', { simple: true }) as number, schemaVersion, previous };
+  } finally {
+    db.close();
+  }
+}
+
+/** Integrity and schema of a copy; throws BackupError when it cannot be used. */
+function checkCopy(file: string): number {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const integrity = db.pragma('integrity_check', { simple: true });
+    if (integrity !== 'ok') throw new BackupError(`${file} is damaged: ${String(integrity)}`);
+    const hasMigrations = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (!hasMigrations) throw new BackupError(`${file} is not an attendance store (no schema_migrations table)`);
+    const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+    const version = row.v ?? 0;
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    if (version > known) {
+      throw new BackupError(`${file} has schema version ${version}, newer than this release knows (${known}): restore it with a newer release`);
+    }
+    return version;
+  } finally {
+    db.close();
+  }
+}
