@@ -24,6 +24,16 @@ import { attachRealtime, type Realtime } from './realtime/socket-server.js';
 import type { FanoutLink } from './realtime/fanout.js';
 import type { ServerOptions } from 'socket.io';
 import { createMailer } from './adapters/mail/create-mailer.js';
+import { metricsServer } from './http/metrics.js';
+import {
+  createMetrics,
+  observeDomainEvents,
+  observeFace,
+  observeRedis,
+  observeSockets,
+  observeStore,
+  type AppMetrics,
+} from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 
@@ -52,6 +62,8 @@ export interface ApplicationDeps {
   mailer?: Mailer;
   /** Reset emails per email address; defaults to an in-process limiter. */
   resetLimiter?: RateLimiter;
+  /** State of this node's Redis clients by role (several nodes), exported as a metric. */
+  redisStatus?: () => Record<string, boolean>;
 }
 
 export interface Application {
@@ -61,6 +73,7 @@ export interface Application {
   tokenService: TokenService;
   attendance: LiveAttendance;
   realtime: Realtime;
+  metrics: AppMetrics;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
@@ -73,9 +86,23 @@ const MAIL_CONCURRENCY = 2;
 /** In-flight requests get this long to finish on close before their sockets are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
 
+function listenOn(server: http.Server | https.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
 /** Builds the services and transports from injected dependencies; index.ts wires the real ones. */
 export function createApplication(deps: ApplicationDeps): Application {
-  const { config, store, logger } = deps;
+  const { config, logger } = deps;
+  const metrics = createMetrics();
+  const store = observeStore(deps.store, metrics);
+  const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new TokenService(config.jwt, clock);
   const faceUploadLimiter =
@@ -86,6 +113,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     logger.error({ err, to: message.to, subject: message.subject }, 'email could not be sent');
   });
   const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
+  observeDomainEvents(bus, metrics);
   const services = createServices({
     config,
     store,
@@ -93,12 +121,12 @@ export function createApplication(deps: ApplicationDeps): Application {
     clock,
     events: bus,
     ...(deps.loginLimiters ? { loginLimiters: deps.loginLimiters } : {}),
-    ...(deps.face ? { face: deps.face } : {}),
+    ...(face ? { face } : {}),
     faceUploadLimiter,
     mail,
     ...(deps.resetLimiter ? { resetLimiter: deps.resetLimiter } : {}),
   });
-  const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(deps.face ? [faceReadinessCheck(deps.face)] : [])];
+  const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {
     logger.warn({ check: name, err }, 'readiness check failed');
   });
@@ -108,11 +136,11 @@ export function createApplication(deps: ApplicationDeps): Application {
     events: bus,
     logger,
     now: clock,
-    capabilities: { selfie: deps.face !== undefined },
+    capabilities: { selfie: face !== undefined },
     faceUploadLimiter,
-    ...(deps.face
+    ...(face
       ? {
-          face: deps.face,
+          face,
           faceSettings: { ...config.face.thresholds, minReal: config.face.minReal, minLive: config.face.minLive },
         }
       : {}),
@@ -124,10 +152,11 @@ export function createApplication(deps: ApplicationDeps): Application {
   };
   const attendance = createLiveAttendance(
     domainDeps,
-    { owner: config.nodeId, intervalMs: config.schedulerIntervalMs },
+    { owner: config.nodeId, intervalMs: config.schedulerIntervalMs, onTick: () => metrics.schedulerTicks.inc() },
     { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
   );
   const queries = new AttendanceQueries(domainDeps);
+
   const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
   const app = createHttpApp({
@@ -138,6 +167,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokenService,
     readiness,
     requestLimiters,
+    metrics,
     routeGroups: [attendanceRoutes(queries), classPhotoRoutes(attendance.classPhoto)],
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
@@ -161,7 +191,11 @@ export function createApplication(deps: ApplicationDeps): Application {
     corsOrigins: config.corsOrigins,
     ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
     ...(deps.fanoutLink ? { fanoutLink: deps.fanoutLink } : {}),
+    onCommandAnswer: (event, ack) => metrics.socketCommands.inc({ event, outcome: ack.ok ? 'ok' : ack.error.code }),
   });
+  observeSockets(metrics, () => realtime.io.engine.clientsCount);
+  if (deps.redisStatus) observeRedis(metrics, deps.redisStatus);
+  const metricsListener = config.metrics.port === null ? null : metricsServer(metrics, logger);
 
   let closing: Promise<void> | null = null;
 
@@ -171,16 +205,12 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokenService,
     attendance,
     realtime,
-    listen() {
-      return new Promise<AddressInfo>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        httpServer.once('error', onError);
-        httpServer.listen(config.port, config.host, () => {
-          httpServer.off('error', onError);
-          attendance.scheduler.start();
-          resolve(httpServer.address() as AddressInfo);
-        });
-      });
+    metrics,
+    async listen() {
+      if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
+      const address = await listenOn(httpServer, config.port, config.host);
+      attendance.scheduler.start();
+      return address;
     },
     close() {
       closing ??= (async () => {
@@ -202,8 +232,9 @@ export function createApplication(deps: ApplicationDeps): Application {
             clearTimeout(cut);
           }
         }
+        if (metricsListener?.listening) await new Promise<void>((resolve) => metricsListener.close(() => resolve()));
         // Queued selfie verifications are dropped with the pool; their records stay pending for the teacher.
-        await deps.face?.close?.();
+        await face?.close?.();
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();
         await mailer.close();

@@ -60,6 +60,9 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   SOCKET_MAX_BUFFER_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   TRUST_PROXY: trustProxy.default(false),
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must have at least 16 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   CORS_ORIGINS: z.string().default(''),
 
   SEED_DEMO: bool.optional(),
@@ -126,6 +129,8 @@ export interface Config {
   socketMaxBufferBytes: number;
   trustProxy: boolean | number | string[];
   corsOrigins: string[];
+  /** Prometheus metrics: /metrics on the main port for a bearer of `token`, and/or a port of its own. */
+  metrics: { token: string | null; port: number | null; host: string };
   seedDemo: boolean;
   defaultTimezone: string;
   checkin: {
@@ -298,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null, host: e.METRICS_HOST },
     seedDemo: e.SEED_DEMO ?? !production,
     defaultTimezone: e.DEFAULT_TIMEZONE,
     checkin: {

@@ -77,6 +77,7 @@ const application = createApplication({
         rateLimiterFactory: cluster.rateLimiterFactory,
         socketAdapter: cluster.socketAdapter,
         readinessChecks: cluster.readinessChecks,
+        redisStatus: cluster.status,
       }
     : {}),
 });

@@ -25,6 +25,8 @@ export interface ClusterDeps {
   rateLimiterFactory: RateLimiterFactory;
   socketAdapter: ServerOptions['adapter'];
   readinessChecks: ReadinessCheck[];
+  /** Whether each of this node's Redis clients (pub, sub, data) is connected and ready. */
+  status(): Record<string, boolean>;
   /** Quits Redis. Call after the application closed (socket.io's adapter unsubscribes first). */
   close(): Promise<void>;
   /** Drops the Redis connections at once, without QUIT (tests use it to play a crashed node). */
@@ -79,6 +81,9 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
         ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })
         : createAdapter(pub, sub, { key: 'attendance' }),
     readinessChecks: [redisCheck(url, data, sub)],
+    status() {
+      return { pub: pub.status === 'ready', sub: sub.status === 'ready', data: data.status === 'ready' };
+    },
     async close() {
       await Promise.all(clients.map((c) => quitRedis(c)));
     },

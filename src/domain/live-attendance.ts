@@ -1,7 +1,7 @@
 import type { DomainDeps } from './deps.js';
 import { CheckinService } from './checkins/checkin-service.js';
 import { ClassPhotoService, type ClassPhotoOptions } from './face/class-photo-service.js';
-import { CloseScheduler } from './sessions/close-scheduler.js';
+import { CloseScheduler, type CloseSchedulerOptions } from './sessions/close-scheduler.js';
 import { SessionCloser } from './sessions/session-closer.js';
 import { SessionService } from './sessions/session-service.js';
 
@@ -16,7 +16,7 @@ export interface LiveAttendance {
 /** The live-session domain, wired from its dependencies. */
 export function createLiveAttendance(
   deps: DomainDeps,
-  scheduling: { owner: string; intervalMs: number },
+  scheduling: CloseSchedulerOptions,
   classPhoto: ClassPhotoOptions,
 ): LiveAttendance {
   const closer = new SessionCloser(deps);

@@ -8,6 +8,8 @@ import type { Store } from '../store/types.js';
 import { createAuthenticate } from './authenticate.js';
 import { RouteRegistry, rateLimit, uploadGate } from './define-route.js';
 import { docsRouter } from './docs.js';
+import { metricsEndpoint, requestTimer } from './metrics.js';
+import type { AppMetrics } from '../observability/metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { hsts } from './hsts.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -32,6 +34,8 @@ export interface HttpContext {
   requestLimiters: RequestLimiters;
   /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
   routeGroups?: RouteGroup[];
+  /** Request timing, and /metrics when METRICS_TOKEN is set. */
+  metrics?: AppMetrics;
   /** Folder of the built browser pages; defaults to dist/public when built, null serves none. */
   publicDir?: string | null;
 }
@@ -49,11 +53,15 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(requestLogger(ctx.logger));
+  if (ctx.metrics) app.use(requestTimer(ctx.metrics));
   if (config.tls && !config.tls.selfSigned) app.use(hsts());
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
   });
+
+  // Before the rate limits and the pages: Prometheus scrapes it every few seconds, with its own token.
+  if (ctx.metrics && config.metrics.token) app.get('/metrics', metricsEndpoint(ctx.metrics, config.metrics.token));
 
   // Probes are never limited: an orchestrator must always get an answer, and both are cheap.
   app.get('/healthz', (_req, res) => {

@@ -96,7 +96,11 @@ const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['ACCOUNT_DISABLED', 'OR
  * so one client cannot queue thousands of store reads. A command sent without an
  * acknowledgement callback still runs.
  */
-export function commandListeners(commands: readonly Command[], guard: CommandGuard): CommandListener[] {
+export function commandListeners(
+  commands: readonly Command[],
+  guard: CommandGuard,
+  onAnswer?: (event: CommandName, ack: Ack<unknown>) => void,
+): CommandListener[] {
   return commands.map((command) => ({
     event: command.event,
     listener(this: AppSocket, ...args: unknown[]) {
@@ -104,6 +108,7 @@ export function commandListeners(commands: readonly Command[], guard: CommandGua
       const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
       const payload = typeof args[0] === 'function' ? undefined : args[0];
       if (!guard.enter(this)) {
+        onAnswer?.(command.event, guard.busyAnswer);
         ack?.(guard.busyAnswer);
         return;
       }
@@ -111,6 +116,7 @@ export function commandListeners(commands: readonly Command[], guard: CommandGua
         .run(this, payload, guard)
         .finally(() => guard.leave(this))
         .then((result) => {
+          onAnswer?.(command.event, result);
           ack?.(result);
           // A deactivated account learns why, then loses the connection (its reconnect is refused).
           if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);

@@ -19,9 +19,12 @@ import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { TokenExpiryWatch } from './token-expiry.js';
-import type { AppServer } from './types.js';
+import type { Ack } from '../shared/errors.js';
+import type { AppServer, CommandName } from './types.js';
 
 export interface RealtimeDeps {
+  /** Told every command's answer (metrics). */
+  onCommandAnswer?: (event: CommandName, ack: Ack<unknown>) => void;
   httpServer: HttpServer;
   store: Store;
   tokens: TokenService;
@@ -88,6 +91,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       ...checkinCommands({ checkins: deps.checkins, logger }),
     ],
     limits,
+    deps.onCommandAnswer,
   );
 
   io.on('connection', (socket) => {

@@ -85,6 +85,7 @@ async function startNode(
     rateLimiterFactory: cluster.rateLimiterFactory,
     socketAdapter: cluster.socketAdapter,
     readinessChecks: cluster.readinessChecks,
+    redisStatus: cluster.status,
   });
   const connections = new Set<NetSocket>();
   app.httpServer.on('connection', (s: NetSocket) => {

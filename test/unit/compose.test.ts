@@ -127,6 +127,31 @@ describe('deploy/caddy', () => {
   }
 });
 
+describe('monitoring (deploy/prometheus, deploy/grafana)', () => {
+  const exported = readFileSync(path.join(root, 'src/observability/metrics.ts'), 'utf8');
+
+  it('scrapes every app replica on the port the compose file gives METRICS_PORT', () => {
+    const prometheus = readFileSync(path.join(root, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    const compose = readFileSync(composeFile, 'utf8');
+    const port = /METRICS_PORT: "(\d+)"/.exec(compose)?.[1];
+    expect(port, 'the app exposes metrics on a port of its own').to.be.a('string');
+    expect(prometheus).to.match(new RegExp(`names: \\["app"\\][\\s\\S]*port: ${port}`));
+    expect(compose).to.contain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('charts only metrics the service exports', () => {
+    const dashboard = JSON.parse(readFileSync(path.join(root, 'deploy/grafana/attendance-dashboard.json'), 'utf8')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/attendance_[a-z_]+/g) ?? [])));
+    expect(used.size).to.be.above(5);
+    for (const name of used) {
+      const base = name.replace(/_(bucket|count|sum)$/, '');
+      expect(exported, `${name} is exported`).to.contain(`'${base}'`);
+    }
+  });
+});
+
 describe('Dockerfile', () => {
   const file = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
 

@@ -9,6 +9,8 @@ export interface CloseSchedulerOptions {
   /** How long a lease holds before another node may take over a dead node's close. */
   leaseMs?: number;
   batch?: number;
+  /** Called after every pass (metrics). */
+  onTick?: (closed: number) => void;
 }
 
 /**
@@ -74,7 +76,7 @@ export class CloseScheduler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.tick()
-        .then(() => undefined)
+        .then((closed) => this.options.onTick?.(closed))
         .catch((err: unknown) => this.logger.error({ err }, 'close scheduler tick failed'))
         .finally(() => {
           this.running = null;

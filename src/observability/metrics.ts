@@ -1,0 +1,170 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventBus } from '../domain/events.js';
+import type { FaceEngine } from '../domain/face/face-engine.js';
+import type { Store } from '../store/types.js';
+
+/**
+ * The node's Prometheus metrics, on a registry of its own (several applications share one
+ * process in tests). Names follow Prometheus conventions: seconds, `_total` for counters.
+ * Labels are bounded sets (routes as declared, event names, error codes), never ids.
+ */
+export interface AppMetrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly socketCommands: Counter<'event' | 'outcome'>;
+  readonly storeDuration: Histogram<'op'>;
+  readonly schedulerTicks: Counter;
+  /** A gauge whose value is read when Prometheus scrapes. */
+  gauge(name: string, help: string, read: () => number): void;
+  /** A gauge with one value per label value, read when Prometheus scrapes. */
+  labelledGauge(name: string, help: string, label: string, read: () => Record<string, number>): void;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(): AppMetrics {
+  const registry = new Registry();
+  // Process CPU, memory, GC and event-loop lag (nodejs_eventloop_lag_* seconds).
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'attendance_http_request_duration_seconds',
+      help: 'HTTP requests by method, declared route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    socketCommands: new Counter({
+      name: 'attendance_socket_commands_total',
+      help: 'Socket commands answered, by event and outcome (ok or the error code)',
+      labelNames: ['event', 'outcome'],
+      registers: [registry],
+    }),
+    storeDuration: new Histogram({
+      name: 'attendance_store_operation_duration_seconds',
+      help: 'Store operations by repository method',
+      labelNames: ['op'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    schedulerTicks: new Counter({
+      name: 'attendance_scheduler_ticks_total',
+      help: 'Passes of this node over the sessions due to close',
+      registers: [registry],
+    }),
+    gauge(name, help, read) {
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    },
+    labelledGauge(name, help, label, read) {
+      new Gauge({
+        name,
+        help,
+        labelNames: [label],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [value, n] of Object.entries(read())) this.set({ [label]: value }, n);
+        },
+      });
+    },
+  };
+}
+
+/** Socket.IO connections on this node, read at scrape time. */
+export function observeSockets(metrics: AppMetrics, connected: () => number): void {
+  metrics.gauge('attendance_sockets_connected', 'Socket.IO connections on this node', connected);
+}
+
+/** 1 per connected Redis client of this node (pub, sub, data), read at scrape time. */
+export function observeRedis(metrics: AppMetrics, status: () => Record<string, boolean>): void {
+  metrics.labelledGauge('attendance_redis_connected', '1 while the Redis client of this role is connected', 'client', () =>
+    Object.fromEntries(Object.entries(status()).map(([role, up]) => [role, up ? 1 : 0])),
+  );
+}
+
+/** Times every repository call of the store (`records.insertIfAbsent`, ...). */
+export function observeStore(store: Store, metrics: AppMetrics): Store {
+  const wrapped = new Map<string, unknown>();
+  const repository = (name: string, repo: object): object =>
+    new Proxy(repo, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function' || typeof prop !== 'string') return value;
+        const timer = metrics.storeDuration.labels({ op: `${name}.${prop}` });
+        return (...args: unknown[]) => {
+          const end = timer.startTimer();
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (result instanceof Promise) return result.finally(end);
+          end();
+          return result;
+        };
+      },
+    });
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      // Repositories are the plain objects; ping, close and kind pass through untimed.
+      if (typeof prop !== 'string' || value === null || typeof value !== 'object' || prop === 'transfer') return value;
+      let repo = wrapped.get(prop);
+      if (!repo) {
+        repo = repository(prop, value);
+        wrapped.set(prop, repo);
+      }
+      return repo;
+    },
+  });
+}
+
+/** Face analyses by outcome, their time, BUSY refusals, and the queue's depth at scrape time. */
+export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine {
+  const duration = new Histogram({
+    name: 'attendance_face_task_duration_seconds',
+    help: 'Face analyses (queue wait plus work) by outcome: ok, a refusal reason, or the error code (BUSY)',
+    labelNames: ['outcome'],
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metrics.registry],
+  });
+  metrics.gauge('attendance_face_queue_depth', 'Face analyses waiting for a worker', () => engine.status().queueSize);
+  return {
+    async analyse(image, mode) {
+      const end = duration.startTimer();
+      try {
+        const result = await engine.analyse(image, mode);
+        end({ outcome: result.ok ? 'ok' : result.reason });
+        return result;
+      } catch (err) {
+        end({ outcome: typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'error' });
+        throw err;
+      }
+    },
+    status: () => engine.status(),
+    ...(engine.close ? { close: () => engine.close!() } : {}),
+  };
+}
+
+/** Record changes by status and reason, and closed sessions, from the domain's own events. */
+export function observeDomainEvents(bus: EventBus, metrics: AppMetrics): () => void {
+  const changes = new Counter({
+    name: 'attendance_record_changes_total',
+    help: 'Stored attendance-record changes (check-ins, verdicts, teacher decisions, closing), by status and reason; each is one roster broadcast',
+    labelNames: ['status', 'reason'],
+    registers: [metrics.registry],
+  });
+  const closed = new Counter({
+    name: 'attendance_sessions_closed_total',
+    help: 'Sessions closed (by a teacher or at close-at)',
+    registers: [metrics.registry],
+  });
+  return bus.subscribe((event) => {
+    if (event.type === 'roster.changed') changes.inc({ status: event.checkin.status, reason: event.checkin.reason ?? 'none' });
+    else if (event.type === 'session.changed' && event.session.status === 'closed') closed.inc();
+  });
+}
