@@ -3,11 +3,14 @@
  *
  *   npx tsx scripts/face-eval.ts [--dir DIR] [--pairs FILE] [--csv FILE] [--limit N]
  *     [--threads N] [--landmarks mesh|keypoints] [--no-flip] [--faceres-weight W] [--save FILE]
+ *     [--distances FILE]
  *
  * Default: ../shared/faces/lfw-devtrain with pairsDevTrain.txt (LFW layout NAME/NAME_0001.jpg;
- * a line `NAME i j` is a same-person pair, `NAME1 i NAME2 j` a different-person pair). --csv
- * reads the `file_x,file_y,Decision` format (Decision Yes/No) with files beside the CSV.
- * A face that is not found counts as a wrong answer on same-person pairs.
+ * a line `NAME i j` is a same-person pair, `NAME1 i NAME2 j` a different-person pair). A pairs
+ * file headed `10 300` (the standard pairs.txt) is scored on its official ten folds; any other
+ * on folds i mod 10. --csv reads the `file_x,file_y,Decision` format (Decision Yes/No) with files
+ * beside the CSV. A pair whose face was not found counts as a wrong answer (the standard
+ * protocol). --distances writes every pair with its distance and fold to a CSV.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,11 +19,19 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
 import type { AnalysedFace, EmbedderOptions } from '../src/face/face-types.js';
-import { accuracyAt, bestThreshold, crossValidatedAccuracy, quantile, tarAtFar, type ScoredPair } from '../src/face/eval-metrics.js';
+import {
+  accuracyAt,
+  bestThreshold,
+  crossValidatedAccuracy,
+  parseLfwPairs,
+  quantile,
+  tarAtFar,
+  type ScoredPair,
+} from '../src/face/eval-metrics.js';
 import { distance } from '../src/face/matching.js';
 import { repoRoot } from './lib/repo-root.js';
 
-interface Pair { a: string; b: string; same: boolean }
+interface Pair { a: string; b: string; same: boolean; fold?: number }
 interface Picked { face: AnalysedFace; faces: number; workerMs: number }
 
 const { values: args } = parseArgs({
@@ -34,6 +45,7 @@ const { values: args } = parseArgs({
     'no-flip': { type: 'boolean', default: false },
     'faceres-weight': { type: 'string' },
     save: { type: 'string' },
+    distances: { type: 'string' },
   },
 });
 
@@ -87,9 +99,10 @@ const runMs = performance.now() - runStart;
 
 const scored: ScoredPair[] = limited.map((p) => {
   const a = picked.get(p.a), b = picked.get(p.b);
-  return { same: p.same, distance: a && b ? distance(a.face.embedding, b.face.embedding) : null };
+  return { same: p.same, distance: a && b ? distance(a.face.embedding, b.face.embedding) : null, ...(p.fold === undefined ? {} : { fold: p.fold }) };
 });
 report();
+if (args.distances) writeDistances(args.distances);
 if (args.save) saveEmbeddings(args.save);
 await pool.close();
 
@@ -108,8 +121,9 @@ function report(): void {
     `engine     ${engine.backend} ${engine.modelId} (${engine.modelVersion}); models loaded in ${(loadMs / 1000).toFixed(1)} s`,
     `pairs      ${scored.length} (${scored.filter((p) => p.same).length} same, ${scored.filter((p) => !p.same).length} different); images ${images.length}`,
     `detection  ${missed.length} images without a face (${pct(missed.length / images.length)})${missed.length ? `: ${missed.slice(0, 8).join(', ')}${missed.length > 8 ? ', ...' : ''}` : ''}; ${found.filter((f) => f.faces > 1).length} images with several faces`,
-    `pairs lost ${scored.filter((p) => p.distance === null).length} (counted as answering "different")`,
-    `accuracy   ${pct(best.accuracy)} at the best threshold ${best.threshold.toFixed(3)}; 10-fold ${pct(cv.mean)} ± ${pct(cv.std)}`,
+    `pairs lost ${scored.filter((p) => p.distance === null).length} (a face not found: counted wrong, never accepted)`,
+    `accuracy   ${pct(best.accuracy)} at the best threshold ${best.threshold.toFixed(3)}; 10-fold ${pct(cv.mean)} ± ${pct(cv.std)} ` +
+      `(${scored.some((p) => p.fold !== undefined) ? 'official folds' : 'folds i mod 10'}; lost pairs wrong)`,
     `TAR        ${pct(far1.tar)} at FAR 1% (threshold ${far1.threshold.toFixed(3)}, ${far1.falseAccepts} false accepts); ${pct(far01.tar)} at FAR 0.1% (threshold ${far01.threshold.toFixed(3)}, ${far01.falseAccepts} false accepts)`,
     `bands      configured confident ≤ ${cfg.confident}, uncertain ≤ ${cfg.uncertain}: accuracy ${pct(accuracyAt(scored, cfg.confident))} / ${pct(accuracyAt(scored, cfg.uncertain))}; ` +
       `genuine ${bandShare(scored.filter((p) => p.same), cfg)}; impostor ${bandShare(scored.filter((p) => !p.same), cfg)}`,
@@ -149,16 +163,16 @@ function readLfwPairs(): Pair[] {
   const dir = path.resolve(args.dir ?? path.join(root, '..', 'shared', 'faces', 'lfw-devtrain'));
   const file = args.pairs ? path.resolve(args.pairs) : path.join(dir, 'pairsDevTrain.txt');
   if (!existsSync(file)) throw new Error(`pairs file not found: ${file}`);
-  const img = (name: string, n: string) => path.join(dir, name, `${name}_${n.padStart(4, '0')}.jpg`);
-  return readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .slice(1)
-    .map((l) => l.trim().split(/\s+/))
-    .flatMap((f): Pair[] => {
-      if (f.length === 3) return [{ a: img(f[0]!, f[1]!), b: img(f[0]!, f[2]!), same: true }];
-      if (f.length === 4) return [{ a: img(f[0]!, f[1]!), b: img(f[2]!, f[3]!), same: false }];
-      return [];
-    });
+  return parseLfwPairs(readFileSync(file, 'utf8')).map((p) => ({ ...p, a: path.join(dir, p.a), b: path.join(dir, p.b) }));
+}
+
+function writeDistances(file: string): void {
+  const rows = limited.map((p, i) => {
+    const d = scored[i]!.distance;
+    return [path.relative(root, p.a), path.relative(root, p.b), p.same ? 1 : 0, d === null ? '' : d.toFixed(6), p.fold ?? i % 10].join(',');
+  });
+  writeFileSync(file, ['a,b,same,distance,fold', ...rows].join('\n') + '\n');
+  console.log(`per-pair distances written to ${file}`);
 }
 
 function readCsvPairs(file: string): Pair[] {

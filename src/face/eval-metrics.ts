@@ -1,22 +1,25 @@
 /**
  * Verification metrics over labelled pairs, for scripts/face-eval.ts. A pair whose distance
- * is null (a face was not found) is always a "different" answer: wrong for a same-person
- * pair, right for a different-person pair.
+ * is null (a face was not found in either image) is a wrong answer for accuracy, whatever the
+ * pair, as the standard protocol counts it; for TAR and FAR it is never accepted (a service
+ * that finds no face accepts nobody).
  */
 
 export interface ScoredPair {
   same: boolean;
   /** Distance between the two embeddings; null when either image yielded no face. */
   distance: number | null;
+  /** The pair's fold for k-fold cross-validation; when absent, pair i goes to fold i mod k. */
+  fold?: number;
 }
 
-/** Accuracy when pairs at or below `threshold` are called the same person. */
+/** Accuracy when pairs at or below `threshold` are called the same person; a lost pair is wrong. */
 export function accuracyAt(pairs: readonly ScoredPair[], threshold: number): number {
   if (pairs.length === 0) return 0;
   let right = 0;
   for (const p of pairs) {
-    const saysSame = p.distance !== null && p.distance <= threshold;
-    if (saysSame === p.same) right++;
+    if (p.distance === null) continue;
+    if (p.distance <= threshold === p.same) right++;
   }
   return right / pairs.length;
 }
@@ -51,12 +54,14 @@ export function tarAtFar(pairs: readonly ScoredPair[], far: number): { tar: numb
 
 /**
  * k-fold accuracy: the threshold is chosen on k-1 folds and scored on the held-out fold, as in
- * the LFW protocol, so the figure is not tuned on the pairs it reports. Folds interleave the
- * pairs so each holds same- and different-person pairs in proportion.
+ * the LFW protocol, so the figure is not tuned on the pairs it reports. Pairs carry their
+ * official fold when the pairs file has folds; otherwise pair i goes to fold i mod k, so each
+ * fold holds same- and different-person pairs in proportion and the folds never change between
+ * runs. The standard deviation is the population one over the k fold accuracies.
  */
-export function crossValidatedAccuracy(pairs: readonly ScoredPair[], k = 10): { mean: number; std: number } {
+export function crossValidatedAccuracy(pairs: readonly ScoredPair[], k = 10): { mean: number; std: number; folds: number[] } {
   const folds: ScoredPair[][] = Array.from({ length: k }, () => []);
-  pairs.forEach((p, i) => folds[i % k]!.push(p));
+  pairs.forEach((p, i) => folds[(p.fold ?? i) % k]!.push(p));
   const scores: number[] = [];
   for (let i = 0; i < k; i++) {
     const test = folds[i]!;
@@ -66,7 +71,7 @@ export function crossValidatedAccuracy(pairs: readonly ScoredPair[], k = 10): { 
   }
   const mean = scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
   const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, scores.length));
-  return { mean, std };
+  return { mean, std, folds: scores };
 }
 
 /** Value at quantile q (0..1) of a list, by nearest rank. */
@@ -79,4 +84,32 @@ export function quantile(values: readonly number[], q: number): number {
 
 function prevFloat(x: number): number {
   return x - Math.max(Math.abs(x) * 1e-9, 1e-12);
+}
+
+export interface LabelledPair {
+  /** Image identifiers: `NAME/NAME_0001.jpg` paths relative to the pairs file's folder. */
+  a: string;
+  b: string;
+  same: boolean;
+  /** Set when the pairs file defines folds (`10 300`: ten folds of 300 same then 300 different). */
+  fold?: number;
+}
+
+/**
+ * Parses an LFW pairs file. The first line is either one count N (pairsDevTrain.txt: N
+ * same-person lines then N different-person lines, no folds) or `FOLDS N` (pairs.txt: FOLDS
+ * sets, each N same-person lines then N different-person lines, one fold each).
+ */
+export function parseLfwPairs(text: string): LabelledPair[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const head = (lines[0] ?? '').split(/\s+/).map(Number);
+  const perFold = head.length === 2 ? 2 * head[1]! : null;
+  const img = (name: string, n: string) => `${name}/${name}_${n.padStart(4, '0')}.jpg`;
+  return lines.slice(1).flatMap((line, i): LabelledPair[] => {
+    const f = line.split(/\s+/);
+    const fold = perFold ? { fold: Math.floor(i / perFold) } : {};
+    if (f.length === 3) return [{ a: img(f[0]!, f[1]!), b: img(f[0]!, f[2]!), same: true, ...fold }];
+    if (f.length === 4) return [{ a: img(f[0]!, f[1]!), b: img(f[2]!, f[3]!), same: false, ...fold }];
+    return [];
+  });
 }
