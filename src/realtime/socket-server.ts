@@ -122,7 +122,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       case 'user.access-changed':
         // A deactivated user's reconnect is refused ACCOUNT_DISABLED; a changed role reconnects in it.
         actors.forget(event.userId);
-        io.serverSideEmit('actor:forget', event.userId);
+        // Other nodes, when there are any (the in-memory adapter has no one to tell).
+        if (deps.adapter) io.serverSideEmit('actor:forget', event.userId);
         io.to(rooms.user(event.userId)).emit('auth:revoked', { code: event.code });
         io.in(rooms.user(event.userId)).disconnectSockets(true);
         break;
