@@ -164,6 +164,7 @@ const MATRIX: Row[] = [
   { op: 'POST /api/v1/subjects/{id}/enrolments', request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }), expect: SUBJECT_OBJECT(200) },
   { op: 'DELETE /api/v1/subjects/{id}/enrolments', request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }), expect: SUBJECT_OBJECT(200) },
   { op: 'PUT /api/v1/subjects/{id}/location', request: (fx) => ({ path: subjectPath(fx, '/location'), body: { lat: 1, lon: 2, radiusM: 50 } }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/me/network', request: () => ({ path: '/me/network' }), expect: ANY_USER(200) },
   { op: 'PUT /api/v1/subjects/{id}/network', request: (fx) => ({ path: subjectPath(fx, '/network'), body: { allowedIpRanges: ['10.0.0.0/8'] } }), expect: SUBJECT_OBJECT(200) },
 
   { op: 'GET /api/v1/subjects/{id}/sessions', request: (fx) => ({ path: subjectPath(fx, '/sessions') }), expect: SUBJECT_OBJECT(200) },

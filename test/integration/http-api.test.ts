@@ -195,6 +195,29 @@ describe('HTTP API', () => {
       const noLogin = await srv.request('POST', `${API}/auth/login`, { body: { email: 'newa@demo.school', password: 'anything-at-all' } });
       expect(noLogin.status).to.equal(401);
     });
+    it('checks a CSV without writing on a dry run: the same per-row errors, or 200 with the count', async () => {
+      const before = (await srv.request('GET', `${API}/users?limit=1`, { token: admin })).body.total;
+      const bad = 'name,email,role,student_number\nDry A,drya@demo.school,student,D1\nDry B,not-an-email,student,D2\n';
+      const refused = await srv.request('POST', `${API}/users/import?dryRun=true`, { token: admin, raw: bad, contentType: 'text/csv' });
+      expect(refused.status).to.equal(400);
+      expect(refused.body.error.details.rows.map((r: { line: number }) => r.line)).to.deep.equal([3]);
+      const good = 'name,email,role,student_number\nDry A,drya@demo.school,student,D1\nDry C,dryc@demo.school,student,D3\n';
+      const checked = await srv.request('POST', `${API}/users/import?dryRun=true`, { token: admin, raw: good, contentType: 'text/csv' });
+      expect(checked.status).to.equal(200);
+      expect(checked.body).to.deep.equal({ created: 0, users: [], checked: 2 });
+      expect((await srv.request('GET', `${API}/users?limit=1`, { token: admin })).body.total).to.equal(before);
+      const imported = await srv.request('POST', `${API}/users/import`, { token: admin, raw: good, contentType: 'text/csv' });
+      expect(imported.status).to.equal(201);
+      expect(imported.body).to.include({ created: 2, checked: 2 });
+    });
+  });
+
+  describe('my network', () => {
+    it("tells any user their address as the network check sees it, with the range to allow", async () => {
+      const res = await srv.request('GET', `${API}/me/network`, { token: student });
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal({ ip: '127.0.0.1', range: '127.0.0.1/32' });
+    });
   });
 
   describe('subjects', () => {

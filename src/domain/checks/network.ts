@@ -194,3 +194,20 @@ export function resolveClientIp(
   while (i < hops.length - 1 && trusted(hops[i] as string, i)) i += 1;
   return normalizeIp(hops[i] as string);
 }
+
+/**
+ * The allowed range "add my current network" proposes for a client address: the address itself
+ * for IPv4 (a school usually reaches the service from one NAT address; the admin may widen it),
+ * its /64 for IPv6 (devices change the low 64 bits for privacy). Null for anything else.
+ */
+export function rangeOfAddress(ip: string): string | null {
+  const n = normalizeIp(ip);
+  if (n === null) return null;
+  if (isIP(n) === 4) return `${n}/32`;
+  const [head = '', tail = ''] = n.split('::');
+  const left = head ? head.split(':') : [];
+  const right = n.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const prefix = groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, ''));
+  return `${prefix.join(':')}::/64`;
+}

@@ -20,16 +20,25 @@ export const MAX_IMPORT_ROWS = 5_000;
 
 const email = z.email();
 
+/** What an import did; `checked` counts the rows found fine (every row, when no error was thrown). */
+export interface ImportResult {
+  created: number;
+  users: PublicUser[];
+  checked: number;
+}
+
 /**
  * Bulk user import from CSV (columns name,email,role,student_number, optional password).
  * All or nothing: when any row is bad nothing is written and every bad row is reported with
  * its line and reason (thrown as VALIDATION_FAILED with `details.rows`). Users imported
- * without a password have none and cannot log in until an admin sets one.
+ * without a password have none and cannot log in until an admin sets one. A dry run checks
+ * every row the same way and writes nothing, so a page can report the whole file's problems
+ * before it sends the rows in chunks (a progress bar) — see README "Admin console".
  */
 export class CsvUserImport {
   constructor(private readonly deps: { store: Store; passwords: PasswordHasher; clock: () => Date }) {}
 
-  async run(actor: Actor, csv: string): Promise<{ created: number; users: PublicUser[] }> {
+  async run(actor: Actor, csv: string, opts: { dryRun?: boolean } = {}): Promise<ImportResult> {
     requireRole(actor, 'admin');
     const records = parseCsv(csv);
     const errors: ImportRowError[] = [];
@@ -80,6 +89,7 @@ export class CsvUserImport {
       errors.sort((a, b) => a.line - b.line);
       throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
     }
+    if (opts.dryRun) return { created: 0, users: [], checked: rows.length };
 
     const hashes = new Map<string, string>();
     const inputs: NewUser[] = [];
@@ -110,7 +120,7 @@ export class CsvUserImport {
         to: { name: u.name, email: u.email, role: u.role, studentNumber: u.studentNumber },
       });
     }
-    return { created: created.length, users: created.map(toPublicUser) };
+    return { created: created.length, users: created.map(toPublicUser), checked: rows.length };
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizeIp, rangeOfAddress } from '../../domain/checks/network.js';
 import {
   AllowedIpRangesSchema,
   LocationSchema,
@@ -40,6 +41,11 @@ const UnenrolResult = z.object({
   removed: z.number().int(),
   notEnrolledIds: z.array(z.string()),
   total: z.number().int(),
+});
+
+const MyNetwork = z.object({
+  ip: z.string().nullable().describe('The address this request came from, as the network check will see it (TRUST_PROXY applies)'),
+  range: z.string().nullable().describe('The range to allow for it: the IPv4 address itself (/32) or the IPv6 /64'),
 });
 
 const STAFF = ['admin', 'teacher'] as const;
@@ -178,5 +184,18 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
     errors: SUBJECT_ERRORS,
     handler: ({ actor, params, body }) => subjects.setNetwork(actor, params.id, body.allowedIpRanges),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/me/network',
+    summary: "The caller's address and the range to allow for it (\"add my current network\")",
+    tags: ['subjects'],
+    access: 'authenticated',
+    response: { status: 200, description: 'Address and range', schema: MyNetwork },
+    handler: async ({ actor }) => {
+      const ip = actor.ip ? normalizeIp(actor.ip) : null;
+      return { ip, range: ip ? rangeOfAddress(ip) : null };
+    },
   });
 }

@@ -37,7 +37,14 @@ const PatchBody = z
   .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
 
 const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
-const ImportResult = z.object({ created: z.number().int(), users: z.array(PublicUserSchema) });
+const ImportQuery = z.object({
+  dryRun: BooleanQuery.optional().describe('true: check every row and write nothing (200 with `checked`, or the same 400)'),
+});
+const ImportResult = z.object({
+  created: z.number().int(),
+  users: z.array(PublicUserSchema),
+  checked: z.number().int().describe('Rows found fine: all of them (nothing is imported otherwise)'),
+});
 
 const ADMIN = ['admin'] as const;
 
@@ -79,14 +86,26 @@ export function userRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Columns: name,email,role,student_number and optionally password. All or nothing: when any row is bad, ' +
       'nothing is written and the 400 answer lists every bad row in `details.rows` as { line, email, reason } ' +
-      '(the header is line 1). Users imported without a password cannot log in until an admin sets one.',
+      '(the header is line 1). Users imported without a password cannot log in until an admin sets one. ' +
+      'With `dryRun=true` every row is checked the same way and nothing is written: the admin console checks a ' +
+      'whole file first, then sends it in chunks to show progress.',
     tags: ['users'],
     access: ADMIN,
+    query: ImportQuery,
     body: ImportBody,
     textBody: { contentType: 'text/csv', field: 'csv' },
-    response: { status: 201, description: 'Every row was imported', schema: ImportResult },
+    response: {
+      status: 201,
+      description: 'Every row was imported',
+      schema: ImportResult,
+      also: [{ status: 200, description: 'Dry run: every row is fine and nothing was written (`created` 0)' }],
+    },
     errors: ['EMAIL_TAKEN'],
-    handler: ({ actor, body }) => userImport.run(actor, body.csv),
+    handler: async ({ actor, query, body, setStatus }) => {
+      const result = await userImport.run(actor, body.csv, { dryRun: query.dryRun === true });
+      if (query.dryRun) setStatus(200);
+      return result;
+    },
   });
 
   routes.define({

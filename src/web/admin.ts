@@ -1,0 +1,65 @@
+/**
+ * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
+ * face references and proposals, class photo, organisation settings. One page; the address
+ * fragment (#users, #import, ...) picks the section, so each can be bookmarked.
+ */
+import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
+import { bindImport } from './admin/csv-import.js';
+import { bindFaces } from './admin/faces.js';
+import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
+import { loadProposals } from './admin/proposals.js';
+import { bindSubjects, loadSubjects } from './admin/subjects.js';
+import { bindUsers, loadUsers } from './admin/users.js';
+import { byId, errorText, show } from './lib/dom.js';
+import { bindLogout, requireLogin } from './lib/page.js';
+
+const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
+type Tab = (typeof TABS)[number];
+
+/** What to (re)load when a section is shown, and where its errors go. */
+const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
+  users: [loadUsers, 'users-error'],
+  subjects: [loadSubjects, 'subjects-error'],
+  proposals: [loadProposals, 'proposals-error'],
+  'class-photo': [loadClassPhoto, 'cp-error'],
+  organisation: [loadOrganisation, 'org-error'],
+};
+
+function currentTab(): Tab {
+  const wanted = location.hash.slice(1);
+  return (TABS as readonly string[]).includes(wanted) ? (wanted as Tab) : 'users';
+}
+
+function showTab(focus: boolean): void {
+  const tab = currentTab();
+  for (const t of TABS) show(byId(`tab-${t}`), t === tab);
+  document.querySelectorAll<HTMLAnchorElement>('.tabs a').forEach((a) => {
+    if (a.getAttribute('href') === `#${tab}`) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+  const loader = LOADERS[tab];
+  if (loader) {
+    const [load, errorId] = loader;
+    byId(errorId).textContent = '';
+    void load().catch((err: unknown) => (byId(errorId).textContent = errorText(err)));
+  }
+  if (focus) byId(`tab-${tab}`).querySelector<HTMLElement>('h1')?.focus();
+}
+
+async function main(): Promise<void> {
+  await requireLogin(['admin']);
+  show(byId('signed-in'), true);
+  bindLogout();
+  bindUsers();
+  bindImport();
+  bindSubjects();
+  bindFaces();
+  bindClassPhoto();
+  bindOrganisation();
+  window.addEventListener('hashchange', () => showTab(true));
+  showTab(false);
+  // The badge on the proposals tab says at once whether anything waits.
+  if (currentTab() !== 'proposals') void loadProposals().catch((err: unknown) => console.warn('face proposals unavailable', err));
+}
+
+void main();

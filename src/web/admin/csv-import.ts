@@ -1,0 +1,166 @@
+/**
+ * CSV import with a progress bar. The import endpoint is all or nothing per request, so the
+ * page first sends the whole file as a dry run (every row's problems at once, in a table, nothing
+ * written), then sends the good rows in chunks (at most 10, each with the header), advancing
+ * the bar after each. A chunk refused meanwhile (an email taken since the check) is reported
+ * by its rows' lines in the file; the chunks before it stay imported.
+ */
+import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
+import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { chunkCsv, chunkSize, lineInFile, lineNumbersCertain, splitCsv, type CsvFile, type CsvRecord } from '../lib/csv-records.js';
+import { jsonBody } from './fetch-all.js';
+import type { RowError, User } from './types.js';
+
+/** Largest id list POST /users/invitations takes. */
+const INVITATIONS_MAX = 1_000;
+
+let file: CsvFile | null = null;
+let toImport: CsvRecord[] = [];
+let imported: string[] = [];
+
+function rowErrors(err: unknown): RowError[] | null {
+  if (!(err instanceof ApiError)) return null;
+  const rows = err.body.details?.['rows'];
+  return Array.isArray(rows) ? (rows as RowError[]) : null;
+}
+
+function showErrors(errors: RowError[], caption: string): void {
+  byId('import-errors-caption').textContent = caption;
+  byId('import-errors-body').replaceChildren(
+    ...errors.map((e) => h('tr', {}, h('th', { scope: 'row' }, String(e.line)), h('td', { class: 'wrap' }, e.email ?? ''), h('td', {}, e.reason))),
+  );
+  show(byId('import-errors-block'), errors.length > 0);
+}
+
+function progress(value: number | null, max: number, text: string): void {
+  const bar = byId<HTMLProgressElement>('import-progress');
+  bar.max = Math.max(1, max);
+  // No value attribute: the indeterminate bar of "checking".
+  if (value === null) bar.removeAttribute('value');
+  else bar.value = value;
+  show(byId('import-progress-block'), true);
+  byId('import-progress-text').textContent = text;
+}
+
+function post(csv: string, dryRun: boolean): Promise<Response> {
+  return apiFetch(`/api/v1/users/import${dryRun ? '?dryRun=true' : ''}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+}
+
+/** Sends one request, waiting out RATE_LIMITED answers (the heavy-route budget) as told. */
+async function postPatiently(csv: string): Promise<{ created: number; users: User[] }> {
+  for (;;) {
+    try {
+      return (await (await post(csv, false)).json()) as { created: number; users: User[] };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.code !== 'RATE_LIMITED') throw err;
+      const wait = Number(err.body.details?.['retryAfterMs'] ?? 5_000);
+      byId('import-progress-text').textContent = `Waiting ${Math.ceil(wait / 1000)} s for the server's import budget…`;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+async function check(text: string): Promise<void> {
+  file = splitCsv(text);
+  toImport = [];
+  imported = [];
+  show(byId('import-go'), false);
+  show(byId('import-invite'), false);
+  showErrors([], '');
+  const rows = file.rows.length;
+  progress(null, rows, `Checking ${rows} rows…`);
+  try {
+    const answer = (await (await post(text, true)).json()) as { checked: number };
+    toImport = file.rows;
+    progress(0, rows, `All ${answer.checked} rows are fine. Nothing is imported yet.`);
+  } catch (err) {
+    const errors = rowErrors(err);
+    if (!errors) throw err;
+    const bad = new Set(errors.map((e) => e.line));
+    showErrors(errors, `${errors.length} row(s) with problems (line 1 is the header)`);
+    const certain = lineNumbersCertain(text, file) && !bad.has(1);
+    toImport = certain ? file.rows.filter((r) => !bad.has(r.line)) : [];
+    const next = toImport.length > 0 ? ` You can import the ${toImport.length} other rows, or fix the file and check it again.` : ' Fix the file and check it again.';
+    progress(0, rows, `${errors.length} of ${rows} rows have problems.${next}`);
+  }
+  if (toImport.length > 0) {
+    const go = byId('import-go');
+    go.textContent = toImport.length === rows ? `Import ${rows} users` : `Import the ${toImport.length} rows without problems`;
+    show(go, true);
+  }
+}
+
+async function runImport(): Promise<void> {
+  if (!file?.header || toImport.length === 0) return;
+  const header = file.header;
+  const chunks = chunkCsv(header, toImport, chunkSize(toImport.length));
+  const failed: RowError[] = [];
+  let done = 0;
+  progress(0, toImport.length, `Imported 0 of ${toImport.length}…`);
+  for (const chunk of chunks) {
+    try {
+      const answer = await postPatiently(chunk.csv);
+      imported.push(...answer.users.map((u) => u.id));
+    } catch (err) {
+      const errors = rowErrors(err);
+      const reason = errorText(err);
+      // Every row of a refused chunk is left out; the ones at fault say why.
+      const byLine = new Map((errors ?? []).map((e) => [lineInFile(header, chunk, e.line), e]));
+      for (const r of chunk.rows) {
+        const e = byLine.get(r.line);
+        failed.push({ line: r.line, email: e?.email ?? null, reason: e ? e.reason : `not imported: ${reason}` });
+      }
+    }
+    done += chunk.rows.length;
+    progress(done, toImport.length, `Processed ${done} of ${toImport.length} rows, imported ${imported.length}…`);
+  }
+  const summary = `Imported ${imported.length} of ${toImport.length} users.${failed.length > 0 ? ` ${failed.length} rows were not imported (see the table).` : ''}`;
+  progress(toImport.length, toImport.length, summary);
+  if (failed.length > 0) showErrors(failed, `${failed.length} row(s) not imported`);
+  announce(byId('live'), summary);
+  show(byId('import-go'), false);
+  toImport = [];
+  show(byId('import-invite'), imported.length > 0);
+}
+
+async function inviteImported(): Promise<string> {
+  let queued = 0;
+  for (let i = 0; i < imported.length; i += INVITATIONS_MAX) {
+    const report = await apiJson<{ queued: number }>('/api/v1/users/invitations', jsonBody('POST', { userIds: imported.slice(i, i + INVITATIONS_MAX) }));
+    queued += report.queued;
+  }
+  return `${queued} invitation(s) on their way.`;
+}
+
+export function bindImport(): void {
+  const form = byId<HTMLFormElement>('import-form');
+  const error = byId('import-error');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    const chosen = byId<HTMLInputElement>('import-file').files?.[0];
+    if (!chosen) {
+      error.textContent = 'Choose a CSV file first.';
+      return;
+    }
+    chosen
+      .text()
+      .then(check)
+      .catch((err: unknown) => (error.textContent = errorText(err)));
+  });
+  byId('import-go').addEventListener('click', () => {
+    error.textContent = '';
+    runImport().catch((err: unknown) => (error.textContent = errorText(err)));
+  });
+  byId('import-invite').addEventListener('click', () => {
+    const button = byId<HTMLButtonElement>('import-invite');
+    button.disabled = true;
+    inviteImported()
+      .then((text) => {
+        byId('import-progress-text').textContent = text;
+        show(button, false);
+      })
+      .catch((err: unknown) => (error.textContent = errorText(err)))
+      .finally(() => (button.disabled = false));
+  });
+}

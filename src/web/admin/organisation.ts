@@ -1,0 +1,69 @@
+/** Organisation settings: name, time zone and session defaults (GET/PATCH /organisation). */
+import { apiJson } from '../lib/auth.js';
+import { announce, byId, errorText, h, useTimeZone } from '../lib/dom.js';
+import { jsonBody } from './fetch-all.js';
+
+const CHECKS = ['geofence', 'rotatingCode', 'network', 'selfie'] as const;
+type Check = (typeof CHECKS)[number];
+
+interface Organisation {
+  name: string;
+  timezone: string;
+  settings: {
+    sessionMinutes: number | null;
+    lateGraceMinutes: number | null;
+    codePeriodS: number | null;
+    defaultPolicy: Partial<Record<Check, boolean>> & { maxAttempts?: number };
+  };
+}
+
+function zones(current: string): string[] {
+  const all = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  return all.includes(current) ? all : [current, ...all];
+}
+
+const input = (id: string) => byId<HTMLInputElement>(id);
+const numberOrNull = (id: string) => (input(id).value === '' ? null : Number(input(id).value));
+
+function fill(org: Organisation): void {
+  input('org-name').value = org.name;
+  byId<HTMLSelectElement>('org-timezone').replaceChildren(...zones(org.timezone).map((z) => h('option', { value: z, selected: z === org.timezone }, z)));
+  input('org-minutes').value = org.settings.sessionMinutes?.toString() ?? '';
+  input('org-grace').value = org.settings.lateGraceMinutes?.toString() ?? '';
+  input('org-period').value = org.settings.codePeriodS?.toString() ?? '';
+  const policy = org.settings.defaultPolicy;
+  for (const check of CHECKS) byId<HTMLSelectElement>(`org-${check}`).value = policy[check] === undefined ? '' : policy[check] ? 'on' : 'off';
+  input('org-attempts').value = policy.maxAttempts?.toString() ?? '';
+}
+
+export async function loadOrganisation(): Promise<void> {
+  fill(await apiJson<Organisation>('/api/v1/organisation'));
+}
+
+export function bindOrganisation(): void {
+  const form = byId<HTMLFormElement>('org-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    // Only the checks chosen are sent: one left on "built-in" keeps following the built-in rule.
+    const defaultPolicy: Partial<Record<Check, boolean>> & { maxAttempts?: number } = {};
+    for (const check of CHECKS) {
+      const value = byId<HTMLSelectElement>(`org-${check}`).value;
+      if (value) defaultPolicy[check] = value === 'on';
+    }
+    const attempts = numberOrNull('org-attempts');
+    if (attempts !== null) defaultPolicy.maxAttempts = attempts;
+    const body = {
+      name: input('org-name').value.trim(),
+      timezone: byId<HTMLSelectElement>('org-timezone').value,
+      settings: { sessionMinutes: numberOrNull('org-minutes'), lateGraceMinutes: numberOrNull('org-grace'), codePeriodS: numberOrNull('org-period'), defaultPolicy },
+    };
+    byId('org-error').textContent = '';
+    apiJson<Organisation>('/api/v1/organisation', jsonBody('PATCH', body))
+      .then((org) => {
+        fill(org);
+        useTimeZone(org.timezone);
+        announce(byId('org-status'), 'Settings saved. Sessions opened from now on use them.');
+      })
+      .catch((err: unknown) => (byId('org-error').textContent = errorText(err)));
+  });
+}

@@ -1,0 +1,269 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWeb } from '../../../scripts/build-web.js';
+import { repoRoot } from '../../../scripts/lib/repo-root.js';
+import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
+import type { Organisation, User } from '../../../src/store/types.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+
+const ROOT = repoRoot(import.meta.url);
+const PUBLIC = path.join(ROOT, 'dist', 'public');
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'admin');
+const CHROMIUM = '/usr/bin/chromium';
+/** A real face photo from the shared set, read at test time (never copied into the repository). */
+const FACE_PHOTO = '/work/shared/faces/photos/img1.jpg';
+const LAPTOP = { width: 1366, height: 768 };
+const PHONE = { width: 390, height: 844 };
+const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
+const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+async function ensurePagesBuilt(): Promise<void> {
+  const marker = path.join(PUBLIC, 'admin.js');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src', 'web'))) return;
+  await buildWeb();
+}
+
+/** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */
+function importCsv(): string {
+  const lines = ['name,email,role,student_number'];
+  for (let n = 1; n <= 200; n += 1) {
+    const id = String(n).padStart(3, '0');
+    lines.push(`Imported ${id},imported${id}@demo.school,student,N${id}`);
+  }
+  lines.push('Bad Mail,not-an-email,student,X9001', 'No Number,nonumber@demo.school,student,', 'Twice,imported001@demo.school,student,X9002');
+  return `${lines.join('\n')}\n`;
+}
+
+describe('admin console (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  let org: Organisation;
+  let proposed: User;
+  let laptop: Page;
+  const contexts: BrowserContext[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    await ensurePagesBuilt();
+    // No face engine: uploads answer UNAVAILABLE; the proposal below is seeded in the store.
+    srv = await startTestServer();
+    await seedDemo(srv.store, { bcryptCost: 4 });
+    org = (await srv.store.organisations.getBySlug('demo'))!;
+    proposed = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const reference = { orgId: org.id, userId: proposed.id, modelId: 'm', modelVersion: '1', embeddings: [[0.6, 0.8]] };
+    await srv.store.faces.put({ ...reference, photos: null });
+    await srv.store.faceProposals.put({ ...reference, embeddings: [[0.6, 0.8]], photos: [readFileSync(FACE_PHOTO)], proposedBy: ada.id, createdAt: new Date() });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      timeout: 15_000,
+    });
+    mkdirSync(SHOTS, { recursive: true });
+    laptop = await openAdmin(LAPTOP);
+  });
+
+  after(async () => {
+    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  async function openAdmin(viewport: { width: number; height: number }): Promise<Page> {
+    const ctx = await browser.newContext({ baseURL: srv.baseUrl, viewport, timezoneId: 'UTC', permissions: ['geolocation'], geolocation: HERE });
+    ctx.setDefaultTimeout(10_000);
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto('/admin.html#users');
+    await page.fill('#login-email', 'admin@demo.school');
+    await page.fill('#login-password', DEMO_PASSWORDS.admin);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#app:not([hidden])');
+    return page;
+  }
+
+  async function goTo(page: Page, tab: (typeof TABS)[number]): Promise<void> {
+    await page.evaluate((t) => (location.hash = t), tab);
+    await page.waitForSelector(`#tab-${tab}:not([hidden])`);
+  }
+
+  it('imports 200 students from CSV: per-row errors first, then a progress bar to 200', async () => {
+    const page = laptop;
+    await goTo(page, 'import');
+    await page.setInputFiles('#import-file', { name: 'students.csv', mimeType: 'text/csv', buffer: Buffer.from(importCsv()) });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector('#import-errors-block:not([hidden])');
+    const lines = await page.locator('#import-errors-body th').allTextContents();
+    expect(lines).to.deep.equal(['202', '203', '204']);
+    const reasons = await page.locator('#import-errors-body tr td:last-child').allTextContents();
+    expect(reasons[0]).to.match(/email .* invalid/);
+    expect(reasons[1]).to.match(/student number is missing/);
+    expect(reasons[2]).to.match(/duplicate email.*line 2/);
+    expect(await page.textContent('#import-go')).to.equal('Import the 200 rows without problems');
+    expect((await srv.store.users.list(org.id, { q: 'imported', limit: 1, offset: 0 })).total).to.equal(0);
+    await page.screenshot({ path: path.join(SHOTS, 'import-errors-laptop.png'), fullPage: true });
+
+    // Every value the bar takes, recorded in the page as it changes.
+    await page.evaluate(() => {
+      const bar = document.getElementById('import-progress') as HTMLProgressElement;
+      const seen: number[] = [];
+      (window as unknown as { progressSeen: number[] }).progressSeen = seen;
+      new MutationObserver(() => seen.push(bar.value)).observe(bar, { attributes: true });
+    });
+    await page.click('#import-go');
+    await page.waitForFunction(() => /Imported 200 of 200 users/.test(document.getElementById('import-progress-text')?.textContent ?? ''));
+    const seen = await page.evaluate(() => (window as unknown as { progressSeen: number[] }).progressSeen);
+    const steps = [...new Set(seen)].filter((v) => v > 0 && v < 200);
+    expect(steps.length, `progress values seen: ${seen.join(', ')}`).to.be.at.least(3);
+    expect(await page.evaluate(() => (document.getElementById('import-progress') as HTMLProgressElement).value)).to.equal(200);
+    expect((await srv.store.users.list(org.id, { q: 'imported', limit: 1, offset: 0 })).total).to.equal(200);
+    expect(await page.isVisible('#import-invite')).to.equal(true);
+    await page.screenshot({ path: path.join(SHOTS, 'import-done-laptop.png'), fullPage: true });
+  });
+
+  it('adds a subject and enrols the imported students from the same CSV, then removes two', async () => {
+    const page = laptop;
+    await goTo(page, 'subjects');
+    await page.waitForSelector('#subjects-body tr[data-subject-id]');
+    await page.fill('#sf-code', 'BIO200');
+    await page.fill('#sf-name', 'Cell biology');
+    await page.selectOption('#sf-teacher', { label: 'Ada Lovelace' });
+    await page.click('#subject-form button[type="submit"]');
+    await page.waitForSelector('#subject-detail:not([hidden])');
+    expect(await page.textContent('#subject-detail-title')).to.equal('BIO200 · Cell biology');
+    await page.setInputFiles('#enrol-file', { name: 'students.csv', mimeType: 'text/csv', buffer: Buffer.from(importCsv()) });
+    await page.click('#enrol-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '200 enrolled student(s)');
+    await page.waitForFunction(() => /Enrolled 200 new/.test(document.getElementById('enrol-status')?.textContent ?? ''));
+    expect(await page.textContent('#enrol-error')).to.equal('No active student has these numbers: X9001, X9002');
+    const subject = (await srv.store.subjects.list(org.id, { q: 'BIO200', limit: 1, offset: 0 })).items[0]!;
+    expect((await srv.store.subjects.listEnrolled(org.id, subject.id)).length).to.equal(200);
+
+    await page.locator('#students-body input[name="student"]').nth(0).check();
+    await page.locator('#students-body input[name="student"]').nth(1).check();
+    await page.click('#unenrol');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '198 enrolled student(s)');
+    expect((await srv.store.subjects.listEnrolled(org.id, subject.id)).length).to.equal(198);
+  });
+
+  it("sets the classroom location from this device's position and allows its network", async () => {
+    const page = laptop;
+    await page.fill('#loc-radius', '80');
+    await page.click('#use-location');
+    await page.waitForFunction(() => /±15 m/.test(document.getElementById('location-accuracy')?.textContent ?? ''));
+    expect(await page.inputValue('#loc-lat')).to.equal('48.856600');
+    expect(await page.inputValue('#loc-lon')).to.equal('2.352200');
+    expect(await page.locator('#geofence-diagram circle.geo-accuracy').count()).to.equal(1);
+    await page.click('#location-form button[type="submit"]');
+    await page.waitForFunction(() => /Classroom location saved/.test(document.getElementById('location-accuracy')?.textContent ?? ''));
+    const subject = () => srv.store.subjects.list(org.id, { q: 'BIO200', limit: 1, offset: 0 }).then((p) => p.items[0]!);
+    expect((await subject()).location).to.deep.equal({ lat: 48.8566, lon: 2.3522, radiusM: 80 });
+
+    await page.click('#net-mine');
+    await page.waitForSelector('#network-list code:has-text("127.0.0.1/32")');
+    await page.click('#network-form button[type="submit"]');
+    await page.waitForFunction(() => /Allowed networks saved/.test(document.getElementById('net-mine-text')?.textContent ?? ''));
+    expect((await subject()).allowedIpRanges).to.deep.equal(['127.0.0.1/32']);
+    await page.screenshot({ path: path.join(SHOTS, 'subjects-laptop.png'), fullPage: true });
+  });
+
+  it('shows a pending face proposal with its photo and comparison, and approves it', async () => {
+    const page = laptop;
+    expect(await page.textContent('#proposal-count')).to.equal('(1)');
+    await goTo(page, 'proposals');
+    const item = page.locator(`.proposal[data-user-id="${proposed.id}"]`);
+    await item.waitFor();
+    expect(await item.locator('h2').textContent()).to.contain('Student 05');
+    expect(await item.textContent()).to.contain('Proposed by Ada Lovelace (teacher)');
+    expect(await item.locator('.match').textContent()).to.equal('Same person as the reference in force.');
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('.proposal img');
+      return Boolean(img && img.complete && img.naturalWidth > 0);
+    });
+    await page.screenshot({ path: path.join(SHOTS, 'proposal-pending-laptop.png'), fullPage: true });
+    await item.locator('button:has-text("Approve")').click();
+    await page.waitForSelector('#proposals-list li:has-text("Nothing waits for approval.")');
+    expect(await srv.store.faceProposals.get(org.id, proposed.id)).to.equal(null);
+    expect(await page.textContent('#proposal-count')).to.equal('');
+  });
+
+  it('says plainly when face uploads cannot work here (no face engine), photo by photo previews kept', async () => {
+    const page = laptop;
+    await goTo(page, 'faces');
+    await page.fill('#face-q', 'Student 07');
+    await page.click('#face-search button[type="submit"]');
+    await page.click('#face-results button:has-text("Choose")');
+    await page.waitForFunction(() => /No face reference yet/.test(document.getElementById('face-status')?.textContent ?? ''));
+    await page.setInputFiles('#face-files', FACE_PHOTO);
+    expect(await page.locator('#face-photos img').count()).to.equal(1);
+    await page.click('#face-upload');
+    await page.waitForFunction(() => (document.getElementById('face-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#face-error')).to.match(/face|unavailable/i);
+  });
+
+  it('changes the organisation name, time zone and session defaults', async () => {
+    const page = laptop;
+    await goTo(page, 'organisation');
+    await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
+    await page.fill('#org-name', 'Demo Lycée');
+    await page.selectOption('#org-timezone', 'Europe/Paris');
+    await page.fill('#org-minutes', '55');
+    await page.selectOption('#org-selfie', 'off');
+    await page.click('#org-form button[type="submit"]');
+    await page.waitForFunction(() => /Settings saved/.test(document.getElementById('org-status')?.textContent ?? ''));
+    const saved = (await srv.store.organisations.get(org.id))!;
+    expect(saved.name).to.equal('Demo Lycée');
+    expect(saved.timezone).to.equal('Europe/Paris');
+    expect(saved.settings.sessionMinutes).to.equal(55);
+    expect(saved.settings.defaultPolicy).to.deep.equal({ selfie: false });
+  });
+
+  it('finds, edits and deactivates a user', async () => {
+    const page = laptop;
+    await goTo(page, 'users');
+    await page.fill('#user-q', 'Imported 042');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body button:has-text("Edit")');
+    await page.fill('#uf-name', 'Imported 042 Renamed');
+    await page.click('#user-save');
+    await page.waitForSelector('#users-body th:has-text("Imported 042 Renamed")');
+    await page.click('#users-body button:has-text("Deactivate")');
+    await page.waitForSelector('#users-body tr', { state: 'detached' });
+    const user = (await srv.store.users.getByEmail(org.id, 'imported042@demo.school'))!;
+    expect(user).to.include({ name: 'Imported 042 Renamed', active: false });
+  });
+
+  it('screenshots every section at laptop and phone sizes', async () => {
+    const phone = await openAdmin(PHONE);
+    for (const [name, page] of [['laptop', laptop], ['phone', phone]] as const) {
+      for (const tab of TABS) {
+        await goTo(page, tab);
+        if (tab === 'users') {
+          await page.fill('#user-q', '');
+          await page.click('#user-search button[type="submit"]');
+          await page.waitForSelector('#users-body tr');
+        }
+        if (tab === 'subjects') await page.waitForSelector('#subjects-body tr');
+        if (tab === 'class-photo') await page.waitForSelector('#cp-subject option', { state: 'attached' });
+        await page.screenshot({ path: path.join(SHOTS, `${tab}-${name}.png`), fullPage: true });
+      }
+    }
+    const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, 'no sideways scrolling on a phone').to.be.at.most(PHONE.width);
+  });
+});
