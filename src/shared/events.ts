@@ -6,10 +6,18 @@ import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
-export type SessionState = 'scheduled' | 'open' | 'closing' | 'closed';
-export type RecordState = 'pending' | 'present' | 'late' | 'rejected' | 'excused' | 'absent';
+/**
+ * A session's states (docs/protocol.md §11): scheduled -> open -> closing -> closed, closed ->
+ * open again (reopen, within the reopen window), and any of scheduled, open, closed ->
+ * cancelled (voided: final, no absents, left out of summaries).
+ */
+export const SESSION_STATES = ['scheduled', 'open', 'closing', 'closed', 'cancelled'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+export const RECORD_STATES = ['pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
+export type RecordState = (typeof RECORD_STATES)[number];
 /** A roster entry's status: a record's status, or 'not-yet' when the student has no record. */
-export type RosterStatus = RecordState | 'not-yet';
+export const ROSTER_STATUSES = [...RECORD_STATES, 'not-yet'] as const;
+export type RosterStatus = (typeof ROSTER_STATUSES)[number];
 
 export interface PolicyInput {
   geofence?: boolean;
