@@ -120,6 +120,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       codePeriodS: config.checkin.codePeriodS,
       locationMaxAgeS: config.checkin.locationMaxAgeS,
       defaultTimezone: config.defaultTimezone,
+      reopenWindowMs: config.sessionReopenWindowMs,
     },
   };
   const attendance = createLiveAttendance(
@@ -148,6 +149,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     bus,
     sessions: attendance.sessions,
     closer: attendance.closer,
+    lifecycle: attendance.lifecycle,
     checkins: attendance.checkins,
     submitLimiter:
       deps.submitLimiter ??
