@@ -148,6 +148,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       codePeriodS: config.checkin.codePeriodS,
       locationMaxAgeS: config.checkin.locationMaxAgeS,
       defaultTimezone: config.defaultTimezone,
+      reopenWindowMs: config.sessionReopenWindowMs,
     },
   };
   const attendance = createLiveAttendance(
@@ -178,6 +179,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     bus,
     sessions: attendance.sessions,
     closer: attendance.closer,
+    lifecycle: attendance.lifecycle,
     checkins: attendance.checkins,
     submitLimiter:
       deps.submitLimiter ??

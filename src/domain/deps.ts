@@ -22,5 +22,7 @@ export interface DomainDeps {
     codePeriodS: number;
     locationMaxAgeS: number;
     defaultTimezone: string;
+    /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
+    reopenWindowMs?: number;
   };
 }

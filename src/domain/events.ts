@@ -7,6 +7,8 @@ import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../
 export type DomainEvent =
   | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
   | { type: 'session.changed'; orgId: string; session: SessionView }
+  /** Records of the session were taken back (a reopen): watching screens must take a fresh snapshot. */
+  | { type: 'roster.reset'; orgId: string; sessionId: string }
   | { type: 'face.changed'; orgId: string; view: FaceChangeView }
   | { type: 'login.revoked'; orgId: string; sid: string }
   /** The account was deactivated or its role changed: its open sockets must go. */

@@ -3,6 +3,7 @@ import { CheckinService } from './checkins/checkin-service.js';
 import { ClassPhotoService, type ClassPhotoOptions } from './face/class-photo-service.js';
 import { CloseScheduler, type CloseSchedulerOptions } from './sessions/close-scheduler.js';
 import { SessionCloser } from './sessions/session-closer.js';
+import { SessionLifecycle } from './sessions/session-lifecycle.js';
 import { SessionService } from './sessions/session-service.js';
 
 export interface LiveAttendance {
@@ -10,6 +11,7 @@ export interface LiveAttendance {
   checkins: CheckinService;
   classPhoto: ClassPhotoService;
   closer: SessionCloser;
+  lifecycle: SessionLifecycle;
   scheduler: CloseScheduler;
 }
 
@@ -25,6 +27,7 @@ export function createLiveAttendance(
     checkins: new CheckinService(deps),
     classPhoto: new ClassPhotoService(deps, classPhoto),
     closer,
+    lifecycle: new SessionLifecycle(deps),
     scheduler: new CloseScheduler(deps.store, closer, deps.logger, deps.now, scheduling),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { payload } from './handlers/schemas.js';
 import type { TokenService } from '../auth/tokens.js';
 import { AppError, toErrorBody } from '../domain/app-error.js';
 import { resolveClientIp } from '../domain/checks/network.js';
@@ -85,7 +86,7 @@ async function refuseRevoked(store: Store, sid: string | undefined): Promise<voi
   if (sid && (await store.refreshTokens.familyRevoked(sid))) throw new AppError('TOKEN_REVOKED');
 }
 
-const RenewSchema = z.object({ token: z.string().min(1).max(8_192) });
+const RenewSchema = payload({ token: z.string().min(1).max(8_192) });
 
 /**
  * `auth:renew` with a fresh token of the same user moves the socket's expiry deadline (see

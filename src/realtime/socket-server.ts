@@ -7,6 +7,7 @@ import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { SessionCloser } from '../domain/sessions/session-closer.js';
 import type { SessionService } from '../domain/sessions/session-service.js';
+import type { SessionLifecycle } from '../domain/sessions/session-lifecycle.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
 import { rooms } from '../shared/events.js';
@@ -31,6 +32,7 @@ export interface RealtimeDeps {
   bus: EventBus;
   sessions: SessionService;
   closer: SessionCloser;
+  lifecycle: SessionLifecycle;
   checkins: CheckinService;
   /** Check-in submissions per student. */
   submitLimiter: RateLimiter;
@@ -87,7 +89,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const commands = commandListeners(
     [
       ...authCommands(authDeps, expiry),
-      ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, logger }),
+      ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, lifecycle: deps.lifecycle, logger }),
       ...checkinCommands({ checkins: deps.checkins, logger }),
     ],
     limits,
@@ -113,6 +115,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       }
       case 'session.changed':
         fanout.target(event.session.id).to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
+        break;
+      case 'roster.reset':
+        fanout.target(event.sessionId).to(rooms.staff(event.sessionId)).emit('roster:resync', { sessionId: event.sessionId });
         break;
       case 'login.revoked':
         // The reconnect that follows presents the same token and is refused TOKEN_REVOKED.

@@ -52,6 +52,12 @@ export const ErrorCodes = {
   SESSION_CLOSED: { status: 409, message: 'The session is closed.' },
   SESSION_NOT_CLOSED: { status: 409, message: 'The session is still open.' },
   SESSION_NOT_JOINED: { status: 409, message: 'Join the session first.' },
+  SESSION_ALREADY_OPEN: {
+    status: 409,
+    message: 'This subject already has a session at that time; details.sessionIds names it. Send parallel: true to open another anyway.',
+  },
+  SESSION_CANCELLED: { status: 409, message: 'The session was cancelled.' },
+  REOPEN_WINDOW_PASSED: { status: 409, message: 'The session closed too long ago to be reopened; correct its records instead.' },
   OUTSIDE_WINDOW: { status: 409, message: 'The check-in is outside the session window.' },
   POLICY_UNSUPPORTED: { status: 400, message: 'The policy asks for a check this service cannot run.' },
   SUBJECT_LOCATION_MISSING: {

@@ -6,10 +6,18 @@ import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
-export type SessionState = 'scheduled' | 'open' | 'closing' | 'closed';
-export type RecordState = 'pending' | 'present' | 'late' | 'rejected' | 'excused' | 'absent';
+/**
+ * A session's states (docs/protocol.md §11): scheduled -> open -> closing -> closed, closed ->
+ * open again (reopen, within the reopen window), and any of scheduled, open, closed ->
+ * cancelled (voided: final, no absents, left out of summaries).
+ */
+export const SESSION_STATES = ['scheduled', 'open', 'closing', 'closed', 'cancelled'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+export const RECORD_STATES = ['pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
+export type RecordState = (typeof RECORD_STATES)[number];
 /** A roster entry's status: a record's status, or 'not-yet' when the student has no record. */
-export type RosterStatus = RecordState | 'not-yet';
+export const ROSTER_STATUSES = [...RECORD_STATES, 'not-yet'] as const;
+export type RosterStatus = (typeof ROSTER_STATUSES)[number];
 
 export interface PolicyInput {
   geofence?: boolean;
@@ -147,6 +155,31 @@ export interface SessionOpenInput {
   /** ISO time; defaults to startsAt + 60 minutes. */
   closesAt?: string;
   policy?: PolicyInput;
+  /**
+   * One session of a subject at a time: opening one whose window overlaps another scheduled or
+   * open session of the subject answers SESSION_ALREADY_OPEN unless this is true.
+   */
+  parallel?: boolean;
+}
+
+export interface SessionCancelInput {
+  sessionId: string;
+  /** Why (1..500 characters), kept in the audit log. */
+  reason?: string;
+}
+
+/** At least one of the two; each keeps its value when left out. */
+export interface SessionExtendInput {
+  sessionId: string;
+  closesAt?: string;
+  lateAfter?: string;
+}
+
+export interface SessionReopenInput {
+  sessionId: string;
+  /** ISO time; defaults to 10 minutes from now. */
+  closesAt?: string;
+  reason?: string;
 }
 
 export interface CheckinSubmitInput {
@@ -201,6 +234,12 @@ export interface ClientToServerEvents {
   /** Teacher or admin: the current rotating code (poll again at expiresAt). */
   'session:code': (input: SessionRef, ack: Cb<CodeView>) => void;
   'session:close': (input: SessionRef, ack: Cb<CloseResult>) => void;
+  /** Teacher or admin: void a scheduled, open or closed session (no absents, out of summaries; final). */
+  'session:cancel': (input: SessionCancelInput, ack: Cb<SessionView>) => void;
+  /** Teacher or admin: move closesAt and/or lateAfter of a scheduled or open session. */
+  'session:extend': (input: SessionExtendInput, ack: Cb<SessionView>) => void;
+  /** Teacher or admin: reopen a closed session within SESSION_REOPEN_WINDOW_MS of its close. */
+  'session:reopen': (input: SessionReopenInput, ack: Cb<SessionView>) => void;
   /** Open and scheduled sessions: a student's enrolled subjects, a teacher's own subjects. */
   'session:list-active': (input: Record<string, never>, ack: Cb<SessionView[]>) => void;
   /** Student: join a session; decisions about this student are pushed afterwards. */
@@ -245,7 +284,7 @@ export interface ServerToClientEvents {
   'roster:resync': (notice: RosterResyncNotice) => void;
   /** To a student: their check-in was decided or changed (teacher, verification, closing). */
   'checkin:decision': (view: CheckinView) => void;
-  /** To watchers and joined students: the session changed state (opened, closed). */
+  /** To watchers and joined students: the session opened, closed, was cancelled, extended or reopened. */
   'session:status': (session: SessionView) => void;
   /** The access token expires soon (sent once, about 60 s before); renew with auth:renew. */
   'auth:expiring': (info: { expiresAt: string }) => void;

@@ -13,6 +13,8 @@
  * - unique-key violations throw StoreConflictError, never a driver error.
  */
 
+import { RECORD_STATES, type RecordState, type SessionState } from '../shared/events.js';
+
 export type Role = 'admin' | 'teacher' | 'student';
 export const ROLES: readonly Role[] = ['admin', 'teacher', 'student'];
 
@@ -117,7 +119,8 @@ export interface VerificationPolicy {
   maxAttempts: number;
 }
 
-export type SessionStatus = 'scheduled' | 'open' | 'closing' | 'closed';
+/** Declared once in src/shared/events.ts. */
+export type SessionStatus = SessionState;
 
 export interface AttendanceSession {
   id: string;
@@ -152,15 +155,8 @@ export interface AttendanceSession {
   rosterVersion: number;
 }
 
-export type RecordStatus = 'pending' | 'present' | 'late' | 'rejected' | 'excused' | 'absent';
-export const RECORD_STATUSES: readonly RecordStatus[] = [
-  'pending',
-  'present',
-  'late',
-  'rejected',
-  'excused',
-  'absent',
-];
+export type RecordStatus = RecordState;
+export const RECORD_STATUSES: readonly RecordStatus[] = RECORD_STATES;
 
 export interface CheckinLocation {
   lat: number;
@@ -482,6 +478,12 @@ export interface RecordRepository {
    * stores the new value in the record's rosterVersion.
    */
   update(orgId: string, id: string, expectedVersion: number, patch: RecordPatch): Promise<AttendanceRecord | null>;
+  /**
+   * Optimistic delete (reopening a session takes back the absents its closing wrote): removes
+   * the record only when its version equals `expectedVersion`; true when it did. A delete
+   * increments the session's rosterVersion.
+   */
+  remove(orgId: string, id: string, expectedVersion: number): Promise<boolean>;
 }
 
 export interface SummaryRepository {

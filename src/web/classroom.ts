@@ -7,6 +7,7 @@ import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show, timeLeft } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { COUNT_LABELS } from '../shared/counts.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
 let socket: AppSocket | null = null;
@@ -25,6 +26,13 @@ const feed = new RosterFeed({
 });
 const roster = feed.roster;
 let codeTimer: number | undefined;
+const SESSION_NOTE: Record<SessionView['status'], string> = {
+  scheduled: '',
+  open: '',
+  closing: 'Closing…',
+  closed: 'Session closed',
+  cancelled: 'Session cancelled',
+};
 
 function joinLink(sessionId: string, code: string): string {
   const url = new URL('/student.html', location.origin);
@@ -36,7 +44,7 @@ function joinLink(sessionId: string, code: string): string {
 function renderSession(session: SessionView): void {
   byId('subject').textContent = `${session.subjectCode} · ${session.subjectName}`;
   byId('session-times').textContent = `Late after ${clockTime(session.lateAfter)} · closes ${clockTime(session.closesAt)}`;
-  byId('session-status').textContent = session.status === 'closed' ? 'Session closed' : '';
+  byId('session-status').textContent = SESSION_NOTE[session.status];
   show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
   show(byId('join-panel'), session.status === 'open');
   tick();
@@ -45,7 +53,7 @@ function renderSession(session: SessionView): void {
 function tick(): void {
   const session = roster.session;
   if (!session) return;
-  byId('time-left').textContent = session.status === 'closed' ? '0:00' : timeLeft(session.closesAt);
+  byId('time-left').textContent = session.status === 'open' || session.status === 'scheduled' ? timeLeft(session.closesAt) : '0:00';
 }
 
 function entryItem(entry: RosterEntry): HTMLLIElement {
@@ -58,12 +66,9 @@ function entryItem(entry: RosterEntry): HTMLLIElement {
 }
 
 function renderCounts(): void {
+  // One counter per bucket of src/shared/counts.ts: they add up to the total shown.
   const counts = roster.counts();
-  byId('count-present').textContent = String(counts.present);
-  byId('count-late').textContent = String(counts.late);
-  byId('count-pending').textContent = String(counts.pending);
-  byId('count-rejected').textContent = String(counts.rejected);
-  byId('count-not-yet').textContent = String(counts.notYet + counts.absent + counts.excused);
+  for (const [key] of COUNT_LABELS) byId(`count-${key === 'notYet' ? 'not-yet' : key}`).textContent = String(counts[key]);
   byId('count-total').textContent = String(counts.total);
 }
 
@@ -146,8 +151,9 @@ async function main(): Promise<void> {
     if (session.id !== roster.session?.id) return;
     roster.session = session;
     renderSession(session);
-    if (session.status === 'closed') window.clearTimeout(codeTimer);
-    announce(live, session.status === 'closed' ? 'The session is closed.' : 'The session is open.');
+    if (session.status === 'open') void pollCode(socket!, session.id);
+    else window.clearTimeout(codeTimer);
+    announce(live, `The session is ${session.status}.`);
   });
   window.setInterval(tick, 1_000);
 }

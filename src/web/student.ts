@@ -50,9 +50,11 @@ function renderSession(view: SessionView): void {
   byId('session-info').textContent = `Open until ${clockTime(view.closesAt)} (late after ${clockTime(view.lateAfter)}). Check-in needs ${needs.join(', ')}.`;
   show(byId('code-field'), view.policy.rotatingCode);
   show(byId('selfie-field'), view.policy.selfie);
-  if (view.status === 'closed') {
+  if (view.status === 'closed' || view.status === 'cancelled') {
     byId<HTMLButtonElement>('submit-checkin').disabled = true;
-    byId('checkin-error').textContent = 'The session is closed.';
+    byId('checkin-error').textContent = view.status === 'cancelled' ? 'The session was cancelled.' : 'The session is closed.';
+  } else if (byId('checkin-error').textContent === 'The session is closed.') {
+    byId('checkin-error').textContent = '';
   }
   show(byId('checkin-section'), true);
 }
@@ -192,7 +194,10 @@ async function main(): Promise<void> {
     announce(byId('live'), DECISION_TEXT[view.status]);
   });
   socket.on('session:status', (view) => {
-    if (view.id === joinedId) renderSession(view);
+    if (view.id !== joinedId) return;
+    // Reopened: closing's absent may have been taken back, so read the check-in again.
+    if (view.status === 'open' && session?.status === 'closed') void join(socket, view.id).catch((err: unknown) => (byId('checkin-error').textContent = errorText(err)));
+    else renderSession(view);
   });
 }
 

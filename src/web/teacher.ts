@@ -7,8 +7,9 @@ import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
-import { command, connect, type AppSocket } from './lib/socket.js';
+import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
 
 interface SubjectItem {
   id: string;
@@ -86,7 +87,7 @@ function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
 
 function renderCounts(): void {
   const c = roster.counts();
-  byId('counts').textContent = `Present ${c.present} · Late ${c.late} · Pending ${c.pending} · Rejected ${c.rejected} · Not yet ${c.notYet} · of ${c.total}`;
+  byId('counts').textContent = countsLine(c);
 }
 
 function renderRow(socket: AppSocket, entry: RosterEntry): void {
@@ -101,7 +102,11 @@ function renderSession(session: SessionView): void {
   byId('session-info').textContent = `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
   byId<HTMLAnchorElement>('classroom-link').href = `/classroom.html?session=${encodeURIComponent(session.id)}`;
   const closed = session.status === 'closed';
-  byId<HTMLButtonElement>('close-session').disabled = closed;
+  const live = session.status === 'open' || session.status === 'scheduled';
+  byId<HTMLButtonElement>('close-session').disabled = !live;
+  show(byId('reopen-session'), closed);
+  byId<HTMLButtonElement>('cancel-session').disabled = session.status === 'cancelled' || session.status === 'closing';
+  show(byId('extend-form'), live);
   byId('mark-legend').textContent = closed ? 'Correct a record (session closed: a reason is required)' : 'Mark a student by hand';
   byId<HTMLInputElement>('mark-reason').required = closed;
   show(byId('session-section'), true);
@@ -161,6 +166,12 @@ function bindOpenForm(socket: AppSocket): void {
     if (closesAt) input.closesAt = closesAt;
     byId('open-error').textContent = '';
     command(socket, 'session:open', input)
+      .catch((err: unknown) => {
+        // One session of a subject at a time, unless the teacher means a parallel one.
+        if (!(err instanceof CommandError) || err.code !== 'SESSION_ALREADY_OPEN') throw err;
+        if (!confirm('This subject already has a session at that time. Open another one beside it?')) throw err;
+        return command(socket, 'session:open', { ...input, parallel: true });
+      })
       .then((session) => watch(socket, session.id))
       .then(() => listActive(socket))
       .then(() => byId('session-title').focus())
@@ -178,6 +189,35 @@ function bindSessionControls(socket: AppSocket): void {
         renderRoster(socket);
       })
       .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+  });
+  const showSession = (session: SessionView) => {
+    if (roster.session) roster.session = session;
+    renderSession(session);
+    byId('session-error').textContent = '';
+  };
+  const fail = (err: unknown) => (byId('session-error').textContent = errorText(err));
+  byId('cancel-session').addEventListener('click', () => {
+    if (!watching || !confirm('Cancel this session? Nobody is marked absent and it leaves the attendance summaries. This cannot be undone.')) return;
+    command(socket, 'session:cancel', { sessionId: watching }).then(showSession).catch(fail);
+  });
+  byId('reopen-session').addEventListener('click', () => {
+    if (!watching) return;
+    command(socket, 'session:reopen', { sessionId: watching }).then(showSession).catch(fail);
+  });
+  const extendForm = byId<HTMLFormElement>('extend-form');
+  extendForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!watching) return;
+    const data = new FormData(extendForm);
+    const closesAt = isoFrom(data, 'closesAt');
+    const lateAfter = isoFrom(data, 'lateAfter');
+    if (!closesAt && !lateAfter) return fail(new Error('Give a new closing time, a new late-after time, or both.'));
+    command(socket, 'session:extend', { sessionId: watching, ...(closesAt ? { closesAt } : {}), ...(lateAfter ? { lateAfter } : {}) })
+      .then((session) => {
+        showSession(session);
+        extendForm.reset();
+      })
+      .catch(fail);
   });
   byId('download-csv').addEventListener('click', () => {
     if (!watching) return;

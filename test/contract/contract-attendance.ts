@@ -294,6 +294,32 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.records.update(org.id, 'missing', 1, { status: 'absent' })).to.equal(null);
     });
 
+    it('remove is optimistic on version and takes the next roster version of its session', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const { record } = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'));
+      expect(await s.records.remove(org.id, record.id, 2)).to.equal(false);
+      expect(await s.records.remove('other-org', record.id, 1)).to.equal(false);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(1);
+      expect(await s.records.remove(org.id, record.id, 1)).to.equal(true);
+      expect(await s.records.get(org.id, record.id)).to.equal(null);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(2);
+      expect(await s.records.remove(org.id, record.id, 1)).to.equal(false);
+      // The key is free again: the student can check in anew.
+      expect((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'))).created).to.equal(true);
+    });
+
+    it('a cancelled session is neither active, due nor next due', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'cancelled', closesAt: at(-10) }));
+      expect(await s.sessions.nextDueAt()).to.equal(null);
+      expect(await s.sessions.listDue(at(0), 10)).to.deep.equal([]);
+      expect(await s.sessions.listActiveForSubjects(org.id, [subject.id])).to.deep.equal([]);
+      expect((await s.sessions.list(org.id, { ...page(), status: ['cancelled'] })).total).to.equal(1);
+    });
+
     it('of many concurrent updates from one version exactly one wins', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

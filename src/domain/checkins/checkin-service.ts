@@ -62,9 +62,12 @@ export class CheckinService {
     const { session, subject } = await loadSession(store, actor, input.sessionId);
     await assertEnrolled(store, actor, subject);
     const at = now();
+    // Once closing starts nothing is submitted, not even again (docs/protocol.md §5.7): the
+    // student reads their final record with session:join.
+    this.assertNotEnded(session, at);
     const existing = await store.records.getForStudent(actor.orgId, session.id, actor.id);
     const canRetry = existing?.status === 'rejected' && existing.attempts < session.policy.maxAttempts;
-    // A final answer stays the answer, even after closing: resubmitting is idempotent.
+    // A final answer stays the answer while the session is open: resubmitting is idempotent.
     if (existing && !canRetry) return toCheckinView(existing, session.policy.maxAttempts);
     this.assertAcceptingCheckins(session, at);
 
@@ -156,6 +159,7 @@ export class CheckinService {
     const { store, now } = this.deps;
     const { session } = await loadSessionForStaff(store, actor, input.sessionId);
     const status = effectiveStatus(session, now());
+    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
     if (status === 'closed' || status === 'closing') throw new AppError('SESSION_CLOSED', 'The session is closed; use a correction (checkin:mark with a reason).');
     const record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     if (!record) throw new AppError('RECORD_NOT_FOUND', 'The student has not checked in; mark them by hand instead.');
@@ -188,8 +192,12 @@ export class CheckinService {
       if (!existing) throw new AppError('NOT_ENROLLED');
     }
     const status = effectiveStatus(session, now());
+    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
     const correcting = status === 'closed' || status === 'closing';
-    if (correcting && !input.reason) throw new AppError('VALIDATION_FAILED', 'A correction after closing needs a reason.');
+    if (correcting && !input.reason) {
+      const message = 'A correction after closing needs a reason.';
+      throw new AppError('VALIDATION_FAILED', message, { issues: [{ path: 'reason', message }] });
+    }
     if (status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
 
     const at = now();
@@ -235,10 +243,16 @@ export class CheckinService {
     return toRosterEntry(student, updated);
   }
 
+  private assertNotEnded(session: AttendanceSession, at: Date): void {
+    const status = effectiveStatus(session, at);
+    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
+    if (status === 'closing' || status === 'closed') throw new AppError('SESSION_CLOSED');
+  }
+
   private assertAcceptingCheckins(session: AttendanceSession, at: Date): void {
+    this.assertNotEnded(session, at);
     const status = effectiveStatus(session, at);
     if (status === 'scheduled') throw new AppError('SESSION_NOT_OPEN');
-    if (status === 'closing' || status === 'closed') throw new AppError('SESSION_CLOSED');
     const time = evaluateTime(session, at);
     if (time === 'early') throw new AppError('SESSION_NOT_OPEN');
     if (time === 'closed') throw new AppError('OUTSIDE_WINDOW');

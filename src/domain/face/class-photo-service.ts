@@ -228,6 +228,7 @@ export class ClassPhotoService {
   private async liveSession(actor: Actor, sessionId: string): Promise<AttendanceSession> {
     const { session } = await loadSessionForStaff(this.deps.store, actor, sessionId);
     const status = effectiveStatus(session, this.deps.now());
+    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
     if (status === 'closing' || status === 'closed') {
       throw new AppError('SESSION_CLOSED', 'The session is closed; correct records one by one with a reason.');
     }

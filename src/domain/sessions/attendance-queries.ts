@@ -5,7 +5,7 @@ import type { DomainDeps } from '../deps.js';
 import { assertStaffOf, loadSessionForStaff } from './access.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { toSessionView } from './views.js';
-import type { RosterEntry, SessionView } from '../../shared/events.js';
+import { SESSION_STATES, type RosterEntry, type SessionView } from '../../shared/events.js';
 import type { AttendanceSession, DailySummary, Page, RecordStatus, SessionStatus, Subject } from '../../store/types.js';
 
 export interface HistoryEntry {
@@ -122,7 +122,9 @@ export class AttendanceQueries {
   async exportSubject(actor: Actor, subjectId: string, from: string, to: string): Promise<ExportRow[]> {
     const subject = await this.staffSubject(actor, subjectId);
     assertRange(from, to);
-    const page = await this.deps.store.sessions.list(actor.orgId, { subjectId, fromDay: from, toDay: to, limit: 10_000, offset: 0 });
+    // A cancelled session was voided: it is in no export of the subject, as in no summary.
+    const status = SESSION_STATES.filter((s) => s !== 'cancelled');
+    const page = await this.deps.store.sessions.list(actor.orgId, { subjectId, status, fromDay: from, toDay: to, limit: 10_000, offset: 0 });
     const zone = await this.timeZone(actor.orgId);
     const rows: ExportRow[] = [];
     for (const session of [...page.items].reverse()) {

@@ -27,6 +27,7 @@ export class SessionCloser {
     if (!session) {
       const current = await store.sessions.get(orgId, sessionId);
       if (!current) throw new AppError('SESSION_NOT_FOUND');
+      if (current.status === 'cancelled') throw new AppError('SESSION_CANCELLED');
       session = current;
     }
     const subject = await store.subjects.get(orgId, session.subjectId);

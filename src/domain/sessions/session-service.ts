@@ -15,7 +15,14 @@ import type {
   SessionView,
   StudentJoinResult,
 } from '../../shared/events.js';
-import { NO_ORGANISATION_SETTINGS, type Subject } from '../../store/types.js';
+import { windowError } from './session-lifecycle.js';
+import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../../store/types.js';
+
+/** Creation order, the same on every node. */
+function before(a: AttendanceSession, b: AttendanceSession): boolean {
+  const d = a.createdAt.getTime() - b.createdAt.getTime();
+  return d < 0 || (d === 0 && a.id < b.id);
+}
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
 export class SessionService {
@@ -45,11 +52,10 @@ export class SessionService {
       ? new Date(input.lateAfter)
       : new Date(Math.min(startsAt.getTime() + defaults.lateGraceMs, closesAt.getTime()));
     const problems = validateWindow({ startsAt, lateAfter, closesAt }, { now: at });
-    if (problems.length > 0) {
-      throw new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), { problems });
-    }
+    if (problems.length > 0) throw windowError(problems);
 
     const policy = resolvePolicy(input.policy, subject, defaults.policy, this.deps.capabilities);
+    if (!input.parallel) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt }, null);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
 
     const session = await store.sessions.create(actor.orgId, {
@@ -63,6 +69,7 @@ export class SessionService {
       codeSecret: newCodeSecret(),
       day: dayIn(timezone, startsAt),
     });
+    if (!input.parallel) await this.loseRaceToEarlierOpen(actor, session);
     await store.audit.append({
       orgId: actor.orgId,
       entityType: 'session',
@@ -79,6 +86,60 @@ export class SessionService {
     const view = toSessionView(session, subject, at);
     this.deps.events.publish({ type: 'session.changed', orgId: actor.orgId, session: view });
     return view;
+  }
+
+  /**
+   * One session of a subject at a time: another scheduled or open session whose window
+   * overlaps [startsAt, closesAt) is a conflict, unless the teacher confirms (`parallel`).
+   */
+  private async assertNoOverlap(
+    orgId: string,
+    subjectId: string,
+    window: { startsAt: Date; closesAt: Date },
+    self: AttendanceSession | null,
+  ): Promise<void> {
+    const clashes = (await this.deps.store.sessions.listActiveForSubjects(orgId, [subjectId])).filter(
+      (s) =>
+        s.id !== self?.id &&
+        s.startsAt.getTime() < window.closesAt.getTime() &&
+        window.startsAt.getTime() < s.closesAt.getTime() &&
+        (self === null || before(s, self)),
+    );
+    if (clashes.length > 0) {
+      throw new AppError('SESSION_ALREADY_OPEN', undefined, { sessionIds: clashes.map((s) => s.id), field: 'parallel' });
+    }
+  }
+
+  /**
+   * Two opens that raced past the check both created a session: the one created later (by
+   * createdAt, then id, the same order on every node) cancels itself before anyone hears of it.
+   */
+  private async loseRaceToEarlierOpen(actor: Actor, session: AttendanceSession): Promise<void> {
+    try {
+      await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
+    } catch (err) {
+      const cancelled = await this.deps.store.sessions.transition(actor.orgId, session.id, ['scheduled', 'open'], {
+        status: 'cancelled',
+        closedAt: this.deps.now(),
+        closedBy: actor.id,
+      });
+      if (cancelled) {
+        await this.deps.store.audit.append({
+          orgId: actor.orgId,
+          entityType: 'session',
+          entityId: session.id,
+          sessionId: session.id,
+          actorId: actor.id,
+          action: 'session.cancel',
+          from: { status: session.status },
+          to: { status: 'cancelled' },
+          reason: 'CONCURRENT_OPEN',
+          ip: null,
+          at: this.deps.now(),
+        });
+      }
+      throw err;
+    }
   }
 
   /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
@@ -138,6 +199,7 @@ export class SessionService {
   async code(actor: Actor, sessionId: string): Promise<CodeView> {
     const { session } = await loadSessionForStaff(this.deps.store, actor, sessionId);
     const status = effectiveStatus(session, this.deps.now());
+    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
     if (status === 'closed' || status === 'closing') throw new AppError('SESSION_CLOSED');
     const c = currentCode(session.codeSecret, session.policy.codePeriodS, this.deps.now());
     return { sessionId, code: c.code, periodS: session.policy.codePeriodS, expiresAt: c.expiresAt.toISOString() };

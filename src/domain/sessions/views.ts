@@ -5,7 +5,7 @@ import type {
   User,
   SessionStatus,
 } from '../../store/types.js';
-import type { CheckinView, RosterCounts, RosterEntry, SessionView } from '../../shared/events.js';
+import type { CheckinView, RosterEntry, SessionView } from '../../shared/events.js';
 
 /** A scheduled session whose start has passed is open, even before anything stored says so. */
 export function effectiveStatus(session: AttendanceSession, now: Date): SessionStatus {
@@ -93,12 +93,5 @@ export function toCheckinView(record: AttendanceRecord, maxAttempts: number): Ch
   };
 }
 
-export function countRoster(entries: readonly Pick<RosterEntry, 'status'>[]): RosterCounts {
-  const counts: RosterCounts = { present: 0, late: 0, pending: 0, rejected: 0, excused: 0, absent: 0, notYet: 0, total: 0 };
-  for (const e of entries) {
-    counts.total += 1;
-    if (e.status === 'not-yet') counts.notYet += 1;
-    else counts[e.status] += 1;
-  }
-  return counts;
-}
+/** Counts have one definition, shared with the pages and the summaries. */
+export { countRoster } from '../../shared/counts.js';

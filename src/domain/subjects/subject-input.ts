@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidCidr } from '../checks/network.js';
 
 /** Validation shared by the subject service and the HTTP schemas. */
 export const LocationSchema = z.object({
@@ -7,7 +8,14 @@ export const LocationSchema = z.object({
   radiusM: z.number().positive().max(10_000).describe('Geofence radius in metres'),
 });
 
-export const CidrSchema = z.union([z.cidrv4(), z.cidrv6()]).describe('IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8');
+/** As the network check reads it (docs/protocol.md §9): a CIDR range, or a bare address meaning /32 or /128. */
+export const CidrSchema = z
+  .string()
+  .trim()
+  .min(2)
+  .max(64)
+  .refine(isValidCidr, 'Expected an IPv4 or IPv6 CIDR range or a bare address.')
+  .describe('IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8, or a bare address (= /32 or /128)');
 
 export const AllowedIpRangesSchema = z.array(CidrSchema).max(100);
 

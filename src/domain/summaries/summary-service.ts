@@ -1,8 +1,10 @@
+import { countStatuses, summaryCounts } from '../../shared/counts.js';
 import type { DailySummary, Store } from '../../store/types.js';
 
 /**
  * Daily summaries are derived data: recomputed from the records of the subject's closed
- * sessions of that day, so recomputing is idempotent and a correction simply recomputes.
+ * sessions of that day (cancelled and reopened ones are left out), so recomputing is
+ * idempotent and a correction, a cancel or a reopen simply recomputes.
  */
 export async function recomputeDailySummary(
   store: Store,
@@ -22,17 +24,8 @@ export async function recomputeDailySummary(
     orgId,
     sessions.items.map((s) => s.id),
   );
-  const counts = { present: 0, late: 0, absent: 0, excused: 0 };
-  for (const r of records) {
-    if (r.status === 'present' || r.status === 'late' || r.status === 'absent' || r.status === 'excused') {
-      counts[r.status] += 1;
-    } else {
-      // Closing settles pending and rejected records; one left here would mean a bug upstream.
-      counts.absent += 1;
-    }
-  }
-  const total = records.length;
-  const countable = total - counts.excused;
-  const percentage = countable > 0 ? Math.round(((counts.present + counts.late) / countable) * 1000) / 10 : 0;
-  return store.summaries.upsert({ orgId, subjectId, day, ...counts, total, percentage });
+  // Closing settles pending and rejected records into absent; the shared definition counts
+  // any left (a bug upstream) as absent too, never as attended.
+  const counts = summaryCounts(countStatuses(records.map((r) => r.status)));
+  return store.summaries.upsert({ orgId, subjectId, day, ...counts });
 }

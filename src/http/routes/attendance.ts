@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { AttendanceQueries } from '../../domain/sessions/attendance-queries.js';
 import type { RouteGroup } from '../http-app.js';
 import { toCsv } from '../csv.js';
+import { SESSION_STATES } from '../../shared/events.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
 const Iso = z.string().describe('ISO 8601 time');
-const SESSION_STATUSES = ['scheduled', 'open', 'closing', 'closed'] as const;
 const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
 
 const PolicySchema = z.object({
@@ -25,7 +25,7 @@ export const SessionViewSchema = z
     subjectCode: z.string(),
     subjectName: z.string(),
     teacherId: z.string(),
-    status: z.enum(SESSION_STATUSES),
+    status: z.enum(SESSION_STATES),
     policy: PolicySchema,
     startsAt: Iso,
     lateAfter: Iso,
@@ -92,7 +92,7 @@ const SessionListQuery = PageQuery.extend({
   status: z
     .string()
     .transform((s) => s.split(','))
-    .pipe(z.array(z.enum(SESSION_STATUSES)))
+    .pipe(z.array(z.enum(SESSION_STATES)))
     .optional()
     .describe('Comma-separated statuses'),
   from: Day.optional(),

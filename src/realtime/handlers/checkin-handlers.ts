@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { CheckinService } from '../../domain/checkins/checkin-service.js';
 import { defineCommand, type Command } from '../define-handler.js';
-import { Id, Note } from './schemas.js';
+import { ChangeReason, Id, Note, nested, payload } from './schemas.js';
 
 /** 1 km is already useless as a classroom fix; beyond 100 km it is not a fix at all. */
 const MAX_ACCURACY_M = 100_000;
@@ -10,7 +10,7 @@ const MAX_ACCURACY_M = 100_000;
 /** The largest epoch milliseconds a JavaScript Date holds; past it `new Date(t)` is invalid. */
 const MAX_DATE_MS = 8.64e15;
 
-const LocationSchema = z.object({
+const LocationSchema = nested({
   lat: z.number().min(-90).max(90),
   lon: z.number().min(-180).max(180),
   accuracy: z.number().positive().max(MAX_ACCURACY_M),
@@ -21,14 +21,14 @@ const LocationSchema = z.object({
 /** A record's version; a real one stays far below this. */
 const Version = z.number().int().min(0).max(2_147_483_647);
 
-const SubmitSchema = z.object({
+const SubmitSchema = payload({
   sessionId: Id,
   location: LocationSchema,
   code: z.string().trim().max(16).optional(),
   selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
 });
 
-const DecideSchema = z.object({
+const DecideSchema = payload({
   sessionId: Id,
   studentId: Id,
   decision: z.enum(['accept', 'reject']),
@@ -36,12 +36,12 @@ const DecideSchema = z.object({
   expectedVersion: Version.optional(),
 });
 
-const MarkSchema = z.object({
+const MarkSchema = payload({
   sessionId: Id,
   studentId: Id,
   status: z.enum(['present', 'late', 'excused', 'absent']),
   note: Note.optional(),
-  reason: z.string().trim().min(1).max(500).optional(),
+  reason: ChangeReason.optional(),
   expectedVersion: Version.optional(),
 });
 

@@ -2,39 +2,50 @@ import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { SessionService } from '../../domain/sessions/session-service.js';
 import type { SessionCloser } from '../../domain/sessions/session-closer.js';
+import type { SessionLifecycle } from '../../domain/sessions/session-lifecycle.js';
 import { rooms } from '../../shared/events.js';
 import { defineCommand, type Command } from '../define-handler.js';
-import { Id, SessionRefSchema } from './schemas.js';
+import { ChangeReason, Id, SessionRefSchema, nested, payload } from './schemas.js';
 
 const IsoTime = z.iso.datetime({ offset: true });
 
-const OpenSchema = z.object({
+const OpenSchema = payload({
   subjectId: Id,
   startsAt: IsoTime.optional(),
   lateAfter: IsoTime.optional(),
   closesAt: IsoTime.optional(),
-  policy: z
-    .object({
-      geofence: z.boolean().optional(),
-      network: z.boolean().optional(),
-      rotatingCode: z.boolean().optional(),
-      selfie: z.boolean().optional(),
-      codePeriodS: z.number().int().min(5).max(600).optional(),
-      maxAttempts: z.number().int().min(1).max(5).optional(),
-    })
-    .optional(),
+  policy: nested({
+    geofence: z.boolean().optional(),
+    network: z.boolean().optional(),
+    rotatingCode: z.boolean().optional(),
+    selfie: z.boolean().optional(),
+    codePeriodS: z.number().int().min(5).max(600).optional(),
+    maxAttempts: z.number().int().min(1).max(5).optional(),
+  }).optional(),
+  /** Confirms opening beside another session of the subject at the same time. */
+  parallel: z.boolean().optional(),
 });
+
+const CancelSchema = payload({ sessionId: Id, reason: ChangeReason.optional() });
+
+const ExtendSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), lateAfter: IsoTime.optional() }).refine(
+  (v) => v.closesAt !== undefined || v.lateAfter !== undefined,
+  { message: 'Give closesAt, lateAfter or both.', path: ['closesAt'] },
+);
+
+const ReopenSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), reason: ChangeReason.optional() });
 
 export interface SessionHandlerDeps {
   sessions: SessionService;
   closer: SessionCloser;
+  lifecycle: SessionLifecycle;
   logger: Logger;
 }
 
-const NoPayload = z.object({});
+const NoPayload = payload({});
 
 export function sessionCommands(deps: SessionHandlerDeps): Command[] {
-  const { sessions, closer, logger } = deps;
+  const { sessions, closer, lifecycle, logger } = deps;
   return [
     defineCommand(logger, 'session:open', 'heavy', OpenSchema, (input, { actor }) => sessions.open(actor, input)),
 
@@ -57,6 +68,12 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
       await sessions.assertWatcher(actor, sessionId);
       return closer.close(actor.orgId, sessionId, actor.id);
     }),
+
+    defineCommand(logger, 'session:cancel', 'heavy', CancelSchema, ({ sessionId, reason }, { actor }) => lifecycle.cancel(actor, sessionId, reason)),
+
+    defineCommand(logger, 'session:extend', 'heavy', ExtendSchema, (input, { actor }) => lifecycle.extend(actor, input)),
+
+    defineCommand(logger, 'session:reopen', 'heavy', ReopenSchema, (input, { actor }) => lifecycle.reopen(actor, input)),
 
     defineCommand(logger, 'session:list-active', 'heavy', NoPayload, (_input, { actor }) => sessions.listActive(actor)),
 

@@ -148,5 +148,11 @@ export function recordRepository(m: Models): RecordRepository {
         .lean<RecordDoc>();
       return d ? { ...toRecord(d), rosterVersion: await stampRosterVersion(orgId, d) } : null;
     },
+    async remove(orgId, id, expectedVersion) {
+      const d = await m.records.findOneAndDelete(q.recordVersionFilter(orgId, id, expectedVersion)).lean<RecordDoc>();
+      if (!d) return false;
+      await m.sessions.updateOne({ _id: d.sessionId, orgId }, q.ROSTER_VERSION_INC);
+      return true;
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { Schema, type Types } from 'mongoose';
 import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../types.js';
 import { newId } from '../ids.js';
+import { SESSION_STATES } from '../../shared/events.js';
 
 /**
  * MongoDB document shapes and their schemas, one collection per entity. `_id` is the entity's
@@ -11,7 +12,7 @@ import { newId } from '../ids.js';
  * Index names double as conflict keys: a duplicate on `email` raises StoreConflictError('email').
  */
 
-export const SESSION_STATUSES: readonly SessionStatus[] = ['scheduled', 'open', 'closing', 'closed'];
+export const SESSION_STATUSES: readonly SessionStatus[] = SESSION_STATES;
 export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation'] as const;
 
 // Indexes are built explicitly at start (models.ts), never implicitly on model compile. No

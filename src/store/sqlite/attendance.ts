@@ -98,7 +98,7 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
         .map(sessions.fromRow);
     },
     async nextDueAt() {
-      const r = db.stmt<{ at: number | null }>("SELECT min(closes_at) AS at FROM sessions WHERE status <> 'closed'").get()!;
+      const r = db.stmt<{ at: number | null }>("SELECT min(closes_at) AS at FROM sessions WHERE status IN ('scheduled', 'open', 'closing')").get()!;
       return r.at === null ? null : new Date(r.at);
     },
     async acquireLease(orgId, id, owner, until, now) {
@@ -221,6 +221,16 @@ export function recordRepository(db: SqliteDb): RecordRepository {
           )
           .get({ ...row, expected: expectedVersion });
         return r ? records.fromRow(r) : null;
+      });
+    },
+    async remove(orgId, id, expectedVersion) {
+      return db.tx(() => {
+        const r = db
+          .stmt<{ session_id: string }>('DELETE FROM records WHERE org_id = ? AND id = ? AND version = ? RETURNING session_id')
+          .get(orgId, id, expectedVersion);
+        if (!r) return false;
+        nextRosterVersion(r.session_id);
+        return true;
       });
     },
   };

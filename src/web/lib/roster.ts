@@ -13,6 +13,7 @@ import type {
   RosterUpdate,
   SessionView,
 } from '../../shared/events.js';
+import { countRoster } from '../../shared/counts.js';
 
 export class RosterState {
   session: SessionView | null = null;
@@ -49,15 +50,9 @@ export class RosterState {
     return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   }
 
-  /** Counts from the held entries, so they always agree with the roster shown. */
+  /** Counts from the held entries, so they always agree with the roster shown (src/shared/counts.ts). */
   counts(): RosterCounts {
-    const counts: RosterCounts = { present: 0, late: 0, pending: 0, rejected: 0, excused: 0, absent: 0, notYet: 0, total: 0 };
-    for (const entry of this.entries.values()) {
-      counts.total += 1;
-      const key = COUNT_KEY[entry.status];
-      counts[key] += 1;
-    }
-    return counts;
+    return countRoster(this.entries.values());
   }
 }
 
@@ -188,16 +183,6 @@ export class RosterFeed {
     this.ahead.clear();
   }
 }
-
-const COUNT_KEY: Record<RosterStatus, Exclude<keyof RosterCounts, 'total'>> = {
-  present: 'present',
-  late: 'late',
-  pending: 'pending',
-  rejected: 'rejected',
-  excused: 'excused',
-  absent: 'absent',
-  'not-yet': 'notYet',
-};
 
 export const STATUS_LABEL: Record<RosterStatus, string> = {
   present: 'Present',

@@ -7,6 +7,7 @@ import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { rooms } from '../../../src/shared/events.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
+import { command, connectClient, ok } from '../../support/sockets.js';
 
 const ROOT = repoRoot(import.meta.url);
 const PUBLIC = path.join(ROOT, 'dist', 'public');
@@ -219,6 +220,48 @@ describe('browser pages (Chromium)', function () {
     for (const file of files) {
       expect(existsSync(file), file).to.equal(true);
       expect(statSync(file).size, file).to.be.greaterThan(5_000);
+    }
+  });
+
+  it('closing with every status present: projector, console and daily summary agree', async () => {
+    const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
+    const users = (await srv.store.users.list(orgId, { limit: 1_000, offset: 0 })).items;
+    const byEmail = (email: string) => users.find((u) => u.email === email)!;
+    const t = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(byEmail('ada@demo.school')).token);
+    try {
+      // Already: 01, 02 present, 03 rejected. Add late, excused, absent and pending; the rest stay not-yet.
+      const mark = (n: number, status: 'late' | 'excused' | 'absent') =>
+        command(t, 'checkin:mark', { sessionId, studentId: byEmail(`student${String(n).padStart(2, '0')}@demo.school`).id, status });
+      ok(await mark(4, 'late'));
+      ok(await mark(5, 'excused'));
+      ok(await mark(6, 'absent'));
+      await checkIn(7, 150, false);
+      const line = (c: Record<string, string>) =>
+        `Present ${c['present']} · Late ${c['late']} · Pending ${c['pending']} · Rejected ${c['rejected']} · Excused ${c['excused']} · Absent ${c['absent']} · Not yet ${c['not-yet']} · of ${c['total']}`;
+      const projector = async () => {
+        const out: Record<string, string> = {};
+        for (const k of ['present', 'late', 'pending', 'rejected', 'excused', 'absent', 'not-yet', 'total']) out[k] = (await classroom.textContent(`#count-${k}`)) ?? '';
+        return out;
+      };
+      await classroom.waitForFunction(() => document.getElementById('count-excused')?.textContent === '1');
+      await classroom.waitForFunction(() => document.getElementById('count-pending')?.textContent === '1');
+      const open = await projector();
+      expect(open).to.deep.equal({ present: '2', late: '1', pending: '1', rejected: '1', excused: '1', absent: '1', 'not-yet': '23', total: '30' });
+      await teacher.waitForFunction((text) => document.getElementById('counts')?.textContent === text, line(open));
+
+      teacher.once('dialog', (d) => void d.accept());
+      await teacher.click('#close-session');
+      await classroom.waitForFunction(() => document.getElementById('count-not-yet')?.textContent === '0');
+      await classroom.waitForFunction(() => document.getElementById('count-absent')?.textContent === '26');
+      const closed = await projector();
+      // Closing settles pending, rejected and not-yet into absent: 1 + 1 + 1 + 23.
+      expect(closed).to.deep.equal({ present: '2', late: '1', pending: '0', rejected: '0', excused: '1', absent: '26', 'not-yet': '0', total: '30' });
+      await teacher.waitForFunction((text) => document.getElementById('counts')?.textContent === text, line(closed));
+      const session = (await srv.store.sessions.get(orgId, sessionId))!;
+      const summary = await srv.store.summaries.get(orgId, session.subjectId, session.day);
+      expect(summary).to.include({ present: 2, late: 1, excused: 1, absent: 26, total: 30, percentage: 10.3 });
+    } finally {
+      t.disconnect();
     }
   });
 });

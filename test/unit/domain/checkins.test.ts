@@ -131,14 +131,14 @@ describe('check-ins (domain, embedded store)', () => {
     await f.store.sessions.transition(f.org.id, session.id, ['open'], { status: 'closing' });
     await expectCode(submit(1, 5), 'SESSION_CLOSED');
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    // After closing everyone has a final record; submitting returns it and writes nothing.
-    const after = await submit(1, 5);
-    expect(after).to.include({ status: 'absent', reason: 'NO_CHECKIN' });
+    // After closing everyone has a final record; submitting is refused even so (§5.7) and writes nothing.
+    await expectCode(submit(1, 5), 'SESSION_CLOSED');
+    expect(await f.live.sessions.join(f.actor(f.students[1]!), session.id)).to.have.nested.property('checkin.reason', 'NO_CHECKIN');
     expect(await f.store.records.listBySession(f.org.id, session.id)).to.have.length(f.students.length);
   });
 
   it('checks the network when the policy asks, honouring IPv6 ranges', async () => {
-    const s = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { network: true, rotatingCode: false } });
+    const s = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { network: true, rotatingCode: false }, parallel: true });
     const go = (i: number, ip: string | null) =>
       f.live.checkins.submit(f.actor(f.students[i]!), { sessionId: s.id, location: fix(5), ip });
     expect((await go(0, '10.9.9.9')).status).to.equal('present');

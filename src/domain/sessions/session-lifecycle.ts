@@ -1,0 +1,213 @@
+import { AppError } from '../app-error.js';
+import type { Actor } from '../actor.js';
+import type { DomainDeps } from '../deps.js';
+import { validateWindow, type WindowProblem } from '../checks/time-window.js';
+import { recordChanged } from '../checkins/record-change.js';
+import { recomputeDailySummary } from '../summaries/summary-service.js';
+import { loadSessionForStaff } from './access.js';
+import { effectiveStatus, toSessionView } from './views.js';
+import type { SessionView } from '../../shared/events.js';
+import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, SessionStatus, Subject } from '../../store/types.js';
+
+/** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
+export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
+/** A reopened session without a new closesAt stays open this long. */
+export const REOPEN_DEFAULT_MS = 600_000;
+
+/** A window refused: `problems` as the window check says, `issues` naming each field. */
+export function windowError(problems: WindowProblem[]): AppError {
+  return new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), {
+    problems,
+    issues: problems.map((p) => ({ path: p.field, message: p.message })),
+  });
+}
+
+export interface ExtendInput {
+  sessionId: string;
+  closesAt?: string | undefined;
+  lateAfter?: string | undefined;
+}
+
+export interface ReopenInput {
+  sessionId: string;
+  closesAt?: string | undefined;
+  reason?: string | undefined;
+}
+
+/**
+ * The session's transitions besides opening and closing (docs/protocol.md §11):
+ *   scheduled|open|closed -> cancelled   void: no absents, out of summaries, final;
+ *   scheduled|open -> scheduled|open     new closesAt and/or lateAfter;
+ *   closed -> open                       within the reopen window; closing's absents are taken back.
+ * Each is a compare-and-set on the status, audited, and announced as `session.changed`.
+ */
+export class SessionLifecycle {
+  constructor(private readonly deps: DomainDeps) {}
+
+  async cancel(actor: Actor, sessionId: string, reason: string | undefined): Promise<SessionView> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
+    if (session.status === 'cancelled') return toSessionView(session, subject, now());
+    if (session.status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
+    const at = now();
+    const cancelled = await store.sessions.transition(actor.orgId, sessionId, ['scheduled', 'open', 'closed'], {
+      status: 'cancelled',
+      closedAt: at,
+      closedBy: actor.id,
+    });
+    if (!cancelled) return this.cancel(actor, sessionId, reason);
+    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason ?? null);
+    if (session.status === 'closed') await recomputeDailySummary(store, actor.orgId, session.subjectId, session.day);
+    return this.announce(cancelled, subject);
+  }
+
+  async extend(actor: Actor, input: ExtendInput): Promise<SessionView> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);
+    this.assertLive(session);
+    const at = now();
+    const closesAt = input.closesAt ? new Date(input.closesAt) : session.closesAt;
+    const lateAfter = input.lateAfter ? new Date(input.lateAfter) : session.lateAfter;
+    const problems = validateWindow({ startsAt: session.startsAt, lateAfter, closesAt }, { now: at });
+    if (problems.length > 0) throw windowError(problems);
+    const from: SessionStatus[] = [session.status];
+    const updated = await store.sessions.transition(actor.orgId, session.id, from, { closesAt, lateAfter });
+    // The scheduler (or a colleague) closed or cancelled it meanwhile.
+    if (!updated) return this.extend(actor, input);
+    await this.audit(
+      updated,
+      actor.id,
+      'session.extend',
+      { closesAt: session.closesAt, lateAfter: session.lateAfter },
+      { closesAt, lateAfter },
+      null,
+    );
+    return this.announce(updated, subject);
+  }
+
+  async reopen(actor: Actor, input: ReopenInput): Promise<SessionView> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);
+    if (session.status === 'cancelled') throw new AppError('SESSION_CANCELLED');
+    if (session.status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
+    if (session.status !== 'closed') throw new AppError('SESSION_NOT_CLOSED');
+    const at = now();
+    const windowMs = this.deps.settings.reopenWindowMs ?? DEFAULT_REOPEN_WINDOW_MS;
+    if (!session.closedAt || at.getTime() - session.closedAt.getTime() > windowMs) {
+      throw new AppError('REOPEN_WINDOW_PASSED', undefined, { reopenWindowMs: windowMs, closedAt: session.closedAt?.toISOString() ?? null });
+    }
+    const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(at.getTime() + REOPEN_DEFAULT_MS);
+    // A late-after past the new close would be refused; nobody is late then instead.
+    const lateAfter = new Date(Math.min(session.lateAfter.getTime(), closesAt.getTime()));
+    const problems = validateWindow({ startsAt: session.startsAt, lateAfter, closesAt }, { now: at });
+    if (problems.length > 0) throw windowError(problems);
+
+    const reopened = await store.sessions.transition(actor.orgId, session.id, ['closed'], {
+      status: 'open',
+      closesAt,
+      lateAfter,
+      closedAt: null,
+      closedBy: null,
+    });
+    if (!reopened) return this.reopen(actor, input);
+    await this.audit(
+      reopened,
+      actor.id,
+      'session.reopen',
+      { status: 'closed', closedAt: session.closedAt, closesAt: session.closesAt },
+      { status: 'open', closesAt, lateAfter },
+      input.reason ?? null,
+    );
+    await this.undoClosing(reopened, actor.id);
+    // The day's summary counts closed sessions only: this one leaves it until it closes again.
+    await recomputeDailySummary(store, actor.orgId, session.subjectId, session.day);
+    // Taken-back records cannot travel as roster updates (no record, no newer version): screens resync.
+    this.deps.events.publish({ type: 'roster.reset', orgId: actor.orgId, sessionId: session.id });
+    return this.announce(reopened, subject);
+  }
+
+  /**
+   * Takes back what closing wrote, from the audit log: an absent written for want of a
+   * check-in is removed (the student is 'not yet' again), a settled record gets its state from
+   * before the settlement. Optimistic on the version the closing left: a record changed since
+   * (a teacher's correction) stays as it is.
+   */
+  private async undoClosing(session: AttendanceSession, by: string): Promise<void> {
+    const { store } = this.deps;
+    const [records, audit] = await Promise.all([
+      store.records.listBySession(session.orgId, session.id),
+      store.audit.listForSession(session.orgId, session.id),
+    ]);
+    const lastChange = new Map<string, AuditEntry>();
+    for (const entry of audit) if (entry.entityType === 'record') lastChange.set(entry.entityId, entry);
+    for (const record of records) {
+      const change = lastChange.get(record.id);
+      if (!change || !isClosingChange(change, record)) continue;
+      if (change.action === 'close.absent') {
+        if (await store.records.remove(session.orgId, record.id, record.version)) {
+          await store.audit.append({
+            orgId: session.orgId,
+            entityType: 'record',
+            entityId: record.id,
+            sessionId: session.id,
+            actorId: by,
+            action: 'reopen.remove',
+            from: { status: record.status, reason: record.reason, version: record.version },
+            to: null,
+            reason: 'SESSION_REOPENED',
+            ip: null,
+            at: this.deps.now(),
+          });
+        }
+        continue;
+      }
+      const before = change.from as { status: AttendanceRecord['status']; reason: string | null; flags: string[] };
+      const patch: RecordPatch = {
+        status: before.status,
+        reason: before.reason,
+        flags: [...before.flags],
+        ...(before.status === 'pending' ? { decidedAt: null, decidedBy: null } : {}),
+      };
+      const updated = await store.records.update(session.orgId, record.id, record.version, patch);
+      if (updated) {
+        const student = (await store.users.get(session.orgId, record.studentId)) ?? { id: record.studentId, name: record.studentId, studentNumber: null };
+        await recordChanged(this.deps, session, student, record, updated, { actorId: by, action: 'reopen.restore', reason: 'SESSION_REOPENED', ip: null });
+      }
+    }
+  }
+
+  private assertLive(session: AttendanceSession): void {
+    const status = effectiveStatus(session, this.deps.now());
+    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
+    if (status === 'closing' || status === 'closed') throw new AppError('SESSION_CLOSED', 'The session is closed; reopen it first.');
+  }
+
+  private async audit(session: AttendanceSession, by: string, action: string, from: unknown, to: unknown, reason: string | null): Promise<void> {
+    await this.deps.store.audit.append({
+      orgId: session.orgId,
+      entityType: 'session',
+      entityId: session.id,
+      sessionId: session.id,
+      actorId: by,
+      action,
+      from,
+      to,
+      reason,
+      ip: null,
+      at: this.deps.now(),
+    });
+  }
+
+  private announce(session: AttendanceSession, subject: Subject): SessionView {
+    const view = toSessionView(session, subject, this.deps.now());
+    this.deps.events.publish({ type: 'session.changed', orgId: session.orgId, session: view });
+    return view;
+  }
+}
+
+/** The audit entry is closing's, and the record is still as closing left it. */
+function isClosingChange(entry: AuditEntry, record: AttendanceRecord): boolean {
+  if (entry.action !== 'close.absent' && entry.action !== 'close.settle') return false;
+  const to = entry.to as { version?: unknown } | null;
+  return to !== null && to.version === record.version;
+}
