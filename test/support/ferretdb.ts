@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
+import type { Config } from '../../src/config.js';
 
 // A MongoDB wire-protocol server for the tests: MONGODB_URI when set (a real MongoDB), else
 // FerretDB 1.x on its embedded SQLite backend (test/support/ferretdb-server, built once by
@@ -24,15 +25,21 @@ export function mongoUnavailableReason(): string | null {
   return `MONGODB_URI is not set and FerretDB is not built at ${ferretdbBinary()} (scripts/test-setup.sh builds it when Go is installed)`;
 }
 
+/** Store configuration of a test MongoDB database. */
+export function testMongoStoreConfig(dbUri: string): Extract<Config['store'], { kind: 'mongo' }> {
+  return { kind: 'mongo', uri: dbUri, poolSize: 5, serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 };
+}
+
 export interface TestMongo {
   /** Server URI without a database path. */
   uri: string;
   /** 'ferretdb' when this helper started FerretDB, 'external' for MONGODB_URI. */
   kind: 'ferretdb' | 'external';
-  /** A URI naming a fresh database of its own on the server (`<prefix>_<run>_<n>`). */
+  /** A URI naming a fresh database of its own on the server (`<prefix>_<run>_<n>`), dropped by stop(). */
   databaseUri(prefix: string): string;
   /** Drops the database a URI from databaseUri names. */
   dropDatabase(dbUri: string): Promise<void>;
+  /** Drops the databases still there (MONGODB_URI's server) or stops the server and removes its files. */
   stop(): Promise<void>;
 }
 
@@ -45,21 +52,32 @@ function withDatabase(base: string, dbName: string): string {
   return u.toString();
 }
 
-function common(uri: string, kind: TestMongo['kind'], stop: () => Promise<void>): TestMongo {
+function common(uri: string, kind: TestMongo['kind'], stopServer: () => Promise<void>): TestMongo {
+  const created = new Set<string>();
+  const dropDatabase = async (dbUri: string) => {
+    created.delete(dbUri);
+    const conn = mongoose.createConnection(dbUri, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      await conn.asPromise();
+      await conn.dropDatabase();
+    } finally {
+      await conn.close();
+    }
+  };
   return {
     uri,
     kind,
-    databaseUri: (prefix) => withDatabase(uri, `${prefix}_${runId}_${++databases}`),
-    async dropDatabase(dbUri) {
-      const conn = mongoose.createConnection(dbUri, { serverSelectionTimeoutMS: 5_000 });
-      try {
-        await conn.asPromise();
-        await conn.dropDatabase();
-      } finally {
-        await conn.close();
-      }
+    databaseUri: (prefix) => {
+      const dbUri = withDatabase(uri, `${prefix}_${runId}_${++databases}`);
+      created.add(dbUri);
+      return dbUri;
     },
-    stop,
+    dropDatabase,
+    async stop() {
+      // A server of our own goes away with its files; on someone else's, leave nothing behind.
+      if (kind === 'external') for (const dbUri of [...created]) await dropDatabase(dbUri);
+      await stopServer();
+    },
   };
 }
 
