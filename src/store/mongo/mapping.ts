@@ -51,7 +51,7 @@ export function fromVector(v: readonly number[]): Buffer {
   return b;
 }
 
-/** A stored embedding back to numbers; a number[] written before Mongo migration 2 is read as it is. */
+/** A stored embedding back to numbers; a number[] written by an earlier release is read as it is. */
 export function toVector(v: unknown): number[] {
   if (Array.isArray(v)) return v.map(Number);
   const b = toBuffer(v);

@@ -99,7 +99,7 @@ export const userSchema = new Schema<UserDoc>(
     active: { type: Boolean, required: true, default: true },
     // Documents written before this field existed read as false (see toUser).
     mustChangePassword: { type: Boolean, default: false },
-    // Documents written before this field existed get it from Mongo migration 1 (migrations.ts).
+    // Documents written before this field existed sort first until backfilled (docs/mongodb.md, upgrading).
     nameKey: requiredString,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
@@ -497,7 +497,7 @@ function isFiniteVector(b: Buffer): boolean {
 /**
  * Face embeddings, of an enrolment or a proposal: one non-empty vector per photo, each stored as
  * the bytes of a Float64Array (exact, compact, and no array nested in an array, which not every
- * wire-compatible server stores; Mongo migration 2 converts documents written as number[][]).
+ * wire-compatible server stores; documents written as number[][] are still read, docs/mongodb.md).
  */
 const embeddingsField = {
   type: [Buffer],
