@@ -1,10 +1,35 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond node_modules, when it is missing: redis-server (the
 # integration tests start their own), Chromium at /usr/bin/chromium (browser tests) and
-# docker-compose (the compose file is validated). Run by `npm test` (pretest) and .ci/run.
-# Everything present: no apt call, nothing printed. On Debian/Ubuntu it installs as root, or
+# docker-compose (the compose file is validated), and FerretDB (the MongoDB contract suite and
+# tests run against it, built with Go: see build_ferretdb below). Run by `npm test` (pretest)
+# and .ci/run. Everything present: no apt call, no build, nothing printed. On Debian/Ubuntu it installs as root, or
 # through sudo when that needs no password; otherwise it says exactly what to install and fails.
 set -euo pipefail
+
+# FerretDB 1.x, embedded in test/support/ferretdb-server, built once into a cache that every
+# checkout, `npm test` and CI reuse (test/support/ferretdb.ts looks there; FERRETDB_BIN overrides
+# both). Without Go it only says so: the Mongo suites are then reported as skipped, by name.
+build_ferretdb() {
+  local src bin go_cmd sum
+  src="$(cd "$(dirname "$0")/.." && pwd)/test/support/ferretdb-server"
+  bin="${FERRETDB_BIN:-$HOME/.cache/classroom-attendance/ferretdb-1.24.2/ferretdb-server}"
+  [ -n "${MONGODB_URI:-}" ] && return 0
+  # Rebuilt when its sources change (by content: a fresh clone has fresh mtimes).
+  sum="$(cat "$src"/*.go "$src/go.mod" "$src/go.sum" | sha256sum | cut -d' ' -f1)"
+  [ -x "$bin" ] && [ "$(cat "$bin.sha256" 2>/dev/null)" = "$sum" ] && return 0
+  go_cmd="$(command -v go || true)"
+  [ -z "$go_cmd" ] && [ -x /usr/local/go/bin/go ] && go_cmd=/usr/local/go/bin/go
+  if [ -z "$go_cmd" ]; then
+    echo "test-setup: Go is not installed, so FerretDB is not built: the MongoDB contract suite and the Mongo store tests will be skipped (install Go 1.24+, or set MONGODB_URI)." >&2
+    return 0
+  fi
+  echo "test-setup: building FerretDB 1.24.2 into $bin (once; a few minutes on a cold Go cache)"
+  mkdir -p "$(dirname "$bin")"
+  (cd "$src" && "$go_cmd" build -trimpath -o "$bin.tmp" . && mv "$bin.tmp" "$bin")
+  echo "$sum" >"$bin.sha256"
+}
+build_ferretdb
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

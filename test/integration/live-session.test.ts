@@ -3,6 +3,8 @@ import { codeAt } from '../../src/domain/checks/rotating-code.js';
 import type { RosterEntry, RosterUpdate } from '../../src/shared/events.js';
 import type { Organisation, Subject, User } from '../../src/store/types.js';
 import { createOrg, createUser } from '../support/fixtures.js';
+import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
+import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
@@ -38,7 +40,8 @@ class Screen {
   }
 }
 
-describe('live attendance session over socket.io (40 students)', function () {
+function liveSession(title: string, start: () => Promise<TestServer>): void {
+describe(title, function () {
   this.timeout(30_000);
   let srv: TestServer;
   let org: Organisation;
@@ -55,7 +58,7 @@ describe('live attendance session over socket.io (40 students)', function () {
   };
 
   before(async () => {
-    srv = await startTestServer({ CHECKIN_RATE_PER_MINUTE: '100' });
+    srv = await start();
     org = await createOrg(srv.store);
     teacher = await createUser(srv.store, org.id, 'teacher');
     admin = await createUser(srv.store, org.id, 'admin');
@@ -178,5 +181,20 @@ describe('live attendance session over socket.io (40 students)', function () {
     expect(summaries.body.items[0]).to.include({ present: 15, excused: 1 });
     const history = await srv.request('GET', '/api/v1/me/attendance', { token: token(students[0]!) });
     expect(history.body.items[0]).to.include({ sessionId: session.id, status: 'absent' });
+  });
+});
+}
+
+const ENV = { CHECKIN_RATE_PER_MINUTE: '100' };
+
+liveSession('live attendance session over socket.io (40 students)', () => startTestServer(ENV));
+
+// The same session on the production store: MONGODB_URI's MongoDB, else FerretDB (skipped,
+// saying why, when neither can be had).
+describe('on the MongoDB store', function () {
+  const server = useMongo();
+  liveSession('live attendance session over socket.io (40 students, MongoDB store)', () => {
+    const dbUri = server.mongo.databaseUri('attendance_live');
+    return startTestServer(ENV, { openStore: () => createMongoStore(testMongoStoreConfig(dbUri)) });
   });
 });

@@ -7,6 +7,7 @@ import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
 import type { Store, User } from '../../src/store/types.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { freePort, useRedis } from '../support/redis-server.js';
@@ -403,5 +404,77 @@ describe('Redis down at start', () => {
       caught = err;
     }
     expect(caught).to.be.instanceOf(RedisUnavailableError);
+  });
+});
+
+// The production shape: nodes on one MongoDB database (MONGODB_URI's, else FerretDB; skipped,
+// saying why, when neither can be had).
+describe('two nodes behind one Redis on one MongoDB database', function () {
+  this.timeout(60_000);
+  const suite = useRedis('multi-node-mongo');
+  const server = useMongo();
+  let cluster: StartedNodes | null = null;
+  const sockets: ClientSocket[] = [];
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await cluster?.cleanup();
+    cluster = null;
+  });
+
+  it('a session opened on A takes check-ins on both nodes: one roster version each, decisions fan out, screens match the store', async () => {
+    cluster = await startNodes(2, {
+      redisUrl: suite.redis.url,
+      sqlitePath: '',
+      mongoUri: server.mongo.databaseUri('attendance_nodes'),
+      env: { CHECKIN_RATE_PER_MINUTE: '100' },
+    });
+    const [a, b] = cluster.nodes as [TestNode, TestNode];
+    const org = await createOrg(a.store);
+    const teacher = await createUser(a.store, org.id, 'teacher');
+    const students: User[] = [];
+    for (let i = 0; i < 10; i += 1) students.push(await createUser(b.store, org.id, 'student'));
+    const subject = await a.store.subjects.create(org.id, { code: 'MNM', name: 'Mongo nodes', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+    await b.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    const client = async (node: TestNode, u: User) => {
+      const s = await connectClient(node.url, a.app.tokenService.signAccess(u).token);
+      sockets.push(s);
+      return s;
+    };
+
+    const teacherA = await client(a, teacher);
+    const projector = new Screen(teacherA);
+    const phone = new Screen(await client(b, teacher));
+    const sessionId = ok(
+      await command(teacherA, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: true, network: false, codePeriodS: 60 } }),
+    ).id;
+    await projector.watch(sessionId);
+    await phone.watch(sessionId);
+    const code = ok(await command(teacherA, 'session:code', { sessionId })).code;
+    const here = (accuracy: number) => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy, timestamp: Date.now() });
+
+    // Half the class on each node, all at once: the shared counter hands out each version once.
+    const studentSockets = await Promise.all(students.map((s, i) => client(i % 2 === 0 ? a : b, s)));
+    for (const s of studentSockets) ok(await command(s, 'session:join', { sessionId }));
+    const views = await Promise.all(
+      studentSockets.map(async (s, i) => ok(await command(s, 'checkin:submit', { sessionId, location: here(i < 8 ? 10 : 150), code }))),
+    );
+    expect(views.map((v) => v.status)).to.deep.equal([...Array(8).fill('present'), 'pending', 'pending']);
+
+    // The teacher on B decides the two pending check-ins of students on A and B.
+    const accepted = nextEvent(studentSockets[8]!, 'checkin:decision', (v: CheckinView) => v.status === 'present');
+    const rejected = nextEvent(studentSockets[9]!, 'checkin:decision', (v: CheckinView) => v.status === 'rejected');
+    ok(await command(phone.socket, 'checkin:decide', { sessionId, studentId: students[8]!.id, decision: 'accept' }));
+    ok(await command(phone.socket, 'checkin:decide', { sessionId, studentId: students[9]!.id, decision: 'reject' }));
+    await accepted;
+    await rejected;
+    await waitFor(() => students.every((s) => projector.sawUpdateFor(s.id) && phone.sawUpdateFor(s.id)));
+
+    for (const screen of [projector, phone]) {
+      const versions = screen.updates.map((u) => u.version);
+      expect(new Set(versions).size, 'roster versions handed out once each').to.equal(versions.length);
+    }
+    const session = await b.store.sessions.get(org.id, sessionId);
+    expect(session!.rosterVersion).to.equal(12);
+    await expectScreensToMatchStore([projector, phone], b.store, org.id, sessionId);
   });
 });

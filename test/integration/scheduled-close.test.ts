@@ -4,20 +4,24 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApplication, type Application } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { createOrg, createUser } from '../support/fixtures.js';
+import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { command, connectClient, ok, waitFor } from '../support/sockets.js';
 
-describe('scheduled close survives a restart', function () {
+/** Over the store a location names: a SQLite file, or a MongoDB database (its URI). */
+function scheduledClose(title: string, location: (dir: string) => string): void {
+describe(title, function () {
   this.timeout(20_000);
   let dir: string;
   const running: { app: Application; store: Store }[] = [];
 
-  async function start(dbPath: string) {
-    const store = await createSqliteStore({ path: dbPath });
-    const config = { ...testConfig({ SCHEDULER_INTERVAL_MS: '100', JWT_SECRET: 'restart-test-secret-0123456789abcdef' }), store: { kind: 'sqlite' as const, path: dbPath } };
+  async function start(where: string) {
+    const storeConfig = where.startsWith('mongodb://') ? testMongoStoreConfig(where) : { kind: 'sqlite' as const, path: where };
+    const store = await createStore(storeConfig);
+    const config = { ...testConfig({ SCHEDULER_INTERVAL_MS: '100', JWT_SECRET: 'restart-test-secret-0123456789abcdef' }), store: storeConfig };
     const app = createApplication({ config, store, logger: createLogger('silent') });
     const address = await app.listen();
     const node = { app, store, url: `http://127.0.0.1:${address.port}` };
@@ -34,7 +38,7 @@ describe('scheduled close survives a restart', function () {
   });
 
   it('a new instance on the same store closes the session at close-at', async () => {
-    const db = path.join(dir, 'store.db');
+    const db = location(dir);
     const first = await start(db);
     const org = await createOrg(first.store);
     const teacher = await createUser(first.store, org.id, 'teacher');
@@ -64,4 +68,12 @@ describe('scheduled close survives a restart', function () {
     expect(records.map((r) => [r.studentId, r.status])).to.deep.equal([[student.id, 'absent']]);
     expect(await second.store.summaries.get(org.id, subject.id, closed!.day)).to.include({ absent: 1, total: 1 });
   });
+});
+}
+
+scheduledClose('scheduled close survives a restart', (dir) => path.join(dir, 'store.db'));
+
+describe('on the MongoDB store', function () {
+  const server = useMongo();
+  scheduledClose('scheduled close survives a restart (MongoDB store)', () => server.mongo.databaseUri('attendance_restart'));
 });

@@ -49,13 +49,16 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
-/** Starts the whole application on port 0 over an in-memory SQLite store. */
+/**
+ * Starts the whole application on port 0 over an in-memory SQLite store, or over the store
+ * `openStore` opens (e.g. MongoDB: test/support/ferretdb.ts).
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine; clock?: () => Date } = {},
+  opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine; clock?: () => Date; openStore?: () => Promise<Store> } = {},
 ): Promise<TestServer> {
   const config = testConfig(env);
-  const inner = await createSqliteStore({ path: ':memory:' });
+  const inner = opts.openStore ? await opts.openStore() : await createSqliteStore({ path: ':memory:' });
   const store = opts.wrapStore ? opts.wrapStore(inner) : inner;
   const app = createApplication({
     config,

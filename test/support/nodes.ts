@@ -4,8 +4,9 @@ import { createApplication, type Application } from '../../src/app.js';
 import { createClusterDeps, type ClusterDeps } from '../../src/cluster/cluster-deps.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
+import { testMongoStoreConfig } from './ferretdb.js';
 import { testConfig } from './http.js';
 
 export interface TestNode {
@@ -34,12 +35,13 @@ export interface StartedNodes {
 }
 
 /**
- * Starts n applications on port 0 behind one Redis and one SQLite file (WAL), each with its
- * own store connection and its own Redis clients, as separate processes would have.
+ * Starts n applications on port 0 behind one Redis and one SQLite file (WAL), or one MongoDB
+ * database when `mongoUri` names one, each with its own store connection and its own Redis
+ * clients, as separate processes would have.
  */
 export async function startNodes(
   n: number,
-  opts: { redisUrl: string; sqlitePath: string; env?: Record<string, string> },
+  opts: { redisUrl: string; sqlitePath: string; mongoUri?: string; env?: Record<string, string> },
 ): Promise<StartedNodes> {
   const jwtSecret = randomBytes(32).toString('base64url');
   const nodes: TestNode[] = [];
@@ -58,14 +60,14 @@ export async function startNodes(
 async function startNode(
   name: string,
   jwtSecret: string,
-  opts: { redisUrl: string; sqlitePath: string; env?: Record<string, string> },
+  opts: { redisUrl: string; sqlitePath: string; mongoUri?: string; env?: Record<string, string> },
 ): Promise<TestNode> {
   const config: Config = {
     ...testConfig({ JWT_SECRET: jwtSecret, REDIS_URL: opts.redisUrl, NODE_ID: name, ...opts.env }),
-    store: { kind: 'sqlite', path: opts.sqlitePath },
+    store: opts.mongoUri ? testMongoStoreConfig(opts.mongoUri) : { kind: 'sqlite', path: opts.sqlitePath },
   };
   const logger = createLogger('silent');
-  const store = await createSqliteStore({ path: opts.sqlitePath });
+  const store = await createStore(config.store);
   let cluster: ClusterDeps;
   try {
     cluster = await createClusterDeps(config, logger);

@@ -212,10 +212,10 @@ describe('mongo document mapping and transfer operations', () => {
     expect(() => toBuffer('text')).to.throw(TypeError);
   });
 
-  it('imports upsert on _id with every field in $set', () => {
+  it('imports upsert on _id with every field in $set (and the derived name key)', () => {
     const [op] = importOps('users', [samples.users]);
     const { id, ...fields } = samples.users;
-    expect(op).to.deep.equal({ updateOne: { filter: { _id: id }, update: { $set: fields }, upsert: true } });
+    expect(op).to.deep.equal({ updateOne: { filter: { _id: id }, update: { $set: { ...fields, nameKey: 'a' } }, upsert: true } });
   });
 
   it('imports audit entries with their ordering seq set only on insert, increasing in batch order', () => {

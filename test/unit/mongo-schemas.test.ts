@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import mongoose, { type Connection, type Schema } from 'mongoose';
 import { createModels, SCHEMAS, type Models } from '../../src/store/mongo/models.js';
+import { fromVector } from '../../src/store/mongo/mapping.js';
 import { REFRESH_TOKEN_TTL_GRACE_S } from '../../src/store/mongo/schemas.js';
 import { COLLECTIONS } from '../../src/store/types.js';
 
@@ -105,8 +106,8 @@ describe('mongo schemas', () => {
     });
 
     it('user: requires the identity fields, checks the role enum, lower-cases the email', async () => {
-      expect(await errorPaths(new m.users({}))).to.deep.equal(['createdAt', 'email', 'name', 'orgId', 'role', 'updatedAt']);
-      const ok = { orgId: 'o', email: 'A@B.test', name: 'A', role: 'student', createdAt: now, updatedAt: now };
+      expect(await errorPaths(new m.users({}))).to.deep.equal(['createdAt', 'email', 'name', 'nameKey', 'orgId', 'role', 'updatedAt']);
+      const ok = { orgId: 'o', email: 'A@B.test', name: 'A', nameKey: 'a', role: 'student', createdAt: now, updatedAt: now };
       const u = new m.users(ok);
       expect(await errorPaths(u)).to.deep.equal([]);
       expect(u.email).to.equal('a@b.test');
@@ -184,14 +185,14 @@ describe('mongo schemas', () => {
       ]);
     });
 
-    it('face: embeddings are non-empty arrays of finite numbers, with model id and version', async () => {
-      const ok = { _id: 'o:u', orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.1, 0.2]], updatedAt: now };
+    it('face: embeddings are non-empty float64 vectors of finite numbers, with model id and version', async () => {
+      const ok = { _id: 'o:u', orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [fromVector([0.1, 0.2])], updatedAt: now };
       const f = new m.faces(ok);
       expect(await errorPaths(f)).to.deep.equal([]);
       expect(f.photos).to.equal(undefined);
       expect(await errorPaths(new m.faces({ ...ok, modelId: undefined, modelVersion: undefined }))).to.deep.equal(['modelId', 'modelVersion']);
-      expect(await errorPaths(new m.faces({ ...ok, embeddings: [[]] }))).to.deep.equal(['embeddings']);
-      expect(await errorPaths(new m.faces({ ...ok, embeddings: [[1, Number.NaN]] }))).to.include('embeddings');
+      expect(await errorPaths(new m.faces({ ...ok, embeddings: [fromVector([])] }))).to.deep.equal(['embeddings']);
+      expect(await errorPaths(new m.faces({ ...ok, embeddings: [fromVector([1, Number.NaN])] }))).to.include('embeddings');
     });
   });
 

@@ -21,7 +21,7 @@ export function sessionRepository(m: Models): SessionRepository {
   return {
     async create(orgId, input: NewSession) {
       const s = newSessionEntity(orgId, input, new Date());
-      await mapConflicts(() => m.sessions.create(fromSession(s)));
+      await mapConflicts(() => m.sessions.create(fromSession(s)), 'id');
       return s;
     },
     async get(orgId, id) {
@@ -83,7 +83,7 @@ export function recordRepository(m: Models): RecordRepository {
   // snapshots include anyway. A record whose session document is missing gets 0.
   const stampRosterVersion = async (orgId: string, record: RecordDoc): Promise<number> => {
     const s = await m.sessions
-      .findOneAndUpdate({ _id: record.sessionId, orgId }, q.ROSTER_VERSION_INC, { returnDocument: 'after', projection: { rosterVersion: 1 } })
+      .findOneAndUpdate({ _id: record.sessionId, orgId }, q.ROSTER_VERSION_INC, { returnDocument: 'after' })
       .lean<Pick<SessionDoc, 'rosterVersion'>>();
     const rosterVersion = s?.rosterVersion ?? 0;
     await m.records.updateOne({ _id: record._id, orgId, version: record.version }, { $set: { rosterVersion } });

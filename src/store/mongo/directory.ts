@@ -20,7 +20,7 @@ export function organisationRepository(m: Models): OrganisationRepository {
   return {
     async create(input) {
       const org = newOrganisationEntity(input, new Date());
-      await mapConflicts(() => m.organisations.create(fromOrganisation(org)));
+      await mapConflicts(() => m.organisations.create(fromOrganisation(org)), 'slug');
       return org;
     },
     async list(page) {
@@ -55,7 +55,7 @@ export function userRepository(m: Models): UserRepository {
   return {
     async create(orgId, input) {
       const u = newUserEntity(orgId, input, new Date());
-      await mapConflicts(() => m.users.create(fromUser(u)));
+      await mapConflicts(() => m.users.create(fromUser(u)), 'email');
       return u;
     },
     async createMany(orgId, inputs) {
@@ -94,7 +94,7 @@ export function userRepository(m: Models): UserRepository {
       const filter = q.userListFilter(orgId, f);
       const { skip, limit } = q.pageOptions(f);
       const [docs, total] = await Promise.all([
-        m.users.find(filter).collation(q.USER_NAME_COLLATION).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>(),
+        m.users.find(filter).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>(),
         m.users.countDocuments(filter),
       ]);
       return { items: docs.map(toUser), total };
@@ -102,6 +102,7 @@ export function userRepository(m: Models): UserRepository {
     async update(orgId, id, patch) {
       const d = await mapConflicts(() =>
         m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, new Date()), after).lean<UserDoc>(),
+        'email',
       );
       return d ? toUser(d) : null;
     },
@@ -114,7 +115,7 @@ export function subjectRepository(m: Models): SubjectRepository {
   return {
     async create(orgId, input: NewSubject) {
       const s = newSubjectEntity(orgId, input, new Date());
-      await mapConflicts(() => m.subjects.create(fromSubject(s)));
+      await mapConflicts(() => m.subjects.create(fromSubject(s)), 'code');
       return s;
     },
     async get(orgId, id) {
@@ -140,6 +141,7 @@ export function subjectRepository(m: Models): SubjectRepository {
     async update(orgId, id, patch) {
       const d = await mapConflicts(() =>
         m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, new Date()), after).lean<SubjectDoc>(),
+        'code',
       );
       return d ? toSubject(d) : null;
     },

@@ -11,6 +11,7 @@ import type {
 import { mapConflicts } from './errors.js';
 import {
   faceId,
+  fromVector,
   fromAccountToken,
   fromFaceProposal,
   fromRefreshToken,
@@ -38,7 +39,7 @@ export function refreshTokenRepository(m: Models): RefreshTokenRepository {
         rotatedAt: null,
         revokedAt: null,
       };
-      await mapConflicts(() => m.refreshTokens.create(fromRefreshToken(t)));
+      await mapConflicts(() => m.refreshTokens.create(fromRefreshToken(t)), 'tokenHash');
       return t;
     },
     async findByHash(tokenHash) {
@@ -66,11 +67,14 @@ export function refreshTokenRepository(m: Models): RefreshTokenRepository {
         .sort(q.ACTIVE_LOGIN_SORT)
         .lean<RefreshTokenDoc[]>();
       if (heads.length === 0) return [];
-      const starts = await m.refreshTokens.aggregate<{ _id: string; startedAt: Date }>([
-        { $match: { familyId: { $in: heads.map((h) => h.familyId) } } },
-        { $group: { _id: '$familyId', startedAt: { $min: '$createdAt' } } },
-      ]);
-      const startOf = new Map(starts.map((x) => [x._id, x.startedAt]));
+      // The oldest token of each family, by a sorted find: a $group with $min would do it on
+      // the server, but not every wire-compatible server has that accumulator.
+      const family = await m.refreshTokens
+        .find(q.familiesFilter(heads.map((h) => h.familyId)))
+        .sort(q.FAMILY_AGE_SORT)
+        .lean<RefreshTokenDoc[]>();
+      const startOf = new Map<string, Date>();
+      for (const t of family) if (!startOf.has(t.familyId)) startOf.set(t.familyId, t.createdAt);
       return heads.map(
         (h): ActiveLogin => ({
           familyId: h.familyId,
@@ -93,7 +97,7 @@ export function accountTokenRepository(m: Models): AccountTokenRepository {
   return {
     async create(input) {
       const t: AccountToken = { id: newId(), ...input, usedAt: null };
-      await mapConflicts(() => m.accountTokens.create(fromAccountToken(t)));
+      await mapConflicts(() => m.accountTokens.create(fromAccountToken(t)), 'tokenHash');
       return t;
     },
     async consume(tokenHash, now) {
@@ -121,7 +125,7 @@ export function faceRepository(m: Models): FaceRepository {
       const set = {
         modelId: enrolment.modelId,
         modelVersion: enrolment.modelVersion,
-        embeddings: enrolment.embeddings.map((e) => [...e]),
+        embeddings: enrolment.embeddings.map(fromVector),
         photos: enrolment.photos ? enrolment.photos.map((p) => Buffer.from(p)) : null,
         updatedAt: new Date(),
       };

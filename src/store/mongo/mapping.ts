@@ -44,6 +44,20 @@ export const faceId = (orgId: string, userId: string): string => `${orgId}:${use
 const orNull = <T>(v: T | null | undefined): T | null => (v === undefined ? null : v);
 
 /** Lean reads return BSON Binary for Buffer paths; entities carry Node Buffers. */
+/** An embedding as stored: the little-endian bytes of its float64 values. */
+export function fromVector(v: readonly number[]): Buffer {
+  const b = Buffer.alloc(v.length * 8);
+  v.forEach((x, i) => b.writeDoubleLE(x, i * 8));
+  return b;
+}
+
+/** A stored embedding back to numbers; a number[] written by an earlier release is read as it is. */
+export function toVector(v: unknown): number[] {
+  if (Array.isArray(v)) return v.map(Number);
+  const b = toBuffer(v);
+  return Array.from({ length: b.length / 8 }, (_, i) => b.readDoubleLE(i * 8));
+}
+
 export function toBuffer(v: unknown): Buffer {
   if (Buffer.isBuffer(v)) return v;
   if (v instanceof Uint8Array) return Buffer.from(v);
@@ -93,9 +107,12 @@ export function toUser(d: UserDoc): User {
   };
 }
 
+/** The users list's sort key: the name ignoring case, as SQLite's `ulower(name)`. */
+export const nameKeyOf = (name: string): string => name.toLowerCase();
+
 export function fromUser(e: User): UserDoc {
   const { id, ...rest } = e;
-  return { _id: id, ...rest, email: e.email.toLowerCase() };
+  return { _id: id, ...rest, email: e.email.toLowerCase(), nameKey: nameKeyOf(e.name) };
 }
 
 export function toSubject(d: SubjectDoc): Subject {
@@ -292,14 +309,14 @@ export function toFace(d: FaceDoc): FaceEnrolment {
     userId: d.userId,
     modelId: d.modelId,
     modelVersion: d.modelVersion,
-    embeddings: d.embeddings.map((e) => [...e]),
+    embeddings: d.embeddings.map(toVector),
     photos: d.photos ? d.photos.map(toBuffer) : null,
     updatedAt: d.updatedAt,
   };
 }
 
 export function fromFace(e: FaceEnrolment): FaceDoc {
-  return { _id: faceId(e.orgId, e.userId), ...e };
+  return { _id: faceId(e.orgId, e.userId), ...e, embeddings: e.embeddings.map(fromVector) };
 }
 
 export function toFaceProposal(d: FaceProposalDoc): FaceProposal {
@@ -308,7 +325,7 @@ export function toFaceProposal(d: FaceProposalDoc): FaceProposal {
     userId: d.userId,
     modelId: d.modelId,
     modelVersion: d.modelVersion,
-    embeddings: d.embeddings.map((e) => [...e]),
+    embeddings: d.embeddings.map(toVector),
     photos: d.photos.map(toBuffer),
     proposedBy: d.proposedBy,
     createdAt: d.createdAt,
@@ -316,7 +333,7 @@ export function toFaceProposal(d: FaceProposalDoc): FaceProposal {
 }
 
 export function fromFaceProposal(e: FaceProposal): FaceProposalDoc {
-  return { _id: faceId(e.orgId, e.userId), ...e };
+  return { _id: faceId(e.orgId, e.userId), ...e, embeddings: e.embeddings.map(fromVector) };
 }
 
 type ToEntity = { [C in CollectionName]: (d: CollectionDoc[C]) => CollectionEntity[C] };

@@ -81,14 +81,40 @@ export function createModels(conn: Connection): Models {
   };
 }
 
+const NOT_IMPLEMENTED = 238;
+
+function isTtlNotImplemented(err: unknown, options: Record<string, unknown>): boolean {
+  return (
+    options['expireAfterSeconds'] !== undefined &&
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { code?: unknown }).code === NOT_IMPLEMENTED
+  );
+}
+
 /**
- * Builds every declared index. `createIndexes` rather than `syncIndexes`: it never drops an
+ * Builds every declared index. `createIndex` rather than `syncIndexes`: it never drops an
  * index, so a replica still running the previous release keeps the indexes it relies on
- * during a rolling deploy; stale indexes are removed by hand.
+ * during a rolling deploy; stale indexes are removed by hand. A server that has no TTL
+ * indexes (it answers NotImplemented, as FerretDB 1.x does) gets the same index without
+ * expiry: expired tokens then stay until `deleteExpired` (docs/mongodb.md). Resolves to the
+ * names (`collection.index`) of the indexes built without their TTL.
  */
-export async function buildIndexes(models: Models): Promise<void> {
-  for (const model of Object.values(models)) {
-    // createIndexes also creates the collection when it is missing.
-    await model.createIndexes();
+export async function buildIndexes(models: Models): Promise<string[]> {
+  const withoutTtl: string[] = [];
+  for (const model of Object.values(models) as unknown as Array<Pick<Model<unknown>, 'schema' | 'collection'>>) {
+    // createIndex also creates the collection when it is missing.
+    for (const [fields, declared] of model.schema.indexes()) {
+      const options = { ...declared } as Record<string, unknown>;
+      try {
+        await model.collection.createIndex(fields as Record<string, 1 | -1>, options);
+      } catch (err) {
+        if (!isTtlNotImplemented(err, options)) throw err;
+        delete options['expireAfterSeconds'];
+        await model.collection.createIndex(fields as Record<string, 1 | -1>, options);
+        withoutTtl.push(`${model.collection.collectionName}.${String(options['name'])}`);
+      }
+    }
   }
+  return withoutTtl;
 }

@@ -1,4 +1,5 @@
 import type { QueryFilter, UpdateQuery } from 'mongoose';
+import { nameKeyOf } from './mapping.js';
 import type {
   AttendanceSession,
   NewRecord,
@@ -63,9 +64,8 @@ export function userListFilter(orgId: string, f: UserFilter): QueryFilter<UserDo
   return filter;
 }
 
-/** Name order ignoring case, as the SQLite adapter sorts; needs USER_NAME_COLLATION. */
-export const USER_LIST_SORT: Sort = { name: 1, _id: 1 };
-export const USER_NAME_COLLATION = { locale: 'en', strength: 2 } as const;
+/** Name order ignoring case, as the SQLite adapter sorts (on the stored lower-cased key). */
+export const USER_LIST_SORT: Sort = { nameKey: 1, _id: 1 };
 
 export const userByEmailFilter = (orgId: string, email: string): QueryFilter<UserDoc> => ({
   orgId,
@@ -79,6 +79,7 @@ export const CREATED_SORT: Sort = { createdAt: 1, _id: 1 };
 export function userUpdate(patch: UserPatch, now: Date): UpdateQuery<UserDoc> {
   const set: Partial<UserDoc> = { ...definedOnly(patch), updatedAt: now };
   if (set.email !== undefined) set.email = set.email.toLowerCase();
+  if (set.name !== undefined) set.nameKey = nameKeyOf(set.name);
   return { $set: set };
 }
 
@@ -340,3 +341,7 @@ export const FACE_SORT: Sort = { userId: 1 };
 export const faceProposalKeyFilter = (orgId: string, userId: string): QueryFilter<FaceProposalDoc> => ({ orgId, userId });
 export const faceProposalsFilter = (orgId: string): QueryFilter<FaceProposalDoc> => ({ orgId });
 export const FACE_PROPOSAL_SORT: Sort = { createdAt: 1, userId: 1 };
+
+/** Every token of the given login families, oldest first in each. */
+export const familiesFilter = (familyIds: readonly string[]): QueryFilter<RefreshTokenDoc> => ({ familyId: { $in: [...familyIds] } });
+export const FAMILY_AGE_SORT: Sort = { familyId: 1, createdAt: 1, _id: 1 };

@@ -82,6 +82,8 @@ export interface UserDoc {
   passwordHash: string | null;
   active: boolean;
   mustChangePassword: boolean;
+  /** `name` lower-cased: the list's sort key (a collation would do, but not every server has one). */
+  nameKey: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -98,6 +100,8 @@ export const userSchema = new Schema<UserDoc>(
     active: { type: Boolean, required: true, default: true },
     // Documents written before this field existed read as false (see toUser).
     mustChangePassword: { type: Boolean, default: false },
+    // Documents written before this field existed sort first until backfilled (docs/mongodb.md, upgrading).
+    nameKey: requiredString,
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },
@@ -107,6 +111,7 @@ userSchema.index({ orgId: 1, email: 1 }, { unique: true, name: 'email' });
 // Login without an organisation slug looks the email up across organisations.
 userSchema.index({ email: 1 }, { name: 'email_any_org' });
 userSchema.index({ orgId: 1, role: 1, name: 1 }, { name: 'org_role_name' });
+userSchema.index({ orgId: 1, nameKey: 1, _id: 1 }, { name: 'org_name_key' });
 
 const locationSchema = new Schema(
   {
@@ -478,18 +483,29 @@ export interface FaceDoc {
   userId: string;
   modelId: string;
   modelVersion: string;
-  embeddings: number[][];
+  /** One vector per photo, each as float64 little-endian bytes (mapping.ts). */
+  embeddings: Buffer[];
   photos: Buffer[] | null;
   updatedAt: Date;
 }
 
-/** Face embeddings, of an enrolment or a proposal: one non-empty vector of finite numbers per photo. */
+function isFiniteVector(b: Buffer): boolean {
+  if (b.length === 0 || b.length % 8 !== 0) return false;
+  for (let i = 0; i < b.length; i += 8) if (!Number.isFinite(b.readDoubleLE(i))) return false;
+  return true;
+}
+
+/**
+ * Face embeddings, of an enrolment or a proposal: one non-empty vector per photo, each stored as
+ * the bytes of a Float64Array (exact, compact, and no array nested in an array, which not every
+ * wire-compatible server stores; documents written as number[][] are still read, docs/mongodb.md).
+ */
 const embeddingsField = {
-  type: [[Number]],
+  type: [Buffer],
   required: true,
   validate: {
-    validator: (v: number[][]) => v.length > 0 && v.every((e) => e.length > 0 && e.every(Number.isFinite)),
-    message: 'embeddings must be non-empty arrays of finite numbers',
+    validator: (v: Buffer[]) => v.length > 0 && v.every(isFiniteVector),
+    message: 'embeddings must be non-empty vectors of finite float64 numbers',
   },
 };
 
@@ -514,7 +530,7 @@ export interface FaceProposalDoc {
   userId: string;
   modelId: string;
   modelVersion: string;
-  embeddings: number[][];
+  embeddings: Buffer[];
   photos: Buffer[];
   proposedBy: string;
   createdAt: Date;
