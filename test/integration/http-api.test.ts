@@ -244,6 +244,23 @@ describe('HTTP API', () => {
   });
 
   describe('protocol', () => {
+    it('answers 405 METHOD_NOT_ALLOWED with the documented methods in Allow, and 404 off the API paths', async () => {
+      const cases: [string, string, string][] = [
+        ['DELETE', `${API}/auth/login`, 'POST'],
+        ['PUT', `${API}/users/some-id`, 'GET, HEAD, PATCH'],
+        // Its own methods, not those of /users/:id that the path also matches.
+        ['OPTIONS', `${API}/users/import`, 'POST'],
+      ];
+      for (const [method, path, allow] of cases) {
+        const res = await srv.request(method, path, { token: admin });
+        expect(res.status, `${method} ${path}`).to.equal(405);
+        expect(res.headers.get('allow'), `${method} ${path}`).to.equal(allow);
+        expect(res.body.error.code).to.equal('METHOD_NOT_ALLOWED');
+      }
+      const unknown = await srv.request('DELETE', `${API}/no-such-thing`, { token: admin });
+      expect(unknown.status).to.equal(404);
+    });
+
     it('answers 413 PAYLOAD_TOO_LARGE for a body over the limit', async () => {
       const res = await srv.request('POST', `${API}/auth/login`, { body: { email: 'a@b.c', password: 'x'.repeat(10_000) } });
       expect(res.status).to.equal(413);
