@@ -118,7 +118,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       case 'user.access-changed':
         // A deactivated user's reconnect is refused ACCOUNT_DISABLED; a changed role reconnects in it.
         actors.forget(event.userId);
-        io.serverSideEmit('actor:forget', event.userId);
+        // Only an adapter that reaches other nodes implements it; the in-memory one prints a warning.
+        if (deps.adapter) io.serverSideEmit('actor:forget', event.userId);
         io.to(rooms.user(event.userId)).emit('auth:revoked', { code: event.code });
         io.in(rooms.user(event.userId)).disconnectSockets(true);
         break;

@@ -195,6 +195,24 @@ describe('HTTP API', () => {
       const noLogin = await srv.request('POST', `${API}/auth/login`, { body: { email: 'newa@demo.school', password: 'anything-at-all' } });
       expect(noLogin.status).to.equal(401);
     });
+
+    it('deactivates a user on a single node without a stray console warning', async () => {
+      const created = await srv.request('POST', `${API}/users`, {
+        token: admin,
+        body: { name: 'Quiet', email: 'quiet@demo.school', role: 'teacher', password: 'a-long-password' },
+      });
+      expect(created.status).to.equal(201);
+      const warned: unknown[][] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => warned.push(args);
+      try {
+        const res = await srv.request('POST', `${API}/users/${created.body.id}/deactivate`, { token: admin });
+        expect(res.status).to.equal(200);
+      } finally {
+        console.warn = warn;
+      }
+      expect(warned).to.deep.equal([]);
+    });
   });
 
   describe('subjects', () => {
