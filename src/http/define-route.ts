@@ -343,6 +343,8 @@ function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
 }
 
 function readBody(req: Request, def: { textBody?: { contentType: string; field: string } }): unknown {
+  // An empty text body is still text: express.text gives '' for Content-Length: 0.
+  if (def.textBody && typeof req.body === 'string' && req.is(def.textBody.contentType)) return { [def.textBody.field]: req.body };
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (!hasBody) return req.body;
   if (def.textBody && req.is(def.textBody.contentType)) {

@@ -196,6 +196,12 @@ describe('HTTP API', () => {
       expect(noLogin.status).to.equal(401);
     });
 
+    it('validates an empty text/csv import as an empty csv field', async () => {
+      const res = await srv.request('POST', `${API}/users/import`, { token: admin, raw: '', contentType: 'text/csv' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.details.issues).to.deep.equal([{ path: 'csv', message: 'Too small: expected string to have >=1 characters' }]);
+    });
+
     it('deactivates a user on a single node without a stray console warning', async () => {
       const created = await srv.request('POST', `${API}/users`, {
         token: admin,
