@@ -1,11 +1,28 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond node_modules, when it is missing: redis-server (the
-# integration tests start their own), Chromium at /usr/bin/chromium (browser tests) and
-# docker-compose (the compose file is validated), and FerretDB (the MongoDB contract suite and
-# tests run against it, built with Go: see build_ferretdb below). Run by `npm test` (pretest)
-# and .ci/run. Everything present: no apt call, no build, nothing printed. On Debian/Ubuntu it installs as root, or
-# through sudo when that needs no password; otherwise it says exactly what to install and fails.
+# integration tests start their own), Chromium at /usr/bin/chromium (browser tests),
+# docker-compose (the compose file is validated), Python 3 with venv for Schemathesis (the API
+# fuzzing test, in a virtualenv under .cache/venv, gitignored), and FerretDB (the MongoDB contract
+# suite and tests run against it, built with Go: see build_ferretdb below).
+# Run by `npm test` (pretest) and .ci/run. Everything present: no apt, pip or Go call, nothing
+# printed. On Debian/Ubuntu it installs as root, or through sudo when that needs no password;
+# otherwise it says exactly what to install and fails.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Pinned: its checks and CLI options change between releases (test/support/schemathesis.ts).
+SCHEMATHESIS_VERSION=4.32.5
+VENV=.cache/venv
+
+install_schemathesis() {
+  local st="$VENV/bin/st"
+  if [ -x "$st" ] && [ "$("$st" --version 2>/dev/null)" = "st, version $SCHEMATHESIS_VERSION" ]; then
+    return 0
+  fi
+  echo "test-setup: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
 
 # FerretDB 1.x, embedded in test/support/ferretdb-server, built once into a cache that every
 # checkout, `npm test` and CI reuse (test/support/ferretdb.ts looks there; FERRETDB_BIN overrides
@@ -37,7 +54,12 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
   missing+=(docker-compose)
 fi
-[ "${#missing[@]}" -eq 0 ] && exit 0
+# Debian splits venv (and with it pip) out of python3.
+python3 -m venv --help >/dev/null 2>&1 || missing+=(python3 python3-venv)
+if [ "${#missing[@]}" -eq 0 ]; then
+  install_schemathesis
+  exit 0
+fi
 
 install=(apt-get install -y -qq --no-install-recommends "${missing[@]}")
 fail() {
@@ -59,3 +81,4 @@ fi
 echo "test-setup: installing ${missing[*]}"
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive "${install[@]}"
+install_schemathesis

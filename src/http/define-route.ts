@@ -201,6 +201,29 @@ export class RouteRegistry {
       openApiPath: this.basePath + def.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
     });
   }
+
+  /**
+   * Answers any other method on a defined path with 405 METHOD_NOT_ALLOWED and the path's
+   * methods in Allow (RFC 9110), OPTIONS included. Call once, after the last `define`: paths
+   * match in the order defined, so '/users/import' keeps its own answer before '/users/:id'.
+   */
+  refuseOtherMethods(): void {
+    const methods = new Map<string, Set<string>>();
+    for (const { def } of this.routes) {
+      const set = methods.get(def.path) ?? new Set<string>();
+      set.add(def.method.toUpperCase());
+      if (def.method === 'get') set.add('HEAD');
+      methods.set(def.path, set);
+    }
+    for (const [path, set] of methods) {
+      const allow = [...set].sort().join(', ');
+      // Per client IP like public routes: it runs before (and without) authentication.
+      this.router.all(path, rateLimit(this.middleware.limiters.httpPublic, (req) => req.ip ?? 'unknown'), (_req: Request, res: Response, next: NextFunction) => {
+        res.setHeader('Allow', allow);
+        next(new AppError('METHOD_NOT_ALLOWED', undefined, { allow }));
+      });
+    }
+  }
 }
 
 /** 429 RATE_LIMITED with Retry-After (set by the error handler from `retryAfterMs`). */
@@ -320,6 +343,8 @@ function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
 }
 
 function readBody(req: Request, def: { textBody?: { contentType: string; field: string } }): unknown {
+  // An empty text body is still text: express.text gives '' for Content-Length: 0.
+  if (def.textBody && typeof req.body === 'string' && req.is(def.textBody.contentType)) return { [def.textBody.field]: req.body };
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
   if (!hasBody) return req.body;
   if (def.textBody && req.is(def.textBody.contentType)) {

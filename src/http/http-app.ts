@@ -82,6 +82,7 @@ export function createHttpApp(ctx: HttpContext): Express {
     limiters: ctx.requestLimiters,
   });
   for (const group of [...BUILTIN_ROUTE_GROUPS, ...(ctx.routeGroups ?? [])]) group(registry, ctx);
+  registry.refuseOtherMethods();
   app.use(API_BASE, router);
 
   const openApi = buildOpenApiDocument(registry.routes, {

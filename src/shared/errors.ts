@@ -9,6 +9,7 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The content type is not supported.' },
   NOT_FOUND: { status: 404, message: 'Not found.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here; the Allow header lists those that are.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
   BUSY: { status: 503, message: 'The service is busy; retry later.' },

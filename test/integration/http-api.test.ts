@@ -210,6 +210,30 @@ describe('HTTP API', () => {
       expect(imported.status).to.equal(201);
       expect(imported.body).to.include({ created: 2, checked: 2 });
     });
+
+    it('validates an empty text/csv import as an empty csv field', async () => {
+      const res = await srv.request('POST', `${API}/users/import`, { token: admin, raw: '', contentType: 'text/csv' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.details.issues).to.deep.equal([{ path: 'csv', message: 'Too small: expected string to have >=1 characters' }]);
+    });
+
+    it('deactivates a user on a single node without a stray console warning', async () => {
+      const created = await srv.request('POST', `${API}/users`, {
+        token: admin,
+        body: { name: 'Quiet', email: 'quiet@demo.school', role: 'teacher', password: 'a-long-password' },
+      });
+      expect(created.status).to.equal(201);
+      const warned: unknown[][] = [];
+      const warn = console.warn;
+      console.warn = (...args: unknown[]) => warned.push(args);
+      try {
+        const res = await srv.request('POST', `${API}/users/${created.body.id}/deactivate`, { token: admin });
+        expect(res.status).to.equal(200);
+      } finally {
+        console.warn = warn;
+      }
+      expect(warned).to.deep.equal([]);
+    });
   });
 
   describe('my network', () => {
@@ -267,6 +291,23 @@ describe('HTTP API', () => {
   });
 
   describe('protocol', () => {
+    it('answers 405 METHOD_NOT_ALLOWED with the documented methods in Allow, and 404 off the API paths', async () => {
+      const cases: [string, string, string][] = [
+        ['DELETE', `${API}/auth/login`, 'POST'],
+        ['PUT', `${API}/users/some-id`, 'GET, HEAD, PATCH'],
+        // Its own methods, not those of /users/:id that the path also matches.
+        ['OPTIONS', `${API}/users/import`, 'POST'],
+      ];
+      for (const [method, path, allow] of cases) {
+        const res = await srv.request(method, path, { token: admin });
+        expect(res.status, `${method} ${path}`).to.equal(405);
+        expect(res.headers.get('allow'), `${method} ${path}`).to.equal(allow);
+        expect(res.body.error.code).to.equal('METHOD_NOT_ALLOWED');
+      }
+      const unknown = await srv.request('DELETE', `${API}/no-such-thing`, { token: admin });
+      expect(unknown.status).to.equal(404);
+    });
+
     it('answers 413 PAYLOAD_TOO_LARGE for a body over the limit', async () => {
       const res = await srv.request('POST', `${API}/auth/login`, { body: { email: 'a@b.c', password: 'x'.repeat(10_000) } });
       expect(res.status).to.equal(413);

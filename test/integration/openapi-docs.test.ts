@@ -44,6 +44,15 @@ describe('OpenAPI document and docs page', () => {
     const getSubject = doc.paths['/api/v1/subjects/{id}'].get;
     expect(getSubject.parameters[0]).to.deep.include({ name: 'id', in: 'path', required: true });
     expect(doc.paths['/api/v1/users/import'].post.requestBody.content).to.have.keys('application/json', 'text/csv');
+    // bcrypt reads 72 bytes: a password of 72 characters may be refused, and the document says so.
+    const createUser = doc.paths['/api/v1/users'].post.requestBody.content['application/json'].schema;
+    expect(createUser.properties.password.description).to.match(/at most 72 bytes/);
+    expect(doc.paths['/api/v1/users/{id}'].patch.requestBody.content['application/json'].schema.properties.password.description).to.match(/at most 72 bytes/);
+    // A comma-separated list of session statuses: the document says which strings pass.
+    const status = doc.paths['/api/v1/subjects/{id}/sessions'].get.parameters.find((p: { name: string }) => p.name === 'status');
+    const pattern = new RegExp(status.schema.pattern);
+    expect(['open', 'scheduled,closed'].every((v) => pattern.test(v))).to.equal(true);
+    expect(['', 'open,', 'opened'].some((v) => pattern.test(v))).to.equal(false);
     expect(doc.components.securitySchemes.bearerAuth).to.deep.equal({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   });
 

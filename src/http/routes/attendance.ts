@@ -91,6 +91,8 @@ const HistorySchema = z.object({
 const SessionListQuery = PageQuery.extend({
   status: z
     .string()
+    // The pattern puts the list's rule in the document too (the pipe below is not exported to it).
+    .regex(new RegExp(`^(${SESSION_STATES.join('|')})(,(${SESSION_STATES.join('|')}))*$`), 'comma-separated session statuses')
     .transform((s) => s.split(','))
     .pipe(z.array(z.enum(SESSION_STATES)))
     .optional()

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { PASSWORD_MIN_LENGTH } from '../../auth/passwords.js';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../auth/passwords.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-app.js';
 import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, RoleSchema, pageOf } from '../schemas.js';
 
 const Email = z.email().max(320);
-const Password = z.string().min(PASSWORD_MIN_LENGTH).max(72);
+const PASSWORD_RULE = `At least ${PASSWORD_MIN_LENGTH} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`;
+const Password = z.string().min(PASSWORD_MIN_LENGTH).max(PASSWORD_MAX_BYTES).describe(PASSWORD_RULE);
 const StudentNumber = z.string().trim().max(64);
 
 const ListQuery = PageQuery.extend({
@@ -19,7 +20,7 @@ const CreateBody = z.object({
   email: Email,
   role: RoleSchema,
   studentNumber: StudentNumber.nullish().describe('Required for students'),
-  password: Password.optional().describe('Omit to create an account that cannot log in yet (then invite the user)'),
+  password: Password.optional().describe(`${PASSWORD_RULE}. Omit to create an account that cannot log in yet (then invite the user)`),
   mustChangePassword: z.boolean().optional().describe('The user must change this password at first login (default false)'),
 });
 
