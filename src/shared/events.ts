@@ -4,6 +4,7 @@
  */
 import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
+import type { PolicyPreset } from './policy-presets.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
 /**
@@ -20,6 +21,8 @@ export const ROSTER_STATUSES = [...RECORD_STATES, 'not-yet'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
 
 export interface PolicyInput {
+  /** A named set of checks (src/shared/policy-presets.ts); the flags below, when given, override it. */
+  preset?: PolicyPreset;
   geofence?: boolean;
   network?: boolean;
   rotatingCode?: boolean;
@@ -31,6 +34,8 @@ export interface PolicyInput {
 }
 
 export interface PolicyView {
+  /** The preset the four checks make, or 'custom'. */
+  preset: PolicyPreset | 'custom';
   geofence: boolean;
   network: boolean;
   rotatingCode: boolean;
@@ -184,7 +189,8 @@ export interface SessionReopenInput {
 
 export interface CheckinSubmitInput {
   sessionId: string;
-  location: LocationInput;
+  /** Required when the policy has `geofence` (LOCATION_REQUIRED otherwise); optional else. */
+  location?: LocationInput;
   code?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;

@@ -4,6 +4,7 @@ import type { SessionService } from '../../domain/sessions/session-service.js';
 import type { SessionCloser } from '../../domain/sessions/session-closer.js';
 import type { SessionLifecycle } from '../../domain/sessions/session-lifecycle.js';
 import { rooms } from '../../shared/events.js';
+import { POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { ChangeReason, Id, SessionRefSchema, nested, payload } from './schemas.js';
 
@@ -15,6 +16,7 @@ const OpenSchema = payload({
   lateAfter: IsoTime.optional(),
   closesAt: IsoTime.optional(),
   policy: nested({
+    preset: z.enum(POLICY_PRESETS).optional(),
     geofence: z.boolean().optional(),
     network: z.boolean().optional(),
     rotatingCode: z.boolean().optional(),
