@@ -290,7 +290,7 @@ export interface ServerToClientEvents {
   'roster:resync': (notice: RosterResyncNotice) => void;
   /** To a student: their check-in was decided or changed (teacher, verification, closing). */
   'checkin:decision': (view: CheckinView) => void;
-  /** To watchers and joined students: the session opened, closed, was cancelled, extended or reopened. */
+  /** To watchers, joined students and students of the subject who listed its sessions: the session opened, closed, was cancelled, extended or reopened. */
   'session:status': (session: SessionView) => void;
   /** The access token expires soon (sent once, about 60 s before); renew with auth:renew. */
   'auth:expiring': (info: { expiresAt: string }) => void;
@@ -329,6 +329,8 @@ export const rooms = {
   staff: (sessionId: string) => `session:${sessionId}:staff`,
   /** Students who joined a session. */
   students: (sessionId: string) => `session:${sessionId}:students`,
+  /** Students enrolled in a subject who listed its sessions: told when one opens, changes or ends. */
+  subjectStudents: (subjectId: string) => `subject:${subjectId}:students`,
   /** Every socket of one user (a student's phone and laptop). */
   user: (userId: string) => `user:${userId}`,
   /** Every socket opened with the tokens of one login (a refresh-token family). */

@@ -208,6 +208,8 @@ async function main(): Promise<void> {
     announce(byId('live'), DECISION_TEXT[view.status]);
   });
   socket.on('session:status', (view) => {
+    // A session of one of the student's subjects opened, changed or ended: the list follows.
+    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
     if (view.id !== joinedId) return;
     // Reopened: closing's absent may have been taken back, so read the check-in again.
     if (view.status === 'open' && session?.status === 'closed') void join(socket, view.id).catch((err: unknown) => (byId('checkin-error').textContent = errorText(err)));

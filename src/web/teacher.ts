@@ -98,10 +98,16 @@ function renderRow(socket: AppSocket, entry: RosterEntry): void {
   renderCounts();
 }
 
+/** The classroom screen's address; privacy mode (names of present students only) unless unticked. */
+function classroomHref(sessionId: string): string {
+  const privacy = byId<HTMLInputElement>('screen-privacy').checked;
+  return `/classroom.html?session=${encodeURIComponent(sessionId)}${privacy ? '' : '&privacy=off'}`;
+}
+
 function renderSession(session: SessionView): void {
   byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
   byId('session-info').textContent = `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
-  byId<HTMLAnchorElement>('classroom-link').href = `/classroom.html?session=${encodeURIComponent(session.id)}`;
+  byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';
   const live = session.status === 'open' || session.status === 'scheduled';
   byId<HTMLButtonElement>('close-session').disabled = !live;
@@ -311,6 +317,9 @@ async function main(): Promise<void> {
   });
   current = socket;
   bindOpenForm(socket);
+  byId('screen-privacy').addEventListener('change', () => {
+    if (watching) byId<HTMLAnchorElement>('classroom-link').href = classroomHref(watching);
+  });
   bindSessionControls(socket);
   socket.on('roster:update', (update) => feed.update(update));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));

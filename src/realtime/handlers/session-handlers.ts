@@ -77,7 +77,12 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
 
     defineCommand(logger, 'session:reopen', 'heavy', ReopenSchema, (input, { actor }) => lifecycle.reopen(actor, input)),
 
-    defineCommand(logger, 'session:list-active', 'heavy', NoPayload, (_input, { actor }) => sessions.listActive(actor)),
+    defineCommand(logger, 'session:list-active', 'heavy', NoPayload, async (_input, { actor, socket }) => {
+      // A student's list stays live: joined before reading, so no opening falls in between.
+      const subjectIds = await sessions.enrolledSubjectIds(actor);
+      if (subjectIds.length > 0) await socket.join(subjectIds.map(rooms.subjectStudents));
+      return sessions.listActive(actor);
+    }),
 
     defineCommand(logger, 'session:join', 'light', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
       const result = await sessions.join(actor, sessionId);
