@@ -2,6 +2,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../domain/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
+import { PAGE_CSP } from './static-pages.js';
+import { errorPage, wantsHtmlPage } from './error-page.js';
 
 /** body-parser reports its failures as errors with a `type`; map the ones clients cause. */
 const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
@@ -49,6 +51,16 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
     status = 500;
     body = toErrorBody(err);
     req.log.error({ err, reqId: req.id }, 'unhandled error');
+  }
+  if (wantsHtmlPage(req)) {
+    const [heading, text] =
+      status === 404
+        ? ['Page not found', 'There is no page at this address. It may have moved, or the link may be mistyped.']
+        : status >= 500
+          ? ['Something went wrong', 'The server could not answer this request. Try again in a moment.']
+          : ['This request could not be answered', body.message];
+    res.status(status).setHeader('Content-Security-Policy', PAGE_CSP).type('html').send(errorPage(status, heading, text));
+    return;
   }
   res.status(status).json({ error: body });
 }

@@ -114,7 +114,12 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         break;
       }
       case 'session.changed':
-        fanout.target(event.session.id).to(rooms.staff(event.session.id)).to(rooms.students(event.session.id)).emit('session:status', event.session);
+        fanout
+          .target(event.session.id)
+          .to(rooms.staff(event.session.id))
+          .to(rooms.students(event.session.id))
+          .to(rooms.subjectStudents(event.session.subjectId))
+          .emit('session:status', event.session);
         break;
       case 'roster.reset':
         fanout.target(event.sessionId).to(rooms.staff(event.sessionId)).emit('roster:resync', { sessionId: event.sessionId });
@@ -133,6 +138,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         io.in(rooms.user(event.userId)).disconnectSockets(true);
         break;
       case 'subject.access-changed':
+        for (const userId of event.removedStudentIds) io.in(rooms.user(userId)).socketsLeave(rooms.subjectStudents(event.subjectId));
         for (const sessionId of event.sessionIds) {
           for (const userId of event.removedTeacherIds) {
             io.in(rooms.user(userId)).socketsLeave(rooms.staff(sessionId));

@@ -60,6 +60,7 @@ export const ErrorCodes = {
   SESSION_CANCELLED: { status: 409, message: 'The session was cancelled.' },
   REOPEN_WINDOW_PASSED: { status: 409, message: 'The session closed too long ago to be reopened; correct its records instead.' },
   OUTSIDE_WINDOW: { status: 409, message: 'The check-in is outside the session window.' },
+  LOCATION_REQUIRED: { status: 400, message: "This session's checks need your location; share it and try again." },
   POLICY_UNSUPPORTED: { status: 400, message: 'The policy asks for a check this service cannot run.' },
   SUBJECT_LOCATION_MISSING: {
     status: 400,

@@ -4,6 +4,7 @@
  */
 import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
+import type { PolicyPreset } from './policy-presets.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
 /**
@@ -20,6 +21,8 @@ export const ROSTER_STATUSES = [...RECORD_STATES, 'not-yet'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
 
 export interface PolicyInput {
+  /** A named set of checks (src/shared/policy-presets.ts); the flags below, when given, override it. */
+  preset?: PolicyPreset;
   geofence?: boolean;
   network?: boolean;
   rotatingCode?: boolean;
@@ -31,6 +34,8 @@ export interface PolicyInput {
 }
 
 export interface PolicyView {
+  /** The preset the four checks make, or 'custom'. */
+  preset: PolicyPreset | 'custom';
   geofence: boolean;
   network: boolean;
   rotatingCode: boolean;
@@ -184,7 +189,8 @@ export interface SessionReopenInput {
 
 export interface CheckinSubmitInput {
   sessionId: string;
-  location: LocationInput;
+  /** Required when the policy has `geofence` (LOCATION_REQUIRED otherwise); optional else. */
+  location?: LocationInput;
   code?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;
@@ -284,7 +290,7 @@ export interface ServerToClientEvents {
   'roster:resync': (notice: RosterResyncNotice) => void;
   /** To a student: their check-in was decided or changed (teacher, verification, closing). */
   'checkin:decision': (view: CheckinView) => void;
-  /** To watchers and joined students: the session opened, closed, was cancelled, extended or reopened. */
+  /** To watchers, joined students and students of the subject who listed its sessions: the session opened, closed, was cancelled, extended or reopened. */
   'session:status': (session: SessionView) => void;
   /** The access token expires soon (sent once, about 60 s before); renew with auth:renew. */
   'auth:expiring': (info: { expiresAt: string }) => void;
@@ -323,6 +329,8 @@ export const rooms = {
   staff: (sessionId: string) => `session:${sessionId}:staff`,
   /** Students who joined a session. */
   students: (sessionId: string) => `session:${sessionId}:students`,
+  /** Students enrolled in a subject who listed its sessions: told when one opens, changes or ends. */
+  subjectStudents: (subjectId: string) => `subject:${subjectId}:students`,
   /** Every socket of one user (a student's phone and laptop). */
   user: (userId: string) => `user:${userId}`,
   /** Every socket opened with the tokens of one login (a refresh-token family). */

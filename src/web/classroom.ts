@@ -1,6 +1,10 @@
 /**
  * Classroom screen (projector): subject, time left, the rotating code with its QR join link,
  * live counters and the roster. Watches the session; every reconnect takes a fresh snapshot.
+ *
+ * Privacy mode (default; `?privacy=off` turns it off): the whole class sees the screen, so it
+ * names only students who are present or late (`?names=initials`: initials only) and never
+ * who is rejected, absent, excused or pending; those appear as counts. No staff identity.
  */
 import QRCode from 'qrcode';
 import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
@@ -20,11 +24,28 @@ const feed = new RosterFeed({
   },
   onEntry: (entry) => {
     renderEntry(entry);
-    announce(byId('live'), `${entry.name}: ${STATUS_LABEL[entry.status]}`);
+    if (shown(entry)) announce(byId('live'), `${displayName(entry.name)}: ${STATUS_LABEL[entry.status]}`);
   },
   onError: (err) => (byId('session-status').textContent = errorText(err)),
 });
 const roster = feed.roster;
+const privacy = queryParam('privacy') !== 'off';
+const initialsOnly = queryParam('names') === 'initials';
+/** Who the class may see by name in privacy mode. */
+const SHOWN_IN_PRIVACY: ReadonlySet<RosterEntry['status']> = new Set(['present', 'late']);
+
+function shown(entry: RosterEntry): boolean {
+  return !privacy || SHOWN_IN_PRIVACY.has(entry.status);
+}
+
+function displayName(name: string): string {
+  if (!initialsOnly) return name;
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((part) => `${part[0]!.toUpperCase()}.`)
+    .join(' ');
+}
 let codeTimer: number | undefined;
 const SESSION_NOTE: Record<SessionView['status'], string> = {
   scheduled: '',
@@ -60,7 +81,7 @@ function entryItem(entry: RosterEntry): HTMLLIElement {
   return h(
     'li',
     { class: `student status-${entry.status}`, 'data-student-id': entry.studentId, 'data-status': entry.status },
-    h('span', { class: 'student-name' }, entry.name),
+    h('span', { class: 'student-name' }, displayName(entry.name)),
     h('span', { class: 'student-status' }, STATUS_LABEL[entry.status]),
   );
 }
@@ -73,14 +94,14 @@ function renderCounts(): void {
 }
 
 function renderRoster(): void {
-  byId('roster').replaceChildren(...roster.list().map(entryItem));
+  byId('roster').replaceChildren(...roster.list().filter(shown).map(entryItem));
   renderCounts();
 }
 
 function renderEntry(entry: RosterEntry): void {
   const list = byId('roster');
   const old = list.querySelector(`li[data-student-id="${CSS.escape(entry.studentId)}"]`);
-  if (old) old.replaceWith(entryItem(entry));
+  if (old && shown(entry)) old.replaceWith(entryItem(entry));
   else renderRoster();
   renderCounts();
 }
@@ -130,6 +151,10 @@ async function main(): Promise<void> {
   const sessionId = queryParam('session');
   show(byId('pick'), !sessionId);
   show(byId('screen'), Boolean(sessionId));
+  // On the projector the page must fit the screen, and the class must not see who is signed in.
+  document.body.classList.toggle('projecting', Boolean(sessionId));
+  byId('roster-title').textContent = privacy ? 'Checked in' : 'Roster';
+  show(byId('roster-title'), true);
   const live = byId('live');
 
   socket = connect({

@@ -9,6 +9,7 @@ import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
+import { needsLocation, policyNeeds } from '../shared/policy-presets.js';
 
 const DECISION_TEXT: Record<CheckinView['status'], string> = {
   present: 'You are marked present.',
@@ -46,8 +47,9 @@ function renderDecision(view: CheckinView | null): void {
 function renderSession(view: SessionView): void {
   session = view;
   byId('session-title').textContent = `${view.subjectCode} · ${view.subjectName}`;
-  const needs = ['your location', ...(view.policy.rotatingCode ? ['the code on the screen'] : []), ...(view.policy.selfie ? ['a selfie'] : [])];
-  byId('session-info').textContent = `Open until ${clockTime(view.closesAt)} (late after ${clockTime(view.lateAfter)}). Check-in needs ${needs.join(', ')}.`;
+  byId('session-info').textContent = `Open until ${clockTime(view.closesAt)} (late after ${clockTime(view.lateAfter)}).`;
+  byId('policy-needs').textContent = needsText(view);
+  show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
   show(byId('selfie-field'), view.policy.selfie);
   if (view.status === 'closed' || view.status === 'cancelled') {
@@ -57,6 +59,12 @@ function renderSession(view: SessionView): void {
     byId('checkin-error').textContent = '';
   }
   show(byId('checkin-section'), true);
+}
+
+/** What the check-in asks for, in words, said before the student taps. */
+function needsText(view: SessionView): string {
+  const needs = policyNeeds(view.policy);
+  return needs.length === 0 ? 'Check-in needs only a tap: no location, code or selfie.' : `Check-in needs ${needs.join(', ')}.`;
 }
 
 async function join(socket: AppSocket, sessionId: string): Promise<void> {
@@ -80,7 +88,12 @@ async function listSessions(socket: AppSocket): Promise<void> {
           .then(() => byId('session-title').focus())
           .catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
       });
-      return h('li', {}, h('span', {}, `${s.subjectCode} · ${s.subjectName}`, h('br'), h('small', {}, `${s.status}, until ${clockTime(s.closesAt)}`)), button);
+      return h(
+        'li',
+        {},
+        h('span', {}, `${s.subjectCode} · ${s.subjectName}`, h('br'), h('small', {}, `${s.status}, until ${clockTime(s.closesAt)}. ${needsText(s)}`)),
+        button,
+      );
     }),
   );
   if (sessions.length === 0) list.append(h('li', {}, 'No open sessions for your subjects right now.'));
@@ -141,7 +154,8 @@ function bindCheckin(socket: AppSocket): void {
     const error = byId('checkin-error');
     error.textContent = '';
     if (!session) return;
-    if (!fix) {
+    const wantsFix = needsLocation(session.policy);
+    if (wantsFix && !fix) {
       error.textContent = locationProblem(currentContext()) ?? 'Share your location first.';
       byId('share-location').focus();
       return;
@@ -155,7 +169,7 @@ function bindCheckin(socket: AppSocket): void {
     submit.disabled = true;
     command(socket, 'checkin:submit', {
       sessionId: session.id,
-      location: fix,
+      ...(wantsFix && fix ? { location: fix } : {}),
       ...(session.policy.rotatingCode ? { code } : {}),
       ...(session.policy.selfie && selfie ? { selfie } : {}),
     })
@@ -194,6 +208,8 @@ async function main(): Promise<void> {
     announce(byId('live'), DECISION_TEXT[view.status]);
   });
   socket.on('session:status', (view) => {
+    // A session of one of the student's subjects opened, changed or ended: the list follows.
+    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
     if (view.id !== joinedId) return;
     // Reopened: closing's absent may have been taken back, so read the check-in again.
     if (view.status === 'open' && session?.status === 'closed') void join(socket, view.id).catch((err: unknown) => (byId('checkin-error').textContent = errorText(err)));

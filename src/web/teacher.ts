@@ -10,6 +10,7 @@ import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
+import { POLICY_PRESETS, PRESET_CHECKS, PRESET_LABELS, presetOf, type PolicyPreset } from '../shared/policy-presets.js';
 
 interface SubjectItem {
   id: string;
@@ -97,10 +98,16 @@ function renderRow(socket: AppSocket, entry: RosterEntry): void {
   renderCounts();
 }
 
+/** The classroom screen's address; privacy mode (names of present students only) unless unticked. */
+function classroomHref(sessionId: string): string {
+  const privacy = byId<HTMLInputElement>('screen-privacy').checked;
+  return `/classroom.html?session=${encodeURIComponent(sessionId)}${privacy ? '' : '&privacy=off'}`;
+}
+
 function renderSession(session: SessionView): void {
   byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
   byId('session-info').textContent = `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
-  byId<HTMLAnchorElement>('classroom-link').href = `/classroom.html?session=${encodeURIComponent(session.id)}`;
+  byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';
   const live = session.status === 'open' || session.status === 'scheduled';
   byId<HTMLButtonElement>('close-session').disabled = !live;
@@ -144,12 +151,38 @@ function isoFrom(form: FormData, name: string): string | undefined {
   return value ? new Date(value).toISOString() : undefined;
 }
 
+const CHECK_NAMES = ['geofence', 'network', 'rotatingCode', 'selfie'] as const;
+
+/** The preset picker sets the four check boxes; ticking a box shows the preset they now make. */
+function bindPresetPicker(form: HTMLFormElement): void {
+  const picker = byId<HTMLSelectElement>('policy-preset');
+  picker.replaceChildren(
+    ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])),
+    h('option', { value: 'custom' }, 'Custom (the boxes below)'),
+  );
+  const box = (name: (typeof CHECK_NAMES)[number]) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)!;
+  const sync = () => {
+    const checks = { geofence: box('geofence').checked, network: box('network').checked, rotatingCode: box('rotatingCode').checked, selfie: box('selfie').checked };
+    picker.value = presetOf(checks);
+  };
+  picker.addEventListener('change', () => {
+    if (picker.value === 'custom') return;
+    const checks = PRESET_CHECKS[picker.value as PolicyPreset];
+    for (const name of CHECK_NAMES) box(name).checked = checks[name];
+  });
+  for (const name of CHECK_NAMES) box(name).addEventListener('change', sync);
+  sync();
+}
+
 function bindOpenForm(socket: AppSocket): void {
   const form = byId<HTMLFormElement>('open-form');
+  bindPresetPicker(form);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const data = new FormData(form);
+    const preset = String(data.get('preset') ?? 'custom');
     const policy: PolicyInput = {
+      ...(preset !== 'custom' ? { preset: preset as PolicyPreset } : {}),
       geofence: data.has('geofence'),
       network: data.has('network'),
       rotatingCode: data.has('rotatingCode'),
@@ -284,6 +317,9 @@ async function main(): Promise<void> {
   });
   current = socket;
   bindOpenForm(socket);
+  byId('screen-privacy').addEventListener('change', () => {
+    if (watching) byId<HTMLAnchorElement>('classroom-link').href = classroomHref(watching);
+  });
   bindSessionControls(socket);
   socket.on('roster:update', (update) => feed.update(update));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));

@@ -6,6 +6,7 @@ import { assertEnrolled, loadSession, loadSessionForStaff } from '../sessions/ac
 import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
+import { needsLocation } from '../../shared/policy-presets.js';
 import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
@@ -15,7 +16,8 @@ import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch,
 
 export interface SubmitInput {
   sessionId: string;
-  location: CheckinLocation;
+  /** Required when the policy has a geofence (LOCATION_REQUIRED naming the field otherwise). */
+  location: CheckinLocation | null;
   code?: string | undefined;
   /** Encoded JPEG/PNG/WebP selfie; required when the policy asks for one. */
   selfie?: Uint8Array | undefined;
@@ -70,6 +72,9 @@ export class CheckinService {
     // A final answer stays the answer while the session is open: resubmitting is idempotent.
     if (existing && !canRetry) return toCheckinView(existing, session.policy.maxAttempts);
     this.assertAcceptingCheckins(session, at);
+    if (needsLocation(session.policy) && !input.location) {
+      throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
+    }
 
     const outcome = evaluateCheckin(
       session,

@@ -1,3 +1,4 @@
+import { AppError } from '../app-error.js';
 import { evaluateGeofence, haversineM } from '../checks/geofence.js';
 import { evaluateNetwork } from '../checks/network.js';
 import { verifyCode } from '../checks/rotating-code.js';
@@ -6,7 +7,8 @@ import type { AttendanceSession, CheckinLocation, Subject } from '../../store/ty
 import type { ReasonCode } from '../../shared/reasons.js';
 
 export interface CheckinEvidence {
-  location: CheckinLocation;
+  /** Null when the policy has no geofence and the student sent none. */
+  location: CheckinLocation | null;
   code: string | undefined;
   ip: string | null;
 }
@@ -39,12 +41,17 @@ export function evaluateCheckin(
   const { policy } = session;
   const { location } = evidence;
 
-  const age = now.getTime() - location.timestamp.getTime();
-  // An invalid fix time (NaN age) fails every comparison below, so it is refused on its own.
-  if (!Number.isFinite(age) || age > locationMaxAgeS * 1000 || age < -MAX_CLOCK_SKEW_MS) failures.push('LOCATION_STALE');
+  // The service refuses a geofence check-in without a fix before it gets here.
+  if (policy.geofence && !location) throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
+  // A fix the policy does not need is kept for staff (distance) but cannot reject the student.
+  if (location && policy.geofence) {
+    const age = now.getTime() - location.timestamp.getTime();
+    // An invalid fix time (NaN age) fails every comparison below, so it is refused on its own.
+    if (!Number.isFinite(age) || age > locationMaxAgeS * 1000 || age < -MAX_CLOCK_SKEW_MS) failures.push('LOCATION_STALE');
+  }
 
   let distanceM: number | null = null;
-  if (subject.location) {
+  if (subject.location && location) {
     if (policy.geofence) {
       const g = evaluateGeofence(subject.location, location);
       distanceM = g.distanceM;

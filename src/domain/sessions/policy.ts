@@ -1,6 +1,7 @@
 import { AppError } from '../app-error.js';
 import type { DefaultPolicy, OrganisationSettings, Subject, VerificationPolicy } from '../../store/types.js';
 import type { PolicyInput } from '../../shared/events.js';
+import { PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
 
 const MINUTE = 60_000;
 
@@ -51,11 +52,13 @@ export function resolvePolicy(
   capabilities: Capabilities,
 ): VerificationPolicy {
   const org = defaults.policy ?? {};
+  // A preset stands for all four checks, so the organisation's check defaults give way to it.
+  const preset: Partial<PolicyChecks> = input?.preset ? PRESET_CHECKS[input.preset] : {};
   const policy: VerificationPolicy = {
-    geofence: input?.geofence ?? org.geofence ?? subject.location !== null,
-    network: input?.network ?? org.network ?? false,
-    rotatingCode: input?.rotatingCode ?? org.rotatingCode ?? true,
-    selfie: input?.selfie ?? org.selfie ?? false,
+    geofence: input?.geofence ?? preset.geofence ?? org.geofence ?? subject.location !== null,
+    network: input?.network ?? preset.network ?? org.network ?? false,
+    rotatingCode: input?.rotatingCode ?? preset.rotatingCode ?? org.rotatingCode ?? true,
+    selfie: input?.selfie ?? preset.selfie ?? org.selfie ?? false,
     codePeriodS: input?.codePeriodS ?? defaults.codePeriodS,
     maxAttempts: input?.maxAttempts ?? org.maxAttempts ?? 2,
   };

@@ -143,6 +143,13 @@ export class SessionService {
   }
 
   /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
+  /** The subjects a student is enrolled in (empty for staff): whose session changes they hear of. */
+  async enrolledSubjectIds(actor: Actor): Promise<string[]> {
+    if (actor.role !== 'student') return [];
+    const subjects = await this.deps.store.subjects.list(actor.orgId, { studentId: actor.id, limit: 1_000, offset: 0 });
+    return subjects.items.map((s) => s.id);
+  }
+
   listActive(actor: Actor): Promise<SessionView[]> {
     const key = `${actor.orgId}:${actor.id}:${actor.role}`;
     let load = this.activeLoads.get(key);

@@ -6,6 +6,7 @@ import type {
   SessionStatus,
 } from '../../store/types.js';
 import type { CheckinView, RosterEntry, SessionView } from '../../shared/events.js';
+import { presetOf } from '../../shared/policy-presets.js';
 
 /** A scheduled session whose start has passed is open, even before anything stored says so. */
 export function effectiveStatus(session: AttendanceSession, now: Date): SessionStatus {
@@ -21,7 +22,7 @@ export function toSessionView(session: AttendanceSession, subject: Subject, now:
     subjectName: subject.name,
     teacherId: session.teacherId,
     status: effectiveStatus(session, now),
-    policy: { ...session.policy },
+    policy: { ...session.policy, preset: presetOf(session.policy) },
     startsAt: session.startsAt.toISOString(),
     lateAfter: session.lateAfter.toISOString(),
     closesAt: session.closesAt.toISOString(),

@@ -3,6 +3,7 @@ import type { AttendanceQueries } from '../../domain/sessions/attendance-queries
 import type { RouteGroup } from '../http-app.js';
 import { toCsv } from '../csv.js';
 import { SESSION_STATES } from '../../shared/events.js';
+import { POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
@@ -10,6 +11,7 @@ const Iso = z.string().describe('ISO 8601 time');
 const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
 
 const PolicySchema = z.object({
+  preset: z.enum([...POLICY_PRESETS, 'custom']),
   geofence: z.boolean(),
   network: z.boolean(),
   rotatingCode: z.boolean(),

@@ -23,7 +23,7 @@ const Version = z.number().int().min(0).max(2_147_483_647);
 
 const SubmitSchema = payload({
   sessionId: Id,
-  location: LocationSchema,
+  location: LocationSchema.optional(),
   code: z.string().trim().max(16).optional(),
   selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
 });
@@ -54,10 +54,10 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
   const { checkins, logger } = deps;
   return [
     defineCommand(logger, 'checkin:submit', 'checkin', SubmitSchema, async (input, { actor, ip }) => {
-      const { lat, lon, accuracy, timestamp } = input.location;
+      const loc = input.location;
       return checkins.submit(actor, {
         sessionId: input.sessionId,
-        location: { lat, lon, accuracyM: accuracy, timestamp: new Date(timestamp) },
+        location: loc ? { lat: loc.lat, lon: loc.lon, accuracyM: loc.accuracy, timestamp: new Date(loc.timestamp) } : null,
         code: input.code,
         selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
         ip,

@@ -4,6 +4,7 @@ import type { SessionService } from '../../domain/sessions/session-service.js';
 import type { SessionCloser } from '../../domain/sessions/session-closer.js';
 import type { SessionLifecycle } from '../../domain/sessions/session-lifecycle.js';
 import { rooms } from '../../shared/events.js';
+import { POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { ChangeReason, Id, SessionRefSchema, nested, payload } from './schemas.js';
 
@@ -15,6 +16,7 @@ const OpenSchema = payload({
   lateAfter: IsoTime.optional(),
   closesAt: IsoTime.optional(),
   policy: nested({
+    preset: z.enum(POLICY_PRESETS).optional(),
     geofence: z.boolean().optional(),
     network: z.boolean().optional(),
     rotatingCode: z.boolean().optional(),
@@ -75,7 +77,12 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
 
     defineCommand(logger, 'session:reopen', 'heavy', ReopenSchema, (input, { actor }) => lifecycle.reopen(actor, input)),
 
-    defineCommand(logger, 'session:list-active', 'heavy', NoPayload, (_input, { actor }) => sessions.listActive(actor)),
+    defineCommand(logger, 'session:list-active', 'heavy', NoPayload, async (_input, { actor, socket }) => {
+      // A student's list stays live: joined before reading, so no opening falls in between.
+      const subjectIds = await sessions.enrolledSubjectIds(actor);
+      if (subjectIds.length > 0) await socket.join(subjectIds.map(rooms.subjectStudents));
+      return sessions.listActive(actor);
+    }),
 
     defineCommand(logger, 'session:join', 'light', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {
       const result = await sessions.join(actor, sessionId);

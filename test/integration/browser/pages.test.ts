@@ -154,11 +154,18 @@ describe('browser pages (Chromium)', function () {
     await page.click('#share-location');
     await page.waitForSelector('#location-status[data-ready="true"]');
     expect(await page.textContent('#location-status')).to.contain(`${accuracy} m`);
-    await page.click('#submit-checkin');
     const expected = accuracy > 100 ? 'pending' : 'present';
+    const pendingBefore = Number(await classroom.textContent('#count-pending'));
+    await page.click('#submit-checkin');
     // The decision box changes only once the server acknowledged the submission.
     await page.waitForSelector(`#decision[data-status="${expected}"]`);
-    await classroom.waitForSelector(`#roster li[data-status="${expected}"]:has-text("${name}")`, { timeout: LIVE_MS });
+    if (expected === 'present') {
+      await classroom.waitForSelector(`#roster li[data-status="present"]:has-text("${name}")`, { timeout: LIVE_MS });
+    } else {
+      // Privacy mode (the default): a pending student is counted, never named to the class.
+      await classroom.waitForFunction((n) => document.getElementById('count-pending')?.textContent === String(n), pendingBefore + 1, { timeout: LIVE_MS });
+      expect(await classroom.locator(`#roster li:has-text("${name}")`).count()).to.equal(0);
+    }
     students.push(page);
     return page;
   }
@@ -201,8 +208,8 @@ describe('browser pages (Chromium)', function () {
     await teacher.click('button[aria-label="Reject Student 03"]');
     await student3.waitForSelector('#decision[data-status="rejected"]');
     expect(await student3.textContent('#decision-text')).to.contain('rejected');
-    await classroom.waitForSelector('#roster li[data-status="rejected"]:has-text("Student 03")', { timeout: LIVE_MS });
-    expect(await classroom.textContent('#count-rejected')).to.equal('1');
+    await classroom.waitForFunction(() => document.getElementById('count-rejected')?.textContent === '1', undefined, { timeout: LIVE_MS });
+    expect(await classroom.locator('#roster li:has-text("Student 03")').count()).to.equal(0);
     expect(await student3.isDisabled('#submit-checkin')).to.equal(true);
   });
 

@@ -1,0 +1,288 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWeb } from '../../../scripts/build-web.js';
+import { repoRoot } from '../../../scripts/lib/repo-root.js';
+import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
+import type { User } from '../../../src/store/types.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+import { command, connectClient, ok, type ClientSocket } from '../../support/sockets.js';
+
+const ROOT = repoRoot(import.meta.url);
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'ux');
+const CHROMIUM = '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const PHONE = { width: 390, height: 844 };
+const SMALL_PROJECTOR = { width: 1280, height: 720 };
+const PROJECTOR = { width: 1920, height: 1080 };
+const UHD = { width: 3840, height: 2160 };
+const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
+
+async function logIn(page: Page, email: string, password: string): Promise<void> {
+  await page.fill('#login-email', email);
+  await page.fill('#login-password', password);
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForSelector('#app:not([hidden])');
+}
+
+/** axe-core in the page: no serious or critical violation. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run();
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad, `${name}: ${JSON.stringify(bad)}`).to.deep.equal([]);
+}
+
+/** The page fits its viewport: nothing to scroll, and `selector` (when given) wholly visible. */
+async function expectFits(page: Page, selector?: string, minHeight = 100): Promise<void> {
+  const box = await page.evaluate((sel) => {
+    const doc = document.documentElement;
+    const el = sel ? document.querySelector(sel) : null;
+    const r = el?.getBoundingClientRect();
+    return {
+      scrollH: doc.scrollHeight, scrollW: doc.scrollWidth, h: window.innerHeight, w: window.innerWidth,
+      el: r ? { top: r.top, left: r.left, bottom: r.bottom, right: r.right, height: r.height } : null,
+    };
+  }, selector ?? null);
+  expect(box.scrollH, 'page height').to.be.at.most(box.h);
+  expect(box.scrollW, 'page width').to.be.at.most(box.w);
+  if (selector) {
+    expect(box.el, selector).to.not.equal(null);
+    expect(box.el!.height, `${selector} height`).to.be.at.least(minHeight);
+    expect(box.el!.top).to.be.at.least(0);
+    expect(box.el!.left).to.be.at.least(0);
+    expect(box.el!.bottom, `${selector} bottom`).to.be.at.most(box.h);
+    expect(box.el!.right).to.be.at.most(box.w);
+  }
+}
+
+describe('live session as teachers and students live it (Chromium, axe-core)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const sockets: ClientSocket[] = [];
+  let users: User[] = [];
+  let teacherSocket: ClientSocket;
+  let subjectId = '';
+  const byEmail = (email: string) => users.find((u) => u.email === email)!;
+  const studentEmail = (n: number) => `student${String(n).padStart(2, '0')}@demo.school`;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    await buildWeb();
+    srv = await startTestServer();
+    await seedDemo(srv.store, { bcryptCost: 4 });
+    const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
+    users = (await srv.store.users.list(orgId, { limit: 1_000, offset: 0 })).items;
+    subjectId = (await srv.store.subjects.list(orgId, { limit: 10, offset: 0 })).items[0]!.id;
+    teacherSocket = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(byEmail('ada@demo.school')).token);
+    sockets.push(teacherSocket);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      timeout: 15_000,
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  /** axe is injected as an inline script, which the pages' CSP refuses: the test context bypasses it. */
+  async function newPage(viewport: { width: number; height: number }, withLocation = false): Promise<Page> {
+    const ctx = await browser.newContext({
+      baseURL: srv.baseUrl,
+      viewport,
+      bypassCSP: true,
+      ...(withLocation ? { permissions: ['geolocation'], geolocation: { ...CLASSROOM, accuracy: 15 } } : {}),
+    });
+    ctx.setDefaultTimeout(8_000);
+    contexts.push(ctx);
+    // Counts every request for a GPS fix the page makes.
+    await ctx.addInitScript(() => {
+      const w = window as unknown as { gpsAsks: number };
+      w.gpsAsks = 0;
+      const geo = navigator.geolocation;
+      const original = geo.getCurrentPosition.bind(geo);
+      geo.getCurrentPosition = (...args: Parameters<Geolocation['getCurrentPosition']>) => {
+        w.gpsAsks += 1;
+        original(...args);
+      };
+    });
+    return ctx.newPage();
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  const open = async (preset: string) =>
+    ok(await command(teacherSocket, 'session:open', { subjectId, policy: { preset: preset as never, codePeriodS: 120 }, parallel: true }));
+
+  it('policy presets: the teacher picks one; the student reads what it asks before tapping, and GPS is asked only when needed', async () => {
+    const teacher = await newPage(PROJECTOR);
+    await teacher.goto('/teacher.html');
+    await logIn(teacher, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await teacher.waitForSelector('#subject-select option:has-text("CS101")', { state: 'attached' });
+    expect(await teacher.inputValue('#policy-preset')).to.equal('location-code');
+    await teacher.selectOption('#policy-preset', 'manual');
+    expect(await teacher.isChecked('input[name="geofence"]')).to.equal(false);
+    expect(await teacher.isChecked('input[name="rotatingCode"]')).to.equal(false);
+    await expectAccessible(teacher, 'teacher console');
+    await shot(teacher, 'teacher-preset-1920x1080');
+    await teacher.click('#open-form button[type="submit"]');
+    await teacher.waitForSelector('#session-section:not([hidden])');
+    const manualId = new URL(teacher.url()).searchParams.get('session') ?? '';
+    const stored = await srv.store.sessions.get(byEmail('ada@demo.school').orgId, manualId);
+    expect(stored?.policy).to.include({ geofence: false, network: false, rotatingCode: false, selfie: false });
+
+    // Manual: no location permission at all, and the page never asks for a fix.
+    const student = await newPage(PHONE);
+    await student.goto(`/student.html?session=${manualId}`);
+    await logIn(student, studentEmail(1), DEMO_PASSWORDS.student);
+    await student.waitForSelector('#checkin-section:not([hidden])');
+    expect(await student.textContent('#policy-needs')).to.contain('only a tap');
+    expect(await student.isVisible('#location-field')).to.equal(false);
+    expect(await student.isVisible('#code-field')).to.equal(false);
+    await expectAccessible(student, 'student page (manual)');
+    await shot(student, 'student-manual-390x844');
+    await student.click('#submit-checkin');
+    await student.waitForSelector('#decision[data-status="present"]');
+    expect(await student.evaluate(() => (window as unknown as { gpsAsks: number }).gpsAsks)).to.equal(0);
+
+    // Location + code: said before the tap, the fix asked for, the check-in accepted.
+    const located = await open('location-code');
+    const code = ok(await command(teacherSocket, 'session:code', { sessionId: located.id })).code;
+    const student2 = await newPage(PHONE, true);
+    await student2.goto(`/student.html?session=${located.id}&code=${code}`);
+    await logIn(student2, studentEmail(2), DEMO_PASSWORDS.student);
+    await student2.waitForSelector('#checkin-section:not([hidden])');
+    const needs = (await student2.textContent('#policy-needs')) ?? '';
+    expect(needs).to.contain('your location').and.to.contain('the code on the screen');
+    expect(await student2.isVisible('#location-field')).to.equal(true);
+    await shot(student2, 'student-location-code-390x844');
+    await student2.click('#share-location');
+    await student2.waitForSelector('#location-status[data-ready="true"]');
+    await student2.click('#submit-checkin');
+    await student2.waitForSelector('#decision[data-status="present"]');
+    expect(await student2.evaluate(() => (window as unknown as { gpsAsks: number }).gpsAsks)).to.equal(1);
+    await expectAccessible(student2, 'student page (location + code)');
+  });
+
+  it('projector privacy mode: counts, code and QR, present names only, no staff identity; fits 1280x720 to 4K', async () => {
+    const session = await open('location-code');
+    const sid = session.id;
+    const present = byEmail(studentEmail(3));
+    const excused = byEmail(studentEmail(4));
+    const absent = byEmail(studentEmail(5));
+    for (const [u, status] of [[present, 'present'], [excused, 'excused'], [absent, 'absent']] as const) {
+      ok(await command(teacherSocket, 'checkin:mark', { sessionId: sid, studentId: u.id, status }));
+    }
+    const screen = await newPage(SMALL_PROJECTOR);
+    await screen.goto(`/classroom.html?session=${sid}`);
+    await logIn(screen, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await screen.waitForFunction(() => /^\d{6}$/.test(document.getElementById('code')?.textContent ?? ''));
+    await screen.waitForSelector(`#roster li:has-text("${present.name}")`);
+    expect(await screen.textContent('#count-excused')).to.equal('1');
+    expect(await screen.textContent('#count-absent')).to.equal('1');
+    const names = await screen.locator('#roster li .student-name').allTextContents();
+    expect(names).to.deep.equal([present.name]);
+    const text = (await screen.textContent('body')) ?? '';
+    expect(text).to.not.contain(excused.name);
+    expect(text).to.not.contain(absent.name);
+    expect(await screen.isVisible('text=Signed in as')).to.equal(false);
+    expect(await screen.isVisible('text=Ada Lovelace')).to.equal(false);
+    await expectAccessible(screen, 'classroom screen');
+
+    // A rejection arriving live is counted, never named.
+    const rejected = byEmail(studentEmail(6));
+    const s6 = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(rejected).token);
+    sockets.push(s6);
+    const far = { lat: 0, lon: 0, accuracy: 10, timestamp: Date.now() };
+    expect(ok(await command(s6, 'checkin:submit', { sessionId: sid, location: far, code: '000000' })).status).to.equal('rejected');
+    await screen.waitForFunction(() => document.getElementById('count-rejected')?.textContent === '1');
+    expect((await screen.textContent('#roster')) ?? '').to.not.contain(rejected.name);
+
+    for (const [label, viewport] of [['1280x720', SMALL_PROJECTOR], ['1920x1080', PROJECTOR], ['3840x2160', UHD]] as const) {
+      await screen.setViewportSize(viewport);
+      // The QR stays scannable from the back (a third of the height at least), the code readable.
+      await expectFits(screen, '#qr', viewport.height / 3);
+      await expectFits(screen, '#code', viewport.height / 12);
+      await shot(screen, `classroom-privacy-${label}`);
+    }
+
+    // Initials only, and the full roster when the teacher turns privacy off.
+    await screen.goto(`/classroom.html?session=${sid}&names=initials`);
+    await screen.waitForSelector('#roster li');
+    const initials = present.name.split(/\s+/).map((p) => `${p[0]!.toUpperCase()}.`).join(' ');
+    expect(await screen.locator('#roster li .student-name').allTextContents()).to.deep.equal([initials]);
+    await screen.goto(`/classroom.html?session=${sid}&privacy=off`);
+    await screen.waitForSelector(`#roster li[data-status="excused"]:has-text("${excused.name}")`);
+    expect(await screen.locator('#roster li').count()).to.equal(30);
+  });
+
+  it('unknown pages answer in words with links (the API keeps JSON); favicon and manifest are served', async () => {
+    const page = await newPage(PHONE);
+    const res = await page.goto('/no-such-page');
+    expect(res?.status()).to.equal(404);
+    expect(await page.textContent('h1')).to.equal('Page not found');
+    expect(await page.locator('a[href="/student.html"]').count()).to.equal(1);
+    await expectAccessible(page, '404 page');
+    await shot(page, 'not-found-390x844');
+    await page.setViewportSize(SMALL_PROJECTOR);
+    await shot(page, 'not-found-1280x720');
+
+    const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(api.status).to.equal(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
+    const program = await fetch(`${srv.baseUrl}/no-such-page`);
+    expect(program.headers.get('content-type')).to.match(/json/);
+
+    const icon = await fetch(`${srv.baseUrl}/favicon.svg`);
+    expect(icon.status).to.equal(200);
+    expect(icon.headers.get('content-type')).to.match(/svg/);
+    const manifest = await fetch(`${srv.baseUrl}/manifest.webmanifest`);
+    expect(manifest.status).to.equal(200);
+    expect(((await manifest.json()) as { name: string }).name).to.equal('Classroom attendance');
+    await page.goto('/');
+    expect(await page.getAttribute('link[rel="icon"]', 'href')).to.equal('/favicon.svg');
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('/manifest.webmanifest');
+  });
+
+  it("the student's session list updates live when a session opens", async () => {
+    const page = await newPage(PHONE);
+    await page.goto('/student.html');
+    await logIn(page, studentEmail(7), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#session-list li button');
+    const before = await page.locator('#session-list li').count();
+    await open('manual');
+    await page.waitForFunction((n) => document.querySelectorAll('#session-list li').length === n + 1, before);
+    expect((await page.locator('#session-list li').last().textContent()) ?? '').to.contain('only a tap');
+    await expectAccessible(page, 'student session list');
+    await shot(page, 'student-list-390x844');
+    await page.setViewportSize(PROJECTOR);
+    await shot(page, 'student-list-1920x1080');
+  });
+
+  it('every other page passes axe-core at phone and projector sizes', async () => {
+    for (const [url, needsLogin] of [['/', false], ['/reset.html', false], ['/admin.html', true], ['/classroom.html', true], ['/student.html', false]] as const) {
+      for (const viewport of [PHONE, SMALL_PROJECTOR]) {
+        const page = await newPage(viewport);
+        await page.goto(url);
+        if (needsLogin) await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+        else await page.waitForLoadState('load');
+        await expectAccessible(page, `${url} ${viewport.width}x${viewport.height}`);
+        await shot(page, `page${url.replace(/[/.]/g, '-')}-${viewport.width}x${viewport.height}`);
+        await page.context().close();
+      }
+    }
+  });
+});
