@@ -25,6 +25,8 @@ import {
   type UserDoc,
   accountTokenSchema,
   type AccountTokenDoc,
+  jobSchema,
+  type JobDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -42,8 +44,11 @@ export interface CollectionDoc {
   faceProposals: FaceProposalDoc;
 }
 
-/** The transferable collections, and the short-lived set-password links (never copied). */
-export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & { accountTokens: Model<AccountTokenDoc> };
+/** The transferable collections, the short-lived set-password links and the job leases (never copied). */
+export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
+  accountTokens: Model<AccountTokenDoc>;
+  jobs: Model<JobDoc>;
+};
 
 /** Schema of each collection, by the transfer API's collection name. */
 export const SCHEMAS = {
@@ -78,6 +83,7 @@ export function createModels(conn: Connection): Models {
     faces: conn.model<FaceDoc>('Face', faceSchema),
     faceProposals: conn.model<FaceProposalDoc>('FaceProposal', faceProposalSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
+    jobs: conn.model<JobDoc>('Job', jobSchema),
   };
 }
 

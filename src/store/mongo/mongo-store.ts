@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
+import { jobRepository } from './jobs.js';
 import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
@@ -66,6 +67,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     accountTokens: accountTokenRepository(models),
     faces: faceRepository(models),
     faceProposals: faceProposalRepository(models),
+    jobs: jobRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');
