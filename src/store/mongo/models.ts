@@ -103,7 +103,7 @@ function isTtlNotImplemented(err: unknown, options: Record<string, unknown>): bo
  * index, so a replica still running the previous release keeps the indexes it relies on
  * during a rolling deploy; stale indexes are removed by hand. A server that has no TTL
  * indexes (it answers NotImplemented, as FerretDB 1.x does) gets the same index without
- * expiry: expired tokens then stay until `deleteExpired` (docs/mongodb.md). Resolves to the
+ * expiry: expired tokens then stay until the token purge job (docs/mongodb.md). Resolves to the
  * names (`collection.index`) of the indexes built without their TTL.
  */
 export async function buildIndexes(models: Models): Promise<string[]> {
