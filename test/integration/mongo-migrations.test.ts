@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
+import { fromVector, toVector } from '../../src/store/mongo/mapping.js';
 import { MONGO_MIGRATIONS, LEDGER_COLLECTION } from '../../src/store/mongo/migrations.js';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import type { Store } from '../../src/store/types.js';
@@ -80,5 +81,34 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(doc?.['nameKey']).to.equal('zoë ångström');
     const page = await store.users.list('org-1', { limit: 10, offset: 0 });
     expect(page.items.map((u) => u.id)).to.deep.equal(['u-old']);
+  });
+
+  it('face embeddings: binary ones left alone, number[] ones rewritten as float64 bytes (the latter on MongoDB only: FerretDB stores no nested arrays)', async function () {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    const db = conn.db!;
+    await db.collection(LEDGER_COLLECTION).insertMany([1, 2].map((v) => ({ _id: v as never, name: `m${v}`, appliedAt: new Date() })));
+    const face = (id: string, embeddings: unknown[]) => ({
+      _id: id as never, orgId: 'org-1', userId: id, modelId: 'm', modelVersion: '1', embeddings, photos: null, updatedAt: new Date(),
+    });
+    await db.collection('faces').insertOne(face('new', [fromVector([0.25, -1])]));
+    let refused: string | null = null;
+    try {
+      await db.collection('faces').insertOne(face('old', [[0.1, 0.2], [0.5, 1]]));
+    } catch (err) {
+      // FerretDB 1.x stores no nested arrays (docs/mongodb.md): only MongoDB has documents of the old form.
+      refused = (err as Error).message;
+    }
+    const applied: number[] = [];
+    const store = await start(dbUri, applied);
+    expect(applied).to.deep.equal([3]);
+    expect((await store.faces.get('org-1', 'new'))!.embeddings).to.deep.equal([[0.25, -1]]);
+    if (refused !== null) {
+      console.warn(`    old form not checked: the server refuses nested arrays (${refused})`);
+      return;
+    }
+    const old = await db.collection('faces').findOne({ _id: 'old' as never });
+    expect((old!['embeddings'] as unknown[]).every((v) => !Array.isArray(v))).to.equal(true);
+    expect((old!['embeddings'] as unknown[]).map((v) => toVector(v))).to.deep.equal([[0.1, 0.2], [0.5, 1]]);
   });
 });
