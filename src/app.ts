@@ -36,6 +36,8 @@ import {
 } from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
+import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
+import { ScheduledJob } from './domain/jobs/scheduled-job.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -74,6 +76,8 @@ export interface Application {
   attendance: LiveAttendance;
   realtime: Realtime;
   metrics: AppMetrics;
+  /** Deletes expired refresh tokens and spent set-password links, on one node per interval. */
+  tokenPurge: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
@@ -157,6 +161,16 @@ export function createApplication(deps: ApplicationDeps): Application {
     { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
   );
   const queries = new AttendanceQueries(domainDeps);
+  const tokenPurge = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: TOKEN_PURGE_JOB, owner: config.nodeId, intervalMs: config.tokenPurgeIntervalMs },
+    async (now) => {
+      const purged = await purgeTokens(store, now);
+      logger.info(purged, 'expired tokens purged');
+    },
+  );
 
   const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
@@ -208,10 +222,12 @@ export function createApplication(deps: ApplicationDeps): Application {
     attendance,
     realtime,
     metrics,
+    tokenPurge,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
+      tokenPurge.start();
       return address;
     },
     close() {
@@ -219,6 +235,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // Order: no new scheduled work, live sockets told to go (clients reconnect to another
         // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
+        await tokenPurge.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {

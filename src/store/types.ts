@@ -522,6 +522,14 @@ export interface RefreshTokenRepository {
   listActiveLogins(orgId: string, userId: string, now: Date): Promise<ActiveLogin[]>;
   /** Deletes tokens expired before `before`; returns how many. */
   deleteExpired(before: Date): Promise<number>;
+  /** System-wide: deletes tokens expired before `before`; how many of each organisation. */
+  purgeExpired(before: Date): Promise<OrgCount[]>;
+}
+
+/** Rows a system-wide purge deleted in one organisation (organisations with none are left out). */
+export interface OrgCount {
+  orgId: string;
+  count: number;
 }
 
 export interface AccountTokenRepository {
@@ -536,6 +544,22 @@ export interface AccountTokenRepository {
   voidForUser(orgId: string, userId: string, at: Date): Promise<number>;
   /** Deletes tokens expired before `before`; returns how many. */
   deleteExpired(before: Date): Promise<number>;
+  /** System-wide: deletes links already used, or expired at `now`; how many of each organisation. */
+  purgeSpent(now: Date): Promise<OrgCount[]>;
+}
+
+/**
+ * Leases of scheduled system jobs, one per job name, so that each run happens on one node:
+ * a claim succeeds only when the job is due (its last run finished at or before
+ * `lastRunBefore`, or it never ran) and its lease is free, expired or already the owner's.
+ */
+export interface JobRepository {
+  /** True when `owner` now holds the job's lease until `until`. */
+  claim(name: string, owner: string, until: Date, now: Date, lastRunBefore: Date): Promise<boolean>;
+  /** Records a run finished at `at` and frees the lease, if `owner` holds it. */
+  finish(name: string, owner: string, at: Date): Promise<void>;
+  /** Frees the lease without recording a run (it failed), if `owner` holds it. */
+  release(name: string, owner: string): Promise<void>;
 }
 
 export interface FaceRepository {
@@ -622,6 +646,7 @@ export interface Store {
   readonly accountTokens: AccountTokenRepository;
   readonly faces: FaceRepository;
   readonly faceProposals: FaceProposalRepository;
+  readonly jobs: JobRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -163,6 +163,27 @@ export function supportContract(ctx: ContractContext): void {
       expect(await s.refreshTokens.deleteExpired(new Date(T0))).to.equal(0);
     });
 
+    it('purgeExpired deletes tokens expired before the cut-off in every organisation, counted by organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'a', new Date(T0 - 2)));
+      await s.refreshTokens.create(token(org.id, 'u2', 'f2', 'b', new Date(T0 - 1)));
+      await s.refreshTokens.create(token(org.id, 'u1', 'f1', 'edge', new Date(T0)));
+      await s.refreshTokens.create(token(other.id, 'u3', 'f3', 'c', new Date(T0 - 1)));
+      await s.refreshTokens.create(token(other.id, 'u3', 'f3', 'new', new Date(T0 + 1)));
+      const counts = await s.refreshTokens.purgeExpired(new Date(T0));
+      expect([...counts].sort((x, y) => y.count - x.count)).to.deep.equal([
+        { orgId: org.id, count: 2 },
+        { orgId: other.id, count: 1 },
+      ]);
+      expect(await s.refreshTokens.findByHash('a')).to.equal(null);
+      expect(await s.refreshTokens.findByHash('c')).to.equal(null);
+      expect(await s.refreshTokens.findByHash('edge')).to.not.equal(null);
+      expect(await s.refreshTokens.findByHash('new')).to.not.equal(null);
+      expect(await s.refreshTokens.purgeExpired(new Date(T0))).to.deep.equal([]);
+    });
+
     it('keeps the user agent and address of each token', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
@@ -254,6 +275,67 @@ export function supportContract(ctx: ContractContext): void {
       await s.accountTokens.create(link(org.id, 'u1', 'edge', new Date(T0)));
       expect(await s.accountTokens.deleteExpired(new Date(T0))).to.equal(1);
       expect(await s.accountTokens.consume('edge', new Date(T0 - 5))).to.not.equal(null);
+    });
+
+    it('purgeSpent deletes used links and links expired at now, counted by organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      await s.accountTokens.create(link(org.id, 'u1', 'used', new Date(T0 + 1_000)));
+      await s.accountTokens.consume('used', new Date(T0 - 10));
+      await s.accountTokens.create(link(org.id, 'u1', 'expired', new Date(T0)));
+      await s.accountTokens.create(link(org.id, 'u2', 'live', new Date(T0 + 1)));
+      await s.accountTokens.create(link(other.id, 'u3', 'gone', new Date(T0 - 1)));
+      const counts = await s.accountTokens.purgeSpent(new Date(T0));
+      expect([...counts].sort((x, y) => y.count - x.count)).to.deep.equal([
+        { orgId: org.id, count: 2 },
+        { orgId: other.id, count: 1 },
+      ]);
+      expect(await s.accountTokens.deleteExpired(new Date(T0 + 10_000)), 'only the live link was left').to.equal(1);
+      expect(await s.accountTokens.purgeSpent(new Date(T0))).to.deep.equal([]);
+    });
+  });
+
+  describe('job leases', function () {
+    const at = (ms: number) => new Date(T0 + ms);
+    const HOUR = 3_600_000;
+
+    it('a never-run job is claimed by one owner; others are refused until it is released', async function () {
+      const s = ctx.store();
+      expect(await s.jobs.claim('purge', 'a', at(30_000), at(0), at(-HOUR))).to.equal(true);
+      expect(await s.jobs.claim('purge', 'b', at(30_000), at(1), at(1 - HOUR))).to.equal(false);
+      expect(await s.jobs.claim('purge', 'a', at(40_000), at(2), at(2 - HOUR)), 'the holder renews').to.equal(true);
+      expect(await s.jobs.claim('other-job', 'b', at(30_000), at(2), at(2 - HOUR)), 'leases are per job').to.equal(true);
+      await s.jobs.release('purge', 'b');
+      expect(await s.jobs.claim('purge', 'b', at(30_000), at(3), at(3 - HOUR)), 'release by a non-holder does nothing').to.equal(false);
+      await s.jobs.release('purge', 'a');
+      expect(await s.jobs.claim('purge', 'b', at(30_000), at(4), at(4 - HOUR)), 'released without a run: still due').to.equal(true);
+    });
+
+    it('a finished run makes the job not due until its last run is old enough, for every owner', async function () {
+      const s = ctx.store();
+      expect(await s.jobs.claim('purge', 'a', at(30_000), at(0), at(-HOUR))).to.equal(true);
+      await s.jobs.finish('purge', 'a', at(10));
+      expect(await s.jobs.claim('purge', 'b', at(60_000), at(20), at(20 - HOUR))).to.equal(false);
+      expect(await s.jobs.claim('purge', 'a', at(60_000), at(20), at(20 - HOUR))).to.equal(false);
+      expect(await s.jobs.claim('purge', 'b', at(HOUR + 40_000), at(HOUR + 10), at(10))).to.equal(true);
+    });
+
+    it('an expired lease is taken over by another owner', async function () {
+      const s = ctx.store();
+      expect(await s.jobs.claim('purge', 'crashed', at(1_000), at(0), at(-HOUR))).to.equal(true);
+      expect(await s.jobs.claim('purge', 'b', at(31_000), at(1_000), at(1_000 - HOUR)), 'not before it expires').to.equal(false);
+      expect(await s.jobs.claim('purge', 'b', at(31_001), at(1_001), at(1_001 - HOUR))).to.equal(true);
+      await s.jobs.finish('purge', 'crashed', at(1_002));
+      expect(await s.jobs.claim('purge', 'c', at(40_000), at(2_000), at(2_000 - HOUR)), "the old holder's finish is ignored").to.equal(false);
+    });
+
+    it('of concurrent claims exactly one wins', async function () {
+      const s = ctx.store();
+      const got = await Promise.all(
+        ['a', 'b', 'c', 'd', 'e'].map((owner) => s.jobs.claim('purge', owner, at(30_000), at(0), at(-HOUR))),
+      );
+      expect(got.filter(Boolean)).to.have.length(1);
     });
   });
 

@@ -1,3 +1,4 @@
+import type { Model, QueryFilter } from 'mongoose';
 import { newId } from '../ids.js';
 import type {
   AccountToken,
@@ -5,6 +6,7 @@ import type {
   ActiveLogin,
   FaceProposalRepository,
   FaceRepository,
+  OrgCount,
   RefreshToken,
   RefreshTokenRepository,
 } from '../types.js';
@@ -26,6 +28,17 @@ import type { AccountTokenDoc, FaceDoc, FaceProposalDoc, RefreshTokenDoc } from 
 import { upsertAfter, upsertWithRetry } from './upserts.js';
 
 // Refresh tokens and face enrolments.
+
+/** Deletes what `filter` matches one organisation at a time, to count the deletions of each. */
+async function purgeByOrg<D extends { orgId: string }>(model: Model<D>, filter: QueryFilter<D>): Promise<OrgCount[]> {
+  const orgIds = (await model.distinct('orgId', filter)) as string[];
+  const counts: OrgCount[] = [];
+  for (const orgId of orgIds) {
+    const res = await model.deleteMany({ ...filter, orgId } as QueryFilter<D>);
+    if (res.deletedCount > 0) counts.push({ orgId, count: res.deletedCount });
+  }
+  return counts;
+}
 
 export function refreshTokenRepository(m: Models): RefreshTokenRepository {
   return {
@@ -90,6 +103,9 @@ export function refreshTokenRepository(m: Models): RefreshTokenRepository {
       const res = await m.refreshTokens.deleteMany(q.expiredBeforeFilter(before));
       return res.deletedCount;
     },
+    async purgeExpired(before) {
+      return purgeByOrg(m.refreshTokens, q.expiredBeforeFilter(before));
+    },
   };
 }
 
@@ -114,6 +130,9 @@ export function accountTokenRepository(m: Models): AccountTokenRepository {
     async deleteExpired(before) {
       const res = await m.accountTokens.deleteMany(q.accountTokensExpiredBeforeFilter(before));
       return res.deletedCount;
+    },
+    async purgeSpent(now) {
+      return purgeByOrg(m.accountTokens, q.accountTokensSpentFilter(now));
     },
   };
 }

@@ -25,6 +25,8 @@ import {
   type UserDoc,
   accountTokenSchema,
   type AccountTokenDoc,
+  jobSchema,
+  type JobDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -42,8 +44,11 @@ export interface CollectionDoc {
   faceProposals: FaceProposalDoc;
 }
 
-/** The transferable collections, and the short-lived set-password links (never copied). */
-export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & { accountTokens: Model<AccountTokenDoc> };
+/** The transferable collections, the short-lived set-password links and the job leases (never copied). */
+export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
+  accountTokens: Model<AccountTokenDoc>;
+  jobs: Model<JobDoc>;
+};
 
 /** Schema of each collection, by the transfer API's collection name. */
 export const SCHEMAS = {
@@ -78,6 +83,7 @@ export function createModels(conn: Connection): Models {
     faces: conn.model<FaceDoc>('Face', faceSchema),
     faceProposals: conn.model<FaceProposalDoc>('FaceProposal', faceProposalSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
+    jobs: conn.model<JobDoc>('Job', jobSchema),
   };
 }
 
@@ -97,7 +103,7 @@ function isTtlNotImplemented(err: unknown, options: Record<string, unknown>): bo
  * index, so a replica still running the previous release keeps the indexes it relies on
  * during a rolling deploy; stale indexes are removed by hand. A server that has no TTL
  * indexes (it answers NotImplemented, as FerretDB 1.x does) gets the same index without
- * expiry: expired tokens then stay until `deleteExpired` (docs/mongodb.md). Resolves to the
+ * expiry: expired tokens then stay until the token purge job (docs/mongodb.md). Resolves to the
  * names (`collection.index`) of the indexes built without their TTL.
  */
 export async function buildIndexes(models: Models): Promise<string[]> {

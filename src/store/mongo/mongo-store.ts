@@ -3,7 +3,9 @@ import type { Config } from '../../config.js';
 import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
-import { buildIndexes, createModels, type Models } from './models.js';
+import { jobRepository } from './jobs.js';
+import { createModels, type Models } from './models.js';
+import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { mongoTransfer } from './transfer.js';
@@ -24,14 +26,17 @@ export function connectOptions(cfg: MongoStoreConfig): ConnectOptions {
 
 /**
  * The MongoDB store on its own connection (never mongoose's global default). Resolves once
- * connected and every declared index exists; rejects, with the connection closed, otherwise.
+ * connected and the database has every migration (migrations.ts: indexes, backfills), applied
+ * by this node or by another that held the migration lock; rejects, with the connection
+ * closed, otherwise.
  */
-export async function createMongoStore(cfg: MongoStoreConfig): Promise<Store> {
+export async function createMongoStore(cfg: MongoStoreConfig, migrate: MongoMigrateOptions = {}): Promise<Store> {
   const conn = mongoose.createConnection(cfg.uri, connectOptions(cfg));
   try {
     await conn.asPromise();
     const models = createModels(conn);
-    await buildIndexes(models);
+    if (!conn.db) throw new Error('mongo store connected without a database handle');
+    await migrateMongo(conn.db, models, migrate);
     return mongoStoreOn(conn, models);
   } catch (err) {
     try {
@@ -62,6 +67,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     accountTokens: accountTokenRepository(models),
     faces: faceRepository(models),
     faceProposals: faceProposalRepository(models),
+    jobs: jobRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -14,6 +14,7 @@ import type {
 } from '../types.js';
 import type {
   AuditDoc,
+  JobDoc,
   EnrolmentDoc,
   FaceDoc,
   FaceProposalDoc,
@@ -212,6 +213,14 @@ export const releaseLeaseFilter = (orgId: string, id: string, owner: string): Qu
   leaseOwner: owner,
 });
 
+/** A job is claimable when its lease is free, expired or `owner`'s, and its last run is old enough. */
+export function jobClaimFilter(name: string, owner: string, now: Date, lastRunBefore: Date): QueryFilter<JobDoc> {
+  return {
+    _id: name,
+    $and: [{ $or: [...leaseFree(now), { leaseOwner: owner }] }, { $or: [{ lastRunAt: null }, { lastRunAt: { $lte: lastRunBefore } }] }],
+  };
+}
+
 export const RELEASE_LEASE_UPDATE: UpdateQuery<SessionDoc> = { $set: { leaseOwner: null, leaseUntil: null } };
 
 // ----- records -----
@@ -325,6 +334,11 @@ export const unusedAccountTokensFilter = (orgId: string, userId: string): QueryF
 });
 
 export const accountTokensExpiredBeforeFilter = (before: Date): QueryFilter<AccountTokenDoc> => ({ expiresAt: { $lt: before } });
+
+/** Links already used, or expired at `now`: never usable again. */
+export const accountTokensSpentFilter = (now: Date): QueryFilter<AccountTokenDoc> => ({
+  $or: [{ usedAt: { $ne: null } }, { expiresAt: { $lte: now } }],
+});
 
 // ----- faces -----
 

@@ -552,3 +552,21 @@ export const faceProposalSchema = new Schema<FaceProposalDoc>(
 );
 faceProposalSchema.index({ orgId: 1, userId: 1 }, { unique: true, name: 'face' });
 faceProposalSchema.index({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
+
+/** Lease of a scheduled system job, one document per job name (`_id`). */
+export interface JobDoc {
+  _id: string;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  lastRunAt: Date | null;
+}
+
+export const jobSchema = new Schema<JobDoc>(
+  {
+    _id: requiredString,
+    leaseOwner: nullableString,
+    leaseUntil: nullableDate,
+    lastRunAt: nullableDate,
+  },
+  { ...base, collection: 'jobs' },
+);

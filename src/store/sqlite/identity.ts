@@ -5,6 +5,7 @@ import type {
   FaceEnrolment,
   FaceProposalRepository,
   FaceRepository,
+  OrgCount,
   RefreshToken,
   RefreshTokenRepository,
 } from '../types.js';
@@ -12,6 +13,12 @@ import { mapConflicts, type SqliteDb } from './db.js';
 import { accountTokens, faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
 
 // Refresh tokens, set-password links, face enrolments and face proposals.
+
+function countByOrg(rows: Array<{ org_id: string }>): OrgCount[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.org_id, (counts.get(r.org_id) ?? 0) + 1);
+  return [...counts].map(([orgId, count]) => ({ orgId, count }));
+}
 
 export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
   const insert = insertSql(refreshTokens, false);
@@ -75,6 +82,9 @@ export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
     async deleteExpired(before) {
       return db.stmt('DELETE FROM refresh_tokens WHERE expires_at < ?').run(before.getTime()).changes;
     },
+    async purgeExpired(before) {
+      return countByOrg(db.stmt<{ org_id: string }>('DELETE FROM refresh_tokens WHERE expires_at < ? RETURNING org_id').all(before.getTime()));
+    },
   };
 }
 
@@ -100,6 +110,11 @@ export function accountTokenRepository(db: SqliteDb): AccountTokenRepository {
     },
     async deleteExpired(before) {
       return db.stmt('DELETE FROM account_tokens WHERE expires_at < ?').run(before.getTime()).changes;
+    },
+    async purgeSpent(now) {
+      return countByOrg(
+        db.stmt<{ org_id: string }>('DELETE FROM account_tokens WHERE used_at IS NOT NULL OR expires_at <= ? RETURNING org_id').all(now.getTime()),
+      );
     },
   };
 }

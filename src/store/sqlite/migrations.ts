@@ -233,6 +233,18 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sessions SET roster_version = (SELECT coalesce(sum(version), 0) FROM records WHERE records.session_id = sessions.id);
     `,
   },
+  {
+    version: 9,
+    name: 'leases of scheduled system jobs',
+    sql: `
+      CREATE TABLE jobs (
+        name TEXT PRIMARY KEY,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        last_run_at INTEGER
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

@@ -2,6 +2,7 @@ import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
+import { jobRepository } from './jobs.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { sqliteTransfer } from './transfer.js';
@@ -31,6 +32,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     accountTokens: accountTokenRepository(db),
     faces: faceRepository(db),
     faceProposals: faceProposalRepository(db),
+    jobs: jobRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },

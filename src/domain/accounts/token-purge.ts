@@ -1,0 +1,49 @@
+import type { OrgCount, Store } from '../../store/types.js';
+
+export const TOKEN_PURGE_JOB = 'token-purge';
+
+/**
+ * Refresh tokens stay a day past their expiry, so that a login refreshed with a token that
+ * has just expired is still told so rather than that the token is unknown.
+ */
+export const REFRESH_TOKEN_KEEP_MS = 86_400_000;
+
+export interface TokenPurgeCounts {
+  refreshTokens: number;
+  accountTokens: number;
+}
+
+const total = (counts: OrgCount[]) => counts.reduce((sum, c) => sum + c.count, 0);
+
+/**
+ * Deletes refresh tokens expired for more than a day and set-password links that were used or
+ * have expired, and writes one audit entry per organisation that had any, with its counts.
+ */
+export async function purgeTokens(store: Store, now: Date): Promise<TokenPurgeCounts> {
+  const refresh = await store.refreshTokens.purgeExpired(new Date(now.getTime() - REFRESH_TOKEN_KEEP_MS));
+  const links = await store.accountTokens.purgeSpent(now);
+  const byOrg = new Map<string, TokenPurgeCounts>();
+  const of = (orgId: string): TokenPurgeCounts => {
+    let counts = byOrg.get(orgId);
+    if (!counts) byOrg.set(orgId, (counts = { refreshTokens: 0, accountTokens: 0 }));
+    return counts;
+  };
+  for (const c of refresh) of(c.orgId).refreshTokens += c.count;
+  for (const c of links) of(c.orgId).accountTokens += c.count;
+  for (const [orgId, counts] of byOrg) {
+    await store.audit.append({
+      orgId,
+      entityType: 'organisation',
+      entityId: orgId,
+      sessionId: null,
+      actorId: null,
+      action: 'tokens.purge',
+      from: null,
+      to: counts,
+      reason: null,
+      ip: null,
+      at: now,
+    });
+  }
+  return { refreshTokens: total(refresh), accountTokens: total(links) };
+}

@@ -1,0 +1,140 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { isDuplicateKeyError } from './errors.js';
+import { fromVector, nameKeyOf, toBuffer } from './mapping.js';
+import { runMigrations, type MigrationLedger, type MigrationLock, type VersionedMigration } from './migration-runner.js';
+import { buildIndexes, type Models } from './models.js';
+
+type Db = NonNullable<Connection['db']>;
+
+export interface MongoMigrationContext {
+  db: Db;
+  models: Models;
+}
+
+export type MongoMigration = VersionedMigration<MongoMigrationContext>;
+
+/** Which migrations a database has: `{_id: version, name, appliedAt}`. */
+export const LEDGER_COLLECTION = 'schema_migrations';
+/** The one lock document, `{_id: 'migrations', owner, until}`. */
+export const LOCK_COLLECTION = 'schema_migrations_lock';
+const LOCK_ID = 'migrations';
+const BATCH = 500;
+
+/** Stored embeddings with old number[] vectors converted to float64 bytes; null when none were old. */
+export function binaryEmbeddings(stored: readonly unknown[]): Buffer[] | null {
+  if (!stored.some((v) => Array.isArray(v))) return null;
+  return stored.map((v) => (Array.isArray(v) ? fromVector(v.map(Number)) : toBuffer(v)));
+}
+
+async function convertEmbeddings(db: Db, collection: string): Promise<void> {
+  const coll = db.collection<{ _id: string; embeddings: unknown[] }>(collection);
+  // Photos are left out of the scan: only the vectors are read.
+  for await (const doc of coll.find({}, { projection: { embeddings: 1 } })) {
+    const converted = Array.isArray(doc.embeddings) ? binaryEmbeddings(doc.embeddings) : null;
+    if (!converted) continue;
+    // Only if unchanged since read: a put in between already wrote the new form.
+    await coll.updateOne({ _id: doc._id, embeddings: doc.embeddings }, { $set: { embeddings: converted } });
+  }
+}
+
+/**
+ * Append-only, like SQLite's migrations: never edit or reorder an entry that has shipped.
+ * A release that declares a new index adds an entry that calls buildIndexes again (it only
+ * creates what is missing and never drops an index).
+ */
+export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
+  {
+    version: 1,
+    name: 'collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
+    version: 2,
+    name: 'users: backfill nameKey',
+    // In code, not $toLower, which lower-cases ASCII only: the key must be the one mapping.ts writes.
+    up: async ({ db }) => {
+      const users = db.collection<{ _id: string; name: string; nameKey?: string }>('users');
+      let batch: Array<{ updateOne: { filter: { _id: string; nameKey: { $exists: false } }; update: { $set: { nameKey: string } } } }> = [];
+      const flush = async () => {
+        if (batch.length > 0) await users.bulkWrite(batch, { ordered: false });
+        batch = [];
+      };
+      for await (const u of users.find({ nameKey: { $exists: false } }, { projection: { name: 1 } })) {
+        batch.push({ updateOne: { filter: { _id: u._id, nameKey: { $exists: false } }, update: { $set: { nameKey: nameKeyOf(u.name) } } } });
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+    },
+  },
+  {
+    version: 3,
+    name: 'faces: number[] embeddings to float64 bytes',
+    up: async ({ db }) => {
+      await convertEmbeddings(db, 'faces');
+      await convertEmbeddings(db, 'faceProposals');
+    },
+  },
+];
+
+export function mongoLedger(db: Db): MigrationLedger {
+  const coll = db.collection<{ _id: number; name: string; appliedAt: Date }>(LEDGER_COLLECTION);
+  return {
+    async appliedVersions() {
+      const docs = await coll.find({}).toArray();
+      return new Set(docs.map((d) => d._id));
+    },
+    async record(version, name, appliedAt) {
+      await coll.updateOne({ _id: version }, { $setOnInsert: { name, appliedAt } }, { upsert: true });
+    },
+  };
+}
+
+/**
+ * The lock as one document taken with a conditional upsert: the filter matches only when the
+ * lock is expired or already ours, so a held lock makes the upsert insert a second `_id` and
+ * fail with a duplicate key, which means "not acquired". Atomic on MongoDB (one document).
+ */
+export function mongoLock(db: Db): MigrationLock {
+  const coll = db.collection<{ _id: string; owner: string; until: Date }>(LOCK_COLLECTION);
+  return {
+    async acquire(owner, until, now) {
+      try {
+        await coll.updateOne(
+          { _id: LOCK_ID, $or: [{ until: { $lt: now } }, { owner }] },
+          { $set: { owner, until } },
+          { upsert: true },
+        );
+        return true;
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false;
+        throw err;
+      }
+    },
+    async release(owner) {
+      await coll.deleteOne({ _id: LOCK_ID, owner });
+    },
+  };
+}
+
+export interface MongoMigrateOptions {
+  migrations?: readonly MongoMigration[];
+  lockMs?: number;
+  pollMs?: number;
+  waitMs?: number;
+  onApplied?: (version: number) => void;
+}
+
+/** Brings the database to the latest version, one node at a time; resolves to the versions this node applied. */
+export async function migrateMongo(db: Db, models: Models, opts: MongoMigrateOptions = {}): Promise<number[]> {
+  return runMigrations({ db, models }, opts.migrations ?? MONGO_MIGRATIONS, mongoLedger(db), mongoLock(db), {
+    owner: `${hostname()}:${process.pid}:${randomUUID()}`,
+    lockMs: opts.lockMs ?? 60_000,
+    pollMs: opts.pollMs ?? 500,
+    waitMs: opts.waitMs ?? 15 * 60_000,
+    onApplied: opts.onApplied,
+  });
+}

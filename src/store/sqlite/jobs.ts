@@ -1,0 +1,32 @@
+import type { JobRepository } from '../types.js';
+import type { SqliteDb } from './db.js';
+
+// Leases of scheduled system jobs (one row per job name).
+
+export function jobRepository(db: SqliteDb): JobRepository {
+  return {
+    async claim(name, owner, until, now, lastRunBefore) {
+      // One statement: the row is created free and claimed, or claimed only when due and free.
+      return (
+        db
+          .stmt(
+            `INSERT INTO jobs (name, lease_owner, lease_until, last_run_at) VALUES (@name, @owner, @until, NULL)
+             ON CONFLICT (name) DO UPDATE SET lease_owner = @owner, lease_until = @until
+             WHERE (jobs.lease_until IS NULL OR jobs.lease_until < @now OR jobs.lease_owner = @owner)
+               AND (jobs.last_run_at IS NULL OR jobs.last_run_at <= @lastRunBefore)`,
+          )
+          .run({ name, owner, until: until.getTime(), now: now.getTime(), lastRunBefore: lastRunBefore.getTime() }).changes === 1
+      );
+    },
+    async finish(name, owner, at) {
+      db.stmt('UPDATE jobs SET lease_owner = NULL, lease_until = NULL, last_run_at = ? WHERE name = ? AND lease_owner = ?').run(
+        at.getTime(),
+        name,
+        owner,
+      );
+    },
+    async release(name, owner) {
+      db.stmt('UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE name = ? AND lease_owner = ?').run(name, owner);
+    },
+  };
+}
