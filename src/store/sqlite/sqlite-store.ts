@@ -4,6 +4,7 @@ import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
+import { reportRepository } from './reports.js';
 import { sqliteTransfer } from './transfer.js';
 
 export interface SqliteStoreOptions {
@@ -27,6 +28,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     records: recordRepository(db),
     summaries: summaryRepository(db),
     audit: auditRepository(db),
+    reports: reportRepository(db),
     refreshTokens: refreshTokenRepository(db),
     accountTokens: accountTokenRepository(db),
     faces: faceRepository(db),
