@@ -233,6 +233,16 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sessions SET roster_version = (SELECT coalesce(sum(version), 0) FROM records WHERE records.session_id = sessions.id);
     `,
   },
+  {
+    version: 6,
+    name: 'report indexes',
+    // At-risk lists and the dashboard add up an organisation's summaries over a day range; the
+    // audit trail is read by the user who acted (scripts/bench-reports.ts times both).
+    sql: `
+      CREATE INDEX summaries_org_day ON summaries (org_id, day);
+      CREATE INDEX audit_actor ON audit (org_id, actor_id, at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

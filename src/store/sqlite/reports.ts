@@ -23,16 +23,22 @@ export function reportRepository(db: SqliteDb): ReportRepository {
   return {
     async studentTallies(orgId, f) {
       if (f.subjectId === undefined && f.studentId === undefined) throw new Error('studentTallies needs a subject or a student');
-      const where = ['r.org_id = @orgId', SETTLED];
-      if (f.subjectId !== undefined) where.push('r.subject_id = @subjectId');
+      // CROSS JOIN fixes the join order (SQLite keeps it): from a subject's sessions to their
+      // records by the (session_id, student_id) key, or from a student's records to their
+      // sessions. From sessions, the unary + keeps the planner off the (org_id, student_id, ...)
+      // index of records.
+      const where = [SETTLED, 's.org_id = @orgId', f.subjectId !== undefined ? '+r.org_id = @orgId' : 'r.org_id = @orgId'];
+      if (f.subjectId !== undefined) where.push('s.subject_id = @subjectId');
       if (f.studentId !== undefined) where.push('r.student_id = @studentId');
       if (f.fromDay !== undefined) where.push('s.day >= @fromDay');
       if (f.toDay !== undefined) where.push('s.day <= @toDay');
+      const from =
+        f.subjectId !== undefined ? 'sessions s CROSS JOIN records r ON r.session_id = s.id' : 'records r CROSS JOIN sessions s ON s.id = r.session_id';
       const rows = db
         .stmt<TallyRow>(
           `SELECT r.subject_id, r.student_id, r.status, count(*) AS n,
              max(CASE WHEN r.status IN ('present', 'late') THEN r.submitted_at END) AS last_seen
-           FROM records r JOIN sessions s ON s.id = r.session_id
+           FROM ${from}
            WHERE ${where.join(' AND ')}
            GROUP BY r.subject_id, r.student_id, r.status`,
         )
@@ -69,10 +75,10 @@ export function reportRepository(db: SqliteDb): ReportRepository {
       if (sessionIds.length === 0) return counts;
       const rows = db
         .stmt<{ status: string; n: number }>(
-          `SELECT status, count(*) AS n FROM records
-           WHERE org_id = ? AND session_id IN (SELECT value FROM json_each(?)) GROUP BY status`,
+          `SELECT r.status, count(*) AS n FROM json_each(?) j CROSS JOIN records r ON r.session_id = j.value
+           WHERE +r.org_id = ? GROUP BY r.status`,
         )
-        .all(orgId, JSON.stringify(sessionIds));
+        .all(JSON.stringify(sessionIds), orgId);
       for (const r of rows) if (isRecordStatus(r.status)) counts[r.status] += r.n;
       return counts;
     },
