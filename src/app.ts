@@ -18,6 +18,8 @@ import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
 import { faceReadinessCheck } from './adapters/face-pool-engine.js';
 import { attendanceRoutes } from './http/routes/attendance.js';
+import { reportRoutes } from './http/routes/reports.js';
+import { ReportService } from './domain/reports/report-service.js';
 import { classPhotoRoutes } from './http/routes/class-photo.js';
 import type { ReadinessCheck } from './http/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
@@ -183,7 +185,11 @@ export function createApplication(deps: ApplicationDeps): Application {
     readiness,
     requestLimiters,
     metrics,
-    routeGroups: [attendanceRoutes(queries), classPhotoRoutes(attendance.classPhoto)],
+    routeGroups: [
+      attendanceRoutes(queries),
+      classPhotoRoutes(attendance.classPhoto),
+      reportRoutes(new ReportService({ store, now: clock, defaultTimezone: config.defaultTimezone })),
+    ],
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
   const realtime = attachRealtime({

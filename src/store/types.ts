@@ -502,6 +502,59 @@ export interface AuditRepository {
   listForSession(orgId: string, sessionId: string): Promise<AuditEntry[]>;
 }
 
+/** A student's records in one subject, by status, over settled (closing or closed) sessions. */
+export interface StudentSubjectTally {
+  subjectId: string;
+  studentId: string;
+  byStatus: Record<RecordStatus, number>;
+  /** Latest submittedAt of a present or late record; null when never seen. */
+  lastSeenAt: Date | null;
+}
+
+/** A subject's daily summaries added up over a day range. */
+export interface SubjectTotals {
+  subjectId: string;
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  total: number;
+}
+
+export interface TallyFilter {
+  /** At least one of subjectId and studentId. */
+  subjectId?: string;
+  studentId?: string;
+  /** Inclusive calendar-day range of the sessions. */
+  fromDay?: string;
+  toDay?: string;
+}
+
+export interface AuditFilter extends PageQuery {
+  /** Exactly one of these selects the entries. */
+  entityType?: AuditEntry['entityType'];
+  entityId?: string;
+  sessionId?: string;
+  /** Entries this user made. */
+  actorId?: string;
+}
+
+/** Read-only aggregates behind the reporting API. */
+export interface ReportRepository {
+  /** One tally per (subject, student) with at least one record in a settled session. */
+  studentTallies(orgId: string, filter: TallyFilter): Promise<StudentSubjectTally[]>;
+  /** Per subject with a summary in the inclusive range (all subjects, or those given). */
+  subjectTotals(orgId: string, fromDay: string, toDay: string, subjectIds?: string[]): Promise<SubjectTotals[]>;
+  /** How many records of these sessions are in each status. */
+  recordStatusCounts(orgId: string, sessionIds: string[]): Promise<Record<RecordStatus, number>>;
+  /** Oldest first, paged; total counts every match. */
+  audit(orgId: string, filter: AuditFilter): Promise<Page<AuditEntry>>;
+}
+
+export function emptyStatusCounts(): Record<RecordStatus, number> {
+  return Object.fromEntries(RECORD_STATUSES.map((s) => [s, 0])) as Record<RecordStatus, number>;
+}
+
 export type NewRefreshToken = Omit<RefreshToken, 'id' | 'createdAt' | 'rotatedAt' | 'revokedAt' | 'userAgent' | 'ip'> &
   Partial<Pick<RefreshToken, 'userAgent' | 'ip'>>;
 
@@ -642,6 +695,7 @@ export interface Store {
   readonly records: RecordRepository;
   readonly summaries: SummaryRepository;
   readonly audit: AuditRepository;
+  readonly reports: ReportRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly accountTokens: AccountTokenRepository;
   readonly faces: FaceRepository;

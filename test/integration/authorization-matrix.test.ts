@@ -182,6 +182,21 @@ const MATRIX: Row[] = [
     }),
     expect: SUBJECT_OBJECT(200),
   },
+  // Reports. A student reads only their own figures; a teacher the subjects they teach the student in.
+  {
+    op: 'GET /api/v1/reports/students/{id}',
+    request: async (fx) => ({ path: `/reports/students/${(await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id))[0]}` }),
+    expect: { ...SUBJECT_OBJECT(200), student: 200 },
+  },
+  { op: 'GET /api/v1/reports/subjects/{id}/students', request: (fx) => ({ path: `/reports${subjectPath(fx, '/students')}` }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/reports/subjects/{id}/trend', request: (fx) => ({ path: `/reports${subjectPath(fx, '/trend?from=2026-01-01&to=2026-12-31&bucket=week')}` }), expect: SUBJECT_OBJECT(200) },
+  { op: 'GET /api/v1/reports/subjects/{id}/at-risk', request: (fx) => ({ path: `/reports${subjectPath(fx, '/at-risk?threshold=80')}` }), expect: SUBJECT_OBJECT(200) },
+  // Every teacher and admin gets the subjects they may see (a teacher's own, an admin's organisation's).
+  { op: 'GET /api/v1/reports/at-risk/subjects', request: () => ({ path: '/reports/at-risk/subjects' }), expect: { ...ADMIN_COLLECTION(200), teacherOther: 200, teacherOwn: 200 } },
+  { op: 'GET /api/v1/reports/dashboard', request: () => ({ path: '/reports/dashboard' }), expect: ADMIN_COLLECTION(200) },
+  // Another organisation's admin reads their own organisation's trail: an empty page.
+  { op: 'GET /api/v1/reports/audit', request: async (fx) => ({ path: `/reports/audit?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
+  { op: 'GET /api/v1/reports/audit.csv', request: async (fx) => ({ path: `/reports/audit.csv?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
   {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),

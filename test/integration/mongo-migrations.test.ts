@@ -101,7 +101,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     }
     const applied: number[] = [];
     const store = await start(dbUri, applied);
-    expect(applied).to.deep.equal([3]);
+    expect(applied).to.deep.equal(ALL.filter((v) => v > 2));
     expect((await store.faces.get('org-1', 'new'))!.embeddings).to.deep.equal([[0.25, -1]]);
     if (refused !== null) {
       console.warn(`    old form not checked: the server refuses nested arrays (${refused})`);

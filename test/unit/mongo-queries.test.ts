@@ -11,6 +11,35 @@ import { StoreConflictError, type AuditEntry, type CollectionEntity, type Collec
 
 const T = new Date('2026-03-02T09:00:00Z');
 
+describe('mongo report queries', () => {
+  it('settledSessionsFilter keeps closing and closed sessions of the org, with optional subject, ids and days', () => {
+    expect(q.settledSessionsFilter('o', {})).to.deep.equal({ orgId: 'o', status: { $in: ['closing', 'closed'] } });
+    expect(q.settledSessionsFilter('o', { subjectId: 's', ids: ['a'], fromDay: '2026-01-01', toDay: '2026-01-31' })).to.deep.equal({
+      orgId: 'o',
+      status: { $in: ['closing', 'closed'] },
+      subjectId: 's',
+      _id: { $in: ['a'] },
+      day: { $gte: '2026-01-01', $lte: '2026-01-31' },
+    });
+    expect(q.settledSessionsFilter('o', { toDay: '2026-01-31' })).to.have.deep.property('day', { $lte: '2026-01-31' });
+  });
+
+  it('report pipelines keep to one $group accumulator (FerretDB answers 0 for the others)', () => {
+    for (const pipeline of [q.tallyPipeline('o', ['s1'], 'st'), q.statusCountsPipeline('o', ['s1'])]) {
+      const group = (pipeline.find((stage) => '$group' in stage) as { $group: Record<string, unknown> }).$group;
+      expect(Object.keys(group).filter((k) => k !== '_id')).to.have.length(1);
+      expect((pipeline[0] as { $match: { orgId: string } }).$match.orgId).to.equal('o');
+    }
+    expect(q.seenRecordsFilter('o', ['s1'], 'st')).to.deep.equal({ orgId: 'o', sessionId: { $in: ['s1'] }, status: { $in: ['present', 'late'] }, studentId: 'st' });
+    expect(q.orgSummaryRangeFilter('o', '2026-01-01', '2026-01-07', ['x'])).to.deep.equal({ orgId: 'o', day: { $gte: '2026-01-01', $lte: '2026-01-07' }, subjectId: { $in: ['x'] } });
+  });
+
+  it('auditListFilter scopes to the org and takes only the selectors given', () => {
+    expect(q.auditListFilter('o', { sessionId: 's' })).to.deep.equal({ orgId: 'o', sessionId: 's' });
+    expect(q.auditListFilter('o', { entityType: 'user', entityId: 'u', actorId: 'a' })).to.deep.equal({ orgId: 'o', entityType: 'user', entityId: 'u', actorId: 'a' });
+  });
+});
+
 describe('mongo query builders', () => {
   it('userListFilter scopes to the org and matches q literally and case-insensitively', () => {
     expect(q.userListFilter('o', { limit: 1, offset: 0 })).to.deep.equal({ orgId: 'o' });

@@ -78,6 +78,14 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await convertEmbeddings(db, 'faceProposals');
     },
   },
+  {
+    version: 4,
+    // Declared in schemas.ts since version 1 ran: summaries by day, audit by actor (reports).
+    name: 'report indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {

@@ -8,6 +8,7 @@ import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
+import { reportRepository } from './reports.js';
 import { mongoTransfer } from './transfer.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
@@ -63,6 +64,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     records: recordRepository(models),
     summaries: summaryRepository(models),
     audit: auditRepository(models),
+    reports: reportRepository(models),
     refreshTokens: refreshTokenRepository(models),
     accountTokens: accountTokenRepository(models),
     faces: faceRepository(models),

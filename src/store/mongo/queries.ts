@@ -359,3 +359,63 @@ export const FACE_PROPOSAL_SORT: Sort = { createdAt: 1, userId: 1 };
 /** Every token of the given login families, oldest first in each. */
 export const familiesFilter = (familyIds: readonly string[]): QueryFilter<RefreshTokenDoc> => ({ familyId: { $in: [...familyIds] } });
 export const FAMILY_AGE_SORT: Sort = { familyId: 1, createdAt: 1, _id: 1 };
+
+// ----- reports -----
+
+/** Sessions whose records count in reports: settled, like the daily summaries'. */
+export const SETTLED_STATUSES: readonly SessionStatus[] = ['closing', 'closed'];
+
+export function settledSessionsFilter(
+  orgId: string,
+  f: { subjectId?: string | undefined; ids?: string[]; fromDay?: string | undefined; toDay?: string | undefined },
+): QueryFilter<SessionDoc> {
+  const filter: QueryFilter<SessionDoc> = { orgId, status: { $in: [...SETTLED_STATUSES] } };
+  if (f.subjectId !== undefined) filter.subjectId = f.subjectId;
+  if (f.ids !== undefined) filter._id = { $in: f.ids };
+  const day: { $gte?: string; $lte?: string } = {};
+  if (f.fromDay !== undefined) day.$gte = f.fromDay;
+  if (f.toDay !== undefined) day.$lte = f.toDay;
+  if (Object.keys(day).length > 0) filter.day = day;
+  return filter;
+}
+
+/**
+ * Records of these sessions counted per (subject, student, status). One accumulator only:
+ * FerretDB 1.x has no $min, $max, $first or $last, and answers 0 for every $group
+ * accumulator after the first.
+ */
+export function tallyPipeline(orgId: string, sessionIds: string[], studentId?: string): object[] {
+  const match: Record<string, unknown> = { orgId, sessionId: { $in: sessionIds } };
+  if (studentId !== undefined) match['studentId'] = studentId;
+  return [{ $match: match }, { $group: { _id: { subjectId: '$subjectId', studentId: '$studentId', status: '$status' }, n: { $sum: 1 } } }];
+}
+
+/** Present and late records of these sessions (last-seen times). */
+export function seenRecordsFilter(orgId: string, sessionIds: string[], studentId?: string): QueryFilter<RecordDoc> {
+  const filter: QueryFilter<RecordDoc> = { orgId, sessionId: { $in: sessionIds }, status: { $in: ['present', 'late'] } };
+  if (studentId !== undefined) filter.studentId = studentId;
+  return filter;
+}
+
+/** Summaries of a day range (all subjects, or those given); summed by the adapter. */
+export function orgSummaryRangeFilter(orgId: string, fromDay: string, toDay: string, subjectIds?: string[]): QueryFilter<SummaryDoc> {
+  const filter: QueryFilter<SummaryDoc> = { orgId, day: { $gte: fromDay, $lte: toDay } };
+  if (subjectIds) filter.subjectId = { $in: subjectIds };
+  return filter;
+}
+
+export function statusCountsPipeline(orgId: string, sessionIds: string[]): object[] {
+  return [{ $match: { orgId, sessionId: { $in: sessionIds } } }, { $group: { _id: '$status', n: { $sum: 1 } } }];
+}
+
+export function auditListFilter(
+  orgId: string,
+  f: { entityType?: AuditDoc['entityType'] | undefined; entityId?: string | undefined; sessionId?: string | undefined; actorId?: string | undefined },
+): QueryFilter<AuditDoc> {
+  const filter: QueryFilter<AuditDoc> = { orgId };
+  if (f.entityType !== undefined) filter.entityType = f.entityType;
+  if (f.entityId !== undefined) filter.entityId = f.entityId;
+  if (f.sessionId !== undefined) filter.sessionId = f.sessionId;
+  if (f.actorId !== undefined) filter.actorId = f.actorId;
+  return filter;
+}

@@ -368,6 +368,8 @@ export const summarySchema = new Schema<SummaryDoc>(
 );
 summarySchema.index({ subjectId: 1, day: 1 }, { unique: true, name: 'summary' });
 summarySchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day' });
+// Reports add up a day range over every subject of the organisation.
+summarySchema.index({ orgId: 1, day: 1 }, { name: 'org_day' });
 
 export interface AuditDoc {
   _id: string;
@@ -406,6 +408,7 @@ export const auditSchema = new Schema<AuditDoc>(
 );
 auditSchema.index({ orgId: 1, entityType: 1, entityId: 1, at: 1, seq: 1 }, { name: 'org_entity_at' });
 auditSchema.index({ orgId: 1, sessionId: 1, at: 1, seq: 1 }, { name: 'org_session_at' });
+auditSchema.index({ orgId: 1, actorId: 1, at: 1, seq: 1 }, { name: 'org_actor_at' });
 
 export interface RefreshTokenDoc {
   _id: string;

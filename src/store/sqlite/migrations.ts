@@ -234,6 +234,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'report indexes',
+    // At-risk lists and the dashboard add up an organisation's summaries over a day range; the
+    // audit trail is read by the user who acted (scripts/bench-reports.ts times both).
+    sql: `
+      CREATE INDEX summaries_org_day ON summaries (org_id, day);
+      CREATE INDEX audit_actor ON audit (org_id, actor_id, at);
+    `,
+  },
+  {
     version: 9,
     name: 'leases of scheduled system jobs',
     sql: `

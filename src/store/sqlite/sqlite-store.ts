@@ -5,6 +5,7 @@ import { organisationRepository, subjectRepository, userRepository } from './dir
 import { jobRepository } from './jobs.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { auditRepository, summaryRepository } from './reporting.js';
+import { reportRepository } from './reports.js';
 import { sqliteTransfer } from './transfer.js';
 
 export interface SqliteStoreOptions {
@@ -28,6 +29,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     records: recordRepository(db),
     summaries: summaryRepository(db),
     audit: auditRepository(db),
+    reports: reportRepository(db),
     refreshTokens: refreshTokenRepository(db),
     accountTokens: accountTokenRepository(db),
     faces: faceRepository(db),

@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import { localIso } from '../../domain/calendar.js';
+import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, type ReportService } from '../../domain/reports/report-service.js';
+import { RECORD_STATES, SESSION_STATES } from '../../shared/events.js';
+import { toCsv } from '../csv.js';
+import type { RouteGroup } from '../http-app.js';
+import { IdParams, PageQuery, pageOf } from '../schemas.js';
+
+const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
+const RangeQuery = z.object({
+  from: Day.optional().describe('First day counted; absent: no lower bound'),
+  to: Day.optional().describe('Last day counted; absent: no upper bound'),
+});
+const RiskQuery = RangeQuery.extend({
+  threshold: z.coerce.number().min(0).max(100).default(DEFAULT_RISK_THRESHOLD).describe('Percentage under which a subject or student is listed'),
+});
+const TrendQuery = z.object({
+  from: Day,
+  to: Day,
+  bucket: z.enum(['day', 'week']).default('day').describe('One point per day, or per week (Monday to Sunday)'),
+});
+
+const Counts = {
+  present: z.number().int(),
+  late: z.number().int(),
+  absent: z.number().int().describe('Absent, plus pending, rejected and not-yet records a close settled as absent'),
+  excused: z.number().int(),
+  total: z.number().int(),
+  percentage: z.number().describe('(present + late) / (total - excused) * 100, one decimal; 0 when nobody was expected'),
+};
+const LastSeen = z.date().nullable().describe('Latest present or late check-in');
+
+const StudentSubjectSchema = z
+  .object({ subjectId: z.string(), subjectCode: z.string(), subjectName: z.string(), ...Counts, lastSeenAt: LastSeen })
+  .describe("A student's attendance in one subject");
+const SubjectStudentSchema = z
+  .object({
+    studentId: z.string(),
+    name: z.string(),
+    studentNumber: z.string().nullable(),
+    enrolled: z.boolean().describe('False for a student with records who has since been unenrolled'),
+    ...Counts,
+    lastSeenAt: LastSeen,
+  })
+  .describe("One student's attendance in the subject");
+const TrendSchema = z
+  .object({ from: z.string(), to: z.string(), days: z.number().int().describe('Days with settled sessions'), ...Counts })
+  .describe('One bucket of the trend');
+const SubjectRiskSchema = z.object({ subjectId: z.string(), subjectCode: z.string(), subjectName: z.string(), ...Counts });
+const WeekSchema = z.object({ from: z.string(), to: z.string(), ...Counts });
+const DashboardSchema = z.object({
+  today: z.string().describe("Today in the organisation's time zone"),
+  sessionsToday: z.object({ ...Object.fromEntries(SESSION_STATES.map((s) => [s, z.number().int()])), total: z.number().int() }),
+  live: z.object({
+    openSessions: z.number().int(),
+    checkins: z.object(Object.fromEntries(RECORD_STATES.map((s) => [s, z.number().int()]))).describe('Records of the open sessions by status'),
+  }),
+  thisWeek: WeekSchema.describe('Monday to today, settled sessions only'),
+  lastWeek: WeekSchema,
+});
+
+const ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation'] as const;
+const AuditSelector = z
+  .object({
+    entityType: z.enum(ENTITY_TYPES).optional().describe('With entityId: entries about this object'),
+    entityId: z.string().min(1).max(100).optional(),
+    sessionId: z.string().min(1).max(100).optional().describe("Every entry of a session (the session's and its records')"),
+    actorId: z.string().min(1).max(100).optional().describe('Entries this user made (admins only)'),
+  });
+type Selector = z.infer<typeof AuditSelector>;
+const oneSelector = (q: Selector) =>
+  [q.entityType !== undefined && q.entityId !== undefined, q.sessionId !== undefined, q.actorId !== undefined].filter(Boolean).length === 1 &&
+  (q.entityType === undefined) === (q.entityId === undefined);
+const SELECTOR_RULE = 'Give exactly one of entityType with entityId, sessionId, or actorId';
+const AuditQuery = AuditSelector.extend(PageQuery.shape).refine(oneSelector, SELECTOR_RULE);
+const AuditCsvQuery = AuditSelector.refine(oneSelector, SELECTOR_RULE);
+
+const AuditSchema = z.object({
+  id: z.string(),
+  entityType: z.enum(ENTITY_TYPES),
+  entityId: z.string(),
+  sessionId: z.string().nullable(),
+  actorId: z.string().nullable(),
+  action: z.string(),
+  from: z.unknown().describe('The changed fields before'),
+  to: z.unknown().describe('The changed fields after'),
+  reason: z.string().nullable(),
+  ip: z.string().nullable(),
+  at: z.date(),
+});
+const AUDIT_COLUMNS = ['at', 'entityType', 'entityId', 'sessionId', 'actorId', 'action', 'reason', 'ip', 'from', 'to'] as const;
+
+const STAFF = ['admin', 'teacher'] as const;
+const selectorOf = (q: Selector) => ({
+  ...(q.entityType !== undefined ? { entityType: q.entityType } : {}),
+  ...(q.entityId !== undefined ? { entityId: q.entityId } : {}),
+  ...(q.sessionId !== undefined ? { sessionId: q.sessionId } : {}),
+  ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+});
+
+/** Reporting: per-student figures, trends, at-risk lists, the dashboard and the audit trail (docs/reports.md). */
+export function reportRoutes(reports: ReportService): RouteGroup {
+  return (routes) => {
+    routes.define({
+      method: 'get',
+      path: '/reports/students/:id',
+      cost: 'heavy',
+      summary: "A student's attendance per subject",
+      description: 'A student reads their own; teachers the subjects they teach the student in; admins every subject.',
+      tags: ['reports'],
+      access: 'authenticated',
+      params: IdParams,
+      query: RangeQuery,
+      response: { status: 200, description: 'One entry per subject, by code', schema: z.object({ items: z.array(StudentSubjectSchema) }) },
+      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query }) => ({ items: await reports.studentSubjects(actor, params.id, query) }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/subjects/:id/students',
+      cost: 'heavy',
+      summary: "Every student's attendance in a subject",
+      tags: ['reports'],
+      access: STAFF,
+      params: IdParams,
+      query: RangeQuery,
+      response: { status: 200, description: 'One entry per student, by name', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
+      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query }) => ({ items: await reports.subjectStudents(actor, params.id, query) }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/subjects/:id/trend',
+      cost: 'heavy',
+      summary: "A subject's attendance per day or week over a day range",
+      description: 'Buckets without settled sessions are left out.',
+      tags: ['reports'],
+      access: STAFF,
+      params: IdParams,
+      query: TrendQuery,
+      response: { status: 200, description: 'Buckets, oldest first', schema: z.object({ items: z.array(TrendSchema) }) },
+      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query }) => ({ items: await reports.subjectTrend(actor, params.id, query.from, query.to, query.bucket) }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/at-risk/subjects',
+      cost: 'heavy',
+      summary: 'Subjects whose attendance is under a threshold',
+      description: "Admins: the organisation's subjects; teachers: those they teach. Lowest first.",
+      tags: ['reports'],
+      access: STAFF,
+      query: RiskQuery,
+      response: { status: 200, description: 'Subjects under the threshold', schema: z.object({ items: z.array(SubjectRiskSchema) }) },
+      handler: async ({ actor, query }) => ({ items: await reports.riskSubjects(actor, query.threshold, query) }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/subjects/:id/at-risk',
+      cost: 'heavy',
+      summary: "A subject's students whose attendance is under a threshold",
+      tags: ['reports'],
+      access: STAFF,
+      params: IdParams,
+      query: RiskQuery,
+      response: { status: 200, description: 'Students under the threshold, lowest first', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
+      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+      handler: async ({ actor, params, query }) => ({ items: await reports.riskStudents(actor, params.id, query.threshold, query) }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/dashboard',
+      cost: 'heavy',
+      summary: "The organisation's figures: today's sessions, live check-ins, this week against last",
+      tags: ['reports'],
+      access: ['admin'],
+      response: { status: 200, description: 'Dashboard figures', schema: DashboardSchema },
+      handler: ({ actor }) => reports.dashboard(actor),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/audit',
+      cost: 'heavy',
+      summary: 'Audit entries of a record, session, subject or user, oldest first',
+      description: "Admins read any; teachers those of their subjects' records, sessions and subjects.",
+      tags: ['reports'],
+      access: STAFF,
+      query: AuditQuery,
+      response: { status: 200, description: 'A page of audit entries', schema: pageOf(AuditSchema) },
+      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
+      handler: async ({ actor, query }) => ({
+        ...(await reports.audit(actor, selectorOf(query), { limit: query.limit, offset: query.offset })),
+        limit: query.limit,
+        offset: query.offset,
+      }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/audit.csv',
+      cost: 'heavy',
+      summary: `Audit entries as CSV (at most ${MAX_AUDIT_EXPORT}), oldest first`,
+      tags: ['reports'],
+      access: STAFF,
+      query: AuditCsvQuery,
+      response: { status: 200, description: `CSV with columns ${AUDIT_COLUMNS.join(', ')}; times in the organisation's zone`, contentType: 'text/csv' },
+      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
+      handler: async ({ actor, query, res }) => {
+        const page = await reports.audit(actor, selectorOf(query), { limit: MAX_AUDIT_EXPORT, offset: 0 });
+        const zone = await reports.timeZone(actor.orgId);
+        res.attachment('audit.csv');
+        return toCsv(
+          AUDIT_COLUMNS,
+          page.items.map((e) => ({
+            ...e,
+            at: localIso(zone, e.at),
+            from: e.from === null ? null : JSON.stringify(e.from),
+            to: e.to === null ? null : JSON.stringify(e.to),
+          })),
+        );
+      },
+    });
+  };
+}

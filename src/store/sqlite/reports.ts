@@ -1,0 +1,108 @@
+import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally } from '../types.js';
+import type { SqliteDb } from './db.js';
+import { audit } from './mappers.js';
+
+// Aggregates behind the reporting API. Settled sessions are those closing or closed, the same
+// ones a daily summary counts (cancelled and reopened sessions are left out).
+
+const SETTLED = `s.status IN ('closing', 'closed')`;
+
+interface TallyRow {
+  subject_id: string;
+  student_id: string;
+  status: string;
+  n: number;
+  last_seen: number | null;
+}
+
+function isRecordStatus(s: string): s is RecordStatus {
+  return (RECORD_STATUSES as readonly string[]).includes(s);
+}
+
+export function reportRepository(db: SqliteDb): ReportRepository {
+  return {
+    async studentTallies(orgId, f) {
+      if (f.subjectId === undefined && f.studentId === undefined) throw new Error('studentTallies needs a subject or a student');
+      // CROSS JOIN fixes the join order (SQLite keeps it): from a subject's sessions to their
+      // records by the (session_id, student_id) key, or from a student's records to their
+      // sessions. From sessions, the unary + keeps the planner off the (org_id, student_id, ...)
+      // index of records.
+      const where = [SETTLED, 's.org_id = @orgId', f.subjectId !== undefined ? '+r.org_id = @orgId' : 'r.org_id = @orgId'];
+      if (f.subjectId !== undefined) where.push('s.subject_id = @subjectId');
+      if (f.studentId !== undefined) where.push('r.student_id = @studentId');
+      if (f.fromDay !== undefined) where.push('s.day >= @fromDay');
+      if (f.toDay !== undefined) where.push('s.day <= @toDay');
+      const from =
+        f.subjectId !== undefined ? 'sessions s CROSS JOIN records r ON r.session_id = s.id' : 'records r CROSS JOIN sessions s ON s.id = r.session_id';
+      const rows = db
+        .stmt<TallyRow>(
+          `SELECT r.subject_id, r.student_id, r.status, count(*) AS n,
+             max(CASE WHEN r.status IN ('present', 'late') THEN r.submitted_at END) AS last_seen
+           FROM ${from}
+           WHERE ${where.join(' AND ')}
+           GROUP BY r.subject_id, r.student_id, r.status`,
+        )
+        .all({ orgId, subjectId: f.subjectId ?? null, studentId: f.studentId ?? null, fromDay: f.fromDay ?? null, toDay: f.toDay ?? null });
+      const tallies = new Map<string, StudentSubjectTally>();
+      for (const row of rows) {
+        const key = `${row.subject_id}\u0000${row.student_id}`;
+        let t = tallies.get(key);
+        if (!t) {
+          t = { subjectId: row.subject_id, studentId: row.student_id, byStatus: emptyStatusCounts(), lastSeenAt: null };
+          tallies.set(key, t);
+        }
+        if (isRecordStatus(row.status)) t.byStatus[row.status] += row.n;
+        if (row.last_seen !== null && (t.lastSeenAt === null || row.last_seen > t.lastSeenAt.getTime())) t.lastSeenAt = new Date(row.last_seen);
+      }
+      return [...tallies.values()];
+    },
+
+    async subjectTotals(orgId, fromDay, toDay, subjectIds) {
+      if (subjectIds && subjectIds.length === 0) return [];
+      const only = subjectIds ? `AND subject_id IN (SELECT value FROM json_each(@ids))` : '';
+      return db
+        .stmt<{ subjectId: string; present: number; late: number; absent: number; excused: number; total: number }>(
+          `SELECT subject_id AS subjectId, sum(present) AS present, sum(late) AS late, sum(absent) AS absent,
+             sum(excused) AS excused, sum(total) AS total
+           FROM summaries WHERE org_id = @orgId AND day >= @fromDay AND day <= @toDay ${only}
+           GROUP BY subject_id ORDER BY subject_id`,
+        )
+        .all({ orgId, fromDay, toDay, ids: JSON.stringify(subjectIds ?? []) });
+    },
+
+    async recordStatusCounts(orgId, sessionIds) {
+      const counts = emptyStatusCounts();
+      if (sessionIds.length === 0) return counts;
+      const rows = db
+        .stmt<{ status: string; n: number }>(
+          `SELECT r.status, count(*) AS n FROM json_each(?) j CROSS JOIN records r ON r.session_id = j.value
+           WHERE +r.org_id = ? GROUP BY r.status`,
+        )
+        .all(JSON.stringify(sessionIds), orgId);
+      for (const r of rows) if (isRecordStatus(r.status)) counts[r.status] += r.n;
+      return counts;
+    },
+
+    async audit(orgId, f) {
+      const where = ['org_id = @orgId'];
+      if (f.entityType !== undefined) where.push('entity_type = @entityType');
+      if (f.entityId !== undefined) where.push('entity_id = @entityId');
+      if (f.sessionId !== undefined) where.push('session_id = @sessionId');
+      if (f.actorId !== undefined) where.push('actor_id = @actorId');
+      const params = {
+        orgId,
+        entityType: f.entityType ?? null,
+        entityId: f.entityId ?? null,
+        sessionId: f.sessionId ?? null,
+        actorId: f.actorId ?? null,
+      };
+      const cond = where.join(' AND ');
+      const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM audit WHERE ${cond}`).get(params)?.n ?? 0;
+      const items = db
+        .stmt(`SELECT * FROM audit WHERE ${cond} ORDER BY at, seq LIMIT @limit OFFSET @offset`)
+        .all({ ...params, limit: f.limit, offset: f.offset })
+        .map(audit.fromRow);
+      return { items, total };
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import { emptyStatusCounts, type AttendanceSession, type RecordStatus, type Store } from '../../src/store/types.js';
+import type { ContractContext } from './store-contract.js';
+import { makeOrg, newRecord, newSession, newSubject, page } from './fixtures.js';
+
+// The reporting aggregates: per-student tallies, summed summaries, status counts, audit pages.
+
+const day = (d: number) => `2025-03-${String(d).padStart(2, '0')}`;
+const at = (d: number, minute = 0) => new Date(Date.UTC(2025, 2, d, 8, minute));
+
+async function sessionOn(s: Store, orgId: string, subjectId: string, d: number, status: AttendanceSession['status']) {
+  return s.sessions.create(orgId, newSession(subjectId, 't1', { startsAt: at(d), day: day(d), status }));
+}
+
+async function record(s: Store, orgId: string, sess: AttendanceSession, studentId: string, status: RecordStatus, submittedAt: Date | null = null) {
+  await s.records.insertIfAbsent(orgId, newRecord(sess.id, sess.subjectId, studentId, { status, submittedAt }));
+}
+
+const counts = (partial: Partial<Record<RecordStatus, number>>) => ({ ...emptyStatusCounts(), ...partial });
+
+export function reportsContract(ctx: ContractContext): void {
+  describe('reports', function () {
+    it('tallies a subject per student over settled sessions only, with the last present or late check-in', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject());
+      const second = await s.subjects.create(org.id, newSubject());
+      const d1 = await sessionOn(s, org.id, subject.id, 1, 'closed');
+      const d2 = await sessionOn(s, org.id, subject.id, 2, 'closing');
+      const d3 = await sessionOn(s, org.id, subject.id, 3, 'closed');
+      const cancelled = await sessionOn(s, org.id, subject.id, 4, 'cancelled');
+      const open = await sessionOn(s, org.id, subject.id, 5, 'open');
+      const elsewhere = await sessionOn(s, org.id, second.id, 2, 'closed');
+      await record(s, org.id, d1, 'a', 'present', at(1, 1));
+      await record(s, org.id, d2, 'a', 'late', at(2, 15));
+      await record(s, org.id, d3, 'a', 'absent');
+      await record(s, org.id, cancelled, 'a', 'present', at(4, 1));
+      await record(s, org.id, open, 'a', 'present', at(5, 1));
+      await record(s, org.id, d1, 'b', 'excused');
+      await record(s, org.id, d2, 'b', 'rejected', at(2, 3));
+      await record(s, org.id, elsewhere, 'a', 'present', at(2, 30));
+      // Another organisation's records never count.
+      const foreign = await s.subjects.create(other.id, newSubject());
+      await record(s, other.id, await sessionOn(s, other.id, foreign.id, 1, 'closed'), 'a', 'present', at(9));
+
+      const bySubject = await s.reports.studentTallies(org.id, { subjectId: subject.id });
+      const sorted = [...bySubject].sort((x, y) => x.studentId.localeCompare(y.studentId));
+      expect(sorted).to.deep.equal([
+        { subjectId: subject.id, studentId: 'a', byStatus: counts({ present: 1, late: 1, absent: 1 }), lastSeenAt: at(2, 15) },
+        { subjectId: subject.id, studentId: 'b', byStatus: counts({ excused: 1, rejected: 1 }), lastSeenAt: null },
+      ]);
+
+      const ranged = await s.reports.studentTallies(org.id, { subjectId: subject.id, fromDay: day(2), toDay: day(2) });
+      expect(ranged.find((t) => t.studentId === 'a')?.byStatus).to.deep.equal(counts({ late: 1 }));
+
+      const byStudent = await s.reports.studentTallies(org.id, { studentId: 'a' });
+      const bySubj = Object.fromEntries(byStudent.map((t) => [t.subjectId, t]));
+      expect(Object.keys(bySubj)).to.have.members([subject.id, second.id]);
+      expect(bySubj[subject.id]!.byStatus).to.deep.equal(counts({ present: 1, late: 1, absent: 1 }));
+      expect(bySubj[second.id]!.lastSeenAt).to.deep.equal(at(2, 30));
+
+      const both = await s.reports.studentTallies(org.id, { subjectId: second.id, studentId: 'a' });
+      expect(both).to.have.length(1);
+      expect(await s.reports.studentTallies(org.id, { studentId: 'nobody' })).to.deep.equal([]);
+      expect(await s.reports.studentTallies(other.id, { subjectId: subject.id })).to.deep.equal([]);
+      expect((await s.reports.studentTallies(other.id, { studentId: 'a' })).map((t) => t.subjectId)).to.deep.equal([foreign.id]);
+    });
+
+    it('adds up daily summaries per subject over an inclusive range', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const sum = (subjectId: string, d: number, present: number, late: number, absent: number, excused: number) =>
+        s.summaries.upsert({ orgId: org.id, subjectId, day: day(d), present, late, absent, excused, total: present + late + absent + excused, percentage: 0 });
+      await sum('x', 1, 5, 1, 2, 1);
+      await sum('x', 2, 6, 0, 3, 0);
+      await sum('x', 9, 9, 9, 9, 9);
+      await sum('y', 2, 1, 1, 1, 1);
+      await s.summaries.upsert({ orgId: other.id, subjectId: 'z', day: day(2), present: 1, late: 0, absent: 0, excused: 0, total: 1, percentage: 100 });
+
+      expect(await s.reports.subjectTotals(org.id, day(1), day(2))).to.deep.equal([
+        { subjectId: 'x', present: 11, late: 1, absent: 5, excused: 1, total: 18 },
+        { subjectId: 'y', present: 1, late: 1, absent: 1, excused: 1, total: 4 },
+      ]);
+      expect(await s.reports.subjectTotals(org.id, day(1), day(9), ['y'])).to.deep.equal([
+        { subjectId: 'y', present: 1, late: 1, absent: 1, excused: 1, total: 4 },
+      ]);
+      expect(await s.reports.subjectTotals(org.id, day(1), day(9), [])).to.deep.equal([]);
+      expect(await s.reports.subjectTotals(org.id, day(3), day(8))).to.deep.equal([]);
+    });
+
+    it('counts the records of some sessions by status', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject());
+      const a = await sessionOn(s, org.id, subject.id, 1, 'open');
+      const b = await sessionOn(s, org.id, subject.id, 1, 'open');
+      const c = await sessionOn(s, org.id, subject.id, 1, 'open');
+      await record(s, org.id, a, 's1', 'present');
+      await record(s, org.id, a, 's2', 'pending');
+      await record(s, org.id, b, 's1', 'present');
+      await record(s, org.id, c, 's1', 'late');
+      expect(await s.reports.recordStatusCounts(org.id, [a.id, b.id])).to.deep.equal(counts({ present: 2, pending: 1 }));
+      expect(await s.reports.recordStatusCounts(org.id, [])).to.deep.equal(counts({}));
+    });
+
+    it('pages audit entries by entity, session or actor, oldest first, with the total', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const entry = (orgId: string, i: number, over: object) =>
+        s.audit.append({
+          orgId,
+          entityType: 'record',
+          entityId: 'r1',
+          sessionId: 'sess1',
+          actorId: 'u1',
+          action: `a${i}`,
+          from: null,
+          to: { i },
+          reason: null,
+          ip: null,
+          at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)),
+          ...over,
+        });
+      for (let i = 0; i < 5; i++) await entry(org.id, i, {});
+      await entry(org.id, 5, { entityType: 'user', entityId: 'u9', sessionId: null, actorId: 'u2' });
+      await entry(other.id, 6, {});
+
+      const bySession = await s.reports.audit(org.id, { sessionId: 'sess1', ...page(2, 1) });
+      expect(bySession.total).to.equal(5);
+      expect(bySession.items.map((e) => e.action)).to.deep.equal(['a1', 'a2']);
+      expect(bySession.items[0]!.to).to.deep.equal({ i: 1 });
+      const byEntity = await s.reports.audit(org.id, { entityType: 'user', entityId: 'u9', ...page() });
+      expect(byEntity.items.map((e) => e.action)).to.deep.equal(['a5']);
+      expect((await s.reports.audit(org.id, { actorId: 'u2', ...page() })).total).to.equal(1);
+      expect((await s.reports.audit(org.id, { entityType: 'record', entityId: 'r1', ...page(100, 10) })).items).to.deep.equal([]);
+    });
+  });
+}

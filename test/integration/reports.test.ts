@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import type { Organisation, Subject, User } from '../../src/store/types.js';
+import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+
+// The reporting API over HTTP: query parsing, the documented shapes and the audit CSV.
+// The figures themselves are tested in test/unit/domain/report-service.test.ts, access in the matrix.
+
+describe('reports over HTTP', () => {
+  let srv: TestServer;
+  let org: Organisation;
+  let admin: User;
+  let teacher: User;
+  let student: User;
+  let subject: Subject;
+  let adminToken: string;
+  let studentToken: string;
+  let sessionId: string;
+
+  before(async () => {
+    srv = await startTestServer();
+    org = await createOrg(srv.store);
+    admin = await createUser(srv.store, org.id, 'admin');
+    teacher = await createUser(srv.store, org.id, 'teacher');
+    student = await createUser(srv.store, org.id, 'student');
+    subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
+    studentToken = (await srv.login(student.email, PASSWORD)).accessToken;
+    const startsAt = new Date('2026-02-02T09:00:00Z');
+    const session = await srv.store.sessions.create(org.id, {
+      subjectId: subject.id, teacherId: teacher.id, status: 'closed',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0', day: '2026-02-02',
+    });
+    sessionId = session.id;
+    await srv.store.records.insertIfAbsent(org.id, {
+      sessionId, subjectId: subject.id, studentId: student.id, status: 'absent', reason: null, flags: [], distanceM: null,
+      location: null, ip: null, attempts: 0, submittedAt: null, decidedAt: null, decidedBy: null, note: null, verification: null,
+    });
+    await srv.store.summaries.upsert({ orgId: org.id, subjectId: subject.id, day: '2026-02-02', present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 });
+    await srv.store.audit.append({
+      orgId: org.id, entityType: 'session', entityId: sessionId, sessionId, actorId: teacher.id, action: 'session.close',
+      from: { status: 'open' }, to: { status: '=cmd' }, reason: null, ip: null, at: new Date('2026-02-02T10:00:00Z'),
+    });
+  });
+  after(() => srv.cleanup());
+
+  it("answers a student's own figures with ISO dates and the default-threshold risk list", async () => {
+    const own = await srv.request('GET', `/api/v1/reports/students/${student.id}`, { token: studentToken });
+    expect(own.status).to.equal(200);
+    expect(own.body.items).to.deep.equal([
+      { subjectId: subject.id, subjectCode: subject.code, subjectName: subject.name, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0, lastSeenAt: null },
+    ]);
+    const risk = await srv.request('GET', '/api/v1/reports/at-risk/subjects', { token: adminToken });
+    expect(risk.body.items.map((s: { subjectId: string }) => s.subjectId)).to.deep.equal([subject.id]);
+    const none = await srv.request('GET', '/api/v1/reports/at-risk/subjects?threshold=0', { token: adminToken });
+    expect(none.body.items).to.deep.equal([]);
+    const bad = await srv.request('GET', '/api/v1/reports/at-risk/subjects?threshold=101', { token: adminToken });
+    expect(bad.body.error.code).to.equal('VALIDATION_FAILED');
+  });
+
+  it('answers weekly trends and refuses an unknown bucket', async () => {
+    const res = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=week`, { token: adminToken });
+    expect(res.body.items).to.deep.equal([{ from: '2026-02-02', to: '2026-02-08', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 }]);
+    const bad = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=month`, { token: adminToken });
+    expect(bad.status).to.equal(400);
+  });
+
+  it('pages the audit trail, exports it as CSV in the organisation zone and wants exactly one selector', async () => {
+    const page = await srv.request('GET', `/api/v1/reports/audit?sessionId=${sessionId}&limit=1`, { token: adminToken });
+    expect(page.body).to.deep.include({ total: 1, limit: 1, offset: 0 });
+    expect(page.body.items[0]).to.deep.include({ action: 'session.close', to: { status: '=cmd' }, at: '2026-02-02T10:00:00.000Z' });
+    const csv = await srv.request('GET', `/api/v1/reports/audit.csv?entityType=session&entityId=${sessionId}`, { token: adminToken });
+    expect(csv.status).to.equal(200);
+    expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
+    const lines = String(csv.body).trim().split('\n');
+    expect(lines[0]).to.equal('at,entityType,entityId,sessionId,actorId,action,reason,ip,from,to');
+    expect(lines[1]).to.contain('2026-02-02T10:00:00+00:00,session');
+    expect(lines).to.have.length(2);
+    for (const query of ['', `sessionId=${sessionId}&actorId=${teacher.id}`, 'entityType=session']) {
+      const res = await srv.request('GET', `/api/v1/reports/audit?${query}`, { token: adminToken });
+      expect(res.body.error?.code, query).to.equal('VALIDATION_FAILED');
+    }
+  });
+});
