@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Store } from '../../src/store/types.js';
 import { attendanceContract } from './contract-attendance.js';
 import { directoryContract } from './contract-directory.js';
+import { privacyContract } from './contract-privacy.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { makeOrg, rejection } from './fixtures.js';
@@ -47,6 +48,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     attendanceContract(ctx);
     supportContract(ctx);
     transferContract(ctx);
+    privacyContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

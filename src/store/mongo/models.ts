@@ -25,6 +25,8 @@ import {
   type UserDoc,
   accountTokenSchema,
   type AccountTokenDoc,
+  consentSchema,
+  type ConsentDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -40,6 +42,7 @@ export interface CollectionDoc {
   refreshTokens: RefreshTokenDoc;
   faces: FaceDoc;
   faceProposals: FaceProposalDoc;
+  consents: ConsentDoc;
 }
 
 /** The transferable collections, and the short-lived set-password links (never copied). */
@@ -58,6 +61,7 @@ export const SCHEMAS = {
   refreshTokens: refreshTokenSchema,
   faces: faceSchema,
   faceProposals: faceProposalSchema,
+  consents: consentSchema,
 } as const;
 
 /**
@@ -77,6 +81,7 @@ export function createModels(conn: Connection): Models {
     refreshTokens: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
     faces: conn.model<FaceDoc>('Face', faceSchema),
     faceProposals: conn.model<FaceProposalDoc>('FaceProposal', faceProposalSchema),
+    consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
   };
 }

@@ -5,6 +5,7 @@ import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { buildIndexes, createModels, type Models } from './models.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
+import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { mongoTransfer } from './transfer.js';
 
@@ -62,6 +63,8 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     accountTokens: accountTokenRepository(models),
     faces: faceRepository(models),
     faceProposals: faceProposalRepository(models),
+    consents: consentRepository(models),
+    privacy: privacyRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

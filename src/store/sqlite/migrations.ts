@@ -233,6 +233,26 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE sessions SET roster_version = (SELECT coalesce(sum(version), 0) FROM records WHERE records.session_id = sessions.id);
     `,
   },
+  {
+    version: 8,
+    name: 'consents',
+    sql: `
+      CREATE TABLE consents (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        text_version TEXT NOT NULL,
+        given_by TEXT NOT NULL,
+        guardian_name TEXT,
+        recorded_by TEXT NOT NULL,
+        given_at INTEGER NOT NULL,
+        withdrawn_at INTEGER,
+        withdrawn_by TEXT
+      );
+      CREATE INDEX consents_user ON consents (org_id, user_id, purpose, given_at);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

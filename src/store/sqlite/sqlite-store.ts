@@ -3,6 +3,7 @@ import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
+import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { sqliteTransfer } from './transfer.js';
 
@@ -31,6 +32,8 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     accountTokens: accountTokenRepository(db),
     faces: faceRepository(db),
     faceProposals: faceProposalRepository(db),
+    consents: consentRepository(db),
+    privacy: privacyRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },
