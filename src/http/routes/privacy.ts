@@ -141,6 +141,7 @@ export function privacyRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     params: IdParams,
     body: ConsentBody,
     response: { status: 201, description: 'The recorded consent', schema: ConsentSchema },
+    errors: ['FORBIDDEN'],
     handler: ({ actor, params, body }) => privacy.recordConsent(actor, params.id, body),
   });
 
@@ -188,6 +189,7 @@ export function privacyRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     params: IdParams,
     body: EraseBody,
     response: { status: 200, description: 'The erasure', schema: EraseResult },
+    errors: ['FORBIDDEN'],
     handler: ({ actor, params, body }) => privacy.erasePerson(actor, params.id, body.reason),
   });
 }
