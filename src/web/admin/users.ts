@@ -50,7 +50,7 @@ function row(user: User): HTMLTableRowElement {
     actions.append(actionButton('Reactivate', user, () => apiJson(`/api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))));
   }
   actions.append(
-    actionButton('Export data', user, async () => {
+    actionButton('Export', user, async () => {
       const bundle = await apiJson<unknown>(`/api/v1/users/${encodeURIComponent(user.id)}/export`);
       download(`personal-data-${user.id}.json`, JSON.stringify(bundle, null, 2));
       announce(byId('users-status'), `Downloaded everything held about ${user.name}.`);

@@ -257,7 +257,7 @@ describe('admin console (Chromium)', function () {
     await page.click('#user-search button[type="submit"]');
     await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
     const user = (await srv.store.users.getByEmail(org.id, 'imported043@demo.school'))!;
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#users-body button:has-text("Export data")')]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#users-body button:has-text("Export")')]);
     const bundle = JSON.parse(readFileSync((await download.path())!, 'utf8'));
     expect(bundle.profile).to.include({ id: user.id, email: user.email });
     await page.click('#users-body button:has-text("Erase")');
