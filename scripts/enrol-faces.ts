@@ -275,6 +275,7 @@ async function enrolAll(plan: EnrolPlan, deps: RunDeps): Promise<void> {
     engine: new FacePoolEngine(pool),
     keepPhotos: deps.config.face.keepPhotos,
     selfEnrolment: deps.config.face.selfEnrolment,
+    consentRequired: deps.config.face.consentRequired,
     thresholds: deps.config.face.thresholds,
     // Nobody is connected to this process: the audit log records each change.
     events: { publish: () => undefined },

@@ -144,6 +144,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     now: clock,
     capabilities: { selfie: face !== undefined },
     faceUploadLimiter,
+    faceConsentRequired: config.face.consentRequired,
     ...(face
       ? {
           face,

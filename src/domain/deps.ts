@@ -16,6 +16,11 @@ export interface DomainDeps {
   face?: FaceEngine;
   /** Face uploads (class photos) per user; absent means unlimited (tests). */
   faceUploadLimiter?: RateLimiter;
+  /**
+   * A selfie of a student without a standing face consent is never analysed: the check-in goes
+   * to the teacher as FACE_NO_CONSENT (FACE_CONSENT_REQUIRED). Absent means not required (tests).
+   */
+  faceConsentRequired?: boolean;
   /** Bands and review thresholds; defaults from src/face/face-config.ts when absent. */
   faceSettings?: FaceDecisionSettings;
   settings: {

@@ -13,6 +13,7 @@ import type { FaceEngine } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { OrganisationService } from './organisations/organisation-service.js';
+import { PrivacyService } from './privacy/privacy-service.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
@@ -26,6 +27,7 @@ export interface Services {
   subjects: SubjectService;
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
+  privacy: PrivacyService;
 }
 
 export interface ServiceDeps {
@@ -89,10 +91,12 @@ export function createServices(deps: ServiceDeps): Services {
       engine: deps.face,
       keepPhotos: config.face.keepPhotos,
       selfEnrolment: config.face.selfEnrolment,
+      consentRequired: config.face.consentRequired,
       events: deps.events,
       thresholds: config.face.thresholds,
       ...(deps.faceUploadLimiter ? { limiter: deps.faceUploadLimiter } : {}),
       clock,
     }),
+    privacy: new PrivacyService({ store, events: deps.events, clock }),
   };
 }

@@ -26,6 +26,8 @@ import type { AnalyserSettings } from './face-types.js';
  * - FACE_SELF_ENROLMENT (direct): what a student's own upload does. `direct`: their first
  *   enrolment applies at once, a later one is a proposal for an admin; `approval`: every upload
  *   is a proposal; `off`: students cannot upload. Staff other than admins always propose.
+ * - FACE_CONSENT_REQUIRED (true): a student's face reference and selfie matching need a recorded
+ *   consent (docs/privacy.md); without it a selfie check-in goes to the teacher as FACE_NO_CONSENT.
  */
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -58,6 +60,7 @@ const FaceEnvSchema = z
     FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
     FACE_KEEP_PHOTOS: bool.default(false),
     FACE_SELF_ENROLMENT: z.enum(SELF_ENROLMENT_MODES).default('direct'),
+    FACE_CONSENT_REQUIRED: bool.default(true),
   })
   .refine((e) => e.FACE_CONFIDENT_DISTANCE <= e.FACE_UNCERTAIN_DISTANCE, {
     message: 'FACE_CONFIDENT_DISTANCE must not exceed FACE_UNCERTAIN_DISTANCE',
@@ -79,6 +82,8 @@ export interface FaceConfig {
   thresholds: { confident: number; uncertain: number };
   keepPhotos: boolean;
   selfEnrolment: SelfEnrolmentMode;
+  /** Face references and selfie matching need a recorded consent (FACE_CONSENT_REQUIRED). */
+  consentRequired: boolean;
 }
 
 export class FaceConfigError extends Error {
@@ -115,6 +120,7 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
     thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
     keepPhotos: e.FACE_KEEP_PHOTOS,
     selfEnrolment: e.FACE_SELF_ENROLMENT,
+    consentRequired: e.FACE_CONSENT_REQUIRED,
   };
 }
 

@@ -19,6 +19,7 @@ import { defaultPublicDir, staticPages } from './static-pages.js';
 import { accountRoutes } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { faceRoutes } from './routes/faces.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
@@ -44,7 +45,7 @@ export interface HttpContext {
 export type RouteGroup = (routes: RouteRegistry, ctx: HttpContext) => void;
 
 export const API_BASE = '/api/v1';
-export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, subjectRoutes];
+export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, privacyRoutes, subjectRoutes];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
 export function createHttpApp(ctx: HttpContext): Express {

@@ -78,6 +78,10 @@ export const ErrorCodes = {
     status: 422,
     message: 'Some reference photos were refused; details.photos says which and why. Nothing was stored.',
   },
+  FACE_CONSENT_REQUIRED: {
+    status: 409,
+    message: 'Face verification of this student needs a recorded consent first (POST /api/v1/users/{id}/consents).',
+  },
   PHOTO_REFUSED: {
     status: 422,
     message: 'The photo was refused; details.reason says why (e.g. FACE_NOT_FOUND, IMAGE_INVALID).',

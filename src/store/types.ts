@@ -307,6 +307,32 @@ export interface FaceProposal {
   createdAt: Date;
 }
 
+/** What a consent covers. Only face verification needs one today. */
+export const CONSENT_PURPOSES = ['face'] as const;
+export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
+
+/**
+ * A recorded consent of a student (or of their guardian) to one purpose, under one version of
+ * the consent text. Withdrawn consents stay as history until the person is erased.
+ */
+export interface Consent {
+  id: string;
+  orgId: string;
+  /** The student the consent is about. */
+  userId: string;
+  purpose: ConsentPurpose;
+  /** Version of the consent text shown, as the school names it (e.g. '2026-09'). */
+  textVersion: string;
+  givenBy: 'student' | 'guardian';
+  /** The guardian's name when a guardian gave it. */
+  guardianName: string | null;
+  /** User id of whoever recorded it (the student, or the admin acting for a guardian). */
+  recordedBy: string;
+  givenAt: Date;
+  withdrawnAt: Date | null;
+  withdrawnBy: string | null;
+}
+
 export interface Enrolment {
   orgId: string;
   subjectId: string;
@@ -633,6 +659,45 @@ export interface FaceProposalRepository {
   take(orgId: string, userId: string): Promise<FaceProposal | null>;
 }
 
+export type NewConsent = Omit<Consent, 'id' | 'withdrawnAt' | 'withdrawnBy'>;
+
+export interface ConsentRepository {
+  create(input: NewConsent): Promise<Consent>;
+  /** The newest consent of the user to the purpose that is not withdrawn, or null. */
+  current(orgId: string, userId: string, purpose: ConsentPurpose): Promise<Consent | null>;
+  /** Oldest first, withdrawn ones included. */
+  listForUser(orgId: string, userId: string): Promise<Consent[]>;
+  /** Withdraws every standing consent of the user to the purpose; returns how many. */
+  withdraw(orgId: string, userId: string, purpose: ConsentPurpose, by: string, at: Date): Promise<number>;
+}
+
+/**
+ * Whom an erasure or a subject-access export is about: the user's id, and the values that
+ * identify them in free-form audit values (email, name, student number).
+ */
+export interface PersonRef {
+  orgId: string;
+  userId: string;
+  identifiers: string[];
+}
+
+/** What an erasure changed, per collection. */
+export type ErasureCounts = Record<'users' | 'records' | 'sessions' | 'subjects' | 'enrolments' | 'audit' | 'refreshTokens' | 'accountTokens' | 'faces' | 'faceProposals' | 'consents', number>;
+
+export interface PrivacyRepository {
+  /**
+   * Audit entries about the person: on their user or their records, by them, or whose values
+   * name them. Oldest first.
+   */
+  auditAbout(person: PersonRef): Promise<AuditEntry[]>;
+  /**
+   * Deletes the person's personal data (src/store/erasure.ts says what happens to each
+   * collection). Their records stay for statistics under `tombstoneId`. Re-running it after a
+   * failure finishes the job (the user row goes last).
+   */
+  erase(person: PersonRef, tombstoneId: string): Promise<ErasureCounts>;
+}
+
 /** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
 export type CollectionName =
   | 'organisations'
@@ -645,7 +710,8 @@ export type CollectionName =
   | 'audit'
   | 'refreshTokens'
   | 'faces'
-  | 'faceProposals';
+  | 'faceProposals'
+  | 'consents';
 
 export const COLLECTIONS: readonly CollectionName[] = [
   'organisations',
@@ -659,6 +725,7 @@ export const COLLECTIONS: readonly CollectionName[] = [
   'refreshTokens',
   'faces',
   'faceProposals',
+  'consents',
 ];
 
 export interface CollectionEntity {
@@ -673,6 +740,7 @@ export interface CollectionEntity {
   refreshTokens: RefreshToken;
   faces: FaceEnrolment;
   faceProposals: FaceProposal;
+  consents: Consent;
 }
 
 /**
@@ -701,6 +769,8 @@ export interface Store {
   readonly faces: FaceRepository;
   readonly faceProposals: FaceProposalRepository;
   readonly jobs: JobRepository;
+  readonly consents: ConsentRepository;
+  readonly privacy: PrivacyRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

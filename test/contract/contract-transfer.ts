@@ -42,6 +42,10 @@ async function populate(s: Store): Promise<void> {
     orgId: org.id, userId: st2!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.5, 0.125]], photos: [Buffer.from('xyz')],
     proposedBy: teacher!.id, createdAt: new Date(Date.UTC(2025, 2, 10, 9, 0)),
   });
+  await s.consents.create({
+    orgId: org.id, userId: st1!.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G. Parent',
+    recordedBy: teacher!.id, givenAt: new Date(Date.UTC(2025, 2, 1)),
+  });
 }
 
 async function exportAll<C extends CollectionName>(s: Store, c: C, batchSize: number): Promise<CollectionEntity[C][][]> {

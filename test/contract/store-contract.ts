@@ -3,6 +3,7 @@ import type { Store } from '../../src/store/types.js';
 import { attendanceContract } from './contract-attendance.js';
 import { directoryContract } from './contract-directory.js';
 import { reportsContract } from './contract-reports.js';
+import { privacyContract } from './contract-privacy.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { makeOrg, rejection } from './fixtures.js';
@@ -49,6 +50,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     supportContract(ctx);
     transferContract(ctx);
     reportsContract(ctx);
+    privacyContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

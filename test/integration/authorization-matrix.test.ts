@@ -150,6 +150,16 @@ const MATRIX: Row[] = [
   { op: 'POST /api/v1/users/{id}/face/proposal/approve', request: async (fx) => ({ path: await proposalPath(fx, '/approve') }), expect: FACE_ADMIN(200) },
   // The target student proposed it: they could withdraw it; the fixture's other callers cannot.
   { op: 'DELETE /api/v1/users/{id}/face/proposal', request: async (fx) => ({ path: await proposalPath(fx) }), expect: FACE_ADMIN(204) },
+  // Consents of the target student: the student themself (privacy.test.ts) and this org's admins.
+  { op: 'GET /api/v1/users/{id}/consents', request: (fx) => ({ path: `/users/${fx.target.id}/consents` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'POST /api/v1/users/{id}/consents',
+    request: (fx) => ({ path: `/users/${fx.target.id}/consents`, body: { textVersion: 'v1', givenBy: 'guardian', guardianName: 'A. Guardian' } }),
+    expect: ADMIN_OBJECT(201),
+  },
+  { op: 'DELETE /api/v1/users/{id}/consents', request: (fx) => ({ path: `/users/${fx.target.id}/consents` }), expect: ADMIN_OBJECT(200) },
+  { op: 'GET /api/v1/users/{id}/export', request: (fx) => ({ path: `/users/${fx.target.id}/export` }), expect: ADMIN_OBJECT(200) },
+  { op: 'POST /api/v1/users/{id}/erase', request: (fx) => ({ path: `/users/${fx.target.id}/erase`, body: { reason: 'erasure request, ticket 7' } }), expect: ADMIN_OBJECT(200) },
 
   { op: 'GET /api/v1/subjects', request: () => ({ path: '/subjects' }), expect: ANY_USER(200) },
   {

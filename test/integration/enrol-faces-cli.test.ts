@@ -83,6 +83,13 @@ describe('enrol-faces CLI', function () {
         allowedIpRanges: [],
       });
       await store.subjects.enrol(org.id, subject.id, ['A', 'B', 'C', 'D'].map((k) => users[k]!.id));
+      // FACE_CONSENT_REQUIRED is on (the default): the students with photos have consented.
+      for (const k of ['A', 'B', 'C']) {
+        await store.consents.create({
+          orgId: org.id, userId: users[k]!.id, purpose: 'face', textVersion: 'v1', givenBy: 'student', guardianName: null,
+          recordedBy: users[k]!.id, givenAt: new Date(),
+        });
+      }
     });
 
     photos = path.join(root, 'photos');

@@ -17,6 +17,9 @@ export const TEST_ENV: Record<string, string> = {
   SEED_DEMO: 'false',
   // Emails without SMTP_URL land in DATA_DIR/outbox: never in the checkout.
   DATA_DIR: path.join(tmpdir(), 'attendance-test-data'),
+  // The suites written before consents enrol faces without recording one; test/integration/
+  // privacy.test.ts turns it back on.
+  FACE_CONSENT_REQUIRED: 'false',
 };
 
 export function testConfig(env: Record<string, string> = {}): Config {

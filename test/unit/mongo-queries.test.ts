@@ -209,6 +209,10 @@ describe('mongo document mapping and transfer operations', () => {
     refreshTokens: { id: 't', orgId: 'o', userId: 'u', familyId: 'f', tokenHash: 'h', expiresAt: T, createdAt: T, rotatedAt: null, revokedAt: T, userAgent: 'UA', ip: '::1' },
     faces: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5, -1]], photos: [Buffer.from([7])], updatedAt: T },
     faceProposals: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5]], photos: [Buffer.from('p')], proposedBy: 't', createdAt: T },
+    consents: {
+      id: 'c', orgId: 'o', userId: 'u', purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G',
+      recordedBy: 'a', givenAt: T, withdrawnAt: null, withdrawnBy: null,
+    },
   };
 
   it('round-trips every collection through its document unchanged', () => {

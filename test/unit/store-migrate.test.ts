@@ -70,6 +70,10 @@ async function seed(store: Store): Promise<void> {
     orgId: org.id, userId: students[1]!.id, modelId: 'faceres', modelVersion: '1', embeddings: [[0.3, 0.2, -0.1]],
     photos: [Buffer.from([4, 5])], proposedBy: teacher.id, createdAt: new Date('2026-03-02T09:00:00Z'),
   });
+  await store.consents.create({
+    orgId: org.id, userId: students[0]!.id, purpose: 'face', textVersion: '2026-01', givenBy: 'student', guardianName: null,
+    recordedBy: students[0]!.id, givenAt: start,
+  });
 }
 
 async function dump(store: Store, collection: CollectionName): Promise<unknown[]> {

@@ -9,6 +9,7 @@ import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
 import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
+import { hasFaceConsent } from '../privacy/consent.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
@@ -90,7 +91,12 @@ export class CheckinService {
     let reason: ReasonCode | null = outcome.reason;
     let flags = outcome.flags;
     if (session.policy.selfie && outcome.status !== 'rejected') {
-      if (!input.selfie || input.selfie.byteLength === 0) {
+      if (this.deps.faceConsentRequired && !(await hasFaceConsent(store, actor.orgId, actor.id))) {
+        // Without consent the selfie is not used (not even analysed): the teacher decides.
+        status = 'pending';
+        reason = 'FACE_NO_CONSENT';
+        flags = [...outcome.flags, 'FACE_NO_CONSENT'];
+      } else if (!input.selfie || input.selfie.byteLength === 0) {
         status = 'rejected';
         reason = 'SELFIE_REQUIRED';
         flags = [...outcome.flags, 'SELFIE_REQUIRED'];

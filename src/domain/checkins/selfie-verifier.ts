@@ -5,7 +5,8 @@ import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../
 import { AppError } from '../app-error.js';
 import type { DomainDeps } from '../deps.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
-import { decideSelfie, failedVerification, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
+import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
+import { hasFaceConsent } from '../privacy/consent.js';
 import { recordChanged } from './record-change.js';
 
 /**
@@ -49,15 +50,18 @@ export async function verifySelfie(
   selfie: Uint8Array,
 ): Promise<void> {
   const settings = deps.faceSettings ?? DEFAULT_FACE_SETTINGS;
-  let decision: SelfieDecision | null = null;
-  try {
-    const analysis = await analyseWhenRoom(engine, selfie);
-    let claimed: number[][] = [];
-    let others: OtherFace[] = [];
-    if (analysis.ok) ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
-    decision = decideSelfie(base, analysis, claimed, others, settings, deps.now());
-  } catch (err) {
-    deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'selfie verification failed; left to the teacher');
+  // Consent is checked again here: it may have been withdrawn since the submission.
+  let decision: SelfieDecision | null = await withoutConsent(deps, record, base);
+  if (!decision) {
+    try {
+      const analysis = await analyseWhenRoom(engine, selfie);
+      let claimed: number[][] = [];
+      let others: OtherFace[] = [];
+      if (analysis.ok) ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
+      decision = decideSelfie(base, analysis, claimed, others, settings, deps.now());
+    } catch (err) {
+      deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'selfie verification failed; left to the teacher');
+    }
   }
   const patch: RecordPatch = decision
     ? {
@@ -73,6 +77,17 @@ export async function verifySelfie(
   } catch (err) {
     deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'storing the selfie verification failed');
   }
+}
+
+/** The no-consent decision when consent is required and missing (or cannot be read), else null. */
+async function withoutConsent(deps: DomainDeps, record: AttendanceRecord, base: BaseOutcome): Promise<SelfieDecision | null> {
+  if (!deps.faceConsentRequired) return null;
+  try {
+    if (await hasFaceConsent(deps.store, record.orgId, record.studentId)) return null;
+  } catch (err) {
+    deps.logger.error({ err, recordId: record.id }, 'reading the face consent failed; the selfie is not used');
+  }
+  return noConsentDecision(base, deps.now());
 }
 
 async function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {

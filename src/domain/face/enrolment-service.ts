@@ -10,6 +10,7 @@ import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import type { FaceEngine } from './face-engine.js';
+import { hasFaceConsent } from '../privacy/consent.js';
 import { consumeFaceUpload } from './upload-limit.js';
 
 export const MIN_ENROLMENT_PHOTOS = 1;
@@ -74,6 +75,8 @@ export interface FaceEnrolmentDeps {
   limiter?: RateLimiter;
   /** Photos of one upload must agree with each other within the uncertain band. */
   thresholds: Thresholds;
+  /** Refuse references for a student without a standing consent (FACE_CONSENT_REQUIRED); absent means not required. */
+  consentRequired?: boolean;
   /** Tells the student whenever their reference changes or a change is proposed. */
   events: EventPublisher;
   clock: () => Date;
@@ -214,6 +217,7 @@ export class FaceEnrolmentService {
   async approve(actor: Actor, userId: string): Promise<EnrolmentStatus> {
     requireRole(actor, 'admin');
     const student = await this.authorise(actor, userId);
+    await this.requireConsent(student);
     const proposal = await this.deps.store.faceProposals.take(actor.orgId, student.id);
     if (!proposal) throw new AppError('NOT_FOUND', 'The student has no pending face proposal.');
     const previous = await this.deps.store.faces.get(actor.orgId, student.id);
@@ -269,6 +273,7 @@ export class FaceEnrolmentService {
 
   // Whether the actor's upload changes the reference or waits for an admin.
   private async route(actor: Actor, student: User): Promise<Route> {
+    await this.requireConsent(student);
     if (actor.role === 'admin') return 'direct';
     if (actor.role === 'teacher') return 'proposal';
     const mode = this.deps.selfEnrolment;
@@ -278,6 +283,13 @@ export class FaceEnrolmentService {
     if (mode === 'approval') return 'proposal';
     // A first enrolment is the student's own; replacing it would let them swap in a friend's face.
     return (await this.deps.store.faces.get(actor.orgId, student.id)) ? 'proposal' : 'direct';
+  }
+
+  private async requireConsent(student: User): Promise<void> {
+    if (!this.deps.consentRequired) return;
+    if (!(await hasFaceConsent(this.deps.store, student.orgId, student.id))) {
+      throw new AppError('FACE_CONSENT_REQUIRED', undefined, { userId: student.id });
+    }
   }
 
   private async pending(actor: Actor, userId: string): Promise<FaceProposal> {

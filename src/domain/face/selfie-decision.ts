@@ -75,3 +75,16 @@ export function decideSelfie(
 export function failedVerification(at: Date): VerificationResult {
   return { state: 'failed', band: null, distance: null, flags: [], reason: null, completedAt: at, probe: null };
 }
+
+/**
+ * A selfie of a student without a standing face consent (never given, or withdrawn before the
+ * analysis ran): not analysed, and the teacher decides, visibly.
+ */
+export function noConsentDecision(base: BaseOutcome, at: Date): SelfieDecision {
+  return {
+    status: 'pending',
+    reason: 'FACE_NO_CONSENT',
+    flags: [...base.flags, 'FACE_NO_CONSENT'],
+    verification: { state: 'done', band: null, distance: null, flags: ['FACE_NO_CONSENT'], reason: 'FACE_NO_CONSENT', completedAt: at, probe: null },
+  };
+}

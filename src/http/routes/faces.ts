@@ -93,7 +93,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       schema: EnrolResultSchema,
       also: [{ status: 202, description: 'A proposal waits for an admin (outcome `proposed`); the reference in force is unchanged' }],
     },
-    errors: ['FACE_ENROLMENT_REFUSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE', 'NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE'],
+    errors: ['FACE_ENROLMENT_REFUSED', 'FACE_CONSENT_REQUIRED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE', 'NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE'],
     handler: async ({ actor, params, files, setStatus }) => {
       const result = await faces.enrol(actor, params.id, files);
       if (result.outcome === 'proposed') setStatus(202);
@@ -186,6 +186,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     access: ['admin'],
     params: IdParams,
     response: { status: 200, description: 'The enrolment now in force', schema: EnrolmentStatusSchema },
+    errors: ['FACE_CONSENT_REQUIRED'],
     handler: ({ actor, params }) => faces.approve(actor, params.id),
   });
 

@@ -5,6 +5,7 @@ import type {
   AttendanceSession,
   AuditEntry,
   CollectionEntity,
+  Consent,
   CollectionName,
   DailySummary,
   Enrolment,
@@ -19,6 +20,7 @@ import { normaliseSettings } from '../types.js';
 import type { CollectionDoc } from './models.js';
 import type {
   AuditDoc,
+  ConsentDoc,
   EnrolmentDoc,
   FaceDoc,
   FaceProposalDoc,
@@ -336,6 +338,27 @@ export function fromFaceProposal(e: FaceProposal): FaceProposalDoc {
   return { _id: faceId(e.orgId, e.userId), ...e, embeddings: e.embeddings.map(fromVector) };
 }
 
+export function toConsent(d: ConsentDoc): Consent {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    userId: d.userId,
+    purpose: d.purpose,
+    textVersion: d.textVersion,
+    givenBy: d.givenBy,
+    guardianName: orNull(d.guardianName),
+    recordedBy: d.recordedBy,
+    givenAt: d.givenAt,
+    withdrawnAt: orNull(d.withdrawnAt),
+    withdrawnBy: orNull(d.withdrawnBy),
+  };
+}
+
+export function fromConsent(e: Consent): ConsentDoc {
+  const { id, ...rest } = e;
+  return { _id: id, ...rest };
+}
+
 type ToEntity = { [C in CollectionName]: (d: CollectionDoc[C]) => CollectionEntity[C] };
 type FromEntity = { [C in CollectionName]: (e: CollectionEntity[C]) => CollectionDoc[C] };
 
@@ -351,6 +374,7 @@ export const TO_ENTITY: ToEntity = {
   refreshTokens: toRefreshToken,
   faces: toFace,
   faceProposals: toFaceProposal,
+  consents: toConsent,
 };
 
 export const FROM_ENTITY: FromEntity = {
@@ -365,4 +389,5 @@ export const FROM_ENTITY: FromEntity = {
   refreshTokens: fromRefreshToken,
   faces: fromFace,
   faceProposals: fromFaceProposal,
+  consents: fromConsent,
 };

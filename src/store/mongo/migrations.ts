@@ -80,8 +80,9 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   },
   {
     version: 4,
-    // Declared in schemas.ts since version 1 ran: summaries by day, audit by actor (reports).
-    name: 'report indexes',
+    // Declared in schemas.ts since version 1 ran: summaries by day and audit by actor (reports),
+    // consents by user (privacy).
+    name: 'report and consent indexes',
     up: async ({ models }) => {
       await buildIndexes(models);
     },

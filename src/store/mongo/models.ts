@@ -27,6 +27,8 @@ import {
   type AccountTokenDoc,
   jobSchema,
   type JobDoc,
+  consentSchema,
+  type ConsentDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -42,6 +44,7 @@ export interface CollectionDoc {
   refreshTokens: RefreshTokenDoc;
   faces: FaceDoc;
   faceProposals: FaceProposalDoc;
+  consents: ConsentDoc;
 }
 
 /** The transferable collections, the short-lived set-password links and the job leases (never copied). */
@@ -63,6 +66,7 @@ export const SCHEMAS = {
   refreshTokens: refreshTokenSchema,
   faces: faceSchema,
   faceProposals: faceProposalSchema,
+  consents: consentSchema,
 } as const;
 
 /**
@@ -82,6 +86,7 @@ export function createModels(conn: Connection): Models {
     refreshTokens: conn.model<RefreshTokenDoc>('RefreshToken', refreshTokenSchema),
     faces: conn.model<FaceDoc>('Face', faceSchema),
     faceProposals: conn.model<FaceProposalDoc>('FaceProposal', faceProposalSchema),
+    consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
   };

@@ -7,6 +7,7 @@ import { jobRepository } from './jobs.js';
 import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
+import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { mongoTransfer } from './transfer.js';
@@ -70,6 +71,8 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     faces: faceRepository(models),
     faceProposals: faceProposalRepository(models),
     jobs: jobRepository(models),
+    consents: consentRepository(models),
+    privacy: privacyRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

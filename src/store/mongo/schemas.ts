@@ -573,3 +573,35 @@ export const jobSchema = new Schema<JobDoc>(
   },
   { ...base, collection: 'jobs' },
 );
+
+export interface ConsentDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  purpose: 'face';
+  textVersion: string;
+  givenBy: 'student' | 'guardian';
+  guardianName: string | null;
+  recordedBy: string;
+  givenAt: Date;
+  withdrawnAt: Date | null;
+  withdrawnBy: string | null;
+}
+
+export const consentSchema = new Schema<ConsentDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    userId: requiredString,
+    purpose: { type: String, required: true, enum: ['face'] },
+    textVersion: requiredString,
+    givenBy: { type: String, required: true, enum: ['student', 'guardian'] },
+    guardianName: nullableString,
+    recordedBy: requiredString,
+    givenAt: { type: Date, required: true },
+    withdrawnAt: nullableDate,
+    withdrawnBy: nullableString,
+  },
+  { ...base, collection: 'consents' },
+);
+consentSchema.index({ orgId: 1, userId: 1, purpose: 1, givenAt: 1 }, { name: 'org_user_purpose' });

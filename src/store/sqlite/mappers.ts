@@ -4,6 +4,7 @@ import type {
   AttendanceSession,
   AuditEntry,
   CheckinLocation,
+  Consent,
   CollectionEntity,
   CollectionName,
   DailySummary,
@@ -501,6 +502,38 @@ export const faceProposals: TableSpec<FaceProposal> = {
   }),
 };
 
+export const consents: TableSpec<Consent> = {
+  table: 'consents',
+  columns: ['id', 'org_id', 'user_id', 'purpose', 'text_version', 'given_by', 'guardian_name', 'recorded_by', 'given_at', 'withdrawn_at', 'withdrawn_by'],
+  key: ['id'],
+  toRow: (c) => ({
+    id: c.id,
+    org_id: c.orgId,
+    user_id: c.userId,
+    purpose: c.purpose,
+    text_version: c.textVersion,
+    given_by: c.givenBy,
+    guardian_name: c.guardianName,
+    recorded_by: c.recordedBy,
+    given_at: ms(c.givenAt),
+    withdrawn_at: msOrNull(c.withdrawnAt),
+    withdrawn_by: c.withdrawnBy,
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    userId: str(r.user_id),
+    purpose: r.purpose as Consent['purpose'],
+    textVersion: str(r.text_version),
+    givenBy: r.given_by as Consent['givenBy'],
+    guardianName: strOrNull(r.guardian_name),
+    recordedBy: str(r.recorded_by),
+    givenAt: date(r.given_at),
+    withdrawnAt: dateOrNull(r.withdrawn_at),
+    withdrawnBy: strOrNull(r.withdrawn_by),
+  }),
+};
+
 export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } = {
   organisations,
   users,
@@ -513,6 +546,7 @@ export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } =
   refreshTokens,
   faces,
   faceProposals,
+  consents,
 };
 
 /** `INSERT INTO t (cols) VALUES (@cols)`, optionally upserting on the spec's key. */

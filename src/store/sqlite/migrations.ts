@@ -244,6 +244,26 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'consents',
+    sql: `
+      CREATE TABLE consents (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        text_version TEXT NOT NULL,
+        given_by TEXT NOT NULL,
+        guardian_name TEXT,
+        recorded_by TEXT NOT NULL,
+        given_at INTEGER NOT NULL,
+        withdrawn_at INTEGER,
+        withdrawn_by TEXT
+      );
+      CREATE INDEX consents_user ON consents (org_id, user_id, purpose, given_at);
+    `,
+  },
+  {
     version: 9,
     name: 'leases of scheduled system jobs',
     sql: `

@@ -4,6 +4,7 @@ import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
+import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { sqliteTransfer } from './transfer.js';
@@ -35,6 +36,8 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     faces: faceRepository(db),
     faceProposals: faceProposalRepository(db),
     jobs: jobRepository(db),
+    consents: consentRepository(db),
+    privacy: privacyRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },

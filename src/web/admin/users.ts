@@ -1,4 +1,4 @@
-/** Users: search, add, edit, deactivate or reactivate, invite. */
+/** Users: search, add, edit, deactivate or reactivate, invite; export or erase a person's data (docs/privacy.md). */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h } from '../lib/dom.js';
 import { jsonBody } from './fetch-all.js';
@@ -49,6 +49,22 @@ function row(user: User): HTMLTableRowElement {
   } else {
     actions.append(actionButton('Reactivate', user, () => apiJson(`/api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))));
   }
+  actions.append(
+    actionButton('Export', user, async () => {
+      const bundle = await apiJson<unknown>(`/api/v1/users/${encodeURIComponent(user.id)}/export`);
+      download(`personal-data-${user.id}.json`, JSON.stringify(bundle, null, 2));
+      announce(byId('users-status'), `Downloaded everything held about ${user.name}.`);
+    }),
+    actionButton('Erase', user, async () => {
+      const reason = prompt(
+        `Erase ${user.name}? Their account, face data, consents and logins are deleted for good; their attendance ` +
+          'records stay anonymised. Export first if a copy must be kept. Why (kept in the audit trail)?',
+      );
+      if (reason === null || reason.trim() === '') return;
+      await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/erase`, jsonBody('POST', { reason: reason.trim() }));
+      announce(byId('users-status'), `Erased ${user.name}.`);
+    }, 'danger'),
+  );
   return h(
     'tr',
     { 'data-user-id': user.id },
@@ -59,6 +75,15 @@ function row(user: User): HTMLTableRowElement {
     h('td', {}, accountText(user)),
     h('td', { class: 'actions' }, actions),
   );
+}
+
+function download(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
 }
 
 export async function loadUsers(): Promise<void> {

@@ -248,6 +248,26 @@ describe('admin console (Chromium)', function () {
     expect(user).to.include({ name: 'Imported 042 Renamed', active: false });
   });
 
+  it("downloads everything held about a user, then erases them with a reason", async () => {
+    const page = await openAdmin(LAPTOP);
+    page.removeAllListeners('dialog');
+    page.on('dialog', (dialog) => void dialog.accept('erasure request, ticket 9'));
+    await goTo(page, 'users');
+    await page.fill('#user-q', 'Imported 043');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    const user = (await srv.store.users.getByEmail(org.id, 'imported043@demo.school'))!;
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#users-body button:has-text("Export")')]);
+    const bundle = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(bundle.profile).to.include({ id: user.id, email: user.email });
+    await page.click('#users-body button:has-text("Erase")');
+    await page.waitForSelector('#users-body tr', { state: 'detached' });
+    expect(await srv.store.users.get(org.id, user.id)).to.equal(null);
+    const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+    const erased = (await srv.store.privacy.auditAbout({ orgId: org.id, userId: admin.id, identifiers: [] })).filter((e) => e.action === 'user.erase');
+    expect(erased.map((e) => e.reason)).to.deep.equal(['erasure request, ticket 9']);
+  });
+
   it('screenshots every section at laptop and phone sizes', async () => {
     const phone = await openAdmin(PHONE);
     for (const [name, page] of [['laptop', laptop], ['phone', phone]] as const) {

@@ -205,4 +205,41 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     const r = await settled(3);
     expect(r).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY' });
   });
+
+  describe('with FACE_CONSENT_REQUIRED', () => {
+    const consent = (i: number) =>
+      f.store.consents.create({
+        orgId: f.org.id, userId: f.students[i]!.id, purpose: 'face', textVersion: 'v1', givenBy: 'student', guardianName: null,
+        recordedBy: f.students[i]!.id, givenAt: f.clock.now(),
+      });
+    beforeEach(() => {
+      f.deps.faceConsentRequired = true;
+    });
+
+    it('sends a student without consent to the teacher as FACE_NO_CONSENT and never analyses the selfie', async () => {
+      engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+      const ack = await submit(0, 10);
+      expect(ack).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT', verifying: false });
+      const record = (await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id))!;
+      expect(record).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT' });
+      expect(record.flags).to.include('FACE_NO_CONSENT');
+      expect(record.verification).to.equal(null);
+      // No selfie is needed either: the teacher decides.
+      expect(await submit(2, null)).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT' });
+      expect(engine.calls).to.equal(0);
+    });
+
+    it('matches a student with a standing consent, and not after it is withdrawn', async () => {
+      await consent(1);
+      engine.results.set(11, engine.face(vec(1, 2, 0.1)));
+      await submit(1, 11);
+      expect(await settled(1)).to.include({ status: 'present', reason: 'FACE_MATCH' });
+      await f.store.consents.withdraw(f.org.id, f.students[1]!.id, 'face', f.students[1]!.id, f.clock.now());
+      await consent(3);
+      await f.store.consents.withdraw(f.org.id, f.students[3]!.id, 'face', f.students[3]!.id, f.clock.now());
+      engine.results.set(13, engine.face(vec(3, 4, 0.1)));
+      expect(await submit(3, 13)).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT' });
+      expect(engine.calls).to.equal(1);
+    });
+  });
 });

@@ -77,13 +77,14 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role, ip: '10.0.0.7' });
   let published: DomainEvent[];
   const service = (
-    opts: { keepPhotos?: boolean; engine?: FaceEngine | null; limiter?: RateLimiter; selfEnrolment?: SelfEnrolmentMode } = {},
+    opts: { keepPhotos?: boolean; engine?: FaceEngine | null; limiter?: RateLimiter; selfEnrolment?: SelfEnrolmentMode; consentRequired?: boolean } = {},
   ) =>
     new FaceEnrolmentService({
       store,
       engine: opts.engine === null ? undefined : (opts.engine ?? engine),
       keepPhotos: opts.keepPhotos ?? false,
       selfEnrolment: opts.selfEnrolment ?? 'direct',
+      consentRequired: opts.consentRequired ?? false,
       ...(opts.limiter ? { limiter: opts.limiter } : {}),
       thresholds: { confident: 0.4, uncertain: 0.48 },
       events: { publish: (e) => published.push(e) },
@@ -114,6 +115,36 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     engine.script(9, vec(6));
   });
   afterEach(() => store.close());
+
+  describe('consent (FACE_CONSENT_REQUIRED)', () => {
+    const consent = () =>
+      store.consents.create({
+        orgId: org.id, userId: student.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G. Parent',
+        recordedBy: admin.id, givenAt: at,
+      });
+
+    it('refuses every enrolment, proposal and approval of a student without a standing consent, storing nothing', async () => {
+      const faces = service({ consentRequired: true });
+      await expectCode(faces.enrol(actor(admin), student.id, [photo(1)]), 'FACE_CONSENT_REQUIRED');
+      await expectCode(faces.enrol(actor(teacher), student.id, [photo(1)]), 'FACE_CONSENT_REQUIRED');
+      await expectCode(faces.enrol(actor(student), student.id, [photo(1)]), 'FACE_CONSENT_REQUIRED');
+      await expectCode(faces.admit(actor(admin), student.id), 'FACE_CONSENT_REQUIRED');
+      expect(engine.calls).to.equal(0);
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+      expect(await store.faceProposals.get(org.id, student.id)).to.equal(null);
+
+      await consent();
+      await faces.enrol(actor(teacher), student.id, [photo(1)]);
+      await store.consents.withdraw(org.id, student.id, 'face', admin.id, at);
+      await expectCode(faces.approve(actor(admin), student.id), 'FACE_CONSENT_REQUIRED');
+      expect(await store.faces.get(org.id, student.id)).to.equal(null);
+    });
+
+    it('enrols once a consent is recorded', async () => {
+      await consent();
+      expect((await service({ consentRequired: true }).enrol(actor(admin), student.id, [photo(1)])).outcome).to.equal('enrolled');
+    });
+  });
 
   describe('who may enrol', () => {
     it('lets an admin set and replace a reference at once; the student and their teacher read the status', async () => {

@@ -1,0 +1,87 @@
+import type { AuditEntry, PersonRef } from './types.js';
+
+/**
+ * The erasure rules both stores apply (docs/privacy.md):
+ * - user row, refresh and account tokens, face enrolment and proposal, consents, subject
+ *   enrolments: deleted;
+ * - attendance records: kept for statistics, the student (and a deciding teacher) replaced by
+ *   the tombstone id, location, ip, note and verification cleared;
+ * - sessions opened or closed by them and subjects they teach: the reference replaced by the
+ *   tombstone id, or removed from the teacher list;
+ * - audit entries about them (their user or their records): from/to and ip cleared, a user
+ *   entity id replaced by the tombstone; entries by them or naming them elsewhere: actor
+ *   replaced by the tombstone and every value naming them scrubbed.
+ */
+
+export const ERASED = '[erased]';
+
+/** Identifiers shorter than this are only scrubbed where a value equals them, not inside text. */
+const MIN_SUBSTRING = 4;
+
+/** The JSON-encoded body of a string, to search JSON text for it. */
+export function jsonNeedle(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
+
+/** Every non-empty value naming the person, their id first. */
+export function needles(person: PersonRef): string[] {
+  return [person.userId, ...person.identifiers.filter((v) => v.trim() !== '')];
+}
+
+function mentionsText(text: string, person: PersonRef): boolean {
+  const lower = text.toLowerCase();
+  return needles(person).some((n) => lower.includes(jsonNeedle(n).toLowerCase()));
+}
+
+/** Whether an audit entry is about the person, by them, or names them. */
+export function auditConcerns(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>): boolean {
+  return (
+    isAbout(entry, person, recordIds) ||
+    entry.actorId === person.userId ||
+    mentionsText(JSON.stringify([entry.from ?? null, entry.to ?? null, entry.reason ?? null]), person)
+  );
+}
+
+function isAbout(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>): boolean {
+  return (entry.entityType === 'user' && entry.entityId === person.userId) || (entry.entityType === 'record' && recordIds.has(entry.entityId));
+}
+
+/** The entry as it stays after the person's erasure (unchanged when it does not concern them). */
+export function scrubAudit(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>, tombstoneId: string): AuditEntry {
+  const about = isAbout(entry, person, recordIds);
+  const byThem = entry.actorId === person.userId;
+  return {
+    ...entry,
+    entityId: entry.entityType === 'user' && entry.entityId === person.userId ? tombstoneId : entry.entityId,
+    actorId: byThem ? tombstoneId : entry.actorId,
+    from: about ? null : scrubValue(entry.from, person, tombstoneId),
+    to: about ? null : scrubValue(entry.to, person, tombstoneId),
+    reason: entry.reason === null ? null : (scrubValue(entry.reason, person, tombstoneId) as string),
+    ip: about || byThem ? null : entry.ip,
+  };
+}
+
+/** Replaces the person's id by the tombstone and every identifying value by ERASED, deeply. */
+export function scrubValue(value: unknown, person: PersonRef, tombstoneId: string): unknown {
+  if (typeof value === 'string') return scrubString(value, person, tombstoneId);
+  if (Array.isArray(value)) return value.map((v) => scrubValue(v, person, tombstoneId));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubValue(v, person, tombstoneId)]));
+  }
+  return value;
+}
+
+function scrubString(s: string, person: PersonRef, tombstoneId: string): string {
+  let out = s.split(person.userId).join(tombstoneId);
+  for (const id of person.identifiers) {
+    const v = id.trim();
+    if (v === '') continue;
+    if (out.toLowerCase() === v.toLowerCase()) return ERASED;
+    if (v.length >= MIN_SUBSTRING) out = out.replace(new RegExp(escapeRegExp(v), 'gi'), ERASED);
+  }
+  return out;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,102 @@
+import { newId } from '../ids.js';
+import { auditConcerns, scrubAudit } from '../erasure.js';
+import type { AuditEntry, Consent, ConsentRepository, ErasureCounts, PersonRef, PrivacyRepository } from '../types.js';
+import type { SqliteDb } from './db.js';
+import { audit, consents, insertSql, subjects } from './mappers.js';
+
+export function consentRepository(db: SqliteDb): ConsentRepository {
+  const insert = insertSql(consents, false);
+  return {
+    async create(input) {
+      const c: Consent = { id: newId(), ...input, withdrawnAt: null, withdrawnBy: null };
+      db.stmt(insert).run(consents.toRow(c));
+      return c;
+    },
+    async current(orgId, userId, purpose) {
+      const r = db
+        .stmt(
+          `SELECT * FROM consents WHERE org_id = ? AND user_id = ? AND purpose = ? AND withdrawn_at IS NULL
+           ORDER BY given_at DESC, rowid DESC LIMIT 1`,
+        )
+        .get(orgId, userId, purpose);
+      return r ? consents.fromRow(r) : null;
+    },
+    async listForUser(orgId, userId) {
+      return db.stmt('SELECT * FROM consents WHERE org_id = ? AND user_id = ? ORDER BY given_at, rowid').all(orgId, userId).map(consents.fromRow);
+    },
+    async withdraw(orgId, userId, purpose, by, at) {
+      return db
+        .stmt('UPDATE consents SET withdrawn_at = ?, withdrawn_by = ? WHERE org_id = ? AND user_id = ? AND purpose = ? AND withdrawn_at IS NULL')
+        .run(at.getTime(), by, orgId, userId, purpose).changes;
+    },
+  };
+}
+
+export function privacyRepository(db: SqliteDb): PrivacyRepository {
+  const recordIds = (p: PersonRef): Set<string> =>
+    new Set(db.stmt<{ id: string }>('SELECT id FROM records WHERE org_id = ? AND student_id = ?').all(p.orgId, p.userId).map((r) => r.id));
+  // Free-form audit values are JSON text: the entries that may name the person are few, and
+  // auditConcerns decides on the parsed entry.
+  const concerning = (p: PersonRef, ids: Set<string>): AuditEntry[] =>
+    db
+      .stmt('SELECT * FROM audit WHERE org_id = ? ORDER BY at, seq')
+      .all(p.orgId)
+      .map(audit.fromRow)
+      .filter((e) => auditConcerns(e, p, ids));
+
+  return {
+    async auditAbout(person) {
+      return concerning(person, recordIds(person));
+    },
+    async erase(person, tombstoneId) {
+      const { orgId, userId } = person;
+      return db.tx(() => {
+        const ids = recordIds(person);
+        const run = (sql: string, ...args: unknown[]): number => db.stmt(sql).run(...args).changes;
+        const counts: ErasureCounts = {
+          users: 0, records: 0, sessions: 0, subjects: 0, enrolments: 0, audit: 0,
+          refreshTokens: 0, accountTokens: 0, faces: 0, faceProposals: 0, consents: 0,
+        };
+        const update = db.stmt('UPDATE audit SET entity_id = @entity_id, actor_id = @actor_id, from_json = @from_json, to_json = @to_json, reason = @reason, ip = @ip WHERE id = @id');
+        for (const e of concerning(person, ids)) {
+          const row = audit.toRow(scrubAudit(e, person, ids, tombstoneId));
+          update.run({ id: row.id, entity_id: row.entity_id, actor_id: row.actor_id, from_json: row.from_json, to_json: row.to_json, reason: row.reason, ip: row.ip });
+          counts.audit++;
+        }
+        counts.records = run(
+          `UPDATE records SET student_id = ?, location = NULL, ip = NULL, note = NULL, verification = NULL,
+             decided_by = CASE WHEN decided_by = ? THEN ? ELSE decided_by END
+           WHERE org_id = ? AND student_id = ?`,
+          tombstoneId, userId, tombstoneId, orgId, userId,
+        );
+        counts.records += run('UPDATE records SET decided_by = ? WHERE org_id = ? AND decided_by = ?', tombstoneId, orgId, userId);
+        counts.sessions = run(
+          `UPDATE sessions SET teacher_id = CASE WHEN teacher_id = ? THEN ? ELSE teacher_id END,
+             closed_by = CASE WHEN closed_by = ? THEN ? ELSE closed_by END
+           WHERE org_id = ? AND (teacher_id = ? OR closed_by = ?)`,
+          userId, tombstoneId, userId, tombstoneId, orgId, userId, userId,
+        );
+        const taught = db
+          .stmt('SELECT * FROM subjects WHERE org_id = ? AND EXISTS (SELECT 1 FROM json_each(teacher_ids) WHERE value = ?)')
+          .all(orgId, userId)
+          .map(subjects.fromRow);
+        for (const s of taught) {
+          run('UPDATE subjects SET teacher_ids = ? WHERE id = ?', JSON.stringify(s.teacherIds.filter((t) => t !== userId)), s.id);
+          counts.subjects++;
+        }
+        counts.enrolments = run('DELETE FROM enrolments WHERE org_id = ? AND student_id = ?', orgId, userId);
+        counts.refreshTokens = run('DELETE FROM refresh_tokens WHERE org_id = ? AND user_id = ?', orgId, userId);
+        counts.accountTokens = run('DELETE FROM account_tokens WHERE org_id = ? AND user_id = ?', orgId, userId);
+        counts.faces = run('DELETE FROM faces WHERE org_id = ? AND user_id = ?', orgId, userId);
+        counts.faceProposals = run('DELETE FROM face_proposals WHERE org_id = ? AND user_id = ?', orgId, userId);
+        // A proposal they made for someone else stays for the admin, without their name on it.
+        run('UPDATE face_proposals SET proposed_by = ? WHERE org_id = ? AND proposed_by = ?', tombstoneId, orgId, userId);
+        counts.consents = run('DELETE FROM consents WHERE org_id = ? AND user_id = ?', orgId, userId);
+        run('UPDATE consents SET recorded_by = ? WHERE org_id = ? AND recorded_by = ?', tombstoneId, orgId, userId);
+        run('UPDATE consents SET withdrawn_by = ? WHERE org_id = ? AND withdrawn_by = ?', tombstoneId, orgId, userId);
+        counts.users = run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, userId);
+        return counts;
+      });
+    },
+  };
+}
