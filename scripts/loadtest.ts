@@ -359,6 +359,8 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
       const opened = await emitAck<{ id: string }>(screens[r]![0]!, 'session:open', {
         subjectId: seeded.subjectIds[r],
         policy: faces && isSelfieRoom(r) ? SELFIE_POLICY : { geofence: true, rotatingCode: false, network: false },
+        // Rounds of one room are sessions of one subject at once: confirmed parallel.
+        parallel: true,
       });
       if (!opened.ok) throw new Error(`session:open: ${opened.error.code}`);
       ids.push(opened.data.id);
