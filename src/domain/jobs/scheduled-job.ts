@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/types.js';
+import { Periodic } from './periodic.js';
 
 export interface ScheduledJobOptions {
   /** The job's lease name in the store, the same on every node. */
@@ -22,10 +23,7 @@ export interface ScheduledJobOptions {
  * at the next check.
  */
 export class ScheduledJob {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
-  private readonly checkMs: number;
+  private readonly checks: Periodic;
   private readonly leaseMs: number;
 
   constructor(
@@ -35,21 +33,22 @@ export class ScheduledJob {
     private readonly options: ScheduledJobOptions,
     private readonly run: (now: Date) => Promise<void>,
   ) {
-    this.checkMs = options.checkMs ?? Math.min(60_000, Math.max(1_000, Math.floor(options.intervalMs / 10)));
+    const checkMs = options.checkMs ?? Math.min(60_000, Math.max(1_000, Math.floor(options.intervalMs / 10)));
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.checks = new Periodic(
+      checkMs,
+      () => this.tick().then(() => undefined),
+      (err) => this.logger.error({ err, job: options.name }, 'scheduled job failed; will retry'),
+    );
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.checks.start();
   }
 
   /** Stops checking and waits for a run in progress to finish. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.checks.stop();
   }
 
   /** One check: runs the job when it is due and this node claims it; true when it ran here. */
@@ -73,19 +72,5 @@ export class ScheduledJob {
     // The run is dated from its start, so the schedule does not drift by how long runs take.
     await this.store.jobs.finish(name, owner, now);
     return true;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.error({ err, job: this.options.name }, 'scheduled job failed; will retry'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.checkMs);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 }

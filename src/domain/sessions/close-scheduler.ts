@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/types.js';
+import { Periodic } from '../jobs/periodic.js';
 import type { SessionCloser } from './session-closer.js';
 
 export interface CloseSchedulerOptions {
@@ -20,8 +21,8 @@ export interface CloseSchedulerOptions {
  * the closing steps are idempotent, so a node dying mid-close only delays it by the lease.
  */
 export class CloseScheduler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly passes: Periodic;
+  /** Set by stop(): a pass in progress leaves its remaining sessions to the next start. */
   private stopped = false;
   private readonly leaseMs: number;
   private readonly batch: number;
@@ -35,19 +36,22 @@ export class CloseScheduler {
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.batch = options.batch ?? 50;
+    this.passes = new Periodic(
+      options.intervalMs,
+      () => this.tick().then((closed) => options.onTick?.(closed)),
+      (err) => this.logger.error({ err }, 'close scheduler tick failed'),
+    );
   }
 
   start(): void {
     this.stopped = false;
-    this.schedule(0);
+    this.passes.start();
   }
 
   /** Stops ticking and waits for a close in progress to finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.passes.stop();
   }
 
   /** One pass over due sessions; exposed for tests and for an immediate run after opening. */
@@ -70,19 +74,5 @@ export class CloseScheduler {
       }
     }
     return closed;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .then((closed) => this.options.onTick?.(closed))
-        .catch((err: unknown) => this.logger.error({ err }, 'close scheduler tick failed'))
-        .finally(() => {
-          this.running = null;
-          this.schedule(this.options.intervalMs);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 }
