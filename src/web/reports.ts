@@ -1,12 +1,14 @@
 /**
  * Reports page for teachers and admins, over the reporting API (docs/reports.md): the
  * organisation's dashboard (admins), subjects at risk, a subject's trend and its students at
- * risk, and a student's profile per subject. Charts are inline SVG with their data tables.
+ * risk, its session history with each session's records, and a student's profile per
+ * subject. Charts are inline SVG with their data tables.
  */
 import { apiJson } from './lib/auth.js';
 import { barChart, lineChart } from './lib/charts.js';
 import { byId, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
+import { loadSessions } from './lib/session-drill.js';
 import { addDays, seenText, type Dashboard, type StudentSubject, type SubjectRisk, type SubjectStudent, type TrendBucket } from './lib/report-types.js';
 
 interface Range {
@@ -103,6 +105,8 @@ async function loadSubject(r: Range): Promise<void> {
   );
   byId('risk-students-table').querySelector('tbody')!.replaceChildren(...studentRows(risk.items, `Nobody under ${r.threshold} %.`));
   byId('students-table').querySelector('tbody')!.replaceChildren(...studentRows(all.items, 'No students.'));
+  show(byId('session-detail'), false);
+  await loadSessions(id, r.from, r.to);
 }
 
 async function showProfile(studentId: string, name: string): Promise<void> {

@@ -140,6 +140,17 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.waitForFunction((n) => document.querySelectorAll('#trend-chart .chart-data tbody tr').length === n, daily.items.length);
     expect(await rows(page, '#trend-chart .chart-data table')).to.deep.equal(daily.items.map((b) => [b.from, String(b.percentage)]));
 
+    // Session history: the newest closed session's records, and the counts they add up to.
+    const sessions = await api<{ items: { id: string; day: string }[]; total: number }>(accessToken, `/api/v1/subjects/${cs101.id}/sessions?status=closing,closed&from=${from}&to=${to}&limit=50`);
+    expect((await rows(page, '#sessions-table')).map((r) => r[0])).to.deep.equal(sessions.items.map((s) => s.day));
+    const newest = sessions.items[0]!;
+    await page.click(`#sessions-table tr[data-session-id="${newest.id}"] button`);
+    await page.waitForSelector('#session-detail:not([hidden])');
+    const records = await api<{ entries: { name: string; status: string }[] }>(accessToken, `/api/v1/sessions/${newest.id}/records`);
+    expect((await rows(page, '#session-records')).map((r) => [r[0], r[2]])).to.deep.equal(records.entries.map((e) => [e.name, e.status]));
+    const summary = daily.items.find((b) => b.from === newest.day) as unknown as { present: number; total: number };
+    expect(await page.textContent('#session-counts')).to.contain(`Present ${summary.present} `).and.to.contain(`of ${summary.total}`);
+
     // The profile of a student at risk.
     const student01 = (await srv.store.users.getByEmail(org.id, 'student01@demo.school'))!;
     await page.click(`#risk-students-table tr[data-student-id="${student01.id}"] button`);
@@ -171,7 +182,7 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.selectOption('#subject-select', cs102.id);
     await page.waitForFunction(() => document.querySelector('#trend-chart figcaption')?.textContent?.startsWith('CS102'));
     // Nothing wider than the phone: wide tables scroll inside their own region.
-    const wide = await page.evaluate((w) => [...document.querySelectorAll('body *')].filter((e) => !e.closest('.table-wrap, svg') && e.getBoundingClientRect().right > w).slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className), PHONE.width);
+    const wide = await page.evaluate((w) => Array.from(document.querySelectorAll('body *')).filter((e) => !e.closest('.table-wrap, svg') && e.getBoundingClientRect().right > w).slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className), PHONE.width);
     expect(await page.evaluate(() => document.documentElement.scrollWidth), JSON.stringify(wide)).to.be.at.most(PHONE.width);
     await page.screenshot({ path: path.join(SHOTS, 'admin-phone.png'), fullPage: true });
     await expectAccessible(page, 'reports (admin, phone)');
