@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { repoRoot } from './lib/repo-root.js';
 
 /** Page entries under src/web/; each becomes dist/public/<name>.js. */
-export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset', 'admin'] as const;
+export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset', 'admin', 'reports'] as const;
 
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */

@@ -27,7 +27,7 @@ process.on('unhandledRejection', (reason) => {
 
 const store = await createStore(config.store);
 if (config.seedDemo) {
-  const { created } = await seedDemo(store, { bcryptCost: config.bcryptCost, timezone: config.defaultTimezone });
+  const { created } = await seedDemo(store, { bcryptCost: config.bcryptCost, timezone: config.defaultTimezone, history: true });
   if (created) logger.info('created the demo organisation (see README.md for its accounts)');
 }
 // Nothing is created silently in production: the operator makes the first organisation and admin.

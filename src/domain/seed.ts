@@ -1,5 +1,6 @@
 import { PasswordHasher } from '../auth/passwords.js';
 import { StoreConflictError, type NewUser, type Store } from '../store/types.js';
+import { seedHistory } from './seed-history.js';
 
 /** Passwords of the demo accounts (documented in README.md). */
 export const DEMO_PASSWORDS = {
@@ -14,10 +15,19 @@ export const DEMO_STUDENT_COUNT = 30;
 export interface SeedOptions {
   bcryptCost: number;
   timezone?: string;
+  /**
+   * Also write a term of past sessions (seed-history.ts) and a second subject, CS102, so the
+   * reports have something to show. The real first start (src/index.ts) turns it on; tests that
+   * count the demo's records leave it off.
+   */
+  history?: boolean;
+  /** The history ends the day before this; defaults to the current time. */
+  now?: Date;
 }
 
 /**
- * Creates the demo organisation (an admin, two teachers, CS101 with 30 enrolled students)
+ * Creates the demo organisation (an admin, two teachers, CS101 with 30 enrolled students;
+ * with `history`, also CS102 and a term of past sessions)
  * when the store has no organisation at all; otherwise does nothing. Returns whether it seeded.
  */
 export async function seedDemo(store: Store, opts: SeedOptions): Promise<{ created: boolean }> {
@@ -70,5 +80,23 @@ export async function seedDemo(store: Store, opts: SeedOptions): Promise<{ creat
     subject.id,
     created.filter((u) => u.role === 'student').map((u) => u.id),
   );
+  if (opts.history) {
+    const alan = created.find((u) => u.email === 'alan@demo.school');
+    if (!alan) throw new Error('seed: teacher Alan was not created');
+    const enrolled = created.filter((u) => u.role === 'student');
+    const cs102 = await store.subjects.create(org.id, {
+      code: 'CS102',
+      name: 'Data Structures',
+      teacherIds: [alan.id],
+      location: { lat: 51.5246, lon: -0.134, radiusM: 100 },
+      allowedIpRanges: [],
+    });
+    await store.subjects.enrol(org.id, cs102.id, enrolled.map((u) => u.id));
+    await seedHistory(store, org, enrolled, [
+      { subject, weekdays: [1, 3, 5], drift: () => 1 },
+      // The class that slips: full attendance at the start of term, about a third less by the end.
+      { subject: cs102, weekdays: [2, 4], drift: (week, weeks) => 1 - (0.35 * week) / (weeks - 1) },
+    ], opts.now ?? new Date());
+  }
   return { created: true };
 }

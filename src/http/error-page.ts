@@ -38,6 +38,7 @@ export function errorPage(status: number, heading: string, text: string): string
       <li><a href="/teacher.html">Teacher console</a></li>
       <li><a href="/classroom.html">Classroom screen</a></li>
       <li><a href="/admin.html">Admin console</a></li>
+      <li><a href="/reports.html">Attendance reports</a></li>
     </ul>
   </main>
 </body>

@@ -7,6 +7,7 @@ import type { CheckinView, LocationInput, SessionView } from '../shared/events.j
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
+import { loadMyAttendance } from './lib/my-attendance.js';
 import { captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 import { needsLocation, policyNeeds } from '../shared/policy-presets.js';
@@ -187,8 +188,10 @@ function bindCheckin(socket: AppSocket): void {
 async function main(): Promise<void> {
   // Said before the login form, so nobody types a password into a page that cannot check in.
   showProblem(byId('context-warning'), locationProblem(currentContext()));
-  await requireLogin(['student']);
+  const auth = await requireLogin(['student']);
   bindLogout();
+  void loadMyAttendance(auth.user.id);
+  byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
   bindSelfie();

@@ -1,0 +1,68 @@
+/**
+ * The student's "My attendance" section: their percentage per subject
+ * (GET /reports/students/{own id}) and their latest sessions (GET /me/attendance).
+ */
+import { apiJson } from './auth.js';
+import { barChart } from './charts.js';
+import { byId, errorText, h, reasonText } from './dom.js';
+import type { StudentSubject } from './report-types.js';
+
+interface HistoryEntry {
+  sessionId: string;
+  subjectCode: string;
+  subjectName: string;
+  day: string;
+  status: string;
+  reason: string | null;
+}
+
+const STATUS_TEXT: Record<string, string> = {
+  present: 'Present',
+  late: 'Late',
+  pending: 'Waiting for review',
+  rejected: 'Rejected',
+  excused: 'Excused',
+  absent: 'Absent',
+};
+
+/** How many past sessions the list shows. */
+const RECENT = 20;
+
+export async function loadMyAttendance(studentId: string): Promise<void> {
+  const error = byId('my-error');
+  error.textContent = '';
+  try {
+    const [figures, history] = await Promise.all([
+      apiJson<{ items: StudentSubject[] }>(`/api/v1/reports/students/${encodeURIComponent(studentId)}`),
+      apiJson<{ items: HistoryEntry[]; total: number }>(`/api/v1/me/attendance?limit=${RECENT}`),
+    ]);
+    const rows = figures.items.map((s) =>
+      h(
+        'tr',
+        { 'data-subject-id': s.subjectId },
+        h('th', { scope: 'row' }, s.subjectCode, h('br'), h('small', {}, s.subjectName)),
+        h('td', { class: 'my-percentage' }, `${s.percentage} %`),
+        h('td', {}, String(s.absent)),
+        h('td', {}, String(s.total)),
+      ),
+    );
+    byId('my-subjects').querySelector('tbody')!.replaceChildren(
+      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, 'No attendance counted yet.'))]),
+    );
+    byId('my-chart').replaceChildren(
+      ...(figures.items.length > 0
+        ? [barChart({ title: 'My attendance per subject', valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: 75 },
+            figures.items.map((s) => ({ label: s.subjectCode, value: s.percentage })))]
+        : []),
+    );
+    byId('my-history').replaceChildren(
+      ...history.items.map((e) =>
+        h('li', { 'data-status': e.status }, h('span', {}, `${e.day} · ${e.subjectCode}`), ' ', h('strong', {}, STATUS_TEXT[e.status] ?? e.status),
+          e.reason && e.status !== 'present' ? h('small', {}, ` (${reasonText(e.reason)})`) : null),
+      ),
+    );
+    if (history.items.length === 0) byId('my-history').append(h('li', {}, 'No sessions yet.'));
+  } catch (err) {
+    error.textContent = errorText(err);
+  }
+}

@@ -1,0 +1,54 @@
+/** Shapes of the reporting API's answers as the pages read them (docs/reports.md). */
+export interface Figures {
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  total: number;
+  percentage: number;
+}
+
+export interface StudentSubject extends Figures {
+  subjectId: string;
+  subjectCode: string;
+  subjectName: string;
+  lastSeenAt: string | null;
+}
+
+export interface SubjectStudent extends Figures {
+  studentId: string;
+  name: string;
+  studentNumber: string | null;
+  enrolled: boolean;
+  lastSeenAt: string | null;
+}
+
+export interface TrendBucket extends Figures {
+  from: string;
+  to: string;
+  days: number;
+}
+
+export interface SubjectRisk extends Figures {
+  subjectId: string;
+  subjectCode: string;
+  subjectName: string;
+}
+
+export interface Dashboard {
+  today: string;
+  sessionsToday: Record<string, number> & { total: number };
+  live: { openSessions: number; checkins: Record<string, number> };
+  thisWeek: Figures & { from: string; to: string };
+  lastWeek: Figures & { from: string; to: string };
+}
+
+/** A moment as a short date and time in the device's locale; empty for never. */
+export function seenText(iso: string | null): string {
+  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : 'never';
+}
+
+/** The calendar day `n` days after a YYYY-MM-DD day. */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}

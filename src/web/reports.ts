@@ -1,0 +1,177 @@
+/**
+ * Reports page for teachers and admins, over the reporting API (docs/reports.md): the
+ * organisation's dashboard (admins), subjects at risk, a subject's trend and its students at
+ * risk, its session history with each session's records, and a student's profile per
+ * subject. Charts are inline SVG with their data tables.
+ */
+import { apiJson } from './lib/auth.js';
+import { barChart, lineChart } from './lib/charts.js';
+import { byId, errorText, h, show } from './lib/dom.js';
+import { bindLogout, requireLogin } from './lib/page.js';
+import { loadSessions } from './lib/session-drill.js';
+import { addDays, seenText, type Dashboard, type StudentSubject, type SubjectRisk, type SubjectStudent, type TrendBucket } from './lib/report-types.js';
+
+interface Range {
+  from: string;
+  to: string;
+  threshold: number;
+}
+
+interface SubjectItem {
+  id: string;
+  code: string;
+  name: string;
+}
+
+function readRange(): Range {
+  return {
+    from: byId<HTMLInputElement>('range-from').value,
+    to: byId<HTMLInputElement>('range-to').value,
+    threshold: Number(byId<HTMLInputElement>('range-threshold').value),
+  };
+}
+
+function rangeQuery(r: Range, withThreshold = false): string {
+  const q = new URLSearchParams({ from: r.from, to: r.to });
+  if (withThreshold) q.set('threshold', String(r.threshold));
+  return q.toString();
+}
+
+function cells(...values: (string | number)[]): HTMLTableCellElement[] {
+  return values.map((v) => h('td', {}, String(v)));
+}
+
+async function loadDashboard(): Promise<void> {
+  const d = await apiJson<Dashboard>('/api/v1/reports/dashboard');
+  const figure = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)];
+  byId('dashboard-figures').replaceChildren(
+    ...figure('Today', d.today),
+    ...figure('Sessions today', String(d.sessionsToday.total)),
+    ...figure('Open now', String(d.live.openSessions)),
+    ...figure(`This week (${d.thisWeek.from} to ${d.thisWeek.to})`, `${d.thisWeek.percentage} %`),
+    ...figure(`Last week (${d.lastWeek.from} to ${d.lastWeek.to})`, `${d.lastWeek.percentage} %`),
+  );
+  byId('dashboard-chart').replaceChildren(
+    barChart({ title: 'Attendance this week and last week', valueLabel: 'Attendance %', labelHeader: 'Week' }, [
+      { label: 'Last week', value: d.lastWeek.percentage },
+      { label: 'This week', value: d.thisWeek.percentage },
+    ]),
+  );
+  show(byId('dashboard'), true);
+}
+
+async function loadRiskSubjects(r: Range): Promise<void> {
+  const { items } = await apiJson<{ items: SubjectRisk[] }>(`/api/v1/reports/at-risk/subjects?${rangeQuery(r, true)}`);
+  const body = byId('risk-subjects-table').querySelector('tbody')!;
+  body.replaceChildren(
+    ...items.map((s) =>
+      h('tr', { 'data-subject-id': s.subjectId }, h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`), ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total)),
+    ),
+  );
+  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 7 }, `No subject under ${r.threshold} %.`)));
+}
+
+function studentRows(items: SubjectStudent[], empty: string): HTMLTableRowElement[] {
+  if (items.length === 0) return [h('tr', {}, h('td', { colspan: 6 }, empty))];
+  return items.map((s) => {
+    const button = h('button', { type: 'button', 'aria-label': `Profile of ${s.name}` }, 'Profile');
+    button.addEventListener('click', () => void showProfile(s.studentId, s.name));
+    return h(
+      'tr',
+      { 'data-student-id': s.studentId },
+      h('th', { scope: 'row' }, s.enrolled ? s.name : `${s.name} (unenrolled)`),
+      ...cells(s.studentNumber ?? '', s.percentage, s.absent, seenText(s.lastSeenAt)),
+      h('td', { class: 'no-print' }, button),
+    );
+  });
+}
+
+async function loadSubject(r: Range): Promise<void> {
+  const select = byId<HTMLSelectElement>('subject-select');
+  const id = select.value;
+  if (!id) return;
+  const label = select.selectedOptions[0]?.textContent ?? '';
+  const bucket = byId<HTMLSelectElement>('bucket-select').value;
+  const [trend, risk, all] = await Promise.all([
+    apiJson<{ items: TrendBucket[] }>(`/api/v1/reports/subjects/${encodeURIComponent(id)}/trend?${rangeQuery(r)}&bucket=${bucket}`),
+    apiJson<{ items: SubjectStudent[] }>(`/api/v1/reports/subjects/${encodeURIComponent(id)}/at-risk?${rangeQuery(r, true)}`),
+    apiJson<{ items: SubjectStudent[] }>(`/api/v1/reports/subjects/${encodeURIComponent(id)}/students?${rangeQuery(r)}`),
+  ]);
+  byId('trend-chart').replaceChildren(
+    lineChart(
+      { title: `${label}: attendance by ${bucket}`, valueLabel: 'Attendance %', labelHeader: bucket === 'week' ? 'Week of' : 'Day', threshold: r.threshold },
+      trend.items.map((b) => ({ label: b.from, value: b.percentage })),
+    ),
+  );
+  byId('risk-students-table').querySelector('tbody')!.replaceChildren(...studentRows(risk.items, `Nobody under ${r.threshold} %.`));
+  byId('students-table').querySelector('tbody')!.replaceChildren(...studentRows(all.items, 'No students.'));
+  show(byId('session-detail'), false);
+  await loadSessions(id, r.from, r.to);
+}
+
+async function showProfile(studentId: string, name: string): Promise<void> {
+  const r = readRange();
+  const { items } = await apiJson<{ items: StudentSubject[] }>(`/api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`);
+  byId('profile-title').textContent = `${name}: ${r.from} to ${r.to}`;
+  byId('profile-chart').replaceChildren(
+    barChart(
+      { title: `${name}: attendance per subject`, valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: r.threshold },
+      items.map((s) => ({ label: s.subjectCode, value: s.percentage })),
+    ),
+  );
+  byId('profile-table').querySelector('tbody')!.replaceChildren(
+    ...items.map((s) =>
+      h('tr', { 'data-subject-id': s.subjectId }, h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`), ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total, seenText(s.lastSeenAt))),
+    ),
+  );
+  show(byId('profile'), true);
+  byId('profile-title').focus();
+}
+
+async function refresh(isAdmin: boolean): Promise<void> {
+  const r = readRange();
+  const status = byId('report-status');
+  byId('report-error').textContent = '';
+  status.textContent = 'Loading…';
+  try {
+    await Promise.all([isAdmin ? loadDashboard() : Promise.resolve(), loadRiskSubjects(r), loadSubject(r)]);
+    status.textContent = `Figures from ${r.from} to ${r.to}.`;
+  } catch (err) {
+    status.textContent = '';
+    byId('report-error').textContent = errorText(err);
+  }
+}
+
+async function main(): Promise<void> {
+  const auth = await requireLogin(['teacher', 'admin']);
+  show(byId('signed-in'), true);
+  bindLogout();
+  const isAdmin = auth.user.role === 'admin';
+  const today = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  byId<HTMLInputElement>('range-to').value = today;
+  byId<HTMLInputElement>('range-from').value = addDays(today, -90);
+
+  const subjects = await apiJson<{ items: SubjectItem[] }>('/api/v1/subjects?limit=100');
+  const select = byId<HTMLSelectElement>('subject-select');
+  select.replaceChildren(...subjects.items.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
+  const wanted = new URLSearchParams(location.search).get('subject');
+  if (wanted && subjects.items.some((s) => s.id === wanted)) select.value = wanted;
+
+  const reloadSubject = () => {
+    byId('report-error').textContent = '';
+    loadSubject(readRange()).catch((err: unknown) => (byId('report-error').textContent = errorText(err)));
+  };
+  select.addEventListener('change', reloadSubject);
+  byId('bucket-select').addEventListener('change', reloadSubject);
+  byId<HTMLFormElement>('range-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void refresh(isAdmin);
+  });
+  byId('print').addEventListener('click', () => window.print());
+  // A printed report shows every data table (browsers without ::details-content keep them closed).
+  window.addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+  await refresh(isAdmin);
+  document.body.dataset['ready'] = 'true';
+}
+
+void main();

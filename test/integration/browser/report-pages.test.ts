@@ -1,0 +1,206 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWeb } from '../../../scripts/build-web.js';
+import { repoRoot } from '../../../scripts/lib/repo-root.js';
+import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
+import type { Organisation } from '../../../src/store/types.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+
+const ROOT = repoRoot(import.meta.url);
+const PUBLIC = path.join(ROOT, 'dist', 'public');
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'reports');
+const CHROMIUM = '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const LAPTOP = { width: 1366, height: 768 };
+const PHONE = { width: 390, height: 844 };
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+async function ensurePagesBuilt(): Promise<void> {
+  const marker = path.join(PUBLIC, 'reports.js');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src', 'web'))) return;
+  await buildWeb();
+}
+
+/** axe-core in the page: no serious or critical violation. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run();
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad, `${name}: ${JSON.stringify(bad)}`).to.deep.equal([]);
+}
+
+/** The text of every body row of a table, cell by cell. */
+function rows(page: Page, selector: string): Promise<string[][]> {
+  return page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.children, (c) => (c.textContent ?? '').trim())));
+}
+
+describe('report pages (Chromium, axe-core)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  let org: Organisation;
+  const contexts: BrowserContext[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    await ensurePagesBuilt();
+    srv = await startTestServer({ HTTP_HEAVY_RATE_PER_MINUTE: '1000' });
+    await seedDemo(srv.store, { bcryptCost: 4, history: true });
+    org = (await srv.store.organisations.getBySlug('demo'))!;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+      timeout: 15_000,
+    });
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  /** axe is injected as an inline script, which the pages' CSP refuses: the context bypasses it. */
+  async function openAs(url: string, email: string, password: string, viewport: { width: number; height: number }): Promise<Page> {
+    const ctx = await browser.newContext({ baseURL: srv.baseUrl, viewport, timezoneId: 'UTC', bypassCSP: true });
+    ctx.setDefaultTimeout(10_000);
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.fill('#login-email', email);
+    await page.fill('#login-password', password);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#app:not([hidden])');
+    return page;
+  }
+
+  async function subjectByCode(code: string): Promise<{ id: string }> {
+    const found = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === code);
+    if (!found) throw new Error(`no subject ${code}`);
+    return found;
+  }
+
+  async function api<T>(token: string, url: string): Promise<T> {
+    const res = await srv.request<T>('GET', url, { token });
+    expect(res.status, url).to.equal(200);
+    return res.body;
+  }
+
+  it("a teacher's trend, risk tables and a student's profile show the API's numbers", async () => {
+    const page = await openAs('/reports.html', 'ada@demo.school', DEMO_PASSWORDS.teacher, LAPTOP);
+    await page.waitForSelector('body[data-ready="true"]');
+    const from = await page.inputValue('#range-from');
+    const to = await page.inputValue('#range-to');
+    const { accessToken } = await srv.login('ada@demo.school', DEMO_PASSWORDS.teacher);
+    const cs101 = await subjectByCode('CS101');
+    expect(await page.inputValue('#subject-select')).to.equal(cs101.id);
+
+    const trend = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/subjects/${cs101.id}/trend?from=${from}&to=${to}&bucket=week`);
+    expect(trend.items.length).to.be.at.least(12);
+    expect(await rows(page, '#trend-chart .chart-data table')).to.deep.equal(trend.items.map((b) => [b.from, String(b.percentage)]));
+    expect(await page.locator('#trend-chart circle.chart-dot').count()).to.equal(trend.items.length);
+    expect(await page.getAttribute('#trend-chart svg', 'aria-label')).to.contain(`${trend.items.length} points`);
+
+    const risky = await api<{ items: { name: string; percentage: number; absent: number }[] }>(accessToken, `/api/v1/reports/subjects/${cs101.id}/at-risk?from=${from}&to=${to}&threshold=75`);
+    expect(risky.items.map((s) => s.name)).to.have.members(['Student 01', 'Student 02', 'Student 03']);
+    const shown = await rows(page, '#risk-students-table');
+    expect(shown.map((r) => [r[0], r[2], r[3]])).to.deep.equal(risky.items.map((s) => [s.name, String(s.percentage), String(s.absent)]));
+
+    const riskSubjects = await api<{ items: { subjectCode: string; percentage: number }[] }>(accessToken, `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=75`);
+    const subjectRows = await rows(page, '#risk-subjects-table');
+    if (riskSubjects.items.length === 0) expect(subjectRows).to.have.length(1);
+    else expect(subjectRows.map((r) => r[1])).to.deep.equal(riskSubjects.items.map((s) => String(s.percentage)));
+
+    // A higher threshold lists the subject; the table follows the API again.
+    await page.fill('#range-threshold', '99');
+    await page.click('#range-form button[type="submit"]');
+    await page.waitForSelector('#risk-subjects-table tbody tr[data-subject-id]');
+    const all = await api<{ items: { subjectId: string; percentage: number }[] }>(accessToken, `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=99`);
+    expect((await rows(page, '#risk-subjects-table')).map((r) => r[1])).to.deep.equal(all.items.map((s) => String(s.percentage)));
+
+    // Daily trend.
+    await page.selectOption('#bucket-select', 'day');
+    const daily = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/subjects/${cs101.id}/trend?from=${from}&to=${to}&bucket=day`);
+    await page.waitForFunction((n) => document.querySelectorAll('#trend-chart .chart-data tbody tr').length === n, daily.items.length);
+    expect(await rows(page, '#trend-chart .chart-data table')).to.deep.equal(daily.items.map((b) => [b.from, String(b.percentage)]));
+
+    // Session history: the newest closed session's records, and the counts they add up to.
+    const sessions = await api<{ items: { id: string; day: string }[]; total: number }>(accessToken, `/api/v1/subjects/${cs101.id}/sessions?status=closing,closed&from=${from}&to=${to}&limit=50`);
+    expect((await rows(page, '#sessions-table')).map((r) => r[0])).to.deep.equal(sessions.items.map((s) => s.day));
+    const newest = sessions.items[0]!;
+    await page.click(`#sessions-table tr[data-session-id="${newest.id}"] button`);
+    await page.waitForSelector('#session-detail:not([hidden])');
+    const records = await api<{ entries: { name: string; status: string }[] }>(accessToken, `/api/v1/sessions/${newest.id}/records`);
+    expect((await rows(page, '#session-records')).map((r) => [r[0], r[2]])).to.deep.equal(records.entries.map((e) => [e.name, e.status]));
+    const summary = daily.items.find((b) => b.from === newest.day) as unknown as { present: number; total: number };
+    expect(await page.textContent('#session-counts')).to.contain(`Present ${summary.present} `).and.to.contain(`of ${summary.total}`);
+
+    // The profile of a student at risk.
+    const student01 = (await srv.store.users.getByEmail(org.id, 'student01@demo.school'))!;
+    await page.click(`#risk-students-table tr[data-student-id="${student01.id}"] button`);
+    await page.waitForSelector('#profile:not([hidden])');
+    const profile = await api<{ items: { subjectCode: string; percentage: number; absent: number }[] }>(accessToken, `/api/v1/reports/students/${student01.id}?from=${from}&to=${to}`);
+    expect((await rows(page, '#profile-table')).map((r) => [r[1], r[4]])).to.deep.equal(profile.items.map((s) => [String(s.percentage), String(s.absent)]));
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('profile-title');
+
+    await page.screenshot({ path: path.join(SHOTS, 'teacher-laptop.png'), fullPage: true });
+    await expectAccessible(page, 'reports (teacher, laptop)');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.isVisible('#range-form')).to.equal(false);
+    expect(await page.isVisible('#trend-chart .chart-data table')).to.equal(true);
+    await page.screenshot({ path: path.join(SHOTS, 'teacher-print.png'), fullPage: true });
+  });
+
+  it("an admin's dashboard shows the API's week figures, also on a phone", async () => {
+    const page = await openAs('/reports.html', 'admin@demo.school', DEMO_PASSWORDS.admin, PHONE);
+    await page.waitForSelector('body[data-ready="true"]');
+    const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
+    const d = await api<{ thisWeek: { percentage: number }; lastWeek: { percentage: number } }>(accessToken, '/api/v1/reports/dashboard');
+    expect(await rows(page, '#dashboard-chart .chart-data table')).to.deep.equal([
+      ['Last week', String(d.lastWeek.percentage)],
+      ['This week', String(d.thisWeek.percentage)],
+    ]);
+    expect(d.lastWeek.percentage).to.be.above(0);
+    // Admins see every subject; CS102 is the class that slips.
+    const cs102 = await subjectByCode('CS102');
+    await page.selectOption('#subject-select', cs102.id);
+    await page.waitForFunction(() => document.querySelector('#trend-chart figcaption')?.textContent?.startsWith('CS102'));
+    // Nothing wider than the phone: wide tables scroll inside their own region.
+    const wide = await page.evaluate((w) => Array.from(document.querySelectorAll('body *')).filter((e) => !e.closest('.table-wrap, svg') && e.getBoundingClientRect().right > w).slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className), PHONE.width);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth), JSON.stringify(wide)).to.be.at.most(PHONE.width);
+    await page.screenshot({ path: path.join(SHOTS, 'admin-phone.png'), fullPage: true });
+    await expectAccessible(page, 'reports (admin, phone)');
+  });
+
+  it('a student sees their percentage per subject and their recent sessions on the phone page', async () => {
+    const page = await openAs('/student.html', 'student01@demo.school', DEMO_PASSWORDS.student, PHONE);
+    await page.waitForSelector('#my-subjects tbody tr[data-subject-id]');
+    const { accessToken, user } = await srv.login('student01@demo.school', DEMO_PASSWORDS.student);
+    const mine = await api<{ items: { subjectCode: string; percentage: number }[] }>(accessToken, `/api/v1/reports/students/${user.id}`);
+    expect(mine.items.map((s) => s.subjectCode)).to.deep.equal(['CS101', 'CS102']);
+    expect((await rows(page, '#my-subjects')).map((r) => r[1])).to.deep.equal(mine.items.map((s) => `${s.percentage} %`));
+    const history = await api<{ items: { day: string; subjectCode: string }[] }>(accessToken, '/api/v1/me/attendance?limit=20');
+    expect(await page.locator('#my-history li').count()).to.equal(history.items.length);
+    expect(await page.textContent('#my-history li:first-child')).to.contain(`${history.items[0]!.day} · ${history.items[0]!.subjectCode}`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(PHONE.width);
+    await page.locator('#my-attendance').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(SHOTS, 'student-phone.png'), fullPage: true });
+    await expectAccessible(page, 'student page with my attendance');
+  });
+});
