@@ -60,10 +60,12 @@ describe('reports over HTTP', () => {
     expect(bad.body.error.code).to.equal('VALIDATION_FAILED');
   });
 
-  it('answers weekly trends and refuses an unknown bucket', async () => {
+  it('answers weekly and monthly trends and refuses an unknown bucket', async () => {
     const res = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=week`, { token: adminToken });
     expect(res.body.items).to.deep.equal([{ from: '2026-02-02', to: '2026-02-08', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 }]);
-    const bad = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=month`, { token: adminToken });
+    const month = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=month`, { token: adminToken });
+    expect(month.body.items).to.deep.equal([{ from: '2026-02-01', to: '2026-02-28', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 }]);
+    const bad = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=year`, { token: adminToken });
     expect(bad.status).to.equal(400);
   });
 

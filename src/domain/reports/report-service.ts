@@ -5,12 +5,14 @@ import type { Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
 import { dayIn } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
-import { addDays, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';
+import { addDays, monthOf, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';
 
 /** Default of the at-risk threshold, in percent. */
 export const DEFAULT_RISK_THRESHOLD = 75;
 /** Longest day range of a trend (a daily trend answers one bucket per day). */
 export const MAX_TREND_DAYS = 400;
+/** Longest range of the organisation's monthly summary. */
+export const MAX_MONTHS = 24;
 /** Most audit entries one CSV answers. */
 export const MAX_AUDIT_EXPORT = 10_000;
 
@@ -202,17 +204,7 @@ export class ReportService {
       if (offset + SUBJECT_PAGE >= page.total) break;
     }
     const monday = weekStart(today);
-    const week = async (from: string, to: string) => {
-      const sum = { present: 0, late: 0, absent: 0, excused: 0, total: 0 };
-      for (const t of await store.reports.subjectTotals(actor.orgId, from, to)) {
-        sum.present += t.present;
-        sum.late += t.late;
-        sum.absent += t.absent;
-        sum.excused += t.excused;
-        sum.total += t.total;
-      }
-      return { from, to, ...totalsCounts(sum) };
-    };
+    const week = (from: string, to: string) => this.organisationTotals(actor.orgId, from, to);
     return {
       today,
       sessionsToday,
@@ -220,6 +212,31 @@ export class ReportService {
       thisWeek: await week(monday, today),
       lastWeek: await week(addDays(monday, -7), addDays(monday, -1)),
     };
+  }
+
+  /** The organisation's attendance per calendar month of the range, every subject together (admins). */
+  async organisationMonths(actor: Actor, from: string, to: string): Promise<Array<SummaryCounts & { from: string; to: string }>> {
+    if (actor.role !== 'admin') throw new AppError('FORBIDDEN');
+    assertRange(from, to);
+    const months: { from: string; to: string }[] = [];
+    for (let m = monthOf(from); m.from <= to; m = monthOf(addDays(m.to, 1))) {
+      if (months.length === MAX_MONTHS) throw new AppError('VALIDATION_FAILED', `A monthly summary covers at most ${MAX_MONTHS} months.`);
+      months.push(m);
+    }
+    return Promise.all(months.map((m) => this.organisationTotals(actor.orgId, m.from, m.to)));
+  }
+
+  // Every subject's daily summaries of the range added up.
+  private async organisationTotals(orgId: string, from: string, to: string): Promise<SummaryCounts & { from: string; to: string }> {
+    const sum = { present: 0, late: 0, absent: 0, excused: 0, total: 0 };
+    for (const t of await this.deps.store.reports.subjectTotals(orgId, from, to)) {
+      sum.present += t.present;
+      sum.late += t.late;
+      sum.absent += t.absent;
+      sum.excused += t.excused;
+      sum.total += t.total;
+    }
+    return { from, to, ...totalsCounts(sum) };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { localIso } from '../../domain/calendar.js';
-import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, type ReportService } from '../../domain/reports/report-service.js';
+import { BUCKET_SIZES } from '../../domain/reports/buckets.js';
+import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, MAX_MONTHS, type ReportService } from '../../domain/reports/report-service.js';
 import { RECORD_STATES, SESSION_STATES } from '../../shared/events.js';
 import { toCsv } from '../csv.js';
 import type { RouteGroup } from '../http-app.js';
@@ -17,7 +18,7 @@ const RiskQuery = RangeQuery.extend({
 const TrendQuery = z.object({
   from: Day,
   to: Day,
-  bucket: z.enum(['day', 'week']).default('day').describe('One point per day, or per week (Monday to Sunday)'),
+  bucket: z.enum(BUCKET_SIZES).default('day').describe('One point per day, per week (Monday to Sunday) or per calendar month'),
 });
 
 const Counts = {
@@ -181,6 +182,19 @@ export function reportRoutes(reports: ReportService): RouteGroup {
       access: ['admin'],
       response: { status: 200, description: 'Dashboard figures', schema: DashboardSchema },
       handler: ({ actor }) => reports.dashboard(actor),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/reports/months',
+      cost: 'heavy',
+      summary: "The organisation's attendance per calendar month, all subjects together",
+      description: `Months of the range (at most ${MAX_MONTHS}); a month without settled sessions answers total 0.`,
+      tags: ['reports'],
+      access: ['admin'],
+      query: z.object({ from: Day, to: Day }),
+      response: { status: 200, description: 'Months, oldest first', schema: z.object({ items: z.array(WeekSchema) }) },
+      handler: async ({ actor, query }) => ({ items: await reports.organisationMonths(actor, query.from, query.to) }),
     });
 
     routes.define({

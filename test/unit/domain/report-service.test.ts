@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AppError } from '../../../src/domain/app-error.js';
 import type { Actor } from '../../../src/domain/actor.js';
-import { trendBuckets, weekStart } from '../../../src/domain/reports/buckets.js';
+import { monthOf, trendBuckets, weekStart } from '../../../src/domain/reports/buckets.js';
 import { ReportService } from '../../../src/domain/reports/report-service.js';
 import { recomputeDailySummary } from '../../../src/domain/summaries/summary-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
@@ -23,6 +23,16 @@ async function code(p: Promise<unknown>): Promise<string> {
 describe('reports: trend buckets', () => {
   const s = (day: string, present: number, late: number, absent: number, excused: number): DailySummary => ({
     orgId: 'o', subjectId: 'x', day, present, late, absent, excused, total: present + late + absent + excused, percentage: 0, updatedAt: new Date(0),
+  });
+
+  it('folds days into calendar months, across a year and a leap February', () => {
+    const days = [s('2024-02-05', 3, 0, 1, 0), s('2024-02-29', 1, 0, 0, 0), s('2024-03-01', 0, 0, 2, 0), s('2025-01-31', 2, 2, 0, 0)];
+    expect(trendBuckets(days, 'month').map((b) => [b.from, b.to, b.days, b.percentage])).to.deep.equal([
+      ['2024-02-01', '2024-02-29', 2, 80],
+      ['2024-03-01', '2024-03-31', 1, 0],
+      ['2025-01-01', '2025-01-31', 1, 100],
+    ]);
+    expect(monthOf('2026-12-15')).to.deep.equal({ from: '2026-12-01', to: '2026-12-31' });
   });
 
   it('starts weeks on Monday', () => {
@@ -147,6 +157,17 @@ describe('reports: service', () => {
       ['2026-03-09', 2, 4, 33.3],
     ]);
     expect(await code(reports.subjectTrend(actor(teacher), math.id, '2026-03-31', '2026-03-01', 'day'))).to.equal('VALIDATION_FAILED');
+  });
+
+  it("sums every subject of the organisation per calendar month, for admins only", async () => {
+    const months = await reports.organisationMonths(actor(admin), '2026-02-10', '2026-03-31');
+    // March: math's 8 expected (alice 3 of 3 without the excused, bob 1 of 4) and art's 1 absent.
+    expect(months).to.deep.equal([
+      { from: '2026-02-01', to: '2026-02-28', present: 0, late: 0, absent: 0, excused: 0, total: 0, percentage: 0 },
+      { from: '2026-03-01', to: '2026-03-31', present: 3, late: 1, absent: 4, excused: 1, total: 9, percentage: 50 },
+    ]);
+    expect(await code(reports.organisationMonths(actor(teacher), '2026-03-01', '2026-03-31'))).to.equal('FORBIDDEN');
+    expect(await code(reports.organisationMonths(actor(admin), '2024-01-01', '2026-03-31'))).to.equal('VALIDATION_FAILED');
   });
 
   it('lists students and subjects under the threshold, lowest first', async () => {
