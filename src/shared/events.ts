@@ -140,6 +140,8 @@ export interface CodeView {
   code: string;
   periodS: number;
   expiresAt: string;
+  /** For the QR link: accepted in place of the code for JOIN_TOKEN_TTL_MS (docs/protocol.md). */
+  joinToken: string;
 }
 
 export interface LocationInput {
@@ -192,6 +194,8 @@ export interface CheckinSubmitInput {
   /** Required when the policy has `geofence` (LOCATION_REQUIRED otherwise); optional else. */
   location?: LocationInput;
   code?: string;
+  /** The QR link's signed join token, accepted in place of `code` for 5 minutes. */
+  joinToken?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;
 }

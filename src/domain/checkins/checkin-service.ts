@@ -20,6 +20,8 @@ export interface SubmitInput {
   /** Required when the policy has a geofence (LOCATION_REQUIRED naming the field otherwise). */
   location: CheckinLocation | null;
   code?: string | undefined;
+  /** The classroom QR link's signed join token (stands for the code; docs/protocol.md). */
+  joinToken?: string | undefined;
   /** Encoded JPEG/PNG/WebP selfie; required when the policy asks for one. */
   selfie?: Uint8Array | undefined;
   /** Client address as the transport resolved it (trusted proxies honoured). */
@@ -80,7 +82,7 @@ export class CheckinService {
     const outcome = evaluateCheckin(
       session,
       subject,
-      { location: input.location, code: input.code, ip: input.ip },
+      { location: input.location, code: input.code, joinToken: input.joinToken, ip: input.ip },
       at,
       this.deps.settings.locationMaxAgeS,
     );

@@ -25,6 +25,7 @@ const SubmitSchema = payload({
   sessionId: Id,
   location: LocationSchema.optional(),
   code: z.string().trim().max(16).optional(),
+  joinToken: z.string().max(40).optional(),
   selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
 });
 
@@ -59,6 +60,7 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
         sessionId: input.sessionId,
         location: loc ? { lat: loc.lat, lon: loc.lon, accuracyM: loc.accuracy, timestamp: new Date(loc.timestamp) } : null,
         code: input.code,
+        joinToken: input.joinToken,
         selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
         ip,
       });

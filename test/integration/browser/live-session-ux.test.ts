@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../../scripts/build-web.js';
+import { codeAt, joinTokenAt } from '../../../src/domain/checks/rotating-code.js';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import type { User } from '../../../src/store/types.js';
@@ -175,6 +176,94 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await student2.waitForSelector('#decision[data-status="present"]');
     expect(await student2.evaluate(() => (window as unknown as { gpsAsks: number }).gpsAsks)).to.equal(1);
     await expectAccessible(student2, 'student page (location + code)');
+  });
+
+  /** A phone page whose device reports fixes `window.fixAgeMs` old, as a location shared minutes before the tap. */
+  async function agingFixPage(): Promise<Page> {
+    const page = await newPage(PHONE, true);
+    // A string, not a function: the test transpiler would name the callbacks with a helper the page lacks.
+    await page.context().addInitScript({
+      content: `window.fixAgeMs = 0;
+        const geo = navigator.geolocation;
+        const original = geo.getCurrentPosition.bind(geo);
+        geo.getCurrentPosition = function (ok, fail, opts) {
+          original(function (pos) { ok({ coords: pos.coords, timestamp: Date.now() - window.fixAgeMs }); }, fail, opts);
+        };`,
+    });
+    return page;
+  }
+  const setFixAge = (page: Page, ms: number) => page.evaluate((v) => ((window as unknown as { fixAgeMs: number }).fixAgeMs = v), ms);
+
+  it('student page: a fix shared minutes before the tap is taken again at submit; the result is on screen, focused and announced', async () => {
+    const session = await open('location-code');
+    const code = ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).code;
+    const page = await agingFixPage();
+    await page.goto(`/student.html?session=${session.id}&code=${code}`);
+    await logIn(page, studentEmail(8), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    await setFixAge(page, 180_000);
+    await page.click('#share-location');
+    await page.waitForSelector('#location-status[data-ready="true"]');
+    await setFixAge(page, 0);
+    await page.click('#submit-checkin');
+    await page.waitForSelector('#decision:not([data-status="none"])');
+    expect(await page.getAttribute('#decision', 'data-status')).to.equal('present');
+    expect(await page.evaluate(() => (window as unknown as { gpsAsks: number }).gpsAsks)).to.equal(2);
+    // Where the student is looking: wholly inside the 390x844 viewport, focused, and said aloud.
+    const box = await page.evaluate(() => {
+      const r = document.getElementById('decision')!.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, h: window.innerHeight, focused: document.activeElement?.id ?? '' };
+    });
+    expect(box.top, 'result top').to.be.at.least(0);
+    expect(box.bottom, 'result bottom').to.be.at.most(box.h);
+    expect(box.focused).to.equal('decision');
+    await page.waitForFunction(() => /present/.test(document.getElementById('live')?.textContent ?? ''));
+    await expectAccessible(page, 'student page after check-in');
+    await shot(page, 'student-result-in-view-390x844');
+  });
+
+  it('student page: the QR link carries a join token that outlives the rotating code through a login', async () => {
+    const session = ok(await command(teacherSocket, 'session:open', { subjectId, policy: { preset: 'location-code', codePeriodS: 15 }, parallel: true }));
+    const stored = (await srv.store.sessions.get(byEmail('ada@demo.school').orgId, session.id))!;
+    expect(ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).joinToken).to.match(/^\d+\.[\w-]{16}$/);
+    // Scanned a minute ago: the code of that moment has rotated out, the join token has not.
+    const scannedAt = new Date(Date.now() - 60_000);
+    const staleCode = codeAt(stored.codeSecret, 15, scannedAt);
+    const joinToken = joinTokenAt(stored.codeSecret, 15, scannedAt);
+    const page = await newPage(PHONE, true);
+    await page.goto(`/student.html?session=${session.id}&join=${encodeURIComponent(joinToken)}`);
+    await logIn(page, studentEmail(11), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    expect(await page.textContent('#code-hint')).to.contain('QR link');
+    await page.click('#submit-checkin');
+    await page.waitForSelector('#decision[data-status="present"]');
+    await shot(page, 'student-join-link-390x844');
+
+    // The code the old link carried would have been refused by now.
+    const other = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(byEmail(studentEmail(9))).token);
+    sockets.push(other);
+    const here = { lat: CLASSROOM.latitude, lon: CLASSROOM.longitude, accuracy: 10, timestamp: Date.now() };
+    const viaCode = ok(await command(other, 'checkin:submit', { sessionId: session.id, location: here, code: staleCode }));
+    expect(viaCode.reason).to.equal('CODE_INVALID');
+  });
+
+  it('student page: a tap while offline is refused at once in words, and the message clears when live again', async () => {
+    const session = await open('manual');
+    const page = await newPage(PHONE);
+    await page.goto(`/student.html?session=${session.id}`);
+    await logIn(page, studentEmail(10), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    await page.context().setOffline(true);
+    const tappedAt = Date.now();
+    await page.click('#submit-checkin');
+    await page.waitForFunction(() => /offline/i.test(document.getElementById('checkin-error')?.textContent ?? ''), null, { timeout: 2_000 });
+    expect(Date.now() - tappedAt).to.be.below(2_000);
+    await expectAccessible(page, 'student page offline');
+    await shot(page, 'student-offline-390x844');
+    await page.context().setOffline(false);
+    await page.waitForFunction(() => document.getElementById('checkin-error')?.textContent === '' && document.getElementById('connection')?.dataset['state'] === 'online');
+    await page.click('#submit-checkin');
+    await page.waitForSelector('#decision[data-status="present"]');
   });
 
   it('projector privacy mode: counts, code and QR, present names only, no staff identity; fits 1280x720 to 4K', async () => {
