@@ -45,6 +45,7 @@ export const ReasonCodes = {
   MARKED_FROM_CLASS_PHOTO: 'Marked present by the teacher from a class photo.',
   NO_CHECKIN: 'No check-in before the session closed.',
   PENDING_AT_CLOSE: 'Still pending when the session closed.',
+  UNRESOLVED_AT_CLOSE: 'Left unresolved when the session closed; the teacher may correct it.',
 } as const;
 
 export type ReasonCode = keyof typeof ReasonCodes;

@@ -266,6 +266,72 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await page.waitForSelector('#decision[data-status="present"]');
   });
 
+  it('teacher console on a phone: roster cards with Accept/Reject on screen, one-tap marks, bulk mark, filter, undo, and closing reasons in words', async () => {
+    const session = await open('location-code');
+    const pendingStudent = byEmail(studentEmail(12));
+    const s12 = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(pendingStudent).token);
+    sockets.push(s12);
+    const vague = { lat: CLASSROOM.latitude, lon: CLASSROOM.longitude, accuracy: 900, timestamp: Date.now() };
+    const code = ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).code;
+    expect(ok(await command(s12, 'checkin:submit', { sessionId: session.id, location: vague, code })).status).to.equal('pending');
+
+    const page = await newPage(PHONE);
+    await page.goto(`/teacher.html?session=${session.id}`);
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    const accept = page.locator(`button[aria-label="Accept ${pendingStudent.name}"]`);
+    await accept.scrollIntoViewIfNeeded();
+    const box = (await accept.boundingBox())!;
+    expect(box.x, 'Accept left').to.be.at.least(0);
+    expect(box.x + box.width, 'Accept right').to.be.at.most(PHONE.width);
+    // Nothing scrolls sideways, neither the page nor the roster inside it.
+    const widths = await page.evaluate(() => {
+      const wrap = document.querySelector('.table-wrap')!;
+      return { page: document.documentElement.scrollWidth, roster: wrap.scrollWidth, rosterShown: wrap.clientWidth };
+    });
+    expect(widths.page, 'page width').to.be.at.most(PHONE.width);
+    expect(widths.roster, 'roster width').to.be.at.most(widths.rosterShown);
+    await shot(page, 'teacher-roster-cards-390x844');
+
+    // One tap per status, and undo of the last change.
+    const [a, b, c] = [studentEmail(13), studentEmail(14), studentEmail(15)].map((e) => byEmail(e));
+    const rowOf = (u: User) => page.locator(`tr[data-student-id="${u.id}"]`);
+    await page.click(`button[aria-label="Present: ${a!.name}"]`);
+    await rowOf(a!).and(page.locator('[data-status="present"]')).waitFor();
+    await page.click(`button[aria-label="Late: ${a!.name}"]`);
+    await rowOf(a!).and(page.locator('[data-status="late"]')).waitFor();
+    expect(await page.textContent('#undo-mark')).to.contain('back to Present');
+    await page.click('#undo-mark');
+    await rowOf(a!).and(page.locator('[data-status="present"]')).waitFor();
+
+    // Hand-marking keeps the chosen student after a save.
+    await page.selectOption('#mark-student', b!.id);
+    await page.selectOption('#mark-status', 'excused');
+    await page.click('#mark-form button[type="submit"]');
+    await rowOf(b!).and(page.locator('[data-status="excused"]')).waitFor();
+    expect(await page.inputValue('#mark-student')).to.equal(b!.id);
+
+    // Bulk: tick two, mark them absent; the filter then shows only them.
+    await page.check(`tr[data-student-id="${b!.id}"] input.pick`);
+    await page.check(`tr[data-student-id="${c!.id}"] input.pick`);
+    await page.selectOption('#bulk-status', 'absent');
+    await page.click('#bulk-form button[type="submit"]');
+    await rowOf(b!).and(page.locator('[data-status="absent"]')).waitFor();
+    await rowOf(c!).and(page.locator('[data-status="absent"]')).waitFor();
+    await page.selectOption('#roster-filter', 'absent');
+    const visible = await page.locator('#roster-body tr:visible').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['studentId']));
+    expect(visible.sort()).to.deep.equal([b!.id, c!.id].sort());
+    await expectAccessible(page, 'teacher console on a phone');
+    await shot(page, 'teacher-filter-absent-390x844');
+
+    // Closing leaves the pending check-in unresolved: said in words, never as a raw code.
+    await page.selectOption('#roster-filter', 'all');
+    ok(await command(teacherSocket, 'session:close', { sessionId: session.id }));
+    await rowOf(pendingStudent).and(page.locator('[data-status="absent"]')).waitFor();
+    const text = (await rowOf(pendingStudent).textContent()) ?? '';
+    expect(text).to.not.contain('UNRESOLVED_AT_CLOSE');
+    expect(text).to.contain('unresolved');
+  });
+
   it('projector privacy mode: counts, code and QR, present names only, no staff identity; fits 1280x720 to 4K', async () => {
     const session = await open('location-code');
     const sid = session.id;
