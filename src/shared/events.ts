@@ -80,6 +80,8 @@ export interface RosterEntry {
   decidedAt: string | null;
   decidedBy: string | null;
   note: string | null;
+  /** Why staff corrected the record after closing; null when never corrected. */
+  correctionReason: string | null;
   recordId: string | null;
   /** The record's own version (0 when there is no record); newer wins. */
   recordVersion: number;

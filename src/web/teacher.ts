@@ -40,6 +40,7 @@ function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   const items = flags.map((f) => h('li', { title: f }, reasonText(f)));
   if (entry.verification?.band) items.push(h('li', {}, `Selfie: ${entry.verification.band}`));
   if (entry.note) items.push(h('li', {}, `Note: ${entry.note}`));
+  if (entry.correctionReason) items.push(h('li', { class: 'correction' }, `Correction: ${entry.correctionReason}`));
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
 }
 

@@ -289,7 +289,9 @@ export function attendanceContract(ctx: ContractContext): void {
 
       expect(await s.records.update(org.id, record.id, 1, { status: 'absent' })).to.equal(null);
       expect(await s.records.get(org.id, record.id)).to.deep.equal(v2);
-      const v3 = await s.records.update(org.id, record.id, 2, { status: 'excused', note: 'doctor', location: null });
+      const v3 = await s.records.update(org.id, record.id, 2, { status: 'excused', note: 'doctor', correctionReason: 'sick note', location: null });
+      expect(v3?.correctionReason).to.equal('sick note');
+      expect((await s.records.get(org.id, record.id))?.correctionReason).to.equal('sick note');
       expect(v3).to.include({ version: 3, status: 'excused', note: 'doctor', location: null });
       expect(await s.records.update(org.id, 'missing', 1, { status: 'absent' })).to.equal(null);
     });

@@ -215,7 +215,13 @@ export class CheckinService {
 
     const at = now();
     const reasonCode = correcting ? 'CORRECTED_BY_TEACHER' : 'MARKED_BY_TEACHER';
-    const fields = { status: input.status, reason: reasonCode, decidedAt: at, decidedBy: actor.id } satisfies RecordPatch;
+    const fields = {
+      status: input.status,
+      reason: reasonCode,
+      decidedAt: at,
+      decidedBy: actor.id,
+      ...(correcting ? { correctionReason: input.reason ?? null } : {}),
+    } satisfies RecordPatch;
     const audit = { action: correcting ? 'record.correct' : 'record.mark', reason: input.reason ?? input.note ?? null, ip: input.ip };
 
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);

@@ -201,6 +201,7 @@ export function toRecord(d: RecordDoc): AttendanceRecord {
     decidedAt: orNull(d.decidedAt),
     decidedBy: orNull(d.decidedBy),
     note: orNull(d.note),
+    ...(d.correctionReason == null ? {} : { correctionReason: d.correctionReason }),
     verification: v
       ? {
           state: v.state,

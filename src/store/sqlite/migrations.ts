@@ -275,6 +275,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'correction reason on records',
+    // The reason staff gave for a correction after closing, for the roster and the CSV.
+    sql: `ALTER TABLE records ADD COLUMN correction_reason TEXT;`,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

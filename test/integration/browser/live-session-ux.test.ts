@@ -330,6 +330,15 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     const text = (await rowOf(pendingStudent).textContent()) ?? '';
     expect(text).to.not.contain('UNRESOLVED_AT_CLOSE');
     expect(text).to.contain('unresolved');
+
+    // A correction after closing: its reason shows in the roster.
+    await page.selectOption('#mark-student', pendingStudent.id);
+    await page.selectOption('#mark-status', 'excused');
+    await page.fill('#mark-reason', 'Doctor letter');
+    await page.click('#mark-form button[type="submit"]');
+    await rowOf(pendingStudent).and(page.locator('[data-status="excused"]')).waitFor();
+    expect((await rowOf(pendingStudent).textContent()) ?? '').to.contain('Correction: Doctor letter');
+    await shot(page, 'teacher-correction-390x844');
   });
 
   it('projector privacy mode: counts, code and QR, present names only, no staff identity; fits 1280x720 to 4K', async () => {
