@@ -198,6 +198,8 @@ export interface CheckinSubmitInput {
   code?: string;
   /** The QR link's signed join token, accepted in place of `code` for 5 minutes. */
   joinToken?: string;
+  /** A random id the page keeps in its storage (8-64 of A-Z a-z 0-9 _ -): shared-device flag. */
+  deviceId?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;
 }

@@ -203,6 +203,9 @@ export interface AttendanceRecord {
    * Absent on a record never corrected, so records written before it read back unchanged.
    */
   correctionReason?: string | null;
+  /** The student page's device id and the socket's user agent, for the shared-device flag; absent when unknown. */
+  deviceId?: string | null;
+  userAgent?: string | null;
   verification: VerificationResult | null;
   /** Incremented on every change; used for optimistic concurrency. */
   version: number;
@@ -486,6 +489,8 @@ export type RecordPatch = Partial<
     | 'decidedBy'
     | 'note'
     | 'correctionReason'
+    | 'deviceId'
+    | 'userAgent'
     | 'verification'
   >
 >;

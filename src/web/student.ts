@@ -157,6 +157,26 @@ function clearOfflineError(socket: AppSocket): void {
   }
 }
 
+const DEVICE_KEY = 'attendance.deviceId';
+
+/**
+ * A random id this browser keeps, sent with each check-in so the teacher sees when one device
+ * checks in several accounts (docs/protocol.md, "Proxy signals"). Clearing the storage resets it.
+ */
+function deviceId(): string | null {
+  try {
+    const held = localStorage.getItem(DEVICE_KEY);
+    if (held && /^[A-Za-z0-9_-]{8,64}$/.test(held)) return held;
+    const fresh = crypto.randomUUID();
+    localStorage.setItem(DEVICE_KEY, fresh);
+    return fresh;
+  } catch (err) {
+    // Storage refused (private mode, settings): check in without the id rather than not at all.
+    console.warn('no device id', err);
+    return null;
+  }
+}
+
 /** The result goes where the student is looking (on screen, with focus) and to screen readers. */
 function showResult(view: CheckinView): void {
   renderDecision(view);
@@ -213,6 +233,7 @@ function bindCheckin(socket: AppSocket): void {
     }
     const code = byId<HTMLInputElement>('code').value.trim();
     const submit = byId<HTMLButtonElement>('submit-checkin');
+    const device = deviceId();
     submit.disabled = true;
     (wantsFix ? freshFix() : Promise.resolve(null))
       .catch((err: unknown) => {
@@ -226,6 +247,7 @@ function bindCheckin(socket: AppSocket): void {
           ...(current.policy.rotatingCode && code ? { code } : {}),
           ...(current.policy.rotatingCode && linkToken ? { joinToken: linkToken } : {}),
           ...(current.policy.selfie && selfie ? { selfie } : {}),
+          ...(device ? { deviceId: device } : {}),
         }),
       )
       .then(showResult)

@@ -9,6 +9,7 @@ import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
 import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
+import { proxySignals } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
@@ -26,6 +27,9 @@ export interface SubmitInput {
   selfie?: Uint8Array | undefined;
   /** Client address as the transport resolved it (trusted proxies honoured). */
   ip: string | null;
+  /** The id the student page keeps in its storage, and the socket's user agent: shared-device flag. */
+  deviceId?: string | null | undefined;
+  userAgent?: string | null | undefined;
 }
 
 export interface DecideInput {
@@ -79,13 +83,20 @@ export class CheckinService {
       throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
     }
 
-    const outcome = evaluateCheckin(
+    const checked = evaluateCheckin(
       session,
       subject,
       { location: input.location, code: input.code, joinToken: input.joinToken, ip: input.ip },
       at,
       this.deps.settings.locationMaxAgeS,
     );
+    // Proxy signals add flags for the teacher; they never change the outcome by themselves.
+    const signals = proxySignals(
+      { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null },
+      await store.records.listBySession(actor.orgId, session.id),
+      existing,
+    );
+    const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
     // Selfie: the other checks first (a failure rejects without face work), then the selfie is
     // queued and the answer given at once; the verdict is pushed when the worker is done.
     let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
@@ -120,6 +131,8 @@ export class CheckinService {
       distanceM: outcome.distanceM,
       location: input.location,
       ip: input.ip,
+      ...(input.deviceId ? { deviceId: input.deviceId } : {}),
+      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
       submittedAt: at,
       decidedAt: decided ? at : null,
       decidedBy: null,

@@ -262,6 +262,8 @@ export interface RecordDoc {
   decidedBy: string | null;
   note: string | null;
   correctionReason?: string | null;
+  deviceId?: string | null;
+  userAgent?: string | null;
   verification: {
     state: 'queued' | 'done' | 'failed';
     band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
@@ -324,6 +326,8 @@ export const recordSchema = new Schema<RecordDoc>(
     decidedBy: nullableString,
     note: nullableString,
     correctionReason: nullableString,
+    deviceId: nullableString,
+    userAgent: nullableString,
     verification: { type: verificationSchema, default: null },
     version: { type: Number, required: true, min: 0, default: 0 },
     rosterVersion: { type: Number, required: true, min: 0, default: 0 },

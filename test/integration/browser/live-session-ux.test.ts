@@ -341,6 +341,34 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await shot(page, 'teacher-correction-390x844');
   });
 
+  it('proxy attendance: one phone checking in two accounts is flagged to the teacher, the check-in itself not refused', async () => {
+    const session = await open('manual');
+    const page = await newPage(PHONE);
+    const [first, second] = [byEmail(studentEmail(16)), byEmail(studentEmail(17))];
+    for (const student of [first!, second!]) {
+      await page.goto(`/student.html?session=${session.id}`);
+      await logIn(page, student.email, DEMO_PASSWORDS.student);
+      await page.waitForSelector('#checkin-section:not([hidden])');
+      await page.click('#submit-checkin');
+      await page.waitForSelector('#decision[data-status="present"]');
+      await page.click('#logout');
+      await page.waitForSelector('#login:not([hidden])');
+    }
+    const roster = ok(await command(teacherSocket, 'session:watch', { sessionId: session.id }));
+    const flagsOf = (id: string) => roster.entries.find((e) => e.studentId === id)!.flags;
+    expect(flagsOf(first!.id)).to.not.include('SHARED_DEVICE');
+    expect(flagsOf(second!.id)).to.include('SHARED_DEVICE');
+
+    const teacher = await newPage(PHONE);
+    await teacher.goto(`/teacher.html?session=${session.id}`);
+    await logIn(teacher, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    const row = teacher.locator(`tr[data-student-id="${second!.id}"]`);
+    await row.waitFor();
+    expect((await row.textContent()) ?? '').to.contain('same device');
+    await row.scrollIntoViewIfNeeded();
+    await shot(teacher, 'teacher-shared-device-390x844');
+  });
+
   it('projector privacy mode: counts, code and QR, present names only, no staff identity; fits 1280x720 to 4K', async () => {
     const session = await open('location-code');
     const sid = session.id;
