@@ -80,6 +80,8 @@ export interface RosterEntry {
   decidedAt: string | null;
   decidedBy: string | null;
   note: string | null;
+  /** Why staff corrected the record after closing; null when never corrected. */
+  correctionReason: string | null;
   recordId: string | null;
   /** The record's own version (0 when there is no record); newer wins. */
   recordVersion: number;
@@ -140,6 +142,8 @@ export interface CodeView {
   code: string;
   periodS: number;
   expiresAt: string;
+  /** For the QR link: accepted in place of the code for JOIN_TOKEN_TTL_MS (docs/protocol.md). */
+  joinToken: string;
 }
 
 export interface LocationInput {
@@ -192,6 +196,10 @@ export interface CheckinSubmitInput {
   /** Required when the policy has `geofence` (LOCATION_REQUIRED otherwise); optional else. */
   location?: LocationInput;
   code?: string;
+  /** The QR link's signed join token, accepted in place of `code` for 5 minutes. */
+  joinToken?: string;
+  /** A random id the page keeps in its storage (8-64 of A-Z a-z 0-9 _ -): shared-device flag. */
+  deviceId?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;
 }

@@ -18,6 +18,11 @@ export const ReasonCodes = {
   CODE_INVALID: 'The session code is wrong or expired.',
   // time
   LATE: 'Checked in after the late-after time.',
+  // proxy signals (flags for the teacher, never refusals by themselves)
+  SHARED_DEVICE: 'Another student checked in from the same device in this session.',
+  LOCATION_DUPLICATE: "The location is identical to another student's, to the metre.",
+  LOCATION_JUMP: 'The location jumped impossibly far since the previous attempt.',
+  LOCATION_MOCK_SUSPECTED: 'The reported accuracy is typical of a location-faking app.',
   // selfie
   SELFIE_REQUIRED: 'A selfie is required.',
   SELFIE_PENDING: 'The selfie is being verified.',
@@ -45,6 +50,7 @@ export const ReasonCodes = {
   MARKED_FROM_CLASS_PHOTO: 'Marked present by the teacher from a class photo.',
   NO_CHECKIN: 'No check-in before the session closed.',
   PENDING_AT_CLOSE: 'Still pending when the session closed.',
+  UNRESOLVED_AT_CLOSE: 'Left unresolved when the session closed; the teacher may correct it.',
 } as const;
 
 export type ReasonCode = keyof typeof ReasonCodes;

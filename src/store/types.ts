@@ -198,6 +198,14 @@ export interface AttendanceRecord {
   /** User id of the teacher who decided, or null for automatic decisions. */
   decidedBy: string | null;
   note: string | null;
+  /**
+   * Why staff corrected the record after closing (checkin:mark's reason), for the roster and CSV.
+   * Absent on a record never corrected, so records written before it read back unchanged.
+   */
+  correctionReason?: string | null;
+  /** The student page's device id and the socket's user agent, for the shared-device flag; absent when unknown. */
+  deviceId?: string | null;
+  userAgent?: string | null;
   verification: VerificationResult | null;
   /** Incremented on every change; used for optimistic concurrency. */
   version: number;
@@ -480,6 +488,9 @@ export type RecordPatch = Partial<
     | 'decidedAt'
     | 'decidedBy'
     | 'note'
+    | 'correctionReason'
+    | 'deviceId'
+    | 'userAgent'
     | 'verification'
   >
 >;

@@ -55,10 +55,11 @@ const SESSION_NOTE: Record<SessionView['status'], string> = {
   cancelled: 'Session cancelled',
 };
 
-function joinLink(sessionId: string, code: string): string {
+/** The QR link carries a signed join token, not the code: it stays valid through a login. */
+function joinLink(sessionId: string, joinToken: string): string {
   const url = new URL('/student.html', location.origin);
   url.searchParams.set('session', sessionId);
-  url.searchParams.set('code', code);
+  url.searchParams.set('join', joinToken);
   return url.href;
 }
 
@@ -108,7 +109,7 @@ function renderEntry(entry: RosterEntry): void {
 
 async function showCode(view: CodeView): Promise<void> {
   byId('code').textContent = view.code;
-  const link = joinLink(view.sessionId, view.code);
+  const link = joinLink(view.sessionId, view.joinToken);
   byId('join-link').textContent = link.replace(/^https?:\/\//, '');
   await QRCode.toCanvas(byId<HTMLCanvasElement>('qr'), link, { width: 360, margin: 1, errorCorrectionLevel: 'M' });
 }

@@ -25,6 +25,8 @@ let session: SessionView | null = null;
 let joinedId: string | null = queryParam('session');
 let fix: LocationInput | null = null;
 let selfie: Uint8Array | null = null;
+/** The QR link's signed join token: stands for the code through the login (docs/protocol.md). */
+const linkToken: string | null = queryParam('join');
 
 function renderDecision(view: CheckinView | null): void {
   const box = byId('decision');
@@ -100,26 +102,89 @@ async function listSessions(socket: AppSocket): Promise<void> {
   if (sessions.length === 0) list.append(h('li', {}, 'No open sessions for your subjects right now.'));
 }
 
-function shareLocation(): void {
+/** A fix older than this is taken again at submit: the server refuses fixes past LOCATION_MAX_AGE_S. */
+const FRESH_FIX_MS = 30_000;
+/** Said when a tap cannot reach the server; cleared as soon as the page is live again. */
+const OFFLINE_TEXT = 'You are offline: the check-in was not sent. Try again when the connection is back.';
+
+function findLocation(): Promise<LocationInput> {
   const status = byId('location-status');
   const problem = locationProblem(currentContext());
   if (problem) {
     status.textContent = problem;
-    return;
+    return Promise.reject(new Error(problem));
   }
   status.textContent = 'Finding your location…';
-  navigator.geolocation.getCurrentPosition(
-    (pos) => {
-      fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy: Math.max(1, pos.coords.accuracy), timestamp: pos.timestamp };
-      status.textContent = `Location found, accurate to about ${Math.round(pos.coords.accuracy)} m.`;
-      byId('location-status').dataset['ready'] = 'true';
-    },
-    (err) => {
-      fix = null;
-      status.textContent = err.code === err.PERMISSION_DENIED ? 'Location permission was refused; allow it in the browser settings.' : `No location: ${err.message}`;
-    },
-    { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 },
-  );
+  return new Promise((resolve, reject) => {
+    navigator.geolocation.getCurrentPosition(
+      (pos) => {
+        fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy: Math.max(1, pos.coords.accuracy), timestamp: pos.timestamp };
+        status.textContent = `Location found, accurate to about ${Math.round(pos.coords.accuracy)} m.`;
+        status.dataset['ready'] = 'true';
+        resolve(fix);
+      },
+      (err) => {
+        fix = null;
+        delete status.dataset['ready'];
+        const text = err.code === err.PERMISSION_DENIED ? 'Location permission was refused; allow it in the browser settings.' : `No location: ${err.message}`;
+        status.textContent = text;
+        reject(new Error(text));
+      },
+      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 },
+    );
+  });
+}
+
+function shareLocation(): void {
+  findLocation().catch((err: unknown) => console.info('no location', err));
+}
+
+/** The fix to send: the shared one while fresh, else a new one taken now. */
+function freshFix(): Promise<LocationInput> {
+  if (fix && Date.now() - new Date(fix.timestamp).getTime() <= FRESH_FIX_MS) return Promise.resolve(fix);
+  return findLocation();
+}
+
+/** The page cannot reach the server: the tap is refused at once rather than after a timeout. */
+function isOffline(socket: AppSocket): boolean {
+  return !navigator.onLine || !socket.connected;
+}
+
+function clearOfflineError(socket: AppSocket): void {
+  const error = byId('checkin-error');
+  if (!isOffline(socket) && error.dataset['offline'] === 'true') {
+    error.textContent = '';
+    delete error.dataset['offline'];
+  }
+}
+
+const DEVICE_KEY = 'attendance.deviceId';
+
+/**
+ * A random id this browser keeps, sent with each check-in so the teacher sees when one device
+ * checks in several accounts (docs/protocol.md, "Proxy signals"). Clearing the storage resets it.
+ */
+function deviceId(): string | null {
+  try {
+    const held = localStorage.getItem(DEVICE_KEY);
+    if (held && /^[A-Za-z0-9_-]{8,64}$/.test(held)) return held;
+    const fresh = crypto.randomUUID();
+    localStorage.setItem(DEVICE_KEY, fresh);
+    return fresh;
+  } catch (err) {
+    // Storage refused (private mode, settings): check in without the id rather than not at all.
+    console.warn('no device id', err);
+    return null;
+  }
+}
+
+/** The result goes where the student is looking (on screen, with focus) and to screen readers. */
+function showResult(view: CheckinView): void {
+  renderDecision(view);
+  const box = byId('decision');
+  box.scrollIntoView({ block: 'center' });
+  box.focus({ preventScroll: true });
+  announce(byId('live'), `${byId('decision-text').textContent ?? ''} ${byId('decision-detail').textContent ?? ''}`.trim());
 }
 
 function bindSelfie(): void {
@@ -155,29 +220,38 @@ function bindCheckin(socket: AppSocket): void {
     const error = byId('checkin-error');
     error.textContent = '';
     if (!session) return;
-    const wantsFix = needsLocation(session.policy);
-    if (wantsFix && !fix) {
-      error.textContent = locationProblem(currentContext()) ?? 'Share your location first.';
-      byId('share-location').focus();
+    if (isOffline(socket)) {
+      error.textContent = OFFLINE_TEXT;
+      error.dataset['offline'] = 'true';
       return;
     }
-    if (session.policy.selfie && !selfie) {
+    delete error.dataset['offline'];
+    const current = session;
+    const wantsFix = needsLocation(current.policy);
+    if (current.policy.selfie && !selfie) {
       error.textContent = 'Take a selfie first.';
       return;
     }
     const code = byId<HTMLInputElement>('code').value.trim();
     const submit = byId<HTMLButtonElement>('submit-checkin');
+    const device = deviceId();
     submit.disabled = true;
-    command(socket, 'checkin:submit', {
-      sessionId: session.id,
-      ...(wantsFix && fix ? { location: fix } : {}),
-      ...(session.policy.rotatingCode ? { code } : {}),
-      ...(session.policy.selfie && selfie ? { selfie } : {}),
-    })
-      .then((view) => {
-        renderDecision(view);
-        announce(byId('live'), DECISION_TEXT[view.status]);
+    (wantsFix ? freshFix() : Promise.resolve(null))
+      .catch((err: unknown) => {
+        byId('share-location').focus();
+        throw err;
       })
+      .then((location) =>
+        command(socket, 'checkin:submit', {
+          sessionId: current.id,
+          ...(location ? { location } : {}),
+          ...(current.policy.rotatingCode && code ? { code } : {}),
+          ...(current.policy.rotatingCode && linkToken ? { joinToken: linkToken } : {}),
+          ...(current.policy.selfie && selfie ? { selfie } : {}),
+          ...(device ? { deviceId: device } : {}),
+        }),
+      )
+      .then(showResult)
       .catch((err: unknown) => {
         submit.disabled = false;
         error.textContent = errorText(err);
@@ -194,9 +268,13 @@ async function main(): Promise<void> {
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
+  if (linkToken) byId('code-hint').textContent = 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.';
   bindSelfie();
   const socket = connect({
-    onState: showConnection,
+    onState: (state) => {
+      showConnection(state);
+      if (state === 'online') clearOfflineError(socket);
+    },
     onLoggedOut: () => location.reload(),
     onSync: async (s) => {
       await listSessions(s).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
@@ -204,11 +282,11 @@ async function main(): Promise<void> {
     },
   });
   bindCheckin(socket);
+  window.addEventListener('online', () => clearOfflineError(socket));
   byId('refresh-sessions').addEventListener('click', () => void listSessions(socket));
   socket.on('checkin:decision', (view) => {
     if (view.sessionId !== joinedId) return;
-    renderDecision(view);
-    announce(byId('live'), DECISION_TEXT[view.status]);
+    showResult(view);
   });
   socket.on('session:status', (view) => {
     // A session of one of the student's subjects opened, changed or ended: the list follows.

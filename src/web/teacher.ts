@@ -40,13 +40,65 @@ function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   const items = flags.map((f) => h('li', { title: f }, reasonText(f)));
   if (entry.verification?.band) items.push(h('li', {}, `Selfie: ${entry.verification.band}`));
   if (entry.note) items.push(h('li', {}, `Note: ${entry.note}`));
+  if (entry.correctionReason) items.push(h('li', { class: 'correction' }, `Correction: ${entry.correctionReason}`));
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
+}
+
+type MarkStatus = 'present' | 'late' | 'excused' | 'absent';
+const MARK_STATUSES: readonly MarkStatus[] = ['present', 'late', 'excused', 'absent'];
+
+/** The last hand mark, so one tap can take it back (the record's status before, and its version after). */
+let lastChange: { studentId: string; name: string; before: RosterEntry['status']; version: number } | null = null;
+
+/** Marks one student by hand; remembers the change for undo. The reason is required after closing. */
+async function mark(socket: AppSocket, studentId: string, status: MarkStatus, extra: { note?: string; reason?: string } = {}): Promise<RosterEntry> {
+  const sessionId = roster.session?.id;
+  if (!sessionId) throw new Error('No session.');
+  const held = roster.get(studentId);
+  const entry = await command(socket, 'checkin:mark', { sessionId, studentId, status, ...extra, expectedVersion: held?.recordVersion ?? 0 });
+  lastChange = { studentId, name: entry.name, before: held?.status ?? 'not-yet', version: entry.recordVersion };
+  const applied = roster.put(entry);
+  if (applied) renderRow(socket, applied);
+  renderUndo();
+  return entry;
+}
+
+function renderUndo(): void {
+  const button = byId<HTMLButtonElement>('undo-mark');
+  const undoable = lastChange !== null && (MARK_STATUSES as readonly string[]).includes(lastChange.before);
+  button.disabled = !undoable;
+  // A record that had no hand-markable status before (not yet, pending, rejected) cannot be put back by a mark.
+  button.textContent = lastChange && undoable ? `Undo: ${lastChange.name} back to ${STATUS_LABEL[lastChange.before]}` : 'Undo last change';
+}
+
+/** One tap per status: open sessions only (a correction after closing needs a reason, so the form). */
+function statusGrid(socket: AppSocket, entry: RosterEntry): HTMLElement {
+  const grid = h('div', { class: 'status-grid', role: 'group', 'aria-label': `Mark ${entry.name}` });
+  for (const status of MARK_STATUSES) {
+    const button = h('button', { type: 'button', class: `mark-${status}`, 'aria-pressed': String(entry.status === status), 'aria-label': `${STATUS_LABEL[status]}: ${entry.name}` }, STATUS_LABEL[status]);
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      mark(socket, entry.studentId, status).then(
+        () => (byId('session-error').textContent = ''),
+        (err: unknown) => {
+          button.disabled = false;
+          byId('session-error').textContent = errorText(err);
+        },
+      );
+    });
+    grid.append(button);
+  }
+  return grid;
 }
 
 function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElement {
   const cell = h('td', { class: 'actions' });
   const session = roster.session;
-  if (entry.status !== 'pending' || !session || session.status !== 'open') return cell;
+  if (!session || session.status !== 'open') return cell;
+  if (entry.status !== 'pending') {
+    cell.append(statusGrid(socket, entry));
+    return cell;
+  }
   const buttons = h('div', { class: 'row' });
   cell.append(buttons);
   const sessionId = session.id;
@@ -74,9 +126,12 @@ function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
   const where = [entry.distanceM !== null ? `${Math.round(entry.distanceM)} m away` : '', entry.accuracyM !== null ? `±${Math.round(entry.accuracyM)} m` : '']
     .filter(Boolean)
     .join(', ');
-  return h(
+  const pick = h('input', { type: 'checkbox', class: 'pick', value: entry.studentId, 'aria-label': `Select ${entry.name}`, checked: picked.has(entry.studentId) });
+  pick.addEventListener('change', () => (pick.checked ? picked.add(entry.studentId) : picked.delete(entry.studentId)));
+  const tr = h(
     'tr',
     { 'data-student-id': entry.studentId, 'data-status': entry.status },
+    h('td', { class: 'pick-cell' }, pick),
     h('th', { scope: 'row' }, entry.name, entry.studentNumber ? h('span', { class: 'muted' }, ` ${entry.studentNumber}`) : null),
     h('td', { class: `status status-${entry.status}` }, STATUS_LABEL[entry.status]),
     flagsCell(entry),
@@ -84,6 +139,16 @@ function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
     h('td', {}, clockTime(entry.submittedAt)),
     actionsCell(socket, entry),
   );
+  tr.hidden = !shownByFilter(entry);
+  return tr;
+}
+
+/** Students ticked for a bulk mark (kept across re-renders). */
+const picked = new Set<string>();
+
+function shownByFilter(entry: RosterEntry): boolean {
+  const filter = byId<HTMLSelectElement>('roster-filter').value;
+  return filter === 'all' || entry.status === filter;
 }
 
 function renderCounts(): void {
@@ -123,6 +188,7 @@ function renderRoster(socket: AppSocket): void {
   const entries = roster.list();
   byId('roster-body').replaceChildren(...entries.map((e) => row(socket, e)));
   const select = byId<HTMLSelectElement>('mark-student');
+  // The choice survives saves and live updates, so marking several students does not restart at the top.
   const chosen = select.value;
   select.replaceChildren(...entries.map((e) => h('option', { value: e.studentId, selected: e.studentId === chosen }, e.name)));
   renderCounts();
@@ -275,22 +341,56 @@ function bindSessionControls(socket: AppSocket): void {
     const studentId = String(data.get('student'));
     const note = String(data.get('note') ?? '').trim();
     const reason = String(data.get('reason') ?? '').trim();
-    const status = String(data.get('status')) as 'present' | 'late' | 'excused' | 'absent';
-    command(socket, 'checkin:mark', {
-      sessionId: watching,
-      studentId,
-      status,
-      ...(note ? { note } : {}),
-      ...(reason ? { reason } : {}),
-      expectedVersion: roster.get(studentId)?.recordVersion ?? 0,
-    })
-      .then((entry) => {
-        const applied = roster.put(entry);
-        if (applied) renderRow(socket, applied);
+    const status = String(data.get('status')) as MarkStatus;
+    mark(socket, studentId, status, { ...(note ? { note } : {}), ...(reason ? { reason } : {}) })
+      .then(() => {
         byId('session-error').textContent = '';
         markForm.reset();
+        byId<HTMLSelectElement>('mark-student').value = studentId;
       })
       .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+  });
+  byId('roster-filter').addEventListener('change', () => renderRoster(socket));
+  byId('undo-mark').addEventListener('click', () => {
+    const change = lastChange;
+    if (!change || !(MARK_STATUSES as readonly string[]).includes(change.before)) return;
+    // Only if nobody changed the record since: the version check refuses otherwise (RECORD_CHANGED).
+    if (roster.get(change.studentId)?.recordVersion !== change.version) {
+      byId('session-error').textContent = 'The record changed since; undo is no longer possible.';
+      return;
+    }
+    const closed = roster.session?.status === 'closed';
+    mark(socket, change.studentId, change.before as MarkStatus, closed ? { reason: 'Undo of the last change' } : {})
+      .then(() => {
+        lastChange = null;
+        renderUndo();
+        byId('session-error').textContent = '';
+      })
+      .catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
+  });
+  const bulkForm = byId<HTMLFormElement>('bulk-form');
+  bulkForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const status = byId<HTMLSelectElement>('bulk-status').value as MarkStatus;
+    const reason = byId<HTMLInputElement>('mark-reason').value.trim();
+    const ids = [...picked].filter((id) => roster.get(id));
+    if (ids.length === 0) {
+      byId('session-error').textContent = 'Tick the students to mark first.';
+      return;
+    }
+    // One after another: each mark carries the version it read, and the undo keeps the last one.
+    void (async () => {
+      const failed: string[] = [];
+      for (const id of ids) {
+        await mark(socket, id, status, reason ? { reason } : {}).then(
+          () => picked.delete(id),
+          (err: unknown) => failed.push(`${roster.get(id)?.name ?? id}: ${errorText(err)}`),
+        );
+      }
+      renderRoster(socket);
+      byId('session-error').textContent = failed.join(' ');
+      announce(byId('live'), `${ids.length - failed.length} marked ${STATUS_LABEL[status]}.`);
+    })();
   });
 }
 

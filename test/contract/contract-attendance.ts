@@ -289,7 +289,9 @@ export function attendanceContract(ctx: ContractContext): void {
 
       expect(await s.records.update(org.id, record.id, 1, { status: 'absent' })).to.equal(null);
       expect(await s.records.get(org.id, record.id)).to.deep.equal(v2);
-      const v3 = await s.records.update(org.id, record.id, 2, { status: 'excused', note: 'doctor', location: null });
+      const v3 = await s.records.update(org.id, record.id, 2, { status: 'excused', note: 'doctor', correctionReason: 'sick note', deviceId: 'dev-12345678', userAgent: 'Phone/1', location: null });
+      expect(v3).to.include({ correctionReason: 'sick note', deviceId: 'dev-12345678', userAgent: 'Phone/1' });
+      expect(await s.records.get(org.id, record.id)).to.include({ correctionReason: 'sick note', deviceId: 'dev-12345678', userAgent: 'Phone/1' });
       expect(v3).to.include({ version: 3, status: 'excused', note: 'doctor', location: null });
       expect(await s.records.update(org.id, 'missing', 1, { status: 'absent' })).to.equal(null);
     });

@@ -177,6 +177,12 @@ describe(title, function () {
     const csv = await srv.request('GET', `/api/v1/sessions/${session.id}/records.csv`, { token: login });
     expect(csv.headers.get('content-type')).to.match(/text\/csv/);
     expect((csv.body as string).trim().split('\n')).to.have.length(41);
+    // The correction's reason is in the roster entry and in the CSV, in its own column.
+    const corrected = (records.body.entries as { studentId: string; correctionReason: string | null }[]).find((e) => e.studentId === students[39]!.id);
+    expect(corrected?.correctionReason).to.equal('sick note');
+    const [header, ...lines] = (csv.body as string).trim().split('\n');
+    expect(header!.split(',').at(-1)).to.equal('correctionReason');
+    expect(lines.filter((l) => l.endsWith(',sick note'))).to.have.length(1);
     const summaries = await srv.request('GET', `/api/v1/subjects/${subject.id}/summaries?from=${closed.session.day}&to=${closed.session.day}`, { token: login });
     expect(summaries.body.items[0]).to.include({ present: 15, excused: 1 });
     const history = await srv.request('GET', '/api/v1/me/attendance', { token: token(students[0]!) });

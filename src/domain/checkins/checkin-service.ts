@@ -9,6 +9,7 @@ import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
 import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
+import { proxySignals } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
@@ -20,10 +21,15 @@ export interface SubmitInput {
   /** Required when the policy has a geofence (LOCATION_REQUIRED naming the field otherwise). */
   location: CheckinLocation | null;
   code?: string | undefined;
+  /** The classroom QR link's signed join token (stands for the code; docs/protocol.md). */
+  joinToken?: string | undefined;
   /** Encoded JPEG/PNG/WebP selfie; required when the policy asks for one. */
   selfie?: Uint8Array | undefined;
   /** Client address as the transport resolved it (trusted proxies honoured). */
   ip: string | null;
+  /** The id the student page keeps in its storage, and the socket's user agent: shared-device flag. */
+  deviceId?: string | null | undefined;
+  userAgent?: string | null | undefined;
 }
 
 export interface DecideInput {
@@ -77,13 +83,20 @@ export class CheckinService {
       throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
     }
 
-    const outcome = evaluateCheckin(
+    const checked = evaluateCheckin(
       session,
       subject,
-      { location: input.location, code: input.code, ip: input.ip },
+      { location: input.location, code: input.code, joinToken: input.joinToken, ip: input.ip },
       at,
       this.deps.settings.locationMaxAgeS,
     );
+    // Proxy signals add flags for the teacher; they never change the outcome by themselves.
+    const signals = proxySignals(
+      { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null },
+      await store.records.listBySession(actor.orgId, session.id),
+      existing,
+    );
+    const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
     // Selfie: the other checks first (a failure rejects without face work), then the selfie is
     // queued and the answer given at once; the verdict is pushed when the worker is done.
     let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
@@ -118,6 +131,8 @@ export class CheckinService {
       distanceM: outcome.distanceM,
       location: input.location,
       ip: input.ip,
+      ...(input.deviceId ? { deviceId: input.deviceId } : {}),
+      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
       submittedAt: at,
       decidedAt: decided ? at : null,
       decidedBy: null,
@@ -213,7 +228,13 @@ export class CheckinService {
 
     const at = now();
     const reasonCode = correcting ? 'CORRECTED_BY_TEACHER' : 'MARKED_BY_TEACHER';
-    const fields = { status: input.status, reason: reasonCode, decidedAt: at, decidedBy: actor.id } satisfies RecordPatch;
+    const fields = {
+      status: input.status,
+      reason: reasonCode,
+      decidedAt: at,
+      decidedBy: actor.id,
+      ...(correcting ? { correctionReason: input.reason ?? null } : {}),
+    } satisfies RecordPatch;
     const audit = { action: correcting ? 'record.correct' : 'record.mark', reason: input.reason ?? input.note ?? null, ip: input.ip };
 
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);

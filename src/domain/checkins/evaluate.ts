@@ -1,7 +1,7 @@
 import { AppError } from '../app-error.js';
 import { evaluateGeofence, haversineM } from '../checks/geofence.js';
 import { evaluateNetwork } from '../checks/network.js';
-import { verifyCode } from '../checks/rotating-code.js';
+import { verifyCode, verifyJoinToken } from '../checks/rotating-code.js';
 import { evaluateTime } from '../checks/time-window.js';
 import type { AttendanceSession, CheckinLocation, Subject } from '../../store/types.js';
 import type { ReasonCode } from '../../shared/reasons.js';
@@ -10,6 +10,8 @@ export interface CheckinEvidence {
   /** Null when the policy has no geofence and the student sent none. */
   location: CheckinLocation | null;
   code: string | undefined;
+  /** The signed token of the classroom QR link: stands for the code through a login. */
+  joinToken?: string | undefined;
   ip: string | null;
 }
 
@@ -68,10 +70,11 @@ export function evaluateCheckin(
   }
 
   if (policy.rotatingCode) {
-    if (!evidence.code) failures.push('CODE_MISSING');
-    else if (verifyCode(session.codeSecret, policy.codePeriodS, evidence.code, now) === 'invalid') {
-      failures.push('CODE_INVALID');
-    }
+    const { code, joinToken } = evidence;
+    const codeOk = Boolean(code) && verifyCode(session.codeSecret, policy.codePeriodS, code ?? '', now) !== 'invalid';
+    const tokenOk = Boolean(joinToken) && verifyJoinToken(session.codeSecret, policy.codePeriodS, joinToken ?? '', now);
+    if (!code && !joinToken) failures.push('CODE_MISSING');
+    else if (!codeOk && !tokenOk) failures.push('CODE_INVALID');
   }
 
   const late = evaluateTime(session, now) === 'late';

@@ -78,3 +78,38 @@ export function verifyCode(secret: string, periodS: number, code: string, now: D
   if (isPrevious) return 'previous';
   return 'invalid';
 }
+
+/**
+ * How long a join token from the classroom QR link stays valid after the code period it was
+ * issued in began. Long enough to log in on a phone after scanning; short enough that a link
+ * sent to an absent friend is soon useless (docs/protocol.md, "Join link").
+ */
+export const JOIN_TOKEN_TTL_MS = 300_000;
+const JOIN_MAC_CHARS = 16;
+const JOIN_TOKEN_PATTERN = /^(\d{1,15})\.([A-Za-z0-9_-]{16})$/;
+
+function joinMac(key: Buffer, counter: number): string {
+  // Its own message prefix, so a join MAC can never equal a screen code's HMAC input.
+  return createHmac('sha256', key).update(`join-link:${counter}`).digest('base64url').slice(0, JOIN_MAC_CHARS);
+}
+
+/** The signed join token the QR link carries: the code period counter and its MAC. */
+export function joinTokenAt(secret: string, periodS: number, at: Date): string {
+  const counter = periodIndex(periodS, at);
+  return `${counter}.${joinMac(secretKey(secret), counter)}`;
+}
+
+/**
+ * A join token is valid when its MAC matches and its period began at most JOIN_TOKEN_TTL_MS ago
+ * (and not in the future). Constant-time MAC comparison; any other shape is invalid.
+ */
+export function verifyJoinToken(secret: string, periodS: number, token: string, now: Date): boolean {
+  const key = secretKey(secret);
+  const current = periodIndex(periodS, now);
+  const match = typeof token === 'string' ? JOIN_TOKEN_PATTERN.exec(token) : null;
+  if (!match) return false;
+  const counter = Number(match[1]);
+  const macOk = timingSafeEqual(Buffer.from(match[2]!, 'ascii'), Buffer.from(joinMac(key, counter), 'ascii'));
+  const startsAt = counter * periodS * 1000;
+  return macOk && counter <= current && now.getTime() - startsAt <= JOIN_TOKEN_TTL_MS;
+}

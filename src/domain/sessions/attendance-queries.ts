@@ -36,6 +36,7 @@ export interface ExportRow {
   submittedAt: string | null;
   decidedAt: string | null;
   note: string | null;
+  correctionReason: string | null;
 }
 
 /** Longest day range one summaries or export request may cover. */
@@ -166,5 +167,6 @@ function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry, zon
     submittedAt: local(e.submittedAt),
     decidedAt: local(e.decidedAt),
     note: e.note,
+    correctionReason: e.correctionReason,
   };
 }

@@ -2,7 +2,7 @@ import { AppError } from '../app-error.js';
 import type { Actor } from '../actor.js';
 import { dayIn } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
-import { currentCode, newCodeSecret } from '../checks/rotating-code.js';
+import { currentCode, joinTokenAt, newCodeSecret } from '../checks/rotating-code.js';
 import { validateWindow } from '../checks/time-window.js';
 import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
 import { resolvePolicy, sessionDefaults } from './policy.js';
@@ -208,8 +208,10 @@ export class SessionService {
     const status = effectiveStatus(session, this.deps.now());
     if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
     if (status === 'closed' || status === 'closing') throw new AppError('SESSION_CLOSED');
-    const c = currentCode(session.codeSecret, session.policy.codePeriodS, this.deps.now());
-    return { sessionId, code: c.code, periodS: session.policy.codePeriodS, expiresAt: c.expiresAt.toISOString() };
+    const at = this.deps.now();
+    const c = currentCode(session.codeSecret, session.policy.codePeriodS, at);
+    const joinToken = joinTokenAt(session.codeSecret, session.policy.codePeriodS, at);
+    return { sessionId, code: c.code, periodS: session.policy.codePeriodS, expiresAt: c.expiresAt.toISOString(), joinToken };
   }
 
   /** A student joins: the session and their own check-in so far. */

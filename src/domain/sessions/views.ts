@@ -49,6 +49,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
       decidedAt: null,
       decidedBy: null,
       note: null,
+      correctionReason: null,
       recordId: null,
       recordVersion: 0,
       verification: null,
@@ -68,6 +69,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
     decidedAt: record.decidedAt?.toISOString() ?? null,
     decidedBy: record.decidedBy,
     note: record.note,
+    correctionReason: record.correctionReason ?? null,
     recordId: record.id,
     recordVersion: record.version,
     verification: record.verification

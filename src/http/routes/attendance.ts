@@ -52,6 +52,7 @@ export const RosterEntrySchema = z
     decidedAt: Iso.nullable(),
     decidedBy: z.string().nullable(),
     note: z.string().nullable(),
+    correctionReason: z.string().nullable(),
     recordId: z.string().nullable(),
     recordVersion: z.number().int(),
     verification: z
@@ -116,6 +117,7 @@ const EXPORT_COLUMNS = [
   'submittedAt',
   'decidedAt',
   'note',
+  'correctionReason',
 ] as const;
 
 const STAFF = ['admin', 'teacher'] as const;

@@ -25,6 +25,9 @@ const SubmitSchema = payload({
   sessionId: Id,
   location: LocationSchema.optional(),
   code: z.string().trim().max(16).optional(),
+  joinToken: z.string().max(40).optional(),
+  /** The student page's own random id (localStorage), for the shared-device flag. */
+  deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
   selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
 });
 
@@ -53,12 +56,16 @@ export interface CheckinHandlerDeps {
 export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
   const { checkins, logger } = deps;
   return [
-    defineCommand(logger, 'checkin:submit', 'checkin', SubmitSchema, async (input, { actor, ip }) => {
+    defineCommand(logger, 'checkin:submit', 'checkin', SubmitSchema, async (input, { actor, ip, socket }) => {
       const loc = input.location;
+      const userAgent = socket.handshake.headers['user-agent'];
       return checkins.submit(actor, {
         sessionId: input.sessionId,
         location: loc ? { lat: loc.lat, lon: loc.lon, accuracyM: loc.accuracy, timestamp: new Date(loc.timestamp) } : null,
         code: input.code,
+        joinToken: input.joinToken,
+        deviceId: input.deviceId ?? null,
+        userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
         selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
         ip,
       });

@@ -201,6 +201,9 @@ export function toRecord(d: RecordDoc): AttendanceRecord {
     decidedAt: orNull(d.decidedAt),
     decidedBy: orNull(d.decidedBy),
     note: orNull(d.note),
+    ...(d.correctionReason == null ? {} : { correctionReason: d.correctionReason }),
+    ...(d.deviceId == null ? {} : { deviceId: d.deviceId }),
+    ...(d.userAgent == null ? {} : { userAgent: d.userAgent }),
     verification: v
       ? {
           state: v.state,

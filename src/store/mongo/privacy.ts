@@ -78,7 +78,7 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.records = modified(
         await m.records.updateMany(
           { orgId, studentId: userId },
-          { $set: { studentId: tombstoneId, location: null, ip: null, note: null, verification: null } },
+          { $set: { studentId: tombstoneId, location: null, ip: null, note: null, correctionReason: null, deviceId: null, userAgent: null, verification: null } },
         ),
       );
       counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));

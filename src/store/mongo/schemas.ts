@@ -261,6 +261,9 @@ export interface RecordDoc {
   decidedAt: Date | null;
   decidedBy: string | null;
   note: string | null;
+  correctionReason?: string | null;
+  deviceId?: string | null;
+  userAgent?: string | null;
   verification: {
     state: 'queued' | 'done' | 'failed';
     band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
@@ -322,6 +325,9 @@ export const recordSchema = new Schema<RecordDoc>(
     decidedAt: nullableDate,
     decidedBy: nullableString,
     note: nullableString,
+    correctionReason: nullableString,
+    deviceId: nullableString,
+    userAgent: nullableString,
     verification: { type: verificationSchema, default: null },
     version: { type: Number, required: true, min: 0, default: 0 },
     rosterVersion: { type: Number, required: true, min: 0, default: 0 },

@@ -275,6 +275,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'correction reason and device of records',
+    // The reason staff gave for a correction after closing (roster, CSV); the device a check-in
+    // came from (shared-device flag).
+    sql: `
+      ALTER TABLE records ADD COLUMN correction_reason TEXT;
+      ALTER TABLE records ADD COLUMN device_id TEXT;
+      ALTER TABLE records ADD COLUMN user_agent TEXT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

@@ -64,7 +64,7 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
           counts.audit++;
         }
         counts.records = run(
-          `UPDATE records SET student_id = ?, location = NULL, ip = NULL, note = NULL, verification = NULL,
+          `UPDATE records SET student_id = ?, location = NULL, ip = NULL, note = NULL, correction_reason = NULL, device_id = NULL, user_agent = NULL, verification = NULL,
              decided_by = CASE WHEN decided_by = ? THEN ? ELSE decided_by END
            WHERE org_id = ? AND student_id = ?`,
           tombstoneId, userId, tombstoneId, orgId, userId,

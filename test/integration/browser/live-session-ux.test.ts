@@ -4,6 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { buildWeb } from '../../../scripts/build-web.js';
+import { codeAt, joinTokenAt } from '../../../src/domain/checks/rotating-code.js';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import type { User } from '../../../src/store/types.js';
@@ -175,6 +176,197 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await student2.waitForSelector('#decision[data-status="present"]');
     expect(await student2.evaluate(() => (window as unknown as { gpsAsks: number }).gpsAsks)).to.equal(1);
     await expectAccessible(student2, 'student page (location + code)');
+  });
+
+  /** A phone page whose device reports fixes `window.fixAgeMs` old, as a location shared minutes before the tap. */
+  async function agingFixPage(): Promise<Page> {
+    const page = await newPage(PHONE, true);
+    // A string, not a function: the test transpiler would name the callbacks with a helper the page lacks.
+    await page.context().addInitScript({
+      content: `window.fixAgeMs = 0;
+        const geo = navigator.geolocation;
+        const original = geo.getCurrentPosition.bind(geo);
+        geo.getCurrentPosition = function (ok, fail, opts) {
+          original(function (pos) { ok({ coords: pos.coords, timestamp: Date.now() - window.fixAgeMs }); }, fail, opts);
+        };`,
+    });
+    return page;
+  }
+  const setFixAge = (page: Page, ms: number) => page.evaluate((v) => ((window as unknown as { fixAgeMs: number }).fixAgeMs = v), ms);
+
+  it('student page: a fix shared minutes before the tap is taken again at submit; the result is on screen, focused and announced', async () => {
+    const session = await open('location-code');
+    const code = ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).code;
+    const page = await agingFixPage();
+    await page.goto(`/student.html?session=${session.id}&code=${code}`);
+    await logIn(page, studentEmail(8), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    await setFixAge(page, 180_000);
+    await page.click('#share-location');
+    await page.waitForSelector('#location-status[data-ready="true"]');
+    await setFixAge(page, 0);
+    await page.click('#submit-checkin');
+    await page.waitForSelector('#decision:not([data-status="none"])');
+    expect(await page.getAttribute('#decision', 'data-status')).to.equal('present');
+    expect(await page.evaluate(() => (window as unknown as { gpsAsks: number }).gpsAsks)).to.equal(2);
+    // Where the student is looking: wholly inside the 390x844 viewport, focused, and said aloud.
+    const box = await page.evaluate(() => {
+      const r = document.getElementById('decision')!.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, h: window.innerHeight, focused: document.activeElement?.id ?? '' };
+    });
+    expect(box.top, 'result top').to.be.at.least(0);
+    expect(box.bottom, 'result bottom').to.be.at.most(box.h);
+    expect(box.focused).to.equal('decision');
+    await page.waitForFunction(() => /present/.test(document.getElementById('live')?.textContent ?? ''));
+    await expectAccessible(page, 'student page after check-in');
+    await shot(page, 'student-result-in-view-390x844');
+  });
+
+  it('student page: the QR link carries a join token that outlives the rotating code through a login', async () => {
+    const session = ok(await command(teacherSocket, 'session:open', { subjectId, policy: { preset: 'location-code', codePeriodS: 15 }, parallel: true }));
+    const stored = (await srv.store.sessions.get(byEmail('ada@demo.school').orgId, session.id))!;
+    expect(ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).joinToken).to.match(/^\d+\.[\w-]{16}$/);
+    // Scanned a minute ago: the code of that moment has rotated out, the join token has not.
+    const scannedAt = new Date(Date.now() - 60_000);
+    const staleCode = codeAt(stored.codeSecret, 15, scannedAt);
+    const joinToken = joinTokenAt(stored.codeSecret, 15, scannedAt);
+    const page = await newPage(PHONE, true);
+    await page.goto(`/student.html?session=${session.id}&join=${encodeURIComponent(joinToken)}`);
+    await logIn(page, studentEmail(11), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    expect(await page.textContent('#code-hint')).to.contain('QR link');
+    await page.click('#submit-checkin');
+    await page.waitForSelector('#decision[data-status="present"]');
+    await shot(page, 'student-join-link-390x844');
+
+    // The code the old link carried would have been refused by now.
+    const other = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(byEmail(studentEmail(9))).token);
+    sockets.push(other);
+    const here = { lat: CLASSROOM.latitude, lon: CLASSROOM.longitude, accuracy: 10, timestamp: Date.now() };
+    const viaCode = ok(await command(other, 'checkin:submit', { sessionId: session.id, location: here, code: staleCode }));
+    expect(viaCode.reason).to.equal('CODE_INVALID');
+  });
+
+  it('student page: a tap while offline is refused at once in words, and the message clears when live again', async () => {
+    const session = await open('manual');
+    const page = await newPage(PHONE);
+    await page.goto(`/student.html?session=${session.id}`);
+    await logIn(page, studentEmail(10), DEMO_PASSWORDS.student);
+    await page.waitForSelector('#checkin-section:not([hidden])');
+    await page.context().setOffline(true);
+    const tappedAt = Date.now();
+    await page.click('#submit-checkin');
+    await page.waitForFunction(() => /offline/i.test(document.getElementById('checkin-error')?.textContent ?? ''), null, { timeout: 2_000 });
+    expect(Date.now() - tappedAt).to.be.below(2_000);
+    await expectAccessible(page, 'student page offline');
+    await shot(page, 'student-offline-390x844');
+    await page.context().setOffline(false);
+    await page.waitForFunction(() => document.getElementById('checkin-error')?.textContent === '' && document.getElementById('connection')?.dataset['state'] === 'online');
+    await page.click('#submit-checkin');
+    await page.waitForSelector('#decision[data-status="present"]');
+  });
+
+  it('teacher console on a phone: roster cards with Accept/Reject on screen, one-tap marks, bulk mark, filter, undo, and closing reasons in words', async () => {
+    const session = await open('location-code');
+    const pendingStudent = byEmail(studentEmail(12));
+    const s12 = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(pendingStudent).token);
+    sockets.push(s12);
+    const vague = { lat: CLASSROOM.latitude, lon: CLASSROOM.longitude, accuracy: 900, timestamp: Date.now() };
+    const code = ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).code;
+    expect(ok(await command(s12, 'checkin:submit', { sessionId: session.id, location: vague, code })).status).to.equal('pending');
+
+    const page = await newPage(PHONE);
+    await page.goto(`/teacher.html?session=${session.id}`);
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    const accept = page.locator(`button[aria-label="Accept ${pendingStudent.name}"]`);
+    await accept.scrollIntoViewIfNeeded();
+    const box = (await accept.boundingBox())!;
+    expect(box.x, 'Accept left').to.be.at.least(0);
+    expect(box.x + box.width, 'Accept right').to.be.at.most(PHONE.width);
+    // Nothing scrolls sideways, neither the page nor the roster inside it.
+    const widths = await page.evaluate(() => {
+      const wrap = document.querySelector('.table-wrap')!;
+      return { page: document.documentElement.scrollWidth, roster: wrap.scrollWidth, rosterShown: wrap.clientWidth };
+    });
+    expect(widths.page, 'page width').to.be.at.most(PHONE.width);
+    expect(widths.roster, 'roster width').to.be.at.most(widths.rosterShown);
+    await shot(page, 'teacher-roster-cards-390x844');
+
+    // One tap per status, and undo of the last change.
+    const [a, b, c] = [studentEmail(13), studentEmail(14), studentEmail(15)].map((e) => byEmail(e));
+    const rowOf = (u: User) => page.locator(`tr[data-student-id="${u.id}"]`);
+    await page.click(`button[aria-label="Present: ${a!.name}"]`);
+    await rowOf(a!).and(page.locator('[data-status="present"]')).waitFor();
+    await page.click(`button[aria-label="Late: ${a!.name}"]`);
+    await rowOf(a!).and(page.locator('[data-status="late"]')).waitFor();
+    expect(await page.textContent('#undo-mark')).to.contain('back to Present');
+    await page.click('#undo-mark');
+    await rowOf(a!).and(page.locator('[data-status="present"]')).waitFor();
+
+    // Hand-marking keeps the chosen student after a save.
+    await page.selectOption('#mark-student', b!.id);
+    await page.selectOption('#mark-status', 'excused');
+    await page.click('#mark-form button[type="submit"]');
+    await rowOf(b!).and(page.locator('[data-status="excused"]')).waitFor();
+    expect(await page.inputValue('#mark-student')).to.equal(b!.id);
+
+    // Bulk: tick two, mark them absent; the filter then shows only them.
+    await page.check(`tr[data-student-id="${b!.id}"] input.pick`);
+    await page.check(`tr[data-student-id="${c!.id}"] input.pick`);
+    await page.selectOption('#bulk-status', 'absent');
+    await page.click('#bulk-form button[type="submit"]');
+    await rowOf(b!).and(page.locator('[data-status="absent"]')).waitFor();
+    await rowOf(c!).and(page.locator('[data-status="absent"]')).waitFor();
+    await page.selectOption('#roster-filter', 'absent');
+    const visible = await page.locator('#roster-body tr:visible').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['studentId']));
+    expect(visible.sort()).to.deep.equal([b!.id, c!.id].sort());
+    await expectAccessible(page, 'teacher console on a phone');
+    await shot(page, 'teacher-filter-absent-390x844');
+
+    // Closing leaves the pending check-in unresolved: said in words, never as a raw code.
+    await page.selectOption('#roster-filter', 'all');
+    ok(await command(teacherSocket, 'session:close', { sessionId: session.id }));
+    await rowOf(pendingStudent).and(page.locator('[data-status="absent"]')).waitFor();
+    const text = (await rowOf(pendingStudent).textContent()) ?? '';
+    expect(text).to.not.contain('UNRESOLVED_AT_CLOSE');
+    expect(text).to.contain('unresolved');
+
+    // A correction after closing: its reason shows in the roster.
+    await page.selectOption('#mark-student', pendingStudent.id);
+    await page.selectOption('#mark-status', 'excused');
+    await page.fill('#mark-reason', 'Doctor letter');
+    await page.click('#mark-form button[type="submit"]');
+    await rowOf(pendingStudent).and(page.locator('[data-status="excused"]')).waitFor();
+    expect((await rowOf(pendingStudent).textContent()) ?? '').to.contain('Correction: Doctor letter');
+    await shot(page, 'teacher-correction-390x844');
+  });
+
+  it('proxy attendance: one phone checking in two accounts is flagged to the teacher, the check-in itself not refused', async () => {
+    const session = await open('manual');
+    const page = await newPage(PHONE);
+    const [first, second] = [byEmail(studentEmail(16)), byEmail(studentEmail(17))];
+    for (const student of [first!, second!]) {
+      await page.goto(`/student.html?session=${session.id}`);
+      await logIn(page, student.email, DEMO_PASSWORDS.student);
+      await page.waitForSelector('#checkin-section:not([hidden])');
+      await page.click('#submit-checkin');
+      await page.waitForSelector('#decision[data-status="present"]');
+      await page.click('#logout');
+      await page.waitForSelector('#login:not([hidden])');
+    }
+    const roster = ok(await command(teacherSocket, 'session:watch', { sessionId: session.id }));
+    const flagsOf = (id: string) => roster.entries.find((e) => e.studentId === id)!.flags;
+    expect(flagsOf(first!.id)).to.not.include('SHARED_DEVICE');
+    expect(flagsOf(second!.id)).to.include('SHARED_DEVICE');
+
+    const teacher = await newPage(PHONE);
+    await teacher.goto(`/teacher.html?session=${session.id}`);
+    await logIn(teacher, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    const row = teacher.locator(`tr[data-student-id="${second!.id}"]`);
+    await row.waitFor();
+    expect((await row.textContent()) ?? '').to.contain('same device');
+    await row.scrollIntoViewIfNeeded();
+    await shot(teacher, 'teacher-shared-device-390x844');
   });
 
   it('projector privacy mode: counts, code and QR, present names only, no staff identity; fits 1280x720 to 4K', async () => {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
-import { codeAt, currentCode, newCodeSecret, verifyCode } from '../../../src/domain/checks/rotating-code.js';
+import { codeAt, currentCode, JOIN_TOKEN_TTL_MS, joinTokenAt, newCodeSecret, verifyCode, verifyJoinToken } from '../../../src/domain/checks/rotating-code.js';
 
 // RFC 6238 appendix B, SHA-256 column: 32-byte ASCII key, 30 s steps, T0 = 0, 8 digits.
 const RFC_KEY = Buffer.from('12345678901234567890123456789012', 'ascii');
@@ -112,5 +112,33 @@ describe('rotating code', () => {
     expect(() => codeAt(secret, 0, now)).to.throw(RangeError);
     expect(() => codeAt(secret, Number.NaN, now)).to.throw(RangeError);
     expect(() => verifyCode(secret, period, '123456', new Date(Number.NaN))).to.throw(RangeError);
+  });
+});
+
+describe('join token of the QR link', () => {
+  const secret = newCodeSecret();
+  const period = 15;
+  const issued = new Date('2026-03-02T09:00:07Z');
+
+  it('stays valid for JOIN_TOKEN_TTL_MS after its period began, well past the code', () => {
+    const token = joinTokenAt(secret, period, issued);
+    const code = codeAt(secret, period, issued);
+    const later = new Date(issued.getTime() + 60_000);
+    expect(verifyCode(secret, period, code, later)).to.equal('invalid');
+    expect(verifyJoinToken(secret, period, token, later)).to.equal(true);
+    const periodStart = Math.floor(issued.getTime() / 1000 / period) * period * 1000;
+    expect(verifyJoinToken(secret, period, token, new Date(periodStart + JOIN_TOKEN_TTL_MS))).to.equal(true);
+    expect(verifyJoinToken(secret, period, token, new Date(periodStart + JOIN_TOKEN_TTL_MS + 1))).to.equal(false);
+  });
+
+  it('refuses a token of another session, from the future, altered or malformed', () => {
+    const token = joinTokenAt(secret, period, issued);
+    expect(verifyJoinToken(newCodeSecret(), period, token, issued)).to.equal(false);
+    expect(verifyJoinToken(secret, period, joinTokenAt(secret, period, new Date(issued.getTime() + 60_000)), issued)).to.equal(false);
+    const [counter, mac] = token.split('.') as [string, string];
+    expect(verifyJoinToken(secret, period, `${Number(counter) - 1}.${mac}`, issued)).to.equal(false);
+    const flipped = `${counter}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`;
+    expect(verifyJoinToken(secret, period, flipped, issued)).to.equal(false);
+    for (const bad of ['', '123456', `${counter}.`, `${token}x`, `-1.${mac}`]) expect(verifyJoinToken(secret, period, bad, issued), bad).to.equal(false);
   });
 });

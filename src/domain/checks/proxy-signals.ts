@@ -1,0 +1,57 @@
+/**
+ * Signs that one person is checking in for another (docs/protocol.md, "Proxy signals"). Each
+ * gives a flag for the teacher, never a refusal by itself: every one of them also happens to
+ * honest students (a shared family phone, two phones on one desk, a GPS that jumps indoors).
+ */
+import { haversineM } from './geofence.js';
+import type { AttendanceRecord, CheckinLocation } from '../../store/types.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+
+export interface CheckinSignals {
+  studentId: string;
+  location: CheckinLocation | null;
+  /** The id the student page keeps in the browser's storage; null from other clients. */
+  deviceId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** Two fixes closer than this are "identical to the metre": two phones never agree so well. */
+export const DUPLICATE_FIX_M = 1;
+/** Faster than this between two fixes of one student (about 180 km/h) is not walking to class. */
+export const MAX_PLAUSIBLE_SPEED_MPS = 50;
+/** Jumps shorter than this are GPS noise whatever the time between the fixes. */
+const MIN_JUMP_M = 200;
+/** A reported accuracy at or under this is what mock-location apps send (real GPS reports metres). */
+export const MOCK_ACCURACY_M = 1;
+
+/**
+ * The flags for a check-in, given the other records of the session (other students' latest
+ * attempts) and the student's own previous record (an earlier attempt, if any).
+ */
+export function proxySignals(current: CheckinSignals, others: readonly AttendanceRecord[], previous: AttendanceRecord | null): ReasonCode[] {
+  const flags: ReasonCode[] = [];
+  const peers = others.filter((r) => r.studentId !== current.studentId);
+  if (peers.some((r) => sameDevice(current, r))) flags.push('SHARED_DEVICE');
+  const fix = current.location;
+  if (fix) {
+    if (peers.some((r) => r.location && haversineM(r.location, fix) < DUPLICATE_FIX_M)) flags.push('LOCATION_DUPLICATE');
+    if (previous?.location && impossibleJump(previous.location, fix)) flags.push('LOCATION_JUMP');
+    if (fix.accuracyM <= MOCK_ACCURACY_M) flags.push('LOCATION_MOCK_SUSPECTED');
+  }
+  return flags;
+}
+
+/** The same page storage, or (without one) the same address and the same browser build. */
+function sameDevice(current: CheckinSignals, other: AttendanceRecord): boolean {
+  if (current.deviceId && other.deviceId) return current.deviceId === other.deviceId;
+  // A school network puts every phone behind one address: the user agent must match too.
+  return Boolean(current.ip && current.userAgent && current.ip === other.ip && current.userAgent === other.userAgent);
+}
+
+function impossibleJump(a: CheckinLocation, b: CheckinLocation): boolean {
+  const metres = haversineM(a, b);
+  if (metres < MIN_JUMP_M) return false;
+  const seconds = Math.abs(b.timestamp.getTime() - a.timestamp.getTime()) / 1000;
+  return seconds === 0 || metres / seconds > MAX_PLAUSIBLE_SPEED_MPS;
+}
