@@ -46,13 +46,19 @@ export interface OrganisationSettings {
   /** Rotating-code period in seconds, when the teacher gives none. */
   codePeriodS: number | null;
   defaultPolicy: DefaultPolicy;
+  /** One device checking in several accounts of a session: flag it for the teacher, or refuse it. */
+  sharedDevice: SharedDeviceRule;
 }
+
+export const SHARED_DEVICE_RULES = ['flag', 'refuse'] as const;
+export type SharedDeviceRule = (typeof SHARED_DEVICE_RULES)[number];
 
 export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
   sessionMinutes: null,
   lateGraceMinutes: null,
   codePeriodS: null,
   defaultPolicy: Object.freeze({}),
+  sharedDevice: 'flag',
 }) as OrganisationSettings;
 
 /** Settings read back from storage: missing fields (an older row or document) are unset. */
@@ -66,6 +72,7 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
     lateGraceMinutes: raw?.lateGraceMinutes ?? null,
     codePeriodS: raw?.codePeriodS ?? null,
     defaultPolicy: policy,
+    sharedDevice: raw?.sharedDevice === 'refuse' ? 'refuse' : 'flag',
   };
 }
 

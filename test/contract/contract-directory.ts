@@ -39,7 +39,7 @@ export function directoryContract(ctx: ContractContext): void {
       const renamed = await s.organisations.update(org.id, { name: 'University' });
       expect(renamed).to.deep.equal({ ...org, name: 'University' });
 
-      const settings = { sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
+      const settings = { sharedDevice: 'refuse' as const, sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
       const changed = await s.organisations.update(org.id, { timezone: 'Europe/Paris', active: false, settings });
       expect(changed).to.deep.equal({ ...org, name: 'University', timezone: 'Europe/Paris', active: false, settings });
       expect(await s.organisations.get(org.id)).to.deep.equal(changed);

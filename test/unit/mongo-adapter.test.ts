@@ -17,7 +17,7 @@ interface Call {
 
 const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
-const SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
+const SETTINGS = { sharedDevice: 'flag' as const, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
 // Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
 const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null };
 

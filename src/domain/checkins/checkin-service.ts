@@ -97,6 +97,11 @@ export class CheckinService {
       existing,
     );
     const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
+    // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
+    if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected') {
+      const org = await store.organisations.get(actor.orgId);
+      if (org?.settings.sharedDevice === 'refuse') Object.assign(outcome, { status: 'rejected', reason: 'SHARED_DEVICE' });
+    }
     // Selfie: the other checks first (a failure rejects without face work), then the selfie is
     // queued and the answer given at once; the verdict is pushed when the worker is done.
     let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;

@@ -6,6 +6,7 @@ import {
   type OrganisationSettings,
   type Page,
   type PageQuery,
+  type SharedDeviceRule,
   type Store,
 } from '../../store/types.js';
 import { requireRole, systemActor, type Actor } from '../actor.js';
@@ -30,6 +31,7 @@ export interface SettingsInput {
   codePeriodS?: number | null;
   /** Replaces the whole default policy; {} unsets it. */
   defaultPolicy?: DefaultPolicy;
+  sharedDevice?: SharedDeviceRule;
 }
 
 export interface UpdateOrganisationInput {
@@ -207,5 +209,6 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
     }
     next.defaultPolicy = policy;
   }
+  if (input.sharedDevice !== undefined) next.sharedDevice = input.sharedDevice;
   return next;
 }

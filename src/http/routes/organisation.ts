@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
+import { SHARED_DEVICE_RULES } from '../../store/types.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-app.js';
 
@@ -22,8 +23,11 @@ const SettingsSchema = z
     lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes).nullable().describe('Minutes after the start before check-ins are late; null: 10'),
     codePeriodS: limited(SETTING_LIMITS.codePeriodS).nullable().describe('Rotating-code period; null: the server default (CODE_PERIOD_S)'),
     defaultPolicy: DefaultPolicySchema,
+    sharedDevice: z
+      .enum(SHARED_DEVICE_RULES)
+      .describe('One device checking in several accounts of a session: `flag` (default) sends it to the teacher flagged SHARED_DEVICE, `refuse` rejects it'),
   })
-  .describe('Session defaults, used when the teacher opening a session leaves a value out');
+  .describe('Session defaults and check-in rules; session defaults apply when the teacher opening a session leaves a value out');
 
 const OrganisationSchema = z
   .object({

@@ -54,6 +54,7 @@ const organisationSettingsSchema = new Schema(
       ),
       default: () => ({}),
     },
+    sharedDevice: { type: String, enum: ['flag', 'refuse'], default: 'flag' },
   },
   { _id: false, id: false },
 );

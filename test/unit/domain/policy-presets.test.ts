@@ -24,7 +24,7 @@ describe('policy presets (session:open, checkin:submit)', () => {
 
   it('a preset overrides the organisation defaults, and explicit flags override the preset', async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
+      settings: { sharedDevice: 'flag', sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
     });
     const manual = await open('manual');
     expect(manual.policy).to.include({ preset: 'manual', geofence: false, rotatingCode: false });
