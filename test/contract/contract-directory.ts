@@ -11,7 +11,7 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.organisations.count()).to.equal(0);
       const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
       expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo', active: true });
-      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} });
+      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag' });
       expect(org.id).to.be.a('string').that.is.not.empty;
       expect(org.createdAt).to.be.instanceOf(Date);
       expect(await s.organisations.get(org.id)).to.deep.equal(org);

@@ -44,7 +44,7 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
     });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
     expect(changed.body).to.deep.include({ name: 'Renamed School', timezone: 'Asia/Kolkata' });
-    expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 } });
+    expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 }, sharedDevice: 'flag' });
     const [entry] = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
     expect(entry).to.include({ actorId: admin.id, action: 'organisation.update' });
 

@@ -19,7 +19,7 @@ const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
 const SETTINGS = { sharedDevice: 'flag' as const, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
 // Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
-const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null };
+const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag' };
 
 const newRecord: NewRecord = {
   sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['X'],
