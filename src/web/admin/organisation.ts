@@ -1,4 +1,4 @@
-/** Organisation settings: name, time zone and session defaults (GET/PATCH /organisation). */
+/** Organisation settings: name, time zone, session defaults and the shared-device rule (GET/PATCH /organisation). */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, useTimeZone } from '../lib/dom.js';
 import { jsonBody } from './fetch-all.js';
@@ -14,6 +14,7 @@ interface Organisation {
     lateGraceMinutes: number | null;
     codePeriodS: number | null;
     defaultPolicy: Partial<Record<Check, boolean>> & { maxAttempts?: number };
+    sharedDevice: 'flag' | 'refuse';
   };
 }
 
@@ -34,6 +35,7 @@ function fill(org: Organisation): void {
   const policy = org.settings.defaultPolicy;
   for (const check of CHECKS) byId<HTMLSelectElement>(`org-${check}`).value = policy[check] === undefined ? '' : policy[check] ? 'on' : 'off';
   input('org-attempts').value = policy.maxAttempts?.toString() ?? '';
+  byId<HTMLSelectElement>('org-shared-device').value = org.settings.sharedDevice;
 }
 
 export async function loadOrganisation(): Promise<void> {
@@ -55,7 +57,13 @@ export function bindOrganisation(): void {
     const body = {
       name: input('org-name').value.trim(),
       timezone: byId<HTMLSelectElement>('org-timezone').value,
-      settings: { sessionMinutes: numberOrNull('org-minutes'), lateGraceMinutes: numberOrNull('org-grace'), codePeriodS: numberOrNull('org-period'), defaultPolicy },
+      settings: {
+        sessionMinutes: numberOrNull('org-minutes'),
+        lateGraceMinutes: numberOrNull('org-grace'),
+        codePeriodS: numberOrNull('org-period'),
+        defaultPolicy,
+        sharedDevice: byId<HTMLSelectElement>('org-shared-device').value,
+      },
     };
     byId('org-error').textContent = '';
     apiJson<Organisation>('/api/v1/organisation', jsonBody('PATCH', body))

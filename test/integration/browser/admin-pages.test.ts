@@ -215,7 +215,7 @@ describe('admin console (Chromium)', function () {
     expect(await page.textContent('#face-error')).to.match(/face|unavailable/i);
   });
 
-  it('changes the organisation name, time zone and session defaults', async () => {
+  it('changes the organisation name, time zone, session defaults and shared-device rule', async () => {
     const page = laptop;
     await goTo(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
@@ -223,6 +223,7 @@ describe('admin console (Chromium)', function () {
     await page.selectOption('#org-timezone', 'Europe/Paris');
     await page.fill('#org-minutes', '55');
     await page.selectOption('#org-selfie', 'off');
+    await page.selectOption('#org-shared-device', 'refuse');
     await page.click('#org-form button[type="submit"]');
     await page.waitForFunction(() => /Settings saved/.test(document.getElementById('org-status')?.textContent ?? ''));
     const saved = (await srv.store.organisations.get(org.id))!;
@@ -230,6 +231,7 @@ describe('admin console (Chromium)', function () {
     expect(saved.timezone).to.equal('Europe/Paris');
     expect(saved.settings.sessionMinutes).to.equal(55);
     expect(saved.settings.defaultPolicy).to.deep.equal({ selfie: false });
+    expect(saved.settings.sharedDevice).to.equal('refuse');
   });
 
   it('finds, edits and deactivates a user', async () => {
