@@ -1,20 +1,12 @@
-import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../../scripts/build-web.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { User } from '../../../src/store/types.js';
 import { createOrg, createUser, PASSWORD } from '../../support/fixtures.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../../support/mail.js';
+import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PHONE = { width: 390, height: 844 };
-
-async function logIn(page: Page, email: string, password: string): Promise<void> {
-  await page.fill('#login-email', email);
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type="submit"]');
-}
 
 // What a student meets around their account, in the browser: a link from the email, a password
 // change an admin asked for, and a login that ends elsewhere.
@@ -27,17 +19,12 @@ describe('account pages (Chromium): set-password link, forced change, ended logi
   const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await buildWeb();
+    await ensurePagesBuilt('reset.js');
     smtp = await startSmtpServer();
     srv = await startTestServer({ SMTP_URL: smtp.url });
     const org = await createOrg(srv.store);
     student = await createUser(srv.store, org.id, 'student');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      timeout: 15_000,
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     for (const ctx of contexts) await ctx.close();
@@ -73,7 +60,7 @@ describe('account pages (Chromium): set-password link, forced change, ended logi
     await page.waitForSelector('#done-section:not([hidden])');
 
     await page.goto('/student.html');
-    await logIn(page, student.email, 'from-the-link-123');
+    await logIn(page, student.email, 'from-the-link-123', { waitForApp: false });
     await page.waitForSelector('#app:not([hidden])');
   });
 
@@ -82,7 +69,7 @@ describe('account pages (Chromium): set-password link, forced change, ended logi
     await srv.store.users.update(other.orgId, other.id, { mustChangePassword: true });
     const page = await phone();
     await page.goto('/student.html');
-    await logIn(page, other.email, PASSWORD);
+    await logIn(page, other.email, PASSWORD, { waitForApp: false });
     await page.waitForURL('**/reset.html');
     await page.waitForSelector('#change-section:not([hidden])');
     await page.fill('#change-current', 'not-the-password');
@@ -101,7 +88,7 @@ describe('account pages (Chromium): set-password link, forced change, ended logi
     const other = await createUser(srv.store, student.orgId, 'student');
     const page = await phone();
     await page.goto('/student.html');
-    await logIn(page, other.email, PASSWORD);
+    await logIn(page, other.email, PASSWORD, { waitForApp: false });
     await page.waitForSelector('#connection[data-state="online"]');
     const refreshToken = await page.evaluate(() => (JSON.parse(localStorage.getItem('attendance.auth')!) as { refreshToken: string }).refreshToken);
     const out = await srv.request('POST', '/api/v1/auth/logout', { body: { refreshToken } });

@@ -1,38 +1,21 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../../scripts/build-web.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation, User } from '../../../src/store/types.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
+import { launchChromium, ensurePagesBuilt } from '../../support/browser.js';
 
 const ROOT = repoRoot(import.meta.url);
-const PUBLIC = path.join(ROOT, 'dist', 'public');
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'admin');
-const CHROMIUM = '/usr/bin/chromium';
 /** A real face photo from the shared set, read at test time (never copied into the repository). */
 const FACE_PHOTO = '/work/shared/faces/photos/img1.jpg';
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
 const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-async function ensurePagesBuilt(): Promise<void> {
-  const marker = path.join(PUBLIC, 'admin.js');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src', 'web'))) return;
-  await buildWeb();
-}
 
 /** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */
 function importCsv(): string {
@@ -56,8 +39,7 @@ describe('admin console (Chromium)', function () {
   const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await ensurePagesBuilt();
+    await ensurePagesBuilt('admin.js');
     // No face engine: uploads answer UNAVAILABLE; the proposal below is seeded in the store.
     srv = await startTestServer();
     await seedDemo(srv.store, { bcryptCost: 4 });
@@ -67,11 +49,7 @@ describe('admin console (Chromium)', function () {
     const reference = { orgId: org.id, userId: proposed.id, modelId: 'm', modelVersion: '1', embeddings: [[0.6, 0.8]] };
     await srv.store.faces.put({ ...reference, photos: null });
     await srv.store.faceProposals.put({ ...reference, embeddings: [[0.6, 0.8]], photos: [readFileSync(FACE_PHOTO)], proposedBy: ada.id, createdAt: new Date() });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      timeout: 15_000,
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
     laptop = await openAdmin(LAPTOP);
   });

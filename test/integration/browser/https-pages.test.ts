@@ -1,39 +1,22 @@
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../../scripts/build-web.js';
-import { repoRoot } from '../../../scripts/lib/repo-root.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { createSelfSignedCertificate } from '../../../src/tls/self-signed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
+import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
 
 // Phones share their location and camera only with a secure context. These pages are opened the
 // way a phone on the school network opens them: by a host name that is not localhost (school.test,
 // mapped to 127.0.0.1 inside Chromium), once over HTTPS (the node serving a certificate for that
 // name) and once over plain HTTP.
 
-const ROOT = repoRoot(import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
 const HOST = 'school.test';
 const PHONE = { width: 390, height: 844 };
 /** The demo subject CS101's classroom (see src/domain/seed.ts): radius 100 m. */
 const CLASSROOM = { latitude: 51.5246, longitude: -0.134, accuracy: 10 };
-
-async function ensurePagesBuilt(): Promise<void> {
-  const marker = path.join(ROOT, 'dist', 'public', 'student.js');
-  const sources = [path.join(ROOT, 'src', 'web', 'student.ts'), path.join(ROOT, 'src', 'web', 'lib', 'secure-context.ts')];
-  if (existsSync(marker) && sources.every((f) => statSync(marker).mtimeMs >= statSync(f).mtimeMs)) return;
-  await buildWeb();
-}
-
-async function logIn(page: Page, email: string, password: string): Promise<void> {
-  await page.fill('#login-email', email);
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type="submit"]');
-  await page.waitForSelector('#app:not([hidden])');
-}
 
 describe('pages opened by a host name that is not localhost (Chromium)', function () {
   this.timeout(30_000);
@@ -45,8 +28,7 @@ describe('pages opened by a host name that is not localhost (Chromium)', functio
   const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await ensurePagesBuilt();
+    await ensurePagesBuilt('student.js');
     certDir = mkdtempSync(path.join(tmpdir(), 'attendance-tls-'));
     const made = createSelfSignedCertificate({ names: [HOST] });
     writeFileSync(path.join(certDir, 'cert.pem'), made.cert);
@@ -55,11 +37,7 @@ describe('pages opened by a host name that is not localhost (Chromium)', functio
     plain = await startTestServer();
     await seedDemo(secure.store, { bcryptCost: 4 });
     await seedDemo(plain.store, { bcryptCost: 4 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--host-resolver-rules=MAP ${HOST} 127.0.0.1`],
-      timeout: 15_000,
-    });
+    browser = await launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
   });
 
   after(async () => {

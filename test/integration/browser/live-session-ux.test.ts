@@ -1,43 +1,22 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../../scripts/build-web.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { codeAt, joinTokenAt } from '../../../src/domain/checks/rotating-code.js';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import type { User } from '../../../src/store/types.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok, type ClientSocket } from '../../support/sockets.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'ux');
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const PHONE = { width: 390, height: 844 };
 const SMALL_PROJECTOR = { width: 1280, height: 720 };
 const PROJECTOR = { width: 1920, height: 1080 };
 const UHD = { width: 3840, height: 2160 };
 const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
-
-async function logIn(page: Page, email: string, password: string): Promise<void> {
-  await page.fill('#login-email', email);
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type="submit"]');
-  await page.waitForSelector('#app:not([hidden])');
-}
-
-/** axe-core in the page: no serious or critical violation. */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad, `${name}: ${JSON.stringify(bad)}`).to.deep.equal([]);
-}
 
 /** The page fits its viewport: nothing to scroll, and `selector` (when given) wholly visible. */
 async function expectFits(page: Page, selector?: string, minHeight = 100): Promise<void> {
@@ -76,8 +55,7 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
   const studentEmail = (n: number) => `student${String(n).padStart(2, '0')}@demo.school`;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await buildWeb();
+    await ensurePagesBuilt('student.js');
     srv = await startTestServer();
     await seedDemo(srv.store, { bcryptCost: 4 });
     const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
@@ -85,11 +63,7 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     subjectId = (await srv.store.subjects.list(orgId, { limit: 10, offset: 0 })).items[0]!.id;
     teacherSocket = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(byEmail('ada@demo.school')).token);
     sockets.push(teacherSocket);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      timeout: 15_000,
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   });
 

@@ -1,47 +1,22 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../../scripts/build-web.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { rooms } from '../../../src/shared/events.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok } from '../../support/sockets.js';
+import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
 
 const ROOT = repoRoot(import.meta.url);
-const PUBLIC = path.join(ROOT, 'dist', 'public');
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
-const CHROMIUM = '/usr/bin/chromium';
 const PHONE = { width: 390, height: 844 };
 const PROJECTOR = { width: 1920, height: 1080 };
 /** The demo subject CS101's classroom (see src/domain/seed.ts): radius 100 m. */
 const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
 /** The classroom screen must show a check-in this soon after the student's acknowledgement. */
 const LIVE_MS = 1_000;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the pages when dist/public is missing or older than src/web. */
-async function ensurePagesBuilt(): Promise<void> {
-  const marker = path.join(PUBLIC, 'student.js');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src', 'web'))) return;
-  await buildWeb();
-}
-
-async function logIn(page: Page, email: string, password: string): Promise<void> {
-  await page.fill('#login-email', email);
-  await page.fill('#login-password', password);
-  await page.click('#login-form button[type="submit"]');
-  await page.waitForSelector('#app:not([hidden])');
-}
 
 describe('browser pages (Chromium)', function () {
   this.timeout(30_000);
@@ -55,16 +30,11 @@ describe('browser pages (Chromium)', function () {
   let sessionId = '';
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await ensurePagesBuilt();
+    await ensurePagesBuilt('student.js');
     srv = await startTestServer();
     // A zone far from the browser's (UTC below): the pages must show the organisation's times.
     await seedDemo(srv.store, { bcryptCost: 4, timezone: 'Asia/Kolkata' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
-      timeout: 15_000,
-    });
+    browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
     mkdirSync(SHOTS, { recursive: true });
   });
 

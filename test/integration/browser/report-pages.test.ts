@@ -1,47 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { buildWeb } from '../../../scripts/build-web.js';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/store/types.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
+import { launchChromium, ensurePagesBuilt, expectAccessible } from '../../support/browser.js';
 
 const ROOT = repoRoot(import.meta.url);
-const PUBLIC = path.join(ROOT, 'dist', 'public');
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'reports');
-const CHROMIUM = '/usr/bin/chromium';
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-async function ensurePagesBuilt(): Promise<void> {
-  const marker = path.join(PUBLIC, 'reports.js');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src', 'web'))) return;
-  await buildWeb();
-}
-
-/** axe-core in the page: no serious or critical violation. */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: () => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] }> } }).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 5) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad, `${name}: ${JSON.stringify(bad)}`).to.deep.equal([]);
-}
 
 /** The text of every body row of a table, cell by cell. */
 function rows(page: Page, selector: string): Promise<string[][]> {
@@ -57,16 +27,11 @@ describe('report pages (Chromium, axe-core)', function () {
   const contexts: BrowserContext[] = [];
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-    await ensurePagesBuilt();
+    await ensurePagesBuilt('reports.js');
     srv = await startTestServer({ HTTP_HEAVY_RATE_PER_MINUTE: '1000' });
     await seedDemo(srv.store, { bcryptCost: 4, history: true });
     org = (await srv.store.organisations.getBySlug('demo'))!;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      timeout: 15_000,
-    });
+    browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   });
 
