@@ -502,6 +502,17 @@ export type RecordPatch = Partial<
   >
 >;
 
+/** Rows a store answers per criterion of listProxyPeers: the signals need one match, the fix a few. */
+export const PROXY_PEERS_PER_CRITERION = 10;
+
+export interface ProxyProbe {
+  studentId: string;
+  deviceId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  near: { lat: number; lon: number; box: number } | null;
+}
+
 export interface RecordRepository {
   /**
    * Inserts unless a record for (sessionId, studentId) exists. `created` tells which; the
@@ -512,6 +523,13 @@ export interface RecordRepository {
   get(orgId: string, id: string): Promise<AttendanceRecord | null>;
   getForStudent(orgId: string, sessionId: string, studentId: string): Promise<AttendanceRecord | null>;
   listBySession(orgId: string, sessionId: string): Promise<AttendanceRecord[]>;
+  /**
+   * Records of the session by other students that could share the probe's device (same device
+   * id, or same address and user agent) or lie near its fix (within `box` degrees): the
+   * candidates of the proxy signals, at most PROXY_PEERS_PER_CRITERION per criterion, without
+   * reading the whole session on every check-in.
+   */
+  listProxyPeers(orgId: string, sessionId: string, probe: ProxyProbe): Promise<AttendanceRecord[]>;
   listBySessions(orgId: string, sessionIds: string[]): Promise<AttendanceRecord[]>;
   /** Newest first. */
   listByStudent(orgId: string, studentId: string, page: PageQuery): Promise<Page<AttendanceRecord>>;

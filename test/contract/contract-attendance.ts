@@ -188,6 +188,26 @@ export function attendanceContract(ctx: ContractContext): void {
   });
 
   describe('records', function () {
+    it('listProxyPeers answers only other students sharing the device, the address and browser, or the fix', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const fix = (lat: number, lon: number) => ({ lat, lon, accuracyM: 10, timestamp: at(1) });
+      const put = (student: string, extra: Record<string, unknown>) =>
+        s.records.insertIfAbsent(org.id, newRecord('sess-p', subject.id, student, { status: 'present', ...extra }));
+      await put('me', { deviceId: 'device-me', ip: '10.0.0.1', userAgent: 'Phone/1', location: fix(45, 9) });
+      await put('same-device', { deviceId: 'device-me', location: fix(46, 9) });
+      await put('same-browser', { ip: '10.0.0.1', userAgent: 'Phone/1', location: fix(47, 9) });
+      await put('same-address-only', { ip: '10.0.0.1', userAgent: 'Other/2', location: fix(48, 9) });
+      await put('near', { location: fix(45.00001, 9.00001) });
+      await put('far', { location: fix(45.01, 9) });
+      await s.records.insertIfAbsent(org.id, newRecord('sess-other', subject.id, 'elsewhere', { deviceId: 'device-me' }));
+      const probe = { studentId: 'me', deviceId: 'device-me', ip: '10.0.0.1', userAgent: 'Phone/1', near: { lat: 45, lon: 9, box: 0.0001 } };
+      const peers = await s.records.listProxyPeers(org.id, 'sess-p', probe);
+      expect(peers.map((r) => r.studentId).sort()).to.deep.equal(['near', 'same-browser', 'same-device']);
+      const nothing = await s.records.listProxyPeers(org.id, 'sess-p', { studentId: 'me', deviceId: null, ip: null, userAgent: null, near: null });
+      expect(nothing).to.deep.equal([]);
+    });
+
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

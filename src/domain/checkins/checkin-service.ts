@@ -9,7 +9,7 @@ import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
 import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
-import { proxySignals } from '../checks/proxy-signals.js';
+import { fixSearchBoxDeg, proxySignals } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
@@ -91,11 +91,16 @@ export class CheckinService {
       this.deps.settings.locationMaxAgeS,
     );
     // Proxy signals add flags for the teacher; they never change the outcome by themselves.
-    const signals = proxySignals(
-      { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null },
-      await store.records.listBySession(actor.orgId, session.id),
-      existing,
-    );
+    const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
+    // Only the candidates: reading the whole session on every check-in made a lecture of 800 quadratic.
+    const peers = await store.records.listProxyPeers(actor.orgId, session.id, {
+      studentId: actor.id,
+      deviceId: probe.deviceId,
+      ip: probe.ip,
+      userAgent: probe.userAgent,
+      near: input.location ? { lat: input.location.lat, lon: input.location.lon, box: fixSearchBoxDeg(input.location.lat) } : null,
+    });
+    const signals = proxySignals(probe, peers, existing);
     const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
     // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
     if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected') {

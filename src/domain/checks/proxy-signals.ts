@@ -26,6 +26,16 @@ const MIN_JUMP_M = 200;
 export const MOCK_ACCURACY_M = 1;
 
 /**
+ * Half-side, in degrees, of a box around a fix that holds every point within DUPLICATE_FIX_M of
+ * it (with a margin), for the store to narrow the candidates; longitude degrees shrink with
+ * latitude. Kept tight: a full classroom lies within a few metres and must not all be read.
+ */
+export function fixSearchBoxDeg(lat: number): number {
+  const metresPerDegree = 111_320 * Math.max(Math.cos((lat * Math.PI) / 180), 0.01);
+  return (1.5 * DUPLICATE_FIX_M) / metresPerDegree;
+}
+
+/**
  * The flags for a check-in, given the other records of the session (other students' latest
  * attempts) and the student's own previous record (an earlier attempt, if any).
  */

@@ -5,6 +5,7 @@ import {
   type NewSession,
   type RecordRepository,
   type SessionRepository,
+  PROXY_PEERS_PER_CRITERION,
 } from '../types.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromSession, toRecord, toSession } from './mapping.js';
@@ -127,6 +128,14 @@ export function recordRepository(m: Models): RecordRepository {
     async listBySession(orgId, sessionId) {
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
+    },
+    async listProxyPeers(orgId, sessionId, probe) {
+      // A few documents per criterion, however many students share a school address or a room.
+      const batches = await Promise.all(
+        q.proxyPeerFilters(orgId, sessionId, probe).map((f) => m.records.find(f).limit(PROXY_PEERS_PER_CRITERION).lean<RecordDoc[]>()),
+      );
+      const seen = new Set<string>();
+      return batches.flat().filter((d) => !seen.has(d._id) && seen.add(d._id)).map(toRecord);
     },
     async listBySessions(orgId, sessionIds) {
       if (sessionIds.length === 0) return [];

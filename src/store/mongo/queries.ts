@@ -11,6 +11,7 @@ import type {
   SubjectPatch,
   UserFilter,
   UserPatch,
+  ProxyProbe,
 } from '../types.js';
 import type {
   AuditDoc,
@@ -418,4 +419,17 @@ export function auditListFilter(
   if (f.sessionId !== undefined) filter.sessionId = f.sessionId;
   if (f.actorId !== undefined) filter.actorId = f.actorId;
   return filter;
+}
+
+/** One filter per criterion of RecordRepository.listProxyPeers: records of other students of the session. */
+export function proxyPeerFilters(orgId: string, sessionId: string, probe: ProxyProbe): QueryFilter<RecordDoc>[] {
+  const others = { orgId, sessionId, studentId: { $ne: probe.studentId } };
+  const filters: QueryFilter<RecordDoc>[] = [];
+  if (probe.deviceId) filters.push({ ...others, deviceId: probe.deviceId });
+  if (probe.ip && probe.userAgent) filters.push({ ...others, ip: probe.ip, userAgent: probe.userAgent });
+  if (probe.near) {
+    const { lat, lon, box } = probe.near;
+    filters.push({ ...others, 'location.lat': { $gte: lat - box, $lte: lat + box }, 'location.lon': { $gte: lon - box, $lte: lon + box } });
+  }
+  return filters;
 }

@@ -9,6 +9,7 @@ import {
   type RecordRepository,
   type SessionFilter,
   type SessionRepository,
+  PROXY_PEERS_PER_CRITERION,
 } from '../types.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
@@ -174,6 +175,29 @@ export function recordRepository(db: SqliteDb): RecordRepository {
         .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? ORDER BY created_at, id')
         .all(orgId, sessionId)
         .map(records.fromRow);
+    },
+    async listProxyPeers(orgId, sessionId, probe) {
+      // A few rows per criterion, however many students share a school address or a room.
+      const base = 'SELECT * FROM records WHERE org_id = @org AND session_id = @session AND student_id <> @student AND';
+      const args = { org: orgId, session: sessionId, student: probe.studentId };
+      const rows: Row[] = [];
+      if (probe.deviceId) rows.push(...db.stmt(`${base} device_id = @device LIMIT ${PROXY_PEERS_PER_CRITERION}`).all({ ...args, device: probe.deviceId }));
+      if (probe.ip && probe.userAgent) {
+        rows.push(...db.stmt(`${base} ip = @ip AND user_agent = @ua LIMIT ${PROXY_PEERS_PER_CRITERION}`).all({ ...args, ip: probe.ip, ua: probe.userAgent }));
+      }
+      if (probe.near) {
+        const { lat, lon, box } = probe.near;
+        rows.push(
+          ...db
+            .stmt(
+              `${base} location IS NOT NULL AND json_extract(location, '$.lat') BETWEEN @lat - @box AND @lat + @box
+                 AND json_extract(location, '$.lon') BETWEEN @lon - @box AND @lon + @box LIMIT ${PROXY_PEERS_PER_CRITERION}`,
+            )
+            .all({ ...args, lat, lon, box }),
+        );
+      }
+      const seen = new Set<string>();
+      return rows.filter((r) => !seen.has(r['id'] as string) && seen.add(r['id'] as string)).map(records.fromRow);
     },
     async listBySessions(orgId, sessionIds) {
       if (sessionIds.length === 0) return [];
