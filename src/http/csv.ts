@@ -16,3 +16,14 @@ function neutralise(value: unknown): string {
   const s = String(value);
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
+
+/** The same CSV, written a chunk of rows at a time (the header once, first). */
+export async function* toCsvStream<K extends string>(
+  columns: readonly K[],
+  chunks: AsyncIterable<readonly Partial<Record<K, unknown>>[]>,
+): AsyncGenerator<string> {
+  yield stringify([], { header: true, columns: [...columns] });
+  for await (const rows of chunks) {
+    if (rows.length > 0) yield stringify(rows.map((row) => columns.map((c) => neutralise(row[c]))));
+  }
+}

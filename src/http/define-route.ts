@@ -1,4 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import multer from 'multer';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
@@ -63,7 +65,8 @@ export interface RouteDef<
   files?: FileUpload<z.output<P>>;
   /**
    * JSON responses give `schema`. A non-JSON response (e.g. a CSV export) gives `contentType`
-   * instead and its handler returns the body as a string or Buffer. Neither: no body (204).
+   * instead and its handler returns the body as a string, a Buffer, or an async iterable of
+   * strings (streamed). Neither: no body (204).
    */
   response: {
     status: number;
@@ -183,9 +186,15 @@ export class RouteRegistry {
       } as HandlerContext<z.output<P>, z.output<Q>, z.output<B>>;
       const result = await def.handler(ctx);
       if (def.response.contentType && !def.response.schema) {
-        if (typeof result !== 'string' && !Buffer.isBuffer(result)) throw new Error(`${def.path}: a ${def.response.contentType} handler must return text`);
         // A handler that knows the exact type (an image) sets it; the declared one is the fallback.
         if (!res.getHeader('Content-Type')) res.type(def.response.contentType);
+        if (isAsyncIterable(result)) {
+          // Streamed (a year's export): the pipeline waits for a slow client instead of buffering.
+          res.status(status);
+          await pipeline(Readable.from(result), res);
+          return;
+        }
+        if (typeof result !== 'string' && !Buffer.isBuffer(result)) throw new Error(`${def.path}: a ${def.response.contentType} handler must return text`);
         res.status(status).send(result);
         return;
       }
@@ -354,4 +363,8 @@ function readBody(req: Request, def: { textBody?: { contentType: string; field: 
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send application/json${def.textBody ? ` or ${def.textBody.contentType}` : ''}.`);
   }
   return req.body;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<string> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

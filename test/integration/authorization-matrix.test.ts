@@ -203,6 +203,7 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/reports/subjects/{id}/at-risk', request: (fx) => ({ path: `/reports${subjectPath(fx, '/at-risk?threshold=80')}` }), expect: SUBJECT_OBJECT(200) },
   // Every teacher and admin gets the subjects they may see (a teacher's own, an admin's organisation's).
   { op: 'GET /api/v1/reports/at-risk/subjects', request: () => ({ path: '/reports/at-risk/subjects' }), expect: { ...ADMIN_COLLECTION(200), teacherOther: 200, teacherOwn: 200 } },
+  { op: 'GET /api/v1/attendance.csv', request: () => ({ path: '/attendance.csv?from=2026-01-01&to=2026-12-31' }), expect: ADMIN_COLLECTION(200) },
   { op: 'GET /api/v1/reports/dashboard', request: () => ({ path: '/reports/dashboard' }), expect: ADMIN_COLLECTION(200) },
   { op: 'GET /api/v1/reports/months', request: () => ({ path: '/reports/months?from=2026-01-01&to=2026-12-31' }), expect: ADMIN_COLLECTION(200) },
   // Another organisation's admin reads their own organisation's trail: an empty page.

@@ -69,6 +69,48 @@ describe('reports over HTTP', () => {
     expect(bad.status).to.equal(400);
   });
 
+  it("streams the whole organisation's records over a day range to an admin, oldest first, past one page of sessions", async () => {
+    // 501 sessions of another subject on one day: the record sits in the oldest, which the
+    // export reads on its second page of sessions (it reads 500 a call).
+    const other = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    const base = new Date('2026-03-02T08:00:00Z').getTime();
+    const created = [];
+    for (let i = 0; i < 501; i++) {
+      const startsAt = new Date(base + i * 60_000);
+      created.push(await srv.store.sessions.create(org.id, {
+        subjectId: other.id, teacherId: teacher.id, status: 'closed',
+        policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+        startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
+        codeSecret: 'c2VjcmV0', day: '2026-03-02',
+      }));
+    }
+    await srv.store.records.insertIfAbsent(org.id, {
+      sessionId: created[0]!.id, subjectId: other.id, studentId: student.id, status: 'present', reason: null, flags: [], distanceM: null,
+      location: null, ip: null, attempts: 1, submittedAt: new Date(base), decidedAt: new Date(base), decidedBy: null, note: null, verification: null,
+    });
+    const csv = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: adminToken });
+    expect(csv.status).to.equal(200);
+    expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
+    expect(csv.headers.get('content-disposition')).to.contain('attendance-2026-02-01-2026-03-31.csv');
+    const lines = String(csv.body).trim().split('\n');
+    expect(lines[0]).to.equal('day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason');
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).to.deep.equal([
+      `2026-02-02,${sessionId},2026-02-02T09:00:00+00:00,${subject.code}`,
+      `2026-03-02,${created[0]!.id},2026-03-02T08:00:00+00:00,${other.code}`,
+    ]);
+    const february = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-02-28', { token: adminToken });
+    expect(String(february.body).trim().split('\n')).to.have.length(2);
+
+    const teacherToken = (await srv.login(teacher.email, PASSWORD)).accessToken;
+    const refused = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: teacherToken });
+    expect(refused.status).to.equal(403);
+    const tooLong = await srv.request('GET', '/api/v1/attendance.csv?from=2025-01-01&to=2026-03-31', { token: adminToken });
+    expect(tooLong.body.error.code).to.equal('VALIDATION_FAILED');
+    const stranger = await createUser(srv.store, (await createOrg(srv.store)).id, 'admin');
+    const theirs = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: (await srv.login(stranger.email, PASSWORD)).accessToken });
+    expect(String(theirs.body).trim().split('\n')).to.have.length(1);
+  });
+
   it('pages the audit trail, exports it as CSV in the organisation zone and wants exactly one selector', async () => {
     const page = await srv.request('GET', `/api/v1/reports/audit?sessionId=${sessionId}&limit=1`, { token: adminToken });
     expect(page.body).to.deep.include({ total: 1, limit: 1, offset: 0 });

@@ -41,6 +41,8 @@ export interface ExportRow {
 
 /** Longest day range one summaries or export request may cover. */
 const MAX_RANGE_DAYS = 400;
+/** Sessions read per store call while an organisation export collects its sessions. */
+const EXPORT_PAGE = 500;
 
 /** Read side of attendance for the HTTP API: history, records, summaries and exports. */
 export class AttendanceQueries {
@@ -132,6 +134,36 @@ export class AttendanceQueries {
       for (const e of await loadRosterEntries(this.deps.store, session, session.status !== 'closed')) rows.push(toRow(session, subject, e, zone));
     }
     return rows;
+  }
+
+  /**
+   * Every record of the organisation's sessions whose day lies in [from, to], oldest first, a
+   * session at a time: a school year is over a million rows, so it is streamed, never held.
+   * The range and the caller are checked before the first row, so a refusal is a coded error.
+   */
+  async exportOrganisation(actor: Actor, from: string, to: string): Promise<AsyncIterable<ExportRow[]>> {
+    if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an administrator exports the whole organisation.');
+    assertRange(from, to);
+    const { store } = this.deps;
+    const status = SESSION_STATES.filter((s) => s !== 'cancelled');
+    const sessions: AttendanceSession[] = [];
+    for (let offset = 0; ; offset += EXPORT_PAGE) {
+      const page = await store.sessions.list(actor.orgId, { status, fromDay: from, toDay: to, limit: EXPORT_PAGE, offset });
+      sessions.push(...page.items);
+      if (page.items.length < EXPORT_PAGE) break;
+    }
+    sessions.reverse();
+    const zone = await this.timeZone(actor.orgId);
+    const subjects = new Map<string, Subject | null>();
+    return (async function* rows() {
+      for (const session of sessions) {
+        if (!subjects.has(session.subjectId)) subjects.set(session.subjectId, await store.subjects.get(actor.orgId, session.subjectId));
+        const subject = subjects.get(session.subjectId);
+        if (!subject) continue;
+        const entries = await loadRosterEntries(store, session, session.status !== 'closed');
+        yield entries.map((e) => toRow(session, subject, e, zone));
+      }
+    })();
   }
 
   private async timeZone(orgId: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AttendanceQueries } from '../../domain/sessions/attendance-queries.js';
 import type { RouteGroup } from '../http-app.js';
-import { toCsv } from '../csv.js';
+import { toCsv, toCsvStream } from '../csv.js';
 import { SESSION_STATES } from '../../shared/events.js';
 import { POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
@@ -205,6 +205,23 @@ export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
         const rows = await queries.exportSubject(actor, params.id, query.from, query.to);
         res.attachment(`attendance-${params.id}-${query.from}-${query.to}.csv`);
         return toCsv(EXPORT_COLUMNS, rows);
+      },
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/attendance.csv',
+      cost: 'heavy',
+      summary: "Every record of the organisation's sessions over a day range, as CSV (streamed)",
+      tags: ['attendance'],
+      access: ['admin'],
+      query: RangeQuery,
+      response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}, oldest session first`, contentType: 'text/csv' },
+      errors: ['FORBIDDEN'],
+      handler: async ({ actor, query, res }) => {
+        const chunks = await queries.exportOrganisation(actor, query.from, query.to);
+        res.attachment(`attendance-${query.from}-${query.to}.csv`);
+        return toCsvStream(EXPORT_COLUMNS, chunks);
       },
     });
 
