@@ -2,14 +2,15 @@
  * Reports page for teachers and admins, over the reporting API (docs/reports.md): the
  * organisation's dashboard (admins), subjects at risk, a subject's trend and its students at
  * risk, its session history with each session's records, and a student's profile per
- * subject. Charts are inline SVG with their data tables.
+ * subject. Charts are inline SVG with their data tables; the at-risk subjects carry a weekly
+ * sparkline each.
  */
 import { apiJson } from './lib/auth.js';
-import { barChart, lineChart } from './lib/charts.js';
+import { barChart, lineChart, sparkline } from './lib/charts.js';
 import { byId, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
-import { addDays, seenText, type Dashboard, type StudentSubject, type SubjectRisk, type SubjectStudent, type TrendBucket } from './lib/report-types.js';
+import { addDays, seenText, type Dashboard, type MonthFigures, type StudentSubject, type SubjectRisk, type SubjectStudent, type TrendBucket } from './lib/report-types.js';
 
 interface Range {
   from: string;
@@ -41,8 +42,20 @@ function cells(...values: (string | number)[]): HTMLTableCellElement[] {
   return values.map((v) => h('td', {}, String(v)));
 }
 
-async function loadDashboard(): Promise<void> {
-  const d = await apiJson<Dashboard>('/api/v1/reports/dashboard');
+/** Sparklines drawn per refresh at most: each is one trend request. */
+const MAX_SPARKLINES = 20;
+
+async function loadDashboard(r: Range): Promise<void> {
+  const [d, months] = await Promise.all([
+    apiJson<Dashboard>('/api/v1/reports/dashboard'),
+    apiJson<{ items: MonthFigures[] }>(`/api/v1/reports/months?${rangeQuery(r)}`),
+  ]);
+  byId('months-chart').replaceChildren(
+    barChart(
+      { title: `Attendance per month, ${r.from} to ${r.to}`, valueLabel: 'Attendance %', labelHeader: 'Month', threshold: r.threshold },
+      months.items.map((m) => ({ label: m.from.slice(0, 7), value: m.percentage })),
+    ),
+  );
   const figure = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)];
   byId('dashboard-figures').replaceChildren(
     ...figure('Today', d.today),
@@ -63,12 +76,26 @@ async function loadDashboard(): Promise<void> {
 async function loadRiskSubjects(r: Range): Promise<void> {
   const { items } = await apiJson<{ items: SubjectRisk[] }>(`/api/v1/reports/at-risk/subjects?${rangeQuery(r, true)}`);
   const body = byId('risk-subjects-table').querySelector('tbody')!;
+  const trendCells = items.map(() => h('td', { class: 'sparkline-cell' }));
   body.replaceChildren(
-    ...items.map((s) =>
-      h('tr', { 'data-subject-id': s.subjectId }, h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`), ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total)),
+    ...items.map((s, i) =>
+      h(
+        'tr',
+        { 'data-subject-id': s.subjectId },
+        h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`),
+        ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total),
+        trendCells[i]!,
+      ),
     ),
   );
-  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 7 }, `No subject under ${r.threshold} %.`)));
+  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 8 }, `No subject under ${r.threshold} %.`)));
+  // The weekly line of each listed subject: whether it is slipping or recovering.
+  await Promise.all(
+    items.slice(0, MAX_SPARKLINES).map(async (s, i) => {
+      const trend = await apiJson<{ items: TrendBucket[] }>(`/api/v1/reports/subjects/${encodeURIComponent(s.subjectId)}/trend?${rangeQuery(r)}&bucket=week`);
+      trendCells[i]!.replaceChildren(sparkline(`${s.subjectCode} by week`, trend.items.map((b) => ({ label: b.from, value: b.percentage })), r.threshold));
+    }),
+  );
 }
 
 function studentRows(items: SubjectStudent[], empty: string): HTMLTableRowElement[] {
@@ -99,7 +126,7 @@ async function loadSubject(r: Range): Promise<void> {
   ]);
   byId('trend-chart').replaceChildren(
     lineChart(
-      { title: `${label}: attendance by ${bucket}`, valueLabel: 'Attendance %', labelHeader: bucket === 'week' ? 'Week of' : 'Day', threshold: r.threshold },
+      { title: `${label}: attendance by ${bucket}`, valueLabel: 'Attendance %', labelHeader: bucket === 'week' ? 'Week of' : bucket === 'month' ? 'Month of' : 'Day', threshold: r.threshold },
       trend.items.map((b) => ({ label: b.from, value: b.percentage })),
     ),
   );
@@ -134,7 +161,7 @@ async function refresh(isAdmin: boolean): Promise<void> {
   byId('report-error').textContent = '';
   status.textContent = 'Loading…';
   try {
-    await Promise.all([isAdmin ? loadDashboard() : Promise.resolve(), loadRiskSubjects(r), loadSubject(r)]);
+    await Promise.all([isAdmin ? loadDashboard(r) : Promise.resolve(), loadRiskSubjects(r), loadSubject(r)]);
     status.textContent = `Figures from ${r.from} to ${r.to}.`;
   } catch (err) {
     status.textContent = '';

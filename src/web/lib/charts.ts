@@ -125,3 +125,24 @@ export function barChart(opts: ChartOptions, points: readonly ChartPoint[]): HTM
   xLabels(root, points, x);
   return figure(opts, points, root);
 }
+
+/**
+ * A word-sized trend for a table cell (a subject's weeks in the at-risk table). The cell's row
+ * already holds the figures; the line's label reads the points out for screen readers.
+ */
+export function sparkline(title: string, points: readonly ChartPoint[], threshold?: number): SVGSVGElement {
+  const w = 120;
+  const ht = 28;
+  const label = points.length === 0 ? `${title}: no data.` : `${title}: ${points.map((p) => `${p.label} ${p.value} %`).join(', ')}.`;
+  const root = svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': label, class: 'sparkline', width: w, height: ht });
+  root.append(svg('title', {}, label));
+  const y = (v: number) => 2 + (ht - 4) * (1 - Math.max(0, Math.min(100, v)) / 100);
+  const x = (i: number) => (points.length <= 1 ? w / 2 : 2 + ((w - 4) * i) / (points.length - 1));
+  if (threshold !== undefined) root.append(svg('line', { x1: 0, x2: w, y1: y(threshold), y2: y(threshold), class: 'chart-threshold' }));
+  if (points.length > 0) {
+    root.append(svg('polyline', { points: points.map((p, i) => `${x(i)},${y(p.value)}`).join(' '), class: 'chart-line' }));
+    const last = points[points.length - 1]!;
+    root.append(svg('circle', { cx: x(points.length - 1), cy: y(last.value), r: 2.5, class: 'chart-dot' }));
+  }
+  return root;
+}

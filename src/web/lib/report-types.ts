@@ -52,3 +52,9 @@ export function seenText(iso: string | null): string {
 export function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
+
+/** One calendar month of the organisation (`GET /reports/months`). */
+export interface MonthFigures extends Figures {
+  from: string;
+  to: string;
+}

@@ -98,6 +98,13 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.waitForSelector('#risk-subjects-table tbody tr[data-subject-id]');
     const all = await api<{ items: { subjectId: string; percentage: number }[] }>(accessToken, `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=99`);
     expect((await rows(page, '#risk-subjects-table')).map((r) => r[1])).to.deep.equal(all.items.map((s) => String(s.percentage)));
+    // Each listed subject carries its weekly line, read out as the API's weeks.
+    await page.waitForFunction((n) => document.querySelectorAll('#risk-subjects-table svg.sparkline').length === n, all.items.length);
+    const first = all.items[0]!;
+    const weeks = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/subjects/${first.subjectId}/trend?from=${from}&to=${to}&bucket=week`);
+    expect(await page.getAttribute(`#risk-subjects-table tr[data-subject-id="${first.subjectId}"] svg.sparkline`, 'aria-label')).to.contain(
+      weeks.items.map((b) => `${b.from} ${b.percentage} %`).join(', '),
+    );
 
     // Daily trend.
     await page.selectOption('#bucket-select', 'day');
@@ -142,6 +149,13 @@ describe('report pages (Chromium, axe-core)', function () {
       ['This week', String(d.thisWeek.percentage)],
     ]);
     expect(d.lastWeek.percentage).to.be.above(0);
+    // Monthly bars over the page's range, the API's months.
+    const from = await page.inputValue('#range-from');
+    const to = await page.inputValue('#range-to');
+    const months = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/months?from=${from}&to=${to}`);
+    expect(months.items.length).to.be.at.least(3);
+    expect(await rows(page, '#months-chart .chart-data table')).to.deep.equal(months.items.map((m) => [m.from.slice(0, 7), String(m.percentage)]));
+    expect(await page.locator('#months-chart rect.chart-bar').count()).to.equal(months.items.length);
     // Admins see every subject; CS102 is the class that slips.
     const cs102 = await subjectByCode('CS102');
     await page.selectOption('#subject-select', cs102.id);
