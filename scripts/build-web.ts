@@ -1,12 +1,14 @@
 /**
  * Builds the browser pages into dist/public: one esbuild bundle per page entry (the
- * socket.io client and qrcode included, nothing loaded from a CDN) plus the static HTML/CSS.
+ * socket.io client and qrcode included, nothing loaded from a CDN) plus the static HTML/CSS,
+ * the pages' shared markup filled in from src/web/partials (scripts/lib/html-partials.ts).
  * Run: node --import tsx scripts/build-web.ts
  */
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { expandPartials } from './lib/html-partials.js';
 import { repoRoot } from './lib/repo-root.js';
 
 /** Page entries under src/web/; each becomes dist/public/<name>.js. */
@@ -20,7 +22,7 @@ export interface BuildWebOptions {
   minify?: boolean;
 }
 
-/** Bundles the page scripts and copies src/web/public; returns the output folder. */
+/** Bundles the page scripts and copies src/web/public with its partials filled in; returns the output folder. */
 export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
   const root = opts.root ?? repoRoot(import.meta.url);
   const outDir = opts.outDir ?? path.join(root, 'dist', 'public');
@@ -40,6 +42,11 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   await cp(path.join(root, 'src', 'web', 'public'), outDir, { recursive: true });
+  const partials = path.join(root, 'src', 'web', 'partials');
+  for (const name of (await readdir(outDir)).filter((n) => n.endsWith('.html'))) {
+    const file = path.join(outDir, name);
+    await writeFile(file, await expandPartials(await readFile(file, 'utf8'), partials, name));
+  }
   return outDir;
 }
 
