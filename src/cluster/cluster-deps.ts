@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RateLimiterFactory } from '../domain/request-limits.js';
 import { createLoginLimiters, type LoginLimiters } from '../domain/accounts/login-throttle.js';
-import type { ReadinessCheck } from '../http/readiness.js';
+import type { ReadinessCheck } from '../shared/readiness.js';
 import type { Logger } from '../logger.js';
 import type { FanoutLink } from '../realtime/fanout.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';

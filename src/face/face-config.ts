@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { AnalyserSettings } from './face-types.js';
+import type { AnalyserSettings } from '../domain/face/face-types.js';
 
 /**
  * Face verification options, read from the environment. Defaults:

@@ -9,7 +9,7 @@ import type { SessionCloser } from '../domain/sessions/session-closer.js';
 import type { SessionService } from '../domain/sessions/session-service.js';
 import type { SessionLifecycle } from '../domain/sessions/session-lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../domain/store-ports.js';
 import { rooms } from '../shared/events.js';
 import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';

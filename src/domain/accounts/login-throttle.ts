@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LoginLimits } from '../../config.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { memoryBackoffLimiter, type BackoffLimiter, type BackoffOptions } from '../backoff-limiter.js';
 import { MemoryRateLimiter, type RateLimiter, type RateLimiterOptions } from '../rate-limiter.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../../domain/app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { MAX_ENROLMENT_PHOTOS, MIN_ENROLMENT_PHOTOS } from '../../domain/face/enrolment-service.js';
 import { sniffImageType } from '../../face/image-input.js';
 import type { RouteRegistry } from '../define-route.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
-import { SHARED_DEVICE_RULES } from '../../store/types.js';
+import { SHARED_DEVICE_RULES } from '../../domain/store-ports.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-app.js';
 

@@ -8,7 +8,7 @@ import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth
 import { createServices } from '../../../src/domain/services.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, User } from '../../../src/store/types.js';
+import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
 

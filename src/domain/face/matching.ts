@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../shared/reasons.js';
+import type { ReasonCode } from '../../shared/reasons.js';
 
 /**
  * Pure face-matching rules: distances between L2-normalised embeddings, the decision band
