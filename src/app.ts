@@ -10,9 +10,10 @@ import type { Logger } from './logger.js';
 import type { Store } from './domain/store-ports.js';
 import { EventBus } from './domain/events.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
-import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
-import { createRequestLimiters, memoryRateLimiter, type RateLimiterFactory } from './domain/request-limits.js';
-import type { LoginLimiters } from './domain/accounts/login-throttle.js';
+import type { RateLimiter } from './domain/rate-limiter.js';
+import { createRequestLimiters, type RateLimiterFactory } from './domain/request-limits.js';
+import { createLoginLimiters, type LoginLimiters } from './domain/accounts/login-throttle.js';
+import { MemoryRateLimiter, memoryLoginLimiterFactories, memoryRateLimiter } from './adapters/flexible-rate-limiter.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
 import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
@@ -126,11 +127,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokens: tokenService,
     clock,
     events: bus,
-    ...(deps.loginLimiters ? { loginLimiters: deps.loginLimiters } : {}),
+    loginLimiters: deps.loginLimiters ?? createLoginLimiters(config.login, memoryLoginLimiterFactories),
     ...(face ? { face } : {}),
     faceUploadLimiter,
     mail,
-    ...(deps.resetLimiter ? { resetLimiter: deps.resetLimiter } : {}),
+    resetLimiter:
+      deps.resetLimiter ??
+      new MemoryRateLimiter({ points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
   });
   const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { MemoryRateLimiter, type RateLimiter } from '../../../src/domain/rate-limiter.js';
+import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
+import type { RateLimiter } from '../../../src/domain/rate-limiter.js';
 import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { FaceEnrolmentService, type PhotoRefusal } from '../../../src/domain/face/enrolment-service.js';
