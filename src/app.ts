@@ -24,7 +24,7 @@ import { ReportService } from './domain/reports/report-service.js';
 import { classPhotoRoutes } from './http/routes/class-photo.js';
 import type { ReadinessCheck } from './shared/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
-import type { FanoutLink } from './realtime/fanout.js';
+import type { FanoutLink } from './shared/fanout-link.js';
 import type { ServerOptions } from 'socket.io';
 import { createMailer } from './adapters/mail/create-mailer.js';
 import { metricsServer } from './http/metrics.js';

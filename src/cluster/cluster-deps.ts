@@ -7,7 +7,7 @@ import type { RateLimiterFactory } from '../domain/request-limits.js';
 import { createLoginLimiters, type LoginLimiters } from '../domain/accounts/login-throttle.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 import type { Logger } from '../logger.js';
-import type { FanoutLink } from '../realtime/fanout.js';
+import type { FanoutLink } from '../shared/fanout-link.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
 import { RedisFanoutLink } from './fanout-link.js';
 import { redisBackoffLimiter, RedisRateLimiter } from './redis-rate-limiter.js';

@@ -17,6 +17,10 @@ export interface Thresholds {
   uncertain: number;
 }
 
+/** The thresholds when FACE_CONFIDENT_DISTANCE and FACE_UNCERTAIN_DISTANCE are not set. */
+export const DEFAULT_CONFIDENT_DISTANCE = 0.4;
+export const DEFAULT_UNCERTAIN_DISTANCE = 0.48;
+
 /** Returns a unit-length copy; a zero vector stays zero. */
 export function normalise(v: ArrayLike<number>): Float32Array {
   let sq = 0;
