@@ -15,13 +15,13 @@ import { parseArgs } from 'node:util';
 import { PasswordHasher } from '../src/auth/passwords.js';
 import type { Config } from '../src/config.js';
 import { systemActor } from '../src/domain/actor.js';
-import { AppError } from '../src/domain/app-error.js';
+import { AppError } from '../src/shared/app-error.js';
 import { OrganisationService, type OrganisationView } from '../src/domain/organisations/organisation-service.js';
 import { normaliseEmail } from '../src/domain/users/public-user.js';
 import { UserService } from '../src/domain/users/user-service.js';
 import { createStore } from '../src/store/index.js';
 import { readToolConfig, UsageError } from './lib/tool-config.js';
-import type { Store } from '../src/store/types.js';
+import type { Store } from '../src/domain/store-ports.js';
 
 const TOOL = 'admin-cli';
 

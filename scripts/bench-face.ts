@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { AppError } from '../src/domain/app-error.js';
+import { AppError } from '../src/shared/app-error.js';
 import { loadFaceConfig, type FaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
 import { quantile } from '../src/face/eval-metrics.js';

@@ -30,7 +30,7 @@ import type {
   Store,
   Subject,
   User,
-} from '../src/store/types.js';
+} from '../src/domain/store-ports.js';
 
 const { values: args } = parseArgs({
   options: {

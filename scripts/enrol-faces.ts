@@ -17,11 +17,11 @@ import cliProgress from 'cli-progress';
 import { FacePoolEngine } from '../src/adapters/face-pool-engine.js';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import type { Actor } from '../src/domain/actor.js';
-import { AppError } from '../src/domain/app-error.js';
+import { AppError } from '../src/shared/app-error.js';
 import { FaceEnrolmentService, type PhotoRefusal } from '../src/domain/face/enrolment-service.js';
 import { FacePool } from '../src/face/face-pool.js';
 import { createStore } from '../src/store/index.js';
-import type { Organisation, Store, Subject, User } from '../src/store/types.js';
+import type { Organisation, Store, Subject, User } from '../src/domain/store-ports.js';
 import { retryWhileBusy } from './lib/busy-retry.js';
 import {
   exitCodeOf,

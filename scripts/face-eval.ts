@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
-import type { AnalysedFace, EmbedderOptions } from '../src/face/face-types.js';
+import type { AnalysedFace, EmbedderOptions } from '../src/domain/face/face-types.js';
 import {
   accuracyAt,
   bestThreshold,
@@ -28,7 +28,7 @@ import {
   tarAtFar,
   type ScoredPair,
 } from '../src/face/eval-metrics.js';
-import { distance } from '../src/face/matching.js';
+import { distance } from '../src/domain/face/matching.js';
 import { repoRoot } from './lib/repo-root.js';
 
 interface Pair { a: string; b: string; same: boolean; fold?: number }

@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { createMongoStore } from '../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_BATCH_SIZE, formatReport, migrateStore } from '../src/store/migrate.js';
-import type { Store } from '../src/store/types.js';
+import type { Store } from '../src/domain/store-ports.js';
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: migrate-to-mongo [--from FILE.db] [--to mongodb://...] [--batch-size N]\n`);

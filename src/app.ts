@@ -7,12 +7,13 @@ import { createServices, type Services } from './domain/services.js';
 import { createHttpApp } from './http/http-app.js';
 import { createReadiness, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
-import type { Store } from './store/types.js';
+import type { Store } from './domain/store-ports.js';
 import { EventBus } from './domain/events.js';
 import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
-import { MemoryRateLimiter, type RateLimiter } from './domain/rate-limiter.js';
-import { createRequestLimiters, memoryRateLimiter, type RateLimiterFactory } from './domain/request-limits.js';
-import type { LoginLimiters } from './domain/accounts/login-throttle.js';
+import type { RateLimiter } from './domain/rate-limiter.js';
+import { createRequestLimiters, type RateLimiterFactory } from './domain/request-limits.js';
+import { createLoginLimiters, type LoginLimiters } from './domain/accounts/login-throttle.js';
+import { MemoryRateLimiter, memoryLoginLimiterFactories, memoryRateLimiter } from './adapters/flexible-rate-limiter.js';
 import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
 import type { DomainDeps } from './domain/deps.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
@@ -21,9 +22,9 @@ import { attendanceRoutes } from './http/routes/attendance.js';
 import { reportRoutes } from './http/routes/reports.js';
 import { ReportService } from './domain/reports/report-service.js';
 import { classPhotoRoutes } from './http/routes/class-photo.js';
-import type { ReadinessCheck } from './http/readiness.js';
+import type { ReadinessCheck } from './shared/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
-import type { FanoutLink } from './realtime/fanout.js';
+import type { FanoutLink } from './shared/fanout-link.js';
 import type { ServerOptions } from 'socket.io';
 import { createMailer } from './adapters/mail/create-mailer.js';
 import { metricsServer } from './http/metrics.js';
@@ -126,11 +127,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokens: tokenService,
     clock,
     events: bus,
-    ...(deps.loginLimiters ? { loginLimiters: deps.loginLimiters } : {}),
+    loginLimiters: deps.loginLimiters ?? createLoginLimiters(config.login, memoryLoginLimiterFactories),
     ...(face ? { face } : {}),
     faceUploadLimiter,
     mail,
-    ...(deps.resetLimiter ? { resetLimiter: deps.resetLimiter } : {}),
+    resetLimiter:
+      deps.resetLimiter ??
+      new MemoryRateLimiter({ points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
   });
   const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {

@@ -1,7 +1,7 @@
 import { workerData } from 'piscina';
 import sharp from 'sharp';
 import { FaceAnalyser } from '../src/face/face-analyser.js';
-import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData } from '../src/face/face-types.js';
+import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData } from '../src/domain/face/face-types.js';
 
 /**
  * Piscina worker for face analysis. The models load once, when the thread starts (Piscina

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError } from '../../src/domain/app-error.js';
+import { AppError } from '../../src/shared/app-error.js';
 
 export interface BusyRetryOptions {
   /** Calls in all, the first included. */

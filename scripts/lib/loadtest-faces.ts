@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FaceConfig } from '../../src/face/face-config.js';
 import { FacePool } from '../../src/face/face-pool.js';
-import type { AnalyseSuccess } from '../../src/face/face-types.js';
-import { bandOf, distance, type Band } from '../../src/face/matching.js';
-import type { Store, User } from '../../src/store/types.js';
+import type { AnalyseSuccess } from '../../src/domain/face/face-types.js';
+import { bandOf, distance, type Band } from '../../src/domain/face/matching.js';
+import type { Store, User } from '../../src/domain/store-ports.js';
 
 /** One LFW person a student is enrolled as: their first image is the reference, the second the selfie. */
 export interface ReferencePerson {

@@ -1,7 +1,7 @@
 import type { FaceEngine, FaceEngineStatus } from '../domain/face/face-engine.js';
 import type { FacePool } from '../face/face-pool.js';
-import type { AnalyseMode, AnalyseResult } from '../face/face-types.js';
-import type { ReadinessCheck } from '../http/readiness.js';
+import type { AnalyseMode, AnalyseResult } from '../domain/face/face-types.js';
+import type { ReadinessCheck } from '../shared/readiness.js';
 
 /** Rough per-task time used for the retry hint when the queue is full. */
 const RETRY_PER_TASK_MS = 150;

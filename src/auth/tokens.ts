@@ -2,9 +2,9 @@ import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } fr
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import type { Config } from '../config.js';
-import { AppError } from '../domain/app-error.js';
-import { newId } from '../store/ids.js';
-import { ROLES, type Role } from '../store/types.js';
+import { AppError } from '../shared/app-error.js';
+import { newId } from '../shared/ids.js';
+import { ROLES, type Role } from '../domain/store-ports.js';
 
 /** Claims of an access token. `sub` is the user id, `org` the organisation id. */
 export interface AccessClaims {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
-import type { FanoutLink } from '../realtime/fanout.js';
+import type { FanoutLink } from '../shared/fanout-link.js';
 
 /**
  * The Socket.IO Redis adapter's link to the other nodes: up while the publisher is connected

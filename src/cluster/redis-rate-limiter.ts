@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { BackoffLimiter, type BackoffOptions } from '../domain/backoff-limiter.js';
-import { FlexibleRateLimiter, type RateLimiterOptions } from '../domain/rate-limiter.js';
+import { FlexibleBackoffLimiter } from '../adapters/backoff-limiter.js';
+import { FlexibleRateLimiter } from '../adapters/flexible-rate-limiter.js';
+import type { BackoffLimiter, BackoffOptions, RateLimiterOptions } from '../domain/rate-limiter.js';
 
 /**
  * A counter in Redis with, while Redis is not connected, an immediate fallback to a per-node
@@ -29,9 +30,9 @@ export class RedisRateLimiter extends FlexibleRateLimiter {
   }
 }
 
-/** The login back-off (BackoffLimiter) with its two counters in Redis, shared by every node. */
+/** The login back-off (FlexibleBackoffLimiter) with its two counters in Redis, shared by every node. */
 export function redisBackoffLimiter(redis: Redis, opts: BackoffOptions): BackoffLimiter {
-  return new BackoffLimiter(
+  return new FlexibleBackoffLimiter(
     redisCounter(redis, 1, opts.memoryS, `${opts.keyPrefix}:attempts`),
     redisCounter(redis, 1, 1, `${opts.keyPrefix}:pause`),
     opts,

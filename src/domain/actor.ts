@@ -1,5 +1,5 @@
-import type { Role } from '../store/types.js';
-import { AppError } from './app-error.js';
+import type { Role } from './store-ports.js';
+import { AppError } from '../shared/app-error.js';
 
 /** Who is acting: taken from a verified token and the stored user, never from a payload. */
 export interface Actor {

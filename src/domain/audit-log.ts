@@ -1,4 +1,4 @@
-import type { AuditEntry, Store } from '../store/types.js';
+import type { AuditEntry, Store } from './store-ports.js';
 import type { Actor } from './actor.js';
 
 /** Appends one audit entry for a change made by `actor` (a user, or an operator tool) to an entity. */

@@ -1,5 +1,3 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-
 export interface RateLimitResult {
   allowed: boolean;
   /** How long until the key has room again; 0 when allowed. */
@@ -8,7 +6,7 @@ export interface RateLimitResult {
 
 /**
  * A fixed-window counter per key. The in-memory implementation serves one node; a Redis one
- * (rate-limiter-flexible's RateLimiterRedis) shares the counters across nodes.
+ * (src/cluster) shares the counters across nodes; both live outside the domain (src/adapters).
  */
 export interface RateLimiter {
   /** Counts one event for the key; not allowed once the window's budget is spent. */
@@ -26,36 +24,29 @@ export interface RateLimiterOptions {
   keyPrefix: string;
 }
 
-/**
- * The RateLimiter interface over any rate-limiter-flexible backend (memory here, Redis in
- * src/cluster), so the counting semantics are written once.
- */
-export class FlexibleRateLimiter implements RateLimiter {
-  constructor(private readonly limiter: RateLimiterAbstract) {}
-
-  async consume(key: string): Promise<RateLimitResult> {
-    try {
-      await this.limiter.consume(key, 1);
-      return { allowed: true, retryAfterMs: 0 };
-    } catch (err) {
-      // rate-limiter-flexible rejects with a RateLimiterRes when the budget is spent.
-      if (err instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(1, err.msBeforeNext) };
-      throw err;
-    }
-  }
-
-  async refund(key: string): Promise<void> {
-    await this.limiter.reward(key, 1);
-  }
-
-  async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
-  }
+export interface BackoffOptions {
+  /** Attempts in a row admitted at once; from the last of them on, one per pause. */
+  freeAttempts: number;
+  /** The first pause; each further attempt doubles it. */
+  baseMs: number;
+  maxMs: number;
+  /** How long a key's attempts are remembered, counted from the first of them. */
+  memoryS: number;
+  keyPrefix: string;
 }
 
-/** Counters in this process: one node. */
-export class MemoryRateLimiter extends FlexibleRateLimiter {
-  constructor(opts: RateLimiterOptions) {
-    super(new RateLimiterMemory({ points: opts.points, duration: opts.windowS, keyPrefix: opts.keyPrefix }));
-  }
+export interface BackoffAdmission extends RateLimitResult {
+  /** Gives an admitted attempt back when it was not evaluated after all (another limit refused it). */
+  undo(): Promise<void>;
+}
+
+/**
+ * Exponential back-off per key instead of a hard lock (src/adapters/backoff-limiter.ts holds
+ * the rules; memory and Redis share them). A success resets the key.
+ */
+export interface BackoffLimiter {
+  /** Counts one attempt before it is evaluated; refused while the key's pause runs. */
+  consume(key: string): Promise<BackoffAdmission>;
+  /** Forgets the key's attempts and ends its pause (after a success). */
+  reset(key: string): Promise<void>;
 }

@@ -9,7 +9,7 @@ import type {
   Subject,
   User,
   VerificationPolicy,
-} from '../store/types.js';
+} from './store-ports.js';
 import { dayIn } from './calendar.js';
 
 /** Whole weeks of past sessions the demo organisation starts with, before this week's. */

@@ -1,5 +1,5 @@
 import { PasswordHasher } from '../auth/passwords.js';
-import { StoreConflictError, type NewUser, type Store } from '../store/types.js';
+import { StoreConflictError, type NewUser, type Store } from './store-ports.js';
 import { seedHistory } from './seed-history.js';
 
 /** Passwords of the demo accounts (documented in README.md). */

@@ -1,14 +1,13 @@
 import { PasswordHasher } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
-import type { Store } from '../store/types.js';
+import type { Store } from './store-ports.js';
 import type { EventPublisher } from './events.js';
 import { AccountService } from './accounts/account-service.js';
 import { AuthService } from './accounts/auth-service.js';
 import type { MailQueue } from './accounts/mail-queue.js';
-import { MemoryRateLimiter } from './rate-limiter.js';
 import { DeviceTokens } from './accounts/device-tokens.js';
-import { createLoginLimiters, LoginThrottle, memoryLoginLimiterFactories, type LoginLimiters } from './accounts/login-throttle.js';
+import { LoginThrottle, type LoginLimiters } from './accounts/login-throttle.js';
 import type { FaceEngine } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -37,29 +36,26 @@ export interface ServiceDeps {
   clock: () => Date;
   /** Where services announce changes the transports push to clients. */
   events: EventPublisher;
-  /** Defaults to in-memory limiters (one node). */
-  loginLimiters?: LoginLimiters;
+  /** In memory for one node, in Redis for several (built outside the domain, in app.ts). */
+  loginLimiters: LoginLimiters;
   /** Face analysis for enrolment; absent means enrolment answers UNAVAILABLE. */
   face?: FaceEngine;
   /** Face uploads per user (enrolment and class photos share it). */
   faceUploadLimiter?: RateLimiter;
   /** Outgoing email (invitations, resets). */
   mail: MailQueue;
-  /** Reset emails per email address; defaults to an in-memory limiter (one node). */
-  resetLimiter?: RateLimiter;
+  /** Reset emails per email address. */
+  resetLimiter: RateLimiter;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const { config, store, clock } = deps;
   const passwords = new PasswordHasher(config.bcryptCost);
-  const loginThrottle = new LoginThrottle(deps.loginLimiters ?? createLoginLimiters(config.login, memoryLoginLimiterFactories));
+  const loginThrottle = new LoginThrottle(deps.loginLimiters);
   // Every node has the JWT signing material, so every node accepts every device token.
   const signing = config.jwt.secret ?? config.jwt.privateKey;
   if (!signing) throw new Error('device tokens need the JWT secret or private key');
   const deviceTokens = new DeviceTokens(signing, clock);
-  const resetLimiter =
-    deps.resetLimiter ??
-    new MemoryRateLimiter({ points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' });
   return {
     auth: new AuthService({
       store,
@@ -80,7 +76,7 @@ export function createServices(deps: ServiceDeps): Services {
       publicUrl: config.accounts.publicUrl,
       inviteTtlMs: config.accounts.inviteTtlS * 1000,
       resetTtlMs: config.accounts.resetTtlS * 1000,
-      resetLimiter,
+      resetLimiter: deps.resetLimiter,
     }),
     users: new UserService({ store, passwords, clock, events: deps.events }),
     userImport: new CsvUserImport({ store, passwords, clock }),

@@ -23,9 +23,9 @@ import type {
   BackendName,
   EmbedderOptions,
   EngineInfo,
-} from './face-types.js';
+} from '../domain/face/face-types.js';
 import { decodeImage } from './image-input.js';
-import { normalise } from './matching.js';
+import { normalise } from '../domain/face/matching.js';
 import { laplacianVariance, meanBrightness, toGrey } from './quality.js';
 import { loadTfRuntime, type HumanFace, type HumanInstance, type TfRuntime } from './tf-runtime.js';
 

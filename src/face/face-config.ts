@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { AnalyserSettings } from './face-types.js';
+import type { AnalyserSettings } from '../domain/face/face-types.js';
+import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domain/face/matching.js';
 
 /**
  * Face verification options, read from the environment. Defaults:
@@ -38,9 +39,6 @@ const bool = z
 
 export const SELF_ENROLMENT_MODES = ['direct', 'approval', 'off'] as const;
 export type SelfEnrolmentMode = (typeof SELF_ENROLMENT_MODES)[number];
-
-export const DEFAULT_CONFIDENT_DISTANCE = 0.4;
-export const DEFAULT_UNCERTAIN_DISTANCE = 0.48;
 
 const FaceEnvSchema = z
   .object({

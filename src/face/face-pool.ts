@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../shared/app-error.js';
 import type { Logger } from '../logger.js';
 import { analyserSettings, type FaceConfig } from './face-config.js';
 import type {
@@ -12,7 +12,7 @@ import type {
   EngineInfo,
   FaceTask,
   FaceWorkerData,
-} from './face-types.js';
+} from '../domain/face/face-types.js';
 // Importing image-input also loads sharp on the main thread before any worker does, which
 // sharp asks for when it is used from worker threads.
 import { precheckImage } from './image-input.js';

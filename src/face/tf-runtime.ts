@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { BackendName } from './face-types.js';
+import type { BackendName } from '../domain/face/face-types.js';
 
 /**
  * Loads TensorFlow.js and the two model packages inside a worker. The backend is chosen once:

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TokenService } from '../auth/tokens.js';
 import type { Actor } from '../domain/actor.js';
-import { AppError } from '../domain/app-error.js';
-import type { Store } from '../store/types.js';
+import { AppError } from '../shared/app-error.js';
+import type { Store } from '../domain/store-ports.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

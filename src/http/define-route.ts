@@ -4,11 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import multer from 'multer';
 import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../shared/app-error.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { ErrorCode } from '../shared/errors.js';
-import type { Role } from '../store/types.js';
+import type { Role } from '../domain/store-ports.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

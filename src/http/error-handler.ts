@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { AppError, toErrorBody } from '../domain/app-error.js';
+import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
 import { PAGE_CSP } from './static-pages.js';
 import { errorPage, wantsHtmlPage } from './error-page.js';

@@ -1,19 +1,12 @@
 import express, { type Express } from 'express';
-import type { TokenService } from '../auth/tokens.js';
-import type { Config } from '../config.js';
-import type { Services } from '../domain/services.js';
-import type { RequestLimiters } from '../domain/request-limits.js';
-import type { Logger } from '../logger.js';
-import type { Store } from '../store/types.js';
 import { createAuthenticate } from './authenticate.js';
 import { RouteRegistry, rateLimit, uploadGate } from './define-route.js';
+import type { HttpContext, RouteGroup } from './http-context.js';
 import { docsRouter } from './docs.js';
 import { metricsEndpoint, requestTimer } from './metrics.js';
-import type { AppMetrics } from '../observability/metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { hsts } from './hsts.js';
 import { buildOpenApiDocument } from './openapi.js';
-import type { ReadinessReport } from './readiness.js';
 import { requestLogger } from './request-log.js';
 import { defaultPublicDir, staticPages } from './static-pages.js';
 import { accountRoutes } from './routes/account.js';
@@ -23,26 +16,6 @@ import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
-
-export interface HttpContext {
-  config: Config;
-  logger: Logger;
-  store: Store;
-  services: Services;
-  tokenService: TokenService;
-  readiness: () => Promise<ReadinessReport>;
-  /** Request rates of routes, the API document and the pages (docs/limits.md). */
-  requestLimiters: RequestLimiters;
-  /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
-  routeGroups?: RouteGroup[];
-  /** Request timing, and /metrics when METRICS_TOKEN is set. */
-  metrics?: AppMetrics;
-  /** Folder of the built browser pages; defaults to dist/public when built, null serves none. */
-  publicDir?: string | null;
-}
-
-/** Registers one group of /api/v1 routes. */
-export type RouteGroup = (routes: RouteRegistry, ctx: HttpContext) => void;
 
 export const API_BASE = '/api/v1';
 export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, privacyRoutes, subjectRoutes];

@@ -1,5 +1,5 @@
 import type { Actor } from '../domain/actor.js';
-import { AppError } from '../domain/app-error.js';
+import { AppError } from '../shared/app-error.js';
 import type { RateLimiter, RateLimitResult } from '../domain/rate-limiter.js';
 import type { Ack } from '../shared/errors.js';
 import type { CurrentActors } from './current-actor.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError, toErrorBody } from '../domain/app-error.js';
+import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { Actor } from '../domain/actor.js';
 import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';

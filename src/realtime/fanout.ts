@@ -1,18 +1,8 @@
 import type { BroadcastOperator } from 'socket.io';
 import type { Logger } from '../logger.js';
 import { rooms, type ServerToClientEvents, type SocketData } from '../shared/events.js';
+import type { FanoutLink } from '../shared/fanout-link.js';
 import type { AppServer } from './types.js';
-
-/**
- * The path from this node's broadcasts to the other nodes' sockets (the Redis adapter), as the
- * socket layer sees it. Absent on a single node, where every socket is local.
- */
-export interface FanoutLink {
-  /** True while a broadcast reaches the other nodes: publisher connected, subscriptions back in place. */
-  readonly up: boolean;
-  /** Runs each time the link is up again after being down; returns the unsubscribe. */
-  onRestored(listener: () => void): () => void;
-}
 
 /** How many sessions a node remembers having changed during one outage before it gives up naming them. */
 export const MAX_MISSED_SESSIONS = 10_000;

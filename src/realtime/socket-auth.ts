@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { payload } from './handlers/schemas.js';
 import type { TokenService } from '../auth/tokens.js';
-import { AppError, toErrorBody } from '../domain/app-error.js';
+import { AppError, toErrorBody } from '../shared/app-error.js';
 import { resolveClientIp } from '../domain/checks/network.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../domain/store-ports.js';
 import { defineCommand, type Command } from './define-handler.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer } from './types.js';

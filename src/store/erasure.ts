@@ -1,4 +1,4 @@
-import type { AuditEntry, PersonRef } from './types.js';
+import type { AuditEntry, PersonRef } from '../domain/store-ports.js';
 
 /**
  * The erasure rules both stores apply (docs/privacy.md):

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Store } from './types.js';
+import type { Store } from '../domain/store-ports.js';
 
 /**
  * Opens the store the configuration names. The MongoDB adapter is loaded only when chosen,

@@ -1,4 +1,4 @@
-import { COLLECTIONS, type CollectionName, type Store } from './types.js';
+import { COLLECTIONS, type CollectionName, type Store } from '../domain/store-ports.js';
 
 /** Source and target sizes of one collection after a copy. */
 export interface CollectionCount {

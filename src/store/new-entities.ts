@@ -1,4 +1,4 @@
-import { newId } from './ids.js';
+import { newId } from '../shared/ids.js';
 import {
   normaliseSettings,
   type AttendanceSession,
@@ -9,7 +9,7 @@ import {
   type Organisation,
   type Subject,
   type User,
-} from './types.js';
+} from '../domain/store-ports.js';
 
 /**
  * How a new entity looks before an adapter writes it: shared by every adapter so that the

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { AttendanceSession, Store } from '../../src/store/types.js';
+import type { AttendanceSession, Store } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, nextMillisecond, page } from './fixtures.js';
 

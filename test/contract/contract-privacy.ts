@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { COLLECTIONS, type PersonRef, type Store, type User } from '../../src/store/types.js';
+import { COLLECTIONS, type PersonRef, type Store, type User } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { emptyStatusCounts, type AttendanceSession, type RecordStatus, type Store } from '../../src/store/types.js';
+import { emptyStatusCounts, type AttendanceSession, type RecordStatus, type Store } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, page } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { AuditEntry, DailySummary } from '../../src/store/types.js';
+import type { AuditEntry, DailySummary } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg } from './fixtures.js';
 

@@ -8,7 +8,7 @@ import {
   type Organisation,
   type Store,
   type VerificationPolicy,
-} from '../../src/store/types.js';
+} from '../../src/domain/store-ports.js';
 
 // Small factories for the store contract suite. Each call yields distinct unique keys.
 

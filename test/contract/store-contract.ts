@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Store } from '../../src/store/types.js';
+import type { Store } from '../../src/domain/store-ports.js';
 import { attendanceContract } from './contract-attendance.js';
 import { directoryContract } from './contract-directory.js';
 import { reportsContract } from './contract-reports.js';
@@ -22,7 +22,7 @@ export interface ContractContext {
 }
 
 /**
- * The behaviour every Store adapter must show, written only against src/store/types.ts.
+ * The behaviour every Store adapter must show, written only against src/domain/store-ports.ts.
  * `open` must return an EMPTY store each time: system-wide calls (listDue, counts, transfer)
  * are asserted exactly.
  */

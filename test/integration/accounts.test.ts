@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
-import type { Organisation, User } from '../../src/store/types.js';
+import type { Organisation, User } from '../../src/domain/store-ports.js';
 import { createOrg, createUser, PASSWORD, unique } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FaceEngine } from '../../src/domain/face/face-engine.js';
-import type { AnalyseMode, AnalyseResult } from '../../src/face/face-types.js';
+import type { AnalyseMode, AnalyseResult } from '../../src/domain/face/face-types.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { runSchemathesis, schemathesisMissing } from '../support/schemathesis.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashAccountToken } from '../../src/domain/accounts/account-service.js';
 import { expect } from 'chai';
-import type { Organisation, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
 import { startTestServer, type RequestOptions, type TestServer } from '../support/http.js';
 

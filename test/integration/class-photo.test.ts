@@ -5,7 +5,7 @@ import { FacePoolEngine } from '../../src/adapters/face-pool-engine.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
 import { FacePool } from '../../src/face/face-pool.js';
 import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
-import type { AttendanceSession, Organisation, Subject, User } from '../../src/store/types.js';
+import type { AttendanceSession, Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store, User } from '../../src/store/types.js';
+import type { Store, User } from '../../src/domain/store-ports.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { FacePoolEngine } from '../../src/adapters/face-pool-engine.js';
 import { FacePool } from '../../src/face/face-pool.js';
 import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
-import type { Organisation, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES, truncated } from '../support/face-images.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, testConfig, type TestServer } from '../support/http.js';

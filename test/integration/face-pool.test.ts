@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { AppError } from '../../src/domain/app-error.js';
+import { AppError } from '../../src/shared/app-error.js';
 import { loadFaceConfig, type FaceConfig } from '../../src/face/face-config.js';
 import { FacePool } from '../../src/face/face-pool.js';
-import type { AnalyseResult, AnalyseSuccess } from '../../src/face/face-types.js';
-import { bandOf, distance } from '../../src/face/matching.js';
+import type { AnalyseResult, AnalyseSuccess } from '../../src/domain/face/face-types.js';
+import { bandOf, distance } from '../../src/domain/face/matching.js';
 import { blankJpeg, FACES_DIR, hugePngHeader, SKIP_NO_FACES, tinyFaceJpeg, truncated } from '../support/face-images.js';
 
 // One pool, one thread, models loaded once for the whole file: loading takes seconds.

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Ack } from '../../src/shared/errors.js';
-import type { Organisation, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';

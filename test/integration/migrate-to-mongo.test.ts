@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { COLLECTIONS, type Store } from '../../src/store/types.js';
+import { COLLECTIONS, type Store } from '../../src/domain/store-ports.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 
 // scripts/migrate-to-mongo.ts as an operator runs it: a SQLite file into a MongoDB database

@@ -5,7 +5,7 @@ import { connectRedis, RedisUnavailableError } from '../../src/cluster/redis.js'
 import { createLogger } from '../../src/logger.js';
 import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
-import type { Store, User } from '../../src/store/types.js';
+import type { Store, User } from '../../src/domain/store-ports.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { Organisation, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, connectRefused } from '../support/sockets.js';

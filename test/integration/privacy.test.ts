@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Organisation, User } from '../../src/store/types.js';
+import type { Organisation, User } from '../../src/domain/store-ports.js';
 import { dumpStore } from '../contract/contract-privacy.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Ack } from '../../src/shared/errors.js';
 import type { CheckinView } from '../../src/shared/events.js';
-import type { Store, User } from '../../src/store/types.js';
+import type { Store, User } from '../../src/domain/store-ports.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Organisation, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { COLLECTIONS, type AttendanceRecord, type CollectionName, type Store } from '../../src/store/types.js';
+import { COLLECTIONS, type AttendanceRecord, type CollectionName, type Store } from '../../src/domain/store-ports.js';
 import { newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
 
 const ROOT = repoRoot(import.meta.url);

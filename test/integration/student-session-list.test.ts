@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { SessionView } from '../../src/shared/events.js';
-import type { Organisation, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';

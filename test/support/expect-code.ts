@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AppError } from '../../src/domain/app-error.js';
+import { AppError } from '../../src/shared/app-error.js';
 
 /** Awaits `promise`, expecting it to reject with an AppError of `code`; resolves with that error. */
 export async function expectCode(promise: Promise<unknown>, code: string): Promise<AppError> {

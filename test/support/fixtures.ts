@@ -1,5 +1,5 @@
 import bcrypt from 'bcryptjs';
-import type { Organisation, Role, Store, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Role, Store, Subject, User } from '../../src/domain/store-ports.js';
 
 const hashes = new Map<string, Promise<string>>();
 

@@ -4,7 +4,7 @@ import { createLiveAttendance, type LiveAttendance } from '../../src/domain/live
 import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Actor } from '../../src/domain/actor.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, Subject, User } from '../../src/store/types.js';
+import type { Organisation, Store, Subject, User } from '../../src/domain/store-ports.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
 
 /** A clock tests move by hand. */

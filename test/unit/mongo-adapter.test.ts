@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
 import { connectOptions } from '../../src/store/mongo/mongo-store.js';
-import type { NewRecord, Store } from '../../src/store/types.js';
+import type { NewRecord, Store } from '../../src/domain/store-ports.js';
 
 // The adapter's wiring, observed without a server: over an unconnected connection with
 // command buffering off, every repository call reaches the driver's collection method (where

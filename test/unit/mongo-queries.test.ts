@@ -4,7 +4,7 @@ import * as q from '../../src/store/mongo/queries.js';
 import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
 import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';
 import { exportSort, importOps } from '../../src/store/mongo/transfer.js';
-import { StoreConflictError, type AuditEntry, type CollectionEntity, type CollectionName } from '../../src/store/types.js';
+import { StoreConflictError, type AuditEntry, type CollectionEntity, type CollectionName } from '../../src/domain/store-ports.js';
 
 // The pure parts of the MongoDB adapter: filter and update builders, duplicate-key mapping,
 // document <-> entity mapping and the transfer's bulk operations.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { formatReport, migrateStore, type MigrationProgress } from '../../src/store/migrate.js';
-import { COLLECTIONS, type CollectionEntity, type CollectionName, type Store } from '../../src/store/types.js';
+import { COLLECTIONS, type CollectionEntity, type CollectionName, type Store } from '../../src/domain/store-ports.js';
 
 // The migration logic of scripts/migrate-to-mongo.ts, run SQLite to SQLite (no MongoDB here):
 // both ends speak the same TransferApi, so counts, id preservation and idempotence are the

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
-import type { AccountTokenPurpose, ActiveLogin, Store, User } from '../../store/types.js';
+import type { AccountTokenPurpose, ActiveLogin, Store, User } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PasswordHasher } from '../../auth/passwords.js';
 import type { TokenService } from '../../auth/tokens.js';
-import { newId } from '../../store/ids.js';
-import type { RefreshToken, Store, User } from '../../store/types.js';
-import { AppError } from '../app-error.js';
+import { newId } from '../../shared/ids.js';
+import type { RefreshToken, Store, User } from '../store-ports.js';
+import { AppError } from '../../shared/app-error.js';
 import type { EventPublisher } from '../events.js';
 import type { DeviceTokens } from './device-tokens.js';
 import type { LoginThrottle } from './login-throttle.js';

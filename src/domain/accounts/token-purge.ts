@@ -1,4 +1,4 @@
-import type { OrgCount, Store } from '../../store/types.js';
+import type { OrgCount, Store } from '../store-ports.js';
 
 export const TOKEN_PURGE_JOB = 'token-purge';
 

@@ -1,4 +1,4 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
@@ -14,7 +14,7 @@ import { hasFaceConsent } from '../privacy/consent.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User, VerificationResult } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User, VerificationResult } from '../store-ports.js';
 
 export interface SubmitInput {
   sessionId: string;

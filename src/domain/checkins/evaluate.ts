@@ -1,9 +1,9 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { evaluateGeofence, haversineM } from '../checks/geofence.js';
 import { evaluateNetwork } from '../checks/network.js';
 import { verifyCode, verifyJoinToken } from '../checks/rotating-code.js';
 import { evaluateTime } from '../checks/time-window.js';
-import type { AttendanceSession, CheckinLocation, Subject } from '../../store/types.js';
+import type { AttendanceSession, CheckinLocation, Subject } from '../store-ports.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
 export interface CheckinEvidence {

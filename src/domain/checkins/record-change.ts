@@ -1,6 +1,6 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
-import type { AttendanceRecord, AttendanceSession, NewRecord, User } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, NewRecord, User } from '../store-ports.js';
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 

@@ -1,8 +1,7 @@
-import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../../face/face-config.js';
-import type { AnalyseResult } from '../../face/face-types.js';
-import type { OtherFace } from '../../face/matching.js';
-import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
-import { AppError } from '../app-error.js';
+import type { AnalyseResult } from '../face/face-types.js';
+import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE, type OtherFace } from '../face/matching.js';
+import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
+import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';

@@ -4,7 +4,7 @@
  * honest students (a shared family phone, two phones on one desk, a GPS that jumps indoors).
  */
 import { haversineM } from './geofence.js';
-import type { AttendanceRecord, CheckinLocation } from '../../store/types.js';
+import type { AttendanceRecord, CheckinLocation } from '../store-ports.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
 export interface CheckinSignals {

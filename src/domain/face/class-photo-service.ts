@@ -1,10 +1,10 @@
-import { assignFaces, type Candidate } from '../../face/face-assignment.js';
-import type { FaceBox } from '../../face/face-types.js';
+import { assignFaces, type Candidate } from './face-assignment.js';
+import type { FaceBox } from './face-types.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { RosterStatus } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
 import type { Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';

@@ -1,11 +1,11 @@
 import type { SelfEnrolmentMode } from '../../face/face-config.js';
-import type { AnalyseSuccess, FaceFailureReason } from '../../face/face-types.js';
-import { bandOf, bestDistance, distance, type Band, type Thresholds } from '../../face/matching.js';
+import type { AnalyseSuccess, FaceFailureReason } from './face-types.js';
+import { bandOf, bestDistance, distance, type Band, type Thresholds } from './matching.js';
 import type { FaceChange } from '../../shared/events.js';
 import { ReasonCodes, type ReasonCode } from '../../shared/reasons.js';
-import type { FaceEnrolment, FaceProposal, Page, PageQuery, Store, User } from '../../store/types.js';
+import type { FaceEnrolment, FaceProposal, Page, PageQuery, Store, User } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';

@@ -1,5 +1,5 @@
-import type { AnalyseMode, AnalyseResult, BackendName } from '../../face/face-types.js';
-import type { Thresholds } from '../../face/matching.js';
+import type { AnalyseMode, AnalyseResult, BackendName } from './face-types.js';
+import type { Thresholds } from './matching.js';
 
 /**
  * The domain's port to face analysis. The domain never sees the worker pool: an adapter

@@ -1,7 +1,7 @@
-import type { AnalyseResult } from '../../face/face-types.js';
-import { verifyFace, type OtherFace } from '../../face/matching.js';
+import type { AnalyseResult } from './face-types.js';
+import { verifyFace, type OtherFace } from './matching.js';
 import type { ReasonCode } from '../../shared/reasons.js';
-import type { RecordStatus, VerificationResult } from '../../store/types.js';
+import type { RecordStatus, VerificationResult } from '../store-ports.js';
 import type { FaceDecisionSettings } from './face-engine.js';
 
 /** The non-selfie checks' verdict, kept from submission: a doubt there still needs review. */

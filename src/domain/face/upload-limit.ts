@@ -1,5 +1,5 @@
 import type { Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { RateLimiter } from '../rate-limiter.js';
 
 /**

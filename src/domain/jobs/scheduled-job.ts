@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../store-ports.js';
 import { Periodic } from './periodic.js';
 
 export interface ScheduledJobOptions {

@@ -8,9 +8,9 @@ import {
   type PageQuery,
   type SharedDeviceRule,
   type Store,
-} from '../../store/types.js';
+} from '../store-ports.js';
 import { requireRole, systemActor, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import { canonicalTimeZone } from '../calendar.js';
 

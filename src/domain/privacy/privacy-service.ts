@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, PersonRef, Store, User } from '../../store/types.js';
+import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, PersonRef, Store, User } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';

@@ -1,8 +1,8 @@
 import { emptyCounts, summaryCounts, type SummaryCounts } from '../../shared/counts.js';
 import { SESSION_STATES, type SessionState } from '../../shared/events.js';
-import type { AuditEntry, AuditFilter, Page, RecordStatus, Store, StudentSubjectTally, Subject, SubjectTotals, User } from '../../store/types.js';
+import type { AuditEntry, AuditFilter, Page, RecordStatus, Store, StudentSubjectTally, Subject, SubjectTotals, User } from '../store-ports.js';
 import type { Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { dayIn } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
 import { addDays, monthOf, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';

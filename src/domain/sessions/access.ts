@@ -1,6 +1,6 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
-import type { AttendanceSession, Store, Subject } from '../../store/types.js';
+import type { AttendanceSession, Store, Subject } from '../store-ports.js';
 
 export interface SessionContext {
   session: AttendanceSession;

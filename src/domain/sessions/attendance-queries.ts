@@ -1,4 +1,4 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { localIso } from '../calendar.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
@@ -6,7 +6,7 @@ import { assertStaffOf, loadSessionForStaff } from './access.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { toSessionView } from './views.js';
 import { SESSION_STATES, type RosterEntry, type SessionView } from '../../shared/events.js';
-import type { AttendanceSession, DailySummary, Page, RecordStatus, SessionStatus, Subject } from '../../store/types.js';
+import type { AttendanceSession, DailySummary, Page, RecordStatus, SessionStatus, Subject } from '../store-ports.js';
 
 export interface HistoryEntry {
   sessionId: string;

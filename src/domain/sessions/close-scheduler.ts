@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { Store } from '../../store/types.js';
+import type { Store } from '../store-ports.js';
 import { Periodic } from '../jobs/periodic.js';
 import type { SessionCloser } from './session-closer.js';
 

@@ -1,5 +1,5 @@
-import { AppError } from '../app-error.js';
-import type { DefaultPolicy, OrganisationSettings, Subject, VerificationPolicy } from '../../store/types.js';
+import { AppError } from '../../shared/app-error.js';
+import type { DefaultPolicy, OrganisationSettings, Subject, VerificationPolicy } from '../store-ports.js';
 import type { PolicyInput } from '../../shared/events.js';
 import { PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
 

@@ -1,6 +1,6 @@
 import { toRosterEntry } from './views.js';
 import type { RosterEntry } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, Store } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, Store } from '../store-ports.js';
 
 /**
  * The roster of a session, sorted by name. Students unenrolled after checking in stay: their

@@ -1,10 +1,10 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
-import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
 import type { CloseResult } from '../../shared/events.js';
 
 /**

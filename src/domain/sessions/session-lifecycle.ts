@@ -1,4 +1,4 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
 import { validateWindow, type WindowProblem } from '../checks/time-window.js';
@@ -7,7 +7,7 @@ import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadSessionForStaff } from './access.js';
 import { effectiveStatus, toSessionView } from './views.js';
 import type { SessionView } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, SessionStatus, Subject } from '../../store/types.js';
+import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, SessionStatus, Subject } from '../store-ports.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
 export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;

@@ -1,4 +1,4 @@
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import { dayIn } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
@@ -16,7 +16,7 @@ import type {
   StudentJoinResult,
 } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
-import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../../store/types.js';
+import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../store-ports.js';
 
 /** Creation order, the same on every node. */
 function before(a: AttendanceSession, b: AttendanceSession): boolean {

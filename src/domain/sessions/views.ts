@@ -4,7 +4,7 @@ import type {
   Subject,
   User,
   SessionStatus,
-} from '../../store/types.js';
+} from '../store-ports.js';
 import type { CheckinView, RosterEntry, SessionView } from '../../shared/events.js';
 import { presetOf } from '../../shared/policy-presets.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../../store/types.js';
+import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { EventPublisher } from '../events.js';
 import { audit } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';

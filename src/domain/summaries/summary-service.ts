@@ -1,5 +1,5 @@
 import { countStatuses, summaryCounts } from '../../shared/counts.js';
-import type { DailySummary, Store } from '../../store/types.js';
+import type { DailySummary, Store } from '../store-ports.js';
 
 /**
  * Daily summaries are derived data: recomputed from the records of the subject's closed

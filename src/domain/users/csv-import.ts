@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
-import { ROLES, StoreConflictError, type NewUser, type Role, type Store } from '../../store/types.js';
+import { ROLES, StoreConflictError, type NewUser, type Role, type Store } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 import { cleanStudentNumber } from './user-service.js';

@@ -1,4 +1,4 @@
-import type { Role, User } from '../../store/types.js';
+import type { Role, User } from '../store-ports.js';
 
 /** A user as the API shows it: never the password hash. */
 export interface PublicUser {

@@ -1,7 +1,7 @@
 import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
-import { StoreConflictError, type Role, type Store, type User, type UserPatch } from '../../store/types.js';
+import { StoreConflictError, type Role, type Store, type User, type UserPatch } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
-import { AppError } from '../app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';

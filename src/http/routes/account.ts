@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../auth/passwords.js';
 import type { RouteRegistry } from '../define-route.js';
-import type { HttpContext } from '../http-app.js';
+import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
 /** Bounded so that one request cannot queue unbounded work; a larger import is invited in parts. */

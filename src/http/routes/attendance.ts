@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AttendanceQueries } from '../../domain/sessions/attendance-queries.js';
-import type { RouteGroup } from '../http-app.js';
+import type { RouteGroup } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
 import { SESSION_STATES } from '../../shared/events.js';
 import { POLICY_PRESETS } from '../../shared/policy-presets.js';

@@ -2,9 +2,9 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { ClientInfo } from '../../domain/accounts/auth-service.js';
 import { toPublicUser } from '../../domain/users/public-user.js';
-import { AppError } from '../../domain/app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import type { RouteRegistry } from '../define-route.js';
-import type { HttpContext } from '../http-app.js';
+import type { HttpContext } from '../http-context.js';
 import { PublicUserSchema } from '../schemas.js';
 
 const LoginBody = z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_CONFIRM_STUDENTS, type ClassPhotoService } from '../../domain/face/class-photo-service.js';
 import type { RosterStatus } from '../../shared/events.js';
-import type { RouteGroup } from '../http-app.js';
+import type { RouteGroup } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
 const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const satisfies readonly RosterStatus[];

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AppError } from '../../domain/app-error.js';
+import { AppError } from '../../shared/app-error.js';
 import { MAX_ENROLMENT_PHOTOS, MIN_ENROLMENT_PHOTOS } from '../../domain/face/enrolment-service.js';
 import { sniffImageType } from '../../face/image-input.js';
 import type { RouteRegistry } from '../define-route.js';
-import type { HttpContext } from '../http-app.js';
+import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery } from '../schemas.js';
 
 const ProposalSummarySchema = z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { CONSENT_PURPOSES } from '../../store/types.js';
+import { CONSENT_PURPOSES } from '../../domain/store-ports.js';
 import type { RouteRegistry } from '../define-route.js';
-import type { HttpContext } from '../http-app.js';
+import type { HttpContext } from '../http-context.js';
 import { IdParams, PublicUserSchema } from '../schemas.js';
 
 const ConsentSchema = z

@@ -4,7 +4,7 @@ import { BUCKET_SIZES } from '../../domain/reports/buckets.js';
 import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, MAX_MONTHS, type ReportService } from '../../domain/reports/report-service.js';
 import { RECORD_STATES, SESSION_STATES } from '../../shared/events.js';
 import { toCsv } from '../csv.js';
-import type { RouteGroup } from '../http-app.js';
+import type { RouteGroup } from '../http-context.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');

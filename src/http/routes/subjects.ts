@@ -7,7 +7,7 @@ import {
   SubjectNameSchema,
 } from '../../domain/subjects/subject-input.js';
 import type { RouteRegistry } from '../define-route.js';
-import type { HttpContext } from '../http-app.js';
+import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf } from '../schemas.js';
 
 const Ids = z.array(z.string().min(1).max(100)).max(1_000);

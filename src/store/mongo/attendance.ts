@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { newId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import {
   StoreConflictError,
@@ -6,7 +6,7 @@ import {
   type RecordRepository,
   type SessionRepository,
   PROXY_PEERS_PER_CRITERION,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromSession, toRecord, toSession } from './mapping.js';
 import type { Models } from './models.js';

@@ -5,7 +5,7 @@ import {
   type OrganisationRepository,
   type SubjectRepository,
   type UserRepository,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { enrolmentId, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
 import type { Models } from './models.js';

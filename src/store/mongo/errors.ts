@@ -1,4 +1,4 @@
-import { StoreConflictError } from '../types.js';
+import { StoreConflictError } from '../../domain/store-ports.js';
 
 /**
  * MongoDB duplicate-key errors (E11000) to StoreConflictError, with the key names the SQLite

@@ -1,5 +1,5 @@
 import type { Model, QueryFilter } from 'mongoose';
-import { newId } from '../ids.js';
+import { newId } from '../../shared/ids.js';
 import type {
   AccountToken,
   AccountTokenRepository,
@@ -9,7 +9,7 @@ import type {
   OrgCount,
   RefreshToken,
   RefreshTokenRepository,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import { mapConflicts } from './errors.js';
 import {
   faceId,

@@ -15,8 +15,8 @@ import type {
   RefreshToken,
   Subject,
   User,
-} from '../types.js';
-import { normaliseSettings } from '../types.js';
+} from '../../domain/store-ports.js';
+import { normaliseSettings } from '../../domain/store-ports.js';
 import type { CollectionDoc } from './models.js';
 import type {
   AuditDoc,

@@ -1,5 +1,5 @@
 import type { Connection, Model } from 'mongoose';
-import type { CollectionName } from '../types.js';
+import type { CollectionName } from '../../domain/store-ports.js';
 import {
   auditSchema,
   enrolmentSchema,

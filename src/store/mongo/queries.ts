@@ -12,7 +12,7 @@ import type {
   UserFilter,
   UserPatch,
   ProxyProbe,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import type {
   AuditDoc,
   JobDoc,

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
-import { newId } from '../ids.js';
-import type { AuditEntry, AuditRepository, SummaryRepository } from '../types.js';
+import { newId } from '../../shared/ids.js';
+import type { AuditEntry, AuditRepository, SummaryRepository } from '../../domain/store-ports.js';
 import { fromAudit, summaryId, toAudit, toSummary } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';

@@ -1,4 +1,4 @@
-import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally, type SubjectTotals } from '../types.js';
+import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally, type SubjectTotals } from '../../domain/store-ports.js';
 import { toAudit } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';

@@ -1,6 +1,6 @@
 import { Schema, type Types } from 'mongoose';
-import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../types.js';
-import { newId } from '../ids.js';
+import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
+import { newId } from '../../shared/ids.js';
 import { SESSION_STATES } from '../../shared/events.js';
 
 /**

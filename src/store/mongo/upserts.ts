@@ -1,4 +1,4 @@
-import { StoreConflictError } from '../types.js';
+import { StoreConflictError } from '../../domain/store-ports.js';
 import { isDuplicateKeyError } from './errors.js';
 
 /**

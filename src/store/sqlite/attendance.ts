@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { newId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import {
   StoreConflictError,
@@ -10,7 +10,7 @@ import {
   type SessionFilter,
   type SessionRepository,
   PROXY_PEERS_PER_CRITERION,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { insertSql, records, sessions, type Row } from './mappers.js';

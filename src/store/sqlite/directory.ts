@@ -13,7 +13,7 @@ import type {
   UserFilter,
   UserPatch,
   UserRepository,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { insertSql, organisations, subjects, users, type Row } from './mappers.js';
 

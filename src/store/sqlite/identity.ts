@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { newId } from '../../shared/ids.js';
 import type {
   AccountToken,
   AccountTokenRepository,
@@ -8,7 +8,7 @@ import type {
   OrgCount,
   RefreshToken,
   RefreshTokenRepository,
-} from '../types.js';
+} from '../../domain/store-ports.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { accountTokens, faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
 

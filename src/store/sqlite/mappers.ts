@@ -16,8 +16,8 @@ import type {
   RefreshToken,
   User,
   VerificationResult,
-} from '../types.js';
-import { normaliseSettings } from '../types.js';
+} from '../../domain/store-ports.js';
+import { normaliseSettings } from '../../domain/store-ports.js';
 
 /** A row as better-sqlite3 returns it, keyed by column name. */
 export type Row = Record<string, unknown>;

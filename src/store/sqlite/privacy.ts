@@ -1,6 +1,6 @@
-import { newId } from '../ids.js';
+import { newId } from '../../shared/ids.js';
 import { auditConcerns, scrubAudit } from '../erasure.js';
-import type { AuditEntry, Consent, ConsentRepository, ErasureCounts, PersonRef, PrivacyRepository } from '../types.js';
+import type { AuditEntry, Consent, ConsentRepository, ErasureCounts, PersonRef, PrivacyRepository } from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit, consents, insertSql, subjects } from './mappers.js';
 

@@ -1,5 +1,5 @@
-import { newId } from '../ids.js';
-import { StoreConflictError, type AuditEntry, type AuditRepository, type DailySummary, type SummaryRepository } from '../types.js';
+import { newId } from '../../shared/ids.js';
+import { StoreConflictError, type AuditEntry, type AuditRepository, type DailySummary, type SummaryRepository } from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit, insertSql, summaries } from './mappers.js';
 

@@ -1,4 +1,4 @@
-import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally } from '../types.js';
+import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally } from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit } from './mappers.js';
 

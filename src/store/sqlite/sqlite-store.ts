@@ -1,4 +1,4 @@
-import type { Store } from '../types.js';
+import type { Store } from '../../domain/store-ports.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';

@@ -1,4 +1,4 @@
-import type { CollectionEntity, CollectionName, TransferApi } from '../types.js';
+import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/store-ports.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { insertSql, TABLES, type Row, type TableSpec } from './mappers.js';
 

@@ -6,9 +6,11 @@ import { TokenService } from '../../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
 import { createServices } from '../../../src/domain/services.js';
+import { createLoginLimiters } from '../../../src/domain/accounts/login-throttle.js';
+import { memoryLoginLimiterFactories, memoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, User } from '../../../src/store/types.js';
+import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
 
@@ -55,7 +57,16 @@ describe('AuthService', () => {
   function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
     const c = config(env);
     tokens = new TokenService(c.jwt, clock);
-    return createServices({ config: c, store, tokens, clock, events: { publish: (e) => published.push(e) }, mail: recordingQueue().queue }).auth;
+    return createServices({
+      config: c,
+      store,
+      tokens,
+      clock,
+      events: { publish: (e) => published.push(e) },
+      mail: recordingQueue().queue,
+      loginLimiters: createLoginLimiters(c.login, memoryLoginLimiterFactories),
+      resetLimiter: memoryRateLimiter({ points: c.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
+    }).auth;
   }
 
   beforeEach(async () => {

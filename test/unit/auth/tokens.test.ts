@@ -2,7 +2,7 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { ACCESS_AUDIENCE, TokenService } from '../../../src/auth/tokens.js';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-000';
 const ISSUER = 'test-issuer';

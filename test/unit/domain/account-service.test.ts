@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
-import { MemoryRateLimiter } from '../../../src/domain/rate-limiter.js';
+import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../../src/store/types.js';
+import type { Store } from '../../../src/domain/store-ports.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
 import { recordingQueue, tokenFromMail, type RecordingMailer } from '../../support/mail.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { BackoffLimiter } from '../../../src/domain/backoff-limiter.js';
+import { FlexibleBackoffLimiter } from '../../../src/adapters/backoff-limiter.js';
 
 const FREE = 3;
 const BASE_MS = 1_000;
@@ -8,11 +8,11 @@ const MAX_MS = 8_000;
 
 describe('BackoffLimiter', () => {
   let pauses: RateLimiterMemory;
-  let limiter: BackoffLimiter;
+  let limiter: FlexibleBackoffLimiter;
 
   beforeEach(() => {
     pauses = new RateLimiterMemory({ points: 1, duration: 1, keyPrefix: 'p' });
-    limiter = new BackoffLimiter(new RateLimiterMemory({ points: 1, duration: 3_600, keyPrefix: 'a' }), pauses, {
+    limiter = new FlexibleBackoffLimiter(new RateLimiterMemory({ points: 1, duration: 3_600, keyPrefix: 'a' }), pauses, {
       freeAttempts: FREE,
       baseMs: BASE_MS,
       maxMs: MAX_MS,

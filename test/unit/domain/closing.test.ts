@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { CloseScheduler } from '../../../src/domain/sessions/close-scheduler.js';

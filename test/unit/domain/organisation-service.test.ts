@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import { OrganisationService } from '../../../src/domain/organisations/organisation-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store } from '../../../src/store/types.js';
+import type { Organisation, Store } from '../../../src/domain/store-ports.js';
 
 const T = new Date('2026-03-02T09:00:00.000Z');
 

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import type { Actor } from '../../../src/domain/actor.js';
 import { monthOf, trendBuckets, weekStart } from '../../../src/domain/reports/buckets.js';
 import { ReportService } from '../../../src/domain/reports/report-service.js';
 import { recomputeDailySummary } from '../../../src/domain/summaries/summary-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { AttendanceSession, DailySummary, Organisation, RecordStatus, Store, Subject, User } from '../../../src/store/types.js';
+import type { AttendanceSession, DailySummary, Organisation, RecordStatus, Store, Subject, User } from '../../../src/domain/store-ports.js';
 import { createSubject, createUser } from '../../support/fixtures.js';
 
 const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role });

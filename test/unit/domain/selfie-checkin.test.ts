@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
 import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
-import type { AnalyseResult } from '../../../src/face/face-types.js';
+import type { AnalyseResult } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { waitFor } from '../../support/sockets.js';

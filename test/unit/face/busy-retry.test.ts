@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { retryWhileBusy } from '../../../scripts/lib/busy-retry.js';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 
 describe('retry while the face pool is busy', () => {
   const waits: number[] = [];

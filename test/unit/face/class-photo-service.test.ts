@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
 import { ClassPhotoService, MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
-import type { AnalyseResult, AnalysedFace } from '../../../src/face/face-types.js';
+import type { AnalyseResult, AnalysedFace } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import { formatCsv, formatSummary, planEnrolment, type Batch, type BatchResult, type StudentRef } from '../../../scripts/lib/enrol-plan.js';
 import { failUnfinished, runBatches } from '../../../scripts/lib/enrol-runner.js';
 

@@ -1,14 +1,15 @@
 import { expect } from 'chai';
-import { MemoryRateLimiter, type RateLimiter } from '../../../src/domain/rate-limiter.js';
+import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
+import type { RateLimiter } from '../../../src/domain/rate-limiter.js';
 import type { Actor } from '../../../src/domain/actor.js';
-import { AppError } from '../../../src/domain/app-error.js';
+import { AppError } from '../../../src/shared/app-error.js';
 import { FaceEnrolmentService, type PhotoRefusal } from '../../../src/domain/face/enrolment-service.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import type { SelfEnrolmentMode } from '../../../src/face/face-config.js';
 import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
-import type { AnalyseResult } from '../../../src/face/face-types.js';
+import type { AnalyseResult } from '../../../src/domain/face/face-types.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, User } from '../../../src/store/types.js';
+import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
 import { createOrg, createSubject, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { bandOf, bestDistance, checkProxy, distance, normalise, verifyFace, type Thresholds } from '../../../src/face/matching.js';
+import { bandOf, bestDistance, checkProxy, distance, normalise, verifyFace, type Thresholds } from '../../../src/domain/face/matching.js';
 
 const T: Thresholds = { confident: 0.4, uncertain: 0.5 };
 

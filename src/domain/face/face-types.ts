@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../shared/reasons.js';
+import type { ReasonCode } from '../../shared/reasons.js';
 
 /**
  * Types shared by the face worker and the main thread. Plain data only: everything here

@@ -1,21 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimitResult } from './rate-limiter.js';
-
-export interface BackoffOptions {
-  /** Attempts in a row admitted at once; from the last of them on, one per pause. */
-  freeAttempts: number;
-  /** The first pause; each further attempt doubles it. */
-  baseMs: number;
-  maxMs: number;
-  /** How long a key's attempts are remembered, counted from the first of them. */
-  memoryS: number;
-  keyPrefix: string;
-}
-
-export interface BackoffAdmission extends RateLimitResult {
-  /** Gives an admitted attempt back when it was not evaluated after all (another limit refused it). */
-  undo(): Promise<void>;
-}
+import type { BackoffAdmission, BackoffLimiter, BackoffOptions } from '../domain/rate-limiter.js';
 
 /**
  * Exponential back-off per key instead of a hard lock. Attempts are counted before they are
@@ -29,7 +13,7 @@ export interface BackoffAdmission extends RateLimitResult {
  * atomic increment that never refuses) and `pauses` (one point per window, the window as long
  * as the pause of the attempt that opens it: whoever takes the point is admitted).
  */
-export class BackoffLimiter {
+export class FlexibleBackoffLimiter implements BackoffLimiter {
   constructor(
     private readonly attempts: RateLimiterAbstract,
     private readonly pauses: RateLimiterAbstract,
@@ -69,7 +53,7 @@ export class BackoffLimiter {
 
 /** Back-off counted in this process: one node. */
 export function memoryBackoffLimiter(opts: BackoffOptions): BackoffLimiter {
-  return new BackoffLimiter(
+  return new FlexibleBackoffLimiter(
     new RateLimiterMemory({ points: 1, duration: opts.memoryS, keyPrefix: `${opts.keyPrefix}:attempts` }),
     new RateLimiterMemory({ points: 1, duration: 1, keyPrefix: `${opts.keyPrefix}:pause` }),
     opts,

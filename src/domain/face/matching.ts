@@ -1,4 +1,4 @@
-import type { ReasonCode } from '../shared/reasons.js';
+import type { ReasonCode } from '../../shared/reasons.js';
 
 /**
  * Pure face-matching rules: distances between L2-normalised embeddings, the decision band
@@ -16,6 +16,10 @@ export interface Thresholds {
   /** Distance at or below which a match is uncertain; above it, a mismatch. */
   uncertain: number;
 }
+
+/** The thresholds when FACE_CONFIDENT_DISTANCE and FACE_UNCERTAIN_DISTANCE are not set. */
+export const DEFAULT_CONFIDENT_DISTANCE = 0.4;
+export const DEFAULT_UNCERTAIN_DISTANCE = 0.48;
 
 /** Returns a unit-length copy; a zero vector stays zero. */
 export function normalise(v: ArrayLike<number>): Float32Array {

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorBody, type ErrorCode } from '../shared/errors.js';
+import { ErrorCodes, type ErrorBody, type ErrorCode } from './errors.js';
 
 /**
  * An error whose code and message are safe to show to a client. Anything else that escapes

@@ -1,0 +1,10 @@
+/**
+ * The path from this node's broadcasts to the other nodes' sockets (the Redis adapter), as the
+ * socket layer sees it. Absent on a single node, where every socket is local.
+ */
+export interface FanoutLink {
+  /** True while a broadcast reaches the other nodes: publisher connected, subscriptions back in place. */
+  readonly up: boolean;
+  /** Runs each time the link is up again after being down; returns the unsubscribe. */
+  onRestored(listener: () => void): () => void;
+}
