@@ -8,5 +8,4 @@ module.exports = {
   reporter: require.resolve('./test/support/reporter.cjs'),
   timeout: 20_000,
   slow: 1_000,
-  exit: true,
 };

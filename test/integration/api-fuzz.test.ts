@@ -7,6 +7,7 @@ import type { AnalyseMode, AnalyseResult } from '../../src/domain/face/face-type
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { runSchemathesis, schemathesisMissing } from '../support/schemathesis.js';
+import { skipBecause } from '../support/skip.js';
 
 /**
  * Schemathesis against the live server's /api/openapi.json, once per role, each on a fresh
@@ -116,8 +117,7 @@ describe('API fuzzing (Schemathesis)', function () {
   before(async function () {
     const missing = schemathesisMissing();
     if (missing) {
-      console.log(`      ${missing}`);
-      this.skip();
+      skipBecause(this, missing);
     }
     dir = await mkdtemp(path.join(tmpdir(), 'api-fuzz-'));
   });

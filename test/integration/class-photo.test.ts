@@ -10,6 +10,7 @@ import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { connectClient, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { skipBecause } from '../support/skip.js';
 
 /**
  * Class photo attendance end to end with the real models: one pool with one thread for the
@@ -47,8 +48,7 @@ describe('class photo (real models, HTTP)', function () {
 
   before(async function () {
     if (!FACES_DIR) {
-      console.log(`      ${SKIP_NO_FACES}`);
-      this.skip();
+      skipBecause(this, SKIP_NO_FACES);
     }
     pool = new FacePool({ config: { ...loadFaceConfig({}), poolSize: 1, maxQueue: 8, taskTimeoutMs: 60_000 }, allowCrashTask: false });
     await pool.start();

@@ -8,6 +8,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store, User } from '../../src/domain/store-ports.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
+import { skipBecause } from '../support/skip.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPT = path.join(REPO, 'scripts', 'enrol-faces.ts');
@@ -57,8 +58,7 @@ describe('enrol-faces CLI', function () {
 
   before(async function () {
     if (!FACES_DIR) {
-      console.log(`      ${SKIP_NO_FACES}`);
-      this.skip();
+      skipBecause(this, SKIP_NO_FACES);
     }
     root = mkdtempSync(path.join(os.tmpdir(), 'enrol-faces-'));
     dbPath = path.join(root, 'data', 'attendance.db');

@@ -9,6 +9,7 @@ import { blankJpeg, FACES_DIR, SKIP_NO_FACES, truncated } from '../support/face-
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, testConfig, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { skipBecause } from '../support/skip.js';
 
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 const ENV = { FACE_MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), FACE_KEEP_PHOTOS: 'true', CHECKIN_RATE_PER_MINUTE: '100' };
@@ -56,8 +57,7 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
 
   before(async function () {
     if (!FACES_DIR) {
-      console.log(`      ${SKIP_NO_FACES}`);
-      this.skip();
+      skipBecause(this, SKIP_NO_FACES);
     }
     pool = new FacePool({ config: { ...testConfig(ENV).face, poolSize: 1, maxQueue: 4, taskTimeoutMs: 60_000 } });
     await pool.start();

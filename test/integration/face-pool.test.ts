@@ -7,6 +7,7 @@ import { FacePool } from '../../src/face/face-pool.js';
 import type { AnalyseResult, AnalyseSuccess } from '../../src/domain/face/face-types.js';
 import { bandOf, distance } from '../../src/domain/face/matching.js';
 import { blankJpeg, FACES_DIR, hugePngHeader, SKIP_NO_FACES, tinyFaceJpeg, truncated } from '../support/face-images.js';
+import { skipBecause } from '../support/skip.js';
 
 // One pool, one thread, models loaded once for the whole file: loading takes seconds.
 describe('face pool (real models)', function () {
@@ -31,8 +32,7 @@ describe('face pool (real models)', function () {
 
   before(async function () {
     if (!FACES_DIR) {
-      console.log(`      ${SKIP_NO_FACES}`);
-      this.skip();
+      skipBecause(this, SKIP_NO_FACES);
     }
     pool = new FacePool({ config, allowCrashTask: true });
     await pool.start();

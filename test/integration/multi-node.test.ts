@@ -12,6 +12,7 @@ import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { freePort, useRedis } from '../support/redis-server.js';
 import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { skipBecause } from '../support/skip.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 const RATE_PER_MINUTE = 4;
@@ -258,7 +259,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('reports Redis in /readyz: down while it is away, up again after', async function () {
-    if (!suite.redis.owned) this.skip();
+    if (!suite.redis.owned) skipBecause(this, 'stops and restarts Redis: needs its own redis-server, not REDIS_URL');
     const ready = async () => {
       const res = await fetch(`${nodes[0]!.url}/readyz`);
       const body = (await res.json()) as { redis?: { ok: boolean; target: string } };
@@ -276,7 +277,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('survives a Redis restart: acknowledged check-ins stay, fan-out resumes, the screen converges by itself', async function () {
-    if (!suite.redis.owned) this.skip();
+    if (!suite.redis.owned) skipBecause(this, 'stops and restarts Redis: needs its own redis-server, not REDIS_URL');
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     const projector = new Screen(await client(a, teacher));
     const teacherC = await client(c, teacher);
@@ -327,7 +328,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('roster versions never go back when Redis restarts empty: the next change is above every version seen', async function () {
-    if (!suite.redis.owned) this.skip();
+    if (!suite.redis.owned) skipBecause(this, 'stops and restarts Redis: needs its own redis-server, not REDIS_URL');
     const b = nodes[1]!;
     // Screen and students on one node: the screen sees each update whatever the fan-out does.
     const projector = new Screen(await client(b, teacher));
@@ -349,7 +350,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
   });
 
   it('an outage longer than the Redis retries: a stored check-in is acknowledged with its outcome and reaches the screens after', async function () {
-    if (!suite.redis.owned) this.skip();
+    if (!suite.redis.owned) skipBecause(this, 'stops and restarts Redis: needs its own redis-server, not REDIS_URL');
     this.timeout(40_000);
     const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
     const projector = new Screen(await client(a, teacher));

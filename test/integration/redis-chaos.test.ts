@@ -10,6 +10,7 @@ import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
 import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { skipBecause } from '../support/skip.js';
 
 // Chaos: Redis is killed and restarted under a live session on three nodes while students keep
 // checking in and a teacher keeps marking. Two teacher screens on different nodes hold their
@@ -46,8 +47,7 @@ describe('chaos: Redis restarted under a live session (3 nodes, 2 screens)', fun
 
   before(async function () {
     if (!redisAvailable() || process.env['REDIS_URL']) {
-      console.warn('    skipped: needs a redis-server the test can kill (not REDIS_URL)');
-      this.skip();
+      skipBecause(this, 'needs a redis-server the test can kill (not REDIS_URL)');
     }
     redis = await startRedisServer();
     dir = mkdtempSync(path.join(tmpdir(), 'redis-chaos-'));

@@ -5,10 +5,23 @@ import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
 
+/**
+ * The server runs on a clock the test moves forward: expiry is reached by moving it, and the
+ * node's once-a-second sweep notices within a second, so the events below are awaited. The
+ * clock also runs on with real time, as the sweep only runs seconds after the last one.
+ */
+const clock = {
+  offset: 0,
+  now: (): Date => new Date(Date.now() + clock.offset),
+  advance(ms: number): void {
+    clock.offset += ms;
+  },
+};
+
 /** A token of `user` that expires `inMs` from now: signed by a clock set back by the rest of the TTL. */
 function tokenExpiringIn(srv: TestServer, user: User, inMs: number): string {
   const back = srv.config.jwt.accessTtlS * 1000 - inMs;
-  return new TokenService(srv.config.jwt, () => new Date(Date.now() - back)).signAccess(user).token;
+  return new TokenService(srv.config.jwt, () => new Date(clock.now().getTime() - back)).signAccess(user).token;
 }
 
 describe('socket.io: access-token expiry during a connection', function () {
@@ -19,7 +32,7 @@ describe('socket.io: access-token expiry during a connection', function () {
   const sockets: ClientSocket[] = [];
 
   before(async () => {
-    srv = await startTestServer();
+    srv = await startTestServer({}, { clock: clock.now });
     const org = await createOrg(srv.store);
     student = await createUser(srv.store, org.id, 'student');
     other = await createUser(srv.store, org.id, 'student');
@@ -36,24 +49,29 @@ describe('socket.io: access-token expiry during a connection', function () {
   }
 
   it('warns, then tells the client and disconnects it when the token expires', async () => {
-    const s = await connect(tokenExpiringIn(srv, student, 2_500));
+    const s = await connect(tokenExpiringIn(srv, student, 30_000));
     // Less than a minute is left at connection: the warning comes at the next sweep.
-    const [warning] = await nextEvent(s, 'auth:expiring', () => true, 2_000);
-    expect(Date.parse(warning.expiresAt) - Date.now()).to.be.within(0, 2_600);
-    const expired = nextEvent(s, 'auth:expired', () => true, 5_000);
+    const [warning] = await nextEvent(s, 'auth:expiring', () => true, 3_000);
+    expect(Date.parse(warning.expiresAt) - clock.now().getTime()).to.be.within(27_000, 30_000);
+    const expired = nextEvent(s, 'auth:expired', () => true, 3_000);
     const gone = new Promise<string>((resolve) => s.once('disconnect', (reason) => resolve(reason)));
+    clock.advance(30_000);
     await expired;
     expect(await gone).to.equal('io server disconnect');
   });
 
   it('moves the deadline when the client renews with a fresh token of the same user', async () => {
-    const s = await connect(tokenExpiringIn(srv, student, 2_000));
+    const s = await connect(tokenExpiringIn(srv, student, 30_000));
+    // A socket left on the same old deadline: its expiry shows a sweep past that deadline ran.
+    const witness = await connect(tokenExpiringIn(srv, other, 30_000));
     const renewed = ok(await command(s, 'auth:renew', { token: srv.app.tokenService.signAccess(student).token }));
-    expect(Date.parse(renewed.expiresAt) - Date.now()).to.be.greaterThan(60_000);
+    expect(Date.parse(renewed.expiresAt) - clock.now().getTime()).to.be.greaterThan(60_000);
     let expired = false;
     s.on('auth:expired', () => (expired = true));
+    const witnessExpired = nextEvent(witness, 'auth:expired', () => true, 3_000);
+    clock.advance(31_000);
+    await witnessExpired;
     // Past the old deadline and a sweep: still connected and still served.
-    await new Promise((r) => setTimeout(r, 3_500));
     expect(expired).to.equal(false);
     expect(s.connected).to.equal(true);
     const again = ok(await command(s, 'auth:renew', { token: srv.app.tokenService.signAccess(student).token }));
@@ -61,9 +79,11 @@ describe('socket.io: access-token expiry during a connection', function () {
   });
 
   it("refuses to renew with another user's token and keeps the old deadline", async () => {
-    const s = await connect(tokenExpiringIn(srv, student, 3_000));
+    const s = await connect(tokenExpiringIn(srv, student, 30_000));
     const ack = await command(s, 'auth:renew', { token: srv.app.tokenService.signAccess(other).token });
     expect(ack.ok ? 'ok' : ack.error.code).to.equal('TOKEN_INVALID');
-    await nextEvent(s, 'auth:expired', () => true, 6_000);
+    const expired = nextEvent(s, 'auth:expired', () => true, 3_000);
+    clock.advance(30_000);
+    await expired;
   });
 });

@@ -10,7 +10,7 @@ export const FACES_DIR: string | null = (() => {
   return existsSync(path.join(dir, 'lfw-devtrain')) && existsSync(path.join(dir, 'photos')) ? dir : null;
 })();
 
-export const SKIP_NO_FACES = 'skipped: ../shared/faces is absent (face data for tests)';
+export const SKIP_NO_FACES = '../shared/faces is absent (face data for tests)';
 
 /**
  * A PNG that declares 20000 x 20000 RGB pixels: a valid header and the start of a valid

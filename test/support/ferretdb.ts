@@ -5,6 +5,7 @@ import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import type { Config } from '../../src/config.js';
+import { skipBecause } from './skip.js';
 
 // A MongoDB wire-protocol server for the tests: MONGODB_URI when set (a real MongoDB), else
 // FerretDB 1.x on its embedded SQLite backend (test/support/ferretdb-server, built once by
@@ -141,8 +142,7 @@ export function useMongo(): { readonly mongo: TestMongo } {
   before(async function () {
     const reason = mongoUnavailableReason();
     if (reason) {
-      console.warn(`    skipped: ${reason}`);
-      this.skip();
+      skipBecause(this, reason);
     }
     this.timeout(30_000);
     mongo = await startMongo();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { skipBecause } from './skip.js';
 
 export interface TestRedis {
   url: string;
@@ -128,8 +129,7 @@ export function useRedis(name: string): RedisSuite {
   const first: Array<() => Promise<void> | void> = [];
   before(function () {
     if (!redisAvailable()) {
-      console.warn('    skipped: redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
-      this.skip();
+      skipBecause(this, 'redis-server is not installed and REDIS_URL is not set (CI installs redis-server)');
     }
   });
   before(async () => {

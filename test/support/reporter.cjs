@@ -1,16 +1,102 @@
 'use strict';
-// Mocha's spec output followed by one plain line `N passed, N failed[, N skipped]`,
-// which is the line CI reads (mocha's own summary is not).
+// Mocha's spec output followed by totals that reconcile, and last one plain line
+// `N passed, N failed, N skipped`, which is the line CI reads (mocha's own summary is not).
+//
+// Every test of the run lands in exactly one of: passed, failed, skipped, or not run because a
+// hook of its suite failed (mocha reports such a hook as one failure and silently drops the
+// tests behind it). On the last line the tests not run count as failed, and so does a failed
+// hook that kept no test from running (an `after` hook), so `failed` is never 0 when something
+// went wrong and `passed + failed + skipped` is the number of tests whenever no such hook failed.
+// A suite skipped because a server or tool is absent (test/support/skip.ts) is named with why.
 const Mocha = require('mocha');
-const { EVENT_RUN_END } = Mocha.Runner.constants;
+const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING } = Mocha.Runner.constants;
+
+/** The reason recorded by skipBecause on the test or its nearest suite, if any. */
+function skipReason(test) {
+  for (let node = test; node; node = node.parent) {
+    if (typeof node.skipReason === 'string') return { where: node, reason: node.skipReason };
+  }
+  return null;
+}
+
+function titleOf(node) {
+  return node.fullTitle ? node.fullTitle() || '{root}' : '{root}';
+}
 
 class PlainSummaryReporter extends Mocha.reporters.Spec {
   constructor(runner, options) {
     super(runner, options);
+    let passed = 0;
+    let failedTests = 0;
+    const skipped = new Map(); // where -> { reason, count }
+    let skippedCount = 0;
+    const failedHooks = [];
+
+    const outcome = new Map(); // test -> 'passed' | 'failed' | 'skipped'
+
+    runner.on(EVENT_TEST_PASS, (test) => {
+      passed += 1;
+      outcome.set(test, 'passed');
+    });
+    runner.on(EVENT_TEST_FAIL, (runnable) => {
+      if (runnable.type === 'hook') {
+        failedHooks.push(runnable);
+        return;
+      }
+      // An error can arrive after a test passed: it counts once, as failed.
+      const before = outcome.get(runnable);
+      if (before === 'failed') return;
+      if (before === 'passed') passed -= 1;
+      failedTests += 1;
+      outcome.set(runnable, 'failed');
+    });
+    runner.on(EVENT_TEST_PENDING, (test) => {
+      if (outcome.has(test)) return;
+      outcome.set(test, 'skipped');
+      skippedCount += 1;
+      const found = skipReason(test);
+      const key = found ? found.where : test.parent;
+      const entry = skipped.get(key) ?? { reason: found ? found.reason : null, count: 0 };
+      entry.count += 1;
+      skipped.set(key, entry);
+    });
+
     runner.once(EVENT_RUN_END, () => {
-      const s = runner.stats ?? { passes: 0, failures: 0, pending: 0 };
-      const skipped = s.pending ? `, ${s.pending} skipped` : '';
-      process.stdout.write(`\n${s.passes} passed, ${s.failures} failed${skipped}\n`);
+      const selected = (test) => {
+        const match = runner._grep.test(test.fullTitle());
+        return runner._invert ? !match : match;
+      };
+      // The tests behind each failed hook: those of its suite (and nested suites) that never settled.
+      const notRun = new Set();
+      const hookLines = [];
+      for (const hook of failedHooks) {
+        let count = 0;
+        hook.parent.eachTest((test) => {
+          if (!selected(test) || outcome.has(test) || notRun.has(test)) return;
+          notRun.add(test);
+          count += 1;
+        });
+        hookLines.push({ hook, count });
+      }
+      const total = runner.grepTotal(runner.suite);
+      const unaccounted = Math.max(0, total - passed - failedTests - skippedCount - notRun.size);
+      const blockingNothing = hookLines.filter((h) => h.count === 0).length;
+
+      const out = [''];
+      out.push(
+        `${total} tests: ${passed} passed, ${failedTests} failed, ${skippedCount} skipped, ` +
+          `${notRun.size} not run because a hook failed` +
+          (unaccounted ? `, ${unaccounted} neither ran nor were skipped` : ''),
+      );
+      for (const { hook, count } of hookLines) {
+        out.push(`  hook failed: ${hook.title} (suite "${titleOf(hook.parent)}"): ${count} test${count === 1 ? '' : 's'} not run`);
+      }
+      for (const [where, { reason, count }] of skipped) {
+        out.push(`  skipped ${count} in "${titleOf(where)}": ${reason ?? 'marked skip, no reason given'}`);
+      }
+      const failed = failedTests + notRun.size + blockingNothing + unaccounted;
+      out.push(`${passed} passed, ${failed} failed, ${skippedCount} skipped`);
+      process.stdout.write(`${out.join('\n')}\n`);
     });
   }
 }

@@ -9,7 +9,7 @@ export const SCHEMATHESIS_BIN = path.resolve(path.dirname(fileURLToPath(import.m
 /** The reason the fuzzing test skips, or null when Schemathesis is installed. */
 export function schemathesisMissing(): string | null {
   if (existsSync(SCHEMATHESIS_BIN)) return null;
-  return `skipped: Schemathesis is not installed at ${SCHEMATHESIS_BIN}; run \`bash scripts/test-setup.sh\` (needs python3 with venv and pip)`;
+  return `Schemathesis is not installed at ${SCHEMATHESIS_BIN}; run \`bash scripts/test-setup.sh\` (needs python3 with venv and pip)`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skipBecause } from '../support/skip.js';
 
 // Validates docker-compose.yml with whichever Compose is installed (no engine needed):
 // `docker compose` (v2 plugin) or Debian's `docker-compose`. Skipped, saying so, when neither is.
@@ -29,8 +30,7 @@ describe('docker-compose.yml', function () {
 
   before(function () {
     if (!compose) {
-      console.log('    (skipped: neither `docker compose` nor `docker-compose` is installed; apt-get install docker-compose to run)');
-      this.skip();
+      skipBecause(this, 'neither `docker compose` nor `docker-compose` is installed; apt-get install docker-compose to run');
     }
   });
 
@@ -110,8 +110,7 @@ describe('deploy/caddy', () => {
   for (const mode of ['public', 'lan']) {
     it(`${mode}.Caddyfile is accepted by caddy adapt --validate`, function () {
       if (!caddy) {
-        console.log('    (skipped: caddy is not installed; apt-get install caddy to run)');
-        this.skip();
+        skipBecause(this, 'caddy is not installed; apt-get install caddy to run');
       }
       const r = spawnSync('caddy', ['adapt', '--config', `${mode}.Caddyfile`, '--adapter', 'caddyfile', '--validate'], {
         cwd: path.join(root, 'deploy/caddy'),

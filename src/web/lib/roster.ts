@@ -66,7 +66,19 @@ export interface RosterFeedOptions {
   onError?: (err: unknown) => void;
   /** How long a missing version may be awaited (swapped arrivals across nodes) before resyncing. */
   gapWaitMs?: number;
+  /** Timers for the gap wait; a test passes its own to run them by hand. */
+  timers?: GapTimers;
 }
+
+export interface GapTimers {
+  set: (fn: () => void, ms: number) => unknown;
+  clear: (handle: unknown) => void;
+}
+
+const realTimers: GapTimers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /**
  * One watched session, kept by docs/protocol.md §8: the snapshot's version V, then updates
@@ -81,14 +93,16 @@ export class RosterFeed {
   private version = 0;
   /** Versions received beyond version + 1, waiting for the ones before them. */
   private readonly ahead = new Set<number>();
-  private gapTimer: ReturnType<typeof setTimeout> | null = null;
+  private gapTimer: unknown = null;
   private inFlight: Promise<void> | null = null;
   private again = false;
   private buffered: RosterUpdate[] = [];
   private readonly gapWaitMs: number;
+  private readonly timers: GapTimers;
 
   constructor(private readonly opts: RosterFeedOptions) {
     this.gapWaitMs = opts.gapWaitMs ?? 1_000;
+    this.timers = opts.timers ?? realTimers;
   }
 
   get watching(): string | null {
@@ -171,14 +185,14 @@ export class RosterFeed {
 
   private armGap(): void {
     if (this.ahead.size === 0 || this.gapTimer) return;
-    this.gapTimer = setTimeout(() => {
+    this.gapTimer = this.timers.set(() => {
       this.gapTimer = null;
       if (this.ahead.size > 0) this.resync();
     }, this.gapWaitMs);
   }
 
   private clearGap(): void {
-    if (this.gapTimer) clearTimeout(this.gapTimer);
+    if (this.gapTimer) this.timers.clear(this.gapTimer);
     this.gapTimer = null;
     this.ahead.clear();
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/shared/app-error.js';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
+import { expectCode } from '../../support/expect-code.js';
 import { CloseScheduler } from '../../../src/domain/sessions/close-scheduler.js';
 import { SessionCloser } from '../../../src/domain/sessions/session-closer.js';
 import { pino } from 'pino';
@@ -63,12 +63,7 @@ describe('closing, summaries and corrections (domain, embedded store)', () => {
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
     const teacher = f.actor(f.teacher);
     const target = { sessionId: session.id, studentId: f.students[5]!.id, ip: null };
-    try {
-      await f.live.checkins.mark(teacher, { ...target, status: 'excused' });
-      expect.fail('expected VALIDATION_FAILED');
-    } catch (err) {
-      expect((err as AppError).code).to.equal('VALIDATION_FAILED');
-    }
+    await expectCode(f.live.checkins.mark(teacher, { ...target, status: 'excused' }), 'VALIDATION_FAILED');
     const entry = await f.live.checkins.mark(teacher, { ...target, status: 'excused', reason: 'medical certificate' });
     expect(entry.status).to.equal('excused');
     await f.live.checkins.mark(teacher, { ...target, studentId: f.students[2]!.id, status: 'present', reason: 'was there' });

@@ -5,6 +5,7 @@ import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face
 import type { AnalyseResult } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
+import { expectCode } from '../../support/expect-code.js';
 import { waitFor } from '../../support/sockets.js';
 
 /** Unit vector along axis i, slightly rotated towards axis j by `t` (distance grows with t). */
@@ -128,14 +129,8 @@ describe('selfie check-ins (domain, fake face engine)', () => {
 
   it('answers BUSY and writes nothing when the queue is full', async () => {
     engine.queueSize = 4;
-    try {
-      await submit(0, 10);
-      expect.fail('expected BUSY');
-    } catch (err) {
-      expect(err).to.be.instanceOf(AppError);
-      expect((err as AppError).code).to.equal('BUSY');
-      expect((err as AppError).details).to.deep.equal({ retryAfterMs: 900 });
-    }
+    const err = await expectCode(submit(0, 10), 'BUSY');
+    expect(err.details).to.deep.equal({ retryAfterMs: 900 });
     expect(await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id)).to.equal(null);
   });
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { RosterEntry, RosterSnapshot, RosterUpdate } from '../../../src/shared/events.js';
-import { RosterFeed } from '../../../src/web/lib/roster.js';
+import { RosterFeed, type GapTimers } from '../../../src/web/lib/roster.js';
+import { waitFor } from '../../support/sockets.js';
 
 // The screens' version rules (docs/protocol.md §8), without sockets: a fake server answers
 // snapshots from a map that the test changes as "the store".
@@ -19,6 +20,21 @@ function harness() {
   const store = new Map<string, RosterEntry>();
   let version = 0;
   let fetches = 0;
+  // The gap wait runs on timers the test fires by hand: "stays missing" is a fired timer.
+  const pending = new Map<number, () => void>();
+  let nextHandle = 1;
+  const timers: GapTimers = {
+    set: (fn) => {
+      pending.set(nextHandle, fn);
+      return nextHandle++;
+    },
+    clear: (handle) => void pending.delete(handle as number),
+  };
+  const fireGapTimers = () => {
+    const due = [...pending.values()];
+    pending.clear();
+    for (const fn of due) fn();
+  };
   const snapshot = (): RosterSnapshot =>
     ({ session: { id: SESSION } as RosterSnapshot['session'], version, entries: [...store.values()], counts: {} as RosterSnapshot['counts'] });
   const feed = new RosterFeed({
@@ -27,6 +43,7 @@ function harness() {
       return snapshot();
     },
     gapWaitMs: 30,
+    timers,
   });
   /** A stored change; returns its update (which the test may or may not deliver). */
   const change = (studentId: string, status: RosterEntry['status'] = 'present'): RosterUpdate => {
@@ -36,10 +53,8 @@ function harness() {
     return { sessionId: SESSION, version, entry: e };
   };
   const shown = () => Object.fromEntries(feed.roster.list().map((e) => [e.studentId, e.status]));
-  const until = async (check: () => boolean) => {
-    for (let i = 0; i < 100 && !check(); i += 1) await new Promise((r) => setTimeout(r, 5));
-  };
-  return { feed, change, shown, until, fetches: () => fetches };
+  const until = (check: () => boolean) => waitFor(check, 500, 1);
+  return { feed, change, shown, until, fireGapTimers, gapTimers: () => pending.size, fetches: () => fetches };
 }
 
 describe('RosterFeed (screen roster rules)', () => {
@@ -58,12 +73,15 @@ describe('RosterFeed (screen roster rules)', () => {
     const u1 = h.change('a');
     const u2 = h.change('b');
     h.feed.update(u2);
+    expect(h.gapTimers()).to.equal(1);
     h.feed.update(u1);
-    await new Promise((r) => setTimeout(r, 60));
+    expect(h.gapTimers()).to.equal(0);
+    h.fireGapTimers();
     expect(h.fetches()).to.equal(1);
 
     h.change('c'); // lost on the way
     h.feed.update(h.change('d'));
+    h.fireGapTimers();
     await h.until(() => h.fetches() === 2);
     expect(h.fetches()).to.equal(2);
     expect(h.shown()).to.deep.equal({ a: 'present', b: 'present', c: 'present', d: 'present' });
