@@ -57,6 +57,10 @@ export function sessionRepository(m: Models): SessionRepository {
       const docs = await m.sessions.find(q.dueSessionsFilter(now)).sort(q.DUE_SORT).limit(limit).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
+    async listStarting(now, limit) {
+      const docs = await m.sessions.find(q.startingSessionsFilter(now)).sort(q.STARTING_SORT).limit(limit).lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
     async nextDueAt() {
       const d = await m.sessions
         .findOne(q.notClosedFilter(), { closesAt: 1 })

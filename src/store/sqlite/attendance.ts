@@ -98,6 +98,12 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
         .all({ now: now.getTime(), limit })
         .map(sessions.fromRow);
     },
+    async listStarting(now, limit) {
+      return db
+        .stmt(`SELECT * FROM sessions WHERE status = 'scheduled' AND starts_at <= ? ORDER BY starts_at, id LIMIT ?`)
+        .all(now.getTime(), limit)
+        .map(sessions.fromRow);
+    },
     async nextDueAt() {
       const r = db.stmt<{ at: number | null }>("SELECT min(closes_at) AS at FROM sessions WHERE status IN ('scheduled', 'open', 'closing')").get()!;
       return r.at === null ? null : new Date(r.at);
