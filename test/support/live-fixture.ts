@@ -6,6 +6,7 @@ import type { Actor } from '../../src/domain/actor.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, Subject, User } from '../../src/store/types.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
+import { JobRunner } from '../../src/domain/jobs/job-runner.js';
 
 /** A clock tests move by hand. */
 export class TestClock {
@@ -66,11 +67,16 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     throw err;
   });
   bus.subscribe((e) => events.push(e));
+  const logger = pino({ level: 'silent' });
   const deps: DomainDeps = {
     store,
     events: bus,
-    logger: pino({ level: 'silent' }),
+    logger,
     now: clock.now,
+    // Background retries move the test clock instead of waiting on the real one.
+    jobs: new JobRunner(logger, async (ms) => {
+      clock.advance(ms);
+    }),
     capabilities: opts.capabilities ?? { selfie: false },
     settings: { codePeriodS: 15, locationMaxAgeS: 120, defaultTimezone: 'UTC' },
   };
@@ -92,6 +98,7 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     actor: (u) => ({ id: u.id, orgId: u.orgId, role: u.role }),
     close: async () => {
       await live.scheduler.stop();
+      await deps.jobs.drain(10_000);
       await store.close();
     },
   };
