@@ -46,6 +46,7 @@ export interface ApplicationDeps {
   config: Config;
   store: Store;
   logger: Logger;
+  /** The domain's clock; build the store on the same one (its `now` option) so every write agrees. */
   clock?: () => Date;
   /** The socket adapter's link to the other nodes (several nodes); screens resync when it comes back. */
   fanoutLink?: FanoutLink;

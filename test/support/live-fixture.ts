@@ -41,8 +41,8 @@ export interface LiveFixture {
 
 /** One organisation with a subject, its teacher, enrolled students, and the live domain over an in-memory store. */
 export async function createLiveFixture(opts: { students?: number; capabilities?: { selfie: boolean } } = {}): Promise<LiveFixture> {
-  const store = await createSqliteStore({ path: ':memory:' });
   const clock = new TestClock(Date.parse('2026-03-02T09:00:00.000Z'));
+  const store = await createSqliteStore({ path: ':memory:', now: clock.now });
   const org = await store.organisations.create({ name: 'Test School', slug: 'test', timezone: 'Europe/Paris' });
   const user = (email: string, name: string, role: User['role'], studentNumber: string | null = null) =>
     store.users.create(org.id, { email, name, role, studentNumber, passwordHash: null, active: true });
