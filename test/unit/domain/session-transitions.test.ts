@@ -1,10 +1,7 @@
 import { expect } from 'chai';
-import { pino } from 'pino';
 import { AppError } from '../../../src/domain/app-error.js';
-import { CloseScheduler } from '../../../src/domain/sessions/close-scheduler.js';
+import { createLiveAttendance } from '../../../src/domain/live-attendance.js';
 import { applyTransition, assertTransition, canTransition, SESSION_TRANSITIONS } from '../../../src/domain/sessions/lifecycle.js';
-import { SessionCloser } from '../../../src/domain/sessions/session-closer.js';
-import { SessionOpener } from '../../../src/domain/sessions/session-opener.js';
 import { SESSION_STATES } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 
@@ -83,7 +80,8 @@ describe('session lifecycle: the scheduled open', () => {
       closesAt: new Date(startsAt.getTime() + 60 * 60_000).toISOString(),
     });
     expect(view.status).to.equal('scheduled');
-    const nodeB = new CloseScheduler(f.store, new SessionCloser(f.deps), pino({ level: 'silent' }), f.deps.now, { owner: 'node-b', intervalMs: 50 }, new SessionOpener(f.deps));
+    // A second node wired as the application wires its own.
+    const nodeB = createLiveAttendance(f.deps, { owner: 'node-b', intervalMs: 50 }, { minFacePx: 80, maxFaces: 60 }).scheduler;
 
     await Promise.all([f.live.scheduler.tick(), nodeB.tick()]);
     expect((await f.store.sessions.get(f.org.id, view.id))!.status).to.equal('scheduled');
