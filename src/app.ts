@@ -41,11 +41,13 @@ import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
+import { JobRunner } from './domain/jobs/job-runner.js';
 
 export interface ApplicationDeps {
   config: Config;
   store: Store;
   logger: Logger;
+  /** The domain's clock; build the store on the same one (its `now` option) so every write agrees. */
   clock?: () => Date;
   /** The socket adapter's link to the other nodes (several nodes); screens resync when it comes back. */
   fanoutLink?: FanoutLink;
@@ -81,9 +83,11 @@ export interface Application {
   metrics: AppMetrics;
   /** Deletes expired refresh tokens and spent set-password links, on one node per interval. */
   tokenPurge: ScheduledJob;
+  /** This node's background work (selfie verification); close() waits for it, bounded. */
+  jobs: JobRunner;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
-  /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
+  /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
   close(): Promise<void>;
 }
 
@@ -92,6 +96,9 @@ const MAIL_CONCURRENCY = 2;
 
 /** In-flight requests get this long to finish on close before their sockets are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Background jobs in flight get this long on close (a selfie may be waiting for room in the pool). */
+const JOBS_DRAIN_TIMEOUT_MS = 15_000;
 
 function listenOn(server: http.Server | https.Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise<AddressInfo>((resolve, reject) => {
@@ -140,11 +147,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     logger.warn({ check: name, err }, 'readiness check failed');
   });
 
+  const jobs = new JobRunner(logger);
   const domainDeps: DomainDeps = {
     store,
     events: bus,
     logger,
     now: clock,
+    jobs,
     capabilities: { selfie: face !== undefined },
     faceUploadLimiter,
     faceConsentRequired: config.face.consentRequired,
@@ -233,6 +242,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     realtime,
     metrics,
     tokenPurge,
+    jobs,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
@@ -262,7 +272,9 @@ export function createApplication(deps: ApplicationDeps): Application {
           }
         }
         if (metricsListener?.listening) await new Promise<void>((resolve) => metricsListener.close(() => resolve()));
-        // Queued selfie verifications are dropped with the pool; their records stay pending for the teacher.
+        // No check-in arrives any more: verifications in flight finish while the pool and the
+        // store are still there. One cut off by the bound stays pending for the teacher.
+        await jobs.drain(JOBS_DRAIN_TIMEOUT_MS);
         await face?.close?.();
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();

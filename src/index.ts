@@ -25,7 +25,9 @@ process.on('unhandledRejection', (reason) => {
   logger.error({ err: reason }, 'unhandled promise rejection');
 });
 
-const store = await createStore(config.store);
+// One clock for the domain and the store's write stamps.
+const clock = (): Date => new Date();
+const store = await createStore(config.store, clock);
 if (config.seedDemo) {
   const { created } = await seedDemo(store, { bcryptCost: config.bcryptCost, timezone: config.defaultTimezone, history: true });
   if (created) logger.info('created the demo organisation (see README.md for its accounts)');
@@ -63,6 +65,7 @@ if (config.face.enabled) {
 }
 
 const application = createApplication({
+  clock,
   config,
   store,
   logger,

@@ -3,6 +3,7 @@ import type { Store } from './store-ports.js';
 import type { EventPublisher } from './events.js';
 import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';
+import type { JobRunner } from './jobs/job-runner.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /** What the live-attendance domain needs; transports and tests supply it. */
@@ -11,6 +12,8 @@ export interface DomainDeps {
   events: EventPublisher;
   logger: Logger;
   now: () => Date;
+  /** Background work (selfie verification): tracked, drained on shutdown, waiting on the domain's timer. */
+  jobs: JobRunner;
   capabilities: Capabilities;
   /** Face verification; absent means selfie policies are refused. */
   face?: FaceEngine;

@@ -4,6 +4,7 @@ import { ClassPhotoService, type ClassPhotoOptions } from './face/class-photo-se
 import { CloseScheduler, type CloseSchedulerOptions } from './sessions/close-scheduler.js';
 import { SessionCloser } from './sessions/session-closer.js';
 import { SessionLifecycle } from './sessions/session-lifecycle.js';
+import { SessionOpener } from './sessions/session-opener.js';
 import { SessionService } from './sessions/session-service.js';
 
 export interface LiveAttendance {
@@ -28,7 +29,7 @@ export function createLiveAttendance(
     classPhoto: new ClassPhotoService(deps, classPhoto),
     closer,
     lifecycle: new SessionLifecycle(deps),
-    scheduler: new CloseScheduler(deps.store, closer, deps.logger, deps.now, scheduling),
+    scheduler: new CloseScheduler(deps.store, closer, deps.logger, deps.now, scheduling, new SessionOpener(deps)),
   };
 }
 

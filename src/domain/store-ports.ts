@@ -472,6 +472,8 @@ export interface SessionRepository {
    * whose lease is free or expired. Oldest closesAt first.
    */
   listDue(now: Date, limit: number): Promise<AttendanceSession[]>;
+  /** System-wide: 'scheduled' sessions whose startsAt <= now, to be opened. Oldest startsAt first. */
+  listStarting(now: Date, limit: number): Promise<AttendanceSession[]>;
   /** System-wide: the earliest closesAt of sessions not yet closed, or null. */
   nextDueAt(): Promise<Date | null>;
   /** Takes the lease when it is free or expired; true when this owner now holds it. */

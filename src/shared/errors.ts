@@ -58,6 +58,7 @@ export const ErrorCodes = {
     message: 'This subject already has a session at that time; details.sessionIds names it. Send parallel: true to open another anyway.',
   },
   SESSION_CANCELLED: { status: 409, message: 'The session was cancelled.' },
+  SESSION_TRANSITION_REFUSED: { status: 409, message: 'The session cannot make this change from its current status.' },
   REOPEN_WINDOW_PASSED: { status: 409, message: 'The session closed too long ago to be reopened; correct its records instead.' },
   OUTSIDE_WINDOW: { status: 409, message: 'The check-in is outside the session window.' },
   LOCATION_REQUIRED: { status: 400, message: "This session's checks need your location; share it and try again." },

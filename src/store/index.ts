@@ -5,15 +5,15 @@ import type { Store } from '../domain/store-ports.js';
  * Opens the store the configuration names. The MongoDB adapter is loaded only when chosen,
  * so a SQLite deployment never loads mongoose.
  */
-export async function createStore(config: Config['store']): Promise<Store> {
+export async function createStore(config: Config['store'], now?: () => Date): Promise<Store> {
   switch (config.kind) {
     case 'sqlite': {
       const { createSqliteStore } = await import('./sqlite/sqlite-store.js');
-      return createSqliteStore({ path: config.path });
+      return createSqliteStore({ path: config.path, ...(now ? { now } : {}) });
     }
     case 'mongo': {
       const { createMongoStore } = await import('./mongo/mongo-store.js');
-      return createMongoStore(config);
+      return createMongoStore(config, {}, now);
     }
   }
 }

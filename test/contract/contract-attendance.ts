@@ -125,6 +125,21 @@ export function attendanceContract(ctx: ContractContext): void {
       expect((await s.sessions.listDue(now, 2)).map((x) => x.id)).to.deep.equal([expired.id, overdueScheduled.id]);
     });
 
+    it('listStarting finds scheduled sessions whose start has passed, oldest start first', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const mk = (status: AttendanceSession['status'], startsIn: number) =>
+        s.sessions.create(org.id, newSession(subject.id, 't1', { status, startsAt: at(startsIn), closesAt: at(startsIn + 60) }));
+      const late = await mk('scheduled', -5);
+      const later = await mk('scheduled', -30);
+      const now = await mk('scheduled', 0);
+      await mk('scheduled', 5);
+      await mk('open', -10);
+      await mk('cancelled', -10);
+      expect((await s.sessions.listStarting(at(0), 10)).map((x) => x.id)).to.deep.equal([later.id, late.id, now.id]);
+      expect((await s.sessions.listStarting(at(0), 1)).map((x) => x.id)).to.deep.equal([later.id]);
+    });
+
     it('nextDueAt is the earliest closesAt of sessions not yet closed', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

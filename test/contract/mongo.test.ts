@@ -17,10 +17,10 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
   this.timeout(30_000);
   const server = useMongo();
 
-  async function open(): Promise<OpenedStore & { dbUri: string }> {
+  async function open(now?: () => Date): Promise<OpenedStore & { dbUri: string }> {
     const { mongo } = server;
     const dbUri = mongo.databaseUri('attendance_contract');
-    const store = await createMongoStore(configFor(dbUri));
+    const store = await createMongoStore(configFor(dbUri), {}, now);
     return {
       store,
       dbUri,

@@ -8,11 +8,11 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
 
-async function openFile(): Promise<OpenedStore & { dir: string; file: string }> {
+async function openFile(now?: () => Date): Promise<OpenedStore & { dir: string; file: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'attendance-sqlite-'));
   // A nested path also checks that the parent directory is created.
   const file = path.join(dir, 'nested', 'store.db');
-  const store = await createSqliteStore({ path: file });
+  const store = await createSqliteStore({ path: file, ...(now ? { now } : {}) });
   return {
     store,
     dir,
@@ -24,8 +24,8 @@ async function openFile(): Promise<OpenedStore & { dir: string; file: string }> 
   };
 }
 
-async function openMemory(): Promise<OpenedStore> {
-  const store = await createSqliteStore({ path: ':memory:' });
+async function openMemory(now?: () => Date): Promise<OpenedStore> {
+  const store = await createSqliteStore({ path: ':memory:', ...(now ? { now } : {}) });
   return { store, cleanup: () => store.close() };
 }
 

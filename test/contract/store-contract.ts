@@ -6,6 +6,7 @@ import { reportsContract } from './contract-reports.js';
 import { privacyContract } from './contract-privacy.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
+import { clockContract } from './contract-clock.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -17,8 +18,8 @@ export interface OpenedStore {
 export interface ContractContext {
   /** The fresh, empty store of the running test. */
   store(): Store;
-  /** Opens another empty store of the same adapter (the test cleans it up). */
-  open: () => Promise<OpenedStore>;
+  /** Opens another empty store of the same adapter (the test cleans it up), on `now` when given. */
+  open: (now?: () => Date) => Promise<OpenedStore>;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface ContractContext {
  * `open` must return an EMPTY store each time: system-wide calls (listDue, counts, transfer)
  * are asserted exactly.
  */
-export function storeContract(name: string, open: () => Promise<OpenedStore>): void {
+export function storeContract(name: string, open: (now?: () => Date) => Promise<OpenedStore>): void {
   describe(`store contract: ${name}`, function () {
     let opened: OpenedStore | null = null;
     beforeEach(async function () {
@@ -51,6 +52,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     transferContract(ctx);
     reportsContract(ctx);
     privacyContract(ctx);
+    clockContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

@@ -6,6 +6,7 @@ import type { Actor } from '../../src/domain/actor.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, Subject, User } from '../../src/domain/store-ports.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
+import { JobRunner } from '../../src/domain/jobs/job-runner.js';
 
 /** A clock tests move by hand. */
 export class TestClock {
@@ -40,8 +41,8 @@ export interface LiveFixture {
 
 /** One organisation with a subject, its teacher, enrolled students, and the live domain over an in-memory store. */
 export async function createLiveFixture(opts: { students?: number; capabilities?: { selfie: boolean } } = {}): Promise<LiveFixture> {
-  const store = await createSqliteStore({ path: ':memory:' });
   const clock = new TestClock(Date.parse('2026-03-02T09:00:00.000Z'));
+  const store = await createSqliteStore({ path: ':memory:', now: clock.now });
   const org = await store.organisations.create({ name: 'Test School', slug: 'test', timezone: 'Europe/Paris' });
   const user = (email: string, name: string, role: User['role'], studentNumber: string | null = null) =>
     store.users.create(org.id, { email, name, role, studentNumber, passwordHash: null, active: true });
@@ -66,11 +67,16 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     throw err;
   });
   bus.subscribe((e) => events.push(e));
+  const logger = pino({ level: 'silent' });
   const deps: DomainDeps = {
     store,
     events: bus,
-    logger: pino({ level: 'silent' }),
+    logger,
     now: clock.now,
+    // Background retries move the test clock instead of waiting on the real one.
+    jobs: new JobRunner(logger, async (ms) => {
+      clock.advance(ms);
+    }),
     capabilities: opts.capabilities ?? { selfie: false },
     settings: { codePeriodS: 15, locationMaxAgeS: 120, defaultTimezone: 'UTC' },
   };
@@ -92,6 +98,7 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     actor: (u) => ({ id: u.id, orgId: u.orgId, role: u.role }),
     close: async () => {
       await live.scheduler.stop();
+      await deps.jobs.drain(10_000);
       await store.close();
     },
   };

@@ -184,8 +184,9 @@ export class CheckinService {
       ip: input.ip,
     });
     if (selfieJob && this.deps.face) {
-      // Not awaited: the acknowledgement must not wait for the worker. verifySelfie never throws.
-      void verifySelfie(this.deps, this.deps.face, session, student, after, selfieJob.base, selfieJob.selfie);
+      // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
+      const face = this.deps.face;
+      this.deps.jobs.run('selfie-verification', () => verifySelfie(this.deps, face, session, student, after, selfieJob.base, selfieJob.selfie));
     }
     return toCheckinView(after, session.policy.maxAttempts);
   }

@@ -53,7 +53,7 @@ export async function verifySelfie(
   let decision: SelfieDecision | null = await withoutConsent(deps, record, base);
   if (!decision) {
     try {
-      const analysis = await analyseWhenRoom(engine, selfie);
+      const analysis = await analyseWhenRoom(deps, engine, selfie);
       let claimed: number[][] = [];
       let others: OtherFace[] = [];
       if (analysis.ok) ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
@@ -89,8 +89,8 @@ async function withoutConsent(deps: DomainDeps, record: AttendanceRecord, base: 
   return noConsentDecision(base, deps.now());
 }
 
-async function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
-  const deadline = Date.now() + BUSY_RETRY_BUDGET_MS;
+async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
+  const deadline = deps.now().getTime() + BUSY_RETRY_BUDGET_MS;
   for (;;) {
     try {
       // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
@@ -101,8 +101,8 @@ async function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<
       const hint = typeof err.details['retryAfterMs'] === 'number' ? err.details['retryAfterMs'] : BUSY_RETRY_MIN_MS;
       // Jitter spreads the retries of a burst that was refused together.
       const wait = Math.min(BUSY_RETRY_MAX_MS, Math.max(BUSY_RETRY_MIN_MS, hint)) * (0.75 + Math.random() * 0.5);
-      if (Date.now() + wait > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (deps.now().getTime() + wait > deadline) throw err;
+      await deps.jobs.sleep(wait);
     }
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../../logger.js';
 import type { Store } from '../store-ports.js';
 import { Periodic } from '../jobs/periodic.js';
 import type { SessionCloser } from './session-closer.js';
+import type { SessionOpener } from './session-opener.js';
 
 export interface CloseSchedulerOptions {
   /** This node's identity in leases. */
@@ -15,7 +16,8 @@ export interface CloseSchedulerOptions {
 }
 
 /**
- * Closes sessions at their close-at time. Nothing is kept in memory: every tick asks the
+ * Opens sessions at their start time (when given an opener) and closes them at their close-at
+ * time. Opening is one compare-and-set, so it needs no lease: one node wins it and announces it. Nothing is kept in memory: every tick asks the
  * store which sessions are due, so a restarted node (or any other node) picks up closes that
  * were scheduled before. A lease in the store makes each close run on one node at a time, and
  * the closing steps are idempotent, so a node dying mid-close only delays it by the lease.
@@ -33,6 +35,7 @@ export class CloseScheduler {
     private readonly logger: Logger,
     private readonly now: () => Date,
     private readonly options: CloseSchedulerOptions,
+    private readonly opener?: SessionOpener,
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.batch = options.batch ?? 50;
@@ -54,8 +57,15 @@ export class CloseScheduler {
     await this.passes.stop();
   }
 
-  /** One pass over due sessions; exposed for tests and for an immediate run after opening. */
+  /** One pass over due sessions (openings first); returns how many it closed. Exposed for tests. */
   async tick(): Promise<number> {
+    if (this.opener) {
+      try {
+        await this.opener.openDue(this.batch, () => this.stopped);
+      } catch (err) {
+        this.logger.error({ err }, 'scheduled open failed; will retry');
+      }
+    }
     const now = this.now();
     const due = await this.store.sessions.listDue(now, this.batch);
     let closed = 0;

@@ -2,6 +2,7 @@ import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
+import { applyTransition, assertTransition } from './lifecycle.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
@@ -23,11 +24,12 @@ export class SessionCloser {
 
   async close(orgId: string, sessionId: string, by: string | null): Promise<CloseResult> {
     const { store, now } = this.deps;
-    let session = await store.sessions.transition(orgId, sessionId, ['scheduled', 'open'], { status: 'closing' });
+    let session = await applyTransition(store, { orgId, id: sessionId }, 'close');
     if (!session) {
       const current = await store.sessions.get(orgId, sessionId);
       if (!current) throw new AppError('SESSION_NOT_FOUND');
-      if (current.status === 'cancelled') throw new AppError('SESSION_CANCELLED');
+      // Closing or closed already: the steps below finish it, or answer what it came to.
+      if (current.status !== 'closing' && current.status !== 'closed') assertTransition('close', current.status);
       session = current;
     }
     const subject = await store.subjects.get(orgId, session.subjectId);
@@ -38,11 +40,7 @@ export class SessionCloser {
       await this.settle(session, by);
       await recomputeDailySummary(store, orgId, session.subjectId, session.day);
       session =
-        (await store.sessions.transition(orgId, sessionId, ['closing'], {
-          status: 'closed',
-          closedAt: now(),
-          closedBy: by,
-        })) ?? (await store.sessions.get(orgId, sessionId)) ?? session;
+        (await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by })) ?? (await store.sessions.get(orgId, sessionId)) ?? session;
       if (subject && session.status === 'closed') {
         await store.audit.append({
           orgId,

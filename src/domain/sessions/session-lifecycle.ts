@@ -5,9 +5,10 @@ import { validateWindow, type WindowProblem } from '../checks/time-window.js';
 import { recordChanged } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadSessionForStaff } from './access.js';
+import { applyTransition, assertTransition } from './lifecycle.js';
 import { effectiveStatus, toSessionView } from './views.js';
 import type { SessionView } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, SessionStatus, Subject } from '../store-ports.js';
+import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, Subject } from '../store-ports.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
 export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
@@ -35,7 +36,7 @@ export interface ReopenInput {
 }
 
 /**
- * The session's transitions besides opening and closing (docs/protocol.md §11):
+ * The session's transitions besides opening and closing (lifecycle.ts, docs/protocol.md §11):
  *   scheduled|open|closed -> cancelled   void: no absents, out of summaries, final;
  *   scheduled|open -> scheduled|open     new closesAt and/or lateAfter;
  *   closed -> open                       within the reopen window; closing's absents are taken back.
@@ -48,13 +49,9 @@ export class SessionLifecycle {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (session.status === 'cancelled') return toSessionView(session, subject, now());
-    if (session.status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
+    assertTransition('cancel', session.status);
     const at = now();
-    const cancelled = await store.sessions.transition(actor.orgId, sessionId, ['scheduled', 'open', 'closed'], {
-      status: 'cancelled',
-      closedAt: at,
-      closedBy: actor.id,
-    });
+    const cancelled = await applyTransition(store, session, 'cancel', { closedAt: at, closedBy: actor.id });
     if (!cancelled) return this.cancel(actor, sessionId, reason);
     await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason ?? null);
     if (session.status === 'closed') await recomputeDailySummary(store, actor.orgId, session.subjectId, session.day);
@@ -70,8 +67,7 @@ export class SessionLifecycle {
     const lateAfter = input.lateAfter ? new Date(input.lateAfter) : session.lateAfter;
     const problems = validateWindow({ startsAt: session.startsAt, lateAfter, closesAt }, { now: at });
     if (problems.length > 0) throw windowError(problems);
-    const from: SessionStatus[] = [session.status];
-    const updated = await store.sessions.transition(actor.orgId, session.id, from, { closesAt, lateAfter });
+    const updated = await applyTransition(store, session, 'extend', { closesAt, lateAfter }, [session.status]);
     // The scheduler (or a colleague) closed or cancelled it meanwhile.
     if (!updated) return this.extend(actor, input);
     await this.audit(
@@ -88,9 +84,7 @@ export class SessionLifecycle {
   async reopen(actor: Actor, input: ReopenInput): Promise<SessionView> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);
-    if (session.status === 'cancelled') throw new AppError('SESSION_CANCELLED');
-    if (session.status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
-    if (session.status !== 'closed') throw new AppError('SESSION_NOT_CLOSED');
+    assertTransition('reopen', session.status);
     const at = now();
     const windowMs = this.deps.settings.reopenWindowMs ?? DEFAULT_REOPEN_WINDOW_MS;
     if (!session.closedAt || at.getTime() - session.closedAt.getTime() > windowMs) {
@@ -102,8 +96,7 @@ export class SessionLifecycle {
     const problems = validateWindow({ startsAt: session.startsAt, lateAfter, closesAt }, { now: at });
     if (problems.length > 0) throw windowError(problems);
 
-    const reopened = await store.sessions.transition(actor.orgId, session.id, ['closed'], {
-      status: 'open',
+    const reopened = await applyTransition(store, session, 'reopen', {
       closesAt,
       lateAfter,
       closedAt: null,
@@ -177,9 +170,7 @@ export class SessionLifecycle {
   }
 
   private assertLive(session: AttendanceSession): void {
-    const status = effectiveStatus(session, this.deps.now());
-    if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
-    if (status === 'closing' || status === 'closed') throw new AppError('SESSION_CLOSED', 'The session is closed; reopen it first.');
+    assertTransition('extend', effectiveStatus(session, this.deps.now()));
   }
 
   private async audit(session: AttendanceSession, by: string, action: string, from: unknown, to: unknown, reason: string | null): Promise<void> {

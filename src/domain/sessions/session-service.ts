@@ -16,6 +16,7 @@ import type {
   StudentJoinResult,
 } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
+import { applyTransition } from './lifecycle.js';
 import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../store-ports.js';
 
 /** Creation order, the same on every node. */
@@ -118,11 +119,10 @@ export class SessionService {
     try {
       await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
     } catch (err) {
-      const cancelled = await this.deps.store.sessions.transition(actor.orgId, session.id, ['scheduled', 'open'], {
-        status: 'cancelled',
-        closedAt: this.deps.now(),
-        closedBy: actor.id,
-      });
+      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [
+        'scheduled',
+        'open',
+      ]);
       if (cancelled) {
         await this.deps.store.audit.append({
           orgId: actor.orgId,

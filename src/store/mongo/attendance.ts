@@ -18,10 +18,10 @@ import type { RecordDoc, SessionDoc } from './schemas.js';
 
 const after = { returnDocument: 'after', runValidators: true } as const;
 
-export function sessionRepository(m: Models): SessionRepository {
+export function sessionRepository(m: Models, clock: () => Date): SessionRepository {
   return {
     async create(orgId, input: NewSession) {
-      const s = newSessionEntity(orgId, input, new Date());
+      const s = newSessionEntity(orgId, input, clock());
       await mapConflicts(() => m.sessions.create(fromSession(s)), 'id');
       return s;
     },
@@ -49,12 +49,16 @@ export function sessionRepository(m: Models): SessionRepository {
     async transition(orgId, id, from, patch) {
       if (from.length === 0) return null;
       const d = await m.sessions
-        .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, new Date()), after)
+        .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
         .lean<SessionDoc>();
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {
       const docs = await m.sessions.find(q.dueSessionsFilter(now)).sort(q.DUE_SORT).limit(limit).lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
+    async listStarting(now, limit) {
+      const docs = await m.sessions.find(q.startingSessionsFilter(now)).sort(q.STARTING_SORT).limit(limit).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
     async nextDueAt() {
@@ -74,7 +78,7 @@ export function sessionRepository(m: Models): SessionRepository {
   };
 }
 
-export function recordRepository(m: Models): RecordRepository {
+export function recordRepository(m: Models, clock: () => Date): RecordRepository {
   const byKey = (orgId: string, sessionId: string, studentId: string) =>
     m.records.findOne(q.recordKeyFilter(orgId, sessionId, studentId)).lean<RecordDoc>();
   // No multi-document transaction (a standalone server has none): the record is written first,
@@ -93,7 +97,7 @@ export function recordRepository(m: Models): RecordRepository {
   return {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
-      const update = q.recordInsertIfAbsentUpdate(orgId, newId(), input, new Date());
+      const update = q.recordInsertIfAbsentUpdate(orgId, newId(), input, clock());
       try {
         const res = await m.records.findOneAndUpdate(filter, update, {
           upsert: true,
@@ -153,7 +157,7 @@ export function recordRepository(m: Models): RecordRepository {
     },
     async update(orgId, id, expectedVersion, patch) {
       const d = await m.records
-        .findOneAndUpdate(q.recordVersionFilter(orgId, id, expectedVersion), q.recordVersionedUpdate(patch, new Date()), after)
+        .findOneAndUpdate(q.recordVersionFilter(orgId, id, expectedVersion), q.recordVersionedUpdate(patch, clock()), after)
         .lean<RecordDoc>();
       return d ? { ...toRecord(d), rosterVersion: await stampRosterVersion(orgId, d) } : null;
     },

@@ -16,10 +16,10 @@ import type { EnrolmentDoc, OrganisationDoc, SubjectDoc, UserDoc } from './schem
 
 const after = { returnDocument: 'after', runValidators: true } as const;
 
-export function organisationRepository(m: Models): OrganisationRepository {
+export function organisationRepository(m: Models, clock: () => Date): OrganisationRepository {
   return {
     async create(input) {
-      const org = newOrganisationEntity(input, new Date());
+      const org = newOrganisationEntity(input, clock());
       await mapConflicts(() => m.organisations.create(fromOrganisation(org)), 'slug');
       return org;
     },
@@ -51,15 +51,15 @@ export function organisationRepository(m: Models): OrganisationRepository {
   };
 }
 
-export function userRepository(m: Models): UserRepository {
+export function userRepository(m: Models, clock: () => Date): UserRepository {
   return {
     async create(orgId, input) {
-      const u = newUserEntity(orgId, input, new Date());
+      const u = newUserEntity(orgId, input, clock());
       await mapConflicts(() => m.users.create(fromUser(u)), 'email');
       return u;
     },
     async createMany(orgId, inputs) {
-      const now = new Date();
+      const now = clock();
       const all = inputs.map((i) => newUserEntity(orgId, i, now));
       if (new Set(all.map((u) => u.email)).size !== all.length) throw new StoreConflictError('email');
       if (all.length === 0) return [];
@@ -101,7 +101,7 @@ export function userRepository(m: Models): UserRepository {
     },
     async update(orgId, id, patch) {
       const d = await mapConflicts(() =>
-        m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, new Date()), after).lean<UserDoc>(),
+        m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, clock()), after).lean<UserDoc>(),
         'email',
       );
       return d ? toUser(d) : null;
@@ -109,12 +109,12 @@ export function userRepository(m: Models): UserRepository {
   };
 }
 
-export function subjectRepository(m: Models): SubjectRepository {
+export function subjectRepository(m: Models, clock: () => Date): SubjectRepository {
   const subjectExists = async (orgId: string, id: string) =>
     (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
   return {
     async create(orgId, input: NewSubject) {
-      const s = newSubjectEntity(orgId, input, new Date());
+      const s = newSubjectEntity(orgId, input, clock());
       await mapConflicts(() => m.subjects.create(fromSubject(s)), 'code');
       return s;
     },
@@ -140,7 +140,7 @@ export function subjectRepository(m: Models): SubjectRepository {
     },
     async update(orgId, id, patch) {
       const d = await mapConflicts(() =>
-        m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, new Date()), after).lean<SubjectDoc>(),
+        m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
         'code',
       );
       return d ? toSubject(d) : null;
@@ -155,7 +155,7 @@ export function subjectRepository(m: Models): SubjectRepository {
       if (studentIds.length === 0) return 0;
       // Enrolling into a subject of another organisation (or none) is a no-op.
       if (!(await subjectExists(orgId, subjectId))) return 0;
-      const ops = q.enrolOps(orgId, subjectId, studentIds, new Date(), (studentId) => enrolmentId(subjectId, studentId));
+      const ops = q.enrolOps(orgId, subjectId, studentIds, clock(), (studentId) => enrolmentId(subjectId, studentId));
       try {
         const res = await m.enrolments.bulkWrite(ops, { ordered: false });
         return res.upsertedCount;

@@ -40,7 +40,7 @@ async function purgeByOrg<D extends { orgId: string }>(model: Model<D>, filter: 
   return counts;
 }
 
-export function refreshTokenRepository(m: Models): RefreshTokenRepository {
+export function refreshTokenRepository(m: Models, clock: () => Date): RefreshTokenRepository {
   return {
     async create(input) {
       const t: RefreshToken = {
@@ -48,7 +48,7 @@ export function refreshTokenRepository(m: Models): RefreshTokenRepository {
         ...input,
         userAgent: input.userAgent ?? null,
         ip: input.ip ?? null,
-        createdAt: new Date(),
+        createdAt: clock(),
         rotatedAt: null,
         revokedAt: null,
       };
@@ -137,7 +137,7 @@ export function accountTokenRepository(m: Models): AccountTokenRepository {
   };
 }
 
-export function faceRepository(m: Models): FaceRepository {
+export function faceRepository(m: Models, clock: () => Date): FaceRepository {
   return {
     async put(enrolment) {
       const { orgId, userId } = enrolment;
@@ -146,7 +146,7 @@ export function faceRepository(m: Models): FaceRepository {
         modelVersion: enrolment.modelVersion,
         embeddings: enrolment.embeddings.map(fromVector),
         photos: enrolment.photos ? enrolment.photos.map((p) => Buffer.from(p)) : null,
-        updatedAt: new Date(),
+        updatedAt: clock(),
       };
       const d = await upsertWithRetry('face', () =>
         m.faces

@@ -32,14 +32,19 @@ export function connectOptions(cfg: MongoStoreConfig): ConnectOptions {
  * by this node or by another that held the migration lock; rejects, with the connection
  * closed, otherwise.
  */
-export async function createMongoStore(cfg: MongoStoreConfig, migrate: MongoMigrateOptions = {}): Promise<Store> {
+export async function createMongoStore(
+  cfg: MongoStoreConfig,
+  migrate: MongoMigrateOptions = {},
+  /** Stamps every write (createdAt, updatedAt); the application's clock. */
+  now: () => Date = () => new Date(),
+): Promise<Store> {
   const conn = mongoose.createConnection(cfg.uri, connectOptions(cfg));
   try {
     await conn.asPromise();
     const models = createModels(conn);
     if (!conn.db) throw new Error('mongo store connected without a database handle');
     await migrateMongo(conn.db, models, migrate);
-    return mongoStoreOn(conn, models);
+    return mongoStoreOn(conn, models, now);
   } catch (err) {
     try {
       await conn.close(true);
@@ -54,21 +59,21 @@ export async function createMongoStore(cfg: MongoStoreConfig, migrate: MongoMigr
  * The store's repositories over models already compiled on `conn`, without connecting or
  * building indexes (tests drive it over an unconnected connection to observe the commands).
  */
-export function mongoStoreOn(conn: Connection, models: Models = createModels(conn)): Store {
+export function mongoStoreOn(conn: Connection, models: Models = createModels(conn), clock: () => Date = () => new Date()): Store {
   return {
     kind: 'mongo',
     transfer: mongoTransfer(models),
-    organisations: organisationRepository(models),
-    users: userRepository(models),
-    subjects: subjectRepository(models),
-    sessions: sessionRepository(models),
-    records: recordRepository(models),
-    summaries: summaryRepository(models),
+    organisations: organisationRepository(models, clock),
+    users: userRepository(models, clock),
+    subjects: subjectRepository(models, clock),
+    sessions: sessionRepository(models, clock),
+    records: recordRepository(models, clock),
+    summaries: summaryRepository(models, clock),
     audit: auditRepository(models),
     reports: reportRepository(models),
-    refreshTokens: refreshTokenRepository(models),
+    refreshTokens: refreshTokenRepository(models, clock),
     accountTokens: accountTokenRepository(models),
-    faces: faceRepository(models),
+    faces: faceRepository(models, clock),
     faceProposals: faceProposalRepository(models),
     jobs: jobRepository(models),
     consents: consentRepository(models),

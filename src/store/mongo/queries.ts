@@ -195,6 +195,12 @@ export function dueSessionsFilter(now: Date): QueryFilter<SessionDoc> {
 }
 export const DUE_SORT: Sort = { closesAt: 1, _id: 1 };
 
+/** System-wide: scheduled sessions whose start has passed. */
+export function startingSessionsFilter(now: Date): QueryFilter<SessionDoc> {
+  return { status: 'scheduled', startsAt: { $lte: now } };
+}
+export const STARTING_SORT: Sort = { startsAt: 1, _id: 1 };
+
 /** System-wide: sessions not yet closed, for the earliest closesAt. */
 export const notClosedFilter = (): QueryFilter<SessionDoc> => ({ status: { $in: ['scheduled', 'open', 'closing'] } });
 export const NEXT_DUE_SORT: Sort = { closesAt: 1 };

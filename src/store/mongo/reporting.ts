@@ -9,7 +9,7 @@ import { upsertAfter, upsertWithRetry } from './upserts.js';
 
 // Daily summaries and the audit trail.
 
-export function summaryRepository(m: Models): SummaryRepository {
+export function summaryRepository(m: Models, clock: () => Date): SummaryRepository {
   return {
     async upsert(summary) {
       const { orgId, subjectId, day } = summary;
@@ -17,7 +17,7 @@ export function summaryRepository(m: Models): SummaryRepository {
         m.summaries
           .findOneAndUpdate(
             q.summaryKeyFilter(orgId, subjectId, day),
-            { $set: { ...summary, updatedAt: new Date() }, $setOnInsert: { _id: summaryId(subjectId, day) } },
+            { $set: { ...summary, updatedAt: clock() }, $setOnInsert: { _id: summaryId(subjectId, day) } },
             upsertAfter,
           )
           .lean<SummaryDoc>(),

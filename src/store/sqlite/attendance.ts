@@ -19,11 +19,11 @@ import { insertSql, records, sessions, type Row } from './mappers.js';
 
 const TRANSITION_FIELDS = ['status', 'closesAt', 'lateAfter', 'closedAt', 'closedBy'] as const;
 
-export function sessionRepository(db: SqliteDb): SessionRepository {
+export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
   return {
     async create(orgId, input: NewSession) {
-      const s = newSessionEntity(orgId, input, new Date());
+      const s = newSessionEntity(orgId, input, clock());
       mapConflicts(() => db.stmt(insert).run(sessions.toRow(s)));
       return s;
     },
@@ -71,7 +71,7 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
       if (from.length === 0) return null;
       const p = definedOnly(patch);
       const set: string[] = ['updated_at = @now'];
-      const params: Row = { orgId, id, from: JSON.stringify(from), now: Date.now() };
+      const params: Row = { orgId, id, from: JSON.stringify(from), now: clock().getTime() };
       const columns = { status: 'status', closesAt: 'closes_at', lateAfter: 'late_after', closedAt: 'closed_at', closedBy: 'closed_by' };
       for (const k of TRANSITION_FIELDS) {
         if (!(k in p)) continue;
@@ -98,6 +98,12 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
         .all({ now: now.getTime(), limit })
         .map(sessions.fromRow);
     },
+    async listStarting(now, limit) {
+      return db
+        .stmt(`SELECT * FROM sessions WHERE status = 'scheduled' AND starts_at <= ? ORDER BY starts_at, id LIMIT ?`)
+        .all(now.getTime(), limit)
+        .map(sessions.fromRow);
+    },
     async nextDueAt() {
       const r = db.stmt<{ at: number | null }>("SELECT min(closes_at) AS at FROM sessions WHERE status IN ('scheduled', 'open', 'closing')").get()!;
       return r.at === null ? null : new Date(r.at);
@@ -122,7 +128,7 @@ export function sessionRepository(db: SqliteDb): SessionRepository {
   };
 }
 
-export function recordRepository(db: SqliteDb): RecordRepository {
+export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
   // The unique key is (session_id, student_id) across organisations.
   const byKey = 'SELECT * FROM records WHERE session_id = ? AND student_id = ?';
@@ -147,7 +153,7 @@ export function recordRepository(db: SqliteDb): RecordRepository {
             if (found.org_id !== orgId) throw new StoreConflictError('record');
             return { record: records.fromRow(found), created: false };
           }
-          const now = new Date();
+          const now = clock();
           const rec: AttendanceRecord = {
             id: newId(),
             orgId,
@@ -231,7 +237,7 @@ export function recordRepository(db: SqliteDb): RecordRepository {
           ...definedOnly(patch),
           version: cur.version + 1,
           rosterVersion: nextRosterVersion(cur.sessionId),
-          updatedAt: new Date(),
+          updatedAt: clock(),
         };
         const row = records.toRow(next);
         // The version check in WHERE is what makes it safe against other connections.

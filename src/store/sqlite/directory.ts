@@ -19,11 +19,11 @@ import { insertSql, organisations, subjects, users, type Row } from './mappers.j
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
-export function organisationRepository(db: SqliteDb): OrganisationRepository {
+export function organisationRepository(db: SqliteDb, clock: () => Date): OrganisationRepository {
   const insert = insertSql(organisations, false);
   return {
     async create(input) {
-      const org = newOrganisationEntity(input, new Date());
+      const org = newOrganisationEntity(input, clock());
       mapConflicts(() => db.stmt(insert).run(organisations.toRow(org)));
       return org;
     },
@@ -67,7 +67,7 @@ function page<T>(db: SqliteDb, from: string, where: string[], orderBy: string, p
   return { items: rows.map(map), total };
 }
 
-export function userRepository(db: SqliteDb): UserRepository {
+export function userRepository(db: SqliteDb, clock: () => Date): UserRepository {
   const insert = insertSql(users, false);
   const get = (orgId: string, id: string): User | null => {
     const r = db.stmt('SELECT * FROM users WHERE org_id = ? AND id = ?').get(orgId, id);
@@ -75,12 +75,12 @@ export function userRepository(db: SqliteDb): UserRepository {
   };
   return {
     async create(orgId, input) {
-      const u = newUserEntity(orgId, input, new Date());
+      const u = newUserEntity(orgId, input, clock());
       mapConflicts(() => db.stmt(insert).run(users.toRow(u)));
       return u;
     },
     async createMany(orgId, inputs) {
-      const now = new Date();
+      const now = clock();
       const all = inputs.map((i) => newUserEntity(orgId, i, now));
       mapConflicts(() =>
         db.tx(() => {
@@ -129,7 +129,7 @@ export function userRepository(db: SqliteDb): UserRepository {
         db.tx(() => {
           const cur = get(orgId, id);
           if (!cur) return undefined;
-          const next: User = { ...cur, ...definedOnly(patch), updatedAt: new Date() };
+          const next: User = { ...cur, ...definedOnly(patch), updatedAt: clock() };
           next.email = next.email.toLowerCase();
           return db
             .stmt(
@@ -151,7 +151,7 @@ export function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function subjectRepository(db: SqliteDb): SubjectRepository {
+export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepository {
   const insert = insertSql(subjects, false);
   const get = (orgId: string, id: string): Subject | null => {
     const r = db.stmt('SELECT * FROM subjects WHERE org_id = ? AND id = ?').get(orgId, id);
@@ -159,7 +159,7 @@ export function subjectRepository(db: SqliteDb): SubjectRepository {
   };
   return {
     async create(orgId, input: NewSubject) {
-      const s = newSubjectEntity(orgId, input, new Date());
+      const s = newSubjectEntity(orgId, input, clock());
       mapConflicts(() => db.stmt(insert).run(subjects.toRow(s)));
       return s;
     },
@@ -190,7 +190,7 @@ export function subjectRepository(db: SqliteDb): SubjectRepository {
         db.tx(() => {
           const cur = get(orgId, id);
           if (!cur) return undefined;
-          const next: Subject = { ...cur, ...definedOnly(patch), updatedAt: new Date() };
+          const next: Subject = { ...cur, ...definedOnly(patch), updatedAt: clock() };
           return db
             .stmt(
               `UPDATE subjects SET code = @code, name = @name, teacher_ids = @teacher_ids, location = @location,
@@ -214,7 +214,7 @@ export function subjectRepository(db: SqliteDb): SubjectRepository {
         WHERE s.org_id = @orgId AND s.id = @subjectId
         ON CONFLICT (subject_id, student_id) DO NOTHING`;
       const ids = JSON.stringify([...new Set(studentIds)]);
-      return db.stmt(sql).run({ orgId, subjectId, ids, now: Date.now() }).changes;
+      return db.stmt(sql).run({ orgId, subjectId, ids, now: clock().getTime() }).changes;
     },
     async unenrol(orgId, subjectId, studentIds) {
       if (studentIds.length === 0) return 0;

@@ -20,7 +20,7 @@ function countByOrg(rows: Array<{ org_id: string }>): OrgCount[] {
   return [...counts].map(([orgId, count]) => ({ orgId, count }));
 }
 
-export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
+export function refreshTokenRepository(db: SqliteDb, clock: () => Date): RefreshTokenRepository {
   const insert = insertSql(refreshTokens, false);
   return {
     async create(input) {
@@ -29,7 +29,7 @@ export function refreshTokenRepository(db: SqliteDb): RefreshTokenRepository {
         ...input,
         userAgent: input.userAgent ?? null,
         ip: input.ip ?? null,
-        createdAt: new Date(),
+        createdAt: clock(),
         rotatedAt: null,
         revokedAt: null,
       };
@@ -119,7 +119,7 @@ export function accountTokenRepository(db: SqliteDb): AccountTokenRepository {
   };
 }
 
-export function faceRepository(db: SqliteDb): FaceRepository {
+export function faceRepository(db: SqliteDb, clock: () => Date): FaceRepository {
   const upsert = insertSql(faces, true);
   return {
     async put(enrolment) {
@@ -127,7 +127,7 @@ export function faceRepository(db: SqliteDb): FaceRepository {
         ...enrolment,
         embeddings: enrolment.embeddings.map((e) => [...e]),
         photos: enrolment.photos && enrolment.photos.map((p) => Buffer.from(p)),
-        updatedAt: new Date(),
+        updatedAt: clock(),
       };
       mapConflicts(() => db.stmt(upsert).run(faces.toRow(f)));
       return f;

@@ -5,7 +5,7 @@ import { audit, insertSql, summaries } from './mappers.js';
 
 // Daily summaries and the audit trail.
 
-export function summaryRepository(db: SqliteDb): SummaryRepository {
+export function summaryRepository(db: SqliteDb, clock: () => Date): SummaryRepository {
   // The WHERE keeps a summary of another organisation from being overwritten.
   const upsert = `${insertSql(summaries, false)}
     ON CONFLICT (subject_id, day) DO UPDATE SET present = excluded.present, late = excluded.late,
@@ -15,7 +15,7 @@ export function summaryRepository(db: SqliteDb): SummaryRepository {
     RETURNING *`;
   return {
     async upsert(summary) {
-      const s: DailySummary = { ...summary, updatedAt: new Date() };
+      const s: DailySummary = { ...summary, updatedAt: clock() };
       const r = db.stmt(upsert).get(summaries.toRow(s));
       if (!r) throw new StoreConflictError('summary');
       return summaries.fromRow(r);

@@ -12,6 +12,8 @@ import { sqliteTransfer } from './transfer.js';
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
   path: string;
+  /** Stamps every write (createdAt, updatedAt); the application's clock, so one clock rules all writes. */
+  now?: () => Date;
 }
 
 /**
@@ -20,20 +22,21 @@ export interface SqliteStoreOptions {
  */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   const db = new SqliteDb(opts.path);
+  const clock = opts.now ?? (() => new Date());
   return {
     kind: 'sqlite',
     transfer: sqliteTransfer(db),
-    organisations: organisationRepository(db),
-    users: userRepository(db),
-    subjects: subjectRepository(db),
-    sessions: sessionRepository(db),
-    records: recordRepository(db),
-    summaries: summaryRepository(db),
+    organisations: organisationRepository(db, clock),
+    users: userRepository(db, clock),
+    subjects: subjectRepository(db, clock),
+    sessions: sessionRepository(db, clock),
+    records: recordRepository(db, clock),
+    summaries: summaryRepository(db, clock),
     audit: auditRepository(db),
     reports: reportRepository(db),
-    refreshTokens: refreshTokenRepository(db),
+    refreshTokens: refreshTokenRepository(db, clock),
     accountTokens: accountTokenRepository(db),
-    faces: faceRepository(db),
+    faces: faceRepository(db, clock),
     faceProposals: faceProposalRepository(db),
     jobs: jobRepository(db),
     consents: consentRepository(db),

@@ -146,6 +146,20 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     expect(engine.calls).to.equal(3);
   });
 
+  it('gives up waiting for room after the retry budget, counted on the domain clock', async () => {
+    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.busyFor = 100_000;
+    const from = f.clock.now().getTime();
+    await submit(0, 10);
+    const record = await settled(0);
+    expect(record.status).to.equal('pending');
+    expect(record.verification?.state).to.equal('failed');
+    expect(engine.calls).to.be.above(1);
+    // The fixture's timer moves the clock: the retries spent about the minute's budget, and no real time.
+    const spent = f.clock.now().getTime() - from;
+    expect(spent).to.be.within(50_000, 60_000);
+  });
+
   it('does not retry a timed-out analysis: the record goes to the teacher', async () => {
     engine.results.set(10, engine.face(vec(0, 1, 0.1)));
     engine.busyFor = 1;
