@@ -74,7 +74,7 @@ export function sessionRepository(m: Models): SessionRepository {
   };
 }
 
-export function recordRepository(m: Models): RecordRepository {
+export function recordRepository(m: Models): Omit<RecordRepository, 'writeBatch'> {
   const byKey = (orgId: string, sessionId: string, studentId: string) =>
     m.records.findOne(q.recordKeyFilter(orgId, sessionId, studentId)).lean<RecordDoc>();
   // No multi-document transaction (a standalone server has none): the record is written first,
@@ -128,6 +128,16 @@ export function recordRepository(m: Models): RecordRepository {
     async listBySession(orgId, sessionId) {
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
+    },
+    async listPeerMarks(orgId, sessionId) {
+      const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).select({ studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 }).lean<RecordDoc[]>();
+      return docs.map((d) => ({
+        studentId: d.studentId,
+        deviceId: d.deviceId ?? null,
+        ip: d.ip ?? null,
+        userAgent: d.userAgent ?? null,
+        location: d.location ? { lat: d.location.lat, lon: d.location.lon } : null,
+      }));
     },
     async listProxyPeers(orgId, sessionId, probe) {
       // A few documents per criterion, however many students share a school address or a room.

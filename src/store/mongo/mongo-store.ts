@@ -2,6 +2,7 @@ import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../types.js';
 import { recordRepository, sessionRepository } from './attendance.js';
+import { writeRecordsOneByOne } from '../record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
 import { createModels, type Models } from './models.js';
@@ -55,6 +56,8 @@ export async function createMongoStore(cfg: MongoStoreConfig, migrate: MongoMigr
  * building indexes (tests drive it over an unconnected connection to observe the commands).
  */
 export function mongoStoreOn(conn: Connection, models: Models = createModels(conn)): Store {
+  const records = recordRepository(models);
+  const audit = auditRepository(models);
   return {
     kind: 'mongo',
     transfer: mongoTransfer(models),
@@ -62,9 +65,10 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     users: userRepository(models),
     subjects: subjectRepository(models),
     sessions: sessionRepository(models),
-    records: recordRepository(models),
+    // Group commit stays one write at a time here (no transaction on a standalone server).
+    records: { ...records, writeBatch: (writes) => writeRecordsOneByOne(records, audit, writes) },
     summaries: summaryRepository(models),
-    audit: auditRepository(models),
+    audit,
     reports: reportRepository(models),
     refreshTokens: refreshTokenRepository(models),
     accountTokens: accountTokenRepository(models),
