@@ -168,6 +168,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       locationMaxAgeS: config.checkin.locationMaxAgeS,
       defaultTimezone: config.defaultTimezone,
       reopenWindowMs: config.sessionReopenWindowMs,
+      checkinBatch: config.checkin.batch,
     },
   };
   const attendance = createLiveAttendance(

@@ -71,6 +71,8 @@ const EnvSchema = z.object({
   CODE_PERIOD_S: int(5, 600).default(15),
   LOCATION_MAX_AGE_S: int(5, 3_600).default(120),
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
+  CHECKIN_BATCH_WINDOW_MS: int(0, 100).default(2),
+  CHECKIN_BATCH_MAX: int(1, 5_000).default(200),
   LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),
   LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(10),
   LOGIN_BACKOFF_MAX_MS: int(1_000, 24 * 3_600_000).default(15 * 60_000),
@@ -139,6 +141,8 @@ export interface Config {
     codePeriodS: number;
     locationMaxAgeS: number;
     ratePerMinute: number;
+    /** Group commit: how long an accepted check-in waits for others, and the most in one write. */
+    batch: { windowMs: number; max: number };
   };
   login: LoginLimits;
   /** Face enrolment and class-photo uploads per user per hour. */
@@ -316,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       codePeriodS: e.CODE_PERIOD_S,
       locationMaxAgeS: e.LOCATION_MAX_AGE_S,
       ratePerMinute: e.CHECKIN_RATE_PER_MINUTE,
+      batch: { windowMs: e.CHECKIN_BATCH_WINDOW_MS, max: e.CHECKIN_BATCH_MAX },
     },
     login: {
       accountFreeFailures: e.LOGIN_ACCOUNT_FREE_FAILURES,

@@ -32,5 +32,7 @@ export interface DomainDeps {
     defaultTimezone: string;
     /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
     reopenWindowMs?: number;
+    /** Group commit of check-ins; DEFAULT_CHECKIN_BATCH when absent. */
+    checkinBatch?: { windowMs: number; max: number };
   };
 }

@@ -515,6 +515,33 @@ export interface ProxyProbe {
   near: { lat: number; lon: number; box: number } | null;
 }
 
+/** The columns of one record that the proxy signals compare (docs/protocol.md, "Proxy signals"). */
+export interface PeerMark {
+  studentId: string;
+  deviceId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  location: GeoPoint | null;
+}
+
+/** Builds the audit entry of a record write from the record before and after it. */
+export type AuditDraft = (before: AttendanceRecord | null, after: AttendanceRecord) => Omit<AuditEntry, 'id'>;
+
+/** One record write of a group commit, with the audit entry written alongside it. */
+export type RecordWrite =
+  | { kind: 'insert'; orgId: string; input: NewRecord; audit: AuditDraft }
+  | { kind: 'update'; orgId: string; id: string; expectedVersion: number; patch: RecordPatch; audit: AuditDraft };
+
+/**
+ * What one write of writeBatch did: `written` with the stored record, or not written with the
+ * record that stood in its way (the key taken, or the current version after a version
+ * mismatch; null when the record is gone), or the error that refused it alone.
+ */
+export type RecordWriteResult =
+  | { written: true; before: AttendanceRecord | null; record: AttendanceRecord }
+  | { written: false; record: AttendanceRecord | null }
+  | { written: false; error: unknown };
+
 export interface RecordRepository {
   /**
    * Inserts unless a record for (sessionId, studentId) exists. `created` tells which; the
@@ -533,6 +560,14 @@ export interface RecordRepository {
    */
   listProxyPeers(orgId: string, sessionId: string, probe: ProxyProbe): Promise<AttendanceRecord[]>;
   listBySessions(orgId: string, sessionIds: string[]): Promise<AttendanceRecord[]>;
+  /** Every record of the session, reduced to what the proxy signals compare: read once per group commit. */
+  listPeerMarks(orgId: string, sessionId: string): Promise<PeerMark[]>;
+  /**
+   * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
+   * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;
+   * a later write sees an earlier one (two inserts of one key: the second is not written).
+   */
+  writeBatch(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]>;
   /** Newest first. */
   listByStudent(orgId: string, studentId: string, page: PageQuery): Promise<Page<AttendanceRecord>>;
   /**

@@ -223,6 +223,50 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(nothing).to.deep.equal([]);
     });
 
+    it('listPeerMarks answers every record of the session with its device, address, browser and fix', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      await s.records.insertIfAbsent(org.id, newRecord('sess-m', subject.id, 'a', { deviceId: 'dev-a', ip: '10.0.0.1', userAgent: 'Phone/1', location: { lat: 45, lon: 9, accuracyM: 5, timestamp: at(1) } }));
+      await s.records.insertIfAbsent(org.id, newRecord('sess-m', subject.id, 'b'));
+      await s.records.insertIfAbsent(org.id, newRecord('sess-elsewhere', subject.id, 'c', { deviceId: 'dev-a' }));
+      const marks = await s.records.listPeerMarks(org.id, 'sess-m');
+      expect([...marks].sort((x, y) => x.studentId.localeCompare(y.studentId))).to.deep.equal([
+        { studentId: 'a', deviceId: 'dev-a', ip: '10.0.0.1', userAgent: 'Phone/1', location: { lat: 45, lon: 9 } },
+        { studentId: 'b', deviceId: null, ip: null, userAgent: null, location: null },
+      ]);
+    });
+
+    it('writeBatch writes in order with an audit entry each; a second insert of one key in the batch is not written', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const existing = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st0', { status: 'rejected', attempts: 1 }))).record;
+      const audit = (action: string) => (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
+        orgId: org.id, entityType: 'record' as const, entityId: after.id, sessionId: sess.id, actorId: null, action,
+        from: before ? { version: before.version } : null, to: { version: after.version }, reason: null, ip: null, at: after.updatedAt,
+      });
+      const results = await s.records.writeBatch([
+        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'present', attempts: 1 }), audit: audit('first') },
+        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'late', attempts: 1 }), audit: audit('second') },
+        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'present', attempts: 2 }, audit: audit('retry') },
+        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'late' }, audit: audit('stale') },
+      ]);
+      const [first, second, retry, stale] = results.map((r) => r as { written: boolean; record: { id: string; status: string; version: number } | null });
+      expect(first).to.deep.include({ written: true });
+      expect(first!.record).to.include({ status: 'present' });
+      expect(second).to.deep.include({ written: false });
+      expect(second!.record).to.include({ id: first!.record!.id, status: 'present' });
+      expect(retry).to.deep.include({ written: true });
+      expect(retry!.record).to.include({ status: 'present', version: 2 });
+      expect(stale).to.deep.include({ written: false });
+      expect(stale!.record).to.include({ id: existing.id, version: 2, status: 'present' });
+      const stored = await s.records.listBySession(org.id, sess.id);
+      expect(stored.map((r) => `${r.studentId}:${r.status}`).sort()).to.deep.equal(['st0:present', 'st1:present']);
+      const trail = (await s.audit.listForSession(org.id, sess.id)).map((e) => e.action).sort();
+      expect(trail).to.deep.equal(['first', 'retry']);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(3);
+    });
+
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

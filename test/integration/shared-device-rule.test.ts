@@ -64,4 +64,18 @@ describe("shared-device rule of the organisation (settings.sharedDevice)", funct
     const bad = await srv.request('PATCH', '/api/v1/organisation', { token, body: { settings: { sharedDevice: 'ignore' } } });
     expect(bad.status).to.equal(400);
   });
+
+  it('refuses one of two check-ins sent together from one device, though neither was stored when the other was checked', async () => {
+    const token = srv.app.tokenService.signAccess(admin).token;
+    expect((await srv.request('PATCH', '/api/v1/organisation', { token, body: { settings: { sharedDevice: 'refuse' } } })).status).to.equal(200);
+    const pair = [await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student')];
+    await srv.store.subjects.enrol(org.id, subject.id, pair.map((u) => u.id));
+    const staff = await connect(teacher);
+    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'location' }, parallel: true })).id;
+    const phones = await Promise.all(pair.map((u) => connect(u)));
+    const here = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
+    const views = (await Promise.all(phones.map((p) => command(p, 'checkin:submit', { sessionId, location: here, deviceId: 'one-phone-for-two' })))).map(ok);
+    expect(views.map((v) => v.status).sort()).to.deep.equal(['present', 'rejected']);
+    expect(views.find((v) => v.status === 'rejected')).to.include({ reason: 'SHARED_DEVICE' });
+  });
 });

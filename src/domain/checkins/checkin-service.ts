@@ -7,14 +7,15 @@ import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
-import { recordChanged, recordWithoutCheckin } from './record-change.js';
+import { publishRecordChange, recordAuditEntry, recordChanged, recordWithoutCheckin } from './record-change.js';
+import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { verifySelfie } from './selfie-verifier.js';
-import { fixSearchBoxDeg, proxySignals } from '../checks/proxy-signals.js';
+import { proxySignals, type Peer } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User, VerificationResult } from '../store-ports.js';
+import type { AttendanceRecord, AttendanceSession, AuditDraft, CheckinLocation, RecordPatch, RecordWrite, SharedDeviceRule, User, VerificationResult } from '../store-ports.js';
 
 export interface SubmitInput {
   sessionId: string;
@@ -59,7 +60,11 @@ const queued = (): VerificationResult => ({ state: 'queued', band: null, distanc
  * optimistic on the record version so concurrent decisions cannot overwrite each other.
  */
 export class CheckinService {
-  constructor(private readonly deps: DomainDeps) {}
+  private readonly batcher: CheckinBatcher;
+
+  constructor(private readonly deps: DomainDeps) {
+    this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH);
+  }
 
   /**
    * Retry rule: a rejected check-in may be submitted again until `policy.maxAttempts`
@@ -90,103 +95,95 @@ export class CheckinService {
       at,
       this.deps.settings.locationMaxAgeS,
     );
-    // Proxy signals add flags for the teacher; they never change the outcome by themselves.
-    const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
-    // Only the candidates: reading the whole session on every check-in made a lecture of 800 quadratic.
-    const peers = await store.records.listProxyPeers(actor.orgId, session.id, {
-      studentId: actor.id,
-      deviceId: probe.deviceId,
-      ip: probe.ip,
-      userAgent: probe.userAgent,
-      near: input.location ? { lat: input.location.lat, lon: input.location.lon, box: fixSearchBoxDeg(input.location.lat) } : null,
-    });
-    const signals = proxySignals(probe, peers, existing);
-    const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
-    // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
-    if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected') {
-      const org = await store.organisations.get(actor.orgId);
-      if (org?.settings.sharedDevice === 'refuse') Object.assign(outcome, { status: 'rejected', reason: 'SHARED_DEVICE' });
-    }
     // Selfie: the other checks first (a failure rejects without face work), then the selfie is
     // queued and the answer given at once; the verdict is pushed when the worker is done.
-    let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
-    let status = outcome.status;
-    let reason: ReasonCode | null = outcome.reason;
-    let flags = outcome.flags;
-    if (session.policy.selfie && outcome.status !== 'rejected') {
+    let selfie: { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array } | null = null;
+    if (session.policy.selfie && checked.status !== 'rejected') {
       if (this.deps.faceConsentRequired && !(await hasFaceConsent(store, actor.orgId, actor.id))) {
         // Without consent the selfie is not used (not even analysed): the teacher decides.
-        status = 'pending';
-        reason = 'FACE_NO_CONSENT';
-        flags = [...outcome.flags, 'FACE_NO_CONSENT'];
+        selfie = { kind: 'no-consent' };
       } else if (!input.selfie || input.selfie.byteLength === 0) {
-        status = 'rejected';
-        reason = 'SELFIE_REQUIRED';
-        flags = [...outcome.flags, 'SELFIE_REQUIRED'];
+        selfie = { kind: 'missing' };
       } else {
         const face = this.deps.face;
         if (!face) throw new AppError('UNAVAILABLE', 'Selfie verification is not available on this server.');
         const fs = face.status();
         if (fs.queueSize >= fs.maxQueue) throw new AppError('BUSY', undefined, { retryAfterMs: fs.retryAfterMs });
-        selfieJob = { base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags }, selfie: input.selfie };
-        status = 'pending';
-        reason = 'SELFIE_PENDING';
+        selfie = { kind: 'verify', image: input.selfie };
       }
     }
-    const decided = status !== 'pending';
-    const fields = {
-      status,
-      reason,
-      flags,
-      distanceM: outcome.distanceM,
-      location: input.location,
-      ip: input.ip,
-      ...(input.deviceId ? { deviceId: input.deviceId } : {}),
-      ...(input.userAgent ? { userAgent: input.userAgent } : {}),
-      submittedAt: at,
-      decidedAt: decided ? at : null,
-      decidedBy: null,
-    } satisfies RecordPatch;
+    const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
+    let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
+    const audit = { actorId: actor.id, action: existing ? 'checkin.retry' : 'checkin.submit', ip: input.ip };
 
-    let before: AttendanceRecord | null = null;
-    let after: AttendanceRecord | null;
-    if (!existing) {
-      const inserted = await store.records.insertIfAbsent(actor.orgId, {
-        ...fields,
-        sessionId: session.id,
-        subjectId: session.subjectId,
-        studentId: actor.id,
-        attempts: 1,
-        note: null,
-        verification: selfieJob ? queued() : null,
-      });
-      // Lost a race with another submission (a second tab) or with closing: theirs stands.
-      if (!inserted.created) return toCheckinView(inserted.record, session.policy.maxAttempts);
-      after = inserted.record;
-    } else {
-      before = existing;
-      after = await store.records.update(actor.orgId, existing.id, existing.version, {
-        ...fields,
-        attempts: existing.attempts + 1,
-        verification: selfieJob ? queued() : null,
-      });
-      if (!after) {
-        const current = await store.records.getForStudent(actor.orgId, session.id, actor.id);
-        if (!current) throw new AppError('RECORD_CHANGED');
-        return toCheckinView(current, session.policy.maxAttempts);
+    // Written by the group commit, which also gives the session's other records for the
+    // proxy signals: one read of the session per batch rather than queries per check-in.
+    const write = (peers: readonly Peer[], sharedDevice: SharedDeviceRule): RecordWrite => {
+      // Proxy signals add flags for the teacher; they never change the outcome by themselves.
+      const signals = proxySignals(probe, peers, existing);
+      const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
+      // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
+      if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected' && sharedDevice === 'refuse') {
+        Object.assign(outcome, { status: 'rejected', reason: 'SHARED_DEVICE' });
       }
+      let status = outcome.status;
+      let reason: ReasonCode | null = outcome.reason;
+      let flags = outcome.flags;
+      if (selfie && outcome.status !== 'rejected') {
+        if (selfie.kind === 'no-consent') {
+          status = 'pending';
+          reason = 'FACE_NO_CONSENT';
+          flags = [...outcome.flags, 'FACE_NO_CONSENT'];
+        } else if (selfie.kind === 'missing') {
+          status = 'rejected';
+          reason = 'SELFIE_REQUIRED';
+          flags = [...outcome.flags, 'SELFIE_REQUIRED'];
+        } else {
+          selfieJob = { base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags }, selfie: selfie.image };
+          status = 'pending';
+          reason = 'SELFIE_PENDING';
+        }
+      }
+      const decided = status !== 'pending';
+      const fields = {
+        status,
+        reason,
+        flags,
+        distanceM: outcome.distanceM,
+        location: input.location,
+        ip: input.ip,
+        ...(input.deviceId ? { deviceId: input.deviceId } : {}),
+        ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+        submittedAt: at,
+        decidedAt: decided ? at : null,
+        decidedBy: null,
+        verification: selfieJob ? queued() : null,
+      } satisfies RecordPatch;
+      const draft = { ...audit, reason };
+      const auditEntry: AuditDraft = (before, after) => recordAuditEntry(session, before, after, draft);
+      if (existing) {
+        return { kind: 'update', orgId: actor.orgId, id: existing.id, expectedVersion: existing.version, patch: { ...fields, attempts: existing.attempts + 1 }, audit: auditEntry };
+      }
+      const record = { ...fields, sessionId: session.id, subjectId: session.subjectId, studentId: actor.id, attempts: 1, note: null };
+      return { kind: 'insert', orgId: actor.orgId, input: record, audit: auditEntry };
+    };
+    const mark = { studentId: actor.id, deviceId: probe.deviceId, ip: probe.ip, userAgent: probe.userAgent, location: input.location };
+    const result = await this.batcher.submit({ orgId: actor.orgId, sessionId: session.id, mark, write });
+    if ('error' in result) throw result.error;
+    if (!result.written) {
+      // Lost a race with another submission (a second tab, maybe in the same batch) or with
+      // closing, or a teacher changed the record meanwhile: theirs stands.
+      if (!result.record) throw new AppError('RECORD_CHANGED');
+      return toCheckinView(result.record, session.policy.maxAttempts);
     }
+    const after = result.record;
     const student = await this.student(actor.orgId, actor.id);
-    await recordChanged(this.deps, session, student, before, after, {
-      actorId: actor.id,
-      action: before ? 'checkin.retry' : 'checkin.submit',
-      reason,
-      ip: input.ip,
-    });
-    if (selfieJob && this.deps.face) {
+    publishRecordChange(this.deps, session, student, after);
+    const job = selfieJob as { base: BaseOutcome; selfie: Uint8Array } | null;
+    if (job && this.deps.face) {
       // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
       const face = this.deps.face;
-      this.deps.jobs.run('selfie-verification', () => verifySelfie(this.deps, face, session, student, after, selfieJob.base, selfieJob.selfie));
+      this.deps.jobs.run('selfie-verification', () => verifySelfie(this.deps, face, session, student, after, job.base, job.selfie));
     }
     return toCheckinView(after, session.policy.maxAttempts);
   }

@@ -1,6 +1,6 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
-import type { AttendanceRecord, AttendanceSession, NewRecord, User } from '../store-ports.js';
+import type { AttendanceRecord, AttendanceSession, AuditEntry, NewRecord, User } from '../store-ports.js';
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
@@ -24,7 +24,13 @@ export async function recordChanged(
   after: AttendanceRecord,
   audit: AuditContext,
 ): Promise<void> {
-  await deps.store.audit.append({
+  await deps.store.audit.append(recordAuditEntry(session, before, after, audit));
+  publishRecordChange(deps, session, student, after);
+}
+
+/** The audit entry of a record change (written with the record by a group commit). */
+export function recordAuditEntry(session: AttendanceSession, before: AttendanceRecord | null, after: AttendanceRecord, audit: AuditContext): Omit<AuditEntry, 'id'> {
+  return {
     orgId: after.orgId,
     entityType: 'record',
     entityId: after.id,
@@ -36,7 +42,11 @@ export async function recordChanged(
     reason: audit.reason,
     ip: audit.ip,
     at: after.updatedAt,
-  });
+  };
+}
+
+/** The roster update to watchers and the decision to the student, for a stored change. */
+export function publishRecordChange(deps: DomainDeps, session: AttendanceSession, student: Student, after: AttendanceRecord): void {
   deps.events.publish({
     type: 'roster.changed',
     orgId: after.orgId,

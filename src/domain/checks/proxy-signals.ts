@@ -4,7 +4,7 @@
  * honest students (a shared family phone, two phones on one desk, a GPS that jumps indoors).
  */
 import { haversineM } from './geofence.js';
-import type { AttendanceRecord, CheckinLocation } from '../store-ports.js';
+import type { AttendanceRecord, CheckinLocation, PeerMark } from '../store-ports.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
 export interface CheckinSignals {
@@ -35,11 +35,14 @@ export function fixSearchBoxDeg(lat: number): number {
   return (1.5 * DUPLICATE_FIX_M) / metresPerDegree;
 }
 
+/** What the signals read of another record of the session. */
+export type Peer = Pick<PeerMark, 'studentId' | 'location'> & Partial<Pick<PeerMark, 'deviceId' | 'ip' | 'userAgent'>>;
+
 /**
  * The flags for a check-in, given the other records of the session (other students' latest
  * attempts) and the student's own previous record (an earlier attempt, if any).
  */
-export function proxySignals(current: CheckinSignals, others: readonly AttendanceRecord[], previous: AttendanceRecord | null): ReasonCode[] {
+export function proxySignals(current: CheckinSignals, others: readonly Peer[], previous: AttendanceRecord | null): ReasonCode[] {
   const flags: ReasonCode[] = [];
   const peers = others.filter((r) => r.studentId !== current.studentId);
   if (peers.some((r) => sameDevice(current, r))) flags.push('SHARED_DEVICE');
@@ -53,7 +56,7 @@ export function proxySignals(current: CheckinSignals, others: readonly Attendanc
 }
 
 /** The same page storage, or (without one) the same address and the same browser build. */
-function sameDevice(current: CheckinSignals, other: AttendanceRecord): boolean {
+function sameDevice(current: CheckinSignals, other: Peer): boolean {
   if (current.deviceId && other.deviceId) return current.deviceId === other.deviceId;
   // A school network puts every phone behind one address: the user agent must match too.
   return Boolean(current.ip && current.userAgent && current.ip === other.ip && current.userAgent === other.userAgent);

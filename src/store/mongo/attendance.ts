@@ -78,7 +78,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
   };
 }
 
-export function recordRepository(m: Models, clock: () => Date): RecordRepository {
+export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepository, 'writeBatch'> {
   const byKey = (orgId: string, sessionId: string, studentId: string) =>
     m.records.findOne(q.recordKeyFilter(orgId, sessionId, studentId)).lean<RecordDoc>();
   // No multi-document transaction (a standalone server has none): the record is written first,
@@ -132,6 +132,16 @@ export function recordRepository(m: Models, clock: () => Date): RecordRepository
     async listBySession(orgId, sessionId) {
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
+    },
+    async listPeerMarks(orgId, sessionId) {
+      const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).select({ studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 }).lean<RecordDoc[]>();
+      return docs.map((d) => ({
+        studentId: d.studentId,
+        deviceId: d.deviceId ?? null,
+        ip: d.ip ?? null,
+        userAgent: d.userAgent ?? null,
+        location: d.location ? { lat: d.location.lat, lon: d.location.lon } : null,
+      }));
     },
     async listProxyPeers(orgId, sessionId, probe) {
       // A few documents per criterion, however many students share a school address or a room.

@@ -2,6 +2,7 @@ import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store-ports.js';
 import { recordRepository, sessionRepository } from './attendance.js';
+import { writeRecordsOneByOne } from '../record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
 import { createModels, type Models } from './models.js';
@@ -60,6 +61,8 @@ export async function createMongoStore(
  * building indexes (tests drive it over an unconnected connection to observe the commands).
  */
 export function mongoStoreOn(conn: Connection, models: Models = createModels(conn), clock: () => Date = () => new Date()): Store {
+  const records = recordRepository(models, clock);
+  const audit = auditRepository(models);
   return {
     kind: 'mongo',
     transfer: mongoTransfer(models),
@@ -67,9 +70,10 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     users: userRepository(models, clock),
     subjects: subjectRepository(models, clock),
     sessions: sessionRepository(models, clock),
-    records: recordRepository(models, clock),
+    // Group commit stays one write at a time here (no transaction on a standalone server).
+    records: { ...records, writeBatch: (writes) => writeRecordsOneByOne(records, audit, writes) },
     summaries: summaryRepository(models, clock),
-    audit: auditRepository(models),
+    audit,
     reports: reportRepository(models),
     refreshTokens: refreshTokenRepository(models, clock),
     accountTokens: accountTokenRepository(models),

@@ -7,13 +7,15 @@ import {
   type NewSession,
   type RecordPatch,
   type RecordRepository,
+  type RecordWrite,
+  type RecordWriteResult,
   type SessionFilter,
   type SessionRepository,
   PROXY_PEERS_PER_CRITERION,
 } from '../../domain/store-ports.js';
-import { mapConflicts, type SqliteDb } from './db.js';
+import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
-import { insertSql, records, sessions, type Row } from './mappers.js';
+import { audit, insertSql, records, sessions, type Row } from './mappers.js';
 
 // Sessions (with the scheduler's lease) and attendance records.
 
@@ -142,32 +144,71 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   const nextRosterVersion = (sessionId: string): number =>
     db.stmt<{ roster_version: number }>('UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version').get(sessionId)
       ?.roster_version ?? 0;
+  const insertIfAbsent = (orgId: string, input: NewRecord): { record: AttendanceRecord; created: boolean } => {
+    const found = db.stmt(byKey).get(input.sessionId, input.studentId);
+    if (found) {
+      // The key is taken by a record of another organisation (a session id reused across orgs).
+      if (found.org_id !== orgId) throw new StoreConflictError('record');
+      return { record: records.fromRow(found), created: false };
+    }
+    const now = clock();
+    const rec: AttendanceRecord = {
+      id: newId(),
+      orgId,
+      ...input,
+      flags: [...input.flags],
+      version: 1,
+      rosterVersion: nextRosterVersion(input.sessionId),
+      createdAt: now,
+      updatedAt: now,
+    };
+    db.stmt(insert).run(records.toRow(rec));
+    return { record: rec, created: true };
+  };
+  const update = (orgId: string, id: string, expectedVersion: number, patch: RecordPatch): AttendanceRecord | null => {
+    const cur = get(orgId, id);
+    if (!cur || cur.version !== expectedVersion) return null;
+    const next: AttendanceRecord = {
+      ...cur,
+      ...definedOnly(patch),
+      version: cur.version + 1,
+      rosterVersion: nextRosterVersion(cur.sessionId),
+      updatedAt: clock(),
+    };
+    const row = records.toRow(next);
+    // The version check in WHERE is what makes it safe against other connections.
+    const r = db
+      .stmt(
+        `UPDATE records SET status = @status, reason = @reason, flags = @flags, distance_m = @distance_m,
+           location = @location, ip = @ip, attempts = @attempts, submitted_at = @submitted_at,
+           decided_at = @decided_at, decided_by = @decided_by, note = @note, correction_reason = @correction_reason,
+           device_id = @device_id, user_agent = @user_agent,
+           verification = @verification, version = version + 1, roster_version = @roster_version, updated_at = @updated_at
+         WHERE org_id = @org_id AND id = @id AND version = @expected RETURNING *`,
+      )
+      .get({ ...row, expected: expectedVersion });
+    return r ? records.fromRow(r) : null;
+  };
+  const auditInsert = insertSql(audit, false);
+  const writeOne = (w: RecordWrite): RecordWriteResult => {
+    let before: AttendanceRecord | null = null;
+    let after: AttendanceRecord | null;
+    if (w.kind === 'insert') {
+      const inserted = insertIfAbsent(w.orgId, w.input);
+      if (!inserted.created) return { written: false, record: inserted.record };
+      after = inserted.record;
+    } else {
+      before = get(w.orgId, w.id);
+      after = update(w.orgId, w.id, w.expectedVersion, w.patch);
+      if (!after) return { written: false, record: before };
+    }
+    db.stmt(auditInsert).run(audit.toRow({ id: newId(), ...w.audit(before, after) }));
+    return { written: true, before, record: after };
+  };
   return {
     async insertIfAbsent(orgId, input: NewRecord) {
       // IMMEDIATE: the check and the insert hold the write lock, so no other node slips between.
-      return mapConflicts(() =>
-        db.tx(() => {
-          const found = db.stmt(byKey).get(input.sessionId, input.studentId);
-          if (found) {
-            // The key is taken by a record of another organisation (a session id reused across orgs).
-            if (found.org_id !== orgId) throw new StoreConflictError('record');
-            return { record: records.fromRow(found), created: false };
-          }
-          const now = clock();
-          const rec: AttendanceRecord = {
-            id: newId(),
-            orgId,
-            ...input,
-            flags: [...input.flags],
-            version: 1,
-            rosterVersion: nextRosterVersion(input.sessionId),
-            createdAt: now,
-            updatedAt: now,
-          };
-          db.stmt(insert).run(records.toRow(rec));
-          return { record: rec, created: true };
-        }),
-      );
+      return mapConflicts(() => db.tx(() => insertIfAbsent(orgId, input)));
     },
     async get(orgId, id) {
       return get(orgId, id);
@@ -229,30 +270,36 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       return { items, total };
     },
     async update(orgId, id, expectedVersion, patch: RecordPatch) {
-      return db.tx(() => {
-        const cur = get(orgId, id);
-        if (!cur || cur.version !== expectedVersion) return null;
-        const next: AttendanceRecord = {
-          ...cur,
-          ...definedOnly(patch),
-          version: cur.version + 1,
-          rosterVersion: nextRosterVersion(cur.sessionId),
-          updatedAt: clock(),
-        };
-        const row = records.toRow(next);
-        // The version check in WHERE is what makes it safe against other connections.
-        const r = db
-          .stmt(
-            `UPDATE records SET status = @status, reason = @reason, flags = @flags, distance_m = @distance_m,
-               location = @location, ip = @ip, attempts = @attempts, submitted_at = @submitted_at,
-               decided_at = @decided_at, decided_by = @decided_by, note = @note, correction_reason = @correction_reason,
-               device_id = @device_id, user_agent = @user_agent,
-               verification = @verification, version = version + 1, roster_version = @roster_version, updated_at = @updated_at
-             WHERE org_id = @org_id AND id = @id AND version = @expected RETURNING *`,
-          )
-          .get({ ...row, expected: expectedVersion });
-        return r ? records.fromRow(r) : null;
-      });
+      return db.tx(() => update(orgId, id, expectedVersion, patch));
+    },
+    async listPeerMarks(orgId, sessionId) {
+      // Five columns, the fix's coordinates read by SQLite: one pass over the session serves a whole batch.
+      return db
+        .stmt<{ student_id: string; device_id: string | null; ip: string | null; user_agent: string | null; lat: number | null; lon: number | null }>(
+          `SELECT student_id, device_id, ip, user_agent, json_extract(location, '$.lat') AS lat, json_extract(location, '$.lon') AS lon
+           FROM records WHERE org_id = ? AND session_id = ?`,
+        )
+        .all(orgId, sessionId)
+        .map((r) => ({
+          studentId: r.student_id,
+          deviceId: r.device_id,
+          ip: r.ip,
+          userAgent: r.user_agent,
+          location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
+        }));
+    },
+    async writeBatch(writes: readonly RecordWrite[]) {
+      // One IMMEDIATE transaction (one WAL commit) for the batch; each write in a savepoint of
+      // its own, so a write refused alone (a key taken in another organisation) leaves the others.
+      return db.tx(() =>
+        writes.map((w): RecordWriteResult => {
+          try {
+            return db.raw.transaction(() => writeOne(w))();
+          } catch (err) {
+            return { written: false, error: toConflict(err) };
+          }
+        }),
+      );
     },
     async remove(orgId, id, expectedVersion) {
       return db.tx(() => {

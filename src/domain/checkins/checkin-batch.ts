@@ -1,0 +1,118 @@
+import { AppError } from '../../shared/app-error.js';
+import type { Logger } from '../../logger.js';
+import type { Peer } from '../checks/proxy-signals.js';
+import type { OrganisationSettings, PeerMark, RecordWrite, RecordWriteResult, Store } from '../store-ports.js';
+
+/** Defaults of CHECKIN_BATCH_WINDOW_MS and CHECKIN_BATCH_MAX (README configuration table). */
+export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;
+
+/** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
+const QUEUED_BATCHES = 8;
+
+export interface CheckinBatchOptions {
+  /** How long the first check-in of a batch waits for others (0: the next turn of the event loop). */
+  windowMs: number;
+  /** A batch is written as soon as it holds this many. */
+  max: number;
+}
+
+/** One accepted check-in waiting for its group commit. */
+export interface BatchItem {
+  orgId: string;
+  sessionId: string;
+  /** What the later check-ins of the batch compare with this one. */
+  mark: PeerMark;
+  /**
+   * The write, given the session's other records as the proxy signals read them and the
+   * organisation's shared-device rule. Called once, in batch order, and must not throw.
+   */
+  write(peers: readonly Peer[], sharedDevice: OrganisationSettings['sharedDevice']): RecordWrite;
+}
+
+interface Waiting {
+  item: BatchItem;
+  resolve: (r: RecordWriteResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit of check-ins (docs/multi-node.md, "Group commit"): accepted check-ins wait up to
+ * `windowMs` (or until `max` are waiting) and are written with one store call, one transaction
+ * on SQLite; each promise resolves only once its batch is stored, so an acknowledgement never
+ * runs ahead of the store. The proxy signals are computed here too, from one read of each
+ * session per batch instead of three queries per check-in. One batch is written at a time;
+ * what arrives meanwhile forms the next one. Nothing here is shared between nodes: the store's
+ * unique key keeps one record per (session, student) whichever node writes first.
+ */
+export class CheckinBatcher {
+  private queue: Waiting[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+    private readonly options: CheckinBatchOptions,
+  ) {}
+
+  /** Resolves with the stored outcome of the item's write once its batch is durable. */
+  submit(item: BatchItem): Promise<RecordWriteResult> {
+    if (this.queue.length >= this.options.max * QUEUED_BATCHES) {
+      return Promise.reject(new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES) }));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.writing) return; // the running batch starts the next one when it is stored
+    if (this.queue.length >= this.options.max) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.writeNext();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.writeNext();
+      }, this.options.windowMs);
+    }
+  }
+
+  private async writeNext(): Promise<void> {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    const batch = this.queue.splice(0, this.options.max);
+    try {
+      const results = await this.write(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (err) {
+      // The batch's transaction did not commit: none of it is stored, each submitter hears so.
+      this.logger.error({ err, size: batch.length }, 'check-in batch not stored');
+      for (const w of batch) w.reject(err);
+    } finally {
+      this.writing = false;
+    }
+    // Those that arrived during the write have waited long enough: no second window.
+    if (this.queue.length > 0) void this.writeNext();
+  }
+
+  private async write(items: readonly BatchItem[]): Promise<RecordWriteResult[]> {
+    const peers = new Map<string, Peer[]>();
+    const rules = new Map<string, OrganisationSettings['sharedDevice']>();
+    for (const it of items) {
+      const key = `${it.orgId}\n${it.sessionId}`;
+      if (!peers.has(key)) peers.set(key, await this.store.records.listPeerMarks(it.orgId, it.sessionId));
+      if (!rules.has(it.orgId)) rules.set(it.orgId, (await this.store.organisations.get(it.orgId))?.settings.sharedDevice ?? 'flag');
+    }
+    const writes = items.map((it) => {
+      const sessionPeers = peers.get(`${it.orgId}\n${it.sessionId}`)!;
+      const w = it.write(sessionPeers, rules.get(it.orgId)!);
+      // A later check-in of the same batch sees this one, as it would after a separate commit.
+      sessionPeers.push(it.mark);
+      return w;
+    });
+    return this.store.records.writeBatch(writes);
+  }
+}

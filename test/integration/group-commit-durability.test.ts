@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { TokenService } from '../../src/auth/tokens.js';
+import { loadConfig } from '../../src/config.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { CheckinView } from '../../src/shared/events.js';
+import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
+
+const STUDENTS = 120;
+/** The node is killed once this many check-ins are acknowledged, with the others still in batches. */
+const KILL_AFTER_ACKS = 25;
+const SECRET = 'group-commit-secret-0123456789abcdef012345';
+const ROOM = { lat: 50.06, lon: 19.94, radiusM: 100 };
+const root = path.resolve(import.meta.dirname, '../..');
+
+function listening(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out.slice(-500)}`)));
+  });
+}
+
+// Group commit acknowledges a check-in only once its batch is stored: a node killed (SIGKILL,
+// no shutdown) while batches are queued loses nothing it acknowledged, and stores it once.
+describe('group commit of check-ins survives a kill -9 of the node', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let child: ChildProcess | null = null;
+  const sockets: ClientSocket[] = [];
+
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'group-commit-'));
+  });
+  after(() => {
+    for (const s of sockets) s.disconnect();
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every acknowledged check-in is stored exactly once, with its audit entry, after a restart', async () => {
+    const dbPath = path.join(dir, 'attendance.db');
+    const env = {
+      ...process.env,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      SQLITE_PATH: dbPath,
+      SEED_DEMO: 'false',
+      JWT_SECRET: SECRET,
+      FACE_ENABLED: 'false',
+      CHECKIN_RATE_PER_MINUTE: '600',
+      SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
+      // Small batches with a long window: several batches are queued when the node dies.
+      CHECKIN_BATCH_WINDOW_MS: '20',
+      CHECKIN_BATCH_MAX: '10',
+    };
+    delete (env as Record<string, string | undefined>)['REDIS_URL'];
+    const seed = await createSqliteStore({ path: dbPath });
+    const org = await seed.organisations.create({ name: 'Kill', slug: 'kill', timezone: 'UTC' });
+    const teacher = await seed.users.create(org.id, { email: 't@kill', name: 'T', role: 'teacher', studentNumber: null, passwordHash: null, active: true });
+    const students = await seed.users.createMany(
+      org.id,
+      Array.from({ length: STUDENTS }, (_, i) => ({ email: `s${i}@kill`, name: `S${i}`, role: 'student' as const, studentNumber: `K${i}`, passwordHash: null, active: true })),
+    );
+    const subject = await seed.subjects.create(org.id, { code: 'K1', name: 'Kill', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+    await seed.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    await seed.close();
+
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+    const exited = new Promise((r) => child!.once('exit', r));
+    const url = `http://127.0.0.1:${await listening(child)}`;
+    const tokens = new TokenService(loadConfig(env).jwt);
+    const staff = await connectClient(url, tokens.signAccess(teacher).token);
+    sockets.push(staff);
+    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } })).id;
+    const phones = await Promise.all(students.map((s) => connectClient(url, tokens.signAccess(s).token)));
+    sockets.push(...phones);
+
+    const acknowledged = new Map<string, CheckinView>();
+    let unanswered = 0;
+    let killed = false;
+    await Promise.all(
+      phones.map(async (phone, i) => {
+        const location = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
+        try {
+          const ack = await command(phone, 'checkin:submit', { sessionId, location }, 5_000);
+          if (ack.ok) acknowledged.set(students[i]!.id, ack.data);
+          if (acknowledged.size >= KILL_AFTER_ACKS && !killed) {
+            killed = true;
+            child!.kill('SIGKILL');
+          }
+        } catch {
+          unanswered += 1; // the node died before answering
+        }
+      }),
+    );
+    await exited;
+    expect(killed, 'the node was killed mid-run').to.equal(true);
+    expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);
+
+    const store = await createSqliteStore({ path: dbPath });
+    try {
+      const stored = await store.records.listBySession(org.id, sessionId);
+      const byStudent = new Map<string, number>();
+      for (const r of stored) byStudent.set(r.studentId, (byStudent.get(r.studentId) ?? 0) + 1);
+      expect([...byStudent.values()].every((n) => n === 1), 'one record per student').to.equal(true);
+      const audited = new Set((await store.audit.listForSession(org.id, sessionId)).map((e) => e.entityId));
+      for (const [studentId, view] of acknowledged) {
+        const record = stored.find((r) => r.studentId === studentId);
+        expect(record, `acknowledged check-in of ${studentId} is stored`).to.not.equal(undefined);
+        expect(record).to.include({ id: view.recordId, status: view.status, version: view.recordVersion });
+        expect(audited.has(view.recordId), 'its audit entry is stored with it').to.equal(true);
+      }
+      expect(stored.length).to.be.at.least(acknowledged.size);
+    } finally {
+      await store.close();
+    }
+  });
+});
