@@ -16,7 +16,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { TokenService } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import type { Ack } from '../src/shared/errors.js';
-import type { RosterUpdate } from '../src/shared/events.js';
+import type { RosterUpdates } from '../src/shared/events.js';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/store/types.js';
@@ -379,17 +379,21 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
   // Propagation: from the submit to the last screen of the room that shows it.
   const pending = new Map<string, { t0: number; left: number; worst: number }>();
   const propagation: number[] = [];
+  let rosterMessages = 0;
   for (const roomScreens of screens) {
     for (const screen of roomScreens) {
-      screen.on('roster:update', (u: RosterUpdate) => {
-        const key = `${u.sessionId}/${u.entry.studentId}`;
-        const p = pending.get(key);
-        if (!p) return;
-        p.worst = Math.max(p.worst, performance.now() - p.t0);
-        p.left -= 1;
-        if (p.left === 0) {
-          propagation.push(p.worst);
-          pending.delete(key);
+      screen.on('roster:updates', (batch: RosterUpdates) => {
+        rosterMessages += 1;
+        for (const u of batch.updates) {
+          const key = `${batch.sessionId}/${u.entry.studentId}`;
+          const p = pending.get(key);
+          if (!p) continue;
+          p.worst = Math.max(p.worst, performance.now() - p.t0);
+          p.left -= 1;
+          if (p.left === 0) {
+            propagation.push(p.worst);
+            pending.delete(key);
+          }
         }
       });
     }
