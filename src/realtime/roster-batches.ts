@@ -11,6 +11,8 @@ const realSchedule: Schedule = (fn, ms) => {
 interface Pending {
   updates: RosterUpdates['updates'];
   cancel: () => void;
+  /** When the session's last message left. */
+  sentAt: number;
 }
 
 /**
@@ -19,6 +21,10 @@ interface Pending {
  * together at its end, in one message (one publish through the Redis adapter). A burst of 500
  * check-ins in a second is about 1000 / intervalMs messages instead of 500. Each change keeps
  * its own roster version, so the gap rule of docs/protocol.md §8 still finds a lost message.
+ *
+ * A change that comes when the interval is already over leaves at once with the ones held, without
+ * waiting for the timer: on a saturated node one turn of the event loop can last longer than the
+ * interval, and the acknowledgements sent during it must not leave the screens behind.
  *
  * Only this node's changes are held, for at most one interval; `flush` sends them at once when
  * the order against another broadcast matters (a session's status, a resync notice) and on
@@ -31,6 +37,7 @@ export class RosterBatches {
     private readonly intervalMs: number,
     private readonly send: (batch: RosterUpdates) => void,
     private readonly schedule: Schedule = realSchedule,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   add(update: RosterUpdate): void {
@@ -42,10 +49,14 @@ export class RosterBatches {
     const pending = this.sessions.get(update.sessionId);
     if (pending) {
       pending.updates.push(change);
+      if (this.now() - pending.sentAt >= this.intervalMs) {
+        pending.cancel();
+        this.tick(update.sessionId);
+      }
       return;
     }
     this.send({ sessionId: update.sessionId, updates: [change] });
-    this.sessions.set(update.sessionId, { updates: [], cancel: this.arm(update.sessionId) });
+    this.sessions.set(update.sessionId, { updates: [], cancel: this.arm(update.sessionId), sentAt: this.now() });
   }
 
   /** Sends what is held for the session now (before its status or a resync notice goes out). */
@@ -82,6 +93,7 @@ export class RosterBatches {
     const updates = pending.updates;
     pending.updates = [];
     pending.cancel = this.arm(sessionId);
+    pending.sentAt = this.now();
     this.send({ sessionId, updates });
   }
 }

@@ -31,10 +31,12 @@ describe('RosterBatches', () => {
   let sent: RosterUpdates[];
   let timers: ManualTimers;
   let batches: RosterBatches;
+  let clock: number;
   beforeEach(() => {
     sent = [];
     timers = new ManualTimers();
-    batches = new RosterBatches(50, (b) => sent.push(b), timers.schedule);
+    clock = 0;
+    batches = new RosterBatches(50, (b) => sent.push(b), timers.schedule, () => clock);
   });
 
   it('sends the first change at once and the following ones together at the end of the interval', () => {
@@ -51,6 +53,21 @@ describe('RosterBatches', () => {
     expect(timers.pending).to.equal(0);
     batches.add(update('a', 201));
     expect(sent.map(versions).at(-1)).to.deep.equal([201]);
+  });
+
+  it('sends at once, with what is held, a change that comes after the interval ended but before its timer ran (a long event-loop turn)', () => {
+    batches.add(update('a', 1));
+    clock = 30;
+    batches.add(update('a', 2));
+    expect(sent).to.have.length(1);
+    clock = 80;
+    batches.add(update('a', 3));
+    expect(sent.map(versions)).to.deep.equal([[1], [2, 3]]);
+    // The next interval starts from that message; the stale timer sends nothing.
+    clock = 100;
+    batches.add(update('a', 4));
+    timers.fire();
+    expect(sent.map(versions)).to.deep.equal([[1], [2, 3], [4]]);
   });
 
   it('holds each session apart', () => {
