@@ -14,7 +14,7 @@ import type {
   ClientToServerEvents,
   RosterEntry,
   RosterSnapshot,
-  RosterUpdate,
+  RosterUpdates,
   ServerToClientEvents,
 } from '../src/shared/events.js';
 
@@ -236,12 +236,14 @@ class RosterMirror {
     for (const e of snapshot.entries) this.entries.set(e.studentId, e);
   }
 
-  /** Applies an update; returns false on a version gap (the caller re-watches for a snapshot). */
-  apply(update: RosterUpdate): boolean {
-    if (update.version > this.version + 1) return false;
-    this.version = Math.max(this.version, update.version);
-    const held = this.entries.get(update.entry.studentId);
-    if (!held || update.entry.recordVersion > held.recordVersion) this.entries.set(update.entry.studentId, update.entry);
+  /** Applies a batch's changes in order; returns false on a version gap (the caller re-watches for a snapshot). */
+  apply(batch: RosterUpdates): boolean {
+    for (const update of batch.updates) {
+      if (update.version > this.version + 1) return false;
+      this.version = Math.max(this.version, update.version);
+      const held = this.entries.get(update.entry.studentId);
+      if (!held || update.entry.recordVersion > held.recordVersion) this.entries.set(update.entry.studentId, update.entry);
+    }
     return true;
   }
 }
@@ -267,7 +269,7 @@ async function run(opts: Options): Promise<void> {
   const tSocket = await connect(opts, 'teacher', teacher.accessToken);
   const sSocket = await connect(opts, 'student', student.accessToken);
   try {
-    const rosterUpdates = record(tSocket, 'roster:update');
+    const rosterUpdates = record(tSocket, 'roster:updates');
     const decisions = record(sSocket, 'checkin:decision');
     const studentStatus = record(sSocket, 'session:status');
 
@@ -303,12 +305,15 @@ async function run(opts: Options): Promise<void> {
       throw new Error(`expected the check-in to be accepted, got ${checkin.status} (${String(checkin.reason)})`);
     }
 
-    const update = await rosterUpdates.next((u) => u.sessionId === session.id && u.entry.studentId === student.user.id, opts.timeoutMs);
-    if (!roster.apply(update)) {
-      log('teacher', `roster version gap (held ${roster.version}, got ${update.version}): re-watching`);
+    const batch = await rosterUpdates.next(
+      (b) => b.sessionId === session.id && b.updates.some((u) => u.entry.studentId === student.user.id),
+      opts.timeoutMs,
+    );
+    if (!roster.apply(batch)) {
+      log('teacher', `roster version gap (held ${roster.version}): re-watching`);
       roster.load(await command(opts, tSocket, 'session:watch', { sessionId: session.id }));
     }
-    log('teacher', 'roster:update ->', update);
+    log('teacher', 'roster:updates ->', batch);
     const decision = await decisions.next((d) => d.sessionId === session.id, opts.timeoutMs);
     log('student', `checkin:decision -> ${decision.status}`);
 
@@ -317,7 +322,7 @@ async function run(opts: Options): Promise<void> {
     if (closed.session.status !== 'closed') throw new Error(`expected a closed session, got ${closed.session.status}`);
     const status = await studentStatus.next((s) => s.id === session.id && s.status === 'closed', opts.timeoutMs);
     log('student', `session:status -> ${status.status}`);
-    log('teacher', `roster updates received: ${rosterUpdates.seen.length} (closing records every other student absent)`);
+    log('teacher', `roster:updates messages received: ${rosterUpdates.seen.length} (closing records every other student absent)`);
   } finally {
     tSocket.disconnect();
     sSocket.disconnect();

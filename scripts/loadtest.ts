@@ -8,7 +8,8 @@
  * tokens with the nodes' JWT secret (no logins), and then drives socket.io clients.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { TokenService } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import type { Ack } from '../src/shared/errors.js';
-import type { RosterUpdate } from '../src/shared/events.js';
+import type { RosterUpdates } from '../src/shared/events.js';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/domain/store-ports.js';
@@ -30,21 +31,30 @@ import {
   type ReferenceFaces,
 } from './lib/loadtest-faces.js';
 import { report, type RunResult } from './lib/loadtest-report.js';
+import { renderHtml } from './lib/loadtest-html.js';
+import { buildSummary, type RunSummary } from './lib/loadtest-summary.js';
+import { sampleNodes, Timeline } from './lib/loadtest-timeline.js';
 import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
 
   --nodes N         node processes to start (default 2)
-  --urls A,B        target running nodes instead (loopback only); they must share the SQLite
-                    file given with --sqlite and the JWT_SECRET in this environment
+  --urls A,B        target running nodes instead (http or https; loopback only unless
+                    --i-own-these-hosts); they must share the SQLite file given with --sqlite
+                    and the JWT_SECRET in this environment; with METRICS_TOKEN in this
+                    environment their event-loop lag is read from /metrics
+  --i-own-these-hosts  allow --urls that are not loopback: only hosts you operate
   --sqlite PATH     with --urls: the nodes' SQLITE_PATH, seeded by this script
   --redis URL       use this Redis instead of starting a redis-server
   --rooms R         rooms (subjects, one teacher each) (default 10)
   --students S      students per room, one socket each (default 100)
   --screens T       teacher screens per room, spread over the nodes (default 2)
-  --rate C          check-ins per second to offer; 0 = as fast as --window allows (default 0;
+  --rate C          check-ins per second to offer, open loop: submissions leave on schedule
+                    whether or not earlier ones were answered (default 0 = closed loop;
                     with --selfies 4 per face worker: nodes x face threads x 4)
+  --closed-loop     --window submitters, each sending its next check-in when the previous one
+                    is answered (the same as --rate 0; refused together with a --rate above 0)
   --duration D      check-in phase bound in seconds; with --rate, the run offers C x D
                     check-ins, opening more sessions per room when R x S is smaller (default 10)
   --window W        check-ins in flight at most; a selfie check-in is in flight until its
@@ -52,6 +62,10 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
   --no-baseline     skip the comparison run with the same load on one node without Redis
   --timeout T       whole-run bound in seconds; everything is stopped after it (default 300)
+  --out DIR         also write DIR/summary.json (per second: offered, sent and achieved
+                    check-ins, ack and roster latency percentiles, errors by code; per node:
+                    CPU, RSS and event-loop lag; the load generator's own CPU and lag) and
+                    DIR/report.html (charts drawn with uPlot, inlined: opens offline)
   --help            this text
 
 Selfies (the nodes then run with FACE_ENABLED=true):
@@ -100,6 +114,9 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '500' },
     hold: { type: 'string', default: '3' },
     'no-baseline': { type: 'boolean', default: false },
+    'closed-loop': { type: 'boolean', default: false },
+    'i-own-these-hosts': { type: 'boolean', default: false },
+    out: { type: 'string' },
     timeout: { type: 'string', default: '300' },
     selfies: { type: 'boolean', default: false },
     'selfie-share': { type: 'string', default: '1' },
@@ -122,6 +139,10 @@ const int = (name: string, v: string, min: number): number => {
   }
   return n;
 };
+if (args['closed-loop'] && args.rate !== undefined && Number(args.rate) > 0) {
+  process.stderr.write('--closed-loop and --rate above 0 exclude each other\n');
+  process.exit(1);
+}
 const faceThreads = args.selfies ? int('face-threads', args['face-threads'] ?? process.env['FACE_POOL_SIZE'] ?? '1', 1) : 0;
 const nodeCount = int('nodes', args.nodes, 1);
 const opts = {
@@ -129,7 +150,7 @@ const opts = {
   rooms: int('rooms', args.rooms, 1),
   students: int('students', args.students, 1),
   screens: int('screens', args.screens, 1),
-  rate: int('rate', args.rate ?? String(args.selfies ? 4 * faceThreads * nodeCount : 0), 0),
+  rate: args['closed-loop'] ? 0 : int('rate', args.rate ?? String(args.selfies ? 4 * faceThreads * nodeCount : 0), 0),
   duration: int('duration', args.duration, 1),
   window: int('window', args.window, 1),
   hold: int('hold', args.hold, 0),
@@ -152,9 +173,20 @@ const selfie = {
 const isSelfieRoom = (r: number) => r < selfie.rooms;
 const urls = args.urls ? args.urls.split(',').map((u) => u.trim()).filter(Boolean) : null;
 for (const u of urls ?? []) {
-  const host = new URL(u).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
-    process.stderr.write(`refusing ${u}: the load generator targets loopback only\n`);
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    process.stderr.write(`--urls: ${u} is not a URL\n`);
+    process.exit(1);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    process.stderr.write(`--urls: ${u} is neither http nor https\n`);
+    process.exit(1);
+  }
+  // Load is an attack on hosts one does not run: loopback, or the operator's word for it.
+  if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(url.hostname) && !args['i-own-these-hosts']) {
+    process.stderr.write(`refusing ${u}: the load generator targets loopback only, unless --i-own-these-hosts says you operate it\n`);
     process.exit(1);
   }
 }
@@ -265,7 +297,14 @@ function progress(line: string): void {
 const endProgress = () => process.stderr.isTTY && process.stderr.write('\n');
 
 
-async function run(label: string, nodeCount: number, redisUrl: string | null, faces: ReferenceFaces | null): Promise<RunResult> {
+async function run(
+  label: string,
+  nodeCount: number,
+  redisUrl: string | null,
+  faces: ReferenceFaces | null,
+): Promise<{ result: RunResult; summary: RunSummary }> {
+  // Our nodes serve /metrics for this token (event-loop lag); given nodes, for the operator's.
+  const metricsToken = urls ? (process.env['METRICS_TOKEN'] ?? null) : randomBytes(24).toString('base64url');
   const dir = mkdtempSync(path.join(tmpdir(), 'loadtest-'));
   const stopDir = async () => rmSync(dir, { recursive: true, force: true });
   cleanups.push(stopDir);
@@ -279,6 +318,7 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
     LOG_LEVEL: 'warn',
     BCRYPT_COST: '4',
     JWT_SECRET: SECRET,
+    ...(metricsToken ? { METRICS_TOKEN: metricsToken } : {}),
     CHECKIN_RATE_PER_MINUTE: '600',
     // Every simulated client connects from this one address.
     SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
@@ -379,17 +419,23 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
   // Propagation: from the submit to the last screen of the room that shows it.
   const pending = new Map<string, { t0: number; left: number; worst: number }>();
   const propagation: number[] = [];
+  let rosterMessages = 0;
+  const timeline = new Timeline(performance.now());
   for (const roomScreens of screens) {
     for (const screen of roomScreens) {
-      screen.on('roster:update', (u: RosterUpdate) => {
-        const key = `${u.sessionId}/${u.entry.studentId}`;
-        const p = pending.get(key);
-        if (!p) return;
-        p.worst = Math.max(p.worst, performance.now() - p.t0);
-        p.left -= 1;
-        if (p.left === 0) {
-          propagation.push(p.worst);
-          pending.delete(key);
+      screen.on('roster:updates', (batch: RosterUpdates) => {
+        rosterMessages += 1;
+        for (const u of batch.updates) {
+          const key = `${batch.sessionId}/${u.entry.studentId}`;
+          const p = pending.get(key);
+          if (!p) continue;
+          p.worst = Math.max(p.worst, performance.now() - p.t0);
+          p.left -= 1;
+          if (p.left === 0) {
+            timeline.roster(performance.now(), p.worst);
+            propagation.push(p.worst);
+            pending.delete(key);
+          }
         }
       });
     }
@@ -408,6 +454,15 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
   let acked = 0;
   let inFlight = 0;
   const start = performance.now();
+  timeline.start = start;
+  const stopSampling = sampleNodes(
+    timeline,
+    urls
+      ? urls.map((u) => ({ name: u, url: u, pid: null, rss: () => Number.NaN }))
+      : nodes.map((n) => ({ name: n.name, url: n.url, pid: n.child.pid ?? null, rss: () => n.rss() })),
+    metricsToken,
+  );
+  let scheduled = 0;
   const end = start + opts.duration * 1_000;
   const selfieStats = faces ? new SelfieStats() : null;
 
@@ -435,8 +490,12 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
       stats,
       emitAck,
       onAttempt: () => pending.set(pendingKey, { t0: performance.now(), left: screenCount, worst: 0 }),
-      onAck: (ms) => ack.push(ms),
+      onAck: (ms) => {
+        ack.push(ms);
+        timeline.latency(performance.now(), ms);
+      },
     }).then((result) => {
+      timeline.answered(performance.now(), null, result.acked ? null : result.code);
       if (result.acked) acked += 1;
       else countError(result.code);
       // A check-in refused BUSY stored nothing: no screen will ever show it.
@@ -451,6 +510,13 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
   }, 1_000);
   const inflight = new Set<Promise<void>>();
   while (launched < toOffer && performance.now() < end) {
+    // Open loop: what the schedule has offered so far, sent or not (a full window holds some back).
+    if (opts.rate > 0) {
+      const now = performance.now();
+      const offeredNow = Math.min(toOffer, Math.floor(((now - start) / 1000) * opts.rate));
+      if (offeredNow > scheduled) timeline.offered(now, offeredNow - scheduled);
+      scheduled = Math.max(scheduled, offeredNow);
+    }
     const due = opts.rate > 0 ? Math.floor(((performance.now() - start) / 1000) * opts.rate) - launched : toOffer - launched;
     const n = Math.min(due, opts.window - inFlight, toOffer - launched);
     for (let j = 0; j < n; j += 1) {
@@ -466,6 +532,8 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
       const t0 = performance.now();
       pending.set(pendingKey, { t0, left: screens[r]!.length, worst: 0 });
       inFlight += 1;
+      timeline.sent(t0);
+      if (opts.rate === 0) timeline.offered(t0);
       const p =
         faces && selfieStats && isSelfieRoom(r)
           ? submitOneSelfie(faces, selfieStats, socket, sessionId, i, pendingKey, screens[r]!.length)
@@ -474,11 +542,16 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
               location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
             }).then(
               (a) => {
-                ack.push(performance.now() - t0);
+                const now = performance.now();
+                ack.push(now - t0);
+                timeline.answered(now, now - t0, a.ok ? null : a.error.code);
                 if (a.ok) acked += 1;
                 else countError(a.error.code);
               },
-              () => countError('ACK_TIMEOUT'),
+              () => {
+                timeline.answered(performance.now(), null, 'ACK_TIMEOUT');
+                countError('ACK_TIMEOUT');
+              },
             );
       const tracked = p.finally(() => {
         inFlight -= 1;
@@ -493,6 +566,7 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
   const settle = Date.now() + 5_000;
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
   clearInterval(loadTicker);
+  stopSampling();
   progress(`[${label}] submitted ${launched}, acked ${acked}${selfieProgress()}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
   endProgress();
 
@@ -502,7 +576,7 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
   if (!urls) await stopDir();
   ack.sort((a, b) => a - b);
   propagation.sort((a, b) => a - b);
-  return {
+  const result: RunResult = {
     label,
     nodes: targets.length,
     sockets: total,
@@ -530,6 +604,17 @@ async function run(label: string, nodeCount: number, redisUrl: string | null, fa
         }
       : {}),
   };
+  const summary = buildSummary(result, timeline, {
+    mode: opts.rate > 0 ? 'open' : 'closed',
+    rate: opts.rate,
+    window: opts.window,
+    rooms: opts.rooms,
+    students: opts.students,
+    screens: opts.screens,
+    offered: opts.rate > 0 ? scheduled : launched,
+    rosterMessages,
+  });
+  return { result, summary };
 }
 
 /** Runs jobs with at most `width` at a time. */
@@ -579,9 +664,17 @@ async function main(): Promise<void> {
     }
     // Before any node starts: the reference analysis would otherwise compete with them for the cores.
     const faces = selfie.on ? await referenceFaces() : null;
-    const results = [await run(urls ? 'given nodes' : 'cluster', urls ? urls.length : opts.nodes, redisUrl, faces)];
-    if (!urls && !args['no-baseline'] && opts.nodes > 1) results.push(await run('single node, no Redis', 1, null, faces));
-    process.stdout.write(`${results.map((r) => report(r, opts)).join('\n\n')}\n`);
+    const runs = [await run(urls ? 'given nodes' : 'cluster', urls ? urls.length : opts.nodes, redisUrl, faces)];
+    if (!urls && !args['no-baseline'] && opts.nodes > 1) runs.push(await run('single node, no Redis', 1, null, faces));
+    const text = runs.map((r) => report(r.result, opts)).join('\n\n');
+    process.stdout.write(`${text}\n`);
+    if (args.out) {
+      mkdirSync(args.out, { recursive: true });
+      const summaries = runs.map((r) => r.summary);
+      writeFileSync(path.join(args.out, 'summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), argv: process.argv.slice(2), runs: summaries }, null, 2)}\n`);
+      writeFileSync(path.join(args.out, 'report.html'), renderHtml(summaries, text));
+      process.stdout.write(`\nwrote ${path.join(args.out, 'summary.json')} and ${path.join(args.out, 'report.html')}\n`);
+    }
     process.stdout.write(
       '\nissue 5 targets: 10,000 sockets on 2 nodes at <= 25 KB RSS/connection; 1,000 check-ins/s on 3 nodes with roster propagation p99 <= 100 ms\n',
     );

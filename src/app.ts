@@ -220,6 +220,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       new MemoryRateLimiter({ points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
     requestLimiters,
     maxInFlight: config.limits.socketMaxInFlight,
+    rosterBatchMs: config.rosterBatchMs,
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,

@@ -88,6 +88,7 @@ const EnvSchema = z.object({
   HTTP_PUBLIC_RATE_PER_MINUTE: int(1, 1_000_000).default(1_200),
   HTTP_STATIC_RATE_PER_MINUTE: int(1, 1_000_000).default(6_000),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
+  ROSTER_BATCH_MS: int(0, 1_000).default(50),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
   SESSION_REOPEN_WINDOW_MS: int(0, 7 * 86_400_000).default(3_600_000),
   FACE_ENABLED: bool.default(true),
@@ -152,6 +153,8 @@ export interface Config {
   /** Request rates of every socket command and HTTP route (docs/limits.md). */
   limits: RequestLimits;
   schedulerIntervalMs: number;
+  /** Roster changes of a session are sent to its screens at most this often (0: each at once). */
+  rosterBatchMs: number;
   /** How often one node of the deployment deletes expired refresh tokens and spent set-password links. */
   tokenPurgeIntervalMs: number;
   /** How long after closing staff may reopen a session (0: never). */
@@ -341,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       httpStaticPerMinute: e.HTTP_STATIC_RATE_PER_MINUTE,
     },
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    rosterBatchMs: e.ROSTER_BATCH_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
     sessionReopenWindowMs: e.SESSION_REOPEN_WINDOW_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },

@@ -17,6 +17,7 @@ import { CurrentActors } from './current-actor.js';
 import { attachCommands, commandListeners } from './define-handler.js';
 import { Fanout } from './fanout.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
+import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
@@ -40,6 +41,8 @@ export interface RealtimeDeps {
   requestLimiters: RequestLimiters;
   /** Commands one socket may have unanswered at once. */
   maxInFlight: number;
+  /** Roster changes of a session reach its screens at most this often, in one message (0: each at once). */
+  rosterBatchMs: number;
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
@@ -67,6 +70,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // closing the connection, before it is buffered.
     maxHttpBufferSize: deps.maxHttpBufferSize,
     serveClient: false,
+    // Off, as is engine.io's default, said here so it stays off: check-in traffic is many small
+    // frames, where deflate costs CPU and a zlib context per socket for little gain.
+    perMessageDeflate: false,
     cors: deps.corsOrigins.length > 0 ? { origin: deps.corsOrigins, credentials: true } : undefined,
     // Refused with HTTP 403 before any handshake, on the upgrade and on every polling request.
     allowRequest: (req, callback) => {
@@ -106,15 +112,24 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   io.on('actor:forget', (userId) => actors.forget(userId));
 
   const fanout = new Fanout(io, deps.fanoutLink, logger);
+  const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
+    try {
+      fanout.target(batch.sessionId).to(rooms.staff(batch.sessionId)).emit('roster:updates', batch);
+    } catch (err) {
+      // Sent from a timer, where a throw would end the process; the screens' gap rule resyncs them.
+      logger.error({ err, sessionId: batch.sessionId }, 'roster batch not sent');
+    }
+  });
   const unsubscribe = deps.bus.subscribe((event) => {
     switch (event.type) {
-      case 'roster.changed': {
-        const out = fanout.target(event.update.sessionId);
-        out.to(rooms.staff(event.update.sessionId)).emit('roster:update', event.update);
-        out.to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
+      case 'roster.changed':
+        batches.add(event.update);
+        // The student's own result is not held back with the screens' batch.
+        fanout.target(event.update.sessionId).to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
         break;
-      }
       case 'session.changed':
+        // Screens see the changes before the status that follows them (e.g. a close's absents).
+        batches.flush(event.session.id);
         fanout
           .target(event.session.id)
           .to(rooms.staff(event.session.id))
@@ -123,6 +138,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
           .emit('session:status', event.session);
         break;
       case 'roster.reset':
+        batches.flush(event.sessionId);
         fanout.target(event.sessionId).to(rooms.staff(event.sessionId)).emit('roster:resync', { sessionId: event.sessionId });
         break;
       case 'login.revoked':
@@ -161,6 +177,8 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     io,
     async close() {
       unsubscribe();
+      // The last changes leave before the sockets close.
+      batches.flushAll();
       fanout.close();
       expiry.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.

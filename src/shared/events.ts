@@ -114,6 +114,12 @@ export interface RosterUpdate {
   entry: RosterEntry;
 }
 
+/** Roster changes of one session since the last message, oldest first, each with its roster version. */
+export interface RosterUpdates {
+  sessionId: string;
+  updates: Array<{ version: number; entry: RosterEntry }>;
+}
+
 export interface RosterResyncNotice {
   sessionId: string;
 }
@@ -289,8 +295,11 @@ export const ACCESS_END_CODES = ['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ROLE_CHAN
 export type AccessEndCode = (typeof ACCESS_END_CODES)[number];
 
 export interface ServerToClientEvents {
-  /** To watching screens: one roster entry changed. */
-  'roster:update': (update: RosterUpdate) => void;
+  /**
+   * To watching screens: the roster changes of a session since the last such message, sent at
+   * most once per ROSTER_BATCH_MS per session (docs/protocol.md §8).
+   */
+  'roster:updates': (batch: RosterUpdates) => void;
   /**
    * To watching screens: updates of this session may have been lost (Redis was unreachable);
    * call session:watch again and replace the roster with the snapshot.

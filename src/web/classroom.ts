@@ -171,7 +171,7 @@ async function main(): Promise<void> {
       }
     },
   });
-  socket.on('roster:update', (update) => feed.update(update));
+  socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));
   socket.on('session:status', (session) => {
     if (session.id !== roster.session?.id) return;

@@ -421,7 +421,7 @@ async function main(): Promise<void> {
     if (watching) byId<HTMLAnchorElement>('classroom-link').href = classroomHref(watching);
   });
   bindSessionControls(socket);
-  socket.on('roster:update', (update) => feed.update(update));
+  socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));
   socket.on('session:status', (session) => {
     if (session.id !== roster.session?.id) return;

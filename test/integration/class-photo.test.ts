@@ -9,7 +9,7 @@ import type { AttendanceSession, Organisation, Subject, User } from '../../src/d
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { connectClient, nextEvent, type ClientSocket } from '../support/sockets.js';
+import { connectClient, nextEvent, nextRosterUpdate, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
 /**
@@ -133,7 +133,7 @@ describe('class photo (real models, HTTP)', function () {
     sockets.push(watcher, phone);
     const watched = await watcher.timeout(5_000).emitWithAck('session:watch', { sessionId: session.id });
     expect(watched.ok, JSON.stringify(watched)).to.equal(true);
-    const rosterUpdate = nextEvent(watcher, 'roster:update', (u: RosterUpdate) => u.entry.studentId === jolie.id);
+    const rosterUpdate = nextRosterUpdate(watcher, (u: RosterUpdate) => u.entry.studentId === jolie.id);
     const decision = nextEvent(phone, 'checkin:decision', (v: CheckinView) => v.sessionId === session.id);
 
     const res = await srv.request('POST', `/api/v1/sessions/${session.id}/class-photo/confirm`, {
@@ -143,7 +143,7 @@ describe('class photo (real models, HTTP)', function () {
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     expect(res.body.results).to.deep.equal([{ studentId: jolie.id, result: 'marked', status: 'present', code: null }]);
 
-    const [update] = await rosterUpdate;
+    const update = await rosterUpdate;
     expect(update.entry).to.include({ status: 'present', reason: 'MARKED_FROM_CLASS_PHOTO', decidedBy: teacher.id });
     const [view] = await decision;
     expect(view).to.include({ status: 'present', reason: 'MARKED_FROM_CLASS_PHOTO' });

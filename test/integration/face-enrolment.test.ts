@@ -8,7 +8,7 @@ import type { Organisation, Subject, User } from '../../src/domain/store-ports.j
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES, truncated } from '../support/face-images.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, testConfig, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, nextEvent, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
@@ -189,7 +189,7 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     };
     const staff = await connect(teacher);
     const updates: RosterUpdate[] = [];
-    staff.on('roster:update', (u) => updates.push(u));
+    onRosterUpdate(staff, (u) => updates.push(u));
     const session = ok(
       await command(staff, 'session:open', { subjectId: subject.id, policy: { selfie: true, geofence: false, rotatingCode: false } }),
     );

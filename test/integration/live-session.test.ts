@@ -7,7 +7,7 @@ import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { TestClock } from '../support/live-fixture.js';
-import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, nextEvent, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 const north = (m: number) => ({ lat: ROOM.lat + m / 111_195, lon: ROOM.lon });
@@ -18,7 +18,7 @@ class Screen {
   readonly entries = new Map<string, RosterEntry>();
   readonly updates: RosterUpdate[] = [];
   constructor(readonly socket: ClientSocket) {
-    socket.on('roster:update', (u) => {
+    onRosterUpdate(socket, (u) => {
       this.updates.push(u);
       const held = this.entries.get(u.entry.studentId);
       if (!held || u.entry.recordVersion > held.recordVersion) this.entries.set(u.entry.studentId, u.entry);

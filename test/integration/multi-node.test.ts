@@ -11,7 +11,7 @@ import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { freePort, useRedis } from '../support/redis-server.js';
-import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, nextEvent, nextRosterUpdate, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
@@ -38,7 +38,7 @@ class Screen {
     this.listen(socket);
   }
   private listen(socket: ClientSocket): void {
-    socket.on('roster:update', (u) => {
+    onRosterUpdate(socket, (u) => {
       this.updates.push(u);
       this.feed.update(u);
     });
@@ -305,7 +305,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     let marks = 0;
     await waitFor(
       async () => {
-        const seen = nextEvent(projector.socket, 'roster:update', (u: RosterUpdate) => u.entry.studentId === probe.id, 300).then(
+        const seen = nextRosterUpdate(projector.socket, (u: RosterUpdate) => u.entry.studentId === probe.id, 300).then(
           () => true,
           () => false,
         );
@@ -341,9 +341,9 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const before = Math.max(...projector.updates.map((u) => u.version));
 
     await suite.redis.restart();
-    const after = nextEvent(projector.socket, 'roster:update', (u: RosterUpdate) => u.entry.studentId === students[3]!.id, 15_000);
+    const after = nextRosterUpdate(projector.socket, (u: RosterUpdate) => u.entry.studentId === students[3]!.id, 15_000);
     ok(await command(onB[3]!, 'checkin:submit', { sessionId, location: here(), code }, 15_000));
-    const [update] = await after;
+    const update = await after;
     expect(update.version).to.be.above(before);
     const again = ok(await command(projector.socket, 'session:watch', { sessionId }));
     expect(again.version).to.be.at.least(update.version);

@@ -5,7 +5,7 @@ import type { Subject, User } from '../../src/domain/store-ports.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, connectClient, connectRefused, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, connectRefused, nextEvent, nextRosterUpdate, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 /** The issue's bar: a change made on one node reaches sockets on another within a second. */
@@ -87,7 +87,7 @@ describe('open sockets follow deactivation, role changes and subject membership 
     ok(await command(staff, 'session:watch', { sessionId }));
     ok(await command(adminScreen, 'session:watch', { sessionId }));
     const teacherSaw: RosterUpdate[] = [];
-    staff.on('roster:update', (u) => teacherSaw.push(u));
+    onRosterUpdate(staff, (u) => teacherSaw.push(u));
 
     const lost = nextEvent(staff, 'session:access-lost', () => true, WITHIN_MS);
     expect((await api('PATCH', `/subjects/${subject.id}`, { teacherIds: [] })).status).to.equal(200);
@@ -95,7 +95,7 @@ describe('open sockets follow deactivation, role changes and subject membership 
 
     const phone = await client(b, students[0]!);
     ok(await command(phone, 'session:join', { sessionId }));
-    const adminSees = nextEvent(adminScreen, 'roster:update', (u) => u.entry.studentId === students[0]!.id);
+    const adminSees = nextRosterUpdate(adminScreen, (u) => u.entry.studentId === students[0]!.id);
     ok(await command(phone, 'checkin:submit', { sessionId, location: here() }));
     await adminSees;
     expect(teacherSaw, 'the removed teacher receives no roster of the session').to.deep.equal([]);

@@ -25,7 +25,7 @@ function screen(socket: ClientSocket): RosterFeed {
     fetchSnapshot: async (sessionId) => ok(await command(socket, 'session:watch', { sessionId })),
     gapWaitMs: 300,
   });
-  socket.on('roster:update', (u) => feed.update(u));
+  socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (n) => feed.resyncNotice(n));
   return feed;
 }

@@ -1,5 +1,5 @@
 import { io as connect, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/shared/events.js';
+import type { ClientToServerEvents, RosterUpdate, RosterUpdates, ServerToClientEvents } from '../../src/shared/events.js';
 import type { Ack } from '../../src/shared/errors.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -73,4 +73,24 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, stepMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** The changes of one `roster:updates` message, each as a RosterUpdate. */
+export function unbatch(batch: RosterUpdates): RosterUpdate[] {
+  return batch.updates.map((u) => ({ sessionId: batch.sessionId, version: u.version, entry: u.entry }));
+}
+
+/** Calls `listener` for each roster change a screen receives, in order. */
+export function onRosterUpdate(socket: ClientSocket, listener: (update: RosterUpdate) => void): void {
+  socket.on('roster:updates', (batch) => unbatch(batch).forEach(listener));
+}
+
+/** Resolves with the first roster change matching `predicate`, or rejects after `timeoutMs`. */
+export async function nextRosterUpdate(
+  socket: ClientSocket,
+  predicate: (update: RosterUpdate) => boolean,
+  timeoutMs = 3_000,
+): Promise<RosterUpdate> {
+  const [batch] = await nextEvent(socket, 'roster:updates', (b) => unbatch(b).some(predicate), timeoutMs);
+  return unbatch(batch).find(predicate)!;
 }

@@ -1,6 +1,6 @@
 /**
  * The roster a screen holds: replaced wholesale by each snapshot (first connect and every
- * resync), patched by `roster:update` only when the entry's record version is newer.
+ * resync), patched by the changes of `roster:updates` only when the entry's record version is newer.
  * RosterFeed adds the version rules of docs/protocol.md §8 (gaps and resync notices); it has
  * no DOM or socket of its own, so the pages and the tests run the same logic.
  */
@@ -11,6 +11,7 @@ import type {
   RosterSnapshot,
   RosterStatus,
   RosterUpdate,
+  RosterUpdates,
   SessionView,
 } from '../../shared/events.js';
 import { countRoster } from '../../shared/counts.js';
@@ -125,7 +126,12 @@ export class RosterFeed {
     return this.inFlight;
   }
 
-  /** A `roster:update` event. */
+  /** A `roster:updates` event: its changes in order, each by the rules of one update. */
+  updates(batch: RosterUpdates): void {
+    for (const change of batch.updates) this.update({ sessionId: batch.sessionId, version: change.version, entry: change.entry });
+  }
+
+  /** One change of a session's roster. */
   update(update: RosterUpdate): void {
     if (update.sessionId !== this.sessionId) return;
     if (this.inFlight) {

@@ -67,6 +67,20 @@ describe('RosterFeed (screen roster rules)', () => {
     expect(h.fetches()).to.equal(1);
   });
 
+  it('applies a roster:updates message change by change, and resyncs on a version missing from it', async () => {
+    const h = harness();
+    await h.feed.watch(SESSION);
+    const strip = (u: RosterUpdate) => ({ version: u.version, entry: u.entry });
+    h.feed.updates({ sessionId: SESSION, updates: [h.change('a'), h.change('b', 'late'), h.change('a', 'rejected')].map(strip) });
+    expect(h.shown()).to.deep.equal({ a: 'rejected', b: 'late' });
+    expect(h.fetches()).to.equal(1);
+    h.change('c');
+    h.feed.updates({ sessionId: SESSION, updates: [strip(h.change('d'))] });
+    await h.until(() => h.fetches() === 2);
+    expect(h.fetches()).to.equal(2);
+    expect(h.shown()).to.deep.equal({ a: 'rejected', b: 'late', c: 'present', d: 'present' });
+  });
+
   it('resyncs by itself when a version stays missing, and not when it only arrives late', async () => {
     const h = harness();
     await h.feed.watch(SESSION);
