@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { RosterUpdates, SessionView } from "../../src/shared/events.js";
-import type { Organisation, Subject, User } from "../../src/store/types.js";
+import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { RosterFeed } from "../../src/web/lib/roster.js";
 import { createOrg, createSubject, createUser } from "../support/fixtures.js";
 import { startTestServer } from "../support/http.js";
