@@ -40,6 +40,7 @@ import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
+import { applyRetention, RETENTION_JOB } from './domain/privacy/retention.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -80,6 +81,8 @@ export interface Application {
   metrics: AppMetrics;
   /** Deletes expired refresh tokens and spent set-password links, on one node per interval. */
   tokenPurge: ScheduledJob;
+  /** Applies the organisations' retention settings to check-in details, on one node per interval. */
+  retention: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
@@ -174,6 +177,16 @@ export function createApplication(deps: ApplicationDeps): Application {
       logger.info(purged, 'expired tokens purged');
     },
   );
+  const retention = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: RETENTION_JOB, owner: config.nodeId, intervalMs: config.retentionIntervalMs },
+    async (now) => {
+      const applied = await applyRetention(store, now);
+      logger.info(applied, 'retention applied');
+    },
+  );
 
   const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
@@ -230,11 +243,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     realtime,
     metrics,
     tokenPurge,
+    retention,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
+      retention.start();
       return address;
     },
     close() {
@@ -243,6 +258,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
         await tokenPurge.stop();
+        await retention.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {

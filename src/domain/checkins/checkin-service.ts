@@ -11,6 +11,7 @@ import { recordChanged, recordWithoutCheckin } from './record-change.js';
 import { verifySelfie } from './selfie-verifier.js';
 import { fixSearchBoxDeg, proxySignals } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
+import { storedLocation } from '../privacy/retention.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
@@ -139,7 +140,7 @@ export class CheckinService {
       reason,
       flags,
       distanceM: outcome.distanceM,
-      location: input.location,
+      location: await storedLocation(store, actor.orgId, input.location),
       ip: input.ip,
       ...(input.deviceId ? { deviceId: input.deviceId } : {}),
       ...(input.userAgent ? { userAgent: input.userAgent } : {}),
