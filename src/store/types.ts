@@ -741,6 +741,8 @@ export interface RetentionCounts {
   locations: number;
   /** Records whose address was cut to its network. */
   ips: number;
+  /** Audit entries whose actor's address was cut to its network. */
+  auditIps: number;
 }
 
 /**
@@ -759,6 +761,8 @@ export interface RetentionRepository {
    * '/', which is how a cut one is recognised); returns how many changed.
    */
   truncateIps(orgId: string, closedBefore: Date, truncate: (ip: string) => string): Promise<number>;
+  /** The same for the actor's address of audit entries made at or before `before`. */
+  truncateAuditIps(orgId: string, before: Date, truncate: (ip: string) => string): Promise<number>;
 }
 
 /**

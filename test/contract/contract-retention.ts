@@ -78,6 +78,24 @@ export function retentionContract(ctx: ContractContext): void {
       expect((await s.records.get(org.id, open.id))!.ip).to.equal('198.51.100.9');
     });
 
+    it("cuts the actor's address of audit entries made at or before the cut-off, once", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const entry = (orgId: string, daysAgo: number, ip: string | null) =>
+        s.audit.append({ orgId, entityType: 'record', entityId: 'r', sessionId: 's', actorId: 'u', action: 'checkin.submit', from: null, to: { status: 'present' }, reason: null, ip, at: new Date(NOW - daysAgo * DAY) });
+      await entry(org.id, 40, '203.0.113.7');
+      await entry(org.id, 31, '2001:db8:abcd:12::7');
+      await entry(org.id, 40, null);
+      await entry(org.id, 2, '203.0.113.8');
+      await entry(other.id, 40, '192.0.2.1');
+      const cutoff = new Date(NOW - 30 * DAY);
+      expect(await s.retention.truncateAuditIps(org.id, cutoff, truncateIp)).to.equal(2);
+      expect(await s.retention.truncateAuditIps(org.id, cutoff, truncateIp)).to.equal(0);
+      expect((await s.audit.listForSession(org.id, 's')).map((e) => e.ip)).to.deep.equal(['203.0.113.0/24', null, '2001:db8:abcd::/48', '203.0.113.8']);
+      expect((await s.audit.listForSession(other.id, 's')).map((e) => e.ip)).to.deep.equal(['192.0.2.1']);
+    });
+
     it('a pass with an injected clock applies each organisation its own settings and audits what it changed', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
@@ -103,25 +121,25 @@ export function retentionContract(ctx: ContractContext): void {
       expect(await held()).to.deep.equal({ probes: 5, locations: 5, fullIps: 5 });
 
       // Defaults (probes 7 days, coordinates and addresses 30); strict: coordinates never, the rest after a day.
-      expect(await applyRetention(s, new Date(NOW))).to.deep.equal({ organisations: 2, probes: 3, locations: 3, ips: 2 });
+      expect(await applyRetention(s, new Date(NOW))).to.deep.equal({ organisations: 2, probes: 3, locations: 3, ips: 2, auditIps: 0 });
       expect(await held()).to.deep.equal({ probes: 2, locations: 2, fullIps: 3 });
       expect((await s.records.get(strict.id, b2.id))!.ip).to.equal('192.0.2.0/24');
       expect((await s.records.get(org.id, a31.id))!.location).to.equal(null);
       expect((await s.records.get(org.id, a8.id))!.location).to.deep.equal(FIX);
 
       // The next run, a day later, has only what aged since.
-      expect(await applyRetention(s, new Date(NOW + DAY))).to.deep.equal({ organisations: 2, probes: 1, locations: 0, ips: 1 });
+      expect(await applyRetention(s, new Date(NOW + DAY))).to.deep.equal({ organisations: 2, probes: 1, locations: 0, ips: 1, auditIps: 0 });
       expect(await held()).to.deep.equal({ probes: 1, locations: 2, fullIps: 2 });
 
       const entries = (await s.audit.listForEntity(strict.id, 'organisation', strict.id)).filter((e) => e.action === 'retention.apply');
       expect(entries.map((e) => e.to)).to.deep.equal([
-        { probes: 1, locations: 2, ips: 1, settings: { probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 1 } },
-        { probes: 1, locations: 0, ips: 1, settings: { probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 1 } },
+        { probes: 1, locations: 2, ips: 1, auditIps: 0, settings: { probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 1 } },
+        { probes: 1, locations: 0, ips: 1, auditIps: 0, settings: { probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 1 } },
       ]);
       expect(entries.every((e) => e.actorId === null && e.entityType === 'organisation')).to.equal(true);
       // The second run changed nothing in the other organisation: no entry for it.
       const quiet = (await s.audit.listForEntity(org.id, 'organisation', org.id)).filter((e) => e.action === 'retention.apply');
-      expect(quiet.map((e) => e.to)).to.deep.equal([{ probes: 2, locations: 1, ips: 1, settings: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 } }]);
+      expect(quiet.map((e) => e.to)).to.deep.equal([{ probes: 2, locations: 1, ips: 1, auditIps: 0, settings: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 } }]);
     });
   });
 }

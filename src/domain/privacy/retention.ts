@@ -42,13 +42,14 @@ export async function storedLocation<L extends GeoPoint>(store: Store, orgId: st
 /**
  * One retention pass over every organisation, with its own settings (days counted from the
  * session's close): selfie embeddings deleted, coordinates cleared (at once in `never` mode),
- * addresses cut to their network. Each organisation where the pass changed anything gets one
+ * addresses cut to their network (of records from the session's close, of audit entries from
+ * their date). Each organisation where the pass changed anything gets one
  * audit entry `retention.apply` with the counts and the settings applied; a pass that changed
  * nothing leaves no entry (every pass is logged), so a node start does not write one per
  * organisation.
  */
 export async function applyRetention(store: Store, now: Date): Promise<RetentionRunCounts> {
-  const total: RetentionRunCounts = { organisations: 0, probes: 0, locations: 0, ips: 0 };
+  const total: RetentionRunCounts = { organisations: 0, probes: 0, locations: 0, ips: 0, auditIps: 0 };
   const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
   for (let offset = 0; ; offset += ORG_PAGE) {
     const page = await store.organisations.list({ limit: ORG_PAGE, offset });
@@ -58,12 +59,14 @@ export async function applyRetention(store: Store, now: Date): Promise<Retention
         probes: await store.retention.clearProbes(org.id, before(r.probeDays)),
         locations: await store.retention.clearLocations(org.id, r.locationMode === 'never' ? now : before(r.locationDays)),
         ips: await store.retention.truncateIps(org.id, before(r.ipDays), truncateIp),
+        auditIps: await store.retention.truncateAuditIps(org.id, before(r.ipDays), truncateIp),
       };
       total.organisations += 1;
       total.probes += counts.probes;
       total.locations += counts.locations;
       total.ips += counts.ips;
-      if (counts.probes + counts.locations + counts.ips === 0) continue;
+      total.auditIps += counts.auditIps;
+      if (counts.probes + counts.locations + counts.ips + counts.auditIps === 0) continue;
       await store.audit.append({
         orgId: org.id,
         entityType: 'organisation',

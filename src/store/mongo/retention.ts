@@ -53,5 +53,20 @@ export function retentionRepository(m: Models): RetentionRepository {
         return res.modifiedCount;
       });
     },
+    async truncateAuditIps(orgId, before, truncate) {
+      let total = 0;
+      let ops: { updateOne: { filter: { _id: string; ip: string }; update: { $set: { ip: string } } } }[] = [];
+      const flush = async () => {
+        if (ops.length > 0) total += (await m.audit.bulkWrite(ops, { ordered: false })).modifiedCount;
+        ops = [];
+      };
+      const found = m.audit.find({ orgId, at: { $lte: before }, ip: { $type: 'string', $not: /\// } }, { _id: 1, ip: 1 }).lean<{ _id: string; ip: string }>();
+      for await (const e of found.cursor()) {
+        ops.push({ updateOne: { filter: { _id: e._id, ip: e.ip }, update: { $set: { ip: truncate(e.ip) } } } });
+        if (ops.length >= SESSION_BATCH) await flush();
+      }
+      await flush();
+      return total;
+    },
   };
 }

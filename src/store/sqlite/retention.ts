@@ -29,5 +29,12 @@ export function retentionRepository(db: SqliteDb): RetentionRepository {
       const update = db.stmt('UPDATE records SET ip = ? WHERE id = ? AND ip = ?');
       return db.tx(() => rows.reduce((n, r) => n + update.run(truncate(r.ip), r.id, r.ip).changes, 0));
     },
+    async truncateAuditIps(orgId, before, truncate) {
+      const rows = db
+        .stmt<{ id: string; ip: string }>(`SELECT id, ip FROM audit WHERE org_id = @org AND at <= @before AND ip IS NOT NULL AND instr(ip, '/') = 0`)
+        .all({ org: orgId, before: before.getTime() });
+      const update = db.stmt('UPDATE audit SET ip = ? WHERE id = ? AND ip = ?');
+      return db.tx(() => rows.reduce((n, r) => n + update.run(truncate(r.ip), r.id, r.ip).changes, 0));
+    },
   };
 }

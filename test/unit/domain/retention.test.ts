@@ -81,9 +81,10 @@ describe('retention', () => {
 
       // Only the run that changed something is audited.
       const runs = (await f.store.audit.listForEntity(f.org.id, 'organisation', f.org.id)).filter((e) => e.action === 'retention.apply');
-      expect(runs.map((e) => e.to)).to.deep.equal([
-        { probes: 0, locations: 2, ips: 2, settings: f.org.settings.retention },
-      ]);
+      // (The check-ins' audit entries are dated by the store's own clock, not the test's: their
+      // addresses are the contract suite's business.)
+      expect(runs).to.have.length(1);
+      expect(runs[0]!.to).to.deep.include({ probes: 0, locations: 2, ips: 2, settings: f.org.settings.retention });
     });
   });
 });
