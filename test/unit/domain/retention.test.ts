@@ -3,6 +3,7 @@ import { codeAt } from '../../../src/domain/checks/rotating-code.js';
 import { ScheduledJob } from '../../../src/domain/jobs/scheduled-job.js';
 import { applyRetention, RETENTION_JOB, truncateIp } from '../../../src/domain/privacy/retention.js';
 import { createLogger } from '../../../src/logger.js';
+import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 
@@ -20,6 +21,21 @@ describe('retention', () => {
       expect(truncateIp('2001:db8::1')).to.equal('2001:db8::/48');
       expect(truncateIp('not an address')).to.equal('0.0.0.0/0');
     });
+  });
+
+  it('cuts every address of an embedded store, however many, a batch at a time', async () => {
+    const store = await createSqliteStore({ path: ':memory:' });
+    try {
+      const org = await store.organisations.create({ name: 'A', slug: 'a', timezone: 'UTC' });
+      const at = new Date(Date.UTC(2026, 0, 1));
+      for (let i = 0; i < 2_345; i += 1) {
+        await store.audit.append({ orgId: org.id, entityType: 'user', entityId: 'u', sessionId: null, actorId: 'u', action: 'x', from: null, to: null, reason: null, ip: `10.0.${i % 256}.${i % 200}`, at });
+      }
+      expect(await store.retention.truncateAuditIps(org.id, at, truncateIp)).to.equal(2_345);
+      expect(await store.retention.truncateAuditIps(org.id, at, truncateIp)).to.equal(0);
+    } finally {
+      await store.close();
+    }
   });
 
   describe('check-ins and the scheduled pass', () => {
