@@ -42,6 +42,7 @@ import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
 import { JobRunner } from './domain/jobs/job-runner.js';
+import { applyRetention, RETENTION_JOB } from './domain/privacy/retention.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -85,6 +86,8 @@ export interface Application {
   tokenPurge: ScheduledJob;
   /** This node's background work (selfie verification); close() waits for it, bounded. */
   jobs: JobRunner;
+  /** Applies the organisations' retention settings to check-in details, on one node per interval. */
+  retention: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -187,6 +190,16 @@ export function createApplication(deps: ApplicationDeps): Application {
       logger.info(purged, 'expired tokens purged');
     },
   );
+  const retention = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: RETENTION_JOB, owner: config.nodeId, intervalMs: config.retentionIntervalMs },
+    async (now) => {
+      const applied = await applyRetention(store, now);
+      logger.info(applied, 'retention applied');
+    },
+  );
 
   const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
@@ -245,11 +258,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     metrics,
     tokenPurge,
     jobs,
+    retention,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
+      retention.start();
       return address;
     },
     close() {
@@ -258,6 +273,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
         await tokenPurge.stop();
+        await retention.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {

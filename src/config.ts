@@ -90,6 +90,7 @@ const EnvSchema = z.object({
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
+  RETENTION_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
   SESSION_REOPEN_WINDOW_MS: int(0, 7 * 86_400_000).default(3_600_000),
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
@@ -157,6 +158,8 @@ export interface Config {
   rosterBatchMs: number;
   /** How often one node of the deployment deletes expired refresh tokens and spent set-password links. */
   tokenPurgeIntervalMs: number;
+  /** How often one node of the deployment applies the organisations' retention settings. */
+  retentionIntervalMs: number;
   /** How long after closing staff may reopen a session (0: never). */
   sessionReopenWindowMs: number;
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
@@ -346,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     rosterBatchMs: e.ROSTER_BATCH_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
+    retentionIntervalMs: e.RETENTION_INTERVAL_MS,
     sessionReopenWindowMs: e.SESSION_REOPEN_WINDOW_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
     accounts: {

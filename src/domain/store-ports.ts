@@ -48,7 +48,26 @@ export interface OrganisationSettings {
   defaultPolicy: DefaultPolicy;
   /** One device checking in several accounts of a session: flag it for the teacher, or refuse it. */
   sharedDevice: SharedDeviceRule;
+  /** How long check-in details are kept (the retention job, src/domain/privacy/retention.ts). */
+  retention: RetentionSettings;
 }
+
+/** `never`: a check-in keeps its distance and result, never the device's coordinates. */
+export const LOCATION_MODES = ['keep', 'never'] as const;
+export type LocationMode = (typeof LOCATION_MODES)[number];
+
+/** Days are counted from the close of the record's session; 0 means at the first run after it. */
+export interface RetentionSettings {
+  /** Selfie embeddings kept on records for the anti-proxy check. */
+  probeDays: number;
+  /** Exact coordinates of check-ins; the distance and the in/out result stay. */
+  locationDays: number;
+  locationMode: LocationMode;
+  /** Check-in addresses, then kept as their network (IPv4 /24, IPv6 /48). */
+  ipDays: number;
+}
+
+export const DEFAULT_RETENTION: RetentionSettings = Object.freeze({ probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 });
 
 export const SHARED_DEVICE_RULES = ['flag', 'refuse'] as const;
 export type SharedDeviceRule = (typeof SHARED_DEVICE_RULES)[number];
@@ -59,6 +78,7 @@ export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
   codePeriodS: null,
   defaultPolicy: Object.freeze({}),
   sharedDevice: 'flag',
+  retention: DEFAULT_RETENTION,
 }) as OrganisationSettings;
 
 /** Settings read back from storage: missing fields (an older row or document) are unset. */
@@ -73,6 +93,12 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
     codePeriodS: raw?.codePeriodS ?? null,
     defaultPolicy: policy,
     sharedDevice: raw?.sharedDevice === 'refuse' ? 'refuse' : 'flag',
+    retention: {
+      probeDays: raw?.retention?.probeDays ?? DEFAULT_RETENTION.probeDays,
+      locationDays: raw?.retention?.locationDays ?? DEFAULT_RETENTION.locationDays,
+      locationMode: raw?.retention?.locationMode === 'never' ? 'never' : 'keep',
+      ipDays: raw?.retention?.ipDays ?? DEFAULT_RETENTION.ipDays,
+    },
   };
 }
 
@@ -744,6 +770,38 @@ export interface ConsentRepository {
   withdraw(orgId: string, userId: string, purpose: ConsentPurpose, by: string, at: Date): Promise<number>;
 }
 
+/** What one retention pass changed in one organisation. */
+export interface RetentionCounts {
+  /** Records whose selfie embedding was deleted. */
+  probes: number;
+  /** Records whose coordinates were cleared. */
+  locations: number;
+  /** Records whose address was cut to its network. */
+  ips: number;
+  /** Audit entries whose actor's address was cut to its network. */
+  auditIps: number;
+}
+
+/**
+ * Retention of check-in details, per organisation. Each call changes only the records of
+ * sessions closed at or before `closedBefore` that still hold the detail, so a pass repeated
+ * (another node, a retry) changes nothing more. Record versions are left alone: these are not
+ * attendance changes.
+ */
+export interface RetentionRepository {
+  /** Deletes verification.probe; returns how many records had one. */
+  clearProbes(orgId: string, closedBefore: Date): Promise<number>;
+  /** Sets location to null (distanceM, status and flags stay); returns how many had one. */
+  clearLocations(orgId: string, closedBefore: Date): Promise<number>;
+  /**
+   * Replaces each address not yet cut with `truncate(ip)`, a network in CIDR form (it contains
+   * '/', which is how a cut one is recognised); returns how many changed.
+   */
+  truncateIps(orgId: string, closedBefore: Date, truncate: (ip: string) => string): Promise<number>;
+  /** The same for the actor's address of audit entries made at or before `before`. */
+  truncateAuditIps(orgId: string, before: Date, truncate: (ip: string) => string): Promise<number>;
+}
+
 /**
  * Whom an erasure or a subject-access export is about: the user's id, and the values that
  * identify them in free-form audit values (email, name, student number).
@@ -844,6 +902,7 @@ export interface Store {
   readonly jobs: JobRepository;
   readonly consents: ConsentRepository;
   readonly privacy: PrivacyRepository;
+  readonly retention: RetentionRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DEFAULT_RETENTION } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
 
@@ -11,7 +12,7 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.organisations.count()).to.equal(0);
       const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
       expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo', active: true });
-      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag' });
+      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION });
       expect(org.id).to.be.a('string').that.is.not.empty;
       expect(org.createdAt).to.be.instanceOf(Date);
       expect(await s.organisations.get(org.id)).to.deep.equal(org);
@@ -39,7 +40,7 @@ export function directoryContract(ctx: ContractContext): void {
       const renamed = await s.organisations.update(org.id, { name: 'University' });
       expect(renamed).to.deep.equal({ ...org, name: 'University' });
 
-      const settings = { sharedDevice: 'refuse' as const, sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
+      const settings = { sharedDevice: 'refuse' as const, retention: { ...DEFAULT_RETENTION, locationMode: 'never' as const, ipDays: 0 }, sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
       const changed = await s.organisations.update(org.id, { timezone: 'Europe/Paris', active: false, settings });
       expect(changed).to.deep.equal({ ...org, name: 'University', timezone: 'Europe/Paris', active: false, settings });
       expect(await s.organisations.get(org.id)).to.deep.equal(changed);

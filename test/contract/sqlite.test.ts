@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { applyMigrations, MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { DEFAULT_RETENTION } from '../../src/domain/store-ports.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
 
@@ -98,7 +99,7 @@ describe('sqlite store specifics', function () {
     try {
       expect(await store.organisations.getBySlug('old')).to.deep.equal({
         id: 'o1', name: 'Old', slug: 'old', timezone: 'Europe/Rome', active: true,
-        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag' },
+        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION },
         createdAt: new Date(1000),
       });
     } finally {

@@ -4,6 +4,7 @@ import { attendanceContract } from './contract-attendance.js';
 import { directoryContract } from './contract-directory.js';
 import { reportsContract } from './contract-reports.js';
 import { privacyContract } from './contract-privacy.js';
+import { retentionContract } from './contract-retention.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
@@ -53,6 +54,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     reportsContract(ctx);
     privacyContract(ctx);
     clockContract(ctx);
+    retentionContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

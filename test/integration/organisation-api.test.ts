@@ -44,7 +44,8 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
     });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
     expect(changed.body).to.deep.include({ name: 'Renamed School', timezone: 'Asia/Kolkata' });
-    expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 }, sharedDevice: 'flag' });
+    expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 }, sharedDevice: 'flag',
+      retention: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 } });
     const [entry] = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
     expect(entry).to.include({ actorId: admin.id, action: 'organisation.update' });
 
@@ -53,6 +54,17 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       expect([bad.status, bad.body.error.code], JSON.stringify(body)).to.deep.equal([400, 'VALIDATION_FAILED']);
     }
     expect((await srv.store.organisations.get(org.id))!.timezone).to.equal('Asia/Kolkata');
+  });
+
+  it('changes the retention settings field by field, refusing a bad value', async () => {
+    const changed = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { settings: { retention: { locationMode: 'never', probeDays: 1 } } } });
+    expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+    expect(changed.body.settings.retention).to.deep.equal({ probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 30 });
+    for (const retention of [{ ipDays: -1 }, { locationDays: 3651 }, { locationMode: 'blur' }, { probeDays: 'soon' }]) {
+      const bad = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { settings: { retention } } });
+      expect([bad.status, bad.body.error.code], JSON.stringify(retention)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    }
+    expect((await srv.store.organisations.get(org.id))!.settings.retention).to.deep.equal(changed.body.settings.retention);
   });
 
   it('opens sessions with the defaults the admin set', async () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
 import { connectOptions } from '../../src/store/mongo/mongo-store.js';
-import type { NewRecord, Store } from '../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION, type NewRecord, type Store } from '../../src/domain/store-ports.js';
 
 // The adapter's wiring, observed without a server: over an unconnected connection with
 // command buffering off, every repository call reaches the driver's collection method (where
@@ -17,9 +17,9 @@ interface Call {
 
 const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
-const SETTINGS = { sharedDevice: 'flag' as const, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
+const SETTINGS = { sharedDevice: 'flag' as const, retention: DEFAULT_RETENTION, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
 // Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
-const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag' };
+const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag', retention: DEFAULT_RETENTION };
 
 const newRecord: NewRecord = {
   sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['X'],

@@ -4,7 +4,7 @@ import * as q from '../../src/store/mongo/queries.js';
 import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
 import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';
 import { exportSort, importOps } from '../../src/store/mongo/transfer.js';
-import { StoreConflictError, type AuditEntry, type CollectionEntity, type CollectionName } from '../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION, StoreConflictError, type AuditEntry, type CollectionEntity, type CollectionName } from '../../src/domain/store-ports.js';
 
 // The pure parts of the MongoDB adapter: filter and update builders, duplicate-key mapping,
 // document <-> entity mapping and the transfer's bulk operations.
@@ -185,7 +185,7 @@ describe('mongo document mapping and transfer operations', () => {
   const samples: { [C in CollectionName]: CollectionEntity[C] } = {
     organisations: {
       id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: false,
-      settings: { sharedDevice: 'flag', sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
+      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
       createdAt: T,
     },
     users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, mustChangePassword: true, createdAt: T, updatedAt: T },
@@ -228,7 +228,7 @@ describe('mongo document mapping and transfer operations', () => {
     const old = { _id: 'o', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T };
     expect(TO_ENTITY.organisations(old)).to.deep.equal({
       id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: true,
-      settings: { sharedDevice: 'flag', sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
+      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
       createdAt: T,
     });
   });

@@ -12,6 +12,7 @@ import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { verifySelfie } from './selfie-verifier.js';
 import { proxySignals, type Peer } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
+import { storedLocation } from '../privacy/retention.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
@@ -115,6 +116,8 @@ export class CheckinService {
     const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
     let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
     const audit = { actorId: actor.id, action: existing ? 'checkin.retry' : 'checkin.submit', ip: input.ip };
+    // In the organisation's `never` location mode the fix is used for the checks, then dropped.
+    const location = await storedLocation(store, actor.orgId, input.location);
 
     // Written by the group commit, which also gives the session's other records for the
     // proxy signals: one read of the session per batch rather than queries per check-in.
@@ -150,7 +153,7 @@ export class CheckinService {
         reason,
         flags,
         distanceM: outcome.distanceM,
-        location: input.location,
+        location,
         ip: input.ip,
         ...(input.deviceId ? { deviceId: input.deviceId } : {}),
         ...(input.userAgent ? { userAgent: input.userAgent } : {}),

@@ -1,4 +1,5 @@
 import {
+  LOCATION_MODES,
   StoreConflictError,
   type DefaultPolicy,
   type Organisation,
@@ -6,6 +7,7 @@ import {
   type OrganisationSettings,
   type Page,
   type PageQuery,
+  type RetentionSettings,
   type SharedDeviceRule,
   type Store,
 } from '../store-ports.js';
@@ -32,6 +34,8 @@ export interface SettingsInput {
   /** Replaces the whole default policy; {} unsets it. */
   defaultPolicy?: DefaultPolicy;
   sharedDevice?: SharedDeviceRule;
+  /** The fields given replace the stored ones. */
+  retention?: Partial<RetentionSettings>;
 }
 
 export interface UpdateOrganisationInput {
@@ -52,6 +56,8 @@ export const SETTING_LIMITS = {
   lateGraceMinutes: { min: 0, max: 24 * 60 },
   codePeriodS: { min: 5, max: 600 },
   maxAttempts: { min: 1, max: 5 },
+  /** Retention periods in days from the session's close. */
+  retentionDays: { min: 0, max: 3650 },
 } as const;
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -210,5 +216,19 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
     next.defaultPolicy = policy;
   }
   if (input.sharedDevice !== undefined) next.sharedDevice = input.sharedDevice;
+  if (input.retention !== undefined) next.retention = mergeRetention(current.retention, input.retention);
+  return next;
+}
+
+function mergeRetention(current: RetentionSettings, input: Partial<RetentionSettings>): RetentionSettings {
+  const next = { ...current };
+  for (const key of ['probeDays', 'locationDays', 'ipDays'] as const) {
+    const v = input[key];
+    if (v !== undefined) next[key] = checkRange(`settings.retention.${key}`, v, SETTING_LIMITS.retentionDays)!;
+  }
+  if (input.locationMode !== undefined) {
+    if (!LOCATION_MODES.includes(input.locationMode)) throw invalid('settings.retention.locationMode', `one of ${LOCATION_MODES.join(', ')}`);
+    next.locationMode = input.locationMode;
+  }
   return next;
 }

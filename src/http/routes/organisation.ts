@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
-import { SHARED_DEVICE_RULES } from '../../domain/store-ports.js';
+import { LOCATION_MODES, SHARED_DEVICE_RULES } from '../../domain/store-ports.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 
@@ -17,6 +17,19 @@ const DefaultPolicySchema = z
   .partial()
   .describe('Checks of a session whose teacher names none; a field left out keeps the built-in default');
 
+const days = limited(SETTING_LIMITS.retentionDays);
+
+const RetentionSchema = z
+  .object({
+    probeDays: days.describe('Days after the session closes before selfie embeddings are deleted from its records (default 7)'),
+    locationDays: days.describe('Days after the session closes before exact coordinates are cleared; distance and result stay (default 30)'),
+    locationMode: z
+      .enum(LOCATION_MODES)
+      .describe('`keep` (default) stores coordinates until locationDays; `never` stores only the distance and the result'),
+    ipDays: days.describe('Days after the session closes before check-in addresses are cut to their network, IPv4 /24 and IPv6 /48 (default 30)'),
+  })
+  .describe('How long check-in details are kept (docs/privacy.md)');
+
 const SettingsSchema = z
   .object({
     sessionMinutes: limited(SETTING_LIMITS.sessionMinutes).nullable().describe('Default session length; null: 60'),
@@ -26,6 +39,7 @@ const SettingsSchema = z
     sharedDevice: z
       .enum(SHARED_DEVICE_RULES)
       .describe('One device checking in several accounts of a session: `flag` (default) sends it to the teacher flagged SHARED_DEVICE, `refuse` rejects it'),
+    retention: RetentionSchema,
   })
   .describe('Session defaults and check-in rules; session defaults apply when the teacher opening a session leaves a value out');
 
@@ -44,7 +58,9 @@ const PatchBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     timezone: z.string().trim().min(1).max(100).describe('An IANA time zone, e.g. Europe/Paris'),
-    settings: SettingsSchema.partial().describe('The fields given replace the stored ones; defaultPolicy is replaced as a whole'),
+    settings: SettingsSchema.extend({ retention: RetentionSchema.partial() })
+      .partial()
+      .describe('The fields given replace the stored ones (retention field by field); defaultPolicy is replaced as a whole'),
   })
   .partial()
   .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');

@@ -11,6 +11,7 @@ import { accountTokenRepository, faceProposalRepository, faceRepository, refresh
 import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
+import { retentionRepository } from './retention.js';
 import { mongoTransfer } from './transfer.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
@@ -82,6 +83,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     jobs: jobRepository(models),
     consents: consentRepository(models),
     privacy: privacyRepository(models),
+    retention: retentionRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -1,5 +1,5 @@
 import { Schema, type Types } from 'mongoose';
-import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
+import { LOCATION_MODES, ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
 import { newId } from '../../shared/ids.js';
 import { SESSION_STATES } from '../../shared/events.js';
 
@@ -55,6 +55,19 @@ const organisationSettingsSchema = new Schema(
       default: () => ({}),
     },
     sharedDevice: { type: String, enum: ['flag', 'refuse'], default: 'flag' },
+    // Absent on older documents: normaliseSettings gives the defaults.
+    retention: {
+      type: new Schema(
+        {
+          probeDays: { type: Number, min: 0 },
+          locationDays: { type: Number, min: 0 },
+          locationMode: { type: String, enum: LOCATION_MODES },
+          ipDays: { type: Number, min: 0 },
+        },
+        { _id: false, id: false },
+      ),
+      default: undefined,
+    },
   },
   { _id: false, id: false },
 );

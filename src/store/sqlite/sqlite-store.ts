@@ -7,6 +7,7 @@ import { accountTokenRepository, faceProposalRepository, faceRepository, refresh
 import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
+import { retentionRepository } from './retention.js';
 import { sqliteTransfer } from './transfer.js';
 
 export interface SqliteStoreOptions {
@@ -41,6 +42,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     jobs: jobRepository(db),
     consents: consentRepository(db),
     privacy: privacyRepository(db),
+    retention: retentionRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },

@@ -1,4 +1,4 @@
-/** Organisation settings: name, time zone, session defaults and the shared-device rule (GET/PATCH /organisation). */
+/** Organisation settings: name, time zone, session defaults, the shared-device rule and retention (GET/PATCH /organisation). */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, useTimeZone } from '../lib/dom.js';
 import { jsonBody } from './fetch-all.js';
@@ -15,6 +15,7 @@ interface Organisation {
     codePeriodS: number | null;
     defaultPolicy: Partial<Record<Check, boolean>> & { maxAttempts?: number };
     sharedDevice: 'flag' | 'refuse';
+    retention: { probeDays: number; locationDays: number; locationMode: 'keep' | 'never'; ipDays: number };
   };
 }
 
@@ -36,6 +37,11 @@ function fill(org: Organisation): void {
   for (const check of CHECKS) byId<HTMLSelectElement>(`org-${check}`).value = policy[check] === undefined ? '' : policy[check] ? 'on' : 'off';
   input('org-attempts').value = policy.maxAttempts?.toString() ?? '';
   byId<HTMLSelectElement>('org-shared-device').value = org.settings.sharedDevice;
+  const retention = org.settings.retention;
+  input('org-probe-days').value = retention.probeDays.toString();
+  input('org-location-days').value = retention.locationDays.toString();
+  byId<HTMLSelectElement>('org-location-mode').value = retention.locationMode;
+  input('org-ip-days').value = retention.ipDays.toString();
 }
 
 export async function loadOrganisation(): Promise<void> {
@@ -63,6 +69,12 @@ export function bindOrganisation(): void {
         codePeriodS: numberOrNull('org-period'),
         defaultPolicy,
         sharedDevice: byId<HTMLSelectElement>('org-shared-device').value,
+        retention: {
+          probeDays: Number(input('org-probe-days').value),
+          locationDays: Number(input('org-location-days').value),
+          locationMode: byId<HTMLSelectElement>('org-location-mode').value,
+          ipDays: Number(input('org-ip-days').value),
+        },
       },
     };
     byId('org-error').textContent = '';

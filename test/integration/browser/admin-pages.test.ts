@@ -193,7 +193,7 @@ describe('admin console (Chromium)', function () {
     expect(await page.textContent('#face-error')).to.match(/face|unavailable/i);
   });
 
-  it('changes the organisation name, time zone, session defaults and shared-device rule', async () => {
+  it('changes the organisation name, time zone, session defaults, shared-device rule and retention', async () => {
     const page = laptop;
     await goTo(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
@@ -202,6 +202,9 @@ describe('admin console (Chromium)', function () {
     await page.fill('#org-minutes', '55');
     await page.selectOption('#org-selfie', 'off');
     await page.selectOption('#org-shared-device', 'refuse');
+    expect(await page.inputValue('#org-probe-days')).to.equal('7');
+    await page.fill('#org-ip-days', '3');
+    await page.selectOption('#org-location-mode', 'never');
     await page.click('#org-form button[type="submit"]');
     await page.waitForFunction(() => /Settings saved/.test(document.getElementById('org-status')?.textContent ?? ''));
     const saved = (await srv.store.organisations.get(org.id))!;
@@ -210,6 +213,7 @@ describe('admin console (Chromium)', function () {
     expect(saved.settings.sessionMinutes).to.equal(55);
     expect(saved.settings.defaultPolicy).to.deep.equal({ selfie: false });
     expect(saved.settings.sharedDevice).to.equal('refuse');
+    expect(saved.settings.retention).to.deep.equal({ probeDays: 7, locationDays: 30, locationMode: 'never', ipDays: 3 });
   });
 
   it('finds, edits and deactivates a user', async () => {

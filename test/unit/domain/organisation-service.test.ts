@@ -3,7 +3,7 @@ import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { OrganisationService } from '../../../src/domain/organisations/organisation-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store } from '../../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION, type Organisation, type Store } from '../../../src/domain/store-ports.js';
 
 const T = new Date('2026-03-02T09:00:00.000Z');
 
@@ -36,7 +36,7 @@ describe('OrganisationService', () => {
       const view = await service.get({ id: 's', orgId: org.id, role: 'student' });
       expect(view).to.deep.equal({
         id: org.id, name: 'School', slug: 'school', timezone: 'UTC', active: true,
-        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag' },
+        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION },
       });
     });
 
@@ -49,9 +49,9 @@ describe('OrganisationService', () => {
       await service.update(admin, { settings: { sessionMinutes: 45, defaultPolicy: { geofence: false } } });
       const view = await service.update(admin, { name: ' New name ', timezone: 'europe/paris', settings: { lateGraceMinutes: 0 } });
       expect(view).to.include({ name: 'New name', timezone: 'Europe/Paris' });
-      expect(view.settings).to.deep.equal({ sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag' });
+      expect(view.settings).to.deep.equal({ sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION });
       const unset = await service.update(admin, { settings: { sessionMinutes: null, defaultPolicy: {} } });
-      expect(unset.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag' });
+      expect(unset.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION });
 
       const entries = await store.audit.listForEntity(org.id, 'organisation', org.id);
       expect(entries).to.have.length(3);
@@ -61,9 +61,17 @@ describe('OrganisationService', () => {
         ip: '10.0.0.1',
         reason: null,
         at: T,
-        from: { name: 'School', timezone: 'UTC', settings: { sessionMinutes: 45, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag' } },
+        from: { name: 'School', timezone: 'UTC', settings: { sessionMinutes: 45, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION } },
       });
       expect(entries[1]!.to).to.deep.include({ name: 'New name', timezone: 'Europe/Paris' });
+    });
+
+    it('changes retention settings field by field, from safe defaults', async () => {
+      expect((await service.get(admin)).settings.retention).to.deep.equal({ probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 });
+      await service.update(admin, { settings: { retention: { locationMode: 'never', ipDays: 0 } } });
+      const view = await service.update(admin, { settings: { retention: { probeDays: 1 } } });
+      expect(view.settings.retention).to.deep.equal({ probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 0 });
+      expect((await store.organisations.get(org.id))!.settings.retention).to.deep.equal(view.settings.retention);
     });
 
     it('refuses an unknown time zone, an empty name and out-of-range settings, changing nothing', async () => {
@@ -75,6 +83,10 @@ describe('OrganisationService', () => {
       expect(await codeOf(service.update(admin, { settings: { codePeriodS: 4 } }))).to.equal('VALIDATION_FAILED');
       expect(await codeOf(service.update(admin, { settings: { codePeriodS: 1.5 } }))).to.equal('VALIDATION_FAILED');
       expect(await codeOf(service.update(admin, { settings: { defaultPolicy: { maxAttempts: 6 } } }))).to.equal('VALIDATION_FAILED');
+      expect(await codeOf(service.update(admin, { settings: { retention: { probeDays: -1 } } }))).to.equal('VALIDATION_FAILED');
+      expect(await codeOf(service.update(admin, { settings: { retention: { ipDays: 3651 } } }))).to.equal('VALIDATION_FAILED');
+      expect(await codeOf(service.update(admin, { settings: { retention: { locationDays: 0.5 } } }))).to.equal('VALIDATION_FAILED');
+      expect(await codeOf(service.update(admin, { settings: { retention: { locationMode: 'blurred' as 'never' } } }))).to.equal('VALIDATION_FAILED');
       expect(await store.organisations.get(org.id)).to.deep.equal(before);
       expect(await store.audit.listForEntity(org.id, 'organisation', org.id)).to.deep.equal([]);
     });

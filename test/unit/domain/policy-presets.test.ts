@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DEFAULT_RETENTION } from '../../../src/domain/store-ports.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { POLICY_PRESETS, PRESET_CHECKS, needsLocation, presetOf } from '../../../src/shared/policy-presets.js';
@@ -24,7 +25,7 @@ describe('policy presets (session:open, checkin:submit)', () => {
 
   it('a preset overrides the organisation defaults, and explicit flags override the preset', async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
+      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
     });
     const manual = await open('manual');
     expect(manual.policy).to.include({ preset: 'manual', geofence: false, rotatingCode: false });
