@@ -1,5 +1,5 @@
 import type { RequestLimits } from '../config.js';
-import { MemoryRateLimiter, type RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+import type { RateLimiter, RateLimiterOptions } from './rate-limiter.js';
 
 /**
  * The request-rate classes of the transports. Each socket command and HTTP route names one
@@ -20,8 +20,6 @@ export type RequestLimiters = Record<RequestLimitClass, RateLimiter>;
 
 /** Builds one limiter from its settings: in memory for one node, in Redis for several. */
 export type RateLimiterFactory = (opts: RateLimiterOptions) => RateLimiter;
-
-export const memoryRateLimiter: RateLimiterFactory = (opts) => new MemoryRateLimiter(opts);
 
 /** The settings of every class, written once for both backends. Windows are one minute. */
 export function requestLimitSettings(limits: RequestLimits): Record<RequestLimitClass, RateLimiterOptions> {

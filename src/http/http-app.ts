@@ -1,7 +1,8 @@
 import express, { type Express } from 'express';
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
-import type { Services } from '../domain/services.js';
+import type { Domain } from '../domain/services.js';
+import type { TrustProxy } from '../adapters/trust-proxy.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/types.js';
@@ -23,18 +24,22 @@ import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
+import { attendanceRoutes } from './routes/attendance.js';
+import { classPhotoRoutes } from './routes/class-photo.js';
+import { reportRoutes } from './routes/reports.js';
 
 export interface HttpContext {
   config: Config;
   logger: Logger;
   store: Store;
-  services: Services;
+  /** The domain (createDomain): services, live attendance, its queries and reports. */
+  services: Domain;
   tokenService: TokenService;
   readiness: () => Promise<ReadinessReport>;
   /** Request rates of routes, the API document and the pages (docs/limits.md). */
   requestLimiters: RequestLimiters;
-  /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
-  routeGroups?: RouteGroup[];
+  /** TRUST_PROXY compiled once; the socket handshake reads client addresses with the same function. */
+  trustProxy: TrustProxy;
   /** Request timing, and /metrics when METRICS_TOKEN is set. */
   metrics?: AppMetrics;
   /** Folder of the built browser pages; defaults to dist/public when built, null serves none. */
@@ -45,14 +50,25 @@ export interface HttpContext {
 export type RouteGroup = (routes: RouteRegistry, ctx: HttpContext) => void;
 
 export const API_BASE = '/api/v1';
-export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, privacyRoutes, subjectRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [
+  authRoutes,
+  accountRoutes,
+  organisationRoutes,
+  userRoutes,
+  faceRoutes,
+  privacyRoutes,
+  subjectRoutes,
+  attendanceRoutes,
+  classPhotoRoutes,
+  reportRoutes,
+];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
 export function createHttpApp(ctx: HttpContext): Express {
   const { config } = ctx;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  app.set('trust proxy', ctx.trustProxy);
   app.use(requestLogger(ctx.logger));
   if (ctx.metrics) app.use(requestTimer(ctx.metrics));
   if (config.tls && !config.tls.selfSigned) app.use(hsts());
@@ -82,7 +98,7 @@ export function createHttpApp(ctx: HttpContext): Express {
     uploads: uploadGate(config.uploadsMaxConcurrent),
     limiters: ctx.requestLimiters,
   });
-  for (const group of [...BUILTIN_ROUTE_GROUPS, ...(ctx.routeGroups ?? [])]) group(registry, ctx);
+  for (const group of ROUTE_GROUPS) group(registry, ctx);
   registry.refuseOtherMethods();
   app.use(API_BASE, router);
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { LoginLimits } from '../../config.js';
 import { AppError } from '../app-error.js';
-import { memoryBackoffLimiter, type BackoffLimiter, type BackoffOptions } from '../backoff-limiter.js';
-import { MemoryRateLimiter, type RateLimiter, type RateLimiterOptions } from '../rate-limiter.js';
+import type { BackoffLimiter, BackoffOptions } from '../backoff-limiter.js';
+import type { RateLimiter, RateLimiterOptions } from '../rate-limiter.js';
 
 /** The first back-off pause; each further failure doubles it up to LOGIN_BACKOFF_MAX_MS. */
 const BACKOFF_BASE_MS = 1_000;
@@ -26,11 +26,6 @@ export interface LoginLimiterFactories {
   rate(opts: RateLimiterOptions): RateLimiter;
   backoff(opts: BackoffOptions): BackoffLimiter;
 }
-
-export const memoryLoginLimiterFactories: LoginLimiterFactories = {
-  rate: (opts) => new MemoryRateLimiter(opts),
-  backoff: memoryBackoffLimiter,
-};
 
 /** The settings of every login limiter, written once for both backends. */
 export function createLoginLimiters(limits: LoginLimits, make: LoginLimiterFactories): LoginLimiters {

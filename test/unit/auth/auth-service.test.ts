@@ -5,7 +5,10 @@ import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
-import { createServices } from '../../../src/domain/services.js';
+import { createDomain } from '../../../src/domain/services.js';
+import { domainSettings, limitSettings } from '../../../src/app.js';
+import { createLimiters, memoryLimiterBackend } from '../../../src/domain/limiters.js';
+import { createLogger } from '../../../src/logger.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, User } from '../../../src/store/types.js';
@@ -55,7 +58,16 @@ describe('AuthService', () => {
   function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
     const c = config(env);
     tokens = new TokenService(c.jwt, clock);
-    return createServices({ config: c, store, tokens, clock, events: { publish: (e) => published.push(e) }, mail: recordingQueue().queue }).auth;
+    return createDomain({
+      store,
+      logger: createLogger('silent'),
+      tokens,
+      clock,
+      events: { publish: (e) => published.push(e) },
+      mail: recordingQueue().queue,
+      limiters: createLimiters(limitSettings(c), memoryLimiterBackend),
+      settings: domainSettings(c),
+    }).auth;
   }
 
   beforeEach(async () => {
