@@ -24,7 +24,7 @@ import { FacePool } from '../src/face/face-pool.js';
 import { createLogger } from '../src/logger.js';
 import { createStore } from '../src/store/index.js';
 import type { Organisation, Store, Subject, User } from '../src/store/types.js';
-import { retryWhileBusy } from './lib/busy-retry.js';
+import { retryWhileBusy } from '../src/domain/face/busy-retry.js';
 import {
   exitCodeOf,
   formatCsv,

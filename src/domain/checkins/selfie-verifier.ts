@@ -2,8 +2,8 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../../fa
 import type { AnalyseResult } from '../../face/face-types.js';
 import type { OtherFace } from '../../face/matching.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
-import { AppError } from '../app-error.js';
 import type { DomainDeps } from '../deps.js';
+import { retryWhileBusy } from '../face/busy-retry.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
 import { hasFaceConsent } from '../privacy/consent.js';
@@ -90,22 +90,17 @@ async function withoutConsent(deps: DomainDeps, record: AttendanceRecord, base: 
   return noConsentDecision(base, deps.now());
 }
 
-async function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
-  const deadline = Date.now() + BUSY_RETRY_BUDGET_MS;
-  for (;;) {
-    try {
-      // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
-      return await engine.analyse(selfie.slice(), 'single');
-    } catch (err) {
-      // Only a full queue is worth waiting for; a timed-out task already had its chance.
-      if (!(err instanceof AppError) || err.code !== 'BUSY' || err.details?.['cause'] !== 'queue_full') throw err;
-      const hint = typeof err.details['retryAfterMs'] === 'number' ? err.details['retryAfterMs'] : BUSY_RETRY_MIN_MS;
-      // Jitter spreads the retries of a burst that was refused together.
-      const wait = Math.min(BUSY_RETRY_MAX_MS, Math.max(BUSY_RETRY_MIN_MS, hint)) * (0.75 + Math.random() * 0.5);
-      if (Date.now() + wait > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
+function analyseWhenRoom(engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
+  // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
+  return retryWhileBusy(() => engine.analyse(selfie.slice(), 'single'), {
+    budgetMs: BUSY_RETRY_BUDGET_MS,
+    defaultWaitMs: BUSY_RETRY_MIN_MS,
+    minWaitMs: BUSY_RETRY_MIN_MS,
+    maxWaitMs: BUSY_RETRY_MAX_MS,
+    jitter: true,
+    // Only a full queue is worth waiting for; a timed-out task already had its chance.
+    retryIf: (err) => err.details?.['cause'] === 'queue_full',
+  });
 }
 
 async function facesToCompare(
