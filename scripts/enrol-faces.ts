@@ -15,14 +15,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { FacePoolEngine } from '../src/adapters/face-pool-engine.js';
+import { createApplication } from '../src/app.js';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import type { Actor } from '../src/domain/actor.js';
 import { AppError } from '../src/shared/app-error.js';
-import { FaceEnrolmentService, type PhotoRefusal } from '../src/domain/face/enrolment-service.js';
+import type { FaceEnrolmentService, PhotoRefusal } from '../src/domain/face/enrolment-service.js';
 import { FacePool } from '../src/face/face-pool.js';
+import { createLogger } from '../src/logger.js';
 import { createStore } from '../src/store/index.js';
 import type { Organisation, Store, Subject, User } from '../src/domain/store-ports.js';
-import { retryWhileBusy } from './lib/busy-retry.js';
+import { retryWhileBusy } from '../src/domain/face/busy-retry.js';
 import {
   exitCodeOf,
   formatCsv,
@@ -142,6 +144,8 @@ async function main(): Promise<number> {
   if (files.length === 0) throw new UsageError(`no photos (${PHOTO_EXTENSIONS.join(' ')}) in ${args.dir}`);
 
   const store = await createStore(config.store);
+  // An enrolment run hands the store to the application, which closes it with the face workers.
+  let storeOwned = false;
   try {
     const org = await findOrganisation(store, args);
     const subject = await findSubject(store, org, args.subject);
@@ -154,6 +158,7 @@ async function main(): Promise<number> {
     );
 
     if (!args.dryRun && actor && plan.batches.length > 0) {
+      storeOwned = true;
       try {
         await enrolAll(plan, { store, config, actor, args });
       } catch (err) {
@@ -170,7 +175,7 @@ async function main(): Promise<number> {
     }
     return exitCodeOf(plan, args.dryRun);
   } finally {
-    await store.close();
+    if (!storeOwned) await store.close();
   }
 }
 
@@ -266,21 +271,22 @@ interface RunDeps {
   args: Args;
 }
 
-/** Enrols the batches, as many students at a time as there are worker threads; rejects when the pool cannot start. */
+/**
+ * Enrols the batches, as many students at a time as there are worker threads; rejects when the
+ * pool cannot start. The service comes from the application's own composition root (never
+ * listening: nobody is connected to this process, the audit log records each change); closing
+ * the application closes the face workers and the store.
+ */
 async function enrolAll(plan: EnrolPlan, deps: RunDeps): Promise<void> {
   const faceConfig = { ...deps.config.face, ...(deps.args.threads ? { poolSize: deps.args.threads } : {}) };
   const pool = new FacePool({ config: faceConfig });
-  const service = new FaceEnrolmentService({
+  const app = createApplication({
+    config: { ...deps.config, face: faceConfig },
     store: deps.store,
-    engine: new FacePoolEngine(pool),
-    keepPhotos: deps.config.face.keepPhotos,
-    selfEnrolment: deps.config.face.selfEnrolment,
-    consentRequired: deps.config.face.consentRequired,
-    thresholds: deps.config.face.thresholds,
-    // Nobody is connected to this process: the audit log records each change.
-    events: { publish: () => undefined },
-    clock: () => new Date(),
+    logger: createLogger('silent'),
+    face: new FacePoolEngine(pool),
   });
+  const service = app.domain.faces;
   const total = plan.batches.reduce((n, b) => n + b.files.length, 0);
   const progress = createProgress(deps.args.progress, total);
   try {
@@ -295,7 +301,7 @@ async function enrolAll(plan: EnrolPlan, deps: RunDeps): Promise<void> {
     });
   } finally {
     progress.stop();
-    await pool.close();
+    await app.close();
   }
 }
 

@@ -3,29 +3,20 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TokenService } from './auth/tokens.js';
 import type { Config } from './config.js';
-import { createServices, type Services } from './domain/services.js';
+import { createDomain, type Domain, type DomainSettings, type Services } from './domain/services.js';
 import { createHttpApp } from './http/http-app.js';
 import { createReadiness, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
 import type { Store } from './domain/store-ports.js';
 import { EventBus } from './domain/events.js';
-import { createLiveAttendance, type LiveAttendance } from './domain/live-attendance.js';
-import type { RateLimiter } from './domain/rate-limiter.js';
-import { createRequestLimiters, type RateLimiterFactory } from './domain/request-limits.js';
-import { createLoginLimiters, type LoginLimiters } from './domain/accounts/login-throttle.js';
-import { MemoryRateLimiter, memoryLoginLimiterFactories, memoryRateLimiter } from './adapters/flexible-rate-limiter.js';
-import { AttendanceQueries } from './domain/sessions/attendance-queries.js';
-import type { DomainDeps } from './domain/deps.js';
+import type { LiveAttendance } from './domain/live-attendance.js';
+import { createLimiters, type LimitSettings } from './domain/limiters.js';
+import { memoryLimiterBackend } from './adapters/flexible-rate-limiter.js';
+import type { ClusterDeps } from './cluster/cluster-deps.js';
+import { compileTrustProxy } from './adapters/trust-proxy.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
 import { faceReadinessCheck } from './adapters/face-pool-engine.js';
-import { attendanceRoutes } from './http/routes/attendance.js';
-import { reportRoutes } from './http/routes/reports.js';
-import { ReportService } from './domain/reports/report-service.js';
-import { classPhotoRoutes } from './http/routes/class-photo.js';
-import type { ReadinessCheck } from './shared/readiness.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
-import type { FanoutLink } from './shared/fanout-link.js';
-import type { ServerOptions } from 'socket.io';
 import { createMailer } from './adapters/mail/create-mailer.js';
 import { metricsServer } from './http/metrics.js';
 import {
@@ -41,7 +32,7 @@ import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
-import { JobRunner } from './domain/jobs/job-runner.js';
+import type { JobRunner } from './domain/jobs/job-runner.js';
 import { applyRetention, RETENTION_JOB } from './domain/privacy/retention.js';
 
 export interface ApplicationDeps {
@@ -50,33 +41,23 @@ export interface ApplicationDeps {
   logger: Logger;
   /** The domain's clock; build the store on the same one (its `now` option) so every write agrees. */
   clock?: () => Date;
-  /** The socket adapter's link to the other nodes (several nodes); screens resync when it comes back. */
-  fanoutLink?: FanoutLink;
-  /** Check-in submissions per student; defaults to an in-process limiter. */
-  submitLimiter?: RateLimiter;
-  /** Login throttling counters (per address, account, device); defaults to in-process ones. */
-  loginLimiters?: LoginLimiters;
-  /** Face enrolment and class-photo uploads per user; defaults to an in-process limiter. */
-  faceUploadLimiter?: RateLimiter;
-  /** Builds the request-rate limiters of sockets and routes; defaults to in-process ones. */
-  rateLimiterFactory?: RateLimiterFactory;
-  /** Socket.IO adapter, e.g. Redis when several nodes serve one deployment. */
-  socketAdapter?: ServerOptions['adapter'];
-  /** More readiness checks (Redis). */
-  readinessChecks?: ReadinessCheck[];
+  /**
+   * Several nodes (createClusterDeps): the Redis socket adapter and its link, limiters counted in
+   * Redis, the Redis readiness check and status metric. Absent: one node, everything in memory.
+   * The caller quits it after close().
+   */
+  cluster?: ClusterDeps;
   /** Face verification; without it selfie policies are refused. The caller starts and closes it. */
   face?: FaceEngine;
   /** Outgoing email; defaults to SMTP_URL, or the outbox folder without it. Closed with the application. */
   mailer?: Mailer;
-  /** Reset emails per email address; defaults to an in-process limiter. */
-  resetLimiter?: RateLimiter;
-  /** State of this node's Redis clients by role (several nodes), exported as a metric. */
-  redisStatus?: () => Record<string, boolean>;
 }
 
 export interface Application {
   /** HTTPS when config.tls is set, plain HTTP otherwise. */
   httpServer: http.Server | https.Server;
+  /** The domain (createDomain); `services` and `attendance` are parts of it. */
+  domain: Domain;
   services: Services;
   tokenService: TokenService;
   attendance: LiveAttendance;
@@ -114,6 +95,49 @@ function listenOn(server: http.Server | https.Server, port: number, host: string
   });
 }
 
+/** The limiter budgets, from config; memory and Redis build them from this one table. */
+export function limitSettings(config: Config): LimitSettings {
+  return {
+    checkinPerMinute: config.checkin.ratePerMinute,
+    faceUploadsPerHour: config.faceUploadsPerHour,
+    resetEmailsPerHour: config.accounts.resetEmailsPerHour,
+    login: config.login,
+    requests: config.limits,
+  };
+}
+
+/** What the domain reads of the configuration. */
+export function domainSettings(config: Config): DomainSettings {
+  // Every node has the JWT signing material, so every node accepts every device token.
+  const deviceTokenKey = config.jwt.secret ?? config.jwt.privateKey;
+  if (!deviceTokenKey) throw new Error('device tokens need the JWT secret or private key');
+  return {
+    nodeId: config.nodeId,
+    bcryptCost: config.bcryptCost,
+    deviceTokenKey,
+    refreshTtlS: config.jwt.refreshTtlS,
+    accounts: {
+      publicUrl: config.accounts.publicUrl,
+      inviteTtlMs: config.accounts.inviteTtlS * 1000,
+      resetTtlMs: config.accounts.resetTtlS * 1000,
+    },
+    face: {
+      ...config.face.thresholds,
+      minReal: config.face.minReal,
+      minLive: config.face.minLive,
+      keepPhotos: config.face.keepPhotos,
+      selfEnrolment: config.face.selfEnrolment,
+      consentRequired: config.face.consentRequired,
+      minFacePx: config.face.gates.minFacePx,
+      maxFaces: config.face.maxFaces,
+    },
+    checkin: { codePeriodS: config.checkin.codePeriodS, locationMaxAgeS: config.checkin.locationMaxAgeS, batch: config.checkin.batch },
+    defaultTimezone: config.defaultTimezone,
+    reopenWindowMs: config.sessionReopenWindowMs,
+    schedulerIntervalMs: config.schedulerIntervalMs,
+  };
+}
+
 /** Builds the services and transports from injected dependencies; index.ts wires the real ones. */
 export function createApplication(deps: ApplicationDeps): Application {
   const { config, logger } = deps;
@@ -122,64 +146,34 @@ export function createApplication(deps: ApplicationDeps): Application {
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new TokenService(config.jwt, clock);
-  const faceUploadLimiter =
-    deps.faceUploadLimiter ??
-    new MemoryRateLimiter({ points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' });
   const mailer = deps.mailer ?? createMailer(config.mail, logger);
   const mail = new MailQueue(mailer, { max: config.mail.queueMax, concurrency: MAIL_CONCURRENCY }, (err, message) => {
     logger.error({ err, to: message.to, subject: message.subject }, 'email could not be sent');
   });
   const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
   observeDomainEvents(bus, metrics);
-  const services = createServices({
-    config,
+  const cluster = deps.cluster;
+  const limiters = createLimiters(limitSettings(config), cluster?.limiters ?? memoryLimiterBackend);
+  const domain = createDomain({
     store,
-    tokens: tokenService,
+    logger,
     clock,
     events: bus,
-    loginLimiters: deps.loginLimiters ?? createLoginLimiters(config.login, memoryLoginLimiterFactories),
-    ...(face ? { face } : {}),
-    faceUploadLimiter,
+    tokens: tokenService,
     mail,
-    resetLimiter:
-      deps.resetLimiter ??
-      new MemoryRateLimiter({ points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
+    ...(face ? { face } : {}),
+    limiters,
+    settings: domainSettings(config),
+    onSchedulerTick: () => metrics.schedulerTicks.inc(),
   });
-  const checks = [storeCheck(store), ...(deps.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
+  const { attendance, jobs } = domain;
+  const checks = [storeCheck(store), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
   const readiness = createReadiness(checks, (name, err) => {
     logger.warn({ check: name, err }, 'readiness check failed');
   });
+  // One compiled TRUST_PROXY rule for express's req.ip and the socket handshakes.
+  const trustProxy = compileTrustProxy(config.trustProxy);
 
-  const jobs = new JobRunner(logger);
-  const domainDeps: DomainDeps = {
-    store,
-    events: bus,
-    logger,
-    now: clock,
-    jobs,
-    capabilities: { selfie: face !== undefined },
-    faceUploadLimiter,
-    faceConsentRequired: config.face.consentRequired,
-    ...(face
-      ? {
-          face,
-          faceSettings: { ...config.face.thresholds, minReal: config.face.minReal, minLive: config.face.minLive },
-        }
-      : {}),
-    settings: {
-      codePeriodS: config.checkin.codePeriodS,
-      locationMaxAgeS: config.checkin.locationMaxAgeS,
-      defaultTimezone: config.defaultTimezone,
-      reopenWindowMs: config.sessionReopenWindowMs,
-      checkinBatch: config.checkin.batch,
-    },
-  };
-  const attendance = createLiveAttendance(
-    domainDeps,
-    { owner: config.nodeId, intervalMs: config.schedulerIntervalMs, onTick: () => metrics.schedulerTicks.inc() },
-    { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
-  );
-  const queries = new AttendanceQueries(domainDeps);
   const tokenPurge = new ScheduledJob(
     store,
     logger,
@@ -201,22 +195,16 @@ export function createApplication(deps: ApplicationDeps): Application {
     },
   );
 
-  const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
-
   const app = createHttpApp({
     config,
     logger,
     store,
-    services,
+    services: domain,
     tokenService,
     readiness,
-    requestLimiters,
+    requestLimiters: limiters.requests,
+    trustProxy,
     metrics,
-    routeGroups: [
-      attendanceRoutes(queries),
-      classPhotoRoutes(attendance.classPhoto),
-      reportRoutes(new ReportService({ store, now: clock, defaultTimezone: config.defaultTimezone })),
-    ],
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
   const realtime = attachRealtime({
@@ -228,30 +216,28 @@ export function createApplication(deps: ApplicationDeps): Application {
     closer: attendance.closer,
     lifecycle: attendance.lifecycle,
     checkins: attendance.checkins,
-    submitLimiter:
-      deps.submitLimiter ??
-      new MemoryRateLimiter({ points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
-    requestLimiters,
+    submitLimiter: limiters.submit,
+    requestLimiters: limiters.requests,
     maxInFlight: config.limits.socketMaxInFlight,
     rosterBatchMs: config.rosterBatchMs,
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,
-    trustProxy: config.trustProxy,
+    trustProxy,
     corsOrigins: config.corsOrigins,
-    ...(deps.socketAdapter ? { adapter: deps.socketAdapter } : {}),
-    ...(deps.fanoutLink ? { fanoutLink: deps.fanoutLink } : {}),
+    ...(cluster ? { adapter: cluster.socketAdapter, fanoutLink: cluster.fanoutLink } : {}),
     onCommandAnswer: (event, ack) => metrics.socketCommands.inc({ event, outcome: ack.ok ? 'ok' : ack.error.code }),
   });
   observeSockets(metrics, () => realtime.io.engine.clientsCount);
-  if (deps.redisStatus) observeRedis(metrics, deps.redisStatus);
+  if (cluster) observeRedis(metrics, () => cluster.status());
   const metricsListener = config.metrics.port === null ? null : metricsServer(metrics, logger);
 
   let closing: Promise<void> | null = null;
 
   return {
     httpServer,
-    services,
+    domain,
+    services: domain,
     tokenService,
     attendance,
     realtime,

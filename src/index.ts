@@ -70,19 +70,7 @@ const application = createApplication({
   store,
   logger,
   ...(face ? { face } : {}),
-  ...(cluster
-    ? {
-        fanoutLink: cluster.fanoutLink,
-        submitLimiter: cluster.submitLimiter,
-        loginLimiters: cluster.loginLimiters,
-        faceUploadLimiter: cluster.faceUploadLimiter,
-        resetLimiter: cluster.resetLimiter,
-        rateLimiterFactory: cluster.rateLimiterFactory,
-        socketAdapter: cluster.socketAdapter,
-        readinessChecks: cluster.readinessChecks,
-        redisStatus: cluster.status,
-      }
-    : {}),
+  ...(cluster ? { cluster } : {}),
 });
 const address = await application.listen();
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -3,9 +3,6 @@ import type { FacePool } from '../face/face-pool.js';
 import type { AnalyseMode, AnalyseResult } from '../domain/face/face-types.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 
-/** Rough per-task time used for the retry hint when the queue is full. */
-const RETRY_PER_TASK_MS = 150;
-
 /** FaceEngine over the Piscina-backed FacePool. */
 export class FacePoolEngine implements FaceEngine {
   constructor(private readonly pool: FacePool) {}
@@ -20,13 +17,13 @@ export class FacePoolEngine implements FaceEngine {
 
   status(): FaceEngineStatus {
     const s = this.pool.status();
-    const threads = Math.max(1, s.threads);
     return {
       backend: s.backend,
       ready: s.ready,
       queueSize: s.queueSize,
       maxQueue: s.maxQueue,
-      retryAfterMs: Math.max(250, Math.ceil((s.queueSize / threads) * RETRY_PER_TASK_MS)),
+      // The pool's own estimate: a BUSY at submit time and one from the pool give the same hint.
+      retryAfterMs: s.retryAfterMs,
     };
   }
 }

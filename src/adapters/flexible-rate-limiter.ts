@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LoginLimiterFactories } from '../domain/accounts/login-throttle.js';
+import type { LimiterBackend } from '../domain/limiters.js';
 import type { RateLimiter, RateLimiterOptions, RateLimitResult } from '../domain/rate-limiter.js';
 import type { RateLimiterFactory } from '../domain/request-limits.js';
 import { memoryBackoffLimiter } from './backoff-limiter.js';
@@ -40,7 +40,8 @@ export class MemoryRateLimiter extends FlexibleRateLimiter {
 
 export const memoryRateLimiter: RateLimiterFactory = (opts) => new MemoryRateLimiter(opts);
 
-export const memoryLoginLimiterFactories: LoginLimiterFactories = {
+/** Every limiter kind counted in this process: one node (src/cluster has the Redis backend). */
+export const memoryLimiterBackend: LimiterBackend = {
   rate: memoryRateLimiter,
   backoff: memoryBackoffLimiter,
 };

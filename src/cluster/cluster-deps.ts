@@ -2,9 +2,7 @@ import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { ServerOptions } from 'socket.io';
 import type { Config } from '../config.js';
-import type { RateLimiter } from '../domain/rate-limiter.js';
-import type { RateLimiterFactory } from '../domain/request-limits.js';
-import { createLoginLimiters, type LoginLimiters } from '../domain/accounts/login-throttle.js';
+import type { LimiterBackend } from '../domain/limiters.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 import type { Logger } from '../logger.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
@@ -12,17 +10,12 @@ import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
 import { RedisFanoutLink } from './fanout-link.js';
 import { redisBackoffLimiter, RedisRateLimiter } from './redis-rate-limiter.js';
 
-/** The ApplicationDeps pieces that make a node one of many, plus the Redis clients' shutdown. */
+/** What makes a node one of many (ApplicationDeps.cluster), plus the Redis clients' shutdown. */
 export interface ClusterDeps {
   /** Up while broadcasts reach the other nodes; screens resync when it comes back. */
   fanoutLink: FanoutLink;
-  submitLimiter: RateLimiter;
-  loginLimiters: LoginLimiters;
-  faceUploadLimiter: RateLimiter;
-  /** Forgot-password emails per address, counted across nodes. */
-  resetLimiter: RateLimiter;
-  /** Builds the request-rate limiters over Redis, so every node counts against one budget. */
-  rateLimiterFactory: RateLimiterFactory;
+  /** Builds every limiter over Redis (the same settings table as in memory), so all nodes count against one budget. */
+  limiters: LimiterBackend;
   socketAdapter: ServerOptions['adapter'];
   readinessChecks: ReadinessCheck[];
   /** Whether each of this node's Redis clients (pub, sub, data) is connected and ready. */
@@ -68,14 +61,10 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
   const [pub, sub, data] = clients as [Redis, Redis, Redis];
   return {
     fanoutLink: new RedisFanoutLink(pub, sub, logger.child({ component: 'fanout' })),
-    submitLimiter: new RedisRateLimiter(data, { points: config.checkin.ratePerMinute, windowS: 60, keyPrefix: 'checkin' }),
-    loginLimiters: createLoginLimiters(config.login, {
+    limiters: {
       rate: (opts) => new RedisRateLimiter(data, opts),
       backoff: (opts) => redisBackoffLimiter(data, opts),
-    }),
-    faceUploadLimiter: new RedisRateLimiter(data, { points: config.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' }),
-    resetLimiter: new RedisRateLimiter(data, { points: config.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
-    rateLimiterFactory: (opts) => new RedisRateLimiter(data, opts),
+    },
     socketAdapter:
       config.redisAdapter === 'sharded'
         ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })

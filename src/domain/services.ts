@@ -1,18 +1,24 @@
 import { PasswordHasher } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
-import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 import type { Store } from './store-ports.js';
 import type { EventPublisher } from './events.js';
 import { AccountService } from './accounts/account-service.js';
 import { AuthService } from './accounts/auth-service.js';
 import type { MailQueue } from './accounts/mail-queue.js';
 import { DeviceTokens } from './accounts/device-tokens.js';
-import { LoginThrottle, type LoginLimiters } from './accounts/login-throttle.js';
-import type { FaceEngine } from './face/face-engine.js';
+import { LoginThrottle } from './accounts/login-throttle.js';
+import type { DomainDeps } from './deps.js';
+import { JobRunner } from './jobs/job-runner.js';
+import type { FaceEngine, FaceDecisionSettings } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { SelfEnrolmentMode } from '../face/face-config.js';
+import { createLiveAttendance, type LiveAttendance } from './live-attendance.js';
+import type { Limiters } from './limiters.js';
 import { OrganisationService } from './organisations/organisation-service.js';
 import { PrivacyService } from './privacy/privacy-service.js';
+import { ReportService } from './reports/report-service.js';
+import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
@@ -29,70 +35,133 @@ export interface Services {
   privacy: PrivacyService;
 }
 
-export interface ServiceDeps {
-  config: Config;
+/** Everything the transports call: the services, the live-session domain, its queries and reports. */
+export interface Domain extends Services {
+  attendance: LiveAttendance;
+  /** This node's background work (selfie verification); the application drains it on close. */
+  jobs: JobRunner;
+  queries: AttendanceQueries;
+  reports: ReportService;
+}
+
+/** The settings the domain reads, mapped from Config by the composition root (`domainSettings`). */
+export interface DomainSettings {
+  /** This node's identity in scheduler leases. */
+  nodeId: string;
+  bcryptCost: number;
+  /** The JWT secret or private key: every node signs and accepts device tokens with it. */
+  deviceTokenKey: string;
+  refreshTtlS: number;
+  accounts: { publicUrl: string; inviteTtlMs: number; resetTtlMs: number };
+  face: FaceDecisionSettings & {
+    keepPhotos: boolean;
+    selfEnrolment: SelfEnrolmentMode;
+    consentRequired: boolean;
+    minFacePx: number;
+    maxFaces: number;
+  };
+  checkin: { codePeriodS: number; locationMaxAgeS: number; batch: { windowMs: number; max: number } };
+  defaultTimezone: string;
+  reopenWindowMs: number;
+  schedulerIntervalMs: number;
+}
+
+export interface CreateDomainDeps {
   store: Store;
-  tokens: TokenService;
+  logger: Logger;
   clock: () => Date;
   /** Where services announce changes the transports push to clients. */
   events: EventPublisher;
-  /** In memory for one node, in Redis for several (built outside the domain, in app.ts). */
-  loginLimiters: LoginLimiters;
-  /** Face analysis for enrolment; absent means enrolment answers UNAVAILABLE. */
-  face?: FaceEngine;
-  /** Face uploads per user (enrolment and class photos share it). */
-  faceUploadLimiter?: RateLimiter;
+  tokens: TokenService;
   /** Outgoing email (invitations, resets). */
   mail: MailQueue;
-  /** Reset emails per email address. */
-  resetLimiter: RateLimiter;
+  /** Face analysis; absent means enrolment answers UNAVAILABLE and selfie policies are refused. */
+  face?: FaceEngine;
+  /** The node's limiters (memory or Redis); the domain counts logins, resets and face uploads. */
+  limiters: Pick<Limiters, 'login' | 'reset' | 'faceUpload'>;
+  settings: DomainSettings;
+  /** Called after every close-scheduler pass (metrics). */
+  onSchedulerTick?: () => void;
 }
 
-export function createServices(deps: ServiceDeps): Services {
-  const { config, store, clock } = deps;
-  const passwords = new PasswordHasher(config.bcryptCost);
-  const loginThrottle = new LoginThrottle(deps.loginLimiters);
-  // Every node has the JWT signing material, so every node accepts every device token.
-  const signing = config.jwt.secret ?? config.jwt.privateKey;
-  if (!signing) throw new Error('device tokens need the JWT secret or private key');
-  const deviceTokens = new DeviceTokens(signing, clock);
+/** The one composition root of the domain: the application, scripts and tests build it here. */
+export function createDomain(deps: CreateDomainDeps): Domain {
+  const { store, clock, events, settings, face } = deps;
+  const passwords = new PasswordHasher(settings.bcryptCost);
+  const jobs = new JobRunner(deps.logger);
+  const live: DomainDeps = {
+    store,
+    events,
+    logger: deps.logger,
+    now: clock,
+    jobs,
+    capabilities: { selfie: face !== undefined },
+    faceUploadLimiter: deps.limiters.faceUpload,
+    faceConsentRequired: settings.face.consentRequired,
+    ...(face
+      ? {
+          face,
+          faceSettings: {
+            confident: settings.face.confident,
+            uncertain: settings.face.uncertain,
+            minReal: settings.face.minReal,
+            minLive: settings.face.minLive,
+          },
+        }
+      : {}),
+    settings: {
+      codePeriodS: settings.checkin.codePeriodS,
+      locationMaxAgeS: settings.checkin.locationMaxAgeS,
+      defaultTimezone: settings.defaultTimezone,
+      reopenWindowMs: settings.reopenWindowMs,
+      checkinBatch: settings.checkin.batch,
+    },
+  };
   return {
+    jobs,
     auth: new AuthService({
       store,
       passwords,
       tokens: deps.tokens,
-      loginThrottle,
-      deviceTokens,
-      refreshTtlS: config.jwt.refreshTtlS,
+      loginThrottle: new LoginThrottle(deps.limiters.login),
+      deviceTokens: new DeviceTokens(settings.deviceTokenKey, clock),
+      refreshTtlS: settings.refreshTtlS,
       clock,
-      events: deps.events,
+      events,
     }),
     accounts: new AccountService({
       store,
       passwords,
       mail: deps.mail,
       clock,
-      events: deps.events,
-      publicUrl: config.accounts.publicUrl,
-      inviteTtlMs: config.accounts.inviteTtlS * 1000,
-      resetTtlMs: config.accounts.resetTtlS * 1000,
-      resetLimiter: deps.resetLimiter,
+      events,
+      publicUrl: settings.accounts.publicUrl,
+      inviteTtlMs: settings.accounts.inviteTtlMs,
+      resetTtlMs: settings.accounts.resetTtlMs,
+      resetLimiter: deps.limiters.reset,
     }),
-    users: new UserService({ store, passwords, clock, events: deps.events }),
+    users: new UserService({ store, passwords, clock, events }),
     userImport: new CsvUserImport({ store, passwords, clock }),
-    subjects: new SubjectService({ store, clock, events: deps.events }),
+    subjects: new SubjectService({ store, clock, events }),
     organisations: new OrganisationService({ store, clock }),
     faces: new FaceEnrolmentService({
       store,
-      engine: deps.face,
-      keepPhotos: config.face.keepPhotos,
-      selfEnrolment: config.face.selfEnrolment,
-      consentRequired: config.face.consentRequired,
-      events: deps.events,
-      thresholds: config.face.thresholds,
-      ...(deps.faceUploadLimiter ? { limiter: deps.faceUploadLimiter } : {}),
+      engine: face,
+      keepPhotos: settings.face.keepPhotos,
+      selfEnrolment: settings.face.selfEnrolment,
+      consentRequired: settings.face.consentRequired,
+      events,
+      thresholds: { confident: settings.face.confident, uncertain: settings.face.uncertain },
+      limiter: deps.limiters.faceUpload,
       clock,
     }),
-    privacy: new PrivacyService({ store, events: deps.events, clock }),
+    privacy: new PrivacyService({ store, events, clock }),
+    attendance: createLiveAttendance(
+      live,
+      { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
+      { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
+    ),
+    queries: new AttendanceQueries(live),
+    reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),
   };
 }

@@ -35,6 +35,8 @@ export interface FacePoolStatus {
   threads: number;
   queueSize: number;
   maxQueue: number;
+  /** The BUSY hint the pool would give now (`details.retryAfterMs`); the engine's status passes it on. */
+  retryAfterMs: number;
 }
 
 export interface AnalyseOptions {
@@ -130,6 +132,7 @@ export class FacePool {
       threads: this.pool.threads.length,
       queueSize: this.pool.queueSize,
       maxQueue: this.config.maxQueue,
+      retryAfterMs: this.retryAfterMs(),
     };
   }
 

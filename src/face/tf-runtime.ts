@@ -70,7 +70,7 @@ async function createRuntime(): Promise<TfRuntime> {
   const humanDist = path.dirname(require.resolve('@vladmandic/human'));
   const faceApiDist = path.dirname(require.resolve('@vladmandic/face-api'));
   const wasmDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  const native = tryLoadTfjsNode();
+  const native = await tryLoadTfjsNode();
   const backend: BackendName = native ? 'tensorflow' : 'wasm';
 
   const tf = require('@tensorflow/tfjs-core') as Tf;
@@ -102,11 +102,12 @@ async function createRuntime(): Promise<TfRuntime> {
   };
 }
 
-function tryLoadTfjsNode(): boolean {
+/** Loads the native backend through its public entry point; false when the optional package is absent. */
+async function tryLoadTfjsNode(): Promise<boolean> {
   // A variable specifier keeps TypeScript from requiring the optional package's types.
   const name = '@tensorflow/tfjs-node';
   try {
-    require(name);
+    await import(name);
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

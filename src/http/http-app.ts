@@ -16,16 +16,30 @@ import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
+import { attendanceRoutes } from './routes/attendance.js';
+import { classPhotoRoutes } from './routes/class-photo.js';
+import { reportRoutes } from './routes/reports.js';
 
 export const API_BASE = '/api/v1';
-export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, privacyRoutes, subjectRoutes];
+export const ROUTE_GROUPS: readonly RouteGroup[] = [
+  authRoutes,
+  accountRoutes,
+  organisationRoutes,
+  userRoutes,
+  faceRoutes,
+  privacyRoutes,
+  subjectRoutes,
+  attendanceRoutes,
+  classPhotoRoutes,
+  reportRoutes,
+];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
 export function createHttpApp(ctx: HttpContext): Express {
   const { config } = ctx;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.trustProxy);
+  app.set('trust proxy', ctx.trustProxy);
   app.use(requestLogger(ctx.logger));
   if (ctx.metrics) app.use(requestTimer(ctx.metrics));
   if (config.tls && !config.tls.selfSigned) app.use(hsts());
@@ -55,7 +69,7 @@ export function createHttpApp(ctx: HttpContext): Express {
     uploads: uploadGate(config.uploadsMaxConcurrent),
     limiters: ctx.requestLimiters,
   });
-  for (const group of [...BUILTIN_ROUTE_GROUPS, ...(ctx.routeGroups ?? [])]) group(registry, ctx);
+  for (const group of ROUTE_GROUPS) group(registry, ctx);
   registry.refuseOtherMethods();
   app.use(API_BASE, router);
 

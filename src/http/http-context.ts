@@ -1,7 +1,8 @@
 import type { TokenService } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
-import type { Services } from '../domain/services.js';
+import type { Domain } from '../domain/services.js';
+import type { TrustProxy } from '../adapters/trust-proxy.js';
 import type { Store } from '../domain/store-ports.js';
 import type { Logger } from '../logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
@@ -13,13 +14,14 @@ export interface HttpContext {
   config: Config;
   logger: Logger;
   store: Store;
-  services: Services;
+  /** The domain (createDomain): services, live attendance, its queries and reports. */
+  services: Domain;
   tokenService: TokenService;
   readiness: () => Promise<ReadinessReport>;
   /** Request rates of routes, the API document and the pages (docs/limits.md). */
   requestLimiters: RequestLimiters;
-  /** Route groups added by later layers (e.g. sessions); installed after the built-in ones. */
-  routeGroups?: RouteGroup[];
+  /** TRUST_PROXY compiled once; the socket handshake reads client addresses with the same function. */
+  trustProxy: TrustProxy;
   /** Request timing, and /metrics when METRICS_TOKEN is set. */
   metrics?: AppMetrics;
   /** Folder of the built browser pages; defaults to dist/public when built, null serves none. */

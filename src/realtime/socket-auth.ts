@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { payload } from './handlers/schemas.js';
 import type { TokenService } from '../auth/tokens.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
-import { resolveClientIp } from '../domain/checks/network.js';
+import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../domain/store-ports.js';
@@ -14,7 +14,8 @@ export interface SocketAuthDeps {
   tokens: TokenService;
   store: Store;
   logger: Logger;
-  trustProxy: boolean | number | string[];
+  /** TRUST_PROXY compiled once, shared with express (the same rule for HTTP and sockets). */
+  trustProxy: TrustProxy;
   now: () => Date;
 }
 
@@ -27,7 +28,7 @@ function refusal(err: unknown): Error & { data: unknown } {
 /** Handshakes per client address: refused with connect_error RATE_LIMITED (`data.details.retryAfterMs`). */
 export function useConnectLimit(io: AppServer, limiter: RateLimiter, deps: Pick<SocketAuthDeps, 'trustProxy' | 'logger'>): void {
   io.use((socket, next) => {
-    const ip = resolveClientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], deps.trustProxy);
+    const ip = clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy);
     limiter.consume(ip ?? 'unknown').then(
       (limit) => next(limit.allowed ? undefined : refusal(new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs }))),
       (err: unknown) => {
@@ -60,7 +61,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
         role: user.role,
         tokenExpiresAt: claims.exp * 1000,
         sid: claims.sid ?? null,
-        ip: resolveClientIp(socket.handshake.address, socket.handshake.headers['x-forwarded-for'], deps.trustProxy),
+        ip: clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy),
       };
     })().then(
       () => next(),

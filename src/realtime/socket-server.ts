@@ -1,3 +1,4 @@
+import type { TrustProxy } from '../adapters/trust-proxy.js';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import type { TokenService } from '../auth/tokens.js';
@@ -46,7 +47,7 @@ export interface RealtimeDeps {
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
-  trustProxy: boolean | number | string[];
+  trustProxy: TrustProxy;
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
   adapter?: ServerOptions['adapter'];

@@ -79,15 +79,7 @@ async function startNode(
     config,
     store,
     logger,
-    fanoutLink: cluster.fanoutLink,
-    submitLimiter: cluster.submitLimiter,
-    loginLimiters: cluster.loginLimiters,
-    faceUploadLimiter: cluster.faceUploadLimiter,
-    resetLimiter: cluster.resetLimiter,
-    rateLimiterFactory: cluster.rateLimiterFactory,
-    socketAdapter: cluster.socketAdapter,
-    readinessChecks: cluster.readinessChecks,
-    redisStatus: cluster.status,
+    cluster,
   });
   const connections = new Set<NetSocket>();
   app.httpServer.on('connection', (s: NetSocket) => {

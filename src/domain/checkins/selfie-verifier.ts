@@ -1,8 +1,8 @@
 import type { AnalyseResult } from '../face/face-types.js';
 import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE, type OtherFace } from '../face/matching.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
-import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
+import { retryWhileBusy } from '../face/busy-retry.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
 import { hasFaceConsent } from '../privacy/consent.js';
@@ -90,21 +90,19 @@ async function withoutConsent(deps: DomainDeps, record: AttendanceRecord, base: 
 }
 
 async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uint8Array): Promise<AnalyseResult> {
-  const deadline = deps.now().getTime() + BUSY_RETRY_BUDGET_MS;
-  for (;;) {
-    try {
-      // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
-      return await engine.analyse(selfie.slice(), 'single');
-    } catch (err) {
-      // Only a full queue is worth waiting for; a timed-out task already had its chance.
-      if (!(err instanceof AppError) || err.code !== 'BUSY' || err.details?.['cause'] !== 'queue_full') throw err;
-      const hint = typeof err.details['retryAfterMs'] === 'number' ? err.details['retryAfterMs'] : BUSY_RETRY_MIN_MS;
-      // Jitter spreads the retries of a burst that was refused together.
-      const wait = Math.min(BUSY_RETRY_MAX_MS, Math.max(BUSY_RETRY_MIN_MS, hint)) * (0.75 + Math.random() * 0.5);
-      if (deps.now().getTime() + wait > deadline) throw err;
-      await deps.jobs.sleep(wait);
-    }
-  }
+  // A copy each time: the pool hands the bytes over to its worker, leaving this view empty.
+  return retryWhileBusy(() => engine.analyse(selfie.slice(), 'single'), {
+    budgetMs: BUSY_RETRY_BUDGET_MS,
+    defaultWaitMs: BUSY_RETRY_MIN_MS,
+    minWaitMs: BUSY_RETRY_MIN_MS,
+    maxWaitMs: BUSY_RETRY_MAX_MS,
+    jitter: true,
+    // Only a full queue is worth waiting for; a timed-out task already had its chance.
+    retryIf: (err) => err.details?.['cause'] === 'queue_full',
+    // The domain's clock and timer: tests move them, and shutdown drains the job.
+    now: () => deps.now().getTime(),
+    wait: (ms) => deps.jobs.sleep(ms),
+  });
 }
 
 async function facesToCompare(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { AttendanceQueries } from '../../domain/sessions/attendance-queries.js';
-import type { RouteGroup } from '../http-context.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
 import { SESSION_STATES } from '../../shared/events.js';
 import { POLICY_PRESETS } from '../../shared/policy-presets.js';
@@ -123,117 +123,116 @@ const EXPORT_COLUMNS = [
 const STAFF = ['admin', 'teacher'] as const;
 
 /** Session history, records, a student's own history, daily summaries and CSV exports. */
-export function attendanceRoutes(queries: AttendanceQueries): RouteGroup {
-  return (routes) => {
-    routes.define({
-      method: 'get',
-      path: '/subjects/:id/sessions',
-      summary: "A subject's sessions, newest first",
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      query: SessionListQuery,
-      response: { status: 200, description: 'A page of sessions', schema: pageOf(SessionViewSchema) },
-      errors: ['NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query }) => ({
-        ...(await queries.sessionsOfSubject(actor, params.id, query)),
-        limit: query.limit,
-        offset: query.offset,
-      }),
-    });
+export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { queries } = ctx.services;
+  routes.define({
+    method: 'get',
+    path: '/subjects/:id/sessions',
+    summary: "A subject's sessions, newest first",
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    query: SessionListQuery,
+    response: { status: 200, description: 'A page of sessions', schema: pageOf(SessionViewSchema) },
+    errors: ['NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query }) => ({
+      ...(await queries.sessionsOfSubject(actor, params.id, query)),
+      limit: query.limit,
+      offset: query.offset,
+    }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/sessions/:id/records',
-      cost: 'heavy',
-      summary: "A session's records (with not-yet students while open)",
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      response: {
-        status: 200,
-        description: 'The session and its records',
-        schema: z.object({ session: SessionViewSchema, entries: z.array(RosterEntrySchema) }),
-      },
-      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-      handler: ({ actor, params }) => queries.sessionRecords(actor, params.id),
-    });
+  routes.define({
+    method: 'get',
+    path: '/sessions/:id/records',
+    cost: 'heavy',
+    summary: "A session's records (with not-yet students while open)",
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    response: {
+      status: 200,
+      description: 'The session and its records',
+      schema: z.object({ session: SessionViewSchema, entries: z.array(RosterEntrySchema) }),
+    },
+    errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: ({ actor, params }) => queries.sessionRecords(actor, params.id),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/sessions/:id/records.csv',
-      cost: 'heavy',
-      summary: "A session's records as CSV",
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
-      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, res }) => {
-        const rows = await queries.exportSession(actor, params.id);
-        res.attachment(`session-${params.id}.csv`);
-        return toCsv(EXPORT_COLUMNS, rows);
-      },
-    });
+  routes.define({
+    method: 'get',
+    path: '/sessions/:id/records.csv',
+    cost: 'heavy',
+    summary: "A session's records as CSV",
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
+    errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, res }) => {
+      const rows = await queries.exportSession(actor, params.id);
+      res.attachment(`session-${params.id}.csv`);
+      return toCsv(EXPORT_COLUMNS, rows);
+    },
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/subjects/:id/summaries',
-      cost: 'heavy',
-      summary: "A subject's daily summaries over a day range",
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      query: RangeQuery,
-      response: { status: 200, description: 'Summaries, oldest first', schema: z.object({ items: z.array(SummarySchema) }) },
-      errors: ['NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query }) => ({ items: await queries.summaries(actor, params.id, query.from, query.to) }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/subjects/:id/summaries',
+    cost: 'heavy',
+    summary: "A subject's daily summaries over a day range",
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    query: RangeQuery,
+    response: { status: 200, description: 'Summaries, oldest first', schema: z.object({ items: z.array(SummarySchema) }) },
+    errors: ['NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query }) => ({ items: await queries.summaries(actor, params.id, query.from, query.to) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/subjects/:id/attendance.csv',
-      cost: 'heavy',
-      summary: "Every record of a subject's sessions over a day range, as CSV",
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      query: RangeQuery,
-      response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
-      errors: ['NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query, res }) => {
-        const rows = await queries.exportSubject(actor, params.id, query.from, query.to);
-        res.attachment(`attendance-${params.id}-${query.from}-${query.to}.csv`);
-        return toCsv(EXPORT_COLUMNS, rows);
-      },
-    });
+  routes.define({
+    method: 'get',
+    path: '/subjects/:id/attendance.csv',
+    cost: 'heavy',
+    summary: "Every record of a subject's sessions over a day range, as CSV",
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    query: RangeQuery,
+    response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
+    errors: ['NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query, res }) => {
+      const rows = await queries.exportSubject(actor, params.id, query.from, query.to);
+      res.attachment(`attendance-${params.id}-${query.from}-${query.to}.csv`);
+      return toCsv(EXPORT_COLUMNS, rows);
+    },
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/attendance.csv',
-      cost: 'heavy',
-      summary: "Every record of the organisation's sessions over a day range, as CSV (streamed)",
-      tags: ['attendance'],
-      access: ['admin'],
-      query: RangeQuery,
-      response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}, oldest session first`, contentType: 'text/csv' },
-      errors: ['FORBIDDEN'],
-      handler: async ({ actor, query, res }) => {
-        const chunks = await queries.exportOrganisation(actor, query.from, query.to);
-        res.attachment(`attendance-${query.from}-${query.to}.csv`);
-        return toCsvStream(EXPORT_COLUMNS, chunks);
-      },
-    });
+  routes.define({
+    method: 'get',
+    path: '/attendance.csv',
+    cost: 'heavy',
+    summary: "Every record of the organisation's sessions over a day range, as CSV (streamed)",
+    tags: ['attendance'],
+    access: ['admin'],
+    query: RangeQuery,
+    response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}, oldest session first`, contentType: 'text/csv' },
+    errors: ['FORBIDDEN'],
+    handler: async ({ actor, query, res }) => {
+      const chunks = await queries.exportOrganisation(actor, query.from, query.to);
+      res.attachment(`attendance-${query.from}-${query.to}.csv`);
+      return toCsvStream(EXPORT_COLUMNS, chunks);
+    },
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/me/attendance',
-      summary: "The calling student's own attendance history, newest first",
-      tags: ['attendance'],
-      access: ['student'],
-      query: PageQuery,
-      response: { status: 200, description: 'A page of history entries', schema: pageOf(HistorySchema) },
-      handler: async ({ actor, query }) => ({ ...(await queries.myHistory(actor, query)), limit: query.limit, offset: query.offset }),
-    });
-  };
+  routes.define({
+    method: 'get',
+    path: '/me/attendance',
+    summary: "The calling student's own attendance history, newest first",
+    tags: ['attendance'],
+    access: ['student'],
+    query: PageQuery,
+    response: { status: 200, description: 'A page of history entries', schema: pageOf(HistorySchema) },
+    handler: async ({ actor, query }) => ({ ...(await queries.myHistory(actor, query)), limit: query.limit, offset: query.offset }),
+  });
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { MAX_CONFIRM_STUDENTS, type ClassPhotoService } from '../../domain/face/class-photo-service.js';
+import { MAX_CONFIRM_STUDENTS } from '../../domain/face/class-photo-service.js';
 import type { RosterStatus } from '../../shared/events.js';
-import type { RouteGroup } from '../http-context.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
 const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const satisfies readonly RosterStatus[];
@@ -73,47 +74,46 @@ const ConfirmationSchema = z
   .describe('What each chosen student became');
 
 /** Class photo attendance: a proposal from one photo, then the teacher's confirmation. */
-export function classPhotoRoutes(classPhoto: ClassPhotoService): RouteGroup {
-  return (routes, ctx) => {
-    routes.define({
-      method: 'post',
-      path: '/sessions/:id/class-photo',
-      cost: 'heavy',
-      summary: 'Propose who is in a class photo (changes no record)',
-      description:
-        'Every face of the photo is matched against the students of the session\'s subject, one face per student. ' +
-        'The answer is a proposal for the teacher to review; confirm it with POST /sessions/{id}/class-photo/confirm.',
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      files: {
-        field: 'photo',
-        min: 1,
-        max: 1,
-        maxBytes: ctx.config.face.image.maxBytes,
-        description: 'The class photo (JPEG, PNG or WebP).',
-        admit: (actor, params) => classPhoto.admit(actor, params.id),
-      },
-      response: { status: 200, description: 'The proposal', schema: ProposalSchema },
-      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED', 'PHOTO_REFUSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE'],
-      handler: ({ actor, params, files }) => classPhoto.propose(actor, params.id, files[0]!),
-    });
+export function classPhotoRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { classPhoto } = ctx.services.attendance;
+  routes.define({
+    method: 'post',
+    path: '/sessions/:id/class-photo',
+    cost: 'heavy',
+    summary: 'Propose who is in a class photo (changes no record)',
+    description:
+      'Every face of the photo is matched against the students of the session\'s subject, one face per student. ' +
+      'The answer is a proposal for the teacher to review; confirm it with POST /sessions/{id}/class-photo/confirm.',
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    files: {
+      field: 'photo',
+      min: 1,
+      max: 1,
+      maxBytes: ctx.config.face.image.maxBytes,
+      description: 'The class photo (JPEG, PNG or WebP).',
+      admit: (actor, params) => classPhoto.admit(actor, params.id),
+    },
+    response: { status: 200, description: 'The proposal', schema: ProposalSchema },
+    errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED', 'PHOTO_REFUSED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE'],
+    handler: ({ actor, params, files }) => classPhoto.propose(actor, params.id, files[0]!),
+  });
 
-    routes.define({
-      method: 'post',
-      path: '/sessions/:id/class-photo/confirm',
-      summary: 'Mark the students the teacher kept from a class photo present or late',
-      description:
-        'Stateless: any enrolled student may be listed. `status` chooses present or late; without it, students are late ' +
-        "once the session's lateAfter has passed. Students already present or late are left unchanged; " +
-        'students not enrolled are refused on their own line (NOT_ENROLLED) while the others are marked.',
-      tags: ['attendance'],
-      access: STAFF,
-      params: IdParams,
-      body: ConfirmBody,
-      response: { status: 200, description: 'One result per distinct student id', schema: ConfirmationSchema },
-      errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED'],
-      handler: ({ actor, params, body }) => classPhoto.confirm(actor, params.id, body.studentIds, body.status),
-    });
-  };
+  routes.define({
+    method: 'post',
+    path: '/sessions/:id/class-photo/confirm',
+    summary: 'Mark the students the teacher kept from a class photo present or late',
+    description:
+      'Stateless: any enrolled student may be listed. `status` chooses present or late; without it, students are late ' +
+      "once the session's lateAfter has passed. Students already present or late are left unchanged; " +
+      'students not enrolled are refused on their own line (NOT_ENROLLED) while the others are marked.',
+    tags: ['attendance'],
+    access: STAFF,
+    params: IdParams,
+    body: ConfirmBody,
+    response: { status: 200, description: 'One result per distinct student id', schema: ConfirmationSchema },
+    errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_CLOSED'],
+    handler: ({ actor, params, body }) => classPhoto.confirm(actor, params.id, body.studentIds, body.status),
+  });
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { localIso } from '../../domain/calendar.js';
 import { BUCKET_SIZES } from '../../domain/reports/buckets.js';
-import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, MAX_MONTHS, type ReportService } from '../../domain/reports/report-service.js';
+import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, MAX_MONTHS } from '../../domain/reports/report-service.js';
 import { RECORD_STATES, SESSION_STATES } from '../../shared/events.js';
 import { toCsv } from '../csv.js';
-import type { RouteGroup } from '../http-context.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
@@ -100,145 +101,144 @@ const selectorOf = (q: Selector) => ({
 });
 
 /** Reporting: per-student figures, trends, at-risk lists, the dashboard and the audit trail (docs/reports.md). */
-export function reportRoutes(reports: ReportService): RouteGroup {
-  return (routes) => {
-    routes.define({
-      method: 'get',
-      path: '/reports/students/:id',
-      cost: 'heavy',
-      summary: "A student's attendance per subject",
-      description: 'A student reads their own; teachers the subjects they teach the student in; admins every subject.',
-      tags: ['reports'],
-      access: 'authenticated',
-      params: IdParams,
-      query: RangeQuery,
-      response: { status: 200, description: 'One entry per subject, by code', schema: z.object({ items: z.array(StudentSubjectSchema) }) },
-      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query }) => ({ items: await reports.studentSubjects(actor, params.id, query) }),
-    });
+export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { reports } = ctx.services;
+  routes.define({
+    method: 'get',
+    path: '/reports/students/:id',
+    cost: 'heavy',
+    summary: "A student's attendance per subject",
+    description: 'A student reads their own; teachers the subjects they teach the student in; admins every subject.',
+    tags: ['reports'],
+    access: 'authenticated',
+    params: IdParams,
+    query: RangeQuery,
+    response: { status: 200, description: 'One entry per subject, by code', schema: z.object({ items: z.array(StudentSubjectSchema) }) },
+    errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query }) => ({ items: await reports.studentSubjects(actor, params.id, query) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/subjects/:id/students',
-      cost: 'heavy',
-      summary: "Every student's attendance in a subject",
-      tags: ['reports'],
-      access: STAFF,
-      params: IdParams,
-      query: RangeQuery,
-      response: { status: 200, description: 'One entry per student, by name', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
-      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query }) => ({ items: await reports.subjectStudents(actor, params.id, query) }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/subjects/:id/students',
+    cost: 'heavy',
+    summary: "Every student's attendance in a subject",
+    tags: ['reports'],
+    access: STAFF,
+    params: IdParams,
+    query: RangeQuery,
+    response: { status: 200, description: 'One entry per student, by name', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
+    errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query }) => ({ items: await reports.subjectStudents(actor, params.id, query) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/subjects/:id/trend',
-      cost: 'heavy',
-      summary: "A subject's attendance per day or week over a day range",
-      description: 'Buckets without settled sessions are left out.',
-      tags: ['reports'],
-      access: STAFF,
-      params: IdParams,
-      query: TrendQuery,
-      response: { status: 200, description: 'Buckets, oldest first', schema: z.object({ items: z.array(TrendSchema) }) },
-      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query }) => ({ items: await reports.subjectTrend(actor, params.id, query.from, query.to, query.bucket) }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/subjects/:id/trend',
+    cost: 'heavy',
+    summary: "A subject's attendance per day or week over a day range",
+    description: 'Buckets without settled sessions are left out.',
+    tags: ['reports'],
+    access: STAFF,
+    params: IdParams,
+    query: TrendQuery,
+    response: { status: 200, description: 'Buckets, oldest first', schema: z.object({ items: z.array(TrendSchema) }) },
+    errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query }) => ({ items: await reports.subjectTrend(actor, params.id, query.from, query.to, query.bucket) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/at-risk/subjects',
-      cost: 'heavy',
-      summary: 'Subjects whose attendance is under a threshold',
-      description: "Admins: the organisation's subjects; teachers: those they teach. Lowest first.",
-      tags: ['reports'],
-      access: STAFF,
-      query: RiskQuery,
-      response: { status: 200, description: 'Subjects under the threshold', schema: z.object({ items: z.array(SubjectRiskSchema) }) },
-      handler: async ({ actor, query }) => ({ items: await reports.riskSubjects(actor, query.threshold, query) }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/at-risk/subjects',
+    cost: 'heavy',
+    summary: 'Subjects whose attendance is under a threshold',
+    description: "Admins: the organisation's subjects; teachers: those they teach. Lowest first.",
+    tags: ['reports'],
+    access: STAFF,
+    query: RiskQuery,
+    response: { status: 200, description: 'Subjects under the threshold', schema: z.object({ items: z.array(SubjectRiskSchema) }) },
+    handler: async ({ actor, query }) => ({ items: await reports.riskSubjects(actor, query.threshold, query) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/subjects/:id/at-risk',
-      cost: 'heavy',
-      summary: "A subject's students whose attendance is under a threshold",
-      tags: ['reports'],
-      access: STAFF,
-      params: IdParams,
-      query: RiskQuery,
-      response: { status: 200, description: 'Students under the threshold, lowest first', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
-      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-      handler: async ({ actor, params, query }) => ({ items: await reports.riskStudents(actor, params.id, query.threshold, query) }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/subjects/:id/at-risk',
+    cost: 'heavy',
+    summary: "A subject's students whose attendance is under a threshold",
+    tags: ['reports'],
+    access: STAFF,
+    params: IdParams,
+    query: RiskQuery,
+    response: { status: 200, description: 'Students under the threshold, lowest first', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
+    errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: async ({ actor, params, query }) => ({ items: await reports.riskStudents(actor, params.id, query.threshold, query) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/dashboard',
-      cost: 'heavy',
-      summary: "The organisation's figures: today's sessions, live check-ins, this week against last",
-      tags: ['reports'],
-      access: ['admin'],
-      response: { status: 200, description: 'Dashboard figures', schema: DashboardSchema },
-      handler: ({ actor }) => reports.dashboard(actor),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/dashboard',
+    cost: 'heavy',
+    summary: "The organisation's figures: today's sessions, live check-ins, this week against last",
+    tags: ['reports'],
+    access: ['admin'],
+    response: { status: 200, description: 'Dashboard figures', schema: DashboardSchema },
+    handler: ({ actor }) => reports.dashboard(actor),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/months',
-      cost: 'heavy',
-      summary: "The organisation's attendance per calendar month, all subjects together",
-      description: `Months of the range (at most ${MAX_MONTHS}); a month without settled sessions answers total 0.`,
-      tags: ['reports'],
-      access: ['admin'],
-      query: z.object({ from: Day, to: Day }),
-      response: { status: 200, description: 'Months, oldest first', schema: z.object({ items: z.array(WeekSchema) }) },
-      handler: async ({ actor, query }) => ({ items: await reports.organisationMonths(actor, query.from, query.to) }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/months',
+    cost: 'heavy',
+    summary: "The organisation's attendance per calendar month, all subjects together",
+    description: `Months of the range (at most ${MAX_MONTHS}); a month without settled sessions answers total 0.`,
+    tags: ['reports'],
+    access: ['admin'],
+    query: z.object({ from: Day, to: Day }),
+    response: { status: 200, description: 'Months, oldest first', schema: z.object({ items: z.array(WeekSchema) }) },
+    handler: async ({ actor, query }) => ({ items: await reports.organisationMonths(actor, query.from, query.to) }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/audit',
-      cost: 'heavy',
-      summary: 'Audit entries of a record, session, subject or user, oldest first',
-      description: "Admins read any; teachers those of their subjects' records, sessions and subjects.",
-      tags: ['reports'],
-      access: STAFF,
-      query: AuditQuery,
-      response: { status: 200, description: 'A page of audit entries', schema: pageOf(AuditSchema) },
-      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
-      handler: async ({ actor, query }) => ({
-        ...(await reports.audit(actor, selectorOf(query), { limit: query.limit, offset: query.offset })),
-        limit: query.limit,
-        offset: query.offset,
-      }),
-    });
+  routes.define({
+    method: 'get',
+    path: '/reports/audit',
+    cost: 'heavy',
+    summary: 'Audit entries of a record, session, subject or user, oldest first',
+    description: "Admins read any; teachers those of their subjects' records, sessions and subjects.",
+    tags: ['reports'],
+    access: STAFF,
+    query: AuditQuery,
+    response: { status: 200, description: 'A page of audit entries', schema: pageOf(AuditSchema) },
+    errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
+    handler: async ({ actor, query }) => ({
+      ...(await reports.audit(actor, selectorOf(query), { limit: query.limit, offset: query.offset })),
+      limit: query.limit,
+      offset: query.offset,
+    }),
+  });
 
-    routes.define({
-      method: 'get',
-      path: '/reports/audit.csv',
-      cost: 'heavy',
-      summary: `Audit entries as CSV (at most ${MAX_AUDIT_EXPORT}), oldest first`,
-      tags: ['reports'],
-      access: STAFF,
-      query: AuditCsvQuery,
-      response: { status: 200, description: `CSV with columns ${AUDIT_COLUMNS.join(', ')}; times in the organisation's zone`, contentType: 'text/csv' },
-      errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
-      handler: async ({ actor, query, res }) => {
-        const page = await reports.audit(actor, selectorOf(query), { limit: MAX_AUDIT_EXPORT, offset: 0 });
-        const zone = await reports.timeZone(actor.orgId);
-        res.attachment('audit.csv');
-        return toCsv(
-          AUDIT_COLUMNS,
-          page.items.map((e) => ({
-            ...e,
-            at: localIso(zone, e.at),
-            from: e.from === null ? null : JSON.stringify(e.from),
-            to: e.to === null ? null : JSON.stringify(e.to),
-          })),
-        );
-      },
-    });
-  };
+  routes.define({
+    method: 'get',
+    path: '/reports/audit.csv',
+    cost: 'heavy',
+    summary: `Audit entries as CSV (at most ${MAX_AUDIT_EXPORT}), oldest first`,
+    tags: ['reports'],
+    access: STAFF,
+    query: AuditCsvQuery,
+    response: { status: 200, description: `CSV with columns ${AUDIT_COLUMNS.join(', ')}; times in the organisation's zone`, contentType: 'text/csv' },
+    errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
+    handler: async ({ actor, query, res }) => {
+      const page = await reports.audit(actor, selectorOf(query), { limit: MAX_AUDIT_EXPORT, offset: 0 });
+      const zone = await reports.timeZone(actor.orgId);
+      res.attachment('audit.csv');
+      return toCsv(
+        AUDIT_COLUMNS,
+        page.items.map((e) => ({
+          ...e,
+          at: localIso(zone, e.at),
+          from: e.from === null ? null : JSON.stringify(e.from),
+          to: e.to === null ? null : JSON.stringify(e.to),
+        })),
+      );
+    },
+  });
 }

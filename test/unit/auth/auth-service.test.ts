@@ -5,9 +5,11 @@ import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
-import { createServices } from '../../../src/domain/services.js';
-import { createLoginLimiters } from '../../../src/domain/accounts/login-throttle.js';
-import { memoryLoginLimiterFactories, memoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
+import { createDomain } from '../../../src/domain/services.js';
+import { domainSettings, limitSettings } from '../../../src/app.js';
+import { createLimiters } from '../../../src/domain/limiters.js';
+import { memoryLimiterBackend } from '../../../src/adapters/flexible-rate-limiter.js';
+import { createLogger } from '../../../src/logger.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
@@ -57,15 +59,15 @@ describe('AuthService', () => {
   function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
     const c = config(env);
     tokens = new TokenService(c.jwt, clock);
-    return createServices({
-      config: c,
+    return createDomain({
       store,
+      logger: createLogger('silent'),
       tokens,
       clock,
       events: { publish: (e) => published.push(e) },
       mail: recordingQueue().queue,
-      loginLimiters: createLoginLimiters(c.login, memoryLoginLimiterFactories),
-      resetLimiter: memoryRateLimiter({ points: c.accounts.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' }),
+      limiters: createLimiters(limitSettings(c), memoryLimiterBackend),
+      settings: domainSettings(c),
     }).auth;
   }
 

@@ -5,8 +5,17 @@ import {
   isValidCidr,
   normalizeIp,
   parseCidr,
-  resolveClientIp,
 } from '../../../src/domain/checks/network.js';
+import { clientAddress, compileTrustProxy } from '../../../src/adapters/trust-proxy.js';
+
+/** The client address of a handshake with this peer and X-Forwarded-For, under TRUST_PROXY `trust`. */
+function resolveClientIp(
+  remoteAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trust: boolean | number | string[],
+): string | null {
+  return clientAddress(remoteAddress, forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }, compileTrustProxy(trust));
+}
 
 describe('network', () => {
   describe('parseCidr / isValidCidr', () => {
@@ -93,6 +102,18 @@ describe('network', () => {
       expect(ipInRanges('10.0.0.5', ['::ffff:10.0.0.0/104'])).to.equal(true);
     });
 
+    it('matches IPv6 ranges at prefixes that split a group, and /128', () => {
+      expect(ipInRanges('2001:db8:0:12::1', ['2001:db8:0:10::/60'])).to.equal(true);
+      expect(ipInRanges('2001:db8:0:1f:ffff::', ['2001:db8:0:10::/60'])).to.equal(true);
+      expect(ipInRanges('2001:db8:0:20::', ['2001:db8:0:10::/60'])).to.equal(false);
+      expect(ipInRanges('fe80::1%eth0', ['fe80::/10'])).to.equal(true);
+      expect(ipInRanges('fec0::1', ['fe80::/10'])).to.equal(false);
+      expect(ipInRanges('::1', ['::1/128'])).to.equal(true);
+      expect(ipInRanges('::2', ['::1/128'])).to.equal(false);
+      expect(ipInRanges('2001:db8::1', ['2001:db8::1/127'])).to.equal(true);
+      expect(ipInRanges('2001:db8::2', ['2001:db8::1/127'])).to.equal(false);
+    });
+
     it('keeps the families apart', () => {
       expect(ipInRanges('10.0.0.5', ['::/0'])).to.equal(false);
       expect(ipInRanges('2001:db8::1', ['0.0.0.0/0'])).to.equal(false);
@@ -126,7 +147,7 @@ describe('network', () => {
     });
   });
 
-  describe('resolveClientIp', () => {
+  describe('client address (proxy-addr under TRUST_PROXY)', () => {
     const proxy = '10.0.0.1';
     // The client sends a spoofed entry; the load balancer appends the address it saw.
     const xff = '6.6.6.6, 198.51.100.7';

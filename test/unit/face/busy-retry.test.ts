@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { retryWhileBusy } from '../../../scripts/lib/busy-retry.js';
+import { retryWhileBusy } from '../../../src/domain/face/busy-retry.js';
 import { AppError } from '../../../src/shared/app-error.js';
 
 describe('retry while the face pool is busy', () => {
@@ -44,5 +44,37 @@ describe('retry while the face pool is busy', () => {
     expect(err).to.have.property('code', 'FACE_ENROLMENT_REFUSED');
     expect(f.calls()).to.equal(1);
     expect(waits).to.deep.equal([]);
+  });
+
+  it('bounds the hint, and retries only the BUSY answers `retryIf` picks', async () => {
+    const full = (ms: number) => new AppError('BUSY', undefined, { retryAfterMs: ms, cause: 'queue_full' });
+    const f = failing(full(10), full(90_000), new AppError('BUSY', undefined, { cause: 'timeout' }));
+    const err = await retryWhileBusy(f.fn, {
+      defaultWaitMs: 100,
+      minWaitMs: 100,
+      maxWaitMs: 5_000,
+      retryIf: (e) => e.details?.['cause'] === 'queue_full',
+      wait,
+    }).catch((e: unknown) => e);
+    expect(err).to.have.nested.property('details.cause', 'timeout');
+    expect(waits).to.deep.equal([100, 5_000]);
+  });
+
+  it('gives up with the BUSY whose wait would end after the budget', async () => {
+    let t = 0;
+    const busy = () => new AppError('BUSY', undefined, { retryAfterMs: 400 });
+    const f = failing(busy(), busy(), busy(), busy());
+    const err = await retryWhileBusy(f.fn, {
+      budgetMs: 1_000,
+      defaultWaitMs: 1,
+      wait: async (ms) => {
+        waits.push(ms);
+        t += ms;
+      },
+      now: () => t,
+    }).catch((e: unknown) => e);
+    expect(err).to.have.property('code', 'BUSY');
+    expect(waits).to.deep.equal([400, 400]);
+    expect(f.calls()).to.equal(3);
   });
 });
