@@ -41,6 +41,9 @@ import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
+import { createTimetableSessions, TIMETABLE_JOB } from './domain/timetable/timetable-job.js';
+import { TimetableService } from './domain/timetable/timetable-service.js';
+import { timetableRoutes } from './http/routes/timetable.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -81,6 +84,8 @@ export interface Application {
   metrics: AppMetrics;
   /** Deletes expired refresh tokens and spent set-password links, on one node per interval. */
   tokenPurge: ScheduledJob;
+  /** Creates the timetable's sessions ahead of time, on one node per interval. */
+  timetableJob: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
@@ -178,6 +183,18 @@ export function createApplication(deps: ApplicationDeps): Application {
     },
   );
 
+  const timetable = new TimetableService(domainDeps, attendance.sessions, attendance.lifecycle);
+  const timetableJob = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: TIMETABLE_JOB, owner: config.nodeId, intervalMs: config.timetable.intervalMs },
+    async (now) => {
+      const counts = await createTimetableSessions(domainDeps, attendance.sessions, now, config.timetable.horizonDays);
+      logger.info(counts, 'timetable sessions created');
+    },
+  );
+
   const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
   const app = createHttpApp({
@@ -193,6 +210,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       attendanceRoutes(queries),
       classPhotoRoutes(attendance.classPhoto),
       reportRoutes(new ReportService({ store, now: clock, defaultTimezone: config.defaultTimezone })),
+      timetableRoutes(timetable),
     ],
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
@@ -233,11 +251,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     realtime,
     metrics,
     tokenPurge,
+    timetableJob,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
+      timetableJob.start();
       return address;
     },
     close() {
@@ -246,6 +266,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
         await tokenPurge.stop();
+        await timetableJob.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {

@@ -87,6 +87,8 @@ const EnvSchema = z.object({
   HTTP_STATIC_RATE_PER_MINUTE: int(1, 1_000_000).default(6_000),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
+  TIMETABLE_INTERVAL_MS: int(60_000, 86_400_000).default(900_000),
+  TIMETABLE_HORIZON_DAYS: int(1, 62).default(7),
   SESSION_REOPEN_WINDOW_MS: int(0, 7 * 86_400_000).default(3_600_000),
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
@@ -150,6 +152,8 @@ export interface Config {
   schedulerIntervalMs: number;
   /** How often one node of the deployment deletes expired refresh tokens and spent set-password links. */
   tokenPurgeIntervalMs: number;
+  /** How often one node creates the timetable's sessions, and how many days ahead. */
+  timetable: { intervalMs: number; horizonDays: number };
   /** How long after closing staff may reopen a session (0: never). */
   sessionReopenWindowMs: number;
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
@@ -337,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
+    timetable: { intervalMs: e.TIMETABLE_INTERVAL_MS, horizonDays: e.TIMETABLE_HORIZON_DAYS },
     sessionReopenWindowMs: e.SESSION_REOPEN_WINDOW_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
     accounts: {

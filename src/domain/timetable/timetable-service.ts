@@ -147,15 +147,16 @@ export class TimetableService {
     return meeting;
   }
 
-  async deleteMeeting(actor: Actor, subjectId: string, meetingId: string): Promise<void> {
-    await this.meetingForStaff(actor, subjectId, meetingId);
+  async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
+    const { meeting } = await this.meetingForStaff(actor, meetingId);
     await this.deps.store.timetable.deleteMeeting(actor.orgId, meetingId);
-    await this.audit(actor, 'subject', subjectId, 'meeting.delete', { id: meetingId }, null);
+    await this.audit(actor, 'subject', meeting.subjectId, 'meeting.delete', meeting, null);
   }
 
   /** Calls off one dated meeting: no session is created for it, and one already created is cancelled. */
-  async cancelOccurrence(actor: Actor, subjectId: string, meetingId: string, day: string): Promise<UpcomingSlot> {
-    const { meeting } = await this.meetingForStaff(actor, subjectId, meetingId);
+  async cancelOccurrence(actor: Actor, meetingId: string, day: string): Promise<UpcomingSlot> {
+    const { meeting } = await this.meetingForStaff(actor, meetingId);
+    const { subjectId } = meeting;
     const slot = await this.slotOf(actor.orgId, meeting, day);
     // A past meeting's session holds its records; voiding it is session:cancel's, not the timetable's.
     if (slot.closesAt.getTime() <= this.deps.now().getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over.');
@@ -169,8 +170,9 @@ export class TimetableService {
    * The one tap: creates the dated meeting's session now (or at its start, when tapped ahead).
    * Idempotent on the occurrence: a session already created for it is answered again.
    */
-  async start(actor: Actor, subjectId: string, meetingId: string, day: string): Promise<SessionView> {
-    const { meeting } = await this.meetingForStaff(actor, subjectId, meetingId);
+  async start(actor: Actor, meetingId: string, day: string): Promise<SessionView> {
+    const { meeting } = await this.meetingForStaff(actor, meetingId);
+    const { subjectId } = meeting;
     const slot = await this.slotOf(actor.orgId, meeting, day);
     const at = this.deps.now();
     if (slot.closesAt.getTime() <= at.getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over; open a session by hand.');
@@ -235,11 +237,11 @@ export class TimetableService {
     return subject;
   }
 
-  private async meetingForStaff(actor: Actor, subjectId: string, meetingId: string): Promise<{ subject: Subject; meeting: Meeting }> {
-    const subject = await this.subjectForStaff(actor, subjectId);
+  private async meetingForStaff(actor: Actor, meetingId: string): Promise<{ subject: Subject; meeting: Meeting }> {
+    requireRole(actor, 'admin', 'teacher');
     const meeting = await this.deps.store.timetable.getMeeting(actor.orgId, meetingId);
-    if (!meeting || meeting.subjectId !== subjectId) throw new AppError('NOT_FOUND', 'No such meeting.');
-    return { subject, meeting };
+    if (!meeting) throw new AppError('NOT_FOUND', 'No such meeting.');
+    return { subject: await this.subjectForStaff(actor, meeting.subjectId), meeting };
   }
 
   /** The meeting's slot on `day`; NOT_FOUND when the timetable has none that day (weekday, term, holiday). */

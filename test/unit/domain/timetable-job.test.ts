@@ -115,7 +115,7 @@ describe('timetable job', () => {
     const admin: Actor = { id: 'admin', orgId: org.id, role: 'admin' };
     await a.timetable.createHoliday(admin, { name: 'Closure', startDay: '2026-03-26', endDay: '2026-03-26' });
     const [sunday] = (await a.timetable.meetings(actor(teacher), subject.id)).filter((m) => m.weekday === 7);
-    await a.timetable.cancelOccurrence(actor(teacher), subject.id, sunday!.id, '2026-03-29');
+    await a.timetable.cancelOccurrence(actor(teacher), sunday!.id, '2026-03-29');
     expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 0, waiting: 0, failed: 0 });
     expect(await sessionsOf(a.store)).to.deep.equal([]);
     const upcoming = await a.timetable.upcoming(actor(teacher), subject.id, 7);
@@ -125,7 +125,7 @@ describe('timetable job', () => {
   it("calling off a meeting whose session exists cancels that session", async () => {
     await createTimetableSessions(a.deps, a.sessions, clock.now(), 7);
     const [thursday] = await a.timetable.meetings(actor(teacher), subject.id);
-    const slot = await a.timetable.cancelOccurrence(actor(teacher), subject.id, thursday!.id, '2026-03-26');
+    const slot = await a.timetable.cancelOccurrence(actor(teacher), thursday!.id, '2026-03-26');
     const session = await a.store.sessions.get(org.id, slot.sessionId!);
     expect(session?.status).to.equal('cancelled');
   });
@@ -135,12 +135,12 @@ describe('timetable job', () => {
     expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 0, waiting: 2, failed: 0 });
     expect(await sessionsOf(a.store)).to.deep.equal([]);
     const [thursday] = await a.timetable.meetings(actor(teacher), subject.id);
-    const first = await a.timetable.start(actor(teacher), subject.id, thursday!.id, '2026-03-26');
-    const again = await b.timetable.start(actor(teacher), subject.id, thursday!.id, '2026-03-26');
+    const first = await a.timetable.start(actor(teacher), thursday!.id, '2026-03-26');
+    const again = await b.timetable.start(actor(teacher), thursday!.id, '2026-03-26');
     expect(again.id).to.equal(first.id);
     expect(first.startsAt).to.equal('2026-03-26T09:00:00.000Z');
     expect(await sessionsOf(a.store)).to.have.length(1);
-    await expectCode(a.timetable.start(actor(teacher), subject.id, thursday!.id, '2026-03-27'), 'NOT_FOUND');
+    await expectCode(a.timetable.start(actor(teacher), thursday!.id, '2026-03-27'), 'NOT_FOUND');
   });
 
   it("takes over a dead run's claim once it is stale, and only then", async () => {
