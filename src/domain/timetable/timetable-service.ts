@@ -55,7 +55,9 @@ const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 function assertDayRange(input: { startDay: string; endDay: string }): void {
   for (const field of ['startDay', 'endDay'] as const) {
     const day = input[field];
-    if (!DAY_RE.test(day) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) {
+    const parsed = Date.parse(`${day}T00:00:00Z`);
+    // Date.parse rolls 30 February over to March: only a day that reads back as itself is one.
+    if (!DAY_RE.test(day) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== day) {
       throw new AppError('VALIDATION_FAILED', `${field} is not a calendar day.`, { issues: [{ path: field, message: 'not a calendar day' }] });
     }
   }

@@ -7,7 +7,7 @@ import type { RouteGroup } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 import { SessionViewSchema } from './attendance.js';
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).describe("A calendar day 'YYYY-MM-DD' in the organisation's time zone");
+const Day = z.iso.date().describe("A calendar day 'YYYY-MM-DD' in the organisation's time zone");
 const Time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).describe("Wall-clock time 'HH:MM' in the organisation's time zone");
 const Name = z.string().trim().min(1).max(200);
 
