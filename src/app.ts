@@ -34,6 +34,7 @@ import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
 import type { JobRunner } from './domain/jobs/job-runner.js';
 import { applyRetention, RETENTION_JOB } from './domain/privacy/retention.js';
+import { TIMETABLE_JOB } from './domain/timetable/timetable-job.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -69,6 +70,8 @@ export interface Application {
   jobs: JobRunner;
   /** Applies the organisations' retention settings to check-in details, on one node per interval. */
   retention: ScheduledJob;
+  /** Creates the timetable's sessions ahead of time, on one node per interval. */
+  timetableJob: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -194,6 +197,16 @@ export function createApplication(deps: ApplicationDeps): Application {
       logger.info(applied, 'retention applied');
     },
   );
+  const timetableJob = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: TIMETABLE_JOB, owner: config.nodeId, intervalMs: config.timetable.intervalMs },
+    async (now) => {
+      const counts = await domain.timetable.createUpcoming(now, config.timetable.horizonDays);
+      logger.info(counts, 'timetable sessions created');
+    },
+  );
 
   const app = createHttpApp({
     config,
@@ -245,12 +258,14 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokenPurge,
     jobs,
     retention,
+    timetableJob,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
       retention.start();
+      timetableJob.start();
       return address;
     },
     close() {
@@ -260,6 +275,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         await attendance.scheduler.stop();
         await tokenPurge.stop();
         await retention.stop();
+        await timetableJob.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {

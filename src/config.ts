@@ -91,6 +91,8 @@ const EnvSchema = z.object({
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
   RETENTION_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
+  TIMETABLE_INTERVAL_MS: int(60_000, 86_400_000).default(900_000),
+  TIMETABLE_HORIZON_DAYS: int(1, 62).default(7),
   SESSION_REOPEN_WINDOW_MS: int(0, 7 * 86_400_000).default(3_600_000),
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
@@ -160,6 +162,8 @@ export interface Config {
   tokenPurgeIntervalMs: number;
   /** How often one node of the deployment applies the organisations' retention settings. */
   retentionIntervalMs: number;
+  /** How often one node creates the timetable's sessions, and how many days ahead. */
+  timetable: { intervalMs: number; horizonDays: number };
   /** How long after closing staff may reopen a session (0: never). */
   sessionReopenWindowMs: number;
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
@@ -350,6 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rosterBatchMs: e.ROSTER_BATCH_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
     retentionIntervalMs: e.RETENTION_INTERVAL_MS,
+    timetable: { intervalMs: e.TIMETABLE_INTERVAL_MS, horizonDays: e.TIMETABLE_HORIZON_DAYS },
     sessionReopenWindowMs: e.SESSION_REOPEN_WINDOW_MS,
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
     accounts: {

@@ -20,6 +20,7 @@ import { PrivacyService } from './privacy/privacy-service.js';
 import { ReportService } from './reports/report-service.js';
 import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
+import { TimetableService } from './timetable/timetable-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
 
@@ -42,6 +43,8 @@ export interface Domain extends Services {
   jobs: JobRunner;
   queries: AttendanceQueries;
   reports: ReportService;
+  /** Terms, holidays, weekly meetings and the sessions made from them (docs/timetable.md). */
+  timetable: TimetableService;
 }
 
 /** The settings the domain reads, mapped from Config by the composition root (`domainSettings`). */
@@ -117,6 +120,11 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       checkinBatch: settings.checkin.batch,
     },
   };
+  const attendance = createLiveAttendance(
+    live,
+    { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
+    { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
+  );
   return {
     jobs,
     auth: new AuthService({
@@ -156,12 +164,9 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       clock,
     }),
     privacy: new PrivacyService({ store, events, clock }),
-    attendance: createLiveAttendance(
-      live,
-      { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
-      { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
-    ),
+    attendance,
     queries: new AttendanceQueries(live),
     reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),
+    timetable: new TimetableService(live, attendance.sessions, attendance.lifecycle),
   };
 }

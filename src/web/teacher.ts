@@ -10,6 +10,7 @@ import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
+import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { POLICY_PRESETS, PRESET_CHECKS, PRESET_LABELS, presetOf, type PolicyPreset } from '../shared/policy-presets.js';
 
 interface SubjectItem {
@@ -405,6 +406,7 @@ async function main(): Promise<void> {
   await requireLogin(['teacher', 'admin']);
   bindLogout();
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch((err: unknown) => (byId('timetable-error').textContent = errorText(err)));
   const live = byId('live');
   const socket = connect({
     onState: showConnection,

@@ -105,6 +105,23 @@ const FACE_OBJECT = (s: number) => ({ anonymous: 401, student: 403, teacherOther
 /** Setting, replacing and removing a face reference, and deciding proposals: the organisation's admin only. */
 const FACE_ADMIN = (s: number) => ({ ...FACE_OBJECT(s), teacherOwn: 403 });
 
+/** A term of the organisation (UTC) that covers the next weeks. */
+async function termOf(fx: Fixture) {
+  const today = new Date().toISOString().slice(0, 10);
+  const end = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+  return fx.srv.store.timetable.createTerm(fx.subject.orgId, { name: 'Term', startDay: today, endDay: end });
+}
+/** A weekly meeting of the fixture's subject, and a day two days ahead on which it takes place. */
+async function meetingOf(fx: Fixture): Promise<{ path: string; day: string }> {
+  const term = await termOf(fx);
+  const ahead = new Date(Date.now() + 2 * 86_400_000);
+  const weekday = ahead.getUTCDay() === 0 ? 7 : ahead.getUTCDay();
+  const meeting = await fx.srv.store.timetable.createMeeting(fx.subject.orgId, {
+    subjectId: fx.subject.id, termId: term.id, weekday, startTime: '10:00', endTime: '11:00', teacherId: null, preset: 'manual',
+  });
+  return { path: `/meetings/${meeting.id}`, day: ahead.toISOString().slice(0, 10) };
+}
+
 const MATRIX: Row[] = [
   { op: 'POST /api/v1/auth/login', request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }), expect: PUBLIC(200) },
   { op: 'POST /api/v1/auth/refresh', request: async (fx) => ({ path: '/auth/refresh', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(200) },
@@ -213,6 +230,41 @@ const MATRIX: Row[] = [
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),
     expect: { anonymous: 401, student: 200, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 },
+  },
+  { op: 'GET /api/v1/timetable/calendar', request: () => ({ path: '/timetable/calendar' }), expect: { ...ANY_USER(200), student: 403 } },
+  { op: 'POST /api/v1/timetable/terms', request: () => ({ path: '/timetable/terms', body: { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' } }), expect: ADMIN_COLLECTION(201) },
+  { op: 'DELETE /api/v1/timetable/terms/{id}', request: async (fx) => ({ path: `/timetable/terms/${(await termOf(fx)).id}` }), expect: ADMIN_OBJECT(204) },
+  { op: 'POST /api/v1/timetable/holidays', request: () => ({ path: '/timetable/holidays', body: { name: 'Half term', startDay: '2026-10-26', endDay: '2026-10-30' } }), expect: ADMIN_COLLECTION(201) },
+  {
+    op: 'DELETE /api/v1/timetable/holidays/{id}',
+    request: async (fx) => ({ path: `/timetable/holidays/${(await fx.srv.store.timetable.createHoliday(fx.subject.orgId, { name: 'H', startDay: '2026-12-24', endDay: '2026-12-24' })).id}` }),
+    expect: ADMIN_OBJECT(204),
+  },
+  { op: 'GET /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings' }), expect: { ...ANY_USER(200), student: 403 } },
+  { op: 'PUT /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings', body: { timetableOpen: 'auto' } }), expect: { ...ANY_USER(200), student: 403 } },
+  { op: 'GET /api/v1/subjects/{id}/meetings', request: (fx) => ({ path: subjectPath(fx, '/meetings') }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'POST /api/v1/subjects/{id}/meetings',
+    request: async (fx) => ({ path: subjectPath(fx, '/meetings'), body: { termId: (await termOf(fx)).id, weekday: 1, startTime: '09:00', endTime: '10:00', preset: 'manual' } }),
+    expect: SUBJECT_OBJECT(201),
+  },
+  { op: 'GET /api/v1/subjects/{id}/upcoming', request: (fx) => ({ path: subjectPath(fx, '/upcoming?days=7') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'DELETE /api/v1/meetings/{id}', request: async (fx) => ({ path: (await meetingOf(fx)).path }), expect: SUBJECT_OBJECT(204) },
+  {
+    op: 'POST /api/v1/meetings/{id}/cancel',
+    request: async (fx) => {
+      const m = await meetingOf(fx);
+      return { path: `${m.path}/cancel`, body: { day: m.day } };
+    },
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/meetings/{id}/start',
+    request: async (fx) => {
+      const m = await meetingOf(fx);
+      return { path: `${m.path}/start`, body: { day: m.day } };
+    },
+    expect: SUBJECT_OBJECT(200),
   },
 ];
 

@@ -76,11 +76,12 @@ export class SessionService {
       entityType: 'session',
       entityId: session.id,
       sessionId: session.id,
-      actorId: actor.id,
+      // A system opener (the timetable) acts for the teacher; the entry names it instead.
+      actorId: actor.system ? null : actor.id,
       action: 'session.open',
       from: null,
       to: { status: session.status, startsAt, lateAfter, closesAt, policy },
-      reason: null,
+      reason: actor.system ?? null,
       ip: null,
       at,
     });

@@ -87,6 +87,14 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 6,
+    // Declared in timetable-schemas.ts: terms, holidays, meetings, occurrences (docs/timetable.md).
+    name: 'timetable collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {

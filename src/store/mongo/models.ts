@@ -30,6 +30,17 @@ import {
   consentSchema,
   type ConsentDoc,
 } from './schemas.js';
+import {
+  holidaySchema,
+  meetingSchema,
+  occurrenceSchema,
+  teacherSettingsSchema,
+  termSchema,
+  type DayRangeDoc,
+  type MeetingDoc,
+  type OccurrenceDoc,
+  type TeacherSettingsDoc,
+} from './timetable-schemas.js';
 
 /** Raw document type of each collection. */
 export interface CollectionDoc {
@@ -51,6 +62,11 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
+  terms: Model<DayRangeDoc>;
+  holidays: Model<DayRangeDoc>;
+  meetings: Model<MeetingDoc>;
+  occurrences: Model<OccurrenceDoc>;
+  teacherSettings: Model<TeacherSettingsDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -89,6 +105,11 @@ export function createModels(conn: Connection): Models {
     consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
+    terms: conn.model<DayRangeDoc>('Term', termSchema),
+    holidays: conn.model<DayRangeDoc>('Holiday', holidaySchema),
+    meetings: conn.model<MeetingDoc>('Meeting', meetingSchema),
+    occurrences: conn.model<OccurrenceDoc>('Occurrence', occurrenceSchema),
+    teacherSettings: conn.model<TeacherSettingsDoc>('TeacherSettings', teacherSettingsSchema),
   };
 }
 

@@ -13,6 +13,7 @@ import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { mongoTransfer } from './transfer.js';
+import { timetableRepository } from './timetable.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
 
@@ -84,6 +85,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     consents: consentRepository(models),
     privacy: privacyRepository(models),
     retention: retentionRepository(models),
+    timetable: timetableRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -286,6 +286,60 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE records ADD COLUMN user_agent TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'terms, holidays, meetings and their occurrences; teacher settings',
+    // occurrences' primary key is what makes a timetable session be created once across nodes.
+    sql: `
+      CREATE TABLE terms (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        start_day TEXT NOT NULL,
+        end_day TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX terms_org ON terms (org_id, start_day);
+      CREATE TABLE holidays (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        start_day TEXT NOT NULL,
+        end_day TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX holidays_org ON holidays (org_id, start_day);
+      CREATE TABLE meetings (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        term_id TEXT NOT NULL,
+        weekday INTEGER NOT NULL,
+        start_time TEXT NOT NULL,
+        end_time TEXT NOT NULL,
+        teacher_id TEXT,
+        preset TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX meetings_org_subject ON meetings (org_id, subject_id);
+      CREATE TABLE occurrences (
+        org_id TEXT NOT NULL,
+        meeting_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        session_id TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (meeting_id, day)
+      );
+      CREATE TABLE teacher_settings (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        timetable_open TEXT NOT NULL,
+        PRIMARY KEY (org_id, user_id)
+      );
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

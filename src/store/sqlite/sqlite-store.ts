@@ -9,6 +9,7 @@ import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { sqliteTransfer } from './transfer.js';
+import { timetableRepository } from './timetable.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -43,6 +44,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     consents: consentRepository(db),
     privacy: privacyRepository(db),
     retention: retentionRepository(db),
+    timetable: timetableRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },
