@@ -237,7 +237,7 @@ export function attendanceContract(ctx: ContractContext): void {
       const input = newRecord('sess-1', subject.id, 'st1', {
         status: 'late',
         reason: 'LATE',
-        flags: ['LOCATION_IMPRECISE', 'LATE'],
+        flags: ['GEOFENCE_IMPRECISE', 'LATE'],
         distanceM: 12.375,
         location: { lat: -33.8688, lon: 151.2093, accuracyM: 8.5, timestamp: new Date(T0 + 999) },
         ip: '2001:db8::1',
@@ -246,7 +246,7 @@ export function attendanceContract(ctx: ContractContext): void {
         decidedAt: new Date(T0 + 2),
         decidedBy: 'teacher-1',
         note: 'ok',
-        verification: { state: 'done', band: 'uncertain', distance: 0.4321, flags: ['X'], reason: null, completedAt: new Date(T0 + 3) },
+        verification: { state: 'done', band: 'uncertain', distance: 0.4321, flags: ['FACE_UNCERTAIN'], reason: null, completedAt: new Date(T0 + 3) },
       });
       const { record } = await s.records.insertIfAbsent(org.id, input);
       expect(record).to.deep.include(input);

@@ -15,6 +15,7 @@ import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User, VerificationResult } from '../../store/types.js';
+import type { AuditAction } from '../../shared/audit.js';
 
 export interface SubmitInput {
   sessionId: string;
@@ -245,7 +246,7 @@ export class CheckinService {
       decidedBy: actor.id,
       ...(correcting ? { correctionReason: input.reason ?? null } : {}),
     } satisfies RecordPatch;
-    const audit = { action: correcting ? 'record.correct' : 'record.mark', reason: input.reason ?? input.note ?? null, ip: input.ip };
+    const audit = { action: correcting ? ('record.correct' as const) : ('record.mark' as const), reason: input.reason ?? input.note ?? null, ip: input.ip };
 
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     let entry: RosterEntry;
@@ -274,7 +275,7 @@ export class CheckinService {
     session: AttendanceSession,
     record: AttendanceRecord,
     patch: RecordPatch,
-    audit: { action: string; reason: string | null; ip: string | null },
+    audit: { action: AuditAction; reason: string | null; ip: string | null },
     expectedVersion?: number,
   ): Promise<RosterEntry> {
     if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');

@@ -5,7 +5,7 @@ import type { RosterStatus } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
-import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
+import { recordChanged, recordWithoutCheckin, type AuditContext } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
@@ -244,7 +244,7 @@ export class ClassPhotoService {
     status: ConfirmStatus,
   ): Promise<ConfirmedStudent> {
     const { store } = this.deps;
-    const audit = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
+    const audit: AuditContext = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
     let record = known;
     for (let i = 0; i < MAX_MARK_TRIES; i++) {
       if (i > 0) record = await store.records.getForStudent(actor.orgId, session.id, student.id);

@@ -13,6 +13,7 @@ import { requireRole, systemActor, type Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
 import { audit } from '../audit-log.js';
 import { canonicalTimeZone } from '../calendar.js';
+import type { AuditAction } from '../../shared/audit.js';
 
 /** What the API shows of an organisation. */
 export interface OrganisationView {
@@ -131,7 +132,7 @@ export class OrganisationService {
     return this.apply(systemActor(before.id, tool), before, { active }, active ? 'organisation.activate' : 'organisation.deactivate');
   }
 
-  private async apply(actor: Actor, before: Organisation, patch: OrganisationPatch, action: string): Promise<OrganisationView> {
+  private async apply(actor: Actor, before: Organisation, patch: OrganisationPatch, action: AuditAction): Promise<OrganisationView> {
     const after = await this.deps.store.organisations.update(before.id, patch);
     if (!after) throw new AppError('NOT_FOUND');
     const fields = Object.keys(patch) as (keyof OrganisationPatch)[];

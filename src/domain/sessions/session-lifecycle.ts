@@ -8,6 +8,7 @@ import { loadSessionForStaff } from './access.js';
 import { effectiveStatus, toSessionView } from './views.js';
 import type { SessionView } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, SessionStatus, Subject } from '../../store/types.js';
+import type { AuditAction } from '../../shared/audit.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
 export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
@@ -161,7 +162,7 @@ export class SessionLifecycle {
         }
         continue;
       }
-      const before = change.from as { status: AttendanceRecord['status']; reason: string | null; flags: string[] };
+      const before = change.from as Pick<AttendanceRecord, 'status' | 'reason' | 'flags'>;
       const patch: RecordPatch = {
         status: before.status,
         reason: before.reason,
@@ -182,7 +183,7 @@ export class SessionLifecycle {
     if (status === 'closing' || status === 'closed') throw new AppError('SESSION_CLOSED', 'The session is closed; reopen it first.');
   }
 
-  private async audit(session: AttendanceSession, by: string, action: string, from: unknown, to: unknown, reason: string | null): Promise<void> {
+  private async audit(session: AttendanceSession, by: string, action: AuditAction, from: unknown, to: unknown, reason: string | null): Promise<void> {
     await this.deps.store.audit.append({
       orgId: session.orgId,
       entityType: 'session',
