@@ -16,6 +16,7 @@ import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, CheckinLocation, RecordPatch, User, VerificationResult } from '../../store/types.js';
 import type { AuditAction } from '../../shared/audit.js';
+import type { MarkStatus } from '../../shared/events.js';
 
 export interface SubmitInput {
   sessionId: string;
@@ -45,7 +46,7 @@ export interface DecideInput {
 export interface MarkInput {
   sessionId: string;
   studentId: string;
-  status: 'present' | 'late' | 'excused' | 'absent';
+  status: MarkStatus;
   note?: string | undefined;
   reason?: string | undefined;
   expectedVersion?: number | undefined;

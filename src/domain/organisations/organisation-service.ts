@@ -14,6 +14,7 @@ import { AppError } from '../app-error.js';
 import { audit } from '../audit-log.js';
 import { canonicalTimeZone } from '../calendar.js';
 import type { AuditAction } from '../../shared/audit.js';
+import { POLICY_CHECKS } from '../../shared/policy-presets.js';
 
 /** What the API shows of an organisation. */
 export interface OrganisationView {
@@ -201,7 +202,7 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   }
   if (input.defaultPolicy !== undefined) {
     const policy: DefaultPolicy = {};
-    for (const key of ['geofence', 'network', 'rotatingCode', 'selfie'] as const) {
+    for (const key of POLICY_CHECKS) {
       const v = input.defaultPolicy[key];
       if (v !== undefined) policy[key] = v;
     }

@@ -7,6 +7,7 @@ import { countRoster, toSessionView } from './views.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
+import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -24,7 +25,7 @@ export class SessionCloser {
 
   async close(orgId: string, sessionId: string, by: string | null): Promise<CloseResult> {
     const { store, now } = this.deps;
-    let session = await store.sessions.transition(orgId, sessionId, ['scheduled', 'open'], { status: 'closing' });
+    let session = await store.sessions.transition(orgId, sessionId, [...ACTIVE_SESSION_STATES], { status: 'closing' });
     if (!session) {
       const current = await store.sessions.get(orgId, sessionId);
       if (!current) throw new AppError('SESSION_NOT_FOUND');

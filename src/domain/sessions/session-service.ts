@@ -17,6 +17,7 @@ import type {
 } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
 import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../../store/types.js';
+import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 
 /** Creation order, the same on every node. */
 function before(a: AttendanceSession, b: AttendanceSession): boolean {
@@ -118,7 +119,7 @@ export class SessionService {
     try {
       await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
     } catch (err) {
-      const cancelled = await this.deps.store.sessions.transition(actor.orgId, session.id, ['scheduled', 'open'], {
+      const cancelled = await this.deps.store.sessions.transition(actor.orgId, session.id, [...ACTIVE_SESSION_STATES], {
         status: 'cancelled',
         closedAt: this.deps.now(),
         closedBy: actor.id,

@@ -7,6 +7,7 @@ import { audit } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
+import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 
 /** Sessions of one subject not yet closed: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
@@ -166,7 +167,7 @@ export class SubjectService {
   private async liveSessionIds(orgId: string, subjectId: string): Promise<string[]> {
     const page = await this.deps.store.sessions.list(orgId, {
       subjectId,
-      status: ['scheduled', 'open', 'closing'],
+      status: [...UNCLOSED_SESSION_STATES],
       limit: LIVE_SESSIONS_MAX,
       offset: 0,
     });

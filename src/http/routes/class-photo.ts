@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { MAX_CONFIRM_STUDENTS, type ClassPhotoService } from '../../domain/face/class-photo-service.js';
-import type { RosterStatus } from '../../shared/events.js';
+import { ROSTER_STATUSES, STAFF_ROLES as STAFF } from '../../shared/events.js';
 import type { RouteGroup } from '../http-app.js';
 import { IdParams } from '../schemas.js';
 
-const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const satisfies readonly RosterStatus[];
-const STAFF = ['admin', 'teacher'] as const;
 
 const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
 

@@ -76,6 +76,9 @@ const tokenPurpose = oneOf(ACCOUNT_TOKEN_PURPOSES, 'account_tokens.purpose');
 const consentPurpose = oneOf(CONSENT_PURPOSES, 'consents.purpose');
 const consentGiver = oneOf(CONSENT_GIVERS, 'consents.given_by');
 
+/** A constant list of words as the inside of an SQL `IN (...)` (the words are ours, never input). */
+export const sqlWords = (words: readonly string[]): string => words.map((w) => `'${w}'`).join(', ');
+
 export function json(v: unknown): string | null {
   return v === undefined ? null : JSON.stringify(v);
 }
