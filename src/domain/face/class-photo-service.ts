@@ -1,7 +1,7 @@
 import { assignFaces, type Candidate } from '../../face/face-assignment.js';
 import type { FaceBox } from '../../face/face-types.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { RosterStatus } from '../../shared/events.js';
+import { ATTENDED_STATUSES, type RosterStatus } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../../store/types.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../app-error.js';
@@ -60,7 +60,7 @@ export interface ClassPhotoProposal {
 }
 
 /** What a confirmation marks the chosen students as. */
-export type ConfirmStatus = 'present' | 'late';
+export type ConfirmStatus = (typeof ATTENDED_STATUSES)[number];
 
 export interface ConfirmedStudent {
   studentId: string;
@@ -88,7 +88,7 @@ export interface ClassPhotoOptions {
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
-const ATTENDED: ReadonlySet<RosterStatus> = new Set(['present', 'late']);
+const ATTENDED: ReadonlySet<RosterStatus> = new Set(ATTENDED_STATUSES);
 
 /**
  * Class photo attendance: a teacher uploads a photo of the room, every face is matched 1:N

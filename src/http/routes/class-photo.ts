@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_CONFIRM_STUDENTS, type ClassPhotoService } from '../../domain/face/class-photo-service.js';
-import { ROSTER_STATUSES, STAFF_ROLES as STAFF } from '../../shared/events.js';
+import { ATTENDED_STATUSES, ROSTER_STATUSES, STAFF_ROLES as STAFF } from '../../shared/events.js';
 import type { RouteGroup } from '../http-app.js';
 import { IdParams } from '../schemas.js';
 
@@ -50,7 +50,7 @@ const ProposalSchema = z
 const ConfirmBody = z.object({
   studentIds: z.array(z.string().min(1).max(100)).min(1).max(MAX_CONFIRM_STUDENTS),
   status: z
-    .enum(['present', 'late'])
+    .enum(ATTENDED_STATUSES)
     .optional()
     .describe("What the students are marked as; by default late once the session's lateAfter has passed, else present"),
 });
