@@ -13,11 +13,30 @@
  * - unique-key violations throw StoreConflictError, never a driver error.
  */
 
-import { RECORD_STATES, type RecordState, type SessionState } from '../shared/events.js';
+import {
+  RECORD_STATES,
+  ROLES,
+  type RecordState,
+  type Role,
+  type SessionState,
+  type VerificationBand,
+  type VerificationState,
+} from '../shared/events.js';
+import type { DefaultPolicy, VerificationPolicy } from '../shared/policy.js';
+import type { ReasonCode } from '../shared/reasons.js';
+import type { AuditAction, AuditEntityType } from '../shared/audit.js';
 import type { PolicyPreset } from '../shared/policy-presets.js';
 
-export type Role = 'admin' | 'teacher' | 'student';
-export const ROLES: readonly Role[] = ['admin', 'teacher', 'student'];
+// Declared once in src/shared; re-exported under the names the store and domain use.
+export {
+  ROLES,
+  RECORD_STATES as RECORD_STATUSES,
+  type Role,
+  type RecordState as RecordStatus,
+  type SessionState as SessionStatus,
+  type DefaultPolicy,
+  type VerificationPolicy,
+};
 
 export interface Organisation {
   id: string;
@@ -31,9 +50,6 @@ export interface Organisation {
   settings: OrganisationSettings;
   createdAt: Date;
 }
-
-/** The checks a session gets when its teacher names none; an unset field keeps the built-in default. */
-export type DefaultPolicy = Partial<Pick<VerificationPolicy, 'geofence' | 'network' | 'rotatingCode' | 'selfie' | 'maxAttempts'>>;
 
 /**
  * Session defaults the organisation's admin sets. null (or an unset policy field) falls back
@@ -142,27 +158,13 @@ export interface Subject {
   updatedAt: Date;
 }
 
-export interface VerificationPolicy {
-  geofence: boolean;
-  network: boolean;
-  rotatingCode: boolean;
-  selfie: boolean;
-  /** Rotating-code period in seconds. */
-  codePeriodS: number;
-  /** How many check-in attempts a student has after a rejection (1 = no retry). */
-  maxAttempts: number;
-}
-
-/** Declared once in src/shared/events.ts. */
-export type SessionStatus = SessionState;
-
 export interface AttendanceSession {
   id: string;
   orgId: string;
   subjectId: string;
   /** The teacher who opened it. */
   teacherId: string;
-  status: SessionStatus;
+  status: SessionState;
   policy: VerificationPolicy;
   /** Check-ins are accepted from here. */
   startsAt: Date;
@@ -189,9 +191,6 @@ export interface AttendanceSession {
   rosterVersion: number;
 }
 
-export type RecordStatus = RecordState;
-export const RECORD_STATUSES: readonly RecordStatus[] = RECORD_STATES;
-
 export interface CheckinLocation {
   lat: number;
   lon: number;
@@ -202,11 +201,11 @@ export interface CheckinLocation {
 
 /** Outcome of face verification, kept for the teacher (never sent to students). */
 export interface VerificationResult {
-  state: 'queued' | 'done' | 'failed';
-  band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
+  state: VerificationState;
+  band: VerificationBand | null;
   distance: number | null;
-  flags: string[];
-  reason: string | null;
+  flags: ReasonCode[];
+  reason: ReasonCode | null;
   completedAt: Date | null;
   /** The selfie's embedding, for the anti-proxy check of later check-ins; server-side only. */
   probe?: number[] | null;
@@ -218,11 +217,11 @@ export interface AttendanceRecord {
   sessionId: string;
   subjectId: string;
   studentId: string;
-  status: RecordStatus;
+  status: RecordState;
   /** Reason code of the current status (e.g. GEOFENCE_OUTSIDE, MARKED_BY_TEACHER). */
-  reason: string | null;
-  /** Review flags for the teacher (e.g. LOCATION_IMPRECISE, LATE, POSSIBLE_PROXY). */
-  flags: string[];
+  reason: ReasonCode | null;
+  /** Review flags for the teacher (e.g. GEOFENCE_IMPRECISE, LATE, POSSIBLE_PROXY). */
+  flags: ReasonCode[];
   distanceM: number | null;
   location: CheckinLocation | null;
   ip: string | null;
@@ -266,11 +265,11 @@ export interface DailySummary {
 export interface AuditEntry {
   id: string;
   orgId: string;
-  entityType: 'record' | 'session' | 'user' | 'subject' | 'organisation';
+  entityType: AuditEntityType;
   entityId: string;
   sessionId: string | null;
   actorId: string | null;
-  action: string;
+  action: AuditAction;
   from: unknown;
   to: unknown;
   reason: string | null;
@@ -307,7 +306,8 @@ export interface ActiveLogin {
   expiresAt: Date;
 }
 
-export type AccountTokenPurpose = 'invite' | 'reset';
+export const ACCOUNT_TOKEN_PURPOSES = ['invite', 'reset'] as const;
+export type AccountTokenPurpose = (typeof ACCOUNT_TOKEN_PURPOSES)[number];
 
 /** A one-time set-password link (invitation or reset). Only the token's SHA-256 is stored. */
 export interface AccountToken {
@@ -352,6 +352,8 @@ export interface FaceProposal {
 /** What a consent covers. Only face verification needs one today. */
 export const CONSENT_PURPOSES = ['face'] as const;
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
+export const CONSENT_GIVERS = ['student', 'guardian'] as const;
+export type ConsentGiver = (typeof CONSENT_GIVERS)[number];
 
 /**
  * A recorded consent of a student (or of their guardian) to one purpose, under one version of
@@ -365,7 +367,7 @@ export interface Consent {
   purpose: ConsentPurpose;
   /** Version of the consent text shown, as the school names it (e.g. '2026-09'). */
   textVersion: string;
-  givenBy: 'student' | 'guardian';
+  givenBy: ConsentGiver;
   /** The guardian's name when a guardian gave it. */
   guardianName: string | null;
   /** User id of whoever recorded it (the student, or the admin acting for a guardian). */
@@ -471,7 +473,7 @@ export type NewSession = Omit<
 
 export interface SessionFilter extends PageQuery {
   subjectId?: string;
-  status?: SessionStatus[];
+  status?: SessionState[];
   /** Inclusive calendar-day range. */
   fromDay?: string;
   toDay?: string;
@@ -491,7 +493,7 @@ export interface SessionRepository {
   transition(
     orgId: string,
     id: string,
-    from: SessionStatus[],
+    from: SessionState[],
     patch: Partial<Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>,
   ): Promise<AttendanceSession | null>;
   /**
@@ -632,7 +634,7 @@ export interface AuditRepository {
 export interface StudentSubjectTally {
   subjectId: string;
   studentId: string;
-  byStatus: Record<RecordStatus, number>;
+  byStatus: Record<RecordState, number>;
   /** Latest submittedAt of a present or late record; null when never seen. */
   lastSeenAt: Date | null;
 }
@@ -672,13 +674,13 @@ export interface ReportRepository {
   /** Per subject with a summary in the inclusive range (all subjects, or those given). */
   subjectTotals(orgId: string, fromDay: string, toDay: string, subjectIds?: string[]): Promise<SubjectTotals[]>;
   /** How many records of these sessions are in each status. */
-  recordStatusCounts(orgId: string, sessionIds: string[]): Promise<Record<RecordStatus, number>>;
+  recordStatusCounts(orgId: string, sessionIds: string[]): Promise<Record<RecordState, number>>;
   /** Oldest first, paged; total counts every match. */
   audit(orgId: string, filter: AuditFilter): Promise<Page<AuditEntry>>;
 }
 
-export function emptyStatusCounts(): Record<RecordStatus, number> {
-  return Object.fromEntries(RECORD_STATUSES.map((s) => [s, 0])) as Record<RecordStatus, number>;
+export function emptyStatusCounts(): Record<RecordState, number> {
+  return Object.fromEntries(RECORD_STATES.map((s) => [s, 0])) as Record<RecordState, number>;
 }
 
 export type NewRefreshToken = Omit<RefreshToken, 'id' | 'createdAt' | 'rotatedAt' | 'revokedAt' | 'userAgent' | 'ip'> &

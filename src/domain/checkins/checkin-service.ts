@@ -17,6 +17,8 @@ import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, AuditDraft, CheckinLocation, RecordPatch, RecordWrite, SharedDeviceRule, User, VerificationResult } from '../store-ports.js';
+import type { AuditAction } from '../../shared/audit.js';
+import type { MarkStatus } from '../../shared/events.js';
 
 export interface SubmitInput {
   sessionId: string;
@@ -46,7 +48,7 @@ export interface DecideInput {
 export interface MarkInput {
   sessionId: string;
   studentId: string;
-  status: 'present' | 'late' | 'excused' | 'absent';
+  status: MarkStatus;
   note?: string | undefined;
   reason?: string | undefined;
   expectedVersion?: number | undefined;
@@ -115,7 +117,7 @@ export class CheckinService {
     }
     const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
     let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
-    const audit = { actorId: actor.id, action: existing ? 'checkin.retry' : 'checkin.submit', ip: input.ip };
+    const audit = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), ip: input.ip };
     // In the organisation's `never` location mode the fix is used for the checks, then dropped.
     const location = await storedLocation(store, actor.orgId, input.location);
 
@@ -246,7 +248,7 @@ export class CheckinService {
       decidedBy: actor.id,
       ...(correcting ? { correctionReason: input.reason ?? null } : {}),
     } satisfies RecordPatch;
-    const audit = { action: correcting ? 'record.correct' : 'record.mark', reason: input.reason ?? input.note ?? null, ip: input.ip };
+    const audit = { action: correcting ? ('record.correct' as const) : ('record.mark' as const), reason: input.reason ?? input.note ?? null, ip: input.ip };
 
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     let entry: RosterEntry;
@@ -275,7 +277,7 @@ export class CheckinService {
     session: AttendanceSession,
     record: AttendanceRecord,
     patch: RecordPatch,
-    audit: { action: string; reason: string | null; ip: string | null },
+    audit: { action: AuditAction; reason: string | null; ip: string | null },
     expectedVersion?: number,
   ): Promise<RosterEntry> {
     if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');

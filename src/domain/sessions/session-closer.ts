@@ -7,6 +7,8 @@ import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
 import type { CloseResult } from '../../shared/events.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -91,7 +93,7 @@ export class SessionCloser {
     for (const record of unsettled) {
       const patch: RecordPatch =
         record.status === 'pending'
-          ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
+          ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set<ReasonCode>([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
           : { status: 'absent', decidedAt: at, decidedBy: by };
       const updated: AttendanceRecord | null = await store.records.update(orgId, record.id, record.version, patch);
       const student = students.get(record.studentId);

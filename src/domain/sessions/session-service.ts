@@ -18,6 +18,7 @@ import type {
 import { windowError } from './session-lifecycle.js';
 import { applyTransition } from './lifecycle.js';
 import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../store-ports.js';
+import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 
 /** Creation order, the same on every node. */
 function before(a: AttendanceSession, b: AttendanceSession): boolean {
@@ -120,10 +121,7 @@ export class SessionService {
     try {
       await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
     } catch (err) {
-      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [
-        'scheduled',
-        'open',
-      ]);
+      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [...ACTIVE_SESSION_STATES]);
       if (cancelled) {
         await this.deps.store.audit.append({
           orgId: actor.orgId,

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
+import type { AuditAction } from '../../shared/audit.js';
 import type { PolicyPreset } from '../../shared/policy-presets.js';
 import type { SessionView } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -268,7 +269,7 @@ export class TimetableService {
     return slot;
   }
 
-  private async audit(actor: Actor, entityType: 'organisation' | 'subject', entityId: string, action: string, from: unknown, to: unknown): Promise<void> {
+  private async audit(actor: Actor, entityType: 'organisation' | 'subject', entityId: string, action: AuditAction, from: unknown, to: unknown): Promise<void> {
     await this.deps.store.audit.append({
       orgId: actor.orgId,
       entityType,
