@@ -14,6 +14,7 @@
  */
 
 import { RECORD_STATES, type RecordState, type SessionState } from '../shared/events.js';
+import type { WebhookRepository } from './webhooks/webhook-ports.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
 export const ROLES: readonly Role[] = ['admin', 'teacher', 'student'];
@@ -807,6 +808,8 @@ export interface Store {
   readonly jobs: JobRepository;
   readonly consents: ConsentRepository;
   readonly privacy: PrivacyRepository;
+  /** Outbound webhook endpoints and their queued deliveries (src/domain/webhooks). */
+  readonly webhooks: WebhookRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { reportsContract } from './contract-reports.js';
 import { privacyContract } from './contract-privacy.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
+import { webhooksContract } from './contract-webhooks.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -51,6 +52,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     transferContract(ctx);
     reportsContract(ctx);
     privacyContract(ctx);
+    webhooksContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

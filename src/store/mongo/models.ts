@@ -30,6 +30,16 @@ import {
   consentSchema,
   type ConsentDoc,
 } from './schemas.js';
+import {
+  webhookAttemptSchema,
+  webhookCounterSchema,
+  webhookDeliverySchema,
+  webhookEndpointSchema,
+  type WebhookAttemptDoc,
+  type WebhookCounterDoc,
+  type WebhookDeliveryDoc,
+  type WebhookEndpointDoc,
+} from './webhook-schemas.js';
 
 /** Raw document type of each collection. */
 export interface CollectionDoc {
@@ -51,6 +61,10 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
+  webhookEndpoints: Model<WebhookEndpointDoc>;
+  webhookDeliveries: Model<WebhookDeliveryDoc>;
+  webhookAttempts: Model<WebhookAttemptDoc>;
+  webhookCounters: Model<WebhookCounterDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -89,6 +103,10 @@ export function createModels(conn: Connection): Models {
     consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
+    webhookEndpoints: conn.model<WebhookEndpointDoc>('WebhookEndpoint', webhookEndpointSchema),
+    webhookDeliveries: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
+    webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
+    webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
   };
 }
 

@@ -11,6 +11,7 @@ import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { mongoTransfer } from './transfer.js';
+import { webhookRepository } from './webhooks.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
 
@@ -73,6 +74,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     jobs: jobRepository(models),
     consents: consentRepository(models),
     privacy: privacyRepository(models),
+    webhooks: webhookRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

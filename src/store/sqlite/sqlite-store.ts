@@ -8,6 +8,7 @@ import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { sqliteTransfer } from './transfer.js';
+import { webhookRepository } from './webhooks.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -38,6 +39,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     jobs: jobRepository(db),
     consents: consentRepository(db),
     privacy: privacyRepository(db),
+    webhooks: webhookRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },
