@@ -41,6 +41,11 @@ import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
+import { Periodic } from './domain/jobs/periodic.js';
+import { WebhookDispatcher } from './domain/webhooks/webhook-dispatcher.js';
+import { WebhookProducer } from './domain/webhooks/webhook-producer.js';
+import type { WebhookSender } from './domain/webhooks/webhook-ports.js';
+import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -69,6 +74,10 @@ export interface ApplicationDeps {
   resetLimiter?: RateLimiter;
   /** State of this node's Redis clients by role (several nodes), exported as a metric. */
   redisStatus?: () => Record<string, boolean>;
+  /** Outbound webhook requests; defaults to the HTTP sender with config.webhooks' guard and timeout. */
+  webhookSender?: WebhookSender;
+  /** [0, 1) for the jitter of webhook retries; Math.random by default. */
+  random?: () => number;
 }
 
 export interface Application {
@@ -81,6 +90,10 @@ export interface Application {
   metrics: AppMetrics;
   /** Deletes expired refresh tokens and spent set-password links, on one node per interval. */
   tokenPurge: ScheduledJob;
+  /** Sends queued webhook deliveries; runs every WEBHOOK_POLL_MS once listening (tests may tick it). */
+  webhooks: WebhookDispatcher;
+  /** Queues deliveries of domain events; `drain()` resolves when those already published are queued. */
+  webhookEvents: WebhookProducer;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests finish (bounded), then closes the store. */
@@ -178,6 +191,29 @@ export function createApplication(deps: ApplicationDeps): Application {
     },
   );
 
+  const webhookProducer = new WebhookProducer({
+    store,
+    now: clock,
+    onError: (err, hook) => logger.error({ err, event: hook.type, org: hook.orgId }, 'webhook deliveries could not be queued'),
+  });
+  bus.subscribe((event) => webhookProducer.handle(event));
+  const webhooks = new WebhookDispatcher(
+    {
+      store,
+      sender: deps.webhookSender ?? new HttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivate: config.webhooks.allowPrivate }),
+      now: clock,
+      logger,
+      ...(deps.random ? { random: deps.random } : {}),
+    },
+    // The lease outlasts an attempt's timeout, so no other node retries one still in flight.
+    { owner: config.nodeId, leaseMs: config.webhooks.timeoutMs * 3 },
+  );
+  const webhookPasses = new Periodic(
+    config.webhooks.pollMs,
+    () => webhooks.tick().then(() => undefined),
+    (err) => logger.error({ err }, 'webhook dispatch pass failed; will retry'),
+  );
+
   const requestLimiters = createRequestLimiters(config.limits, deps.rateLimiterFactory ?? memoryRateLimiter);
 
   const app = createHttpApp({
@@ -233,11 +269,14 @@ export function createApplication(deps: ApplicationDeps): Application {
     realtime,
     metrics,
     tokenPurge,
+    webhooks,
+    webhookEvents: webhookProducer,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
+      webhookPasses.start();
       return address;
     },
     close() {
@@ -246,6 +285,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
         await tokenPurge.stop();
+        await webhookPasses.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {
@@ -267,6 +307,8 @@ export function createApplication(deps: ApplicationDeps): Application {
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();
         await mailer.close();
+        // Deliveries of the last events are queued in the store; another node (or this one restarted) sends them.
+        await webhookProducer.drain();
         await store.close();
       })();
       return closing;

@@ -16,6 +16,7 @@ import { PrivacyService } from './privacy/privacy-service.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 /** The domain services the transports call. Later layers add theirs here. */
 export interface Services {
@@ -27,6 +28,7 @@ export interface Services {
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
   privacy: PrivacyService;
+  webhooks: WebhookService;
 }
 
 export interface ServiceDeps {
@@ -94,5 +96,6 @@ export function createServices(deps: ServiceDeps): Services {
       clock,
     }),
     privacy: new PrivacyService({ store, events: deps.events, clock }),
+    webhooks: new WebhookService({ store, clock }),
   };
 }

@@ -16,9 +16,10 @@ import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
 import { userRoutes } from './routes/users.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const API_BASE = '/api/v1';
-export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, privacyRoutes, subjectRoutes];
+export const BUILTIN_ROUTE_GROUPS: readonly RouteGroup[] = [authRoutes, accountRoutes, organisationRoutes, userRoutes, faceRoutes, privacyRoutes, subjectRoutes, webhookRoutes];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
 export function createHttpApp(ctx: HttpContext): Express {

@@ -38,6 +38,13 @@ export function webhooksContract(ctx: ContractContext): void {
       expect(await s.webhooks.updateEndpoint(other.id, e.id, { active: true }, at(4))).to.equal(null);
       expect(await s.webhooks.listEndpoints(org.id)).to.deep.equal([failing]);
 
+
+      const back = await s.webhooks.updateEndpoint(org.id, e.id, { active: true, disabledAt: null, disabledReason: null }, at(5));
+      expect(back).to.deep.include({ active: true, disabledAt: null });
+      const disabling = await Promise.all([1, 2, 3].map(() => s.webhooks.disableEndpoint(org.id, e.id, 'failing', at(6))));
+      expect(disabling.filter(Boolean), 'one of concurrent disables changes it').to.have.length(1);
+      expect(await s.webhooks.getEndpoint(org.id, e.id)).to.deep.include({ active: false, disabledAt: at(6), disabledReason: 'failing', updatedAt: at(6) });
+      expect(await s.webhooks.disableEndpoint(other.id, e.id, 'x', at(7))).to.equal(false);
       await s.webhooks.enqueue([delivery(org.id, e.id, 'sess', 1)]);
       expect(await s.webhooks.deleteEndpoint(other.id, e.id)).to.equal(false);
       expect(await s.webhooks.deleteEndpoint(org.id, e.id)).to.equal(true);

@@ -1,4 +1,8 @@
-import type { Page, PageQuery } from '../store-ports.js';
+// No import of store-ports.ts (which imports this file): pages are spelled out structurally.
+interface PageQuery {
+  limit: number;
+  offset: number;
+}
 
 /** What an endpoint may subscribe to. `alert.raised` is reserved: accepted, not produced yet. */
 export const WEBHOOK_EVENTS = ['session.opened', 'session.closed', 'record.created', 'record.changed', 'alert.raised'] as const;
@@ -79,13 +83,18 @@ export interface WebhookRepository {
   /** Active endpoints of the organisation subscribed to the event. */
   listSubscribed(orgId: string, event: WebhookEventType): Promise<WebhookEndpoint[]>;
   updateEndpoint(orgId: string, id: string, patch: WebhookEndpointPatch, now: Date): Promise<WebhookEndpoint | null>;
+  /**
+   * Turns an active endpoint off with the reason; true only for the one call that changed it
+   * (several nodes may see the same failure run end).
+   */
+  disableEndpoint(orgId: string, id: string, reason: string, now: Date): Promise<boolean>;
   /** Deletes the endpoint with its deliveries and their attempts; false when it did not exist. */
   deleteEndpoint(orgId: string, id: string): Promise<boolean>;
   /** Queues pending deliveries due at their createdAt, with increasing `seq` in the given order. */
   enqueue(inputs: NewWebhookDelivery[]): Promise<WebhookDelivery[]>;
   getDelivery(orgId: string, id: string): Promise<WebhookDelivery | null>;
   /** Newest first. */
-  listDeliveries(orgId: string, endpointId: string, page: PageQuery): Promise<Page<WebhookDelivery>>;
+  listDeliveries(orgId: string, endpointId: string, page: PageQuery): Promise<{ items: WebhookDelivery[]; total: number }>;
   /** Oldest first. */
   listAttempts(orgId: string, deliveryId: string): Promise<WebhookAttempt[]>;
   /**

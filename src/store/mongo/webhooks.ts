@@ -58,6 +58,13 @@ export function webhookRepository(m: Models): WebhookRepository {
       const d = await m.webhookEndpoints.findOneAndUpdate({ _id: id, orgId }, { $set: set }, { returnDocument: 'after' }).lean<WebhookEndpointDoc>();
       return d ? endpointOf(d) : null;
     },
+    async disableEndpoint(orgId, id, reason, now) {
+      const res = await m.webhookEndpoints.updateOne(
+        { _id: id, orgId, active: true },
+        { $set: { active: false, disabledAt: now, disabledReason: reason, updatedAt: now } },
+      );
+      return res.modifiedCount === 1;
+    },
     async deleteEndpoint(orgId, id) {
       const ids = (await m.webhookDeliveries.find({ orgId, endpointId: id }, { _id: 1 }).lean<{ _id: string }[]>()).map((d) => d._id);
       if (ids.length > 0) await m.webhookAttempts.deleteMany({ orgId, deliveryId: { $in: ids } });

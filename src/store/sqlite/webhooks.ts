@@ -133,6 +133,13 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
       const changed = db.stmt(`UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE org_id = ? AND id = ?`).run(...values, orgId, id).changes;
       return changed === 1 ? getEndpoint(orgId, id) : null;
     },
+    async disableEndpoint(orgId, id, reason, now) {
+      return (
+        db
+          .stmt('UPDATE webhook_endpoints SET active = 0, disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE org_id = ? AND id = ? AND active = 1')
+          .run(now.getTime(), reason, now.getTime(), orgId, id).changes === 1
+      );
+    },
     async deleteEndpoint(orgId, id) {
       return db.tx(() => {
         db.stmt(
