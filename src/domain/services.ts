@@ -23,6 +23,7 @@ import { SubjectService } from './subjects/subject-service.js';
 import { TimetableService } from './timetable/timetable-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 /** The domain services the transports call. Later layers add theirs here. */
 export interface Services {
@@ -34,6 +35,7 @@ export interface Services {
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
   privacy: PrivacyService;
+  webhooks: WebhookService;
 }
 
 /** Everything the transports call: the services, the live-session domain, its queries and reports. */
@@ -168,5 +170,6 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     queries: new AttendanceQueries(live),
     reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),
     timetable: new TimetableService(live, attendance.sessions, attendance.lifecycle),
+    webhooks: new WebhookService({ store, clock }),
   };
 }

@@ -26,6 +26,7 @@ import type { DefaultPolicy, VerificationPolicy } from '../shared/policy.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import type { AuditAction, AuditEntityType } from '../shared/audit.js';
 import type { PolicyPreset } from '../shared/policy-presets.js';
+import type { WebhookRepository } from './webhooks/webhook-ports.js';
 
 // Declared once in src/shared; re-exported under the names the store and domain use.
 export {
@@ -1008,6 +1009,8 @@ export interface Store {
   readonly privacy: PrivacyRepository;
   readonly retention: RetentionRepository;
   readonly timetable: TimetableRepository;
+  /** Outbound webhook endpoints and their queued deliveries (src/domain/webhooks). */
+  readonly webhooks: WebhookRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -69,6 +69,12 @@ export const AUDIT_ACTIONS = [
   'meeting.create',
   'meeting.delete',
   'meeting.cancel',
+  // webhooks
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.redeliver',
+  'webhook.disabled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

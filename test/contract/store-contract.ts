@@ -9,6 +9,7 @@ import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
 import { timetableContract } from './contract-timetable.js';
+import { webhooksContract } from './contract-webhooks.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -57,6 +58,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     clockContract(ctx);
     retentionContract(ctx);
     timetableContract(ctx);
+    webhooksContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

@@ -71,6 +71,9 @@ async function resetToken(fx: Fixture): Promise<string> {
   });
   return token;
 }
+/** A webhook endpoint of the fixture's organisation (its URL never resolves). */
+const webhookOf = (fx: Fixture) =>
+  fx.srv.store.webhooks.createEndpoint(fx.target.orgId, { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_matrix', events: ['record.created'] }, new Date());
 /** The sid of a fresh login of the target. */
 async function targetLogin(fx: Fixture): Promise<string> {
   await fx.srv.login(fx.target.email, PASSWORD);
@@ -177,6 +180,30 @@ const MATRIX: Row[] = [
   { op: 'DELETE /api/v1/users/{id}/consents', request: (fx) => ({ path: `/users/${fx.target.id}/consents` }), expect: ADMIN_OBJECT(200) },
   { op: 'GET /api/v1/users/{id}/export', request: (fx) => ({ path: `/users/${fx.target.id}/export` }), expect: ADMIN_OBJECT(200) },
   { op: 'POST /api/v1/users/{id}/erase', request: (fx) => ({ path: `/users/${fx.target.id}/erase`, body: { reason: 'erasure request, ticket 7' } }), expect: ADMIN_OBJECT(200) },
+  // Webhooks: this organisation's admin only; an endpoint of this organisation is invisible to another's admin.
+  { op: 'GET /api/v1/webhooks', request: () => ({ path: '/webhooks' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'POST /api/v1/webhooks',
+    request: () => ({ path: '/webhooks', body: { url: 'https://receiver.invalid/hook', events: ['record.created'] } }),
+    expect: ADMIN_COLLECTION(201),
+  },
+  { op: 'PATCH /api/v1/webhooks/{id}', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}`, body: { active: false } }), expect: ADMIN_OBJECT(200) },
+  { op: 'DELETE /api/v1/webhooks/{id}', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}` }), expect: ADMIN_OBJECT(204) },
+  { op: 'GET /api/v1/webhooks/{id}/deliveries', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}/deliveries` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'POST /api/v1/webhook-deliveries/{id}/redeliver',
+    request: async (fx) => {
+      const endpoint = await webhookOf(fx);
+      const now = new Date();
+      const [delivery] = await fx.srv.store.webhooks.enqueue([
+        { orgId: endpoint.orgId, endpointId: endpoint.id, event: 'record.created', orderKey: 'matrix', body: '{}', createdAt: now, retryUntil: now },
+      ]);
+      // Paused, so the dispatcher leaves it alone while the cell runs.
+      await fx.srv.store.webhooks.updateEndpoint(endpoint.orgId, endpoint.id, { active: false }, now);
+      return { path: `/webhook-deliveries/${delivery!.id}/redeliver` };
+    },
+    expect: ADMIN_OBJECT(202),
+  },
 
   { op: 'GET /api/v1/subjects', request: () => ({ path: '/subjects' }), expect: ANY_USER(200) },
   {

@@ -87,7 +87,7 @@ export class SessionService {
       at,
     });
     const view = toSessionView(session, subject, at);
-    this.deps.events.publish({ type: 'session.changed', orgId: actor.orgId, session: view });
+    this.deps.events.publish({ type: 'session.changed', orgId: actor.orgId, session: view, change: 'opened' });
     return view;
   }
 

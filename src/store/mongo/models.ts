@@ -41,6 +41,16 @@ import {
   type OccurrenceDoc,
   type TeacherSettingsDoc,
 } from './timetable-schemas.js';
+import {
+  webhookAttemptSchema,
+  webhookCounterSchema,
+  webhookDeliverySchema,
+  webhookEndpointSchema,
+  type WebhookAttemptDoc,
+  type WebhookCounterDoc,
+  type WebhookDeliveryDoc,
+  type WebhookEndpointDoc,
+} from './webhook-schemas.js';
 
 /** Raw document type of each collection. */
 export interface CollectionDoc {
@@ -67,6 +77,10 @@ export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   meetings: Model<MeetingDoc>;
   occurrences: Model<OccurrenceDoc>;
   teacherSettings: Model<TeacherSettingsDoc>;
+  webhookEndpoints: Model<WebhookEndpointDoc>;
+  webhookDeliveries: Model<WebhookDeliveryDoc>;
+  webhookAttempts: Model<WebhookAttemptDoc>;
+  webhookCounters: Model<WebhookCounterDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -110,6 +124,10 @@ export function createModels(conn: Connection): Models {
     meetings: conn.model<MeetingDoc>('Meeting', meetingSchema),
     occurrences: conn.model<OccurrenceDoc>('Occurrence', occurrenceSchema),
     teacherSettings: conn.model<TeacherSettingsDoc>('TeacherSettings', teacherSettingsSchema),
+    webhookEndpoints: conn.model<WebhookEndpointDoc>('WebhookEndpoint', webhookEndpointSchema),
+    webhookDeliveries: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
+    webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
+    webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
   };
 }
 

@@ -14,6 +14,7 @@ import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { mongoTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
+import { webhookRepository } from './webhooks.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
 
@@ -86,6 +87,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     privacy: privacyRepository(models),
     retention: retentionRepository(models),
     timetable: timetableRepository(models),
+    webhooks: webhookRepository(models),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

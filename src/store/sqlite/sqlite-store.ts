@@ -10,6 +10,7 @@ import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { sqliteTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
+import { webhookRepository } from './webhooks.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -45,6 +46,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     privacy: privacyRepository(db),
     retention: retentionRepository(db),
     timetable: timetableRepository(db),
+    webhooks: webhookRepository(db),
     async ping() {
       db.stmt('SELECT 1').get();
     },
