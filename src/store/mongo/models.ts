@@ -29,6 +29,8 @@ import {
   type JobDoc,
   consentSchema,
   type ConsentDoc,
+  oneRosterObjectSchema,
+  type OneRosterObjectDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -47,10 +49,15 @@ export interface CollectionDoc {
   consents: ConsentDoc;
 }
 
-/** The transferable collections, the short-lived set-password links and the job leases (never copied). */
+/**
+ * The transferable collections, the short-lived set-password links and the job leases (never
+ * copied), and the OneRoster links (not copied: a re-import links users and subjects again by
+ * email and code).
+ */
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
+  onerosterObjects: Model<OneRosterObjectDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -89,6 +96,7 @@ export function createModels(conn: Connection): Models {
     consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
+    onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
   };
 }
 

@@ -5,6 +5,7 @@ import { recordRepository, sessionRepository } from './attendance.js';
 import { writeRecordsOneByOne } from '../record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
+import { oneRosterRepository } from './oneroster.js';
 import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
@@ -84,6 +85,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     consents: consentRepository(models),
     privacy: privacyRepository(models),
     retention: retentionRepository(models),
+    oneroster: oneRosterRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');
