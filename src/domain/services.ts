@@ -15,6 +15,8 @@ import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { SelfEnrolmentMode } from '../face/face-config.js';
 import { createLiveAttendance, type LiveAttendance } from './live-attendance.js';
 import type { Limiters } from './limiters.js';
+import { OneRosterAttendanceExport } from './oneroster/attendance-export.js';
+import { OneRosterImport } from './oneroster/oneroster-import.js';
 import { OrganisationService } from './organisations/organisation-service.js';
 import { PrivacyService } from './privacy/privacy-service.js';
 import { ReportService } from './reports/report-service.js';
@@ -36,6 +38,8 @@ export interface Services {
   organisations: OrganisationService;
   privacy: PrivacyService;
   webhooks: WebhookService;
+  oneRosterImport: OneRosterImport;
+  oneRosterExport: OneRosterAttendanceExport;
 }
 
 /** Everything the transports call: the services, the live-session domain, its queries and reports. */
@@ -127,6 +131,8 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
     { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
   );
+  const users = new UserService({ store, passwords, clock, events });
+  const subjects = new SubjectService({ store, clock, events });
   return {
     jobs,
     auth: new AuthService({
@@ -150,9 +156,11 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       resetTtlMs: settings.accounts.resetTtlMs,
       resetLimiter: deps.limiters.reset,
     }),
-    users: new UserService({ store, passwords, clock, events }),
+    users,
     userImport: new CsvUserImport({ store, passwords, clock }),
-    subjects: new SubjectService({ store, clock, events }),
+    subjects,
+    oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
+    oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
     organisations: new OrganisationService({ store, clock }),
     faces: new FaceEnrolmentService({
       store,

@@ -21,6 +21,7 @@ import { classPhotoRoutes } from './routes/class-photo.js';
 import { reportRoutes } from './routes/reports.js';
 import { timetableRoutes } from './routes/timetable.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { oneRosterRoutes } from './routes/oneroster.js';
 
 export const API_BASE = '/api/v1';
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -36,6 +37,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   reportRoutes,
   timetableRoutes,
   webhookRoutes,
+  oneRosterRoutes,
 ];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */

@@ -75,6 +75,8 @@ export const AUDIT_ACTIONS = [
   'webhook.delete',
   'webhook.redeliver',
   'webhook.disabled',
+  // integrations
+  'oneroster.import',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -10,6 +10,7 @@ import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
 import { timetableContract } from './contract-timetable.js';
 import { webhooksContract } from './contract-webhooks.js';
+import { oneRosterContract } from './contract-oneroster.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -59,6 +60,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     retentionContract(ctx);
     timetableContract(ctx);
     webhooksContract(ctx);
+    oneRosterContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

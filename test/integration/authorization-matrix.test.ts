@@ -254,6 +254,15 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/reports/audit', request: async (fx) => ({ path: `/reports/audit?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
   { op: 'GET /api/v1/reports/audit.csv', request: async (fx) => ({ path: `/reports/audit.csv?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
   {
+    op: 'POST /api/v1/oneroster/import',
+    request: () => ({
+      path: '/oneroster/import?dryRun=true',
+      body: { users: `sourcedId,enabledUser,role,username,givenName,familyName,email,identifier\n${unique('sis')},true,student,x,Imp,Ort,${unique('or')}@example.test,${unique('N')}\n` },
+    }),
+    expect: ADMIN_COLLECTION(200),
+  },
+  { op: 'GET /api/v1/oneroster/attendance.csv', request: () => ({ path: '/oneroster/attendance.csv?from=2026-01-01&to=2026-01-31' }), expect: ADMIN_COLLECTION(200) },
+  {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),
     expect: { anonymous: 401, student: 200, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 },

@@ -29,6 +29,8 @@ import {
   type JobDoc,
   consentSchema,
   type ConsentDoc,
+  oneRosterObjectSchema,
+  type OneRosterObjectDoc,
 } from './schemas.js';
 import {
   holidaySchema,
@@ -68,7 +70,11 @@ export interface CollectionDoc {
   consents: ConsentDoc;
 }
 
-/** The transferable collections, the short-lived set-password links and the job leases (never copied). */
+/**
+ * The transferable collections, the short-lived set-password links and the job leases (never
+ * copied), and the OneRoster links (not copied: a re-import links users and subjects again by
+ * email and code).
+ */
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
@@ -81,6 +87,7 @@ export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   webhookDeliveries: Model<WebhookDeliveryDoc>;
   webhookAttempts: Model<WebhookAttemptDoc>;
   webhookCounters: Model<WebhookCounterDoc>;
+  onerosterObjects: Model<OneRosterObjectDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -128,6 +135,7 @@ export function createModels(conn: Connection): Models {
     webhookDeliveries: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
     webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
     webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
+    onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
   };
 }
 

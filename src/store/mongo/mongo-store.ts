@@ -5,6 +5,7 @@ import { recordRepository, sessionRepository } from './attendance.js';
 import { writeRecordsOneByOne } from '../record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
+import { oneRosterRepository } from './oneroster.js';
 import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
@@ -88,6 +89,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     retention: retentionRepository(models),
     timetable: timetableRepository(models),
     webhooks: webhookRepository(models),
+    oneroster: oneRosterRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -392,6 +392,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, at);
     `,
   },
+  {
+    version: 17,
+    name: 'oneroster objects',
+    // The school information system's ids (sourcedId) of the users and subjects a OneRoster
+    // import made, and the orgs and academic sessions it read: one row per object, one local
+    // entity per sourcedId of a kind.
+    sql: `
+      CREATE TABLE oneroster_objects (
+        org_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sourced_id TEXT NOT NULL,
+        entity_id TEXT,
+        data TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, kind, sourced_id)
+      );
+      CREATE UNIQUE INDEX oneroster_objects_entity ON oneroster_objects (org_id, kind, entity_id) WHERE entity_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

@@ -3,6 +3,7 @@ import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
+import { oneRosterRepository } from './oneroster.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
@@ -47,6 +48,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     retention: retentionRepository(db),
     timetable: timetableRepository(db),
     webhooks: webhookRepository(db),
+    oneroster: oneRosterRepository(db, clock),
     async ping() {
       db.stmt('SELECT 1').get();
     },
