@@ -268,6 +268,34 @@ export function attendanceContract(ctx: ContractContext): void {
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(3);
     });
 
+    it('concurrent writeBatch calls inserting one key store it once; the others are answered with the stored record', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const audit = (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
+        orgId: org.id, entityType: 'record' as const, entityId: after.id, sessionId: sess.id, actorId: null, action: 'checkin.submit' as const,
+        from: before ? { version: before.version } : null, to: { version: after.version }, reason: null, ip: null, at: after.updatedAt,
+      });
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          s.records.writeBatch([
+            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'racer', { status: 'present', attempts: 1 }), audit },
+            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, `own${i}`, { status: 'present', attempts: 1 }), audit },
+          ]),
+        ),
+      );
+      const racers = batches.map((b) => b[0] as { written: boolean; record: { id: string } | null; error?: unknown });
+      expect(racers.filter((r) => r.written), 'one batch wrote the shared key').to.have.length(1);
+      expect(racers.every((r) => !('error' in r)), 'a lost race is not an error').to.equal(true);
+      expect(new Set(racers.map((r) => r.record!.id)).size).to.equal(1);
+      expect(batches.every((b) => (b[1] as { written: boolean }).written), "each batch's own key written").to.equal(true);
+      const stored = await s.records.listBySession(org.id, sess.id);
+      expect(stored).to.have.length(9);
+      expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(9);
+      expect(new Set(stored.map((r) => r.rosterVersion)).size, 'distinct roster versions').to.equal(9);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(9);
+    });
+
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

@@ -2,7 +2,7 @@ import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store-ports.js';
 import { recordRepository, sessionRepository } from './attendance.js';
-import { writeRecordsOneByOne } from '../record-batch.js';
+import { writeRecordBatch } from './record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
 import { oneRosterRepository } from './oneroster.js';
@@ -74,8 +74,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     users: userRepository(models, clock),
     subjects: subjectRepository(models, clock),
     sessions: sessionRepository(models, clock),
-    // Group commit stays one write at a time here (no transaction on a standalone server).
-    records: { ...records, writeBatch: (writes) => writeRecordsOneByOne(records, audit, writes) },
+    records: { ...records, writeBatch: (writes) => writeRecordBatch(models, records, clock, writes) },
     summaries: summaryRepository(models, clock),
     audit,
     reports: reportRepository(models),
