@@ -68,7 +68,12 @@ export interface OrganisationSettings {
   sharedDevice: SharedDeviceRule;
   /** How long check-in details are kept (the retention job, src/domain/privacy/retention.ts). */
   retention: RetentionSettings;
+  /** Attendance percentage under which reports list a subject or student at risk. */
+  riskThreshold: number;
 }
+
+/** The at-risk threshold of an organisation that sets none, in percent. */
+export const DEFAULT_RISK_THRESHOLD = 75;
 
 /** `never`: a check-in keeps its distance and result, never the device's coordinates. */
 export const LOCATION_MODES = ['keep', 'never'] as const;
@@ -97,6 +102,7 @@ export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
   defaultPolicy: Object.freeze({}),
   sharedDevice: 'flag',
   retention: DEFAULT_RETENTION,
+  riskThreshold: DEFAULT_RISK_THRESHOLD,
 }) as OrganisationSettings;
 
 /** Settings read back from storage: missing fields (an older row or document) are unset. */
@@ -117,6 +123,7 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
       locationMode: raw?.retention?.locationMode === 'never' ? 'never' : 'keep',
       ipDays: raw?.retention?.ipDays ?? DEFAULT_RETENTION.ipDays,
     },
+    riskThreshold: raw?.riskThreshold ?? DEFAULT_RISK_THRESHOLD,
   };
 }
 

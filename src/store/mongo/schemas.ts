@@ -72,6 +72,8 @@ const organisationSettingsSchema = new Schema(
       default: () => ({}),
     },
     sharedDevice: { type: String, enum: SHARED_DEVICE_RULES, default: 'flag' },
+    // Absent on older documents: normaliseSettings gives the default.
+    riskThreshold: { type: Number, min: 0, max: 100 },
     // Absent on older documents: normaliseSettings gives the defaults.
     retention: {
       type: new Schema(
