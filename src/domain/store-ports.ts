@@ -14,6 +14,7 @@
  */
 
 import { RECORD_STATES, type RecordState, type SessionState } from '../shared/events.js';
+import type { AlertPayload, AlertRuleKind, NotificationCategory } from '../shared/alerts.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
 export const ROLES: readonly Role[] = ['admin', 'teacher', 'student'];
@@ -809,9 +810,67 @@ export interface Store {
   readonly jobs: JobRepository;
   readonly consents: ConsentRepository;
   readonly privacy: PrivacyRepository;
+  readonly alerts: AlertRepository;
+  readonly notifications: NotificationRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ----- alerts and notifications (docs/notifications.md) -----
+
+export interface AlertRule {
+  id: string;
+  orgId: string;
+  kind: AlertRuleKind;
+  /** Absences in a row, lates in the window, or the fewest sessions in the window before attendance is judged. */
+  count: number;
+  /** low-attendance only: the percentage under which it fires. */
+  thresholdPct: number | null;
+  /** low-attendance and repeated-lateness: the rolling window in days. */
+  windowDays: number | null;
+  createdAt: Date;
+}
+
+export type NewAlertRule = Pick<AlertRule, 'kind' | 'count' | 'thresholdPct' | 'windowDays'>;
+
+export interface AlertRepository {
+  createRule(orgId: string, input: NewAlertRule): Promise<AlertRule>;
+  /** Oldest first. */
+  listRules(orgId: string): Promise<AlertRule[]>;
+  /** Deletes the rule and its per-student states; false when there was none. */
+  deleteRule(orgId: string, id: string): Promise<boolean>;
+  /**
+   * Compare-and-set of whether the rule is crossed for (subject, student): true only for the
+   * one caller that changed it, so a crossing alerts once across nodes and a recovery re-arms.
+   * No stored state means not firing.
+   */
+  setFiring(orgId: string, ruleId: string, subjectId: string, studentId: string, firing: boolean): Promise<boolean>;
+}
+
+export interface Notification {
+  id: string;
+  orgId: string;
+  userId: string;
+  category: NotificationCategory;
+  alert: AlertPayload;
+  createdAt: Date;
+  readAt: Date | null;
+}
+
+export type NewNotification = Pick<Notification, 'orgId' | 'userId' | 'category' | 'alert'>;
+
+export interface NotificationFilter extends PageQuery {
+  unreadOnly?: boolean;
+}
+
+export interface NotificationRepository {
+  createMany(inputs: NewNotification[]): Promise<Notification[]>;
+  /** Newest first. */
+  list(orgId: string, userId: string, filter: NotificationFilter): Promise<Page<Notification>>;
+  unreadCount(orgId: string, userId: string): Promise<number>;
+  /** Marks the user's unread notifications among `ids` (all of them when null) read at `at`; returns how many. */
+  markRead(orgId: string, userId: string, ids: string[] | null, at: Date): Promise<number>;
 }
 
 /** A unique key was violated. `key` names it: 'email', 'code', 'record', 'slug', ... */

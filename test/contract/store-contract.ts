@@ -7,6 +7,7 @@ import { privacyContract } from './contract-privacy.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
+import { alertsContract } from './contract-alerts.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -53,6 +54,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     reportsContract(ctx);
     privacyContract(ctx);
     clockContract(ctx);
+    alertsContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

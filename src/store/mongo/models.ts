@@ -29,6 +29,12 @@ import {
   type JobDoc,
   consentSchema,
   type ConsentDoc,
+  alertRuleSchema,
+  type AlertRuleDoc,
+  alertStateSchema,
+  type AlertStateDoc,
+  notificationSchema,
+  type NotificationDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -51,6 +57,9 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
+  alertRules: Model<AlertRuleDoc>;
+  alertStates: Model<AlertStateDoc>;
+  notifications: Model<NotificationDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -89,6 +98,9 @@ export function createModels(conn: Connection): Models {
     consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
+    alertRules: conn.model<AlertRuleDoc>('AlertRule', alertRuleSchema),
+    alertStates: conn.model<AlertStateDoc>('AlertState', alertStateSchema),
+    notifications: conn.model<NotificationDoc>('Notification', notificationSchema),
   };
 }
 

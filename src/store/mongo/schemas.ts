@@ -2,6 +2,7 @@ import { Schema, type Types } from 'mongoose';
 import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
 import { newId } from '../../shared/ids.js';
 import { SESSION_STATES } from '../../shared/events.js';
+import { ALERT_RULE_KINDS, NOTIFICATION_CATEGORIES, type AlertPayload, type AlertRuleKind, type NotificationCategory } from '../../shared/alerts.js';
 
 /**
  * MongoDB document shapes and their schemas, one collection per entity. `_id` is the entity's
@@ -612,3 +613,70 @@ export const consentSchema = new Schema<ConsentDoc>(
   { ...base, collection: 'consents' },
 );
 consentSchema.index({ orgId: 1, userId: 1, purpose: 1, givenAt: 1 }, { name: 'org_user_purpose' });
+
+export interface AlertRuleDoc {
+  _id: string;
+  orgId: string;
+  kind: AlertRuleKind;
+  count: number;
+  thresholdPct: number | null;
+  windowDays: number | null;
+  createdAt: Date;
+}
+
+export const alertRuleSchema = new Schema<AlertRuleDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    kind: { type: String, required: true, enum: ALERT_RULE_KINDS },
+    count: { type: Number, required: true },
+    thresholdPct: { type: Number, default: null },
+    windowDays: { type: Number, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'alertRules' },
+);
+alertRuleSchema.index({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
+
+/** Whether a rule is crossed for one (subject, student); `_id` is `orgId|ruleId|subjectId|studentId`. */
+export interface AlertStateDoc {
+  _id: string;
+  orgId: string;
+  ruleId: string;
+  firing: boolean;
+}
+
+export const alertStateSchema = new Schema<AlertStateDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    ruleId: requiredString,
+    firing: { type: Boolean, required: true },
+  },
+  { ...base, collection: 'alertStates' },
+);
+alertStateSchema.index({ orgId: 1, ruleId: 1 }, { name: 'org_rule' });
+
+export interface NotificationDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  category: NotificationCategory;
+  alert: AlertPayload;
+  createdAt: Date;
+  readAt: Date | null;
+}
+
+export const notificationSchema = new Schema<NotificationDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    userId: requiredString,
+    category: { type: String, required: true, enum: NOTIFICATION_CATEGORIES },
+    alert: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+    readAt: nullableDate,
+  },
+  { ...base, collection: 'notifications' },
+);
+notificationSchema.index({ orgId: 1, userId: 1, createdAt: -1 }, { name: 'org_user_created' });

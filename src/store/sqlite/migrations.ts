@@ -286,6 +286,42 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE records ADD COLUMN user_agent TEXT;
     `,
   },
+  {
+    version: 15,
+    name: 'alert rules, their per-student state and notifications',
+    sql: `
+      CREATE TABLE alert_rules (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        threshold_pct REAL,
+        window_days INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX alert_rules_org ON alert_rules (org_id, created_at);
+      CREATE TABLE alert_states (
+        org_id TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        firing INTEGER NOT NULL,
+        PRIMARY KEY (org_id, rule_id, subject_id, student_id)
+      );
+      CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        read_at INTEGER,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX notifications_user ON notifications (org_id, user_id, created_at, seq);
+      CREATE INDEX notifications_unread ON notifications (org_id, user_id) WHERE read_at IS NULL;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

@@ -1,4 +1,5 @@
 import type { Store } from '../../domain/store-ports.js';
+import { alertRepository, notificationRepository } from './alerts.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
@@ -41,6 +42,8 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     jobs: jobRepository(db),
     consents: consentRepository(db),
     privacy: privacyRepository(db),
+    alerts: alertRepository(db, clock),
+    notifications: notificationRepository(db, clock),
     async ping() {
       db.stmt('SELECT 1').get();
     },
