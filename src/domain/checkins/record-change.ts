@@ -43,6 +43,7 @@ export async function recordChanged(
     studentId: student.id,
     update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after) },
     checkin: toCheckinView(after, session.policy.maxAttempts),
+    sessionClosed: session.status === 'closed',
   });
 }
 
