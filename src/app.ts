@@ -42,6 +42,8 @@ import type { Mailer } from './domain/accounts/mailer.js';
 import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
 import { JobRunner } from './domain/jobs/job-runner.js';
+import { AlertService } from './domain/alerts/alert-service.js';
+import { alertRoutes } from './http/routes/alerts.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -176,6 +178,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
   );
   const queries = new AttendanceQueries(domainDeps);
+  const alerts = new AlertService({ store, events: bus, now: clock, jobs });
+  const detachAlerts = alerts.attach(bus);
   const tokenPurge = new ScheduledJob(
     store,
     logger,
@@ -202,6 +206,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       attendanceRoutes(queries),
       classPhotoRoutes(attendance.classPhoto),
       reportRoutes(new ReportService({ store, now: clock, defaultTimezone: config.defaultTimezone })),
+      alertRoutes(alerts),
     ],
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
@@ -275,6 +280,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // No check-in arrives any more: verifications in flight finish while the pool and the
         // store are still there. One cut off by the bound stays pending for the teacher.
         await jobs.drain(JOBS_DRAIN_TIMEOUT_MS);
+        detachAlerts();
         await face?.close?.();
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();

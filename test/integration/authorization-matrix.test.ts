@@ -81,6 +81,11 @@ async function targetLogin(fx: Fixture): Promise<string> {
  * The fixture's target student, taught by `teacherOwn` in a second subject (so the fixture's
  * subject and enrolments stay as the refusal check expects), optionally with a face enrolment.
  */
+/** A rule of the fixture's organisation, for the delete row. */
+async function alertRuleId(fx: Fixture): Promise<string> {
+  return (await fx.srv.store.alerts.createRule(fx.subject.orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null })).id;
+}
+
 async function facePath(fx: Fixture, enrolled = false): Promise<string> {
   await createSubject(fx.srv.store, fx.subject.orgId, fx.subject.teacherIds, [fx.target.id]);
   if (enrolled) {
@@ -209,6 +214,16 @@ const MATRIX: Row[] = [
   // Another organisation's admin reads their own organisation's trail: an empty page.
   { op: 'GET /api/v1/reports/audit', request: async (fx) => ({ path: `/reports/audit?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
   { op: 'GET /api/v1/reports/audit.csv', request: async (fx) => ({ path: `/reports/audit.csv?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
+  // Alert rules are the organisation's admins'; another organisation's admin sees and removes only theirs.
+  { op: 'GET /api/v1/alert-rules', request: () => ({ path: '/alert-rules' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'POST /api/v1/alert-rules',
+    request: () => ({ path: '/alert-rules', body: { kind: 'repeated-lateness', count: 3, windowDays: 14 } }),
+    expect: ADMIN_COLLECTION(201),
+  },
+  { op: 'DELETE /api/v1/alert-rules/{id}', request: async (fx) => ({ path: `/alert-rules/${await alertRuleId(fx)}` }), expect: ADMIN_OBJECT(204) },
+  { op: 'GET /api/v1/me/notifications', request: () => ({ path: '/me/notifications' }), expect: ANY_USER(200) },
+  { op: 'POST /api/v1/me/notifications/read', request: () => ({ path: '/me/notifications/read', body: {} }), expect: ANY_USER(200) },
   {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),
