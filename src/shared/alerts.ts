@@ -7,9 +7,17 @@
 export const ALERT_RULE_KINDS = ['consecutive-absences', 'low-attendance', 'repeated-lateness'] as const;
 export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number];
 
-/** Kinds of notification a user receives; each can be unsubscribed from by email on its own. */
+/** Kinds of in-app notification a user receives. */
 export const NOTIFICATION_CATEGORIES = ['alert'] as const;
 export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
+
+/** Kinds of email; a user unsubscribes from each on its own (the link in every email). */
+export const EMAIL_CATEGORIES = ['alert', 'digest'] as const;
+export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
+
+/** Languages of emails; a user's preference picks one, English by default. */
+export const EMAIL_LANGUAGES = ['en', 'fr'] as const;
+export type EmailLanguage = (typeof EMAIL_LANGUAGES)[number];
 
 /** What an alert says: which rule crossed, for whom, in which subject, with the value seen. */
 export interface AlertPayload {

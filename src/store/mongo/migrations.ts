@@ -89,7 +89,7 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   },
   {
     version: 8,
-    name: 'alert rules, alert states and notifications: collections and indexes',
+    name: 'alert rules, alert states, notifications, email preferences and the email outbox: collections and indexes',
     up: async ({ models }) => {
       await buildIndexes(models);
     },

@@ -35,6 +35,10 @@ import {
   type AlertStateDoc,
   notificationSchema,
   type NotificationDoc,
+  notificationPreferenceSchema,
+  type NotificationPreferenceDoc,
+  outboxSchema,
+  type OutboxDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -60,6 +64,8 @@ export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   alertRules: Model<AlertRuleDoc>;
   alertStates: Model<AlertStateDoc>;
   notifications: Model<NotificationDoc>;
+  notificationPreferences: Model<NotificationPreferenceDoc>;
+  outbox: Model<OutboxDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -101,6 +107,8 @@ export function createModels(conn: Connection): Models {
     alertRules: conn.model<AlertRuleDoc>('AlertRule', alertRuleSchema),
     alertStates: conn.model<AlertStateDoc>('AlertState', alertStateSchema),
     notifications: conn.model<NotificationDoc>('Notification', notificationSchema),
+    notificationPreferences: conn.model<NotificationPreferenceDoc>('NotificationPreference', notificationPreferenceSchema),
+    outbox: conn.model<OutboxDoc>('Outbox', outboxSchema),
   };
 }
 

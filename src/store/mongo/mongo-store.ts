@@ -2,6 +2,7 @@ import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store-ports.js';
 import { alertRepository, notificationRepository } from './alerts.js';
+import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
@@ -81,6 +82,8 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     privacy: privacyRepository(models),
     alerts: alertRepository(models, clock),
     notifications: notificationRepository(models, clock),
+    outbox: outboxRepository(models, clock),
+    notificationPreferences: notificationPreferenceRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -1,8 +1,18 @@
 import { Schema, type Types } from 'mongoose';
-import { ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
+import { ROLES, RECORD_STATUSES, OUTBOX_STATUSES, type OutboxStatus, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
 import { newId } from '../../shared/ids.js';
 import { SESSION_STATES } from '../../shared/events.js';
-import { ALERT_RULE_KINDS, NOTIFICATION_CATEGORIES, type AlertPayload, type AlertRuleKind, type NotificationCategory } from '../../shared/alerts.js';
+import {
+  ALERT_RULE_KINDS,
+  EMAIL_CATEGORIES,
+  EMAIL_LANGUAGES,
+  NOTIFICATION_CATEGORIES,
+  type AlertPayload,
+  type AlertRuleKind,
+  type EmailCategory,
+  type EmailLanguage,
+  type NotificationCategory,
+} from '../../shared/alerts.js';
 
 /**
  * MongoDB document shapes and their schemas, one collection per entity. `_id` is the entity's
@@ -680,3 +690,68 @@ export const notificationSchema = new Schema<NotificationDoc>(
   { ...base, collection: 'notifications' },
 );
 notificationSchema.index({ orgId: 1, userId: 1, createdAt: -1 }, { name: 'org_user_created' });
+
+export interface NotificationPreferenceDoc {
+  /** `orgId|userId`. */
+  _id: string;
+  orgId: string;
+  userId: string;
+  language: EmailLanguage;
+  unsubscribed: EmailCategory[];
+  updatedAt: Date;
+}
+
+export const notificationPreferenceSchema = new Schema<NotificationPreferenceDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    userId: requiredString,
+    language: { type: String, required: true, enum: EMAIL_LANGUAGES },
+    unsubscribed: { type: [String], enum: EMAIL_CATEGORIES, default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'notificationPreferences' },
+);
+
+export interface OutboxDoc {
+  _id: string;
+  orgId: string;
+  category: EmailCategory;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  status: OutboxStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  claimedBy: string | null;
+  claimUntil: Date | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export const outboxSchema = new Schema<OutboxDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    category: { type: String, required: true, enum: EMAIL_CATEGORIES },
+    to: requiredString,
+    subject: requiredString,
+    text: requiredString,
+    html: requiredString,
+    headers: { type: Schema.Types.Mixed, default: {} },
+    status: { type: String, required: true, enum: OUTBOX_STATUSES },
+    attempts: { type: Number, required: true },
+    lastError: nullableString,
+    nextAttemptAt: { type: Date, required: true },
+    claimedBy: nullableString,
+    claimUntil: nullableDate,
+    createdAt: { type: Date, required: true },
+    sentAt: nullableDate,
+  },
+  { ...base, collection: 'outbox', minimize: false },
+);
+outboxSchema.index({ status: 1, nextAttemptAt: 1 }, { name: 'due' });
+outboxSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });
