@@ -44,6 +44,9 @@ import { ScheduledJob } from './domain/jobs/scheduled-job.js';
 import { JobRunner } from './domain/jobs/job-runner.js';
 import { AlertService } from './domain/alerts/alert-service.js';
 import { alertRoutes } from './http/routes/alerts.js';
+import { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
+import { EmailNotifications } from './domain/notifications/email-notifications.js';
+import { UnsubscribeTokens } from './domain/notifications/unsubscribe-tokens.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -87,6 +90,8 @@ export interface Application {
   tokenPurge: ScheduledJob;
   /** This node's background work (selfie verification); close() waits for it, bounded. */
   jobs: JobRunner;
+  /** Sends the stored notification emails (alerts, digests), with retries. */
+  outbox: OutboxDispatcher;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -178,7 +183,15 @@ export function createApplication(deps: ApplicationDeps): Application {
     { minFacePx: config.face.gates.minFacePx, maxFaces: config.face.maxFaces },
   );
   const queries = new AttendanceQueries(domainDeps);
-  const alerts = new AlertService({ store, events: bus, now: clock, jobs });
+  const outbox = new OutboxDispatcher(store, mail, logger, clock, config.nodeId, config.mail.outbox);
+  const emails = new EmailNotifications({
+    store,
+    outbox,
+    // createServices refused to start without either.
+    tokens: new UnsubscribeTokens((config.jwt.secret ?? config.jwt.privateKey)!),
+    publicUrl: config.accounts.publicUrl,
+  });
+  const alerts = new AlertService({ store, events: bus, now: clock, jobs, email: emails });
   const detachAlerts = alerts.attach(bus);
   const tokenPurge = new ScheduledJob(
     store,
@@ -206,7 +219,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       attendanceRoutes(queries),
       classPhotoRoutes(attendance.classPhoto),
       reportRoutes(new ReportService({ store, now: clock, defaultTimezone: config.defaultTimezone })),
-      alertRoutes(alerts),
+      alertRoutes(alerts, emails),
     ],
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
@@ -248,11 +261,13 @@ export function createApplication(deps: ApplicationDeps): Application {
     metrics,
     tokenPurge,
     jobs,
+    outbox,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
+      outbox.start();
       return address;
     },
     close() {
@@ -281,6 +296,8 @@ export function createApplication(deps: ApplicationDeps): Application {
         // store are still there. One cut off by the bound stays pending for the teacher.
         await jobs.drain(JOBS_DRAIN_TIMEOUT_MS);
         detachAlerts();
+        // Emails already handed to the queue go out and their outcome is stored; the rest stay queued in the store.
+        await outbox.stop();
         await face?.close?.();
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();

@@ -4,6 +4,7 @@ import { requireRole, type Actor } from '../actor.js';
 import type { DomainEvent, EventPublisher } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { AlertRule, NewAlertRule, Notification, Store, Subject } from '../store-ports.js';
+import type { EmailNotifications } from '../notifications/email-notifications.js';
 import { evaluateRule, type HistoryEntry } from './alert-rules.js';
 
 /** Settled sessions of a subject read per evaluation: the newest ones, enough for any rule's window. */
@@ -18,6 +19,8 @@ export interface AlertServiceDeps {
   now: () => Date;
   /** Evaluations run in the background of the event that triggers them, drained on shutdown. */
   jobs: JobRunner;
+  /** Alert emails; absent: in-app only. */
+  email?: Pick<EmailNotifications, 'alerts'>;
 }
 
 export interface NotificationList {
@@ -180,5 +183,6 @@ export class AlertService {
         events.publish({ type: 'notification.created', orgId, userId, notification: toNotificationView(n), unread });
       }
     }
+    await this.deps.email?.alerts(orgId, recipients, alerts);
   }
 }

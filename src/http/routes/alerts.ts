@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { AlertService } from '../../domain/alerts/alert-service.js';
-import { ALERT_RULE_KINDS, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
+import type { EmailNotifications } from '../../domain/notifications/email-notifications.js';
+import { OUTBOX_STATUSES } from '../../domain/store-ports.js';
+import { ALERT_RULE_KINDS, EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteGroup } from '../http-context.js';
-import { BooleanQuery, IdParams, PageQuery } from '../schemas.js';
+import { BooleanQuery, IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Iso = z.string().describe('ISO 8601 time');
 
@@ -57,8 +59,36 @@ const ReadBody = z
   .object({ ids: z.array(z.string().min(1).max(100)).min(1).max(200).optional().describe('The notifications to mark; all unread ones when left out') })
   .strict();
 
-/** Alert rules (the organisation's admins) and every user's own notifications. */
-export function alertRoutes(alerts: AlertService): RouteGroup {
+const PreferencesSchema = z
+  .object({
+    language: z.enum(EMAIL_LANGUAGES).describe('Language of the emails'),
+    unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)).max(EMAIL_CATEGORIES.length).describe('Email categories not wanted'),
+  })
+  .strict()
+  .describe("The caller's email preferences");
+
+const OutboxRowSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    category: z.enum(EMAIL_CATEGORIES),
+    to: z.string(),
+    subject: z.string(),
+    status: z.enum(OUTBOX_STATUSES),
+    attempts: z.number().int(),
+    lastError: z.string().nullable().describe("The SMTP server's answer to the last failed attempt"),
+    nextAttemptAt: z.date(),
+    createdAt: z.date(),
+    sentAt: z.date().nullable(),
+  })
+  .describe('A notification email of the outbox (without its body)');
+
+const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
+
+const UnsubscribeQuery = z.object({ token: z.string().min(1).max(2_000) });
+
+/** Alert rules (the organisation's admins), every user's own notifications and email preferences, and the email outbox. */
+export function alertRoutes(alerts: AlertService, emails: EmailNotifications): RouteGroup {
   return (routes) => {
     routes.define({
       method: 'get',
@@ -133,6 +163,55 @@ export function alertRoutes(alerts: AlertService): RouteGroup {
         schema: z.object({ marked: z.number().int(), unread: z.number().int() }),
       },
       handler: ({ actor, body }) => alerts.markRead(actor, body.ids ?? null),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/me/notification-preferences',
+      summary: "The caller's email preferences",
+      tags: ['alerts'],
+      access: 'authenticated',
+      response: { status: 200, description: 'Language and unsubscribed categories (English and every category by default)', schema: PreferencesSchema },
+      handler: ({ actor }) => emails.preferences(actor),
+    });
+
+    routes.define({
+      method: 'put',
+      path: '/me/notification-preferences',
+      summary: "Replace the caller's email preferences",
+      tags: ['alerts'],
+      access: 'authenticated',
+      body: PreferencesSchema,
+      response: { status: 200, description: 'The stored preferences', schema: PreferencesSchema },
+      handler: ({ actor, body }) => emails.setPreferences(actor, body),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/unsubscribe',
+      summary: 'Unsubscribe from one category of email (the link in every notification email)',
+      description: 'The signed token names the user and the category; following the link again changes nothing more.',
+      tags: ['alerts'],
+      access: 'public',
+      query: UnsubscribeQuery,
+      response: { status: 200, description: 'The category stopped', schema: z.object({ category: z.enum(EMAIL_CATEGORIES), unsubscribed: z.literal(true) }) },
+      errors: ['UNSUBSCRIBE_LINK_INVALID'],
+      handler: async ({ query }) => ({ ...(await emails.unsubscribe(query.token)), unsubscribed: true as const }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/outbox',
+      summary: "The organisation's notification emails, newest first, with their delivery status",
+      tags: ['alerts'],
+      access: ['admin'],
+      query: OutboxQuery,
+      response: { status: 200, description: 'A page of emails', schema: pageOf(OutboxRowSchema) },
+      handler: async ({ actor, query }) => ({
+        ...(await emails.outbox(actor, { limit: query.limit, offset: query.offset, ...(query.status ? { status: query.status } : {}) })),
+        limit: query.limit,
+        offset: query.offset,
+      }),
     });
   };
 }
