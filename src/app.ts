@@ -47,6 +47,7 @@ import { alertRoutes } from './http/routes/alerts.js';
 import { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
 import { EmailNotifications } from './domain/notifications/email-notifications.js';
 import { UnsubscribeTokens } from './domain/notifications/unsubscribe-tokens.js';
+import { DIGEST_JOB, sendDigests } from './domain/notifications/daily-digest.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -92,6 +93,8 @@ export interface Application {
   jobs: JobRunner;
   /** Sends the stored notification emails (alerts, digests), with retries. */
   outbox: OutboxDispatcher;
+  /** Queues each teacher's daily digest email, once a day from DIGEST_HOUR, across nodes. */
+  digest: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -100,6 +103,9 @@ export interface Application {
 
 /** Messages handed to the mailer at once (SMTP connections per node). */
 const MAIL_CONCURRENCY = 2;
+
+/** How often the digest job looks for teachers whose local digest hour has come (each gets one a day). */
+const DIGEST_CHECK_MS = 10 * 60_000;
 
 /** In-flight requests get this long to finish on close before their sockets are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -192,6 +198,16 @@ export function createApplication(deps: ApplicationDeps): Application {
     publicUrl: config.accounts.publicUrl,
   });
   const alerts = new AlertService({ store, events: bus, now: clock, jobs, email: emails });
+  const digest = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: DIGEST_JOB, owner: config.nodeId, intervalMs: DIGEST_CHECK_MS },
+    async (now) => {
+      const sent = await sendDigests({ store, emails, owner: config.nodeId, hour: config.mail.digestHour }, now);
+      if (sent > 0) logger.info({ sent }, 'daily digests queued');
+    },
+  );
   const detachAlerts = alerts.attach(bus);
   const tokenPurge = new ScheduledJob(
     store,
@@ -262,12 +278,14 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokenPurge,
     jobs,
     outbox,
+    digest,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
       outbox.start();
+      digest.start();
       return address;
     },
     close() {
@@ -276,6 +294,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // node), HTTP drained, the face workers, then the store.
         await attendance.scheduler.stop();
         await tokenPurge.stop();
+        await digest.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {
