@@ -7,6 +7,14 @@ import { command, connectClient, ok, waitFor } from '../support/sockets.js';
 
 const PUBLIC_URL = 'https://attendance.school.example';
 
+interface OutboxRow {
+  category: string;
+  to: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+}
+
 interface World {
   srv: TestServer;
   org: Organisation;
@@ -17,7 +25,7 @@ interface World {
   token(u: User): string;
   /** Opens and closes a session of the subject as its teacher: the student is absent. */
   holdSession(): Promise<void>;
-  outbox(query?: string): Promise<any[]>;
+  outbox(query?: string): Promise<OutboxRow[]>;
 }
 
 async function world(env: Record<string, string>): Promise<World> {
@@ -48,7 +56,7 @@ async function world(env: Record<string, string>): Promise<World> {
       }
     },
     async outbox(query = '') {
-      const res = await srv.request('GET', `/api/v1/outbox${query}`, { token: token(admin) });
+      const res = await srv.request<{ items: OutboxRow[] }>('GET', `/api/v1/outbox${query}`, { token: token(admin) });
       expect(res.status).to.equal(200);
       return res.body.items;
     },
