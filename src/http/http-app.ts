@@ -21,6 +21,7 @@ import { classPhotoRoutes } from './routes/class-photo.js';
 import { reportRoutes } from './routes/reports.js';
 import { timetableRoutes } from './routes/timetable.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { alertRoutes } from './routes/alerts.js';
 import { oneRosterRoutes } from './routes/oneroster.js';
 
 export const API_BASE = '/api/v1';
@@ -37,6 +38,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   reportRoutes,
   timetableRoutes,
   webhookRoutes,
+  alertRoutes,
   oneRosterRoutes,
 ];
 

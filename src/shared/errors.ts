@@ -42,6 +42,7 @@ export const ErrorCodes = {
     status: 400,
     message: 'This link is invalid, expired or already used; ask for a new one.',
   },
+  UNSUBSCRIBE_LINK_INVALID: { status: 400, message: 'This unsubscribe link is not valid; change your email preferences in the app instead.' },
   // domain
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
   ORGANISATION_SLUG_TAKEN: { status: 409, message: 'An organisation with this slug already exists.' },

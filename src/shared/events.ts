@@ -5,6 +5,7 @@
 import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
 import type { PolicyInput, PolicyView } from './policy.js';
+import type { NotificationView } from './alerts.js';
 
 export type { PolicyInput, PolicyView };
 
@@ -316,6 +317,8 @@ export interface ServerToClientEvents {
   'session:access-lost': (info: { sessionId: string; code: 'NOT_SUBJECT_TEACHER' | 'NOT_ENROLLED' }) => void;
   /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
   'face:changed': (view: FaceChangeView) => void;
+  /** To a user: a new notification (an at-risk alert), with their unread count. */
+  'notification:new': (push: { notification: NotificationView; unread: number }) => void;
 }
 
 export interface InterServerEvents {

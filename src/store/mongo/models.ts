@@ -31,6 +31,16 @@ import {
   type ConsentDoc,
   oneRosterObjectSchema,
   type OneRosterObjectDoc,
+  alertRuleSchema,
+  type AlertRuleDoc,
+  alertStateSchema,
+  type AlertStateDoc,
+  notificationSchema,
+  type NotificationDoc,
+  notificationPreferenceSchema,
+  type NotificationPreferenceDoc,
+  outboxSchema,
+  type OutboxDoc,
 } from './schemas.js';
 import {
   holidaySchema,
@@ -88,6 +98,11 @@ export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   webhookAttempts: Model<WebhookAttemptDoc>;
   webhookCounters: Model<WebhookCounterDoc>;
   onerosterObjects: Model<OneRosterObjectDoc>;
+  alertRules: Model<AlertRuleDoc>;
+  alertStates: Model<AlertStateDoc>;
+  notifications: Model<NotificationDoc>;
+  notificationPreferences: Model<NotificationPreferenceDoc>;
+  outbox: Model<OutboxDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -136,6 +151,11 @@ export function createModels(conn: Connection): Models {
     webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
     webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
     onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
+    alertRules: conn.model<AlertRuleDoc>('AlertRule', alertRuleSchema),
+    alertStates: conn.model<AlertStateDoc>('AlertState', alertStateSchema),
+    notifications: conn.model<NotificationDoc>('Notification', notificationSchema),
+    notificationPreferences: conn.model<NotificationPreferenceDoc>('NotificationPreference', notificationPreferenceSchema),
+    outbox: conn.model<OutboxDoc>('Outbox', outboxSchema),
   };
 }
 
