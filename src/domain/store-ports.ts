@@ -146,6 +146,11 @@ export interface VerificationPolicy {
   network: boolean;
   rotatingCode: boolean;
   selfie: boolean;
+  /**
+   * Active liveness with the selfie: a head turn or blink challenge shown in a few frames.
+   * Present only when on, so sessions stored before it read back unchanged.
+   */
+  liveness?: boolean;
   /** Rotating-code period in seconds. */
   codePeriodS: number;
   /** How many check-in attempts a student has after a rejection (1 = no retry). */

@@ -5,6 +5,7 @@
 import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
 import type { PolicyPreset } from './policy-presets.js';
+import type { LivenessChallenge } from './liveness.js';
 
 export type Role = 'admin' | 'teacher' | 'student';
 /**
@@ -27,6 +28,8 @@ export interface PolicyInput {
   network?: boolean;
   rotatingCode?: boolean;
   selfie?: boolean;
+  /** With the selfie: a random liveness challenge (turn the head, blink) in a few frames. Default false. */
+  liveness?: boolean;
   /** Seconds per rotating code (5..600, default from server config, 15). */
   codePeriodS?: number;
   /** Check-in attempts allowed when rejected (1..5, default 2: one retry). */
@@ -40,6 +43,7 @@ export interface PolicyView {
   network: boolean;
   rotatingCode: boolean;
   selfie: boolean;
+  liveness: boolean;
   codePeriodS: number;
   maxAttempts: number;
 }
@@ -208,6 +212,29 @@ export interface CheckinSubmitInput {
   deviceId?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;
+  /** When the policy has `liveness`: the challenge's token and its frames (JPEG, in capture order). */
+  liveness?: LivenessInput;
+}
+
+export interface LivenessInput {
+  /** The token checkin:challenge gave, within its expiresAt. */
+  token: string;
+  /** LIVENESS_MIN_FRAMES..LIVENESS_MAX_FRAMES small images, each at most LIVENESS_MAX_FRAME_BYTES. */
+  frames: Array<ArrayBuffer | Uint8Array>;
+}
+
+/** A liveness challenge to perform and send with the selfie (docs/protocol.md §5.6). */
+export interface ChallengeView {
+  challenge: LivenessChallenge;
+  /** What the page shows the student. */
+  prompt: string;
+  /** Send it back in checkin:submit's `liveness.token` before this time. */
+  token: string;
+  expiresAt: string;
+  minFrames: number;
+  maxFrames: number;
+  /** Capture the frames over at most this long. */
+  captureMs: number;
 }
 
 export interface CheckinDecideInput {
@@ -265,6 +292,8 @@ export interface ClientToServerEvents {
   /** Student: join a session; decisions about this student are pushed afterwards. */
   'session:join': (input: SessionRef, ack: Cb<StudentJoinResult>) => void;
   'session:leave': (input: SessionRef, ack: Cb<null>) => void;
+  /** Student: a random liveness challenge for this session's check-in (policy `liveness`). */
+  'checkin:challenge': (input: SessionRef, ack: Cb<ChallengeView>) => void;
   /** Student: submit a check-in; stored before the acknowledgement. */
   'checkin:submit': (input: CheckinSubmitInput, ack: Cb<CheckinView>) => void;
   /** Teacher: accept or reject a student's check-in. */

@@ -81,7 +81,9 @@ export type LivenessFailure =
   /** The head turned the other way. */
   | 'wrong-direction'
   /** No turn, or no blink, in the frames: a still image or replay. */
-  | 'no-movement';
+  | 'no-movement'
+  /** The face engine cannot measure frames (no face mesh); nothing was checked. */
+  | 'unavailable';
 
 export interface LivenessVerdict {
   passed: boolean;

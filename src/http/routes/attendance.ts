@@ -16,6 +16,7 @@ const PolicySchema = z.object({
   network: z.boolean(),
   rotatingCode: z.boolean(),
   selfie: z.boolean(),
+  liveness: z.boolean(),
   codePeriodS: z.number().int(),
   maxAttempts: z.number().int(),
 });

@@ -21,6 +21,7 @@ const OpenSchema = payload({
     network: z.boolean().optional(),
     rotatingCode: z.boolean().optional(),
     selfie: z.boolean().optional(),
+    liveness: z.boolean().optional(),
     codePeriodS: z.number().int().min(5).max(600).optional(),
     maxAttempts: z.number().int().min(1).max(5).optional(),
   }).optional(),

@@ -199,6 +199,7 @@ export interface SessionDoc {
     network: boolean;
     rotatingCode: boolean;
     selfie: boolean;
+    liveness?: boolean;
     codePeriodS: number;
     maxAttempts: number;
   };
@@ -222,6 +223,7 @@ const policySchema = new Schema(
     network: { type: Boolean, required: true },
     rotatingCode: { type: Boolean, required: true },
     selfie: { type: Boolean, required: true },
+    liveness: { type: Boolean, default: undefined },
     codePeriodS: { type: Number, required: true, min: 1 },
     maxAttempts: { type: Number, required: true, min: 1 },
   },
