@@ -10,6 +10,8 @@ export interface PolicyChecks {
   network: boolean;
   rotatingCode: boolean;
   selfie: boolean;
+  /** With the selfie: an active liveness challenge. Not part of any preset. */
+  liveness?: boolean;
 }
 
 export const PRESET_CHECKS: Record<PolicyPreset, PolicyChecks> = {
@@ -50,6 +52,6 @@ export function policyNeeds(checks: PolicyChecks): string[] {
   if (checks.geofence) needs.push('your location (inside the classroom)');
   if (checks.network) needs.push('the school network');
   if (checks.rotatingCode) needs.push('the code on the screen');
-  if (checks.selfie) needs.push('a selfie');
+  if (checks.selfie) needs.push(checks.liveness ? 'a selfie and a short head turn or blink' : 'a selfie');
   return needs;
 }
