@@ -6,6 +6,8 @@ import type { ChallengeView, SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { waitFor } from '../../support/sockets.js';
+import { decideSelfie } from '../../../src/domain/face/selfie-decision.js';
+import type { LivenessVerdict } from '../../../src/domain/face/liveness.js';
 
 const axis = (i: number): Float32Array => Float32Array.from({ length: 8 }, (_, k) => (k === i ? 1 : 0));
 
@@ -137,5 +139,33 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
     engine.turns = [0, 0.2, 0.4];
     await submit({ token: c.token, frames: frames(3) });
     expect(await settled()).to.include({ status: 'pending', reason: 'LIVENESS_FAILED' });
+  });
+
+  it('ranks a failed liveness under a mismatch and an uncertain match, above the spoof flag', () => {
+    const base = { status: 'present' as const, reason: null, flags: [] };
+    const settings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
+    const failed: LivenessVerdict = { passed: false, failure: 'no-movement', motion: 0, maxDistance: 0.1 };
+    const analysis = (embedding: Float32Array, real = 0.7): AnalyseResult => ({
+      ok: true,
+      faces: [{ box: { x: 0, y: 0, width: 9, height: 9 }, score: 1, embedding, quality: { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 }, real, live: 0.7 }],
+      image: { width: 9, height: 9 },
+      modelId: 'fake',
+      modelVersion: '1',
+      timings: { decode: 0, detect: 0, embed: 0, total: 0 },
+    });
+    const enrolled = [Array.from(axis(0))];
+    const at = new Date(0);
+    expect(decideSelfie(base, analysis(axis(3)), enrolled, [], settings, at, failed)).to.include({ status: 'rejected', reason: 'FACE_MISMATCH' });
+    const tilted = Float32Array.from([Math.cos(0.6), Math.sin(0.6), 0, 0, 0, 0, 0, 0]);
+    const uncertain = decideSelfie(base, analysis(tilted), enrolled, [], settings, at, failed);
+    expect(uncertain).to.include({ status: 'pending', reason: 'FACE_UNCERTAIN' });
+    expect(uncertain.flags).to.include('LIVENESS_FAILED');
+    const spoofed = decideSelfie(base, analysis(axis(0), 0.1), enrolled, [], settings, at, failed);
+    expect(spoofed).to.include({ status: 'pending', reason: 'LIVENESS_FAILED' });
+    expect(spoofed.flags).to.include.members(['LIVENESS_FAILED', 'SPOOF_SUSPECTED']);
+    // No liveness step: the verdict is as before, with no liveness flag.
+    const plain = decideSelfie(base, analysis(axis(0)), enrolled, [], settings, at);
+    expect(plain).to.include({ status: 'present', reason: 'FACE_MATCH' });
+    expect(plain.verification.flags).to.deep.equal(['FACE_MATCH']);
   });
 });
