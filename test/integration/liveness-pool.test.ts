@@ -24,7 +24,9 @@ describe('liveness frames (real models)', function () {
 
   /** A small frame as the student page sends it: longest side 320 px, JPEG. */
   async function frameOf(bytes: Buffer, opts: { rotate?: number; scale?: number; flip?: boolean } = {}): Promise<Uint8Array> {
-    let img = sharp(bytes).rotate().resize({ width: Math.round(320 * (opts.scale ?? 1)), height: Math.round(320 * (opts.scale ?? 1)), fit: 'inside' });
+    let img = sharp(bytes)
+      .rotate()
+      .resize({ width: Math.round(320 * (opts.scale ?? 1)), height: Math.round(320 * (opts.scale ?? 1)), fit: 'inside' });
     if (opts.flip) img = img.flop();
     if (opts.rotate) img = sharp(await img.toBuffer()).rotate(opts.rotate, { background: '#808080' });
     return new Uint8Array(await img.jpeg({ quality: 80 }).toBuffer());
@@ -51,7 +53,7 @@ describe('liveness frames (real models)', function () {
     await pool?.close();
   });
 
-  it('fails every challenge for the same frame repeated, though the face is the selfie\'s', async () => {
+  it("fails every challenge for the same frame repeated, though the face is the selfie's", async () => {
     const selfie = await selfieOf(photo('img1.jpg'));
     const frame = await frameOf(photo('img1.jpg'));
     const r = await pool.analyseFrames([frame, frame, frame, frame, frame]);
@@ -81,7 +83,10 @@ describe('liveness frames (real models)', function () {
     const turns = faces(r).map((f) => f.turn);
     expect(Math.max(...turns) - Math.min(...turns)).to.be.below(0.25);
     for (const challenge of LIVENESS_CHALLENGES) {
-      expect(evaluateLiveness(challenge, r.frames, selfie, config.thresholds), challenge).to.include({ passed: false, failure: 'no-movement' });
+      expect(evaluateLiveness(challenge, r.frames, selfie, config.thresholds), challenge).to.include({
+        passed: false,
+        failure: 'no-movement',
+      });
     }
   });
 
@@ -89,7 +94,8 @@ describe('liveness frames (real models)', function () {
     // img11 faces a little to the subject's own left; its mirror image as much to the right.
     const bytes = photo('img11.jpg');
     const selfie = await selfieOf(bytes);
-    const turned = await frameOf(bytes), mirrored = await frameOf(bytes, { flip: true });
+    const turned = await frameOf(bytes),
+      mirrored = await frameOf(bytes, { flip: true });
     const r = await pool.analyseFrames([turned, turned, mirrored, mirrored]);
     const [a, , b] = faces(r).map((f) => f.turn);
     expect(a).to.be.above(0.15);
@@ -110,9 +116,19 @@ describe('liveness frames (real models)', function () {
 
   it('reports a frame without a face or with two, and an unreadable one, without failing the others', async () => {
     const face = await frameOf(photo('img1.jpg'));
-    const blank = new Uint8Array(await sharp({ create: { width: 200, height: 200, channels: 3, background: '#777' } }).jpeg().toBuffer());
+    const blank = new Uint8Array(
+      await sharp({ create: { width: 200, height: 200, channels: 3, background: '#777' } })
+        .jpeg()
+        .toBuffer(),
+    );
     const two = await frameOf(photo('couple.jpg'));
     const r = await pool.analyseFrames([face, blank, two, new Uint8Array([1, 2, 3, 4]), face]);
-    expect(r.frames.map((f) => (f.ok ? 'ok' : f.reason))).to.deep.equal(['ok', 'FACE_NOT_FOUND', 'FACE_MULTIPLE', 'IMAGE_UNSUPPORTED_TYPE', 'ok']);
+    expect(r.frames.map((f) => (f.ok ? 'ok' : f.reason))).to.deep.equal([
+      'ok',
+      'FACE_NOT_FOUND',
+      'FACE_MULTIPLE',
+      'IMAGE_UNSUPPORTED_TYPE',
+      'ok',
+    ]);
   });
 });

@@ -53,9 +53,22 @@ describe('liveness challenge over socket.io', function () {
     const org = await createOrg(srv.store);
     teacher = await createUser(srv.store, org.id, 'teacher');
     student = await createUser(srv.store, org.id, 'student');
-    subject = await srv.store.subjects.create(org.id, { code: 'LIVE1', name: 'Liveness', teacherIds: [teacher.id], location: null, allowedIpRanges: [] });
+    subject = await srv.store.subjects.create(org.id, {
+      code: 'LIVE1',
+      name: 'Liveness',
+      teacherIds: [teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
     await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
-    await srv.store.faces.put({ orgId: org.id, userId: student.id, modelId: 'fake', modelVersion: '1', embeddings: [Array.from(FACE)], photos: null });
+    await srv.store.faces.put({
+      orgId: org.id,
+      userId: student.id,
+      modelId: 'fake',
+      modelVersion: '1',
+      embeddings: [Array.from(FACE)],
+      photos: null,
+    });
   });
   after(async () => {
     for (const s of sockets) s.disconnect();
@@ -76,7 +89,8 @@ describe('liveness challenge over socket.io', function () {
 
     const selfie = new Uint8Array([9, 9, 9]);
     const frame = (n = 2_000) => new Uint8Array(n).fill(7);
-    const submit = (liveness?: unknown) => command(s, 'checkin:submit', { sessionId: session.id, selfie, ...(liveness ? { liveness } : {}) } as never);
+    const submit = (liveness?: unknown) =>
+      command(s, 'checkin:submit', { sessionId: session.id, selfie, ...(liveness ? { liveness } : {}) } as never);
     const codeOf = (ack: Awaited<ReturnType<typeof submit>>) => (ack.ok ? 'ok' : ack.error.code);
     expect(codeOf(await submit())).to.equal('LIVENESS_REQUIRED');
     expect(codeOf(await submit({ token: c.token, frames: [frame(), frame()] }))).to.equal('VALIDATION_FAILED');

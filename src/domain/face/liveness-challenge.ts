@@ -20,7 +20,9 @@ export interface IssuedChallenge {
 const TOKEN = /^(turn-left|turn-right|blink)\.(\d{1,15})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$/;
 
 function mac(secret: string, sessionId: string, studentId: string, body: string): string {
-  return createHmac('sha256', Buffer.from(`liveness:${secret}`, 'utf8')).update(`${sessionId}\n${studentId}\n${body}`).digest('base64url');
+  return createHmac('sha256', Buffer.from(`liveness:${secret}`, 'utf8'))
+    .update(`${sessionId}\n${studentId}\n${body}`)
+    .digest('base64url');
 }
 
 /** A random challenge for this student's check-in in this session, valid LIVENESS_CHALLENGE_TTL_MS from `now`. */

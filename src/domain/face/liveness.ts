@@ -50,14 +50,19 @@ export function poseOf(mesh: readonly MeshPoint[]): Pose | null {
     const p = mesh[i];
     return p && p.length >= 2 && Number.isFinite(p[0]) && Number.isFinite(p[1]) ? p : null;
   };
-  const nose = at(MESH.noseTip), r = at(MESH.rightEdge), l = at(MESH.leftEdge);
+  const nose = at(MESH.noseTip),
+    r = at(MESH.rightEdge),
+    l = at(MESH.leftEdge);
   if (!nose || !r || !l) return null;
-  const ex = l[0]! - r[0]!, ey = l[1]! - r[1]!;
+  const ex = l[0]! - r[0]!,
+    ey = l[1]! - r[1]!;
   const width = Math.hypot(ex, ey);
   if (width < 1e-6) return null;
-  const mx = (l[0]! + r[0]!) / 2, my = (l[1]! + r[1]!) / 2;
+  const mx = (l[0]! + r[0]!) / 2,
+    my = (l[1]! + r[1]!) / 2;
   const turn = ((nose[0]! - mx) * ex + (nose[1]! - my) * ey) / width / (width / 2);
-  const right = eyeAspect(MESH.rightEye.map(at)), left = eyeAspect(MESH.leftEye.map(at));
+  const right = eyeAspect(MESH.rightEye.map(at)),
+    left = eyeAspect(MESH.leftEye.map(at));
   if (right === null || left === null) return null;
   return { turn, ear: (right + left) / 2 };
 }
@@ -128,7 +133,8 @@ export function evaluateLiveness(
 
 /** The largest later-minus-earlier difference in the sequence (0 when it never rises). */
 function largestRise(values: readonly number[]): number {
-  let low = Number.POSITIVE_INFINITY, best = 0;
+  let low = Number.POSITIVE_INFINITY,
+    best = 0;
   for (const v of values) {
     best = Math.max(best, v - low);
     low = Math.min(low, v);

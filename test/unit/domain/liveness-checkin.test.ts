@@ -54,7 +54,14 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
     f.deps.faceSettings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { selfie: true, liveness: true } });
     secret = (await f.store.sessions.get(f.org.id, session.id))!.codeSecret;
-    await f.store.faces.put({ orgId: f.org.id, userId: f.students[0]!.id, modelId: 'fake', modelVersion: '1', embeddings: [Array.from(axis(0))], photos: null });
+    await f.store.faces.put({
+      orgId: f.org.id,
+      userId: f.students[0]!.id,
+      modelId: 'fake',
+      modelVersion: '1',
+      embeddings: [Array.from(axis(0))],
+      photos: null,
+    });
   });
   afterEach(() => f.close());
 
@@ -70,7 +77,9 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
       ip: '10.1.2.3',
     });
   const settled = async () => {
-    await waitFor(async () => (await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id))?.verification?.state !== 'queued');
+    await waitFor(
+      async () => (await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id))?.verification?.state !== 'queued',
+    );
     return (await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id))!;
   };
   /** A challenge of the kind wanted (they are random: ask until one comes). */
@@ -147,7 +156,16 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
     const failed: LivenessVerdict = { passed: false, failure: 'no-movement', motion: 0, maxDistance: 0.1 };
     const analysis = (embedding: Float32Array, real = 0.7): AnalyseResult => ({
       ok: true,
-      faces: [{ box: { x: 0, y: 0, width: 9, height: 9 }, score: 1, embedding, quality: { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 }, real, live: 0.7 }],
+      faces: [
+        {
+          box: { x: 0, y: 0, width: 9, height: 9 },
+          score: 1,
+          embedding,
+          quality: { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 },
+          real,
+          live: 0.7,
+        },
+      ],
       image: { width: 9, height: 9 },
       modelId: 'fake',
       modelVersion: '1',
@@ -155,7 +173,10 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
     });
     const enrolled = [Array.from(axis(0))];
     const at = new Date(0);
-    expect(decideSelfie(base, analysis(axis(3)), enrolled, [], settings, at, failed)).to.include({ status: 'rejected', reason: 'FACE_MISMATCH' });
+    expect(decideSelfie(base, analysis(axis(3)), enrolled, [], settings, at, failed)).to.include({
+      status: 'rejected',
+      reason: 'FACE_MISMATCH',
+    });
     const tilted = Float32Array.from([Math.cos(0.6), Math.sin(0.6), 0, 0, 0, 0, 0, 0]);
     const uncertain = decideSelfie(base, analysis(tilted), enrolled, [], settings, at, failed);
     expect(uncertain).to.include({ status: 'pending', reason: 'FACE_UNCERTAIN' });

@@ -12,9 +12,18 @@ const T: Thresholds = { confident: 0.4, uncertain: 0.48 };
  */
 function head(open = 1): Map<number, [number, number, number]> {
   const eye = (x0: number, x1: number): Array<[number, number, number]> => {
-    const a = x0 + (x1 - x0) / 3, b = x0 + (2 * (x1 - x0)) / 3, h = 0.6 * open;
+    const a = x0 + (x1 - x0) / 3,
+      b = x0 + (2 * (x1 - x0)) / 3,
+      h = 0.6 * open;
     // p1 corner, p2 p3 upper lid, p4 corner, p5 p6 lower lid (p5 under p3, p6 under p2).
-    return [[x0, -2, 0], [a, -2 - h, 0.1], [b, -2 - h, 0.1], [x1, -2, 0], [b, -2 + h, 0.1], [a, -2 + h, 0.1]];
+    return [
+      [x0, -2, 0],
+      [a, -2 - h, 0.1],
+      [b, -2 - h, 0.1],
+      [x1, -2, 0],
+      [b, -2 + h, 0.1],
+      [a, -2 + h, 0.1],
+    ];
   };
   const m = new Map<number, [number, number, number]>([
     [MESH.noseTip, [0, 1, 4]],
@@ -31,12 +40,16 @@ function head(open = 1): Map<number, [number, number, number]> {
  * (the nose moves to the image's right), rolled `rollDeg`, scaled and shifted in the image.
  */
 function mesh(yawDeg: number, opts: { open?: number; rollDeg?: number; scale?: number; shift?: [number, number] } = {}): number[][] {
-  const y = (yawDeg * Math.PI) / 180, r = ((opts.rollDeg ?? 0) * Math.PI) / 180;
-  const s = opts.scale ?? 10, [dx, dy] = opts.shift ?? [320, 240];
+  const y = (yawDeg * Math.PI) / 180,
+    r = ((opts.rollDeg ?? 0) * Math.PI) / 180;
+  const s = opts.scale ?? 10,
+    [dx, dy] = opts.shift ?? [320, 240];
   const out: number[][] = Array.from({ length: 468 }, () => [0, 0, 0]);
   for (const [i, [x, py, z]] of head(opts.open)) {
-    const rx = x * Math.cos(y) + z * Math.sin(y), rz = -x * Math.sin(y) + z * Math.cos(y);
-    const qx = rx * Math.cos(r) - py * Math.sin(r), qy = rx * Math.sin(r) + py * Math.cos(r);
+    const rx = x * Math.cos(y) + z * Math.sin(y),
+      rz = -x * Math.sin(y) + z * Math.cos(y);
+    const qx = rx * Math.cos(r) - py * Math.sin(r),
+      qy = rx * Math.sin(r) + py * Math.cos(r);
     out[i] = [qx * s + dx, qy * s + dy, rz * s];
   }
   return out;
@@ -96,21 +109,33 @@ describe('liveness from the face mesh', () => {
     const still = evaluateLiveness('turn-left', frames(yaws(3, 3, 3, 3, 3)), selfie, T);
     expect(still).to.include({ passed: false, failure: 'no-movement' });
     expect(still.motion).to.equal(0);
-    const jitter = frames([mesh(2, { rollDeg: -4 }), mesh(3, { shift: [330, 250], scale: 11 }), mesh(1, { rollDeg: 6, scale: 9 }), mesh(4)]);
+    const jitter = frames([
+      mesh(2, { rollDeg: -4 }),
+      mesh(3, { shift: [330, 250], scale: 11 }),
+      mesh(1, { rollDeg: 6, scale: 9 }),
+      mesh(4),
+    ]);
     expect(evaluateLiveness('turn-right', jitter, selfie, T)).to.include({ passed: false, failure: 'no-movement' });
     expect(evaluateLiveness('blink', jitter, selfie, T)).to.include({ passed: false, failure: 'no-movement' });
   });
 
   it('fails a turn to the wrong side, and a turn too small', () => {
-    expect(evaluateLiveness('turn-right', frames(yaws(0, 10, 20, 30)), selfie, T)).to.include({ passed: false, failure: 'wrong-direction' });
-    expect(evaluateLiveness('turn-left', frames(yaws(0, -10, -20, -30)), selfie, T)).to.include({ passed: false, failure: 'wrong-direction' });
+    expect(evaluateLiveness('turn-right', frames(yaws(0, 10, 20, 30)), selfie, T)).to.include({
+      passed: false,
+      failure: 'wrong-direction',
+    });
+    expect(evaluateLiveness('turn-left', frames(yaws(0, -10, -20, -30)), selfie, T)).to.include({
+      passed: false,
+      failure: 'wrong-direction',
+    });
     expect(evaluateLiveness('turn-left', frames(yaws(0, 3, 6, 8)), selfie, T)).to.include({ passed: false, failure: 'no-movement' });
     // A turn to the asked side after a slip the other way still passes.
     expect(evaluateLiveness('turn-left', frames(yaws(0, -15, 0, 20)), selfie, T).passed).to.equal(true);
   });
 
   it('detects a blink from the dip of the eye-aspect ratio, and not without one', () => {
-    const open = poseOf(mesh(0))!.ear, closed = poseOf(mesh(0, { open: 0.15 }))!.ear;
+    const open = poseOf(mesh(0))!.ear,
+      closed = poseOf(mesh(0, { open: 0.15 }))!.ear;
     expect(open).to.be.closeTo(0.4, 1e-9);
     expect(closed).to.be.lessThan(open * 0.6);
     const blink = frames([mesh(0), mesh(1), mesh(0, { open: 0.15 }), mesh(0)]);
@@ -123,7 +148,9 @@ describe('liveness from the face mesh', () => {
     expect(evaluateLiveness('blink', frames(yaws(0, 15, 30)), selfie, T).passed).to.equal(false);
     expect(evaluateLiveness('turn-left', blink, selfie, T).passed).to.equal(false);
     // Eyes never open (a photo with closed eyes): nothing to compare with.
-    expect(evaluateLiveness('blink', frames([mesh(0, { open: 0.1 }), mesh(0, { open: 0.1 }), mesh(0, { open: 0.05 })]), selfie, T).passed).to.equal(false);
+    expect(
+      evaluateLiveness('blink', frames([mesh(0, { open: 0.1 }), mesh(0, { open: 0.1 }), mesh(0, { open: 0.05 })]), selfie, T).passed,
+    ).to.equal(false);
   });
 
   it('fails a turn performed by another face than the selfie', () => {
@@ -136,7 +163,9 @@ describe('liveness from the face mesh', () => {
     expect(v).to.include({ passed: false, failure: 'other-face' });
     expect(v.maxDistance).to.be.closeTo(0.55, 1e-6);
     // Within the uncertain band, frames of a turned head pass when one frame is confident.
-    expect(evaluateLiveness('turn-left', [frame(poseOf(turning[0]!)!, 0.3), ...frames(turning.slice(1), 0.45)], selfie, T).passed).to.equal(true);
+    expect(evaluateLiveness('turn-left', [frame(poseOf(turning[0]!)!, 0.3), ...frames(turning.slice(1), 0.45)], selfie, T).passed).to.equal(
+      true,
+    );
   });
 
   it('needs enough frames with one face, and refuses a frame with two', () => {
