@@ -116,7 +116,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     logger: deps.logger,
     now: clock,
     jobs,
-    capabilities: { selfie: face !== undefined },
+    capabilities: { selfie: face !== undefined, liveness: face?.analyseFrames !== undefined },
     faceUploadLimiter: deps.limiters.faceUpload,
     faceConsentRequired: settings.face.consentRequired,
     ...(face

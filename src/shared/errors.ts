@@ -64,6 +64,9 @@ export const ErrorCodes = {
   OUTSIDE_WINDOW: { status: 409, message: 'The check-in is outside the session window.' },
   LOCATION_REQUIRED: { status: 400, message: "This session's checks need your location; share it and try again." },
   POLICY_UNSUPPORTED: { status: 400, message: 'The policy asks for a check this service cannot run.' },
+  LIVENESS_REQUIRED: { status: 400, message: 'This session asks for a liveness challenge: ask for one (checkin:challenge) and send its frames.' },
+  LIVENESS_CHALLENGE_INVALID: { status: 400, message: 'The liveness challenge is expired or not for this check-in; ask for a new one.' },
+  LIVENESS_NOT_REQUIRED: { status: 409, message: 'This session does not ask for a liveness challenge.' },
   SUBJECT_LOCATION_MISSING: {
     status: 400,
     message: 'The policy requires a geofence but the subject has no classroom location.',

@@ -198,6 +198,8 @@ export type SessionDoc = Doc<AttendanceSession>;
 const policySchema = new Schema(
   {
     ...Object.fromEntries(POLICY_CHECKS.map((check) => [check, { type: Boolean, required: true }])),
+    // Present only when on: sessions stored before it read back unchanged.
+    liveness: { type: Boolean, default: undefined },
     codePeriodS: { type: Number, required: true, min: 1 },
     maxAttempts: { type: Number, required: true, min: 1 },
   },

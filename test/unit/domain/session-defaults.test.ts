@@ -18,7 +18,7 @@ describe('session defaults from the organisation (session:open)', () => {
     const s = await open();
     expect(s.closesAt).to.equal(at(60 * MINUTE));
     expect(s.lateAfter).to.equal(at(10 * MINUTE));
-    expect(s.policy).to.deep.equal({ preset: 'location-code', geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 });
+    expect(s.policy).to.deep.equal({ preset: 'location-code', geofence: true, network: false, rotatingCode: true, selfie: false, liveness: false, codePeriodS: 15, maxAttempts: 2 });
   });
 
   it("uses the organisation's session length, late grace, code period and default policy", async () => {
@@ -28,7 +28,7 @@ describe('session defaults from the organisation (session:open)', () => {
     const s = await open();
     expect(s.closesAt).to.equal(at(90 * MINUTE));
     expect(s.lateAfter).to.equal(at(5 * MINUTE));
-    expect(s.policy).to.deep.equal({ preset: 'custom', geofence: false, network: true, rotatingCode: true, selfie: false, codePeriodS: 30, maxAttempts: 3 });
+    expect(s.policy).to.deep.equal({ preset: 'custom', geofence: false, network: true, rotatingCode: true, selfie: false, liveness: false, codePeriodS: 30, maxAttempts: 3 });
   });
 
   it("lets the teacher's values win over the organisation's", async () => {
