@@ -1,6 +1,7 @@
 /**
  * Session history drill-down on the reports page: a subject's settled sessions in the range,
- * and for one of them every student's record with the counts they add up to (src/shared/counts.ts).
+ * and for one of them every student's record with the counts they add up to (src/shared/counts.ts),
+ * and a record's audit trail: who changed it, when, from what to what and why.
  */
 import { countRoster, countsLine } from '../../shared/counts.js';
 import type { RosterStatus, SessionView } from '../../shared/events.js';
@@ -14,7 +15,32 @@ interface RosterRow {
   status: RosterStatus;
   reason: string | null;
   submittedAt: string | null;
+  recordId: string | null;
 }
+
+interface AuditRow {
+  at: string;
+  action: string;
+  actorId: string | null;
+  from: { status?: string } | null;
+  to: { status?: string } | null;
+  reason: string | null;
+}
+
+/** Audit actions as people say them. */
+const ACTION_TEXT: Record<string, string> = {
+  'checkin.submit': 'Checked in',
+  'checkin.retry': 'Checked in again',
+  'checkin.accept': 'Accepted by the teacher',
+  'checkin.reject': 'Rejected by the teacher',
+  'checkin.verify': 'Selfie verified',
+  'record.mark': 'Marked by the teacher',
+  'record.correct': 'Corrected after closing',
+  'close.absent': 'Absent at closing',
+  'close.settle': 'Settled at closing',
+  'reopen.remove': 'Removed on reopening',
+  'reopen.restore': 'Restored on reopening',
+};
 
 /** Newest first, at most this many (the range picks older ones). */
 const SESSION_ROWS = 50;
@@ -36,13 +62,48 @@ export async function loadSessions(subjectId: string, from: string, to: string):
 
 async function showSession(s: SessionView): Promise<void> {
   const { entries } = await apiJson<{ entries: RosterRow[] }>(`/api/v1/sessions/${encodeURIComponent(s.id)}/records`);
+  // Students change their own records: the trail names them rather than showing an id.
+  const names = new Map(entries.map((e) => [e.studentId, e.name]));
   byId('session-detail-title').textContent = `${s.subjectCode} on ${s.day} at ${clockTime(s.startsAt)}`;
   byId('session-counts').textContent = countsLine(countRoster(entries));
   byId('session-records').querySelector('tbody')!.replaceChildren(
-    ...entries.map((e) =>
-      h('tr', { 'data-status': e.status }, h('th', { scope: 'row' }, e.name), h('td', {}, e.studentNumber ?? ''), h('td', {}, e.status), h('td', {}, reasonText(e.reason)), h('td', {}, clockTime(e.submittedAt))),
-    ),
+    ...entries.map((e) => {
+      const history = h('td', { class: 'no-print' });
+      if (e.recordId) {
+        const recordId = e.recordId;
+        const button = h('button', { type: 'button', 'aria-label': `History of ${e.name}'s record` }, 'History');
+        button.addEventListener('click', () => void showTrail(recordId, e.name, names).catch((err: unknown) => (byId('report-error').textContent = errorText(err))));
+        history.append(button);
+      }
+      return h(
+        'tr',
+        { 'data-status': e.status, ...(e.recordId ? { 'data-record-id': e.recordId } : {}) },
+        h('th', { scope: 'row' }, e.name),
+        h('td', {}, e.studentNumber ?? ''),
+        h('td', {}, e.status),
+        h('td', {}, reasonText(e.reason)),
+        h('td', {}, clockTime(e.submittedAt)),
+        history,
+      );
+    }),
   );
+  show(byId('record-trail'), false);
   show(byId('session-detail'), true);
   byId('session-detail-title').focus();
+}
+
+async function showTrail(recordId: string, name: string, names: ReadonlyMap<string, string>): Promise<void> {
+  const q = new URLSearchParams({ entityType: 'record', entityId: recordId, limit: '100' });
+  const { items } = await apiJson<{ items: AuditRow[] }>(`/api/v1/reports/audit?${q}`);
+  const who = (id: string | null) => (id === null ? 'The server' : (names.get(id) ?? 'Staff'));
+  const status = (a: AuditRow) => [a.from?.status, a.to?.status].filter(Boolean).join(' → ');
+  byId('record-trail-title').textContent = `History of ${name}'s record`;
+  byId('record-trail-table').querySelector('tbody')!.replaceChildren(
+    ...items.map((a) =>
+      h('tr', {}, h('th', { scope: 'row' }, new Date(a.at).toLocaleString()), h('td', {}, ACTION_TEXT[a.action] ?? a.action), h('td', {}, who(a.actorId)), h('td', {}, status(a)), h('td', {}, a.reason ?? '')),
+    ),
+  );
+  if (items.length === 0) byId('record-trail-table').querySelector('tbody')!.append(h('tr', {}, h('td', { colspan: 5 }, 'No changes recorded.')));
+  show(byId('record-trail'), true);
+  byId('record-trail-title').focus();
 }

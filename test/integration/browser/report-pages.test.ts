@@ -123,6 +123,22 @@ describe('report pages (Chromium, axe-core)', function () {
     const summary = daily.items.find((b) => b.from === newest.day) as unknown as { present: number; total: number };
     expect(await page.textContent('#session-counts')).to.contain(`Present ${summary.present} `).and.to.contain(`of ${summary.total}`);
 
+    // A record's audit trail: the API's entries for it, oldest first.
+    const withRecord = (await srv.store.records.listBySession(org.id, newest.id))[0]!;
+    // The demo history is seeded without an audit trail: one correction, as checkin:mark writes it.
+    await srv.store.audit.append({
+      orgId: org.id, entityType: 'record', entityId: withRecord.id, sessionId: newest.id, actorId: withRecord.studentId, action: 'record.correct',
+      from: { status: withRecord.status }, to: { status: 'excused' }, reason: 'Doctor note', ip: null, at: new Date(),
+    });
+    await page.click(`#session-records tr[data-record-id="${withRecord.id}"] button`);
+    await page.waitForSelector('#record-trail:not([hidden])');
+    const trail = await api<{ items: { action: string }[] }>(accessToken, `/api/v1/reports/audit?entityType=record&entityId=${withRecord.id}`);
+    expect(trail.items.length).to.be.at.least(1);
+    const trailRows = await rows(page, '#record-trail-table');
+    expect(trailRows).to.have.length(trail.items.length);
+    expect(trailRows.at(-1)!.slice(1)).to.deep.equal(['Corrected after closing', (await srv.store.users.get(org.id, withRecord.studentId))!.name, `${withRecord.status} → excused`, 'Doctor note']);
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('record-trail-title');
+
     // The profile of a student at risk.
     const student01 = (await srv.store.users.getByEmail(org.id, 'student01@demo.school'))!;
     await page.click(`#risk-students-table tr[data-student-id="${student01.id}"] button`);
