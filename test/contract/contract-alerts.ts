@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { AlertPayload } from '../../src/shared/alerts.js';
 import type { ContractContext } from './store-contract.js';
-import { makeOrg, nextMillisecond, page } from './fixtures.js';
+import { makeOrg, page } from './fixtures.js';
 
 // Alert rules, their per-(subject, student) state, and users' notifications.
 
@@ -27,7 +27,6 @@ export function alertsContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const other = await makeOrg(s);
       const a = await s.alerts.createRule(org.id, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });
-      await nextMillisecond();
       const b = await s.alerts.createRule(org.id, { kind: 'low-attendance', count: 4, thresholdPct: 75.5, windowDays: 28 });
       await s.alerts.createRule(other.id, { kind: 'repeated-lateness', count: 2, thresholdPct: null, windowDays: 14 });
       expect(a).to.deep.include({ orgId: org.id, kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });

@@ -200,7 +200,6 @@ export function supportContract(ctx: ContractContext): void {
       const later = new Date(now.getTime() + 86_400_000);
       const first = await s.refreshTokens.create({ ...token(org.id, 'u1', 'f1', 'h1', later), userAgent: 'Old', ip: '10.0.0.1' });
       await s.refreshTokens.markRotated(first.id, now);
-      await new Promise((r) => setTimeout(r, 5)); // createdAt is the adapter's clock
       const head = await s.refreshTokens.create({ ...token(org.id, 'u1', 'f1', 'h2', later), userAgent: 'New', ip: '10.0.0.2' });
       await s.refreshTokens.create(token(org.id, 'u1', 'revoked', 'h3', later));
       await s.refreshTokens.revokeFamily('revoked', now);

@@ -107,10 +107,5 @@ export async function expectConflict(p: Promise<unknown>, key: string): Promise<
   expect((err as StoreConflictError).key).to.equal(key);
 }
 
-/** Resolves once the clock has moved on, so the next write gets a later timestamp. */
-export async function nextMillisecond(): Promise<void> {
-  const t = Date.now();
-  while (Date.now() <= t) await new Promise((r) => setTimeout(r, 1));
-}
 
 export const page = (limit = 100, offset = 0) => ({ limit, offset });

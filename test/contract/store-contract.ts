@@ -28,6 +28,15 @@ export interface ContractContext {
   open: (now?: () => Date) => Promise<OpenedStore>;
 }
 
+/** The wall clock, but never the same millisecond twice. */
+function strictlyIncreasingClock(): () => Date {
+  let last = 0;
+  return () => {
+    last = Math.max(Date.now(), last + 1);
+    return new Date(last);
+  };
+}
+
 /**
  * The behaviour every Store adapter must show, written only against src/domain/store-ports.ts.
  * `open` must return an EMPTY store each time: system-wide calls (listDue, counts, transfer)
@@ -37,7 +46,9 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
   describe(`store contract: ${name}`, function () {
     let opened: OpenedStore | null = null;
     beforeEach(async function () {
-      opened = await open();
+      // Every write of a test gets a later time than the one before: order by time is exact
+      // without waiting for the wall clock to move.
+      opened = await open(strictlyIncreasingClock());
     });
     afterEach(async function () {
       const o = opened;
