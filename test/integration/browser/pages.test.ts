@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -183,20 +183,16 @@ describe('browser pages (Chromium)', function () {
     expect(await student3.isDisabled('#submit-checkin')).to.equal(true);
   });
 
-  it('saves screenshots of each page at phone and projector sizes', async () => {
+  it('fits each page to phone and projector widths without sideways scrolling (screenshots kept)', async () => {
     const pages: Record<string, Page> = { teacher, classroom, student: students[0] as Page, 'student-rejected': students[2] as Page };
-    const files: string[] = [path.join(SHOTS, 'teacher-pending-projector.png')];
     for (const [name, page] of Object.entries(pages)) {
       for (const [size, viewport] of [['phone', PHONE], ['projector', PROJECTOR]] as const) {
         await page.setViewportSize(viewport);
-        const file = path.join(SHOTS, `${name}-${size}.png`);
-        await page.screenshot({ path: file, fullPage: name !== 'classroom' });
-        files.push(file);
+        await page.screenshot({ path: path.join(SHOTS, `${name}-${size}.png`), fullPage: name !== 'classroom' });
+        // Wide tables scroll inside their own region; the page itself never does.
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, `${name} at ${size}`).to.be.at.most(viewport.width);
       }
-    }
-    for (const file of files) {
-      expect(existsSync(file), file).to.equal(true);
-      expect(statSync(file).size, file).to.be.greaterThan(5_000);
     }
   });
 
