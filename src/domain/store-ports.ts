@@ -50,7 +50,23 @@ export interface OrganisationSettings {
   sharedDevice: SharedDeviceRule;
   /** How long check-in details are kept (the retention job, src/domain/privacy/retention.ts). */
   retention: RetentionSettings;
+  /** Categories of excused absences (docs/absences.md); unset: DEFAULT_ABSENCE_CATEGORIES (absenceCategoriesOf). */
+  absenceCategories?: AbsenceCategory[];
 }
+
+/** A kind of absence a school distinguishes; `code` is what records, summaries and exports carry. */
+export interface AbsenceCategory {
+  code: string;
+  label: string;
+  /** Authorised absences (illness, school trip) as opposed to unauthorised ones. */
+  authorised: boolean;
+}
+
+export const DEFAULT_ABSENCE_CATEGORIES: readonly AbsenceCategory[] = Object.freeze([
+  { code: 'MEDICAL', label: 'Medical', authorised: true },
+  { code: 'SCHOOL_TRIP', label: 'School trip', authorised: true },
+  { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false },
+]);
 
 /** `never`: a check-in keeps its distance and result, never the device's coordinates. */
 export const LOCATION_MODES = ['keep', 'never'] as const;
@@ -81,6 +97,12 @@ export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
   retention: DEFAULT_RETENTION,
 }) as OrganisationSettings;
 
+/** The organisation's absence categories, or the defaults when it set none. */
+export function absenceCategoriesOf(settings: OrganisationSettings): AbsenceCategory[] {
+  const own = settings.absenceCategories;
+  return (own && own.length > 0 ? own : DEFAULT_ABSENCE_CATEGORIES).map((c) => ({ code: c.code, label: c.label, authorised: c.authorised }));
+}
+
 /** Settings read back from storage: missing fields (an older row or document) are unset. */
 export function normaliseSettings(raw: Partial<OrganisationSettings> | null | undefined): OrganisationSettings {
   const policy: DefaultPolicy = {};
@@ -99,6 +121,9 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
       locationMode: raw?.retention?.locationMode === 'never' ? 'never' : 'keep',
       ipDays: raw?.retention?.ipDays ?? DEFAULT_RETENTION.ipDays,
     },
+    ...(raw?.absenceCategories?.length
+      ? { absenceCategories: raw.absenceCategories.map((c) => ({ code: c.code, label: c.label, authorised: c.authorised })) }
+      : {}),
   };
 }
 
@@ -236,6 +261,8 @@ export interface AttendanceRecord {
    * Absent on a record never corrected, so records written before it read back unchanged.
    */
   correctionReason?: string | null;
+  /** Category code of an excused record (an approved excuse); absent otherwise. */
+  absenceCategory?: string | null;
   /** The student page's device id and the socket's user agent, for the shared-device flag; absent when unknown. */
   deviceId?: string | null;
   userAgent?: string | null;
@@ -524,6 +551,7 @@ export type RecordPatch = Partial<
     | 'decidedBy'
     | 'note'
     | 'correctionReason'
+    | 'absenceCategory'
     | 'deviceId'
     | 'userAgent'
     | 'verification'
@@ -829,6 +857,71 @@ export interface PrivacyRepository {
   erase(person: PersonRef, tombstoneId: string): Promise<ErasureCounts>;
 }
 
+export const EXCUSE_STATUSES = ['pending', 'approved', 'declined'] as const;
+export type ExcuseStatus = (typeof EXCUSE_STATUSES)[number];
+
+export const EXCUSE_DOCUMENT_TYPES = ['application/pdf', 'image/jpeg', 'image/png'] as const;
+export type ExcuseDocumentType = (typeof EXCUSE_DOCUMENT_TYPES)[number];
+
+/** What is known of an excuse's document without reading its bytes. */
+export interface ExcuseDocumentInfo {
+  fileName: string;
+  contentType: ExcuseDocumentType;
+  size: number;
+}
+
+/**
+ * A student's request that absences be excused: one session (`sessionId`), or the days
+ * fromDay..toDay of one subject, or of all their subjects (`subjectId` null).
+ */
+export interface Excuse {
+  id: string;
+  orgId: string;
+  studentId: string;
+  /** Who submitted it (the student today; a guardian later). */
+  submittedBy: string;
+  subjectId: string | null;
+  sessionId: string | null;
+  fromDay: string;
+  toDay: string;
+  /** An absence category code of the organisation. */
+  category: string;
+  text: string;
+  document: ExcuseDocumentInfo | null;
+  status: ExcuseStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewExcuse = Omit<Excuse, 'id' | 'orgId' | 'document' | 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote' | 'createdAt' | 'updatedAt'>;
+
+export interface ExcuseFilter extends PageQuery {
+  studentId?: string;
+  /** Only excuses of these subjects (excuses for all subjects are left out). */
+  subjectIds?: string[];
+  status?: ExcuseStatus;
+}
+
+export interface ExcuseRepository {
+  create(orgId: string, input: NewExcuse): Promise<Excuse>;
+  get(orgId: string, id: string): Promise<Excuse | null>;
+  /** Newest first. */
+  list(orgId: string, filter: ExcuseFilter): Promise<Page<Excuse>>;
+  /**
+   * Approved excuses of these students that cover a session of the subject on the day: for
+   * that session, or for a range holding the day, of that subject or of all subjects.
+   */
+  listApprovedCovering(orgId: string, studentIds: string[], sessionId: string, subjectId: string, day: string): Promise<Excuse[]>;
+  /** Compare-and-set: decides it only while pending; null otherwise (or when missing). */
+  decide(orgId: string, id: string, decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>): Promise<Excuse | null>;
+  /** Attaches (or replaces) the document while the excuse is pending; null otherwise. */
+  putDocument(orgId: string, id: string, info: ExcuseDocumentInfo, bytes: Buffer): Promise<Excuse | null>;
+  getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;
+}
+
 /** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
 export type CollectionName =
   | 'organisations'
@@ -903,6 +996,7 @@ export interface Store {
   readonly consents: ConsentRepository;
   readonly privacy: PrivacyRepository;
   readonly retention: RetentionRepository;
+  readonly excuses: ExcuseRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,8 @@ import {
   type JobDoc,
   consentSchema,
   type ConsentDoc,
+  excuseSchema,
+  type ExcuseDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -51,6 +53,7 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
+  excuses: Model<ExcuseDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -89,6 +92,7 @@ export function createModels(conn: Connection): Models {
     consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
+    excuses: conn.model<ExcuseDoc>('Excuse', excuseSchema),
   };
 }
 

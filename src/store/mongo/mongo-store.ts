@@ -9,6 +9,7 @@ import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
+import { excuseRepository } from './excuses.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
@@ -84,6 +85,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     consents: consentRepository(models),
     privacy: privacyRepository(models),
     retention: retentionRepository(models),
+    excuses: excuseRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -1,5 +1,5 @@
 import { Schema, type Types } from 'mongoose';
-import { LOCATION_MODES, ROLES, RECORD_STATUSES, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES, LOCATION_MODES, ROLES, RECORD_STATUSES, type ExcuseDocumentType, type ExcuseStatus, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
 import { newId } from '../../shared/ids.js';
 import { SESSION_STATES } from '../../shared/events.js';
 
@@ -66,6 +66,10 @@ const organisationSettingsSchema = new Schema(
         },
         { _id: false, id: false },
       ),
+      default: undefined,
+    },
+    absenceCategories: {
+      type: [new Schema({ code: requiredString, label: requiredString, authorised: { type: Boolean, required: true } }, { _id: false, id: false })],
       default: undefined,
     },
   },
@@ -276,6 +280,7 @@ export interface RecordDoc {
   decidedBy: string | null;
   note: string | null;
   correctionReason?: string | null;
+  absenceCategory?: string | null;
   deviceId?: string | null;
   userAgent?: string | null;
   verification: {
@@ -340,6 +345,7 @@ export const recordSchema = new Schema<RecordDoc>(
     decidedBy: nullableString,
     note: nullableString,
     correctionReason: nullableString,
+    absenceCategory: nullableString,
     deviceId: nullableString,
     userAgent: nullableString,
     verification: { type: verificationSchema, default: null },
@@ -625,3 +631,57 @@ export const consentSchema = new Schema<ConsentDoc>(
   { ...base, collection: 'consents' },
 );
 consentSchema.index({ orgId: 1, userId: 1, purpose: 1, givenAt: 1 }, { name: 'org_user_purpose' });
+
+export interface ExcuseDoc {
+  _id: string;
+  orgId: string;
+  studentId: string;
+  submittedBy: string;
+  subjectId: string | null;
+  sessionId: string | null;
+  fromDay: string;
+  toDay: string;
+  category: string;
+  text: string;
+  document: { fileName: string; contentType: ExcuseDocumentType; size: number } | null;
+  /** The document's bytes; left out of every query but getDocument. */
+  documentBytes: Buffer | null;
+  status: ExcuseStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const excuseSchema = new Schema<ExcuseDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    studentId: requiredString,
+    submittedBy: requiredString,
+    subjectId: nullableString,
+    sessionId: nullableString,
+    fromDay: requiredString,
+    toDay: requiredString,
+    category: requiredString,
+    text: { type: String, default: '' },
+    document: {
+      type: new Schema(
+        { fileName: requiredString, contentType: { type: String, required: true, enum: EXCUSE_DOCUMENT_TYPES }, size: { type: Number, required: true, min: 0 } },
+        { _id: false, id: false },
+      ),
+      default: null,
+    },
+    documentBytes: { type: Buffer, default: null },
+    status: { type: String, required: true, enum: EXCUSE_STATUSES },
+    decidedBy: nullableString,
+    decidedAt: nullableDate,
+    decisionNote: nullableString,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'excuses' },
+);
+excuseSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
+excuseSchema.index({ orgId: 1, subjectId: 1, createdAt: -1 }, { name: 'org_subject_created' });

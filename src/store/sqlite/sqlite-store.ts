@@ -8,6 +8,7 @@ import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
+import { excuseRepository } from './excuses.js';
 import { sqliteTransfer } from './transfer.js';
 
 export interface SqliteStoreOptions {
@@ -43,6 +44,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     consents: consentRepository(db),
     privacy: privacyRepository(db),
     retention: retentionRepository(db),
+    excuses: excuseRepository(db, clock),
     async ping() {
       db.stmt('SELECT 1').get();
     },
