@@ -22,6 +22,8 @@ import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
+import { AbsenceCategoryService } from './excuses/absence-categories.js';
+import { ExcuseService } from './excuses/excuse-service.js';
 
 /** The domain services the transports call. Later layers add theirs here. */
 export interface Services {
@@ -33,6 +35,8 @@ export interface Services {
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
   privacy: PrivacyService;
+  absenceCategories: AbsenceCategoryService;
+  excuses: ExcuseService;
 }
 
 /** Everything the transports call: the services, the live-session domain, its queries and reports. */
@@ -156,6 +160,8 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       clock,
     }),
     privacy: new PrivacyService({ store, events, clock }),
+    absenceCategories: new AbsenceCategoryService({ store, clock }),
+    excuses: new ExcuseService(live),
     attendance: createLiveAttendance(
       live,
       { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },

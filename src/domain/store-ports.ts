@@ -292,7 +292,7 @@ export interface DailySummary {
 export interface AuditEntry {
   id: string;
   orgId: string;
-  entityType: 'record' | 'session' | 'user' | 'subject' | 'organisation';
+  entityType: 'record' | 'session' | 'user' | 'subject' | 'organisation' | 'excuse';
   entityId: string;
   sessionId: string | null;
   actorId: string | null;

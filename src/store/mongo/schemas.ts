@@ -13,7 +13,7 @@ import { SESSION_STATES } from '../../shared/events.js';
  */
 
 export const SESSION_STATUSES: readonly SessionStatus[] = SESSION_STATES;
-export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation'] as const;
+export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation', 'excuse'] as const;
 
 // Indexes are built explicitly at start (models.ts), never implicitly on model compile. No
 // command buffering: the store is handed out only once connected, and an outage should fail
