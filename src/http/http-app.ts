@@ -19,6 +19,7 @@ import { userRoutes } from './routes/users.js';
 import { attendanceRoutes } from './routes/attendance.js';
 import { classPhotoRoutes } from './routes/class-photo.js';
 import { reportRoutes } from './routes/reports.js';
+import { excuseRoutes } from './routes/excuses.js';
 
 export const API_BASE = '/api/v1';
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -32,6 +33,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   attendanceRoutes,
   classPhotoRoutes,
   reportRoutes,
+  excuseRoutes,
 ];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */
