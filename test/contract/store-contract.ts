@@ -8,6 +8,7 @@ import { retentionContract } from './contract-retention.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
+import { excusesContract } from './contract-excuses.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -55,6 +56,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     privacyContract(ctx);
     clockContract(ctx);
     retentionContract(ctx);
+    excusesContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {
