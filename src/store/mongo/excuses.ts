@@ -30,17 +30,18 @@ function toExcuse(d: Omit<ExcuseDoc, 'documentBytes'>): Excuse {
 }
 
 export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository {
+  const get = async (orgId: string, id: string): Promise<Excuse | null> => {
+    const d = await m.excuses.findOne({ _id: id, orgId }, WITHOUT_BYTES).lean<ExcuseDoc>();
+    return d ? toExcuse(d) : null;
+  };
   return {
+    get,
     async create(orgId, input) {
       const at = clock();
       const e: Excuse = { id: newId(), orgId, ...input, document: null, status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, createdAt: at, updatedAt: at };
       const { id, ...rest } = e;
       await m.excuses.create({ _id: id, ...rest, documentBytes: null });
       return e;
-    },
-    async get(orgId, id) {
-      const d = await m.excuses.findOne({ _id: id, orgId }, WITHOUT_BYTES).lean<ExcuseDoc>();
-      return d ? toExcuse(d) : null;
     },
     async list(orgId, filter) {
       const q: Record<string, unknown> = { orgId };
@@ -72,21 +73,15 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
         .lean<ExcuseDoc[]>();
       return docs.map(toExcuse);
     },
+    // updateOne then a read rather than findOneAndUpdate: the filter on `pending` is the
+    // compare-and-set, and findAndModify with a projection is not implemented on FerretDB.
     async decide(orgId, id, decision) {
-      const d = await m.excuses
-        .findOneAndUpdate({ _id: id, orgId, status: 'pending' }, { $set: { ...decision, updatedAt: clock() } }, { new: true, projection: WITHOUT_BYTES })
-        .lean<ExcuseDoc>();
-      return d ? toExcuse(d) : null;
+      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { ...decision, updatedAt: clock() } });
+      return res.matchedCount === 1 ? get(orgId, id) : null;
     },
     async putDocument(orgId, id, info, bytes) {
-      const d = await m.excuses
-        .findOneAndUpdate(
-          { _id: id, orgId, status: 'pending' },
-          { $set: { document: { ...info }, documentBytes: bytes, updatedAt: clock() } },
-          { new: true, projection: WITHOUT_BYTES },
-        )
-        .lean<ExcuseDoc>();
-      return d ? toExcuse(d) : null;
+      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { document: { ...info }, documentBytes: bytes, updatedAt: clock() } });
+      return res.matchedCount === 1 ? get(orgId, id) : null;
     },
     async getDocument(orgId, id) {
       const d = await m.excuses.findOne({ _id: id, orgId }, { document: 1, documentBytes: 1 }).lean<Pick<ExcuseDoc, 'document' | 'documentBytes'>>();
