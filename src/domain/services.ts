@@ -24,6 +24,7 @@ import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
 import { AbsenceCategoryService } from './excuses/absence-categories.js';
 import { ExcuseService } from './excuses/excuse-service.js';
+import { GuardianService } from './guardians/guardian-service.js';
 
 /** The domain services the transports call. Later layers add theirs here. */
 export interface Services {
@@ -37,6 +38,7 @@ export interface Services {
   privacy: PrivacyService;
   absenceCategories: AbsenceCategoryService;
   excuses: ExcuseService;
+  guardians: GuardianService;
 }
 
 /** Everything the transports call: the services, the live-session domain, its queries and reports. */
@@ -162,6 +164,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     privacy: new PrivacyService({ store, events, clock }),
     absenceCategories: new AbsenceCategoryService({ store, clock }),
     excuses: new ExcuseService(live),
+    guardians: new GuardianService({ store, clock }),
     attendance: createLiveAttendance(
       live,
       { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },

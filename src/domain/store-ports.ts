@@ -922,6 +922,24 @@ export interface ExcuseRepository {
   getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;
 }
 
+/** Someone to tell about a student: a parent or another guardian (docs/absences.md). */
+export interface GuardianContact {
+  name: string;
+  /** As the school words it: mother, father, guardian, ... */
+  relation: string;
+  email: string;
+  /** BCP 47 language tag of the messages they get, e.g. 'en', 'fr'. */
+  language: string;
+}
+
+/** A student's guardian contacts, kept and replaced as one list. */
+export interface GuardianRepository {
+  /** Empty when none were set. */
+  get(orgId: string, studentId: string): Promise<GuardianContact[]>;
+  /** Replaces the student's list (an empty list removes it); returns what is stored. */
+  put(orgId: string, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]>;
+}
+
 /** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
 export type CollectionName =
   | 'organisations'
@@ -997,6 +1015,7 @@ export interface Store {
   readonly privacy: PrivacyRepository;
   readonly retention: RetentionRepository;
   readonly excuses: ExcuseRepository;
+  readonly guardians: GuardianRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -20,6 +20,7 @@ import { attendanceRoutes } from './routes/attendance.js';
 import { classPhotoRoutes } from './routes/class-photo.js';
 import { reportRoutes } from './routes/reports.js';
 import { excuseRoutes } from './routes/excuses.js';
+import { guardianRoutes } from './routes/guardians.js';
 
 export const API_BASE = '/api/v1';
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -34,6 +35,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   classPhotoRoutes,
   reportRoutes,
   excuseRoutes,
+  guardianRoutes,
 ];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */

@@ -3,7 +3,8 @@ import type { NewExcuse } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 
-// Excuse requests, their documents, and the absence category of records and organisations.
+// Excuse requests, their documents, the absence category of records and organisations, and
+// guardian contacts.
 
 const base = (over: Partial<NewExcuse> = {}): NewExcuse => ({
   studentId: 'st',
@@ -112,6 +113,27 @@ export function excusesContract(ctx: ContractContext): void {
       const changed = await s.organisations.update(org.id, { settings: { ...org.settings, absenceCategories: categories } });
       expect(changed!.settings.absenceCategories).to.deep.equal(categories);
       expect((await s.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal(categories);
+    });
+  });
+
+  describe('guardian contacts', function () {
+    it('replaces a student\'s list as a whole, per organisation, and removes it with an empty list', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([]);
+      const two = [
+        { name: 'Ana', relation: 'mother', email: 'ana@example.test', language: 'fr' },
+        { name: 'Ben', relation: 'father', email: 'ben@example.test', language: 'en' },
+      ];
+      expect(await s.guardians.put(org.id, 'st', two)).to.deep.equal(two);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal(two);
+      expect(await s.guardians.get(other.id, 'st')).to.deep.equal([]);
+      expect(await s.guardians.get(org.id, 'st2')).to.deep.equal([]);
+      await s.guardians.put(org.id, 'st', [two[1]!]);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([two[1]]);
+      await s.guardians.put(org.id, 'st', []);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([]);
     });
   });
 }

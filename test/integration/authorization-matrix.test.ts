@@ -245,6 +245,19 @@ const MATRIX: Row[] = [
   { op: 'GET /api/v1/excuses/{id}/document', request: async (fx) => ({ path: await excusePath(fx, '/document', true) }), expect: { ...SUBJECT_OBJECT(200), student: 200 } },
   { op: 'POST /api/v1/excuses/{id}/approve', request: async (fx) => ({ path: await excusePath(fx, '/approve'), body: {} }), expect: SUBJECT_OBJECT(200) },
   { op: 'POST /api/v1/excuses/{id}/decline', request: async (fx) => ({ path: await excusePath(fx, '/decline'), body: { note: 'no' } }), expect: SUBJECT_OBJECT(200) },
+  // Guardian contacts of the target student: this org's admins (the student themself is in excuses.test.ts).
+  { op: 'GET /api/v1/users/{id}/guardians', request: (fx) => ({ path: `/users/${fx.target.id}/guardians` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'PUT /api/v1/users/{id}/guardians',
+    request: (fx) => ({ path: `/users/${fx.target.id}/guardians`, body: { contacts: [{ name: 'A. Parent', relation: 'mother', email: 'parent@example.test', language: 'fr' }] } }),
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/guardians/import',
+    request: (fx) => ({ path: '/guardians/import', raw: `student_email,name,relation,email\n${fx.target.email},A. Parent,father,dad@example.test\n`, contentType: 'text/csv' }),
+    // Another organisation's admin imports into their own organisation, where the student is unknown.
+    expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
+  },
   {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),

@@ -176,4 +176,30 @@ describe('excuses', function () {
     expect((await srv.request('GET', '/api/v1/absence-categories', { token: token(student) })).body.items).to.deep.equal(categories);
     expect((await submit(student, { fromDay: '2026-02-03', toDay: '2026-02-03', category: 'BEREAVEMENT', text: '' })).status).to.equal(201);
   });
+
+  it('guardian contacts: an admin sets them, the student reads their own, another student cannot; a CSV import replaces them all or nothing', async () => {
+    const contacts = [{ name: 'Ana Parent', relation: 'mother', email: 'Ana@Example.test', language: 'fr' }];
+    const put = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, { token: token(admin), body: { contacts } });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+    expect(put.body.items).to.deep.equal([{ ...contacts[0], email: 'ana@example.test' }]);
+    expect((await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(student) })).body.items).to.have.length(1);
+    const peek = await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(classmate) });
+    expect(peek.status).to.equal(403);
+    const badLanguage = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, { token: token(admin), body: { contacts: [{ ...contacts[0], language: 'French!' }] } });
+    expect(badLanguage.status).to.equal(400);
+
+    const bad = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\nnobody@example.test,Cy,aunt,cy@example.test,en\n`;
+    const refused = await srv.request('POST', '/api/v1/guardians/import', { token: token(admin), raw: bad, contentType: 'text/csv' });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.error.details.rows).to.deep.equal([{ line: 3, reason: 'no such student' }]);
+    expect(await srv.store.guardians.get(org.id, student.id)).to.have.length(1);
+
+    const good = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\n${student.email},Dee,guardian,dee@example.test,\n${classmate.email},Eve,mother,eve@example.test,fr\n`;
+    const imported = await srv.request('POST', '/api/v1/guardians/import', { token: token(admin), raw: good, contentType: 'text/csv' });
+    expect(imported.status, JSON.stringify(imported.body)).to.equal(200);
+    expect(imported.body).to.deep.equal({ students: 2, contacts: 3 });
+    expect((await srv.store.guardians.get(org.id, student.id)).map((c) => `${c.name}:${c.language}`)).to.deep.equal(['Ben:en', 'Dee:en']);
+    const trail = await srv.store.audit.listForEntity(org.id, 'user', classmate.id);
+    expect(trail.map((e) => e.action)).to.include('user.guardians');
+  });
 });

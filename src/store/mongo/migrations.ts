@@ -89,7 +89,7 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   },
   {
     version: 9,
-    name: 'excuses indexes',
+    name: 'excuses and guardians collections and indexes',
     up: async ({ models }) => {
       await buildIndexes(models);
     },

@@ -31,6 +31,8 @@ import {
   type ConsentDoc,
   excuseSchema,
   type ExcuseDoc,
+  guardianSchema,
+  type GuardianDoc,
 } from './schemas.js';
 
 /** Raw document type of each collection. */
@@ -54,6 +56,7 @@ export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
   excuses: Model<ExcuseDoc>;
+  guardians: Model<GuardianDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -93,6 +96,7 @@ export function createModels(conn: Connection): Models {
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
     excuses: conn.model<ExcuseDoc>('Excuse', excuseSchema),
+    guardians: conn.model<GuardianDoc>('Guardian', guardianSchema),
   };
 }
 

@@ -10,6 +10,7 @@ import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
 import { excuseRepository } from './excuses.js';
+import { guardianRepository } from './guardians.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
@@ -86,6 +87,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     privacy: privacyRepository(models),
     retention: retentionRepository(models),
     excuses: excuseRepository(models, clock),
+    guardians: guardianRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

@@ -685,3 +685,26 @@ export const excuseSchema = new Schema<ExcuseDoc>(
 );
 excuseSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 excuseSchema.index({ orgId: 1, subjectId: 1, createdAt: -1 }, { name: 'org_subject_created' });
+
+export interface GuardianDoc {
+  /** `orgId:studentId`: one document per student. */
+  _id: string;
+  orgId: string;
+  studentId: string;
+  contacts: Array<{ name: string; relation: string; email: string; language: string }>;
+  updatedAt: Date;
+}
+
+export const guardianSchema = new Schema<GuardianDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    studentId: requiredString,
+    contacts: {
+      type: [new Schema({ name: requiredString, relation: requiredString, email: requiredString, language: requiredString }, { _id: false, id: false })],
+      default: [],
+    },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'guardians' },
+);

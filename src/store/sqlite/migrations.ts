@@ -288,7 +288,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 16,
-    name: 'excuses and the absence category of records',
+    name: 'excuses, guardian contacts and the absence category of records',
     // The document's bytes live beside the excuse; list queries name their columns to skip them.
     sql: `
       ALTER TABLE records ADD COLUMN absence_category TEXT;
@@ -315,6 +315,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX excuses_student ON excuses (org_id, student_id, created_at);
       CREATE INDEX excuses_subject ON excuses (org_id, subject_id, created_at);
       CREATE INDEX excuses_covering ON excuses (org_id, status, student_id, from_day);
+      CREATE TABLE guardian_contacts (
+        org_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        contacts TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, student_id)
+      );
     `,
   },
 ];

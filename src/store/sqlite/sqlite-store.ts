@@ -9,6 +9,7 @@ import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { excuseRepository } from './excuses.js';
+import { guardianRepository } from './guardians.js';
 import { sqliteTransfer } from './transfer.js';
 
 export interface SqliteStoreOptions {
@@ -45,6 +46,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     privacy: privacyRepository(db),
     retention: retentionRepository(db),
     excuses: excuseRepository(db, clock),
+    guardians: guardianRepository(db, clock),
     async ping() {
       db.stmt('SELECT 1').get();
     },
