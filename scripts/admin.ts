@@ -4,18 +4,23 @@
  *
  *   node --import tsx scripts/admin.ts org create --name "Example School" --slug example [--timezone Europe/Paris]
  *   npm run admin -- admin create --org example --email head@example.org --name "Head Teacher"
+ *   npm run admin -- oneroster import --org example --dir ./sis-export [--dry-run]
  *
  * See HELP below. Every change goes through the domain services, so their validation and
  * audit entries apply (actorId null, reason "admin-cli"). Exit 0 on success, 1 when the
  * command failed, 2 on bad usage.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PasswordHasher } from '../src/auth/passwords.js';
 import type { Config } from '../src/config.js';
 import { systemActor } from '../src/domain/actor.js';
 import { AppError } from '../src/shared/app-error.js';
+import { BUNDLE_FILES, type Bundle } from '../src/domain/oneroster/bundle.js';
+import { OneRosterImport } from '../src/domain/oneroster/oneroster-import.js';
+import { SubjectService } from '../src/domain/subjects/subject-service.js';
 import { OrganisationService, type OrganisationView } from '../src/domain/organisations/organisation-service.js';
 import { normaliseEmail } from '../src/domain/users/public-user.js';
 import { UserService } from '../src/domain/users/user-service.js';
@@ -43,6 +48,13 @@ Admins:
                         a new password for an admin; the account is active again and
                         every earlier login of it ends
 
+OneRoster (docs/oneroster.md):
+  oneroster import --org SLUG --dir DIR [--dry-run]
+                        imports the OneRoster 1.1 CSV files found in DIR (manifest.csv,
+                        orgs.csv, academicSessions.csv, users.csv, classes.csv,
+                        enrollments.csv); prints the counts per file and every refused row.
+                        Exit code 1 when a row was refused (the others are imported)
+
 Passwords: with --password-stdin the password is read from standard input (at least 8
 characters); otherwise a strong one is generated and printed once, on standard output.
 
@@ -57,7 +69,9 @@ interface Options {
   org?: string | undefined;
   timezone?: string | undefined;
   email?: string | undefined;
+  dir?: string | undefined;
   passwordStdin: boolean;
+  dryRun: boolean;
 }
 
 type Command =
@@ -67,7 +81,8 @@ type Command =
   | { kind: 'org rename'; org: string; name: string }
   | { kind: 'org deactivate' | 'org activate'; org: string }
   | { kind: 'admin create'; org: string; email: string; name: string; passwordStdin: boolean }
-  | { kind: 'admin reset'; org: string; email: string; passwordStdin: boolean };
+  | { kind: 'admin reset'; org: string; email: string; passwordStdin: boolean }
+  | { kind: 'oneroster import'; org: string; dir: string; dryRun: boolean };
 
 function parse(argv: string[]): Command {
   let parsed;
@@ -83,6 +98,8 @@ function parse(argv: string[]): Command {
         timezone: { type: 'string' },
         email: { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },
+        dir: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -91,9 +108,9 @@ function parse(argv: string[]): Command {
   }
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return { kind: 'help' };
-  const o: Options = { ...values, passwordStdin: values['password-stdin'] };
+  const o: Options = { ...values, passwordStdin: values['password-stdin'], dryRun: values['dry-run'] };
   const verb = positionals.join(' ');
-  const need = (key: 'name' | 'slug' | 'org' | 'email'): string => {
+  const need = (key: 'name' | 'slug' | 'org' | 'email' | 'dir'): string => {
     const v = o[key]?.trim();
     if (!v) throw new UsageError(`${verb}: --${key} is required`);
     return v;
@@ -112,6 +129,8 @@ function parse(argv: string[]): Command {
       return { kind: verb, org: need('org'), email: need('email'), name: need('name'), passwordStdin: o.passwordStdin };
     case 'admin reset':
       return { kind: verb, org: need('org'), email: need('email'), passwordStdin: o.passwordStdin };
+    case 'oneroster import':
+      return { kind: verb, org: need('org'), dir: need('dir'), dryRun: o.dryRun };
     default:
       throw new UsageError(`unknown command: ${verb}`);
   }
@@ -134,7 +153,19 @@ function formatOrganisations(items: OrganisationView[]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, config: Config): Promise<void> {
+/** The bundle's files found in `dir`; a missing file is simply not part of the bundle. */
+function readBundle(dir: string): Bundle {
+  if (!existsSync(dir)) throw new UsageError(`--dir: no directory ${dir}`);
+  const bundle: Bundle = {};
+  for (const name of ['manifest', ...BUNDLE_FILES] as const) {
+    const file = path.join(dir, `${name}.csv`);
+    if (existsSync(file)) bundle[name] = readFileSync(file, 'utf8');
+  }
+  return bundle;
+}
+
+/** Exit code 1 when some row was refused (the run itself went through). */
+async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, config: Config): Promise<number | void> {
   const clock = () => new Date();
   const organisations = new OrganisationService({ store, clock });
   // This process has no sockets to tell: the running nodes see a changed account or organisation
@@ -194,6 +225,19 @@ async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, co
       if (!org.active) out(`note: ${org.slug} is deactivated; nobody can log in until: org activate --org ${org.slug}`);
       return;
     }
+    case 'oneroster import': {
+      const org = await organisations.getBySlug(command.org);
+      const importer = new OneRosterImport({ store, users, subjects: new SubjectService({ store, clock, events: { publish: () => undefined } }), clock });
+      const report = await importer.run(systemActor(org.id, TOOL), readBundle(command.dir), { dryRun: command.dryRun });
+      out(`${command.dryRun ? 'dry run (nothing written)' : 'imported'} into ${org.slug}`);
+      for (const file of BUNDLE_FILES) {
+        const c = report.files[file];
+        out(`${file}: ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.skipped} skipped, ${c.error} refused`);
+      }
+      const refused = report.rows.filter((r) => r.action === 'error');
+      for (const r of refused) out(`refused ${r.file}.csv line ${r.line} (${r.sourcedId}): ${r.reason}`);
+      return refused.length > 0 ? 1 : 0;
+    }
   }
 }
 
@@ -211,8 +255,7 @@ async function main(): Promise<number> {
   }
   const store = await createStore(config.store);
   try {
-    await run(command, store, config);
-    return 0;
+    return (await run(command, store, config)) ?? 0;
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     process.stderr.write(`${err.code}: ${err.message}\n`);

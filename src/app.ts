@@ -34,6 +34,12 @@ import { purgeTokens, TOKEN_PURGE_JOB } from './domain/accounts/token-purge.js';
 import { ScheduledJob } from './domain/jobs/scheduled-job.js';
 import type { JobRunner } from './domain/jobs/job-runner.js';
 import { applyRetention, RETENTION_JOB } from './domain/privacy/retention.js';
+import { TIMETABLE_JOB } from './domain/timetable/timetable-job.js';
+import { Periodic } from './domain/jobs/periodic.js';
+import { WebhookDispatcher } from './domain/webhooks/webhook-dispatcher.js';
+import { WebhookProducer } from './domain/webhooks/webhook-producer.js';
+import type { WebhookSender } from './domain/webhooks/webhook-ports.js';
+import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -51,6 +57,10 @@ export interface ApplicationDeps {
   face?: FaceEngine;
   /** Outgoing email; defaults to SMTP_URL, or the outbox folder without it. Closed with the application. */
   mailer?: Mailer;
+  /** Outbound webhook requests; defaults to the HTTP sender with config.webhooks' guard and timeout. */
+  webhookSender?: WebhookSender;
+  /** [0, 1) for the jitter of webhook retries; Math.random by default. */
+  random?: () => number;
 }
 
 export interface Application {
@@ -69,6 +79,12 @@ export interface Application {
   jobs: JobRunner;
   /** Applies the organisations' retention settings to check-in details, on one node per interval. */
   retention: ScheduledJob;
+  /** Creates the timetable's sessions ahead of time, on one node per interval. */
+  timetableJob: ScheduledJob;
+  /** Sends queued webhook deliveries; runs every WEBHOOK_POLL_MS once listening (tests may tick it). */
+  webhooks: WebhookDispatcher;
+  /** Queues deliveries of domain events; `drain()` resolves when those already published are queued. */
+  webhookEvents: WebhookProducer;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -194,6 +210,39 @@ export function createApplication(deps: ApplicationDeps): Application {
       logger.info(applied, 'retention applied');
     },
   );
+  const timetableJob = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: TIMETABLE_JOB, owner: config.nodeId, intervalMs: config.timetable.intervalMs },
+    async (now) => {
+      const counts = await domain.timetable.createUpcoming(now, config.timetable.horizonDays);
+      logger.info(counts, 'timetable sessions created');
+    },
+  );
+
+  const webhookProducer = new WebhookProducer({
+    store,
+    now: clock,
+    onError: (err, hook) => logger.error({ err, event: hook.type, org: hook.orgId }, 'webhook deliveries could not be queued'),
+  });
+  bus.subscribe((event) => webhookProducer.handle(event));
+  const webhooks = new WebhookDispatcher(
+    {
+      store,
+      sender: deps.webhookSender ?? new HttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivate: config.webhooks.allowPrivate }),
+      now: clock,
+      logger,
+      ...(deps.random ? { random: deps.random } : {}),
+    },
+    // The lease outlasts an attempt's timeout, so no other node retries one still in flight.
+    { owner: config.nodeId, leaseMs: config.webhooks.timeoutMs * 3 },
+  );
+  const webhookPasses = new Periodic(
+    config.webhooks.pollMs,
+    () => webhooks.tick().then(() => undefined),
+    (err) => logger.error({ err }, 'webhook dispatch pass failed; will retry'),
+  );
 
   const app = createHttpApp({
     config,
@@ -245,12 +294,17 @@ export function createApplication(deps: ApplicationDeps): Application {
     tokenPurge,
     jobs,
     retention,
+    timetableJob,
+    webhooks,
+    webhookEvents: webhookProducer,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
       attendance.scheduler.start();
       tokenPurge.start();
       retention.start();
+      timetableJob.start();
+      webhookPasses.start();
       return address;
     },
     close() {
@@ -260,6 +314,8 @@ export function createApplication(deps: ApplicationDeps): Application {
         await attendance.scheduler.stop();
         await tokenPurge.stop();
         await retention.stop();
+        await timetableJob.stop();
+        await webhookPasses.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {
@@ -283,6 +339,8 @@ export function createApplication(deps: ApplicationDeps): Application {
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();
         await mailer.close();
+        // Deliveries of the last events are queued in the store; another node (or this one restarted) sends them.
+        await webhookProducer.drain();
         await store.close();
       })();
       return closing;

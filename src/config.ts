@@ -91,7 +91,12 @@ const EnvSchema = z.object({
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
   RETENTION_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
+  TIMETABLE_INTERVAL_MS: int(60_000, 86_400_000).default(900_000),
+  TIMETABLE_HORIZON_DAYS: int(1, 62).default(7),
   SESSION_REOPEN_WINDOW_MS: int(0, 7 * 86_400_000).default(3_600_000),
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  WEBHOOK_TIMEOUT_MS: int(1_000, 60_000).default(10_000),
+  WEBHOOK_POLL_MS: int(50, 60_000).default(1_000),
   FACE_ENABLED: bool.default(true),
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
   FACE_MIN_LIVE: z.coerce.number().min(0).max(1).default(0.3),
@@ -160,8 +165,18 @@ export interface Config {
   tokenPurgeIntervalMs: number;
   /** How often one node of the deployment applies the organisations' retention settings. */
   retentionIntervalMs: number;
+  /** How often one node creates the timetable's sessions, and how many days ahead. */
+  timetable: { intervalMs: number; horizonDays: number };
   /** How long after closing staff may reopen a session (0: never). */
   sessionReopenWindowMs: number;
+  /** Outbound webhooks (docs/webhooks.md). */
+  webhooks: {
+    /** Let deliveries reach private, loopback and link-local addresses (tests, development). */
+    allowPrivate: boolean;
+    timeoutMs: number;
+    /** How often each node looks for due deliveries. */
+    pollMs: number;
+  };
   /** Face verification (FACE_* options, see src/face/face-config.ts); `enabled` starts the worker pool. */
   face: FaceConfig & { enabled: boolean; minReal: number; minLive: number };
   accounts: AccountSettings;
@@ -350,7 +365,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rosterBatchMs: e.ROSTER_BATCH_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
     retentionIntervalMs: e.RETENTION_INTERVAL_MS,
+    timetable: { intervalMs: e.TIMETABLE_INTERVAL_MS, horizonDays: e.TIMETABLE_HORIZON_DAYS },
     sessionReopenWindowMs: e.SESSION_REOPEN_WINDOW_MS,
+    webhooks: { allowPrivate: e.WEBHOOK_ALLOW_PRIVATE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, pollMs: e.WEBHOOK_POLL_MS },
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
     accounts: {
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),

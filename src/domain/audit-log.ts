@@ -1,12 +1,13 @@
 import type { AuditEntry, Store } from './store-ports.js';
 import type { Actor } from './actor.js';
+import type { AuditAction } from '../shared/audit.js';
 
 /** Appends one audit entry for a change made by `actor` (a user, or an operator tool) to an entity. */
 export async function audit(
   store: Store,
   actor: Actor,
   at: Date,
-  entry: { entityType: AuditEntry['entityType']; entityId: string; action: string; from: unknown; to: unknown },
+  entry: { entityType: AuditEntry['entityType']; entityId: string; action: AuditAction; from: unknown; to: unknown },
 ): Promise<void> {
   await store.audit.append({
     orgId: actor.orgId,

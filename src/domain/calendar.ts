@@ -58,3 +58,38 @@ export function localIso(timeZone: string, at: Date): string {
   const abs = Math.abs(offsetMin);
   return `${wall}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }
+
+/** How far the wall clock of a time zone is ahead of UTC at an instant, in minutes. */
+export function offsetMinutes(timeZone: string, at: Date): number {
+  const iso = localIso(timeZone, at);
+  const sign = iso.charAt(19) === '-' ? -1 : 1;
+  return sign * (Number(iso.slice(20, 22)) * 60 + Number(iso.slice(23, 25)));
+}
+
+/**
+ * The instant a calendar day's wall-clock time ('HH:MM') happens in a time zone, whatever its
+ * offset that day (summer time or not). A time the clocks skip (the hour lost in spring) is
+ * read with the offset from before the change, so it lands just after the skipped hour; a time
+ * that happens twice (the hour repeated in autumn) is its first occurrence.
+ */
+export function instantAt(timeZone: string, day: string, time: string): Date {
+  const asUtc = Date.parse(`${day}T${time}:00Z`);
+  const before = offsetMinutes(timeZone, new Date(asUtc - 86_400_000 / 2));
+  const first = asUtc - before * 60_000;
+  const after = offsetMinutes(timeZone, new Date(first));
+  if (after === before) return new Date(first);
+  const second = asUtc - after * 60_000;
+  // Only a wall time that exists reads back as itself; otherwise keep the pre-change reading.
+  return offsetMinutes(timeZone, new Date(second)) === after ? new Date(second) : new Date(first);
+}
+
+/** The calendar day `n` days after `day` (both 'YYYY-MM-DD'). */
+export function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** ISO weekday of a calendar day: 1 = Monday ... 7 = Sunday. */
+export function isoWeekday(day: string): number {
+  const d = new Date(Date.parse(`${day}T00:00:00Z`)).getUTCDay();
+  return d === 0 ? 7 : d;
+}

@@ -6,7 +6,8 @@ import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../
  */
 export type DomainEvent =
   | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
-  | { type: 'session.changed'; orgId: string; session: SessionView }
+  /** `change: 'opened'` when a teacher has just opened (or scheduled) it (webhooks' session.opened). */
+  | { type: 'session.changed'; orgId: string; session: SessionView; change?: 'opened' }
   /** Records of the session were taken back (a reopen): watching screens must take a fresh snapshot. */
   | { type: 'roster.reset'; orgId: string; sessionId: string }
   | { type: 'face.changed'; orgId: string; view: FaceChangeView }

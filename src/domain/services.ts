@@ -15,16 +15,20 @@ import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { SelfEnrolmentMode } from '../face/face-config.js';
 import { createLiveAttendance, type LiveAttendance } from './live-attendance.js';
 import type { Limiters } from './limiters.js';
+import { OneRosterAttendanceExport } from './oneroster/attendance-export.js';
+import { OneRosterImport } from './oneroster/oneroster-import.js';
 import { OrganisationService } from './organisations/organisation-service.js';
 import { PrivacyService } from './privacy/privacy-service.js';
 import { ReportService } from './reports/report-service.js';
 import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
+import { TimetableService } from './timetable/timetable-service.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
 import { AbsenceCategoryService } from './excuses/absence-categories.js';
 import { ExcuseService } from './excuses/excuse-service.js';
 import { GuardianService } from './guardians/guardian-service.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 /** The domain services the transports call. Later layers add theirs here. */
 export interface Services {
@@ -39,6 +43,9 @@ export interface Services {
   absenceCategories: AbsenceCategoryService;
   excuses: ExcuseService;
   guardians: GuardianService;
+  webhooks: WebhookService;
+  oneRosterImport: OneRosterImport;
+  oneRosterExport: OneRosterAttendanceExport;
 }
 
 /** Everything the transports call: the services, the live-session domain, its queries and reports. */
@@ -48,6 +55,8 @@ export interface Domain extends Services {
   jobs: JobRunner;
   queries: AttendanceQueries;
   reports: ReportService;
+  /** Terms, holidays, weekly meetings and the sessions made from them (docs/timetable.md). */
+  timetable: TimetableService;
 }
 
 /** The settings the domain reads, mapped from Config by the composition root (`domainSettings`). */
@@ -123,6 +132,13 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       checkinBatch: settings.checkin.batch,
     },
   };
+  const attendance = createLiveAttendance(
+    live,
+    { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
+    { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
+  );
+  const users = new UserService({ store, passwords, clock, events });
+  const subjects = new SubjectService({ store, clock, events });
   return {
     jobs,
     auth: new AuthService({
@@ -146,9 +162,11 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       resetTtlMs: settings.accounts.resetTtlMs,
       resetLimiter: deps.limiters.reset,
     }),
-    users: new UserService({ store, passwords, clock, events }),
+    users,
     userImport: new CsvUserImport({ store, passwords, clock }),
-    subjects: new SubjectService({ store, clock, events }),
+    subjects,
+    oneRosterImport: new OneRosterImport({ store, users, subjects, clock }),
+    oneRosterExport: new OneRosterAttendanceExport({ store, defaultTimezone: settings.defaultTimezone }),
     organisations: new OrganisationService({ store, clock }),
     faces: new FaceEnrolmentService({
       store,
@@ -165,12 +183,10 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     absenceCategories: new AbsenceCategoryService({ store, clock }),
     excuses: new ExcuseService(live),
     guardians: new GuardianService({ store, clock }),
-    attendance: createLiveAttendance(
-      live,
-      { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
-      { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
-    ),
+    attendance,
     queries: new AttendanceQueries(live),
     reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),
+    timetable: new TimetableService(live, attendance.sessions, attendance.lifecycle),
+    webhooks: new WebhookService({ store, clock }),
   };
 }

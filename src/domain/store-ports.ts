@@ -13,10 +13,31 @@
  * - unique-key violations throw StoreConflictError, never a driver error.
  */
 
-import { RECORD_STATES, type RecordState, type SessionState } from '../shared/events.js';
+import {
+  RECORD_STATES,
+  ROLES,
+  type RecordState,
+  type Role,
+  type SessionState,
+  type VerificationBand,
+  type VerificationState,
+} from '../shared/events.js';
+import type { DefaultPolicy, VerificationPolicy } from '../shared/policy.js';
+import type { ReasonCode } from '../shared/reasons.js';
+import type { AuditAction, AuditEntityType } from '../shared/audit.js';
+import type { PolicyPreset } from '../shared/policy-presets.js';
+import type { WebhookRepository } from './webhooks/webhook-ports.js';
 
-export type Role = 'admin' | 'teacher' | 'student';
-export const ROLES: readonly Role[] = ['admin', 'teacher', 'student'];
+// Declared once in src/shared; re-exported under the names the store and domain use.
+export {
+  ROLES,
+  RECORD_STATES as RECORD_STATUSES,
+  type Role,
+  type RecordState as RecordStatus,
+  type SessionState as SessionStatus,
+  type DefaultPolicy,
+  type VerificationPolicy,
+};
 
 export interface Organisation {
   id: string;
@@ -30,9 +51,6 @@ export interface Organisation {
   settings: OrganisationSettings;
   createdAt: Date;
 }
-
-/** The checks a session gets when its teacher names none; an unset field keeps the built-in default. */
-export type DefaultPolicy = Partial<Pick<VerificationPolicy, 'geofence' | 'network' | 'rotatingCode' | 'selfie' | 'maxAttempts'>>;
 
 /**
  * Session defaults the organisation's admin sets. null (or an unset policy field) falls back
@@ -166,27 +184,13 @@ export interface Subject {
   updatedAt: Date;
 }
 
-export interface VerificationPolicy {
-  geofence: boolean;
-  network: boolean;
-  rotatingCode: boolean;
-  selfie: boolean;
-  /** Rotating-code period in seconds. */
-  codePeriodS: number;
-  /** How many check-in attempts a student has after a rejection (1 = no retry). */
-  maxAttempts: number;
-}
-
-/** Declared once in src/shared/events.ts. */
-export type SessionStatus = SessionState;
-
 export interface AttendanceSession {
   id: string;
   orgId: string;
   subjectId: string;
   /** The teacher who opened it. */
   teacherId: string;
-  status: SessionStatus;
+  status: SessionState;
   policy: VerificationPolicy;
   /** Check-ins are accepted from here. */
   startsAt: Date;
@@ -213,9 +217,6 @@ export interface AttendanceSession {
   rosterVersion: number;
 }
 
-export type RecordStatus = RecordState;
-export const RECORD_STATUSES: readonly RecordStatus[] = RECORD_STATES;
-
 export interface CheckinLocation {
   lat: number;
   lon: number;
@@ -226,11 +227,11 @@ export interface CheckinLocation {
 
 /** Outcome of face verification, kept for the teacher (never sent to students). */
 export interface VerificationResult {
-  state: 'queued' | 'done' | 'failed';
-  band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
+  state: VerificationState;
+  band: VerificationBand | null;
   distance: number | null;
-  flags: string[];
-  reason: string | null;
+  flags: ReasonCode[];
+  reason: ReasonCode | null;
   completedAt: Date | null;
   /** The selfie's embedding, for the anti-proxy check of later check-ins; server-side only. */
   probe?: number[] | null;
@@ -242,11 +243,11 @@ export interface AttendanceRecord {
   sessionId: string;
   subjectId: string;
   studentId: string;
-  status: RecordStatus;
+  status: RecordState;
   /** Reason code of the current status (e.g. GEOFENCE_OUTSIDE, MARKED_BY_TEACHER). */
-  reason: string | null;
-  /** Review flags for the teacher (e.g. LOCATION_IMPRECISE, LATE, POSSIBLE_PROXY). */
-  flags: string[];
+  reason: ReasonCode | null;
+  /** Review flags for the teacher (e.g. GEOFENCE_IMPRECISE, LATE, POSSIBLE_PROXY). */
+  flags: ReasonCode[];
   distanceM: number | null;
   location: CheckinLocation | null;
   ip: string | null;
@@ -292,11 +293,11 @@ export interface DailySummary {
 export interface AuditEntry {
   id: string;
   orgId: string;
-  entityType: 'record' | 'session' | 'user' | 'subject' | 'organisation' | 'excuse';
+  entityType: AuditEntityType;
   entityId: string;
   sessionId: string | null;
   actorId: string | null;
-  action: string;
+  action: AuditAction;
   from: unknown;
   to: unknown;
   reason: string | null;
@@ -333,7 +334,8 @@ export interface ActiveLogin {
   expiresAt: Date;
 }
 
-export type AccountTokenPurpose = 'invite' | 'reset';
+export const ACCOUNT_TOKEN_PURPOSES = ['invite', 'reset'] as const;
+export type AccountTokenPurpose = (typeof ACCOUNT_TOKEN_PURPOSES)[number];
 
 /** A one-time set-password link (invitation or reset). Only the token's SHA-256 is stored. */
 export interface AccountToken {
@@ -378,6 +380,8 @@ export interface FaceProposal {
 /** What a consent covers. Only face verification needs one today. */
 export const CONSENT_PURPOSES = ['face'] as const;
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
+export const CONSENT_GIVERS = ['student', 'guardian'] as const;
+export type ConsentGiver = (typeof CONSENT_GIVERS)[number];
 
 /**
  * A recorded consent of a student (or of their guardian) to one purpose, under one version of
@@ -391,7 +395,7 @@ export interface Consent {
   purpose: ConsentPurpose;
   /** Version of the consent text shown, as the school names it (e.g. '2026-09'). */
   textVersion: string;
-  givenBy: 'student' | 'guardian';
+  givenBy: ConsentGiver;
   /** The guardian's name when a guardian gave it. */
   guardianName: string | null;
   /** User id of whoever recorded it (the student, or the admin acting for a guardian). */
@@ -497,7 +501,7 @@ export type NewSession = Omit<
 
 export interface SessionFilter extends PageQuery {
   subjectId?: string;
-  status?: SessionStatus[];
+  status?: SessionState[];
   /** Inclusive calendar-day range. */
   fromDay?: string;
   toDay?: string;
@@ -517,7 +521,7 @@ export interface SessionRepository {
   transition(
     orgId: string,
     id: string,
-    from: SessionStatus[],
+    from: SessionState[],
     patch: Partial<Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>,
   ): Promise<AttendanceSession | null>;
   /**
@@ -659,7 +663,7 @@ export interface AuditRepository {
 export interface StudentSubjectTally {
   subjectId: string;
   studentId: string;
-  byStatus: Record<RecordStatus, number>;
+  byStatus: Record<RecordState, number>;
   /** Latest submittedAt of a present or late record; null when never seen. */
   lastSeenAt: Date | null;
 }
@@ -699,13 +703,13 @@ export interface ReportRepository {
   /** Per subject with a summary in the inclusive range (all subjects, or those given). */
   subjectTotals(orgId: string, fromDay: string, toDay: string, subjectIds?: string[]): Promise<SubjectTotals[]>;
   /** How many records of these sessions are in each status. */
-  recordStatusCounts(orgId: string, sessionIds: string[]): Promise<Record<RecordStatus, number>>;
+  recordStatusCounts(orgId: string, sessionIds: string[]): Promise<Record<RecordState, number>>;
   /** Oldest first, paged; total counts every match. */
   audit(orgId: string, filter: AuditFilter): Promise<Page<AuditEntry>>;
 }
 
-export function emptyStatusCounts(): Record<RecordStatus, number> {
-  return Object.fromEntries(RECORD_STATUSES.map((s) => [s, 0])) as Record<RecordStatus, number>;
+export function emptyStatusCounts(): Record<RecordState, number> {
+  return Object.fromEntries(RECORD_STATES.map((s) => [s, 0])) as Record<RecordState, number>;
 }
 
 export type NewRefreshToken = Omit<RefreshToken, 'id' | 'createdAt' | 'rotatedAt' | 'revokedAt' | 'userAgent' | 'ip'> &
@@ -940,6 +944,33 @@ export interface GuardianRepository {
   put(orgId: string, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]>;
 }
 
+/** OneRoster object types the import keeps a link or a copy of (docs/oneroster.md). */
+export const ONEROSTER_KINDS = ['org', 'academicSession', 'class', 'user'] as const;
+export type OneRosterKind = (typeof ONEROSTER_KINDS)[number];
+
+/**
+ * What the last OneRoster import saw of one object of the school's information system, by its
+ * sourcedId: the local user or subject it became (`entityId`, null for orgs and academic
+ * sessions, which have no local entity) and the source fields kept (a session's dates, a
+ * class's terms), so an unchanged re-import writes nothing.
+ */
+export interface OneRosterObject {
+  orgId: string;
+  kind: OneRosterKind;
+  sourcedId: string;
+  entityId: string | null;
+  data: Record<string, string>;
+  updatedAt: Date;
+}
+
+export interface OneRosterRepository {
+  /** Inserts or replaces by (orgId, kind, sourcedId). Throws StoreConflictError('oneroster') when the entity is linked to another sourcedId of the kind. */
+  put(object: Omit<OneRosterObject, 'updatedAt'>): Promise<OneRosterObject>;
+  getMany(orgId: string, kind: OneRosterKind, sourcedIds: string[]): Promise<OneRosterObject[]>;
+  /** The objects linked to these local entities (export: a local id back to its sourcedId). */
+  getByEntities(orgId: string, kind: OneRosterKind, entityIds: string[]): Promise<OneRosterObject[]>;
+}
+
 /** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
 export type CollectionName =
   | 'organisations'
@@ -995,6 +1026,107 @@ export interface TransferApi {
   import<C extends CollectionName>(collection: C, batch: CollectionEntity[C][]): Promise<void>;
 }
 
+// ----- timetable (docs/timetable.md) -----
+
+/** A teaching period of an organisation; meetings recur only between its first and last day. */
+export interface Term {
+  id: string;
+  orgId: string;
+  name: string;
+  /** Inclusive calendar days in the organisation's time zone. */
+  startDay: string;
+  endDay: string;
+  createdAt: Date;
+}
+
+/** Days the organisation is closed (one day or a range): no timetable session is created on them. */
+export interface Holiday {
+  id: string;
+  orgId: string;
+  name: string;
+  startDay: string;
+  endDay: string;
+  createdAt: Date;
+}
+
+/** A subject's weekly meeting within a term, in the organisation's wall-clock time. */
+export interface Meeting {
+  id: string;
+  orgId: string;
+  subjectId: string;
+  termId: string;
+  /** ISO weekday: 1 = Monday ... 7 = Sunday. */
+  weekday: number;
+  /** 'HH:MM' local time; the session opens at start and closes at end. */
+  startTime: string;
+  endTime: string;
+  /** The teacher whose session it is; null: the subject's first teacher. */
+  teacherId: string | null;
+  /** The checks its sessions get; null: the organisation's defaults. */
+  preset: PolicyPreset | null;
+  createdAt: Date;
+}
+
+/**
+ * One dated occurrence of a meeting, keyed (meetingId, day): the key that makes a timetable
+ * session be created once whichever node runs the job. 'claimed' while a node creates the
+ * session, 'created' once it exists (sessionId), 'cancelled' when staff called it off.
+ */
+export interface Occurrence {
+  orgId: string;
+  meetingId: string;
+  day: string;
+  subjectId: string;
+  state: 'claimed' | 'created' | 'cancelled';
+  sessionId: string | null;
+  updatedAt: Date;
+}
+
+/** Whether timetable sessions of a teacher open by themselves or wait for one tap. */
+export const TIMETABLE_OPEN_MODES = ['auto', 'tap'] as const;
+export type TimetableOpenMode = (typeof TIMETABLE_OPEN_MODES)[number];
+
+export interface TeacherSettings {
+  orgId: string;
+  userId: string;
+  timetableOpen: TimetableOpenMode;
+}
+
+export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt'>;
+
+export interface TimetableRepository {
+  createTerm(orgId: string, input: Pick<Term, 'name' | 'startDay' | 'endDay'>): Promise<Term>;
+  /** Ordered by start day. */
+  listTerms(orgId: string): Promise<Term[]>;
+  /** Deletes the term and its meetings; false when it did not exist. */
+  deleteTerm(orgId: string, id: string): Promise<boolean>;
+  createHoliday(orgId: string, input: Pick<Holiday, 'name' | 'startDay' | 'endDay'>): Promise<Holiday>;
+  /** Ordered by start day. */
+  listHolidays(orgId: string): Promise<Holiday[]>;
+  deleteHoliday(orgId: string, id: string): Promise<boolean>;
+  createMeeting(orgId: string, input: NewMeeting): Promise<Meeting>;
+  getMeeting(orgId: string, id: string): Promise<Meeting | null>;
+  /** All of the organisation's meetings, or one subject's; by weekday then start time. */
+  listMeetings(orgId: string, subjectId?: string): Promise<Meeting[]>;
+  deleteMeeting(orgId: string, id: string): Promise<boolean>;
+  /** Occurrences of these meetings on days in the inclusive range. */
+  listOccurrences(orgId: string, meetingIds: string[], fromDay: string, toDay: string): Promise<Occurrence[]>;
+  /**
+   * Claims (meetingId, day) for creating its session: true when the key was free, or claimed
+   * by a run that has not finished it since `staleBefore` (a node that died mid-way).
+   */
+  claimOccurrence(orgId: string, key: Pick<Occurrence, 'meetingId' | 'day' | 'subjectId'>, now: Date, staleBefore: Date): Promise<boolean>;
+  /** The claimed occurrence now has its session. */
+  completeOccurrence(orgId: string, meetingId: string, day: string, sessionId: string, now: Date): Promise<void>;
+  /** Frees a claim whose session could not be created, so a later run tries again. */
+  releaseOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
+  /** Marks the occurrence cancelled whatever its state; returns it as it was before (null: none). */
+  cancelOccurrence(orgId: string, key: Pick<Occurrence, 'meetingId' | 'day' | 'subjectId'>, now: Date): Promise<Occurrence | null>;
+  /** The teacher's settings; 'auto' when never set. */
+  getTeacherSettings(orgId: string, userId: string): Promise<TeacherSettings>;
+  putTeacherSettings(settings: TeacherSettings): Promise<TeacherSettings>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'mongo';
   readonly transfer: TransferApi;
@@ -1016,6 +1148,10 @@ export interface Store {
   readonly retention: RetentionRepository;
   readonly excuses: ExcuseRepository;
   readonly guardians: GuardianRepository;
+  readonly timetable: TimetableRepository;
+  /** Outbound webhook endpoints and their queued deliveries (src/domain/webhooks). */
+  readonly webhooks: WebhookRepository;
+  readonly oneroster: OneRosterRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -21,6 +21,9 @@ import { classPhotoRoutes } from './routes/class-photo.js';
 import { reportRoutes } from './routes/reports.js';
 import { excuseRoutes } from './routes/excuses.js';
 import { guardianRoutes } from './routes/guardians.js';
+import { timetableRoutes } from './routes/timetable.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { oneRosterRoutes } from './routes/oneroster.js';
 
 export const API_BASE = '/api/v1';
 export const ROUTE_GROUPS: readonly RouteGroup[] = [
@@ -36,6 +39,9 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   reportRoutes,
   excuseRoutes,
   guardianRoutes,
+  timetableRoutes,
+  webhookRoutes,
+  oneRosterRoutes,
 ];
 
 /** The express application: health probes, the versioned API, its OpenAPI document and docs page. */

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../shared/errors.js';
-import { ROLES, type Role } from '../domain/store-ports.js';
+import { ROLES } from '../domain/store-ports.js';
 import { LocationSchema } from '../domain/subjects/subject-input.js';
 
 /** Schemas shared by several route groups. Dates are Date objects here and ISO strings on the wire. */
 
-export const RoleSchema = z.enum(ROLES as [Role, ...Role[]]);
+export const RoleSchema = z.enum(ROLES);
 
 export const IdParams = z.object({ id: z.string().min(1).max(100) });
 

@@ -5,6 +5,7 @@ import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Ack, ErrorCode } from '../shared/errors.js';
 import type { AckData, AppSocket, CommandName } from './types.js';
+import type { CommandsInFlight } from './commands-in-flight.js';
 
 export interface HandlerContext {
   socket: AppSocket;
@@ -106,11 +107,13 @@ const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['ACCOUNT_DISABLED', 'OR
  * per-socket closures and schemas were a third of each connection's memory. A command sent
  * while the socket already has its maximum in flight is answered at once and runs nothing,
  * so one client cannot queue thousands of store reads. A command sent without an
- * acknowledgement callback still runs.
+ * acknowledgement callback still runs. Once shutdown starts, new commands are refused and
+ * those running are tracked until they have answered (`inFlight`).
  */
 export function commandListeners(
   commands: readonly Command[],
   guard: CommandGuard,
+  inFlight: CommandsInFlight,
   onAnswer?: (event: CommandName, ack: Ack<unknown>) => void,
 ): CommandListener[] {
   return commands.map((command) => ({
@@ -119,12 +122,17 @@ export function commandListeners(
       const last = args[args.length - 1];
       const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
       const payload = typeof args[0] === 'function' ? undefined : args[0];
+      if (!inFlight.accepting) {
+        onAnswer?.(command.event, inFlight.refusal);
+        ack?.(inFlight.refusal);
+        return;
+      }
       if (!guard.enter(this)) {
         onAnswer?.(command.event, guard.busyAnswer);
         ack?.(guard.busyAnswer);
         return;
       }
-      void command
+      const answered = command
         .run(this, payload, guard)
         .finally(() => guard.leave(this))
         .then((result) => {
@@ -133,6 +141,7 @@ export function commandListeners(
           // A deactivated account learns why, then loses the connection (its reconnect is refused).
           if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);
         });
+      inFlight.track(answered);
     },
   }));
 }

@@ -14,6 +14,7 @@ import type { Store } from '../domain/store-ports.js';
 import { rooms } from '../shared/events.js';
 import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
+import { CommandsInFlight } from './commands-in-flight.js';
 import { CurrentActors } from './current-actor.js';
 import { attachCommands, commandListeners } from './define-handler.js';
 import { Fanout } from './fanout.js';
@@ -25,6 +26,9 @@ import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { TokenExpiryWatch } from './token-expiry.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
+
+/** How long shutdown waits for the answers of commands in flight before the sockets are cut. */
+const COMMANDS_DRAIN_TIMEOUT_MS = 10_000;
 
 export interface RealtimeDeps {
   /** Told every command's answer (metrics). */
@@ -94,6 +98,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     { light: deps.requestLimiters.socket, heavy: deps.requestLimiters.socketHeavy, checkin: deps.submitLimiter },
     actors,
   );
+  const inFlight = new CommandsInFlight(logger);
   const commands = commandListeners(
     [
       ...authCommands(authDeps, expiry),
@@ -101,6 +106,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       ...checkinCommands({ checkins: deps.checkins, logger }),
     ],
     limits,
+    inFlight,
     deps.onCommandAnswer,
   );
 
@@ -177,15 +183,42 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   return {
     io,
     async close() {
+      // Commands in flight answer before the sockets go: check-ins waiting for their group
+      // commit are written now, and their roster changes still leave below.
+      inFlight.stop();
+      await deps.checkins.drain();
+      await inFlight.settled(COMMANDS_DRAIN_TIMEOUT_MS);
       unsubscribe();
       // The last changes leave before the sockets close.
       batches.flushAll();
       fanout.close();
       expiry.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
+      const connections = [...io.of('/').sockets.values()].map((s) => s.conn);
       io.disconnectSockets(true);
+      // A connection closes once its buffered packets (the answers above) are written;
+      // engine.close() below would discard them.
+      await closedOrTimeout(connections, COMMANDS_DRAIN_TIMEOUT_MS);
       await io.of('/').adapter.close();
       io.engine.close();
     },
   };
+}
+
+type Connection = { readonly readyState: string; once(event: 'close', listener: () => void): unknown };
+
+function closedOrTimeout(connections: readonly Connection[], timeoutMs: number): Promise<void> {
+  const open = connections.filter((c) => c.readyState !== 'closed');
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(resolve, timeoutMs);
+    const closed = () => {
+      left -= 1;
+      if (left > 0) return;
+      clearTimeout(timer);
+      resolve();
+    };
+    for (const c of open) c.once('close', closed);
+  });
 }

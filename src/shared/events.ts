@@ -4,9 +4,14 @@
  */
 import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
-import type { PolicyPreset } from './policy-presets.js';
+import type { PolicyInput, PolicyView } from './policy.js';
 
-export type Role = 'admin' | 'teacher' | 'student';
+export type { PolicyInput, PolicyView };
+
+export const ROLES = ['admin', 'teacher', 'student'] as const;
+export type Role = (typeof ROLES)[number];
+/** The roles that run classes and read their attendance. */
+export const STAFF_ROLES = ['admin', 'teacher'] as const satisfies readonly Role[];
 /**
  * A session's states (docs/protocol.md §11): scheduled -> open -> closing -> closed, closed ->
  * open again (reopen, within the reopen window), and any of scheduled, open, closed ->
@@ -14,35 +19,22 @@ export type Role = 'admin' | 'teacher' | 'student';
  */
 export const SESSION_STATES = ['scheduled', 'open', 'closing', 'closed', 'cancelled'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
+/** Check-ins are accepted (or soon will be): a scheduled session opens at its start. */
+export const ACTIVE_SESSION_STATES = ['scheduled', 'open'] as const satisfies readonly SessionState[];
+/** Not yet closed: the scheduler still has to close these. */
+export const UNCLOSED_SESSION_STATES = [...ACTIVE_SESSION_STATES, 'closing'] as const satisfies readonly SessionState[];
+/** Over and counted: their records are final (or being made final) for summaries and reports. */
+export const SETTLED_SESSION_STATES = ['closing', 'closed'] as const satisfies readonly SessionState[];
 export const RECORD_STATES = ['pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
 export type RecordState = (typeof RECORD_STATES)[number];
+/** What staff may set by hand (checkin:mark). */
+export const MARK_STATUSES = ['present', 'late', 'excused', 'absent'] as const satisfies readonly RecordState[];
+export type MarkStatus = (typeof MARK_STATUSES)[number];
+/** The student was there: counted as attending and as last seen. */
+export const ATTENDED_STATUSES = ['present', 'late'] as const satisfies readonly RecordState[];
 /** A roster entry's status: a record's status, or 'not-yet' when the student has no record. */
 export const ROSTER_STATUSES = [...RECORD_STATES, 'not-yet'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
-
-export interface PolicyInput {
-  /** A named set of checks (src/shared/policy-presets.ts); the flags below, when given, override it. */
-  preset?: PolicyPreset;
-  geofence?: boolean;
-  network?: boolean;
-  rotatingCode?: boolean;
-  selfie?: boolean;
-  /** Seconds per rotating code (5..600, default from server config, 15). */
-  codePeriodS?: number;
-  /** Check-in attempts allowed when rejected (1..5, default 2: one retry). */
-  maxAttempts?: number;
-}
-
-export interface PolicyView {
-  /** The preset the four checks make, or 'custom'. */
-  preset: PolicyPreset | 'custom';
-  geofence: boolean;
-  network: boolean;
-  rotatingCode: boolean;
-  selfie: boolean;
-  codePeriodS: number;
-  maxAttempts: number;
-}
 
 export interface SessionView {
   id: string;
@@ -60,10 +52,15 @@ export interface SessionView {
   day: string;
 }
 
+export const VERIFICATION_STATES = ['queued', 'done', 'failed'] as const;
+export type VerificationState = (typeof VERIFICATION_STATES)[number];
+export const VERIFICATION_BANDS = ['confident', 'uncertain', 'mismatch', 'no-enrolment'] as const;
+export type VerificationBand = (typeof VERIFICATION_BANDS)[number];
+
 export interface VerificationView {
-  state: 'queued' | 'done' | 'failed';
-  band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
-  flags: string[];
+  state: VerificationState;
+  band: VerificationBand | null;
+  flags: ReasonCode[];
 }
 
 export interface RosterEntry {
@@ -71,8 +68,8 @@ export interface RosterEntry {
   name: string;
   studentNumber: string | null;
   status: RosterStatus;
-  reason: string | null;
-  flags: string[];
+  reason: ReasonCode | null;
+  flags: ReasonCode[];
   distanceM: number | null;
   accuracyM: number | null;
   attempts: number;
@@ -131,9 +128,9 @@ export interface CheckinView {
   sessionId: string;
   recordId: string;
   status: RecordState;
-  reason: ReasonCode | string | null;
+  reason: ReasonCode | null;
   /** Reasons that sent the check-in to review or rejected it. */
-  flags: string[];
+  flags: ReasonCode[];
   attempts: number;
   attemptsLeft: number;
   submittedAt: string | null;
@@ -224,7 +221,7 @@ export interface CheckinDecideInput {
 export interface CheckinMarkInput {
   sessionId: string;
   studentId: string;
-  status: 'present' | 'late' | 'excused' | 'absent';
+  status: MarkStatus;
   note?: string;
   /** Required when correcting a closed session. */
   reason?: string;

@@ -5,12 +5,10 @@
 export const POLICY_PRESETS = ['manual', 'network', 'location', 'location-code', 'location-code-selfie'] as const;
 export type PolicyPreset = (typeof POLICY_PRESETS)[number];
 
-export interface PolicyChecks {
-  geofence: boolean;
-  network: boolean;
-  rotatingCode: boolean;
-  selfie: boolean;
-}
+/** The checks a session can run on a check-in, in the order pages and documents list them. */
+export const POLICY_CHECKS = ['geofence', 'network', 'rotatingCode', 'selfie'] as const;
+export type PolicyCheck = (typeof POLICY_CHECKS)[number];
+export type PolicyChecks = Record<PolicyCheck, boolean>;
 
 export const PRESET_CHECKS: Record<PolicyPreset, PolicyChecks> = {
   manual: { geofence: false, network: false, rotatingCode: false, selfie: false },
@@ -32,9 +30,7 @@ export const PRESET_LABELS: Record<PolicyPreset, string> = {
 export function presetOf(checks: PolicyChecks): PolicyPreset | 'custom' {
   for (const name of POLICY_PRESETS) {
     const p = PRESET_CHECKS[name];
-    if (p.geofence === checks.geofence && p.network === checks.network && p.rotatingCode === checks.rotatingCode && p.selfie === checks.selfie) {
-      return name;
-    }
+    if (POLICY_CHECKS.every((check) => p[check] === checks[check])) return name;
   }
   return 'custom';
 }

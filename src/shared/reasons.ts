@@ -55,3 +55,8 @@ export const ReasonCodes = {
 } as const;
 
 export type ReasonCode = keyof typeof ReasonCodes;
+export const REASON_CODES = Object.keys(ReasonCodes) as [ReasonCode, ...ReasonCode[]];
+
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && Object.hasOwn(ReasonCodes, value);
+}

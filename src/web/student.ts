@@ -4,6 +4,7 @@
  * the decision live. Every reconnect joins again and replaces the held check-in.
  */
 import type { CheckinView, LocationInput, SessionView } from '../shared/events.js';
+import type { ReasonCode } from '../shared/reasons.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
@@ -40,7 +41,7 @@ function renderDecision(view: CheckinView | null): void {
   }
   box.dataset['status'] = view.status;
   byId('decision-text').textContent = view.verifying ? 'Checking your selfie…' : DECISION_TEXT[view.status];
-  const details = [...new Set([view.reason, ...view.flags].filter((r): r is string => Boolean(r)))].map(reasonText);
+  const details = [...new Set([view.reason, ...view.flags].filter((r): r is ReasonCode => r !== null))].map(reasonText);
   if (view.status === 'rejected') details.push(view.attemptsLeft > 0 ? `You may try again (${view.attemptsLeft} left).` : 'No attempts left; talk to your teacher.');
   if (view.note) details.push(`Teacher's note: ${view.note}`);
   byId('decision-detail').textContent = details.join(' ');

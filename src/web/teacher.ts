@@ -2,7 +2,7 @@
  * Teacher console: open a session with its policy, watch the roster live, accept or reject
  * pending check-ins, mark by hand, close, correct after closing, download the CSV.
  */
-import type { PolicyInput, RosterEntry, SessionOpenInput, SessionView } from '../shared/events.js';
+import { MARK_STATUSES, type MarkStatus, type PolicyInput, type RosterEntry, type SessionOpenInput, type SessionView } from '../shared/events.js';
 import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
@@ -10,7 +10,8 @@ import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
-import { POLICY_PRESETS, PRESET_CHECKS, PRESET_LABELS, presetOf, type PolicyPreset } from '../shared/policy-presets.js';
+import { bindTimetablePanel } from './lib/timetable-panel.js';
+import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, PRESET_LABELS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
 
 interface SubjectItem {
   id: string;
@@ -44,8 +45,6 @@ function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
 }
 
-type MarkStatus = 'present' | 'late' | 'excused' | 'absent';
-const MARK_STATUSES: readonly MarkStatus[] = ['present', 'late', 'excused', 'absent'];
 
 /** The last hand mark, so one tap can take it back (the record's status before, and its version after). */
 let lastChange: { studentId: string; name: string; before: RosterEntry['status']; version: number } | null = null;
@@ -217,7 +216,6 @@ function isoFrom(form: FormData, name: string): string | undefined {
   return value ? new Date(value).toISOString() : undefined;
 }
 
-const CHECK_NAMES = ['geofence', 'network', 'rotatingCode', 'selfie'] as const;
 
 /** The preset picker sets the four check boxes; ticking a box shows the preset they now make. */
 function bindPresetPicker(form: HTMLFormElement): void {
@@ -226,7 +224,7 @@ function bindPresetPicker(form: HTMLFormElement): void {
     ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])),
     h('option', { value: 'custom' }, 'Custom (the boxes below)'),
   );
-  const box = (name: (typeof CHECK_NAMES)[number]) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)!;
+  const box = (name: PolicyCheck) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)!;
   const sync = () => {
     const checks = { geofence: box('geofence').checked, network: box('network').checked, rotatingCode: box('rotatingCode').checked, selfie: box('selfie').checked };
     picker.value = presetOf(checks);
@@ -234,9 +232,9 @@ function bindPresetPicker(form: HTMLFormElement): void {
   picker.addEventListener('change', () => {
     if (picker.value === 'custom') return;
     const checks = PRESET_CHECKS[picker.value as PolicyPreset];
-    for (const name of CHECK_NAMES) box(name).checked = checks[name];
+    for (const name of POLICY_CHECKS) box(name).checked = checks[name];
   });
-  for (const name of CHECK_NAMES) box(name).addEventListener('change', sync);
+  for (const name of POLICY_CHECKS) box(name).addEventListener('change', sync);
   sync();
 }
 
@@ -405,6 +403,7 @@ async function main(): Promise<void> {
   await requireLogin(['teacher', 'admin']);
   bindLogout();
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch((err: unknown) => (byId('timetable-error').textContent = errorText(err)));
   const live = byId('live');
   const socket = connect({
     onState: showConnection,

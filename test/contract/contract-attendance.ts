@@ -1,3 +1,4 @@
+import type { AuditAction } from '../../src/shared/audit.js';
 import { expect } from 'chai';
 import type { AttendanceSession, Store } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
@@ -241,15 +242,15 @@ export function attendanceContract(ctx: ContractContext): void {
       const { org, subject } = await setup(s);
       const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
       const existing = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st0', { status: 'rejected', attempts: 1 }))).record;
-      const audit = (action: string) => (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
+      const audit = (action: AuditAction) => (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
         orgId: org.id, entityType: 'record' as const, entityId: after.id, sessionId: sess.id, actorId: null, action,
         from: before ? { version: before.version } : null, to: { version: after.version }, reason: null, ip: null, at: after.updatedAt,
       });
       const results = await s.records.writeBatch([
-        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'present', attempts: 1 }), audit: audit('first') },
-        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'late', attempts: 1 }), audit: audit('second') },
-        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'present', attempts: 2 }, audit: audit('retry') },
-        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'late' }, audit: audit('stale') },
+        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'present', attempts: 1 }), audit: audit('checkin.submit') },
+        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'late', attempts: 1 }), audit: audit('record.mark') },
+        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'present', attempts: 2 }, audit: audit('checkin.retry') },
+        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'late' }, audit: audit('record.correct') },
       ]);
       const [first, second, retry, stale] = results.map((r) => r as { written: boolean; record: { id: string; status: string; version: number } | null });
       expect(first).to.deep.include({ written: true });
@@ -263,8 +264,36 @@ export function attendanceContract(ctx: ContractContext): void {
       const stored = await s.records.listBySession(org.id, sess.id);
       expect(stored.map((r) => `${r.studentId}:${r.status}`).sort()).to.deep.equal(['st0:present', 'st1:present']);
       const trail = (await s.audit.listForSession(org.id, sess.id)).map((e) => e.action).sort();
-      expect(trail).to.deep.equal(['first', 'retry']);
+      expect(trail).to.deep.equal(['checkin.retry', 'checkin.submit']);
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(3);
+    });
+
+    it('concurrent writeBatch calls inserting one key store it once; the others are answered with the stored record', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const audit = (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
+        orgId: org.id, entityType: 'record' as const, entityId: after.id, sessionId: sess.id, actorId: null, action: 'checkin.submit' as const,
+        from: before ? { version: before.version } : null, to: { version: after.version }, reason: null, ip: null, at: after.updatedAt,
+      });
+      const batches = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          s.records.writeBatch([
+            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'racer', { status: 'present', attempts: 1 }), audit },
+            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, `own${i}`, { status: 'present', attempts: 1 }), audit },
+          ]),
+        ),
+      );
+      const racers = batches.map((b) => b[0] as { written: boolean; record: { id: string } | null; error?: unknown });
+      expect(racers.filter((r) => r.written), 'one batch wrote the shared key').to.have.length(1);
+      expect(racers.every((r) => !('error' in r)), 'a lost race is not an error').to.equal(true);
+      expect(new Set(racers.map((r) => r.record!.id)).size).to.equal(1);
+      expect(batches.every((b) => (b[1] as { written: boolean }).written), "each batch's own key written").to.equal(true);
+      const stored = await s.records.listBySession(org.id, sess.id);
+      expect(stored).to.have.length(9);
+      expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(9);
+      expect(new Set(stored.map((r) => r.rosterVersion)).size, 'distinct roster versions').to.equal(9);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(9);
     });
 
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {
@@ -296,7 +325,7 @@ export function attendanceContract(ctx: ContractContext): void {
       const input = newRecord('sess-1', subject.id, 'st1', {
         status: 'late',
         reason: 'LATE',
-        flags: ['LOCATION_IMPRECISE', 'LATE'],
+        flags: ['GEOFENCE_IMPRECISE', 'LATE'],
         distanceM: 12.375,
         location: { lat: -33.8688, lon: 151.2093, accuracyM: 8.5, timestamp: new Date(T0 + 999) },
         ip: '2001:db8::1',
@@ -305,7 +334,7 @@ export function attendanceContract(ctx: ContractContext): void {
         decidedAt: new Date(T0 + 2),
         decidedBy: 'teacher-1',
         note: 'ok',
-        verification: { state: 'done', band: 'uncertain', distance: 0.4321, flags: ['X'], reason: null, completedAt: new Date(T0 + 3) },
+        verification: { state: 'done', band: 'uncertain', distance: 0.4321, flags: ['FACE_UNCERTAIN'], reason: null, completedAt: new Date(T0 + 3) },
       });
       const { record } = await s.records.insertIfAbsent(org.id, input);
       expect(record).to.deep.include(input);

@@ -63,10 +63,10 @@ export function privacyContract(ctx: ContractContext): void {
       const at = new Date();
       const entry = { orgId: org.id, sessionId: null, reason: null, ip: '203.0.113.9', at };
       const aboutUser = await s.audit.append({ ...entry, entityType: 'user', entityId: ada!.id, actorId: teacher!.id, action: 'user.update', from: { name: 'Ada L.' }, to: { name: 'Ada Lovelace', email: ada!.email } });
-      const aboutRecord = await s.audit.append({ ...entry, entityType: 'record', entityId: record.id, sessionId: sess.id, actorId: teacher!.id, action: 'record.override', from: { note: null }, to: { note: 'Ada Lovelace came from the dentist' } });
+      const aboutRecord = await s.audit.append({ ...entry, entityType: 'record', entityId: record.id, sessionId: sess.id, actorId: teacher!.id, action: 'record.correct', from: { note: null }, to: { note: 'Ada Lovelace came from the dentist' } });
       const naming = await s.audit.append({ ...entry, entityType: 'subject', entityId: subject.id, actorId: teacher!.id, action: 'subject.enrol', from: null, to: { studentIds: [ada!.id, bob!.id] } });
       const byHer = await s.audit.append({ ...entry, entityType: 'user', entityId: ada!.id, actorId: ada!.id, action: 'user.password-change', from: null, to: null });
-      const unrelated = await s.audit.append({ ...entry, entityType: 'record', entityId: bobRecord.id, sessionId: sess.id, actorId: teacher!.id, action: 'record.override', from: null, to: { status: 'present' } });
+      const unrelated = await s.audit.append({ ...entry, entityType: 'record', entityId: bobRecord.id, sessionId: sess.id, actorId: teacher!.id, action: 'record.correct', from: null, to: { status: 'present' } });
       await s.refreshTokens.create({ orgId: org.id, userId: ada!.id, familyId: 'fam-ada', tokenHash: 'hash-ada', expiresAt: new Date(Date.UTC(2030, 0, 1)), ip: '203.0.113.7' });
       await s.accountTokens.create({ orgId: org.id, userId: ada!.id, purpose: 'reset', tokenHash: 'acct-ada', expiresAt: new Date(Date.UTC(2030, 0, 1)), createdAt: new Date() });
       await s.faces.put({ orgId: org.id, userId: ada!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.25, -0.5]], photos: null });

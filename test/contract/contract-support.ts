@@ -51,7 +51,7 @@ export function supportContract(ctx: ContractContext): void {
       entityId: 'rec-1',
       sessionId: 'sess-1',
       actorId: 'teacher-1',
-      action: 'record.override',
+      action: 'record.correct',
       from: { status: 'rejected', flags: ['A'] },
       to: { status: 'present', n: 1.5, nested: { ok: true } },
       reason: 'MARKED_BY_TEACHER',
@@ -64,8 +64,8 @@ export function supportContract(ctx: ContractContext): void {
       const s = ctx.store();
       const org = await makeOrg(s);
       const other = await makeOrg(s);
-      const late = await s.audit.append(entry(org.id, { at: new Date(T0 + 2_000), action: 'second' }));
-      const early = await s.audit.append(entry(org.id, { at: new Date(T0 + 1), action: 'first' }));
+      const late = await s.audit.append(entry(org.id, { at: new Date(T0 + 2_000), action: 'record.correct' }));
+      const early = await s.audit.append(entry(org.id, { at: new Date(T0 + 1), action: 'record.mark' }));
       const sessionOnly = await s.audit.append(
         entry(org.id, { entityType: 'session', entityId: 'sess-1', at: new Date(T0 + 5_000), from: null, to: 'closed', actorId: null, ip: null, reason: null }),
       );

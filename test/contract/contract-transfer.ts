@@ -34,7 +34,7 @@ async function populate(s: Store): Promise<void> {
   await s.summaries.upsert({ orgId: org.id, subjectId: subject.id, day: '2025-03-10', present: 1, late: 0, absent: 1, excused: 0, total: 2, percentage: 50 });
   await s.audit.append({
     orgId: org.id, entityType: 'record', entityId: record.id, sessionId: sess.id, actorId: teacher!.id,
-    action: 'record.override', from: { status: 'pending' }, to: { status: 'present' }, reason: null, ip: null, at: new Date(),
+    action: 'record.correct', from: { status: 'pending' }, to: { status: 'present' }, reason: null, ip: null, at: new Date(),
   });
   await s.refreshTokens.create({ orgId: org.id, userId: st1!.id, familyId: 'fam', tokenHash: 'hash-1', expiresAt: new Date(Date.UTC(2030, 0, 1)) });
   await s.faces.put({ orgId: org.id, userId: st1!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.25, -0.5]], photos: [Buffer.from('abc')] });

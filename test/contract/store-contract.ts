@@ -9,6 +9,9 @@ import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
 import { excusesContract } from './contract-excuses.js';
+import { timetableContract } from './contract-timetable.js';
+import { webhooksContract } from './contract-webhooks.js';
+import { oneRosterContract } from './contract-oneroster.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -57,6 +60,9 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     clockContract(ctx);
     retentionContract(ctx);
     excusesContract(ctx);
+    timetableContract(ctx);
+    webhooksContract(ctx);
+    oneRosterContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

@@ -71,6 +71,9 @@ async function resetToken(fx: Fixture): Promise<string> {
   });
   return token;
 }
+/** A webhook endpoint of the fixture's organisation (its URL never resolves). */
+const webhookOf = (fx: Fixture) =>
+  fx.srv.store.webhooks.createEndpoint(fx.target.orgId, { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_matrix', events: ['record.created'] }, new Date());
 /** The sid of a fresh login of the target. */
 async function targetLogin(fx: Fixture): Promise<string> {
   await fx.srv.login(fx.target.email, PASSWORD);
@@ -117,6 +120,22 @@ async function excusePath(fx: Fixture, rest = '', withDocument = false): Promise
 const PDF_UPLOAD = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="n.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--${BOUNDARY}--\r\n`;
 /** Excuse routes only students call (submitting, attaching their document). */
 const STUDENT_ONLY = (s: number) => ({ anonymous: 401, student: s, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 });
+/** A term of the organisation (UTC) that covers the next weeks. */
+async function termOf(fx: Fixture) {
+  const today = new Date().toISOString().slice(0, 10);
+  const end = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
+  return fx.srv.store.timetable.createTerm(fx.subject.orgId, { name: 'Term', startDay: today, endDay: end });
+}
+/** A weekly meeting of the fixture's subject, and a day two days ahead on which it takes place. */
+async function meetingOf(fx: Fixture): Promise<{ path: string; day: string }> {
+  const term = await termOf(fx);
+  const ahead = new Date(Date.now() + 2 * 86_400_000);
+  const weekday = ahead.getUTCDay() === 0 ? 7 : ahead.getUTCDay();
+  const meeting = await fx.srv.store.timetable.createMeeting(fx.subject.orgId, {
+    subjectId: fx.subject.id, termId: term.id, weekday, startTime: '10:00', endTime: '11:00', teacherId: null, preset: 'manual',
+  });
+  return { path: `/meetings/${meeting.id}`, day: ahead.toISOString().slice(0, 10) };
+}
 
 const MATRIX: Row[] = [
   { op: 'POST /api/v1/auth/login', request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }), expect: PUBLIC(200) },
@@ -173,6 +192,30 @@ const MATRIX: Row[] = [
   { op: 'DELETE /api/v1/users/{id}/consents', request: (fx) => ({ path: `/users/${fx.target.id}/consents` }), expect: ADMIN_OBJECT(200) },
   { op: 'GET /api/v1/users/{id}/export', request: (fx) => ({ path: `/users/${fx.target.id}/export` }), expect: ADMIN_OBJECT(200) },
   { op: 'POST /api/v1/users/{id}/erase', request: (fx) => ({ path: `/users/${fx.target.id}/erase`, body: { reason: 'erasure request, ticket 7' } }), expect: ADMIN_OBJECT(200) },
+  // Webhooks: this organisation's admin only; an endpoint of this organisation is invisible to another's admin.
+  { op: 'GET /api/v1/webhooks', request: () => ({ path: '/webhooks' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'POST /api/v1/webhooks',
+    request: () => ({ path: '/webhooks', body: { url: 'https://receiver.invalid/hook', events: ['record.created'] } }),
+    expect: ADMIN_COLLECTION(201),
+  },
+  { op: 'PATCH /api/v1/webhooks/{id}', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}`, body: { active: false } }), expect: ADMIN_OBJECT(200) },
+  { op: 'DELETE /api/v1/webhooks/{id}', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}` }), expect: ADMIN_OBJECT(204) },
+  { op: 'GET /api/v1/webhooks/{id}/deliveries', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}/deliveries` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'POST /api/v1/webhook-deliveries/{id}/redeliver',
+    request: async (fx) => {
+      const endpoint = await webhookOf(fx);
+      const now = new Date();
+      const [delivery] = await fx.srv.store.webhooks.enqueue([
+        { orgId: endpoint.orgId, endpointId: endpoint.id, event: 'record.created', orderKey: 'matrix', body: '{}', createdAt: now, retryUntil: now },
+      ]);
+      // Paused, so the dispatcher leaves it alone while the cell runs.
+      await fx.srv.store.webhooks.updateEndpoint(endpoint.orgId, endpoint.id, { active: false }, now);
+      return { path: `/webhook-deliveries/${delivery!.id}/redeliver` };
+    },
+    expect: ADMIN_OBJECT(202),
+  },
 
   { op: 'GET /api/v1/subjects', request: () => ({ path: '/subjects' }), expect: ANY_USER(200) },
   {
@@ -259,9 +302,53 @@ const MATRIX: Row[] = [
     expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
   },
   {
+    op: 'POST /api/v1/oneroster/import',
+    request: () => ({
+      path: '/oneroster/import?dryRun=true',
+      body: { users: `sourcedId,enabledUser,role,username,givenName,familyName,email,identifier\n${unique('sis')},true,student,x,Imp,Ort,${unique('or')}@example.test,${unique('N')}\n` },
+    }),
+    expect: ADMIN_COLLECTION(200),
+  },
+  { op: 'GET /api/v1/oneroster/attendance.csv', request: () => ({ path: '/oneroster/attendance.csv?from=2026-01-01&to=2026-01-31' }), expect: ADMIN_COLLECTION(200) },
+  {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),
     expect: { anonymous: 401, student: 200, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 },
+  },
+  { op: 'GET /api/v1/timetable/calendar', request: () => ({ path: '/timetable/calendar' }), expect: { ...ANY_USER(200), student: 403 } },
+  { op: 'POST /api/v1/timetable/terms', request: () => ({ path: '/timetable/terms', body: { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' } }), expect: ADMIN_COLLECTION(201) },
+  { op: 'DELETE /api/v1/timetable/terms/{id}', request: async (fx) => ({ path: `/timetable/terms/${(await termOf(fx)).id}` }), expect: ADMIN_OBJECT(204) },
+  { op: 'POST /api/v1/timetable/holidays', request: () => ({ path: '/timetable/holidays', body: { name: 'Half term', startDay: '2026-10-26', endDay: '2026-10-30' } }), expect: ADMIN_COLLECTION(201) },
+  {
+    op: 'DELETE /api/v1/timetable/holidays/{id}',
+    request: async (fx) => ({ path: `/timetable/holidays/${(await fx.srv.store.timetable.createHoliday(fx.subject.orgId, { name: 'H', startDay: '2026-12-24', endDay: '2026-12-24' })).id}` }),
+    expect: ADMIN_OBJECT(204),
+  },
+  { op: 'GET /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings' }), expect: { ...ANY_USER(200), student: 403 } },
+  { op: 'PUT /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings', body: { timetableOpen: 'auto' } }), expect: { ...ANY_USER(200), student: 403 } },
+  { op: 'GET /api/v1/subjects/{id}/meetings', request: (fx) => ({ path: subjectPath(fx, '/meetings') }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'POST /api/v1/subjects/{id}/meetings',
+    request: async (fx) => ({ path: subjectPath(fx, '/meetings'), body: { termId: (await termOf(fx)).id, weekday: 1, startTime: '09:00', endTime: '10:00', preset: 'manual' } }),
+    expect: SUBJECT_OBJECT(201),
+  },
+  { op: 'GET /api/v1/subjects/{id}/upcoming', request: (fx) => ({ path: subjectPath(fx, '/upcoming?days=7') }), expect: SUBJECT_OBJECT(200) },
+  { op: 'DELETE /api/v1/meetings/{id}', request: async (fx) => ({ path: (await meetingOf(fx)).path }), expect: SUBJECT_OBJECT(204) },
+  {
+    op: 'POST /api/v1/meetings/{id}/cancel',
+    request: async (fx) => {
+      const m = await meetingOf(fx);
+      return { path: `${m.path}/cancel`, body: { day: m.day } };
+    },
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/meetings/{id}/start',
+    request: async (fx) => {
+      const m = await meetingOf(fx);
+      return { path: `${m.path}/start`, body: { day: m.day } };
+    },
+    expect: SUBJECT_OBJECT(200),
   },
 ];
 

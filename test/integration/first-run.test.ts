@@ -1,10 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { sampleBundle } from '../support/oneroster-bundle.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_CLI = path.join(REPO, 'scripts', 'admin.ts');
@@ -194,5 +195,33 @@ describe('first run in production (service and admin CLI as child processes)', f
     } finally {
       await store.close();
     }
+  });
+
+  // After the audit check above: the import adds its own entries.
+  it('imports a OneRoster directory with the CLI: a dry run writes nothing, two runs give the same roster', async () => {
+    const dir = path.join(root, 'sis');
+    mkdirSync(dir);
+    for (const [name, text] of Object.entries(sampleBundle())) writeFileSync(path.join(dir, `${name}.csv`), text!);
+    const roster = async () => {
+      const store = await createSqliteStore({ path: env['SQLITE_PATH']! });
+      try {
+        const org = (await store.organisations.getBySlug('example'))!;
+        return (await store.users.list(org.id, { role: 'student', limit: 100, offset: 0 })).items;
+      } finally {
+        await store.close();
+      }
+    };
+    const dry = await cli(['oneroster', 'import', '--org', 'example', '--dir', dir, '--dry-run']);
+    expect(dry.stdout).to.include('users: 3 created, 0 updated, 0 unchanged, 1 skipped, 1 refused');
+    expect(await roster()).to.deep.equal([]);
+    const first = await cli(['oneroster', 'import', '--org', 'example', '--dir', dir]);
+    // A refused row makes the exit code 1; the other rows are imported.
+    expect([first.code, first.stdout.includes('refused users.csv line 5 (s-3): email "not-an-email" is invalid')]).to.deep.equal([1, true]);
+    const after1 = await roster();
+    expect(after1.map((u) => u.studentNumber)).to.deep.equal(['S001', 'S002']);
+    const second = await cli(['oneroster', 'import', '--org', 'example', '--dir', dir]);
+    expect(second.stdout).to.include('users: 0 created, 0 updated, 3 unchanged, 1 skipped, 1 refused');
+    expect(await roster()).to.deep.equal(after1);
+    expect((await cli(['oneroster', 'import', '--org', 'example'])).code).to.equal(2);
   });
 });

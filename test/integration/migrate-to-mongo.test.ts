@@ -45,7 +45,7 @@ async function seed(store: Store): Promise<void> {
   });
   await store.audit.append({
     orgId: org.id, entityType: 'session', entityId: session.id, sessionId: session.id, actorId: teacher.id,
-    action: 'open', from: null, to: { status: 'open' }, reason: null, ip: null, at: start,
+    action: 'session.open', from: null, to: { status: 'open' }, reason: null, ip: null, at: start,
   });
   await store.refreshTokens.create({
     orgId: org.id, userId: teacher.id, familyId: 'fam', tokenHash: 'hash', expiresAt: new Date(Date.now() + 86_400_000),

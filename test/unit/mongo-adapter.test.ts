@@ -22,7 +22,7 @@ const SETTINGS = { sharedDevice: 'flag' as const, retention: DEFAULT_RETENTION, 
 const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag', retention: DEFAULT_RETENTION };
 
 const newRecord: NewRecord = {
-  sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['X'],
+  sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['GEOFENCE_IMPRECISE'],
   distanceM: null, location: null, ip: null, attempts: 0, submittedAt: null, decidedAt: null, decidedBy: null,
   note: null, verification: null,
 };

@@ -158,6 +158,9 @@ describe('mongo schemas', () => {
       expect(await errorPaths(new m.records({ ...ok, verification: { state: 'later' } }))).to.deep.equal(['verification.state']);
       expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', band: 'close' } }))).to.deep.equal(['verification.band']);
       expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', band: null } }))).to.deep.equal([]);
+      expect(await errorPaths(new m.records({ ...ok, reason: 'GEOFENCE_OK', flags: ['LATE'] }))).to.deep.equal([]);
+      expect(await errorPaths(new m.records({ ...ok, reason: 'FINE', flags: ['LATE', 'ODD'] }))).to.deep.equal(['flags.1', 'reason']);
+      expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', reason: 'FINE', flags: ['ODD'] } }))).to.deep.equal(['verification.flags.0', 'verification.reason']);
       expect(await errorPaths(new m.records({ ...ok, location: { lat: 0, lon: 0, accuracyM: 5 } }))).to.deep.equal(['location.timestamp']);
     });
 
@@ -167,10 +170,10 @@ describe('mongo schemas', () => {
       expect(await errorPaths(new m.summaries({ ...ok, absent: -1, percentage: 101 }))).to.deep.equal(['absent', 'percentage']);
     });
 
-    it('audit: checks the entity type enum and requires the ordering seq', async () => {
-      const ok = { orgId: 'o', entityType: 'record', entityId: 'r', action: 'x', at: now, seq: new mongoose.Types.ObjectId() };
+    it('audit: checks the entity type and action enums and requires the ordering seq', async () => {
+      const ok = { orgId: 'o', entityType: 'record', entityId: 'r', action: 'record.mark', at: now, seq: new mongoose.Types.ObjectId() };
       expect(await errorPaths(new m.audit(ok))).to.deep.equal([]);
-      expect(await errorPaths(new m.audit({ ...ok, entityType: 'course', seq: undefined }))).to.deep.equal(['entityType', 'seq']);
+      expect(await errorPaths(new m.audit({ ...ok, entityType: 'course', action: 'x', seq: undefined }))).to.deep.equal(['action', 'entityType', 'seq']);
     });
 
     it('refresh token: requires the hash, family and expiry; rotation and revocation start unset', async () => {

@@ -44,7 +44,7 @@ async function seed(store: Store): Promise<void> {
     });
     if (i % 2 === 0) {
       await store.records.update(org.id, record.id, record.version, {
-        status: 'present', reason: 'OK', flags: ['LOCATION_IMPRECISE'], distanceM: 12.5,
+        status: 'present', reason: 'GEOFENCE_OK', flags: ['GEOFENCE_IMPRECISE'], distanceM: 12.5,
         location: { lat: 1.5, lon: 2.5, accuracyM: 30, timestamp: start }, submittedAt: start,
         verification: { state: 'done', band: 'confident', distance: 0.2, flags: [], reason: null, completedAt: start },
       });
@@ -53,7 +53,7 @@ async function seed(store: Store): Promise<void> {
   await store.summaries.upsert({
     orgId: org.id, subjectId: subject.id, day: '2026-03-02', present: 4, late: 0, absent: 3, excused: 0, total: 7, percentage: 57.1,
   });
-  for (const action of ['open', 'close']) {
+  for (const action of ['session.open', 'session.close'] as const) {
     await store.audit.append({
       orgId: org.id, entityType: 'session', entityId: session.id, sessionId: session.id, actorId: teacher.id,
       action, from: { status: 'scheduled' }, to: { status: action }, reason: null, ip: '127.0.0.1', at: start,

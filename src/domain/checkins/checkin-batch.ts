@@ -24,9 +24,10 @@ export interface BatchItem {
   mark: PeerMark;
   /**
    * The write, given the session's other records as the proxy signals read them and the
-   * organisation's shared-device rule. Called once, in batch order, and must not throw.
+   * organisation's settings (null when it is gone), read once per batch. Called once, in batch
+   * order, and must not throw.
    */
-  write(peers: readonly Peer[], sharedDevice: OrganisationSettings['sharedDevice']): RecordWrite;
+  write(peers: readonly Peer[], settings: OrganisationSettings | null): RecordWrite;
 }
 
 interface Waiting {
@@ -48,6 +49,9 @@ export class CheckinBatcher {
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | null = null;
   private writing = false;
+  /** Set by drain(): from then on every check-in is written at once, without a window. */
+  private draining = false;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -66,9 +70,24 @@ export class CheckinBatcher {
     });
   }
 
+  /**
+   * Shutdown: what is queued is written now rather than after its window, and so is whatever
+   * still arrives. Resolves once nothing is queued or being written; each submitter has its
+   * answer (stored, or the write's error) by then.
+   */
+  drain(): Promise<void> {
+    this.draining = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    const idle = new Promise<void>((resolve) => this.idle.push(resolve));
+    void this.writeNext();
+    return idle;
+  }
+
   private schedule(): void {
     if (this.writing) return; // the running batch starts the next one when it is stored
-    if (this.queue.length >= this.options.max) {
+    if (this.queue.length >= this.options.max || this.draining) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       void this.writeNext();
@@ -96,19 +115,20 @@ export class CheckinBatcher {
     }
     // Those that arrived during the write have waited long enough: no second window.
     if (this.queue.length > 0) void this.writeNext();
+    else for (const resolve of this.idle.splice(0)) resolve();
   }
 
   private async write(items: readonly BatchItem[]): Promise<RecordWriteResult[]> {
     const peers = new Map<string, Peer[]>();
-    const rules = new Map<string, OrganisationSettings['sharedDevice']>();
+    const settings = new Map<string, OrganisationSettings | null>();
     for (const it of items) {
       const key = `${it.orgId}\n${it.sessionId}`;
       if (!peers.has(key)) peers.set(key, await this.store.records.listPeerMarks(it.orgId, it.sessionId));
-      if (!rules.has(it.orgId)) rules.set(it.orgId, (await this.store.organisations.get(it.orgId))?.settings.sharedDevice ?? 'flag');
+      if (!settings.has(it.orgId)) settings.set(it.orgId, (await this.store.organisations.get(it.orgId))?.settings ?? null);
     }
     const writes = items.map((it) => {
       const sessionPeers = peers.get(`${it.orgId}\n${it.sessionId}`)!;
-      const w = it.write(sessionPeers, rules.get(it.orgId)!);
+      const w = it.write(sessionPeers, settings.get(it.orgId)!);
       // A later check-in of the same batch sees this one, as it would after a separate commit.
       sessionPeers.push(it.mark);
       return w;

@@ -16,7 +16,9 @@ import { storedLocation } from '../privacy/retention.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { CheckinView, RosterEntry } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, AuditDraft, CheckinLocation, RecordPatch, RecordWrite, SharedDeviceRule, User, VerificationResult } from '../store-ports.js';
+import type { AttendanceRecord, AttendanceSession, AuditDraft, CheckinLocation, RecordPatch, OrganisationSettings, RecordWrite, User, VerificationResult } from '../store-ports.js';
+import type { AuditAction } from '../../shared/audit.js';
+import type { MarkStatus } from '../../shared/events.js';
 
 export interface SubmitInput {
   sessionId: string;
@@ -46,7 +48,7 @@ export interface DecideInput {
 export interface MarkInput {
   sessionId: string;
   studentId: string;
-  status: 'present' | 'late' | 'excused' | 'absent';
+  status: MarkStatus;
   note?: string | undefined;
   reason?: string | undefined;
   expectedVersion?: number | undefined;
@@ -62,9 +64,21 @@ const queued = (): VerificationResult => ({ state: 'queued', band: null, distanc
  */
 export class CheckinService {
   private readonly batcher: CheckinBatcher;
+  /** Submissions started and not yet answered, so shutdown can wait for their answers. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: DomainDeps) {
     this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH);
+  }
+
+  /**
+   * Shutdown, before the store closes: check-ins waiting for their group commit are written
+   * now, and every submission in flight (including those that reach the batch meanwhile) has
+   * settled, stored or with its error, when this resolves.
+   */
+  async drain(): Promise<void> {
+    await this.batcher.drain();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /**
@@ -72,7 +86,17 @@ export class CheckinService {
    * attempts are used (default 2: one retry); every other outcome is final for the student,
    * and submitting again returns it unchanged (idempotent, no second record).
    */
-  async submit(actor: Actor, input: SubmitInput): Promise<CheckinView> {
+  submit(actor: Actor, input: SubmitInput): Promise<CheckinView> {
+    const running = this.submitNow(actor, input);
+    this.inFlight.add(running);
+    void running.then(
+      () => this.inFlight.delete(running),
+      () => this.inFlight.delete(running),
+    );
+    return running;
+  }
+
+  private async submitNow(actor: Actor, input: SubmitInput): Promise<CheckinView> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSession(store, actor, input.sessionId);
     await assertEnrolled(store, actor, subject);
@@ -115,18 +139,16 @@ export class CheckinService {
     }
     const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
     let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
-    const audit = { actorId: actor.id, action: existing ? 'checkin.retry' : 'checkin.submit', ip: input.ip };
-    // In the organisation's `never` location mode the fix is used for the checks, then dropped.
-    const location = await storedLocation(store, actor.orgId, input.location);
+    const audit = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), ip: input.ip };
 
     // Written by the group commit, which also gives the session's other records for the
     // proxy signals: one read of the session per batch rather than queries per check-in.
-    const write = (peers: readonly Peer[], sharedDevice: SharedDeviceRule): RecordWrite => {
+    const write = (peers: readonly Peer[], org: OrganisationSettings | null): RecordWrite => {
       // Proxy signals add flags for the teacher; they never change the outcome by themselves.
       const signals = proxySignals(probe, peers, existing);
       const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
       // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
-      if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected' && sharedDevice === 'refuse') {
+      if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected' && (org?.sharedDevice ?? 'flag') === 'refuse') {
         Object.assign(outcome, { status: 'rejected', reason: 'SHARED_DEVICE' });
       }
       let status = outcome.status;
@@ -153,7 +175,8 @@ export class CheckinService {
         reason,
         flags,
         distanceM: outcome.distanceM,
-        location,
+        // In the organisation's `never` location mode the fix is used for the checks, then dropped.
+        location: storedLocation(org, input.location),
         ip: input.ip,
         ...(input.deviceId ? { deviceId: input.deviceId } : {}),
         ...(input.userAgent ? { userAgent: input.userAgent } : {}),
@@ -246,7 +269,7 @@ export class CheckinService {
       decidedBy: actor.id,
       ...(correcting ? { correctionReason: input.reason ?? null } : {}),
     } satisfies RecordPatch;
-    const audit = { action: correcting ? 'record.correct' : 'record.mark', reason: input.reason ?? input.note ?? null, ip: input.ip };
+    const audit = { action: correcting ? ('record.correct' as const) : ('record.mark' as const), reason: input.reason ?? input.note ?? null, ip: input.ip };
 
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     let entry: RosterEntry;
@@ -275,7 +298,7 @@ export class CheckinService {
     session: AttendanceSession,
     record: AttendanceRecord,
     patch: RecordPatch,
-    audit: { action: string; reason: string | null; ip: string | null },
+    audit: { action: AuditAction; reason: string | null; ip: string | null },
     expectedVersion?: number,
   ): Promise<RosterEntry> {
     if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');

@@ -1,12 +1,13 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
 import type { AttendanceRecord, AttendanceSession, AuditEntry, NewRecord, User } from '../store-ports.js';
+import type { AuditAction } from '../../shared/audit.js';
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
 export interface AuditContext {
   actorId: string | null;
-  action: string;
+  action: AuditAction;
   reason: string | null;
   ip: string | null;
 }

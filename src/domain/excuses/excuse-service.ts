@@ -178,7 +178,7 @@ export class ExcuseService {
   private async excuseRecord(actor: Actor, session: AttendanceSession, student: Pick<User, 'id' | 'name' | 'studentNumber'>, excuse: Excuse): Promise<boolean> {
     const { store, now } = this.deps;
     const fields = excusedFields(excuse, now(), actor.id);
-    const auditCtx = { actorId: actor.id, action: 'record.excuse', reason: `excuse ${excuse.id} (${excuse.category})`, ip: actor.ip ?? null };
+    const auditCtx = { actorId: actor.id, action: 'record.excuse' as const, reason: `excuse ${excuse.id} (${excuse.category})`, ip: actor.ip ?? null };
     for (let attempt = 0; attempt < RECORD_RETRIES; attempt++) {
       const record = await store.records.getForStudent(actor.orgId, session.id, excuse.studentId);
       if (!record) {

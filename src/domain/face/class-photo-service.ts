@@ -1,11 +1,11 @@
 import { assignFaces, type Candidate } from './face-assignment.js';
 import type { FaceBox } from './face-types.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { RosterStatus } from '../../shared/events.js';
+import { ATTENDED_STATUSES, type RosterStatus } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
+import { recordChanged, recordWithoutCheckin, type AuditContext } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
@@ -60,7 +60,7 @@ export interface ClassPhotoProposal {
 }
 
 /** What a confirmation marks the chosen students as. */
-export type ConfirmStatus = 'present' | 'late';
+export type ConfirmStatus = (typeof ATTENDED_STATUSES)[number];
 
 export interface ConfirmedStudent {
   studentId: string;
@@ -88,7 +88,7 @@ export interface ClassPhotoOptions {
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
-const ATTENDED: ReadonlySet<RosterStatus> = new Set(['present', 'late']);
+const ATTENDED: ReadonlySet<RosterStatus> = new Set(ATTENDED_STATUSES);
 
 /**
  * Class photo attendance: a teacher uploads a photo of the room, every face is matched 1:N
@@ -244,7 +244,7 @@ export class ClassPhotoService {
     status: ConfirmStatus,
   ): Promise<ConfirmedStudent> {
     const { store } = this.deps;
-    const audit = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
+    const audit: AuditContext = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
     let record = known;
     for (let i = 0; i < MAX_MARK_TRIES; i++) {
       if (i > 0) record = await store.records.getForStudent(actor.orgId, session.id, student.id);

@@ -12,6 +12,7 @@ import type { RateLimiter } from '../rate-limiter.js';
 import type { FaceEngine } from './face-engine.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import { consumeFaceUpload } from './upload-limit.js';
+import type { AuditAction } from '../../shared/audit.js';
 
 export const MIN_ENROLMENT_PHOTOS = 1;
 export const MAX_ENROLMENT_PHOTOS = 5;
@@ -313,7 +314,7 @@ export class FaceEnrolmentService {
     return analysed;
   }
 
-  private async record(actor: Actor, userId: string, action: string, from: unknown, to: unknown, change: FaceChange): Promise<void> {
+  private async record(actor: Actor, userId: string, action: AuditAction, from: unknown, to: unknown, change: FaceChange): Promise<void> {
     const at = this.deps.clock();
     await audit(this.deps.store, actor, at, { entityType: 'user', entityId: userId, action, from, to });
     this.deps.events.publish({

@@ -15,6 +15,8 @@ import { requireRole, systemActor, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import { canonicalTimeZone } from '../calendar.js';
+import type { AuditAction } from '../../shared/audit.js';
+import { POLICY_CHECKS } from '../../shared/policy-presets.js';
 
 /** What the API shows of an organisation. */
 export interface OrganisationView {
@@ -137,7 +139,7 @@ export class OrganisationService {
     return this.apply(systemActor(before.id, tool), before, { active }, active ? 'organisation.activate' : 'organisation.deactivate');
   }
 
-  private async apply(actor: Actor, before: Organisation, patch: OrganisationPatch, action: string): Promise<OrganisationView> {
+  private async apply(actor: Actor, before: Organisation, patch: OrganisationPatch, action: AuditAction): Promise<OrganisationView> {
     const after = await this.deps.store.organisations.update(before.id, patch);
     if (!after) throw new AppError('NOT_FOUND');
     const fields = Object.keys(patch) as (keyof OrganisationPatch)[];
@@ -206,7 +208,7 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   }
   if (input.defaultPolicy !== undefined) {
     const policy: DefaultPolicy = {};
-    for (const key of ['geofence', 'network', 'rotatingCode', 'selfie'] as const) {
+    for (const key of POLICY_CHECKS) {
       const v = input.defaultPolicy[key];
       if (v !== undefined) policy[key] = v;
     }

@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import type { GeoPoint, RetentionCounts, Store } from '../store-ports.js';
+import type { GeoPoint, OrganisationSettings, RetentionCounts, Store } from '../store-ports.js';
 
 export const RETENTION_JOB = 'retention';
 
@@ -30,13 +30,13 @@ export interface RetentionRunCounts extends RetentionCounts {
 }
 
 /**
- * The check-in's coordinates as a record keeps them: none when the organisation never stores
- * them (the distance and the result are worked out before and kept).
+ * The check-in's coordinates as a record keeps them: none when the organisation (its settings,
+ * null when it is gone) never stores them; the distance and the result are worked out before
+ * and kept.
  */
-export async function storedLocation<L extends GeoPoint>(store: Store, orgId: string, location: L | null): Promise<L | null> {
+export function storedLocation<L extends GeoPoint>(settings: Pick<OrganisationSettings, 'retention'> | null, location: L | null): L | null {
   if (!location) return null;
-  const org = await store.organisations.get(orgId);
-  return org?.settings.retention.locationMode === 'never' ? null : location;
+  return settings?.retention.locationMode === 'never' ? null : location;
 }
 
 /**

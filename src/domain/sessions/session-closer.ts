@@ -8,6 +8,8 @@ import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
 import type { AttendanceRecord, AttendanceSession, Excuse, RecordPatch, User } from '../store-ports.js';
 import type { CloseResult } from '../../shared/events.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -88,7 +90,7 @@ export class SessionCloser {
       const excuse = excuses.get(studentId);
       const decision = excuse
         ? { ...excusedFields(excuse, at, by), note: null }
-        : { status: 'absent' as const, reason: 'NO_CHECKIN', decidedAt: at, decidedBy: by, note: null };
+        : { status: 'absent' as const, reason: 'NO_CHECKIN' as const, decidedAt: at, decidedBy: by, note: null };
       const { record, created } = await store.records.insertIfAbsent(orgId, { ...recordWithoutCheckin(session, studentId, decision), ...(excuse ? decision : {}) });
       const student = students.get(studentId);
       if (created && student) {
@@ -101,7 +103,7 @@ export class SessionCloser {
       const patch: RecordPatch = excuse
         ? excusedFields(excuse, at, by)
         : record.status === 'pending'
-          ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
+          ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set<ReasonCode>([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
           : { status: 'absent', decidedAt: at, decidedBy: by };
       const updated: AttendanceRecord | null = await store.records.update(orgId, record.id, record.version, patch);
       const student = students.get(record.studentId);

@@ -9,6 +9,7 @@ import { applyTransition, assertTransition } from './lifecycle.js';
 import { effectiveStatus, toSessionView } from './views.js';
 import type { SessionView } from '../../shared/events.js';
 import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, Subject } from '../store-ports.js';
+import type { AuditAction } from '../../shared/audit.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
 export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
@@ -154,7 +155,7 @@ export class SessionLifecycle {
         }
         continue;
       }
-      const before = change.from as { status: AttendanceRecord['status']; reason: string | null; flags: string[] };
+      const before = change.from as Pick<AttendanceRecord, 'status' | 'reason' | 'flags'>;
       const patch: RecordPatch = {
         status: before.status,
         reason: before.reason,
@@ -173,7 +174,7 @@ export class SessionLifecycle {
     assertTransition('extend', effectiveStatus(session, this.deps.now()));
   }
 
-  private async audit(session: AttendanceSession, by: string, action: string, from: unknown, to: unknown, reason: string | null): Promise<void> {
+  private async audit(session: AttendanceSession, by: string, action: AuditAction, from: unknown, to: unknown, reason: string | null): Promise<void> {
     await this.deps.store.audit.append({
       orgId: session.orgId,
       entityType: 'session',

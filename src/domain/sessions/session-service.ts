@@ -18,6 +18,7 @@ import type {
 import { windowError } from './session-lifecycle.js';
 import { applyTransition } from './lifecycle.js';
 import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../store-ports.js';
+import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 
 /** Creation order, the same on every node. */
 function before(a: AttendanceSession, b: AttendanceSession): boolean {
@@ -76,16 +77,17 @@ export class SessionService {
       entityType: 'session',
       entityId: session.id,
       sessionId: session.id,
-      actorId: actor.id,
+      // A system opener (the timetable) acts for the teacher; the entry names it instead.
+      actorId: actor.system ? null : actor.id,
       action: 'session.open',
       from: null,
       to: { status: session.status, startsAt, lateAfter, closesAt, policy },
-      reason: null,
+      reason: actor.system ?? null,
       ip: null,
       at,
     });
     const view = toSessionView(session, subject, at);
-    this.deps.events.publish({ type: 'session.changed', orgId: actor.orgId, session: view });
+    this.deps.events.publish({ type: 'session.changed', orgId: actor.orgId, session: view, change: 'opened' });
     return view;
   }
 
@@ -119,10 +121,7 @@ export class SessionService {
     try {
       await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
     } catch (err) {
-      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [
-        'scheduled',
-        'open',
-      ]);
+      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [...ACTIVE_SESSION_STATES]);
       if (cancelled) {
         await this.deps.store.audit.append({
           orgId: actor.orgId,

@@ -6,6 +6,8 @@ import type { EventPublisher } from '../events.js';
 import { audit } from '../audit-log.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
+import type { AuditAction } from '../../shared/audit.js';
+import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 
 /** Sessions of one subject not yet closed: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
@@ -165,7 +167,7 @@ export class SubjectService {
   private async liveSessionIds(orgId: string, subjectId: string): Promise<string[]> {
     const page = await this.deps.store.sessions.list(orgId, {
       subjectId,
-      status: ['scheduled', 'open', 'closing'],
+      status: [...UNCLOSED_SESSION_STATES],
       limit: LIVE_SESSIONS_MAX,
       offset: 0,
     });
@@ -181,7 +183,7 @@ export class SubjectService {
     return subject;
   }
 
-  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: string): Promise<Subject> {
+  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: AuditAction): Promise<Subject> {
     const after = await this.mapConflict(() => this.deps.store.subjects.update(actor.orgId, before.id, patch));
     if (!after) throw new AppError('NOT_FOUND');
     const keys = Object.keys(patch) as Array<keyof SubjectPatch>;
@@ -198,7 +200,7 @@ export class SubjectService {
     }
   }
 
-  private audit(actor: Actor, id: string, action: string, from: unknown, to: unknown): Promise<void> {
+  private audit(actor: Actor, id: string, action: AuditAction, from: unknown, to: unknown): Promise<void> {
     return audit(this.deps.store, actor, this.deps.clock(), { entityType: 'subject', entityId: id, action, from, to });
   }
 

@@ -1,5 +1,6 @@
 import { countStatuses, summaryCounts } from '../../shared/counts.js';
 import type { DailySummary, Store } from '../store-ports.js';
+import { SETTLED_SESSION_STATES } from '../../shared/events.js';
 
 /**
  * Daily summaries are derived data: recomputed from the records of the subject's closed
@@ -14,7 +15,7 @@ export async function recomputeDailySummary(
 ): Promise<DailySummary> {
   const sessions = await store.sessions.list(orgId, {
     subjectId,
-    status: ['closing', 'closed'],
+    status: [...SETTLED_SESSION_STATES],
     fromDay: day,
     toDay: day,
     limit: 1_000,

@@ -2,23 +2,12 @@ import { z } from 'zod';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
-import { SESSION_STATES } from '../../shared/events.js';
-import { POLICY_PRESETS } from '../../shared/policy-presets.js';
+import { RECORD_STATES, ROSTER_STATUSES, SESSION_STATES, STAFF_ROLES as STAFF, VERIFICATION_BANDS, VERIFICATION_STATES } from '../../shared/events.js';
+import { PolicyViewSchema } from '../../shared/policy.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
 const Iso = z.string().describe('ISO 8601 time');
-const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const;
-
-const PolicySchema = z.object({
-  preset: z.enum([...POLICY_PRESETS, 'custom']),
-  geofence: z.boolean(),
-  network: z.boolean(),
-  rotatingCode: z.boolean(),
-  selfie: z.boolean(),
-  codePeriodS: z.number().int(),
-  maxAttempts: z.number().int(),
-});
 
 export const SessionViewSchema = z
   .object({
@@ -28,7 +17,7 @@ export const SessionViewSchema = z
     subjectName: z.string(),
     teacherId: z.string(),
     status: z.enum(SESSION_STATES),
-    policy: PolicySchema,
+    policy: PolicyViewSchema,
     startsAt: Iso,
     lateAfter: Iso,
     closesAt: Iso,
@@ -58,8 +47,8 @@ export const RosterEntrySchema = z
     recordVersion: z.number().int(),
     verification: z
       .object({
-        state: z.enum(['queued', 'done', 'failed']),
-        band: z.enum(['confident', 'uncertain', 'mismatch', 'no-enrolment']).nullable(),
+        state: z.enum(VERIFICATION_STATES),
+        band: z.enum(VERIFICATION_BANDS).nullable(),
         flags: z.array(z.string()),
       })
       .nullable(),
@@ -85,7 +74,7 @@ const HistorySchema = z.object({
   subjectName: z.string(),
   day: z.string(),
   startsAt: z.string(),
-  status: z.enum(['pending', 'present', 'late', 'rejected', 'excused', 'absent']),
+  status: z.enum(RECORD_STATES),
   reason: z.string().nullable(),
   submittedAt: Iso.nullable(),
   decidedAt: Iso.nullable(),
@@ -121,8 +110,6 @@ const EXPORT_COLUMNS = [
   'correctionReason',
   'absenceCategory',
 ] as const;
-
-const STAFF = ['admin', 'teacher'] as const;
 
 /** Session history, records, a student's own history, daily summaries and CSV exports. */
 export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void {

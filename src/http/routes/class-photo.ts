@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { MAX_CONFIRM_STUDENTS } from '../../domain/face/class-photo-service.js';
-import type { RosterStatus } from '../../shared/events.js';
+import { ATTENDED_STATUSES, ROSTER_STATUSES, STAFF_ROLES as STAFF } from '../../shared/events.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
-const ROSTER_STATUSES = ['not-yet', 'pending', 'present', 'late', 'rejected', 'excused', 'absent'] as const satisfies readonly RosterStatus[];
-const STAFF = ['admin', 'teacher'] as const;
 
 const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
 
@@ -53,7 +51,7 @@ const ProposalSchema = z
 const ConfirmBody = z.object({
   studentIds: z.array(z.string().min(1).max(100)).min(1).max(MAX_CONFIRM_STUDENTS),
   status: z
-    .enum(['present', 'late'])
+    .enum(ATTENDED_STATUSES)
     .optional()
     .describe("What the students are marked as; by default late once the session's lateAfter has passed, else present"),
 });

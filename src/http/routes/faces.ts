@@ -5,6 +5,7 @@ import { sniffImageType } from '../../face/image-input.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery } from '../schemas.js';
+import { ROLES } from '../../shared/events.js';
 
 const ProposalSummarySchema = z.object({
   proposedBy: z.string().describe('Id of the teacher or student who proposed it'),
@@ -40,7 +41,7 @@ const ProposalViewSchema = ProposalSummarySchema.extend({
   studentName: z.string(),
   studentNumber: z.string().nullable(),
   proposerName: z.string(),
-  proposerRole: z.enum(['admin', 'teacher', 'student']).nullable(),
+  proposerRole: z.enum(ROLES).nullable(),
   matchesCurrent: z
     .enum(['confident', 'uncertain', 'mismatch'])
     .nullable()

@@ -1,21 +1,13 @@
 import { z } from 'zod';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
 import { LOCATION_MODES, SHARED_DEVICE_RULES } from '../../domain/store-ports.js';
+import { DefaultPolicySchema } from '../../shared/policy.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 
 const limited = (l: { min: number; max: number }) => z.number().int().min(l.min).max(l.max);
 
-const DefaultPolicySchema = z
-  .object({
-    geofence: z.boolean(),
-    network: z.boolean(),
-    rotatingCode: z.boolean(),
-    selfie: z.boolean(),
-    maxAttempts: limited(SETTING_LIMITS.maxAttempts),
-  })
-  .partial()
-  .describe('Checks of a session whose teacher names none; a field left out keeps the built-in default');
+const DefaultPolicyWireSchema = DefaultPolicySchema.extend({ maxAttempts: limited(SETTING_LIMITS.maxAttempts).optional() }).describe('Checks of a session whose teacher names none; a field left out keeps the built-in default');
 
 const days = limited(SETTING_LIMITS.retentionDays);
 
@@ -35,7 +27,7 @@ const SettingsSchema = z
     sessionMinutes: limited(SETTING_LIMITS.sessionMinutes).nullable().describe('Default session length; null: 60'),
     lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes).nullable().describe('Minutes after the start before check-ins are late; null: 10'),
     codePeriodS: limited(SETTING_LIMITS.codePeriodS).nullable().describe('Rotating-code period; null: the server default (CODE_PERIOD_S)'),
-    defaultPolicy: DefaultPolicySchema,
+    defaultPolicy: DefaultPolicyWireSchema,
     sharedDevice: z
       .enum(SHARED_DEVICE_RULES)
       .describe('One device checking in several accounts of a session: `flag` (default) sends it to the teacher flagged SHARED_DEVICE, `refuse` rejects it'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { localIso } from '../../domain/calendar.js';
 import { BUCKET_SIZES } from '../../domain/reports/buckets.js';
 import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, MAX_MONTHS } from '../../domain/reports/report-service.js';
-import { RECORD_STATES, SESSION_STATES } from '../../shared/events.js';
+import { RECORD_STATES, SESSION_STATES, STAFF_ROLES as STAFF } from '../../shared/events.js';
 import { toCsv } from '../csv.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
@@ -92,7 +92,6 @@ const AuditSchema = z.object({
 });
 const AUDIT_COLUMNS = ['at', 'entityType', 'entityId', 'sessionId', 'actorId', 'action', 'reason', 'ip', 'from', 'to'] as const;
 
-const STAFF = ['admin', 'teacher'] as const;
 const selectorOf = (q: Selector) => ({
   ...(q.entityType !== undefined ? { entityType: q.entityType } : {}),
   ...(q.entityId !== undefined ? { entityId: q.entityId } : {}),

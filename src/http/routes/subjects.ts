@@ -9,6 +9,7 @@ import {
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf } from '../schemas.js';
+import { STAFF_ROLES as STAFF } from '../../shared/events.js';
 
 const Ids = z.array(z.string().min(1).max(100)).max(1_000);
 
@@ -48,7 +49,6 @@ const MyNetwork = z.object({
   range: z.string().nullable().describe('The range to allow for it: the IPv4 address itself (/32) or the IPv6 /64'),
 });
 
-const STAFF = ['admin', 'teacher'] as const;
 const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const];
 
 /** Subjects, enrolment, classroom location and allowed networks. */

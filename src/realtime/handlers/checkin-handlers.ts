@@ -3,6 +3,7 @@ import type { Logger } from '../../logger.js';
 import type { CheckinService } from '../../domain/checkins/checkin-service.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { ChangeReason, Id, Note, nested, payload } from './schemas.js';
+import { MARK_STATUSES } from '../../shared/events.js';
 
 /** 1 km is already useless as a classroom fix; beyond 100 km it is not a fix at all. */
 const MAX_ACCURACY_M = 100_000;
@@ -42,7 +43,7 @@ const DecideSchema = payload({
 const MarkSchema = payload({
   sessionId: Id,
   studentId: Id,
-  status: z.enum(['present', 'late', 'excused', 'absent']),
+  status: z.enum(MARK_STATUSES),
   note: Note.optional(),
   reason: ChangeReason.optional(),
   expectedVersion: Version.optional(),

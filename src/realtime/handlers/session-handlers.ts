@@ -4,7 +4,7 @@ import type { SessionService } from '../../domain/sessions/session-service.js';
 import type { SessionCloser } from '../../domain/sessions/session-closer.js';
 import type { SessionLifecycle } from '../../domain/sessions/session-lifecycle.js';
 import { rooms } from '../../shared/events.js';
-import { POLICY_PRESETS } from '../../shared/policy-presets.js';
+import { PolicyInputSchema } from '../../shared/policy.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { ChangeReason, Id, SessionRefSchema, nested, payload } from './schemas.js';
 
@@ -15,15 +15,7 @@ const OpenSchema = payload({
   startsAt: IsoTime.optional(),
   lateAfter: IsoTime.optional(),
   closesAt: IsoTime.optional(),
-  policy: nested({
-    preset: z.enum(POLICY_PRESETS).optional(),
-    geofence: z.boolean().optional(),
-    network: z.boolean().optional(),
-    rotatingCode: z.boolean().optional(),
-    selfie: z.boolean().optional(),
-    codePeriodS: z.number().int().min(5).max(600).optional(),
-    maxAttempts: z.number().int().min(1).max(5).optional(),
-  }).optional(),
+  policy: nested(PolicyInputSchema.shape).optional(),
   /** Confirms opening beside another session of the subject at the same time. */
   parallel: z.boolean().optional(),
 });

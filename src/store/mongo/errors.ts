@@ -34,6 +34,7 @@ const KEY_BY_FIELDS: Record<string, string> = {
   'subjectId,day': 'summary',
   tokenHash: 'tokenHash',
   'orgId,userId': 'face',
+  'orgId,kind,entityKey': 'oneroster',
   _id: 'id',
 };
 

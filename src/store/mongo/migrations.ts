@@ -88,8 +88,30 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     },
   },
   {
+    version: 6,
+    // Declared in timetable-schemas.ts: terms, holidays, meetings, occurrences (docs/timetable.md).
+    name: 'timetable collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
+    version: 7,
+    name: 'webhook collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
     version: 9,
     name: 'excuses and guardians collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
+    version: 10,
+    name: 'oneroster objects and their unique keys',
     up: async ({ models }) => {
       await buildIndexes(models);
     },

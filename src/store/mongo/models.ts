@@ -33,7 +33,30 @@ import {
   type ExcuseDoc,
   guardianSchema,
   type GuardianDoc,
+  oneRosterObjectSchema,
+  type OneRosterObjectDoc,
 } from './schemas.js';
+import {
+  holidaySchema,
+  meetingSchema,
+  occurrenceSchema,
+  teacherSettingsSchema,
+  termSchema,
+  type DayRangeDoc,
+  type MeetingDoc,
+  type OccurrenceDoc,
+  type TeacherSettingsDoc,
+} from './timetable-schemas.js';
+import {
+  webhookAttemptSchema,
+  webhookCounterSchema,
+  webhookDeliverySchema,
+  webhookEndpointSchema,
+  type WebhookAttemptDoc,
+  type WebhookCounterDoc,
+  type WebhookDeliveryDoc,
+  type WebhookEndpointDoc,
+} from './webhook-schemas.js';
 
 /** Raw document type of each collection. */
 export interface CollectionDoc {
@@ -51,12 +74,26 @@ export interface CollectionDoc {
   consents: ConsentDoc;
 }
 
-/** The transferable collections, the short-lived set-password links and the job leases (never copied). */
+/**
+ * The transferable collections, the short-lived set-password links and the job leases (never
+ * copied), and the OneRoster links (not copied: a re-import links users and subjects again by
+ * email and code).
+ */
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
   excuses: Model<ExcuseDoc>;
   guardians: Model<GuardianDoc>;
+  terms: Model<DayRangeDoc>;
+  holidays: Model<DayRangeDoc>;
+  meetings: Model<MeetingDoc>;
+  occurrences: Model<OccurrenceDoc>;
+  teacherSettings: Model<TeacherSettingsDoc>;
+  webhookEndpoints: Model<WebhookEndpointDoc>;
+  webhookDeliveries: Model<WebhookDeliveryDoc>;
+  webhookAttempts: Model<WebhookAttemptDoc>;
+  webhookCounters: Model<WebhookCounterDoc>;
+  onerosterObjects: Model<OneRosterObjectDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -97,6 +134,16 @@ export function createModels(conn: Connection): Models {
     jobs: conn.model<JobDoc>('Job', jobSchema),
     excuses: conn.model<ExcuseDoc>('Excuse', excuseSchema),
     guardians: conn.model<GuardianDoc>('Guardian', guardianSchema),
+    terms: conn.model<DayRangeDoc>('Term', termSchema),
+    holidays: conn.model<DayRangeDoc>('Holiday', holidaySchema),
+    meetings: conn.model<MeetingDoc>('Meeting', meetingSchema),
+    occurrences: conn.model<OccurrenceDoc>('Occurrence', occurrenceSchema),
+    teacherSettings: conn.model<TeacherSettingsDoc>('TeacherSettings', teacherSettingsSchema),
+    webhookEndpoints: conn.model<WebhookEndpointDoc>('WebhookEndpoint', webhookEndpointSchema),
+    webhookDeliveries: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
+    webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
+    webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
+    onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
   };
 }
 

@@ -2,9 +2,10 @@ import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store-ports.js';
 import { recordRepository, sessionRepository } from './attendance.js';
-import { writeRecordsOneByOne } from '../record-batch.js';
+import { writeRecordBatch } from './record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
+import { oneRosterRepository } from './oneroster.js';
 import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
@@ -15,6 +16,8 @@ import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
 import { mongoTransfer } from './transfer.js';
+import { timetableRepository } from './timetable.js';
+import { webhookRepository } from './webhooks.js';
 
 export type MongoStoreConfig = Extract<Config['store'], { kind: 'mongo' }>;
 
@@ -73,8 +76,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     users: userRepository(models, clock),
     subjects: subjectRepository(models, clock),
     sessions: sessionRepository(models, clock),
-    // Group commit stays one write at a time here (no transaction on a standalone server).
-    records: { ...records, writeBatch: (writes) => writeRecordsOneByOne(records, audit, writes) },
+    records: { ...records, writeBatch: (writes) => writeRecordBatch(models, records, clock, writes) },
     summaries: summaryRepository(models, clock),
     audit,
     reports: reportRepository(models),
@@ -88,6 +90,9 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     retention: retentionRepository(models),
     excuses: excuseRepository(models, clock),
     guardians: guardianRepository(models, clock),
+    timetable: timetableRepository(models),
+    webhooks: webhookRepository(models),
+    oneroster: oneRosterRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

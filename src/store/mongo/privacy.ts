@@ -94,6 +94,8 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.consents = deleted(await m.consents.deleteMany({ orgId, userId }));
       await m.consents.updateMany({ orgId, recordedBy: userId }, { $set: { recordedBy: tombstoneId } });
       await m.consents.updateMany({ orgId, withdrawnBy: userId }, { $set: { withdrawnBy: tombstoneId } });
+      // The school system's id of the person is theirs too; a later import would create them anew.
+      await m.onerosterObjects.deleteMany({ orgId, kind: 'user', entityId: userId });
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
       return counts;
     },

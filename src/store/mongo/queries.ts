@@ -1,5 +1,6 @@
 import type { QueryFilter, UpdateQuery } from 'mongoose';
 import { nameKeyOf } from './mapping.js';
+import { ACTIVE_SESSION_STATES, ATTENDED_STATUSES, SETTLED_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import type {
   AttendanceSession,
   NewRecord,
@@ -154,7 +155,7 @@ export function sessionListFilter(orgId: string, f: SessionFilter): QueryFilter<
 /** Newest first. */
 export const SESSION_LIST_SORT: Sort = { startsAt: -1, createdAt: -1, _id: 1 };
 
-export const ACTIVE_STATUSES: readonly SessionStatus[] = ['scheduled', 'open'];
+export const ACTIVE_STATUSES: readonly SessionStatus[] = ACTIVE_SESSION_STATES;
 
 export const activeSessionsFilter = (orgId: string, subjectIds: readonly string[]): QueryFilter<SessionDoc> => ({
   orgId,
@@ -202,7 +203,7 @@ export function startingSessionsFilter(now: Date): QueryFilter<SessionDoc> {
 export const STARTING_SORT: Sort = { startsAt: 1, _id: 1 };
 
 /** System-wide: sessions not yet closed, for the earliest closesAt. */
-export const notClosedFilter = (): QueryFilter<SessionDoc> => ({ status: { $in: ['scheduled', 'open', 'closing'] } });
+export const notClosedFilter = (): QueryFilter<SessionDoc> => ({ status: { $in: [...UNCLOSED_SESSION_STATES] } });
 export const NEXT_DUE_SORT: Sort = { closesAt: 1 };
 
 /** Matches when the lease is free, expired, or already held by `owner`. */
@@ -370,7 +371,7 @@ export const FAMILY_AGE_SORT: Sort = { familyId: 1, createdAt: 1, _id: 1 };
 // ----- reports -----
 
 /** Sessions whose records count in reports: settled, like the daily summaries'. */
-export const SETTLED_STATUSES: readonly SessionStatus[] = ['closing', 'closed'];
+export const SETTLED_STATUSES: readonly SessionStatus[] = SETTLED_SESSION_STATES;
 
 export function settledSessionsFilter(
   orgId: string,
@@ -399,7 +400,7 @@ export function tallyPipeline(orgId: string, sessionIds: string[], studentId?: s
 
 /** Present and late records of these sessions (last-seen times). */
 export function seenRecordsFilter(orgId: string, sessionIds: string[], studentId?: string): QueryFilter<RecordDoc> {
-  const filter: QueryFilter<RecordDoc> = { orgId, sessionId: { $in: sessionIds }, status: { $in: ['present', 'late'] } };
+  const filter: QueryFilter<RecordDoc> = { orgId, sessionId: { $in: sessionIds }, status: { $in: [...ATTENDED_STATUSES] } };
   if (studentId !== undefined) filter.studentId = studentId;
   return filter;
 }

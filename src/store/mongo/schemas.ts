@@ -1,7 +1,34 @@
 import { Schema, type Types } from 'mongoose';
-import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES, LOCATION_MODES, ROLES, RECORD_STATUSES, type ExcuseDocumentType, type ExcuseStatus, type OrganisationSettings, type Role, type RecordStatus, type SessionStatus } from '../../domain/store-ports.js';
+import {
+  EXCUSE_DOCUMENT_TYPES,
+  EXCUSE_STATUSES,
+  type ExcuseDocumentType,
+  type ExcuseStatus,
+  ACCOUNT_TOKEN_PURPOSES,
+  CONSENT_GIVERS,
+  CONSENT_PURPOSES,
+  LOCATION_MODES,
+  SHARED_DEVICE_RULES,
+  type AccountToken,
+  type AttendanceRecord,
+  type AttendanceSession,
+  type AuditEntry,
+  type Consent,
+  type DailySummary,
+  type Enrolment,
+  type FaceEnrolment,
+  type FaceProposal,
+  type Organisation,
+  type OrganisationSettings,
+  type RefreshToken,
+  type Subject,
+  type User,
+} from '../../domain/store-ports.js';
 import { newId } from '../../shared/ids.js';
-import { SESSION_STATES } from '../../shared/events.js';
+import { RECORD_STATES, ROLES, SESSION_STATES, VERIFICATION_BANDS, VERIFICATION_STATES } from '../../shared/events.js';
+import { POLICY_CHECKS } from '../../shared/policy-presets.js';
+import { REASON_CODES } from '../../shared/reasons.js';
+import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../shared/audit.js';
 
 /**
  * MongoDB document shapes and their schemas, one collection per entity. `_id` is the entity's
@@ -12,8 +39,10 @@ import { SESSION_STATES } from '../../shared/events.js';
  * Index names double as conflict keys: a duplicate on `email` raises StoreConflictError('email').
  */
 
-export const SESSION_STATUSES: readonly SessionStatus[] = SESSION_STATES;
-export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation', 'excuse'] as const;
+/** An entity as stored: its id is the document's `_id`. */
+type Doc<E extends { id: string }> = Omit<E, 'id'> & { _id: string };
+/** An entity without an id, stored under its natural key (mapping.ts). */
+type KeyedDoc<E> = E & { _id: string };
 
 // Indexes are built explicitly at start (models.ts), never implicitly on model compile. No
 // command buffering: the store is handed out only once connected, and an outage should fail
@@ -24,17 +53,12 @@ const requiredString = { type: String, required: true };
 const nullableString = { type: String, default: null };
 const nullableDate = { type: Date, default: null };
 
-export interface OrganisationDoc {
-  _id: string;
-  name: string;
-  slug: string;
-  timezone: string;
+export type OrganisationDoc = Omit<Doc<Organisation>, 'active' | 'settings'> & {
   /** Absent on documents written before organisations could be deactivated: active. */
   active?: boolean;
   /** Absent or partial on older documents: the missing settings are unset. */
   settings?: Partial<OrganisationSettings>;
-  createdAt: Date;
-}
+};
 
 const organisationSettingsSchema = new Schema(
   {
@@ -44,17 +68,14 @@ const organisationSettingsSchema = new Schema(
     defaultPolicy: {
       type: new Schema(
         {
-          geofence: Boolean,
-          network: Boolean,
-          rotatingCode: Boolean,
-          selfie: Boolean,
+          ...Object.fromEntries(POLICY_CHECKS.map((check) => [check, Boolean])),
           maxAttempts: { type: Number, min: 1 },
         },
         { _id: false, id: false },
       ),
       default: () => ({}),
     },
-    sharedDevice: { type: String, enum: ['flag', 'refuse'], default: 'flag' },
+    sharedDevice: { type: String, enum: SHARED_DEVICE_RULES, default: 'flag' },
     // Absent on older documents: normaliseSettings gives the defaults.
     retention: {
       type: new Schema(
@@ -90,21 +111,10 @@ export const organisationSchema = new Schema<OrganisationDoc>(
 );
 organisationSchema.index({ slug: 1 }, { unique: true, name: 'slug' });
 
-export interface UserDoc {
-  _id: string;
-  orgId: string;
-  email: string;
-  name: string;
-  role: Role;
-  studentNumber: string | null;
-  passwordHash: string | null;
-  active: boolean;
-  mustChangePassword: boolean;
+export type UserDoc = Doc<User> & {
   /** `name` lower-cased: the list's sort key (a collation would do, but not every server has one). */
   nameKey: string;
-  createdAt: Date;
-  updatedAt: Date;
-}
+};
 
 export const userSchema = new Schema<UserDoc>(
   {
@@ -140,17 +150,7 @@ const locationSchema = new Schema(
   { _id: false, id: false },
 );
 
-export interface SubjectDoc {
-  _id: string;
-  orgId: string;
-  code: string;
-  name: string;
-  teacherIds: string[];
-  location: { lat: number; lon: number; radiusM: number } | null;
-  allowedIpRanges: string[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type SubjectDoc = Doc<Subject>;
 
 export const subjectSchema = new Schema<SubjectDoc>(
   {
@@ -169,13 +169,7 @@ export const subjectSchema = new Schema<SubjectDoc>(
 subjectSchema.index({ orgId: 1, code: 1 }, { unique: true, name: 'code' });
 subjectSchema.index({ orgId: 1, teacherIds: 1 }, { name: 'org_teacher' });
 
-export interface EnrolmentDoc {
-  _id: string;
-  orgId: string;
-  subjectId: string;
-  studentId: string;
-  createdAt: Date;
-}
+export type EnrolmentDoc = KeyedDoc<Enrolment>;
 
 /** Enrolment is its own collection: an array inside the subject would race and grow unbounded. */
 export const enrolmentSchema = new Schema<EnrolmentDoc>(
@@ -192,40 +186,11 @@ enrolmentSchema.index({ subjectId: 1, studentId: 1 }, { unique: true, name: 'enr
 enrolmentSchema.index({ orgId: 1, subjectId: 1, studentId: 1 }, { name: 'org_subject_student' });
 enrolmentSchema.index({ orgId: 1, studentId: 1 }, { name: 'org_student' });
 
-export interface SessionDoc {
-  _id: string;
-  orgId: string;
-  subjectId: string;
-  teacherId: string;
-  status: SessionStatus;
-  policy: {
-    geofence: boolean;
-    network: boolean;
-    rotatingCode: boolean;
-    selfie: boolean;
-    codePeriodS: number;
-    maxAttempts: number;
-  };
-  startsAt: Date;
-  lateAfter: Date;
-  closesAt: Date;
-  codeSecret: string;
-  day: string;
-  createdAt: Date;
-  updatedAt: Date;
-  closedAt: Date | null;
-  closedBy: string | null;
-  leaseOwner: string | null;
-  leaseUntil: Date | null;
-  rosterVersion: number;
-}
+export type SessionDoc = Doc<AttendanceSession>;
 
 const policySchema = new Schema(
   {
-    geofence: { type: Boolean, required: true },
-    network: { type: Boolean, required: true },
-    rotatingCode: { type: Boolean, required: true },
-    selfie: { type: Boolean, required: true },
+    ...Object.fromEntries(POLICY_CHECKS.map((check) => [check, { type: Boolean, required: true }])),
     codePeriodS: { type: Number, required: true, min: 1 },
     maxAttempts: { type: Number, required: true, min: 1 },
   },
@@ -240,7 +205,7 @@ export const sessionSchema = new Schema<SessionDoc>(
     orgId: requiredString,
     subjectId: requiredString,
     teacherId: requiredString,
-    status: { type: String, required: true, enum: SESSION_STATUSES },
+    status: { type: String, required: true, enum: SESSION_STATES },
     policy: { type: policySchema, required: true },
     startsAt: { type: Date, required: true },
     lateAfter: { type: Date, required: true },
@@ -262,41 +227,7 @@ sessionSchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day
 sessionSchema.index({ status: 1, closesAt: 1 }, { name: 'status_closes_at' });
 sessionSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });
 
-export interface RecordDoc {
-  _id: string;
-  orgId: string;
-  sessionId: string;
-  subjectId: string;
-  studentId: string;
-  status: RecordStatus;
-  reason: string | null;
-  flags: string[];
-  distanceM: number | null;
-  location: { lat: number; lon: number; accuracyM: number; timestamp: Date } | null;
-  ip: string | null;
-  attempts: number;
-  submittedAt: Date | null;
-  decidedAt: Date | null;
-  decidedBy: string | null;
-  note: string | null;
-  correctionReason?: string | null;
-  absenceCategory?: string | null;
-  deviceId?: string | null;
-  userAgent?: string | null;
-  verification: {
-    state: 'queued' | 'done' | 'failed';
-    band: 'confident' | 'uncertain' | 'mismatch' | 'no-enrolment' | null;
-    distance: number | null;
-    flags: string[];
-    reason: string | null;
-    completedAt: Date | null;
-    probe?: number[] | null;
-  } | null;
-  version: number;
-  rosterVersion: number;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type RecordDoc = Doc<AttendanceRecord>;
 
 const checkinLocationSchema = new Schema(
   {
@@ -308,16 +239,16 @@ const checkinLocationSchema = new Schema(
   { _id: false, id: false },
 );
 
-export const VERIFICATION_STATES = ['queued', 'done', 'failed'] as const;
-export const VERIFICATION_BANDS = ['confident', 'uncertain', 'mismatch', 'no-enrolment'] as const;
+const reasonCode = { type: String, default: null, enum: [...REASON_CODES, null] };
+const reasonCodes = { type: [{ type: String, enum: REASON_CODES }], default: [] };
 
 const verificationSchema = new Schema(
   {
     state: { type: String, required: true, enum: VERIFICATION_STATES },
     band: { type: String, enum: [...VERIFICATION_BANDS, null], default: null },
     distance: { type: Number, default: null },
-    flags: { type: [String], default: [] },
-    reason: nullableString,
+    flags: reasonCodes,
+    reason: reasonCode,
     completedAt: nullableDate,
     // The selfie's embedding, server-side only, for the in-session anti-proxy comparison.
     probe: { type: [Number], default: undefined },
@@ -333,9 +264,9 @@ export const recordSchema = new Schema<RecordDoc>(
     sessionId: requiredString,
     subjectId: requiredString,
     studentId: requiredString,
-    status: { type: String, required: true, enum: RECORD_STATUSES },
-    reason: nullableString,
-    flags: { type: [String], default: [] },
+    status: { type: String, required: true, enum: RECORD_STATES },
+    reason: reasonCode,
+    flags: reasonCodes,
     distanceM: { type: Number, default: null },
     location: { type: checkinLocationSchema, default: null },
     ip: nullableString,
@@ -360,19 +291,7 @@ recordSchema.index({ sessionId: 1, studentId: 1 }, { unique: true, name: 'record
 recordSchema.index({ orgId: 1, sessionId: 1 }, { name: 'org_session' });
 recordSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 
-export interface SummaryDoc {
-  _id: string;
-  orgId: string;
-  subjectId: string;
-  day: string;
-  present: number;
-  late: number;
-  absent: number;
-  excused: number;
-  total: number;
-  percentage: number;
-  updatedAt: Date;
-}
+export type SummaryDoc = KeyedDoc<DailySummary>;
 
 const count = { type: Number, required: true, min: 0 };
 
@@ -397,22 +316,10 @@ summarySchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day
 // Reports add up a day range over every subject of the organisation.
 summarySchema.index({ orgId: 1, day: 1 }, { name: 'org_day' });
 
-export interface AuditDoc {
-  _id: string;
-  orgId: string;
-  entityType: (typeof AUDIT_ENTITY_TYPES)[number];
-  entityId: string;
-  sessionId: string | null;
-  actorId: string | null;
-  action: string;
-  from: unknown;
-  to: unknown;
-  reason: string | null;
-  ip: string | null;
-  at: Date;
+export type AuditDoc = Doc<AuditEntry> & {
   /** Insertion order among entries with the same `at` (ObjectIds grow monotonically). */
   seq: Types.ObjectId;
-}
+};
 
 export const auditSchema = new Schema<AuditDoc>(
   {
@@ -422,7 +329,7 @@ export const auditSchema = new Schema<AuditDoc>(
     entityId: requiredString,
     sessionId: nullableString,
     actorId: nullableString,
-    action: requiredString,
+    action: { type: String, required: true, enum: AUDIT_ACTIONS },
     from: { type: Schema.Types.Mixed, default: null },
     to: { type: Schema.Types.Mixed, default: null },
     reason: nullableString,
@@ -436,19 +343,7 @@ auditSchema.index({ orgId: 1, entityType: 1, entityId: 1, at: 1, seq: 1 }, { nam
 auditSchema.index({ orgId: 1, sessionId: 1, at: 1, seq: 1 }, { name: 'org_session_at' });
 auditSchema.index({ orgId: 1, actorId: 1, at: 1, seq: 1 }, { name: 'org_actor_at' });
 
-export interface RefreshTokenDoc {
-  _id: string;
-  orgId: string;
-  userId: string;
-  familyId: string;
-  tokenHash: string;
-  expiresAt: Date;
-  createdAt: Date;
-  rotatedAt: Date | null;
-  revokedAt: Date | null;
-  userAgent: string | null;
-  ip: string | null;
-}
+export type RefreshTokenDoc = Doc<RefreshToken>;
 
 /**
  * Expired tokens stay a week before MongoDB's TTL monitor removes them, so that reuse of a
@@ -477,16 +372,7 @@ refreshTokenSchema.index({ familyId: 1 }, { name: 'family' });
 refreshTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
 refreshTokenSchema.index({ expiresAt: 1 }, { name: 'expires_ttl', expireAfterSeconds: REFRESH_TOKEN_TTL_GRACE_S });
 
-export interface AccountTokenDoc {
-  _id: string;
-  orgId: string;
-  userId: string;
-  purpose: 'invite' | 'reset';
-  tokenHash: string;
-  expiresAt: Date;
-  createdAt: Date;
-  usedAt: Date | null;
-}
+export type AccountTokenDoc = Doc<AccountToken>;
 
 /** Set-password links are worthless once expired: MongoDB removes them a day later. */
 export const accountTokenSchema = new Schema<AccountTokenDoc>(
@@ -494,7 +380,7 @@ export const accountTokenSchema = new Schema<AccountTokenDoc>(
     _id: id,
     orgId: requiredString,
     userId: requiredString,
-    purpose: { type: String, required: true, enum: ['invite', 'reset'] },
+    purpose: { type: String, required: true, enum: ACCOUNT_TOKEN_PURPOSES },
     tokenHash: requiredString,
     expiresAt: { type: Date, required: true },
     createdAt: { type: Date, required: true },
@@ -506,17 +392,10 @@ accountTokenSchema.index({ tokenHash: 1 }, { unique: true, name: 'tokenHash' });
 accountTokenSchema.index({ orgId: 1, userId: 1 }, { name: 'org_user' });
 accountTokenSchema.index({ expiresAt: 1 }, { name: 'expires_ttl', expireAfterSeconds: 86_400 });
 
-export interface FaceDoc {
-  _id: string;
-  orgId: string;
-  userId: string;
-  modelId: string;
-  modelVersion: string;
+export type FaceDoc = KeyedDoc<Omit<FaceEnrolment, 'embeddings'>> & {
   /** One vector per photo, each as float64 little-endian bytes (mapping.ts). */
   embeddings: Buffer[];
-  photos: Buffer[] | null;
-  updatedAt: Date;
-}
+};
 
 function isFiniteVector(b: Buffer): boolean {
   if (b.length === 0 || b.length % 8 !== 0) return false;
@@ -553,17 +432,7 @@ export const faceSchema = new Schema<FaceDoc>(
 );
 faceSchema.index({ orgId: 1, userId: 1 }, { unique: true, name: 'face' });
 
-export interface FaceProposalDoc {
-  _id: string;
-  orgId: string;
-  userId: string;
-  modelId: string;
-  modelVersion: string;
-  embeddings: Buffer[];
-  photos: Buffer[];
-  proposedBy: string;
-  createdAt: Date;
-}
+export type FaceProposalDoc = KeyedDoc<Omit<FaceProposal, 'embeddings'>> & { embeddings: Buffer[] };
 
 export const faceProposalSchema = new Schema<FaceProposalDoc>(
   {
@@ -600,28 +469,16 @@ export const jobSchema = new Schema<JobDoc>(
   { ...base, collection: 'jobs' },
 );
 
-export interface ConsentDoc {
-  _id: string;
-  orgId: string;
-  userId: string;
-  purpose: 'face';
-  textVersion: string;
-  givenBy: 'student' | 'guardian';
-  guardianName: string | null;
-  recordedBy: string;
-  givenAt: Date;
-  withdrawnAt: Date | null;
-  withdrawnBy: string | null;
-}
+export type ConsentDoc = Doc<Consent>;
 
 export const consentSchema = new Schema<ConsentDoc>(
   {
     _id: id,
     orgId: requiredString,
     userId: requiredString,
-    purpose: { type: String, required: true, enum: ['face'] },
+    purpose: { type: String, required: true, enum: CONSENT_PURPOSES },
     textVersion: requiredString,
-    givenBy: { type: String, required: true, enum: ['student', 'guardian'] },
+    givenBy: { type: String, required: true, enum: CONSENT_GIVERS },
     guardianName: nullableString,
     recordedBy: requiredString,
     givenAt: { type: Date, required: true },
@@ -631,6 +488,36 @@ export const consentSchema = new Schema<ConsentDoc>(
   { ...base, collection: 'consents' },
 );
 consentSchema.index({ orgId: 1, userId: 1, purpose: 1, givenAt: 1 }, { name: 'org_user_purpose' });
+
+export interface OneRosterObjectDoc {
+  /** `${orgId}:${kind}:${sourcedId}`: the natural key, so a put is one upsert. */
+  _id: string;
+  orgId: string;
+  kind: 'org' | 'academicSession' | 'class' | 'user';
+  sourcedId: string;
+  entityId: string | null;
+  /** entityId, or `_id` when there is none: unique without a partial index (FerretDB 1.x has none). */
+  entityKey: string;
+  data: Record<string, string>;
+  updatedAt: Date;
+}
+
+export const oneRosterObjectSchema = new Schema<OneRosterObjectDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    kind: { type: String, required: true, enum: ['org', 'academicSession', 'class', 'user'] },
+    sourcedId: requiredString,
+    entityId: nullableString,
+    entityKey: requiredString,
+    data: { type: Schema.Types.Mixed, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'onerosterObjects', minimize: false },
+);
+oneRosterObjectSchema.index({ orgId: 1, kind: 1, sourcedId: 1 }, { name: 'org_kind_sourced', unique: true });
+// One sourcedId per local entity of a kind.
+oneRosterObjectSchema.index({ orgId: 1, kind: 1, entityKey: 1 }, { name: 'oneroster', unique: true });
 
 export interface ExcuseDoc {
   _id: string;

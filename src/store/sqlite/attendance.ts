@@ -15,7 +15,11 @@ import {
 } from '../../domain/store-ports.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
-import { audit, insertSql, records, sessions, type Row } from './mappers.js';
+import { audit, insertSql, records, sessions, sqlWords, type Row } from './mappers.js';
+import { ACTIVE_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
+
+const ACTIVE = sqlWords(ACTIVE_SESSION_STATES);
+const UNCLOSED = sqlWords(UNCLOSED_SESSION_STATES);
 
 // Sessions (with the scheduler's lease) and attendance records.
 
@@ -63,7 +67,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
       if (subjectIds.length === 0) return [];
       return db
         .stmt(
-          `SELECT * FROM sessions WHERE org_id = ? AND status IN ('scheduled', 'open')
+          `SELECT * FROM sessions WHERE org_id = ? AND status IN (${ACTIVE})
            AND subject_id IN (SELECT value FROM json_each(?)) ORDER BY starts_at, id`,
         )
         .all(orgId, JSON.stringify(subjectIds))
@@ -93,7 +97,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
       return db
         .stmt(
           `SELECT * FROM sessions
-           WHERE ((status IN ('scheduled', 'open') AND closes_at <= @now) OR status = 'closing')
+           WHERE ((status IN (${ACTIVE}) AND closes_at <= @now) OR status = 'closing')
              AND (lease_until IS NULL OR lease_until < @now)
            ORDER BY closes_at, id LIMIT @limit`,
         )
@@ -107,7 +111,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .map(sessions.fromRow);
     },
     async nextDueAt() {
-      const r = db.stmt<{ at: number | null }>("SELECT min(closes_at) AS at FROM sessions WHERE status IN ('scheduled', 'open', 'closing')").get()!;
+      const r = db.stmt<{ at: number | null }>(`SELECT min(closes_at) AS at FROM sessions WHERE status IN (${UNCLOSED})`).get()!;
       return r.at === null ? null : new Date(r.at);
     },
     async acquireLease(orgId, id, owner, until, now) {

@@ -92,6 +92,7 @@ const UNIQUE_KEYS: Record<string, string> = {
   'account_tokens.token_hash': 'tokenHash',
   'account_tokens.id': 'id',
   'faces.org_id, faces.user_id': 'face',
+  'oneroster_objects.org_id, oneroster_objects.kind, oneroster_objects.entity_id': 'oneroster',
 };
 
 /** Maps a SQLite unique/primary-key violation to StoreConflictError; anything else is returned as is. */

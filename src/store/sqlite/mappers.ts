@@ -17,7 +17,10 @@ import type {
   User,
   VerificationResult,
 } from '../../domain/store-ports.js';
-import { normaliseSettings } from '../../domain/store-ports.js';
+import { ACCOUNT_TOKEN_PURPOSES, CONSENT_GIVERS, CONSENT_PURPOSES, normaliseSettings } from '../../domain/store-ports.js';
+import { RECORD_STATES, ROLES, SESSION_STATES } from '../../shared/events.js';
+import { REASON_CODES } from '../../shared/reasons.js';
+import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../shared/audit.js';
 
 /** A row as better-sqlite3 returns it, keyed by column name. */
 export type Row = Record<string, unknown>;
@@ -43,6 +46,38 @@ const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ?
 const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : (v as string));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : (v as number));
+
+/**
+ * A reader of a column that holds one word of a vocabulary (SQLite has no enum type): a value
+ * outside it fails here, naming the column, instead of travelling on mistyped.
+ */
+function oneOf<T extends string>(words: readonly T[], column: string): (v: unknown) => T {
+  const known: ReadonlySet<unknown> = new Set(words);
+  return (v) => {
+    if (known.has(v)) return v as T;
+    throw new Error(`unknown value in column ${column}: ${String(v)}`);
+  };
+}
+
+const role = oneOf(ROLES, 'users.role');
+const sessionStatus = oneOf(SESSION_STATES, 'sessions.status');
+const recordStatus = oneOf(RECORD_STATES, 'records.status');
+const nullOr =
+  <T>(read: (v: unknown) => T) =>
+  (v: unknown): T | null =>
+    v === null || v === undefined ? null : read(v);
+const recordReason = nullOr(oneOf(REASON_CODES, 'records.reason'));
+const recordFlag = oneOf(REASON_CODES, 'records.flags');
+const verificationReason = nullOr(oneOf(REASON_CODES, 'records.verification.reason'));
+const verificationFlag = oneOf(REASON_CODES, 'records.verification.flags');
+const auditAction = oneOf(AUDIT_ACTIONS, 'audit.action');
+const auditEntityType = oneOf(AUDIT_ENTITY_TYPES, 'audit.entity_type');
+const tokenPurpose = oneOf(ACCOUNT_TOKEN_PURPOSES, 'account_tokens.purpose');
+const consentPurpose = oneOf(CONSENT_PURPOSES, 'consents.purpose');
+const consentGiver = oneOf(CONSENT_GIVERS, 'consents.given_by');
+
+/** A constant list of words as the inside of an SQL `IN (...)` (the words are ours, never input). */
+export const sqlWords = (words: readonly string[]): string => words.map((w) => `'${w}'`).join(', ');
 
 export function json(v: unknown): string | null {
   return v === undefined ? null : JSON.stringify(v);
@@ -157,7 +192,7 @@ export const users: TableSpec<User> = {
     orgId: str(r.org_id),
     email: str(r.email),
     name: str(r.name),
-    role: r.role as User['role'],
+    role: role(r.role),
     studentNumber: strOrNull(r.student_number),
     passwordHash: strOrNull(r.password_hash),
     active: r.active === 1,
@@ -241,7 +276,7 @@ export const sessions: TableSpec<AttendanceSession> = {
     orgId: str(r.org_id),
     subjectId: str(r.subject_id),
     teacherId: str(r.teacher_id),
-    status: r.status as AttendanceSession['status'],
+    status: sessionStatus(r.status),
     policy: parse(r.policy, 'sessions.policy'),
     startsAt: date(r.starts_at),
     lateAfter: date(r.late_after),
@@ -302,9 +337,9 @@ export const records: TableSpec<AttendanceRecord> = {
       sessionId: str(r.session_id),
       subjectId: str(r.subject_id),
       studentId: str(r.student_id),
-      status: r.status as AttendanceRecord['status'],
-      reason: strOrNull(r.reason),
-      flags: parse<string[]>(r.flags, 'records.flags'),
+      status: recordStatus(r.status),
+      reason: recordReason(r.reason),
+      flags: parse<unknown[]>(r.flags, 'records.flags').map(recordFlag),
       distanceM: numOrNull(r.distance_m),
       location: loc && { ...loc, timestamp: new Date(loc.timestamp) },
       ip: strOrNull(r.ip),
@@ -317,7 +352,7 @@ export const records: TableSpec<AttendanceRecord> = {
       ...(r.absence_category == null ? {} : { absenceCategory: str(r.absence_category) }),
       ...(r.device_id == null ? {} : { deviceId: str(r.device_id) }),
       ...(r.user_agent == null ? {} : { userAgent: str(r.user_agent) }),
-      verification: ver && { ...ver, completedAt: dateOrNull(ver.completedAt) },
+      verification: ver && { ...ver, flags: ver.flags.map(verificationFlag), reason: verificationReason(ver.reason), completedAt: dateOrNull(ver.completedAt) },
       version: r.version as number,
       rosterVersion: r.roster_version as number,
       createdAt: date(r.created_at),
@@ -377,11 +412,11 @@ export const audit: TableSpec<AuditEntry> = {
   fromRow: (r) => ({
     id: str(r.id),
     orgId: str(r.org_id),
-    entityType: r.entity_type as AuditEntry['entityType'],
+    entityType: auditEntityType(r.entity_type),
     entityId: str(r.entity_id),
     sessionId: strOrNull(r.session_id),
     actorId: strOrNull(r.actor_id),
-    action: str(r.action),
+    action: auditAction(r.action),
     from: parseOrNull<unknown>(r.from_json, 'audit.from_json'),
     to: parseOrNull<unknown>(r.to_json, 'audit.to_json'),
     reason: strOrNull(r.reason),
@@ -452,7 +487,7 @@ export const accountTokens: TableSpec<AccountToken> = {
     id: str(r.id),
     orgId: str(r.org_id),
     userId: str(r.user_id),
-    purpose: r.purpose as AccountToken['purpose'],
+    purpose: tokenPurpose(r.purpose),
     tokenHash: str(r.token_hash),
     expiresAt: date(r.expires_at),
     createdAt: date(r.created_at),
@@ -531,9 +566,9 @@ export const consents: TableSpec<Consent> = {
     id: str(r.id),
     orgId: str(r.org_id),
     userId: str(r.user_id),
-    purpose: r.purpose as Consent['purpose'],
+    purpose: consentPurpose(r.purpose),
     textVersion: str(r.text_version),
-    givenBy: r.given_by as Consent['givenBy'],
+    givenBy: consentGiver(r.given_by),
     guardianName: strOrNull(r.guardian_name),
     recordedBy: str(r.recorded_by),
     givenAt: date(r.given_at),

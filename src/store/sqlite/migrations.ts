@@ -287,6 +287,112 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 13,
+    name: 'terms, holidays, meetings and their occurrences; teacher settings',
+    // occurrences' primary key is what makes a timetable session be created once across nodes.
+    sql: `
+      CREATE TABLE terms (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        start_day TEXT NOT NULL,
+        end_day TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX terms_org ON terms (org_id, start_day);
+      CREATE TABLE holidays (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        start_day TEXT NOT NULL,
+        end_day TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX holidays_org ON holidays (org_id, start_day);
+      CREATE TABLE meetings (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        term_id TEXT NOT NULL,
+        weekday INTEGER NOT NULL,
+        start_time TEXT NOT NULL,
+        end_time TEXT NOT NULL,
+        teacher_id TEXT,
+        preset TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX meetings_org_subject ON meetings (org_id, subject_id);
+      CREATE TABLE occurrences (
+        org_id TEXT NOT NULL,
+        meeting_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        session_id TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (meeting_id, day)
+      );
+      CREATE TABLE teacher_settings (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        timetable_open TEXT NOT NULL,
+        PRIMARY KEY (org_id, user_id)
+      );
+    `,
+  },
+  {
+    version: 14,
+    name: 'webhook endpoints and deliveries',
+    // seq (the rowid) orders the deliveries of one (endpoint, order key) queue.
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        description TEXT,
+        secret TEXT NOT NULL,
+        events TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        failing_since INTEGER,
+        disabled_at INTEGER,
+        disabled_reason TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_endpoints_org ON webhook_endpoints (org_id, created_at);
+      CREATE TABLE webhook_deliveries (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL,
+        endpoint_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        order_key TEXT NOT NULL,
+        body TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        retry_until INTEGER NOT NULL,
+        last_status INTEGER,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+      CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, order_key, state, seq);
+      CREATE TABLE webhook_attempts (
+        delivery_id TEXT NOT NULL,
+        org_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        duration_ms INTEGER NOT NULL
+      );
+      CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, at);
+    `,
+  },
+  {
     version: 16,
     name: 'excuses, guardian contacts and the absence category of records',
     // The document's bytes live beside the excuse; list queries name their columns to skip them.
@@ -322,6 +428,25 @@ export const MIGRATIONS: readonly Migration[] = [
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (org_id, student_id)
       );
+    `,
+  },
+  {
+    version: 17,
+    name: 'oneroster objects',
+    // The school information system's ids (sourcedId) of the users and subjects a OneRoster
+    // import made, and the orgs and academic sessions it read: one row per object, one local
+    // entity per sourcedId of a kind.
+    sql: `
+      CREATE TABLE oneroster_objects (
+        org_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        sourced_id TEXT NOT NULL,
+        entity_id TEXT,
+        data TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, kind, sourced_id)
+      );
+      CREATE UNIQUE INDEX oneroster_objects_entity ON oneroster_objects (org_id, kind, entity_id) WHERE entity_id IS NOT NULL;
     `,
   },
 ];

@@ -94,6 +94,8 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         counts.consents = run('DELETE FROM consents WHERE org_id = ? AND user_id = ?', orgId, userId);
         run('UPDATE consents SET recorded_by = ? WHERE org_id = ? AND recorded_by = ?', tombstoneId, orgId, userId);
         run('UPDATE consents SET withdrawn_by = ? WHERE org_id = ? AND withdrawn_by = ?', tombstoneId, orgId, userId);
+        // The school system's id of the person is theirs too; a later import would create them anew.
+        run("DELETE FROM oneroster_objects WHERE org_id = ? AND kind = 'user' AND entity_id = ?", orgId, userId);
         counts.users = run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, userId);
         return counts;
       });

@@ -1,11 +1,12 @@
 import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally } from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
-import { audit } from './mappers.js';
+import { audit, sqlWords } from './mappers.js';
+import { ATTENDED_STATUSES, SETTLED_SESSION_STATES } from '../../shared/events.js';
 
 // Aggregates behind the reporting API. Settled sessions are those closing or closed, the same
 // ones a daily summary counts (cancelled and reopened sessions are left out).
 
-const SETTLED = `s.status IN ('closing', 'closed')`;
+const SETTLED = `s.status IN (${sqlWords(SETTLED_SESSION_STATES)})`;
 
 interface TallyRow {
   subject_id: string;
@@ -37,7 +38,7 @@ export function reportRepository(db: SqliteDb): ReportRepository {
       const rows = db
         .stmt<TallyRow>(
           `SELECT r.subject_id, r.student_id, r.status, count(*) AS n,
-             max(CASE WHEN r.status IN ('present', 'late') THEN r.submitted_at END) AS last_seen
+             max(CASE WHEN r.status IN (${sqlWords(ATTENDED_STATUSES)}) THEN r.submitted_at END) AS last_seen
            FROM ${from}
            WHERE ${where.join(' AND ')}
            GROUP BY r.subject_id, r.student_id, r.status`,

@@ -3,6 +3,7 @@ import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
+import { oneRosterRepository } from './oneroster.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
@@ -11,6 +12,8 @@ import { retentionRepository } from './retention.js';
 import { excuseRepository } from './excuses.js';
 import { guardianRepository } from './guardians.js';
 import { sqliteTransfer } from './transfer.js';
+import { timetableRepository } from './timetable.js';
+import { webhookRepository } from './webhooks.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -47,6 +50,9 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     retention: retentionRepository(db),
     excuses: excuseRepository(db, clock),
     guardians: guardianRepository(db, clock),
+    timetable: timetableRepository(db),
+    webhooks: webhookRepository(db),
+    oneroster: oneRosterRepository(db, clock),
     async ping() {
       db.stmt('SELECT 1').get();
     },

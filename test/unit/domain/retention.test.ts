@@ -29,7 +29,7 @@ describe('retention', () => {
       const org = await store.organisations.create({ name: 'A', slug: 'a', timezone: 'UTC' });
       const at = new Date(Date.UTC(2026, 0, 1));
       for (let i = 0; i < 2_345; i += 1) {
-        await store.audit.append({ orgId: org.id, entityType: 'user', entityId: 'u', sessionId: null, actorId: 'u', action: 'x', from: null, to: null, reason: null, ip: `10.0.${i % 256}.${i % 200}`, at });
+        await store.audit.append({ orgId: org.id, entityType: 'user', entityId: 'u', sessionId: null, actorId: 'u', action: 'user.update', from: null, to: null, reason: null, ip: `10.0.${i % 256}.${i % 200}`, at });
       }
       expect(await store.retention.truncateAuditIps(org.id, at, truncateIp)).to.equal(2_345);
       expect(await store.retention.truncateAuditIps(org.id, at, truncateIp)).to.equal(0);

@@ -1,0 +1,400 @@
+import { z } from 'zod';
+import { requireRole, type Actor } from '../actor.js';
+import { audit } from '../audit-log.js';
+import { AppError } from '../../shared/app-error.js';
+import type { OneRosterKind, OneRosterObject, Store, Subject, User, UserPatch } from '../store-ports.js';
+import { SubjectCodeSchema, SubjectNameSchema } from '../subjects/subject-input.js';
+import type { SubjectService } from '../subjects/subject-service.js';
+import { normaliseEmail } from '../users/public-user.js';
+import type { UserService } from '../users/user-service.js';
+import { BUNDLE_FILES, parseBundle, type Bundle, type BundleFile, type BundleRow } from './bundle.js';
+
+export const ROW_ACTIONS = ['created', 'updated', 'unchanged', 'skipped', 'error'] as const;
+export type RowAction = (typeof ROW_ACTIONS)[number];
+
+/** What the import did (or, in a dry run, would do) with one row. */
+export interface RowReport {
+  file: BundleFile;
+  line: number;
+  sourcedId: string;
+  action: RowAction;
+  /** Why a row was skipped or refused, or which fields an update changes. */
+  reason: string | null;
+}
+
+export interface ImportReport {
+  dryRun: boolean;
+  files: Record<BundleFile, Record<RowAction, number>>;
+  rows: RowReport[];
+}
+
+type LocalRole = 'student' | 'teacher';
+/** A local id a sourcedId resolves to; in a dry run, a user or class the run would create has none yet. */
+interface Resolved {
+  id: string | null;
+  role?: LocalRole;
+}
+
+const Email = z.email();
+const Day = z.iso.date();
+const TO_BE_DELETED = 'tobedeleted';
+
+/** A row refused: its reason goes to the report, the other rows go on. */
+class RowError extends Error {}
+
+/**
+ * Imports a OneRoster 1.1 CSV bundle into the actor's organisation (docs/oneroster.md):
+ * orgs and academic sessions are kept as OneRoster objects, students and teachers become
+ * users, classes subjects, enrollments enrolments and subject teachers. Rows are matched by
+ * sourcedId (then by email or subject code, which links existing accounts and subjects), so a
+ * second run of the same bundle changes nothing. A bad row is reported and the others are
+ * imported. Nothing is removed: a bulk file's missing rows are left alone.
+ */
+export class OneRosterImport {
+  constructor(
+    private readonly deps: { store: Store; users: UserService; subjects: SubjectService; clock: () => Date },
+  ) {}
+
+  async run(actor: Actor, bundle: Bundle, opts: { dryRun: boolean }): Promise<ImportReport> {
+    requireRole(actor, 'admin');
+    const parsed = parseBundle(bundle);
+    const run = new ImportRun(this.deps, actor, opts.dryRun);
+    await run.objects('orgs', 'org', parsed.orgs ?? [], orgData);
+    await run.objects('academicSessions', 'academicSession', parsed.academicSessions ?? [], sessionData);
+    await run.users(parsed.users ?? []);
+    await run.classes(parsed.classes ?? []);
+    await run.enrollments(parsed.enrollments ?? []);
+    const report = run.report();
+    if (!opts.dryRun) {
+      await audit(this.deps.store, actor, this.deps.clock(), {
+        entityType: 'organisation',
+        entityId: actor.orgId,
+        action: 'oneroster.import',
+        from: null,
+        to: report.files,
+      });
+    }
+    return report;
+  }
+}
+
+function orgData(f: Record<string, string>): Record<string, string> {
+  if (!f['name']) throw new RowError('name is missing');
+  return { name: f['name'], type: f['type'] ?? '', identifier: f['identifier'] ?? '', parentSourcedId: f['parentSourcedId'] ?? '' };
+}
+
+function sessionData(f: Record<string, string>): Record<string, string> {
+  const start = f['startDate'] ?? '';
+  const end = f['endDate'] ?? '';
+  if (!f['title']) throw new RowError('title is missing');
+  if (!Day.safeParse(start).success || !Day.safeParse(end).success) throw new RowError('startDate and endDate must be YYYY-MM-DD');
+  if (start > end) throw new RowError('startDate is after endDate');
+  return { title: f['title'], type: f['type'] ?? '', startDate: start, endDate: end, parentSourcedId: f['parentSourcedId'] ?? '', schoolYear: f['schoolYear'] ?? '' };
+}
+
+function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+class ImportRun {
+  private readonly rows: RowReport[] = [];
+  /** sourcedId to local user, for the users of this bundle and those linked before. */
+  private readonly userIds = new Map<string, Resolved>();
+  private readonly classIds = new Map<string, Resolved>();
+  /** sourcedIds of this bundle's rows that were refused, so rows pointing at them say why. */
+  private readonly refused = new Map<BundleFile, Set<string>>();
+  private readonly terms = new Set<string>();
+  private readonly orgId: string;
+
+  constructor(
+    private readonly deps: { store: Store; users: UserService; subjects: SubjectService },
+    private readonly actor: Actor,
+    private readonly dryRun: boolean,
+  ) {
+    this.orgId = actor.orgId;
+  }
+
+  report(): ImportReport {
+    const files = Object.fromEntries(
+      BUNDLE_FILES.map((f) => [f, Object.fromEntries(ROW_ACTIONS.map((a) => [a, 0])) as Record<RowAction, number>]),
+    ) as ImportReport['files'];
+    for (const r of this.rows) files[r.file][r.action] += 1;
+    return { dryRun: this.dryRun, files, rows: this.rows };
+  }
+
+  /** Orgs and academic sessions: kept as OneRoster objects, without a local entity. */
+  async objects(file: BundleFile, kind: OneRosterKind, rows: BundleRow[], data: (f: Record<string, string>) => Record<string, string>): Promise<void> {
+    const stored = await this.load(kind, rows);
+    await this.eachRow(file, rows, async (row, sourcedId) => {
+      const d = data(row.fields);
+      const before = stored.get(sourcedId);
+      if (kind === 'academicSession') this.terms.add(sourcedId);
+      if (before && sameData(before.data, d)) return { action: 'unchanged' };
+      if (!this.dryRun) await this.deps.store.oneroster.put({ orgId: this.orgId, kind, sourcedId, entityId: null, data: d });
+      return { action: before ? 'updated' : 'created' };
+    });
+  }
+
+  async users(rows: BundleRow[]): Promise<void> {
+    const links = await this.load('user', rows);
+    const seenEmails = new Map<string, number>();
+    await this.eachRow('users', rows, async (row, sourcedId) => {
+      const f = row.fields;
+      const role = (f['role'] ?? '').toLowerCase();
+      if (role !== 'student' && role !== 'teacher') return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
+      const email = normaliseEmail(f['email'] ?? '');
+      if (!email) throw new RowError('email is missing (it is the login)');
+      if (!Email.safeParse(email).success) throw new RowError(`email "${f['email']}" is invalid`);
+      const firstLine = seenEmails.get(email);
+      if (firstLine !== undefined) throw new RowError(`duplicate email in the file (first on line ${firstLine})`);
+      seenEmails.set(email, row.line);
+      const name = [f['givenName'], f['familyName']].map((s) => (s ?? '').trim()).filter(Boolean).join(' ');
+      if (!name) throw new RowError('givenName and familyName are missing');
+      const studentNumber = role === 'student' ? (f['identifier'] || f['username'] || '').trim() || null : null;
+      if (role === 'student' && !studentNumber) throw new RowError('a student needs an identifier or a username (the student number)');
+      const want = { name, email, role: role as LocalRole, studentNumber, active: (f['enabledUser'] ?? '').toLowerCase() !== 'false' };
+      const data = { orgSourcedIds: splitList(f['orgSourcedIds']).join(',') };
+
+      const link = links.get(sourcedId);
+      const existing = await this.findUser(sourcedId, link, email);
+      if (!existing) {
+        let id: string | null = null;
+        if (!this.dryRun) {
+          const created = await this.deps.users.create(this.actor, { name, email, role: want.role, studentNumber });
+          if (!want.active) await this.deps.users.update(this.actor, created.id, { active: false });
+          await this.link('user', sourcedId, created.id, data);
+          id = created.id;
+        }
+        this.userIds.set(sourcedId, { id, role: want.role });
+        return { action: 'created' };
+      }
+      const patch: UserPatch = {};
+      for (const k of ['name', 'email', 'role', 'studentNumber', 'active'] as const) {
+        if (existing[k] !== want[k]) (patch as Record<string, unknown>)[k] = want[k];
+      }
+      if (patch.email !== undefined) {
+        const holder = await this.deps.store.users.getByEmail(this.orgId, email);
+        if (holder && holder.id !== existing.id) throw new RowError('email is already taken in this organisation');
+      }
+      this.userIds.set(sourcedId, { id: existing.id, role: want.role });
+      const changed = Object.keys(patch);
+      const relink = link?.entityId !== existing.id || !sameData(link.data, data);
+      if (changed.length === 0 && !relink) return { action: 'unchanged' };
+      if (!this.dryRun) {
+        if (changed.length > 0) await this.deps.users.update(this.actor, existing.id, patch);
+        if (relink) await this.link('user', sourcedId, existing.id, data);
+      }
+      return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId' };
+    });
+  }
+
+  /** The account of a sourcedId: its linked user, else the unlinked student or teacher with the email. */
+  private async findUser(sourcedId: string, link: OneRosterObject | undefined, email: string): Promise<User | null> {
+    const { store } = this.deps;
+    let user = link?.entityId ? await store.users.get(this.orgId, link.entityId) : null;
+    if (!user) {
+      user = await store.users.getByEmail(this.orgId, email);
+      if (user) {
+        const [other] = await store.oneroster.getByEntities(this.orgId, 'user', [user.id]);
+        if (other && other.sourcedId !== sourcedId) throw new RowError(`email belongs to the user of sourcedId ${other.sourcedId}`);
+      }
+    }
+    if (user?.role === 'admin') throw new RowError('the account is an admin of the service, which an import never changes');
+    return user;
+  }
+
+  async classes(rows: BundleRow[]): Promise<void> {
+    const links = await this.load('class', rows);
+    const known = await this.knownTerms(rows);
+    const seenCodes = new Map<string, number>();
+    await this.eachRow('classes', rows, async (row, sourcedId) => {
+      const f = row.fields;
+      const codeIn = (f['classCode'] || sourcedId).trim();
+      const code = SubjectCodeSchema.safeParse(codeIn);
+      if (!code.success) throw new RowError(`classCode "${codeIn}" is not a subject code (at most 32 letters, digits, dot, dash, underscore)`);
+      const name = SubjectNameSchema.safeParse(f['title'] ?? '');
+      if (!name.success) throw new RowError('title is missing or longer than 200 characters');
+      const firstLine = seenCodes.get(code.data);
+      if (firstLine !== undefined) throw new RowError(`duplicate classCode in the file (first on line ${firstLine})`);
+      seenCodes.set(code.data, row.line);
+      const terms = splitList(f['termSourcedIds']);
+      const unknown = terms.filter((t) => !known.has(t));
+      if (unknown.length > 0) throw new RowError(`unknown academicSession(s) ${unknown.join(', ')}`);
+      const data = { terms: terms.join(','), schoolSourcedId: f['schoolSourcedId'] ?? '', courseSourcedId: f['courseSourcedId'] ?? '' };
+
+      const link = links.get(sourcedId);
+      const existing = await this.findSubject(sourcedId, link, code.data);
+      if (!existing) {
+        let id: string | null = null;
+        if (!this.dryRun) {
+          const created = await this.deps.subjects.create(this.actor, { code: code.data, name: name.data, teacherIds: [] });
+          await this.link('class', sourcedId, created.id, data);
+          id = created.id;
+        }
+        this.classIds.set(sourcedId, { id });
+        return { action: 'created' };
+      }
+      this.classIds.set(sourcedId, { id: existing.id });
+      const patch: { code?: string; name?: string } = {};
+      if (existing.code !== code.data) patch.code = code.data;
+      if (existing.name !== name.data) patch.name = name.data;
+      const changed = Object.keys(patch);
+      const relink = link?.entityId !== existing.id || !sameData(link.data, data);
+      if (changed.length === 0 && !relink) return { action: 'unchanged' };
+      if (!this.dryRun) {
+        if (changed.length > 0) await this.deps.subjects.update(this.actor, existing.id, patch);
+        if (relink) await this.link('class', sourcedId, existing.id, data);
+      }
+      return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId or its terms' };
+    });
+  }
+
+  private async findSubject(sourcedId: string, link: OneRosterObject | undefined, code: string): Promise<Subject | null> {
+    const { store } = this.deps;
+    const linked = link?.entityId ? await store.subjects.get(this.orgId, link.entityId) : null;
+    if (linked) return linked;
+    const page = await store.subjects.list(this.orgId, { q: code, limit: 100, offset: 0 });
+    const byCode = page.items.find((s) => s.code === code) ?? null;
+    if (byCode) {
+      const [other] = await store.oneroster.getByEntities(this.orgId, 'class', [byCode.id]);
+      if (other && other.sourcedId !== sourcedId) throw new RowError(`classCode belongs to the subject of sourcedId ${other.sourcedId}`);
+    }
+    return byCode;
+  }
+
+  private async knownTerms(rows: BundleRow[]): Promise<Set<string>> {
+    const wanted = [...new Set(rows.flatMap((r) => splitList(r.fields['termSourcedIds'])))].filter((t) => !this.terms.has(t));
+    const stored = await this.deps.store.oneroster.getMany(this.orgId, 'academicSession', wanted);
+    return new Set([...this.terms, ...stored.map((o) => o.sourcedId)]);
+  }
+
+  async enrollments(rows: BundleRow[]): Promise<void> {
+    await this.resolveEarlier(rows);
+    const students = new Map<string, Set<string>>();
+    const teachers = new Map<string, Set<string>>();
+    const enrolled = new Map<string, Set<string>>();
+    const subjects = new Map<string, Subject>();
+    await this.eachRow('enrollments', rows, async (row) => {
+      const f = row.fields;
+      const role = (f['role'] ?? '').toLowerCase();
+      if (role !== 'student' && role !== 'teacher') return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
+      const cls = this.resolve('classes', this.classIds, f['classSourcedId'] ?? '');
+      const user = this.resolve('users', this.userIds, f['userSourcedId'] ?? '');
+      if (user.role !== role) throw new RowError(`user ${f['userSourcedId']} is a ${user.role ?? 'user'}, not a ${role}`);
+      // Anything new in this dry run is new to its class too.
+      if (cls.id === null || user.id === null) return { action: 'created' };
+      const pending = role === 'student' ? students : teachers;
+      const added = pending.get(cls.id) ?? new Set<string>();
+      if (added.has(user.id)) return { action: 'unchanged', reason: 'the same enrolment appears earlier in the file' };
+      const present =
+        role === 'student'
+          ? await this.cached(enrolled, cls.id, async () => new Set(await this.deps.store.subjects.listEnrolled(this.orgId, cls.id!)))
+          : new Set((await this.subject(subjects, cls.id)).teacherIds);
+      if (present.has(user.id)) return { action: 'unchanged' };
+      pending.set(cls.id, added.add(user.id));
+      return { action: 'created' };
+    });
+    if (this.dryRun) return;
+    for (const [subjectId, ids] of students) await this.deps.subjects.enrol(this.actor, subjectId, [...ids]);
+    for (const [subjectId, ids] of teachers) {
+      const subject = await this.subject(subjects, subjectId);
+      await this.deps.subjects.update(this.actor, subjectId, { teacherIds: [...subject.teacherIds, ...ids] });
+    }
+  }
+
+  /** Users and classes imported by an earlier bundle that this one's enrollments name. */
+  private async resolveEarlier(rows: BundleRow[]): Promise<void> {
+    const { store } = this.deps;
+    const classIds = [...new Set(rows.map((r) => r.fields['classSourcedId'] ?? ''))].filter((s) => s && !this.classIds.has(s));
+    for (const o of await store.oneroster.getMany(this.orgId, 'class', classIds)) {
+      if (o.entityId && (await store.subjects.get(this.orgId, o.entityId))) this.classIds.set(o.sourcedId, { id: o.entityId });
+    }
+    const userIds = [...new Set(rows.map((r) => r.fields['userSourcedId'] ?? ''))].filter((s) => s && !this.userIds.has(s));
+    const links = await store.oneroster.getMany(this.orgId, 'user', userIds);
+    const users = new Map((await store.users.getMany(this.orgId, links.flatMap((o) => (o.entityId ? [o.entityId] : [])))).map((u) => [u.id, u]));
+    for (const o of links) {
+      const u = o.entityId ? users.get(o.entityId) : undefined;
+      if (u && u.role !== 'admin') this.userIds.set(o.sourcedId, { id: u.id, role: u.role });
+    }
+  }
+
+  private resolve(file: BundleFile, map: Map<string, Resolved>, sourcedId: string): Resolved {
+    const found = map.get(sourcedId);
+    if (found) return found;
+    const what = file === 'classes' ? 'class' : 'user';
+    if (this.refused.get(file)?.has(sourcedId)) throw new RowError(`${what} ${sourcedId} was not imported (see its row)`);
+    throw new RowError(`${what} ${sourcedId || '(empty)'} is neither in ${file}.csv nor imported before`);
+  }
+
+  private async subject(cache: Map<string, Subject>, id: string): Promise<Subject> {
+    return this.cached(cache, id, async () => {
+      const s = await this.deps.store.subjects.get(this.orgId, id);
+      if (!s) throw new RowError('the class\'s subject was deleted meanwhile');
+      return s;
+    });
+  }
+
+  private async cached<T>(cache: Map<string, T>, key: string, load: () => Promise<T>): Promise<T> {
+    const hit = cache.get(key);
+    if (hit !== undefined) return hit;
+    const value = await load();
+    cache.set(key, value);
+    return value;
+  }
+
+  private async load(kind: OneRosterKind, rows: BundleRow[]): Promise<Map<string, OneRosterObject>> {
+    const ids = [...new Set(rows.map((r) => r.fields['sourcedId'] ?? '').filter(Boolean))];
+    const found = await this.deps.store.oneroster.getMany(this.orgId, kind, ids);
+    return new Map(found.map((o) => [o.sourcedId, o]));
+  }
+
+  private link(kind: OneRosterKind, sourcedId: string, entityId: string, data: Record<string, string>): Promise<OneRosterObject> {
+    return this.deps.store.oneroster.put({ orgId: this.orgId, kind, sourcedId, entityId, data });
+  }
+
+  /**
+   * Runs `handle` on each row in order and reports it. A RowError or a coded domain error
+   * (a taken email, a bad code) refuses the row only; anything else stops the import.
+   */
+  private async eachRow(
+    file: BundleFile,
+    rows: BundleRow[],
+    handle: (row: BundleRow, sourcedId: string) => Promise<{ action: RowAction; reason?: string }>,
+  ): Promise<void> {
+    const seen = new Map<string, number>();
+    const refused = new Set<string>();
+    this.refused.set(file, refused);
+    for (const row of rows) {
+      const sourcedId = (row.fields['sourcedId'] ?? '').trim();
+      const report = (action: RowAction, reason: string | null) => this.rows.push({ file, line: row.line, sourcedId, action, reason });
+      if (!sourcedId) {
+        report('error', 'sourcedId is missing');
+        continue;
+      }
+      const first = seen.get(sourcedId);
+      if (first !== undefined) {
+        report('error', `duplicate sourcedId in the file (first on line ${first})`);
+        continue;
+      }
+      seen.set(sourcedId, row.line);
+      if ((row.fields['status'] ?? '').toLowerCase() === TO_BE_DELETED) {
+        refused.add(sourcedId);
+        report('skipped', 'status tobedeleted: the import never deletes');
+        continue;
+      }
+      try {
+        const r = await handle(row, sourcedId);
+        report(r.action, r.reason ?? null);
+      } catch (err) {
+        if (!(err instanceof RowError) && !(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
+        refused.add(sourcedId);
+        report('error', err.message);
+      }
+    }
+  }
+}

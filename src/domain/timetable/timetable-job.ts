@@ -1,0 +1,118 @@
+import { AppError } from '../../shared/app-error.js';
+import type { Actor } from '../actor.js';
+import { addDays, dayIn } from '../calendar.js';
+import type { DomainDeps } from '../deps.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { Organisation, Subject } from '../store-ports.js';
+import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
+
+export const TIMETABLE_JOB = 'timetable-sessions';
+
+/** What a run did, for the log and tests. */
+export interface TimetableRunCounts {
+  created: number;
+  /** Left for the teacher's tap ('tap' setting). */
+  waiting: number;
+  failed: number;
+}
+
+const ORG_PAGE = 100;
+
+/** A claim older than this is a dead node's: another run may take it over. */
+export const CLAIM_STALE_MS = 5 * 60_000;
+
+/**
+ * Creates the sessions the timetable asks for over the next `horizonDays` days, ahead of
+ * time, as scheduled sessions through the ordinary opening path (so they open and close at
+ * their times like any other). Each dated meeting is claimed first on its unique key
+ * (meeting, day), so two runs, on one node or two, never create it twice; a claim whose run
+ * died is taken over after CLAIM_STALE_MS. Meetings of a teacher who chose 'tap' are left for
+ * the one tap (TimetableService.start).
+ */
+export async function createTimetableSessions(
+  deps: DomainDeps,
+  sessions: SessionService,
+  now: Date,
+  horizonDays: number,
+): Promise<TimetableRunCounts> {
+  const counts: TimetableRunCounts = { created: 0, waiting: 0, failed: 0 };
+  for (let offset = 0; ; offset += ORG_PAGE) {
+    const page = await deps.store.organisations.list({ limit: ORG_PAGE, offset });
+    for (const org of page.items) if (org.active) await createForOrganisation(deps, sessions, org, now, horizonDays, counts);
+    if (offset + ORG_PAGE >= page.total) break;
+  }
+  return counts;
+}
+
+async function createForOrganisation(
+  deps: DomainDeps,
+  sessions: SessionService,
+  org: Organisation,
+  now: Date,
+  horizonDays: number,
+  counts: TimetableRunCounts,
+): Promise<void> {
+  const { timetable } = deps.store;
+  const meetings = await timetable.listMeetings(org.id);
+  if (meetings.length === 0) return;
+  const from = dayIn(org.timezone, now);
+  const to = addDays(from, horizonDays - 1);
+  const [terms, holidays, occurrences] = await Promise.all([
+    timetable.listTerms(org.id),
+    timetable.listHolidays(org.id),
+    timetable.listOccurrences(org.id, meetings.map((m) => m.id), from, to),
+  ]);
+  const settled = new Set(occurrences.filter((o) => o.state !== 'claimed').map((o) => occurrenceKey(o.meetingId, o.day)));
+  const subjects = new Map<string, Subject | null>();
+  const modes = new Map<string, 'auto' | 'tap'>();
+  // Called-off and already-created occurrences are skipped; a 'claimed' one is retried when stale.
+  for (const slot of expandTimetable({ timezone: org.timezone, terms, holidays, meetings, cancelled: settled }, from, to)) {
+    if (slot.startsAt.getTime() <= now.getTime()) continue;
+    if (!subjects.has(slot.subjectId)) subjects.set(slot.subjectId, await deps.store.subjects.get(org.id, slot.subjectId));
+    const subject = subjects.get(slot.subjectId);
+    const teacherId = slot.teacherId ?? subject?.teacherIds[0];
+    if (!subject || !teacherId) continue;
+    if (!modes.has(teacherId)) modes.set(teacherId, (await timetable.getTeacherSettings(org.id, teacherId)).timetableOpen);
+    if (modes.get(teacherId) === 'tap') {
+      counts.waiting += 1;
+      continue;
+    }
+    const outcome = await createOne(deps, sessions, org.id, slot, teacherId, now);
+    if (outcome) counts[outcome] += 1;
+  }
+}
+
+async function createOne(
+  deps: DomainDeps,
+  sessions: SessionService,
+  orgId: string,
+  slot: Slot,
+  teacherId: string,
+  now: Date,
+): Promise<'created' | 'failed' | null> {
+  const { timetable } = deps.store;
+  const key = { meetingId: slot.meetingId, day: slot.day, subjectId: slot.subjectId };
+  if (!(await timetable.claimOccurrence(orgId, key, now, new Date(now.getTime() - CLAIM_STALE_MS)))) return null;
+  // null above: another run holds the occurrence. The session is the teacher's; its audit entry says the timetable opened it.
+  const actor: Actor = { id: teacherId, orgId, role: 'teacher', ip: null, system: 'timetable' };
+  try {
+    const session = await sessions.open(actor, {
+      subjectId: slot.subjectId,
+      startsAt: slot.startsAt.toISOString(),
+      closesAt: slot.closesAt.toISOString(),
+      ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+    });
+    await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, session.id, deps.now());
+    return 'created';
+  } catch (err) {
+    // A session the teacher already scheduled by hand over that time stands for the meeting.
+    const clash = err instanceof AppError && err.code === 'SESSION_ALREADY_OPEN' ? (err.details as { sessionIds?: string[] } | undefined)?.sessionIds?.[0] : undefined;
+    if (clash) {
+      await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, clash, deps.now());
+      return 'created';
+    }
+    await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
+    deps.logger.warn({ err, orgId, meetingId: slot.meetingId, day: slot.day }, 'timetable session not created; next run retries');
+    return 'failed';
+  }
+}

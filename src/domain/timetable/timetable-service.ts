@@ -1,0 +1,300 @@
+import { AppError } from '../../shared/app-error.js';
+import type { AuditAction } from '../../shared/audit.js';
+import type { PolicyPreset } from '../../shared/policy-presets.js';
+import type { SessionView } from '../../shared/events.js';
+import { requireRole, type Actor } from '../actor.js';
+import { addDays, dayIn, isoWeekday } from '../calendar.js';
+import type { DomainDeps } from '../deps.js';
+import { assertStaffOf } from '../sessions/access.js';
+import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
+import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
+import type { SessionService } from '../sessions/session-service.js';
+import {
+  NO_ORGANISATION_SETTINGS,
+  type Holiday,
+  type Meeting,
+  type Occurrence,
+  type Subject,
+  type TeacherSettings,
+  type Term,
+  type TimetableOpenMode,
+} from '../store-ports.js';
+import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
+import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
+
+export interface DayRangeInput {
+  name: string;
+  startDay: string;
+  endDay: string;
+}
+
+export interface MeetingInput {
+  termId: string;
+  weekday: number;
+  startTime: string;
+  endTime: string;
+  teacherId?: string | null | undefined;
+  preset?: PolicyPreset | null | undefined;
+}
+
+/** A dated meeting as staff see it: planned, its session created, or called off. */
+export interface UpcomingSlot {
+  meetingId: string;
+  day: string;
+  startsAt: string;
+  closesAt: string;
+  teacherId: string | null;
+  preset: PolicyPreset | null;
+  state: 'planned' | 'created' | 'cancelled';
+  sessionId: string | null;
+}
+
+/** Longest look-ahead of the upcoming list, in days. */
+export const MAX_UPCOMING_DAYS = 62;
+
+const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function assertDayRange(input: { startDay: string; endDay: string }): void {
+  for (const field of ['startDay', 'endDay'] as const) {
+    const day = input[field];
+    const parsed = Date.parse(`${day}T00:00:00Z`);
+    // Date.parse rolls 30 February over to March: only a day that reads back as itself is one.
+    if (!DAY_RE.test(day) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== day) {
+      throw new AppError('VALIDATION_FAILED', `${field} is not a calendar day.`, { issues: [{ path: field, message: 'not a calendar day' }] });
+    }
+  }
+  if (input.endDay < input.startDay) {
+    throw new AppError('VALIDATION_FAILED', 'endDay is before startDay.', { issues: [{ path: 'endDay', message: 'before startDay' }] });
+  }
+}
+
+/**
+ * Terms, holidays and subjects' weekly meetings (docs/timetable.md): what the timetable job
+ * turns into sessions, what staff see coming, and the one tap that starts a meeting's session
+ * for a teacher who does not let them open by themselves.
+ */
+export class TimetableService {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly sessions: SessionService,
+    private readonly lifecycle: SessionLifecycle,
+  ) {}
+
+  /** The scheduled job's pass: every active organisation's sessions for the next `horizonDays`. */
+  createUpcoming(now: Date, horizonDays: number): Promise<TimetableRunCounts> {
+    return createTimetableSessions(this.deps, this.sessions, now, horizonDays);
+  }
+
+  async calendar(actor: Actor): Promise<{ terms: Term[]; holidays: Holiday[] }> {
+    requireRole(actor, 'admin', 'teacher');
+    const { timetable } = this.deps.store;
+    const [terms, holidays] = await Promise.all([timetable.listTerms(actor.orgId), timetable.listHolidays(actor.orgId)]);
+    return { terms, holidays };
+  }
+
+  async createTerm(actor: Actor, input: DayRangeInput): Promise<Term> {
+    requireRole(actor, 'admin');
+    assertDayRange(input);
+    const term = await this.deps.store.timetable.createTerm(actor.orgId, input);
+    await this.audit(actor, 'organisation', actor.orgId, 'term.create', null, term);
+    return term;
+  }
+
+  async deleteTerm(actor: Actor, id: string): Promise<void> {
+    requireRole(actor, 'admin');
+    if (!(await this.deps.store.timetable.deleteTerm(actor.orgId, id))) throw new AppError('NOT_FOUND', 'No such term.');
+    await this.audit(actor, 'organisation', actor.orgId, 'term.delete', { id }, null);
+  }
+
+  async createHoliday(actor: Actor, input: DayRangeInput): Promise<Holiday> {
+    requireRole(actor, 'admin');
+    assertDayRange(input);
+    const holiday = await this.deps.store.timetable.createHoliday(actor.orgId, input);
+    await this.audit(actor, 'organisation', actor.orgId, 'holiday.create', null, holiday);
+    return holiday;
+  }
+
+  async deleteHoliday(actor: Actor, id: string): Promise<void> {
+    requireRole(actor, 'admin');
+    if (!(await this.deps.store.timetable.deleteHoliday(actor.orgId, id))) throw new AppError('NOT_FOUND', 'No such holiday.');
+    await this.audit(actor, 'organisation', actor.orgId, 'holiday.delete', { id }, null);
+  }
+
+  async meetings(actor: Actor, subjectId: string): Promise<Meeting[]> {
+    await this.subjectForStaff(actor, subjectId);
+    return this.deps.store.timetable.listMeetings(actor.orgId, subjectId);
+  }
+
+  async createMeeting(actor: Actor, subjectId: string, input: MeetingInput): Promise<Meeting> {
+    const subject = await this.subjectForStaff(actor, subjectId);
+    const terms = await this.deps.store.timetable.listTerms(actor.orgId);
+    if (!terms.some((t) => t.id === input.termId)) {
+      throw new AppError('NOT_FOUND', 'No such term.', { issues: [{ path: 'termId', message: 'no such term' }] });
+    }
+    if (input.endTime <= input.startTime) {
+      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', { issues: [{ path: 'endTime', message: 'not after startTime' }] });
+    }
+    const teacherId = input.teacherId ?? null;
+    if (teacherId !== null && !subject.teacherIds.includes(teacherId)) {
+      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', { issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }] });
+    }
+    const preset = input.preset ?? null;
+    // A preset the subject cannot run would fail every week at creation time; refuse it now.
+    const org = await this.deps.store.organisations.get(actor.orgId);
+    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
+    resolvePolicy(preset ? { preset } : undefined, subject, defaults.policy, this.deps.capabilities);
+    const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, {
+      subjectId,
+      termId: input.termId,
+      weekday: input.weekday,
+      startTime: input.startTime,
+      endTime: input.endTime,
+      teacherId,
+      preset,
+    });
+    await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
+    return meeting;
+  }
+
+  async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
+    const { meeting } = await this.meetingForStaff(actor, meetingId);
+    await this.deps.store.timetable.deleteMeeting(actor.orgId, meetingId);
+    await this.audit(actor, 'subject', meeting.subjectId, 'meeting.delete', meeting, null);
+  }
+
+  /** Calls off one dated meeting: no session is created for it, and one already created is cancelled. */
+  async cancelOccurrence(actor: Actor, meetingId: string, day: string): Promise<UpcomingSlot> {
+    const { meeting } = await this.meetingForStaff(actor, meetingId);
+    const { subjectId } = meeting;
+    const slot = await this.slotOf(actor.orgId, meeting, day);
+    // A past meeting's session holds its records; voiding it is session:cancel's, not the timetable's.
+    if (slot.closesAt.getTime() <= this.deps.now().getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over.');
+    const before = await this.deps.store.timetable.cancelOccurrence(actor.orgId, { meetingId, day, subjectId }, this.deps.now());
+    if (before?.sessionId) await this.lifecycle.cancel(actor, before.sessionId, 'TIMETABLE_CANCELLED');
+    await this.audit(actor, 'subject', subjectId, 'meeting.cancel', { meetingId, day, sessionId: before?.sessionId ?? null }, { state: 'cancelled' });
+    return view(slot, { state: 'cancelled', sessionId: before?.sessionId ?? null });
+  }
+
+  /**
+   * The one tap: creates the dated meeting's session now (or at its start, when tapped ahead).
+   * Idempotent on the occurrence: a session already created for it is answered again.
+   */
+  async start(actor: Actor, meetingId: string, day: string): Promise<SessionView> {
+    const { meeting } = await this.meetingForStaff(actor, meetingId);
+    const { subjectId } = meeting;
+    const slot = await this.slotOf(actor.orgId, meeting, day);
+    const at = this.deps.now();
+    if (slot.closesAt.getTime() <= at.getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over; open a session by hand.');
+    const { timetable } = this.deps.store;
+    const claimed = await timetable.claimOccurrence(actor.orgId, { meetingId, day, subjectId }, at, new Date(at.getTime() - CLAIM_STALE_MS));
+    if (!claimed) {
+      const [existing] = await timetable.listOccurrences(actor.orgId, [meetingId], day, day);
+      if (existing?.state === 'cancelled') throw new AppError('SESSION_CANCELLED', 'This meeting was called off.');
+      if (existing?.sessionId) return this.sessions.get(actor, existing.sessionId);
+      throw new AppError('CONFLICT', 'The session of this meeting is being created; retry in a moment.');
+    }
+    try {
+      const session = await this.sessions.open(actor, {
+        subjectId,
+        ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
+        closesAt: slot.closesAt.toISOString(),
+        ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+      });
+      await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
+      return session;
+    } catch (err) {
+      await timetable.releaseOccurrence(actor.orgId, meetingId, day);
+      throw err;
+    }
+  }
+
+  /** The subject's meetings over the next `days` days from today, with what became of each. */
+  async upcoming(actor: Actor, subjectId: string, days: number): Promise<UpcomingSlot[]> {
+    await this.subjectForStaff(actor, subjectId);
+    const { store } = this.deps;
+    const org = await store.organisations.get(actor.orgId);
+    const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
+    const from = dayIn(timezone, this.deps.now());
+    const to = addDays(from, Math.min(Math.max(days, 1), MAX_UPCOMING_DAYS) - 1);
+    const [terms, holidays, meetings] = await Promise.all([
+      store.timetable.listTerms(actor.orgId),
+      store.timetable.listHolidays(actor.orgId),
+      store.timetable.listMeetings(actor.orgId, subjectId),
+    ]);
+    const occurrences = await store.timetable.listOccurrences(actor.orgId, meetings.map((m) => m.id), from, to);
+    const byKey = new Map(occurrences.map((o) => [occurrenceKey(o.meetingId, o.day), o]));
+    return expandTimetable({ timezone, terms, holidays, meetings, cancelled: new Set() }, from, to).map((slot) =>
+      view(slot, byKey.get(occurrenceKey(slot.meetingId, slot.day)) ?? null),
+    );
+  }
+
+  async settings(actor: Actor): Promise<TeacherSettings> {
+    requireRole(actor, 'admin', 'teacher');
+    return this.deps.store.timetable.getTeacherSettings(actor.orgId, actor.id);
+  }
+
+  async updateSettings(actor: Actor, timetableOpen: TimetableOpenMode): Promise<TeacherSettings> {
+    requireRole(actor, 'admin', 'teacher');
+    return this.deps.store.timetable.putTeacherSettings({ orgId: actor.orgId, userId: actor.id, timetableOpen });
+  }
+
+  private async subjectForStaff(actor: Actor, subjectId: string): Promise<Subject> {
+    requireRole(actor, 'admin', 'teacher');
+    const subject = await this.deps.store.subjects.get(actor.orgId, subjectId);
+    if (!subject) throw new AppError('NOT_FOUND', 'No such subject.');
+    assertStaffOf(actor, subject);
+    return subject;
+  }
+
+  private async meetingForStaff(actor: Actor, meetingId: string): Promise<{ subject: Subject; meeting: Meeting }> {
+    requireRole(actor, 'admin', 'teacher');
+    const meeting = await this.deps.store.timetable.getMeeting(actor.orgId, meetingId);
+    if (!meeting) throw new AppError('NOT_FOUND', 'No such meeting.');
+    return { subject: await this.subjectForStaff(actor, meeting.subjectId), meeting };
+  }
+
+  /** The meeting's slot on `day`; NOT_FOUND when the timetable has none that day (weekday, term, holiday). */
+  private async slotOf(orgId: string, meeting: Meeting, day: string): Promise<Slot> {
+    const { store } = this.deps;
+    const [org, terms, holidays] = await Promise.all([
+      store.organisations.get(orgId),
+      store.timetable.listTerms(orgId),
+      store.timetable.listHolidays(orgId),
+    ]);
+    const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
+    const slot = DAY_RE.test(day) && isoWeekday(day) === meeting.weekday
+      ? expandTimetable({ timezone, terms, holidays, meetings: [meeting], cancelled: new Set() }, day, day)[0]
+      : undefined;
+    if (!slot) throw new AppError('NOT_FOUND', 'The meeting does not take place that day.', { issues: [{ path: 'day', message: 'no meeting that day' }] });
+    return slot;
+  }
+
+  private async audit(actor: Actor, entityType: 'organisation' | 'subject', entityId: string, action: AuditAction, from: unknown, to: unknown): Promise<void> {
+    await this.deps.store.audit.append({
+      orgId: actor.orgId,
+      entityType,
+      entityId,
+      sessionId: null,
+      actorId: actor.system ? null : actor.id,
+      action,
+      from,
+      to,
+      reason: actor.system ?? null,
+      ip: actor.ip ?? null,
+      at: this.deps.now(),
+    });
+  }
+}
+
+function view(slot: Slot, o: Pick<Occurrence, 'state' | 'sessionId'> | null): UpcomingSlot {
+  return {
+    meetingId: slot.meetingId,
+    day: slot.day,
+    startsAt: slot.startsAt.toISOString(),
+    closesAt: slot.closesAt.toISOString(),
+    teacherId: slot.teacherId,
+    preset: slot.preset,
+    state: o === null || o.state === 'claimed' ? 'planned' : o.state,
+    sessionId: o?.sessionId ?? null,
+  };
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { POLICY_PRESETS } from '../../shared/policy-presets.js';
+import { TIMETABLE_OPEN_MODES } from '../../domain/store-ports.js';
+import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-context.js';
+import { IdParams } from '../schemas.js';
+import { SessionViewSchema } from './attendance.js';
+
+const Day = z.iso.date().describe("A calendar day 'YYYY-MM-DD' in the organisation's time zone");
+const Time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).describe("Wall-clock time 'HH:MM' in the organisation's time zone");
+const Name = z.string().trim().min(1).max(200);
+
+const DayRangeBody = z.object({ name: Name, startDay: Day, endDay: Day.describe('Inclusive') });
+const DayRangeSchema = z.object({ id: z.string(), orgId: z.string(), name: z.string(), startDay: z.string(), endDay: z.string(), createdAt: z.date() });
+
+const MeetingBody = z.object({
+  termId: z.string().min(1).max(100),
+  weekday: z.number().int().min(1).max(7).describe('ISO weekday: 1 = Monday ... 7 = Sunday'),
+  startTime: Time,
+  endTime: Time,
+  teacherId: z.string().min(1).max(100).nullish().describe("Whose sessions they are; left out: the subject's first teacher"),
+  preset: z.enum(POLICY_PRESETS).nullish().describe("The checks of its sessions; left out: the organisation's defaults"),
+});
+const MeetingSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    subjectId: z.string(),
+    termId: z.string(),
+    weekday: z.number().int(),
+    startTime: z.string(),
+    endTime: z.string(),
+    teacherId: z.string().nullable(),
+    preset: z.enum(POLICY_PRESETS).nullable(),
+    createdAt: z.date(),
+  })
+  .describe('A weekly meeting of a subject within a term');
+
+const UpcomingSchema = z
+  .object({
+    meetingId: z.string(),
+    day: z.string(),
+    startsAt: z.string(),
+    closesAt: z.string(),
+    teacherId: z.string().nullable(),
+    preset: z.enum(POLICY_PRESETS).nullable(),
+    state: z.enum(['planned', 'created', 'cancelled']).describe('planned: no session yet; created: sessionId is its session; cancelled: called off'),
+    sessionId: z.string().nullable(),
+  })
+  .describe('One dated meeting of the timetable');
+
+const SettingsSchema = z.object({
+  timetableOpen: z.enum(TIMETABLE_OPEN_MODES).describe("auto: timetable sessions are created ahead and open at their time; tap: they wait for the teacher's one tap"),
+});
+
+const DayBody = z.object({ day: Day });
+const UpcomingQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_UPCOMING_DAYS).default(7) });
+
+const STAFF = ['admin', 'teacher'] as const;
+const SUBJECT_ERRORS = ['NOT_SUBJECT_TEACHER' as const, 'NOT_FOUND' as const];
+
+/** Terms, holidays, subjects' weekly meetings and the sessions they become (docs/timetable.md). */
+export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { timetable } = ctx.services;
+  {
+    routes.define({
+      method: 'get',
+      path: '/timetable/calendar',
+      summary: "The organisation's terms and holidays",
+      tags: ['timetable'],
+      access: STAFF,
+      response: { status: 200, description: 'Terms and holidays, by start day', schema: z.object({ terms: z.array(DayRangeSchema), holidays: z.array(DayRangeSchema) }) },
+      handler: ({ actor }) => timetable.calendar(actor),
+    });
+
+    for (const kind of ['terms', 'holidays'] as const) {
+      const create = kind === 'terms' ? timetable.createTerm.bind(timetable) : timetable.createHoliday.bind(timetable);
+      const remove = kind === 'terms' ? timetable.deleteTerm.bind(timetable) : timetable.deleteHoliday.bind(timetable);
+      routes.define({
+        method: 'post',
+        path: `/timetable/${kind}`,
+        summary: kind === 'terms' ? 'Add a term' : 'Add a holiday or closure (one day or a range)',
+        tags: ['timetable'],
+        access: ['admin'],
+        body: DayRangeBody,
+        response: { status: 201, description: 'Created', schema: DayRangeSchema },
+        handler: ({ actor, body }) => create(actor, body),
+      });
+      routes.define({
+        method: 'delete',
+        path: `/timetable/${kind}/:id`,
+        summary: kind === 'terms' ? 'Delete a term and its meetings' : 'Delete a holiday',
+        description: 'Sessions already created stay as they are.',
+        tags: ['timetable'],
+        access: ['admin'],
+        params: IdParams,
+        response: { status: 204, description: 'Deleted' },
+        errors: ['NOT_FOUND'],
+        handler: ({ actor, params }) => remove(actor, params.id),
+      });
+    }
+
+    routes.define({
+      method: 'get',
+      path: '/subjects/:id/meetings',
+      summary: "A subject's weekly meetings",
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      response: { status: 200, description: 'By weekday, then start time', schema: z.array(MeetingSchema) },
+      errors: SUBJECT_ERRORS,
+      handler: ({ actor, params }) => timetable.meetings(actor, params.id),
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/subjects/:id/meetings',
+      summary: 'Add a weekly meeting to a subject',
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      body: MeetingBody,
+      response: { status: 201, description: 'Created', schema: MeetingSchema },
+      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING'],
+      handler: ({ actor, params, body }) => timetable.createMeeting(actor, params.id, body),
+    });
+
+    routes.define({
+      method: 'delete',
+      path: '/meetings/:id',
+      summary: 'Delete a weekly meeting',
+      description: 'Sessions already created stay as they are.',
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      response: { status: 204, description: 'Deleted' },
+      errors: SUBJECT_ERRORS,
+      handler: ({ actor, params }) => timetable.deleteMeeting(actor, params.id),
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/meetings/:id/cancel',
+      summary: 'Call off one dated meeting',
+      description: 'No session is created for it; a session already created for it is cancelled.',
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      body: DayBody,
+      response: { status: 200, description: 'The called-off meeting', schema: UpcomingSchema },
+      errors: [...SUBJECT_ERRORS, 'SESSION_CLOSED'],
+      handler: ({ actor, params, body }) => timetable.cancelOccurrence(actor, params.id, body.day),
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/meetings/:id/start',
+      summary: "Start a dated meeting's session (the one tap)",
+      description: 'Creates the session of the meeting on that day: open now, or scheduled for its start when tapped ahead. Tapping again answers the same session.',
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      body: DayBody,
+      response: { status: 200, description: 'The session', schema: SessionViewSchema },
+      errors: [...SUBJECT_ERRORS, 'SESSION_CLOSED', 'SESSION_CANCELLED', 'SESSION_ALREADY_OPEN', 'CONFLICT'],
+      handler: ({ actor, params, body }) => timetable.start(actor, params.id, body.day),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/subjects/:id/upcoming',
+      summary: "A subject's dated meetings over the next days, from the timetable",
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      query: UpcomingQuery,
+      response: { status: 200, description: 'By start', schema: z.array(UpcomingSchema) },
+      errors: SUBJECT_ERRORS,
+      handler: ({ actor, params, query }) => timetable.upcoming(actor, params.id, query.days),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/timetable/settings',
+      summary: "The caller's timetable settings",
+      tags: ['timetable'],
+      access: STAFF,
+      response: { status: 200, description: 'Settings', schema: SettingsSchema },
+      handler: async ({ actor }) => ({ timetableOpen: (await timetable.settings(actor)).timetableOpen }),
+    });
+
+    routes.define({
+      method: 'put',
+      path: '/timetable/settings',
+      summary: "Change the caller's timetable settings",
+      tags: ['timetable'],
+      access: STAFF,
+      body: SettingsSchema,
+      response: { status: 200, description: 'Settings', schema: SettingsSchema },
+      handler: async ({ actor, body }) => ({ timetableOpen: (await timetable.updateSettings(actor, body.timetableOpen)).timetableOpen }),
+    });
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The audit log's vocabulary: what an entry is about and every action the server records.
+ * A new audited change adds its action here; the log's readers (reports, the subject-access
+ * export) can rely on the list being complete.
+ */
+export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation', 'excuse'] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
+
+export const AUDIT_ACTIONS = [
+  // check-ins and records
+  'checkin.submit',
+  'checkin.retry',
+  'checkin.accept',
+  'checkin.reject',
+  'checkin.verify',
+  'record.mark',
+  'record.correct',
+  'record.excuse',
+  // sessions
+  'session.open',
+  'session.cancel',
+  'session.extend',
+  'session.reopen',
+  'session.start',
+  'session.close',
+  'close.absent',
+  'close.settle',
+  'close.excused',
+  'reopen.remove',
+  'reopen.restore',
+  // subjects
+  'subject.create',
+  'subject.update',
+  'subject.delete',
+  'subject.location',
+  'subject.network',
+  'subject.enrol',
+  'subject.unenrol',
+  // users and accounts
+  'user.create',
+  'user.import',
+  'user.update',
+  'user.deactivate',
+  'user.invite',
+  'user.password-set-by-invitation',
+  'user.password-reset',
+  'user.password-change',
+  'user.erase',
+  'user.guardians',
+  'tokens.purge',
+  // faces and consent
+  'face.enrol',
+  'face.reenrol',
+  'face.delete',
+  'face.propose',
+  'face.proposal.approve',
+  'face.proposal.reject',
+  'face.proposal.withdraw',
+  'consent.record',
+  'consent.withdraw',
+  // organisations
+  'organisation.create',
+  'organisation.update',
+  'organisation.activate',
+  'organisation.deactivate',
+  'retention.apply',
+  'organisation.absenceCategories',
+  // excuses (docs/absences.md)
+  'excuse.submit',
+  'excuse.document',
+  'excuse.approve',
+  'excuse.decline',
+  // timetable
+  'term.create',
+  'term.delete',
+  'holiday.create',
+  'holiday.delete',
+  'meeting.create',
+  'meeting.delete',
+  'meeting.cancel',
+  // webhooks
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.redeliver',
+  'webhook.disabled',
+  // integrations
+  'oneroster.import',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+const AUDIT_ACTION_SET: ReadonlySet<string> = new Set(AUDIT_ACTIONS);
+
+export function isAuditAction(value: unknown): value is AuditAction {
+  return typeof value === 'string' && AUDIT_ACTION_SET.has(value);
+}

@@ -1,0 +1,154 @@
+import { newId } from '../../shared/ids.js';
+import {
+  StoreConflictError,
+  type AttendanceRecord,
+  type RecordRepository,
+  type RecordWrite,
+  type RecordWriteResult,
+} from '../../domain/store-ports.js';
+import { isDuplicateKeyError } from './errors.js';
+import { fromAudit, toRecord } from './mapping.js';
+import type { Models } from './models.js';
+import * as q from './queries.js';
+import type { RecordDoc, SessionDoc } from './schemas.js';
+import { Types } from 'mongoose';
+
+type Insert = Extract<RecordWrite, { kind: 'insert' }>;
+
+const keyOf = (sessionId: string, studentId: string) => `${sessionId}\n${studentId}`;
+
+/**
+ * Group commit on MongoDB without a multi-document transaction: the inserts of a batch as one
+ * unordered bulk of upserts on the unique (session, student) key, read back in one query (a
+ * record whose id is not the one this batch gave it was there before, or won a race with
+ * another node: the duplicate-key error is that race, resolved as insertIfAbsent does); the
+ * roster versions as one increment per session, handed out in batch order; the retries one by
+ * one (optimistic on the version); the audit entries as one unordered insert. Each result is
+ * returned only after all of that is acknowledged by the server, so a check-in is answered
+ * after its write as before. A second insert of one key in the batch is not sent: it is
+ * answered with the first one's record, as the per-write path would.
+ */
+export async function writeRecordBatch(
+  m: Models,
+  records: Pick<RecordRepository, 'get' | 'update'>,
+  clock: () => Date,
+  writes: readonly RecordWrite[],
+): Promise<RecordWriteResult[]> {
+  const results: (RecordWriteResult | undefined)[] = new Array(writes.length);
+  const befores: (AttendanceRecord | null)[] = new Array(writes.length).fill(null);
+  await insertAll(m, clock, writes, results);
+  for (const [i, w] of writes.entries()) {
+    if (w.kind !== 'update') continue;
+    try {
+      const before = await records.get(w.orgId, w.id);
+      const after = await records.update(w.orgId, w.id, w.expectedVersion, w.patch);
+      befores[i] = before;
+      results[i] = after ? { written: true, before, record: after } : { written: false, record: await records.get(w.orgId, w.id) };
+    } catch (err) {
+      results[i] = { written: false, error: err };
+    }
+  }
+  const entries = writes.flatMap((w, i) => {
+    const r = results[i]!;
+    return 'error' in r || !r.written ? [] : [{ i, entry: w.audit(befores[i]!, r.record) }];
+  });
+  if (entries.length > 0) {
+    try {
+      await m.audit.insertMany(
+        entries.map(({ entry }) => fromAudit({ id: newId(), ...entry }, new Types.ObjectId())),
+        { ordered: false },
+      );
+    } catch (err) {
+      // As on the per-write path: the record stands, its answer is the audit's failure.
+      for (const { i } of entries) results[i] = { written: false, error: err };
+    }
+  }
+  return results as RecordWriteResult[];
+}
+
+async function insertAll(m: Models, clock: () => Date, writes: readonly RecordWrite[], results: (RecordWriteResult | undefined)[]): Promise<void> {
+  const inserts = new Map<string, { i: number; w: Insert; id: string }>();
+  const repeats: { i: number; key: string }[] = [];
+  for (const [i, w] of writes.entries()) {
+    if (w.kind !== 'insert') continue;
+    const key = keyOf(w.input.sessionId, w.input.studentId);
+    if (inserts.has(key)) repeats.push({ i, key });
+    else inserts.set(key, { i, w, id: newId() });
+  }
+  if (inserts.size === 0) return;
+  const now = clock();
+  const sent = [...inserts.values()];
+  const failed = new Map<number, unknown>();
+  try {
+    await m.records.bulkWrite(
+      sent.map(({ w, id }) => ({
+        updateOne: {
+          filter: q.recordKeyFilter(w.orgId, w.input.sessionId, w.input.studentId),
+          update: q.recordInsertIfAbsentUpdate(w.orgId, id, w.input, now),
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  } catch (err) {
+    const writeErrors = bulkWriteErrors(err);
+    if (writeErrors === null) throw err;
+    // Lost races (duplicate key) are read back below like the others.
+    for (const e of writeErrors) if (!isDuplicateKeyError(e)) failed.set(e.index, e);
+  }
+  const docs = await m.records
+    .find({ sessionId: { $in: [...new Set(sent.map((s) => s.w.input.sessionId))] }, studentId: { $in: sent.map((s) => s.w.input.studentId) } })
+    .lean<RecordDoc[]>();
+  const byKey = new Map(docs.map((d) => [keyOf(d.sessionId, d.studentId), d]));
+  const created = new Map<string, RecordDoc[]>();
+  for (const [n, { i, w, id }] of sent.entries()) {
+    const doc = byKey.get(keyOf(w.input.sessionId, w.input.studentId));
+    if (failed.has(n)) results[i] = { written: false, error: failed.get(n) };
+    // The key is held by a record of another organisation.
+    else if (!doc || doc.orgId !== w.orgId) results[i] = { written: false, error: new StoreConflictError('record') };
+    else if (doc._id !== id) results[i] = { written: false, record: toRecord(doc) };
+    else created.set(doc.sessionId, [...(created.get(doc.sessionId) ?? []), doc]);
+  }
+  const versions = await stampRosterVersions(m, created);
+  for (const { i, w } of sent) {
+    if (results[i]) continue;
+    const doc = byKey.get(keyOf(w.input.sessionId, w.input.studentId))!;
+    results[i] = { written: true, before: null, record: { ...toRecord(doc), rosterVersion: versions.get(doc._id) ?? 0 } };
+  }
+  for (const { i, key } of repeats) {
+    const first = results[inserts.get(key)!.i]!;
+    results[i] = 'error' in first ? first : { written: false, record: first.record };
+  }
+}
+
+/**
+ * One increment per session for the records this batch created, their versions handed out in
+ * batch order and kept on each record while no later change replaced it (as insertIfAbsent
+ * does one at a time). A record whose session document is missing gets 0.
+ */
+async function stampRosterVersions(m: Models, created: ReadonlyMap<string, readonly RecordDoc[]>): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const [sessionId, docs] of created) {
+    const s = await m.sessions
+      .findOneAndUpdate({ _id: sessionId, orgId: docs[0]!.orgId }, { $inc: { rosterVersion: docs.length } }, { returnDocument: 'after' })
+      .lean<Pick<SessionDoc, 'rosterVersion'>>();
+    const last = s?.rosterVersion;
+    docs.forEach((d, k) => versions.set(d._id, last === undefined ? 0 : last - docs.length + 1 + k));
+  }
+  const stamps = [...created.values()].flat().filter((d) => versions.get(d._id)! > 0);
+  if (stamps.length > 0) {
+    await m.records.bulkWrite(
+      stamps.map((d) => ({ updateOne: { filter: { _id: d._id, orgId: d.orgId, version: d.version }, update: { $set: { rosterVersion: versions.get(d._id)! } } } })),
+      { ordered: false },
+    );
+  }
+  return versions;
+}
+
+/** The per-operation failures of an unordered bulk write, or null for any other error. */
+function bulkWriteErrors(err: unknown): { index: number }[] | null {
+  if (typeof err !== 'object' || err === null || !('writeErrors' in err)) return null;
+  const w = (err as { writeErrors: unknown }).writeErrors;
+  const list = Array.isArray(w) ? w : [w];
+  return list.filter((e): e is { index: number } => typeof e === 'object' && e !== null && typeof (e as { index?: unknown }).index === 'number');
+}

@@ -1,0 +1,109 @@
+import { Schema } from 'mongoose';
+import { POLICY_PRESETS } from '../../shared/policy-presets.js';
+import { newId } from '../../shared/ids.js';
+import { TIMETABLE_OPEN_MODES } from '../../domain/store-ports.js';
+
+// Timetable documents (docs/timetable.md); the conventions of schemas.ts.
+
+const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
+const id = { type: String, required: true, default: () => newId() };
+const requiredString = { type: String, required: true };
+
+/** A term or a holiday: a named inclusive range of calendar days. */
+export interface DayRangeDoc {
+  _id: string;
+  orgId: string;
+  name: string;
+  startDay: string;
+  endDay: string;
+  createdAt: Date;
+}
+
+const dayRangeFields = {
+  _id: id,
+  orgId: requiredString,
+  name: requiredString,
+  startDay: requiredString,
+  endDay: requiredString,
+  createdAt: { type: Date, required: true },
+};
+
+export const termSchema = new Schema<DayRangeDoc>(dayRangeFields, { ...base, collection: 'terms' });
+termSchema.index({ orgId: 1, startDay: 1 }, { name: 'org_start' });
+export const holidaySchema = new Schema<DayRangeDoc>(dayRangeFields, { ...base, collection: 'holidays' });
+holidaySchema.index({ orgId: 1, startDay: 1 }, { name: 'org_start' });
+
+export interface MeetingDoc {
+  _id: string;
+  orgId: string;
+  subjectId: string;
+  termId: string;
+  weekday: number;
+  startTime: string;
+  endTime: string;
+  teacherId: string | null;
+  preset: string | null;
+  createdAt: Date;
+}
+
+export const meetingSchema = new Schema<MeetingDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    subjectId: requiredString,
+    termId: requiredString,
+    weekday: { type: Number, required: true, min: 1, max: 7 },
+    startTime: requiredString,
+    endTime: requiredString,
+    teacherId: { type: String, default: null },
+    preset: { type: String, default: null, enum: [...POLICY_PRESETS, null] },
+    createdAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'meetings' },
+);
+meetingSchema.index({ orgId: 1, subjectId: 1 }, { name: 'org_subject' });
+
+/** `_id` is `${meetingId}/${day}`: the key that makes a timetable session be created once. */
+export interface OccurrenceDoc {
+  _id: string;
+  orgId: string;
+  meetingId: string;
+  day: string;
+  subjectId: string;
+  state: 'claimed' | 'created' | 'cancelled';
+  sessionId: string | null;
+  updatedAt: Date;
+}
+
+export const occurrenceSchema = new Schema<OccurrenceDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    meetingId: requiredString,
+    day: requiredString,
+    subjectId: requiredString,
+    state: { type: String, required: true, enum: ['claimed', 'created', 'cancelled'] },
+    sessionId: { type: String, default: null },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'occurrences' },
+);
+occurrenceSchema.index({ orgId: 1, meetingId: 1, day: 1 }, { name: 'org_meeting_day' });
+
+/** `_id` is `${orgId}/${userId}`. */
+export interface TeacherSettingsDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  timetableOpen: string;
+}
+
+export const teacherSettingsSchema = new Schema<TeacherSettingsDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    userId: requiredString,
+    timetableOpen: { type: String, required: true, enum: [...TIMETABLE_OPEN_MODES] },
+  },
+  { ...base, collection: 'teacherSettings' },
+);

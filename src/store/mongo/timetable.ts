@@ -1,0 +1,133 @@
+import { newId } from '../../shared/ids.js';
+import type { Holiday, Meeting, Occurrence, Term, TimetableRepository } from '../../domain/store-ports.js';
+import { isDuplicateKeyError } from './errors.js';
+import type { Models } from './models.js';
+import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas.js';
+
+// Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
+
+const rangeOf = (d: DayRangeDoc) => ({ id: d._id, orgId: d.orgId, name: d.name, startDay: d.startDay, endDay: d.endDay, createdAt: d.createdAt });
+const meetingOf = (d: MeetingDoc): Meeting => ({
+  id: d._id,
+  orgId: d.orgId,
+  subjectId: d.subjectId,
+  termId: d.termId,
+  weekday: d.weekday,
+  startTime: d.startTime,
+  endTime: d.endTime,
+  teacherId: d.teacherId ?? null,
+  preset: (d.preset as Meeting['preset']) ?? null,
+  createdAt: d.createdAt,
+});
+const occurrenceOf = (d: OccurrenceDoc): Occurrence => ({
+  orgId: d.orgId,
+  meetingId: d.meetingId,
+  day: d.day,
+  subjectId: d.subjectId,
+  state: d.state,
+  sessionId: d.sessionId ?? null,
+  updatedAt: d.updatedAt,
+});
+const keyOf = (meetingId: string, day: string) => `${meetingId}/${day}`;
+
+export function timetableRepository(m: Models): TimetableRepository {
+  return {
+    async createTerm(orgId, input): Promise<Term> {
+      const doc = { _id: newId(), orgId, ...input, createdAt: new Date() };
+      await m.terms.create(doc);
+      return rangeOf(doc);
+    },
+    async listTerms(orgId) {
+      return (await m.terms.find({ orgId }).sort({ startDay: 1, _id: 1 }).lean()).map(rangeOf);
+    },
+    async deleteTerm(orgId, id) {
+      const r = await m.terms.deleteOne({ orgId, _id: id });
+      await m.meetings.deleteMany({ orgId, termId: id });
+      return r.deletedCount === 1;
+    },
+    async createHoliday(orgId, input): Promise<Holiday> {
+      const doc = { _id: newId(), orgId, ...input, createdAt: new Date() };
+      await m.holidays.create(doc);
+      return rangeOf(doc);
+    },
+    async listHolidays(orgId) {
+      return (await m.holidays.find({ orgId }).sort({ startDay: 1, _id: 1 }).lean()).map(rangeOf);
+    },
+    async deleteHoliday(orgId, id) {
+      return (await m.holidays.deleteOne({ orgId, _id: id })).deletedCount === 1;
+    },
+    async createMeeting(orgId, input) {
+      const doc: MeetingDoc = { _id: newId(), orgId, ...input, createdAt: new Date() };
+      await m.meetings.create(doc);
+      return meetingOf(doc);
+    },
+    async getMeeting(orgId, id) {
+      const d = await m.meetings.findOne({ orgId, _id: id }).lean();
+      return d ? meetingOf(d) : null;
+    },
+    async listMeetings(orgId, subjectId) {
+      const filter = subjectId === undefined ? { orgId } : { orgId, subjectId };
+      return (await m.meetings.find(filter).sort({ weekday: 1, startTime: 1, _id: 1 }).lean()).map(meetingOf);
+    },
+    async deleteMeeting(orgId, id) {
+      return (await m.meetings.deleteOne({ orgId, _id: id })).deletedCount === 1;
+    },
+    async listOccurrences(orgId, meetingIds, fromDay, toDay) {
+      if (meetingIds.length === 0) return [];
+      const docs = await m.occurrences
+        .find({ orgId, meetingId: { $in: meetingIds }, day: { $gte: fromDay, $lte: toDay } })
+        .sort({ day: 1, meetingId: 1 })
+        .lean();
+      return docs.map(occurrenceOf);
+    },
+    async claimOccurrence(orgId, key, now, staleBefore) {
+      // A conditional upsert: an existing key that is not a stale claim does not match, and
+      // the insert of a second document with its `_id` fails on the duplicate key: not claimed.
+      try {
+        await m.occurrences.updateOne(
+          { _id: keyOf(key.meetingId, key.day), orgId, state: 'claimed', updatedAt: { $lt: staleBefore } },
+          { $set: { updatedAt: now }, $setOnInsert: { meetingId: key.meetingId, day: key.day, subjectId: key.subjectId, sessionId: null } },
+          { upsert: true },
+        );
+        return true;
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return false;
+        throw err;
+      }
+    },
+    async completeOccurrence(orgId, meetingId, day, sessionId, now) {
+      await m.occurrences.updateOne(
+        { _id: keyOf(meetingId, day), orgId, state: 'claimed' },
+        { $set: { state: 'created', sessionId, updatedAt: now } },
+      );
+    },
+    async releaseOccurrence(orgId, meetingId, day) {
+      await m.occurrences.deleteOne({ _id: keyOf(meetingId, day), orgId, state: 'claimed' });
+    },
+    async cancelOccurrence(orgId, key, now) {
+      const before = await m.occurrences
+        .findOneAndUpdate(
+          { _id: keyOf(key.meetingId, key.day), orgId },
+          {
+            $set: { state: 'cancelled', updatedAt: now },
+            $setOnInsert: { meetingId: key.meetingId, day: key.day, subjectId: key.subjectId, sessionId: null },
+          },
+          { upsert: true, returnDocument: 'before' },
+        )
+        .lean();
+      return before ? occurrenceOf(before) : null;
+    },
+    async getTeacherSettings(orgId, userId) {
+      const d = await m.teacherSettings.findOne({ _id: `${orgId}/${userId}` }).lean();
+      return { orgId, userId, timetableOpen: d?.timetableOpen === 'tap' ? 'tap' : 'auto' };
+    },
+    async putTeacherSettings(settings) {
+      await m.teacherSettings.updateOne(
+        { _id: `${settings.orgId}/${settings.userId}` },
+        { $set: { orgId: settings.orgId, userId: settings.userId, timetableOpen: settings.timetableOpen } },
+        { upsert: true },
+      );
+      return { ...settings };
+    },
+  };
+}

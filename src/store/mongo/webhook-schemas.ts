@@ -1,0 +1,125 @@
+import { Schema } from 'mongoose';
+import { DELIVERY_STATES, WEBHOOK_EVENTS, type DeliveryState, type WebhookEventType } from '../../domain/webhooks/webhook-ports.js';
+
+// Outbound webhooks: endpoints, their queued deliveries, the attempts log, and the counter that
+// orders deliveries. Not transferable collections: a migration to MongoDB starts them empty.
+
+const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
+const requiredString = { type: String, required: true };
+const nullableString = { type: String, default: null };
+const nullableDate = { type: Date, default: null };
+
+export interface WebhookEndpointDoc {
+  _id: string;
+  orgId: string;
+  url: string;
+  description: string | null;
+  secret: string;
+  events: WebhookEventType[];
+  active: boolean;
+  failingSince: Date | null;
+  disabledAt: Date | null;
+  disabledReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    url: requiredString,
+    description: nullableString,
+    secret: requiredString,
+    events: { type: [{ type: String, enum: WEBHOOK_EVENTS }], required: true },
+    active: { type: Boolean, required: true },
+    failingSince: nullableDate,
+    disabledAt: nullableDate,
+    disabledReason: nullableString,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'webhookEndpoints' },
+);
+webhookEndpointSchema.index({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
+
+export interface WebhookDeliveryDoc {
+  _id: string;
+  orgId: string;
+  endpointId: string;
+  event: WebhookEventType;
+  orderKey: string;
+  seq: number;
+  body: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: Date;
+  retryUntil: Date;
+  lastStatus: number | null;
+  lastError: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+export const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    endpointId: requiredString,
+    event: { type: String, enum: WEBHOOK_EVENTS, required: true },
+    orderKey: requiredString,
+    seq: { type: Number, required: true },
+    body: requiredString,
+    state: { type: String, enum: DELIVERY_STATES, required: true },
+    attempts: { type: Number, required: true },
+    nextAttemptAt: { type: Date, required: true },
+    retryUntil: { type: Date, required: true },
+    lastStatus: { type: Number, default: null },
+    lastError: nullableString,
+    leaseOwner: nullableString,
+    leaseUntil: nullableDate,
+    createdAt: { type: Date, required: true },
+    deliveredAt: nullableDate,
+  },
+  { ...base, collection: 'webhookDeliveries' },
+);
+webhookDeliverySchema.index({ state: 1, nextAttemptAt: 1 }, { name: 'due' });
+webhookDeliverySchema.index({ endpointId: 1, orderKey: 1, state: 1, seq: 1 }, { name: 'queue' });
+webhookDeliverySchema.index({ orgId: 1, endpointId: 1, seq: -1 }, { name: 'log' });
+
+export interface WebhookAttemptDoc {
+  _id: string;
+  deliveryId: string;
+  orgId: string;
+  at: Date;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export const webhookAttemptSchema = new Schema<WebhookAttemptDoc>(
+  {
+    _id: requiredString,
+    deliveryId: requiredString,
+    orgId: requiredString,
+    at: { type: Date, required: true },
+    statusCode: { type: Number, default: null },
+    error: nullableString,
+    durationMs: { type: Number, required: true },
+  },
+  { ...base, collection: 'webhookAttempts' },
+);
+webhookAttemptSchema.index({ deliveryId: 1, at: 1 }, { name: 'delivery' });
+
+/** `{_id: 'deliveries', value}`: the last seq handed out. */
+export interface WebhookCounterDoc {
+  _id: string;
+  value: number;
+}
+
+export const webhookCounterSchema = new Schema<WebhookCounterDoc>(
+  { _id: requiredString, value: { type: Number, required: true } },
+  { ...base, collection: 'webhookCounters' },
+);

@@ -1,0 +1,64 @@
+import type { OneRosterObject, OneRosterRepository } from '../../domain/store-ports.js';
+import { mapConflicts, type SqliteDb } from './db.js';
+import type { Row } from './mappers.js';
+
+interface ObjectRow {
+  org_id: string;
+  kind: OneRosterObject['kind'];
+  sourced_id: string;
+  entity_id: string | null;
+  data: string;
+  updated_at: number;
+}
+
+function fromRow(r: Row): OneRosterObject {
+  const row = r as unknown as ObjectRow;
+  return {
+    orgId: row.org_id,
+    kind: row.kind,
+    sourcedId: row.sourced_id,
+    entityId: row.entity_id,
+    data: JSON.parse(row.data) as Record<string, string>,
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+export function oneRosterRepository(db: SqliteDb, clock: () => Date): OneRosterRepository {
+  return {
+    async put(input) {
+      const object: OneRosterObject = { ...input, updatedAt: clock() };
+      mapConflicts(() =>
+        db
+          .stmt(
+            `INSERT INTO oneroster_objects (org_id, kind, sourced_id, entity_id, data, updated_at)
+             VALUES (@org_id, @kind, @sourced_id, @entity_id, @data, @updated_at)
+             ON CONFLICT (org_id, kind, sourced_id) DO UPDATE SET
+               entity_id = excluded.entity_id, data = excluded.data, updated_at = excluded.updated_at`,
+          )
+          .run({
+            org_id: object.orgId,
+            kind: object.kind,
+            sourced_id: object.sourcedId,
+            entity_id: object.entityId,
+            data: JSON.stringify(object.data),
+            updated_at: object.updatedAt.getTime(),
+          }),
+      );
+      return object;
+    },
+    async getMany(orgId, kind, sourcedIds) {
+      if (sourcedIds.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM oneroster_objects WHERE org_id = ? AND kind = ? AND sourced_id IN (SELECT value FROM json_each(?)) ORDER BY sourced_id')
+        .all(orgId, kind, JSON.stringify(sourcedIds))
+        .map(fromRow);
+    },
+    async getByEntities(orgId, kind, entityIds) {
+      if (entityIds.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM oneroster_objects WHERE org_id = ? AND kind = ? AND entity_id IN (SELECT value FROM json_each(?)) ORDER BY sourced_id')
+        .all(orgId, kind, JSON.stringify(entityIds))
+        .map(fromRow);
+    },
+  };
+}

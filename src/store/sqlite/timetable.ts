@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import type { Holiday, Meeting, Occurrence, Term, TimetableRepository } from '../../domain/store-ports.js';
+import type { SqliteDb } from './db.js';
+
+// Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
+
+type Row = Record<string, unknown>;
+
+const dayRange = (r: Row) => ({
+  id: r['id'] as string,
+  orgId: r['org_id'] as string,
+  name: r['name'] as string,
+  startDay: r['start_day'] as string,
+  endDay: r['end_day'] as string,
+  createdAt: new Date(r['created_at'] as number),
+});
+
+const meetingOf = (r: Row): Meeting => ({
+  id: r['id'] as string,
+  orgId: r['org_id'] as string,
+  subjectId: r['subject_id'] as string,
+  termId: r['term_id'] as string,
+  weekday: r['weekday'] as number,
+  startTime: r['start_time'] as string,
+  endTime: r['end_time'] as string,
+  teacherId: (r['teacher_id'] as string | null) ?? null,
+  preset: (r['preset'] as Meeting['preset']) ?? null,
+  createdAt: new Date(r['created_at'] as number),
+});
+
+const occurrenceOf = (r: Row): Occurrence => ({
+  orgId: r['org_id'] as string,
+  meetingId: r['meeting_id'] as string,
+  day: r['day'] as string,
+  subjectId: r['subject_id'] as string,
+  state: r['state'] as Occurrence['state'],
+  sessionId: (r['session_id'] as string | null) ?? null,
+  updatedAt: new Date(r['updated_at'] as number),
+});
+
+export function timetableRepository(db: SqliteDb): TimetableRepository {
+  const insertRange = (table: 'terms' | 'holidays', orgId: string, input: { name: string; startDay: string; endDay: string }) => {
+    const entity = { id: randomUUID(), orgId, ...input, createdAt: new Date() };
+    db.stmt(`INSERT INTO ${table} (id, org_id, name, start_day, end_day, created_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
+      entity.id,
+      orgId,
+      input.name,
+      input.startDay,
+      input.endDay,
+      entity.createdAt.getTime(),
+    );
+    return entity;
+  };
+  return {
+    async createTerm(orgId, input): Promise<Term> {
+      return insertRange('terms', orgId, input);
+    },
+    async listTerms(orgId) {
+      return db.stmt('SELECT * FROM terms WHERE org_id = ? ORDER BY start_day, id').all(orgId).map(dayRange);
+    },
+    async deleteTerm(orgId, id) {
+      return db.tx(() => {
+        db.stmt('DELETE FROM meetings WHERE org_id = ? AND term_id = ?').run(orgId, id);
+        return db.stmt('DELETE FROM terms WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+      });
+    },
+    async createHoliday(orgId, input): Promise<Holiday> {
+      return insertRange('holidays', orgId, input);
+    },
+    async listHolidays(orgId) {
+      return db.stmt('SELECT * FROM holidays WHERE org_id = ? ORDER BY start_day, id').all(orgId).map(dayRange);
+    },
+    async deleteHoliday(orgId, id) {
+      return db.stmt('DELETE FROM holidays WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+    },
+    async createMeeting(orgId, input) {
+      const m: Meeting = { id: randomUUID(), orgId, ...input, createdAt: new Date() };
+      db.stmt(
+        `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(m.id, orgId, m.subjectId, m.termId, m.weekday, m.startTime, m.endTime, m.teacherId, m.preset, m.createdAt.getTime());
+      return m;
+    },
+    async getMeeting(orgId, id) {
+      const r = db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
+      return r ? meetingOf(r) : null;
+    },
+    async listMeetings(orgId, subjectId) {
+      const rows =
+        subjectId === undefined
+          ? db.stmt('SELECT * FROM meetings WHERE org_id = ? ORDER BY weekday, start_time, id').all(orgId)
+          : db.stmt('SELECT * FROM meetings WHERE org_id = ? AND subject_id = ? ORDER BY weekday, start_time, id').all(orgId, subjectId);
+      return rows.map(meetingOf);
+    },
+    async deleteMeeting(orgId, id) {
+      return db.stmt('DELETE FROM meetings WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
+    },
+    async listOccurrences(orgId, meetingIds, fromDay, toDay) {
+      if (meetingIds.length === 0) return [];
+      return db
+        .stmt(
+          `SELECT * FROM occurrences WHERE org_id = ? AND day BETWEEN ? AND ?
+             AND meeting_id IN (SELECT value FROM json_each(?)) ORDER BY day, meeting_id`,
+        )
+        .all(orgId, fromDay, toDay, JSON.stringify(meetingIds))
+        .map(occurrenceOf);
+    },
+    async claimOccurrence(orgId, key, now, staleBefore) {
+      return (
+        db
+          .stmt(
+            `INSERT INTO occurrences (org_id, meeting_id, day, subject_id, state, session_id, updated_at)
+             VALUES (@orgId, @meetingId, @day, @subjectId, 'claimed', NULL, @now)
+             ON CONFLICT (meeting_id, day) DO UPDATE SET updated_at = @now
+             WHERE occurrences.org_id = @orgId AND occurrences.state = 'claimed' AND occurrences.updated_at < @staleBefore`,
+          )
+          .run({ orgId, ...key, now: now.getTime(), staleBefore: staleBefore.getTime() }).changes === 1
+      );
+    },
+    async completeOccurrence(orgId, meetingId, day, sessionId, now) {
+      db.stmt(
+        `UPDATE occurrences SET state = 'created', session_id = ?, updated_at = ?
+         WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'claimed'`,
+      ).run(sessionId, now.getTime(), orgId, meetingId, day);
+    },
+    async releaseOccurrence(orgId, meetingId, day) {
+      db.stmt(`DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'claimed'`).run(orgId, meetingId, day);
+    },
+    async cancelOccurrence(orgId, key, now) {
+      return db.tx(() => {
+        const before = db.stmt('SELECT * FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ?').get(orgId, key.meetingId, key.day);
+        db.stmt(
+          `INSERT INTO occurrences (org_id, meeting_id, day, subject_id, state, session_id, updated_at)
+           VALUES (@orgId, @meetingId, @day, @subjectId, 'cancelled', NULL, @now)
+           ON CONFLICT (meeting_id, day) DO UPDATE SET state = 'cancelled', updated_at = @now WHERE occurrences.org_id = @orgId`,
+        ).run({ orgId, ...key, now: now.getTime() });
+        return before ? occurrenceOf(before) : null;
+      });
+    },
+    async getTeacherSettings(orgId, userId) {
+      const r = db.stmt('SELECT timetable_open FROM teacher_settings WHERE org_id = ? AND user_id = ?').get(orgId, userId);
+      return { orgId, userId, timetableOpen: r?.['timetable_open'] === 'tap' ? 'tap' : 'auto' };
+    },
+    async putTeacherSettings(settings) {
+      db.stmt(
+        `INSERT INTO teacher_settings (org_id, user_id, timetable_open) VALUES (?, ?, ?)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET timetable_open = excluded.timetable_open`,
+      ).run(settings.orgId, settings.userId, settings.timetableOpen);
+      return { ...settings };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import type { ContractContext } from './store-contract.js';
+import { makeOrg } from './fixtures.js';
+
+// Terms, holidays, meetings, the occurrence key that makes timetable sessions exactly-once,
+// and teachers' timetable settings.
+
+export function timetableContract(ctx: ContractContext): void {
+  describe('timetable', function () {
+    it('stores terms and holidays per organisation, ordered by start, and deleting a term takes its meetings', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const autumn = await s.timetable.createTerm(org.id, { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' });
+      const spring = await s.timetable.createTerm(org.id, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-03-27' });
+      expect((await s.timetable.listTerms(org.id)).map((t) => t.id)).to.deep.equal([spring.id, autumn.id]);
+      expect(await s.timetable.listTerms(other.id)).to.deep.equal([]);
+      expect((await s.timetable.listTerms(org.id))[1]).to.deep.equal(autumn);
+
+      const holiday = await s.timetable.createHoliday(org.id, { name: 'Half term', startDay: '2026-10-26', endDay: '2026-10-30' });
+      expect(await s.timetable.listHolidays(org.id)).to.deep.equal([holiday]);
+      expect(await s.timetable.deleteHoliday(other.id, holiday.id)).to.equal(false);
+      expect(await s.timetable.deleteHoliday(org.id, holiday.id)).to.equal(true);
+      expect(await s.timetable.listHolidays(org.id)).to.deep.equal([]);
+
+      const meeting = await s.timetable.createMeeting(org.id, {
+        subjectId: 'sub', termId: autumn.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: 'manual',
+      });
+      expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
+      expect(await s.timetable.getMeeting(other.id, meeting.id)).to.equal(null);
+      expect(await s.timetable.deleteTerm(org.id, autumn.id)).to.equal(true);
+      expect(await s.timetable.getMeeting(org.id, meeting.id)).to.equal(null);
+      expect(await s.timetable.deleteTerm(org.id, autumn.id)).to.equal(false);
+    });
+
+    it('lists meetings by weekday then start time, for a subject or the whole organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const base = { termId: 't', endTime: '23:00', teacherId: 'tch', preset: null };
+      const late = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'a', weekday: 2, startTime: '14:00' });
+      const early = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'a', weekday: 2, startTime: '08:30' });
+      const monday = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'b', weekday: 1, startTime: '15:00' });
+      expect((await s.timetable.listMeetings(org.id, 'a')).map((m) => m.id)).to.deep.equal([early.id, late.id]);
+      expect((await s.timetable.listMeetings(org.id)).map((m) => m.id)).to.deep.equal([monday.id, early.id, late.id]);
+      expect(await s.timetable.deleteMeeting(org.id, monday.id)).to.equal(true);
+      expect(await s.timetable.deleteMeeting(org.id, monday.id)).to.equal(false);
+    });
+
+    it('claims a dated meeting once, lets a stale claim be taken over, and keeps created and cancelled ones', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const key = { meetingId: 'm1', day: '2026-03-02', subjectId: 'sub' };
+      const t0 = new Date(Date.UTC(2026, 2, 1, 12));
+      const later = new Date(t0.getTime() + 60_000);
+      const claims = await Promise.all([
+        s.timetable.claimOccurrence(org.id, key, t0, new Date(t0.getTime() - 300_000)),
+        s.timetable.claimOccurrence(org.id, key, t0, new Date(t0.getTime() - 300_000)),
+      ]);
+      expect(claims.filter(Boolean)).to.have.length(1);
+      // Not stale yet: the claim stands.
+      expect(await s.timetable.claimOccurrence(org.id, key, later, t0)).to.equal(false);
+      // Stale: taken over.
+      expect(await s.timetable.claimOccurrence(org.id, key, later, later)).to.equal(true);
+      await s.timetable.completeOccurrence(org.id, key.meetingId, key.day, 'sess-1', later);
+      // Created: never claimable again, however old.
+      expect(await s.timetable.claimOccurrence(org.id, key, later, new Date(later.getTime() + 86_400_000))).to.equal(false);
+      await s.timetable.releaseOccurrence(org.id, key.meetingId, key.day);
+      const [created] = await s.timetable.listOccurrences(org.id, ['m1', 'm2'], '2026-03-01', '2026-03-31');
+      expect(created).to.deep.include({ orgId: org.id, meetingId: 'm1', day: '2026-03-02', subjectId: 'sub', state: 'created', sessionId: 'sess-1' });
+
+      const before = await s.timetable.cancelOccurrence(org.id, key, later);
+      expect(before).to.deep.include({ state: 'created', sessionId: 'sess-1' });
+      const fresh = await s.timetable.cancelOccurrence(org.id, { ...key, day: '2026-03-09' }, later);
+      expect(fresh).to.equal(null);
+      const listed = await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-01', '2026-03-31');
+      expect(listed.map((o) => [o.day, o.state])).to.deep.equal([
+        ['2026-03-02', 'cancelled'],
+        ['2026-03-09', 'cancelled'],
+      ]);
+      expect(await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-03', '2026-03-08')).to.deep.equal([]);
+      expect(await s.timetable.claimOccurrence(org.id, { ...key, day: '2026-03-09' }, later, later)).to.equal(false);
+    });
+
+    it('frees a claim whose session was not created, so a later run claims it again', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const key = { meetingId: 'm1', day: '2026-03-02', subjectId: 'sub' };
+      const t0 = new Date(Date.UTC(2026, 2, 1, 12));
+      expect(await s.timetable.claimOccurrence(org.id, key, t0, t0)).to.equal(true);
+      await s.timetable.releaseOccurrence(org.id, key.meetingId, key.day);
+      expect(await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-02', '2026-03-02')).to.deep.equal([]);
+      expect(await s.timetable.claimOccurrence(org.id, key, t0, t0)).to.equal(true);
+    });
+
+    it("stores a teacher's timetable setting, 'auto' until set", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      expect(await s.timetable.getTeacherSettings(org.id, 'u1')).to.deep.equal({ orgId: org.id, userId: 'u1', timetableOpen: 'auto' });
+      await s.timetable.putTeacherSettings({ orgId: org.id, userId: 'u1', timetableOpen: 'tap' });
+      expect((await s.timetable.getTeacherSettings(org.id, 'u1')).timetableOpen).to.equal('tap');
+      expect((await s.timetable.getTeacherSettings(org.id, 'u2')).timetableOpen).to.equal('auto');
+      await s.timetable.putTeacherSettings({ orgId: org.id, userId: 'u1', timetableOpen: 'auto' });
+      expect((await s.timetable.getTeacherSettings(org.id, 'u1')).timetableOpen).to.equal('auto');
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { type Browser, type BrowserContext } from 'playwright-core';
+import { addDays, dayIn, isoWeekday } from '../../../src/domain/calendar.js';
+import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+
+// The teacher console's weekly timetable: a teacher adds a weekly meeting, sees it in the next
+// seven days, and starts tomorrow's session with one tap.
+
+describe('teacher console: weekly timetable (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  before(async function () {
+    await ensurePagesBuilt('teacher.js');
+    srv = await startTestServer();
+    await seedDemo(srv.store, { bcryptCost: 4 });
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const today = dayIn(org.timezone, new Date());
+    await srv.store.timetable.createTerm(org.id, { name: 'This term', startDay: addDays(today, -7), endDay: addDays(today, 60) });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  it("adds a weekly meeting, lists it in the next seven days, and one tap creates tomorrow's session", async () => {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
+    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
+    const page = await context.newPage();
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('#meeting-term option', { state: 'attached' });
+    const subjectId = await page.inputValue('#subject-select');
+
+    await page.selectOption('#meeting-weekday', String(isoWeekday(tomorrow)));
+    await page.fill('#meeting-start', '09:00');
+    await page.fill('#meeting-end', '10:00');
+    await page.click('#meeting-form button[type="submit"]');
+    const row = page.locator(`#upcoming-list li[data-day="${tomorrow}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-state')).to.equal('planned');
+    expect(await page.locator('#upcoming-list li').count()).to.equal(1);
+    await expectAccessible(page, 'teacher timetable');
+
+    await row.getByRole('button', { name: /Start the session/ }).click();
+    await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
+    const sessions = await srv.store.sessions.list(org.id, { subjectId, fromDay: tomorrow, toDay: tomorrow, limit: 10, offset: 0 });
+    expect(sessions.items.map((s) => [s.status, s.teacherId])).to.deep.equal([['scheduled', (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!.id]]);
+
+    // Still there after a reload: it comes from the store, not the page.
+    await page.reload();
+    await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
+  });
+});

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { Store } from '../../src/domain/store-ports.js';
+import type { Ack } from '../../src/shared/errors.js';
+import type { CheckinView } from '../../src/shared/events.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
+
+const STUDENTS = 12;
+const NO_CHECKS = { geofence: false, rotatingCode: false, network: false, selfie: false };
+
+// Shutdown drains the group commit: check-ins waiting in a batch when close() starts are written
+// and acknowledged before the sockets go, rather than lost with them (or written after the
+// answer could no longer reach anyone).
+describe('closing a node with check-ins queued for their group commit', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let srv: TestServer | null = null;
+  const sockets: ClientSocket[] = [];
+
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'checkin-drain-'));
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await srv?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes and acknowledges every queued check-in before the store closes', async () => {
+    const dbPath = path.join(dir, 'attendance.db');
+    // Signalled once every student's submission has read its record, the last step before the
+    // batch: from there only the (long) window stands between it and the store.
+    let reads = 0;
+    let allRead: () => void = () => undefined;
+    const queued = new Promise<void>((resolve) => (allRead = resolve));
+    let watchedSession: string | null = null;
+    const watchReads = (store: Store): Store => {
+      const getForStudent = store.records.getForStudent.bind(store.records);
+      store.records.getForStudent = async (orgId, sessionId, studentId) => {
+        const record = await getForStudent(orgId, sessionId, studentId);
+        if (sessionId === watchedSession && ++reads === STUDENTS) allRead();
+        return record;
+      };
+      return store;
+    };
+    // The longest window the configuration allows, and room for all of them in one batch.
+    srv = await startTestServer(
+      { CHECKIN_BATCH_WINDOW_MS: '100', CHECKIN_BATCH_MAX: '5000' },
+      { openStore: () => createSqliteStore({ path: dbPath }), wrapStore: watchReads },
+    );
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const students = await Promise.all(Array.from({ length: STUDENTS }, () => createUser(srv!.store, org.id, 'student')));
+    const subject = await createSubject(srv.store, org.id, [teacher.id], students.map((s) => s.id));
+    const connect = async (token: string) => {
+      const s = await connectClient(srv!.baseUrl, token);
+      sockets.push(s);
+      return s;
+    };
+    const staff = await connect(srv.app.tokenService.signAccess(teacher).token);
+    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    const phones = await Promise.all(students.map((s) => connect(srv!.app.tokenService.signAccess(s).token)));
+
+    watchedSession = sessionId;
+    let answered = 0;
+    const answers = phones.map((phone) =>
+      command(phone, 'checkin:submit', { sessionId }).then(
+        (ack): Ack<CheckinView> | null => {
+          answered += 1;
+          return ack;
+        },
+        () => null, // no answer before the socket went
+      ),
+    );
+    await queued;
+    // The submissions' remaining steps are promise callbacks: one turn of the event loop and
+    // every one is waiting in the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered, 'answers before close()').to.equal(0);
+    const closed = srv.app.close();
+    const acks = await Promise.all(answers);
+    await closed;
+
+    const codes = acks.map((a) => (a === null ? 'no answer' : a.ok ? 'ok' : a.error.code));
+    expect(codes, 'every queued check-in answered').to.deep.equal(students.map(() => 'ok'));
+    const store = await createSqliteStore({ path: dbPath });
+    try {
+      const stored = await store.records.listBySession(org.id, sessionId);
+      expect(stored.map((r) => r.studentId).sort()).to.deep.equal(students.map((s) => s.id).sort());
+      for (const ack of acks) {
+        const view = ok(ack!);
+        const record = stored.find((r) => r.id === view.recordId);
+        expect(record, `acknowledged record ${view.recordId} stored`).to.not.equal(undefined);
+        expect(record!.version).to.equal(view.recordVersion);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
