@@ -40,6 +40,8 @@ import { WebhookDispatcher } from './domain/webhooks/webhook-dispatcher.js';
 import { WebhookProducer } from './domain/webhooks/webhook-producer.js';
 import type { WebhookSender } from './domain/webhooks/webhook-ports.js';
 import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
+import { DIGEST_JOB, sendDigests } from './domain/notifications/daily-digest.js';
+import type { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -85,6 +87,10 @@ export interface Application {
   webhooks: WebhookDispatcher;
   /** Queues deliveries of domain events; `drain()` resolves when those already published are queued. */
   webhookEvents: WebhookProducer;
+  /** Sends the stored notification emails (alerts, digests), with retries. */
+  outbox: OutboxDispatcher;
+  /** Queues each teacher's daily digest email, once a day from DIGEST_HOUR, across nodes. */
+  digest: ScheduledJob;
   /** Listens on config.host:config.port (port 0 picks a free one). */
   listen(): Promise<AddressInfo>;
   /** Stops the scheduler and sockets, lets in-flight requests and background jobs finish (bounded), then closes the store. */
@@ -93,6 +99,9 @@ export interface Application {
 
 /** Messages handed to the mailer at once (SMTP connections per node). */
 const MAIL_CONCURRENCY = 2;
+
+/** How often the digest job looks for teachers whose local digest hour has come (each gets one a day). */
+const DIGEST_CHECK_MS = 10 * 60_000;
 
 /** In-flight requests get this long to finish on close before their sockets are cut. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -151,6 +160,7 @@ export function domainSettings(config: Config): DomainSettings {
     defaultTimezone: config.defaultTimezone,
     reopenWindowMs: config.sessionReopenWindowMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
+    mailOutbox: config.mail.outbox,
   };
 }
 
@@ -190,6 +200,18 @@ export function createApplication(deps: ApplicationDeps): Application {
   // One compiled TRUST_PROXY rule for express's req.ip and the socket handshakes.
   const trustProxy = compileTrustProxy(config.trustProxy);
 
+  const { outbox, emails } = domain;
+  const digest = new ScheduledJob(
+    store,
+    logger,
+    clock,
+    { name: DIGEST_JOB, owner: config.nodeId, intervalMs: DIGEST_CHECK_MS },
+    async (now) => {
+      const sent = await sendDigests({ store, emails, owner: config.nodeId, hour: config.mail.digestHour }, now);
+      if (sent > 0) logger.info({ sent }, 'daily digests queued');
+    },
+  );
+  const detachAlerts = domain.alerts.attach(bus);
   const tokenPurge = new ScheduledJob(
     store,
     logger,
@@ -297,6 +319,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     timetableJob,
     webhooks,
     webhookEvents: webhookProducer,
+    outbox,
+    digest,
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
@@ -305,6 +329,8 @@ export function createApplication(deps: ApplicationDeps): Application {
       retention.start();
       timetableJob.start();
       webhookPasses.start();
+      outbox.start();
+      digest.start();
       return address;
     },
     close() {
@@ -316,6 +342,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         await retention.stop();
         await timetableJob.stop();
         await webhookPasses.stop();
+        await digest.stop();
         await realtime.close();
         if (httpServer.listening) {
           const stopped = new Promise<void>((resolve, reject) => {
@@ -335,6 +362,9 @@ export function createApplication(deps: ApplicationDeps): Application {
         // No check-in arrives any more: verifications in flight finish while the pool and the
         // store are still there. One cut off by the bound stays pending for the teacher.
         await jobs.drain(JOBS_DRAIN_TIMEOUT_MS);
+        detachAlerts();
+        // Emails already handed to the queue go out and their outcome is stored; the rest stay queued in the store.
+        await outbox.stop();
         await face?.close?.();
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();

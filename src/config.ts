@@ -105,6 +105,11 @@ const EnvSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().min(3).max(320).default('Classroom attendance <no-reply@localhost>'),
   MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
+  MAIL_OUTBOX_POLL_MS: int(100, 3_600_000).default(30_000),
+  MAIL_RETRY_BASE_MS: int(10, 86_400_000).default(60_000),
+  MAIL_MAX_ATTEMPTS: int(1, 50).default(6),
+  MAIL_OUTBOX_MAX: int(1, 1_000_000).default(10_000),
+  DIGEST_HOUR: int(0, 23).default(7),
   INVITE_TTL_S: int(300, 90 * 86_400).default(7 * 86_400),
   RESET_TTL_S: int(60, 7 * 86_400).default(3_600),
   RESET_EMAILS_PER_HOUR: int(1, 1_000).default(3),
@@ -200,6 +205,10 @@ export interface MailSettings {
   outboxDir: string;
   /** Messages waiting to be sent on one node; beyond, bulk invitations answer BUSY. */
   queueMax: number;
+  /** The stored outbox of notification emails (docs/notifications.md). */
+  outbox: { pollMs: number; retryBaseMs: number; maxAttempts: number; maxWaiting: number };
+  /** Local hour (organisation time zone) from which each teacher's daily digest goes out. */
+  digestHour: number;
 }
 
 export interface RequestLimits {
@@ -380,6 +389,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: e.MAIL_FROM,
       outboxDir: path.join(dataDir, 'outbox'),
       queueMax: e.MAIL_QUEUE_MAX,
+      outbox: { pollMs: e.MAIL_OUTBOX_POLL_MS, retryBaseMs: e.MAIL_RETRY_BASE_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, maxWaiting: e.MAIL_OUTBOX_MAX },
+      digestHour: e.DIGEST_HOUR,
     },
   };
 }

@@ -1,7 +1,7 @@
 import { workerData } from 'piscina';
 import sharp from 'sharp';
 import { FaceAnalyser } from '../src/face/face-analyser.js';
-import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData } from '../src/domain/face/face-types.js';
+import type { AnalyseResult, EngineInfo, FaceTask, FaceWorkerData, FramesResult } from '../src/domain/face/face-types.js';
 
 /**
  * Piscina worker for face analysis. The models load once, when the thread starts (Piscina
@@ -16,10 +16,12 @@ sharp.cache(false);
 const data = workerData as FaceWorkerData;
 const analyser = await FaceAnalyser.create(data.settings, data.embedder);
 
-export default async function handleFaceTask(task: FaceTask): Promise<AnalyseResult | EngineInfo> {
+export default async function handleFaceTask(task: FaceTask): Promise<AnalyseResult | FramesResult | EngineInfo> {
   switch (task.kind) {
     case 'analyse':
       return analyser.analyse(task.image, task.mode);
+    case 'frames':
+      return analyser.frames(task.frames);
     case 'info':
       return analyser.info();
     case 'crash':

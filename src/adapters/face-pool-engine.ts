@@ -1,6 +1,6 @@
 import type { FaceEngine, FaceEngineStatus } from '../domain/face/face-engine.js';
 import type { FacePool } from '../face/face-pool.js';
-import type { AnalyseMode, AnalyseResult } from '../domain/face/face-types.js';
+import type { AnalyseMode, AnalyseResult, FramesResult } from '../domain/face/face-types.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 
 /** FaceEngine over the Piscina-backed FacePool. */
@@ -9,6 +9,10 @@ export class FacePoolEngine implements FaceEngine {
 
   analyse(image: Uint8Array, mode: AnalyseMode): Promise<AnalyseResult> {
     return this.pool.analyse(image, mode);
+  }
+
+  analyseFrames(frames: readonly Uint8Array[]): Promise<FramesResult> {
+    return this.pool.analyseFrames(frames);
   }
 
   close(): Promise<void> {

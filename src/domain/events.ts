@@ -1,3 +1,4 @@
+import type { NotificationView } from '../shared/alerts.js';
 import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../shared/events.js';
 
 /**
@@ -5,13 +6,16 @@ import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../
  * domain never knows about sockets or rooms.
  */
 export type DomainEvent =
-  | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView }
+  /** `sessionClosed`: a record of a closed session changed (a correction), which alert rules re-evaluate. */
+  | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView; sessionClosed: boolean }
   /** `change: 'opened'` when a teacher has just opened (or scheduled) it (webhooks' session.opened). */
   | { type: 'session.changed'; orgId: string; session: SessionView; change?: 'opened' }
   /** Records of the session were taken back (a reopen): watching screens must take a fresh snapshot. */
   | { type: 'roster.reset'; orgId: string; sessionId: string }
   | { type: 'face.changed'; orgId: string; view: FaceChangeView }
   | { type: 'login.revoked'; orgId: string; sid: string }
+  /** A user got a notification (an alert); `unread` is their unread count with it. */
+  | { type: 'notification.created'; orgId: string; userId: string; notification: NotificationView; unread: number }
   /** The account was deactivated or its role changed: its open sockets must go. */
   | { type: 'user.access-changed'; orgId: string; userId: string; code: 'ACCOUNT_DISABLED' | 'ROLE_CHANGED' }
   /** People lost access to a subject; `sessionIds` are its sessions that are not closed. */

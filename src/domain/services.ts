@@ -23,6 +23,10 @@ import { ReportService } from './reports/report-service.js';
 import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
 import { TimetableService } from './timetable/timetable-service.js';
+import { AlertService } from './alerts/alert-service.js';
+import { EmailNotifications } from './notifications/email-notifications.js';
+import { OutboxDispatcher, type OutboxSettings } from './notifications/outbox-dispatcher.js';
+import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
 import { AbsenceCategoryService } from './excuses/absence-categories.js';
@@ -57,6 +61,12 @@ export interface Domain extends Services {
   reports: ReportService;
   /** Terms, holidays, weekly meetings and the sessions made from them (docs/timetable.md). */
   timetable: TimetableService;
+  /** Alert rules, their crossings and the in-app notifications (docs/notifications.md). */
+  alerts: AlertService;
+  /** Notification emails (alerts, digests) and their per-category preferences. */
+  emails: EmailNotifications;
+  /** Sends the stored notification emails with retries; the application starts and stops it. */
+  outbox: OutboxDispatcher;
 }
 
 /** The settings the domain reads, mapped from Config by the composition root (`domainSettings`). */
@@ -79,6 +89,8 @@ export interface DomainSettings {
   defaultTimezone: string;
   reopenWindowMs: number;
   schedulerIntervalMs: number;
+  /** The stored outbox of notification emails (MAIL_OUTBOX_*, MAIL_RETRY_BASE_MS, MAIL_MAX_ATTEMPTS). */
+  mailOutbox: OutboxSettings;
 }
 
 export interface CreateDomainDeps {
@@ -110,7 +122,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     logger: deps.logger,
     now: clock,
     jobs,
-    capabilities: { selfie: face !== undefined },
+    capabilities: { selfie: face !== undefined, liveness: face?.analyseFrames !== undefined },
     faceUploadLimiter: deps.limiters.faceUpload,
     faceConsentRequired: settings.face.consentRequired,
     ...(face
@@ -139,8 +151,18 @@ export function createDomain(deps: CreateDomainDeps): Domain {
   );
   const users = new UserService({ store, passwords, clock, events });
   const subjects = new SubjectService({ store, clock, events });
+  const outbox = new OutboxDispatcher(store, deps.mail, deps.logger, clock, settings.nodeId, settings.mailOutbox);
+  const emails = new EmailNotifications({
+    store,
+    outbox,
+    tokens: new UnsubscribeTokens(settings.deviceTokenKey),
+    publicUrl: settings.accounts.publicUrl,
+  });
   return {
     jobs,
+    outbox,
+    emails,
+    alerts: new AlertService({ store, events, now: clock, jobs, email: emails }),
     auth: new AuthService({
       store,
       passwords,

@@ -27,6 +27,7 @@ import type { ReasonCode } from '../shared/reasons.js';
 import type { AuditAction, AuditEntityType } from '../shared/audit.js';
 import type { PolicyPreset } from '../shared/policy-presets.js';
 import type { WebhookRepository } from './webhooks/webhook-ports.js';
+import type { AlertPayload, AlertRuleKind, EmailCategory, EmailLanguage, NotificationCategory } from '../shared/alerts.js';
 
 // Declared once in src/shared; re-exported under the names the store and domain use.
 export {
@@ -68,9 +69,14 @@ export interface OrganisationSettings {
   sharedDevice: SharedDeviceRule;
   /** How long check-in details are kept (the retention job, src/domain/privacy/retention.ts). */
   retention: RetentionSettings;
+  /** Attendance percentage under which reports list a subject or student at risk. */
+  riskThreshold: number;
   /** Categories of excused absences (docs/absences.md); unset: DEFAULT_ABSENCE_CATEGORIES (absenceCategoriesOf). */
   absenceCategories?: AbsenceCategory[];
 }
+
+/** The at-risk threshold of an organisation that sets none, in percent. */
+export const DEFAULT_RISK_THRESHOLD = 75;
 
 /** A kind of absence a school distinguishes; `code` is what records, summaries and exports carry. */
 export interface AbsenceCategory {
@@ -113,6 +119,7 @@ export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
   defaultPolicy: Object.freeze({}),
   sharedDevice: 'flag',
   retention: DEFAULT_RETENTION,
+  riskThreshold: DEFAULT_RISK_THRESHOLD,
 }) as OrganisationSettings;
 
 /** The organisation's absence categories, or the defaults when it set none. */
@@ -142,6 +149,7 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
     ...(raw?.absenceCategories?.length
       ? { absenceCategories: raw.absenceCategories.map((c) => ({ code: c.code, label: c.label, authorised: c.authorised })) }
       : {}),
+    riskThreshold: raw?.riskThreshold ?? DEFAULT_RISK_THRESHOLD,
   };
 }
 
@@ -1152,9 +1160,134 @@ export interface Store {
   /** Outbound webhook endpoints and their queued deliveries (src/domain/webhooks). */
   readonly webhooks: WebhookRepository;
   readonly oneroster: OneRosterRepository;
+  readonly alerts: AlertRepository;
+  readonly notifications: NotificationRepository;
+  readonly outbox: OutboxRepository;
+  readonly notificationPreferences: NotificationPreferenceRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+// ----- alerts and notifications (docs/notifications.md) -----
+
+export interface AlertRule {
+  id: string;
+  orgId: string;
+  kind: AlertRuleKind;
+  /** Absences in a row, lates in the window, or the fewest sessions in the window before attendance is judged. */
+  count: number;
+  /** low-attendance only: the percentage under which it fires. */
+  thresholdPct: number | null;
+  /** low-attendance and repeated-lateness: the rolling window in days. */
+  windowDays: number | null;
+  createdAt: Date;
+}
+
+export type NewAlertRule = Pick<AlertRule, 'kind' | 'count' | 'thresholdPct' | 'windowDays'>;
+
+export interface AlertRepository {
+  createRule(orgId: string, input: NewAlertRule): Promise<AlertRule>;
+  /** Oldest first. */
+  listRules(orgId: string): Promise<AlertRule[]>;
+  /** Deletes the rule and its per-student states; false when there was none. */
+  deleteRule(orgId: string, id: string): Promise<boolean>;
+  /**
+   * Compare-and-set of whether the rule is crossed for (subject, student): true only for the
+   * one caller that changed it, so a crossing alerts once across nodes and a recovery re-arms.
+   * No stored state means not firing.
+   */
+  setFiring(orgId: string, ruleId: string, subjectId: string, studentId: string, firing: boolean): Promise<boolean>;
+}
+
+export interface Notification {
+  id: string;
+  orgId: string;
+  userId: string;
+  category: NotificationCategory;
+  alert: AlertPayload;
+  createdAt: Date;
+  readAt: Date | null;
+}
+
+export type NewNotification = Pick<Notification, 'orgId' | 'userId' | 'category' | 'alert'>;
+
+export interface NotificationFilter extends PageQuery {
+  unreadOnly?: boolean;
+}
+
+export interface NotificationRepository {
+  createMany(inputs: NewNotification[]): Promise<Notification[]>;
+  /** Newest first. */
+  list(orgId: string, userId: string, filter: NotificationFilter): Promise<Page<Notification>>;
+  unreadCount(orgId: string, userId: string): Promise<number>;
+  /** Marks the user's unread notifications among `ids` (all of them when null) read at `at`; returns how many. */
+  markRead(orgId: string, userId: string, ids: string[] | null, at: Date): Promise<number>;
+}
+
+/** How a user wants their emails: the language, and the categories they unsubscribed from. */
+export interface NotificationPreferences {
+  orgId: string;
+  userId: string;
+  language: EmailLanguage;
+  unsubscribed: EmailCategory[];
+  updatedAt: Date;
+}
+
+export interface NotificationPreferenceRepository {
+  /** Null when the user never set any (English, every category). */
+  get(orgId: string, userId: string): Promise<NotificationPreferences | null>;
+  getMany(orgId: string, userIds: string[]): Promise<NotificationPreferences[]>;
+  /** Replaces the user's preferences. */
+  put(orgId: string, userId: string, prefs: Pick<NotificationPreferences, 'language' | 'unsubscribed'>): Promise<NotificationPreferences>;
+}
+
+// ----- the email outbox (docs/notifications.md) -----
+
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/** One email waiting, being sent, sent, or given up on after its last attempt. */
+export interface OutboxMail {
+  id: string;
+  orgId: string;
+  category: EmailCategory;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  status: OutboxStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  /** The node sending it, and until when; another node takes over a 'sending' row past it. */
+  claimedBy: string | null;
+  claimUntil: Date | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export type NewOutboxMail = Pick<OutboxMail, 'orgId' | 'category' | 'to' | 'subject' | 'text' | 'html' | 'headers'>;
+
+export interface OutboxFilter extends PageQuery {
+  status?: OutboxStatus;
+}
+
+export interface OutboxRepository {
+  /** Queues the email due now, unless the organisation has `maxWaiting` queued or sending already: null then. */
+  enqueue(input: NewOutboxMail, maxWaiting: number): Promise<OutboxMail | null>;
+  /**
+   * System-wide: claims up to `limit` emails due at `now` (queued and due, or sending with an
+   * expired claim) for `owner` until `until`, oldest first. Of concurrent claims each email goes to one.
+   */
+  claimDue(now: Date, owner: string, until: Date, limit: number): Promise<OutboxMail[]>;
+  /** Marks the claimed email sent; false when `owner` no longer holds it. */
+  markSent(id: string, owner: string, at: Date): Promise<boolean>;
+  /** Records a failed attempt: queued again at `retryAt`, or failed for good when null. False when `owner` no longer holds it. */
+  markFailed(id: string, owner: string, error: string, retryAt: Date | null): Promise<boolean>;
+  /** Newest first. */
+  list(orgId: string, filter: OutboxFilter): Promise<Page<OutboxMail>>;
 }
 
 /** A unique key was violated. `key` names it: 'email', 'code', 'record', 'slug', ... */

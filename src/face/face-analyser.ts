@@ -23,9 +23,12 @@ import type {
   BackendName,
   EmbedderOptions,
   EngineInfo,
+  FramePose,
+  FramesResult,
 } from '../domain/face/face-types.js';
 import { decodeImage } from './image-input.js';
 import { normalise } from '../domain/face/matching.js';
+import { poseOf } from '../domain/face/liveness.js';
 import { laplacianVariance, meanBrightness, toGrey } from './quality.js';
 import { loadTfRuntime, type HumanFace, type HumanInstance, type TfRuntime } from './tf-runtime.js';
 
@@ -185,6 +188,40 @@ export class FaceAnalyser {
         total: round(done - started),
       },
     };
+  }
+
+  /**
+   * Measures the frames of a liveness challenge, in order: for each, its one face's pose from
+   * the mesh (turn, eye-aspect ratio) and its embedding, or why it has none. No quality gate:
+   * a small, soft frame still shows a head turning. The decoded pixels are dropped as each
+   * frame is done; nothing is kept.
+   */
+  async frames(frames: readonly Uint8Array[]): Promise<FramesResult> {
+    const started = performance.now();
+    const s = this.settings;
+    const out: FramePose[] = [];
+    for (const bytes of frames) {
+      const decoded = await decodeImage(bytes, { maxBytes: s.maxImageBytes, maxPixels: s.maxPixels, maxSide: s.maxSide });
+      if (!decoded.ok) {
+        out.push({ ok: false, reason: decoded.reason });
+        continue;
+      }
+      const candidates = await this.detect(decoded.image, SINGLE_MODE_MAX_FACES);
+      if (candidates.length !== 1) {
+        out.push({ ok: false, reason: candidates.length === 0 ? 'FACE_NOT_FOUND' : 'FACE_MULTIPLE' });
+        continue;
+      }
+      const c = candidates[0]!;
+      // The pose needs the mesh; the 'keypoints' pipeline variant has none, so no pose.
+      const pose = c.face.mesh.length >= 468 ? poseOf(c.face.mesh) : null;
+      if (!pose) {
+        out.push({ ok: false, reason: 'FACE_NOT_FOUND' });
+        continue;
+      }
+      const { chip } = this.measure(decoded.image, c);
+      out.push({ ok: true, turn: pose.turn, ear: pose.ear, embedding: await this.embed(chip, c.face) });
+    }
+    return { frames: out, modelId: this.modelId, totalMs: round(performance.now() - started) };
   }
 
   /**

@@ -12,6 +12,7 @@ import type {
   EngineInfo,
   FaceTask,
   FaceWorkerData,
+  FramesResult,
 } from '../domain/face/face-types.js';
 // Importing image-input also loads sharp on the main thread before any worker does, which
 // sharp asks for when it is used from worker threads.
@@ -53,7 +54,7 @@ const MAX_RETRY_MS = 30_000;
  * worker is replaced by Piscina and the queued tasks go to the new one.
  */
 export class FacePool {
-  private readonly pool: Piscina<FaceTask, AnalyseResult | EngineInfo>;
+  private readonly pool: Piscina<FaceTask, AnalyseResult | FramesResult | EngineInfo>;
   private readonly config: FaceConfig;
   private readonly logger: Logger | undefined;
   private engine: EngineInfo | null = null;
@@ -113,6 +114,26 @@ export class FacePool {
     return result as AnalyseResult;
   }
 
+  /**
+   * Measures the frames of a liveness challenge on one worker, in order (FramesResult). A frame
+   * refused by the cheap checks is reported as such without reaching the worker; the others are
+   * copied and transferred. Rejects like `analyse` when the pool is full or too slow.
+   */
+  async analyseFrames(frames: readonly Uint8Array[], options: AnalyseOptions = {}): Promise<FramesResult> {
+    const refused = new Map<number, FramesResult['frames'][number]>();
+    const sent: Uint8Array[] = [];
+    frames.forEach((frame, i) => {
+      const pre = precheckImage(frame, { maxBytes: this.config.image.maxBytes });
+      if (pre.ok) sent.push(frame.slice());
+      else refused.set(i, { ok: false, reason: pre.reason });
+    });
+    const measured = sent.length === 0
+      ? { frames: [], modelId: this.engine?.modelId ?? '', totalMs: 0 }
+      : ((await this.runTask({ kind: 'frames', frames: sent }, options.signal, sent.map((f) => f.buffer as ArrayBuffer))) as FramesResult);
+    const queue = [...measured.frames];
+    return { ...measured, frames: frames.map((_, i) => refused.get(i) ?? queue.shift()!) };
+  }
+
   /** Test-only: asks a worker to exit abruptly. Rejects as the worker dies. */
   crashWorkerForTest(): Promise<unknown> {
     return this.runTask({ kind: 'crash' }, undefined);
@@ -143,7 +164,7 @@ export class FacePool {
     await this.pool.destroy();
   }
 
-  private async runTask(task: FaceTask, signal: AbortSignal | undefined, transferList?: ArrayBuffer[]): Promise<AnalyseResult | EngineInfo> {
+  private async runTask(task: FaceTask, signal: AbortSignal | undefined, transferList?: ArrayBuffer[]): Promise<AnalyseResult | FramesResult | EngineInfo> {
     if (this.closed) throw new AppError('UNAVAILABLE', 'The face engine is shut down.');
     if (this.pool.queueSize >= this.config.maxQueue && this.pool.threads.length > 0 && this.pool.idleThreads === 0) {
       throw this.busy('queue_full');

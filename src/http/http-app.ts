@@ -23,6 +23,7 @@ import { excuseRoutes } from './routes/excuses.js';
 import { guardianRoutes } from './routes/guardians.js';
 import { timetableRoutes } from './routes/timetable.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { alertRoutes } from './routes/alerts.js';
 import { oneRosterRoutes } from './routes/oneroster.js';
 
 export const API_BASE = '/api/v1';
@@ -41,6 +42,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   guardianRoutes,
   timetableRoutes,
   webhookRoutes,
+  alertRoutes,
   oneRosterRoutes,
 ];
 

@@ -145,6 +145,21 @@ export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine
         throw err;
       }
     },
+    ...(engine.analyseFrames
+      ? {
+          async analyseFrames(frames: readonly Uint8Array[]) {
+            const end = duration.startTimer();
+            try {
+              const result = await engine.analyseFrames!(frames);
+              end({ outcome: 'frames' });
+              return result;
+            } catch (err) {
+              end({ outcome: typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'error' });
+              throw err;
+            }
+          },
+        }
+      : {}),
     status: () => engine.status(),
     ...(engine.close ? { close: () => engine.close!() } : {}),
   };

@@ -174,6 +174,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
           }
         }
         break;
+      case 'notification.created':
+        io.to(rooms.user(event.userId)).emit('notification:new', { notification: event.notification, unread: event.unread });
+        break;
       case 'face.changed':
         io.to(rooms.user(event.view.userId)).emit('face:changed', event.view);
         break;

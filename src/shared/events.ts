@@ -5,6 +5,8 @@
 import type { Ack } from './errors.js';
 import type { ReasonCode } from './reasons.js';
 import type { PolicyInput, PolicyView } from './policy.js';
+import type { NotificationView } from './alerts.js';
+import type { LivenessChallenge } from './liveness.js';
 
 export type { PolicyInput, PolicyView };
 
@@ -207,6 +209,29 @@ export interface CheckinSubmitInput {
   deviceId?: string;
   /** JPEG/PNG/WebP bytes when the policy requires a selfie. */
   selfie?: ArrayBuffer | Uint8Array;
+  /** When the policy has `liveness`: the challenge's token and its frames (JPEG, in capture order). */
+  liveness?: LivenessInput;
+}
+
+export interface LivenessInput {
+  /** The token checkin:challenge gave, within its expiresAt. */
+  token: string;
+  /** LIVENESS_MIN_FRAMES..LIVENESS_MAX_FRAMES small images, each at most LIVENESS_MAX_FRAME_BYTES. */
+  frames: Array<ArrayBuffer | Uint8Array>;
+}
+
+/** A liveness challenge to perform and send with the selfie (docs/protocol.md §5.6). */
+export interface ChallengeView {
+  challenge: LivenessChallenge;
+  /** What the page shows the student. */
+  prompt: string;
+  /** Send it back in checkin:submit's `liveness.token` before this time. */
+  token: string;
+  expiresAt: string;
+  minFrames: number;
+  maxFrames: number;
+  /** Capture the frames over at most this long. */
+  captureMs: number;
 }
 
 export interface CheckinDecideInput {
@@ -264,6 +289,8 @@ export interface ClientToServerEvents {
   /** Student: join a session; decisions about this student are pushed afterwards. */
   'session:join': (input: SessionRef, ack: Cb<StudentJoinResult>) => void;
   'session:leave': (input: SessionRef, ack: Cb<null>) => void;
+  /** Student: a random liveness challenge for this session's check-in (policy `liveness`). */
+  'checkin:challenge': (input: SessionRef, ack: Cb<ChallengeView>) => void;
   /** Student: submit a check-in; stored before the acknowledgement. */
   'checkin:submit': (input: CheckinSubmitInput, ack: Cb<CheckinView>) => void;
   /** Teacher: accept or reject a student's check-in. */
@@ -318,6 +345,8 @@ export interface ServerToClientEvents {
   'session:access-lost': (info: { sessionId: string; code: 'NOT_SUBJECT_TEACHER' | 'NOT_ENROLLED' }) => void;
   /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
   'face:changed': (view: FaceChangeView) => void;
+  /** To a user: a new notification (an at-risk alert), with their unread count. */
+  'notification:new': (push: { notification: NotificationView; unread: number }) => void;
 }
 
 export interface InterServerEvents {

@@ -8,7 +8,8 @@ export type PolicyPreset = (typeof POLICY_PRESETS)[number];
 /** The checks a session can run on a check-in, in the order pages and documents list them. */
 export const POLICY_CHECKS = ['geofence', 'network', 'rotatingCode', 'selfie'] as const;
 export type PolicyCheck = (typeof POLICY_CHECKS)[number];
-export type PolicyChecks = Record<PolicyCheck, boolean>;
+/** With the selfie, an active liveness challenge may be asked too: it is part of no preset. */
+export type PolicyChecks = Record<PolicyCheck, boolean> & { liveness?: boolean };
 
 export const PRESET_CHECKS: Record<PolicyPreset, PolicyChecks> = {
   manual: { geofence: false, network: false, rotatingCode: false, selfie: false },
@@ -46,6 +47,6 @@ export function policyNeeds(checks: PolicyChecks): string[] {
   if (checks.geofence) needs.push('your location (inside the classroom)');
   if (checks.network) needs.push('the school network');
   if (checks.rotatingCode) needs.push('the code on the screen');
-  if (checks.selfie) needs.push('a selfie');
+  if (checks.selfie) needs.push(checks.liveness ? 'a selfie and a short head turn or blink' : 'a selfie');
   return needs;
 }

@@ -10,6 +10,11 @@ const checkShape = Object.fromEntries(POLICY_CHECKS.map((check) => [check, z.boo
 export const PolicyChecksSchema = z.object(checkShape);
 
 export const VerificationPolicySchema = PolicyChecksSchema.extend({
+  /**
+   * Active liveness with the selfie: a head turn or blink challenge shown in a few frames.
+   * Present only when on, so sessions stored before it read back unchanged.
+   */
+  liveness: z.boolean().optional(),
   /** Rotating-code period in seconds. */
   codePeriodS: z.number().int(),
   /** How many check-in attempts a student has after a rejection (1 = no retry). */
@@ -18,7 +23,7 @@ export const VerificationPolicySchema = PolicyChecksSchema.extend({
 export type VerificationPolicy = z.infer<typeof VerificationPolicySchema>;
 
 /** A session's policy as clients see it: the checks, and the preset they make or 'custom'. */
-export const PolicyViewSchema = z.object({ preset: z.enum([...POLICY_PRESETS, 'custom']), ...VerificationPolicySchema.shape });
+export const PolicyViewSchema = z.object({ preset: z.enum([...POLICY_PRESETS, 'custom']), ...VerificationPolicySchema.shape, liveness: z.boolean() });
 export type PolicyView = z.infer<typeof PolicyViewSchema>;
 
 /** What a teacher may ask for when opening a session (session:open). */
@@ -30,6 +35,8 @@ const limited = (l: { min: number; max: number }) => z.number().int().min(l.min)
 export const PolicyInputSchema = z.object({
   preset: z.enum(POLICY_PRESETS).optional(),
   ...PolicyChecksSchema.partial().shape,
+  /** With the selfie: a random liveness challenge (turn the head, blink) in a few frames. Default false. */
+  liveness: z.boolean().optional(),
   codePeriodS: limited(POLICY_INPUT_LIMITS.codePeriodS).optional(),
   maxAttempts: limited(POLICY_INPUT_LIMITS.maxAttempts).optional(),
 });

@@ -42,6 +42,8 @@ export const ReasonCodes = {
   ENROLMENT_INCONSISTENT: 'This reference photo does not look like the same person as the others.',
   POSSIBLE_PROXY: 'The selfie looks like another student.',
   SPOOF_SUSPECTED: 'The selfie may be a photo of a photo or a screen.',
+  LIVENESS_OK: 'The liveness challenge was performed by the same face.',
+  LIVENESS_FAILED: 'The liveness challenge was not performed (a still photo or replay, another face, or no movement); the teacher reviews it.',
   // teacher and system decisions
   ACCEPTED_BY_TEACHER: 'Accepted by the teacher.',
   REJECTED_BY_TEACHER: 'Rejected by the teacher.',

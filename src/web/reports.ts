@@ -176,6 +176,9 @@ async function main(): Promise<void> {
   const isAdmin = auth.user.role === 'admin';
   const today = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   byId<HTMLInputElement>('range-to').value = today;
+  // The organisation's own at-risk threshold until the reader picks another.
+  const org = await apiJson<{ settings: { riskThreshold: number } }>('/api/v1/organisation');
+  byId<HTMLInputElement>('range-threshold').value = String(org.settings.riskThreshold);
   byId<HTMLInputElement>('range-from').value = addDays(today, -90);
 
   const subjects = await apiJson<{ items: SubjectItem[] }>('/api/v1/subjects?limit=100');

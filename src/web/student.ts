@@ -3,14 +3,14 @@
  * type the code (or take it from the QR link), a selfie when the policy asks, submit, and see
  * the decision live. Every reconnect joins again and replaces the held check-in.
  */
-import type { CheckinView, LocationInput, SessionView } from '../shared/events.js';
+import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { loadMyAttendance } from './lib/my-attendance.js';
 import { bindStudentExcuses } from './lib/excuse-panel.js';
-import { captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
+import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 import { needsLocation, policyNeeds } from '../shared/policy-presets.js';
 
@@ -27,6 +27,8 @@ let session: SessionView | null = null;
 let joinedId: string | null = queryParam('session');
 let fix: LocationInput | null = null;
 let selfie: Uint8Array | null = null;
+/** The liveness challenge's token and frames, taken with the selfie when the policy asks. */
+let liveness: LivenessInput | null = null;
 /** The QR link's signed join token: stands for the code through the login (docs/protocol.md). */
 const linkToken: string | null = queryParam('join');
 
@@ -189,7 +191,21 @@ function showResult(view: CheckinView): void {
   announce(byId('live'), `${byId('decision-text').textContent ?? ''} ${byId('decision-detail').textContent ?? ''}`.trim());
 }
 
-function bindSelfie(): void {
+/**
+ * After the selfie, when the policy asks for liveness: the server's random challenge is shown
+ * and frames are captured while the student performs it (docs/protocol.md §5.6a).
+ */
+async function performChallenge(socket: AppSocket, video: HTMLVideoElement, sessionId: string): Promise<LivenessInput> {
+  const c = await command(socket, 'checkin:challenge', { sessionId });
+  const status = byId('selfie-status');
+  status.textContent = `${c.prompt} now…`;
+  announce(byId('live'), c.prompt);
+  const count = Math.min(c.maxFrames, Math.max(c.minFrames, 6));
+  const frames = await captureFrames(video, count, Math.min(c.captureMs, 2_500));
+  return { token: c.token, frames };
+}
+
+function bindSelfie(socket: AppSocket): void {
   const video = byId<HTMLVideoElement>('selfie-video');
   byId('selfie-start').addEventListener('click', () => {
     const problem = cameraProblem(currentContext());
@@ -203,14 +219,19 @@ function bindSelfie(): void {
     );
   });
   byId('selfie-take').addEventListener('click', () => {
-    captureSelfie(video).then(
-      (bytes) => {
+    const current = session;
+    liveness = null;
+    captureSelfie(video)
+      .then(async (bytes) => {
         selfie = bytes;
+        if (current?.policy.liveness) liveness = await performChallenge(socket, video, current.id);
         stopCamera(video);
-        byId('selfie-status').textContent = `Selfie taken (${Math.round(bytes.byteLength / 1024)} KB).`;
-      },
-      (err: unknown) => (byId('selfie-status').textContent = errorText(err)),
-    );
+        byId('selfie-status').textContent = `Selfie taken (${Math.round(bytes.byteLength / 1024)} KB)${liveness ? ' with the challenge' : ''}.`;
+      })
+      .catch((err: unknown) => {
+        selfie = null;
+        byId('selfie-status').textContent = errorText(err);
+      });
   });
 }
 
@@ -230,7 +251,7 @@ function bindCheckin(socket: AppSocket): void {
     delete error.dataset['offline'];
     const current = session;
     const wantsFix = needsLocation(current.policy);
-    if (current.policy.selfie && !selfie) {
+    if (current.policy.selfie && (!selfie || (current.policy.liveness && !liveness))) {
       error.textContent = 'Take a selfie first.';
       return;
     }
@@ -250,6 +271,7 @@ function bindCheckin(socket: AppSocket): void {
           ...(current.policy.rotatingCode && code ? { code } : {}),
           ...(current.policy.rotatingCode && linkToken ? { joinToken: linkToken } : {}),
           ...(current.policy.selfie && selfie ? { selfie } : {}),
+          ...(current.policy.liveness && liveness ? { liveness } : {}),
           ...(device ? { deviceId: device } : {}),
         }),
       )
@@ -257,7 +279,9 @@ function bindCheckin(socket: AppSocket): void {
       .catch((err: unknown) => {
         submit.disabled = false;
         error.textContent = errorText(err);
-      });
+      })
+      // A challenge is good for one check-in and 30 s: a retry takes the selfie again.
+      .finally(() => (liveness = null));
   });
 }
 
@@ -272,7 +296,6 @@ async function main(): Promise<void> {
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
   if (linkToken) byId('code-hint').textContent = 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.';
-  bindSelfie();
   const socket = connect({
     onState: (state) => {
       showConnection(state);
@@ -284,6 +307,7 @@ async function main(): Promise<void> {
       if (joinedId) await join(s, joinedId).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
     },
   });
+  bindSelfie(socket);
   bindCheckin(socket);
   window.addEventListener('online', () => clearOfflineError(socket));
   byId('refresh-sessions').addEventListener('click', () => void listSessions(socket));

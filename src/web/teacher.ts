@@ -252,6 +252,8 @@ function bindOpenForm(socket: AppSocket): void {
       network: data.has('network'),
       rotatingCode: data.has('rotatingCode'),
       selfie: data.has('selfie'),
+      // Only a step of the selfie: sent only with it, so the box alone refuses nothing.
+      ...(data.has('selfie') && data.has('liveness') ? { liveness: true } : {}),
       codePeriodS: Number(data.get('codePeriodS')),
       maxAttempts: Number(data.get('maxAttempts')),
     };

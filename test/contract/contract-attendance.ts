@@ -2,7 +2,7 @@ import type { AuditAction } from '../../src/shared/audit.js';
 import { expect } from 'chai';
 import type { AttendanceSession, Store } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
-import { makeOrg, newRecord, newSession, newSubject, nextMillisecond, page } from './fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, nextMillisecond, page, POLICY } from './fixtures.js';
 
 // Sessions (lifecycle CAS, scheduler scan, leases) and attendance records.
 
@@ -28,6 +28,15 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(got!.closesAt.getTime()).to.equal(T0 + 3_600_999);
       expect(got!.policy).to.deep.equal(input.policy);
       expect(await s.sessions.get(org.id, 'missing')).to.equal(null);
+    });
+
+    it('round-trips the liveness step of a policy, and leaves it out where it is off', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const on = await s.sessions.create(org.id, newSession(subject.id, 't1', { policy: { ...POLICY, selfie: true, liveness: true } }));
+      expect((await s.sessions.get(org.id, on.id))!.policy).to.deep.equal({ ...POLICY, selfie: true, liveness: true });
+      const off = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect((await s.sessions.get(org.id, off.id))!.policy).to.not.have.property('liveness');
     });
 
     it('lists newest first with subject, status and inclusive day filters', async function () {

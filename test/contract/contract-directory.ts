@@ -12,7 +12,7 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.organisations.count()).to.equal(0);
       const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
       expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo', active: true });
-      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION });
+      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
       expect(org.id).to.be.a('string').that.is.not.empty;
       expect(org.createdAt).to.be.instanceOf(Date);
       expect(await s.organisations.get(org.id)).to.deep.equal(org);
@@ -40,7 +40,7 @@ export function directoryContract(ctx: ContractContext): void {
       const renamed = await s.organisations.update(org.id, { name: 'University' });
       expect(renamed).to.deep.equal({ ...org, name: 'University' });
 
-      const settings = { sharedDevice: 'refuse' as const, retention: { ...DEFAULT_RETENTION, locationMode: 'never' as const, ipDays: 0 }, sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
+      const settings = { sharedDevice: 'refuse' as const, retention: { ...DEFAULT_RETENTION, locationMode: 'never' as const, ipDays: 0 }, riskThreshold: 60, sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
       const changed = await s.organisations.update(org.id, { timezone: 'Europe/Paris', active: false, settings });
       expect(changed).to.deep.equal({ ...org, name: 'University', timezone: 'Europe/Paris', active: false, settings });
       expect(await s.organisations.get(org.id)).to.deep.equal(changed);

@@ -99,7 +99,7 @@ describe('sqlite store specifics', function () {
     try {
       expect(await store.organisations.getBySlug('old')).to.deep.equal({
         id: 'o1', name: 'Old', slug: 'old', timezone: 'Europe/Rome', active: true,
-        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION },
+        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 },
         createdAt: new Date(1000),
       });
     } finally {

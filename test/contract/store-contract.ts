@@ -12,6 +12,8 @@ import { excusesContract } from './contract-excuses.js';
 import { timetableContract } from './contract-timetable.js';
 import { webhooksContract } from './contract-webhooks.js';
 import { oneRosterContract } from './contract-oneroster.js';
+import { alertsContract } from './contract-alerts.js';
+import { outboxContract } from './contract-outbox.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -63,6 +65,8 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     timetableContract(ctx);
     webhooksContract(ctx);
     oneRosterContract(ctx);
+    alertsContract(ctx);
+    outboxContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hashAccountToken } from '../../src/domain/accounts/account-service.js';
+import { UnsubscribeTokens } from '../../src/domain/notifications/unsubscribe-tokens.js';
 import { expect } from 'chai';
 import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
@@ -84,6 +85,16 @@ async function targetLogin(fx: Fixture): Promise<string> {
  * The fixture's target student, taught by `teacherOwn` in a second subject (so the fixture's
  * subject and enrolments stay as the refusal check expects), optionally with a face enrolment.
  */
+/** The unsubscribe link's token of the target student's digest emails. */
+function unsubscribeToken(fx: Fixture): string {
+  return new UnsubscribeTokens(fx.srv.config.jwt.secret!).issue({ orgId: fx.subject.orgId, userId: fx.target.id, category: 'digest' });
+}
+
+/** A rule of the fixture's organisation, for the delete row. */
+async function alertRuleId(fx: Fixture): Promise<string> {
+  return (await fx.srv.store.alerts.createRule(fx.subject.orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null })).id;
+}
+
 async function facePath(fx: Fixture, enrolled = false): Promise<string> {
   await createSubject(fx.srv.store, fx.subject.orgId, fx.subject.teacherIds, [fx.target.id]);
   if (enrolled) {
@@ -301,6 +312,25 @@ const MATRIX: Row[] = [
     // Another organisation's admin imports into their own organisation, where the student is unknown.
     expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
   },
+  // Alert rules are the organisation's admins'; another organisation's admin sees and removes only theirs.
+  { op: 'GET /api/v1/alert-rules', request: () => ({ path: '/alert-rules' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'POST /api/v1/alert-rules',
+    request: () => ({ path: '/alert-rules', body: { kind: 'repeated-lateness', count: 3, windowDays: 14 } }),
+    expect: ADMIN_COLLECTION(201),
+  },
+  { op: 'DELETE /api/v1/alert-rules/{id}', request: async (fx) => ({ path: `/alert-rules/${await alertRuleId(fx)}` }), expect: ADMIN_OBJECT(204) },
+  { op: 'GET /api/v1/me/notifications', request: () => ({ path: '/me/notifications' }), expect: ANY_USER(200) },
+  { op: 'POST /api/v1/me/notifications/read', request: () => ({ path: '/me/notifications/read', body: {} }), expect: ANY_USER(200) },
+  { op: 'GET /api/v1/me/notification-preferences', request: () => ({ path: '/me/notification-preferences' }), expect: ANY_USER(200) },
+  {
+    op: 'PUT /api/v1/me/notification-preferences',
+    request: () => ({ path: '/me/notification-preferences', body: { language: 'fr', unsubscribed: ['digest'] } }),
+    expect: ANY_USER(200),
+  },
+  // The signed link names its user: whoever follows it (no token needed) unsubscribes that user only.
+  { op: 'GET /api/v1/unsubscribe', request: (fx) => ({ path: `/unsubscribe?token=${unsubscribeToken(fx)}` }), expect: PUBLIC(200) },
+  { op: 'GET /api/v1/outbox', request: () => ({ path: '/outbox' }), expect: ADMIN_COLLECTION(200) },
   {
     op: 'POST /api/v1/oneroster/import',
     request: () => ({

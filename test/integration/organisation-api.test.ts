@@ -40,16 +40,16 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
 
     const changed = await srv.request('PATCH', `${API}/organisation`, {
       token: adminToken,
-      body: { name: 'Renamed School', timezone: 'Asia/Kolkata', settings: { sessionMinutes: 50, defaultPolicy: { maxAttempts: 3 } } },
+      body: { name: 'Renamed School', timezone: 'Asia/Kolkata', settings: { sessionMinutes: 50, defaultPolicy: { maxAttempts: 3 }, riskThreshold: 60 } },
     });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
     expect(changed.body).to.deep.include({ name: 'Renamed School', timezone: 'Asia/Kolkata' });
     expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 }, sharedDevice: 'flag',
-      retention: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 } });
+      retention: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 }, riskThreshold: 60 });
     const [entry] = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
     expect(entry).to.include({ actorId: admin.id, action: 'organisation.update' });
 
-    for (const body of [{ timezone: 'Mars/Olympus' }, { settings: { codePeriodS: 1 } }, {}, { slug: 'x' }]) {
+    for (const body of [{ timezone: 'Mars/Olympus' }, { settings: { codePeriodS: 1 } }, { settings: { riskThreshold: 101 } }, {}, { slug: 'x' }]) {
       const bad = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body });
       expect([bad.status, bad.body.error.code], JSON.stringify(body)).to.deep.equal([400, 'VALIDATION_FAILED']);
     }

@@ -54,8 +54,14 @@ describe('reports over HTTP', () => {
     ]);
     const risk = await srv.request('GET', '/api/v1/reports/at-risk/subjects', { token: adminToken });
     expect(risk.body.items.map((s: { subjectId: string }) => s.subjectId)).to.deep.equal([subject.id]);
+    expect(risk.body.threshold).to.equal(75);
     const none = await srv.request('GET', '/api/v1/reports/at-risk/subjects?threshold=0', { token: adminToken });
-    expect(none.body.items).to.deep.equal([]);
+    expect(none.body).to.deep.equal({ threshold: 0, items: [] });
+    // Without a threshold in the query the organisation's own applies (settings.riskThreshold).
+    await srv.store.organisations.update(org.id, { settings: { ...org.settings, riskThreshold: 0 } });
+    const orgWide = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/at-risk`, { token: adminToken });
+    expect(orgWide.body).to.deep.equal({ threshold: 0, items: [] });
+    await srv.store.organisations.update(org.id, { settings: org.settings });
     const bad = await srv.request('GET', '/api/v1/reports/at-risk/subjects?threshold=101', { token: adminToken });
     expect(bad.body.error.code).to.equal('VALIDATION_FAILED');
   });

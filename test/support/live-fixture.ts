@@ -40,7 +40,7 @@ export interface LiveFixture {
 }
 
 /** One organisation with a subject, its teacher, enrolled students, and the live domain over an in-memory store. */
-export async function createLiveFixture(opts: { students?: number; capabilities?: { selfie: boolean } } = {}): Promise<LiveFixture> {
+export async function createLiveFixture(opts: { students?: number; capabilities?: DomainDeps['capabilities'] } = {}): Promise<LiveFixture> {
   const clock = new TestClock(Date.parse('2026-03-02T09:00:00.000Z'));
   const store = await createSqliteStore({ path: ':memory:', now: clock.now });
   const org = await store.organisations.create({ name: 'Test School', slug: 'test', timezone: 'Europe/Paris' });

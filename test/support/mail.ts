@@ -45,9 +45,16 @@ export interface TestSmtpServer {
   close(): Promise<void>;
 }
 
+export interface SmtpServerOptions {
+  /** Answers this many messages (the first ones) 451, a temporary failure, before accepting. */
+  failFirst?: number;
+}
+
 /** A real SMTP server in this process on a free port, without TLS or authentication. */
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<TestSmtpServer & { refused: number }> {
   const received: ReceivedMail[] = [];
+  let toFail = opts.failFirst ?? 0;
+  const state = { refused: 0 };
   let listeners: (() => void)[] = [];
   const server = new SMTPServer({
     secure: false,
@@ -58,6 +65,12 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
+        if (toFail > 0) {
+          toFail--;
+          state.refused++;
+          callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
+          return;
+        }
         received.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -78,6 +91,9 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    get refused() {
+      return state.refused;
+    },
     next(to, after = 0) {
       const find = () => received.slice(after).find((m) => m.to.includes(to));
       return new Promise((resolve) => {
@@ -99,4 +115,13 @@ export function tokenFromMail(raw: string): string {
   const m = /reset\.html#token=([A-Za-z0-9_-]{43})/.exec(unfolded);
   if (!m) throw new Error(`no set-password link in the message:\n${raw}`);
   return m[1]!;
+}
+
+/** The raw message made readable: encoded-word headers and quoted-printable bodies decoded (UTF-8). */
+export function decodedMail(raw: string): string {
+  const headers = raw
+    .replace(/\?=\r?\n[ \t]+=\?UTF-8\?Q\?/gi, '')
+    .replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, words: string) => words.replace(/_/g, ' '));
+  const unfolded = headers.replace(/=\r?\n/g, '');
+  return unfolded.replace(/(?:=[0-9A-F]{2})+/g, (m) => Buffer.from(m.replace(/=/g, ''), 'hex').toString('utf8'));
 }

@@ -17,9 +17,9 @@ interface Call {
 
 const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
-const SETTINGS = { sharedDevice: 'flag' as const, retention: DEFAULT_RETENTION, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
+const SETTINGS = { sharedDevice: 'flag' as const, retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
 // Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
-const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag', retention: DEFAULT_RETENTION };
+const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 };
 
 const newRecord: NewRecord = {
   sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['GEOFENCE_IMPRECISE'],

@@ -185,7 +185,7 @@ describe('mongo document mapping and transfer operations', () => {
   const samples: { [C in CollectionName]: CollectionEntity[C] } = {
     organisations: {
       id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: false,
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
+      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
       createdAt: T,
     },
     users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, mustChangePassword: true, createdAt: T, updatedAt: T },
@@ -228,7 +228,7 @@ describe('mongo document mapping and transfer operations', () => {
     const old = { _id: 'o', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T };
     expect(TO_ENTITY.organisations(old)).to.deep.equal({
       id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: true,
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
+      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
       createdAt: T,
     });
   });

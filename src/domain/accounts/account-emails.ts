@@ -8,7 +8,7 @@ export interface LinkEmail {
   expiresAt: Date;
 }
 
-const escapeHtml = (s: string): string =>
+export const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function message(to: string, subject: string, lines: string[], link: string): MailMessage {

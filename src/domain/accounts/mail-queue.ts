@@ -14,8 +14,11 @@ export interface MailQueueOptions {
  * `onFailure` (logged by the caller), never dropped silently; what is still queued when the
  * process dies is lost, and the admin can send the invitations again.
  */
+/** Told how one message ended: null once the mailer accepted it, the error otherwise. */
+export type MailOutcome = (err: unknown) => void;
+
 export class MailQueue {
-  private readonly waiting: MailMessage[] = [];
+  private readonly waiting: { message: MailMessage; done: MailOutcome | undefined }[] = [];
   private running = 0;
   private idle: (() => void)[] = [];
 
@@ -30,10 +33,13 @@ export class MailQueue {
     return Math.max(0, this.opts.max - this.waiting.length - this.running);
   }
 
-  /** Queues the message; false when the queue is full. */
-  enqueue(message: MailMessage): boolean {
+  /**
+   * Queues the message; false when the queue is full. With `done`, the caller is told the
+   * outcome (the outbox records it and retries) and `onFailure` is not called.
+   */
+  enqueue(message: MailMessage, done?: MailOutcome): boolean {
     if (this.room() === 0) return false;
-    this.waiting.push(message);
+    this.waiting.push({ message, done });
     this.pump();
     return true;
   }
@@ -46,11 +52,14 @@ export class MailQueue {
 
   private pump(): void {
     while (this.running < this.opts.concurrency && this.waiting.length > 0) {
-      const message = this.waiting.shift()!;
+      const { message, done } = this.waiting.shift()!;
       this.running++;
       this.mailer
         .send(message)
-        .catch((err: unknown) => this.onFailure(err, message))
+        .then(
+          () => done?.(null),
+          (err: unknown) => (done ? done(err) : this.onFailure(err, message)),
+        )
         .finally(() => {
           this.running--;
           this.pump();

@@ -15,7 +15,10 @@ import { hasFaceConsent } from '../privacy/consent.js';
 import { storedLocation } from '../privacy/retention.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
 import type { ReasonCode } from '../../shared/reasons.js';
-import type { CheckinView, RosterEntry } from '../../shared/events.js';
+import type { ChallengeView, CheckinView, RosterEntry } from '../../shared/events.js';
+import { issueChallenge, readChallenge } from '../face/liveness-challenge.js';
+import { LIVENESS_CAPTURE_MS, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES, LIVENESS_PROMPTS } from '../../shared/liveness.js';
+import type { LivenessJob } from './selfie-verifier.js';
 import type { AttendanceRecord, AttendanceSession, AuditDraft, CheckinLocation, RecordPatch, OrganisationSettings, RecordWrite, User, VerificationResult } from '../store-ports.js';
 import type { AuditAction } from '../../shared/audit.js';
 import type { MarkStatus } from '../../shared/events.js';
@@ -29,6 +32,8 @@ export interface SubmitInput {
   joinToken?: string | undefined;
   /** Encoded JPEG/PNG/WebP selfie; required when the policy asks for one. */
   selfie?: Uint8Array | undefined;
+  /** The liveness challenge's token and frames, when the policy asks for liveness. */
+  liveness?: { token: string; frames: Uint8Array[] } | undefined;
   /** Client address as the transport resolved it (trusted proxies honoured). */
   ip: string | null;
   /** The id the student page keeps in its storage, and the socket's user agent: shared-device flag. */
@@ -82,6 +87,29 @@ export class CheckinService {
   }
 
   /**
+   * A random liveness challenge for the student's check-in, as a signed token (no state kept):
+   * asked for just before the selfie, performed in front of the camera, sent with checkin:submit.
+   */
+  async challenge(actor: Actor, sessionId: string): Promise<ChallengeView> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSession(store, actor, sessionId);
+    await assertEnrolled(store, actor, subject);
+    const at = now();
+    this.assertAcceptingCheckins(session, at);
+    if (!session.policy.liveness) throw new AppError('LIVENESS_NOT_REQUIRED');
+    const issued = issueChallenge(session.codeSecret, session.id, actor.id, at);
+    return {
+      challenge: issued.challenge,
+      prompt: LIVENESS_PROMPTS[issued.challenge],
+      token: issued.token,
+      expiresAt: issued.expiresAt.toISOString(),
+      minFrames: LIVENESS_MIN_FRAMES,
+      maxFrames: LIVENESS_MAX_FRAMES,
+      captureMs: LIVENESS_CAPTURE_MS,
+    };
+  }
+
+  /**
    * Retry rule: a rejected check-in may be submitted again until `policy.maxAttempts`
    * attempts are used (default 2: one retry); every other outcome is final for the student,
    * and submitting again returns it unchanged (idempotent, no second record).
@@ -122,7 +150,7 @@ export class CheckinService {
     );
     // Selfie: the other checks first (a failure rejects without face work), then the selfie is
     // queued and the answer given at once; the verdict is pushed when the worker is done.
-    let selfie: { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array } | null = null;
+    let selfie: { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array; liveness: LivenessJob | null } | null = null;
     if (session.policy.selfie && checked.status !== 'rejected') {
       if (this.deps.faceConsentRequired && !(await hasFaceConsent(store, actor.orgId, actor.id))) {
         // Without consent the selfie is not used (not even analysed): the teacher decides.
@@ -134,11 +162,12 @@ export class CheckinService {
         if (!face) throw new AppError('UNAVAILABLE', 'Selfie verification is not available on this server.');
         const fs = face.status();
         if (fs.queueSize >= fs.maxQueue) throw new AppError('BUSY', undefined, { retryAfterMs: fs.retryAfterMs });
-        selfie = { kind: 'verify', image: input.selfie };
+        selfie = { kind: 'verify', image: input.selfie, liveness: this.livenessJob(session, actor, input, at) };
       }
     }
     const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
-    let selfieJob: { base: BaseOutcome; selfie: Uint8Array } | null = null;
+    type SelfieJob = { base: BaseOutcome; selfie: Uint8Array; liveness: LivenessJob | null };
+    let selfieJob: SelfieJob | null = null;
     const audit = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), ip: input.ip };
 
     // Written by the group commit, which also gives the session's other records for the
@@ -164,7 +193,7 @@ export class CheckinService {
           reason = 'SELFIE_REQUIRED';
           flags = [...outcome.flags, 'SELFIE_REQUIRED'];
         } else {
-          selfieJob = { base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags }, selfie: selfie.image };
+          selfieJob = { base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags }, selfie: selfie.image, liveness: selfie.liveness };
           status = 'pending';
           reason = 'SELFIE_PENDING';
         }
@@ -205,11 +234,11 @@ export class CheckinService {
     const after = result.record;
     const student = await this.student(actor.orgId, actor.id);
     publishRecordChange(this.deps, session, student, after);
-    const job = selfieJob as { base: BaseOutcome; selfie: Uint8Array } | null;
+    const job = selfieJob as SelfieJob | null;
     if (job && this.deps.face) {
       // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
       const face = this.deps.face;
-      this.deps.jobs.run('selfie-verification', () => verifySelfie(this.deps, face, session, student, after, job.base, job.selfie));
+      this.deps.jobs.run('selfie-verification', () => verifySelfie(this.deps, face, session, student, after, job.base, job.selfie, job.liveness));
     }
     return toCheckinView(after, session.policy.maxAttempts);
   }
@@ -307,6 +336,19 @@ export class CheckinService {
     const student = await this.student(actor.orgId, record.studentId);
     await recordChanged(this.deps, session, student, record, updated, { actorId: actor.id, ...audit });
     return toRosterEntry(student, updated);
+  }
+
+  /**
+   * The liveness step of a selfie about to be verified: null when the policy has none; a coded
+   * error, before anything is stored, when the challenge is missing, forged, of another
+   * check-in or expired (the page asks for a new one; no attempt is used).
+   */
+  private livenessJob(session: AttendanceSession, actor: Actor, input: SubmitInput, at: Date): LivenessJob | null {
+    if (!session.policy.liveness) return null;
+    if (!input.liveness) throw new AppError('LIVENESS_REQUIRED', undefined, { field: 'liveness' });
+    const challenge = readChallenge(session.codeSecret, session.id, actor.id, input.liveness.token, at);
+    if (!challenge) throw new AppError('LIVENESS_CHALLENGE_INVALID', undefined, { field: 'liveness.token' });
+    return { challenge, frames: input.liveness.frames };
   }
 
   private assertNotEnded(session: AttendanceSession, at: Date): void {

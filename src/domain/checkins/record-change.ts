@@ -54,6 +54,7 @@ export function publishRecordChange(deps: DomainDeps, session: AttendanceSession
     studentId: student.id,
     update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after) },
     checkin: toCheckinView(after, session.policy.maxAttempts),
+    sessionClosed: session.status === 'closed',
   });
 }
 

@@ -1,4 +1,6 @@
 import type { AnalyseResult } from '../face/face-types.js';
+import { evaluateLiveness, type LivenessVerdict } from '../face/liveness.js';
+import type { LivenessChallenge } from '../../shared/liveness.js';
 import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE, type OtherFace } from '../face/matching.js';
 import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
 import type { DomainDeps } from '../deps.js';
@@ -33,6 +35,12 @@ const BUSY_RETRY_MAX_MS = 5_000;
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
+/** The liveness step of a check-in: the challenge its token named and the frames sent. */
+export interface LivenessJob {
+  challenge: LivenessChallenge;
+  frames: Uint8Array[];
+}
+
 /**
  * Runs after the pending record is stored and acknowledged: analyses the selfie, matches it
  * against the claimed student and the subject's other faces, and stores the outcome through
@@ -47,6 +55,7 @@ export async function verifySelfie(
   record: AttendanceRecord,
   base: BaseOutcome,
   selfie: Uint8Array,
+  liveness: LivenessJob | null = null,
 ): Promise<void> {
   const settings = deps.faceSettings ?? DEFAULT_FACE_SETTINGS;
   // Consent is checked again here: it may have been withdrawn since the submission.
@@ -56,8 +65,15 @@ export async function verifySelfie(
       const analysis = await analyseWhenRoom(deps, engine, selfie);
       let claimed: number[][] = [];
       let others: OtherFace[] = [];
-      if (analysis.ok) ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
-      decision = decideSelfie(base, analysis, claimed, others, settings, deps.now());
+      let live: LivenessVerdict | null = null;
+      if (analysis.ok) {
+        ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
+        if (liveness) live = await checkLiveness(deps, engine, liveness, Array.from(analysis.faces[0]!.embedding), settings);
+      }
+      if (live && !live.passed) {
+        deps.logger.info({ sessionId: session.id, recordId: record.id, challenge: liveness!.challenge, failure: live.failure, motion: live.motion }, 'liveness challenge failed');
+      }
+      decision = decideSelfie(base, analysis, claimed, others, settings, deps.now(), live);
     } catch (err) {
       deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'selfie verification failed; left to the teacher');
     }
@@ -103,6 +119,35 @@ async function analyseWhenRoom(deps: DomainDeps, engine: FaceEngine, selfie: Uin
     now: () => deps.now().getTime(),
     wait: (ms) => deps.jobs.sleep(ms),
   });
+}
+
+/**
+ * Measures the frames on the pool and judges them against the selfie's face. The frames are
+ * not kept: the pool takes them and this job ends with the verdict.
+ */
+async function checkLiveness(
+  deps: DomainDeps,
+  engine: FaceEngine,
+  job: LivenessJob,
+  selfie: number[],
+  settings: FaceDecisionSettings,
+): Promise<LivenessVerdict> {
+  const measure = engine.analyseFrames;
+  // Sessions ask for liveness only where the engine measures frames; one opened before a
+  // configuration change cannot be checked, and the teacher reviews it.
+  if (!measure) return { passed: false, failure: 'unavailable', motion: 0, maxDistance: null };
+  const frames = job.frames;
+  const measured = await retryWhileBusy(() => measure.call(engine, frames.map((f) => f.slice())), {
+    budgetMs: BUSY_RETRY_BUDGET_MS,
+    defaultWaitMs: BUSY_RETRY_MIN_MS,
+    minWaitMs: BUSY_RETRY_MIN_MS,
+    maxWaitMs: BUSY_RETRY_MAX_MS,
+    jitter: true,
+    retryIf: (err) => err.details?.['cause'] === 'queue_full',
+    now: () => deps.now().getTime(),
+    wait: (ms) => deps.jobs.sleep(ms),
+  });
+  return evaluateLiveness(job.challenge, measured.frames, selfie, settings);
 }
 
 async function facesToCompare(

@@ -1,4 +1,4 @@
-import type { AnalyseMode, AnalyseResult, BackendName } from './face-types.js';
+import type { AnalyseMode, AnalyseResult, BackendName, FramesResult } from './face-types.js';
 import type { Thresholds } from './matching.js';
 
 /**
@@ -8,6 +8,11 @@ import type { Thresholds } from './matching.js';
 export interface FaceEngine {
   /** Resolves with faces or a coded refusal; rejects (AppError BUSY/UNAVAILABLE) when it cannot run. */
   analyse(image: Uint8Array, mode: AnalyseMode): Promise<AnalyseResult>;
+  /**
+   * Measures the frames of a liveness challenge (pose and embedding of each frame's face), in
+   * order. Absent on an engine without a face mesh: sessions cannot then ask for liveness.
+   */
+  analyseFrames?(frames: readonly Uint8Array[]): Promise<FramesResult>;
   status(): FaceEngineStatus;
   /** Stops the workers; the application calls it after socket.io and before the store. */
   close?(): Promise<void>;

@@ -76,11 +76,30 @@ export interface AnalyseFailure {
 
 export type AnalyseResult = AnalyseSuccess | AnalyseFailure;
 
+/** One liveness frame: its face's pose measures (domain/face/liveness.ts) and embedding, or why it has none. */
+export type FramePose =
+  | { ok: true; turn: number; ear: number; embedding: Float32Array }
+  | { ok: false; reason: FaceFailureReason };
+
+/** The frames of a liveness challenge, measured in order; the frames themselves are not kept. */
+export interface FramesResult {
+  frames: FramePose[];
+  modelId: string;
+  /** Milliseconds spent in the worker on all frames. */
+  totalMs: number;
+}
+
 export interface AnalyseTask {
   kind: 'analyse';
   /** Encoded JPEG, PNG or WebP bytes; transferred, not copied. */
   image: Uint8Array;
   mode: AnalyseMode;
+}
+
+/** Measures the frames of a liveness challenge; each is an encoded image, transferred. */
+export interface FramesTask {
+  kind: 'frames';
+  frames: Uint8Array[];
 }
 
 /** Reports the worker's engine once its models are loaded. */
@@ -93,7 +112,7 @@ export interface CrashTask {
   kind: 'crash';
 }
 
-export type FaceTask = AnalyseTask | InfoTask | CrashTask;
+export type FaceTask = AnalyseTask | FramesTask | InfoTask | CrashTask;
 
 export type BackendName = 'tensorflow' | 'wasm';
 

@@ -3,6 +3,7 @@ import { verifyFace, type OtherFace } from './matching.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { RecordStatus, VerificationResult } from '../store-ports.js';
 import type { FaceDecisionSettings } from './face-engine.js';
+import type { LivenessVerdict } from './liveness.js';
 
 /** The non-selfie checks' verdict, kept from submission: a doubt there still needs review. */
 export interface BaseOutcome {
@@ -25,6 +26,8 @@ export interface SelfieDecision {
  * - mismatch rejects (a retry is allowed per maxAttempts), uncertain goes to review;
  * - antispoof/liveness under threshold and a possible proxy are review flags, never a sole reject
  *   (a proxy outranks a mismatch: the teacher should see who the face looks like);
+ * - a failed liveness challenge (when the policy asks for one) sends a matching selfie to review
+ *   with LIVENESS_FAILED: it is never accepted automatically, and the teacher decides;
  * - confident accepts as present/late unless another check asked for review.
  */
 export function decideSelfie(
@@ -34,6 +37,7 @@ export function decideSelfie(
   others: readonly OtherFace[],
   settings: FaceDecisionSettings,
   at: Date,
+  liveness: LivenessVerdict | null = null,
 ): SelfieDecision {
   if (!analysis.ok) {
     return {
@@ -49,6 +53,7 @@ export function decideSelfie(
   const faceFlags: ReasonCode[] = [...verdict.reasons];
   const spoof = (face.real !== null && face.real < settings.minReal) || (face.live !== null && face.live < settings.minLive);
   if (spoof) faceFlags.push('SPOOF_SUSPECTED');
+  if (liveness) faceFlags.push(liveness.passed ? 'LIVENESS_OK' : 'LIVENESS_FAILED');
   const bandReason = verdict.reasons[0]!;
   const verification: VerificationResult = {
     state: 'done',
@@ -59,13 +64,14 @@ export function decideSelfie(
     completedAt: at,
     probe,
   };
-  const flags = [...base.flags, ...faceFlags.filter((f) => f !== 'FACE_MATCH')];
+  const flags = [...base.flags, ...faceFlags.filter((f) => f !== 'FACE_MATCH' && f !== 'LIVENESS_OK')];
 
   const review = (reason: ReasonCode): SelfieDecision => ({ status: 'pending', reason, flags, verification });
   if (verdict.proxy.flagged) return review('POSSIBLE_PROXY');
   if (verdict.band === 'mismatch') return { status: 'rejected', reason: 'FACE_MISMATCH', flags, verification };
   if (verdict.band === 'not-enrolled') return review('FACE_NOT_ENROLLED');
   if (verdict.band === 'uncertain') return review('FACE_UNCERTAIN');
+  if (liveness && !liveness.passed) return review('LIVENESS_FAILED');
   if (spoof) return review('SPOOF_SUSPECTED');
   if (base.status === 'pending') return review(base.reason ?? 'FACE_MATCH');
   return { status: base.status, reason: base.status === 'late' ? 'LATE' : 'FACE_MATCH', flags, verification };

@@ -38,6 +38,7 @@ export interface SettingsInput {
   sharedDevice?: SharedDeviceRule;
   /** The fields given replace the stored ones. */
   retention?: Partial<RetentionSettings>;
+  riskThreshold?: number;
 }
 
 export interface UpdateOrganisationInput {
@@ -60,6 +61,8 @@ export const SETTING_LIMITS = {
   maxAttempts: { min: 1, max: 5 },
   /** Retention periods in days from the session's close. */
   retentionDays: { min: 0, max: 3650 },
+  /** The at-risk threshold, in percent. */
+  riskThreshold: { min: 0, max: 100 },
 } as const;
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -219,6 +222,7 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   }
   if (input.sharedDevice !== undefined) next.sharedDevice = input.sharedDevice;
   if (input.retention !== undefined) next.retention = mergeRetention(current.retention, input.retention);
+  if (input.riskThreshold !== undefined) next.riskThreshold = checkRange('settings.riskThreshold', input.riskThreshold, SETTING_LIMITS.riskThreshold)!;
   return next;
 }
 

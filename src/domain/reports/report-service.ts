@@ -1,14 +1,14 @@
 import { emptyCounts, summaryCounts, type SummaryCounts } from '../../shared/counts.js';
 import { SESSION_STATES, type SessionState } from '../../shared/events.js';
 import type { AuditEntry, AuditFilter, Page, RecordStatus, Store, StudentSubjectTally, Subject, SubjectTotals, User } from '../store-ports.js';
+import { normaliseSettings } from '../store-ports.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { dayIn } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
 import { addDays, monthOf, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';
 
-/** Default of the at-risk threshold, in percent. */
-export const DEFAULT_RISK_THRESHOLD = 75;
+export { DEFAULT_RISK_THRESHOLD } from '../store-ports.js';
 /** Longest day range of a trend (a daily trend answers one bucket per day). */
 export const MAX_TREND_DAYS = 400;
 /** Longest range of the organisation's monthly summary. */
@@ -155,6 +155,12 @@ export class ReportService {
       throw new AppError('VALIDATION_FAILED', `A trend covers at most ${MAX_TREND_DAYS} days.`);
     }
     return trendBuckets(await this.deps.store.summaries.list(actor.orgId, subjectId, from, to), bucket);
+  }
+
+  /** The threshold a caller asked for, else their organisation's (settings.riskThreshold). */
+  async riskThreshold(actor: Actor, requested: number | undefined): Promise<number> {
+    if (requested !== undefined) return requested;
+    return normaliseSettings((await this.deps.store.organisations.get(actor.orgId))?.settings).riskThreshold;
   }
 
   /** Subjects under the threshold: the organisation's for admins, their own for teachers; lowest first. */

@@ -36,6 +36,8 @@ export function sessionDefaults(settings: OrganisationSettings, configCodePeriod
 /** What this deployment can verify; a selfie needs the face engine. */
 export interface Capabilities {
   selfie: boolean;
+  /** The face engine measures liveness frames; absent means it does not. */
+  liveness?: boolean;
 }
 
 /**
@@ -61,7 +63,15 @@ export function resolvePolicy(
     selfie: input?.selfie ?? preset.selfie ?? org.selfie ?? false,
     codePeriodS: input?.codePeriodS ?? defaults.codePeriodS,
     maxAttempts: input?.maxAttempts ?? org.maxAttempts ?? 2,
+    ...(input?.liveness ? { liveness: true } : {}),
   };
+  if (policy.liveness && !policy.selfie) {
+    const message = 'Liveness is a step of the selfie check; turn the selfie on too.';
+    throw new AppError('VALIDATION_FAILED', message, { issues: [{ path: 'policy.liveness', message }] });
+  }
+  if (policy.liveness && !capabilities.liveness) {
+    throw new AppError('POLICY_UNSUPPORTED', 'Liveness challenges are not available on this server.');
+  }
   if (policy.selfie && !capabilities.selfie) {
     throw new AppError('POLICY_UNSUPPORTED', 'Selfie verification is not available on this server.');
   }

@@ -22,7 +22,7 @@ export function toSessionView(session: AttendanceSession, subject: Subject, now:
     subjectName: subject.name,
     teacherId: session.teacherId,
     status: effectiveStatus(session, now),
-    policy: { ...session.policy, preset: presetOf(session.policy) },
+    policy: { ...session.policy, liveness: session.policy.liveness === true, preset: presetOf(session.policy) },
     startsAt: session.startsAt.toISOString(),
     lateAfter: session.lateAfter.toISOString(),
     closesAt: session.closesAt.toISOString(),

@@ -32,6 +32,7 @@ const SettingsSchema = z
       .enum(SHARED_DEVICE_RULES)
       .describe('One device checking in several accounts of a session: `flag` (default) sends it to the teacher flagged SHARED_DEVICE, `refuse` rejects it'),
     retention: RetentionSchema,
+    riskThreshold: limited(SETTING_LIMITS.riskThreshold).describe('Attendance percentage under which reports list a subject or student at risk (default 75)'),
   })
   .describe('Session defaults and check-in rules; session defaults apply when the teacher opening a session leaves a value out');
 

@@ -14,8 +14,14 @@ const RangeQuery = z.object({
   to: Day.optional().describe('Last day counted; absent: no upper bound'),
 });
 const RiskQuery = RangeQuery.extend({
-  threshold: z.coerce.number().min(0).max(100).default(DEFAULT_RISK_THRESHOLD).describe('Percentage under which a subject or student is listed'),
+  threshold: z.coerce
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe(`Percentage under which a subject or student is listed; absent: the organisation's settings.riskThreshold (default ${DEFAULT_RISK_THRESHOLD})`),
 });
+const Threshold = z.number().describe('The threshold applied, in percent');
 const TrendQuery = z.object({
   from: Day,
   to: Day,
@@ -155,8 +161,11 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     tags: ['reports'],
     access: STAFF,
     query: RiskQuery,
-    response: { status: 200, description: 'Subjects under the threshold', schema: z.object({ items: z.array(SubjectRiskSchema) }) },
-    handler: async ({ actor, query }) => ({ items: await reports.riskSubjects(actor, query.threshold, query) }),
+    response: { status: 200, description: 'Subjects under the threshold, and the threshold used', schema: z.object({ threshold: Threshold, items: z.array(SubjectRiskSchema) }) },
+    handler: async ({ actor, query }) => {
+      const threshold = await reports.riskThreshold(actor, query.threshold);
+      return { threshold, items: await reports.riskSubjects(actor, threshold, query) };
+    },
   });
 
   routes.define({
@@ -168,9 +177,16 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     access: STAFF,
     params: IdParams,
     query: RiskQuery,
-    response: { status: 200, description: 'Students under the threshold, lowest first', schema: z.object({ items: z.array(SubjectStudentSchema) }) },
+    response: {
+      status: 200,
+      description: 'Students under the threshold, lowest first, and the threshold used',
+      schema: z.object({ threshold: Threshold, items: z.array(SubjectStudentSchema) }),
+    },
     errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-    handler: async ({ actor, params, query }) => ({ items: await reports.riskStudents(actor, params.id, query.threshold, query) }),
+    handler: async ({ actor, params, query }) => {
+      const threshold = await reports.riskThreshold(actor, query.threshold);
+      return { threshold, items: await reports.riskStudents(actor, params.id, threshold, query) };
+    },
   });
 
   routes.define({

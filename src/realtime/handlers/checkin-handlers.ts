@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { CheckinService } from '../../domain/checkins/checkin-service.js';
 import { defineCommand, type Command } from '../define-handler.js';
-import { ChangeReason, Id, Note, nested, payload } from './schemas.js';
+import { ChangeReason, Id, Note, SessionRefSchema, nested, payload } from './schemas.js';
 import { MARK_STATUSES } from '../../shared/events.js';
+import { LIVENESS_MAX_FRAME_BYTES, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES } from '../../shared/liveness.js';
 
 /** 1 km is already useless as a classroom fix; beyond 100 km it is not a fix at all. */
 const MAX_ACCURACY_M = 100_000;
@@ -30,7 +31,20 @@ const SubmitSchema = payload({
   /** The student page's own random id (localStorage), for the shared-device flag. */
   deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
   selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
+  liveness: nested({
+    token: z.string().max(120),
+    frames: z
+      .array(
+        z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).refine((b) => b.byteLength > 0 && b.byteLength <= LIVENESS_MAX_FRAME_BYTES, {
+          message: `A frame is 1 to ${LIVENESS_MAX_FRAME_BYTES} bytes.`,
+        }),
+      )
+      .min(LIVENESS_MIN_FRAMES)
+      .max(LIVENESS_MAX_FRAMES),
+  }).optional(),
 });
+
+const bytesOf = (b: Uint8Array | ArrayBuffer): Uint8Array => (b instanceof Uint8Array ? b : new Uint8Array(b));
 
 const DecideSchema = payload({
   sessionId: Id,
@@ -67,10 +81,13 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
         joinToken: input.joinToken,
         deviceId: input.deviceId ?? null,
         userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
-        selfie: input.selfie === undefined ? undefined : input.selfie instanceof Uint8Array ? input.selfie : new Uint8Array(input.selfie),
+        selfie: input.selfie === undefined ? undefined : bytesOf(input.selfie),
+        liveness: input.liveness ? { token: input.liveness.token, frames: input.liveness.frames.map(bytesOf) } : undefined,
         ip,
       });
     }),
+
+    defineCommand(logger, 'checkin:challenge', 'checkin', SessionRefSchema, ({ sessionId }, { actor }) => checkins.challenge(actor, sessionId)),
 
     defineCommand(logger, 'checkin:decide', 'light', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
 

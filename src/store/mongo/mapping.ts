@@ -157,6 +157,7 @@ export function toSession(d: SessionDoc): AttendanceSession {
       network: p.network,
       rotatingCode: p.rotatingCode,
       selfie: p.selfie,
+      ...(p.liveness ? { liveness: true } : {}),
       codePeriodS: p.codePeriodS,
       maxAttempts: p.maxAttempts,
     },

@@ -103,6 +103,13 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     },
   },
   {
+    version: 8,
+    name: 'alert rules, alert states, notifications, email preferences and the email outbox: collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
     version: 9,
     name: 'excuses and guardians collections and indexes',
     up: async ({ models }) => {

@@ -35,6 +35,16 @@ import {
   type GuardianDoc,
   oneRosterObjectSchema,
   type OneRosterObjectDoc,
+  alertRuleSchema,
+  type AlertRuleDoc,
+  alertStateSchema,
+  type AlertStateDoc,
+  notificationSchema,
+  type NotificationDoc,
+  notificationPreferenceSchema,
+  type NotificationPreferenceDoc,
+  outboxSchema,
+  type OutboxDoc,
 } from './schemas.js';
 import {
   holidaySchema,
@@ -94,6 +104,11 @@ export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   webhookAttempts: Model<WebhookAttemptDoc>;
   webhookCounters: Model<WebhookCounterDoc>;
   onerosterObjects: Model<OneRosterObjectDoc>;
+  alertRules: Model<AlertRuleDoc>;
+  alertStates: Model<AlertStateDoc>;
+  notifications: Model<NotificationDoc>;
+  notificationPreferences: Model<NotificationPreferenceDoc>;
+  outbox: Model<OutboxDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -144,6 +159,11 @@ export function createModels(conn: Connection): Models {
     webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
     webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
     onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
+    alertRules: conn.model<AlertRuleDoc>('AlertRule', alertRuleSchema),
+    alertStates: conn.model<AlertStateDoc>('AlertState', alertStateSchema),
+    notifications: conn.model<NotificationDoc>('Notification', notificationSchema),
+    notificationPreferences: conn.model<NotificationPreferenceDoc>('NotificationPreference', notificationPreferenceSchema),
+    outbox: conn.model<OutboxDoc>('Outbox', outboxSchema),
   };
 }
 

@@ -1,6 +1,8 @@
 import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/store-ports.js';
+import { alertRepository, notificationRepository } from './alerts.js';
+import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { writeRecordBatch } from './record-batch.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
@@ -93,6 +95,10 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     timetable: timetableRepository(models),
     webhooks: webhookRepository(models),
     oneroster: oneRosterRepository(models, clock),
+    alerts: alertRepository(models, clock),
+    notifications: notificationRepository(models, clock),
+    outbox: outboxRepository(models, clock),
+    notificationPreferences: notificationPreferenceRepository(models, clock),
     async ping() {
       const db = conn.db;
       if (!db) throw new Error('mongo store is not connected');

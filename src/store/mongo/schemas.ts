@@ -8,6 +8,7 @@ import {
   CONSENT_GIVERS,
   CONSENT_PURPOSES,
   LOCATION_MODES,
+  OUTBOX_STATUSES,
   SHARED_DEVICE_RULES,
   type AccountToken,
   type AttendanceRecord,
@@ -20,6 +21,7 @@ import {
   type FaceProposal,
   type Organisation,
   type OrganisationSettings,
+  type OutboxStatus,
   type RefreshToken,
   type Subject,
   type User,
@@ -29,6 +31,17 @@ import { RECORD_STATES, ROLES, SESSION_STATES, VERIFICATION_BANDS, VERIFICATION_
 import { POLICY_CHECKS } from '../../shared/policy-presets.js';
 import { REASON_CODES } from '../../shared/reasons.js';
 import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../shared/audit.js';
+import {
+  ALERT_RULE_KINDS,
+  EMAIL_CATEGORIES,
+  EMAIL_LANGUAGES,
+  NOTIFICATION_CATEGORIES,
+  type AlertPayload,
+  type AlertRuleKind,
+  type EmailCategory,
+  type EmailLanguage,
+  type NotificationCategory,
+} from '../../shared/alerts.js';
 
 /**
  * MongoDB document shapes and their schemas, one collection per entity. `_id` is the entity's
@@ -76,6 +89,8 @@ const organisationSettingsSchema = new Schema(
       default: () => ({}),
     },
     sharedDevice: { type: String, enum: SHARED_DEVICE_RULES, default: 'flag' },
+    // Absent on older documents: normaliseSettings gives the default.
+    riskThreshold: { type: Number, min: 0, max: 100 },
     // Absent on older documents: normaliseSettings gives the defaults.
     retention: {
       type: new Schema(
@@ -191,6 +206,8 @@ export type SessionDoc = Doc<AttendanceSession>;
 const policySchema = new Schema(
   {
     ...Object.fromEntries(POLICY_CHECKS.map((check) => [check, { type: Boolean, required: true }])),
+    // Present only when on: sessions stored before it read back unchanged.
+    liveness: { type: Boolean, default: undefined },
     codePeriodS: { type: Number, required: true, min: 1 },
     maxAttempts: { type: Number, required: true, min: 1 },
   },
@@ -595,3 +612,134 @@ export const guardianSchema = new Schema<GuardianDoc>(
   },
   { ...base, collection: 'guardians' },
 );
+export interface AlertRuleDoc {
+  _id: string;
+  orgId: string;
+  kind: AlertRuleKind;
+  count: number;
+  thresholdPct: number | null;
+  windowDays: number | null;
+  createdAt: Date;
+}
+
+export const alertRuleSchema = new Schema<AlertRuleDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    kind: { type: String, required: true, enum: ALERT_RULE_KINDS },
+    count: { type: Number, required: true },
+    thresholdPct: { type: Number, default: null },
+    windowDays: { type: Number, default: null },
+    createdAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'alertRules' },
+);
+alertRuleSchema.index({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
+
+/** Whether a rule is crossed for one (subject, student); `_id` is `orgId|ruleId|subjectId|studentId`. */
+export interface AlertStateDoc {
+  _id: string;
+  orgId: string;
+  ruleId: string;
+  firing: boolean;
+}
+
+export const alertStateSchema = new Schema<AlertStateDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    ruleId: requiredString,
+    firing: { type: Boolean, required: true },
+  },
+  { ...base, collection: 'alertStates' },
+);
+alertStateSchema.index({ orgId: 1, ruleId: 1 }, { name: 'org_rule' });
+
+export interface NotificationDoc {
+  _id: string;
+  orgId: string;
+  userId: string;
+  category: NotificationCategory;
+  alert: AlertPayload;
+  createdAt: Date;
+  readAt: Date | null;
+}
+
+export const notificationSchema = new Schema<NotificationDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    userId: requiredString,
+    category: { type: String, required: true, enum: NOTIFICATION_CATEGORIES },
+    alert: { type: Schema.Types.Mixed, required: true },
+    createdAt: { type: Date, required: true },
+    readAt: nullableDate,
+  },
+  { ...base, collection: 'notifications' },
+);
+notificationSchema.index({ orgId: 1, userId: 1, createdAt: -1 }, { name: 'org_user_created' });
+
+export interface NotificationPreferenceDoc {
+  /** `orgId|userId`. */
+  _id: string;
+  orgId: string;
+  userId: string;
+  language: EmailLanguage;
+  unsubscribed: EmailCategory[];
+  updatedAt: Date;
+}
+
+export const notificationPreferenceSchema = new Schema<NotificationPreferenceDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    userId: requiredString,
+    language: { type: String, required: true, enum: EMAIL_LANGUAGES },
+    unsubscribed: { type: [String], enum: EMAIL_CATEGORIES, default: [] },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'notificationPreferences' },
+);
+
+export interface OutboxDoc {
+  _id: string;
+  orgId: string;
+  category: EmailCategory;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  status: OutboxStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  claimedBy: string | null;
+  claimUntil: Date | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export const outboxSchema = new Schema<OutboxDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    category: { type: String, required: true, enum: EMAIL_CATEGORIES },
+    to: requiredString,
+    subject: requiredString,
+    text: requiredString,
+    html: requiredString,
+    headers: { type: Schema.Types.Mixed, default: {} },
+    status: { type: String, required: true, enum: OUTBOX_STATUSES },
+    attempts: { type: Number, required: true },
+    lastError: nullableString,
+    nextAttemptAt: { type: Date, required: true },
+    claimedBy: nullableString,
+    claimUntil: nullableDate,
+    createdAt: { type: Date, required: true },
+    sentAt: nullableDate,
+  },
+  { ...base, collection: 'outbox', minimize: false },
+);
+outboxSchema.index({ status: 1, nextAttemptAt: 1 }, { name: 'due' });
+outboxSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });

@@ -393,6 +393,70 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 15,
+    name: 'alert rules, their per-student state, notifications, email preferences and the email outbox',
+    sql: `
+      CREATE TABLE alert_rules (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        threshold_pct REAL,
+        window_days INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX alert_rules_org ON alert_rules (org_id, created_at);
+      CREATE TABLE alert_states (
+        org_id TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        subject_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        firing INTEGER NOT NULL,
+        PRIMARY KEY (org_id, rule_id, subject_id, student_id)
+      );
+      CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        alert TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        read_at INTEGER,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX notifications_user ON notifications (org_id, user_id, created_at, seq);
+      CREATE INDEX notifications_unread ON notifications (org_id, user_id) WHERE read_at IS NULL;
+      CREATE TABLE notification_preferences (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        language TEXT NOT NULL,
+        unsubscribed TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, user_id)
+      );
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        category TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        text TEXT NOT NULL,
+        html TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        next_attempt_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claim_until INTEGER,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+      );
+      CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+      CREATE INDEX outbox_org ON outbox (org_id, created_at);
+    `,
+  },
+  {
     version: 16,
     name: 'excuses, guardian contacts and the absence category of records',
     // The document's bytes live beside the excuse; list queries name their columns to skip them.

@@ -1,4 +1,6 @@
 import type { Store } from '../../domain/store-ports.js';
+import { alertRepository, notificationRepository } from './alerts.js';
+import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';
 import { SqliteDb } from './db.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
@@ -53,6 +55,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     timetable: timetableRepository(db),
     webhooks: webhookRepository(db),
     oneroster: oneRosterRepository(db, clock),
+    alerts: alertRepository(db, clock),
+    notifications: notificationRepository(db, clock),
+    outbox: outboxRepository(db, clock),
+    notificationPreferences: notificationPreferenceRepository(db, clock),
     async ping() {
       db.stmt('SELECT 1').get();
     },

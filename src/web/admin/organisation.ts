@@ -16,6 +16,7 @@ interface Organisation {
     defaultPolicy: Partial<Record<Check, boolean>> & { maxAttempts?: number };
     sharedDevice: 'flag' | 'refuse';
     retention: { probeDays: number; locationDays: number; locationMode: 'keep' | 'never'; ipDays: number };
+    riskThreshold: number;
   };
 }
 
@@ -42,6 +43,7 @@ function fill(org: Organisation): void {
   input('org-location-days').value = retention.locationDays.toString();
   byId<HTMLSelectElement>('org-location-mode').value = retention.locationMode;
   input('org-ip-days').value = retention.ipDays.toString();
+  input('org-risk-threshold').value = org.settings.riskThreshold.toString();
 }
 
 export async function loadOrganisation(): Promise<void> {
@@ -75,6 +77,7 @@ export function bindOrganisation(): void {
           locationMode: byId<HTMLSelectElement>('org-location-mode').value,
           ipDays: Number(input('org-ip-days').value),
         },
+        riskThreshold: Number(input('org-risk-threshold').value),
       },
     };
     byId('org-error').textContent = '';

@@ -21,17 +21,34 @@ export function stopCamera(video: HTMLVideoElement): void {
   video.hidden = true;
 }
 
+/** Longest side of a liveness frame: the face mesh needs little, and six must fit in one message. */
+const FRAME_SIDE = 320;
+
+/**
+ * `count` frames of the running camera spread evenly over `spanMs`, while the student performs
+ * the liveness challenge. The pixels are the camera's, not mirrored like a preview may be.
+ */
+export async function captureFrames(video: HTMLVideoElement, count: number, spanMs: number): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = [];
+  const step = count > 1 ? spanMs / (count - 1) : 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, step));
+    frames.push(await captureSelfie(video, FRAME_SIDE, 0.7));
+  }
+  return frames;
+}
+
 /** One frame of the running camera as JPEG bytes. */
-export async function captureSelfie(video: HTMLVideoElement): Promise<Uint8Array> {
+export async function captureSelfie(video: HTMLVideoElement, maxSide = MAX_SIDE, quality = 0.85): Promise<Uint8Array> {
   if (!video.videoWidth) throw new Error('Start the camera first.');
-  const scale = Math.min(1, MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
+  const scale = Math.min(1, maxSide / Math.max(video.videoWidth, video.videoHeight));
   const canvas = document.createElement('canvas');
   canvas.width = Math.round(video.videoWidth * scale);
   canvas.height = Math.round(video.videoHeight * scale);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('The browser cannot draw the picture.');
   ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
-  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.85));
+  const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/jpeg', quality));
   if (!blob) throw new Error('The picture could not be encoded.');
   return new Uint8Array(await blob.arrayBuffer());
 }

@@ -193,7 +193,7 @@ describe('admin console (Chromium)', function () {
     expect(await page.textContent('#face-error')).to.match(/face|unavailable/i);
   });
 
-  it('changes the organisation name, time zone, session defaults, shared-device rule and retention', async () => {
+  it('changes the organisation name, time zone, session defaults, shared-device rule, retention and risk threshold', async () => {
     const page = laptop;
     await goTo(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
@@ -205,6 +205,8 @@ describe('admin console (Chromium)', function () {
     expect(await page.inputValue('#org-probe-days')).to.equal('7');
     await page.fill('#org-ip-days', '3');
     await page.selectOption('#org-location-mode', 'never');
+    expect(await page.inputValue('#org-risk-threshold')).to.equal('75');
+    await page.fill('#org-risk-threshold', '80');
     await page.click('#org-form button[type="submit"]');
     await page.waitForFunction(() => /Settings saved/.test(document.getElementById('org-status')?.textContent ?? ''));
     const saved = (await srv.store.organisations.get(org.id))!;
@@ -214,6 +216,7 @@ describe('admin console (Chromium)', function () {
     expect(saved.settings.defaultPolicy).to.deep.equal({ selfie: false });
     expect(saved.settings.sharedDevice).to.equal('refuse');
     expect(saved.settings.retention).to.deep.equal({ probeDays: 7, locationDays: 30, locationMode: 'never', ipDays: 3 });
+    expect(saved.settings.riskThreshold).to.equal(80);
   });
 
   it('finds, edits and deactivates a user', async () => {

@@ -36,7 +36,7 @@ describe('OrganisationService', () => {
       const view = await service.get({ id: 's', orgId: org.id, role: 'student' });
       expect(view).to.deep.equal({
         id: org.id, name: 'School', slug: 'school', timezone: 'UTC', active: true,
-        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION },
+        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 },
       });
     });
 
@@ -49,9 +49,9 @@ describe('OrganisationService', () => {
       await service.update(admin, { settings: { sessionMinutes: 45, defaultPolicy: { geofence: false } } });
       const view = await service.update(admin, { name: ' New name ', timezone: 'europe/paris', settings: { lateGraceMinutes: 0 } });
       expect(view).to.include({ name: 'New name', timezone: 'Europe/Paris' });
-      expect(view.settings).to.deep.equal({ sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION });
+      expect(view.settings).to.deep.equal({ sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
       const unset = await service.update(admin, { settings: { sessionMinutes: null, defaultPolicy: {} } });
-      expect(unset.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION });
+      expect(unset.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
 
       const entries = await store.audit.listForEntity(org.id, 'organisation', org.id);
       expect(entries).to.have.length(3);
@@ -61,7 +61,7 @@ describe('OrganisationService', () => {
         ip: '10.0.0.1',
         reason: null,
         at: T,
-        from: { name: 'School', timezone: 'UTC', settings: { sessionMinutes: 45, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION } },
+        from: { name: 'School', timezone: 'UTC', settings: { sessionMinutes: 45, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 } },
       });
       expect(entries[1]!.to).to.deep.include({ name: 'New name', timezone: 'Europe/Paris' });
     });

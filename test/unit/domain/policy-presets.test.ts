@@ -25,7 +25,7 @@ describe('policy presets (session:open, checkin:submit)', () => {
 
   it('a preset overrides the organisation defaults, and explicit flags override the preset', async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
+      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
     });
     const manual = await open('manual');
     expect(manual.policy).to.include({ preset: 'manual', geofence: false, rotatingCode: false });

@@ -1,0 +1,101 @@
+import { AppError } from '../../shared/app-error.js';
+import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
+import { requireRole, type Actor } from '../actor.js';
+import type { NewOutboxMail, NotificationPreferences, OutboxFilter, OutboxMail, Page, Store, User } from '../store-ports.js';
+import { alertEmail, type RenderedEmail } from './email-templates.js';
+import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
+
+/** Where emails are queued (the stored outbox and its dispatcher). */
+export interface EmailOutbox {
+  /** False when the organisation's outbox is full (logged by it). */
+  enqueue(input: NewOutboxMail): Promise<boolean>;
+}
+
+export interface EmailPreferencesView {
+  language: EmailLanguage;
+  unsubscribed: EmailCategory[];
+}
+
+const DEFAULTS: EmailPreferencesView = { language: 'en', unsubscribed: [] };
+
+export interface EmailNotificationDeps {
+  store: Store;
+  outbox: EmailOutbox;
+  tokens: UnsubscribeTokens;
+  /** The service's public address; unsubscribe links start with it. */
+  publicUrl: string;
+}
+
+/**
+ * Emails of notifications (alerts, digests): in each recipient's language, skipped for a
+ * category they unsubscribed from, each with its own unsubscribe link, queued in the outbox.
+ */
+export class EmailNotifications {
+  constructor(private readonly deps: EmailNotificationDeps) {}
+
+  async preferences(actor: Actor): Promise<EmailPreferencesView> {
+    const p = await this.deps.store.notificationPreferences.get(actor.orgId, actor.id);
+    return p ? { language: p.language, unsubscribed: p.unsubscribed } : { ...DEFAULTS };
+  }
+
+  async setPreferences(actor: Actor, input: EmailPreferencesView): Promise<EmailPreferencesView> {
+    const p = await this.deps.store.notificationPreferences.put(actor.orgId, actor.id, input);
+    return { language: p.language, unsubscribed: p.unsubscribed };
+  }
+
+  /** The organisation's outbox for its admins: what was sent, what waits, what failed and why (no bodies). */
+  async outbox(actor: Actor, filter: OutboxFilter): Promise<Page<Omit<OutboxMail, 'text' | 'html' | 'headers' | 'claimedBy' | 'claimUntil'>>> {
+    requireRole(actor, 'admin');
+    const page = await this.deps.store.outbox.list(actor.orgId, filter);
+    return {
+      total: page.total,
+      items: page.items.map(({ text: _t, html: _h, headers: _hd, claimedBy: _c, claimUntil: _u, ...row }) => row),
+    };
+  }
+
+  /** The unsubscribe link of an email: stops that category for its recipient (idempotent). */
+  async unsubscribe(token: string): Promise<{ category: EmailCategory }> {
+    const target = this.deps.tokens.verify(token);
+    if (!target) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
+    const { store } = this.deps;
+    const user = await store.users.get(target.orgId, target.userId);
+    if (!user) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
+    const current = (await store.notificationPreferences.get(target.orgId, target.userId)) ?? DEFAULTS;
+    if (!current.unsubscribed.includes(target.category)) {
+      await store.notificationPreferences.put(target.orgId, target.userId, {
+        language: current.language,
+        unsubscribed: [...current.unsubscribed, target.category],
+      });
+    }
+    return { category: target.category };
+  }
+
+  /** One email per recipient listing the alerts of one evaluation. Resolves to how many were queued. */
+  async alerts(orgId: string, recipientIds: string[], alerts: AlertPayload[]): Promise<number> {
+    const org = await this.deps.store.organisations.get(orgId);
+    if (!org) return 0;
+    return this.each(orgId, recipientIds, 'alert', (user, lang, url) => alertEmail(lang, user.name, org.name, alerts, url));
+  }
+
+  /** Renders and queues one email of `category` to each active recipient who did not unsubscribe from it. */
+  async each(
+    orgId: string,
+    recipientIds: string[],
+    category: EmailCategory,
+    render: (user: User, lang: EmailLanguage, unsubscribeUrl: string) => RenderedEmail,
+  ): Promise<number> {
+    const { store, tokens, publicUrl } = this.deps;
+    const users = (await store.users.getMany(orgId, recipientIds)).filter((u) => u.active);
+    const prefs = new Map<string, NotificationPreferences>((await store.notificationPreferences.getMany(orgId, recipientIds)).map((p) => [p.userId, p]));
+    let queued = 0;
+    for (const user of users) {
+      const p = prefs.get(user.id);
+      if (p?.unsubscribed.includes(category)) continue;
+      const url = `${publicUrl}/api/v1/unsubscribe?token=${tokens.issue({ orgId, userId: user.id, category })}`;
+      const email = render(user, p?.language ?? 'en', url);
+      const ok = await this.deps.outbox.enqueue({ orgId, category, to: user.email, ...email, headers: { 'List-Unsubscribe': `<${url}>` } });
+      if (ok) queued++;
+    }
+    return queued;
+  }
+}

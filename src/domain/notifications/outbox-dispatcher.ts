@@ -1,0 +1,138 @@
+import type { Logger } from '../../logger.js';
+import type { MailQueue } from '../accounts/mail-queue.js';
+import { Periodic } from '../jobs/periodic.js';
+import type { OutboxMail, Store } from '../store-ports.js';
+
+export interface OutboxSettings {
+  /** How often each node looks for due emails (a new email is also sent at once, see `kick`). */
+  pollMs: number;
+  /** First retry after this long, doubling with each failed attempt. */
+  retryBaseMs: number;
+  /** Attempts in all before an email is marked failed for good. */
+  maxAttempts: number;
+  /** Emails an organisation may have queued or sending; beyond, new ones are refused (and logged). */
+  maxWaiting: number;
+}
+
+/** A claimed email another node may take over after this long (its sender died). */
+const CLAIM_MS = 5 * 60_000;
+/** The longest wait between two attempts. */
+const MAX_BACKOFF_MS = 6 * 60 * 60_000;
+
+/** The next attempt after `attempts` failed ones, or null when none is left. */
+export function retryAt(now: Date, attempts: number, settings: Pick<OutboxSettings, 'retryBaseMs' | 'maxAttempts'>): Date | null {
+  if (attempts >= settings.maxAttempts) return null;
+  return new Date(now.getTime() + Math.min(MAX_BACKOFF_MS, settings.retryBaseMs * 2 ** (attempts - 1)));
+}
+
+/**
+ * Hands the stored outbox to the node's MailQueue (bounded, a few SMTP connections): each pass
+ * claims as many due emails as the queue has room for, so every email is sent by one node,
+ * and records how each ended: sent, retried later with a doubling backoff, or failed for good
+ * after `maxAttempts` (visible to admins, GET /api/v1/outbox). An email whose node died while
+ * sending it is taken over once its claim expires, so an email may, rarely, be sent twice;
+ * it is never lost.
+ */
+export class OutboxDispatcher {
+  private readonly polls: Periodic;
+  private readonly outcomes = new Set<Promise<void>>();
+  private kicked: Promise<void> | null = null;
+  private again = false;
+  private started = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly mail: MailQueue,
+    private readonly logger: Logger,
+    private readonly now: () => Date,
+    private readonly owner: string,
+    private readonly settings: OutboxSettings,
+  ) {
+    this.polls = new Periodic(
+      settings.pollMs,
+      () => this.pass().then(() => undefined),
+      (err) => this.logger.error({ err }, 'outbox pass failed; will retry'),
+    );
+  }
+
+  start(): void {
+    this.started = true;
+    this.polls.start();
+  }
+
+  /** Stops polling, waits for the pass in progress, the queue, and the outcomes to be recorded. */
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.polls.stop();
+    await this.kicked;
+    await this.mail.drain();
+    while (this.outcomes.size > 0) await Promise.allSettled([...this.outcomes]);
+  }
+
+  /** Queues an email in the store and starts sending it now; false when the organisation's outbox is full. */
+  async enqueue(input: Parameters<Store['outbox']['enqueue']>[0]): Promise<boolean> {
+    const mail = await this.store.outbox.enqueue(input, this.settings.maxWaiting);
+    if (!mail) {
+      this.logger.warn({ orgId: input.orgId, category: input.category, maxWaiting: this.settings.maxWaiting }, 'outbox full; email not queued');
+      return false;
+    }
+    this.kick();
+    return true;
+  }
+
+  /** Runs a pass now; when one is running, another follows it (the email may have been queued after its claim). */
+  kick(): void {
+    if (!this.started) return;
+    if (this.kicked) {
+      this.again = true;
+      return;
+    }
+    this.kicked = (async () => {
+      do {
+        this.again = false;
+        await this.pass();
+      } while (this.again && this.started);
+    })()
+      .catch((err: unknown) => this.logger.error({ err }, 'outbox pass failed; will retry'))
+      .finally(() => {
+        this.kicked = null;
+        // Kicked between the loop's last check and here.
+        if (this.again) this.kick();
+      });
+  }
+
+  /** Claims due emails as far as the queue has room and hands them over; resolves to how many. */
+  async pass(): Promise<number> {
+    const room = this.mail.room();
+    if (room === 0) return 0;
+    const now = this.now();
+    const claimed = await this.store.outbox.claimDue(now, this.owner, new Date(now.getTime() + CLAIM_MS), room);
+    for (const mail of claimed) {
+      const { to, subject, text, html, headers } = mail;
+      const queued = this.mail.enqueue({ to, subject, text, html, headers }, (err) => this.track(this.settle(mail, err)));
+      // The queue filled up meanwhile (invitations): left claimed, it is taken up again once the claim expires.
+      if (!queued) this.logger.warn({ id: mail.id }, 'mail queue full; outbox email left for a later pass');
+    }
+    return claimed.length;
+  }
+
+  private track(outcome: Promise<void>): void {
+    const tracked = outcome
+      .catch((err: unknown) => this.logger.error({ err }, 'outbox outcome not recorded'))
+      .finally(() => this.outcomes.delete(tracked));
+    this.outcomes.add(tracked);
+  }
+
+  private async settle(mail: OutboxMail, err: unknown): Promise<void> {
+    const now = this.now();
+    if (err === null) {
+      await this.store.outbox.markSent(mail.id, this.owner, now);
+      return;
+    }
+    const attempts = mail.attempts + 1;
+    const next = retryAt(now, attempts, this.settings);
+    const reason = err instanceof Error ? err.message.slice(0, 500) : 'send failed';
+    this.logger.warn({ id: mail.id, attempts, retryAt: next, err }, next ? 'email not sent; will retry' : 'email not sent; giving up');
+    await this.store.outbox.markFailed(mail.id, this.owner, reason, next);
+  }
+}

@@ -1,0 +1,217 @@
+import { z } from 'zod';
+import { OUTBOX_STATUSES } from '../../domain/store-ports.js';
+import { ALERT_RULE_KINDS, EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-context.js';
+import { BooleanQuery, IdParams, PageQuery, pageOf } from '../schemas.js';
+
+const Iso = z.string().describe('ISO 8601 time');
+
+const AlertRuleSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    kind: z.enum(ALERT_RULE_KINDS),
+    count: z.number().int(),
+    thresholdPct: z.number().nullable(),
+    windowDays: z.number().int().nullable(),
+    createdAt: z.date(),
+  })
+  .describe('An at-risk alert rule of the organisation (docs/notifications.md)');
+
+const CreateRuleBody = z
+  .object({
+    kind: z.enum(ALERT_RULE_KINDS),
+    count: z.number().int().min(1).max(100).describe('Absences in a row, lates in the window, or the fewest sessions in the window before attendance is judged'),
+    thresholdPct: z.number().min(1).max(100).nullable().default(null).describe('low-attendance only: fires under this percentage'),
+    windowDays: z.number().int().min(1).max(365).nullable().default(null).describe('low-attendance and repeated-lateness: the rolling window in days'),
+  })
+  .strict();
+
+const AlertPayloadSchema = z.object({
+  ruleId: z.string(),
+  rule: z.enum(ALERT_RULE_KINDS),
+  subjectId: z.string(),
+  subjectCode: z.string(),
+  subjectName: z.string(),
+  studentId: z.string(),
+  studentName: z.string(),
+  count: z.number().int(),
+  thresholdPct: z.number().nullable(),
+  windowDays: z.number().int().nullable(),
+  observed: z.number().describe('Absences in a row, attendance percentage, or lates in the window'),
+});
+
+const NotificationSchema = z
+  .object({
+    id: z.string(),
+    category: z.enum(NOTIFICATION_CATEGORIES),
+    alert: AlertPayloadSchema,
+    createdAt: Iso,
+    readAt: Iso.nullable(),
+  })
+  .describe('A notification of the caller');
+
+const NotificationQuery = PageQuery.extend({ unread: BooleanQuery.optional().describe('Only unread ones') });
+
+const ReadBody = z
+  .object({ ids: z.array(z.string().min(1).max(100)).min(1).max(200).optional().describe('The notifications to mark; all unread ones when left out') })
+  .strict();
+
+const PreferencesSchema = z
+  .object({
+    language: z.enum(EMAIL_LANGUAGES).describe('Language of the emails'),
+    unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)).max(EMAIL_CATEGORIES.length).describe('Email categories not wanted'),
+  })
+  .strict()
+  .describe("The caller's email preferences");
+
+const OutboxRowSchema = z
+  .object({
+    id: z.string(),
+    orgId: z.string(),
+    category: z.enum(EMAIL_CATEGORIES),
+    to: z.string(),
+    subject: z.string(),
+    status: z.enum(OUTBOX_STATUSES),
+    attempts: z.number().int(),
+    lastError: z.string().nullable().describe("The SMTP server's answer to the last failed attempt"),
+    nextAttemptAt: z.date(),
+    createdAt: z.date(),
+    sentAt: z.date().nullable(),
+  })
+  .describe('A notification email of the outbox (without its body)');
+
+const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
+
+const UnsubscribeQuery = z.object({ token: z.string().min(1).max(2_000) });
+
+/** Alert rules (the organisation's admins), every user's own notifications and email preferences, and the email outbox. */
+export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { alerts, emails } = ctx.services;
+  {
+    routes.define({
+      method: 'get',
+      path: '/alert-rules',
+      summary: "The organisation's alert rules, oldest first",
+      tags: ['alerts'],
+      access: ['admin'],
+      response: { status: 200, description: 'Every rule', schema: z.object({ items: z.array(AlertRuleSchema) }) },
+      handler: async ({ actor }) => ({ items: await alerts.listRules(actor) }),
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/alert-rules',
+      summary: 'Add an alert rule',
+      description: 'Evaluated for every student of every subject when a session closes or a record is corrected; alerts once per crossing.',
+      tags: ['alerts'],
+      access: ['admin'],
+      body: CreateRuleBody,
+      response: { status: 201, description: 'The new rule', schema: AlertRuleSchema },
+      errors: ['CONFLICT'],
+      handler: ({ actor, body }) => alerts.createRule(actor, body),
+    });
+
+    routes.define({
+      method: 'delete',
+      path: '/alert-rules/:id',
+      summary: 'Remove an alert rule (and what it remembers of crossings)',
+      tags: ['alerts'],
+      access: ['admin'],
+      params: IdParams,
+      response: { status: 204, description: 'Removed' },
+      errors: ['NOT_FOUND'],
+      handler: ({ actor, params }) => alerts.deleteRule(actor, params.id),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/me/notifications',
+      summary: "The caller's notifications, newest first, with the unread count",
+      tags: ['alerts'],
+      access: 'authenticated',
+      query: NotificationQuery,
+      response: {
+        status: 200,
+        description: 'A page of notifications',
+        schema: z.object({
+          items: z.array(NotificationSchema),
+          total: z.number().int(),
+          unread: z.number().int(),
+          limit: z.number().int(),
+          offset: z.number().int(),
+        }),
+      },
+      handler: async ({ actor, query }) => ({
+        ...(await alerts.listNotifications(actor, { limit: query.limit, offset: query.offset, unreadOnly: query.unread ?? false })),
+        limit: query.limit,
+        offset: query.offset,
+      }),
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/me/notifications/read',
+      summary: "Mark the caller's notifications read",
+      tags: ['alerts'],
+      access: 'authenticated',
+      body: ReadBody,
+      response: {
+        status: 200,
+        description: 'How many were marked, and the unread count left',
+        schema: z.object({ marked: z.number().int(), unread: z.number().int() }),
+      },
+      handler: ({ actor, body }) => alerts.markRead(actor, body.ids ?? null),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/me/notification-preferences',
+      summary: "The caller's email preferences",
+      tags: ['alerts'],
+      access: 'authenticated',
+      response: { status: 200, description: 'Language and unsubscribed categories (English and every category by default)', schema: PreferencesSchema },
+      handler: ({ actor }) => emails.preferences(actor),
+    });
+
+    routes.define({
+      method: 'put',
+      path: '/me/notification-preferences',
+      summary: "Replace the caller's email preferences",
+      tags: ['alerts'],
+      access: 'authenticated',
+      body: PreferencesSchema,
+      response: { status: 200, description: 'The stored preferences', schema: PreferencesSchema },
+      handler: ({ actor, body }) => emails.setPreferences(actor, body),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/unsubscribe',
+      summary: 'Unsubscribe from one category of email (the link in every notification email)',
+      description: 'The signed token names the user and the category; following the link again changes nothing more.',
+      tags: ['alerts'],
+      access: 'public',
+      query: UnsubscribeQuery,
+      response: { status: 200, description: 'The category stopped', schema: z.object({ category: z.enum(EMAIL_CATEGORIES), unsubscribed: z.literal(true) }) },
+      errors: ['UNSUBSCRIBE_LINK_INVALID'],
+      handler: async ({ query }) => ({ ...(await emails.unsubscribe(query.token)), unsubscribed: true as const }),
+    });
+
+    routes.define({
+      method: 'get',
+      path: '/outbox',
+      summary: "The organisation's notification emails, newest first, with their delivery status",
+      tags: ['alerts'],
+      access: ['admin'],
+      query: OutboxQuery,
+      response: { status: 200, description: 'A page of emails', schema: pageOf(OutboxRowSchema) },
+      handler: async ({ actor, query }) => ({
+        ...(await emails.outbox(actor, { limit: query.limit, offset: query.offset, ...(query.status ? { status: query.status } : {}) })),
+        limit: query.limit,
+        offset: query.offset,
+      }),
+    });
+  }
+}

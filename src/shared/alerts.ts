@@ -1,0 +1,45 @@
+/**
+ * Alert rules an organisation can set (docs/notifications.md):
+ * - `consecutive-absences`: the student's last `count` settled sessions of a subject were all missed;
+ * - `low-attendance`: attendance under `thresholdPct` over the last `windowDays` days (once at least `count` sessions were held);
+ * - `repeated-lateness`: at least `count` late arrivals in the last `windowDays` days.
+ */
+export const ALERT_RULE_KINDS = ['consecutive-absences', 'low-attendance', 'repeated-lateness'] as const;
+export type AlertRuleKind = (typeof ALERT_RULE_KINDS)[number];
+
+/** Kinds of in-app notification a user receives. */
+export const NOTIFICATION_CATEGORIES = ['alert'] as const;
+export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
+
+/** Kinds of email; a user unsubscribes from each on its own (the link in every email). */
+export const EMAIL_CATEGORIES = ['alert', 'digest'] as const;
+export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
+
+/** Languages of emails; a user's preference picks one, English by default. */
+export const EMAIL_LANGUAGES = ['en', 'fr'] as const;
+export type EmailLanguage = (typeof EMAIL_LANGUAGES)[number];
+
+/** What an alert says: which rule crossed, for whom, in which subject, with the value seen. */
+export interface AlertPayload {
+  ruleId: string;
+  rule: AlertRuleKind;
+  subjectId: string;
+  subjectCode: string;
+  subjectName: string;
+  studentId: string;
+  studentName: string;
+  count: number;
+  thresholdPct: number | null;
+  windowDays: number | null;
+  /** The value that crossed: absences in a row, attendance percentage, or lates in the window. */
+  observed: number;
+}
+
+/** One entry of a user's notification list, as the API and the socket send it. */
+export interface NotificationView {
+  id: string;
+  category: NotificationCategory;
+  alert: AlertPayload;
+  createdAt: string;
+  readAt: string | null;
+}

@@ -1,0 +1,126 @@
+import { newId } from '../../shared/ids.js';
+import type { NotificationPreferenceRepository, NotificationPreferences, OutboxMail, OutboxRepository } from '../../domain/store-ports.js';
+import type { Models } from './models.js';
+import type { NotificationPreferenceDoc, OutboxDoc } from './schemas.js';
+
+// The email outbox (claimed per document, so each email is sent by one node) and users' email preferences.
+
+const toMail = (d: OutboxDoc): OutboxMail => ({
+  id: d._id,
+  orgId: d.orgId,
+  category: d.category,
+  to: d.to,
+  subject: d.subject,
+  text: d.text,
+  html: d.html,
+  headers: d.headers ?? {},
+  status: d.status,
+  attempts: d.attempts,
+  lastError: d.lastError ?? null,
+  nextAttemptAt: d.nextAttemptAt,
+  claimedBy: d.claimedBy ?? null,
+  claimUntil: d.claimUntil ?? null,
+  createdAt: d.createdAt,
+  sentAt: d.sentAt ?? null,
+});
+
+export function outboxRepository(m: Models, clock: () => Date): OutboxRepository {
+  return {
+    async enqueue(input, maxWaiting) {
+      // The bound is a soft one across nodes (count, then insert): it caps memory and SMTP
+      // load, not an exact number.
+      const waiting = await m.outbox.countDocuments({ orgId: input.orgId, status: { $in: ['queued', 'sending'] } });
+      if (waiting >= maxWaiting) return null;
+      const at = clock();
+      const mail: OutboxMail = {
+        id: newId(),
+        ...input,
+        status: 'queued',
+        attempts: 0,
+        lastError: null,
+        nextAttemptAt: at,
+        claimedBy: null,
+        claimUntil: null,
+        createdAt: at,
+        sentAt: null,
+      };
+      const { id, ...rest } = mail;
+      await m.outbox.create({ _id: id, ...rest });
+      return mail;
+    },
+    async claimDue(now, owner, until, limit) {
+      const claimed: OutboxMail[] = [];
+      // One document at a time: findOneAndUpdate is atomic per document, so two nodes never claim one email.
+      while (claimed.length < limit) {
+        const d = await m.outbox
+          .findOneAndUpdate(
+            { $or: [{ status: 'queued', nextAttemptAt: { $lte: now } }, { status: 'sending', claimUntil: { $lt: now } }] },
+            { $set: { status: 'sending', claimedBy: owner, claimUntil: until } },
+            { sort: { nextAttemptAt: 1, createdAt: 1, _id: 1 }, new: true },
+          )
+          .lean<OutboxDoc>();
+        if (!d) break;
+        claimed.push(toMail(d));
+      }
+      return claimed;
+    },
+    async markSent(id, owner, at) {
+      const res = await m.outbox.updateOne(
+        { _id: id, status: 'sending', claimedBy: owner },
+        { $set: { status: 'sent', sentAt: at, lastError: null, claimedBy: null, claimUntil: null }, $inc: { attempts: 1 } },
+      );
+      return res.modifiedCount === 1;
+    },
+    async markFailed(id, owner, error, retryAt) {
+      const res = await m.outbox.updateOne(
+        { _id: id, status: 'sending', claimedBy: owner },
+        {
+          $set: { status: retryAt ? 'queued' : 'failed', lastError: error, claimedBy: null, claimUntil: null, ...(retryAt ? { nextAttemptAt: retryAt } : {}) },
+          $inc: { attempts: 1 },
+        },
+      );
+      return res.modifiedCount === 1;
+    },
+    async list(orgId, filter) {
+      const query = { orgId, ...(filter.status ? { status: filter.status } : {}) };
+      const [docs, total] = await Promise.all([
+        m.outbox.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<OutboxDoc[]>(),
+        m.outbox.countDocuments(query),
+      ]);
+      return { items: docs.map(toMail), total };
+    },
+  };
+}
+
+const toPrefs = (d: NotificationPreferenceDoc): NotificationPreferences => ({
+  orgId: d.orgId,
+  userId: d.userId,
+  language: d.language,
+  unsubscribed: [...(d.unsubscribed ?? [])],
+  updatedAt: d.updatedAt,
+});
+
+export function notificationPreferenceRepository(m: Models, clock: () => Date): NotificationPreferenceRepository {
+  return {
+    async get(orgId, userId) {
+      const d = await m.notificationPreferences.findOne({ _id: `${orgId}|${userId}` }).lean<NotificationPreferenceDoc>();
+      return d ? toPrefs(d) : null;
+    },
+    async getMany(orgId, userIds) {
+      const docs = await m.notificationPreferences
+        .find({ _id: { $in: userIds.map((u) => `${orgId}|${u}`) } })
+        .sort({ userId: 1 })
+        .lean<NotificationPreferenceDoc[]>();
+      return docs.map(toPrefs);
+    },
+    async put(orgId, userId, prefs) {
+      const p: NotificationPreferences = { orgId, userId, language: prefs.language, unsubscribed: [...new Set(prefs.unsubscribed)].sort(), updatedAt: clock() };
+      await m.notificationPreferences.updateOne(
+        { _id: `${orgId}|${userId}` },
+        { $set: { orgId, userId, language: p.language, unsubscribed: p.unsubscribed, updatedAt: p.updatedAt } },
+        { upsert: true },
+      );
+      return p;
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import { newId } from '../../shared/ids.js';
+import type { EmailCategory, EmailLanguage } from '../../shared/alerts.js';
+import type { NotificationPreferenceRepository, NotificationPreferences, OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/store-ports.js';
+import type { SqliteDb } from './db.js';
+
+// The email outbox (claimed per row, so each email is sent by one node) and users' email preferences.
+
+interface OutboxRow {
+  id: string;
+  org_id: string;
+  category: string;
+  recipient: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number;
+  claimed_by: string | null;
+  claim_until: number | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
+const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+const fromRow = (r: OutboxRow): OutboxMail => ({
+  id: r.id,
+  orgId: r.org_id,
+  category: r.category as EmailCategory,
+  to: r.recipient,
+  subject: r.subject,
+  text: r.text,
+  html: r.html,
+  headers: JSON.parse(r.headers) as Record<string, string>,
+  status: r.status as OutboxStatus,
+  attempts: r.attempts,
+  lastError: r.last_error,
+  nextAttemptAt: new Date(r.next_attempt_at),
+  claimedBy: r.claimed_by,
+  claimUntil: date(r.claim_until),
+  createdAt: new Date(r.created_at),
+  sentAt: date(r.sent_at),
+});
+
+export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxRepository {
+  return {
+    async enqueue(input, maxWaiting) {
+      const at = clock();
+      const mail: OutboxMail = {
+        id: newId(),
+        ...input,
+        status: 'queued',
+        attempts: 0,
+        lastError: null,
+        nextAttemptAt: at,
+        claimedBy: null,
+        claimUntil: null,
+        createdAt: at,
+        sentAt: null,
+      };
+      return db.tx(() => {
+        const waiting = db
+          .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND status IN ('queued', 'sending')")
+          .get(input.orgId)!.n;
+        if (waiting >= maxWaiting) return null;
+        db.stmt(
+          `INSERT INTO outbox (id, org_id, category, recipient, subject, text, html, headers, status, attempts, last_error,
+             next_attempt_at, claimed_by, claim_until, created_at, sent_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, NULL, ?, NULL, NULL, ?, NULL)`,
+        ).run(mail.id, mail.orgId, mail.category, mail.to, mail.subject, mail.text, mail.html, JSON.stringify(mail.headers), at.getTime(), at.getTime());
+        return mail;
+      });
+    },
+    async claimDue(now, owner, until, limit) {
+      return db.tx(() => {
+        const due = db
+          .stmt<OutboxRow>(
+            `SELECT * FROM outbox WHERE (status = 'queued' AND next_attempt_at <= @now) OR (status = 'sending' AND claim_until < @now)
+             ORDER BY next_attempt_at, created_at, id LIMIT @limit`,
+          )
+          .all({ now: now.getTime(), limit });
+        const claim = db.stmt("UPDATE outbox SET status = 'sending', claimed_by = ?, claim_until = ? WHERE id = ?");
+        for (const r of due) claim.run(owner, until.getTime(), r.id);
+        return due.map((r) => fromRow({ ...r, status: 'sending', claimed_by: owner, claim_until: until.getTime() }));
+      });
+    },
+    async markSent(id, owner, at) {
+      return (
+        db
+          .stmt(
+            `UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL, claimed_by = NULL, claim_until = NULL
+             WHERE id = ? AND status = 'sending' AND claimed_by = ?`,
+          )
+          .run(at.getTime(), id, owner).changes === 1
+      );
+    },
+    async markFailed(id, owner, error, retryAt) {
+      const status = retryAt ? 'queued' : 'failed';
+      return (
+        db
+          .stmt(
+            `UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at),
+               claimed_by = NULL, claim_until = NULL
+             WHERE id = ? AND status = 'sending' AND claimed_by = ?`,
+          )
+          .run(status, error, retryAt ? retryAt.getTime() : null, id, owner).changes === 1
+      );
+    },
+    async list(orgId, filter) {
+      const where = filter.status ? 'org_id = ? AND status = ?' : 'org_id = ?';
+      const args = filter.status ? [orgId, filter.status] : [orgId];
+      const total = db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE ${where}`).get(...args)!.n;
+      const items = db
+        .stmt<OutboxRow>(`SELECT * FROM outbox WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+        .all(...args, filter.limit, filter.offset)
+        .map(fromRow);
+      return { items, total };
+    },
+  };
+}
+
+interface PreferenceRow {
+  org_id: string;
+  user_id: string;
+  language: string;
+  unsubscribed: string;
+  updated_at: number;
+}
+
+const prefsFromRow = (r: PreferenceRow): NotificationPreferences => ({
+  orgId: r.org_id,
+  userId: r.user_id,
+  language: r.language as EmailLanguage,
+  unsubscribed: JSON.parse(r.unsubscribed) as EmailCategory[],
+  updatedAt: new Date(r.updated_at),
+});
+
+export function notificationPreferenceRepository(db: SqliteDb, clock: () => Date): NotificationPreferenceRepository {
+  return {
+    async get(orgId, userId) {
+      const r = db.stmt<PreferenceRow>('SELECT * FROM notification_preferences WHERE org_id = ? AND user_id = ?').get(orgId, userId);
+      return r ? prefsFromRow(r) : null;
+    },
+    async getMany(orgId, userIds) {
+      return db
+        .stmt<PreferenceRow>('SELECT * FROM notification_preferences WHERE org_id = ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id')
+        .all(orgId, JSON.stringify(userIds))
+        .map(prefsFromRow);
+    },
+    async put(orgId, userId, prefs) {
+      const p: NotificationPreferences = { orgId, userId, language: prefs.language, unsubscribed: [...new Set(prefs.unsubscribed)].sort(), updatedAt: clock() };
+      db.stmt(
+        `INSERT INTO notification_preferences (org_id, user_id, language, unsubscribed, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET language = excluded.language, unsubscribed = excluded.unsubscribed, updated_at = excluded.updated_at`,
+      ).run(orgId, userId, p.language, JSON.stringify(p.unsubscribed), p.updatedAt.getTime());
+      return p;
+    },
+  };
+}

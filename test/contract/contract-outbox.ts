@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import type { NewOutboxMail } from '../../src/domain/store-ports.js';
+import type { ContractContext } from './store-contract.js';
+import { makeOrg, page } from './fixtures.js';
+
+// The email outbox and users' email preferences.
+
+const mail = (orgId: string, to = 'a@example.test'): NewOutboxMail => ({
+  orgId,
+  category: 'alert',
+  to,
+  subject: 'Subject',
+  text: 'Text',
+  html: '<p>Text</p>',
+  headers: { 'List-Unsubscribe': '<https://x.example/u>' },
+});
+
+export function outboxContract(ctx: ContractContext): void {
+  describe('email outbox', function () {
+    it('queues due now, bounded per organisation by emails waiting', async function () {
+      const now = Date.UTC(2025, 4, 1, 8);
+      const opened = await ctx.open(() => new Date(now));
+      try {
+        const s = opened.store;
+        const org = await makeOrg(s);
+        const other = await makeOrg(s);
+        const first = await s.outbox.enqueue(mail(org.id), 2);
+        expect(first).to.deep.include({ ...mail(org.id), status: 'queued', attempts: 0, lastError: null, claimedBy: null, claimUntil: null, sentAt: null });
+        expect(first!.nextAttemptAt).to.deep.equal(new Date(now));
+        expect(await s.outbox.enqueue(mail(org.id), 2)).to.not.equal(null);
+        expect(await s.outbox.enqueue(mail(org.id), 2)).to.equal(null);
+        expect(await s.outbox.enqueue(mail(other.id), 2)).to.not.equal(null);
+        const listed = await s.outbox.list(org.id, page());
+        expect(listed.total).to.equal(2);
+        expect(listed.items.every((m) => m.orgId === org.id)).to.equal(true);
+        expect(listed.items[0]!.headers).to.deep.equal(mail(org.id).headers);
+      } finally {
+        await opened.cleanup();
+      }
+    });
+
+    it('each due email goes to one claimer; sent, retried later, or failed for good; an expired claim is taken over', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const a = (await s.outbox.enqueue(mail(org.id, 'a@example.test'), 10))!;
+      const b = (await s.outbox.enqueue(mail(org.id, 'b@example.test'), 10))!;
+      const now = new Date(Date.now() + 1_000);
+      const until = new Date(now.getTime() + 60_000);
+      const [one, two] = await Promise.all([s.outbox.claimDue(now, 'n1', until, 10), s.outbox.claimDue(now, 'n2', until, 10)]);
+      expect([...one!, ...two!].map((m) => m.id).sort()).to.deep.equal([a.id, b.id].sort());
+      const mine = (id: string) => (one!.some((m) => m.id === id) ? 'n1' : 'n2');
+      expect(one!.concat(two!).every((m) => m.status === 'sending')).to.equal(true);
+      expect(await s.outbox.claimDue(now, 'n3', until, 10)).to.deep.equal([]);
+
+      expect(await s.outbox.markSent(a.id, 'someone-else', now)).to.equal(false);
+      expect(await s.outbox.markSent(a.id, mine(a.id), now)).to.equal(true);
+      const retryAt = new Date(now.getTime() + 30_000);
+      expect(await s.outbox.markFailed(b.id, mine(b.id), 'connection refused', retryAt)).to.equal(true);
+      let rows = new Map((await s.outbox.list(org.id, page())).items.map((m) => [m.id, m]));
+      expect(rows.get(a.id)).to.deep.include({ status: 'sent', attempts: 1, claimedBy: null });
+      expect(rows.get(a.id)!.sentAt).to.deep.equal(now);
+      expect(rows.get(b.id)).to.deep.include({ status: 'queued', attempts: 1, lastError: 'connection refused' });
+      expect(rows.get(b.id)!.nextAttemptAt).to.deep.equal(retryAt);
+
+      expect(await s.outbox.claimDue(now, 'n1', until, 10)).to.deep.equal([]);
+      const later = new Date(retryAt.getTime() + 1);
+      const [again] = await s.outbox.claimDue(later, 'n1', new Date(later.getTime() + 60_000), 10);
+      expect(again).to.deep.include({ id: b.id, attempts: 1 });
+      // n1 dies: past its claim another node takes the email over, and n1 can no longer mark it.
+      const afterClaim = new Date(later.getTime() + 60_001);
+      const [taken] = await s.outbox.claimDue(afterClaim, 'n2', new Date(afterClaim.getTime() + 60_000), 10);
+      expect(taken).to.deep.include({ id: b.id, claimedBy: 'n2' });
+      expect(await s.outbox.markFailed(b.id, 'n1', 'late', null)).to.equal(false);
+      expect(await s.outbox.markFailed(b.id, 'n2', 'mailbox unavailable', null)).to.equal(true);
+      expect((await s.outbox.list(org.id, { ...page(), status: 'failed' })).items).to.have.length(1);
+      rows = new Map((await s.outbox.list(org.id, page())).items.map((m) => [m.id, m]));
+      expect(rows.get(b.id)).to.deep.include({ status: 'failed', attempts: 2, lastError: 'mailbox unavailable' });
+      expect(await s.outbox.claimDue(new Date(afterClaim.getTime() + 86_400_000), 'n3', until, 10)).to.deep.equal([]);
+    });
+
+    it('claims at most `limit`, oldest due first', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      for (const to of ['1@x.test', '2@x.test', '3@x.test']) await s.outbox.enqueue(mail(org.id, to), 10);
+      const now = new Date(Date.now() + 1_000);
+      const first = await s.outbox.claimDue(now, 'n1', new Date(now.getTime() + 60_000), 2);
+      expect(first).to.have.length(2);
+      expect(await s.outbox.claimDue(now, 'n1', new Date(now.getTime() + 60_000), 2)).to.have.length(1);
+    });
+  });
+
+  describe('email preferences', function () {
+    it('put replaces, get and getMany read within the organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      expect(await s.notificationPreferences.get(org.id, 'u1')).to.equal(null);
+      const p = await s.notificationPreferences.put(org.id, 'u1', { language: 'fr', unsubscribed: ['digest', 'alert', 'digest'] });
+      expect(p).to.deep.include({ orgId: org.id, userId: 'u1', language: 'fr', unsubscribed: ['alert', 'digest'] });
+      expect(await s.notificationPreferences.get(org.id, 'u1')).to.deep.equal(p);
+      const q = await s.notificationPreferences.put(org.id, 'u1', { language: 'en', unsubscribed: [] });
+      expect(await s.notificationPreferences.get(org.id, 'u1')).to.deep.equal(q);
+      await s.notificationPreferences.put(org.id, 'u2', { language: 'fr', unsubscribed: ['digest'] });
+      await s.notificationPreferences.put(other.id, 'u3', { language: 'fr', unsubscribed: [] });
+      expect((await s.notificationPreferences.getMany(org.id, ['u1', 'u2', 'u3'])).map((x) => x.userId)).to.deep.equal(['u1', 'u2']);
+      expect(await s.notificationPreferences.get(other.id, 'u1')).to.equal(null);
+    });
+  });
+}
