@@ -29,6 +29,9 @@ import { OutboxDispatcher, type OutboxSettings } from './notifications/outbox-di
 import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
 import { UserService } from './users/user-service.js';
+import { AbsenceCategoryService } from './excuses/absence-categories.js';
+import { ExcuseService } from './excuses/excuse-service.js';
+import { GuardianService } from './guardians/guardian-service.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 
 /** The domain services the transports call. Later layers add theirs here. */
@@ -41,6 +44,9 @@ export interface Services {
   faces: FaceEnrolmentService;
   organisations: OrganisationService;
   privacy: PrivacyService;
+  absenceCategories: AbsenceCategoryService;
+  excuses: ExcuseService;
+  guardians: GuardianService;
   webhooks: WebhookService;
   oneRosterImport: OneRosterImport;
   oneRosterExport: OneRosterAttendanceExport;
@@ -196,6 +202,9 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       clock,
     }),
     privacy: new PrivacyService({ store, events, clock }),
+    absenceCategories: new AbsenceCategoryService({ store, clock }),
+    excuses: new ExcuseService(live),
+    guardians: new GuardianService({ store, clock }),
     attendance,
     queries: new AttendanceQueries(live),
     reports: new ReportService({ store, now: clock, defaultTimezone: settings.defaultTimezone }),

@@ -71,10 +71,26 @@ export interface OrganisationSettings {
   retention: RetentionSettings;
   /** Attendance percentage under which reports list a subject or student at risk. */
   riskThreshold: number;
+  /** Categories of excused absences (docs/absences.md); unset: DEFAULT_ABSENCE_CATEGORIES (absenceCategoriesOf). */
+  absenceCategories?: AbsenceCategory[];
 }
 
 /** The at-risk threshold of an organisation that sets none, in percent. */
 export const DEFAULT_RISK_THRESHOLD = 75;
+
+/** A kind of absence a school distinguishes; `code` is what records, summaries and exports carry. */
+export interface AbsenceCategory {
+  code: string;
+  label: string;
+  /** Authorised absences (illness, school trip) as opposed to unauthorised ones. */
+  authorised: boolean;
+}
+
+export const DEFAULT_ABSENCE_CATEGORIES: readonly AbsenceCategory[] = Object.freeze([
+  { code: 'MEDICAL', label: 'Medical', authorised: true },
+  { code: 'SCHOOL_TRIP', label: 'School trip', authorised: true },
+  { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false },
+]);
 
 /** `never`: a check-in keeps its distance and result, never the device's coordinates. */
 export const LOCATION_MODES = ['keep', 'never'] as const;
@@ -106,6 +122,12 @@ export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
   riskThreshold: DEFAULT_RISK_THRESHOLD,
 }) as OrganisationSettings;
 
+/** The organisation's absence categories, or the defaults when it set none. */
+export function absenceCategoriesOf(settings: OrganisationSettings): AbsenceCategory[] {
+  const own = settings.absenceCategories;
+  return (own && own.length > 0 ? own : DEFAULT_ABSENCE_CATEGORIES).map((c) => ({ code: c.code, label: c.label, authorised: c.authorised }));
+}
+
 /** Settings read back from storage: missing fields (an older row or document) are unset. */
 export function normaliseSettings(raw: Partial<OrganisationSettings> | null | undefined): OrganisationSettings {
   const policy: DefaultPolicy = {};
@@ -124,6 +146,9 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
       locationMode: raw?.retention?.locationMode === 'never' ? 'never' : 'keep',
       ipDays: raw?.retention?.ipDays ?? DEFAULT_RETENTION.ipDays,
     },
+    ...(raw?.absenceCategories?.length
+      ? { absenceCategories: raw.absenceCategories.map((c) => ({ code: c.code, label: c.label, authorised: c.authorised })) }
+      : {}),
     riskThreshold: raw?.riskThreshold ?? DEFAULT_RISK_THRESHOLD,
   };
 }
@@ -245,6 +270,8 @@ export interface AttendanceRecord {
    * Absent on a record never corrected, so records written before it read back unchanged.
    */
   correctionReason?: string | null;
+  /** Category code of an excused record (an approved excuse); absent otherwise. */
+  absenceCategory?: string | null;
   /** The student page's device id and the socket's user agent, for the shared-device flag; absent when unknown. */
   deviceId?: string | null;
   userAgent?: string | null;
@@ -536,6 +563,7 @@ export type RecordPatch = Partial<
     | 'decidedBy'
     | 'note'
     | 'correctionReason'
+    | 'absenceCategory'
     | 'deviceId'
     | 'userAgent'
     | 'verification'
@@ -841,6 +869,89 @@ export interface PrivacyRepository {
   erase(person: PersonRef, tombstoneId: string): Promise<ErasureCounts>;
 }
 
+export const EXCUSE_STATUSES = ['pending', 'approved', 'declined'] as const;
+export type ExcuseStatus = (typeof EXCUSE_STATUSES)[number];
+
+export const EXCUSE_DOCUMENT_TYPES = ['application/pdf', 'image/jpeg', 'image/png'] as const;
+export type ExcuseDocumentType = (typeof EXCUSE_DOCUMENT_TYPES)[number];
+
+/** What is known of an excuse's document without reading its bytes. */
+export interface ExcuseDocumentInfo {
+  fileName: string;
+  contentType: ExcuseDocumentType;
+  size: number;
+}
+
+/**
+ * A student's request that absences be excused: one session (`sessionId`), or the days
+ * fromDay..toDay of one subject, or of all their subjects (`subjectId` null).
+ */
+export interface Excuse {
+  id: string;
+  orgId: string;
+  studentId: string;
+  /** Who submitted it (the student today; a guardian later). */
+  submittedBy: string;
+  subjectId: string | null;
+  sessionId: string | null;
+  fromDay: string;
+  toDay: string;
+  /** An absence category code of the organisation. */
+  category: string;
+  text: string;
+  document: ExcuseDocumentInfo | null;
+  status: ExcuseStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewExcuse = Omit<Excuse, 'id' | 'orgId' | 'document' | 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote' | 'createdAt' | 'updatedAt'>;
+
+export interface ExcuseFilter extends PageQuery {
+  studentId?: string;
+  /** Only excuses of these subjects (excuses for all subjects are left out). */
+  subjectIds?: string[];
+  status?: ExcuseStatus;
+}
+
+export interface ExcuseRepository {
+  create(orgId: string, input: NewExcuse): Promise<Excuse>;
+  get(orgId: string, id: string): Promise<Excuse | null>;
+  /** Newest first. */
+  list(orgId: string, filter: ExcuseFilter): Promise<Page<Excuse>>;
+  /**
+   * Approved excuses of these students that cover a session of the subject on the day: for
+   * that session, or for a range holding the day, of that subject or of all subjects.
+   */
+  listApprovedCovering(orgId: string, studentIds: string[], sessionId: string, subjectId: string, day: string): Promise<Excuse[]>;
+  /** Compare-and-set: decides it only while pending; null otherwise (or when missing). */
+  decide(orgId: string, id: string, decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>): Promise<Excuse | null>;
+  /** Attaches (or replaces) the document while the excuse is pending; null otherwise. */
+  putDocument(orgId: string, id: string, info: ExcuseDocumentInfo, bytes: Buffer): Promise<Excuse | null>;
+  getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;
+}
+
+/** Someone to tell about a student: a parent or another guardian (docs/absences.md). */
+export interface GuardianContact {
+  name: string;
+  /** As the school words it: mother, father, guardian, ... */
+  relation: string;
+  email: string;
+  /** BCP 47 language tag of the messages they get, e.g. 'en', 'fr'. */
+  language: string;
+}
+
+/** A student's guardian contacts, kept and replaced as one list. */
+export interface GuardianRepository {
+  /** Empty when none were set. */
+  get(orgId: string, studentId: string): Promise<GuardianContact[]>;
+  /** Replaces the student's list (an empty list removes it); returns what is stored. */
+  put(orgId: string, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]>;
+}
+
 /** OneRoster object types the import keeps a link or a copy of (docs/oneroster.md). */
 export const ONEROSTER_KINDS = ['org', 'academicSession', 'class', 'user'] as const;
 export type OneRosterKind = (typeof ONEROSTER_KINDS)[number];
@@ -1043,6 +1154,8 @@ export interface Store {
   readonly consents: ConsentRepository;
   readonly privacy: PrivacyRepository;
   readonly retention: RetentionRepository;
+  readonly excuses: ExcuseRepository;
+  readonly guardians: GuardianRepository;
   readonly timetable: TimetableRepository;
   /** Outbound webhook endpoints and their queued deliveries (src/domain/webhooks). */
   readonly webhooks: WebhookRepository;

@@ -19,6 +19,8 @@ import { userRoutes } from './routes/users.js';
 import { attendanceRoutes } from './routes/attendance.js';
 import { classPhotoRoutes } from './routes/class-photo.js';
 import { reportRoutes } from './routes/reports.js';
+import { excuseRoutes } from './routes/excuses.js';
+import { guardianRoutes } from './routes/guardians.js';
 import { timetableRoutes } from './routes/timetable.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -36,6 +38,8 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   attendanceRoutes,
   classPhotoRoutes,
   reportRoutes,
+  excuseRoutes,
+  guardianRoutes,
   timetableRoutes,
   webhookRoutes,
   alertRoutes,

@@ -3,7 +3,7 @@
  * A new audited change adds its action here; the log's readers (reports, the subject-access
  * export) can rely on the list being complete.
  */
-export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation'] as const;
+export const AUDIT_ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation', 'excuse'] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 
 export const AUDIT_ACTIONS = [
@@ -15,6 +15,7 @@ export const AUDIT_ACTIONS = [
   'checkin.verify',
   'record.mark',
   'record.correct',
+  'record.excuse',
   // sessions
   'session.open',
   'session.cancel',
@@ -24,6 +25,7 @@ export const AUDIT_ACTIONS = [
   'session.close',
   'close.absent',
   'close.settle',
+  'close.excused',
   'reopen.remove',
   'reopen.restore',
   // subjects
@@ -44,6 +46,7 @@ export const AUDIT_ACTIONS = [
   'user.password-reset',
   'user.password-change',
   'user.erase',
+  'user.guardians',
   'tokens.purge',
   // faces and consent
   'face.enrol',
@@ -61,6 +64,12 @@ export const AUDIT_ACTIONS = [
   'organisation.activate',
   'organisation.deactivate',
   'retention.apply',
+  'organisation.absenceCategories',
+  // excuses (docs/absences.md)
+  'excuse.submit',
+  'excuse.document',
+  'excuse.approve',
+  'excuse.decline',
   // timetable
   'term.create',
   'term.delete',

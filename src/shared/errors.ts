@@ -76,6 +76,11 @@ export const ErrorCodes = {
     message: 'The policy requires a network check but the subject has no allowed IP ranges.',
   },
   RECORD_NOT_FOUND: { status: 404, message: 'No such attendance record.' },
+  // excuses (docs/absences.md)
+  EXCUSE_NOT_FOUND: { status: 404, message: 'No such excuse.' },
+  EXCUSE_DECIDED: { status: 409, message: 'The excuse was already approved or declined.' },
+  ABSENCE_CATEGORY_UNKNOWN: { status: 400, message: "The absence category is not one of the organisation's." },
+  DOCUMENT_UNSUPPORTED_TYPE: { status: 415, message: 'Only PDF, JPEG and PNG documents are accepted.' },
   RECORD_CHANGED: { status: 409, message: 'The record changed meanwhile; reload and retry.' },
   RETRY_LIMIT: { status: 409, message: 'No check-in attempts left for this session.' },
   ALREADY_DECIDED: { status: 409, message: 'The check-in was already decided.' },

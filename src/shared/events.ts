@@ -81,6 +81,8 @@ export interface RosterEntry {
   note: string | null;
   /** Why staff corrected the record after closing; null when never corrected. */
   correctionReason: string | null;
+  /** Absence category code of an excused record (an approved excuse); null otherwise. */
+  absenceCategory: string | null;
   recordId: string | null;
   /** The record's own version (0 when there is no record); newer wins. */
   recordVersion: number;

@@ -51,6 +51,7 @@ export const ReasonCodes = {
   CORRECTED_BY_TEACHER: 'Corrected by the teacher after closing.',
   MARKED_FROM_CLASS_PHOTO: 'Marked present by the teacher from a class photo.',
   NO_CHECKIN: 'No check-in before the session closed.',
+  EXCUSED: 'An approved excuse covers this session.',
   PENDING_AT_CLOSE: 'Still pending when the session closed.',
   UNRESOLVED_AT_CLOSE: 'Left unresolved when the session closed; the teacher may correct it.',
 } as const;

@@ -9,6 +9,7 @@ import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show }
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { loadMyAttendance } from './lib/my-attendance.js';
+import { bindStudentExcuses } from './lib/excuse-panel.js';
 import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 import { needsLocation, policyNeeds } from '../shared/policy-presets.js';
@@ -290,6 +291,7 @@ async function main(): Promise<void> {
   const auth = await requireLogin(['student']);
   bindLogout();
   void loadMyAttendance(auth.user.id);
+  void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;

@@ -11,6 +11,7 @@ import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
+import { bindStaffExcuses } from './lib/excuse-panel.js';
 import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, PRESET_LABELS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
 
 interface SubjectItem {
@@ -405,6 +406,7 @@ async function main(): Promise<void> {
   await requireLogin(['teacher', 'admin']);
   bindLogout();
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+  void bindStaffExcuses().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
   await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch((err: unknown) => (byId('timetable-error').textContent = errorText(err)));
   const live = byId('live');
   const socket = connect({

@@ -8,6 +8,7 @@ import { retentionContract } from './contract-retention.js';
 import { supportContract } from './contract-support.js';
 import { transferContract } from './contract-transfer.js';
 import { clockContract } from './contract-clock.js';
+import { excusesContract } from './contract-excuses.js';
 import { timetableContract } from './contract-timetable.js';
 import { webhooksContract } from './contract-webhooks.js';
 import { oneRosterContract } from './contract-oneroster.js';
@@ -71,6 +72,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     privacyContract(ctx);
     clockContract(ctx);
     retentionContract(ctx);
+    excusesContract(ctx);
     timetableContract(ctx);
     webhooksContract(ctx);
     oneRosterContract(ctx);

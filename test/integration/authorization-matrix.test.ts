@@ -119,6 +119,18 @@ const FACE_OBJECT = (s: number) => ({ anonymous: 401, student: 403, teacherOther
 /** Setting, replacing and removing a face reference, and deciding proposals: the organisation's admin only. */
 const FACE_ADMIN = (s: number) => ({ ...FACE_OBJECT(s), teacherOwn: 403 });
 
+/** A pending excuse of the fixture's student for the fixture's subject, optionally with a document. */
+async function excusePath(fx: Fixture, rest = '', withDocument = false): Promise<string> {
+  const [studentId] = await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id);
+  const excuse = await fx.srv.store.excuses.create(fx.subject.orgId, {
+    studentId: studentId!, submittedBy: studentId!, subjectId: fx.subject.id, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-02', category: 'MEDICAL', text: 'ill',
+  });
+  if (withDocument) await fx.srv.store.excuses.putDocument(fx.subject.orgId, excuse.id, { fileName: 'n.pdf', contentType: 'application/pdf', size: 5 }, Buffer.from('%PDF-'));
+  return `/excuses/${excuse.id}${rest}`;
+}
+const PDF_UPLOAD = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="n.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--${BOUNDARY}--\r\n`;
+/** Excuse routes only students call (submitting, attaching their document). */
+const STUDENT_ONLY = (s: number) => ({ anonymous: 401, student: s, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 });
 /** A term of the organisation (UTC) that covers the next weeks. */
 async function termOf(fx: Fixture) {
   const today = new Date().toISOString().slice(0, 10);
@@ -264,6 +276,42 @@ const MATRIX: Row[] = [
   // Another organisation's admin reads their own organisation's trail: an empty page.
   { op: 'GET /api/v1/reports/audit', request: async (fx) => ({ path: `/reports/audit?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
   { op: 'GET /api/v1/reports/audit.csv', request: async (fx) => ({ path: `/reports/audit.csv?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
+  // Absence categories and excuses (docs/absences.md). The categories put keep MEDICAL, which the rows below use.
+  { op: 'GET /api/v1/absence-categories', request: () => ({ path: '/absence-categories' }), expect: ANY_USER(200) },
+  {
+    op: 'PUT /api/v1/absence-categories',
+    request: () => ({ path: '/absence-categories', body: { categories: [{ code: 'MEDICAL', label: 'Medical', authorised: true }, { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false }] } }),
+    expect: ADMIN_COLLECTION(200),
+  },
+  {
+    op: 'POST /api/v1/excuses',
+    request: (fx) => ({ path: '/excuses', body: { subjectId: fx.subject.id, fromDay: '2026-03-02', toDay: '2026-03-03', category: 'MEDICAL', text: 'ill' } }),
+    expect: STUDENT_ONLY(201),
+  },
+  { op: 'GET /api/v1/excuses', request: () => ({ path: '/excuses' }), expect: ANY_USER(200) },
+  // The fixture's student owns the excuse; teachers of its subject and this org's admins see it.
+  { op: 'GET /api/v1/excuses/{id}', request: async (fx) => ({ path: await excusePath(fx) }), expect: { ...SUBJECT_OBJECT(200), student: 200 } },
+  {
+    op: 'PUT /api/v1/excuses/{id}/document',
+    request: async (fx) => ({ path: await excusePath(fx, '/document'), raw: PDF_UPLOAD, contentType: `multipart/form-data; boundary=${BOUNDARY}` }),
+    expect: STUDENT_ONLY(200),
+  },
+  { op: 'GET /api/v1/excuses/{id}/document', request: async (fx) => ({ path: await excusePath(fx, '/document', true) }), expect: { ...SUBJECT_OBJECT(200), student: 200 } },
+  { op: 'POST /api/v1/excuses/{id}/approve', request: async (fx) => ({ path: await excusePath(fx, '/approve'), body: {} }), expect: SUBJECT_OBJECT(200) },
+  { op: 'POST /api/v1/excuses/{id}/decline', request: async (fx) => ({ path: await excusePath(fx, '/decline'), body: { note: 'no' } }), expect: SUBJECT_OBJECT(200) },
+  // Guardian contacts of the target student: this org's admins (the student themself is in excuses.test.ts).
+  { op: 'GET /api/v1/users/{id}/guardians', request: (fx) => ({ path: `/users/${fx.target.id}/guardians` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'PUT /api/v1/users/{id}/guardians',
+    request: (fx) => ({ path: `/users/${fx.target.id}/guardians`, body: { contacts: [{ name: 'A. Parent', relation: 'mother', email: 'parent@example.test', language: 'fr' }] } }),
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/guardians/import',
+    request: (fx) => ({ path: '/guardians/import', raw: `student_email,name,relation,email\n${fx.target.email},A. Parent,father,dad@example.test\n`, contentType: 'text/csv' }),
+    // Another organisation's admin imports into their own organisation, where the student is unknown.
+    expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
+  },
   // Alert rules are the organisation's admins'; another organisation's admin sees and removes only theirs.
   { op: 'GET /api/v1/alert-rules', request: () => ({ path: '/alert-rules' }), expect: ADMIN_COLLECTION(200) },
   {

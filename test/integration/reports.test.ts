@@ -99,7 +99,7 @@ describe('reports over HTTP', () => {
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).to.contain('attendance-2026-02-01-2026-03-31.csv');
     const lines = String(csv.body).trim().split('\n');
-    expect(lines[0]).to.equal('day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason');
+    expect(lines[0]).to.equal('day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason,absenceCategory');
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).to.deep.equal([
       `2026-02-02,${sessionId},2026-02-02T09:00:00+00:00,${subject.code}`,
       `2026-03-02,${created[0]!.id},2026-03-02T08:00:00+00:00,${other.code}`,

@@ -59,7 +59,7 @@ export function publishRecordChange(deps: DomainDeps, session: AttendanceSession
 }
 
 function auditState(r: AttendanceRecord): Record<string, unknown> {
-  return { status: r.status, reason: r.reason, flags: r.flags, note: r.note, version: r.version };
+  return { status: r.status, reason: r.reason, flags: r.flags, note: r.note, version: r.version, ...(r.absenceCategory ? { absenceCategory: r.absenceCategory } : {}) };
 }
 
 /** A record decided without any check-in: a teacher's mark, or absent at closing. */

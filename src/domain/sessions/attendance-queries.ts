@@ -37,6 +37,7 @@ export interface ExportRow {
   decidedAt: string | null;
   note: string | null;
   correctionReason: string | null;
+  absenceCategory: string | null;
 }
 
 /** Longest day range one summaries or export request may cover. */
@@ -200,5 +201,6 @@ function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry, zon
     decidedAt: local(e.decidedAt),
     note: e.note,
     correctionReason: e.correctionReason,
+    absenceCategory: e.absenceCategory,
   };
 }

@@ -2,10 +2,11 @@ import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
+import { excusedFields } from '../excuses/excuse-service.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
-import type { AttendanceRecord, AttendanceSession, RecordPatch, User } from '../store-ports.js';
+import type { AttendanceRecord, AttendanceSession, Excuse, RecordPatch, User } from '../store-ports.js';
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
@@ -17,7 +18,8 @@ import type { ReasonCode } from '../../shared/reasons.js';
  *   2. every enrolled student without a record gets an 'absent' record (insert-if-absent);
  *   3. settlement rule: 'pending' becomes 'absent' (reason PENDING_AT_CLOSE, flagged
  *      UNRESOLVED_AT_CLOSE so the teacher can correct it), 'rejected' becomes 'absent'
- *      keeping the rejection reason;
+ *      keeping the rejection reason; in steps 2 and 3 a student with an approved excuse
+ *      covering the session becomes 'excused' instead (reason EXCUSED, with its category);
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
  */
@@ -80,19 +82,27 @@ export class SessionCloser {
       (await store.users.getMany(orgId, [...missing, ...unsettled.map((r) => r.studentId)])).map((u) => [u.id, u]),
     );
     const at = now();
+    const excuses = new Map<string, Excuse>();
+    for (const e of await store.excuses.listApprovedCovering(orgId, [...students.keys()], session.id, session.subjectId, session.day)) {
+      if (!excuses.has(e.studentId)) excuses.set(e.studentId, e);
+    }
     for (const studentId of missing) {
-      const { record, created } = await store.records.insertIfAbsent(
-        orgId,
-        recordWithoutCheckin(session, studentId, { status: 'absent', reason: 'NO_CHECKIN', decidedAt: at, decidedBy: by, note: null }),
-      );
+      const excuse = excuses.get(studentId);
+      const decision = excuse
+        ? { ...excusedFields(excuse, at, by), note: null }
+        : { status: 'absent' as const, reason: 'NO_CHECKIN' as const, decidedAt: at, decidedBy: by, note: null };
+      const { record, created } = await store.records.insertIfAbsent(orgId, { ...recordWithoutCheckin(session, studentId, decision), ...(excuse ? decision : {}) });
       const student = students.get(studentId);
       if (created && student) {
-        await recordChanged(this.deps, session, student, null, record, { actorId: by, action: 'close.absent', reason: 'NO_CHECKIN', ip: null });
+        const action = excuse ? 'close.excused' : 'close.absent';
+        await recordChanged(this.deps, session, student, null, record, { actorId: by, action, reason: decision.reason, ip: null });
       }
     }
     for (const record of unsettled) {
-      const patch: RecordPatch =
-        record.status === 'pending'
+      const excuse = excuses.get(record.studentId);
+      const patch: RecordPatch = excuse
+        ? excusedFields(excuse, at, by)
+        : record.status === 'pending'
           ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set<ReasonCode>([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
           : { status: 'absent', decidedAt: at, decidedBy: by };
       const updated: AttendanceRecord | null = await store.records.update(orgId, record.id, record.version, patch);

@@ -50,6 +50,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
       decidedBy: null,
       note: null,
       correctionReason: null,
+      absenceCategory: null,
       recordId: null,
       recordVersion: 0,
       verification: null,
@@ -70,6 +71,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
     decidedBy: record.decidedBy,
     note: record.note,
     correctionReason: record.correctionReason ?? null,
+    absenceCategory: record.absenceCategory ?? null,
     recordId: record.id,
     recordVersion: record.version,
     verification: record.verification

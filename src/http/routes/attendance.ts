@@ -42,6 +42,7 @@ export const RosterEntrySchema = z
     decidedBy: z.string().nullable(),
     note: z.string().nullable(),
     correctionReason: z.string().nullable(),
+    absenceCategory: z.string().nullable().describe('Absence category code of an excused record (docs/absences.md)'),
     recordId: z.string().nullable(),
     recordVersion: z.number().int(),
     verification: z
@@ -107,6 +108,7 @@ const EXPORT_COLUMNS = [
   'decidedAt',
   'note',
   'correctionReason',
+  'absenceCategory',
 ] as const;
 
 /** Session history, records, a student's own history, daily summaries and CSV exports. */

@@ -67,7 +67,7 @@ const DashboardSchema = z.object({
   lastWeek: WeekSchema,
 });
 
-const ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation'] as const;
+const ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation', 'excuse'] as const;
 const AuditSelector = z
   .object({
     entityType: z.enum(ENTITY_TYPES).optional().describe('With entityId: entries about this object'),

@@ -203,6 +203,7 @@ export function toRecord(d: RecordDoc): AttendanceRecord {
     decidedBy: orNull(d.decidedBy),
     note: orNull(d.note),
     ...(d.correctionReason == null ? {} : { correctionReason: d.correctionReason }),
+    ...(d.absenceCategory == null ? {} : { absenceCategory: d.absenceCategory }),
     ...(d.deviceId == null ? {} : { deviceId: d.deviceId }),
     ...(d.userAgent == null ? {} : { userAgent: d.userAgent }),
     verification: v

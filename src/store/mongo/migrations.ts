@@ -110,6 +110,13 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     },
   },
   {
+    version: 9,
+    name: 'excuses and guardians collections and indexes',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
     version: 10,
     name: 'oneroster objects and their unique keys',
     up: async ({ models }) => {

@@ -29,6 +29,10 @@ import {
   type JobDoc,
   consentSchema,
   type ConsentDoc,
+  excuseSchema,
+  type ExcuseDoc,
+  guardianSchema,
+  type GuardianDoc,
   oneRosterObjectSchema,
   type OneRosterObjectDoc,
   alertRuleSchema,
@@ -88,6 +92,8 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
+  excuses: Model<ExcuseDoc>;
+  guardians: Model<GuardianDoc>;
   terms: Model<DayRangeDoc>;
   holidays: Model<DayRangeDoc>;
   meetings: Model<MeetingDoc>;
@@ -141,6 +147,8 @@ export function createModels(conn: Connection): Models {
     consents: conn.model<ConsentDoc>('Consent', consentSchema),
     accountTokens: conn.model<AccountTokenDoc>('AccountToken', accountTokenSchema),
     jobs: conn.model<JobDoc>('Job', jobSchema),
+    excuses: conn.model<ExcuseDoc>('Excuse', excuseSchema),
+    guardians: conn.model<GuardianDoc>('Guardian', guardianSchema),
     terms: conn.model<DayRangeDoc>('Term', termSchema),
     holidays: conn.model<DayRangeDoc>('Holiday', holidaySchema),
     meetings: conn.model<MeetingDoc>('Meeting', meetingSchema),

@@ -12,6 +12,8 @@ import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
+import { excuseRepository } from './excuses.js';
+import { guardianRepository } from './guardians.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
@@ -88,6 +90,8 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     consents: consentRepository(models),
     privacy: privacyRepository(models),
     retention: retentionRepository(models),
+    excuses: excuseRepository(models, clock),
+    guardians: guardianRepository(models, clock),
     timetable: timetableRepository(models),
     webhooks: webhookRepository(models),
     oneroster: oneRosterRepository(models, clock),

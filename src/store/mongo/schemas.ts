@@ -1,5 +1,9 @@
 import { Schema, type Types } from 'mongoose';
 import {
+  EXCUSE_DOCUMENT_TYPES,
+  EXCUSE_STATUSES,
+  type ExcuseDocumentType,
+  type ExcuseStatus,
   ACCOUNT_TOKEN_PURPOSES,
   CONSENT_GIVERS,
   CONSENT_PURPOSES,
@@ -98,6 +102,10 @@ const organisationSettingsSchema = new Schema(
         },
         { _id: false, id: false },
       ),
+      default: undefined,
+    },
+    absenceCategories: {
+      type: [new Schema({ code: requiredString, label: requiredString, authorised: { type: Boolean, required: true } }, { _id: false, id: false })],
       default: undefined,
     },
   },
@@ -285,6 +293,7 @@ export const recordSchema = new Schema<RecordDoc>(
     decidedBy: nullableString,
     note: nullableString,
     correctionReason: nullableString,
+    absenceCategory: nullableString,
     deviceId: nullableString,
     userAgent: nullableString,
     verification: { type: verificationSchema, default: null },
@@ -526,6 +535,83 @@ export const oneRosterObjectSchema = new Schema<OneRosterObjectDoc>(
 oneRosterObjectSchema.index({ orgId: 1, kind: 1, sourcedId: 1 }, { name: 'org_kind_sourced', unique: true });
 // One sourcedId per local entity of a kind.
 oneRosterObjectSchema.index({ orgId: 1, kind: 1, entityKey: 1 }, { name: 'oneroster', unique: true });
+
+export interface ExcuseDoc {
+  _id: string;
+  orgId: string;
+  studentId: string;
+  submittedBy: string;
+  subjectId: string | null;
+  sessionId: string | null;
+  fromDay: string;
+  toDay: string;
+  category: string;
+  text: string;
+  document: { fileName: string; contentType: ExcuseDocumentType; size: number } | null;
+  /** The document's bytes; left out of every query but getDocument. */
+  documentBytes: Buffer | null;
+  status: ExcuseStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const excuseSchema = new Schema<ExcuseDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    studentId: requiredString,
+    submittedBy: requiredString,
+    subjectId: nullableString,
+    sessionId: nullableString,
+    fromDay: requiredString,
+    toDay: requiredString,
+    category: requiredString,
+    text: { type: String, default: '' },
+    document: {
+      type: new Schema(
+        { fileName: requiredString, contentType: { type: String, required: true, enum: EXCUSE_DOCUMENT_TYPES }, size: { type: Number, required: true, min: 0 } },
+        { _id: false, id: false },
+      ),
+      default: null,
+    },
+    documentBytes: { type: Buffer, default: null },
+    status: { type: String, required: true, enum: EXCUSE_STATUSES },
+    decidedBy: nullableString,
+    decidedAt: nullableDate,
+    decisionNote: nullableString,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'excuses' },
+);
+excuseSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
+excuseSchema.index({ orgId: 1, subjectId: 1, createdAt: -1 }, { name: 'org_subject_created' });
+
+export interface GuardianDoc {
+  /** `orgId:studentId`: one document per student. */
+  _id: string;
+  orgId: string;
+  studentId: string;
+  contacts: Array<{ name: string; relation: string; email: string; language: string }>;
+  updatedAt: Date;
+}
+
+export const guardianSchema = new Schema<GuardianDoc>(
+  {
+    _id: requiredString,
+    orgId: requiredString,
+    studentId: requiredString,
+    contacts: {
+      type: [new Schema({ name: requiredString, relation: requiredString, email: requiredString, language: requiredString }, { _id: false, id: false })],
+      default: [],
+    },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'guardians' },
+);
 export interface AlertRuleDoc {
   _id: string;
   orgId: string;

@@ -186,7 +186,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         `UPDATE records SET status = @status, reason = @reason, flags = @flags, distance_m = @distance_m,
            location = @location, ip = @ip, attempts = @attempts, submitted_at = @submitted_at,
            decided_at = @decided_at, decided_by = @decided_by, note = @note, correction_reason = @correction_reason,
-           device_id = @device_id, user_agent = @user_agent,
+           absence_category = @absence_category, device_id = @device_id, user_agent = @user_agent,
            verification = @verification, version = version + 1, roster_version = @roster_version, updated_at = @updated_at
          WHERE org_id = @org_id AND id = @id AND version = @expected RETURNING *`,
       )

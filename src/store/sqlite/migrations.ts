@@ -457,6 +457,44 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 16,
+    name: 'excuses, guardian contacts and the absence category of records',
+    // The document's bytes live beside the excuse; list queries name their columns to skip them.
+    sql: `
+      ALTER TABLE records ADD COLUMN absence_category TEXT;
+      CREATE TABLE excuses (
+        id TEXT PRIMARY KEY,
+        org_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        submitted_by TEXT NOT NULL,
+        subject_id TEXT,
+        session_id TEXT,
+        from_day TEXT NOT NULL,
+        to_day TEXT NOT NULL,
+        category TEXT NOT NULL,
+        text TEXT NOT NULL,
+        document TEXT,
+        document_bytes BLOB,
+        status TEXT NOT NULL,
+        decided_by TEXT,
+        decided_at INTEGER,
+        decision_note TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX excuses_student ON excuses (org_id, student_id, created_at);
+      CREATE INDEX excuses_subject ON excuses (org_id, subject_id, created_at);
+      CREATE INDEX excuses_covering ON excuses (org_id, status, student_id, from_day);
+      CREATE TABLE guardian_contacts (
+        org_id TEXT NOT NULL,
+        student_id TEXT NOT NULL,
+        contacts TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, student_id)
+      );
+    `,
+  },
+  {
     version: 17,
     name: 'oneroster objects',
     // The school information system's ids (sourcedId) of the users and subjects a OneRoster

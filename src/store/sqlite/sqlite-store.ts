@@ -11,6 +11,8 @@ import { consentRepository, privacyRepository } from './privacy.js';
 import { auditRepository, summaryRepository } from './reporting.js';
 import { reportRepository } from './reports.js';
 import { retentionRepository } from './retention.js';
+import { excuseRepository } from './excuses.js';
+import { guardianRepository } from './guardians.js';
 import { sqliteTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
 import { webhookRepository } from './webhooks.js';
@@ -48,6 +50,8 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     consents: consentRepository(db),
     privacy: privacyRepository(db),
     retention: retentionRepository(db),
+    excuses: excuseRepository(db, clock),
+    guardians: guardianRepository(db, clock),
     timetable: timetableRepository(db),
     webhooks: webhookRepository(db),
     oneroster: oneRosterRepository(db, clock),

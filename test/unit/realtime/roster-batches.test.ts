@@ -37,6 +37,7 @@ const entry = (studentId: string): RosterEntry => ({
   decidedBy: null,
   note: null,
   correctionReason: null,
+  absenceCategory: null,
   recordId: `r-${studentId}`,
   recordVersion: 1,
   verification: null,

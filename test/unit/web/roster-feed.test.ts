@@ -11,7 +11,7 @@ const SESSION = 's1';
 function entry(studentId: string, recordVersion: number, status: RosterEntry['status'] = 'present'): RosterEntry {
   return {
     studentId, name: studentId, studentNumber: null, status, reason: null, flags: [], distanceM: null, accuracyM: null,
-    attempts: 1, submittedAt: null, decidedAt: null, decidedBy: null, note: null, correctionReason: null, recordId: `r-${studentId}`, recordVersion,
+    attempts: 1, submittedAt: null, decidedAt: null, decidedBy: null, note: null, correctionReason: null, absenceCategory: null, recordId: `r-${studentId}`, recordVersion,
     verification: null,
   };
 }

@@ -1,0 +1,56 @@
+import { AppError } from '../../shared/app-error.js';
+import { requireRole, type Actor } from '../actor.js';
+import { audit } from '../audit-log.js';
+import { absenceCategoriesOf, type AbsenceCategory, type Store } from '../store-ports.js';
+
+export const CATEGORY_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
+export const MAX_ABSENCE_CATEGORIES = 50;
+
+/** An organisation's absence categories: everyone reads them, its admins replace them. */
+export class AbsenceCategoryService {
+  constructor(private readonly deps: { store: Store; clock: () => Date }) {}
+
+  async list(actor: Actor): Promise<AbsenceCategory[]> {
+    const org = await this.deps.store.organisations.get(actor.orgId);
+    if (!org) throw new AppError('NOT_FOUND');
+    return absenceCategoriesOf(org.settings);
+  }
+
+  /**
+   * Replaces the whole list. Records already excused keep the code they were given, so a code
+   * dropped here still reads back on them and in exports.
+   */
+  async replace(actor: Actor, categories: AbsenceCategory[]): Promise<AbsenceCategory[]> {
+    requireRole(actor, 'admin');
+    if (categories.length === 0 || categories.length > MAX_ABSENCE_CATEGORIES) {
+      throw invalid('categories', `from 1 to ${MAX_ABSENCE_CATEGORIES} categories`);
+    }
+    const seen = new Set<string>();
+    const next = categories.map((c, i) => {
+      const code = c.code.trim().toUpperCase();
+      const label = c.label.trim();
+      if (!CATEGORY_CODE_PATTERN.test(code)) throw invalid(`categories.${i}.code`, 'upper-case letters, digits and _, at most 32');
+      if (seen.has(code)) throw invalid(`categories.${i}.code`, `${code} is given twice`);
+      if (label.length < 1 || label.length > 100) throw invalid(`categories.${i}.label`, 'from 1 to 100 characters');
+      seen.add(code);
+      return { code, label, authorised: c.authorised };
+    });
+    const org = await this.deps.store.organisations.get(actor.orgId);
+    if (!org) throw new AppError('NOT_FOUND');
+    const before = absenceCategoriesOf(org.settings);
+    const after = await this.deps.store.organisations.update(org.id, { settings: { ...org.settings, absenceCategories: next } });
+    if (!after) throw new AppError('NOT_FOUND');
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'organisation',
+      entityId: org.id,
+      action: 'organisation.absenceCategories',
+      from: before,
+      to: next,
+    });
+    return absenceCategoriesOf(after.settings);
+  }
+}
+
+function invalid(path: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+}

@@ -1,0 +1,291 @@
+import { AppError } from '../../shared/app-error.js';
+import type { Actor } from '../actor.js';
+import { audit } from '../audit-log.js';
+import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
+import type { DomainDeps } from '../deps.js';
+import { recomputeDailySummary } from '../summaries/summary-service.js';
+import {
+  absenceCategoriesOf,
+  type AttendanceRecord,
+  type AttendanceSession,
+  type Excuse,
+  type ExcuseStatus,
+  type Page,
+  type RecordPatch,
+  type Subject,
+  type User,
+} from '../store-ports.js';
+import { checkDocument } from './excuse-document.js';
+
+/** Longest day range one excuse may cover. */
+export const MAX_EXCUSE_DAYS = 92;
+/** Sessions of one subject an approval reads at most (a term's worth of a range). */
+const SESSIONS_PER_SUBJECT = 1_000;
+/** Attempts at one record that keeps changing under the approval (a teacher marking it meanwhile). */
+const RECORD_RETRIES = 3;
+
+export interface SubmitExcuseInput {
+  /** One session; otherwise fromDay..toDay, of one subject or (subjectId absent) of all. */
+  sessionId?: string | undefined;
+  subjectId?: string | undefined;
+  fromDay?: string | undefined;
+  toDay?: string | undefined;
+  category: string;
+  text: string;
+}
+
+export interface ExcuseView extends Omit<Excuse, 'orgId'> {
+  studentName: string;
+  studentNumber: string | null;
+}
+
+export interface DecisionResult {
+  excuse: ExcuseView;
+  /** Records of settled sessions the approval turned into excused (0 for a decline). */
+  recordsChanged: number;
+}
+
+/**
+ * Excuse requests: a student asks that a session or a range of days be excused, with a
+ * category of the organisation, a text and optionally a document; the subject's teachers or an
+ * admin approve or decline. Approval turns the student's absences in settled sessions into
+ * `excused` through the audited record path, and sessions still to close apply it when they
+ * settle (SessionCloser). A decline changes no record.
+ */
+export class ExcuseService {
+  constructor(private readonly deps: DomainDeps) {}
+
+  async submit(actor: Actor, input: SubmitExcuseInput): Promise<ExcuseView> {
+    if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Students submit excuses for themselves.');
+    const { store } = this.deps;
+    const org = await store.organisations.get(actor.orgId);
+    if (!org) throw new AppError('NOT_FOUND');
+    const category = input.category.trim().toUpperCase();
+    if (!absenceCategoriesOf(org.settings).some((c) => c.code === category)) throw new AppError('ABSENCE_CATEGORY_UNKNOWN');
+
+    let scope: Pick<Excuse, 'sessionId' | 'subjectId' | 'fromDay' | 'toDay'>;
+    if (input.sessionId !== undefined) {
+      const session = await store.sessions.get(actor.orgId, input.sessionId);
+      if (!session || !(await this.belongs(actor, session.subjectId, session.id))) throw new AppError('SESSION_NOT_FOUND');
+      scope = { sessionId: session.id, subjectId: session.subjectId, fromDay: session.day, toDay: session.day };
+    } else {
+      if (input.fromDay === undefined || input.toDay === undefined) {
+        throw invalid('fromDay', 'give a sessionId, or fromDay and toDay');
+      }
+      const days = (Date.parse(`${input.toDay}T00:00:00Z`) - Date.parse(`${input.fromDay}T00:00:00Z`)) / 86_400_000;
+      if (!(days >= 0)) throw invalid('toDay', 'not before fromDay');
+      if (days >= MAX_EXCUSE_DAYS) throw invalid('toDay', `a range covers at most ${MAX_EXCUSE_DAYS} days`);
+      if (input.subjectId !== undefined && !(await store.subjects.isEnrolled(actor.orgId, input.subjectId, actor.id))) {
+        throw new AppError('NOT_ENROLLED');
+      }
+      scope = { sessionId: null, subjectId: input.subjectId ?? null, fromDay: input.fromDay, toDay: input.toDay };
+    }
+    const excuse = await store.excuses.create(actor.orgId, { studentId: actor.id, submittedBy: actor.id, ...scope, category, text: input.text.trim() });
+    await audit(store, actor, this.deps.now(), { entityType: 'excuse', entityId: excuse.id, action: 'excuse.submit', from: null, to: auditState(excuse) });
+    return this.view(excuse);
+  }
+
+  /** Students see their own; teachers those of subjects they teach; admins all. */
+  async list(actor: Actor, q: { status?: ExcuseStatus | undefined; studentId?: string | undefined; limit: number; offset: number }): Promise<Page<ExcuseView>> {
+    const { store } = this.deps;
+    const filter = { limit: q.limit, offset: q.offset, ...(q.status ? { status: q.status } : {}) };
+    let page: Page<Excuse>;
+    if (actor.role === 'student') {
+      page = await store.excuses.list(actor.orgId, { ...filter, studentId: actor.id });
+    } else if (actor.role === 'teacher') {
+      const taught = await store.subjects.list(actor.orgId, { teacherId: actor.id, limit: 10_000, offset: 0 });
+      page = await store.excuses.list(actor.orgId, { ...filter, subjectIds: taught.items.map((s) => s.id), ...(q.studentId ? { studentId: q.studentId } : {}) });
+    } else {
+      page = await store.excuses.list(actor.orgId, { ...filter, ...(q.studentId ? { studentId: q.studentId } : {}) });
+    }
+    const students = await this.students(actor.orgId, page.items.map((e) => e.studentId));
+    return { items: page.items.map((e) => toView(e, students.get(e.studentId))), total: page.total };
+  }
+
+  async get(actor: Actor, id: string): Promise<ExcuseView> {
+    return this.view(await this.visible(actor, id));
+  }
+
+  /** The student attaches (or replaces) the document of their excuse while it is pending. */
+  async assertMayAttach(actor: Actor, id: string): Promise<Excuse> {
+    const excuse = await this.visible(actor, id);
+    if (excuse.studentId !== actor.id) throw new AppError('FORBIDDEN', 'Only the student who submitted the excuse attaches its document.');
+    if (excuse.status !== 'pending') throw new AppError('EXCUSE_DECIDED');
+    return excuse;
+  }
+
+  async attachDocument(actor: Actor, id: string, bytes: Buffer): Promise<ExcuseView> {
+    const excuse = await this.assertMayAttach(actor, id);
+    const { contentType, fileName } = checkDocument(excuse.id, bytes);
+    const updated = await this.deps.store.excuses.putDocument(actor.orgId, excuse.id, { contentType, fileName, size: bytes.length }, bytes);
+    if (!updated) throw new AppError('EXCUSE_DECIDED');
+    await audit(this.deps.store, actor, this.deps.now(), {
+      entityType: 'excuse',
+      entityId: excuse.id,
+      action: 'excuse.document',
+      from: excuse.document,
+      to: updated.document,
+    });
+    return this.view(updated);
+  }
+
+  /** The document for whoever may see the excuse: its student and the staff of its subject. */
+  async document(actor: Actor, id: string): Promise<{ fileName: string; contentType: string; bytes: Buffer }> {
+    const excuse = await this.visible(actor, id);
+    const doc = await this.deps.store.excuses.getDocument(actor.orgId, excuse.id);
+    if (!doc) throw new AppError('NOT_FOUND', 'The excuse has no document.');
+    return { fileName: doc.info.fileName, contentType: doc.info.contentType, bytes: doc.bytes };
+  }
+
+  async decide(actor: Actor, id: string, decision: 'approve' | 'decline', note: string | null): Promise<DecisionResult> {
+    const { store, now } = this.deps;
+    const excuse = await this.visible(actor, id);
+    await this.assertMayDecide(actor, excuse);
+    const at = now();
+    const decided = await store.excuses.decide(actor.orgId, excuse.id, {
+      status: decision === 'approve' ? 'approved' : 'declined',
+      decidedBy: actor.id,
+      decidedAt: at,
+      decisionNote: note,
+    });
+    if (!decided) throw new AppError('EXCUSE_DECIDED');
+    await audit(store, actor, at, { entityType: 'excuse', entityId: excuse.id, action: `excuse.${decision}`, from: auditState(excuse), to: auditState(decided) });
+    const recordsChanged = decision === 'approve' ? await this.applyToSettled(actor, decided) : 0;
+    return { excuse: await this.view(decided), recordsChanged };
+  }
+
+  /**
+   * Sessions already settled (closing or closed) in the excuse's scope: the student's absence
+   * (or a record left pending or rejected) becomes excused with the category; present and late
+   * stay. Each change is audited, then the day's summary is recomputed.
+   */
+  private async applyToSettled(actor: Actor, excuse: Excuse): Promise<number> {
+    const { store } = this.deps;
+    const sessions = await this.settledSessions(excuse);
+    const student = (await store.users.get(actor.orgId, excuse.studentId)) ?? { id: excuse.studentId, name: excuse.studentId, studentNumber: null };
+    const days = new Map<string, { subjectId: string; day: string }>();
+    let changed = 0;
+    for (const session of sessions) {
+      if (await this.excuseRecord(actor, session, student, excuse)) {
+        changed++;
+        days.set(`${session.subjectId}|${session.day}`, { subjectId: session.subjectId, day: session.day });
+      }
+    }
+    for (const { subjectId, day } of days.values()) await recomputeDailySummary(store, actor.orgId, subjectId, day);
+    return changed;
+  }
+
+  private async excuseRecord(actor: Actor, session: AttendanceSession, student: Pick<User, 'id' | 'name' | 'studentNumber'>, excuse: Excuse): Promise<boolean> {
+    const { store, now } = this.deps;
+    const fields = excusedFields(excuse, now(), actor.id);
+    const auditCtx = { actorId: actor.id, action: 'record.excuse' as const, reason: `excuse ${excuse.id} (${excuse.category})`, ip: actor.ip ?? null };
+    for (let attempt = 0; attempt < RECORD_RETRIES; attempt++) {
+      const record = await store.records.getForStudent(actor.orgId, session.id, excuse.studentId);
+      if (!record) {
+        if (!(await store.subjects.isEnrolled(actor.orgId, session.subjectId, excuse.studentId))) return false;
+        const input = { ...recordWithoutCheckin(session, excuse.studentId, { ...fields, note: null }), absenceCategory: fields.absenceCategory, correctionReason: fields.correctionReason };
+        const inserted = await store.records.insertIfAbsent(actor.orgId, input);
+        if (!inserted.created) continue;
+        await recordChanged(this.deps, session, student, null, inserted.record, auditCtx);
+        return true;
+      }
+      if (!EXCUSABLE.has(record.status)) return false;
+      const updated = await store.records.update(actor.orgId, record.id, record.version, fields);
+      if (!updated) continue;
+      await recordChanged(this.deps, session, student, record, updated, auditCtx);
+      return true;
+    }
+    throw new AppError('RECORD_CHANGED', 'A record kept changing while the excuse was applied; the approval stands, retry is not needed for sessions still to close.');
+  }
+
+  private async settledSessions(excuse: Excuse): Promise<AttendanceSession[]> {
+    const { store } = this.deps;
+    if (excuse.sessionId) {
+      const s = await store.sessions.get(excuse.orgId, excuse.sessionId);
+      return s && (s.status === 'closed' || s.status === 'closing') ? [s] : [];
+    }
+    const subjectIds = excuse.subjectId
+      ? [excuse.subjectId]
+      : (await store.subjects.list(excuse.orgId, { studentId: excuse.studentId, limit: 10_000, offset: 0 })).items.map((s) => s.id);
+    const out: AttendanceSession[] = [];
+    for (const subjectId of subjectIds) {
+      const page = await store.sessions.list(excuse.orgId, {
+        subjectId,
+        status: ['closing', 'closed'],
+        fromDay: excuse.fromDay,
+        toDay: excuse.toDay,
+        limit: SESSIONS_PER_SUBJECT,
+        offset: 0,
+      });
+      out.push(...page.items);
+    }
+    return out;
+  }
+
+  /** Admins; teachers of the excuse's subject (an excuse for all subjects is the admins'). */
+  private async assertMayDecide(actor: Actor, excuse: Excuse): Promise<void> {
+    if (actor.role === 'admin') return;
+    if (actor.role !== 'teacher') throw new AppError('FORBIDDEN');
+    const subject = excuse.subjectId ? await this.deps.store.subjects.get(actor.orgId, excuse.subjectId) : null;
+    if (!subject) throw new AppError('FORBIDDEN', 'An excuse for all subjects is decided by an admin.');
+    if (!subject.teacherIds.includes(actor.id)) throw new AppError('NOT_SUBJECT_TEACHER');
+  }
+
+  /** The excuse if the actor may see it; another student's answers EXCUSE_NOT_FOUND as a missing one does. */
+  private async visible(actor: Actor, id: string): Promise<Excuse> {
+    const excuse = await this.deps.store.excuses.get(actor.orgId, id);
+    if (!excuse) throw new AppError('EXCUSE_NOT_FOUND');
+    if (actor.role === 'admin') return excuse;
+    if (actor.role === 'student') {
+      if (excuse.studentId !== actor.id) throw new AppError('EXCUSE_NOT_FOUND');
+      return excuse;
+    }
+    const subject: Subject | null = excuse.subjectId ? await this.deps.store.subjects.get(actor.orgId, excuse.subjectId) : null;
+    if (!subject) throw new AppError('FORBIDDEN', 'An excuse for all subjects is seen by admins.');
+    if (!subject.teacherIds.includes(actor.id)) throw new AppError('NOT_SUBJECT_TEACHER');
+    return excuse;
+  }
+
+  /** Enrolled in the subject, or with a record in the session (unenrolled since). */
+  private async belongs(actor: Actor, subjectId: string, sessionId: string): Promise<boolean> {
+    const { store } = this.deps;
+    return (await store.subjects.isEnrolled(actor.orgId, subjectId, actor.id)) || (await store.records.getForStudent(actor.orgId, sessionId, actor.id)) !== null;
+  }
+
+  private async students(orgId: string, ids: string[]): Promise<Map<string, User>> {
+    const users = ids.length ? await this.deps.store.users.getMany(orgId, [...new Set(ids)]) : [];
+    return new Map(users.map((u) => [u.id, u]));
+  }
+
+  private async view(excuse: Excuse): Promise<ExcuseView> {
+    return toView(excuse, (await this.deps.store.users.get(excuse.orgId, excuse.studentId)) ?? undefined);
+  }
+}
+
+/** Statuses an approved excuse replaces; present and late are attendance and stay. */
+const EXCUSABLE = new Set<AttendanceRecord['status']>(['absent', 'pending', 'rejected']);
+
+/** What an approved excuse makes of a record (approval now, or a session settling later). */
+export function excusedFields(excuse: Excuse, at: Date, by: string | null) {
+  return {
+    status: 'excused',
+    reason: 'EXCUSED',
+    absenceCategory: excuse.category,
+    correctionReason: `excuse ${excuse.category}`,
+    decidedAt: at,
+    decidedBy: by,
+  } satisfies RecordPatch;
+}
+
+function toView(e: Excuse, student: User | undefined): ExcuseView {
+  const { orgId: _orgId, ...rest } = e;
+  return { ...rest, studentName: student?.name ?? e.studentId, studentNumber: student?.studentNumber ?? null };
+}
+
+function auditState(e: Excuse): Record<string, unknown> {
+  return { status: e.status, category: e.category, sessionId: e.sessionId, subjectId: e.subjectId, fromDay: e.fromDay, toDay: e.toDay, decisionNote: e.decisionNote };
+}
+
+function invalid(path: string, message: string): AppError {
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+}

@@ -1,0 +1,138 @@
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { AppError } from '../../shared/app-error.js';
+import { requireRole, type Actor } from '../actor.js';
+import { audit } from '../audit-log.js';
+import type { GuardianContact, Store, User } from '../store-ports.js';
+import { normaliseEmail } from '../users/public-user.js';
+
+export const MAX_GUARDIANS = 10;
+export const MAX_GUARDIAN_IMPORT_ROWS = 5_000;
+export const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+export const GUARDIAN_COLUMNS = ['student_number', 'student_email', 'name', 'relation', 'email', 'language'] as const;
+
+const email = z.email();
+
+/** One rejected row of an import; the header is line 1. */
+export interface GuardianImportError {
+  line: number;
+  reason: string;
+}
+
+/**
+ * Guardian contacts on student profiles: the organisation's admins set them one student at a
+ * time or import them from CSV; the student reads their own. Each change is audited on the user.
+ */
+export class GuardianService {
+  constructor(private readonly deps: { store: Store; clock: () => Date }) {}
+
+  async get(actor: Actor, studentId: string): Promise<GuardianContact[]> {
+    if (actor.role !== 'admin' && actor.id !== studentId) throw new AppError('FORBIDDEN');
+    await this.student(actor, studentId);
+    return this.deps.store.guardians.get(actor.orgId, studentId);
+  }
+
+  async put(actor: Actor, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]> {
+    requireRole(actor, 'admin');
+    await this.student(actor, studentId);
+    const problems = contacts.flatMap((c, i) => contactProblems(c).map((p) => ({ path: `contacts.${i}`, message: p })));
+    if (contacts.length > MAX_GUARDIANS) problems.push({ path: 'contacts', message: `at most ${MAX_GUARDIANS}` });
+    if (problems.length > 0) throw new AppError('VALIDATION_FAILED', `${problems[0]!.path}: ${problems[0]!.message}.`, { issues: problems });
+    return this.replace(actor, studentId, contacts.map(clean));
+  }
+
+  /**
+   * CSV with the columns name, relation, email, language and one of student_number and
+   * student_email. Each student named in the file gets exactly the file's rows as their list.
+   * All or nothing: any bad row and nothing is written, every bad row reported (details.rows).
+   */
+  async importCsv(actor: Actor, csv: string): Promise<{ students: number; contacts: number }> {
+    requireRole(actor, 'admin');
+    const rows = parseRows(csv);
+    const errors: GuardianImportError[] = [];
+    const byStudent = new Map<string, GuardianContact[]>();
+    const users = await this.studentsOf(actor.orgId, rows.map((r) => r.fields));
+    for (const { line, fields } of rows) {
+      const student = fields.student_number ? users.byNumber.get(fields.student_number) : fields.student_email ? users.byEmail.get(normaliseEmail(fields.student_email)) : undefined;
+      const contact = clean({ name: fields.name ?? '', relation: fields.relation ?? '', email: fields.email ?? '', language: fields.language || 'en' });
+      const reasons = contactProblems(contact);
+      if (!student) reasons.unshift(fields.student_number || fields.student_email ? 'no such student' : 'student_number or student_email is missing');
+      if (reasons.length > 0) {
+        errors.push({ line, reason: reasons.join('; ') });
+        continue;
+      }
+      const list = byStudent.get(student!.id) ?? [];
+      list.push(contact);
+      if (list.length > MAX_GUARDIANS) errors.push({ line, reason: `more than ${MAX_GUARDIANS} contacts for this student` });
+      byStudent.set(student!.id, list);
+    }
+    if (errors.length > 0) throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
+    let contacts = 0;
+    for (const [studentId, list] of byStudent) {
+      await this.replace(actor, studentId, list);
+      contacts += list.length;
+    }
+    return { students: byStudent.size, contacts };
+  }
+
+  private async replace(actor: Actor, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]> {
+    const before = await this.deps.store.guardians.get(actor.orgId, studentId);
+    const after = await this.deps.store.guardians.put(actor.orgId, studentId, contacts);
+    await audit(this.deps.store, actor, this.deps.clock(), { entityType: 'user', entityId: studentId, action: 'user.guardians', from: before, to: after });
+    return after;
+  }
+
+  private async student(actor: Actor, id: string): Promise<User> {
+    const user = await this.deps.store.users.get(actor.orgId, id);
+    if (!user || user.role !== 'student') throw new AppError('NOT_FOUND', 'No such student.');
+    return user;
+  }
+
+  private async studentsOf(orgId: string, rows: Array<Record<string, string | undefined>>): Promise<{ byNumber: Map<string, User>; byEmail: Map<string, User> }> {
+    const byNumber = new Map<string, User>();
+    const byEmail = new Map<string, User>();
+    const emails = new Set(rows.map((r) => (r.student_email ? normaliseEmail(r.student_email) : '')).filter(Boolean));
+    for (const e of emails) {
+      const u = await this.deps.store.users.getByEmail(orgId, e);
+      if (u?.role === 'student') byEmail.set(e, u);
+    }
+    const numbers = new Set(rows.map((r) => r.student_number ?? '').filter(Boolean));
+    for (const n of numbers) {
+      const found = await this.deps.store.users.list(orgId, { role: 'student', q: n, limit: 50, offset: 0 });
+      const u = found.items.find((x) => x.studentNumber === n);
+      if (u) byNumber.set(n, u);
+    }
+    return { byNumber, byEmail };
+  }
+}
+
+function clean(c: GuardianContact): GuardianContact {
+  return { name: c.name.trim(), relation: c.relation.trim(), email: normaliseEmail(c.email), language: c.language.trim() };
+}
+
+function contactProblems(c: GuardianContact): string[] {
+  const out: string[] = [];
+  if (c.name.trim().length < 1 || c.name.length > 200) out.push('name: from 1 to 200 characters');
+  if (c.relation.trim().length < 1 || c.relation.length > 50) out.push('relation: from 1 to 50 characters');
+  if (!email.safeParse(normaliseEmail(c.email)).success) out.push(`email "${c.email}" is invalid`);
+  if (!LANGUAGE_PATTERN.test(c.language.trim())) out.push(`language "${c.language}" is not a language tag such as en or fr`);
+  return out;
+}
+
+function parseRows(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
+  let table: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
+  } catch (err) {
+    const line = (err as { lines?: number }).lines;
+    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', { rows: [{ line: line ?? 1, reason: 'unparseable CSV' }] });
+  }
+  const [header, ...body] = table;
+  if (!header) return [];
+  const columns = header.record.map((h) => h.trim().toLowerCase());
+  const missing = ['name', 'relation', 'email'].filter((c) => !columns.includes(c));
+  if (!columns.includes('student_number') && !columns.includes('student_email')) missing.push('student_number or student_email');
+  if (missing.length > 0) throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, { rows: [{ line: 1, reason: `missing column(s): ${missing.join(', ')}` }] });
+  if (body.length > MAX_GUARDIAN_IMPORT_ROWS) throw new AppError('VALIDATION_FAILED', `At most ${MAX_GUARDIAN_IMPORT_ROWS} rows per file.`);
+  return body.map(({ record, info }) => ({ line: info.lines, fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])) }));
+}

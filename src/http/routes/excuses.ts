@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { CATEGORY_CODE_PATTERN, MAX_ABSENCE_CATEGORIES } from '../../domain/excuses/absence-categories.js';
+import { MAX_EXCUSE_DOCUMENT_BYTES } from '../../domain/excuses/excuse-document.js';
+import { MAX_EXCUSE_DAYS } from '../../domain/excuses/excuse-service.js';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/store-ports.js';
+import type { RouteRegistry } from '../define-route.js';
+import type { HttpContext } from '../http-context.js';
+import { IdParams, PageQuery, pageOf } from '../schemas.js';
+
+const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
+
+const CategorySchema = z
+  .object({
+    code: z.string().regex(CATEGORY_CODE_PATTERN).describe('Upper-case code carried by records, summaries and exports, e.g. MEDICAL'),
+    label: z.string().trim().min(1).max(100),
+    authorised: z.boolean().describe('An authorised absence (illness, school trip) or not'),
+  })
+  .describe('An absence category');
+
+const CategoriesSchema = z.object({ items: z.array(CategorySchema) });
+
+const CategoriesBody = z.object({
+  categories: z.array(CategorySchema).min(1).max(MAX_ABSENCE_CATEGORIES).describe('The whole list; it replaces the stored one'),
+});
+
+const ExcuseSchema = z
+  .object({
+    id: z.string(),
+    studentId: z.string(),
+    studentName: z.string(),
+    studentNumber: z.string().nullable(),
+    submittedBy: z.string(),
+    subjectId: z.string().nullable().describe('The subject excused; null: every subject of the student'),
+    sessionId: z.string().nullable().describe('The one session excused; null: every session of the day range'),
+    fromDay: z.string(),
+    toDay: z.string(),
+    category: z.string(),
+    text: z.string(),
+    document: z
+      .object({ fileName: z.string(), contentType: z.enum(EXCUSE_DOCUMENT_TYPES), size: z.number().int() })
+      .nullable()
+      .describe('The attached document (GET /excuses/{id}/document), null when none'),
+    status: z.enum(EXCUSE_STATUSES),
+    decidedBy: z.string().nullable(),
+    decidedAt: z.date().nullable(),
+    decisionNote: z.string().nullable(),
+    createdAt: z.date(),
+    updatedAt: z.date(),
+  })
+  .describe("A student's excuse request");
+
+const SubmitBody = z
+  .object({
+    sessionId: z.string().min(1).max(100).optional().describe('One session, past or future'),
+    subjectId: z.string().min(1).max(100).optional().describe('With fromDay and toDay: only this subject (default: all the student\'s subjects)'),
+    fromDay: Day.optional(),
+    toDay: Day.optional().describe(`At most ${MAX_EXCUSE_DAYS} days after fromDay`),
+    category: z.string().trim().min(1).max(32).describe('An absence category code of the organisation'),
+    text: z.string().max(2_000).default(''),
+  })
+  .refine((b) => b.sessionId !== undefined || (b.fromDay !== undefined && b.toDay !== undefined), 'Give a sessionId, or fromDay and toDay')
+  .refine((b) => b.sessionId === undefined || (b.fromDay === undefined && b.toDay === undefined && b.subjectId === undefined), 'A sessionId excludes subjectId, fromDay and toDay');
+
+const ListQuery = PageQuery.extend({
+  status: z.enum(EXCUSE_STATUSES).optional(),
+  studentId: z.string().min(1).max(100).optional().describe('Staff only: one student\'s excuses'),
+});
+
+const DecisionBody = z.object({ note: z.string().trim().max(1_000).optional().describe('Told to the student with the decision') });
+
+const DecisionSchema = z.object({
+  excuse: ExcuseSchema,
+  recordsChanged: z.number().int().describe('Records of settled sessions made excused by this approval; sessions still to close apply it when they close'),
+});
+
+const WHO =
+  'A student sees their own excuses; a teacher those for subjects they teach; an admin every excuse of the organisation ' +
+  '(an excuse for all subjects is seen and decided by admins only). Another student\'s excuse answers EXCUSE_NOT_FOUND.';
+
+/** Absence categories and excuse requests (docs/absences.md). */
+export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
+  const { excuses, absenceCategories } = ctx.services;
+
+  routes.define({
+    method: 'get',
+    path: '/absence-categories',
+    summary: "The organisation's absence categories",
+    tags: ['excuses'],
+    access: 'authenticated',
+    response: { status: 200, description: 'The categories (the defaults MEDICAL, SCHOOL_TRIP, UNAUTHORISED until an admin sets some)', schema: CategoriesSchema },
+    handler: async ({ actor }) => ({ items: await absenceCategories.list(actor) }),
+  });
+
+  routes.define({
+    method: 'put',
+    path: '/absence-categories',
+    summary: "Replace the organisation's absence categories",
+    description: 'Records already excused keep their category code. Audited.',
+    tags: ['excuses'],
+    access: ['admin'],
+    body: CategoriesBody,
+    response: { status: 200, description: 'The stored categories', schema: CategoriesSchema },
+    handler: async ({ actor, body }) => ({ items: await absenceCategories.replace(actor, body.categories) }),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/excuses',
+    summary: 'Submit an excuse for a session or a range of days (students)',
+    description: 'Pending until a teacher of the subject or an admin decides. Attach a document with PUT /excuses/{id}/document.',
+    tags: ['excuses'],
+    access: ['student'],
+    body: SubmitBody,
+    response: { status: 201, description: 'The pending excuse', schema: ExcuseSchema },
+    errors: ['ABSENCE_CATEGORY_UNKNOWN', 'SESSION_NOT_FOUND', 'NOT_ENROLLED'],
+    handler: ({ actor, body }) => excuses.submit(actor, body),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/excuses',
+    summary: 'Excuses the caller may see, newest first',
+    description: WHO,
+    tags: ['excuses'],
+    access: 'authenticated',
+    query: ListQuery,
+    response: { status: 200, description: 'A page of excuses', schema: pageOf(ExcuseSchema) },
+    handler: async ({ actor, query }) => ({ ...(await excuses.list(actor, query)), limit: query.limit, offset: query.offset }),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/excuses/:id',
+    summary: 'One excuse',
+    description: WHO,
+    tags: ['excuses'],
+    access: 'authenticated',
+    params: IdParams,
+    response: { status: 200, description: 'The excuse', schema: ExcuseSchema },
+    errors: ['EXCUSE_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
+    handler: ({ actor, params }) => excuses.get(actor, params.id),
+  });
+
+  routes.define({
+    method: 'put',
+    path: '/excuses/:id/document',
+    cost: 'heavy',
+    summary: 'Attach the document of a pending excuse (its student)',
+    description:
+      'One file under `document`: a PDF, JPEG or PNG of at most 5 MB, recognised by its first bytes (the name and type ' +
+      'sent are ignored). It replaces an earlier one. Stored in the store; never opened by the server.',
+    tags: ['excuses'],
+    access: ['student'],
+    params: IdParams,
+    files: {
+      field: 'document',
+      min: 1,
+      max: 1,
+      maxBytes: MAX_EXCUSE_DOCUMENT_BYTES,
+      description: 'The document (PDF, JPEG or PNG, at most 5 MB).',
+      admit: async (actor, params) => void (await excuses.assertMayAttach(actor, params.id)),
+    },
+    response: { status: 200, description: 'The excuse with its document', schema: ExcuseSchema },
+    errors: ['EXCUSE_NOT_FOUND', 'EXCUSE_DECIDED', 'DOCUMENT_UNSUPPORTED_TYPE', 'PAYLOAD_TOO_LARGE'],
+    handler: ({ actor, params, files }) => excuses.attachDocument(actor, params.id, files[0]!),
+  });
+
+  routes.define({
+    method: 'get',
+    path: '/excuses/:id/document',
+    summary: "An excuse's document, as a download",
+    description: `${WHO} Served as an attachment with its checked type, nosniff and a sandboxing Content-Security-Policy.`,
+    tags: ['excuses'],
+    access: 'authenticated',
+    params: IdParams,
+    response: { status: 200, description: 'The document (application/pdf, image/jpeg or image/png)', contentType: 'application/octet-stream' },
+    errors: ['EXCUSE_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'NOT_FOUND'],
+    handler: async ({ actor, params, res }) => {
+      const doc = await excuses.document(actor, params.id);
+      res.setHeader('Cache-Control', 'private, no-store');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      // Opened in a tab anyway, the document can run nothing in the application's origin.
+      res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+      res.attachment(doc.fileName);
+      res.type(doc.contentType);
+      return doc.bytes;
+    },
+  });
+
+  for (const decision of ['approve', 'decline'] as const) {
+    routes.define({
+      method: 'post',
+      path: `/excuses/:id/${decision}`,
+      summary: decision === 'approve' ? 'Approve an excuse: the absences it covers become excused' : 'Decline an excuse (no record changes)',
+      description:
+        decision === 'approve'
+          ? "The student's absent, pending or rejected records in settled sessions it covers become `excused` with its category " +
+            '(audited record changes, daily summaries recomputed); sessions still to close apply it when they close. Present and late stay.'
+          : 'The excuse is closed as declined; records are left as they are.',
+      tags: ['excuses'],
+      access: ['teacher', 'admin'],
+      params: IdParams,
+      body: DecisionBody,
+      response: { status: 200, description: 'The decided excuse', schema: DecisionSchema },
+      errors: ['EXCUSE_NOT_FOUND', 'EXCUSE_DECIDED', 'NOT_SUBJECT_TEACHER'],
+      handler: ({ actor, params, body }) => excuses.decide(actor, params.id, decision, body.note ?? null),
+    });
+  }
+}

@@ -1,0 +1,92 @@
+import { newId } from '../../shared/ids.js';
+import type { Excuse, ExcuseRepository } from '../../domain/store-ports.js';
+import { toBuffer } from './mapping.js';
+import type { Models } from './models.js';
+import type { ExcuseDoc } from './schemas.js';
+
+/** Every query but getDocument leaves the bytes on the server. */
+const WITHOUT_BYTES = { documentBytes: 0 } as const;
+
+function toExcuse(d: Omit<ExcuseDoc, 'documentBytes'>): Excuse {
+  return {
+    id: d._id,
+    orgId: d.orgId,
+    studentId: d.studentId,
+    submittedBy: d.submittedBy,
+    subjectId: d.subjectId ?? null,
+    sessionId: d.sessionId ?? null,
+    fromDay: d.fromDay,
+    toDay: d.toDay,
+    category: d.category,
+    text: d.text,
+    document: d.document ? { fileName: d.document.fileName, contentType: d.document.contentType, size: d.document.size } : null,
+    status: d.status,
+    decidedBy: d.decidedBy ?? null,
+    decidedAt: d.decidedAt ?? null,
+    decisionNote: d.decisionNote ?? null,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository {
+  const get = async (orgId: string, id: string): Promise<Excuse | null> => {
+    const d = await m.excuses.findOne({ _id: id, orgId }, WITHOUT_BYTES).lean<ExcuseDoc>();
+    return d ? toExcuse(d) : null;
+  };
+  return {
+    get,
+    async create(orgId, input) {
+      const at = clock();
+      const e: Excuse = { id: newId(), orgId, ...input, document: null, status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, createdAt: at, updatedAt: at };
+      const { id, ...rest } = e;
+      await m.excuses.create({ _id: id, ...rest, documentBytes: null });
+      return e;
+    },
+    async list(orgId, filter) {
+      const q: Record<string, unknown> = { orgId };
+      if (filter.studentId !== undefined) q.studentId = filter.studentId;
+      if (filter.subjectIds !== undefined) q.subjectId = { $in: filter.subjectIds };
+      if (filter.status !== undefined) q.status = filter.status;
+      const [docs, total] = await Promise.all([
+        m.excuses.find(q, WITHOUT_BYTES).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<ExcuseDoc[]>(),
+        m.excuses.countDocuments(q),
+      ]);
+      return { items: docs.map(toExcuse), total };
+    },
+    async listApprovedCovering(orgId, studentIds, sessionId, subjectId, day) {
+      if (studentIds.length === 0) return [];
+      const docs = await m.excuses
+        .find(
+          {
+            orgId,
+            studentId: { $in: studentIds },
+            status: 'approved',
+            $or: [
+              { sessionId },
+              { sessionId: null, fromDay: { $lte: day }, toDay: { $gte: day }, subjectId: { $in: [subjectId, null] } },
+            ],
+          },
+          WITHOUT_BYTES,
+        )
+        .sort({ decidedAt: 1, _id: 1 })
+        .lean<ExcuseDoc[]>();
+      return docs.map(toExcuse);
+    },
+    // updateOne then a read rather than findOneAndUpdate: the filter on `pending` is the
+    // compare-and-set, and findAndModify with a projection is not implemented on FerretDB.
+    async decide(orgId, id, decision) {
+      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { ...decision, updatedAt: clock() } });
+      return res.matchedCount === 1 ? get(orgId, id) : null;
+    },
+    async putDocument(orgId, id, info, bytes) {
+      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { document: { ...info }, documentBytes: bytes, updatedAt: clock() } });
+      return res.matchedCount === 1 ? get(orgId, id) : null;
+    },
+    async getDocument(orgId, id) {
+      const d = await m.excuses.findOne({ _id: id, orgId }, { document: 1, documentBytes: 1 }).lean<Pick<ExcuseDoc, 'document' | 'documentBytes'>>();
+      if (!d?.document || !d.documentBytes) return null;
+      return { info: { fileName: d.document.fileName, contentType: d.document.contentType, size: d.document.size }, bytes: toBuffer(d.documentBytes) };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import type { NewExcuse } from '../../src/domain/store-ports.js';
+import type { ContractContext } from './store-contract.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
+
+// Excuse requests, their documents, the absence category of records and organisations, and
+// guardian contacts.
+
+const base = (over: Partial<NewExcuse> = {}): NewExcuse => ({
+  studentId: 'st',
+  submittedBy: 'st',
+  subjectId: 'subj',
+  sessionId: null,
+  fromDay: '2026-03-02',
+  toDay: '2026-03-06',
+  category: 'MEDICAL',
+  text: 'ill',
+  ...over,
+});
+
+export function excusesContract(ctx: ContractContext): void {
+  describe('excuses', function () {
+    it('creates pending, reads back inside its organisation only, lists newest first with filters', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const first = await s.excuses.create(org.id, base());
+      const second = await s.excuses.create(org.id, base({ studentId: 'st2', submittedBy: 'st2', subjectId: 'subj2' }));
+      const third = await s.excuses.create(org.id, base({ subjectId: null }));
+      expect(first).to.include({ orgId: org.id, status: 'pending', document: null, decidedBy: null, decidedAt: null, decisionNote: null, subjectId: 'subj', sessionId: null });
+      expect(await s.excuses.get(org.id, first.id)).to.deep.equal(first);
+      expect(await s.excuses.get(other.id, first.id)).to.equal(null);
+      const all = await s.excuses.list(org.id, { limit: 10, offset: 0 });
+      expect(all.total).to.equal(3);
+      expect(all.items.map((e) => e.id)).to.have.members([first.id, second.id, third.id]);
+      expect((await s.excuses.list(org.id, { limit: 10, offset: 0, studentId: 'st' })).items.map((e) => e.id)).to.have.members([first.id, third.id]);
+      // An excuse for all subjects is not in a subject filter.
+      expect((await s.excuses.list(org.id, { limit: 10, offset: 0, subjectIds: ['subj', 'subj2'] })).total).to.equal(2);
+      expect((await s.excuses.list(org.id, { limit: 10, offset: 0, subjectIds: [] })).total).to.equal(0);
+      expect((await s.excuses.list(org.id, { limit: 1, offset: 0 })).items).to.have.length(1);
+      expect((await s.excuses.list(other.id, { limit: 10, offset: 0 })).total).to.equal(0);
+    });
+
+    it('decides once: compare-and-set on pending', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const e = await s.excuses.create(org.id, base());
+      const at = new Date(Date.UTC(2026, 2, 9, 10));
+      const decided = await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: 'tch', decidedAt: at, decisionNote: 'ok' });
+      expect(decided).to.include({ status: 'approved', decidedBy: 'tch', decisionNote: 'ok' });
+      expect(decided!.decidedAt!.getTime()).to.equal(at.getTime());
+      expect(await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null })).to.equal(null);
+      expect((await s.excuses.get(org.id, e.id))!.status).to.equal('approved');
+      expect(await s.excuses.decide(org.id, 'missing', { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null })).to.equal(null);
+    });
+
+    it('stores a document as bytes, never in reads but getDocument, and only while pending', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const e = await s.excuses.create(org.id, base());
+      expect(await s.excuses.getDocument(org.id, e.id)).to.equal(null);
+      const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x2d, 0x00, 0xff, 0x10]);
+      const info = { fileName: `excuse-${e.id}.pdf`, contentType: 'application/pdf' as const, size: bytes.length };
+      const withDoc = await s.excuses.putDocument(org.id, e.id, info, bytes);
+      expect(withDoc!.document).to.deep.equal(info);
+      expect((await s.excuses.get(org.id, e.id))!.document).to.deep.equal(info);
+      expect(JSON.stringify(await s.excuses.list(org.id, { limit: 10, offset: 0 }))).not.to.contain('bytes');
+      const doc = await s.excuses.getDocument(org.id, e.id);
+      expect(doc!.info).to.deep.equal(info);
+      expect(Buffer.compare(doc!.bytes, bytes)).to.equal(0);
+      expect(await s.excuses.getDocument((await makeOrg(s)).id, e.id)).to.equal(null);
+      await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: 'tch', decidedAt: new Date(), decisionNote: null });
+      expect(await s.excuses.putDocument(org.id, e.id, info, Buffer.from('%PDF-x'))).to.equal(null);
+      expect(Buffer.compare((await s.excuses.getDocument(org.id, e.id))!.bytes, bytes)).to.equal(0);
+    });
+
+    it('finds the approved excuses covering a session: by session, or by a range of the subject or of all subjects', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const approve = async (over: Partial<NewExcuse>) => {
+        const e = await s.excuses.create(org.id, base(over));
+        return (await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: 'tch', decidedAt: new Date(), decisionNote: null }))!;
+      };
+      const bySession = await approve({ studentId: 'a', sessionId: 'sess', fromDay: '2026-03-04', toDay: '2026-03-04' });
+      const bySubject = await approve({ studentId: 'b' });
+      const allSubjects = await approve({ studentId: 'c', subjectId: null });
+      await approve({ studentId: 'd', subjectId: 'elsewhere' });
+      await approve({ studentId: 'e', fromDay: '2026-03-05', toDay: '2026-03-06' });
+      await s.excuses.create(org.id, base({ studentId: 'f' }));
+      const found = await s.excuses.listApprovedCovering(org.id, ['a', 'b', 'c', 'd', 'e', 'f'], 'sess', 'subj', '2026-03-04');
+      expect(found.map((e) => e.id)).to.have.members([bySession.id, bySubject.id, allSubjects.id]);
+      expect(await s.excuses.listApprovedCovering(org.id, ['b'], 'other', 'subj', '2026-03-07')).to.deep.equal([]);
+      expect(await s.excuses.listApprovedCovering(org.id, [], 'sess', 'subj', '2026-03-04')).to.deep.equal([]);
+      expect(await s.excuses.listApprovedCovering((await makeOrg(s)).id, ['a', 'b', 'c'], 'sess', 'subj', '2026-03-04')).to.deep.equal([]);
+    });
+
+    it('keeps the absence category of a record and of the organisation settings', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const teacher = await s.users.create(org.id, newUser({ role: 'teacher' }));
+      const subject = await s.subjects.create(org.id, newSubject({ teacherIds: [teacher.id] }));
+      const sess = await s.sessions.create(org.id, newSession(subject.id, teacher.id));
+      const { record } = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st'));
+      expect(record.absenceCategory ?? null).to.equal(null);
+      const updated = await s.records.update(org.id, record.id, record.version, { status: 'excused', absenceCategory: 'MEDICAL' });
+      expect(updated).to.include({ absenceCategory: 'MEDICAL' });
+      expect(await s.records.get(org.id, record.id)).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
+      const { record: inserted } = await s.records.insertIfAbsent(org.id, { ...newRecord(sess.id, subject.id, 'st2'), status: 'excused', absenceCategory: 'SCHOOL_TRIP' });
+      expect(await s.records.get(org.id, inserted.id)).to.include({ absenceCategory: 'SCHOOL_TRIP' });
+
+      expect(org.settings.absenceCategories).to.equal(undefined);
+      const categories = [{ code: 'SICK', label: 'Sick', authorised: true }];
+      const changed = await s.organisations.update(org.id, { settings: { ...org.settings, absenceCategories: categories } });
+      expect(changed!.settings.absenceCategories).to.deep.equal(categories);
+      expect((await s.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal(categories);
+    });
+  });
+
+  describe('guardian contacts', function () {
+    it('replaces a student\'s list as a whole, per organisation, and removes it with an empty list', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([]);
+      const two = [
+        { name: 'Ana', relation: 'mother', email: 'ana@example.test', language: 'fr' },
+        { name: 'Ben', relation: 'father', email: 'ben@example.test', language: 'en' },
+      ];
+      expect(await s.guardians.put(org.id, 'st', two)).to.deep.equal(two);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal(two);
+      expect(await s.guardians.get(other.id, 'st')).to.deep.equal([]);
+      expect(await s.guardians.get(org.id, 'st2')).to.deep.equal([]);
+      await s.guardians.put(org.id, 'st', [two[1]!]);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([two[1]]);
+      await s.guardians.put(org.id, 'st', []);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([]);
+    });
+  });
+}

@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { type Browser, type BrowserContext } from 'playwright-core';
+import type { AttendanceSession } from '../../../src/domain/store-ports.js';
+import { PASSWORD, createOrg, createSubject, createUser } from '../../support/fixtures.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+
+// A student sends an excuse with a document from the phone page; the teacher approves it on the
+// teacher page; the absence becomes excused and the day's summary follows.
+
+describe('excuse pages (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  before(async function () {
+    await ensurePagesBuilt('student.js');
+    srv = await startTestServer();
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  it('the student submits an excuse on the phone page, the teacher approves it, and the record and summary change', async () => {
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    const day = '2026-01-12';
+    const startsAt = new Date(`${day}T09:00:00Z`);
+    const session: AttendanceSession = await srv.store.sessions.create(org.id, {
+      subjectId: subject.id,
+      teacherId: teacher.id,
+      status: 'open',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+      day,
+    });
+    await srv.app.attendance.closer.close(org.id, session.id, teacher.id);
+    expect(await srv.store.summaries.get(org.id, subject.id, day)).to.include({ absent: 1, excused: 0 });
+
+    const phone = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 390, height: 844 }, bypassCSP: true });
+    contexts.push(phone);
+    phone.setDefaultTimeout(8_000);
+    const page = await phone.newPage();
+    await page.goto('/student.html');
+    await logIn(page, student.email, PASSWORD);
+    await page.waitForSelector('#excuse-category option', { state: 'attached' });
+    await page.waitForSelector(`#excuse-subject option[value="${subject.id}"]`, { state: 'attached' });
+    await page.fill('#excuse-from', day);
+    await page.fill('#excuse-to', day);
+    await page.selectOption('#excuse-subject', subject.id);
+    await page.selectOption('#excuse-category', 'MEDICAL');
+    await page.fill('#excuse-text', 'Flu');
+    await page.setInputFiles('#excuse-document', { name: 'note.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF') });
+    await page.click('#excuse-form button[type="submit"]');
+    await page.waitForSelector('#excuse-list li[data-status="pending"]');
+    await expectAccessible(page, 'student excuse form');
+    const [excuse] = (await srv.store.excuses.list(org.id, { limit: 10, offset: 0, studentId: student.id })).items;
+    expect(excuse).to.include({ subjectId: subject.id, category: 'MEDICAL', text: 'Flu' });
+    expect(excuse!.document).to.include({ contentType: 'application/pdf' });
+
+    const desk = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    contexts.push(desk);
+    desk.setDefaultTimeout(8_000);
+    const console = await desk.newPage();
+    await console.goto('/teacher.html');
+    await logIn(console, teacher.email, PASSWORD);
+    const row = console.locator(`#pending-excuses li[data-excuse="${excuse!.id}"]`);
+    await row.waitFor();
+    await expectAccessible(console, 'teacher excuses');
+    await row.getByRole('button', { name: /^Approve the excuse/ }).click();
+    await console.waitForSelector('#pending-excuses li.muted');
+
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
+    expect(await srv.store.summaries.get(org.id, subject.id, day)).to.include({ absent: 0, excused: 1 });
+  });
+});

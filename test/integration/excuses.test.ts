@@ -1,0 +1,205 @@
+import { expect } from 'chai';
+import type { AttendanceSession, Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+
+const BOUNDARY = 'excuse-boundary';
+/** One file under `document`, claiming to be a PDF whatever its bytes are. */
+function upload(bytes: string): { raw: string; contentType: string } {
+  return {
+    raw: `--${BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="note.pdf"\r\nContent-Type: application/pdf\r\n\r\n${bytes}\r\n--${BOUNDARY}--\r\n`,
+    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+  };
+}
+const PDF = '%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF';
+
+// Excuse requests over the real HTTP API: a student submits, staff decide, an approval turns
+// the absence into an audited excused record and the daily summary follows.
+describe('excuses', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let org: Organisation;
+  let teacher: User;
+  let otherTeacher: User;
+  let admin: User;
+  let student: User;
+  let classmate: User;
+  let subject: Subject;
+  const tokens = new Map<string, string>();
+  const token = (u: User) => tokens.get(u.id)!;
+
+  before(async () => {
+    srv = await startTestServer();
+    org = await createOrg(srv.store);
+    teacher = await createUser(srv.store, org.id, 'teacher');
+    otherTeacher = await createUser(srv.store, org.id, 'teacher');
+    admin = await createUser(srv.store, org.id, 'admin');
+    student = await createUser(srv.store, org.id, 'student');
+    classmate = await createUser(srv.store, org.id, 'student');
+    subject = await createSubject(srv.store, org.id, [teacher.id], [student.id, classmate.id]);
+    for (const u of [teacher, otherTeacher, admin, student, classmate]) tokens.set(u.id, (await srv.login(u.email, PASSWORD)).accessToken);
+  });
+  after(() => srv.cleanup());
+
+  /** A session of the subject on `day`, closed by its teacher: both students absent. */
+  async function closedSession(day: string): Promise<AttendanceSession> {
+    const startsAt = new Date(`${day}T09:00:00Z`);
+    const session = await srv.store.sessions.create(org.id, {
+      subjectId: subject.id,
+      teacherId: teacher.id,
+      status: 'open',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+      day,
+    });
+    await srv.app.attendance.closer.close(org.id, session.id, teacher.id);
+    return session;
+  }
+
+  async function submit(u: User, body: Record<string, unknown>) {
+    return srv.request('POST', '/api/v1/excuses', { token: token(u), body });
+  }
+
+  it('a student submits an excuse, the teacher approves it: the record becomes excused with its category, audited, and the summary follows', async () => {
+    const session = await closedSession('2026-01-12');
+    const before = await srv.store.summaries.get(org.id, subject.id, '2026-01-12');
+    expect(before).to.include({ absent: 2, excused: 0 });
+
+    const submitted = await submit(student, { sessionId: session.id, category: 'medical', text: 'Flu, doctor note attached' });
+    expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
+    expect(submitted.body).to.include({ status: 'pending', category: 'MEDICAL', subjectId: subject.id, fromDay: '2026-01-12', toDay: '2026-01-12' });
+    const id = submitted.body.id as string;
+
+    const attached = await srv.request('PUT', `/api/v1/excuses/${id}/document`, { token: token(student), ...upload(PDF) });
+    expect(attached.status, JSON.stringify(attached.body)).to.equal(200);
+    expect(attached.body.document).to.deep.equal({ fileName: `excuse-${id}.pdf`, contentType: 'application/pdf', size: Buffer.byteLength(PDF) });
+
+    const listed = await srv.request('GET', '/api/v1/excuses?status=pending', { token: token(teacher) });
+    expect(listed.body.items.map((e: { id: string }) => e.id)).to.include(id);
+    const doc = await srv.request('GET', `/api/v1/excuses/${id}/document`, { token: token(teacher) });
+    expect(doc.status).to.equal(200);
+    expect(doc.headers.get('content-type')).to.match(/^application\/pdf/);
+    expect(doc.headers.get('content-disposition')).to.match(/^attachment; filename="?excuse-[0-9a-f-]+\.pdf"?$/);
+    expect(doc.headers.get('x-content-type-options')).to.equal('nosniff');
+
+    const approved = await srv.request('POST', `/api/v1/excuses/${id}/approve`, { token: token(teacher), body: { note: 'Get well' } });
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    expect(approved.body).to.deep.include({ recordsChanged: 1 });
+    expect(approved.body.excuse).to.include({ status: 'approved', decidedBy: teacher.id, decisionNote: 'Get well' });
+
+    const record = await srv.store.records.getForStudent(org.id, session.id, student.id);
+    expect(record).to.include({ status: 'excused', reason: 'EXCUSED', absenceCategory: 'MEDICAL' });
+    const other = await srv.store.records.getForStudent(org.id, session.id, classmate.id);
+    expect(other).to.include({ status: 'absent' });
+    const trail = await srv.store.audit.listForEntity(org.id, 'record', record!.id);
+    const change = trail.find((e) => e.action === 'record.excuse');
+    expect(change).to.include({ actorId: teacher.id, reason: `excuse ${id} (MEDICAL)` });
+    expect(change!.from).to.include({ status: 'absent' });
+    expect(change!.to).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
+    expect(await srv.store.summaries.get(org.id, subject.id, '2026-01-12')).to.include({ absent: 1, excused: 1 });
+
+    const csv = await srv.request('GET', `/api/v1/sessions/${session.id}/records.csv`, { token: token(teacher) });
+    const [header, ...lines] = String(csv.body).trim().split('\n');
+    expect(header!.split(',').at(-1)).to.equal('absenceCategory');
+    expect(lines.filter((l) => l.endsWith(',MEDICAL'))).to.have.length(1);
+
+    const again = await srv.request('POST', `/api/v1/excuses/${id}/decline`, { token: token(admin), body: {} });
+    expect(again.status).to.equal(409);
+    expect(again.body.error.code).to.equal('EXCUSE_DECIDED');
+  });
+
+  it('a declined excuse changes no record and no summary', async () => {
+    const session = await closedSession('2026-01-13');
+    const submitted = await submit(classmate, { sessionId: session.id, category: 'UNAUTHORISED', text: 'Overslept' });
+    const declined = await srv.request('POST', `/api/v1/excuses/${submitted.body.id}/decline`, { token: token(teacher), body: { note: 'No' } });
+    expect(declined.status, JSON.stringify(declined.body)).to.equal(200);
+    expect(declined.body).to.deep.include({ recordsChanged: 0 });
+    expect(declined.body.excuse).to.include({ status: 'declined' });
+    const record = await srv.store.records.getForStudent(org.id, session.id, classmate.id);
+    expect(record).to.include({ status: 'absent', reason: 'NO_CHECKIN', version: 1 });
+    expect(await srv.store.summaries.get(org.id, subject.id, '2026-01-13')).to.include({ absent: 2, excused: 0 });
+  });
+
+  it('an excuse approved before the session closes applies when it closes', async () => {
+    const submitted = await submit(student, { subjectId: subject.id, fromDay: '2026-01-19', toDay: '2026-01-23', category: 'SCHOOL_TRIP', text: 'Museum trip' });
+    expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
+    const approved = await srv.request('POST', `/api/v1/excuses/${submitted.body.id}/approve`, { token: token(admin), body: {} });
+    expect(approved.body).to.deep.include({ recordsChanged: 0 });
+    const session = await closedSession('2026-01-20');
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({ status: 'excused', absenceCategory: 'SCHOOL_TRIP' });
+    expect(await srv.store.records.getForStudent(org.id, session.id, classmate.id)).to.include({ status: 'absent' });
+    expect(await srv.store.summaries.get(org.id, subject.id, '2026-01-20')).to.include({ absent: 1, excused: 1 });
+  });
+
+  it('a document that is not a PDF, JPEG or PNG is refused with a code, whatever it claims to be', async () => {
+    const submitted = await submit(student, { fromDay: '2026-02-02', toDay: '2026-02-02', category: 'MEDICAL', text: '' });
+    const refused = await srv.request('PUT', `/api/v1/excuses/${submitted.body.id}/document`, { token: token(student), ...upload('<html><script>alert(1)</script></html>') });
+    expect(refused.status).to.equal(415);
+    expect(refused.body.error.code).to.equal('DOCUMENT_UNSUPPORTED_TYPE');
+    const stored = await srv.request('GET', `/api/v1/excuses/${submitted.body.id}`, { token: token(student) });
+    expect(stored.body.document).to.equal(null);
+  });
+
+  it('another student cannot see an excuse or its document; a teacher of another subject cannot decide it', async () => {
+    const session = await closedSession('2026-01-14');
+    const submitted = await submit(student, { sessionId: session.id, category: 'MEDICAL', text: 'private' });
+    const id = submitted.body.id as string;
+    await srv.request('PUT', `/api/v1/excuses/${id}/document`, { token: token(student), ...upload(PDF) });
+    for (const path of [`/api/v1/excuses/${id}`, `/api/v1/excuses/${id}/document`]) {
+      const res = await srv.request('GET', path, { token: token(classmate) });
+      expect(res.status, path).to.equal(404);
+      expect(res.body.error.code).to.equal('EXCUSE_NOT_FOUND');
+    }
+    const list = await srv.request('GET', '/api/v1/excuses', { token: token(classmate) });
+    expect(list.body.items.map((e: { id: string }) => e.id)).not.to.include(id);
+    const foreign = await srv.request('POST', `/api/v1/excuses/${id}/approve`, { token: token(otherTeacher), body: {} });
+    expect(foreign.status).to.equal(403);
+    expect(foreign.body.error.code).to.equal('NOT_SUBJECT_TEACHER');
+    expect((await srv.store.excuses.get(org.id, id))!.status).to.equal('pending');
+  });
+
+  it('an unknown category is refused; admins replace the categories and the new code is accepted', async () => {
+    const unknown = await submit(student, { fromDay: '2026-02-03', toDay: '2026-02-03', category: 'BEREAVEMENT', text: '' });
+    expect(unknown.status).to.equal(400);
+    expect(unknown.body.error.code).to.equal('ABSENCE_CATEGORY_UNKNOWN');
+    const refused = await srv.request('PUT', '/api/v1/absence-categories', { token: token(teacher), body: { categories: [{ code: 'X', label: 'X', authorised: true }] } });
+    expect(refused.status).to.equal(403);
+    const categories = [
+      { code: 'MEDICAL', label: 'Medical', authorised: true },
+      { code: 'BEREAVEMENT', label: 'Bereavement', authorised: true },
+    ];
+    const put = await srv.request('PUT', '/api/v1/absence-categories', { token: token(admin), body: { categories } });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+    expect((await srv.request('GET', '/api/v1/absence-categories', { token: token(student) })).body.items).to.deep.equal(categories);
+    expect((await submit(student, { fromDay: '2026-02-03', toDay: '2026-02-03', category: 'BEREAVEMENT', text: '' })).status).to.equal(201);
+  });
+
+  it('guardian contacts: an admin sets them, the student reads their own, another student cannot; a CSV import replaces them all or nothing', async () => {
+    const contacts = [{ name: 'Ana Parent', relation: 'mother', email: 'Ana@Example.test', language: 'fr' }];
+    const put = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, { token: token(admin), body: { contacts } });
+    expect(put.status, JSON.stringify(put.body)).to.equal(200);
+    expect(put.body.items).to.deep.equal([{ ...contacts[0], email: 'ana@example.test' }]);
+    expect((await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(student) })).body.items).to.have.length(1);
+    const peek = await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(classmate) });
+    expect(peek.status).to.equal(403);
+    const badLanguage = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, { token: token(admin), body: { contacts: [{ ...contacts[0], language: 'French!' }] } });
+    expect(badLanguage.status).to.equal(400);
+
+    const bad = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\nnobody@example.test,Cy,aunt,cy@example.test,en\n`;
+    const refused = await srv.request('POST', '/api/v1/guardians/import', { token: token(admin), raw: bad, contentType: 'text/csv' });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.error.details.rows).to.deep.equal([{ line: 3, reason: 'no such student' }]);
+    expect(await srv.store.guardians.get(org.id, student.id)).to.have.length(1);
+
+    const good = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\n${student.email},Dee,guardian,dee@example.test,\n${classmate.email},Eve,mother,eve@example.test,fr\n`;
+    const imported = await srv.request('POST', '/api/v1/guardians/import', { token: token(admin), raw: good, contentType: 'text/csv' });
+    expect(imported.status, JSON.stringify(imported.body)).to.equal(200);
+    expect(imported.body).to.deep.equal({ students: 2, contacts: 3 });
+    expect((await srv.store.guardians.get(org.id, student.id)).map((c) => `${c.name}:${c.language}`)).to.deep.equal(['Ben:en', 'Dee:en']);
+    const trail = await srv.store.audit.listForEntity(org.id, 'user', classmate.id);
+    expect(trail.map((e) => e.action)).to.include('user.guardians');
+  });
+});
