@@ -207,13 +207,14 @@ describe('accounts: invitations, password reset, own password and logins', funct
       socket.once('connect', () => resolve());
       socket.once('connect_error', reject);
     });
-    const cut = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
+    const cut = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
     const other = await createUser(srv.store, org.id, 'student');
     const otherLogin = await srv.login(other.email, PASSWORD);
     expect((await srv.request('DELETE', `/api/v1/me/logins/${phone.sid}`, { token: otherLogin.accessToken })).status).to.equal(404);
 
     expect((await srv.request('DELETE', `/api/v1/me/logins/${phone.sid}`, { token: laptop.accessToken })).status).to.equal(204);
-    await cut;
+    // The server ended it (not the network, not the client): the revoked login is cut.
+    expect(await cut).to.equal('io server disconnect');
     socket.disconnect();
     expect((await srv.request('GET', '/api/v1/me', { token: phoneLogin.body.accessToken })).body.error.code).to.equal('TOKEN_REVOKED');
     const after = await srv.request('GET', '/api/v1/me/logins', { token: laptop.accessToken });
