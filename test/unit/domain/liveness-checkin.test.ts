@@ -1,55 +1,30 @@
 import { expect } from 'chai';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
-import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
-import type { AnalyseResult, FramePose, FramesResult } from '../../../src/domain/face/face-types.js';
+import type { AnalyseResult, FramePose } from '../../../src/domain/face/face-types.js';
 import type { ChallengeView, SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { waitFor } from '../../support/sockets.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../../support/fake-face-engine.js';
 import { decideSelfie } from '../../../src/domain/face/selfie-decision.js';
 import type { LivenessVerdict } from '../../../src/domain/face/liveness.js';
 
 const axis = (i: number): Float32Array => Float32Array.from({ length: 8 }, (_, k) => (k === i ? 1 : 0));
 
-/**
- * A face engine whose selfie is always student 0's face, and whose frames show the turns it
- * is given (each byte of a frame's first position indexes `turns`), all of the same face.
- */
-class FakeEngine implements FaceEngine {
-  turns: number[] = [0, 0, 0, 0];
-  frameCalls = 0;
-  framesSeen = 0;
-  async analyse(): Promise<AnalyseResult> {
-    const quality = { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 };
-    return {
-      ok: true,
-      faces: [{ box: { x: 0, y: 0, width: 200, height: 200 }, score: 0.99, embedding: axis(0), quality, real: 0.7, live: 0.7 }],
-      image: { width: 640, height: 480 },
-      modelId: 'fake',
-      modelVersion: '1',
-      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
-    };
-  }
-  async analyseFrames(frames: readonly Uint8Array[]): Promise<FramesResult> {
-    this.frameCalls++;
-    this.framesSeen += frames.length;
-    const poses: FramePose[] = frames.map((f) => ({ ok: true, turn: this.turns[f[0]!]!, ear: 0.3, embedding: axis(0) }));
-    return { frames: poses, modelId: 'fake', totalMs: 1 };
-  }
-  status(): FaceEngineStatus {
-    return { backend: 'wasm', ready: true, queueSize: 0, maxQueue: 4, retryAfterMs: 900 };
-  }
-}
-
 describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
   let f: LiveFixture;
-  let engine: FakeEngine;
+  let engine: FakeFaceEngine;
+  /** The turn each frame shows, by the frame's first byte; every frame is student 0's face. */
+  let turns: number[];
   let session: SessionView;
   let secret = '';
 
   beforeEach(async () => {
     f = await createLiveFixture({ capabilities: { selfie: true, liveness: true } });
-    engine = new FakeEngine();
+    turns = [0, 0, 0, 0];
+    // The selfie is always student 0's face; each frame shows the turn its first byte indexes.
+    engine = new FakeFaceEngine({ frames: (frame): FramePose => ({ ok: true, turn: turns[frame[0]!]!, ear: 0.3, embedding: axis(0) }) });
+    engine.fallback = fakeAnalysis([fakeFace(axis(0))]);
     f.deps.face = engine;
     f.deps.faceSettings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { selfie: true, liveness: true } });
@@ -123,7 +98,7 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
 
   it('accepts a matching selfie whose frames turn as asked, with LIVENESS_OK for the teacher', async () => {
     const c = await challenge('turn-left');
-    engine.turns = [0, 0.1, 0.3, 0.4];
+    turns = [0, 0.1, 0.3, 0.4];
     await submit({ token: c.token, frames: frames(4) });
     const r = await settled();
     expect(r).to.include({ status: 'present', reason: 'FACE_MATCH' });
@@ -133,7 +108,7 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
 
   it('sends a matching selfie with still frames to the teacher as LIVENESS_FAILED', async () => {
     const c = await challenge('turn-right');
-    engine.turns = [0.05, 0.05, 0.05, 0.05];
+    turns = [0.05, 0.05, 0.05, 0.05];
     const ack = await submit({ token: c.token, frames: frames(4) });
     expect(ack).to.include({ status: 'pending', verifying: true });
     const r = await settled();
@@ -145,7 +120,7 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
 
   it('fails a turn the other way than asked', async () => {
     const c = await challenge('turn-right');
-    engine.turns = [0, 0.2, 0.4];
+    turns = [0, 0.2, 0.4];
     await submit({ token: c.token, frames: frames(3) });
     expect(await settled()).to.include({ status: 'pending', reason: 'LIVENESS_FAILED' });
   });

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { AppError } from '../../../src/shared/app-error.js';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
-import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
-import type { AnalyseResult } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { waitFor } from '../../support/sockets.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../../support/fake-face-engine.js';
 
 /** Unit vector along axis i, slightly rotated towards axis j by `t` (distance grows with t). */
 function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
@@ -16,52 +15,18 @@ function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
   return v;
 }
 
-/** Answers by the first byte of the image: a scripted table of results. */
-class FakeEngine implements FaceEngine {
-  readonly results = new Map<number, AnalyseResult | Error>();
-  queueSize = 0;
-  calls = 0;
-  /** The next this-many analyses answer BUSY, as a full pool does. */
-  busyFor = 0;
-  async analyse(image: Uint8Array): Promise<AnalyseResult> {
-    this.calls++;
-    if (this.busyFor > 0) {
-      this.busyFor--;
-      throw new AppError('BUSY', undefined, { retryAfterMs: 20, cause: 'queue_full' });
-    }
-    const first = image[0]!;
-    // Like the real pool: the bytes are handed over to the worker, the caller's view is emptied.
-    structuredClone(image.buffer, { transfer: [image.buffer as ArrayBuffer] });
-    const r = this.results.get(first);
-    if (!r) throw new Error('no scripted result');
-    if (r instanceof Error) throw r;
-    return r;
-  }
-  status(): FaceEngineStatus {
-    return { backend: 'wasm', ready: true, queueSize: this.queueSize, maxQueue: 4, retryAfterMs: 900 };
-  }
-  face(embedding: Float32Array, real = 0.7, live = 0.7): AnalyseResult {
-    const quality = { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 };
-    return {
-      ok: true,
-      faces: [{ box: { x: 0, y: 0, width: 200, height: 200 }, score: 0.99, embedding, quality, real, live }],
-      image: { width: 640, height: 480 },
-      modelId: 'fake',
-      modelVersion: '1',
-      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
-    };
-  }
-}
+/** The engine's answer for a selfie showing one face (antispoof scores `real` and `live`). */
+const selfieOf = (embedding: Float32Array, real = 0.7, live = 0.7) => fakeAnalysis([fakeFace(embedding, { real, live })]);
 
 describe('selfie check-ins (domain, fake face engine)', () => {
   let f: LiveFixture;
-  let engine: FakeEngine;
+  let engine: FakeFaceEngine;
   let session: SessionView;
   let secret = '';
 
   beforeEach(async () => {
     f = await createLiveFixture({ capabilities: { selfie: true } });
-    engine = new FakeEngine();
+    engine = new FakeFaceEngine();
     f.deps.face = engine;
     f.deps.faceSettings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { selfie: true } });
@@ -87,7 +52,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   };
 
   it('acknowledges pending + verifying at once, then accepts a confident match and pushes it', async () => {
-    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.results.set(10, selfieOf(vec(0, 1, 0.1)));
     const ack = await submit(0, 10);
     expect(ack).to.include({ status: 'pending', reason: 'SELFIE_PENDING', verifying: true });
     const record = await settled(0);
@@ -102,8 +67,8 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   });
 
   it('rejects another person (FACE_MISMATCH), leaves an uncertain match to the teacher', async () => {
-    engine.results.set(11, engine.face(vec(6)));
-    engine.results.set(12, engine.face(vec(1, 7, 0.7)));
+    engine.results.set(11, selfieOf(vec(6)));
+    engine.results.set(12, selfieOf(vec(1, 7, 0.7)));
     await submit(0, 11);
     expect(await settled(0)).to.include({ status: 'rejected', reason: 'FACE_MISMATCH' });
     await submit(1, 12);
@@ -121,7 +86,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   });
 
   it('runs no face work when another check fails', async () => {
-    engine.results.set(10, engine.face(vec(0)));
+    engine.results.set(10, selfieOf(vec(0)));
     const ack = await submit(0, 10, 5_000);
     expect(ack).to.include({ status: 'rejected', reason: 'GEOFENCE_OUTSIDE', verifying: false });
     expect(engine.calls).to.equal(0);
@@ -136,7 +101,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
 
   it('waits for room when the pool turns BUSY after the check-in was acknowledged', async () => {
     // The submit-time queue check passed, then a burst filled the queue before this selfie got in.
-    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.results.set(10, selfieOf(vec(0, 1, 0.1)));
     engine.busyFor = 2;
     const ack = await submit(0, 10);
     expect(ack).to.include({ status: 'pending', verifying: true });
@@ -147,7 +112,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   });
 
   it('gives up waiting for room after the retry budget, counted on the domain clock', async () => {
-    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.results.set(10, selfieOf(vec(0, 1, 0.1)));
     engine.busyFor = 100_000;
     const from = f.clock.now().getTime();
     await submit(0, 10);
@@ -161,7 +126,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   });
 
   it('does not retry a timed-out analysis: the record goes to the teacher', async () => {
-    engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+    engine.results.set(10, selfieOf(vec(0, 1, 0.1)));
     engine.busyFor = 1;
     const original = engine.analyse.bind(engine);
     engine.analyse = async (image) => {
@@ -180,7 +145,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   });
 
   it('sends a student without enrolment to the teacher, and a worker failure too', async () => {
-    engine.results.set(14, engine.face(vec(5)));
+    engine.results.set(14, selfieOf(vec(5)));
     engine.results.set(15, new Error('worker died'));
     await submit(4, 14);
     expect(await settled(4)).to.include({ status: 'pending', reason: 'FACE_NOT_ENROLLED' });
@@ -192,12 +157,12 @@ describe('selfie check-ins (domain, fake face engine)', () => {
 
   it('flags a possible proxy (another enrolled student matches better) and low antispoof scores', async () => {
     // Claims to be student 0 (a mismatch) with a face close to student 2's enrolment.
-    engine.results.set(16, engine.face(vec(2, 0, 0.3)));
+    engine.results.set(16, selfieOf(vec(2, 0, 0.3)));
     await submit(0, 16);
     const r = await settled(0);
     expect(r).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY' });
     expect(r.flags).to.include('POSSIBLE_PROXY');
-    engine.results.set(17, engine.face(vec(1), 0.1, 0.9));
+    engine.results.set(17, selfieOf(vec(1), 0.1, 0.9));
     await submit(1, 17);
     const s = await settled(1);
     expect(s).to.include({ status: 'pending', reason: 'SPOOF_SUSPECTED' });
@@ -205,11 +170,11 @@ describe('selfie check-ins (domain, fake face engine)', () => {
 
   it('flags a face already checked in as another student in this session', async () => {
     // Student 5 has no enrolment; their selfie (along axis 6) waits for the teacher, its probe kept.
-    engine.results.set(18, engine.face(vec(6)));
+    engine.results.set(18, selfieOf(vec(6)));
     await submit(5, 18);
     await settled(5);
     // Student 3 claims with the same face; their own enrolment is far (mismatch), student 5's probe is identical.
-    engine.results.set(19, engine.face(vec(6, 3, 0.05)));
+    engine.results.set(19, selfieOf(vec(6, 3, 0.05)));
     await submit(3, 19);
     const r = await settled(3);
     expect(r).to.include({ status: 'pending', reason: 'POSSIBLE_PROXY' });
@@ -226,7 +191,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     });
 
     it('sends a student without consent to the teacher as FACE_NO_CONSENT and never analyses the selfie', async () => {
-      engine.results.set(10, engine.face(vec(0, 1, 0.1)));
+      engine.results.set(10, selfieOf(vec(0, 1, 0.1)));
       const ack = await submit(0, 10);
       expect(ack).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT', verifying: false });
       const record = (await f.store.records.getForStudent(f.org.id, session.id, f.students[0]!.id))!;
@@ -240,13 +205,13 @@ describe('selfie check-ins (domain, fake face engine)', () => {
 
     it('matches a student with a standing consent, and not after it is withdrawn', async () => {
       await consent(1);
-      engine.results.set(11, engine.face(vec(1, 2, 0.1)));
+      engine.results.set(11, selfieOf(vec(1, 2, 0.1)));
       await submit(1, 11);
       expect(await settled(1)).to.include({ status: 'present', reason: 'FACE_MATCH' });
       await f.store.consents.withdraw(f.org.id, f.students[1]!.id, 'face', f.students[1]!.id, f.clock.now());
       await consent(3);
       await f.store.consents.withdraw(f.org.id, f.students[3]!.id, 'face', f.students[3]!.id, f.clock.now());
-      engine.results.set(13, engine.face(vec(3, 4, 0.1)));
+      engine.results.set(13, selfieOf(vec(3, 4, 0.1)));
       expect(await submit(3, 13)).to.include({ status: 'pending', reason: 'FACE_NO_CONSENT' });
       expect(engine.calls).to.equal(1);
     });

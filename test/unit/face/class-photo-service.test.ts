@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { AppError } from '../../../src/shared/app-error.js';
-import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
 import { ClassPhotoService, MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
-import type { AnalyseResult, AnalysedFace } from '../../../src/domain/face/face-types.js';
+import type { AnalysedFace } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
+import { FakeFaceEngine, fakeAnalysis } from '../../support/fake-face-engine.js';
 
 /** Unit vector along axis i, rotated towards axis j by `t` radians (distance 2·sin(t/2) from vec(i)). */
 function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
@@ -26,41 +26,21 @@ function face(embedding: Float32Array, x: number, faceSizePx = 120): AnalysedFac
   };
 }
 
-/** Answers every photo with the scripted result; records the modes it was asked for. */
-class FakeEngine implements FaceEngine {
-  result: AnalyseResult | Error = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
-  modes: string[] = [];
-  async analyse(_image: Uint8Array, mode: 'single' | 'all'): Promise<AnalyseResult> {
-    this.modes.push(mode);
-    if (this.result instanceof Error) throw this.result;
-    return this.result;
-  }
-  status(): FaceEngineStatus {
-    return { backend: 'wasm', ready: true, queueSize: 0, maxQueue: 4, retryAfterMs: 250 };
-  }
-  faces(...faces: AnalysedFace[]): void {
-    this.result = {
-      ok: true,
-      faces,
-      image: { width: 1280, height: 720 },
-      modelId: 'fake',
-      modelVersion: '1',
-      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
-    };
-  }
-}
+/** The class photo as the worker sees it: a 1280×720 image with these faces. */
+const photo = (...faces: AnalysedFace[]) => fakeAnalysis(faces, { width: 1280, height: 720 });
 
 const PHOTO = Uint8Array.of(0xff, 0xd8, 0xff);
 
 describe('class photo (domain, fake face engine, embedded store)', () => {
   let f: LiveFixture;
-  let engine: FakeEngine;
+  let engine: FakeFaceEngine;
   let session: SessionView;
   const sid = (i: number) => f.students[i]!.id;
 
   beforeEach(async () => {
     f = await createLiveFixture({ students: 6 });
-    engine = new FakeEngine();
+    engine = new FakeFaceEngine({ retryAfterMs: 250 });
+    engine.fallback = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
     f.deps.face = engine;
     f.deps.faceSettings = { confident: 0.3, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
@@ -86,7 +66,7 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       // Face 0 lies between students 0 and 1, nearer to 0 (0.747; 0.784 from student 1: both
       // uncertain); face 1 is 0.1 from student 0 (confident). The closest pair wins: student 0
       // goes to face 1, so face 0 falls to student 1 rather than taking student 0 first.
-      engine.faces(face(vec(0, 1, Math.PI / 4 - 0.02), 0, 200), face(vec(0, 2, 0.1), 300));
+      engine.fallback = photo(face(vec(0, 1, Math.PI / 4 - 0.02), 0, 200), face(vec(0, 2, 0.1), 300));
       const p = await propose();
       expect(engine.modes).to.deep.equal(['all']);
       expect(p.faces.map((x) => [x.studentId, x.band])).to.deep.equal([
@@ -110,22 +90,22 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
 
     it('reports the photo as truncated when the engine returned as many faces as it may', async () => {
       const limited = new ClassPhotoService(f.deps, { minFacePx: 48, maxFaces: 2 });
-      engine.faces(face(vec(0), 0), face(vec(1), 200));
+      engine.fallback = photo(face(vec(0), 0), face(vec(1), 200));
       const full = await limited.propose(f.actor(f.teacher), session.id, PHOTO);
       expect(full.summary).to.include({ faces: 2, matched: 2, truncated: true });
-      engine.faces(face(vec(0), 0));
+      engine.fallback = photo(face(vec(0), 0));
       expect((await limited.propose(f.actor(f.teacher), session.id, PHOTO)).summary).to.include({ faces: 1, truncated: false });
     });
 
     it('proposes a student at most once when two faces look like them', async () => {
-      engine.faces(face(vec(0, 1, 0.2), 0), face(vec(0, 2, 0.1), 200));
+      engine.fallback = photo(face(vec(0, 1, 0.2), 0), face(vec(0, 2, 0.1), 200));
       const p = await propose();
       expect(p.faces.map((x) => x.studentId)).to.deep.equal([null, sid(0)]);
       expect(p.faces[0]).to.deep.include({ band: null, unmatchedReason: 'no-match', currentStatus: null, name: null });
     });
 
     it('leaves unmatched: strangers, another model\'s enrolment, and faces too small to match', async () => {
-      engine.faces(
+      engine.fallback = photo(
         face(vec(5), 0), // student 5 has no enrolment
         face(vec(3), 200), // student 3's enrolment is of another model
         face(vec(2), 400, 30), // exactly student 2, but below the 48 px minimum
@@ -146,7 +126,7 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     it('reports current statuses, sends no distance or embedding, and changes no record', async () => {
       await f.live.checkins.mark(f.actor(f.teacher), { sessionId: session.id, studentId: sid(1), status: 'late', ip: null });
       await f.live.checkins.mark(f.actor(f.teacher), { sessionId: session.id, studentId: sid(2), status: 'absent', ip: null });
-      engine.faces(face(vec(0), 0), face(vec(1), 200), face(vec(2), 400));
+      engine.fallback = photo(face(vec(0), 0), face(vec(1), 200), face(vec(2), 400));
       const before = await snapshot();
       const p = await propose();
       expect(p.faces.map((x) => x.currentStatus)).to.deep.equal(['not-yet', 'late', 'absent']);
@@ -160,12 +140,12 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     });
 
     it('answers PHOTO_REFUSED with the engine reason, and passes BUSY on', async () => {
-      engine.result = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
+      engine.fallback = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
       const refused = await expectCode(propose(), 'PHOTO_REFUSED');
       expect(refused.details).to.deep.equal({ reason: 'FACE_NOT_FOUND' });
-      engine.result = { ok: false, reason: 'IMAGE_TOO_MANY_PIXELS', message: 'too many pixels', details: { pixels: 5e8 } };
+      engine.fallback = { ok: false, reason: 'IMAGE_TOO_MANY_PIXELS', message: 'too many pixels', details: { pixels: 5e8 } };
       expect((await expectCode(propose(), 'PHOTO_REFUSED')).details).to.deep.equal({ reason: 'IMAGE_TOO_MANY_PIXELS', pixels: 5e8 });
-      engine.result = new AppError('BUSY', undefined, { retryAfterMs: 900 });
+      engine.fallback = new AppError('BUSY', undefined, { retryAfterMs: 900 });
       expect((await expectCode(propose(), 'BUSY')).details).to.deep.equal({ retryAfterMs: 900 });
     });
 
@@ -175,7 +155,7 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     });
 
     it('is for the staff of the subject only, on a session not closed', async () => {
-      engine.faces(face(vec(0), 0));
+      engine.fallback = photo(face(vec(0), 0));
       await expectCode(propose(f.actor(f.otherTeacher)), 'NOT_SUBJECT_TEACHER');
       await expectCode(propose(f.actor(f.students[0]!)), 'FORBIDDEN');
       await expectCode(propose(f.actor(f.teacher), 'no-such-session'), 'SESSION_NOT_FOUND');

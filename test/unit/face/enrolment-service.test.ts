@@ -6,12 +6,12 @@ import { AppError } from '../../../src/shared/app-error.js';
 import { FaceEnrolmentService, type PhotoRefusal } from '../../../src/domain/face/enrolment-service.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import type { SelfEnrolmentMode } from '../../../src/face/face-config.js';
-import type { FaceEngine, FaceEngineStatus } from '../../../src/domain/face/face-engine.js';
-import type { AnalyseResult } from '../../../src/domain/face/face-types.js';
+import type { FaceEngine } from '../../../src/domain/face/face-engine.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
 import { createOrg, createSubject, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../../support/fake-face-engine.js';
 
 /** Unit vector along axis i, turned towards axis j by `t` radians (distance 2·sin(t/2) from vec(i, j)). */
 function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
@@ -21,53 +21,15 @@ function vec(i: number, j = (i + 1) % 8, t = 0): Float32Array {
   return v;
 }
 
-/**
- * Answers by the first byte of the image from a scripted table. Like the real pool it takes
- * the image's buffer (detaches it) when the view covers the whole buffer.
- */
-class FakeEngine implements FaceEngine {
-  readonly results = new Map<number, AnalyseResult | Error>();
-  calls = 0;
-  async analyse(image: Uint8Array): Promise<AnalyseResult> {
-    this.calls++;
-    const r = this.results.get(image[0]!);
-    if (image.byteOffset === 0 && image.byteLength === image.buffer.byteLength) {
-      structuredClone(image.buffer, { transfer: [image.buffer as ArrayBuffer] });
-    }
-    if (!r) throw new Error('no scripted result');
-    if (r instanceof Error) throw r;
-    return r;
-  }
-  status(): FaceEngineStatus {
-    return { backend: 'wasm', ready: true, queueSize: 0, maxQueue: 4, retryAfterMs: 900 };
-  }
-  script(byte: number, embedding: Float32Array): void {
-    this.results.set(byte, {
-      ok: true,
-      faces: [
-        {
-          box: { x: 0, y: 0, width: 200, height: 200 },
-          score: 0.99,
-          embedding,
-          quality: { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 },
-          real: 0.7,
-          live: 0.7,
-        },
-      ],
-      image: { width: 640, height: 480 },
-      modelId: 'fake-model',
-      modelVersion: 'v1',
-      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
-    });
-  }
-}
+/** The engine's answer for a photo showing one face with this embedding. */
+const oneFace = (embedding: Float32Array) => fakeAnalysis([fakeFace(embedding)]);
 
 /** A photo the fake engine recognises by its first byte. */
 const photo = (byte: number) => Uint8Array.of(byte, 0xd8, 0xff, 0xe0, byte);
 
 describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   let store: Store;
-  let engine: FakeEngine;
+  let engine: FakeFaceEngine;
   let org: Organisation;
   let student: User;
   let classmate: User;
@@ -107,13 +69,13 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
     admin = await createUser(store, org.id, 'admin');
     await createSubject(store, org.id, [teacher.id], [student.id, classmate.id]);
     await createSubject(store, org.id, [otherTeacher.id], [classmate.id]);
-    engine = new FakeEngine();
+    engine = new FakeFaceEngine();
     // 1..3: the student (within 0.2 of each other); 7: someone else; 9: the classmate.
-    engine.script(1, vec(0));
-    engine.script(2, vec(0, 1, 0.2));
-    engine.script(3, vec(0, 2, 0.2));
-    engine.script(7, vec(4));
-    engine.script(9, vec(6));
+    engine.results.set(1, oneFace(vec(0)));
+    engine.results.set(2, oneFace(vec(0, 1, 0.2)));
+    engine.results.set(3, oneFace(vec(0, 2, 0.2)));
+    engine.results.set(7, oneFace(vec(4)));
+    engine.results.set(9, oneFace(vec(6)));
   });
   afterEach(() => store.close());
 
@@ -152,7 +114,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service();
       const first = await faces.enrol(actor(admin), student.id, [photo(1), photo(2)]);
       expect(first.outcome).to.equal('enrolled');
-      expect(first.status).to.include({ userId: student.id, enrolled: true, photoCount: 2, modelId: 'fake-model', proposal: null });
+      expect(first.status).to.include({ userId: student.id, enrolled: true, photoCount: 2, modelId: 'fake', proposal: null });
       expect((await faces.enrol(actor(admin), student.id, [photo(3)])).status.photoCount).to.equal(1);
       for (const who of [student, teacher, admin]) {
         expect((await faces.status(actor(who), student.id)).photoCount, who.role).to.equal(1);
@@ -366,7 +328,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
       const after = await faces.status(actor(student), student.id);
       expect(after).to.have.all.keys('userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt', 'proposal');
-      expect(after).to.include({ enrolled: true, modelId: 'fake-model', modelVersion: 'v1', photoCount: 2, photosKept: true });
+      expect(after).to.include({ enrolled: true, modelId: 'fake', modelVersion: '1', photoCount: 2, photosKept: true });
       expect(after.updatedAt).to.be.instanceOf(Date);
     });
 
@@ -392,16 +354,16 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       await faces.remove(actor(admin), student.id);
       const entries = await auditOf(student);
       expect(entries.map((e) => ({ action: e.action, actorId: e.actorId, from: e.from, to: e.to, ip: e.ip, at: e.at }))).to.deep.equal([
-        { action: 'face.enrol', actorId: student.id, from: null, to: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 2 }, ip: '10.0.0.7', at },
+        { action: 'face.enrol', actorId: student.id, from: null, to: { modelId: 'fake', modelVersion: '1', photoCount: 2 }, ip: '10.0.0.7', at },
         {
           action: 'face.reenrol',
           actorId: admin.id,
-          from: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 2 },
-          to: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 1 },
+          from: { modelId: 'fake', modelVersion: '1', photoCount: 2 },
+          to: { modelId: 'fake', modelVersion: '1', photoCount: 1 },
           ip: '10.0.0.7',
           at,
         },
-        { action: 'face.delete', actorId: admin.id, from: { modelId: 'fake-model', modelVersion: 'v1', photoCount: 1 }, to: null, ip: '10.0.0.7', at },
+        { action: 'face.delete', actorId: admin.id, from: { modelId: 'fake', modelVersion: '1', photoCount: 1 }, to: null, ip: '10.0.0.7', at },
       ]);
       const text = JSON.stringify(entries);
       expect(text).to.not.match(/embedding|photos"/);
