@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mongo, Types } from 'mongoose';
+import { mongo, type Types } from 'mongoose';
 import * as q from '../../src/store/mongo/queries.js';
 import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
 import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';

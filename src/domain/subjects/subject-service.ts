@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
