@@ -56,7 +56,8 @@ describe('class photo (real models, HTTP)', function () {
     org = await createOrg(srv.store);
     teacher = await createUser(srv.store, org.id, 'teacher');
     const admin = await createUser(srv.store, org.id, 'admin');
-    [jolie, zuckerberg, musk, noFace] = await Promise.all([1, 2, 3, 4].map(() => createUser(srv.store, org.id, 'student')));
+    const student = () => createUser(srv.store, org.id, 'student');
+    [jolie, zuckerberg, musk, noFace] = await Promise.all([student(), student(), student(), student()]);
     subject = await createSubject(srv.store, org.id, [teacher.id], [jolie!.id, zuckerberg!.id, musk!.id, noFace!.id]);
     const adminActor = { id: admin.id, orgId: org.id, role: admin.role };
     await srv.app.services.faces.enrol(adminActor, jolie!.id, [photo('img1.jpg'), photo('img2.jpg')]);
