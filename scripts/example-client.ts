@@ -117,11 +117,11 @@ async function http<T>(opts: Options, step: string, path: string, init: { token?
     res = await fetch(`${opts.url}/api/v1${path}`, {
       method: init.body === undefined ? 'GET' : 'POST',
       headers,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.body === undefined ? null : JSON.stringify(init.body),
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
-    throw new Error(`${step}: cannot reach ${opts.url} (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${step}: cannot reach ${opts.url} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
   }
   const text = await res.text();
   let json: unknown;
@@ -184,7 +184,9 @@ async function command<E extends Command>(
   try {
     ack = (await emit(event, input)) as Ack<CommandData<E>>;
   } catch (err) {
-    throw new Error(`${event}: no acknowledgement within ${opts.timeoutMs} ms (${err instanceof Error ? err.message : String(err)})`);
+    throw new Error(`${event}: no acknowledgement within ${opts.timeoutMs} ms (${err instanceof Error ? err.message : String(err)})`, {
+      cause: err,
+    });
   }
   if (!ack.ok) throw new ProtocolError(event, ack.error);
   return ack.data;

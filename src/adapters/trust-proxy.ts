@@ -24,7 +24,7 @@ export function compileTrustProxy(setting: boolean | number | readonly string[])
   try {
     return proxyaddr.compile(entries);
   } catch (err) {
-    throw new RangeError(`invalid trust proxy entry: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RangeError(`invalid trust proxy entry: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

@@ -15,7 +15,7 @@ export interface AccessClaims {
   exp: number;
   jti: string;
   /** The login (refresh-token family) the token was issued under; logging out revokes it. */
-  sid?: string;
+  sid?: string | undefined;
 }
 
 /** Audience of access tokens: only this API accepts them. */

@@ -449,10 +449,10 @@ export interface OrganisationRepository {
 }
 
 export interface UserFilter extends PageQuery {
-  role?: Role;
-  active?: boolean;
+  role?: Role | undefined;
+  active?: boolean | undefined;
   /** Case-insensitive substring of name, email or student number. */
-  q?: string;
+  q?: string | undefined;
 }
 
 export type NewUser = Omit<User, 'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'mustChangePassword'> & {
@@ -688,11 +688,11 @@ export interface SubjectTotals {
 
 export interface TallyFilter {
   /** At least one of subjectId and studentId. */
-  subjectId?: string;
-  studentId?: string;
+  subjectId?: string | undefined;
+  studentId?: string | undefined;
   /** Inclusive calendar-day range of the sessions. */
-  fromDay?: string;
-  toDay?: string;
+  fromDay?: string | undefined;
+  toDay?: string | undefined;
 }
 
 export interface AuditFilter extends PageQuery {

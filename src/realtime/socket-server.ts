@@ -78,7 +78,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // Off, as is engine.io's default, said here so it stays off: check-in traffic is many small
     // frames, where deflate costs CPU and a zlib context per socket for little gain.
     perMessageDeflate: false,
-    cors: deps.corsOrigins.length > 0 ? { origin: deps.corsOrigins, credentials: true } : undefined,
+    ...(deps.corsOrigins.length > 0 ? { cors: { origin: deps.corsOrigins, credentials: true } } : {}),
     // Refused with HTTP 403 before any handshake, on the upgrade and on every polling request.
     allowRequest: (req, callback) => {
       const ok = originAllowed(req, deps.corsOrigins);

@@ -23,9 +23,9 @@ export class TokenExpiryWatch {
     this.lastSweep = this.second();
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref();
-    const watch = this;
+    const untrack = (socket: AppSocket) => this.untrack(socket);
     this.onDisconnect = function (this: AppSocket) {
-      watch.untrack(this);
+      untrack(this);
     };
   }
 

@@ -165,17 +165,17 @@ export interface LocationInput {
 export interface SessionOpenInput {
   subjectId: string;
   /** ISO time; defaults to now. */
-  startsAt?: string;
+  startsAt?: string | undefined;
   /** ISO time; defaults to startsAt + 10 minutes. */
-  lateAfter?: string;
+  lateAfter?: string | undefined;
   /** ISO time; defaults to startsAt + 60 minutes. */
-  closesAt?: string;
-  policy?: PolicyInput;
+  closesAt?: string | undefined;
+  policy?: PolicyInput | undefined;
   /**
    * One session of a subject at a time: opening one whose window overlaps another scheduled or
    * open session of the subject answers SESSION_ALREADY_OPEN unless this is true.
    */
-  parallel?: boolean;
+  parallel?: boolean | undefined;
 }
 
 export interface SessionCancelInput {

@@ -9,7 +9,7 @@ export type PolicyPreset = (typeof POLICY_PRESETS)[number];
 export const POLICY_CHECKS = ['geofence', 'network', 'rotatingCode', 'selfie'] as const;
 export type PolicyCheck = (typeof POLICY_CHECKS)[number];
 /** With the selfie, an active liveness challenge may be asked too: it is part of no preset. */
-export type PolicyChecks = Record<PolicyCheck, boolean> & { liveness?: boolean };
+export type PolicyChecks = Record<PolicyCheck, boolean> & { liveness?: boolean | undefined };
 
 export const PRESET_CHECKS: Record<PolicyPreset, PolicyChecks> = {
   manual: { geofence: false, network: false, rotatingCode: false, selfie: false },

@@ -16,7 +16,7 @@ interface ErrorAnswer {
 async function post(path: string, body: unknown): Promise<{ status: number; body: ErrorAnswer }> {
   const res = await fetch(API + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
-  let parsed: ErrorAnswer = {};
+  let parsed: ErrorAnswer;
   try {
     parsed = text ? (JSON.parse(text) as ErrorAnswer) : {};
   } catch {

@@ -13,7 +13,7 @@ export function directoryContract(ctx: ContractContext): void {
       const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
       expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo', active: true });
       expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
-      expect(org.id).to.be.a('string').that.is.not.empty;
+      expect(org.id).to.be.a('string').with.length.greaterThan(0);
       expect(org.createdAt).to.be.instanceOf(Date);
       expect(await s.organisations.get(org.id)).to.deep.equal(org);
       expect(await s.organisations.getBySlug('uni')).to.deep.equal(org);

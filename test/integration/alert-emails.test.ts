@@ -151,7 +151,7 @@ describe('alert emails through the outbox and a real SMTP server', function () {
         await waitFor(async () => (await w.outbox('?status=failed')).length === 1);
         const [row] = await w.outbox('?status=failed');
         expect(row).to.include({ to: w.teacher.email, status: 'failed', attempts: 2 });
-        expect(row.lastError).to.match(/451/);
+        expect(row!.lastError).to.match(/451/);
         expect(smtp.refused).to.equal(2);
         expect(smtp.received).to.deep.equal([]);
       } finally {

@@ -8,7 +8,7 @@ import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
 import type { AttendanceSession, Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type Json, type TestServer } from '../support/http.js';
 import { connectClient, nextEvent, nextRosterUpdate, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
@@ -38,7 +38,7 @@ describe('class photo (real models, HTTP)', function () {
       headers: { authorization: `Bearer ${token(as)}` },
       body: form,
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as Json };
   }
 
   const stored = async () => ({
@@ -56,7 +56,8 @@ describe('class photo (real models, HTTP)', function () {
     org = await createOrg(srv.store);
     teacher = await createUser(srv.store, org.id, 'teacher');
     const admin = await createUser(srv.store, org.id, 'admin');
-    [jolie, zuckerberg, musk, noFace] = await Promise.all([1, 2, 3, 4].map(() => createUser(srv.store, org.id, 'student')));
+    const student = () => createUser(srv.store, org.id, 'student');
+    [jolie, zuckerberg, musk, noFace] = await Promise.all([student(), student(), student(), student()]);
     subject = await createSubject(srv.store, org.id, [teacher.id], [jolie!.id, zuckerberg!.id, musk!.id, noFace!.id]);
     const adminActor = { id: admin.id, orgId: org.id, role: admin.role };
     await srv.app.services.faces.enrol(adminActor, jolie!.id, [photo('img1.jpg'), photo('img2.jpg')]);
@@ -89,7 +90,7 @@ describe('class photo (real models, HTTP)', function () {
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
     const p = res.body;
     expect(p.faces).to.have.length(2);
-    const matched = p.faces.filter((f: any) => f.studentId !== null);
+    const matched = p.faces.filter((f: Json) => f.studentId !== null);
     expect(matched).to.have.length(1);
     expect(matched[0]).to.deep.include({
       studentId: jolie.id,
@@ -101,7 +102,7 @@ describe('class photo (real models, HTTP)', function () {
     });
     // Jolie stands on the left of the photo; Pitt, on the right, is nobody enrolled.
     expect(matched[0].box.x + matched[0].box.width / 2).to.be.below(p.image.width / 2);
-    const other = p.faces.find((f: any) => f.studentId === null);
+    const other = p.faces.find((f: Json) => f.studentId === null);
     expect(other).to.deep.include({ band: null, unmatchedReason: 'no-match', name: null });
     expect(other.box.x + other.box.width / 2).to.be.above(p.image.width / 2);
     expect(p.summary).to.deep.equal({
@@ -157,9 +158,9 @@ describe('class photo (real models, HTTP)', function () {
   it('shows a student already marked as present in the next photo', async () => {
     const res = await upload('selfie-many-people.jpg', photo('selfie-many-people.jpg'));
     expect(res.status, JSON.stringify(res.body)).to.equal(200);
-    const matched = res.body.faces.filter((f: any) => f.studentId !== null);
+    const matched = res.body.faces.filter((f: Json) => f.studentId !== null);
     expect(res.body.faces.length).to.be.above(2);
-    expect(matched.map((f: any) => [f.studentId, f.band, f.currentStatus])).to.deep.equal([[jolie.id, 'confident', 'present']]);
+    expect(matched.map((f: Json) => [f.studentId, f.band, f.currentStatus])).to.deep.equal([[jolie.id, 'confident', 'present']]);
     expect(res.body.summary).to.include({ matched: 1, alreadyPresent: 1 });
   });
 });

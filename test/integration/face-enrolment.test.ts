@@ -7,7 +7,7 @@ import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
 import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES, truncated } from '../support/face-images.js';
 import { createOrg, createUser } from '../support/fixtures.js';
-import { startTestServer, testConfig, type TestServer } from '../support/http.js';
+import { startTestServer, testConfig, type Json, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
@@ -18,7 +18,7 @@ const STATUS_KEYS = ['userId', 'enrolled', 'modelId', 'modelVersion', 'photoCoun
 interface Answer {
   status: number;
   headers: Headers;
-  body: any;
+  body: Json;
 }
 
 // One pool, one thread, models loaded once for the whole file: loading takes seconds.

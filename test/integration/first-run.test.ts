@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sampleBundle } from '../support/oneroster-bundle.js';
+import type { Json } from '../support/http.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_CLI = path.join(REPO, 'scripts', 'admin.ts');
@@ -88,7 +89,7 @@ describe('first run in production (service and admin CLI as child processes)', f
     });
   }
 
-  async function api(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+  async function api(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: Json }> {
     const res = await fetch(baseUrl + url, {
       method,
       headers: {

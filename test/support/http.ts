@@ -26,7 +26,13 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return { ...loadConfig({ ...TEST_ENV, ...env }), store: { kind: 'sqlite', path: ':memory:' } };
 }
 
-export interface ApiResponse<T = any> {
+/**
+ * A JSON answer as tests read it: field by field, with chai checking the shape at run time.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a typed body per call would restate every response schema in the tests
+export type Json = any;
+
+export interface ApiResponse<T = Json> {
   status: number;
   headers: Headers;
   body: T;
@@ -46,9 +52,9 @@ export interface TestServer {
   app: Application;
   store: Store;
   config: Config;
-  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  request<T = Json>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
   /** Logs in through the API; fails the test unless it answers 200. */
-  login(email: string, password: string, organisation?: string): Promise<{ accessToken: string; refreshToken: string; user: any }>;
+  login(email: string, password: string, organisation?: string): Promise<{ accessToken: string; refreshToken: string; user: Json }>;
   cleanup(): Promise<void>;
 }
 
@@ -84,7 +90,7 @@ export async function startTestServer(
       body = JSON.stringify(opts.body);
       headers['content-type'] = 'application/json';
     }
-    const res = await fetch(baseUrl + path, { method, headers, body });
+    const res = await fetch(baseUrl + path, { method, headers, body: body ?? null });
     const text = await res.text();
     let parsed: unknown = text;
     if ((res.headers.get('content-type') ?? '').includes('application/json') && text) parsed = JSON.parse(text);
@@ -100,7 +106,7 @@ export async function startTestServer(
     async login(email, password, organisation) {
       const res = await request('POST', '/api/v1/auth/login', { body: { email, password, ...(organisation ? { organisation } : {}) } });
       if (res.status !== 200) throw new Error(`login of ${email} answered ${res.status}: ${JSON.stringify(res.body)}`);
-      return res.body as { accessToken: string; refreshToken: string; user: any };
+      return res.body as { accessToken: string; refreshToken: string; user: Json };
     },
     cleanup: () => app.close(),
   };

@@ -138,7 +138,9 @@ describe('mongo adapter commands (offline)', () => {
   });
 
   it('records.update is a versioned compare-and-set that increments the version', async () => {
-    const c = await first((s) => s.records.update(ORG, 'r1', 2, { status: 'present', note: undefined }));
+    // An explicit undefined (which exactOptionalPropertyTypes keeps out of typed callers) must not reach $set.
+    const patch = { status: 'present', note: undefined } as unknown as Parameters<Store['records']['update']>[3];
+    const c = await first((s) => s.records.update(ORG, 'r1', 2, patch));
     expect(c.params[0]).to.deep.equal({ _id: 'r1', orgId: ORG, version: 2 });
     const update = c.params[1] as { $set: Record<string, unknown>; $inc: unknown };
     expect(update.$inc).to.deep.equal({ version: 1 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mongo, Types } from 'mongoose';
+import { mongo, type Types } from 'mongoose';
 import * as q from '../../src/store/mongo/queries.js';
 import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
 import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';
@@ -92,7 +92,9 @@ describe('mongo query builders', () => {
   });
 
   it('transitionUpdate sets only the given fields (null is a value, undefined is not)', () => {
-    expect(q.transitionUpdate({ status: 'closed', closedAt: T, closedBy: null, closesAt: undefined }, T)).to.deep.equal({
+    // exactOptionalPropertyTypes keeps typed callers from passing undefined; the builder must still drop one.
+    const patch = { status: 'closed', closedAt: T, closedBy: null, closesAt: undefined } as unknown as Parameters<typeof q.transitionUpdate>[0];
+    expect(q.transitionUpdate(patch, T)).to.deep.equal({
       $set: { updatedAt: T, status: 'closed', closedAt: T, closedBy: null },
     });
     expect(q.transitionFilter('o', 's', ['open'])).to.deep.equal({ _id: 's', orgId: 'o', status: { $in: ['open'] } });
@@ -100,14 +102,16 @@ describe('mongo query builders', () => {
 
   it('recordVersionedUpdate increments the version atomically', () => {
     expect(q.recordVersionFilter('o', 'r', 3)).to.deep.equal({ _id: 'r', orgId: 'o', version: 3 });
-    expect(q.recordVersionedUpdate({ status: 'late', note: undefined, reason: null }, T)).to.deep.equal({
+    const patch = { status: 'late', note: undefined, reason: null } as unknown as Parameters<typeof q.recordVersionedUpdate>[0];
+    expect(q.recordVersionedUpdate(patch, T)).to.deep.equal({
       $set: { status: 'late', reason: null, updatedAt: T },
       $inc: { version: 1 },
     });
   });
 
   it('userUpdate lower-cases a new email and keeps unset fields out', () => {
-    expect(q.userUpdate({ email: 'X@Y.test', name: undefined }, T)).to.deep.equal({ $set: { email: 'x@y.test', updatedAt: T } });
+    const patch = { email: 'X@Y.test', name: undefined } as unknown as Parameters<typeof q.userUpdate>[0];
+    expect(q.userUpdate(patch, T)).to.deep.equal({ $set: { email: 'x@y.test', updatedAt: T } });
     expect(q.userByEmailFilter('o', 'X@Y.test')).to.deep.equal({ orgId: 'o', email: 'x@y.test' });
     expect(q.userByEmailAnyOrgFilter('X@Y.test')).to.deep.equal({ email: 'x@y.test' });
   });

@@ -68,7 +68,7 @@ describe('seedDemo with history', () => {
     const { orgId } = await seed();
     const cs101 = (await store.subjects.list(orgId, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
     const first = (await reports.subjectTrend(admin, cs101.id, '2026-01-01', '2026-12-31', 'day')).map((b) => b.percentage);
-    store.close();
+    await store.close();
     store = await createSqliteStore({ path: ':memory:' });
     reports = new ReportService({ store, now: () => NOW, defaultTimezone: 'UTC' });
     const again = await seed();

@@ -13,12 +13,12 @@ export interface LoginInput {
   email: string;
   password: string;
   /** Organisation slug; needed only when the email exists in several organisations. */
-  organisation?: string;
-  ip?: string | null;
+  organisation?: string | undefined;
+  ip?: string | null | undefined;
   /** The client's User-Agent, shown in the user's list of logins. */
-  userAgent?: string | null;
+  userAgent?: string | null | undefined;
   /** The `deviceToken` of an earlier successful login on this device, if the client kept it. */
-  deviceToken?: string;
+  deviceToken?: string | undefined;
 }
 
 export interface TokenPair {
@@ -36,8 +36,8 @@ export interface LoginResult extends TokenPair {
 
 /** Who is asking, as the transport saw it: kept on the login's tokens for the owner's list of logins. */
 export interface ClientInfo {
-  ip?: string | null;
-  userAgent?: string | null;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
 }
 
 export interface AuthServiceDeps {

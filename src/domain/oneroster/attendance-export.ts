@@ -22,7 +22,7 @@ export interface AttendanceExportQuery {
   /** Inclusive calendar-day range of the sessions, in the organisation's zone. */
   from: string;
   to: string;
-  subjectId?: string;
+  subjectId?: string | undefined;
 }
 
 /** Sessions read per batch: their records are read together. */

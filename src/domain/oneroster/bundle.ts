@@ -1,12 +1,13 @@
 import { parse } from 'csv-parse/sync';
 import { AppError } from '../../shared/app-error.js';
+import type { PartialInput } from '../../shared/partial-input.js';
 
 /** The files of a OneRoster 1.1 CSV bundle the import reads, in the order it applies them. */
 export const BUNDLE_FILES = ['orgs', 'academicSessions', 'users', 'classes', 'enrollments'] as const;
 export type BundleFile = (typeof BUNDLE_FILES)[number];
 
 /** A bundle as sent: the text of each CSV file by its name without `.csv`. */
-export type Bundle = Partial<Record<BundleFile | 'manifest', string>>;
+export type Bundle = PartialInput<Record<BundleFile | 'manifest', string>>;
 
 /**
  * Columns the import reads (OneRoster 1.1 CSV headers, case-sensitive). Every 1.1 file carries

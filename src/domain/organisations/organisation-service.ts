@@ -17,6 +17,7 @@ import { audit } from '../audit-log.js';
 import { canonicalTimeZone } from '../calendar.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { POLICY_CHECKS } from '../../shared/policy-presets.js';
+import type { PartialInput } from '../../shared/partial-input.js';
 
 /** What the API shows of an organisation. */
 export interface OrganisationView {
@@ -30,21 +31,21 @@ export interface OrganisationView {
 
 /** A settings change: the fields given replace the stored ones; null unsets a field. */
 export interface SettingsInput {
-  sessionMinutes?: number | null;
-  lateGraceMinutes?: number | null;
-  codePeriodS?: number | null;
+  sessionMinutes?: number | null | undefined;
+  lateGraceMinutes?: number | null | undefined;
+  codePeriodS?: number | null | undefined;
   /** Replaces the whole default policy; {} unsets it. */
-  defaultPolicy?: DefaultPolicy;
-  sharedDevice?: SharedDeviceRule;
+  defaultPolicy?: DefaultPolicy | undefined;
+  sharedDevice?: SharedDeviceRule | undefined;
   /** The fields given replace the stored ones. */
-  retention?: Partial<RetentionSettings>;
-  riskThreshold?: number;
+  retention?: PartialInput<RetentionSettings> | undefined;
+  riskThreshold?: number | undefined;
 }
 
 export interface UpdateOrganisationInput {
-  name?: string;
-  timezone?: string;
-  settings?: SettingsInput;
+  name?: string | undefined;
+  timezone?: string | undefined;
+  settings?: SettingsInput | undefined;
 }
 
 export interface CreateOrganisationInput {
@@ -226,7 +227,7 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   return next;
 }
 
-function mergeRetention(current: RetentionSettings, input: Partial<RetentionSettings>): RetentionSettings {
+function mergeRetention(current: RetentionSettings, input: PartialInput<RetentionSettings>): RetentionSettings {
   const next = { ...current };
   for (const key of ['probeDays', 'locationDays', 'ipDays'] as const) {
     const v = input[key];

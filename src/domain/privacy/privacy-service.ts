@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, PersonRef, Store, User } from '../store-ports.js';
+import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, PersonRef, Store, User, VerificationResult } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
@@ -158,7 +158,7 @@ export class PrivacyService {
         ...taught.items.map((s) => ({ id: s.id, code: s.code, name: s.name, relation: 'teaches' as const })),
       ],
       // The selfie's embedding (probe) is biometric and server-side only: never exported.
-      records: records.map((r) => ({ ...r, verification: r.verification && { ...r.verification, probe: undefined } })),
+      records: records.map((r) => ({ ...r, verification: r.verification && withoutProbe(r.verification) })),
       consents,
       face: {
         enrolled: face !== null,
@@ -220,4 +220,8 @@ export class PrivacyService {
 
 function person(u: User): PersonRef {
   return { orgId: u.orgId, userId: u.id, identifiers: [u.email, u.name, u.studentNumber ?? ''] };
+}
+
+function withoutProbe({ probe: _probe, ...rest }: VerificationResult): VerificationResult {
+  return rest;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
@@ -16,24 +16,24 @@ export interface CreateSubjectInput {
   code: string;
   name: string;
   /** Admins choose; a teacher always teaches the subjects they create. */
-  teacherIds?: string[];
-  location?: ClassroomLocation | null;
-  allowedIpRanges?: string[];
+  teacherIds?: string[] | undefined;
+  location?: ClassroomLocation | null | undefined;
+  allowedIpRanges?: string[] | undefined;
 }
 
 export interface UpdateSubjectInput {
-  code?: string;
-  name?: string;
+  code?: string | undefined;
+  name?: string | undefined;
   /** Admins only. */
-  teacherIds?: string[];
+  teacherIds?: string[] | undefined;
 }
 
 export interface ListSubjectsInput {
   limit: number;
   offset: number;
-  q?: string;
+  q?: string | undefined;
   /** Admins only; teachers always see the subjects they teach, students their enrolled ones. */
-  teacherId?: string;
+  teacherId?: string | undefined;
 }
 
 /**

@@ -10,29 +10,29 @@ export interface CreateUserInput {
   name: string;
   email: string;
   role: Role;
-  studentNumber?: string | null;
+  studentNumber?: string | null | undefined;
   /** Omitted: the user cannot log in until an admin sets one or the user follows an invitation. */
-  password?: string | null;
+  password?: string | null | undefined;
   /** The user must change the password at first login. */
-  mustChangePassword?: boolean;
+  mustChangePassword?: boolean | undefined;
 }
 
 export interface UpdateUserInput {
-  name?: string;
-  email?: string;
-  role?: Role;
-  studentNumber?: string | null;
-  password?: string;
-  active?: boolean;
-  mustChangePassword?: boolean;
+  name?: string | undefined;
+  email?: string | undefined;
+  role?: Role | undefined;
+  studentNumber?: string | null | undefined;
+  password?: string | undefined;
+  active?: boolean | undefined;
+  mustChangePassword?: boolean | undefined;
 }
 
 export interface ListUsersInput {
   limit: number;
   offset: number;
-  role?: Role;
-  active?: boolean;
-  q?: string;
+  role?: Role | undefined;
+  active?: boolean | undefined;
+  q?: string | undefined;
 }
 
 export interface UserServiceDeps {

@@ -1,5 +1,6 @@
 import type { AuditAction } from '../../shared/audit.js';
 import { AppError } from '../../shared/app-error.js';
+import type { PartialInput } from '../../shared/partial-input.js';
 import { requireRole, type Actor } from '../actor.js';
 import type { AuditRepository, Page, PageQuery } from '../store-ports.js';
 import { RETRY_WINDOW_MS } from './backoff.js';
@@ -39,7 +40,7 @@ export class WebhookService {
     return endpoint;
   }
 
-  async update(actor: Actor, id: string, patch: Partial<EndpointInput> & { active?: boolean }): Promise<EndpointView> {
+  async update(actor: Actor, id: string, patch: PartialInput<EndpointInput & { active: boolean }>): Promise<EndpointView> {
     requireRole(actor, 'admin');
     const { webhooks } = this.deps.store;
     const before = await webhooks.getEndpoint(actor.orgId, id);

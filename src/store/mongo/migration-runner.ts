@@ -31,7 +31,7 @@ export interface MigrationRunOptions {
   waitMs: number;
   now?: () => Date;
   /** Called after each migration this run applied and recorded (metrics, tests). */
-  onApplied?: (version: number) => void;
+  onApplied?: ((version: number) => void) | undefined;
 }
 
 function checkOrder<C>(migrations: readonly VersionedMigration<C>[]): VersionedMigration<C>[] {

@@ -58,7 +58,9 @@ export async function createMongoStore(
     try {
       await conn.close(true);
     } catch (closeErr) {
-      throw new AggregateError([err, closeErr], 'mongo store failed to start and to close its connection');
+      throw new AggregateError([err, closeErr], 'mongo store failed to start and to close its connection', {
+        cause: closeErr,
+      });
     }
     throw err;
   }

@@ -52,10 +52,11 @@ export function reportRepository(m: Models): ReportRepository {
 
   return {
     async studentTallies(orgId, f) {
-      if (f.subjectId === undefined && f.studentId === undefined) throw new Error('studentTallies needs a subject or a student');
       let sessions: Settled[];
       if (f.subjectId !== undefined) {
         sessions = await settled(q.settledSessionsFilter(orgId, f));
+      } else if (f.studentId === undefined) {
+        throw new Error('studentTallies needs a subject or a student');
       } else {
         // A student's sessions are few; the organisation's settled sessions are many.
         const mine = await m.records.distinct('sessionId', { orgId, studentId: f.studentId });

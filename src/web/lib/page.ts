@@ -40,7 +40,8 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
     show(app, true);
     byId('user-name').textContent = auth.user.name;
     // Times show in the organisation's zone; until it answers (or if it cannot), the device's.
-    loadOrganisationTimeZone().finally(() => resolve(auth));
+    // It never rejects: a failure is logged inside and the device's zone stays.
+    void loadOrganisationTimeZone().finally(() => resolve(auth));
   };
   return new Promise((resolve) => {
     const stored = loadAuth();

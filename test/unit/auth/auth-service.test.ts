@@ -4,7 +4,7 @@ import type { DomainEvent } from '../../../src/domain/events.js';
 import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { TokenService } from '../../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../../src/config.js';
-import { AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
+import { type AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
 import { createDomain } from '../../../src/domain/services.js';
 import { domainSettings, limitSettings } from '../../../src/app.js';
 import { createLimiters } from '../../../src/domain/limiters.js';

@@ -114,7 +114,7 @@ describe('geofence', () => {
       for (const r of bad) {
         expect(r.outcome).to.equal('review');
         expect(r.reason).to.equal('GEOFENCE_IMPRECISE');
-        expect(r.distanceM).to.be.NaN;
+        expect(r.distanceM).to.satisfy(Number.isNaN);
       }
     });
   });

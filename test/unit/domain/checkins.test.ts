@@ -23,7 +23,7 @@ describe('check-ins (domain, embedded store)', () => {
   });
   afterEach(() => f.close());
 
-  const submit = (i: number, metres: number, extra: { code?: string; accuracy?: number; ageMs?: number; ip?: string } = {}) =>
+  const submit = (i: number, metres: number, extra: { code?: string | undefined; accuracy?: number; ageMs?: number; ip?: string } = {}) =>
     f.live.checkins.submit(f.actor(f.students[i]!), {
       sessionId: session.id,
       location: fix(metres, extra.accuracy ?? 10, extra.ageMs ?? 1_000),
