@@ -1,4 +1,4 @@
-import type { NotificationView } from '../shared/alerts.js';
+import type { AlertPayload, NotificationView } from '../shared/alerts.js';
 import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../shared/events.js';
 
 /**
@@ -14,6 +14,8 @@ export type DomainEvent =
   | { type: 'roster.reset'; orgId: string; sessionId: string }
   | { type: 'face.changed'; orgId: string; view: FaceChangeView }
   | { type: 'login.revoked'; orgId: string; sid: string }
+  /** An alert rule was crossed for a student of a subject (once per crossing, whoever is told). */
+  | { type: 'alert.raised'; orgId: string; alert: AlertPayload }
   /** A user got a notification (an alert); `unread` is their unread count with it. */
   | { type: 'notification.created'; orgId: string; userId: string; notification: NotificationView; unread: number }
   /** The account was deactivated or its role changed: its open sockets must go. */

@@ -183,6 +183,7 @@ export class AlertService {
         events.publish({ type: 'notification.created', orgId, userId, notification: toNotificationView(n), unread });
       }
     }
+    for (const alert of alerts) events.publish({ type: 'alert.raised', orgId, alert });
     await this.deps.email?.alerts(orgId, recipients, alerts);
   }
 }

@@ -41,6 +41,27 @@ export function toWebhookEvent(event: DomainEvent): WebhookEvent | null {
       },
     };
   }
+  if (event.type === 'alert.raised') {
+    const { alert } = event;
+    // Ids and figures only, like records: the receiver looks the names up in its own system.
+    return {
+      type: 'alert.raised',
+      orgId: event.orgId,
+      orderKey: `alert:${alert.subjectId}`,
+      data: {
+        alert: {
+          ruleId: alert.ruleId,
+          rule: alert.rule,
+          subjectId: alert.subjectId,
+          studentId: alert.studentId,
+          count: alert.count,
+          thresholdPct: alert.thresholdPct,
+          windowDays: alert.windowDays,
+          observed: alert.observed,
+        },
+      },
+    };
+  }
   return null;
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { AlertService } from '../../../src/domain/alerts/alert-service.js';
 import type { EventBus } from '../../../src/domain/events.js';
+import { toWebhookEvent } from '../../../src/domain/webhooks/webhook-producer.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 
@@ -59,6 +60,15 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
     await heldSession([1, 2]); // crossed again
     expect(await alertsFor(f.teacher.id)).to.have.length(2);
     expect(pushed()).to.have.length(4);
+    // One alert.raised per crossing (webhooks' alert.raised), however many people are told.
+    const raised = f.events.filter((e) => e.type === 'alert.raised');
+    expect(raised.map((e) => e.type === 'alert.raised' && [e.alert.studentId, e.alert.observed])).to.deep.equal([
+      [f.students[0]!.id, 2],
+      [f.students[0]!.id, 2],
+    ]);
+    const hook = toWebhookEvent(raised[0]!);
+    expect(hook).to.deep.include({ type: 'alert.raised', orderKey: `alert:${f.subject.id}` });
+    expect(JSON.stringify(hook!.data), 'ids and figures only').not.to.contain('Student 01');
   });
 
   it('a correction after closing re-evaluates the student: correcting an absence re-arms, correcting it back alerts again', async () => {
