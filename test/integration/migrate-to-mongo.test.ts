@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { COLLECTIONS, type Store } from '../../src/domain/store-ports.js';
+import { migrateStore } from '../../src/store/migrate.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { seedLaterCollections } from '../support/transfer-seed.js';
 
@@ -132,6 +133,16 @@ describe('scripts/migrate-to-mongo.ts against a MongoDB server', function () {
       for (const c of COLLECTIONS) expect(arrived[c], c).to.deep.equal(exported[c]);
       const excuses = (await target.excuses.list(org.id, { limit: 1, offset: 0 })).items;
       expect((await target.excuses.getDocument(org.id, excuses[0]!.id))!.bytes).to.deep.equal(Buffer.from('%PDF'));
+
+      // And back: the transfer reads MongoDB as well, into a new SQLite file.
+      const back = await createSqliteStore({ path: path.join(dir, 'back.db') });
+      try {
+        expect((await migrateStore(target, back, { batchSize: 2 })).ok).to.equal(true);
+        const returned = await exportEach(back);
+        for (const c of COLLECTIONS) expect(returned[c], `back: ${c}`).to.deep.equal(exported[c]);
+      } finally {
+        await back.close();
+      }
     } finally {
       await target.close();
     }
