@@ -14,7 +14,9 @@ import { loadConfig } from '../src/config.js';
 import { createMongoStore } from '../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_BATCH_SIZE, formatReport, migrateStore } from '../src/store/migrate.js';
-import type { Store } from '../src/domain/store-ports.js';
+import { COLLECTIONS, type Store } from '../src/domain/store-ports.js';
+
+const NAME_WIDTH = Math.max(...COLLECTIONS.map((c) => c.length));
 
 function usage(message: string): never {
   process.stderr.write(`${message}\nusage: migrate-to-mongo [--from FILE.db] [--to mongodb://...] [--batch-size N]\n`);
@@ -61,7 +63,7 @@ async function main(): Promise<number> {
         if (collection !== current) {
           if (current !== null) bar.stop();
           current = collection;
-          bar.start(total, copied, { collection: collection.padEnd(13) });
+          bar.start(total, copied, { collection: collection.padEnd(NAME_WIDTH) });
         } else {
           bar.update(copied);
         }

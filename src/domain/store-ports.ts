@@ -26,7 +26,7 @@ import type { DefaultPolicy, VerificationPolicy } from '../shared/policy.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import type { AuditAction, AuditEntityType } from '../shared/audit.js';
 import type { PolicyPreset } from '../shared/policy-presets.js';
-import type { WebhookRepository } from './webhooks/webhook-ports.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepository } from './webhooks/webhook-ports.js';
 import type { AlertPayload, AlertRuleKind, EmailCategory, EmailLanguage, NotificationCategory } from '../shared/alerts.js';
 
 // Declared once in src/shared; re-exported under the names the store and domain use.
@@ -979,49 +979,102 @@ export interface OneRosterRepository {
   getByEntities(orgId: string, kind: OneRosterKind, entityIds: string[]): Promise<OneRosterObject[]>;
 }
 
-/** Collections as the transfer API names them (SQLite to MongoDB migration, backups). */
-export type CollectionName =
-  | 'organisations'
-  | 'users'
-  | 'subjects'
-  | 'enrolments'
-  | 'sessions'
-  | 'records'
-  | 'summaries'
-  | 'audit'
-  | 'refreshTokens'
-  | 'faces'
-  | 'faceProposals'
-  | 'consents';
+/** Whether an alert rule is crossed for one (subject, student): what keeps an alert from repeating. */
+export interface AlertState {
+  orgId: string;
+  ruleId: string;
+  subjectId: string;
+  studentId: string;
+  firing: boolean;
+}
 
-export const COLLECTIONS: readonly CollectionName[] = [
+/** A student's guardian contacts as stored: one list per student. */
+export interface GuardianContacts {
+  orgId: string;
+  studentId: string;
+  contacts: GuardianContact[];
+  updatedAt: Date;
+}
+
+/** An excuse with its document's bytes, which repositories read only through getDocument. */
+export type StoredExcuse = Excuse & { documentBytes: Buffer | null };
+
+/**
+ * Collections as the transfer API names them (SQLite to MongoDB migration, backups), in an
+ * order where each comes after those it refers to. Every SQLite table and MongoDB collection is
+ * one of these or named with its reason in UNTRANSFERRED (test/unit/transfer-coverage.test.ts).
+ */
+export const COLLECTIONS = [
   'organisations',
   'users',
   'subjects',
   'enrolments',
+  'terms',
+  'holidays',
+  'meetings',
   'sessions',
+  'occurrences',
   'records',
   'summaries',
   'audit',
   'refreshTokens',
+  'accountTokens',
   'faces',
   'faceProposals',
   'consents',
-];
+  'teacherSettings',
+  'excuses',
+  'guardians',
+  'onerosterObjects',
+  'alertRules',
+  'alertStates',
+  'notifications',
+  'notificationPreferences',
+  'outbox',
+  'webhookEndpoints',
+  'webhookDeliveries',
+  'webhookAttempts',
+] as const;
+
+export type CollectionName = (typeof COLLECTIONS)[number];
+
+/** What no copy carries, by SQLite table or MongoDB collection, and why. */
+export const UNTRANSFERRED: Readonly<Record<string, string>> = {
+  jobs: 'leases of scheduled jobs: the new deployment takes them afresh',
+  schema_migrations: "each store's own schema history",
+  webhookCounters: "MongoDB's last delivery seq: raised by the deliveries' import",
+};
 
 export interface CollectionEntity {
   organisations: Organisation;
   users: User;
   subjects: Subject;
   enrolments: Enrolment;
+  terms: Term;
+  holidays: Holiday;
+  meetings: Meeting;
   sessions: AttendanceSession;
+  occurrences: Occurrence;
   records: AttendanceRecord;
   summaries: DailySummary;
   audit: AuditEntry;
   refreshTokens: RefreshToken;
+  accountTokens: AccountToken;
   faces: FaceEnrolment;
   faceProposals: FaceProposal;
   consents: Consent;
+  teacherSettings: TeacherSettings;
+  excuses: StoredExcuse;
+  guardians: GuardianContacts;
+  onerosterObjects: OneRosterObject;
+  alertRules: AlertRule;
+  alertStates: AlertState;
+  notifications: Notification;
+  notificationPreferences: NotificationPreferences;
+  outbox: OutboxMail;
+  webhookEndpoints: WebhookEndpoint;
+  webhookDeliveries: WebhookDelivery;
+  webhookAttempts: WebhookAttempt;
 }
 
 /**

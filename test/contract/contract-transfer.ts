@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { COLLECTIONS, type CollectionEntity, type CollectionName, type Store } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
+import { seedLaterCollections } from '../support/transfer-seed.js';
 
 // Whole-collection copy between two stores of the same adapter.
 
@@ -46,6 +47,7 @@ async function populate(s: Store): Promise<void> {
     orgId: org.id, userId: st1!.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G. Parent',
     recordedBy: teacher!.id, givenAt: new Date(Date.UTC(2025, 2, 1)),
   });
+  await seedLaterCollections(s, { orgId: org.id, teacherId: teacher!.id, studentId: st1!.id, subjectId: subject.id, sessionId: sess.id });
 }
 
 async function exportAll<C extends CollectionName>(s: Store, c: C, batchSize: number): Promise<CollectionEntity[C][][]> {
@@ -59,7 +61,12 @@ function keyOf(c: CollectionName, e: object): string {
   const r = e as Record<string, unknown>;
   if (c === 'enrolments') return `${String(r.subjectId)}/${String(r.studentId)}`;
   if (c === 'summaries') return `${String(r.subjectId)}/${String(r.day)}`;
-  if (c === 'faces' || c === 'faceProposals') return `${String(r.orgId)}/${String(r.userId)}`;
+  if (c === 'faces' || c === 'faceProposals' || c === 'teacherSettings' || c === 'notificationPreferences') return `${String(r.orgId)}/${String(r.userId)}`;
+  if (c === 'occurrences') return `${String(r.meetingId)}/${String(r.day)}`;
+  if (c === 'guardians') return `${String(r.orgId)}/${String(r.studentId)}`;
+  if (c === 'onerosterObjects') return `${String(r.orgId)}/${String(r.kind)}/${String(r.sourcedId)}`;
+  if (c === 'alertStates') return `${String(r.ruleId)}/${String(r.subjectId)}/${String(r.studentId)}`;
+  if (c === 'webhookAttempts') return `${String(r.deliveryId)}/${(r.at as Date).getTime()}`;
   return String(r.id);
 }
 
@@ -112,6 +119,19 @@ export function transferContract(ctx: ContractContext): void {
           await src.subjects.listEnrolled(rec!.orgId, rec!.subjectId),
         );
         expect(await dst.refreshTokens.findByHash('hash-1')).to.deep.equal(await src.refreshTokens.findByHash('hash-1'));
+        // Later collections, read back through their repositories: the document's bytes, the
+        // webhook log, the notification list, and a new delivery numbered after the copied ones.
+        const orgId = rec!.orgId;
+        const [excuse] = (await exportAll(src, 'excuses', 1))[0]!;
+        expect(await dst.excuses.getDocument(orgId, excuse!.id)).to.deep.equal(await src.excuses.getDocument(orgId, excuse!.id));
+        const [delivery] = (await exportAll(src, 'webhookDeliveries', 1))[0]!;
+        expect(await dst.webhooks.listAttempts(orgId, delivery!.id)).to.deep.equal(await src.webhooks.listAttempts(orgId, delivery!.id)).and.to.have.length(1);
+        const [note] = (await exportAll(src, 'notifications', 1))[0]!;
+        const page = { limit: 10, offset: 0 };
+        expect(await dst.notifications.list(orgId, note!.userId, page)).to.deep.equal(await src.notifications.list(orgId, note!.userId, page));
+        expect(await dst.guardians.get(orgId, rec!.studentId)).to.deep.equal(await src.guardians.get(orgId, rec!.studentId));
+        const [next] = await dst.webhooks.enqueue([{ ...delivery!, id: undefined, orderKey: 'after-copy', createdAt: new Date() }]);
+        expect(next!.seq).to.be.greaterThan(delivery!.seq);
       } finally {
         await target.cleanup();
       }

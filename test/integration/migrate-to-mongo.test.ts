@@ -6,7 +6,9 @@ import { expect } from 'chai';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { COLLECTIONS, type Store } from '../../src/domain/store-ports.js';
+import { migrateStore } from '../../src/store/migrate.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
+import { seedLaterCollections } from '../support/transfer-seed.js';
 
 // scripts/migrate-to-mongo.ts as an operator runs it: a SQLite file into a MongoDB database
 // (MONGODB_URI's, else FerretDB), counts printed and checked, then run again without change.
@@ -53,6 +55,34 @@ async function seed(store: Store): Promise<void> {
   await store.faces.put({
     orgId: org.id, userId: students[0]!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.1, -0.25, 3.5]], photos: [Buffer.from([1, 2, 3])],
   });
+  await store.faceProposals.put({
+    orgId: org.id, userId: students[1]!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.5, 0.125]], photos: [Buffer.from([4, 5])],
+    proposedBy: teacher.id, createdAt: start,
+  });
+  await store.consents.create({
+    orgId: org.id, userId: students[0]!.id, purpose: 'face', textVersion: 'v1', givenBy: 'student', guardianName: null, recordedBy: students[0]!.id, givenAt: start,
+  });
+  await seedLaterCollections(store, { orgId: org.id, teacherId: teacher.id, studentId: students[0]!.id, subjectId: subject.id, sessionId: session.id });
+}
+
+/** Field order of a document is the store's; compare values only. */
+function canonical(v: unknown): unknown {
+  if (Buffer.isBuffer(v)) return `bytes:${v.toString('hex')}`;
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** Every collection's entities, in an order that does not depend on the store. */
+async function exportEach(store: Store): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const c of COLLECTIONS) {
+    const rows: unknown[] = [];
+    for await (const batch of store.transfer.export(c, 100)) rows.push(...batch);
+    out[c] = rows.map((r) => JSON.stringify(canonical(r))).sort();
+  }
+  return out;
 }
 
 describe('scripts/migrate-to-mongo.ts against a MongoDB server', function () {
@@ -72,7 +102,9 @@ describe('scripts/migrate-to-mongo.ts against a MongoDB server', function () {
     await seed(source);
     const expected = new Map<string, number>();
     for (const c of COLLECTIONS) expected.set(c, await source.transfer.count(c));
+    const exported = await exportEach(source);
     await source.close();
+    for (const [c, n] of expected) expect(n, `seeded ${c}`).to.be.greaterThan(0);
     const dbUri = server.mongo.databaseUri('attendance_migrate');
 
     const run = () =>
@@ -96,6 +128,21 @@ describe('scripts/migrate-to-mongo.ts against a MongoDB server', function () {
       const face = (await target.faces.getMany(org.id, users.items.map((u) => u.id)))[0]!;
       expect(face.embeddings).to.deep.equal([[0.1, -0.25, 3.5]]);
       expect(face.photos).to.deep.equal([Buffer.from([1, 2, 3])]);
+      // Each collection arrives as it left, field by field (documents' bytes included).
+      const arrived = await exportEach(target);
+      for (const c of COLLECTIONS) expect(arrived[c], c).to.deep.equal(exported[c]);
+      const excuses = (await target.excuses.list(org.id, { limit: 1, offset: 0 })).items;
+      expect((await target.excuses.getDocument(org.id, excuses[0]!.id))!.bytes).to.deep.equal(Buffer.from('%PDF'));
+
+      // And back: the transfer reads MongoDB as well, into a new SQLite file.
+      const back = await createSqliteStore({ path: path.join(dir, 'back.db') });
+      try {
+        expect((await migrateStore(target, back, { batchSize: 2 })).ok).to.equal(true);
+        const returned = await exportEach(back);
+        for (const c of COLLECTIONS) expect(returned[c], `back: ${c}`).to.deep.equal(exported[c]);
+      } finally {
+        await back.close();
+      }
     } finally {
       await target.close();
     }

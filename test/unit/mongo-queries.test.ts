@@ -217,6 +217,36 @@ describe('mongo document mapping and transfer operations', () => {
       id: 'c', orgId: 'o', userId: 'u', purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G',
       recordedBy: 'a', givenAt: T, withdrawnAt: null, withdrawnBy: null,
     },
+    terms: { id: 'tm', orgId: 'o', name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-20', createdAt: T },
+    holidays: { id: 'h', orgId: 'o', name: 'Break', startDay: '2026-10-26', endDay: '2026-10-30', createdAt: T },
+    meetings: { id: 'mt', orgId: 'o', subjectId: 's', termId: 'tm', weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: null, createdAt: T },
+    occurrences: { orgId: 'o', meetingId: 'mt', day: '2026-09-07', subjectId: 's', state: 'created', sessionId: 'x', updatedAt: T },
+    accountTokens: { id: 'at', orgId: 'o', userId: 'u', purpose: 'invite', tokenHash: 'ah', expiresAt: T, createdAt: T, usedAt: null },
+    teacherSettings: { orgId: 'o', userId: 't', timetableOpen: 'tap' },
+    excuses: {
+      id: 'e', orgId: 'o', studentId: 'u', submittedBy: 'u', subjectId: null, sessionId: 'x', fromDay: '2026-03-02', toDay: '2026-03-02',
+      category: 'illness', text: 'Flu', document: { fileName: 'n.pdf', contentType: 'application/pdf', size: 3 }, documentBytes: Buffer.from('pdf'),
+      status: 'approved', decidedBy: 't', decidedAt: T, decisionNote: null, createdAt: T, updatedAt: T,
+    },
+    guardians: { orgId: 'o', studentId: 'u', contacts: [{ name: 'P', relation: 'mother', email: 'p@b.test', language: 'fr' }], updatedAt: T },
+    onerosterObjects: { orgId: 'o', kind: 'user', sourcedId: 'sis-1', entityId: 'u', data: { k: 'v' }, updatedAt: T },
+    alertRules: { id: 'ar', orgId: 'o', kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null, createdAt: T },
+    alertStates: { orgId: 'o', ruleId: 'ar', subjectId: 's', studentId: 'u', firing: true },
+    notifications: { id: 'n', orgId: 'o', userId: 't', category: 'alert', alert: { kind: 'k' } as never, createdAt: T, readAt: null },
+    notificationPreferences: { orgId: 'o', userId: 't', language: 'en', unsubscribed: [], updatedAt: T },
+    outbox: {
+      id: 'ob', orgId: 'o', category: 'alert' as never, to: 'p@b.test', subject: 'S', text: 't', html: '<p>t</p>', headers: { 'List-Unsubscribe': '<x>' },
+      status: 'queued', attempts: 0, lastError: null, nextAttemptAt: T, claimedBy: null, claimUntil: null, createdAt: T, sentAt: null,
+    },
+    webhookEndpoints: {
+      id: 'we', orgId: 'o', url: 'https://h.test/x', description: null, secret: 'sec', events: ['session.closed' as never], active: true,
+      failingSince: null, disabledAt: null, disabledReason: null, createdAt: T, updatedAt: T,
+    },
+    webhookDeliveries: {
+      id: 'wd', orgId: 'o', endpointId: 'we', event: 'session.closed' as never, orderKey: 'x', seq: 9, body: '{}', state: 'pending', attempts: 1,
+      nextAttemptAt: T, retryUntil: T, lastStatus: 500, lastError: 'boom', createdAt: T, deliveredAt: null,
+    },
+    webhookAttempts: { deliveryId: 'wd', orgId: 'o', at: T, statusCode: 500, error: 'boom', durationMs: 12 },
   };
 
   it('round-trips every collection through its document unchanged', () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { formatReport, migrateStore, type MigrationProgress } from '../../src/store/migrate.js';
+import { seedLaterCollections } from '../support/transfer-seed.js';
 import { COLLECTIONS, type CollectionEntity, type CollectionName, type Store } from '../../src/domain/store-ports.js';
 
 // The migration logic of scripts/migrate-to-mongo.ts, run SQLite to SQLite (no MongoDB here):
@@ -74,6 +75,7 @@ async function seed(store: Store): Promise<void> {
     orgId: org.id, userId: students[0]!.id, purpose: 'face', textVersion: '2026-01', givenBy: 'student', guardianName: null,
     recordedBy: students[0]!.id, givenAt: start,
   });
+  await seedLaterCollections(store, { orgId: org.id, teacherId: teacher.id, studentId: students[0]!.id, subjectId: subject.id, sessionId: session.id });
 }
 
 async function dump(store: Store, collection: CollectionName): Promise<unknown[]> {

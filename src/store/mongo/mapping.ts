@@ -18,6 +18,10 @@ import type {
 } from '../../domain/store-ports.js';
 import { normaliseSettings } from '../../domain/store-ports.js';
 import type { CollectionDoc } from './models.js';
+import * as LATER from './transfer-mapping.js';
+import { toBuffer } from './binary.js';
+
+export { toBuffer };
 import type {
   AuditDoc,
   ConsentDoc,
@@ -45,7 +49,6 @@ export const faceId = (orgId: string, userId: string): string => `${orgId}:${use
 
 const orNull = <T>(v: T | null | undefined): T | null => (v === undefined ? null : v);
 
-/** Lean reads return BSON Binary for Buffer paths; entities carry Node Buffers. */
 /** An embedding as stored: the little-endian bytes of its float64 values. */
 export function fromVector(v: readonly number[]): Buffer {
   const b = Buffer.alloc(v.length * 8);
@@ -60,14 +63,6 @@ export function toVector(v: unknown): number[] {
   return Array.from({ length: b.length / 8 }, (_, i) => b.readDoubleLE(i * 8));
 }
 
-export function toBuffer(v: unknown): Buffer {
-  if (Buffer.isBuffer(v)) return v;
-  if (v instanceof Uint8Array) return Buffer.from(v);
-  if (v instanceof Types.Buffer) return Buffer.from(v);
-  const bin = v as { buffer?: unknown };
-  if (bin && bin.buffer instanceof Uint8Array) return Buffer.from(bin.buffer);
-  throw new TypeError('not binary data');
-}
 
 export function toOrganisation(d: OrganisationDoc): Organisation {
   return {
@@ -380,7 +375,8 @@ export const TO_ENTITY: ToEntity = {
   faces: toFace,
   faceProposals: toFaceProposal,
   consents: toConsent,
-};
+  ...Object.fromEntries(Object.entries(LATER).map(([c, p]) => [c, p.to])),
+} as ToEntity;
 
 export const FROM_ENTITY: FromEntity = {
   organisations: fromOrganisation,
@@ -395,4 +391,5 @@ export const FROM_ENTITY: FromEntity = {
   faces: fromFace,
   faceProposals: fromFaceProposal,
   consents: fromConsent,
-};
+  ...Object.fromEntries(Object.entries(LATER).map(([c, p]) => [c, p.from])),
+} as FromEntity;

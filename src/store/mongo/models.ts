@@ -82,33 +82,29 @@ export interface CollectionDoc {
   faces: FaceDoc;
   faceProposals: FaceProposalDoc;
   consents: ConsentDoc;
+  terms: DayRangeDoc;
+  holidays: DayRangeDoc;
+  meetings: MeetingDoc;
+  occurrences: OccurrenceDoc;
+  accountTokens: AccountTokenDoc;
+  teacherSettings: TeacherSettingsDoc;
+  excuses: ExcuseDoc;
+  guardians: GuardianDoc;
+  onerosterObjects: OneRosterObjectDoc;
+  alertRules: AlertRuleDoc;
+  alertStates: AlertStateDoc;
+  notifications: NotificationDoc;
+  notificationPreferences: NotificationPreferenceDoc;
+  outbox: OutboxDoc;
+  webhookEndpoints: WebhookEndpointDoc;
+  webhookDeliveries: WebhookDeliveryDoc;
+  webhookAttempts: WebhookAttemptDoc;
 }
 
-/**
- * The transferable collections, the short-lived set-password links and the job leases (never
- * copied), and the OneRoster links (not copied: a re-import links users and subjects again by
- * email and code).
- */
+/** The transferable collections, and those no copy carries (UNTRANSFERRED in store-ports.ts). */
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
-  accountTokens: Model<AccountTokenDoc>;
   jobs: Model<JobDoc>;
-  excuses: Model<ExcuseDoc>;
-  guardians: Model<GuardianDoc>;
-  terms: Model<DayRangeDoc>;
-  holidays: Model<DayRangeDoc>;
-  meetings: Model<MeetingDoc>;
-  occurrences: Model<OccurrenceDoc>;
-  teacherSettings: Model<TeacherSettingsDoc>;
-  webhookEndpoints: Model<WebhookEndpointDoc>;
-  webhookDeliveries: Model<WebhookDeliveryDoc>;
-  webhookAttempts: Model<WebhookAttemptDoc>;
   webhookCounters: Model<WebhookCounterDoc>;
-  onerosterObjects: Model<OneRosterObjectDoc>;
-  alertRules: Model<AlertRuleDoc>;
-  alertStates: Model<AlertStateDoc>;
-  notifications: Model<NotificationDoc>;
-  notificationPreferences: Model<NotificationPreferenceDoc>;
-  outbox: Model<OutboxDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -125,6 +121,23 @@ export const SCHEMAS = {
   faces: faceSchema,
   faceProposals: faceProposalSchema,
   consents: consentSchema,
+  terms: termSchema,
+  holidays: holidaySchema,
+  meetings: meetingSchema,
+  occurrences: occurrenceSchema,
+  accountTokens: accountTokenSchema,
+  teacherSettings: teacherSettingsSchema,
+  excuses: excuseSchema,
+  guardians: guardianSchema,
+  onerosterObjects: oneRosterObjectSchema,
+  alertRules: alertRuleSchema,
+  alertStates: alertStateSchema,
+  notifications: notificationSchema,
+  notificationPreferences: notificationPreferenceSchema,
+  outbox: outboxSchema,
+  webhookEndpoints: webhookEndpointSchema,
+  webhookDeliveries: webhookDeliverySchema,
+  webhookAttempts: webhookAttemptSchema,
 } as const;
 
 /**

@@ -4,6 +4,7 @@ import { mapConflicts } from './errors.js';
 import { fromAudit, FROM_ENTITY, TO_ENTITY } from './mapping.js';
 import type { CollectionDoc, Models } from './models.js';
 import type { AuditDoc } from './schemas.js';
+import { DELIVERY_COUNTER } from './webhooks.js';
 
 /**
  * The bulkWrite operations that import one batch: an upsert on `_id` per entity, so that
@@ -27,9 +28,11 @@ export function importOps<C extends CollectionName>(collection: C, batch: readon
   });
 }
 
-/** Export order: insertion order where the collection has one (audit), else by id. */
+/** Export order: insertion order where the collection has one (audit, deliveries), else by id. */
 export function exportSort(collection: CollectionName): Record<string, 1> {
-  return collection === 'audit' ? { at: 1, seq: 1 } : { _id: 1 };
+  if (collection === 'audit') return { at: 1, seq: 1 };
+  if (collection === 'webhookDeliveries') return { seq: 1 };
+  return { _id: 1 };
 }
 
 export function mongoTransfer(m: Models): TransferApi {
@@ -75,6 +78,11 @@ export function mongoTransfer(m: Models): TransferApi {
       const mdl = model(collection) as unknown as Model<AuditDoc>;
       // Ordered, so a batch that fails stops where it failed and a re-run resumes it.
       await mapConflicts(() => mdl.bulkWrite(importOps(collection, batch), { ordered: true }));
+      if (collection === 'webhookDeliveries') {
+        // Deliveries created after the copy must get a seq above every copied one.
+        const top = Math.max(...(batch as CollectionEntity['webhookDeliveries'][]).map((d) => d.seq));
+        await m.webhookCounters.updateOne({ _id: DELIVERY_COUNTER }, { $max: { value: top } }, { upsert: true });
+      }
     },
   };
 }

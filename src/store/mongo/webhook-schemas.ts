@@ -2,7 +2,7 @@ import { Schema } from 'mongoose';
 import { DELIVERY_STATES, WEBHOOK_EVENTS, type DeliveryState, type WebhookEventType } from '../../domain/webhooks/webhook-ports.js';
 
 // Outbound webhooks: endpoints, their queued deliveries, the attempts log, and the counter that
-// orders deliveries. Not transferable collections: a migration to MongoDB starts them empty.
+// orders deliveries. The copy from SQLite carries the first three (transfer-mapping.ts).
 
 const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
 const requiredString = { type: String, required: true };

@@ -3,7 +3,8 @@ import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepositor
 import type { Models } from './models.js';
 import type { WebhookAttemptDoc, WebhookDeliveryDoc, WebhookEndpointDoc } from './webhook-schemas.js';
 
-const COUNTER_ID = 'deliveries';
+/** The `webhookCounters` document holding the last delivery seq handed out. */
+export const DELIVERY_COUNTER = 'deliveries';
 
 function endpointOf({ _id, ...d }: WebhookEndpointDoc): WebhookEndpoint {
   return { id: _id, ...d, events: [...d.events], description: d.description ?? null };
@@ -75,7 +76,7 @@ export function webhookRepository(m: Models): WebhookRepository {
       if (inputs.length === 0) return [];
       // One $inc reserves a block of seq numbers for the batch.
       const counter = await m.webhookCounters
-        .findOneAndUpdate({ _id: COUNTER_ID }, { $inc: { value: inputs.length } }, { upsert: true, returnDocument: 'after' })
+        .findOneAndUpdate({ _id: DELIVERY_COUNTER }, { $inc: { value: inputs.length } }, { upsert: true, returnDocument: 'after' })
         .lean<{ value: number }>();
       const first = counter!.value - inputs.length + 1;
       const docs: WebhookDeliveryDoc[] = inputs.map((d, i) => ({

@@ -35,6 +35,10 @@ export interface TableSpec<E> {
   columns: readonly string[];
   /** Columns of the key that `transfer.import` upserts on. */
   key: readonly string[];
+  /** Keyless tables: an import skips a row equal to a stored one on these columns. */
+  matchOn?: readonly string[];
+  /** Columns the store assigns on insert (SQL expression) and an upsert leaves as they are. */
+  assigned?: Readonly<Record<string, string>>;
   toRow(e: E): Row;
   fromRow(r: Row): E;
 }
@@ -577,7 +581,8 @@ export const consents: TableSpec<Consent> = {
   }),
 };
 
-export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } = {
+/** The first collections' tables; transfer-tables.ts adds the later ones. */
+export const CORE_TABLES = {
   organisations,
   users,
   subjects,
@@ -587,17 +592,22 @@ export const TABLES: { [C in CollectionName]: TableSpec<CollectionEntity[C]> } =
   summaries,
   audit,
   refreshTokens,
+  accountTokens,
   faces,
   faceProposals,
   consents,
-};
+} satisfies { [C in CollectionName]?: TableSpec<CollectionEntity[C]> };
 
 /** `INSERT INTO t (cols) VALUES (@cols)`, optionally upserting on the spec's key. */
 export function insertSql(spec: TableSpec<unknown>, upsert: boolean): string {
   const cols = spec.columns.join(', ');
-  const vals = spec.columns.map((c) => `@${c}`).join(', ');
+  const vals = spec.columns.map((c) => spec.assigned?.[c] ?? `@${c}`).join(', ');
+  if (upsert && spec.matchOn) {
+    const same = spec.matchOn.map((c) => `${c} = @${c}`).join(' AND ');
+    return `INSERT INTO ${spec.table} (${cols}) SELECT ${vals} WHERE NOT EXISTS (SELECT 1 FROM ${spec.table} WHERE ${same})`;
+  }
   const base = `INSERT INTO ${spec.table} (${cols}) VALUES (${vals})`;
   if (!upsert) return base;
-  const set = spec.columns.filter((c) => !spec.key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  const set = spec.columns.filter((c) => !spec.key.includes(c) && !spec.assigned?.[c]).map((c) => `${c} = excluded.${c}`);
   return `${base} ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${set.join(', ')}`;
 }

@@ -1,6 +1,7 @@
 import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/store-ports.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { insertSql, TABLES, type Row, type TableSpec } from './mappers.js';
+import { insertSql, type Row, type TableSpec } from './mappers.js';
+import { TABLES } from './transfer-tables.js';
 
 /**
  * Whole-collection copy. Export pages by rowid (stable under concurrent inserts); import
