@@ -130,7 +130,8 @@ export function transferContract(ctx: ContractContext): void {
         const page = { limit: 10, offset: 0 };
         expect(await dst.notifications.list(orgId, note!.userId, page)).to.deep.equal(await src.notifications.list(orgId, note!.userId, page));
         expect(await dst.guardians.get(orgId, rec!.studentId)).to.deep.equal(await src.guardians.get(orgId, rec!.studentId));
-        const [next] = await dst.webhooks.enqueue([{ ...delivery!, id: undefined, orderKey: 'after-copy', createdAt: new Date() }]);
+        const { id: _copied, ...queued } = delivery!;
+        const [next] = await dst.webhooks.enqueue([{ ...queued, orderKey: 'after-copy', createdAt: new Date() }]);
         expect(next!.seq).to.be.greaterThan(delivery!.seq);
       } finally {
         await target.cleanup();

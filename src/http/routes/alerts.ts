@@ -84,7 +84,8 @@ const OutboxRowSchema = z
 
 const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
 
-const UnsubscribeQuery = z.object({ token: z.string().min(1).max(2_000) });
+// Tokens are `u1.<base64url>.<base64url>`: only those characters, so a link stays a short ASCII line.
+const UnsubscribeQuery = z.object({ token: z.string().min(1).max(2_000).regex(/^[A-Za-z0-9_.-]+$/) });
 
 /** Alert rules (the organisation's admins), every user's own notifications and email preferences, and the email outbox. */
 export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
