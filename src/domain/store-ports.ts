@@ -853,7 +853,16 @@ export interface PersonRef {
 }
 
 /** What an erasure changed, per collection. */
-export type ErasureCounts = Record<'users' | 'records' | 'sessions' | 'subjects' | 'enrolments' | 'audit' | 'refreshTokens' | 'accountTokens' | 'faces' | 'faceProposals' | 'consents', number>;
+export const ERASURE_COUNT_KEYS = [
+  'users', 'records', 'sessions', 'subjects', 'enrolments', 'audit', 'refreshTokens', 'accountTokens', 'faces', 'faceProposals', 'consents',
+  'excuses', 'guardians', 'notifications', 'notificationPreferences', 'alertStates', 'outbox', 'webhookDeliveries', 'meetings', 'teacherSettings',
+] as const;
+export type ErasureCounts = Record<(typeof ERASURE_COUNT_KEYS)[number], number>;
+
+/** Every count at zero, to add to. */
+export function emptyErasureCounts(): ErasureCounts {
+  return Object.fromEntries(ERASURE_COUNT_KEYS.map((k) => [k, 0])) as ErasureCounts;
+}
 
 export interface PrivacyRepository {
   /**

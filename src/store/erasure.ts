@@ -10,7 +10,15 @@ import type { AuditEntry, PersonRef } from '../domain/store-ports.js';
  *   tombstone id, or removed from the teacher list;
  * - audit entries about them (their user or their records): from/to and ip cleared, a user
  *   entity id replaced by the tombstone; entries by them or naming them elsewhere: actor
- *   replaced by the tombstone and every value naming them scrubbed.
+ *   replaced by the tombstone and every value naming them scrubbed;
+ * - their excuses (with documents), guardian contacts, notifications, email preferences, alert
+ *   states and timetable settings: deleted; excuses they submitted or decided for someone else:
+ *   the reference replaced by the tombstone; timetable meetings they teach: back to the
+ *   subject's teachers;
+ * - notifications of others about them and queued or delivered webhook bodies: scrubbed as
+ *   audit values are;
+ * - outbox emails to them, to their guardians or naming them: deleted, sent or not (an email
+ *   body is rendered text that cannot be scrubbed reliably, and none should go out after).
  */
 
 export const ERASED = '[erased]';
@@ -82,6 +90,29 @@ function scrubString(s: string, person: PersonRef, tombstoneId: string): string 
   return out;
 }
 
-function escapeRegExp(s: string): string {
+/** The values an erasure looks for inside free text: the id, and identifiers long enough to search for. */
+export function textNeedles(person: PersonRef, extra: readonly string[] = []): string[] {
+  const all = [...needles(person), ...extra.map((v) => v.trim())];
+  return [...new Set(all.filter((v) => v.length >= MIN_SUBSTRING))];
+}
+
+/** Whether any of the values occurs in the text, ignoring case. */
+export function mentionsAny(text: string, values: readonly string[]): boolean {
+  const lower = text.toLowerCase();
+  return values.some((v) => lower.includes(v.toLowerCase()));
+}
+
+/** A stored JSON text scrubbed like an audit value (see scrubValue). */
+export function scrubJsonText(text: string, person: PersonRef, tombstoneId: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error('corrupt JSON text met during an erasure', { cause: err });
+  }
+  return JSON.stringify(scrubValue(parsed, person, tombstoneId));
+}
+
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
