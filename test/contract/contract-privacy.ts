@@ -1,19 +1,10 @@
 import { expect } from 'chai';
-import { COLLECTIONS, type PersonRef, type Store, type User } from '../../src/domain/store-ports.js';
+import type { PersonRef, Store, User } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser, page } from './fixtures.js';
 import { ERASED } from '../../src/store/erasure.js';
 
 // Consents, subject-access audit lookup and erasure.
-
-/** Every collection of the store as one JSON text (what a backup or a migration would copy). */
-export async function dumpStore(s: Store): Promise<string> {
-  const parts: string[] = [];
-  for (const c of COLLECTIONS) {
-    for await (const batch of s.transfer.export(c, 100)) parts.push(JSON.stringify(batch));
-  }
-  return parts.join('\n');
-}
 
 function personOf(u: User): PersonRef {
   return { orgId: u.orgId, userId: u.id, identifiers: [u.email, u.name, u.studentNumber ?? ''] };
