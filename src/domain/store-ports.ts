@@ -866,7 +866,7 @@ export function emptyErasureCounts(): ErasureCounts {
 
 export interface PrivacyRepository {
   /**
-   * Audit entries about the person: on their user or their records, by them, or whose values
+   * Audit entries about the person: on their user, records or excuses, by them, or whose values
    * name them. Oldest first.
    */
   auditAbout(person: PersonRef): Promise<AuditEntry[]>;

@@ -8,7 +8,7 @@ import type { AuditEntry, PersonRef } from '../domain/store-ports.js';
  *   the tombstone id, location, ip, note and verification cleared;
  * - sessions opened or closed by them and subjects they teach: the reference replaced by the
  *   tombstone id, or removed from the teacher list;
- * - audit entries about them (their user or their records): from/to and ip cleared, a user
+ * - audit entries about them (their user, records or excuses): from/to and ip cleared, a user
  *   entity id replaced by the tombstone; entries by them or naming them elsewhere: actor
  *   replaced by the tombstone and every value naming them scrubbed;
  * - their excuses (with documents), guardian contacts, notifications, email preferences, alert
@@ -42,21 +42,26 @@ function mentionsText(text: string, person: PersonRef): boolean {
 }
 
 /** Whether an audit entry is about the person, by them, or names them. */
-export function auditConcerns(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>): boolean {
+export function auditConcerns(entry: AuditEntry, person: PersonRef, ownIds: ReadonlySet<string>): boolean {
   return (
-    isAbout(entry, person, recordIds) ||
+    isAbout(entry, person, ownIds) ||
     entry.actorId === person.userId ||
     mentionsText(JSON.stringify([entry.from ?? null, entry.to ?? null, entry.reason ?? null]), person)
   );
 }
 
-function isAbout(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>): boolean {
-  return (entry.entityType === 'user' && entry.entityId === person.userId) || (entry.entityType === 'record' && recordIds.has(entry.entityId));
+// `ownIds` are the ids of the person's records and excuses: an excuse's entries carry its
+// decision note, which may say why they were absent.
+function isAbout(entry: AuditEntry, person: PersonRef, ownIds: ReadonlySet<string>): boolean {
+  return (
+    (entry.entityType === 'user' && entry.entityId === person.userId) ||
+    ((entry.entityType === 'record' || entry.entityType === 'excuse') && ownIds.has(entry.entityId))
+  );
 }
 
 /** The entry as it stays after the person's erasure (unchanged when it does not concern them). */
-export function scrubAudit(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>, tombstoneId: string): AuditEntry {
-  const about = isAbout(entry, person, recordIds);
+export function scrubAudit(entry: AuditEntry, person: PersonRef, ownIds: ReadonlySet<string>, tombstoneId: string): AuditEntry {
+  const about = isAbout(entry, person, ownIds);
   const byThem = entry.actorId === person.userId;
   return {
     ...entry,

@@ -81,14 +81,14 @@ export function privacyContract(ctx: ContractContext): void {
       const s = ctx.store();
       const f = await populated(s);
       const found = await s.privacy.auditAbout(personOf(f.ada));
-      expect(found.map((e) => e.id)).to.have.members([f.audit.aboutUser.id, f.audit.aboutRecord.id, f.audit.naming.id, f.audit.byHer.id]);
+      expect(found.map((e) => e.id)).to.have.members([f.audit.aboutUser.id, f.audit.aboutRecord.id, f.audit.naming.id, f.audit.byHer.id, f.newer.excuseAudit.id]);
       expect(found.map((e) => e.id)).not.to.include(f.audit.unrelated.id);
     });
 
     it('erasure leaves no personal value of the person in any table or collection and keeps anonymised records', async function () {
       const s = ctx.store();
       const f = await populated(s);
-      const personal = [f.ada.id, f.ada.email, f.ada.name, 'SN-4242', 'Grace Lovelace', 'grace@parents.test', '203.0.113.7', 'Lovelace'];
+      const personal = [f.ada.id, f.ada.email, f.ada.name, 'SN-4242', 'Grace Lovelace', 'grace@parents.test', '203.0.113.7', 'Lovelace', 'doctor note seen'];
       // The seeded data names her before, so the scan below can fail.
       await expectScan((before) => {
         for (const v of personal) expect(before, v).to.include(v.toLowerCase());
@@ -111,6 +111,8 @@ export function privacyContract(ctx: ContractContext): void {
       expect(JSON.parse(delivery!.body)).to.deep.equal({ data: { record: { id: f.record.id, studentId: 'tomb-1' } } });
       expect((await s.outbox.list(f.org.id, page())).items.map((m) => m.to)).to.deep.equal(['bob@school.test']);
       expect(await s.excuses.get(f.org.id, f.newer.excuse.id)).to.equal(null);
+      const [excuseEntry] = await s.audit.listForEntity(f.org.id, 'excuse', f.newer.excuse.id);
+      expect(excuseEntry).to.include({ action: 'excuse.approve', actorId: f.teacher.id, from: null, to: null });
       expect(await s.guardians.get(f.org.id, f.ada.id)).to.deep.equal([]);
       expect(await s.notificationPreferences.get(f.org.id, f.ada.id)).to.equal(null);
       // Her alert state is gone: the rule would fire anew for the tombstone, never for her.
@@ -181,6 +183,11 @@ export async function seedNewerData(
     studentId: bob.id, submittedBy: bob.id, subjectId, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-02', category: 'illness', text: '',
   });
   await s.excuses.decide(orgId, bobExcuse.id, { status: 'approved', decidedBy: teacher.id, decidedAt: new Date(), decisionNote: null });
+  // An entry on her excuse: its decision note may say why she was absent.
+  const excuseAudit = await s.audit.append({
+    orgId, entityType: 'excuse', entityId: excuse.id, sessionId: null, actorId: teacher.id, action: 'excuse.approve',
+    from: { status: 'pending' }, to: { status: 'approved', decisionNote: 'flu, doctor note seen' }, reason: null, ip: null, at: new Date(),
+  });
   await s.guardians.put(orgId, ada.id, [{ ...guardian, relation: 'mother', language: 'en' }]);
   const rule = await s.alerts.createRule(orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });
   await s.alerts.setFiring(orgId, rule.id, subjectId, ada.id, true);
@@ -205,5 +212,5 @@ export async function seedNewerData(
   const meeting = await s.timetable.createMeeting(orgId, { subjectId, termId: term.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: teacher.id, preset: null });
   await s.timetable.putTeacherSettings({ orgId, userId: teacher.id, timetableOpen: 'tap' });
   await s.oneroster.put({ orgId, kind: 'user', sourcedId: 'sis-ada', entityId: ada.id, data: { email: ada.email } });
-  return { excuse, bobExcuse, rule, delivery: delivery!, meeting };
+  return { excuse, excuseAudit, bobExcuse, rule, delivery: delivery!, meeting };
 }

@@ -35,9 +35,13 @@ export function consentRepository(m: Models): ConsentRepository {
  * user document goes last, so an erasure interrupted half-way is finished by running it again.
  */
 export function privacyRepository(m: Models): PrivacyRepository {
+  // The ids of their records and excuses, whose audit entries are about them.
   const recordIds = async (p: PersonRef): Promise<Set<string>> => {
-    const docs = await m.records.find({ orgId: p.orgId, studentId: p.userId }, { _id: 1 }).lean<Array<{ _id: string }>>();
-    return new Set(docs.map((d) => d._id));
+    const [records, excuses] = await Promise.all([
+      m.records.find({ orgId: p.orgId, studentId: p.userId }, { _id: 1 }).lean<Array<{ _id: string }>>(),
+      m.excuses.find({ orgId: p.orgId, studentId: p.userId }, { _id: 1 }).lean<Array<{ _id: string }>>(),
+    ]);
+    return new Set([...records, ...excuses].map((d) => d._id));
   };
   // Audit values are free-form: the organisation's entries are read once and filtered here.
   const concerning = async (p: PersonRef, ids: Set<string>): Promise<AuditEntry[]> => {

@@ -33,8 +33,14 @@ export function consentRepository(db: SqliteDb): ConsentRepository {
 }
 
 export function privacyRepository(db: SqliteDb): PrivacyRepository {
+  // The ids of their records and excuses, whose audit entries are about them.
   const recordIds = (p: PersonRef): Set<string> =>
-    new Set(db.stmt<{ id: string }>('SELECT id FROM records WHERE org_id = ? AND student_id = ?').all(p.orgId, p.userId).map((r) => r.id));
+    new Set(
+      db
+        .stmt<{ id: string }>('SELECT id FROM records WHERE org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?')
+        .all(p.orgId, p.userId, p.orgId, p.userId)
+        .map((r) => r.id),
+    );
   // Free-form audit values are JSON text: the entries that may name the person are few, and
   // auditConcerns decides on the parsed entry.
   const concerning = (p: PersonRef, ids: Set<string>): AuditEntry[] =>
