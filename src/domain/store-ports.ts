@@ -853,11 +853,20 @@ export interface PersonRef {
 }
 
 /** What an erasure changed, per collection. */
-export type ErasureCounts = Record<'users' | 'records' | 'sessions' | 'subjects' | 'enrolments' | 'audit' | 'refreshTokens' | 'accountTokens' | 'faces' | 'faceProposals' | 'consents', number>;
+export const ERASURE_COUNT_KEYS = [
+  'users', 'records', 'sessions', 'subjects', 'enrolments', 'audit', 'refreshTokens', 'accountTokens', 'faces', 'faceProposals', 'consents',
+  'excuses', 'guardians', 'notifications', 'notificationPreferences', 'alertStates', 'outbox', 'webhookDeliveries', 'meetings', 'teacherSettings',
+] as const;
+export type ErasureCounts = Record<(typeof ERASURE_COUNT_KEYS)[number], number>;
+
+/** Every count at zero, to add to. */
+export function emptyErasureCounts(): ErasureCounts {
+  return Object.fromEntries(ERASURE_COUNT_KEYS.map((k) => [k, 0])) as ErasureCounts;
+}
 
 export interface PrivacyRepository {
   /**
-   * Audit entries about the person: on their user or their records, by them, or whose values
+   * Audit entries about the person: on their user, records or excuses, by them, or whose values
    * name them. Oldest first.
    */
   auditAbout(person: PersonRef): Promise<AuditEntry[]>;

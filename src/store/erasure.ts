@@ -8,9 +8,17 @@ import type { AuditEntry, PersonRef } from '../domain/store-ports.js';
  *   the tombstone id, location, ip, note and verification cleared;
  * - sessions opened or closed by them and subjects they teach: the reference replaced by the
  *   tombstone id, or removed from the teacher list;
- * - audit entries about them (their user or their records): from/to and ip cleared, a user
+ * - audit entries about them (their user, records or excuses): from/to and ip cleared, a user
  *   entity id replaced by the tombstone; entries by them or naming them elsewhere: actor
- *   replaced by the tombstone and every value naming them scrubbed.
+ *   replaced by the tombstone and every value naming them scrubbed;
+ * - their excuses (with documents), guardian contacts, notifications, email preferences, alert
+ *   states and timetable settings: deleted; excuses they submitted or decided for someone else:
+ *   the reference replaced by the tombstone; timetable meetings they teach: back to the
+ *   subject's teachers;
+ * - notifications of others about them and queued or delivered webhook bodies: scrubbed as
+ *   audit values are;
+ * - outbox emails to them, to their guardians or naming them: deleted, sent or not (an email
+ *   body is rendered text that cannot be scrubbed reliably, and none should go out after).
  */
 
 export const ERASED = '[erased]';
@@ -34,21 +42,26 @@ function mentionsText(text: string, person: PersonRef): boolean {
 }
 
 /** Whether an audit entry is about the person, by them, or names them. */
-export function auditConcerns(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>): boolean {
+export function auditConcerns(entry: AuditEntry, person: PersonRef, ownIds: ReadonlySet<string>): boolean {
   return (
-    isAbout(entry, person, recordIds) ||
+    isAbout(entry, person, ownIds) ||
     entry.actorId === person.userId ||
     mentionsText(JSON.stringify([entry.from ?? null, entry.to ?? null, entry.reason ?? null]), person)
   );
 }
 
-function isAbout(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>): boolean {
-  return (entry.entityType === 'user' && entry.entityId === person.userId) || (entry.entityType === 'record' && recordIds.has(entry.entityId));
+// `ownIds` are the ids of the person's records and excuses: an excuse's entries carry its
+// decision note, which may say why they were absent.
+function isAbout(entry: AuditEntry, person: PersonRef, ownIds: ReadonlySet<string>): boolean {
+  return (
+    (entry.entityType === 'user' && entry.entityId === person.userId) ||
+    ((entry.entityType === 'record' || entry.entityType === 'excuse') && ownIds.has(entry.entityId))
+  );
 }
 
 /** The entry as it stays after the person's erasure (unchanged when it does not concern them). */
-export function scrubAudit(entry: AuditEntry, person: PersonRef, recordIds: ReadonlySet<string>, tombstoneId: string): AuditEntry {
-  const about = isAbout(entry, person, recordIds);
+export function scrubAudit(entry: AuditEntry, person: PersonRef, ownIds: ReadonlySet<string>, tombstoneId: string): AuditEntry {
+  const about = isAbout(entry, person, ownIds);
   const byThem = entry.actorId === person.userId;
   return {
     ...entry,
@@ -82,6 +95,29 @@ function scrubString(s: string, person: PersonRef, tombstoneId: string): string 
   return out;
 }
 
-function escapeRegExp(s: string): string {
+/** The values an erasure looks for inside free text: the id, and identifiers long enough to search for. */
+export function textNeedles(person: PersonRef, extra: readonly string[] = []): string[] {
+  const all = [...needles(person), ...extra.map((v) => v.trim())];
+  return [...new Set(all.filter((v) => v.length >= MIN_SUBSTRING))];
+}
+
+/** Whether any of the values occurs in the text, ignoring case. */
+export function mentionsAny(text: string, values: readonly string[]): boolean {
+  const lower = text.toLowerCase();
+  return values.some((v) => lower.includes(v.toLowerCase()));
+}
+
+/** A stored JSON text scrubbed like an audit value (see scrubValue). */
+export function scrubJsonText(text: string, person: PersonRef, tombstoneId: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error('corrupt JSON text met during an erasure', { cause: err });
+  }
+  return JSON.stringify(scrubValue(parsed, person, tombstoneId));
+}
+
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import { COLLECTIONS, type PersonRef, type Store, type User } from '../../src/domain/store-ports.js';
+import type { PersonRef, Store, User } from '../../src/domain/store-ports.js';
 import type { ContractContext } from './store-contract.js';
-import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser, page } from './fixtures.js';
+import { ERASED } from '../../src/store/erasure.js';
 
 // Consents, subject-access audit lookup and erasure.
-
-/** Every collection of the store as one JSON text (what a backup or a migration would copy). */
-export async function dumpStore(s: Store): Promise<string> {
-  const parts: string[] = [];
-  for (const c of COLLECTIONS) {
-    for await (const batch of s.transfer.export(c, 100)) parts.push(JSON.stringify(batch));
-  }
-  return parts.join('\n');
-}
 
 function personOf(u: User): PersonRef {
   return { orgId: u.orgId, userId: u.id, identifiers: [u.email, u.name, u.studentNumber ?? ''] };
@@ -72,30 +64,59 @@ export function privacyContract(ctx: ContractContext): void {
       await s.faces.put({ orgId: org.id, userId: ada!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.25, -0.5]], photos: null });
       await s.faceProposals.put({ orgId: org.id, userId: ada!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.5, 0.125]], photos: [Buffer.from('x')], proposedBy: teacher!.id, createdAt: new Date() });
       await s.consents.create({ orgId: org.id, userId: ada!.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'Grace Lovelace', recordedBy: teacher!.id, givenAt: new Date() });
-      return { org, teacher: teacher!, ada: ada!, bob: bob!, subject, sess, record, bobRecord, audit: { aboutUser, aboutRecord, naming, byHer, unrelated } };
+      const newer = await seedNewerData(s, org.id, teacher!, ada!, bob!, subject.id, sess.id, record.id);
+      return { org, teacher: teacher!, ada: ada!, bob: bob!, subject, sess, record, bobRecord, audit: { aboutUser, aboutRecord, naming, byHer, unrelated }, newer };
+    }
+
+    /**
+     * Raw scan of the storage (every table or collection) where the adapter has one; SQLite in
+     * memory has none (no second connection sees it): its file variant runs the scan.
+     */
+    async function expectScan(check: (lowerCaseDump: string) => void): Promise<void> {
+      const dump = ctx.dump();
+      if (dump) check((await dump()).toLowerCase());
     }
 
     it('finds the audit entries about a person, by them and naming them, and no others', async function () {
       const s = ctx.store();
       const f = await populated(s);
       const found = await s.privacy.auditAbout(personOf(f.ada));
-      expect(found.map((e) => e.id)).to.have.members([f.audit.aboutUser.id, f.audit.aboutRecord.id, f.audit.naming.id, f.audit.byHer.id]);
+      expect(found.map((e) => e.id)).to.have.members([f.audit.aboutUser.id, f.audit.aboutRecord.id, f.audit.naming.id, f.audit.byHer.id, f.newer.excuseAudit.id]);
       expect(found.map((e) => e.id)).not.to.include(f.audit.unrelated.id);
     });
 
-    it('erasure leaves no personal value of the person in any collection and keeps anonymised records', async function () {
+    it('erasure leaves no personal value of the person in any table or collection and keeps anonymised records', async function () {
       const s = ctx.store();
       const f = await populated(s);
-      const before = await dumpStore(s);
-      for (const v of [f.ada.id, f.ada.email, f.ada.name, 'SN-4242', 'Grace Lovelace', '203.0.113.7']) expect(before).to.include(v);
+      const personal = [f.ada.id, f.ada.email, f.ada.name, 'SN-4242', 'Grace Lovelace', 'grace@parents.test', '203.0.113.7', 'Lovelace', 'doctor note seen'];
+      // The seeded data names her before, so the scan below can fail.
+      await expectScan((before) => {
+        for (const v of personal) expect(before, v).to.include(v.toLowerCase());
+      });
 
       const counts = await s.privacy.erase(personOf(f.ada), 'tomb-1');
-      expect(counts).to.include({ users: 1, enrolments: 1, faces: 1, faceProposals: 1, consents: 1, refreshTokens: 1, accountTokens: 1 });
+      expect(counts).to.include({
+        users: 1, enrolments: 1, faces: 1, faceProposals: 1, consents: 1, refreshTokens: 1, accountTokens: 1,
+        excuses: 1, guardians: 1, notifications: 2, notificationPreferences: 1, alertStates: 1, outbox: 2, webhookDeliveries: 1,
+      });
 
-      const after = await dumpStore(s);
-      for (const v of [f.ada.id, f.ada.email, f.ada.name, 'SN-4242', 'Grace Lovelace', '203.0.113.7', 'Lovelace']) {
-        expect(after.toLowerCase(), v).not.to.include(v.toLowerCase());
-      }
+      await expectScan((after) => {
+        for (const v of personal) expect(after, v).not.to.include(v.toLowerCase());
+      });
+      // What others hold stays, without her: the teacher's alert, the webhook log, Bob's mail.
+      const teacherNotes = await s.notifications.list(f.org.id, f.teacher.id, page());
+      expect(teacherNotes.items.map((n) => [n.alert.studentId, n.alert.studentName])).to.deep.equal([['tomb-1', ERASED]]);
+      expect(await s.notifications.list(f.org.id, f.ada.id, page())).to.deep.equal({ items: [], total: 0 });
+      const delivery = await s.webhooks.getDelivery(f.org.id, f.newer.delivery.id);
+      expect(JSON.parse(delivery!.body)).to.deep.equal({ data: { record: { id: f.record.id, studentId: 'tomb-1' } } });
+      expect((await s.outbox.list(f.org.id, page())).items.map((m) => m.to)).to.deep.equal(['bob@school.test']);
+      expect(await s.excuses.get(f.org.id, f.newer.excuse.id)).to.equal(null);
+      const [excuseEntry] = await s.audit.listForEntity(f.org.id, 'excuse', f.newer.excuse.id);
+      expect(excuseEntry).to.include({ action: 'excuse.approve', actorId: f.teacher.id, from: null, to: null });
+      expect(await s.guardians.get(f.org.id, f.ada.id)).to.deep.equal([]);
+      expect(await s.notificationPreferences.get(f.org.id, f.ada.id)).to.equal(null);
+      // Her alert state is gone: the rule would fire anew for the tombstone, never for her.
+      expect(await s.alerts.setFiring(f.org.id, f.newer.rule.id, f.subject.id, f.ada.id, false)).to.equal(false);
       expect(await s.users.get(f.org.id, f.ada.id)).to.equal(null);
       const kept = await s.records.get(f.org.id, f.record.id);
       expect(kept).to.include({ studentId: 'tomb-1', ip: null, note: null, status: f.record.status, sessionId: f.sess.id });
@@ -128,8 +149,12 @@ export function privacyContract(ctx: ContractContext): void {
       const f = await populated(s);
       await s.records.update(f.org.id, f.bobRecord.id, f.bobRecord.version, { decidedBy: f.teacher.id, status: 'present' });
       await s.privacy.erase(personOf(f.teacher), 'tomb-t');
-      const after = await dumpStore(s);
-      for (const v of [f.teacher.id, f.teacher.email]) expect(after).not.to.include(v);
+      await expectScan((after) => {
+        for (const v of [f.teacher.id, f.teacher.email]) expect(after).not.to.include(v.toLowerCase());
+      });
+      expect((await s.timetable.getMeeting(f.org.id, f.newer.meeting.id))!.teacherId).to.equal(null);
+      expect((await s.timetable.getTeacherSettings(f.org.id, f.teacher.id)).timetableOpen).to.equal('auto');
+      expect((await s.excuses.get(f.org.id, f.newer.bobExcuse.id))!.decidedBy).to.equal('tomb-t');
       expect((await s.subjects.get(f.org.id, f.subject.id))!.teacherIds).to.deep.equal([]);
       expect((await s.sessions.get(f.org.id, f.sess.id))!.teacherId).to.equal('tomb-t');
       expect((await s.records.get(f.org.id, f.bobRecord.id))!.decidedBy).to.equal('tomb-t');
@@ -137,4 +162,55 @@ export function privacyContract(ctx: ContractContext): void {
       expect(await s.users.get(f.org.id, f.ada.id)).to.deep.equal(f.ada);
     });
   });
+}
+
+/**
+ * Data of the features that came after erasure was first written, each naming Ada (or, for the
+ * teacher test, the teacher): an excuse with a document, guardian contacts, notifications to her
+ * and about her, email preferences, an alert state, emails, a webhook delivery, a meeting and
+ * timetable settings of the teacher, her OneRoster link.
+ */
+export async function seedNewerData(
+  s: Store, orgId: string, teacher: User, ada: User, bob: User, subjectId: string, sessionId: string, recordId: string,
+  guardian = { name: 'Grace Lovelace', email: 'grace@parents.test' },
+) {
+  const excuse = await s.excuses.create(orgId, {
+    studentId: ada.id, submittedBy: ada.id, subjectId, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-03', category: 'illness', text: 'Ada Lovelace was ill',
+  });
+  const letter = Buffer.from('%PDF- Doctor note for Ada Lovelace, SN-4242');
+  await s.excuses.putDocument(orgId, excuse.id, { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: letter.length }, letter);
+  const bobExcuse = await s.excuses.create(orgId, {
+    studentId: bob.id, submittedBy: bob.id, subjectId, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-02', category: 'illness', text: '',
+  });
+  await s.excuses.decide(orgId, bobExcuse.id, { status: 'approved', decidedBy: teacher.id, decidedAt: new Date(), decisionNote: null });
+  // An entry on her excuse: its decision note may say why she was absent.
+  const excuseAudit = await s.audit.append({
+    orgId, entityType: 'excuse', entityId: excuse.id, sessionId: null, actorId: teacher.id, action: 'excuse.approve',
+    from: { status: 'pending' }, to: { status: 'approved', decisionNote: 'flu, doctor note seen' }, reason: null, ip: null, at: new Date(),
+  });
+  await s.guardians.put(orgId, ada.id, [{ ...guardian, relation: 'mother', language: 'en' }]);
+  const rule = await s.alerts.createRule(orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });
+  await s.alerts.setFiring(orgId, rule.id, subjectId, ada.id, true);
+  const alert = {
+    ruleId: rule.id, rule: 'consecutive-absences' as const, subjectId, subjectCode: 'S', subjectName: 'Subject',
+    studentId: ada.id, studentName: ada.name, count: 3, thresholdPct: null, windowDays: null, observed: 3,
+  };
+  await s.notifications.createMany([
+    { orgId, userId: teacher.id, category: 'alert', alert },
+    { orgId, userId: ada.id, category: 'alert', alert },
+  ]);
+  await s.notificationPreferences.put(orgId, ada.id, { language: 'fr', unsubscribed: ['digest'] });
+  const mail = { orgId, category: 'alert' as const, subject: 'Absences', text: 'Text', html: '<p>Text</p>', headers: {} };
+  await s.outbox.enqueue({ ...mail, to: guardian.email, text: 'Your child was absent' }, 100);
+  await s.outbox.enqueue({ ...mail, to: teacher.email, subject: `Ada Lovelace: 3 absences` }, 100);
+  await s.outbox.enqueue({ ...mail, to: 'bob@school.test' }, 100);
+  const endpoint = await s.webhooks.createEndpoint(orgId, { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_x', events: ['record.created'] }, new Date());
+  const [delivery] = await s.webhooks.enqueue([
+    { orgId, endpointId: endpoint.id, event: 'record.created', orderKey: sessionId, body: JSON.stringify({ data: { record: { id: recordId, studentId: ada.id } } }), createdAt: new Date(), retryUntil: new Date(Date.now() + 86_400_000) },
+  ]);
+  const term = await s.timetable.createTerm(orgId, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-03-27' });
+  const meeting = await s.timetable.createMeeting(orgId, { subjectId, termId: term.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: teacher.id, preset: null });
+  await s.timetable.putTeacherSettings({ orgId, userId: teacher.id, timetableOpen: 'tap' });
+  await s.oneroster.put({ orgId, kind: 'user', sourcedId: 'sis-ada', entityId: ada.id, data: { email: ada.email } });
+  return { excuse, excuseAudit, bobExcuse, rule, delivery: delivery!, meeting };
 }

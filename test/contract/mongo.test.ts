@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { createMongoStore, type MongoStoreConfig } from '../../src/store/mongo/mongo-store.js';
 import { useMongo } from '../support/ferretdb.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
+import { dumpMongoDatabase } from '../support/store-dump.js';
 
 // The shared store contract over a MongoDB wire-protocol server: MONGODB_URI when set (a real
 // MongoDB), else FerretDB on SQLite, which scripts/test-setup.sh builds when Go is installed
@@ -24,6 +25,7 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
     return {
       store,
       dbUri,
+      dump: async () => (await dumpMongoDatabase(dbUri)).text,
       cleanup: async () => {
         // The contract may have closed the store already: drop through a connection of our own.
         try {

@@ -8,6 +8,7 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_RETENTION } from '../../src/domain/store-ports.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
+import { dumpSqliteFile } from '../support/store-dump.js';
 
 async function openFile(now?: () => Date): Promise<OpenedStore & { dir: string; file: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'attendance-sqlite-'));
@@ -18,6 +19,7 @@ async function openFile(now?: () => Date): Promise<OpenedStore & { dir: string; 
     store,
     dir,
     file,
+    dump: async () => dumpSqliteFile(file).text,
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

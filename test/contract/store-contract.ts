@@ -20,6 +20,11 @@ export interface OpenedStore {
   store: Store;
   /** Closes the store (it may already be closed) and removes whatever it left behind. */
   cleanup: () => Promise<void>;
+  /**
+   * Every table or collection of the storage as text, read past the store's own code
+   * (test/support/store-dump.ts); absent where no second connection can see it (SQLite in memory).
+   */
+  dump?: () => Promise<string>;
 }
 
 export interface ContractContext {
@@ -27,6 +32,8 @@ export interface ContractContext {
   store(): Store;
   /** Opens another empty store of the same adapter (the test cleans it up), on `now` when given. */
   open: (now?: () => Date) => Promise<OpenedStore>;
+  /** The raw dump of the running test's store, null where the adapter has none (OpenedStore.dump). */
+  dump(): (() => Promise<string>) | null;
 }
 
 /** The wall clock, but never the same millisecond twice. */
@@ -62,6 +69,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
         return opened.store;
       },
       open,
+      dump: () => opened?.dump ?? null,
     };
 
     directoryContract(ctx);

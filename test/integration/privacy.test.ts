@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import type { Organisation, User } from '../../src/domain/store-ports.js';
-import { dumpStore } from '../contract/contract-privacy.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { seedNewerData } from '../contract/contract-privacy.js';
+import { dumpSqliteFile } from '../support/store-dump.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 
@@ -15,10 +20,20 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
   let student: User;
   const token: Record<string, string> = {};
 
+  // A file, so that the erasure test can read every table from a connection of its own.
+  let dir: string;
+  let file: string;
+  const dump = () => dumpSqliteFile(file).text;
+
   before(async () => {
-    srv = await startTestServer({ FACE_CONSENT_REQUIRED: 'true' });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'privacy-'));
+    file = path.join(dir, 'store.db');
+    srv = await startTestServer({ FACE_CONSENT_REQUIRED: 'true' }, { openStore: () => createSqliteStore({ path: file }) });
   });
-  after(() => srv.cleanup());
+  after(async () => {
+    await srv.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   beforeEach(async () => {
     org = await createOrg(srv.store);
@@ -102,11 +117,14 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       const guardianName = unique('Guardian');
       await srv.request('POST', `/api/v1/users/${student.id}/consents`, { ...as('admin'), body: { textVersion: 'v1', givenBy: 'guardian', guardianName } });
       await putFace();
-      return { subject, session, record, guardianName };
+      const classmate = await createUser(srv.store, org.id, 'student');
+      const guardian = { name: unique('Guardian'), email: `${unique('guardian')}@parents.test` };
+      const newer = await seedNewerData(srv.store, org.id, teacher, student, classmate, subject.id, session.id, record.id, guardian);
+      return { subject, session, record, guardianName, newer, guardian };
     }
 
     it('exports profile, subjects, records, consents, audit and enrolment status, without secrets or embeddings', async () => {
-      const { subject, record, guardianName } = await history('198.51.100.23');
+      const { subject, record, guardianName, newer, guardian } = await history('198.51.100.23');
       const res = await srv.request('GET', `/api/v1/users/${student.id}/export`, as('admin'));
       expect(res.status).to.equal(200);
       const b = res.body;
@@ -121,28 +139,34 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       expect(b.face).to.include({ enrolled: true, modelId: 'm', photoCount: 1, photosKept: false, proposal: null });
       expect(b.logins).to.have.length(1);
       expect(b.audit.map((e: { action: string }) => e.action)).to.include('consent.record');
+      expect(b.excuses.map((e: { id: string }) => e.id)).to.deep.equal([newer.excuse.id]);
+      expect(b.excuses[0]).to.deep.include({ text: 'Ada Lovelace was ill', document: { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: 43 } });
+      expect(b.guardians).to.deep.equal([{ ...guardian, relation: 'mother', language: 'en' }]);
+      expect(b.notifications).to.have.length(1);
+      expect(b.notifications[0].alert).to.include({ studentId: student.id, rule: 'consecutive-absences' });
+      expect(b.emailPreferences).to.include({ language: 'fr' });
+      expect(b.emailPreferences.unsubscribed).to.deep.equal(['digest']);
       const text = JSON.stringify(b);
-      for (const secret of ['passwordHash', 'password_hash', 'probe', 'embeddings', 'tokenHash', student.passwordHash!]) {
+      for (const secret of ['passwordHash', 'password_hash', 'probe', 'embeddings', 'tokenHash', student.passwordHash!, 'Doctor note', 'documentBytes']) {
         expect(text, secret).not.to.include(secret);
       }
     });
 
     it('erases a person: nothing personal left in any collection, records anonymised, a tombstone naming who and why', async () => {
-      const { record, guardianName } = await history('198.51.100.99');
-      const before = await dumpStore(srv.store);
-      for (const v of [student.id, student.email, student.name, '198.51.100.99', guardianName]) expect(before).to.include(v);
+      const { record, guardianName, guardian } = await history('198.51.100.99');
+      const personal = [student.id, student.email, student.name, student.studentNumber!, '198.51.100.99', guardianName, guardian.name, guardian.email];
+      const before = dump().toLowerCase();
+      for (const v of personal) expect(before, v).to.include(v.toLowerCase());
 
       expect((await srv.request('POST', `/api/v1/users/${student.id}/erase`, { ...as('admin'), body: {} })).body.error.code).to.equal('VALIDATION_FAILED');
       expect((await srv.request('POST', `/api/v1/users/${admin.id}/erase`, { ...as('admin'), body: { reason: 'leaving' } })).status).to.equal(403);
       const res = await srv.request('POST', `/api/v1/users/${student.id}/erase`, { ...as('admin'), body: { reason: 'erasure request, ticket 1234' } });
       expect(res.status).to.equal(200);
       const { tombstoneId } = res.body as { tombstoneId: string };
-      expect(res.body.counts).to.include({ users: 1, records: 1, faces: 1, consents: 1 });
+      expect(res.body.counts).to.include({ users: 1, records: 1, faces: 1, consents: 1, excuses: 1, guardians: 1, notificationPreferences: 1, alertStates: 1, webhookDeliveries: 1 });
 
-      const after = (await dumpStore(srv.store)).toLowerCase();
-      for (const v of [student.id, student.email, student.name, student.studentNumber!, '198.51.100.99', guardianName]) {
-        expect(after, v).not.to.include(v.toLowerCase());
-      }
+      const after = dump().toLowerCase();
+      for (const v of personal) expect(after, v).not.to.include(v.toLowerCase());
       const kept = await srv.store.records.get(org.id, record.id);
       expect(kept).to.include({ studentId: tombstoneId, status: 'present', location: null, ip: null, note: null, verification: null });
       // Entries about them now stand under the tombstone id, emptied; the last one names who erased and why.

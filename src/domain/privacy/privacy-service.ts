@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, PersonRef, Store, User, VerificationResult } from '../store-ports.js';
+import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, Excuse, GuardianContact, Notification, NotificationPreferences, Page, PersonRef, Store, User, VerificationResult } from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
@@ -43,6 +43,13 @@ export interface PersonExport {
   };
   logins: { startedAt: Date; lastUsedAt: Date; userAgent: string | null; ip: string | null; expiresAt: Date }[];
   audit: AuditEntry[];
+  /** Their excuses with the document's name, type and size, never its bytes. */
+  excuses: Omit<Excuse, 'orgId'>[];
+  guardians: GuardianContact[];
+  /** Notifications addressed to them. */
+  notifications: Omit<Notification, 'orgId' | 'userId'>[];
+  /** Null when never set (English, every category). */
+  emailPreferences: Pick<NotificationPreferences, 'language' | 'unsubscribed' | 'updatedAt'> | null;
 }
 
 export interface ErasureResult {
@@ -143,12 +150,13 @@ export class PrivacyService {
       store.refreshTokens.listActiveLogins(actor.orgId, user.id, this.deps.clock()),
       store.privacy.auditAbout(person(user)),
     ]);
-    const records: AttendanceRecord[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await store.records.listByStudent(actor.orgId, user.id, { limit: PAGE, offset });
-      records.push(...page.items);
-      if (page.items.length < PAGE) break;
-    }
+    const records = await all((q) => store.records.listByStudent(actor.orgId, user.id, q));
+    const excuses = await all((q) => store.excuses.list(actor.orgId, { studentId: user.id, ...q }));
+    const notifications = await all((q) => store.notifications.list(actor.orgId, user.id, q));
+    const [guardians, preferences] = await Promise.all([
+      store.guardians.get(actor.orgId, user.id),
+      store.notificationPreferences.get(actor.orgId, user.id),
+    ]);
     return {
       exportedAt: this.deps.clock(),
       organisation: { id: actor.orgId, name: org?.name ?? '' },
@@ -171,6 +179,10 @@ export class PrivacyService {
       },
       logins: logins.map((l) => ({ startedAt: l.startedAt, lastUsedAt: l.lastUsedAt, userAgent: l.userAgent, ip: l.ip, expiresAt: l.expiresAt })),
       audit: entries,
+      excuses: excuses.map(({ orgId: _orgId, ...e }) => e),
+      guardians,
+      notifications: notifications.map(({ orgId: _orgId, userId: _userId, ...n }) => n),
+      emailPreferences: preferences && { language: preferences.language, unsubscribed: preferences.unsubscribed, updatedAt: preferences.updatedAt },
     };
   }
 
@@ -215,6 +227,16 @@ export class PrivacyService {
     const user = await this.deps.store.users.get(actor.orgId, userId);
     if (!user) throw new AppError('NOT_FOUND', 'No such user.');
     return user;
+  }
+}
+
+/** Every item of a paged listing. */
+async function all<T>(list: (q: { limit: number; offset: number }) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await list({ limit: PAGE, offset });
+    items.push(...page.items);
+    if (page.items.length < PAGE) return items;
   }
 }
 

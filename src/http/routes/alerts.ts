@@ -28,7 +28,7 @@ const CreateRuleBody = z
   })
   .strict();
 
-const AlertPayloadSchema = z.object({
+export const AlertPayloadSchema = z.object({
   ruleId: z.string(),
   rule: z.enum(ALERT_RULE_KINDS),
   subjectId: z.string(),

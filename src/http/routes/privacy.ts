@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { CONSENT_PURPOSES } from '../../domain/store-ports.js';
+import { CONSENT_PURPOSES, EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/store-ports.js';
+import { EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PublicUserSchema } from '../schemas.js';
+import { AlertPayloadSchema } from './alerts.js';
 
 const ConsentSchema = z
   .object({
@@ -73,6 +75,36 @@ const AuditExport = z.object({
   at: z.date(),
 });
 
+const ExcuseExport = z.object({
+  id: z.string(),
+  studentId: z.string(),
+  submittedBy: z.string(),
+  subjectId: z.string().nullable(),
+  sessionId: z.string().nullable(),
+  fromDay: z.string(),
+  toDay: z.string(),
+  category: z.string(),
+  text: z.string(),
+  document: z
+    .object({ fileName: z.string(), contentType: z.enum(EXCUSE_DOCUMENT_TYPES), size: z.number().int() })
+    .nullable()
+    .describe('What the attached document is; its bytes are fetched from GET /excuses/{id}/document'),
+  status: z.enum(EXCUSE_STATUSES),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.date().nullable(),
+  decisionNote: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+
+const NotificationExport = z.object({
+  id: z.string(),
+  category: z.enum(NOTIFICATION_CATEGORIES),
+  alert: AlertPayloadSchema,
+  createdAt: z.date(),
+  readAt: z.date().nullable(),
+});
+
 /** Parsing through this schema is what keeps passwords, token hashes and embeddings out. */
 const PersonExportSchema = z
   .object({
@@ -95,6 +127,13 @@ const PersonExportSchema = z
       z.object({ startedAt: z.date(), lastUsedAt: z.date(), userAgent: z.string().nullable(), ip: z.string().nullable(), expiresAt: z.date() }),
     ),
     audit: z.array(AuditExport).describe('Audit entries about the person, by them, or naming them; oldest first'),
+    excuses: z.array(ExcuseExport).describe('Excuses of the person, newest first, documents described but not included'),
+    guardians: z.array(z.object({ name: z.string(), relation: z.string(), email: z.string(), language: z.string() })).describe('Their guardian contacts'),
+    notifications: z.array(NotificationExport).describe('Notifications addressed to the person, newest first'),
+    emailPreferences: z
+      .object({ language: z.enum(EMAIL_LANGUAGES), unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)), updatedAt: z.date() })
+      .nullable()
+      .describe('Null when never set (English, every category)'),
   })
   .describe('Everything held about one person (subject access request)');
 

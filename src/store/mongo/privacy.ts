@@ -1,9 +1,9 @@
 import { newId } from '../../shared/ids.js';
-import { auditConcerns, scrubAudit } from '../erasure.js';
-import type { AuditEntry, Consent, ConsentRepository, ErasureCounts, PersonRef, PrivacyRepository } from '../../domain/store-ports.js';
+import { auditConcerns, escapeRegExp, scrubAudit, scrubJsonText, scrubValue, textNeedles } from '../erasure.js';
+import { emptyErasureCounts, type AuditEntry, type Consent, type ConsentRepository, type PersonRef, type PrivacyRepository } from '../../domain/store-ports.js';
 import { fromConsent, toAudit, toConsent } from './mapping.js';
 import type { Models } from './models.js';
-import type { AuditDoc, ConsentDoc } from './schemas.js';
+import type { AuditDoc, ConsentDoc, GuardianDoc, NotificationDoc } from './schemas.js';
 
 export function consentRepository(m: Models): ConsentRepository {
   return {
@@ -35,9 +35,13 @@ export function consentRepository(m: Models): ConsentRepository {
  * user document goes last, so an erasure interrupted half-way is finished by running it again.
  */
 export function privacyRepository(m: Models): PrivacyRepository {
+  // The ids of their records and excuses, whose audit entries are about them.
   const recordIds = async (p: PersonRef): Promise<Set<string>> => {
-    const docs = await m.records.find({ orgId: p.orgId, studentId: p.userId }, { _id: 1 }).lean<Array<{ _id: string }>>();
-    return new Set(docs.map((d) => d._id));
+    const [records, excuses] = await Promise.all([
+      m.records.find({ orgId: p.orgId, studentId: p.userId }, { _id: 1 }).lean<Array<{ _id: string }>>(),
+      m.excuses.find({ orgId: p.orgId, studentId: p.userId }, { _id: 1 }).lean<Array<{ _id: string }>>(),
+    ]);
+    return new Set([...records, ...excuses].map((d) => d._id));
   };
   // Audit values are free-form: the organisation's entries are read once and filtered here.
   const concerning = async (p: PersonRef, ids: Set<string>): Promise<AuditEntry[]> => {
@@ -61,10 +65,7 @@ export function privacyRepository(m: Models): PrivacyRepository {
     async erase(person, tombstoneId) {
       const { orgId, userId } = person;
       const ids = await recordIds(person);
-      const counts: ErasureCounts = {
-        users: 0, records: 0, sessions: 0, subjects: 0, enrolments: 0, audit: 0,
-        refreshTokens: 0, accountTokens: 0, faces: 0, faceProposals: 0, consents: 0,
-      };
+      const counts = emptyErasureCounts();
       for (const e of await concerning(person, ids)) {
         const s = scrubAudit(e, person, ids, tombstoneId);
         await m.audit.updateOne(
@@ -96,6 +97,35 @@ export function privacyRepository(m: Models): PrivacyRepository {
       await m.consents.updateMany({ orgId, withdrawnBy: userId }, { $set: { withdrawnBy: tombstoneId } });
       // The school system's id of the person is theirs too; a later import would create them anew.
       await m.onerosterObjects.deleteMany({ orgId, kind: 'user', entityId: userId });
+      // Read before the contacts go: emails to their guardians are about them too.
+      const guardians = await m.guardians.findOne({ orgId, studentId: userId }).lean<GuardianDoc>();
+      const guardianValues = (guardians?.contacts ?? []).flatMap((c) => [c.email, c.name]);
+      counts.guardians = deleted(await m.guardians.deleteMany({ orgId, studentId: userId }));
+      counts.excuses = deleted(await m.excuses.deleteMany({ orgId, studentId: userId }));
+      counts.excuses += modified(await m.excuses.updateMany({ orgId, submittedBy: userId }, { $set: { submittedBy: tombstoneId } }));
+      counts.excuses += modified(await m.excuses.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
+      counts.notifications = deleted(await m.notifications.deleteMany({ orgId, userId }));
+      for (const n of await m.notifications.find({ orgId, 'alert.studentId': userId }).lean<NotificationDoc[]>()) {
+        counts.notifications += modified(await m.notifications.updateOne({ _id: n._id }, { $set: { alert: scrubValue(n.alert, person, tombstoneId) } }));
+      }
+      counts.notificationPreferences = deleted(await m.notificationPreferences.deleteMany({ orgId, userId }));
+      // A state's id ends with the student's id (orgId|ruleId|subjectId|studentId).
+      counts.alertStates = deleted(await m.alertStates.deleteMany({ orgId, _id: { $regex: `\\|${escapeRegExp(userId)}$` } }));
+      const anyOf = (fields: string[], values: string[]) =>
+        fields.flatMap((f) => values.map((v) => ({ [f]: { $regex: escapeRegExp(v), $options: 'i' } })));
+      const mailNeedles = textNeedles(person, guardianValues);
+      const headerTexts = await m.outbox.find({ orgId }, { _id: 1, headers: 1 }).lean<Array<{ _id: string; headers: Record<string, string> }>>();
+      const byHeaders = headerTexts.filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase()))).map((d) => d._id);
+      counts.outbox = deleted(await m.outbox.deleteMany({ orgId, $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }] }));
+      const deliveries = await m.webhookDeliveries
+        .find({ orgId, $or: anyOf(['body'], textNeedles(person)) }, { _id: 1, body: 1 })
+        .lean<Array<{ _id: string; body: string }>>();
+      for (const d of deliveries) {
+        counts.webhookDeliveries += modified(await m.webhookDeliveries.updateOne({ _id: d._id }, { $set: { body: scrubJsonText(d.body, person, tombstoneId) } }));
+      }
+      // A meeting without its own teacher falls back to the subject's.
+      counts.meetings = modified(await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null } }));
+      counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
       return counts;
     },

@@ -1,6 +1,6 @@
 import { newId } from '../../shared/ids.js';
-import { auditConcerns, scrubAudit } from '../erasure.js';
-import type { AuditEntry, Consent, ConsentRepository, ErasureCounts, PersonRef, PrivacyRepository } from '../../domain/store-ports.js';
+import { auditConcerns, scrubAudit, scrubJsonText, textNeedles } from '../erasure.js';
+import { emptyErasureCounts, type AuditEntry, type Consent, type ConsentRepository, type GuardianContact, type PersonRef, type PrivacyRepository } from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit, consents, insertSql, subjects } from './mappers.js';
 
@@ -33,8 +33,14 @@ export function consentRepository(db: SqliteDb): ConsentRepository {
 }
 
 export function privacyRepository(db: SqliteDb): PrivacyRepository {
+  // The ids of their records and excuses, whose audit entries are about them.
   const recordIds = (p: PersonRef): Set<string> =>
-    new Set(db.stmt<{ id: string }>('SELECT id FROM records WHERE org_id = ? AND student_id = ?').all(p.orgId, p.userId).map((r) => r.id));
+    new Set(
+      db
+        .stmt<{ id: string }>('SELECT id FROM records WHERE org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?')
+        .all(p.orgId, p.userId, p.orgId, p.userId)
+        .map((r) => r.id),
+    );
   // Free-form audit values are JSON text: the entries that may name the person are few, and
   // auditConcerns decides on the parsed entry.
   const concerning = (p: PersonRef, ids: Set<string>): AuditEntry[] =>
@@ -53,10 +59,7 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
       return db.tx(() => {
         const ids = recordIds(person);
         const run = (sql: string, ...args: unknown[]): number => db.stmt(sql).run(...args).changes;
-        const counts: ErasureCounts = {
-          users: 0, records: 0, sessions: 0, subjects: 0, enrolments: 0, audit: 0,
-          refreshTokens: 0, accountTokens: 0, faces: 0, faceProposals: 0, consents: 0,
-        };
+        const counts = emptyErasureCounts();
         const update = db.stmt('UPDATE audit SET entity_id = @entity_id, actor_id = @actor_id, from_json = @from_json, to_json = @to_json, reason = @reason, ip = @ip WHERE id = @id');
         for (const e of concerning(person, ids)) {
           const row = audit.toRow(scrubAudit(e, person, ids, tombstoneId));
@@ -96,9 +99,47 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         run('UPDATE consents SET withdrawn_by = ? WHERE org_id = ? AND withdrawn_by = ?', tombstoneId, orgId, userId);
         // The school system's id of the person is theirs too; a later import would create them anew.
         run("DELETE FROM oneroster_objects WHERE org_id = ? AND kind = 'user' AND entity_id = ?", orgId, userId);
+        // Read before the contacts go: emails to their guardians are about them too.
+        const guardians = db.stmt<{ contacts: string }>('SELECT contacts FROM guardian_contacts WHERE org_id = ? AND student_id = ?').get(orgId, userId);
+        const guardianValues = guardians ? (parseJson(guardians.contacts, 'guardian_contacts.contacts') as GuardianContact[]).flatMap((c) => [c.email, c.name]) : [];
+        counts.guardians = run('DELETE FROM guardian_contacts WHERE org_id = ? AND student_id = ?', orgId, userId);
+        counts.excuses = run('DELETE FROM excuses WHERE org_id = ? AND student_id = ?', orgId, userId);
+        counts.excuses += run('UPDATE excuses SET submitted_by = ? WHERE org_id = ? AND submitted_by = ?', tombstoneId, orgId, userId);
+        counts.excuses += run('UPDATE excuses SET decided_by = ? WHERE org_id = ? AND decided_by = ?', tombstoneId, orgId, userId);
+        counts.notifications = run('DELETE FROM notifications WHERE org_id = ? AND user_id = ?', orgId, userId);
+        const aboutThem = db
+          .stmt<{ id: string; alert: string }>("SELECT id, alert FROM notifications WHERE org_id = ? AND json_extract(alert, '$.studentId') = ?")
+          .all(orgId, userId);
+        for (const n of aboutThem) counts.notifications += run('UPDATE notifications SET alert = ? WHERE id = ?', scrubJsonText(n.alert, person, tombstoneId), n.id);
+        counts.notificationPreferences = run('DELETE FROM notification_preferences WHERE org_id = ? AND user_id = ?', orgId, userId);
+        counts.alertStates = run('DELETE FROM alert_states WHERE org_id = ? AND student_id = ?', orgId, userId);
+        const mailNeedles = textNeedles(person, guardianValues);
+        const mailFields = ['recipient', 'subject', 'text', 'html', 'headers'];
+        counts.outbox = run(
+          `DELETE FROM outbox WHERE org_id = ? AND (${mailFields.flatMap((f) => mailNeedles.map(() => `instr(lower(${f}), ?) > 0`)).join(' OR ')})`,
+          orgId, ...mailFields.flatMap(() => mailNeedles.map((v) => v.toLowerCase())),
+        );
+        const bodyNeedles = textNeedles(person);
+        const deliveries = db
+          .stmt<{ id: string; body: string }>(
+            `SELECT id, body FROM webhook_deliveries WHERE org_id = ? AND (${bodyNeedles.map(() => 'instr(lower(body), ?) > 0').join(' OR ')})`,
+          )
+          .all(orgId, ...bodyNeedles.map((v) => v.toLowerCase()));
+        for (const d of deliveries) counts.webhookDeliveries += run('UPDATE webhook_deliveries SET body = ? WHERE id = ?', scrubJsonText(d.body, person, tombstoneId), d.id);
+        // A meeting without its own teacher falls back to the subject's.
+        counts.meetings = run('UPDATE meetings SET teacher_id = NULL WHERE org_id = ? AND teacher_id = ?', orgId, userId);
+        counts.teacherSettings = run('DELETE FROM teacher_settings WHERE org_id = ? AND user_id = ?', orgId, userId);
         counts.users = run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, userId);
         return counts;
       });
     },
   };
+}
+
+function parseJson(text: string, column: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`corrupt JSON in column ${column}`, { cause: err });
+  }
 }
