@@ -320,6 +320,8 @@ async function run(
     JWT_SECRET: SECRET,
     ...(metricsToken ? { METRICS_TOKEN: metricsToken } : {}),
     CHECKIN_RATE_PER_MINUTE: '600',
+    // A teacher screen opens and watches up to 50 rounds of sessions per room before the load.
+    SOCKET_HEAVY_RATE_PER_MINUTE: '10000',
     // Every simulated client connects from this one address.
     SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
     // Without selfies the face worker pool would only add its model memory to the RSS.
