@@ -1,5 +1,12 @@
 import { AppError } from '../../shared/app-error.js';
-import type { DefaultPolicy, OrganisationSettings, Subject, TeacherDefaultPolicy, TeacherSettings, VerificationPolicy } from '../store-ports.js';
+import type {
+  DefaultPolicy,
+  OrganisationSettings,
+  Subject,
+  TeacherDefaultPolicy,
+  TeacherSettings,
+  VerificationPolicy,
+} from '../store-ports.js';
 import type { PolicyInput } from '../../shared/events.js';
 import { POLICY_CHECKS, PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
 

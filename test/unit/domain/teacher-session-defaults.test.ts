@@ -1,7 +1,13 @@
 import { expect } from 'chai';
 import { resolvePolicy, sessionDefaults, type TeacherDefaults } from '../../../src/domain/sessions/policy.js';
 import { mergeTeacherSettings } from '../../../src/domain/timetable/teacher-settings.js';
-import { DEFAULT_RETENTION, defaultTeacherSettings, NO_ORGANISATION_SETTINGS, type OrganisationSettings, type Subject } from '../../../src/domain/store-ports.js';
+import {
+  DEFAULT_RETENTION,
+  defaultTeacherSettings,
+  NO_ORGANISATION_SETTINGS,
+  type OrganisationSettings,
+  type Subject,
+} from '../../../src/domain/store-ports.js';
 import type { PolicyInput } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 
@@ -42,8 +48,15 @@ describe('session defaults: request > meeting preset > teacher > organisation > 
   });
 
   it("the teacher's preset stands for all four checks over the organisation's, and the teacher's own checks over the preset", () => {
-    expect(resolved(org, { ...teacher, defaultPolicy: { preset: 'manual' } }).policy).to.include({ geofence: false, rotatingCode: false, maxAttempts: 3 });
-    expect(resolved(org, { ...teacher, defaultPolicy: { preset: 'manual', rotatingCode: true } }).policy).to.include({ geofence: false, rotatingCode: true });
+    expect(resolved(org, { ...teacher, defaultPolicy: { preset: 'manual' } }).policy).to.include({
+      geofence: false,
+      rotatingCode: false,
+      maxAttempts: 3,
+    });
+    expect(resolved(org, { ...teacher, defaultPolicy: { preset: 'manual', rotatingCode: true } }).policy).to.include({
+      geofence: false,
+      rotatingCode: true,
+    });
   });
 
   it("a requested (or the meeting's) preset wins over the teacher's checks, and requested checks over that preset", () => {
@@ -56,12 +69,20 @@ describe('session defaults: request > meeting preset > teacher > organisation > 
   });
 });
 
-describe("teacher settings applied when a session opens", () => {
+describe('teacher settings applied when a session opens', () => {
   let f: LiveFixture;
   beforeEach(async () => {
     f = await createLiveFixture();
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: 5, codePeriodS: 30, defaultPolicy: { maxAttempts: 3 } },
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: null,
+        lateGraceMinutes: 5,
+        codePeriodS: 30,
+        defaultPolicy: { maxAttempts: 3 },
+      },
     });
     await f.store.timetable.putTeacherSettings({
       ...defaultTeacherSettings(f.org.id, f.teacher.id),
@@ -110,7 +131,11 @@ describe('teacher settings validation', () => {
     expect(code(() => mergeTeacherSettings(current, { codePeriodS: 4 }))).to.equal('VALIDATION_FAILED');
     expect(code(() => mergeTeacherSettings(current, { defaultPolicy: { maxAttempts: 6 } }))).to.equal('VALIDATION_FAILED');
     const set = mergeTeacherSettings(current, { codePeriodS: 600, defaultPolicy: { preset: 'manual' } });
-    expect(mergeTeacherSettings(set, { timetableOpen: 'tap' })).to.deep.include({ codePeriodS: 600, defaultPolicy: { preset: 'manual' }, timetableOpen: 'tap' });
+    expect(mergeTeacherSettings(set, { timetableOpen: 'tap' })).to.deep.include({
+      codePeriodS: 600,
+      defaultPolicy: { preset: 'manual' },
+      timetableOpen: 'tap',
+    });
     expect(mergeTeacherSettings(set, { codePeriodS: null, defaultPolicy: {} })).to.deep.include({ codePeriodS: null, defaultPolicy: {} });
   });
 });
