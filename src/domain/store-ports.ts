@@ -1156,10 +1156,25 @@ export interface Occurrence {
 export const TIMETABLE_OPEN_MODES = ['auto', 'tap'] as const;
 export type TimetableOpenMode = (typeof TIMETABLE_OPEN_MODES)[number];
 
+/** A teacher's default checks: a preset, and checks that override it; unset fields fall through. */
+export type TeacherDefaultPolicy = DefaultPolicy & { preset?: PolicyPreset };
+
+/**
+ * A teacher's own session defaults; unset (null, or a field left out of defaultPolicy) falls
+ * through to the organisation's setting, then the built-in one (sessionDefaults).
+ */
 export interface TeacherSettings {
   orgId: string;
   userId: string;
   timetableOpen: TimetableOpenMode;
+  defaultPolicy: TeacherDefaultPolicy;
+  lateGraceMinutes: number | null;
+  codePeriodS: number | null;
+}
+
+/** A teacher who never saved settings. */
+export function defaultTeacherSettings(orgId: string, userId: string): TeacherSettings {
+  return { orgId, userId, timetableOpen: 'auto', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
 }
 
 export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt'>;
@@ -1192,7 +1207,7 @@ export interface TimetableRepository {
   releaseOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
   /** Marks the occurrence cancelled whatever its state; returns it as it was before (null: none). */
   cancelOccurrence(orgId: string, key: Pick<Occurrence, 'meetingId' | 'day' | 'subjectId'>, now: Date): Promise<Occurrence | null>;
-  /** The teacher's settings; 'auto' when never set. */
+  /** The teacher's settings; defaultTeacherSettings when never set. */
   getTeacherSettings(orgId: string, userId: string): Promise<TeacherSettings>;
   putTeacherSettings(settings: TeacherSettings): Promise<TeacherSettings>;
 }

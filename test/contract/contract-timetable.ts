@@ -95,12 +95,32 @@ export function timetableContract(ctx: ContractContext): void {
     it("stores a teacher's timetable setting, 'auto' until set", async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
-      expect(await s.timetable.getTeacherSettings(org.id, 'u1')).to.deep.equal({ orgId: org.id, userId: 'u1', timetableOpen: 'auto' });
-      await s.timetable.putTeacherSettings({ orgId: org.id, userId: 'u1', timetableOpen: 'tap' });
+      const unset = { orgId: org.id, userId: 'u1', timetableOpen: 'auto', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
+      expect(await s.timetable.getTeacherSettings(org.id, 'u1')).to.deep.equal(unset);
+      await s.timetable.putTeacherSettings({ ...unset, timetableOpen: 'tap' });
       expect((await s.timetable.getTeacherSettings(org.id, 'u1')).timetableOpen).to.equal('tap');
       expect((await s.timetable.getTeacherSettings(org.id, 'u2')).timetableOpen).to.equal('auto');
-      await s.timetable.putTeacherSettings({ orgId: org.id, userId: 'u1', timetableOpen: 'auto' });
+      await s.timetable.putTeacherSettings({ ...unset, timetableOpen: 'auto' });
       expect((await s.timetable.getTeacherSettings(org.id, 'u1')).timetableOpen).to.equal('auto');
+    });
+
+    it("round-trips a teacher's session defaults, and unsets them again", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const set = {
+        orgId: org.id,
+        userId: 'u1',
+        timetableOpen: 'tap' as const,
+        defaultPolicy: { preset: 'location-code' as const, selfie: true, maxAttempts: 3 },
+        lateGraceMinutes: 0,
+        codePeriodS: 45,
+      };
+      expect(await s.timetable.putTeacherSettings(set)).to.deep.equal(set);
+      expect(await s.timetable.getTeacherSettings(org.id, 'u1')).to.deep.equal(set);
+      const unset = { ...set, defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
+      await s.timetable.putTeacherSettings(unset);
+      expect(await s.timetable.getTeacherSettings(org.id, 'u1')).to.deep.equal(unset);
+      expect((await s.timetable.getTeacherSettings(org.id, 'u2')).defaultPolicy).to.deep.equal({});
     });
   });
 }

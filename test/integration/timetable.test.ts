@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createOrg, createSubject, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient, ok } from '../support/sockets.js';
 
 // The timetable through the HTTP API and the application's own job, with its clock injected:
 // an admin sets the term and a closure day, a teacher adds weekly meetings, sees the next
@@ -95,8 +96,8 @@ describe('timetable (application)', function () {
     });
     expect(meeting.status).to.equal(201);
     const put = await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { timetableOpen: 'tap' } });
-    expect(put.body).to.deep.equal({ timetableOpen: 'tap' });
-    expect((await srv.request('GET', '/api/v1/timetable/settings', asTeacher)).body).to.deep.equal({ timetableOpen: 'tap' });
+    expect(put.body).to.deep.include({ timetableOpen: 'tap' });
+    expect((await srv.request('GET', '/api/v1/timetable/settings', asTeacher)).body).to.deep.include({ timetableOpen: 'tap' });
 
     now += 16 * MINUTE;
     expect(await srv.app.timetableJob.tick()).to.equal(true);
@@ -111,5 +112,46 @@ describe('timetable (application)', function () {
     const again = await srv.request('POST', `/api/v1/meetings/${meeting.body.id}/start`, { ...asTeacher, body: { day } });
     expect(again.body.id).to.equal(tap.body.id);
     expect((await srv.store.sessions.list(org.id, { subjectId: subject.id, limit: 10, offset: 0 })).total).to.equal(1);
+  });
+
+  it("applies the teacher's default policy, late grace and code period to sessions opened by hand and by the timetable", async () => {
+    const org = await createOrg(srv.store);
+    await srv.store.organisations.update(org.id, { timezone: 'UTC' });
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const subject = await createSubject(srv.store, org.id, [teacher.id]);
+    const asTeacher = { token: (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken };
+    const unset = { timetableOpen: 'auto', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
+    expect((await srv.request('GET', '/api/v1/timetable/settings', asTeacher)).body).to.deep.equal(unset);
+
+    const tooShort = await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { codePeriodS: 4 } });
+    expect([tooShort.status, tooShort.body.error.code]).to.deep.equal([400, 'VALIDATION_FAILED']);
+    const set = { timetableOpen: 'tap', defaultPolicy: { preset: 'manual', maxAttempts: 4 }, lateGraceMinutes: 3, codePeriodS: 45 };
+    const put = await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { defaultPolicy: set.defaultPolicy, lateGraceMinutes: 3, codePeriodS: 45 } });
+    expect([put.status, put.body]).to.deep.equal([200, { ...set, timetableOpen: 'auto' }]);
+    expect((await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { timetableOpen: 'tap' } })).body).to.deep.equal(set);
+    expect((await srv.request('GET', '/api/v1/timetable/settings', asTeacher)).body).to.deep.equal(set);
+
+    const socket = await connectClient(srv.baseUrl, asTeacher.token);
+    try {
+      const byHand = ok(await command(socket, 'session:open', { subjectId: subject.id }));
+      expect(Date.parse(byHand.lateAfter) - Date.parse(byHand.startsAt)).to.equal(3 * MINUTE);
+      expect(byHand.policy).to.include({ preset: 'manual', codePeriodS: 45, maxAttempts: 4 });
+    } finally {
+      socket.disconnect();
+    }
+
+    const term = await srv.store.timetable.createTerm(org.id, { name: 'T', startDay: '2026-01-01', endDay: '2026-12-31' });
+    const tomorrow = new Date(now + 86_400_000);
+    const day = tomorrow.toISOString().slice(0, 10);
+    const weekday = tomorrow.getUTCDay() === 0 ? 7 : tomorrow.getUTCDay();
+    const meeting = await srv.request('POST', `/api/v1/subjects/${subject.id}/meetings`, {
+      ...asTeacher,
+      body: { termId: term.id, weekday, startTime: '10:00', endTime: '11:00' },
+    });
+    expect(meeting.status, JSON.stringify(meeting.body)).to.equal(201);
+    const tap = await srv.request('POST', `/api/v1/meetings/${meeting.body.id}/start`, { ...asTeacher, body: { day } });
+    expect(tap.status, JSON.stringify(tap.body)).to.equal(200);
+    expect(tap.body.lateAfter).to.equal(`${day}T10:03:00.000Z`);
+    expect(tap.body.policy).to.include({ preset: 'manual', codePeriodS: 45, maxAttempts: 4 });
   });
 });

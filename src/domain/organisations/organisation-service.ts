@@ -190,7 +190,8 @@ function checkTimeZone(name: string): string {
   return tz;
 }
 
-function checkRange(path: string, value: number | null, limits: { min: number; max: number }): number | null {
+/** The value when it is null or an integer within the limits; VALIDATION_FAILED at `path` otherwise. */
+export function checkRange(path: string, value: number | null, limits: { min: number; max: number }): number | null {
   if (value === null) return null;
   if (!Number.isInteger(value) || value < limits.min || value > limits.max) {
     throw invalid(path, `an integer from ${limits.min} to ${limits.max}, or null`);

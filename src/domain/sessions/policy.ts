@@ -1,7 +1,14 @@
 import { AppError } from '../../shared/app-error.js';
-import type { DefaultPolicy, OrganisationSettings, Subject, VerificationPolicy } from '../store-ports.js';
+import type {
+  DefaultPolicy,
+  OrganisationSettings,
+  Subject,
+  TeacherDefaultPolicy,
+  TeacherSettings,
+  VerificationPolicy,
+} from '../store-ports.js';
 import type { PolicyInput } from '../../shared/events.js';
-import { PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
+import { POLICY_CHECKS, PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
 
 const MINUTE = 60_000;
 
@@ -11,7 +18,7 @@ export const DEFAULT_LATE_GRACE_MINUTES = 10;
 
 export interface PolicyDefaults {
   codePeriodS: number;
-  /** The organisation's default checks; unset fields keep the built-in defaults. */
+  /** The teacher's default checks over the organisation's; unset fields keep the built-in defaults. */
   policy?: DefaultPolicy;
 }
 
@@ -21,16 +28,40 @@ export interface SessionDefaults {
   policy: PolicyDefaults;
 }
 
+/** The teacher's own defaults that sessionDefaults reads; absent or null fields fall through. */
+export type TeacherDefaults = Pick<TeacherSettings, 'defaultPolicy' | 'lateGraceMinutes' | 'codePeriodS'>;
+
 /**
- * What a session gets when its teacher leaves a value out: the organisation's setting, else
- * the server's (CODE_PERIOD_S, the built-in window).
+ * What a session gets when the request leaves a value out. The order, first set wins: the
+ * request itself (a timetable meeting's preset comes in as the request's preset, see
+ * resolvePolicy), the teacher's settings, the organisation's settings, then the server's
+ * (CODE_PERIOD_S, the built-in window and grace).
  */
-export function sessionDefaults(settings: OrganisationSettings, configCodePeriodS: number): SessionDefaults {
+export function sessionDefaults(settings: OrganisationSettings, configCodePeriodS: number, teacher?: TeacherDefaults): SessionDefaults {
   return {
     sessionMs: (settings.sessionMinutes ?? DEFAULT_SESSION_MINUTES) * MINUTE,
-    lateGraceMs: (settings.lateGraceMinutes ?? DEFAULT_LATE_GRACE_MINUTES) * MINUTE,
-    policy: { codePeriodS: settings.codePeriodS ?? configCodePeriodS, policy: settings.defaultPolicy },
+    lateGraceMs: (teacher?.lateGraceMinutes ?? settings.lateGraceMinutes ?? DEFAULT_LATE_GRACE_MINUTES) * MINUTE,
+    policy: {
+      codePeriodS: teacher?.codePeriodS ?? settings.codePeriodS ?? configCodePeriodS,
+      policy: teacher ? overTeacherPolicy(settings.defaultPolicy, teacher.defaultPolicy) : settings.defaultPolicy,
+    },
   };
+}
+
+/**
+ * The organisation's default checks with the teacher's laid over them: the teacher's preset
+ * stands for all four checks (as a requested preset does), and the teacher's own checks
+ * override that preset.
+ */
+function overTeacherPolicy(org: DefaultPolicy, teacher: TeacherDefaultPolicy): DefaultPolicy {
+  const merged: DefaultPolicy = { ...org };
+  const preset = teacher.preset ? PRESET_CHECKS[teacher.preset] : undefined;
+  for (const check of POLICY_CHECKS) {
+    const v = teacher[check] ?? preset?.[check];
+    if (v !== undefined) merged[check] = v;
+  }
+  if (teacher.maxAttempts !== undefined) merged.maxAttempts = teacher.maxAttempts;
+  return merged;
 }
 
 /** What this deployment can verify; a selfie needs the face engine. */
@@ -41,7 +72,8 @@ export interface Capabilities {
 }
 
 /**
- * Completes a requested policy with the organisation's defaults, then the built-in ones
+ * Completes a requested policy with the defaults (the teacher's, then the organisation's,
+ * see sessionDefaults), then the built-in ones
  * (geofence when the subject has a location, the rotating code, two attempts), and refuses
  * checks that cannot run: a selfie
  * without the face engine, a geofence without a classroom location, a network check without
@@ -54,7 +86,7 @@ export function resolvePolicy(
   capabilities: Capabilities,
 ): VerificationPolicy {
   const org = defaults.policy ?? {};
-  // A preset stands for all four checks, so the organisation's check defaults give way to it.
+  // A requested preset stands for all four checks, so the default checks give way to it.
   const preset: Partial<PolicyChecks> = input?.preset ? PRESET_CHECKS[input.preset] : {};
   const policy: VerificationPolicy = {
     geofence: input?.geofence ?? preset.geofence ?? org.geofence ?? subject.location !== null,

@@ -45,8 +45,9 @@ export class SessionService {
     assertStaffOf(actor, subject);
 
     const at = now();
-    const org = await store.organisations.get(actor.orgId);
-    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
+    // The opener's own defaults: the teacher's by hand, and the meeting's teacher's from the timetable.
+    const [org, teacher] = await Promise.all([store.organisations.get(actor.orgId), store.timetable.getTeacherSettings(actor.orgId, actor.id)]);
+    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS, teacher);
     const startsAt = input.startsAt ? new Date(input.startsAt) : at;
     const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(startsAt.getTime() + defaults.sessionMs);
     // A grace longer than the session means nobody is late, not a refused window.

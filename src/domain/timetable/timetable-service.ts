@@ -17,8 +17,8 @@ import {
   type Subject,
   type TeacherSettings,
   type Term,
-  type TimetableOpenMode,
 } from '../store-ports.js';
+import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 
@@ -233,9 +233,11 @@ export class TimetableService {
     return this.deps.store.timetable.getTeacherSettings(actor.orgId, actor.id);
   }
 
-  async updateSettings(actor: Actor, timetableOpen: TimetableOpenMode): Promise<TeacherSettings> {
+  /** Changes the caller's own settings; a field left out keeps its value (teacher-settings.ts). */
+  async updateSettings(actor: Actor, input: TeacherSettingsInput): Promise<TeacherSettings> {
     requireRole(actor, 'admin', 'teacher');
-    return this.deps.store.timetable.putTeacherSettings({ orgId: actor.orgId, userId: actor.id, timetableOpen });
+    const { timetable } = this.deps.store;
+    return timetable.putTeacherSettings(mergeTeacherSettings(await timetable.getTeacherSettings(actor.orgId, actor.id), input));
   }
 
   private async subjectForStaff(actor: Actor, subjectId: string): Promise<Subject> {

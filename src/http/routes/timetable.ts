@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { POLICY_PRESETS } from '../../shared/policy-presets.js';
-import { TIMETABLE_OPEN_MODES } from '../../domain/store-ports.js';
+import { DefaultPolicySchema } from '../../shared/policy.js';
+import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
+import { TIMETABLE_OPEN_MODES, type TeacherSettings } from '../../domain/store-ports.js';
 import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
@@ -50,9 +52,24 @@ const UpcomingSchema = z
   })
   .describe('One dated meeting of the timetable');
 
+const limited = (l: { min: number; max: number }) => z.number().int().min(l.min).max(l.max);
+
+const TeacherPolicySchema = DefaultPolicySchema.extend({
+  preset: z.enum(POLICY_PRESETS).optional().describe('Stands for all four checks; a check given beside it overrides it'),
+  maxAttempts: limited(SETTING_LIMITS.maxAttempts).optional(),
+}).describe("Checks of the teacher's sessions that name none; a field left out falls back to the organisation's defaultPolicy");
+
 const SettingsSchema = z.object({
   timetableOpen: z.enum(TIMETABLE_OPEN_MODES).describe("auto: timetable sessions are created ahead and open at their time; tap: they wait for the teacher's one tap"),
+  defaultPolicy: TeacherPolicySchema,
+  lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes).nullable().describe("Minutes after the start before check-ins are late; null: the organisation's setting"),
+  codePeriodS: limited(SETTING_LIMITS.codePeriodS).nullable().describe("Rotating-code period; null: the organisation's setting"),
 });
+
+/** A field left out keeps its value; null unsets a number; defaultPolicy replaces the whole policy ({} unsets it). */
+const SettingsBody = SettingsSchema.partial();
+
+const settingsView = (s: TeacherSettings) => ({ timetableOpen: s.timetableOpen, defaultPolicy: s.defaultPolicy, lateGraceMinutes: s.lateGraceMinutes, codePeriodS: s.codePeriodS });
 
 const DayBody = z.object({ day: Day });
 const UpcomingQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_UPCOMING_DAYS).default(7) });
@@ -187,18 +204,18 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       tags: ['timetable'],
       access: STAFF,
       response: { status: 200, description: 'Settings', schema: SettingsSchema },
-      handler: async ({ actor }) => ({ timetableOpen: (await timetable.settings(actor)).timetableOpen }),
+      handler: async ({ actor }) => settingsView(await timetable.settings(actor)),
     });
 
     routes.define({
       method: 'put',
       path: '/timetable/settings',
-      summary: "Change the caller's timetable settings",
+      summary: "Change the caller's timetable settings and session defaults",
       tags: ['timetable'],
       access: STAFF,
-      body: SettingsSchema,
+      body: SettingsBody,
       response: { status: 200, description: 'Settings', schema: SettingsSchema },
-      handler: async ({ actor, body }) => ({ timetableOpen: (await timetable.updateSettings(actor, body.timetableOpen)).timetableOpen }),
+      handler: async ({ actor, body }) => settingsView(await timetable.updateSettings(actor, body)),
     });
   }
 }

@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
-import { POLICY_PRESETS } from '../../shared/policy-presets.js';
+import { POLICY_CHECKS, POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { newId } from '../../shared/ids.js';
-import { TIMETABLE_OPEN_MODES } from '../../domain/store-ports.js';
+import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/store-ports.js';
 
 // Timetable documents (docs/timetable.md); the conventions of schemas.ts.
 
@@ -90,12 +90,15 @@ export const occurrenceSchema = new Schema<OccurrenceDoc>(
 );
 occurrenceSchema.index({ orgId: 1, meetingId: 1, day: 1 }, { name: 'org_meeting_day' });
 
-/** `_id` is `${orgId}/${userId}`. */
+/** `_id` is `${orgId}/${userId}`. The session defaults are absent on documents written before them: unset. */
 export interface TeacherSettingsDoc {
   _id: string;
   orgId: string;
   userId: string;
   timetableOpen: string;
+  defaultPolicy?: TeacherDefaultPolicy;
+  lateGraceMinutes?: number | null;
+  codePeriodS?: number | null;
 }
 
 export const teacherSettingsSchema = new Schema<TeacherSettingsDoc>(
@@ -104,6 +107,19 @@ export const teacherSettingsSchema = new Schema<TeacherSettingsDoc>(
     orgId: requiredString,
     userId: requiredString,
     timetableOpen: { type: String, required: true, enum: [...TIMETABLE_OPEN_MODES] },
+    defaultPolicy: {
+      type: new Schema(
+        {
+          preset: { type: String, enum: [...POLICY_PRESETS] },
+          ...Object.fromEntries(POLICY_CHECKS.map((check) => [check, Boolean])),
+          maxAttempts: { type: Number, min: 1 },
+        },
+        { _id: false, id: false },
+      ),
+      default: () => ({}),
+    },
+    lateGraceMinutes: { type: Number, default: null, min: 0 },
+    codePeriodS: { type: Number, default: null, min: 1 },
   },
   { ...base, collection: 'teacherSettings' },
 );

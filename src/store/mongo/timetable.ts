@@ -1,5 +1,5 @@
 import { newId } from '../../shared/ids.js';
-import type { Holiday, Meeting, Occurrence, Term, TimetableRepository } from '../../domain/store-ports.js';
+import { defaultTeacherSettings, type Holiday, type Meeting, type Occurrence, type TeacherDefaultPolicy, type Term, type TimetableRepository } from '../../domain/store-ports.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas.js';
@@ -119,15 +119,29 @@ export function timetableRepository(m: Models): TimetableRepository {
     },
     async getTeacherSettings(orgId, userId) {
       const d = await m.teacherSettings.findOne({ _id: `${orgId}/${userId}` }).lean();
-      return { orgId, userId, timetableOpen: d?.timetableOpen === 'tap' ? 'tap' : 'auto' };
+      if (!d) return defaultTeacherSettings(orgId, userId);
+      return {
+        orgId,
+        userId,
+        timetableOpen: d.timetableOpen === 'tap' ? 'tap' : 'auto',
+        defaultPolicy: withoutUnset(d.defaultPolicy ?? {}),
+        lateGraceMinutes: d.lateGraceMinutes ?? null,
+        codePeriodS: d.codePeriodS ?? null,
+      };
     },
     async putTeacherSettings(settings) {
+      const { orgId, userId, timetableOpen, lateGraceMinutes, codePeriodS } = settings;
       await m.teacherSettings.updateOne(
-        { _id: `${settings.orgId}/${settings.userId}` },
-        { $set: { orgId: settings.orgId, userId: settings.userId, timetableOpen: settings.timetableOpen } },
+        { _id: `${orgId}/${userId}` },
+        { $set: { orgId, userId, timetableOpen, defaultPolicy: { ...settings.defaultPolicy }, lateGraceMinutes, codePeriodS } },
         { upsert: true },
       );
-      return { ...settings };
+      return { ...settings, defaultPolicy: { ...settings.defaultPolicy } };
     },
   };
+}
+
+/** Mongoose may hand back a field it never stored as undefined or null; the domain wants it absent. */
+function withoutUnset(policy: TeacherDefaultPolicy): TeacherDefaultPolicy {
+  return Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined && v !== null)) as TeacherDefaultPolicy;
 }

@@ -513,6 +513,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX oneroster_objects_entity ON oneroster_objects (org_id, kind, entity_id) WHERE entity_id IS NOT NULL;
     `,
   },
+  {
+    version: 18,
+    name: "teachers' session defaults",
+    // NULL: the teacher never set it, and the organisation's setting applies.
+    sql: `
+      ALTER TABLE teacher_settings ADD COLUMN default_policy TEXT;
+      ALTER TABLE teacher_settings ADD COLUMN late_grace_minutes INTEGER;
+      ALTER TABLE teacher_settings ADD COLUMN code_period_s INTEGER;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

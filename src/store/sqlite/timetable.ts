@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Holiday, Meeting, Occurrence, Term, TimetableRepository } from '../../domain/store-ports.js';
+import { defaultTeacherSettings, type Holiday, type Meeting, type Occurrence, type TeacherDefaultPolicy, type Term, type TimetableRepository } from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
@@ -14,6 +14,14 @@ const dayRange = (r: Row) => ({
   endDay: r['end_day'] as string,
   createdAt: new Date(r['created_at'] as number),
 });
+
+function parsePolicy(json: string): TeacherDefaultPolicy {
+  try {
+    return JSON.parse(json) as TeacherDefaultPolicy;
+  } catch (err) {
+    throw new Error('corrupt JSON in column teacher_settings.default_policy', { cause: err });
+  }
+}
 
 const meetingOf = (r: Row): Meeting => ({
   id: r['id'] as string,
@@ -138,15 +146,34 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
       });
     },
     async getTeacherSettings(orgId, userId) {
-      const r = db.stmt('SELECT timetable_open FROM teacher_settings WHERE org_id = ? AND user_id = ?').get(orgId, userId);
-      return { orgId, userId, timetableOpen: r?.['timetable_open'] === 'tap' ? 'tap' : 'auto' };
+      const r = db.stmt('SELECT * FROM teacher_settings WHERE org_id = ? AND user_id = ?').get(orgId, userId);
+      if (!r) return defaultTeacherSettings(orgId, userId);
+      const policy = r['default_policy'];
+      return {
+        orgId,
+        userId,
+        timetableOpen: r['timetable_open'] === 'tap' ? 'tap' : 'auto',
+        defaultPolicy: typeof policy === 'string' ? parsePolicy(policy) : {},
+        lateGraceMinutes: (r['late_grace_minutes'] as number | null) ?? null,
+        codePeriodS: (r['code_period_s'] as number | null) ?? null,
+      };
     },
     async putTeacherSettings(settings) {
       db.stmt(
-        `INSERT INTO teacher_settings (org_id, user_id, timetable_open) VALUES (?, ?, ?)
-         ON CONFLICT (org_id, user_id) DO UPDATE SET timetable_open = excluded.timetable_open`,
-      ).run(settings.orgId, settings.userId, settings.timetableOpen);
-      return { ...settings };
+        `INSERT INTO teacher_settings (org_id, user_id, timetable_open, default_policy, late_grace_minutes, code_period_s)
+         VALUES (@orgId, @userId, @timetableOpen, @defaultPolicy, @lateGraceMinutes, @codePeriodS)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET timetable_open = excluded.timetable_open,
+           default_policy = excluded.default_policy, late_grace_minutes = excluded.late_grace_minutes,
+           code_period_s = excluded.code_period_s`,
+      ).run({
+        orgId: settings.orgId,
+        userId: settings.userId,
+        timetableOpen: settings.timetableOpen,
+        defaultPolicy: JSON.stringify(settings.defaultPolicy),
+        lateGraceMinutes: settings.lateGraceMinutes,
+        codePeriodS: settings.codePeriodS,
+      });
+      return { ...settings, defaultPolicy: { ...settings.defaultPolicy } };
     },
   };
 }

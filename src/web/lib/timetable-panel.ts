@@ -1,10 +1,18 @@
 /**
  * The teacher console's weekly timetable (docs/timetable.md): add a weekly meeting to the
  * subject chosen in the open form, and see its next seven days, with the one tap for a meeting
- * whose session is not created yet.
+ * whose session is not created yet; and the teacher's own session defaults.
  */
+import { POLICY_PRESETS, PRESET_LABELS, type PolicyPreset } from '../../shared/policy-presets.js';
 import { apiJson } from './auth.js';
 import { byId, clockTime, errorText, h } from './dom.js';
+
+interface TeacherSettings {
+  timetableOpen: 'auto' | 'tap';
+  defaultPolicy: { preset?: PolicyPreset };
+  lateGraceMinutes: number | null;
+  codePeriodS: number | null;
+}
 
 interface Term {
   id: string;
@@ -68,7 +76,43 @@ async function renderUpcoming(subjectId: string): Promise<void> {
   );
 }
 
-/** Wires the panel to the subject select; loads the terms once. */
+const numberOrNull = (input: HTMLInputElement): number | null => (input.value.trim() === '' ? null : Number(input.value));
+
+/**
+ * The "My session defaults" form. Only the preset is offered for the checks: a policy changed
+ * here replaces the whole default policy, so it is sent only when the choice changed.
+ */
+async function bindTeacherSettings(): Promise<void> {
+  const status = byId('teacher-settings-status');
+  const open = byId<HTMLSelectElement>('ts-open');
+  const preset = byId<HTMLSelectElement>('ts-preset');
+  const grace = byId<HTMLInputElement>('ts-grace');
+  const code = byId<HTMLInputElement>('ts-code');
+  preset.replaceChildren(h('option', { value: '' }, "The organisation's"), ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])));
+  let loadedPreset = '';
+  const show = (s: TeacherSettings) => {
+    open.value = s.timetableOpen;
+    loadedPreset = s.defaultPolicy.preset ?? '';
+    preset.value = loadedPreset;
+    grace.value = s.lateGraceMinutes === null ? '' : String(s.lateGraceMinutes);
+    code.value = s.codePeriodS === null ? '' : String(s.codePeriodS);
+  };
+  show(await apiJson<TeacherSettings>('/api/v1/timetable/settings'));
+  byId<HTMLFormElement>('teacher-settings-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    status.textContent = '';
+    const body: Record<string, unknown> = { timetableOpen: open.value, lateGraceMinutes: numberOrNull(grace), codePeriodS: numberOrNull(code) };
+    if (preset.value !== loadedPreset) body['defaultPolicy'] = preset.value ? { preset: preset.value } : {};
+    apiJson<TeacherSettings>('/api/v1/timetable/settings', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then((saved) => {
+        show(saved);
+        status.textContent = 'Saved.';
+      })
+      .catch((err: unknown) => (status.textContent = errorText(err)));
+  });
+}
+
+/** Wires the panel to the subject select; loads the terms and the teacher's settings once. */
 export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Promise<void> {
   const error = byId('timetable-error');
   const termSelect = byId<HTMLSelectElement>('meeting-term');
@@ -92,5 +136,5 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
       .then(() => refresh())
       .catch((err: unknown) => (error.textContent = errorText(err)));
   });
-  await refresh();
+  await Promise.all([refresh(), bindTeacherSettings()]);
 }

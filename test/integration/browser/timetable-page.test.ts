@@ -61,4 +61,29 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     await page.reload();
     await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
   });
+
+  it('saves the teacher\'s own session defaults from the timetable panel, and shows them again after a reload', async () => {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const own = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    try {
+      own.setDefaultTimeout(8_000);
+      const page = await own.newPage();
+      await page.goto('/teacher.html');
+      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+      await page.waitForSelector('#ts-preset option[value="manual"]', { state: 'attached' });
+      await page.selectOption('#ts-preset', 'manual');
+      await page.fill('#ts-grace', '3');
+      await page.fill('#ts-code', '45');
+      await page.click('#teacher-settings-form button[type="submit"]');
+      await page.getByText('Saved.').waitFor();
+      expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({ defaultPolicy: { preset: 'manual' }, lateGraceMinutes: 3, codePeriodS: 45 });
+
+      await page.reload();
+      await page.waitForFunction(() => (document.querySelector('#ts-code') as HTMLInputElement | null)?.value === '45');
+      expect([await page.inputValue('#ts-preset'), await page.inputValue('#ts-grace')]).to.deep.equal(['manual', '3']);
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -133,7 +133,7 @@ describe('timetable job', () => {
   });
 
   it("leaves a 'tap' teacher's meetings for one tap, which creates the session once", async () => {
-    await a.timetable.updateSettings(actor(teacher), 'tap');
+    await a.timetable.updateSettings(actor(teacher), { timetableOpen: 'tap' });
     expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 0, waiting: 2, failed: 0 });
     expect(await sessionsOf(a.store)).to.deep.equal([]);
     const [thursday] = await a.timetable.meetings(actor(teacher), subject.id);
