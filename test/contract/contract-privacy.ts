@@ -210,7 +210,7 @@ export async function seedNewerData(
   ]);
   const term = await s.timetable.createTerm(orgId, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-03-27' });
   const meeting = await s.timetable.createMeeting(orgId, { subjectId, termId: term.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: teacher.id, preset: null });
-  await s.timetable.putTeacherSettings({ orgId, userId: teacher.id, timetableOpen: 'tap' });
+  await s.timetable.putTeacherSettings({ orgId, userId: teacher.id, timetableOpen: 'tap', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null });
   await s.oneroster.put({ orgId, kind: 'user', sourcedId: 'sis-ada', entityId: ada.id, data: { email: ada.email } });
   return { excuse, excuseAudit, bobExcuse, rule, delivery: delivery!, meeting };
 }

@@ -20,7 +20,7 @@ export async function seedLaterCollections(store: Store, r: SeedRefs, tag = 'a')
   });
   await store.timetable.claimOccurrence(r.orgId, { meetingId: meeting.id, day: '2026-03-02', subjectId: r.subjectId }, at, new Date(0));
   await store.timetable.completeOccurrence(r.orgId, meeting.id, '2026-03-02', r.sessionId, at);
-  await store.timetable.putTeacherSettings({ orgId: r.orgId, userId: r.teacherId, timetableOpen: 'tap' });
+  await store.timetable.putTeacherSettings({ orgId: r.orgId, userId: r.teacherId, timetableOpen: 'tap', defaultPolicy: { preset: 'network' }, lateGraceMinutes: 7, codePeriodS: 30 });
 
   await store.accountTokens.create({ orgId: r.orgId, userId: r.studentId, purpose: 'invite', tokenHash: `invite-${tag}`, expiresAt: new Date(Date.UTC(2030, 0, 1)), createdAt: at });
 

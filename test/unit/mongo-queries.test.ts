@@ -222,7 +222,7 @@ describe('mongo document mapping and transfer operations', () => {
     meetings: { id: 'mt', orgId: 'o', subjectId: 's', termId: 'tm', weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: null, createdAt: T },
     occurrences: { orgId: 'o', meetingId: 'mt', day: '2026-09-07', subjectId: 's', state: 'created', sessionId: 'x', updatedAt: T },
     accountTokens: { id: 'at', orgId: 'o', userId: 'u', purpose: 'invite', tokenHash: 'ah', expiresAt: T, createdAt: T, usedAt: null },
-    teacherSettings: { orgId: 'o', userId: 't', timetableOpen: 'tap' },
+    teacherSettings: { orgId: 'o', userId: 't', timetableOpen: 'tap', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null },
     excuses: {
       id: 'e', orgId: 'o', studentId: 'u', submittedBy: 'u', subjectId: null, sessionId: 'x', fromDay: '2026-03-02', toDay: '2026-03-02',
       category: 'illness', text: 'Flu', document: { fileName: 'n.pdf', contentType: 'application/pdf', size: 3 }, documentBytes: Buffer.from('pdf'),

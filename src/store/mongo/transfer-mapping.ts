@@ -50,7 +50,15 @@ export const accountTokens: Pair<'accountTokens'> = {
 };
 
 export const teacherSettings: Pair<'teacherSettings'> = {
-  to: (d) => ({ orgId: d.orgId, userId: d.userId, timetableOpen: d.timetableOpen as CollectionEntity['teacherSettings']['timetableOpen'] }),
+  to: (d) => ({
+    orgId: d.orgId,
+    userId: d.userId,
+    timetableOpen: d.timetableOpen as CollectionEntity['teacherSettings']['timetableOpen'],
+    // Documents written before the session defaults existed have none of them: unset.
+    defaultPolicy: d.defaultPolicy ?? {},
+    lateGraceMinutes: d.lateGraceMinutes ?? null,
+    codePeriodS: d.codePeriodS ?? null,
+  }),
   from: (e) => ({ _id: `${e.orgId}/${e.userId}`, ...e }),
 };
 

@@ -74,7 +74,10 @@ export const LATER_TABLES: { [C in Exclude<CollectionName, keyof typeof CORE_TAB
     orgId: v('org_id'), meetingId: v('meeting_id'), day: v('day'), subjectId: v('subject_id'), state: v('state'), sessionId: v('session_id'),
     updatedAt: d('updated_at'),
   }),
-  teacherSettings: table('teacher_settings', ['org_id', 'user_id'], { orgId: v('org_id'), userId: v('user_id'), timetableOpen: v('timetable_open') }),
+  teacherSettings: table('teacher_settings', ['org_id', 'user_id'], {
+    orgId: v('org_id'), userId: v('user_id'), timetableOpen: v('timetable_open'), defaultPolicy: j('default_policy'),
+    lateGraceMinutes: v('late_grace_minutes'), codePeriodS: v('code_period_s'),
+  }),
   excuses: table('excuses', ['id'], {
     id: v('id'), orgId: v('org_id'), studentId: v('student_id'), submittedBy: v('submitted_by'), subjectId: v('subject_id'), sessionId: v('session_id'),
     fromDay: v('from_day'), toDay: v('to_day'), category: v('category'), text: v('text'), document: j('document'), documentBytes: ['document_bytes', 'blob'],
