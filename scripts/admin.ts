@@ -142,15 +142,27 @@ async function readPassword(fromStdin: boolean): Promise<{ password: string; gen
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // One trailing line break is the end of the input, not part of the password.
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (password.length === 0) throw new UsageError('--password-stdin: standard input was empty');
   return { password, generated: false };
 }
 
 function formatOrganisations(items: OrganisationView[]): string {
-  const rows = [['SLUG', 'NAME', 'TIME ZONE', 'STATUS', 'ID'], ...items.map((o) => [o.slug, o.name, o.timezone, o.active ? 'active' : 'deactivated', o.id])];
+  const rows = [
+    ['SLUG', 'NAME', 'TIME ZONE', 'STATUS', 'ID'],
+    ...items.map((o) => [o.slug, o.name, o.timezone, o.active ? 'active' : 'deactivated', o.id]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The bundle's files found in `dir`; a missing file is simply not part of the bundle. */
@@ -227,7 +239,12 @@ async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, co
     }
     case 'oneroster import': {
       const org = await organisations.getBySlug(command.org);
-      const importer = new OneRosterImport({ store, users, subjects: new SubjectService({ store, clock, events: { publish: () => undefined } }), clock });
+      const importer = new OneRosterImport({
+        store,
+        users,
+        subjects: new SubjectService({ store, clock, events: { publish: () => undefined } }),
+        clock,
+      });
       const report = await importer.run(systemActor(org.id, TOOL), readBundle(command.dir), { dryRun: command.dryRun });
       out(`${command.dryRun ? 'dry run (nothing written)' : 'imported'} into ${org.slug}`);
       for (const file of BUNDLE_FILES) {

@@ -30,7 +30,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  process.stdout.write('usage: bench-checkins.ts [--students N] [--sessions M] [--window W]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n');
+  process.stdout.write(
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n',
+  );
   process.exit(0);
 }
 const STUDENTS = Number(args.students);
@@ -100,26 +102,74 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 async function benchAttendance() {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-checkins-'));
   const dbPath = path.join(dir, 'bench.db');
-  const env = { ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', SQLITE_PATH: dbPath, SEED_DEMO: 'false', JWT_SECRET: SECRET, CHECKIN_RATE_PER_MINUTE: '600', SOCKET_CONNECT_RATE_PER_MINUTE: '1000000', FACE_ENABLED: 'false' };
+  const env = {
+    ...process.env,
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    SQLITE_PATH: dbPath,
+    SEED_DEMO: 'false',
+    JWT_SECRET: SECRET,
+    CHECKIN_RATE_PER_MINUTE: '600',
+    SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
+    FACE_ENABLED: 'false',
+  };
   const config = loadConfig(env);
   const store = await createSqliteStore({ path: dbPath });
   const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });
-  const teacher = await store.users.create(org.id, { email: 't@bench', name: 'T', role: 'teacher', studentNumber: null, passwordHash: null, active: true });
+  const teacher = await store.users.create(org.id, {
+    email: 't@bench',
+    name: 'T',
+    role: 'teacher',
+    studentNumber: null,
+    passwordHash: null,
+    active: true,
+  });
   const students = await store.users.createMany(
     org.id,
-    Array.from({ length: STUDENTS }, (_, i) => ({ email: `s${i}@bench`, name: `S${i}`, role: 'student' as const, studentNumber: `N${i}`, passwordHash: null, active: true })),
+    Array.from({ length: STUDENTS }, (_, i) => ({
+      email: `s${i}@bench`,
+      name: `S${i}`,
+      role: 'student' as const,
+      studentNumber: `N${i}`,
+      passwordHash: null,
+      active: true,
+    })),
   );
-  const subject = await store.subjects.create(org.id, { code: 'B1', name: 'Bench', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-  await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+  const subject = await store.subjects.create(org.id, {
+    code: 'B1',
+    name: 'Bench',
+    teacherIds: [teacher.id],
+    location: ROOM,
+    allowedIpRanges: [],
+  });
+  await store.subjects.enrol(
+    org.id,
+    subject.id,
+    students.map((s) => s.id),
+  );
   await store.close();
 
-  const server = spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []), '--import', 'tsx', path.join(root, 'src/index.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+  const server = spawn(
+    process.execPath,
+    [
+      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
+      '--import',
+      'tsx',
+      path.join(root, 'src/index.ts'),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root },
+  );
   try {
     const port = await waitListening(server);
     const url = `http://127.0.0.1:${port}`;
     const tokens = new TokenService(config.jwt);
     const [teacherSocket] = await connectAll(url, [tokens.signAccess(teacher).token]);
-    const studentSockets = await connectAll(url, students.map((s) => tokens.signAccess(s).token));
+    const studentSockets = await connectAll(
+      url,
+      students.map((s) => tokens.signAccess(s).token),
+    );
 
     const sessionIds: string[] = [];
     for (let i = 0; i < SESSIONS; i += 1) {
@@ -153,7 +203,10 @@ async function benchAttendance() {
         jobs.push(async () => {
           const t0 = performance.now();
           submittedAt.set(`${sessionId}/${students[i]!.id}`, t0);
-          const ack = await emitAck(s, 'checkin:submit', { sessionId, location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() } });
+          const ack = await emitAck(s, 'checkin:submit', {
+            sessionId,
+            location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 15, timestamp: Date.now() },
+          });
           ackLatency.push(performance.now() - t0);
           if (!ack.ok) errors += 1;
         });
@@ -189,7 +242,10 @@ async function benchEcho(messages: number) {
   const server = spawn(process.execPath, ['--input-type=module', '-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
   try {
     const port = await waitListening(server);
-    const sockets = await connectAll(`http://127.0.0.1:${port}`, Array.from({ length: STUDENTS }, () => 'x'));
+    const sockets = await connectAll(
+      `http://127.0.0.1:${port}`,
+      Array.from({ length: STUDENTS }, () => 'x'),
+    );
     const latency: number[] = [];
     const jobs = Array.from({ length: messages }, (_, i) => async () => {
       const t0 = performance.now();

@@ -34,7 +34,9 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 
 const selfies = await prepareSelfies();
-console.log(`bench-face  ${selfies.length} selfies from ${dir} (JPEG q85, ≤1280 px, mean ${(mean(selfies.map((s) => s.length)) / 1024).toFixed(0)} KB); ${availableParallelism()} cores`);
+console.log(
+  `bench-face  ${selfies.length} selfies from ${dir} (JPEG q85, ≤1280 px, mean ${(mean(selfies.map((s) => s.length)) / 1024).toFixed(0)} KB); ${availableParallelism()} cores`,
+);
 
 for (const threads of [1, 2]) await measure(threads);
 await burst(Number(args.burst));
@@ -42,7 +44,9 @@ await burst(Number(args.burst));
 async function prepareSelfies(): Promise<Buffer[]> {
   const out: Buffer[] = [];
   const pool = new FacePool({ config: { ...base, poolSize: 1 } });
-  for (const name of readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => /\.jpe?g$/i.test(f))
+    .sort()) {
     const bytes = await sharp(readFileSync(path.join(dir, name)))
       .rotate()
       .resize({ width: 1280, height: 1280, fit: 'inside', withoutEnlargement: true })
@@ -76,7 +80,9 @@ async function measure(threads: number): Promise<void> {
 
   const n = Number(args.throughput);
   const t0 = performance.now();
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => pool.analyse(new Uint8Array(selfies[i % selfies.length]!), 'single')));
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) => pool.analyse(new Uint8Array(selfies[i % selfies.length]!), 'single')),
+  );
   const elapsed = (performance.now() - t0) / 1000;
   const failures = results.filter((r) => !r.ok).length;
   const rssLoaded = process.memoryUsage.rss();

@@ -82,9 +82,17 @@ async function generate(store: Store): Promise<School> {
   const org = await store.organisations.create({ name: 'Bench School', slug: 'bench', timezone: TIMEZONE });
   const created = new Date(`${FIRST_DAY}T06:00:00Z`);
   const user = (role: User['role'], i: number): User => ({
-    id: randomUUID(), orgId: org.id, email: `${role}${i}@bench.test`, name: `${role} ${String(i).padStart(5, '0')}`, role,
-    studentNumber: role === 'student' ? `S${String(i).padStart(6, '0')}` : null, passwordHash: null, active: true,
-    mustChangePassword: false, createdAt: created, updatedAt: created,
+    id: randomUUID(),
+    orgId: org.id,
+    email: `${role}${i}@bench.test`,
+    name: `${role} ${String(i).padStart(5, '0')}`,
+    role,
+    studentNumber: role === 'student' ? `S${String(i).padStart(6, '0')}` : null,
+    passwordHash: null,
+    active: true,
+    mustChangePassword: false,
+    createdAt: created,
+    updatedAt: created,
   });
   const admin = user('admin', 0);
   const teachers = Array.from({ length: TEACHERS }, (_, i) => user('teacher', i));
@@ -92,9 +100,15 @@ async function generate(store: Store): Promise<School> {
   await importAll(store, 'users', [admin, ...teachers, ...students]);
 
   const subjects: Subject[] = Array.from({ length: SUBJECT_COUNT }, (_, i) => ({
-    id: randomUUID(), orgId: org.id, code: `SUB${String(i).padStart(3, '0')}`, name: `Subject ${i}`,
-    teacherIds: [teachers[i % TEACHERS]!.id], location: { lat: 52.5, lon: 13.4, radiusM: 100 }, allowedIpRanges: [],
-    createdAt: created, updatedAt: created,
+    id: randomUUID(),
+    orgId: org.id,
+    code: `SUB${String(i).padStart(3, '0')}`,
+    name: `Subject ${i}`,
+    teacherIds: [teachers[i % TEACHERS]!.id],
+    location: { lat: 52.5, lon: 13.4, radiusM: 100 },
+    allowedIpRanges: [],
+    createdAt: created,
+    updatedAt: created,
   }));
   await importAll(store, 'subjects', subjects);
   // Student s takes subjects s*6 .. s*6+5 (mod the count): every class about the same size.
@@ -141,9 +155,23 @@ async function generate(store: Store): Promise<School> {
       const startsAt = new Date(`${day}T${String(8 + (si % 8)).padStart(2, '0')}:00:00Z`);
       const closesAt = new Date(startsAt.getTime() + 3_600_000);
       const session: AttendanceSession = {
-        id: randomUUID(), orgId: org.id, subjectId: subject.id, teacherId: subject.teacherIds[0]!, status: live ? 'open' : 'closed',
-        policy: POLICY, startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt, codeSecret: 'c2VjcmV0', day,
-        createdAt: startsAt, updatedAt: closesAt, closedAt: live ? null : closesAt, closedBy: null, leaseOwner: null, leaseUntil: null,
+        id: randomUUID(),
+        orgId: org.id,
+        subjectId: subject.id,
+        teacherId: subject.teacherIds[0]!,
+        status: live ? 'open' : 'closed',
+        policy: POLICY,
+        startsAt,
+        lateAfter: new Date(startsAt.getTime() + 600_000),
+        closesAt,
+        codeSecret: 'c2VjcmV0',
+        day,
+        createdAt: startsAt,
+        updatedAt: closesAt,
+        closedAt: live ? null : closesAt,
+        closedBy: null,
+        leaseOwner: null,
+        leaseUntil: null,
         rosterVersion: 0,
       };
       sessions.push(session);
@@ -151,28 +179,78 @@ async function generate(store: Store): Promise<School> {
       for (const st of roster.get(subject.id)!) {
         const r = random();
         const h = habit.get(st.id)!;
-        const status: RecordStatus = live ? (r < h ? 'present' : 'pending') : r < h * 0.92 ? 'present' : r < h ? 'late' : r < h + 0.03 ? 'excused' : 'absent';
-        const submittedAt = status === 'present' || status === 'late' || status === 'pending' ? new Date(startsAt.getTime() + Math.floor(r * 1_800_000)) : null;
+        const status: RecordStatus = live
+          ? r < h
+            ? 'present'
+            : 'pending'
+          : r < h * 0.92
+            ? 'present'
+            : r < h
+              ? 'late'
+              : r < h + 0.03
+                ? 'excused'
+                : 'absent';
+        const submittedAt =
+          status === 'present' || status === 'late' || status === 'pending'
+            ? new Date(startsAt.getTime() + Math.floor(r * 1_800_000))
+            : null;
         const id = randomUUID();
         records.push({
-          id, orgId: org.id, sessionId: session.id, subjectId: subject.id, studentId: st.id, status, reason: null,
-          flags: status === 'late' ? ['LATE'] : [], distanceM: submittedAt ? 12 : null, location: null, ip: null, attempts: submittedAt ? 1 : 0,
-          submittedAt, decidedAt: submittedAt, decidedBy: null, note: null, verification: null, version: 1, rosterVersion: 0,
-          createdAt: submittedAt ?? closesAt, updatedAt: submittedAt ?? closesAt,
+          id,
+          orgId: org.id,
+          sessionId: session.id,
+          subjectId: subject.id,
+          studentId: st.id,
+          status,
+          reason: null,
+          flags: status === 'late' ? ['LATE'] : [],
+          distanceM: submittedAt ? 12 : null,
+          location: null,
+          ip: null,
+          attempts: submittedAt ? 1 : 0,
+          submittedAt,
+          decidedAt: submittedAt,
+          decidedBy: null,
+          note: null,
+          verification: null,
+          version: 1,
+          rosterVersion: 0,
+          createdAt: submittedAt ?? closesAt,
+          updatedAt: submittedAt ?? closesAt,
         });
         statuses.push(status);
         // One record in a hundred was corrected by the teacher.
         if (!live && r > 0.99) {
           audit.push({
-            id: randomUUID(), orgId: org.id, entityType: 'record', entityId: id, sessionId: session.id, actorId: subject.teacherIds[0]!,
-            action: 'record.mark', from: { status: 'absent' }, to: { status }, reason: 'MARKED_BY_TEACHER', ip: null, at: closesAt,
+            id: randomUUID(),
+            orgId: org.id,
+            entityType: 'record',
+            entityId: id,
+            sessionId: session.id,
+            actorId: subject.teacherIds[0]!,
+            action: 'record.mark',
+            from: { status: 'absent' },
+            to: { status },
+            reason: 'MARKED_BY_TEACHER',
+            ip: null,
+            at: closesAt,
           });
         }
       }
       if (!live) {
         audit.push({
-          id: randomUUID(), orgId: org.id, entityType: 'session', entityId: session.id, sessionId: session.id, actorId: null,
-          action: 'session.close', from: { status: 'open' }, to: { status: 'closed' }, reason: null, ip: null, at: closesAt,
+          id: randomUUID(),
+          orgId: org.id,
+          entityType: 'session',
+          entityId: session.id,
+          sessionId: session.id,
+          actorId: null,
+          action: 'session.close',
+          from: { status: 'open' },
+          to: { status: 'closed' },
+          reason: null,
+          ip: null,
+          at: closesAt,
         });
         summaries.push({ orgId: org.id, subjectId: subject.id, day, ...summaryCounts(countStatuses(statuses)), updatedAt: closesAt });
       }
@@ -207,7 +285,11 @@ async function time(runs: number, fn: () => Promise<unknown>): Promise<{ median:
     const t = performance.now();
     const out = await fn();
     samples.push(performance.now() - t);
-    size = Array.isArray(out) ? out.length : typeof out === 'object' && out && 'items' in out ? (out as { items: unknown[] }).items.length : 1;
+    size = Array.isArray(out)
+      ? out.length
+      : typeof out === 'object' && out && 'items' in out
+        ? (out as { items: unknown[] }).items.length
+        : 1;
   }
   samples.sort((a, b) => a - b);
   return { median: samples[Math.floor(samples.length / 2)]!, max: samples[samples.length - 1]!, size };
@@ -240,22 +322,32 @@ async function main(): Promise<void> {
     const teacher = school.teachers.find((t) => t.id === subject.teacherIds[0])!;
     const student = school.students[Math.floor(school.students.length / 3)]!;
     const from = addDays(school.lastDay, -364);
-    const closedSession = (await store.sessions.list(school.orgId, { subjectId: subject.id, status: ['closed'], limit: 1, offset: 0 })).items[0]!;
+    const closedSession = (await store.sessions.list(school.orgId, { subjectId: subject.id, status: ['closed'], limit: 1, offset: 0 }))
+      .items[0]!;
     const corrected = (await store.reports.audit(school.orgId, { actorId: teacher.id, limit: 1, offset: 0 })).items[0];
 
     const cases: [string, () => Promise<unknown>][] = [
       ['(a) student: own figures per subject', () => reports.studentSubjects(as(student), student.id, {})],
       ['(a) teacher: a student, their subjects', () => reports.studentSubjects(as(teacher), student.id, {})],
       ['(a) subject: every student, whole year', () => reports.subjectStudents(as(teacher), subject.id, {})],
-      ['(a) subject: every student, one month', () => reports.subjectStudents(as(teacher), subject.id, { from: addDays(school.lastDay, -30), to: school.lastDay })],
+      [
+        '(a) subject: every student, one month',
+        () => reports.subjectStudents(as(teacher), subject.id, { from: addDays(school.lastDay, -30), to: school.lastDay }),
+      ],
       ['(b) trend: daily, 365 days', () => reports.subjectTrend(as(teacher), subject.id, from, school.lastDay, 'day')],
       ['(b) trend: weekly, 365 days', () => reports.subjectTrend(as(teacher), subject.id, from, school.lastDay, 'week')],
       ['(c) at-risk subjects: admin, whole year', () => reports.riskSubjects(as(school.admin), 80, {})],
-      ['(c) at-risk subjects: teacher, one term', () => reports.riskSubjects(as(teacher), 80, { from: addDays(school.lastDay, -90), to: school.lastDay })],
+      [
+        '(c) at-risk subjects: teacher, one term',
+        () => reports.riskSubjects(as(teacher), 80, { from: addDays(school.lastDay, -90), to: school.lastDay }),
+      ],
       ['(c) at-risk students of a subject', () => reports.riskStudents(as(teacher), subject.id, 75, {})],
       ['(d) dashboard', () => reports.dashboard(as(school.admin))],
       ['(e) audit: one session', () => reports.audit(as(teacher), { sessionId: closedSession.id }, { limit: 50, offset: 0 })],
-      ['(e) audit: one record', () => reports.audit(as(teacher), { entityType: 'record', entityId: corrected?.entityId ?? 'none' }, { limit: 50, offset: 0 })],
+      [
+        '(e) audit: one record',
+        () => reports.audit(as(teacher), { entityType: 'record', entityId: corrected?.entityId ?? 'none' }, { limit: 50, offset: 0 }),
+      ],
       ['(e) audit: by user, a deep page', () => reports.audit(as(school.admin), { actorId: teacher.id }, { limit: 50, offset: 200 })],
     ];
     const rows: string[][] = [];

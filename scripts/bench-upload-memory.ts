@@ -95,7 +95,11 @@ async function measure(): Promise<void> {
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb())), 2);
     const statuses = await Promise.all(
       tokens.map((t) =>
-        fetch(`${fixture.url}/api/v1/users/${fixture.victim}/face`, { method: 'PUT', headers: { authorization: `Bearer ${t}` }, body: form() })
+        fetch(`${fixture.url}/api/v1/users/${fixture.victim}/face`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${t}` },
+          body: form(),
+        })
           .then((r) => String(r.status))
           .catch((err: Error & { cause?: { code?: string } }) => `error ${err.cause?.code ?? err.message}`),
       ),
@@ -103,7 +107,9 @@ async function measure(): Promise<void> {
     clearInterval(sampler);
     const counts = new Map<string, number>();
     for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
-    console.log(`${label}: ${[...counts].map(([s, n]) => `${n} x ${s}`).join(', ')}; node RSS ${before.toFixed(0)} MB before, peak +${(peak - before).toFixed(0)} MB`);
+    console.log(
+      `${label}: ${[...counts].map(([s, n]) => `${n} x ${s}`).join(', ')}; node RSS ${before.toFixed(0)} MB before, peak +${(peak - before).toFixed(0)} MB`,
+    );
   };
   const size = `5 x ${args['photo-mb']} MB`;
   await round(`${fixture.strangers.length} uploads by students without the right (${size})`, fixture.strangers);

@@ -212,7 +212,9 @@ async function collectPhotos(dir: string): Promise<PhotoFile[]> {
 }
 
 async function digestOf(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 async function findOrganisation(store: Store, args: Args): Promise<Organisation> {
@@ -313,7 +315,12 @@ async function enrolOne(service: FaceEnrolmentService, deps: RunDeps, batch: Bat
   const bytes = await Promise.all(batch.files.map((f) => readFile(path.join(deps.args.dir, f))));
   try {
     // Fresh copies per attempt: the pool transfers (detaches) the buffers it is given.
-    const enrol = () => service.enrol(deps.actor, batch.student.id, bytes.map((b) => new Uint8Array(b)));
+    const enrol = () =>
+      service.enrol(
+        deps.actor,
+        batch.student.id,
+        bytes.map((b) => new Uint8Array(b)),
+      );
     const result = await retryWhileBusy(enrol, { attempts: MAX_ATTEMPTS, defaultWaitMs: DEFAULT_RETRY_MS });
     return { ok: true, proposed: result.outcome === 'proposed' };
   } catch (err) {

@@ -10,19 +10,12 @@
 import { parseArgs } from 'node:util';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ErrorBody } from '../src/shared/errors.js';
-import type {
-  ClientToServerEvents,
-  RosterEntry,
-  RosterSnapshot,
-  RosterUpdates,
-  ServerToClientEvents,
-} from '../src/shared/events.js';
+import type { ClientToServerEvents, RosterEntry, RosterSnapshot, RosterUpdates, ServerToClientEvents } from '../src/shared/events.js';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type Command = keyof ClientToServerEvents;
 type CommandInput<E extends Command> = Parameters<ClientToServerEvents[E]>[0];
-type CommandData<E extends Command> =
-  Parameters<ClientToServerEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
+type CommandData<E extends Command> = Parameters<ClientToServerEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
 
 const USAGE = `usage: node --import tsx scripts/example-client.ts [options]
 
@@ -171,12 +164,7 @@ function connect(opts: Options, who: string, token: string): Promise<ClientSocke
 }
 
 /** Sends one command and unwraps its acknowledgement; `{ ok: false }` and timeouts throw. */
-async function command<E extends Command>(
-  opts: Options,
-  socket: ClientSocket,
-  event: E,
-  input: CommandInput<E>,
-): Promise<CommandData<E>> {
+async function command<E extends Command>(opts: Options, socket: ClientSocket, event: E, input: CommandInput<E>): Promise<CommandData<E>> {
   // socket.io's timeout() decoration loses the acknowledgement type; the event map restores it.
   const timed = socket.timeout(opts.timeoutMs);
   const emit = timed.emitWithAck.bind(timed) as (ev: E, payload: CommandInput<E>) => Promise<unknown>;

@@ -31,8 +31,17 @@ import {
 import { distance } from '../src/domain/face/matching.js';
 import { repoRoot } from './lib/repo-root.js';
 
-interface Pair { a: string; b: string; same: boolean; fold?: number }
-interface Picked { face: AnalysedFace; faces: number; workerMs: number }
+interface Pair {
+  a: string;
+  b: string;
+  same: boolean;
+  fold?: number;
+}
+interface Picked {
+  face: AnalysedFace;
+  faces: number;
+  workerMs: number;
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -98,8 +107,13 @@ await Promise.all(
 const runMs = performance.now() - runStart;
 
 const scored: ScoredPair[] = limited.map((p) => {
-  const a = picked.get(p.a), b = picked.get(p.b);
-  return { same: p.same, distance: a && b ? distance(a.face.embedding, b.face.embedding) : null, ...(p.fold === undefined ? {} : { fold: p.fold }) };
+  const a = picked.get(p.a),
+    b = picked.get(p.b);
+  return {
+    same: p.same,
+    distance: a && b ? distance(a.face.embedding, b.face.embedding) : null,
+    ...(p.fold === undefined ? {} : { fold: p.fold }),
+  };
 });
 report();
 if (args.distances) writeDistances(args.distances);
@@ -111,7 +125,8 @@ function report(): void {
   const missed = [...picked.entries()].filter(([, v]) => v === null).map(([k]) => path.relative(path.dirname(k), k));
   const best = bestThreshold(scored);
   const cv = crossValidatedAccuracy(scored);
-  const far1 = tarAtFar(scored, 0.01), far01 = tarAtFar(scored, 0.001);
+  const far1 = tarAtFar(scored, 0.01),
+    far01 = tarAtFar(scored, 0.001);
   const cfg = loadFaceConfig(process.env).thresholds;
   const gates = loadFaceConfig(process.env).gates;
   const q = (xs: number[]) => [0.01, 0.05, 0.5].map((x) => quantile(xs, x).toFixed(1)).join(' / ');
@@ -126,12 +141,24 @@ function report(): void {
       `(${scored.some((p) => p.fold !== undefined) ? 'official folds' : 'folds i mod 10'}; lost pairs wrong)`,
     `TAR        ${pct(far1.tar)} at FAR 1% (threshold ${far1.threshold.toFixed(3)}, ${far1.falseAccepts} false accepts); ${pct(far01.tar)} at FAR 0.1% (threshold ${far01.threshold.toFixed(3)}, ${far01.falseAccepts} false accepts)`,
     `bands      configured confident ≤ ${cfg.confident}, uncertain ≤ ${cfg.uncertain}: accuracy ${pct(accuracyAt(scored, cfg.confident))} / ${pct(accuracyAt(scored, cfg.uncertain))}; ` +
-      `genuine ${bandShare(scored.filter((p) => p.same), cfg)}; impostor ${bandShare(scored.filter((p) => !p.same), cfg)}`,
+      `genuine ${bandShare(
+        scored.filter((p) => p.same),
+        cfg,
+      )}; impostor ${bandShare(
+        scored.filter((p) => !p.same),
+        cfg,
+      )}`,
     `quality    p1 / p5 / p50: face ${q(found.map((f) => f.face.quality.faceSizePx))} px; sharpness ${q(found.map((f) => f.face.quality.sharpness))}; ` +
       `brightness ${q(found.map((f) => f.face.quality.brightness))}; would fail single-mode gates: ${found.filter((f) => failsGates(f.face, gates)).length}`,
     `liveness   antispoof 'real' p5 / p50 ${quantileOf(found, 'real')}; 'live' p5 / p50 ${quantileOf(found, 'live')}`,
     `timing     ${(runMs / 1000).toFixed(1)} s for ${images.length} images with ${config.poolSize} worker(s): ${(images.length / (runMs / 1000)).toFixed(1)} images/s; ` +
-      `worker time per image p50 ${quantile(found.map((f) => f.workerMs), 0.5).toFixed(0)} ms, p99 ${quantile(found.map((f) => f.workerMs), 0.99).toFixed(0)} ms`,
+      `worker time per image p50 ${quantile(
+        found.map((f) => f.workerMs),
+        0.5,
+      ).toFixed(0)} ms, p99 ${quantile(
+        found.map((f) => f.workerMs),
+        0.99,
+      ).toFixed(0)} ms`,
   ];
   console.log(lines.join('\n'));
 }
@@ -154,7 +181,8 @@ function quantileOf(found: Picked[], key: 'real' | 'live'): string {
 
 /** LFW subjects are centred; other faces in the frame are bystanders. */
 function mostCentral(faces: AnalysedFace[], image: { width: number; height: number }): AnalysedFace {
-  const cx = image.width / 2, cy = image.height / 2;
+  const cx = image.width / 2,
+    cy = image.height / 2;
   const off = (f: AnalysedFace) => Math.hypot(f.box.x + f.box.width / 2 - cx, f.box.y + f.box.height / 2 - cy);
   return faces.reduce((best, f) => (off(f) < off(best) ? f : best));
 }

@@ -171,7 +171,12 @@ const selfie = {
 };
 /** The first `selfie.rooms` rooms require a selfie. */
 const isSelfieRoom = (r: number) => r < selfie.rooms;
-const urls = args.urls ? args.urls.split(',').map((u) => u.trim()).filter(Boolean) : null;
+const urls = args.urls
+  ? args.urls
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean)
+  : null;
 for (const u of urls ?? []) {
   let url: URL;
   try {
@@ -191,7 +196,7 @@ for (const u of urls ?? []) {
   }
 }
 if (urls && (!args.sqlite || !process.env['JWT_SECRET'])) {
-  process.stderr.write('--urls needs --sqlite PATH (the nodes\' SQLITE_PATH) and JWT_SECRET in the environment\n');
+  process.stderr.write("--urls needs --sqlite PATH (the nodes' SQLITE_PATH) and JWT_SECRET in the environment\n");
   process.exit(1);
 }
 
@@ -217,10 +222,14 @@ function raiseOpenFilesLimit(needed: number): boolean {
     return false;
   }
   process.stderr.write(`raising the open files limit from ${soft} to ${hard}\n`);
-  const child = spawn('sh', ['-c', `ulimit -n ${hard} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, LOADTEST_REEXEC: '1' },
-  });
+  const child = spawn(
+    'sh',
+    ['-c', `ulimit -n ${hard} && exec "$0" "$@"`, process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, LOADTEST_REEXEC: '1' },
+    },
+  );
   child.on('exit', (code) => process.exit(code ?? 1));
   return true;
 }
@@ -265,7 +274,11 @@ async function seed(sqlitePath: string, faces: ReferenceFaces | null): Promise<S
         location: ROOM,
         allowedIpRanges: [],
       });
-      await store.subjects.enrol(org.id, subject.id, roomStudents.map((s) => s.id));
+      await store.subjects.enrol(
+        org.id,
+        subject.id,
+        roomStudents.map((s) => s.id),
+      );
       if (faces && isSelfieRoom(r)) await seedEnrolments(store, org.id, roomStudents, faces);
       teachers.push(teacher);
       subjectIds.push(subject.id);
@@ -295,7 +308,6 @@ function progress(line: string): void {
   else process.stderr.write(`${line}\n`);
 }
 const endProgress = () => process.stderr.isTTY && process.stderr.write('\n');
-
 
 async function run(
   label: string,
@@ -508,7 +520,9 @@ async function run(
   const selfieProgress = () => (selfieStats ? `, decided ${selfieStats.decided}, BUSY ${selfieStats.busyAcks}` : '');
   const loadTicker = setInterval(() => {
     const s = (performance.now() - start) / 1000;
-    progress(`[${label}] ${s.toFixed(0)}s submitted ${launched}/${toOffer}, acked ${acked}${selfieProgress()}, in flight ${inFlight}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
+    progress(
+      `[${label}] ${s.toFixed(0)}s submitted ${launched}/${toOffer}, acked ${acked}${selfieProgress()}, in flight ${inFlight}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`,
+    );
   }, 1_000);
   const inflight = new Set<Promise<void>>();
   while (launched < toOffer && performance.now() < end) {
@@ -569,7 +583,9 @@ async function run(
   while (pending.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 20));
   clearInterval(loadTicker);
   stopSampling();
-  progress(`[${label}] submitted ${launched}, acked ${acked}${selfieProgress()}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`);
+  progress(
+    `[${label}] submitted ${launched}, acked ${acked}${selfieProgress()}, errors ${[...errors.values()].reduce((a, b) => a + b, 0)}`,
+  );
   endProgress();
 
   for (const s of sockets) s.disconnect();
@@ -673,7 +689,10 @@ async function main(): Promise<void> {
     if (args.out) {
       mkdirSync(args.out, { recursive: true });
       const summaries = runs.map((r) => r.summary);
-      writeFileSync(path.join(args.out, 'summary.json'), `${JSON.stringify({ generatedAt: new Date().toISOString(), argv: process.argv.slice(2), runs: summaries }, null, 2)}\n`);
+      writeFileSync(
+        path.join(args.out, 'summary.json'),
+        `${JSON.stringify({ generatedAt: new Date().toISOString(), argv: process.argv.slice(2), runs: summaries }, null, 2)}\n`,
+      );
       writeFileSync(path.join(args.out, 'report.html'), renderHtml(summaries, text));
       process.stdout.write(`\nwrote ${path.join(args.out, 'summary.json')} and ${path.join(args.out, 'report.html')}\n`);
     }

@@ -252,7 +252,8 @@ export function createApplication(deps: ApplicationDeps): Application {
   const webhooks = new WebhookDispatcher(
     {
       store,
-      sender: deps.webhookSender ?? new HttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivate: config.webhooks.allowPrivate }),
+      sender:
+        deps.webhookSender ?? new HttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivate: config.webhooks.allowPrivate }),
       now: clock,
       logger,
       ...(deps.random ? { random: deps.random } : {}),

@@ -10,22 +10,21 @@ import { resolveTls, type TlsConfig } from './tls/tls-config.js';
  * README.md ("Configuration"); keep the two in step.
  */
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** `false`, `true`, a hop count, or a comma-separated list of trusted proxy addresses/CIDRs. */
-const trustProxy = z
-  .string()
-  .transform((v): boolean | number | string[] => {
-    const t = v.trim();
-    if (t === '' || t === 'false') return false;
-    if (t === 'true') return true;
-    if (/^\d+$/.test(t)) return Number(t);
-    return t.split(',').map((s) => s.trim()).filter(Boolean);
-  });
+const trustProxy = z.string().transform((v): boolean | number | string[] => {
+  const t = v.trim();
+  if (t === '' || t === 'false') return false;
+  if (t === 'true') return true;
+  if (/^\d+$/.test(t)) return Number(t);
+  return t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+});
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -39,7 +38,10 @@ const EnvSchema = z.object({
 
   STORE: z.enum(['sqlite', 'mongo']).optional(),
   SQLITE_PATH: z.string().optional(),
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://').optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://')
+    .optional(),
   MONGODB_POOL_SIZE: int(1, 500).default(20),
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: int(100, 120_000).default(10_000),
   MONGODB_SOCKET_TIMEOUT_MS: int(1_000, 600_000).default(45_000),
@@ -102,7 +104,10 @@ const EnvSchema = z.object({
   FACE_MIN_LIVE: z.coerce.number().min(0).max(1).default(0.3),
 
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
+    .optional(),
   MAIL_FROM: z.string().min(3).max(320).default('Classroom attendance <no-reply@localhost>'),
   MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
   MAIL_OUTBOX_POLL_MS: int(100, 3_600_000).default(30_000),
@@ -342,7 +347,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
     trustProxy: e.TRUST_PROXY,
-    corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: e.CORS_ORIGINS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null, host: e.METRICS_HOST },
     seedDemo: e.SEED_DEMO ?? !production,
     defaultTimezone: e.DEFAULT_TIMEZONE,
@@ -389,7 +396,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: e.MAIL_FROM,
       outboxDir: path.join(dataDir, 'outbox'),
       queueMax: e.MAIL_QUEUE_MAX,
-      outbox: { pollMs: e.MAIL_OUTBOX_POLL_MS, retryBaseMs: e.MAIL_RETRY_BASE_MS, maxAttempts: e.MAIL_MAX_ATTEMPTS, maxWaiting: e.MAIL_OUTBOX_MAX },
+      outbox: {
+        pollMs: e.MAIL_OUTBOX_POLL_MS,
+        retryBaseMs: e.MAIL_RETRY_BASE_MS,
+        maxAttempts: e.MAIL_MAX_ATTEMPTS,
+        maxWaiting: e.MAIL_OUTBOX_MAX,
+      },
       digestHour: e.DIGEST_HOUR,
     },
   };

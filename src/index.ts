@@ -80,13 +80,19 @@ if (!config.mail.smtpUrl) {
   log({ outbox: config.mail.outboxDir }, 'SMTP_URL is not set: emails are written to the outbox folder, not sent');
 }
 const scheme = config.tls ? 'https' : 'http';
-logger.info({ store: store.kind, redis: cluster !== null }, `listening on ${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`);
+logger.info(
+  { store: store.kind, redis: cluster !== null },
+  `listening on ${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`,
+);
 if (config.tls?.selfSigned) {
   // A phone on the same Wi-Fi needs HTTPS for its location and camera; these are the addresses it can try.
   const urls = localNames()
     .filter((n) => n !== 'localhost' && n !== '127.0.0.1' && n !== '::1')
     .map((n) => `https://${n.includes(':') ? `[${n}]` : n}:${address.port}/student.html`);
-  logger.info({ certFile: config.tls.certFile, urls }, 'self-signed development certificate: open one of these on a phone on the same network and accept the browser warning');
+  logger.info(
+    { certFile: config.tls.certFile, urls },
+    'self-signed development certificate: open one of these on a phone on the same network and accept the browser warning',
+  );
 }
 
 let shuttingDown = false;

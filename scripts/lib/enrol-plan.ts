@@ -163,7 +163,10 @@ export type BatchResult =
 export function applyResult(plan: EnrolPlan, batch: Batch, result: BatchResult): void {
   const outcomes: Outcome[] = batch.files.map((): Outcome => {
     if (result.ok) return { kind: result.proposed ? 'proposed' : 'enrolled' };
-    if ('code' in result) return result.message === undefined ? { kind: 'failed', code: result.code } : { kind: 'failed', code: result.code, message: result.message };
+    if ('code' in result)
+      return result.message === undefined
+        ? { kind: 'failed', code: result.code }
+        : { kind: 'failed', code: result.code, message: result.message };
     return { kind: 'skipped', why: 'another photo of this student was refused' };
   });
   if (!result.ok && 'refusals' in result) {
@@ -206,7 +209,10 @@ export function outcomeLabel(o: Outcome): string {
 
 /** The per-file table, columns padded to their widest cell. */
 export function formatTable(entries: readonly FileEntry[]): string {
-  const rows = [['FILE', 'STUDENT', 'OUTCOME'], ...entries.map((e) => [e.file, e.student ? `${studentLabel(e.student)} (${e.student.name})` : '-', outcomeLabel(e.outcome)])];
+  const rows = [
+    ['FILE', 'STUDENT', 'OUTCOME'],
+    ...entries.map((e) => [e.file, e.student ? `${studentLabel(e.student)} (${e.student.name})` : '-', outcomeLabel(e.outcome)]),
+  ];
   const widths = [0, 1].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
   return rows.map((r) => `${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`).join('\n');
 }
@@ -281,7 +287,11 @@ function detailOf(o: Outcome): string {
 /** Natural order on the name without its extension first, so `S001.jpg` precedes `S001_2.jpg`. */
 function byFileName(a: PhotoFile, b: PhotoFile): number {
   const stem = (n: string) => n.slice(0, n.length - path.extname(n).length);
-  return naturalOrder.compare(stem(a.name), stem(b.name)) || naturalOrder.compare(a.name, b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return (
+    naturalOrder.compare(stem(a.name), stem(b.name)) ||
+    naturalOrder.compare(a.name, b.name) ||
+    (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  );
 }
 
 function match(file: string, enrolled: Map<string, StudentRef[]>, others: Map<string, StudentRef[]>): FileEntry {

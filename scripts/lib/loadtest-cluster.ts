@@ -63,11 +63,7 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
  * Starts `src/index.ts` as a child process on a free loopback port and waits for /healthz
  * (Redis is connected by then: a node that cannot reach it exits).
  */
-export async function startNodeProcess(
-  root: string,
-  name: string,
-  env: Record<string, string>,
-): Promise<NodeProcess> {
+export async function startNodeProcess(root: string, name: string, env: Record<string, string>): Promise<NodeProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], {
     cwd: root,

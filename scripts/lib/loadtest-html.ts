@@ -1,30 +1,29 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
-import type { RunSummary } from "./loadtest-summary.js";
-import type { Quantiles } from "./loadtest-timeline.js";
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { RunSummary } from './loadtest-summary.js';
+import type { Quantiles } from './loadtest-timeline.js';
 
 const require = createRequire(import.meta.url);
 
 /** uPlot's script and style, read from node_modules to be inlined (the report works offline). */
 export function uplotAssets(): { js: string; css: string } {
-  const dist = path.dirname(require.resolve("uplot/dist/uPlot.iife.min.js"));
+  const dist = path.dirname(require.resolve('uplot/dist/uPlot.iife.min.js'));
   return {
-    js: readFileSync(path.join(dist, "uPlot.iife.min.js"), "utf8"),
-    css: readFileSync(path.join(dist, "uPlot.min.css"), "utf8"),
+    js: readFileSync(path.join(dist, 'uPlot.iife.min.js'), 'utf8'),
+    css: readFileSync(path.join(dist, 'uPlot.min.css'), 'utf8'),
   };
 }
 
 /** JSON that can sit inside a <script> element: no `</script>` or `<!--` can close it early. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Draws the charts from the embedded summaries; runs in the browser, with uPlot already loaded. */
 const DRAW = `
@@ -77,53 +76,39 @@ const DRAW = `
 
 function totalsTable(run: RunSummary): string {
   const q = (x: Quantiles) =>
-    `p50 ${x.p50 ?? "n/a"} ms, p95 ${x.p95 ?? "n/a"} ms, p99 ${x.p99 ?? "n/a"} ms, max ${x.max ?? "n/a"} ms (${x.n})`;
+    `p50 ${x.p50 ?? 'n/a'} ms, p95 ${x.p95 ?? 'n/a'} ms, p99 ${x.p99 ?? 'n/a'} ms, max ${x.max ?? 'n/a'} ms (${x.n})`;
   const rows: [string, string][] = [
     [
-      "mode",
-      run.mode === "open"
-        ? `open loop, ${run.rate}/s offered (at most ${run.window} in flight)`
-        : `closed loop, ${run.window} in flight`,
+      'mode',
+      run.mode === 'open' ? `open loop, ${run.rate}/s offered (at most ${run.window} in flight)` : `closed loop, ${run.window} in flight`,
     ],
-    ["nodes", String(run.nodes)],
+    ['nodes', String(run.nodes)],
+    ['sockets', `${run.sockets.connected}/${run.sockets.total} (connect errors ${run.sockets.connectErrors})`],
     [
-      "sockets",
-      `${run.sockets.connected}/${run.sockets.total} (connect errors ${run.sockets.connectErrors})`,
-    ],
-    [
-      "check-ins",
+      'check-ins',
       `${run.totals.sent} sent of ${run.totals.offered} offered, ${run.totals.acked} acked in ${run.totals.elapsedS} s = ${run.totals.achievedPerS}/s`,
     ],
-    ["ack latency", q(run.totals.ack)],
+    ['ack latency', q(run.totals.ack)],
     [
-      "roster latency",
+      'roster latency',
       `${q(run.totals.roster)}; ${run.totals.rosterIncomplete} incomplete; ${run.totals.rosterMessages} roster:updates messages`,
     ],
-    ["BUSY", String(run.totals.busy)],
+    ['BUSY', String(run.totals.busy)],
     [
-      "errors",
+      'errors',
       Object.keys(run.totals.errors).length === 0
-        ? "none"
+        ? 'none'
         : Object.entries(run.totals.errors)
             .map(([c, n]) => `${c} ${n}`)
-            .join(", "),
+            .join(', '),
     ],
   ];
-  return `<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join("")}</table>`;
+  return `<table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
 
 /** A self-contained page: uPlot and the data inlined, nothing fetched when it is opened. */
-export function renderHtml(
-  runs: RunSummary[],
-  text: string,
-  assets = uplotAssets(),
-): string {
-  const sections = runs
-    .map(
-      (run, k) =>
-        `<section id="run-${k}"><h2>${escapeHtml(run.label)}</h2>${totalsTable(run)}</section>`,
-    )
-    .join("\n");
+export function renderHtml(runs: RunSummary[], text: string, assets = uplotAssets()): string {
+  const sections = runs.map((run, k) => `<section id="run-${k}"><h2>${escapeHtml(run.label)}</h2>${totalsTable(run)}</section>`).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -144,7 +129,7 @@ ${sections}
 <h2>Text report</h2>
 <pre>${escapeHtml(text)}</pre>
 <script id="summary" type="application/json">${scriptJson(runs)}</script>
-<script>${assets.js.replace(/<\/script/gi, "<\\/script")}</script>
+<script>${assets.js.replace(/<\/script/gi, '<\\/script')}</script>
 <script>${DRAW}</script>
 </body>
 </html>

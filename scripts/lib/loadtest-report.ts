@@ -37,7 +37,9 @@ export function report(r: RunResult, opts: { rooms: number; students: number; sc
   ];
   if (r.selfies) {
     lines.push(...selfieReport(r.selfies));
-    lines.push(`rss                 includes ${r.selfies.faceWorkersPerNode} face worker(s)/node with their models: per-connection figures are not comparable to a run without --selfies`);
+    lines.push(
+      `rss                 includes ${r.selfies.faceWorkersPerNode} face worker(s)/node with their models: per-connection figures are not comparable to a run without --selfies`,
+    );
   }
   for (const n of r.rss) {
     const perConn = (n.loaded - n.idle) / Math.max(1, n.connections);

@@ -124,7 +124,13 @@ function outcomeOf(view: CheckinView): string {
 }
 
 const ms = (n: number) => (Number.isNaN(n) ? 'n/a' : `${n.toFixed(0)} ms`);
-const tally = (m: Map<string, number>) => (m.size === 0 ? 'none' : [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', '));
+const tally = (m: Map<string, number>) =>
+  m.size === 0
+    ? 'none'
+    : [...m]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
 
 /** Context of the selfie lines of a run's report. */
 export interface SelfieRunInfo {
@@ -149,7 +155,9 @@ export function selfieReport(r: SelfieRunInfo): string[] {
       `(accepted submit -> checkin:decision verifying false; ${s.decided} decided, ${s.noDecision} without decision in ${DECISION_TIMEOUT_MS / 1000} s)`,
   ];
   if (s.busyAcks > 0) {
-    lines.push(`  with BUSY waits   p50 ${ms(percentile(e, 50))}, p95 ${ms(percentile(e, 95))}, p99 ${ms(percentile(e, 99))} (first attempt -> decision)`);
+    lines.push(
+      `  with BUSY waits   p50 ${ms(percentile(e, 50))}, p95 ${ms(percentile(e, 95))}, p99 ${ms(percentile(e, 99))} (first attempt -> decision)`,
+    );
   }
   lines.push(
     `outcomes            ${tally(s.outcomes)}`,

@@ -1,16 +1,10 @@
-import type { RunResult } from "./loadtest-report.js";
-import {
-  quantiles,
-  type NodeSample,
-  type PerSecond,
-  type Quantiles,
-  type Timeline,
-} from "./loadtest-timeline.js";
+import type { RunResult } from './loadtest-report.js';
+import { quantiles, type NodeSample, type PerSecond, type Quantiles, type Timeline } from './loadtest-timeline.js';
 
 /** The machine-readable result of one run (`summary.json` holds a list of these). */
 export interface RunSummary {
   label: string;
-  mode: "open" | "closed";
+  mode: 'open' | 'closed';
   /** Offered check-ins per second (open loop); 0 in closed loop. */
   rate: number;
   window: number;
@@ -47,15 +41,14 @@ export interface RunSummary {
   generator: NodeSample[];
 }
 
-const mb = (bytes: number) =>
-  Number.isNaN(bytes) ? null : Math.round((bytes / 1024 / 1024) * 10) / 10;
+const mb = (bytes: number) => (Number.isNaN(bytes) ? null : Math.round((bytes / 1024 / 1024) * 10) / 10);
 
 /** The summary of one run, from its text-report figures and its timeline. */
 export function buildSummary(
   r: RunResult,
   timeline: Timeline,
   opts: {
-    mode: "open" | "closed";
+    mode: 'open' | 'closed';
     rate: number;
     window: number;
     rooms: number;
@@ -86,7 +79,7 @@ export function buildSummary(
       acked: r.acked,
       elapsedS: Math.round(r.elapsedS * 10) / 10,
       achievedPerS: Math.round(r.acked / r.elapsedS),
-      busy: errors["BUSY"] ?? 0,
+      busy: errors['BUSY'] ?? 0,
       errors,
       ack: quantiles(r.ack),
       roster: quantiles(r.propagation),
@@ -95,9 +88,7 @@ export function buildSummary(
     },
     perSecond: timeline.perSecond(),
     // Nodes of ours have RSS figures; nodes given with --urls only their samples (if any).
-    perNode: [
-      ...new Set([...r.rss.map((n) => n.name), ...timeline.nodes.keys()]),
-    ].map((name) => {
+    perNode: [...new Set([...r.rss.map((n) => n.name), ...timeline.nodes.keys()])].map((name) => {
       const n = r.rss.find((x) => x.name === name);
       return {
         name,

@@ -1,6 +1,6 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import { readFileSync } from "node:fs";
-import { percentile } from "./loadtest-cluster.js";
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { percentile } from './loadtest-cluster.js';
 
 /** What happened in one second of the check-in phase (second 0 starts with the first submission). */
 interface Second {
@@ -37,8 +37,7 @@ export interface Quantiles {
 
 export function quantiles(values: number[]): Quantiles {
   const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) =>
-    sorted.length === 0 ? null : round(percentile(sorted, p));
+  const q = (p: number) => (sorted.length === 0 ? null : round(percentile(sorted, p)));
   return {
     n: sorted.length,
     p50: q(50),
@@ -81,11 +80,7 @@ export class Timeline {
     this.at(time).sent += 1;
   }
   /** An answer at `time`, its latency counted in the second it arrived (null: counted by `latency`). */
-  answered(
-    time: number,
-    latencyMs: number | null,
-    errorCode: string | null,
-  ): void {
+  answered(time: number, latencyMs: number | null, errorCode: string | null): void {
     const s = this.at(time);
     if (latencyMs !== null) s.ack.push(latencyMs);
     if (errorCode === null) s.acked += 1;
@@ -132,9 +127,7 @@ export interface PerSecond {
 export function cpuSecondsOf(pid: number): number | null {
   try {
     // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
-      .split(") ")[1]!
-      .split(" ");
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     // Not Linux, or the process is gone: the sample says null.
@@ -148,14 +141,12 @@ export function parseLag(metrics: string): {
   maxMs: number | null;
 } {
   const read = (name: string) => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, "m").exec(
-      metrics,
-    );
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(metrics);
     return m ? round(Number(m[1]) * 1_000) : null;
   };
   return {
-    p99Ms: read("nodejs_eventloop_lag_p99_seconds"),
-    maxMs: read("nodejs_eventloop_lag_max_seconds"),
+    p99Ms: read('nodejs_eventloop_lag_p99_seconds'),
+    maxMs: read('nodejs_eventloop_lag_max_seconds'),
   };
 }
 
@@ -171,11 +162,7 @@ export interface SampledNode {
  * event-loop lag from its /metrics when a token is known; and the load generator's own lag,
  * since a saturated generator understates the service.
  */
-export function sampleNodes(
-  timeline: Timeline,
-  nodes: SampledNode[],
-  metricsToken: string | null,
-): () => void {
+export function sampleNodes(timeline: Timeline, nodes: SampledNode[], metricsToken: string | null): () => void {
   const lastCpu = new Map<string, { at: number; cpu: number }>();
   const scraping = new Set<string>();
   const ownLag = monitorEventLoopDelay({ resolution: 10 });
@@ -189,8 +176,7 @@ export function sampleNodes(
       const cpu = n.pid === null ? null : cpuSecondsOf(n.pid);
       const prev = lastCpu.get(n.name);
       if (cpu !== null) {
-        if (prev)
-          cpuPct = round(((cpu - prev.cpu) / ((now - prev.at) / 1_000)) * 100);
+        if (prev) cpuPct = round(((cpu - prev.cpu) / ((now - prev.at) / 1_000)) * 100);
         lastCpu.set(n.name, { at: now, cpu });
       }
       const rss = n.rss();
@@ -215,21 +201,12 @@ export function sampleNodes(
             sample.lagP99Ms = lag.p99Ms;
             sample.lagMaxMs = lag.maxMs;
           })
-          .catch((err: unknown) =>
-            process.stderr.write(
-              `metrics of ${n.name}: ${err instanceof Error ? err.message : String(err)}\n`,
-            ),
-          )
+          .catch((err: unknown) => process.stderr.write(`metrics of ${n.name}: ${err instanceof Error ? err.message : String(err)}\n`))
           .finally(() => scraping.delete(n.name));
       }
     }
     const usage = process.cpuUsage();
-    const cpuPct = round(
-      ((usage.user + usage.system - ownCpu.usage.user - ownCpu.usage.system) /
-        1_000 /
-        (now - ownCpu.at)) *
-        100,
-    );
+    const cpuPct = round(((usage.user + usage.system - ownCpu.usage.user - ownCpu.usage.system) / 1_000 / (now - ownCpu.at)) * 100);
     ownCpu = { at: now, usage };
     timeline.generator.push({
       t,

@@ -40,7 +40,8 @@ export class HttpWebhookSender implements WebhookSender {
 
   async send(url: string, headers: Record<string, string>, body: string): Promise<WebhookResponse> {
     const target = new URL(url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new AddressRefusedError(`refused: ${target.protocol} is not http or https`);
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+      throw new AddressRefusedError(`refused: ${target.protocol} is not http or https`);
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     const pinned = await this.address(target.hostname.replace(/^\[|\]$/g, ''));
     const lookup: LookupFunction = (_hostname, opts, callback) => {
@@ -76,7 +77,8 @@ export class HttpWebhookSender implements WebhookSender {
     if (addresses.length === 0) throw new Error(`${host} has no address`);
     if (!this.options.allowPrivate) {
       const blocked = addresses.find((a) => !isPublicAddress(a.address));
-      if (blocked) throw new AddressRefusedError(`refused: ${host} resolves to ${blocked.address}, a private, loopback or link-local address`);
+      if (blocked)
+        throw new AddressRefusedError(`refused: ${host} resolves to ${blocked.address}, a private, loopback or link-local address`);
     }
     return addresses[0]!;
   }

@@ -34,11 +34,7 @@ export function compileTrustProxy(setting: boolean | number | readonly string[])
  * `req.ip`). Normalised (`normalizeIp`); null without a peer address or when the chosen hop is
  * not an IP address.
  */
-export function clientAddress(
-  remoteAddress: string | undefined,
-  headers: IncomingHttpHeaders,
-  trust: TrustProxy,
-): string | null {
+export function clientAddress(remoteAddress: string | undefined, headers: IncomingHttpHeaders, trust: TrustProxy): string | null {
   if (remoteAddress === undefined) return null;
   const xff = headers['x-forwarded-for'];
   // Node joins a repeated header with ', '; a hand-built headers object may still hold an array.

@@ -99,7 +99,10 @@ export async function connectRedis(
     await Promise.race([
       client.connect(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${opts.timeoutMs ?? CONNECT_TIMEOUT_MS} ms`)), opts.timeoutMs ?? CONNECT_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${opts.timeoutMs ?? CONNECT_TIMEOUT_MS} ms`)),
+          opts.timeoutMs ?? CONNECT_TIMEOUT_MS,
+        );
       }),
     ]);
     await client.ping();

@@ -6,7 +6,6 @@ import { createRequestLimiters, type RequestLimiters } from './request-limits.js
 /** Builds limiters of each kind: in memory for one node (src/adapters), in Redis (src/cluster) for several. */
 export type LimiterBackend = LoginLimiterFactories;
 
-
 /** The budgets every limiter is built from (config: CHECKIN_RATE_PER_MINUTE, LOGIN_*, ...). */
 export interface LimitSettings {
   checkinPerMinute: number;

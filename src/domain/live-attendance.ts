@@ -17,11 +17,7 @@ export interface LiveAttendance {
 }
 
 /** The live-session domain, wired from its dependencies. */
-export function createLiveAttendance(
-  deps: DomainDeps,
-  scheduling: CloseSchedulerOptions,
-  classPhoto: ClassPhotoOptions,
-): LiveAttendance {
+export function createLiveAttendance(deps: DomainDeps, scheduling: CloseSchedulerOptions, classPhoto: ClassPhotoOptions): LiveAttendance {
   const closer = new SessionCloser(deps);
   return {
     sessions: new SessionService(deps),
@@ -32,4 +28,3 @@ export function createLiveAttendance(
     scheduler: new CloseScheduler(deps.store, closer, deps.logger, deps.now, scheduling, new SessionOpener(deps)),
   };
 }
-

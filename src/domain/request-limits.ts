@@ -5,15 +5,7 @@ import type { RateLimiter, RateLimiterOptions } from './rate-limiter.js';
  * The request-rate classes of the transports. Each socket command and HTTP route names one
  * (docs/limits.md lists them all); check-ins, logins and face uploads keep their own limiters.
  */
-export const REQUEST_LIMIT_CLASSES = [
-  'socketConnect',
-  'socket',
-  'socketHeavy',
-  'http',
-  'httpHeavy',
-  'httpPublic',
-  'httpStatic',
-] as const;
+export const REQUEST_LIMIT_CLASSES = ['socketConnect', 'socket', 'socketHeavy', 'http', 'httpHeavy', 'httpPublic', 'httpStatic'] as const;
 export type RequestLimitClass = (typeof REQUEST_LIMIT_CLASSES)[number];
 
 export type RequestLimiters = Record<RequestLimitClass, RateLimiter>;

@@ -76,9 +76,24 @@ export async function seedHistory(
         const lateAfter = new Date(startsAt.getTime() + 600_000);
         const closesAt = new Date(startsAt.getTime() + 3_600_000);
         const session: AttendanceSession = {
-          id: randomUUID(), orgId: org.id, subjectId: plan.subject.id, teacherId: plan.subject.teacherIds[0]!, status: 'closed',
-          policy: POLICY, startsAt, lateAfter, closesAt, codeSecret: randomUUID(), day, createdAt: startsAt, updatedAt: closesAt,
-          closedAt: closesAt, closedBy: null, leaseOwner: null, leaseUntil: null, rosterVersion: 0,
+          id: randomUUID(),
+          orgId: org.id,
+          subjectId: plan.subject.id,
+          teacherId: plan.subject.teacherIds[0]!,
+          status: 'closed',
+          policy: POLICY,
+          startsAt,
+          lateAfter,
+          closesAt,
+          codeSecret: randomUUID(),
+          day,
+          createdAt: startsAt,
+          updatedAt: closesAt,
+          closedAt: closesAt,
+          closedBy: null,
+          leaseOwner: null,
+          leaseUntil: null,
+          rosterVersion: 0,
         };
         sessions.push(session);
         const statuses: RecordStatus[] = [];
@@ -92,12 +107,27 @@ export async function seedHistory(
             ? new Date((status === 'late' ? lateAfter : startsAt).getTime() + Math.floor(random() * 540_000))
             : null;
           records.push({
-            id: randomUUID(), orgId: org.id, sessionId: session.id, subjectId: plan.subject.id, studentId: st.id, status,
+            id: randomUUID(),
+            orgId: org.id,
+            sessionId: session.id,
+            subjectId: plan.subject.id,
+            studentId: st.id,
+            status,
             reason: status === 'excused' ? 'MARKED_BY_TEACHER' : status === 'absent' ? 'NO_CHECKIN' : null,
-            flags: status === 'late' ? ['LATE'] : [], distanceM: attended ? Math.round(5 + random() * 40) : null, location: null,
-            ip: null, attempts: attended ? 1 : 0, submittedAt, decidedAt: submittedAt ?? closesAt,
-            decidedBy: status === 'excused' ? session.teacherId : null, note: null, verification: null, version: 1, rosterVersion: 0,
-            createdAt: submittedAt ?? closesAt, updatedAt: submittedAt ?? closesAt,
+            flags: status === 'late' ? ['LATE'] : [],
+            distanceM: attended ? Math.round(5 + random() * 40) : null,
+            location: null,
+            ip: null,
+            attempts: attended ? 1 : 0,
+            submittedAt,
+            decidedAt: submittedAt ?? closesAt,
+            decidedBy: status === 'excused' ? session.teacherId : null,
+            note: null,
+            verification: null,
+            version: 1,
+            rosterVersion: 0,
+            createdAt: submittedAt ?? closesAt,
+            updatedAt: submittedAt ?? closesAt,
           });
           statuses.push(status);
         }

@@ -91,12 +91,22 @@ export async function seedDemo(store: Store, opts: SeedOptions): Promise<{ creat
       location: { lat: 51.5246, lon: -0.134, radiusM: 100 },
       allowedIpRanges: [],
     });
-    await store.subjects.enrol(org.id, cs102.id, enrolled.map((u) => u.id));
-    await seedHistory(store, org, enrolled, [
-      { subject, weekdays: [1, 3, 5], drift: () => 1 },
-      // The class that slips: full attendance at the start of term, about a third less by the end.
-      { subject: cs102, weekdays: [2, 4], drift: (week, weeks) => 1 - (0.35 * week) / (weeks - 1) },
-    ], opts.now ?? new Date());
+    await store.subjects.enrol(
+      org.id,
+      cs102.id,
+      enrolled.map((u) => u.id),
+    );
+    await seedHistory(
+      store,
+      org,
+      enrolled,
+      [
+        { subject, weekdays: [1, 3, 5], drift: () => 1 },
+        // The class that slips: full attendance at the start of term, about a third less by the end.
+        { subject: cs102, weekdays: [2, 4], drift: (week, weeks) => 1 - (0.35 * week) / (weeks - 1) },
+      ],
+      opts.now ?? new Date(),
+    );
   }
   return { created: true };
 }

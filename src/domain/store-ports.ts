@@ -125,7 +125,11 @@ export const NO_ORGANISATION_SETTINGS: OrganisationSettings = Object.freeze({
 /** The organisation's absence categories, or the defaults when it set none. */
 export function absenceCategoriesOf(settings: OrganisationSettings): AbsenceCategory[] {
   const own = settings.absenceCategories;
-  return (own && own.length > 0 ? own : DEFAULT_ABSENCE_CATEGORIES).map((c) => ({ code: c.code, label: c.label, authorised: c.authorised }));
+  return (own && own.length > 0 ? own : DEFAULT_ABSENCE_CATEGORIES).map((c) => ({
+    code: c.code,
+    label: c.label,
+    authorised: c.authorised,
+  }));
 }
 
 /** Settings read back from storage: missing fields (an older row or document) are unset. */
@@ -432,8 +436,7 @@ export interface PageQuery {
 
 // ----- repositories -----
 
-export type NewOrganisation = Pick<Organisation, 'name' | 'slug' | 'timezone'> &
-  Partial<Pick<Organisation, 'active' | 'settings'>>;
+export type NewOrganisation = Pick<Organisation, 'name' | 'slug' | 'timezone'> & Partial<Pick<Organisation, 'active' | 'settings'>>;
 export type OrganisationPatch = Partial<Pick<Organisation, 'name' | 'timezone' | 'active' | 'settings'>>;
 
 export interface OrganisationRepository {
@@ -459,9 +462,7 @@ export type NewUser = Omit<User, 'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'm
   /** Defaults to false. */
   mustChangePassword?: boolean;
 };
-export type UserPatch = Partial<
-  Pick<User, 'name' | 'email' | 'role' | 'studentNumber' | 'passwordHash' | 'active' | 'mustChangePassword'>
->;
+export type UserPatch = Partial<Pick<User, 'name' | 'email' | 'role' | 'studentNumber' | 'passwordHash' | 'active' | 'mustChangePassword'>>;
 
 export interface UserRepository {
   /** Throws StoreConflictError('email') when the email is taken in the organisation. */
@@ -854,8 +855,26 @@ export interface PersonRef {
 
 /** What an erasure changed, per collection. */
 export const ERASURE_COUNT_KEYS = [
-  'users', 'records', 'sessions', 'subjects', 'enrolments', 'audit', 'refreshTokens', 'accountTokens', 'faces', 'faceProposals', 'consents',
-  'excuses', 'guardians', 'notifications', 'notificationPreferences', 'alertStates', 'outbox', 'webhookDeliveries', 'meetings', 'teacherSettings',
+  'users',
+  'records',
+  'sessions',
+  'subjects',
+  'enrolments',
+  'audit',
+  'refreshTokens',
+  'accountTokens',
+  'faces',
+  'faceProposals',
+  'consents',
+  'excuses',
+  'guardians',
+  'notifications',
+  'notificationPreferences',
+  'alertStates',
+  'outbox',
+  'webhookDeliveries',
+  'meetings',
+  'teacherSettings',
 ] as const;
 export type ErasureCounts = Record<(typeof ERASURE_COUNT_KEYS)[number], number>;
 
@@ -917,7 +936,10 @@ export interface Excuse {
   updatedAt: Date;
 }
 
-export type NewExcuse = Omit<Excuse, 'id' | 'orgId' | 'document' | 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote' | 'createdAt' | 'updatedAt'>;
+export type NewExcuse = Omit<
+  Excuse,
+  'id' | 'orgId' | 'document' | 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote' | 'createdAt' | 'updatedAt'
+>;
 
 export interface ExcuseFilter extends PageQuery {
   studentId?: string;

@@ -32,23 +32,35 @@ export const CHIP_SIZE = 150;
  * upper lip and bottom of the lower lip, i.e. dlib points 36, 39, 42, 45, 30, 48, 54, 51, 57.
  */
 export const MESH_TEMPLATE: readonly Point[] = [
-  [37.17, 46.64], [58.46, 48.17], [89.56, 48.17], [110.85, 46.64],
+  [37.17, 46.64],
+  [58.46, 48.17],
+  [89.56, 48.17],
+  [110.85, 46.64],
   [74.01, 76.56],
-  [50.41, 103.02], [97.61, 103.02], [74.01, 97.74], [74.01, 115.93],
+  [50.41, 103.02],
+  [97.61, 103.02],
+  [74.01, 97.74],
+  [74.01, 115.93],
 ];
 
 /** The same mesh vertices, by MediaPipe face-mesh index (human's 468-point mesh). */
 export const MESH_TEMPLATE_INDICES: readonly number[] = [33, 133, 362, 263, 1, 61, 291, 0, 17];
 
 /** Detector keypoints only: eye centres (image left to right), nose tip, mouth centre. */
-export const KEYPOINT_TEMPLATE: readonly Point[] = [[47.6, 46.6], [100.5, 46.6], [74.0, 76.6], [74.0, 105.8]];
+export const KEYPOINT_TEMPLATE: readonly Point[] = [
+  [47.6, 46.6],
+  [100.5, 46.6],
+  [74.0, 76.6],
+  [74.0, 105.8],
+];
 
 /** Changes whenever the templates or the resampling change: embeddings stop being comparable. */
 export const ALIGNMENT_VERSION = 'dlibchip-v1';
 
 /** Pads an RGB image with a uniform grey border of `pad` pixels on every side. */
 export function padImage(img: RgbImage, pad: number, grey = 128): RgbImage {
-  const width = img.width + 2 * pad, height = img.height + 2 * pad;
+  const width = img.width + 2 * pad,
+    height = img.height + 2 * pad;
   const data = new Uint8Array(width * height * 3).fill(grey);
   const row = img.width * 3;
   for (let y = 0; y < img.height; y++) {
@@ -64,16 +76,28 @@ export function padImage(img: RgbImage, pad: number, grey = 128): RgbImage {
 export function fitSimilarity(chipPoints: readonly Point[], imagePoints: readonly Point[]): Similarity {
   const n = chipPoints.length;
   if (n < 2 || n !== imagePoints.length) throw new Error('fitSimilarity needs at least two matching points');
-  let cu = 0, cv = 0, cx = 0, cy = 0;
+  let cu = 0,
+    cv = 0,
+    cx = 0,
+    cy = 0;
   for (let i = 0; i < n; i++) {
-    cu += chipPoints[i]![0]; cv += chipPoints[i]![1];
-    cx += imagePoints[i]![0]; cy += imagePoints[i]![1];
+    cu += chipPoints[i]![0];
+    cv += chipPoints[i]![1];
+    cx += imagePoints[i]![0];
+    cy += imagePoints[i]![1];
   }
-  cu /= n; cv /= n; cx /= n; cy /= n;
-  let num1 = 0, num2 = 0, den = 0;
+  cu /= n;
+  cv /= n;
+  cx /= n;
+  cy /= n;
+  let num1 = 0,
+    num2 = 0,
+    den = 0;
   for (let i = 0; i < n; i++) {
-    const u = chipPoints[i]![0] - cu, v = chipPoints[i]![1] - cv;
-    const x = imagePoints[i]![0] - cx, y = imagePoints[i]![1] - cy;
+    const u = chipPoints[i]![0] - cu,
+      v = chipPoints[i]![1] - cv;
+    const x = imagePoints[i]![0] - cx,
+      y = imagePoints[i]![1] - cy;
     num1 += u * x + v * y;
     num2 += u * y - v * x;
     den += u * u + v * v;
@@ -102,25 +126,33 @@ export function similarityScale(t: Similarity): number {
 export function warpChip(img: RgbImage, t: Similarity, size: number): Float32Array {
   const out = new Float32Array(size * size * 3);
   const { data, width, height } = img;
-  const maxX = width - 1, maxY = height - 1;
+  const maxX = width - 1,
+    maxY = height - 1;
   const scale = similarityScale(t);
   const taps = scale > 1.5 ? Math.min(4, Math.ceil(scale)) : 1;
   const weight = 1 / (taps * taps);
   const rgb = [0, 0, 0];
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
-      rgb[0] = 0; rgb[1] = 0; rgb[2] = 0;
+      rgb[0] = 0;
+      rgb[1] = 0;
+      rgb[2] = 0;
       for (let j = 0; j < taps; j++) {
         const sv = v + (taps === 1 ? 0 : (j + 0.5) / taps - 0.5);
         for (let i = 0; i < taps; i++) {
           const su = u + (taps === 1 ? 0 : (i + 0.5) / taps - 0.5);
           const x = clamp(t.a * su - t.b * sv + t.tx, 0, maxX);
           const y = clamp(t.b * su + t.a * sv + t.ty, 0, maxY);
-          const x0 = Math.floor(x), y0 = Math.floor(y);
-          const x1 = Math.min(x0 + 1, maxX), y1 = Math.min(y0 + 1, maxY);
-          const fx = x - x0, fy = y - y0;
-          const i00 = (y0 * width + x0) * 3, i01 = (y0 * width + x1) * 3;
-          const i10 = (y1 * width + x0) * 3, i11 = (y1 * width + x1) * 3;
+          const x0 = Math.floor(x),
+            y0 = Math.floor(y);
+          const x1 = Math.min(x0 + 1, maxX),
+            y1 = Math.min(y0 + 1, maxY);
+          const fx = x - x0,
+            fy = y - y0;
+          const i00 = (y0 * width + x0) * 3,
+            i01 = (y0 * width + x1) * 3;
+          const i10 = (y1 * width + x0) * 3,
+            i11 = (y1 * width + x1) * 3;
           for (let c = 0; c < 3; c++) {
             const top = data[i00 + c]! + (data[i01 + c]! - data[i00 + c]!) * fx;
             const bottom = data[i10 + c]! + (data[i11 + c]! - data[i10 + c]!) * fx;
@@ -129,7 +161,9 @@ export function warpChip(img: RgbImage, t: Similarity, size: number): Float32Arr
         }
       }
       const o = (v * size + u) * 3;
-      out[o] = rgb[0]! * weight; out[o + 1] = rgb[1]! * weight; out[o + 2] = rgb[2]! * weight;
+      out[o] = rgb[0]! * weight;
+      out[o + 1] = rgb[1]! * weight;
+      out[o + 2] = rgb[2]! * weight;
     }
   }
   return out;
@@ -140,8 +174,11 @@ export function mirrorChip(chip: Float32Array, size: number): Float32Array {
   const out = new Float32Array(chip.length);
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
-      const src = (v * size + u) * 3, dst = (v * size + (size - 1 - u)) * 3;
-      out[dst] = chip[src]!; out[dst + 1] = chip[src + 1]!; out[dst + 2] = chip[src + 2]!;
+      const src = (v * size + u) * 3,
+        dst = (v * size + (size - 1 - u)) * 3;
+      out[dst] = chip[src]!;
+      out[dst + 1] = chip[src + 1]!;
+      out[dst + 2] = chip[src + 2]!;
     }
   }
   return out;

@@ -101,7 +101,10 @@ export interface LabelledPair {
  * sets, each N same-person lines then N different-person lines, one fold each).
  */
 export function parseLfwPairs(text: string): LabelledPair[] {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const head = (lines[0] ?? '').split(/\s+/).map(Number);
   const perFold = head.length === 2 ? 2 * head[1]! : null;
   const img = (name: string, n: string) => `${name}/${name}_${n.padStart(4, '0')}.jpg`;

@@ -115,7 +115,13 @@ export class FaceAnalyser {
       filter: { enabled: false },
       face: {
         enabled: true,
-        detector: { rotation: true, maxDetected: settings.maxFaces, minConfidence: settings.minDetectionScore, iouThreshold: 0.3, return: false },
+        detector: {
+          rotation: true,
+          maxDetected: settings.maxFaces,
+          minConfidence: settings.minDetectionScore,
+          iouThreshold: 0.3,
+          return: false,
+        },
         mesh: { enabled: opts.landmarks === 'mesh' },
         iris: { enabled: false },
         attention: { enabled: false },
@@ -236,7 +242,13 @@ export class FaceAnalyser {
     const found = await this.detectOn(small, { pad: 0, scale }, min, min, maxFaces);
     if (found.length > 0) return found;
     const pad = Math.round(Math.max(small.width, small.height) * 0.4);
-    return this.detectOn(padImage(small, pad), { pad, scale }, Math.min(min, RETRY_MIN_SCORE), Math.min(min, RETRY_DETECTOR_SCORE), maxFaces);
+    return this.detectOn(
+      padImage(small, pad),
+      { pad, scale },
+      Math.min(min, RETRY_MIN_SCORE),
+      Math.min(min, RETRY_DETECTOR_SCORE),
+      maxFaces,
+    );
   }
 
   /** `detectorScore` is human's own bar (box and mesh confidence); `minScore` the final one. */
@@ -276,8 +288,10 @@ export class FaceAnalyser {
       return { face, box, points: pts, template: MESH_TEMPLATE, eyeDistance: dist(eyes[0]!, eyes[1]!) };
     }
     const a = face.annotations;
-    const eyeA = shift(a['leftEye']?.[0]), eyeB = shift(a['rightEye']?.[0]);
-    const nose = shift(a['nose']?.[0]), mouth = shift(a['mouth']?.[0]);
+    const eyeA = shift(a['leftEye']?.[0]),
+      eyeB = shift(a['rightEye']?.[0]);
+    const nose = shift(a['nose']?.[0]),
+      mouth = shift(a['mouth']?.[0]);
     if (!eyeA || !eyeB || !nose || !mouth) return null;
     // human names eyes from the subject's side; the template is in image order.
     const [left, right] = eyeA[0] <= eyeB[0] ? [eyeA, eyeB] : [eyeB, eyeA];

@@ -107,9 +107,8 @@ export class FacePool {
     // Cheap refusals stay on this thread, so a 60 MB upload is never copied to a worker.
     const pre = precheckImage(image, { maxBytes: this.config.image.maxBytes });
     if (!pre.ok) return pre;
-    const owned = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength && image.buffer instanceof ArrayBuffer
-      ? image
-      : image.slice();
+    const owned =
+      image.byteOffset === 0 && image.byteLength === image.buffer.byteLength && image.buffer instanceof ArrayBuffer ? image : image.slice();
     const result = await this.runTask({ kind: 'analyse', image: owned, mode }, options.signal, [owned.buffer as ArrayBuffer]);
     return result as AnalyseResult;
   }
@@ -127,9 +126,14 @@ export class FacePool {
       if (pre.ok) sent.push(frame.slice());
       else refused.set(i, { ok: false, reason: pre.reason });
     });
-    const measured = sent.length === 0
-      ? { frames: [], modelId: this.engine?.modelId ?? '', totalMs: 0 }
-      : ((await this.runTask({ kind: 'frames', frames: sent }, options.signal, sent.map((f) => f.buffer as ArrayBuffer))) as FramesResult);
+    const measured =
+      sent.length === 0
+        ? { frames: [], modelId: this.engine?.modelId ?? '', totalMs: 0 }
+        : ((await this.runTask(
+            { kind: 'frames', frames: sent },
+            options.signal,
+            sent.map((f) => f.buffer as ArrayBuffer),
+          )) as FramesResult);
     const queue = [...measured.frames];
     return { ...measured, frames: frames.map((_, i) => refused.get(i) ?? queue.shift()!) };
   }
@@ -164,7 +168,11 @@ export class FacePool {
     await this.pool.destroy();
   }
 
-  private async runTask(task: FaceTask, signal: AbortSignal | undefined, transferList?: ArrayBuffer[]): Promise<AnalyseResult | FramesResult | EngineInfo> {
+  private async runTask(
+    task: FaceTask,
+    signal: AbortSignal | undefined,
+    transferList?: ArrayBuffer[],
+  ): Promise<AnalyseResult | FramesResult | EngineInfo> {
     if (this.closed) throw new AppError('UNAVAILABLE', 'The face engine is shut down.');
     if (this.pool.queueSize >= this.config.maxQueue && this.pool.threads.length > 0 && this.pool.idleThreads === 0) {
       throw this.busy('queue_full');

@@ -5,11 +5,7 @@ import sharp from 'sharp';
  * before any pixel is decoded, so a decompression bomb costs a header read, not memory.
  */
 
-export type ImageFailureReason =
-  | 'IMAGE_TOO_LARGE'
-  | 'IMAGE_TOO_MANY_PIXELS'
-  | 'IMAGE_UNSUPPORTED_TYPE'
-  | 'IMAGE_INVALID';
+export type ImageFailureReason = 'IMAGE_TOO_LARGE' | 'IMAGE_TOO_MANY_PIXELS' | 'IMAGE_UNSUPPORTED_TYPE' | 'IMAGE_INVALID';
 
 export type ImageType = 'jpeg' | 'png' | 'webp';
 
@@ -29,8 +25,7 @@ export interface DecodedImage {
 }
 
 export type ImageResult =
-  | { ok: true; image: DecodedImage }
-  | { ok: false; reason: ImageFailureReason; message: string; details?: Record<string, number | string> };
+  { ok: true; image: DecodedImage } | { ok: false; reason: ImageFailureReason; message: string; details?: Record<string, number | string> };
 
 /** Recognises JPEG, PNG and WebP by their magic bytes; anything else is null. */
 export function sniffImageType(bytes: Uint8Array): ImageType | null {
@@ -103,7 +98,12 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
     }
     return {
       ok: true,
-      image: { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, type: pre.type },
+      image: {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+        type: pre.type,
+      },
     };
   } catch (err) {
     return { ok: false, reason: 'IMAGE_INVALID', message: `the image could not be decoded: ${shortMessage(err)}` };

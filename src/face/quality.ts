@@ -17,7 +17,9 @@ export function toGrey(chip: Float32Array, size: number): Float32Array {
  * is skipped because edge-clamped resampling leaves flat bands there.
  */
 export function laplacianVariance(grey: Float32Array, size: number, margin = Math.round(size * 0.15)): number {
-  let sum = 0, sumSq = 0, n = 0;
+  let sum = 0,
+    sumSq = 0,
+    n = 0;
   for (let y = Math.max(1, margin); y < size - Math.max(1, margin); y++) {
     for (let x = Math.max(1, margin); x < size - Math.max(1, margin); x++) {
       const i = y * size + x;
@@ -34,7 +36,8 @@ export function laplacianVariance(grey: Float32Array, size: number, margin = Mat
 
 /** Mean of the inner region, where the face is, rather than background and hair. */
 export function meanBrightness(grey: Float32Array, size: number, margin = Math.round(size * 0.2)): number {
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (let y = margin; y < size - margin; y++) {
     for (let x = margin; x < size - margin; x++) {
       sum += grey[y * size + x]!;

@@ -170,14 +170,30 @@ function registerChainedOps(tf: Tf): void {
     };
   }
   const reshape = (t: tfc.Tensor, shape: number[]) => tf.reshape(t, shape);
-  proto['as1D'] = function (this: tfc.Tensor) { return reshape(this, [this.size]); };
-  proto['as2D'] = function (this: tfc.Tensor, r: number, c: number) { return reshape(this, [r, c]); };
-  proto['as3D'] = function (this: tfc.Tensor, r: number, c: number, d: number) { return reshape(this, [r, c, d]); };
-  proto['as4D'] = function (this: tfc.Tensor, r: number, c: number, d: number, e: number) { return reshape(this, [r, c, d, e]); };
-  proto['asType'] = function (this: tfc.Tensor, dtype: tfc.DataType) { return tf.cast(this, dtype); };
-  proto['toFloat'] = function (this: tfc.Tensor) { return tf.cast(this, 'float32'); };
-  proto['toInt'] = function (this: tfc.Tensor) { return tf.cast(this, 'int32'); };
-  proto['toBool'] = function (this: tfc.Tensor) { return tf.cast(this, 'bool'); };
+  proto['as1D'] = function (this: tfc.Tensor) {
+    return reshape(this, [this.size]);
+  };
+  proto['as2D'] = function (this: tfc.Tensor, r: number, c: number) {
+    return reshape(this, [r, c]);
+  };
+  proto['as3D'] = function (this: tfc.Tensor, r: number, c: number, d: number) {
+    return reshape(this, [r, c, d]);
+  };
+  proto['as4D'] = function (this: tfc.Tensor, r: number, c: number, d: number, e: number) {
+    return reshape(this, [r, c, d, e]);
+  };
+  proto['asType'] = function (this: tfc.Tensor, dtype: tfc.DataType) {
+    return tf.cast(this, dtype);
+  };
+  proto['toFloat'] = function (this: tfc.Tensor) {
+    return tf.cast(this, 'float32');
+  };
+  proto['toInt'] = function (this: tfc.Tensor) {
+    return tf.cast(this, 'int32');
+  };
+  proto['toBool'] = function (this: tfc.Tensor) {
+    return tf.cast(this, 'bool');
+  };
 }
 
 /** A tfjs IOHandler reading a graph model (model.json + shards) from disk. */

@@ -125,9 +125,7 @@ export class RouteRegistry {
     private readonly middleware: RouteMiddleware,
   ) {}
 
-  define<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
-    def: RouteDef<P, Q, B, R>,
-  ): void {
+  define<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(def: RouteDef<P, Q, B, R>): void {
     const stack: RequestHandler[] = [];
     const { limiters } = this.middleware;
     if (def.access === 'public') {
@@ -194,7 +192,8 @@ export class RouteRegistry {
           await pipeline(Readable.from(result), res);
           return;
         }
-        if (typeof result !== 'string' && !Buffer.isBuffer(result)) throw new Error(`${def.path}: a ${def.response.contentType} handler must return text`);
+        if (typeof result !== 'string' && !Buffer.isBuffer(result))
+          throw new Error(`${def.path}: a ${def.response.contentType} handler must return text`);
         res.status(status).send(result);
         return;
       }
@@ -227,10 +226,14 @@ export class RouteRegistry {
     for (const [path, set] of methods) {
       const allow = [...set].sort().join(', ');
       // Per client IP like public routes: it runs before (and without) authentication.
-      this.router.all(path, rateLimit(this.middleware.limiters.httpPublic, (req) => req.ip ?? 'unknown'), (_req: Request, res: Response, next: NextFunction) => {
-        res.setHeader('Allow', allow);
-        next(new AppError('METHOD_NOT_ALLOWED', undefined, { allow }));
-      });
+      this.router.all(
+        path,
+        rateLimit(this.middleware.limiters.httpPublic, (req) => req.ip ?? 'unknown'),
+        (_req: Request, res: Response, next: NextFunction) => {
+          res.setHeader('Allow', allow);
+          next(new AppError('METHOD_NOT_ALLOWED', undefined, { allow }));
+        },
+      );
     }
   }
 }
@@ -238,10 +241,12 @@ export class RouteRegistry {
 /** 429 RATE_LIMITED with Retry-After (set by the error handler from `retryAfterMs`). */
 export function rateLimit(limiter: RateLimiter, keyOf: (req: Request, res: Response) => string): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    limiter.consume(keyOf(req, res)).then(
-      (limit) => next(limit.allowed ? undefined : new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs })),
-      next,
-    );
+    limiter
+      .consume(keyOf(req, res))
+      .then(
+        (limit) => next(limit.allowed ? undefined : new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs })),
+        next,
+      );
   };
 }
 

@@ -59,7 +59,11 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
         : status >= 500
           ? ['Something went wrong', 'The server could not answer this request. Try again in a moment.']
           : ['This request could not be answered', body.message];
-    res.status(status).setHeader('Content-Security-Policy', PAGE_CSP).type('html').send(errorPage(status, heading, text));
+    res
+      .status(status)
+      .setHeader('Content-Security-Policy', PAGE_CSP)
+      .type('html')
+      .send(errorPage(status, heading, text));
     return;
   }
   res.status(status).json({ error: body });

@@ -28,7 +28,10 @@ export function metricsEndpoint(metrics: AppMetrics, token: string): RequestHand
   return async (req: Request, res: Response) => {
     const given = Buffer.from(req.headers.authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: { code: 'UNAUTHENTICATED', message: 'A metrics token is required.' } });
+      res
+        .status(401)
+        .setHeader('WWW-Authenticate', 'Bearer')
+        .json({ error: { code: 'UNAUTHENTICATED', message: 'A metrics token is required.' } });
       return;
     }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

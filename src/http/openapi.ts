@@ -102,7 +102,12 @@ function paramsOf(schema: z.ZodType | undefined, where: 'path' | 'query'): JsonS
   if (!schema) return [];
   if (!(schema instanceof z.ZodObject)) throw new Error(`${where} schema must be a z.object`);
   return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, field]) => {
-    const p: JsonSchema = { name, in: where, required: where === 'path' || !field.safeParse(undefined).success, schema: jsonSchemaOf(field, 'input') };
+    const p: JsonSchema = {
+      name,
+      in: where,
+      required: where === 'path' || !field.safeParse(undefined).success,
+      schema: jsonSchemaOf(field, 'input'),
+    };
     if (field.description) p.description = field.description;
     return p;
   });
@@ -115,7 +120,8 @@ function errorStatuses(def: RegisteredRoute['def']): Map<number, ErrorCode[]> {
   if (def.params || def.query || def.body) codes.add('VALIDATION_FAILED');
   if (def.files) ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
   else if (def.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
-  if (def.access !== 'public') ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ACCOUNT_DISABLED'].forEach((c) => codes.add(c as ErrorCode));
+  if (def.access !== 'public')
+    ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ACCOUNT_DISABLED'].forEach((c) => codes.add(c as ErrorCode));
   if (Array.isArray(def.access)) codes.add('FORBIDDEN');
   if (def.params) codes.add('NOT_FOUND');
   const byStatus = new Map<number, ErrorCode[]>();

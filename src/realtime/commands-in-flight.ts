@@ -15,7 +15,9 @@ export class CommandsInFlight {
   private stopped = false;
   readonly refusal: Ack<never> = {
     ok: false,
-    error: new AppError('UNAVAILABLE', 'This server is shutting down; retry once reconnected.', { retryAfterMs: SHUTDOWN_RETRY_MS }).toBody(),
+    error: new AppError('UNAVAILABLE', 'This server is shutting down; retry once reconnected.', {
+      retryAfterMs: SHUTDOWN_RETRY_MS,
+    }).toBody(),
   };
 
   constructor(private readonly logger: Logger) {}

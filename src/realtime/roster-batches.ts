@@ -1,4 +1,4 @@
-import type { RosterUpdate, RosterUpdates } from "../shared/events.js";
+import type { RosterUpdate, RosterUpdates } from '../shared/events.js';
 
 /** Runs `fn` after `ms`; returns the cancel. Injected so tests can drive time by hand. */
 export type Schedule = (fn: () => void, ms: number) => () => void;
@@ -9,7 +9,7 @@ const realSchedule: Schedule = (fn, ms) => {
 };
 
 interface Pending {
-  updates: RosterUpdates["updates"];
+  updates: RosterUpdates['updates'];
   cancel: () => void;
   /** When the session's last message left. */
   sentAt: number;
@@ -69,8 +69,7 @@ export class RosterBatches {
     if (!pending) return;
     pending.cancel();
     this.sessions.delete(sessionId);
-    if (pending.updates.length > 0)
-      this.send({ sessionId, updates: pending.updates });
+    if (pending.updates.length > 0) this.send({ sessionId, updates: pending.updates });
   }
 
   /** Sends everything held and stops the timers (shutdown). */

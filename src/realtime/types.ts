@@ -1,10 +1,5 @@
 import type { Server, Socket } from 'socket.io';
-import type {
-  ClientToServerEvents,
-  InterServerEvents,
-  ServerToClientEvents,
-  SocketData,
-} from '../shared/events.js';
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from '../shared/events.js';
 import type { Ack } from '../shared/errors.js';
 
 export type AppServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -13,5 +8,4 @@ export type AppSocket = Socket<ClientToServerEvents, ServerToClientEvents, Inter
 export type CommandName = keyof ClientToServerEvents;
 
 /** The `data` type a command acknowledges with. */
-export type AckData<E extends CommandName> =
-  Parameters<ClientToServerEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
+export type AckData<E extends CommandName> = Parameters<ClientToServerEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;

@@ -42,7 +42,10 @@ export const ErrorCodes = {
     status: 400,
     message: 'This link is invalid, expired or already used; ask for a new one.',
   },
-  UNSUBSCRIBE_LINK_INVALID: { status: 400, message: 'This unsubscribe link is not valid; change your email preferences in the app instead.' },
+  UNSUBSCRIBE_LINK_INVALID: {
+    status: 400,
+    message: 'This unsubscribe link is not valid; change your email preferences in the app instead.',
+  },
   // domain
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },
   ORGANISATION_SLUG_TAKEN: { status: 409, message: 'An organisation with this slug already exists.' },
@@ -64,7 +67,10 @@ export const ErrorCodes = {
   OUTSIDE_WINDOW: { status: 409, message: 'The check-in is outside the session window.' },
   LOCATION_REQUIRED: { status: 400, message: "This session's checks need your location; share it and try again." },
   POLICY_UNSUPPORTED: { status: 400, message: 'The policy asks for a check this service cannot run.' },
-  LIVENESS_REQUIRED: { status: 400, message: 'This session asks for a liveness challenge: ask for one (checkin:challenge) and send its frames.' },
+  LIVENESS_REQUIRED: {
+    status: 400,
+    message: 'This session asks for a liveness challenge: ask for one (checkin:challenge) and send its frames.',
+  },
   LIVENESS_CHALLENGE_INVALID: { status: 400, message: 'The liveness challenge is expired or not for this check-in; ask for a new one.' },
   LIVENESS_NOT_REQUIRED: { status: 409, message: 'This session does not ask for a liveness challenge.' },
   SUBJECT_LOCATION_MISSING: {

@@ -23,7 +23,11 @@ export const VerificationPolicySchema = PolicyChecksSchema.extend({
 export type VerificationPolicy = z.infer<typeof VerificationPolicySchema>;
 
 /** A session's policy as clients see it: the checks, and the preset they make or 'custom'. */
-export const PolicyViewSchema = z.object({ preset: z.enum([...POLICY_PRESETS, 'custom']), ...VerificationPolicySchema.shape, liveness: z.boolean() });
+export const PolicyViewSchema = z.object({
+  preset: z.enum([...POLICY_PRESETS, 'custom']),
+  ...VerificationPolicySchema.shape,
+  liveness: z.boolean(),
+});
 export type PolicyView = z.infer<typeof PolicyViewSchema>;
 
 /** What a teacher may ask for when opening a session (session:open). */

@@ -43,7 +43,8 @@ export const ReasonCodes = {
   POSSIBLE_PROXY: 'The selfie looks like another student.',
   SPOOF_SUSPECTED: 'The selfie may be a photo of a photo or a screen.',
   LIVENESS_OK: 'The liveness challenge was performed by the same face.',
-  LIVENESS_FAILED: 'The liveness challenge was not performed (a still photo or replay, another face, or no movement); the teacher reviews it.',
+  LIVENESS_FAILED:
+    'The liveness challenge was not performed (a still photo or replay, another face, or no movement); the teacher reviews it.',
   // teacher and system decisions
   ACCEPTED_BY_TEACHER: 'Accepted by the teacher.',
   REJECTED_BY_TEACHER: 'Rejected by the teacher.',

@@ -47,7 +47,9 @@ export function resolveTls(o: TlsOptions, problems: string[]): TlsConfig | null 
   }
   if (!o.selfSigned) return null;
   if (o.env === 'production') {
-    problems.push('TLS_SELF_SIGNED=true is for development only: in production set TLS_CERT_FILE and TLS_KEY_FILE, or terminate TLS at the proxy (docs/deploy.md)');
+    problems.push(
+      'TLS_SELF_SIGNED=true is for development only: in production set TLS_CERT_FILE and TLS_KEY_FILE, or terminate TLS at the proxy (docs/deploy.md)',
+    );
     return null;
   }
   // Tests get a fresh certificate in memory and touch no files.

@@ -134,7 +134,17 @@ async function listSessions(socket: AppSocket): Promise<void> {
   const sessions = await command(socket, 'session:list-active', {});
   const list = byId('session-list');
   list.replaceChildren(
-    ...sessions.map((s) => h('li', {}, h('a', { href: `/classroom.html?session=${encodeURIComponent(s.id)}` }, `${s.subjectCode} · ${s.subjectName} (${clockTime(s.startsAt)})`))),
+    ...sessions.map((s) =>
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { href: `/classroom.html?session=${encodeURIComponent(s.id)}` },
+          `${s.subjectCode} · ${s.subjectName} (${clockTime(s.startsAt)})`,
+        ),
+      ),
+    ),
   );
   if (sessions.length === 0) list.append(h('li', {}, 'No open sessions. Open one in the teacher console.'));
 }

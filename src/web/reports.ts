@@ -10,7 +10,16 @@ import { barChart, lineChart, sparkline } from './lib/charts.js';
 import { byId, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
-import { addDays, seenText, type Dashboard, type MonthFigures, type StudentSubject, type SubjectRisk, type SubjectStudent, type TrendBucket } from './lib/report-types.js';
+import {
+  addDays,
+  seenText,
+  type Dashboard,
+  type MonthFigures,
+  type StudentSubject,
+  type SubjectRisk,
+  type SubjectStudent,
+  type TrendBucket,
+} from './lib/report-types.js';
 
 interface Range {
   from: string;
@@ -92,8 +101,16 @@ async function loadRiskSubjects(r: Range): Promise<void> {
   // The weekly line of each listed subject: whether it is slipping or recovering.
   await Promise.all(
     items.slice(0, MAX_SPARKLINES).map(async (s, i) => {
-      const trend = await apiJson<{ items: TrendBucket[] }>(`/api/v1/reports/subjects/${encodeURIComponent(s.subjectId)}/trend?${rangeQuery(r)}&bucket=week`);
-      trendCells[i]!.replaceChildren(sparkline(`${s.subjectCode} by week`, trend.items.map((b) => ({ label: b.from, value: b.percentage })), r.threshold));
+      const trend = await apiJson<{ items: TrendBucket[] }>(
+        `/api/v1/reports/subjects/${encodeURIComponent(s.subjectId)}/trend?${rangeQuery(r)}&bucket=week`,
+      );
+      trendCells[i]!.replaceChildren(
+        sparkline(
+          `${s.subjectCode} by week`,
+          trend.items.map((b) => ({ label: b.from, value: b.percentage })),
+          r.threshold,
+        ),
+      );
     }),
   );
 }
@@ -126,19 +143,30 @@ async function loadSubject(r: Range): Promise<void> {
   ]);
   byId('trend-chart').replaceChildren(
     lineChart(
-      { title: `${label}: attendance by ${bucket}`, valueLabel: 'Attendance %', labelHeader: bucket === 'week' ? 'Week of' : bucket === 'month' ? 'Month of' : 'Day', threshold: r.threshold },
+      {
+        title: `${label}: attendance by ${bucket}`,
+        valueLabel: 'Attendance %',
+        labelHeader: bucket === 'week' ? 'Week of' : bucket === 'month' ? 'Month of' : 'Day',
+        threshold: r.threshold,
+      },
       trend.items.map((b) => ({ label: b.from, value: b.percentage })),
     ),
   );
-  byId('risk-students-table').querySelector('tbody')!.replaceChildren(...studentRows(risk.items, `Nobody under ${r.threshold} %.`));
-  byId('students-table').querySelector('tbody')!.replaceChildren(...studentRows(all.items, 'No students.'));
+  byId('risk-students-table')
+    .querySelector('tbody')!
+    .replaceChildren(...studentRows(risk.items, `Nobody under ${r.threshold} %.`));
+  byId('students-table')
+    .querySelector('tbody')!
+    .replaceChildren(...studentRows(all.items, 'No students.'));
   show(byId('session-detail'), false);
   await loadSessions(id, r.from, r.to);
 }
 
 async function showProfile(studentId: string, name: string): Promise<void> {
   const r = readRange();
-  const { items } = await apiJson<{ items: StudentSubject[] }>(`/api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`);
+  const { items } = await apiJson<{ items: StudentSubject[] }>(
+    `/api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`,
+  );
   byId('profile-title').textContent = `${name}: ${r.from} to ${r.to}`;
   byId('profile-chart').replaceChildren(
     barChart(
@@ -146,11 +174,18 @@ async function showProfile(studentId: string, name: string): Promise<void> {
       items.map((s) => ({ label: s.subjectCode, value: s.percentage })),
     ),
   );
-  byId('profile-table').querySelector('tbody')!.replaceChildren(
-    ...items.map((s) =>
-      h('tr', { 'data-subject-id': s.subjectId }, h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`), ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total, seenText(s.lastSeenAt))),
-    ),
-  );
+  byId('profile-table')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...items.map((s) =>
+        h(
+          'tr',
+          { 'data-subject-id': s.subjectId },
+          h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`),
+          ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total, seenText(s.lastSeenAt)),
+        ),
+      ),
+    );
   show(byId('profile'), true);
   byId('profile-title').focus();
 }

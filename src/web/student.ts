@@ -45,7 +45,8 @@ function renderDecision(view: CheckinView | null): void {
   box.dataset['status'] = view.status;
   byId('decision-text').textContent = view.verifying ? 'Checking your selfie…' : DECISION_TEXT[view.status];
   const details = [...new Set([view.reason, ...view.flags].filter((r): r is ReasonCode => r !== null))].map(reasonText);
-  if (view.status === 'rejected') details.push(view.attemptsLeft > 0 ? `You may try again (${view.attemptsLeft} left).` : 'No attempts left; talk to your teacher.');
+  if (view.status === 'rejected')
+    details.push(view.attemptsLeft > 0 ? `You may try again (${view.attemptsLeft} left).` : 'No attempts left; talk to your teacher.');
   if (view.note) details.push(`Teacher's note: ${view.note}`);
   byId('decision-detail').textContent = details.join(' ');
   submit.disabled = !(view.status === 'rejected' && view.attemptsLeft > 0);
@@ -98,7 +99,13 @@ async function listSessions(socket: AppSocket): Promise<void> {
       return h(
         'li',
         {},
-        h('span', {}, `${s.subjectCode} · ${s.subjectName}`, h('br'), h('small', {}, `${s.status}, until ${clockTime(s.closesAt)}. ${needsText(s)}`)),
+        h(
+          'span',
+          {},
+          `${s.subjectCode} · ${s.subjectName}`,
+          h('br'),
+          h('small', {}, `${s.status}, until ${clockTime(s.closesAt)}. ${needsText(s)}`),
+        ),
         button,
       );
     }),
@@ -130,7 +137,10 @@ function findLocation(): Promise<LocationInput> {
       (err) => {
         fix = null;
         delete status.dataset['ready'];
-        const text = err.code === err.PERMISSION_DENIED ? 'Location permission was refused; allow it in the browser settings.' : `No location: ${err.message}`;
+        const text =
+          err.code === err.PERMISSION_DENIED
+            ? 'Location permission was refused; allow it in the browser settings.'
+            : `No location: ${err.message}`;
         status.textContent = text;
         reject(new Error(text));
       },
@@ -226,7 +236,8 @@ function bindSelfie(socket: AppSocket): void {
         selfie = bytes;
         if (current?.policy.liveness) liveness = await performChallenge(socket, video, current.id);
         stopCamera(video);
-        byId('selfie-status').textContent = `Selfie taken (${Math.round(bytes.byteLength / 1024)} KB)${liveness ? ' with the challenge' : ''}.`;
+        byId('selfie-status').textContent =
+          `Selfie taken (${Math.round(bytes.byteLength / 1024)} KB)${liveness ? ' with the challenge' : ''}.`;
       })
       .catch((err: unknown) => {
         selfie = null;
@@ -295,7 +306,8 @@ async function main(): Promise<void> {
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
-  if (linkToken) byId('code-hint').textContent = 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.';
+  if (linkToken)
+    byId('code-hint').textContent = 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.';
   const socket = connect({
     onState: (state) => {
       showConnection(state);
@@ -320,7 +332,8 @@ async function main(): Promise<void> {
     void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
     if (view.id !== joinedId) return;
     // Reopened: closing's absent may have been taken back, so read the check-in again.
-    if (view.status === 'open' && session?.status === 'closed') void join(socket, view.id).catch((err: unknown) => (byId('checkin-error').textContent = errorText(err)));
+    if (view.status === 'open' && session?.status === 'closed')
+      void join(socket, view.id).catch((err: unknown) => (byId('checkin-error').textContent = errorText(err)));
     else renderSession(view);
   });
 }

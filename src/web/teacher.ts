@@ -2,7 +2,14 @@
  * Teacher console: open a session with its policy, watch the roster live, accept or reject
  * pending check-ins, mark by hand, close, correct after closing, download the CSV.
  */
-import { MARK_STATUSES, type MarkStatus, type PolicyInput, type RosterEntry, type SessionOpenInput, type SessionView } from '../shared/events.js';
+import {
+  MARK_STATUSES,
+  type MarkStatus,
+  type PolicyInput,
+  type RosterEntry,
+  type SessionOpenInput,
+  type SessionView,
+} from '../shared/events.js';
 import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
@@ -12,7 +19,15 @@ import { currentContext, joinLinkProblem, showProblem } from './lib/secure-conte
 import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { bindStaffExcuses } from './lib/excuse-panel.js';
-import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, PRESET_LABELS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
+import {
+  POLICY_CHECKS,
+  POLICY_PRESETS,
+  PRESET_CHECKS,
+  PRESET_LABELS,
+  presetOf,
+  type PolicyCheck,
+  type PolicyPreset,
+} from '../shared/policy-presets.js';
 
 interface SubjectItem {
   id: string;
@@ -46,16 +61,26 @@ function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
 }
 
-
 /** The last hand mark, so one tap can take it back (the record's status before, and its version after). */
 let lastChange: { studentId: string; name: string; before: RosterEntry['status']; version: number } | null = null;
 
 /** Marks one student by hand; remembers the change for undo. The reason is required after closing. */
-async function mark(socket: AppSocket, studentId: string, status: MarkStatus, extra: { note?: string; reason?: string } = {}): Promise<RosterEntry> {
+async function mark(
+  socket: AppSocket,
+  studentId: string,
+  status: MarkStatus,
+  extra: { note?: string; reason?: string } = {},
+): Promise<RosterEntry> {
   const sessionId = roster.session?.id;
   if (!sessionId) throw new Error('No session.');
   const held = roster.get(studentId);
-  const entry = await command(socket, 'checkin:mark', { sessionId, studentId, status, ...extra, expectedVersion: held?.recordVersion ?? 0 });
+  const entry = await command(socket, 'checkin:mark', {
+    sessionId,
+    studentId,
+    status,
+    ...extra,
+    expectedVersion: held?.recordVersion ?? 0,
+  });
   lastChange = { studentId, name: entry.name, before: held?.status ?? 'not-yet', version: entry.recordVersion };
   const applied = roster.put(entry);
   if (applied) renderRow(socket, applied);
@@ -75,7 +100,16 @@ function renderUndo(): void {
 function statusGrid(socket: AppSocket, entry: RosterEntry): HTMLElement {
   const grid = h('div', { class: 'status-grid', role: 'group', 'aria-label': `Mark ${entry.name}` });
   for (const status of MARK_STATUSES) {
-    const button = h('button', { type: 'button', class: `mark-${status}`, 'aria-pressed': String(entry.status === status), 'aria-label': `${STATUS_LABEL[status]}: ${entry.name}` }, STATUS_LABEL[status]);
+    const button = h(
+      'button',
+      {
+        type: 'button',
+        class: `mark-${status}`,
+        'aria-pressed': String(entry.status === status),
+        'aria-label': `${STATUS_LABEL[status]}: ${entry.name}`,
+      },
+      STATUS_LABEL[status],
+    );
     button.addEventListener('click', () => {
       button.disabled = true;
       mark(socket, entry.studentId, status).then(
@@ -123,10 +157,19 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
 }
 
 function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
-  const where = [entry.distanceM !== null ? `${Math.round(entry.distanceM)} m away` : '', entry.accuracyM !== null ? `±${Math.round(entry.accuracyM)} m` : '']
+  const where = [
+    entry.distanceM !== null ? `${Math.round(entry.distanceM)} m away` : '',
+    entry.accuracyM !== null ? `±${Math.round(entry.accuracyM)} m` : '',
+  ]
     .filter(Boolean)
     .join(', ');
-  const pick = h('input', { type: 'checkbox', class: 'pick', value: entry.studentId, 'aria-label': `Select ${entry.name}`, checked: picked.has(entry.studentId) });
+  const pick = h('input', {
+    type: 'checkbox',
+    class: 'pick',
+    value: entry.studentId,
+    'aria-label': `Select ${entry.name}`,
+    checked: picked.has(entry.studentId),
+  });
   pick.addEventListener('change', () => (pick.checked ? picked.add(entry.studentId) : picked.delete(entry.studentId)));
   const tr = h(
     'tr',
@@ -171,7 +214,8 @@ function classroomHref(sessionId: string): string {
 
 function renderSession(session: SessionView): void {
   byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
-  byId('session-info').textContent = `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
+  byId('session-info').textContent =
+    `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
   byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';
   const live = session.status === 'open' || session.status === 'scheduled';
@@ -206,7 +250,10 @@ async function listActive(socket: AppSocket): Promise<void> {
   byId('active-list').replaceChildren(
     ...sessions.map((s) => {
       const button = h('button', { type: 'button' }, 'Watch');
-      button.addEventListener('click', () => void watch(socket, s.id).catch((err: unknown) => (byId('open-error').textContent = errorText(err))));
+      button.addEventListener(
+        'click',
+        () => void watch(socket, s.id).catch((err: unknown) => (byId('open-error').textContent = errorText(err))),
+      );
       return h('li', {}, `${s.subjectCode} · ${s.subjectName} (${s.status}, from ${clockTime(s.startsAt)}) `, button);
     }),
   );
@@ -217,7 +264,6 @@ function isoFrom(form: FormData, name: string): string | undefined {
   return value ? new Date(value).toISOString() : undefined;
 }
 
-
 /** The preset picker sets the four check boxes; ticking a box shows the preset they now make. */
 function bindPresetPicker(form: HTMLFormElement): void {
   const picker = byId<HTMLSelectElement>('policy-preset');
@@ -227,7 +273,12 @@ function bindPresetPicker(form: HTMLFormElement): void {
   );
   const box = (name: PolicyCheck) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)!;
   const sync = () => {
-    const checks = { geofence: box('geofence').checked, network: box('network').checked, rotatingCode: box('rotatingCode').checked, selfie: box('selfie').checked };
+    const checks = {
+      geofence: box('geofence').checked,
+      network: box('network').checked,
+      rotatingCode: box('rotatingCode').checked,
+      selfie: box('selfie').checked,
+    };
     picker.value = presetOf(checks);
   };
   picker.addEventListener('change', () => {
@@ -297,7 +348,11 @@ function bindSessionControls(socket: AppSocket): void {
   };
   const fail = (err: unknown) => (byId('session-error').textContent = errorText(err));
   byId('cancel-session').addEventListener('click', () => {
-    if (!watching || !confirm('Cancel this session? Nobody is marked absent and it leaves the attendance summaries. This cannot be undone.')) return;
+    if (
+      !watching ||
+      !confirm('Cancel this session? Nobody is marked absent and it leaves the attendance summaries. This cannot be undone.')
+    )
+      return;
     command(socket, 'session:cancel', { sessionId: watching }).then(showSession).catch(fail);
   });
   byId('reopen-session').addEventListener('click', () => {
@@ -407,7 +462,9 @@ async function main(): Promise<void> {
   bindLogout();
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
   void bindStaffExcuses().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
-  await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch((err: unknown) => (byId('timetable-error').textContent = errorText(err)));
+  await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch(
+    (err: unknown) => (byId('timetable-error').textContent = errorText(err)),
+  );
   const live = byId('live');
   const socket = connect({
     onState: showConnection,

@@ -81,7 +81,9 @@ export function alertsContract(ctx: ContractContext): void {
         expect(first[0]).to.deep.include({ orgId: org.id, userId: 'u1', category: 'alert', readAt: null });
         expect(first[0]!.createdAt).to.deep.equal(new Date(now));
         now += 1_000;
-        const [second] = await s.notifications.createMany([{ orgId: org.id, userId: 'u1', category: 'alert', alert: alert({ observed: 2 }) }]);
+        const [second] = await s.notifications.createMany([
+          { orgId: org.id, userId: 'u1', category: 'alert', alert: alert({ observed: 2 }) },
+        ]);
         await s.notifications.createMany([{ orgId: other.id, userId: 'u1', category: 'alert', alert: alert() }]);
         expect(await s.notifications.createMany([])).to.deep.equal([]);
 

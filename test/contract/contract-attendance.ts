@@ -22,7 +22,15 @@ export function attendanceContract(ctx: ContractContext): void {
       const { org, subject } = await setup(s);
       const input = newSession(subject.id, 't1', { startsAt: new Date(T0 + 1), closesAt: new Date(T0 + 3_600_999) });
       const sess = await s.sessions.create(org.id, input);
-      expect(sess).to.deep.include({ ...input, orgId: org.id, closedAt: null, closedBy: null, leaseOwner: null, leaseUntil: null, rosterVersion: 0 });
+      expect(sess).to.deep.include({
+        ...input,
+        orgId: org.id,
+        closedAt: null,
+        closedBy: null,
+        leaseOwner: null,
+        leaseUntil: null,
+        rosterVersion: 0,
+      });
       const got = await s.sessions.get(org.id, sess.id);
       expect(got).to.deep.equal(sess);
       expect(got!.closesAt.getTime()).to.equal(T0 + 3_600_999);
@@ -226,17 +234,37 @@ export function attendanceContract(ctx: ContractContext): void {
       await put('near', { location: fix(45.00001, 9.00001) });
       await put('far', { location: fix(45.01, 9) });
       await s.records.insertIfAbsent(org.id, newRecord('sess-other', subject.id, 'elsewhere', { deviceId: 'device-me' }));
-      const probe = { studentId: 'me', deviceId: 'device-me', ip: '10.0.0.1', userAgent: 'Phone/1', near: { lat: 45, lon: 9, box: 0.0001 } };
+      const probe = {
+        studentId: 'me',
+        deviceId: 'device-me',
+        ip: '10.0.0.1',
+        userAgent: 'Phone/1',
+        near: { lat: 45, lon: 9, box: 0.0001 },
+      };
       const peers = await s.records.listProxyPeers(org.id, 'sess-p', probe);
       expect(peers.map((r) => r.studentId).sort()).to.deep.equal(['near', 'same-browser', 'same-device']);
-      const nothing = await s.records.listProxyPeers(org.id, 'sess-p', { studentId: 'me', deviceId: null, ip: null, userAgent: null, near: null });
+      const nothing = await s.records.listProxyPeers(org.id, 'sess-p', {
+        studentId: 'me',
+        deviceId: null,
+        ip: null,
+        userAgent: null,
+        near: null,
+      });
       expect(nothing).to.deep.equal([]);
     });
 
     it('listPeerMarks answers every record of the session with its device, address, browser and fix', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);
-      await s.records.insertIfAbsent(org.id, newRecord('sess-m', subject.id, 'a', { deviceId: 'dev-a', ip: '10.0.0.1', userAgent: 'Phone/1', location: { lat: 45, lon: 9, accuracyM: 5, timestamp: at(1) } }));
+      await s.records.insertIfAbsent(
+        org.id,
+        newRecord('sess-m', subject.id, 'a', {
+          deviceId: 'dev-a',
+          ip: '10.0.0.1',
+          userAgent: 'Phone/1',
+          location: { lat: 45, lon: 9, accuracyM: 5, timestamp: at(1) },
+        }),
+      );
       await s.records.insertIfAbsent(org.id, newRecord('sess-m', subject.id, 'b'));
       await s.records.insertIfAbsent(org.id, newRecord('sess-elsewhere', subject.id, 'c', { deviceId: 'dev-a' }));
       const marks = await s.records.listPeerMarks(org.id, 'sess-m');
@@ -250,18 +278,55 @@ export function attendanceContract(ctx: ContractContext): void {
       const s = ctx.store();
       const { org, subject } = await setup(s);
       const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
-      const existing = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st0', { status: 'rejected', attempts: 1 }))).record;
-      const audit = (action: AuditAction) => (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
-        orgId: org.id, entityType: 'record' as const, entityId: after.id, sessionId: sess.id, actorId: null, action,
-        from: before ? { version: before.version } : null, to: { version: after.version }, reason: null, ip: null, at: after.updatedAt,
-      });
+      const existing = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st0', { status: 'rejected', attempts: 1 })))
+        .record;
+      const audit =
+        (action: AuditAction) => (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
+          orgId: org.id,
+          entityType: 'record' as const,
+          entityId: after.id,
+          sessionId: sess.id,
+          actorId: null,
+          action,
+          from: before ? { version: before.version } : null,
+          to: { version: after.version },
+          reason: null,
+          ip: null,
+          at: after.updatedAt,
+        });
       const results = await s.records.writeBatch([
-        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'present', attempts: 1 }), audit: audit('checkin.submit') },
-        { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'st1', { status: 'late', attempts: 1 }), audit: audit('record.mark') },
-        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'present', attempts: 2 }, audit: audit('checkin.retry') },
-        { kind: 'update', orgId: org.id, id: existing.id, expectedVersion: existing.version, patch: { status: 'late' }, audit: audit('record.correct') },
+        {
+          kind: 'insert',
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, 'st1', { status: 'present', attempts: 1 }),
+          audit: audit('checkin.submit'),
+        },
+        {
+          kind: 'insert',
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, 'st1', { status: 'late', attempts: 1 }),
+          audit: audit('record.mark'),
+        },
+        {
+          kind: 'update',
+          orgId: org.id,
+          id: existing.id,
+          expectedVersion: existing.version,
+          patch: { status: 'present', attempts: 2 },
+          audit: audit('checkin.retry'),
+        },
+        {
+          kind: 'update',
+          orgId: org.id,
+          id: existing.id,
+          expectedVersion: existing.version,
+          patch: { status: 'late' },
+          audit: audit('record.correct'),
+        },
       ]);
-      const [first, second, retry, stale] = results.map((r) => r as { written: boolean; record: { id: string; status: string; version: number } | null });
+      const [first, second, retry, stale] = results.map(
+        (r) => r as { written: boolean; record: { id: string; status: string; version: number } | null },
+      );
       expect(first).to.deep.include({ written: true });
       expect(first!.record).to.include({ status: 'present' });
       expect(second).to.deep.include({ written: false });
@@ -282,8 +347,17 @@ export function attendanceContract(ctx: ContractContext): void {
       const { org, subject } = await setup(s);
       const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
       const audit = (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
-        orgId: org.id, entityType: 'record' as const, entityId: after.id, sessionId: sess.id, actorId: null, action: 'checkin.submit' as const,
-        from: before ? { version: before.version } : null, to: { version: after.version }, reason: null, ip: null, at: after.updatedAt,
+        orgId: org.id,
+        entityType: 'record' as const,
+        entityId: after.id,
+        sessionId: sess.id,
+        actorId: null,
+        action: 'checkin.submit' as const,
+        from: before ? { version: before.version } : null,
+        to: { version: after.version },
+        reason: null,
+        ip: null,
+        at: after.updatedAt,
       });
       const batches = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
@@ -294,10 +368,19 @@ export function attendanceContract(ctx: ContractContext): void {
         ),
       );
       const racers = batches.map((b) => b[0] as { written: boolean; record: { id: string } | null; error?: unknown });
-      expect(racers.filter((r) => r.written), 'one batch wrote the shared key').to.have.length(1);
-      expect(racers.every((r) => !('error' in r)), 'a lost race is not an error').to.equal(true);
+      expect(
+        racers.filter((r) => r.written),
+        'one batch wrote the shared key',
+      ).to.have.length(1);
+      expect(
+        racers.every((r) => !('error' in r)),
+        'a lost race is not an error',
+      ).to.equal(true);
       expect(new Set(racers.map((r) => r.record!.id)).size).to.equal(1);
-      expect(batches.every((b) => (b[1] as { written: boolean }).written), "each batch's own key written").to.equal(true);
+      expect(
+        batches.every((b) => (b[1] as { written: boolean }).written),
+        "each batch's own key written",
+      ).to.equal(true);
       const stored = await s.records.listBySession(org.id, sess.id);
       expect(stored).to.have.length(9);
       expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(9);
@@ -343,7 +426,14 @@ export function attendanceContract(ctx: ContractContext): void {
         decidedAt: new Date(T0 + 2),
         decidedBy: 'teacher-1',
         note: 'ok',
-        verification: { state: 'done', band: 'uncertain', distance: 0.4321, flags: ['FACE_UNCERTAIN'], reason: null, completedAt: new Date(T0 + 3) },
+        verification: {
+          state: 'done',
+          band: 'uncertain',
+          distance: 0.4321,
+          flags: ['FACE_UNCERTAIN'],
+          reason: null,
+          completedAt: new Date(T0 + 3),
+        },
       });
       const { record } = await s.records.insertIfAbsent(org.id, input);
       expect(record).to.deep.include(input);
@@ -377,7 +467,7 @@ export function attendanceContract(ctx: ContractContext): void {
       const made = [];
       for (let i = 0; i < 5; i++) {
         made.push((await s.records.insertIfAbsent(org.id, newRecord(`s${i}`, subject.id, 'st1'))).record);
-        }
+      }
       await s.records.insertIfAbsent(org.id, newRecord('s0', subject.id, 'st2'));
       const newestFirst = made.map((r) => r.id).reverse();
       const p1 = await s.records.listByStudent(org.id, 'st1', page(2, 0));
@@ -405,9 +495,20 @@ export function attendanceContract(ctx: ContractContext): void {
 
       expect(await s.records.update(org.id, record.id, 1, { status: 'absent' })).to.equal(null);
       expect(await s.records.get(org.id, record.id)).to.deep.equal(v2);
-      const v3 = await s.records.update(org.id, record.id, 2, { status: 'excused', note: 'doctor', correctionReason: 'sick note', deviceId: 'dev-12345678', userAgent: 'Phone/1', location: null });
+      const v3 = await s.records.update(org.id, record.id, 2, {
+        status: 'excused',
+        note: 'doctor',
+        correctionReason: 'sick note',
+        deviceId: 'dev-12345678',
+        userAgent: 'Phone/1',
+        location: null,
+      });
       expect(v3).to.include({ correctionReason: 'sick note', deviceId: 'dev-12345678', userAgent: 'Phone/1' });
-      expect(await s.records.get(org.id, record.id)).to.include({ correctionReason: 'sick note', deviceId: 'dev-12345678', userAgent: 'Phone/1' });
+      expect(await s.records.get(org.id, record.id)).to.include({
+        correctionReason: 'sick note',
+        deviceId: 'dev-12345678',
+        userAgent: 'Phone/1',
+      });
       expect(v3).to.include({ version: 3, status: 'excused', note: 'doctor', location: null });
       expect(await s.records.update(org.id, 'missing', 1, { status: 'absent' })).to.equal(null);
     });
@@ -442,9 +543,7 @@ export function attendanceContract(ctx: ContractContext): void {
       const s = ctx.store();
       const { org, subject } = await setup(s);
       const { record } = await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st1'));
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => s.records.update(org.id, record.id, 1, { attempts: i + 1 })),
-      );
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => s.records.update(org.id, record.id, 1, { attempts: i + 1 })));
       const winners = results.filter((r) => r !== null);
       expect(winners).to.have.length(1);
       expect(await s.records.get(org.id, record.id)).to.deep.equal(winners[0]);
@@ -475,14 +574,18 @@ export function attendanceContract(ctx: ContractContext): void {
 
       // Concurrent changes of one session each get their own version, none lost.
       const changes = await Promise.all([
-        ...Array.from({ length: 6 }, (_, i) => s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, `c${i}`)).then((r) => r.record)),
+        ...Array.from({ length: 6 }, (_, i) =>
+          s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, `c${i}`)).then((r) => r.record),
+        ),
         s.records.update(org.id, b.record.id, 1, { status: 'late' }),
       ]);
       expect(changes.map((r) => r!.rosterVersion).sort((x, y) => x - y)).to.deep.equal([4, 5, 6, 7, 8, 9, 10]);
       expect(await rosterVersion()).to.equal(10);
       expect((await s.sessions.get(org.id, quiet.id))!.rosterVersion).to.equal(0);
       // The counter outlives whatever else: a session read later still carries it.
-      expect((await s.sessions.list(org.id, { ...page(), subjectId: subject.id })).items.find((x) => x.id === sess.id)!.rosterVersion).to.equal(10);
+      expect(
+        (await s.sessions.list(org.id, { ...page(), subjectId: subject.id })).items.find((x) => x.id === sess.id)!.rosterVersion,
+      ).to.equal(10);
     });
 
     it('hides records of another organisation', async function () {

@@ -32,14 +32,33 @@ export function clockContract(ctx: ContractContext): void {
         const decided = await s.records.update(org.id, record.id, record.version, { status: 'present' });
         expect(decided!.updatedAt).to.deep.equal(FIXED);
         const summary = await s.summaries.upsert({
-          orgId: org.id, subjectId: subject.id, day: session.day, present: 1, late: 0, absent: 0, excused: 0, total: 1, percentage: 100,
+          orgId: org.id,
+          subjectId: subject.id,
+          day: session.day,
+          present: 1,
+          late: 0,
+          absent: 0,
+          excused: 0,
+          total: 1,
+          percentage: 100,
         });
         expect(summary.updatedAt).to.deep.equal(FIXED);
         const token = await s.refreshTokens.create({
-          orgId: org.id, userId: user.id, familyId: 'family-1', tokenHash: 'hash-1', expiresAt: new Date(FIXED.getTime() + 60_000),
+          orgId: org.id,
+          userId: user.id,
+          familyId: 'family-1',
+          tokenHash: 'hash-1',
+          expiresAt: new Date(FIXED.getTime() + 60_000),
         });
         expect(token.createdAt).to.deep.equal(FIXED);
-        const face = await s.faces.put({ orgId: org.id, userId: user.id, modelId: 'm', modelVersion: '1', embeddings: [[0.1, 0.2]], photos: null });
+        const face = await s.faces.put({
+          orgId: org.id,
+          userId: user.id,
+          modelId: 'm',
+          modelVersion: '1',
+          embeddings: [[0.1, 0.2]],
+          photos: null,
+        });
         expect(face.updatedAt).to.deep.equal(FIXED);
       } finally {
         await opened.cleanup();

@@ -12,7 +12,15 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.organisations.count()).to.equal(0);
       const org = await s.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo' });
       expect(org).to.include({ name: 'Uni', slug: 'uni', timezone: 'Asia/Tokyo', active: true });
-      expect(org.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
+      expect(org.settings).to.deep.equal({
+        sessionMinutes: null,
+        lateGraceMinutes: null,
+        codePeriodS: null,
+        defaultPolicy: {},
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+      });
       expect(org.id).to.be.a('string').with.length.greaterThan(0);
       expect(org.createdAt).to.be.instanceOf(Date);
       expect(await s.organisations.get(org.id)).to.deep.equal(org);
@@ -40,7 +48,15 @@ export function directoryContract(ctx: ContractContext): void {
       const renamed = await s.organisations.update(org.id, { name: 'University' });
       expect(renamed).to.deep.equal({ ...org, name: 'University' });
 
-      const settings = { sharedDevice: 'refuse' as const, retention: { ...DEFAULT_RETENTION, locationMode: 'never' as const, ipDays: 0 }, riskThreshold: 60, sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } };
+      const settings = {
+        sharedDevice: 'refuse' as const,
+        retention: { ...DEFAULT_RETENTION, locationMode: 'never' as const, ipDays: 0 },
+        riskThreshold: 60,
+        sessionMinutes: 45,
+        lateGraceMinutes: 0,
+        codePeriodS: 30,
+        defaultPolicy: { geofence: false, maxAttempts: 3 },
+      };
       const changed = await s.organisations.update(org.id, { timezone: 'Europe/Paris', active: false, settings });
       expect(changed).to.deep.equal({ ...org, name: 'University', timezone: 'Europe/Paris', active: false, settings });
       expect(await s.organisations.get(org.id)).to.deep.equal(changed);
@@ -110,7 +126,10 @@ export function directoryContract(ctx: ContractContext): void {
 
       const fresh = newUser();
       await expectConflict(s.users.createMany(org.id, [fresh, newUser({ email: made[0]!.email })]), 'email');
-      await expectConflict(s.users.createMany(org.id, [newUser({ email: 'x@example.test' }), newUser({ email: 'X@example.test' })]), 'email');
+      await expectConflict(
+        s.users.createMany(org.id, [newUser({ email: 'x@example.test' }), newUser({ email: 'X@example.test' })]),
+        'email',
+      );
       expect((await s.users.list(org.id, page())).total).to.equal(3);
       expect(await s.users.getByEmail(org.id, fresh.email)).to.equal(null);
       expect(await s.users.createMany(org.id, [])).to.deep.equal([]);
@@ -134,7 +153,10 @@ export function directoryContract(ctx: ContractContext): void {
       await s.users.create(other.id, newUser({ name: 'Zed Outsider' }));
       const teacher = await s.users.create(org.id, newUser({ role: 'teacher', name: 'Grace Hopper', studentNumber: null }));
       const inactive = await s.users.create(org.id, newUser({ active: false, name: 'Alan Turing' }));
-      const students = await s.users.createMany(org.id, [1, 2, 3, 4].map((i) => newUser({ name: `Pupil ${i}` })));
+      const students = await s.users.createMany(
+        org.id,
+        [1, 2, 3, 4].map((i) => newUser({ name: `Pupil ${i}` })),
+      );
       const numbered = await s.users.create(org.id, newUser({ name: 'Barbara', studentNumber: 'MATR-77x', email: 'liskov@uni.test' }));
 
       const all = await s.users.list(org.id, page());
@@ -176,7 +198,12 @@ export function directoryContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const u = await s.users.create(org.id, newUser());
       const taken = await s.users.create(org.id, newUser());
-      const updated = await s.users.update(org.id, u.id, { name: 'Renamed', email: 'New@Example.TEST', active: false, studentNumber: null });
+      const updated = await s.users.update(org.id, u.id, {
+        name: 'Renamed',
+        email: 'New@Example.TEST',
+        active: false,
+        studentNumber: null,
+      });
       expect(updated).to.include({ name: 'Renamed', email: 'new@example.test', active: false, studentNumber: null, role: u.role });
       expect(updated!.createdAt.getTime()).to.equal(u.createdAt.getTime());
       expect(updated!.updatedAt.getTime()).to.be.at.least(u.updatedAt.getTime());
@@ -250,7 +277,12 @@ export function directoryContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const sub = await s.subjects.create(org.id, newSubject());
       const other = await s.subjects.create(org.id, newSubject());
-      const up = await s.subjects.update(org.id, sub.id, { name: 'New', teacherIds: ['t3'], location: null, allowedIpRanges: ['192.168.0.0/16'] });
+      const up = await s.subjects.update(org.id, sub.id, {
+        name: 'New',
+        teacherIds: ['t3'],
+        location: null,
+        allowedIpRanges: ['192.168.0.0/16'],
+      });
       expect(up).to.include({ name: 'New', code: sub.code });
       expect(up!.teacherIds).to.deep.equal(['t3']);
       expect(up!.location).to.equal(null);

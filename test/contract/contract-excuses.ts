@@ -27,13 +27,25 @@ export function excusesContract(ctx: ContractContext): void {
       const first = await s.excuses.create(org.id, base());
       const second = await s.excuses.create(org.id, base({ studentId: 'st2', submittedBy: 'st2', subjectId: 'subj2' }));
       const third = await s.excuses.create(org.id, base({ subjectId: null }));
-      expect(first).to.include({ orgId: org.id, status: 'pending', document: null, decidedBy: null, decidedAt: null, decisionNote: null, subjectId: 'subj', sessionId: null });
+      expect(first).to.include({
+        orgId: org.id,
+        status: 'pending',
+        document: null,
+        decidedBy: null,
+        decidedAt: null,
+        decisionNote: null,
+        subjectId: 'subj',
+        sessionId: null,
+      });
       expect(await s.excuses.get(org.id, first.id)).to.deep.equal(first);
       expect(await s.excuses.get(other.id, first.id)).to.equal(null);
       const all = await s.excuses.list(org.id, { limit: 10, offset: 0 });
       expect(all.total).to.equal(3);
       expect(all.items.map((e) => e.id)).to.have.members([first.id, second.id, third.id]);
-      expect((await s.excuses.list(org.id, { limit: 10, offset: 0, studentId: 'st' })).items.map((e) => e.id)).to.have.members([first.id, third.id]);
+      expect((await s.excuses.list(org.id, { limit: 10, offset: 0, studentId: 'st' })).items.map((e) => e.id)).to.have.members([
+        first.id,
+        third.id,
+      ]);
       // An excuse for all subjects is not in a subject filter.
       expect((await s.excuses.list(org.id, { limit: 10, offset: 0, subjectIds: ['subj', 'subj2'] })).total).to.equal(2);
       expect((await s.excuses.list(org.id, { limit: 10, offset: 0, subjectIds: [] })).total).to.equal(0);
@@ -49,9 +61,13 @@ export function excusesContract(ctx: ContractContext): void {
       const decided = await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: 'tch', decidedAt: at, decisionNote: 'ok' });
       expect(decided).to.include({ status: 'approved', decidedBy: 'tch', decisionNote: 'ok' });
       expect(decided!.decidedAt!.getTime()).to.equal(at.getTime());
-      expect(await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null })).to.equal(null);
+      expect(await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null })).to.equal(
+        null,
+      );
       expect((await s.excuses.get(org.id, e.id))!.status).to.equal('approved');
-      expect(await s.excuses.decide(org.id, 'missing', { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null })).to.equal(null);
+      expect(
+        await s.excuses.decide(org.id, 'missing', { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null }),
+      ).to.equal(null);
     });
 
     it('stores a document as bytes, never in reads but getDocument, and only while pending', async function () {
@@ -105,7 +121,11 @@ export function excusesContract(ctx: ContractContext): void {
       const updated = await s.records.update(org.id, record.id, record.version, { status: 'excused', absenceCategory: 'MEDICAL' });
       expect(updated).to.include({ absenceCategory: 'MEDICAL' });
       expect(await s.records.get(org.id, record.id)).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
-      const { record: inserted } = await s.records.insertIfAbsent(org.id, { ...newRecord(sess.id, subject.id, 'st2'), status: 'excused', absenceCategory: 'SCHOOL_TRIP' });
+      const { record: inserted } = await s.records.insertIfAbsent(org.id, {
+        ...newRecord(sess.id, subject.id, 'st2'),
+        status: 'excused',
+        absenceCategory: 'SCHOOL_TRIP',
+      });
       expect(await s.records.get(org.id, inserted.id)).to.include({ absenceCategory: 'SCHOOL_TRIP' });
 
       expect(org.settings.absenceCategories).to.equal(undefined);
@@ -117,7 +137,7 @@ export function excusesContract(ctx: ContractContext): void {
   });
 
   describe('guardian contacts', function () {
-    it('replaces a student\'s list as a whole, per organisation, and removes it with an empty list', async function () {
+    it("replaces a student's list as a whole, per organisation, and removes it with an empty list", async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
       const other = await makeOrg(s);

@@ -12,7 +12,13 @@ export function oneRosterContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const other = await makeOrg(s);
       await s.oneroster.put({ orgId: org.id, kind: 'user', sourcedId: 'u-1', entityId: 'local-1', data: { role: 'student' } });
-      await s.oneroster.put({ orgId: org.id, kind: 'academicSession', sourcedId: 't-1', entityId: null, data: { title: 'Fall', startDate: '2026-09-01' } });
+      await s.oneroster.put({
+        orgId: org.id,
+        kind: 'academicSession',
+        sourcedId: 't-1',
+        entityId: null,
+        data: { title: 'Fall', startDate: '2026-09-01' },
+      });
       await s.oneroster.put({ orgId: org.id, kind: 'academicSession', sourcedId: 't-2', entityId: null, data: {} });
       await s.oneroster.put({ orgId: other.id, kind: 'user', sourcedId: 'u-1', entityId: 'local-9', data: {} });
 
@@ -44,7 +50,7 @@ export function oneRosterContract(ctx: ContractContext): void {
       expect((await s.oneroster.getByEntities(org.id, 'class', ['local-1'])).map((o) => o.sourcedId)).to.deep.equal(['c-1']);
     });
 
-    it('an erasure deletes the person\'s sourcedId', async function () {
+    it("an erasure deletes the person's sourcedId", async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
       const user = await s.users.create(org.id, newUser());

@@ -25,7 +25,15 @@ export function outboxContract(ctx: ContractContext): void {
         const org = await makeOrg(s);
         const other = await makeOrg(s);
         const first = await s.outbox.enqueue(mail(org.id), 2);
-        expect(first).to.deep.include({ ...mail(org.id), status: 'queued', attempts: 0, lastError: null, claimedBy: null, claimUntil: null, sentAt: null });
+        expect(first).to.deep.include({
+          ...mail(org.id),
+          status: 'queued',
+          attempts: 0,
+          lastError: null,
+          claimedBy: null,
+          claimUntil: null,
+          sentAt: null,
+        });
         expect(first!.nextAttemptAt).to.deep.equal(new Date(now));
         expect(await s.outbox.enqueue(mail(org.id), 2)).to.not.equal(null);
         expect(await s.outbox.enqueue(mail(org.id), 2)).to.equal(null);

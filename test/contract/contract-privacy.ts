@@ -16,10 +16,24 @@ export function privacyContract(ctx: ContractContext): void {
       const s = ctx.store();
       const org = await makeOrg(s);
       const other = await makeOrg(s);
-      const base = { orgId: org.id, userId: 'st', purpose: 'face' as const, givenBy: 'student' as const, guardianName: null, recordedBy: 'st' };
+      const base = {
+        orgId: org.id,
+        userId: 'st',
+        purpose: 'face' as const,
+        givenBy: 'student' as const,
+        guardianName: null,
+        recordedBy: 'st',
+      };
       expect(await s.consents.current(org.id, 'st', 'face')).to.equal(null);
       const first = await s.consents.create({ ...base, textVersion: 'v1', givenAt: new Date(Date.UTC(2026, 0, 1)) });
-      const second = await s.consents.create({ ...base, textVersion: 'v2', givenBy: 'guardian', guardianName: 'G', recordedBy: 'adm', givenAt: new Date(Date.UTC(2026, 1, 1)) });
+      const second = await s.consents.create({
+        ...base,
+        textVersion: 'v2',
+        givenBy: 'guardian',
+        guardianName: 'G',
+        recordedBy: 'adm',
+        givenAt: new Date(Date.UTC(2026, 1, 1)),
+      });
       expect(await s.consents.current(org.id, 'st', 'face')).to.deep.equal(second);
       expect(await s.consents.current(other.id, 'st', 'face')).to.equal(null);
       expect(await s.consents.withdraw(org.id, 'st', 'face', 'st', new Date(Date.UTC(2026, 2, 1)))).to.equal(2);
@@ -48,24 +62,117 @@ export function privacyContract(ctx: ContractContext): void {
           location: { lat: 1.5, lon: 2.5, accuracyM: 10, timestamp: new Date() },
           ip: '203.0.113.7',
           note: 'Ada Lovelace came from the dentist',
-          verification: { state: 'done', band: 'confident', distance: 0.2, flags: [], reason: 'FACE_MATCH', completedAt: new Date(), probe: [0.1, 0.2] },
+          verification: {
+            state: 'done',
+            band: 'confident',
+            distance: 0.2,
+            flags: [],
+            reason: 'FACE_MATCH',
+            completedAt: new Date(),
+            probe: [0.1, 0.2],
+          },
         }),
       );
       const { record: bobRecord } = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, bob!.id));
       const at = new Date();
       const entry = { orgId: org.id, sessionId: null, reason: null, ip: '203.0.113.9', at };
-      const aboutUser = await s.audit.append({ ...entry, entityType: 'user', entityId: ada!.id, actorId: teacher!.id, action: 'user.update', from: { name: 'Ada L.' }, to: { name: 'Ada Lovelace', email: ada!.email } });
-      const aboutRecord = await s.audit.append({ ...entry, entityType: 'record', entityId: record.id, sessionId: sess.id, actorId: teacher!.id, action: 'record.correct', from: { note: null }, to: { note: 'Ada Lovelace came from the dentist' } });
-      const naming = await s.audit.append({ ...entry, entityType: 'subject', entityId: subject.id, actorId: teacher!.id, action: 'subject.enrol', from: null, to: { studentIds: [ada!.id, bob!.id] } });
-      const byHer = await s.audit.append({ ...entry, entityType: 'user', entityId: ada!.id, actorId: ada!.id, action: 'user.password-change', from: null, to: null });
-      const unrelated = await s.audit.append({ ...entry, entityType: 'record', entityId: bobRecord.id, sessionId: sess.id, actorId: teacher!.id, action: 'record.correct', from: null, to: { status: 'present' } });
-      await s.refreshTokens.create({ orgId: org.id, userId: ada!.id, familyId: 'fam-ada', tokenHash: 'hash-ada', expiresAt: new Date(Date.UTC(2030, 0, 1)), ip: '203.0.113.7' });
-      await s.accountTokens.create({ orgId: org.id, userId: ada!.id, purpose: 'reset', tokenHash: 'acct-ada', expiresAt: new Date(Date.UTC(2030, 0, 1)), createdAt: new Date() });
+      const aboutUser = await s.audit.append({
+        ...entry,
+        entityType: 'user',
+        entityId: ada!.id,
+        actorId: teacher!.id,
+        action: 'user.update',
+        from: { name: 'Ada L.' },
+        to: { name: 'Ada Lovelace', email: ada!.email },
+      });
+      const aboutRecord = await s.audit.append({
+        ...entry,
+        entityType: 'record',
+        entityId: record.id,
+        sessionId: sess.id,
+        actorId: teacher!.id,
+        action: 'record.correct',
+        from: { note: null },
+        to: { note: 'Ada Lovelace came from the dentist' },
+      });
+      const naming = await s.audit.append({
+        ...entry,
+        entityType: 'subject',
+        entityId: subject.id,
+        actorId: teacher!.id,
+        action: 'subject.enrol',
+        from: null,
+        to: { studentIds: [ada!.id, bob!.id] },
+      });
+      const byHer = await s.audit.append({
+        ...entry,
+        entityType: 'user',
+        entityId: ada!.id,
+        actorId: ada!.id,
+        action: 'user.password-change',
+        from: null,
+        to: null,
+      });
+      const unrelated = await s.audit.append({
+        ...entry,
+        entityType: 'record',
+        entityId: bobRecord.id,
+        sessionId: sess.id,
+        actorId: teacher!.id,
+        action: 'record.correct',
+        from: null,
+        to: { status: 'present' },
+      });
+      await s.refreshTokens.create({
+        orgId: org.id,
+        userId: ada!.id,
+        familyId: 'fam-ada',
+        tokenHash: 'hash-ada',
+        expiresAt: new Date(Date.UTC(2030, 0, 1)),
+        ip: '203.0.113.7',
+      });
+      await s.accountTokens.create({
+        orgId: org.id,
+        userId: ada!.id,
+        purpose: 'reset',
+        tokenHash: 'acct-ada',
+        expiresAt: new Date(Date.UTC(2030, 0, 1)),
+        createdAt: new Date(),
+      });
       await s.faces.put({ orgId: org.id, userId: ada!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.25, -0.5]], photos: null });
-      await s.faceProposals.put({ orgId: org.id, userId: ada!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.5, 0.125]], photos: [Buffer.from('x')], proposedBy: teacher!.id, createdAt: new Date() });
-      await s.consents.create({ orgId: org.id, userId: ada!.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'Grace Lovelace', recordedBy: teacher!.id, givenAt: new Date() });
+      await s.faceProposals.put({
+        orgId: org.id,
+        userId: ada!.id,
+        modelId: 'm',
+        modelVersion: '1',
+        embeddings: [[0.5, 0.125]],
+        photos: [Buffer.from('x')],
+        proposedBy: teacher!.id,
+        createdAt: new Date(),
+      });
+      await s.consents.create({
+        orgId: org.id,
+        userId: ada!.id,
+        purpose: 'face',
+        textVersion: 'v1',
+        givenBy: 'guardian',
+        guardianName: 'Grace Lovelace',
+        recordedBy: teacher!.id,
+        givenAt: new Date(),
+      });
       const newer = await seedNewerData(s, org.id, teacher!, ada!, bob!, subject.id, sess.id, record.id);
-      return { org, teacher: teacher!, ada: ada!, bob: bob!, subject, sess, record, bobRecord, audit: { aboutUser, aboutRecord, naming, byHer, unrelated }, newer };
+      return {
+        org,
+        teacher: teacher!,
+        ada: ada!,
+        bob: bob!,
+        subject,
+        sess,
+        record,
+        bobRecord,
+        audit: { aboutUser, aboutRecord, naming, byHer, unrelated },
+        newer,
+      };
     }
 
     /**
@@ -81,14 +188,30 @@ export function privacyContract(ctx: ContractContext): void {
       const s = ctx.store();
       const f = await populated(s);
       const found = await s.privacy.auditAbout(personOf(f.ada));
-      expect(found.map((e) => e.id)).to.have.members([f.audit.aboutUser.id, f.audit.aboutRecord.id, f.audit.naming.id, f.audit.byHer.id, f.newer.excuseAudit.id]);
+      expect(found.map((e) => e.id)).to.have.members([
+        f.audit.aboutUser.id,
+        f.audit.aboutRecord.id,
+        f.audit.naming.id,
+        f.audit.byHer.id,
+        f.newer.excuseAudit.id,
+      ]);
       expect(found.map((e) => e.id)).not.to.include(f.audit.unrelated.id);
     });
 
     it('erasure leaves no personal value of the person in any table or collection and keeps anonymised records', async function () {
       const s = ctx.store();
       const f = await populated(s);
-      const personal = [f.ada.id, f.ada.email, f.ada.name, 'SN-4242', 'Grace Lovelace', 'grace@parents.test', '203.0.113.7', 'Lovelace', 'doctor note seen'];
+      const personal = [
+        f.ada.id,
+        f.ada.email,
+        f.ada.name,
+        'SN-4242',
+        'Grace Lovelace',
+        'grace@parents.test',
+        '203.0.113.7',
+        'Lovelace',
+        'doctor note seen',
+      ];
       // The seeded data names her before, so the scan below can fail.
       await expectScan((before) => {
         for (const v of personal) expect(before, v).to.include(v.toLowerCase());
@@ -96,8 +219,20 @@ export function privacyContract(ctx: ContractContext): void {
 
       const counts = await s.privacy.erase(personOf(f.ada), 'tomb-1');
       expect(counts).to.include({
-        users: 1, enrolments: 1, faces: 1, faceProposals: 1, consents: 1, refreshTokens: 1, accountTokens: 1,
-        excuses: 1, guardians: 1, notifications: 2, notificationPreferences: 1, alertStates: 1, outbox: 2, webhookDeliveries: 1,
+        users: 1,
+        enrolments: 1,
+        faces: 1,
+        faceProposals: 1,
+        consents: 1,
+        refreshTokens: 1,
+        accountTokens: 1,
+        excuses: 1,
+        guardians: 1,
+        notifications: 2,
+        notificationPreferences: 1,
+        alertStates: 1,
+        outbox: 2,
+        webhookDeliveries: 1,
       });
 
       await expectScan((after) => {
@@ -171,29 +306,73 @@ export function privacyContract(ctx: ContractContext): void {
  * timetable settings of the teacher, her OneRoster link.
  */
 export async function seedNewerData(
-  s: Store, orgId: string, teacher: User, ada: User, bob: User, subjectId: string, sessionId: string, recordId: string,
+  s: Store,
+  orgId: string,
+  teacher: User,
+  ada: User,
+  bob: User,
+  subjectId: string,
+  sessionId: string,
+  recordId: string,
   guardian = { name: 'Grace Lovelace', email: 'grace@parents.test' },
 ) {
   const excuse = await s.excuses.create(orgId, {
-    studentId: ada.id, submittedBy: ada.id, subjectId, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-03', category: 'illness', text: 'Ada Lovelace was ill',
+    studentId: ada.id,
+    submittedBy: ada.id,
+    subjectId,
+    sessionId: null,
+    fromDay: '2026-03-02',
+    toDay: '2026-03-03',
+    category: 'illness',
+    text: 'Ada Lovelace was ill',
   });
   const letter = Buffer.from('%PDF- Doctor note for Ada Lovelace, SN-4242');
-  await s.excuses.putDocument(orgId, excuse.id, { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: letter.length }, letter);
+  await s.excuses.putDocument(
+    orgId,
+    excuse.id,
+    { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: letter.length },
+    letter,
+  );
   const bobExcuse = await s.excuses.create(orgId, {
-    studentId: bob.id, submittedBy: bob.id, subjectId, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-02', category: 'illness', text: '',
+    studentId: bob.id,
+    submittedBy: bob.id,
+    subjectId,
+    sessionId: null,
+    fromDay: '2026-03-02',
+    toDay: '2026-03-02',
+    category: 'illness',
+    text: '',
   });
   await s.excuses.decide(orgId, bobExcuse.id, { status: 'approved', decidedBy: teacher.id, decidedAt: new Date(), decisionNote: null });
   // An entry on her excuse: its decision note may say why she was absent.
   const excuseAudit = await s.audit.append({
-    orgId, entityType: 'excuse', entityId: excuse.id, sessionId: null, actorId: teacher.id, action: 'excuse.approve',
-    from: { status: 'pending' }, to: { status: 'approved', decisionNote: 'flu, doctor note seen' }, reason: null, ip: null, at: new Date(),
+    orgId,
+    entityType: 'excuse',
+    entityId: excuse.id,
+    sessionId: null,
+    actorId: teacher.id,
+    action: 'excuse.approve',
+    from: { status: 'pending' },
+    to: { status: 'approved', decisionNote: 'flu, doctor note seen' },
+    reason: null,
+    ip: null,
+    at: new Date(),
   });
   await s.guardians.put(orgId, ada.id, [{ ...guardian, relation: 'mother', language: 'en' }]);
   const rule = await s.alerts.createRule(orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });
   await s.alerts.setFiring(orgId, rule.id, subjectId, ada.id, true);
   const alert = {
-    ruleId: rule.id, rule: 'consecutive-absences' as const, subjectId, subjectCode: 'S', subjectName: 'Subject',
-    studentId: ada.id, studentName: ada.name, count: 3, thresholdPct: null, windowDays: null, observed: 3,
+    ruleId: rule.id,
+    rule: 'consecutive-absences' as const,
+    subjectId,
+    subjectCode: 'S',
+    subjectName: 'Subject',
+    studentId: ada.id,
+    studentName: ada.name,
+    count: 3,
+    thresholdPct: null,
+    windowDays: null,
+    observed: 3,
   };
   await s.notifications.createMany([
     { orgId, userId: teacher.id, category: 'alert', alert },
@@ -204,13 +383,40 @@ export async function seedNewerData(
   await s.outbox.enqueue({ ...mail, to: guardian.email, text: 'Your child was absent' }, 100);
   await s.outbox.enqueue({ ...mail, to: teacher.email, subject: `Ada Lovelace: 3 absences` }, 100);
   await s.outbox.enqueue({ ...mail, to: 'bob@school.test' }, 100);
-  const endpoint = await s.webhooks.createEndpoint(orgId, { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_x', events: ['record.created'] }, new Date());
+  const endpoint = await s.webhooks.createEndpoint(
+    orgId,
+    { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_x', events: ['record.created'] },
+    new Date(),
+  );
   const [delivery] = await s.webhooks.enqueue([
-    { orgId, endpointId: endpoint.id, event: 'record.created', orderKey: sessionId, body: JSON.stringify({ data: { record: { id: recordId, studentId: ada.id } } }), createdAt: new Date(), retryUntil: new Date(Date.now() + 86_400_000) },
+    {
+      orgId,
+      endpointId: endpoint.id,
+      event: 'record.created',
+      orderKey: sessionId,
+      body: JSON.stringify({ data: { record: { id: recordId, studentId: ada.id } } }),
+      createdAt: new Date(),
+      retryUntil: new Date(Date.now() + 86_400_000),
+    },
   ]);
   const term = await s.timetable.createTerm(orgId, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-03-27' });
-  const meeting = await s.timetable.createMeeting(orgId, { subjectId, termId: term.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: teacher.id, preset: null });
-  await s.timetable.putTeacherSettings({ orgId, userId: teacher.id, timetableOpen: 'tap', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null });
+  const meeting = await s.timetable.createMeeting(orgId, {
+    subjectId,
+    termId: term.id,
+    weekday: 1,
+    startTime: '09:00',
+    endTime: '10:00',
+    teacherId: teacher.id,
+    preset: null,
+  });
+  await s.timetable.putTeacherSettings({
+    orgId,
+    userId: teacher.id,
+    timetableOpen: 'tap',
+    defaultPolicy: {},
+    lateGraceMinutes: null,
+    codePeriodS: null,
+  });
   await s.oneroster.put({ orgId, kind: 'user', sourcedId: 'sis-ada', entityId: ada.id, data: { email: ada.email } });
   return { excuse, excuseAudit, bobExcuse, rule, delivery: delivery!, meeting };
 }

@@ -13,7 +13,14 @@ async function sessionOn(s: Store, orgId: string, subjectId: string, d: number, 
   return s.sessions.create(orgId, newSession(subjectId, 't1', { startsAt: at(d), day: day(d), status }));
 }
 
-async function record(s: Store, orgId: string, sess: AttendanceSession, studentId: string, status: RecordStatus, submittedAt: Date | null = null) {
+async function record(
+  s: Store,
+  orgId: string,
+  sess: AttendanceSession,
+  studentId: string,
+  status: RecordStatus,
+  submittedAt: Date | null = null,
+) {
   await s.records.insertIfAbsent(orgId, newRecord(sess.id, sess.subjectId, studentId, { status, submittedAt }));
 }
 
@@ -73,12 +80,32 @@ export function reportsContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const other = await makeOrg(s);
       const sum = (subjectId: string, d: number, present: number, late: number, absent: number, excused: number) =>
-        s.summaries.upsert({ orgId: org.id, subjectId, day: day(d), present, late, absent, excused, total: present + late + absent + excused, percentage: 0 });
+        s.summaries.upsert({
+          orgId: org.id,
+          subjectId,
+          day: day(d),
+          present,
+          late,
+          absent,
+          excused,
+          total: present + late + absent + excused,
+          percentage: 0,
+        });
       await sum('x', 1, 5, 1, 2, 1);
       await sum('x', 2, 6, 0, 3, 0);
       await sum('x', 9, 9, 9, 9, 9);
       await sum('y', 2, 1, 1, 1, 1);
-      await s.summaries.upsert({ orgId: other.id, subjectId: 'z', day: day(2), present: 1, late: 0, absent: 0, excused: 0, total: 1, percentage: 100 });
+      await s.summaries.upsert({
+        orgId: other.id,
+        subjectId: 'z',
+        day: day(2),
+        present: 1,
+        late: 0,
+        absent: 0,
+        excused: 0,
+        total: 1,
+        percentage: 100,
+      });
 
       expect(await s.reports.subjectTotals(org.id, day(1), day(2))).to.deep.equal([
         { subjectId: 'x', present: 11, late: 1, absent: 5, excused: 1, total: 18 },

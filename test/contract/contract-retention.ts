@@ -24,11 +24,23 @@ async function closedSession(s: Store, org: Organisation, closedDaysAgo: number 
       distanceM: 14,
       location: FIX,
       ip,
-      verification: { state: 'done', band: 'confident', distance: 0.21, flags: [], reason: 'FACE_MATCH', completedAt: new Date(NOW - 60 * DAY), probe: PROBE },
+      verification: {
+        state: 'done',
+        band: 'confident',
+        distance: 0.21,
+        flags: [],
+        reason: 'FACE_MATCH',
+        completedAt: new Date(NOW - 60 * DAY),
+        probe: PROBE,
+      },
     }),
   );
   if (closedDaysAgo !== null) {
-    const closed = await s.sessions.transition(org.id, sess.id, ['open'], { status: 'closed', closedAt: new Date(NOW - closedDaysAgo * DAY), closedBy: null });
+    const closed = await s.sessions.transition(org.id, sess.id, ['open'], {
+      status: 'closed',
+      closedAt: new Date(NOW - closedDaysAgo * DAY),
+      closedBy: null,
+    });
     expect(closed).to.not.equal(null);
   }
   return record;
@@ -83,7 +95,19 @@ export function retentionContract(ctx: ContractContext): void {
       const org = await makeOrg(s);
       const other = await makeOrg(s);
       const entry = (orgId: string, daysAgo: number, ip: string | null) =>
-        s.audit.append({ orgId, entityType: 'record', entityId: 'r', sessionId: 's', actorId: 'u', action: 'checkin.submit', from: null, to: { status: 'present' }, reason: null, ip, at: new Date(NOW - daysAgo * DAY) });
+        s.audit.append({
+          orgId,
+          entityType: 'record',
+          entityId: 'r',
+          sessionId: 's',
+          actorId: 'u',
+          action: 'checkin.submit',
+          from: null,
+          to: { status: 'present' },
+          reason: null,
+          ip,
+          at: new Date(NOW - daysAgo * DAY),
+        });
       await entry(org.id, 40, '203.0.113.7');
       await entry(org.id, 31, '2001:db8:abcd:12::7');
       await entry(org.id, 40, null);
@@ -92,7 +116,12 @@ export function retentionContract(ctx: ContractContext): void {
       const cutoff = new Date(NOW - 30 * DAY);
       expect(await s.retention.truncateAuditIps(org.id, cutoff, truncateIp)).to.equal(2);
       expect(await s.retention.truncateAuditIps(org.id, cutoff, truncateIp)).to.equal(0);
-      expect((await s.audit.listForSession(org.id, 's')).map((e) => e.ip)).to.deep.equal(['203.0.113.0/24', null, '2001:db8:abcd::/48', '203.0.113.8']);
+      expect((await s.audit.listForSession(org.id, 's')).map((e) => e.ip)).to.deep.equal([
+        '203.0.113.0/24',
+        null,
+        '2001:db8:abcd::/48',
+        '203.0.113.8',
+      ]);
       expect((await s.audit.listForSession(other.id, 's')).map((e) => e.ip)).to.deep.equal(['192.0.2.1']);
     });
 
@@ -128,7 +157,13 @@ export function retentionContract(ctx: ContractContext): void {
       expect((await s.records.get(org.id, a8.id))!.location).to.deep.equal(FIX);
 
       // The next run, a day later, has only what aged since.
-      expect(await applyRetention(s, new Date(NOW + DAY))).to.deep.equal({ organisations: 2, probes: 1, locations: 0, ips: 1, auditIps: 0 });
+      expect(await applyRetention(s, new Date(NOW + DAY))).to.deep.equal({
+        organisations: 2,
+        probes: 1,
+        locations: 0,
+        ips: 1,
+        auditIps: 0,
+      });
       expect(await held()).to.deep.equal({ probes: 1, locations: 2, fullIps: 2 });
 
       const entries = (await s.audit.listForEntity(strict.id, 'organisation', strict.id)).filter((e) => e.action === 'retention.apply');
@@ -139,7 +174,9 @@ export function retentionContract(ctx: ContractContext): void {
       expect(entries.every((e) => e.actorId === null && e.entityType === 'organisation')).to.equal(true);
       // The second run changed nothing in the other organisation: no entry for it.
       const quiet = (await s.audit.listForEntity(org.id, 'organisation', org.id)).filter((e) => e.action === 'retention.apply');
-      expect(quiet.map((e) => e.to)).to.deep.equal([{ probes: 2, locations: 1, ips: 1, auditIps: 0, settings: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 } }]);
+      expect(quiet.map((e) => e.to)).to.deep.equal([
+        { probes: 2, locations: 1, ips: 1, auditIps: 0, settings: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 } },
+      ]);
     });
   });
 }

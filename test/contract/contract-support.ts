@@ -67,7 +67,16 @@ export function supportContract(ctx: ContractContext): void {
       const late = await s.audit.append(entry(org.id, { at: new Date(T0 + 2_000), action: 'record.correct' }));
       const early = await s.audit.append(entry(org.id, { at: new Date(T0 + 1), action: 'record.mark' }));
       const sessionOnly = await s.audit.append(
-        entry(org.id, { entityType: 'session', entityId: 'sess-1', at: new Date(T0 + 5_000), from: null, to: 'closed', actorId: null, ip: null, reason: null }),
+        entry(org.id, {
+          entityType: 'session',
+          entityId: 'sess-1',
+          at: new Date(T0 + 5_000),
+          from: null,
+          to: 'closed',
+          actorId: null,
+          ip: null,
+          reason: null,
+        }),
       );
       await s.audit.append(entry(org.id, { entityId: 'rec-2', sessionId: 'sess-2' }));
       await s.audit.append(entry(other.id));
@@ -326,14 +335,14 @@ export function supportContract(ctx: ContractContext): void {
       expect(await s.jobs.claim('purge', 'b', at(31_000), at(1_000), at(1_000 - HOUR)), 'not before it expires').to.equal(false);
       expect(await s.jobs.claim('purge', 'b', at(31_001), at(1_001), at(1_001 - HOUR))).to.equal(true);
       await s.jobs.finish('purge', 'crashed', at(1_002));
-      expect(await s.jobs.claim('purge', 'c', at(40_000), at(2_000), at(2_000 - HOUR)), "the old holder's finish is ignored").to.equal(false);
+      expect(await s.jobs.claim('purge', 'c', at(40_000), at(2_000), at(2_000 - HOUR)), "the old holder's finish is ignored").to.equal(
+        false,
+      );
     });
 
     it('of concurrent claims exactly one wins', async function () {
       const s = ctx.store();
-      const got = await Promise.all(
-        ['a', 'b', 'c', 'd', 'e'].map((owner) => s.jobs.claim('purge', owner, at(30_000), at(0), at(-HOUR))),
-      );
+      const got = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((owner) => s.jobs.claim('purge', owner, at(30_000), at(0), at(-HOUR))));
       expect(got.filter(Boolean)).to.have.length(1);
     });
   });
@@ -351,7 +360,10 @@ export function supportContract(ctx: ContractContext): void {
     it('put stores and replaces; embeddings and photos round-trip exactly', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
-      const emb = [[0.1, -0.2, 1 / 3, 1e-9], [Math.PI, 0, 0.5, 42]];
+      const emb = [
+        [0.1, -0.2, 1 / 3, 1e-9],
+        [Math.PI, 0, 0.5, 42],
+      ];
       const photos = [Buffer.from([0, 1, 2, 255]), Buffer.alloc(0), Buffer.from('jpeg-bytes')];
       const put = await s.faces.put(face(org.id, 'u1', emb, photos));
       expect(put.updatedAt).to.be.instanceOf(Date);

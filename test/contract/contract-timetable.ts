@@ -24,7 +24,13 @@ export function timetableContract(ctx: ContractContext): void {
       expect(await s.timetable.listHolidays(org.id)).to.deep.equal([]);
 
       const meeting = await s.timetable.createMeeting(org.id, {
-        subjectId: 'sub', termId: autumn.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: 'manual',
+        subjectId: 'sub',
+        termId: autumn.id,
+        weekday: 1,
+        startTime: '09:00',
+        endTime: '10:00',
+        teacherId: null,
+        preset: 'manual',
       });
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
       expect(await s.timetable.getMeeting(other.id, meeting.id)).to.equal(null);
@@ -66,7 +72,14 @@ export function timetableContract(ctx: ContractContext): void {
       expect(await s.timetable.claimOccurrence(org.id, key, later, new Date(later.getTime() + 86_400_000))).to.equal(false);
       await s.timetable.releaseOccurrence(org.id, key.meetingId, key.day);
       const [created] = await s.timetable.listOccurrences(org.id, ['m1', 'm2'], '2026-03-01', '2026-03-31');
-      expect(created).to.deep.include({ orgId: org.id, meetingId: 'm1', day: '2026-03-02', subjectId: 'sub', state: 'created', sessionId: 'sess-1' });
+      expect(created).to.deep.include({
+        orgId: org.id,
+        meetingId: 'm1',
+        day: '2026-03-02',
+        subjectId: 'sub',
+        state: 'created',
+        sessionId: 'sess-1',
+      });
 
       const before = await s.timetable.cancelOccurrence(org.id, key, later);
       expect(before).to.deep.include({ state: 'created', sessionId: 'sess-1' });

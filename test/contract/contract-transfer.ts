@@ -21,7 +21,11 @@ async function populate(s: Store): Promise<void> {
   const sess = await s.sessions.create(org.id, newSession(subject.id, teacher!.id));
   await s.sessions.acquireLease(org.id, sess.id, 'node-a', new Date(Date.UTC(2030, 0, 1)), new Date());
   const closed = await s.sessions.create(org.id, newSession(subject.id, teacher!.id));
-  await s.sessions.transition(org.id, closed.id, ['open'], { status: 'closed', closedAt: new Date(Date.UTC(2025, 2, 10, 9, 1)), closedBy: teacher!.id });
+  await s.sessions.transition(org.id, closed.id, ['open'], {
+    status: 'closed',
+    closedAt: new Date(Date.UTC(2025, 2, 10, 9, 1)),
+    closedBy: teacher!.id,
+  });
   const { record } = await s.records.insertIfAbsent(
     org.id,
     newRecord(sess.id, subject.id, st1!.id, {
@@ -32,20 +36,64 @@ async function populate(s: Store): Promise<void> {
   );
   await s.records.update(org.id, record.id, 1, { status: 'present' });
   await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st2!.id));
-  await s.summaries.upsert({ orgId: org.id, subjectId: subject.id, day: '2025-03-10', present: 1, late: 0, absent: 1, excused: 0, total: 2, percentage: 50 });
-  await s.audit.append({
-    orgId: org.id, entityType: 'record', entityId: record.id, sessionId: sess.id, actorId: teacher!.id,
-    action: 'record.correct', from: { status: 'pending' }, to: { status: 'present' }, reason: null, ip: null, at: new Date(),
+  await s.summaries.upsert({
+    orgId: org.id,
+    subjectId: subject.id,
+    day: '2025-03-10',
+    present: 1,
+    late: 0,
+    absent: 1,
+    excused: 0,
+    total: 2,
+    percentage: 50,
   });
-  await s.refreshTokens.create({ orgId: org.id, userId: st1!.id, familyId: 'fam', tokenHash: 'hash-1', expiresAt: new Date(Date.UTC(2030, 0, 1)) });
-  await s.faces.put({ orgId: org.id, userId: st1!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.25, -0.5]], photos: [Buffer.from('abc')] });
+  await s.audit.append({
+    orgId: org.id,
+    entityType: 'record',
+    entityId: record.id,
+    sessionId: sess.id,
+    actorId: teacher!.id,
+    action: 'record.correct',
+    from: { status: 'pending' },
+    to: { status: 'present' },
+    reason: null,
+    ip: null,
+    at: new Date(),
+  });
+  await s.refreshTokens.create({
+    orgId: org.id,
+    userId: st1!.id,
+    familyId: 'fam',
+    tokenHash: 'hash-1',
+    expiresAt: new Date(Date.UTC(2030, 0, 1)),
+  });
+  await s.faces.put({
+    orgId: org.id,
+    userId: st1!.id,
+    modelId: 'm',
+    modelVersion: '1',
+    embeddings: [[0.25, -0.5]],
+    photos: [Buffer.from('abc')],
+  });
   await s.faceProposals.put({
-    orgId: org.id, userId: st2!.id, modelId: 'm', modelVersion: '1', embeddings: [[0.5, 0.125]], photos: [Buffer.from('xyz')],
-    proposedBy: teacher!.id, createdAt: new Date(Date.UTC(2025, 2, 10, 9, 0)),
+    orgId: org.id,
+    userId: st2!.id,
+    modelId: 'm',
+    modelVersion: '1',
+    embeddings: [[0.5, 0.125]],
+    photos: [Buffer.from('xyz')],
+    proposedBy: teacher!.id,
+    createdAt: new Date(Date.UTC(2025, 2, 10, 9, 0)),
   });
   await s.consents.create({
-    orgId: org.id, userId: st1!.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G. Parent',
-    recordedBy: teacher!.id, givenAt: new Date(Date.UTC(2025, 2, 1)),
+    orgId: org.id,
+    userId: st1!.id,
+    purpose: 'face',
+    textVersion: 'v1',
+    givenBy: 'guardian',
+    guardianName: 'G. Parent',
+    recordedBy: teacher!.id,
+    givenAt: new Date(Date.UTC(2025, 2, 1)),
   });
   await seedLaterCollections(s, { orgId: org.id, teacherId: teacher!.id, studentId: st1!.id, subjectId: subject.id, sessionId: sess.id });
 }
@@ -61,7 +109,8 @@ function keyOf(c: CollectionName, e: object): string {
   const r = e as Record<string, unknown>;
   if (c === 'enrolments') return `${String(r.subjectId)}/${String(r.studentId)}`;
   if (c === 'summaries') return `${String(r.subjectId)}/${String(r.day)}`;
-  if (c === 'faces' || c === 'faceProposals' || c === 'teacherSettings' || c === 'notificationPreferences') return `${String(r.orgId)}/${String(r.userId)}`;
+  if (c === 'faces' || c === 'faceProposals' || c === 'teacherSettings' || c === 'notificationPreferences')
+    return `${String(r.orgId)}/${String(r.userId)}`;
   if (c === 'occurrences') return `${String(r.meetingId)}/${String(r.day)}`;
   if (c === 'guardians') return `${String(r.orgId)}/${String(r.studentId)}`;
   if (c === 'onerosterObjects') return `${String(r.orgId)}/${String(r.kind)}/${String(r.sourcedId)}`;
@@ -125,10 +174,14 @@ export function transferContract(ctx: ContractContext): void {
         const [excuse] = (await exportAll(src, 'excuses', 1))[0]!;
         expect(await dst.excuses.getDocument(orgId, excuse!.id)).to.deep.equal(await src.excuses.getDocument(orgId, excuse!.id));
         const [delivery] = (await exportAll(src, 'webhookDeliveries', 1))[0]!;
-        expect(await dst.webhooks.listAttempts(orgId, delivery!.id)).to.deep.equal(await src.webhooks.listAttempts(orgId, delivery!.id)).and.to.have.length(1);
+        expect(await dst.webhooks.listAttempts(orgId, delivery!.id))
+          .to.deep.equal(await src.webhooks.listAttempts(orgId, delivery!.id))
+          .and.to.have.length(1);
         const [note] = (await exportAll(src, 'notifications', 1))[0]!;
         const page = { limit: 10, offset: 0 };
-        expect(await dst.notifications.list(orgId, note!.userId, page)).to.deep.equal(await src.notifications.list(orgId, note!.userId, page));
+        expect(await dst.notifications.list(orgId, note!.userId, page)).to.deep.equal(
+          await src.notifications.list(orgId, note!.userId, page),
+        );
         expect(await dst.guardians.get(orgId, rec!.studentId)).to.deep.equal(await src.guardians.get(orgId, rec!.studentId));
         const { id: _copied, ...queued } = delivery!;
         const [next] = await dst.webhooks.enqueue([{ ...queued, orderKey: 'after-copy', createdAt: new Date() }]);

@@ -32,18 +32,34 @@ export function webhooksContract(ctx: ContractContext): void {
       expect(await s.webhooks.listSubscribed(org.id, 'record.changed')).to.deep.equal([]);
       expect(await s.webhooks.listSubscribed(other.id, 'record.created')).to.deep.equal([]);
 
-      const failing = await s.webhooks.updateEndpoint(org.id, e.id, { active: false, failingSince: at(1), disabledAt: at(2), disabledReason: 'x' }, at(3));
-      expect(failing).to.deep.include({ active: false, failingSince: at(1), disabledAt: at(2), disabledReason: 'x', updatedAt: at(3), url: e.url });
+      const failing = await s.webhooks.updateEndpoint(
+        org.id,
+        e.id,
+        { active: false, failingSince: at(1), disabledAt: at(2), disabledReason: 'x' },
+        at(3),
+      );
+      expect(failing).to.deep.include({
+        active: false,
+        failingSince: at(1),
+        disabledAt: at(2),
+        disabledReason: 'x',
+        updatedAt: at(3),
+        url: e.url,
+      });
       expect(await s.webhooks.listSubscribed(org.id, 'record.created')).to.deep.equal([]);
       expect(await s.webhooks.updateEndpoint(other.id, e.id, { active: true }, at(4))).to.equal(null);
       expect(await s.webhooks.listEndpoints(org.id)).to.deep.equal([failing]);
-
 
       const back = await s.webhooks.updateEndpoint(org.id, e.id, { active: true, disabledAt: null, disabledReason: null }, at(5));
       expect(back).to.deep.include({ active: true, disabledAt: null });
       const disabling = await Promise.all([1, 2, 3].map(() => s.webhooks.disableEndpoint(org.id, e.id, 'failing', at(6))));
       expect(disabling.filter(Boolean), 'one of concurrent disables changes it').to.have.length(1);
-      expect(await s.webhooks.getEndpoint(org.id, e.id)).to.deep.include({ active: false, disabledAt: at(6), disabledReason: 'failing', updatedAt: at(6) });
+      expect(await s.webhooks.getEndpoint(org.id, e.id)).to.deep.include({
+        active: false,
+        disabledAt: at(6),
+        disabledReason: 'failing',
+        updatedAt: at(6),
+      });
       expect(await s.webhooks.disableEndpoint(other.id, e.id, 'x', at(7))).to.equal(false);
       await s.webhooks.enqueue([delivery(org.id, e.id, 'sess', 1)]);
       expect(await s.webhooks.deleteEndpoint(other.id, e.id)).to.equal(false);
@@ -56,7 +72,11 @@ export function webhooksContract(ctx: ContractContext): void {
       const s = ctx.store();
       const org = await makeOrg(s);
       const e = await endpoint(s, org.id);
-      const [a1, a2, b1] = await s.webhooks.enqueue([delivery(org.id, e.id, 'A', 1), delivery(org.id, e.id, 'A', 2), delivery(org.id, e.id, 'B', 1)]);
+      const [a1, a2, b1] = await s.webhooks.enqueue([
+        delivery(org.id, e.id, 'A', 1),
+        delivery(org.id, e.id, 'A', 2),
+        delivery(org.id, e.id, 'B', 1),
+      ]);
       expect(a1!.seq).to.be.lessThan(a2!.seq);
       expect(a1).to.deep.include({ state: 'pending', attempts: 0, nextAttemptAt: T0, lastStatus: null });
 
@@ -69,11 +89,33 @@ export function webhooksContract(ctx: ContractContext): void {
       const takeover = await s.webhooks.claimDue('node-2', at(60_000), at(30_001), 10);
       expect(takeover.map((d) => d.id).sort()).to.deep.equal([a1!.id, b1!.id].sort());
       // The first owner lost it: its late result is not recorded.
-      expect(await s.webhooks.settle(org.id, a1!.id, 'node-1', { at: at(30_002), statusCode: 200, error: null, durationMs: 5 }, { state: 'delivered' })).to.equal(false);
-
-      expect(await s.webhooks.settle(org.id, a1!.id, 'node-2', { at: at(30_002), statusCode: 200, error: null, durationMs: 5 }, { state: 'delivered' })).to.equal(true);
       expect(
-        await s.webhooks.settle(org.id, b1!.id, 'node-2', { at: at(30_003), statusCode: 500, error: 'HTTP 500', durationMs: 7 }, { state: 'pending', nextAttemptAt: at(40_000) }),
+        await s.webhooks.settle(
+          org.id,
+          a1!.id,
+          'node-1',
+          { at: at(30_002), statusCode: 200, error: null, durationMs: 5 },
+          { state: 'delivered' },
+        ),
+      ).to.equal(false);
+
+      expect(
+        await s.webhooks.settle(
+          org.id,
+          a1!.id,
+          'node-2',
+          { at: at(30_002), statusCode: 200, error: null, durationMs: 5 },
+          { state: 'delivered' },
+        ),
+      ).to.equal(true);
+      expect(
+        await s.webhooks.settle(
+          org.id,
+          b1!.id,
+          'node-2',
+          { at: at(30_003), statusCode: 500, error: 'HTTP 500', durationMs: 7 },
+          { state: 'pending', nextAttemptAt: at(40_000) },
+        ),
       ).to.equal(true);
       const next = await s.webhooks.claimDue('node-1', at(70_000), at(30_004), 10);
       expect(next.map((d) => d.id)).to.deep.equal([a2!.id]);
@@ -96,7 +138,13 @@ export function webhooksContract(ctx: ContractContext): void {
       const e = await endpoint(s, org.id);
       const [d1, d2] = await s.webhooks.enqueue([delivery(org.id, e.id, 'A', 1), delivery(org.id, e.id, 'A', 2)]);
       await s.webhooks.claimDue('n', at(10_000), at(1), 10);
-      await s.webhooks.settle(org.id, d1!.id, 'n', { at: at(2), statusCode: null, error: 'timeout', durationMs: 10_000 }, { state: 'abandoned' });
+      await s.webhooks.settle(
+        org.id,
+        d1!.id,
+        'n',
+        { at: at(2), statusCode: null, error: 'timeout', durationMs: 10_000 },
+        { state: 'abandoned' },
+      );
       expect((await s.webhooks.claimDue('n', at(10_000), at(3), 10)).map((d) => d.id)).to.deep.equal([d2!.id]);
       await s.webhooks.settle(org.id, d2!.id, 'n', { at: at(4), statusCode: 204, error: null, durationMs: 1 }, { state: 'delivered' });
 

@@ -107,5 +107,4 @@ export async function expectConflict(p: Promise<unknown>, key: string): Promise<
   expect((err as StoreConflictError).key).to.equal(key);
 }
 
-
 export const page = (limit = 100, offset = 0) => ({ limit, offset });

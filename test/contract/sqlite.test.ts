@@ -94,14 +94,29 @@ describe('sqlite store specifics', function () {
     await opened.store.close();
     const file = path.join(opened.dir, 'v2.db');
     const db = new Database(file);
-    applyMigrations(db, MIGRATIONS.filter((m) => m.version <= 2));
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 2),
+    );
     db.prepare("INSERT INTO organisations (id, name, slug, timezone, created_at) VALUES ('o1', 'Old', 'old', 'Europe/Rome', 1000)").run();
     db.close();
     const store = await createSqliteStore({ path: file });
     try {
       expect(await store.organisations.getBySlug('old')).to.deep.equal({
-        id: 'o1', name: 'Old', slug: 'old', timezone: 'Europe/Rome', active: true,
-        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 },
+        id: 'o1',
+        name: 'Old',
+        slug: 'old',
+        timezone: 'Europe/Rome',
+        active: true,
+        settings: {
+          sessionMinutes: null,
+          lateGraceMinutes: null,
+          codePeriodS: null,
+          defaultPolicy: {},
+          sharedDevice: 'flag',
+          retention: DEFAULT_RETENTION,
+          riskThreshold: 75,
+        },
         createdAt: new Date(1000),
       });
     } finally {
@@ -111,7 +126,9 @@ describe('sqlite store specifics', function () {
 
   it('declares the enrolments-to-subjects foreign key that subject delete cascades through', async function () {
     await opened.store.close();
-    const fk = inspect(opened.file, (db) => db.prepare("SELECT count(*) AS n FROM pragma_foreign_key_list('enrolments')").get()) as { n: number };
+    const fk = inspect(opened.file, (db) => db.prepare("SELECT count(*) AS n FROM pragma_foreign_key_list('enrolments')").get()) as {
+      n: number;
+    };
     expect(fk.n).to.equal(1);
   });
 });

@@ -169,7 +169,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
     expect(smtp.received.slice(before).filter((m) => m.to.includes('nobody-at-all@example.test'))).to.have.length(0);
   });
 
-  it('changes one\'s own password: the current one is checked and the other logins end', async () => {
+  it("changes one's own password: the current one is checked and the other logins end", async () => {
     const student = await createUser(srv.store, org.id, 'student');
     const phone = await srv.login(student.email, PASSWORD);
     const laptop = await srv.login(student.email, PASSWORD);
@@ -188,7 +188,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
     expect(await loginStatus(student.email, 'my-new-password')).to.equal(200);
   });
 
-  it('lists one\'s own logins with device and address, and ends one of them (its socket too)', async () => {
+  it("lists one's own logins with device and address, and ends one of them (its socket too)", async () => {
     const student = await createUser(srv.store, org.id, 'student');
     const phoneLogin = await srv.request('POST', '/api/v1/auth/login', {
       body: { email: student.email, password: PASSWORD },
@@ -224,7 +224,13 @@ describe('accounts: invitations, password reset, own password and logins', funct
   it('a forced change at first login: only /me and /me/password answer until the password is changed', async () => {
     const created = await srv.request('POST', '/api/v1/users', {
       token: adminToken,
-      body: { name: 'New teacher', email: `${unique('forced')}@example.test`, role: 'teacher', password: 'given-by-admin', mustChangePassword: true },
+      body: {
+        name: 'New teacher',
+        email: `${unique('forced')}@example.test`,
+        role: 'teacher',
+        password: 'given-by-admin',
+        mustChangePassword: true,
+      },
     });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const login = await srv.request('POST', '/api/v1/auth/login', { body: { email: created.body.email, password: 'given-by-admin' } });

@@ -36,7 +36,10 @@ async function world(env: Record<string, string>): Promise<World> {
   const student = await createUser(srv.store, org.id, 'student');
   const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
   const token = (u: User) => srv.app.tokenService.signAccess(u).token;
-  const created = await srv.request('POST', '/api/v1/alert-rules', { token: token(admin), body: { kind: 'consecutive-absences', count: 1 } });
+  const created = await srv.request('POST', '/api/v1/alert-rules', {
+    token: token(admin),
+    body: { kind: 'consecutive-absences', count: 1 },
+  });
   expect(created.status).to.equal(201);
   return {
     srv,
@@ -78,8 +81,11 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       await smtp.close();
     });
 
-    it("sends each recipient the alert in their language with their own unsubscribe link, which stops that category", async () => {
-      const prefs = await w.srv.request('PUT', '/api/v1/me/notification-preferences', { token: w.token(w.teacher), body: { language: 'fr', unsubscribed: [] } });
+    it('sends each recipient the alert in their language with their own unsubscribe link, which stops that category', async () => {
+      const prefs = await w.srv.request('PUT', '/api/v1/me/notification-preferences', {
+        token: w.token(w.teacher),
+        body: { language: 'fr', unsubscribed: [] },
+      });
       expect(prefs.body).to.deep.equal({ language: 'fr', unsubscribed: [] });
       await w.holdSession();
 
@@ -98,7 +104,10 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       const res = await w.srv.request('GET', link);
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({ category: 'alert', unsubscribed: true });
-      expect((await w.srv.request('GET', '/api/v1/me/notification-preferences', { token: w.token(w.teacher) })).body).to.deep.equal({ language: 'fr', unsubscribed: ['alert'] });
+      expect((await w.srv.request('GET', '/api/v1/me/notification-preferences', { token: w.token(w.teacher) })).body).to.deep.equal({
+        language: 'fr',
+        unsubscribed: ['alert'],
+      });
       const forged = await w.srv.request('GET', `${link.slice(0, -3)}abc`);
       expect(forged.status).to.equal(400);
       expect(forged.body.error.code).to.equal('UNSUBSCRIBE_LINK_INVALID');
@@ -128,7 +137,10 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       const smtp = await startSmtpServer({ failFirst: 2 });
       const w = await world({ SMTP_URL: smtp.url, MAIL_RETRY_BASE_MS: '20', MAIL_OUTBOX_POLL_MS: '100', MAIL_MAX_ATTEMPTS: '5' });
       try {
-        await w.srv.request('PUT', '/api/v1/me/notification-preferences', { token: w.token(w.admin), body: { language: 'en', unsubscribed: ['alert'] } });
+        await w.srv.request('PUT', '/api/v1/me/notification-preferences', {
+          token: w.token(w.admin),
+          body: { language: 'en', unsubscribed: ['alert'] },
+        });
         await w.holdSession();
         const mail = await smtp.next(w.teacher.email);
         expect(decodedMail(mail.raw)).to.include('missed 1 sessions in a row');
@@ -146,7 +158,10 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       const smtp = await startSmtpServer({ failFirst: 1_000 });
       const w = await world({ SMTP_URL: smtp.url, MAIL_RETRY_BASE_MS: '20', MAIL_OUTBOX_POLL_MS: '100', MAIL_MAX_ATTEMPTS: '2' });
       try {
-        await w.srv.request('PUT', '/api/v1/me/notification-preferences', { token: w.token(w.admin), body: { language: 'en', unsubscribed: ['alert'] } });
+        await w.srv.request('PUT', '/api/v1/me/notification-preferences', {
+          token: w.token(w.admin),
+          body: { language: 'en', unsubscribed: ['alert'] },
+        });
         await w.holdSession();
         await waitFor(async () => (await w.outbox('?status=failed')).length === 1);
         const [row] = await w.outbox('?status=failed');

@@ -29,7 +29,10 @@ describe('at-risk alerts over HTTP and the socket', function () {
   after(() => srv.cleanup());
 
   it('refuses a rule without the fields its kind needs, and changes nothing', async () => {
-    const res = await srv.request('POST', '/api/v1/alert-rules', { token: token(admin), body: { kind: 'low-attendance', count: 3, windowDays: 14 } });
+    const res = await srv.request('POST', '/api/v1/alert-rules', {
+      token: token(admin),
+      body: { kind: 'low-attendance', count: 3, windowDays: 14 },
+    });
     expect(res.status).to.equal(400);
     expect(res.body.error.code).to.equal('VALIDATION_FAILED');
     expect((await srv.request('GET', '/api/v1/alert-rules', { token: token(admin) })).body.items).to.deep.equal([]);
@@ -60,7 +63,12 @@ describe('at-risk alerts over HTTP and the socket', function () {
     const [pushed] = await toTeacher;
     expect(pushed.unread).to.equal(1);
     expect(pushed.notification).to.deep.include({ category: 'alert', readAt: null });
-    expect(pushed.notification.alert).to.deep.include({ rule: 'consecutive-absences', studentId: student.id, subjectId: subject.id, observed: 1 });
+    expect(pushed.notification.alert).to.deep.include({
+      rule: 'consecutive-absences',
+      studentId: student.id,
+      subjectId: subject.id,
+      observed: 1,
+    });
     expect((await toAdmin)[0].notification.alert.studentId).to.equal(student.id);
 
     const listed = await srv.request('GET', '/api/v1/me/notifications', { token: token(teacher) });
@@ -68,7 +76,10 @@ describe('at-risk alerts over HTTP and the socket', function () {
     expect(listed.body).to.deep.include({ total: 1, unread: 1 });
     expect(listed.body.items).to.deep.equal([pushed.notification]);
 
-    const read = await srv.request('POST', '/api/v1/me/notifications/read', { token: token(teacher), body: { ids: [pushed.notification.id] } });
+    const read = await srv.request('POST', '/api/v1/me/notifications/read', {
+      token: token(teacher),
+      body: { ids: [pushed.notification.id] },
+    });
     expect(read.body).to.deep.equal({ marked: 1, unread: 0 });
     const unread = await srv.request('GET', '/api/v1/me/notifications?unread=true', { token: token(teacher) });
     expect(unread.body).to.deep.include({ total: 0, unread: 0, items: [] });

@@ -33,7 +33,16 @@ class FuzzFaceEngine implements FaceEngine {
     const quality = { eyeDistancePx: 120, faceSizePx: 400, sharpness: 500, brightness: 128 };
     return {
       ok: true,
-      faces: [{ box: { x: 10, y: 10, width: 400, height: 400 }, score: 0.99, embedding: new Float32Array([1, 0, 0, 0]), quality, real: null, live: null }],
+      faces: [
+        {
+          box: { x: 10, y: 10, width: 400, height: 400 },
+          score: 0.99,
+          embedding: new Float32Array([1, 0, 0, 0]),
+          quality,
+          real: null,
+          live: null,
+        },
+      ],
       image: { width: 640, height: 480 },
       modelId: 'fuzz',
       modelVersion: '1',
@@ -80,8 +89,14 @@ async function seed(srv: TestServer): Promise<Seeded> {
     day: startsAt.toISOString().slice(0, 10),
   });
   await store.faceProposals.put({
-    orgId: org.id, userId: student.id, modelId: 'fuzz', modelVersion: '1', embeddings: [[1, 0, 0, 0]],
-    photos: [Buffer.from([0xff, 0xd8, 0xff, 0xe0])], proposedBy: student.id, createdAt: new Date(),
+    orgId: org.id,
+    userId: student.id,
+    modelId: 'fuzz',
+    modelVersion: '1',
+    embeddings: [[1, 0, 0, 0]],
+    photos: [Buffer.from([0xff, 0xd8, 0xff, 0xe0])],
+    proposedBy: student.id,
+    createdAt: new Date(),
   });
   const tokens = {
     admin: (await srv.login(admin.email, PASSWORD)).accessToken,

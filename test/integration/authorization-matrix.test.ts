@@ -28,7 +28,14 @@ interface Row {
   expect: Record<Caller, number>;
 }
 
-const PUBLIC = (s: number): Record<Caller, number> => ({ anonymous: s, student: s, teacherOther: s, teacherOwn: s, admin: s, otherAdmin: s });
+const PUBLIC = (s: number): Record<Caller, number> => ({
+  anonymous: s,
+  student: s,
+  teacherOther: s,
+  teacherOwn: s,
+  admin: s,
+  otherAdmin: s,
+});
 const ANY_USER = (s: number) => ({ ...PUBLIC(s), anonymous: 401 });
 /** Admin routes on this org's collection: another org's admin acts on their own org. */
 const ADMIN_COLLECTION = (s: number) => ({ anonymous: 401, student: 403, teacherOther: 403, teacherOwn: 403, admin: s, otherAdmin: s });
@@ -67,14 +74,22 @@ const freshRefresh = async (fx: Fixture) => (await fx.srv.login(fx.target.email,
 async function resetToken(fx: Fixture): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await fx.srv.store.accountTokens.create({
-    orgId: fx.target.orgId, userId: fx.target.id, purpose: 'reset', tokenHash: hashAccountToken(token),
-    expiresAt: new Date(Date.now() + 3_600_000), createdAt: new Date(),
+    orgId: fx.target.orgId,
+    userId: fx.target.id,
+    purpose: 'reset',
+    tokenHash: hashAccountToken(token),
+    expiresAt: new Date(Date.now() + 3_600_000),
+    createdAt: new Date(),
   });
   return token;
 }
 /** A webhook endpoint of the fixture's organisation (its URL never resolves). */
 const webhookOf = (fx: Fixture) =>
-  fx.srv.store.webhooks.createEndpoint(fx.target.orgId, { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_matrix', events: ['record.created'] }, new Date());
+  fx.srv.store.webhooks.createEndpoint(
+    fx.target.orgId,
+    { url: 'https://receiver.invalid/hook', description: null, secret: 'whsec_matrix', events: ['record.created'] },
+    new Date(),
+  );
 /** The sid of a fresh login of the target. */
 async function targetLogin(fx: Fixture): Promise<string> {
   await fx.srv.login(fx.target.email, PASSWORD);
@@ -92,13 +107,22 @@ function unsubscribeToken(fx: Fixture): string {
 
 /** A rule of the fixture's organisation, for the delete row. */
 async function alertRuleId(fx: Fixture): Promise<string> {
-  return (await fx.srv.store.alerts.createRule(fx.subject.orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null })).id;
+  return (
+    await fx.srv.store.alerts.createRule(fx.subject.orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null })
+  ).id;
 }
 
 async function facePath(fx: Fixture, enrolled = false): Promise<string> {
   await createSubject(fx.srv.store, fx.subject.orgId, fx.subject.teacherIds, [fx.target.id]);
   if (enrolled) {
-    await fx.srv.store.faces.put({ orgId: fx.target.orgId, userId: fx.target.id, modelId: 'm', modelVersion: '1', embeddings: [[1, 0]], photos: null });
+    await fx.srv.store.faces.put({
+      orgId: fx.target.orgId,
+      userId: fx.target.id,
+      modelId: 'm',
+      modelVersion: '1',
+      embeddings: [[1, 0]],
+      photos: null,
+    });
   }
   return `/users/${fx.target.id}/face`;
 }
@@ -106,8 +130,14 @@ async function facePath(fx: Fixture, enrolled = false): Promise<string> {
 async function proposalPath(fx: Fixture, rest = ''): Promise<string> {
   const path = await facePath(fx);
   await fx.srv.store.faceProposals.put({
-    orgId: fx.target.orgId, userId: fx.target.id, modelId: 'm', modelVersion: '1', embeddings: [[0, 1]],
-    photos: [Buffer.from([0xff, 0xd8, 0xff, 0xe0])], proposedBy: fx.target.id, createdAt: new Date(),
+    orgId: fx.target.orgId,
+    userId: fx.target.id,
+    modelId: 'm',
+    modelVersion: '1',
+    embeddings: [[0, 1]],
+    photos: [Buffer.from([0xff, 0xd8, 0xff, 0xe0])],
+    proposedBy: fx.target.id,
+    createdAt: new Date(),
   });
   return `${path}/proposal${rest}`;
 }
@@ -123,9 +153,22 @@ const FACE_ADMIN = (s: number) => ({ ...FACE_OBJECT(s), teacherOwn: 403 });
 async function excusePath(fx: Fixture, rest = '', withDocument = false): Promise<string> {
   const [studentId] = await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id);
   const excuse = await fx.srv.store.excuses.create(fx.subject.orgId, {
-    studentId: studentId!, submittedBy: studentId!, subjectId: fx.subject.id, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-02', category: 'MEDICAL', text: 'ill',
+    studentId: studentId!,
+    submittedBy: studentId!,
+    subjectId: fx.subject.id,
+    sessionId: null,
+    fromDay: '2026-03-02',
+    toDay: '2026-03-02',
+    category: 'MEDICAL',
+    text: 'ill',
   });
-  if (withDocument) await fx.srv.store.excuses.putDocument(fx.subject.orgId, excuse.id, { fileName: 'n.pdf', contentType: 'application/pdf', size: 5 }, Buffer.from('%PDF-'));
+  if (withDocument)
+    await fx.srv.store.excuses.putDocument(
+      fx.subject.orgId,
+      excuse.id,
+      { fileName: 'n.pdf', contentType: 'application/pdf', size: 5 },
+      Buffer.from('%PDF-'),
+    );
   return `/excuses/${excuse.id}${rest}`;
 }
 const PDF_UPLOAD = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="document"; filename="n.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--${BOUNDARY}--\r\n`;
@@ -143,40 +186,90 @@ async function meetingOf(fx: Fixture): Promise<{ path: string; day: string }> {
   const ahead = new Date(Date.now() + 2 * 86_400_000);
   const weekday = ahead.getUTCDay() === 0 ? 7 : ahead.getUTCDay();
   const meeting = await fx.srv.store.timetable.createMeeting(fx.subject.orgId, {
-    subjectId: fx.subject.id, termId: term.id, weekday, startTime: '10:00', endTime: '11:00', teacherId: null, preset: 'manual',
+    subjectId: fx.subject.id,
+    termId: term.id,
+    weekday,
+    startTime: '10:00',
+    endTime: '11:00',
+    teacherId: null,
+    preset: 'manual',
   });
   return { path: `/meetings/${meeting.id}`, day: ahead.toISOString().slice(0, 10) };
 }
 
 const MATRIX: Row[] = [
-  { op: 'POST /api/v1/auth/login', request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }), expect: PUBLIC(200) },
-  { op: 'POST /api/v1/auth/refresh', request: async (fx) => ({ path: '/auth/refresh', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(200) },
-  { op: 'POST /api/v1/auth/logout', request: async (fx) => ({ path: '/auth/logout', body: { refreshToken: await freshRefresh(fx) } }), expect: PUBLIC(204) },
+  {
+    op: 'POST /api/v1/auth/login',
+    request: (fx) => ({ path: '/auth/login', body: { email: fx.target.email, password: PASSWORD } }),
+    expect: PUBLIC(200),
+  },
+  {
+    op: 'POST /api/v1/auth/refresh',
+    request: async (fx) => ({ path: '/auth/refresh', body: { refreshToken: await freshRefresh(fx) } }),
+    expect: PUBLIC(200),
+  },
+  {
+    op: 'POST /api/v1/auth/logout',
+    request: async (fx) => ({ path: '/auth/logout', body: { refreshToken: await freshRefresh(fx) } }),
+    expect: PUBLIC(204),
+  },
   { op: 'GET /api/v1/me', request: () => ({ path: '/me' }), expect: ANY_USER(200) },
   { op: 'GET /api/v1/organisation', request: () => ({ path: '/organisation' }), expect: ANY_USER(200) },
   // Each admin changes their own organisation (the session defaults, so other rows are unaffected).
-  { op: 'PATCH /api/v1/organisation', request: () => ({ path: '/organisation', body: { settings: { codePeriodS: 20 } } }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'PATCH /api/v1/organisation',
+    request: () => ({ path: '/organisation', body: { settings: { codePeriodS: 20 } } }),
+    expect: ADMIN_COLLECTION(200),
+  },
   // An unknown email: the answer is the same as for a known one (accounts.test.ts), and no email goes out.
-  { op: 'POST /api/v1/auth/forgot-password', request: () => ({ path: '/auth/forgot-password', body: { email: `${unique('nobody')}@example.test` } }), expect: PUBLIC(202) },
-  { op: 'POST /api/v1/auth/reset-password', request: async (fx) => ({ path: '/auth/reset-password', body: { token: await resetToken(fx), password: 'a-new-password' } }), expect: PUBLIC(204) },
+  {
+    op: 'POST /api/v1/auth/forgot-password',
+    request: () => ({ path: '/auth/forgot-password', body: { email: `${unique('nobody')}@example.test` } }),
+    expect: PUBLIC(202),
+  },
+  {
+    op: 'POST /api/v1/auth/reset-password',
+    request: async (fx) => ({ path: '/auth/reset-password', body: { token: await resetToken(fx), password: 'a-new-password' } }),
+    expect: PUBLIC(204),
+  },
   // A wrong current password: past authentication, every user is answered on the merits.
-  { op: 'POST /api/v1/me/password', request: () => ({ path: '/me/password', body: { currentPassword: 'not-my-password', newPassword: 'a-new-password' } }), expect: ANY_USER(400) },
+  {
+    op: 'POST /api/v1/me/password',
+    request: () => ({ path: '/me/password', body: { currentPassword: 'not-my-password', newPassword: 'a-new-password' } }),
+    expect: ANY_USER(400),
+  },
   { op: 'GET /api/v1/me/logins', request: () => ({ path: '/me/logins' }), expect: ANY_USER(200) },
   // The target's login is nobody's own here: refused like an unknown one (accounts.test.ts ends one's own).
   { op: 'DELETE /api/v1/me/logins/{id}', request: async (fx) => ({ path: `/me/logins/${await targetLogin(fx)}` }), expect: ANY_USER(404) },
 
   { op: 'GET /api/v1/users', request: () => ({ path: '/users' }), expect: ADMIN_COLLECTION(200) },
-  { op: 'POST /api/v1/users', request: () => ({ path: '/users', body: { name: 'New', email: `${unique('new')}@example.test`, role: 'teacher' } }), expect: ADMIN_COLLECTION(201) },
+  {
+    op: 'POST /api/v1/users',
+    request: () => ({ path: '/users', body: { name: 'New', email: `${unique('new')}@example.test`, role: 'teacher' } }),
+    expect: ADMIN_COLLECTION(201),
+  },
   {
     op: 'POST /api/v1/users/import',
-    request: () => ({ path: '/users/import', raw: `name,email,role,student_number\nImp,${unique('imp')}@example.test,student,${unique('N')}\n`, contentType: 'text/csv' }),
+    request: () => ({
+      path: '/users/import',
+      raw: `name,email,role,student_number\nImp,${unique('imp')}@example.test,student,${unique('N')}\n`,
+      contentType: 'text/csv',
+    }),
     expect: ADMIN_COLLECTION(201),
   },
   { op: 'GET /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}` }), expect: ADMIN_OBJECT(200) },
-  { op: 'PATCH /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}`, body: { name: 'Renamed' } }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'PATCH /api/v1/users/{id}',
+    request: (fx) => ({ path: `/users/${fx.target.id}`, body: { name: 'Renamed' } }),
+    expect: ADMIN_OBJECT(200),
+  },
   { op: 'POST /api/v1/users/{id}/invite', request: (fx) => ({ path: `/users/${fx.target.id}/invite` }), expect: ADMIN_OBJECT(202) },
   // Another organisation's admin gets 202 with the id skipped: nothing is invited across organisations.
-  { op: 'POST /api/v1/users/invitations', request: (fx) => ({ path: '/users/invitations', body: { userIds: [fx.target.id] } }), expect: ADMIN_COLLECTION(202) },
+  {
+    op: 'POST /api/v1/users/invitations',
+    request: (fx) => ({ path: '/users/invitations', body: { userIds: [fx.target.id] } }),
+    expect: ADMIN_COLLECTION(202),
+  },
   { op: 'POST /api/v1/users/{id}/deactivate', request: (fx) => ({ path: `/users/${fx.target.id}/deactivate` }), expect: ADMIN_OBJECT(200) },
   // Without a face engine an allowed upload answers UNAVAILABLE (503) once access is settled, before
   // the photos are read. A teacher of the student may upload, but only as a proposal (face-enrolment.test.ts).
@@ -189,20 +282,35 @@ const MATRIX: Row[] = [
   { op: 'DELETE /api/v1/users/{id}/face', request: async (fx) => ({ path: await facePath(fx, true) }), expect: FACE_ADMIN(204) },
   { op: 'GET /api/v1/face-proposals', request: () => ({ path: '/face-proposals' }), expect: ADMIN_COLLECTION(200) },
   { op: 'GET /api/v1/users/{id}/face/proposal', request: async (fx) => ({ path: await proposalPath(fx) }), expect: FACE_ADMIN(200) },
-  { op: 'GET /api/v1/users/{id}/face/proposal/photos/{index}', request: async (fx) => ({ path: await proposalPath(fx, '/photos/0') }), expect: FACE_ADMIN(200) },
-  { op: 'POST /api/v1/users/{id}/face/proposal/approve', request: async (fx) => ({ path: await proposalPath(fx, '/approve') }), expect: FACE_ADMIN(200) },
+  {
+    op: 'GET /api/v1/users/{id}/face/proposal/photos/{index}',
+    request: async (fx) => ({ path: await proposalPath(fx, '/photos/0') }),
+    expect: FACE_ADMIN(200),
+  },
+  {
+    op: 'POST /api/v1/users/{id}/face/proposal/approve',
+    request: async (fx) => ({ path: await proposalPath(fx, '/approve') }),
+    expect: FACE_ADMIN(200),
+  },
   // The target student proposed it: they could withdraw it; the fixture's other callers cannot.
   { op: 'DELETE /api/v1/users/{id}/face/proposal', request: async (fx) => ({ path: await proposalPath(fx) }), expect: FACE_ADMIN(204) },
   // Consents of the target student: the student themself (privacy.test.ts) and this org's admins.
   { op: 'GET /api/v1/users/{id}/consents', request: (fx) => ({ path: `/users/${fx.target.id}/consents` }), expect: ADMIN_OBJECT(200) },
   {
     op: 'POST /api/v1/users/{id}/consents',
-    request: (fx) => ({ path: `/users/${fx.target.id}/consents`, body: { textVersion: 'v1', givenBy: 'guardian', guardianName: 'A. Guardian' } }),
+    request: (fx) => ({
+      path: `/users/${fx.target.id}/consents`,
+      body: { textVersion: 'v1', givenBy: 'guardian', guardianName: 'A. Guardian' },
+    }),
     expect: ADMIN_OBJECT(201),
   },
   { op: 'DELETE /api/v1/users/{id}/consents', request: (fx) => ({ path: `/users/${fx.target.id}/consents` }), expect: ADMIN_OBJECT(200) },
   { op: 'GET /api/v1/users/{id}/export', request: (fx) => ({ path: `/users/${fx.target.id}/export` }), expect: ADMIN_OBJECT(200) },
-  { op: 'POST /api/v1/users/{id}/erase', request: (fx) => ({ path: `/users/${fx.target.id}/erase`, body: { reason: 'erasure request, ticket 7' } }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'POST /api/v1/users/{id}/erase',
+    request: (fx) => ({ path: `/users/${fx.target.id}/erase`, body: { reason: 'erasure request, ticket 7' } }),
+    expect: ADMIN_OBJECT(200),
+  },
   // Webhooks: this organisation's admin only; an endpoint of this organisation is invisible to another's admin.
   { op: 'GET /api/v1/webhooks', request: () => ({ path: '/webhooks' }), expect: ADMIN_COLLECTION(200) },
   {
@@ -210,16 +318,36 @@ const MATRIX: Row[] = [
     request: () => ({ path: '/webhooks', body: { url: 'https://receiver.invalid/hook', events: ['record.created'] } }),
     expect: ADMIN_COLLECTION(201),
   },
-  { op: 'PATCH /api/v1/webhooks/{id}', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}`, body: { active: false } }), expect: ADMIN_OBJECT(200) },
-  { op: 'DELETE /api/v1/webhooks/{id}', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}` }), expect: ADMIN_OBJECT(204) },
-  { op: 'GET /api/v1/webhooks/{id}/deliveries', request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}/deliveries` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'PATCH /api/v1/webhooks/{id}',
+    request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}`, body: { active: false } }),
+    expect: ADMIN_OBJECT(200),
+  },
+  {
+    op: 'DELETE /api/v1/webhooks/{id}',
+    request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}` }),
+    expect: ADMIN_OBJECT(204),
+  },
+  {
+    op: 'GET /api/v1/webhooks/{id}/deliveries',
+    request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}/deliveries` }),
+    expect: ADMIN_OBJECT(200),
+  },
   {
     op: 'POST /api/v1/webhook-deliveries/{id}/redeliver',
     request: async (fx) => {
       const endpoint = await webhookOf(fx);
       const now = new Date();
       const [delivery] = await fx.srv.store.webhooks.enqueue([
-        { orgId: endpoint.orgId, endpointId: endpoint.id, event: 'record.created', orderKey: 'matrix', body: '{}', createdAt: now, retryUntil: now },
+        {
+          orgId: endpoint.orgId,
+          endpointId: endpoint.id,
+          event: 'record.created',
+          orderKey: 'matrix',
+          body: '{}',
+          createdAt: now,
+          retryUntil: now,
+        },
       ]);
       // Paused, so the dispatcher leaves it alone while the cell runs.
       await fx.srv.store.webhooks.updateEndpoint(endpoint.orgId, endpoint.id, { active: false }, now);
@@ -235,22 +363,62 @@ const MATRIX: Row[] = [
     expect: { anonymous: 401, student: 403, teacherOther: 201, teacherOwn: 201, admin: 201, otherAdmin: 201 },
   },
   { op: 'GET /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(200) },
-  { op: 'PATCH /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx), body: { name: 'Renamed' } }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'PATCH /api/v1/subjects/{id}',
+    request: (fx) => ({ path: subjectPath(fx), body: { name: 'Renamed' } }),
+    expect: SUBJECT_OBJECT(200),
+  },
   { op: 'DELETE /api/v1/subjects/{id}', request: (fx) => ({ path: subjectPath(fx) }), expect: SUBJECT_OBJECT(204) },
   { op: 'GET /api/v1/subjects/{id}/students', request: (fx) => ({ path: subjectPath(fx, '/students') }), expect: SUBJECT_OBJECT(200) },
-  { op: 'POST /api/v1/subjects/{id}/enrolments', request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }), expect: SUBJECT_OBJECT(200) },
-  { op: 'DELETE /api/v1/subjects/{id}/enrolments', request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }), expect: SUBJECT_OBJECT(200) },
-  { op: 'PUT /api/v1/subjects/{id}/location', request: (fx) => ({ path: subjectPath(fx, '/location'), body: { lat: 1, lon: 2, radiusM: 50 } }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'POST /api/v1/subjects/{id}/enrolments',
+    request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'DELETE /api/v1/subjects/{id}/enrolments',
+    request: (fx) => ({ path: subjectPath(fx, '/enrolments'), body: { studentIds: [fx.target.id] } }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'PUT /api/v1/subjects/{id}/location',
+    request: (fx) => ({ path: subjectPath(fx, '/location'), body: { lat: 1, lon: 2, radiusM: 50 } }),
+    expect: SUBJECT_OBJECT(200),
+  },
   { op: 'GET /api/v1/me/network', request: () => ({ path: '/me/network' }), expect: ANY_USER(200) },
-  { op: 'PUT /api/v1/subjects/{id}/network', request: (fx) => ({ path: subjectPath(fx, '/network'), body: { allowedIpRanges: ['10.0.0.0/8'] } }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'PUT /api/v1/subjects/{id}/network',
+    request: (fx) => ({ path: subjectPath(fx, '/network'), body: { allowedIpRanges: ['10.0.0.0/8'] } }),
+    expect: SUBJECT_OBJECT(200),
+  },
 
   { op: 'GET /api/v1/subjects/{id}/sessions', request: (fx) => ({ path: subjectPath(fx, '/sessions') }), expect: SUBJECT_OBJECT(200) },
-  { op: 'GET /api/v1/subjects/{id}/summaries', request: (fx) => ({ path: subjectPath(fx, '/summaries?from=2026-01-01&to=2026-12-31') }), expect: SUBJECT_OBJECT(200) },
-  { op: 'GET /api/v1/subjects/{id}/attendance.csv', request: (fx) => ({ path: subjectPath(fx, '/attendance.csv?from=2026-01-01&to=2026-12-31') }), expect: SUBJECT_OBJECT(200) },
-  { op: 'GET /api/v1/sessions/{id}/records', request: async (fx) => ({ path: await sessionPath(fx, '/records') }), expect: SUBJECT_OBJECT(200) },
-  { op: 'GET /api/v1/sessions/{id}/records.csv', request: async (fx) => ({ path: await sessionPath(fx, '/records.csv') }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'GET /api/v1/subjects/{id}/summaries',
+    request: (fx) => ({ path: subjectPath(fx, '/summaries?from=2026-01-01&to=2026-12-31') }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'GET /api/v1/subjects/{id}/attendance.csv',
+    request: (fx) => ({ path: subjectPath(fx, '/attendance.csv?from=2026-01-01&to=2026-12-31') }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'GET /api/v1/sessions/{id}/records',
+    request: async (fx) => ({ path: await sessionPath(fx, '/records') }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'GET /api/v1/sessions/{id}/records.csv',
+    request: async (fx) => ({ path: await sessionPath(fx, '/records.csv') }),
+    expect: SUBJECT_OBJECT(200),
+  },
   // Without a face engine (as here) staff get UNAVAILABLE once access is settled.
-  { op: 'POST /api/v1/sessions/{id}/class-photo', request: async (fx) => ({ path: await sessionPath(fx, '/class-photo'), ...multipartPhoto() }), expect: SUBJECT_OBJECT(503) },
+  {
+    op: 'POST /api/v1/sessions/{id}/class-photo',
+    request: async (fx) => ({ path: await sessionPath(fx, '/class-photo'), ...multipartPhoto() }),
+    expect: SUBJECT_OBJECT(503),
+  },
   {
     op: 'POST /api/v1/sessions/{id}/class-photo/confirm',
     request: async (fx) => ({
@@ -262,53 +430,125 @@ const MATRIX: Row[] = [
   // Reports. A student reads only their own figures; a teacher the subjects they teach the student in.
   {
     op: 'GET /api/v1/reports/students/{id}',
-    request: async (fx) => ({ path: `/reports/students/${(await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id))[0]}` }),
+    request: async (fx) => ({
+      path: `/reports/students/${(await fx.srv.store.subjects.listEnrolled(fx.subject.orgId, fx.subject.id))[0]}`,
+    }),
     expect: { ...SUBJECT_OBJECT(200), student: 200 },
   },
-  { op: 'GET /api/v1/reports/subjects/{id}/students', request: (fx) => ({ path: `/reports${subjectPath(fx, '/students')}` }), expect: SUBJECT_OBJECT(200) },
-  { op: 'GET /api/v1/reports/subjects/{id}/trend', request: (fx) => ({ path: `/reports${subjectPath(fx, '/trend?from=2026-01-01&to=2026-12-31&bucket=week')}` }), expect: SUBJECT_OBJECT(200) },
-  { op: 'GET /api/v1/reports/subjects/{id}/at-risk', request: (fx) => ({ path: `/reports${subjectPath(fx, '/at-risk?threshold=80')}` }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'GET /api/v1/reports/subjects/{id}/students',
+    request: (fx) => ({ path: `/reports${subjectPath(fx, '/students')}` }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'GET /api/v1/reports/subjects/{id}/trend',
+    request: (fx) => ({ path: `/reports${subjectPath(fx, '/trend?from=2026-01-01&to=2026-12-31&bucket=week')}` }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'GET /api/v1/reports/subjects/{id}/at-risk',
+    request: (fx) => ({ path: `/reports${subjectPath(fx, '/at-risk?threshold=80')}` }),
+    expect: SUBJECT_OBJECT(200),
+  },
   // Every teacher and admin gets the subjects they may see (a teacher's own, an admin's organisation's).
-  { op: 'GET /api/v1/reports/at-risk/subjects', request: () => ({ path: '/reports/at-risk/subjects' }), expect: { ...ADMIN_COLLECTION(200), teacherOther: 200, teacherOwn: 200 } },
-  { op: 'GET /api/v1/attendance.csv', request: () => ({ path: '/attendance.csv?from=2026-01-01&to=2026-12-31' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'GET /api/v1/reports/at-risk/subjects',
+    request: () => ({ path: '/reports/at-risk/subjects' }),
+    expect: { ...ADMIN_COLLECTION(200), teacherOther: 200, teacherOwn: 200 },
+  },
+  {
+    op: 'GET /api/v1/attendance.csv',
+    request: () => ({ path: '/attendance.csv?from=2026-01-01&to=2026-12-31' }),
+    expect: ADMIN_COLLECTION(200),
+  },
   { op: 'GET /api/v1/reports/dashboard', request: () => ({ path: '/reports/dashboard' }), expect: ADMIN_COLLECTION(200) },
-  { op: 'GET /api/v1/reports/months', request: () => ({ path: '/reports/months?from=2026-01-01&to=2026-12-31' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'GET /api/v1/reports/months',
+    request: () => ({ path: '/reports/months?from=2026-01-01&to=2026-12-31' }),
+    expect: ADMIN_COLLECTION(200),
+  },
   // Another organisation's admin reads their own organisation's trail: an empty page.
-  { op: 'GET /api/v1/reports/audit', request: async (fx) => ({ path: `/reports/audit?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
-  { op: 'GET /api/v1/reports/audit.csv', request: async (fx) => ({ path: `/reports/audit.csv?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }), expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 } },
+  {
+    op: 'GET /api/v1/reports/audit',
+    request: async (fx) => ({ path: `/reports/audit?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }),
+    expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 },
+  },
+  {
+    op: 'GET /api/v1/reports/audit.csv',
+    request: async (fx) => ({ path: `/reports/audit.csv?sessionId=${(await sessionPath(fx, '')).slice('/sessions/'.length)}` }),
+    expect: { ...SUBJECT_OBJECT(200), otherAdmin: 200 },
+  },
   // Absence categories and excuses (docs/absences.md). The categories put keep MEDICAL, which the rows below use.
   { op: 'GET /api/v1/absence-categories', request: () => ({ path: '/absence-categories' }), expect: ANY_USER(200) },
   {
     op: 'PUT /api/v1/absence-categories',
-    request: () => ({ path: '/absence-categories', body: { categories: [{ code: 'MEDICAL', label: 'Medical', authorised: true }, { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false }] } }),
+    request: () => ({
+      path: '/absence-categories',
+      body: {
+        categories: [
+          { code: 'MEDICAL', label: 'Medical', authorised: true },
+          { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false },
+        ],
+      },
+    }),
     expect: ADMIN_COLLECTION(200),
   },
   {
     op: 'POST /api/v1/excuses',
-    request: (fx) => ({ path: '/excuses', body: { subjectId: fx.subject.id, fromDay: '2026-03-02', toDay: '2026-03-03', category: 'MEDICAL', text: 'ill' } }),
+    request: (fx) => ({
+      path: '/excuses',
+      body: { subjectId: fx.subject.id, fromDay: '2026-03-02', toDay: '2026-03-03', category: 'MEDICAL', text: 'ill' },
+    }),
     expect: STUDENT_ONLY(201),
   },
   { op: 'GET /api/v1/excuses', request: () => ({ path: '/excuses' }), expect: ANY_USER(200) },
   // The fixture's student owns the excuse; teachers of its subject and this org's admins see it.
-  { op: 'GET /api/v1/excuses/{id}', request: async (fx) => ({ path: await excusePath(fx) }), expect: { ...SUBJECT_OBJECT(200), student: 200 } },
+  {
+    op: 'GET /api/v1/excuses/{id}',
+    request: async (fx) => ({ path: await excusePath(fx) }),
+    expect: { ...SUBJECT_OBJECT(200), student: 200 },
+  },
   {
     op: 'PUT /api/v1/excuses/{id}/document',
-    request: async (fx) => ({ path: await excusePath(fx, '/document'), raw: PDF_UPLOAD, contentType: `multipart/form-data; boundary=${BOUNDARY}` }),
+    request: async (fx) => ({
+      path: await excusePath(fx, '/document'),
+      raw: PDF_UPLOAD,
+      contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    }),
     expect: STUDENT_ONLY(200),
   },
-  { op: 'GET /api/v1/excuses/{id}/document', request: async (fx) => ({ path: await excusePath(fx, '/document', true) }), expect: { ...SUBJECT_OBJECT(200), student: 200 } },
-  { op: 'POST /api/v1/excuses/{id}/approve', request: async (fx) => ({ path: await excusePath(fx, '/approve'), body: {} }), expect: SUBJECT_OBJECT(200) },
-  { op: 'POST /api/v1/excuses/{id}/decline', request: async (fx) => ({ path: await excusePath(fx, '/decline'), body: { note: 'no' } }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'GET /api/v1/excuses/{id}/document',
+    request: async (fx) => ({ path: await excusePath(fx, '/document', true) }),
+    expect: { ...SUBJECT_OBJECT(200), student: 200 },
+  },
+  {
+    op: 'POST /api/v1/excuses/{id}/approve',
+    request: async (fx) => ({ path: await excusePath(fx, '/approve'), body: {} }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'POST /api/v1/excuses/{id}/decline',
+    request: async (fx) => ({ path: await excusePath(fx, '/decline'), body: { note: 'no' } }),
+    expect: SUBJECT_OBJECT(200),
+  },
   // Guardian contacts of the target student: this org's admins (the student themself is in excuses.test.ts).
   { op: 'GET /api/v1/users/{id}/guardians', request: (fx) => ({ path: `/users/${fx.target.id}/guardians` }), expect: ADMIN_OBJECT(200) },
   {
     op: 'PUT /api/v1/users/{id}/guardians',
-    request: (fx) => ({ path: `/users/${fx.target.id}/guardians`, body: { contacts: [{ name: 'A. Parent', relation: 'mother', email: 'parent@example.test', language: 'fr' }] } }),
+    request: (fx) => ({
+      path: `/users/${fx.target.id}/guardians`,
+      body: { contacts: [{ name: 'A. Parent', relation: 'mother', email: 'parent@example.test', language: 'fr' }] },
+    }),
     expect: ADMIN_OBJECT(200),
   },
   {
     op: 'POST /api/v1/guardians/import',
-    request: (fx) => ({ path: '/guardians/import', raw: `student_email,name,relation,email\n${fx.target.email},A. Parent,father,dad@example.test\n`, contentType: 'text/csv' }),
+    request: (fx) => ({
+      path: '/guardians/import',
+      raw: `student_email,name,relation,email\n${fx.target.email},A. Parent,father,dad@example.test\n`,
+      contentType: 'text/csv',
+    }),
     // Another organisation's admin imports into their own organisation, where the student is unknown.
     expect: { ...ADMIN_COLLECTION(200), otherAdmin: 400 },
   },
@@ -319,7 +559,11 @@ const MATRIX: Row[] = [
     request: () => ({ path: '/alert-rules', body: { kind: 'repeated-lateness', count: 3, windowDays: 14 } }),
     expect: ADMIN_COLLECTION(201),
   },
-  { op: 'DELETE /api/v1/alert-rules/{id}', request: async (fx) => ({ path: `/alert-rules/${await alertRuleId(fx)}` }), expect: ADMIN_OBJECT(204) },
+  {
+    op: 'DELETE /api/v1/alert-rules/{id}',
+    request: async (fx) => ({ path: `/alert-rules/${await alertRuleId(fx)}` }),
+    expect: ADMIN_OBJECT(204),
+  },
   { op: 'GET /api/v1/me/notifications', request: () => ({ path: '/me/notifications' }), expect: ANY_USER(200) },
   { op: 'POST /api/v1/me/notifications/read', request: () => ({ path: '/me/notifications/read', body: {} }), expect: ANY_USER(200) },
   { op: 'GET /api/v1/me/notification-preferences', request: () => ({ path: '/me/notification-preferences' }), expect: ANY_USER(200) },
@@ -335,34 +579,65 @@ const MATRIX: Row[] = [
     op: 'POST /api/v1/oneroster/import',
     request: () => ({
       path: '/oneroster/import?dryRun=true',
-      body: { users: `sourcedId,enabledUser,role,username,givenName,familyName,email,identifier\n${unique('sis')},true,student,x,Imp,Ort,${unique('or')}@example.test,${unique('N')}\n` },
+      body: {
+        users: `sourcedId,enabledUser,role,username,givenName,familyName,email,identifier\n${unique('sis')},true,student,x,Imp,Ort,${unique('or')}@example.test,${unique('N')}\n`,
+      },
     }),
     expect: ADMIN_COLLECTION(200),
   },
-  { op: 'GET /api/v1/oneroster/attendance.csv', request: () => ({ path: '/oneroster/attendance.csv?from=2026-01-01&to=2026-01-31' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'GET /api/v1/oneroster/attendance.csv',
+    request: () => ({ path: '/oneroster/attendance.csv?from=2026-01-01&to=2026-01-31' }),
+    expect: ADMIN_COLLECTION(200),
+  },
   {
     op: 'GET /api/v1/me/attendance',
     request: () => ({ path: '/me/attendance' }),
     expect: { anonymous: 401, student: 200, teacherOther: 403, teacherOwn: 403, admin: 403, otherAdmin: 403 },
   },
   { op: 'GET /api/v1/timetable/calendar', request: () => ({ path: '/timetable/calendar' }), expect: { ...ANY_USER(200), student: 403 } },
-  { op: 'POST /api/v1/timetable/terms', request: () => ({ path: '/timetable/terms', body: { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' } }), expect: ADMIN_COLLECTION(201) },
-  { op: 'DELETE /api/v1/timetable/terms/{id}', request: async (fx) => ({ path: `/timetable/terms/${(await termOf(fx)).id}` }), expect: ADMIN_OBJECT(204) },
-  { op: 'POST /api/v1/timetable/holidays', request: () => ({ path: '/timetable/holidays', body: { name: 'Half term', startDay: '2026-10-26', endDay: '2026-10-30' } }), expect: ADMIN_COLLECTION(201) },
+  {
+    op: 'POST /api/v1/timetable/terms',
+    request: () => ({ path: '/timetable/terms', body: { name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-18' } }),
+    expect: ADMIN_COLLECTION(201),
+  },
+  {
+    op: 'DELETE /api/v1/timetable/terms/{id}',
+    request: async (fx) => ({ path: `/timetable/terms/${(await termOf(fx)).id}` }),
+    expect: ADMIN_OBJECT(204),
+  },
+  {
+    op: 'POST /api/v1/timetable/holidays',
+    request: () => ({ path: '/timetable/holidays', body: { name: 'Half term', startDay: '2026-10-26', endDay: '2026-10-30' } }),
+    expect: ADMIN_COLLECTION(201),
+  },
   {
     op: 'DELETE /api/v1/timetable/holidays/{id}',
-    request: async (fx) => ({ path: `/timetable/holidays/${(await fx.srv.store.timetable.createHoliday(fx.subject.orgId, { name: 'H', startDay: '2026-12-24', endDay: '2026-12-24' })).id}` }),
+    request: async (fx) => ({
+      path: `/timetable/holidays/${(await fx.srv.store.timetable.createHoliday(fx.subject.orgId, { name: 'H', startDay: '2026-12-24', endDay: '2026-12-24' })).id}`,
+    }),
     expect: ADMIN_OBJECT(204),
   },
   { op: 'GET /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings' }), expect: { ...ANY_USER(200), student: 403 } },
-  { op: 'PUT /api/v1/timetable/settings', request: () => ({ path: '/timetable/settings', body: { timetableOpen: 'auto' } }), expect: { ...ANY_USER(200), student: 403 } },
+  {
+    op: 'PUT /api/v1/timetable/settings',
+    request: () => ({ path: '/timetable/settings', body: { timetableOpen: 'auto' } }),
+    expect: { ...ANY_USER(200), student: 403 },
+  },
   { op: 'GET /api/v1/subjects/{id}/meetings', request: (fx) => ({ path: subjectPath(fx, '/meetings') }), expect: SUBJECT_OBJECT(200) },
   {
     op: 'POST /api/v1/subjects/{id}/meetings',
-    request: async (fx) => ({ path: subjectPath(fx, '/meetings'), body: { termId: (await termOf(fx)).id, weekday: 1, startTime: '09:00', endTime: '10:00', preset: 'manual' } }),
+    request: async (fx) => ({
+      path: subjectPath(fx, '/meetings'),
+      body: { termId: (await termOf(fx)).id, weekday: 1, startTime: '09:00', endTime: '10:00', preset: 'manual' },
+    }),
     expect: SUBJECT_OBJECT(201),
   },
-  { op: 'GET /api/v1/subjects/{id}/upcoming', request: (fx) => ({ path: subjectPath(fx, '/upcoming?days=7') }), expect: SUBJECT_OBJECT(200) },
+  {
+    op: 'GET /api/v1/subjects/{id}/upcoming',
+    request: (fx) => ({ path: subjectPath(fx, '/upcoming?days=7') }),
+    expect: SUBJECT_OBJECT(200),
+  },
   { op: 'DELETE /api/v1/meetings/{id}', request: async (fx) => ({ path: (await meetingOf(fx)).path }), expect: SUBJECT_OBJECT(204) },
   {
     op: 'POST /api/v1/meetings/{id}/cancel',
@@ -417,9 +692,15 @@ describe('authorization matrix', () => {
         it(`${caller} → ${status}`, async () => {
           const fx = await fixture();
           const { path, ...opts } = await row.request(fx);
-          const templated = path.replace(/\/[0-9a-f-]{36}/g, '/{id}').replace(/\/photos\/\d+/, '/photos/{index}').replace(/\?.*$/, '');
+          const templated = path
+            .replace(/\/[0-9a-f-]{36}/g, '/{id}')
+            .replace(/\/photos\/\d+/, '/photos/{index}')
+            .replace(/\?.*$/, '');
           expect(`/api/v1${templated}`).to.equal(openApiPath);
-          const res = await srv.request(method, `/api/v1${path}`, { ...opts, ...(caller === 'anonymous' ? {} : { token: tokens[caller] }) });
+          const res = await srv.request(method, `/api/v1${path}`, {
+            ...opts,
+            ...(caller === 'anonymous' ? {} : { token: tokens[caller] }),
+          });
           expect(res.status, JSON.stringify(res.body)).to.equal(status);
           if (status >= 400) {
             expect(res.body.error.code).to.be.a('string');
@@ -439,7 +720,7 @@ describe('authorization matrix', () => {
     expect(MATRIX.map((r) => r.op).sort()).to.deep.equal(documented.sort());
   });
 
-  it('never lists this organisation\'s objects to another organisation\'s admin', async () => {
+  it("never lists this organisation's objects to another organisation's admin", async () => {
     const fx = await fixture();
     const userList = await srv.request('GET', '/api/v1/users?limit=200', { token: tokens.otherAdmin });
     const subjectList = await srv.request('GET', '/api/v1/subjects?limit=200', { token: tokens.otherAdmin });

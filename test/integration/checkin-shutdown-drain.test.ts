@@ -56,7 +56,12 @@ describe('closing a node with check-ins queued for their group commit', function
     const org = await createOrg(srv.store);
     const teacher = await createUser(srv.store, org.id, 'teacher');
     const students = await Promise.all(Array.from({ length: STUDENTS }, () => createUser(srv!.store, org.id, 'student')));
-    const subject = await createSubject(srv.store, org.id, [teacher.id], students.map((s) => s.id));
+    const subject = await createSubject(
+      srv.store,
+      org.id,
+      [teacher.id],
+      students.map((s) => s.id),
+    );
     const connect = async (token: string) => {
       const s = await connectClient(srv!.baseUrl, token);
       sockets.push(s);

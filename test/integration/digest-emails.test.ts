@@ -35,7 +35,8 @@ describe('daily digest email through a real SMTP server', function () {
           after = smtp.received.indexOf(m) + 1;
         }
       };
-      const digests = async () => (await srv.store.outbox.list(org.id, { limit: 100, offset: 0 })).items.filter((m) => m.category === 'digest');
+      const digests = async () =>
+        (await srv.store.outbox.list(org.id, { limit: 100, offset: 0 })).items.filter((m) => m.category === 'digest');
 
       await srv.app.digest.tick(); // 06:30, before the hour
       expect(await digests()).to.deep.equal([]);

@@ -82,12 +82,22 @@ describe('enrol-faces CLI', function () {
         location: null,
         allowedIpRanges: [],
       });
-      await store.subjects.enrol(org.id, subject.id, ['A', 'B', 'C', 'D'].map((k) => users[k]!.id));
+      await store.subjects.enrol(
+        org.id,
+        subject.id,
+        ['A', 'B', 'C', 'D'].map((k) => users[k]!.id),
+      );
       // FACE_CONSENT_REQUIRED is on (the default): the students with photos have consented.
       for (const k of ['A', 'B', 'C']) {
         await store.consents.create({
-          orgId: org.id, userId: users[k]!.id, purpose: 'face', textVersion: 'v1', givenBy: 'student', guardianName: null,
-          recordedBy: users[k]!.id, givenAt: new Date(),
+          orgId: org.id,
+          userId: users[k]!.id,
+          purpose: 'face',
+          textVersion: 'v1',
+          givenBy: 'student',
+          guardianName: null,
+          recordedBy: users[k]!.id,
+          givenAt: new Date(),
         });
       }
     });
@@ -132,11 +142,16 @@ describe('enrol-faces CLI', function () {
     expect(r.stdout).to.match(/^bea@cli\.test\/front\.jpg\s+B200 \(User B\)\s+would enrol$/m);
     expect(r.stdout).to.match(/^Z999\.jpg\s+-\s+unknown key$/m);
     expect(r.stdout).not.to.contain('notes.txt');
-    const stored = await withStore((s) => s.faces.getMany(users.A!.orgId, Object.values(users).map((u) => u.id)));
+    const stored = await withStore((s) =>
+      s.faces.getMany(
+        users.A!.orgId,
+        Object.values(users).map((u) => u.id),
+      ),
+    );
     expect(stored).to.deep.equal([]);
   });
 
-  it('acting as a teacher, proposes each student\'s photos for an admin\'s approval and changes no reference', async () => {
+  it("acting as a teacher, proposes each student's photos for an admin's approval and changes no reference", async () => {
     const r = await run('--subject', 'BIO1', '--dir', photos, '--by', 'teach@cli.test', '--threads', '1', '--no-progress');
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stdout).to.match(/^A100\.jpg\s+A100 \(User A\)\s+proposed for admin approval$/m);
@@ -153,7 +168,19 @@ describe('enrol-faces CLI', function () {
 
   it('acting as an admin, enrols each student through the service and reports every file', async () => {
     const report = path.join(root, 'report.csv');
-    const r = await run('--subject', 'BIO1', '--dir', photos, '--by', 'admin@cli.test', '--threads', '1', '--no-progress', '--report', report);
+    const r = await run(
+      '--subject',
+      'BIO1',
+      '--dir',
+      photos,
+      '--by',
+      'admin@cli.test',
+      '--threads',
+      '1',
+      '--no-progress',
+      '--report',
+      report,
+    );
     expect(r.code, r.stderr).to.equal(1);
 
     const rows = parseCsv(readFileSync(report, 'utf8'), { columns: true }) as Array<Record<string, string>>;
@@ -180,7 +207,10 @@ describe('enrol-faces CLI', function () {
       expect(await store.faces.get(orgId, users.C!.id)).to.equal(null);
       expect(await store.faces.get(orgId, users.N!.id)).to.equal(null);
       // FACE_KEEP_PHOTOS applies, with the photos' full bytes.
-      expect(a?.photos?.map((p) => p.length)).to.deep.equal([statSync(path.join(photos, 'A100.jpg')).size, statSync(path.join(photos, 'a100_2.jpg')).size]);
+      expect(a?.photos?.map((p) => p.length)).to.deep.equal([
+        statSync(path.join(photos, 'A100.jpg')).size,
+        statSync(path.join(photos, 'a100_2.jpg')).size,
+      ]);
       const audit = await store.audit.listForEntity(orgId, 'user', users.A!.id);
       expect(audit.map((e) => [e.action, e.actorId])).to.deep.equal([
         ['face.propose', users.teacher!.id],

@@ -70,12 +70,22 @@ describe('excuses', function () {
 
     const submitted = await submit(student, { sessionId: session.id, category: 'medical', text: 'Flu, doctor note attached' });
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
-    expect(submitted.body).to.include({ status: 'pending', category: 'MEDICAL', subjectId: subject.id, fromDay: '2026-01-12', toDay: '2026-01-12' });
+    expect(submitted.body).to.include({
+      status: 'pending',
+      category: 'MEDICAL',
+      subjectId: subject.id,
+      fromDay: '2026-01-12',
+      toDay: '2026-01-12',
+    });
     const id = submitted.body.id as string;
 
     const attached = await srv.request('PUT', `/api/v1/excuses/${id}/document`, { token: token(student), ...upload(PDF) });
     expect(attached.status, JSON.stringify(attached.body)).to.equal(200);
-    expect(attached.body.document).to.deep.equal({ fileName: `excuse-${id}.pdf`, contentType: 'application/pdf', size: Buffer.byteLength(PDF) });
+    expect(attached.body.document).to.deep.equal({
+      fileName: `excuse-${id}.pdf`,
+      contentType: 'application/pdf',
+      size: Buffer.byteLength(PDF),
+    });
 
     const listed = await srv.request('GET', '/api/v1/excuses?status=pending', { token: token(teacher) });
     expect(listed.body.items.map((e: { id: string }) => e.id)).to.include(id);
@@ -114,7 +124,10 @@ describe('excuses', function () {
   it('a declined excuse changes no record and no summary', async () => {
     const session = await closedSession('2026-01-13');
     const submitted = await submit(classmate, { sessionId: session.id, category: 'UNAUTHORISED', text: 'Overslept' });
-    const declined = await srv.request('POST', `/api/v1/excuses/${submitted.body.id}/decline`, { token: token(teacher), body: { note: 'No' } });
+    const declined = await srv.request('POST', `/api/v1/excuses/${submitted.body.id}/decline`, {
+      token: token(teacher),
+      body: { note: 'No' },
+    });
     expect(declined.status, JSON.stringify(declined.body)).to.equal(200);
     expect(declined.body).to.deep.include({ recordsChanged: 0 });
     expect(declined.body.excuse).to.include({ status: 'declined' });
@@ -124,19 +137,31 @@ describe('excuses', function () {
   });
 
   it('an excuse approved before the session closes applies when it closes', async () => {
-    const submitted = await submit(student, { subjectId: subject.id, fromDay: '2026-01-19', toDay: '2026-01-23', category: 'SCHOOL_TRIP', text: 'Museum trip' });
+    const submitted = await submit(student, {
+      subjectId: subject.id,
+      fromDay: '2026-01-19',
+      toDay: '2026-01-23',
+      category: 'SCHOOL_TRIP',
+      text: 'Museum trip',
+    });
     expect(submitted.status, JSON.stringify(submitted.body)).to.equal(201);
     const approved = await srv.request('POST', `/api/v1/excuses/${submitted.body.id}/approve`, { token: token(admin), body: {} });
     expect(approved.body).to.deep.include({ recordsChanged: 0 });
     const session = await closedSession('2026-01-20');
-    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({ status: 'excused', absenceCategory: 'SCHOOL_TRIP' });
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({
+      status: 'excused',
+      absenceCategory: 'SCHOOL_TRIP',
+    });
     expect(await srv.store.records.getForStudent(org.id, session.id, classmate.id)).to.include({ status: 'absent' });
     expect(await srv.store.summaries.get(org.id, subject.id, '2026-01-20')).to.include({ absent: 1, excused: 1 });
   });
 
   it('a document that is not a PDF, JPEG or PNG is refused with a code, whatever it claims to be', async () => {
     const submitted = await submit(student, { fromDay: '2026-02-02', toDay: '2026-02-02', category: 'MEDICAL', text: '' });
-    const refused = await srv.request('PUT', `/api/v1/excuses/${submitted.body.id}/document`, { token: token(student), ...upload('<html><script>alert(1)</script></html>') });
+    const refused = await srv.request('PUT', `/api/v1/excuses/${submitted.body.id}/document`, {
+      token: token(student),
+      ...upload('<html><script>alert(1)</script></html>'),
+    });
     expect(refused.status).to.equal(415);
     expect(refused.body.error.code).to.equal('DOCUMENT_UNSUPPORTED_TYPE');
     const stored = await srv.request('GET', `/api/v1/excuses/${submitted.body.id}`, { token: token(student) });
@@ -165,7 +190,10 @@ describe('excuses', function () {
     const unknown = await submit(student, { fromDay: '2026-02-03', toDay: '2026-02-03', category: 'BEREAVEMENT', text: '' });
     expect(unknown.status).to.equal(400);
     expect(unknown.body.error.code).to.equal('ABSENCE_CATEGORY_UNKNOWN');
-    const refused = await srv.request('PUT', '/api/v1/absence-categories', { token: token(teacher), body: { categories: [{ code: 'X', label: 'X', authorised: true }] } });
+    const refused = await srv.request('PUT', '/api/v1/absence-categories', {
+      token: token(teacher),
+      body: { categories: [{ code: 'X', label: 'X', authorised: true }] },
+    });
     expect(refused.status).to.equal(403);
     const categories = [
       { code: 'MEDICAL', label: 'Medical', authorised: true },
@@ -185,7 +213,10 @@ describe('excuses', function () {
     expect((await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(student) })).body.items).to.have.length(1);
     const peek = await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(classmate) });
     expect(peek.status).to.equal(403);
-    const badLanguage = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, { token: token(admin), body: { contacts: [{ ...contacts[0], language: 'French!' }] } });
+    const badLanguage = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, {
+      token: token(admin),
+      body: { contacts: [{ ...contacts[0], language: 'French!' }] },
+    });
     expect(badLanguage.status).to.equal(400);
 
     const bad = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\nnobody@example.test,Cy,aunt,cy@example.test,en\n`;

@@ -141,7 +141,11 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     expect(json.status).to.equal(415);
     expect(json.body.error.code).to.equal('UNSUPPORTED_MEDIA_TYPE');
 
-    const six = await putFace(unenrolled, unenrolled, Array.from({ length: 6 }, () => lfw('Aaron_Peirsol', 3)));
+    const six = await putFace(
+      unenrolled,
+      unenrolled,
+      Array.from({ length: 6 }, () => lfw('Aaron_Peirsol', 3)),
+    );
     expect(six.status).to.equal(400);
     expect(six.body.error).to.include({ code: 'VALIDATION_FAILED' });
 
@@ -239,9 +243,12 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
 
   // The takeover once reproduced end to end: a teacher puts the student in a subject of their
   // own and uploads another person's face, which then checked in as the student everywhere.
-  it('never lets a teacher replace a student\'s reference: the upload waits for an admin, who sees it is another person', async () => {
+  it("never lets a teacher replace a student's reference: the upload waits for an admin, who sees it is another person", async () => {
     const outsider = await createUser(srv.store, org.id, 'teacher');
-    const created = await srv.request('POST', '/api/v1/subjects', { token: token(outsider), body: { code: 'THROWAWAY', name: 'Throwaway' } });
+    const created = await srv.request('POST', '/api/v1/subjects', {
+      token: token(outsider),
+      body: { code: 'THROWAWAY', name: 'Throwaway' },
+    });
     expect(created.status).to.equal(201);
     const enrolled = await srv.request('POST', `/api/v1/subjects/${created.body.id}/enrolments`, {
       token: token(outsider),
@@ -262,8 +269,16 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
 
     const review = await srv.request('GET', `/api/v1/users/${aaron.id}/face/proposal`, { token: token(admin) });
     expect(review.status).to.equal(200);
-    expect(review.body).to.include({ userId: aaron.id, proposedBy: outsider.id, proposerRole: 'teacher', photoCount: 2, matchesCurrent: 'mismatch' });
-    const shown = await fetch(`${srv.baseUrl}/api/v1/users/${aaron.id}/face/proposal/photos/1`, { headers: { authorization: `Bearer ${token(admin)}` } });
+    expect(review.body).to.include({
+      userId: aaron.id,
+      proposedBy: outsider.id,
+      proposerRole: 'teacher',
+      photoCount: 2,
+      matchesCurrent: 'mismatch',
+    });
+    const shown = await fetch(`${srv.baseUrl}/api/v1/users/${aaron.id}/face/proposal/photos/1`, {
+      headers: { authorization: `Bearer ${token(admin)}` },
+    });
     expect(shown.headers.get('content-type')).to.equal('image/jpeg');
     expect(Buffer.from(await shown.arrayBuffer()).equals(lfw('Paul_Wolfowitz', 4))).to.equal(true);
     const approveAsTeacher = await srv.request('POST', `/api/v1/users/${aaron.id}/face/proposal/approve`, { token: token(outsider) });

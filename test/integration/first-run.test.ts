@@ -37,7 +37,12 @@ describe('first run in production (service and admin CLI as child processes)', f
     env = {};
     // The developer's own store, Redis or secrets must not leak into the run.
     for (const [k, v] of Object.entries(process.env)) {
-      if (!/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(k)) env[k] = v;
+      if (
+        !/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(
+          k,
+        )
+      )
+        env[k] = v;
     }
     Object.assign(env, {
       NODE_ENV: 'production',
@@ -104,7 +109,10 @@ describe('first run in production (service and admin CLI as child processes)', f
 
   it('starts on an empty store, creating nothing, and tells the operator to run the CLI', async () => {
     baseUrl = await startService();
-    const lines = serviceLog.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string });
+    const lines = serviceLog
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
     const hint = lines.filter((l) => l.msg.includes('no organisation yet'));
     expect(hint, serviceLog).to.have.length(1);
     expect(hint[0]!.msg).to.include('npm run admin -- org create').and.include('admin create');
@@ -119,7 +127,10 @@ describe('first run in production (service and admin CLI as child processes)', f
     expect(created.code, created.stderr).to.equal(0);
     expect(created.stdout).to.include('created organisation example');
 
-    const admin = await cli(['admin', 'create', '--org', 'example', '--email', 'Head@Example.org', '--name', 'Head Teacher', '--password-stdin'], 'first-admin-password\n');
+    const admin = await cli(
+      ['admin', 'create', '--org', 'example', '--email', 'Head@Example.org', '--name', 'Head Teacher', '--password-stdin'],
+      'first-admin-password\n',
+    );
     expect(admin.code, admin.stderr).to.equal(0);
     expect(admin.stdout).to.include('created admin head@example.org').and.not.include('first-admin-password');
 
@@ -145,12 +156,17 @@ describe('first run in production (service and admin CLI as child processes)', f
 
     expect((await api('GET', '/api/v1/me', { token: before.body.accessToken })).body.error.code).to.equal('TOKEN_REVOKED');
     expect((await api('POST', '/api/v1/auth/refresh', { body: { refreshToken: before.body.refreshToken } })).status).to.equal(401);
-    expect((await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'first-admin-password' } })).status).to.equal(401);
+    expect(
+      (await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'first-admin-password' } })).status,
+    ).to.equal(401);
     expect((await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password } })).status).to.equal(200);
   });
 
   it('a deactivated organisation is refused at login and on every request, until activated again', async () => {
-    const reset = await cli(['admin', 'reset', '--org', 'example', '--email', 'head@example.org', '--password-stdin'], 'second-admin-password');
+    const reset = await cli(
+      ['admin', 'reset', '--org', 'example', '--email', 'head@example.org', '--password-stdin'],
+      'second-admin-password',
+    );
     expect(reset.code, reset.stderr).to.equal(0);
     const login = await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'second-admin-password' } });
     expect(login.status).to.equal(200);
@@ -174,9 +190,15 @@ describe('first run in production (service and admin CLI as child processes)', f
     expect([taken.code, taken.stderr.trim()]).to.deep.equal([1, 'ORGANISATION_SLUG_TAKEN: An organisation with this slug already exists.']);
     const badZone = await cli(['org', 'create', '--name', 'Z', '--slug', 'zone', '--timezone', 'Mars/Olympus']);
     expect(badZone.code).to.equal(1);
-    const dup = await cli(['admin', 'create', '--org', 'example', '--email', 'head@example.org', '--name', 'Dup', '--password-stdin'], 'another-password');
+    const dup = await cli(
+      ['admin', 'create', '--org', 'example', '--email', 'head@example.org', '--name', 'Dup', '--password-stdin'],
+      'another-password',
+    );
     expect([dup.code, dup.stderr]).to.satisfy(([c, e]: [number, string]) => c === 1 && e.startsWith('EMAIL_TAKEN'));
-    const short = await cli(['admin', 'create', '--org', 'example', '--email', 'b@example.org', '--name', 'B', '--password-stdin'], 'short');
+    const short = await cli(
+      ['admin', 'create', '--org', 'example', '--email', 'b@example.org', '--name', 'B', '--password-stdin'],
+      'short',
+    );
     expect(short.code).to.equal(1);
     const list = await cli(['org', 'list']);
     expect(list.stdout.trim().split('\n')).to.have.length(2);

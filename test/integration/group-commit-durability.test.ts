@@ -66,22 +66,52 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
     delete (env as Record<string, string | undefined>)['REDIS_URL'];
     const seed = await createSqliteStore({ path: dbPath });
     const org = await seed.organisations.create({ name: 'Kill', slug: 'kill', timezone: 'UTC' });
-    const teacher = await seed.users.create(org.id, { email: 't@kill', name: 'T', role: 'teacher', studentNumber: null, passwordHash: null, active: true });
+    const teacher = await seed.users.create(org.id, {
+      email: 't@kill',
+      name: 'T',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
     const students = await seed.users.createMany(
       org.id,
-      Array.from({ length: STUDENTS }, (_, i) => ({ email: `s${i}@kill`, name: `S${i}`, role: 'student' as const, studentNumber: `K${i}`, passwordHash: null, active: true })),
+      Array.from({ length: STUDENTS }, (_, i) => ({
+        email: `s${i}@kill`,
+        name: `S${i}`,
+        role: 'student' as const,
+        studentNumber: `K${i}`,
+        passwordHash: null,
+        active: true,
+      })),
     );
-    const subject = await seed.subjects.create(org.id, { code: 'K1', name: 'Kill', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await seed.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    const subject = await seed.subjects.create(org.id, {
+      code: 'K1',
+      name: 'Kill',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await seed.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
     await seed.close();
 
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root,
+    });
     const exited = new Promise((r) => child!.once('exit', r));
     const url = `http://127.0.0.1:${await listening(child)}`;
     const tokens = new TokenService(loadConfig(env).jwt);
     const staff = await connectClient(url, tokens.signAccess(teacher).token);
     sockets.push(staff);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } })).id;
+    const sessionId = ok(
+      await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } }),
+    ).id;
     const phones = await Promise.all(students.map((s) => connectClient(url, tokens.signAccess(s).token)));
     sockets.push(...phones);
 
@@ -112,7 +142,10 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
       const stored = await store.records.listBySession(org.id, sessionId);
       const byStudent = new Map<string, number>();
       for (const r of stored) byStudent.set(r.studentId, (byStudent.get(r.studentId) ?? 0) + 1);
-      expect([...byStudent.values()].every((n) => n === 1), 'one record per student').to.equal(true);
+      expect(
+        [...byStudent.values()].every((n) => n === 1),
+        'one record per student',
+      ).to.equal(true);
       const audited = new Set((await store.audit.listForSession(org.id, sessionId)).map((e) => e.entityId));
       for (const [studentId, view] of acknowledged) {
         const record = stored.find((r) => r.studentId === studentId);

@@ -25,7 +25,9 @@ describe('HTTP API', () => {
 
   describe('auth', () => {
     it('logs in, reads /me, refreshes, and logs out', async () => {
-      const login = await srv.request('POST', `${API}/auth/login`, { body: { email: 'Ada@Demo.School', password: DEMO_PASSWORDS.teacher } });
+      const login = await srv.request('POST', `${API}/auth/login`, {
+        body: { email: 'Ada@Demo.School', password: DEMO_PASSWORDS.teacher },
+      });
       expect(login.status).to.equal(200);
       expect(login.body.user).to.include({ email: 'ada@demo.school', role: 'teacher' });
       expect(login.body.user).to.not.have.property('passwordHash');
@@ -77,9 +79,7 @@ describe('HTTP API', () => {
     });
 
     it('answers most of 60 concurrent wrong passwords for one account 429 with Retry-After, before checking them', async () => {
-      const answers = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => login(`192.0.2.${i + 1}`, { email, password: `guess-${i}` })),
-      );
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => login(`192.0.2.${i + 1}`, { email, password: `guess-${i}` })));
       const limited = answers.filter((r) => r.status === 429);
       expect(limited.length, answers.map((r) => r.status).join(',')).to.be.at.least(60 - ACCOUNT_FREE);
       expect(answers.filter((r) => r.status === 401).length).to.be.at.most(ACCOUNT_FREE);
@@ -132,7 +132,10 @@ describe('HTTP API', () => {
       expect(created.body).to.not.have.property('passwordHash');
       const id = created.body.id as string;
 
-      const dup = await srv.request('POST', `${API}/users`, { token: admin, body: { name: 'G', email: 'grace@demo.school', role: 'teacher' } });
+      const dup = await srv.request('POST', `${API}/users`, {
+        token: admin,
+        body: { name: 'G', email: 'grace@demo.school', role: 'teacher' },
+      });
       expect(dup.status).to.equal(409);
       expect(dup.body.error.code).to.equal('EMAIL_TAKEN');
 
@@ -237,7 +240,7 @@ describe('HTTP API', () => {
   });
 
   describe('my network', () => {
-    it("tells any user their address as the network check sees it, with the range to allow", async () => {
+    it('tells any user their address as the network check sees it, with the range to allow', async () => {
       const res = await srv.request('GET', `${API}/me/network`, { token: student });
       expect(res.status).to.equal(200);
       expect(res.body).to.deep.equal({ ip: '127.0.0.1', range: '127.0.0.1/32' });
@@ -265,24 +268,41 @@ describe('HTTP API', () => {
       const dup = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'MATH1', name: 'Again' } });
       expect(dup.body.error.code).to.equal('SUBJECT_CODE_TAKEN');
 
-      expect((await srv.request('PATCH', `${API}/subjects/${s.id}`, { token: alan, body: { name: 'Calculus I' } })).body.name).to.equal('Calculus I');
+      expect((await srv.request('PATCH', `${API}/subjects/${s.id}`, { token: alan, body: { name: 'Calculus I' } })).body.name).to.equal(
+        'Calculus I',
+      );
       const users = await srv.request('GET', `${API}/users?role=student&limit=3`, { token: admin });
       const ids = users.body.items.map((u: { id: string }) => u.id) as string[];
       const enrol = await srv.request('POST', `${API}/subjects/${s.id}/enrolments`, { token: alan, body: { studentIds: ids } });
       expect(enrol.body).to.deep.equal({ enrolled: 3, total: 3 });
-      const unknown = await srv.request('POST', `${API}/subjects/${s.id}/enrolments`, { token: alan, body: { studentIds: ['nope', me.body.id] } });
+      const unknown = await srv.request('POST', `${API}/subjects/${s.id}/enrolments`, {
+        token: alan,
+        body: { studentIds: ['nope', me.body.id] },
+      });
       expect(unknown.status).to.equal(400);
       expect(unknown.body.error.details.unknownStudentIds).to.deep.equal(['nope', me.body.id]);
-      const removed = await srv.request('DELETE', `${API}/subjects/${s.id}/enrolments`, { token: alan, body: { studentIds: [ids[0], 'ghost'] } });
+      const removed = await srv.request('DELETE', `${API}/subjects/${s.id}/enrolments`, {
+        token: alan,
+        body: { studentIds: [ids[0], 'ghost'] },
+      });
       expect(removed.body).to.deep.equal({ removed: 1, notEnrolledIds: ['ghost'], total: 2 });
 
-      const loc = await srv.request('PUT', `${API}/subjects/${s.id}/location`, { token: alan, body: { lat: 48.85, lon: 2.35, radiusM: 80 } });
+      const loc = await srv.request('PUT', `${API}/subjects/${s.id}/location`, {
+        token: alan,
+        body: { lat: 48.85, lon: 2.35, radiusM: 80 },
+      });
       expect(loc.body.location).to.deep.equal({ lat: 48.85, lon: 2.35, radiusM: 80 });
       const badLoc = await srv.request('PUT', `${API}/subjects/${s.id}/location`, { token: alan, body: { lat: 91, lon: 0, radiusM: 80 } });
       expect(badLoc.status).to.equal(400);
-      const net = await srv.request('PUT', `${API}/subjects/${s.id}/network`, { token: alan, body: { allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'] } });
+      const net = await srv.request('PUT', `${API}/subjects/${s.id}/network`, {
+        token: alan,
+        body: { allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'] },
+      });
       expect(net.body.allowedIpRanges).to.deep.equal(['10.0.0.0/8', '2001:db8::/32']);
-      const badNet = await srv.request('PUT', `${API}/subjects/${s.id}/network`, { token: alan, body: { allowedIpRanges: ['10.0.0.300/8'] } });
+      const badNet = await srv.request('PUT', `${API}/subjects/${s.id}/network`, {
+        token: alan,
+        body: { allowedIpRanges: ['10.0.0.300/8'] },
+      });
       expect(badNet.status).to.equal(400);
 
       expect((await srv.request('DELETE', `${API}/subjects/${s.id}`, { token: alan })).status).to.equal(204);

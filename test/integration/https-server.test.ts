@@ -9,15 +9,31 @@ import { startTestServer, type TestServer } from '../support/http.js';
 const HOST = 'attendance.school.example';
 
 /** GET over TLS to 127.0.0.1 as if to `host` (SNI and Host header), trusting `ca` only. */
-function get(srv: TestServer, host: string, pathname: string, ca: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  srv: TestServer,
+  host: string,
+  pathname: string,
+  ca: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   const port = Number(new URL(srv.baseUrl).port);
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: pathname, servername: host, headers: { host: `${host}:${port}` }, ca, checkServerIdentity: () => undefined }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: pathname,
+        servername: host,
+        headers: { host: `${host}:${port}` },
+        ca,
+        checkServerIdentity: () => undefined,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });

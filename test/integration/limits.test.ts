@@ -49,11 +49,28 @@ describe('request limits with the default settings', function () {
     students = [];
     for (let i = 0; i < 300; i += 1) {
       students.push(
-        await srv.store.users.create(org.id, { email: `pupil${i}@limits.test`, name: `Pupil ${i}`, role: 'student', studentNumber: `P${i}`, passwordHash: null, active: true }),
+        await srv.store.users.create(org.id, {
+          email: `pupil${i}@limits.test`,
+          name: `Pupil ${i}`,
+          role: 'student',
+          studentNumber: `P${i}`,
+          passwordHash: null,
+          active: true,
+        }),
       );
     }
-    subject = await srv.store.subjects.create(org.id, { code: 'LIM1', name: 'Limits', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await srv.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    subject = await srv.store.subjects.create(org.id, {
+      code: 'LIM1',
+      name: 'Limits',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await srv.store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
   });
   afterEach(() => {
     for (const s of sockets.splice(0)) s.disconnect();
@@ -80,12 +97,17 @@ describe('request limits with the default settings', function () {
     expect(codes.filter((c) => c === 'ok').length).to.be.at.most(srv.config.limits.socketHeavyPerMinute);
     for (const a of limited) if (!a.ok) expect(a.error.details?.['retryAfterMs']).to.be.a('number').above(0);
     expect(probes.length).to.be.above(0);
-    expect(probes.every((p) => p === 200), `probe statuses ${probes.join(',')}`).to.equal(true);
+    expect(
+      probes.every((p) => p === 200),
+      `probe statuses ${probes.join(',')}`,
+    ).to.equal(true);
   });
 
   it('lists every route of the API document in docs/limits.md, and every operation documents 429', async () => {
     const table = readFileSync(new URL('../../docs/limits.md', import.meta.url), 'utf8');
-    const doc = (await srv.request('GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await srv.request('GET', '/api/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     const missing: string[] = [];
     for (const [route, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
@@ -153,11 +175,15 @@ describe('request limits with tight settings', function () {
     teacher = await createUser(srv.store, org.id, 'teacher');
     otherTeacher = await createUser(srv.store, org.id, 'teacher');
     student = await createUser(srv.store, org.id, 'student');
-    const subject = await srv.store.subjects.create(org.id, { code: 'LIM2', name: 'Tight', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+    const subject = await srv.store.subjects.create(org.id, {
+      code: 'LIM2',
+      name: 'Tight',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
     await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
-    sessionId = (
-      await srv.app.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id })
-    ).id;
+    sessionId = (await srv.app.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id })).id;
   });
   after(async () => {
     for (const s of sockets) s.disconnect();
@@ -207,14 +233,16 @@ describe('request limits with tight settings', function () {
     const other = srv.app.tokenService.signAccess(otherTeacher).token;
     expect((await srv.request('GET', `${API}/me`, { token: other })).status).to.equal(200);
     const exports: number[] = [];
-    for (let i = 0; i < 3; i += 1) exports.push((await srv.request('GET', `${API}/sessions/${sessionId}/records.csv`, { token: other })).status);
+    for (let i = 0; i < 3; i += 1)
+      exports.push((await srv.request('GET', `${API}/sessions/${sessionId}/records.csv`, { token: other })).status);
     // records.csv is heavy: 403 (not this teacher's subject) until its own budget of 2 is spent.
     expect(exports).to.deep.equal([403, 403, 429]);
   });
 
   it('limits public routes, the API document and the pages per client address', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i += 1) statuses.push((await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: 'nope' } })).status);
+    for (let i = 0; i < 5; i += 1)
+      statuses.push((await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken: 'nope' } })).status);
     expect(statuses).to.deep.equal([401, 401, 401, 401, 429]);
     expect((await srv.request('GET', '/api/openapi.json')).status).to.equal(429);
     const pages: number[] = [];
@@ -230,15 +258,19 @@ describe('request limits with tight settings', function () {
   it('limits socket handshakes per client address', async () => {
     const token = srv.app.tokenService.signAccess(student).token;
     let refusal: { code: string } | null = null;
-    await waitFor(async () => {
-      try {
-        sockets.push(await connectClient(srv.baseUrl, token));
-        return false;
-      } catch (err) {
-        refusal = (err as { data: { code: string } }).data;
-        return true;
-      }
-    }, 10_000, 0);
+    await waitFor(
+      async () => {
+        try {
+          sockets.push(await connectClient(srv.baseUrl, token));
+          return false;
+        } catch (err) {
+          refusal = (err as { data: { code: string } }).data;
+          return true;
+        }
+      },
+      10_000,
+      0,
+    );
     expect(refusal).to.deep.include({ code: 'RATE_LIMITED' });
     expect((await connectRefused(srv.baseUrl, { token })).code).to.equal('RATE_LIMITED');
   });

@@ -12,7 +12,6 @@ import { command, connectClient, nextEvent, ok, onRosterUpdate, waitFor, type Cl
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 const north = (m: number) => ({ lat: ROOM.lat + m / 111_195, lon: ROOM.lon });
 
-
 /** A roster screen: snapshot, then updates applied when the record version is newer. */
 class Screen {
   readonly entries = new Map<string, RosterEntry>();
@@ -47,155 +46,191 @@ function clockInPeriod(): TestClock {
 }
 
 function liveSession(title: string, start: (clock: TestClock) => Promise<TestServer>): void {
-describe(title, function () {
-  this.timeout(30_000);
-  let srv: TestServer;
-  let org: Organisation;
-  let teacher: User;
-  let admin: User;
-  let students: User[];
-  let subject: Subject;
-  const sockets: ClientSocket[] = [];
-  const token = (u: User) => srv.app.tokenService.signAccess(u).token;
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, token(u));
-    sockets.push(s);
-    return s;
-  };
-
-  const clock = clockInPeriod();
-
-  before(async () => {
-    srv = await start(clock);
-    org = await createOrg(srv.store);
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    admin = await createUser(srv.store, org.id, 'admin');
-    students = [];
-    for (let i = 0; i < 40; i += 1) students.push(await createUser(srv.store, org.id, 'student'));
-    subject = await srv.store.subjects.create(org.id, {
-      code: 'LIVE1',
-      name: 'Live subject',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await srv.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
-  });
-  after(async () => {
-    for (const s of sockets) s.disconnect();
-    await srv.cleanup();
-  });
-
-  it('runs a whole session: concurrent check-ins, live roster on every screen, decisions, closing', async () => {
-    const projector = new Screen(await client(teacher));
-    const phone = new Screen(await client(teacher));
-    const office = new Screen(await client(admin));
-    const session = ok(await command(projector.socket, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: true } }));
-    expect(session.status).to.equal('open');
-    for (const screen of [projector, phone, office]) await screen.watch(session.id);
-    expect(projector.entries.size).to.equal(40);
-    expect([...projector.entries.values()].every((e) => e.status === 'not-yet')).to.equal(true);
-    const secret = (await srv.store.sessions.get(org.id, session.id))!.codeSecret;
-
-    const studentSockets = await Promise.all(students.map((s) => client(s)));
-    await Promise.all(studentSockets.map((s) => command(s, 'session:join', { sessionId: session.id }).then(ok)));
-
-    const now = clock.now().getTime();
-    const current = codeAt(secret, 15, new Date(now));
-    const previous = codeAt(secret, 15, new Date(now - PERIOD_MS));
-    const stale = codeAt(secret, 15, new Date(now - 3 * PERIOD_MS));
-    const wrong = String((Number(current) + 1) % 1_000_000).padStart(6, '0');
-    type Plan = { where: { lat: number; lon: number }; accuracy: number; code: string; expect: string; reason?: string };
-    const plan = (i: number): Plan | null => {
-      if (i < 10) return { where: north(5), accuracy: 10, code: current, expect: 'present' };
-      if (i < 15) return { where: north(10), accuracy: 15, code: previous, expect: 'present' };
-      if (i < 20) return { where: north(5), accuracy: 10, code: stale, expect: 'rejected', reason: 'CODE_INVALID' };
-      if (i < 25) return { where: north(5), accuracy: 10, code: wrong, expect: 'rejected', reason: 'CODE_INVALID' };
-      if (i < 30) return { where: north(2_500), accuracy: 20, code: current, expect: 'rejected', reason: 'GEOFENCE_OUTSIDE' };
-      if (i < 35) return { where: north(40), accuracy: 150, code: current, expect: 'pending', reason: 'GEOFENCE_IMPRECISE' };
-      return null;
+  describe(title, function () {
+    this.timeout(30_000);
+    let srv: TestServer;
+    let org: Organisation;
+    let teacher: User;
+    let admin: User;
+    let students: User[];
+    let subject: Subject;
+    const sockets: ClientSocket[] = [];
+    const token = (u: User) => srv.app.tokenService.signAccess(u).token;
+    const client = async (u: User) => {
+      const s = await connectClient(srv.baseUrl, token(u));
+      sockets.push(s);
+      return s;
     };
-    const acks = await Promise.all(
-      studentSockets.map(async (s, i) => {
-        const p = plan(i);
-        if (!p) return null;
-        return command(s, 'checkin:submit', {
-          sessionId: session.id,
-          location: { ...p.where, accuracy: p.accuracy, timestamp: clock.now().getTime() },
-          code: p.code,
-        });
-      }),
-    );
-    acks.forEach((ack, i) => {
-      const p = plan(i);
-      if (!p) return;
-      const view = ok(ack!);
-      expect(view.status, `student ${i}`).to.equal(p.expect);
-      if (p.reason) expect(view.reason, `student ${i}`).to.equal(p.reason);
+
+    const clock = clockInPeriod();
+
+    before(async () => {
+      srv = await start(clock);
+      org = await createOrg(srv.store);
+      teacher = await createUser(srv.store, org.id, 'teacher');
+      admin = await createUser(srv.store, org.id, 'admin');
+      students = [];
+      for (let i = 0; i < 40; i += 1) students.push(await createUser(srv.store, org.id, 'student'));
+      subject = await srv.store.subjects.create(org.id, {
+        code: 'LIVE1',
+        name: 'Live subject',
+        teacherIds: [teacher.id],
+        location: ROOM,
+        allowedIpRanges: [],
+      });
+      await srv.store.subjects.enrol(
+        org.id,
+        subject.id,
+        students.map((s) => s.id),
+      );
     });
-    // Durability: every acknowledged check-in is in the store.
-    expect(await srv.store.records.listBySession(org.id, session.id)).to.have.length(35);
+    after(async () => {
+      for (const s of sockets) s.disconnect();
+      await srv.cleanup();
+    });
 
-    const expected = (i: number) => plan(i)?.expect ?? 'not-yet';
-    for (const screen of [projector, phone, office]) {
-      await waitFor(() => students.every((s, i) => screen.statusOf(s.id) === expected(i)), 3_000);
-    }
-    const fresh = ok(await command(phone.socket, 'session:watch', { sessionId: session.id }));
-    expect(fresh.counts).to.include({ present: 15, rejected: 15, pending: 5, notYet: 5, total: 40 });
+    it('runs a whole session: concurrent check-ins, live roster on every screen, decisions, closing', async () => {
+      const projector = new Screen(await client(teacher));
+      const phone = new Screen(await client(teacher));
+      const office = new Screen(await client(admin));
+      const session = ok(
+        await command(projector.socket, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: true } }),
+      );
+      expect(session.status).to.equal('open');
+      for (const screen of [projector, phone, office]) await screen.watch(session.id);
+      expect(projector.entries.size).to.equal(40);
+      expect([...projector.entries.values()].every((e) => e.status === 'not-yet')).to.equal(true);
+      const secret = (await srv.store.sessions.get(org.id, session.id))!.codeSecret;
 
-    // The teacher rejects a present student and accepts a pending one, from the phone.
-    const rejectTarget = students[0]!;
-    const acceptTarget = students[30]!;
-    const rejectedPush = nextEvent(studentSockets[0]!, 'checkin:decision', (v) => v.status === 'rejected');
-    const acceptedPush = nextEvent(studentSockets[30]!, 'checkin:decision', (v) => v.status === 'present');
-    const r = ok(await command(phone.socket, 'checkin:decide', { sessionId: session.id, studentId: rejectTarget.id, decision: 'reject', note: 'not in the room' }));
-    expect(r.status).to.equal('rejected');
-    const a = ok(await command(phone.socket, 'checkin:decide', { sessionId: session.id, studentId: acceptTarget.id, decision: 'accept' }));
-    expect(a.status).to.equal('present');
-    expect((await rejectedPush)[0]).to.include({ status: 'rejected', reason: 'REJECTED_BY_TEACHER', note: 'not in the room' });
-    expect((await acceptedPush)[0]).to.include({ status: 'present', reason: 'ACCEPTED_BY_TEACHER' });
-    for (const screen of [projector, phone, office]) {
-      await waitFor(() => screen.statusOf(rejectTarget.id) === 'rejected' && screen.statusOf(acceptTarget.id) === 'present', 3_000);
-    }
+      const studentSockets = await Promise.all(students.map((s) => client(s)));
+      await Promise.all(studentSockets.map((s) => command(s, 'session:join', { sessionId: session.id }).then(ok)));
 
-    // Closing: absents, settled pending, daily summary; watchers and joined students hear it.
-    const closedPush = nextEvent(studentSockets[39]!, 'session:status', (s) => s.status === 'closed');
-    const closed = ok(await command(projector.socket, 'session:close', { sessionId: session.id }));
-    expect(closed.session.status).to.equal('closed');
-    expect(closed.counts).to.include({ present: 15, absent: 25, pending: 0, rejected: 0, total: 40 });
-    await closedPush;
-    const summary = await srv.store.summaries.get(org.id, subject.id, closed.session.day);
-    expect(summary).to.include({ present: 15, late: 0, absent: 25, excused: 0, total: 40, percentage: 37.5 });
-    for (const screen of [projector, phone, office]) {
-      await waitFor(() => students.every((s) => ['present', 'absent'].includes(screen.statusOf(s.id) ?? '')), 3_000);
-    }
+      const now = clock.now().getTime();
+      const current = codeAt(secret, 15, new Date(now));
+      const previous = codeAt(secret, 15, new Date(now - PERIOD_MS));
+      const stale = codeAt(secret, 15, new Date(now - 3 * PERIOD_MS));
+      const wrong = String((Number(current) + 1) % 1_000_000).padStart(6, '0');
+      type Plan = { where: { lat: number; lon: number }; accuracy: number; code: string; expect: string; reason?: string };
+      const plan = (i: number): Plan | null => {
+        if (i < 10) return { where: north(5), accuracy: 10, code: current, expect: 'present' };
+        if (i < 15) return { where: north(10), accuracy: 15, code: previous, expect: 'present' };
+        if (i < 20) return { where: north(5), accuracy: 10, code: stale, expect: 'rejected', reason: 'CODE_INVALID' };
+        if (i < 25) return { where: north(5), accuracy: 10, code: wrong, expect: 'rejected', reason: 'CODE_INVALID' };
+        if (i < 30) return { where: north(2_500), accuracy: 20, code: current, expect: 'rejected', reason: 'GEOFENCE_OUTSIDE' };
+        if (i < 35) return { where: north(40), accuracy: 150, code: current, expect: 'pending', reason: 'GEOFENCE_IMPRECISE' };
+        return null;
+      };
+      const acks = await Promise.all(
+        studentSockets.map(async (s, i) => {
+          const p = plan(i);
+          if (!p) return null;
+          return command(s, 'checkin:submit', {
+            sessionId: session.id,
+            location: { ...p.where, accuracy: p.accuracy, timestamp: clock.now().getTime() },
+            code: p.code,
+          });
+        }),
+      );
+      acks.forEach((ack, i) => {
+        const p = plan(i);
+        if (!p) return;
+        const view = ok(ack!);
+        expect(view.status, `student ${i}`).to.equal(p.expect);
+        if (p.reason) expect(view.reason, `student ${i}`).to.equal(p.reason);
+      });
+      // Durability: every acknowledged check-in is in the store.
+      expect(await srv.store.records.listBySession(org.id, session.id)).to.have.length(35);
 
-    // A correction after closing needs a reason and moves the summary.
-    const noReason = await command(projector.socket, 'checkin:mark', { sessionId: session.id, studentId: students[39]!.id, status: 'excused' });
-    expect(noReason.ok ? 'ok' : noReason.error.code).to.equal('VALIDATION_FAILED');
-    ok(await command(projector.socket, 'checkin:mark', { sessionId: session.id, studentId: students[39]!.id, status: 'excused', reason: 'sick note' }));
-    expect(await srv.store.summaries.get(org.id, subject.id, closed.session.day)).to.include({ excused: 1, absent: 24, percentage: 38.5 });
+      const expected = (i: number) => plan(i)?.expect ?? 'not-yet';
+      for (const screen of [projector, phone, office]) {
+        await waitFor(() => students.every((s, i) => screen.statusOf(s.id) === expected(i)), 3_000);
+      }
+      const fresh = ok(await command(phone.socket, 'session:watch', { sessionId: session.id }));
+      expect(fresh.counts).to.include({ present: 15, rejected: 15, pending: 5, notYet: 5, total: 40 });
 
-    // HTTP read side agrees.
-    const login = srv.app.tokenService.signAccess(teacher).token;
-    const records = await srv.request('GET', `/api/v1/sessions/${session.id}/records`, { token: login });
-    expect(records.status).to.equal(200);
-    expect(records.body.entries).to.have.length(40);
-    const csv = await srv.request('GET', `/api/v1/sessions/${session.id}/records.csv`, { token: login });
-    expect(csv.headers.get('content-type')).to.match(/text\/csv/);
-    expect((csv.body as string).trim().split('\n')).to.have.length(41);
-    // The correction's reason is in the roster entry and in the CSV, in its own column.
-    const corrected = (records.body.entries as { studentId: string; correctionReason: string | null }[]).find((e) => e.studentId === students[39]!.id);
-    expect(corrected?.correctionReason).to.equal('sick note');
-    const [header, ...lines] = (csv.body as string).trim().split('\n');
-    expect(header!.split(',').slice(-2)).to.deep.equal(['correctionReason', 'absenceCategory']);
-    expect(lines.filter((l) => l.endsWith(',sick note,'))).to.have.length(1);
-    const summaries = await srv.request('GET', `/api/v1/subjects/${subject.id}/summaries?from=${closed.session.day}&to=${closed.session.day}`, { token: login });
-    expect(summaries.body.items[0]).to.include({ present: 15, excused: 1 });
-    const history = await srv.request('GET', '/api/v1/me/attendance', { token: token(students[0]!) });
-    expect(history.body.items[0]).to.include({ sessionId: session.id, status: 'absent' });
+      // The teacher rejects a present student and accepts a pending one, from the phone.
+      const rejectTarget = students[0]!;
+      const acceptTarget = students[30]!;
+      const rejectedPush = nextEvent(studentSockets[0]!, 'checkin:decision', (v) => v.status === 'rejected');
+      const acceptedPush = nextEvent(studentSockets[30]!, 'checkin:decision', (v) => v.status === 'present');
+      const r = ok(
+        await command(phone.socket, 'checkin:decide', {
+          sessionId: session.id,
+          studentId: rejectTarget.id,
+          decision: 'reject',
+          note: 'not in the room',
+        }),
+      );
+      expect(r.status).to.equal('rejected');
+      const a = ok(
+        await command(phone.socket, 'checkin:decide', { sessionId: session.id, studentId: acceptTarget.id, decision: 'accept' }),
+      );
+      expect(a.status).to.equal('present');
+      expect((await rejectedPush)[0]).to.include({ status: 'rejected', reason: 'REJECTED_BY_TEACHER', note: 'not in the room' });
+      expect((await acceptedPush)[0]).to.include({ status: 'present', reason: 'ACCEPTED_BY_TEACHER' });
+      for (const screen of [projector, phone, office]) {
+        await waitFor(() => screen.statusOf(rejectTarget.id) === 'rejected' && screen.statusOf(acceptTarget.id) === 'present', 3_000);
+      }
+
+      // Closing: absents, settled pending, daily summary; watchers and joined students hear it.
+      const closedPush = nextEvent(studentSockets[39]!, 'session:status', (s) => s.status === 'closed');
+      const closed = ok(await command(projector.socket, 'session:close', { sessionId: session.id }));
+      expect(closed.session.status).to.equal('closed');
+      expect(closed.counts).to.include({ present: 15, absent: 25, pending: 0, rejected: 0, total: 40 });
+      await closedPush;
+      const summary = await srv.store.summaries.get(org.id, subject.id, closed.session.day);
+      expect(summary).to.include({ present: 15, late: 0, absent: 25, excused: 0, total: 40, percentage: 37.5 });
+      for (const screen of [projector, phone, office]) {
+        await waitFor(() => students.every((s) => ['present', 'absent'].includes(screen.statusOf(s.id) ?? '')), 3_000);
+      }
+
+      // A correction after closing needs a reason and moves the summary.
+      const noReason = await command(projector.socket, 'checkin:mark', {
+        sessionId: session.id,
+        studentId: students[39]!.id,
+        status: 'excused',
+      });
+      expect(noReason.ok ? 'ok' : noReason.error.code).to.equal('VALIDATION_FAILED');
+      ok(
+        await command(projector.socket, 'checkin:mark', {
+          sessionId: session.id,
+          studentId: students[39]!.id,
+          status: 'excused',
+          reason: 'sick note',
+        }),
+      );
+      expect(await srv.store.summaries.get(org.id, subject.id, closed.session.day)).to.include({
+        excused: 1,
+        absent: 24,
+        percentage: 38.5,
+      });
+
+      // HTTP read side agrees.
+      const login = srv.app.tokenService.signAccess(teacher).token;
+      const records = await srv.request('GET', `/api/v1/sessions/${session.id}/records`, { token: login });
+      expect(records.status).to.equal(200);
+      expect(records.body.entries).to.have.length(40);
+      const csv = await srv.request('GET', `/api/v1/sessions/${session.id}/records.csv`, { token: login });
+      expect(csv.headers.get('content-type')).to.match(/text\/csv/);
+      expect((csv.body as string).trim().split('\n')).to.have.length(41);
+      // The correction's reason is in the roster entry and in the CSV, in its own column.
+      const corrected = (records.body.entries as { studentId: string; correctionReason: string | null }[]).find(
+        (e) => e.studentId === students[39]!.id,
+      );
+      expect(corrected?.correctionReason).to.equal('sick note');
+      const [header, ...lines] = (csv.body as string).trim().split('\n');
+      expect(header!.split(',').slice(-2)).to.deep.equal(['correctionReason', 'absenceCategory']);
+      expect(lines.filter((l) => l.endsWith(',sick note,'))).to.have.length(1);
+      const summaries = await srv.request(
+        'GET',
+        `/api/v1/subjects/${subject.id}/summaries?from=${closed.session.day}&to=${closed.session.day}`,
+        { token: login },
+      );
+      expect(summaries.body.items[0]).to.include({ present: 15, excused: 1 });
+      const history = await srv.request('GET', '/api/v1/me/attendance', { token: token(students[0]!) });
+      expect(history.body.items[0]).to.include({ sessionId: session.id, status: 'absent' });
+    });
   });
-});
 }
 
 const ENV = { CHECKIN_RATE_PER_MINUTE: '100' };

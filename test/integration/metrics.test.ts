@@ -58,21 +58,47 @@ describe('Prometheus metrics (/metrics)', function () {
     const teacher = await createUser(srv.store, org.id, 'teacher');
     const students: User[] = [];
     for (let i = 0; i < 3; i++) students.push(await createUser(srv.store, org.id, 'student'));
-    const subject = await srv.store.subjects.create(org.id, { code: 'MET1', name: 'Metrics', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await srv.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    const subject = await srv.store.subjects.create(org.id, {
+      code: 'MET1',
+      name: 'Metrics',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await srv.store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
     const before = await scrape();
 
     const staff = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(teacher).token);
     sockets.push(staff);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } })).id;
+    const sessionId = ok(
+      await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } }),
+    ).id;
     for (const s of students) {
       const phone = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(s).token);
       sockets.push(phone);
-      ok(await command(phone, 'checkin:submit', { sessionId, location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() } }));
+      ok(
+        await command(phone, 'checkin:submit', {
+          sessionId,
+          location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() },
+        }),
+      );
     }
-    const refused = await command(staff, 'checkin:submit', { sessionId, location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() } });
+    const refused = await command(staff, 'checkin:submit', {
+      sessionId,
+      location: { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() },
+    });
     expect(refused.ok ? 'ok' : refused.error.code).to.equal('FORBIDDEN');
-    expect((await fetch(`${srv.baseUrl}/api/v1/subjects`, { headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(teacher).token}` } })).status).to.equal(200);
+    expect(
+      (
+        await fetch(`${srv.baseUrl}/api/v1/subjects`, {
+          headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(teacher).token}` },
+        })
+      ).status,
+    ).to.equal(200);
 
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
@@ -81,7 +107,9 @@ describe('Prometheus metrics (/metrics)', function () {
     expect(delta('attendance_socket_commands_total', { event: 'checkin:submit', outcome: 'FORBIDDEN' })).to.equal(1);
     expect(delta('attendance_socket_commands_total', { event: 'session:open', outcome: 'ok' })).to.equal(1);
     expect(sample(after, 'attendance_sockets_connected')).to.equal(4);
-    expect(delta('attendance_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/subjects', status: '200' })).to.equal(1);
+    expect(delta('attendance_http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/subjects', status: '200' })).to.equal(
+      1,
+    );
     // Each check-in here is answered before the next is sent: three group commits of one.
     expect(delta('attendance_store_operation_duration_seconds_count', { op: 'records.writeBatch' })).to.equal(3);
     expect(sample(after, 'attendance_scheduler_ticks_total')).to.be.above(0);

@@ -71,8 +71,17 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     await conn.db!.collection(LEDGER_COLLECTION).insertOne({ _id: 1 as never, name: 'collections and indexes', appliedAt: new Date() });
     const now = new Date();
     await conn.db!.collection('users').insertOne({
-      _id: 'u-old' as never, orgId: 'org-1', email: 'zoe@example.test', name: 'Zoë Ångström', role: 'student',
-      studentNumber: null, passwordHash: null, active: true, mustChangePassword: false, createdAt: now, updatedAt: now,
+      _id: 'u-old' as never,
+      orgId: 'org-1',
+      email: 'zoe@example.test',
+      name: 'Zoë Ångström',
+      role: 'student',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+      mustChangePassword: false,
+      createdAt: now,
+      updatedAt: now,
     });
     const applied: number[] = [];
     const store = await start(dbUri, applied);
@@ -89,12 +98,24 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     const db = conn.db!;
     await db.collection(LEDGER_COLLECTION).insertMany([1, 2].map((v) => ({ _id: v as never, name: `m${v}`, appliedAt: new Date() })));
     const face = (id: string, embeddings: unknown[]) => ({
-      _id: id as never, orgId: 'org-1', userId: id, modelId: 'm', modelVersion: '1', embeddings, photos: null, updatedAt: new Date(),
+      _id: id as never,
+      orgId: 'org-1',
+      userId: id,
+      modelId: 'm',
+      modelVersion: '1',
+      embeddings,
+      photos: null,
+      updatedAt: new Date(),
     });
     await db.collection('faces').insertOne(face('new', [fromVector([0.25, -1])]));
     let refused: string | null = null;
     try {
-      await db.collection('faces').insertOne(face('old', [[0.1, 0.2], [0.5, 1]]));
+      await db.collection('faces').insertOne(
+        face('old', [
+          [0.1, 0.2],
+          [0.5, 1],
+        ]),
+      );
     } catch (err) {
       // FerretDB 1.x stores no nested arrays (docs/mongodb.md): only MongoDB has documents of the old form.
       refused = (err as Error).message;
@@ -109,6 +130,9 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     }
     const old = await db.collection('faces').findOne({ _id: 'old' as never });
     expect((old!['embeddings'] as unknown[]).every((v) => !Array.isArray(v))).to.equal(true);
-    expect((old!['embeddings'] as unknown[]).map((v) => toVector(v))).to.deep.equal([[0.1, 0.2], [0.5, 1]]);
+    expect((old!['embeddings'] as unknown[]).map((v) => toVector(v))).to.deep.equal([
+      [0.1, 0.2],
+      [0.5, 1],
+    ]);
   });
 });

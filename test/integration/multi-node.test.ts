@@ -59,17 +59,32 @@ class Screen {
   }
   /** studentId → status of every entry with a record. */
   statuses(): Map<string, string> {
-    return new Map(this.feed.roster.list().filter((e) => e.recordId !== null).map((e) => [e.studentId, e.status]));
+    return new Map(
+      this.feed.roster
+        .list()
+        .filter((e) => e.recordId !== null)
+        .map((e) => [e.studentId, e.status]),
+    );
   }
 }
 
 /** Waits until every screen shows exactly the store's records, then asserts it (for the message). */
-async function expectScreensToMatchStore(screens: Screen[], store: Store, orgId: string, sessionId: string, timeoutMs = 15_000): Promise<void> {
+async function expectScreensToMatchStore(
+  screens: Screen[],
+  store: Store,
+  orgId: string,
+  sessionId: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const same = (a: Map<string, string>, b: Map<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-  await waitFor(async () => {
-    const truth = await storeStatuses(store, orgId, sessionId);
-    return screens.every((sc) => same(sc.statuses(), truth));
-  }, timeoutMs, 50).catch(() => undefined);
+  await waitFor(
+    async () => {
+      const truth = await storeStatuses(store, orgId, sessionId);
+      return screens.every((sc) => same(sc.statuses(), truth));
+    },
+    timeoutMs,
+    50,
+  ).catch(() => undefined);
   const truth = await storeStatuses(store, orgId, sessionId);
   for (const [i, sc] of screens.entries()) expect(sc.statuses(), `screen ${i}`).to.deep.equal(truth);
 }
@@ -129,7 +144,11 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
       location: ROOM,
       allowedIpRanges: [],
     });
-    await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    await store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
     subjectId = subject.id;
   });
   afterEach(async () => {
@@ -371,7 +390,11 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const stored = await b.store.records.getForStudent(orgId, sessionId, students[0]!.id);
     expect(stored?.status).to.equal('present');
     // Nobody resyncs by hand: the screens on A and C learn of it once the fan-out is back.
-    await waitFor(() => projector.statuses().get(students[0]!.id) === 'present' && phone.statuses().get(students[0]!.id) === 'present', 15_000, 50);
+    await waitFor(
+      () => projector.statuses().get(students[0]!.id) === 'present' && phone.statuses().get(students[0]!.id) === 'present',
+      15_000,
+      50,
+    );
   });
 });
 
@@ -434,8 +457,18 @@ describe('two nodes behind one Redis on one MongoDB database', function () {
     const teacher = await createUser(a.store, org.id, 'teacher');
     const students: User[] = [];
     for (let i = 0; i < 10; i += 1) students.push(await createUser(b.store, org.id, 'student'));
-    const subject = await a.store.subjects.create(org.id, { code: 'MNM', name: 'Mongo nodes', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await b.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    const subject = await a.store.subjects.create(org.id, {
+      code: 'MNM',
+      name: 'Mongo nodes',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await b.store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
     const client = async (node: TestNode, u: User) => {
       const s = await connectClient(node.url, a.app.tokenService.signAccess(u).token);
       sockets.push(s);
@@ -446,7 +479,10 @@ describe('two nodes behind one Redis on one MongoDB database', function () {
     const projector = new Screen(teacherA);
     const phone = new Screen(await client(b, teacher));
     const sessionId = ok(
-      await command(teacherA, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: true, network: false, codePeriodS: 60 } }),
+      await command(teacherA, 'session:open', {
+        subjectId: subject.id,
+        policy: { geofence: true, rotatingCode: true, network: false, codePeriodS: 60 },
+      }),
     ).id;
     await projector.watch(sessionId);
     await phone.watch(sessionId);

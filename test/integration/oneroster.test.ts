@@ -48,7 +48,10 @@ describe('OneRoster over HTTP', function () {
 
   it('refuses a bundle with a missing column as a whole, naming the file', async function () {
     const bundle = sampleBundle();
-    const res = await srv.request('POST', '/api/v1/oneroster/import', { token, body: { ...bundle, classes: bundle.classes!.replace('termSourcedIds', 'terms') } });
+    const res = await srv.request('POST', '/api/v1/oneroster/import', {
+      token,
+      body: { ...bundle, classes: bundle.classes!.replace('termSourcedIds', 'terms') },
+    });
     expect(res.status).to.equal(400);
     expect(res.body.error.code).to.equal('VALIDATION_FAILED');
     expect(res.body.error.details.files).to.deep.equal([{ file: 'classes.csv', line: 1, reason: 'missing column(s): termSourcedIds' }]);
@@ -62,24 +65,52 @@ describe('OneRoster over HTTP', function () {
     const teacher = await createUser(srv.store, org.id, 'teacher');
     const startsAt = new Date('2026-03-02T09:00:00.000Z');
     const session = await srv.store.sessions.create(org.id, {
-      subjectId: bio!.id, teacherId: teacher.id, status: 'closed',
+      subjectId: bio!.id,
+      teacherId: teacher.id,
+      status: 'closed',
       policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0', day: '2026-03-02',
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+      day: '2026-03-02',
     });
     await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: session.id, subjectId: bio!.id, studentId: ben.id, status: 'late', reason: null, flags: ['LATE'], distanceM: null,
-      location: null, ip: null, attempts: 1, submittedAt: new Date('2026-03-02T09:12:00.000Z'), decidedAt: null, decidedBy: null, note: null, verification: null,
+      sessionId: session.id,
+      subjectId: bio!.id,
+      studentId: ben.id,
+      status: 'late',
+      reason: null,
+      flags: ['LATE'],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 1,
+      submittedAt: new Date('2026-03-02T09:12:00.000Z'),
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      verification: null,
     });
 
-    const res = await fetch(`${srv.baseUrl}/api/v1/oneroster/attendance.csv?from=2026-03-01&to=2026-03-31`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${srv.baseUrl}/api/v1/oneroster/attendance.csv?from=2026-03-01&to=2026-03-31`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/csv/);
     const rows = parse(await res.text(), { columns: true }) as Record<string, string>[];
     expect(rows).to.deep.equal([
       {
-        classSourcedId: 'cls-2', classCode: 'BIO201', sessionId: session.id, sessionDate: '2026-03-02', sessionStart: '2026-03-02T09:00:00+00:00',
-        userSourcedId: 's-1', studentNumber: 'S001', status: 'late', reason: '', checkedInAt: '2026-03-02T09:12:00+00:00',
+        classSourcedId: 'cls-2',
+        classCode: 'BIO201',
+        sessionId: session.id,
+        sessionDate: '2026-03-02',
+        sessionStart: '2026-03-02T09:00:00+00:00',
+        userSourcedId: 's-1',
+        studentNumber: 'S001',
+        status: 'late',
+        reason: '',
+        checkedInAt: '2026-03-02T09:12:00+00:00',
       },
     ]);
     const outside = await srv.request('GET', '/api/v1/oneroster/attendance.csv?from=2026-04-01&to=2026-04-30', { token });

@@ -5,7 +5,17 @@ import type { Subject, User } from '../../src/domain/store-ports.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, connectClient, connectRefused, nextEvent, nextRosterUpdate, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
+import {
+  command,
+  connectClient,
+  connectRefused,
+  nextEvent,
+  nextRosterUpdate,
+  ok,
+  onRosterUpdate,
+  waitFor,
+  type ClientSocket,
+} from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 /** The issue's bar: a change made on one node reaches sockets on another within a second. */
@@ -39,7 +49,12 @@ describe('open sockets follow deactivation, role changes and subject membership 
     });
   const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
   const open = async (teacherSocket: ClientSocket) =>
-    ok(await command(teacherSocket, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false, network: false } })).id;
+    ok(
+      await command(teacherSocket, 'session:open', {
+        subjectId: subject.id,
+        policy: { geofence: true, rotatingCode: false, network: false },
+      }),
+    ).id;
 
   const suite = useRedis('open-socket');
   beforeEach(async () => {
@@ -50,15 +65,25 @@ describe('open sockets follow deactivation, role changes and subject membership 
     admin = await createUser(a.store, org.id, 'admin');
     teacher = await createUser(a.store, org.id, 'teacher');
     students = [await createUser(a.store, org.id, 'student'), await createUser(a.store, org.id, 'student')];
-    subject = await a.store.subjects.create(org.id, { code: `OS${fileNo}`, name: 'Open sockets', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await a.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    subject = await a.store.subjects.create(org.id, {
+      code: `OS${fileNo}`,
+      name: 'Open sockets',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await a.store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();
     await cluster.cleanup();
   });
 
-  it('cuts a deactivated student\'s socket on another node within a second, saying why; the reconnect is refused', async () => {
+  it("cuts a deactivated student's socket on another node within a second, saying why; the reconnect is refused", async () => {
     const phone = await client(b, students[0]!);
     const told = nextEvent(phone, 'auth:revoked', () => true, WITHIN_MS);
     const cut = new Promise<string>((resolve) => phone.once('disconnect', resolve));

@@ -20,17 +20,34 @@ describe('OpenAPI document and docs page', () => {
       Object.keys(methods).map((m) => `${m.toUpperCase()} ${p}`),
     );
     expect(ops).to.include.members([
-      'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/logout', 'GET /api/v1/me',
-      'GET /api/v1/users', 'POST /api/v1/users', 'GET /api/v1/users/{id}', 'PATCH /api/v1/users/{id}',
-      'POST /api/v1/users/{id}/deactivate', 'POST /api/v1/users/import',
-      'GET /api/v1/subjects', 'POST /api/v1/subjects', 'GET /api/v1/subjects/{id}', 'PATCH /api/v1/subjects/{id}',
-      'DELETE /api/v1/subjects/{id}', 'GET /api/v1/subjects/{id}/students', 'POST /api/v1/subjects/{id}/enrolments',
-      'DELETE /api/v1/subjects/{id}/enrolments', 'PUT /api/v1/subjects/{id}/location', 'PUT /api/v1/subjects/{id}/network',
+      'POST /api/v1/auth/login',
+      'POST /api/v1/auth/refresh',
+      'POST /api/v1/auth/logout',
+      'GET /api/v1/me',
+      'GET /api/v1/users',
+      'POST /api/v1/users',
+      'GET /api/v1/users/{id}',
+      'PATCH /api/v1/users/{id}',
+      'POST /api/v1/users/{id}/deactivate',
+      'POST /api/v1/users/import',
+      'GET /api/v1/subjects',
+      'POST /api/v1/subjects',
+      'GET /api/v1/subjects/{id}',
+      'PATCH /api/v1/subjects/{id}',
+      'DELETE /api/v1/subjects/{id}',
+      'GET /api/v1/subjects/{id}/students',
+      'POST /api/v1/subjects/{id}/enrolments',
+      'DELETE /api/v1/subjects/{id}/enrolments',
+      'PUT /api/v1/subjects/{id}/location',
+      'PUT /api/v1/subjects/{id}/network',
     ]);
     const login = doc.paths['/api/v1/auth/login'].post;
     expect(login.security).to.equal(undefined);
     expect(login.requestBody.content['application/json'].schema.required).to.include.members(['email', 'password']);
-    expect(login.responses['200'].content['application/json'].schema.properties.accessTokenExpiresAt).to.include({ type: 'string', format: 'date-time' });
+    expect(login.responses['200'].content['application/json'].schema.properties.accessTokenExpiresAt).to.include({
+      type: 'string',
+      format: 'date-time',
+    });
     expect(login.responses['401'].content['application/json'].schema.$ref).to.equal('#/components/schemas/Error');
 
     const listUsers = doc.paths['/api/v1/users'].get;
@@ -47,7 +64,9 @@ describe('OpenAPI document and docs page', () => {
     // bcrypt reads 72 bytes: a password of 72 characters may be refused, and the document says so.
     const createUser = doc.paths['/api/v1/users'].post.requestBody.content['application/json'].schema;
     expect(createUser.properties.password.description).to.match(/at most 72 bytes/);
-    expect(doc.paths['/api/v1/users/{id}'].patch.requestBody.content['application/json'].schema.properties.password.description).to.match(/at most 72 bytes/);
+    expect(doc.paths['/api/v1/users/{id}'].patch.requestBody.content['application/json'].schema.properties.password.description).to.match(
+      /at most 72 bytes/,
+    );
     // A comma-separated list of session statuses: the document says which strings pass.
     const status = doc.paths['/api/v1/subjects/{id}/sessions'].get.parameters.find((p: { name: string }) => p.name === 'status');
     const pattern = new RegExp(status.schema.pattern);
@@ -76,18 +95,21 @@ describe('HTTP failure answers', () => {
   let srv: TestServer;
   let pingFails = false;
   before(async () => {
-    srv = await startTestServer({ LOGIN_ACCOUNT_FREE_FAILURES: '2' }, {
-      wrapStore: (inner: Store) => {
-        const users = Object.create(inner.users) as Store['users'];
-        users.list = async () => {
-          throw new Error('secret internal detail /var/db');
-        };
-        return Object.assign(Object.create(inner) as Store, {
-          users,
-          ping: () => (pingFails ? Promise.reject(new Error('down')) : inner.ping()),
-        });
+    srv = await startTestServer(
+      { LOGIN_ACCOUNT_FREE_FAILURES: '2' },
+      {
+        wrapStore: (inner: Store) => {
+          const users = Object.create(inner.users) as Store['users'];
+          users.list = async () => {
+            throw new Error('secret internal detail /var/db');
+          };
+          return Object.assign(Object.create(inner) as Store, {
+            users,
+            ping: () => (pingFails ? Promise.reject(new Error('down')) : inner.ping()),
+          });
+        },
       },
-    });
+    );
     await seedDemo(srv.store, { bcryptCost: 4 });
   });
   after(() => srv.cleanup());

@@ -40,16 +40,33 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
 
     const changed = await srv.request('PATCH', `${API}/organisation`, {
       token: adminToken,
-      body: { name: 'Renamed School', timezone: 'Asia/Kolkata', settings: { sessionMinutes: 50, defaultPolicy: { maxAttempts: 3 }, riskThreshold: 60 } },
+      body: {
+        name: 'Renamed School',
+        timezone: 'Asia/Kolkata',
+        settings: { sessionMinutes: 50, defaultPolicy: { maxAttempts: 3 }, riskThreshold: 60 },
+      },
     });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
     expect(changed.body).to.deep.include({ name: 'Renamed School', timezone: 'Asia/Kolkata' });
-    expect(changed.body.settings).to.deep.equal({ sessionMinutes: 50, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { maxAttempts: 3 }, sharedDevice: 'flag',
-      retention: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 }, riskThreshold: 60 });
+    expect(changed.body.settings).to.deep.equal({
+      sessionMinutes: 50,
+      lateGraceMinutes: null,
+      codePeriodS: null,
+      defaultPolicy: { maxAttempts: 3 },
+      sharedDevice: 'flag',
+      retention: { probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 },
+      riskThreshold: 60,
+    });
     const [entry] = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
     expect(entry).to.include({ actorId: admin.id, action: 'organisation.update' });
 
-    for (const body of [{ timezone: 'Mars/Olympus' }, { settings: { codePeriodS: 1 } }, { settings: { riskThreshold: 101 } }, {}, { slug: 'x' }]) {
+    for (const body of [
+      { timezone: 'Mars/Olympus' },
+      { settings: { codePeriodS: 1 } },
+      { settings: { riskThreshold: 101 } },
+      {},
+      { slug: 'x' },
+    ]) {
       const bad = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body });
       expect([bad.status, bad.body.error.code], JSON.stringify(body)).to.deep.equal([400, 'VALIDATION_FAILED']);
     }
@@ -57,7 +74,10 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
   });
 
   it('changes the retention settings field by field, refusing a bad value', async () => {
-    const changed = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { settings: { retention: { locationMode: 'never', probeDays: 1 } } } });
+    const changed = await srv.request('PATCH', `${API}/organisation`, {
+      token: adminToken,
+      body: { settings: { retention: { locationMode: 'never', probeDays: 1 } } },
+    });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
     expect(changed.body.settings.retention).to.deep.equal({ probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 30 });
     for (const retention of [{ ipDays: -1 }, { locationDays: 3651 }, { locationMode: 'blur' }, { probeDays: 'soon' }]) {
@@ -93,14 +113,31 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       day: '2026-01-15',
     });
     await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: session.id, subjectId: subject.id, studentId: student.id, status: 'present', reason: null, flags: [],
-      distanceM: null, location: null, ip: null, attempts: 1, submittedAt: new Date('2026-01-15T09:03:20.000Z'),
-      decidedAt: new Date('2026-01-15T09:03:21.000Z'), decidedBy: null, note: null, verification: null,
+      sessionId: session.id,
+      subjectId: subject.id,
+      studentId: student.id,
+      status: 'present',
+      reason: null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 1,
+      submittedAt: new Date('2026-01-15T09:03:20.000Z'),
+      decidedAt: new Date('2026-01-15T09:03:21.000Z'),
+      decidedBy: null,
+      note: null,
+      verification: null,
     });
-    const rowsOf = async (path: string) => parseCsv((await srv.request('GET', path, { token: teacherToken })).body as string, { columns: true }) as Record<string, string>[];
+    const rowsOf = async (path: string) =>
+      parseCsv((await srv.request('GET', path, { token: teacherToken })).body as string, { columns: true }) as Record<string, string>[];
 
     const [kolkata] = await rowsOf(`${API}/sessions/${session.id}/records.csv`);
-    expect(kolkata).to.include({ startsAt: '2026-01-15T14:30:00+05:30', submittedAt: '2026-01-15T14:33:20+05:30', decidedAt: '2026-01-15T14:33:21+05:30' });
+    expect(kolkata).to.include({
+      startsAt: '2026-01-15T14:30:00+05:30',
+      submittedAt: '2026-01-15T14:33:20+05:30',
+      decidedAt: '2026-01-15T14:33:21+05:30',
+    });
 
     await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { timezone: 'America/New_York' } });
     const [newYork] = await rowsOf(`${API}/subjects/${subject.id}/attendance.csv?from=2026-01-15&to=2026-01-15`);

@@ -46,7 +46,11 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
 
   const as = (role: string) => ({ token: token[role]! });
   const uploadFace = (role: string) =>
-    srv.request('PUT', `/api/v1/users/${student.id}/face`, { ...as(role), raw: ONE_PHOTO, contentType: `multipart/form-data; boundary=${BOUNDARY}` });
+    srv.request('PUT', `/api/v1/users/${student.id}/face`, {
+      ...as(role),
+      raw: ONE_PHOTO,
+      contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    });
   const putFace = () =>
     srv.store.faces.put({ orgId: org.id, userId: student.id, modelId: 'm', modelVersion: '1', embeddings: [[0.6, 0.8]], photos: null });
 
@@ -57,16 +61,27 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
         expect(res.status, role).to.equal(409);
         expect(res.body.error.code).to.equal('FACE_CONSENT_REQUIRED');
       }
-      const given = await srv.request('POST', `/api/v1/users/${student.id}/consents`, { ...as('student'), body: { textVersion: '2026-09', givenBy: 'student' } });
+      const given = await srv.request('POST', `/api/v1/users/${student.id}/consents`, {
+        ...as('student'),
+        body: { textVersion: '2026-09', givenBy: 'student' },
+      });
       expect(given.status).to.equal(201);
-      expect(given.body).to.include({ userId: student.id, purpose: 'face', textVersion: '2026-09', givenBy: 'student', guardianName: null, recordedBy: student.id, withdrawnAt: null });
+      expect(given.body).to.include({
+        userId: student.id,
+        purpose: 'face',
+        textVersion: '2026-09',
+        givenBy: 'student',
+        guardianName: null,
+        recordedBy: student.id,
+        withdrawnAt: null,
+      });
       // Past the consent gate: this server has no face engine.
       expect((await uploadFace('admin')).body.error.code).to.equal('UNAVAILABLE');
       const entries = await srv.store.audit.listForEntity(org.id, 'user', student.id);
       expect(entries.map((e) => [e.action, e.actorId])).to.deep.equal([['consent.record', student.id]]);
     });
 
-    it('lets an admin record a guardian\'s consent by name, and nobody else record for another', async () => {
+    it("lets an admin record a guardian's consent by name, and nobody else record for another", async () => {
       const post = (role: string, body: unknown) => srv.request('POST', `/api/v1/users/${student.id}/consents`, { ...as(role), body });
       expect((await post('admin', { textVersion: 'v1', givenBy: 'guardian' })).body.error.code).to.equal('VALIDATION_FAILED');
       expect((await post('admin', { textVersion: 'v1', givenBy: 'student' })).status).to.equal(403);
@@ -81,10 +96,20 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
     });
 
     it('withdrawal deletes the enrolment embeddings and the pending proposal, and closes the gate again', async () => {
-      await srv.request('POST', `/api/v1/users/${student.id}/consents`, { ...as('student'), body: { textVersion: 'v1', givenBy: 'student' } });
+      await srv.request('POST', `/api/v1/users/${student.id}/consents`, {
+        ...as('student'),
+        body: { textVersion: 'v1', givenBy: 'student' },
+      });
       await putFace();
       await srv.store.faceProposals.put({
-        orgId: org.id, userId: student.id, modelId: 'm', modelVersion: '1', embeddings: [[0.8, 0.6]], photos: [Buffer.from('p')], proposedBy: teacher.id, createdAt: new Date(),
+        orgId: org.id,
+        userId: student.id,
+        modelId: 'm',
+        modelVersion: '1',
+        embeddings: [[0.8, 0.6]],
+        photos: [Buffer.from('p')],
+        proposedBy: teacher.id,
+        createdAt: new Date(),
       });
       const res = await srv.request('DELETE', `/api/v1/users/${student.id}/consents`, as('student'));
       expect(res.status).to.equal(200);
@@ -94,7 +119,10 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       expect(await srv.store.consents.current(org.id, student.id, 'face')).to.equal(null);
       expect((await srv.store.consents.listForUser(org.id, student.id))[0]).to.include({ withdrawnBy: student.id });
       expect((await uploadFace('admin')).body.error.code).to.equal('FACE_CONSENT_REQUIRED');
-      expect(await srv.request('DELETE', `/api/v1/users/${student.id}/consents`, as('student'))).to.have.nested.property('body.withdrawn', 0);
+      expect(await srv.request('DELETE', `/api/v1/users/${student.id}/consents`, as('student'))).to.have.nested.property(
+        'body.withdrawn',
+        0,
+      );
     });
   });
 
@@ -103,19 +131,46 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
       const startsAt = new Date();
       const session = await srv.store.sessions.create(org.id, {
-        subjectId: subject.id, teacherId: teacher.id, status: 'open',
+        subjectId: subject.id,
+        teacherId: teacher.id,
+        status: 'open',
         policy: { geofence: true, network: false, rotatingCode: false, selfie: true, codePeriodS: 15, maxAttempts: 2 },
-        startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
-        codeSecret: 'c2VjcmV0', day: startsAt.toISOString().slice(0, 10),
+        startsAt,
+        lateAfter: new Date(startsAt.getTime() + 600_000),
+        closesAt: new Date(startsAt.getTime() + 3_600_000),
+        codeSecret: 'c2VjcmV0',
+        day: startsAt.toISOString().slice(0, 10),
       });
       const { record } = await srv.store.records.insertIfAbsent(org.id, {
-        sessionId: session.id, subjectId: subject.id, studentId: student.id, status: 'present', reason: 'FACE_MATCH', flags: [],
-        distanceM: 4, location: { lat: 48.1, lon: 11.5, accuracyM: 8, timestamp: startsAt }, ip, attempts: 1,
-        submittedAt: startsAt, decidedAt: startsAt, decidedBy: null, note: `${student.name} sat at the back`,
-        verification: { state: 'done', band: 'confident', distance: 0.21, flags: ['FACE_MATCH'], reason: 'FACE_MATCH', completedAt: startsAt, probe: [0.6, 0.8] },
+        sessionId: session.id,
+        subjectId: subject.id,
+        studentId: student.id,
+        status: 'present',
+        reason: 'FACE_MATCH',
+        flags: [],
+        distanceM: 4,
+        location: { lat: 48.1, lon: 11.5, accuracyM: 8, timestamp: startsAt },
+        ip,
+        attempts: 1,
+        submittedAt: startsAt,
+        decidedAt: startsAt,
+        decidedBy: null,
+        note: `${student.name} sat at the back`,
+        verification: {
+          state: 'done',
+          band: 'confident',
+          distance: 0.21,
+          flags: ['FACE_MATCH'],
+          reason: 'FACE_MATCH',
+          completedAt: startsAt,
+          probe: [0.6, 0.8],
+        },
       });
       const guardianName = unique('Guardian');
-      await srv.request('POST', `/api/v1/users/${student.id}/consents`, { ...as('admin'), body: { textVersion: 'v1', givenBy: 'guardian', guardianName } });
+      await srv.request('POST', `/api/v1/users/${student.id}/consents`, {
+        ...as('admin'),
+        body: { textVersion: 'v1', givenBy: 'guardian', guardianName },
+      });
       await putFace();
       const classmate = await createUser(srv.store, org.id, 'student');
       const guardian = { name: unique('Guardian'), email: `${unique('guardian')}@parents.test` };
@@ -140,30 +195,68 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       expect(b.logins).to.have.length(1);
       expect(b.audit.map((e: { action: string }) => e.action)).to.include('consent.record');
       expect(b.excuses.map((e: { id: string }) => e.id)).to.deep.equal([newer.excuse.id]);
-      expect(b.excuses[0]).to.deep.include({ text: 'Ada Lovelace was ill', document: { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: 43 } });
+      expect(b.excuses[0]).to.deep.include({
+        text: 'Ada Lovelace was ill',
+        document: { fileName: 'ada-lovelace-note.pdf', contentType: 'application/pdf', size: 43 },
+      });
       expect(b.guardians).to.deep.equal([{ ...guardian, relation: 'mother', language: 'en' }]);
       expect(b.notifications).to.have.length(1);
       expect(b.notifications[0].alert).to.include({ studentId: student.id, rule: 'consecutive-absences' });
       expect(b.emailPreferences).to.include({ language: 'fr' });
       expect(b.emailPreferences.unsubscribed).to.deep.equal(['digest']);
       const text = JSON.stringify(b);
-      for (const secret of ['passwordHash', 'password_hash', 'probe', 'embeddings', 'tokenHash', student.passwordHash!, 'Doctor note', 'documentBytes']) {
+      for (const secret of [
+        'passwordHash',
+        'password_hash',
+        'probe',
+        'embeddings',
+        'tokenHash',
+        student.passwordHash!,
+        'Doctor note',
+        'documentBytes',
+      ]) {
         expect(text, secret).not.to.include(secret);
       }
     });
 
     it('erases a person: nothing personal left in any collection, records anonymised, a tombstone naming who and why', async () => {
       const { record, guardianName, guardian } = await history('198.51.100.99');
-      const personal = [student.id, student.email, student.name, student.studentNumber!, '198.51.100.99', guardianName, guardian.name, guardian.email];
+      const personal = [
+        student.id,
+        student.email,
+        student.name,
+        student.studentNumber!,
+        '198.51.100.99',
+        guardianName,
+        guardian.name,
+        guardian.email,
+      ];
       const before = dump().toLowerCase();
       for (const v of personal) expect(before, v).to.include(v.toLowerCase());
 
-      expect((await srv.request('POST', `/api/v1/users/${student.id}/erase`, { ...as('admin'), body: {} })).body.error.code).to.equal('VALIDATION_FAILED');
-      expect((await srv.request('POST', `/api/v1/users/${admin.id}/erase`, { ...as('admin'), body: { reason: 'leaving' } })).status).to.equal(403);
-      const res = await srv.request('POST', `/api/v1/users/${student.id}/erase`, { ...as('admin'), body: { reason: 'erasure request, ticket 1234' } });
+      expect((await srv.request('POST', `/api/v1/users/${student.id}/erase`, { ...as('admin'), body: {} })).body.error.code).to.equal(
+        'VALIDATION_FAILED',
+      );
+      expect(
+        (await srv.request('POST', `/api/v1/users/${admin.id}/erase`, { ...as('admin'), body: { reason: 'leaving' } })).status,
+      ).to.equal(403);
+      const res = await srv.request('POST', `/api/v1/users/${student.id}/erase`, {
+        ...as('admin'),
+        body: { reason: 'erasure request, ticket 1234' },
+      });
       expect(res.status).to.equal(200);
       const { tombstoneId } = res.body as { tombstoneId: string };
-      expect(res.body.counts).to.include({ users: 1, records: 1, faces: 1, consents: 1, excuses: 1, guardians: 1, notificationPreferences: 1, alertStates: 1, webhookDeliveries: 1 });
+      expect(res.body.counts).to.include({
+        users: 1,
+        records: 1,
+        faces: 1,
+        consents: 1,
+        excuses: 1,
+        guardians: 1,
+        notificationPreferences: 1,
+        alertStates: 1,
+        webhookDeliveries: 1,
+      });
 
       const after = dump().toLowerCase();
       for (const v of personal) expect(after, v).not.to.include(v.toLowerCase());
@@ -171,7 +264,10 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       expect(kept).to.include({ studentId: tombstoneId, status: 'present', location: null, ip: null, note: null, verification: null });
       // Entries about them now stand under the tombstone id, emptied; the last one names who erased and why.
       const log = await srv.store.audit.listForEntity(org.id, 'user', tombstoneId);
-      expect(log.map((e) => [e.action, e.from, e.to])).to.deep.equal([['consent.record', null, null], ['user.erase', null, { counts: res.body.counts }]]);
+      expect(log.map((e) => [e.action, e.from, e.to])).to.deep.equal([
+        ['consent.record', null, null],
+        ['user.erase', null, { counts: res.body.counts }],
+      ]);
       expect(log[1]).to.include({ actorId: admin.id, reason: 'erasure request, ticket 1234' });
       // The erased person's access token no longer opens anything.
       expect((await srv.request('GET', '/api/v1/me', as('student'))).status).to.equal(401);

@@ -31,7 +31,12 @@ function screen(socket: ClientSocket): RosterFeed {
 }
 
 function shown(feed: RosterFeed): Map<string, string> {
-  return new Map(feed.roster.list().filter((e) => e.recordId !== null).map((e) => [e.studentId, e.status]));
+  return new Map(
+    feed.roster
+      .list()
+      .filter((e) => e.recordId !== null)
+      .map((e) => [e.studentId, e.status]),
+  );
 }
 
 async function storeStatuses(store: Store, orgId: string, sessionId: string): Promise<Map<string, string>> {
@@ -67,8 +72,18 @@ describe('chaos: Redis restarted under a live session (3 nodes, 2 screens)', fun
     const teacher = await createUser(store, org.id, 'teacher');
     const students: User[] = [];
     for (let i = 0; i < STUDENTS; i += 1) students.push(await createUser(store, org.id, 'student'));
-    const subject = await store.subjects.create(org.id, { code: 'CHAOS', name: 'Chaos', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    const subject = await store.subjects.create(org.id, {
+      code: 'CHAOS',
+      name: 'Chaos',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
 
     const connect = async (node: TestNode, u: User) => {
       const s = await connectClient(node.url, node.app.tokenService.signAccess(u).token);
@@ -79,7 +94,10 @@ describe('chaos: Redis restarted under a live session (3 nodes, 2 screens)', fun
     const phoneSocket = await connect(nodes[2], teacher);
     const marker = await connect(nodes[1], teacher);
     const sessionId = ok(
-      await command(projectorSocket, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: true, codePeriodS: 60 } }),
+      await command(projectorSocket, 'session:open', {
+        subjectId: subject.id,
+        policy: { geofence: true, rotatingCode: true, codePeriodS: 60 },
+      }),
     ).id;
     const projector = screen(projectorSocket);
     const phone = screen(phoneSocket);
@@ -121,10 +139,14 @@ describe('chaos: Redis restarted under a live session (3 nodes, 2 screens)', fun
 
     // Screens: no resync asked for; each converges on the store by the protocol alone.
     const same = (x: Map<string, string>, y: Map<string, string>) => x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
-    await waitFor(async () => {
-      const now = await storeStatuses(store, org.id, sessionId);
-      return same(shown(projector), now) && same(shown(phone), now);
-    }, 20_000, 50).catch(() => undefined);
+    await waitFor(
+      async () => {
+        const now = await storeStatuses(store, org.id, sessionId);
+        return same(shown(projector), now) && same(shown(phone), now);
+      },
+      20_000,
+      50,
+    ).catch(() => undefined);
     const final = await storeStatuses(store, org.id, sessionId);
     expect(final.size).to.equal(18);
     expect(shown(projector), 'projector on node A').to.deep.equal(final);

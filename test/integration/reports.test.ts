@@ -28,20 +28,57 @@ describe('reports over HTTP', () => {
     studentToken = (await srv.login(student.email, PASSWORD)).accessToken;
     const startsAt = new Date('2026-02-02T09:00:00Z');
     const session = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id, teacherId: teacher.id, status: 'closed',
+      subjectId: subject.id,
+      teacherId: teacher.id,
+      status: 'closed',
       policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0', day: '2026-02-02',
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0',
+      day: '2026-02-02',
     });
     sessionId = session.id;
     await srv.store.records.insertIfAbsent(org.id, {
-      sessionId, subjectId: subject.id, studentId: student.id, status: 'absent', reason: null, flags: [], distanceM: null,
-      location: null, ip: null, attempts: 0, submittedAt: null, decidedAt: null, decidedBy: null, note: null, verification: null,
+      sessionId,
+      subjectId: subject.id,
+      studentId: student.id,
+      status: 'absent',
+      reason: null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 0,
+      submittedAt: null,
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      verification: null,
     });
-    await srv.store.summaries.upsert({ orgId: org.id, subjectId: subject.id, day: '2026-02-02', present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 });
+    await srv.store.summaries.upsert({
+      orgId: org.id,
+      subjectId: subject.id,
+      day: '2026-02-02',
+      present: 0,
+      late: 0,
+      absent: 1,
+      excused: 0,
+      total: 1,
+      percentage: 0,
+    });
     await srv.store.audit.append({
-      orgId: org.id, entityType: 'session', entityId: sessionId, sessionId, actorId: teacher.id, action: 'session.close',
-      from: { status: 'open' }, to: { status: '=cmd' }, reason: null, ip: null, at: new Date('2026-02-02T10:00:00Z'),
+      orgId: org.id,
+      entityType: 'session',
+      entityId: sessionId,
+      sessionId,
+      actorId: teacher.id,
+      action: 'session.close',
+      from: { status: 'open' },
+      to: { status: '=cmd' },
+      reason: null,
+      ip: null,
+      at: new Date('2026-02-02T10:00:00Z'),
     });
   });
   after(() => srv.cleanup());
@@ -50,7 +87,18 @@ describe('reports over HTTP', () => {
     const own = await srv.request('GET', `/api/v1/reports/students/${student.id}`, { token: studentToken });
     expect(own.status).to.equal(200);
     expect(own.body.items).to.deep.equal([
-      { subjectId: subject.id, subjectCode: subject.code, subjectName: subject.name, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0, lastSeenAt: null },
+      {
+        subjectId: subject.id,
+        subjectCode: subject.code,
+        subjectName: subject.name,
+        present: 0,
+        late: 0,
+        absent: 1,
+        excused: 0,
+        total: 1,
+        percentage: 0,
+        lastSeenAt: null,
+      },
     ]);
     const risk = await srv.request('GET', '/api/v1/reports/at-risk/subjects', { token: adminToken });
     expect(risk.body.items.map((s: { subjectId: string }) => s.subjectId)).to.deep.equal([subject.id]);
@@ -67,11 +115,21 @@ describe('reports over HTTP', () => {
   });
 
   it('answers weekly and monthly trends and refuses an unknown bucket', async () => {
-    const res = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=week`, { token: adminToken });
-    expect(res.body.items).to.deep.equal([{ from: '2026-02-02', to: '2026-02-08', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 }]);
-    const month = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=month`, { token: adminToken });
-    expect(month.body.items).to.deep.equal([{ from: '2026-02-01', to: '2026-02-28', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 }]);
-    const bad = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=year`, { token: adminToken });
+    const res = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=week`, {
+      token: adminToken,
+    });
+    expect(res.body.items).to.deep.equal([
+      { from: '2026-02-02', to: '2026-02-08', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 },
+    ]);
+    const month = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=month`, {
+      token: adminToken,
+    });
+    expect(month.body.items).to.deep.equal([
+      { from: '2026-02-01', to: '2026-02-28', days: 1, present: 0, late: 0, absent: 1, excused: 0, total: 1, percentage: 0 },
+    ]);
+    const bad = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=year`, {
+      token: adminToken,
+    });
     expect(bad.status).to.equal(400);
   });
 
@@ -83,23 +141,45 @@ describe('reports over HTTP', () => {
     const created = [];
     for (let i = 0; i < 501; i++) {
       const startsAt = new Date(base + i * 60_000);
-      created.push(await srv.store.sessions.create(org.id, {
-        subjectId: other.id, teacherId: teacher.id, status: 'closed',
-        policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-        startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
-        codeSecret: 'c2VjcmV0', day: '2026-03-02',
-      }));
+      created.push(
+        await srv.store.sessions.create(org.id, {
+          subjectId: other.id,
+          teacherId: teacher.id,
+          status: 'closed',
+          policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+          startsAt,
+          lateAfter: new Date(startsAt.getTime() + 600_000),
+          closesAt: new Date(startsAt.getTime() + 3_600_000),
+          codeSecret: 'c2VjcmV0',
+          day: '2026-03-02',
+        }),
+      );
     }
     await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: created[0]!.id, subjectId: other.id, studentId: student.id, status: 'present', reason: null, flags: [], distanceM: null,
-      location: null, ip: null, attempts: 1, submittedAt: new Date(base), decidedAt: new Date(base), decidedBy: null, note: null, verification: null,
+      sessionId: created[0]!.id,
+      subjectId: other.id,
+      studentId: student.id,
+      status: 'present',
+      reason: null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 1,
+      submittedAt: new Date(base),
+      decidedAt: new Date(base),
+      decidedBy: null,
+      note: null,
+      verification: null,
     });
     const csv = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: adminToken });
     expect(csv.status).to.equal(200);
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).to.contain('attendance-2026-02-01-2026-03-31.csv');
     const lines = String(csv.body).trim().split('\n');
-    expect(lines[0]).to.equal('day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason,absenceCategory');
+    expect(lines[0]).to.equal(
+      'day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason,absenceCategory',
+    );
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).to.deep.equal([
       `2026-02-02,${sessionId},2026-02-02T09:00:00+00:00,${subject.code}`,
       `2026-03-02,${created[0]!.id},2026-03-02T08:00:00+00:00,${other.code}`,
@@ -113,7 +193,9 @@ describe('reports over HTTP', () => {
     const tooLong = await srv.request('GET', '/api/v1/attendance.csv?from=2025-01-01&to=2026-03-31', { token: adminToken });
     expect(tooLong.body.error.code).to.equal('VALIDATION_FAILED');
     const stranger = await createUser(srv.store, (await createOrg(srv.store)).id, 'admin');
-    const theirs = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: (await srv.login(stranger.email, PASSWORD)).accessToken });
+    const theirs = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', {
+      token: (await srv.login(stranger.email, PASSWORD)).accessToken,
+    });
     expect(String(theirs.body).trim().split('\n')).to.have.length(1);
   });
 

@@ -1,17 +1,10 @@
-import { expect } from "chai";
-import type { RosterUpdates, SessionView } from "../../src/shared/events.js";
+import { expect } from 'chai';
+import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
 import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
-import { RosterFeed } from "../../src/web/lib/roster.js";
-import { createOrg, createSubject, createUser } from "../support/fixtures.js";
-import { startTestServer } from "../support/http.js";
-import {
-  command,
-  connectClient,
-  nextEvent,
-  ok,
-  waitFor,
-  type ClientSocket,
-} from "../support/sockets.js";
+import { RosterFeed } from '../../src/web/lib/roster.js';
+import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer } from '../support/http.js';
+import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 500;
 const NO_CHECKS = {
@@ -25,27 +18,26 @@ const NO_CHECKS = {
 function screen(socket: ClientSocket) {
   const batches: { at: number; batch: RosterUpdates }[] = [];
   const feed = new RosterFeed({
-    fetchSnapshot: async (sessionId) =>
-      ok(await command(socket, "session:watch", { sessionId })),
+    fetchSnapshot: async (sessionId) => ok(await command(socket, 'session:watch', { sessionId })),
   });
-  socket.on("roster:updates", (batch) => {
+  socket.on('roster:updates', (batch) => {
     batches.push({ at: performance.now(), batch });
     feed.updates(batch);
   });
-  socket.on("roster:resync", (n) => feed.resyncNotice(n));
+  socket.on('roster:resync', (n) => feed.resyncNotice(n));
   return { feed, batches };
 }
 
 async function setup(env: Record<string, string>, students: number) {
   const srv = await startTestServer(env);
   const org: Organisation = await createOrg(srv.store);
-  const teacher: User = await createUser(srv.store, org.id, "teacher");
+  const teacher: User = await createUser(srv.store, org.id, 'teacher');
   const people = await srv.store.users.createMany(
     org.id,
     Array.from({ length: students }, (_, i) => ({
       email: `burst${i}@example.test`,
-      name: `Student ${String(i).padStart(3, "0")}`,
-      role: "student" as const,
+      name: `Student ${String(i).padStart(3, '0')}`,
+      role: 'student' as const,
       studentNumber: `B${i}`,
       passwordHash: null,
       active: true,
@@ -61,16 +53,10 @@ async function setup(env: Record<string, string>, students: number) {
   const teacherSocket = await connectClient(srv.baseUrl, token(teacher));
   const studentSockets: ClientSocket[] = [];
   for (let i = 0; i < people.length; i += 50) {
-    studentSockets.push(
-      ...(await Promise.all(
-        people
-          .slice(i, i + 50)
-          .map((p) => connectClient(srv.baseUrl, token(p))),
-      )),
-    );
+    studentSockets.push(...(await Promise.all(people.slice(i, i + 50).map((p) => connectClient(srv.baseUrl, token(p))))));
   }
   const session: SessionView = ok(
-    await command(teacherSocket, "session:open", {
+    await command(teacherSocket, 'session:open', {
       subjectId: subject.id,
       policy: NO_CHECKS,
     }),
@@ -89,14 +75,11 @@ async function setup(env: Record<string, string>, students: number) {
   };
 }
 
-describe("roster batches: a burst of check-ins reaches the screens in a few messages", function () {
+describe('roster batches: a burst of check-ins reaches the screens in a few messages', function () {
   this.timeout(60_000);
 
-  it("500 check-ins within a second: at most one message per ROSTER_BATCH_MS, every version once, the final roster equals the store", async () => {
-    const t = await setup(
-      { ROSTER_BATCH_MS: "50", CHECKIN_RATE_PER_MINUTE: "600" },
-      STUDENTS,
-    );
+  it('500 check-ins within a second: at most one message per ROSTER_BATCH_MS, every version once, the final roster equals the store', async () => {
+    const t = await setup({ ROSTER_BATCH_MS: '50', CHECKIN_RATE_PER_MINUTE: '600' }, STUDENTS);
     try {
       const { feed, batches } = screen(t.teacherSocket);
       await feed.watch(t.session.id);
@@ -107,40 +90,19 @@ describe("roster batches: a burst of check-ins reaches the screens in a few mess
       const acks: Promise<unknown>[] = [];
       for (let i = 0; i < STUDENTS; i += 25) {
         for (const s of t.studentSockets.slice(i, i + 25))
-          acks.push(
-            command(
-              s,
-              "checkin:submit",
-              { sessionId: t.session.id },
-              20_000,
-            ).then(ok),
-          );
+          acks.push(command(s, 'checkin:submit', { sessionId: t.session.id }, 20_000).then(ok));
         await new Promise((r) => setTimeout(r, 50));
       }
       await Promise.all(acks);
-      const stored = await t.srv.store.records.listBySession(
-        t.org.id,
-        t.session.id,
-      );
+      const stored = await t.srv.store.records.listBySession(t.org.id, t.session.id);
       expect(stored).to.have.length(STUDENTS);
-      await waitFor(
-        () =>
-          batches.reduce((n, b) => n + b.batch.updates.length, 0) >= STUDENTS,
-        10_000,
-      );
+      await waitFor(() => batches.reduce((n, b) => n + b.batch.updates.length, 0) >= STUDENTS, 10_000);
 
-      const versions = batches.flatMap((b) =>
-        b.batch.updates.map((u) => u.version),
-      );
-      expect(versions, "every change exactly once, in order").to.deep.equal(
-        Array.from({ length: STUDENTS }, (_, i) => i + 1),
-      );
+      const versions = batches.flatMap((b) => b.batch.updates.map((u) => u.version));
+      expect(versions, 'every change exactly once, in order').to.deep.equal(Array.from({ length: STUDENTS }, (_, i) => i + 1));
       const spanMs = batches.at(-1)!.at - batches[0]!.at;
       // At most one message per interval (the first change of a quiet interval leaves at once).
-      expect(
-        batches.length,
-        `${batches.length} messages over ${spanMs.toFixed(0)} ms`,
-      ).to.be.at.most(Math.ceil(spanMs / 50) + 2);
+      expect(batches.length, `${batches.length} messages over ${spanMs.toFixed(0)} ms`).to.be.at.most(Math.ceil(spanMs / 50) + 2);
       // A loaded machine may stretch the burst past a second; still far from one message per check-in.
       expect(batches.length).to.be.below(STUDENTS / 10);
 
@@ -164,43 +126,31 @@ describe("roster batches: a burst of check-ins reaches the screens in a few mess
     }
   });
 
-  it("a change held in a batch is not lost when the session closes, and the student is answered without waiting for it", async () => {
+  it('a change held in a batch is not lost when the session closes, and the student is answered without waiting for it', async () => {
     // A long interval, so the second change is surely still held when the close comes.
-    const t = await setup({ ROSTER_BATCH_MS: "1000" }, 2);
+    const t = await setup({ ROSTER_BATCH_MS: '1000' }, 2);
     try {
       const { feed, batches } = screen(t.teacherSocket);
       await feed.watch(t.session.id);
       const [first, second] = t.studentSockets as [ClientSocket, ClientSocket];
-      ok(await command(first, "checkin:submit", { sessionId: t.session.id }));
+      ok(await command(first, 'checkin:submit', { sessionId: t.session.id }));
       await waitFor(() => batches.length === 1);
 
-      const decision = nextEvent(second, "checkin:decision", () => true);
-      const view = ok(
-        await command(second, "checkin:submit", { sessionId: t.session.id }),
-      );
+      const decision = nextEvent(second, 'checkin:decision', () => true);
+      const view = ok(await command(second, 'checkin:submit', { sessionId: t.session.id }));
       await decision;
-      expect(
-        batches,
-        "the student had the ack and the decision while the screen change was still held",
-      ).to.have.length(1);
+      expect(batches, 'the student had the ack and the decision while the screen change was still held').to.have.length(1);
 
-      const status = nextEvent(
-        t.teacherSocket,
-        "session:status",
-        (s) => s.status === "closed",
-      );
+      const status = nextEvent(t.teacherSocket, 'session:status', (s) => s.status === 'closed');
       ok(
-        await command(t.teacherSocket, "session:close", {
+        await command(t.teacherSocket, 'session:close', {
           sessionId: t.session.id,
         }),
       );
       await status;
       const held = feed.roster.get(t.people[1]!.id);
       expect(held?.recordId).to.equal(view.recordId);
-      expect(
-        held?.recordVersion,
-        "the held change arrived before the closed status",
-      ).to.equal(view.recordVersion);
+      expect(held?.recordVersion, 'the held change arrived before the closed status').to.equal(view.recordVersion);
     } finally {
       await t.cleanup();
     }

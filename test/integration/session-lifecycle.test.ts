@@ -33,9 +33,23 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     srv = await startTestServer();
     org = await createOrg(srv.store);
     teacher = await createUser(srv.store, org.id, 'teacher');
-    students = [await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student')];
-    subject = await srv.store.subjects.create(org.id, { code: 'LIFE1', name: 'Lifecycle', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
-    await srv.store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+    students = [
+      await createUser(srv.store, org.id, 'student'),
+      await createUser(srv.store, org.id, 'student'),
+      await createUser(srv.store, org.id, 'student'),
+    ];
+    subject = await srv.store.subjects.create(org.id, {
+      code: 'LIFE1',
+      name: 'Lifecycle',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    await srv.store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();
@@ -65,16 +79,23 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     ok(await command(t, 'session:watch', { sessionId: session.id }));
     ok(await command(s0, 'session:join', { sessionId: session.id }));
     ok(await command(s0, 'checkin:submit', { sessionId: session.id, location: here() }));
-    const [toTeacher, toStudent] = [nextEvent(t, 'session:status', (v) => v.id === session.id), nextEvent(s0, 'session:status', (v) => v.id === session.id)];
+    const [toTeacher, toStudent] = [
+      nextEvent(t, 'session:status', (v) => v.id === session.id),
+      nextEvent(s0, 'session:status', (v) => v.id === session.id),
+    ];
     const view = ok(await command(t, 'session:cancel', { sessionId: session.id, reason: 'opened by mistake' }));
     expect(view.status).to.equal('cancelled');
     expect((await toTeacher)[0].status).to.equal('cancelled');
     expect((await toStudent)[0].status).to.equal('cancelled');
     expect(await srv.store.records.listBySession(org.id, session.id)).to.have.length(1);
-    expect(codeOf(await command(await client(students[1]!), 'checkin:submit', { sessionId: session.id, location: here() }))).to.equal('SESSION_CANCELLED');
+    expect(codeOf(await command(await client(students[1]!), 'checkin:submit', { sessionId: session.id, location: here() }))).to.equal(
+      'SESSION_CANCELLED',
+    );
     expect(codeOf(await command(t, 'session:close', { sessionId: session.id }))).to.equal('SESSION_CANCELLED');
     expect(codeOf(await command(t, 'session:reopen', { sessionId: session.id }))).to.equal('SESSION_CANCELLED');
-    expect(codeOf(await command(t, 'checkin:mark', { sessionId: session.id, studentId: students[2]!.id, status: 'present' }))).to.equal('SESSION_CANCELLED');
+    expect(codeOf(await command(t, 'checkin:mark', { sessionId: session.id, studentId: students[2]!.id, status: 'present' }))).to.equal(
+      'SESSION_CANCELLED',
+    );
     const summary = await srv.store.summaries.get(org.id, subject.id, kept.day);
     // Only the kept session counts: 1 present of 3.
     expect(summary).to.include({ present: 1, absent: 2, total: 3 });
@@ -132,7 +153,9 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     expect(summary).to.include({ absent: 1, total: 3 });
     const actions = (await srv.store.audit.listForSession(org.id, session.id)).map((a) => a.action);
     expect(actions).to.include.members(['session.reopen', 'reopen.remove']);
-    expect(codeOf(await command(t, 'session:reopen', { sessionId: (await open(t, { parallel: true })).id }))).to.equal('SESSION_NOT_CLOSED');
+    expect(codeOf(await command(t, 'session:reopen', { sessionId: (await open(t, { parallel: true })).id }))).to.equal(
+      'SESSION_NOT_CLOSED',
+    );
   });
 
   describe('as docs/protocol.md says', () => {
@@ -145,12 +168,17 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
       expect(first.recordVersion).to.equal(1);
       ok(await command(t, 'session:close', { sessionId: session.id }));
       expect(codeOf(await command(s0, 'checkin:submit', { sessionId: session.id, location: here() }))).to.equal('SESSION_CLOSED');
-      expect(codeOf(await command(await client(students[1]!), 'checkin:submit', { sessionId: session.id, location: here() }))).to.equal('SESSION_CLOSED');
+      expect(codeOf(await command(await client(students[1]!), 'checkin:submit', { sessionId: session.id, location: here() }))).to.equal(
+        'SESSION_CLOSED',
+      );
     });
 
     it('a bare address in allowedIpRanges is accepted and means /32 or /128 (§9)', async () => {
       const token = srv.app.tokenService.signAccess(teacher).token;
-      const res = await srv.request('PUT', `/api/v1/subjects/${subject.id}/network`, { token, body: { allowedIpRanges: ['127.0.0.1', '::1', '10.0.0.0/8'] } });
+      const res = await srv.request('PUT', `/api/v1/subjects/${subject.id}/network`, {
+        token,
+        body: { allowedIpRanges: ['127.0.0.1', '::1', '10.0.0.0/8'] },
+      });
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.allowedIpRanges).to.deep.equal(['127.0.0.1', '::1', '10.0.0.0/8']);
       const bad = await srv.request('PUT', `/api/v1/subjects/${subject.id}/network`, { token, body: { allowedIpRanges: ['127.0.0.300'] } });
@@ -158,7 +186,9 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
       // The test client connects from loopback: the bare address lets it through.
       const t = await client(teacher);
       const session = await open(t, { policy: { rotatingCode: false, network: true } });
-      expect(ok(await command(await client(students[0]!), 'checkin:submit', { sessionId: session.id, location: here() })).reason).to.not.equal('NETWORK_NOT_ALLOWED');
+      expect(
+        ok(await command(await client(students[0]!), 'checkin:submit', { sessionId: session.id, location: here() })).reason,
+      ).to.not.equal('NETWORK_NOT_ALLOWED');
     });
 
     it('session:open refuses a binary attachment as policy, naming the field, and opens nothing', async () => {
@@ -173,14 +203,23 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
 
     it('every payload is strict: an unknown field is refused by name, nested ones too', async () => {
       const t = await client(teacher);
-      const ack = await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false, geofense: true }, userId: 'x' } as never);
+      const ack = await command(t, 'session:open', {
+        subjectId: subject.id,
+        policy: { rotatingCode: false, geofense: true },
+        userId: 'x',
+      } as never);
       expect(codeOf(ack)).to.equal('VALIDATION_FAILED');
-      if (!ack.ok) expect((ack.error.details?.['issues'] as { path: string }[]).map((i) => i.path).sort()).to.deep.equal(['policy.geofense', 'userId']);
+      if (!ack.ok)
+        expect((ack.error.details?.['issues'] as { path: string }[]).map((i) => i.path).sort()).to.deep.equal([
+          'policy.geofense',
+          'userId',
+        ]);
       const s0 = await client(students[0]!);
       const session = await open(t);
       const submit = await command(s0, 'checkin:submit', { sessionId: session.id, location: { ...here(), altitude: 3 } } as never);
       expect(submit.ok ? 'ok' : submit.error.code).to.equal('VALIDATION_FAILED');
-      if (!submit.ok) expect((submit.error.details?.['issues'] as { path: string }[]).map((i) => i.path)).to.deep.equal(['location.altitude']);
+      if (!submit.ok)
+        expect((submit.error.details?.['issues'] as { path: string }[]).map((i) => i.path)).to.deep.equal(['location.altitude']);
     });
 
     it('a correction without a reason names the reason field (§5.9)', async () => {

@@ -8,7 +8,7 @@ const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 
 // One phone checking in a friend after its owner: flagged for the teacher by default, refused
 // when the organisation says so (PATCH /organisation settings.sharedDevice).
-describe("shared-device rule of the organisation (settings.sharedDevice)", function () {
+describe('shared-device rule of the organisation (settings.sharedDevice)', function () {
   this.timeout(20_000);
   let srv: TestServer;
   let org: Organisation;
@@ -22,7 +22,13 @@ describe("shared-device rule of the organisation (settings.sharedDevice)", funct
     org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');
     teacher = await createUser(srv.store, org.id, 'teacher');
-    subject = await srv.store.subjects.create(org.id, { code: 'DEV1', name: 'Devices', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+    subject = await srv.store.subjects.create(org.id, {
+      code: 'DEV1',
+      name: 'Devices',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
   });
   after(async () => {
     for (const s of sockets) s.disconnect();
@@ -41,7 +47,9 @@ describe("shared-device rule of the organisation (settings.sharedDevice)", funct
     const friend = await createUser(srv.store, org.id, 'student');
     await srv.store.subjects.enrol(org.id, subject.id, [owner.id, friend.id]);
     const staff = await connect(teacher);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'location' }, parallel: true })).id;
+    const sessionId = ok(
+      await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'location' }, parallel: true }),
+    ).id;
     const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
     const deviceId = `phone-${owner.id.slice(0, 8)}`;
     ok(await command(await connect(owner), 'checkin:submit', { sessionId, location: here(), deviceId }));
@@ -67,14 +75,24 @@ describe("shared-device rule of the organisation (settings.sharedDevice)", funct
 
   it('refuses one of two check-ins sent together from one device, though neither was stored when the other was checked', async () => {
     const token = srv.app.tokenService.signAccess(admin).token;
-    expect((await srv.request('PATCH', '/api/v1/organisation', { token, body: { settings: { sharedDevice: 'refuse' } } })).status).to.equal(200);
+    expect((await srv.request('PATCH', '/api/v1/organisation', { token, body: { settings: { sharedDevice: 'refuse' } } })).status).to.equal(
+      200,
+    );
     const pair = [await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student')];
-    await srv.store.subjects.enrol(org.id, subject.id, pair.map((u) => u.id));
+    await srv.store.subjects.enrol(
+      org.id,
+      subject.id,
+      pair.map((u) => u.id),
+    );
     const staff = await connect(teacher);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'location' }, parallel: true })).id;
+    const sessionId = ok(
+      await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'location' }, parallel: true }),
+    ).id;
     const phones = await Promise.all(pair.map((u) => connect(u)));
     const here = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
-    const views = (await Promise.all(phones.map((p) => command(p, 'checkin:submit', { sessionId, location: here, deviceId: 'one-phone-for-two' })))).map(ok);
+    const views = (
+      await Promise.all(phones.map((p) => command(p, 'checkin:submit', { sessionId, location: here, deviceId: 'one-phone-for-two' })))
+    ).map(ok);
     expect(views.map((v) => v.status).sort()).to.deep.equal(['present', 'rejected']);
     expect(views.find((v) => v.status === 'rejected')).to.include({ reason: 'SHARED_DEVICE' });
   });

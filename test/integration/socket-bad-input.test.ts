@@ -35,7 +35,13 @@ describe('socket.io: authentication and bad input', function () {
     student = await createUser(srv.store, org.id, 'student');
     outsider = await createUser(srv.store, org.id, 'student');
     foreigner = await createUser(srv.store, other.id, 'student');
-    subject = await srv.store.subjects.create(org.id, { code: 'BAD1', name: 'Bad input', teacherIds: [teacher.id], location: ROOM, allowedIpRanges: [] });
+    subject = await srv.store.subjects.create(org.id, {
+      code: 'BAD1',
+      name: 'Bad input',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
     await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
     const t = await client(teacher);
     sessionId = ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false } })).id;
@@ -53,12 +59,19 @@ describe('socket.io: authentication and bad input', function () {
     const unsigned = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: teacher.id, org: org.id, role: 'admin' })).toString('base64url')}.`;
     expect((await connectRefused(srv.baseUrl, { token: unsigned })).code).to.equal('TOKEN_INVALID');
     // A token in the query string is ignored.
-    const viaQuery = connect(srv.baseUrl, { query: { token: srv.app.tokenService.signAccess(student).token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const viaQuery = connect(srv.baseUrl, {
+      query: { token: srv.app.tokenService.signAccess(student).token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     const err = await new Promise<{ data: { code: string } }>((resolve) => viaQuery.once('connect_error', (e) => resolve(e as never)));
     viaQuery.disconnect();
     expect(err.data.code).to.equal('UNAUTHENTICATED');
     await srv.store.users.update(org.id, outsider.id, { active: false });
-    expect((await connectRefused(srv.baseUrl, { token: srv.app.tokenService.signAccess(outsider).token })).code).to.equal('ACCOUNT_DISABLED');
+    expect((await connectRefused(srv.baseUrl, { token: srv.app.tokenService.signAccess(outsider).token })).code).to.equal(
+      'ACCOUNT_DISABLED',
+    );
     await srv.store.users.update(org.id, outsider.id, { active: true });
   });
 

@@ -63,7 +63,10 @@ describe('SQLite backup and restore (scripts/backup.ts, while the store is writt
     const live = path.join(dir, 'live.db');
     store = await createSqliteStore({ path: live });
     const org = await store.organisations.create({ name: 'Backup school', slug: 'backup', timezone: 'UTC' });
-    const [teacher, ...students] = await store.users.createMany(org.id, [newUser({ role: 'teacher', studentNumber: null }), ...Array.from({ length: 400 }, () => newUser())]);
+    const [teacher, ...students] = await store.users.createMany(org.id, [
+      newUser({ role: 'teacher', studentNumber: null }),
+      ...Array.from({ length: 400 }, () => newUser()),
+    ]);
     const subject = await store.subjects.create(org.id, newSubject({ teacherIds: [teacher!.id] }));
     const session = await store.sessions.create(org.id, newSession(subject.id, teacher!.id));
 
@@ -73,8 +76,12 @@ describe('SQLite backup and restore (scripts/backup.ts, while the store is writt
     const writer = (async () => {
       for (let i = 0; writing; i++) {
         const student = students[i % students.length]!;
-        const { record, created } = await store.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, student.id, { status: 'pending' }));
-        if (!created) await store.records.update(org.id, record.id, record.version, { status: record.status === 'present' ? 'late' : 'present' });
+        const { record, created } = await store.records.insertIfAbsent(
+          org.id,
+          newRecord(session.id, subject.id, student.id, { status: 'pending' }),
+        );
+        if (!created)
+          await store.records.update(org.id, record.id, record.version, { status: record.status === 'present' ? 'late' : 'present' });
         writes++;
         if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
       }

@@ -26,7 +26,13 @@ describe("socket.io: a student's session list stays live", function () {
     teacher = await createUser(srv.store, org.id, 'teacher');
     student = await createUser(srv.store, org.id, 'student');
     outsider = await createUser(srv.store, org.id, 'student');
-    subject = await srv.store.subjects.create(org.id, { code: 'LIVE1', name: 'Live list', teacherIds: [teacher.id], location: null, allowedIpRanges: [] });
+    subject = await srv.store.subjects.create(org.id, {
+      code: 'LIVE1',
+      name: 'Live list',
+      teacherIds: [teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
     await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
   });
   after(async () => {

@@ -30,10 +30,23 @@ describe('timetable (application)', function () {
     const asAdmin = { token: (await srv.login(admin.email, PASSWORD, org.slug)).accessToken };
     let asTeacher = { token: (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken };
 
-    const term = await srv.request('POST', '/api/v1/timetable/terms', { ...asAdmin, body: { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' } });
+    const term = await srv.request('POST', '/api/v1/timetable/terms', {
+      ...asAdmin,
+      body: { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' },
+    });
     expect(term.status).to.equal(201);
-    expect((await srv.request('POST', '/api/v1/timetable/holidays', { ...asAdmin, body: { name: 'Closure', startDay: '2026-03-30', endDay: '2026-03-30' } })).status).to.equal(201);
-    const refused = await srv.request('POST', '/api/v1/timetable/terms', { ...asAdmin, body: { name: 'Bad', startDay: '2026-09-01', endDay: '2026-08-01' } });
+    expect(
+      (
+        await srv.request('POST', '/api/v1/timetable/holidays', {
+          ...asAdmin,
+          body: { name: 'Closure', startDay: '2026-03-30', endDay: '2026-03-30' },
+        })
+      ).status,
+    ).to.equal(201);
+    const refused = await srv.request('POST', '/api/v1/timetable/terms', {
+      ...asAdmin,
+      body: { name: 'Bad', startDay: '2026-09-01', endDay: '2026-08-01' },
+    });
     expect([refused.status, refused.body.error.code]).to.deep.equal([400, 'VALIDATION_FAILED']);
 
     const meetings: Record<string, string> = {};
@@ -47,7 +60,12 @@ describe('timetable (application)', function () {
     }
 
     const upcoming = async () =>
-      (await srv.request('GET', `/api/v1/subjects/${subject.id}/upcoming?days=14`, asTeacher)).body as Array<{ day: string; startsAt: string; state: string; sessionId: string | null }>;
+      (await srv.request('GET', `/api/v1/subjects/${subject.id}/upcoming?days=14`, asTeacher)).body as Array<{
+        day: string;
+        startsAt: string;
+        state: string;
+        sessionId: string | null;
+      }>;
     expect((await upcoming()).map((u) => [u.day, u.startsAt, u.state])).to.deep.equal([
       ['2026-03-29', '2026-03-29T08:00:00.000Z', 'planned'],
       ['2026-04-05', '2026-04-05T08:00:00.000Z', 'planned'],
@@ -126,9 +144,14 @@ describe('timetable (application)', function () {
     const tooShort = await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { codePeriodS: 4 } });
     expect([tooShort.status, tooShort.body.error.code]).to.deep.equal([400, 'VALIDATION_FAILED']);
     const set = { timetableOpen: 'tap', defaultPolicy: { preset: 'manual', maxAttempts: 4 }, lateGraceMinutes: 3, codePeriodS: 45 };
-    const put = await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { defaultPolicy: set.defaultPolicy, lateGraceMinutes: 3, codePeriodS: 45 } });
+    const put = await srv.request('PUT', '/api/v1/timetable/settings', {
+      ...asTeacher,
+      body: { defaultPolicy: set.defaultPolicy, lateGraceMinutes: 3, codePeriodS: 45 },
+    });
     expect([put.status, put.body]).to.deep.equal([200, { ...set, timetableOpen: 'auto' }]);
-    expect((await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { timetableOpen: 'tap' } })).body).to.deep.equal(set);
+    expect((await srv.request('PUT', '/api/v1/timetable/settings', { ...asTeacher, body: { timetableOpen: 'tap' } })).body).to.deep.equal(
+      set,
+    );
     expect((await srv.request('GET', '/api/v1/timetable/settings', asTeacher)).body).to.deep.equal(set);
 
     const socket = await connectClient(srv.baseUrl, asTeacher.token);

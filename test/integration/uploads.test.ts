@@ -21,7 +21,12 @@ class RefusingEngine implements FaceEngine {
  * Sends the head of a PUT with a body announced as `announced` bytes and only `sent` of them,
  * and resolves with the answer if the server answers without waiting for the rest.
  */
-function partialPut(url: string, token: string, announced: number, sent: number): { response: Promise<http.IncomingMessage>; abort(): void } {
+function partialPut(
+  url: string,
+  token: string,
+  announced: number,
+  sent: number,
+): { response: Promise<http.IncomingMessage>; abort(): void } {
   const boundary = 'partial-boundary';
   const req = http.request(url, {
     method: 'PUT',

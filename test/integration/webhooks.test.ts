@@ -16,7 +16,12 @@ import { waitFor } from '../support/sockets.js';
 interface Received {
   headers: http.IncomingHttpHeaders;
   body: string;
-  json: { id: string; type: string; organisationId: string; data: { session?: { id: string }; record?: { status: string; sessionId: string } } };
+  json: {
+    id: string;
+    type: string;
+    organisationId: string;
+    data: { session?: { id: string }; record?: { status: string; sessionId: string } };
+  };
 }
 
 /** An in-process receiver: answers with the queued statuses, then `fallback`. */
@@ -70,7 +75,10 @@ describe('outbound webhooks over real HTTP', function () {
   const openSession = async () => {
     const at = clock.now().getTime();
     // Closing far ahead, so moving the clock for retries never closes it.
-    return srv.app.attendance.sessions.open(teacherActor(), { subjectId: subject.id, closesAt: new Date(at + 12 * 3_600_000).toISOString() });
+    return srv.app.attendance.sessions.open(teacherActor(), {
+      subjectId: subject.id,
+      closesAt: new Date(at + 12 * 3_600_000).toISOString(),
+    });
   };
   const mark = (sessionId: string, student: User, status: 'present' | 'late' | 'absent') =>
     srv.app.attendance.checkins.mark(teacherActor(), { sessionId, studentId: student.id, status, ip: null });
@@ -86,7 +94,12 @@ describe('outbound webhooks over real HTTP', function () {
     admin = await createUser(srv.store, org.id, 'admin');
     teacher = await createUser(srv.store, org.id, 'teacher');
     students = [await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student')];
-    subject = await createSubject(srv.store, org.id, [teacher.id], students.map((s) => s.id));
+    subject = await createSubject(
+      srv.store,
+      org.id,
+      [teacher.id],
+      students.map((s) => s.id),
+    );
     adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
   }
 
@@ -203,7 +216,10 @@ describe('outbound webhooks over real HTTP', function () {
       // A new application on the same file, with its own dispatch passes running (every 50 ms).
       rx.setFallback(200);
       clock.advance(60_000);
-      srv = await startTestServer({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '50' }, { clock: clock.now, openStore: () => createSqliteStore({ path: file }) });
+      srv = await startTestServer(
+        { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '50' },
+        { clock: clock.now, openStore: () => createSqliteStore({ path: file }) },
+      );
       await waitFor(() => rx.received.length === 2);
       expect(rx.received.map((r) => r.json.data.session!.id)).to.deep.equal([session.id, session.id]);
       expect(rx.received[1]!.headers['idempotency-key']).to.equal(rx.received[0]!.headers['idempotency-key']);

@@ -42,7 +42,9 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /** A plain grey JPEG with nothing in it. */
 export function blankJpeg(width = 640, height = 480): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .jpeg()
+    .toBuffer();
 }
 
 /** A face photo shrunk to `side` px and placed in the corner of a large blank canvas. */

@@ -16,7 +16,9 @@ export const FERRETDB_VERSION = '1.24.2';
 
 /** Where scripts/test-setup.sh puts the ferretdb-server binary (FERRETDB_BIN overrides it). */
 export function ferretdbBinary(): string {
-  return process.env['FERRETDB_BIN'] ?? path.join(homedir(), '.cache', 'classroom-attendance', `ferretdb-${FERRETDB_VERSION}`, 'ferretdb-server');
+  return (
+    process.env['FERRETDB_BIN'] ?? path.join(homedir(), '.cache', 'classroom-attendance', `ferretdb-${FERRETDB_VERSION}`, 'ferretdb-server')
+  );
 }
 
 /** Why no MongoDB server can be had, or null when one can (MONGODB_URI or the FerretDB binary). */

@@ -67,7 +67,9 @@ export async function startTestServer(
   opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine; clock?: () => Date; openStore?: () => Promise<Store> } = {},
 ): Promise<TestServer> {
   const config = testConfig(env);
-  const inner = opts.openStore ? await opts.openStore() : await createSqliteStore({ path: ':memory:', ...(opts.clock ? { now: opts.clock } : {}) });
+  const inner = opts.openStore
+    ? await opts.openStore()
+    : await createSqliteStore({ path: ':memory:', ...(opts.clock ? { now: opts.clock } : {}) });
   const store = opts.wrapStore ? opts.wrapStore(inner) : inner;
   const app = createApplication({
     config,

@@ -61,7 +61,11 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     location: CLASSROOM,
     allowedIpRanges: ['10.0.0.0/8', '2001:db8::/32'],
   });
-  await store.subjects.enrol(org.id, subject.id, students.map((s) => s.id));
+  await store.subjects.enrol(
+    org.id,
+    subject.id,
+    students.map((s) => s.id),
+  );
   const events: DomainEvent[] = [];
   const bus = new EventBus((err) => {
     throw err;
@@ -81,7 +85,11 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     settings: { codePeriodS: 15, locationMaxAgeS: 120, defaultTimezone: 'UTC' },
   };
   const face = loadFaceConfig({});
-  const live = createLiveAttendance(deps, { owner: 'test-node', intervalMs: 50 }, { minFacePx: face.gates.minFacePx, maxFaces: face.maxFaces });
+  const live = createLiveAttendance(
+    deps,
+    { owner: 'test-node', intervalMs: 50 },
+    { minFacePx: face.gates.minFacePx, maxFaces: face.maxFaces },
+  );
   return {
     store,
     clock,

@@ -20,13 +20,94 @@ export const MANIFEST = csv([
 ]);
 
 const ORG_HEADER = ['sourcedId', 'status', 'dateLastModified', 'name', 'type', 'identifier', 'parentSourcedId'];
-const SESSION_HEADER = ['sourcedId', 'status', 'dateLastModified', 'title', 'type', 'startDate', 'endDate', 'parentSourcedId', 'schoolYear'];
-const CLASS_HEADER = ['sourcedId', 'status', 'dateLastModified', 'title', 'grades', 'courseSourcedId', 'classCode', 'classType', 'location', 'schoolSourcedId', 'termSourcedIds', 'subjects', 'subjectCodes', 'periods'];
-export const USER_HEADER = ['sourcedId', 'status', 'dateLastModified', 'enabledUser', 'orgSourcedIds', 'role', 'username', 'userIds', 'givenName', 'familyName', 'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password'];
-const ENROLLMENT_HEADER = ['sourcedId', 'status', 'dateLastModified', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary', 'beginDate', 'endDate'];
+const SESSION_HEADER = [
+  'sourcedId',
+  'status',
+  'dateLastModified',
+  'title',
+  'type',
+  'startDate',
+  'endDate',
+  'parentSourcedId',
+  'schoolYear',
+];
+const CLASS_HEADER = [
+  'sourcedId',
+  'status',
+  'dateLastModified',
+  'title',
+  'grades',
+  'courseSourcedId',
+  'classCode',
+  'classType',
+  'location',
+  'schoolSourcedId',
+  'termSourcedIds',
+  'subjects',
+  'subjectCodes',
+  'periods',
+];
+export const USER_HEADER = [
+  'sourcedId',
+  'status',
+  'dateLastModified',
+  'enabledUser',
+  'orgSourcedIds',
+  'role',
+  'username',
+  'userIds',
+  'givenName',
+  'familyName',
+  'middleName',
+  'identifier',
+  'email',
+  'sms',
+  'phone',
+  'agentSourcedIds',
+  'grades',
+  'password',
+];
+const ENROLLMENT_HEADER = [
+  'sourcedId',
+  'status',
+  'dateLastModified',
+  'classSourcedId',
+  'schoolSourcedId',
+  'userSourcedId',
+  'role',
+  'primary',
+  'beginDate',
+  'endDate',
+];
 
-export const userRow = (sourcedId: string, role: string, given: string, family: string, identifier: string, email: string, enabled = 'true'): string[] =>
-  [sourcedId, '', '', enabled, 'org-1', role, identifier ? identifier.toLowerCase() : '', '', given, family, '', identifier, email, '', '', '', '', ''];
+export const userRow = (
+  sourcedId: string,
+  role: string,
+  given: string,
+  family: string,
+  identifier: string,
+  email: string,
+  enabled = 'true',
+): string[] => [
+  sourcedId,
+  '',
+  '',
+  enabled,
+  'org-1',
+  role,
+  identifier ? identifier.toLowerCase() : '',
+  '',
+  given,
+  family,
+  '',
+  identifier,
+  email,
+  '',
+  '',
+  '',
+  '',
+  '',
+];
 
 export const USER_ROWS: string[][] = [
   userRow('t-1', 'teacher', 'Ada', 'Lovelace', '', 'ada@springfield.test'),

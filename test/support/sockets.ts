@@ -32,7 +32,12 @@ export async function connectRefused(baseUrl: string, auth: Record<string, unkno
 }
 
 /** Emits a command and resolves with its acknowledgement (rejects after `timeoutMs`). */
-export async function command<E extends Command>(socket: ClientSocket, event: E, payload: Payload<E>, timeoutMs = 5_000): Promise<AckOf<E>> {
+export async function command<E extends Command>(
+  socket: ClientSocket,
+  event: E,
+  payload: Payload<E>,
+  timeoutMs = 5_000,
+): Promise<AckOf<E>> {
   const emit = socket.timeout(timeoutMs).emitWithAck as unknown as (ev: string, p: unknown) => Promise<AckOf<E>>;
   return emit.call(socket.timeout(timeoutMs), event, payload);
 }

@@ -16,46 +16,117 @@ export async function seedLaterCollections(store: Store, r: SeedRefs, tag = 'a')
   const term = await store.timetable.createTerm(r.orgId, { name: 'Spring', startDay: '2026-02-01', endDay: '2026-06-30' });
   await store.timetable.createHoliday(r.orgId, { name: 'Easter', startDay: '2026-04-03', endDay: '2026-04-10' });
   const meeting = await store.timetable.createMeeting(r.orgId, {
-    subjectId: r.subjectId, termId: term.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: null,
+    subjectId: r.subjectId,
+    termId: term.id,
+    weekday: 1,
+    startTime: '09:00',
+    endTime: '10:00',
+    teacherId: null,
+    preset: null,
   });
   await store.timetable.claimOccurrence(r.orgId, { meetingId: meeting.id, day: '2026-03-02', subjectId: r.subjectId }, at, new Date(0));
   await store.timetable.completeOccurrence(r.orgId, meeting.id, '2026-03-02', r.sessionId, at);
-  await store.timetable.putTeacherSettings({ orgId: r.orgId, userId: r.teacherId, timetableOpen: 'tap', defaultPolicy: { preset: 'network' }, lateGraceMinutes: 7, codePeriodS: 30 });
+  await store.timetable.putTeacherSettings({
+    orgId: r.orgId,
+    userId: r.teacherId,
+    timetableOpen: 'tap',
+    defaultPolicy: { preset: 'network' },
+    lateGraceMinutes: 7,
+    codePeriodS: 30,
+  });
 
-  await store.accountTokens.create({ orgId: r.orgId, userId: r.studentId, purpose: 'invite', tokenHash: `invite-${tag}`, expiresAt: new Date(Date.UTC(2030, 0, 1)), createdAt: at });
+  await store.accountTokens.create({
+    orgId: r.orgId,
+    userId: r.studentId,
+    purpose: 'invite',
+    tokenHash: `invite-${tag}`,
+    expiresAt: new Date(Date.UTC(2030, 0, 1)),
+    createdAt: at,
+  });
 
   const excuse = await store.excuses.create(r.orgId, {
-    studentId: r.studentId, submittedBy: r.studentId, subjectId: r.subjectId, sessionId: null, fromDay: '2026-03-02', toDay: '2026-03-03',
-    category: 'illness', text: 'Flu',
+    studentId: r.studentId,
+    submittedBy: r.studentId,
+    subjectId: r.subjectId,
+    sessionId: null,
+    fromDay: '2026-03-02',
+    toDay: '2026-03-03',
+    category: 'illness',
+    text: 'Flu',
   });
-  await store.excuses.putDocument(r.orgId, excuse.id, { fileName: 'note.pdf', contentType: 'application/pdf', size: 4 }, Buffer.from([0x25, 0x50, 0x44, 0x46]));
-  await store.guardians.put(r.orgId, r.studentId, [{ name: 'P. Parent', relation: 'mother', email: `parent-${tag}@example.test`, language: 'fr' }]);
+  await store.excuses.putDocument(
+    r.orgId,
+    excuse.id,
+    { fileName: 'note.pdf', contentType: 'application/pdf', size: 4 },
+    Buffer.from([0x25, 0x50, 0x44, 0x46]),
+  );
+  await store.guardians.put(r.orgId, r.studentId, [
+    { name: 'P. Parent', relation: 'mother', email: `parent-${tag}@example.test`, language: 'fr' },
+  ]);
   await store.oneroster.put({ orgId: r.orgId, kind: 'user', sourcedId: `sis-${tag}`, entityId: r.studentId, data: { grade: '10' } });
 
   const rule = await store.alerts.createRule(r.orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });
   await store.alerts.setFiring(r.orgId, rule.id, r.subjectId, r.studentId, true);
   await store.notifications.createMany([
     {
-      orgId: r.orgId, userId: r.teacherId, category: 'alert',
+      orgId: r.orgId,
+      userId: r.teacherId,
+      category: 'alert',
       alert: {
-        ruleId: rule.id, rule: 'consecutive-absences', subjectId: r.subjectId, subjectCode: 'C', subjectName: 'S', studentId: r.studentId,
-        studentName: 'Student', count: 3, thresholdPct: null, windowDays: null, observed: 3,
+        ruleId: rule.id,
+        rule: 'consecutive-absences',
+        subjectId: r.subjectId,
+        subjectCode: 'C',
+        subjectName: 'S',
+        studentId: r.studentId,
+        studentName: 'Student',
+        count: 3,
+        thresholdPct: null,
+        windowDays: null,
+        observed: 3,
       },
     },
   ]);
   await store.notificationPreferences.put(r.orgId, r.teacherId, { language: 'fr', unsubscribed: ['digest'] });
   await store.outbox.enqueue(
-    { orgId: r.orgId, category: 'alert', to: `parent-${tag}@example.test`, subject: 'Absence', text: 'Hello', html: '<p>Hello</p>', headers: { 'X-Tag': tag } },
+    {
+      orgId: r.orgId,
+      category: 'alert',
+      to: `parent-${tag}@example.test`,
+      subject: 'Absence',
+      text: 'Hello',
+      html: '<p>Hello</p>',
+      headers: { 'X-Tag': tag },
+    },
     100,
   );
 
-  const endpoint = await store.webhooks.createEndpoint(r.orgId, { url: 'https://hooks.example.test/in', description: 'SIS', secret: 'whsec', events: ['session.closed'] }, at);
+  const endpoint = await store.webhooks.createEndpoint(
+    r.orgId,
+    { url: 'https://hooks.example.test/in', description: 'SIS', secret: 'whsec', events: ['session.closed'] },
+    at,
+  );
   const [delivery] = await store.webhooks.enqueue([
-    { orgId: r.orgId, endpointId: endpoint.id, event: 'session.closed', orderKey: r.sessionId, body: '{"n":1}', retryUntil: new Date(Date.UTC(2030, 0, 1)), createdAt: at },
+    {
+      orgId: r.orgId,
+      endpointId: endpoint.id,
+      event: 'session.closed',
+      orderKey: r.sessionId,
+      body: '{"n":1}',
+      retryUntil: new Date(Date.UTC(2030, 0, 1)),
+      createdAt: at,
+    },
   ]);
   const claimed = await store.webhooks.claimDue('seed-node', new Date(Date.UTC(2030, 0, 1)), new Date(Date.UTC(2029, 0, 1)), 10);
   if (!claimed.some((d) => d.id === delivery!.id)) throw new Error('seed: the delivery was not claimed');
-  await store.webhooks.settle(r.orgId, delivery!.id, 'seed-node', { at, statusCode: 503, error: 'unavailable', durationMs: 40 }, {
-    state: 'pending', nextAttemptAt: new Date(Date.UTC(2029, 0, 2)),
-  });
+  await store.webhooks.settle(
+    r.orgId,
+    delivery!.id,
+    'seed-node',
+    { at, statusCode: 503, error: 'unavailable', durationMs: 40 },
+    {
+      state: 'pending',
+      nextAttemptAt: new Date(Date.UTC(2029, 0, 2)),
+    },
+  );
 }

@@ -33,7 +33,12 @@ describe('config', () => {
     expect(c.jwt.secret).to.be.a('string').with.length.of.at.least(32);
     expect(c.bcryptCost).to.equal(12);
     expect(c.bodyLimitBytes).to.equal(1024 * 1024);
-    expect(c.login).to.deep.equal({ accountFreeFailures: 20, addressAccountFreeFailures: 10, backoffMaxMs: 900_000, addressPerMinute: 300 });
+    expect(c.login).to.deep.equal({
+      accountFreeFailures: 20,
+      addressAccountFreeFailures: 10,
+      backoffMaxMs: 900_000,
+      addressPerMinute: 300,
+    });
     expect(c.trustProxy).to.equal(false);
     expect(c.seedDemo).to.equal(true);
     expect(c.store.kind).to.equal('sqlite');

@@ -17,14 +17,41 @@ interface Call {
 
 const ORG = 'org-A';
 const T = new Date('2026-03-02T09:00:00Z');
-const SETTINGS = { sharedDevice: 'flag' as const, retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} };
+const SETTINGS = {
+  sharedDevice: 'flag' as const,
+  retention: DEFAULT_RETENTION,
+  riskThreshold: 75,
+  sessionMinutes: null,
+  lateGraceMinutes: null,
+  codePeriodS: null,
+  defaultPolicy: {},
+};
 // Mongoose leaves an empty nested object out; reading it back gives {} again (normaliseSettings).
-const STORED_SETTINGS = { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 };
+const STORED_SETTINGS = {
+  sessionMinutes: null,
+  lateGraceMinutes: null,
+  codePeriodS: null,
+  sharedDevice: 'flag',
+  retention: DEFAULT_RETENTION,
+  riskThreshold: 75,
+};
 
 const newRecord: NewRecord = {
-  sessionId: 'sess-1', subjectId: 'sub-1', studentId: 'stu-1', status: 'pending', reason: null, flags: ['GEOFENCE_IMPRECISE'],
-  distanceM: null, location: null, ip: null, attempts: 0, submittedAt: null, decidedAt: null, decidedBy: null,
-  note: null, verification: null,
+  sessionId: 'sess-1',
+  subjectId: 'sub-1',
+  studentId: 'stu-1',
+  status: 'pending',
+  reason: null,
+  flags: ['GEOFENCE_IMPRECISE'],
+  distanceM: null,
+  location: null,
+  ip: null,
+  attempts: 0,
+  submittedAt: null,
+  decidedAt: null,
+  decidedBy: null,
+  note: null,
+  verification: null,
 };
 
 describe('mongo adapter commands (offline)', () => {
@@ -113,7 +140,8 @@ describe('mongo adapter commands (offline)', () => {
 
   it('inserts carry the organisation and a string UUID _id', async () => {
     for (const fn of [
-      (s: Store) => s.users.create(ORG, { email: 'A@B.test', name: 'A', role: 'student', studentNumber: null, passwordHash: null, active: true }),
+      (s: Store) =>
+        s.users.create(ORG, { email: 'A@B.test', name: 'A', role: 'student', studentNumber: null, passwordHash: null, active: true }),
       (s: Store) => s.subjects.create(ORG, { code: 'C', name: 'N', teacherIds: [], location: null, allowedIpRanges: [] }),
     ]) {
       const c = await first(fn);
@@ -177,7 +205,9 @@ describe('mongo adapter commands (offline)', () => {
 
   it('transfer.import is an ordered bulk upsert on _id', async () => {
     const c = await first((s) =>
-      s.transfer.import('organisations', [{ id: 'o1', name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: SETTINGS, createdAt: T }]),
+      s.transfer.import('organisations', [
+        { id: 'o1', name: 'U', slug: 'u', timezone: 'UTC', active: true, settings: SETTINGS, createdAt: T },
+      ]),
     );
     expect([c.collection, c.method]).to.deep.equal(['organisations', 'bulkWrite']);
     // The settings arrive cast to a mongoose subdocument: compare their plain form.
@@ -185,7 +215,9 @@ describe('mongo adapter commands (offline)', () => {
     const { settings, ...set } = op!.updateOne.update.$set;
     expect(JSON.parse(JSON.stringify(settings))).to.deep.equal(STORED_SETTINGS);
     expect({ ...op!.updateOne, update: { $set: set } }).to.deep.equal({
-      filter: { _id: 'o1' }, update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, createdAt: T } }, upsert: true,
+      filter: { _id: 'o1' },
+      update: { $set: { name: 'U', slug: 'u', timezone: 'UTC', active: true, createdAt: T } },
+      upsert: true,
     });
   });
 

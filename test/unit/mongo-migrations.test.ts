@@ -53,7 +53,11 @@ describe('mongo migrations: ordering and recording (offline)', () => {
     const applied = await runMigrations(null, logging([3, 1, 2], log), ledger, lock, opts('a'));
     expect(applied).to.deep.equal([1, 2, 3]);
     expect(log).to.deep.equal(['m1', 'm2', 'm3']);
-    expect(ledger.rows).to.deep.equal([{ version: 1, name: 'm1' }, { version: 2, name: 'm2' }, { version: 3, name: 'm3' }]);
+    expect(ledger.rows).to.deep.equal([
+      { version: 1, name: 'm1' },
+      { version: 2, name: 'm2' },
+      { version: 3, name: 'm3' },
+    ]);
     expect(lock.holder, 'lock released').to.equal(null);
   });
 
@@ -119,6 +123,9 @@ describe('mongo migrations: ordering and recording (offline)', () => {
     const current = fromVector([0.5, -1]);
     expect(binaryEmbeddings([current])).to.equal(null);
     const converted = binaryEmbeddings([[0.1, 0.2, 0.30000000000000004], current]);
-    expect(converted!.map((b) => toVector(b))).to.deep.equal([[0.1, 0.2, 0.30000000000000004], [0.5, -1]]);
+    expect(converted!.map((b) => toVector(b))).to.deep.equal([
+      [0.1, 0.2, 0.30000000000000004],
+      [0.5, -1],
+    ]);
   });
 });

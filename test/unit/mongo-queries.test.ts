@@ -4,7 +4,13 @@ import * as q from '../../src/store/mongo/queries.js';
 import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
 import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';
 import { exportSort, importOps } from '../../src/store/mongo/transfer.js';
-import { DEFAULT_RETENTION, StoreConflictError, type AuditEntry, type CollectionEntity, type CollectionName } from '../../src/domain/store-ports.js';
+import {
+  DEFAULT_RETENTION,
+  StoreConflictError,
+  type AuditEntry,
+  type CollectionEntity,
+  type CollectionName,
+} from '../../src/domain/store-ports.js';
 
 // The pure parts of the MongoDB adapter: filter and update builders, duplicate-key mapping,
 // document <-> entity mapping and the transfer's bulk operations.
@@ -30,13 +36,27 @@ describe('mongo report queries', () => {
       expect(Object.keys(group).filter((k) => k !== '_id')).to.have.length(1);
       expect((pipeline[0] as { $match: { orgId: string } }).$match.orgId).to.equal('o');
     }
-    expect(q.seenRecordsFilter('o', ['s1'], 'st')).to.deep.equal({ orgId: 'o', sessionId: { $in: ['s1'] }, status: { $in: ['present', 'late'] }, studentId: 'st' });
-    expect(q.orgSummaryRangeFilter('o', '2026-01-01', '2026-01-07', ['x'])).to.deep.equal({ orgId: 'o', day: { $gte: '2026-01-01', $lte: '2026-01-07' }, subjectId: { $in: ['x'] } });
+    expect(q.seenRecordsFilter('o', ['s1'], 'st')).to.deep.equal({
+      orgId: 'o',
+      sessionId: { $in: ['s1'] },
+      status: { $in: ['present', 'late'] },
+      studentId: 'st',
+    });
+    expect(q.orgSummaryRangeFilter('o', '2026-01-01', '2026-01-07', ['x'])).to.deep.equal({
+      orgId: 'o',
+      day: { $gte: '2026-01-01', $lte: '2026-01-07' },
+      subjectId: { $in: ['x'] },
+    });
   });
 
   it('auditListFilter scopes to the org and takes only the selectors given', () => {
     expect(q.auditListFilter('o', { sessionId: 's' })).to.deep.equal({ orgId: 'o', sessionId: 's' });
-    expect(q.auditListFilter('o', { entityType: 'user', entityId: 'u', actorId: 'a' })).to.deep.equal({ orgId: 'o', entityType: 'user', entityId: 'u', actorId: 'a' });
+    expect(q.auditListFilter('o', { entityType: 'user', entityId: 'u', actorId: 'a' })).to.deep.equal({
+      orgId: 'o',
+      entityType: 'user',
+      entityId: 'u',
+      actorId: 'a',
+    });
   });
 });
 
@@ -63,8 +83,9 @@ describe('mongo query builders', () => {
   });
 
   it('sessionListFilter builds the status set and the inclusive day range', () => {
-    expect(q.sessionListFilter('o', { limit: 1, offset: 0, subjectId: 's', status: ['open'], fromDay: '2026-03-01', toDay: '2026-03-31' }))
-      .to.deep.equal({ orgId: 'o', subjectId: 's', status: { $in: ['open'] }, day: { $gte: '2026-03-01', $lte: '2026-03-31' } });
+    expect(
+      q.sessionListFilter('o', { limit: 1, offset: 0, subjectId: 's', status: ['open'], fromDay: '2026-03-01', toDay: '2026-03-31' }),
+    ).to.deep.equal({ orgId: 'o', subjectId: 's', status: { $in: ['open'] }, day: { $gte: '2026-03-01', $lte: '2026-03-31' } });
     expect(q.sessionListFilter('o', { limit: 1, offset: 0, toDay: '2026-03-31' })).to.deep.equal({
       orgId: 'o',
       day: { $lte: '2026-03-31' },
@@ -93,7 +114,9 @@ describe('mongo query builders', () => {
 
   it('transitionUpdate sets only the given fields (null is a value, undefined is not)', () => {
     // exactOptionalPropertyTypes keeps typed callers from passing undefined; the builder must still drop one.
-    const patch = { status: 'closed', closedAt: T, closedBy: null, closesAt: undefined } as unknown as Parameters<typeof q.transitionUpdate>[0];
+    const patch = { status: 'closed', closedAt: T, closedBy: null, closesAt: undefined } as unknown as Parameters<
+      typeof q.transitionUpdate
+    >[0];
     expect(q.transitionUpdate(patch, T)).to.deep.equal({
       $set: { updatedAt: T, status: 'closed', closedAt: T, closedBy: null },
     });
@@ -188,63 +211,249 @@ describe('mongo duplicate-key mapping', () => {
 describe('mongo document mapping and transfer operations', () => {
   const samples: { [C in CollectionName]: CollectionEntity[C] } = {
     organisations: {
-      id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: false,
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: 45, lateGraceMinutes: 5, codePeriodS: 20, defaultPolicy: { geofence: false, maxAttempts: 3 } },
+      id: 'o',
+      name: 'U',
+      slug: 'u',
+      timezone: 'UTC',
+      active: false,
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: 45,
+        lateGraceMinutes: 5,
+        codePeriodS: 20,
+        defaultPolicy: { geofence: false, maxAttempts: 3 },
+      },
       createdAt: T,
     },
-    users: { id: 'u', orgId: 'o', email: 'a@b.test', name: 'A', role: 'admin', studentNumber: null, passwordHash: 'h', active: true, mustChangePassword: true, createdAt: T, updatedAt: T },
-    subjects: { id: 's', orgId: 'o', code: 'C', name: 'N', teacherIds: ['t'], location: { lat: 1, lon: 2, radiusM: 3 }, allowedIpRanges: [], createdAt: T, updatedAt: T },
+    users: {
+      id: 'u',
+      orgId: 'o',
+      email: 'a@b.test',
+      name: 'A',
+      role: 'admin',
+      studentNumber: null,
+      passwordHash: 'h',
+      active: true,
+      mustChangePassword: true,
+      createdAt: T,
+      updatedAt: T,
+    },
+    subjects: {
+      id: 's',
+      orgId: 'o',
+      code: 'C',
+      name: 'N',
+      teacherIds: ['t'],
+      location: { lat: 1, lon: 2, radiusM: 3 },
+      allowedIpRanges: [],
+      createdAt: T,
+      updatedAt: T,
+    },
     enrolments: { orgId: 'o', subjectId: 's', studentId: 'u', createdAt: T },
     sessions: {
-      id: 'x', orgId: 'o', subjectId: 's', teacherId: 't', status: 'closed',
+      id: 'x',
+      orgId: 'o',
+      subjectId: 's',
+      teacherId: 't',
+      status: 'closed',
       policy: { geofence: true, network: true, rotatingCode: false, selfie: true, codePeriodS: 30, maxAttempts: 2 },
-      startsAt: T, lateAfter: T, closesAt: T, codeSecret: 'k', day: '2026-03-02', createdAt: T, updatedAt: T,
-      closedAt: T, closedBy: null, leaseOwner: 'n', leaseUntil: T, rosterVersion: 7,
+      startsAt: T,
+      lateAfter: T,
+      closesAt: T,
+      codeSecret: 'k',
+      day: '2026-03-02',
+      createdAt: T,
+      updatedAt: T,
+      closedAt: T,
+      closedBy: null,
+      leaseOwner: 'n',
+      leaseUntil: T,
+      rosterVersion: 7,
     },
     records: {
-      id: 'r', orgId: 'o', sessionId: 'x', subjectId: 's', studentId: 'u', status: 'present', reason: 'LATE', flags: ['LATE'],
-      distanceM: 3.5, location: { lat: 1, lon: 2, accuracyM: 9, timestamp: T }, ip: '::1', attempts: 1, submittedAt: T,
-      decidedAt: T, decidedBy: null, note: null,
+      id: 'r',
+      orgId: 'o',
+      sessionId: 'x',
+      subjectId: 's',
+      studentId: 'u',
+      status: 'present',
+      reason: 'LATE',
+      flags: ['LATE'],
+      distanceM: 3.5,
+      location: { lat: 1, lon: 2, accuracyM: 9, timestamp: T },
+      ip: '::1',
+      attempts: 1,
+      submittedAt: T,
+      decidedAt: T,
+      decidedBy: null,
+      note: null,
       verification: { state: 'done', band: 'uncertain', distance: 0.4, flags: [], reason: null, completedAt: T },
-      version: 4, rosterVersion: 6, createdAt: T, updatedAt: T,
+      version: 4,
+      rosterVersion: 6,
+      createdAt: T,
+      updatedAt: T,
     },
-    summaries: { orgId: 'o', subjectId: 's', day: '2026-03-02', present: 1, late: 1, absent: 0, excused: 0, total: 2, percentage: 100, updatedAt: T },
-    audit: { id: 'a', orgId: 'o', entityType: 'record', entityId: 'r', sessionId: 'x', actorId: null, action: 'checkin.accept', from: { s: 1 }, to: null, reason: null, ip: null, at: T },
-    refreshTokens: { id: 't', orgId: 'o', userId: 'u', familyId: 'f', tokenHash: 'h', expiresAt: T, createdAt: T, rotatedAt: null, revokedAt: T, userAgent: 'UA', ip: '::1' },
+    summaries: {
+      orgId: 'o',
+      subjectId: 's',
+      day: '2026-03-02',
+      present: 1,
+      late: 1,
+      absent: 0,
+      excused: 0,
+      total: 2,
+      percentage: 100,
+      updatedAt: T,
+    },
+    audit: {
+      id: 'a',
+      orgId: 'o',
+      entityType: 'record',
+      entityId: 'r',
+      sessionId: 'x',
+      actorId: null,
+      action: 'checkin.accept',
+      from: { s: 1 },
+      to: null,
+      reason: null,
+      ip: null,
+      at: T,
+    },
+    refreshTokens: {
+      id: 't',
+      orgId: 'o',
+      userId: 'u',
+      familyId: 'f',
+      tokenHash: 'h',
+      expiresAt: T,
+      createdAt: T,
+      rotatedAt: null,
+      revokedAt: T,
+      userAgent: 'UA',
+      ip: '::1',
+    },
     faces: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5, -1]], photos: [Buffer.from([7])], updatedAt: T },
-    faceProposals: { orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [[0.5]], photos: [Buffer.from('p')], proposedBy: 't', createdAt: T },
+    faceProposals: {
+      orgId: 'o',
+      userId: 'u',
+      modelId: 'm',
+      modelVersion: '1',
+      embeddings: [[0.5]],
+      photos: [Buffer.from('p')],
+      proposedBy: 't',
+      createdAt: T,
+    },
     consents: {
-      id: 'c', orgId: 'o', userId: 'u', purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G',
-      recordedBy: 'a', givenAt: T, withdrawnAt: null, withdrawnBy: null,
+      id: 'c',
+      orgId: 'o',
+      userId: 'u',
+      purpose: 'face',
+      textVersion: 'v1',
+      givenBy: 'guardian',
+      guardianName: 'G',
+      recordedBy: 'a',
+      givenAt: T,
+      withdrawnAt: null,
+      withdrawnBy: null,
     },
     terms: { id: 'tm', orgId: 'o', name: 'Autumn', startDay: '2026-09-01', endDay: '2026-12-20', createdAt: T },
     holidays: { id: 'h', orgId: 'o', name: 'Break', startDay: '2026-10-26', endDay: '2026-10-30', createdAt: T },
-    meetings: { id: 'mt', orgId: 'o', subjectId: 's', termId: 'tm', weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: null, createdAt: T },
+    meetings: {
+      id: 'mt',
+      orgId: 'o',
+      subjectId: 's',
+      termId: 'tm',
+      weekday: 1,
+      startTime: '09:00',
+      endTime: '10:00',
+      teacherId: null,
+      preset: null,
+      createdAt: T,
+    },
     occurrences: { orgId: 'o', meetingId: 'mt', day: '2026-09-07', subjectId: 's', state: 'created', sessionId: 'x', updatedAt: T },
     accountTokens: { id: 'at', orgId: 'o', userId: 'u', purpose: 'invite', tokenHash: 'ah', expiresAt: T, createdAt: T, usedAt: null },
     teacherSettings: { orgId: 'o', userId: 't', timetableOpen: 'tap', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null },
     excuses: {
-      id: 'e', orgId: 'o', studentId: 'u', submittedBy: 'u', subjectId: null, sessionId: 'x', fromDay: '2026-03-02', toDay: '2026-03-02',
-      category: 'illness', text: 'Flu', document: { fileName: 'n.pdf', contentType: 'application/pdf', size: 3 }, documentBytes: Buffer.from('pdf'),
-      status: 'approved', decidedBy: 't', decidedAt: T, decisionNote: null, createdAt: T, updatedAt: T,
+      id: 'e',
+      orgId: 'o',
+      studentId: 'u',
+      submittedBy: 'u',
+      subjectId: null,
+      sessionId: 'x',
+      fromDay: '2026-03-02',
+      toDay: '2026-03-02',
+      category: 'illness',
+      text: 'Flu',
+      document: { fileName: 'n.pdf', contentType: 'application/pdf', size: 3 },
+      documentBytes: Buffer.from('pdf'),
+      status: 'approved',
+      decidedBy: 't',
+      decidedAt: T,
+      decisionNote: null,
+      createdAt: T,
+      updatedAt: T,
     },
-    guardians: { orgId: 'o', studentId: 'u', contacts: [{ name: 'P', relation: 'mother', email: 'p@b.test', language: 'fr' }], updatedAt: T },
+    guardians: {
+      orgId: 'o',
+      studentId: 'u',
+      contacts: [{ name: 'P', relation: 'mother', email: 'p@b.test', language: 'fr' }],
+      updatedAt: T,
+    },
     onerosterObjects: { orgId: 'o', kind: 'user', sourcedId: 'sis-1', entityId: 'u', data: { k: 'v' }, updatedAt: T },
     alertRules: { id: 'ar', orgId: 'o', kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null, createdAt: T },
     alertStates: { orgId: 'o', ruleId: 'ar', subjectId: 's', studentId: 'u', firing: true },
     notifications: { id: 'n', orgId: 'o', userId: 't', category: 'alert', alert: { kind: 'k' } as never, createdAt: T, readAt: null },
     notificationPreferences: { orgId: 'o', userId: 't', language: 'en', unsubscribed: [], updatedAt: T },
     outbox: {
-      id: 'ob', orgId: 'o', category: 'alert' as never, to: 'p@b.test', subject: 'S', text: 't', html: '<p>t</p>', headers: { 'List-Unsubscribe': '<x>' },
-      status: 'queued', attempts: 0, lastError: null, nextAttemptAt: T, claimedBy: null, claimUntil: null, createdAt: T, sentAt: null,
+      id: 'ob',
+      orgId: 'o',
+      category: 'alert' as never,
+      to: 'p@b.test',
+      subject: 'S',
+      text: 't',
+      html: '<p>t</p>',
+      headers: { 'List-Unsubscribe': '<x>' },
+      status: 'queued',
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: T,
+      claimedBy: null,
+      claimUntil: null,
+      createdAt: T,
+      sentAt: null,
     },
     webhookEndpoints: {
-      id: 'we', orgId: 'o', url: 'https://h.test/x', description: null, secret: 'sec', events: ['session.closed' as never], active: true,
-      failingSince: null, disabledAt: null, disabledReason: null, createdAt: T, updatedAt: T,
+      id: 'we',
+      orgId: 'o',
+      url: 'https://h.test/x',
+      description: null,
+      secret: 'sec',
+      events: ['session.closed' as never],
+      active: true,
+      failingSince: null,
+      disabledAt: null,
+      disabledReason: null,
+      createdAt: T,
+      updatedAt: T,
     },
     webhookDeliveries: {
-      id: 'wd', orgId: 'o', endpointId: 'we', event: 'session.closed' as never, orderKey: 'x', seq: 9, body: '{}', state: 'pending', attempts: 1,
-      nextAttemptAt: T, retryUntil: T, lastStatus: 500, lastError: 'boom', createdAt: T, deliveredAt: null,
+      id: 'wd',
+      orgId: 'o',
+      endpointId: 'we',
+      event: 'session.closed' as never,
+      orderKey: 'x',
+      seq: 9,
+      body: '{}',
+      state: 'pending',
+      attempts: 1,
+      nextAttemptAt: T,
+      retryUntil: T,
+      lastStatus: 500,
+      lastError: 'boom',
+      createdAt: T,
+      deliveredAt: null,
     },
     webhookAttempts: { deliveryId: 'wd', orgId: 'o', at: T, statusCode: 500, error: 'boom', durationMs: 12 },
   };
@@ -261,8 +470,20 @@ describe('mongo document mapping and transfer operations', () => {
   it('reads organisations written before status and settings as active with no settings', () => {
     const old = { _id: 'o', name: 'U', slug: 'u', timezone: 'UTC', createdAt: T };
     expect(TO_ENTITY.organisations(old)).to.deep.equal({
-      id: 'o', name: 'U', slug: 'u', timezone: 'UTC', active: true,
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {} },
+      id: 'o',
+      name: 'U',
+      slug: 'u',
+      timezone: 'UTC',
+      active: true,
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: null,
+        lateGraceMinutes: null,
+        codePeriodS: null,
+        defaultPolicy: {},
+      },
       createdAt: T,
     });
   });
@@ -274,7 +495,10 @@ describe('mongo document mapping and transfer operations', () => {
   });
 
   it('reads photos stored as BSON Binary back as Buffers', () => {
-    const doc = { ...fromFace(samples.faces), photos: [new mongo.Binary(Buffer.from([1, 2])), new mongo.Binary(Buffer.alloc(0))] as unknown as Buffer[] };
+    const doc = {
+      ...fromFace(samples.faces),
+      photos: [new mongo.Binary(Buffer.from([1, 2])), new mongo.Binary(Buffer.alloc(0))] as unknown as Buffer[],
+    };
     expect(toFace(doc).photos!.map((p) => p.toString('hex'))).to.deep.equal(['0102', '']);
     expect(() => toBuffer('text')).to.throw(TypeError);
   });

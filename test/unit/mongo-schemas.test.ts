@@ -73,10 +73,25 @@ describe('mongo schemas', () => {
   });
 
   it('names each unique index after the conflict key it reports', () => {
-    const names = COLLECTIONS.flatMap((c) => indexes(SCHEMAS[c]).filter(([, o]) => o.unique).map(([, o]) => o.name));
+    const names = COLLECTIONS.flatMap((c) =>
+      indexes(SCHEMAS[c])
+        .filter(([, o]) => o.unique)
+        .map(([, o]) => o.name),
+    );
     // org_kind_sourced repeats the _id of a OneRoster object: a put upserts on it and never conflicts.
     expect(names.sort()).to.deep.equal([
-      'code', 'email', 'enrolment', 'face', 'face', 'oneroster', 'org_kind_sourced', 'record', 'slug', 'summary', 'tokenHash', 'tokenHash',
+      'code',
+      'email',
+      'enrolment',
+      'face',
+      'face',
+      'oneroster',
+      'org_kind_sourced',
+      'record',
+      'slug',
+      'summary',
+      'tokenHash',
+      'tokenHash',
     ]);
   });
 
@@ -104,7 +119,9 @@ describe('mongo schemas', () => {
   describe('validation', () => {
     it('organisation: requires name, slug, timezone; rejects a slug that is not URL-safe', async () => {
       expect(await errorPaths(new m.organisations({}))).to.deep.equal(['createdAt', 'name', 'slug', 'timezone']);
-      expect(await errorPaths(new m.organisations({ name: 'U', slug: 'Not Safe', timezone: 'UTC', createdAt: now }))).to.deep.equal(['slug']);
+      expect(await errorPaths(new m.organisations({ name: 'U', slug: 'Not Safe', timezone: 'UTC', createdAt: now }))).to.deep.equal([
+        'slug',
+      ]);
       expect(await errorPaths(new m.organisations({ name: 'U', slug: 'uni-1', timezone: 'UTC', createdAt: now }))).to.deep.equal([]);
     });
 
@@ -137,9 +154,18 @@ describe('mongo schemas', () => {
 
     it('session: checks the status enum, the policy and the day format', async () => {
       const ok = {
-        orgId: 'o', subjectId: 's', teacherId: 't', status: 'open',
+        orgId: 'o',
+        subjectId: 's',
+        teacherId: 't',
+        status: 'open',
         policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 1 },
-        startsAt: now, lateAfter: now, closesAt: now, codeSecret: 'x', day: '2026-03-02', createdAt: now, updatedAt: now,
+        startsAt: now,
+        lateAfter: now,
+        closesAt: now,
+        codeSecret: 'x',
+        day: '2026-03-02',
+        createdAt: now,
+        updatedAt: now,
       };
       const s = new m.sessions(ok);
       expect(await errorPaths(s)).to.deep.equal([]);
@@ -159,16 +185,33 @@ describe('mongo schemas', () => {
       expect(await errorPaths(new m.records({ ...ok, status: 'maybe' }))).to.deep.equal(['status']);
       expect(await errorPaths(new m.records({ ...ok, attempts: -1 }))).to.deep.equal(['attempts']);
       expect(await errorPaths(new m.records({ ...ok, verification: { state: 'later' } }))).to.deep.equal(['verification.state']);
-      expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', band: 'close' } }))).to.deep.equal(['verification.band']);
+      expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', band: 'close' } }))).to.deep.equal([
+        'verification.band',
+      ]);
       expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', band: null } }))).to.deep.equal([]);
       expect(await errorPaths(new m.records({ ...ok, reason: 'GEOFENCE_OK', flags: ['LATE'] }))).to.deep.equal([]);
       expect(await errorPaths(new m.records({ ...ok, reason: 'FINE', flags: ['LATE', 'ODD'] }))).to.deep.equal(['flags.1', 'reason']);
-      expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', reason: 'FINE', flags: ['ODD'] } }))).to.deep.equal(['verification.flags.0', 'verification.reason']);
+      expect(await errorPaths(new m.records({ ...ok, verification: { state: 'done', reason: 'FINE', flags: ['ODD'] } }))).to.deep.equal([
+        'verification.flags.0',
+        'verification.reason',
+      ]);
       expect(await errorPaths(new m.records({ ...ok, location: { lat: 0, lon: 0, accuracyM: 5 } }))).to.deep.equal(['location.timestamp']);
     });
 
     it('summary: counts are non-negative and the percentage is within 0..100', async () => {
-      const ok = { _id: 's:2026-03-02', orgId: 'o', subjectId: 's', day: '2026-03-02', present: 1, late: 0, absent: 0, excused: 0, total: 1, percentage: 100, updatedAt: now };
+      const ok = {
+        _id: 's:2026-03-02',
+        orgId: 'o',
+        subjectId: 's',
+        day: '2026-03-02',
+        present: 1,
+        late: 0,
+        absent: 0,
+        excused: 0,
+        total: 1,
+        percentage: 100,
+        updatedAt: now,
+      };
       expect(await errorPaths(new m.summaries(ok))).to.deep.equal([]);
       expect(await errorPaths(new m.summaries({ ...ok, absent: -1, percentage: 101 }))).to.deep.equal(['absent', 'percentage']);
     });
@@ -176,7 +219,11 @@ describe('mongo schemas', () => {
     it('audit: checks the entity type and action enums and requires the ordering seq', async () => {
       const ok = { orgId: 'o', entityType: 'record', entityId: 'r', action: 'record.mark', at: now, seq: new mongoose.Types.ObjectId() };
       expect(await errorPaths(new m.audit(ok))).to.deep.equal([]);
-      expect(await errorPaths(new m.audit({ ...ok, entityType: 'course', action: 'x', seq: undefined }))).to.deep.equal(['action', 'entityType', 'seq']);
+      expect(await errorPaths(new m.audit({ ...ok, entityType: 'course', action: 'x', seq: undefined }))).to.deep.equal([
+        'action',
+        'entityType',
+        'seq',
+      ]);
     });
 
     it('refresh token: requires the hash, family and expiry; rotation and revocation start unset', async () => {
@@ -192,11 +239,22 @@ describe('mongo schemas', () => {
     });
 
     it('face: embeddings are non-empty float64 vectors of finite numbers, with model id and version', async () => {
-      const ok = { _id: 'o:u', orgId: 'o', userId: 'u', modelId: 'm', modelVersion: '1', embeddings: [fromVector([0.1, 0.2])], updatedAt: now };
+      const ok = {
+        _id: 'o:u',
+        orgId: 'o',
+        userId: 'u',
+        modelId: 'm',
+        modelVersion: '1',
+        embeddings: [fromVector([0.1, 0.2])],
+        updatedAt: now,
+      };
       const f = new m.faces(ok);
       expect(await errorPaths(f)).to.deep.equal([]);
       expect(f.photos).to.equal(undefined);
-      expect(await errorPaths(new m.faces({ ...ok, modelId: undefined, modelVersion: undefined }))).to.deep.equal(['modelId', 'modelVersion']);
+      expect(await errorPaths(new m.faces({ ...ok, modelId: undefined, modelVersion: undefined }))).to.deep.equal([
+        'modelId',
+        'modelVersion',
+      ]);
       expect(await errorPaths(new m.faces({ ...ok, embeddings: [fromVector([])] }))).to.deep.equal(['embeddings']);
       expect(await errorPaths(new m.faces({ ...ok, embeddings: [fromVector([1, Number.NaN])] }))).to.include('embeddings');
     });

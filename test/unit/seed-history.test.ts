@@ -45,7 +45,10 @@ describe('seedDemo with history', () => {
       const trend = await reports.subjectTrend(admin, s.id, '2026-01-01', '2026-12-31', 'week');
       for (const k of ['present', 'late', 'absent', 'excused', 'total'] as const) {
         const fromRecords = perStudent.reduce((n, r) => n + r[k], 0);
-        expect(trend.reduce((n, b) => n + b[k], 0), `${s.code} ${k}`).to.equal(fromRecords);
+        expect(
+          trend.reduce((n, b) => n + b[k], 0),
+          `${s.code} ${k}`,
+        ).to.equal(fromRecords);
       }
     }
   });

@@ -5,16 +5,42 @@ import type { AttendanceRecord, AuditEntry } from '../../src/domain/store-ports.
 const at = new Date(Date.UTC(2026, 2, 2, 9));
 
 const record: AttendanceRecord = {
-  id: 'r', orgId: 'o', sessionId: 's', subjectId: 'sub', studentId: 'st', status: 'pending',
-  reason: 'GEOFENCE_IMPRECISE', flags: ['GEOFENCE_IMPRECISE', 'LATE'], distanceM: 12, location: null, ip: null, attempts: 1,
-  submittedAt: at, decidedAt: null, decidedBy: null, note: null,
+  id: 'r',
+  orgId: 'o',
+  sessionId: 's',
+  subjectId: 'sub',
+  studentId: 'st',
+  status: 'pending',
+  reason: 'GEOFENCE_IMPRECISE',
+  flags: ['GEOFENCE_IMPRECISE', 'LATE'],
+  distanceM: 12,
+  location: null,
+  ip: null,
+  attempts: 1,
+  submittedAt: at,
+  decidedAt: null,
+  decidedBy: null,
+  note: null,
   verification: { state: 'done', band: 'uncertain', distance: 0.4, flags: ['FACE_UNCERTAIN'], reason: 'FACE_UNCERTAIN', completedAt: at },
-  version: 1, rosterVersion: 1, createdAt: at, updatedAt: at,
+  version: 1,
+  rosterVersion: 1,
+  createdAt: at,
+  updatedAt: at,
 };
 
 const entry: AuditEntry = {
-  id: 'a', orgId: 'o', entityType: 'record', entityId: 'r', sessionId: 's', actorId: 'u',
-  action: 'record.mark', from: null, to: { status: 'present' }, reason: null, ip: null, at,
+  id: 'a',
+  orgId: 'o',
+  entityType: 'record',
+  entityId: 'r',
+  sessionId: 's',
+  actorId: 'u',
+  action: 'record.mark',
+  from: null,
+  to: { status: 'present' },
+  reason: null,
+  ip: null,
+  at,
 };
 
 describe('sqlite row mappers', () => {

@@ -46,7 +46,9 @@ describe('TLS configuration', () => {
 
   it('refuses one file without the other, unreadable files and a key of another certificate', () => {
     expect(problemsOf({ NODE_ENV: 'test', TLS_CERT_FILE: certFile })).to.match(/TLS_CERT_FILE and TLS_KEY_FILE go together/);
-    expect(problemsOf({ NODE_ENV: 'test', TLS_CERT_FILE: certFile, TLS_KEY_FILE: path.join(dir, 'none.pem') })).to.match(/TLS_KEY_FILE: cannot read/);
+    expect(problemsOf({ NODE_ENV: 'test', TLS_CERT_FILE: certFile, TLS_KEY_FILE: path.join(dir, 'none.pem') })).to.match(
+      /TLS_KEY_FILE: cannot read/,
+    );
     const other = path.join(dir, 'other-key.pem');
     writeFileSync(other, createSelfSignedCertificate({ names: ['x.example'] }).key);
     expect(problemsOf({ NODE_ENV: 'test', TLS_CERT_FILE: certFile, TLS_KEY_FILE: other })).to.match(/not a usable certificate and key/);

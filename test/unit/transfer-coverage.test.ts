@@ -36,8 +36,13 @@ describe('transfer coverage', () => {
   it('copies every column of each transferred SQLite table', () => {
     const missing = COLLECTIONS.flatMap((c) => {
       const spec = TABLES[c];
-      const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${spec.table}')`).all().map((r) => r.name);
-      return columns.filter((col) => !spec.columns.includes(col) && !UNCOPIED_COLUMNS.has(`${spec.table}.${col}`)).map((col) => `${spec.table}.${col}`);
+      const columns = db
+        .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${spec.table}')`)
+        .all()
+        .map((r) => r.name);
+      return columns
+        .filter((col) => !spec.columns.includes(col) && !UNCOPIED_COLUMNS.has(`${spec.table}.${col}`))
+        .map((col) => `${spec.table}.${col}`);
     });
     expect(missing, `columns the transfer does not copy: ${missing.join(', ')}`).to.deep.equal([]);
   });

@@ -13,9 +13,7 @@ export const escapeHtml = (s: string): string =>
 
 function message(to: string, subject: string, lines: string[], link: string): MailMessage {
   const text = [...lines, '', link, ''].join('\n');
-  const html =
-    lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n') +
-    `\n<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>\n`;
+  const html = lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('\n') + `\n<p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>\n`;
   return { to, subject, text, html };
 }
 

@@ -71,7 +71,13 @@ export class AccountService {
       await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
       const { link, expiresAt } = await this.issue(user, 'invite', now);
       this.deps.mail.enqueue(invitationEmail({ to: user.email, name: user.name, organisation: orgName, link, expiresAt }));
-      await audit(this.deps.store, actor, now, { entityType: 'user', entityId: user.id, action: 'user.invite', from: null, to: { expiresAt } });
+      await audit(this.deps.store, actor, now, {
+        entityType: 'user',
+        entityId: user.id,
+        action: 'user.invite',
+        from: null,
+        to: { expiresAt },
+      });
     }
     const invited = new Set(users.map((u) => u.id));
     return { queued: users.length, skipped: ids.filter((id) => !invited.has(id)) };
@@ -134,7 +140,13 @@ export class AccountService {
     await this.deps.store.users.update(user.orgId, user.id, { passwordHash, mustChangePassword: false });
     await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
     await this.endLogins(user, now, actor.sid ?? null);
-    await audit(this.deps.store, actor, now, { entityType: 'user', entityId: user.id, action: 'user.password-change', from: null, to: null });
+    await audit(this.deps.store, actor, now, {
+      entityType: 'user',
+      entityId: user.id,
+      action: 'user.password-change',
+      from: null,
+      to: null,
+    });
   }
 
   /** The caller's logins that can still be refreshed, most recently used first. */

@@ -76,7 +76,11 @@ export class AlertService {
   async listNotifications(actor: Actor, page: { limit: number; offset: number; unreadOnly: boolean }): Promise<NotificationList> {
     const { store } = this.deps;
     const found = await store.notifications.list(actor.orgId, actor.id, page);
-    return { items: found.items.map(toNotificationView), total: found.total, unread: await store.notifications.unreadCount(actor.orgId, actor.id) };
+    return {
+      items: found.items.map(toNotificationView),
+      total: found.total,
+      unread: await store.notifications.unreadCount(actor.orgId, actor.id),
+    };
   }
 
   /** Marks the caller's notifications read (those given, or all); answers the unread count left. */
@@ -140,7 +144,10 @@ export class AlertService {
     const sessions = await store.sessions.list(orgId, { subjectId, status: ['closed'], limit: ALERT_HISTORY_SESSIONS, offset: 0 });
     const ordered = [...sessions.items].sort((a, b) => b.startsAt.getTime() - a.startsAt.getTime());
     const startsAt = new Map(ordered.map((s) => [s.id, s.startsAt]));
-    const records = await store.records.listBySessions(orgId, ordered.map((s) => s.id));
+    const records = await store.records.listBySessions(
+      orgId,
+      ordered.map((s) => s.id),
+    );
     const byStudent = new Map<string, HistoryEntry[]>();
     for (const r of records) {
       const at = startsAt.get(r.sessionId);

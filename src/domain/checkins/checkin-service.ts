@@ -19,7 +19,17 @@ import type { ChallengeView, CheckinView, RosterEntry } from '../../shared/event
 import { issueChallenge, readChallenge } from '../face/liveness-challenge.js';
 import { LIVENESS_CAPTURE_MS, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES, LIVENESS_PROMPTS } from '../../shared/liveness.js';
 import type { LivenessJob } from './selfie-verifier.js';
-import type { AttendanceRecord, AttendanceSession, AuditDraft, CheckinLocation, RecordPatch, OrganisationSettings, RecordWrite, User, VerificationResult } from '../store-ports.js';
+import type {
+  AttendanceRecord,
+  AttendanceSession,
+  AuditDraft,
+  CheckinLocation,
+  RecordPatch,
+  OrganisationSettings,
+  RecordWrite,
+  User,
+  VerificationResult,
+} from '../store-ports.js';
 import type { AuditAction } from '../../shared/audit.js';
 import type { MarkStatus } from '../../shared/events.js';
 
@@ -150,7 +160,8 @@ export class CheckinService {
     );
     // Selfie: the other checks first (a failure rejects without face work), then the selfie is
     // queued and the answer given at once; the verdict is pushed when the worker is done.
-    let selfie: { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array; liveness: LivenessJob | null } | null = null;
+    let selfie: { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array; liveness: LivenessJob | null } | null =
+      null;
     if (session.policy.selfie && checked.status !== 'rejected') {
       if (this.deps.faceConsentRequired && !(await hasFaceConsent(store, actor.orgId, actor.id))) {
         // Without consent the selfie is not used (not even analysed): the teacher decides.
@@ -165,7 +176,13 @@ export class CheckinService {
         selfie = { kind: 'verify', image: input.selfie, liveness: this.livenessJob(session, actor, input, at) };
       }
     }
-    const probe = { studentId: actor.id, location: input.location, deviceId: input.deviceId ?? null, ip: input.ip, userAgent: input.userAgent ?? null };
+    const probe = {
+      studentId: actor.id,
+      location: input.location,
+      deviceId: input.deviceId ?? null,
+      ip: input.ip,
+      userAgent: input.userAgent ?? null,
+    };
     type SelfieJob = { base: BaseOutcome; selfie: Uint8Array; liveness: LivenessJob | null };
     let selfieJob: SelfieJob | null = null;
     const audit = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), ip: input.ip };
@@ -193,7 +210,11 @@ export class CheckinService {
           reason = 'SELFIE_REQUIRED';
           flags = [...outcome.flags, 'SELFIE_REQUIRED'];
         } else {
-          selfieJob = { base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags }, selfie: selfie.image, liveness: selfie.liveness };
+          selfieJob = {
+            base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags },
+            selfie: selfie.image,
+            liveness: selfie.liveness,
+          };
           status = 'pending';
           reason = 'SELFIE_PENDING';
         }
@@ -217,7 +238,14 @@ export class CheckinService {
       const draft = { ...audit, reason };
       const auditEntry: AuditDraft = (before, after) => recordAuditEntry(session, before, after, draft);
       if (existing) {
-        return { kind: 'update', orgId: actor.orgId, id: existing.id, expectedVersion: existing.version, patch: { ...fields, attempts: existing.attempts + 1 }, audit: auditEntry };
+        return {
+          kind: 'update',
+          orgId: actor.orgId,
+          id: existing.id,
+          expectedVersion: existing.version,
+          patch: { ...fields, attempts: existing.attempts + 1 },
+          audit: auditEntry,
+        };
       }
       const record = { ...fields, sessionId: session.id, subjectId: session.subjectId, studentId: actor.id, attempts: 1, note: null };
       return { kind: 'insert', orgId: actor.orgId, input: record, audit: auditEntry };
@@ -238,7 +266,9 @@ export class CheckinService {
     if (job && this.deps.face) {
       // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
       const face = this.deps.face;
-      this.deps.jobs.run('selfie-verification', () => verifySelfie(this.deps, face, session, student, after, job.base, job.selfie, job.liveness));
+      this.deps.jobs.run('selfie-verification', () =>
+        verifySelfie(this.deps, face, session, student, after, job.base, job.selfie, job.liveness),
+      );
     }
     return toCheckinView(after, session.policy.maxAttempts);
   }
@@ -249,7 +279,8 @@ export class CheckinService {
     const { session } = await loadSessionForStaff(store, actor, input.sessionId);
     const status = effectiveStatus(session, now());
     if (status === 'cancelled') throw new AppError('SESSION_CANCELLED');
-    if (status === 'closed' || status === 'closing') throw new AppError('SESSION_CLOSED', 'The session is closed; use a correction (checkin:mark with a reason).');
+    if (status === 'closed' || status === 'closing')
+      throw new AppError('SESSION_CLOSED', 'The session is closed; use a correction (checkin:mark with a reason).');
     const record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     if (!record) throw new AppError('RECORD_NOT_FOUND', 'The student has not checked in; mark them by hand instead.');
     if (input.expectedVersion !== undefined && input.expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');
@@ -262,11 +293,17 @@ export class CheckinService {
             reason: 'ACCEPTED_BY_TEACHER',
           }
         : { status: 'rejected', reason: 'REJECTED_BY_TEACHER', attempts: Math.max(record.attempts, session.policy.maxAttempts) };
-    return this.apply(actor, session, record, { ...patch, decidedAt: at, decidedBy: actor.id, note: input.note ?? record.note }, {
-      action: `checkin.${input.decision}`,
-      reason: input.note ?? null,
-      ip: input.ip,
-    });
+    return this.apply(
+      actor,
+      session,
+      record,
+      { ...patch, decidedAt: at, decidedBy: actor.id, note: input.note ?? record.note },
+      {
+        action: `checkin.${input.decision}`,
+        reason: input.note ?? null,
+        ip: input.ip,
+      },
+    );
   }
 
   /**
@@ -298,7 +335,11 @@ export class CheckinService {
       decidedBy: actor.id,
       ...(correcting ? { correctionReason: input.reason ?? null } : {}),
     } satisfies RecordPatch;
-    const audit = { action: correcting ? ('record.correct' as const) : ('record.mark' as const), reason: input.reason ?? input.note ?? null, ip: input.ip };
+    const audit = {
+      action: correcting ? ('record.correct' as const) : ('record.mark' as const),
+      reason: input.reason ?? input.note ?? null,
+      ip: input.ip,
+    };
 
     let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     let entry: RosterEntry;

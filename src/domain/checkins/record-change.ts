@@ -30,7 +30,12 @@ export async function recordChanged(
 }
 
 /** The audit entry of a record change (written with the record by a group commit). */
-export function recordAuditEntry(session: AttendanceSession, before: AttendanceRecord | null, after: AttendanceRecord, audit: AuditContext): Omit<AuditEntry, 'id'> {
+export function recordAuditEntry(
+  session: AttendanceSession,
+  before: AttendanceRecord | null,
+  after: AttendanceRecord,
+  audit: AuditContext,
+): Omit<AuditEntry, 'id'> {
   return {
     orgId: after.orgId,
     entityType: 'record',
@@ -59,7 +64,14 @@ export function publishRecordChange(deps: DomainDeps, session: AttendanceSession
 }
 
 function auditState(r: AttendanceRecord): Record<string, unknown> {
-  return { status: r.status, reason: r.reason, flags: r.flags, note: r.note, version: r.version, ...(r.absenceCategory ? { absenceCategory: r.absenceCategory } : {}) };
+  return {
+    status: r.status,
+    reason: r.reason,
+    flags: r.flags,
+    note: r.note,
+    version: r.version,
+    ...(r.absenceCategory ? { absenceCategory: r.absenceCategory } : {}),
+  };
 }
 
 /** A record decided without any check-in: a teacher's mark, or absent at closing. */

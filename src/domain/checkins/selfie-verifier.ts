@@ -71,7 +71,10 @@ export async function verifySelfie(
         if (liveness) live = await checkLiveness(deps, engine, liveness, Array.from(analysis.faces[0]!.embedding), settings);
       }
       if (live && !live.passed) {
-        deps.logger.info({ sessionId: session.id, recordId: record.id, challenge: liveness!.challenge, failure: live.failure, motion: live.motion }, 'liveness challenge failed');
+        deps.logger.info(
+          { sessionId: session.id, recordId: record.id, challenge: liveness!.challenge, failure: live.failure, motion: live.motion },
+          'liveness challenge failed',
+        );
       }
       decision = decideSelfie(base, analysis, claimed, others, settings, deps.now(), live);
     } catch (err) {
@@ -137,16 +140,23 @@ async function checkLiveness(
   // configuration change cannot be checked, and the teacher reviews it.
   if (!measure) return { passed: false, failure: 'unavailable', motion: 0, maxDistance: null };
   const frames = job.frames;
-  const measured = await retryWhileBusy(() => measure.call(engine, frames.map((f) => f.slice())), {
-    budgetMs: BUSY_RETRY_BUDGET_MS,
-    defaultWaitMs: BUSY_RETRY_MIN_MS,
-    minWaitMs: BUSY_RETRY_MIN_MS,
-    maxWaitMs: BUSY_RETRY_MAX_MS,
-    jitter: true,
-    retryIf: (err) => err.details?.['cause'] === 'queue_full',
-    now: () => deps.now().getTime(),
-    wait: (ms) => deps.jobs.sleep(ms),
-  });
+  const measured = await retryWhileBusy(
+    () =>
+      measure.call(
+        engine,
+        frames.map((f) => f.slice()),
+      ),
+    {
+      budgetMs: BUSY_RETRY_BUDGET_MS,
+      defaultWaitMs: BUSY_RETRY_MIN_MS,
+      minWaitMs: BUSY_RETRY_MIN_MS,
+      maxWaitMs: BUSY_RETRY_MAX_MS,
+      jitter: true,
+      retryIf: (err) => err.details?.['cause'] === 'queue_full',
+      now: () => deps.now().getTime(),
+      wait: (ms) => deps.jobs.sleep(ms),
+    },
+  );
   return evaluateLiveness(job.challenge, measured.frames, selfie, settings);
 }
 

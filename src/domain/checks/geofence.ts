@@ -34,8 +34,7 @@ const toRad = (deg: number): number => (deg * Math.PI) / 180;
 export function haversineM(a: GeoPoint, b: GeoPoint): number {
   const dLat = toRad(b.lat - a.lat);
   const dLon = toRad(b.lon - a.lon);
-  const h =
-    Math.sin(dLat / 2) ** 2 + Math.cos(toRad(a.lat)) * Math.cos(toRad(b.lat)) * Math.sin(dLon / 2) ** 2;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(toRad(a.lat)) * Math.cos(toRad(b.lat)) * Math.sin(dLon / 2) ** 2;
   // Rounding can push h a hair above 1 for antipodal points, and asin(>1) is NaN.
   return 2 * EARTH_RADIUS_M * Math.asin(Math.sqrt(Math.min(1, Math.max(0, h))));
 }
@@ -53,11 +52,7 @@ export function haversineM(a: GeoPoint, b: GeoPoint): number {
  * - review (GEOFENCE_IMPRECISE) otherwise.
  * Input ranges are validated upstream; a non-finite or negative number here gives review.
  */
-export function evaluateGeofence(
-  classroom: ClassroomLocation,
-  fix: LocationFix,
-  opts: { maxAccuracyM?: number } = {},
-): GeofenceResult {
+export function evaluateGeofence(classroom: ClassroomLocation, fix: LocationFix, opts: { maxAccuracyM?: number } = {}): GeofenceResult {
   const maxAccuracyM = opts.maxAccuracyM ?? DEFAULT_MAX_ACCURACY_M;
   const numbers = [classroom.lat, classroom.lon, classroom.radiusM, fix.lat, fix.lon, fix.accuracyM];
   if (!numbers.every(Number.isFinite) || fix.accuracyM < 0 || classroom.radiusM < 0) {

@@ -11,12 +11,7 @@ export interface TimeWindow {
 export type TimeVerdict = 'early' | 'on-time' | 'late' | 'closed';
 
 export type WindowProblemCode =
-  | 'INVALID_DATE'
-  | 'LATE_BEFORE_START'
-  | 'LATE_AFTER_CLOSE'
-  | 'CLOSES_NOT_AFTER_START'
-  | 'TOO_LONG'
-  | 'ALREADY_CLOSED';
+  'INVALID_DATE' | 'LATE_BEFORE_START' | 'LATE_AFTER_CLOSE' | 'CLOSES_NOT_AFTER_START' | 'TOO_LONG' | 'ALREADY_CLOSED';
 
 export interface WindowProblem {
   field: keyof TimeWindow;
@@ -46,10 +41,7 @@ export function evaluateTime(window: TimeWindow, at: Date): TimeVerdict {
  * startsAt and at most `maxDurationMs` (default 24 h) later, and, when `now` is given, still
  * in the future.
  */
-export function validateWindow(
-  window: TimeWindow,
-  opts: { now?: Date; maxDurationMs?: number } = {},
-): WindowProblem[] {
+export function validateWindow(window: TimeWindow, opts: { now?: Date; maxDurationMs?: number } = {}): WindowProblem[] {
   const fields = ['startsAt', 'lateAfter', 'closesAt'] as const;
   const invalid = fields.filter((f) => !Number.isFinite(window[f].getTime()));
   if (invalid.length > 0) {

@@ -80,13 +80,28 @@ export class ExcuseService {
       }
       scope = { sessionId: null, subjectId: input.subjectId ?? null, fromDay: input.fromDay, toDay: input.toDay };
     }
-    const excuse = await store.excuses.create(actor.orgId, { studentId: actor.id, submittedBy: actor.id, ...scope, category, text: input.text.trim() });
-    await audit(store, actor, this.deps.now(), { entityType: 'excuse', entityId: excuse.id, action: 'excuse.submit', from: null, to: auditState(excuse) });
+    const excuse = await store.excuses.create(actor.orgId, {
+      studentId: actor.id,
+      submittedBy: actor.id,
+      ...scope,
+      category,
+      text: input.text.trim(),
+    });
+    await audit(store, actor, this.deps.now(), {
+      entityType: 'excuse',
+      entityId: excuse.id,
+      action: 'excuse.submit',
+      from: null,
+      to: auditState(excuse),
+    });
     return this.view(excuse);
   }
 
   /** Students see their own; teachers those of subjects they teach; admins all. */
-  async list(actor: Actor, q: { status?: ExcuseStatus | undefined; studentId?: string | undefined; limit: number; offset: number }): Promise<Page<ExcuseView>> {
+  async list(
+    actor: Actor,
+    q: { status?: ExcuseStatus | undefined; studentId?: string | undefined; limit: number; offset: number },
+  ): Promise<Page<ExcuseView>> {
     const { store } = this.deps;
     const filter = { limit: q.limit, offset: q.offset, ...(q.status ? { status: q.status } : {}) };
     let page: Page<Excuse>;
@@ -94,11 +109,18 @@ export class ExcuseService {
       page = await store.excuses.list(actor.orgId, { ...filter, studentId: actor.id });
     } else if (actor.role === 'teacher') {
       const taught = await store.subjects.list(actor.orgId, { teacherId: actor.id, limit: 10_000, offset: 0 });
-      page = await store.excuses.list(actor.orgId, { ...filter, subjectIds: taught.items.map((s) => s.id), ...(q.studentId ? { studentId: q.studentId } : {}) });
+      page = await store.excuses.list(actor.orgId, {
+        ...filter,
+        subjectIds: taught.items.map((s) => s.id),
+        ...(q.studentId ? { studentId: q.studentId } : {}),
+      });
     } else {
       page = await store.excuses.list(actor.orgId, { ...filter, ...(q.studentId ? { studentId: q.studentId } : {}) });
     }
-    const students = await this.students(actor.orgId, page.items.map((e) => e.studentId));
+    const students = await this.students(
+      actor.orgId,
+      page.items.map((e) => e.studentId),
+    );
     return { items: page.items.map((e) => toView(e, students.get(e.studentId))), total: page.total };
   }
 
@@ -149,7 +171,13 @@ export class ExcuseService {
       decisionNote: note,
     });
     if (!decided) throw new AppError('EXCUSE_DECIDED');
-    await audit(store, actor, at, { entityType: 'excuse', entityId: excuse.id, action: `excuse.${decision}`, from: auditState(excuse), to: auditState(decided) });
+    await audit(store, actor, at, {
+      entityType: 'excuse',
+      entityId: excuse.id,
+      action: `excuse.${decision}`,
+      from: auditState(excuse),
+      to: auditState(decided),
+    });
     const recordsChanged = decision === 'approve' ? await this.applyToSettled(actor, decided) : 0;
     return { excuse: await this.view(decided), recordsChanged };
   }
@@ -162,7 +190,11 @@ export class ExcuseService {
   private async applyToSettled(actor: Actor, excuse: Excuse): Promise<number> {
     const { store } = this.deps;
     const sessions = await this.settledSessions(excuse);
-    const student = (await store.users.get(actor.orgId, excuse.studentId)) ?? { id: excuse.studentId, name: excuse.studentId, studentNumber: null };
+    const student = (await store.users.get(actor.orgId, excuse.studentId)) ?? {
+      id: excuse.studentId,
+      name: excuse.studentId,
+      studentNumber: null,
+    };
     const days = new Map<string, { subjectId: string; day: string }>();
     let changed = 0;
     for (const session of sessions) {
@@ -175,15 +207,29 @@ export class ExcuseService {
     return changed;
   }
 
-  private async excuseRecord(actor: Actor, session: AttendanceSession, student: Pick<User, 'id' | 'name' | 'studentNumber'>, excuse: Excuse): Promise<boolean> {
+  private async excuseRecord(
+    actor: Actor,
+    session: AttendanceSession,
+    student: Pick<User, 'id' | 'name' | 'studentNumber'>,
+    excuse: Excuse,
+  ): Promise<boolean> {
     const { store, now } = this.deps;
     const fields = excusedFields(excuse, now(), actor.id);
-    const auditCtx = { actorId: actor.id, action: 'record.excuse' as const, reason: `excuse ${excuse.id} (${excuse.category})`, ip: actor.ip ?? null };
+    const auditCtx = {
+      actorId: actor.id,
+      action: 'record.excuse' as const,
+      reason: `excuse ${excuse.id} (${excuse.category})`,
+      ip: actor.ip ?? null,
+    };
     for (let attempt = 0; attempt < RECORD_RETRIES; attempt++) {
       const record = await store.records.getForStudent(actor.orgId, session.id, excuse.studentId);
       if (!record) {
         if (!(await store.subjects.isEnrolled(actor.orgId, session.subjectId, excuse.studentId))) return false;
-        const input = { ...recordWithoutCheckin(session, excuse.studentId, { ...fields, note: null }), absenceCategory: fields.absenceCategory, correctionReason: fields.correctionReason };
+        const input = {
+          ...recordWithoutCheckin(session, excuse.studentId, { ...fields, note: null }),
+          absenceCategory: fields.absenceCategory,
+          correctionReason: fields.correctionReason,
+        };
         const inserted = await store.records.insertIfAbsent(actor.orgId, input);
         if (!inserted.created) continue;
         await recordChanged(this.deps, session, student, null, inserted.record, auditCtx);
@@ -195,7 +241,10 @@ export class ExcuseService {
       await recordChanged(this.deps, session, student, record, updated, auditCtx);
       return true;
     }
-    throw new AppError('RECORD_CHANGED', 'A record kept changing while the excuse was applied; the approval stands, retry is not needed for sessions still to close.');
+    throw new AppError(
+      'RECORD_CHANGED',
+      'A record kept changing while the excuse was applied; the approval stands, retry is not needed for sessions still to close.',
+    );
   }
 
   private async settledSessions(excuse: Excuse): Promise<AttendanceSession[]> {
@@ -249,7 +298,10 @@ export class ExcuseService {
   /** Enrolled in the subject, or with a record in the session (unenrolled since). */
   private async belongs(actor: Actor, subjectId: string, sessionId: string): Promise<boolean> {
     const { store } = this.deps;
-    return (await store.subjects.isEnrolled(actor.orgId, subjectId, actor.id)) || (await store.records.getForStudent(actor.orgId, sessionId, actor.id)) !== null;
+    return (
+      (await store.subjects.isEnrolled(actor.orgId, subjectId, actor.id)) ||
+      (await store.records.getForStudent(actor.orgId, sessionId, actor.id)) !== null
+    );
   }
 
   private async students(orgId: string, ids: string[]): Promise<Map<string, User>> {
@@ -283,7 +335,15 @@ function toView(e: Excuse, student: User | undefined): ExcuseView {
 }
 
 function auditState(e: Excuse): Record<string, unknown> {
-  return { status: e.status, category: e.category, sessionId: e.sessionId, subjectId: e.subjectId, fromDay: e.fromDay, toDay: e.toDay, decisionNote: e.decisionNote };
+  return {
+    status: e.status,
+    category: e.category,
+    sessionId: e.sessionId,
+    subjectId: e.subjectId,
+    fromDay: e.fromDay,
+    toDay: e.toDay,
+    decisionNote: e.decisionNote,
+  };
 }
 
 function invalid(path: string, message: string): AppError {

@@ -204,7 +204,14 @@ export class ClassPhotoService {
     const { store } = this.deps;
     const enrolled = new Set(await store.subjects.listEnrolled(actor.orgId, session.subjectId));
     const records = new Map((await store.records.listBySession(actor.orgId, session.id)).map((r) => [r.studentId, r]));
-    const users = new Map((await store.users.getMany(actor.orgId, ids.filter((id) => enrolled.has(id)))).map((u) => [u.id, u]));
+    const users = new Map(
+      (
+        await store.users.getMany(
+          actor.orgId,
+          ids.filter((id) => enrolled.has(id)),
+        )
+      ).map((u) => [u.id, u]),
+    );
 
     const results: ConfirmedStudent[] = [];
     // One at a time: roster versions stay in order and a class of 500 does not flood the store.

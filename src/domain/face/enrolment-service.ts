@@ -122,11 +122,9 @@ export class FaceEnrolmentService {
   async enrol(actor: Actor, userId: string, photos: readonly Uint8Array[]): Promise<EnrolResult> {
     const student = await this.authorise(actor, userId);
     if (photos.length < MIN_ENROLMENT_PHOTOS || photos.length > MAX_ENROLMENT_PHOTOS) {
-      throw new AppError(
-        'VALIDATION_FAILED',
-        `Upload ${MIN_ENROLMENT_PHOTOS} to ${MAX_ENROLMENT_PHOTOS} reference photos.`,
-        { photos: photos.length },
-      );
+      throw new AppError('VALIDATION_FAILED', `Upload ${MIN_ENROLMENT_PHOTOS} to ${MAX_ENROLMENT_PHOTOS} reference photos.`, {
+        photos: photos.length,
+      });
     }
     const route = await this.route(actor, student);
     const engine = this.deps.engine;
@@ -185,7 +183,10 @@ export class FaceEnrolmentService {
     const ids = [...new Set(proposals.items.flatMap((p) => [p.userId, p.proposedBy]))];
     const [users, enrolments] = await Promise.all([
       this.deps.store.users.getMany(actor.orgId, ids),
-      this.deps.store.faces.getMany(actor.orgId, proposals.items.map((p) => p.userId)),
+      this.deps.store.faces.getMany(
+        actor.orgId,
+        proposals.items.map((p) => p.userId),
+      ),
     ]);
     const byId = new Map(users.map((u) => [u.id, u]));
     const current = new Map(enrolments.map((e) => [e.userId, e]));

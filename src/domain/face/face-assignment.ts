@@ -26,11 +26,7 @@ export interface Assignment {
  * Ties go to the lower face index, then the lower candidate id, so the result is stable.
  * `null` probes (faces not to be matched, e.g. too small) take no part.
  */
-export function assignFaces(
-  probes: readonly (Embedding | null)[],
-  candidates: readonly Candidate[],
-  t: Thresholds,
-): Assignment[] {
+export function assignFaces(probes: readonly (Embedding | null)[], candidates: readonly Candidate[], t: Thresholds): Assignment[] {
   const pairs: Array<{ face: number; candidateId: string; distance: number }> = [];
   probes.forEach((probe, face) => {
     if (!probe) return;

@@ -77,9 +77,7 @@ export interface AnalyseFailure {
 export type AnalyseResult = AnalyseSuccess | AnalyseFailure;
 
 /** One liveness frame: its face's pose measures (domain/face/liveness.ts) and embedding, or why it has none. */
-export type FramePose =
-  | { ok: true; turn: number; ear: number; embedding: Float32Array }
-  | { ok: false; reason: FaceFailureReason };
+export type FramePose = { ok: true; turn: number; ear: number; embedding: Float32Array } | { ok: false; reason: FaceFailureReason };
 
 /** The frames of a liveness challenge, measured in order; the frames themselves are not kept. */
 export interface FramesResult {

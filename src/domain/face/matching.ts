@@ -82,12 +82,7 @@ export interface ProxyCheck {
  * accepted as theirs in this session) matches the probe better than the claimed student and
  * within the uncertain threshold. A claimed student with no enrolment counts as no match.
  */
-export function checkProxy(
-  probe: Embedding,
-  claimedDistance: number | null,
-  others: readonly OtherFace[],
-  t: Thresholds,
-): ProxyCheck {
+export function checkProxy(probe: Embedding, claimedDistance: number | null, others: readonly OtherFace[], t: Thresholds): ProxyCheck {
   let closest: ProxyCheck['closest'] = null;
   for (const other of others) {
     const d = bestDistance(probe, other.embeddings);
@@ -111,12 +106,7 @@ export interface FaceVerdict {
  * The whole decision for one selfie: band against the claimed student's enrolment, plus the
  * anti-proxy check against the other students. Reasons are ready for the check-in record.
  */
-export function verifyFace(
-  probe: Embedding,
-  claimed: readonly Embedding[],
-  others: readonly OtherFace[],
-  t: Thresholds,
-): FaceVerdict {
+export function verifyFace(probe: Embedding, claimed: readonly Embedding[], others: readonly OtherFace[], t: Thresholds): FaceVerdict {
   if (!(t.confident <= t.uncertain)) throw new RangeError('thresholds: confident must not exceed uncertain');
   const d = bestDistance(probe, claimed);
   const band: FaceVerdict['band'] = d === null ? 'not-enrolled' : bandOf(d, t);

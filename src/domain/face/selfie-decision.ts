@@ -44,7 +44,15 @@ export function decideSelfie(
       status: 'rejected',
       reason: analysis.reason,
       flags: [...base.flags, analysis.reason],
-      verification: { state: 'done', band: null, distance: null, flags: [analysis.reason], reason: analysis.reason, completedAt: at, probe: null },
+      verification: {
+        state: 'done',
+        band: null,
+        distance: null,
+        flags: [analysis.reason],
+        reason: analysis.reason,
+        completedAt: at,
+        probe: null,
+      },
     };
   }
   const face = analysis.faces[0]!;
@@ -91,6 +99,14 @@ export function noConsentDecision(base: BaseOutcome, at: Date): SelfieDecision {
     status: 'pending',
     reason: 'FACE_NO_CONSENT',
     flags: [...base.flags, 'FACE_NO_CONSENT'],
-    verification: { state: 'done', band: null, distance: null, flags: ['FACE_NO_CONSENT'], reason: 'FACE_NO_CONSENT', completedAt: at, probe: null },
+    verification: {
+      state: 'done',
+      band: null,
+      distance: null,
+      flags: ['FACE_NO_CONSENT'],
+      reason: 'FACE_NO_CONSENT',
+      completedAt: at,
+      probe: null,
+    },
   };
 }

@@ -37,7 +37,8 @@ export class GuardianService {
     await this.student(actor, studentId);
     const problems = contacts.flatMap((c, i) => contactProblems(c).map((p) => ({ path: `contacts.${i}`, message: p })));
     if (contacts.length > MAX_GUARDIANS) problems.push({ path: 'contacts', message: `at most ${MAX_GUARDIANS}` });
-    if (problems.length > 0) throw new AppError('VALIDATION_FAILED', `${problems[0]!.path}: ${problems[0]!.message}.`, { issues: problems });
+    if (problems.length > 0)
+      throw new AppError('VALIDATION_FAILED', `${problems[0]!.path}: ${problems[0]!.message}.`, { issues: problems });
     return this.replace(actor, studentId, contacts.map(clean));
   }
 
@@ -51,12 +52,25 @@ export class GuardianService {
     const rows = parseRows(csv);
     const errors: GuardianImportError[] = [];
     const byStudent = new Map<string, GuardianContact[]>();
-    const users = await this.studentsOf(actor.orgId, rows.map((r) => r.fields));
+    const users = await this.studentsOf(
+      actor.orgId,
+      rows.map((r) => r.fields),
+    );
     for (const { line, fields } of rows) {
-      const student = fields.student_number ? users.byNumber.get(fields.student_number) : fields.student_email ? users.byEmail.get(normaliseEmail(fields.student_email)) : undefined;
-      const contact = clean({ name: fields.name ?? '', relation: fields.relation ?? '', email: fields.email ?? '', language: fields.language || 'en' });
+      const student = fields.student_number
+        ? users.byNumber.get(fields.student_number)
+        : fields.student_email
+          ? users.byEmail.get(normaliseEmail(fields.student_email))
+          : undefined;
+      const contact = clean({
+        name: fields.name ?? '',
+        relation: fields.relation ?? '',
+        email: fields.email ?? '',
+        language: fields.language || 'en',
+      });
       const reasons = contactProblems(contact);
-      if (!student) reasons.unshift(fields.student_number || fields.student_email ? 'no such student' : 'student_number or student_email is missing');
+      if (!student)
+        reasons.unshift(fields.student_number || fields.student_email ? 'no such student' : 'student_number or student_email is missing');
       if (reasons.length > 0) {
         errors.push({ line, reason: reasons.join('; ') });
         continue;
@@ -66,7 +80,8 @@ export class GuardianService {
       if (list.length > MAX_GUARDIANS) errors.push({ line, reason: `more than ${MAX_GUARDIANS} contacts for this student` });
       byStudent.set(student!.id, list);
     }
-    if (errors.length > 0) throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
+    if (errors.length > 0)
+      throw new AppError('VALIDATION_FAILED', `${errors.length} row(s) are invalid; nothing was imported.`, { rows: errors });
     let contacts = 0;
     for (const [studentId, list] of byStudent) {
       await this.replace(actor, studentId, list);
@@ -78,7 +93,13 @@ export class GuardianService {
   private async replace(actor: Actor, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]> {
     const before = await this.deps.store.guardians.get(actor.orgId, studentId);
     const after = await this.deps.store.guardians.put(actor.orgId, studentId, contacts);
-    await audit(this.deps.store, actor, this.deps.clock(), { entityType: 'user', entityId: studentId, action: 'user.guardians', from: before, to: after });
+    await audit(this.deps.store, actor, this.deps.clock(), {
+      entityType: 'user',
+      entityId: studentId,
+      action: 'user.guardians',
+      from: before,
+      to: after,
+    });
     return after;
   }
 
@@ -88,7 +109,10 @@ export class GuardianService {
     return user;
   }
 
-  private async studentsOf(orgId: string, rows: Array<Record<string, string | undefined>>): Promise<{ byNumber: Map<string, User>; byEmail: Map<string, User> }> {
+  private async studentsOf(
+    orgId: string,
+    rows: Array<Record<string, string | undefined>>,
+  ): Promise<{ byNumber: Map<string, User>; byEmail: Map<string, User> }> {
     const byNumber = new Map<string, User>();
     const byEmail = new Map<string, User>();
     const emails = new Set(rows.map((r) => (r.student_email ? normaliseEmail(r.student_email) : '')).filter(Boolean));
@@ -132,7 +156,10 @@ function parseRows(csv: string): Array<{ line: number; fields: Record<string, st
   const columns = header.record.map((h) => h.trim().toLowerCase());
   const missing = ['name', 'relation', 'email'].filter((c) => !columns.includes(c));
   if (!columns.includes('student_number') && !columns.includes('student_email')) missing.push('student_number or student_email');
-  if (missing.length > 0) throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, { rows: [{ line: 1, reason: `missing column(s): ${missing.join(', ')}` }] });
+  if (missing.length > 0)
+    throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
+      rows: [{ line: 1, reason: `missing column(s): ${missing.join(', ')}` }],
+    });
   if (body.length > MAX_GUARDIAN_IMPORT_ROWS) throw new AppError('VALIDATION_FAILED', `At most ${MAX_GUARDIAN_IMPORT_ROWS} rows per file.`);
   return body.map(({ record, info }) => ({ line: info.lines, fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])) }));
 }

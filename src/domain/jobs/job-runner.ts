@@ -52,7 +52,8 @@ export class JobRunner {
     })();
     try {
       const drained = await Promise.race([settled, timeout]);
-      if (!drained) this.logger.warn({ pending: this.inFlight.size, timeoutMs }, 'background jobs still running at shutdown; left unfinished');
+      if (!drained)
+        this.logger.warn({ pending: this.inFlight.size, timeoutMs }, 'background jobs still running at shutdown; left unfinished');
       return drained;
     } finally {
       clearTimeout(timer);

@@ -43,11 +43,19 @@ async function digestsOf(deps: DigestDeps, orgId: string, organisation: string, 
     const teachers = await store.users.list(orgId, { role: 'teacher', active: true, limit: PAGE, offset });
     for (const teacher of teachers.items) {
       const job = `digest:${orgId}:${teacher.id}`;
-      const claimed = await store.jobs.claim(job, deps.owner, new Date(now.getTime() + LEASE_MS), now, new Date(now.getTime() - ONCE_PER_MS));
+      const claimed = await store.jobs.claim(
+        job,
+        deps.owner,
+        new Date(now.getTime() + LEASE_MS),
+        now,
+        new Date(now.getTime() - ONCE_PER_MS),
+      );
       if (!claimed) continue;
       try {
         const content = await digestContent(store, teacher, organisation, timezone, now);
-        sent += await deps.emails.each(orgId, [teacher.id], 'digest', (user, lang, url) => digestEmail(lang, { ...content, recipientName: user.name }, url));
+        sent += await deps.emails.each(orgId, [teacher.id], 'digest', (user, lang, url) =>
+          digestEmail(lang, { ...content, recipientName: user.name }, url),
+        );
       } catch (err) {
         await store.jobs.release(job, deps.owner);
         throw err;
@@ -67,7 +75,12 @@ async function digestContent(store: Store, teacher: User, organisation: string, 
     const page = await store.sessions.list(teacher.orgId, { subjectId: subject.id, fromDay: day, toDay: day, limit: 50, offset: 0 });
     for (const s of page.items) {
       sessionIds.push(s.id);
-      sessions.push({ subjectCode: subject.code, subjectName: subject.name, startsAt: localIso(timezone, s.startsAt).slice(11, 16), status: s.status });
+      sessions.push({
+        subjectCode: subject.code,
+        subjectName: subject.name,
+        startsAt: localIso(timezone, s.startsAt).slice(11, 16),
+        status: s.status,
+      });
     }
   }
   sessions.sort((a, b) => a.startsAt.localeCompare(b.startsAt));

@@ -44,7 +44,10 @@ export class EmailNotifications {
   }
 
   /** The organisation's outbox for its admins: what was sent, what waits, what failed and why (no bodies). */
-  async outbox(actor: Actor, filter: OutboxFilter): Promise<Page<Omit<OutboxMail, 'text' | 'html' | 'headers' | 'claimedBy' | 'claimUntil'>>> {
+  async outbox(
+    actor: Actor,
+    filter: OutboxFilter,
+  ): Promise<Page<Omit<OutboxMail, 'text' | 'html' | 'headers' | 'claimedBy' | 'claimUntil'>>> {
     requireRole(actor, 'admin');
     const page = await this.deps.store.outbox.list(actor.orgId, filter);
     return {
@@ -86,7 +89,9 @@ export class EmailNotifications {
   ): Promise<number> {
     const { store, tokens, publicUrl } = this.deps;
     const users = (await store.users.getMany(orgId, recipientIds)).filter((u) => u.active);
-    const prefs = new Map<string, NotificationPreferences>((await store.notificationPreferences.getMany(orgId, recipientIds)).map((p) => [p.userId, p]));
+    const prefs = new Map<string, NotificationPreferences>(
+      (await store.notificationPreferences.getMany(orgId, recipientIds)).map((p) => [p.userId, p]),
+    );
     let queued = 0;
     for (const user of users) {
       const p = prefs.get(user.id);

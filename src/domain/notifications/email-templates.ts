@@ -87,12 +87,20 @@ function render(subject: string, paragraphs: (string | string[])[], unsubscribeL
     '',
   ].join('\n');
   const html =
-    paragraphs.map((p) => (Array.isArray(p) ? `<ul>${p.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : `<p>${escapeHtml(p)}</p>`)).join('\n') +
+    paragraphs
+      .map((p) => (Array.isArray(p) ? `<ul>${p.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : `<p>${escapeHtml(p)}</p>`))
+      .join('\n') +
     `\n<p><small>${escapeHtml(unsubscribeLabel)} <a href="${escapeHtml(unsubscribeUrl)}">${escapeHtml(unsubscribeUrl)}</a></small></p>\n`;
   return { subject, text, html };
 }
 
-export function alertEmail(lang: EmailLanguage, recipientName: string, organisation: string, alerts: AlertPayload[], unsubscribeUrl: string): RenderedEmail {
+export function alertEmail(
+  lang: EmailLanguage,
+  recipientName: string,
+  organisation: string,
+  alerts: AlertPayload[],
+  unsubscribeUrl: string,
+): RenderedEmail {
   const s = EMAIL_STRINGS[lang];
   const codes = [...new Set(alerts.map((a) => a.subjectCode))].join(', ');
   return render(

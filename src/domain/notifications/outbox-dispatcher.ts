@@ -73,7 +73,10 @@ export class OutboxDispatcher {
   async enqueue(input: Parameters<Store['outbox']['enqueue']>[0]): Promise<boolean> {
     const mail = await this.store.outbox.enqueue(input, this.settings.maxWaiting);
     if (!mail) {
-      this.logger.warn({ orgId: input.orgId, category: input.category, maxWaiting: this.settings.maxWaiting }, 'outbox full; email not queued');
+      this.logger.warn(
+        { orgId: input.orgId, category: input.category, maxWaiting: this.settings.maxWaiting },
+        'outbox full; email not queued',
+      );
       return false;
     }
     this.kick();

@@ -52,7 +52,10 @@ export class OneRosterAttendanceExport {
     const subjects = new Map<string, { subject: Subject | null; sourcedId: string | null }>();
     for (let i = 0; i < sessions.length; i += SESSION_BATCH) {
       const batch = sessions.slice(i, i + SESSION_BATCH);
-      const records = await store.records.listBySessions(orgId, batch.map((s) => s.id));
+      const records = await store.records.listBySessions(
+        orgId,
+        batch.map((s) => s.id),
+      );
       const studentIds = [...new Set(records.map((r) => r.studentId))];
       const users = new Map((await store.users.getMany(orgId, studentIds)).map((u) => [u.id, u]));
       const links = new Map((await store.oneroster.getByEntities(orgId, 'user', studentIds)).map((o) => [o.entityId, o.sourcedId]));

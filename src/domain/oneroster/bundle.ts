@@ -50,7 +50,10 @@ function invalid(message: string, problems: FileProblem[]): AppError {
 export function parseBundle(bundle: Bundle): ParsedBundle {
   const present = new Set(BUNDLE_FILES.filter((f) => bundle[f] !== undefined && bundle[f]!.trim() !== ''));
   if (bundle.manifest !== undefined) checkManifest(bundle.manifest, present);
-  if (present.size === 0) throw invalid('The bundle has none of the files the import reads.', [{ file: 'manifest.csv', line: 1, reason: `expected one of ${BUNDLE_FILES.map((f) => `${f}.csv`).join(', ')}` }]);
+  if (present.size === 0)
+    throw invalid('The bundle has none of the files the import reads.', [
+      { file: 'manifest.csv', line: 1, reason: `expected one of ${BUNDLE_FILES.map((f) => `${f}.csv`).join(', ')}` },
+    ]);
   const parsed: ParsedBundle = {};
   for (const file of BUNDLE_FILES) {
     if (!present.has(file)) continue;
@@ -61,15 +64,20 @@ export function parseBundle(bundle: Bundle): ParsedBundle {
 
 function checkManifest(text: string, present: Set<BundleFile>): void {
   const rows = readFile('manifest.csv', text, ['propertyName', 'value']);
-  const props = new Map(rows.map((r) => [r.fields['propertyName']!, { value: (r.fields['value'] ?? '').trim().toLowerCase(), line: r.line }]));
+  const props = new Map(
+    rows.map((r) => [r.fields['propertyName']!, { value: (r.fields['value'] ?? '').trim().toLowerCase(), line: r.line }]),
+  );
   const problems: FileProblem[] = [];
   const version = props.get('oneroster.version');
-  if (version && version.value !== '1.1') problems.push({ file: 'manifest.csv', line: version.line, reason: `oneroster.version ${version.value} (only 1.1 is read)` });
+  if (version && version.value !== '1.1')
+    problems.push({ file: 'manifest.csv', line: version.line, reason: `oneroster.version ${version.value} (only 1.1 is read)` });
   for (const file of BUNDLE_FILES) {
     const mode = props.get(`file.${file}`);
     if (!mode) continue;
-    if (mode.value === 'delta') problems.push({ file: 'manifest.csv', line: mode.line, reason: `file.${file} is delta (only bulk files are read)` });
-    if (mode.value === 'bulk' && !present.has(file)) problems.push({ file: 'manifest.csv', line: mode.line, reason: `file.${file} is bulk but ${file}.csv was not sent` });
+    if (mode.value === 'delta')
+      problems.push({ file: 'manifest.csv', line: mode.line, reason: `file.${file} is delta (only bulk files are read)` });
+    if (mode.value === 'bulk' && !present.has(file))
+      problems.push({ file: 'manifest.csv', line: mode.line, reason: `file.${file} is bulk but ${file}.csv was not sent` });
     // A file the manifest calls absent is not read, whatever was sent.
     if (mode.value === 'absent') present.delete(file);
   }
@@ -88,8 +96,12 @@ function readFile(file: string, text: string, required: readonly string[]): Bund
   const [header, ...body] = table;
   const columns = header?.record ?? [];
   const missing = required.filter((c) => !columns.includes(c));
-  if (missing.length > 0) throw invalid(`${file} lacks column(s) ${missing.join(', ')}.`, [{ file, line: 1, reason: `missing column(s): ${missing.join(', ')}` }]);
-  if (body.length > MAX_ROWS_PER_FILE) throw invalid(`${file} has more than ${MAX_ROWS_PER_FILE} rows.`, [{ file, line: MAX_ROWS_PER_FILE + 2, reason: 'too many rows' }]);
+  if (missing.length > 0)
+    throw invalid(`${file} lacks column(s) ${missing.join(', ')}.`, [
+      { file, line: 1, reason: `missing column(s): ${missing.join(', ')}` },
+    ]);
+  if (body.length > MAX_ROWS_PER_FILE)
+    throw invalid(`${file} has more than ${MAX_ROWS_PER_FILE} rows.`, [{ file, line: MAX_ROWS_PER_FILE + 2, reason: 'too many rows' }]);
   return body.map(({ record, info }) => ({
     line: info.lines,
     fields: Object.fromEntries(columns.map((c, i) => [c, record[i] ?? ''])),

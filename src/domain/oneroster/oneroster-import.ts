@@ -51,9 +51,7 @@ class RowError extends Error {}
  * imported. Nothing is removed: a bulk file's missing rows are left alone.
  */
 export class OneRosterImport {
-  constructor(
-    private readonly deps: { store: Store; users: UserService; subjects: SubjectService; clock: () => Date },
-  ) {}
+  constructor(private readonly deps: { store: Store; users: UserService; subjects: SubjectService; clock: () => Date }) {}
 
   async run(actor: Actor, bundle: Bundle, opts: { dryRun: boolean }): Promise<ImportReport> {
     requireRole(actor, 'admin');
@@ -89,7 +87,14 @@ function sessionData(f: Record<string, string>): Record<string, string> {
   if (!f['title']) throw new RowError('title is missing');
   if (!Day.safeParse(start).success || !Day.safeParse(end).success) throw new RowError('startDate and endDate must be YYYY-MM-DD');
   if (start > end) throw new RowError('startDate is after endDate');
-  return { title: f['title'], type: f['type'] ?? '', startDate: start, endDate: end, parentSourcedId: f['parentSourcedId'] ?? '', schoolYear: f['schoolYear'] ?? '' };
+  return {
+    title: f['title'],
+    type: f['type'] ?? '',
+    startDate: start,
+    endDate: end,
+    parentSourcedId: f['parentSourcedId'] ?? '',
+    schoolYear: f['schoolYear'] ?? '',
+  };
 }
 
 function sameData(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -98,7 +103,10 @@ function sameData(a: Record<string, string>, b: Record<string, string>): boolean
 }
 
 function splitList(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 class ImportRun {
@@ -128,7 +136,12 @@ class ImportRun {
   }
 
   /** Orgs and academic sessions: kept as OneRoster objects, without a local entity. */
-  async objects(file: BundleFile, kind: OneRosterKind, rows: BundleRow[], data: (f: Record<string, string>) => Record<string, string>): Promise<void> {
+  async objects(
+    file: BundleFile,
+    kind: OneRosterKind,
+    rows: BundleRow[],
+    data: (f: Record<string, string>) => Record<string, string>,
+  ): Promise<void> {
     const stored = await this.load(kind, rows);
     await this.eachRow(file, rows, async (row, sourcedId) => {
       const d = data(row.fields);
@@ -146,14 +159,18 @@ class ImportRun {
     await this.eachRow('users', rows, async (row, sourcedId) => {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
-      if (role !== 'student' && role !== 'teacher') return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
+      if (role !== 'student' && role !== 'teacher')
+        return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
       const email = normaliseEmail(f['email'] ?? '');
       if (!email) throw new RowError('email is missing (it is the login)');
       if (!Email.safeParse(email).success) throw new RowError(`email "${f['email']}" is invalid`);
       const firstLine = seenEmails.get(email);
       if (firstLine !== undefined) throw new RowError(`duplicate email in the file (first on line ${firstLine})`);
       seenEmails.set(email, row.line);
-      const name = [f['givenName'], f['familyName']].map((s) => (s ?? '').trim()).filter(Boolean).join(' ');
+      const name = [f['givenName'], f['familyName']]
+        .map((s) => (s ?? '').trim())
+        .filter(Boolean)
+        .join(' ');
       if (!name) throw new RowError('givenName and familyName are missing');
       const studentNumber = role === 'student' ? (f['identifier'] || f['username'] || '').trim() || null : null;
       if (role === 'student' && !studentNumber) throw new RowError('a student needs an identifier or a username (the student number)');
@@ -216,7 +233,8 @@ class ImportRun {
       const f = row.fields;
       const codeIn = (f['classCode'] || sourcedId).trim();
       const code = SubjectCodeSchema.safeParse(codeIn);
-      if (!code.success) throw new RowError(`classCode "${codeIn}" is not a subject code (at most 32 letters, digits, dot, dash, underscore)`);
+      if (!code.success)
+        throw new RowError(`classCode "${codeIn}" is not a subject code (at most 32 letters, digits, dot, dash, underscore)`);
       const name = SubjectNameSchema.safeParse(f['title'] ?? '');
       if (!name.success) throw new RowError('title is missing or longer than 200 characters');
       const firstLine = seenCodes.get(code.data);
@@ -282,7 +300,8 @@ class ImportRun {
     await this.eachRow('enrollments', rows, async (row) => {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
-      if (role !== 'student' && role !== 'teacher') return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
+      if (role !== 'student' && role !== 'teacher')
+        return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
       const cls = this.resolve('classes', this.classIds, f['classSourcedId'] ?? '');
       const user = this.resolve('users', this.userIds, f['userSourcedId'] ?? '');
       if (user.role !== role) throw new RowError(`user ${f['userSourcedId']} is a ${user.role ?? 'user'}, not a ${role}`);
@@ -316,7 +335,14 @@ class ImportRun {
     }
     const userIds = [...new Set(rows.map((r) => r.fields['userSourcedId'] ?? ''))].filter((s) => s && !this.userIds.has(s));
     const links = await store.oneroster.getMany(this.orgId, 'user', userIds);
-    const users = new Map((await store.users.getMany(this.orgId, links.flatMap((o) => (o.entityId ? [o.entityId] : [])))).map((u) => [u.id, u]));
+    const users = new Map(
+      (
+        await store.users.getMany(
+          this.orgId,
+          links.flatMap((o) => (o.entityId ? [o.entityId] : [])),
+        )
+      ).map((u) => [u.id, u]),
+    );
     for (const o of links) {
       const u = o.entityId ? users.get(o.entityId) : undefined;
       if (u && u.role !== 'admin') this.userIds.set(o.sourcedId, { id: u.id, role: u.role });
@@ -334,7 +360,7 @@ class ImportRun {
   private async subject(cache: Map<string, Subject>, id: string): Promise<Subject> {
     return this.cached(cache, id, async () => {
       const s = await this.deps.store.subjects.get(this.orgId, id);
-      if (!s) throw new RowError('the class\'s subject was deleted meanwhile');
+      if (!s) throw new RowError("the class's subject was deleted meanwhile");
       return s;
     });
   }

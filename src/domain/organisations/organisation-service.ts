@@ -224,7 +224,8 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   }
   if (input.sharedDevice !== undefined) next.sharedDevice = input.sharedDevice;
   if (input.retention !== undefined) next.retention = mergeRetention(current.retention, input.retention);
-  if (input.riskThreshold !== undefined) next.riskThreshold = checkRange('settings.riskThreshold', input.riskThreshold, SETTING_LIMITS.riskThreshold)!;
+  if (input.riskThreshold !== undefined)
+    next.riskThreshold = checkRange('settings.riskThreshold', input.riskThreshold, SETTING_LIMITS.riskThreshold)!;
   return next;
 }
 
@@ -235,7 +236,8 @@ function mergeRetention(current: RetentionSettings, input: PartialInput<Retentio
     if (v !== undefined) next[key] = checkRange(`settings.retention.${key}`, v, SETTING_LIMITS.retentionDays)!;
   }
   if (input.locationMode !== undefined) {
-    if (!LOCATION_MODES.includes(input.locationMode)) throw invalid('settings.retention.locationMode', `one of ${LOCATION_MODES.join(', ')}`);
+    if (!LOCATION_MODES.includes(input.locationMode))
+      throw invalid('settings.retention.locationMode', `one of ${LOCATION_MODES.join(', ')}`);
     next.locationMode = input.locationMode;
   }
   return next;

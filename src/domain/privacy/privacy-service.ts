@@ -1,5 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { AttendanceRecord, AuditEntry, Consent, ErasureCounts, Excuse, GuardianContact, Notification, NotificationPreferences, Page, PersonRef, Store, User, VerificationResult } from '../store-ports.js';
+import type {
+  AttendanceRecord,
+  AuditEntry,
+  Consent,
+  ErasureCounts,
+  Excuse,
+  GuardianContact,
+  Notification,
+  NotificationPreferences,
+  Page,
+  PersonRef,
+  Store,
+  User,
+  VerificationResult,
+} from '../store-ports.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
@@ -83,10 +97,10 @@ export class PrivacyService {
       throw new AppError('FORBIDDEN', "A guardian's consent is recorded by an admin.");
     }
     if (actor.role === 'admin' && input.givenBy !== 'guardian') {
-      throw new AppError('FORBIDDEN', 'Students record their own consent; an admin records a guardian\'s.');
+      throw new AppError('FORBIDDEN', "Students record their own consent; an admin records a guardian's.");
     }
     if ((input.givenBy === 'guardian') !== (guardianName !== null)) {
-      throw new AppError('VALIDATION_FAILED', 'guardianName is required for a guardian\'s consent, and only then.');
+      throw new AppError('VALIDATION_FAILED', "guardianName is required for a guardian's consent, and only then.");
     }
     const now = this.deps.clock();
     const consent = await this.deps.store.consents.create({
@@ -177,12 +191,22 @@ export class PrivacyService {
         updatedAt: face?.updatedAt ?? null,
         proposal: proposal && { proposedBy: proposal.proposedBy, createdAt: proposal.createdAt, photoCount: proposal.photos.length },
       },
-      logins: logins.map((l) => ({ startedAt: l.startedAt, lastUsedAt: l.lastUsedAt, userAgent: l.userAgent, ip: l.ip, expiresAt: l.expiresAt })),
+      logins: logins.map((l) => ({
+        startedAt: l.startedAt,
+        lastUsedAt: l.lastUsedAt,
+        userAgent: l.userAgent,
+        ip: l.ip,
+        expiresAt: l.expiresAt,
+      })),
       audit: entries,
       excuses: excuses.map(({ orgId: _orgId, ...e }) => e),
       guardians,
       notifications: notifications.map(({ orgId: _orgId, userId: _userId, ...n }) => n),
-      emailPreferences: preferences && { language: preferences.language, unsubscribed: preferences.unsubscribed, updatedAt: preferences.updatedAt },
+      emailPreferences: preferences && {
+        language: preferences.language,
+        unsubscribed: preferences.unsubscribed,
+        updatedAt: preferences.updatedAt,
+      },
     };
   }
 

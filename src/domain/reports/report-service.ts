@@ -1,6 +1,16 @@
 import { emptyCounts, summaryCounts, type SummaryCounts } from '../../shared/counts.js';
 import { SESSION_STATES, type SessionState } from '../../shared/events.js';
-import type { AuditEntry, AuditFilter, Page, RecordStatus, Store, StudentSubjectTally, Subject, SubjectTotals, User } from '../store-ports.js';
+import type {
+  AuditEntry,
+  AuditFilter,
+  Page,
+  RecordStatus,
+  Store,
+  StudentSubjectTally,
+  Subject,
+  SubjectTotals,
+  User,
+} from '../store-ports.js';
 import { normaliseSettings } from '../store-ports.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
@@ -142,7 +152,13 @@ export class ReportService {
     return ids
       .map((id) => {
         const u = users.get(id);
-        return { studentId: id, name: u?.name ?? '', studentNumber: u?.studentNumber ?? null, enrolled: enrolledSet.has(id), ...figures(byStudent.get(id)) };
+        return {
+          studentId: id,
+          name: u?.name ?? '',
+          studentNumber: u?.studentNumber ?? null,
+          enrolled: enrolledSet.has(id),
+          ...figures(byStudent.get(id)),
+        };
       })
       .sort((a, b) => a.name.localeCompare(b.name) || a.studentId.localeCompare(b.studentId));
   }

@@ -69,7 +69,10 @@ export class AttendanceQueries {
 
   async sessionRecords(actor: Actor, sessionId: string): Promise<{ session: SessionView; entries: RosterEntry[] }> {
     const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);
-    return { session: toSessionView(session, subject, this.deps.now()), entries: await loadRosterEntries(this.deps.store, session, session.status !== 'closed') };
+    return {
+      session: toSessionView(session, subject, this.deps.now()),
+      entries: await loadRosterEntries(this.deps.store, session, session.status !== 'closed'),
+    };
   }
 
   /** A student's own attendance, newest first. */
@@ -128,11 +131,19 @@ export class AttendanceQueries {
     assertRange(from, to);
     // A cancelled session was voided: it is in no export of the subject, as in no summary.
     const status = SESSION_STATES.filter((s) => s !== 'cancelled');
-    const page = await this.deps.store.sessions.list(actor.orgId, { subjectId, status, fromDay: from, toDay: to, limit: 10_000, offset: 0 });
+    const page = await this.deps.store.sessions.list(actor.orgId, {
+      subjectId,
+      status,
+      fromDay: from,
+      toDay: to,
+      limit: 10_000,
+      offset: 0,
+    });
     const zone = await this.timeZone(actor.orgId);
     const rows: ExportRow[] = [];
     for (const session of [...page.items].reverse()) {
-      for (const e of await loadRosterEntries(this.deps.store, session, session.status !== 'closed')) rows.push(toRow(session, subject, e, zone));
+      for (const e of await loadRosterEntries(this.deps.store, session, session.status !== 'closed'))
+        rows.push(toRow(session, subject, e, zone));
     }
     return rows;
   }

@@ -23,7 +23,11 @@ const CLOSING_RETRY: Refusal = { code: 'RECORD_CHANGED', message: 'The session i
  */
 export const SESSION_TRANSITIONS = {
   /** The start time passed (the scheduler). */
-  start: { from: ['scheduled'], to: 'open', refused: { cancelled: 'SESSION_CANCELLED', closing: 'SESSION_CLOSED', closed: 'SESSION_CLOSED' } },
+  start: {
+    from: ['scheduled'],
+    to: 'open',
+    refused: { cancelled: 'SESSION_CANCELLED', closing: 'SESSION_CLOSED', closed: 'SESSION_CLOSED' },
+  },
   /** Closing begins: check-ins are refused from here. */
   close: { from: ['scheduled', 'open'], to: 'closing', refused: { cancelled: 'SESSION_CANCELLED' } },
   /** Closing's steps are done. */

@@ -7,11 +7,7 @@ import type { AttendanceRecord, AttendanceSession, Store } from '../store-ports.
  * record still counts. With `includeNotYet`, enrolled students without a record appear as
  * 'not-yet'; a closed session has a record for everyone it counted.
  */
-export async function loadRosterEntries(
-  store: Store,
-  session: AttendanceSession,
-  includeNotYet: boolean,
-): Promise<RosterEntry[]> {
+export async function loadRosterEntries(store: Store, session: AttendanceSession, includeNotYet: boolean): Promise<RosterEntry[]> {
   const [studentIds, records] = await Promise.all([
     includeNotYet ? store.subjects.listEnrolled(session.orgId, session.subjectId) : Promise.resolve([]),
     store.records.listBySession(session.orgId, session.id),

@@ -10,7 +10,6 @@ import type { AttendanceRecord, AttendanceSession, Excuse, RecordPatch, User } f
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
-
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
  * next sees the session in 'closing':
@@ -44,7 +43,9 @@ export class SessionCloser {
       await this.settle(session, by);
       await recomputeDailySummary(store, orgId, session.subjectId, session.day);
       session =
-        (await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by })) ?? (await store.sessions.get(orgId, sessionId)) ?? session;
+        (await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by })) ??
+        (await store.sessions.get(orgId, sessionId)) ??
+        session;
       if (subject && session.status === 'closed') {
         await store.audit.append({
           orgId,
@@ -91,7 +92,10 @@ export class SessionCloser {
       const decision = excuse
         ? { ...excusedFields(excuse, at, by), note: null }
         : { status: 'absent' as const, reason: 'NO_CHECKIN' as const, decidedAt: at, decidedBy: by, note: null };
-      const { record, created } = await store.records.insertIfAbsent(orgId, { ...recordWithoutCheckin(session, studentId, decision), ...(excuse ? decision : {}) });
+      const { record, created } = await store.records.insertIfAbsent(orgId, {
+        ...recordWithoutCheckin(session, studentId, decision),
+        ...(excuse ? decision : {}),
+      });
       const student = students.get(studentId);
       if (created && student) {
         const action = excuse ? 'close.excused' : 'close.absent';
@@ -103,13 +107,24 @@ export class SessionCloser {
       const patch: RecordPatch = excuse
         ? excusedFields(excuse, at, by)
         : record.status === 'pending'
-          ? { status: 'absent', reason: 'PENDING_AT_CLOSE', flags: [...new Set<ReasonCode>([...record.flags, 'UNRESOLVED_AT_CLOSE'])], decidedAt: at, decidedBy: by }
+          ? {
+              status: 'absent',
+              reason: 'PENDING_AT_CLOSE',
+              flags: [...new Set<ReasonCode>([...record.flags, 'UNRESOLVED_AT_CLOSE'])],
+              decidedAt: at,
+              decidedBy: by,
+            }
           : { status: 'absent', decidedAt: at, decidedBy: by };
       const updated: AttendanceRecord | null = await store.records.update(orgId, record.id, record.version, patch);
       const student = students.get(record.studentId);
       // null: someone decided it meanwhile; the next pass sees their decision.
       if (updated && student) {
-        await recordChanged(this.deps, session, student, record, updated, { actorId: by, action: 'close.settle', reason: patch.reason ?? record.reason, ip: null });
+        await recordChanged(this.deps, session, student, record, updated, {
+          actorId: by,
+          action: 'close.settle',
+          reason: patch.reason ?? record.reason,
+          ip: null,
+        });
       }
     }
   }

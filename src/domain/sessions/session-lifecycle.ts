@@ -89,7 +89,10 @@ export class SessionLifecycle {
     const at = now();
     const windowMs = this.deps.settings.reopenWindowMs ?? DEFAULT_REOPEN_WINDOW_MS;
     if (!session.closedAt || at.getTime() - session.closedAt.getTime() > windowMs) {
-      throw new AppError('REOPEN_WINDOW_PASSED', undefined, { reopenWindowMs: windowMs, closedAt: session.closedAt?.toISOString() ?? null });
+      throw new AppError('REOPEN_WINDOW_PASSED', undefined, {
+        reopenWindowMs: windowMs,
+        closedAt: session.closedAt?.toISOString() ?? null,
+      });
     }
     const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(at.getTime() + REOPEN_DEFAULT_MS);
     // A late-after past the new close would be refused; nobody is late then instead.
@@ -164,8 +167,17 @@ export class SessionLifecycle {
       };
       const updated = await store.records.update(session.orgId, record.id, record.version, patch);
       if (updated) {
-        const student = (await store.users.get(session.orgId, record.studentId)) ?? { id: record.studentId, name: record.studentId, studentNumber: null };
-        await recordChanged(this.deps, session, student, record, updated, { actorId: by, action: 'reopen.restore', reason: 'SESSION_REOPENED', ip: null });
+        const student = (await store.users.get(session.orgId, record.studentId)) ?? {
+          id: record.studentId,
+          name: record.studentId,
+          studentNumber: null,
+        };
+        await recordChanged(this.deps, session, student, record, updated, {
+          actorId: by,
+          action: 'reopen.restore',
+          reason: 'SESSION_REOPENED',
+          ip: null,
+        });
       }
     }
   }
@@ -174,7 +186,14 @@ export class SessionLifecycle {
     assertTransition('extend', effectiveStatus(session, this.deps.now()));
   }
 
-  private async audit(session: AttendanceSession, by: string, action: AuditAction, from: unknown, to: unknown, reason: string | null): Promise<void> {
+  private async audit(
+    session: AttendanceSession,
+    by: string,
+    action: AuditAction,
+    from: unknown,
+    to: unknown,
+    reason: string | null,
+  ): Promise<void> {
     await this.deps.store.audit.append({
       orgId: session.orgId,
       entityType: 'session',

@@ -36,7 +36,8 @@ export class SessionOpener {
         at,
       });
       const subject = await store.subjects.get(session.orgId, session.subjectId);
-      if (subject) this.deps.events.publish({ type: 'session.changed', orgId: session.orgId, session: toSessionView(session, subject, at) });
+      if (subject)
+        this.deps.events.publish({ type: 'session.changed', orgId: session.orgId, session: toSessionView(session, subject, at) });
       logger.info({ sessionId: session.id }, 'session opened at starts-at');
     }
     return opened;

@@ -8,13 +8,7 @@ import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from 
 import { resolvePolicy, sessionDefaults } from './policy.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
-import type {
-  CodeView,
-  RosterSnapshot,
-  SessionOpenInput,
-  SessionView,
-  StudentJoinResult,
-} from '../../shared/events.js';
+import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
 import { applyTransition } from './lifecycle.js';
 import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Subject } from '../store-ports.js';
@@ -46,7 +40,10 @@ export class SessionService {
 
     const at = now();
     // The opener's own defaults: the teacher's by hand, and the meeting's teacher's from the timetable.
-    const [org, teacher] = await Promise.all([store.organisations.get(actor.orgId), store.timetable.getTeacherSettings(actor.orgId, actor.id)]);
+    const [org, teacher] = await Promise.all([
+      store.organisations.get(actor.orgId),
+      store.timetable.getTeacherSettings(actor.orgId, actor.id),
+    ]);
     const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS, teacher);
     const startsAt = input.startsAt ? new Date(input.startsAt) : at;
     const closesAt = input.closesAt ? new Date(input.closesAt) : new Date(startsAt.getTime() + defaults.sessionMs);
@@ -122,7 +119,9 @@ export class SessionService {
     try {
       await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
     } catch (err) {
-      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [...ACTIVE_SESSION_STATES]);
+      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [
+        ...ACTIVE_SESSION_STATES,
+      ]);
       if (cancelled) {
         await this.deps.store.audit.append({
           orgId: actor.orgId,
@@ -162,19 +161,12 @@ export class SessionService {
 
   private async loadActive(actor: Actor): Promise<SessionView[]> {
     const { store, now } = this.deps;
-    const filter =
-      actor.role === 'student'
-        ? { studentId: actor.id }
-        : actor.role === 'teacher'
-          ? { teacherId: actor.id }
-          : {};
+    const filter = actor.role === 'student' ? { studentId: actor.id } : actor.role === 'teacher' ? { teacherId: actor.id } : {};
     const subjects = await store.subjects.list(actor.orgId, { ...filter, limit: 1_000, offset: 0 });
     const byId = new Map(subjects.items.map((s) => [s.id, s]));
     const sessions = await store.sessions.listActiveForSubjects(actor.orgId, [...byId.keys()]);
     const at = now();
-    return sessions
-      .map((s) => toSessionView(s, byId.get(s.subjectId) as Subject, at))
-      .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
+    return sessions.map((s) => toSessionView(s, byId.get(s.subjectId) as Subject, at)).sort((a, b) => a.startsAt.localeCompare(b.startsAt));
   }
 
   async get(actor: Actor, sessionId: string): Promise<SessionView> {

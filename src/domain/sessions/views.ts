@@ -1,10 +1,4 @@
-import type {
-  AttendanceRecord,
-  AttendanceSession,
-  Subject,
-  User,
-  SessionStatus,
-} from '../store-ports.js';
+import type { AttendanceRecord, AttendanceSession, Subject, User, SessionStatus } from '../store-ports.js';
 import type { CheckinView, RosterEntry, SessionView } from '../../shared/events.js';
 import { presetOf } from '../../shared/policy-presets.js';
 

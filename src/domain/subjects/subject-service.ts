@@ -84,7 +84,12 @@ export class SubjectService {
     }
     const after = await this.applyPatch(actor, before, patch, 'subject.update');
     const kept = new Set(after.teacherIds);
-    await this.announceRemoved(actor, before.id, [], before.teacherIds.filter((t) => !kept.has(t)));
+    await this.announceRemoved(
+      actor,
+      before.id,
+      [],
+      before.teacherIds.filter((t) => !kept.has(t)),
+    );
     return after;
   }
 

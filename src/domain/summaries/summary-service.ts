@@ -7,12 +7,7 @@ import { SETTLED_SESSION_STATES } from '../../shared/events.js';
  * sessions of that day (cancelled and reopened ones are left out), so recomputing is
  * idempotent and a correction, a cancel or a reopen simply recomputes.
  */
-export async function recomputeDailySummary(
-  store: Store,
-  orgId: string,
-  subjectId: string,
-  day: string,
-): Promise<DailySummary> {
+export async function recomputeDailySummary(store: Store, orgId: string, subjectId: string, day: string): Promise<DailySummary> {
   const sessions = await store.sessions.list(orgId, {
     subjectId,
     status: [...SETTLED_SESSION_STATES],

@@ -60,7 +60,12 @@ async function createForOrganisation(
   const [terms, holidays, occurrences] = await Promise.all([
     timetable.listTerms(org.id),
     timetable.listHolidays(org.id),
-    timetable.listOccurrences(org.id, meetings.map((m) => m.id), from, to),
+    timetable.listOccurrences(
+      org.id,
+      meetings.map((m) => m.id),
+      from,
+      to,
+    ),
   ]);
   const settled = new Set(occurrences.filter((o) => o.state !== 'claimed').map((o) => occurrenceKey(o.meetingId, o.day)));
   const subjects = new Map<string, Subject | null>();
@@ -106,7 +111,10 @@ async function createOne(
     return 'created';
   } catch (err) {
     // A session the teacher already scheduled by hand over that time stands for the meeting.
-    const clash = err instanceof AppError && err.code === 'SESSION_ALREADY_OPEN' ? (err.details as { sessionIds?: string[] } | undefined)?.sessionIds?.[0] : undefined;
+    const clash =
+      err instanceof AppError && err.code === 'SESSION_ALREADY_OPEN'
+        ? (err.details as { sessionIds?: string[] } | undefined)?.sessionIds?.[0]
+        : undefined;
     if (clash) {
       await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, clash, deps.now());
       return 'created';

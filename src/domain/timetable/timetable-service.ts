@@ -60,7 +60,9 @@ function assertDayRange(input: { startDay: string; endDay: string }): void {
     const parsed = Date.parse(`${day}T00:00:00Z`);
     // Date.parse rolls 30 February over to March: only a day that reads back as itself is one.
     if (!DAY_RE.test(day) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== day) {
-      throw new AppError('VALIDATION_FAILED', `${field} is not a calendar day.`, { issues: [{ path: field, message: 'not a calendar day' }] });
+      throw new AppError('VALIDATION_FAILED', `${field} is not a calendar day.`, {
+        issues: [{ path: field, message: 'not a calendar day' }],
+      });
     }
   }
   if (input.endDay < input.startDay) {
@@ -132,11 +134,15 @@ export class TimetableService {
       throw new AppError('NOT_FOUND', 'No such term.', { issues: [{ path: 'termId', message: 'no such term' }] });
     }
     if (input.endTime <= input.startTime) {
-      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', { issues: [{ path: 'endTime', message: 'not after startTime' }] });
+      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
+        issues: [{ path: 'endTime', message: 'not after startTime' }],
+      });
     }
     const teacherId = input.teacherId ?? null;
     if (teacherId !== null && !subject.teacherIds.includes(teacherId)) {
-      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', { issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }] });
+      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
+        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
+      });
     }
     const preset = input.preset ?? null;
     // A preset the subject cannot run would fail every week at creation time; refuse it now.
@@ -171,7 +177,14 @@ export class TimetableService {
     if (slot.closesAt.getTime() <= this.deps.now().getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over.');
     const before = await this.deps.store.timetable.cancelOccurrence(actor.orgId, { meetingId, day, subjectId }, this.deps.now());
     if (before?.sessionId) await this.lifecycle.cancel(actor, before.sessionId, 'TIMETABLE_CANCELLED');
-    await this.audit(actor, 'subject', subjectId, 'meeting.cancel', { meetingId, day, sessionId: before?.sessionId ?? null }, { state: 'cancelled' });
+    await this.audit(
+      actor,
+      'subject',
+      subjectId,
+      'meeting.cancel',
+      { meetingId, day, sessionId: before?.sessionId ?? null },
+      { state: 'cancelled' },
+    );
     return view(slot, { state: 'cancelled', sessionId: before?.sessionId ?? null });
   }
 
@@ -186,7 +199,12 @@ export class TimetableService {
     const at = this.deps.now();
     if (slot.closesAt.getTime() <= at.getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over; open a session by hand.');
     const { timetable } = this.deps.store;
-    const claimed = await timetable.claimOccurrence(actor.orgId, { meetingId, day, subjectId }, at, new Date(at.getTime() - CLAIM_STALE_MS));
+    const claimed = await timetable.claimOccurrence(
+      actor.orgId,
+      { meetingId, day, subjectId },
+      at,
+      new Date(at.getTime() - CLAIM_STALE_MS),
+    );
     if (!claimed) {
       const [existing] = await timetable.listOccurrences(actor.orgId, [meetingId], day, day);
       if (existing?.state === 'cancelled') throw new AppError('SESSION_CANCELLED', 'This meeting was called off.');
@@ -221,7 +239,12 @@ export class TimetableService {
       store.timetable.listHolidays(actor.orgId),
       store.timetable.listMeetings(actor.orgId, subjectId),
     ]);
-    const occurrences = await store.timetable.listOccurrences(actor.orgId, meetings.map((m) => m.id), from, to);
+    const occurrences = await store.timetable.listOccurrences(
+      actor.orgId,
+      meetings.map((m) => m.id),
+      from,
+      to,
+    );
     const byKey = new Map(occurrences.map((o) => [occurrenceKey(o.meetingId, o.day), o]));
     return expandTimetable({ timezone, terms, holidays, meetings, cancelled: new Set() }, from, to).map((slot) =>
       view(slot, byKey.get(occurrenceKey(slot.meetingId, slot.day)) ?? null),
@@ -264,14 +287,25 @@ export class TimetableService {
       store.timetable.listHolidays(orgId),
     ]);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
-    const slot = DAY_RE.test(day) && isoWeekday(day) === meeting.weekday
-      ? expandTimetable({ timezone, terms, holidays, meetings: [meeting], cancelled: new Set() }, day, day)[0]
-      : undefined;
-    if (!slot) throw new AppError('NOT_FOUND', 'The meeting does not take place that day.', { issues: [{ path: 'day', message: 'no meeting that day' }] });
+    const slot =
+      DAY_RE.test(day) && isoWeekday(day) === meeting.weekday
+        ? expandTimetable({ timezone, terms, holidays, meetings: [meeting], cancelled: new Set() }, day, day)[0]
+        : undefined;
+    if (!slot)
+      throw new AppError('NOT_FOUND', 'The meeting does not take place that day.', {
+        issues: [{ path: 'day', message: 'no meeting that day' }],
+      });
     return slot;
   }
 
-  private async audit(actor: Actor, entityType: 'organisation' | 'subject', entityId: string, action: AuditAction, from: unknown, to: unknown): Promise<void> {
+  private async audit(
+    actor: Actor,
+    entityType: 'organisation' | 'subject',
+    entityId: string,
+    action: AuditAction,
+    from: unknown,
+    to: unknown,
+  ): Promise<void> {
     await this.deps.store.audit.append({
       orgId: actor.orgId,
       entityType,

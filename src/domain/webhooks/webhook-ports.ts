@@ -69,7 +69,10 @@ export type NewWebhookEndpoint = Pick<WebhookEndpoint, 'url' | 'description' | '
 export type WebhookEndpointPatch = Partial<
   Pick<WebhookEndpoint, 'url' | 'description' | 'events' | 'active' | 'failingSince' | 'disabledAt' | 'disabledReason'>
 >;
-export type NewWebhookDelivery = Pick<WebhookDelivery, 'orgId' | 'endpointId' | 'event' | 'orderKey' | 'body' | 'retryUntil' | 'createdAt'> & {
+export type NewWebhookDelivery = Pick<
+  WebhookDelivery,
+  'orgId' | 'endpointId' | 'event' | 'orderKey' | 'body' | 'retryUntil' | 'createdAt'
+> & {
   id?: string;
 };
 

@@ -15,7 +15,13 @@ const NewPassword = z
 
 const ForgotBody = z.object({
   email: z.string().trim().min(1).max(320),
-  organisation: z.string().trim().min(1).max(100).optional().describe('Organisation slug; without it every account with the email gets a link'),
+  organisation: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Organisation slug; without it every account with the email gets a link'),
 });
 
 const ForgotAnswer = z.object({ message: z.string() });
@@ -47,7 +53,6 @@ const LoginSchema = z.object({
   expiresAt: z.date(),
 });
 
-
 const ADMIN = ['admin'] as const;
 
 /** Invitations, forgot-password, set-password from a link, own password and own logins. */
@@ -76,7 +81,7 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     path: '/auth/reset-password',
     summary: 'Set a password with the token of an invitation or reset link',
     description:
-      'The link then stops working, as do the user\'s other links, and every login of the user ends. A refused ' +
+      "The link then stops working, as do the user's other links, and every login of the user ends. A refused " +
       'password (VALIDATION_FAILED) leaves the link usable.',
     tags: ['auth'],
     access: 'public',

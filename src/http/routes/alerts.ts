@@ -22,9 +22,21 @@ const AlertRuleSchema = z
 const CreateRuleBody = z
   .object({
     kind: z.enum(ALERT_RULE_KINDS),
-    count: z.number().int().min(1).max(100).describe('Absences in a row, lates in the window, or the fewest sessions in the window before attendance is judged'),
+    count: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .describe('Absences in a row, lates in the window, or the fewest sessions in the window before attendance is judged'),
     thresholdPct: z.number().min(1).max(100).nullable().default(null).describe('low-attendance only: fires under this percentage'),
-    windowDays: z.number().int().min(1).max(365).nullable().default(null).describe('low-attendance and repeated-lateness: the rolling window in days'),
+    windowDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .nullable()
+      .default(null)
+      .describe('low-attendance and repeated-lateness: the rolling window in days'),
   })
   .strict();
 
@@ -55,7 +67,14 @@ const NotificationSchema = z
 const NotificationQuery = PageQuery.extend({ unread: BooleanQuery.optional().describe('Only unread ones') });
 
 const ReadBody = z
-  .object({ ids: z.array(z.string().min(1).max(100)).min(1).max(200).optional().describe('The notifications to mark; all unread ones when left out') })
+  .object({
+    ids: z
+      .array(z.string().min(1).max(100))
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('The notifications to mark; all unread ones when left out'),
+  })
   .strict();
 
 const PreferencesSchema = z
@@ -85,7 +104,13 @@ const OutboxRowSchema = z
 const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
 
 // Tokens are `u1.<base64url>.<base64url>`: only those characters, so a link stays a short ASCII line.
-const UnsubscribeQuery = z.object({ token: z.string().min(1).max(2_000).regex(/^[A-Za-z0-9_.-]+$/) });
+const UnsubscribeQuery = z.object({
+  token: z
+    .string()
+    .min(1)
+    .max(2_000)
+    .regex(/^[A-Za-z0-9_.-]+$/),
+});
 
 /** Alert rules (the organisation's admins), every user's own notifications and email preferences, and the email outbox. */
 export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
@@ -172,7 +197,11 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       summary: "The caller's email preferences",
       tags: ['alerts'],
       access: 'authenticated',
-      response: { status: 200, description: 'Language and unsubscribed categories (English and every category by default)', schema: PreferencesSchema },
+      response: {
+        status: 200,
+        description: 'Language and unsubscribed categories (English and every category by default)',
+        schema: PreferencesSchema,
+      },
       handler: ({ actor }) => emails.preferences(actor),
     });
 
@@ -195,7 +224,11 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       tags: ['alerts'],
       access: 'public',
       query: UnsubscribeQuery,
-      response: { status: 200, description: 'The category stopped', schema: z.object({ category: z.enum(EMAIL_CATEGORIES), unsubscribed: z.literal(true) }) },
+      response: {
+        status: 200,
+        description: 'The category stopped',
+        schema: z.object({ category: z.enum(EMAIL_CATEGORIES), unsubscribed: z.literal(true) }),
+      },
       errors: ['UNSUBSCRIBE_LINK_INVALID'],
       handler: async ({ query }) => ({ ...(await emails.unsubscribe(query.token)), unsubscribed: true as const }),
     });

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
-import { RECORD_STATES, ROSTER_STATUSES, SESSION_STATES, STAFF_ROLES as STAFF, VERIFICATION_BANDS, VERIFICATION_STATES } from '../../shared/events.js';
+import {
+  RECORD_STATES,
+  ROSTER_STATUSES,
+  SESSION_STATES,
+  STAFF_ROLES as STAFF,
+  VERIFICATION_BANDS,
+  VERIFICATION_STATES,
+} from '../../shared/events.js';
 import { PolicyViewSchema } from '../../shared/policy.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
 

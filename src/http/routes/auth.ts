@@ -10,7 +10,13 @@ import { PublicUserSchema } from '../schemas.js';
 const LoginBody = z.object({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1_024),
-  organisation: z.string().trim().min(1).max(100).optional().describe('Organisation slug; needed when the email exists in several organisations'),
+  organisation: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Organisation slug; needed when the email exists in several organisations'),
   deviceToken: z
     .string()
     .max(200)

@@ -5,7 +5,6 @@ import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
-
 const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
 
 const ProposedFaceSchema = z
@@ -80,7 +79,7 @@ export function classPhotoRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     cost: 'heavy',
     summary: 'Propose who is in a class photo (changes no record)',
     description:
-      'Every face of the photo is matched against the students of the session\'s subject, one face per student. ' +
+      "Every face of the photo is matched against the students of the session's subject, one face per student. " +
       'The answer is a proposal for the teacher to review; confirm it with POST /sessions/{id}/class-photo/confirm.',
     tags: ['attendance'],
     access: STAFF,

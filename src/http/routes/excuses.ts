@@ -52,30 +52,41 @@ const ExcuseSchema = z
 const SubmitBody = z
   .object({
     sessionId: z.string().min(1).max(100).optional().describe('One session, past or future'),
-    subjectId: z.string().min(1).max(100).optional().describe('With fromDay and toDay: only this subject (default: all the student\'s subjects)'),
+    subjectId: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("With fromDay and toDay: only this subject (default: all the student's subjects)"),
     fromDay: Day.optional(),
     toDay: Day.optional().describe(`At most ${MAX_EXCUSE_DAYS} days after fromDay`),
     category: z.string().trim().min(1).max(32).describe('An absence category code of the organisation'),
     text: z.string().max(2_000).default(''),
   })
   .refine((b) => b.sessionId !== undefined || (b.fromDay !== undefined && b.toDay !== undefined), 'Give a sessionId, or fromDay and toDay')
-  .refine((b) => b.sessionId === undefined || (b.fromDay === undefined && b.toDay === undefined && b.subjectId === undefined), 'A sessionId excludes subjectId, fromDay and toDay');
+  .refine(
+    (b) => b.sessionId === undefined || (b.fromDay === undefined && b.toDay === undefined && b.subjectId === undefined),
+    'A sessionId excludes subjectId, fromDay and toDay',
+  );
 
 const ListQuery = PageQuery.extend({
   status: z.enum(EXCUSE_STATUSES).optional(),
-  studentId: z.string().min(1).max(100).optional().describe('Staff only: one student\'s excuses'),
+  studentId: z.string().min(1).max(100).optional().describe("Staff only: one student's excuses"),
 });
 
 const DecisionBody = z.object({ note: z.string().trim().max(1_000).optional().describe('Told to the student with the decision') });
 
 const DecisionSchema = z.object({
   excuse: ExcuseSchema,
-  recordsChanged: z.number().int().describe('Records of settled sessions made excused by this approval; sessions still to close apply it when they close'),
+  recordsChanged: z
+    .number()
+    .int()
+    .describe('Records of settled sessions made excused by this approval; sessions still to close apply it when they close'),
 });
 
 const WHO =
   'A student sees their own excuses; a teacher those for subjects they teach; an admin every excuse of the organisation ' +
-  '(an excuse for all subjects is seen and decided by admins only). Another student\'s excuse answers EXCUSE_NOT_FOUND.';
+  "(an excuse for all subjects is seen and decided by admins only). Another student's excuse answers EXCUSE_NOT_FOUND.";
 
 /** Absence categories and excuse requests (docs/absences.md). */
 export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
@@ -87,7 +98,11 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: "The organisation's absence categories",
     tags: ['excuses'],
     access: 'authenticated',
-    response: { status: 200, description: 'The categories (the defaults MEDICAL, SCHOOL_TRIP, UNAUTHORISED until an admin sets some)', schema: CategoriesSchema },
+    response: {
+      status: 200,
+      description: 'The categories (the defaults MEDICAL, SCHOOL_TRIP, UNAUTHORISED until an admin sets some)',
+      schema: CategoriesSchema,
+    },
     handler: async ({ actor }) => ({ items: await absenceCategories.list(actor) }),
   });
 
@@ -173,7 +188,11 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     tags: ['excuses'],
     access: 'authenticated',
     params: IdParams,
-    response: { status: 200, description: 'The document (application/pdf, image/jpeg or image/png)', contentType: 'application/octet-stream' },
+    response: {
+      status: 200,
+      description: 'The document (application/pdf, image/jpeg or image/png)',
+      contentType: 'application/octet-stream',
+    },
     errors: ['EXCUSE_NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'NOT_FOUND'],
     handler: async ({ actor, params, res }) => {
       const doc = await excuses.document(actor, params.id);
@@ -191,7 +210,8 @@ export function excuseRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     routes.define({
       method: 'post',
       path: `/excuses/:id/${decision}`,
-      summary: decision === 'approve' ? 'Approve an excuse: the absences it covers become excused' : 'Decline an excuse (no record changes)',
+      summary:
+        decision === 'approve' ? 'Approve an excuse: the absences it covers become excused' : 'Decline an excuse (no record changes)',
       description:
         decision === 'approve'
           ? "The student's absent, pending or rejected records in settled sessions it covers become `excused` with its category " +

@@ -27,12 +27,12 @@ const EnrolmentStatusSchema = z
       'A replacement waiting for an admin; the enrolment above stays in force until it is approved',
     ),
   })
-  .describe('A student\'s face enrolment (never its embeddings or photos)');
+  .describe("A student's face enrolment (never its embeddings or photos)");
 
 const EnrolResultSchema = z.object({
   outcome: z
     .enum(['enrolled', 'proposed'])
-    .describe('`enrolled`: the reference changed now (201); `proposed`: it waits for an admin\'s approval (202)'),
+    .describe("`enrolled`: the reference changed now (201); `proposed`: it waits for an admin's approval (202)"),
   status: EnrolmentStatusSchema,
 });
 
@@ -48,7 +48,13 @@ const ProposalViewSchema = ProposalSummarySchema.extend({
     .describe('The proposed face against the reference in force: `mismatch` is another person. Null when there is none to compare.'),
 }).describe('A face reference waiting for an admin');
 
-const PhotoParams = IdParams.extend({ index: z.coerce.number().int().min(0).max(MAX_ENROLMENT_PHOTOS - 1) });
+const PhotoParams = IdParams.extend({
+  index: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ENROLMENT_PHOTOS - 1),
+});
 
 const WHO =
   'Who may set, replace and remove a face reference: an admin of the organisation, directly. A teacher of one of the ' +
@@ -66,7 +72,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'put',
     path: '/users/:id/face',
     cost: 'heavy',
-    summary: 'Enrol, replace or propose a student\'s face reference',
+    summary: "Enrol, replace or propose a student's face reference",
     description:
       `Upload ${MIN_ENROLMENT_PHOTOS} to ${MAX_ENROLMENT_PHOTOS} reference photos as multipart/form-data under "photos". ` +
       'Each photo must show exactly one usable face and all of them the same person. All or nothing: when any ' +
@@ -75,7 +81,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       '(`outcome: enrolled`) or waits for an admin (`outcome: proposed`, replacing any earlier pending proposal); ' +
       'either way the student is told over the socket (`face:changed`) and an audit entry is written. Access, the ' +
       'right to upload and the upload budget are checked before the photos are read. BUSY (503, Retry-After) when ' +
-      'the face workers or this server\'s upload slots are saturated; UNAVAILABLE when face verification is off. ' +
+      "the face workers or this server's upload slots are saturated; UNAVAILABLE when face verification is off. " +
       WHO,
     tags: ['faces'],
     access: 'authenticated',
@@ -94,7 +100,16 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       schema: EnrolResultSchema,
       also: [{ status: 202, description: 'A proposal waits for an admin (outcome `proposed`); the reference in force is unchanged' }],
     },
-    errors: ['FACE_ENROLMENT_REFUSED', 'FACE_CONSENT_REQUIRED', 'RATE_LIMITED', 'BUSY', 'UNAVAILABLE', 'NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'PAYLOAD_TOO_LARGE'],
+    errors: [
+      'FACE_ENROLMENT_REFUSED',
+      'FACE_CONSENT_REQUIRED',
+      'RATE_LIMITED',
+      'BUSY',
+      'UNAVAILABLE',
+      'NOT_SUBJECT_TEACHER',
+      'FORBIDDEN',
+      'PAYLOAD_TOO_LARGE',
+    ],
     handler: async ({ actor, params, files, setStatus }) => {
       const result = await faces.enrol(actor, params.id, files);
       if (result.outcome === 'proposed') setStatus(202);
@@ -105,8 +120,8 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'get',
     path: '/users/:id/face',
-    summary: 'Get a student\'s face enrolment status',
-    description: 'Allowed: the student themself, a teacher of one of the student\'s subjects, an admin. ' + WHO,
+    summary: "Get a student's face enrolment status",
+    description: "Allowed: the student themself, a teacher of one of the student's subjects, an admin. " + WHO,
     tags: ['faces'],
     access: 'authenticated',
     params: IdParams,
@@ -118,7 +133,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'delete',
     path: '/users/:id/face',
-    summary: 'Remove a student\'s face enrolment (admins)',
+    summary: "Remove a student's face enrolment (admins)",
     description:
       'Later selfie check-ins of the student go to the teacher for review (FACE_NOT_ENROLLED). ' +
       'NOT_FOUND when the student had no enrolment. Only an admin removes a reference. ' +
@@ -152,7 +167,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'get',
     path: '/users/:id/face/proposal',
-    summary: 'Get a student\'s pending face proposal (admins)',
+    summary: "Get a student's pending face proposal (admins)",
     tags: ['faces'],
     access: ['admin'],
     params: IdParams,
@@ -181,7 +196,7 @@ export function faceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'post',
     path: '/users/:id/face/proposal/approve',
-    summary: 'Approve a pending face proposal: it becomes the student\'s reference (admins)',
+    summary: "Approve a pending face proposal: it becomes the student's reference (admins)",
     description: 'Audited with the previous reference and the proposer; the student is told (`face:changed`).',
     tags: ['faces'],
     access: ['admin'],

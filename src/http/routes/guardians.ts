@@ -14,7 +14,9 @@ const ContactSchema = z
   .describe('A guardian contact');
 
 const ContactsSchema = z.object({ items: z.array(ContactSchema) });
-const ContactsBody = z.object({ contacts: z.array(ContactSchema).max(MAX_GUARDIANS).describe('The whole list; it replaces the stored one ([] removes it)') });
+const ContactsBody = z.object({
+  contacts: z.array(ContactSchema).max(MAX_GUARDIANS).describe('The whole list; it replaces the stored one ([] removes it)'),
+});
 const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
 const ImportResult = z.object({ students: z.number().int(), contacts: z.number().int() });
 

@@ -21,7 +21,9 @@ const BundleBody = z
 const ImportQuery = z.object({
   dryRun: BooleanQuery.optional().describe('true: check and match every row and write nothing; the report says what a real run would do'),
 });
-const Counts = z.object(Object.fromEntries(ROW_ACTIONS.map((a) => [a, z.number().int()])) as Record<(typeof ROW_ACTIONS)[number], z.ZodNumber>);
+const Counts = z.object(
+  Object.fromEntries(ROW_ACTIONS.map((a) => [a, z.number().int()])) as Record<(typeof ROW_ACTIONS)[number], z.ZodNumber>,
+);
 const ReportSchema = z.object({
   dryRun: z.boolean(),
   files: z.object(Object.fromEntries(BUNDLE_FILES.map((f) => [f, Counts])) as Record<(typeof BUNDLE_FILES)[number], typeof Counts>),

@@ -7,32 +7,44 @@ import type { HttpContext } from '../http-context.js';
 
 const limited = (l: { min: number; max: number }) => z.number().int().min(l.min).max(l.max);
 
-const DefaultPolicyWireSchema = DefaultPolicySchema.extend({ maxAttempts: limited(SETTING_LIMITS.maxAttempts).optional() }).describe('Checks of a session whose teacher names none; a field left out keeps the built-in default');
+const DefaultPolicyWireSchema = DefaultPolicySchema.extend({ maxAttempts: limited(SETTING_LIMITS.maxAttempts).optional() }).describe(
+  'Checks of a session whose teacher names none; a field left out keeps the built-in default',
+);
 
 const days = limited(SETTING_LIMITS.retentionDays);
 
 const RetentionSchema = z
   .object({
     probeDays: days.describe('Days after the session closes before selfie embeddings are deleted from its records (default 7)'),
-    locationDays: days.describe('Days after the session closes before exact coordinates are cleared; distance and result stay (default 30)'),
+    locationDays: days.describe(
+      'Days after the session closes before exact coordinates are cleared; distance and result stay (default 30)',
+    ),
     locationMode: z
       .enum(LOCATION_MODES)
       .describe('`keep` (default) stores coordinates until locationDays; `never` stores only the distance and the result'),
-    ipDays: days.describe('Days after the session closes before check-in addresses are cut to their network, IPv4 /24 and IPv6 /48 (default 30)'),
+    ipDays: days.describe(
+      'Days after the session closes before check-in addresses are cut to their network, IPv4 /24 and IPv6 /48 (default 30)',
+    ),
   })
   .describe('How long check-in details are kept (docs/privacy.md)');
 
 const SettingsSchema = z
   .object({
     sessionMinutes: limited(SETTING_LIMITS.sessionMinutes).nullable().describe('Default session length; null: 60'),
-    lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes).nullable().describe('Minutes after the start before check-ins are late; null: 10'),
+    lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes)
+      .nullable()
+      .describe('Minutes after the start before check-ins are late; null: 10'),
     codePeriodS: limited(SETTING_LIMITS.codePeriodS).nullable().describe('Rotating-code period; null: the server default (CODE_PERIOD_S)'),
     defaultPolicy: DefaultPolicyWireSchema,
     sharedDevice: z
       .enum(SHARED_DEVICE_RULES)
-      .describe('One device checking in several accounts of a session: `flag` (default) sends it to the teacher flagged SHARED_DEVICE, `refuse` rejects it'),
+      .describe(
+        'One device checking in several accounts of a session: `flag` (default) sends it to the teacher flagged SHARED_DEVICE, `refuse` rejects it',
+      ),
     retention: RetentionSchema,
-    riskThreshold: limited(SETTING_LIMITS.riskThreshold).describe('Attendance percentage under which reports list a subject or student at risk (default 75)'),
+    riskThreshold: limited(SETTING_LIMITS.riskThreshold).describe(
+      'Attendance percentage under which reports list a subject or student at risk (default 75)',
+    ),
   })
   .describe('Session defaults and check-in rules; session defaults apply when the teacher opening a session leaves a value out');
 

@@ -56,7 +56,7 @@ const RecordExport = z.object({
   decidedAt: z.date().nullable(),
   decidedBy: z.string().nullable(),
   note: z.string().nullable(),
-  verification: VerificationExport.nullable().describe('Outcome of face verification, never the selfie\'s embedding'),
+  verification: VerificationExport.nullable().describe("Outcome of face verification, never the selfie's embedding"),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
@@ -124,11 +124,19 @@ const PersonExportSchema = z
       proposal: z.object({ proposedBy: z.string(), createdAt: z.date(), photoCount: z.number().int() }).nullable(),
     }),
     logins: z.array(
-      z.object({ startedAt: z.date(), lastUsedAt: z.date(), userAgent: z.string().nullable(), ip: z.string().nullable(), expiresAt: z.date() }),
+      z.object({
+        startedAt: z.date(),
+        lastUsedAt: z.date(),
+        userAgent: z.string().nullable(),
+        ip: z.string().nullable(),
+        expiresAt: z.date(),
+      }),
     ),
     audit: z.array(AuditExport).describe('Audit entries about the person, by them, or naming them; oldest first'),
     excuses: z.array(ExcuseExport).describe('Excuses of the person, newest first, documents described but not included'),
-    guardians: z.array(z.object({ name: z.string(), relation: z.string(), email: z.string(), language: z.string() })).describe('Their guardian contacts'),
+    guardians: z
+      .array(z.object({ name: z.string(), relation: z.string(), email: z.string(), language: z.string() }))
+      .describe('Their guardian contacts'),
     notifications: z.array(NotificationExport).describe('Notifications addressed to the person, newest first'),
     emailPreferences: z
       .object({ language: z.enum(EMAIL_LANGUAGES), unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)), updatedAt: z.date() })
@@ -138,7 +146,12 @@ const PersonExportSchema = z
   .describe('Everything held about one person (subject access request)');
 
 const EraseBody = z.object({
-  reason: z.string().trim().min(3).max(500).describe('Why (e.g. "erasure request of 2026-05-02, ticket 1234"); kept in the audit tombstone'),
+  reason: z
+    .string()
+    .trim()
+    .min(3)
+    .max(500)
+    .describe('Why (e.g. "erasure request of 2026-05-02, ticket 1234"); kept in the audit tombstone'),
 });
 
 const EraseResult = z.object({
@@ -147,8 +160,8 @@ const EraseResult = z.object({
 });
 
 const CONSENT_WHO =
-  'The student themself (givenBy `student`), or an admin recording a guardian\'s consent (givenBy `guardian`, with ' +
-  'guardianName). Whether a student is old enough to consent alone is the school\'s call (docs/privacy.md). Teachers ' +
+  "The student themself (givenBy `student`), or an admin recording a guardian's consent (givenBy `guardian`, with " +
+  "guardianName). Whether a student is old enough to consent alone is the school's call (docs/privacy.md). Teachers " +
   'and other students get FORBIDDEN; a user that is not a student of this organisation is NOT_FOUND.';
 
 /** Consent to face verification, subject access (export) and erasure. */
@@ -172,7 +185,7 @@ export function privacyRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     path: '/users/:id/consents',
     summary: 'Record a consent to face verification',
     description:
-      'Until one is recorded (with FACE_CONSENT_REQUIRED, the default) the student\'s face reference cannot be set ' +
+      "Until one is recorded (with FACE_CONSENT_REQUIRED, the default) the student's face reference cannot be set " +
       'or proposed (FACE_CONSENT_REQUIRED) and their selfie check-ins go to the teacher as FACE_NO_CONSENT. ' +
       CONSENT_WHO,
     tags: ['privacy'],
@@ -189,7 +202,7 @@ export function privacyRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     path: '/users/:id/consents',
     summary: 'Withdraw the consent to face verification',
     description:
-      'Withdraws the consent in force and deletes the student\'s face reference and any pending proposal at once ' +
+      "Withdraws the consent in force and deletes the student's face reference and any pending proposal at once " +
       '(idempotent). Later selfie check-ins go to the teacher as FACE_NO_CONSENT. Who may: the student themself and admins.',
     tags: ['privacy'],
     access: 'authenticated',
@@ -219,7 +232,7 @@ export function privacyRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     cost: 'heavy',
     summary: 'Erase a person',
     description:
-      'Hard-deletes the person\'s account, tokens, face data, consents and enrolments; their attendance records stay ' +
+      "Hard-deletes the person's account, tokens, face data, consents and enrolments; their attendance records stay " +
       'for statistics under a random tombstone id with location, address, note and verification cleared; audit ' +
       'entries about them lose their values. An audit entry `user.erase` names the admin and the reason. Cannot be ' +
       'undone. Admins only, and not on their own account (FORBIDDEN).',

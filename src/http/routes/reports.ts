@@ -19,7 +19,9 @@ const RiskQuery = RangeQuery.extend({
     .min(0)
     .max(100)
     .optional()
-    .describe(`Percentage under which a subject or student is listed; absent: the organisation's settings.riskThreshold (default ${DEFAULT_RISK_THRESHOLD})`),
+    .describe(
+      `Percentage under which a subject or student is listed; absent: the organisation's settings.riskThreshold (default ${DEFAULT_RISK_THRESHOLD})`,
+    ),
 });
 const Threshold = z.number().describe('The threshold applied, in percent');
 const TrendQuery = z.object({
@@ -61,24 +63,25 @@ const DashboardSchema = z.object({
   sessionsToday: z.object({ ...Object.fromEntries(SESSION_STATES.map((s) => [s, z.number().int()])), total: z.number().int() }),
   live: z.object({
     openSessions: z.number().int(),
-    checkins: z.object(Object.fromEntries(RECORD_STATES.map((s) => [s, z.number().int()]))).describe('Records of the open sessions by status'),
+    checkins: z
+      .object(Object.fromEntries(RECORD_STATES.map((s) => [s, z.number().int()])))
+      .describe('Records of the open sessions by status'),
   }),
   thisWeek: WeekSchema.describe('Monday to today, settled sessions only'),
   lastWeek: WeekSchema,
 });
 
 const ENTITY_TYPES = ['record', 'session', 'user', 'subject', 'organisation', 'excuse'] as const;
-const AuditSelector = z
-  .object({
-    entityType: z.enum(ENTITY_TYPES).optional().describe('With entityId: entries about this object'),
-    entityId: z.string().min(1).max(100).optional(),
-    sessionId: z.string().min(1).max(100).optional().describe("Every entry of a session (the session's and its records')"),
-    actorId: z.string().min(1).max(100).optional().describe('Entries this user made (admins only)'),
-  });
+const AuditSelector = z.object({
+  entityType: z.enum(ENTITY_TYPES).optional().describe('With entityId: entries about this object'),
+  entityId: z.string().min(1).max(100).optional(),
+  sessionId: z.string().min(1).max(100).optional().describe("Every entry of a session (the session's and its records')"),
+  actorId: z.string().min(1).max(100).optional().describe('Entries this user made (admins only)'),
+});
 type Selector = z.infer<typeof AuditSelector>;
 const oneSelector = (q: Selector) =>
-  [q.entityType !== undefined && q.entityId !== undefined, q.sessionId !== undefined, q.actorId !== undefined].filter(Boolean).length === 1 &&
-  (q.entityType === undefined) === (q.entityId === undefined);
+  [q.entityType !== undefined && q.entityId !== undefined, q.sessionId !== undefined, q.actorId !== undefined].filter(Boolean).length ===
+    1 && (q.entityType === undefined) === (q.entityId === undefined);
 const SELECTOR_RULE = 'Give exactly one of entityType with entityId, sessionId, or actorId';
 const AuditQuery = AuditSelector.extend(PageQuery.shape).refine(oneSelector, SELECTOR_RULE);
 const AuditCsvQuery = AuditSelector.refine(oneSelector, SELECTOR_RULE);
@@ -149,7 +152,9 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     query: TrendQuery,
     response: { status: 200, description: 'Buckets, oldest first', schema: z.object({ items: z.array(TrendSchema) }) },
     errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-    handler: async ({ actor, params, query }) => ({ items: await reports.subjectTrend(actor, params.id, query.from, query.to, query.bucket) }),
+    handler: async ({ actor, params, query }) => ({
+      items: await reports.subjectTrend(actor, params.id, query.from, query.to, query.bucket),
+    }),
   });
 
   routes.define({
@@ -161,7 +166,11 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     tags: ['reports'],
     access: STAFF,
     query: RiskQuery,
-    response: { status: 200, description: 'Subjects under the threshold, and the threshold used', schema: z.object({ threshold: Threshold, items: z.array(SubjectRiskSchema) }) },
+    response: {
+      status: 200,
+      description: 'Subjects under the threshold, and the threshold used',
+      schema: z.object({ threshold: Threshold, items: z.array(SubjectRiskSchema) }),
+    },
     handler: async ({ actor, query }) => {
       const threshold = await reports.riskThreshold(actor, query.threshold);
       return { threshold, items: await reports.riskSubjects(actor, threshold, query) };
@@ -239,7 +248,11 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     tags: ['reports'],
     access: STAFF,
     query: AuditCsvQuery,
-    response: { status: 200, description: `CSV with columns ${AUDIT_COLUMNS.join(', ')}; times in the organisation's zone`, contentType: 'text/csv' },
+    response: {
+      status: 200,
+      description: `CSV with columns ${AUDIT_COLUMNS.join(', ')}; times in the organisation's zone`,
+      contentType: 'text/csv',
+    },
     errors: ['NOT_FOUND', 'NOT_SUBJECT_TEACHER', 'SESSION_NOT_FOUND', 'RECORD_NOT_FOUND'],
     handler: async ({ actor, query, res }) => {
       const page = await reports.audit(actor, selectorOf(query), { limit: MAX_AUDIT_EXPORT, offset: 0 });

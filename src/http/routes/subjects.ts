@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import { normalizeIp, rangeOfAddress } from '../../domain/checks/network.js';
-import {
-  AllowedIpRangesSchema,
-  LocationSchema,
-  SubjectCodeSchema,
-  SubjectNameSchema,
-} from '../../domain/subjects/subject-input.js';
+import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSchema } from '../../domain/subjects/subject-input.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf } from '../schemas.js';
@@ -189,7 +184,7 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'get',
     path: '/me/network',
-    summary: "The caller's address and the range to allow for it (\"add my current network\")",
+    summary: 'The caller\'s address and the range to allow for it ("add my current network")',
     tags: ['subjects'],
     access: 'authenticated',
     response: { status: 200, description: 'Address and range', schema: MyNetwork },

@@ -10,11 +10,21 @@ import { IdParams } from '../schemas.js';
 import { SessionViewSchema } from './attendance.js';
 
 const Day = z.iso.date().describe("A calendar day 'YYYY-MM-DD' in the organisation's time zone");
-const Time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).describe("Wall-clock time 'HH:MM' in the organisation's time zone");
+const Time = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+  .describe("Wall-clock time 'HH:MM' in the organisation's time zone");
 const Name = z.string().trim().min(1).max(200);
 
 const DayRangeBody = z.object({ name: Name, startDay: Day, endDay: Day.describe('Inclusive') });
-const DayRangeSchema = z.object({ id: z.string(), orgId: z.string(), name: z.string(), startDay: z.string(), endDay: z.string(), createdAt: z.date() });
+const DayRangeSchema = z.object({
+  id: z.string(),
+  orgId: z.string(),
+  name: z.string(),
+  startDay: z.string(),
+  endDay: z.string(),
+  createdAt: z.date(),
+});
 
 const MeetingBody = z.object({
   termId: z.string().min(1).max(100),
@@ -47,7 +57,9 @@ const UpcomingSchema = z
     closesAt: z.string(),
     teacherId: z.string().nullable(),
     preset: z.enum(POLICY_PRESETS).nullable(),
-    state: z.enum(['planned', 'created', 'cancelled']).describe('planned: no session yet; created: sessionId is its session; cancelled: called off'),
+    state: z
+      .enum(['planned', 'created', 'cancelled'])
+      .describe('planned: no session yet; created: sessionId is its session; cancelled: called off'),
     sessionId: z.string().nullable(),
   })
   .describe('One dated meeting of the timetable');
@@ -60,16 +72,25 @@ const TeacherPolicySchema = DefaultPolicySchema.extend({
 }).describe("Checks of the teacher's sessions that name none; a field left out falls back to the organisation's defaultPolicy");
 
 const SettingsSchema = z.object({
-  timetableOpen: z.enum(TIMETABLE_OPEN_MODES).describe("auto: timetable sessions are created ahead and open at their time; tap: they wait for the teacher's one tap"),
+  timetableOpen: z
+    .enum(TIMETABLE_OPEN_MODES)
+    .describe("auto: timetable sessions are created ahead and open at their time; tap: they wait for the teacher's one tap"),
   defaultPolicy: TeacherPolicySchema,
-  lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes).nullable().describe("Minutes after the start before check-ins are late; null: the organisation's setting"),
+  lateGraceMinutes: limited(SETTING_LIMITS.lateGraceMinutes)
+    .nullable()
+    .describe("Minutes after the start before check-ins are late; null: the organisation's setting"),
   codePeriodS: limited(SETTING_LIMITS.codePeriodS).nullable().describe("Rotating-code period; null: the organisation's setting"),
 });
 
 /** A field left out keeps its value; null unsets a number; defaultPolicy replaces the whole policy ({} unsets it). */
 const SettingsBody = SettingsSchema.partial();
 
-const settingsView = (s: TeacherSettings) => ({ timetableOpen: s.timetableOpen, defaultPolicy: s.defaultPolicy, lateGraceMinutes: s.lateGraceMinutes, codePeriodS: s.codePeriodS });
+const settingsView = (s: TeacherSettings) => ({
+  timetableOpen: s.timetableOpen,
+  defaultPolicy: s.defaultPolicy,
+  lateGraceMinutes: s.lateGraceMinutes,
+  codePeriodS: s.codePeriodS,
+});
 
 const DayBody = z.object({ day: Day });
 const UpcomingQuery = z.object({ days: z.coerce.number().int().min(1).max(MAX_UPCOMING_DAYS).default(7) });
@@ -87,7 +108,11 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       summary: "The organisation's terms and holidays",
       tags: ['timetable'],
       access: STAFF,
-      response: { status: 200, description: 'Terms and holidays, by start day', schema: z.object({ terms: z.array(DayRangeSchema), holidays: z.array(DayRangeSchema) }) },
+      response: {
+        status: 200,
+        description: 'Terms and holidays, by start day',
+        schema: z.object({ terms: z.array(DayRangeSchema), holidays: z.array(DayRangeSchema) }),
+      },
       handler: ({ actor }) => timetable.calendar(actor),
     });
 
@@ -174,7 +199,8 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       method: 'post',
       path: '/meetings/:id/start',
       summary: "Start a dated meeting's session (the one tap)",
-      description: 'Creates the session of the meeting on that day: open now, or scheduled for its start when tapped ahead. Tapping again answers the same session.',
+      description:
+        'Creates the session of the meeting on that day: open now, or scheduled for its start when tapped ahead. Tapping again answers the same session.',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,

@@ -32,7 +32,10 @@ const CreatedEndpointSchema = EndpointSchema.extend({
 });
 
 const EndpointBody = z.object({
-  url: z.url({ protocol: /^https?$/ }).max(2_000).describe('http(s) URL; private and loopback addresses are refused when sending unless WEBHOOK_ALLOW_PRIVATE'),
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(2_000)
+    .describe('http(s) URL; private and loopback addresses are refused when sending unless WEBHOOK_ALLOW_PRIVATE'),
   description: z.string().trim().max(200).nullish(),
   events: EventsSchema,
 });

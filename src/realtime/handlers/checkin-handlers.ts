@@ -29,15 +29,20 @@ const SubmitSchema = payload({
   code: z.string().trim().max(16).optional(),
   joinToken: z.string().max(40).optional(),
   /** The student page's own random id (localStorage), for the shared-device flag. */
-  deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
+  deviceId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/)
+    .optional(),
   selfie: z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).optional(),
   liveness: nested({
     token: z.string().max(120),
     frames: z
       .array(
-        z.union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)]).refine((b) => b.byteLength > 0 && b.byteLength <= LIVENESS_MAX_FRAME_BYTES, {
-          message: `A frame is 1 to ${LIVENESS_MAX_FRAME_BYTES} bytes.`,
-        }),
+        z
+          .union([z.instanceof(Uint8Array), z.instanceof(ArrayBuffer)])
+          .refine((b) => b.byteLength > 0 && b.byteLength <= LIVENESS_MAX_FRAME_BYTES, {
+            message: `A frame is 1 to ${LIVENESS_MAX_FRAME_BYTES} bytes.`,
+          }),
       )
       .min(LIVENESS_MIN_FRAMES)
       .max(LIVENESS_MAX_FRAMES),
@@ -87,7 +92,9 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
       });
     }),
 
-    defineCommand(logger, 'checkin:challenge', 'checkin', SessionRefSchema, ({ sessionId }, { actor }) => checkins.challenge(actor, sessionId)),
+    defineCommand(logger, 'checkin:challenge', 'checkin', SessionRefSchema, ({ sessionId }, { actor }) =>
+      checkins.challenge(actor, sessionId),
+    ),
 
     defineCommand(logger, 'checkin:decide', 'light', DecideSchema, (input, { actor, ip }) => checkins.decide(actor, { ...input, ip })),
 

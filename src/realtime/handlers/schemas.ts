@@ -5,9 +5,7 @@ import { z } from 'zod';
  * an empty object) with exactly these fields; an unknown field is refused by name.
  */
 export function payload<T extends z.ZodRawShape>(shape: T) {
-  return z
-    .custom<unknown>((v) => isPlainObject(v), { message: 'Expected a JSON object.' })
-    .pipe(z.strictObject(shape));
+  return z.custom<unknown>((v) => isPlainObject(v), { message: 'Expected a JSON object.' }).pipe(z.strictObject(shape));
 }
 
 /** A nested object of a payload, held to the same rules. */

@@ -63,7 +63,9 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
       return closer.close(actor.orgId, sessionId, actor.id);
     }),
 
-    defineCommand(logger, 'session:cancel', 'heavy', CancelSchema, ({ sessionId, reason }, { actor }) => lifecycle.cancel(actor, sessionId, reason)),
+    defineCommand(logger, 'session:cancel', 'heavy', CancelSchema, ({ sessionId, reason }, { actor }) =>
+      lifecycle.cancel(actor, sessionId, reason),
+    ),
 
     defineCommand(logger, 'session:extend', 'heavy', ExtendSchema, (input, { actor }) => lifecycle.extend(actor, input)),
 

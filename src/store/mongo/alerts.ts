@@ -52,7 +52,11 @@ export function alertRepository(m: Models, clock: () => Date): AlertRepository {
       // A conditional upsert: when the state is already firing the filter misses and the insert
       // of the same `_id` fails on the duplicate key, which means another caller got there first.
       try {
-        await m.alertStates.updateOne({ _id, firing: { $ne: true } }, { $set: { firing: true }, $setOnInsert: { orgId, ruleId } }, { upsert: true });
+        await m.alertStates.updateOne(
+          { _id, firing: { $ne: true } },
+          { $set: { firing: true }, $setOnInsert: { orgId, ruleId } },
+          { upsert: true },
+        );
         return true;
       } catch (err) {
         if (isDuplicateKeyError(err)) return false;

@@ -40,10 +40,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
     },
     async listActiveForSubjects(orgId, subjectIds) {
       if (subjectIds.length === 0) return [];
-      const docs = await m.sessions
-        .find(q.activeSessionsFilter(orgId, subjectIds))
-        .sort(q.ACTIVE_SESSIONS_SORT)
-        .lean<SessionDoc[]>();
+      const docs = await m.sessions.find(q.activeSessionsFilter(orgId, subjectIds)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
     async transition(orgId, id, from, patch) {
@@ -62,10 +59,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       return docs.map(toSession);
     },
     async nextDueAt() {
-      const d = await m.sessions
-        .findOne(q.notClosedFilter(), { closesAt: 1 })
-        .sort(q.NEXT_DUE_SORT)
-        .lean<Pick<SessionDoc, 'closesAt'>>();
+      const d = await m.sessions.findOne(q.notClosedFilter(), { closesAt: 1 }).sort(q.NEXT_DUE_SORT).lean<Pick<SessionDoc, 'closesAt'>>();
       return d ? d.closesAt : null;
     },
     async acquireLease(orgId, id, owner, until, now) {
@@ -134,7 +128,10 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       return docs.map(toRecord);
     },
     async listPeerMarks(orgId, sessionId) {
-      const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).select({ studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 }).lean<RecordDoc[]>();
+      const docs = await m.records
+        .find(q.recordsOfSessionsFilter(orgId, sessionId))
+        .select({ studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 })
+        .lean<RecordDoc[]>();
       return docs.map((d) => ({
         studentId: d.studentId,
         deviceId: d.deviceId ?? null,
@@ -149,7 +146,10 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
         q.proxyPeerFilters(orgId, sessionId, probe).map((f) => m.records.find(f).limit(PROXY_PEERS_PER_CRITERION).lean<RecordDoc[]>()),
       );
       const seen = new Set<string>();
-      return batches.flat().filter((d) => !seen.has(d._id) && seen.add(d._id)).map(toRecord);
+      return batches
+        .flat()
+        .filter((d) => !seen.has(d._id) && seen.add(d._id))
+        .map(toRecord);
     },
     async listBySessions(orgId, sessionIds) {
       if (sessionIds.length === 0) return [];

@@ -68,7 +68,12 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
       } catch (err) {
         // No multi-document transaction on a standalone server: undo what this call inserted,
         // which is safe because the ids are fresh.
-        await m.users.deleteMany(q.byOrgIds<UserDoc>(orgId, all.map((u) => u.id)));
+        await m.users.deleteMany(
+          q.byOrgIds<UserDoc>(
+            orgId,
+            all.map((u) => u.id),
+          ),
+        );
         throw isDuplicateKeyError(err) ? new StoreConflictError('email') : err;
       }
       return all;
@@ -100,8 +105,8 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
       return { items: docs.map(toUser), total };
     },
     async update(orgId, id, patch) {
-      const d = await mapConflicts(() =>
-        m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, clock()), after).lean<UserDoc>(),
+      const d = await mapConflicts(
+        () => m.users.findOneAndUpdate(q.byOrgId<UserDoc>(orgId, id), q.userUpdate(patch, clock()), after).lean<UserDoc>(),
         'email',
       );
       return d ? toUser(d) : null;
@@ -110,8 +115,7 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
 }
 
 export function subjectRepository(m: Models, clock: () => Date): SubjectRepository {
-  const subjectExists = async (orgId: string, id: string) =>
-    (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
+  const subjectExists = async (orgId: string, id: string) => (await m.subjects.exists(q.byOrgId<SubjectDoc>(orgId, id))) !== null;
   return {
     async create(orgId, input: NewSubject) {
       const s = newSubjectEntity(orgId, input, clock());
@@ -139,8 +143,8 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       return { items: docs.map(toSubject), total };
     },
     async update(orgId, id, patch) {
-      const d = await mapConflicts(() =>
-        m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
+      const d = await mapConflicts(
+        () => m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
         'code',
       );
       return d ? toSubject(d) : null;

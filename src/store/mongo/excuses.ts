@@ -38,7 +38,18 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
     get,
     async create(orgId, input) {
       const at = clock();
-      const e: Excuse = { id: newId(), orgId, ...input, document: null, status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, createdAt: at, updatedAt: at };
+      const e: Excuse = {
+        id: newId(),
+        orgId,
+        ...input,
+        document: null,
+        status: 'pending',
+        decidedBy: null,
+        decidedAt: null,
+        decisionNote: null,
+        createdAt: at,
+        updatedAt: at,
+      };
       const { id, ...rest } = e;
       await m.excuses.create({ _id: id, ...rest, documentBytes: null });
       return e;
@@ -62,10 +73,7 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
             orgId,
             studentId: { $in: studentIds },
             status: 'approved',
-            $or: [
-              { sessionId },
-              { sessionId: null, fromDay: { $lte: day }, toDay: { $gte: day }, subjectId: { $in: [subjectId, null] } },
-            ],
+            $or: [{ sessionId }, { sessionId: null, fromDay: { $lte: day }, toDay: { $gte: day }, subjectId: { $in: [subjectId, null] } }],
           },
           WITHOUT_BYTES,
         )
@@ -80,13 +88,21 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
       return res.matchedCount === 1 ? get(orgId, id) : null;
     },
     async putDocument(orgId, id, info, bytes) {
-      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { document: { ...info }, documentBytes: bytes, updatedAt: clock() } });
+      const res = await m.excuses.updateOne(
+        { _id: id, orgId, status: 'pending' },
+        { $set: { document: { ...info }, documentBytes: bytes, updatedAt: clock() } },
+      );
       return res.matchedCount === 1 ? get(orgId, id) : null;
     },
     async getDocument(orgId, id) {
-      const d = await m.excuses.findOne({ _id: id, orgId }, { document: 1, documentBytes: 1 }).lean<Pick<ExcuseDoc, 'document' | 'documentBytes'>>();
+      const d = await m.excuses
+        .findOne({ _id: id, orgId }, { document: 1, documentBytes: 1 })
+        .lean<Pick<ExcuseDoc, 'document' | 'documentBytes'>>();
       if (!d?.document || !d.documentBytes) return null;
-      return { info: { fileName: d.document.fileName, contentType: d.document.contentType, size: d.document.size }, bytes: toBuffer(d.documentBytes) };
+      return {
+        info: { fileName: d.document.fileName, contentType: d.document.contentType, size: d.document.size },
+        bytes: toBuffer(d.documentBytes),
+      };
     },
   };
 }

@@ -12,7 +12,12 @@ export function guardianRepository(m: Models, clock: () => Date): GuardianReposi
     async put(orgId, studentId, contacts) {
       const stored = contacts.map((c) => ({ name: c.name, relation: c.relation, email: c.email, language: c.language }));
       if (stored.length === 0) await m.guardians.deleteOne({ _id: `${orgId}:${studentId}` });
-      else await m.guardians.updateOne({ _id: `${orgId}:${studentId}` }, { $set: { orgId, studentId, contacts: stored, updatedAt: clock() } }, { upsert: true });
+      else
+        await m.guardians.updateOne(
+          { _id: `${orgId}:${studentId}` },
+          { $set: { orgId, studentId, contacts: stored, updatedAt: clock() } },
+          { upsert: true },
+        );
       return stored;
     },
   };

@@ -88,16 +88,14 @@ export function refreshTokenRepository(m: Models, clock: () => Date): RefreshTok
         .lean<RefreshTokenDoc[]>();
       const startOf = new Map<string, Date>();
       for (const t of family) if (!startOf.has(t.familyId)) startOf.set(t.familyId, t.createdAt);
-      return heads.map(
-        (h): ActiveLogin => ({
-          familyId: h.familyId,
-          startedAt: startOf.get(h.familyId) ?? h.createdAt,
-          lastUsedAt: h.createdAt,
-          userAgent: h.userAgent ?? null,
-          ip: h.ip ?? null,
-          expiresAt: h.expiresAt,
-        }),
-      );
+      return heads.map((h): ActiveLogin => ({
+        familyId: h.familyId,
+        startedAt: startOf.get(h.familyId) ?? h.createdAt,
+        lastUsedAt: h.createdAt,
+        userAgent: h.userAgent ?? null,
+        ip: h.ip ?? null,
+        expiresAt: h.expiresAt,
+      }));
     },
     async deleteExpired(before) {
       const res = await m.refreshTokens.deleteMany(q.expiredBeforeFilter(before));

@@ -11,7 +11,11 @@ export function jobRepository(m: Models): JobRepository {
       // A conditional upsert: when the document exists but is not claimable, the filter does
       // not match and the insert of a second `_id` fails on the duplicate key: not claimed.
       try {
-        await m.jobs.updateOne(q.jobClaimFilter(name, owner, now, lastRunBefore), { $set: { leaseOwner: owner, leaseUntil: until } }, { upsert: true });
+        await m.jobs.updateOne(
+          q.jobClaimFilter(name, owner, now, lastRunBefore),
+          { $set: { leaseOwner: owner, leaseUntil: until } },
+          { upsert: true },
+        );
         return true;
       } catch (err) {
         if (isDuplicateKeyError(err)) return false;

@@ -63,7 +63,6 @@ export function toVector(v: unknown): number[] {
   return Array.from({ length: b.length / 8 }, (_, i) => b.readDoubleLE(i * 8));
 }
 
-
 export function toOrganisation(d: OrganisationDoc): Organisation {
   return {
     id: d._id,

@@ -79,16 +79,19 @@ export async function runMigrations<C>(
   // A renewal that fails stops the run before its next migration (the node may have lost the lock).
   let renewalError: unknown = null;
   let renewal: Promise<void> = Promise.resolve();
-  const heartbeat = setInterval(() => {
-    renewal = lock.acquire(opts.owner, until(), now()).then(
-      (held) => {
-        if (!held) renewalError = new Error('the store migration lock was taken over by another node');
-      },
-      (err: unknown) => {
-        renewalError = err;
-      },
-    );
-  }, Math.max(1, Math.floor(opts.lockMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      renewal = lock.acquire(opts.owner, until(), now()).then(
+        (held) => {
+          if (!held) renewalError = new Error('the store migration lock was taken over by another node');
+        },
+        (err: unknown) => {
+          renewalError = err;
+        },
+      );
+    },
+    Math.max(1, Math.floor(opts.lockMs / 3)),
+  );
   heartbeat.unref();
   try {
     for (const m of await missing()) {

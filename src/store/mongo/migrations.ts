@@ -64,7 +64,9 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
         batch = [];
       };
       for await (const u of users.find({ nameKey: { $exists: false } }, { projection: { name: 1 } })) {
-        batch.push({ updateOne: { filter: { _id: u._id, nameKey: { $exists: false } }, update: { $set: { nameKey: nameKeyOf(u.name) } } } });
+        batch.push({
+          updateOne: { filter: { _id: u._id, nameKey: { $exists: false } }, update: { $set: { nameKey: nameKeyOf(u.name) } } },
+        });
         if (batch.length >= BATCH) await flush();
       }
       await flush();
@@ -148,11 +150,7 @@ export function mongoLock(db: Db): MigrationLock {
   return {
     async acquire(owner, until, now) {
       try {
-        await coll.updateOne(
-          { _id: LOCK_ID, $or: [{ until: { $lt: now } }, { owner }] },
-          { $set: { owner, until } },
-          { upsert: true },
-        );
+        await coll.updateOne({ _id: LOCK_ID, $or: [{ until: { $lt: now } }, { owner }] }, { $set: { owner, until } }, { upsert: true });
         return true;
       } catch (err) {
         if (isDuplicateKeyError(err)) return false;

@@ -35,12 +35,18 @@ export function oneRosterRepository(m: Models, clock: () => Date): OneRosterRepo
     },
     async getMany(orgId, kind, sourcedIds) {
       if (sourcedIds.length === 0) return [];
-      const docs = await m.onerosterObjects.find({ orgId, kind, sourcedId: { $in: sourcedIds } }).sort({ sourcedId: 1 }).lean<OneRosterObjectDoc[]>();
+      const docs = await m.onerosterObjects
+        .find({ orgId, kind, sourcedId: { $in: sourcedIds } })
+        .sort({ sourcedId: 1 })
+        .lean<OneRosterObjectDoc[]>();
       return docs.map(toObject);
     },
     async getByEntities(orgId, kind, entityIds) {
       if (entityIds.length === 0) return [];
-      const docs = await m.onerosterObjects.find({ orgId, kind, entityId: { $in: entityIds } }).sort({ sourcedId: 1 }).lean<OneRosterObjectDoc[]>();
+      const docs = await m.onerosterObjects
+        .find({ orgId, kind, entityId: { $in: entityIds } })
+        .sort({ sourcedId: 1 })
+        .lean<OneRosterObjectDoc[]>();
       return docs.map(toObject);
     },
   };

@@ -54,7 +54,12 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       while (claimed.length < limit) {
         const d = await m.outbox
           .findOneAndUpdate(
-            { $or: [{ status: 'queued', nextAttemptAt: { $lte: now } }, { status: 'sending', claimUntil: { $lt: now } }] },
+            {
+              $or: [
+                { status: 'queued', nextAttemptAt: { $lte: now } },
+                { status: 'sending', claimUntil: { $lt: now } },
+              ],
+            },
             { $set: { status: 'sending', claimedBy: owner, claimUntil: until } },
             { sort: { nextAttemptAt: 1, createdAt: 1, _id: 1 }, new: true },
           )
@@ -75,7 +80,13 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       const res = await m.outbox.updateOne(
         { _id: id, status: 'sending', claimedBy: owner },
         {
-          $set: { status: retryAt ? 'queued' : 'failed', lastError: error, claimedBy: null, claimUntil: null, ...(retryAt ? { nextAttemptAt: retryAt } : {}) },
+          $set: {
+            status: retryAt ? 'queued' : 'failed',
+            lastError: error,
+            claimedBy: null,
+            claimUntil: null,
+            ...(retryAt ? { nextAttemptAt: retryAt } : {}),
+          },
           $inc: { attempts: 1 },
         },
       );
@@ -114,7 +125,13 @@ export function notificationPreferenceRepository(m: Models, clock: () => Date): 
       return docs.map(toPrefs);
     },
     async put(orgId, userId, prefs) {
-      const p: NotificationPreferences = { orgId, userId, language: prefs.language, unsubscribed: [...new Set(prefs.unsubscribed)].sort(), updatedAt: clock() };
+      const p: NotificationPreferences = {
+        orgId,
+        userId,
+        language: prefs.language,
+        unsubscribed: [...new Set(prefs.unsubscribed)].sort(),
+        updatedAt: clock(),
+      };
       await m.notificationPreferences.updateOne(
         { _id: `${orgId}|${userId}` },
         { $set: { orgId, userId, language: p.language, unsubscribed: p.unsubscribed, updatedAt: p.updatedAt } },

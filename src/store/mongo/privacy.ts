@@ -1,6 +1,13 @@
 import { newId } from '../../shared/ids.js';
 import { auditConcerns, escapeRegExp, scrubAudit, scrubJsonText, scrubValue, textNeedles } from '../erasure.js';
-import { emptyErasureCounts, type AuditEntry, type Consent, type ConsentRepository, type PersonRef, type PrivacyRepository } from '../../domain/store-ports.js';
+import {
+  emptyErasureCounts,
+  type AuditEntry,
+  type Consent,
+  type ConsentRepository,
+  type PersonRef,
+  type PrivacyRepository,
+} from '../../domain/store-ports.js';
 import { fromConsent, toAudit, toConsent } from './mapping.js';
 import type { Models } from './models.js';
 import type { AuditDoc, ConsentDoc, GuardianDoc, NotificationDoc } from './schemas.js';
@@ -13,10 +20,7 @@ export function consentRepository(m: Models): ConsentRepository {
       return c;
     },
     async current(orgId, userId, purpose) {
-      const d = await m.consents
-        .findOne({ orgId, userId, purpose, withdrawnAt: null })
-        .sort({ givenAt: -1, _id: -1 })
-        .lean<ConsentDoc>();
+      const d = await m.consents.findOne({ orgId, userId, purpose, withdrawnAt: null }).sort({ givenAt: -1, _id: -1 }).lean<ConsentDoc>();
       return d ? toConsent(d) : null;
     },
     async listForUser(orgId, userId) {
@@ -24,7 +28,10 @@ export function consentRepository(m: Models): ConsentRepository {
       return docs.map(toConsent);
     },
     async withdraw(orgId, userId, purpose, by, at) {
-      const res = await m.consents.updateMany({ orgId, userId, purpose, withdrawnAt: null }, { $set: { withdrawnAt: at, withdrawnBy: by } });
+      const res = await m.consents.updateMany(
+        { orgId, userId, purpose, withdrawnAt: null },
+        { $set: { withdrawnAt: at, withdrawnBy: by } },
+      );
       return res.modifiedCount;
     },
   };
@@ -79,7 +86,18 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.records = modified(
         await m.records.updateMany(
           { orgId, studentId: userId },
-          { $set: { studentId: tombstoneId, location: null, ip: null, note: null, correctionReason: null, deviceId: null, userAgent: null, verification: null } },
+          {
+            $set: {
+              studentId: tombstoneId,
+              location: null,
+              ip: null,
+              note: null,
+              correctionReason: null,
+              deviceId: null,
+              userAgent: null,
+              verification: null,
+            },
+          },
         ),
       );
       counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
@@ -106,7 +124,9 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.excuses += modified(await m.excuses.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
       counts.notifications = deleted(await m.notifications.deleteMany({ orgId, userId }));
       for (const n of await m.notifications.find({ orgId, 'alert.studentId': userId }).lean<NotificationDoc[]>()) {
-        counts.notifications += modified(await m.notifications.updateOne({ _id: n._id }, { $set: { alert: scrubValue(n.alert, person, tombstoneId) } }));
+        counts.notifications += modified(
+          await m.notifications.updateOne({ _id: n._id }, { $set: { alert: scrubValue(n.alert, person, tombstoneId) } }),
+        );
       }
       counts.notificationPreferences = deleted(await m.notificationPreferences.deleteMany({ orgId, userId }));
       // A state's id ends with the student's id (orgId|ruleId|subjectId|studentId).
@@ -114,14 +134,22 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const anyOf = (fields: string[], values: string[]) =>
         fields.flatMap((f) => values.map((v) => ({ [f]: { $regex: escapeRegExp(v), $options: 'i' } })));
       const mailNeedles = textNeedles(person, guardianValues);
-      const headerTexts = await m.outbox.find({ orgId }, { _id: 1, headers: 1 }).lean<Array<{ _id: string; headers: Record<string, string> }>>();
-      const byHeaders = headerTexts.filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase()))).map((d) => d._id);
-      counts.outbox = deleted(await m.outbox.deleteMany({ orgId, $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }] }));
+      const headerTexts = await m.outbox
+        .find({ orgId }, { _id: 1, headers: 1 })
+        .lean<Array<{ _id: string; headers: Record<string, string> }>>();
+      const byHeaders = headerTexts
+        .filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase())))
+        .map((d) => d._id);
+      counts.outbox = deleted(
+        await m.outbox.deleteMany({ orgId, $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }] }),
+      );
       const deliveries = await m.webhookDeliveries
         .find({ orgId, $or: anyOf(['body'], textNeedles(person)) }, { _id: 1, body: 1 })
         .lean<Array<{ _id: string; body: string }>>();
       for (const d of deliveries) {
-        counts.webhookDeliveries += modified(await m.webhookDeliveries.updateOne({ _id: d._id }, { $set: { body: scrubJsonText(d.body, person, tombstoneId) } }));
+        counts.webhookDeliveries += modified(
+          await m.webhookDeliveries.updateOne({ _id: d._id }, { $set: { body: scrubJsonText(d.body, person, tombstoneId) } }),
+        );
       }
       // A meeting without its own teacher falls back to the subject's.
       counts.meetings = modified(await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null } }));

@@ -49,8 +49,7 @@ export function definedOnly<T extends object>(patch: T): Partial<T> {
 
 export const byOrgId = <T>(orgId: string, id: string): QueryFilter<T> => ({ _id: id, orgId }) as QueryFilter<T>;
 
-export const byOrgIds = <T>(orgId: string, ids: readonly string[]): QueryFilter<T> =>
-  ({ orgId, _id: { $in: [...ids] } }) as QueryFilter<T>;
+export const byOrgIds = <T>(orgId: string, ids: readonly string[]): QueryFilter<T> => ({ orgId, _id: { $in: [...ids] } }) as QueryFilter<T>;
 
 export const pageOptions = (p: PageQuery): { skip: number; limit: number } => ({ skip: p.offset, limit: p.limit });
 
@@ -89,11 +88,7 @@ export function userUpdate(patch: UserPatch, now: Date): UpdateQuery<UserDoc> {
 // ----- subjects and enrolments -----
 
 /** `enrolledSubjectIds` is the result of the enrolment lookup when the filter names a student. */
-export function subjectListFilter(
-  orgId: string,
-  f: SubjectFilter,
-  enrolledSubjectIds: readonly string[] | null,
-): QueryFilter<SubjectDoc> {
+export function subjectListFilter(orgId: string, f: SubjectFilter, enrolledSubjectIds: readonly string[] | null): QueryFilter<SubjectDoc> {
   const filter: QueryFilter<SubjectDoc> = { orgId };
   if (f.teacherId !== undefined) filter.teacherIds = f.teacherId;
   if (f.studentId !== undefined) filter._id = { $in: [...(enrolledSubjectIds ?? [])] };
@@ -188,10 +183,7 @@ const leaseFree = (now: Date) => [{ leaseUntil: null }, { leaseUntil: { $lt: now
 /** System-wide: the scheduler's scan of sessions due to close. */
 export function dueSessionsFilter(now: Date): QueryFilter<SessionDoc> {
   return {
-    $and: [
-      { $or: [{ status: { $in: [...ACTIVE_STATUSES] }, closesAt: { $lte: now } }, { status: 'closing' }] },
-      { $or: leaseFree(now) },
-    ],
+    $and: [{ $or: [{ status: { $in: [...ACTIVE_STATUSES] }, closesAt: { $lte: now } }, { status: 'closing' }] }, { $or: leaseFree(now) }],
   };
 }
 export const DUE_SORT: Sort = { closesAt: 1, _id: 1 };
@@ -242,7 +234,16 @@ export const recordKeyFilter = (orgId: string, sessionId: string, studentId: str
 /** Everything goes in $setOnInsert: an existing record is returned untouched. */
 export function recordInsertIfAbsentUpdate(orgId: string, id: string, input: NewRecord, now: Date): UpdateQuery<RecordDoc> {
   // rosterVersion is stamped once the record is written (recordRepository).
-  const doc: RecordDoc = { _id: id, orgId, ...input, flags: [...input.flags], version: 1, rosterVersion: 0, createdAt: now, updatedAt: now };
+  const doc: RecordDoc = {
+    _id: id,
+    orgId,
+    ...input,
+    flags: [...input.flags],
+    version: 1,
+    rosterVersion: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
   return { $setOnInsert: doc };
 }
 
@@ -418,7 +419,12 @@ export function statusCountsPipeline(orgId: string, sessionIds: string[]): objec
 
 export function auditListFilter(
   orgId: string,
-  f: { entityType?: AuditDoc['entityType'] | undefined; entityId?: string | undefined; sessionId?: string | undefined; actorId?: string | undefined },
+  f: {
+    entityType?: AuditDoc['entityType'] | undefined;
+    entityId?: string | undefined;
+    sessionId?: string | undefined;
+    actorId?: string | undefined;
+  },
 ): QueryFilter<AuditDoc> {
   const filter: QueryFilter<AuditDoc> = { orgId };
   if (f.entityType !== undefined) filter.entityType = f.entityType;

@@ -66,7 +66,12 @@ export async function writeRecordBatch(
   return results as RecordWriteResult[];
 }
 
-async function insertAll(m: Models, clock: () => Date, writes: readonly RecordWrite[], results: (RecordWriteResult | undefined)[]): Promise<void> {
+async function insertAll(
+  m: Models,
+  clock: () => Date,
+  writes: readonly RecordWrite[],
+  results: (RecordWriteResult | undefined)[],
+): Promise<void> {
   const inserts = new Map<string, { i: number; w: Insert; id: string }>();
   const repeats: { i: number; key: string }[] = [];
   for (const [i, w] of writes.entries()) {
@@ -97,7 +102,10 @@ async function insertAll(m: Models, clock: () => Date, writes: readonly RecordWr
     for (const e of writeErrors) if (!isDuplicateKeyError(e)) failed.set(e.index, e);
   }
   const docs = await m.records
-    .find({ sessionId: { $in: [...new Set(sent.map((s) => s.w.input.sessionId))] }, studentId: { $in: sent.map((s) => s.w.input.studentId) } })
+    .find({
+      sessionId: { $in: [...new Set(sent.map((s) => s.w.input.sessionId))] },
+      studentId: { $in: sent.map((s) => s.w.input.studentId) },
+    })
     .lean<RecordDoc[]>();
   const byKey = new Map(docs.map((d) => [keyOf(d.sessionId, d.studentId), d]));
   const created = new Map<string, RecordDoc[]>();
@@ -138,7 +146,12 @@ async function stampRosterVersions(m: Models, created: ReadonlyMap<string, reado
   const stamps = [...created.values()].flat().filter((d) => versions.get(d._id)! > 0);
   if (stamps.length > 0) {
     await m.records.bulkWrite(
-      stamps.map((d) => ({ updateOne: { filter: { _id: d._id, orgId: d.orgId, version: d.version }, update: { $set: { rosterVersion: versions.get(d._id)! } } } })),
+      stamps.map((d) => ({
+        updateOne: {
+          filter: { _id: d._id, orgId: d.orgId, version: d.version },
+          update: { $set: { rosterVersion: versions.get(d._id)! } },
+        },
+      })),
       { ordered: false },
     );
   }
@@ -150,5 +163,7 @@ function bulkWriteErrors(err: unknown): { index: number }[] | null {
   if (typeof err !== 'object' || err === null || !('writeErrors' in err)) return null;
   const w = (err as { writeErrors: unknown }).writeErrors;
   const list = Array.isArray(w) ? w : [w];
-  return list.filter((e): e is { index: number } => typeof e === 'object' && e !== null && typeof (e as { index?: unknown }).index === 'number');
+  return list.filter(
+    (e): e is { index: number } => typeof e === 'object' && e !== null && typeof (e as { index?: unknown }).index === 'number',
+  );
 }

@@ -48,7 +48,10 @@ export function auditRepository(m: Models): AuditRepository {
       return toAudit(doc);
     },
     async listForEntity(orgId, entityType, entityId) {
-      const docs = await m.audit.find(q.auditEntityFilter(orgId, entityType, entityId)).sort(q.AUDIT_SORT).lean<AuditDoc[]>();
+      const docs = await m.audit
+        .find(q.auditEntityFilter(orgId, entityType, entityId))
+        .sort(q.AUDIT_SORT)
+        .lean<AuditDoc[]>();
       return docs.map(toAudit);
     },
     async listForSession(orgId, sessionId) {

@@ -1,4 +1,11 @@
-import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally, type SubjectTotals } from '../../domain/store-ports.js';
+import {
+  emptyStatusCounts,
+  RECORD_STATUSES,
+  type RecordStatus,
+  type ReportRepository,
+  type StudentSubjectTally,
+  type SubjectTotals,
+} from '../../domain/store-ports.js';
 import { toAudit } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
@@ -39,7 +46,14 @@ export function reportRepository(m: Models): ReportRepository {
       const earliestSeen = Math.min(...[...wanted.values()].map((t) => t.lastSeenAt?.getTime() ?? Infinity));
       if (missing === 0 && latestClose <= earliestSeen) return;
       const docs = await m.records
-        .find(q.seenRecordsFilter(orgId, chunk.map((s) => s._id), studentId), { subjectId: 1, studentId: 1, submittedAt: 1 })
+        .find(
+          q.seenRecordsFilter(
+            orgId,
+            chunk.map((s) => s._id),
+            studentId,
+          ),
+          { subjectId: 1, studentId: 1, submittedAt: 1 },
+        )
         .lean<{ subjectId: string; studentId: string; submittedAt: Date | null }[]>();
       for (const d of docs) {
         const t = wanted.get(`${d.subjectId}\u0000${d.studentId}`);
@@ -84,7 +98,14 @@ export function reportRepository(m: Models): ReportRepository {
     async subjectTotals(orgId, fromDay, toDay, subjectIds) {
       if (subjectIds && subjectIds.length === 0) return [];
       const docs = await m.summaries
-        .find(q.orgSummaryRangeFilter(orgId, fromDay, toDay, subjectIds), { subjectId: 1, present: 1, late: 1, absent: 1, excused: 1, total: 1 })
+        .find(q.orgSummaryRangeFilter(orgId, fromDay, toDay, subjectIds), {
+          subjectId: 1,
+          present: 1,
+          late: 1,
+          absent: 1,
+          excused: 1,
+          total: 1,
+        })
         .lean<SubjectTotals[]>();
       const totals = new Map<string, SubjectTotals>();
       for (const d of docs) {

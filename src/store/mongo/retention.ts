@@ -11,7 +11,10 @@ export function retentionRepository(m: Models): RetentionRepository {
   async function eachClosedBatch(orgId: string, before: Date, fn: (sessionIds: string[]) => Promise<number>): Promise<number> {
     let total = 0;
     let batch: string[] = [];
-    for await (const s of m.sessions.find({ orgId, closedAt: { $ne: null, $lte: before } }, { _id: 1 }).lean<{ _id: string }>().cursor()) {
+    for await (const s of m.sessions
+      .find({ orgId, closedAt: { $ne: null, $lte: before } }, { _id: 1 })
+      .lean<{ _id: string }>()
+      .cursor()) {
       batch.push(s._id);
       if (batch.length >= SESSION_BATCH) {
         total += await fn(batch);
@@ -34,7 +37,10 @@ export function retentionRepository(m: Models): RetentionRepository {
     },
     clearLocations(orgId, closedBefore) {
       return eachClosedBatch(orgId, closedBefore, async (sessionIds) => {
-        const res = await m.records.updateMany({ orgId, sessionId: { $in: sessionIds }, location: { $ne: null } }, { $set: { location: null } });
+        const res = await m.records.updateMany(
+          { orgId, sessionId: { $in: sessionIds }, location: { $ne: null } },
+          { $set: { location: null } },
+        );
         return res.modifiedCount;
       });
     },
@@ -60,7 +66,9 @@ export function retentionRepository(m: Models): RetentionRepository {
         if (ops.length > 0) total += (await m.audit.bulkWrite(ops, { ordered: false })).modifiedCount;
         ops = [];
       };
-      const found = m.audit.find({ orgId, at: { $lte: before }, ip: { $type: 'string', $not: /\// } }, { _id: 1, ip: 1 }).lean<{ _id: string; ip: string }>();
+      const found = m.audit
+        .find({ orgId, at: { $lte: before }, ip: { $type: 'string', $not: /\// } }, { _id: 1, ip: 1 })
+        .lean<{ _id: string; ip: string }>();
       for await (const e of found.cursor()) {
         ops.push({ updateOne: { filter: { _id: e._id, ip: e.ip }, update: { $set: { ip: truncate(e.ip) } } } });
         if (ops.length >= SESSION_BATCH) await flush();

@@ -105,7 +105,12 @@ const organisationSettingsSchema = new Schema(
       default: undefined,
     },
     absenceCategories: {
-      type: [new Schema({ code: requiredString, label: requiredString, authorised: { type: Boolean, required: true } }, { _id: false, id: false })],
+      type: [
+        new Schema(
+          { code: requiredString, label: requiredString, authorised: { type: Boolean, required: true } },
+          { _id: false, id: false },
+        ),
+      ],
       default: undefined,
     },
   },
@@ -572,7 +577,11 @@ export const excuseSchema = new Schema<ExcuseDoc>(
     text: { type: String, default: '' },
     document: {
       type: new Schema(
-        { fileName: requiredString, contentType: { type: String, required: true, enum: EXCUSE_DOCUMENT_TYPES }, size: { type: Number, required: true, min: 0 } },
+        {
+          fileName: requiredString,
+          contentType: { type: String, required: true, enum: EXCUSE_DOCUMENT_TYPES },
+          size: { type: Number, required: true, min: 0 },
+        },
         { _id: false, id: false },
       ),
       default: null,
@@ -605,7 +614,12 @@ export const guardianSchema = new Schema<GuardianDoc>(
     orgId: requiredString,
     studentId: requiredString,
     contacts: {
-      type: [new Schema({ name: requiredString, relation: requiredString, email: requiredString, language: requiredString }, { _id: false, id: false })],
+      type: [
+        new Schema(
+          { name: requiredString, relation: requiredString, email: requiredString, language: requiredString },
+          { _id: false, id: false },
+        ),
+      ],
       default: [],
     },
     updatedAt: { type: Date, required: true },

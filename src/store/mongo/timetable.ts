@@ -1,12 +1,27 @@
 import { newId } from '../../shared/ids.js';
-import { defaultTeacherSettings, type Holiday, type Meeting, type Occurrence, type TeacherDefaultPolicy, type Term, type TimetableRepository } from '../../domain/store-ports.js';
+import {
+  defaultTeacherSettings,
+  type Holiday,
+  type Meeting,
+  type Occurrence,
+  type TeacherDefaultPolicy,
+  type Term,
+  type TimetableRepository,
+} from '../../domain/store-ports.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
 
-const rangeOf = (d: DayRangeDoc) => ({ id: d._id, orgId: d.orgId, name: d.name, startDay: d.startDay, endDay: d.endDay, createdAt: d.createdAt });
+const rangeOf = (d: DayRangeDoc) => ({
+  id: d._id,
+  orgId: d.orgId,
+  name: d.name,
+  startDay: d.startDay,
+  endDay: d.endDay,
+  createdAt: d.createdAt,
+});
 const meetingOf = (d: MeetingDoc): Meeting => ({
   id: d._id,
   orgId: d.orgId,

@@ -33,14 +33,30 @@ export const webhookEndpoints: Pair<'webhookEndpoints'> = byId<'webhookEndpoints
 
 export const meetings: Pair<'meetings'> = {
   to: (d) => ({
-    id: d._id, orgId: d.orgId, subjectId: d.subjectId, termId: d.termId, weekday: d.weekday, startTime: d.startTime, endTime: d.endTime,
-    teacherId: orNull(d.teacherId), preset: orNull(d.preset) as CollectionEntity['meetings']['preset'], createdAt: d.createdAt,
+    id: d._id,
+    orgId: d.orgId,
+    subjectId: d.subjectId,
+    termId: d.termId,
+    weekday: d.weekday,
+    startTime: d.startTime,
+    endTime: d.endTime,
+    teacherId: orNull(d.teacherId),
+    preset: orNull(d.preset) as CollectionEntity['meetings']['preset'],
+    createdAt: d.createdAt,
   }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),
 };
 
 export const occurrences: Pair<'occurrences'> = {
-  to: (d) => ({ orgId: d.orgId, meetingId: d.meetingId, day: d.day, subjectId: d.subjectId, state: d.state, sessionId: orNull(d.sessionId), updatedAt: d.updatedAt }),
+  to: (d) => ({
+    orgId: d.orgId,
+    meetingId: d.meetingId,
+    day: d.day,
+    subjectId: d.subjectId,
+    state: d.state,
+    sessionId: orNull(d.sessionId),
+    updatedAt: d.updatedAt,
+  }),
   from: (e) => ({ _id: `${e.meetingId}/${e.day}`, ...e }),
 };
 
@@ -64,19 +80,32 @@ export const teacherSettings: Pair<'teacherSettings'> = {
 
 export const excuses: Pair<'excuses'> = {
   to: (d) => ({
-    id: d._id, orgId: d.orgId, studentId: d.studentId, submittedBy: d.submittedBy, subjectId: orNull(d.subjectId), sessionId: orNull(d.sessionId),
-    fromDay: d.fromDay, toDay: d.toDay, category: d.category, text: d.text,
+    id: d._id,
+    orgId: d.orgId,
+    studentId: d.studentId,
+    submittedBy: d.submittedBy,
+    subjectId: orNull(d.subjectId),
+    sessionId: orNull(d.sessionId),
+    fromDay: d.fromDay,
+    toDay: d.toDay,
+    category: d.category,
+    text: d.text,
     document: d.document ? { fileName: d.document.fileName, contentType: d.document.contentType, size: d.document.size } : null,
     documentBytes: d.documentBytes == null ? null : toBuffer(d.documentBytes),
-    status: d.status, decidedBy: orNull(d.decidedBy), decidedAt: orNull(d.decidedAt), decisionNote: orNull(d.decisionNote),
-    createdAt: d.createdAt, updatedAt: d.updatedAt,
+    status: d.status,
+    decidedBy: orNull(d.decidedBy),
+    decidedAt: orNull(d.decidedAt),
+    decisionNote: orNull(d.decisionNote),
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
   }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),
 };
 
 export const guardians: Pair<'guardians'> = {
   to: (d) => ({
-    orgId: d.orgId, studentId: d.studentId,
+    orgId: d.orgId,
+    studentId: d.studentId,
     contacts: d.contacts.map((c) => ({ name: c.name, relation: c.relation, email: c.email, language: c.language })),
     updatedAt: d.updatedAt,
   }),
@@ -101,7 +130,15 @@ export const alertStates: Pair<'alertStates'> = {
 };
 
 export const notifications: Pair<'notifications'> = {
-  to: (d) => ({ id: d._id, orgId: d.orgId, userId: d.userId, category: d.category, alert: d.alert, createdAt: d.createdAt, readAt: orNull(d.readAt) }),
+  to: (d) => ({
+    id: d._id,
+    orgId: d.orgId,
+    userId: d.userId,
+    category: d.category,
+    alert: d.alert,
+    createdAt: d.createdAt,
+    readAt: orNull(d.readAt),
+  }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),
 };
 
@@ -112,9 +149,22 @@ export const notificationPreferences: Pair<'notificationPreferences'> = {
 
 export const outbox: Pair<'outbox'> = {
   to: (d) => ({
-    id: d._id, orgId: d.orgId, category: d.category, to: d.to, subject: d.subject, text: d.text, html: d.html, headers: d.headers ?? {},
-    status: d.status, attempts: d.attempts, lastError: orNull(d.lastError), nextAttemptAt: d.nextAttemptAt, claimedBy: orNull(d.claimedBy),
-    claimUntil: orNull(d.claimUntil), createdAt: d.createdAt, sentAt: orNull(d.sentAt),
+    id: d._id,
+    orgId: d.orgId,
+    category: d.category,
+    to: d.to,
+    subject: d.subject,
+    text: d.text,
+    html: d.html,
+    headers: d.headers ?? {},
+    status: d.status,
+    attempts: d.attempts,
+    lastError: orNull(d.lastError),
+    nextAttemptAt: d.nextAttemptAt,
+    claimedBy: orNull(d.claimedBy),
+    claimUntil: orNull(d.claimUntil),
+    createdAt: d.createdAt,
+    sentAt: orNull(d.sentAt),
   }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),
 };
@@ -122,9 +172,21 @@ export const outbox: Pair<'outbox'> = {
 /** Leases are a node's hold on a delivery: the copy starts without any. */
 export const webhookDeliveries: Pair<'webhookDeliveries'> = {
   to: (d) => ({
-    id: d._id, orgId: d.orgId, endpointId: d.endpointId, event: d.event, orderKey: d.orderKey, seq: d.seq, body: d.body, state: d.state,
-    attempts: d.attempts, nextAttemptAt: d.nextAttemptAt, retryUntil: d.retryUntil, lastStatus: orNull(d.lastStatus), lastError: orNull(d.lastError),
-    createdAt: d.createdAt, deliveredAt: orNull(d.deliveredAt),
+    id: d._id,
+    orgId: d.orgId,
+    endpointId: d.endpointId,
+    event: d.event,
+    orderKey: d.orderKey,
+    seq: d.seq,
+    body: d.body,
+    state: d.state,
+    attempts: d.attempts,
+    nextAttemptAt: d.nextAttemptAt,
+    retryUntil: d.retryUntil,
+    lastStatus: orNull(d.lastStatus),
+    lastError: orNull(d.lastError),
+    createdAt: d.createdAt,
+    deliveredAt: orNull(d.deliveredAt),
   }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest, leaseOwner: null, leaseUntil: null }),
 };
@@ -134,6 +196,13 @@ export const webhookDeliveries: Pair<'webhookDeliveries'> = {
  * upserts the same documents.
  */
 export const webhookAttempts: Pair<'webhookAttempts'> = {
-  to: (d) => ({ deliveryId: d.deliveryId, orgId: d.orgId, at: d.at, statusCode: orNull(d.statusCode), error: orNull(d.error), durationMs: d.durationMs }),
+  to: (d) => ({
+    deliveryId: d.deliveryId,
+    orgId: d.orgId,
+    at: d.at,
+    statusCode: orNull(d.statusCode),
+    error: orNull(d.error),
+    durationMs: d.durationMs,
+  }),
   from: (e) => ({ _id: `${e.deliveryId}@${e.at.getTime()}`, ...e }),
 };

@@ -51,12 +51,7 @@ export function mongoTransfer(m: Models): TransferApi {
       const toEntity = TO_ENTITY[collection] as (d: CollectionDoc[C]) => CollectionEntity[C];
       return {
         async *[Symbol.asyncIterator]() {
-          const cursor = mdl
-            .find({})
-            .sort(exportSort(collection))
-            .allowDiskUse(true)
-            .lean<CollectionDoc[C][]>()
-            .cursor({ batchSize });
+          const cursor = mdl.find({}).sort(exportSort(collection)).allowDiskUse(true).lean<CollectionDoc[C][]>().cursor({ batchSize });
           let batch: CollectionEntity[C][] = [];
           try {
             for await (const doc of cursor) {

@@ -49,14 +49,16 @@ export function webhookRepository(m: Models): WebhookRepository {
       return (await m.webhookEndpoints.find({ orgId }).sort({ createdAt: 1, _id: 1 }).lean<WebhookEndpointDoc[]>()).map(endpointOf);
     },
     async listSubscribed(orgId, event) {
-      return (await m.webhookEndpoints.find({ orgId, active: true, events: event }).sort({ createdAt: 1, _id: 1 }).lean<WebhookEndpointDoc[]>()).map(
-        endpointOf,
-      );
+      return (
+        await m.webhookEndpoints.find({ orgId, active: true, events: event }).sort({ createdAt: 1, _id: 1 }).lean<WebhookEndpointDoc[]>()
+      ).map(endpointOf);
     },
     async updateEndpoint(orgId, id, patch, now) {
       const set: Record<string, unknown> = { updatedAt: now };
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
-      const d = await m.webhookEndpoints.findOneAndUpdate({ _id: id, orgId }, { $set: set }, { returnDocument: 'after' }).lean<WebhookEndpointDoc>();
+      const d = await m.webhookEndpoints
+        .findOneAndUpdate({ _id: id, orgId }, { $set: set }, { returnDocument: 'after' })
+        .lean<WebhookEndpointDoc>();
       return d ? endpointOf(d) : null;
     },
     async disableEndpoint(orgId, id, reason, now) {
@@ -122,7 +124,9 @@ export function webhookRepository(m: Models): WebhookRepository {
         .lean<WebhookDeliveryDoc[]>();
       const endpointIds = [...new Set(candidates.map((c) => c.endpointId))];
       const active = new Set(
-        (await m.webhookEndpoints.find({ _id: { $in: endpointIds }, active: true }, { _id: 1 }).lean<{ _id: string }[]>()).map((e) => e._id),
+        (await m.webhookEndpoints.find({ _id: { $in: endpointIds }, active: true }, { _id: 1 }).lean<{ _id: string }[]>()).map(
+          (e) => e._id,
+        ),
       );
       const claimed: WebhookDelivery[] = [];
       const queues = new Set<string>();
@@ -131,7 +135,12 @@ export function webhookRepository(m: Models): WebhookRepository {
         const queue = `${c.endpointId}\u0000${c.orderKey}`;
         if (!active.has(c.endpointId) || queues.has(queue)) continue;
         queues.add(queue);
-        const earlier = await m.webhookDeliveries.exists({ endpointId: c.endpointId, orderKey: c.orderKey, state: 'pending', seq: { $lt: c.seq } });
+        const earlier = await m.webhookDeliveries.exists({
+          endpointId: c.endpointId,
+          orderKey: c.orderKey,
+          state: 'pending',
+          seq: { $lt: c.seq },
+        });
         if (earlier) continue;
         const d = await m.webhookDeliveries
           .findOneAndUpdate(

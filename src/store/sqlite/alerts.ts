@@ -69,7 +69,9 @@ export function alertRepository(db: SqliteDb, clock: () => Date): AlertRepositor
       if (!firing) {
         return (
           db
-            .stmt('UPDATE alert_states SET firing = 0 WHERE org_id = @orgId AND rule_id = @ruleId AND subject_id = @subjectId AND student_id = @studentId AND firing = 1')
+            .stmt(
+              'UPDATE alert_states SET firing = 0 WHERE org_id = @orgId AND rule_id = @ruleId AND subject_id = @subjectId AND student_id = @studentId AND firing = 1',
+            )
             .run(key).changes === 1
         );
       }
@@ -114,14 +116,20 @@ export function notificationRepository(db: SqliteDb, clock: () => Date): Notific
       return { items, total };
     },
     async unreadCount(orgId, userId) {
-      return db.stmt<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ? AND read_at IS NULL').get(orgId, userId)!.n;
+      return db
+        .stmt<{ n: number }>('SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ? AND read_at IS NULL')
+        .get(orgId, userId)!.n;
     },
     async markRead(orgId, userId, ids, at) {
       if (ids === null) {
-        return db.stmt('UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL').run(at.getTime(), orgId, userId).changes;
+        return db
+          .stmt('UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL')
+          .run(at.getTime(), orgId, userId).changes;
       }
       return db
-        .stmt('UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL AND id IN (SELECT value FROM json_each(?))')
+        .stmt(
+          'UPDATE notifications SET read_at = ? WHERE org_id = ? AND user_id = ? AND read_at IS NULL AND id IN (SELECT value FROM json_each(?))',
+        )
         .run(at.getTime(), orgId, userId, JSON.stringify(ids)).changes;
     },
   };

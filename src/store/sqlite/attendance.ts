@@ -146,8 +146,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   // Called inside the record write's transaction: a roster version is handed out once, and only
   // with its change. A record whose session row is missing (imported data) gets 0.
   const nextRosterVersion = (sessionId: string): number =>
-    db.stmt<{ roster_version: number }>('UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version').get(sessionId)
-      ?.roster_version ?? 0;
+    db
+      .stmt<{ roster_version: number }>('UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version')
+      .get(sessionId)?.roster_version ?? 0;
   const insertIfAbsent = (orgId: string, input: NewRecord): { record: AttendanceRecord; created: boolean } => {
     const found = db.stmt(byKey).get(input.sessionId, input.studentId);
     if (found) {
@@ -232,9 +233,14 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       const base = 'SELECT * FROM records WHERE org_id = @org AND session_id = @session AND student_id <> @student AND';
       const args = { org: orgId, session: sessionId, student: probe.studentId };
       const rows: Row[] = [];
-      if (probe.deviceId) rows.push(...db.stmt(`${base} device_id = @device LIMIT ${PROXY_PEERS_PER_CRITERION}`).all({ ...args, device: probe.deviceId }));
+      if (probe.deviceId)
+        rows.push(...db.stmt(`${base} device_id = @device LIMIT ${PROXY_PEERS_PER_CRITERION}`).all({ ...args, device: probe.deviceId }));
       if (probe.ip && probe.userAgent) {
-        rows.push(...db.stmt(`${base} ip = @ip AND user_agent = @ua LIMIT ${PROXY_PEERS_PER_CRITERION}`).all({ ...args, ip: probe.ip, ua: probe.userAgent }));
+        rows.push(
+          ...db
+            .stmt(`${base} ip = @ip AND user_agent = @ua LIMIT ${PROXY_PEERS_PER_CRITERION}`)
+            .all({ ...args, ip: probe.ip, ua: probe.userAgent }),
+        );
       }
       if (probe.near) {
         const { lat, lon, box } = probe.near;
@@ -279,7 +285,14 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     async listPeerMarks(orgId, sessionId) {
       // Five columns, the fix's coordinates read by SQLite: one pass over the session serves a whole batch.
       return db
-        .stmt<{ student_id: string; device_id: string | null; ip: string | null; user_agent: string | null; lat: number | null; lon: number | null }>(
+        .stmt<{
+          student_id: string;
+          device_id: string | null;
+          ip: string | null;
+          user_agent: string | null;
+          lat: number | null;
+          lon: number | null;
+        }>(
           `SELECT student_id, device_id, ip, user_agent, json_extract(location, '$.lat') AS lat, json_extract(location, '$.lon') AS lon
            FROM records WHERE org_id = ? AND session_id = ?`,
         )

@@ -88,7 +88,9 @@ function checkCopy(file: string): number {
     const version = row.v ?? 0;
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
     if (version > known) {
-      throw new BackupError(`${file} has schema version ${version}, newer than this release knows (${known}): restore it with a newer release`);
+      throw new BackupError(
+        `${file} has schema version ${version}, newer than this release knows (${known}): restore it with a newer release`,
+      );
     }
     return version;
   } finally {

@@ -28,9 +28,7 @@ export class SqliteDb {
       this.raw.pragma('busy_timeout = 5000');
       this.raw.pragma('synchronous = NORMAL');
       // SQLite's lower() folds ASCII only; names and emails may not be ASCII.
-      this.raw.function('ulower', { deterministic: true }, (s: unknown) =>
-        typeof s === 'string' ? s.toLowerCase() : s,
-      );
+      this.raw.function('ulower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
       applyMigrations(this.raw);
     } catch (err) {
       this.raw.close();

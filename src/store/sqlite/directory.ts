@@ -40,7 +40,9 @@ export function organisationRepository(db: SqliteDb, clock: () => Date): Organis
         if (!cur) return undefined;
         const next: Organisation = { ...organisations.fromRow(cur), ...definedOnly(patch) };
         return db
-          .stmt('UPDATE organisations SET name = @name, timezone = @timezone, active = @active, settings = @settings WHERE id = @id RETURNING *')
+          .stmt(
+            'UPDATE organisations SET name = @name, timezone = @timezone, active = @active, settings = @settings WHERE id = @id RETURNING *',
+          )
           .get(organisations.toRow(next));
       });
       return r ? organisations.fromRow(r) : null;
@@ -58,7 +60,15 @@ export function organisationRepository(db: SqliteDb, clock: () => Date): Organis
 /** Escapes nothing: `instr` matches literally, so `%` and `_` in a query are plain text. */
 const contains = (column: string) => `instr(ulower(coalesce(${column}, '')), @q) > 0`;
 
-function page<T>(db: SqliteDb, from: string, where: string[], orderBy: string, params: Row, map: (r: Row) => T, q: { limit: number; offset: number }): Page<T> {
+function page<T>(
+  db: SqliteDb,
+  from: string,
+  where: string[],
+  orderBy: string,
+  params: Row,
+  map: (r: Row) => T,
+  q: { limit: number; offset: number },
+): Page<T> {
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${w}`).get(params)!.n;
   const rows = db
@@ -174,9 +184,7 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
         params.teacherId = f.teacherId;
       }
       if (f.studentId !== undefined) {
-        where.push(
-          'EXISTS (SELECT 1 FROM enrolments e WHERE e.subject_id = s.id AND e.org_id = s.org_id AND e.student_id = @studentId)',
-        );
+        where.push('EXISTS (SELECT 1 FROM enrolments e WHERE e.subject_id = s.id AND e.org_id = s.org_id AND e.student_id = @studentId)');
         params.studentId = f.studentId;
       }
       if (f.q) {

@@ -41,11 +41,35 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
   return {
     async create(orgId, input) {
       const at = clock();
-      const e: Excuse = { id: newId(), orgId, ...input, document: null, status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, createdAt: at, updatedAt: at };
+      const e: Excuse = {
+        id: newId(),
+        orgId,
+        ...input,
+        document: null,
+        status: 'pending',
+        decidedBy: null,
+        decidedAt: null,
+        decisionNote: null,
+        createdAt: at,
+        updatedAt: at,
+      };
       db.stmt(
         `INSERT INTO excuses (id, org_id, student_id, submitted_by, subject_id, session_id, from_day, to_day, category, text, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
-      ).run(e.id, orgId, e.studentId, e.submittedBy, e.subjectId, e.sessionId, e.fromDay, e.toDay, e.category, e.text, at.getTime(), at.getTime());
+      ).run(
+        e.id,
+        orgId,
+        e.studentId,
+        e.submittedBy,
+        e.subjectId,
+        e.sessionId,
+        e.fromDay,
+        e.toDay,
+        e.category,
+        e.text,
+        at.getTime(),
+        at.getTime(),
+      );
       return e;
     },
     async get(orgId, id) {
@@ -70,7 +94,9 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
       }
       const w = where.join(' AND ');
       const total = (db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM excuses WHERE ${w}`).get(...args) as { n: number }).n;
-      const rows = db.stmt(`SELECT ${COLUMNS} FROM excuses WHERE ${w} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`).all(...args, filter.limit, filter.offset);
+      const rows = db
+        .stmt(`SELECT ${COLUMNS} FROM excuses WHERE ${w} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
+        .all(...args, filter.limit, filter.offset);
       return { items: rows.map(fromRow), total };
     },
     async listApprovedCovering(orgId, studentIds, sessionId, subjectId, day) {
@@ -96,12 +122,24 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
     },
     async putDocument(orgId, id, info, bytes) {
       const r = db
-        .stmt(`UPDATE excuses SET document = ?, document_bytes = ?, updated_at = ? WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`)
-        .get(JSON.stringify({ fileName: info.fileName, contentType: info.contentType, size: info.size }), bytes, clock().getTime(), orgId, id);
+        .stmt(
+          `UPDATE excuses SET document = ?, document_bytes = ?, updated_at = ? WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+        )
+        .get(
+          JSON.stringify({ fileName: info.fileName, contentType: info.contentType, size: info.size }),
+          bytes,
+          clock().getTime(),
+          orgId,
+          id,
+        );
       return r ? fromRow(r) : null;
     },
     async getDocument(orgId, id) {
-      const r = db.stmt<{ document: string | null; document_bytes: Buffer | null }>('SELECT document, document_bytes FROM excuses WHERE org_id = ? AND id = ?').get(orgId, id);
+      const r = db
+        .stmt<{ document: string | null; document_bytes: Buffer | null }>(
+          'SELECT document, document_bytes FROM excuses WHERE org_id = ? AND id = ?',
+        )
+        .get(orgId, id);
       if (!r?.document || !r.document_bytes) return null;
       return { info: parseDocument(r.document), bytes: r.document_bytes };
     },

@@ -4,7 +4,9 @@ import type { SqliteDb } from './db.js';
 export function guardianRepository(db: SqliteDb, clock: () => Date): GuardianRepository {
   return {
     async get(orgId, studentId) {
-      const r = db.stmt<{ contacts: string }>('SELECT contacts FROM guardian_contacts WHERE org_id = ? AND student_id = ?').get(orgId, studentId);
+      const r = db
+        .stmt<{ contacts: string }>('SELECT contacts FROM guardian_contacts WHERE org_id = ? AND student_id = ?')
+        .get(orgId, studentId);
       if (!r) return [];
       try {
         return JSON.parse(r.contacts) as GuardianContact[];

@@ -42,15 +42,13 @@ export function refreshTokenRepository(db: SqliteDb, clock: () => Date): Refresh
     },
     async markRotated(id, at) {
       return (
-        db
-          .stmt('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL')
-          .run(at.getTime(), id).changes === 1
+        db.stmt('UPDATE refresh_tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL AND revoked_at IS NULL').run(at.getTime(), id)
+          .changes === 1
       );
     },
     async revokeFamily(familyId, at) {
-      return db
-        .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL')
-        .run(at.getTime(), familyId).changes;
+      return db.stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(at.getTime(), familyId)
+        .changes;
     },
     async familyRevoked(familyId) {
       return db.stmt('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1').get(familyId) !== undefined;
@@ -62,7 +60,14 @@ export function refreshTokenRepository(db: SqliteDb, clock: () => Date): Refresh
     },
     async listActiveLogins(orgId, userId, now) {
       const rows = db
-        .stmt<{ family_id: string; started_at: number; created_at: number; user_agent: string | null; ip: string | null; expires_at: number }>(
+        .stmt<{
+          family_id: string;
+          started_at: number;
+          created_at: number;
+          user_agent: string | null;
+          ip: string | null;
+          expires_at: number;
+        }>(
           `SELECT h.family_id, h.created_at, h.user_agent, h.ip, h.expires_at,
              (SELECT MIN(f.created_at) FROM refresh_tokens f WHERE f.family_id = h.family_id) AS started_at
            FROM refresh_tokens h
@@ -83,7 +88,9 @@ export function refreshTokenRepository(db: SqliteDb, clock: () => Date): Refresh
       return db.stmt('DELETE FROM refresh_tokens WHERE expires_at < ?').run(before.getTime()).changes;
     },
     async purgeExpired(before) {
-      return countByOrg(db.stmt<{ org_id: string }>('DELETE FROM refresh_tokens WHERE expires_at < ? RETURNING org_id').all(before.getTime()));
+      return countByOrg(
+        db.stmt<{ org_id: string }>('DELETE FROM refresh_tokens WHERE expires_at < ? RETURNING org_id').all(before.getTime()),
+      );
     },
   };
 }
@@ -113,7 +120,9 @@ export function accountTokenRepository(db: SqliteDb): AccountTokenRepository {
     },
     async purgeSpent(now) {
       return countByOrg(
-        db.stmt<{ org_id: string }>('DELETE FROM account_tokens WHERE used_at IS NOT NULL OR expires_at <= ? RETURNING org_id').all(now.getTime()),
+        db
+          .stmt<{ org_id: string }>('DELETE FROM account_tokens WHERE used_at IS NOT NULL OR expires_at <= ? RETURNING org_id')
+          .all(now.getTime()),
       );
     },
   };

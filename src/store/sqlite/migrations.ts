@@ -534,9 +534,7 @@ export function applyMigrations(db: Database, migrations: readonly Migration[] =
   )`);
   const applied: number[] = [];
   const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
-  const record = db.prepare<[number, string, number]>(
-    'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-  );
+  const record = db.prepare<[number, string, number]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     // IMMEDIATE takes the write lock before the check, so two processes opening the same file
     // cannot both apply one migration.

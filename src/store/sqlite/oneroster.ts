@@ -49,14 +49,18 @@ export function oneRosterRepository(db: SqliteDb, clock: () => Date): OneRosterR
     async getMany(orgId, kind, sourcedIds) {
       if (sourcedIds.length === 0) return [];
       return db
-        .stmt('SELECT * FROM oneroster_objects WHERE org_id = ? AND kind = ? AND sourced_id IN (SELECT value FROM json_each(?)) ORDER BY sourced_id')
+        .stmt(
+          'SELECT * FROM oneroster_objects WHERE org_id = ? AND kind = ? AND sourced_id IN (SELECT value FROM json_each(?)) ORDER BY sourced_id',
+        )
         .all(orgId, kind, JSON.stringify(sourcedIds))
         .map(fromRow);
     },
     async getByEntities(orgId, kind, entityIds) {
       if (entityIds.length === 0) return [];
       return db
-        .stmt('SELECT * FROM oneroster_objects WHERE org_id = ? AND kind = ? AND entity_id IN (SELECT value FROM json_each(?)) ORDER BY sourced_id')
+        .stmt(
+          'SELECT * FROM oneroster_objects WHERE org_id = ? AND kind = ? AND entity_id IN (SELECT value FROM json_each(?)) ORDER BY sourced_id',
+        )
         .all(orgId, kind, JSON.stringify(entityIds))
         .map(fromRow);
     },

@@ -1,6 +1,12 @@
 import { newId } from '../../shared/ids.js';
 import type { EmailCategory, EmailLanguage } from '../../shared/alerts.js';
-import type { NotificationPreferenceRepository, NotificationPreferences, OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/store-ports.js';
+import type {
+  NotificationPreferenceRepository,
+  NotificationPreferences,
+  OutboxMail,
+  OutboxRepository,
+  OutboxStatus,
+} from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 
 // The email outbox (claimed per row, so each email is sent by one node) and users' email preferences.
@@ -70,7 +76,18 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
           `INSERT INTO outbox (id, org_id, category, recipient, subject, text, html, headers, status, attempts, last_error,
              next_attempt_at, claimed_by, claim_until, created_at, sent_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, NULL, ?, NULL, NULL, ?, NULL)`,
-        ).run(mail.id, mail.orgId, mail.category, mail.to, mail.subject, mail.text, mail.html, JSON.stringify(mail.headers), at.getTime(), at.getTime());
+        ).run(
+          mail.id,
+          mail.orgId,
+          mail.category,
+          mail.to,
+          mail.subject,
+          mail.text,
+          mail.html,
+          JSON.stringify(mail.headers),
+          at.getTime(),
+          at.getTime(),
+        );
         return mail;
       });
     },
@@ -146,12 +163,20 @@ export function notificationPreferenceRepository(db: SqliteDb, clock: () => Date
     },
     async getMany(orgId, userIds) {
       return db
-        .stmt<PreferenceRow>('SELECT * FROM notification_preferences WHERE org_id = ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id')
+        .stmt<PreferenceRow>(
+          'SELECT * FROM notification_preferences WHERE org_id = ? AND user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id',
+        )
         .all(orgId, JSON.stringify(userIds))
         .map(prefsFromRow);
     },
     async put(orgId, userId, prefs) {
-      const p: NotificationPreferences = { orgId, userId, language: prefs.language, unsubscribed: [...new Set(prefs.unsubscribed)].sort(), updatedAt: clock() };
+      const p: NotificationPreferences = {
+        orgId,
+        userId,
+        language: prefs.language,
+        unsubscribed: [...new Set(prefs.unsubscribed)].sort(),
+        updatedAt: clock(),
+      };
       db.stmt(
         `INSERT INTO notification_preferences (org_id, user_id, language, unsubscribed, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (org_id, user_id) DO UPDATE SET language = excluded.language, unsubscribed = excluded.unsubscribed, updated_at = excluded.updated_at`,

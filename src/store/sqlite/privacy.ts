@@ -1,6 +1,14 @@
 import { newId } from '../../shared/ids.js';
 import { auditConcerns, scrubAudit, scrubJsonText, textNeedles } from '../erasure.js';
-import { emptyErasureCounts, type AuditEntry, type Consent, type ConsentRepository, type GuardianContact, type PersonRef, type PrivacyRepository } from '../../domain/store-ports.js';
+import {
+  emptyErasureCounts,
+  type AuditEntry,
+  type Consent,
+  type ConsentRepository,
+  type GuardianContact,
+  type PersonRef,
+  type PrivacyRepository,
+} from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit, consents, insertSql, subjects } from './mappers.js';
 
@@ -22,11 +30,16 @@ export function consentRepository(db: SqliteDb): ConsentRepository {
       return r ? consents.fromRow(r) : null;
     },
     async listForUser(orgId, userId) {
-      return db.stmt('SELECT * FROM consents WHERE org_id = ? AND user_id = ? ORDER BY given_at, rowid').all(orgId, userId).map(consents.fromRow);
+      return db
+        .stmt('SELECT * FROM consents WHERE org_id = ? AND user_id = ? ORDER BY given_at, rowid')
+        .all(orgId, userId)
+        .map(consents.fromRow);
     },
     async withdraw(orgId, userId, purpose, by, at) {
       return db
-        .stmt('UPDATE consents SET withdrawn_at = ?, withdrawn_by = ? WHERE org_id = ? AND user_id = ? AND purpose = ? AND withdrawn_at IS NULL')
+        .stmt(
+          'UPDATE consents SET withdrawn_at = ?, withdrawn_by = ? WHERE org_id = ? AND user_id = ? AND purpose = ? AND withdrawn_at IS NULL',
+        )
         .run(at.getTime(), by, orgId, userId, purpose).changes;
     },
   };
@@ -37,7 +50,9 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
   const recordIds = (p: PersonRef): Set<string> =>
     new Set(
       db
-        .stmt<{ id: string }>('SELECT id FROM records WHERE org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?')
+        .stmt<{ id: string }>(
+          'SELECT id FROM records WHERE org_id = ? AND student_id = ? UNION ALL SELECT id FROM excuses WHERE org_id = ? AND student_id = ?',
+        )
         .all(p.orgId, p.userId, p.orgId, p.userId)
         .map((r) => r.id),
     );
@@ -60,24 +75,44 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         const ids = recordIds(person);
         const run = (sql: string, ...args: unknown[]): number => db.stmt(sql).run(...args).changes;
         const counts = emptyErasureCounts();
-        const update = db.stmt('UPDATE audit SET entity_id = @entity_id, actor_id = @actor_id, from_json = @from_json, to_json = @to_json, reason = @reason, ip = @ip WHERE id = @id');
+        const update = db.stmt(
+          'UPDATE audit SET entity_id = @entity_id, actor_id = @actor_id, from_json = @from_json, to_json = @to_json, reason = @reason, ip = @ip WHERE id = @id',
+        );
         for (const e of concerning(person, ids)) {
           const row = audit.toRow(scrubAudit(e, person, ids, tombstoneId));
-          update.run({ id: row.id, entity_id: row.entity_id, actor_id: row.actor_id, from_json: row.from_json, to_json: row.to_json, reason: row.reason, ip: row.ip });
+          update.run({
+            id: row.id,
+            entity_id: row.entity_id,
+            actor_id: row.actor_id,
+            from_json: row.from_json,
+            to_json: row.to_json,
+            reason: row.reason,
+            ip: row.ip,
+          });
           counts.audit++;
         }
         counts.records = run(
           `UPDATE records SET student_id = ?, location = NULL, ip = NULL, note = NULL, correction_reason = NULL, device_id = NULL, user_agent = NULL, verification = NULL,
              decided_by = CASE WHEN decided_by = ? THEN ? ELSE decided_by END
            WHERE org_id = ? AND student_id = ?`,
-          tombstoneId, userId, tombstoneId, orgId, userId,
+          tombstoneId,
+          userId,
+          tombstoneId,
+          orgId,
+          userId,
         );
         counts.records += run('UPDATE records SET decided_by = ? WHERE org_id = ? AND decided_by = ?', tombstoneId, orgId, userId);
         counts.sessions = run(
           `UPDATE sessions SET teacher_id = CASE WHEN teacher_id = ? THEN ? ELSE teacher_id END,
              closed_by = CASE WHEN closed_by = ? THEN ? ELSE closed_by END
            WHERE org_id = ? AND (teacher_id = ? OR closed_by = ?)`,
-          userId, tombstoneId, userId, tombstoneId, orgId, userId, userId,
+          userId,
+          tombstoneId,
+          userId,
+          tombstoneId,
+          orgId,
+          userId,
+          userId,
         );
         const taught = db
           .stmt('SELECT * FROM subjects WHERE org_id = ? AND EXISTS (SELECT 1 FROM json_each(teacher_ids) WHERE value = ?)')
@@ -100,24 +135,32 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         // The school system's id of the person is theirs too; a later import would create them anew.
         run("DELETE FROM oneroster_objects WHERE org_id = ? AND kind = 'user' AND entity_id = ?", orgId, userId);
         // Read before the contacts go: emails to their guardians are about them too.
-        const guardians = db.stmt<{ contacts: string }>('SELECT contacts FROM guardian_contacts WHERE org_id = ? AND student_id = ?').get(orgId, userId);
-        const guardianValues = guardians ? (parseJson(guardians.contacts, 'guardian_contacts.contacts') as GuardianContact[]).flatMap((c) => [c.email, c.name]) : [];
+        const guardians = db
+          .stmt<{ contacts: string }>('SELECT contacts FROM guardian_contacts WHERE org_id = ? AND student_id = ?')
+          .get(orgId, userId);
+        const guardianValues = guardians
+          ? (parseJson(guardians.contacts, 'guardian_contacts.contacts') as GuardianContact[]).flatMap((c) => [c.email, c.name])
+          : [];
         counts.guardians = run('DELETE FROM guardian_contacts WHERE org_id = ? AND student_id = ?', orgId, userId);
         counts.excuses = run('DELETE FROM excuses WHERE org_id = ? AND student_id = ?', orgId, userId);
         counts.excuses += run('UPDATE excuses SET submitted_by = ? WHERE org_id = ? AND submitted_by = ?', tombstoneId, orgId, userId);
         counts.excuses += run('UPDATE excuses SET decided_by = ? WHERE org_id = ? AND decided_by = ?', tombstoneId, orgId, userId);
         counts.notifications = run('DELETE FROM notifications WHERE org_id = ? AND user_id = ?', orgId, userId);
         const aboutThem = db
-          .stmt<{ id: string; alert: string }>("SELECT id, alert FROM notifications WHERE org_id = ? AND json_extract(alert, '$.studentId') = ?")
+          .stmt<{ id: string; alert: string }>(
+            "SELECT id, alert FROM notifications WHERE org_id = ? AND json_extract(alert, '$.studentId') = ?",
+          )
           .all(orgId, userId);
-        for (const n of aboutThem) counts.notifications += run('UPDATE notifications SET alert = ? WHERE id = ?', scrubJsonText(n.alert, person, tombstoneId), n.id);
+        for (const n of aboutThem)
+          counts.notifications += run('UPDATE notifications SET alert = ? WHERE id = ?', scrubJsonText(n.alert, person, tombstoneId), n.id);
         counts.notificationPreferences = run('DELETE FROM notification_preferences WHERE org_id = ? AND user_id = ?', orgId, userId);
         counts.alertStates = run('DELETE FROM alert_states WHERE org_id = ? AND student_id = ?', orgId, userId);
         const mailNeedles = textNeedles(person, guardianValues);
         const mailFields = ['recipient', 'subject', 'text', 'html', 'headers'];
         counts.outbox = run(
           `DELETE FROM outbox WHERE org_id = ? AND (${mailFields.flatMap((f) => mailNeedles.map(() => `instr(lower(${f}), ?) > 0`)).join(' OR ')})`,
-          orgId, ...mailFields.flatMap(() => mailNeedles.map((v) => v.toLowerCase())),
+          orgId,
+          ...mailFields.flatMap(() => mailNeedles.map((v) => v.toLowerCase())),
         );
         const bodyNeedles = textNeedles(person);
         const deliveries = db
@@ -125,7 +168,12 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
             `SELECT id, body FROM webhook_deliveries WHERE org_id = ? AND (${bodyNeedles.map(() => 'instr(lower(body), ?) > 0').join(' OR ')})`,
           )
           .all(orgId, ...bodyNeedles.map((v) => v.toLowerCase()));
-        for (const d of deliveries) counts.webhookDeliveries += run('UPDATE webhook_deliveries SET body = ? WHERE id = ?', scrubJsonText(d.body, person, tombstoneId), d.id);
+        for (const d of deliveries)
+          counts.webhookDeliveries += run(
+            'UPDATE webhook_deliveries SET body = ? WHERE id = ?',
+            scrubJsonText(d.body, person, tombstoneId),
+            d.id,
+          );
         // A meeting without its own teacher falls back to the subject's.
         counts.meetings = run('UPDATE meetings SET teacher_id = NULL WHERE org_id = ? AND teacher_id = ?', orgId, userId);
         counts.teacherSettings = run('DELETE FROM teacher_settings WHERE org_id = ? AND user_id = ?', orgId, userId);

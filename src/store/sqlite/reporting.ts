@@ -1,5 +1,11 @@
 import { newId } from '../../shared/ids.js';
-import { StoreConflictError, type AuditEntry, type AuditRepository, type DailySummary, type SummaryRepository } from '../../domain/store-ports.js';
+import {
+  StoreConflictError,
+  type AuditEntry,
+  type AuditRepository,
+  type DailySummary,
+  type SummaryRepository,
+} from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit, insertSql, summaries } from './mappers.js';
 
@@ -49,10 +55,7 @@ export function auditRepository(db: SqliteDb): AuditRepository {
         .map(audit.fromRow);
     },
     async listForSession(orgId, sessionId) {
-      return db
-        .stmt('SELECT * FROM audit WHERE org_id = ? AND session_id = ? ORDER BY at, seq')
-        .all(orgId, sessionId)
-        .map(audit.fromRow);
+      return db.stmt('SELECT * FROM audit WHERE org_id = ? AND session_id = ? ORDER BY at, seq').all(orgId, sessionId).map(audit.fromRow);
     },
   };
 }

@@ -1,4 +1,10 @@
-import { emptyStatusCounts, RECORD_STATUSES, type RecordStatus, type ReportRepository, type StudentSubjectTally } from '../../domain/store-ports.js';
+import {
+  emptyStatusCounts,
+  RECORD_STATUSES,
+  type RecordStatus,
+  type ReportRepository,
+  type StudentSubjectTally,
+} from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 import { audit, sqlWords } from './mappers.js';
 import { ATTENDED_STATUSES, SETTLED_SESSION_STATES } from '../../shared/events.js';
@@ -34,7 +40,9 @@ export function reportRepository(db: SqliteDb): ReportRepository {
       if (f.fromDay !== undefined) where.push('s.day >= @fromDay');
       if (f.toDay !== undefined) where.push('s.day <= @toDay');
       const from =
-        f.subjectId !== undefined ? 'sessions s CROSS JOIN records r ON r.session_id = s.id' : 'records r CROSS JOIN sessions s ON s.id = r.session_id';
+        f.subjectId !== undefined
+          ? 'sessions s CROSS JOIN records r ON r.session_id = s.id'
+          : 'records r CROSS JOIN sessions s ON s.id = r.session_id';
       const rows = db
         .stmt<TallyRow>(
           `SELECT r.subject_id, r.student_id, r.status, count(*) AS n,
@@ -53,7 +61,8 @@ export function reportRepository(db: SqliteDb): ReportRepository {
           tallies.set(key, t);
         }
         if (isRecordStatus(row.status)) t.byStatus[row.status] += row.n;
-        if (row.last_seen !== null && (t.lastSeenAt === null || row.last_seen > t.lastSeenAt.getTime())) t.lastSeenAt = new Date(row.last_seen);
+        if (row.last_seen !== null && (t.lastSeenAt === null || row.last_seen > t.lastSeenAt.getTime()))
+          t.lastSeenAt = new Date(row.last_seen);
       }
       return [...tallies.values()];
     },

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { defaultTeacherSettings, type Holiday, type Meeting, type Occurrence, type TeacherDefaultPolicy, type Term, type TimetableRepository } from '../../domain/store-ports.js';
+import {
+  defaultTeacherSettings,
+  type Holiday,
+  type Meeting,
+  type Occurrence,
+  type TeacherDefaultPolicy,
+  type Term,
+  type TimetableRepository,
+} from '../../domain/store-ports.js';
 import type { SqliteDb } from './db.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
@@ -136,7 +144,9 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
     },
     async cancelOccurrence(orgId, key, now) {
       return db.tx(() => {
-        const before = db.stmt('SELECT * FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ?').get(orgId, key.meetingId, key.day);
+        const before = db
+          .stmt('SELECT * FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ?')
+          .get(orgId, key.meetingId, key.day);
         db.stmt(
           `INSERT INTO occurrences (org_id, meeting_id, day, subject_id, state, session_id, updated_at)
            VALUES (@orgId, @meetingId, @day, @subjectId, 'cancelled', NULL, @now)

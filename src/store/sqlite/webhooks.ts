@@ -130,13 +130,17 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
         sets.push(`${column} = ?`);
         values.push(columnValue(v));
       }
-      const changed = db.stmt(`UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE org_id = ? AND id = ?`).run(...values, orgId, id).changes;
+      const changed = db
+        .stmt(`UPDATE webhook_endpoints SET ${sets.join(', ')} WHERE org_id = ? AND id = ?`)
+        .run(...values, orgId, id).changes;
       return changed === 1 ? getEndpoint(orgId, id) : null;
     },
     async disableEndpoint(orgId, id, reason, now) {
       return (
         db
-          .stmt('UPDATE webhook_endpoints SET active = 0, disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE org_id = ? AND id = ? AND active = 1')
+          .stmt(
+            'UPDATE webhook_endpoints SET active = 0, disabled_at = ?, disabled_reason = ?, updated_at = ? WHERE org_id = ? AND id = ? AND active = 1',
+          )
           .run(now.getTime(), reason, now.getTime(), orgId, id).changes === 1
       );
     },
@@ -157,7 +161,17 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
               `INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event, order_key, body, state, attempts, next_attempt_at, retry_until, created_at)
                VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING *`,
             )
-            .get(d.id ?? newId(), d.orgId, d.endpointId, d.event, d.orderKey, d.body, d.createdAt.getTime(), d.retryUntil.getTime(), d.createdAt.getTime());
+            .get(
+              d.id ?? newId(),
+              d.orgId,
+              d.endpointId,
+              d.event,
+              d.orderKey,
+              d.body,
+              d.createdAt.getTime(),
+              d.retryUntil.getTime(),
+              d.createdAt.getTime(),
+            );
           return deliveryOf(r!);
         }),
       );
@@ -170,11 +184,16 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
         .stmt('SELECT * FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
         .all(orgId, endpointId, page.limit, page.offset)
         .map(deliveryOf);
-      const total = db.stmt<{ n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ?').get(orgId, endpointId)!.n;
+      const total = db
+        .stmt<{ n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ?')
+        .get(orgId, endpointId)!.n;
       return { items, total };
     },
     async listAttempts(orgId, deliveryId) {
-      return db.stmt('SELECT * FROM webhook_attempts WHERE org_id = ? AND delivery_id = ? ORDER BY at, rowid').all(orgId, deliveryId).map(attemptOf);
+      return db
+        .stmt('SELECT * FROM webhook_attempts WHERE org_id = ? AND delivery_id = ? ORDER BY at, rowid')
+        .all(orgId, deliveryId)
+        .map(attemptOf);
     },
     async claimDue(owner, until, now, limit) {
       // One IMMEDIATE transaction: another node (process on the same file) waits for it, then
@@ -190,7 +209,11 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
           )
           .all({ now: now.getTime(), limit });
         return due.map(({ seq }) =>
-          deliveryOf(db.stmt('UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ? RETURNING *').get(owner, until.getTime(), seq)!),
+          deliveryOf(
+            db
+              .stmt('UPDATE webhook_deliveries SET lease_owner = ?, lease_until = ? WHERE seq = ? RETURNING *')
+              .get(owner, until.getTime(), seq)!,
+          ),
         );
       });
     },

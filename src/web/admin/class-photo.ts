@@ -25,7 +25,15 @@ interface Proposal {
   sessionId: string;
   image: { width: number; height: number };
   faces: Face[];
-  summary: { faces: number; matched: number; unmatched: number; students: number; withoutEnrolment: number; alreadyPresent: number; truncated: boolean };
+  summary: {
+    faces: number;
+    matched: number;
+    unmatched: number;
+    students: number;
+    withoutEnrolment: number;
+    alreadyPresent: number;
+    truncated: boolean;
+  };
 }
 
 let imageUrl: string | null = null;
@@ -84,7 +92,12 @@ function renderProposal(p: Proposal, file: File): void {
         'li',
         {},
         f.studentId
-          ? h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'student', value: f.studentId, checked: f.band === 'confident' }), faceLabel(f))
+          ? h(
+              'label',
+              { class: 'check' },
+              h('input', { type: 'checkbox', name: 'student', value: f.studentId, checked: f.band === 'confident' }),
+              faceLabel(f),
+            )
           : h('span', { class: 'muted' }, faceLabel(f)),
       ),
     ),
@@ -130,15 +143,26 @@ export function bindClassPhoto(): void {
       byId('cp-error').textContent = 'Tick at least one student.';
       return;
     }
-    const names = new Map(Array.from(confirmForm.querySelectorAll<HTMLInputElement>('input[name="student"]'), (b) => [b.value, b.parentElement?.textContent ?? b.value]));
-    apiJson<{ results: Array<{ studentId: string; result: string; status: string | null; code: string | null }>; summary: { marked: number } }>(
-      `/api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo/confirm`,
-      jsonBody('POST', { studentIds: ids }),
-    )
+    const names = new Map(
+      Array.from(confirmForm.querySelectorAll<HTMLInputElement>('input[name="student"]'), (b) => [
+        b.value,
+        b.parentElement?.textContent ?? b.value,
+      ]),
+    );
+    apiJson<{
+      results: Array<{ studentId: string; result: string; status: string | null; code: string | null }>;
+      summary: { marked: number };
+    }>(`/api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo/confirm`, jsonBody('POST', { studentIds: ids }))
       .then((answer) => {
         byId('cp-results-body').replaceChildren(
           ...answer.results.map((r) =>
-            h('tr', {}, h('th', { scope: 'row' }, names.get(r.studentId) ?? r.studentId), h('td', {}, r.code ? `${r.result} (${r.code})` : r.result), h('td', {}, r.status ?? '')),
+            h(
+              'tr',
+              {},
+              h('th', { scope: 'row' }, names.get(r.studentId) ?? r.studentId),
+              h('td', {}, r.code ? `${r.result} (${r.code})` : r.result),
+              h('td', {}, r.status ?? ''),
+            ),
           ),
         );
         show(byId('cp-results'), true);

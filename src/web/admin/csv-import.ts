@@ -27,7 +27,9 @@ function rowErrors(err: unknown): RowError[] | null {
 function showErrors(errors: RowError[], caption: string): void {
   byId('import-errors-caption').textContent = caption;
   byId('import-errors-body').replaceChildren(
-    ...errors.map((e) => h('tr', {}, h('th', { scope: 'row' }, String(e.line)), h('td', { class: 'wrap' }, e.email ?? ''), h('td', {}, e.reason))),
+    ...errors.map((e) =>
+      h('tr', {}, h('th', { scope: 'row' }, String(e.line)), h('td', { class: 'wrap' }, e.email ?? ''), h('td', {}, e.reason)),
+    ),
   );
   show(byId('import-errors-block'), errors.length > 0);
 }
@@ -43,7 +45,11 @@ function progress(value: number | null, max: number, text: string): void {
 }
 
 function post(csv: string, dryRun: boolean): Promise<Response> {
-  return apiFetch(`/api/v1/users/import${dryRun ? '?dryRun=true' : ''}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+  return apiFetch(`/api/v1/users/import${dryRun ? '?dryRun=true' : ''}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv' },
+    body: csv,
+  });
 }
 
 /** Sends one request, waiting out RATE_LIMITED answers (the heavy-route budget) as told. */
@@ -80,7 +86,10 @@ async function check(text: string): Promise<void> {
     showErrors(errors, `${errors.length} row(s) with problems (line 1 is the header)`);
     const certain = lineNumbersCertain(text, file) && !bad.has(1);
     toImport = certain ? file.rows.filter((r) => !bad.has(r.line)) : [];
-    const next = toImport.length > 0 ? ` You can import the ${toImport.length} other rows, or fix the file and check it again.` : ' Fix the file and check it again.';
+    const next =
+      toImport.length > 0
+        ? ` You can import the ${toImport.length} other rows, or fix the file and check it again.`
+        : ' Fix the file and check it again.';
     progress(0, rows, `${errors.length} of ${rows} rows have problems.${next}`);
   }
   if (toImport.length > 0) {
@@ -126,7 +135,10 @@ async function runImport(): Promise<void> {
 async function inviteImported(): Promise<string> {
   let queued = 0;
   for (let i = 0; i < imported.length; i += INVITATIONS_MAX) {
-    const report = await apiJson<{ queued: number }>('/api/v1/users/invitations', jsonBody('POST', { userIds: imported.slice(i, i + INVITATIONS_MAX) }));
+    const report = await apiJson<{ queued: number }>(
+      '/api/v1/users/invitations',
+      jsonBody('POST', { userIds: imported.slice(i, i + INVITATIONS_MAX) }),
+    );
     queued += report.queued;
   }
   return `${queued} invitation(s) on their way.`;

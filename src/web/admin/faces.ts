@@ -55,7 +55,9 @@ function addPhoto(blob: Blob): void {
 }
 
 function statusText(s: FaceStatus): string {
-  const now = s.enrolled ? `Reference in force: ${s.photoCount} photo(s).` : 'No face reference yet: selfie check-ins go to the teacher for review.';
+  const now = s.enrolled
+    ? `Reference in force: ${s.photoCount} photo(s).`
+    : 'No face reference yet: selfie check-ins go to the teacher for review.';
   return s.proposal ? `${now} A proposal with ${s.proposal.photoCount} photo(s) waits for approval (Face proposals).` : now;
 }
 
@@ -88,14 +90,22 @@ async function upload(): Promise<void> {
     for (const p of photos) Object.assign(p, { result: 'Used', refused: false });
     renderPhotos();
     byId('face-status').textContent = statusText(answer.status);
-    announce(byId('live'), answer.outcome === 'enrolled' ? `The face reference of ${student.name} is set.` : 'The photos wait for approval.');
+    announce(
+      byId('live'),
+      answer.outcome === 'enrolled' ? `The face reference of ${student.name} is set.` : 'The photos wait for approval.',
+    );
   } catch (err) {
     const refused = err instanceof ApiError ? err.body.details?.['photos'] : undefined;
     if (Array.isArray(refused)) {
       const byIndex = new Map((refused as Array<{ index: number; reason: string; message?: string }>).map((r) => [r.index, r]));
       photos.forEach((p, i) => {
         const r = byIndex.get(i);
-        Object.assign(p, r ? { result: `Refused: ${r.message ?? reasonText(r.reason)}`, refused: true } : { result: 'Fine (nothing stored)', refused: false });
+        Object.assign(
+          p,
+          r
+            ? { result: `Refused: ${r.message ?? reasonText(r.reason)}`, refused: true }
+            : { result: 'Fine (nothing stored)', refused: false },
+        );
       });
       renderPhotos();
     }

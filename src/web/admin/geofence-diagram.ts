@@ -40,6 +40,7 @@ export function drawGeofence(svg: SVGSVGElement, radiusM: number | null, accurac
     el('text', { x: CENTRE + bar / 2, y: CENTRE - 6, 'text-anchor': 'middle', class: 'geo-label' }, `${Math.round(radiusM)} m`),
     el('text', { x: CENTRE, y: 14, 'text-anchor': 'middle', class: 'geo-label' }, 'N ↑'),
   );
-  if (accuracyM !== null) parts.push(el('text', { x: CENTRE, y: SIZE - 6, 'text-anchor': 'middle', class: 'geo-label' }, `position ±${Math.round(accuracyM)} m`));
+  if (accuracyM !== null)
+    parts.push(el('text', { x: CENTRE, y: SIZE - 6, 'text-anchor': 'middle', class: 'geo-label' }, `position ±${Math.round(accuracyM)} m`));
   svg.replaceChildren(...parts);
 }

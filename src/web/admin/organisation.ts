@@ -30,12 +30,15 @@ const numberOrNull = (id: string) => (input(id).value === '' ? null : Number(inp
 
 function fill(org: Organisation): void {
   input('org-name').value = org.name;
-  byId<HTMLSelectElement>('org-timezone').replaceChildren(...zones(org.timezone).map((z) => h('option', { value: z, selected: z === org.timezone }, z)));
+  byId<HTMLSelectElement>('org-timezone').replaceChildren(
+    ...zones(org.timezone).map((z) => h('option', { value: z, selected: z === org.timezone }, z)),
+  );
   input('org-minutes').value = org.settings.sessionMinutes?.toString() ?? '';
   input('org-grace').value = org.settings.lateGraceMinutes?.toString() ?? '';
   input('org-period').value = org.settings.codePeriodS?.toString() ?? '';
   const policy = org.settings.defaultPolicy;
-  for (const check of CHECKS) byId<HTMLSelectElement>(`org-${check}`).value = policy[check] === undefined ? '' : policy[check] ? 'on' : 'off';
+  for (const check of CHECKS)
+    byId<HTMLSelectElement>(`org-${check}`).value = policy[check] === undefined ? '' : policy[check] ? 'on' : 'off';
   input('org-attempts').value = policy.maxAttempts?.toString() ?? '';
   byId<HTMLSelectElement>('org-shared-device').value = org.settings.sharedDevice;
   const retention = org.settings.retention;

@@ -56,7 +56,11 @@ async function item(p: Proposal): Promise<HTMLElement> {
     'li',
     { class: 'proposal', 'data-user-id': p.userId },
     h('h2', {}, p.studentName, p.studentNumber ? h('span', { class: 'muted' }, ` ${p.studentNumber}`) : null),
-    h('p', {}, `Proposed by ${p.proposerName}${p.proposerRole ? ` (${p.proposerRole})` : ''} on ${new Date(p.createdAt).toLocaleString()}.`),
+    h(
+      'p',
+      {},
+      `Proposed by ${p.proposerName}${p.proposerRole ? ` (${p.proposerRole})` : ''} on ${new Date(p.createdAt).toLocaleString()}.`,
+    ),
     h('p', { class: `match match-${match}` }, MATCH_TEXT[match]),
     h('ul', { class: 'thumbs', 'aria-label': 'Proposed photos' }, ...photos),
     h('div', { class: 'row' }, approve, reject),
@@ -67,8 +71,13 @@ export async function loadProposals(): Promise<number> {
   const page = await apiJson<{ items: Proposal[]; total: number }>('/api/v1/face-proposals?limit=20');
   for (const url of photoUrls.splice(0)) URL.revokeObjectURL(url);
   const items = await Promise.all(page.items.map(item));
-  const more = page.total > page.items.length ? [h('li', { class: 'muted' }, `Showing the ${page.items.length} oldest of ${page.total}; decide these to see the others.`)] : [];
-  byId('proposals-list').replaceChildren(...(page.total === 0 ? [h('li', { class: 'muted' }, 'Nothing waits for approval.')] : [...items, ...more]));
+  const more =
+    page.total > page.items.length
+      ? [h('li', { class: 'muted' }, `Showing the ${page.items.length} oldest of ${page.total}; decide these to see the others.`)]
+      : [];
+  byId('proposals-list').replaceChildren(
+    ...(page.total === 0 ? [h('li', { class: 'muted' }, 'Nothing waits for approval.')] : [...items, ...more]),
+  );
   byId('proposal-count').textContent = page.total > 0 ? `(${page.total})` : '';
   return page.total;
 }

@@ -19,7 +19,10 @@ const subjectPath = (rest = '') => `/api/v1/subjects/${encodeURIComponent(curren
 
 function subjectRow(s: Subject): HTMLTableRowElement {
   const manage = h('button', { type: 'button', 'aria-label': `Manage ${s.code}` }, 'Manage');
-  manage.addEventListener('click', () => void openSubject(s).catch((err: unknown) => (byId('subjects-error').textContent = errorText(err))));
+  manage.addEventListener(
+    'click',
+    () => void openSubject(s).catch((err: unknown) => (byId('subjects-error').textContent = errorText(err))),
+  );
   const names = s.teacherIds.map((id) => teachers.get(id) ?? 'unknown').join(', ');
   return h(
     'tr',
@@ -34,7 +37,10 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([fetchAll<Subject>('/api/v1/subjects'), fetchAll<User>('/api/v1/users?role=teacher&active=true')]);
+  const [list, staff] = await Promise.all([
+    fetchAll<Subject>('/api/v1/subjects'),
+    fetchAll<User>('/api/v1/users?role=teacher&active=true'),
+  ]);
   subjects = list;
   teachers = new Map(staff.map((t) => [t.id, t.name]));
   byId('subjects-body').replaceChildren(...subjects.map(subjectRow));
@@ -89,7 +95,8 @@ async function openSubject(s: Subject): Promise<void> {
   byId<HTMLInputElement>('loc-lat').value = s.location ? String(s.location.lat) : '';
   byId<HTMLInputElement>('loc-lon').value = s.location ? String(s.location.lon) : '';
   byId<HTMLInputElement>('loc-radius').value = String(s.location?.radiusM ?? 100);
-  for (const id of ['location-accuracy', 'location-error', 'network-error', 'net-mine-text', 'enrol-status', 'enrol-error']) byId(id).textContent = '';
+  for (const id of ['location-accuracy', 'location-error', 'network-error', 'net-mine-text', 'enrol-status', 'enrol-error'])
+    byId(id).textContent = '';
   renderRanges();
   redraw();
   show(byId('subject-detail'), true);
@@ -128,7 +135,10 @@ async function enrol(form: HTMLFormElement): Promise<string> {
   let enrolled = 0;
   let total = 0;
   for (let i = 0; i < ids.length; i += IDS_MAX) {
-    const answer = await apiJson<{ enrolled: number; total: number }>(subjectPath('/enrolments'), jsonBody('POST', { studentIds: ids.slice(i, i + IDS_MAX) }));
+    const answer = await apiJson<{ enrolled: number; total: number }>(
+      subjectPath('/enrolments'),
+      jsonBody('POST', { studentIds: ids.slice(i, i + IDS_MAX) }),
+    );
     enrolled += answer.enrolled;
     total = answer.total;
   }
@@ -154,7 +164,9 @@ function bindEnrolment(): void {
   });
   byId<HTMLInputElement>('students-all').addEventListener('change', (event) => {
     const on = (event.target as HTMLInputElement).checked;
-    byId('students-body').querySelectorAll<HTMLInputElement>('input[name="student"]').forEach((box) => (box.checked = on));
+    byId('students-body')
+      .querySelectorAll<HTMLInputElement>('input[name="student"]')
+      .forEach((box) => (box.checked = on));
   });
   byId('unenrol').addEventListener('click', () => {
     const ids = Array.from(byId('students-body').querySelectorAll<HTMLInputElement>('input[name="student"]:checked'), (b) => b.value);
@@ -166,7 +178,9 @@ function bindEnrolment(): void {
     (async () => {
       let removed = 0;
       for (let i = 0; i < ids.length; i += IDS_MAX) {
-        removed += (await apiJson<{ removed: number }>(subjectPath('/enrolments'), jsonBody('DELETE', { studentIds: ids.slice(i, i + IDS_MAX) }))).removed;
+        removed += (
+          await apiJson<{ removed: number }>(subjectPath('/enrolments'), jsonBody('DELETE', { studentIds: ids.slice(i, i + IDS_MAX) }))
+        ).removed;
       }
       await loadStudents();
       announce(byId('enrol-status'), `Removed ${removed} student(s).`);
@@ -181,7 +195,8 @@ function bindLocation(): void {
     const status = byId('location-accuracy');
     byId('location-error').textContent = '';
     if (!window.isSecureContext || !('geolocation' in navigator)) {
-      byId('location-error').textContent = 'This page cannot read the device location (it needs an https:// address). Type the coordinates instead.';
+      byId('location-error').textContent =
+        'This page cannot read the device location (it needs an https:// address). Type the coordinates instead.';
       return;
     }
     status.textContent = 'Reading this device’s location…';
@@ -191,13 +206,19 @@ function bindLocation(): void {
         byId<HTMLInputElement>('loc-lon').value = pos.coords.longitude.toFixed(6);
         accuracyM = pos.coords.accuracy;
         const radius = Number(byId<HTMLInputElement>('loc-radius').value);
-        const warn = accuracyM > radius / 2 ? ' That is coarse for this radius: stand in the classroom near a window and try again, or type the coordinates.' : '';
+        const warn =
+          accuracyM > radius / 2
+            ? ' That is coarse for this radius: stand in the classroom near a window and try again, or type the coordinates.'
+            : '';
         status.textContent = `Position read, accurate to ±${Math.round(accuracyM)} m.${warn} Save to keep it.`;
         redraw();
       },
       (err) => {
         status.textContent = '';
-        byId('location-error').textContent = err.code === err.PERMISSION_DENIED ? 'The browser was not allowed to share the location.' : `The location could not be read (${err.message}).`;
+        byId('location-error').textContent =
+          err.code === err.PERMISSION_DENIED
+            ? 'The browser was not allowed to share the location.'
+            : `The location could not be read (${err.message}).`;
       },
       { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 },
     );
@@ -210,7 +231,10 @@ function bindLocation(): void {
     apiJson<Subject>(subjectPath('/location'), jsonBody('PUT', body))
       .then((updated) => {
         replaceCurrent(updated);
-        announce(byId('location-accuracy'), `Classroom location saved: ${updated.location?.radiusM ?? ''} m around ${body.lat}, ${body.lon}.`);
+        announce(
+          byId('location-accuracy'),
+          `Classroom location saved: ${updated.location?.radiusM ?? ''} m around ${body.lat}, ${body.lon}.`,
+        );
       })
       .catch((err: unknown) => (byId('location-error').textContent = errorText(err)));
   });
@@ -231,7 +255,8 @@ function bindNetworks(): void {
       .then(({ ip, range }) => {
         if (!range) throw new Error('The server cannot tell which address this device uses.');
         add(range);
-        byId('net-mine-text').textContent = `This device reaches the server from ${ip}; added ${range}. Save to keep it. If the school has several addresses, widen the range (e.g. /24).`;
+        byId('net-mine-text').textContent =
+          `This device reaches the server from ${ip}; added ${range}. Save to keep it. If the school has several addresses, widen the range (e.g. /24).`;
       })
       .catch((err: unknown) => (byId('network-error').textContent = errorText(err)));
   });
@@ -241,7 +266,10 @@ function bindNetworks(): void {
     apiJson<Subject>(subjectPath('/network'), jsonBody('PUT', { allowedIpRanges: ranges }))
       .then((updated) => {
         replaceCurrent(updated);
-        announce(byId('net-mine-text'), updated.allowedIpRanges.length > 0 ? `Allowed networks saved: ${updated.allowedIpRanges.join(', ')}.` : 'Saved: any network.');
+        announce(
+          byId('net-mine-text'),
+          updated.allowedIpRanges.length > 0 ? `Allowed networks saved: ${updated.allowedIpRanges.join(', ')}.` : 'Saved: any network.',
+        );
       })
       .catch((err: unknown) => (byId('network-error').textContent = errorText(err)));
   });
@@ -253,7 +281,11 @@ export function bindSubjects(): void {
     event.preventDefault();
     const data = new FormData(form);
     const teacher = String(data.get('teacher') ?? '');
-    const body = { code: String(data.get('code') ?? '').trim(), name: String(data.get('name') ?? '').trim(), ...(teacher ? { teacherIds: [teacher] } : {}) };
+    const body = {
+      code: String(data.get('code') ?? '').trim(),
+      name: String(data.get('name') ?? '').trim(),
+      ...(teacher ? { teacherIds: [teacher] } : {}),
+    };
     byId('subjects-error').textContent = '';
     apiJson<Subject>('/api/v1/subjects', jsonBody('POST', body))
       .then(async (created) => {

@@ -41,13 +41,20 @@ function row(user: User): HTMLTableRowElement {
         await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
         announce(byId('users-status'), `Invitation sent to ${user.email}.`);
       }),
-      actionButton('Deactivate', user, async () => {
-        if (!confirm(`Deactivate ${user.name}? They are logged out and cannot log in until reactivated.`)) return;
-        await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
-      }, 'danger'),
+      actionButton(
+        'Deactivate',
+        user,
+        async () => {
+          if (!confirm(`Deactivate ${user.name}? They are logged out and cannot log in until reactivated.`)) return;
+          await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
+        },
+        'danger',
+      ),
     );
   } else {
-    actions.append(actionButton('Reactivate', user, () => apiJson(`/api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))));
+    actions.append(
+      actionButton('Reactivate', user, () => apiJson(`/api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))),
+    );
   }
   actions.append(
     actionButton('Export', user, async () => {
@@ -55,15 +62,20 @@ function row(user: User): HTMLTableRowElement {
       download(`personal-data-${user.id}.json`, JSON.stringify(bundle, null, 2));
       announce(byId('users-status'), `Downloaded everything held about ${user.name}.`);
     }),
-    actionButton('Erase', user, async () => {
-      const reason = prompt(
-        `Erase ${user.name}? Their account, face data, consents and logins are deleted for good; their attendance ` +
-          'records stay anonymised. Export first if a copy must be kept. Why (kept in the audit trail)?',
-      );
-      if (reason === null || reason.trim() === '') return;
-      await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/erase`, jsonBody('POST', { reason: reason.trim() }));
-      announce(byId('users-status'), `Erased ${user.name}.`);
-    }, 'danger'),
+    actionButton(
+      'Erase',
+      user,
+      async () => {
+        const reason = prompt(
+          `Erase ${user.name}? Their account, face data, consents and logins are deleted for good; their attendance ` +
+            'records stay anonymised. Export first if a copy must be kept. Why (kept in the audit trail)?',
+        );
+        if (reason === null || reason.trim() === '') return;
+        await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/erase`, jsonBody('POST', { reason: reason.trim() }));
+        announce(byId('users-status'), `Erased ${user.name}.`);
+      },
+      'danger',
+    ),
   );
   return h(
     'tr',

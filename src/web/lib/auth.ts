@@ -81,7 +81,9 @@ const DEVICE_TOKENS_KEPT = 10;
 function loadDeviceTokens(): Array<[string, string]> {
   try {
     const parsed = JSON.parse(localStorage.getItem(DEVICE_KEY) ?? '[]') as unknown;
-    return Array.isArray(parsed) ? parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string') : [];
+    return Array.isArray(parsed)
+      ? parsed.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string')
+      : [];
   } catch {
     // A corrupt entry is as good as none: the next login stores a fresh token.
     localStorage.removeItem(DEVICE_KEY);
@@ -178,7 +180,8 @@ export async function freshToken(): Promise<string | null> {
 
 /** fetch with the bearer token; one refresh and retry on an expired token. */
 export async function apiFetch(path: string, init: RequestInit = {}): Promise<Response> {
-  const send = (token: string) => fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+  const send = (token: string) =>
+    fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
   const token = await freshToken();
   if (!token) throw new ApiError(401, { code: 'UNAUTHENTICATED', message: 'Please log in.' });
   let res = await send(token);

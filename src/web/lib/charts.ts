@@ -61,7 +61,13 @@ const H = 240;
 const PAD = { left: 40, right: 12, top: 12, bottom: 36 };
 
 function frame(opts: ChartOptions, points: readonly ChartPoint[]): { root: SVGSVGElement; y: (v: number) => number } {
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': chartSummary(opts, points), class: 'chart', preserveAspectRatio: 'xMidYMid meet' });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-label': chartSummary(opts, points),
+    class: 'chart',
+    preserveAspectRatio: 'xMidYMid meet',
+  });
   const y = (v: number) => PAD.top + (H - PAD.top - PAD.bottom) * (1 - Math.max(0, Math.min(100, v)) / 100);
   for (const tick of [0, 25, 50, 75, 100]) {
     root.append(svg('line', { x1: PAD.left, x2: W - PAD.right, y1: y(tick), y2: y(tick), class: 'chart-grid' }));
@@ -115,7 +121,10 @@ export function barChart(opts: ChartOptions, points: readonly ChartPoint[]): HTM
   points.forEach((p, i) => {
     const low = opts.threshold !== undefined && p.value < opts.threshold;
     const bar = svg('rect', {
-      x: x(i) - Math.min(40, slot * 0.35), y: y(p.value), width: Math.min(80, slot * 0.7), height: y(0) - y(p.value),
+      x: x(i) - Math.min(40, slot * 0.35),
+      y: y(p.value),
+      width: Math.min(80, slot * 0.7),
+      height: y(0) - y(p.value),
       class: low ? 'chart-bar chart-bar-low' : 'chart-bar',
     });
     bar.append(svg('title', {}, `${p.label}: ${p.value} %`));

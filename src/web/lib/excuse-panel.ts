@@ -34,13 +34,18 @@ async function fillCategories(select: HTMLSelectElement): Promise<void> {
 
 async function fillSubjects(select: HTMLSelectElement): Promise<void> {
   const { items } = await apiJson<{ items: Array<{ id: string; code: string; name: string }> }>('/api/v1/subjects?limit=200');
-  select.replaceChildren(...items.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)), h('option', { value: '' }, 'All my subjects (an admin decides)'));
+  select.replaceChildren(
+    ...items.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)),
+    h('option', { value: '' }, 'All my subjects (an admin decides)'),
+  );
 }
 
 async function renderMine(): Promise<void> {
   const { items } = await apiJson<{ items: ExcuseItem[] }>('/api/v1/excuses?limit=20');
   byId('excuse-list').replaceChildren(
-    ...items.map((e) => h('li', { 'data-status': e.status }, h('span', {}, `${period(e)}: ${e.category}`), h('span', { class: 'muted' }, e.status))),
+    ...items.map((e) =>
+      h('li', { 'data-status': e.status }, h('span', {}, `${period(e)}: ${e.category}`), h('span', { class: 'muted' }, e.status)),
+    ),
   );
 }
 
@@ -59,7 +64,13 @@ export async function bindStudentExcuses(): Promise<void> {
     const submit = form.querySelector('button[type="submit"]') as HTMLButtonElement;
     submit.disabled = true;
     const subjectId = data.get('subjectId');
-    const body = { fromDay: data.get('fromDay'), toDay: data.get('toDay'), category: data.get('category'), text: data.get('text'), ...(subjectId ? { subjectId } : {}) };
+    const body = {
+      fromDay: data.get('fromDay'),
+      toDay: data.get('toDay'),
+      category: data.get('category'),
+      text: data.get('text'),
+      ...(subjectId ? { subjectId } : {}),
+    };
     postJson('/api/v1/excuses', body)
       .then(async (created) => {
         if (file) {
@@ -121,5 +132,8 @@ async function download(id: string, fileName: string): Promise<void> {
 /** The staff list of pending excuses. */
 export async function bindStaffExcuses(): Promise<void> {
   await renderPending();
-  byId('refresh-excuses').addEventListener('click', () => void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err))));
+  byId('refresh-excuses').addEventListener(
+    'click',
+    () => void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err))),
+  );
 }

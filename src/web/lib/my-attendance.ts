@@ -46,19 +46,29 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
         h('td', {}, String(s.total)),
       ),
     );
-    byId('my-subjects').querySelector('tbody')!.replaceChildren(
-      ...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, 'No attendance counted yet.'))]),
-    );
+    byId('my-subjects')
+      .querySelector('tbody')!
+      .replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, 'No attendance counted yet.'))]));
     byId('my-chart').replaceChildren(
       ...(figures.items.length > 0
-        ? [barChart({ title: 'My attendance per subject', valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: 75 },
-            figures.items.map((s) => ({ label: s.subjectCode, value: s.percentage })))]
+        ? [
+            barChart(
+              { title: 'My attendance per subject', valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: 75 },
+              figures.items.map((s) => ({ label: s.subjectCode, value: s.percentage })),
+            ),
+          ]
         : []),
     );
     byId('my-history').replaceChildren(
       ...history.items.map((e) =>
-        h('li', { 'data-status': e.status }, h('span', {}, `${e.day} · ${e.subjectCode}`), ' ', h('strong', {}, STATUS_TEXT[e.status] ?? e.status),
-          e.reason && e.status !== 'present' ? h('small', {}, ` (${reasonText(e.reason)})`) : null),
+        h(
+          'li',
+          { 'data-status': e.status },
+          h('span', {}, `${e.day} · ${e.subjectCode}`),
+          ' ',
+          h('strong', {}, STATUS_TEXT[e.status] ?? e.status),
+          e.reason && e.status !== 'present' ? h('small', {}, ` (${reasonText(e.reason)})`) : null,
+        ),
       ),
     );
     if (history.items.length === 0) byId('my-history').append(h('li', {}, 'No sessions yet.'));

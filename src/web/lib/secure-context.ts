@@ -37,7 +37,8 @@ export function locationProblem(ctx: PageContext): string | null {
       `Open ${secureAddress(ctx.href)} instead, or ask your teacher or the school's IT for the secure address.`
     );
   }
-  if (!ctx.hasGeolocation) return 'This browser cannot share a location, so check-in cannot work here. Open this page in a current browser (Safari, Chrome, Firefox or Edge).';
+  if (!ctx.hasGeolocation)
+    return 'This browser cannot share a location, so check-in cannot work here. Open this page in a current browser (Safari, Chrome, Firefox or Edge).';
   return null;
 }
 

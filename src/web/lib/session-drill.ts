@@ -52,12 +52,23 @@ export async function loadSessions(subjectId: string, from: string, to: string):
   body.replaceChildren(
     ...page.items.map((s) => {
       const button = h('button', { type: 'button', 'aria-label': `Records of ${s.day} ${clockTime(s.startsAt)}` }, 'Records');
-      button.addEventListener('click', () => void showSession(s).catch((err: unknown) => (byId('report-error').textContent = errorText(err))));
-      return h('tr', { 'data-session-id': s.id }, h('th', { scope: 'row' }, s.day), h('td', {}, clockTime(s.startsAt)), h('td', {}, s.status), h('td', { class: 'no-print' }, button));
+      button.addEventListener(
+        'click',
+        () => void showSession(s).catch((err: unknown) => (byId('report-error').textContent = errorText(err))),
+      );
+      return h(
+        'tr',
+        { 'data-session-id': s.id },
+        h('th', { scope: 'row' }, s.day),
+        h('td', {}, clockTime(s.startsAt)),
+        h('td', {}, s.status),
+        h('td', { class: 'no-print' }, button),
+      );
     }),
   );
   if (page.items.length === 0) body.append(h('tr', {}, h('td', { colspan: 4 }, 'No closed sessions in the range.')));
-  byId('sessions-count').textContent = page.total > page.items.length ? `The latest ${page.items.length} of ${page.total}.` : `${page.total} sessions.`;
+  byId('sessions-count').textContent =
+    page.total > page.items.length ? `The latest ${page.items.length} of ${page.total}.` : `${page.total} sessions.`;
 }
 
 async function showSession(s: SessionView): Promise<void> {
@@ -66,27 +77,32 @@ async function showSession(s: SessionView): Promise<void> {
   const names = new Map(entries.map((e) => [e.studentId, e.name]));
   byId('session-detail-title').textContent = `${s.subjectCode} on ${s.day} at ${clockTime(s.startsAt)}`;
   byId('session-counts').textContent = countsLine(countRoster(entries));
-  byId('session-records').querySelector('tbody')!.replaceChildren(
-    ...entries.map((e) => {
-      const history = h('td', { class: 'no-print' });
-      if (e.recordId) {
-        const recordId = e.recordId;
-        const button = h('button', { type: 'button', 'aria-label': `History of ${e.name}'s record` }, 'History');
-        button.addEventListener('click', () => void showTrail(recordId, e.name, names).catch((err: unknown) => (byId('report-error').textContent = errorText(err))));
-        history.append(button);
-      }
-      return h(
-        'tr',
-        { 'data-status': e.status, ...(e.recordId ? { 'data-record-id': e.recordId } : {}) },
-        h('th', { scope: 'row' }, e.name),
-        h('td', {}, e.studentNumber ?? ''),
-        h('td', {}, e.status),
-        h('td', {}, reasonText(e.reason)),
-        h('td', {}, clockTime(e.submittedAt)),
-        history,
-      );
-    }),
-  );
+  byId('session-records')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...entries.map((e) => {
+        const history = h('td', { class: 'no-print' });
+        if (e.recordId) {
+          const recordId = e.recordId;
+          const button = h('button', { type: 'button', 'aria-label': `History of ${e.name}'s record` }, 'History');
+          button.addEventListener(
+            'click',
+            () => void showTrail(recordId, e.name, names).catch((err: unknown) => (byId('report-error').textContent = errorText(err))),
+          );
+          history.append(button);
+        }
+        return h(
+          'tr',
+          { 'data-status': e.status, ...(e.recordId ? { 'data-record-id': e.recordId } : {}) },
+          h('th', { scope: 'row' }, e.name),
+          h('td', {}, e.studentNumber ?? ''),
+          h('td', {}, e.status),
+          h('td', {}, reasonText(e.reason)),
+          h('td', {}, clockTime(e.submittedAt)),
+          history,
+        );
+      }),
+    );
   show(byId('record-trail'), false);
   show(byId('session-detail'), true);
   byId('session-detail-title').focus();
@@ -98,12 +114,25 @@ async function showTrail(recordId: string, name: string, names: ReadonlyMap<stri
   const who = (id: string | null) => (id === null ? 'The server' : (names.get(id) ?? 'Staff'));
   const status = (a: AuditRow) => [a.from?.status, a.to?.status].filter(Boolean).join(' → ');
   byId('record-trail-title').textContent = `History of ${name}'s record`;
-  byId('record-trail-table').querySelector('tbody')!.replaceChildren(
-    ...items.map((a) =>
-      h('tr', {}, h('th', { scope: 'row' }, new Date(a.at).toLocaleString()), h('td', {}, ACTION_TEXT[a.action] ?? a.action), h('td', {}, who(a.actorId)), h('td', {}, status(a)), h('td', {}, a.reason ?? '')),
-    ),
-  );
-  if (items.length === 0) byId('record-trail-table').querySelector('tbody')!.append(h('tr', {}, h('td', { colspan: 5 }, 'No changes recorded.')));
+  byId('record-trail-table')
+    .querySelector('tbody')!
+    .replaceChildren(
+      ...items.map((a) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, new Date(a.at).toLocaleString()),
+          h('td', {}, ACTION_TEXT[a.action] ?? a.action),
+          h('td', {}, who(a.actorId)),
+          h('td', {}, status(a)),
+          h('td', {}, a.reason ?? ''),
+        ),
+      ),
+    );
+  if (items.length === 0)
+    byId('record-trail-table')
+      .querySelector('tbody')!
+      .append(h('tr', {}, h('td', { colspan: 5 }, 'No changes recorded.')));
   show(byId('record-trail'), true);
   byId('record-trail-title').focus();
 }

@@ -57,7 +57,12 @@ async function renderUpcoming(subjectId: string): Promise<void> {
   list.replaceChildren(
     ...items.map((u) => {
       const when = `${dayLabel.format(new Date(`${u.day}T12:00:00Z`))}, ${clockTime(u.startsAt)}–${clockTime(u.closesAt)}`;
-      const li = h('li', { 'data-day': u.day, 'data-state': u.state }, h('span', {}, when), h('span', { class: 'muted' }, STATE_TEXT[u.state]));
+      const li = h(
+        'li',
+        { 'data-day': u.day, 'data-state': u.state },
+        h('span', {}, when),
+        h('span', { class: 'muted' }, STATE_TEXT[u.state]),
+      );
       if (u.state === 'planned') {
         const start = h('button', { type: 'button', 'aria-label': `Start the session of ${when}` }, 'Start');
         start.addEventListener('click', () => {
@@ -88,7 +93,10 @@ async function bindTeacherSettings(): Promise<void> {
   const preset = byId<HTMLSelectElement>('ts-preset');
   const grace = byId<HTMLInputElement>('ts-grace');
   const code = byId<HTMLInputElement>('ts-code');
-  preset.replaceChildren(h('option', { value: '' }, "The organisation's"), ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])));
+  preset.replaceChildren(
+    h('option', { value: '' }, "The organisation's"),
+    ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])),
+  );
   let loadedPreset = '';
   const show = (s: TeacherSettings) => {
     open.value = s.timetableOpen;
@@ -101,9 +109,17 @@ async function bindTeacherSettings(): Promise<void> {
   byId<HTMLFormElement>('teacher-settings-form').addEventListener('submit', (event) => {
     event.preventDefault();
     status.textContent = '';
-    const body: Record<string, unknown> = { timetableOpen: open.value, lateGraceMinutes: numberOrNull(grace), codePeriodS: numberOrNull(code) };
+    const body: Record<string, unknown> = {
+      timetableOpen: open.value,
+      lateGraceMinutes: numberOrNull(grace),
+      codePeriodS: numberOrNull(code),
+    };
     if (preset.value !== loadedPreset) body['defaultPolicy'] = preset.value ? { preset: preset.value } : {};
-    apiJson<TeacherSettings>('/api/v1/timetable/settings', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    apiJson<TeacherSettings>('/api/v1/timetable/settings', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
       .then((saved) => {
         show(saved);
         status.textContent = 'Saved.';

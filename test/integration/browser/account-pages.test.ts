@@ -90,7 +90,9 @@ describe('account pages (Chromium): set-password link, forced change, ended logi
     await page.goto('/student.html');
     await logIn(page, other.email, PASSWORD, { waitForApp: false });
     await page.waitForSelector('#connection[data-state="online"]');
-    const refreshToken = await page.evaluate(() => (JSON.parse(localStorage.getItem('attendance.auth')!) as { refreshToken: string }).refreshToken);
+    const refreshToken = await page.evaluate(
+      () => (JSON.parse(localStorage.getItem('attendance.auth')!) as { refreshToken: string }).refreshToken,
+    );
     const out = await srv.request('POST', '/api/v1/auth/logout', { body: { refreshToken } });
     expect(out.status).to.equal(204);
     await page.waitForSelector('#login:not([hidden])');

@@ -24,7 +24,11 @@ function importCsv(): string {
     const id = String(n).padStart(3, '0');
     lines.push(`Imported ${id},imported${id}@demo.school,student,N${id}`);
   }
-  lines.push('Bad Mail,not-an-email,student,X9001', 'No Number,nonumber@demo.school,student,', 'Twice,imported001@demo.school,student,X9002');
+  lines.push(
+    'Bad Mail,not-an-email,student,X9001',
+    'No Number,nonumber@demo.school,student,',
+    'Twice,imported001@demo.school,student,X9002',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -48,7 +52,13 @@ describe('admin console (Chromium)', function () {
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     const reference = { orgId: org.id, userId: proposed.id, modelId: 'm', modelVersion: '1', embeddings: [[0.6, 0.8]] };
     await srv.store.faces.put({ ...reference, photos: null });
-    await srv.store.faceProposals.put({ ...reference, embeddings: [[0.6, 0.8]], photos: [readFileSync(FACE_PHOTO)], proposedBy: ada.id, createdAt: new Date() });
+    await srv.store.faceProposals.put({
+      ...reference,
+      embeddings: [[0.6, 0.8]],
+      photos: [readFileSync(FACE_PHOTO)],
+      proposedBy: ada.id,
+      createdAt: new Date(),
+    });
     browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
     laptop = await openAdmin(LAPTOP);
@@ -61,7 +71,13 @@ describe('admin console (Chromium)', function () {
   });
 
   async function openAdmin(viewport: { width: number; height: number }): Promise<Page> {
-    const ctx = await browser.newContext({ baseURL: srv.baseUrl, viewport, timezoneId: 'UTC', permissions: ['geolocation'], geolocation: HERE });
+    const ctx = await browser.newContext({
+      baseURL: srv.baseUrl,
+      viewport,
+      timezoneId: 'UTC',
+      permissions: ['geolocation'],
+      geolocation: HERE,
+    });
     ctx.setDefaultTimeout(10_000);
     contexts.push(ctx);
     const page = await ctx.newPage();
@@ -235,7 +251,7 @@ describe('admin console (Chromium)', function () {
     expect(user).to.include({ name: 'Imported 042 Renamed', active: false });
   });
 
-  it("downloads everything held about a user, then erases them with a reason", async () => {
+  it('downloads everything held about a user, then erases them with a reason', async () => {
     const page = await openAdmin(LAPTOP);
     page.removeAllListeners('dialog');
     page.on('dialog', (dialog) => void dialog.accept('erasure request, ticket 9'));
@@ -251,13 +267,18 @@ describe('admin console (Chromium)', function () {
     await page.waitForSelector('#users-body tr', { state: 'detached' });
     expect(await srv.store.users.get(org.id, user.id)).to.equal(null);
     const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
-    const erased = (await srv.store.privacy.auditAbout({ orgId: org.id, userId: admin.id, identifiers: [] })).filter((e) => e.action === 'user.erase');
+    const erased = (await srv.store.privacy.auditAbout({ orgId: org.id, userId: admin.id, identifiers: [] })).filter(
+      (e) => e.action === 'user.erase',
+    );
     expect(erased.map((e) => e.reason)).to.deep.equal(['erasure request, ticket 9']);
   });
 
   it('screenshots every section at laptop and phone sizes', async () => {
     const phone = await openAdmin(PHONE);
-    for (const [name, page] of [['laptop', laptop], ['phone', phone]] as const) {
+    for (const [name, page] of [
+      ['laptop', laptop],
+      ['phone', phone],
+    ] as const) {
       for (const tab of TABS) {
         await goTo(page, tab);
         if (tab === 'users') {

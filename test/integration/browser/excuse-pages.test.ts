@@ -81,7 +81,10 @@ describe('excuse pages (Chromium)', function () {
     await row.getByRole('button', { name: /^Approve the excuse/ }).click();
     await console.waitForSelector('#pending-excuses li.muted');
 
-    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({ status: 'excused', absenceCategory: 'MEDICAL' });
+    expect(await srv.store.records.getForStudent(org.id, session.id, student.id)).to.include({
+      status: 'excused',
+      absenceCategory: 'MEDICAL',
+    });
     expect(await srv.store.summaries.get(org.id, subject.id, day)).to.include({ absent: 0, excused: 1 });
   });
 });

@@ -25,7 +25,10 @@ async function expectFits(page: Page, selector?: string, minHeight = 100): Promi
     const el = sel ? document.querySelector(sel) : null;
     const r = el?.getBoundingClientRect();
     return {
-      scrollH: doc.scrollHeight, scrollW: doc.scrollWidth, h: window.innerHeight, w: window.innerWidth,
+      scrollH: doc.scrollHeight,
+      scrollW: doc.scrollWidth,
+      h: window.innerHeight,
+      w: window.innerWidth,
       el: r ? { top: r.top, left: r.left, bottom: r.bottom, right: r.right, height: r.height } : null,
     };
   }, selector ?? null);
@@ -197,7 +200,9 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
   });
 
   it('student page: the QR link carries a join token that outlives the rotating code through a login', async () => {
-    const session = ok(await command(teacherSocket, 'session:open', { subjectId, policy: { preset: 'location-code', codePeriodS: 15 }, parallel: true }));
+    const session = ok(
+      await command(teacherSocket, 'session:open', { subjectId, policy: { preset: 'location-code', codePeriodS: 15 }, parallel: true }),
+    );
     const stored = (await srv.store.sessions.get(byEmail('ada@demo.school').orgId, session.id))!;
     expect(ok(await command(teacherSocket, 'session:code', { sessionId: session.id })).joinToken).to.match(/^\d+\.[\w-]{16}$/);
     // Scanned a minute ago: the code of that moment has rotated out, the join token has not.
@@ -230,12 +235,18 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await page.context().setOffline(true);
     const tappedAt = Date.now();
     await page.click('#submit-checkin');
-    await page.waitForFunction(() => /offline/i.test(document.getElementById('checkin-error')?.textContent ?? ''), null, { timeout: 2_000 });
+    await page.waitForFunction(() => /offline/i.test(document.getElementById('checkin-error')?.textContent ?? ''), null, {
+      timeout: 2_000,
+    });
     expect(Date.now() - tappedAt).to.be.below(2_000);
     await expectAccessible(page, 'student page offline');
     await shot(page, 'student-offline-390x844');
     await page.context().setOffline(false);
-    await page.waitForFunction(() => document.getElementById('checkin-error')?.textContent === '' && document.getElementById('connection')?.dataset['state'] === 'online');
+    await page.waitForFunction(
+      () =>
+        document.getElementById('checkin-error')?.textContent === '' &&
+        document.getElementById('connection')?.dataset['state'] === 'online',
+    );
     await page.click('#submit-checkin');
     await page.waitForSelector('#decision[data-status="present"]');
   });
@@ -292,7 +303,9 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await rowOf(b!).and(page.locator('[data-status="absent"]')).waitFor();
     await rowOf(c!).and(page.locator('[data-status="absent"]')).waitFor();
     await page.selectOption('#roster-filter', 'absent');
-    const visible = await page.locator('#roster-body tr:visible').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['studentId']));
+    const visible = await page
+      .locator('#roster-body tr:visible')
+      .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset['studentId']));
     expect(visible.sort()).to.deep.equal([b!.id, c!.id].sort());
     await expectAccessible(page, 'teacher console on a phone');
     await shot(page, 'teacher-filter-absent-390x844');
@@ -349,7 +362,11 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     const present = byEmail(studentEmail(3));
     const excused = byEmail(studentEmail(4));
     const absent = byEmail(studentEmail(5));
-    for (const [u, status] of [[present, 'present'], [excused, 'excused'], [absent, 'absent']] as const) {
+    for (const [u, status] of [
+      [present, 'present'],
+      [excused, 'excused'],
+      [absent, 'absent'],
+    ] as const) {
       ok(await command(teacherSocket, 'checkin:mark', { sessionId: sid, studentId: u.id, status }));
     }
     const screen = await newPage(SMALL_PROJECTOR);
@@ -377,7 +394,11 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await screen.waitForFunction(() => document.getElementById('count-rejected')?.textContent === '1');
     expect((await screen.textContent('#roster')) ?? '').to.not.contain(rejected.name);
 
-    for (const [label, viewport] of [['1280x720', SMALL_PROJECTOR], ['1920x1080', PROJECTOR], ['3840x2160', UHD]] as const) {
+    for (const [label, viewport] of [
+      ['1280x720', SMALL_PROJECTOR],
+      ['1920x1080', PROJECTOR],
+      ['3840x2160', UHD],
+    ] as const) {
       await screen.setViewportSize(viewport);
       // The QR stays scannable from the back (a third of the height at least), the code readable.
       await expectFits(screen, '#qr', viewport.height / 3);
@@ -388,7 +409,10 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     // Initials only, and the full roster when the teacher turns privacy off.
     await screen.goto(`/classroom.html?session=${sid}&names=initials`);
     await screen.waitForSelector('#roster li');
-    const initials = present.name.split(/\s+/).map((p) => `${p[0]!.toUpperCase()}.`).join(' ');
+    const initials = present.name
+      .split(/\s+/)
+      .map((p) => `${p[0]!.toUpperCase()}.`)
+      .join(' ');
     expect(await screen.locator('#roster li .student-name').allTextContents()).to.deep.equal([initials]);
     await screen.goto(`/classroom.html?session=${sid}&privacy=off`);
     await screen.waitForSelector(`#roster li[data-status="excused"]:has-text("${excused.name}")`);
@@ -439,7 +463,13 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
   });
 
   it('every other page passes axe-core at phone and projector sizes', async () => {
-    for (const [url, needsLogin] of [['/', false], ['/reset.html', false], ['/admin.html', true], ['/classroom.html', true], ['/student.html', false]] as const) {
+    for (const [url, needsLogin] of [
+      ['/', false],
+      ['/reset.html', false],
+      ['/admin.html', true],
+      ['/classroom.html', true],
+      ['/student.html', false],
+    ] as const) {
       for (const viewport of [PHONE, SMALL_PROJECTOR]) {
         const page = await newPage(viewport);
         await page.goto(url);

@@ -91,7 +91,8 @@ describe('browser pages (Chromium)', function () {
     sessionId = new URL(teacher.url()).searchParams.get('session') ?? '';
     expect(sessionId).to.not.equal('');
     expect(await teacher.locator('#roster-body tr').count()).to.equal(30);
-    const opened = (await srv.store.sessions.list((await srv.store.organisations.getBySlug('demo'))!.id, { limit: 1, offset: 0 })).items[0]!;
+    const opened = (await srv.store.sessions.list((await srv.store.organisations.getBySlug('demo'))!.id, { limit: 1, offset: 0 }))
+      .items[0]!;
     const inKolkata = await teacher.evaluate(
       (iso) => new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' }).format(new Date(iso)),
       opened.startsAt.toISOString(),
@@ -133,7 +134,9 @@ describe('browser pages (Chromium)', function () {
       await classroom.waitForSelector(`#roster li[data-status="present"]:has-text("${name}")`, { timeout: LIVE_MS });
     } else {
       // Privacy mode (the default): a pending student is counted, never named to the class.
-      await classroom.waitForFunction((n) => document.getElementById('count-pending')?.textContent === String(n), pendingBefore + 1, { timeout: LIVE_MS });
+      await classroom.waitForFunction((n) => document.getElementById('count-pending')?.textContent === String(n), pendingBefore + 1, {
+        timeout: LIVE_MS,
+      });
       expect(await classroom.locator(`#roster li:has-text("${name}")`).count()).to.equal(0);
     }
     students.push(page);
@@ -186,7 +189,10 @@ describe('browser pages (Chromium)', function () {
   it('fits each page to phone and projector widths without sideways scrolling (screenshots kept)', async () => {
     const pages: Record<string, Page> = { teacher, classroom, student: students[0] as Page, 'student-rejected': students[2] as Page };
     for (const [name, page] of Object.entries(pages)) {
-      for (const [size, viewport] of [['phone', PHONE], ['projector', PROJECTOR]] as const) {
+      for (const [size, viewport] of [
+        ['phone', PHONE],
+        ['projector', PROJECTOR],
+      ] as const) {
         await page.setViewportSize(viewport);
         await page.screenshot({ path: path.join(SHOTS, `${name}-${size}.png`), fullPage: name !== 'classroom' });
         // Wide tables scroll inside their own region; the page itself never does.
@@ -213,13 +219,23 @@ describe('browser pages (Chromium)', function () {
         `Present ${c['present']} · Late ${c['late']} · Pending ${c['pending']} · Rejected ${c['rejected']} · Excused ${c['excused']} · Absent ${c['absent']} · Not yet ${c['not-yet']} · of ${c['total']}`;
       const projector = async () => {
         const out: Record<string, string> = {};
-        for (const k of ['present', 'late', 'pending', 'rejected', 'excused', 'absent', 'not-yet', 'total']) out[k] = (await classroom.textContent(`#count-${k}`)) ?? '';
+        for (const k of ['present', 'late', 'pending', 'rejected', 'excused', 'absent', 'not-yet', 'total'])
+          out[k] = (await classroom.textContent(`#count-${k}`)) ?? '';
         return out;
       };
       await classroom.waitForFunction(() => document.getElementById('count-excused')?.textContent === '1');
       await classroom.waitForFunction(() => document.getElementById('count-pending')?.textContent === '1');
       const open = await projector();
-      expect(open).to.deep.equal({ present: '2', late: '1', pending: '1', rejected: '1', excused: '1', absent: '1', 'not-yet': '23', total: '30' });
+      expect(open).to.deep.equal({
+        present: '2',
+        late: '1',
+        pending: '1',
+        rejected: '1',
+        excused: '1',
+        absent: '1',
+        'not-yet': '23',
+        total: '30',
+      });
       await teacher.waitForFunction((text) => document.getElementById('counts')?.textContent === text, line(open));
 
       teacher.once('dialog', (d) => void d.accept());
@@ -228,7 +244,16 @@ describe('browser pages (Chromium)', function () {
       await classroom.waitForFunction(() => document.getElementById('count-absent')?.textContent === '26');
       const closed = await projector();
       // Closing settles pending, rejected and not-yet into absent: 1 + 1 + 1 + 23.
-      expect(closed).to.deep.equal({ present: '2', late: '1', pending: '0', rejected: '0', excused: '1', absent: '26', 'not-yet': '0', total: '30' });
+      expect(closed).to.deep.equal({
+        present: '2',
+        late: '1',
+        pending: '0',
+        rejected: '0',
+        excused: '1',
+        absent: '26',
+        'not-yet': '0',
+        total: '30',
+      });
       await teacher.waitForFunction((text) => document.getElementById('counts')?.textContent === text, line(closed));
       const session = (await srv.store.sessions.get(orgId, sessionId))!;
       const summary = await srv.store.summaries.get(orgId, session.subjectId, session.day);

@@ -76,18 +76,27 @@ describe('report pages (Chromium, axe-core)', function () {
     const cs101 = await subjectByCode('CS101');
     expect(await page.inputValue('#subject-select')).to.equal(cs101.id);
 
-    const trend = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/subjects/${cs101.id}/trend?from=${from}&to=${to}&bucket=week`);
+    const trend = await api<{ items: { from: string; percentage: number }[] }>(
+      accessToken,
+      `/api/v1/reports/subjects/${cs101.id}/trend?from=${from}&to=${to}&bucket=week`,
+    );
     expect(trend.items.length).to.be.at.least(12);
     expect(await rows(page, '#trend-chart .chart-data table')).to.deep.equal(trend.items.map((b) => [b.from, String(b.percentage)]));
     expect(await page.locator('#trend-chart circle.chart-dot').count()).to.equal(trend.items.length);
     expect(await page.getAttribute('#trend-chart svg', 'aria-label')).to.contain(`${trend.items.length} points`);
 
-    const risky = await api<{ items: { name: string; percentage: number; absent: number }[] }>(accessToken, `/api/v1/reports/subjects/${cs101.id}/at-risk?from=${from}&to=${to}&threshold=75`);
+    const risky = await api<{ items: { name: string; percentage: number; absent: number }[] }>(
+      accessToken,
+      `/api/v1/reports/subjects/${cs101.id}/at-risk?from=${from}&to=${to}&threshold=75`,
+    );
     expect(risky.items.map((s) => s.name)).to.have.members(['Student 01', 'Student 02', 'Student 03']);
     const shown = await rows(page, '#risk-students-table');
     expect(shown.map((r) => [r[0], r[2], r[3]])).to.deep.equal(risky.items.map((s) => [s.name, String(s.percentage), String(s.absent)]));
 
-    const riskSubjects = await api<{ items: { subjectCode: string; percentage: number }[] }>(accessToken, `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=75`);
+    const riskSubjects = await api<{ items: { subjectCode: string; percentage: number }[] }>(
+      accessToken,
+      `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=75`,
+    );
     const subjectRows = await rows(page, '#risk-subjects-table');
     if (riskSubjects.items.length === 0) expect(subjectRows).to.have.length(1);
     else expect(subjectRows.map((r) => r[1])).to.deep.equal(riskSubjects.items.map((s) => String(s.percentage)));
@@ -96,24 +105,36 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.fill('#range-threshold', '99');
     await page.click('#range-form button[type="submit"]');
     await page.waitForSelector('#risk-subjects-table tbody tr[data-subject-id]');
-    const all = await api<{ items: { subjectId: string; percentage: number }[] }>(accessToken, `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=99`);
+    const all = await api<{ items: { subjectId: string; percentage: number }[] }>(
+      accessToken,
+      `/api/v1/reports/at-risk/subjects?from=${from}&to=${to}&threshold=99`,
+    );
     expect((await rows(page, '#risk-subjects-table')).map((r) => r[1])).to.deep.equal(all.items.map((s) => String(s.percentage)));
     // Each listed subject carries its weekly line, read out as the API's weeks.
     await page.waitForFunction((n) => document.querySelectorAll('#risk-subjects-table svg.sparkline').length === n, all.items.length);
     const first = all.items[0]!;
-    const weeks = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/subjects/${first.subjectId}/trend?from=${from}&to=${to}&bucket=week`);
+    const weeks = await api<{ items: { from: string; percentage: number }[] }>(
+      accessToken,
+      `/api/v1/reports/subjects/${first.subjectId}/trend?from=${from}&to=${to}&bucket=week`,
+    );
     expect(await page.getAttribute(`#risk-subjects-table tr[data-subject-id="${first.subjectId}"] svg.sparkline`, 'aria-label')).to.contain(
       weeks.items.map((b) => `${b.from} ${b.percentage} %`).join(', '),
     );
 
     // Daily trend.
     await page.selectOption('#bucket-select', 'day');
-    const daily = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/subjects/${cs101.id}/trend?from=${from}&to=${to}&bucket=day`);
+    const daily = await api<{ items: { from: string; percentage: number }[] }>(
+      accessToken,
+      `/api/v1/reports/subjects/${cs101.id}/trend?from=${from}&to=${to}&bucket=day`,
+    );
     await page.waitForFunction((n) => document.querySelectorAll('#trend-chart .chart-data tbody tr').length === n, daily.items.length);
     expect(await rows(page, '#trend-chart .chart-data table')).to.deep.equal(daily.items.map((b) => [b.from, String(b.percentage)]));
 
     // Session history: the newest closed session's records, and the counts they add up to.
-    const sessions = await api<{ items: { id: string; day: string }[]; total: number }>(accessToken, `/api/v1/subjects/${cs101.id}/sessions?status=closing,closed&from=${from}&to=${to}&limit=50`);
+    const sessions = await api<{ items: { id: string; day: string }[]; total: number }>(
+      accessToken,
+      `/api/v1/subjects/${cs101.id}/sessions?status=closing,closed&from=${from}&to=${to}&limit=50`,
+    );
     expect((await rows(page, '#sessions-table')).map((r) => r[0])).to.deep.equal(sessions.items.map((s) => s.day));
     const newest = sessions.items[0]!;
     await page.click(`#sessions-table tr[data-session-id="${newest.id}"] button`);
@@ -121,30 +142,54 @@ describe('report pages (Chromium, axe-core)', function () {
     const records = await api<{ entries: { name: string; status: string }[] }>(accessToken, `/api/v1/sessions/${newest.id}/records`);
     expect((await rows(page, '#session-records')).map((r) => [r[0], r[2]])).to.deep.equal(records.entries.map((e) => [e.name, e.status]));
     const summary = daily.items.find((b) => b.from === newest.day) as unknown as { present: number; total: number };
-    expect(await page.textContent('#session-counts')).to.contain(`Present ${summary.present} `).and.to.contain(`of ${summary.total}`);
+    expect(await page.textContent('#session-counts'))
+      .to.contain(`Present ${summary.present} `)
+      .and.to.contain(`of ${summary.total}`);
 
     // A record's audit trail: the API's entries for it, oldest first.
     const withRecord = (await srv.store.records.listBySession(org.id, newest.id))[0]!;
     // The demo history is seeded without an audit trail: one correction, as checkin:mark writes it.
     await srv.store.audit.append({
-      orgId: org.id, entityType: 'record', entityId: withRecord.id, sessionId: newest.id, actorId: withRecord.studentId, action: 'record.correct',
-      from: { status: withRecord.status }, to: { status: 'excused' }, reason: 'Doctor note', ip: null, at: new Date(),
+      orgId: org.id,
+      entityType: 'record',
+      entityId: withRecord.id,
+      sessionId: newest.id,
+      actorId: withRecord.studentId,
+      action: 'record.correct',
+      from: { status: withRecord.status },
+      to: { status: 'excused' },
+      reason: 'Doctor note',
+      ip: null,
+      at: new Date(),
     });
     await page.click(`#session-records tr[data-record-id="${withRecord.id}"] button`);
     await page.waitForSelector('#record-trail:not([hidden])');
-    const trail = await api<{ items: { action: string }[] }>(accessToken, `/api/v1/reports/audit?entityType=record&entityId=${withRecord.id}`);
+    const trail = await api<{ items: { action: string }[] }>(
+      accessToken,
+      `/api/v1/reports/audit?entityType=record&entityId=${withRecord.id}`,
+    );
     expect(trail.items.length).to.be.at.least(1);
     const trailRows = await rows(page, '#record-trail-table');
     expect(trailRows).to.have.length(trail.items.length);
-    expect(trailRows.at(-1)!.slice(1)).to.deep.equal(['Corrected after closing', (await srv.store.users.get(org.id, withRecord.studentId))!.name, `${withRecord.status} → excused`, 'Doctor note']);
+    expect(trailRows.at(-1)!.slice(1)).to.deep.equal([
+      'Corrected after closing',
+      (await srv.store.users.get(org.id, withRecord.studentId))!.name,
+      `${withRecord.status} → excused`,
+      'Doctor note',
+    ]);
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal('record-trail-title');
 
     // The profile of a student at risk.
     const student01 = (await srv.store.users.getByEmail(org.id, 'student01@demo.school'))!;
     await page.click(`#risk-students-table tr[data-student-id="${student01.id}"] button`);
     await page.waitForSelector('#profile:not([hidden])');
-    const profile = await api<{ items: { subjectCode: string; percentage: number; absent: number }[] }>(accessToken, `/api/v1/reports/students/${student01.id}?from=${from}&to=${to}`);
-    expect((await rows(page, '#profile-table')).map((r) => [r[1], r[4]])).to.deep.equal(profile.items.map((s) => [String(s.percentage), String(s.absent)]));
+    const profile = await api<{ items: { subjectCode: string; percentage: number; absent: number }[] }>(
+      accessToken,
+      `/api/v1/reports/students/${student01.id}?from=${from}&to=${to}`,
+    );
+    expect((await rows(page, '#profile-table')).map((r) => [r[1], r[4]])).to.deep.equal(
+      profile.items.map((s) => [String(s.percentage), String(s.absent)]),
+    );
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal('profile-title');
 
     await page.screenshot({ path: path.join(SHOTS, 'teacher-laptop.png'), fullPage: true });
@@ -168,16 +213,28 @@ describe('report pages (Chromium, axe-core)', function () {
     // Monthly bars over the page's range, the API's months.
     const from = await page.inputValue('#range-from');
     const to = await page.inputValue('#range-to');
-    const months = await api<{ items: { from: string; percentage: number }[] }>(accessToken, `/api/v1/reports/months?from=${from}&to=${to}`);
+    const months = await api<{ items: { from: string; percentage: number }[] }>(
+      accessToken,
+      `/api/v1/reports/months?from=${from}&to=${to}`,
+    );
     expect(months.items.length).to.be.at.least(3);
-    expect(await rows(page, '#months-chart .chart-data table')).to.deep.equal(months.items.map((m) => [m.from.slice(0, 7), String(m.percentage)]));
+    expect(await rows(page, '#months-chart .chart-data table')).to.deep.equal(
+      months.items.map((m) => [m.from.slice(0, 7), String(m.percentage)]),
+    );
     expect(await page.locator('#months-chart rect.chart-bar').count()).to.equal(months.items.length);
     // Admins see every subject; CS102 is the class that slips.
     const cs102 = await subjectByCode('CS102');
     await page.selectOption('#subject-select', cs102.id);
     await page.waitForFunction(() => document.querySelector('#trend-chart figcaption')?.textContent?.startsWith('CS102'));
     // Nothing wider than the phone: wide tables scroll inside their own region.
-    const wide = await page.evaluate((w) => Array.from(document.querySelectorAll('body *')).filter((e) => !e.closest('.table-wrap, svg') && e.getBoundingClientRect().right > w).slice(0, 5).map((e) => e.tagName + '#' + e.id + '.' + e.className), PHONE.width);
+    const wide = await page.evaluate(
+      (w) =>
+        Array.from(document.querySelectorAll('body *'))
+          .filter((e) => !e.closest('.table-wrap, svg') && e.getBoundingClientRect().right > w)
+          .slice(0, 5)
+          .map((e) => e.tagName + '#' + e.id + '.' + e.className),
+      PHONE.width,
+    );
     expect(await page.evaluate(() => document.documentElement.scrollWidth), JSON.stringify(wide)).to.be.at.most(PHONE.width);
     await page.screenshot({ path: path.join(SHOTS, 'admin-phone.png'), fullPage: true });
     await expectAccessible(page, 'reports (admin, phone)');

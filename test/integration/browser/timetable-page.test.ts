@@ -55,14 +55,16 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     await row.getByRole('button', { name: /Start the session/ }).click();
     await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
     const sessions = await srv.store.sessions.list(org.id, { subjectId, fromDay: tomorrow, toDay: tomorrow, limit: 10, offset: 0 });
-    expect(sessions.items.map((s) => [s.status, s.teacherId])).to.deep.equal([['scheduled', (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!.id]]);
+    expect(sessions.items.map((s) => [s.status, s.teacherId])).to.deep.equal([
+      ['scheduled', (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!.id],
+    ]);
 
     // Still there after a reload: it comes from the store, not the page.
     await page.reload();
     await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
   });
 
-  it('saves the teacher\'s own session defaults from the timetable panel, and shows them again after a reload', async () => {
+  it("saves the teacher's own session defaults from the timetable panel, and shows them again after a reload", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     const own = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
@@ -77,7 +79,11 @@ describe('teacher console: weekly timetable (Chromium)', function () {
       await page.fill('#ts-code', '45');
       await page.click('#teacher-settings-form button[type="submit"]');
       await page.getByText('Saved.').waitFor();
-      expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({ defaultPolicy: { preset: 'manual' }, lateGraceMinutes: 3, codePeriodS: 45 });
+      expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({
+        defaultPolicy: { preset: 'manual' },
+        lateGraceMinutes: 3,
+        codePeriodS: 45,
+      });
 
       await page.reload();
       await page.waitForFunction(() => (document.querySelector('#ts-code') as HTMLInputElement | null)?.value === '45');

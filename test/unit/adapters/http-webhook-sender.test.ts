@@ -39,7 +39,24 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 
 describe('outbound webhook requests (SSRF guard, redirects, timeout)', () => {
   it('classifies only global unicast addresses as public', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00::1', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '224.0.0.1', 'not-an-ip']) {
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd00::1',
+      'fc00::1',
+      '::ffff:127.0.0.1',
+      '::ffff:10.0.0.1',
+      '224.0.0.1',
+      'not-an-ip',
+    ]) {
       expect(isPublicAddress(a), a).to.equal(false);
     }
     for (const a of ['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
@@ -70,7 +87,10 @@ describe('outbound webhook requests (SSRF guard, redirects, timeout)', () => {
         allowPrivate: false,
         resolve: async (host) => {
           resolved.push(host);
-          return [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }];
+          return [
+            { address: '93.184.216.34', family: 4 },
+            { address: '127.0.0.1', family: 4 },
+          ];
         },
       });
       const err = await rejection(sender.send(`http://hooks.example.test:${rx.port}/hook`, {}, '{}'));
@@ -91,7 +111,11 @@ describe('outbound webhook requests (SSRF guard, redirects, timeout)', () => {
       const rx = await receiver(() => ({ status: 204 }));
       try {
         // The name resolves (once) to the receiver's loopback address; the request goes there.
-        const sender = new HttpWebhookSender({ timeoutMs: 2_000, allowPrivate: true, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+        const sender = new HttpWebhookSender({
+          timeoutMs: 2_000,
+          allowPrivate: true,
+          resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+        });
         const res = await sender.send(`http://receiver.test:${rx.port}/hook?x=1`, { 'x-test': 'yes' }, '{"a":1}');
         expect(res.status).to.equal(204);
         expect(rx.hits).to.deep.equal([{ url: '/hook?x=1', body: '{"a":1}' }]);

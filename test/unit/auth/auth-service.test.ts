@@ -178,7 +178,9 @@ describe('AuthService', () => {
     it('limits each known device on its own, and accepts a device token only for its email', async () => {
       const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
       const answers = await codes(
-        Array.from({ length: 10 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, deviceToken: known.deviceToken })),
+        Array.from({ length: 10 }, (_, i) =>
+          auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, deviceToken: known.deviceToken }),
+        ),
       );
       expect(answers['RATE_LIMITED'] ?? 0).to.be.at.least(10 - PAIR_FREE);
 
@@ -280,12 +282,19 @@ describe('AuthService', () => {
       expect(await store.refreshTokens.familyRevoked(sid!)).to.equal(true);
       expect(published).to.deep.equal([{ type: 'login.revoked', orgId: org.id, sid }]);
       const other = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
-      expect(await store.refreshTokens.familyRevoked(tokens.verifyAccess(other.accessToken).sid!), 'another login lives on').to.equal(false);
+      expect(await store.refreshTokens.familyRevoked(tokens.verifyAccess(other.accessToken).sid!), 'another login lives on').to.equal(
+        false,
+      );
     });
 
     it('deactivating a user revokes every refresh token they hold', async () => {
       const admin = await createUser(store, org.id, 'admin');
-      const users = new UserService({ store, passwords: new PasswordHasher(4), clock: () => new Date(), events: { publish: (e) => published.push(e) } });
+      const users = new UserService({
+        store,
+        passwords: new PasswordHasher(4),
+        clock: () => new Date(),
+        events: { publish: (e) => published.push(e) },
+      });
       const a = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
       const b = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
       await users.deactivate({ id: admin.id, orgId: org.id, role: 'admin' }, teacher.id);

@@ -121,17 +121,32 @@ describe('TokenService', () => {
     expectCode(() => hsService().verifyAccess(token), 'TOKEN_INVALID');
     // Control: the same construction with nbf in the past verifies, so nbf is what failed.
     const valid = jwt.sign({ org: 'org-1', role: 'teacher', nbf: now - 10 }, SECRET, {
-      algorithm: 'HS256', subject: 'user-1', issuer: ISSUER, audience: ACCESS_AUDIENCE, jwtid: 'j1', expiresIn: 3_600,
+      algorithm: 'HS256',
+      subject: 'user-1',
+      issuer: ISSUER,
+      audience: ACCESS_AUDIENCE,
+      jwtid: 'j1',
+      expiresIn: 3_600,
     });
     expect(hsService().verifyAccess(valid).sub).to.equal('user-1');
   });
 
   it('rejects a token from another issuer or for another audience', () => {
     const wrongIssuer = jwt.sign({ org: 'org-1', role: 'teacher' }, SECRET, {
-      algorithm: 'HS256', subject: 'user-1', issuer: 'someone-else', audience: ACCESS_AUDIENCE, jwtid: 'j', expiresIn: 600,
+      algorithm: 'HS256',
+      subject: 'user-1',
+      issuer: 'someone-else',
+      audience: ACCESS_AUDIENCE,
+      jwtid: 'j',
+      expiresIn: 600,
     });
     const wrongAudience = jwt.sign({ org: 'org-1', role: 'teacher' }, SECRET, {
-      algorithm: 'HS256', subject: 'user-1', issuer: ISSUER, audience: 'another-api', jwtid: 'j', expiresIn: 600,
+      algorithm: 'HS256',
+      subject: 'user-1',
+      issuer: ISSUER,
+      audience: 'another-api',
+      jwtid: 'j',
+      expiresIn: 600,
     });
     expectCode(() => hsService().verifyAccess(wrongIssuer), 'TOKEN_INVALID');
     expectCode(() => hsService().verifyAccess(wrongAudience), 'TOKEN_INVALID');
@@ -139,7 +154,12 @@ describe('TokenService', () => {
 
   it('rejects a validly signed token whose claims have the wrong shape', () => {
     const token = jwt.sign({ org: 'org-1', role: 'superuser' }, SECRET, {
-      algorithm: 'HS256', subject: 'user-1', issuer: ISSUER, audience: ACCESS_AUDIENCE, jwtid: 'j', expiresIn: 600,
+      algorithm: 'HS256',
+      subject: 'user-1',
+      issuer: ISSUER,
+      audience: ACCESS_AUDIENCE,
+      jwtid: 'j',
+      expiresIn: 600,
     });
     expectCode(() => hsService().verifyAccess(token), 'TOKEN_INVALID');
   });

@@ -50,7 +50,12 @@ describe('geofence', () => {
     });
 
     it('passes a student inside with a typical 10-30 m indoor fix', () => {
-      for (const [d, a] of [[5, 10], [20, 30], [35, 25], [45, 30]] as const) {
+      for (const [d, a] of [
+        [5, 10],
+        [20, 30],
+        [35, 25],
+        [45, 30],
+      ] as const) {
         const r = evaluateGeofence(room, at(d, a));
         expect(r.outcome, `d=${d} a=${a}`).to.equal('pass');
         expect(r.reason).to.equal('GEOFENCE_OK');
@@ -78,7 +83,12 @@ describe('geofence', () => {
     });
 
     it('sends ambiguous fixes to review', () => {
-      for (const [d, a] of [[60, 10], [109.9, 30], [10, 65], [50.1, 1]] as const) {
+      for (const [d, a] of [
+        [60, 10],
+        [109.9, 30],
+        [10, 65],
+        [50.1, 1],
+      ] as const) {
         const r = evaluateGeofence(room, at(d, a));
         expect(r.outcome, `d=${d} a=${a}`).to.equal('review');
         expect(r.reason).to.equal('GEOFENCE_IMPRECISE');

@@ -1,11 +1,5 @@
 import { expect } from 'chai';
-import {
-  evaluateNetwork,
-  ipInRanges,
-  isValidCidr,
-  normalizeIp,
-  parseCidr,
-} from '../../../src/domain/checks/network.js';
+import { evaluateNetwork, ipInRanges, isValidCidr, normalizeIp, parseCidr } from '../../../src/domain/checks/network.js';
 import { clientAddress, compileTrustProxy } from '../../../src/adapters/trust-proxy.js';
 
 /** The client address of a handshake with this peer and X-Forwarded-For, under TRUST_PROXY `trust`. */
@@ -39,9 +33,22 @@ describe('network', () => {
 
     it('rejects invalid input', () => {
       const invalid = [
-        '', 'x', '10.0.0.0/', '10.0.0.0/33', '10.0.0.0/-1', '10.0.0.0/+8', '10.0.0.0/8/8', '10.0.0.0/ 8',
-        '10.0.0/8', '256.0.0.0/8', '010.0.0.0/8', '2001:db8::/129', '2001:db8:::/32', 'fe80::1%eth0/64',
-        '10.0.0.0/8.5', 'localhost',
+        '',
+        'x',
+        '10.0.0.0/',
+        '10.0.0.0/33',
+        '10.0.0.0/-1',
+        '10.0.0.0/+8',
+        '10.0.0.0/8/8',
+        '10.0.0.0/ 8',
+        '10.0.0/8',
+        '256.0.0.0/8',
+        '010.0.0.0/8',
+        '2001:db8::/129',
+        '2001:db8:::/32',
+        'fe80::1%eth0/64',
+        '10.0.0.0/8.5',
+        'localhost',
       ];
       for (const range of invalid) {
         expect(isValidCidr(range), range).to.equal(false);

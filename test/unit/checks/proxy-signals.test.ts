@@ -4,13 +4,37 @@ import type { AttendanceRecord, CheckinLocation } from '../../../src/domain/stor
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 const ROOM = { lat: 51.5246, lon: -0.134 };
-const fix = (dLat: number, accuracyM = 12.4, at = T0): CheckinLocation => ({ lat: ROOM.lat + dLat, lon: ROOM.lon, accuracyM, timestamp: new Date(at) });
+const fix = (dLat: number, accuracyM = 12.4, at = T0): CheckinLocation => ({
+  lat: ROOM.lat + dLat,
+  lon: ROOM.lon,
+  accuracyM,
+  timestamp: new Date(at),
+});
 
 function record(studentId: string, over: Partial<AttendanceRecord> = {}): AttendanceRecord {
   return {
-    id: `r-${studentId}`, orgId: 'o', sessionId: 's', subjectId: 'sub', studentId, status: 'present', reason: null, flags: [],
-    distanceM: null, location: null, ip: null, attempts: 1, submittedAt: new Date(T0), decidedAt: null, decidedBy: null, note: null,
-    verification: null, version: 1, rosterVersion: 1, createdAt: new Date(T0), updatedAt: new Date(T0), ...over,
+    id: `r-${studentId}`,
+    orgId: 'o',
+    sessionId: 's',
+    subjectId: 'sub',
+    studentId,
+    status: 'present',
+    reason: null,
+    flags: [],
+    distanceM: null,
+    location: null,
+    ip: null,
+    attempts: 1,
+    submittedAt: new Date(T0),
+    decidedAt: null,
+    decidedBy: null,
+    note: null,
+    verification: null,
+    version: 1,
+    rosterVersion: 1,
+    createdAt: new Date(T0),
+    updatedAt: new Date(T0),
+    ...over,
   };
 }
 
@@ -38,7 +62,9 @@ describe('proxy signals (flags, never refusals)', () => {
 
   it("LOCATION_DUPLICATE: a fix within a metre of another student's", () => {
     const mine = fix(0.0001);
-    expect(proxySignals(signals({ location: mine }), [record('a', { location: { ...mine, accuracyM: 30 } })], null)).to.deep.equal(['LOCATION_DUPLICATE']);
+    expect(proxySignals(signals({ location: mine }), [record('a', { location: { ...mine, accuracyM: 30 } })], null)).to.deep.equal([
+      'LOCATION_DUPLICATE',
+    ]);
     // 0.00002° of latitude is about 2.2 m: two phones side by side.
     expect(proxySignals(signals({ location: mine }), [record('a', { location: fix(0.00012) })], null)).to.deep.equal([]);
   });

@@ -1,6 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
-import { codeAt, currentCode, JOIN_TOKEN_TTL_MS, joinTokenAt, newCodeSecret, verifyCode, verifyJoinToken } from '../../../src/domain/checks/rotating-code.js';
+import {
+  codeAt,
+  currentCode,
+  JOIN_TOKEN_TTL_MS,
+  joinTokenAt,
+  newCodeSecret,
+  verifyCode,
+  verifyJoinToken,
+} from '../../../src/domain/checks/rotating-code.js';
 
 // RFC 6238 appendix B, SHA-256 column: 32-byte ASCII key, 30 s steps, T0 = 0, 8 digits.
 const RFC_KEY = Buffer.from('12345678901234567890123456789012', 'ascii');
@@ -139,6 +147,7 @@ describe('join token of the QR link', () => {
     expect(verifyJoinToken(secret, period, `${Number(counter) - 1}.${mac}`, issued)).to.equal(false);
     const flipped = `${counter}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`;
     expect(verifyJoinToken(secret, period, flipped, issued)).to.equal(false);
-    for (const bad of ['', '123456', `${counter}.`, `${token}x`, `-1.${mac}`]) expect(verifyJoinToken(secret, period, bad, issued), bad).to.equal(false);
+    for (const bad of ['', '123456', `${counter}.`, `${token}x`, `-1.${mac}`])
+      expect(verifyJoinToken(secret, period, bad, issued), bad).to.equal(false);
   });
 });

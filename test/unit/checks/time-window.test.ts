@@ -42,8 +42,7 @@ describe('time window', () => {
   });
 
   describe('validateWindow', () => {
-    const codes = (w: TimeWindow, opts?: Parameters<typeof validateWindow>[1]) =>
-      validateWindow(w, opts).map((p) => p.code);
+    const codes = (w: TimeWindow, opts?: Parameters<typeof validateWindow>[1]) => validateWindow(w, opts).map((p) => p.code);
 
     it('accepts a sound window, including the edge cases', () => {
       expect(validateWindow(window)).to.deep.equal([]);

@@ -58,7 +58,7 @@ describe('AccountService (over the SQLite store)', () => {
     expect(codes.sort()).to.deep.equal(['LINK_INVALID', null].sort());
   });
 
-  it('sends nothing for a deactivated account, and only the named organisation\'s with a slug', async () => {
+  it("sends nothing for a deactivated account, and only the named organisation's with a slug", async () => {
     const a = await createOrg(store);
     const b = await createOrg(store);
     await createUser(store, a.id, 'student', { email: 'twin@example.test' });

@@ -27,7 +27,8 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
     f.clock.advance(DAY);
     const teacher = f.actor(f.teacher);
     const session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
-    for (const i of present) await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: f.students[i]!.id, status: 'present', ip: null });
+    for (const i of present)
+      await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: f.students[i]!.id, status: 'present', ip: null });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
     await f.deps.jobs.drain(10_000);
     return session.id;
@@ -43,7 +44,13 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
 
     await heldSession([1, 2]); // student 0: second absence in a row
     const [first] = await alertsFor(f.teacher.id);
-    expect(first?.alert).to.include({ rule: 'consecutive-absences', studentId: f.students[0]!.id, studentName: 'Student 01', subjectCode: 'PHY1', observed: 2 });
+    expect(first?.alert).to.include({
+      rule: 'consecutive-absences',
+      studentId: f.students[0]!.id,
+      studentName: 'Student 01',
+      subjectCode: 'PHY1',
+      observed: 2,
+    });
     expect(await alertsFor(f.admin.id)).to.have.length(1);
     expect(await alertsFor(f.otherTeacher.id)).to.deep.equal([]);
     expect(pushed().map((e) => e.type === 'notification.created' && [e.userId, e.unread])).to.have.deep.members([
@@ -92,16 +99,29 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
     await heldSession([1, 2]);
     const twice = await Promise.all([
       alerts.evaluateSubject(f.org.id, f.subject.id, null),
-      new AlertService({ store: f.store, events: f.deps.events, now: f.clock.now, jobs: f.deps.jobs }).evaluateSubject(f.org.id, f.subject.id, null),
+      new AlertService({ store: f.store, events: f.deps.events, now: f.clock.now, jobs: f.deps.jobs }).evaluateSubject(
+        f.org.id,
+        f.subject.id,
+        null,
+      ),
     ]);
     expect(twice.flat()).to.have.length(1);
     expect(await alertsFor(f.teacher.id)).to.have.length(1);
   });
 
   it('rules are admin-only and checked for the fields their kind needs; users read and mark their own notifications', async () => {
-    await expectCode(alerts.createRule(f.actor(f.teacher), { kind: 'consecutive-absences', count: 2, thresholdPct: null, windowDays: null }), 'FORBIDDEN');
-    await expectCode(alerts.createRule(f.actor(f.admin), { kind: 'low-attendance', count: 2, thresholdPct: null, windowDays: 7 }), 'VALIDATION_FAILED');
-    await expectCode(alerts.createRule(f.actor(f.admin), { kind: 'repeated-lateness', count: 2, thresholdPct: null, windowDays: null }), 'VALIDATION_FAILED');
+    await expectCode(
+      alerts.createRule(f.actor(f.teacher), { kind: 'consecutive-absences', count: 2, thresholdPct: null, windowDays: null }),
+      'FORBIDDEN',
+    );
+    await expectCode(
+      alerts.createRule(f.actor(f.admin), { kind: 'low-attendance', count: 2, thresholdPct: null, windowDays: 7 }),
+      'VALIDATION_FAILED',
+    );
+    await expectCode(
+      alerts.createRule(f.actor(f.admin), { kind: 'repeated-lateness', count: 2, thresholdPct: null, windowDays: null }),
+      'VALIDATION_FAILED',
+    );
     await alerts.createRule(f.actor(f.admin), { kind: 'consecutive-absences', count: 1, thresholdPct: null, windowDays: null });
     await heldSession([1]);
     const list = await alerts.listNotifications(f.actor(f.teacher), { limit: 10, offset: 0, unreadOnly: false });

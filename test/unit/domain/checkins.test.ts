@@ -138,9 +138,12 @@ describe('check-ins (domain, embedded store)', () => {
   });
 
   it('checks the network when the policy asks, honouring IPv6 ranges', async () => {
-    const s = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { network: true, rotatingCode: false }, parallel: true });
-    const go = (i: number, ip: string | null) =>
-      f.live.checkins.submit(f.actor(f.students[i]!), { sessionId: s.id, location: fix(5), ip });
+    const s = await f.live.sessions.open(f.actor(f.teacher), {
+      subjectId: f.subject.id,
+      policy: { network: true, rotatingCode: false },
+      parallel: true,
+    });
+    const go = (i: number, ip: string | null) => f.live.checkins.submit(f.actor(f.students[i]!), { sessionId: s.id, location: fix(5), ip });
     expect((await go(0, '10.9.9.9')).status).to.equal('present');
     expect((await go(1, '2001:db8::7')).status).to.equal('present');
     expect((await go(2, '192.168.1.1')).reason).to.equal('NETWORK_NOT_ALLOWED');
@@ -194,7 +197,12 @@ describe('check-ins (domain, embedded store)', () => {
       'RECORD_CHANGED',
     );
     await expectCode(
-      f.live.checkins.decide(f.actor(f.otherTeacher), { sessionId: session.id, studentId: f.students[0]!.id, decision: 'accept', ip: null }),
+      f.live.checkins.decide(f.actor(f.otherTeacher), {
+        sessionId: session.id,
+        studentId: f.students[0]!.id,
+        decision: 'accept',
+        ip: null,
+      }),
       'NOT_SUBJECT_TEACHER',
     );
     expect((await f.store.records.get(f.org.id, v.recordId))?.status).to.equal('pending');

@@ -39,7 +39,14 @@ describe('OneRoster import', () => {
   beforeEach(async () => {
     store = await createSqliteStore({ path: ':memory:', now: () => T });
     org = await store.organisations.create({ name: 'Springfield', slug: 'springfield', timezone: 'America/Chicago' });
-    const adminUser = await store.users.create(org.id, { name: 'Admin', email: 'admin@springfield.test', role: 'admin', studentNumber: null, passwordHash: null, active: true });
+    const adminUser = await store.users.create(org.id, {
+      name: 'Admin',
+      email: 'admin@springfield.test',
+      role: 'admin',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
     admin = { id: adminUser.id, orgId: org.id, role: 'admin', ip: null };
     const events = { publish: () => undefined };
     const clock = () => T;
@@ -56,8 +63,21 @@ describe('OneRoster import', () => {
     const before = await snapshot(store, org.id);
     const report = await importer.run(admin, sampleBundle(), { dryRun: true });
     expect(report.dryRun).to.equal(true);
-    expect(byFile(report, 'users')).to.deep.equal([['t-1', 'created'], ['s-1', 'created'], ['s-2', 'created'], ['s-3', 'error'], ['p-1', 'skipped']]);
-    expect(byFile(report, 'enrollments')).to.deep.equal([['e-1', 'created'], ['e-2', 'created'], ['e-3', 'created'], ['e-4', 'created'], ['e-5', 'error'], ['e-6', 'skipped']]);
+    expect(byFile(report, 'users')).to.deep.equal([
+      ['t-1', 'created'],
+      ['s-1', 'created'],
+      ['s-2', 'created'],
+      ['s-3', 'error'],
+      ['p-1', 'skipped'],
+    ]);
+    expect(byFile(report, 'enrollments')).to.deep.equal([
+      ['e-1', 'created'],
+      ['e-2', 'created'],
+      ['e-3', 'created'],
+      ['e-4', 'created'],
+      ['e-5', 'error'],
+      ['e-6', 'skipped'],
+    ]);
     expect(await snapshot(store, org.id)).to.deep.equal(before);
   });
 
@@ -112,14 +132,25 @@ describe('OneRoster import', () => {
   });
 
   it('updates what the school system changed and links an existing account by its email', async () => {
-    const existing = await store.users.create(org.id, { name: 'Benjamin Ng', email: 'ben@springfield.test', role: 'student', studentNumber: 'S001', passwordHash: 'x', active: true });
+    const existing = await store.users.create(org.id, {
+      name: 'Benjamin Ng',
+      email: 'ben@springfield.test',
+      role: 'student',
+      studentNumber: 'S001',
+      passwordHash: 'x',
+      active: true,
+    });
     const first = await importer.run(admin, sampleBundle(), { dryRun: false });
     expect(first.rows.find((r) => r.sourcedId === 's-1')).to.deep.include({ action: 'updated', reason: 'changes name' });
     expect((await store.users.get(org.id, existing.id))!.name).to.equal('Ben Ng');
 
-    const changed = USER_ROWS.map((r) => (r[0] === 's-2' ? userRow('s-2', 'student', 'Cleo', 'Diaz-Ruiz', 'S002', 'cleo@springfield.test', 'false') : r));
+    const changed = USER_ROWS.map((r) =>
+      r[0] === 's-2' ? userRow('s-2', 'student', 'Cleo', 'Diaz-Ruiz', 'S002', 'cleo@springfield.test', 'false') : r,
+    );
     const second = await importer.run(admin, sampleBundle(changed), { dryRun: false });
-    expect(second.rows.filter((r) => r.action === 'updated')).to.deep.equal([{ file: 'users', line: 4, sourcedId: 's-2', action: 'updated', reason: 'changes name, active' }]);
+    expect(second.rows.filter((r) => r.action === 'updated')).to.deep.equal([
+      { file: 'users', line: 4, sourcedId: 's-2', action: 'updated', reason: 'changes name, active' },
+    ]);
     const cleo = await store.users.getByEmail(org.id, 'cleo@springfield.test');
     expect([cleo!.name, cleo!.active]).to.deep.equal(['Cleo Diaz-Ruiz', false]);
   });
@@ -147,12 +178,33 @@ describe('OneRoster import', () => {
     const [ben, cleo] = await Promise.all(['ben', 'cleo'].map((n) => store.users.getByEmail(org.id, `${n}@springfield.test`)));
     const start = new Date('2026-09-08T14:00:00.000Z');
     const session = await store.sessions.create(org.id, {
-      subjectId: math.id, teacherId: math.teacherIds[0]!, status: 'open', policy: POLICY, startsAt: start,
-      lateAfter: new Date(start.getTime() + 600_000), closesAt: new Date(start.getTime() + 3_600_000), codeSecret: 'x', day: '2026-09-08',
+      subjectId: math.id,
+      teacherId: math.teacherIds[0]!,
+      status: 'open',
+      policy: POLICY,
+      startsAt: start,
+      lateAfter: new Date(start.getTime() + 600_000),
+      closesAt: new Date(start.getTime() + 3_600_000),
+      codeSecret: 'x',
+      day: '2026-09-08',
     });
     const record = (studentId: string, status: 'present' | 'absent', submittedAt: Date | null) => ({
-      orgId: org.id, sessionId: session.id, subjectId: math.id, studentId, status, reason: status === 'absent' ? ('NO_CHECKIN' as const) : null,
-      flags: [], distanceM: null, location: null, ip: null, attempts: 1, submittedAt, decidedAt: null, decidedBy: null, note: null, verification: null,
+      orgId: org.id,
+      sessionId: session.id,
+      subjectId: math.id,
+      studentId,
+      status,
+      reason: status === 'absent' ? ('NO_CHECKIN' as const) : null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 1,
+      submittedAt,
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      verification: null,
     });
     await store.records.insertIfAbsent(org.id, record(ben!.id, 'present', new Date('2026-09-08T14:03:00.000Z')));
     await store.records.insertIfAbsent(org.id, record(cleo!.id, 'absent', null));
@@ -165,10 +217,36 @@ describe('OneRoster import', () => {
     };
     // An open session is not settled: nothing yet.
     expect(await collect()).to.deep.equal([]);
-    await store.sessions.transition(org.id, session.id, ['open'], { status: 'closed', closedAt: new Date(start.getTime() + 3_600_000), closedBy: null });
+    await store.sessions.transition(org.id, session.id, ['open'], {
+      status: 'closed',
+      closedAt: new Date(start.getTime() + 3_600_000),
+      closedBy: null,
+    });
     expect(await collect()).to.deep.equal([
-      { classSourcedId: 'cls-1', classCode: 'MATH101', sessionId: session.id, sessionDate: '2026-09-08', sessionStart: '2026-09-08T09:00:00-05:00', userSourcedId: 's-1', studentNumber: 'S001', status: 'present', reason: null, checkedInAt: '2026-09-08T09:03:00-05:00' },
-      { classSourcedId: 'cls-1', classCode: 'MATH101', sessionId: session.id, sessionDate: '2026-09-08', sessionStart: '2026-09-08T09:00:00-05:00', userSourcedId: 's-2', studentNumber: 'S002', status: 'absent', reason: 'NO_CHECKIN', checkedInAt: null },
+      {
+        classSourcedId: 'cls-1',
+        classCode: 'MATH101',
+        sessionId: session.id,
+        sessionDate: '2026-09-08',
+        sessionStart: '2026-09-08T09:00:00-05:00',
+        userSourcedId: 's-1',
+        studentNumber: 'S001',
+        status: 'present',
+        reason: null,
+        checkedInAt: '2026-09-08T09:03:00-05:00',
+      },
+      {
+        classSourcedId: 'cls-1',
+        classCode: 'MATH101',
+        sessionId: session.id,
+        sessionDate: '2026-09-08',
+        sessionStart: '2026-09-08T09:00:00-05:00',
+        userSourcedId: 's-2',
+        studentNumber: 'S002',
+        status: 'absent',
+        reason: 'NO_CHECKIN',
+        checkedInAt: null,
+      },
     ]);
   });
 });

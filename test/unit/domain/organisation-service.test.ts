@@ -35,8 +35,20 @@ describe('OrganisationService', () => {
     it('shows any user of the organisation its name, time zone and settings', async () => {
       const view = await service.get({ id: 's', orgId: org.id, role: 'student' });
       expect(view).to.deep.equal({
-        id: org.id, name: 'School', slug: 'school', timezone: 'UTC', active: true,
-        settings: { sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 },
+        id: org.id,
+        name: 'School',
+        slug: 'school',
+        timezone: 'UTC',
+        active: true,
+        settings: {
+          sessionMinutes: null,
+          lateGraceMinutes: null,
+          codePeriodS: null,
+          defaultPolicy: {},
+          sharedDevice: 'flag',
+          retention: DEFAULT_RETENTION,
+          riskThreshold: 75,
+        },
       });
     });
 
@@ -49,9 +61,25 @@ describe('OrganisationService', () => {
       await service.update(admin, { settings: { sessionMinutes: 45, defaultPolicy: { geofence: false } } });
       const view = await service.update(admin, { name: ' New name ', timezone: 'europe/paris', settings: { lateGraceMinutes: 0 } });
       expect(view).to.include({ name: 'New name', timezone: 'Europe/Paris' });
-      expect(view.settings).to.deep.equal({ sessionMinutes: 45, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
+      expect(view.settings).to.deep.equal({
+        sessionMinutes: 45,
+        lateGraceMinutes: 0,
+        codePeriodS: null,
+        defaultPolicy: { geofence: false },
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+      });
       const unset = await service.update(admin, { settings: { sessionMinutes: null, defaultPolicy: {} } });
-      expect(unset.settings).to.deep.equal({ sessionMinutes: null, lateGraceMinutes: 0, codePeriodS: null, defaultPolicy: {}, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 });
+      expect(unset.settings).to.deep.equal({
+        sessionMinutes: null,
+        lateGraceMinutes: 0,
+        codePeriodS: null,
+        defaultPolicy: {},
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+      });
 
       const entries = await store.audit.listForEntity(org.id, 'organisation', org.id);
       expect(entries).to.have.length(3);
@@ -61,13 +89,30 @@ describe('OrganisationService', () => {
         ip: '10.0.0.1',
         reason: null,
         at: T,
-        from: { name: 'School', timezone: 'UTC', settings: { sessionMinutes: 45, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: false }, sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75 } },
+        from: {
+          name: 'School',
+          timezone: 'UTC',
+          settings: {
+            sessionMinutes: 45,
+            lateGraceMinutes: null,
+            codePeriodS: null,
+            defaultPolicy: { geofence: false },
+            sharedDevice: 'flag',
+            retention: DEFAULT_RETENTION,
+            riskThreshold: 75,
+          },
+        },
       });
       expect(entries[1]!.to).to.deep.include({ name: 'New name', timezone: 'Europe/Paris' });
     });
 
     it('changes retention settings field by field, from safe defaults', async () => {
-      expect((await service.get(admin)).settings.retention).to.deep.equal({ probeDays: 7, locationDays: 30, locationMode: 'keep', ipDays: 30 });
+      expect((await service.get(admin)).settings.retention).to.deep.equal({
+        probeDays: 7,
+        locationDays: 30,
+        locationMode: 'keep',
+        ipDays: 30,
+      });
       await service.update(admin, { settings: { retention: { locationMode: 'never', ipDays: 0 } } });
       const view = await service.update(admin, { settings: { retention: { probeDays: 1 } } });
       expect(view.settings.retention).to.deep.equal({ probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 0 });
@@ -86,7 +131,9 @@ describe('OrganisationService', () => {
       expect(await codeOf(service.update(admin, { settings: { retention: { probeDays: -1 } } }))).to.equal('VALIDATION_FAILED');
       expect(await codeOf(service.update(admin, { settings: { retention: { ipDays: 3651 } } }))).to.equal('VALIDATION_FAILED');
       expect(await codeOf(service.update(admin, { settings: { retention: { locationDays: 0.5 } } }))).to.equal('VALIDATION_FAILED');
-      expect(await codeOf(service.update(admin, { settings: { retention: { locationMode: 'blurred' as 'never' } } }))).to.equal('VALIDATION_FAILED');
+      expect(await codeOf(service.update(admin, { settings: { retention: { locationMode: 'blurred' as 'never' } } }))).to.equal(
+        'VALIDATION_FAILED',
+      );
       expect(await store.organisations.get(org.id)).to.deep.equal(before);
       expect(await store.audit.listForEntity(org.id, 'organisation', org.id)).to.deep.equal([]);
     });
@@ -99,10 +146,14 @@ describe('OrganisationService', () => {
       const [entry] = await store.audit.listForEntity(made.id, 'organisation', made.id);
       expect(entry).to.deep.include({ actorId: null, reason: 'admin-cli', action: 'organisation.create', orgId: made.id });
 
-      expect(await codeOf(service.create('admin-cli', { name: 'Dup', slug: 'school', timezone: 'UTC' }))).to.equal('ORGANISATION_SLUG_TAKEN');
+      expect(await codeOf(service.create('admin-cli', { name: 'Dup', slug: 'school', timezone: 'UTC' }))).to.equal(
+        'ORGANISATION_SLUG_TAKEN',
+      );
       expect(await codeOf(service.create('admin-cli', { name: 'Bad', slug: 'no spaces', timezone: 'UTC' }))).to.equal('VALIDATION_FAILED');
       expect(await codeOf(service.create('admin-cli', { name: 'Bad', slug: '-x', timezone: 'UTC' }))).to.equal('VALIDATION_FAILED');
-      expect(await codeOf(service.create('admin-cli', { name: 'Bad', slug: 'zone', timezone: 'Nowhere/Land' }))).to.equal('VALIDATION_FAILED');
+      expect(await codeOf(service.create('admin-cli', { name: 'Bad', slug: 'zone', timezone: 'Nowhere/Land' }))).to.equal(
+        'VALIDATION_FAILED',
+      );
       expect(await store.organisations.count()).to.equal(2);
     });
 
@@ -111,7 +162,10 @@ describe('OrganisationService', () => {
       expect(await service.rename('admin-cli', 'school', 'Renamed')).to.include({ name: 'Renamed' });
       expect(await service.setActive('admin-cli', 'SCHOOL', false)).to.include({ active: false });
       const page = await service.list({ limit: 10, offset: 0 });
-      expect(page.items.map((o) => [o.slug, o.active])).to.deep.equal([['alpha', true], ['school', false]]);
+      expect(page.items.map((o) => [o.slug, o.active])).to.deep.equal([
+        ['alpha', true],
+        ['school', false],
+      ]);
       expect(await service.setActive('admin-cli', 'school', true)).to.include({ active: true });
       const actions = (await store.audit.listForEntity(org.id, 'organisation', org.id)).map((a) => [a.action, a.actorId, a.reason]);
       expect(actions).to.deep.equal([

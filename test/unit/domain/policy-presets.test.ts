@@ -25,7 +25,15 @@ describe('policy presets (session:open, checkin:submit)', () => {
 
   it('a preset overrides the organisation defaults, and explicit flags override the preset', async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { geofence: true, rotatingCode: true } },
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: null,
+        lateGraceMinutes: null,
+        codePeriodS: null,
+        defaultPolicy: { geofence: true, rotatingCode: true },
+      },
     });
     const manual = await open('manual');
     expect(manual.policy).to.include({ preset: 'manual', geofence: false, rotatingCode: false });
@@ -54,7 +62,10 @@ describe('policy presets (session:open, checkin:submit)', () => {
 
   it('location: no fix is LOCATION_REQUIRED naming the field, and nothing is written', async () => {
     const s = await open('location');
-    const err = await expectCode(f.live.checkins.submit(f.actor(f.students[0]!), { sessionId: s.id, location: null, ip: null }), 'LOCATION_REQUIRED');
+    const err = await expectCode(
+      f.live.checkins.submit(f.actor(f.students[0]!), { sessionId: s.id, location: null, ip: null }),
+      'LOCATION_REQUIRED',
+    );
     expect(err.details).to.deep.equal({ field: 'location' });
     expect(await f.store.records.getForStudent(f.org.id, s.id, f.students[0]!.id)).to.equal(null);
   });

@@ -22,7 +22,16 @@ async function code(p: Promise<unknown>): Promise<string> {
 
 describe('reports: trend buckets', () => {
   const s = (day: string, present: number, late: number, absent: number, excused: number): DailySummary => ({
-    orgId: 'o', subjectId: 'x', day, present, late, absent, excused, total: present + late + absent + excused, percentage: 0, updatedAt: new Date(0),
+    orgId: 'o',
+    subjectId: 'x',
+    day,
+    present,
+    late,
+    absent,
+    excused,
+    total: present + late + absent + excused,
+    percentage: 0,
+    updatedAt: new Date(0),
   });
 
   it('folds days into calendar months, across a year and a leap February', () => {
@@ -73,16 +82,34 @@ describe('reports: service', () => {
   async function session(subject: Subject, day: string, status: AttendanceSession['status'] = 'closed'): Promise<AttendanceSession> {
     const startsAt = new Date(`${day}T09:00:00Z`);
     return store.sessions.create(org.id, {
-      subjectId: subject.id, teacherId: subject.teacherIds[0]!, status,
+      subjectId: subject.id,
+      teacherId: subject.teacherIds[0]!,
+      status,
       policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt, lateAfter: new Date(startsAt.getTime() + 600_000), closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0', day,
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0',
+      day,
     });
   }
   async function mark(sess: AttendanceSession, student: User, status: RecordStatus, submittedAt: Date | null = null) {
     await store.records.insertIfAbsent(org.id, {
-      sessionId: sess.id, subjectId: sess.subjectId, studentId: student.id, status, reason: null, flags: [], distanceM: null,
-      location: null, ip: null, attempts: 1, submittedAt, decidedAt: null, decidedBy: null, note: null, verification: null,
+      sessionId: sess.id,
+      subjectId: sess.subjectId,
+      studentId: student.id,
+      status,
+      reason: null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 1,
+      submittedAt,
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      verification: null,
     });
   }
 
@@ -92,8 +119,10 @@ describe('reports: service', () => {
     teacher = await createUser(store, org.id, 'teacher', { password: null });
     otherTeacher = await createUser(store, org.id, 'teacher', { password: null });
     admin = await createUser(store, org.id, 'admin', { password: null });
-    alice = await store.users.update(org.id, (await createUser(store, org.id, 'student', { password: null })).id, { name: 'Alice' }) as User;
-    bob = await store.users.update(org.id, (await createUser(store, org.id, 'student', { password: null })).id, { name: 'Bob' }) as User;
+    alice = (await store.users.update(org.id, (await createUser(store, org.id, 'student', { password: null })).id, {
+      name: 'Alice',
+    })) as User;
+    bob = (await store.users.update(org.id, (await createUser(store, org.id, 'student', { password: null })).id, { name: 'Bob' })) as User;
     math = await createSubject(store, org.id, [teacher.id], [alice.id, bob.id]);
     art = await createSubject(store, org.id, [otherTeacher.id], [alice.id]);
     now = new Date('2026-03-11T12:00:00Z');
@@ -140,10 +169,17 @@ describe('reports: service', () => {
       ['Alice', 2, 1, 0, 1, 100],
       ['Bob', 1, 0, 3, 0, 25],
     ]);
-    const [week] = await reports.subjectTrend(actor(teacher), math.id, '2026-03-01', '2026-03-31', 'day').then((d) => [d.reduce(
-      (a, b) => ({ present: a.present + b.present, late: a.late + b.late, absent: a.absent + b.absent, excused: a.excused + b.excused }),
-      { present: 0, late: 0, absent: 0, excused: 0 },
-    )]);
+    const [week] = await reports.subjectTrend(actor(teacher), math.id, '2026-03-01', '2026-03-31', 'day').then((d) => [
+      d.reduce(
+        (a, b) => ({
+          present: a.present + b.present,
+          late: a.late + b.late,
+          absent: a.absent + b.absent,
+          excused: a.excused + b.excused,
+        }),
+        { present: 0, late: 0, absent: 0, excused: 0 },
+      ),
+    ]);
     expect(week).to.deep.equal({ present: 3, late: 1, absent: 3, excused: 1 });
     const ranged = await reports.subjectStudents(actor(teacher), math.id, { from: '2026-03-09', to: '2026-03-10' });
     expect(ranged.find((s) => s.studentId === bob.id)).to.deep.include({ absent: 2, total: 2, percentage: 0 });
@@ -159,7 +195,7 @@ describe('reports: service', () => {
     expect(await code(reports.subjectTrend(actor(teacher), math.id, '2026-03-31', '2026-03-01', 'day'))).to.equal('VALIDATION_FAILED');
   });
 
-  it("sums every subject of the organisation per calendar month, for admins only", async () => {
+  it('sums every subject of the organisation per calendar month, for admins only', async () => {
     const months = await reports.organisationMonths(actor(admin), '2026-02-10', '2026-03-31');
     // March: math's 8 expected (alice 3 of 3 without the excused, bob 1 of 4) and art's 1 absent.
     expect(months).to.deep.equal([
@@ -180,9 +216,9 @@ describe('reports: service', () => {
     ]);
     expect((await reports.riskSubjects(actor(teacher), 75, {})).map((s) => s.subjectId)).to.deep.equal([math.id]);
     // The range counts only its days: art had no session then, math 1 / (4 - 1) = 33.3 %.
-    expect((await reports.riskSubjects(actor(admin), 50, { from: '2026-03-09', to: '2026-03-10' })).map((s) => [s.subjectId, s.percentage])).to.deep.equal([
-      [math.id, 33.3],
-    ]);
+    expect(
+      (await reports.riskSubjects(actor(admin), 50, { from: '2026-03-09', to: '2026-03-10' })).map((s) => [s.subjectId, s.percentage]),
+    ).to.deep.equal([[math.id, 33.3]]);
     expect(await reports.riskSubjects(actor(admin), 30, { from: '2026-03-09', to: '2026-03-10' })).to.deep.equal([]);
   });
 
@@ -196,18 +232,43 @@ describe('reports: service', () => {
     expect(d.today).to.equal('2026-03-12');
     expect(d.sessionsToday).to.deep.include({ open: 1, scheduled: 1, total: 2 });
     expect(d.live.openSessions).to.equal(2);
-    expect(d.thisWeek).to.deep.include({ from: '2026-03-09', to: '2026-03-12', present: 1, late: 0, absent: 2, excused: 1, total: 4, percentage: 33.3 });
+    expect(d.thisWeek).to.deep.include({
+      from: '2026-03-09',
+      to: '2026-03-12',
+      present: 1,
+      late: 0,
+      absent: 2,
+      excused: 1,
+      total: 4,
+      percentage: 33.3,
+    });
     expect(d.lastWeek).to.deep.include({ from: '2026-03-02', to: '2026-03-08', total: 5, percentage: 60 });
     expect(await code(reports.dashboard(actor(teacher)))).to.equal('FORBIDDEN');
   });
 
   it("lets a teacher read only their subjects' audit trail", async () => {
     const [sess] = (await store.sessions.list(org.id, { subjectId: math.id, limit: 1, offset: 0 })).items;
-    await store.audit.append({ orgId: org.id, entityType: 'session', entityId: sess!.id, sessionId: sess!.id, actorId: teacher.id, action: 'session.close', from: null, to: null, reason: null, ip: null, at: now });
+    await store.audit.append({
+      orgId: org.id,
+      entityType: 'session',
+      entityId: sess!.id,
+      sessionId: sess!.id,
+      actorId: teacher.id,
+      action: 'session.close',
+      from: null,
+      to: null,
+      reason: null,
+      ip: null,
+      at: now,
+    });
     expect((await reports.audit(actor(teacher), { sessionId: sess!.id }, { limit: 10, offset: 0 })).total).to.equal(1);
-    expect(await code(reports.audit(actor(otherTeacher), { sessionId: sess!.id }, { limit: 10, offset: 0 }))).to.equal('NOT_SUBJECT_TEACHER');
+    expect(await code(reports.audit(actor(otherTeacher), { sessionId: sess!.id }, { limit: 10, offset: 0 }))).to.equal(
+      'NOT_SUBJECT_TEACHER',
+    );
     expect(await code(reports.audit(actor(teacher), { actorId: teacher.id }, { limit: 10, offset: 0 }))).to.equal('FORBIDDEN');
-    expect(await code(reports.audit(actor(teacher), { entityType: 'record', entityId: 'nope' }, { limit: 10, offset: 0 }))).to.equal('RECORD_NOT_FOUND');
+    expect(await code(reports.audit(actor(teacher), { entityType: 'record', entityId: 'nope' }, { limit: 10, offset: 0 }))).to.equal(
+      'RECORD_NOT_FOUND',
+    );
     expect((await reports.audit(actor(admin), { actorId: teacher.id }, { limit: 10, offset: 0 })).total).to.equal(1);
   });
 });

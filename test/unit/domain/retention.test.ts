@@ -29,7 +29,19 @@ describe('retention', () => {
       const org = await store.organisations.create({ name: 'A', slug: 'a', timezone: 'UTC' });
       const at = new Date(Date.UTC(2026, 0, 1));
       for (let i = 0; i < 2_345; i += 1) {
-        await store.audit.append({ orgId: org.id, entityType: 'user', entityId: 'u', sessionId: null, actorId: 'u', action: 'user.update', from: null, to: null, reason: null, ip: `10.0.${i % 256}.${i % 200}`, at });
+        await store.audit.append({
+          orgId: org.id,
+          entityType: 'user',
+          entityId: 'u',
+          sessionId: null,
+          actorId: 'u',
+          action: 'user.update',
+          from: null,
+          to: null,
+          reason: null,
+          ip: `10.0.${i % 256}.${i % 200}`,
+          at,
+        });
       }
       expect(await store.retention.truncateAuditIps(org.id, at, truncateIp)).to.equal(2_345);
       expect(await store.retention.truncateAuditIps(org.id, at, truncateIp)).to.equal(0);
@@ -88,11 +100,17 @@ describe('retention', () => {
 
       f.clock.advance(29 * DAY);
       expect([await a.tick(), await b.tick()]).to.deep.equal([true, false]);
-      expect(await held()).to.deep.equal([{ location: true, ip: '10.1.2.3' }, { location: true, ip: '10.1.2.3' }]);
+      expect(await held()).to.deep.equal([
+        { location: true, ip: '10.1.2.3' },
+        { location: true, ip: '10.1.2.3' },
+      ]);
 
       f.clock.advance(DAY);
       expect([await b.tick(), await a.tick()]).to.deep.equal([true, false]);
-      expect(await held()).to.deep.equal([{ location: false, ip: '10.1.2.0/24' }, { location: false, ip: '10.1.2.0/24' }]);
+      expect(await held()).to.deep.equal([
+        { location: false, ip: '10.1.2.0/24' },
+        { location: false, ip: '10.1.2.0/24' },
+      ]);
       expect((await stored(0))!.status).to.equal('present');
 
       // Only the run that changed something is audited.

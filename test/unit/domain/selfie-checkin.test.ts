@@ -33,7 +33,14 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     secret = (await f.store.sessions.get(f.org.id, session.id))!.codeSecret;
     // Students 0..3 enrolled with distinct faces along axes 0..3.
     for (let i = 0; i < 4; i++) {
-      await f.store.faces.put({ orgId: f.org.id, userId: f.students[i]!.id, modelId: 'fake', modelVersion: '1', embeddings: [Array.from(vec(i))], photos: null });
+      await f.store.faces.put({
+        orgId: f.org.id,
+        userId: f.students[i]!.id,
+        modelId: 'fake',
+        modelVersion: '1',
+        embeddings: [Array.from(vec(i))],
+        photos: null,
+      });
     }
   });
   afterEach(() => f.close());
@@ -47,7 +54,9 @@ describe('selfie check-ins (domain, fake face engine)', () => {
       ip: '10.1.2.3',
     });
   const settled = async (i: number) => {
-    await waitFor(async () => (await f.store.records.getForStudent(f.org.id, session.id, f.students[i]!.id))?.verification?.state !== 'queued');
+    await waitFor(
+      async () => (await f.store.records.getForStudent(f.org.id, session.id, f.students[i]!.id))?.verification?.state !== 'queued',
+    );
     return (await f.store.records.getForStudent(f.org.id, session.id, f.students[i]!.id))!;
   };
 
@@ -183,8 +192,14 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   describe('with FACE_CONSENT_REQUIRED', () => {
     const consent = (i: number) =>
       f.store.consents.create({
-        orgId: f.org.id, userId: f.students[i]!.id, purpose: 'face', textVersion: 'v1', givenBy: 'student', guardianName: null,
-        recordedBy: f.students[i]!.id, givenAt: f.clock.now(),
+        orgId: f.org.id,
+        userId: f.students[i]!.id,
+        purpose: 'face',
+        textVersion: 'v1',
+        givenBy: 'student',
+        guardianName: null,
+        recordedBy: f.students[i]!.id,
+        givenAt: f.clock.now(),
       });
     beforeEach(() => {
       f.deps.faceConsentRequired = true;

@@ -18,24 +18,62 @@ describe('session defaults from the organisation (session:open)', () => {
     const s = await open();
     expect(s.closesAt).to.equal(at(60 * MINUTE));
     expect(s.lateAfter).to.equal(at(10 * MINUTE));
-    expect(s.policy).to.deep.equal({ preset: 'location-code', geofence: true, network: false, rotatingCode: true, selfie: false, liveness: false, codePeriodS: 15, maxAttempts: 2 });
+    expect(s.policy).to.deep.equal({
+      preset: 'location-code',
+      geofence: true,
+      network: false,
+      rotatingCode: true,
+      selfie: false,
+      liveness: false,
+      codePeriodS: 15,
+      maxAttempts: 2,
+    });
   });
 
   it("uses the organisation's session length, late grace, code period and default policy", async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: 90, lateGraceMinutes: 5, codePeriodS: 30, defaultPolicy: { geofence: false, network: true, maxAttempts: 3 } },
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: 90,
+        lateGraceMinutes: 5,
+        codePeriodS: 30,
+        defaultPolicy: { geofence: false, network: true, maxAttempts: 3 },
+      },
     });
     const s = await open();
     expect(s.closesAt).to.equal(at(90 * MINUTE));
     expect(s.lateAfter).to.equal(at(5 * MINUTE));
-    expect(s.policy).to.deep.equal({ preset: 'custom', geofence: false, network: true, rotatingCode: true, selfie: false, liveness: false, codePeriodS: 30, maxAttempts: 3 });
+    expect(s.policy).to.deep.equal({
+      preset: 'custom',
+      geofence: false,
+      network: true,
+      rotatingCode: true,
+      selfie: false,
+      liveness: false,
+      codePeriodS: 30,
+      maxAttempts: 3,
+    });
   });
 
   it("lets the teacher's values win over the organisation's", async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: 90, lateGraceMinutes: 5, codePeriodS: 30, defaultPolicy: { geofence: false, maxAttempts: 3 } },
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: 90,
+        lateGraceMinutes: 5,
+        codePeriodS: 30,
+        defaultPolicy: { geofence: false, maxAttempts: 3 },
+      },
     });
-    const s = await open({ closesAt: at(20 * MINUTE), lateAfter: at(2 * MINUTE), policy: { geofence: true, codePeriodS: 10, maxAttempts: 1 } });
+    const s = await open({
+      closesAt: at(20 * MINUTE),
+      lateAfter: at(2 * MINUTE),
+      policy: { geofence: true, codePeriodS: 10, maxAttempts: 1 },
+    });
     expect(s.closesAt).to.equal(at(20 * MINUTE));
     expect(s.lateAfter).to.equal(at(2 * MINUTE));
     expect(s.policy).to.include({ geofence: true, codePeriodS: 10, maxAttempts: 1 });
@@ -43,7 +81,15 @@ describe('session defaults from the organisation (session:open)', () => {
 
   it('counts the grace from a scheduled start, and never past the close', async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: 15, codePeriodS: null, defaultPolicy: {} },
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: null,
+        lateGraceMinutes: 15,
+        codePeriodS: null,
+        defaultPolicy: {},
+      },
     });
     const later = await open({ startsAt: at(30 * MINUTE) });
     expect(later.lateAfter).to.equal(at(45 * MINUTE));
@@ -54,9 +100,20 @@ describe('session defaults from the organisation (session:open)', () => {
 
   it('refuses a default policy the subject cannot run, as if the teacher had asked for it', async () => {
     await f.store.organisations.update(f.org.id, {
-      settings: { sharedDevice: 'flag', retention: DEFAULT_RETENTION, riskThreshold: 75, sessionMinutes: null, lateGraceMinutes: null, codePeriodS: null, defaultPolicy: { selfie: true } },
+      settings: {
+        sharedDevice: 'flag',
+        retention: DEFAULT_RETENTION,
+        riskThreshold: 75,
+        sessionMinutes: null,
+        lateGraceMinutes: null,
+        codePeriodS: null,
+        defaultPolicy: { selfie: true },
+      },
     });
-    const err = await open().then(() => null, (e: unknown) => e);
+    const err = await open().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).to.have.property('code', 'POLICY_UNSUPPORTED');
   });
 });

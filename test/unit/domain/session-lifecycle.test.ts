@@ -58,7 +58,13 @@ describe('session lifecycle: one at a time, cancel, extend, reopen (domain, embe
   it('a correction made after closing survives a reopen', async () => {
     const session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    await f.live.checkins.mark(f.actor(f.teacher), { sessionId: session.id, studentId: f.students[0]!.id, status: 'excused', reason: 'doctor', ip: null });
+    await f.live.checkins.mark(f.actor(f.teacher), {
+      sessionId: session.id,
+      studentId: f.students[0]!.id,
+      status: 'excused',
+      reason: 'doctor',
+      ip: null,
+    });
     await f.live.lifecycle.reopen(f.actor(f.teacher), { sessionId: session.id });
     const records = await f.store.records.listBySession(f.org.id, session.id);
     expect(records.map((r) => r.status)).to.deep.equal(['excused']);
@@ -69,7 +75,10 @@ describe('session lifecycle: one at a time, cancel, extend, reopen (domain, embe
     await expectCode(f.live.lifecycle.cancel(f.actor(f.otherTeacher), session.id, undefined), 'NOT_SUBJECT_TEACHER');
     await expectCode(f.live.lifecycle.cancel(f.actor(f.students[0]!), session.id, undefined), 'FORBIDDEN');
     await expectCode(f.live.lifecycle.reopen(f.actor(f.teacher), { sessionId: session.id }), 'SESSION_NOT_CLOSED');
-    const moved = await f.live.lifecycle.extend(f.actor(f.admin), { sessionId: session.id, closesAt: new Date(f.clock.now().getTime() + 7_200_000).toISOString() });
+    const moved = await f.live.lifecycle.extend(f.actor(f.admin), {
+      sessionId: session.id,
+      closesAt: new Date(f.clock.now().getTime() + 7_200_000).toISOString(),
+    });
     expect(Date.parse(moved.closesAt)).to.equal(f.clock.now().getTime() + 7_200_000);
     await f.live.lifecycle.cancel(f.actor(f.teacher), session.id, undefined);
     await expectCode(f.live.lifecycle.extend(f.actor(f.teacher), { sessionId: session.id, closesAt: moved.closesAt }), 'SESSION_CANCELLED');

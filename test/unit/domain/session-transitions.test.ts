@@ -18,7 +18,9 @@ function refusal(fn: () => unknown): string {
 describe('session lifecycle: the transition table', () => {
   it('allows exactly the listed transitions', () => {
     const allowed = Object.entries(SESSION_TRANSITIONS).flatMap(([name, rule]) =>
-      SESSION_STATES.filter((s) => canTransition(name as keyof typeof SESSION_TRANSITIONS, s)).map((s) => `${s} -${name}-> ${rule.to ?? s}`),
+      SESSION_STATES.filter((s) => canTransition(name as keyof typeof SESSION_TRANSITIONS, s)).map(
+        (s) => `${s} -${name}-> ${rule.to ?? s}`,
+      ),
     );
     expect(allowed).to.have.members([
       'scheduled -start-> open',

@@ -44,7 +44,14 @@ describe('timetable expansion', () => {
   });
 
   it('creates nothing on a holiday or a called-off occurrence, and nothing outside the term', () => {
-    const easter: Holiday = { id: 'h', orgId: 'o', name: 'Easter Monday', startDay: '2026-04-06', endDay: '2026-04-06', createdAt: created };
+    const easter: Holiday = {
+      id: 'h',
+      orgId: 'o',
+      name: 'Easter Monday',
+      startDay: '2026-04-06',
+      endDay: '2026-04-06',
+      createdAt: created,
+    };
     const slots = expandTimetable(
       input({ holidays: [easter], cancelled: new Set([occurrenceKey('m-sun', '2026-04-12')]) }),
       '2026-04-05',

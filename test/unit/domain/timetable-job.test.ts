@@ -58,7 +58,9 @@ describe('timetable job', () => {
 
   const actor = (u: User): Actor => ({ id: u.id, orgId: org.id, role: u.role });
   const sessionsOf = async (store: Store) =>
-    (await store.sessions.list(org.id, { subjectId: subject.id, limit: 100, offset: 0 })).items.sort((x, y) => x.startsAt.getTime() - y.startsAt.getTime());
+    (await store.sessions.list(org.id, { subjectId: subject.id, limit: 100, offset: 0 })).items.sort(
+      (x, y) => x.startsAt.getTime() - y.startsAt.getTime(),
+    );
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'timetable-job-'));
@@ -67,12 +69,31 @@ describe('timetable job', () => {
     a = await node(file);
     b = await node(file);
     org = await a.store.organisations.create({ name: 'School', slug: 'school', timezone: 'Europe/London' });
-    teacher = await a.store.users.create(org.id, { email: 't@test', name: 'Teacher', role: 'teacher', studentNumber: null, passwordHash: null, active: true });
-    subject = await a.store.subjects.create(org.id, { code: 'MAT1', name: 'Maths', teacherIds: [teacher.id], location: null, allowedIpRanges: [] });
+    teacher = await a.store.users.create(org.id, {
+      email: 't@test',
+      name: 'Teacher',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    subject = await a.store.subjects.create(org.id, {
+      code: 'MAT1',
+      name: 'Maths',
+      teacherIds: [teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
     const admin: Actor = { id: 'admin', orgId: org.id, role: 'admin' };
     const term = await a.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' });
     for (const weekday of [4, 7]) {
-      await a.timetable.createMeeting(actor(teacher), subject.id, { termId: term.id, weekday, startTime: '09:00', endTime: '10:00', preset: 'manual' });
+      await a.timetable.createMeeting(actor(teacher), subject.id, {
+        termId: term.id,
+        weekday,
+        startTime: '09:00',
+        endTime: '10:00',
+        preset: 'manual',
+      });
     }
   });
   afterEach(async () => {
@@ -124,7 +145,7 @@ describe('timetable job', () => {
     expect(upcoming.map((u) => [u.day, u.state])).to.deep.equal([['2026-03-29', 'cancelled']]);
   });
 
-  it("calling off a meeting whose session exists cancels that session", async () => {
+  it('calling off a meeting whose session exists cancels that session', async () => {
     await createTimetableSessions(a.deps, a.sessions, clock.now(), 7);
     const [thursday] = await a.timetable.meetings(actor(teacher), subject.id);
     const slot = await a.timetable.cancelOccurrence(actor(teacher), thursday!.id, '2026-03-26');

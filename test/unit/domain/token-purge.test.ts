@@ -66,7 +66,14 @@ describe('scheduled token purge', () => {
     await refresh(org.id, 'recent', T0 - DAY + 1);
     await refresh(other.id, 'old-b', T0 - 2 * DAY);
     const link = (orgId: string, hash: string, expiresAt: number) =>
-      store.accountTokens.create({ orgId, userId: 'u', purpose: 'reset', tokenHash: hash, expiresAt: new Date(expiresAt), createdAt: new Date(T0 - HOUR) });
+      store.accountTokens.create({
+        orgId,
+        userId: 'u',
+        purpose: 'reset',
+        tokenHash: hash,
+        expiresAt: new Date(expiresAt),
+        createdAt: new Date(T0 - HOUR),
+      });
     await link(org.id, 'used', T0 + HOUR);
     await store.accountTokens.consume('used', new Date(T0 - 1));
     await link(org.id, 'expired', T0 - 1);

@@ -30,7 +30,15 @@ describe('webhook dispatcher: retries, abandoning, disabling', () => {
   };
   const enqueue = (orderKey: string, windowMs = 24 * HOUR) =>
     store.webhooks.enqueue([
-      { orgId, endpointId: endpoint.id, event: 'record.created', orderKey, body: `{"k":"${orderKey}"}`, createdAt: clock.now(), retryUntil: new Date(clock.now().getTime() + windowMs) },
+      {
+        orgId,
+        endpointId: endpoint.id,
+        event: 'record.created',
+        orderKey,
+        body: `{"k":"${orderKey}"}`,
+        createdAt: clock.now(),
+        retryUntil: new Date(clock.now().getTime() + windowMs),
+      },
     ]);
 
   beforeEach(async () => {
@@ -40,9 +48,16 @@ describe('webhook dispatcher: retries, abandoning, disabling', () => {
     fallback = 200;
     sent = [];
     orgId = (await store.organisations.create({ name: 'S', slug: 's', timezone: 'UTC' })).id;
-    endpoint = await store.webhooks.createEndpoint(orgId, { url: 'https://receiver.test/hook', description: null, secret: 'whsec_t', events: ['record.created'] }, clock.now());
+    endpoint = await store.webhooks.createEndpoint(
+      orgId,
+      { url: 'https://receiver.test/hook', description: null, secret: 'whsec_t', events: ['record.created'] },
+      clock.now(),
+    );
     // random() = 1: the longest delay of each step, so the schedule below is exact.
-    dispatcher = new WebhookDispatcher({ store, sender, now: clock.now, logger: pino({ level: 'silent' }), random: () => 1 }, { owner: 'n1', leaseMs: 30_000 });
+    dispatcher = new WebhookDispatcher(
+      { store, sender, now: clock.now, logger: pino({ level: 'silent' }), random: () => 1 },
+      { owner: 'n1', leaseMs: 30_000 },
+    );
   });
   afterEach(() => store.close());
 
@@ -85,7 +100,10 @@ describe('webhook dispatcher: retries, abandoning, disabling', () => {
     }
     const abandoned = await store.webhooks.getDelivery(orgId, first.id);
     expect(abandoned!.state).to.equal('abandoned');
-    expect(sent.every((s) => s.body === first.body), 'the second waited behind the first').to.equal(true);
+    expect(
+      sent.every((s) => s.body === first.body),
+      'the second waited behind the first',
+    ).to.equal(true);
     // Passes every 10 min; backoffs 10 s .. 640 s, then 1280 s, 2560 s: the 9th attempt's next retry falls after 2 h.
     expect(abandoned!.attempts).to.equal(9);
     const log = await store.webhooks.listAttempts(orgId, first.id);
@@ -113,6 +131,8 @@ describe('webhook dispatcher: retries, abandoning, disabling', () => {
     clock.advance(HOUR);
     expect(await dispatcher.tick(), 'a disabled endpoint gets nothing').to.equal(0);
     expect(sent.length).to.equal(sentBefore);
-    expect((await store.webhooks.listDeliveries(orgId, endpoint.id, { limit: 100, offset: 0 })).items.some((d) => d.state === 'pending')).to.equal(true);
+    expect(
+      (await store.webhooks.listDeliveries(orgId, endpoint.id, { limit: 100, offset: 0 })).items.some((d) => d.state === 'pending'),
+    ).to.equal(true);
   });
 });

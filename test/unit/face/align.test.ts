@@ -11,10 +11,19 @@ function gradient(width: number, height: number) {
 
 describe('face alignment', () => {
   it('recovers a known similarity from exact correspondences', () => {
-    const angle = 0.3, scale = 1.7;
+    const angle = 0.3,
+      scale = 1.7;
     const truth = { a: scale * Math.cos(angle), b: scale * Math.sin(angle), tx: 40, ty: -12 };
-    const chip: Point[] = [[47, 46], [100, 46], [74, 77], [74, 106]];
-    const fitted = fitSimilarity(chip, chip.map((p) => applySimilarity(truth, p)));
+    const chip: Point[] = [
+      [47, 46],
+      [100, 46],
+      [74, 77],
+      [74, 106],
+    ];
+    const fitted = fitSimilarity(
+      chip,
+      chip.map((p) => applySimilarity(truth, p)),
+    );
     expect(fitted.a).to.be.closeTo(truth.a, 1e-9);
     expect(fitted.b).to.be.closeTo(truth.b, 1e-9);
     expect(fitted.tx).to.be.closeTo(truth.tx, 1e-9);
@@ -24,7 +33,18 @@ describe('face alignment', () => {
 
   it('refuses fewer than two points or coinciding template points', () => {
     expect(() => fitSimilarity([[1, 1]], [[2, 2]])).to.throw();
-    expect(() => fitSimilarity([[1, 1], [1, 1]], [[2, 2], [3, 3]])).to.throw();
+    expect(() =>
+      fitSimilarity(
+        [
+          [1, 1],
+          [1, 1],
+        ],
+        [
+          [2, 2],
+          [3, 3],
+        ],
+      ),
+    ).to.throw();
   });
 
   it('resamples through the transform, clamping outside the image', () => {
@@ -39,7 +59,8 @@ describe('face alignment', () => {
 
   it('averages over the footprint when shrinking, instead of picking one pixel', () => {
     // A 1-pixel checkerboard shrunk 4x must come out mid-grey, not black or white.
-    const width = 160, data = new Uint8Array(width * width * 3);
+    const width = 160,
+      data = new Uint8Array(width * width * 3);
     for (let i = 0; i < width * width; i++) data.fill(((i % width) + Math.floor(i / width)) % 2 ? 255 : 0, i * 3, i * 3 + 3);
     const chip = warpChip({ data, width, height: width }, { a: 4, b: 0, tx: 0.5, ty: 0.5 }, 30);
     for (const v of chip.subarray(300, 600)) expect(v).to.be.closeTo(127.5, 40);
@@ -60,14 +81,23 @@ describe('face quality', () => {
   };
 
   it('scores a sharp pattern far above a smooth one', () => {
-    const sharp = toGrey(chipOf((x, y) => ((x + y) % 2 ? 200 : 50)), size);
-    const smooth = toGrey(chipOf((x) => 50 + x * 3), size);
+    const sharp = toGrey(
+      chipOf((x, y) => ((x + y) % 2 ? 200 : 50)),
+      size,
+    );
+    const smooth = toGrey(
+      chipOf((x) => 50 + x * 3),
+      size,
+    );
     expect(laplacianVariance(sharp, size)).to.be.above(1000);
     expect(laplacianVariance(smooth, size)).to.be.below(1);
   });
 
   it('measures mean brightness of the centre', () => {
-    const grey = toGrey(chipOf((x, y) => (x < 8 || y < 8 || x >= 32 || y >= 32 ? 255 : 30)), size);
+    const grey = toGrey(
+      chipOf((x, y) => (x < 8 || y < 8 || x >= 32 || y >= 32 ? 255 : 30)),
+      size,
+    );
     expect(meanBrightness(grey, size)).to.be.closeTo(30, 0.01);
   });
 });

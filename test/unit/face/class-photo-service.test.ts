@@ -47,9 +47,23 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     // Students 0..2 enrolled along axes 0..2; student 3 with another model's embeddings
     // (not comparable, so as good as none); students 4 and 5 not enrolled at all.
     for (let i = 0; i < 3; i++) {
-      await f.store.faces.put({ orgId: f.org.id, userId: sid(i), modelId: 'fake', modelVersion: '1', embeddings: [Array.from(vec(i))], photos: null });
+      await f.store.faces.put({
+        orgId: f.org.id,
+        userId: sid(i),
+        modelId: 'fake',
+        modelVersion: '1',
+        embeddings: [Array.from(vec(i))],
+        photos: null,
+      });
     }
-    await f.store.faces.put({ orgId: f.org.id, userId: sid(3), modelId: 'other', modelVersion: '1', embeddings: [Array.from(vec(3))], photos: null });
+    await f.store.faces.put({
+      orgId: f.org.id,
+      userId: sid(3),
+      modelId: 'other',
+      modelVersion: '1',
+      embeddings: [Array.from(vec(3))],
+      photos: null,
+    });
   });
   afterEach(() => f.close());
 
@@ -104,7 +118,7 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       expect(p.faces[0]).to.deep.include({ band: null, unmatchedReason: 'no-match', currentStatus: null, name: null });
     });
 
-    it('leaves unmatched: strangers, another model\'s enrolment, and faces too small to match', async () => {
+    it("leaves unmatched: strangers, another model's enrolment, and faces too small to match", async () => {
       engine.fallback = photo(
         face(vec(5), 0), // student 5 has no enrolment
         face(vec(3), 200), // student 3's enrolment is of another model
@@ -134,9 +148,15 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       expect(await snapshot()).to.deep.equal(before);
       const wire = JSON.stringify(p);
       expect(wire).to.not.match(/distance|embedding/i);
-      expect(Object.keys(p.faces[0]!).sort()).to.deep.equal(
-        ['band', 'box', 'currentStatus', 'name', 'studentId', 'studentNumber', 'unmatchedReason'],
-      );
+      expect(Object.keys(p.faces[0]!).sort()).to.deep.equal([
+        'band',
+        'box',
+        'currentStatus',
+        'name',
+        'studentId',
+        'studentNumber',
+        'unmatchedReason',
+      ]);
     });
 
     it('answers PHOTO_REFUSED with the engine reason, and passes BUSY on', async () => {
@@ -203,7 +223,9 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       expect(byStudent.has(f.outsider.id)).to.equal(false);
 
       // The roster and each student are told, once per marked student.
-      const told = f.events.slice(events).map((e) => (e.type === 'roster.changed' ? [e.studentId, e.update.entry.status, e.checkin.reason] : e.type));
+      const told = f.events
+        .slice(events)
+        .map((e) => (e.type === 'roster.changed' ? [e.studentId, e.update.entry.status, e.checkin.reason] : e.type));
       expect(told).to.deep.equal([
         [sid(0), 'present', 'MARKED_FROM_CLASS_PHOTO'],
         [sid(3), 'present', 'MARKED_FROM_CLASS_PHOTO'],
@@ -236,7 +258,10 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
         { studentId: sid(2), result: 'marked', status: 'late', code: null },
         { studentId: sid(1), result: 'unchanged', status: 'present', code: null },
       ]);
-      expect((await f.live.classPhoto.confirm(teacher, session.id, [sid(3)], 'present')).results[0]).to.include({ result: 'marked', status: 'present' });
+      expect((await f.live.classPhoto.confirm(teacher, session.id, [sid(3)], 'present')).results[0]).to.include({
+        result: 'marked',
+        status: 'present',
+      });
 
       const byStudent = new Map((await f.store.records.listBySession(f.org.id, session.id)).map((x) => [x.studentId, x]));
       expect([0, 1, 2, 3].map((i) => byStudent.get(sid(i))!.status)).to.deep.equal(['late', 'present', 'late', 'present']);

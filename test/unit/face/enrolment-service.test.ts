@@ -40,7 +40,13 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role, ip: '10.0.0.7' });
   let published: DomainEvent[];
   const service = (
-    opts: { keepPhotos?: boolean; engine?: FaceEngine | null; limiter?: RateLimiter; selfEnrolment?: SelfEnrolmentMode; consentRequired?: boolean } = {},
+    opts: {
+      keepPhotos?: boolean;
+      engine?: FaceEngine | null;
+      limiter?: RateLimiter;
+      selfEnrolment?: SelfEnrolmentMode;
+      consentRequired?: boolean;
+    } = {},
   ) =>
     new FaceEnrolmentService({
       store,
@@ -82,8 +88,14 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
   describe('consent (FACE_CONSENT_REQUIRED)', () => {
     const consent = () =>
       store.consents.create({
-        orgId: org.id, userId: student.id, purpose: 'face', textVersion: 'v1', givenBy: 'guardian', guardianName: 'G. Parent',
-        recordedBy: admin.id, givenAt: at,
+        orgId: org.id,
+        userId: student.id,
+        purpose: 'face',
+        textVersion: 'v1',
+        givenBy: 'guardian',
+        guardianName: 'G. Parent',
+        recordedBy: admin.id,
+        givenAt: at,
       });
 
     it('refuses every enrolment, proposal and approval of a student without a standing consent, storing nothing', async () => {
@@ -129,7 +141,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
 
     // The takeover: a teacher enrols the victim in a subject of their own and uploads another
     // person's face. It must never become the reference without an admin.
-    it('takes a teacher\'s upload as a proposal: the reference in force stays until an admin approves it', async () => {
+    it("takes a teacher's upload as a proposal: the reference in force stays until an admin approves it", async () => {
       const faces = service();
       await faces.enrol(actor(admin), student.id, [photo(1), photo(2)]);
       const throwaway = await createSubject(store, org.id, [otherTeacher.id], [student.id]);
@@ -181,7 +193,12 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
         'face.propose',
         'face.proposal.reject',
       ]);
-      expect(toldTo(student)).to.deep.equal(['proposed by teacher', 'proposal-rejected by teacher', 'proposed by teacher', 'proposal-rejected by admin']);
+      expect(toldTo(student)).to.deep.equal([
+        'proposed by teacher',
+        'proposal-rejected by teacher',
+        'proposed by teacher',
+        'proposal-rejected by admin',
+      ]);
     });
 
     it('lets a student make their first enrolment; later uploads are proposals and only an admin removes', async () => {
@@ -229,7 +246,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       await expectCode(faces.admit(actor(admin), classmate.id), 'RATE_LIMITED');
     });
 
-    it('refuses another student (FORBIDDEN) and a teacher of none of the student\'s subjects (NOT_SUBJECT_TEACHER)', async () => {
+    it("refuses another student (FORBIDDEN) and a teacher of none of the student's subjects (NOT_SUBJECT_TEACHER)", async () => {
       const faces = service();
       await expectCode(faces.enrol(actor(classmate), student.id, [photo(1)]), 'FORBIDDEN');
       await expectCode(faces.status(actor(classmate), student.id), 'FORBIDDEN');
@@ -243,7 +260,7 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       expect(await store.faces.get(org.id, student.id)).to.equal(null);
     });
 
-    it('answers NOT_FOUND for another organisation\'s student and for a user who is not a student', async () => {
+    it("answers NOT_FOUND for another organisation's student and for a user who is not a student", async () => {
       const faces = service();
       const elsewhere = await createOrg(store);
       const foreignAdmin = await createUser(store, elsewhere.id, 'admin');
@@ -274,7 +291,10 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service();
       engine.results.set(5, { ok: false, reason: 'FACE_MULTIPLE', message: 'two faces' });
       engine.results.set(6, { ok: false, reason: 'IMAGE_INVALID', message: 'unreadable' });
-      const err = await expectCode(faces.enrol(actor(student), student.id, [photo(1), photo(5), photo(2), photo(6)]), 'FACE_ENROLMENT_REFUSED');
+      const err = await expectCode(
+        faces.enrol(actor(student), student.id, [photo(1), photo(5), photo(2), photo(6)]),
+        'FACE_ENROLMENT_REFUSED',
+      );
       expect(err.status).to.equal(422);
       expect(err.details?.photos).to.deep.equal([
         { index: 1, reason: 'FACE_MULTIPLE', message: 'two faces' },
@@ -323,7 +343,14 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       const faces = service({ keepPhotos: true });
       const before = await faces.status(actor(student), student.id);
       expect(before).to.deep.equal({
-        userId: student.id, enrolled: false, modelId: null, modelVersion: null, photoCount: 0, photosKept: false, updatedAt: null, proposal: null,
+        userId: student.id,
+        enrolled: false,
+        modelId: null,
+        modelVersion: null,
+        photoCount: 0,
+        photosKept: false,
+        updatedAt: null,
+        proposal: null,
       });
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
       const after = await faces.status(actor(student), student.id);
@@ -354,7 +381,14 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
       await faces.remove(actor(admin), student.id);
       const entries = await auditOf(student);
       expect(entries.map((e) => ({ action: e.action, actorId: e.actorId, from: e.from, to: e.to, ip: e.ip, at: e.at }))).to.deep.equal([
-        { action: 'face.enrol', actorId: student.id, from: null, to: { modelId: 'fake', modelVersion: '1', photoCount: 2 }, ip: '10.0.0.7', at },
+        {
+          action: 'face.enrol',
+          actorId: student.id,
+          from: null,
+          to: { modelId: 'fake', modelVersion: '1', photoCount: 2 },
+          ip: '10.0.0.7',
+          at,
+        },
         {
           action: 'face.reenrol',
           actorId: admin.id,
@@ -363,7 +397,14 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
           ip: '10.0.0.7',
           at,
         },
-        { action: 'face.delete', actorId: admin.id, from: { modelId: 'fake', modelVersion: '1', photoCount: 1 }, to: null, ip: '10.0.0.7', at },
+        {
+          action: 'face.delete',
+          actorId: admin.id,
+          from: { modelId: 'fake', modelVersion: '1', photoCount: 1 },
+          to: null,
+          ip: '10.0.0.7',
+          at,
+        },
       ]);
       const text = JSON.stringify(entries);
       expect(text).to.not.match(/embedding|photos"/);

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { accuracyAt, bestThreshold, crossValidatedAccuracy, parseLfwPairs, quantile, tarAtFar, type ScoredPair } from '../../../src/face/eval-metrics.js';
+import {
+  accuracyAt,
+  bestThreshold,
+  crossValidatedAccuracy,
+  parseLfwPairs,
+  quantile,
+  tarAtFar,
+  type ScoredPair,
+} from '../../../src/face/eval-metrics.js';
 
 const same = (distance: number | null): ScoredPair => ({ same: true, distance });
 const diff = (distance: number | null): ScoredPair => ({ same: false, distance });

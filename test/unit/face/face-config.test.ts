@@ -47,6 +47,9 @@ describe('face config', () => {
   });
 
   it('rejects a confident threshold above the uncertain one', () => {
-    expect(() => loadFaceConfig({ FACE_CONFIDENT_DISTANCE: '0.6', FACE_UNCERTAIN_DISTANCE: '0.5' })).to.throw(FaceConfigError, /FACE_CONFIDENT_DISTANCE/);
+    expect(() => loadFaceConfig({ FACE_CONFIDENT_DISTANCE: '0.6', FACE_UNCERTAIN_DISTANCE: '0.5' })).to.throw(
+      FaceConfigError,
+      /FACE_CONFIDENT_DISTANCE/,
+    );
   });
 });

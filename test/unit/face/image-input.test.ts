@@ -26,7 +26,11 @@ describe('image input', () => {
   });
 
   it('decodes JPEG, PNG and WebP to packed RGB', async () => {
-    for (const bytes of [await solid(40, 30).jpeg().toBuffer(), await solid(40, 30).png().toBuffer(), await solid(40, 30).webp().toBuffer()]) {
+    for (const bytes of [
+      await solid(40, 30).jpeg().toBuffer(),
+      await solid(40, 30).png().toBuffer(),
+      await solid(40, 30).webp().toBuffer(),
+    ]) {
       const r = await decodeImage(bytes, LIMITS);
       if (!r.ok) throw new Error(r.message);
       expect([r.image.width, r.image.height, r.image.data.length]).to.deep.equal([40, 30, 40 * 30 * 3]);
@@ -35,7 +39,9 @@ describe('image input', () => {
   });
 
   it('drops the alpha channel of a PNG', async () => {
-    const rgba = await sharp({ create: { width: 4, height: 4, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } } }).png().toBuffer();
+    const rgba = await sharp({ create: { width: 4, height: 4, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     const r = await decodeImage(rgba, LIMITS);
     expect(r.ok && r.image.data.length).to.equal(4 * 4 * 3);
   });
@@ -70,7 +76,9 @@ describe('image input', () => {
   it('refuses corrupt and truncated files as invalid', async () => {
     const garbage = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 0x5a)]);
     expect((await failureOf(garbage)).reason).to.equal('IMAGE_INVALID');
-    const jpeg = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    const jpeg = await sharp({
+      create: { width: 600, height: 400, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+    })
       .jpeg()
       .toBuffer();
     expect((await failureOf(truncated(jpeg))).reason).to.equal('IMAGE_INVALID');
@@ -94,7 +102,9 @@ describe('image input', () => {
 
   it('honours the EXIF orientation', async () => {
     // Stored 200 wide and 100 high, tagged "rotate 90° clockwise to display" (orientation 6).
-    const left = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+    const left = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+      .png()
+      .toBuffer();
     const stored = await sharp({ create: { width: 200, height: 100, channels: 3, background: { r: 0, g: 0, b: 255 } } })
       .composite([{ input: left, left: 0, top: 0 }])
       .jpeg()

@@ -44,7 +44,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     await expectCode(actors.of(socket), 'ACCOUNT_DISABLED');
   });
 
-  it('serves a burst of one user\'s commands from one read, and a fresh handshake from none', async () => {
+  it("serves a burst of one user's commands from one read, and a fresh handshake from none", async () => {
     const actors = new CurrentActors(store, () => new Date(t));
     await Promise.all(Array.from({ length: 20 }, () => actors.of(socketOf(user))));
     expect(reads).to.equal(1);

@@ -1,8 +1,8 @@
-import { expect } from "chai";
-import { renderHtml, uplotAssets } from "../../../scripts/lib/loadtest-html.js";
-import { buildSummary } from "../../../scripts/lib/loadtest-summary.js";
-import { parseLag, Timeline } from "../../../scripts/lib/loadtest-timeline.js";
-import type { RunResult } from "../../../scripts/lib/loadtest-report.js";
+import { expect } from 'chai';
+import { renderHtml, uplotAssets } from '../../../scripts/lib/loadtest-html.js';
+import { buildSummary } from '../../../scripts/lib/loadtest-summary.js';
+import { parseLag, Timeline } from '../../../scripts/lib/loadtest-timeline.js';
+import type { RunResult } from '../../../scripts/lib/loadtest-report.js';
 
 function sampleRun() {
   const timeline = new Timeline(1_000);
@@ -11,10 +11,10 @@ function sampleRun() {
   timeline.sent(1_100);
   timeline.sent(1_200);
   timeline.answered(1_110, 10, null);
-  timeline.answered(1_300, 12, "BUSY");
+  timeline.answered(1_300, 12, 'BUSY');
   timeline.answered(2_050, 30, null);
   timeline.roster(2_060, 40);
-  timeline.node("load-0", {
+  timeline.node('load-0', {
     t: 1,
     cpuPct: 95.5,
     rssMB: 180,
@@ -29,21 +29,21 @@ function sampleRun() {
     lagMaxMs: 8,
   });
   const result: RunResult = {
-    label: "cluster",
+    label: 'cluster',
     nodes: 1,
     sockets: 12,
     connected: 12,
     connectErrors: 0,
     checkins: 2,
     acked: 2,
-    errors: new Map([["BUSY", 1]]),
+    errors: new Map([['BUSY', 1]]),
     elapsedS: 2,
     ack: [10, 12, 30],
     propagation: [40],
     propagationMissing: 0,
     rss: [
       {
-        name: "load-0",
+        name: 'load-0',
         idle: 100 * 1024 * 1024,
         loaded: 180 * 1024 * 1024,
         connections: 12,
@@ -51,7 +51,7 @@ function sampleRun() {
     ],
   };
   return buildSummary(result, timeline, {
-    mode: "open",
+    mode: 'open',
     rate: 3,
     window: 10,
     rooms: 1,
@@ -62,10 +62,10 @@ function sampleRun() {
   });
 }
 
-describe("load test report (scripts/lib/loadtest-*)", () => {
-  it("summarises per second: offered, sent, achieved, latency percentiles and errors by code; per node CPU, RSS and lag", () => {
+describe('load test report (scripts/lib/loadtest-*)', () => {
+  it('summarises per second: offered, sent, achieved, latency percentiles and errors by code; per node CPU, RSS and lag', () => {
     const s = sampleRun();
-    expect(s).to.include({ label: "cluster", mode: "open", rate: 3, nodes: 1 });
+    expect(s).to.include({ label: 'cluster', mode: 'open', rate: 3, nodes: 1 });
     expect(s.totals).to.deep.include({
       offered: 3,
       sent: 2,
@@ -95,11 +95,9 @@ describe("load test report (scripts/lib/loadtest-*)", () => {
     expect(s.perSecond[1]!.roster).to.deep.include({ n: 1, p99: 40 });
     expect(s.perNode).to.deep.equal([
       {
-        name: "load-0",
+        name: 'load-0',
         rss: { idleMB: 100, loadedMB: 180, connections: 12 },
-        samples: [
-          { t: 1, cpuPct: 95.5, rssMB: 180, lagP99Ms: 12.5, lagMaxMs: 30 },
-        ],
+        samples: [{ t: 1, cpuPct: 95.5, rssMB: 180, lagP99Ms: 12.5, lagMaxMs: 30 }],
       },
     ]);
     expect(s.generator).to.have.length(1);
@@ -107,37 +105,27 @@ describe("load test report (scripts/lib/loadtest-*)", () => {
     expect(JSON.parse(JSON.stringify(s))).to.deep.equal(s);
   });
 
-  it("reads the event-loop lag out of a /metrics page", () => {
+  it('reads the event-loop lag out of a /metrics page', () => {
     const page =
-      "# HELP x\nnodejs_eventloop_lag_p99_seconds 0.0125\nnodejs_eventloop_lag_max_seconds 0.03\nnodejs_eventloop_lag_p50_seconds 0.01\n";
+      '# HELP x\nnodejs_eventloop_lag_p99_seconds 0.0125\nnodejs_eventloop_lag_max_seconds 0.03\nnodejs_eventloop_lag_p50_seconds 0.01\n';
     expect(parseLag(page)).to.deep.equal({ p99Ms: 12.5, maxMs: 30 });
-    expect(parseLag("")).to.deep.equal({ p99Ms: null, maxMs: null });
+    expect(parseLag('')).to.deep.equal({ p99Ms: null, maxMs: null });
   });
 
-  it("renders one self-contained HTML page: uPlot inlined, the data embedded, nothing fetched", () => {
+  it('renders one self-contained HTML page: uPlot inlined, the data embedded, nothing fetched', () => {
     const s = sampleRun();
     const assets = uplotAssets();
-    const html = renderHtml([s], "text report </script><b>", assets);
+    const html = renderHtml([s], 'text report </script><b>', assets);
     expect(assets.js.length).to.be.above(10_000);
     expect(html).to.contain(assets.js.slice(0, 200));
     expect(html).to.contain(assets.css.slice(0, 100));
     // Nothing loaded from elsewhere (uPlot's licence comment names its repository, which is not a fetch).
-    expect(html).to.not.match(
-      /<script[^>]+src=|<link[^>]+href=|<img|@import|url\(\s*['"]?https?:/i,
-    );
-    const json =
-      /<script id="summary" type="application\/json">([\s\S]*?)<\/script>/.exec(
-        html,
-      )![1]!;
+    expect(html).to.not.match(/<script[^>]+src=|<link[^>]+href=|<img|@import|url\(\s*['"]?https?:/i);
+    const json = /<script id="summary" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!;
     expect(JSON.parse(json)).to.deep.equal([s]);
     // The text report is escaped, so it cannot end the page's scripts.
-    expect(html).to.contain("text report &#60;/script&#62;&#60;b&#62;");
-    for (const title of [
-      "achieved vs offered",
-      "Acknowledgement latency",
-      "Roster latency",
-      "CPU per node",
-    ])
+    expect(html).to.contain('text report &#60;/script&#62;&#60;b&#62;');
+    for (const title of ['achieved vs offered', 'Acknowledgement latency', 'Roster latency', 'CPU per node'])
       expect(html).to.contain(title);
   });
 });

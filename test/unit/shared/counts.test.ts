@@ -8,7 +8,10 @@ const zero: RosterCounts = { present: 0, late: 0, pending: 0, rejected: 0, excus
 
 describe('attendance counts (one definition)', () => {
   // One test per status: where it counts on screens and in a summary.
-  const expected: Record<RosterStatus, { bucket: keyof RosterCounts; summary: 'present' | 'late' | 'absent' | 'excused'; attended: boolean; expected: boolean }> = {
+  const expected: Record<
+    RosterStatus,
+    { bucket: keyof RosterCounts; summary: 'present' | 'late' | 'absent' | 'excused'; attended: boolean; expected: boolean }
+  > = {
     present: { bucket: 'present', summary: 'present', attended: true, expected: true },
     late: { bucket: 'late', summary: 'late', attended: true, expected: true },
     pending: { bucket: 'pending', summary: 'absent', attended: false, expected: true },
@@ -26,12 +29,28 @@ describe('attendance counts (one definition)', () => {
       expect(s).to.include({ [expected[status].summary]: 1, total: 1 });
       // Attended over expected: excused leave the denominator, everyone else stays in it.
       expect(s.percentage).to.equal(expected[status].expected ? (expected[status].attended ? 100 : 0) : 0);
-      expect(countsLine(c)).to.include(expected[status].bucket === 'notYet' ? 'Not yet 1' : `${expected[status].bucket[0]!.toUpperCase()}${expected[status].bucket.slice(1)} 1`);
+      expect(countsLine(c)).to.include(
+        expected[status].bucket === 'notYet'
+          ? 'Not yet 1'
+          : `${expected[status].bucket[0]!.toUpperCase()}${expected[status].bucket.slice(1)} 1`,
+      );
     });
   }
 
   it('buckets add up to the total, on the server, on the pages and in the console line', () => {
-    const statuses: RosterStatus[] = ['present', 'present', 'late', 'pending', 'rejected', 'excused', 'excused', 'absent', 'not-yet', 'not-yet', 'not-yet'];
+    const statuses: RosterStatus[] = [
+      'present',
+      'present',
+      'late',
+      'pending',
+      'rejected',
+      'excused',
+      'excused',
+      'absent',
+      'not-yet',
+      'not-yet',
+      'not-yet',
+    ];
     const c = countRoster(entries(statuses));
     const { total, ...buckets } = c;
     expect(Object.values(buckets).reduce((a, b) => a + b, 0)).to.equal(total);

@@ -23,7 +23,10 @@ describe('CSV records of the admin console import', () => {
 
   it('numbers CRLF files like LF ones, and says when the numbering may differ from the server', () => {
     const crlf = 'name,email\r\na,1\r\n\r\nb,2\r\n';
-    expect(splitCsv(crlf).rows.map((r) => [r.text, r.line])).to.deep.equal([['a,1', 2], ['b,2', 4]]);
+    expect(splitCsv(crlf).rows.map((r) => [r.text, r.line])).to.deep.equal([
+      ['a,1', 2],
+      ['b,2', 4],
+    ]);
     expect(lineNumbersCertain(crlf, splitCsv(crlf))).to.equal(true);
     expect(lineNumbersCertain(file, splitCsv(file))).to.equal(true);
     const quotedCrlf = 'name,email\r\n"a\r\nb",1\r\n';

@@ -21,7 +21,11 @@ describe('page partials (scripts/lib/html-partials.ts)', () => {
   });
 
   it('fails the build on an unknown partial or a missing attribute instead of shipping a hole', async () => {
-    const fail = (html: string) => expandPartials(html, dir, 'x.html').then(() => 'expanded', (err: Error) => err.message);
+    const fail = (html: string) =>
+      expandPartials(html, dir, 'x.html').then(
+        () => 'expanded',
+        (err: Error) => err.message,
+      );
     expect(await fail('<!-- partial:nope -->\n')).to.match(/x\.html: no partial "nope"/);
     expect(await fail('<!-- partial:greet text="hi" -->\n')).to.equal('x.html: partial "greet" needs class="…"');
   });
@@ -30,7 +34,11 @@ describe('page partials (scripts/lib/html-partials.ts)', () => {
     const pages = (await readdir(path.join(ROOT, 'src/web/public'))).filter((n) => n.endsWith('.html'));
     expect(pages.length).to.be.at.least(7);
     for (const name of pages) {
-      const out = await expandPartials(await readFile(path.join(ROOT, 'src/web/public', name), 'utf8'), path.join(ROOT, 'src/web/partials'), name);
+      const out = await expandPartials(
+        await readFile(path.join(ROOT, 'src/web/public', name), 'utf8'),
+        path.join(ROOT, 'src/web/partials'),
+        name,
+      );
       expect(out, name).not.to.match(/partial:|\{\{/);
       expect(out.startsWith('<!doctype html>\n<html lang="en">\n<head>\n'), name).to.equal(true);
       expect(out, name).to.contain('<link rel="stylesheet" href="/styles.css">');

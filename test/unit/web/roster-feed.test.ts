@@ -10,8 +10,23 @@ const SESSION = 's1';
 
 function entry(studentId: string, recordVersion: number, status: RosterEntry['status'] = 'present'): RosterEntry {
   return {
-    studentId, name: studentId, studentNumber: null, status, reason: null, flags: [], distanceM: null, accuracyM: null,
-    attempts: 1, submittedAt: null, decidedAt: null, decidedBy: null, note: null, correctionReason: null, absenceCategory: null, recordId: `r-${studentId}`, recordVersion,
+    studentId,
+    name: studentId,
+    studentNumber: null,
+    status,
+    reason: null,
+    flags: [],
+    distanceM: null,
+    accuracyM: null,
+    attempts: 1,
+    submittedAt: null,
+    decidedAt: null,
+    decidedBy: null,
+    note: null,
+    correctionReason: null,
+    absenceCategory: null,
+    recordId: `r-${studentId}`,
+    recordVersion,
     verification: null,
   };
 }
@@ -35,8 +50,12 @@ function harness() {
     pending.clear();
     for (const fn of due) fn();
   };
-  const snapshot = (): RosterSnapshot =>
-    ({ session: { id: SESSION } as RosterSnapshot['session'], version, entries: [...store.values()], counts: {} as RosterSnapshot['counts'] });
+  const snapshot = (): RosterSnapshot => ({
+    session: { id: SESSION } as RosterSnapshot['session'],
+    version,
+    entries: [...store.values()],
+    counts: {} as RosterSnapshot['counts'],
+  });
   const feed = new RosterFeed({
     fetchSnapshot: async () => {
       fetches += 1;
