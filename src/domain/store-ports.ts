@@ -1387,6 +1387,8 @@ export interface OutboxRepository {
   markFailed(id: string, owner: string, error: string, retryAt: Date | null): Promise<boolean>;
   /** Newest first. */
   list(orgId: string, filter: OutboxFilter): Promise<Page<OutboxMail>>;
+  /** System-wide: deletes emails sent or failed for good that were queued before `before`; counts per organisation. */
+  purgeFinished(before: Date): Promise<OrgCount[]>;
 }
 
 /** A unique key was violated. `key` names it: 'email', 'code', 'record', 'slug', ... */

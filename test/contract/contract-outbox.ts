@@ -17,6 +17,33 @@ const mail = (orgId: string, to = 'a@example.test'): NewOutboxMail => ({
 
 export function outboxContract(ctx: ContractContext): void {
   describe('email outbox', function () {
+    it('purges emails sent or failed for good that were queued before a time, and keeps the others', async function () {
+      let now = Date.UTC(2025, 4, 1, 8);
+      const opened = await ctx.open(() => new Date(now));
+      try {
+        const s = opened.store;
+        const org = await makeOrg(s);
+        const sent = (await s.outbox.enqueue(mail(org.id, 'sent@example.test'), 10))!;
+        const failed = (await s.outbox.enqueue(mail(org.id, 'failed@example.test'), 10))!;
+        const queued = (await s.outbox.enqueue(mail(org.id, 'queued@example.test'), 10))!;
+        const claimed = await s.outbox.claimDue(new Date(now), 'n', new Date(now + 60_000), 10);
+        expect(claimed.map((m) => m.id)).to.have.members([sent.id, failed.id, queued.id]);
+        expect(await s.outbox.markSent(sent.id, 'n', new Date(now))).to.equal(true);
+        expect(await s.outbox.markFailed(failed.id, 'n', '550 no such user', null)).to.equal(true);
+        expect(await s.outbox.markFailed(queued.id, 'n', '451 later', new Date(now + 60_000))).to.equal(true);
+        now += 40 * 86_400_000;
+        const recent = (await s.outbox.enqueue(mail(org.id, 'recent@example.test'), 10))!;
+        await s.outbox.claimDue(new Date(now), 'n', new Date(now + 60_000), 10);
+        expect(await s.outbox.markSent(recent.id, 'n', new Date(now))).to.equal(true);
+
+        expect(await s.outbox.purgeFinished(new Date(now - 30 * 86_400_000))).to.deep.equal([{ orgId: org.id, count: 2 }]);
+        const left = await s.outbox.list(org.id, { limit: 10, offset: 0 });
+        expect(left.items.map((m) => m.to).sort()).to.deep.equal(['queued@example.test', 'recent@example.test']);
+      } finally {
+        await opened.cleanup();
+      }
+    });
+
     it('queues due now, bounded per organisation by emails waiting', async function () {
       const now = Date.UTC(2025, 4, 1, 8);
       const opened = await ctx.open(() => new Date(now));

@@ -20,6 +20,38 @@ function delivery(orgId: string, endpointId: string, orderKey: string, n: number
 
 export function webhooksContract(ctx: ContractContext): void {
   describe('webhooks', function () {
+    it('purges deliveries finished before a time, with their attempts, and keeps pending or newer ones; counted per organisation', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const e = await s.webhooks.createEndpoint(
+        org.id,
+        { url: 'https://receiver.test/hook', description: null, secret: 'whsec_p', events: ['record.created'] },
+        T0,
+      );
+      const [done, gaveUp, waiting] = await s.webhooks.enqueue([
+        delivery(org.id, e.id, 'A', 1),
+        delivery(org.id, e.id, 'B', 1),
+        delivery(org.id, e.id, 'C', 1),
+      ]);
+      const [recent] = await s.webhooks.enqueue([{ ...delivery(org.id, e.id, 'D', 1), createdAt: at(40 * DAY) }]);
+      const finish = async (id: string, state: 'delivered' | 'abandoned', when: Date) => {
+        await s.webhooks.claimDue('n', at(41 * DAY), when, 10);
+        expect(await s.webhooks.settle(org.id, id, 'n', { at: when, statusCode: 200, error: null, durationMs: 1 }, { state })).to.equal(
+          true,
+        );
+      };
+      await finish(done!.id, 'delivered', at(1_000));
+      await finish(gaveUp!.id, 'abandoned', at(2_000));
+      await finish(recent!.id, 'delivered', at(40 * DAY + 1_000));
+      expect(await s.webhooks.purgeFinished(at(30 * DAY))).to.deep.equal([{ orgId: org.id, count: 2 }]);
+      expect(await s.webhooks.getDelivery(org.id, done!.id)).to.equal(null);
+      expect(await s.webhooks.getDelivery(org.id, gaveUp!.id)).to.equal(null);
+      expect(await s.webhooks.listAttempts(org.id, done!.id)).to.deep.equal([]);
+      expect(await s.webhooks.getDelivery(org.id, waiting!.id)).to.not.equal(null);
+      expect(await s.webhooks.listAttempts(org.id, recent!.id)).to.have.length(1);
+      expect(await s.webhooks.purgeFinished(at(30 * DAY))).to.deep.equal([]);
+    });
+
     it('creates, lists by subscription, updates and deletes endpoints inside the organisation', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -30,7 +30,9 @@ describe('scheduled token purge (application)', function () {
     expect(await srv.app.tokenPurge.tick(), 'not due again within the interval').to.equal(false);
 
     const entries = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
-    expect(entries.filter((e) => e.action === 'tokens.purge').map((e) => e.to)).to.deep.equal([{ refreshTokens: 1, accountTokens: 0 }]);
+    expect(entries.filter((e) => e.action === 'tokens.purge').map((e) => e.to)).to.deep.equal([
+      { refreshTokens: 1, accountTokens: 0, outbox: 0, webhookDeliveries: 0 },
+    ]);
     const res = await srv.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
     expect(res.status).to.equal(401);
   });

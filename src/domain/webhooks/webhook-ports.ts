@@ -4,7 +4,13 @@ interface PageQuery {
   offset: number;
 }
 
-/** What an endpoint may subscribe to. `alert.raised` is reserved: accepted, not produced yet. */
+/** How many rows of one organisation a system-wide purge removed. */
+interface OrgCount {
+  orgId: string;
+  count: number;
+}
+
+/** What an endpoint may subscribe to. */
 export const WEBHOOK_EVENTS = ['session.opened', 'session.closed', 'record.created', 'record.changed', 'alert.raised'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
@@ -119,6 +125,8 @@ export interface WebhookRepository {
   ): Promise<boolean>;
   /** Puts the delivery back to pending, due at `now`, with a fresh retry window; null when missing. */
   redeliver(orgId: string, id: string, now: Date, retryUntil: Date): Promise<WebhookDelivery | null>;
+  /** System-wide: deletes deliveries delivered or abandoned that were queued before `before`, with their attempts; counts per organisation. */
+  purgeFinished(before: Date): Promise<OrgCount[]>;
 }
 
 /** What the sender adapter answers: the receiver's status (2xx is a success). */

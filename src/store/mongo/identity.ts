@@ -30,7 +30,7 @@ import { upsertAfter, upsertWithRetry } from './upserts.js';
 // Refresh tokens and face enrolments.
 
 /** Deletes what `filter` matches one organisation at a time, to count the deletions of each. */
-async function purgeByOrg<D extends { orgId: string }>(model: Model<D>, filter: QueryFilter<D>): Promise<OrgCount[]> {
+export async function purgeByOrg<D extends { orgId: string }>(model: Model<D>, filter: QueryFilter<D>): Promise<OrgCount[]> {
   const orgIds = (await model.distinct('orgId', filter)) as string[];
   const counts: OrgCount[] = [];
   for (const orgId of orgIds) {

@@ -1,3 +1,4 @@
+import { purgeByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
 import type { NotificationPreferenceRepository, NotificationPreferences, OutboxMail, OutboxRepository } from '../../domain/store-ports.js';
 import type { Models } from './models.js';
@@ -26,6 +27,9 @@ const toMail = (d: OutboxDoc): OutboxMail => ({
 
 export function outboxRepository(m: Models, clock: () => Date): OutboxRepository {
   return {
+    async purgeFinished(before) {
+      return purgeByOrg(m.outbox, { status: { $in: ['sent', 'failed'] }, createdAt: { $lt: before } });
+    },
     async enqueue(input, maxWaiting) {
       // The bound is a soft one across nodes (count, then insert): it caps memory and SMTP
       // load, not an exact number.

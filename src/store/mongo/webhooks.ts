@@ -1,5 +1,7 @@
+import { purgeByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
 import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepository } from '../../domain/webhooks/webhook-ports.js';
+import type { QueryFilter } from 'mongoose';
 import type { Models } from './models.js';
 import type { WebhookAttemptDoc, WebhookDeliveryDoc, WebhookEndpointDoc } from './webhook-schemas.js';
 
@@ -29,6 +31,13 @@ export function webhookRepository(m: Models): WebhookRepository {
   };
   const leaseFree = (now: Date) => [{ leaseUntil: null }, { leaseUntil: { $lt: now } }];
   return {
+    async purgeFinished(before) {
+      const done: QueryFilter<WebhookDeliveryDoc> = { state: { $in: ['delivered', 'abandoned'] }, createdAt: { $lt: before } };
+      const ids = (await m.webhookDeliveries.find(done, { _id: 1 }).lean<{ _id: string }[]>()).map((d) => d._id);
+      // Attempts first: a crash in between leaves deliveries to purge again, never orphaned attempts.
+      if (ids.length > 0) await m.webhookAttempts.deleteMany({ deliveryId: { $in: ids } });
+      return purgeByOrg(m.webhookDeliveries, { ...done, _id: { $in: ids } } as QueryFilter<WebhookDeliveryDoc>);
+    },
     async createEndpoint(orgId, input, now) {
       const doc: WebhookEndpointDoc = {
         _id: newId(),

@@ -14,7 +14,7 @@ import { accountTokens, faceProposals, faces, insertSql, refreshTokens } from '.
 
 // Refresh tokens, set-password links, face enrolments and face proposals.
 
-function countByOrg(rows: Array<{ org_id: string }>): OrgCount[] {
+export function countByOrg(rows: Array<{ org_id: string }>): OrgCount[] {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.org_id, (counts.get(r.org_id) ?? 0) + 1);
   return [...counts].map(([orgId, count]) => ({ orgId, count }));

@@ -1,3 +1,4 @@
+import { countByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
 import type { EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import type {
@@ -53,6 +54,13 @@ const fromRow = (r: OutboxRow): OutboxMail => ({
 
 export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxRepository {
   return {
+    async purgeFinished(before) {
+      return countByOrg(
+        db
+          .stmt<{ org_id: string }>("DELETE FROM outbox WHERE status IN ('sent', 'failed') AND created_at < ? RETURNING org_id")
+          .all(before.getTime()),
+      );
+    },
     async enqueue(input, maxWaiting) {
       const at = clock();
       const mail: OutboxMail = {

@@ -1,3 +1,4 @@
+import { countByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
 import type {
   DeliveryState,
@@ -87,6 +88,17 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
     return r ? deliveryOf(r) : null;
   };
   return {
+    async purgeFinished(before) {
+      return db.tx(() => {
+        const done = "state IN ('delivered', 'abandoned') AND created_at < ?";
+        db.stmt(`DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE ${done})`).run(
+          before.getTime(),
+        );
+        return countByOrg(
+          db.stmt<{ org_id: string }>(`DELETE FROM webhook_deliveries WHERE ${done} RETURNING org_id`).all(before.getTime()),
+        );
+      });
+    },
     async createEndpoint(orgId, input, now) {
       const e: WebhookEndpoint = {
         id: newId(),

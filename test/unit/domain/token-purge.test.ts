@@ -79,16 +79,16 @@ describe('scheduled token purge', () => {
     await link(org.id, 'expired', T0 - 1);
     await link(org.id, 'live', T0 + HOUR);
 
-    expect(await purgeTokens(store, clock())).to.deep.equal({ refreshTokens: 2, accountTokens: 2 });
+    expect(await purgeTokens(store, clock())).to.deep.equal({ refreshTokens: 2, accountTokens: 2, outbox: 0, webhookDeliveries: 0 });
     expect(await store.refreshTokens.findByHash('old')).to.equal(null);
     expect(await store.refreshTokens.findByHash('recent')).to.not.equal(null);
     expect(await store.accountTokens.consume('live', clock())).to.not.equal(null);
 
     const entries = await store.audit.listForEntity(org.id, 'organisation', org.id);
     expect(entries.map((e) => ({ action: e.action, to: e.to, actorId: e.actorId, at: e.at.getTime() }))).to.deep.equal([
-      { action: 'tokens.purge', to: { refreshTokens: 1, accountTokens: 2 }, actorId: null, at: T0 },
+      { action: 'tokens.purge', to: { refreshTokens: 1, accountTokens: 2, outbox: 0, webhookDeliveries: 0 }, actorId: null, at: T0 },
     ]);
     const otherEntries = await store.audit.listForEntity(other.id, 'organisation', other.id);
-    expect(otherEntries.map((e) => e.to)).to.deep.equal([{ refreshTokens: 1, accountTokens: 0 }]);
+    expect(otherEntries.map((e) => e.to)).to.deep.equal([{ refreshTokens: 1, accountTokens: 0, outbox: 0, webhookDeliveries: 0 }]);
   });
 });
