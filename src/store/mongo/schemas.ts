@@ -21,7 +21,9 @@ import {
   type FaceProposal,
   type Organisation,
   type OrganisationSettings,
-  type OutboxStatus,
+  type AlertRule,
+  type Notification,
+  type OutboxMail,
   type RefreshToken,
   type Subject,
   type User,
@@ -36,11 +38,8 @@ import {
   EMAIL_CATEGORIES,
   EMAIL_LANGUAGES,
   NOTIFICATION_CATEGORIES,
-  type AlertPayload,
-  type AlertRuleKind,
   type EmailCategory,
   type EmailLanguage,
-  type NotificationCategory,
 } from '../../shared/alerts.js';
 
 /**
@@ -626,15 +625,7 @@ export const guardianSchema = new Schema<GuardianDoc>(
   },
   { ...base, collection: 'guardians' },
 );
-export interface AlertRuleDoc {
-  _id: string;
-  orgId: string;
-  kind: AlertRuleKind;
-  count: number;
-  thresholdPct: number | null;
-  windowDays: number | null;
-  createdAt: Date;
-}
+export type AlertRuleDoc = Doc<AlertRule>;
 
 export const alertRuleSchema = new Schema<AlertRuleDoc>(
   {
@@ -669,15 +660,7 @@ export const alertStateSchema = new Schema<AlertStateDoc>(
 );
 alertStateSchema.index({ orgId: 1, ruleId: 1 }, { name: 'org_rule' });
 
-export interface NotificationDoc {
-  _id: string;
-  orgId: string;
-  userId: string;
-  category: NotificationCategory;
-  alert: AlertPayload;
-  createdAt: Date;
-  readAt: Date | null;
-}
+export type NotificationDoc = Doc<Notification>;
 
 export const notificationSchema = new Schema<NotificationDoc>(
   {
@@ -715,24 +698,7 @@ export const notificationPreferenceSchema = new Schema<NotificationPreferenceDoc
   { ...base, collection: 'notificationPreferences' },
 );
 
-export interface OutboxDoc {
-  _id: string;
-  orgId: string;
-  category: EmailCategory;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  headers: Record<string, string>;
-  status: OutboxStatus;
-  attempts: number;
-  lastError: string | null;
-  nextAttemptAt: Date;
-  claimedBy: string | null;
-  claimUntil: Date | null;
-  createdAt: Date;
-  sentAt: Date | null;
-}
+export type OutboxDoc = Doc<OutboxMail>;
 
 export const outboxSchema = new Schema<OutboxDoc>(
   {
