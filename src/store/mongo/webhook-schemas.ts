@@ -1,5 +1,11 @@
 import { Schema } from 'mongoose';
-import { DELIVERY_STATES, WEBHOOK_EVENTS, type DeliveryState, type WebhookEventType } from '../../domain/webhooks/webhook-ports.js';
+import {
+  DELIVERY_STATES,
+  WEBHOOK_EVENTS,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+} from '../../domain/webhooks/webhook-ports.js';
 
 // Outbound webhooks: endpoints, their queued deliveries, the attempts log, and the counter that
 // orders deliveries. The copy from SQLite carries the first three (transfer-mapping.ts).
@@ -9,20 +15,7 @@ const requiredString = { type: String, required: true };
 const nullableString = { type: String, default: null };
 const nullableDate = { type: Date, default: null };
 
-export interface WebhookEndpointDoc {
-  _id: string;
-  orgId: string;
-  url: string;
-  description: string | null;
-  secret: string;
-  events: WebhookEventType[];
-  active: boolean;
-  failingSince: Date | null;
-  disabledAt: Date | null;
-  disabledReason: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export type WebhookEndpointDoc = Omit<WebhookEndpoint, 'id'> & { _id: string };
 
 export const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
   {
@@ -43,25 +36,8 @@ export const webhookEndpointSchema = new Schema<WebhookEndpointDoc>(
 );
 webhookEndpointSchema.index({ orgId: 1, createdAt: 1 }, { name: 'org_created' });
 
-export interface WebhookDeliveryDoc {
-  _id: string;
-  orgId: string;
-  endpointId: string;
-  event: WebhookEventType;
-  orderKey: string;
-  seq: number;
-  body: string;
-  state: DeliveryState;
-  attempts: number;
-  nextAttemptAt: Date;
-  retryUntil: Date;
-  lastStatus: number | null;
-  lastError: string | null;
-  leaseOwner: string | null;
-  leaseUntil: Date | null;
-  createdAt: Date;
-  deliveredAt: Date | null;
-}
+/** The delivery as stored, with the lease of the node sending it (not part of the entity). */
+export type WebhookDeliveryDoc = Omit<WebhookDelivery, 'id'> & { _id: string; leaseOwner: string | null; leaseUntil: Date | null };
 
 export const webhookDeliverySchema = new Schema<WebhookDeliveryDoc>(
   {
@@ -89,15 +65,8 @@ webhookDeliverySchema.index({ state: 1, nextAttemptAt: 1 }, { name: 'due' });
 webhookDeliverySchema.index({ endpointId: 1, orderKey: 1, state: 1, seq: 1 }, { name: 'queue' });
 webhookDeliverySchema.index({ orgId: 1, endpointId: 1, seq: -1 }, { name: 'log' });
 
-export interface WebhookAttemptDoc {
-  _id: string;
-  deliveryId: string;
-  orgId: string;
-  at: Date;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-}
+/** An attempt has no id of its own in the domain; the store gives it one. */
+export type WebhookAttemptDoc = WebhookAttempt & { _id: string };
 
 export const webhookAttemptSchema = new Schema<WebhookAttemptDoc>(
   {
