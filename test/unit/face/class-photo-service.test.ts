@@ -39,7 +39,7 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
 
   beforeEach(async () => {
     f = await createLiveFixture({ students: 6 });
-    engine = new FakeFaceEngine({ retryAfterMs: 250 });
+    engine = new FakeFaceEngine({ status: { retryAfterMs: 250 } });
     engine.fallback = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
     f.deps.face = engine;
     f.deps.faceSettings = { confident: 0.3, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
