@@ -123,8 +123,12 @@ describe('HTTP failure answers', () => {
 
   it('answers /readyz 503 when the store does not answer', async () => {
     pingFails = true;
-    const res = await srv.request('GET', '/readyz');
-    pingFails = false;
+    let res;
+    try {
+      res = await srv.request('GET', '/readyz');
+    } finally {
+      pingFails = false;
+    }
     expect(res.status).to.equal(503);
     expect(res.body).to.deep.equal({ store: { kind: 'sqlite', ok: false } });
   });
