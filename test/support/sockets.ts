@@ -70,7 +70,11 @@ export function nextEvent<E extends keyof ServerToClientEvents>(
   });
 }
 
-/** Polls until `check` returns true (bounded). */
+/**
+ * Polls until `check` returns true, failing after `timeoutMs`. For a state that no single event
+ * announces (a screen built from many roster updates, a probe's answer, a store row); the step
+ * only paces the polling, never stands for the thing awaited.
+ */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 20): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
