@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import type { Store } from '../../src/domain/store-ports.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 
 describe('OpenAPI document and docs page', () => {
   let srv: TestServer;
@@ -135,7 +135,7 @@ describe('HTTP failure answers', () => {
 
   it('answers 429 with Retry-After once login failures exceed the limit', async () => {
     const attempt = () => srv.request('POST', '/api/v1/auth/login', { body: { email: 'ada@demo.school', password: 'wrong-password' } });
-    expect((await attempt()).status).to.equal(401);
+    expect(refusal(await attempt())).to.deep.equal([401, 'INVALID_CREDENTIALS']);
     expect((await attempt()).status).to.equal(401);
     const limited = await attempt();
     expect(limited.status).to.equal(429);
