@@ -1,12 +1,12 @@
 import type { Logger } from '../logger.js';
-import type { Store } from './store-ports.js';
+import type { Store } from './ports/store.js';
 import type { EventPublisher } from './events.js';
 import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { RateLimiter } from './rate-limiter.js';
 
-/** What the live-attendance domain needs; transports and tests supply it. */
+/** What the live-attendance services need; createDomain builds it, unit tests of one service build their own. */
 export interface DomainDeps {
   store: Store;
   events: EventPublisher;

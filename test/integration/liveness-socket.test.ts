@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { Subject, User } from '../../src/domain/store-ports.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../support/fake-face-engine.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';

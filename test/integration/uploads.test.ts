@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import type { User } from '../../src/domain/store-ports.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { FakeFaceEngine } from '../support/fake-face-engine.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
