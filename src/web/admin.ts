@@ -1,6 +1,6 @@
 /**
  * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
- * face references and proposals, class photo, organisation settings. One page; the address
+ * face references and proposals, class photo, organisation settings, webhooks. One page; the address
  * fragment (#users, #import, ...) picks the section, so each can be bookmarked.
  */
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
@@ -10,10 +10,11 @@ import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
 import { bindSubjects, loadSubjects } from './admin/subjects.js';
 import { bindUsers, loadUsers } from './admin/users.js';
+import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
+const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation', 'webhooks'] as const;
 type Tab = (typeof TABS)[number];
 
 /** What to (re)load when a section is shown, and where its errors go. */
@@ -23,6 +24,7 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   proposals: [loadProposals, 'proposals-error'],
   'class-photo': [loadClassPhoto, 'cp-error'],
   organisation: [loadOrganisation, 'org-error'],
+  webhooks: [loadWebhooks, 'webhooks-error'],
 };
 
 function currentTab(): Tab {
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
   bindFaces();
   bindClassPhoto();
   bindOrganisation();
+  bindWebhooks();
   window.addEventListener('hashchange', () => showTab(true));
   showTab(false);
   // The badge on the proposals tab says at once whether anything waits.
