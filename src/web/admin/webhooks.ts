@@ -66,8 +66,8 @@ function recentText(items: Delivery[], total: number): string {
   const counts = new Map<DeliveryState, number>();
   for (const d of items) counts.set(d.state, (counts.get(d.state) ?? 0) + 1);
   const tally = [...counts].map(([state, n]) => `${n} ${STATE_TEXT[state].toLowerCase()}`).join(', ');
-  const scope = total > items.length ? `last ${items.length} of ${total}` : `${total} in all`;
-  return `Latest: ${STATE_TEXT[latest.state].toLowerCase()} ${dateTime(latest.deliveredAt ?? latest.createdAt)} (${lastResult(latest)}). ${tally} (${scope}).`;
+  const scope = total > items.length ? `Of the last ${items.length}` : 'In all';
+  return `Latest: ${STATE_TEXT[latest.state].toLowerCase()} ${dateTime(latest.deliveredAt ?? latest.createdAt)} (${lastResult(latest)}). ${scope}: ${tally}.`;
 }
 
 /** Shows a secret that the server will never show again, until the admin says it is saved. */
@@ -157,7 +157,11 @@ async function openLog(e: Endpoint, focus = true): Promise<void> {
   log.dataset['endpointId'] = e.id;
   byId('wh-log-title').textContent = `Delivery log of ${e.url}`;
   byId('wh-log-caption').textContent =
-    page.total === 0 ? 'No delivery yet.' : `The ${page.items.length} newest of ${page.total} deliveries`;
+    page.total === 0
+      ? 'No delivery yet.'
+      : page.total > page.items.length
+        ? `The ${page.items.length} newest of ${page.total} deliveries`
+        : `${page.total} deliveries, newest first`;
   byId('wh-log-body').replaceChildren(
     ...page.items.map((d) => {
       const again = h('button', { type: 'button', 'aria-label': `Send again: ${d.event} of ${dateTime(d.createdAt)}` }, 'Send again');

@@ -15,7 +15,7 @@ const FACE_PHOTO = '/work/shared/faces/photos/img1.jpg';
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
+const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation', 'webhooks'] as const;
 
 /** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */
 function importCsv(): string {
@@ -207,6 +207,40 @@ describe('admin console (Chromium)', function () {
     await page.click('#face-upload');
     await page.waitForFunction(() => (document.getElementById('face-error')?.textContent ?? '') !== '');
     expect(await page.textContent('#face-error')).to.match(/face|unavailable/i);
+  });
+
+  it("records a student's consent from the guardian's signed form, then withdraws it with the face reference", async () => {
+    const page = laptop;
+    await goTo(page, 'faces');
+    const student = (await srv.store.users.getByEmail(org.id, 'student08@demo.school'))!;
+    const reference = { orgId: org.id, userId: student.id, modelId: 'm', modelVersion: '1', embeddings: [[0.6, 0.8]] };
+    await srv.store.faces.put({ ...reference, photos: null });
+    await page.fill('#face-q', student.name);
+    await page.click('#face-search button[type="submit"]');
+    await page.click(`#face-results button[aria-label="Choose ${student.name}"]`);
+    await page.waitForFunction(() => /No consent recorded/.test(document.getElementById('consent-status')?.textContent ?? ''));
+    expect(await page.isVisible('#consent-withdraw')).to.equal(false);
+
+    await page.fill('#consent-guardian', 'Grace Hopper');
+    await page.fill('#consent-version', '2026-09 form');
+    await page.click('#consent-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /Consent in force: given by their guardian Grace Hopper/.test(document.getElementById('consent-status')?.textContent ?? ''),
+    );
+    expect(await page.textContent('#consent-status')).to.contain('text version 2026-09 form');
+    expect(await page.isVisible('#consent-form')).to.equal(false);
+    const [consent] = await srv.store.consents.listForUser(org.id, student.id);
+    expect(consent).to.deep.include({ givenBy: 'guardian', guardianName: 'Grace Hopper', textVersion: '2026-09 form', withdrawnAt: null });
+    await page.screenshot({ path: path.join(SHOTS, 'consent-laptop.png'), fullPage: true });
+
+    await page.click('#consent-withdraw');
+    await page.waitForFunction(() =>
+      /No consent in force: the last one .* was withdrawn/.test(document.getElementById('consent-status')?.textContent ?? ''),
+    );
+    await page.waitForFunction(() => /No face reference yet/.test(document.getElementById('face-status')?.textContent ?? ''));
+    expect(await page.isVisible('#consent-form')).to.equal(true);
+    expect((await srv.store.consents.listForUser(org.id, student.id))[0]!.withdrawnAt).to.be.instanceOf(Date);
+    expect(await srv.store.faces.get(org.id, student.id)).to.equal(null);
   });
 
   it('changes the organisation name, time zone, session defaults, shared-device rule, retention and risk threshold', async () => {
