@@ -73,6 +73,17 @@ export function queryParam(name: string): string | null {
   return new URLSearchParams(location.search).get(name);
 }
 
+/** Saves `blob` as a file named `name` through a temporary link. */
+export function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoked later: some browsers read the URL only after the click has returned.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 /** A readable message for any error a command or request raised. */
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
