@@ -1,8 +1,10 @@
 /**
  * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
- * face references and proposals, class photo, organisation settings, webhooks. One page; the address
- * fragment (#users, #import, ...) picks the section, so each can be bookmarked.
+ * face references (with consent) and proposals, class photo, terms and holidays, organisation
+ * settings, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
+ * so each can be bookmarked.
  */
+import { bindCalendar, loadCalendar } from './admin/calendar.js';
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
 import { bindImport } from './admin/csv-import.js';
 import { bindFaces } from './admin/faces.js';
@@ -14,7 +16,7 @@ import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation', 'webhooks'] as const;
+const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'calendar', 'organisation', 'webhooks'] as const;
 type Tab = (typeof TABS)[number];
 
 /** What to (re)load when a section is shown, and where its errors go. */
@@ -23,6 +25,7 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   subjects: [loadSubjects, 'subjects-error'],
   proposals: [loadProposals, 'proposals-error'],
   'class-photo': [loadClassPhoto, 'cp-error'],
+  calendar: [loadCalendar, 'calendar-error'],
   organisation: [loadOrganisation, 'org-error'],
   webhooks: [loadWebhooks, 'webhooks-error'],
 };
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
   bindSubjects();
   bindFaces();
   bindClassPhoto();
+  bindCalendar();
   bindOrganisation();
   bindWebhooks();
   window.addEventListener('hashchange', () => showTab(true));

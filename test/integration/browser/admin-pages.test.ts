@@ -15,7 +15,7 @@ const FACE_PHOTO = '/work/shared/faces/photos/img1.jpg';
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation', 'webhooks'] as const;
+const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'calendar', 'organisation', 'webhooks'] as const;
 
 /** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */
 function importCsv(): string {
@@ -241,6 +241,44 @@ describe('admin console (Chromium)', function () {
     expect(await page.isVisible('#consent-form')).to.equal(true);
     expect((await srv.store.consents.listForUser(org.id, student.id))[0]!.withdrawnAt).to.be.instanceOf(Date);
     expect(await srv.store.faces.get(org.id, student.id)).to.equal(null);
+  });
+
+  it('adds a term, a one-day holiday and a week of closure, refuses a backwards range, and deletes a holiday', async () => {
+    const page = laptop;
+    await goTo(page, 'calendar');
+    await page.waitForSelector('#terms-body td:has-text("No term yet")');
+    await page.fill('#terms-name', 'Autumn term');
+    await page.fill('#terms-start', '2026-09-01');
+    await page.fill('#terms-end', '2026-12-18');
+    await page.click('#terms-form button[type="submit"]');
+    await page.waitForSelector('#terms-body th:has-text("Autumn term")');
+    expect(await page.textContent('#terms-body tr td')).to.equal('2026-09-01 to 2026-12-18');
+
+    await page.fill('#holidays-name', 'Armistice');
+    await page.fill('#holidays-start', '2026-11-11');
+    await page.click('#holidays-form button[type="submit"]');
+    await page.waitForSelector('#holidays-body th:has-text("Armistice")');
+    await page.fill('#holidays-name', 'Half term');
+    await page.fill('#holidays-start', '2026-10-26');
+    await page.fill('#holidays-end', '2026-10-19');
+    await page.click('#holidays-form button[type="submit"]');
+    expect(await page.textContent('#holidays-form-error')).to.equal('The last day comes before the first.');
+    await page.fill('#holidays-end', '2026-10-30');
+    await page.click('#holidays-form button[type="submit"]');
+    await page.waitForSelector('#holidays-body th:has-text("Half term")');
+    const holidays = () => srv.store.timetable.listHolidays(org.id).then((hs) => hs.map((x) => [x.name, x.startDay, x.endDay]));
+    expect(await holidays()).to.deep.equal([
+      ['Half term', '2026-10-26', '2026-10-30'],
+      ['Armistice', '2026-11-11', '2026-11-11'],
+    ]);
+    expect((await srv.store.timetable.listTerms(org.id)).map((t) => [t.name, t.startDay, t.endDay])).to.deep.equal([
+      ['Autumn term', '2026-09-01', '2026-12-18'],
+    ]);
+
+    await page.click('#holidays-body button[aria-label="Delete the holiday Armistice"]');
+    await page.waitForSelector('#holidays-body th:has-text("Armistice")', { state: 'detached' });
+    expect(await holidays()).to.deep.equal([['Half term', '2026-10-26', '2026-10-30']]);
+    await page.screenshot({ path: path.join(SHOTS, 'calendar-laptop.png'), fullPage: true });
   });
 
   it('changes the organisation name, time zone, session defaults, shared-device rule, retention and risk threshold', async () => {
