@@ -57,7 +57,7 @@ module.exports = {
       name: 'domain-imports-only-domain-and-shared',
       severity: 'error',
       comment:
-        'The domain owns its entities and ports (store-ports.ts, rate-limiter.ts, face/face-engine.ts); ' +
+        'The domain owns its entities and ports (ports/*.ts, rate-limiter.ts, face/face-engine.ts); ' +
         'the store, Redis, face engine and transports implement or call them, never the other way round.',
       from: { path: '^src/domain/' },
       to: {

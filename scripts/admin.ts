@@ -26,7 +26,7 @@ import { normaliseEmail } from '../src/domain/users/public-user.js';
 import { UserService } from '../src/domain/users/user-service.js';
 import { createStore } from '../src/store/index.js';
 import { readToolConfig, UsageError } from './lib/tool-config.js';
-import type { Store } from '../src/domain/store-ports.js';
+import type { Store } from '../src/domain/ports/store.js';
 
 const TOOL = 'admin-cli';
 

@@ -20,7 +20,7 @@ import type { Ack } from '../src/shared/errors.js';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { User } from '../src/domain/store-ports.js';
+import type { User } from '../src/domain/ports/users.js';
 import { startNodeProcess, startRedis, waitReadyz, type NodeProcess } from './lib/loadtest-cluster.js';
 import {
   expectedOutcome,

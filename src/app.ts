@@ -7,7 +7,7 @@ import { createDomain, type Domain, type DomainSettings, type Services } from '.
 import { createHttpApp } from './http/http-app.js';
 import { createReadiness, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
-import type { Store } from './domain/store-ports.js';
+import type { Store } from './domain/ports/store.js';
 import { EventBus } from './domain/events.js';
 import type { LiveAttendance } from './domain/live-attendance.js';
 import { createLimiters, type LimitSettings } from './domain/limiters.js';

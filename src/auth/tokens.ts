@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { AppError } from '../shared/app-error.js';
 import { newId } from '../shared/ids.js';
-import { ROLES, type Role } from '../domain/store-ports.js';
+import { ROLES, type Role } from '../domain/ports/common.js';
 
 /** Claims of an access token. `sub` is the user id, `org` the organisation id. */
 export interface AccessClaims {

@@ -1,5 +1,7 @@
 import { PasswordHasher } from '../auth/passwords.js';
-import { StoreConflictError, type NewUser, type Store } from './store-ports.js';
+import { StoreConflictError } from './ports/common.js';
+import { type Store } from './ports/store.js';
+import { type NewUser } from './ports/users.js';
 import { seedHistory } from './seed-history.js';
 
 /** Passwords of the demo accounts (documented in README.md). */

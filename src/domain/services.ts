@@ -1,7 +1,7 @@
 import { PasswordHasher } from '../auth/passwords.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
-import type { Store } from './store-ports.js';
+import type { Store } from './ports/store.js';
 import type { EventPublisher } from './events.js';
 import { AccountService } from './accounts/account-service.js';
 import { AuthService } from './accounts/auth-service.js';

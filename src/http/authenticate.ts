@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { TokenService } from '../auth/tokens.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

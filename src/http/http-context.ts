@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { Domain } from '../domain/services.js';
 import type { TrustProxy } from '../adapters/trust-proxy.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import type { Logger } from '../logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReadinessReport } from '../shared/readiness.js';

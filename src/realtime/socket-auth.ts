@@ -5,7 +5,7 @@ import { AppError, toErrorBody } from '../shared/app-error.js';
 import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import { defineCommand, type Command } from './define-handler.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer } from './types.js';

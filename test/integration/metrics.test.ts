@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { seedDemo } from '../../src/domain/seed.js';
-import type { User } from '../../src/domain/store-ports.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { freePort } from '../support/redis-server.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 
 describe('OpenAPI document and docs page', () => {

@@ -3,7 +3,7 @@ import { DEMO_HISTORY_WEEKS } from '../../src/domain/seed-history.js';
 import { seedDemo } from '../../src/domain/seed.js';
 import { ReportService } from '../../src/domain/reports/report-service.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { Actor } from '../../src/domain/actor.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z'); // a Thursday

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import bcrypt from 'bcryptjs';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 
 describe('seedDemo', () => {
   let store: Store;

@@ -1,16 +1,5 @@
 import type { DeliveryState, WebhookEventType } from '../../shared/webhooks.js';
-
-// No import of store-ports.ts (which imports this file): pages are spelled out structurally.
-interface PageQuery {
-  limit: number;
-  offset: number;
-}
-
-/** How many rows of one organisation a system-wide purge removed. */
-interface OrgCount {
-  orgId: string;
-  count: number;
-}
+import type { OrgCount, PageQuery } from '../ports/common.js';
 
 /** An organisation's receiver of signed event deliveries. */
 export interface WebhookEndpoint {

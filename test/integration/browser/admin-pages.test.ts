@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
-import type { Organisation, User } from '../../../src/domain/store-ports.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt } from '../../support/browser.js';
 

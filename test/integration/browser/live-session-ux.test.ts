@@ -5,7 +5,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { codeAt, joinTokenAt } from '../../../src/domain/checks/rotating-code.js';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
-import type { User } from '../../../src/domain/store-ports.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok, type ClientSocket } from '../../support/sockets.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';

@@ -12,7 +12,9 @@ import { memoryLimiterBackend } from '../../../src/adapters/flexible-rate-limite
 import { createLogger } from '../../../src/logger.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
 

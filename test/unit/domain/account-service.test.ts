@@ -5,7 +5,7 @@ import { AppError } from '../../../src/shared/app-error.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../../src/domain/store-ports.js';
+import type { Store } from '../../../src/domain/ports/store.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
 import { recordingQueue, tokenFromMail, type RecordingMailer } from '../../support/mail.js';
 
