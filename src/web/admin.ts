@@ -1,9 +1,10 @@
 /**
  * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
- * face references (with consent) and proposals, class photo, terms and holidays, organisation
- * settings, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
+ * face references (with consent) and proposals, class photo, terms and holidays, alert rules,
+ * organisation settings, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
  * so each can be bookmarked.
  */
+import { bindAlertRules, loadAlertRules } from './admin/alert-rules.js';
 import { bindCalendar, loadCalendar } from './admin/calendar.js';
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
 import { bindImport } from './admin/csv-import.js';
@@ -16,7 +17,18 @@ import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'calendar', 'organisation', 'webhooks'] as const;
+const TABS = [
+  'users',
+  'import',
+  'subjects',
+  'faces',
+  'proposals',
+  'class-photo',
+  'calendar',
+  'alerts',
+  'organisation',
+  'webhooks',
+] as const;
 type Tab = (typeof TABS)[number];
 
 /** What to (re)load when a section is shown, and where its errors go. */
@@ -26,6 +38,7 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   proposals: [loadProposals, 'proposals-error'],
   'class-photo': [loadClassPhoto, 'cp-error'],
   calendar: [loadCalendar, 'calendar-error'],
+  alerts: [loadAlertRules, 'alerts-error'],
   organisation: [loadOrganisation, 'org-error'],
   webhooks: [loadWebhooks, 'webhooks-error'],
 };
@@ -61,6 +74,7 @@ async function main(): Promise<void> {
   bindFaces();
   bindClassPhoto();
   bindCalendar();
+  bindAlertRules();
   bindOrganisation();
   bindWebhooks();
   window.addEventListener('hashchange', () => showTab(true));

@@ -16,7 +16,18 @@ const FACE_PHOTO = '/work/shared/faces/photos/img1.jpg';
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'calendar', 'organisation', 'webhooks'] as const;
+const TABS = [
+  'users',
+  'import',
+  'subjects',
+  'faces',
+  'proposals',
+  'class-photo',
+  'calendar',
+  'alerts',
+  'organisation',
+  'webhooks',
+] as const;
 
 /** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */
 function importCsv(): string {
@@ -280,6 +291,42 @@ describe('admin console (Chromium)', function () {
     await page.waitForSelector('#holidays-body th:has-text("Armistice")', { state: 'detached' });
     expect(await holidays()).to.deep.equal([['Half term', '2026-10-26', '2026-10-30']]);
     await page.screenshot({ path: path.join(SHOTS, 'calendar-laptop.png'), fullPage: true });
+  });
+
+  it('adds an alert rule of each kind with the fields that kind takes, and removes one', async () => {
+    const page = laptop;
+    await goTo(page, 'alerts');
+    await page.waitForSelector('#alert-rules-body td:has-text("No rule yet")');
+    expect(await page.isHidden('#ar-window-field')).to.equal(true);
+    await page.fill('#ar-count', '3');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("3 absences in a row")');
+
+    await page.selectOption('#ar-kind', 'low-attendance');
+    expect(await page.textContent('#ar-count-label')).to.equal('Sessions held in the window before attendance is judged');
+    await page.fill('#ar-count', '5');
+    await page.fill('#ar-threshold', '80');
+    await page.fill('#ar-window', '30');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:has-text("Attendance under 80 % over 30 days")');
+
+    await page.selectOption('#ar-kind', 'repeated-lateness');
+    expect(await page.isHidden('#ar-threshold-field')).to.equal(true);
+    await page.fill('#ar-count', '4');
+    await page.fill('#ar-window', '14');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("Late 4 times within 14 days")');
+    const rules = () => srv.store.alerts.listRules(org.id).then((rs) => rs.map((r) => [r.kind, r.count, r.thresholdPct, r.windowDays]));
+    expect(await rules()).to.deep.equal([
+      ['consecutive-absences', 3, null, null],
+      ['low-attendance', 5, 80, 30],
+      ['repeated-lateness', 4, null, 14],
+    ]);
+
+    await page.click('#alert-rules-body button[aria-label="Remove the rule: 3 absences in a row"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("3 absences in a row")', { state: 'detached' });
+    expect((await rules()).map((r) => r[0])).to.deep.equal(['low-attendance', 'repeated-lateness']);
+    await page.screenshot({ path: path.join(SHOTS, 'alerts-laptop.png'), fullPage: true });
   });
 
   it('changes the organisation name, time zone, session defaults, shared-device rule, retention and risk threshold', async () => {
