@@ -1,9 +1,10 @@
 /**
  * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
  * face references (with consent) and proposals, class photo, terms and holidays, alert rules,
- * organisation settings, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
+ * organisation settings with absence categories, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
  * so each can be bookmarked.
  */
+import { bindAbsenceCategories, loadAbsenceCategories } from './admin/absence-categories.js';
 import { bindAlertRules, loadAlertRules } from './admin/alert-rules.js';
 import { bindCalendar, loadCalendar } from './admin/calendar.js';
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
@@ -39,7 +40,7 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   'class-photo': [loadClassPhoto, 'cp-error'],
   calendar: [loadCalendar, 'calendar-error'],
   alerts: [loadAlertRules, 'alerts-error'],
-  organisation: [loadOrganisation, 'org-error'],
+  organisation: [() => Promise.all([loadOrganisation(), loadAbsenceCategories()]), 'org-error'],
   webhooks: [loadWebhooks, 'webhooks-error'],
 };
 
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   bindCalendar();
   bindAlertRules();
   bindOrganisation();
+  bindAbsenceCategories();
   bindWebhooks();
   window.addEventListener('hashchange', () => showTab(true));
   showTab(false);

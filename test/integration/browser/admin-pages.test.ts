@@ -355,6 +355,34 @@ describe('admin console (Chromium)', function () {
     expect(saved.settings.riskThreshold).to.equal(80);
   });
 
+  it('renames an absence category, adds one and removes one, saving the list whole', async () => {
+    const page = laptop;
+    await goTo(page, 'organisation');
+    await page.waitForFunction(() => document.querySelectorAll('#cat-body tr').length === 3);
+    expect(
+      await page.locator('#cat-body input[name="code"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+    ).to.deep.equal(['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED']);
+    await page.locator('#cat-body input[name="label"]').first().fill('Illness or medical appointment');
+    await page.click('#cat-body button[aria-label="Remove the category SCHOOL_TRIP"]');
+    await page.click('#cat-add');
+    const added = page.locator('#cat-body tr').last();
+    await added.locator('input[name="code"]').fill('RELIGIOUS');
+    await added.locator('input[name="label"]').fill('Religious observance');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => /Absence categories saved/.test(document.getElementById('cat-status')?.textContent ?? ''));
+    expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal([
+      { code: 'MEDICAL', label: 'Illness or medical appointment', authorised: true },
+      { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false },
+      { code: 'RELIGIOUS', label: 'Religious observance', authorised: true },
+    ]);
+    // A code the server refuses is said in words, and nothing changes.
+    await page.locator('#cat-body input[name="code"]').last().fill('MEDICAL');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#cat-error')).to.equal('Row 3, code: MEDICAL is given twice.');
+    expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.have.length(3);
+  });
+
   it('finds, edits and deactivates a user', async () => {
     const page = laptop;
     await goTo(page, 'users');
