@@ -1,5 +1,5 @@
 /**
- * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
+ * Admin console: users, CSV import (users, guardian contacts), subjects and enrolments, classroom location and networks,
  * face references (with consent) and proposals, class photo, terms and holidays, alert rules,
  * organisation settings with absence categories, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
  * so each can be bookmarked.
@@ -9,6 +9,7 @@ import { bindAlertRules, loadAlertRules } from './admin/alert-rules.js';
 import { bindCalendar, loadCalendar } from './admin/calendar.js';
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
 import { bindImport } from './admin/csv-import.js';
+import { bindGuardianImport } from './admin/guardian-import.js';
 import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   bindLogout();
   bindUsers();
   bindImport();
+  bindGuardianImport();
   bindSubjects();
   bindFaces();
   bindClassPhoto();

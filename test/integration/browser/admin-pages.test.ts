@@ -141,6 +141,39 @@ describe('admin console (Chromium)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'import-done-laptop.png'), fullPage: true });
   });
 
+  it('imports guardian contacts from CSV: a bad row refuses the whole file by its line, a good file is written', async () => {
+    const page = laptop;
+    await goTo(page, 'import');
+    const csv = (rows: string[]) => ({
+      name: 'guardians.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(['name,relation,email,language,student_number', ...rows].join('\n') + '\n'),
+    });
+    await page.setInputFiles(
+      '#guardians-file',
+      csv(['Ann Parent,mother,ann@example.org,fr,N001', 'Nobody,father,nobody@example.org,en,NO_SUCH_NUMBER']),
+    );
+    await page.click('#guardians-form button[type="submit"]');
+    await page.waitForSelector('#guardians-errors-block:not([hidden])');
+    expect(await page.locator('#guardians-errors-body th').allTextContents()).to.deep.equal(['3']);
+    const student = (await srv.store.users.getByEmail(org.id, 'imported001@demo.school'))!;
+    expect(await srv.store.guardians.get(org.id, student.id)).to.deep.equal([]);
+
+    await page.setInputFiles(
+      '#guardians-file',
+      csv(['Ann Parent,mother,ann@example.org,fr,N001', 'Bob Parent,father,bob@example.org,en,N001']),
+    );
+    await page.click('#guardians-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /Imported 2 contact\(s\) for 1 student/.test(document.getElementById('guardians-status')?.textContent ?? ''),
+    );
+    expect(await page.isHidden('#guardians-errors-block')).to.equal(true);
+    expect((await srv.store.guardians.get(org.id, student.id)).map((g) => [g.name, g.relation, g.language])).to.deep.equal([
+      ['Ann Parent', 'mother', 'fr'],
+      ['Bob Parent', 'father', 'en'],
+    ]);
+  });
+
   it('adds a subject and enrols the imported students from the same CSV, then removes two', async () => {
     const page = laptop;
     await goTo(page, 'subjects');
