@@ -1,4 +1,4 @@
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { Config } from '../config.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { Domain } from '../domain/services.js';
@@ -16,7 +16,7 @@ export interface HttpContext {
   store: Store;
   /** The domain (createDomain): services, live attendance, its queries and reports. */
   services: Domain;
-  tokenService: TokenService;
+  tokenService: TokenSigner;
   readiness: () => Promise<ReadinessReport>;
   /** Request rates of routes, the API document and the pages (docs/limits.md). */
   requestLimiters: RequestLimiters;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { payload } from './handlers/schemas.js';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
@@ -11,7 +11,7 @@ import type { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer } from './types.js';
 
 export interface SocketAuthDeps {
-  tokens: TokenService;
+  tokens: TokenSigner;
   store: Store;
   logger: Logger;
   /** TRUST_PROXY compiled once, shared with express (the same rule for HTTP and sockets). */

@@ -1,7 +1,7 @@
 import type { TrustProxy } from '../adapters/trust-proxy.js';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { EventBus } from '../domain/events.js';
 import type { CheckinService } from '../domain/checkins/checkin-service.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
@@ -35,7 +35,7 @@ export interface RealtimeDeps {
   onCommandAnswer?: (event: CommandName, ack: Ack<unknown>) => void;
   httpServer: HttpServer;
   store: Store;
-  tokens: TokenService;
+  tokens: TokenSigner;
   bus: EventBus;
   sessions: SessionService;
   closer: SessionCloser;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
+import { passwordProblem, type PasswordHasher } from './passwords.js';
 import type { AccountTokenPurpose, ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { PasswordHasher } from '../../auth/passwords.js';
-import type { TokenService } from '../../auth/tokens.js';
+import type { PasswordHasher } from './passwords.js';
+import type { TokenSigner } from './access-tokens.js';
 import { newId } from '../../shared/ids.js';
 import type { RefreshToken } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
@@ -45,7 +45,7 @@ export interface ClientInfo {
 export interface AuthServiceDeps {
   store: Store;
   passwords: PasswordHasher;
-  tokens: TokenService;
+  tokens: TokenSigner;
   loginThrottle: LoginThrottle;
   deviceTokens: DeviceTokens;
   refreshTtlS: number;

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
+import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
 import { ROLES, StoreConflictError, type Role } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type NewUser } from '../ports/users.js';

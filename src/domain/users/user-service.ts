@@ -1,4 +1,4 @@
-import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
+import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
 import { StoreConflictError, type Role } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type User, type UserPatch } from '../ports/users.js';
