@@ -11,6 +11,7 @@ import type { User } from '../../../src/domain/ports/users.js';
 import { verifySignature } from '../../../src/domain/webhooks/signature.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt, expectAccessible } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'admin');
@@ -74,7 +75,7 @@ describe('admin console: webhooks (Chromium)', function () {
     await ensurePagesBuilt('admin.js');
     // The dispatcher's own pass comes once a minute: the test ticks it, so each delivery is exact.
     srv = await startTestServer({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '60000' });
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     org = (await srv.store.organisations.getBySlug('demo'))!;
     teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     const subjects = await srv.store.subjects.list(org.id, { limit: 50, offset: 0 });
