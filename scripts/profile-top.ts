@@ -3,7 +3,11 @@
  * `scripts/loadtest.ts --cpu-prof DIR`) as a Markdown table: self time, and total time (the
  * frame and everything it called), each as milliseconds and share of the samples.
  *
- *   node --import tsx scripts/profile-top.ts FILE.cpuprofile [--top 10] [--by self|total]
+ *   node --import tsx scripts/profile-top.ts FILE.cpuprofile [--top 10] [--by self|total] [--from S] [--to S]
+ *
+ * `--from`/`--to` keep the samples taken between S seconds after the profile's start (the
+ * load phase of a run, without the start-up and the connecting); `--busiest S` keeps the S
+ * seconds with the least idle time.
  *
  * Frames are merged by function and file (and line, outside .ts files, whose lines under tsx are
  * those of the transpiled code), so one function reached by several paths is one row, and the
@@ -59,8 +63,42 @@ function frameName(cf: CallFrame, root: string): string {
   return `${fn} ${where}:${cf.lineNumber + 1}`;
 }
 
-/** Self and total time per frame; total counts a frame once per sample even when it recurses. */
-export function profileTop(profile: CpuProfile, root: string): ProfileTop {
+/** Sample i's time in seconds since the profile's start. */
+function sampleTimes(profile: CpuProfile): number[] {
+  const times: number[] = [];
+  let t = profile.startTime;
+  for (const d of profile.timeDeltas) {
+    t += d;
+    times.push((t - profile.startTime) / 1e6);
+  }
+  return times;
+}
+
+/** The start of the `seconds`-long window, on whole seconds, with the fewest idle samples' time. */
+export function busiestWindow(profile: CpuProfile, seconds: number): number {
+  const times = sampleTimes(profile);
+  const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const busyPerSecond: number[] = [];
+  profile.samples.forEach((id, i) => {
+    if (idleIds.has(id)) return;
+    const s = Math.floor(times[i]!);
+    busyPerSecond[s] = (busyPerSecond[s] ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0);
+  });
+  let best = 0;
+  let bestBusy = -1;
+  for (let s = 0; s + seconds <= Math.max(seconds, busyPerSecond.length); s += 1) {
+    let busy = 0;
+    for (let k = s; k < s + seconds; k += 1) busy += busyPerSecond[k] ?? 0;
+    if (busy > bestBusy) [best, bestBusy] = [s, busy];
+  }
+  return best;
+}
+
+/**
+ * Self and total time per frame over the samples taken from `fromS` to `toS` seconds after
+ * the start; total counts a frame once per sample even when it recurses.
+ */
+export function profileTop(profile: CpuProfile, root: string, fromS = 0, toS = Infinity): ProfileTop {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) {
@@ -68,7 +106,9 @@ export function profileTop(profile: CpuProfile, root: string): ProfileTop {
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
   const selfUs = new Map<number, number>();
+  const times = sampleTimes(profile);
   profile.samples.forEach((id, i) => {
+    if (times[i]! < fromS || times[i]! >= toS) return;
     // timeDeltas[i] is the time before sample i; it is the best estimate of the sample's weight.
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, profile.timeDeltas[i] ?? 0));
   });
@@ -121,16 +161,30 @@ const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(path.ba
 if (isMain) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: 'string', default: '10' }, by: { type: 'string', default: 'self' }, help: { type: 'boolean', default: false } },
+    options: {
+      top: { type: 'string', default: '10' },
+      by: { type: 'string', default: 'self' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      busiest: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
   });
   const n = Number(values.top);
   if (values.help || positionals.length === 0 || !Number.isInteger(n) || n < 1 || (values.by !== 'self' && values.by !== 'total')) {
-    process.stdout.write('usage: profile-top.ts FILE.cpuprofile... [--top N] [--by self|total]\n');
+    process.stdout.write('usage: profile-top.ts FILE.cpuprofile... [--top N] [--by self|total] [--from S] [--to S | --busiest S]\n');
     process.exit(values.help ? 0 : 1);
   }
   const root = repoRoot(import.meta.url);
   for (const file of positionals) {
-    const top = profileTop(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, root);
-    process.stdout.write(`${path.basename(file)}\n${table(top, n, values.by)}\n\n`);
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+    let from = Number(values.from ?? 0);
+    let to = values.to === undefined ? Infinity : Number(values.to);
+    if (values.busiest !== undefined) {
+      from = busiestWindow(profile, Number(values.busiest));
+      to = from + Number(values.busiest);
+    }
+    const window = from > 0 || to < Infinity ? ` (${from} s to ${to === Infinity ? 'end' : `${to} s`})` : '';
+    process.stdout.write(`${path.basename(file)}${window}\n${table(profileTop(profile, root, from, to), n, values.by)}\n\n`);
   }
 }
