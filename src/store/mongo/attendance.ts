@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import {
   StoreConflictError,
@@ -91,7 +91,7 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
   return {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
-      const update = q.recordInsertIfAbsentUpdate(orgId, newId(), input, clock());
+      const update = q.recordInsertIfAbsentUpdate(orgId, newTimeOrderedId(), input, clock());
       try {
         const res = await m.records.findOneAndUpdate(filter, update, {
           upsert: true,

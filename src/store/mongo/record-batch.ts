@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import {
   StoreConflictError,
   type AttendanceRecord,
@@ -55,7 +55,7 @@ export async function writeRecordBatch(
   if (entries.length > 0) {
     try {
       await m.audit.insertMany(
-        entries.map(({ entry }) => fromAudit({ id: newId(), ...entry }, new Types.ObjectId())),
+        entries.map(({ entry }) => fromAudit({ id: newTimeOrderedId(), ...entry }, new Types.ObjectId())),
         { ordered: false },
       );
     } catch (err) {
@@ -78,7 +78,7 @@ async function insertAll(
     if (w.kind !== 'insert') continue;
     const key = keyOf(w.input.sessionId, w.input.studentId);
     if (inserts.has(key)) repeats.push({ i, key });
-    else inserts.set(key, { i, w, id: newId() });
+    else inserts.set(key, { i, w, id: newTimeOrderedId() });
   }
   if (inserts.size === 0) return;
   const now = clock();

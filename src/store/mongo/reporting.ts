@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import type { AuditEntry, AuditRepository, SummaryRepository } from '../../domain/store-ports.js';
 import { fromAudit, summaryId, toAudit, toSummary } from './mapping.js';
 import type { Models } from './models.js';
@@ -42,7 +42,7 @@ export function summaryRepository(m: Models, clock: () => Date): SummaryReposito
 export function auditRepository(m: Models): AuditRepository {
   return {
     async append(entry) {
-      const a: AuditEntry = { id: newId(), ...entry };
+      const a: AuditEntry = { id: newTimeOrderedId(), ...entry };
       const doc = fromAudit(a, new Types.ObjectId());
       await m.audit.create(doc);
       return toAudit(doc);

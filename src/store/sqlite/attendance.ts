@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import {
   StoreConflictError,
@@ -212,7 +212,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     }
     const now = clock();
     const rec: AttendanceRecord = {
-      id: newId(),
+      id: newTimeOrderedId(now.getTime()),
       orgId,
       ...input,
       flags: [...input.flags],
@@ -267,7 +267,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       after = update(w.orgId, w.id, w.expectedVersion, w.patch, versions.next);
       if (!after) return { written: false, record: before };
     }
-    db.stmt(auditInsert).run(audit.toRow({ id: newId(), ...w.audit(before, after) }));
+    db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...w.audit(before, after) }));
     return { written: true, before, record: after };
   };
   return {
