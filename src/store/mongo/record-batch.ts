@@ -79,22 +79,40 @@ async function insertAll(
   const now = clock();
   const sent = [...inserts.values()];
   const failed = new Map<number, unknown>();
-  try {
-    await m.records.bulkWrite(
-      sent.map(({ w, id }) => ({
-        updateOne: {
-          filter: q.recordKeyFilter(w.orgId, w.input.sessionId, w.input.studentId),
-          update: q.recordInsertIfAbsentUpdate(w.orgId, id, w.input, now),
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
-  } catch (err) {
-    const writeErrors = bulkWriteErrors(err);
-    if (writeErrors === null) throw err;
-    // Lost races (duplicate key) are read back below like the others.
-    for (const e of writeErrors) if (!isDuplicateKeyError(e)) failed.set(e.index, e);
+  // Indexes into `sent` still to send. A server may stop an unordered bulk at its first error
+  // (FerretDB does), leaving the writes after it unattempted: those are sent again. Sending one
+  // again that was stored is harmless: its upsert then matches and sets nothing.
+  let todo = sent.map((_, n) => n);
+  while (todo.length > 0) {
+    const round = todo;
+    try {
+      await m.records.bulkWrite(
+        round.map((n) => {
+          const { w, id } = sent[n]!;
+          return {
+            updateOne: {
+              filter: q.recordKeyFilter(w.orgId, w.input.sessionId, w.input.studentId),
+              update: q.recordInsertIfAbsentUpdate(w.orgId, id, w.input, now),
+              upsert: true,
+            },
+          };
+        }),
+        { ordered: false },
+      );
+      break;
+    } catch (err) {
+      const writeErrors = bulkWriteErrors(err);
+      if (writeErrors === null || writeErrors.length === 0) throw err;
+      const errored = new Set<number>();
+      for (const e of writeErrors) {
+        const n = round[e.index]!;
+        errored.add(n);
+        // Lost races (duplicate key) are read back below like the others.
+        if (!isDuplicateKeyError(e)) failed.set(n, e);
+      }
+      const first = Math.min(...writeErrors.map((e) => e.index));
+      todo = round.slice(first + 1).filter((n) => !errored.has(n));
+    }
   }
   const docs = await m.records
     .find({
