@@ -73,6 +73,10 @@ export interface OrganisationSettings {
   riskThreshold: number;
   /** Categories of excused absences (docs/absences.md); unset: DEFAULT_ABSENCE_CATEGORIES (absenceCategoriesOf). */
   absenceCategories?: AbsenceCategory[];
+  /** At-risk alerts also go to the student concerned, in-app and by email (docs/notifications.md); absent: off. */
+  notifyStudent?: true;
+  /** At-risk alerts also go by email to the student's guardian contacts; absent: off. */
+  notifyGuardians?: true;
 }
 
 /** The at-risk threshold of an organisation that sets none, in percent. */
@@ -154,6 +158,8 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
       ? { absenceCategories: raw.absenceCategories.map((c) => ({ code: c.code, label: c.label, authorised: c.authorised })) }
       : {}),
     riskThreshold: raw?.riskThreshold ?? DEFAULT_RISK_THRESHOLD,
+    ...(raw?.notifyStudent === true ? { notifyStudent: true as const } : {}),
+    ...(raw?.notifyGuardians === true ? { notifyGuardians: true as const } : {}),
   };
 }
 
@@ -973,14 +979,31 @@ export interface GuardianContact {
   email: string;
   /** BCP 47 language tag of the messages they get, e.g. 'en', 'fr'. */
   language: string;
+  /**
+   * Email categories this address stopped for this student (the unsubscribe link of a guardian
+   * email); absent when none. Read-only: derived from the student's unsubscribes by email.
+   */
+  unsubscribed?: EmailCategory[];
 }
 
-/** A student's guardian contacts, kept and replaced as one list. */
+/**
+ * A student's guardian contacts, kept and replaced as one list, and the unsubscribes of their
+ * addresses. The unsubscribes are kept apart from the list, by category and email key
+ * (guardianEmailKey), so an admin replacing or re-importing the list keeps them.
+ */
 export interface GuardianRepository {
-  /** Empty when none were set. */
+  /** Empty when none were set; each contact with the categories its address unsubscribed from. */
   get(orgId: string, studentId: string): Promise<GuardianContact[]>;
-  /** Replaces the student's list (an empty list removes it); returns what is stored. */
+  /**
+   * Replaces the student's list (an empty list removes it; the unsubscribes stay while there
+   * are any); returns what is stored. A given `unsubscribed` is ignored.
+   */
   put(orgId: string, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]>;
+  /**
+   * Records that the address whose key is `emailKey` wants no more `category` emails about the
+   * student (idempotent); false when none of the student's contacts has that address.
+   */
+  unsubscribe(orgId: string, studentId: string, emailKey: string, category: EmailCategory): Promise<boolean>;
 }
 
 /** OneRoster object types the import keeps a link or a copy of (docs/oneroster.md). */
@@ -1024,6 +1047,8 @@ export interface GuardianContacts {
   orgId: string;
   studentId: string;
   contacts: GuardianContact[];
+  /** `<category>:<email key>` of each unsubscribe (guardianUnsubscribeEntry). */
+  unsubscribed: string[];
   updatedAt: Date;
 }
 

@@ -523,6 +523,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE teacher_settings ADD COLUMN code_period_s INTEGER;
     `,
   },
+  {
+    version: 19,
+    name: 'unsubscribes of guardian contacts',
+    // A JSON array of '<category>:<email key>' beside the list, so replacing the list keeps it.
+    sql: `
+      ALTER TABLE guardian_contacts ADD COLUMN unsubscribed TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */
