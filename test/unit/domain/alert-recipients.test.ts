@@ -210,7 +210,8 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     f.clock.advance(DAY);
     const teacher = f.actor(f.teacher);
     const session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
-    for (const s of f.students) await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: s.id, status: 'present', ip: null });
+    for (const s of f.students)
+      await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: s.id, status: 'present', ip: null });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
     await f.deps.jobs.drain(10_000);
     await heldSession();
