@@ -2,7 +2,16 @@ import { AppError } from '../../shared/app-error.js';
 import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
 import { guardianEmailKey } from '../guardians/guardian-unsubscribes.js';
-import type { GuardianContact, NewOutboxMail, NotificationPreferences, OutboxFilter, OutboxMail, Page, Store, User } from '../store-ports.js';
+import type {
+  GuardianContact,
+  NewOutboxMail,
+  NotificationPreferences,
+  OutboxFilter,
+  OutboxMail,
+  Page,
+  Store,
+  User,
+} from '../store-ports.js';
 import { alertEmail, emailLanguageOf, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
 import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
 
@@ -119,7 +128,13 @@ export class EmailNotifications {
       const token = tokens.issueGuardian({ orgId, studentId: student.id, emailKey, category: 'alert' });
       const url = `${publicUrl}/api/v1/unsubscribe?token=${token}`;
       const email = guardianAlertEmail(emailLanguageOf(contact.language), contact.name, student.name, org.name, own, url);
-      const ok = await outbox.enqueue({ orgId, category: 'alert', to: contact.email, ...email, headers: { 'List-Unsubscribe': `<${url}>` } });
+      const ok = await outbox.enqueue({
+        orgId,
+        category: 'alert',
+        to: contact.email,
+        ...email,
+        headers: { 'List-Unsubscribe': `<${url}>` },
+      });
       if (ok) queued++;
     }
     return queued;
