@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { guardianEmailKey } from '../../src/domain/guardians/guardian-unsubscribes.js';
-import type { NewExcuse } from '../../src/domain/store-ports.js';
+import type { NewExcuse } from '../../src/domain/ports/excuses.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 

@@ -1,4 +1,4 @@
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { guardianEmailKey } from '../../src/domain/guardians/guardian-unsubscribes.js';
 
 // One row in each collection that arrived after the first transfer set, written through the

@@ -3,7 +3,12 @@ import type { AlertPayload, NotificationView } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
 import type { DomainEvent, EventPublisher } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
-import type { AlertRule, NewAlertRule, Notification, OrganisationSettings, Store, Subject, User } from '../store-ports.js';
+import type { AlertRule, NewAlertRule } from '../ports/alerts.js';
+import type { Notification } from '../ports/notifications.js';
+import type { OrganisationSettings } from '../ports/organisations.js';
+import type { Store } from '../ports/store.js';
+import type { Subject } from '../ports/subjects.js';
+import type { User } from '../ports/users.js';
 import type { EmailNotifications } from '../notifications/email-notifications.js';
 import { evaluateRule, type HistoryEntry } from './alert-rules.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EMAIL_CATEGORIES, type EmailCategory } from '../../shared/alerts.js';
-import type { GuardianContact } from '../store-ports.js';
+import type { GuardianContact } from '../ports/guardians.js';
 import { normaliseEmail } from '../users/public-user.js';
 
 /**

@@ -2,16 +2,12 @@ import { AppError } from '../../shared/app-error.js';
 import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
 import { guardianEmailKey } from '../guardians/guardian-unsubscribes.js';
-import type {
-  GuardianContact,
-  NewOutboxMail,
-  NotificationPreferences,
-  OutboxFilter,
-  OutboxMail,
-  Page,
-  Store,
-  User,
-} from '../store-ports.js';
+import type { Page } from '../ports/common.js';
+import type { GuardianContact } from '../ports/guardians.js';
+import type { NotificationPreferences } from '../ports/notifications.js';
+import type { NewOutboxMail, OutboxFilter, OutboxMail } from '../ports/outbox.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { alertEmail, emailLanguageOf, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
 import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
 

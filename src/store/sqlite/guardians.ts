@@ -1,4 +1,4 @@
-import type { GuardianContact, GuardianRepository } from '../../domain/store-ports.js';
+import type { GuardianContact, GuardianRepository } from '../../domain/ports/guardians.js';
 import { guardianEmailKey, guardianUnsubscribeEntry, withUnsubscribes } from '../../domain/guardians/guardian-unsubscribes.js';
 import type { SqliteDb } from './db.js';
 

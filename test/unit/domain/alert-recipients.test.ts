@@ -5,7 +5,9 @@ import { guardianEmailKey } from '../../../src/domain/guardians/guardian-unsubsc
 import { EmailNotifications } from '../../../src/domain/notifications/email-notifications.js';
 import { emailLanguageOf, guardianAlertEmail } from '../../../src/domain/notifications/email-templates.js';
 import { UnsubscribeTokens } from '../../../src/domain/notifications/unsubscribe-tokens.js';
-import type { NewOutboxMail, OrganisationSettings, User } from '../../../src/domain/store-ports.js';
+import type { OrganisationSettings } from '../../../src/domain/ports/organisations.js';
+import type { NewOutboxMail } from '../../../src/domain/ports/outbox.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import type { AlertPayload } from '../../../src/shared/alerts.js';
 import { expectCode } from '../../support/expect-code.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
