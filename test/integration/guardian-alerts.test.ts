@@ -128,6 +128,10 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
     expect(contacts.body.items).to.deep.equal([
       { name: 'Marie Martin', relation: 'mother', email: 'marie@home.example', language: 'fr', unsubscribed: ['alert'] },
     ]);
+    // The student's subject access export says so too.
+    const exported = await srv.request('GET', `/api/v1/users/${student.id}/export`, { token: token(admin) });
+    expect(exported.status).to.equal(200);
+    expect(exported.body.guardians).to.deep.equal(contacts.body.items);
     const forged = await srv.request('GET', `${link.slice(0, -3)}abc`);
     expect(forged.status).to.equal(400);
     expect(forged.body.error.code).to.equal('UNSUBSCRIBE_LINK_INVALID');
