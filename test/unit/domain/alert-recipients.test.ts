@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { AlertService, alertAudience } from '../../../src/domain/alerts/alert-service.js';
-import type { EventBus } from '../../../src/domain/events.js';
 import { guardianEmailKey } from '../../../src/domain/guardians/guardian-unsubscribes.js';
 import { EmailNotifications } from '../../../src/domain/notifications/email-notifications.js';
 import { emailLanguageOf, guardianAlertEmail } from '../../../src/domain/notifications/email-templates.js';
@@ -123,8 +122,8 @@ describe('alerts to the student and guardians (domain, embedded store, recording
         },
       },
     });
-    alerts = new AlertService({ store: f.store, events: f.deps.events, now: f.clock.now, jobs: f.deps.jobs, email: emails });
-    detach = alerts.attach(f.deps.events as EventBus);
+    alerts = new AlertService({ store: f.store, events: f.bus, now: f.clock.now, jobs: f.jobs, email: emails });
+    detach = alerts.attach(f.bus);
     await alerts.createRule(f.actor(f.admin), { kind: 'consecutive-absences', count: 1, thresholdPct: null, windowDays: null });
     await f.store.guardians.put(f.org.id, f.students[0]!.id, [
       { name: 'Marie', relation: 'mother', email: 'marie@home.test', language: 'fr-FR' },
@@ -145,7 +144,7 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     const session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
     await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: f.students[1]!.id, status: 'present', ip: null });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    await f.deps.jobs.drain(10_000);
+    await f.jobs.drain(10_000);
   }
 
   async function settings(s: Partial<Pick<OrganisationSettings, 'notifyStudent' | 'notifyGuardians'>>): Promise<void> {
@@ -215,7 +214,7 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     for (const s of f.students)
       await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: s.id, status: 'present', ip: null });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    await f.deps.jobs.drain(10_000);
+    await f.jobs.drain(10_000);
     await heldSession();
     expect(outbox.filter((m) => m.to.endsWith('@home.test')).map((m) => m.to)).to.deep.equal(['marie@home.test']);
   });
