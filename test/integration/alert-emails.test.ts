@@ -4,7 +4,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { decodedMail, startSmtpServer, type TestSmtpServer } from '../support/mail.js';
+import { beforeDigestHour, decodedMail, startSmtpServer, type TestSmtpServer } from '../support/mail.js';
 import { command, connectClient, ok, waitFor } from '../support/sockets.js';
 
 const PUBLIC_URL = 'https://attendance.school.example';
@@ -28,18 +28,6 @@ interface World {
   /** Opens and closes a session of the subject as its teacher: the student is absent. */
   holdSession(): Promise<void>;
   outbox(query?: string): Promise<OutboxRow[]>;
-}
-
-/**
- * The real clock moved back to 03:00 UTC of today: time still passes (outbox backoff needs it),
- * but the organisation (UTC) never reaches DIGEST_HOUR, so no daily digest joins the alert emails
- * whatever hour the suite runs at.
- */
-function beforeDigestHour(): () => Date {
-  const midnight = new Date();
-  midnight.setUTCHours(0, 0, 0, 0);
-  const shift = Date.now() - midnight.getTime() - 3 * 3_600_000;
-  return () => new Date(Date.now() - shift);
 }
 
 async function world(env: Record<string, string>): Promise<World> {

@@ -4,7 +4,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { decodedMail, startSmtpServer, type TestSmtpServer } from '../support/mail.js';
+import { beforeDigestHour, decodedMail, startSmtpServer, type TestSmtpServer } from '../support/mail.js';
 import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const PUBLIC_URL = 'https://attendance.school.example';
@@ -30,7 +30,7 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
 
   before(async () => {
     smtp = await startSmtpServer();
-    srv = await startTestServer({ PUBLIC_URL, SMTP_URL: smtp.url });
+    srv = await startTestServer({ PUBLIC_URL, SMTP_URL: smtp.url, DIGEST_HOUR: '7' }, { clock: beforeDigestHour() });
     org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');
     teacher = await createUser(srv.store, org.id, 'teacher');
