@@ -29,11 +29,13 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '100' },
     runs: { type: 'string', default: '1' },
     'timeout-s': { type: 'string', default: '300' },
+    /** Writes before.heapsnapshot and connected.heapsnapshot of each run here (Chrome DevTools reads them). */
+    'heap-snapshots': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write('usage: bench-connections.ts [--connections N] [--warmup W] [--runs R] [--timeout-s S]\n');
+  process.stdout.write('usage: bench-connections.ts [--connections N] [--warmup W] [--runs R] [--timeout-s S] [--heap-snapshots DIR]\n');
   process.exit(0);
 }
 const N = Number(args.connections);
@@ -171,12 +173,14 @@ async function oneRun(run: number): Promise<RunResult> {
     for (const s of warm) s.disconnect();
     await waitForHandles(node, idle);
 
-    const before = await readMemory(node);
+    const snapshot = (name: string) =>
+      args['heap-snapshots'] ? { snapshot: path.resolve(args['heap-snapshots'], `run${run}-${name}.heapsnapshot`) } : {};
+    const before = await readMemory(node, snapshot('before'));
     const t0 = performance.now();
     const sockets = await connectAndJoin(url, signed.slice(0, N), sessionId);
     open.push(...sockets);
     const connectMs = performance.now() - t0;
-    const connected = await readMemory(node);
+    const connected = await readMemory(node, snapshot('connected'));
     for (const s of sockets) s.disconnect();
     await waitForHandles(node, idle);
     const after = await readMemory(node);

@@ -8,6 +8,7 @@
  * (`stdio: [..., 'ipc']`). The parent calls readMemory(child).
  */
 import type { ChildProcess } from 'node:child_process';
+import { writeHeapSnapshot } from 'node:v8';
 
 export interface MemorySample {
   heapUsed: number;
@@ -24,6 +25,8 @@ interface ProbeRequest {
   id: number;
   /** false: no collection, just the figures (cheap, for polling). */
   collect: boolean;
+  /** Also writes a heap snapshot (after the collection) to this file. */
+  snapshot?: string;
 }
 
 interface ProbeReply {
@@ -71,7 +74,10 @@ export function installMemoryProbe(): void {
       return;
     }
     settledSample(gc).then(
-      (sample) => send({ type: 'memory-probe:reply', id: m.id, sample } satisfies ProbeReply),
+      (sample) => {
+        if (m.snapshot) writeHeapSnapshot(m.snapshot);
+        send({ type: 'memory-probe:reply', id: m.id, sample } satisfies ProbeReply);
+      },
       (err: unknown) => send({ type: 'memory-probe:reply', id: m.id, error: String(err) } satisfies ProbeReply),
     );
   });
@@ -81,8 +87,14 @@ export function installMemoryProbe(): void {
 
 let nextId = 1;
 
-/** Asks the child for a sample, after a full GC unless `collect` is false; rejects after `timeoutMs`. */
-export function readMemory(child: ChildProcess, { collect = true, timeoutMs = 30_000 } = {}): Promise<MemorySample> {
+/**
+ * Asks the child for a sample, after a full GC unless `collect` is false, and a heap snapshot
+ * written by the child when `snapshot` names a file; rejects after `timeoutMs`.
+ */
+export function readMemory(
+  child: ChildProcess,
+  { collect = true, timeoutMs = 30_000, snapshot }: { collect?: boolean; timeoutMs?: number; snapshot?: string } = {},
+): Promise<MemorySample> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -97,7 +109,7 @@ export function readMemory(child: ChildProcess, { collect = true, timeoutMs = 30
       else reject(new Error(`memory probe: ${m.error ?? 'no sample'}`));
     };
     child.on('message', onMessage);
-    child.send({ type: 'memory-probe', id, collect } satisfies ProbeRequest);
+    child.send({ type: 'memory-probe', id, collect, ...(snapshot ? { snapshot } : {}) } satisfies ProbeRequest);
   });
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { payload } from './handlers/schemas.js';
 import type { TokenService } from '../auth/tokens.js';
@@ -8,7 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../domain/store-ports.js';
 import { defineCommand, type Command } from './define-handler.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
-import type { AppServer } from './types.js';
+import type { AppServer, AppSocket } from './types.js';
 
 export interface SocketAuthDeps {
   tokens: TokenService;
@@ -62,7 +63,9 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
         tokenExpiresAt: claims.exp * 1000,
         sid: claims.sid ?? null,
         ip: clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy),
+        userAgent: userAgentOf(socket.handshake.headers['user-agent']),
       };
+      releaseHandshake(socket);
     })().then(
       () => next(),
       (err: unknown) => {
@@ -71,6 +74,29 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       },
     );
   });
+}
+
+/** Longer user agents are cut: the record keeps it for the shared-device review only. */
+export const USER_AGENT_MAX_CHARS = 300;
+
+function userAgentOf(header: string | undefined): string | null {
+  return typeof header === 'string' && header.length > 0 ? header.slice(0, USER_AGENT_MAX_CHARS) : null;
+}
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({});
+const NO_AUTH: Record<string, never> = Object.freeze({});
+
+/**
+ * Once the socket is authenticated, what it needs later is in socket.data (identity, address,
+ * user agent, token expiry); the upgrade request, its headers and the token itself are let go.
+ * With thousands of sockets per node they were about a fifth of each connection's memory, and a
+ * token that is no longer held cannot leak through a heap dump of a long-lived connection.
+ */
+function releaseHandshake(socket: AppSocket): void {
+  socket.handshake.headers = NO_HEADERS;
+  socket.handshake.auth = NO_AUTH;
+  // engine.io keeps the upgrade request for socket.request only; nothing here reads it after the handshake.
+  (socket.conn as unknown as { request: unknown }).request = null;
 }
 
 /**

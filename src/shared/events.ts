@@ -366,6 +366,8 @@ export interface SocketData {
   /** The login the token belongs to, when it names one. */
   sid: string | null;
   ip: string | null;
+  /** The handshake's User-Agent, at most USER_AGENT_MAX_CHARS (the headers are not kept). */
+  userAgent: string | null;
 }
 
 /** Room names, shared so every node computes them the same way. */
