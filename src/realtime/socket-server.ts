@@ -16,7 +16,7 @@ import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
 import { CommandsInFlight } from './commands-in-flight.js';
 import { CurrentActors } from './current-actor.js';
-import { attachCommands, commandListeners } from './define-handler.js';
+import { attachCommands, commandDispatcher } from './define-handler.js';
 import { Fanout } from './fanout.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
 import { RosterBatches } from './roster-batches.js';
@@ -99,7 +99,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     actors,
   );
   const inFlight = new CommandsInFlight(logger);
-  const commands = commandListeners(
+  const commands = commandDispatcher(
     [
       ...authCommands(authDeps, expiry),
       ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, lifecycle: deps.lifecycle, logger }),
