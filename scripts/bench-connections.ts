@@ -183,7 +183,7 @@ async function oneRun(run: number): Promise<RunResult> {
     const connected = await readMemory(node, snapshot('connected'));
     for (const s of sockets) s.disconnect();
     await waitForHandles(node, idle);
-    const after = await readMemory(node);
+    const after = await readMemory(node, snapshot('after'));
     if (connected.tcpHandles < idle + N) throw new Error(`only ${connected.tcpHandles - idle} of ${N} connections open at the node`);
     process.stdout.write(
       `run ${run}: ${N} sockets in ${(connectMs / 1000).toFixed(1)} s; per connection heap ${kb((connected.heapUsed - before.heapUsed) / N)} KB, ` +
