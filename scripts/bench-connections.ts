@@ -1,7 +1,7 @@
 /**
  * Connection memory benchmark (not a test): what each connected student socket costs one node.
- * N students connect over the websocket transport, each with its own access token, and join an
- * open session's room; the node's heap and RSS after a full GC, before and after, divided by N.
+ * N students connect over the websocket transport, each with its own access token and a phone
+ * browser's upgrade headers (--bare-headers: Node's), and join an open session's room; the node's heap and RSS after a full GC, before and after, divided by N.
  *
  *   node --import tsx scripts/bench-connections.ts [--connections 2000] [--runs 1] [--parser json|msgpack]
  *
@@ -31,11 +31,15 @@ const { values: args } = parseArgs({
     'timeout-s': { type: 'string', default: '300' },
     /** Writes before.heapsnapshot and connected.heapsnapshot of each run here (Chrome DevTools reads them). */
     'heap-snapshots': { type: 'string' },
+    /** Only the headers Node's websocket client sends, instead of a phone browser's. */
+    'bare-headers': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write('usage: bench-connections.ts [--connections N] [--warmup W] [--runs R] [--timeout-s S] [--heap-snapshots DIR]\n');
+  process.stdout.write(
+    'usage: bench-connections.ts [--connections N] [--warmup W] [--runs R] [--timeout-s S] [--heap-snapshots DIR] [--bare-headers]\n',
+  );
   process.exit(0);
 }
 const N = Number(args.connections);
@@ -44,6 +48,16 @@ const RUNS = Number(args.runs);
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const BATCH = 50;
 const root = repoRoot(import.meta.url);
+
+/** What a phone's browser adds to the websocket upgrade (its Origin is set per run). */
+const BROWSER_HEADERS = {
+  'user-agent':
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.135 Mobile Safari/537.36',
+  'accept-encoding': 'gzip, deflate, br, zstd',
+  'accept-language': 'en-GB,en;q=0.9,pl;q=0.8',
+  'cache-control': 'no-cache',
+  pragma: 'no-cache',
+};
 
 interface RunResult {
   before: MemorySample;
@@ -79,7 +93,13 @@ async function connectAndJoin(url: string, tokens: readonly string[], sessionId:
   const sockets: Socket[] = [];
   for (let i = 0; i < tokens.length; i += BATCH) {
     const batch = tokens.slice(i, i + BATCH).map(async (token) => {
-      const s = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const s = connect(url, {
+        auth: { token },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        ...(args['bare-headers'] ? {} : { extraHeaders: { ...BROWSER_HEADERS, origin: url } }),
+      });
       sockets.push(s);
       await new Promise<void>((resolve, reject) => {
         s.once('connect', resolve);
@@ -217,7 +237,7 @@ const rss = per((r) => r.connected.rss - r.before.rss);
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)} to ${Math.max(...xs).toFixed(2)}`;
 process.stdout.write(
   [
-    `connections ${N} (websocket, each its own student, joined to one session's room), runs ${RUNS}`,
+    `connections ${N} (websocket${args['bare-headers'] ? '' : ', browser headers'}, each its own student, joined to one session's room), runs ${RUNS}`,
     `heap per connection: ${range(heap)} KB (issue #20 budget 12.7 KB); RSS per connection: ${range(rss)} KB`,
     `machine: ${cpus().length} cores, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadavg()
       .map((l) => l.toFixed(2))
