@@ -8,6 +8,7 @@ import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../domain/store-ports.js';
 import { defineCommand, type Command } from './define-handler.js';
+import { StringPool } from './string-pool.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer, AppSocket } from './types.js';
 
@@ -45,6 +46,7 @@ export function useConnectLimit(io: AppServer, limiter: RateLimiter, deps: Pick<
  * (never the query string). The claims become socket.data; handlers read identity only there.
  */
 export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
+  const shared = new StringPool(SHARED_STRINGS_MAX);
   io.use((socket, next) => {
     void (async () => {
       const token: unknown = socket.handshake.auth?.['token'];
@@ -58,12 +60,12 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       await refuseRevoked(deps.store, claims.sid);
       socket.data = {
         userId: user.id,
-        orgId: user.orgId,
-        role: user.role,
+        orgId: shared.intern(user.orgId),
+        role: shared.intern(user.role),
         tokenExpiresAt: claims.exp * 1000,
         sid: claims.sid ?? null,
         ip: clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy),
-        userAgent: userAgentOf(socket.handshake.headers['user-agent']),
+        userAgent: shared.intern(userAgentOf(socket.handshake.headers['user-agent'])),
       };
       releaseHandshake(socket);
     })().then(
@@ -75,6 +77,9 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
     );
   });
 }
+
+/** Distinct organisation ids, roles and user agents a node shares between its sockets. */
+const SHARED_STRINGS_MAX = 2_000;
 
 /** Longer user agents are cut: the record keeps it for the shared-device review only. */
 export const USER_AGENT_MAX_CHARS = 300;
