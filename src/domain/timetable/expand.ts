@@ -1,5 +1,5 @@
 import { addDays, instantAt, isoWeekday } from '../calendar.js';
-import type { Holiday, Meeting, Term } from '../store-ports.js';
+import type { Holiday, Meeting, Term } from '../ports/timetable.js';
 
 /** One dated meeting: the session the timetable asks for on that day. */
 export interface Slot {

@@ -9,15 +9,9 @@ import { assertStaffOf } from '../sessions/access.js';
 import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import type { SessionService } from '../sessions/session-service.js';
-import {
-  NO_ORGANISATION_SETTINGS,
-  type Holiday,
-  type Meeting,
-  type Occurrence,
-  type Subject,
-  type TeacherSettings,
-  type Term,
-} from '../store-ports.js';
+import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
+import { type Subject } from '../ports/subjects.js';
+import { type Holiday, type Meeting, type Occurrence, type TeacherSettings, type Term } from '../ports/timetable.js';
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';

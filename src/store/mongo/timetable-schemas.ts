@@ -1,7 +1,7 @@
 import { Schema } from 'mongoose';
 import { POLICY_CHECKS, POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { newId } from '../../shared/ids.js';
-import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/store-ports.js';
+import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/ports/timetable.js';
 
 // Timetable documents (docs/timetable.md); the conventions of schemas.ts.
 

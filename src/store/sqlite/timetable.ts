@@ -7,7 +7,7 @@ import {
   type TeacherDefaultPolicy,
   type Term,
   type TimetableRepository,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/timetable.js';
 import type { SqliteDb } from './db.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
