@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect, type Socket } from 'socket.io-client';
-import { TokenService } from '../src/auth/tokens.js';
+import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../src/config.js';
 import type { Ack } from '../src/shared/errors.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
@@ -177,7 +177,7 @@ async function oneRun(run: number): Promise<RunResult> {
   try {
     const port = await waitListening(node);
     const url = `http://127.0.0.1:${port}`;
-    const tokens = new TokenService(config.jwt);
+    const tokens = new JwtTokenSigner(config.jwt);
     const [teacherSocket] = await connectAndJoin(url, [tokens.signAccess(teacher).token], null);
     open.push(teacherSocket!);
     const opened = await emitAck<{ id: string }>(teacherSocket!, 'session:open', { subjectId: subject.id });

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
-import { TokenService } from '../../src/auth/tokens.js';
-import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import type { AppSocket } from '../../src/realtime/types.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
@@ -136,7 +138,7 @@ describe('socket footprint after authentication', function () {
   it('still disconnects the socket when the token it connected with expires', async () => {
     const ttlMs = srv.config.jwt.accessTtlS * 1000;
     const expiringIn = 5_000;
-    const signer = new TokenService(srv.config.jwt, () => new Date(clock.now().getTime() - (ttlMs - expiringIn)));
+    const signer = new JwtTokenSigner(srv.config.jwt, () => new Date(clock.now().getTime() - (ttlMs - expiringIn)));
     const socket = await client(signer.signAccess(students[0]!).token);
     expect(serverSide(socket).handshake.auth).to.deep.equal({});
     const expired = nextEvent(socket, 'auth:expired', () => true, 5_000);
