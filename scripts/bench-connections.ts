@@ -11,6 +11,7 @@
  * connects, joins and leaves first, so compiled code and lazily built tables are in the baseline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -186,7 +187,8 @@ async function oneRun(run: number): Promise<RunResult> {
     const watched = await emitAck(teacherSocket!, 'session:watch', { sessionId });
     if (!watched.ok) throw new Error(`session:watch: ${watched.error.code}`);
 
-    const signed = students.map((s) => tokens.signAccess(s).token);
+    // Each with a login id, as a real login's token has: the socket also joins that login's room.
+    const signed = students.map((s) => tokens.signAccess(s, randomUUID()).token);
     // The listening socket and the teacher's connection.
     const { tcpHandles: idle } = await readMemory(node, { collect: false });
     const warm = await connectAndJoin(url, signed.slice(N), sessionId);

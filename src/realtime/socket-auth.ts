@@ -135,7 +135,7 @@ export function authCommands(deps: SocketAuthDeps, watch: TokenExpiryWatch): Com
       if (!user?.active) throw new AppError('ACCOUNT_DISABLED');
       await refuseDisabledOrganisation(deps.store, claims.org);
       await refuseRevoked(deps.store, claims.sid);
-      // The socket stays in the room of the login it connected with: logging that out ends it.
+      // The socket stays with the login it connected with (socket.data.sid): logging that out ends it.
       socket.data.role = user.role;
       watch.renew(socket, claims.exp * 1000);
       return { expiresAt: new Date(socket.data.tokenExpiresAt).toISOString() };
