@@ -82,7 +82,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
 const SHARED_STRINGS_MAX = 2_000;
 
 /** Longer user agents are cut: the record keeps it for the shared-device review only. */
-export const USER_AGENT_MAX_CHARS = 300;
+const USER_AGENT_MAX_CHARS = 300;
 
 function userAgentOf(header: string | undefined): string | null {
   return typeof header === 'string' && header.length > 0 ? header.slice(0, USER_AGENT_MAX_CHARS) : null;
@@ -94,7 +94,7 @@ const NO_AUTH: Record<string, never> = Object.freeze({});
 /**
  * Once the socket is authenticated, what it needs later is in socket.data (identity, address,
  * user agent, token expiry); the upgrade request, its headers and the token itself are let go.
- * With thousands of sockets per node they were about a fifth of each connection's memory, and a
+ * With thousands of sockets per node they were about a sixth of each connection's memory, and a
  * token that is no longer held cannot leak through a heap dump of a long-lived connection.
  */
 function releaseHandshake(socket: AppSocket): void {

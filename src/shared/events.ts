@@ -368,7 +368,7 @@ export interface SocketData {
   /** The login the token belongs to, when it names one. */
   sid: string | null;
   ip: string | null;
-  /** The handshake's User-Agent, at most USER_AGENT_MAX_CHARS (the headers are not kept). */
+  /** The handshake's User-Agent, cut to 300 characters (the headers themselves are not kept). */
   userAgent: string | null;
 }
 
