@@ -523,6 +523,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE teacher_settings ADD COLUMN code_period_s INTEGER;
     `,
   },
+  {
+    version: 19,
+    name: 'records by session',
+    // Without it the planner answered "org_id = ? AND session_id = ?" (the group commit's
+    // peer read, the roster, the proxy peers) from records_student on org_id alone, reading
+    // every record of the organisation: a check-in's cost grew with the term. The created_at,
+    // id tail serves listBySession's ORDER BY without a sort.
+    sql: `
+      CREATE INDEX records_session ON records (org_id, session_id, created_at, id);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */
