@@ -30,8 +30,20 @@ interface World {
   outbox(query?: string): Promise<OutboxRow[]>;
 }
 
+/**
+ * The real clock moved back to 03:00 UTC of today: time still passes (outbox backoff needs it),
+ * but the organisation (UTC) never reaches DIGEST_HOUR, so no daily digest joins the alert emails
+ * whatever hour the suite runs at.
+ */
+function beforeDigestHour(): () => Date {
+  const midnight = new Date();
+  midnight.setUTCHours(0, 0, 0, 0);
+  const shift = Date.now() - midnight.getTime() - 3 * 3_600_000;
+  return () => new Date(Date.now() - shift);
+}
+
 async function world(env: Record<string, string>): Promise<World> {
-  const srv = await startTestServer({ PUBLIC_URL, ...env });
+  const srv = await startTestServer({ PUBLIC_URL, DIGEST_HOUR: '7', ...env }, { clock: beforeDigestHour() });
   const org = await createOrg(srv.store);
   const admin = await createUser(srv.store, org.id, 'admin');
   const teacher = await createUser(srv.store, org.id, 'teacher');
