@@ -534,6 +534,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX records_session ON records (org_id, session_id, created_at, id);
     `,
   },
+  {
+    version: 20,
+    name: 'unsubscribes of guardian contacts',
+    // A JSON array of '<category>:<email key>' beside the list, so replacing the list keeps it.
+    sql: `
+      ALTER TABLE guardian_contacts ADD COLUMN unsubscribed TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

@@ -363,7 +363,7 @@ describe('admin console (Chromium)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'alerts-laptop.png'), fullPage: true });
   });
 
-  it('changes the organisation name, time zone, session defaults, shared-device rule, retention and risk threshold', async () => {
+  it('changes the organisation name, time zone, session defaults, shared-device rule, retention, risk threshold and alert recipients', async () => {
     const page = laptop;
     await goTo(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
@@ -377,6 +377,8 @@ describe('admin console (Chromium)', function () {
     await page.selectOption('#org-location-mode', 'never');
     expect(await page.inputValue('#org-risk-threshold')).to.equal('75');
     await page.fill('#org-risk-threshold', '80');
+    expect(await page.isChecked('#org-notify-guardians')).to.equal(false);
+    await page.check('#org-notify-guardians');
     await page.click('#org-form button[type="submit"]');
     await page.waitForFunction(() => /Settings saved/.test(document.getElementById('org-status')?.textContent ?? ''));
     const saved = (await srv.store.organisations.get(org.id))!;
@@ -387,6 +389,7 @@ describe('admin console (Chromium)', function () {
     expect(saved.settings.sharedDevice).to.equal('refuse');
     expect(saved.settings.retention).to.deep.equal({ probeDays: 7, locationDays: 30, locationMode: 'never', ipDays: 3 });
     expect(saved.settings.riskThreshold).to.equal(80);
+    expect(saved.settings).to.include({ notifyGuardians: true }).and.not.to.have.property('notifyStudent');
   });
 
   it('renames an absence category, adds one and removes one, saving the list whole', async () => {
