@@ -182,6 +182,16 @@ export interface ClassroomLocation extends GeoPoint {
   radiusM: number;
 }
 
+/**
+ * Where a meeting or a session is held, over its subject's classroom: each part unset (a null
+ * location, no ranges) falls back to the subject's on its own (src/domain/sessions/room.ts).
+ */
+export interface Room {
+  location: ClassroomLocation | null;
+  /** CIDR ranges, IPv4 or IPv6; empty: the subject's. */
+  allowedIpRanges: string[];
+}
+
 export interface Subject {
   id: string;
   orgId: string;
@@ -212,6 +222,10 @@ export interface AttendanceSession {
   closesAt: Date;
   /** Secret behind the rotating code; any node derives the current code from it. */
   codeSecret: string;
+  /** Where it is held when not in the subject's classroom: a meeting's room, or given at opening; null: the subject's. */
+  room: Room | null;
+  /** The timetable meeting it was created from; null when opened by hand. */
+  meetingId: string | null;
   /** Calendar day of the session in the organisation's time zone (for daily summaries). */
   day: string;
   createdAt: Date;
@@ -505,7 +519,23 @@ export interface SubjectRepository {
 
 export type NewSession = Omit<
   AttendanceSession,
-  'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'closedAt' | 'closedBy' | 'leaseOwner' | 'leaseUntil' | 'rosterVersion'
+  | 'id'
+  | 'orgId'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'closedAt'
+  | 'closedBy'
+  | 'leaseOwner'
+  | 'leaseUntil'
+  | 'rosterVersion'
+  | 'room'
+  | 'meetingId'
+> &
+  Partial<Pick<AttendanceSession, 'room' | 'meetingId'>>;
+
+/** What a transition may write besides the status; `startsAt`, `teacherId`, `policy` and `room` only while scheduled. */
+export type SessionTransitionPatch = Partial<
+  Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy' | 'startsAt' | 'teacherId' | 'policy' | 'room'>
 >;
 
 export interface SessionFilter extends PageQuery {
@@ -527,12 +557,7 @@ export interface SessionRepository {
    * Compare-and-set: applies the patch only when the session's status is one of `from`.
    * Returns the updated session, or null when the status did not match.
    */
-  transition(
-    orgId: string,
-    id: string,
-    from: SessionState[],
-    patch: Partial<Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>,
-  ): Promise<AttendanceSession | null>;
+  transition(orgId: string, id: string, from: SessionState[], patch: SessionTransitionPatch): Promise<AttendanceSession | null>;
   /**
    * System-wide: sessions not yet closed whose closesAt <= now (or stuck in 'closing'), and
    * whose lease is free or expired. Oldest closesAt first.
@@ -1156,6 +1181,10 @@ export interface Meeting {
   teacherId: string | null;
   /** The checks its sessions get; null: the organisation's defaults. */
   preset: PolicyPreset | null;
+  /** Its room when not the subject's classroom; null: the subject's location. */
+  location: ClassroomLocation | null;
+  /** Its networks; empty: the subject's. */
+  allowedIpRanges: string[];
   createdAt: Date;
 }
 
@@ -1200,6 +1229,8 @@ export function defaultTeacherSettings(orgId: string, userId: string): TeacherSe
 }
 
 export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt'>;
+/** The fields an edit may change; the term and the subject stay. */
+export type MeetingPatch = Partial<Omit<NewMeeting, 'subjectId' | 'termId'>>;
 
 export interface TimetableRepository {
   createTerm(orgId: string, input: Pick<Term, 'name' | 'startDay' | 'endDay'>): Promise<Term>;
@@ -1215,7 +1246,14 @@ export interface TimetableRepository {
   getMeeting(orgId: string, id: string): Promise<Meeting | null>;
   /** All of the organisation's meetings, or one subject's; by weekday then start time. */
   listMeetings(orgId: string, subjectId?: string): Promise<Meeting[]>;
+  /** Applies the fields the patch names; null when there is no such meeting. */
+  updateMeeting(orgId: string, id: string, patch: MeetingPatch): Promise<Meeting | null>;
   deleteMeeting(orgId: string, id: string): Promise<boolean>;
+  /**
+   * Forgets a created occurrence (its session was cancelled because the meeting moved to
+   * another weekday), so the day is free again should the meeting come back to it.
+   */
+  forgetOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
   /** Occurrences of these meetings on days in the inclusive range. */
   listOccurrences(orgId: string, meetingIds: string[], fromDay: string, toDay: string): Promise<Occurrence[]>;
   /**

@@ -31,6 +31,8 @@ export function timetableContract(ctx: ContractContext): void {
         endTime: '10:00',
         teacherId: null,
         preset: 'manual',
+        location: null,
+        allowedIpRanges: [],
       });
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
       expect(await s.timetable.getMeeting(other.id, meeting.id)).to.equal(null);
@@ -42,7 +44,7 @@ export function timetableContract(ctx: ContractContext): void {
     it('lists meetings by weekday then start time, for a subject or the whole organisation', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
-      const base = { termId: 't', endTime: '23:00', teacherId: 'tch', preset: null };
+      const base = { termId: 't', endTime: '23:00', teacherId: 'tch', preset: null, location: null, allowedIpRanges: [] };
       const late = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'a', weekday: 2, startTime: '14:00' });
       const early = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'a', weekday: 2, startTime: '08:30' });
       const monday = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'b', weekday: 1, startTime: '15:00' });

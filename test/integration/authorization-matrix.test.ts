@@ -193,6 +193,8 @@ async function meetingOf(fx: Fixture): Promise<{ path: string; day: string }> {
     endTime: '11:00',
     teacherId: null,
     preset: 'manual',
+    location: null,
+    allowedIpRanges: [],
   });
   return { path: `/meetings/${meeting.id}`, day: ahead.toISOString().slice(0, 10) };
 }

@@ -3,16 +3,21 @@ import type { AuditAction } from '../../shared/audit.js';
 import type { PolicyPreset } from '../../shared/policy-presets.js';
 import type { SessionView } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
-import { addDays, dayIn, isoWeekday } from '../calendar.js';
+import { addDays, dayIn, instantAt, isoWeekday } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import { assertStaffOf } from '../sessions/access.js';
 import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
+import { effectiveRoom, roomOrNull } from '../sessions/room.js';
+import { effectiveStatus } from '../sessions/views.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import type { SessionService } from '../sessions/session-service.js';
 import {
   NO_ORGANISATION_SETTINGS,
+  type AttendanceSession,
+  type ClassroomLocation,
   type Holiday,
   type Meeting,
+  type MeetingPatch,
   type Occurrence,
   type Subject,
   type TeacherSettings,
@@ -35,7 +40,32 @@ export interface MeetingInput {
   endTime: string;
   teacherId?: string | null | undefined;
   preset?: PolicyPreset | null | undefined;
+  /** The room's location when not the subject's classroom; null or left out: the subject's. */
+  location?: ClassroomLocation | null | undefined;
+  /** The room's networks; empty or left out: the subject's. */
+  allowedIpRanges?: string[] | undefined;
 }
+
+/** An edit of a meeting: a field left out keeps its value; the term stays. */
+export type MeetingUpdateInput = Partial<Omit<MeetingInput, 'termId'>>;
+
+/** A meeting after an edit, with what became of its sessions not yet opened. */
+export interface MeetingUpdate {
+  meeting: Meeting;
+  /** Scheduled sessions that follow the new times, teacher, checks or room. */
+  rescheduled: string[];
+  /** Scheduled sessions cancelled: the weekday changed, or the new meeting cannot be held that day. */
+  cancelled: string[];
+}
+
+/** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
+const FOLLOW_DAYS = 400;
+
+/** The reasons, in the audit log, of the sessions an edit cancels. */
+export const MEETING_CANCEL_REASONS = {
+  weekday: 'MEETING_WEEKDAY_CHANGED',
+  unfit: 'MEETING_CHANGED_UNFIT',
+} as const;
 
 /** A dated meeting as staff see it: planned, its session created, or called off. */
 export interface UpcomingSlot {
@@ -133,35 +163,57 @@ export class TimetableService {
     if (!terms.some((t) => t.id === input.termId)) {
       throw new AppError('NOT_FOUND', 'No such term.', { issues: [{ path: 'termId', message: 'no such term' }] });
     }
-    if (input.endTime <= input.startTime) {
-      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
-        issues: [{ path: 'endTime', message: 'not after startTime' }],
-      });
-    }
-    const teacherId = input.teacherId ?? null;
-    if (teacherId !== null && !subject.teacherIds.includes(teacherId)) {
-      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
-        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
-      });
-    }
-    const preset = input.preset ?? null;
-    // A preset the subject cannot run would fail every week at creation time; refuse it now.
-    const org = await this.deps.store.organisations.get(actor.orgId);
-    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
-    resolvePolicy(preset ? { preset } : undefined, subject, defaults.policy, this.deps.capabilities);
-    const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, {
-      subjectId,
-      termId: input.termId,
+    const room = roomOrNull(input.location, input.allowedIpRanges);
+    const fields = {
       weekday: input.weekday,
       startTime: input.startTime,
       endTime: input.endTime,
-      teacherId,
-      preset,
-    });
+      teacherId: input.teacherId ?? null,
+      preset: input.preset ?? null,
+      location: room?.location ?? null,
+      allowedIpRanges: room?.allowedIpRanges ?? [],
+    };
+    await this.assertMeetingFits(actor, subject, fields);
+    const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
   }
 
+  /**
+   * Edits a meeting. Its sessions already created and still scheduled follow: new times,
+   * teacher, checks and room; when the weekday changes they are cancelled instead
+   * (MEETING_WEEKDAY_CHANGED) and the timetable run creates the new days' sessions. Sessions
+   * that opened keep what they opened with.
+   */
+  async updateMeeting(actor: Actor, meetingId: string, input: MeetingUpdateInput): Promise<MeetingUpdate> {
+    const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
+    const patch: MeetingPatch = {};
+    if (input.weekday !== undefined) patch.weekday = input.weekday;
+    if (input.startTime !== undefined) patch.startTime = input.startTime;
+    if (input.endTime !== undefined) patch.endTime = input.endTime;
+    if (input.teacherId !== undefined) patch.teacherId = input.teacherId;
+    if (input.preset !== undefined) patch.preset = input.preset;
+    if (input.location !== undefined) patch.location = roomOrNull(input.location, [])?.location ?? null;
+    if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = roomOrNull(null, input.allowedIpRanges)?.allowedIpRanges ?? [];
+    const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter(
+      (k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]),
+    );
+    if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
+    const next = { ...meeting, ...patch };
+    await this.assertMeetingFits(actor, subject, next);
+    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
+    if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
+    const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
+    await this.audit(
+      actor,
+      'subject',
+      meeting.subjectId,
+      'meeting.update',
+      { id: meetingId, ...pick(meeting) },
+      { id: meetingId, ...pick(updated) },
+    );
+    return { meeting: updated, ...(await this.followMeeting(actor, subject, meeting, updated)) };
+  }
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);
     await this.deps.store.timetable.deleteMeeting(actor.orgId, meetingId);
@@ -212,12 +264,16 @@ export class TimetableService {
       throw new AppError('CONFLICT', 'The session of this meeting is being created; retry in a moment.');
     }
     try {
-      const session = await this.sessions.open(actor, {
-        subjectId,
-        ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
-        closesAt: slot.closesAt.toISOString(),
-        ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
-      });
+      const session = await this.sessions.open(
+        actor,
+        {
+          subjectId,
+          ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
+          closesAt: slot.closesAt.toISOString(),
+          ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+        },
+        { meetingId, room: slot.room },
+      );
       await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
       return session;
     } catch (err) {
@@ -261,6 +317,110 @@ export class TimetableService {
     requireRole(actor, 'admin', 'teacher');
     const { timetable } = this.deps.store;
     return timetable.putTeacherSettings(mergeTeacherSettings(await timetable.getTeacherSettings(actor.orgId, actor.id), input));
+  }
+
+  /**
+   * Refuses a meeting that would fail every week when its sessions are created: an end not
+   * after its start, a teacher who does not teach the subject, a preset its room cannot run.
+   */
+  private async assertMeetingFits(
+    actor: Actor,
+    subject: Subject,
+    m: Pick<Meeting, 'startTime' | 'endTime' | 'teacherId' | 'preset' | 'location' | 'allowedIpRanges'>,
+  ): Promise<void> {
+    if (m.endTime <= m.startTime) {
+      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
+        issues: [{ path: 'endTime', message: 'not after startTime' }],
+      });
+    }
+    if (m.teacherId !== null && !subject.teacherIds.includes(m.teacherId)) {
+      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
+        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
+      });
+    }
+    const org = await this.deps.store.organisations.get(actor.orgId);
+    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
+    const room = effectiveRoom(subject, roomOrNull(m.location, m.allowedIpRanges));
+    resolvePolicy(m.preset ? { preset: m.preset } : undefined, room, defaults.policy, this.deps.capabilities);
+  }
+
+  /** The meeting's sessions from today that are still scheduled follow its change (updateMeeting). */
+  private async followMeeting(
+    actor: Actor,
+    subject: Subject,
+    before: Meeting,
+    after: Meeting,
+  ): Promise<Pick<MeetingUpdate, 'rescheduled' | 'cancelled'>> {
+    const { store, now } = this.deps;
+    const org = await store.organisations.get(actor.orgId);
+    const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
+    const today = dayIn(timezone, now());
+    const occurrences = await store.timetable.listOccurrences(actor.orgId, [after.id], today, addDays(today, FOLLOW_DAYS));
+    const result: Pick<MeetingUpdate, 'rescheduled' | 'cancelled'> = { rescheduled: [], cancelled: [] };
+    for (const o of occurrences) {
+      if (o.state !== 'created' || o.sessionId === null) continue;
+      const session = await store.sessions.get(actor.orgId, o.sessionId);
+      // A session scheduled by hand that stands for the meeting is the teacher's own, and stays.
+      if (!session || session.meetingId !== after.id || effectiveStatus(session, now()) !== 'scheduled') continue;
+      if (after.weekday !== before.weekday) {
+        await this.cancelFollower(actor, session, o.day, MEETING_CANCEL_REASONS.weekday);
+        result.cancelled.push(session.id);
+        continue;
+      }
+      try {
+        const change = await this.followerChange(actor, subject, session, before, after, o.day, timezone);
+        if (await this.lifecycle.reschedule(actor, session.id, change)) result.rescheduled.push(session.id);
+      } catch (err) {
+        // The changed meeting cannot be held that day (its new window is over, or the teacher's
+        // own defaults need what its room lacks): the session goes rather than stay stale.
+        if (!(err instanceof AppError)) throw err;
+        this.deps.logger.warn({ err, meetingId: after.id, sessionId: session.id }, 'session of an edited meeting cancelled');
+        await this.cancelFollower(actor, session, o.day, MEETING_CANCEL_REASONS.unfit);
+        result.cancelled.push(session.id);
+      }
+    }
+    return result;
+  }
+
+  /** What a scheduled session of the meeting on `day` becomes; its policy is resolved again only when what decides it changed. */
+  private async followerChange(
+    actor: Actor,
+    subject: Subject,
+    session: AttendanceSession,
+    before: Meeting,
+    after: Meeting,
+    day: string,
+    timezone: string,
+  ): Promise<Parameters<SessionLifecycle['reschedule']>[2]> {
+    const startsAt = instantAt(timezone, day, after.startTime);
+    const closesAt = instantAt(timezone, day, after.endTime);
+    // The session keeps the grace it was given: the teacher's or organisation's at creation.
+    const graceMs = session.lateAfter.getTime() - session.startsAt.getTime();
+    const lateAfter = new Date(Math.min(startsAt.getTime() + graceMs, closesAt.getTime()));
+    const teacherId = after.teacherId ?? subject.teacherIds[0] ?? session.teacherId;
+    const room = roomOrNull(after.location, after.allowedIpRanges);
+    const same = (k: keyof Meeting) => JSON.stringify(before[k]) === JSON.stringify(after[k]);
+    let { policy } = session;
+    if (!(same('preset') && same('teacherId') && same('location') && same('allowedIpRanges'))) {
+      const [org, teacher] = await Promise.all([
+        this.deps.store.organisations.get(actor.orgId),
+        this.deps.store.timetable.getTeacherSettings(actor.orgId, teacherId),
+      ]);
+      const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS, teacher);
+      policy = resolvePolicy(
+        after.preset ? { preset: after.preset } : undefined,
+        effectiveRoom(subject, room),
+        defaults.policy,
+        this.deps.capabilities,
+      );
+    }
+    return { startsAt, lateAfter, closesAt, teacherId, policy, room };
+  }
+
+  /** Cancels a follower and frees its day, so the timetable run may create that day's session again. */
+  private async cancelFollower(actor: Actor, session: AttendanceSession, day: string, reason: string): Promise<void> {
+    await this.lifecycle.cancel(actor, session.id, reason);
+    await this.deps.store.timetable.forgetOccurrence(actor.orgId, session.meetingId ?? '', day);
   }
 
   private async subjectForStaff(actor: Actor, subjectId: string): Promise<Subject> {

@@ -4,6 +4,7 @@ import type {
   AttendanceRecord,
   AttendanceSession,
   AuditEntry,
+  ClassroomLocation,
   CollectionEntity,
   Consent,
   CollectionName,
@@ -118,7 +119,7 @@ export function toSubject(d: SubjectDoc): Subject {
     code: d.code,
     name: d.name,
     teacherIds: [...(d.teacherIds ?? [])],
-    location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
+    location: locationOf(d.location),
     allowedIpRanges: [...(d.allowedIpRanges ?? [])],
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -168,7 +169,14 @@ export function toSession(d: SessionDoc): AttendanceSession {
     leaseUntil: orNull(d.leaseUntil),
     // Documents written before roster versions moved to the store have none.
     rosterVersion: d.rosterVersion ?? 0,
+    room: d.room ? { location: locationOf(d.room.location), allowedIpRanges: [...(d.room.allowedIpRanges ?? [])] } : null,
+    meetingId: orNull(d.meetingId),
   };
+}
+
+/** A stored classroom location as a plain value (mongoose may hand back a subdocument), or null. */
+export function locationOf(l: ClassroomLocation | null | undefined): ClassroomLocation | null {
+  return l ? { lat: l.lat, lon: l.lon, radiusM: l.radiusM } : null;
 }
 
 export function fromSession(e: AttendanceSession): SessionDoc {
