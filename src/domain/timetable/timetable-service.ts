@@ -47,7 +47,7 @@ export interface MeetingInput {
 }
 
 /** An edit of a meeting: a field left out keeps its value; the term stays. */
-export type MeetingUpdateInput = Partial<Omit<MeetingInput, 'termId'>>;
+export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId'>]?: MeetingInput[K] | undefined };
 
 /** A meeting after an edit, with what became of its sessions not yet opened. */
 export interface MeetingUpdate {
