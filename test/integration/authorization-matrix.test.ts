@@ -640,6 +640,11 @@ const MATRIX: Row[] = [
     request: (fx) => ({ path: subjectPath(fx, '/upcoming?days=7') }),
     expect: SUBJECT_OBJECT(200),
   },
+  {
+    op: 'PATCH /api/v1/meetings/{id}',
+    request: async (fx) => ({ path: (await meetingOf(fx)).path, body: { startTime: '08:30', allowedIpRanges: ['10.0.0.0/8'] } }),
+    expect: SUBJECT_OBJECT(200),
+  },
   { op: 'DELETE /api/v1/meetings/{id}', request: async (fx) => ({ path: (await meetingOf(fx)).path }), expect: SUBJECT_OBJECT(204) },
   {
     op: 'POST /api/v1/meetings/{id}/cancel',
