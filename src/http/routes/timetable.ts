@@ -33,15 +33,14 @@ const MeetingFields = {
   endTime: Time,
   teacherId: z.string().min(1).max(100).nullish().describe("Whose sessions they are; null or left out: the subject's first teacher"),
   preset: z.enum(POLICY_PRESETS).nullish().describe("The checks of its sessions; null or left out: the organisation's defaults"),
-  location: LocationSchema.nullish().describe("The room's geofence when it is not the subject's classroom; null or left out: the subject's"),
+  location: LocationSchema.nullish().describe(
+    "The room's geofence when it is not the subject's classroom; null or left out: the subject's",
+  ),
   allowedIpRanges: AllowedIpRangesSchema.optional().describe("The room's networks; empty or left out: the subject's"),
 };
 const MeetingBody = z.object({ termId: z.string().min(1).max(100), ...MeetingFields });
 /** A field left out keeps its value; null unsets the teacher, the preset or the location, [] the networks. */
-const MeetingPatchBody = z
-  .strictObject(MeetingFields)
-  .partial()
-  .describe('The fields to change; the term stays');
+const MeetingPatchBody = z.strictObject(MeetingFields).partial().describe('The fields to change; the term stays');
 const MeetingSchema = z
   .object({
     id: z.string(),
@@ -65,7 +64,9 @@ const MeetingUpdateSchema = z
     rescheduled: z.array(z.string()).describe('Its sessions not yet open that follow the change'),
     cancelled: z
       .array(z.string())
-      .describe('Its sessions not yet open that were cancelled: the weekday changed (the timetable run creates the new days), or the change cannot be held that day'),
+      .describe(
+        'Its sessions not yet open that were cancelled: the weekday changed (the timetable run creates the new days), or the change cannot be held that day',
+      ),
   })
   .describe('The edited meeting and what became of its scheduled sessions');
 
@@ -193,7 +194,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       path: '/meetings/:id',
       summary: 'Edit a weekly meeting',
       description:
-        'Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days\' sessions. Sessions already open keep what they opened with.',
+        "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with.",
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,
