@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PasswordHasher } from '../src/auth/passwords.js';
+import { BcryptPasswordHasher } from '../src/adapters/bcrypt-password-hasher.js';
 import type { Config } from '../src/config.js';
 import { systemActor } from '../src/domain/actor.js';
 import { AppError } from '../src/shared/app-error.js';
@@ -26,7 +26,7 @@ import { normaliseEmail } from '../src/domain/users/public-user.js';
 import { UserService } from '../src/domain/users/user-service.js';
 import { createStore } from '../src/store/index.js';
 import { readToolConfig, UsageError } from './lib/tool-config.js';
-import type { Store } from '../src/domain/store-ports.js';
+import type { Store } from '../src/domain/ports/store.js';
 
 const TOOL = 'admin-cli';
 
@@ -182,7 +182,12 @@ async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, co
   const organisations = new OrganisationService({ store, clock });
   // This process has no sockets to tell: the running nodes see a changed account or organisation
   // at the next socket command (they re-read it from the store, src/realtime/current-actor.ts).
-  const users = new UserService({ store, passwords: new PasswordHasher(config.bcryptCost), clock, events: { publish: () => undefined } });
+  const users = new UserService({
+    store,
+    passwords: new BcryptPasswordHasher(config.bcryptCost),
+    clock,
+    events: { publish: () => undefined },
+  });
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
   switch (command.kind) {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect, type Socket } from 'socket.io-client';
-import { TokenService } from '../src/auth/tokens.js';
+import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../src/config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { Ack } from '../src/shared/errors.js';
@@ -164,7 +164,7 @@ async function benchAttendance() {
   try {
     const port = await waitListening(server);
     const url = `http://127.0.0.1:${port}`;
-    const tokens = new TokenService(config.jwt);
+    const tokens = new JwtTokenSigner(config.jwt);
     const [teacherSocket] = await connectAll(url, [tokens.signAccess(teacher).token]);
     const studentSockets = await connectAll(
       url,

@@ -18,19 +18,15 @@ import { addDays } from '../src/domain/reports/buckets.js';
 import { ReportService } from '../src/domain/reports/report-service.js';
 import { countStatuses, summaryCounts } from '../src/shared/counts.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type {
-  AttendanceRecord,
-  AttendanceSession,
-  AuditEntry,
-  CollectionEntity,
-  CollectionName,
-  DailySummary,
-  Enrolment,
-  RecordStatus,
-  Store,
-  Subject,
-  User,
-} from '../src/domain/store-ports.js';
+import type { AuditEntry } from '../src/domain/ports/audit.js';
+import type { RecordStatus } from '../src/domain/ports/common.js';
+import type { AttendanceRecord } from '../src/domain/ports/records.js';
+import type { AttendanceSession } from '../src/domain/ports/sessions.js';
+import type { Store } from '../src/domain/ports/store.js';
+import type { Enrolment, Subject } from '../src/domain/ports/subjects.js';
+import type { DailySummary } from '../src/domain/ports/summaries.js';
+import type { CollectionEntity, CollectionName } from '../src/domain/ports/transfer.js';
+import type { User } from '../src/domain/ports/users.js';
 
 const { values: args } = parseArgs({
   options: {

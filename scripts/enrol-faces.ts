@@ -23,7 +23,10 @@ import type { FaceEnrolmentService, PhotoRefusal } from '../src/domain/face/enro
 import { FacePool } from '../src/face/face-pool.js';
 import { createLogger } from '../src/logger.js';
 import { createStore } from '../src/store/index.js';
-import type { Organisation, Store, Subject, User } from '../src/domain/store-ports.js';
+import type { Organisation } from '../src/domain/ports/organisations.js';
+import type { Store } from '../src/domain/ports/store.js';
+import type { Subject } from '../src/domain/ports/subjects.js';
+import type { User } from '../src/domain/ports/users.js';
 import { retryWhileBusy } from '../src/domain/face/busy-retry.js';
 import {
   exitCodeOf,

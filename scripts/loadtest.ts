@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { io as connect, type Socket } from 'socket.io-client';
-import { TokenService } from '../src/auth/tokens.js';
+import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../src/config.js';
 import type { Ack } from '../src/shared/errors.js';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { User } from '../src/domain/store-ports.js';
+import type { User } from '../src/domain/ports/users.js';
 import { startNodeProcess, startRedis, waitReadyz, type NodeProcess } from './lib/loadtest-cluster.js';
 import {
   expectedOutcome,
@@ -358,7 +358,7 @@ async function run(
   }
   const idle = nodes.map((n) => n.rss());
   // Day-long tokens: a socket is never cut by expiry mid-measurement.
-  const tokens = new TokenService(loadConfig({ NODE_ENV: 'test', JWT_SECRET: SECRET, ACCESS_TOKEN_TTL_S: '86400' }).jwt);
+  const tokens = new JwtTokenSigner(loadConfig({ NODE_ENV: 'test', JWT_SECRET: SECRET, ACCESS_TOKEN_TTL_S: '86400' }).jwt);
   const perNode = targets.map(() => 0);
   const place = (k: number) => {
     const at = k % targets.length;

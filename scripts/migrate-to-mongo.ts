@@ -14,7 +14,8 @@ import { loadConfig } from '../src/config.js';
 import { createMongoStore } from '../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_BATCH_SIZE, formatReport, migrateStore } from '../src/store/migrate.js';
-import { COLLECTIONS, type Store } from '../src/domain/store-ports.js';
+import { type Store } from '../src/domain/ports/store.js';
+import { COLLECTIONS } from '../src/domain/ports/transfer.js';
 
 const NAME_WIDTH = Math.max(...COLLECTIONS.map((c) => c.length));
 

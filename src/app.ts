@@ -1,13 +1,16 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { TokenService } from './auth/tokens.js';
+import { JwtTokenSigner } from './adapters/jwt-token-signer.js';
+import { BcryptPasswordHasher } from './adapters/bcrypt-password-hasher.js';
+import type { TokenSigner } from './domain/accounts/access-tokens.js';
+import type { PasswordHasher } from './domain/accounts/passwords.js';
 import type { Config } from './config.js';
 import { createDomain, type Domain, type DomainSettings, type Services } from './domain/services.js';
 import { createHttpApp } from './http/http-app.js';
 import { createReadiness, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
-import type { Store } from './domain/store-ports.js';
+import type { Store } from './domain/ports/store.js';
 import { EventBus } from './domain/events.js';
 import type { LiveAttendance } from './domain/live-attendance.js';
 import { createLimiters, type LimitSettings } from './domain/limiters.js';
@@ -57,6 +60,8 @@ export interface ApplicationDeps {
   cluster?: ClusterDeps;
   /** Face verification; without it selfie policies are refused. The caller starts and closes it. */
   face?: FaceEngine;
+  /** Password hashing; defaults to bcrypt at BCRYPT_COST. index.ts passes the one it seeded the demo with. */
+  passwords?: PasswordHasher;
   /** Outgoing email; defaults to SMTP_URL, or the outbox folder without it. Closed with the application. */
   mailer?: Mailer;
   /** Outbound webhook requests; defaults to the HTTP sender with config.webhooks' guard and timeout. */
@@ -71,7 +76,7 @@ export interface Application {
   /** The domain (createDomain); `services` and `attendance` are parts of it. */
   domain: Domain;
   services: Services;
-  tokenService: TokenService;
+  tokenService: TokenSigner;
   attendance: LiveAttendance;
   realtime: Realtime;
   metrics: AppMetrics;
@@ -138,7 +143,6 @@ export function domainSettings(config: Config): DomainSettings {
   if (!deviceTokenKey) throw new Error('device tokens need the JWT secret or private key');
   return {
     nodeId: config.nodeId,
-    bcryptCost: config.bcryptCost,
     deviceTokenKey,
     refreshTtlS: config.jwt.refreshTtlS,
     accounts: {
@@ -171,7 +175,8 @@ export function createApplication(deps: ApplicationDeps): Application {
   const store = observeStore(deps.store, metrics);
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
-  const tokenService = new TokenService(config.jwt, clock);
+  const tokenService = new JwtTokenSigner(config.jwt, clock);
+  const passwords = deps.passwords ?? new BcryptPasswordHasher(config.bcryptCost);
   const mailer = deps.mailer ?? createMailer(config.mail, logger);
   const mail = new MailQueue(mailer, { max: config.mail.queueMax, concurrency: MAIL_CONCURRENCY }, (err, message) => {
     logger.error({ err, to: message.to, subject: message.subject }, 'email could not be sent');
@@ -186,6 +191,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     clock,
     events: bus,
     tokens: tokenService,
+    passwords,
     mail,
     ...(face ? { face } : {}),
     limiters,

@@ -1,3 +1,4 @@
+import { BcryptPasswordHasher } from './adapters/bcrypt-password-hasher.js';
 import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
@@ -28,8 +29,9 @@ process.on('unhandledRejection', (reason) => {
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
 const store = await createStore(config.store, clock);
+const passwords = new BcryptPasswordHasher(config.bcryptCost);
 if (config.seedDemo) {
-  const { created } = await seedDemo(store, { bcryptCost: config.bcryptCost, timezone: config.defaultTimezone, history: true });
+  const { created } = await seedDemo(store, { passwords, timezone: config.defaultTimezone, history: true });
   if (created) logger.info('created the demo organisation (see README.md for its accounts)');
 }
 // Nothing is created silently in production: the operator makes the first organisation and admin.
@@ -69,6 +71,7 @@ const application = createApplication({
   config,
   store,
   logger,
+  passwords,
   ...(face ? { face } : {}),
   ...(cluster ? { cluster } : {}),
 });

@@ -4,7 +4,8 @@ import type { FaceConfig } from '../../src/face/face-config.js';
 import { FacePool } from '../../src/face/face-pool.js';
 import type { AnalyseSuccess } from '../../src/domain/face/face-types.js';
 import { bandOf, distance, type Band } from '../../src/domain/face/matching.js';
-import type { Store, User } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { User } from '../../src/domain/ports/users.js';
 
 /** One LFW person a student is enrolled as: their first image is the reference, the second the selfie. */
 export interface ReferencePerson {

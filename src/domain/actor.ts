@@ -1,4 +1,4 @@
-import type { Role } from './store-ports.js';
+import type { Role } from './ports/common.js';
 import { AppError } from '../shared/app-error.js';
 
 /** Who is acting: taken from a verified token and the stored user, never from a payload. */

@@ -1,4 +1,5 @@
-import type { AuditEntry, Store } from './store-ports.js';
+import type { AuditEntry } from './ports/audit.js';
+import type { Store } from './ports/store.js';
 import type { Actor } from './actor.js';
 import type { AuditAction } from '../shared/audit.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { Store } from './store-ports.js';
+import type { Store } from './ports/store.js';
 import type { EventPublisher } from './events.js';
 import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { countStatuses, summaryCounts } from '../shared/counts.js';
-import type {
-  AttendanceRecord,
-  AttendanceSession,
-  DailySummary,
-  RecordStatus,
-  Store,
-  Subject,
-  User,
-  VerificationPolicy,
-} from './store-ports.js';
+import type { RecordStatus, VerificationPolicy } from './ports/common.js';
+import type { AttendanceRecord } from './ports/records.js';
+import type { AttendanceSession } from './ports/sessions.js';
+import type { Store } from './ports/store.js';
+import type { Subject } from './ports/subjects.js';
+import type { DailySummary } from './ports/summaries.js';
+import type { User } from './ports/users.js';
 import { dayIn } from './calendar.js';
 
 /** Whole weeks of past sessions the demo organisation starts with, before this week's. */

@@ -1,5 +1,7 @@
-import { PasswordHasher } from '../auth/passwords.js';
-import { StoreConflictError, type NewUser, type Store } from './store-ports.js';
+import type { PasswordHasher } from './accounts/passwords.js';
+import { StoreConflictError } from './ports/common.js';
+import { type Store } from './ports/store.js';
+import { type NewUser } from './ports/users.js';
 import { seedHistory } from './seed-history.js';
 
 /** Passwords of the demo accounts (documented in README.md). */
@@ -13,7 +15,8 @@ export const DEMO_ORG_SLUG = 'demo';
 export const DEMO_STUDENT_COUNT = 30;
 
 export interface SeedOptions {
-  bcryptCost: number;
+  /** The application's hasher; tests pass a cheap one (test/support/passwords.ts). */
+  passwords: PasswordHasher;
   timezone?: string;
   /**
    * Also write a term of past sessions (seed-history.ts) and a second subject, CS102, so the
@@ -41,8 +44,8 @@ export async function seedDemo(store: Store, opts: SeedOptions): Promise<{ creat
     throw err;
   }
 
-  // bcrypt is deliberately slow: one hash per distinct password, shared by its accounts.
-  const passwords = new PasswordHasher(opts.bcryptCost);
+  // Password hashing is deliberately slow: one hash per distinct password, shared by its accounts.
+  const { passwords } = opts;
   const [adminHash, teacherHash, studentHash] = await Promise.all([
     passwords.hash(DEMO_PASSWORDS.admin),
     passwords.hash(DEMO_PASSWORDS.teacher),

@@ -1,7 +1,7 @@
-import { PasswordHasher } from '../auth/passwords.js';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from './accounts/access-tokens.js';
+import type { PasswordHasher } from './accounts/passwords.js';
 import type { Logger } from '../logger.js';
-import type { Store } from './store-ports.js';
+import type { Store } from './ports/store.js';
 import type { EventPublisher } from './events.js';
 import { AccountService } from './accounts/account-service.js';
 import { AuthService } from './accounts/auth-service.js';
@@ -73,7 +73,6 @@ export interface Domain extends Services {
 export interface DomainSettings {
   /** This node's identity in scheduler leases. */
   nodeId: string;
-  bcryptCost: number;
   /** The JWT secret or private key: every node signs and accepts device tokens with it. */
   deviceTokenKey: string;
   refreshTtlS: number;
@@ -99,7 +98,9 @@ export interface CreateDomainDeps {
   clock: () => Date;
   /** Where services announce changes the transports push to clients. */
   events: EventPublisher;
-  tokens: TokenService;
+  /** Access tokens (JWT) and password hashes (bcrypt), implemented in src/adapters. */
+  tokens: TokenSigner;
+  passwords: PasswordHasher;
   /** Outgoing email (invitations, resets). */
   mail: MailQueue;
   /** Face analysis; absent means enrolment answers UNAVAILABLE and selfie policies are refused. */
@@ -113,8 +114,7 @@ export interface CreateDomainDeps {
 
 /** The one composition root of the domain: the application, scripts and tests build it here. */
 export function createDomain(deps: CreateDomainDeps): Domain {
-  const { store, clock, events, settings, face } = deps;
-  const passwords = new PasswordHasher(settings.bcryptCost);
+  const { store, clock, events, settings, face, passwords } = deps;
   const jobs = new JobRunner(deps.logger);
   const live: DomainDeps = {
     store,

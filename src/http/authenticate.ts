@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -23,7 +23,7 @@ const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
  * active and the login was not ended (logout revokes its access tokens at once, on every node: the store says so).
  * The actor's role comes from the store, so a role change takes effect before the token expires.
  */
-export function createAuthenticate(deps: { tokens: TokenService; store: Store }): RequestHandler {
+export function createAuthenticate(deps: { tokens: TokenSigner; store: Store }): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.headers.authorization;
     if (!header) return next(new AppError('UNAUTHENTICATED'));

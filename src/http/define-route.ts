@@ -8,7 +8,7 @@ import { AppError } from '../shared/app-error.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { ErrorCode } from '../shared/errors.js';
-import type { Role } from '../domain/store-ports.js';
+import type { Role } from '../domain/ports/common.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

@@ -1,9 +1,9 @@
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { Config } from '../config.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { Domain } from '../domain/services.js';
 import type { TrustProxy } from '../adapters/trust-proxy.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import type { Logger } from '../logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { ReadinessReport } from '../shared/readiness.js';
@@ -16,7 +16,7 @@ export interface HttpContext {
   store: Store;
   /** The domain (createDomain): services, live attendance, its queries and reports. */
   services: Domain;
-  tokenService: TokenService;
+  tokenService: TokenSigner;
   readiness: () => Promise<ReadinessReport>;
   /** Request rates of routes, the API document and the pages (docs/limits.md). */
   requestLimiters: RequestLimiters;

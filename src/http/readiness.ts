@@ -1,4 +1,4 @@
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import type { ReadinessCheck, ReadinessReport } from '../shared/readiness.js';
 
 const CHECK_TIMEOUT_MS = 2_000;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../shared/errors.js';
-import { ROLES } from '../domain/store-ports.js';
+import { ROLES } from '../domain/ports/common.js';
 import { LocationSchema } from '../domain/subjects/subject-input.js';
 
 /** Schemas shared by several route groups. Dates are Date objects here and ISO strings on the wire. */

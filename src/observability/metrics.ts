@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../domain/events.js';
 import type { FaceEngine } from '../domain/face/face-engine.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 
 /**
  * The node's Prometheus metrics, on a registry of its own (several applications share one

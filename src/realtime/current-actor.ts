@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import type { AppSocket } from './types.js';
 
 /** How long a node trusts what it read of a user; a change announced to this node forgets it at once. */

@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { payload } from './handlers/schemas.js';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import { defineCommand, type Command } from './define-handler.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
 import type { AppServer } from './types.js';
 
 export interface SocketAuthDeps {
-  tokens: TokenService;
+  tokens: TokenSigner;
   store: Store;
   logger: Logger;
   /** TRUST_PROXY compiled once, shared with express (the same rule for HTTP and sockets). */

@@ -1,7 +1,7 @@
 import type { TrustProxy } from '../adapters/trust-proxy.js';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
-import type { TokenService } from '../auth/tokens.js';
+import type { TokenSigner } from '../domain/accounts/access-tokens.js';
 import type { EventBus } from '../domain/events.js';
 import type { CheckinService } from '../domain/checkins/checkin-service.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
@@ -10,7 +10,7 @@ import type { SessionCloser } from '../domain/sessions/session-closer.js';
 import type { SessionService } from '../domain/sessions/session-service.js';
 import type { SessionLifecycle } from '../domain/sessions/session-lifecycle.js';
 import type { Logger } from '../logger.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 import { rooms } from '../shared/events.js';
 import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
@@ -35,7 +35,7 @@ export interface RealtimeDeps {
   onCommandAnswer?: (event: CommandName, ack: Ack<unknown>) => void;
   httpServer: HttpServer;
   store: Store;
-  tokens: TokenService;
+  tokens: TokenSigner;
   bus: EventBus;
   sessions: SessionService;
   closer: SessionCloser;

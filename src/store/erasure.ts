@@ -1,4 +1,5 @@
-import type { AuditEntry, PersonRef } from '../domain/store-ports.js';
+import type { AuditEntry } from '../domain/ports/audit.js';
+import type { PersonRef } from '../domain/ports/privacy.js';
 
 /**
  * The erasure rules both stores apply (docs/privacy.md):

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Store } from '../domain/store-ports.js';
+import type { Store } from '../domain/ports/store.js';
 
 /**
  * Opens the store the configuration names. The MongoDB adapter is loaded only when chosen,

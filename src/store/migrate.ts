@@ -1,4 +1,5 @@
-import { COLLECTIONS, type CollectionName, type Store } from '../domain/store-ports.js';
+import { type Store } from '../domain/ports/store.js';
+import { COLLECTIONS, type CollectionName } from '../domain/ports/transfer.js';
 
 /** Source and target sizes of one collection after a copy. */
 export interface CollectionCount {

@@ -1,15 +1,8 @@
 import { newId } from '../shared/ids.js';
-import {
-  normaliseSettings,
-  type AttendanceSession,
-  type NewOrganisation,
-  type NewSession,
-  type NewSubject,
-  type NewUser,
-  type Organisation,
-  type Subject,
-  type User,
-} from '../domain/store-ports.js';
+import { normaliseSettings, type NewOrganisation, type Organisation } from '../domain/ports/organisations.js';
+import { type AttendanceSession, type NewSession } from '../domain/ports/sessions.js';
+import { type NewSubject, type Subject } from '../domain/ports/subjects.js';
+import { type NewUser, type User } from '../domain/ports/users.js';
 
 /**
  * How a new entity looks before an adapter writes it: shared by every adapter so that the

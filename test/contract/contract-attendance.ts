@@ -1,6 +1,7 @@
 import type { AuditAction } from '../../src/shared/audit.js';
 import { expect } from 'chai';
-import type { AttendanceSession, Store } from '../../src/domain/store-ports.js';
+import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, page, POLICY } from './fixtures.js';
 

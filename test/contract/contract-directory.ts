@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_RETENTION } from '../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
 

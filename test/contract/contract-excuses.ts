@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NewExcuse } from '../../src/domain/store-ports.js';
+import type { NewExcuse } from '../../src/domain/ports/excuses.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { NewOutboxMail } from '../../src/domain/store-ports.js';
+import type { NewOutboxMail } from '../../src/domain/ports/outbox.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, page } from './fixtures.js';
 

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import type { PersonRef, Store, User } from '../../src/domain/store-ports.js';
+import type { PersonRef } from '../../src/domain/ports/privacy.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { User } from '../../src/domain/ports/users.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser, page } from './fixtures.js';
 import { ERASED } from '../../src/store/erasure.js';

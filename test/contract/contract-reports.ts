@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { emptyStatusCounts, type AttendanceSession, type RecordStatus, type Store } from '../../src/domain/store-ports.js';
+import { type RecordStatus } from '../../src/domain/ports/common.js';
+import { emptyStatusCounts } from '../../src/domain/ports/reports.js';
+import { type AttendanceSession } from '../../src/domain/ports/sessions.js';
+import { type Store } from '../../src/domain/ports/store.js';
 import type { ContractContext } from './store-contract.js';
 import { AUDIT_ACTIONS } from '../../src/shared/audit.js';
 import { makeOrg, newRecord, newSession, newSubject, page } from './fixtures.js';

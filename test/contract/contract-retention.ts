@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { applyRetention, truncateIp } from '../../src/domain/privacy/retention.js';
-import type { AttendanceRecord, Organisation, RetentionSettings, Store } from '../../src/domain/store-ports.js';
+import type { Organisation, RetentionSettings } from '../../src/domain/ports/organisations.js';
+import type { AttendanceRecord } from '../../src/domain/ports/records.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { AuditEntry, DailySummary } from '../../src/domain/store-ports.js';
+import type { AuditEntry } from '../../src/domain/ports/audit.js';
+import type { DailySummary } from '../../src/domain/ports/summaries.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg } from './fixtures.js';
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { COLLECTIONS, type CollectionEntity, type CollectionName, type Store } from '../../src/domain/store-ports.js';
+import { type Store } from '../../src/domain/ports/store.js';
+import { COLLECTIONS, type CollectionEntity, type CollectionName } from '../../src/domain/ports/transfer.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 import { seedLaterCollections } from '../support/transfer-seed.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { NewWebhookDelivery, WebhookEventType } from '../../src/domain/webhooks/webhook-ports.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, page } from './fixtures.js';

@@ -1,14 +1,11 @@
 import { expect } from 'chai';
-import {
-  StoreConflictError,
-  type NewRecord,
-  type NewSession,
-  type NewSubject,
-  type NewUser,
-  type Organisation,
-  type Store,
-  type VerificationPolicy,
-} from '../../src/domain/store-ports.js';
+import { StoreConflictError, type VerificationPolicy } from '../../src/domain/ports/common.js';
+import { type Organisation } from '../../src/domain/ports/organisations.js';
+import { type NewRecord } from '../../src/domain/ports/records.js';
+import { type NewSession } from '../../src/domain/ports/sessions.js';
+import { type Store } from '../../src/domain/ports/store.js';
+import { type NewSubject } from '../../src/domain/ports/subjects.js';
+import { type NewUser } from '../../src/domain/ports/users.js';
 
 // Small factories for the store contract suite. Each call yields distinct unique keys.
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { applyMigrations, MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { DEFAULT_RETENTION } from '../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
 import { dumpSqliteFile } from '../support/store-dump.js';

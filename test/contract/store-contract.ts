@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { attendanceContract } from './contract-attendance.js';
 import { directoryContract } from './contract-directory.js';
 import { reportsContract } from './contract-reports.js';
@@ -46,7 +46,7 @@ function strictlyIncreasingClock(): () => Date {
 }
 
 /**
- * The behaviour every Store adapter must show, written only against src/domain/store-ports.ts.
+ * The behaviour every Store adapter must show, written only against the ports of src/domain/ports/.
  * `open` must return an EMPTY store each time: system-wide calls (listDue, counts, transfer)
  * are asserted exactly.
  */

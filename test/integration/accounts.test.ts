@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
-import type { Organisation, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD, unique } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';

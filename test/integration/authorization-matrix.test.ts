@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hashAccountToken } from '../../src/domain/accounts/account-service.js';
 import { UnsubscribeTokens } from '../../src/domain/notifications/unsubscribe-tokens.js';
 import { expect } from 'chai';
-import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
 import { startTestServer, type RequestOptions, type TestServer } from '../support/http.js';
 

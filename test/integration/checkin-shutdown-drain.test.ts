@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { Ack } from '../../src/shared/errors.js';
 import type { CheckinView } from '../../src/shared/events.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';

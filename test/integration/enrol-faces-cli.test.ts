@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store, User } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 import { skipBecause } from '../support/skip.js';
 

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import type { AttendanceSession, Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 

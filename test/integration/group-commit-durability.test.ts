@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { TokenService } from '../../src/auth/tokens.js';
+import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../../src/config.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckinView } from '../../src/shared/events.js';
@@ -106,7 +106,7 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
     });
     const exited = new Promise((r) => child!.once('exit', r));
     const url = `http://127.0.0.1:${await listening(child)}`;
-    const tokens = new TokenService(loadConfig(env).jwt);
+    const tokens = new JwtTokenSigner(loadConfig(env).jwt);
     const staff = await connectClient(url, tokens.signAccess(teacher).token);
     sockets.push(staff);
     const sessionId = ok(

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
+import { cheapPasswordHasher } from '../support/passwords.js';
 
 const API = '/api/v1';
 
@@ -15,7 +16,7 @@ describe('HTTP API', () => {
 
   before(async () => {
     srv = await startTestServer({ BODY_LIMIT_BYTES: '4096' });
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     admin = (await srv.login('admin@demo.school', DEMO_PASSWORDS.admin)).accessToken;
     ada = (await srv.login('ada@demo.school', DEMO_PASSWORDS.teacher)).accessToken;
     alan = (await srv.login('alan@demo.school', DEMO_PASSWORDS.teacher)).accessToken;

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { codeAt } from '../../src/domain/checks/rotating-code.js';
 import type { RosterEntry, RosterUpdate } from '../../src/shared/events.js';
-import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { FaceEngine, FaceEngineStatus } from '../../src/domain/face/face-engine.js';
 import type { AnalyseResult, FramesResult } from '../../src/domain/face/face-types.js';
-import type { Subject, User } from '../../src/domain/store-ports.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, nextRosterUpdate, ok, type ClientSocket } from '../support/sockets.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
-import type { User } from '../../src/domain/store-ports.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';

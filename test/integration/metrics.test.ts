@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { seedDemo } from '../../src/domain/seed.js';
-import type { User } from '../../src/domain/store-ports.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { freePort } from '../support/redis-server.js';
 import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
+import { cheapPasswordHasher } from '../support/passwords.js';
 
 const TOKEN = 'metrics-token-for-the-test';
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
@@ -116,7 +117,7 @@ describe('Prometheus metrics (/metrics)', function () {
   });
 
   it('labels requests by declared route, never by id, and keeps unmatched paths in one series', async () => {
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     await fetch(`${srv.baseUrl}/no/such/page-${Date.now()}`);
     const text = await scrape();
     expect(text).to.match(/route="unmatched"/);

@@ -3,7 +3,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { fromVector, toVector } from '../../src/store/mongo/mapping.js';
 import { MONGO_MIGRATIONS, LEDGER_COLLECTION } from '../../src/store/mongo/migrations.js';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 
 // Versioned MongoDB migrations against a real server (MONGODB_URI, else FerretDB, whose test

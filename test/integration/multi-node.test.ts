@@ -5,7 +5,8 @@ import { connectRedis, RedisUnavailableError } from '../../src/cluster/redis.js'
 import { createLogger } from '../../src/logger.js';
 import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
-import type { Store, User } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import type { RosterUpdate } from '../../src/shared/events.js';
-import type { Subject, User } from '../../src/domain/store-ports.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { startTestServer, type TestServer } from '../support/http.js';
+import { cheapPasswordHasher } from '../support/passwords.js';
 
 describe('OpenAPI document and docs page', () => {
   let srv: TestServer;
@@ -110,7 +111,7 @@ describe('HTTP failure answers', () => {
         },
       },
     );
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
   });
   after(() => srv.cleanup());
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { Organisation, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
-import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer } from '../support/http.js';

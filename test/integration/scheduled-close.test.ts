@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createApplication, type Application } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';

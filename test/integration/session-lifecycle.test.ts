@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { pino } from 'pino';
-import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { sessionCommands, type SessionHandlerDeps } from '../../src/realtime/handlers/session-handlers.js';
 import { checkinCommands, type CheckinHandlerDeps } from '../../src/realtime/handlers/checkin-handlers.js';
 import { createOrg, createUser } from '../support/fixtures.js';

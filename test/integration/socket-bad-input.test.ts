@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
-import type { Organisation, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, connectRefused, ok, type ClientSocket } from '../support/sockets.js';

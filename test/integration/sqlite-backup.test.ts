@@ -5,7 +5,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { COLLECTIONS, type AttendanceRecord, type CollectionName, type Store } from '../../src/domain/store-ports.js';
+import { type AttendanceRecord } from '../../src/domain/ports/records.js';
+import { type Store } from '../../src/domain/ports/store.js';
+import { COLLECTIONS, type CollectionName } from '../../src/domain/ports/transfer.js';
 import { newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
 
 const ROOT = repoRoot(import.meta.url);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { TokenService } from '../../src/auth/tokens.js';
-import type { User } from '../../src/domain/store-ports.js';
+import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
@@ -21,7 +21,7 @@ const clock = {
 /** A token of `user` that expires `inMs` from now: signed by a clock set back by the rest of the TTL. */
 function tokenExpiringIn(srv: TestServer, user: User, inMs: number): string {
   const back = srv.config.jwt.accessTtlS * 1000 - inMs;
-  return new TokenService(srv.config.jwt, () => new Date(clock.now().getTime() - back)).signAccess(user).token;
+  return new JwtTokenSigner(srv.config.jwt, () => new Date(clock.now().getTime() - back)).signAccess(user).token;
 }
 
 describe('socket.io: access-token expiry during a connection', function () {

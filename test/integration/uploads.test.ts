@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import type { FaceEngine } from '../../src/domain/face/face-engine.js';
-import type { User } from '../../src/domain/store-ports.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 

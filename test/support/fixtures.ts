@@ -1,5 +1,9 @@
 import bcrypt from 'bcryptjs';
-import type { Organisation, Role, Store, Subject, User } from '../../src/domain/store-ports.js';
+import type { Role } from '../../src/domain/ports/common.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 
 const hashes = new Map<string, Promise<string>>();
 

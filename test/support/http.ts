@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { FaceEngine } from '../../src/domain/face/face-engine.js';
 import { createLogger } from '../../src/logger.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 
 /** Environment of every test application: fast bcrypt, silent logs, no demo seed, port 0. */
 export const TEST_ENV: Record<string, string> = {

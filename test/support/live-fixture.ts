@@ -4,7 +4,10 @@ import { createLiveAttendance, type LiveAttendance } from '../../src/domain/live
 import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Actor } from '../../src/domain/actor.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, Subject, User } from '../../src/domain/store-ports.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { Subject } from '../../src/domain/ports/subjects.js';
+import type { User } from '../../src/domain/ports/users.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
 import { JobRunner } from '../../src/domain/jobs/job-runner.js';
 

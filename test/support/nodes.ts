@@ -5,7 +5,7 @@ import { createClusterDeps, type ClusterDeps } from '../../src/cluster/cluster-d
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { testMongoStoreConfig } from './ferretdb.js';
 import { testConfig } from './http.js';
 

@@ -1,4 +1,4 @@
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 
 // One row in each collection that arrived after the first transfer set, written through the
 // repositories as the service writes them, so that a copy test sees what a school would have.

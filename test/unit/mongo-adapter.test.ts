@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
 import { connectOptions } from '../../src/store/mongo/mongo-store.js';
-import { DEFAULT_RETENTION, type NewRecord, type Store } from '../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
+import { type NewRecord } from '../../src/domain/ports/records.js';
+import { type Store } from '../../src/domain/ports/store.js';
 
 // The adapter's wiring, observed without a server: over an unconnected connection with
 // command buffering off, every repository call reaches the driver's collection method (where

@@ -4,13 +4,10 @@ import * as q from '../../src/store/mongo/queries.js';
 import { duplicateKeyName, isDuplicateKeyError, toConflict } from '../../src/store/mongo/errors.js';
 import { FROM_ENTITY, TO_ENTITY, toBuffer, toFace, fromFace } from '../../src/store/mongo/mapping.js';
 import { exportSort, importOps } from '../../src/store/mongo/transfer.js';
-import {
-  DEFAULT_RETENTION,
-  StoreConflictError,
-  type AuditEntry,
-  type CollectionEntity,
-  type CollectionName,
-} from '../../src/domain/store-ports.js';
+import { type AuditEntry } from '../../src/domain/ports/audit.js';
+import { StoreConflictError } from '../../src/domain/ports/common.js';
+import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
+import { type CollectionEntity, type CollectionName } from '../../src/domain/ports/transfer.js';
 
 // The pure parts of the MongoDB adapter: filter and update builders, duplicate-key mapping,
 // document <-> entity mapping and the transfer's bulk operations.

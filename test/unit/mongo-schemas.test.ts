@@ -3,7 +3,7 @@ import mongoose, { type Connection, type Schema } from 'mongoose';
 import { createModels, SCHEMAS, type Models } from '../../src/store/mongo/models.js';
 import { fromVector } from '../../src/store/mongo/mapping.js';
 import { REFRESH_TOKEN_TTL_GRACE_S } from '../../src/store/mongo/schemas.js';
-import { COLLECTIONS } from '../../src/domain/store-ports.js';
+import { COLLECTIONS } from '../../src/domain/ports/transfer.js';
 
 // Schemas and index declarations of the MongoDB adapter, checked without a server: documents
 // are validated with validateSync() on models compiled over an unconnected connection.

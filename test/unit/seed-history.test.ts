@@ -3,8 +3,9 @@ import { DEMO_HISTORY_WEEKS } from '../../src/domain/seed-history.js';
 import { seedDemo } from '../../src/domain/seed.js';
 import { ReportService } from '../../src/domain/reports/report-service.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { Actor } from '../../src/domain/actor.js';
+import { cheapPasswordHasher } from '../support/passwords.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z'); // a Thursday
 
@@ -20,7 +21,7 @@ describe('seedDemo with history', () => {
 
   async function seed(): Promise<{ orgId: string; ms: number }> {
     const t0 = performance.now();
-    expect(await seedDemo(store, { bcryptCost: 4, history: true, now: NOW })).to.deep.equal({ created: true });
+    expect(await seedDemo(store, { passwords: cheapPasswordHasher(), history: true, now: NOW })).to.deep.equal({ created: true });
     const ms = performance.now() - t0;
     const org = (await store.organisations.getBySlug('demo'))!;
     const a = (await store.users.getByEmail(org.id, 'admin@demo.school'))!;

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import bcrypt from 'bcryptjs';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../src/domain/store-ports.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import { cheapPasswordHasher } from '../support/passwords.js';
 
 describe('seedDemo', () => {
   let store: Store;
@@ -12,7 +13,7 @@ describe('seedDemo', () => {
   afterEach(() => store.close());
 
   it('creates the demo organisation, staff, CS101 and 30 enrolled students once', async () => {
-    expect(await seedDemo(store, { bcryptCost: 4 })).to.deep.equal({ created: true });
+    expect(await seedDemo(store, { passwords: cheapPasswordHasher() })).to.deep.equal({ created: true });
     const org = await store.organisations.getBySlug('demo');
     expect(org?.name).to.equal('Demo School');
     const users = await store.users.list(org!.id, { limit: 200, offset: 0 });
@@ -31,13 +32,13 @@ describe('seedDemo', () => {
     expect(cs101.location).to.not.equal(null);
     expect(await store.subjects.listEnrolled(org!.id, cs101.id)).to.have.length(30);
 
-    expect(await seedDemo(store, { bcryptCost: 4 })).to.deep.equal({ created: false });
+    expect(await seedDemo(store, { passwords: cheapPasswordHasher() })).to.deep.equal({ created: false });
     expect(await store.organisations.count()).to.equal(1);
   });
 
   it('does nothing when any organisation exists', async () => {
     await store.organisations.create({ name: 'Real School', slug: 'real', timezone: 'UTC' });
-    expect(await seedDemo(store, { bcryptCost: 4 })).to.deep.equal({ created: false });
+    expect(await seedDemo(store, { passwords: cheapPasswordHasher() })).to.deep.equal({ created: false });
     expect(await store.organisations.getBySlug('demo')).to.equal(null);
   });
 });

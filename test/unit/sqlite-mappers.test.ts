@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { audit, records } from '../../src/store/sqlite/mappers.js';
-import type { AttendanceRecord, AuditEntry } from '../../src/domain/store-ports.js';
+import type { AuditEntry } from '../../src/domain/ports/audit.js';
+import type { AttendanceRecord } from '../../src/domain/ports/records.js';
 
 const at = new Date(Date.UTC(2026, 2, 2, 9));
 

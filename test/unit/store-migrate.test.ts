@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { formatReport, migrateStore, type MigrationProgress } from '../../src/store/migrate.js';
 import { seedLaterCollections } from '../support/transfer-seed.js';
-import { COLLECTIONS, type CollectionEntity, type CollectionName, type Store } from '../../src/domain/store-ports.js';
+import { type Store } from '../../src/domain/ports/store.js';
+import { COLLECTIONS, type CollectionEntity, type CollectionName } from '../../src/domain/ports/transfer.js';
 
 // The migration logic of scripts/migrate-to-mongo.ts, run SQLite to SQLite (no MongoDB here):
 // both ends speak the same TransferApi, so counts, id preservation and idempotence are the

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import mongoose from 'mongoose';
-import { COLLECTIONS, UNTRANSFERRED } from '../../src/domain/store-ports.js';
+import { COLLECTIONS, UNTRANSFERRED } from '../../src/domain/ports/transfer.js';
 import { applyMigrations } from '../../src/store/sqlite/migrations.js';
 import { TABLES } from '../../src/store/sqlite/transfer-tables.js';
 import { createModels } from '../../src/store/mongo/models.js';

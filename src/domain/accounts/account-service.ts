@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
-import type { AccountTokenPurpose, ActiveLogin, Store, User } from '../store-ports.js';
+import { passwordProblem, type PasswordHasher } from './passwords.js';
+import type { AccountTokenPurpose, ActiveLogin } from '../ports/accounts.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { PasswordHasher } from '../../auth/passwords.js';
-import type { TokenService } from '../../auth/tokens.js';
+import type { PasswordHasher } from './passwords.js';
+import type { TokenSigner } from './access-tokens.js';
 import { newId } from '../../shared/ids.js';
-import type { RefreshToken, Store, User } from '../store-ports.js';
+import type { RefreshToken } from '../ports/accounts.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { AppError } from '../../shared/app-error.js';
 import type { EventPublisher } from '../events.js';
 import type { DeviceTokens } from './device-tokens.js';
@@ -43,7 +45,7 @@ export interface ClientInfo {
 export interface AuthServiceDeps {
   store: Store;
   passwords: PasswordHasher;
-  tokens: TokenService;
+  tokens: TokenSigner;
   loginThrottle: LoginThrottle;
   deviceTokens: DeviceTokens;
   refreshTtlS: number;

@@ -1,4 +1,5 @@
-import type { OrgCount, Store } from '../store-ports.js';
+import type { OrgCount } from '../ports/common.js';
+import type { Store } from '../ports/store.js';
 
 export const TOKEN_PURGE_JOB = 'token-purge';
 

@@ -1,4 +1,5 @@
-import type { AlertRule, RecordStatus } from '../store-ports.js';
+import type { AlertRule } from '../ports/alerts.js';
+import type { RecordStatus } from '../ports/common.js';
 
 /** One settled session of the student in the subject: when it started and how it ended. */
 export interface HistoryEntry {

@@ -3,7 +3,10 @@ import type { AlertPayload, NotificationView } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
 import type { DomainEvent, EventPublisher } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
-import type { AlertRule, NewAlertRule, Notification, Store, Subject } from '../store-ports.js';
+import type { AlertRule, NewAlertRule } from '../ports/alerts.js';
+import type { Notification } from '../ports/notifications.js';
+import type { Store } from '../ports/store.js';
+import type { Subject } from '../ports/subjects.js';
 import type { EmailNotifications } from '../notifications/email-notifications.js';
 import { evaluateRule, type HistoryEntry } from './alert-rules.js';
 

@@ -1,7 +1,9 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Logger } from '../../logger.js';
 import type { Peer } from '../checks/proxy-signals.js';
-import type { OrganisationSettings, PeerMark, RecordWrite, RecordWriteResult, Store } from '../store-ports.js';
+import type { OrganisationSettings } from '../ports/organisations.js';
+import type { PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
+import type { Store } from '../ports/store.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS and CHECKIN_BATCH_MAX (README configuration table). */
 export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;

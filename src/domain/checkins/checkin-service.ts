@@ -19,17 +19,10 @@ import type { ChallengeView, CheckinView, RosterEntry } from '../../shared/event
 import { issueChallenge, readChallenge } from '../face/liveness-challenge.js';
 import { LIVENESS_CAPTURE_MS, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES, LIVENESS_PROMPTS } from '../../shared/liveness.js';
 import type { LivenessJob } from './selfie-verifier.js';
-import type {
-  AttendanceRecord,
-  AttendanceSession,
-  AuditDraft,
-  CheckinLocation,
-  RecordPatch,
-  OrganisationSettings,
-  RecordWrite,
-  User,
-  VerificationResult,
-} from '../store-ports.js';
+import type { OrganisationSettings } from '../ports/organisations.js';
+import type { AttendanceRecord, AuditDraft, CheckinLocation, RecordPatch, RecordWrite, VerificationResult } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { User } from '../ports/users.js';
 import type { AuditAction } from '../../shared/audit.js';
 import type { MarkStatus } from '../../shared/events.js';
 

@@ -3,7 +3,9 @@ import { evaluateGeofence, haversineM } from '../checks/geofence.js';
 import { evaluateNetwork } from '../checks/network.js';
 import { verifyCode, verifyJoinToken } from '../checks/rotating-code.js';
 import { evaluateTime } from '../checks/time-window.js';
-import type { AttendanceSession, CheckinLocation, Subject } from '../store-ports.js';
+import type { CheckinLocation } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Subject } from '../ports/subjects.js';
 import { sessionRoom } from '../sessions/room.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 

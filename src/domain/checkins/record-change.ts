@@ -1,6 +1,9 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
-import type { AttendanceRecord, AttendanceSession, AuditEntry, NewRecord, User } from '../store-ports.js';
+import type { AuditEntry } from '../ports/audit.js';
+import type { AttendanceRecord, NewRecord } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { User } from '../ports/users.js';
 import type { AuditAction } from '../../shared/audit.js';
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;

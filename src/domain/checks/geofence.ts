@@ -1,4 +1,4 @@
-import type { ClassroomLocation, GeoPoint } from '../store-ports.js';
+import type { ClassroomLocation, GeoPoint } from '../ports/subjects.js';
 
 /** Mean Earth radius (IUGG), metres. */
 export const EARTH_RADIUS_M = 6_371_008.8;

@@ -4,7 +4,7 @@
  * honest students (a shared family phone, two phones on one desk, a GPS that jumps indoors).
  */
 import { haversineM } from './geofence.js';
-import type { AttendanceRecord, CheckinLocation, PeerMark } from '../store-ports.js';
+import type { AttendanceRecord, CheckinLocation, PeerMark } from '../ports/records.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
 export interface CheckinSignals {

@@ -1,7 +1,8 @@
 import { AppError } from '../../shared/app-error.js';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
-import { absenceCategoriesOf, type AbsenceCategory, type Store } from '../store-ports.js';
+import { absenceCategoriesOf, type AbsenceCategory } from '../ports/organisations.js';
+import { type Store } from '../ports/store.js';
 
 export const CATEGORY_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
 export const MAX_ABSENCE_CATEGORIES = 50;

@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
-import type { ExcuseDocumentType } from '../store-ports.js';
+import type { ExcuseDocumentType } from '../ports/excuses.js';
 
 export const MAX_EXCUSE_DOCUMENT_BYTES = 5 * 1024 * 1024;
 

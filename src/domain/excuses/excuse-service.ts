@@ -4,17 +4,13 @@ import { audit } from '../audit-log.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import type { DomainDeps } from '../deps.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
-import {
-  absenceCategoriesOf,
-  type AttendanceRecord,
-  type AttendanceSession,
-  type Excuse,
-  type ExcuseStatus,
-  type Page,
-  type RecordPatch,
-  type Subject,
-  type User,
-} from '../store-ports.js';
+import { type Page } from '../ports/common.js';
+import { type Excuse, type ExcuseStatus } from '../ports/excuses.js';
+import { absenceCategoriesOf } from '../ports/organisations.js';
+import { type AttendanceRecord, type RecordPatch } from '../ports/records.js';
+import { type AttendanceSession } from '../ports/sessions.js';
+import { type Subject } from '../ports/subjects.js';
+import { type User } from '../ports/users.js';
 import { checkDocument } from './excuse-document.js';
 
 /** Longest day range one excuse may cover. */

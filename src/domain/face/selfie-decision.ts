@@ -1,7 +1,8 @@
 import type { AnalyseResult } from './face-types.js';
 import { verifyFace, type OtherFace } from './matching.js';
 import type { ReasonCode } from '../../shared/reasons.js';
-import type { RecordStatus, VerificationResult } from '../store-ports.js';
+import type { RecordStatus } from '../ports/common.js';
+import type { VerificationResult } from '../ports/records.js';
 import type { FaceDecisionSettings } from './face-engine.js';
 import type { LivenessVerdict } from './liveness.js';
 

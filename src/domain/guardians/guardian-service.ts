@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
-import type { GuardianContact, Store, User } from '../store-ports.js';
+import type { GuardianContact } from '../ports/guardians.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { normaliseEmail } from '../users/public-user.js';
 
 export const MAX_GUARDIANS = 10;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { Store } from '../store-ports.js';
+import type { Store } from '../ports/store.js';
 import { Periodic } from './periodic.js';
 
 export interface ScheduledJobOptions {

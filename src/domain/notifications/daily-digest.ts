@@ -1,5 +1,6 @@
 import { dayIn, localIso } from '../calendar.js';
-import type { Store, User } from '../store-ports.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { digestEmail, type DigestContent } from './email-templates.js';
 import type { EmailNotifications } from './email-notifications.js';
 

@@ -1,7 +1,11 @@
 import { AppError } from '../../shared/app-error.js';
 import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
-import type { NewOutboxMail, NotificationPreferences, OutboxFilter, OutboxMail, Page, Store, User } from '../store-ports.js';
+import type { Page } from '../ports/common.js';
+import type { NotificationPreferences } from '../ports/notifications.js';
+import type { NewOutboxMail, OutboxFilter, OutboxMail } from '../ports/outbox.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { alertEmail, type RenderedEmail } from './email-templates.js';
 import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
 

@@ -1,7 +1,8 @@
 import type { Logger } from '../../logger.js';
 import type { MailQueue } from '../accounts/mail-queue.js';
 import { Periodic } from '../jobs/periodic.js';
-import type { OutboxMail, Store } from '../store-ports.js';
+import type { OutboxMail } from '../ports/outbox.js';
+import type { Store } from '../ports/store.js';
 
 export interface OutboxSettings {
   /** How often each node looks for due emails (a new email is also sent at once, see `kick`). */

@@ -1,7 +1,9 @@
 import { requireRole, type Actor } from '../actor.js';
 import { localIso } from '../calendar.js';
 import { AppError } from '../../shared/app-error.js';
-import type { AttendanceSession, Store, Subject } from '../store-ports.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Store } from '../ports/store.js';
+import type { Subject } from '../ports/subjects.js';
 
 /** Columns of the attendance export, in order (docs/oneroster.md describes each). */
 export const ATTENDANCE_COLUMNS = [

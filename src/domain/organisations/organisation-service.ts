@@ -1,16 +1,13 @@
+import { StoreConflictError, type DefaultPolicy, type Page, type PageQuery } from '../ports/common.js';
 import {
   LOCATION_MODES,
-  StoreConflictError,
-  type DefaultPolicy,
   type Organisation,
   type OrganisationPatch,
   type OrganisationSettings,
-  type Page,
-  type PageQuery,
   type RetentionSettings,
   type SharedDeviceRule,
-  type Store,
-} from '../store-ports.js';
+} from '../ports/organisations.js';
+import { type Store } from '../ports/store.js';
 import { requireRole, systemActor, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  AttendanceRecord,
-  AuditEntry,
-  Consent,
-  ErasureCounts,
-  Excuse,
-  GuardianContact,
-  Notification,
-  NotificationPreferences,
-  Page,
-  PersonRef,
-  Store,
-  User,
-  VerificationResult,
-} from '../store-ports.js';
+import type { AuditEntry } from '../ports/audit.js';
+import type { Page } from '../ports/common.js';
+import type { Excuse } from '../ports/excuses.js';
+import type { GuardianContact } from '../ports/guardians.js';
+import type { Notification, NotificationPreferences } from '../ports/notifications.js';
+import type { Consent, ErasureCounts, PersonRef } from '../ports/privacy.js';
+import type { AttendanceRecord, VerificationResult } from '../ports/records.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';

@@ -1,5 +1,8 @@
 import ipaddr from 'ipaddr.js';
-import type { GeoPoint, OrganisationSettings, RetentionCounts, Store } from '../store-ports.js';
+import type { OrganisationSettings } from '../ports/organisations.js';
+import type { RetentionCounts } from '../ports/privacy.js';
+import type { Store } from '../ports/store.js';
+import type { GeoPoint } from '../ports/subjects.js';
 
 export const RETENTION_JOB = 'retention';
 

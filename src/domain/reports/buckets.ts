@@ -1,5 +1,5 @@
 import { emptyCounts, summaryCounts, type SummaryCounts } from '../../shared/counts.js';
-import type { DailySummary } from '../store-ports.js';
+import type { DailySummary } from '../ports/summaries.js';
 
 export const BUCKET_SIZES = ['day', 'week', 'month'] as const;
 export type BucketSize = (typeof BUCKET_SIZES)[number];

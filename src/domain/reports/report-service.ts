@@ -1,24 +1,19 @@
 import { emptyCounts, summaryCounts, type SummaryCounts } from '../../shared/counts.js';
 import { SESSION_STATES, type SessionState } from '../../shared/events.js';
-import type {
-  AuditEntry,
-  AuditFilter,
-  Page,
-  RecordStatus,
-  Store,
-  StudentSubjectTally,
-  Subject,
-  SubjectTotals,
-  User,
-} from '../store-ports.js';
-import { normaliseSettings } from '../store-ports.js';
+import type { AuditEntry, AuditFilter } from '../ports/audit.js';
+import type { Page, RecordStatus } from '../ports/common.js';
+import type { StudentSubjectTally, SubjectTotals } from '../ports/reports.js';
+import type { Store } from '../ports/store.js';
+import type { Subject } from '../ports/subjects.js';
+import type { User } from '../ports/users.js';
+import { normaliseSettings } from '../ports/organisations.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { dayIn } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
 import { addDays, monthOf, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';
 
-export { DEFAULT_RISK_THRESHOLD } from '../store-ports.js';
+export { DEFAULT_RISK_THRESHOLD } from '../ports/organisations.js';
 /** Longest day range of a trend (a daily trend answers one bucket per day). */
 export const MAX_TREND_DAYS = 400;
 /** Longest range of the organisation's monthly summary. */

@@ -1,6 +1,8 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
-import type { AttendanceSession, Store, Subject } from '../store-ports.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Store } from '../ports/store.js';
+import type { Subject } from '../ports/subjects.js';
 
 export interface SessionContext {
   session: AttendanceSession;

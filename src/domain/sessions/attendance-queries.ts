@@ -6,7 +6,10 @@ import { assertStaffOf, loadSessionForStaff } from './access.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { toSessionView } from './views.js';
 import { SESSION_STATES, type RosterEntry, type SessionView } from '../../shared/events.js';
-import type { AttendanceSession, DailySummary, Page, RecordStatus, SessionStatus, Subject } from '../store-ports.js';
+import type { Page, RecordStatus, SessionStatus } from '../ports/common.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Subject } from '../ports/subjects.js';
+import type { DailySummary } from '../ports/summaries.js';
 
 export interface HistoryEntry {
   sessionId: string;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { Store } from '../store-ports.js';
+import type { Store } from '../ports/store.js';
 import { Periodic } from '../jobs/periodic.js';
 import type { SessionCloser } from './session-closer.js';
 import type { SessionOpener } from './session-opener.js';

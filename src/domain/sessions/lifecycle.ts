@@ -1,6 +1,8 @@
 import { AppError } from '../../shared/app-error.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { AttendanceSession, SessionStatus, SessionTransitionPatch, Store } from '../store-ports.js';
+import type { SessionStatus } from '../ports/common.js';
+import type { AttendanceSession, SessionTransitionPatch } from '../ports/sessions.js';
+import type { Store } from '../ports/store.js';
 
 /** Why a session in some status may not take a transition: the client's error code, and a message when it needs one. */
 type Refusal = ErrorCode | { code: ErrorCode; message: string };

@@ -1,12 +1,8 @@
 import { AppError } from '../../shared/app-error.js';
-import type {
-  DefaultPolicy,
-  OrganisationSettings,
-  Room,
-  TeacherDefaultPolicy,
-  TeacherSettings,
-  VerificationPolicy,
-} from '../store-ports.js';
+import type { DefaultPolicy, VerificationPolicy } from '../ports/common.js';
+import type { OrganisationSettings } from '../ports/organisations.js';
+import type { Room } from '../ports/subjects.js';
+import type { TeacherDefaultPolicy, TeacherSettings } from '../ports/timetable.js';
 import type { PolicyInput } from '../../shared/events.js';
 import { POLICY_CHECKS, PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
 

@@ -1,4 +1,5 @@
-import type { AttendanceSession, ClassroomLocation, Room, Subject } from '../store-ports.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { ClassroomLocation, Room, Subject } from '../ports/subjects.js';
 
 /**
  * Where a session's check-ins are checked (docs/timetable.md, "Rooms"): the location and the

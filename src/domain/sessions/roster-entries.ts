@@ -1,6 +1,8 @@
 import { toRosterEntry } from './views.js';
 import type { RosterEntry } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, Store } from '../store-ports.js';
+import type { AttendanceRecord } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Store } from '../ports/store.js';
 
 /**
  * The roster of a session, sorted by name. Students unenrolled after checking in stay: their

@@ -6,7 +6,10 @@ import { excusedFields } from '../excuses/excuse-service.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
-import type { AttendanceRecord, AttendanceSession, Excuse, RecordPatch, User } from '../store-ports.js';
+import type { Excuse } from '../ports/excuses.js';
+import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { User } from '../ports/users.js';
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 

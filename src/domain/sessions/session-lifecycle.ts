@@ -8,7 +8,10 @@ import { loadSessionForStaff } from './access.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { effectiveStatus, toSessionView } from './views.js';
 import type { SessionView } from '../../shared/events.js';
-import type { AttendanceRecord, AttendanceSession, AuditEntry, RecordPatch, Subject } from '../store-ports.js';
+import type { AuditEntry } from '../ports/audit.js';
+import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Subject } from '../ports/subjects.js';
 import type { AuditAction } from '../../shared/audit.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */

@@ -11,7 +11,9 @@ import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './vi
 import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
 import { applyTransition } from './lifecycle.js';
-import { NO_ORGANISATION_SETTINGS, type AttendanceSession, type Room, type Subject } from '../store-ports.js';
+import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
+import { type AttendanceSession } from '../ports/sessions.js';
+import { type Room, type Subject } from '../ports/subjects.js';
 import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 import { effectiveRoom, roomOrNull } from './room.js';
 

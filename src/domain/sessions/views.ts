@@ -1,4 +1,8 @@
-import type { AttendanceRecord, AttendanceSession, Subject, User, SessionStatus } from '../store-ports.js';
+import type { SessionStatus } from '../ports/common.js';
+import type { AttendanceRecord } from '../ports/records.js';
+import type { AttendanceSession } from '../ports/sessions.js';
+import type { Subject } from '../ports/subjects.js';
+import type { User } from '../ports/users.js';
 import type { CheckinView, RosterEntry, SessionView } from '../../shared/events.js';
 import { presetOf } from '../../shared/policy-presets.js';
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { StoreConflictError, type ClassroomLocation, type Store, type Subject, type SubjectPatch } from '../store-ports.js';
+import { StoreConflictError } from '../ports/common.js';
+import { type Store } from '../ports/store.js';
+import { type ClassroomLocation, type Subject, type SubjectPatch } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import type { EventPublisher } from '../events.js';

@@ -1,5 +1,6 @@
 import { countStatuses, summaryCounts } from '../../shared/counts.js';
-import type { DailySummary, Store } from '../store-ports.js';
+import type { Store } from '../ports/store.js';
+import type { DailySummary } from '../ports/summaries.js';
 import { SETTLED_SESSION_STATES } from '../../shared/events.js';
 
 /**

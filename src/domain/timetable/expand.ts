@@ -1,5 +1,6 @@
 import { addDays, instantAt, isoWeekday } from '../calendar.js';
-import type { Holiday, Meeting, Room, Term } from '../store-ports.js';
+import type { Holiday, Meeting, Term } from '../ports/timetable.js';
+import type { Room } from '../ports/subjects.js';
 import { roomOrNull } from '../sessions/room.js';
 
 /** One dated meeting: the session the timetable asks for on that day. */

@@ -2,7 +2,7 @@ import { AppError } from '../../shared/app-error.js';
 import type { PartialInput } from '../../shared/partial-input.js';
 import { POLICY_CHECKS, POLICY_PRESETS, type PolicyPreset } from '../../shared/policy-presets.js';
 import { checkRange, SETTING_LIMITS } from '../organisations/organisation-service.js';
-import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy, type TeacherSettings } from '../store-ports.js';
+import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy, type TeacherSettings } from '../ports/timetable.js';
 
 /** A change to a teacher's settings: a field left out keeps its value, null unsets it. */
 export type TeacherSettingsInput = PartialInput<Omit<TeacherSettings, 'orgId' | 'userId' | 'defaultPolicy'>> & {

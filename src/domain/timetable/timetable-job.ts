@@ -3,7 +3,8 @@ import type { Actor } from '../actor.js';
 import { addDays, dayIn } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import type { SessionService } from '../sessions/session-service.js';
-import type { Organisation, Subject } from '../store-ports.js';
+import type { Organisation } from '../ports/organisations.js';
+import type { Subject } from '../ports/subjects.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 
 export const TIMETABLE_JOB = 'timetable-sessions';

@@ -11,18 +11,10 @@ import { effectiveRoom, roomOrNull } from '../sessions/room.js';
 import { effectiveStatus } from '../sessions/views.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import type { SessionService } from '../sessions/session-service.js';
-import {
-  NO_ORGANISATION_SETTINGS,
-  type AttendanceSession,
-  type ClassroomLocation,
-  type Holiday,
-  type Meeting,
-  type MeetingPatch,
-  type Occurrence,
-  type Subject,
-  type TeacherSettings,
-  type Term,
-} from '../store-ports.js';
+import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
+import { type AttendanceSession } from '../ports/sessions.js';
+import { type ClassroomLocation, type Subject } from '../ports/subjects.js';
+import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type TeacherSettings, type Term } from '../ports/timetable.js';
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';

@@ -1,7 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
-import { ROLES, StoreConflictError, type NewUser, type Role, type Store } from '../store-ports.js';
+import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
+import { ROLES, StoreConflictError, type Role } from '../ports/common.js';
+import { type Store } from '../ports/store.js';
+import { type NewUser } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';

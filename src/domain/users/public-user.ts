@@ -1,4 +1,5 @@
-import type { Role, User } from '../store-ports.js';
+import type { Role } from '../ports/common.js';
+import type { User } from '../ports/users.js';
 
 /** A user as the API shows it: never the password hash. */
 export interface PublicUser {

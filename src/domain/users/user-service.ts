@@ -1,5 +1,7 @@
-import { passwordProblem, type PasswordHasher } from '../../auth/passwords.js';
-import { StoreConflictError, type Role, type Store, type User, type UserPatch } from '../store-ports.js';
+import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
+import { StoreConflictError, type Role } from '../ports/common.js';
+import { type Store } from '../ports/store.js';
+import { type User, type UserPatch } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';

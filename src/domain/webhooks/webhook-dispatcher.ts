@@ -1,5 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { AuditRepository } from '../store-ports.js';
+import type { AuditRepository } from '../ports/audit.js';
 import { DISABLE_AFTER_MS, retryDelayMs } from './backoff.js';
 import { DELIVERY_HEADER, EVENT_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import type { DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookRepository, WebhookSender } from './webhook-ports.js';

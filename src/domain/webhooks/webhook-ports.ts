@@ -1,14 +1,4 @@
-// No import of store-ports.ts (which imports this file): pages are spelled out structurally.
-interface PageQuery {
-  limit: number;
-  offset: number;
-}
-
-/** How many rows of one organisation a system-wide purge removed. */
-interface OrgCount {
-  orgId: string;
-  count: number;
-}
+import type { OrgCount, PageQuery } from '../ports/common.js';
 
 /** What an endpoint may subscribe to. */
 export const WEBHOOK_EVENTS = ['session.opened', 'session.closed', 'record.created', 'record.changed', 'alert.raised'] as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OUTBOX_STATUSES } from '../../domain/store-ports.js';
+import { OUTBOX_STATUSES } from '../../domain/ports/outbox.js';
 import { ALERT_RULE_KINDS, EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CATEGORY_CODE_PATTERN, MAX_ABSENCE_CATEGORIES } from '../../domain/excuses/absence-categories.js';
 import { MAX_EXCUSE_DOCUMENT_BYTES } from '../../domain/excuses/excuse-document.js';
 import { MAX_EXCUSE_DAYS } from '../../domain/excuses/excuse-service.js';
-import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/store-ports.js';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/ports/excuses.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
-import { LOCATION_MODES, SHARED_DEVICE_RULES } from '../../domain/store-ports.js';
+import { LOCATION_MODES, SHARED_DEVICE_RULES } from '../../domain/ports/organisations.js';
 import { DefaultPolicySchema } from '../../shared/policy.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';

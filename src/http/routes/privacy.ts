@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CONSENT_PURPOSES, EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/store-ports.js';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/ports/excuses.js';
+import { CONSENT_PURPOSES } from '../../domain/ports/privacy.js';
 import { EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';

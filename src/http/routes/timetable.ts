@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { DefaultPolicySchema } from '../../shared/policy.js';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
-import { TIMETABLE_OPEN_MODES, type TeacherSettings } from '../../domain/store-ports.js';
+import { TIMETABLE_OPEN_MODES, type TeacherSettings } from '../../domain/ports/timetable.js';
 import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../auth/passwords.js';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/accounts/passwords.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, RoleSchema, pageOf } from '../schemas.js';

@@ -1,5 +1,6 @@
 import { newId } from '../../shared/ids.js';
-import type { AlertRepository, AlertRule, Notification, NotificationRepository } from '../../domain/store-ports.js';
+import type { AlertRepository, AlertRule } from '../../domain/ports/alerts.js';
+import type { Notification, NotificationRepository } from '../../domain/ports/notifications.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import type { AlertRuleDoc, NotificationDoc } from './schemas.js';

@@ -1,12 +1,8 @@
 import { newId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import {
-  StoreConflictError,
-  type NewSession,
-  type RecordRepository,
-  type SessionRepository,
-  PROXY_PEERS_PER_CRITERION,
-} from '../../domain/store-ports.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
+import { type RecordRepository, PROXY_PEERS_PER_CRITERION } from '../../domain/ports/records.js';
+import { type NewSession, type SessionRepository } from '../../domain/ports/sessions.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromSession, toRecord, toSession } from './mapping.js';
 import type { Models } from './models.js';

@@ -1,11 +1,8 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
-import {
-  StoreConflictError,
-  type NewSubject,
-  type OrganisationRepository,
-  type SubjectRepository,
-  type UserRepository,
-} from '../../domain/store-ports.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
+import { type OrganisationRepository } from '../../domain/ports/organisations.js';
+import { type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
+import { type UserRepository } from '../../domain/ports/users.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { enrolmentId, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
 import type { Models } from './models.js';

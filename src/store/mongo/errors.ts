@@ -1,4 +1,4 @@
-import { StoreConflictError } from '../../domain/store-ports.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
 
 /**
  * MongoDB duplicate-key errors (E11000) to StoreConflictError, with the key names the SQLite

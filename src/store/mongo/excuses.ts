@@ -1,5 +1,5 @@
 import { newId } from '../../shared/ids.js';
-import type { Excuse, ExcuseRepository } from '../../domain/store-ports.js';
+import type { Excuse, ExcuseRepository } from '../../domain/ports/excuses.js';
 import { toBuffer } from './mapping.js';
 import type { Models } from './models.js';
 import type { ExcuseDoc } from './schemas.js';

@@ -1,4 +1,4 @@
-import type { GuardianRepository } from '../../domain/store-ports.js';
+import type { GuardianRepository } from '../../domain/ports/guardians.js';
 import type { Models } from './models.js';
 import type { GuardianDoc } from './schemas.js';
 

@@ -4,12 +4,11 @@ import type {
   AccountToken,
   AccountTokenRepository,
   ActiveLogin,
-  FaceProposalRepository,
-  FaceRepository,
-  OrgCount,
   RefreshToken,
   RefreshTokenRepository,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/accounts.js';
+import type { OrgCount } from '../../domain/ports/common.js';
+import type { FaceProposalRepository, FaceRepository } from '../../domain/ports/faces.js';
 import { mapConflicts } from './errors.js';
 import {
   faceId,

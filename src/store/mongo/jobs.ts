@@ -1,4 +1,4 @@
-import type { JobRepository } from '../../domain/store-ports.js';
+import type { JobRepository } from '../../domain/ports/jobs.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';

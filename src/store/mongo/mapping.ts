@@ -1,23 +1,16 @@
 import { Types } from 'mongoose';
-import type {
-  AccountToken,
-  AttendanceRecord,
-  AttendanceSession,
-  AuditEntry,
-  ClassroomLocation,
-  CollectionEntity,
-  Consent,
-  CollectionName,
-  DailySummary,
-  Enrolment,
-  FaceEnrolment,
-  FaceProposal,
-  Organisation,
-  RefreshToken,
-  Subject,
-  User,
-} from '../../domain/store-ports.js';
-import { normaliseSettings } from '../../domain/store-ports.js';
+import type { AccountToken, RefreshToken } from '../../domain/ports/accounts.js';
+import type { AuditEntry } from '../../domain/ports/audit.js';
+import type { FaceEnrolment, FaceProposal } from '../../domain/ports/faces.js';
+import type { Organisation } from '../../domain/ports/organisations.js';
+import type { Consent } from '../../domain/ports/privacy.js';
+import type { AttendanceRecord } from '../../domain/ports/records.js';
+import type { AttendanceSession } from '../../domain/ports/sessions.js';
+import type { ClassroomLocation, Enrolment, Subject } from '../../domain/ports/subjects.js';
+import type { DailySummary } from '../../domain/ports/summaries.js';
+import type { CollectionEntity, CollectionName } from '../../domain/ports/transfer.js';
+import type { User } from '../../domain/ports/users.js';
+import { normaliseSettings } from '../../domain/ports/organisations.js';
 import type { CollectionDoc } from './models.js';
 import * as LATER from './transfer-mapping.js';
 import { toBuffer } from './binary.js';

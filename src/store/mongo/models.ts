@@ -1,5 +1,5 @@
 import type { Connection, Model } from 'mongoose';
-import type { CollectionName } from '../../domain/store-ports.js';
+import type { CollectionName } from '../../domain/ports/transfer.js';
 import {
   auditSchema,
   enrolmentSchema,
@@ -101,7 +101,7 @@ export interface CollectionDoc {
   webhookAttempts: WebhookAttemptDoc;
 }
 
-/** The transferable collections, and those no copy carries (UNTRANSFERRED in store-ports.ts). */
+/** The transferable collections, and those no copy carries (UNTRANSFERRED in src/domain/ports/transfer.ts). */
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   jobs: Model<JobDoc>;
   webhookCounters: Model<WebhookCounterDoc>;

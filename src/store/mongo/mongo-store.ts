@@ -1,6 +1,6 @@
 import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
-import type { Store } from '../../domain/store-ports.js';
+import type { Store } from '../../domain/ports/store.js';
 import { alertRepository, notificationRepository } from './alerts.js';
 import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';

@@ -1,4 +1,4 @@
-import type { OneRosterObject, OneRosterRepository } from '../../domain/store-ports.js';
+import type { OneRosterObject, OneRosterRepository } from '../../domain/ports/oneroster.js';
 import { mapConflicts } from './errors.js';
 import type { Models } from './models.js';
 import type { OneRosterObjectDoc } from './schemas.js';

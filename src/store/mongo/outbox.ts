@@ -1,6 +1,7 @@
 import { purgeByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
-import type { NotificationPreferenceRepository, NotificationPreferences, OutboxMail, OutboxRepository } from '../../domain/store-ports.js';
+import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
+import type { OutboxMail, OutboxRepository } from '../../domain/ports/outbox.js';
 import type { Models } from './models.js';
 import type { NotificationPreferenceDoc, OutboxDoc } from './schemas.js';
 

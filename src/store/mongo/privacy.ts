@@ -1,13 +1,13 @@
 import { newId } from '../../shared/ids.js';
 import { auditConcerns, escapeRegExp, scrubAudit, scrubJsonText, scrubValue, textNeedles } from '../erasure.js';
+import { type AuditEntry } from '../../domain/ports/audit.js';
 import {
   emptyErasureCounts,
-  type AuditEntry,
   type Consent,
   type ConsentRepository,
   type PersonRef,
   type PrivacyRepository,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/privacy.js';
 import { fromConsent, toAudit, toConsent } from './mapping.js';
 import type { Models } from './models.js';
 import type { AuditDoc, ConsentDoc, GuardianDoc, NotificationDoc } from './schemas.js';

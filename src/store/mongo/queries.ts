@@ -1,19 +1,11 @@
 import type { QueryFilter, UpdateQuery } from 'mongoose';
 import { nameKeyOf } from './mapping.js';
 import { ACTIVE_SESSION_STATES, ATTENDED_STATUSES, SETTLED_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
-import type {
-  NewRecord,
-  PageQuery,
-  RecordPatch,
-  SessionFilter,
-  SessionStatus,
-  SessionTransitionPatch,
-  SubjectFilter,
-  SubjectPatch,
-  UserFilter,
-  UserPatch,
-  ProxyProbe,
-} from '../../domain/store-ports.js';
+import type { PageQuery, SessionStatus } from '../../domain/ports/common.js';
+import type { NewRecord, RecordPatch, ProxyProbe } from '../../domain/ports/records.js';
+import type { SessionFilter, SessionTransitionPatch } from '../../domain/ports/sessions.js';
+import type { SubjectFilter, SubjectPatch } from '../../domain/ports/subjects.js';
+import type { UserFilter, UserPatch } from '../../domain/ports/users.js';
 import type {
   AuditDoc,
   JobDoc,

@@ -1,11 +1,6 @@
 import { newId } from '../../shared/ids.js';
-import {
-  StoreConflictError,
-  type AttendanceRecord,
-  type RecordRepository,
-  type RecordWrite,
-  type RecordWriteResult,
-} from '../../domain/store-ports.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
+import { type AttendanceRecord, type RecordRepository, type RecordWrite, type RecordWriteResult } from '../../domain/ports/records.js';
 import { isDuplicateKeyError } from './errors.js';
 import { fromAudit, toRecord } from './mapping.js';
 import type { Models } from './models.js';

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { newId } from '../../shared/ids.js';
-import type { AuditEntry, AuditRepository, SummaryRepository } from '../../domain/store-ports.js';
+import type { AuditEntry, AuditRepository } from '../../domain/ports/audit.js';
+import type { SummaryRepository } from '../../domain/ports/summaries.js';
 import { fromAudit, summaryId, toAudit, toSummary } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';

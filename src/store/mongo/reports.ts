@@ -1,11 +1,5 @@
-import {
-  emptyStatusCounts,
-  RECORD_STATUSES,
-  type RecordStatus,
-  type ReportRepository,
-  type StudentSubjectTally,
-  type SubjectTotals,
-} from '../../domain/store-ports.js';
+import { RECORD_STATUSES, type RecordStatus } from '../../domain/ports/common.js';
+import { emptyStatusCounts, type ReportRepository, type StudentSubjectTally, type SubjectTotals } from '../../domain/ports/reports.js';
 import { toAudit } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';

@@ -1,4 +1,4 @@
-import type { RetentionRepository } from '../../domain/store-ports.js';
+import type { RetentionRepository } from '../../domain/ports/privacy.js';
 import type { Models } from './models.js';
 
 // Retention of check-in details (types.ts RetentionRepository): records of sessions closed long enough ago.

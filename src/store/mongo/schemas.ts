@@ -1,33 +1,18 @@
 import { Schema, type Types } from 'mongoose';
-import {
-  EXCUSE_DOCUMENT_TYPES,
-  EXCUSE_STATUSES,
-  type ExcuseDocumentType,
-  type ExcuseStatus,
-  ACCOUNT_TOKEN_PURPOSES,
-  CONSENT_GIVERS,
-  CONSENT_PURPOSES,
-  LOCATION_MODES,
-  OUTBOX_STATUSES,
-  SHARED_DEVICE_RULES,
-  type AccountToken,
-  type AttendanceRecord,
-  type AttendanceSession,
-  type AuditEntry,
-  type Consent,
-  type DailySummary,
-  type Enrolment,
-  type FaceEnrolment,
-  type FaceProposal,
-  type Organisation,
-  type OrganisationSettings,
-  type AlertRule,
-  type Notification,
-  type OutboxMail,
-  type RefreshToken,
-  type Subject,
-  type User,
-} from '../../domain/store-ports.js';
+import { ACCOUNT_TOKEN_PURPOSES, type AccountToken, type RefreshToken } from '../../domain/ports/accounts.js';
+import { type AlertRule } from '../../domain/ports/alerts.js';
+import { type AuditEntry } from '../../domain/ports/audit.js';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES, type ExcuseDocumentType, type ExcuseStatus } from '../../domain/ports/excuses.js';
+import { type FaceEnrolment, type FaceProposal } from '../../domain/ports/faces.js';
+import { type Notification } from '../../domain/ports/notifications.js';
+import { LOCATION_MODES, SHARED_DEVICE_RULES, type Organisation, type OrganisationSettings } from '../../domain/ports/organisations.js';
+import { OUTBOX_STATUSES, type OutboxMail } from '../../domain/ports/outbox.js';
+import { CONSENT_GIVERS, CONSENT_PURPOSES, type Consent } from '../../domain/ports/privacy.js';
+import { type AttendanceRecord } from '../../domain/ports/records.js';
+import { type AttendanceSession } from '../../domain/ports/sessions.js';
+import { type Enrolment, type Subject } from '../../domain/ports/subjects.js';
+import { type DailySummary } from '../../domain/ports/summaries.js';
+import { type User } from '../../domain/ports/users.js';
 import { newId } from '../../shared/ids.js';
 import { RECORD_STATES, ROLES, SESSION_STATES, VERIFICATION_BANDS, VERIFICATION_STATES } from '../../shared/events.js';
 import { POLICY_CHECKS } from '../../shared/policy-presets.js';

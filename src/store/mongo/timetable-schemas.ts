@@ -1,7 +1,8 @@
 import { Schema } from 'mongoose';
 import { POLICY_CHECKS, POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { newId } from '../../shared/ids.js';
-import { TIMETABLE_OPEN_MODES, type ClassroomLocation, type TeacherDefaultPolicy } from '../../domain/store-ports.js';
+import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/ports/timetable.js';
+import type { ClassroomLocation } from '../../domain/ports/subjects.js';
 import { locationSchema } from './schemas.js';
 
 // Timetable documents (docs/timetable.md); the conventions of schemas.ts.

@@ -7,7 +7,7 @@ import {
   type TeacherDefaultPolicy,
   type Term,
   type TimetableRepository,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/timetable.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas.js';

@@ -1,4 +1,4 @@
-import type { CollectionEntity } from '../../domain/store-ports.js';
+import type { CollectionEntity } from '../../domain/ports/transfer.js';
 import { toBuffer } from './binary.js';
 import type { CollectionDoc } from './models.js';
 

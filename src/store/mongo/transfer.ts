@@ -1,5 +1,5 @@
 import { Types, type Model } from 'mongoose';
-import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/store-ports.js';
+import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/ports/transfer.js';
 import { mapConflicts } from './errors.js';
 import { fromAudit, FROM_ENTITY, TO_ENTITY } from './mapping.js';
 import type { CollectionDoc, Models } from './models.js';

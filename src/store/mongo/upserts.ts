@@ -1,4 +1,4 @@
-import { StoreConflictError } from '../../domain/store-ports.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
 import { isDuplicateKeyError } from './errors.js';
 
 /**

@@ -1,6 +1,7 @@
 import { newId } from '../../shared/ids.js';
 import type { AlertPayload, AlertRuleKind, NotificationCategory } from '../../shared/alerts.js';
-import type { AlertRepository, AlertRule, Notification, NotificationRepository } from '../../domain/store-ports.js';
+import type { AlertRepository, AlertRule } from '../../domain/ports/alerts.js';
+import type { Notification, NotificationRepository } from '../../domain/ports/notifications.js';
 import type { SqliteDb } from './db.js';
 
 // Alert rules, whether each is crossed per (subject, student), and users' notifications.

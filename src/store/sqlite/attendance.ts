@@ -1,18 +1,16 @@
 import { newId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
 import {
-  StoreConflictError,
   type AttendanceRecord,
   type NewRecord,
-  type NewSession,
   type RecordPatch,
   type RecordRepository,
   type RecordWrite,
   type RecordWriteResult,
-  type SessionFilter,
-  type SessionRepository,
   PROXY_PEERS_PER_CRITERION,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/records.js';
+import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { audit, insertSql, records, sessions, sqlWords, type Row } from './mappers.js';

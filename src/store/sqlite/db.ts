@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreConflictError } from '../../domain/store-ports.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
 import { applyMigrations } from './migrations.js';
 
 type Params = unknown[];

@@ -1,19 +1,8 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
-import type {
-  NewSubject,
-  Organisation,
-  OrganisationPatch,
-  OrganisationRepository,
-  Page,
-  Subject,
-  SubjectFilter,
-  SubjectPatch,
-  SubjectRepository,
-  User,
-  UserFilter,
-  UserPatch,
-  UserRepository,
-} from '../../domain/store-ports.js';
+import type { Page } from '../../domain/ports/common.js';
+import type { Organisation, OrganisationPatch, OrganisationRepository } from '../../domain/ports/organisations.js';
+import type { NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
+import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { insertSql, organisations, subjects, users, type Row } from './mappers.js';
 

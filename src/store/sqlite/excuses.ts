@@ -1,5 +1,5 @@
 import { newId } from '../../shared/ids.js';
-import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/store-ports.js';
+import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/ports/excuses.js';
 import type { SqliteDb } from './db.js';
 import type { Row } from './mappers.js';
 

@@ -1,4 +1,4 @@
-import type { GuardianContact, GuardianRepository } from '../../domain/store-ports.js';
+import type { GuardianContact, GuardianRepository } from '../../domain/ports/guardians.js';
 import type { SqliteDb } from './db.js';
 
 export function guardianRepository(db: SqliteDb, clock: () => Date): GuardianRepository {

@@ -1,14 +1,7 @@
 import { newId } from '../../shared/ids.js';
-import type {
-  AccountToken,
-  AccountTokenRepository,
-  FaceEnrolment,
-  FaceProposalRepository,
-  FaceRepository,
-  OrgCount,
-  RefreshToken,
-  RefreshTokenRepository,
-} from '../../domain/store-ports.js';
+import type { AccountToken, AccountTokenRepository, RefreshToken, RefreshTokenRepository } from '../../domain/ports/accounts.js';
+import type { OrgCount } from '../../domain/ports/common.js';
+import type { FaceEnrolment, FaceProposalRepository, FaceRepository } from '../../domain/ports/faces.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { accountTokens, faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
 

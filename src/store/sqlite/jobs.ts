@@ -1,4 +1,4 @@
-import type { JobRepository } from '../../domain/store-ports.js';
+import type { JobRepository } from '../../domain/ports/jobs.js';
 import type { SqliteDb } from './db.js';
 
 // Leases of scheduled system jobs (one row per job name).

@@ -1,23 +1,17 @@
-import type {
-  AccountToken,
-  AttendanceRecord,
-  AttendanceSession,
-  AuditEntry,
-  CheckinLocation,
-  Consent,
-  CollectionEntity,
-  CollectionName,
-  DailySummary,
-  Enrolment,
-  FaceEnrolment,
-  FaceProposal,
-  Organisation,
-  OrganisationSettings,
-  RefreshToken,
-  User,
-  VerificationResult,
-} from '../../domain/store-ports.js';
-import { ACCOUNT_TOKEN_PURPOSES, CONSENT_GIVERS, CONSENT_PURPOSES, normaliseSettings } from '../../domain/store-ports.js';
+import type { AccountToken, RefreshToken } from '../../domain/ports/accounts.js';
+import type { AuditEntry } from '../../domain/ports/audit.js';
+import type { FaceEnrolment, FaceProposal } from '../../domain/ports/faces.js';
+import type { Organisation, OrganisationSettings } from '../../domain/ports/organisations.js';
+import type { Consent } from '../../domain/ports/privacy.js';
+import type { AttendanceRecord, CheckinLocation, VerificationResult } from '../../domain/ports/records.js';
+import type { AttendanceSession } from '../../domain/ports/sessions.js';
+import type { Enrolment } from '../../domain/ports/subjects.js';
+import type { DailySummary } from '../../domain/ports/summaries.js';
+import type { CollectionEntity, CollectionName } from '../../domain/ports/transfer.js';
+import type { User } from '../../domain/ports/users.js';
+import { ACCOUNT_TOKEN_PURPOSES } from '../../domain/ports/accounts.js';
+import { normaliseSettings } from '../../domain/ports/organisations.js';
+import { CONSENT_GIVERS, CONSENT_PURPOSES } from '../../domain/ports/privacy.js';
 import { RECORD_STATES, ROLES, SESSION_STATES } from '../../shared/events.js';
 import { REASON_CODES } from '../../shared/reasons.js';
 import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../shared/audit.js';

@@ -1,4 +1,4 @@
-import type { OneRosterObject, OneRosterRepository } from '../../domain/store-ports.js';
+import type { OneRosterObject, OneRosterRepository } from '../../domain/ports/oneroster.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import type { Row } from './mappers.js';
 

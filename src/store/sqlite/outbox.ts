@@ -1,13 +1,8 @@
 import { countByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
 import type { EmailCategory, EmailLanguage } from '../../shared/alerts.js';
-import type {
-  NotificationPreferenceRepository,
-  NotificationPreferences,
-  OutboxMail,
-  OutboxRepository,
-  OutboxStatus,
-} from '../../domain/store-ports.js';
+import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
+import type { OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
 import type { SqliteDb } from './db.js';
 
 // The email outbox (claimed per row, so each email is sent by one node) and users' email preferences.

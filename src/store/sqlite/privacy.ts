@@ -1,14 +1,14 @@
 import { newId } from '../../shared/ids.js';
 import { auditConcerns, scrubAudit, scrubJsonText, textNeedles } from '../erasure.js';
+import { type AuditEntry } from '../../domain/ports/audit.js';
+import { type GuardianContact } from '../../domain/ports/guardians.js';
 import {
   emptyErasureCounts,
-  type AuditEntry,
   type Consent,
   type ConsentRepository,
-  type GuardianContact,
   type PersonRef,
   type PrivacyRepository,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/privacy.js';
 import type { SqliteDb } from './db.js';
 import { audit, consents, insertSql, subjects } from './mappers.js';
 

@@ -1,11 +1,7 @@
 import { newId } from '../../shared/ids.js';
-import {
-  StoreConflictError,
-  type AuditEntry,
-  type AuditRepository,
-  type DailySummary,
-  type SummaryRepository,
-} from '../../domain/store-ports.js';
+import { type AuditEntry, type AuditRepository } from '../../domain/ports/audit.js';
+import { StoreConflictError } from '../../domain/ports/common.js';
+import { type DailySummary, type SummaryRepository } from '../../domain/ports/summaries.js';
 import type { SqliteDb } from './db.js';
 import { audit, insertSql, summaries } from './mappers.js';
 

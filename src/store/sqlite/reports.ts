@@ -1,10 +1,5 @@
-import {
-  emptyStatusCounts,
-  RECORD_STATUSES,
-  type RecordStatus,
-  type ReportRepository,
-  type StudentSubjectTally,
-} from '../../domain/store-ports.js';
+import { RECORD_STATUSES, type RecordStatus } from '../../domain/ports/common.js';
+import { emptyStatusCounts, type ReportRepository, type StudentSubjectTally } from '../../domain/ports/reports.js';
 import type { SqliteDb } from './db.js';
 import { audit, sqlWords } from './mappers.js';
 import { ATTENDED_STATUSES, SETTLED_SESSION_STATES } from '../../shared/events.js';

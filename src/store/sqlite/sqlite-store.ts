@@ -1,4 +1,4 @@
-import type { Store } from '../../domain/store-ports.js';
+import type { Store } from '../../domain/ports/store.js';
 import { alertRepository, notificationRepository } from './alerts.js';
 import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   defaultTeacherSettings,
-  type ClassroomLocation,
   type Holiday,
   type Meeting,
   type MeetingPatch,
@@ -9,7 +8,8 @@ import {
   type TeacherDefaultPolicy,
   type Term,
   type TimetableRepository,
-} from '../../domain/store-ports.js';
+} from '../../domain/ports/timetable.js';
+import type { ClassroomLocation } from '../../domain/ports/subjects.js';
 import type { SqliteDb } from './db.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.

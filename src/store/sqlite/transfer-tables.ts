@@ -1,4 +1,4 @@
-import type { CollectionEntity, CollectionName } from '../../domain/store-ports.js';
+import type { CollectionEntity, CollectionName } from '../../domain/ports/transfer.js';
 import { CORE_TABLES, type Row, type TableSpec } from './mappers.js';
 
 // Tables of the collections that arrived after the first transfer set, described field by

@@ -1,4 +1,4 @@
-import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/store-ports.js';
+import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/ports/transfer.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { insertSql, type Row, type TableSpec } from './mappers.js';
 import { TABLES } from './transfer-tables.js';

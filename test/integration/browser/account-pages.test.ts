@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { User } from '../../../src/domain/store-ports.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD } from '../../support/fixtures.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../../support/mail.js';

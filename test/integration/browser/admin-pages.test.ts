@@ -4,9 +4,11 @@ import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
-import type { Organisation, User } from '../../../src/domain/store-ports.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'admin');
@@ -46,7 +48,7 @@ describe('admin console (Chromium)', function () {
     await ensurePagesBuilt('admin.js');
     // No face engine: uploads answer UNAVAILABLE; the proposal below is seeded in the store.
     srv = await startTestServer();
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     org = (await srv.store.organisations.getBySlug('demo'))!;
     proposed = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext } from 'playwright-core';
-import type { AttendanceSession } from '../../../src/domain/store-ports.js';
+import type { AttendanceSession } from '../../../src/domain/ports/sessions.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../../support/fixtures.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';

@@ -7,6 +7,7 @@ import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { createSelfSignedCertificate } from '../../../src/tls/self-signed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 // Phones share their location and camera only with a secure context. These pages are opened the
 // way a phone on the school network opens them: by a host name that is not localhost (school.test,
@@ -35,8 +36,8 @@ describe('pages opened by a host name that is not localhost (Chromium)', functio
     writeFileSync(path.join(certDir, 'key.pem'), made.key);
     secure = await startTestServer({ TLS_CERT_FILE: path.join(certDir, 'cert.pem'), TLS_KEY_FILE: path.join(certDir, 'key.pem') });
     plain = await startTestServer();
-    await seedDemo(secure.store, { bcryptCost: 4 });
-    await seedDemo(plain.store, { bcryptCost: 4 });
+    await seedDemo(secure.store, { passwords: cheapPasswordHasher() });
+    await seedDemo(plain.store, { passwords: cheapPasswordHasher() });
     browser = await launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
   });
 

@@ -5,10 +5,11 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { codeAt, joinTokenAt } from '../../../src/domain/checks/rotating-code.js';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
-import type { User } from '../../../src/domain/store-ports.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok, type ClientSocket } from '../../support/sockets.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'ux');
@@ -60,7 +61,7 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
   before(async function () {
     await ensurePagesBuilt('student.js');
     srv = await startTestServer();
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
     users = (await srv.store.users.list(orgId, { limit: 1_000, offset: 0 })).items;
     subjectId = (await srv.store.subjects.list(orgId, { limit: 10, offset: 0 })).items[0]!.id;

@@ -8,6 +8,7 @@ import { rooms } from '../../../src/shared/events.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok } from '../../support/sockets.js';
 import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -33,7 +34,7 @@ describe('browser pages (Chromium)', function () {
     await ensurePagesBuilt('student.js');
     srv = await startTestServer();
     // A zone far from the browser's (UTC below): the pages must show the organisation's times.
-    await seedDemo(srv.store, { bcryptCost: 4, timezone: 'Asia/Kolkata' });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher(), timezone: 'Asia/Kolkata' });
     browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
     mkdirSync(SHOTS, { recursive: true });
   });

@@ -4,9 +4,10 @@ import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
-import type { Organisation } from '../../../src/domain/store-ports.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt, expectAccessible } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'reports');
@@ -29,7 +30,7 @@ describe('report pages (Chromium, axe-core)', function () {
   before(async function () {
     await ensurePagesBuilt('reports.js');
     srv = await startTestServer({ HTTP_HEAVY_RATE_PER_MINUTE: '1000' });
-    await seedDemo(srv.store, { bcryptCost: 4, history: true });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher(), history: true });
     org = (await srv.store.organisations.getBySlug('demo'))!;
     browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });

@@ -4,6 +4,7 @@ import { addDays, dayIn, instantAt, isoWeekday } from '../../../src/domain/calen
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 // The teacher console's weekly timetable: a teacher adds a weekly meeting, sees it in the next
 // seven days, and starts tomorrow's session with one tap; a meeting in its own room is edited
@@ -19,7 +20,7 @@ describe('teacher console: weekly timetable (Chromium)', function () {
   before(async function () {
     await ensurePagesBuilt('teacher.js');
     srv = await startTestServer();
-    await seedDemo(srv.store, { bcryptCost: 4 });
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const today = dayIn(org.timezone, new Date());
     await srv.store.timetable.createTerm(org.id, { name: 'This term', startDay: addDays(today, -7), endDay: addDays(today, 60) });

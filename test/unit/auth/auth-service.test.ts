@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { recordingQueue } from '../../support/mail.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
-import { PasswordHasher } from '../../../src/auth/passwords.js';
-import { TokenService } from '../../../src/auth/tokens.js';
+import { JwtTokenSigner } from '../../../src/adapters/jwt-token-signer.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { type AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
 import { createDomain } from '../../../src/domain/services.js';
@@ -12,9 +11,12 @@ import { memoryLimiterBackend } from '../../../src/adapters/flexible-rate-limite
 import { createLogger } from '../../../src/logger.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Organisation, Store, User } from '../../../src/domain/store-ports.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createUser } from '../../support/fixtures.js';
 import { expectCode } from '../../support/expect-code.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 /** Failed logins in a row per account (any address) before back-off. */
 const ACCOUNT_FREE = 3;
@@ -50,7 +52,7 @@ async function codes(attempts: Array<Promise<unknown>>): Promise<Record<string, 
 describe('AuthService', () => {
   let store: Store;
   let auth: AuthService;
-  let tokens: TokenService;
+  let tokens: JwtTokenSigner;
   let org: Organisation;
   let teacher: User;
   let published: DomainEvent[];
@@ -58,11 +60,12 @@ describe('AuthService', () => {
   /** The service as the application builds it, over the given environment. */
   function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
     const c = config(env);
-    tokens = new TokenService(c.jwt, clock);
+    tokens = new JwtTokenSigner(c.jwt, clock);
     return createDomain({
       store,
       logger: createLogger('silent'),
       tokens,
+      passwords: cheapPasswordHasher(),
       clock,
       events: { publish: (e) => published.push(e) },
       mail: recordingQueue().queue,
@@ -291,7 +294,7 @@ describe('AuthService', () => {
       const admin = await createUser(store, org.id, 'admin');
       const users = new UserService({
         store,
-        passwords: new PasswordHasher(4),
+        passwords: cheapPasswordHasher(),
         clock: () => new Date(),
         events: { publish: (e) => published.push(e) },
       });

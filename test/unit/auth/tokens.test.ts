@@ -1,15 +1,15 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
-import { ACCESS_AUDIENCE, TokenService } from '../../../src/auth/tokens.js';
+import { ACCESS_AUDIENCE, JwtTokenSigner } from '../../../src/adapters/jwt-token-signer.js';
 import { AppError } from '../../../src/shared/app-error.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-000';
 const ISSUER = 'test-issuer';
 const user = { id: 'user-1', orgId: 'org-1', role: 'teacher' as const };
 
-function hsService(secret = SECRET, clock?: () => Date): TokenService {
-  return new TokenService({ algorithm: 'HS256', secret, privateKey: null, publicKey: null, issuer: ISSUER, accessTtlS: 900 }, clock);
+function hsService(secret = SECRET, clock?: () => Date): JwtTokenSigner {
+  return new JwtTokenSigner({ algorithm: 'HS256', secret, privateKey: null, publicKey: null, issuer: ISSUER, accessTtlS: 900 }, clock);
 }
 
 const rsa = generateKeyPairSync('rsa', {
@@ -18,8 +18,8 @@ const rsa = generateKeyPairSync('rsa', {
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
 });
 
-function rsService(): TokenService {
-  return new TokenService({
+function rsService(): JwtTokenSigner {
+  return new JwtTokenSigner({
     algorithm: 'RS256',
     secret: null,
     privateKey: rsa.privateKey,
@@ -44,7 +44,7 @@ function b64(obj: unknown): string {
   return Buffer.from(JSON.stringify(obj)).toString('base64url');
 }
 
-describe('TokenService', () => {
+describe('JwtTokenSigner', () => {
   it('verifies its own HS256 token and returns the claims', () => {
     const svc = hsService();
     const { token, expiresAt } = svc.signAccess(user);

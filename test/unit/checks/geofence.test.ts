@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EARTH_RADIUS_M, evaluateGeofence, haversineM } from '../../../src/domain/checks/geofence.js';
-import type { ClassroomLocation } from '../../../src/domain/store-ports.js';
+import type { ClassroomLocation } from '../../../src/domain/ports/subjects.js';
 
 const DEG = 180 / Math.PI;
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { proxySignals, type CheckinSignals } from '../../../src/domain/checks/proxy-signals.js';
-import type { AttendanceRecord, CheckinLocation } from '../../../src/domain/store-ports.js';
+import type { AttendanceRecord, CheckinLocation } from '../../../src/domain/ports/records.js';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
 const ROOM = { lat: 51.5246, lon: -0.134 };

@@ -1,13 +1,13 @@
 import { expect } from 'chai';
-import { PasswordHasher } from '../../../src/auth/passwords.js';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../../src/domain/store-ports.js';
+import type { Store } from '../../../src/domain/ports/store.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
 import { recordingQueue, tokenFromMail, type RecordingMailer } from '../../support/mail.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 describe('AccountService (over the SQLite store)', () => {
   let store: Store;
@@ -24,7 +24,7 @@ describe('AccountService (over the SQLite store)', () => {
     now = Date.UTC(2026, 0, 5, 9);
     service = new AccountService({
       store,
-      passwords: new PasswordHasher(4),
+      passwords: cheapPasswordHasher(),
       mail: mail.queue,
       clock: () => new Date(now),
       events: { publish: (e) => published.push(e) },

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { evaluateRule, type HistoryEntry } from '../../../src/domain/alerts/alert-rules.js';
-import type { AlertRule, RecordStatus } from '../../../src/domain/store-ports.js';
+import type { AlertRule } from '../../../src/domain/ports/alerts.js';
+import type { RecordStatus } from '../../../src/domain/ports/common.js';
 
 const NOW = new Date('2026-03-20T12:00:00.000Z');
 const DAY = 86_400_000;

@@ -1,15 +1,16 @@
 import { expect } from 'chai';
-import { PasswordHasher } from '../../../src/auth/passwords.js';
 import type { Actor } from '../../../src/domain/actor.js';
 import { OneRosterAttendanceExport, type AttendanceRow } from '../../../src/domain/oneroster/attendance-export.js';
 import { OneRosterImport, type ImportReport } from '../../../src/domain/oneroster/oneroster-import.js';
-import type { Organisation, Store } from '../../../src/domain/store-ports.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { Store } from '../../../src/domain/ports/store.js';
 import { SubjectService } from '../../../src/domain/subjects/subject-service.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { POLICY } from '../../contract/fixtures.js';
 import { sampleBundle, USER_ROWS, userRow } from '../../support/oneroster-bundle.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const T = new Date('2026-09-07T08:00:00.000Z');
 
@@ -52,7 +53,7 @@ describe('OneRoster import', () => {
     const clock = () => T;
     importer = new OneRosterImport({
       store,
-      users: new UserService({ store, passwords: new PasswordHasher(4), clock, events }),
+      users: new UserService({ store, passwords: cheapPasswordHasher(), clock, events }),
       subjects: new SubjectService({ store, clock, events }),
       clock,
     });

@@ -3,7 +3,8 @@ import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { OrganisationService } from '../../../src/domain/organisations/organisation-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { DEFAULT_RETENTION, type Organisation, type Store } from '../../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION, type Organisation } from '../../../src/domain/ports/organisations.js';
+import { type Store } from '../../../src/domain/ports/store.js';
 
 const T = new Date('2026-03-02T09:00:00.000Z');
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_RETENTION } from '../../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION } from '../../../src/domain/ports/organisations.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { POLICY_PRESETS, PRESET_CHECKS, needsLocation, presetOf } from '../../../src/shared/policy-presets.js';

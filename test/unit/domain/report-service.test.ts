@@ -5,7 +5,13 @@ import { monthOf, trendBuckets, weekStart } from '../../../src/domain/reports/bu
 import { ReportService } from '../../../src/domain/reports/report-service.js';
 import { recomputeDailySummary } from '../../../src/domain/summaries/summary-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { AttendanceSession, DailySummary, Organisation, RecordStatus, Store, Subject, User } from '../../../src/domain/store-ports.js';
+import type { RecordStatus } from '../../../src/domain/ports/common.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { AttendanceSession } from '../../../src/domain/ports/sessions.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import type { DailySummary } from '../../../src/domain/ports/summaries.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { createSubject, createUser } from '../../support/fixtures.js';
 
 const actor = (u: User): Actor => ({ id: u.id, orgId: u.orgId, role: u.role });

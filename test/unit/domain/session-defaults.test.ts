@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_RETENTION } from '../../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION } from '../../../src/domain/ports/organisations.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 
 const MINUTE = 60_000;

@@ -1,13 +1,9 @@
 import { expect } from 'chai';
 import { resolvePolicy, sessionDefaults, type TeacherDefaults } from '../../../src/domain/sessions/policy.js';
 import { mergeTeacherSettings } from '../../../src/domain/timetable/teacher-settings.js';
-import {
-  DEFAULT_RETENTION,
-  defaultTeacherSettings,
-  NO_ORGANISATION_SETTINGS,
-  type OrganisationSettings,
-  type Subject,
-} from '../../../src/domain/store-ports.js';
+import { DEFAULT_RETENTION, NO_ORGANISATION_SETTINGS, type OrganisationSettings } from '../../../src/domain/ports/organisations.js';
+import { type Subject } from '../../../src/domain/ports/subjects.js';
+import { defaultTeacherSettings } from '../../../src/domain/ports/timetable.js';
 import type { PolicyInput } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { instantAt } from '../../../src/domain/calendar.js';
 import { expandTimetable, occurrenceKey, type TimetableInput } from '../../../src/domain/timetable/expand.js';
-import type { Holiday, Meeting, Term } from '../../../src/domain/store-ports.js';
+import type { Holiday, Meeting, Term } from '../../../src/domain/ports/timetable.js';
 
 // Timetable expansion: wall-clock meetings in the organisation's time zone, over daylight-saving
 // changes, holidays and called-off occurrences.

@@ -3,7 +3,7 @@ import { purgeTokens, TOKEN_PURGE_JOB } from '../../../src/domain/accounts/token
 import { ScheduledJob } from '../../../src/domain/jobs/scheduled-job.js';
 import { createLogger } from '../../../src/logger.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Store } from '../../../src/domain/store-ports.js';
+import type { Store } from '../../../src/domain/ports/store.js';
 
 // The token purge and the job lease that runs it once per interval across nodes, over one
 // store shared by two "nodes" and an injected clock.

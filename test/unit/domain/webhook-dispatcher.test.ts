@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import type { Store } from '../../../src/domain/store-ports.js';
+import type { Store } from '../../../src/domain/ports/store.js';
 import { retryDelayMs } from '../../../src/domain/webhooks/backoff.js';
 import { WebhookDispatcher } from '../../../src/domain/webhooks/webhook-dispatcher.js';
 import type { WebhookEndpoint, WebhookSender } from '../../../src/domain/webhooks/webhook-ports.js';

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { CurrentActors, ACTOR_TTL_MS } from '../../../src/realtime/current-actor.js';
 import type { AppSocket } from '../../../src/realtime/types.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { Store, User } from '../../../src/domain/store-ports.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { expectCode } from '../../support/expect-code.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
 

@@ -4,19 +4,8 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { AppError } from '../shared/app-error.js';
 import { newId } from '../shared/ids.js';
-import { ROLES, type Role } from '../domain/store-ports.js';
-
-/** Claims of an access token. `sub` is the user id, `org` the organisation id. */
-export interface AccessClaims {
-  sub: string;
-  org: string;
-  role: Role;
-  iat: number;
-  exp: number;
-  jti: string;
-  /** The login (refresh-token family) the token was issued under; logging out revokes it. */
-  sid?: string | undefined;
-}
+import { ROLES, type Role } from '../shared/events.js';
+import type { AccessClaims, TokenSigner } from '../domain/accounts/access-tokens.js';
 
 /** Audience of access tokens: only this API accepts them. */
 export const ACCESS_AUDIENCE = 'classroom-attendance-api';
@@ -39,7 +28,7 @@ type JwtSettings = Pick<Config['jwt'], 'algorithm' | 'secret' | 'privateKey' | '
  * HS256 accepts nothing else (no `none`, no RS256), and vice versa, which closes the
  * HS/RS key-confusion hole.
  */
-export class TokenService {
+export class JwtTokenSigner implements TokenSigner {
   private readonly alg: 'HS256' | 'RS256';
   // Parsed once: given a string, jsonwebtoken re-parses the key on every call, which dominates
   // the cost of a reconnect storm.
@@ -65,7 +54,6 @@ export class TokenService {
     this.clock = clock;
   }
 
-  /** `sid` names the login the token belongs to; tokens without one (tools, tests) cannot be revoked early. */
   signAccess(user: { id: string; orgId: string; role: Role }, sid?: string): { token: string; expiresAt: Date } {
     const iat = Math.floor(this.clock().getTime() / 1000);
     const exp = iat + this.ttlS;
@@ -79,7 +67,6 @@ export class TokenService {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  /** Throws AppError TOKEN_EXPIRED or TOKEN_INVALID. */
   verifyAccess(token: string): AccessClaims {
     let decoded: unknown;
     try {

@@ -1,0 +1,20 @@
+/** The hasher (bcrypt) reads only the first 72 bytes; longer passwords would silently match on a prefix. */
+export const PASSWORD_MAX_BYTES = 72;
+export const PASSWORD_MIN_LENGTH = 8;
+
+/** Why a password is not acceptable, or null when it is. */
+export function passwordProblem(password: string): string | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) return `must be at most ${PASSWORD_MAX_BYTES} bytes`;
+  return null;
+}
+
+/**
+ * Hashes passwords and checks them (bcrypt: src/adapters/bcrypt-password-hasher.ts). `verify`
+ * against a missing hash answers false only after as long as a real comparison takes, so
+ * response time does not reveal whether an account exists or has a password.
+ */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(password: string, hash: string | null | undefined): Promise<boolean>;
+}

@@ -1,0 +1,39 @@
+/**
+ * The audit log.
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { AuditAction, AuditEntityType } from '../../shared/audit.js';
+import type { PageQuery } from './common.js';
+
+export interface AuditEntry {
+  id: string;
+  orgId: string;
+  entityType: AuditEntityType;
+  entityId: string;
+  sessionId: string | null;
+  actorId: string | null;
+  action: AuditAction;
+  from: unknown;
+  to: unknown;
+  reason: string | null;
+  ip: string | null;
+  at: Date;
+}
+
+export interface AuditRepository {
+  append(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
+  /** Oldest first. */
+  listForEntity(orgId: string, entityType: AuditEntry['entityType'], entityId: string): Promise<AuditEntry[]>;
+  /** Oldest first. */
+  listForSession(orgId: string, sessionId: string): Promise<AuditEntry[]>;
+}
+
+export interface AuditFilter extends PageQuery {
+  /** Exactly one of these selects the entries. */
+  entityType?: AuditEntry['entityType'];
+  entityId?: string;
+  sessionId?: string;
+  /** Entries this user made. */
+  actorId?: string;
+}

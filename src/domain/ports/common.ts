@@ -1,0 +1,45 @@
+/**
+ * What every port shares: pages, per-organisation counts, the conflict error, and the
+ * vocabulary of src/shared re-exported under the names the store and domain use.
+ * The conventions of every port are in ./store.ts.
+ */
+
+import { RECORD_STATES, type RecordState, type Role, ROLES, type SessionState } from '../../shared/events.js';
+import type { DefaultPolicy, VerificationPolicy } from '../../shared/policy.js';
+
+// Declared once in src/shared; re-exported under the names the store and domain use.
+export {
+  ROLES,
+  RECORD_STATES as RECORD_STATUSES,
+  type Role,
+  type RecordState as RecordStatus,
+  type SessionState as SessionStatus,
+  type DefaultPolicy,
+  type VerificationPolicy,
+};
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageQuery {
+  limit: number;
+  offset: number;
+}
+
+/** Rows a system-wide purge deleted in one organisation (organisations with none are left out). */
+export interface OrgCount {
+  orgId: string;
+  count: number;
+}
+
+/** A unique key was violated. `key` names it: 'email', 'code', 'record', 'slug', ... */
+export class StoreConflictError extends Error {
+  readonly key: string;
+  constructor(key: string, message?: string) {
+    super(message ?? `unique key violated: ${key}`);
+    this.name = 'StoreConflictError';
+    this.key = key;
+  }
+}

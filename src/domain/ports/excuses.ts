@@ -1,0 +1,77 @@
+/**
+ * Excuses for absences and their documents (docs/absences.md).
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { Page, PageQuery } from './common.js';
+
+export const EXCUSE_STATUSES = ['pending', 'approved', 'declined'] as const;
+export type ExcuseStatus = (typeof EXCUSE_STATUSES)[number];
+
+export const EXCUSE_DOCUMENT_TYPES = ['application/pdf', 'image/jpeg', 'image/png'] as const;
+export type ExcuseDocumentType = (typeof EXCUSE_DOCUMENT_TYPES)[number];
+
+/** What is known of an excuse's document without reading its bytes. */
+export interface ExcuseDocumentInfo {
+  fileName: string;
+  contentType: ExcuseDocumentType;
+  size: number;
+}
+
+/**
+ * A student's request that absences be excused: one session (`sessionId`), or the days
+ * fromDay..toDay of one subject, or of all their subjects (`subjectId` null).
+ */
+export interface Excuse {
+  id: string;
+  orgId: string;
+  studentId: string;
+  /** Who submitted it (the student today; a guardian later). */
+  submittedBy: string;
+  subjectId: string | null;
+  sessionId: string | null;
+  fromDay: string;
+  toDay: string;
+  /** An absence category code of the organisation. */
+  category: string;
+  text: string;
+  document: ExcuseDocumentInfo | null;
+  status: ExcuseStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewExcuse = Omit<
+  Excuse,
+  'id' | 'orgId' | 'document' | 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote' | 'createdAt' | 'updatedAt'
+>;
+
+export interface ExcuseFilter extends PageQuery {
+  studentId?: string;
+  /** Only excuses of these subjects (excuses for all subjects are left out). */
+  subjectIds?: string[];
+  status?: ExcuseStatus;
+}
+
+export interface ExcuseRepository {
+  create(orgId: string, input: NewExcuse): Promise<Excuse>;
+  get(orgId: string, id: string): Promise<Excuse | null>;
+  /** Newest first. */
+  list(orgId: string, filter: ExcuseFilter): Promise<Page<Excuse>>;
+  /**
+   * Approved excuses of these students that cover a session of the subject on the day: for
+   * that session, or for a range holding the day, of that subject or of all subjects.
+   */
+  listApprovedCovering(orgId: string, studentIds: string[], sessionId: string, subjectId: string, day: string): Promise<Excuse[]>;
+  /** Compare-and-set: decides it only while pending; null otherwise (or when missing). */
+  decide(orgId: string, id: string, decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>): Promise<Excuse | null>;
+  /** Attaches (or replaces) the document while the excuse is pending; null otherwise. */
+  putDocument(orgId: string, id: string, info: ExcuseDocumentInfo, bytes: Buffer): Promise<Excuse | null>;
+  getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;
+}
+
+/** An excuse with its document's bytes, which repositories read only through getDocument. */
+export type StoredExcuse = Excuse & { documentBytes: Buffer | null };

@@ -1,0 +1,18 @@
+/**
+ * Leases of scheduled system jobs.
+ * The conventions of every port are in ./store.ts.
+ */
+
+/**
+ * Leases of scheduled system jobs, one per job name, so that each run happens on one node:
+ * a claim succeeds only when the job is due (its last run finished at or before
+ * `lastRunBefore`, or it never ran) and its lease is free, expired or already the owner's.
+ */
+export interface JobRepository {
+  /** True when `owner` now holds the job's lease until `until`. */
+  claim(name: string, owner: string, until: Date, now: Date, lastRunBefore: Date): Promise<boolean>;
+  /** Records a run finished at `at` and frees the lease, if `owner` holds it. */
+  finish(name: string, owner: string, at: Date): Promise<void>;
+  /** Frees the lease without recording a run (it failed), if `owner` holds it. */
+  release(name: string, owner: string): Promise<void>;
+}

@@ -1,0 +1,55 @@
+/**
+ * The email outbox (docs/notifications.md).
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { EmailCategory } from '../../shared/alerts.js';
+import type { OrgCount, Page, PageQuery } from './common.js';
+
+export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+/** One email waiting, being sent, sent, or given up on after its last attempt. */
+export interface OutboxMail {
+  id: string;
+  orgId: string;
+  category: EmailCategory;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  headers: Record<string, string>;
+  status: OutboxStatus;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: Date;
+  /** The node sending it, and until when; another node takes over a 'sending' row past it. */
+  claimedBy: string | null;
+  claimUntil: Date | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}
+
+export type NewOutboxMail = Pick<OutboxMail, 'orgId' | 'category' | 'to' | 'subject' | 'text' | 'html' | 'headers'>;
+
+export interface OutboxFilter extends PageQuery {
+  status?: OutboxStatus;
+}
+
+export interface OutboxRepository {
+  /** Queues the email due now, unless the organisation has `maxWaiting` queued or sending already: null then. */
+  enqueue(input: NewOutboxMail, maxWaiting: number): Promise<OutboxMail | null>;
+  /**
+   * System-wide: claims up to `limit` emails due at `now` (queued and due, or sending with an
+   * expired claim) for `owner` until `until`, oldest first. Of concurrent claims each email goes to one.
+   */
+  claimDue(now: Date, owner: string, until: Date, limit: number): Promise<OutboxMail[]>;
+  /** Marks the claimed email sent; false when `owner` no longer holds it. */
+  markSent(id: string, owner: string, at: Date): Promise<boolean>;
+  /** Records a failed attempt: queued again at `retryAt`, or failed for good when null. False when `owner` no longer holds it. */
+  markFailed(id: string, owner: string, error: string, retryAt: Date | null): Promise<boolean>;
+  /** Newest first. */
+  list(orgId: string, filter: OutboxFilter): Promise<Page<OutboxMail>>;
+  /** System-wide: deletes emails sent or failed for good that were queued before `before`; counts per organisation. */
+  purgeFinished(before: Date): Promise<OrgCount[]>;
+}

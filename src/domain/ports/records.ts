@@ -1,0 +1,174 @@
+/**
+ * Attendance records: one per session and student, written one by one or in group commits.
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { RecordState, VerificationBand, VerificationState } from '../../shared/events.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+import type { AuditEntry } from './audit.js';
+import type { Page, PageQuery } from './common.js';
+import type { GeoPoint } from './subjects.js';
+
+export interface CheckinLocation {
+  lat: number;
+  lon: number;
+  accuracyM: number;
+  /** When the device took the fix. */
+  timestamp: Date;
+}
+
+/** Outcome of face verification, kept for the teacher (never sent to students). */
+export interface VerificationResult {
+  state: VerificationState;
+  band: VerificationBand | null;
+  distance: number | null;
+  flags: ReasonCode[];
+  reason: ReasonCode | null;
+  completedAt: Date | null;
+  /** The selfie's embedding, for the anti-proxy check of later check-ins; server-side only. */
+  probe?: number[] | null;
+}
+
+export interface AttendanceRecord {
+  id: string;
+  orgId: string;
+  sessionId: string;
+  subjectId: string;
+  studentId: string;
+  status: RecordState;
+  /** Reason code of the current status (e.g. GEOFENCE_OUTSIDE, MARKED_BY_TEACHER). */
+  reason: ReasonCode | null;
+  /** Review flags for the teacher (e.g. GEOFENCE_IMPRECISE, LATE, POSSIBLE_PROXY). */
+  flags: ReasonCode[];
+  distanceM: number | null;
+  location: CheckinLocation | null;
+  ip: string | null;
+  attempts: number;
+  submittedAt: Date | null;
+  decidedAt: Date | null;
+  /** User id of the teacher who decided, or null for automatic decisions. */
+  decidedBy: string | null;
+  note: string | null;
+  /**
+   * Why staff corrected the record after closing (checkin:mark's reason), for the roster and CSV.
+   * Absent on a record never corrected, so records written before it read back unchanged.
+   */
+  correctionReason?: string | null;
+  /** Category code of an excused record (an approved excuse); absent otherwise. */
+  absenceCategory?: string | null;
+  /** The student page's device id and the socket's user agent, for the shared-device flag; absent when unknown. */
+  deviceId?: string | null;
+  userAgent?: string | null;
+  verification: VerificationResult | null;
+  /** Incremented on every change; used for optimistic concurrency. */
+  version: number;
+  /** The session's roster version that this record's last change produced. */
+  rosterVersion: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewRecord = Omit<AttendanceRecord, 'id' | 'orgId' | 'version' | 'rosterVersion' | 'createdAt' | 'updatedAt'>;
+
+export type RecordPatch = Partial<
+  Pick<
+    AttendanceRecord,
+    | 'status'
+    | 'reason'
+    | 'flags'
+    | 'distanceM'
+    | 'location'
+    | 'ip'
+    | 'attempts'
+    | 'submittedAt'
+    | 'decidedAt'
+    | 'decidedBy'
+    | 'note'
+    | 'correctionReason'
+    | 'absenceCategory'
+    | 'deviceId'
+    | 'userAgent'
+    | 'verification'
+  >
+>;
+
+/** Rows a store answers per criterion of listProxyPeers: the signals need one match, the fix a few. */
+export const PROXY_PEERS_PER_CRITERION = 10;
+
+export interface ProxyProbe {
+  studentId: string;
+  deviceId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  near: { lat: number; lon: number; box: number } | null;
+}
+
+/** The columns of one record that the proxy signals compare (docs/protocol.md, "Proxy signals"). */
+export interface PeerMark {
+  studentId: string;
+  deviceId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  location: GeoPoint | null;
+}
+
+/** Builds the audit entry of a record write from the record before and after it. */
+export type AuditDraft = (before: AttendanceRecord | null, after: AttendanceRecord) => Omit<AuditEntry, 'id'>;
+
+/** One record write of a group commit, with the audit entry written alongside it. */
+export type RecordWrite =
+  | { kind: 'insert'; orgId: string; input: NewRecord; audit: AuditDraft }
+  | { kind: 'update'; orgId: string; id: string; expectedVersion: number; patch: RecordPatch; audit: AuditDraft };
+
+/**
+ * What one write of writeBatch did: `written` with the stored record, or not written with the
+ * record that stood in its way (the key taken, or the current version after a version
+ * mismatch; null when the record is gone), or the error that refused it alone.
+ */
+export type RecordWriteResult =
+  | { written: true; before: AttendanceRecord | null; record: AttendanceRecord }
+  | { written: false; record: AttendanceRecord | null }
+  | { written: false; error: unknown };
+
+export interface RecordRepository {
+  /**
+   * Inserts unless a record for (sessionId, studentId) exists. `created` tells which; the
+   * existing record is returned untouched otherwise. An insert increments the session's
+   * rosterVersion and stores the new value in the record's rosterVersion.
+   */
+  insertIfAbsent(orgId: string, input: NewRecord): Promise<{ record: AttendanceRecord; created: boolean }>;
+  get(orgId: string, id: string): Promise<AttendanceRecord | null>;
+  getForStudent(orgId: string, sessionId: string, studentId: string): Promise<AttendanceRecord | null>;
+  listBySession(orgId: string, sessionId: string): Promise<AttendanceRecord[]>;
+  /**
+   * Records of the session by other students that could share the probe's device (same device
+   * id, or same address and user agent) or lie near its fix (within `box` degrees): the
+   * candidates of the proxy signals, at most PROXY_PEERS_PER_CRITERION per criterion, without
+   * reading the whole session on every check-in.
+   */
+  listProxyPeers(orgId: string, sessionId: string, probe: ProxyProbe): Promise<AttendanceRecord[]>;
+  listBySessions(orgId: string, sessionIds: string[]): Promise<AttendanceRecord[]>;
+  /** Every record of the session, reduced to what the proxy signals compare: read once per group commit. */
+  listPeerMarks(orgId: string, sessionId: string): Promise<PeerMark[]>;
+  /**
+   * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
+   * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;
+   * a later write sees an earlier one (two inserts of one key: the second is not written).
+   */
+  writeBatch(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]>;
+  /** Newest first. */
+  listByStudent(orgId: string, studentId: string, page: PageQuery): Promise<Page<AttendanceRecord>>;
+  /**
+   * Optimistic update: applies the patch and increments version only when the stored version
+   * equals `expectedVersion`. Returns the new record, or null on a version mismatch or when
+   * the record does not exist. An applied update increments the session's rosterVersion and
+   * stores the new value in the record's rosterVersion.
+   */
+  update(orgId: string, id: string, expectedVersion: number, patch: RecordPatch): Promise<AttendanceRecord | null>;
+  /**
+   * Optimistic delete (reopening a session takes back the absents its closing wrote): removes
+   * the record only when its version equals `expectedVersion`; true when it did. A delete
+   * increments the session's rosterVersion.
+   */
+  remove(orgId: string, id: string, expectedVersion: number): Promise<boolean>;
+}

@@ -1,0 +1,101 @@
+/**
+ * Attendance sessions.
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { SessionState } from '../../shared/events.js';
+import type { VerificationPolicy } from '../../shared/policy.js';
+import type { Page, PageQuery } from './common.js';
+import type { Room } from './subjects.js';
+
+export interface AttendanceSession {
+  id: string;
+  orgId: string;
+  subjectId: string;
+  /** The teacher who opened it. */
+  teacherId: string;
+  status: SessionState;
+  policy: VerificationPolicy;
+  /** Check-ins are accepted from here. */
+  startsAt: Date;
+  /** Check-ins after this are recorded late. */
+  lateAfter: Date;
+  /** The session closes itself here. */
+  closesAt: Date;
+  /** Secret behind the rotating code; any node derives the current code from it. */
+  codeSecret: string;
+  /** Where it is held when not in the subject's classroom: a meeting's room, or given at opening; null: the subject's. */
+  room: Room | null;
+  /** The timetable meeting it was created from; null when opened by hand. */
+  meetingId: string | null;
+  /** Calendar day of the session in the organisation's time zone (for daily summaries). */
+  day: string;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+  /** User id, or null when the scheduler closed it. */
+  closedBy: string | null;
+  /** Scheduler lease: the node that is closing it and until when (exactly-once closes). */
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /**
+   * Roster version: +1 with every stored change of one of the session's records, in the same
+   * write, so it never goes back (Redis and node restarts cannot reset it). 0 before any change.
+   */
+  rosterVersion: number;
+}
+
+export type NewSession = Omit<
+  AttendanceSession,
+  | 'id'
+  | 'orgId'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'closedAt'
+  | 'closedBy'
+  | 'leaseOwner'
+  | 'leaseUntil'
+  | 'rosterVersion'
+  | 'room'
+  | 'meetingId'
+> &
+  Partial<Pick<AttendanceSession, 'room' | 'meetingId'>>;
+
+/** What a transition may write besides the status; `startsAt`, `teacherId`, `policy` and `room` only while scheduled. */
+export type SessionTransitionPatch = Partial<
+  Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy' | 'startsAt' | 'teacherId' | 'policy' | 'room'>
+>;
+
+export interface SessionFilter extends PageQuery {
+  subjectId?: string;
+  status?: SessionState[];
+  /** Inclusive calendar-day range. */
+  fromDay?: string;
+  toDay?: string;
+}
+
+export interface SessionRepository {
+  create(orgId: string, input: NewSession): Promise<AttendanceSession>;
+  get(orgId: string, id: string): Promise<AttendanceSession | null>;
+  /** Newest first. */
+  list(orgId: string, filter: SessionFilter): Promise<Page<AttendanceSession>>;
+  /** Open or scheduled sessions of these subjects. */
+  listActiveForSubjects(orgId: string, subjectIds: string[]): Promise<AttendanceSession[]>;
+  /**
+   * Compare-and-set: applies the patch only when the session's status is one of `from`.
+   * Returns the updated session, or null when the status did not match.
+   */
+  transition(orgId: string, id: string, from: SessionState[], patch: SessionTransitionPatch): Promise<AttendanceSession | null>;
+  /**
+   * System-wide: sessions not yet closed whose closesAt <= now (or stuck in 'closing'), and
+   * whose lease is free or expired. Oldest closesAt first.
+   */
+  listDue(now: Date, limit: number): Promise<AttendanceSession[]>;
+  /** System-wide: 'scheduled' sessions whose startsAt <= now, to be opened. Oldest startsAt first. */
+  listStarting(now: Date, limit: number): Promise<AttendanceSession[]>;
+  /** System-wide: the earliest closesAt of sessions not yet closed, or null. */
+  nextDueAt(): Promise<Date | null>;
+  /** Takes the lease when it is free or expired; true when this owner now holds it. */
+  acquireLease(orgId: string, id: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  releaseLease(orgId: string, id: string, owner: string): Promise<void>;
+}

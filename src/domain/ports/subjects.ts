@@ -1,0 +1,71 @@
+/**
+ * Subjects, their classroom location and enrolments.
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { Page, PageQuery } from './common.js';
+
+export interface GeoPoint {
+  lat: number;
+  lon: number;
+}
+
+export interface ClassroomLocation extends GeoPoint {
+  radiusM: number;
+}
+
+/**
+ * Where a meeting or a session is held, over its subject's classroom: each part unset (a null
+ * location, no ranges) falls back to the subject's on its own (src/domain/sessions/room.ts).
+ */
+export interface Room {
+  location: ClassroomLocation | null;
+  /** CIDR ranges, IPv4 or IPv6; empty: the subject's. */
+  allowedIpRanges: string[];
+}
+
+export interface Subject {
+  id: string;
+  orgId: string;
+  /** Unique per organisation, e.g. 'CS101'. */
+  code: string;
+  name: string;
+  teacherIds: string[];
+  location: ClassroomLocation | null;
+  /** CIDR ranges, IPv4 or IPv6. Empty means no network restriction is configured. */
+  allowedIpRanges: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Enrolment {
+  orgId: string;
+  subjectId: string;
+  studentId: string;
+  createdAt: Date;
+}
+
+export interface SubjectFilter extends PageQuery {
+  teacherId?: string;
+  studentId?: string;
+  q?: string;
+}
+
+export type NewSubject = Omit<Subject, 'id' | 'orgId' | 'createdAt' | 'updatedAt'>;
+export type SubjectPatch = Partial<Pick<Subject, 'code' | 'name' | 'teacherIds' | 'location' | 'allowedIpRanges'>>;
+
+export interface SubjectRepository {
+  /** Throws StoreConflictError('code') when the code is taken in the organisation. */
+  create(orgId: string, input: NewSubject): Promise<Subject>;
+  get(orgId: string, id: string): Promise<Subject | null>;
+  list(orgId: string, filter: SubjectFilter): Promise<Page<Subject>>;
+  update(orgId: string, id: string, patch: SubjectPatch): Promise<Subject | null>;
+  /** Deletes the subject and its enrolments. Returns false when it did not exist. */
+  delete(orgId: string, id: string): Promise<boolean>;
+  /** Idempotent; returns how many were newly enrolled. */
+  enrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
+  /** Idempotent; returns how many were removed. */
+  unenrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
+  listEnrolled(orgId: string, subjectId: string): Promise<string[]>;
+  isEnrolled(orgId: string, subjectId: string, studentId: string): Promise<boolean>;
+}

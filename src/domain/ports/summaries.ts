@@ -1,0 +1,26 @@
+/**
+ * Daily summaries of a subject.
+ * The conventions of every port are in ./store.ts.
+ */
+
+export interface DailySummary {
+  orgId: string;
+  subjectId: string;
+  day: string;
+  present: number;
+  late: number;
+  absent: number;
+  excused: number;
+  total: number;
+  /** (present + late) / (total - excused) * 100, rounded to one decimal; 0 when undefined. */
+  percentage: number;
+  updatedAt: Date;
+}
+
+export interface SummaryRepository {
+  /** Insert or replace the summary of (subjectId, day). */
+  upsert(summary: Omit<DailySummary, 'updatedAt'>): Promise<DailySummary>;
+  get(orgId: string, subjectId: string, day: string): Promise<DailySummary | null>;
+  /** Inclusive range, oldest first. */
+  list(orgId: string, subjectId: string, fromDay: string, toDay: string): Promise<DailySummary[]>;
+}

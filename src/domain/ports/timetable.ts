@@ -1,0 +1,135 @@
+/**
+ * The timetable: terms, holidays, weekly meetings, their occurrences and teacher settings (docs/timetable.md).
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { PolicyPreset } from '../../shared/policy-presets.js';
+import type { DefaultPolicy } from '../../shared/policy.js';
+import type { ClassroomLocation } from './subjects.js';
+
+/** A teaching period of an organisation; meetings recur only between its first and last day. */
+export interface Term {
+  id: string;
+  orgId: string;
+  name: string;
+  /** Inclusive calendar days in the organisation's time zone. */
+  startDay: string;
+  endDay: string;
+  createdAt: Date;
+}
+
+/** Days the organisation is closed (one day or a range): no timetable session is created on them. */
+export interface Holiday {
+  id: string;
+  orgId: string;
+  name: string;
+  startDay: string;
+  endDay: string;
+  createdAt: Date;
+}
+
+/** A subject's weekly meeting within a term, in the organisation's wall-clock time. */
+export interface Meeting {
+  id: string;
+  orgId: string;
+  subjectId: string;
+  termId: string;
+  /** ISO weekday: 1 = Monday ... 7 = Sunday. */
+  weekday: number;
+  /** 'HH:MM' local time; the session opens at start and closes at end. */
+  startTime: string;
+  endTime: string;
+  /** The teacher whose session it is; null: the subject's first teacher. */
+  teacherId: string | null;
+  /** The checks its sessions get; null: the organisation's defaults. */
+  preset: PolicyPreset | null;
+  /** Its room when not the subject's classroom; null: the subject's location. */
+  location: ClassroomLocation | null;
+  /** Its networks; empty: the subject's. */
+  allowedIpRanges: string[];
+  createdAt: Date;
+}
+
+/**
+ * One dated occurrence of a meeting, keyed (meetingId, day): the key that makes a timetable
+ * session be created once whichever node runs the job. 'claimed' while a node creates the
+ * session, 'created' once it exists (sessionId), 'cancelled' when staff called it off.
+ */
+export interface Occurrence {
+  orgId: string;
+  meetingId: string;
+  day: string;
+  subjectId: string;
+  state: 'claimed' | 'created' | 'cancelled';
+  sessionId: string | null;
+  updatedAt: Date;
+}
+
+/** Whether timetable sessions of a teacher open by themselves or wait for one tap. */
+export const TIMETABLE_OPEN_MODES = ['auto', 'tap'] as const;
+export type TimetableOpenMode = (typeof TIMETABLE_OPEN_MODES)[number];
+
+/** A teacher's default checks: a preset, and checks that override it; unset fields fall through. */
+export type TeacherDefaultPolicy = DefaultPolicy & { preset?: PolicyPreset };
+
+/**
+ * A teacher's own session defaults; unset (null, or a field left out of defaultPolicy) falls
+ * through to the organisation's setting, then the built-in one (sessionDefaults).
+ */
+export interface TeacherSettings {
+  orgId: string;
+  userId: string;
+  timetableOpen: TimetableOpenMode;
+  defaultPolicy: TeacherDefaultPolicy;
+  lateGraceMinutes: number | null;
+  codePeriodS: number | null;
+}
+
+/** A teacher who never saved settings. */
+export function defaultTeacherSettings(orgId: string, userId: string): TeacherSettings {
+  return { orgId, userId, timetableOpen: 'auto', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
+}
+
+export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt'>;
+/** The fields an edit may change; the term and the subject stay. */
+export type MeetingPatch = Partial<Omit<NewMeeting, 'subjectId' | 'termId'>>;
+
+export interface TimetableRepository {
+  createTerm(orgId: string, input: Pick<Term, 'name' | 'startDay' | 'endDay'>): Promise<Term>;
+  /** Ordered by start day. */
+  listTerms(orgId: string): Promise<Term[]>;
+  /** Deletes the term and its meetings; false when it did not exist. */
+  deleteTerm(orgId: string, id: string): Promise<boolean>;
+  createHoliday(orgId: string, input: Pick<Holiday, 'name' | 'startDay' | 'endDay'>): Promise<Holiday>;
+  /** Ordered by start day. */
+  listHolidays(orgId: string): Promise<Holiday[]>;
+  deleteHoliday(orgId: string, id: string): Promise<boolean>;
+  createMeeting(orgId: string, input: NewMeeting): Promise<Meeting>;
+  getMeeting(orgId: string, id: string): Promise<Meeting | null>;
+  /** All of the organisation's meetings, or one subject's; by weekday then start time. */
+  listMeetings(orgId: string, subjectId?: string): Promise<Meeting[]>;
+  /** Applies the fields the patch names; null when there is no such meeting. */
+  updateMeeting(orgId: string, id: string, patch: MeetingPatch): Promise<Meeting | null>;
+  deleteMeeting(orgId: string, id: string): Promise<boolean>;
+  /**
+   * Forgets a created occurrence (its session was cancelled because the meeting moved to
+   * another weekday), so the day is free again should the meeting come back to it.
+   */
+  forgetOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
+  /** Occurrences of these meetings on days in the inclusive range. */
+  listOccurrences(orgId: string, meetingIds: string[], fromDay: string, toDay: string): Promise<Occurrence[]>;
+  /**
+   * Claims (meetingId, day) for creating its session: true when the key was free, or claimed
+   * by a run that has not finished it since `staleBefore` (a node that died mid-way).
+   */
+  claimOccurrence(orgId: string, key: Pick<Occurrence, 'meetingId' | 'day' | 'subjectId'>, now: Date, staleBefore: Date): Promise<boolean>;
+  /** The claimed occurrence now has its session. */
+  completeOccurrence(orgId: string, meetingId: string, day: string, sessionId: string, now: Date): Promise<void>;
+  /** Frees a claim whose session could not be created, so a later run tries again. */
+  releaseOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
+  /** Marks the occurrence cancelled whatever its state; returns it as it was before (null: none). */
+  cancelOccurrence(orgId: string, key: Pick<Occurrence, 'meetingId' | 'day' | 'subjectId'>, now: Date): Promise<Occurrence | null>;
+  /** The teacher's settings; defaultTeacherSettings when never set. */
+  getTeacherSettings(orgId: string, userId: string): Promise<TeacherSettings>;
+  putTeacherSettings(settings: TeacherSettings): Promise<TeacherSettings>;
+}

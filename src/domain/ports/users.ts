@@ -1,0 +1,50 @@
+/**
+ * Users of an organisation.
+ * The conventions of every port are in ./store.ts.
+ */
+
+import type { Role } from '../../shared/events.js';
+import type { Page, PageQuery } from './common.js';
+
+export interface User {
+  id: string;
+  orgId: string;
+  /** Stored lower-cased; unique per organisation. */
+  email: string;
+  name: string;
+  role: Role;
+  studentNumber: string | null;
+  passwordHash: string | null;
+  active: boolean;
+  /** Every route but changing the password is refused until the user changes it. */
+  mustChangePassword: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UserFilter extends PageQuery {
+  role?: Role | undefined;
+  active?: boolean | undefined;
+  /** Case-insensitive substring of name, email or student number. */
+  q?: string | undefined;
+}
+
+export type NewUser = Omit<User, 'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'mustChangePassword'> & {
+  /** Defaults to false. */
+  mustChangePassword?: boolean;
+};
+export type UserPatch = Partial<Pick<User, 'name' | 'email' | 'role' | 'studentNumber' | 'passwordHash' | 'active' | 'mustChangePassword'>>;
+
+export interface UserRepository {
+  /** Throws StoreConflictError('email') when the email is taken in the organisation. */
+  create(orgId: string, input: NewUser): Promise<User>;
+  /** Creates all or none; throws StoreConflictError on the first duplicate. */
+  createMany(orgId: string, inputs: NewUser[]): Promise<User[]>;
+  get(orgId: string, id: string): Promise<User | null>;
+  getMany(orgId: string, ids: string[]): Promise<User[]>;
+  getByEmail(orgId: string, email: string): Promise<User | null>;
+  /** System-wide: every user with this email, across organisations (login without a slug). */
+  findByEmailAnyOrg(email: string): Promise<User[]>;
+  list(orgId: string, filter: UserFilter): Promise<Page<User>>;
+  update(orgId: string, id: string, patch: UserPatch): Promise<User | null>;
+}
