@@ -3,20 +3,17 @@ import type { AuditAction } from '../../shared/audit.js';
 import type { PolicyPreset } from '../../shared/policy-presets.js';
 import type { SessionView } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
-import { addDays, dayIn, instantAt, isoWeekday } from '../calendar.js';
+import { addDays, dayIn, isoWeekday } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import { assertStaffOf } from '../sessions/access.js';
-import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
-import { effectiveRoom, roomOrNull } from '../sessions/room.js';
-import { effectiveStatus } from '../sessions/views.js';
+import { roomOrNull } from '../sessions/room.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
-import { type AttendanceSession } from '../ports/sessions.js';
 import { type ClassroomLocation, type Subject } from '../ports/subjects.js';
 import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type TeacherSettings, type Term } from '../ports/timetable.js';
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
+import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 
 export interface DayRangeInput {
@@ -42,22 +39,9 @@ export interface MeetingInput {
 export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId'>]?: MeetingInput[K] | undefined };
 
 /** A meeting after an edit, with what became of its sessions not yet opened. */
-export interface MeetingUpdate {
+export interface MeetingUpdate extends FollowedSessions {
   meeting: Meeting;
-  /** Scheduled sessions that follow the new times, teacher, checks or room. */
-  rescheduled: string[];
-  /** Scheduled sessions cancelled: the weekday changed, or the new meeting cannot be held that day. */
-  cancelled: string[];
 }
-
-/** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
-const FOLLOW_DAYS = 400;
-
-/** The reasons, in the audit log, of the sessions an edit cancels. */
-export const MEETING_CANCEL_REASONS = {
-  weekday: 'MEETING_WEEKDAY_CHANGED',
-  unfit: 'MEETING_CHANGED_UNFIT',
-} as const;
 
 /** A dated meeting as staff see it: planned, its session created, or called off. */
 export interface UpcomingSlot {
@@ -98,11 +82,15 @@ function assertDayRange(input: { startDay: string; endDay: string }): void {
  * for a teacher who does not let them open by themselves.
  */
 export class TimetableService {
+  private readonly follower: MeetingFollower;
+
   constructor(
     private readonly deps: DomainDeps,
     private readonly sessions: SessionService,
     private readonly lifecycle: SessionLifecycle,
-  ) {}
+  ) {
+    this.follower = new MeetingFollower(deps, lifecycle);
+  }
 
   /** The scheduled job's pass: every active organisation's sessions for the next `horizonDays`. */
   createUpcoming(now: Date, horizonDays: number): Promise<TimetableRunCounts> {
@@ -165,7 +153,7 @@ export class TimetableService {
       location: room?.location ?? null,
       allowedIpRanges: room?.allowedIpRanges ?? [],
     };
-    await this.assertMeetingFits(actor, subject, fields);
+    await this.follower.assertFits(actor, subject, fields);
     const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
@@ -185,14 +173,15 @@ export class TimetableService {
     if (input.endTime !== undefined) patch.endTime = input.endTime;
     if (input.teacherId !== undefined) patch.teacherId = input.teacherId;
     if (input.preset !== undefined) patch.preset = input.preset;
+    // Through roomOrNull, as on creation: a plain location, and the ranges without repeats.
     if (input.location !== undefined) patch.location = roomOrNull(input.location, [])?.location ?? null;
-    if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = roomOrNull(null, input.allowedIpRanges)?.allowedIpRanges ?? [];
+    if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = [...new Set(input.allowedIpRanges)];
     const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter(
       (k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]),
     );
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
     const next = { ...meeting, ...patch };
-    await this.assertMeetingFits(actor, subject, next);
+    await this.follower.assertFits(actor, subject, next);
     const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
     if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
@@ -204,7 +193,7 @@ export class TimetableService {
       { id: meetingId, ...pick(meeting) },
       { id: meetingId, ...pick(updated) },
     );
-    return { meeting: updated, ...(await this.followMeeting(actor, subject, meeting, updated)) };
+    return { meeting: updated, ...(await this.follower.follow(actor, subject, meeting, updated)) };
   }
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);
@@ -309,110 +298,6 @@ export class TimetableService {
     requireRole(actor, 'admin', 'teacher');
     const { timetable } = this.deps.store;
     return timetable.putTeacherSettings(mergeTeacherSettings(await timetable.getTeacherSettings(actor.orgId, actor.id), input));
-  }
-
-  /**
-   * Refuses a meeting that would fail every week when its sessions are created: an end not
-   * after its start, a teacher who does not teach the subject, a preset its room cannot run.
-   */
-  private async assertMeetingFits(
-    actor: Actor,
-    subject: Subject,
-    m: Pick<Meeting, 'startTime' | 'endTime' | 'teacherId' | 'preset' | 'location' | 'allowedIpRanges'>,
-  ): Promise<void> {
-    if (m.endTime <= m.startTime) {
-      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
-        issues: [{ path: 'endTime', message: 'not after startTime' }],
-      });
-    }
-    if (m.teacherId !== null && !subject.teacherIds.includes(m.teacherId)) {
-      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
-        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
-      });
-    }
-    const org = await this.deps.store.organisations.get(actor.orgId);
-    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
-    const room = effectiveRoom(subject, roomOrNull(m.location, m.allowedIpRanges));
-    resolvePolicy(m.preset ? { preset: m.preset } : undefined, room, defaults.policy, this.deps.capabilities);
-  }
-
-  /** The meeting's sessions from today that are still scheduled follow its change (updateMeeting). */
-  private async followMeeting(
-    actor: Actor,
-    subject: Subject,
-    before: Meeting,
-    after: Meeting,
-  ): Promise<Pick<MeetingUpdate, 'rescheduled' | 'cancelled'>> {
-    const { store, now } = this.deps;
-    const org = await store.organisations.get(actor.orgId);
-    const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
-    const today = dayIn(timezone, now());
-    const occurrences = await store.timetable.listOccurrences(actor.orgId, [after.id], today, addDays(today, FOLLOW_DAYS));
-    const result: Pick<MeetingUpdate, 'rescheduled' | 'cancelled'> = { rescheduled: [], cancelled: [] };
-    for (const o of occurrences) {
-      if (o.state !== 'created' || o.sessionId === null) continue;
-      const session = await store.sessions.get(actor.orgId, o.sessionId);
-      // A session scheduled by hand that stands for the meeting is the teacher's own, and stays.
-      if (!session || session.meetingId !== after.id || effectiveStatus(session, now()) !== 'scheduled') continue;
-      if (after.weekday !== before.weekday) {
-        await this.cancelFollower(actor, session, o.day, MEETING_CANCEL_REASONS.weekday);
-        result.cancelled.push(session.id);
-        continue;
-      }
-      try {
-        const change = await this.followerChange(actor, subject, session, before, after, o.day, timezone);
-        if (await this.lifecycle.reschedule(actor, session.id, change)) result.rescheduled.push(session.id);
-      } catch (err) {
-        // The changed meeting cannot be held that day (its new window is over, or the teacher's
-        // own defaults need what its room lacks): the session goes rather than stay stale.
-        if (!(err instanceof AppError)) throw err;
-        this.deps.logger.warn({ err, meetingId: after.id, sessionId: session.id }, 'session of an edited meeting cancelled');
-        await this.cancelFollower(actor, session, o.day, MEETING_CANCEL_REASONS.unfit);
-        result.cancelled.push(session.id);
-      }
-    }
-    return result;
-  }
-
-  /** What a scheduled session of the meeting on `day` becomes; its policy is resolved again only when what decides it changed. */
-  private async followerChange(
-    actor: Actor,
-    subject: Subject,
-    session: AttendanceSession,
-    before: Meeting,
-    after: Meeting,
-    day: string,
-    timezone: string,
-  ): Promise<Parameters<SessionLifecycle['reschedule']>[2]> {
-    const startsAt = instantAt(timezone, day, after.startTime);
-    const closesAt = instantAt(timezone, day, after.endTime);
-    // The session keeps the grace it was given: the teacher's or organisation's at creation.
-    const graceMs = session.lateAfter.getTime() - session.startsAt.getTime();
-    const lateAfter = new Date(Math.min(startsAt.getTime() + graceMs, closesAt.getTime()));
-    const teacherId = after.teacherId ?? subject.teacherIds[0] ?? session.teacherId;
-    const room = roomOrNull(after.location, after.allowedIpRanges);
-    const same = (k: keyof Meeting) => JSON.stringify(before[k]) === JSON.stringify(after[k]);
-    let { policy } = session;
-    if (!(same('preset') && same('teacherId') && same('location') && same('allowedIpRanges'))) {
-      const [org, teacher] = await Promise.all([
-        this.deps.store.organisations.get(actor.orgId),
-        this.deps.store.timetable.getTeacherSettings(actor.orgId, teacherId),
-      ]);
-      const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS, teacher);
-      policy = resolvePolicy(
-        after.preset ? { preset: after.preset } : undefined,
-        effectiveRoom(subject, room),
-        defaults.policy,
-        this.deps.capabilities,
-      );
-    }
-    return { startsAt, lateAfter, closesAt, teacherId, policy, room };
-  }
-
-  /** Cancels a follower and frees its day, so the timetable run may create that day's session again. */
-  private async cancelFollower(actor: Actor, session: AttendanceSession, day: string, reason: string): Promise<void> {
-    await this.lifecycle.cancel(actor, session.id, reason);
-    await this.deps.store.timetable.forgetOccurrence(actor.orgId, session.meetingId ?? '', day);
   }
 
   private async subjectForStaff(actor: Actor, subjectId: string): Promise<Subject> {

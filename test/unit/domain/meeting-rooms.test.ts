@@ -18,7 +18,8 @@ import type { ClassroomLocation, Subject } from '../../../src/domain/ports/subje
 import type { Meeting } from '../../../src/domain/ports/timetable.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import { createTimetableSessions } from '../../../src/domain/timetable/timetable-job.js';
-import { MEETING_CANCEL_REASONS, TimetableService } from '../../../src/domain/timetable/timetable-service.js';
+import { MEETING_CANCEL_REASONS } from '../../../src/domain/timetable/meeting-edits.js';
+import { TimetableService } from '../../../src/domain/timetable/timetable-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { expectCode } from '../../support/expect-code.js';
 import { TestClock } from '../../support/live-fixture.js';
