@@ -66,6 +66,10 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     check-ins, ack and roster latency percentiles, errors by code; per node:
                     CPU, RSS and event-loop lag; the load generator's own CPU and lag) and
                     DIR/report.html (charts drawn with uPlot, inlined: opens offline)
+  --cpu-prof DIR    run the started nodes under node --cpu-prof, each writing
+                    DIR/CPU.<date>.<time>.<pid>...cpuprofile at its shutdown (or
+                    LOADTEST_CPU_PROF=DIR);
+                    print the heaviest frames with scripts/profile-top.ts
   --help            this text
 
 Selfies (the nodes then run with FACE_ENABLED=true):
@@ -117,6 +121,7 @@ const { values: args } = parseArgs({
     'closed-loop': { type: 'boolean', default: false },
     'i-own-these-hosts': { type: 'boolean', default: false },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     timeout: { type: 'string', default: '300' },
     selfies: { type: 'boolean', default: false },
     'selfie-share': { type: 'string', default: '1' },
@@ -199,6 +204,14 @@ if (urls && (!args.sqlite || !process.env['JWT_SECRET'])) {
   process.stderr.write("--urls needs --sqlite PATH (the nodes' SQLITE_PATH) and JWT_SECRET in the environment\n");
   process.exit(1);
 }
+
+const cpuProfArg = args['cpu-prof'] ?? process.env['LOADTEST_CPU_PROF'];
+const cpuProfDir = cpuProfArg ? path.resolve(cpuProfArg) : null;
+if (cpuProfDir && urls) {
+  process.stderr.write('--cpu-prof profiles the nodes this script starts; it cannot profile --urls\n');
+  process.exit(1);
+}
+if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
 const reexeced = raiseOpenFilesLimit(opts.rooms * (opts.students + opts.screens) * (urls ? 1 : 2) + 1_000);
 
@@ -348,7 +361,7 @@ async function run(
   if (!urls) {
     for (let i = 0; i < nodeCount; i += 1) {
       progress(`[${label}] starting node ${i + 1}/${nodeCount}`);
-      nodes.push(await startNodeProcess(root, `load-${i}`, env));
+      nodes.push(await startNodeProcess(root, `load-${i}`, env, cpuProfDir));
     }
   }
   const targets = urls ?? nodes.map((n) => n.url);

@@ -61,11 +61,19 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
 
 /**
  * Starts `src/index.ts` as a child process on a free loopback port and waits for /healthz
- * (Redis is connected by then: a node that cannot reach it exits).
+ * (Redis is connected by then: a node that cannot reach it exits). `cpuProfDir`: the node runs
+ * under `--cpu-prof` and writes its .cpuprofile there (Node's name: date, time, pid) when it
+ * exits after SIGTERM.
  */
-export async function startNodeProcess(root: string, name: string, env: Record<string, string>): Promise<NodeProcess> {
+export async function startNodeProcess(
+  root: string,
+  name: string,
+  env: Record<string, string>,
+  cpuProfDir: string | null = null,
+): Promise<NodeProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], {
+  const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src/index.ts')], {
     cwd: root,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NODE_ID: name },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -77,7 +85,8 @@ export async function startNodeProcess(root: string, name: string, env: Record<s
     await stopChild(child);
     throw err;
   }
-  return { name, url, child, rss: () => rssOf(child.pid), stop: () => stopChild(child) };
+  // Writing a profile of a long run takes a few seconds after the shutdown: no SIGKILL meanwhile.
+  return { name, url, child, rss: () => rssOf(child.pid), stop: () => stopChild(child, cpuProfDir ? 60_000 : 5_000) };
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Capabilities } from './sessions/policy.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { RateLimiter } from './rate-limiter.js';
 
-/** What the live-attendance domain needs; transports and tests supply it. */
+/** What the live-attendance services need; createDomain builds it, unit tests of one service build their own. */
 export interface DomainDeps {
   store: Store;
   events: EventPublisher;

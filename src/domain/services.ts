@@ -9,11 +9,17 @@ import type { MailQueue } from './accounts/mail-queue.js';
 import { DeviceTokens } from './accounts/device-tokens.js';
 import { LoginThrottle } from './accounts/login-throttle.js';
 import type { DomainDeps } from './deps.js';
-import { JobRunner } from './jobs/job-runner.js';
+import { JobRunner, timerSleep, type Sleep } from './jobs/job-runner.js';
 import type { FaceEngine, FaceDecisionSettings } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { SelfEnrolmentMode } from '../face/face-config.js';
-import { createLiveAttendance, type LiveAttendance } from './live-attendance.js';
+import { CheckinService } from './checkins/checkin-service.js';
+import { ClassPhotoService } from './face/class-photo-service.js';
+import { CloseScheduler } from './sessions/close-scheduler.js';
+import { SessionCloser } from './sessions/session-closer.js';
+import { SessionLifecycle } from './sessions/session-lifecycle.js';
+import { SessionOpener } from './sessions/session-opener.js';
+import { SessionService } from './sessions/session-service.js';
 import type { Limiters } from './limiters.js';
 import { OneRosterAttendanceExport } from './oneroster/attendance-export.js';
 import { OneRosterImport } from './oneroster/oneroster-import.js';
@@ -50,6 +56,16 @@ export interface Services {
   webhooks: WebhookService;
   oneRosterImport: OneRosterImport;
   oneRosterExport: OneRosterAttendanceExport;
+}
+
+/** The live-session domain: sessions, check-ins, class photos, closing and the close scheduler. */
+export interface LiveAttendance {
+  sessions: SessionService;
+  checkins: CheckinService;
+  classPhoto: ClassPhotoService;
+  closer: SessionCloser;
+  lifecycle: SessionLifecycle;
+  scheduler: CloseScheduler;
 }
 
 /** Everything the transports call: the services, the live-session domain, its queries and reports. */
@@ -110,12 +126,14 @@ export interface CreateDomainDeps {
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
+  /** How background jobs wait before a retry; the real timer by default (tests move their clock instead). */
+  sleep?: Sleep;
 }
 
 /** The one composition root of the domain: the application, scripts and tests build it here. */
 export function createDomain(deps: CreateDomainDeps): Domain {
   const { store, clock, events, settings, face, passwords } = deps;
-  const jobs = new JobRunner(deps.logger);
+  const jobs = new JobRunner(deps.logger, deps.sleep ?? timerSleep);
   const live: DomainDeps = {
     store,
     events,
@@ -144,11 +162,20 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       checkinBatch: settings.checkin.batch,
     },
   };
-  const attendance = createLiveAttendance(
-    live,
-    { owner: settings.nodeId, intervalMs: settings.schedulerIntervalMs, ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}) },
-    { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces },
-  );
+  const closer = new SessionCloser(live);
+  const scheduling = {
+    owner: settings.nodeId,
+    intervalMs: settings.schedulerIntervalMs,
+    ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}),
+  };
+  const attendance: LiveAttendance = {
+    sessions: new SessionService(live),
+    checkins: new CheckinService(live),
+    classPhoto: new ClassPhotoService(live, { minFacePx: settings.face.minFacePx, maxFaces: settings.face.maxFaces }),
+    closer,
+    lifecycle: new SessionLifecycle(live),
+    scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
+  };
   const users = new UserService({ store, passwords, clock, events });
   const subjects = new SubjectService({ store, clock, events });
   const outbox = new OutboxDispatcher(store, deps.mail, deps.logger, clock, settings.nodeId, settings.mailOutbox);

@@ -93,21 +93,29 @@ export function observeRedis(metrics: AppMetrics, status: () => Record<string, b
 /** Times every repository call of the store (`records.insertIfAbsent`, ...). */
 export function observeStore(store: Store, metrics: AppMetrics): Store {
   const wrapped = new Map<string, unknown>();
-  const repository = (name: string, repo: object): object =>
-    new Proxy(repo, {
+  const repository = (name: string, repo: object): object => {
+    // One timed function per method, made at its first call: a check-in makes a dozen store
+    // calls, and each would otherwise hash its label and allocate a wrapper.
+    const timed = new Map<string, { of: unknown; fn: (...args: unknown[]) => unknown }>();
+    return new Proxy(repo, {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver);
         if (typeof value !== 'function' || typeof prop !== 'string') return value;
+        const known = timed.get(prop);
+        if (known?.of === value) return known.fn;
         const timer = metrics.storeDuration.labels({ op: `${name}.${prop}` });
-        return (...args: unknown[]) => {
+        const fn = (...args: unknown[]) => {
           const end = timer.startTimer();
           const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
           if (result instanceof Promise) return result.finally(end);
           end();
           return result;
         };
+        timed.set(prop, { of: value, fn });
+        return fn;
       },
     });
+  };
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);

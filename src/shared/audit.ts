@@ -84,6 +84,7 @@ export const AUDIT_ACTIONS = [
   'webhook.create',
   'webhook.update',
   'webhook.delete',
+  'webhook.rotate-secret',
   'webhook.redeliver',
   'webhook.disabled',
   // integrations

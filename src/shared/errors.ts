@@ -44,7 +44,7 @@ export const ErrorCodes = {
   },
   UNSUBSCRIBE_LINK_INVALID: {
     status: 400,
-    message: 'This unsubscribe link is not valid; change your email preferences in the app instead.',
+    message: 'This unsubscribe link is not valid; change your email preferences in the app, or ask the school if you have no account.',
   },
   // domain
   EMAIL_TAKEN: { status: 409, message: 'A user with this email already exists.' },

@@ -1,19 +1,36 @@
 /**
- * Admin console: users, CSV import, subjects and enrolments, classroom location and networks,
- * face references and proposals, class photo, organisation settings. One page; the address
- * fragment (#users, #import, ...) picks the section, so each can be bookmarked.
+ * Admin console: users, CSV import (users, guardian contacts), subjects and enrolments, classroom location and networks,
+ * face references (with consent) and proposals, class photo, terms and holidays, alert rules,
+ * organisation settings with absence categories, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
+ * so each can be bookmarked.
  */
+import { bindAbsenceCategories, loadAbsenceCategories } from './admin/absence-categories.js';
+import { bindAlertRules, loadAlertRules } from './admin/alert-rules.js';
+import { bindCalendar, loadCalendar } from './admin/calendar.js';
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
 import { bindImport } from './admin/csv-import.js';
+import { bindGuardianImport } from './admin/guardian-import.js';
 import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
 import { bindSubjects, loadSubjects } from './admin/subjects.js';
 import { bindUsers, loadUsers } from './admin/users.js';
+import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
+const TABS = [
+  'users',
+  'import',
+  'subjects',
+  'faces',
+  'proposals',
+  'class-photo',
+  'calendar',
+  'alerts',
+  'organisation',
+  'webhooks',
+] as const;
 type Tab = (typeof TABS)[number];
 
 /** What to (re)load when a section is shown, and where its errors go. */
@@ -22,7 +39,10 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   subjects: [loadSubjects, 'subjects-error'],
   proposals: [loadProposals, 'proposals-error'],
   'class-photo': [loadClassPhoto, 'cp-error'],
-  organisation: [loadOrganisation, 'org-error'],
+  calendar: [loadCalendar, 'calendar-error'],
+  alerts: [loadAlertRules, 'alerts-error'],
+  organisation: [() => Promise.all([loadOrganisation(), loadAbsenceCategories()]), 'org-error'],
+  webhooks: [loadWebhooks, 'webhooks-error'],
 };
 
 function currentTab(): Tab {
@@ -52,10 +72,15 @@ async function main(): Promise<void> {
   bindLogout();
   bindUsers();
   bindImport();
+  bindGuardianImport();
   bindSubjects();
   bindFaces();
   bindClassPhoto();
+  bindCalendar();
+  bindAlertRules();
   bindOrganisation();
+  bindAbsenceCategories();
+  bindWebhooks();
   window.addEventListener('hashchange', () => showTab(true));
   showTab(false);
   // The badge on the proposals tab says at once whether anything waits.

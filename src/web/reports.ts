@@ -1,13 +1,13 @@
 /**
  * Reports page for teachers and admins, over the reporting API (docs/reports.md): the
  * organisation's dashboard (admins), subjects at risk, a subject's trend and its students at
- * risk, its session history with each session's records, and a student's profile per
- * subject. Charts are inline SVG with their data tables; the at-risk subjects carry a weekly
+ * risk, its session history with each session's records, a student's profile per subject,
+ * and (admins) every record of the organisation over the range as CSV. Charts are inline SVG with their data tables; the at-risk subjects carry a weekly
  * sparkline each.
  */
-import { apiJson } from './lib/auth.js';
+import { apiFetch, apiJson } from './lib/auth.js';
 import { barChart, lineChart, sparkline } from './lib/charts.js';
-import { byId, errorText, h, show } from './lib/dom.js';
+import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
 import {
@@ -190,6 +190,25 @@ async function showProfile(studentId: string, name: string): Promise<void> {
   byId('profile-title').focus();
 }
 
+/** GET /attendance.csv over the chosen days: every record of the organisation (admins). */
+async function exportOrganisation(button: HTMLButtonElement): Promise<void> {
+  const r = readRange();
+  const name = `attendance-${r.from}-${r.to}.csv`;
+  byId('report-error').textContent = '';
+  button.disabled = true;
+  byId('report-status').textContent = `Preparing ${name}…`;
+  try {
+    const res = await apiFetch(`/api/v1/attendance.csv?${rangeQuery(r)}`);
+    downloadBlob(name, await res.blob());
+    announce(byId('report-status'), `Downloaded ${name}.`);
+  } catch (err) {
+    byId('report-status').textContent = '';
+    byId('report-error').textContent = errorText(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function refresh(isAdmin: boolean): Promise<void> {
   const r = readRange();
   const status = byId('report-status');
@@ -233,6 +252,9 @@ async function main(): Promise<void> {
     void refresh(isAdmin);
   });
   byId('print').addEventListener('click', () => window.print());
+  const exportButton = byId<HTMLButtonElement>('export-csv');
+  show(exportButton, isAdmin);
+  exportButton.addEventListener('click', () => void exportOrganisation(exportButton));
   // A printed report shows every data table (browsers without ::details-content keep them closed).
   window.addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => (d.open = true)));
   await refresh(isAdmin);

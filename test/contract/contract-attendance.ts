@@ -2,6 +2,7 @@ import type { AuditAction } from '../../src/shared/audit.js';
 import { expect } from 'chai';
 import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Store } from '../../src/domain/ports/store.js';
+import { StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, page, POLICY } from './fixtures.js';
 
@@ -341,6 +342,63 @@ export function attendanceContract(ctx: ContractContext): void {
       const trail = (await s.audit.listForSession(org.id, sess.id)).map((e) => e.action).sort();
       expect(trail).to.deep.equal(['checkin.retry', 'checkin.submit']);
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(3);
+    });
+
+    it('writeBatch over several sessions gives each session gapless roster versions in write order; a write refused alone takes none', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const a = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const b = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      // Earlier changes of session a: the batch continues its counter.
+      await s.records.insertIfAbsent(org.id, newRecord(a.id, subject.id, 'before'));
+      // A key of session b held in another organisation: that insert is refused, alone.
+      await s.records.insertIfAbsent(other.id, newRecord(b.id, subject.id, 'taken'));
+      const bFrom = (await s.sessions.get(org.id, b.id))!.rosterVersion;
+      const audit =
+        (sessionId: string) => (before: { version: number } | null, after: { id: string; updatedAt: Date; version: number }) => ({
+          orgId: org.id,
+          entityType: 'record' as const,
+          entityId: after.id,
+          sessionId,
+          actorId: null,
+          action: 'checkin.submit' as const,
+          from: before ? { version: before.version } : null,
+          to: { version: after.version },
+          reason: null,
+          ip: null,
+          at: after.updatedAt,
+        });
+      const order = [
+        [a.id, 'a1'],
+        [b.id, 'b1'],
+        [b.id, 'taken'],
+        [a.id, 'a2'],
+        [b.id, 'b2'],
+        [a.id, 'a3'],
+      ] as const;
+      const results = await s.records.writeBatch(
+        order.map(([sessionId, student]) => ({
+          kind: 'insert' as const,
+          orgId: org.id,
+          input: newRecord(sessionId, subject.id, student, { status: 'present', attempts: 1 }),
+          audit: audit(sessionId),
+        })),
+      );
+      expect(results[2]).to.have.property('error').that.is.instanceOf(StoreConflictError);
+      const versionOf = (i: number) => (results[i] as { written: true; record: { rosterVersion: number } }).record.rosterVersion;
+      for (const i of [0, 1, 3, 4, 5]) expect(results[i], order[i]![1]).to.deep.include({ written: true });
+      expect([versionOf(0), versionOf(3), versionOf(5)], 'session a').to.deep.equal([2, 3, 4]);
+      expect([versionOf(1), versionOf(4)], 'session b').to.deep.equal([bFrom + 1, bFrom + 2]);
+      expect((await s.sessions.get(org.id, a.id))!.rosterVersion).to.equal(4);
+      expect((await s.sessions.get(org.id, b.id))!.rosterVersion).to.equal(bFrom + 2);
+      const stored = await s.records.listBySession(org.id, b.id);
+      expect(stored.map((r) => [r.studentId, r.rosterVersion])).to.have.deep.members([
+        ['b1', bFrom + 1],
+        ['b2', bFrom + 2],
+      ]);
+      expect(await s.audit.listForSession(org.id, a.id)).to.have.length(3);
+      expect(await s.audit.listForSession(org.id, b.id)).to.have.length(2);
     });
 
     it('concurrent writeBatch calls inserting one key store it once; the others are answered with the stored record', async function () {

@@ -65,6 +65,14 @@ export function directoryContract(ctx: ContractContext): void {
       // Settings are replaced as a whole: a policy field left out is unset again.
       const cleared = await s.organisations.update(org.id, { settings: { ...settings, defaultPolicy: { selfie: true } } });
       expect(cleared!.settings.defaultPolicy).to.deep.equal({ selfie: true });
+      // Who hears of alerts: stored when on, absent (off) otherwise.
+      expect(other.settings).not.to.have.any.keys('notifyStudent', 'notifyGuardians');
+      const notify = await s.organisations.update(org.id, { settings: { ...settings, notifyStudent: true, notifyGuardians: true } });
+      expect(notify!.settings).to.include({ notifyStudent: true, notifyGuardians: true });
+      expect((await s.organisations.get(org.id))!.settings).to.include({ notifyStudent: true, notifyGuardians: true });
+      await s.organisations.update(org.id, { settings: { ...settings, notifyGuardians: true } });
+      const one = (await s.organisations.get(org.id))!.settings;
+      expect(one).to.include({ notifyGuardians: true }).and.not.to.have.property('notifyStudent');
       expect(await s.organisations.get(other.id)).to.deep.equal(other);
       expect(await s.organisations.update('missing', { name: 'X' })).to.equal(null);
     });

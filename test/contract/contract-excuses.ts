@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { guardianEmailKey } from '../../src/domain/guardians/guardian-unsubscribes.js';
 import type { NewExcuse } from '../../src/domain/ports/excuses.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
@@ -154,6 +155,36 @@ export function excusesContract(ctx: ContractContext): void {
       expect(await s.guardians.get(org.id, 'st')).to.deep.equal([two[1]]);
       await s.guardians.put(org.id, 'st', []);
       expect(await s.guardians.get(org.id, 'st')).to.deep.equal([]);
+    });
+
+    it('records an unsubscribe by address key, idempotently, and keeps it through a replacement and an emptied list', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const ana = { name: 'Ana', relation: 'mother', email: 'ana@example.test', language: 'fr' };
+      const ben = { name: 'Ben', relation: 'father', email: 'ben@example.test', language: 'en' };
+      await s.guardians.put(org.id, 'st', [ana, ben]);
+      const anaKey = guardianEmailKey(ana.email);
+      expect(await s.guardians.unsubscribe(org.id, 'st', guardianEmailKey('nobody@example.test'), 'alert')).to.equal(false);
+      expect(await s.guardians.unsubscribe(org.id, 'st2', anaKey, 'alert'), 'another student').to.equal(false);
+      expect(await s.guardians.unsubscribe(org.id, 'st', anaKey, 'alert')).to.equal(true);
+      expect(await s.guardians.unsubscribe(org.id, 'st', anaKey, 'alert'), 'again').to.equal(true);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([{ ...ana, unsubscribed: ['alert'] }, ben]);
+
+      // An admin's replacement (the same address, another spelling and name) keeps it, and says so.
+      const again = { ...ana, name: 'Ana M.', email: 'ANA@example.test ' };
+      expect(await s.guardians.put(org.id, 'st', [ben, again])).to.deep.equal([ben, { ...again, unsubscribed: ['alert'] }]);
+      // A given `unsubscribed` is not taken from the caller.
+      await s.guardians.put(org.id, 'st', [
+        { ...ben, unsubscribed: ['alert'] },
+        { ...ana, unsubscribed: [] },
+      ]);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([ben, { ...ana, unsubscribed: ['alert'] }]);
+
+      await s.guardians.put(org.id, 'st', []);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([]);
+      expect(await s.guardians.unsubscribe(org.id, 'st', anaKey, 'alert'), 'no contact left').to.equal(false);
+      await s.guardians.put(org.id, 'st', [ana]);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([{ ...ana, unsubscribed: ['alert'] }]);
     });
   });
 }

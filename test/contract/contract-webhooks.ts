@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Store } from '../../src/domain/ports/store.js';
-import type { NewWebhookDelivery, WebhookEventType } from '../../src/domain/webhooks/webhook-ports.js';
+import type { NewWebhookDelivery } from '../../src/domain/webhooks/webhook-ports.js';
+import type { WebhookEventType } from '../../src/shared/webhooks.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, page } from './fixtures.js';
 
@@ -98,6 +99,18 @@ export function webhooksContract(ctx: ContractContext): void {
       expect(await s.webhooks.deleteEndpoint(org.id, e.id)).to.equal(true);
       expect(await s.webhooks.listEndpoints(org.id)).to.deep.equal([]);
       expect((await s.webhooks.listDeliveries(org.id, e.id, page())).total).to.equal(0);
+    });
+
+    it("replaces an endpoint's secret inside the organisation only, leaving the rest as it was", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const e = await endpoint(s, org.id);
+      expect(await s.webhooks.updateEndpoint(other.id, e.id, { secret: 'whsec_stolen' }, at(1))).to.equal(null);
+      const rotated = await s.webhooks.updateEndpoint(org.id, e.id, { secret: 'whsec_new' }, at(2));
+      expect(rotated).to.deep.equal({ ...e, secret: 'whsec_new', updatedAt: at(2) });
+      expect(await s.webhooks.getEndpoint(org.id, e.id)).to.deep.equal(rotated);
+      expect((await s.webhooks.listSubscribed(org.id, 'record.created'))[0]!.secret).to.equal('whsec_new');
     });
 
     it('claims only the head of each (endpoint, session) queue, each once, and only of active endpoints', async function () {

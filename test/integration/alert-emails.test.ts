@@ -4,7 +4,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { decodedMail, startSmtpServer, type TestSmtpServer } from '../support/mail.js';
+import { beforeDigestHour, decodedMail, startSmtpServer, type TestSmtpServer } from '../support/mail.js';
 import { command, connectClient, ok, waitFor } from '../support/sockets.js';
 
 const PUBLIC_URL = 'https://attendance.school.example';
@@ -31,7 +31,7 @@ interface World {
 }
 
 async function world(env: Record<string, string>): Promise<World> {
-  const srv = await startTestServer({ PUBLIC_URL, ...env });
+  const srv = await startTestServer({ PUBLIC_URL, DIGEST_HOUR: '7', ...env }, { clock: beforeDigestHour() });
   const org = await createOrg(srv.store);
   const admin = await createUser(srv.store, org.id, 'admin');
   const teacher = await createUser(srv.store, org.id, 'teacher');

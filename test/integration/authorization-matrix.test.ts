@@ -328,6 +328,11 @@ const MATRIX: Row[] = [
     expect: ADMIN_OBJECT(200),
   },
   {
+    op: 'POST /api/v1/webhooks/{id}/rotate-secret',
+    request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}/rotate-secret` }),
+    expect: ADMIN_OBJECT(200),
+  },
+  {
     op: 'DELETE /api/v1/webhooks/{id}',
     request: async (fx) => ({ path: `/webhooks/${(await webhookOf(fx)).id}` }),
     expect: ADMIN_OBJECT(204),

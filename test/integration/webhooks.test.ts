@@ -143,6 +143,51 @@ describe('outbound webhooks over real HTTP', function () {
     expect(verifySignature(secret, got!.body, header, new Date(START + (SIGNATURE_TOLERANCE_S + 1) * 1000))).to.equal(false);
   });
 
+  it('signs with the new secret only once the secret is rotated, retries of earlier deliveries included', async () => {
+    await setUp(MANUAL);
+    const { id, secret: oldSecret } = await addEndpoint(rx.url, ['session.opened']);
+    // A delivery queued and failed under the old secret, retried after the rotation.
+    rx.statuses.push(503);
+    await openSession();
+    expect(await tick()).to.equal(1);
+    expect(
+      verifySignature(oldSecret, rx.received[0]!.body, rx.received[0]!.headers['x-attendance-signature'] as string, clock.now()),
+    ).to.equal(true);
+
+    const rotated = await srv.request('POST', `/api/v1/webhooks/${id}/rotate-secret`, { token: adminToken });
+    expect(rotated.status, JSON.stringify(rotated.body)).to.equal(200);
+    const newSecret = (rotated.body as { secret: string }).secret;
+    expect(newSecret)
+      .to.match(/^whsec_/)
+      .and.not.equal(oldSecret);
+    expect(rotated.body).to.deep.include({ id, url: rx.url, events: ['session.opened'], active: true });
+    const listed = await srv.request('GET', '/api/v1/webhooks', { token: adminToken });
+    expect(listed.body.items[0]).to.not.have.property('secret');
+
+    clock.advance(60_000);
+    await srv.app.attendance.sessions.open(teacherActor(), {
+      subjectId: subject.id,
+      parallel: true,
+      closesAt: new Date(clock.now().getTime() + 3_600_000).toISOString(),
+    });
+    while ((await tick()) > 0);
+    expect(rx.received).to.have.length(3);
+    for (const got of rx.received.slice(1)) {
+      const header = got.headers['x-attendance-signature'] as string;
+      expect(verifySignature(newSecret, got.body, header, clock.now())).to.equal(true);
+      expect(verifySignature(oldSecret, got.body, header, clock.now())).to.equal(false);
+    }
+    // The retry is the delivery first sent under the old secret, now signed with the new one.
+    expect(rx.received[1]!.headers['idempotency-key']).to.equal(rx.received[0]!.headers['idempotency-key']);
+
+    const audit = await srv.store.audit.listForEntity(org.id, 'organisation', org.id);
+    const entry = audit.find((e) => e.action === 'webhook.rotate-secret');
+    expect(entry).to.deep.include({ actorId: admin.id, to: { endpointId: id, url: rx.url } });
+    expect(JSON.stringify(audit)).to.not.contain(newSecret);
+    const missing = await srv.request('POST', '/api/v1/webhooks/no-such-endpoint/rotate-secret', { token: adminToken });
+    expect(missing.status).to.equal(404);
+  });
+
   it('retries against a receiver that fails then recovers, and keeps each session in order', async () => {
     await setUp(MANUAL);
     const endpoint = await addEndpoint(rx.url);

@@ -1,15 +1,21 @@
-import { pino } from 'pino';
+import { domainSettings, limitSettings } from '../../src/app.js';
+import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
+import { memoryLimiterBackend } from '../../src/adapters/memory-rate-limiter.js';
 import { EventBus, type DomainEvent } from '../../src/domain/events.js';
-import { createLiveAttendance, type LiveAttendance } from '../../src/domain/live-attendance.js';
-import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Actor } from '../../src/domain/actor.js';
+import type { FaceDecisionSettings, FaceEngine } from '../../src/domain/face/face-engine.js';
+import type { JobRunner } from '../../src/domain/jobs/job-runner.js';
+import { createLimiters } from '../../src/domain/limiters.js';
+import { createDomain, type Domain, type LiveAttendance } from '../../src/domain/services.js';
+import { createLogger } from '../../src/logger.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { loadFaceConfig } from '../../src/face/face-config.js';
-import { JobRunner } from '../../src/domain/jobs/job-runner.js';
+import { testConfig } from './http.js';
+import { recordingQueue } from './mail.js';
+import { cheapPasswordHasher } from './passwords.js';
 
 /** A clock tests move by hand. */
 export class TestClock {
@@ -25,12 +31,29 @@ export class TestClock {
 
 export const CLASSROOM = { lat: 48.8584, lon: 2.2945, radiusM: 60 };
 
+/** What a domain of the fixture may differ in: its node, its face engine and face settings, its class-photo limits. */
+export interface DomainOptions {
+  /** This node's name in scheduler leases; 'test-node' by default. */
+  nodeId?: string;
+  /** Face analysis; none by default (selfie policies refused). */
+  face?: FaceEngine;
+  faceSettings?: FaceDecisionSettings;
+  /** FACE_CONSENT_REQUIRED; off by default. */
+  faceConsentRequired?: boolean;
+  classPhoto?: { minFacePx: number; maxFaces: number };
+}
+
 export interface LiveFixture {
   store: Store;
   clock: TestClock;
+  /** Every domain event published, in order. */
   events: DomainEvent[];
+  bus: EventBus;
+  /** The fixture's domain, built by createDomain as the application builds it. */
+  domain: Domain;
   live: LiveAttendance;
-  deps: DomainDeps;
+  /** The domain's background work; it waits by moving the test clock. */
+  jobs: JobRunner;
   org: Organisation;
   teacher: User;
   otherTeacher: User;
@@ -39,11 +62,16 @@ export interface LiveFixture {
   outsider: User;
   subject: Subject;
   actor(user: User): Actor;
+  /** Another domain over the same store, clock and events (a second node, another face engine); closed with the fixture. */
+  build(options: DomainOptions): Domain;
   close(): Promise<void>;
 }
 
-/** One organisation with a subject, its teacher, enrolled students, and the live domain over an in-memory store. */
-export async function createLiveFixture(opts: { students?: number; capabilities?: DomainDeps['capabilities'] } = {}): Promise<LiveFixture> {
+/**
+ * One organisation with a subject, its teacher, enrolled students, and the domain over an
+ * in-memory store, built through createDomain with the test configuration.
+ */
+export async function createLiveFixture(opts: { students?: number } & DomainOptions = {}): Promise<LiveFixture> {
   const clock = new TestClock(Date.parse('2026-03-02T09:00:00.000Z'));
   const store = await createSqliteStore({ path: ':memory:', now: clock.now });
   const org = await store.organisations.create({ name: 'Test School', slug: 'test', timezone: 'Europe/Paris' });
@@ -74,31 +102,52 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     throw err;
   });
   bus.subscribe((e) => events.push(e));
-  const logger = pino({ level: 'silent' });
-  const deps: DomainDeps = {
-    store,
-    events: bus,
-    logger,
-    now: clock.now,
-    // Background retries move the test clock instead of waiting on the real one.
-    jobs: new JobRunner(logger, async (ms) => {
-      clock.advance(ms);
-    }),
-    capabilities: opts.capabilities ?? { selfie: false },
-    settings: { codePeriodS: 15, locationMaxAgeS: 120, defaultTimezone: 'UTC' },
+
+  const config = testConfig();
+  const logger = createLogger('silent');
+  const built: Domain[] = [];
+  const build = (options: DomainOptions): Domain => {
+    const base = domainSettings(config);
+    const domain = createDomain({
+      store,
+      logger,
+      clock: clock.now,
+      events: bus,
+      tokens: new JwtTokenSigner(config.jwt, clock.now),
+      passwords: cheapPasswordHasher(),
+      mail: recordingQueue().queue,
+      ...(options.face ? { face: options.face } : {}),
+      limiters: createLimiters(limitSettings(config), memoryLimiterBackend),
+      settings: {
+        ...base,
+        nodeId: options.nodeId ?? 'test-node',
+        schedulerIntervalMs: 50,
+        defaultTimezone: 'UTC',
+        checkin: { ...base.checkin, codePeriodS: 15, locationMaxAgeS: 120 },
+        face: {
+          ...base.face,
+          ...options.faceSettings,
+          ...options.classPhoto,
+          consentRequired: options.faceConsentRequired ?? false,
+        },
+      },
+      // Background retries move the test clock instead of waiting on the real one.
+      sleep: async (ms) => {
+        clock.advance(ms);
+      },
+    });
+    built.push(domain);
+    return domain;
   };
-  const face = loadFaceConfig({});
-  const live = createLiveAttendance(
-    deps,
-    { owner: 'test-node', intervalMs: 50 },
-    { minFacePx: face.gates.minFacePx, maxFaces: face.maxFaces },
-  );
+  const domain = build(opts);
   return {
     store,
     clock,
     events,
-    live,
-    deps,
+    bus,
+    domain,
+    live: domain.attendance,
+    jobs: domain.jobs,
     org,
     teacher,
     otherTeacher,
@@ -107,9 +156,12 @@ export async function createLiveFixture(opts: { students?: number; capabilities?
     outsider,
     subject,
     actor: (u) => ({ id: u.id, orgId: u.orgId, role: u.role }),
+    build,
     close: async () => {
-      await live.scheduler.stop();
-      await deps.jobs.drain(10_000);
+      for (const d of built) {
+        await d.attendance.scheduler.stop();
+        await d.jobs.drain(10_000);
+      }
       await store.close();
     },
   };

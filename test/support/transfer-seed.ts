@@ -1,4 +1,5 @@
 import type { Store } from '../../src/domain/ports/store.js';
+import { guardianEmailKey } from '../../src/domain/guardians/guardian-unsubscribes.js';
 
 // One row in each collection that arrived after the first transfer set, written through the
 // repositories as the service writes them, so that a copy test sees what a school would have.
@@ -65,6 +66,7 @@ export async function seedLaterCollections(store: Store, r: SeedRefs, tag = 'a')
   await store.guardians.put(r.orgId, r.studentId, [
     { name: 'P. Parent', relation: 'mother', email: `parent-${tag}@example.test`, language: 'fr' },
   ]);
+  await store.guardians.unsubscribe(r.orgId, r.studentId, guardianEmailKey(`parent-${tag}@example.test`), 'alert');
   await store.oneroster.put({ orgId: r.orgId, kind: 'user', sourcedId: `sis-${tag}`, entityId: r.studentId, data: { grade: '10' } });
 
   const rule = await store.alerts.createRule(r.orgId, { kind: 'consecutive-absences', count: 3, thresholdPct: null, windowDays: null });

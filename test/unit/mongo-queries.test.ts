@@ -400,6 +400,7 @@ describe('mongo document mapping and transfer operations', () => {
       orgId: 'o',
       studentId: 'u',
       contacts: [{ name: 'P', relation: 'mother', email: 'p@b.test', language: 'fr' }],
+      unsubscribed: ['alert:k'],
       updatedAt: T,
     },
     onerosterObjects: { orgId: 'o', kind: 'user', sourcedId: 'sis-1', entityId: 'u', data: { k: 'v' }, updatedAt: T },

@@ -5,8 +5,10 @@ import type { DomainEvent, EventPublisher } from '../events.js';
 import type { JobRunner } from '../jobs/job-runner.js';
 import type { AlertRule, NewAlertRule } from '../ports/alerts.js';
 import type { Notification } from '../ports/notifications.js';
+import type { OrganisationSettings } from '../ports/organisations.js';
 import type { Store } from '../ports/store.js';
 import type { Subject } from '../ports/subjects.js';
+import type { User } from '../ports/users.js';
 import type { EmailNotifications } from '../notifications/email-notifications.js';
 import { evaluateRule, type HistoryEntry } from './alert-rules.js';
 
@@ -23,7 +25,7 @@ export interface AlertServiceDeps {
   /** Evaluations run in the background of the event that triggers them, drained on shutdown. */
   jobs: JobRunner;
   /** Alert emails; absent: in-app only. */
-  email?: Pick<EmailNotifications, 'alerts'>;
+  email?: Pick<EmailNotifications, 'alerts' | 'studentAlerts' | 'guardianAlerts'>;
 }
 
 export interface NotificationList {
@@ -115,7 +117,8 @@ export class AlertService {
   /**
    * Evaluates every rule of the organisation for the students given (every enrolled one when
    * null) in the subject, and notifies the subject's teachers and the organisation's admins of
-   * each new crossing. Resolves to the alerts raised.
+   * each new crossing, and the student and their guardians when the organisation asks for it.
+   * Resolves to the alerts raised.
    */
   async evaluateSubject(orgId: string, subjectId: string, studentIds: string[] | null): Promise<AlertPayload[]> {
     const { store } = this.deps;
@@ -181,19 +184,64 @@ export class AlertService {
   }
 
   private async notify(orgId: string, subject: Subject, alerts: AlertPayload[]): Promise<void> {
-    const { store, events } = this.deps;
+    const { store, events, email } = this.deps;
+    const org = await store.organisations.get(orgId);
     const admins = await store.users.list(orgId, { role: 'admin', active: true, limit: MAX_ADMINS, offset: 0 });
-    const recipients = [...new Set([...subject.teacherIds, ...admins.items.map((a) => a.id)])];
+    const staff = [...new Set([...subject.teacherIds, ...admins.items.map((a) => a.id)])];
+    const settings: Pick<OrganisationSettings, 'notifyStudent' | 'notifyGuardians'> = org?.settings ?? {};
+    const concerned =
+      settings.notifyStudent === true || settings.notifyGuardians === true
+        ? await store.users.getMany(orgId, [...new Set(alerts.map((a) => a.studentId))])
+        : [];
+    const audience = alertAudience(settings, staff, concerned, alerts);
     const created = await store.notifications.createMany(
-      recipients.flatMap((userId) => alerts.map((alert) => ({ orgId, userId, category: 'alert' as const, alert }))),
+      audience.inApp.flatMap(({ userId, alerts: theirs }) => theirs.map((alert) => ({ orgId, userId, category: 'alert' as const, alert }))),
     );
-    for (const userId of recipients) {
+    for (const { userId } of audience.inApp) {
       const unread = await store.notifications.unreadCount(orgId, userId);
       for (const n of created.filter((c) => c.userId === userId)) {
         events.publish({ type: 'notification.created', orgId, userId, notification: toNotificationView(n), unread });
       }
     }
     for (const alert of alerts) events.publish({ type: 'alert.raised', orgId, alert });
-    await this.deps.email?.alerts(orgId, recipients, alerts);
+    if (!email) return;
+    await email.alerts(orgId, staff, alerts);
+    for (const student of audience.studentEmails) await email.studentAlerts(orgId, student.id, alerts);
+    for (const student of audience.guardiansOf) {
+      await email.guardianAlerts(orgId, student, await store.guardians.get(orgId, student.id), alerts);
+    }
   }
+}
+
+/** Who hears of one evaluation's alerts, besides the emails' own unsubscribes (EmailNotifications). */
+export interface AlertAudience {
+  /** In-app notifications: staff get every alert, a student only their own. */
+  inApp: { userId: string; alerts: AlertPayload[] }[];
+  /** Students emailed their own alerts. */
+  studentEmails: User[];
+  /** Students whose guardian contacts are emailed that student's alerts. */
+  guardiansOf: User[];
+}
+
+/**
+ * The staff (the subject's teachers, the organisation's admins) always; the students concerned,
+ * when active, only as the organisation's settings ask (notifyStudent, notifyGuardians).
+ */
+export function alertAudience(
+  settings: Pick<OrganisationSettings, 'notifyStudent' | 'notifyGuardians'>,
+  staffIds: string[],
+  concerned: User[],
+  alerts: AlertPayload[],
+): AlertAudience {
+  const students = concerned.filter((u) => u.active && u.role === 'student' && alerts.some((a) => a.studentId === u.id));
+  return {
+    inApp: [
+      ...staffIds.map((userId) => ({ userId, alerts })),
+      ...(settings.notifyStudent === true
+        ? students.map((u) => ({ userId: u.id, alerts: alerts.filter((a) => a.studentId === u.id) }))
+        : []),
+    ],
+    studentEmails: settings.notifyStudent === true ? students : [],
+    guardiansOf: settings.notifyGuardians === true ? students : [],
+  };
 }

@@ -1,12 +1,14 @@
 import { AppError } from '../../shared/app-error.js';
 import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
+import { guardianEmailKey } from '../guardians/guardian-unsubscribes.js';
 import type { Page } from '../ports/common.js';
+import type { GuardianContact } from '../ports/guardians.js';
 import type { NotificationPreferences } from '../ports/notifications.js';
 import type { NewOutboxMail, OutboxFilter, OutboxMail } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
-import { alertEmail, type RenderedEmail } from './email-templates.js';
+import { alertEmail, emailLanguageOf, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
 import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
 
 /** Where emails are queued (the stored outbox and its dispatcher). */
@@ -60,11 +62,19 @@ export class EmailNotifications {
     };
   }
 
-  /** The unsubscribe link of an email: stops that category for its recipient (idempotent). */
+  /**
+   * The unsubscribe link of an email: stops that category for its recipient (idempotent). A
+   * guardian's is recorded on the student's guardian contacts, by the address's key.
+   */
   async unsubscribe(token: string): Promise<{ category: EmailCategory }> {
     const target = this.deps.tokens.verify(token);
     if (!target) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
     const { store } = this.deps;
+    if (target.kind === 'guardian') {
+      const found = await store.guardians.unsubscribe(target.orgId, target.studentId, target.emailKey, target.category);
+      if (!found) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
+      return { category: target.category };
+    }
     const user = await store.users.get(target.orgId, target.userId);
     if (!user) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
     const current = (await store.notificationPreferences.get(target.orgId, target.userId)) ?? DEFAULTS;
@@ -82,6 +92,48 @@ export class EmailNotifications {
     const org = await this.deps.store.organisations.get(orgId);
     if (!org) return 0;
     return this.each(orgId, recipientIds, 'alert', (user, lang, url) => alertEmail(lang, user.name, org.name, alerts, url));
+  }
+
+  /** One email to the student the alerts are about (theirs only), unless they unsubscribed from alerts. */
+  async studentAlerts(orgId: string, studentId: string, alerts: AlertPayload[]): Promise<number> {
+    const org = await this.deps.store.organisations.get(orgId);
+    if (!org) return 0;
+    const own = alerts.filter((a) => a.studentId === studentId);
+    if (own.length === 0) return 0;
+    return this.each(orgId, [studentId], 'alert', (user, lang, url) => studentAlertEmail(lang, user.name, org.name, own, url));
+  }
+
+  /**
+   * One email to each address among the student's guardian contacts (a shared address once),
+   * in the contact's language, about that student's alerts only, skipping addresses that
+   * unsubscribed from alerts for this student. Resolves to how many were queued.
+   */
+  async guardianAlerts(orgId: string, student: User, contacts: GuardianContact[], alerts: AlertPayload[]): Promise<number> {
+    const { store, tokens, publicUrl, outbox } = this.deps;
+    const own = alerts.filter((a) => a.studentId === student.id);
+    if (own.length === 0 || contacts.length === 0) return 0;
+    const org = await store.organisations.get(orgId);
+    if (!org) return 0;
+    const seen = new Set<string>();
+    let queued = 0;
+    for (const contact of contacts) {
+      const emailKey = guardianEmailKey(contact.email);
+      if (seen.has(emailKey)) continue;
+      seen.add(emailKey);
+      if (contact.unsubscribed?.includes('alert')) continue;
+      const token = tokens.issueGuardian({ orgId, studentId: student.id, emailKey, category: 'alert' });
+      const url = `${publicUrl}/api/v1/unsubscribe?token=${token}`;
+      const email = guardianAlertEmail(emailLanguageOf(contact.language), contact.name, student.name, org.name, own, url);
+      const ok = await outbox.enqueue({
+        orgId,
+        category: 'alert',
+        to: contact.email,
+        ...email,
+        headers: { 'List-Unsubscribe': `<${url}>` },
+      });
+      if (ok) queued++;
+    }
+    return queued;
   }
 
   /** Renders and queues one email of `category` to each active recipient who did not unsubscribe from it. */

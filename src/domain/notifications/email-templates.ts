@@ -1,4 +1,4 @@
-import type { AlertPayload, EmailLanguage } from '../../shared/alerts.js';
+import { EMAIL_LANGUAGES, type AlertPayload, type EmailLanguage } from '../../shared/alerts.js';
 import { escapeHtml } from '../accounts/account-emails.js';
 
 /** What a templated email says, before it is addressed: the same lines as text and HTML. */
@@ -30,6 +30,15 @@ interface Strings {
   newAlerts(count: number): string;
   footer(organisation: string): string;
   unsubscribe(category: 'alert' | 'digest'): string;
+  /** To the student the alert is about: their own alerts only, in the second person. */
+  studentSubject(subjectCodes: string): string;
+  studentIntro(organisation: string): string;
+  studentLine(a: AlertPayload): string;
+  studentFooter(organisation: string): string;
+  /** To a guardian contact: the student's name and the rule crossed, nothing else. */
+  guardianSubject(studentName: string): string;
+  guardianIntro(studentName: string, organisation: string): string;
+  guardianFooter(studentName: string, organisation: string): string;
 }
 
 const EN: Strings = {
@@ -53,6 +62,23 @@ const EN: Strings = {
   newAlerts: (n) => `New alerts since yesterday: ${n}.`,
   footer: (org) => `You receive this email as staff of ${org}.`,
   unsubscribe: (c) => (c === 'alert' ? 'Stop alert emails:' : 'Stop digest emails:'),
+  studentSubject: (codes) => `Attendance alert: ${codes}`,
+  studentIntro: (org) => `Your attendance at ${org} crossed an alert rule:`,
+  studentLine: (a) => {
+    switch (a.rule) {
+      case 'consecutive-absences':
+        return `You missed ${a.observed} sessions in a row of ${a.subjectCode} ${a.subjectName}.`;
+      case 'low-attendance':
+        return `Your attendance in ${a.subjectCode} ${a.subjectName} is ${a.observed}% over the last ${a.windowDays} days (alert under ${a.thresholdPct}%).`;
+      case 'repeated-lateness':
+        return `You were late ${a.observed} times in ${a.subjectCode} ${a.subjectName} over the last ${a.windowDays} days.`;
+    }
+  },
+  studentFooter: (org) => `You receive this email as a student of ${org}. Your teachers can help you catch up.`,
+  guardianSubject: (student) => `Attendance alert: ${student}`,
+  guardianIntro: (student, org) => `${org} lets you know that the attendance of ${student} crossed an alert rule:`,
+  guardianFooter: (student, org) =>
+    `You receive this email because ${org} lists you as a guardian contact of ${student}. Please contact the school with any question.`,
 };
 
 const FR: Strings = {
@@ -76,6 +102,23 @@ const FR: Strings = {
   newAlerts: (n) => `Nouvelles alertes depuis hier : ${n}.`,
   footer: (org) => `Vous recevez cet e-mail en tant que membre du personnel de ${org}.`,
   unsubscribe: (c) => (c === 'alert' ? 'Ne plus recevoir les alertes :' : 'Ne plus recevoir le récapitulatif :'),
+  studentSubject: (codes) => `Alerte d'assiduité : ${codes}`,
+  studentIntro: (org) => `Votre assiduité à ${org} a franchi une règle d'alerte :`,
+  studentLine: (a) => {
+    switch (a.rule) {
+      case 'consecutive-absences':
+        return `Vous avez manqué ${a.observed} séances de suite en ${a.subjectCode} ${a.subjectName}.`;
+      case 'low-attendance':
+        return `Votre assiduité en ${a.subjectCode} ${a.subjectName} est de ${a.observed} % sur les ${a.windowDays} derniers jours (alerte sous ${a.thresholdPct} %).`;
+      case 'repeated-lateness':
+        return `Vous êtes arrivé·e en retard ${a.observed} fois en ${a.subjectCode} ${a.subjectName} sur les ${a.windowDays} derniers jours.`;
+    }
+  },
+  studentFooter: (org) => `Vous recevez cet e-mail en tant qu'élève de ${org}. Vos enseignants peuvent vous aider à rattraper.`,
+  guardianSubject: (student) => `Alerte d'assiduité : ${student}`,
+  guardianIntro: (student, org) => `${org} vous informe que l'assiduité de ${student} a franchi une règle d'alerte :`,
+  guardianFooter: (student, org) =>
+    `Vous recevez cet e-mail car ${org} vous indique comme contact responsable de ${student}. Pour toute question, contactez l'établissement.`,
 };
 
 export const EMAIL_STRINGS: Record<EmailLanguage, Strings> = { en: EN, fr: FR };
@@ -109,6 +152,56 @@ export function alertEmail(
     s.unsubscribe('alert'),
     unsubscribeUrl,
   );
+}
+
+/** To the student concerned: only their own alerts. */
+export function studentAlertEmail(
+  lang: EmailLanguage,
+  studentName: string,
+  organisation: string,
+  alerts: AlertPayload[],
+  unsubscribeUrl: string,
+): RenderedEmail {
+  const s = EMAIL_STRINGS[lang];
+  return render(
+    s.studentSubject([...new Set(alerts.map((a) => a.subjectCode))].join(', ')),
+    [s.hello(studentName), s.studentIntro(organisation), alerts.map(s.studentLine), s.studentFooter(organisation)],
+    s.unsubscribe('alert'),
+    unsubscribeUrl,
+  );
+}
+
+/**
+ * To a guardian contact of the student: the alerts of that one student (the caller passes no
+ * other), each line the student's name, the subject and the rule with the value it saw; no
+ * other student, no staff name, no note.
+ */
+export function guardianAlertEmail(
+  lang: EmailLanguage,
+  guardianName: string,
+  studentName: string,
+  organisation: string,
+  alerts: AlertPayload[],
+  unsubscribeUrl: string,
+): RenderedEmail {
+  const s = EMAIL_STRINGS[lang];
+  return render(
+    s.guardianSubject(studentName),
+    [
+      s.hello(guardianName),
+      s.guardianIntro(studentName, organisation),
+      alerts.map((a) => s.alertLine({ ...a, studentName })),
+      s.guardianFooter(studentName, organisation),
+    ],
+    s.unsubscribe('alert'),
+    unsubscribeUrl,
+  );
+}
+
+/** The email language of a BCP 47 tag: its primary subtag when the templates have it, else English. */
+export function emailLanguageOf(tag: string): EmailLanguage {
+  const primary = tag.trim().toLowerCase().split('-')[0];
+  return EMAIL_LANGUAGES.find((l) => l === primary) ?? 'en';
 }
 
 export function digestEmail(lang: EmailLanguage, d: DigestContent, unsubscribeUrl: string): RenderedEmail {

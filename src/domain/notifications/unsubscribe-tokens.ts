@@ -1,7 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { EMAIL_CATEGORIES, type EmailCategory } from '../../shared/alerts.js';
 
-const VERSION = 'u1';
+/** Token versions: `u1` names a user, `g1` a guardian contact of a student. */
+const USER = 'u1';
+const GUARDIAN = 'g1';
 
 export interface UnsubscribeTarget {
   orgId: string;
@@ -9,12 +11,23 @@ export interface UnsubscribeTarget {
   category: EmailCategory;
 }
 
+/** A guardian has no account: the link names the student and the address (by its key, guardianEmailKey). */
+export interface GuardianUnsubscribeTarget {
+  orgId: string;
+  studentId: string;
+  emailKey: string;
+  category: EmailCategory;
+}
+
+export type VerifiedUnsubscribe = ({ kind: 'user' } & UnsubscribeTarget) | ({ kind: 'guardian' } & GuardianUnsubscribeTarget);
+
 /**
- * The signed token of an email's unsubscribe link: `u1.<payload>.<mac>`, the payload naming
- * the organisation, the user and the email category, the mac an HMAC under a key derived from
- * the JWT signing material (every node derives the same; nothing is stored). It does not
- * expire: an unsubscribe link in an old email must still work, and all it can do is stop one
- * category of email to its own recipient.
+ * The signed token of an email's unsubscribe link: `<version>.<payload>.<mac>`, the payload
+ * naming the organisation, the recipient (a user, or a student and a guardian's email key) and
+ * the email category, the mac an HMAC under a key derived from the JWT signing material (every
+ * node derives the same; nothing is stored). The version is signed too, so a token of one kind
+ * cannot be read as the other. It does not expire: an unsubscribe link in an old email must
+ * still work, and all it can do is stop one category of email to its own recipient.
  */
 export class UnsubscribeTokens {
   private readonly key: Buffer;
@@ -25,17 +38,21 @@ export class UnsubscribeTokens {
   }
 
   issue(target: UnsubscribeTarget): string {
-    const payload = Buffer.from(JSON.stringify([target.orgId, target.userId, target.category])).toString('base64url');
-    return `${VERSION}.${payload}.${this.mac(payload)}`;
+    return this.sign(USER, [target.orgId, target.userId, target.category]);
+  }
+
+  issueGuardian(target: GuardianUnsubscribeTarget): string {
+    return this.sign(GUARDIAN, [target.orgId, target.studentId, target.emailKey, target.category]);
   }
 
   /** What the token unsubscribes, or null when it is not one of ours. */
-  verify(token: string): UnsubscribeTarget | null {
+  verify(token: string): VerifiedUnsubscribe | null {
     const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== VERSION) return null;
-    const [, payload, mac] = parts as [string, string, string];
+    if (parts.length !== 3) return null;
+    const [version, payload, mac] = parts as [string, string, string];
+    if (version !== USER && version !== GUARDIAN) return null;
     const given = Buffer.from(mac, 'base64url');
-    const expected = Buffer.from(this.mac(payload), 'base64url');
+    const expected = Buffer.from(this.mac(version, payload), 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
     let decoded: unknown;
     try {
@@ -44,13 +61,22 @@ export class UnsubscribeTokens {
       // Signed by us yet not JSON cannot happen short of a key leak; refused like any bad token.
       return null;
     }
-    if (!Array.isArray(decoded) || decoded.length !== 3) return null;
-    const [orgId, userId, category] = decoded as unknown[];
-    if (typeof orgId !== 'string' || typeof userId !== 'string' || !EMAIL_CATEGORIES.includes(category as EmailCategory)) return null;
-    return { orgId, userId, category: category as EmailCategory };
+    if (!Array.isArray(decoded) || !decoded.every((v) => typeof v === 'string')) return null;
+    const fields = decoded as string[];
+    const category = fields.at(-1) as EmailCategory;
+    if (!EMAIL_CATEGORIES.includes(category)) return null;
+    if (version === USER && fields.length === 3) return { kind: 'user', orgId: fields[0]!, userId: fields[1]!, category };
+    if (version === GUARDIAN && fields.length === 4)
+      return { kind: 'guardian', orgId: fields[0]!, studentId: fields[1]!, emailKey: fields[2]!, category };
+    return null;
   }
 
-  private mac(payload: string): string {
-    return createHmac('sha256', this.key).update(`${VERSION}.${payload}`).digest('base64url');
+  private sign(version: string, fields: string[]): string {
+    const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
+    return `${version}.${payload}.${this.mac(version, payload)}`;
+  }
+
+  private mac(version: string, payload: string): string {
+    return createHmac('sha256', this.key).update(`${version}.${payload}`).digest('base64url');
   }
 }

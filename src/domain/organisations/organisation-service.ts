@@ -37,6 +37,8 @@ export interface SettingsInput {
   /** The fields given replace the stored ones. */
   retention?: PartialInput<RetentionSettings> | undefined;
   riskThreshold?: number | undefined;
+  notifyStudent?: boolean | undefined;
+  notifyGuardians?: boolean | undefined;
 }
 
 export interface UpdateOrganisationInput {
@@ -223,6 +225,11 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   if (input.retention !== undefined) next.retention = mergeRetention(current.retention, input.retention);
   if (input.riskThreshold !== undefined)
     next.riskThreshold = checkRange('settings.riskThreshold', input.riskThreshold, SETTING_LIMITS.riskThreshold)!;
+  // Stored only when on: absent is off, so older organisations need no migration.
+  for (const key of ['notifyStudent', 'notifyGuardians'] as const) {
+    if (input[key] === true) next[key] = true;
+    else if (input[key] === false) delete next[key];
+  }
   return next;
 }
 

@@ -39,6 +39,10 @@ export interface OrganisationSettings {
   riskThreshold: number;
   /** Categories of excused absences (docs/absences.md); unset: DEFAULT_ABSENCE_CATEGORIES (absenceCategoriesOf). */
   absenceCategories?: AbsenceCategory[];
+  /** At-risk alerts also go to the student concerned, in-app and by email (docs/notifications.md); absent: off. */
+  notifyStudent?: true;
+  /** At-risk alerts also go by email to the student's guardian contacts; absent: off. */
+  notifyGuardians?: true;
 }
 
 /** The at-risk threshold of an organisation that sets none, in percent. */
@@ -120,6 +124,8 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
       ? { absenceCategories: raw.absenceCategories.map((c) => ({ code: c.code, label: c.label, authorised: c.authorised })) }
       : {}),
     riskThreshold: raw?.riskThreshold ?? DEFAULT_RISK_THRESHOLD,
+    ...(raw?.notifyStudent === true ? { notifyStudent: true as const } : {}),
+    ...(raw?.notifyGuardians === true ? { notifyGuardians: true as const } : {}),
   };
 }
 

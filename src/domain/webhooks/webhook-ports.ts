@@ -1,8 +1,5 @@
+import type { DeliveryState, WebhookEventType } from '../../shared/webhooks.js';
 import type { OrgCount, PageQuery } from '../ports/common.js';
-
-/** What an endpoint may subscribe to. */
-export const WEBHOOK_EVENTS = ['session.opened', 'session.closed', 'record.created', 'record.changed', 'alert.raised'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 /** An organisation's receiver of signed event deliveries. */
 export interface WebhookEndpoint {
@@ -11,7 +8,7 @@ export interface WebhookEndpoint {
   /** http(s) URL; checked against private addresses at every attempt (the sender adapter). */
   url: string;
   description: string | null;
-  /** HMAC-SHA256 key of the signature header; shown to the admin only when created. */
+  /** HMAC-SHA256 key of the signature header; shown to the admin only when created or rotated. */
   secret: string;
   events: WebhookEventType[];
   /** An inactive endpoint keeps its queued deliveries and gets none until re-enabled. */
@@ -23,9 +20,6 @@ export interface WebhookEndpoint {
   createdAt: Date;
   updatedAt: Date;
 }
-
-export const DELIVERY_STATES = ['pending', 'delivered', 'abandoned'] as const;
-export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 /** One event for one endpoint; its id is the idempotency key the receiver sees. */
 export interface WebhookDelivery {
@@ -63,7 +57,7 @@ export interface WebhookAttempt {
 
 export type NewWebhookEndpoint = Pick<WebhookEndpoint, 'url' | 'description' | 'secret' | 'events'>;
 export type WebhookEndpointPatch = Partial<
-  Pick<WebhookEndpoint, 'url' | 'description' | 'events' | 'active' | 'failingSince' | 'disabledAt' | 'disabledReason'>
+  Pick<WebhookEndpoint, 'url' | 'description' | 'secret' | 'events' | 'active' | 'failingSince' | 'disabledAt' | 'disabledReason'>
 >;
 export type NewWebhookDelivery = Pick<
   WebhookDelivery,

@@ -1,7 +1,8 @@
 import { newId } from '../../shared/ids.js';
 import type { DomainEvent } from '../events.js';
 import { RETRY_WINDOW_MS } from './backoff.js';
-import type { WebhookEventType, WebhookRepository } from './webhook-ports.js';
+import type { WebhookEventType } from '../../shared/webhooks.js';
+import type { WebhookRepository } from './webhook-ports.js';
 
 interface WebhookEvent {
   type: WebhookEventType;

@@ -6,7 +6,8 @@ import type { AuditRepository } from '../ports/audit.js';
 import type { Page, PageQuery } from '../ports/common.js';
 import { RETRY_WINDOW_MS } from './backoff.js';
 import { newWebhookSecret } from './signature.js';
-import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookRepository } from './webhook-ports.js';
+import type { WebhookEventType } from '../../shared/webhooks.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepository } from './webhook-ports.js';
 
 export type EndpointView = Omit<WebhookEndpoint, 'secret'>;
 export type DeliveryView = Omit<WebhookDelivery, 'orgId' | 'seq'> & { attemptLog: Omit<WebhookAttempt, 'orgId' | 'deliveryId'>[] };
@@ -69,6 +70,20 @@ export class WebhookService {
       now,
     );
     return view(updated);
+  }
+
+  /**
+   * Replaces the signing secret; the answer carries the new one, once. Every attempt from now on
+   * (retries of queued deliveries included) is signed with it only, so the old one stops working at once.
+   */
+  async rotateSecret(actor: Actor, id: string): Promise<WebhookEndpoint> {
+    requireRole(actor, 'admin');
+    const now = this.deps.clock();
+    const updated = await this.deps.store.webhooks.updateEndpoint(actor.orgId, id, { secret: newWebhookSecret() }, now);
+    if (!updated) throw new AppError('NOT_FOUND');
+    // Never the secret itself: the audit trail is readable by every admin and exported.
+    await this.audit(actor, 'webhook.rotate-secret', null, { endpointId: id, url: updated.url }, now);
+    return updated;
   }
 
   async remove(actor: Actor, id: string): Promise<void> {

@@ -103,7 +103,7 @@ const OutboxRowSchema = z
 
 const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
 
-// Tokens are `u1.<base64url>.<base64url>`: only those characters, so a link stays a short ASCII line.
+// Tokens are `u1.<base64url>.<base64url>` (a user) or `g1.…` (a guardian contact): only those characters, so a link stays a short ASCII line.
 const UnsubscribeQuery = z.object({
   token: z
     .string()
@@ -220,7 +220,9 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       method: 'get',
       path: '/unsubscribe',
       summary: 'Unsubscribe from one category of email (the link in every notification email)',
-      description: 'The signed token names the user and the category; following the link again changes nothing more.',
+      description:
+        "The signed token names the category and the recipient: a user, or a guardian contact of a student (by the address's key), " +
+        'recorded on the contact. Following the link again changes nothing more.',
       tags: ['alerts'],
       access: 'public',
       query: UnsubscribeQuery,

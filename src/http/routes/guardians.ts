@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LANGUAGE_PATTERN, MAX_GUARDIANS } from '../../domain/guardians/guardian-service.js';
+import { EMAIL_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
@@ -13,7 +14,14 @@ const ContactSchema = z
   })
   .describe('A guardian contact');
 
-const ContactsSchema = z.object({ items: z.array(ContactSchema) });
+const ContactViewSchema = ContactSchema.extend({
+  unsubscribed: z
+    .array(z.enum(EMAIL_CATEGORIES))
+    .optional()
+    .describe('Email categories this address stopped for this student (the link in a guardian email); absent when none'),
+}).describe('A guardian contact');
+
+const ContactsSchema = z.object({ items: z.array(ContactViewSchema) });
 const ContactsBody = z.object({
   contacts: z.array(ContactSchema).max(MAX_GUARDIANS).describe('The whole list; it replaces the stored one ([] removes it)'),
 });
@@ -39,7 +47,9 @@ export function guardianRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'put',
     path: '/users/:id/guardians',
     summary: "Replace a student's guardian contacts (admins)",
-    description: 'Audited on the user (`user.guardians`).',
+    description:
+      'Audited on the user (`user.guardians`). An address that unsubscribed (the link in a guardian email) stays unsubscribed ' +
+      'through a replacement or an import.',
     tags: ['users'],
     access: ['admin'],
     params: IdParams,

@@ -45,6 +45,14 @@ const SettingsSchema = z
     riskThreshold: limited(SETTING_LIMITS.riskThreshold).describe(
       'Attendance percentage under which reports list a subject or student at risk (default 75)',
     ),
+    notifyStudent: z
+      .boolean()
+      .optional()
+      .describe('At-risk alerts also go to the student concerned, in-app and by email (absent: off; docs/notifications.md)'),
+    notifyGuardians: z
+      .boolean()
+      .optional()
+      .describe("At-risk alerts also go by email to the student's guardian contacts, in their language (absent: off)"),
   })
   .describe('Session defaults and check-in rules; session defaults apply when the teacher opening a session leaves a value out');
 

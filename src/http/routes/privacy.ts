@@ -136,7 +136,15 @@ const PersonExportSchema = z
     audit: z.array(AuditExport).describe('Audit entries about the person, by them, or naming them; oldest first'),
     excuses: z.array(ExcuseExport).describe('Excuses of the person, newest first, documents described but not included'),
     guardians: z
-      .array(z.object({ name: z.string(), relation: z.string(), email: z.string(), language: z.string() }))
+      .array(
+        z.object({
+          name: z.string(),
+          relation: z.string(),
+          email: z.string(),
+          language: z.string(),
+          unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)).optional().describe('Email categories the address stopped; absent when none'),
+        }),
+      )
       .describe('Their guardian contacts'),
     notifications: z.array(NotificationExport).describe('Notifications addressed to the person, newest first'),
     emailPreferences: z

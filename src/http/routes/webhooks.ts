@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DELIVERY_STATES, WEBHOOK_EVENTS } from '../../domain/webhooks/webhook-ports.js';
+import { DELIVERY_STATES, WEBHOOK_EVENTS } from '../../shared/webhooks.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf } from '../schemas.js';
@@ -10,7 +10,7 @@ const EventsSchema = z
   .array(z.enum(WEBHOOK_EVENTS))
   .min(1)
   .max(WEBHOOK_EVENTS.length)
-  .describe('Events sent to the endpoint; `alert.raised` is reserved (accepted, not produced yet)');
+  .describe('Events sent to the endpoint (docs/webhooks.md)');
 
 const EndpointSchema = z
   .object({
@@ -28,7 +28,7 @@ const EndpointSchema = z
   .describe('A webhook endpoint of the organisation');
 
 const CreatedEndpointSchema = EndpointSchema.extend({
-  secret: z.string().describe('The signing secret (docs/webhooks.md); shown only in this answer'),
+  secret: z.string().describe('The signing secret (docs/webhooks.md); shown only in this answer (on creation and rotation)'),
 });
 
 const EndpointBody = z.object({
@@ -108,6 +108,21 @@ export function webhookRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     body: EndpointPatch,
     response: { status: 200, description: 'The endpoint', schema: EndpointSchema },
     handler: ({ actor, params, body }) => webhooks.update(actor, params.id, body),
+  });
+
+  routes.define({
+    method: 'post',
+    path: '/webhooks/:id/rotate-secret',
+    summary: "Replace a webhook endpoint's signing secret",
+    description:
+      'The answer carries the new secret, once. Every attempt from now on, retries of queued deliveries included, is ' +
+      'signed with the new secret only: update the receiver at once (deliveries it refuses meanwhile are retried). ' +
+      'Audited as `webhook.rotate-secret` (without the secret).',
+    tags: ['webhooks'],
+    access: ADMIN,
+    params: IdParams,
+    response: { status: 200, description: 'The endpoint with its new secret', schema: CreatedEndpointSchema },
+    handler: ({ actor, params }) => webhooks.rotateSecret(actor, params.id),
   });
 
   routes.define({

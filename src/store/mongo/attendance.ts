@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type RecordRepository, PROXY_PEERS_PER_CRITERION } from '../../domain/ports/records.js';
@@ -87,7 +87,7 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
   return {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
-      const update = q.recordInsertIfAbsentUpdate(orgId, newId(), input, clock());
+      const update = q.recordInsertIfAbsentUpdate(orgId, newTimeOrderedId(), input, clock());
       try {
         const res = await m.records.findOneAndUpdate(filter, update, {
           upsert: true,

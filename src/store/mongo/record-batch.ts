@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type AttendanceRecord, type RecordRepository, type RecordWrite, type RecordWriteResult } from '../../domain/ports/records.js';
 import { isDuplicateKeyError } from './errors.js';
@@ -50,7 +50,7 @@ export async function writeRecordBatch(
   if (entries.length > 0) {
     try {
       await m.audit.insertMany(
-        entries.map(({ entry }) => fromAudit({ id: newId(), ...entry }, new Types.ObjectId())),
+        entries.map(({ entry }) => fromAudit({ id: newTimeOrderedId(), ...entry }, new Types.ObjectId())),
         { ordered: false },
       );
     } catch (err) {
@@ -73,28 +73,46 @@ async function insertAll(
     if (w.kind !== 'insert') continue;
     const key = keyOf(w.input.sessionId, w.input.studentId);
     if (inserts.has(key)) repeats.push({ i, key });
-    else inserts.set(key, { i, w, id: newId() });
+    else inserts.set(key, { i, w, id: newTimeOrderedId() });
   }
   if (inserts.size === 0) return;
   const now = clock();
   const sent = [...inserts.values()];
   const failed = new Map<number, unknown>();
-  try {
-    await m.records.bulkWrite(
-      sent.map(({ w, id }) => ({
-        updateOne: {
-          filter: q.recordKeyFilter(w.orgId, w.input.sessionId, w.input.studentId),
-          update: q.recordInsertIfAbsentUpdate(w.orgId, id, w.input, now),
-          upsert: true,
-        },
-      })),
-      { ordered: false },
-    );
-  } catch (err) {
-    const writeErrors = bulkWriteErrors(err);
-    if (writeErrors === null) throw err;
-    // Lost races (duplicate key) are read back below like the others.
-    for (const e of writeErrors) if (!isDuplicateKeyError(e)) failed.set(e.index, e);
+  // Indexes into `sent` still to send. A server may stop an unordered bulk at its first error
+  // (FerretDB does), leaving the writes after it unattempted: those are sent again. Sending one
+  // again that was stored is harmless: its upsert then matches and sets nothing.
+  let todo = sent.map((_, n) => n);
+  while (todo.length > 0) {
+    const round = todo;
+    try {
+      await m.records.bulkWrite(
+        round.map((n) => {
+          const { w, id } = sent[n]!;
+          return {
+            updateOne: {
+              filter: q.recordKeyFilter(w.orgId, w.input.sessionId, w.input.studentId),
+              update: q.recordInsertIfAbsentUpdate(w.orgId, id, w.input, now),
+              upsert: true,
+            },
+          };
+        }),
+        { ordered: false },
+      );
+      break;
+    } catch (err) {
+      const writeErrors = bulkWriteErrors(err);
+      if (writeErrors === null || writeErrors.length === 0) throw err;
+      const errored = new Set<number>();
+      for (const e of writeErrors) {
+        const n = round[e.index]!;
+        errored.add(n);
+        // Lost races (duplicate key) are read back below like the others.
+        if (!isDuplicateKeyError(e)) failed.set(n, e);
+      }
+      const first = Math.min(...writeErrors.map((e) => e.index));
+      todo = round.slice(first + 1).filter((n) => !errored.has(n));
+    }
   }
   const docs = await m.records
     .find({

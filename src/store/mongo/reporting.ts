@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import type { AuditEntry, AuditRepository } from '../../domain/ports/audit.js';
 import type { SummaryRepository } from '../../domain/ports/summaries.js';
 import { fromAudit, summaryId, toAudit, toSummary } from './mapping.js';
@@ -43,7 +43,7 @@ export function summaryRepository(m: Models, clock: () => Date): SummaryReposito
 export function auditRepository(m: Models): AuditRepository {
   return {
     async append(entry) {
-      const a: AuditEntry = { id: newId(), ...entry };
+      const a: AuditEntry = { id: newTimeOrderedId(), ...entry };
       const doc = fromAudit(a, new Types.ObjectId());
       await m.audit.create(doc);
       return toAudit(doc);

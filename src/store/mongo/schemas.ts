@@ -75,6 +75,9 @@ const organisationSettingsSchema = new Schema(
     sharedDevice: { type: String, enum: SHARED_DEVICE_RULES, default: 'flag' },
     // Absent on older documents: normaliseSettings gives the default.
     riskThreshold: { type: Number, min: 0, max: 100 },
+    // Absent on older documents: off.
+    notifyStudent: { type: Boolean },
+    notifyGuardians: { type: Boolean },
     // Absent on older documents: normaliseSettings gives the defaults.
     retention: {
       type: new Schema(
@@ -601,6 +604,8 @@ export interface GuardianDoc {
   orgId: string;
   studentId: string;
   contacts: Array<{ name: string; relation: string; email: string; language: string }>;
+  /** `<category>:<email key>` of each unsubscribe; absent on documents written before guardians could unsubscribe. */
+  unsubscribed?: string[];
   updatedAt: Date;
 }
 
@@ -618,6 +623,7 @@ export const guardianSchema = new Schema<GuardianDoc>(
       ],
       default: [],
     },
+    unsubscribed: { type: [String], default: undefined },
     updatedAt: { type: Date, required: true },
   },
   { ...base, collection: 'guardians' },

@@ -109,6 +109,7 @@ export const guardians: Pair<'guardians'> = {
     orgId: d.orgId,
     studentId: d.studentId,
     contacts: d.contacts.map((c) => ({ name: c.name, relation: c.relation, email: c.email, language: c.language })),
+    unsubscribed: d.unsubscribed ?? [],
     updatedAt: d.updatedAt,
   }),
   from: (e) => ({ _id: `${e.orgId}:${e.studentId}`, ...e }),

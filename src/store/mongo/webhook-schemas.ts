@@ -1,11 +1,6 @@
 import { Schema } from 'mongoose';
-import {
-  DELIVERY_STATES,
-  WEBHOOK_EVENTS,
-  type WebhookAttempt,
-  type WebhookDelivery,
-  type WebhookEndpoint,
-} from '../../domain/webhooks/webhook-ports.js';
+import { DELIVERY_STATES, WEBHOOK_EVENTS } from '../../shared/webhooks.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../domain/webhooks/webhook-ports.js';
 
 // Outbound webhooks: endpoints, their queued deliveries, the attempts log, and the counter that
 // orders deliveries. The copy from SQLite carries the first three (transfer-mapping.ts).

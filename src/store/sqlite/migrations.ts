@@ -525,6 +525,25 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 19,
+    name: 'records by session',
+    // Without it the planner answered "org_id = ? AND session_id = ?" (the group commit's
+    // peer read, the roster, the proxy peers) from records_student on org_id alone, reading
+    // every record of the organisation: a check-in's cost grew with the term. The created_at,
+    // id tail serves listBySession's ORDER BY without a sort.
+    sql: `
+      CREATE INDEX records_session ON records (org_id, session_id, created_at, id);
+    `,
+  },
+  {
+    version: 20,
+    name: 'unsubscribes of guardian contacts',
+    // A JSON array of '<category>:<email key>' beside the list, so replacing the list keeps it.
+    sql: `
+      ALTER TABLE guardian_contacts ADD COLUMN unsubscribed TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
+  {
+    version: 21,
     name: 'meeting rooms',
     // A meeting's room over its subject's classroom (NULL / '[]': the subject's), the room a
     // session copies from its meeting or was opened with, and the meeting it was created from.

@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 import { type AuditEntry, type AuditRepository } from '../../domain/ports/audit.js';
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type DailySummary, type SummaryRepository } from '../../domain/ports/summaries.js';
@@ -39,7 +39,7 @@ export function auditRepository(db: SqliteDb): AuditRepository {
   const insert = insertSql(audit, false);
   return {
     async append(entry) {
-      const a: AuditEntry = { id: newId(), ...entry };
+      const a: AuditEntry = { id: newTimeOrderedId(), ...entry };
       db.stmt(insert).run(audit.toRow(a));
       // Return what a later read returns (undefined from/to reads back as null).
       return audit.fromRow(audit.toRow(a));

@@ -133,6 +133,7 @@ export const LATER_TABLES: { [C in Exclude<CollectionName, keyof typeof CORE_TAB
     orgId: v('org_id'),
     studentId: v('student_id'),
     contacts: j('contacts'),
+    unsubscribed: j('unsubscribed'),
     updatedAt: d('updated_at'),
   }),
   onerosterObjects: table('oneroster_objects', ['org_id', 'kind', 'sourced_id'], {

@@ -1,13 +1,7 @@
 import { countByOrg } from './identity.js';
 import { newId } from '../../shared/ids.js';
-import type {
-  DeliveryState,
-  WebhookAttempt,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookEventType,
-  WebhookRepository,
-} from '../../domain/webhooks/webhook-ports.js';
+import type { DeliveryState, WebhookEventType } from '../../shared/webhooks.js';
+import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepository } from '../../domain/webhooks/webhook-ports.js';
 import type { SqliteDb } from './db.js';
 
 type Row = Record<string, unknown>;
@@ -64,6 +58,7 @@ function attemptOf(r: Row): WebhookAttempt {
 const PATCH_COLUMNS = {
   url: 'url',
   description: 'description',
+  secret: 'secret',
   events: 'events',
   active: 'active',
   failingSince: 'failing_since',

@@ -1,6 +1,10 @@
-/** Face references: find a student, take or upload 1 to 5 photos, see each photo's result. */
+/**
+ * Face references: find a student, record or withdraw their guardian's consent (docs/privacy.md),
+ * take or upload 1 to 5 photos, see each photo's result.
+ */
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
-import { announce, byId, errorText, h, reasonText, show } from '../lib/dom.js';
+import { announce, byId, dateTime, errorText, h, reasonText, show } from '../lib/dom.js';
+import { jsonBody } from './fetch-all.js';
 import { captureSelfie, startCamera, stopCamera } from '../lib/selfie.js';
 import type { Page, User } from './types.js';
 
@@ -12,6 +16,14 @@ interface FaceStatus {
   photoCount: number;
   updatedAt: string | null;
   proposal: { createdAt: string; photoCount: number } | null;
+}
+
+interface Consent {
+  textVersion: string;
+  givenBy: 'student' | 'guardian';
+  guardianName: string | null;
+  givenAt: string;
+  withdrawnAt: string | null;
 }
 
 interface Photo {
@@ -68,6 +80,26 @@ async function loadStatus(): Promise<void> {
   byId<HTMLButtonElement>('face-remove').disabled = !s.enrolled;
 }
 
+function consentText(c: Consent): string {
+  const who = c.givenBy === 'guardian' ? `by their guardian ${c.guardianName ?? ''}` : 'by the student themself';
+  return `given ${who} on ${dateTime(c.givenAt)}, text version ${c.textVersion}`;
+}
+
+async function loadConsent(): Promise<void> {
+  if (!student) return;
+  const { items } = await apiJson<{ items: Consent[] }>(`/api/v1/users/${encodeURIComponent(student.id)}/consents`);
+  const standing = items.filter((c) => c.withdrawnAt === null);
+  const last = items.at(-1);
+  byId('consent-status').textContent =
+    standing.length > 0
+      ? `Consent in force: ${standing.map(consentText).join('; ')}.`
+      : last
+        ? `No consent in force: the last one (${consentText(last)}) was withdrawn on ${dateTime(last.withdrawnAt)}.`
+        : 'No consent recorded: the face reference cannot be set and selfie check-ins go to the teacher.';
+  show(byId('consent-form'), standing.length === 0);
+  show(byId('consent-withdraw'), standing.length > 0);
+}
+
 function choose(user: User): void {
   student = user;
   for (const p of photos) URL.revokeObjectURL(p.url);
@@ -77,7 +109,10 @@ function choose(user: User): void {
   byId('face-error').textContent = '';
   show(byId('face-student'), true);
   byId('face-student-name').focus();
+  byId('consent-error').textContent = '';
+  byId<HTMLFormElement>('consent-form').reset();
   void loadStatus().catch((err: unknown) => (byId('face-error').textContent = errorText(err)));
+  void loadConsent().catch((err: unknown) => (byId('consent-error').textContent = errorText(err)));
 }
 
 async function upload(): Promise<void> {
@@ -160,6 +195,38 @@ export function bindFaces(): void {
   byId('face-upload').addEventListener('click', () => {
     byId('face-error').textContent = '';
     upload().catch((err: unknown) => (byId('face-error').textContent = errorText(err)));
+  });
+  const consentForm = byId<HTMLFormElement>('consent-form');
+  consentForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!student) return;
+    const data = new FormData(consentForm);
+    const body = {
+      givenBy: 'guardian',
+      guardianName: String(data.get('guardianName') ?? '').trim(),
+      textVersion: String(data.get('textVersion') ?? '').trim(),
+    };
+    byId('consent-error').textContent = '';
+    const name = student.name;
+    apiJson(`/api/v1/users/${encodeURIComponent(student.id)}/consents`, jsonBody('POST', body))
+      .then(async () => {
+        consentForm.reset();
+        await loadConsent();
+        announce(byId('live'), `Consent recorded for ${name}.`);
+      })
+      .catch((err: unknown) => (byId('consent-error').textContent = errorText(err)));
+  });
+  byId('consent-withdraw').addEventListener('click', () => {
+    if (!student) return;
+    const name = student.name;
+    if (!confirm(`Withdraw the consent of ${name}? Their face reference and any pending proposal are deleted at once.`)) return;
+    byId('consent-error').textContent = '';
+    apiJson<{ faceDeleted: boolean }>(`/api/v1/users/${encodeURIComponent(student.id)}/consents`, { method: 'DELETE' })
+      .then(async (result) => {
+        await Promise.all([loadConsent(), loadStatus()]);
+        announce(byId('live'), `Consent of ${name} withdrawn${result.faceDeleted ? '; their face data was deleted' : ''}.`);
+      })
+      .catch((err: unknown) => (byId('consent-error').textContent = errorText(err)));
   });
   byId('face-remove').addEventListener('click', () => {
     if (!student || !confirm(`Remove the face reference of ${student.name}?`)) return;

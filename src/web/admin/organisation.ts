@@ -1,4 +1,4 @@
-/** Organisation settings: name, time zone, session defaults, the shared-device rule and retention (GET/PATCH /organisation). */
+/** Organisation settings: name, time zone, session defaults, the shared-device rule, retention and who hears of alerts (GET/PATCH /organisation). */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, useTimeZone } from '../lib/dom.js';
 import { jsonBody } from './fetch-all.js';
@@ -17,6 +17,8 @@ interface Organisation {
     sharedDevice: 'flag' | 'refuse';
     retention: { probeDays: number; locationDays: number; locationMode: 'keep' | 'never'; ipDays: number };
     riskThreshold: number;
+    notifyStudent?: boolean;
+    notifyGuardians?: boolean;
   };
 }
 
@@ -47,6 +49,8 @@ function fill(org: Organisation): void {
   byId<HTMLSelectElement>('org-location-mode').value = retention.locationMode;
   input('org-ip-days').value = retention.ipDays.toString();
   input('org-risk-threshold').value = org.settings.riskThreshold.toString();
+  input('org-notify-student').checked = org.settings.notifyStudent === true;
+  input('org-notify-guardians').checked = org.settings.notifyGuardians === true;
 }
 
 export async function loadOrganisation(): Promise<void> {
@@ -81,6 +85,8 @@ export function bindOrganisation(): void {
           ipDays: Number(input('org-ip-days').value),
         },
         riskThreshold: Number(input('org-risk-threshold').value),
+        notifyStudent: input('org-notify-student').checked,
+        notifyGuardians: input('org-notify-guardians').checked,
       },
     };
     byId('org-error').textContent = '';

@@ -51,19 +51,37 @@ export function timeLeft(iso: string, now = Date.now()): string {
 }
 
 let clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
+let stamp = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short' });
 
 /** Times on this page read in the organisation's time zone (GET /organisation), not the device's. */
 export function useTimeZone(timeZone: string): void {
   clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone });
+  stamp = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short', timeZone });
 }
 
 export function clockTime(iso: string | null): string {
   return iso ? clock.format(new Date(iso)) : '';
 }
 
+/** Day and time, for what may lie days back (delivery logs, consents). */
+export function dateTime(iso: string | null): string {
+  return iso ? stamp.format(new Date(iso)) : '';
+}
+
 /** The value of a query-string parameter of the current page. */
 export function queryParam(name: string): string | null {
   return new URLSearchParams(location.search).get(name);
+}
+
+/** Saves `blob` as a file named `name` through a temporary link. */
+export function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoked later: some browsers read the URL only after the click has returned.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** A readable message for any error a command or request raised. */

@@ -17,7 +17,18 @@ const FACE_PHOTO = '/work/shared/faces/photos/img1.jpg';
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
-const TABS = ['users', 'import', 'subjects', 'faces', 'proposals', 'class-photo', 'organisation'] as const;
+const TABS = [
+  'users',
+  'import',
+  'subjects',
+  'faces',
+  'proposals',
+  'class-photo',
+  'calendar',
+  'alerts',
+  'organisation',
+  'webhooks',
+] as const;
 
 /** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */
 function importCsv(): string {
@@ -131,6 +142,39 @@ describe('admin console (Chromium)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'import-done-laptop.png'), fullPage: true });
   });
 
+  it('imports guardian contacts from CSV: a bad row refuses the whole file by its line, a good file is written', async () => {
+    const page = laptop;
+    await goTo(page, 'import');
+    const csv = (rows: string[]) => ({
+      name: 'guardians.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(['name,relation,email,language,student_number', ...rows].join('\n') + '\n'),
+    });
+    await page.setInputFiles(
+      '#guardians-file',
+      csv(['Ann Parent,mother,ann@example.org,fr,N001', 'Nobody,father,nobody@example.org,en,NO_SUCH_NUMBER']),
+    );
+    await page.click('#guardians-form button[type="submit"]');
+    await page.waitForSelector('#guardians-errors-block:not([hidden])');
+    expect(await page.locator('#guardians-errors-body th').allTextContents()).to.deep.equal(['3']);
+    const student = (await srv.store.users.getByEmail(org.id, 'imported001@demo.school'))!;
+    expect(await srv.store.guardians.get(org.id, student.id)).to.deep.equal([]);
+
+    await page.setInputFiles(
+      '#guardians-file',
+      csv(['Ann Parent,mother,ann@example.org,fr,N001', 'Bob Parent,father,bob@example.org,en,N001']),
+    );
+    await page.click('#guardians-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /Imported 2 contact\(s\) for 1 student/.test(document.getElementById('guardians-status')?.textContent ?? ''),
+    );
+    expect(await page.isHidden('#guardians-errors-block')).to.equal(true);
+    expect((await srv.store.guardians.get(org.id, student.id)).map((g) => [g.name, g.relation, g.language])).to.deep.equal([
+      ['Ann Parent', 'mother', 'fr'],
+      ['Bob Parent', 'father', 'en'],
+    ]);
+  });
+
   it('adds a subject and enrols the imported students from the same CSV, then removes two', async () => {
     const page = laptop;
     await goTo(page, 'subjects');
@@ -211,7 +255,115 @@ describe('admin console (Chromium)', function () {
     expect(await page.textContent('#face-error')).to.match(/face|unavailable/i);
   });
 
-  it('changes the organisation name, time zone, session defaults, shared-device rule, retention and risk threshold', async () => {
+  it("records a student's consent from the guardian's signed form, then withdraws it with the face reference", async () => {
+    const page = laptop;
+    await goTo(page, 'faces');
+    const student = (await srv.store.users.getByEmail(org.id, 'student08@demo.school'))!;
+    const reference = { orgId: org.id, userId: student.id, modelId: 'm', modelVersion: '1', embeddings: [[0.6, 0.8]] };
+    await srv.store.faces.put({ ...reference, photos: null });
+    await page.fill('#face-q', student.name);
+    await page.click('#face-search button[type="submit"]');
+    await page.click(`#face-results button[aria-label="Choose ${student.name}"]`);
+    await page.waitForFunction(() => /No consent recorded/.test(document.getElementById('consent-status')?.textContent ?? ''));
+    expect(await page.isVisible('#consent-withdraw')).to.equal(false);
+
+    await page.fill('#consent-guardian', 'Grace Hopper');
+    await page.fill('#consent-version', '2026-09 form');
+    await page.click('#consent-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /Consent in force: given by their guardian Grace Hopper/.test(document.getElementById('consent-status')?.textContent ?? ''),
+    );
+    expect(await page.textContent('#consent-status')).to.contain('text version 2026-09 form');
+    expect(await page.isVisible('#consent-form')).to.equal(false);
+    const [consent] = await srv.store.consents.listForUser(org.id, student.id);
+    expect(consent).to.deep.include({ givenBy: 'guardian', guardianName: 'Grace Hopper', textVersion: '2026-09 form', withdrawnAt: null });
+    await page.screenshot({ path: path.join(SHOTS, 'consent-laptop.png'), fullPage: true });
+
+    await page.click('#consent-withdraw');
+    await page.waitForFunction(() =>
+      /No consent in force: the last one .* was withdrawn/.test(document.getElementById('consent-status')?.textContent ?? ''),
+    );
+    await page.waitForFunction(() => /No face reference yet/.test(document.getElementById('face-status')?.textContent ?? ''));
+    expect(await page.isVisible('#consent-form')).to.equal(true);
+    expect((await srv.store.consents.listForUser(org.id, student.id))[0]!.withdrawnAt).to.be.instanceOf(Date);
+    expect(await srv.store.faces.get(org.id, student.id)).to.equal(null);
+  });
+
+  it('adds a term, a one-day holiday and a week of closure, refuses a backwards range, and deletes a holiday', async () => {
+    const page = laptop;
+    await goTo(page, 'calendar');
+    await page.waitForSelector('#terms-body td:has-text("No term yet")');
+    await page.fill('#terms-name', 'Autumn term');
+    await page.fill('#terms-start', '2026-09-01');
+    await page.fill('#terms-end', '2026-12-18');
+    await page.click('#terms-form button[type="submit"]');
+    await page.waitForSelector('#terms-body th:has-text("Autumn term")');
+    expect(await page.textContent('#terms-body tr td')).to.equal('2026-09-01 to 2026-12-18');
+
+    await page.fill('#holidays-name', 'Armistice');
+    await page.fill('#holidays-start', '2026-11-11');
+    await page.click('#holidays-form button[type="submit"]');
+    await page.waitForSelector('#holidays-body th:has-text("Armistice")');
+    await page.fill('#holidays-name', 'Half term');
+    await page.fill('#holidays-start', '2026-10-26');
+    await page.fill('#holidays-end', '2026-10-19');
+    await page.click('#holidays-form button[type="submit"]');
+    expect(await page.textContent('#holidays-form-error')).to.equal('The last day comes before the first.');
+    await page.fill('#holidays-end', '2026-10-30');
+    await page.click('#holidays-form button[type="submit"]');
+    await page.waitForSelector('#holidays-body th:has-text("Half term")');
+    const holidays = () => srv.store.timetable.listHolidays(org.id).then((hs) => hs.map((x) => [x.name, x.startDay, x.endDay]));
+    expect(await holidays()).to.deep.equal([
+      ['Half term', '2026-10-26', '2026-10-30'],
+      ['Armistice', '2026-11-11', '2026-11-11'],
+    ]);
+    expect((await srv.store.timetable.listTerms(org.id)).map((t) => [t.name, t.startDay, t.endDay])).to.deep.equal([
+      ['Autumn term', '2026-09-01', '2026-12-18'],
+    ]);
+
+    await page.click('#holidays-body button[aria-label="Delete the holiday Armistice"]');
+    await page.waitForSelector('#holidays-body th:has-text("Armistice")', { state: 'detached' });
+    expect(await holidays()).to.deep.equal([['Half term', '2026-10-26', '2026-10-30']]);
+    await page.screenshot({ path: path.join(SHOTS, 'calendar-laptop.png'), fullPage: true });
+  });
+
+  it('adds an alert rule of each kind with the fields that kind takes, and removes one', async () => {
+    const page = laptop;
+    await goTo(page, 'alerts');
+    await page.waitForSelector('#alert-rules-body td:has-text("No rule yet")');
+    expect(await page.isHidden('#ar-window-field')).to.equal(true);
+    await page.fill('#ar-count', '3');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("3 absences in a row")');
+
+    await page.selectOption('#ar-kind', 'low-attendance');
+    expect(await page.textContent('#ar-count-label')).to.equal('Sessions held in the window before attendance is judged');
+    await page.fill('#ar-count', '5');
+    await page.fill('#ar-threshold', '80');
+    await page.fill('#ar-window', '30');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:has-text("Attendance under 80 % over 30 days")');
+
+    await page.selectOption('#ar-kind', 'repeated-lateness');
+    expect(await page.isHidden('#ar-threshold-field')).to.equal(true);
+    await page.fill('#ar-count', '4');
+    await page.fill('#ar-window', '14');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("Late 4 times within 14 days")');
+    const rules = () => srv.store.alerts.listRules(org.id).then((rs) => rs.map((r) => [r.kind, r.count, r.thresholdPct, r.windowDays]));
+    expect(await rules()).to.deep.equal([
+      ['consecutive-absences', 3, null, null],
+      ['low-attendance', 5, 80, 30],
+      ['repeated-lateness', 4, null, 14],
+    ]);
+
+    await page.click('#alert-rules-body button[aria-label="Remove the rule: 3 absences in a row"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("3 absences in a row")', { state: 'detached' });
+    expect((await rules()).map((r) => r[0])).to.deep.equal(['low-attendance', 'repeated-lateness']);
+    await page.screenshot({ path: path.join(SHOTS, 'alerts-laptop.png'), fullPage: true });
+  });
+
+  it('changes the organisation name, time zone, session defaults, shared-device rule, retention, risk threshold and alert recipients', async () => {
     const page = laptop;
     await goTo(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
@@ -225,6 +377,8 @@ describe('admin console (Chromium)', function () {
     await page.selectOption('#org-location-mode', 'never');
     expect(await page.inputValue('#org-risk-threshold')).to.equal('75');
     await page.fill('#org-risk-threshold', '80');
+    expect(await page.isChecked('#org-notify-guardians')).to.equal(false);
+    await page.check('#org-notify-guardians');
     await page.click('#org-form button[type="submit"]');
     await page.waitForFunction(() => /Settings saved/.test(document.getElementById('org-status')?.textContent ?? ''));
     const saved = (await srv.store.organisations.get(org.id))!;
@@ -235,6 +389,35 @@ describe('admin console (Chromium)', function () {
     expect(saved.settings.sharedDevice).to.equal('refuse');
     expect(saved.settings.retention).to.deep.equal({ probeDays: 7, locationDays: 30, locationMode: 'never', ipDays: 3 });
     expect(saved.settings.riskThreshold).to.equal(80);
+    expect(saved.settings).to.include({ notifyGuardians: true }).and.not.to.have.property('notifyStudent');
+  });
+
+  it('renames an absence category, adds one and removes one, saving the list whole', async () => {
+    const page = laptop;
+    await goTo(page, 'organisation');
+    await page.waitForFunction(() => document.querySelectorAll('#cat-body tr').length === 3);
+    expect(
+      await page.locator('#cat-body input[name="code"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+    ).to.deep.equal(['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED']);
+    await page.locator('#cat-body input[name="label"]').first().fill('Illness or medical appointment');
+    await page.click('#cat-body button[aria-label="Remove the category SCHOOL_TRIP"]');
+    await page.click('#cat-add');
+    const added = page.locator('#cat-body tr').last();
+    await added.locator('input[name="code"]').fill('RELIGIOUS');
+    await added.locator('input[name="label"]').fill('Religious observance');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => /Absence categories saved/.test(document.getElementById('cat-status')?.textContent ?? ''));
+    expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal([
+      { code: 'MEDICAL', label: 'Illness or medical appointment', authorised: true },
+      { code: 'UNAUTHORISED', label: 'Unauthorised', authorised: false },
+      { code: 'RELIGIOUS', label: 'Religious observance', authorised: true },
+    ]);
+    // A code the server refuses is said in words, and nothing changes.
+    await page.locator('#cat-body input[name="code"]').last().fill('MEDICAL');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#cat-error')).to.equal('Row 3, code: MEDICAL is given twice.');
+    expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.have.length(3);
   });
 
   it('finds, edits and deactivates a user', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -239,6 +239,29 @@ describe('report pages (Chromium, axe-core)', function () {
     expect(await page.evaluate(() => document.documentElement.scrollWidth), JSON.stringify(wide)).to.be.at.most(PHONE.width);
     await page.screenshot({ path: path.join(SHOTS, 'admin-phone.png'), fullPage: true });
     await expectAccessible(page, 'reports (admin, phone)');
+  });
+
+  it('an admin downloads every record of the organisation over the range as CSV; a teacher is not offered it', async () => {
+    const page = await openAs('/reports.html', 'admin@demo.school', DEMO_PASSWORDS.admin, LAPTOP);
+    await page.waitForSelector('body[data-ready="true"]');
+    const from = await page.inputValue('#range-from');
+    const to = await page.inputValue('#range-to');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+    expect(download.suggestedFilename()).to.equal(`attendance-${from}-${to}.csv`);
+    const saved = readFileSync((await download.path())!, 'utf8');
+    const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
+    const res = await fetch(`${srv.baseUrl}/api/v1/attendance.csv?from=${from}&to=${to}`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(saved).to.equal(await res.text());
+    const lines = saved.trim().split('\n');
+    expect(lines[0]).to.match(/^day,sessionId,startsAt,subjectCode,studentNumber/);
+    expect(lines.length, 'the seeded history has records').to.be.above(100);
+    await page.waitForFunction(() => /Downloaded attendance-/.test(document.getElementById('report-status')?.textContent ?? ''));
+
+    const teacher = await openAs('/reports.html', 'ada@demo.school', DEMO_PASSWORDS.teacher, LAPTOP);
+    await teacher.waitForSelector('body[data-ready="true"]');
+    expect(await teacher.isHidden('#export-csv')).to.equal(true);
   });
 
   it('a student sees their percentage per subject and their recent sessions on the phone page', async () => {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { AlertService } from '../../../src/domain/alerts/alert-service.js';
-import type { EventBus } from '../../../src/domain/events.js';
 import { toWebhookEvent } from '../../../src/domain/webhooks/webhook-producer.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
@@ -14,8 +13,8 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
 
   beforeEach(async () => {
     f = await createLiveFixture({ students: 3 });
-    alerts = new AlertService({ store: f.store, events: f.deps.events, now: f.clock.now, jobs: f.deps.jobs });
-    detach = alerts.attach(f.deps.events as EventBus);
+    alerts = new AlertService({ store: f.store, events: f.bus, now: f.clock.now, jobs: f.jobs });
+    detach = alerts.attach(f.bus);
   });
   afterEach(async () => {
     detach();
@@ -30,7 +29,7 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
     for (const i of present)
       await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: f.students[i]!.id, status: 'present', ip: null });
     await f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    await f.deps.jobs.drain(10_000);
+    await f.jobs.drain(10_000);
     return session.id;
   }
 
@@ -86,10 +85,10 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
     const teacher = f.actor(f.teacher);
     const target = { sessionId: last, studentId: f.students[0]!.id, ip: null, reason: 'was in the lab' };
     await f.live.checkins.mark(teacher, { ...target, status: 'present' });
-    await f.deps.jobs.drain(10_000);
+    await f.jobs.drain(10_000);
     expect(await alertsFor(f.teacher.id)).to.have.length(1);
     await f.live.checkins.mark(teacher, { ...target, status: 'absent', reason: 'was not, after all' });
-    await f.deps.jobs.drain(10_000);
+    await f.jobs.drain(10_000);
     expect(await alertsFor(f.teacher.id)).to.have.length(2);
   });
 
@@ -99,11 +98,7 @@ describe('at-risk alerts (domain, embedded store, injected clock)', () => {
     await heldSession([1, 2]);
     const twice = await Promise.all([
       alerts.evaluateSubject(f.org.id, f.subject.id, null),
-      new AlertService({ store: f.store, events: f.deps.events, now: f.clock.now, jobs: f.deps.jobs }).evaluateSubject(
-        f.org.id,
-        f.subject.id,
-        null,
-      ),
+      new AlertService({ store: f.store, events: f.bus, now: f.clock.now, jobs: f.jobs }).evaluateSubject(f.org.id, f.subject.id, null),
     ]);
     expect(twice.flat()).to.have.length(1);
     expect(await alertsFor(f.teacher.id)).to.have.length(1);

@@ -2,9 +2,6 @@ import { expect } from 'chai';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
 import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
-import { CloseScheduler } from '../../../src/domain/sessions/close-scheduler.js';
-import { SessionCloser } from '../../../src/domain/sessions/session-closer.js';
-import { pino } from 'pino';
 
 describe('closing, summaries and corrections (domain, embedded store)', () => {
   let f: LiveFixture;
@@ -93,8 +90,7 @@ describe('closing, summaries and corrections (domain, embedded store)', () => {
       subjectId: f.subject.id,
       closesAt: new Date(f.clock.now().getTime() + 20 * 60_000).toISOString(),
     });
-    const silent = pino({ level: 'silent' });
-    const nodeB = new CloseScheduler(f.store, new SessionCloser(f.deps), silent, f.deps.now, { owner: 'node-b', intervalMs: 50 });
+    const nodeB = f.build({ nodeId: 'node-b' }).attendance.scheduler;
     expect(await f.live.scheduler.tick()).to.equal(0);
     f.clock.advance(20 * 60_000);
     const [a, b] = await Promise.all([f.live.scheduler.tick(), nodeB.tick()]);

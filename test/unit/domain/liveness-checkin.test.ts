@@ -20,13 +20,11 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
   let secret = '';
 
   beforeEach(async () => {
-    f = await createLiveFixture({ capabilities: { selfie: true, liveness: true } });
     turns = [0, 0, 0, 0];
     // The selfie is always student 0's face; each frame shows the turn its first byte indexes.
     engine = new FakeFaceEngine({ frames: (frame): FramePose => ({ ok: true, turn: turns[frame[0]!]!, ear: 0.3, embedding: axis(0) }) });
     engine.fallback = fakeAnalysis([fakeFace(axis(0))]);
-    f.deps.face = engine;
-    f.deps.faceSettings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
+    f = await createLiveFixture({ face: engine, faceSettings: { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 } });
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { selfie: true, liveness: true } });
     secret = (await f.store.sessions.get(f.org.id, session.id))!.codeSecret;
     await f.store.faces.put({
@@ -67,12 +65,12 @@ describe('liveness step of selfie check-ins (domain, fake face engine)', () => {
 
   it('shows liveness in the session policy, and refuses it without the selfie or the engine for it', async () => {
     expect(session.policy).to.include({ selfie: true, liveness: true });
-    const open = (policy: object, caps = f.deps.capabilities) => {
-      f.deps.capabilities = caps;
-      return f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy, parallel: true });
-    };
+    const open = (policy: object, domain = f.domain) =>
+      domain.attendance.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy, parallel: true });
     await expectCode(open({ selfie: false, liveness: true }), 'VALIDATION_FAILED');
-    await expectCode(open({ selfie: true, liveness: true }, { selfie: true }), 'POLICY_UNSUPPORTED');
+    // An engine that compares selfies but cannot analyse frames.
+    const selfieOnly = f.build({ face: new FakeFaceEngine() });
+    await expectCode(open({ selfie: true, liveness: true }, selfieOnly), 'POLICY_UNSUPPORTED');
     expect((await open({ selfie: true })).policy.liveness).to.equal(false);
   });
 

@@ -23,12 +23,16 @@ describe('selfie check-ins (domain, fake face engine)', () => {
   let engine: FakeFaceEngine;
   let session: SessionView;
   let secret = '';
+  /** FACE_CONSENT_REQUIRED of the domain each test gets; the suite that needs it turns it on. */
+  let consentRequired = false;
 
   beforeEach(async () => {
-    f = await createLiveFixture({ capabilities: { selfie: true } });
     engine = new FakeFaceEngine();
-    f.deps.face = engine;
-    f.deps.faceSettings = { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
+    f = await createLiveFixture({
+      face: engine,
+      faceSettings: { confident: 0.5, uncertain: 0.8, minReal: 0.3, minLive: 0.3 },
+      faceConsentRequired: consentRequired,
+    });
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id, policy: { selfie: true } });
     secret = (await f.store.sessions.get(f.org.id, session.id))!.codeSecret;
     // Students 0..3 enrolled with distinct faces along axes 0..3.
@@ -201,8 +205,12 @@ describe('selfie check-ins (domain, fake face engine)', () => {
         recordedBy: f.students[i]!.id,
         givenAt: f.clock.now(),
       });
-    beforeEach(() => {
-      f.deps.faceConsentRequired = true;
+    // Runs before the outer beforeEach of each test here, so their fixture is built with it.
+    before(() => {
+      consentRequired = true;
+    });
+    after(() => {
+      consentRequired = false;
     });
 
     it('sends a student without consent to the teacher as FACE_NO_CONSENT and never analyses the selfie', async () => {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { AppError } from '../../../src/shared/app-error.js';
-import { createLiveAttendance } from '../../../src/domain/live-attendance.js';
 import { applyTransition, assertTransition, canTransition, SESSION_TRANSITIONS } from '../../../src/domain/sessions/lifecycle.js';
 import { SESSION_STATES } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
@@ -85,7 +84,7 @@ describe('session lifecycle: the scheduled open', () => {
     });
     expect(view.status).to.equal('scheduled');
     // A second node wired as the application wires its own.
-    const nodeB = createLiveAttendance(f.deps, { owner: 'node-b', intervalMs: 50 }, { minFacePx: 80, maxFaces: 60 }).scheduler;
+    const nodeB = f.build({ nodeId: 'node-b' }).attendance.scheduler;
 
     await Promise.all([f.live.scheduler.tick(), nodeB.tick()]);
     expect((await f.store.sessions.get(f.org.id, view.id))!.status).to.equal('scheduled');

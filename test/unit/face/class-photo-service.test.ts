@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AppError } from '../../../src/shared/app-error.js';
-import { ClassPhotoService, MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
+import { MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
 import type { AnalysedFace } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
@@ -31,6 +31,8 @@ const photo = (...faces: AnalysedFace[]) => fakeAnalysis(faces, { width: 1280, h
 
 const PHOTO = Uint8Array.of(0xff, 0xd8, 0xff);
 
+const FACE_SETTINGS = { confident: 0.3, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
+
 describe('class photo (domain, fake face engine, embedded store)', () => {
   let f: LiveFixture;
   let engine: FakeFaceEngine;
@@ -38,11 +40,9 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
   const sid = (i: number) => f.students[i]!.id;
 
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 6 });
     engine = new FakeFaceEngine({ retryAfterMs: 250 });
     engine.fallback = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
-    f.deps.face = engine;
-    f.deps.faceSettings = { confident: 0.3, uncertain: 0.8, minReal: 0.3, minLive: 0.3 };
+    f = await createLiveFixture({ students: 6, face: engine, faceSettings: FACE_SETTINGS });
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
     // Students 0..2 enrolled along axes 0..2; student 3 with another model's embeddings
     // (not comparable, so as good as none); students 4 and 5 not enrolled at all.
@@ -103,7 +103,8 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     });
 
     it('reports the photo as truncated when the engine returned as many faces as it may', async () => {
-      const limited = new ClassPhotoService(f.deps, { minFacePx: 48, maxFaces: 2 });
+      const limited = f.build({ face: engine, faceSettings: FACE_SETTINGS, classPhoto: { minFacePx: 48, maxFaces: 2 } }).attendance
+        .classPhoto;
       engine.fallback = photo(face(vec(0), 0), face(vec(1), 200));
       const full = await limited.propose(f.actor(f.teacher), session.id, PHOTO);
       expect(full.summary).to.include({ faces: 2, matched: 2, truncated: true });
@@ -170,8 +171,8 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     });
 
     it('answers UNAVAILABLE without a face engine', async () => {
-      delete f.deps.face;
-      await expectCode(propose(), 'UNAVAILABLE');
+      const faceless = f.build({}).attendance.classPhoto;
+      await expectCode(faceless.propose(f.actor(f.teacher), session.id, PHOTO), 'UNAVAILABLE');
     });
 
     it('is for the staff of the subject only, on a session not closed', async () => {
@@ -195,16 +196,9 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: sid(3), status: 'absent', ip: null });
       const events = f.events.length;
       // Confirming needs no face engine: it is a batch of marks.
-      delete f.deps.face;
+      const faceless = f.build({}).attendance.classPhoto;
 
-      const r = await f.live.classPhoto.confirm({ ...teacher, ip: '10.0.0.7' }, session.id, [
-        sid(0),
-        sid(1),
-        sid(2),
-        sid(3),
-        f.outsider.id,
-        sid(0),
-      ]);
+      const r = await faceless.confirm({ ...teacher, ip: '10.0.0.7' }, session.id, [sid(0), sid(1), sid(2), sid(3), f.outsider.id, sid(0)]);
       expect(r.results).to.deep.equal([
         { studentId: sid(0), result: 'marked', status: 'present', code: null },
         { studentId: sid(1), result: 'unchanged', status: 'present', code: null },

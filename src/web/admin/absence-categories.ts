@@ -1,0 +1,100 @@
+/**
+ * Absence categories (docs/absences.md): the codes an excused absence carries, edited as one
+ * list and saved whole (PUT /absence-categories replaces the stored list).
+ */
+import { apiJson } from '../lib/auth.js';
+import { announce, byId, errorText, h } from '../lib/dom.js';
+import { jsonBody } from './fetch-all.js';
+
+interface Category {
+  code: string;
+  label: string;
+  authorised: boolean;
+}
+
+/** MAX_ABSENCE_CATEGORIES of the server. */
+const MAX = 50;
+let added = 0;
+
+function row(c: Category): HTMLTableRowElement {
+  // Ids only tie each input to its row's header for screen readers; the order of rows is what is saved.
+  const n = (added += 1);
+  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove the category ${c.code || 'new'}` }, 'Remove');
+  const tr = h(
+    'tr',
+    {},
+    h(
+      'td',
+      {},
+      h('input', {
+        type: 'text',
+        name: 'code',
+        value: c.code,
+        required: true,
+        maxlength: 32,
+        pattern: '[A-Z][A-Z0-9_]*',
+        title: 'Upper-case letters, digits and _, starting with a letter',
+        spellcheck: 'false',
+        'aria-label': `Code ${n}`,
+      }),
+    ),
+    h('td', {}, h('input', { type: 'text', name: 'label', value: c.label, required: true, maxlength: 100, 'aria-label': `Label ${n}` })),
+    h('td', {}, h('input', { type: 'checkbox', name: 'authorised', checked: c.authorised, 'aria-label': `Authorised ${n}` })),
+    h('td', {}, remove),
+  );
+  remove.addEventListener('click', () => {
+    tr.remove();
+    updateAdd();
+  });
+  return tr;
+}
+
+function updateAdd(): void {
+  byId<HTMLButtonElement>('cat-add').disabled = byId('cat-body').children.length >= MAX;
+}
+
+export async function loadAbsenceCategories(): Promise<void> {
+  const { items } = await apiJson<{ items: Category[] }>('/api/v1/absence-categories');
+  byId('cat-body').replaceChildren(...items.map(row));
+  updateAdd();
+}
+
+function read(): Category[] {
+  return Array.from(byId('cat-body').querySelectorAll('tr'), (tr) => ({
+    code: tr.querySelector<HTMLInputElement>('input[name="code"]')!.value.trim(),
+    label: tr.querySelector<HTMLInputElement>('input[name="label"]')!.value.trim(),
+    authorised: tr.querySelector<HTMLInputElement>('input[name="authorised"]')!.checked,
+  }));
+}
+
+export function bindAbsenceCategories(): void {
+  byId('cat-add').addEventListener('click', () => {
+    const tr = row({ code: '', label: '', authorised: true });
+    byId('cat-body').append(tr);
+    updateAdd();
+    tr.querySelector('input')?.focus();
+  });
+  const form = byId<HTMLFormElement>('cat-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const categories = read();
+    const error = byId('cat-error');
+    error.textContent = '';
+    byId('cat-status').textContent = '';
+    if (categories.length === 0) {
+      error.textContent = 'Keep at least one category.';
+      return;
+    }
+    apiJson<{ items: Category[] }>('/api/v1/absence-categories', jsonBody('PUT', { categories }))
+      .then(async () => {
+        await loadAbsenceCategories();
+        announce(byId('cat-status'), 'Absence categories saved.');
+      })
+      .catch((err: unknown) => (error.textContent = rowsNamed(errorText(err))));
+  });
+}
+
+/** The server names a field by its path ("categories.2.code: …"); the table's reader counts rows from 1. */
+function rowsNamed(message: string): string {
+  return message.replace(/categories\.(\d+)\.(\w+)/g, (_all, i: string, field: string) => `Row ${Number(i) + 1}, ${field}`);
+}

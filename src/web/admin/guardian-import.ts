@@ -1,0 +1,52 @@
+/**
+ * Guardian contacts from CSV (docs/absences.md): one all-or-nothing request; a refused file
+ * lists every bad row by its line, and nothing was written.
+ */
+import { ApiError, apiFetch } from '../lib/auth.js';
+import { announce, byId, errorText, h, show } from '../lib/dom.js';
+
+interface BadRow {
+  line: number;
+  reason: string;
+}
+
+function badRows(err: unknown): BadRow[] | null {
+  if (!(err instanceof ApiError)) return null;
+  const rows = err.body.details?.['rows'];
+  return Array.isArray(rows) ? (rows as BadRow[]) : null;
+}
+
+async function importFile(form: HTMLFormElement): Promise<void> {
+  const file = byId<HTMLInputElement>('guardians-file').files?.[0];
+  if (!file) throw new Error('Choose a CSV file first.');
+  try {
+    const res = await apiFetch('/api/v1/guardians/import', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: await file.text(),
+    });
+    const result = (await res.json()) as { students: number; contacts: number };
+    form.reset();
+    announce(byId('guardians-status'), `Imported ${result.contacts} contact(s) for ${result.students} student(s).`);
+  } catch (err) {
+    const rows = badRows(err);
+    if (rows) {
+      byId('guardians-errors-body').replaceChildren(
+        ...rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, String(r.line)), h('td', {}, r.reason))),
+      );
+      show(byId('guardians-errors-block'), true);
+    }
+    throw err;
+  }
+}
+
+export function bindGuardianImport(): void {
+  const form = byId<HTMLFormElement>('guardians-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    byId('guardians-error').textContent = '';
+    byId('guardians-status').textContent = '';
+    show(byId('guardians-errors-block'), false);
+    importFile(form).catch((err: unknown) => (byId('guardians-error').textContent = errorText(err)));
+  });
+}
