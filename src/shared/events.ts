@@ -171,6 +171,10 @@ export interface SessionOpenInput {
   /** ISO time; defaults to startsAt + 60 minutes. */
   closesAt?: string | undefined;
   policy?: PolicyInput | undefined;
+  /** Where this session is held, when not in the subject's classroom; left out: the subject's location. */
+  location?: { lat: number; lon: number; radiusM: number } | undefined;
+  /** The networks of that room (CIDR ranges); left out or empty: the subject's. */
+  allowedIpRanges?: string[] | undefined;
   /**
    * One session of a subject at a time: opening one whose window overlaps another scheduled or
    * open session of the subject answers SESSION_ALREADY_OPEN unless this is true.
