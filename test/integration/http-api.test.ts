@@ -71,7 +71,13 @@ describe('HTTP API', () => {
       own.request('POST', `${API}/auth/login`, { body, headers: { 'x-forwarded-for': ip } });
 
     before(async () => {
-      own = await startTestServer({ TRUST_PROXY: 'true', LOGIN_ACCOUNT_FREE_FAILURES: String(ACCOUNT_FREE) });
+      // A first pause longer than any case, so a slow machine cannot let a guess through after it.
+      own = await startTestServer({
+        TRUST_PROXY: 'true',
+        LOGIN_ACCOUNT_FREE_FAILURES: String(ACCOUNT_FREE),
+        LOGIN_BACKOFF_BASE_MS: '600000',
+        LOGIN_BACKOFF_MAX_MS: '3600000',
+      });
     });
     after(() => own.cleanup());
     beforeEach(async () => {
