@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { EnvSchema } from '../../../src/config.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
@@ -137,5 +137,31 @@ describe("README's configuration table against src/config.ts", () => {
       }
     }
     expect(wrong).to.deep.equal([]);
+  });
+});
+
+describe('what README and docs/*.md point readers to', () => {
+  const docs = readdirSync(new URL('docs/', ROOT))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
+  const texts = ['README.md', ...docs].map((file) => ({ file, text: read(file) }));
+
+  it('names only repository files that exist', () => {
+    const missing: string[] = [];
+    for (const { file, text } of texts) {
+      // `dist/...` paths are build output, not repository files.
+      for (const m of text.matchAll(/(?<![\w/.-])(?:src|scripts|test|workers|deploy)\/[\w./-]+/g)) {
+        const name = m[0].replace(/[.,:;]+$/, '');
+        if (!existsSync(new URL(name, ROOT))) missing.push(`${file}: ${name}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('names only npm scripts package.json has', () => {
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    const used = texts.flatMap(({ file, text }) => [...text.matchAll(/npm run ([a-z:-]+)/g)].map((m) => `${file}: ${m[1]!}`));
+    expect(used.length).to.be.greaterThan(5);
+    expect(used.filter((u) => !(u.split(': ')[1]! in scripts))).to.deep.equal([]);
   });
 });
