@@ -1,7 +1,11 @@
 import { expect } from 'chai';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { EnvSchema } from '../../../src/config.js';
+import { signatureHeader } from '../../../src/domain/webhooks/signature.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
 import { PolicyInputSchema, PolicyViewSchema } from '../../../src/shared/policy.js';
 import { ReasonCodes } from '../../../src/shared/reasons.js';
@@ -163,5 +167,30 @@ describe('what README and docs/*.md point readers to', () => {
     const used = texts.flatMap(({ file, text }) => [...text.matchAll(/npm run ([a-z:-]+)/g)].map((m) => `${file}: ${m[1]!}`));
     expect(used.length).to.be.greaterThan(5);
     expect(used.filter((u) => !(u.split(': ')[1]! in scripts))).to.deep.equal([]);
+  });
+});
+
+describe("docs/webhooks.md's verification example", () => {
+  let dir = '';
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('accepts what the server signs and refuses an altered body, run as written', async () => {
+    const block = /```js\n([\s\S]*?)```/.exec(read('docs/webhooks.md'));
+    expect(block, 'the Node.js example').to.not.equal(null);
+    dir = mkdtempSync(path.join(tmpdir(), 'webhook-doc-'));
+    const file = path.join(dir, 'verify.mjs');
+    writeFileSync(file, `${block![1]!}\nexport { verify };\n`);
+    const { verify } = (await import(pathToFileURL(file).href)) as {
+      verify: (secret: string, rawBody: string, header: string, now?: number) => boolean;
+    };
+    const body = JSON.stringify({ id: 'd1', type: 'record.created', data: { name: 'Zoë' } });
+    const at = new Date('2026-03-02T09:03:12Z');
+    const header = signatureHeader('whsec_test', body, at);
+    expect(verify('whsec_test', body, header, at.getTime())).to.equal(true);
+    expect(verify('whsec_test', `${body} `, header, at.getTime())).to.equal(false);
+    expect(verify('whsec_other', body, header, at.getTime())).to.equal(false);
+    expect(verify('whsec_test', body, header, at.getTime() + 301_000)).to.equal(false);
   });
 });
