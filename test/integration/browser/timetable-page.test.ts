@@ -19,25 +19,30 @@ describe('teacher console: weekly timetable (Chromium)', function () {
 
   before(async function () {
     await ensurePagesBuilt('teacher.js');
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  // Each case on its own server: one adds meetings and sessions, the other the teacher's settings.
+  beforeEach(async () => {
     srv = await startTestServer();
     await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const today = dayIn(org.timezone, new Date());
     await srv.store.timetable.createTerm(org.id, { name: 'This term', startDay: addDays(today, -7), endDay: addDays(today, 60) });
-    browser = await launchChromium();
+    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
   });
-
-  after(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close();
+  afterEach(async () => {
+    await context?.close();
     await srv?.cleanup();
   });
 
   it("adds a weekly meeting, lists it in the next seven days, and one tap creates tomorrow's session", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
-    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
-    context.setDefaultTimeout(8_000);
     const page = await context.newPage();
     await page.goto('/teacher.html');
     await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
@@ -69,30 +74,24 @@ describe('teacher console: weekly timetable (Chromium)', function () {
   it("saves the teacher's own session defaults from the timetable panel, and shows them again after a reload", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
-    const own = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
-    try {
-      own.setDefaultTimeout(8_000);
-      const page = await own.newPage();
-      await page.goto('/teacher.html');
-      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-      await page.waitForSelector('#ts-preset option[value="manual"]', { state: 'attached' });
-      await page.selectOption('#ts-preset', 'manual');
-      await page.fill('#ts-grace', '3');
-      await page.fill('#ts-code', '45');
-      await page.click('#teacher-settings-form button[type="submit"]');
-      await page.getByText('Saved.').waitFor();
-      expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({
-        defaultPolicy: { preset: 'manual' },
-        lateGraceMinutes: 3,
-        codePeriodS: 45,
-      });
+    const page = await context.newPage();
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('#ts-preset option[value="manual"]', { state: 'attached' });
+    await page.selectOption('#ts-preset', 'manual');
+    await page.fill('#ts-grace', '3');
+    await page.fill('#ts-code', '45');
+    await page.click('#teacher-settings-form button[type="submit"]');
+    await page.getByText('Saved.').waitFor();
+    expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({
+      defaultPolicy: { preset: 'manual' },
+      lateGraceMinutes: 3,
+      codePeriodS: 45,
+    });
 
-      await page.reload();
-      await page.waitForFunction(() => (document.querySelector('#ts-code') as HTMLInputElement | null)?.value === '45');
-      expect([await page.inputValue('#ts-preset'), await page.inputValue('#ts-grace')]).to.deep.equal(['manual', '3']);
-    } finally {
-      await own.close();
-    }
+    await page.reload();
+    await page.waitForFunction(() => (document.querySelector('#ts-code') as HTMLInputElement | null)?.value === '45');
+    expect([await page.inputValue('#ts-preset'), await page.inputValue('#ts-grace')]).to.deep.equal(['manual', '3']);
   });
 
   it('adds a meeting in its own room, edits it from the list, and its scheduled session follows', async () => {
