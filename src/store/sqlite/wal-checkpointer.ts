@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -62,12 +63,18 @@ const STOP_TIMEOUT_MS = 5_000;
 const WORKER_BUSY_TIMEOUT_MS = 100;
 
 /**
- * Owns the checkpoint worker of one file store. Turns the main connection's automatic checkpoint
- * off while the worker runs, and back on (logged) if the worker dies, so the WAL never grows
- * unchecked. Durability does not change: a checkpoint only copies committed WAL frames into the
+ * Owns the checkpoint worker of one file store. Moves the main connection's automatic checkpoint
+ * out of the way (to twice the WAL bound) while the worker runs, and back to SQLite's default
+ * (logged) if the worker dies, so the WAL never grows unchecked. Durability does not change: a checkpoint only copies committed WAL frames into the
  * database file.
  */
-export class WalCheckpointer {
+export class WalCheckpointer extends EventEmitter<{
+  /** The thread is up and the main connection's automatic checkpoint is off. */
+  running: [];
+  checkpoint: [NonNullable<WalCheckpointStatus['last']>];
+  /** The thread died; SQLite's automatic checkpoint is back on. */
+  fallback: [Error];
+}> {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private stopping = false;
@@ -75,22 +82,27 @@ export class WalCheckpointer {
   private checkpoints = 0;
   private last: WalCheckpointStatus['last'] = null;
   private failing = 0;
+  private readonly safetyNetPages: number;
 
   constructor(
     private readonly db: SqliteDb,
     file: string,
     private readonly opts: WalCheckpointerOptions,
   ) {
+    super();
     const hardBoundBytes = opts.hardBoundBytes ?? WAL_HARD_BOUND_BYTES;
     const pageSize = db.raw.pragma('page_size', { simple: true }) as number;
     db.raw.pragma(`journal_size_limit = ${hardBoundBytes}`);
+    const hardBoundPages = Math.max(1, Math.floor(hardBoundBytes / pageSize));
+    this.safetyNetPages = 2 * hardBoundPages;
     const workerData: CheckpointWorkerData = {
       file: path.resolve(file),
       intervalMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS,
-      hardBoundPages: Math.max(1, Math.floor(hardBoundBytes / pageSize)),
+      hardBoundPages,
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
     };
-    this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint' });
+    // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
+    this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint', execArgv: [] });
     // A script that forgets close() still exits; close() is what runs the last checkpoint.
     this.worker.unref();
     this.worker.on('message', (m: FromCheckpointWorker) => this.onMessage(m));
@@ -135,10 +147,15 @@ export class WalCheckpointer {
       // Only now: a thread takes a moment to start, and the WAL must not grow unchecked meanwhile.
       if (this.mode !== 'starting' || this.stopping) return;
       this.mode = 'worker';
-      this.db.raw.pragma('wal_autocheckpoint = 0');
+      // Not 0: a safety net at twice the bound, for a worker that does not get a core in time
+      // (a burst of writes faster than its passes). While it keeps up, the main thread's commits
+      // never reach it and pay nothing but SQLite's frame count check.
+      this.db.raw.pragma(`wal_autocheckpoint = ${this.safetyNetPages}`);
+      this.emit('running');
     } else if (m.type === 'checkpoint') {
       this.checkpoints += 1;
       this.last = { mode: m.mode, busy: m.busy, log: m.log, checkpointed: m.checkpointed };
+      this.emit('checkpoint', this.last);
       if (this.failing > 0) {
         this.opts.log.warn({ failedPasses: this.failing }, 'WAL checkpoints succeed again');
         this.failing = 0;
@@ -163,6 +180,7 @@ export class WalCheckpointer {
       { err, walAutocheckpoint: restored ? SQLITE_AUTOCHECKPOINT_PAGES : null },
       "the WAL checkpoint worker died: SQLite's automatic checkpoint on the main connection is back on",
     );
+    this.emit('fallback', err);
   }
 }
 
