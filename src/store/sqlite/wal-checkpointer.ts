@@ -61,6 +61,8 @@ export const WAL_HARD_BOUND_BYTES = 16 * 1024 * 1024;
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 const STOP_TIMEOUT_MS = 5_000;
 const WORKER_BUSY_TIMEOUT_MS = 100;
+/** The worker holds no data of its own; small heaps keep the thread's memory near its baseline. */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
 
 /**
  * Owns the checkpoint worker of one file store. Moves the main connection's automatic checkpoint
@@ -102,7 +104,7 @@ export class WalCheckpointer extends EventEmitter<{
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
     };
     // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
-    this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint', execArgv: [] });
+    this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint', execArgv: [], resourceLimits: WORKER_HEAP });
     // A script that forgets close() still exits; close() is what runs the last checkpoint.
     this.worker.unref();
     this.worker.on('message', (m: FromCheckpointWorker) => this.onMessage(m));
