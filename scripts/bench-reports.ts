@@ -169,6 +169,8 @@ async function generate(store: Store): Promise<School> {
         leaseOwner: null,
         leaseUntil: null,
         rosterVersion: 0,
+        room: null,
+        meetingId: null,
       };
       sessions.push(session);
       const statuses: RecordStatus[] = [];

@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
 import type { Store } from './domain/ports/store.js';
 import { EventBus } from './domain/events.js';
 import { createLimiters, type LimitSettings } from './domain/limiters.js';
-import { memoryLimiterBackend } from './adapters/flexible-rate-limiter.js';
+import { memoryLimiterBackend } from './adapters/memory-rate-limiter.js';
 import type { ClusterDeps } from './cluster/cluster-deps.js';
 import { compileTrustProxy } from './adapters/trust-proxy.js';
 import type { FaceEngine } from './domain/face/face-engine.js';

@@ -78,6 +78,7 @@ const EnvSchema = z.object({
   CHECKIN_BATCH_MAX: int(1, 5_000).default(200),
   LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),
   LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(10),
+  LOGIN_BACKOFF_BASE_MS: int(100, 3_600_000).default(1_000),
   LOGIN_BACKOFF_MAX_MS: int(1_000, 24 * 3_600_000).default(15 * 60_000),
   LOGIN_ADDRESS_PER_MINUTE: int(1, 100_000).default(300),
   FACE_UPLOADS_PER_HOUR: int(1, 100_000).default(30),
@@ -247,6 +248,8 @@ export interface LoginLimits {
   accountFreeFailures: number;
   /** The same per client address and account together, and per known device. */
   addressAccountFreeFailures: number;
+  /** The first back-off pause; each further failure doubles it up to backoffMaxMs. */
+  backoffBaseMs: number;
   /** Longest back-off pause. */
   backoffMaxMs: number;
   /** Failed or unfinished logins per client address per minute. */
@@ -372,6 +375,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     login: {
       accountFreeFailures: e.LOGIN_ACCOUNT_FREE_FAILURES,
       addressAccountFreeFailures: e.LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES,
+      backoffBaseMs: e.LOGIN_BACKOFF_BASE_MS,
       backoffMaxMs: e.LOGIN_BACKOFF_MAX_MS,
       addressPerMinute: e.LOGIN_ADDRESS_PER_MINUTE,
     },

@@ -1,12 +1,9 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimiterBackend } from '../domain/limiters.js';
-import type { RateLimiter, RateLimiterOptions, RateLimitResult } from '../domain/rate-limiter.js';
-import type { RateLimiterFactory } from '../domain/request-limits.js';
-import { memoryBackoffLimiter } from './backoff-limiter.js';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiter, RateLimitResult } from '../domain/rate-limiter.js';
 
 /**
- * The domain's RateLimiter over any rate-limiter-flexible backend (memory here, Redis in
- * src/cluster), so the counting semantics are written once.
+ * The domain's RateLimiter over a rate-limiter-flexible backend: Redis (src/cluster). One node
+ * counts in memory-rate-limiter.ts, with the same fixed windows.
  */
 export class FlexibleRateLimiter implements RateLimiter {
   constructor(private readonly limiter: RateLimiterAbstract) {}
@@ -30,18 +27,3 @@ export class FlexibleRateLimiter implements RateLimiter {
     await this.limiter.delete(key);
   }
 }
-
-/** Counters in this process: one node. */
-export class MemoryRateLimiter extends FlexibleRateLimiter {
-  constructor(opts: RateLimiterOptions) {
-    super(new RateLimiterMemory({ points: opts.points, duration: opts.windowS, keyPrefix: opts.keyPrefix }));
-  }
-}
-
-export const memoryRateLimiter: RateLimiterFactory = (opts) => new MemoryRateLimiter(opts);
-
-/** Every limiter kind counted in this process: one node (src/cluster has the Redis backend). */
-export const memoryLimiterBackend: LimiterBackend = {
-  rate: memoryRateLimiter,
-  backoff: memoryBackoffLimiter,
-};

@@ -21,7 +21,7 @@ function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix
 }
 
 /**
- * The same fixed-window counters as MemoryRateLimiter, kept in Redis so every node counts
+ * The same fixed-window counters as MemoryRateLimiter (src/adapters/memory-rate-limiter.ts), kept in Redis so every node counts
  * against one budget (a student cannot multiply their submissions by hopping nodes).
  */
 export class RedisRateLimiter extends FlexibleRateLimiter {

@@ -62,6 +62,9 @@ export function redisOptions(role: RedisRole, nodeId: string): RedisOptions {
     // The adapter's subscriptions come back by themselves after a reconnect.
     autoResubscribe: true,
     enableReadyCheck: true,
+    // A hard disconnect (Redis unreachable at shutdown) waits this long for the socket to close
+    // before destroying it; ioredis' 2 s default held the process open after everything else.
+    disconnectTimeout: 300,
   };
 }
 

@@ -91,6 +91,8 @@ export async function seedHistory(
           leaseOwner: null,
           leaseUntil: null,
           rosterVersion: 0,
+          room: null,
+          meetingId: null,
         };
         sessions.push(session);
         const statuses: RecordStatus[] = [];

@@ -41,11 +41,8 @@ export interface Command {
   run(socket: AppSocket, payload: unknown, guard: CommandGuard): Promise<Ack<unknown>>;
 }
 
-/** A command's socket.io listener; socket.io calls it with `this` bound to the receiving socket. */
-export interface CommandListener {
-  event: CommandName;
-  listener: (this: AppSocket, ...args: unknown[]) => void;
-}
+/** The catch-all listener of every socket; socket.io calls it with `this` bound to the receiving socket. */
+export type CommandDispatcher = (this: AppSocket, event: unknown, ...args: unknown[]) => void;
 
 /**
  * Defines one command: the payload is validated by its schema (bad input answers
@@ -103,52 +100,52 @@ export function payloadIssues(issues: readonly z.core.$ZodIssue[]): { path: stri
 const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
 
 /**
- * The listeners of every command, built once per server: with 10,000 sockets on a node,
- * per-socket closures and schemas were a third of each connection's memory. A command sent
- * while the socket already has its maximum in flight is answered at once and runs nothing,
- * so one client cannot queue thousands of store reads. A command sent without an
- * acknowledgement callback still runs. Once shutdown starts, new commands are refused and
- * those running are tracked until they have answered (`inFlight`).
+ * One dispatcher for every command, built once per server and shared by every socket: with
+ * 10,000 sockets on a node, per-socket closures and schemas were a third of each connection's
+ * memory, and a listener per command per socket still made each socket's listener table a
+ * dictionary of its own. An event that names no command is ignored, as before. A command sent
+ * while the socket already has its maximum in flight is answered at once and runs nothing, so
+ * one client cannot queue thousands of store reads. A command sent without an acknowledgement
+ * callback still runs. Once shutdown starts, new commands are refused and those running are
+ * tracked until they have answered (`inFlight`).
  */
-export function commandListeners(
+export function commandDispatcher(
   commands: readonly Command[],
   guard: CommandGuard,
   inFlight: CommandsInFlight,
   onAnswer?: (event: CommandName, ack: Ack<unknown>) => void,
-): CommandListener[] {
-  return commands.map((command) => ({
-    event: command.event,
-    listener(this: AppSocket, ...args: unknown[]) {
-      const last = args[args.length - 1];
-      const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
-      const payload = typeof args[0] === 'function' ? undefined : args[0];
-      if (!inFlight.accepting) {
-        onAnswer?.(command.event, inFlight.refusal);
-        ack?.(inFlight.refusal);
-        return;
-      }
-      if (!guard.enter(this)) {
-        onAnswer?.(command.event, guard.busyAnswer);
-        ack?.(guard.busyAnswer);
-        return;
-      }
-      const answered = command
-        .run(this, payload, guard)
-        .finally(() => guard.leave(this))
-        .then((result) => {
-          onAnswer?.(command.event, result);
-          ack?.(result);
-          // A deactivated account learns why, then loses the connection (its reconnect is refused).
-          if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);
-        });
-      inFlight.track(answered);
-    },
-  }));
+): CommandDispatcher {
+  const byEvent = new Map<unknown, Command>(commands.map((c) => [c.event, c]));
+  return function dispatch(this: AppSocket, event: unknown, ...args: unknown[]) {
+    const command = byEvent.get(event);
+    if (!command) return;
+    const last = args[args.length - 1];
+    const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
+    const payload = typeof args[0] === 'function' ? undefined : args[0];
+    if (!inFlight.accepting) {
+      onAnswer?.(command.event, inFlight.refusal);
+      ack?.(inFlight.refusal);
+      return;
+    }
+    if (!guard.enter(this)) {
+      onAnswer?.(command.event, guard.busyAnswer);
+      ack?.(guard.busyAnswer);
+      return;
+    }
+    const answered = command
+      .run(this, payload, guard)
+      .finally(() => guard.leave(this))
+      .then((result) => {
+        onAnswer?.(command.event, result);
+        ack?.(result);
+        // A deactivated account learns why, then loses the connection (its reconnect is refused).
+        if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);
+      });
+    inFlight.track(answered);
+  };
 }
 
-/** Subscribes a socket to every command; the listeners are shared, so this costs no closures. */
-export function attachCommands(socket: AppSocket, listeners: readonly CommandListener[]): void {
-  // socket.io's typed `on` cannot express a generic event name; each command's schema is the real check.
-  const on = socket.on as unknown as (this: AppSocket, ev: string, fn: (...args: unknown[]) => void) => AppSocket;
-  for (const c of listeners) on.call(socket, c.event, c.listener);
+/** Subscribes a socket to every command: one shared catch-all listener, so this costs no closures. */
+export function attachCommands(socket: AppSocket, dispatch: CommandDispatcher): void {
+  socket.onAny(dispatch);
 }

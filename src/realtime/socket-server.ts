@@ -16,7 +16,7 @@ import { originAllowed } from './origin-check.js';
 import { CommandLimits } from './command-limits.js';
 import { CommandsInFlight } from './commands-in-flight.js';
 import { CurrentActors } from './current-actor.js';
-import { attachCommands, commandListeners } from './define-handler.js';
+import { attachCommands, commandDispatcher } from './define-handler.js';
 import { Fanout } from './fanout.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
 import { RosterBatches } from './roster-batches.js';
@@ -99,7 +99,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     actors,
   );
   const inFlight = new CommandsInFlight(logger);
-  const commands = commandListeners(
+  const commands = commandDispatcher(
     [
       ...authCommands(authDeps, expiry),
       ...sessionCommands({ sessions: deps.sessions, closer: deps.closer, lifecycle: deps.lifecycle, logger }),
@@ -111,12 +111,24 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   );
 
   io.on('connection', (socket) => {
-    void socket.join(socket.data.sid ? [rooms.user(socket.data.userId), rooms.login(socket.data.sid)] : rooms.user(socket.data.userId));
+    // No room per login: one more room per socket (and, with the sharded Redis adapter, one more
+    // channel subscription) for an event as rare as a logout; endLogin finds its sockets instead.
+    void socket.join(rooms.user(socket.data.userId));
     expiry.track(socket);
     actors.fresh(socket.data.userId, socket.data.role);
     attachCommands(socket, commands);
   });
   io.on('actor:forget', (userId) => actors.forget(userId));
+  io.on('login:revoked', (sid) => endLogin(sid));
+
+  /** Ends this node's sockets of one login: told why, then disconnected (its reconnect is refused TOKEN_REVOKED). */
+  function endLogin(sid: string): void {
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.sid !== sid) continue;
+      socket.emit('auth:revoked', { code: 'TOKEN_REVOKED' });
+      socket.disconnect(true);
+    }
+  }
 
   const fanout = new Fanout(io, deps.fanoutLink, logger);
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
@@ -150,8 +162,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         break;
       case 'login.revoked':
         // The reconnect that follows presents the same token and is refused TOKEN_REVOKED.
-        io.to(rooms.login(event.sid)).emit('auth:revoked', { code: 'TOKEN_REVOKED' });
-        io.in(rooms.login(event.sid)).disconnectSockets(true);
+        endLogin(event.sid);
+        // Other nodes, when there are any (the in-memory adapter has no one to tell).
+        if (deps.adapter) io.serverSideEmit('login:revoked', event.sid);
         break;
       case 'user.access-changed':
         // A deactivated user's reconnect is refused ACCOUNT_DISABLED; a changed role reconnects in it.

@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   'session.cancel',
   'session.extend',
   'session.reopen',
+  'session.reschedule',
   'session.start',
   'session.close',
   'close.absent',
@@ -76,6 +77,7 @@ export const AUDIT_ACTIONS = [
   'holiday.create',
   'holiday.delete',
   'meeting.create',
+  'meeting.update',
   'meeting.delete',
   'meeting.cancel',
   // webhooks

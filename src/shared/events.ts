@@ -171,6 +171,10 @@ export interface SessionOpenInput {
   /** ISO time; defaults to startsAt + 60 minutes. */
   closesAt?: string | undefined;
   policy?: PolicyInput | undefined;
+  /** Where this session is held, when not in the subject's classroom; left out: the subject's location. */
+  location?: { lat: number; lon: number; radiusM: number } | undefined;
+  /** The networks of that room (CIDR ranges); left out or empty: the subject's. */
+  allowedIpRanges?: string[] | undefined;
   /**
    * One session of a subject at a time: opening one whose window overlaps another scheduled or
    * open session of the subject answers SESSION_ALREADY_OPEN unless this is true.
@@ -355,6 +359,8 @@ export interface InterServerEvents {
   'roster:resync-all': () => void;
   /** A user's account or role changed: other nodes drop what they remember of it (CurrentActors). */
   'actor:forget': (userId: string) => void;
+  /** A login was ended (logout, refresh-token reuse): each node cuts its own sockets of it. */
+  'login:revoked': (sid: string) => void;
 }
 
 export interface SocketData {
@@ -366,6 +372,8 @@ export interface SocketData {
   /** The login the token belongs to, when it names one. */
   sid: string | null;
   ip: string | null;
+  /** The handshake's User-Agent, cut to 300 characters (the headers themselves are not kept). */
+  userAgent: string | null;
 }
 
 /** Room names, shared so every node computes them the same way. */
@@ -378,6 +386,4 @@ export const rooms = {
   subjectStudents: (subjectId: string) => `subject:${subjectId}:students`,
   /** Every socket of one user (a student's phone and laptop). */
   user: (userId: string) => `user:${userId}`,
-  /** Every socket opened with the tokens of one login (a refresh-token family). */
-  login: (sid: string) => `login:${sid}`,
 } as const;

@@ -50,6 +50,8 @@ export function newSessionEntity(orgId: string, input: NewSession, now: Date): A
     orgId,
     ...input,
     policy: { ...input.policy },
+    room: input.room ? { location: input.room.location, allowedIpRanges: [...input.room.allowedIpRanges] } : null,
+    meetingId: input.meetingId ?? null,
     createdAt: now,
     updatedAt: now,
     closedAt: null,

@@ -410,6 +410,8 @@ export async function seedNewerData(
     endTime: '10:00',
     teacherId: teacher.id,
     preset: null,
+    location: null,
+    allowedIpRanges: [],
   });
   await s.timetable.putTeacherSettings({
     orgId,

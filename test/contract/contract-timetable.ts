@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ContractContext } from './store-contract.js';
-import { makeOrg } from './fixtures.js';
+import { makeOrg, newSession, newSubject, POLICY } from './fixtures.js';
 
 // Terms, holidays, meetings, the occurrence key that makes timetable sessions exactly-once,
 // and teachers' timetable settings.
@@ -31,6 +31,8 @@ export function timetableContract(ctx: ContractContext): void {
         endTime: '10:00',
         teacherId: null,
         preset: 'manual',
+        location: null,
+        allowedIpRanges: [],
       });
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
       expect(await s.timetable.getMeeting(other.id, meeting.id)).to.equal(null);
@@ -42,7 +44,7 @@ export function timetableContract(ctx: ContractContext): void {
     it('lists meetings by weekday then start time, for a subject or the whole organisation', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
-      const base = { termId: 't', endTime: '23:00', teacherId: 'tch', preset: null };
+      const base = { termId: 't', endTime: '23:00', teacherId: 'tch', preset: null, location: null, allowedIpRanges: [] };
       const late = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'a', weekday: 2, startTime: '14:00' });
       const early = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'a', weekday: 2, startTime: '08:30' });
       const monday = await s.timetable.createMeeting(org.id, { ...base, subjectId: 'b', weekday: 1, startTime: '15:00' });
@@ -134,6 +136,110 @@ export function timetableContract(ctx: ContractContext): void {
       await s.timetable.putTeacherSettings(unset);
       expect(await s.timetable.getTeacherSettings(org.id, 'u1')).to.deep.equal(unset);
       expect((await s.timetable.getTeacherSettings(org.id, 'u2')).defaultPolicy).to.deep.equal({});
+    });
+
+    it("stores a meeting's room, and edits a meeting field by field", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const hall = { lat: 51.51, lon: -0.12, radiusM: 80 };
+      const meeting = await s.timetable.createMeeting(org.id, {
+        subjectId: 'sub',
+        termId: 't',
+        weekday: 2,
+        startTime: '09:00',
+        endTime: '10:00',
+        teacherId: null,
+        preset: null,
+        location: hall,
+        allowedIpRanges: ['10.1.0.0/16', '2001:db8::/32'],
+      });
+      expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
+      expect(await s.timetable.listMeetings(org.id, 'sub')).to.deep.equal([meeting]);
+
+      expect(await s.timetable.updateMeeting(org.id, meeting.id, {})).to.deep.equal(meeting);
+      const moved = await s.timetable.updateMeeting(org.id, meeting.id, {
+        weekday: 3,
+        startTime: '10:30',
+        endTime: '11:15',
+        teacherId: 'tch',
+        preset: 'location',
+        location: { lat: 51.5, lon: -0.13, radiusM: 40 },
+      });
+      expect(moved).to.deep.equal({
+        ...meeting,
+        weekday: 3,
+        startTime: '10:30',
+        endTime: '11:15',
+        teacherId: 'tch',
+        preset: 'location',
+        location: { lat: 51.5, lon: -0.13, radiusM: 40 },
+      });
+      expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(moved);
+      // Unset again: the subject's room and first teacher, the organisation's checks.
+      const unset = await s.timetable.updateMeeting(org.id, meeting.id, {
+        teacherId: null,
+        preset: null,
+        location: null,
+        allowedIpRanges: [],
+      });
+      expect(unset).to.deep.equal({ ...moved, teacherId: null, preset: null, location: null, allowedIpRanges: [] });
+      expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(unset);
+
+      expect(await s.timetable.updateMeeting(other.id, meeting.id, { weekday: 5 })).to.equal(null);
+      expect(await s.timetable.updateMeeting(org.id, 'missing', { weekday: 5 })).to.equal(null);
+      expect((await s.timetable.getMeeting(org.id, meeting.id))?.weekday).to.equal(3);
+    });
+
+    it('keeps the room and meeting of a session, and moves a scheduled one by compare-and-set', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject());
+      const room = { location: { lat: 51.51, lon: -0.12, radiusM: 80 }, allowedIpRanges: ['192.168.1.0/24'] };
+      const byHand = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(byHand).to.include({ room: null, meetingId: null });
+      expect(await s.sessions.get(org.id, byHand.id)).to.deep.equal(byHand);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', room, meetingId: 'm1' }));
+      expect(sess).to.deep.include({ room, meetingId: 'm1' });
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(sess);
+
+      const startsAt = new Date(sess.startsAt.getTime() + 3_600_000);
+      const patch = {
+        startsAt,
+        lateAfter: new Date(startsAt.getTime() + 600_000),
+        closesAt: new Date(startsAt.getTime() + 2_700_000),
+        teacherId: 't2',
+        policy: { ...POLICY, geofence: false, network: true },
+        room: { location: null, allowedIpRanges: ['10.0.0.0/8'] },
+      };
+      const moved = await s.sessions.transition(org.id, sess.id, ['scheduled'], patch);
+      expect(moved).to.deep.include({ ...patch, status: 'scheduled', meetingId: 'm1', codeSecret: sess.codeSecret });
+      expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(moved);
+      const plain = await s.sessions.transition(org.id, sess.id, ['scheduled'], { room: null });
+      expect(plain?.room).to.equal(null);
+      expect((await s.sessions.get(org.id, sess.id))?.room).to.equal(null);
+
+      const open = await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'open' }));
+      expect(await s.sessions.transition(org.id, open.id, ['scheduled'], patch)).to.equal(null);
+      expect(await s.sessions.get(org.id, open.id)).to.deep.equal(open);
+    });
+
+    it('forgets a created occurrence, and only a created one, so the day can be claimed again', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const t0 = new Date(Date.UTC(2026, 2, 1, 12));
+      const key = (day: string) => ({ meetingId: 'm1', day, subjectId: 'sub' });
+      await s.timetable.claimOccurrence(org.id, key('2026-03-02'), t0, t0);
+      await s.timetable.completeOccurrence(org.id, 'm1', '2026-03-02', 'sess-1', t0);
+      await s.timetable.claimOccurrence(org.id, key('2026-03-09'), t0, t0);
+      await s.timetable.cancelOccurrence(org.id, key('2026-03-16'), t0);
+      for (const day of ['2026-03-02', '2026-03-09', '2026-03-16']) await s.timetable.forgetOccurrence(org.id, 'm1', day);
+      const left = await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-01', '2026-03-31');
+      expect(left.map((o) => [o.day, o.state])).to.deep.equal([
+        ['2026-03-09', 'claimed'],
+        ['2026-03-16', 'cancelled'],
+      ]);
+      expect(await s.timetable.claimOccurrence(org.id, key('2026-03-02'), t0, t0)).to.equal(true);
     });
   });
 }

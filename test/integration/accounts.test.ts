@@ -3,7 +3,7 @@ import { io as connect } from 'socket.io-client';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD, unique } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
 
 // Invitations and resets travel through a real SMTP server in this process; the test reads the
@@ -132,7 +132,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
     const me = await srv.request('GET', '/api/v1/me', { token: old.accessToken });
     expect(me.body.error.code).to.equal('TOKEN_REVOKED');
     const refreshed = await srv.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } });
-    expect(refreshed.status).to.equal(401);
+    expect(refusal(refreshed)).to.deep.equal([401, 'REFRESH_TOKEN_INVALID']);
   });
 
   it('an expired reset link is refused', async () => {
@@ -211,7 +211,10 @@ describe('accounts: invitations, password reset, own password and logins', funct
     const cut = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
     const other = await createUser(srv.store, org.id, 'student');
     const otherLogin = await srv.login(other.email, PASSWORD);
-    expect((await srv.request('DELETE', `/api/v1/me/logins/${phone.sid}`, { token: otherLogin.accessToken })).status).to.equal(404);
+    expect(refusal(await srv.request('DELETE', `/api/v1/me/logins/${phone.sid}`, { token: otherLogin.accessToken }))).to.deep.equal([
+      404,
+      'NOT_FOUND',
+    ]);
 
     expect((await srv.request('DELETE', `/api/v1/me/logins/${phone.sid}`, { token: laptop.accessToken })).status).to.equal(204);
     // The server ended it (not the network, not the client): the revoked login is cut.

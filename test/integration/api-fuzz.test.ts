@@ -2,8 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FaceEngine } from '../../src/domain/face/face-engine.js';
-import type { AnalyseMode, AnalyseResult } from '../../src/domain/face/face-types.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace, fakeRefusal } from '../support/fake-face-engine.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { runSchemathesis, schemathesisMissing } from '../support/schemathesis.js';
@@ -29,32 +28,21 @@ const RUN_TIMEOUT_MS = 300_000;
  * A face engine that finds one face in images whose first byte is even and refuses the others,
  * so enrolment and class-photo uploads reach both their success and refusal paths.
  */
-class FuzzFaceEngine implements FaceEngine {
-  async analyse(image: Uint8Array, _mode: AnalyseMode): Promise<AnalyseResult> {
-    if (image.length === 0 || image[0]! % 2 === 1) return { ok: false, reason: 'IMAGE_INVALID', message: 'not an image' };
-    const quality = { eyeDistancePx: 120, faceSizePx: 400, sharpness: 500, brightness: 128 };
-    return {
-      ok: true,
-      faces: [
-        {
-          box: { x: 10, y: 10, width: 400, height: 400 },
-          score: 0.99,
-          embedding: new Float32Array([1, 0, 0, 0]),
-          quality,
-          real: null,
-          live: null,
-        },
-      ],
-      image: { width: 640, height: 480 },
-      modelId: 'fuzz',
-      modelVersion: '1',
-      timings: { decode: 0, detect: 0, embed: 0, total: 0 },
-    };
-  }
-  status() {
-    return { backend: null, ready: true, queueSize: 0, maxQueue: 8, retryAfterMs: 1_000 };
-  }
-}
+const fuzzFaceEngine = () =>
+  new FakeFaceEngine({
+    answer: (image) =>
+      image.length === 0 || image[0]! % 2 === 1
+        ? fakeRefusal('IMAGE_INVALID', 'not an image')
+        : fakeAnalysis([
+            fakeFace(new Float32Array([1, 0, 0, 0]), {
+              box: { x: 10, y: 10, width: 400, height: 400 },
+              quality: { eyeDistancePx: 120, faceSizePx: 400, sharpness: 500, brightness: 128 },
+              real: null,
+              live: null,
+            }),
+          ]),
+    status: { backend: null, maxQueue: 8, retryAfterMs: 1_000 },
+  });
 
 /** Rates high enough that fuzzing measures the API, not the limiter (429 is documented anyway). */
 const ENV = {
@@ -145,7 +133,7 @@ describe('API fuzzing (Schemathesis)', function () {
 
   for (const role of ['admin', 'teacher', 'student'] as const) {
     it(`finds no 5xx and no response off the document, as ${role}`, async () => {
-      const srv = await startTestServer(ENV, { face: new FuzzFaceEngine() });
+      const srv = await startTestServer(ENV, { face: fuzzFaceEngine() });
       let served = 0;
       srv.app.httpServer.on('request', () => served++);
       try {

@@ -195,6 +195,8 @@ async function meetingOf(fx: Fixture): Promise<{ path: string; day: string }> {
     endTime: '11:00',
     teacherId: null,
     preset: 'manual',
+    location: null,
+    allowedIpRanges: [],
   });
   return { path: `/meetings/${meeting.id}`, day: ahead.toISOString().slice(0, 10) };
 }
@@ -643,6 +645,11 @@ const MATRIX: Row[] = [
   {
     op: 'GET /api/v1/subjects/{id}/upcoming',
     request: (fx) => ({ path: subjectPath(fx, '/upcoming?days=7') }),
+    expect: SUBJECT_OBJECT(200),
+  },
+  {
+    op: 'PATCH /api/v1/meetings/{id}',
+    request: async (fx) => ({ path: (await meetingOf(fx)).path, body: { startTime: '08:30', allowedIpRanges: ['10.0.0.0/8'] } }),
     expect: SUBJECT_OBJECT(200),
   },
   { op: 'DELETE /api/v1/meetings/{id}', request: async (fx) => ({ path: (await meetingOf(fx)).path }), expect: SUBJECT_OBJECT(204) },

@@ -4,7 +4,7 @@ import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 
 const BOUNDARY = 'excuse-boundary';
 /** One file under `document`, claiming to be a PDF whatever its bytes are. */
@@ -215,12 +215,12 @@ describe('excuses', function () {
     expect(put.body.items).to.deep.equal([{ ...contacts[0], email: 'ana@example.test' }]);
     expect((await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(student) })).body.items).to.have.length(1);
     const peek = await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(classmate) });
-    expect(peek.status).to.equal(403);
+    expect(refusal(peek)).to.deep.equal([403, 'FORBIDDEN']);
     const badLanguage = await srv.request('PUT', `/api/v1/users/${student.id}/guardians`, {
       token: token(admin),
       body: { contacts: [{ ...contacts[0], language: 'French!' }] },
     });
-    expect(badLanguage.status).to.equal(400);
+    expect(refusal(badLanguage)).to.deep.equal([400, 'VALIDATION_FAILED']);
 
     const bad = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\nnobody@example.test,Cy,aunt,cy@example.test,en\n`;
     const refused = await srv.request('POST', '/api/v1/guardians/import', { token: token(admin), raw: bad, contentType: 'text/csv' });

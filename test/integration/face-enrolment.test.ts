@@ -9,7 +9,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES, truncated } from '../support/face-images.js';
 import { createOrg, createUser } from '../support/fixtures.js';
-import { startTestServer, testConfig, type Json, type TestServer } from '../support/http.js';
+import { startTestServer, testConfig, type Json, type TestServer, refusal } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
@@ -154,8 +154,8 @@ describe('face enrolment over HTTP and selfie check-ins (real models)', function
     const other = await putFace(unenrolled, aaron, [lfw('Paul_Wolfowitz', 3)]);
     expect(other.status).to.equal(403);
     expect(other.body.error.code).to.equal('FORBIDDEN');
-    expect((await getFace(unenrolled, aaron)).status).to.equal(403);
-    expect((await deleteFace(unenrolled, aaron)).status).to.equal(403);
+    expect(refusal(await getFace(unenrolled, aaron))).to.deep.equal([403, 'FORBIDDEN']);
+    expect(refusal(await deleteFace(unenrolled, aaron))).to.deep.equal([403, 'FORBIDDEN']);
 
     expect(await srv.store.faces.get(org.id, unenrolled.id)).to.equal(null);
     expect((await srv.store.faces.get(org.id, aaron.id))?.embeddings).to.have.length(2);

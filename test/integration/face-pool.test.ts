@@ -30,6 +30,13 @@ describe('face pool (real models)', function () {
     expect(r.ok ? 'ok' : r.reason).to.equal(reason);
   }
 
+  /** Every refusal, cancellation or crash must leave the pool able to serve the next selfie. */
+  async function expectStillServing(): Promise<void> {
+    const r = await face(photo('img1.jpg'));
+    expect(r.faces).to.have.length(1);
+    expect(pool.status()).to.include({ ready: true, threads: 1 });
+  }
+
   before(async function () {
     if (!FACES_DIR) {
       skipBecause(this, SKIP_NO_FACES);
@@ -40,14 +47,6 @@ describe('face pool (real models)', function () {
 
   after(async () => {
     await pool?.close();
-  });
-
-  afterEach(async function () {
-    if (!FACES_DIR || this.currentTest?.state !== 'passed') return;
-    // Every refusal must leave the pool able to serve the next selfie.
-    const r = await face(photo('img1.jpg'));
-    expect(r.faces).to.have.length(1);
-    expect(pool.status()).to.include({ ready: true, threads: 1 });
   });
 
   it('reports its engine once the models are loaded', () => {
@@ -80,33 +79,39 @@ describe('face pool (real models)', function () {
 
   it('refuses an image with no face', async () => {
     await expectReason(await blankJpeg(), 'FACE_NOT_FOUND');
+    await expectStillServing();
   });
 
   it('refuses two faces in single mode and returns both in all mode', async () => {
     await expectReason(photo('couple.jpg'), 'FACE_MULTIPLE');
     const all = await pool.analyse(new Uint8Array(photo('couple.jpg')), 'all');
     expect(all.ok && all.faces.length).to.equal(2);
+    await expectStillServing();
   });
 
   it('refuses a tiny face', async () => {
     const r = await single(await tinyFaceJpeg(lfw('Aaron_Peirsol', 1), 90, 1000));
     expect(r.ok ? 'ok' : r.reason).to.equal('FACE_TOO_SMALL');
     expect(!r.ok && r.details?.['faceSizePx']).to.be.below(config.gates.minFacePx);
+    await expectStillServing();
   });
 
   it('refuses a corrupt file', async () => {
     await expectReason(truncated(photo('img1.jpg')), 'IMAGE_INVALID');
     await expectReason(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(5000, 7)]), 'IMAGE_INVALID');
+    await expectStillServing();
   });
 
   it('refuses a 60 MB upload', async () => {
     const big = Buffer.alloc(60 * 1024 * 1024);
     big.set(photo('img1.jpg').subarray(0, 3));
     await expectReason(big, 'IMAGE_TOO_LARGE');
+    await expectStillServing();
   });
 
   it('refuses a 20000 x 20000 PNG', async () => {
     await expectReason(hugePngHeader(), 'IMAGE_TOO_MANY_PIXELS');
+    await expectStillServing();
   });
 
   it('scores genuine and spoofed captures with antispoof and liveness', async () => {
@@ -137,6 +142,7 @@ describe('face pool (real models)', function () {
       expect(e.details?.['retryAfterMs']).to.be.a('number').above(0);
     }
     expect(pool.status().queueSize).to.equal(0);
+    await expectStillServing();
   });
 
   it('cancels a task through its AbortSignal', async () => {
@@ -146,6 +152,7 @@ describe('face pool (real models)', function () {
     let caught: unknown = null;
     await pending.catch((err: unknown) => (caught = err));
     expect((caught as Error | null)?.message).to.equal('client went away');
+    await expectStillServing();
   });
 
   it('replaces a crashed worker without losing the queued tasks', async () => {
@@ -161,5 +168,6 @@ describe('face pool (real models)', function () {
     const results = await Promise.all(queued);
     expect(results.map((r) => r.ok)).to.deep.equal([true, true, true]);
     expect(pool.status().threads).to.equal(1);
+    await expectStillServing();
   });
 });

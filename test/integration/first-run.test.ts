@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sampleBundle } from '../support/oneroster-bundle.js';
-import type { Json } from '../support/http.js';
+import { refusal, type Json } from '../support/http.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_CLI = path.join(REPO, 'scripts', 'admin.ts');
@@ -155,7 +155,10 @@ describe('first run in production (service and admin CLI as child processes)', f
     expect(password).to.be.a('string').with.length.above(15);
 
     expect((await api('GET', '/api/v1/me', { token: before.body.accessToken })).body.error.code).to.equal('TOKEN_REVOKED');
-    expect((await api('POST', '/api/v1/auth/refresh', { body: { refreshToken: before.body.refreshToken } })).status).to.equal(401);
+    expect(refusal(await api('POST', '/api/v1/auth/refresh', { body: { refreshToken: before.body.refreshToken } }))).to.deep.equal([
+      401,
+      'REFRESH_TOKEN_INVALID',
+    ]);
     expect(
       (await api('POST', '/api/v1/auth/login', { body: { email: 'head@example.org', password: 'first-admin-password' } })).status,
     ).to.equal(401);

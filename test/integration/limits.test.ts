@@ -30,13 +30,43 @@ function flood(socket: ClientSocket, event: 'session:list-active', n: number): P
 
 const codeOf = (ack: Ack<unknown>) => (ack.ok ? 'ok' : ack.error.code);
 
+/** A subject with its teacher and `n` enrolled students, in an organisation of its own. */
+async function classOf(srv: TestServer, n: number): Promise<{ org: Organisation; teacher: User; students: User[]; subject: Subject }> {
+  const org = await createOrg(srv.store);
+  const teacher = await createUser(srv.store, org.id, 'teacher');
+  const students: User[] = [];
+  for (let i = 0; i < n; i += 1) {
+    students.push(
+      await srv.store.users.create(org.id, {
+        email: `pupil${i}@${org.slug}.test`,
+        name: `Pupil ${i}`,
+        role: 'student',
+        studentNumber: `P${i}`,
+        passwordHash: null,
+        active: true,
+      }),
+    );
+  }
+  const subject = await srv.store.subjects.create(org.id, {
+    code: 'LIM1',
+    name: 'Limits',
+    teacherIds: [teacher.id],
+    location: ROOM,
+    allowedIpRanges: [],
+  });
+  await srv.store.subjects.enrol(
+    org.id,
+    subject.id,
+    students.map((s) => s.id),
+  );
+  return { org, teacher, students, subject };
+}
+
+// Each case on a server of its own: the budgets are per user and per address, and a case
+// spends them on purpose.
 describe('request limits with the default settings', function () {
   this.timeout(60_000);
   let srv: TestServer;
-  let org: Organisation;
-  let teacher: User;
-  let subject: Subject;
-  let students: User[] = [];
   const sockets: ClientSocket[] = [];
   const client = async (u: User) => {
     const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
@@ -44,42 +74,16 @@ describe('request limits with the default settings', function () {
     return s;
   };
 
-  before(async () => {
+  beforeEach(async () => {
     srv = await startTestServer();
-    org = await createOrg(srv.store);
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    students = [];
-    for (let i = 0; i < 300; i += 1) {
-      students.push(
-        await srv.store.users.create(org.id, {
-          email: `pupil${i}@limits.test`,
-          name: `Pupil ${i}`,
-          role: 'student',
-          studentNumber: `P${i}`,
-          passwordHash: null,
-          active: true,
-        }),
-      );
-    }
-    subject = await srv.store.subjects.create(org.id, {
-      code: 'LIM1',
-      name: 'Limits',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await srv.store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();
+    await srv.cleanup();
   });
-  after(() => srv.cleanup());
 
   it('answers a flood of 2,000 session:list-active from one client mostly RATE_LIMITED, and health probes keep answering 200', async () => {
+    const { students } = await classOf(srv, 1);
     const s = await client(students[0]!);
     const answered = flood(s, 'session:list-active', 2_000);
     let done = false;
@@ -122,6 +126,7 @@ describe('request limits with the default settings', function () {
   });
 
   it('lets 300 students reconnect at once from one address, join, list and check in, while the teacher watches', async () => {
+    const { teacher, students, subject } = await classOf(srv, 300);
     const t = await client(teacher);
     const sessionId = ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false } })).id;
     ok(await command(t, 'session:watch', { sessionId }));
@@ -162,7 +167,7 @@ describe('request limits with tight settings', function () {
     return s;
   };
 
-  before(async () => {
+  beforeEach(async () => {
     srv = await startTestServer({
       SOCKET_MAX_IN_FLIGHT: '2',
       SOCKET_RATE_PER_MINUTE: '5',
@@ -187,8 +192,8 @@ describe('request limits with tight settings', function () {
     await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
     sessionId = (await srv.app.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id })).id;
   });
-  after(async () => {
-    for (const s of sockets) s.disconnect();
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
     await srv.cleanup();
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { codeAt } from '../../src/domain/checks/rotating-code.js';
-import type { RosterEntry, RosterUpdate } from '../../src/shared/events.js';
+import type { RosterEntry, RosterUpdate, SessionView } from '../../src/shared/events.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
@@ -47,15 +47,52 @@ function clockInPeriod(): TestClock {
   return new TestClock(Math.floor(Date.now() / PERIOD_MS) * PERIOD_MS + 1_000);
 }
 
+/** An organisation with a teacher, an admin and a subject in ROOM with 40 enrolled students. */
+interface School {
+  org: Organisation;
+  teacher: User;
+  admin: User;
+  students: User[];
+  subject: Subject;
+}
+
+/** A session the teacher opened, watched from three screens, with every student's socket joined. */
+interface Lesson extends School {
+  session: SessionView;
+  projector: Screen;
+  phone: Screen;
+  office: Screen;
+  studentSockets: ClientSocket[];
+}
+
+type Plan = { where: { lat: number; lon: number }; accuracy: number; code: string; expect: string; reason?: string };
+
+/**
+ * What student `i` of 40 submits and what the server must decide: 15 present (current or
+ * previous code), 15 rejected (stale or wrong code, outside the room), 5 pending (imprecise
+ * location), 5 who never submit.
+ */
+function planOf(secret: string, now: number): (i: number) => Plan | null {
+  const current = codeAt(secret, 15, new Date(now));
+  const previous = codeAt(secret, 15, new Date(now - PERIOD_MS));
+  const stale = codeAt(secret, 15, new Date(now - 3 * PERIOD_MS));
+  const wrong = String((Number(current) + 1) % 1_000_000).padStart(6, '0');
+  return (i) => {
+    if (i < 10) return { where: north(5), accuracy: 10, code: current, expect: 'present' };
+    if (i < 15) return { where: north(10), accuracy: 15, code: previous, expect: 'present' };
+    if (i < 20) return { where: north(5), accuracy: 10, code: stale, expect: 'rejected', reason: 'CODE_INVALID' };
+    if (i < 25) return { where: north(5), accuracy: 10, code: wrong, expect: 'rejected', reason: 'CODE_INVALID' };
+    if (i < 30) return { where: north(2_500), accuracy: 20, code: current, expect: 'rejected', reason: 'GEOFENCE_OUTSIDE' };
+    if (i < 35) return { where: north(40), accuracy: 150, code: current, expect: 'pending', reason: 'GEOFENCE_IMPRECISE' };
+    return null;
+  };
+}
+
 function liveSession(title: string, start: (clock: TestClock) => Promise<TestServer>): void {
   describe(title, function () {
     this.timeout(30_000);
     let srv: TestServer;
-    let org: Organisation;
-    let teacher: User;
-    let admin: User;
-    let students: User[];
-    let subject: Subject;
+    let clock: TestClock;
     const sockets: ClientSocket[] = [];
     const token = (u: User) => srv.app.tokenService.signAccess(u).token;
     const client = async (u: User) => {
@@ -64,16 +101,23 @@ function liveSession(title: string, start: (clock: TestClock) => Promise<TestSer
       return s;
     };
 
-    const clock = clockInPeriod();
-
-    before(async () => {
+    // Each case on its own server and clock, building what it needs with the helpers below.
+    beforeEach(async () => {
+      clock = clockInPeriod();
       srv = await start(clock);
-      org = await createOrg(srv.store);
-      teacher = await createUser(srv.store, org.id, 'teacher');
-      admin = await createUser(srv.store, org.id, 'admin');
-      students = [];
+    });
+    afterEach(async () => {
+      for (const s of sockets.splice(0)) s.disconnect();
+      await srv.cleanup();
+    });
+
+    async function school(): Promise<School> {
+      const org = await createOrg(srv.store);
+      const teacher = await createUser(srv.store, org.id, 'teacher');
+      const admin = await createUser(srv.store, org.id, 'admin');
+      const students: User[] = [];
       for (let i = 0; i < 40; i += 1) students.push(await createUser(srv.store, org.id, 'student'));
-      subject = await srv.store.subjects.create(org.id, {
+      const subject = await srv.store.subjects.create(org.id, {
         code: 'LIVE1',
         name: 'Live subject',
         teacherIds: [teacher.id],
@@ -85,54 +129,59 @@ function liveSession(title: string, start: (clock: TestClock) => Promise<TestSer
         subject.id,
         students.map((s) => s.id),
       );
-    });
-    after(async () => {
-      for (const s of sockets) s.disconnect();
-      await srv.cleanup();
-    });
+      return { org, teacher, admin, students, subject };
+    }
 
-    it('runs a whole session: concurrent check-ins, live roster on every screen, decisions, closing', async () => {
-      const projector = new Screen(await client(teacher));
-      const phone = new Screen(await client(teacher));
-      const office = new Screen(await client(admin));
+    /** The teacher opens a session with geofence and rotating code; two teacher screens and the office watch it. */
+    async function openLesson(): Promise<Lesson> {
+      const s = await school();
+      const projector = new Screen(await client(s.teacher));
+      const phone = new Screen(await client(s.teacher));
+      const office = new Screen(await client(s.admin));
       const session = ok(
-        await command(projector.socket, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: true } }),
+        await command(projector.socket, 'session:open', { subjectId: s.subject.id, policy: { geofence: true, rotatingCode: true } }),
       );
-      expect(session.status).to.equal('open');
       for (const screen of [projector, phone, office]) await screen.watch(session.id);
-      expect(projector.entries.size).to.equal(40);
-      expect([...projector.entries.values()].every((e) => e.status === 'not-yet')).to.equal(true);
-      const secret = (await srv.store.sessions.get(org.id, session.id))!.codeSecret;
+      const studentSockets = await Promise.all(s.students.map((u) => client(u)));
+      await Promise.all(studentSockets.map((sock) => command(sock, 'session:join', { sessionId: session.id }).then(ok)));
+      return { ...s, session, projector, phone, office, studentSockets };
+    }
 
-      const studentSockets = await Promise.all(students.map((s) => client(s)));
-      await Promise.all(studentSockets.map((s) => command(s, 'session:join', { sessionId: session.id }).then(ok)));
-
-      const now = clock.now().getTime();
-      const current = codeAt(secret, 15, new Date(now));
-      const previous = codeAt(secret, 15, new Date(now - PERIOD_MS));
-      const stale = codeAt(secret, 15, new Date(now - 3 * PERIOD_MS));
-      const wrong = String((Number(current) + 1) % 1_000_000).padStart(6, '0');
-      type Plan = { where: { lat: number; lon: number }; accuracy: number; code: string; expect: string; reason?: string };
-      const plan = (i: number): Plan | null => {
-        if (i < 10) return { where: north(5), accuracy: 10, code: current, expect: 'present' };
-        if (i < 15) return { where: north(10), accuracy: 15, code: previous, expect: 'present' };
-        if (i < 20) return { where: north(5), accuracy: 10, code: stale, expect: 'rejected', reason: 'CODE_INVALID' };
-        if (i < 25) return { where: north(5), accuracy: 10, code: wrong, expect: 'rejected', reason: 'CODE_INVALID' };
-        if (i < 30) return { where: north(2_500), accuracy: 20, code: current, expect: 'rejected', reason: 'GEOFENCE_OUTSIDE' };
-        if (i < 35) return { where: north(40), accuracy: 150, code: current, expect: 'pending', reason: 'GEOFENCE_IMPRECISE' };
-        return null;
-      };
+    /** Every student with a plan submits at once; resolves with the plan and each acknowledgement. */
+    async function submitAll(lesson: Lesson) {
+      const secret = (await srv.store.sessions.get(lesson.org.id, lesson.session.id))!.codeSecret;
+      const plan = planOf(secret, clock.now().getTime());
       const acks = await Promise.all(
-        studentSockets.map(async (s, i) => {
+        lesson.studentSockets.map(async (s, i) => {
           const p = plan(i);
           if (!p) return null;
           return command(s, 'checkin:submit', {
-            sessionId: session.id,
+            sessionId: lesson.session.id,
             location: { ...p.where, accuracy: p.accuracy, timestamp: clock.now().getTime() },
             code: p.code,
           });
         }),
       );
+      return { plan, acks };
+    }
+
+    /** The teacher closes the session from the projector. */
+    async function close(lesson: Lesson) {
+      return ok(await command(lesson.projector.socket, 'session:close', { sessionId: lesson.session.id }));
+    }
+
+    it('opens a session every screen watches, with the whole roster not yet checked in', async () => {
+      const { session, projector, phone, office } = await openLesson();
+      expect(session.status).to.equal('open');
+      for (const screen of [projector, phone, office]) {
+        expect(screen.entries.size).to.equal(40);
+        expect([...screen.entries.values()].every((e) => e.status === 'not-yet')).to.equal(true);
+      }
+    });
+
+    it('decides 35 concurrent check-ins by code, place and accuracy, and stores every acknowledged one', async () => {
+      const lesson = await openLesson();
+      const { plan, acks } = await submitAll(lesson);
       acks.forEach((ack, i) => {
         const p = plan(i);
         if (!p) return;
@@ -140,17 +189,24 @@ function liveSession(title: string, start: (clock: TestClock) => Promise<TestSer
         expect(view.status, `student ${i}`).to.equal(p.expect);
         if (p.reason) expect(view.reason, `student ${i}`).to.equal(p.reason);
       });
-      // Durability: every acknowledged check-in is in the store.
-      expect(await srv.store.records.listBySession(org.id, session.id)).to.have.length(35);
+      expect(await srv.store.records.listBySession(lesson.org.id, lesson.session.id)).to.have.length(35);
+    });
 
+    it('shows every check-in on every screen, and a fresh snapshot counts them', async () => {
+      const lesson = await openLesson();
+      const { plan } = await submitAll(lesson);
       const expected = (i: number) => plan(i)?.expect ?? 'not-yet';
-      for (const screen of [projector, phone, office]) {
-        await waitFor(() => students.every((s, i) => screen.statusOf(s.id) === expected(i)), 3_000);
+      for (const screen of [lesson.projector, lesson.phone, lesson.office]) {
+        await waitFor(() => lesson.students.every((s, i) => screen.statusOf(s.id) === expected(i)), 3_000);
       }
-      const fresh = ok(await command(phone.socket, 'session:watch', { sessionId: session.id }));
+      const fresh = ok(await command(lesson.phone.socket, 'session:watch', { sessionId: lesson.session.id }));
       expect(fresh.counts).to.include({ present: 15, rejected: 15, pending: 5, notYet: 5, total: 40 });
+    });
 
-      // The teacher rejects a present student and accepts a pending one, from the phone.
+    it("sends the teacher's decisions from the phone to the student and to every screen", async () => {
+      const lesson = await openLesson();
+      await submitAll(lesson);
+      const { session, phone, students, studentSockets } = lesson;
       const rejectTarget = students[0]!;
       const acceptTarget = students[30]!;
       const rejectedPush = nextEvent(studentSockets[0]!, 'checkin:decision', (v) => v.status === 'rejected');
@@ -170,45 +226,57 @@ function liveSession(title: string, start: (clock: TestClock) => Promise<TestSer
       expect(a.status).to.equal('present');
       expect((await rejectedPush)[0]).to.include({ status: 'rejected', reason: 'REJECTED_BY_TEACHER', note: 'not in the room' });
       expect((await acceptedPush)[0]).to.include({ status: 'present', reason: 'ACCEPTED_BY_TEACHER' });
-      for (const screen of [projector, phone, office]) {
+      for (const screen of [lesson.projector, phone, lesson.office]) {
         await waitFor(() => screen.statusOf(rejectTarget.id) === 'rejected' && screen.statusOf(acceptTarget.id) === 'present', 3_000);
       }
+    });
 
-      // Closing: absents, settled pending, daily summary; watchers and joined students hear it.
-      const closedPush = nextEvent(studentSockets[39]!, 'session:status', (s) => s.status === 'closed');
-      const closed = ok(await command(projector.socket, 'session:close', { sessionId: session.id }));
+    it('closing marks the rest absent, settles the pending, writes the daily summary and tells screens and students', async () => {
+      const lesson = await openLesson();
+      await submitAll(lesson);
+      const closedPush = nextEvent(lesson.studentSockets[39]!, 'session:status', (s) => s.status === 'closed');
+      const closed = await close(lesson);
       expect(closed.session.status).to.equal('closed');
+      // 15 present; 15 rejected, 5 pending and 5 who never submitted are absent.
       expect(closed.counts).to.include({ present: 15, absent: 25, pending: 0, rejected: 0, total: 40 });
       await closedPush;
-      const summary = await srv.store.summaries.get(org.id, subject.id, closed.session.day);
+      const summary = await srv.store.summaries.get(lesson.org.id, lesson.subject.id, closed.session.day);
       expect(summary).to.include({ present: 15, late: 0, absent: 25, excused: 0, total: 40, percentage: 37.5 });
-      for (const screen of [projector, phone, office]) {
-        await waitFor(() => students.every((s) => ['present', 'absent'].includes(screen.statusOf(s.id) ?? '')), 3_000);
+      for (const screen of [lesson.projector, lesson.phone, lesson.office]) {
+        await waitFor(() => lesson.students.every((s) => ['present', 'absent'].includes(screen.statusOf(s.id) ?? '')), 3_000);
       }
+    });
 
-      // A correction after closing needs a reason and moves the summary.
-      const noReason = await command(projector.socket, 'checkin:mark', {
-        sessionId: session.id,
-        studentId: students[39]!.id,
-        status: 'excused',
-      });
+    it('a correction after closing needs a reason, and moves the daily summary', async () => {
+      const lesson = await openLesson();
+      await submitAll(lesson);
+      const closed = await close(lesson);
+      const mark = { sessionId: lesson.session.id, studentId: lesson.students[39]!.id, status: 'excused' } as const;
+      const noReason = await command(lesson.projector.socket, 'checkin:mark', mark);
       expect(noReason.ok ? 'ok' : noReason.error.code).to.equal('VALIDATION_FAILED');
+      ok(await command(lesson.projector.socket, 'checkin:mark', { ...mark, reason: 'sick note' }));
+      expect(await srv.store.summaries.get(lesson.org.id, lesson.subject.id, closed.session.day)).to.include({
+        excused: 1,
+        absent: 24,
+        percentage: 38.5,
+      });
+    });
+
+    it('the HTTP read side agrees: records, CSV with the correction reason, summaries, a student history', async () => {
+      const lesson = await openLesson();
+      const { session, subject, students } = lesson;
+      await submitAll(lesson);
+      const closed = await close(lesson);
       ok(
-        await command(projector.socket, 'checkin:mark', {
+        await command(lesson.projector.socket, 'checkin:mark', {
           sessionId: session.id,
           studentId: students[39]!.id,
           status: 'excused',
           reason: 'sick note',
         }),
       );
-      expect(await srv.store.summaries.get(org.id, subject.id, closed.session.day)).to.include({
-        excused: 1,
-        absent: 24,
-        percentage: 38.5,
-      });
 
-      // HTTP read side agrees.
-      const login = srv.app.tokenService.signAccess(teacher).token;
+      const login = token(lesson.teacher);
       const records = await srv.request('GET', `/api/v1/sessions/${session.id}/records`, { token: login });
       expect(records.status).to.equal(200);
       expect(records.body.entries).to.have.length(40);
@@ -229,8 +297,10 @@ function liveSession(title: string, start: (clock: TestClock) => Promise<TestSer
         { token: login },
       );
       expect(summaries.body.items[0]).to.include({ present: 15, excused: 1 });
-      const history = await srv.request('GET', '/api/v1/me/attendance', { token: token(students[0]!) });
-      expect(history.body.items[0]).to.include({ sessionId: session.id, status: 'absent' });
+      const history = async (i: number) =>
+        (await srv.request('GET', '/api/v1/me/attendance', { token: token(students[i]!) })).body.items[0];
+      expect(await history(0)).to.include({ sessionId: session.id, status: 'present' });
+      expect(await history(20)).to.include({ sessionId: session.id, status: 'absent' });
     });
   });
 }

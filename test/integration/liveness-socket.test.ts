@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import type { FaceEngine, FaceEngineStatus } from '../../src/domain/face/face-engine.js';
-import type { AnalyseResult, FramesResult } from '../../src/domain/face/face-types.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../support/fake-face-engine.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, nextRosterUpdate, ok, type ClientSocket } from '../support/sockets.js';
@@ -10,34 +9,19 @@ import { command, connectClient, nextEvent, nextRosterUpdate, ok, type ClientSoc
 const FACE = Float32Array.from([1, 0, 0, 0]);
 
 /** Every selfie is the enrolled face; every frame shows it, still (a held photo). */
-class StillEngine implements FaceEngine {
-  frameSizes: number[] = [];
-  async analyse(): Promise<AnalyseResult> {
-    const quality = { eyeDistancePx: 60, faceSizePx: 200, sharpness: 50, brightness: 120 };
-    return {
-      ok: true,
-      faces: [{ box: { x: 0, y: 0, width: 200, height: 200 }, score: 0.99, embedding: FACE, quality, real: 0.7, live: 0.7 }],
-      image: { width: 640, height: 480 },
-      modelId: 'fake',
-      modelVersion: '1',
-      timings: { decode: 1, detect: 1, embed: 1, total: 3 },
-    };
-  }
-  async analyseFrames(frames: readonly Uint8Array[]): Promise<FramesResult> {
-    this.frameSizes = frames.map((f) => f.byteLength);
-    return { frames: frames.map(() => ({ ok: true, turn: 0.02, ear: 0.3, embedding: FACE })), modelId: 'fake', totalMs: 1 };
-  }
-  status(): FaceEngineStatus {
-    return { backend: 'wasm', ready: true, queueSize: 0, maxQueue: 4, retryAfterMs: 500 };
-  }
-}
+const stillEngine = () =>
+  new FakeFaceEngine({
+    answer: fakeAnalysis([fakeFace(FACE)]),
+    frames: () => ({ ok: true, turn: 0.02, ear: 0.3, embedding: FACE }),
+    status: { retryAfterMs: 500 },
+  });
 
 // The challenge and the frames over real Socket.IO: binary frames reach the engine, bad input
 // is refused by the schema, and a still "recording" reaches the teacher as LIVENESS_FAILED.
 describe('liveness challenge over socket.io', function () {
   this.timeout(20_000);
   let srv: TestServer;
-  let engine: StillEngine;
+  let engine: FakeFaceEngine;
   let teacher: User;
   let student: User;
   let subject: Subject;
@@ -49,7 +33,7 @@ describe('liveness challenge over socket.io', function () {
   };
 
   before(async () => {
-    engine = new StillEngine();
+    engine = stillEngine();
     srv = await startTestServer({}, { face: engine });
     const org = await createOrg(srv.store);
     teacher = await createUser(srv.store, org.id, 'teacher');

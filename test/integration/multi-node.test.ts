@@ -12,7 +12,17 @@ import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { freePort, useRedis } from '../support/redis-server.js';
-import { command, connectClient, nextEvent, nextRosterUpdate, ok, onRosterUpdate, waitFor, type ClientSocket } from '../support/sockets.js';
+import {
+  command,
+  connectClient,
+  nextEvent,
+  nextRosterUpdate,
+  ok,
+  onRosterUpdate,
+  pollUntil,
+  waitFor,
+  type ClientSocket,
+} from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
@@ -78,14 +88,15 @@ async function expectScreensToMatchStore(
   timeoutMs = 15_000,
 ): Promise<void> {
   const same = (a: Map<string, string>, b: Map<string, string>) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-  await waitFor(
+  // Waits without failing: the assertions below name the screen that differs and how.
+  await pollUntil(
     async () => {
       const truth = await storeStatuses(store, orgId, sessionId);
       return screens.every((sc) => same(sc.statuses(), truth));
     },
     timeoutMs,
     50,
-  ).catch(() => undefined);
+  );
   const truth = await storeStatuses(store, orgId, sessionId);
   for (const [i, sc] of screens.entries()) expect(sc.statuses(), `screen ${i}`).to.deep.equal(truth);
 }

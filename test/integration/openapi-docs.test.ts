@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import type { Store } from '../../src/domain/ports/store.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { cheapPasswordHasher } from '../support/passwords.js';
 
 describe('OpenAPI document and docs page', () => {
@@ -124,15 +124,19 @@ describe('HTTP failure answers', () => {
 
   it('answers /readyz 503 when the store does not answer', async () => {
     pingFails = true;
-    const res = await srv.request('GET', '/readyz');
-    pingFails = false;
+    let res;
+    try {
+      res = await srv.request('GET', '/readyz');
+    } finally {
+      pingFails = false;
+    }
     expect(res.status).to.equal(503);
     expect(res.body).to.deep.equal({ store: { kind: 'sqlite', ok: false } });
   });
 
   it('answers 429 with Retry-After once login failures exceed the limit', async () => {
     const attempt = () => srv.request('POST', '/api/v1/auth/login', { body: { email: 'ada@demo.school', password: 'wrong-password' } });
-    expect((await attempt()).status).to.equal(401);
+    expect(refusal(await attempt())).to.deep.equal([401, 'INVALID_CREDENTIALS']);
     expect((await attempt()).status).to.equal(401);
     const limited = await attempt();
     expect(limited.status).to.equal(429);

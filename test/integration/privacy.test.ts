@@ -8,7 +8,7 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { seedNewerData } from '../contract/contract-privacy.js';
 import { dumpSqliteFile } from '../support/store-dump.js';
 import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 
 const BOUNDARY = 'privacy-boundary';
 const ONE_PHOTO = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; filename="me.jpg"\r\nContent-Type: image/jpeg\r\n\r\nnot a jpeg\r\n--${BOUNDARY}--\r\n`;
@@ -85,9 +85,12 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
     it("lets an admin record a guardian's consent by name, and nobody else record for another", async () => {
       const post = (role: string, body: unknown) => srv.request('POST', `/api/v1/users/${student.id}/consents`, { ...as(role), body });
       expect((await post('admin', { textVersion: 'v1', givenBy: 'guardian' })).body.error.code).to.equal('VALIDATION_FAILED');
-      expect((await post('admin', { textVersion: 'v1', givenBy: 'student' })).status).to.equal(403);
-      expect((await post('student', { textVersion: 'v1', givenBy: 'guardian', guardianName: 'Me Myself' })).status).to.equal(403);
-      expect((await post('teacher', { textVersion: 'v1', givenBy: 'student' })).status).to.equal(403);
+      expect(refusal(await post('admin', { textVersion: 'v1', givenBy: 'student' }))).to.deep.equal([403, 'FORBIDDEN']);
+      expect(refusal(await post('student', { textVersion: 'v1', givenBy: 'guardian', guardianName: 'Me Myself' }))).to.deep.equal([
+        403,
+        'FORBIDDEN',
+      ]);
+      expect(refusal(await post('teacher', { textVersion: 'v1', givenBy: 'student' }))).to.deep.equal([403, 'FORBIDDEN']);
       expect(await srv.store.consents.listForUser(org.id, student.id)).to.deep.equal([]);
       const res = await post('admin', { textVersion: 'v1', givenBy: 'guardian', guardianName: 'Grace Parent' });
       expect(res.status).to.equal(201);
@@ -271,8 +274,8 @@ describe('privacy over HTTP: consent, subject access, erasure (FACE_CONSENT_REQU
       ]);
       expect(log[1]).to.include({ actorId: admin.id, reason: 'erasure request, ticket 1234' });
       // The erased person's access token no longer opens anything.
-      expect((await srv.request('GET', '/api/v1/me', as('student'))).status).to.equal(401);
-      expect((await srv.request('GET', `/api/v1/users/${student.id}/export`, as('admin'))).status).to.equal(404);
+      expect(refusal(await srv.request('GET', '/api/v1/me', as('student')))).to.deep.equal([401, 'TOKEN_INVALID']);
+      expect(refusal(await srv.request('GET', `/api/v1/users/${student.id}/export`, as('admin')))).to.deep.equal([404, 'NOT_FOUND']);
     });
   });
 });

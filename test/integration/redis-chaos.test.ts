@@ -10,7 +10,7 @@ import { RosterFeed } from '../../src/web/lib/roster.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
-import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, ok, pollUntil, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
 // Chaos: Redis is killed and restarted under a live session on three nodes while students keep
@@ -140,14 +140,15 @@ describe('chaos: Redis restarted under a live session (3 nodes, 2 screens)', fun
 
     // Screens: no resync asked for; each converges on the store by the protocol alone.
     const same = (x: Map<string, string>, y: Map<string, string>) => x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
-    await waitFor(
+    // Waits without failing: the assertions below name the screen that differs and how.
+    await pollUntil(
       async () => {
         const now = await storeStatuses(store, org.id, sessionId);
         return same(shown(projector), now) && same(shown(phone), now);
       },
       20_000,
       50,
-    ).catch(() => undefined);
+    );
     const final = await storeStatuses(store, org.id, sessionId);
     expect(final.size).to.equal(18);
     expect(shown(projector), 'projector on node A').to.deep.equal(final);

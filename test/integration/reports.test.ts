@@ -3,7 +3,7 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 
 // The reporting API over HTTP: query parsing, the documented shapes and the audit CSV.
 // The figures themselves are tested in test/unit/domain/report-service.test.ts, access in the matrix.
@@ -132,7 +132,7 @@ describe('reports over HTTP', () => {
     const bad = await srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=2026-02-01&to=2026-02-28&bucket=year`, {
       token: adminToken,
     });
-    expect(bad.status).to.equal(400);
+    expect(refusal(bad)).to.deep.equal([400, 'VALIDATION_FAILED']);
   });
 
   it("streams the whole organisation's records over a day range to an admin, oldest first, past one page of sessions", async () => {

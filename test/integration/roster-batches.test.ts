@@ -93,6 +93,7 @@ describe('roster batches: a burst of check-ins reaches the screens in a few mess
       for (let i = 0; i < STUDENTS; i += 25) {
         for (const s of t.studentSockets.slice(i, i + 25))
           acks.push(command(s, 'checkin:submit', { sessionId: t.session.id }, 20_000).then(ok));
+        // Load pacing, not a wait for anything: the next 25 leave 50 ms later whatever was answered.
         await new Promise((r) => setTimeout(r, 50));
       }
       await Promise.all(acks);

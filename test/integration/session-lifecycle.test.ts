@@ -7,7 +7,7 @@ import type { User } from '../../src/domain/ports/users.js';
 import { sessionCommands, type SessionHandlerDeps } from '../../src/realtime/handlers/session-handlers.js';
 import { checkinCommands, type CheckinHandlerDeps } from '../../src/realtime/handlers/checkin-handlers.js';
 import { createOrg, createUser } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
 
 const ROOM = { lat: 40.4168, lon: -3.7038, radiusM: 80 };
@@ -184,7 +184,7 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
       expect(res.status, JSON.stringify(res.body)).to.equal(200);
       expect(res.body.allowedIpRanges).to.deep.equal(['127.0.0.1', '::1', '10.0.0.0/8']);
       const bad = await srv.request('PUT', `/api/v1/subjects/${subject.id}/network`, { token, body: { allowedIpRanges: ['127.0.0.300'] } });
-      expect(bad.status).to.equal(400);
+      expect(refusal(bad)).to.deep.equal([400, 'VALIDATION_FAILED']);
       // The test client connects from loopback: the bare address lets it through.
       const t = await client(teacher);
       const session = await open(t, { policy: { rotatingCode: false, network: true } });

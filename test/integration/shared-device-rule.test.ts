@@ -3,7 +3,7 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
@@ -72,7 +72,7 @@ describe('shared-device rule of the organisation (settings.sharedDevice)', funct
     const view = await friendFromOwnersPhone();
     expect(view).to.include({ status: 'rejected', reason: 'SHARED_DEVICE' });
     const bad = await srv.request('PATCH', '/api/v1/organisation', { token, body: { settings: { sharedDevice: 'ignore' } } });
-    expect(bad.status).to.equal(400);
+    expect(refusal(bad)).to.deep.equal([400, 'VALIDATION_FAILED']);
   });
 
   it('refuses one of two check-ins sent together from one device, though neither was stored when the other was checked', async () => {

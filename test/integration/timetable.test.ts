@@ -12,12 +12,17 @@ const MINUTE = 60_000;
 describe('timetable (application)', function () {
   let srv: TestServer;
   // Wednesday 25 March 2026, noon in London; the clocks go forward on Sunday the 29th.
-  let now = Date.parse('2026-03-25T12:00:00.000Z');
+  const START = Date.parse('2026-03-25T12:00:00.000Z');
+  let now = START;
 
-  before(async () => {
+  // Each case on its own server and clock: a case moves time and spends the job's runs.
+  beforeEach(async () => {
+    now = START;
     srv = await startTestServer({ TIMETABLE_INTERVAL_MS: '900000', TIMETABLE_HORIZON_DAYS: '7' }, { clock: () => new Date(now) });
+    // The node's own checks stop here (its first pass may have run already); the cases drive the runs.
+    await srv.app.timetableJob.stop();
   });
-  after(async () => {
+  afterEach(async () => {
     await srv.cleanup();
   });
 
@@ -72,8 +77,6 @@ describe('timetable (application)', function () {
       ['2026-04-06', '2026-04-06T08:00:00.000Z', 'planned'],
     ]);
 
-    // The node's own checks stop here (its first pass may have run already); the test drives the runs.
-    await srv.app.timetableJob.stop();
     now += 16 * MINUTE;
     await srv.app.timetableJob.tick();
     now += 16 * MINUTE;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { startTestServer, type TestServer, refusal } from '../support/http.js';
 
 // The application's scheduled token purge, with its clock injected: a login's refresh token
 // is deleted once it has been expired for more than a day, and the organisation's audit says so.
@@ -34,6 +34,6 @@ describe('scheduled token purge (application)', function () {
       { refreshTokens: 1, accountTokens: 0, outbox: 0, webhookDeliveries: 0 },
     ]);
     const res = await srv.request('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
-    expect(res.status).to.equal(401);
+    expect(refusal(res)).to.deep.equal([401, 'REFRESH_TOKEN_INVALID']);
   });
 });

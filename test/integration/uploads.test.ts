@@ -1,21 +1,9 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import type { FaceEngine } from '../../src/domain/face/face-engine.js';
 import type { User } from '../../src/domain/ports/users.js';
+import { FakeFaceEngine } from '../support/fake-face-engine.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-
-/** Refuses every image: a well-formed upload reaches the service and comes back 422. */
-class RefusingEngine implements FaceEngine {
-  calls = 0;
-  async analyse() {
-    this.calls++;
-    return { ok: false as const, reason: 'IMAGE_INVALID' as const, message: 'not an image' };
-  }
-  status() {
-    return { backend: null, ready: true, queueSize: 0, maxQueue: 1, retryAfterMs: 1_000 };
-  }
-}
 
 /**
  * Sends the head of a PUT with a body announced as `announced` bytes and only `sent` of them,
@@ -55,11 +43,12 @@ describe('HTTP uploads (multipart)', function () {
   let student: User;
   let classmate: User;
   let token: string;
-  let engine: RefusingEngine;
+  let engine: FakeFaceEngine;
   const MAX = 4_096;
 
   before(async () => {
-    engine = new RefusingEngine();
+    // Refuses every image: a well-formed upload reaches the service and comes back 422.
+    engine = new FakeFaceEngine({ refuse: 'IMAGE_INVALID' });
     srv = await startTestServer({ FACE_MAX_IMAGE_BYTES: String(MAX), UPLOADS_MAX_CONCURRENT: '1' }, { face: engine });
     const org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');

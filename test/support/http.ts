@@ -113,3 +113,9 @@ export async function startTestServer(
     cleanup: () => app.close(),
   };
 }
+
+/** A refusal as a test asserts it: the HTTP status with the error code of the body (null if it has none). */
+export function refusal(res: { status: number; body: Json }): [number, string | null] {
+  const code: unknown = res.body?.error?.code;
+  return [res.status, typeof code === 'string' ? code : null];
+}

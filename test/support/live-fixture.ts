@@ -1,6 +1,6 @@
 import { domainSettings, limitSettings } from '../../src/app.js';
 import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
-import { memoryLimiterBackend } from '../../src/adapters/flexible-rate-limiter.js';
+import { memoryLimiterBackend } from '../../src/adapters/memory-rate-limiter.js';
 import { EventBus, type DomainEvent } from '../../src/domain/events.js';
 import type { Actor } from '../../src/domain/actor.js';
 import type { FaceDecisionSettings, FaceEngine } from '../../src/domain/face/face-engine.js';

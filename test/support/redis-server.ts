@@ -35,22 +35,32 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once something accepts TCP connections on the port; rejects after `timeoutMs`. */
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/**
+ * Resolves when redis-server logs that it accepts connections; rejects if it exits first or
+ * says nothing of the kind within `timeoutMs` (the bound of a start that hangs).
+ */
+function readyLine(proc: ChildProcess, timeoutMs: number): Promise<void> {
+  const out = proc.stdout!;
+  return new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const finish = (err?: Error) => {
+      clearTimeout(timer);
+      out.off('data', onData);
+      proc.off('exit', onExit);
+      // Keep reading what it logs later, so a full pipe never blocks the server.
+      out.resume();
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('Ready to accept connections')) finish();
+    };
+    const onExit = (code: number | null) => finish(new Error(`redis-server exited with ${code} before it was ready:\n${seen}`));
+    const timer = setTimeout(() => finish(new Error(`redis-server was not ready within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    out.on('data', onData);
+    proc.once('exit', onExit);
+  });
 }
 
 /**
@@ -69,13 +79,13 @@ export async function startRedisServer(): Promise<TestRedis> {
   const start = async () => {
     // Already running: starting again would orphan it behind a second server that cannot bind.
     if (child && child.exitCode === null && child.signalCode === null) return;
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     child = proc;
-    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`))));
-    exited.catch(() => undefined);
-    await Promise.race([waitForPort(port, 5_000), exited]);
+    await readyLine(proc, 5_000);
   };
   const kill = async () => {
     const proc = child;
@@ -86,7 +96,7 @@ export async function startRedisServer(): Promise<TestRedis> {
     await gone;
   };
 
-  // mocha exits the process when done (exit: true): never leave a server behind, even on a crash.
+  // Never leave a server behind, even when the test process dies before the suite's `after`.
   const onExit = () => child?.kill('SIGKILL');
   process.once('exit', onExit);
   await start();

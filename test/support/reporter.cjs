@@ -7,9 +7,12 @@
 // tests behind it). On the last line the tests not run count as failed, and so does a failed
 // hook that kept no test from running (an `after` hook), so `failed` is never 0 when something
 // went wrong and `passed + failed + skipped` is the number of tests whenever no such hook failed.
-// A suite skipped because a server or tool is absent (test/support/skip.ts) is named with why.
+// Each test not run is named under the hook that kept it from running. A suite skipped because
+// a server or tool is absent (test/support/skip.ts) is named with why.
 const Mocha = require('mocha');
 const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING } = Mocha.Runner.constants;
+/** Tests named under each failed hook; beyond this many the rest are counted, so a broken suite of hundreds stays readable. */
+const NAMED_NOT_RUN = 20;
 
 /** The reason recorded by skipBecause on the test or its nearest suite, if any. */
 function skipReason(test) {
@@ -70,13 +73,13 @@ class PlainSummaryReporter extends Mocha.reporters.Spec {
       const notRun = new Set();
       const hookLines = [];
       for (const hook of failedHooks) {
-        let count = 0;
+        const tests = [];
         hook.parent.eachTest((test) => {
           if (!selected(test) || outcome.has(test) || notRun.has(test)) return;
           notRun.add(test);
-          count += 1;
+          tests.push(test);
         });
-        hookLines.push({ hook, count });
+        hookLines.push({ hook, count: tests.length, tests });
       }
       const total = runner.grepTotal(runner.suite);
       const unaccounted = Math.max(0, total - passed - failedTests - skippedCount - notRun.size);
@@ -88,8 +91,10 @@ class PlainSummaryReporter extends Mocha.reporters.Spec {
           `${notRun.size} not run because a hook failed` +
           (unaccounted ? `, ${unaccounted} neither ran nor were skipped` : ''),
       );
-      for (const { hook, count } of hookLines) {
+      for (const { hook, count, tests } of hookLines) {
         out.push(`  hook failed: ${hook.title} (suite "${titleOf(hook.parent)}"): ${count} test${count === 1 ? '' : 's'} not run`);
+        for (const test of tests.slice(0, NAMED_NOT_RUN)) out.push(`    not run: ${test.fullTitle()}`);
+        if (count > NAMED_NOT_RUN) out.push(`    not run: ${count - NAMED_NOT_RUN} more in "${titleOf(hook.parent)}"`);
       }
       for (const [where, { reason, count }] of skipped) {
         out.push(`  skipped ${count} in "${titleOf(where)}": ${reason ?? 'marked skip, no reason given'}`);

@@ -65,6 +65,7 @@ export function runSchemathesis(opts: {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    // The bound of a run that hangs; the run itself is awaited through its exit.
     const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs);
     child.once('error', (err) => {
       clearTimeout(timer);

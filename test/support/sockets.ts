@@ -70,14 +70,24 @@ export function nextEvent<E extends keyof ServerToClientEvents>(
   });
 }
 
-/** Polls until `check` returns true (bounded). */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 20): Promise<void> {
+/**
+ * Polls until `check` returns true and resolves true, or resolves false at the deadline: for a
+ * caller whose own assertions then say what differs (waitFor fails with a bare "not met"). For
+ * a state that no single event announces (a screen built from many roster updates, a probe's
+ * answer, a store row); the step only paces the polling, never stands for the thing awaited.
+ */
+export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 20): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (await check()) return;
+    if (await check()) return true;
     await new Promise((r) => setTimeout(r, stepMs));
   }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
+  return false;
+}
+
+/** Polls until `check` returns true (see pollUntil); fails after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 20): Promise<void> {
+  if (!(await pollUntil(check, timeoutMs, stepMs))) throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
 /** The changes of one `roster:updates` message, each as a RosterUpdate. */

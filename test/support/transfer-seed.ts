@@ -24,6 +24,8 @@ export async function seedLaterCollections(store: Store, r: SeedRefs, tag = 'a')
     endTime: '10:00',
     teacherId: null,
     preset: null,
+    location: { lat: 51.5, lon: -0.12, radiusM: 80 },
+    allowedIpRanges: ['10.1.0.0/16'],
   });
   await store.timetable.claimOccurrence(r.orgId, { meetingId: meeting.id, day: '2026-03-02', subjectId: r.subjectId }, at, new Date(0));
   await store.timetable.completeOccurrence(r.orgId, meeting.id, '2026-03-02', r.sessionId, at);

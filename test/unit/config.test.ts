@@ -36,6 +36,7 @@ describe('config', () => {
     expect(c.login).to.deep.equal({
       accountFreeFailures: 20,
       addressAccountFreeFailures: 10,
+      backoffBaseMs: 1_000,
       backoffMaxMs: 900_000,
       addressPerMinute: 300,
     });

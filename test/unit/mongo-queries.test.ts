@@ -268,6 +268,8 @@ describe('mongo document mapping and transfer operations', () => {
       leaseOwner: 'n',
       leaseUntil: T,
       rosterVersion: 7,
+      room: { location: null, allowedIpRanges: ['10.0.0.0/8'] },
+      meetingId: 'm',
     },
     records: {
       id: 'r',
@@ -367,6 +369,8 @@ describe('mongo document mapping and transfer operations', () => {
       endTime: '10:00',
       teacherId: null,
       preset: null,
+      location: null,
+      allowedIpRanges: [],
       createdAt: T,
     },
     occurrences: { orgId: 'o', meetingId: 'mt', day: '2026-09-07', subjectId: 's', state: 'created', sessionId: 'x', updatedAt: T },

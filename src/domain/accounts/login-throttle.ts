@@ -3,8 +3,6 @@ import type { LoginLimits } from '../../config.js';
 import { AppError } from '../../shared/app-error.js';
 import type { BackoffLimiter, BackoffOptions, RateLimiter, RateLimiterOptions } from '../rate-limiter.js';
 
-/** The first back-off pause; each further failure doubles it up to LOGIN_BACKOFF_MAX_MS. */
-const BACKOFF_BASE_MS = 1_000;
 /** Failures in a row are forgotten this long after the first of them (or at the next success). */
 const FAILURE_MEMORY_S = 24 * 60 * 60;
 
@@ -30,7 +28,7 @@ export interface LoginLimiterFactories {
 export function createLoginLimiters(limits: LoginLimits, make: LoginLimiterFactories): LoginLimiters {
   const backoff = (freeAttempts: number, keyPrefix: string): BackoffOptions => ({
     freeAttempts,
-    baseMs: BACKOFF_BASE_MS,
+    baseMs: limits.backoffBaseMs,
     maxMs: limits.backoffMaxMs,
     memoryS: FAILURE_MEMORY_S,
     keyPrefix,

@@ -6,6 +6,7 @@ import { evaluateTime } from '../checks/time-window.js';
 import type { CheckinLocation } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
+import { sessionRoom } from '../sessions/room.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
 export interface CheckinEvidence {
@@ -32,6 +33,7 @@ const MAX_CLOCK_SKEW_MS = 30_000;
  * Runs the checks the policy names. Any failing check rejects; otherwise any doubtful check
  * (an imprecise fix) sends the check-in to the teacher as pending; otherwise present, or late
  * after lateAfter. The first failing (or doubtful) check gives the reason; all go in flags.
+ * The geofence and the network are the session's room's, else the subject's (room.ts).
  */
 export function evaluateCheckin(
   session: AttendanceSession,
@@ -44,6 +46,7 @@ export function evaluateCheckin(
   const doubts: ReasonCode[] = [];
   const { policy } = session;
   const { location } = evidence;
+  const room = sessionRoom(session, subject);
 
   // The service refuses a geofence check-in without a fix before it gets here.
   if (policy.geofence && !location) throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
@@ -55,19 +58,19 @@ export function evaluateCheckin(
   }
 
   let distanceM: number | null = null;
-  if (subject.location && location) {
+  if (room.location && location) {
     if (policy.geofence) {
-      const g = evaluateGeofence(subject.location, location);
+      const g = evaluateGeofence(room.location, location);
       distanceM = g.distanceM;
       if (g.outcome === 'fail') failures.push(g.reason);
       else if (g.outcome === 'review') doubts.push(g.reason);
     } else {
-      distanceM = Math.round(haversineM(subject.location, location) * 10) / 10;
+      distanceM = Math.round(haversineM(room.location, location) * 10) / 10;
     }
   }
 
   if (policy.network) {
-    const n = evaluateNetwork(evidence.ip, subject.allowedIpRanges);
+    const n = evaluateNetwork(evidence.ip, room.allowedIpRanges);
     if (n.outcome === 'fail') failures.push(n.reason);
   }
 

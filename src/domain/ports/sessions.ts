@@ -6,6 +6,7 @@
 import type { SessionState } from '../../shared/events.js';
 import type { VerificationPolicy } from '../../shared/policy.js';
 import type { Page, PageQuery } from './common.js';
+import type { Room } from './subjects.js';
 
 export interface AttendanceSession {
   id: string;
@@ -23,6 +24,10 @@ export interface AttendanceSession {
   closesAt: Date;
   /** Secret behind the rotating code; any node derives the current code from it. */
   codeSecret: string;
+  /** Where it is held when not in the subject's classroom: a meeting's room, or given at opening; null: the subject's. */
+  room: Room | null;
+  /** The timetable meeting it was created from; null when opened by hand. */
+  meetingId: string | null;
   /** Calendar day of the session in the organisation's time zone (for daily summaries). */
   day: string;
   createdAt: Date;
@@ -42,7 +47,23 @@ export interface AttendanceSession {
 
 export type NewSession = Omit<
   AttendanceSession,
-  'id' | 'orgId' | 'createdAt' | 'updatedAt' | 'closedAt' | 'closedBy' | 'leaseOwner' | 'leaseUntil' | 'rosterVersion'
+  | 'id'
+  | 'orgId'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'closedAt'
+  | 'closedBy'
+  | 'leaseOwner'
+  | 'leaseUntil'
+  | 'rosterVersion'
+  | 'room'
+  | 'meetingId'
+> &
+  Partial<Pick<AttendanceSession, 'room' | 'meetingId'>>;
+
+/** What a transition may write besides the status; `startsAt`, `teacherId`, `policy` and `room` only while scheduled. */
+export type SessionTransitionPatch = Partial<
+  Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy' | 'startsAt' | 'teacherId' | 'policy' | 'room'>
 >;
 
 export interface SessionFilter extends PageQuery {
@@ -64,12 +85,7 @@ export interface SessionRepository {
    * Compare-and-set: applies the patch only when the session's status is one of `from`.
    * Returns the updated session, or null when the status did not match.
    */
-  transition(
-    orgId: string,
-    id: string,
-    from: SessionState[],
-    patch: Partial<Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>,
-  ): Promise<AttendanceSession | null>;
+  transition(orgId: string, id: string, from: SessionState[], patch: SessionTransitionPatch): Promise<AttendanceSession | null>;
   /**
    * System-wide: sessions not yet closed whose closesAt <= now (or stuck in 'closing'), and
    * whose lease is free or expired. Oldest closesAt first.

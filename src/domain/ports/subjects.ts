@@ -14,6 +14,16 @@ export interface ClassroomLocation extends GeoPoint {
   radiusM: number;
 }
 
+/**
+ * Where a meeting or a session is held, over its subject's classroom: each part unset (a null
+ * location, no ranges) falls back to the subject's on its own (src/domain/sessions/room.ts).
+ */
+export interface Room {
+  location: ClassroomLocation | null;
+  /** CIDR ranges, IPv4 or IPv6; empty: the subject's. */
+  allowedIpRanges: string[];
+}
+
 export interface Subject {
   id: string;
   orgId: string;

@@ -5,6 +5,7 @@
 
 import type { PolicyPreset } from '../../shared/policy-presets.js';
 import type { DefaultPolicy } from '../../shared/policy.js';
+import type { ClassroomLocation } from './subjects.js';
 
 /** A teaching period of an organisation; meetings recur only between its first and last day. */
 export interface Term {
@@ -42,6 +43,10 @@ export interface Meeting {
   teacherId: string | null;
   /** The checks its sessions get; null: the organisation's defaults. */
   preset: PolicyPreset | null;
+  /** Its room when not the subject's classroom; null: the subject's location. */
+  location: ClassroomLocation | null;
+  /** Its networks; empty: the subject's. */
+  allowedIpRanges: string[];
   createdAt: Date;
 }
 
@@ -86,6 +91,8 @@ export function defaultTeacherSettings(orgId: string, userId: string): TeacherSe
 }
 
 export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt'>;
+/** The fields an edit may change; the term and the subject stay. */
+export type MeetingPatch = Partial<Omit<NewMeeting, 'subjectId' | 'termId'>>;
 
 export interface TimetableRepository {
   createTerm(orgId: string, input: Pick<Term, 'name' | 'startDay' | 'endDay'>): Promise<Term>;
@@ -101,7 +108,14 @@ export interface TimetableRepository {
   getMeeting(orgId: string, id: string): Promise<Meeting | null>;
   /** All of the organisation's meetings, or one subject's; by weekday then start time. */
   listMeetings(orgId: string, subjectId?: string): Promise<Meeting[]>;
+  /** Applies the fields the patch names; null when there is no such meeting. */
+  updateMeeting(orgId: string, id: string, patch: MeetingPatch): Promise<Meeting | null>;
   deleteMeeting(orgId: string, id: string): Promise<boolean>;
+  /**
+   * Forgets a created occurrence (its session was cancelled because the meeting moved to
+   * another weekday), so the day is free again should the meeting come back to it.
+   */
+  forgetOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
   /** Occurrences of these meetings on days in the inclusive range. */
   listOccurrences(orgId: string, meetingIds: string[], fromDay: string, toDay: string): Promise<Occurrence[]>;
   /**

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import type { SessionStatus } from '../ports/common.js';
-import type { AttendanceSession } from '../ports/sessions.js';
+import type { AttendanceSession, SessionTransitionPatch } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 
 /** Why a session in some status may not take a transition: the client's error code, and a message when it needs one. */
@@ -46,6 +46,17 @@ export const SESSION_TRANSITIONS = {
       closed: { code: 'SESSION_CLOSED', message: 'The session is closed; reopen it first.' },
     },
   },
+  /** Its meeting changed before it opened: new times, teacher, checks or room (docs/timetable.md). */
+  reschedule: {
+    from: ['scheduled'],
+    to: null,
+    refused: {
+      open: { code: 'SESSION_ALREADY_OPEN', message: 'The session has already opened.' },
+      cancelled: 'SESSION_CANCELLED',
+      closing: 'SESSION_CLOSED',
+      closed: 'SESSION_CLOSED',
+    },
+  },
   /** Within the reopen window. */
   reopen: {
     from: ['closed'],
@@ -56,7 +67,7 @@ export const SESSION_TRANSITIONS = {
 
 export type SessionTransition = keyof typeof SESSION_TRANSITIONS;
 
-type TransitionPatch = Partial<Pick<AttendanceSession, 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>;
+type TransitionPatch = Omit<SessionTransitionPatch, 'status'>;
 
 export function canTransition(transition: SessionTransition, status: SessionStatus): boolean {
   return (SESSION_TRANSITIONS[transition].from as readonly SessionStatus[]).includes(status);

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { DefaultPolicy, VerificationPolicy } from '../ports/common.js';
 import type { OrganisationSettings } from '../ports/organisations.js';
-import type { Subject } from '../ports/subjects.js';
+import type { Room } from '../ports/subjects.js';
 import type { TeacherDefaultPolicy, TeacherSettings } from '../ports/timetable.js';
 import type { PolicyInput } from '../../shared/events.js';
 import { POLICY_CHECKS, PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
@@ -70,14 +70,15 @@ export interface Capabilities {
 /**
  * Completes a requested policy with the defaults (the teacher's, then the organisation's,
  * see sessionDefaults), then the built-in ones
- * (geofence when the subject has a location, the rotating code, two attempts), and refuses
+ * (geofence when the room has a location, the rotating code, two attempts), and refuses
  * checks that cannot run: a selfie
- * without the face engine, a geofence without a classroom location, a network check without
- * allowed ranges. Refusing at open time beats rejecting every student later.
+ * without the face engine, a geofence without a location, a network check without
+ * allowed ranges. `room` is where the session is held: the subject's classroom, or a meeting's
+ * or session's own room over it (room.ts). Refusing at open time beats rejecting every student later.
  */
 export function resolvePolicy(
   input: PolicyInput | undefined,
-  subject: Subject,
+  room: Room,
   defaults: PolicyDefaults,
   capabilities: Capabilities,
 ): VerificationPolicy {
@@ -85,7 +86,7 @@ export function resolvePolicy(
   // A requested preset stands for all four checks, so the default checks give way to it.
   const preset: Partial<PolicyChecks> = input?.preset ? PRESET_CHECKS[input.preset] : {};
   const policy: VerificationPolicy = {
-    geofence: input?.geofence ?? preset.geofence ?? org.geofence ?? subject.location !== null,
+    geofence: input?.geofence ?? preset.geofence ?? org.geofence ?? room.location !== null,
     network: input?.network ?? preset.network ?? org.network ?? false,
     rotatingCode: input?.rotatingCode ?? preset.rotatingCode ?? org.rotatingCode ?? true,
     selfie: input?.selfie ?? preset.selfie ?? org.selfie ?? false,
@@ -103,7 +104,7 @@ export function resolvePolicy(
   if (policy.selfie && !capabilities.selfie) {
     throw new AppError('POLICY_UNSUPPORTED', 'Selfie verification is not available on this server.');
   }
-  if (policy.geofence && subject.location === null) throw new AppError('SUBJECT_LOCATION_MISSING');
-  if (policy.network && subject.allowedIpRanges.length === 0) throw new AppError('SUBJECT_NETWORK_MISSING');
+  if (policy.geofence && room.location === null) throw new AppError('SUBJECT_LOCATION_MISSING');
+  if (policy.network && room.allowedIpRanges.length === 0) throw new AppError('SUBJECT_NETWORK_MISSING');
   return policy;
 }

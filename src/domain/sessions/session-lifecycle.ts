@@ -33,6 +33,9 @@ export interface ExtendInput {
   lateAfter?: string | undefined;
 }
 
+/** What a scheduled session takes from its changed meeting. */
+export type RescheduleInput = Pick<AttendanceSession, 'startsAt' | 'lateAfter' | 'closesAt' | 'teacherId' | 'policy' | 'room'>;
+
 export interface ReopenInput {
   sessionId: string;
   closesAt?: string | undefined;
@@ -82,6 +85,31 @@ export class SessionLifecycle {
       { closesAt, lateAfter },
       null,
     );
+    return this.announce(updated, subject);
+  }
+
+  /**
+   * A scheduled session follows a change of its timetable meeting (docs/timetable.md, "Editing
+   * a meeting"): a new window, teacher, checks or room. Null when it is no longer scheduled
+   * (it opened, or was cancelled, meanwhile): an opened session keeps what it opened with.
+   */
+  async reschedule(actor: Actor, sessionId: string, change: RescheduleInput): Promise<SessionView | null> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
+    if (effectiveStatus(session, now()) !== 'scheduled') return null;
+    const problems = validateWindow(change, { now: now() });
+    if (problems.length > 0) throw windowError(problems);
+    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled']);
+    if (!updated) return null;
+    const fields = (s: AttendanceSession) => ({
+      startsAt: s.startsAt,
+      lateAfter: s.lateAfter,
+      closesAt: s.closesAt,
+      teacherId: s.teacherId,
+      policy: s.policy,
+      room: s.room,
+    });
+    await this.audit(updated, actor.id, 'session.reschedule', fields(session), fields(updated), 'MEETING_CHANGED');
     return this.announce(updated, subject);
   }
 

@@ -13,8 +13,15 @@ import { windowError } from './session-lifecycle.js';
 import { applyTransition } from './lifecycle.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
 import { type AttendanceSession } from '../ports/sessions.js';
-import { type Subject } from '../ports/subjects.js';
+import { type Room, type Subject } from '../ports/subjects.js';
 import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
+import { effectiveRoom, roomOrNull } from './room.js';
+
+/** A session created from a timetable meeting: which one, and the room it copies. */
+export interface MeetingOrigin {
+  meetingId: string;
+  room: Room | null;
+}
 
 /** Creation order, the same on every node. */
 function before(a: AttendanceSession, b: AttendanceSession): boolean {
@@ -33,7 +40,11 @@ export class SessionService {
 
   constructor(private readonly deps: DomainDeps) {}
 
-  async open(actor: Actor, input: SessionOpenInput): Promise<SessionView> {
+  /**
+   * Opens (or schedules) a session. `origin` is the timetable's: the meeting it stands for,
+   * whose room it copies; by hand, the room is the one the request names, if any.
+   */
+  async open(actor: Actor, input: SessionOpenInput, origin?: MeetingOrigin): Promise<SessionView> {
     const { store, now } = this.deps;
     if (actor.role !== 'teacher' && actor.role !== 'admin') throw new AppError('FORBIDDEN');
     const subject = await store.subjects.get(actor.orgId, input.subjectId);
@@ -56,7 +67,8 @@ export class SessionService {
     const problems = validateWindow({ startsAt, lateAfter, closesAt }, { now: at });
     if (problems.length > 0) throw windowError(problems);
 
-    const policy = resolvePolicy(input.policy, subject, defaults.policy, this.deps.capabilities);
+    const room = origin ? origin.room : roomOrNull(input.location, input.allowedIpRanges);
+    const policy = resolvePolicy(input.policy, effectiveRoom(subject, room), defaults.policy, this.deps.capabilities);
     if (!input.parallel) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt }, null);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
 
@@ -70,6 +82,8 @@ export class SessionService {
       closesAt,
       codeSecret: newCodeSecret(),
       day: dayIn(timezone, startsAt),
+      room,
+      meetingId: origin?.meetingId ?? null,
     });
     if (!input.parallel) await this.loseRaceToEarlierOpen(actor, session);
     await store.audit.append({
@@ -81,7 +95,7 @@ export class SessionService {
       actorId: actor.system ? null : actor.id,
       action: 'session.open',
       from: null,
-      to: { status: session.status, startsAt, lateAfter, closesAt, policy },
+      to: { status: session.status, startsAt, lateAfter, closesAt, policy, ...(room ? { room } : {}) },
       reason: actor.system ?? null,
       ip: null,
       at,

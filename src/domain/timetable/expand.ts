@@ -1,5 +1,7 @@
 import { addDays, instantAt, isoWeekday } from '../calendar.js';
 import type { Holiday, Meeting, Term } from '../ports/timetable.js';
+import type { Room } from '../ports/subjects.js';
+import { roomOrNull } from '../sessions/room.js';
 
 /** One dated meeting: the session the timetable asks for on that day. */
 export interface Slot {
@@ -11,6 +13,8 @@ export interface Slot {
   closesAt: Date;
   teacherId: string | null;
   preset: Meeting['preset'];
+  /** The meeting's room over the subject's classroom; null: the classroom. */
+  room: Room | null;
 }
 
 export interface TimetableInput {
@@ -50,6 +54,7 @@ export function expandTimetable(input: TimetableInput, fromDay: string, toDay: s
         closesAt: instantAt(input.timezone, day, m.endTime),
         teacherId: m.teacherId,
         preset: m.preset,
+        room: roomOrNull(m.location, m.allowedIpRanges),
       });
     }
   }

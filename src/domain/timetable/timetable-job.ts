@@ -102,12 +102,16 @@ async function createOne(
   // null above: another run holds the occurrence. The session is the teacher's; its audit entry says the timetable opened it.
   const actor: Actor = { id: teacherId, orgId, role: 'teacher', ip: null, system: 'timetable' };
   try {
-    const session = await sessions.open(actor, {
-      subjectId: slot.subjectId,
-      startsAt: slot.startsAt.toISOString(),
-      closesAt: slot.closesAt.toISOString(),
-      ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
-    });
+    const session = await sessions.open(
+      actor,
+      {
+        subjectId: slot.subjectId,
+        startsAt: slot.startsAt.toISOString(),
+        closesAt: slot.closesAt.toISOString(),
+        ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+      },
+      { meetingId: slot.meetingId, room: slot.room },
+    );
     await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, session.id, deps.now());
     return 'created';
   } catch (err) {

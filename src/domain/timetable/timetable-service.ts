@@ -6,14 +6,14 @@ import { requireRole, type Actor } from '../actor.js';
 import { addDays, dayIn, isoWeekday } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import { assertStaffOf } from '../sessions/access.js';
-import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
+import { roomOrNull } from '../sessions/room.js';
 import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
 import type { SessionService } from '../sessions/session-service.js';
-import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
-import { type Subject } from '../ports/subjects.js';
-import { type Holiday, type Meeting, type Occurrence, type TeacherSettings, type Term } from '../ports/timetable.js';
+import { type ClassroomLocation, type Subject } from '../ports/subjects.js';
+import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type TeacherSettings, type Term } from '../ports/timetable.js';
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
+import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 
 export interface DayRangeInput {
@@ -29,6 +29,18 @@ export interface MeetingInput {
   endTime: string;
   teacherId?: string | null | undefined;
   preset?: PolicyPreset | null | undefined;
+  /** The room's location when not the subject's classroom; null or left out: the subject's. */
+  location?: ClassroomLocation | null | undefined;
+  /** The room's networks; empty or left out: the subject's. */
+  allowedIpRanges?: string[] | undefined;
+}
+
+/** An edit of a meeting: a field left out keeps its value; the term stays. */
+export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId'>]?: MeetingInput[K] | undefined };
+
+/** A meeting after an edit, with what became of its sessions not yet opened. */
+export interface MeetingUpdate extends FollowedSessions {
+  meeting: Meeting;
 }
 
 /** A dated meeting as staff see it: planned, its session created, or called off. */
@@ -70,11 +82,15 @@ function assertDayRange(input: { startDay: string; endDay: string }): void {
  * for a teacher who does not let them open by themselves.
  */
 export class TimetableService {
+  private readonly follower: MeetingFollower;
+
   constructor(
     private readonly deps: DomainDeps,
     private readonly sessions: SessionService,
     private readonly lifecycle: SessionLifecycle,
-  ) {}
+  ) {
+    this.follower = new MeetingFollower(deps, lifecycle);
+  }
 
   /** The scheduled job's pass: every active organisation's sessions for the next `horizonDays`. */
   createUpcoming(now: Date, horizonDays: number): Promise<TimetableRunCounts> {
@@ -127,35 +143,58 @@ export class TimetableService {
     if (!terms.some((t) => t.id === input.termId)) {
       throw new AppError('NOT_FOUND', 'No such term.', { issues: [{ path: 'termId', message: 'no such term' }] });
     }
-    if (input.endTime <= input.startTime) {
-      throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
-        issues: [{ path: 'endTime', message: 'not after startTime' }],
-      });
-    }
-    const teacherId = input.teacherId ?? null;
-    if (teacherId !== null && !subject.teacherIds.includes(teacherId)) {
-      throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
-        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
-      });
-    }
-    const preset = input.preset ?? null;
-    // A preset the subject cannot run would fail every week at creation time; refuse it now.
-    const org = await this.deps.store.organisations.get(actor.orgId);
-    const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS);
-    resolvePolicy(preset ? { preset } : undefined, subject, defaults.policy, this.deps.capabilities);
-    const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, {
-      subjectId,
-      termId: input.termId,
+    const room = roomOrNull(input.location, input.allowedIpRanges);
+    const fields = {
       weekday: input.weekday,
       startTime: input.startTime,
       endTime: input.endTime,
-      teacherId,
-      preset,
-    });
+      teacherId: input.teacherId ?? null,
+      preset: input.preset ?? null,
+      location: room?.location ?? null,
+      allowedIpRanges: room?.allowedIpRanges ?? [],
+    };
+    await this.follower.assertFits(actor, subject, fields);
+    const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
   }
 
+  /**
+   * Edits a meeting. Its sessions already created and still scheduled follow: new times,
+   * teacher, checks and room; when the weekday changes they are cancelled instead
+   * (MEETING_WEEKDAY_CHANGED) and the timetable run creates the new days' sessions. Sessions
+   * that opened keep what they opened with.
+   */
+  async updateMeeting(actor: Actor, meetingId: string, input: MeetingUpdateInput): Promise<MeetingUpdate> {
+    const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
+    const patch: MeetingPatch = {};
+    if (input.weekday !== undefined) patch.weekday = input.weekday;
+    if (input.startTime !== undefined) patch.startTime = input.startTime;
+    if (input.endTime !== undefined) patch.endTime = input.endTime;
+    if (input.teacherId !== undefined) patch.teacherId = input.teacherId;
+    if (input.preset !== undefined) patch.preset = input.preset;
+    // Through roomOrNull, as on creation: a plain location, and the ranges without repeats.
+    if (input.location !== undefined) patch.location = roomOrNull(input.location, [])?.location ?? null;
+    if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = [...new Set(input.allowedIpRanges)];
+    const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter(
+      (k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]),
+    );
+    if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
+    const next = { ...meeting, ...patch };
+    await this.follower.assertFits(actor, subject, next);
+    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
+    if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
+    const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
+    await this.audit(
+      actor,
+      'subject',
+      meeting.subjectId,
+      'meeting.update',
+      { id: meetingId, ...pick(meeting) },
+      { id: meetingId, ...pick(updated) },
+    );
+    return { meeting: updated, ...(await this.follower.follow(actor, subject, meeting, updated)) };
+  }
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);
     await this.deps.store.timetable.deleteMeeting(actor.orgId, meetingId);
@@ -206,12 +245,16 @@ export class TimetableService {
       throw new AppError('CONFLICT', 'The session of this meeting is being created; retry in a moment.');
     }
     try {
-      const session = await this.sessions.open(actor, {
-        subjectId,
-        ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
-        closesAt: slot.closesAt.toISOString(),
-        ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
-      });
+      const session = await this.sessions.open(
+        actor,
+        {
+          subjectId,
+          ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
+          closesAt: slot.closesAt.toISOString(),
+          ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+        },
+        { meetingId, room: slot.room },
+      );
       await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
       return session;
     } catch (err) {

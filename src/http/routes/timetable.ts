@@ -7,6 +7,7 @@ import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
+import { AllowedIpRangesSchema, LocationSchema } from '../../domain/subjects/subject-input.js';
 import { SessionViewSchema } from './attendance.js';
 
 const Day = z.iso.date().describe("A calendar day 'YYYY-MM-DD' in the organisation's time zone");
@@ -26,14 +27,20 @@ const DayRangeSchema = z.object({
   createdAt: z.date(),
 });
 
-const MeetingBody = z.object({
-  termId: z.string().min(1).max(100),
+const MeetingFields = {
   weekday: z.number().int().min(1).max(7).describe('ISO weekday: 1 = Monday ... 7 = Sunday'),
   startTime: Time,
   endTime: Time,
-  teacherId: z.string().min(1).max(100).nullish().describe("Whose sessions they are; left out: the subject's first teacher"),
-  preset: z.enum(POLICY_PRESETS).nullish().describe("The checks of its sessions; left out: the organisation's defaults"),
-});
+  teacherId: z.string().min(1).max(100).nullish().describe("Whose sessions they are; null or left out: the subject's first teacher"),
+  preset: z.enum(POLICY_PRESETS).nullish().describe("The checks of its sessions; null or left out: the organisation's defaults"),
+  location: LocationSchema.nullish().describe(
+    "The room's geofence when it is not the subject's classroom; null or left out: the subject's",
+  ),
+  allowedIpRanges: AllowedIpRangesSchema.optional().describe("The room's networks; empty or left out: the subject's"),
+};
+const MeetingBody = z.object({ termId: z.string().min(1).max(100), ...MeetingFields });
+/** A field left out keeps its value; null unsets the teacher, the preset or the location, [] the networks. */
+const MeetingPatchBody = z.strictObject(MeetingFields).partial().describe('The fields to change; the term stays');
 const MeetingSchema = z
   .object({
     id: z.string(),
@@ -45,9 +52,23 @@ const MeetingSchema = z
     endTime: z.string(),
     teacherId: z.string().nullable(),
     preset: z.enum(POLICY_PRESETS).nullable(),
+    location: LocationSchema.nullable().describe("null: the subject's classroom location"),
+    allowedIpRanges: z.array(z.string()).describe("Empty: the subject's networks"),
     createdAt: z.date(),
   })
   .describe('A weekly meeting of a subject within a term');
+
+const MeetingUpdateSchema = z
+  .object({
+    meeting: MeetingSchema,
+    rescheduled: z.array(z.string()).describe('Its sessions not yet open that follow the change'),
+    cancelled: z
+      .array(z.string())
+      .describe(
+        'Its sessions not yet open that were cancelled: the weekday changed (the timetable run creates the new days), or the change cannot be held that day',
+      ),
+  })
+  .describe('The edited meeting and what became of its scheduled sessions');
 
 const UpcomingSchema = z
   .object({
@@ -166,6 +187,21 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       response: { status: 201, description: 'Created', schema: MeetingSchema },
       errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING'],
       handler: ({ actor, params, body }) => timetable.createMeeting(actor, params.id, body),
+    });
+
+    routes.define({
+      method: 'patch',
+      path: '/meetings/:id',
+      summary: 'Edit a weekly meeting',
+      description:
+        "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with.",
+      tags: ['timetable'],
+      access: STAFF,
+      params: IdParams,
+      body: MeetingPatchBody,
+      response: { status: 200, description: 'The meeting and its followed sessions', schema: MeetingUpdateSchema },
+      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING'],
+      handler: ({ actor, params, body }) => timetable.updateMeeting(actor, params.id, body),
     });
 
     routes.define({

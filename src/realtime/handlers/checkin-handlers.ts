@@ -78,14 +78,13 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
   return [
     defineCommand(logger, 'checkin:submit', 'checkin', SubmitSchema, async (input, { actor, ip, socket }) => {
       const loc = input.location;
-      const userAgent = socket.handshake.headers['user-agent'];
       return checkins.submit(actor, {
         sessionId: input.sessionId,
         location: loc ? { lat: loc.lat, lon: loc.lon, accuracyM: loc.accuracy, timestamp: new Date(loc.timestamp) } : null,
         code: input.code,
         joinToken: input.joinToken,
         deviceId: input.deviceId ?? null,
-        userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
+        userAgent: socket.data.userAgent,
         selfie: input.selfie === undefined ? undefined : bytesOf(input.selfie),
         liveness: input.liveness ? { token: input.liveness.token, frames: input.liveness.frames.map(bytesOf) } : undefined,
         ip,

@@ -5,6 +5,7 @@ import type { SessionCloser } from '../../domain/sessions/session-closer.js';
 import type { SessionLifecycle } from '../../domain/sessions/session-lifecycle.js';
 import { rooms } from '../../shared/events.js';
 import { PolicyInputSchema } from '../../shared/policy.js';
+import { AllowedIpRangesSchema, LocationSchema } from '../../domain/subjects/subject-input.js';
 import { defineCommand, type Command } from '../define-handler.js';
 import { ChangeReason, Id, SessionRefSchema, nested, payload } from './schemas.js';
 
@@ -16,6 +17,9 @@ const OpenSchema = payload({
   lateAfter: IsoTime.optional(),
   closesAt: IsoTime.optional(),
   policy: nested(PolicyInputSchema.shape).optional(),
+  /** An extra session held elsewhere: its room's location and networks, each over the subject's. */
+  location: nested(LocationSchema.shape).optional(),
+  allowedIpRanges: AllowedIpRangesSchema.optional(),
   /** Confirms opening beside another session of the subject at the same time. */
   parallel: z.boolean().optional(),
 });

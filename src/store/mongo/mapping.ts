@@ -6,7 +6,7 @@ import type { Organisation } from '../../domain/ports/organisations.js';
 import type { Consent } from '../../domain/ports/privacy.js';
 import type { AttendanceRecord } from '../../domain/ports/records.js';
 import type { AttendanceSession } from '../../domain/ports/sessions.js';
-import type { Enrolment, Subject } from '../../domain/ports/subjects.js';
+import type { ClassroomLocation, Enrolment, Subject } from '../../domain/ports/subjects.js';
 import type { DailySummary } from '../../domain/ports/summaries.js';
 import type { CollectionEntity, CollectionName } from '../../domain/ports/transfer.js';
 import type { User } from '../../domain/ports/users.js';
@@ -112,7 +112,7 @@ export function toSubject(d: SubjectDoc): Subject {
     code: d.code,
     name: d.name,
     teacherIds: [...(d.teacherIds ?? [])],
-    location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
+    location: locationOf(d.location),
     allowedIpRanges: [...(d.allowedIpRanges ?? [])],
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
@@ -162,7 +162,14 @@ export function toSession(d: SessionDoc): AttendanceSession {
     leaseUntil: orNull(d.leaseUntil),
     // Documents written before roster versions moved to the store have none.
     rosterVersion: d.rosterVersion ?? 0,
+    room: d.room ? { location: locationOf(d.room.location), allowedIpRanges: [...(d.room.allowedIpRanges ?? [])] } : null,
+    meetingId: orNull(d.meetingId),
   };
+}
+
+/** A stored classroom location as a plain value (mongoose may hand back a subdocument), or null. */
+export function locationOf(l: ClassroomLocation | null | undefined): ClassroomLocation | null {
+  return l ? { lat: l.lat, lon: l.lon, radiusM: l.radiusM } : null;
 }
 
 export function fromSession(e: AttendanceSession): SessionDoc {

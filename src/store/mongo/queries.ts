@@ -3,7 +3,7 @@ import { nameKeyOf } from './mapping.js';
 import { ACTIVE_SESSION_STATES, ATTENDED_STATUSES, SETTLED_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import type { PageQuery, SessionStatus } from '../../domain/ports/common.js';
 import type { NewRecord, RecordPatch, ProxyProbe } from '../../domain/ports/records.js';
-import type { AttendanceSession, SessionFilter } from '../../domain/ports/sessions.js';
+import type { SessionFilter, SessionTransitionPatch } from '../../domain/ports/sessions.js';
 import type { SubjectFilter, SubjectPatch } from '../../domain/ports/subjects.js';
 import type { UserFilter, UserPatch } from '../../domain/ports/users.js';
 import type {
@@ -151,7 +151,7 @@ export const activeSessionsFilter = (orgId: string, subjectIds: readonly string[
 });
 export const ACTIVE_SESSIONS_SORT: Sort = { startsAt: 1, _id: 1 };
 
-export type TransitionPatch = Partial<Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy'>>;
+export type TransitionPatch = SessionTransitionPatch;
 
 /** Compare-and-set on the status: matches only while the status is one of `from`. */
 export function transitionFilter(orgId: string, id: string, from: readonly SessionStatus[]): QueryFilter<SessionDoc> {
@@ -166,6 +166,10 @@ export function transitionUpdate(patch: TransitionPatch, now: Date): UpdateQuery
   if ('lateAfter' in p) set.lateAfter = p.lateAfter;
   if ('closedAt' in p) set.closedAt = p.closedAt;
   if ('closedBy' in p) set.closedBy = p.closedBy;
+  if ('startsAt' in p) set.startsAt = p.startsAt;
+  if ('teacherId' in p) set.teacherId = p.teacherId;
+  if ('policy' in p) set.policy = p.policy;
+  if ('room' in p) set.room = p.room;
   return { $set: set };
 }
 

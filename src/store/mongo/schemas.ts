@@ -148,7 +148,7 @@ userSchema.index({ email: 1 }, { name: 'email_any_org' });
 userSchema.index({ orgId: 1, role: 1, name: 1 }, { name: 'org_role_name' });
 userSchema.index({ orgId: 1, nameKey: 1, _id: 1 }, { name: 'org_name_key' });
 
-const locationSchema = new Schema(
+export const locationSchema = new Schema(
   {
     lat: { type: Number, required: true, min: -90, max: 90 },
     lon: { type: Number, required: true, min: -180, max: 180 },
@@ -208,6 +208,15 @@ const policySchema = new Schema(
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A session's own room (src/domain/sessions/room.ts); each part unset falls back to the subject's. */
+const roomSchema = new Schema(
+  {
+    location: { type: locationSchema, default: null },
+    allowedIpRanges: { type: [String], default: [] },
+  },
+  { _id: false, id: false },
+);
+
 export const sessionSchema = new Schema<SessionDoc>(
   {
     _id: id,
@@ -228,6 +237,9 @@ export const sessionSchema = new Schema<SessionDoc>(
     leaseOwner: nullableString,
     leaseUntil: nullableDate,
     rosterVersion: { type: Number, required: true, min: 0, default: 0 },
+    // Absent on sessions stored before rooms: the subject's classroom, opened by hand.
+    room: { type: roomSchema, default: null },
+    meetingId: nullableString,
   },
   { ...base, collection: 'sessions' },
 );

@@ -2,6 +2,8 @@ import { Schema } from 'mongoose';
 import { POLICY_CHECKS, POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { newId } from '../../shared/ids.js';
 import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/ports/timetable.js';
+import type { ClassroomLocation } from '../../domain/ports/subjects.js';
+import { locationSchema } from './schemas.js';
 
 // Timetable documents (docs/timetable.md); the conventions of schemas.ts.
 
@@ -43,6 +45,9 @@ export interface MeetingDoc {
   endTime: string;
   teacherId: string | null;
   preset: string | null;
+  /** Absent on meetings stored before rooms: the subject's. */
+  location?: ClassroomLocation | null;
+  allowedIpRanges?: string[];
   createdAt: Date;
 }
 
@@ -57,6 +62,8 @@ export const meetingSchema = new Schema<MeetingDoc>(
     endTime: requiredString,
     teacherId: { type: String, default: null },
     preset: { type: String, default: null, enum: [...POLICY_PRESETS, null] },
+    location: { type: locationSchema, default: null },
+    allowedIpRanges: { type: [String], default: [] },
     createdAt: { type: Date, required: true },
   },
   { ...base, collection: 'meetings' },

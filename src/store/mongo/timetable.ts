@@ -32,6 +32,8 @@ const meetingOf = (d: MeetingDoc): Meeting => ({
   endTime: d.endTime,
   teacherId: d.teacherId ?? null,
   preset: (d.preset as Meeting['preset']) ?? null,
+  location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
+  allowedIpRanges: [...(d.allowedIpRanges ?? [])],
   createdAt: d.createdAt,
 });
 const occurrenceOf = (d: OccurrenceDoc): Occurrence => ({
@@ -84,6 +86,11 @@ export function timetableRepository(m: Models): TimetableRepository {
       const filter = subjectId === undefined ? { orgId } : { orgId, subjectId };
       return (await m.meetings.find(filter).sort({ weekday: 1, startTime: 1, _id: 1 }).lean()).map(meetingOf);
     },
+    async updateMeeting(orgId, id, patch) {
+      const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const d = await m.meetings.findOneAndUpdate({ orgId, _id: id }, { $set: set }, { returnDocument: 'after' }).lean();
+      return d ? meetingOf(d) : null;
+    },
     async deleteMeeting(orgId, id) {
       return (await m.meetings.deleteOne({ orgId, _id: id })).deletedCount === 1;
     },
@@ -115,6 +122,9 @@ export function timetableRepository(m: Models): TimetableRepository {
         { _id: keyOf(meetingId, day), orgId, state: 'claimed' },
         { $set: { state: 'created', sessionId, updatedAt: now } },
       );
+    },
+    async forgetOccurrence(orgId, meetingId, day) {
+      await m.occurrences.deleteOne({ _id: keyOf(meetingId, day), orgId, state: 'created' });
     },
     async releaseOccurrence(orgId, meetingId, day) {
       await m.occurrences.deleteOne({ _id: keyOf(meetingId, day), orgId, state: 'claimed' });

@@ -42,6 +42,8 @@ export const meetings: Pair<'meetings'> = {
     endTime: d.endTime,
     teacherId: orNull(d.teacherId),
     preset: orNull(d.preset) as CollectionEntity['meetings']['preset'],
+    location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
+    allowedIpRanges: [...(d.allowedIpRanges ?? [])],
     createdAt: d.createdAt,
   }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),

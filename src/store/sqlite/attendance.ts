@@ -21,7 +21,18 @@ const UNCLOSED = sqlWords(UNCLOSED_SESSION_STATES);
 
 // Sessions (with the scheduler's lease) and attendance records.
 
-const TRANSITION_FIELDS = ['status', 'closesAt', 'lateAfter', 'closedAt', 'closedBy'] as const;
+const TRANSITION_FIELDS = ['status', 'closesAt', 'lateAfter', 'closedAt', 'closedBy', 'startsAt', 'teacherId', 'policy', 'room'] as const;
+const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
+  status: 'status',
+  closesAt: 'closes_at',
+  lateAfter: 'late_after',
+  closedAt: 'closed_at',
+  closedBy: 'closed_by',
+  startsAt: 'starts_at',
+  teacherId: 'teacher_id',
+  policy: 'policy',
+  room: 'room',
+};
 
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
@@ -76,12 +87,12 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
       const p = definedOnly(patch);
       const set: string[] = ['updated_at = @now'];
       const params: Row = { orgId, id, from: JSON.stringify(from), now: clock().getTime() };
-      const columns = { status: 'status', closesAt: 'closes_at', lateAfter: 'late_after', closedAt: 'closed_at', closedBy: 'closed_by' };
       for (const k of TRANSITION_FIELDS) {
         if (!(k in p)) continue;
         const v = p[k];
-        set.push(`${columns[k]} = @${k}`);
-        params[k] = v instanceof Date ? v.getTime() : v;
+        set.push(`${TRANSITION_COLUMNS[k]} = @${k}`);
+        // The policy and the room are JSON columns; a null room is NULL.
+        params[k] = v instanceof Date ? v.getTime() : typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
       }
       const r = db
         .stmt(

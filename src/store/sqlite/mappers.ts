@@ -262,6 +262,8 @@ export const sessions: TableSpec<AttendanceSession> = {
     'lease_owner',
     'lease_until',
     'roster_version',
+    'room',
+    'meeting_id',
   ],
   key: ['id'],
   toRow: (s) => ({
@@ -283,6 +285,8 @@ export const sessions: TableSpec<AttendanceSession> = {
     lease_owner: s.leaseOwner,
     lease_until: msOrNull(s.leaseUntil),
     roster_version: s.rosterVersion,
+    room: s.room === null ? null : JSON.stringify(s.room),
+    meeting_id: s.meetingId,
   }),
   fromRow: (r) => ({
     id: str(r.id),
@@ -303,6 +307,8 @@ export const sessions: TableSpec<AttendanceSession> = {
     leaseOwner: strOrNull(r.lease_owner),
     leaseUntil: dateOrNull(r.lease_until),
     rosterVersion: r.roster_version as number,
+    room: parseOrNull(r.room, 'sessions.room'),
+    meetingId: strOrNull(r.meeting_id),
   }),
 };
 

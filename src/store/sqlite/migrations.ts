@@ -542,6 +542,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE guardian_contacts ADD COLUMN unsubscribed TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 21,
+    name: 'meeting rooms',
+    // A meeting's room over its subject's classroom (NULL / '[]': the subject's), the room a
+    // session copies from its meeting or was opened with, and the meeting it was created from.
+    sql: `
+      ALTER TABLE meetings ADD COLUMN location TEXT;
+      ALTER TABLE meetings ADD COLUMN allowed_ip_ranges TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE sessions ADD COLUMN room TEXT;
+      ALTER TABLE sessions ADD COLUMN meeting_id TEXT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

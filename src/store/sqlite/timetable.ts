@@ -3,11 +3,13 @@ import {
   defaultTeacherSettings,
   type Holiday,
   type Meeting,
+  type MeetingPatch,
   type Occurrence,
   type TeacherDefaultPolicy,
   type Term,
   type TimetableRepository,
 } from '../../domain/ports/timetable.js';
+import type { ClassroomLocation } from '../../domain/ports/subjects.js';
 import type { SqliteDb } from './db.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
@@ -23,13 +25,14 @@ const dayRange = (r: Row) => ({
   createdAt: new Date(r['created_at'] as number),
 });
 
-function parsePolicy(json: string): TeacherDefaultPolicy {
+function parseJson<T>(json: string, column: string): T {
   try {
-    return JSON.parse(json) as TeacherDefaultPolicy;
+    return JSON.parse(json) as T;
   } catch (err) {
-    throw new Error('corrupt JSON in column teacher_settings.default_policy', { cause: err });
+    throw new Error(`corrupt JSON in column ${column}`, { cause: err });
   }
 }
+const parsePolicy = (json: string) => parseJson<TeacherDefaultPolicy>(json, 'teacher_settings.default_policy');
 
 const meetingOf = (r: Row): Meeting => ({
   id: r['id'] as string,
@@ -41,8 +44,24 @@ const meetingOf = (r: Row): Meeting => ({
   endTime: r['end_time'] as string,
   teacherId: (r['teacher_id'] as string | null) ?? null,
   preset: (r['preset'] as Meeting['preset']) ?? null,
+  location: typeof r['location'] === 'string' ? parseJson<ClassroomLocation>(r['location'], 'meetings.location') : null,
+  allowedIpRanges: parseJson<string[]>((r['allowed_ip_ranges'] as string | null) ?? '[]', 'meetings.allowed_ip_ranges'),
   createdAt: new Date(r['created_at'] as number),
 });
+
+/** Meeting fields by column, for inserts and edits. */
+const MEETING_COLUMNS = {
+  weekday: 'weekday',
+  startTime: 'start_time',
+  endTime: 'end_time',
+  teacherId: 'teacher_id',
+  preset: 'preset',
+  location: 'location',
+  allowedIpRanges: 'allowed_ip_ranges',
+} as const satisfies Record<keyof MeetingPatch, string>;
+
+const meetingValue = (field: keyof MeetingPatch, v: unknown): unknown =>
+  field === 'location' || field === 'allowedIpRanges' ? (v === null ? null : JSON.stringify(v)) : v;
 
 const occurrenceOf = (r: Row): Occurrence => ({
   orgId: r['org_id'] as string,
@@ -92,10 +111,35 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
     async createMeeting(orgId, input) {
       const m: Meeting = { id: randomUUID(), orgId, ...input, createdAt: new Date() };
       db.stmt(
-        `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(m.id, orgId, m.subjectId, m.termId, m.weekday, m.startTime, m.endTime, m.teacherId, m.preset, m.createdAt.getTime());
+        `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, location,
+           allowed_ip_ranges, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        m.id,
+        orgId,
+        m.subjectId,
+        m.termId,
+        m.weekday,
+        m.startTime,
+        m.endTime,
+        m.teacherId,
+        m.preset,
+        meetingValue('location', m.location),
+        meetingValue('allowedIpRanges', m.allowedIpRanges),
+        m.createdAt.getTime(),
+      );
       return m;
+    },
+    async updateMeeting(orgId, id, patch) {
+      const fields = (Object.keys(MEETING_COLUMNS) as Array<keyof MeetingPatch>).filter((f) => patch[f] !== undefined);
+      if (fields.length > 0) {
+        const set = fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`).join(', ');
+        const params: Row = { orgId, id };
+        for (const f of fields) params[f] = meetingValue(f, patch[f]);
+        db.stmt(`UPDATE meetings SET ${set} WHERE org_id = @orgId AND id = @id`).run(params);
+      }
+      const r = db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
+      return r ? meetingOf(r) : null;
     },
     async getMeeting(orgId, id) {
       const r = db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
@@ -138,6 +182,9 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
         `UPDATE occurrences SET state = 'created', session_id = ?, updated_at = ?
          WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'claimed'`,
       ).run(sessionId, now.getTime(), orgId, meetingId, day);
+    },
+    async forgetOccurrence(orgId, meetingId, day) {
+      db.stmt(`DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'created'`).run(orgId, meetingId, day);
     },
     async releaseOccurrence(orgId, meetingId, day) {
       db.stmt(`DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'claimed'`).run(orgId, meetingId, day);

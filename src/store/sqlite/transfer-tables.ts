@@ -88,6 +88,8 @@ export const LATER_TABLES: { [C in Exclude<CollectionName, keyof typeof CORE_TAB
     endTime: v('end_time'),
     teacherId: v('teacher_id'),
     preset: v('preset'),
+    location: j('location'),
+    allowedIpRanges: j('allowed_ip_ranges'),
     createdAt: d('created_at'),
   }),
   occurrences: table('occurrences', ['meeting_id', 'day'], {

@@ -1,7 +1,8 @@
 /**
  * The teacher console's weekly timetable (docs/timetable.md): add a weekly meeting to the
- * subject chosen in the open form, and see its next seven days, with the one tap for a meeting
- * whose session is not created yet; and the teacher's own session defaults.
+ * subject chosen in the open form, with an optional room, list and edit the subject's meetings,
+ * and see its next seven days, with the one tap for a meeting whose session is not created yet;
+ * and the teacher's own session defaults.
  */
 import { POLICY_PRESETS, PRESET_LABELS, type PolicyPreset } from '../../shared/policy-presets.js';
 import { apiJson } from './auth.js';
@@ -19,6 +20,27 @@ interface Term {
   name: string;
   startDay: string;
   endDay: string;
+}
+
+interface RoomLocation {
+  lat: number;
+  lon: number;
+  radiusM: number;
+}
+
+interface Meeting {
+  id: string;
+  weekday: number;
+  startTime: string;
+  endTime: string;
+  location: RoomLocation | null;
+  allowedIpRanges: string[];
+}
+
+interface MeetingUpdate {
+  meeting: Meeting;
+  rescheduled: string[];
+  cancelled: string[];
 }
 
 interface Upcoming {
@@ -40,8 +62,52 @@ const STATE_TEXT: Record<Upcoming['state'], string> = {
   cancelled: 'Called off',
 };
 
-const post = (path: string, body: unknown) =>
-  apiJson(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown) =>
+  apiJson<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => send('POST', path, body);
+
+const meetingLabel = (m: Meeting) => `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
+
+function roomText(m: Meeting): string {
+  const parts = [
+    m.location ? `${Math.round(m.location.radiusM)} m around ${m.location.lat}, ${m.location.lon}` : null,
+    m.allowedIpRanges.length > 0 ? m.allowedIpRanges.join(', ') : null,
+  ].filter((p) => p !== null);
+  return parts.length > 0 ? `Room: ${parts.join('; ')}` : "The subject's classroom";
+}
+
+/** The Room fieldset: a location when latitude and longitude are both given, and the networks. */
+function readRoom(): { location: RoomLocation | null; allowedIpRanges: string[] } {
+  const lat = byId<HTMLInputElement>('meeting-lat').value.trim();
+  const lon = byId<HTMLInputElement>('meeting-lon').value.trim();
+  const radius = byId<HTMLInputElement>('meeting-radius').value.trim();
+  const networks = byId<HTMLInputElement>('meeting-networks')
+    .value.split(/[\s,]+/)
+    .filter((r) => r !== '');
+  return {
+    location: lat !== '' && lon !== '' ? { lat: Number(lat), lon: Number(lon), radiusM: Number(radius || '100') } : null,
+    allowedIpRanges: networks,
+  };
+}
+
+function fillForm(m: Meeting | null): void {
+  byId<HTMLSelectElement>('meeting-weekday').value = String(m?.weekday ?? 1);
+  byId<HTMLInputElement>('meeting-start').value = m?.startTime ?? '09:00';
+  byId<HTMLInputElement>('meeting-end').value = m?.endTime ?? '10:00';
+  byId<HTMLInputElement>('meeting-lat').value = m?.location ? String(m.location.lat) : '';
+  byId<HTMLInputElement>('meeting-lon').value = m?.location ? String(m.location.lon) : '';
+  byId<HTMLInputElement>('meeting-radius').value = String(m?.location?.radiusM ?? 100);
+  byId<HTMLInputElement>('meeting-networks').value = m ? m.allowedIpRanges.join(', ') : '';
+}
+
+function updateText(u: MeetingUpdate): string {
+  const moved = u.rescheduled.length;
+  const cancelled = u.cancelled.length;
+  const parts = [`${meetingLabel(u.meeting)} saved.`];
+  if (moved > 0) parts.push(`${moved} scheduled session${moved === 1 ? '' : 's'} moved.`);
+  if (cancelled > 0) parts.push(`${cancelled} cancelled; the new day's sessions are created by the timetable.`);
+  return parts.join(' ');
+}
 
 async function renderUpcoming(subjectId: string): Promise<void> {
   const list = byId('upcoming-list');
@@ -131,26 +197,75 @@ async function bindTeacherSettings(): Promise<void> {
 /** Wires the panel to the subject select; loads the terms and the teacher's settings once. */
 export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Promise<void> {
   const error = byId('timetable-error');
+  const status = byId('meeting-status');
   const termSelect = byId<HTMLSelectElement>('meeting-term');
+  const submit = byId<HTMLButtonElement>('meeting-submit');
+  const stopEditing = byId<HTMLButtonElement>('meeting-edit-cancel');
   byId<HTMLSelectElement>('meeting-weekday').replaceChildren(...WEEKDAYS.map((name, i) => h('option', { value: i + 1 }, name)));
   const { terms } = await apiJson<{ terms: Term[] }>('/api/v1/timetable/calendar');
   termSelect.replaceChildren(...terms.map((t) => h('option', { value: t.id }, `${t.name} (${t.startDay} to ${t.endDay})`)));
   if (terms.length === 0) error.textContent = 'No term yet: an administrator adds the terms first.';
 
-  const refresh = () => renderUpcoming(subjectSelect.value).catch((err: unknown) => (error.textContent = errorText(err)));
-  subjectSelect.addEventListener('change', () => void refresh());
+  // The meeting being edited; null: the form adds one.
+  let editing: Meeting | null = null;
+  const setEditing = (m: Meeting | null) => {
+    editing = m;
+    fillForm(m);
+    // The term of a meeting stays: an edit changes its day, times and room.
+    termSelect.disabled = m !== null;
+    submit.textContent = m ? `Save ${meetingLabel(m)}` : 'Add weekly meeting';
+    stopEditing.hidden = m === null;
+  };
+
+  const renderMeetings = async (subjectId: string) => {
+    const list = byId('meeting-list');
+    const meetings = subjectId ? await apiJson<Meeting[]>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
+    if (meetings.length === 0) {
+      list.replaceChildren(h('li', { class: 'muted' }, 'No weekly meeting yet.'));
+      return;
+    }
+    list.replaceChildren(
+      ...meetings.map((m) => {
+        const edit = h('button', { type: 'button', 'aria-label': `Edit the meeting of ${meetingLabel(m)}` }, 'Edit');
+        edit.addEventListener('click', () => {
+          error.textContent = '';
+          status.textContent = '';
+          setEditing(m);
+          byId('meeting-weekday').focus();
+        });
+        return h('li', { 'data-meeting': m.id }, h('span', {}, meetingLabel(m)), h('span', { class: 'muted' }, roomText(m)), edit);
+      }),
+    );
+  };
+
+  const refresh = () =>
+    Promise.all([renderUpcoming(subjectSelect.value), renderMeetings(subjectSelect.value)]).catch(
+      (err: unknown) => (error.textContent = errorText(err)),
+    );
+  subjectSelect.addEventListener('change', () => {
+    setEditing(null);
+    void refresh();
+  });
+  stopEditing.addEventListener('click', () => setEditing(null));
   byId<HTMLFormElement>('meeting-form').addEventListener('submit', (event) => {
     event.preventDefault();
     error.textContent = '';
-    const body = {
-      termId: termSelect.value,
+    status.textContent = '';
+    const fields = {
       weekday: Number(byId<HTMLSelectElement>('meeting-weekday').value),
       startTime: byId<HTMLInputElement>('meeting-start').value,
       endTime: byId<HTMLInputElement>('meeting-end').value,
+      ...readRoom(),
     };
-    post(`/api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, body)
-      .then(() => refresh())
-      .catch((err: unknown) => (error.textContent = errorText(err)));
+    const saved = editing
+      ? send<MeetingUpdate>('PATCH', `/api/v1/meetings/${encodeURIComponent(editing.id)}`, fields).then((u) => {
+          setEditing(null);
+          status.textContent = updateText(u);
+        })
+      : post(`/api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, { termId: termSelect.value, ...fields }).then(() =>
+          fillForm(null),
+        );
+    saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err)));
   });
   await Promise.all([refresh(), bindTeacherSettings()]);
 }

@@ -78,7 +78,7 @@ describe('admin console (Chromium)', function () {
   });
 
   after(async () => {
-    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    for (const ctx of contexts) await ctx.close();
     await browser?.close();
     await srv?.cleanup();
   });

@@ -22,7 +22,7 @@ describe('excuse pages (Chromium)', function () {
   });
 
   after(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
+    for (const c of contexts) await c.close();
     await browser?.close();
     await srv?.cleanup();
   });

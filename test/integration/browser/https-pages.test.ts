@@ -42,7 +42,7 @@ describe('pages opened by a host name that is not localhost (Chromium)', functio
   });
 
   after(async () => {
-    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    for (const ctx of contexts) await ctx.close();
     await browser?.close();
     await secure?.cleanup();
     await plain?.cleanup();

@@ -73,7 +73,7 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
 
   after(async () => {
     for (const s of sockets) s.disconnect();
-    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    for (const ctx of contexts) await ctx.close();
     await browser?.close();
     await srv?.cleanup();
   });

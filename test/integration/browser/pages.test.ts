@@ -19,29 +19,39 @@ const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
 /** The classroom screen must show a check-in this soon after the student's acknowledgement. */
 const LIVE_MS = 1_000;
 
+/** A session opened from the teacher console, its classroom screen, and the phones that checked in. */
+interface Lesson {
+  teacher: Page;
+  classroom: Page;
+  sessionId: string;
+  students: Page[];
+}
+
+// Every case starts from its own server with the demo school and opens its own session through
+// the pages (shared helpers, no state carried from one case to the next); Chromium is shared.
 describe('browser pages (Chromium)', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
 
   let srv: TestServer;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
-  let teacher: Page;
-  let classroom: Page;
-  const students: Page[] = [];
-  let sessionId = '';
 
   before(async function () {
     await ensurePagesBuilt('student.js');
-    srv = await startTestServer();
-    // A zone far from the browser's (UTC below): the pages must show the organisation's times.
-    await seedDemo(srv.store, { passwords: cheapPasswordHasher(), timezone: 'Asia/Kolkata' });
     browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
     mkdirSync(SHOTS, { recursive: true });
   });
-
   after(async () => {
-    for (const ctx of contexts) await ctx.close().catch(() => undefined);
     await browser?.close();
+  });
+
+  beforeEach(async () => {
+    srv = await startTestServer();
+    // A zone far from the browser's (UTC below): the pages must show the organisation's times.
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher(), timezone: 'Asia/Kolkata' });
+  });
+  afterEach(async () => {
+    for (const ctx of contexts.splice(0)) await ctx.close();
     await srv?.cleanup();
   });
 
@@ -57,60 +67,27 @@ describe('browser pages (Chromium)', function () {
     return ctx;
   }
 
-  it('serves the pages with a CSP and leaves the API, probes and socket path alone', async () => {
-    const index = await fetch(`${srv.baseUrl}/`);
-    expect(index.status).to.equal(200);
-    expect(await index.text()).to.contain('/student.html');
-    const csp = index.headers.get('content-security-policy') ?? '';
-    expect(csp).to.contain("default-src 'self'");
-    expect(csp).to.contain("script-src 'self'");
-    expect(csp).to.not.contain('unsafe-inline');
-    const script = await fetch(`${srv.baseUrl}/student.js`);
-    expect(script.status).to.equal(200);
-    expect(script.headers.get('content-type')).to.match(/javascript/);
-    expect(script.headers.get('cache-control')).to.equal('no-cache');
-    expect((await fetch(`${srv.baseUrl}/healthz`)).headers.get('content-type')).to.match(/json/);
-    const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`);
-    expect(api.status).to.equal(404);
-    expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
-    const socket = await fetch(`${srv.baseUrl}/socket.io/?EIO=4&transport=polling`);
-    expect(await socket.text()).to.match(/^0\{"sid"/);
-  });
-
-  it('the teacher logs in, opens a session and opens the classroom screen', async () => {
+  /** The teacher logs in on the projector, opens a CS101 session and its classroom screen. */
+  async function openLesson(): Promise<Lesson> {
     const ctx = await newContext(PROJECTOR);
-    teacher = await ctx.newPage();
+    const teacher = await ctx.newPage();
     await teacher.goto('/teacher.html');
     await logIn(teacher, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    // The known-device token is kept for the next login of this email (README "Login throttling").
-    const devices = JSON.parse((await teacher.evaluate(() => localStorage.getItem('attendance.devices'))) ?? '[]') as string[][];
-    expect(devices.map(([email]) => email)).to.deep.equal(['ada@demo.school']);
     await teacher.waitForSelector('#subject-select option:has-text("CS101")', { state: 'attached' });
     await teacher.fill('#code-period', '60');
     await teacher.click('#open-form button[type="submit"]');
     await teacher.waitForSelector('#session-section:not([hidden])');
-    sessionId = new URL(teacher.url()).searchParams.get('session') ?? '';
+    const sessionId = new URL(teacher.url()).searchParams.get('session') ?? '';
     expect(sessionId).to.not.equal('');
-    expect(await teacher.locator('#roster-body tr').count()).to.equal(30);
-    const opened = (await srv.store.sessions.list((await srv.store.organisations.getBySlug('demo'))!.id, { limit: 1, offset: 0 }))
-      .items[0]!;
-    const inKolkata = await teacher.evaluate(
-      (iso) => new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' }).format(new Date(iso)),
-      opened.startsAt.toISOString(),
-    );
-    expect(await teacher.textContent('#session-info')).to.contain(`Started ${inKolkata}`);
-
-    const [popup] = await Promise.all([ctx.waitForEvent('page'), teacher.click('#classroom-link')]);
-    classroom = popup;
+    const [classroom] = await Promise.all([ctx.waitForEvent('page'), teacher.click('#classroom-link')]);
     await classroom.waitForSelector('#screen:not([hidden])');
     await classroom.waitForFunction(() => /^\d{4,}$/.test(document.getElementById('code')?.textContent ?? ''));
-    expect(await classroom.textContent('#subject')).to.contain('CS101');
-    expect(await classroom.textContent('#count-not-yet')).to.equal('30');
-    expect(await classroom.getAttribute('#qr', 'width')).to.not.equal(null);
-    expect(await classroom.textContent('#join-link')).to.contain(`session=${sessionId}`);
-  });
+    return { teacher, classroom, sessionId, students: [] };
+  }
 
-  async function checkIn(n: number, accuracy: number, viaLink: boolean): Promise<Page> {
+  /** Demo student `n` checks in from a phone with this GPS accuracy; the classroom screen shows it within LIVE_MS. */
+  async function checkIn(lesson: Lesson, n: number, accuracy: number, viaLink: boolean): Promise<Page> {
+    const { classroom, sessionId } = lesson;
     const name = `Student ${String(n).padStart(2, '0')}`;
     const ctx = await newContext(PHONE, accuracy);
     const page = await ctx.newPage();
@@ -140,18 +117,68 @@ describe('browser pages (Chromium)', function () {
       });
       expect(await classroom.locator(`#roster li:has-text("${name}")`).count()).to.equal(0);
     }
-    students.push(page);
+    lesson.students.push(page);
     return page;
   }
 
+  /** The teacher rejects demo student `n`'s check-in from the console; the student's phone shows it. */
+  async function reject(lesson: Lesson, n: number, phone: Page): Promise<void> {
+    await lesson.teacher.click(`button[aria-label="Reject Student ${String(n).padStart(2, '0')}"]`);
+    await phone.waitForSelector('#decision[data-status="rejected"]');
+  }
+
+  it('serves the pages with a CSP and leaves the API, probes and socket path alone', async () => {
+    const index = await fetch(`${srv.baseUrl}/`);
+    expect(index.status).to.equal(200);
+    expect(await index.text()).to.contain('/student.html');
+    const csp = index.headers.get('content-security-policy') ?? '';
+    expect(csp).to.contain("default-src 'self'");
+    expect(csp).to.contain("script-src 'self'");
+    expect(csp).to.not.contain('unsafe-inline');
+    const script = await fetch(`${srv.baseUrl}/student.js`);
+    expect(script.status).to.equal(200);
+    expect(script.headers.get('content-type')).to.match(/javascript/);
+    expect(script.headers.get('cache-control')).to.equal('no-cache');
+    expect((await fetch(`${srv.baseUrl}/healthz`)).headers.get('content-type')).to.match(/json/);
+    const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`);
+    expect(api.status).to.equal(404);
+    expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
+    const socket = await fetch(`${srv.baseUrl}/socket.io/?EIO=4&transport=polling`);
+    expect(await socket.text()).to.match(/^0\{"sid"/);
+  });
+
+  it('the teacher logs in, opens a session and opens the classroom screen', async () => {
+    const { teacher, classroom, sessionId } = await openLesson();
+    // The known-device token is kept for the next login of this email (README "Login throttling").
+    const devices = JSON.parse((await teacher.evaluate(() => localStorage.getItem('attendance.devices'))) ?? '[]') as string[][];
+    expect(devices.map(([email]) => email)).to.deep.equal(['ada@demo.school']);
+    expect(await teacher.locator('#roster-body tr').count()).to.equal(30);
+    const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
+    const opened = (await srv.store.sessions.get(orgId, sessionId))!;
+    const inKolkata = await teacher.evaluate(
+      (iso) => new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' }).format(new Date(iso)),
+      opened.startsAt.toISOString(),
+    );
+    expect(await teacher.textContent('#session-info')).to.contain(`Started ${inKolkata}`);
+
+    expect(await classroom.textContent('#subject')).to.contain('CS101');
+    expect(await classroom.textContent('#count-not-yet')).to.equal('30');
+    expect(await classroom.getAttribute('#qr', 'width')).to.not.equal(null);
+    expect(await classroom.textContent('#join-link')).to.contain(`session=${sessionId}`);
+  });
+
   it('two students check in (one from the join link) and the classroom screen shows each within a second', async () => {
-    await checkIn(1, 15, true);
-    await checkIn(2, 20, false);
-    expect(await classroom.textContent('#count-present')).to.equal('2');
-    await teacher.waitForSelector('#roster-body tr[data-status="present"]:has-text("Student 02")');
+    const lesson = await openLesson();
+    await checkIn(lesson, 1, 15, true);
+    await checkIn(lesson, 2, 20, false);
+    expect(await lesson.classroom.textContent('#count-present')).to.equal('2');
+    await lesson.teacher.waitForSelector('#roster-body tr[data-status="present"]:has-text("Student 02")');
   });
 
   it('after the server drops the staff sockets, both screens reconnect, resync and stay live', async () => {
+    const lesson = await openLesson();
+    const { teacher, classroom, sessionId } = lesson;
+    await checkIn(lesson, 1, 15, false);
     // Record the drop in the DOM as it happens: the reconnect may be quicker than any polling.
     for (const page of [classroom, teacher]) {
       await page.evaluate(() => {
@@ -168,19 +195,21 @@ describe('browser pages (Chromium)', function () {
     await classroom.waitForSelector('#connection[data-state="online"]');
     await teacher.waitForSelector('#connection[data-state="online"]');
     // A pending check-in after the drop reaches only sockets that watched the session again.
-    await checkIn(3, 150, false);
+    await checkIn(lesson, 3, 150, false);
     expect(await classroom.textContent('#count-pending')).to.equal('1');
-    expect(await classroom.textContent('#count-present')).to.equal('2');
+    expect(await classroom.textContent('#count-present')).to.equal('1');
     await teacher.waitForSelector('#roster-body tr[data-status="pending"]:has-text("Student 03")');
     expect(await teacher.textContent('#roster-body tr[data-status="pending"]')).to.contain('too imprecise');
   });
 
   it('the teacher rejects the pending check-in and the student sees it live', async () => {
-    const student3 = students[2] as Page;
+    const lesson = await openLesson();
+    const { teacher, classroom } = lesson;
+    const student3 = await checkIn(lesson, 3, 150, false);
+    await teacher.waitForSelector('button[aria-label="Reject Student 03"]');
     // The console with the pending row and its Accept/Reject buttons, before the decision.
     await teacher.screenshot({ path: path.join(SHOTS, 'teacher-pending-projector.png') });
-    await teacher.click('button[aria-label="Reject Student 03"]');
-    await student3.waitForSelector('#decision[data-status="rejected"]');
+    await reject(lesson, 3, student3);
     expect(await student3.textContent('#decision-text')).to.contain('rejected');
     await classroom.waitForFunction(() => document.getElementById('count-rejected')?.textContent === '1', undefined, { timeout: LIVE_MS });
     expect(await classroom.locator('#roster li:has-text("Student 03")').count()).to.equal(0);
@@ -188,7 +217,11 @@ describe('browser pages (Chromium)', function () {
   });
 
   it('fits each page to phone and projector widths without sideways scrolling (screenshots kept)', async () => {
-    const pages: Record<string, Page> = { teacher, classroom, student: students[0] as Page, 'student-rejected': students[2] as Page };
+    const lesson = await openLesson();
+    const student = await checkIn(lesson, 1, 15, true);
+    const rejected = await checkIn(lesson, 3, 150, false);
+    await reject(lesson, 3, rejected);
+    const pages: Record<string, Page> = { teacher: lesson.teacher, classroom: lesson.classroom, student, 'student-rejected': rejected };
     for (const [name, page] of Object.entries(pages)) {
       for (const [size, viewport] of [
         ['phone', PHONE],
@@ -204,6 +237,11 @@ describe('browser pages (Chromium)', function () {
   });
 
   it('closing with every status present: projector, console and daily summary agree', async () => {
+    const lesson = await openLesson();
+    const { teacher, classroom, sessionId } = lesson;
+    await checkIn(lesson, 1, 15, true);
+    await checkIn(lesson, 2, 20, false);
+    await reject(lesson, 3, await checkIn(lesson, 3, 150, false));
     const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
     const users = (await srv.store.users.list(orgId, { limit: 1_000, offset: 0 })).items;
     const byEmail = (email: string) => users.find((u) => u.email === email)!;
@@ -215,7 +253,7 @@ describe('browser pages (Chromium)', function () {
       ok(await mark(4, 'late'));
       ok(await mark(5, 'excused'));
       ok(await mark(6, 'absent'));
-      await checkIn(7, 150, false);
+      await checkIn(lesson, 7, 150, false);
       const line = (c: Record<string, string>) =>
         `Present ${c['present']} · Late ${c['late']} · Pending ${c['pending']} · Rejected ${c['rejected']} · Excused ${c['excused']} · Absent ${c['absent']} · Not yet ${c['not-yet']} · of ${c['total']}`;
       const projector = async () => {

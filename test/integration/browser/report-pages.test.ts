@@ -37,7 +37,7 @@ describe('report pages (Chromium, axe-core)', function () {
   });
 
   after(async () => {
-    for (const ctx of contexts) await ctx.close().catch(() => undefined);
+    for (const ctx of contexts) await ctx.close();
     await browser?.close();
     await srv?.cleanup();
   });

@@ -1,13 +1,14 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext } from 'playwright-core';
-import { addDays, dayIn, isoWeekday } from '../../../src/domain/calendar.js';
+import { addDays, dayIn, instantAt, isoWeekday } from '../../../src/domain/calendar.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
 
 // The teacher console's weekly timetable: a teacher adds a weekly meeting, sees it in the next
-// seven days, and starts tomorrow's session with one tap.
+// seven days, and starts tomorrow's session with one tap; a meeting in its own room is edited
+// and its scheduled session follows.
 
 describe('teacher console: weekly timetable (Chromium)', function () {
   this.timeout(60_000);
@@ -18,25 +19,30 @@ describe('teacher console: weekly timetable (Chromium)', function () {
 
   before(async function () {
     await ensurePagesBuilt('teacher.js');
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  // Each case on its own server: one adds meetings and sessions, the other the teacher's settings.
+  beforeEach(async () => {
     srv = await startTestServer();
     await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const today = dayIn(org.timezone, new Date());
     await srv.store.timetable.createTerm(org.id, { name: 'This term', startDay: addDays(today, -7), endDay: addDays(today, 60) });
-    browser = await launchChromium();
+    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
+    context.setDefaultTimeout(8_000);
   });
-
-  after(async () => {
-    await context?.close().catch(() => undefined);
-    await browser?.close();
+  afterEach(async () => {
+    await context?.close();
     await srv?.cleanup();
   });
 
   it("adds a weekly meeting, lists it in the next seven days, and one tap creates tomorrow's session", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
-    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
-    context.setDefaultTimeout(8_000);
     const page = await context.newPage();
     await page.goto('/teacher.html');
     await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
@@ -68,27 +74,81 @@ describe('teacher console: weekly timetable (Chromium)', function () {
   it("saves the teacher's own session defaults from the timetable panel, and shows them again after a reload", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const page = await context.newPage();
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('#ts-preset option[value="manual"]', { state: 'attached' });
+    await page.selectOption('#ts-preset', 'manual');
+    await page.fill('#ts-grace', '3');
+    await page.fill('#ts-code', '45');
+    await page.click('#teacher-settings-form button[type="submit"]');
+    await page.getByText('Saved.').waitFor();
+    expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({
+      defaultPolicy: { preset: 'manual' },
+      lateGraceMinutes: 3,
+      codePeriodS: 45,
+    });
+
+    await page.reload();
+    await page.waitForFunction(() => (document.querySelector('#ts-code') as HTMLInputElement | null)?.value === '45');
+    expect([await page.inputValue('#ts-preset'), await page.inputValue('#ts-grace')]).to.deep.equal(['manual', '3']);
+  });
+
+  it('adds a meeting in its own room, edits it from the list, and its scheduled session follows', async () => {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const day = addDays(dayIn(org.timezone, new Date()), 2);
     const own = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, bypassCSP: true });
     try {
       own.setDefaultTimeout(8_000);
       const page = await own.newPage();
       await page.goto('/teacher.html');
       await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-      await page.waitForSelector('#ts-preset option[value="manual"]', { state: 'attached' });
-      await page.selectOption('#ts-preset', 'manual');
-      await page.fill('#ts-grace', '3');
-      await page.fill('#ts-code', '45');
-      await page.click('#teacher-settings-form button[type="submit"]');
-      await page.getByText('Saved.').waitFor();
-      expect(await srv.store.timetable.getTeacherSettings(org.id, teacher.id)).to.deep.include({
-        defaultPolicy: { preset: 'manual' },
-        lateGraceMinutes: 3,
-        codePeriodS: 45,
+      await page.waitForSelector('#meeting-term option', { state: 'attached' });
+      const subjectId = await page.inputValue('#subject-select');
+
+      await page.selectOption('#meeting-weekday', String(isoWeekday(day)));
+      await page.fill('#meeting-start', '13:00');
+      await page.fill('#meeting-end', '14:00');
+      await page.getByLabel('Latitude').fill('51.51');
+      await page.getByLabel('Longitude').fill('-0.12');
+      await page.getByLabel('Radius (m)').fill('80');
+      await page.getByLabel(/Networks/).fill('10.1.0.0/16, 192.0.2.0/24');
+      await page.click('#meeting-submit');
+      const item = page.locator('#meeting-list li', { hasText: '13:00–14:00' });
+      await item.waitFor();
+      expect(await item.innerText())
+        .to.contain('80 m around 51.51, -0.12')
+        .and.contain('10.1.0.0/16, 192.0.2.0/24');
+      const meetingId = (await item.getAttribute('data-meeting'))!;
+      expect(await srv.store.timetable.getMeeting(org.id, meetingId)).to.deep.include({
+        location: { lat: 51.51, lon: -0.12, radiusM: 80 },
+        allowedIpRanges: ['10.1.0.0/16', '192.0.2.0/24'],
       });
 
-      await page.reload();
-      await page.waitForFunction(() => (document.querySelector('#ts-code') as HTMLInputElement | null)?.value === '45');
-      expect([await page.inputValue('#ts-preset'), await page.inputValue('#ts-grace')]).to.deep.equal(['manual', '3']);
+      const row = page.locator(`#upcoming-list li[data-day="${day}"]`);
+      await row.getByRole('button', { name: /Start the session/ }).click();
+      await page.waitForSelector(`#upcoming-list li[data-day="${day}"][data-state="created"]`);
+      await expectAccessible(page, 'teacher timetable with meetings');
+
+      await item.getByRole('button', { name: /Edit the meeting/ }).click();
+      expect(await page.inputValue('#meeting-lat')).to.equal('51.51');
+      await page.fill('#meeting-start', '14:00');
+      await page.fill('#meeting-end', '15:00');
+      await page.getByLabel(/Networks/).fill('192.0.2.0/24');
+      await page.click('#meeting-submit');
+      await page.getByText('1 scheduled session moved.').waitFor();
+      await page.locator('#meeting-list li', { hasText: '14:00–15:00' }).waitFor();
+
+      const sessions = await srv.store.sessions.list(org.id, { subjectId, fromDay: day, toDay: day, limit: 10, offset: 0 });
+      expect(sessions.items).to.have.length(1);
+      const [session] = sessions.items;
+      expect(session!.status).to.equal('scheduled');
+      expect(session!.startsAt.toISOString()).to.equal(instantAt(org.timezone, day, '14:00').toISOString());
+      expect(session!.meetingId).to.equal(meetingId);
+      expect(session!.room).to.deep.equal({ location: { lat: 51.51, lon: -0.12, radiusM: 80 }, allowedIpRanges: ['192.0.2.0/24'] });
+      const [upcoming] = (await srv.store.timetable.listOccurrences(org.id, [meetingId], day, day)).map((o) => o.sessionId);
+      expect(upcoming).to.equal(session!.id);
+      expect(await page.locator(`#upcoming-list li[data-day="${day}"]`).innerText()).to.contain('Session scheduled');
     } finally {
       await own.close();
     }

@@ -7,7 +7,7 @@ import { type AuthService, hashRefreshToken } from '../../../src/domain/accounts
 import { createDomain } from '../../../src/domain/services.js';
 import { domainSettings, limitSettings } from '../../../src/app.js';
 import { createLimiters } from '../../../src/domain/limiters.js';
-import { memoryLimiterBackend } from '../../../src/adapters/flexible-rate-limiter.js';
+import { memoryLimiterBackend } from '../../../src/adapters/memory-rate-limiter.js';
 import { createLogger } from '../../../src/logger.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
-import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
+import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../src/domain/ports/store.js';
 import { createOrg, createUser } from '../../support/fixtures.js';

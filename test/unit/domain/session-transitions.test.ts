@@ -31,6 +31,7 @@ describe('session lifecycle: the transition table', () => {
       'closed -cancel-> cancelled',
       'scheduled -extend-> scheduled',
       'open -extend-> open',
+      'scheduled -reschedule-> scheduled',
       'closed -reopen-> open',
     ]);
   });
@@ -42,6 +43,7 @@ describe('session lifecycle: the transition table', () => {
     expect(refusal(() => assertTransition('extend', 'closed'))).to.equal('SESSION_CLOSED');
     expect(refusal(() => assertTransition('start', 'open'))).to.equal('SESSION_TRANSITION_REFUSED');
     expect(refusal(() => assertTransition('finishClose', 'open'))).to.equal('SESSION_TRANSITION_REFUSED');
+    expect(refusal(() => assertTransition('reschedule', 'open'))).to.equal('SESSION_ALREADY_OPEN');
     expect(refusal(() => assertTransition('close', 'open'))).to.equal('allowed');
   });
 

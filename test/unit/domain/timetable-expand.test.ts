@@ -18,6 +18,8 @@ const sunday: Meeting = {
   endTime: '10:30',
   teacherId: null,
   preset: null,
+  location: null,
+  allowedIpRanges: [],
   createdAt: created,
 };
 const monday: Meeting = { ...sunday, id: 'm-mon', weekday: 1 };

@@ -40,7 +40,7 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
   const sid = (i: number) => f.students[i]!.id;
 
   beforeEach(async () => {
-    engine = new FakeFaceEngine({ retryAfterMs: 250 });
+    engine = new FakeFaceEngine({ status: { retryAfterMs: 250 } });
     engine.fallback = { ok: false, reason: 'FACE_NOT_FOUND', message: 'no face was found' };
     f = await createLiveFixture({ students: 6, face: engine, faceSettings: FACE_SETTINGS });
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });

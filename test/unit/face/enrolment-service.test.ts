@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryRateLimiter } from '../../../src/adapters/flexible-rate-limiter.js';
+import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js';
 import type { RateLimiter } from '../../../src/domain/rate-limiter.js';
 import type { Actor } from '../../../src/domain/actor.js';
 import { AppError } from '../../../src/shared/app-error.js';

@@ -1,0 +1,152 @@
+import { expect } from 'chai';
+import { createOrg, createSubject, createUser, PASSWORD } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient, ok } from '../support/sockets.js';
+
+// Meeting rooms and edits through the HTTP API, the socket and the application's own
+// timetable job (docs/timetable.md, "Rooms" and "Editing a meeting").
+
+const HALL = { lat: 51.51, lon: -0.12, radiusM: 80 };
+
+describe('meeting rooms and edits (application)', function () {
+  let srv: TestServer;
+  // Wednesday 25 March 2026, noon in London.
+  let now = Date.parse('2026-03-25T12:00:00.000Z');
+
+  before(async () => {
+    srv = await startTestServer({ TIMETABLE_INTERVAL_MS: '900000', TIMETABLE_HORIZON_DAYS: '14' }, { clock: () => new Date(now) });
+    // The test drives the runs.
+    await srv.app.timetableJob.stop();
+  });
+  after(async () => {
+    await srv.cleanup();
+  });
+
+  async function runTimetable(): Promise<void> {
+    // One run per interval across the deployment: the next run is due an interval later.
+    now += 16 * 60_000;
+    expect(await srv.app.timetableJob.tick()).to.equal(true);
+  }
+
+  it('copies the room to the sessions, moves scheduled sessions with a PATCH, and re-creates them on a new weekday', async () => {
+    const org = await createOrg(srv.store);
+    await srv.store.organisations.update(org.id, { timezone: 'Europe/London' });
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const subject = await createSubject(srv.store, org.id, [teacher.id]);
+    const term = await srv.store.timetable.createTerm(org.id, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' });
+    const login = async () => ({ token: (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken });
+
+    let asTeacher = await login();
+    // The subject has no classroom location: only the meeting's hall makes the location check possible.
+    const created = await srv.request('POST', `/api/v1/subjects/${subject.id}/meetings`, {
+      ...asTeacher,
+      body: { termId: term.id, weekday: 4, startTime: '09:00', endTime: '10:00', preset: 'location', location: HALL },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    expect(created.body).to.deep.include({ location: HALL, allowedIpRanges: [] });
+    const meetingId = created.body.id as string;
+
+    await runTimetable();
+    const list = async () => (await srv.store.sessions.list(org.id, { subjectId: subject.id, limit: 20, offset: 0 })).items.reverse();
+    const first = await list();
+    expect(first.map((s) => [s.day, s.status, s.room, s.meetingId])).to.deep.equal([
+      ['2026-03-26', 'scheduled', { location: HALL, allowedIpRanges: [] }, meetingId],
+      ['2026-04-02', 'scheduled', { location: HALL, allowedIpRanges: [] }, meetingId],
+    ]);
+
+    asTeacher = await login();
+    const moved = await srv.request('PATCH', `/api/v1/meetings/${meetingId}`, {
+      ...asTeacher,
+      body: { startTime: '11:00', endTime: '12:00', allowedIpRanges: ['192.0.2.0/24'] },
+    });
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(200);
+    expect(moved.body.meeting).to.deep.include({ startTime: '11:00', endTime: '12:00', location: HALL, allowedIpRanges: ['192.0.2.0/24'] });
+    expect(moved.body.rescheduled).to.have.members(first.map((s) => s.id));
+    expect(moved.body.cancelled).to.deep.equal([]);
+    const second = await list();
+    expect(second.map((s) => [s.id, s.status, s.startsAt.toISOString(), s.closesAt.toISOString(), s.room])).to.deep.equal([
+      [
+        first[0]!.id,
+        'scheduled',
+        '2026-03-26T11:00:00.000Z',
+        '2026-03-26T12:00:00.000Z',
+        { location: HALL, allowedIpRanges: ['192.0.2.0/24'] },
+      ],
+      [
+        first[1]!.id,
+        'scheduled',
+        '2026-04-02T10:00:00.000Z',
+        '2026-04-02T11:00:00.000Z',
+        { location: HALL, allowedIpRanges: ['192.0.2.0/24'] },
+      ],
+    ]);
+    const audit = await srv.store.audit.listForSession(org.id, first[0]!.id);
+    expect(audit.map((e) => e.action)).to.deep.equal(['session.open', 'session.reschedule']);
+    const subjectAudit = await srv.store.audit.listForEntity(org.id, 'subject', subject.id);
+    expect(subjectAudit.map((e) => e.action)).to.include('meeting.update');
+
+    // Invalid input changes nothing.
+    for (const body of [
+      { termId: term.id },
+      { endTime: '08:00' },
+      { location: { lat: 95, lon: 0, radiusM: 10 } },
+      { allowedIpRanges: ['nope'] },
+    ]) {
+      const refused = await srv.request('PATCH', `/api/v1/meetings/${meetingId}`, { ...asTeacher, body });
+      expect([refused.status, refused.body.error.code], JSON.stringify(body)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    }
+    // Without the hall, the subject (no location) cannot run the location check.
+    const unfit = await srv.request('PATCH', `/api/v1/meetings/${meetingId}`, { ...asTeacher, body: { location: null } });
+    expect([unfit.status, unfit.body.error.code]).to.deep.equal([400, 'SUBJECT_LOCATION_MISSING']);
+    expect((await srv.store.timetable.getMeeting(org.id, meetingId))?.startTime).to.equal('11:00');
+
+    const friday = await srv.request('PATCH', `/api/v1/meetings/${meetingId}`, { ...asTeacher, body: { weekday: 5 } });
+    expect(friday.status, JSON.stringify(friday.body)).to.equal(200);
+    expect(friday.body.cancelled).to.have.members(first.map((s) => s.id));
+    const third = await list();
+    expect(third.map((s) => s.status)).to.deep.equal(['cancelled', 'cancelled']);
+    const cancelAudit = await srv.store.audit.listForSession(org.id, first[0]!.id);
+    expect(cancelAudit.at(-1)).to.deep.include({ action: 'session.cancel', reason: 'MEETING_WEEKDAY_CHANGED', actorId: teacher.id });
+
+    await runTimetable();
+    const fourth = (await list()).filter((s) => s.status === 'scheduled');
+    expect(fourth.map((s) => [s.day, s.startsAt.toISOString()])).to.deep.equal([
+      ['2026-03-27', '2026-03-27T11:00:00.000Z'],
+      ['2026-04-03', '2026-04-03T10:00:00.000Z'],
+    ]);
+  });
+
+  it('opens an extra session held elsewhere over the socket, and checks its check-ins against that room', async () => {
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    const teacherSocket = await connectClient(srv.baseUrl, (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken);
+    const studentSocket = await connectClient(srv.baseUrl, (await srv.login(student.email, PASSWORD, org.slug)).accessToken);
+    try {
+      const open = (extra: Record<string, unknown>) =>
+        command(teacherSocket, 'session:open', { subjectId: subject.id, policy: { preset: 'network' }, parallel: true, ...extra });
+      // The subject has no networks: a network check needs the room's.
+      const refused = await open({});
+      expect(refused.ok ? 'ok' : refused.error.code).to.equal('SUBJECT_NETWORK_MISSING');
+      const invalid = await open({ allowedIpRanges: ['300.0.0.0/8'] });
+      expect(invalid.ok ? 'ok' : invalid.error.code).to.equal('VALIDATION_FAILED');
+      const badLocation = await open({ location: { lat: 0, lon: 0, radiusM: 10, extra: 1 } });
+      expect(badLocation.ok ? 'ok' : badLocation.error.code).to.equal('VALIDATION_FAILED');
+
+      const here = ok(await open({ allowedIpRanges: ['127.0.0.0/8', '::1/128'], location: HALL }));
+      const stored = await srv.store.sessions.get(org.id, here.id);
+      expect(stored).to.deep.include({ room: { location: HALL, allowedIpRanges: ['127.0.0.0/8', '::1/128'] }, meetingId: null });
+      expect(ok(await command(studentSocket, 'checkin:submit', { sessionId: here.id }))).to.include({ status: 'present' });
+
+      const elsewhere = ok(await open({ allowedIpRanges: ['192.0.2.0/24'] }));
+      expect(ok(await command(studentSocket, 'checkin:submit', { sessionId: elsewhere.id }))).to.include({
+        status: 'rejected',
+        reason: 'NETWORK_NOT_ALLOWED',
+      });
+    } finally {
+      teacherSocket.disconnect();
+      studentSocket.disconnect();
+    }
+  });
+});
