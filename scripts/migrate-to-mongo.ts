@@ -1,7 +1,7 @@
 /**
  * Copies a SQLite store into MongoDB, ids kept, in batches; safe to re-run.
  *
- *   npx tsx scripts/migrate-to-mongo.ts [--from data/attendance.db] [--to mongodb://host/db] [--batch-size 500]
+ *   node --import tsx scripts/migrate-to-mongo.ts [--from data/attendance.db] [--to mongodb://host/db] [--batch-size 500]
  *
  * --from defaults to the configured SQLite path (SQLITE_PATH, else DATA_DIR/attendance.db),
  * --to to MONGODB_URI. Prints source and target counts per collection and exits 1 when any
@@ -19,20 +19,45 @@ import { COLLECTIONS } from '../src/domain/ports/transfer.js';
 
 const NAME_WIDTH = Math.max(...COLLECTIONS.map((c) => c.length));
 
+const USAGE = `usage: node --import tsx scripts/migrate-to-mongo.ts [--from FILE.db] [--to mongodb://...] [--batch-size N]
+
+  --from FILE.db     SQLite store to copy (default SQLITE_PATH, else DATA_DIR/attendance.db)
+  --to URI           MongoDB database to copy into (default MONGODB_URI)
+  --batch-size N     documents per write (default ${DEFAULT_BATCH_SIZE})
+  -h, --help         print this help
+
+Safe to re-run. Exits 0 when every collection's counts match, 1 when any differ or the copy
+fails, 2 on bad arguments.
+`;
+
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: migrate-to-mongo [--from FILE.db] [--to mongodb://...] [--batch-size N]\n`);
+  process.stderr.write(`${message}\n${USAGE}`);
   process.exit(2);
 }
 
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+        from: { type: 'string' },
+        to: { type: 'string' },
+        'batch-size': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    // An unknown or malformed option is bad usage (2), not a failed migration (1).
+    return usage(err instanceof Error ? err.message : String(err));
+  }
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      'batch-size': { type: 'string' },
-    },
-    strict: true,
-  });
+  const values = readArgs();
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const to = values.to ?? process.env.MONGODB_URI;
   if (!to) usage('no target: pass --to or set MONGODB_URI');
   const batchSize = values['batch-size'] === undefined ? DEFAULT_BATCH_SIZE : Number(values['batch-size']);

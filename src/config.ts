@@ -26,7 +26,8 @@ const trustProxy = z.string().transform((v): boolean | number | string[] => {
     .filter(Boolean);
 });
 
-const EnvSchema = z.object({
+/** Every variable with its default; exported so a test keeps README's table in step. */
+export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('0.0.0.0'),
   PORT: int(0, 65_535).default(3000),

@@ -1,8 +1,11 @@
 import { newId } from '../shared/ids.js';
 import { normaliseSettings, type NewOrganisation, type Organisation } from '../domain/ports/organisations.js';
+import type { Excuse, NewExcuse } from '../domain/ports/excuses.js';
+import type { NewOutboxMail, OutboxMail } from '../domain/ports/outbox.js';
 import { type AttendanceSession, type NewSession } from '../domain/ports/sessions.js';
 import { type NewSubject, type Subject } from '../domain/ports/subjects.js';
 import { type NewUser, type User } from '../domain/ports/users.js';
+import type { NewWebhookEndpoint, WebhookEndpoint } from '../domain/webhooks/webhook-ports.js';
 
 /**
  * How a new entity looks before an adapter writes it: shared by every adapter so that the
@@ -59,5 +62,49 @@ export function newSessionEntity(orgId: string, input: NewSession, now: Date): A
     leaseOwner: null,
     leaseUntil: null,
     rosterVersion: 0,
+  };
+}
+
+export function newOutboxMailEntity(input: NewOutboxMail, now: Date): OutboxMail {
+  return {
+    id: newId(),
+    ...input,
+    status: 'queued',
+    attempts: 0,
+    lastError: null,
+    nextAttemptAt: now,
+    claimedBy: null,
+    claimUntil: null,
+    createdAt: now,
+    sentAt: null,
+  };
+}
+
+export function newExcuseEntity(orgId: string, input: NewExcuse, now: Date): Excuse {
+  return {
+    id: newId(),
+    orgId,
+    ...input,
+    document: null,
+    status: 'pending',
+    decidedBy: null,
+    decidedAt: null,
+    decisionNote: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function newWebhookEndpointEntity(orgId: string, input: NewWebhookEndpoint, now: Date): WebhookEndpoint {
+  return {
+    id: newId(),
+    orgId,
+    ...input,
+    active: true,
+    failingSince: null,
+    disabledAt: null,
+    disabledReason: null,
+    createdAt: now,
+    updatedAt: now,
   };
 }

@@ -31,7 +31,7 @@ export async function assertEnrolled(store: Store, actor: Actor, subject: Subjec
   if (!(await store.subjects.isEnrolled(actor.orgId, subject.id, actor.id))) throw new AppError('NOT_ENROLLED');
 }
 
-/** Staff of the subject, or a student enrolled in it. */
+/** Loads a session for its subject's staff (teachers, admins); FORBIDDEN for a student, enrolled or not. */
 export async function loadSessionForStaff(store: Store, actor: Actor, sessionId: string): Promise<SessionContext> {
   const ctx = await loadSession(store, actor, sessionId);
   assertStaffOf(actor, ctx.subject);

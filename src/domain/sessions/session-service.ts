@@ -157,7 +157,6 @@ export class SessionService {
     }
   }
 
-  /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
   /** The subjects a student is enrolled in (empty for staff): whose session changes they hear of. */
   async enrolledSubjectIds(actor: Actor): Promise<string[]> {
     if (actor.role !== 'student') return [];
@@ -165,6 +164,7 @@ export class SessionService {
     return subjects.items.map((s) => s.id);
   }
 
+  /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
   listActive(actor: Actor): Promise<SessionView[]> {
     const key = `${actor.orgId}:${actor.id}:${actor.role}`;
     let load = this.activeLoads.get(key);

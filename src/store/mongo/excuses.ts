@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseRepository } from '../../domain/ports/excuses.js';
 import { toBuffer } from './mapping.js';
 import type { Models } from './models.js';
@@ -37,19 +37,7 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
   return {
     get,
     async create(orgId, input) {
-      const at = clock();
-      const e: Excuse = {
-        id: newId(),
-        orgId,
-        ...input,
-        document: null,
-        status: 'pending',
-        decidedBy: null,
-        decidedAt: null,
-        decisionNote: null,
-        createdAt: at,
-        updatedAt: at,
-      };
+      const e = newExcuseEntity(orgId, input, clock());
       const { id, ...rest } = e;
       await m.excuses.create({ _id: id, ...rest, documentBytes: null });
       return e;

@@ -1,5 +1,5 @@
 import { purgeByOrg } from './identity.js';
-import { newId } from '../../shared/ids.js';
+import { newOutboxMailEntity } from '../new-entities.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxMail, OutboxRepository } from '../../domain/ports/outbox.js';
 import type { Models } from './models.js';
@@ -36,19 +36,7 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       // load, not an exact number.
       const waiting = await m.outbox.countDocuments({ orgId: input.orgId, status: { $in: ['queued', 'sending'] } });
       if (waiting >= maxWaiting) return null;
-      const at = clock();
-      const mail: OutboxMail = {
-        id: newId(),
-        ...input,
-        status: 'queued',
-        attempts: 0,
-        lastError: null,
-        nextAttemptAt: at,
-        claimedBy: null,
-        claimUntil: null,
-        createdAt: at,
-        sentAt: null,
-      };
+      const mail = newOutboxMailEntity(input, clock());
       const { id, ...rest } = mail;
       await m.outbox.create({ _id: id, ...rest });
       return mail;

@@ -4,6 +4,7 @@ import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepositor
 import type { QueryFilter } from 'mongoose';
 import type { Models } from './models.js';
 import type { WebhookAttemptDoc, WebhookDeliveryDoc, WebhookEndpointDoc } from './webhook-schemas.js';
+import { newWebhookEndpointEntity } from '../new-entities.js';
 
 /** The `webhookCounters` document holding the last delivery seq handed out. */
 export const DELIVERY_COUNTER = 'deliveries';
@@ -39,17 +40,8 @@ export function webhookRepository(m: Models): WebhookRepository {
       return purgeByOrg(m.webhookDeliveries, { ...done, _id: { $in: ids } } as QueryFilter<WebhookDeliveryDoc>);
     },
     async createEndpoint(orgId, input, now) {
-      const doc: WebhookEndpointDoc = {
-        _id: newId(),
-        orgId,
-        ...input,
-        active: true,
-        failingSince: null,
-        disabledAt: null,
-        disabledReason: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const { id, ...rest } = newWebhookEndpointEntity(orgId, input, now);
+      const doc: WebhookEndpointDoc = { _id: id, ...rest };
       await m.webhookEndpoints.insertMany([doc], { lean: true });
       return endpointOf(doc);
     },

@@ -1,4 +1,4 @@
-import { newId } from '../../shared/ids.js';
+import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/ports/excuses.js';
 import type { SqliteDb } from './db.js';
 import type { Row } from './mappers.js';
@@ -40,19 +40,7 @@ function parseDocument(text: string): ExcuseDocumentInfo {
 export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseRepository {
   return {
     async create(orgId, input) {
-      const at = clock();
-      const e: Excuse = {
-        id: newId(),
-        orgId,
-        ...input,
-        document: null,
-        status: 'pending',
-        decidedBy: null,
-        decidedAt: null,
-        decisionNote: null,
-        createdAt: at,
-        updatedAt: at,
-      };
+      const e = newExcuseEntity(orgId, input, clock());
       db.stmt(
         `INSERT INTO excuses (id, org_id, student_id, submitted_by, subject_id, session_id, from_day, to_day, category, text, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
@@ -67,8 +55,8 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         e.toDay,
         e.category,
         e.text,
-        at.getTime(),
-        at.getTime(),
+        e.createdAt.getTime(),
+        e.updatedAt.getTime(),
       );
       return e;
     },

@@ -1,5 +1,5 @@
 import { countByOrg } from './identity.js';
-import { newId } from '../../shared/ids.js';
+import { newOutboxMailEntity } from '../new-entities.js';
 import type { EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
@@ -57,19 +57,7 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
       );
     },
     async enqueue(input, maxWaiting) {
-      const at = clock();
-      const mail: OutboxMail = {
-        id: newId(),
-        ...input,
-        status: 'queued',
-        attempts: 0,
-        lastError: null,
-        nextAttemptAt: at,
-        claimedBy: null,
-        claimUntil: null,
-        createdAt: at,
-        sentAt: null,
-      };
+      const mail = newOutboxMailEntity(input, clock());
       return db.tx(() => {
         const waiting = db
           .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND status IN ('queued', 'sending')")
@@ -88,8 +76,8 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
           mail.text,
           mail.html,
           JSON.stringify(mail.headers),
-          at.getTime(),
-          at.getTime(),
+          mail.nextAttemptAt.getTime(),
+          mail.createdAt.getTime(),
         );
         return mail;
       });

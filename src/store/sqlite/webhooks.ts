@@ -3,6 +3,7 @@ import { newId } from '../../shared/ids.js';
 import type { DeliveryState, WebhookEventType } from '../../shared/webhooks.js';
 import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepository } from '../../domain/webhooks/webhook-ports.js';
 import type { SqliteDb } from './db.js';
+import { newWebhookEndpointEntity } from '../new-entities.js';
 
 type Row = Record<string, unknown>;
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as number));
@@ -95,17 +96,7 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
       });
     },
     async createEndpoint(orgId, input, now) {
-      const e: WebhookEndpoint = {
-        id: newId(),
-        orgId,
-        ...input,
-        active: true,
-        failingSince: null,
-        disabledAt: null,
-        disabledReason: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const e = newWebhookEndpointEntity(orgId, input, now);
       db.stmt(
         `INSERT INTO webhook_endpoints (id, org_id, url, description, secret, events, active, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)`,

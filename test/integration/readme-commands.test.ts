@@ -1,0 +1,47 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+// README's "Commands" table sends readers to `--help` for several scripts: each must answer it
+// with its usage and exit 0 (migrate-to-mongo once failed with "Unknown option '--help'").
+const ROOT = new URL('../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
+
+function helpCommands(): string[] {
+  const scripts = [...readme.matchAll(/`node --import tsx (scripts\/[a-z-]+\.ts) --help`/g)].map((m) => m[1]!);
+  return [...new Set(scripts)];
+}
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("README's script commands", function () {
+  this.timeout(60_000);
+
+  it('names the scripts whose --help it promises', () => {
+    expect(helpCommands()).to.include.members(['scripts/loadtest.ts', 'scripts/migrate-to-mongo.ts', 'scripts/enrol-faces.ts']);
+  });
+
+  for (const script of helpCommands()) {
+    it(`${script} --help prints its usage and exits 0`, async () => {
+      const res = await run(['--import', 'tsx', script, '--help']);
+      expect(res.code, res.stderr).to.equal(0);
+      expect(res.stdout).to.match(/usage/i);
+    });
+  }
+
+  it('migrate-to-mongo: an unknown option is bad usage (exit 2), as its header says', async () => {
+    const res = await run(['--import', 'tsx', 'scripts/migrate-to-mongo.ts', '--no-such-option']);
+    expect(res.code).to.equal(2);
+    expect(res.stderr).to.include("Unknown option '--no-such-option'").and.to.match(/usage/);
+  });
+});
