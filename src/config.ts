@@ -39,6 +39,7 @@ export const EnvSchema = z.object({
 
   STORE: z.enum(['sqlite', 'mongo']).optional(),
   SQLITE_PATH: z.string().optional(),
+  SQLITE_CHECKPOINT_WORKER: bool.default(true),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://')
@@ -131,7 +132,12 @@ export interface Config {
   /** The node serves HTTPS itself with this certificate; null serves plain HTTP (behind a TLS proxy). */
   tls: TlsConfig | null;
   store:
-    | { kind: 'sqlite'; path: string }
+    | {
+        kind: 'sqlite';
+        path: string;
+        /** WAL checkpoints on a worker thread (default true) instead of inside the committing transaction. */
+        checkpointWorker?: boolean;
+      }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
   redisUrl: string | null;
   /** Socket.IO Redis adapter: sharded pub/sub with a channel per room, or one pattern for all. */
@@ -289,7 +295,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (production && !e.SQLITE_PATH) {
       problems.push('production requires an explicit store location: set SQLITE_PATH or MONGODB_URI');
     }
-    store = { kind: 'sqlite', path: path.resolve(e.SQLITE_PATH ?? path.join(dataDir, 'attendance.db')) };
+    store = {
+      kind: 'sqlite',
+      path: path.resolve(e.SQLITE_PATH ?? path.join(dataDir, 'attendance.db')),
+      checkpointWorker: e.SQLITE_CHECKPOINT_WORKER,
+    };
   }
 
   let secret: string | null = null;

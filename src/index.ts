@@ -28,7 +28,7 @@ process.on('unhandledRejection', (reason) => {
 
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
-const store = await createStore(config.store, clock);
+const store = await createStore(config.store, clock, logger);
 const passwords = new BcryptPasswordHasher(config.bcryptCost);
 if (config.seedDemo) {
   const { created } = await seedDemo(store, { passwords, timezone: config.defaultTimezone, history: true });

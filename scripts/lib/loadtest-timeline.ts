@@ -124,10 +124,13 @@ export interface PerSecond {
 }
 
 /** CPU seconds (user + system) of a process from /proc; null where there is no /proc. */
-export function cpuSecondsOf(pid: number): number | null {
+export function cpuSecondsOf(pid: number, thread: 'process' | 'main' = 'process'): number | null {
   try {
+    // The main thread's task id is the process id; /proc/PID/stat sums every thread (the
+    // event loop, V8's helpers, libuv's pool, worker threads).
+    const file = thread === 'main' ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
     // Fields after the command name, which is in parentheses and may hold spaces.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     // Not Linux, or the process is gone: the sample says null.

@@ -16,21 +16,41 @@ import { guardianRepository } from './guardians.js';
 import { sqliteTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
 import { webhookRepository } from './webhooks.js';
+import { WalCheckpointer, type CheckpointLogger } from './wal-checkpointer.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
   path: string;
   /** Stamps every write (createdAt, updatedAt); the application's clock, so one clock rules all writes. */
   now?: () => Date;
+  /**
+   * File stores: WAL checkpoints on a worker thread (true, the default) or SQLite's automatic
+   * checkpoint inside the committing transaction (false). Ignored for ':memory:'.
+   */
+  checkpointWorker?: boolean;
+  /** The checkpoint worker's pass interval and WAL bound; the defaults are documented in docs/multi-node.md. */
+  checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number };
+  /** Where a failing or dead checkpoint worker is reported; default: Node's process warnings (stderr). */
+  log?: CheckpointLogger;
+}
+
+/** The SQLite store, with its checkpoint worker for operators' tools and tests. */
+export interface SqliteStore extends Store {
+  /** The WAL checkpoint worker; null for ':memory:' or with checkpointWorker false. */
+  checkpointer(): WalCheckpointer | null;
 }
 
 /**
  * The embedded store: one better-sqlite3 connection (WAL for files, foreign keys on,
  * synchronous=NORMAL), migrated to the latest schema before it is returned.
  */
-export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
   const db = new SqliteDb(opts.path);
   const clock = opts.now ?? (() => new Date());
+  const checkpointer =
+    db.file !== null && opts.checkpointWorker !== false
+      ? new WalCheckpointer(db, db.file, { log: opts.log ?? warningsLog, ...opts.checkpointTuning })
+      : null;
   return {
     kind: 'sqlite',
     transfer: sqliteTransfer(db),
@@ -62,8 +82,21 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Store
     async ping() {
       db.stmt('SELECT 1').get();
     },
+    checkpointer: () => checkpointer,
     async close() {
+      // The worker first, then the main connection's closing TRUNCATE checkpoint is the last one.
+      await checkpointer?.stop();
       db.close();
     },
   };
+}
+
+const warningsLog: CheckpointLogger = {
+  warn: (obj, msg) => process.emitWarning(`${msg} ${JSON.stringify(obj)}`, 'SqliteCheckpointWarning'),
+  error: (obj, msg) => process.emitWarning(`${msg} ${describe(obj)}`, 'SqliteCheckpointError'),
+};
+
+function describe(obj: object): string {
+  const err = (obj as { err?: unknown }).err;
+  return err instanceof Error ? err.message : JSON.stringify(obj);
 }

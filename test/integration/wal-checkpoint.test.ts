@@ -1,0 +1,163 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { repoRoot } from '../../scripts/lib/repo-root.js';
+import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { CheckpointLogger, WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
+
+const ROOT = repoRoot(import.meta.url);
+const MiB = 1024 * 1024;
+
+function walSize(file: string): number {
+  return statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+function recordingLog(): CheckpointLogger & { lines: { level: string; msg: string; obj: object }[] } {
+  const lines: { level: string; msg: string; obj: object }[] = [];
+  return {
+    lines,
+    warn: (obj, msg) => lines.push({ level: 'warn', msg, obj }),
+    error: (obj, msg) => lines.push({ level: 'error', msg, obj }),
+  };
+}
+
+async function running(cp: WalCheckpointer): Promise<void> {
+  if (cp.status().mode !== 'starting') return;
+  await once(cp, 'running');
+}
+
+/** About 350 KB of WAL (rows and index pages): one transaction of 100 users with long names. */
+async function writeRound(store: SqliteStore, orgId: string, round: number): Promise<void> {
+  await store.users.createMany(
+    orgId,
+    Array.from({ length: 100 }, (_, i) => ({
+      email: `u${round}-${i}@wal`,
+      name: `${round}-${i}-${'n'.repeat(600)}`,
+      role: 'student' as const,
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    })),
+  );
+}
+
+// The WAL of a file store is copied back into the database by a worker thread with its own
+// connection (src/store/sqlite/wal-checkpointer.ts), not inside the commits of the event loop.
+describe('SQLite WAL checkpoints on a worker thread', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let file: string;
+  let store: SqliteStore | null = null;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'wal-checkpoint-'));
+    file = path.join(dir, 'store.db');
+  });
+  afterEach(async () => {
+    await store?.close();
+    store = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the WAL under its bound through sustained writes, and every row is there after close and reopen', async () => {
+    const hardBoundBytes = 4 * MiB;
+    const log = recordingLog();
+    store = await createSqliteStore({ path: file, log, checkpointTuning: { intervalMs: 10, hardBoundBytes } });
+    const cp = store.checkpointer()!;
+    await running(cp);
+    const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
+    const rounds = 240; // about 80 MB of WAL without a checkpoint
+    let largest = 0;
+    const modes = new Set<string>();
+    cp.on('checkpoint', (c) => modes.add(c.mode));
+    for (let round = 0; round < rounds; round += 1) {
+      await writeRound(store, org.id, round);
+      largest = Math.max(largest, walSize(file));
+      // Sustained, not a burst no checkpointer could follow on a shared core: every third round
+      // (about 1 MB of WAL) waits for a report the worker sent after it, as a node's batches
+      // spread over time would leave it room. The reports already queued are let in first.
+      if (round % 3 === 2) {
+        await new Promise(setImmediate);
+        await once(cp, 'checkpoint');
+      }
+    }
+    expect(cp.status().mode).to.equal('worker');
+    expect([...modes], 'the worker copied the WAL and started it over').to.include.members(['PASSIVE', 'RESTART']);
+    // The bound, plus what the writes between two passes add; below twice the bound, where the
+    // main connection's own checkpoint (the net for a worker that falls behind) would step in.
+    expect(largest, `largest WAL ${largest} bytes`).to.be.at.most(hardBoundBytes + 3 * MiB);
+    expect(log.lines.filter((l) => l.level === 'error')).to.deep.equal([]);
+    const cpOf = store.checkpointer()!;
+    await store.close();
+    store = null;
+    expect(cpOf.thread.threadId, 'the worker thread has ended').to.equal(-1);
+    expect(walSize(file), 'the closing checkpoint empties the WAL').to.equal(0);
+
+    store = await createSqliteStore({ path: file, checkpointWorker: false });
+    const reopenedOrg = await store.organisations.getBySlug('wal');
+    const users = await store.users.list(reopenedOrg!.id, { limit: 100_000, offset: 0 });
+    expect(users.total).to.equal(rounds * 100);
+  });
+
+  it('falls back to SQLite automatic checkpoints, logged, when the worker is killed', async () => {
+    const log = recordingLog();
+    store = await createSqliteStore({ path: file, log, checkpointTuning: { intervalMs: 10 } });
+    const cp = store.checkpointer()!;
+    await running(cp);
+    const fellBack = once(cp, 'fallback');
+    await cp.thread.terminate();
+    await fellBack;
+    expect(cp.status().mode).to.equal('automatic');
+    const errors = log.lines.filter((l) => l.level === 'error');
+    expect(errors).to.have.length(1);
+    expect(errors[0]!.msg).to.match(/checkpoint worker died.*automatic checkpoint .* back on/);
+    expect(errors[0]!.obj).to.include({ walAutocheckpoint: 1_000 });
+
+    // About 80 MB of WAL written with no worker: SQLite's checkpoint every 1,000 pages (4 MB)
+    // keeps the WAL near that, where nothing checkpointing would leave all of it in the WAL.
+    const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
+    let largest = 0;
+    for (let round = 0; round < 240; round += 1) {
+      await writeRound(store, org.id, round);
+      largest = Math.max(largest, walSize(file));
+    }
+    expect(largest, `largest WAL ${largest} bytes`).to.be.at.most(6 * MiB);
+  });
+
+  it('with the worker turned off, the store has no checkpointer and SQLite checkpoints as before', async () => {
+    store = await createSqliteStore({ path: file, checkpointWorker: false });
+    expect(store.checkpointer()).to.equal(null);
+    const memory = await createSqliteStore({ path: ':memory:' });
+    expect(memory.checkpointer()).to.equal(null);
+    await memory.close();
+  });
+
+  it('a process that closes its store exits by itself, with the WAL checkpointed', async () => {
+    const script = `
+      import { createSqliteStore } from ${JSON.stringify(path.join(ROOT, 'src/store/sqlite/sqlite-store.ts'))};
+      import { once } from 'node:events';
+      const store = await createSqliteStore({ path: ${JSON.stringify(file)} });
+      const cp = store.checkpointer();
+      // Held by a ref: without close() this worker would keep the process alive.
+      cp.thread.ref();
+      if (cp.status().mode === 'starting') await once(cp, 'running');
+      await store.organisations.create({ name: 'Exit', slug: 'exit', timezone: 'UTC' });
+      await store.close();
+      process.stdout.write('closed ' + cp.status().mode);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, out).to.equal(0);
+    expect(out).to.contain('closed worker');
+    expect(walSize(file)).to.equal(0);
+  });
+});

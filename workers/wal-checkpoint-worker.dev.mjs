@@ -1,0 +1,8 @@
+// Development entry of the WAL checkpoint worker, used when the app runs from TypeScript under tsx.
+// Node 20 ignores `--import` preloads in worker threads even though they inherit execArgv,
+// so the TypeScript loader is registered here, inside the thread, before loading the worker.
+// Production runs the compiled dist/workers/wal-checkpoint-worker.js directly.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./wal-checkpoint-worker.ts');

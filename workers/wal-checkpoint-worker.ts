@@ -1,0 +1,101 @@
+import { statSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type {
+  CheckpointMode,
+  CheckpointWorkerData,
+  FromCheckpointWorker,
+  ToCheckpointWorker,
+} from '../src/store/sqlite/wal-checkpointer.js';
+
+/**
+ * Copies the WAL of one SQLite file back into the database, on a thread of its own with a
+ * connection of its own, so the committing connection on the main thread never does it
+ * (its `wal_autocheckpoint` is 0). src/store/sqlite/wal-checkpointer.ts starts and stops it.
+ */
+
+const data = workerData as CheckpointWorkerData;
+const port = parentPort!;
+const db = new Database(data.file, { fileMustExist: true, timeout: data.busyTimeoutMs });
+// A checkpoint makes the database file durable (fsync) before the WAL is reused, as the
+// automatic checkpoint of the main connection did with synchronous=NORMAL.
+db.pragma('synchronous = NORMAL');
+
+interface CheckpointRow {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+function checkpoint(mode: CheckpointMode): CheckpointRow {
+  const row = db.pragma(`wal_checkpoint(${mode})`) as CheckpointRow[];
+  const result = row[0] ?? { busy: 1, log: -1, checkpointed: -1 };
+  send({ type: 'checkpoint', mode, ...result });
+  return result;
+}
+
+function send(message: FromCheckpointWorker): void {
+  port.postMessage(message);
+}
+
+function walBytes(): number {
+  try {
+    return statSync(`${data.file}-wal`).size;
+  } catch {
+    // No WAL file: SQLite removed it (last connection closed), nothing to shrink.
+    return 0;
+  }
+}
+
+/** Each round copies what the commits made during the one before it wrote. */
+const PASSIVE_ROUNDS = 3;
+let seenVersion = -1;
+let nextBlockingAttempt = 0;
+
+/**
+ * One pass. Another connection committed since the last pass: PASSIVE checkpoints (they never
+ * wait and never block a writer), again while the commits made during one leave frames behind,
+ * since SQLite starts the WAL over (and journal_size_limit shrinks it) only when a write begins
+ * with every frame copied. The WAL past its hard bound all the same (a commit landed between the
+ * copy and the next write each time, or a long reader such as a backup held the copy back):
+ * RESTART, which takes the writer lock so the next commit starts the WAL over; the main thread's
+ * writes wait while it runs, which is why it waits for the bound. Nothing committed
+ * since the last pass: TRUNCATE, once, so an idle store leaves an empty WAL. A blocking mode that
+ * found a reader in the way is not tried again for a second.
+ */
+function pass(): void {
+  const version = db.pragma('data_version', { simple: true }) as number;
+  if (version !== seenVersion) {
+    seenVersion = version;
+    let result = checkpoint('PASSIVE');
+    for (let i = 1; i < PASSIVE_ROUNDS && result.busy === 0 && result.checkpointed < result.log; i += 1) {
+      result = checkpoint('PASSIVE');
+    }
+    if (result.log >= data.hardBoundPages && Date.now() >= nextBlockingAttempt) {
+      if (checkpoint('RESTART').busy !== 0) nextBlockingAttempt = Date.now() + 1_000;
+    }
+  } else if (Date.now() >= nextBlockingAttempt && walBytes() > 0) {
+    if (checkpoint('TRUNCATE').busy !== 0) nextBlockingAttempt = Date.now() + 1_000;
+  }
+}
+
+function guardedPass(): void {
+  try {
+    pass();
+  } catch (err) {
+    // A failed pass (disk full, I/O error) is reported and retried at the next tick; the main
+    // thread logs it. The WAL keeps every committed frame meanwhile.
+    send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+const timer = setInterval(guardedPass, data.intervalMs);
+
+port.on('message', (message: ToCheckpointWorker) => {
+  if (message.type !== 'stop') return;
+  clearInterval(timer);
+  db.close();
+  port.close();
+});
+
+send({ type: 'ready' });
