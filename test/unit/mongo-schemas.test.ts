@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import mongoose, { type Connection, type Schema } from 'mongoose';
 import { createModels, SCHEMAS, type Models } from '../../src/store/mongo/models.js';
 import { fromVector } from '../../src/store/mongo/mapping.js';
-import { REFRESH_TOKEN_TTL_GRACE_S } from '../../src/store/mongo/schemas.js';
+import { REFRESH_TOKEN_TTL_GRACE_S } from '../../src/store/mongo/account-schemas.js';
 import { COLLECTIONS } from '../../src/domain/ports/transfer.js';
 
 // Schemas and index declarations of the MongoDB adapter, checked without a server: documents

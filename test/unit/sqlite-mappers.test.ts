@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { audit, records } from '../../src/store/sqlite/mappers.js';
+import { audit } from '../../src/store/sqlite/audit-mappers.js';
+import { records } from '../../src/store/sqlite/record-mappers.js';
 import type { AuditEntry } from '../../src/domain/ports/audit.js';
 import type { AttendanceRecord } from '../../src/domain/ports/records.js';
 

@@ -3,7 +3,7 @@ import type { AlertRepository, AlertRule } from '../../domain/ports/alerts.js';
 import type { Notification, NotificationRepository } from '../../domain/ports/notifications.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
-import type { AlertRuleDoc, NotificationDoc } from './schemas.js';
+import type { AlertRuleDoc, NotificationDoc } from './alert-schemas.js';
 
 // Alert rules, whether each is crossed per (subject, student), and users' notifications.
 

@@ -7,7 +7,8 @@ import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromSession, toRecord, toSession } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { RecordDoc, SessionDoc } from './schemas.js';
+import type { RecordDoc } from './record-schemas.js';
+import type { SessionDoc } from './session-schemas.js';
 
 // Sessions (with the scheduler's lease) and attendance records. Every write that could race
 // is one atomic single-document operation with its precondition in the filter.

@@ -7,7 +7,8 @@ import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { enrolmentId, fromOrganisation, fromSubject, fromUser, toOrganisation, toSubject, toUser } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { EnrolmentDoc, OrganisationDoc, SubjectDoc, UserDoc } from './schemas.js';
+import type { EnrolmentDoc, SubjectDoc } from './subject-schemas.js';
+import type { OrganisationDoc, UserDoc } from './organisation-schemas.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 

@@ -2,7 +2,7 @@ import { StoreConflictError } from '../../domain/ports/common.js';
 
 /**
  * MongoDB duplicate-key errors (E11000) to StoreConflictError, with the key names the SQLite
- * adapter reports. Unique indexes are named after their conflict key (schemas.ts), and `_id`
+ * adapter reports. Unique indexes are named after their conflict key (*-schemas.ts), and `_id`
  * clashes are reported as 'id'.
  *
  * Not every wire-compatible server says which index a duplicate hit (FerretDB 1.x names

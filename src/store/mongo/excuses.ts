@@ -2,7 +2,7 @@ import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseRepository } from '../../domain/ports/excuses.js';
 import { toBuffer } from './mapping.js';
 import type { Models } from './models.js';
-import type { ExcuseDoc } from './schemas.js';
+import type { ExcuseDoc } from './excuse-schemas.js';
 
 /** Every query but getDocument leaves the bytes on the server. */
 const WITHOUT_BYTES = { documentBytes: 0 } as const;

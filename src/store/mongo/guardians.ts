@@ -1,7 +1,7 @@
 import type { GuardianRepository } from '../../domain/ports/guardians.js';
 import { guardianEmailKey, guardianUnsubscribeEntry, withUnsubscribes } from '../../domain/guardians/guardian-unsubscribes.js';
 import type { Models } from './models.js';
-import type { GuardianDoc } from './schemas.js';
+import type { GuardianDoc } from './guardian-schemas.js';
 
 /**
  * One document per student, `_id` `orgId:studentId`: the list is replaced whole (`$set`), the

@@ -23,7 +23,8 @@ import {
 } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { AccountTokenDoc, FaceDoc, FaceProposalDoc, RefreshTokenDoc } from './schemas.js';
+import type { AccountTokenDoc, RefreshTokenDoc } from './account-schemas.js';
+import type { FaceDoc, FaceProposalDoc } from './face-schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
 
 // Refresh tokens and face enrolments.

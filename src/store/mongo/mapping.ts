@@ -16,21 +16,14 @@ import * as LATER from './transfer-mapping.js';
 import { toBuffer } from './binary.js';
 
 export { toBuffer };
-import type {
-  AuditDoc,
-  ConsentDoc,
-  EnrolmentDoc,
-  FaceDoc,
-  FaceProposalDoc,
-  OrganisationDoc,
-  RecordDoc,
-  RefreshTokenDoc,
-  AccountTokenDoc,
-  SessionDoc,
-  SubjectDoc,
-  SummaryDoc,
-  UserDoc,
-} from './schemas.js';
+import type { AuditDoc } from './audit-schemas.js';
+import type { ConsentDoc } from './privacy-schemas.js';
+import type { EnrolmentDoc, SubjectDoc } from './subject-schemas.js';
+import type { FaceDoc, FaceProposalDoc } from './face-schemas.js';
+import type { OrganisationDoc, UserDoc } from './organisation-schemas.js';
+import type { RecordDoc, SummaryDoc } from './record-schemas.js';
+import type { RefreshTokenDoc, AccountTokenDoc } from './account-schemas.js';
+import type { SessionDoc } from './session-schemas.js';
 
 /**
  * Pure conversions between lean MongoDB documents and store entities. Entities without an id

@@ -82,7 +82,7 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   },
   {
     version: 4,
-    // Declared in schemas.ts since version 1 ran: summaries by day and audit by actor (reports),
+    // Declared in the *-schemas.ts files since version 1 ran: summaries by day and audit by actor (reports),
     // consents by user (privacy).
     name: 'report and consent indexes',
     up: async ({ models }) => {

@@ -1,40 +1,18 @@
 import type { Connection, Model } from 'mongoose';
 import type { CollectionName } from '../../domain/ports/transfer.js';
+import { auditSchema, type AuditDoc } from './audit-schemas.js';
+import { enrolmentSchema, subjectSchema, type EnrolmentDoc, type SubjectDoc } from './subject-schemas.js';
+import { faceProposalSchema, faceSchema, type FaceDoc, type FaceProposalDoc } from './face-schemas.js';
+import { organisationSchema, userSchema, type OrganisationDoc, type UserDoc } from './organisation-schemas.js';
+import { recordSchema, summarySchema, type RecordDoc, type SummaryDoc } from './record-schemas.js';
+import { refreshTokenSchema, type RefreshTokenDoc, accountTokenSchema, type AccountTokenDoc } from './account-schemas.js';
+import { sessionSchema, type SessionDoc } from './session-schemas.js';
+import { jobSchema, type JobDoc } from './job-schemas.js';
+import { consentSchema, type ConsentDoc } from './privacy-schemas.js';
+import { excuseSchema, type ExcuseDoc } from './excuse-schemas.js';
+import { guardianSchema, type GuardianDoc } from './guardian-schemas.js';
+import { oneRosterObjectSchema, type OneRosterObjectDoc } from './oneroster-schemas.js';
 import {
-  auditSchema,
-  enrolmentSchema,
-  faceProposalSchema,
-  faceSchema,
-  organisationSchema,
-  recordSchema,
-  refreshTokenSchema,
-  sessionSchema,
-  subjectSchema,
-  summarySchema,
-  userSchema,
-  type AuditDoc,
-  type EnrolmentDoc,
-  type FaceDoc,
-  type FaceProposalDoc,
-  type OrganisationDoc,
-  type RecordDoc,
-  type RefreshTokenDoc,
-  type SessionDoc,
-  type SubjectDoc,
-  type SummaryDoc,
-  type UserDoc,
-  accountTokenSchema,
-  type AccountTokenDoc,
-  jobSchema,
-  type JobDoc,
-  consentSchema,
-  type ConsentDoc,
-  excuseSchema,
-  type ExcuseDoc,
-  guardianSchema,
-  type GuardianDoc,
-  oneRosterObjectSchema,
-  type OneRosterObjectDoc,
   alertRuleSchema,
   type AlertRuleDoc,
   alertStateSchema,
@@ -43,9 +21,8 @@ import {
   type NotificationDoc,
   notificationPreferenceSchema,
   type NotificationPreferenceDoc,
-  outboxSchema,
-  type OutboxDoc,
-} from './schemas.js';
+} from './alert-schemas.js';
+import { outboxSchema, type OutboxDoc } from './outbox-schemas.js';
 import {
   holidaySchema,
   meetingSchema,

@@ -1,7 +1,7 @@
 import type { OneRosterObject, OneRosterRepository } from '../../domain/ports/oneroster.js';
 import { mapConflicts } from './errors.js';
 import type { Models } from './models.js';
-import type { OneRosterObjectDoc } from './schemas.js';
+import type { OneRosterObjectDoc } from './oneroster-schemas.js';
 
 function toObject(d: OneRosterObjectDoc): OneRosterObject {
   return { orgId: d.orgId, kind: d.kind, sourcedId: d.sourcedId, entityId: d.entityId, data: { ...d.data }, updatedAt: d.updatedAt };

@@ -3,7 +3,8 @@ import { newOutboxMailEntity } from '../new-entities.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxMail, OutboxRepository } from '../../domain/ports/outbox.js';
 import type { Models } from './models.js';
-import type { NotificationPreferenceDoc, OutboxDoc } from './schemas.js';
+import type { NotificationPreferenceDoc } from './alert-schemas.js';
+import type { OutboxDoc } from './outbox-schemas.js';
 
 // The email outbox (claimed per document, so each email is sent by one node) and users' email preferences.
 

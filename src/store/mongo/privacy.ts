@@ -10,7 +10,10 @@ import {
 } from '../../domain/ports/privacy.js';
 import { fromConsent, toAudit, toConsent } from './mapping.js';
 import type { Models } from './models.js';
-import type { AuditDoc, ConsentDoc, GuardianDoc, NotificationDoc } from './schemas.js';
+import type { AuditDoc } from './audit-schemas.js';
+import type { ConsentDoc } from './privacy-schemas.js';
+import type { GuardianDoc } from './guardian-schemas.js';
+import type { NotificationDoc } from './alert-schemas.js';
 
 export function consentRepository(m: Models): ConsentRepository {
   return {

@@ -6,20 +6,14 @@ import type { NewRecord, RecordPatch, ProxyProbe } from '../../domain/ports/reco
 import type { SessionFilter, SessionTransitionPatch } from '../../domain/ports/sessions.js';
 import type { SubjectFilter, SubjectPatch } from '../../domain/ports/subjects.js';
 import type { UserFilter, UserPatch } from '../../domain/ports/users.js';
-import type {
-  AuditDoc,
-  JobDoc,
-  EnrolmentDoc,
-  FaceDoc,
-  FaceProposalDoc,
-  RecordDoc,
-  RefreshTokenDoc,
-  AccountTokenDoc,
-  SessionDoc,
-  SubjectDoc,
-  SummaryDoc,
-  UserDoc,
-} from './schemas.js';
+import type { AuditDoc } from './audit-schemas.js';
+import type { JobDoc } from './job-schemas.js';
+import type { EnrolmentDoc, SubjectDoc } from './subject-schemas.js';
+import type { FaceDoc, FaceProposalDoc } from './face-schemas.js';
+import type { RecordDoc, SummaryDoc } from './record-schemas.js';
+import type { RefreshTokenDoc, AccountTokenDoc } from './account-schemas.js';
+import type { SessionDoc } from './session-schemas.js';
+import type { UserDoc } from './organisation-schemas.js';
 
 /**
  * Every filter, sort and update document the adapter sends, built by pure functions so that

@@ -5,7 +5,8 @@ import { isDuplicateKeyError } from './errors.js';
 import { fromAudit, toRecord } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { RecordDoc, SessionDoc } from './schemas.js';
+import type { RecordDoc } from './record-schemas.js';
+import type { SessionDoc } from './session-schemas.js';
 import { Types } from 'mongoose';
 
 type Insert = Extract<RecordWrite, { kind: 'insert' }>;

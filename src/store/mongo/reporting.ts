@@ -5,7 +5,8 @@ import type { SummaryRepository } from '../../domain/ports/summaries.js';
 import { fromAudit, summaryId, toAudit, toSummary } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { AuditDoc, SummaryDoc } from './schemas.js';
+import type { AuditDoc } from './audit-schemas.js';
+import type { SummaryDoc } from './record-schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
 
 // Daily summaries and the audit trail.

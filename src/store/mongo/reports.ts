@@ -3,7 +3,7 @@ import { emptyStatusCounts, type ReportRepository, type StudentSubjectTally, typ
 import { toAudit } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import type { AuditDoc } from './schemas.js';
+import type { AuditDoc } from './audit-schemas.js';
 
 // Aggregates behind the reporting API, with pipelines FerretDB 1.x runs too: no $lookup, so
 // the settled sessions are found first; one $group accumulator ($sum), so last-seen times and

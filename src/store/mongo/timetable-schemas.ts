@@ -3,9 +3,9 @@ import { POLICY_CHECKS, POLICY_PRESETS } from '../../shared/policy-presets.js';
 import { newId } from '../../shared/ids.js';
 import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/ports/timetable.js';
 import type { ClassroomLocation } from '../../domain/ports/subjects.js';
-import { locationSchema } from './schemas.js';
+import { locationSchema } from './subject-schemas.js';
 
-// Timetable documents (docs/timetable.md); the conventions of schemas.ts.
+// Timetable documents (docs/timetable.md); the conventions of common-schemas.ts.
 
 const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
 const id = { type: String, required: true, default: () => newId() };

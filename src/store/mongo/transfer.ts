@@ -3,7 +3,7 @@ import type { CollectionEntity, CollectionName, TransferApi } from '../../domain
 import { mapConflicts } from './errors.js';
 import { fromAudit, FROM_ENTITY, TO_ENTITY } from './mapping.js';
 import type { CollectionDoc, Models } from './models.js';
-import type { AuditDoc } from './schemas.js';
+import type { AuditDoc } from './audit-schemas.js';
 import { DELIVERY_COUNTER } from './webhooks.js';
 
 /**

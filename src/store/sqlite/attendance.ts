@@ -13,7 +13,10 @@ import {
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
-import { audit, insertSql, records, sessions, sqlWords, type Row } from './mappers.js';
+import { audit } from './audit-mappers.js';
+import { insertSql, sqlWords, type Row } from './common-mappers.js';
+import { records } from './record-mappers.js';
+import { sessions } from './session-mappers.js';
 import { ACTIVE_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 
 const ACTIVE = sqlWords(ACTIVE_SESSION_STATES);

@@ -4,7 +4,9 @@ import type { Organisation, OrganisationPatch, OrganisationRepository } from '..
 import type { NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { insertSql, organisations, subjects, users, type Row } from './mappers.js';
+import { insertSql, type Row } from './common-mappers.js';
+import { organisations, users } from './organisation-mappers.js';
+import { subjects } from './subject-mappers.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 

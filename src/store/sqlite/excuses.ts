@@ -1,7 +1,7 @@
 import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/ports/excuses.js';
 import type { SqliteDb } from './db.js';
-import type { Row } from './mappers.js';
+import type { Row } from './common-mappers.js';
 
 /** Every column but the document's bytes, which only getDocument reads. */
 const COLUMNS =

@@ -3,7 +3,9 @@ import type { AccountToken, AccountTokenRepository, RefreshToken, RefreshTokenRe
 import type { OrgCount } from '../../domain/ports/common.js';
 import type { FaceEnrolment, FaceProposalRepository, FaceRepository } from '../../domain/ports/faces.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { accountTokens, faceProposals, faces, insertSql, refreshTokens } from './mappers.js';
+import { accountTokens, refreshTokens } from './account-mappers.js';
+import { faceProposals, faces } from './face-mappers.js';
+import { insertSql } from './common-mappers.js';
 
 // Refresh tokens, set-password links, face enrolments and face proposals.
 

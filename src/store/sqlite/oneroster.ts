@@ -1,6 +1,6 @@
 import type { OneRosterObject, OneRosterRepository } from '../../domain/ports/oneroster.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import type { Row } from './mappers.js';
+import type { Row } from './common-mappers.js';
 
 interface ObjectRow {
   org_id: string;

@@ -10,7 +10,10 @@ import {
   type PrivacyRepository,
 } from '../../domain/ports/privacy.js';
 import type { SqliteDb } from './db.js';
-import { audit, consents, insertSql, subjects } from './mappers.js';
+import { audit } from './audit-mappers.js';
+import { consents } from './privacy-mappers.js';
+import { insertSql } from './common-mappers.js';
+import { subjects } from './subject-mappers.js';
 
 export function consentRepository(db: SqliteDb): ConsentRepository {
   const insert = insertSql(consents, false);

@@ -3,7 +3,9 @@ import { type AuditEntry, type AuditRepository } from '../../domain/ports/audit.
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type DailySummary, type SummaryRepository } from '../../domain/ports/summaries.js';
 import type { SqliteDb } from './db.js';
-import { audit, insertSql, summaries } from './mappers.js';
+import { audit } from './audit-mappers.js';
+import { insertSql } from './common-mappers.js';
+import { summaries } from './record-mappers.js';
 
 // Daily summaries and the audit trail.
 

@@ -1,7 +1,8 @@
 import { RECORD_STATUSES, type RecordStatus } from '../../domain/ports/common.js';
 import { emptyStatusCounts, type ReportRepository, type StudentSubjectTally } from '../../domain/ports/reports.js';
 import type { SqliteDb } from './db.js';
-import { audit, sqlWords } from './mappers.js';
+import { audit } from './audit-mappers.js';
+import { sqlWords } from './common-mappers.js';
 import { ATTENDED_STATUSES, SETTLED_SESSION_STATES } from '../../shared/events.js';
 
 // Aggregates behind the reporting API. Settled sessions are those closing or closed, the same

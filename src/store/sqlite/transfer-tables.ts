@@ -1,5 +1,6 @@
 import type { CollectionEntity, CollectionName } from '../../domain/ports/transfer.js';
-import { CORE_TABLES, type Row, type TableSpec } from './mappers.js';
+import { CORE_TABLES } from './core-tables.js';
+import type { Row, TableSpec } from './common-mappers.js';
 
 // Tables of the collections that arrived after the first transfer set, described field by
 // field: the column each entity field is stored in and how its value is written there.

@@ -1,6 +1,6 @@
 import type { CollectionEntity, CollectionName, TransferApi } from '../../domain/ports/transfer.js';
 import { mapConflicts, type SqliteDb } from './db.js';
-import { insertSql, type Row, type TableSpec } from './mappers.js';
+import { insertSql, type Row, type TableSpec } from './common-mappers.js';
 import { TABLES } from './transfer-tables.js';
 
 /**

@@ -1,0 +1,63 @@
+import { Schema } from 'mongoose';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES, type ExcuseDocumentType, type ExcuseStatus } from '../../domain/ports/excuses.js';
+import { base, id, nullableDate, nullableString, requiredString } from './common-schemas.js';
+
+// Excuses for absences and their documents; the conventions of common-schemas.ts.
+
+export interface ExcuseDoc {
+  _id: string;
+  orgId: string;
+  studentId: string;
+  submittedBy: string;
+  subjectId: string | null;
+  sessionId: string | null;
+  fromDay: string;
+  toDay: string;
+  category: string;
+  text: string;
+  document: { fileName: string; contentType: ExcuseDocumentType; size: number } | null;
+  /** The document's bytes; left out of every query but getDocument. */
+  documentBytes: Buffer | null;
+  status: ExcuseStatus;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const excuseSchema = new Schema<ExcuseDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    studentId: requiredString,
+    submittedBy: requiredString,
+    subjectId: nullableString,
+    sessionId: nullableString,
+    fromDay: requiredString,
+    toDay: requiredString,
+    category: requiredString,
+    text: { type: String, default: '' },
+    document: {
+      type: new Schema(
+        {
+          fileName: requiredString,
+          contentType: { type: String, required: true, enum: EXCUSE_DOCUMENT_TYPES },
+          size: { type: Number, required: true, min: 0 },
+        },
+        { _id: false, id: false },
+      ),
+      default: null,
+    },
+    documentBytes: { type: Buffer, default: null },
+    status: { type: String, required: true, enum: EXCUSE_STATUSES },
+    decidedBy: nullableString,
+    decidedAt: nullableDate,
+    decisionNote: nullableString,
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+  },
+  { ...base, collection: 'excuses' },
+);
+excuseSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
+excuseSchema.index({ orgId: 1, subjectId: 1, createdAt: -1 }, { name: 'org_subject_created' });

@@ -1,0 +1,61 @@
+import { Schema } from 'mongoose';
+import type { AttendanceSession } from '../../domain/ports/sessions.js';
+import { SESSION_STATES } from '../../shared/events.js';
+import { POLICY_CHECKS } from '../../shared/policy-presets.js';
+import { base, DAY, type Doc, id, nullableDate, nullableString, requiredString } from './common-schemas.js';
+import { locationSchema } from './subject-schemas.js';
+
+// Attendance sessions, their policy and room; the conventions of common-schemas.ts.
+
+export type SessionDoc = Doc<AttendanceSession>;
+
+const policySchema = new Schema(
+  {
+    ...Object.fromEntries(POLICY_CHECKS.map((check) => [check, { type: Boolean, required: true }])),
+    // Present only when on: sessions stored before it read back unchanged.
+    liveness: { type: Boolean, default: undefined },
+    codePeriodS: { type: Number, required: true, min: 1 },
+    maxAttempts: { type: Number, required: true, min: 1 },
+  },
+  { _id: false, id: false },
+);
+
+/** A session's own room (src/domain/sessions/room.ts); each part unset falls back to the subject's. */
+const roomSchema = new Schema(
+  {
+    location: { type: locationSchema, default: null },
+    allowedIpRanges: { type: [String], default: [] },
+  },
+  { _id: false, id: false },
+);
+
+export const sessionSchema = new Schema<SessionDoc>(
+  {
+    _id: id,
+    orgId: requiredString,
+    subjectId: requiredString,
+    teacherId: requiredString,
+    status: { type: String, required: true, enum: SESSION_STATES },
+    policy: { type: policySchema, required: true },
+    startsAt: { type: Date, required: true },
+    lateAfter: { type: Date, required: true },
+    closesAt: { type: Date, required: true },
+    codeSecret: requiredString,
+    day: { type: String, required: true, match: DAY },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    closedAt: nullableDate,
+    closedBy: nullableString,
+    leaseOwner: nullableString,
+    leaseUntil: nullableDate,
+    rosterVersion: { type: Number, required: true, min: 0, default: 0 },
+    // Absent on sessions stored before rooms: the subject's classroom, opened by hand.
+    room: { type: roomSchema, default: null },
+    meetingId: nullableString,
+  },
+  { ...base, collection: 'sessions' },
+);
+sessionSchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day' });
+// The scheduler's due scan (system-wide): status then closesAt.
+sessionSchema.index({ status: 1, closesAt: 1 }, { name: 'status_closes_at' });
+sessionSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });

@@ -1,0 +1,42 @@
+import type { AuditEntry } from '../../domain/ports/audit.js';
+import { AUDIT_ACTIONS, AUDIT_ENTITY_TYPES } from '../../shared/audit.js';
+import { date, json, ms, oneOf, parseOrNull, str, strOrNull, type TableSpec } from './common-mappers.js';
+
+// Rows of the audit log; TableSpec and the column readers are in common-mappers.ts.
+
+const auditAction = oneOf(AUDIT_ACTIONS, 'audit.action');
+const auditEntityType = oneOf(AUDIT_ENTITY_TYPES, 'audit.entity_type');
+
+export const audit: TableSpec<AuditEntry> = {
+  table: 'audit',
+  columns: ['id', 'org_id', 'entity_type', 'entity_id', 'session_id', 'actor_id', 'action', 'from_json', 'to_json', 'reason', 'ip', 'at'],
+  key: ['id'],
+  toRow: (a) => ({
+    id: a.id,
+    org_id: a.orgId,
+    entity_type: a.entityType,
+    entity_id: a.entityId,
+    session_id: a.sessionId,
+    actor_id: a.actorId,
+    action: a.action,
+    from_json: json(a.from),
+    to_json: json(a.to),
+    reason: a.reason,
+    ip: a.ip,
+    at: ms(a.at),
+  }),
+  fromRow: (r) => ({
+    id: str(r.id),
+    orgId: str(r.org_id),
+    entityType: auditEntityType(r.entity_type),
+    entityId: str(r.entity_id),
+    sessionId: strOrNull(r.session_id),
+    actorId: strOrNull(r.actor_id),
+    action: auditAction(r.action),
+    from: parseOrNull<unknown>(r.from_json, 'audit.from_json'),
+    to: parseOrNull<unknown>(r.to_json, 'audit.to_json'),
+    reason: strOrNull(r.reason),
+    ip: strOrNull(r.ip),
+    at: date(r.at),
+  }),
+};
