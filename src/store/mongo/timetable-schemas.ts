@@ -1,15 +1,11 @@
 import { Schema } from 'mongoose';
 import { POLICY_CHECKS, POLICY_PRESETS } from '../../shared/policy-presets.js';
-import { newId } from '../../shared/ids.js';
 import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy } from '../../domain/ports/timetable.js';
 import type { ClassroomLocation } from '../../domain/ports/subjects.js';
+import { base, id, requiredString } from './common-schemas.js';
 import { locationSchema } from './subject-schemas.js';
 
 // Timetable documents (docs/timetable.md); the conventions of common-schemas.ts.
-
-const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
-const id = { type: String, required: true, default: () => newId() };
-const requiredString = { type: String, required: true };
 
 /** A term or a holiday: a named inclusive range of calendar days. */
 export interface DayRangeDoc {

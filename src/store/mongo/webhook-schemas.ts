@@ -1,14 +1,10 @@
 import { Schema } from 'mongoose';
 import { DELIVERY_STATES, WEBHOOK_EVENTS } from '../../shared/webhooks.js';
 import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../domain/webhooks/webhook-ports.js';
+import { base, nullableDate, nullableString, requiredString } from './common-schemas.js';
 
 // Outbound webhooks: endpoints, their queued deliveries, the attempts log, and the counter that
 // orders deliveries. The copy from SQLite carries the first three (transfer-mapping.ts).
-
-const base = { versionKey: false as const, autoIndex: false, autoCreate: false, bufferCommands: false, id: false };
-const requiredString = { type: String, required: true };
-const nullableString = { type: String, default: null };
-const nullableDate = { type: Date, default: null };
 
 export type WebhookEndpointDoc = Omit<WebhookEndpoint, 'id'> & { _id: string };
 
