@@ -16,6 +16,7 @@ import { type AttendanceSession } from '../ports/sessions.js';
 import { type Room, type Subject } from '../ports/subjects.js';
 import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 import { effectiveRoom, roomOrNull } from './room.js';
+import { readAllPages } from '../paging.js';
 
 /** A session created from a timetable meeting: which one, and the room it copies. */
 export interface MeetingOrigin {
@@ -160,8 +161,10 @@ export class SessionService {
   /** The subjects a student is enrolled in (empty for staff): whose session changes they hear of. */
   async enrolledSubjectIds(actor: Actor): Promise<string[]> {
     if (actor.role !== 'student') return [];
-    const subjects = await this.deps.store.subjects.list(actor.orgId, { studentId: actor.id, limit: 1_000, offset: 0 });
-    return subjects.items.map((s) => s.id);
+    const subjects = await readAllPages((limit, offset) =>
+      this.deps.store.subjects.list(actor.orgId, { studentId: actor.id, limit, offset }),
+    );
+    return subjects.map((s) => s.id);
   }
 
   /** Open and scheduled sessions the actor may see: enrolled subjects or taught subjects. */
@@ -178,8 +181,8 @@ export class SessionService {
   private async loadActive(actor: Actor): Promise<SessionView[]> {
     const { store, now } = this.deps;
     const filter = actor.role === 'student' ? { studentId: actor.id } : actor.role === 'teacher' ? { teacherId: actor.id } : {};
-    const subjects = await store.subjects.list(actor.orgId, { ...filter, limit: 1_000, offset: 0 });
-    const byId = new Map(subjects.items.map((s) => [s.id, s]));
+    const subjects = await readAllPages((limit, offset) => store.subjects.list(actor.orgId, { ...filter, limit, offset }));
+    const byId = new Map(subjects.map((s) => [s.id, s]));
     const sessions = await store.sessions.listActiveForSubjects(actor.orgId, [...byId.keys()]);
     const at = now();
     return sessions.map((s) => toSessionView(s, byId.get(s.subjectId) as Subject, at)).sort((a, b) => a.startsAt.localeCompare(b.startsAt));

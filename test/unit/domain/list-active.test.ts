@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { createSubject, createUser } from '../../support/fixtures.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 
 describe('session:list-active reads (domain)', () => {
@@ -31,5 +32,15 @@ describe('session:list-active reads (domain)', () => {
   it('reads apart for different users', async () => {
     await Promise.all([f.live.sessions.listActive(f.actor(f.students[0]!)), f.live.sessions.listActive(f.actor(f.students[1]!))]);
     expect(reads).to.equal(2);
+  });
+
+  it('sees the sessions of every subject an admin oversees, past the first thousand', async () => {
+    const admin = await createUser(f.store, f.org.id, 'admin');
+    for (let i = 0; i < 1_000; i += 1) await createSubject(f.store, f.org.id, [f.teacher.id]);
+    const last = await createSubject(f.store, f.org.id, [f.teacher.id]);
+    await f.live.sessions.open(f.actor(f.teacher), { subjectId: last.id });
+    const seen = await f.live.sessions.listActive(f.actor(admin));
+    expect(seen.map((s) => s.subjectId)).to.have.members([f.subject.id, last.id]);
+    expect(reads).to.equal(3);
   });
 });
