@@ -11,7 +11,7 @@ import {
   PROXY_PEERS_PER_CRITERION,
 } from '../../domain/ports/records.js';
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
-import { mapConflicts, toConflict, type SqliteDb } from './db.js';
+import { isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { audit } from './audit-mappers.js';
 import { insertSql, sqlWords, type Row } from './common-mappers.js';
@@ -391,8 +391,11 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
           versions.store();
           return results;
         });
-      } catch {
-        // The error is answered below, to the write that causes it, on the second run.
+      } catch (err) {
+        // A failure of the database itself (busy past its timeout, I/O, disk full) would fail
+        // every write again: it goes to the caller now rather than after a second wait. Any
+        // other error is answered below, to the write that causes it, on the second run.
+        if (isDatabaseWide(err)) throw err;
       }
       return db.tx(() => {
         const versions = batchRosterVersions(db);

@@ -101,6 +101,23 @@ export function toConflict(err: unknown): unknown {
   return new StoreConflictError(UNIQUE_KEYS[cols] ?? cols);
 }
 
+/** SQLite result codes that concern the whole database, not one statement's data. */
+const DATABASE_WIDE = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOMEM',
+  'SQLITE_CANTOPEN',
+];
+
+/** Whether `err` is a failure of the database itself, which no single write caused. */
+export function isDatabaseWide(err: unknown): boolean {
+  return err instanceof Database.SqliteError && DATABASE_WIDE.some((code) => err.code === code || err.code.startsWith(`${code}_`));
+}
+
 /** Runs `fn`, rethrowing unique violations as StoreConflictError. */
 export function mapConflicts<T>(fn: () => T): T {
   try {
