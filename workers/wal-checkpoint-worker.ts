@@ -10,8 +10,9 @@ import type {
 
 /**
  * Copies the WAL of one SQLite file back into the database, on a thread of its own with a
- * connection of its own, so the committing connection on the main thread never does it
- * (its `wal_autocheckpoint` is 0). src/store/sqlite/wal-checkpointer.ts starts and stops it.
+ * connection of its own, so the committing connection on the main thread does not do it
+ * while this keeps up (its `wal_autocheckpoint` is raised to twice the WAL bound, a safety net
+ * only). src/store/sqlite/wal-checkpointer.ts starts and stops it.
  */
 
 const data = workerData as CheckpointWorkerData;

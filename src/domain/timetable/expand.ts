@@ -46,17 +46,33 @@ export function expandTimetable(input: TimetableInput, fromDay: string, toDay: s
       const term = terms.get(m.termId);
       if (m.weekday !== weekday || !term || !within(day, term)) continue;
       if (input.cancelled.has(occurrenceKey(m.id, day))) continue;
-      slots.push({
-        meetingId: m.id,
-        subjectId: m.subjectId,
-        day,
-        startsAt: instantAt(input.timezone, day, m.startTime),
-        closesAt: instantAt(input.timezone, day, m.endTime),
-        teacherId: m.teacherId,
-        preset: m.preset,
-        room: roomOrNull(m.location, m.allowedIpRanges),
-      });
+      slots.push(slotOf(m, input.timezone, day));
     }
   }
   return slots.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || a.meetingId.localeCompare(b.meetingId));
+}
+
+/** The session a meeting asks for on `day` (a day of its weekday), in the organisation's zone. */
+export function slotOf(m: Meeting, timezone: string, day: string): Slot {
+  return {
+    meetingId: m.id,
+    subjectId: m.subjectId,
+    day,
+    startsAt: instantAt(timezone, day, m.startTime),
+    closesAt: instantAt(timezone, day, m.endTime),
+    teacherId: m.teacherId,
+    preset: m.preset,
+    room: roomOrNull(m.location, m.allowedIpRanges),
+  };
+}
+
+/** Whether two slots of one occurrence ask for the same session. */
+export function sameSlot(a: Slot, b: Slot): boolean {
+  return (
+    a.startsAt.getTime() === b.startsAt.getTime() &&
+    a.closesAt.getTime() === b.closesAt.getTime() &&
+    a.teacherId === b.teacherId &&
+    a.preset === b.preset &&
+    JSON.stringify(a.room) === JSON.stringify(b.room)
+  );
 }

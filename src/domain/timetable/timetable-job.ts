@@ -1,11 +1,11 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
-import { addDays, dayIn } from '../calendar.js';
+import { addDays, dayIn, isoWeekday } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Organisation } from '../ports/organisations.js';
 import type { Subject } from '../ports/subjects.js';
-import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
+import { expandTimetable, occurrenceKey, sameSlot, slotOf, type Slot } from './expand.js';
 
 export const TIMETABLE_JOB = 'timetable-sessions';
 
@@ -83,7 +83,7 @@ async function createForOrganisation(
       counts.waiting += 1;
       continue;
     }
-    const outcome = await createOne(deps, sessions, org.id, slot, teacherId, now);
+    const outcome = await createOne(deps, sessions, org, slot, teacherId, now);
     if (outcome) counts[outcome] += 1;
   }
 }
@@ -91,15 +91,24 @@ async function createForOrganisation(
 async function createOne(
   deps: DomainDeps,
   sessions: SessionService,
-  orgId: string,
+  org: Organisation,
   slot: Slot,
   teacherId: string,
   now: Date,
 ): Promise<'created' | 'failed' | null> {
   const { timetable } = deps.store;
+  const orgId = org.id;
   const key = { meetingId: slot.meetingId, day: slot.day, subjectId: slot.subjectId };
   if (!(await timetable.claimOccurrence(orgId, key, now, new Date(now.getTime() - CLAIM_STALE_MS)))) return null;
-  // null above: another run holds the occurrence. The session is the teacher's; its audit entry says the timetable opened it.
+  // null above: another run holds the occurrence. The slot was built from the meetings read at
+  // the start of the run: an edit or a deletion that landed since (PATCH follows only sessions
+  // already created) leaves the occurrence to the next run, which reads the meeting afresh.
+  const current = await timetable.getMeeting(orgId, slot.meetingId);
+  if (!current || current.weekday !== isoWeekday(slot.day) || !sameSlot(slotOf(current, org.timezone, slot.day), slot)) {
+    await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
+    return null;
+  }
+  // The session is the teacher's; its audit entry says the timetable opened it.
   const actor: Actor = { id: teacherId, orgId, role: 'teacher', ip: null, system: 'timetable' };
   try {
     const session = await sessions.open(

@@ -125,6 +125,26 @@ describe('timetable job', () => {
     expect(await sessionsOf(b.store)).to.have.length(2);
   });
 
+  it('leaves to the next run a meeting edited after the run read it, instead of creating the old session', async () => {
+    const [thursday] = (await a.timetable.meetings(actor(teacher), subject.id)).filter((m) => m.weekday === 4);
+    // The edit lands between the run's read of the meetings and its claim of Thursday's occurrence.
+    const claim = a.store.timetable.claimOccurrence.bind(a.store.timetable);
+    a.store.timetable.claimOccurrence = async (orgId, key, ...rest) => {
+      if (key.meetingId === thursday!.id)
+        await a.store.timetable.updateMeeting(orgId, thursday!.id, { startTime: '11:00', endTime: '12:00' });
+      return claim(orgId, key, ...rest);
+    };
+    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 1, waiting: 0, failed: 0 });
+    expect((await sessionsOf(a.store)).map((s) => s.startsAt.toISOString())).to.deep.equal(['2026-03-29T08:00:00.000Z']);
+
+    a.store.timetable.claimOccurrence = claim;
+    expect((await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).created).to.equal(1);
+    expect((await sessionsOf(a.store)).map((s) => [s.startsAt.toISOString(), s.closesAt.toISOString()])).to.deep.equal([
+      ['2026-03-26T11:00:00.000Z', '2026-03-26T12:00:00.000Z'],
+      ['2026-03-29T08:00:00.000Z', '2026-03-29T09:00:00.000Z'],
+    ]);
+  });
+
   it('runs on one node per interval through the job lease', async () => {
     const runs: string[] = [];
     const job = (n: Node, owner: string) =>
