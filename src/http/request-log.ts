@@ -7,6 +7,22 @@ import type { Logger } from '../logger.js';
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const SAFE_HEADERS = ['user-agent', 'content-type', 'content-length', 'x-request-id'] as const;
 const QUIET_PATHS = new Set(['/healthz', '/readyz']);
+/** Query parameters that carry a credential (an unsubscribe link's token, say): logged as [redacted]. */
+const SECRET_PARAMS = /^(token|access_token|refresh_token|code|secret|key|password)$/i;
+
+/** The URL as logged: path and query, with the values of credential parameters replaced. */
+export function loggedUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  let redacted = false;
+  for (const name of new Set(params.keys())) {
+    if (!SECRET_PARAMS.test(name)) continue;
+    params.set(name, '[redacted]');
+    redacted = true;
+  }
+  return redacted ? `${url.slice(0, q)}?${params.toString()}` : url;
+}
 
 export function requestIdFor(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -15,7 +31,8 @@ export function requestIdFor(req: IncomingMessage): string {
 
 /**
  * Request logging with a request id (accepted from X-Request-Id or generated, and echoed
- * back). Logs only a few safe headers: never Authorization, cookies, or bodies.
+ * back). Logs only a few safe headers: never Authorization, cookies, bodies, or credentials
+ * carried in the query string.
  */
 export function requestLogger(logger: Logger): HttpLogger {
   return pinoHttp({
@@ -31,7 +48,7 @@ export function requestLogger(logger: Logger): HttpLogger {
       req: (req: { id: unknown; method: string; url: string; headers: Record<string, unknown>; remoteAddress?: string }) => ({
         id: req.id,
         method: req.method,
-        url: req.url,
+        url: loggedUrl(req.url),
         remoteAddress: req.remoteAddress,
         headers: Object.fromEntries(SAFE_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]])),
       }),
