@@ -55,7 +55,7 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
               ],
             },
             { $set: { status: 'sending', claimedBy: owner, claimUntil: until } },
-            { sort: { nextAttemptAt: 1, createdAt: 1, _id: 1 }, new: true },
+            { sort: { nextAttemptAt: 1, createdAt: 1, _id: 1 }, returnDocument: 'after' },
           )
           .lean<OutboxDoc>();
         if (!d) break;
