@@ -1,12 +1,17 @@
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { isDatabaseWide, toConflict } from '../../src/store/sqlite/db.js';
 import { StoreConflictError } from '../../src/domain/ports/common.js';
 
 describe('SQLite errors: one write or the whole database', () => {
   it('takes a real busy database as database-wide and a real unique violation as one write’s conflict', () => {
-    const file = `file:busy-${process.pid}-${Date.now()}?mode=memory&cache=shared`;
-    const a = new Database(file, { fileMustExist: false });
+    // Two connections to one file: the second meets the first's write lock.
+    const dir = mkdtempSync(path.join(tmpdir(), 'sqlite-errors-'));
+    const file = path.join(dir, 'store.db');
+    const a = new Database(file);
     const b = new Database(file);
     try {
       a.exec('CREATE TABLE t (k TEXT PRIMARY KEY)');
@@ -34,6 +39,7 @@ describe('SQLite errors: one write or the whole database', () => {
     } finally {
       b.close();
       a.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
