@@ -85,7 +85,9 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       }
     }
     expect(cp.status().mode).to.equal('worker');
-    expect([...modes], 'the worker copied the WAL and started it over').to.include.members(['PASSIVE', 'RESTART']);
+    // Whether it also had to RESTART depends on how far the writes got ahead of it (on a quiet
+    // machine the WAL wraps by itself after each pass and never reaches the bound): not asserted.
+    expect([...modes], 'the worker copied the WAL').to.include('PASSIVE');
     // The bound, plus what the writes between two passes add; below twice the bound, where the
     // main connection's own checkpoint (the net for a worker that falls behind) would step in.
     expect(largest, `largest WAL ${largest} bytes`).to.be.at.most(hardBoundBytes + 3 * MiB);
