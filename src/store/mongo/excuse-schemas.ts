@@ -1,30 +1,11 @@
 import { Schema } from 'mongoose';
-import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES, type ExcuseDocumentType, type ExcuseStatus } from '../../domain/ports/excuses.js';
-import { base, id, nullableDate, nullableString, requiredString } from './common-schemas.js';
+import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES, type Excuse } from '../../domain/ports/excuses.js';
+import { base, id, nullableDate, nullableString, requiredString, type Doc } from './common-schemas.js';
 
 // Excuses for absences and their documents; the conventions of common-schemas.ts.
 
-export interface ExcuseDoc {
-  _id: string;
-  orgId: string;
-  studentId: string;
-  submittedBy: string;
-  subjectId: string | null;
-  sessionId: string | null;
-  fromDay: string;
-  toDay: string;
-  category: string;
-  text: string;
-  document: { fileName: string; contentType: ExcuseDocumentType; size: number } | null;
-  /** The document's bytes; left out of every query but getDocument. */
-  documentBytes: Buffer | null;
-  status: ExcuseStatus;
-  decidedBy: string | null;
-  decidedAt: Date | null;
-  decisionNote: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** An excuse as stored, with its document's bytes (left out of every query but getDocument). */
+export type ExcuseDoc = Doc<Excuse> & { documentBytes: Buffer | null };
 
 export const excuseSchema = new Schema<ExcuseDoc>(
   {
