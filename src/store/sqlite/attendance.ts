@@ -294,6 +294,13 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       const r = db.stmt(byStudent).get(orgId, sessionId, studentId);
       return r ? records.fromRow(r) : null;
     },
+    async getForStudents(orgId, sessionId, studentIds) {
+      if (studentIds.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? AND student_id IN (SELECT value FROM json_each(?))')
+        .all(orgId, sessionId, JSON.stringify(studentIds))
+        .map(records.fromRow);
+    },
     async listBySession(orgId, sessionId) {
       return db
         .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? ORDER BY created_at, id')

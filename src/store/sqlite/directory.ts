@@ -239,5 +239,15 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
           .get(orgId, subjectId, studentId) !== undefined
       );
     },
+    async enrolledAmong(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return [];
+      return db
+        .stmt<{ student_id: string }>(
+          `SELECT student_id FROM enrolments WHERE org_id = ? AND subject_id = ?
+           AND student_id IN (SELECT value FROM json_each(?))`,
+        )
+        .all(orgId, subjectId, JSON.stringify(studentIds))
+        .map((r) => r.student_id);
+    },
   };
 }
