@@ -228,10 +228,11 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
     },
     async listEnrolled(orgId, subjectId) {
       return db
+        // By the (subject_id, student_id) key: on org_id SQLite read every enrolment of the organisation.
         .stmt<{ student_id: string }>(
-          'SELECT student_id FROM enrolments WHERE org_id = ? AND subject_id = ? ORDER BY created_at, student_id',
+          'SELECT student_id FROM enrolments WHERE subject_id = ? AND +org_id = ? ORDER BY created_at, student_id',
         )
-        .all(orgId, subjectId)
+        .all(subjectId, orgId)
         .map((r) => r.student_id);
     },
     async isEnrolled(orgId, subjectId, studentId) {
