@@ -43,7 +43,8 @@ function mentions(value: unknown, person: PersonRef): boolean {
   if (typeof value === 'string') return mentionsString(value, person);
   if (Array.isArray(value)) return value.some((v) => mentions(v, person));
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.values(value).some((v) => mentions(v, person));
+    // A key may be their id too (a value keyed by student).
+    return Object.entries(value).some(([k, v]) => k.includes(person.userId) || mentions(v, person));
   }
   return false;
 }
