@@ -108,3 +108,71 @@ describe('socket rooms follow removal from a subject when no session is live', f
     expect(heard, 'the unenrolled student still sat in the students room of the closed session').to.deep.equal([]);
   });
 });
+
+describe('session:watch refused by its second check leaves the staff room it joined', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  /** When set, the next read of this subject runs the removal first and answers what it read before. */
+  let removeDuringRead: { subjectId: string; remove: () => Promise<void> } | null = null;
+
+  before(async () => {
+    srv = await startTestServer(
+      {},
+      {
+        wrapStore: (inner) => {
+          const get = inner.subjects.get.bind(inner.subjects);
+          inner.subjects.get = async (orgId, id) => {
+            const read = await get(orgId, id);
+            const armed = removeDuringRead;
+            if (armed?.subjectId === id) {
+              removeDuringRead = null;
+              await armed.remove();
+            }
+            return read;
+          };
+          return inner;
+        },
+      },
+    );
+  });
+  after(() => srv.cleanup());
+
+  it('a teacher taken off the subject between the access check and the join hears none of the roster', async () => {
+    const org = await createOrg(srv.store);
+    const admin = await createUser(srv.store, org.id, 'admin');
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    const sockets = await Promise.all(
+      [teacher, admin, student].map((u) => connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token)),
+    );
+    const [staff, adminScreen, phone] = sockets as [ClientSocket, ClientSocket, ClientSocket];
+    try {
+      const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
+      ok(await command(adminScreen, 'session:watch', { sessionId: session.id }));
+      removeDuringRead = {
+        subjectId: subject.id,
+        remove: async () => {
+          const res = await srv.request('PATCH', `/api/v1/subjects/${subject.id}`, {
+            token: srv.app.tokenService.signAccess(admin).token,
+            body: { teacherIds: [] },
+          });
+          expect(res.status).to.equal(200);
+        },
+      };
+      const watched = await command(staff, 'session:watch', { sessionId: session.id });
+      expect(watched.ok ? null : watched.error.code).to.equal('NOT_SUBJECT_TEACHER');
+      const heard: string[] = [];
+      staff.on('roster:updates', (b) => heard.push(`roster:updates ${b.sessionId}`));
+
+      ok(await command(phone, 'session:join', { sessionId: session.id }));
+      const adminSees = nextEvent(adminScreen, 'roster:updates', (b) => b.sessionId === session.id);
+      ok(await command(adminScreen, 'checkin:mark', { sessionId: session.id, studentId: student.id, status: 'present' }));
+      await adminSees;
+      await command(staff, 'session:list-active', {});
+      expect(heard, 'the removed teacher stayed in the staff room').to.deep.equal([]);
+    } finally {
+      for (const s of sockets) s.disconnect();
+    }
+  });
+});
