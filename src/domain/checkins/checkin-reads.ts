@@ -96,7 +96,9 @@ export class CheckinReads {
         enrolled: enrolledIds.has(w.studentId),
         existing: recordOf.get(w.studentId) ?? null,
         // A deleted account still has records; show its id rather than failing the write.
-        student: user ? { id: user.id, name: user.name, studentNumber: user.studentNumber } : { id: w.studentId, name: w.studentId, studentNumber: null },
+        student: user
+          ? { id: user.id, name: user.name, studentNumber: user.studentNumber }
+          : { id: w.studentId, name: w.studentId, studentNumber: null },
       });
     }
   }

@@ -227,13 +227,15 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
         .run(orgId, subjectId, JSON.stringify(studentIds)).changes;
     },
     async listEnrolled(orgId, subjectId) {
-      return db
-        // By the (subject_id, student_id) key: on org_id SQLite read every enrolment of the organisation.
-        .stmt<{ student_id: string }>(
-          'SELECT student_id FROM enrolments WHERE subject_id = ? AND +org_id = ? ORDER BY created_at, student_id',
-        )
-        .all(subjectId, orgId)
-        .map((r) => r.student_id);
+      return (
+        db
+          // By the (subject_id, student_id) key: on org_id SQLite read every enrolment of the organisation.
+          .stmt<{ student_id: string }>(
+            'SELECT student_id FROM enrolments WHERE subject_id = ? AND +org_id = ? ORDER BY created_at, student_id',
+          )
+          .all(subjectId, orgId)
+          .map((r) => r.student_id)
+      );
     },
     async isEnrolled(orgId, subjectId, studentId) {
       return (

@@ -134,7 +134,9 @@ describe('check-ins (domain, embedded store)', () => {
     });
     // The roster entries carry the names the one read found.
     const roster = f.events.filter((e) => e.type === 'roster.changed');
-    expect(roster.map((e) => e.type === 'roster.changed' && e.update.entry.name).sort()).to.deep.equal(f.students.map((s) => s.name).sort());
+    expect(roster.map((e) => e.type === 'roster.changed' && e.update.entry.name).sort()).to.deep.equal(
+      f.students.map((s) => s.name).sort(),
+    );
   });
 
   it('an unenrolment takes effect at the next check-in (nothing of the reads is kept)', async () => {
