@@ -21,7 +21,12 @@ describe('TLS configuration', () => {
   let dir: string;
   let certFile: string;
   let keyFile: string;
-  const production = () => ({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), SQLITE_PATH: path.join(dir, 'a.db') });
+  const production = () => ({
+    NODE_ENV: 'production',
+    JWT_SECRET: 's'.repeat(40),
+    SQLITE_PATH: path.join(dir, 'a.db'),
+    PUBLIC_URL: 'https://attendance.school.example',
+  });
 
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'tls-config-'));
