@@ -67,12 +67,14 @@ export class AccountService {
     if (users.length > this.deps.mail.room()) {
       throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
     }
-    const orgName = await this.organisationName(actor.orgId);
+    const org = await this.organisation(actor.orgId);
     const now = this.deps.clock();
     for (const user of users) {
       await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
       const { link, expiresAt } = await this.issue(user, 'invite', now);
-      this.deps.mail.enqueue(invitationEmail({ to: user.email, name: user.name, organisation: orgName, link, expiresAt }));
+      this.deps.mail.enqueue(
+        invitationEmail({ to: user.email, name: user.name, organisation: org.name, timezone: org.timezone, link, expiresAt }),
+      );
       await audit(this.deps.store, actor, now, {
         entityType: 'user',
         entityId: user.id,
@@ -98,8 +100,10 @@ export class AccountService {
     const now = this.deps.clock();
     for (const user of users) {
       const { link, expiresAt } = await this.issue(user, 'reset', now);
-      const organisation = await this.organisationName(user.orgId);
-      this.deps.mail.enqueue(resetEmail({ to: user.email, name: user.name, organisation, link, expiresAt }));
+      const org = await this.organisation(user.orgId);
+      this.deps.mail.enqueue(
+        resetEmail({ to: user.email, name: user.name, organisation: org.name, timezone: org.timezone, link, expiresAt }),
+      );
     }
   }
 
@@ -204,8 +208,9 @@ export class AccountService {
     return user ? [user] : [];
   }
 
-  private async organisationName(orgId: string): Promise<string> {
-    return (await this.deps.store.organisations.get(orgId))?.name ?? 'your school';
+  private async organisation(orgId: string): Promise<{ name: string; timezone: string }> {
+    const org = await this.deps.store.organisations.get(orgId);
+    return { name: org?.name ?? 'your school', timezone: org?.timezone ?? 'UTC' };
   }
 
   private async hashChecked(password: string, field: string): Promise<string> {
