@@ -3,6 +3,7 @@ import { passwordProblem, type PasswordHasher } from './passwords.js';
 import type { AccountTokenPurpose, ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
+import type { Role } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
@@ -37,6 +38,9 @@ export interface InvitationReport {
   /** Ids that got no invitation: unknown in the organisation, or deactivated. */
   skipped: string[];
 }
+
+/** Where each role logs in. */
+const LOGIN_PAGE: Record<Role, string> = { student: '/student.html', teacher: '/teacher.html', admin: '/admin.html' };
 
 /** SHA-256 of a one-time token; only this is stored. */
 export function hashAccountToken(token: string): string {
@@ -183,7 +187,8 @@ export class AccountService {
       createdAt: now,
     });
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
-    const fragment = purpose === 'invite' ? `token=${token}&invite=1` : `token=${token}`;
+    // `back` is the page the user logs in on afterwards: the student page refuses staff.
+    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
     return { link: `${this.deps.publicUrl}/reset.html#${fragment}`, expiresAt };
   }
 

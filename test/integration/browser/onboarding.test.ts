@@ -21,8 +21,12 @@ const HOST = 'school.test';
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 const CLASSROOM = { lat: 48.8566, lon: 2.3522, radiusM: 100 };
-const STUDENTS = ['Ines Martin,ines@school.test,student,S001', 'Jules Petit,jules@school.test,student,S002'];
-const CSV = ['name,email,role,student_number', ...STUDENTS, ''].join('\n');
+const PEOPLE = [
+  'Ines Martin,ines@school.test,student,S001',
+  'Jules Petit,jules@school.test,student,S002',
+  'Rosa Parks,rosa@school.test,teacher,',
+];
+const CSV = ['name,email,role,student_number', ...PEOPLE, ''].join('\n');
 
 /** A port free now, so PUBLIC_URL can name it before the server listens. */
 function freePort(): Promise<number> {
@@ -111,7 +115,7 @@ describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitatio
     await admin.click('#import-form button[type="submit"]');
     await admin.click('#import-go');
     await admin.click('#import-invite');
-    await admin.waitForSelector('#import-progress-text:has-text("2 invitation")');
+    await admin.waitForSelector('#import-progress-text:has-text("3 invitation")');
 
     await admin.goto('/admin.html#subjects');
     await admin.click(`#subjects-body tr:has-text("MATH7") button`);
@@ -132,16 +136,27 @@ describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitatio
     await phone.fill('#repeat-password', 'ines-first-password');
     await phone.click('#set-form button[type="submit"]');
     await phone.waitForSelector('#done-section:not([hidden])');
+    await phone.click('#done-login');
+    await phone.waitForURL(`${origin}/student.html`);
 
     const teacher = await newPage(LAPTOP);
     await teacher.goto('/teacher.html');
     await logIn(teacher, 'grace@school.test', PASSWORD);
+
+    // A teacher's invitation leads to the teacher console, which the student page is not.
+    const rosa = await newPage(LAPTOP);
+    await rosa.goto(/https:\/\/\S+/.exec(decodedMail((await smtp.next('rosa@school.test')).raw))![0]);
+    await rosa.fill('#new-password', 'rosa-first-password');
+    await rosa.fill('#repeat-password', 'rosa-first-password');
+    await rosa.click('#set-form button[type="submit"]');
+    await rosa.click('#done-login');
+    await rosa.waitForURL(`${origin}/teacher.html`);
+    await logIn(rosa, 'rosa@school.test', 'rosa-first-password');
     await teacher.waitForSelector('#subject-select option:has-text("MATH7")', { state: 'attached' });
     await teacher.uncheck('#open-form input[name="rotatingCode"]');
     await teacher.click('#open-form button[type="submit"]');
     await teacher.waitForSelector('#session-section:not([hidden])');
 
-    await phone.goto('/student.html');
     await logIn(phone, 'ines@school.test', 'ines-first-password');
     await phone.click('#session-list li:has-text("MATH7") button');
     await phone.waitForSelector('#checkin-section:not([hidden])');
