@@ -54,6 +54,14 @@ describe('meeting rooms and edits (application)', function () {
       ['2026-04-02', 'scheduled', { location: HALL, allowedIpRanges: [] }, meetingId],
     ]);
 
+    // The REST session reads say where each session is held.
+    const history = await srv.request('GET', `/api/v1/subjects/${subject.id}/sessions`, await login());
+    expect(history.status).to.equal(200);
+    expect(history.body.items.map((s: { room: unknown }) => s.room)).to.deep.equal([
+      { location: HALL, allowedIpRanges: [] },
+      { location: HALL, allowedIpRanges: [] },
+    ]);
+
     asTeacher = await login();
     const moved = await srv.request('PATCH', `/api/v1/meetings/${meetingId}`, {
       ...asTeacher,
@@ -135,11 +143,22 @@ describe('meeting rooms and edits (application)', function () {
       expect(badLocation.ok ? 'ok' : badLocation.error.code).to.equal('VALIDATION_FAILED');
 
       const here = ok(await open({ allowedIpRanges: ['127.0.0.0/8', '::1/128'], location: HALL }));
+      // The session view carries its room: the opening's ack, the teacher's snapshot, the student's join.
+      const room = { location: HALL, allowedIpRanges: ['127.0.0.0/8', '::1/128'] };
+      expect(here.room).to.deep.equal(room);
+      expect(ok(await command(teacherSocket, 'session:watch', { sessionId: here.id })).session.room).to.deep.equal(room);
+      expect(ok(await command(studentSocket, 'session:join', { sessionId: here.id })).session.room).to.deep.equal(room);
       const stored = await srv.store.sessions.get(org.id, here.id);
       expect(stored).to.deep.include({ room: { location: HALL, allowedIpRanges: ['127.0.0.0/8', '::1/128'] }, meetingId: null });
       expect(ok(await command(studentSocket, 'checkin:submit', { sessionId: here.id }))).to.include({ status: 'present' });
 
       const elsewhere = ok(await open({ allowedIpRanges: ['192.0.2.0/24'] }));
+      expect(elsewhere.room, "the subject's classroom location stands").to.deep.equal({
+        location: null,
+        allowedIpRanges: ['192.0.2.0/24'],
+      });
+      const classroom = ok(await open({ policy: { preset: 'manual' } }));
+      expect(classroom.room, "held in the subject's classroom").to.equal(null);
       expect(ok(await command(studentSocket, 'checkin:submit', { sessionId: elsewhere.id }))).to.include({
         status: 'rejected',
         reason: 'NETWORK_NOT_ALLOWED',
