@@ -139,6 +139,8 @@ export interface RecordRepository {
   insertIfAbsent(orgId: string, input: NewRecord): Promise<{ record: AttendanceRecord; created: boolean }>;
   get(orgId: string, id: string): Promise<AttendanceRecord | null>;
   getForStudent(orgId: string, sessionId: string, studentId: string): Promise<AttendanceRecord | null>;
+  /** The session's records of these students (one query for a batch of check-ins), in no order. */
+  getForStudents(orgId: string, sessionId: string, studentIds: readonly string[]): Promise<AttendanceRecord[]>;
   listBySession(orgId: string, sessionId: string): Promise<AttendanceRecord[]>;
   /**
    * Records of the session by other students that could share the probe's device (same device

@@ -294,6 +294,15 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       const r = db.stmt(byStudent).get(orgId, sessionId, studentId);
       return r ? records.fromRow(r) : null;
     },
+    async getForStudents(orgId, sessionId, studentIds) {
+      if (studentIds.length === 0) return [];
+      // By the (session_id, student_id) key, not records_session (every record of the session):
+      // `+org_id` is filtered, not searched.
+      return db
+        .stmt('SELECT * FROM records WHERE session_id = ? AND student_id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
+        .all(sessionId, JSON.stringify(studentIds), orgId)
+        .map(records.fromRow);
+    },
     async listBySession(orgId, sessionId) {
       return db
         .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? ORDER BY created_at, id')
