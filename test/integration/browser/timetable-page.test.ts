@@ -168,11 +168,15 @@ describe('teacher console: weekly timetable (Chromium)', function () {
           .click();
         await page.fill('#meeting-start', '16:30');
         await page.fill('#meeting-end', '17:30');
-        const asked = page.waitForEvent('dialog');
+        // Answered from the handler: the click itself waits while a confirm() blocks the page.
+        const asked = new Promise<string>((resolve, reject) => {
+          page.once('dialog', (dialog) => {
+            resolve(dialog.message());
+            (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
+          });
+        });
         await page.click('#meeting-submit');
-        const dialog = await asked;
-        expect(dialog.message()).to.contain('already has a session at the new time');
-        await (accept ? dialog.accept() : dialog.dismiss());
+        expect(await asked).to.contain('already has a session at the new time');
       };
       await moveTo(false);
       await page.getByText(/already has a session at the meeting's new time/).waitFor();
