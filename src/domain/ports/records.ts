@@ -156,6 +156,7 @@ export interface RecordRepository {
    * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;
    * a later write sees an earlier one (two inserts of one key: the second is not written).
+   * Throws StoreBusyError, with nothing written, when another writer held the store too long.
    */
   writeBatch(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]>;
   /** Newest first. */
