@@ -325,6 +325,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems,
   );
 
+  if (production && !e.PUBLIC_URL) {
+    // Its default names localhost: every invitation and reset link would lead nowhere.
+    problems.push(
+      'production requires PUBLIC_URL, the address users open (e.g. https://attendance.school.example): invitation and password links start with it',
+    );
+  }
+
   if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
 
   let faceConfig: FaceConfig | null = null;

@@ -60,10 +60,23 @@ describe('config', () => {
     expect(problems.join('\n')).to.match(/store location/);
   });
 
-  it('accepts production with a secret and a store location, and does not seed by default', () => {
-    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
+  it('refuses production without PUBLIC_URL, naming it, as invitation links would lead to localhost', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^production requires PUBLIC_URL/);
+    expect(loadConfig({ NODE_ENV: 'test' }).accounts.publicUrl).to.equal('http://localhost:3000');
+  });
+
+  it('accepts production with a secret, a store location and PUBLIC_URL, and does not seed by default', () => {
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      SQLITE_PATH: path.join(dir, 'a.db'),
+      PUBLIC_URL: 'https://attendance.school.example/',
+    });
     expect(c.jwt.secret).to.equal(SECRET);
     expect(c.seedDemo).to.equal(false);
+    expect(c.accounts.publicUrl).to.equal('https://attendance.school.example');
   });
 
   it('refuses a short JWT secret', () => {
@@ -97,6 +110,7 @@ describe('config', () => {
     const c = loadConfig({
       NODE_ENV: 'production',
       SQLITE_PATH: path.join(dir, 'a.db'),
+      PUBLIC_URL: 'https://attendance.school.example',
       JWT_ALGORITHM: 'RS256',
       JWT_PRIVATE_KEY_FILE: path.join(dir, 'key.pem'),
       JWT_PUBLIC_KEY_FILE: path.join(dir, 'key.pub'),
