@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -53,6 +53,25 @@ describe('config', () => {
   it('refuses production without JWT_SECRET', () => {
     const problems = problemsOf({ NODE_ENV: 'production', SQLITE_PATH: path.join(dir, 'a.db') });
     expect(problems.join('\n')).to.match(/JWT_SECRET/);
+  });
+
+  it('lists in one start both a malformed value and what the checks across variables find in the others', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short', PORT: 'eighty', TLS_SELF_SIGNED: 'true' });
+    const text = problems.join('\n');
+    expect(text).to.match(/^JWT_SECRET: /m);
+    expect(text).to.match(/^PORT: /m);
+    expect(text).to.match(/TLS_SELF_SIGNED=true is for development only/);
+    expect(text).to.match(/store location/);
+    expect(text).to.match(/production requires PUBLIC_URL/);
+    // The malformed secret is reported once, as malformed, not again as missing.
+    expect(problems.filter((p) => p.includes('JWT_SECRET'))).to.have.length(1);
+  });
+
+  it('writes nothing while it reports a development configuration that did not parse', () => {
+    const dataDir = path.join(dir, 'dry');
+    const problems = problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, PORT: 'eighty', TLS_SELF_SIGNED: 'true' });
+    expect(problems).to.have.length(1);
+    expect(existsSync(dataDir)).to.equal(false);
   });
 
   it('refuses production without an explicit store location', () => {
