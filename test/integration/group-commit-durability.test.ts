@@ -12,6 +12,8 @@ import { command, connectClient, ok, type ClientSocket } from '../support/socket
 const STUDENTS = 120;
 /** The node is killed once this many check-ins are acknowledged, with the others still in batches. */
 const KILL_AFTER_ACKS = 25;
+/** Between two students' submissions. */
+const SUBMIT_PACE_MS = 3;
 const SECRET = 'group-commit-secret-0123456789abcdef012345';
 const ROOM = { lat: 50.06, lon: 19.94, radiusM: 100 };
 const root = path.resolve(import.meta.dirname, '../..');
@@ -59,7 +61,7 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
       FACE_ENABLED: 'false',
       CHECKIN_RATE_PER_MINUTE: '600',
       SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
-      // Small batches with a long window: several batches are queued when the node dies.
+      // Small batches with a long window: check-ins are waiting in a batch when the node dies.
       CHECKIN_BATCH_WINDOW_MS: '20',
       CHECKIN_BATCH_MAX: '10',
     };
@@ -120,14 +122,21 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
     let killed = false;
     await Promise.all(
       phones.map(async (phone, i) => {
+        // Paced, as a class arrives (about 360 ms for all): sent at once, a fast node stored
+        // every one before the kill reached it, and the queue bound refused a third BUSY.
+        await new Promise((r) => setTimeout(r, i * SUBMIT_PACE_MS));
+        if (killed) return; // only check-ins sent to a live node count
         const location = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
+        const answer = command(phone, 'checkin:submit', { sessionId, location }, 5_000);
+        // The first submission after KILL_AFTER_ACKS acknowledgements kills the node right
+        // behind it: it and the others still in their batch window are in flight.
+        if (acknowledged.size >= KILL_AFTER_ACKS) {
+          killed = true;
+          child!.kill('SIGKILL');
+        }
         try {
-          const ack = await command(phone, 'checkin:submit', { sessionId, location }, 5_000);
+          const ack = await answer;
           if (ack.ok) acknowledged.set(students[i]!.id, ack.data);
-          if (acknowledged.size >= KILL_AFTER_ACKS && !killed) {
-            killed = true;
-            child!.kill('SIGKILL');
-          }
         } catch {
           unanswered += 1; // the node died before answering
         }
