@@ -203,8 +203,10 @@ export function createApplication(deps: ApplicationDeps): Application {
   });
   const { attendance, jobs } = domain;
   const checks = [storeCheck(store), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
-  const readiness = createReadiness(checks, (name, err) => {
-    logger.warn({ check: name, err }, 'readiness check failed');
+  const readiness = createReadiness(checks, {
+    failing: (name, err) =>
+      logger.warn({ check: name, reason: err instanceof Error ? err.message : String(err) }, 'not ready: a readiness check fails'),
+    recovered: (name) => logger.info({ check: name }, 'readiness check passes again'),
   });
   // One compiled TRUST_PROXY rule for express's req.ip and the socket handshakes.
   const trustProxy = compileTrustProxy(config.trustProxy);

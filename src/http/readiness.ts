@@ -3,23 +3,32 @@ import type { ReadinessCheck, ReadinessReport } from '../shared/readiness.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
+/** What the probe's log hears: a check that starts failing (with why), and one that recovers. */
+export interface ReadinessLog {
+  failing(name: string, err: unknown): void;
+  recovered(name: string): void;
+}
+
 /**
  * Runs every check concurrently, each bounded by a timeout so a hung dependency reads as
- * down. `onFailure` receives why a check failed (for the log; the probe shows only ok: false).
+ * down. The log hears changes only: an orchestrator probes every few seconds, and a face engine
+ * warming up for a minute or a Redis outage would otherwise write the same warning each time.
  */
-export function createReadiness(
-  checks: ReadinessCheck[],
-  onFailure: (name: string, err: unknown) => void,
-  timeoutMs = CHECK_TIMEOUT_MS,
-): () => Promise<ReadinessReport> {
+export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, timeoutMs = CHECK_TIMEOUT_MS): () => Promise<ReadinessReport> {
+  // Per node and per check: what this node's own probe last said, for the log only.
+  const failing = new Set<string>();
   return async () => {
     const results = await Promise.all(
       checks.map(async (c) => {
         try {
           await withTimeout(c.run(), timeoutMs);
+          if (failing.delete(c.name)) log.recovered(c.name);
           return [c.name, { ...c.facts, ok: true }] as const;
         } catch (err) {
-          onFailure(c.name, err);
+          if (!failing.has(c.name)) {
+            failing.add(c.name);
+            log.failing(c.name, err);
+          }
           return [c.name, { ...c.facts, ok: false }] as const;
         }
       }),

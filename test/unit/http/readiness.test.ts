@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { createReadiness } from '../../../src/http/readiness.js';
+
+describe('readiness probe', () => {
+  it('answers each probe, and logs a check only when it starts failing and when it passes again', async () => {
+    let up = false;
+    const heard: string[] = [];
+    const probe = createReadiness(
+      [
+        {
+          name: 'face',
+          facts: {},
+          run: () => (up ? Promise.resolve() : Promise.reject(new Error('face engine not ready'))),
+        },
+      ],
+      {
+        failing: (name, err) => heard.push(`failing ${name}: ${(err as Error).message}`),
+        recovered: (name) => heard.push(`recovered ${name}`),
+      },
+    );
+    for (let i = 0; i < 3; i += 1) expect((await probe()).ok).to.equal(false);
+    up = true;
+    expect((await probe()).ok).to.equal(true);
+    expect((await probe()).ok).to.equal(true);
+    up = false;
+    expect((await probe()).checks['face']?.ok).to.equal(false);
+    expect(heard).to.deep.equal(['failing face: face engine not ready', 'recovered face', 'failing face: face engine not ready']);
+  });
+
+  it('reads a check that hangs as failing once its time is up', async () => {
+    const heard: string[] = [];
+    const probe = createReadiness(
+      [{ name: 'redis', facts: {}, run: () => new Promise<void>(() => undefined) }],
+      { failing: (name, err) => heard.push(`${name}: ${(err as Error).message}`), recovered: () => undefined },
+      20,
+    );
+    expect((await probe()).ok).to.equal(false);
+    expect(heard).to.deep.equal(['redis: readiness check timed out after 20 ms']);
+  });
+});
