@@ -5,7 +5,7 @@
  * created yet and a way to call one day off; and the teacher's own session defaults.
  */
 import { POLICY_PRESETS, PRESET_LABELS, type PolicyPreset } from '../../shared/policy-presets.js';
-import { apiJson } from './auth.js';
+import { apiFetch, apiJson } from './auth.js';
 import { announce, byId, clockTime, errorText, h } from './dom.js';
 
 interface TeacherSettings {
@@ -269,7 +269,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           `Delete the meeting of ${meetingLabel(m)}`,
           `Delete the weekly meeting of ${meetingLabel(m)}? No more sessions are created for it; those already created stay as they are.`,
           async () => {
-            await apiJson(`/api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
+            await apiFetch(`/api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
             if (editing?.id === m.id) setEditing(null);
             announce(status, `The weekly meeting of ${meetingLabel(m)} is deleted.`);
           },
