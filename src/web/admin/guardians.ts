@@ -3,7 +3,7 @@
  * users table: edited as one list and saved whole (PUT /users/{id}/guardians replaces it; an
  * empty list removes every contact).
  */
-import { apiJson } from '../lib/auth.js';
+import { ApiError, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { jsonBody } from './fetch-all.js';
 import type { User } from './types.js';
@@ -119,11 +119,21 @@ export function bindGuardians(): void {
           items.length === 0 ? `${name} has no guardian contacts now.` : `Saved ${items.length} contact(s) of ${name}.`,
         );
       })
-      .catch((err: unknown) => (error.textContent = rowsNamed(errorText(err))));
+      .catch((err: unknown) => (error.textContent = problemText(err)));
   });
 }
 
-/** The server names a field by its path ("contacts.1.email: …"); the table's reader counts rows from 1. */
-function rowsNamed(message: string): string {
-  return message.replace(/contacts\.(\d+)\.(\w+)/g, (_all, i: string, field: string) => `Row ${Number(i) + 1}, ${field}`);
+/**
+ * A refusal in words. The server names a refused field by its path ("contacts.1.email" in
+ * `details.issues`); the table's reader counts rows from 1.
+ */
+function problemText(err: unknown): string {
+  const issues = err instanceof ApiError ? err.body.details?.['issues'] : undefined;
+  if (!Array.isArray(issues) || issues.length === 0) return errorText(err);
+  return (issues as Array<{ path: string; message: string }>)
+    .map(({ path, message }) => {
+      const field = /^contacts\.(\d+)\.(\w+)$/.exec(path);
+      return field ? `Row ${Number(field[1]) + 1}, ${field[2]}: ${message}` : `${path}: ${message}`;
+    })
+    .join(' ');
 }

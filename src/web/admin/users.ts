@@ -41,7 +41,7 @@ function row(user: User): HTMLTableRowElement {
   edit.addEventListener('click', () => startEditing(user));
   actions.append(edit);
   if (user.role === 'student') {
-    const guardians = h('button', { type: 'button', 'aria-label': `Guardian contacts of ${user.name}` }, 'Guardians');
+    const guardians = h('button', { type: 'button', 'aria-label': `Guardians of ${user.name}` }, 'Guardians');
     guardians.addEventListener('click', () => {
       byId('users-error').textContent = '';
       openGuardians(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
@@ -90,7 +90,7 @@ function row(user: User): HTMLTableRowElement {
       'danger',
     ),
   );
-  const history = h('button', { type: 'button', 'aria-label': `Audit trail of ${user.name}` }, 'History');
+  const history = h('button', { type: 'button', 'aria-label': `History of ${user.name}` }, 'History');
   history.addEventListener('click', () => showUserHistory(user));
   actions.append(history);
   return h(

@@ -154,7 +154,7 @@ describe('admin console: audit trail (Chromium)', function () {
     await page.fill('#user-q', 'student07');
     await page.click('#user-search button[type="submit"]');
     await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
-    await page.click('#users-body button[aria-label="Audit trail of Student 07"]');
+    await page.click('#users-body button[aria-label="History of Student 07"]');
     await page.waitForSelector('#tab-audit:not([hidden])');
     await page.waitForFunction(() =>
       /Changes to Student 07: entries 1 to 50 of 61/.test(document.getElementById('audit-caption')?.textContent ?? ''),
