@@ -21,6 +21,7 @@ interface Report {
   rows: Array<{ file: string; line: number; sourcedId: string; action: Action; reason: string | null }>;
 }
 
+/** A reason the bundle was refused whole; `file` is the file's name with its .csv. */
 interface FileProblem {
   file?: string;
   line?: number;
@@ -122,13 +123,7 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
     if (problems) {
       byId('oneroster-refused-body').replaceChildren(
         ...problems.map((p) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, p.file ? `${p.file}.csv` : ''),
-            h('td', {}, p.line === undefined ? '' : String(p.line)),
-            h('td', {}, p.reason),
-          ),
+          h('tr', {}, h('td', {}, p.file ?? ''), h('td', {}, p.line === undefined ? '' : String(p.line)), h('td', {}, p.reason)),
         ),
       );
       show(byId('oneroster-refused-block'), true);
