@@ -119,7 +119,7 @@ async function aboutText(e: AuditEntry): Promise<string> {
 }
 
 async function row(e: AuditEntry): Promise<HTMLTableRowElement> {
-  const who = e.actorId === null ? 'The system' : ((await userName(e.actorId)) ?? `An erased user (${e.actorId})`);
+  const who = e.actorId === null ? 'The server' : ((await userName(e.actorId)) ?? `An erased user (${e.actorId})`);
   return h(
     'tr',
     { 'data-audit-id': e.id },

@@ -97,7 +97,7 @@ describe('admin console: audit trail (Chromium)', function () {
     const first = page.locator('#audit-body tr').first();
     expect(await first.locator('td').allTextContents()).to.deep.equal([
       'tokens.purge',
-      'The system',
+      'The server',
       'Student 07 (student07@demo.school)',
       '',
       'expired',
