@@ -4,7 +4,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { openAdminPage, showSection } from '../../support/admin-page.js';
+import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -122,6 +122,7 @@ describe('admin console: audit trail (Chromium)', function () {
     expect(lines).to.have.length(62);
     expect(lines[0]).to.match(/^at,entityType,entityId/);
     await expectAccessible(page, 'audit trail');
+    await screenshotAdmin(page, 'audit-entries');
   });
 
   it('lists what a user did and what changed in the organisation; an unknown user is said in words', async () => {

@@ -4,7 +4,7 @@ import { guardianEmailKey } from '../../../src/domain/guardians/guardian-unsubsc
 import { seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { openAdminPage, showSection } from '../../support/admin-page.js';
+import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -87,6 +87,7 @@ describe('admin console: guardian contacts of a student (Chromium)', function ()
     const audit = await srv.store.audit.listForEntity(org.id, 'user', student.id);
     expect(audit.map((e) => e.action)).to.deep.equal(['user.guardians']);
     await expectAccessible(page, 'guardian contacts');
+    await screenshotAdmin(page, 'guardians');
   });
 
   it('names a refused row by its number and writes nothing; an empty list removes every contact', async () => {

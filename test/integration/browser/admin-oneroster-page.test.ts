@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
-import { openAdminPage, showSection } from '../../support/admin-page.js';
+import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { sampleBundle } from '../../support/oneroster-bundle.js';
@@ -79,6 +79,7 @@ describe('admin console: OneRoster import (Chromium)', function () {
     expect(await refused.locator('td').allTextContents()).to.include.members(['users.csv', 's-3', 'Would refuse']);
     expect(await springfield()).to.deep.equal([]);
     await expectAccessible(page, 'OneRoster dry run');
+    await screenshotAdmin(page, 'oneroster-dry-run');
 
     await page.click('#oneroster-go');
     await page.waitForFunction(() => /^Imported: /.test(document.getElementById('oneroster-status')?.textContent ?? ''));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { seedDemo } from '../../../src/domain/seed.js';
-import { openAdminPage, showSection } from '../../support/admin-page.js';
+import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -68,6 +68,7 @@ describe('admin console: email outbox (Chromium)', function () {
     ]);
     expect(await page.locator('#outbox-body tr[data-status="sent"] td:nth-child(5)').textContent()).to.match(/^Sent /);
     await expectAccessible(page, 'email outbox');
+    await screenshotAdmin(page, 'outbox-older');
   });
 
   it('shows only the failed emails when asked, from the first page again', async () => {
