@@ -22,8 +22,8 @@ interface AuditEntry {
   at: string;
 }
 
-const KINDS = ['user', 'actor', 'organisation', 'subject'] as const;
-type Kind = (typeof KINDS)[number];
+/** The values of the #audit-kind select. */
+type Kind = 'user' | 'actor' | 'organisation' | 'subject';
 
 const PAGE = 50;
 /** The query string of the selection shown (without paging). */
