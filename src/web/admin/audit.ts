@@ -132,13 +132,16 @@ async function row(e: AuditEntry): Promise<HTMLTableRowElement> {
   );
 }
 
-async function render(): Promise<void> {
+/** Shows the page ending before `end`; `fetched` when the caller already holds it. */
+async function render(fetched?: Page<AuditEntry>): Promise<void> {
   if (!selection) return;
   const start = Math.max(0, end - PAGE);
   const params = new URLSearchParams(selection);
   params.set('limit', String(Math.max(1, end - start)));
   params.set('offset', String(start));
-  const page = end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}`);
+  const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}`));
+  // Entries made meanwhile raise the total: "Newer entries" then leads to them.
+  total = Math.max(total, page.total);
   const rows = await Promise.all(page.items.slice().reverse().map(row));
   byId('audit-body').replaceChildren(...rows);
   // Counted from the newest: entry 1 is the latest change.
@@ -154,13 +157,13 @@ async function render(): Promise<void> {
 
 async function search(): Promise<void> {
   const [params, heading] = await selectorOf();
-  // One entry first, for the total; then the newest page.
-  const first = await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}&limit=1&offset=0`);
+  // The oldest page first, which also gives the total; when there is more, the newest page.
+  const first = await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
   selection = params;
   total = first.total;
   end = total;
   byId('audit-heading').textContent = heading;
-  await render();
+  await render(total <= PAGE ? first : undefined);
   announce(byId('audit-status'), total === 0 ? 'No entries.' : `${total} entr${total === 1 ? 'y' : 'ies'} found.`);
 }
 
