@@ -119,6 +119,12 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
   try {
     return await apiJson<Report>(`/api/v1/oneroster/import${dryRun ? '?dryRun=true' : ''}`, jsonBody('POST', bundle));
   } catch (err) {
+    if (err instanceof ApiError && err.code === 'PAYLOAD_TOO_LARGE') {
+      throw new Error(
+        'The files together are larger than the server takes in one request (BODY_LIMIT_BYTES). The operator can raise ' +
+          'it, or import the directory with the command line: npm run admin -- oneroster import.',
+      );
+    }
     const problems = fileProblems(err);
     if (problems) {
       byId('oneroster-refused-body').replaceChildren(
@@ -127,6 +133,7 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
         ),
       );
       show(byId('oneroster-refused-block'), true);
+      throw new Error('The bundle was refused as a whole and nothing was written: see the problems listed below.');
     }
     throw err;
   }

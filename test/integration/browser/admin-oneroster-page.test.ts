@@ -52,7 +52,7 @@ describe('admin console: OneRoster import (Chromium)', function () {
       '1',
       'missing column(s): termSourcedIds',
     ]);
-    expect(await page.textContent('#oneroster-error')).to.not.equal('');
+    expect(await page.textContent('#oneroster-error')).to.match(/^The bundle was refused as a whole and nothing was written/);
     expect(await page.isHidden('#oneroster-go')).to.equal(true);
     expect(await springfield()).to.deep.equal([]);
   });
@@ -98,5 +98,14 @@ describe('admin console: OneRoster import (Chromium)', function () {
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('oneroster-error')?.textContent ?? '') !== '');
     expect(await page.textContent('#oneroster-error')).to.match(/^Not a file of a OneRoster bundle: students\.csv\./);
+  });
+
+  it("says when the bundle is over the server's request limit, and how to import it instead", async () => {
+    await showSection(page, 'oneroster');
+    // Over the test server's BODY_LIMIT_BYTES (1 MiB by default).
+    await page.setInputFiles('#oneroster-files', files({ users: `${sampleBundle().users}${'x'.repeat(1_100_000)}` }));
+    await page.click('#oneroster-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('oneroster-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#oneroster-error')).to.match(/larger than the server takes in one request .* oneroster import\.$/);
   });
 });
