@@ -123,6 +123,7 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
       throw new Error(
         'The files together are larger than the server takes in one request (BODY_LIMIT_BYTES). The operator can raise ' +
           'it, or import the directory with the command line: npm run admin -- oneroster import.',
+        { cause: err },
       );
     }
     const problems = fileProblems(err);
@@ -133,7 +134,7 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
         ),
       );
       show(byId('oneroster-refused-block'), true);
-      throw new Error('The bundle was refused as a whole and nothing was written: see the problems listed below.');
+      throw new Error('The bundle was refused as a whole and nothing was written: see the problems listed below.', { cause: err });
     }
     throw err;
   }
