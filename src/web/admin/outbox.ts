@@ -1,7 +1,7 @@
 /**
  * The email outbox (docs/notifications.md): each notification email with its status, attempts
- * and the SMTP server's last answer. The server retries by itself; GET /outbox is read-only, so
- * the page offers no retry of its own.
+ * and the SMTP server's last answer. The server retries by itself; an email failed for good can
+ * be sent again (POST /outbox/{id}/retry) once the cause is fixed.
  */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, errorText, h } from '../lib/dom.js';
@@ -32,6 +32,24 @@ function statusText(m: OutboxRow): string {
   return m.attempts === 0 ? 'Queued' : `Queued, next attempt ${dateTime(m.nextAttemptAt)}`;
 }
 
+function retryButton(m: OutboxRow): HTMLButtonElement {
+  const button = h('button', { type: 'button', 'aria-label': `Send again the email to ${m.to}: ${m.subject}` }, 'Send again');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    byId('outbox-error').textContent = '';
+    apiJson<OutboxRow>(`/api/v1/outbox/${encodeURIComponent(m.id)}/retry`, { method: 'POST' })
+      .then(async () => {
+        await loadOutbox();
+        announce(byId('outbox-live'), `The email to ${m.to} is queued again.`);
+      })
+      .catch((err: unknown) => {
+        button.disabled = false;
+        byId('outbox-error').textContent = errorText(err);
+      });
+  });
+  return button;
+}
+
 function row(m: OutboxRow): HTMLTableRowElement {
   return h(
     'tr',
@@ -43,6 +61,7 @@ function row(m: OutboxRow): HTMLTableRowElement {
     h('td', {}, statusText(m)),
     h('td', {}, String(m.attempts)),
     h('td', { class: 'wrap' }, m.lastError ?? ''),
+    h('td', {}, m.status === 'failed' ? retryButton(m) : ''),
   );
 }
 

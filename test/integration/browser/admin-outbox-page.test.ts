@@ -65,6 +65,7 @@ describe('admin console: email outbox (Chromium)', function () {
       'Failed for good',
       '1',
       '550 5.1.1 mailbox unavailable',
+      'Send again',
     ]);
     expect(await page.locator('#outbox-body tr[data-status="sent"] td:nth-child(5)').textContent()).to.match(/^Sent /);
     await expectAccessible(page, 'email outbox');
@@ -83,5 +84,26 @@ describe('admin console: email outbox (Chromium)', function () {
     await page.waitForFunction(() => document.getElementById('outbox-caption')?.textContent === 'Emails 1 to 50 of 50, newest first');
     expect((await recipients())[0]).to.equal('queued50@home.test');
     expect(await page.locator('#outbox-body tr').first().locator('td:nth-child(5)').textContent()).to.equal('Queued');
+  });
+
+  it('sends a failed email again: queued at once, then sent, its attempts counted on', async () => {
+    await showSection(page, 'outbox');
+    await page.selectOption('#outbox-status', 'failed');
+    await page.click('#outbox-filter button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('outbox-caption')?.textContent === 'Emails 1 to 1 of 1, newest first');
+    // Only a failed email offers it.
+    expect(await page.locator('#outbox-body button').count()).to.equal(1);
+    const id = (await page.locator('#outbox-body tr').getAttribute('data-mail-id'))!;
+    await page.click('#outbox-body button[aria-label^="Send again the email to bounced@home.test"]');
+    await page.waitForFunction(() =>
+      /The email to bounced@home\.test is queued again\./.test(document.getElementById('outbox-live')?.textContent ?? ''),
+    );
+    expect(await page.locator('#outbox-body tr').count(), 'no longer failed').to.equal(0);
+    // The retry started a pass at once; stopping the dispatcher waits for it and its outcome.
+    await srv.app.outbox.stop();
+    const [mail] = (
+      await srv.store.outbox.list((await srv.store.organisations.getBySlug('demo'))!.id, { limit: 100, offset: 0 })
+    ).items.filter((m) => m.id === id);
+    expect(mail).to.deep.include({ status: 'sent', attempts: 2 });
   });
 });
