@@ -43,6 +43,8 @@ function userName(id: string): Promise<string | null> {
       (u) => `${u.name} (${u.email})`,
       (err: unknown) => {
         if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
+        // Not kept: a refusal such as RATE_LIMITED is asked again next time.
+        names.delete(id);
         throw err;
       },
     );
