@@ -599,8 +599,14 @@ const MATRIX: Row[] = [
     request: () => ({ path: '/me/notification-preferences', body: { language: 'fr', unsubscribed: ['digest'] } }),
     expect: ANY_USER(200),
   },
-  // The signed link names its user: whoever follows it (no token needed) unsubscribes that user only.
+  // The signed link names its user: whoever holds it (no token needed) changes that user's category only.
   { op: 'GET /api/v1/unsubscribe', request: (fx) => ({ path: `/unsubscribe?token=${unsubscribeToken(fx)}` }), expect: PUBLIC(200) },
+  {
+    op: 'POST /api/v1/unsubscribe',
+    request: (fx) => ({ path: `/unsubscribe?token=${unsubscribeToken(fx)}`, body: { 'List-Unsubscribe': 'One-Click' } }),
+    expect: PUBLIC(200),
+  },
+  { op: 'POST /api/v1/resubscribe', request: (fx) => ({ path: `/resubscribe?token=${unsubscribeToken(fx)}` }), expect: PUBLIC(200) },
   { op: 'GET /api/v1/outbox', request: () => ({ path: '/outbox' }), expect: ADMIN_COLLECTION(200) },
   {
     op: 'POST /api/v1/outbox/{id}/retry',
