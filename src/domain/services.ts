@@ -184,6 +184,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     outbox,
     tokens: new UnsubscribeTokens(settings.deviceTokenKey),
     publicUrl: settings.accounts.publicUrl,
+    now: clock,
   });
   return {
     jobs,

@@ -1,15 +1,20 @@
 /**
- * Admin console: users, CSV import (users, guardian contacts), subjects and enrolments, classroom location and networks,
- * face references (with consent) and proposals, class photo, terms and holidays, alert rules,
- * organisation settings with absence categories, webhooks. One page; the address fragment (#users, #import, ...) picks the section,
+ * Admin console: users (with a student's guardian contacts), CSV import (users, guardian contacts), OneRoster import,
+ * subjects and enrolments, classroom location and networks, face references (with consent) and proposals, class photo,
+ * terms and holidays, alert rules, organisation settings with absence categories, webhooks, the email outbox and the
+ * audit trail. One page; the address fragment (#users, #import, ...) picks the section,
  * so each can be bookmarked.
  */
 import { bindAbsenceCategories, loadAbsenceCategories } from './admin/absence-categories.js';
 import { bindAlertRules, loadAlertRules } from './admin/alert-rules.js';
+import { bindAudit, loadAudit } from './admin/audit.js';
 import { bindCalendar, loadCalendar } from './admin/calendar.js';
 import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
 import { bindImport } from './admin/csv-import.js';
 import { bindGuardianImport } from './admin/guardian-import.js';
+import { bindGuardians } from './admin/guardians.js';
+import { bindOneRoster } from './admin/oneroster.js';
+import { bindOutbox, loadOutbox } from './admin/outbox.js';
 import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
 import { loadProposals } from './admin/proposals.js';
@@ -22,6 +27,7 @@ import { bindLogout, requireLogin } from './lib/page.js';
 const TABS = [
   'users',
   'import',
+  'oneroster',
   'subjects',
   'faces',
   'proposals',
@@ -30,6 +36,8 @@ const TABS = [
   'alerts',
   'organisation',
   'webhooks',
+  'outbox',
+  'audit',
 ] as const;
 type Tab = (typeof TABS)[number];
 
@@ -43,6 +51,8 @@ const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   alerts: [loadAlertRules, 'alerts-error'],
   organisation: [() => Promise.all([loadOrganisation(), loadAbsenceCategories()]), 'org-error'],
   webhooks: [loadWebhooks, 'webhooks-error'],
+  outbox: [loadOutbox, 'outbox-error'],
+  audit: [loadAudit, 'audit-error'],
 };
 
 function currentTab(): Tab {
@@ -71,8 +81,10 @@ async function main(): Promise<void> {
   show(byId('signed-in'), true);
   bindLogout();
   bindUsers();
+  bindGuardians();
   bindImport();
   bindGuardianImport();
+  bindOneRoster();
   bindSubjects();
   bindFaces();
   bindClassPhoto();
@@ -81,6 +93,8 @@ async function main(): Promise<void> {
   bindOrganisation();
   bindAbsenceCategories();
   bindWebhooks();
+  bindOutbox();
+  bindAudit();
   window.addEventListener('hashchange', () => showTab(true));
   showTab(false);
   // The badge on the proposals tab says at once whether anything waits.

@@ -113,6 +113,30 @@ export function outboxContract(ctx: ContractContext): void {
       expect(await s.outbox.claimDue(new Date(afterClaim.getTime() + 86_400_000), 'n3', until, 10)).to.deep.equal([]);
     });
 
+    it('queues a failed email again within its organisation only, attempts and last error kept', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const failed = (await s.outbox.enqueue(mail(org.id, 'f@example.test'), 10))!;
+      const now = new Date(Date.now() + 1_000);
+      await s.outbox.claimDue(now, 'n1', new Date(now.getTime() + 60_000), 10);
+      expect(await s.outbox.markFailed(failed.id, 'n1', 'mailbox unavailable', null)).to.equal(true);
+      const queued = (await s.outbox.enqueue(mail(org.id, 'q@example.test'), 10))!;
+
+      expect(await s.outbox.requeueFailed(other.id, failed.id, now), 'another organisation').to.equal(null);
+      expect(await s.outbox.requeueFailed(org.id, queued.id, now), 'not failed').to.equal(null);
+      expect(await s.outbox.requeueFailed(org.id, 'no-such-id', now)).to.equal(null);
+      const later = new Date(now.getTime() + 5_000);
+      const again = await s.outbox.requeueFailed(org.id, failed.id, later);
+      expect(again).to.deep.include({ id: failed.id, status: 'queued', attempts: 1, lastError: 'mailbox unavailable' });
+      expect(again!.nextAttemptAt).to.deep.equal(later);
+      expect(await s.outbox.requeueFailed(org.id, failed.id, later), 'already queued').to.equal(null);
+      // Due at `later`, not before: until then only the other email is claimed.
+      expect((await s.outbox.claimDue(now, 'n2', new Date(now.getTime() + 60_000), 10)).map((m) => m.id)).to.deep.equal([queued.id]);
+      const [claimed] = await s.outbox.claimDue(later, 'n2', new Date(later.getTime() + 60_000), 10);
+      expect(claimed).to.deep.include({ id: failed.id, status: 'sending' });
+    });
+
     it('claims at most `limit`, oldest due first', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -117,6 +117,21 @@ async function alertRuleId(fx: Fixture): Promise<string> {
   ).id;
 }
 
+/** An email of the fixture's organisation failed for good (each call its own: a retry queues it again). */
+async function failedMailId(fx: Fixture): Promise<string> {
+  const { outbox } = fx.srv.store;
+  const mail = (await outbox.enqueue(
+    { orgId: fx.subject.orgId, category: 'alert', to: 'guardian@example.test', subject: 'S', text: 'T', html: '<p>T</p>', headers: {} },
+    1_000,
+  ))!;
+  const now = new Date(Date.now() + 1_000);
+  // The store claims what is due, not one id: emails other rows queued go back to the queue, due at once.
+  for (const claimed of await outbox.claimDue(now, 'matrix', new Date(now.getTime() + 60_000), 1_000)) {
+    await outbox.markFailed(claimed.id, 'matrix', 'refused', claimed.id === mail.id ? null : now);
+  }
+  return mail.id;
+}
+
 async function facePath(fx: Fixture, enrolled = false): Promise<string> {
   await createSubject(fx.srv.store, fx.subject.orgId, fx.subject.teacherIds, [fx.target.id]);
   if (enrolled) {
@@ -593,6 +608,11 @@ const MATRIX: Row[] = [
   },
   { op: 'POST /api/v1/resubscribe', request: (fx) => ({ path: `/resubscribe?token=${unsubscribeToken(fx)}` }), expect: PUBLIC(200) },
   { op: 'GET /api/v1/outbox', request: () => ({ path: '/outbox' }), expect: ADMIN_COLLECTION(200) },
+  {
+    op: 'POST /api/v1/outbox/{id}/retry',
+    request: async (fx) => ({ path: `/outbox/${await failedMailId(fx)}/retry` }),
+    expect: ADMIN_OBJECT(200),
+  },
   {
     op: 'POST /api/v1/oneroster/import',
     request: () => ({

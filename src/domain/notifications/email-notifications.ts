@@ -15,7 +15,14 @@ import type { UnsubscribeTokens, VerifiedUnsubscribe } from './unsubscribe-token
 export interface EmailOutbox {
   /** False when the organisation's outbox is full (logged by it). */
   enqueue(input: NewOutboxMail): Promise<boolean>;
+  /** Sends what is due now rather than at the next poll. */
+  kick(): void;
 }
+
+/** An outbox email as its admins see it: no body, no claim. */
+export type OutboxRow = Omit<OutboxMail, 'text' | 'html' | 'headers' | 'claimedBy' | 'claimUntil'>;
+
+const outboxRow = ({ text: _t, html: _h, headers: _hd, claimedBy: _c, claimUntil: _u, ...row }: OutboxMail): OutboxRow => row;
 
 export interface EmailPreferencesView {
   language: EmailLanguage;
@@ -46,6 +53,7 @@ export interface EmailNotificationDeps {
   tokens: UnsubscribeTokens;
   /** The service's public address; unsubscribe links start with it. */
   publicUrl: string;
+  now: () => Date;
 }
 
 /**
@@ -66,16 +74,22 @@ export class EmailNotifications {
   }
 
   /** The organisation's outbox for its admins: what was sent, what waits, what failed and why (no bodies). */
-  async outbox(
-    actor: Actor,
-    filter: OutboxFilter,
-  ): Promise<Page<Omit<OutboxMail, 'text' | 'html' | 'headers' | 'claimedBy' | 'claimUntil'>>> {
+  async outbox(actor: Actor, filter: OutboxFilter): Promise<Page<OutboxRow>> {
     requireRole(actor, 'admin');
     const page = await this.deps.store.outbox.list(actor.orgId, filter);
-    return {
-      total: page.total,
-      items: page.items.map(({ text: _t, html: _h, headers: _hd, claimedBy: _c, claimUntil: _u, ...row }) => row),
-    };
+    return { total: page.total, items: page.items.map(outboxRow) };
+  }
+
+  /**
+   * An email failed for good, queued again by an admin (the SMTP server or the address fixed):
+   * sent at once, one more attempt, failed again if refused. NOT_FOUND for any other email.
+   */
+  async retry(actor: Actor, id: string): Promise<OutboxRow> {
+    requireRole(actor, 'admin');
+    const mail = await this.deps.store.outbox.requeueFailed(actor.orgId, id, this.deps.now());
+    if (!mail) throw new AppError('NOT_FOUND', 'No email failed for good has this id.');
+    this.deps.outbox.kick();
+    return outboxRow(mail);
   }
 
   /**

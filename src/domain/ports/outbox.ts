@@ -50,6 +50,12 @@ export interface OutboxRepository {
   markFailed(id: string, owner: string, error: string, retryAt: Date | null): Promise<boolean>;
   /** Newest first. */
   list(orgId: string, filter: OutboxFilter): Promise<Page<OutboxMail>>;
+  /**
+   * Queues again, due at `at`, an email of the organisation failed for good, its attempts and
+   * last error kept (so a new failure ends it again); null when the organisation has no failed
+   * email with this id.
+   */
+  requeueFailed(orgId: string, id: string, at: Date): Promise<OutboxMail | null>;
   /** System-wide: deletes emails sent or failed for good that were queued before `before`; counts per organisation. */
   purgeFinished(before: Date): Promise<OrgCount[]>;
 }

@@ -297,5 +297,20 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         offset: query.offset,
       }),
     });
+
+    routes.define({
+      method: 'post',
+      path: '/outbox/:id/retry',
+      summary: 'Send again an email failed for good',
+      description:
+        'Queues it at once for one more attempt (its attempts and last error kept: refused again, it is failed again). ' +
+        'Only a `failed` email of the organisation; any other answers 404.',
+      tags: ['alerts'],
+      access: ['admin'],
+      params: IdParams,
+      response: { status: 200, description: 'The email, queued', schema: OutboxRowSchema },
+      errors: ['NOT_FOUND'],
+      handler: ({ actor, params }) => emails.retry(actor, params.id),
+    });
   }
 }

@@ -86,6 +86,16 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       );
       return res.modifiedCount === 1;
     },
+    async requeueFailed(orgId, id, at) {
+      const d = await m.outbox
+        .findOneAndUpdate(
+          { _id: id, orgId, status: 'failed' },
+          { $set: { status: 'queued', nextAttemptAt: at } },
+          { returnDocument: 'after' },
+        )
+        .lean<OutboxDoc>();
+      return d ? toMail(d) : null;
+    },
     async list(orgId, filter) {
       const query = { orgId, ...(filter.status ? { status: filter.status } : {}) };
       const [docs, total] = await Promise.all([

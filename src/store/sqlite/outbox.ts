@@ -117,6 +117,14 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
           .run(status, error, retryAt ? retryAt.getTime() : null, id, owner).changes === 1
       );
     },
+    async requeueFailed(orgId, id, at) {
+      const row = db
+        .stmt<OutboxRow>(
+          `UPDATE outbox SET status = 'queued', next_attempt_at = ? WHERE id = ? AND org_id = ? AND status = 'failed' RETURNING *`,
+        )
+        .get(at.getTime(), id, orgId);
+      return row ? fromRow(row) : null;
+    },
     async list(orgId, filter) {
       const where = filter.status ? 'org_id = ? AND status = ?' : 'org_id = ?';
       const args = filter.status ? [orgId, filter.status] : [orgId];

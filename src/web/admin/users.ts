@@ -1,7 +1,12 @@
-/** Users: search, add, edit, deactivate or reactivate, invite; export or erase a person's data (docs/privacy.md). */
+/**
+ * Users: search, add, edit, deactivate or reactivate, invite; a student's guardian contacts; a user's audit trail;
+ * export or erase a person's data (docs/privacy.md).
+ */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h } from '../lib/dom.js';
+import { showUserHistory } from './audit.js';
 import { jsonBody } from './fetch-all.js';
+import { openGuardians } from './guardians.js';
 import type { Page, User } from './types.js';
 
 const PAGE = 25;
@@ -35,6 +40,14 @@ function row(user: User): HTMLTableRowElement {
   const edit = h('button', { type: 'button', 'aria-label': `Edit ${user.name}` }, 'Edit');
   edit.addEventListener('click', () => startEditing(user));
   actions.append(edit);
+  if (user.role === 'student') {
+    const guardians = h('button', { type: 'button', 'aria-label': `Guardians of ${user.name}` }, 'Guardians');
+    guardians.addEventListener('click', () => {
+      byId('users-error').textContent = '';
+      openGuardians(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
+    });
+    actions.append(guardians);
+  }
   if (user.active) {
     actions.append(
       actionButton('Invite', user, async () => {
@@ -77,6 +90,9 @@ function row(user: User): HTMLTableRowElement {
       'danger',
     ),
   );
+  const history = h('button', { type: 'button', 'aria-label': `History of ${user.name}` }, 'History');
+  history.addEventListener('click', () => showUserHistory(user));
+  actions.append(history);
   return h(
     'tr',
     { 'data-user-id': user.id },

@@ -1,12 +1,12 @@
 /**
  * The teacher console's weekly timetable (docs/timetable.md): add a weekly meeting to the
- * subject chosen in the open form, with an optional room, list and edit the subject's meetings,
- * and see its next seven days, with the one tap for a meeting whose session is not created yet;
- * and the teacher's own session defaults.
+ * subject chosen in the open form, with an optional room, list, edit and delete the subject's
+ * meetings, and see its next seven days, with the one tap for a meeting whose session is not
+ * created yet and a way to call one day off; and the teacher's own session defaults.
  */
 import { POLICY_PRESETS, PRESET_LABELS, type PolicyPreset } from '../../shared/policy-presets.js';
-import { ApiError, apiJson } from './auth.js';
-import { byId, clockTime, errorText, h } from './dom.js';
+import { ApiError, apiFetch, apiJson } from './auth.js';
+import { announce, byId, clockTime, errorText, h } from './dom.js';
 
 interface TeacherSettings {
   timetableOpen: 'auto' | 'tap';
@@ -126,6 +126,23 @@ function updateText(u: MeetingUpdate): string {
   return parts.join(' ');
 }
 
+/** A button that asks first, then runs `act` and refreshes; a refusal goes to the panel's error line. */
+function confirmedButton(label: string, ariaLabel: string, question: string, act: () => Promise<unknown>, done: () => Promise<unknown>) {
+  const button = h('button', { type: 'button', class: 'danger', 'aria-label': ariaLabel }, label);
+  button.addEventListener('click', () => {
+    if (!confirm(question)) return;
+    button.disabled = true;
+    byId('timetable-error').textContent = '';
+    act()
+      .then(done)
+      .catch((err: unknown) => {
+        button.disabled = false;
+        byId('timetable-error').textContent = errorText(err);
+      });
+  });
+  return button;
+}
+
 async function renderUpcoming(subjectId: string): Promise<void> {
   const list = byId('upcoming-list');
   if (!subjectId) {
@@ -158,6 +175,20 @@ async function renderUpcoming(subjectId: string): Promise<void> {
             });
         });
         li.append(start);
+      }
+      if (u.state !== 'cancelled') {
+        li.append(
+          confirmedButton(
+            'Call off',
+            `Call off the meeting of ${when}`,
+            `Call off the meeting of ${when}? ${u.state === 'created' ? 'Its session is cancelled' : 'No session is created for it'}; the other weeks stay.`,
+            async () => {
+              await post(`/api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
+              announce(byId('meeting-status'), `The meeting of ${when} is called off.`);
+            },
+            () => renderUpcoming(subjectId),
+          ),
+        );
       }
       return li;
     }),
@@ -250,7 +281,18 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           setEditing(m);
           byId('meeting-weekday').focus();
         });
-        return h('li', { 'data-meeting': m.id }, h('span', {}, meetingLabel(m)), h('span', { class: 'muted' }, roomText(m)), edit);
+        const remove = confirmedButton(
+          'Delete',
+          `Delete the meeting of ${meetingLabel(m)}`,
+          `Delete the weekly meeting of ${meetingLabel(m)}? No more sessions are created for it; those already created stay as they are.`,
+          async () => {
+            await apiFetch(`/api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
+            if (editing?.id === m.id) setEditing(null);
+            announce(status, `The weekly meeting of ${meetingLabel(m)} is deleted.`);
+          },
+          refresh,
+        );
+        return h('li', { 'data-meeting': m.id }, h('span', {}, meetingLabel(m)), h('span', { class: 'muted' }, roomText(m)), edit, remove);
       }),
     );
   };

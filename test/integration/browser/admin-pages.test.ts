@@ -20,6 +20,7 @@ const HERE = { latitude: 48.8566, longitude: 2.3522, accuracy: 15 };
 const TABS = [
   'users',
   'import',
+  'oneroster',
   'subjects',
   'faces',
   'proposals',
@@ -28,6 +29,8 @@ const TABS = [
   'alerts',
   'organisation',
   'webhooks',
+  'outbox',
+  'audit',
 ] as const;
 
 /** 200 good students, then three bad rows (lines 202 to 204) whose numbers never get an account. */

@@ -194,4 +194,49 @@ describe('teacher console: weekly timetable (Chromium)', function () {
       await own.close();
     }
   });
+
+  it("calls off tomorrow's meeting, cancelling its session, and deletes the weekly meeting after a confirmation", async () => {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
+    const page = await context.newPage();
+    const questions: string[] = [];
+    let answer = true;
+    page.on('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void (answer ? dialog.accept() : dialog.dismiss());
+    });
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('#meeting-term option', { state: 'attached' });
+    const subjectId = await page.inputValue('#subject-select');
+    await page.selectOption('#meeting-weekday', String(isoWeekday(tomorrow)));
+    await page.fill('#meeting-start', '11:00');
+    await page.fill('#meeting-end', '12:00');
+    await page.click('#meeting-submit');
+    const row = page.locator(`#upcoming-list li[data-day="${tomorrow}"]`);
+    await row.getByRole('button', { name: /Start the session/ }).click();
+    await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
+
+    await row.getByRole('button', { name: /Call off the meeting of/ }).click();
+    await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="cancelled"]`);
+    expect(questions.at(-1)).to.match(/^Call off the meeting of .*\? Its session is cancelled/);
+    await page.waitForFunction(() => /is called off\./.test(document.getElementById('meeting-status')?.textContent ?? ''));
+    const sessions = await srv.store.sessions.list(org.id, { subjectId, fromDay: tomorrow, toDay: tomorrow, limit: 10, offset: 0 });
+    expect(sessions.items.map((s) => s.status)).to.deep.equal(['cancelled']);
+    expect(await row.getByRole('button', { name: /Call off/ }).count(), 'a called-off day offers no second call-off').to.equal(0);
+
+    const item = page.locator('#meeting-list li[data-meeting]');
+    const meetingId = (await item.getAttribute('data-meeting'))!;
+    // Answering "no" keeps the meeting.
+    answer = false;
+    await item.getByRole('button', { name: /Delete the meeting of/ }).click();
+    expect(questions.at(-1)).to.match(/^Delete the weekly meeting of .*\?/);
+    expect(await srv.store.timetable.getMeeting(org.id, meetingId)).to.not.equal(null);
+    answer = true;
+    await item.getByRole('button', { name: /Delete the meeting of/ }).click();
+    await page.locator('#meeting-list li', { hasText: 'No weekly meeting yet.' }).waitFor();
+    await page.waitForFunction(() => /is deleted\./.test(document.getElementById('meeting-status')?.textContent ?? ''));
+    expect(await srv.store.timetable.getMeeting(org.id, meetingId)).to.equal(null);
+    await expectAccessible(page, 'teacher timetable after a delete');
+  });
 });

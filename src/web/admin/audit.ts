@@ -1,0 +1,225 @@
+/**
+ * The audit trail (docs/reports.md): what was done to a user, what a user did, what changed in
+ * the organisation's settings or in a subject. GET /reports/audit answers oldest first; the page
+ * shows the newest entries first, so it starts from the last page of the answer.
+ */
+import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
+import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
+import { fetchAll } from './fetch-all.js';
+import type { Page, Subject, User } from './types.js';
+
+interface AuditEntry {
+  id: string;
+  entityType: string;
+  entityId: string;
+  sessionId: string | null;
+  actorId: string | null;
+  action: string;
+  from: unknown;
+  to: unknown;
+  reason: string | null;
+  ip: string | null;
+  at: string;
+}
+
+/** The values of the #audit-kind select. */
+type Kind = 'user' | 'actor' | 'organisation' | 'subject';
+
+const PAGE = 50;
+/** The query string of the selection shown (without paging). */
+let selection: URLSearchParams | null = null;
+let total = 0;
+/** Pages are counted back from the newest entry: the one shown ends before entry `end` (oldest first, from 0). */
+let end = 0;
+let orgId: string | null = null;
+const subjectsById = new Map<string, Subject>();
+/** Names of the users met in entries; null: erased since (GET /users/:id answers NOT_FOUND). */
+const names = new Map<string, Promise<string | null>>();
+
+function userName(id: string): Promise<string | null> {
+  let name = names.get(id);
+  if (!name) {
+    name = apiJson<User>(`/api/v1/users/${encodeURIComponent(id)}`).then(
+      (u) => `${u.name} (${u.email})`,
+      (err: unknown) => {
+        if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
+        // Not kept: a refusal such as RATE_LIMITED is asked again next time.
+        names.delete(id);
+        throw err;
+      },
+    );
+    names.set(id, name);
+  }
+  return name;
+}
+
+const kind = (): Kind => byId<HTMLSelectElement>('audit-kind').value as Kind;
+
+function showFields(): void {
+  const k = kind();
+  show(byId('audit-user-field'), k === 'user' || k === 'actor');
+  show(byId('audit-subject-field'), k === 'subject');
+  byId<HTMLInputElement>('audit-user').required = k === 'user' || k === 'actor';
+}
+
+/** The one user whose email or student number is `text`, or the only one the search finds. */
+async function findUser(text: string): Promise<User> {
+  const page = await apiJson<Page<User>>(`/api/v1/users?${new URLSearchParams({ q: text, limit: '10', offset: '0' })}`);
+  const wanted = text.toLowerCase();
+  const exact = page.items.filter((u) => u.email.toLowerCase() === wanted || (u.studentNumber ?? '').toLowerCase() === wanted);
+  const [only] = exact.length === 1 ? exact : page.items.length === 1 ? page.items : [];
+  if (only) return only;
+  throw new Error(
+    page.total === 0 ? `No user matches "${text}".` : `${page.total} users match "${text}": type the email or the student number.`,
+  );
+}
+
+/** The selector of GET /reports/audit for the form's choice, and a heading for it. */
+async function selectorOf(): Promise<[URLSearchParams, string]> {
+  const k = kind();
+  if (k === 'organisation') {
+    orgId ??= (await apiJson<{ id: string }>('/api/v1/organisation')).id;
+    return [new URLSearchParams({ entityType: 'organisation', entityId: orgId }), 'Changes to the organisation'];
+  }
+  if (k === 'subject') {
+    const id = byId<HTMLSelectElement>('audit-subject').value;
+    const subject = subjectsById.get(id);
+    if (!subject) throw new Error('Choose a subject.');
+    return [new URLSearchParams({ entityType: 'subject', entityId: id }), `Changes to ${subject.code} ${subject.name}`];
+  }
+  const user = await findUser(byId<HTMLInputElement>('audit-user').value.trim());
+  names.set(user.id, Promise.resolve(`${user.name} (${user.email})`));
+  return k === 'actor'
+    ? [new URLSearchParams({ actorId: user.id }), `What ${user.name} did`]
+    : [new URLSearchParams({ entityType: 'user', entityId: user.id }), `Changes to ${user.name}`];
+}
+
+/** "field: before → after" for each field an entry changed. */
+function changeText(from: unknown, to: unknown): string {
+  const obj = (v: unknown): Record<string, unknown> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  const value = (v: unknown): string => {
+    if (v === undefined) return '–';
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  };
+  const before = obj(from);
+  const after = obj(to);
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  if (keys.length === 0) return from === null && to === null ? '' : `${value(from ?? undefined)} → ${value(to ?? undefined)}`;
+  return keys.map((k) => `${k}: ${value(before[k])} → ${value(after[k])}`).join('; ');
+}
+
+async function aboutText(e: AuditEntry): Promise<string> {
+  if (e.entityType === 'organisation') return 'The organisation';
+  if (e.entityType === 'subject') {
+    const s = subjectsById.get(e.entityId);
+    return s ? `Subject ${s.code}` : `Subject ${e.entityId}`;
+  }
+  if (e.entityType === 'user') return (await userName(e.entityId)) ?? `An erased user (${e.entityId})`;
+  return `${e.entityType[0]?.toUpperCase() ?? ''}${e.entityType.slice(1)} ${e.entityId}`;
+}
+
+async function row(e: AuditEntry): Promise<HTMLTableRowElement> {
+  const who = e.actorId === null ? 'The server' : ((await userName(e.actorId)) ?? `An erased user (${e.actorId})`);
+  return h(
+    'tr',
+    { 'data-audit-id': e.id },
+    h('th', { scope: 'row' }, h('time', { datetime: e.at }, dateTime(e.at))),
+    h('td', {}, h('code', {}, e.action)),
+    h('td', { class: 'wrap' }, who),
+    h('td', { class: 'wrap' }, await aboutText(e)),
+    h('td', { class: 'wrap' }, changeText(e.from, e.to)),
+    h('td', { class: 'wrap' }, e.reason ?? ''),
+  );
+}
+
+/** Shows the page ending before `end`; `fetched` when the caller already holds it. */
+async function render(fetched?: Page<AuditEntry>): Promise<void> {
+  if (!selection) return;
+  const start = Math.max(0, end - PAGE);
+  const params = new URLSearchParams(selection);
+  params.set('limit', String(Math.max(1, end - start)));
+  params.set('offset', String(start));
+  const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}`));
+  // Entries made meanwhile raise the total: "Newer entries" then leads to them.
+  total = Math.max(total, page.total);
+  const rows = await Promise.all(page.items.slice().reverse().map(row));
+  byId('audit-body').replaceChildren(...rows);
+  // Counted from the newest: entry 1 is the latest change.
+  const heading = byId('audit-heading').textContent ?? '';
+  byId('audit-caption').textContent =
+    page.items.length === 0
+      ? `${heading}: no entries.`
+      : `${heading}: entries ${total - start - page.items.length + 1} to ${total - start} of ${total}, newest first`;
+  byId<HTMLButtonElement>('audit-newer').disabled = end >= total;
+  byId<HTMLButtonElement>('audit-older').disabled = start === 0;
+  show(byId('audit-results'), true);
+}
+
+async function search(): Promise<void> {
+  const [params, heading] = await selectorOf();
+  // The oldest page first, which also gives the total; when there is more, the newest page.
+  const first = await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
+  selection = params;
+  total = first.total;
+  end = total;
+  byId('audit-heading').textContent = heading;
+  await render(total <= PAGE ? first : undefined);
+  announce(byId('audit-status'), total === 0 ? 'No entries.' : `${total} entr${total === 1 ? 'y' : 'ies'} found.`);
+}
+
+/** The subjects for the subject filter; reloaded each time the section is shown. */
+export async function loadAudit(): Promise<void> {
+  const subjects = await fetchAll<Subject>('/api/v1/subjects');
+  subjectsById.clear();
+  for (const s of subjects) subjectsById.set(s.id, s);
+  const select = byId<HTMLSelectElement>('audit-subject');
+  const chosen = select.value;
+  select.replaceChildren(...subjects.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)));
+  if (subjectsById.has(chosen)) select.value = chosen;
+}
+
+/** Opens the section on what was done to `user` (the History button of the users table). */
+export function showUserHistory(user: User): void {
+  byId<HTMLSelectElement>('audit-kind').value = 'user';
+  byId<HTMLInputElement>('audit-user').value = user.email;
+  showFields();
+  location.hash = 'audit';
+  byId<HTMLFormElement>('audit-form').requestSubmit();
+}
+
+export function bindAudit(): void {
+  const error = byId('audit-error');
+  const fail = (err: unknown) => (error.textContent = errorText(err));
+  const run = (step: () => Promise<void>) => {
+    error.textContent = '';
+    step().catch(fail);
+  };
+  byId('audit-kind').addEventListener('change', showFields);
+  showFields();
+  byId<HTMLFormElement>('audit-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    run(search);
+  });
+  byId('audit-older').addEventListener('click', () =>
+    run(async () => {
+      end = Math.max(0, end - PAGE);
+      await render();
+    }),
+  );
+  byId('audit-newer').addEventListener('click', () =>
+    run(async () => {
+      end = Math.min(total, end + PAGE);
+      await render();
+    }),
+  );
+  byId('audit-csv').addEventListener('click', () =>
+    run(async () => {
+      if (!selection) return;
+      const res = await apiFetch(`/api/v1/reports/audit.csv?${selection}`);
+      downloadBlob('audit.csv', await res.blob());
+      announce(byId('audit-status'), 'Downloaded the entries as CSV.');
+    }),
+  );
+}

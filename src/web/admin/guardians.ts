@@ -1,0 +1,139 @@
+/**
+ * One student's guardian contacts (docs/absences.md), opened from the student's row of the
+ * users table: edited as one list and saved whole (PUT /users/{id}/guardians replaces it; an
+ * empty list removes every contact).
+ */
+import { ApiError, apiJson } from '../lib/auth.js';
+import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { jsonBody } from './fetch-all.js';
+import type { User } from './types.js';
+
+interface Contact {
+  name: string;
+  relation: string;
+  email: string;
+  language: string;
+  unsubscribed?: string[];
+}
+
+/** MAX_GUARDIANS of the server. */
+const MAX = 10;
+const UNSUBSCRIBED_TEXT: Record<string, string> = { alert: 'alerts', digest: 'digests' };
+let student: User | null = null;
+let added = 0;
+
+function input(name: keyof Contact, value: string, label: string, attrs: Record<string, string | number | boolean>): HTMLInputElement {
+  return h('input', { type: 'text', name, value, required: true, 'aria-label': label, ...attrs });
+}
+
+function row(c: Contact): HTMLTableRowElement {
+  // Ids only name each input for screen readers; the order of rows is what is saved.
+  const n = (added += 1);
+  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove the contact ${c.name || n}` }, 'Remove');
+  const tr = h(
+    'tr',
+    {},
+    h('td', {}, input('name', c.name, `Name ${n}`, { maxlength: 200 })),
+    h('td', {}, input('relation', c.relation, `Relation ${n}`, { maxlength: 50, placeholder: 'mother, father, guardian…' })),
+    h('td', {}, input('email', c.email, `Email ${n}`, { type: 'email', maxlength: 320, spellcheck: 'false' })),
+    h(
+      'td',
+      {},
+      input('language', c.language, `Language ${n}`, {
+        maxlength: 35,
+        size: 5,
+        pattern: '[a-z]{2,3}(-[A-Za-z0-9]{2,8})*',
+        title: 'A language tag such as en, fr or pt-BR',
+        spellcheck: 'false',
+      }),
+    ),
+    h('td', {}, (c.unsubscribed ?? []).map((u) => UNSUBSCRIBED_TEXT[u] ?? u).join(', ')),
+    h('td', {}, remove),
+  );
+  remove.addEventListener('click', () => {
+    tr.remove();
+    updateAdd();
+    byId('guardian-add').focus();
+  });
+  return tr;
+}
+
+function updateAdd(): void {
+  const count = byId('guardian-body').children.length;
+  byId<HTMLButtonElement>('guardian-add').disabled = count >= MAX;
+  byId('guardian-caption').textContent = count === 0 ? 'No contacts' : `${count} contact${count === 1 ? '' : 's'}`;
+}
+
+function read(): Contact[] {
+  const value = (tr: Element, name: string) => tr.querySelector<HTMLInputElement>(`input[name="${name}"]`)!.value.trim();
+  return Array.from(byId('guardian-body').querySelectorAll('tr'), (tr) => ({
+    name: value(tr, 'name'),
+    relation: value(tr, 'relation'),
+    email: value(tr, 'email'),
+    language: value(tr, 'language') || 'en',
+  }));
+}
+
+function render(items: Contact[]): void {
+  byId('guardian-body').replaceChildren(...items.map(row));
+  updateAdd();
+}
+
+/** Opens the panel on `user`'s contacts (the Guardians button of a student's row). */
+export async function openGuardians(user: User): Promise<void> {
+  student = user;
+  byId('guardian-error').textContent = '';
+  byId('guardian-status').textContent = '';
+  const { items } = await apiJson<{ items: Contact[] }>(`/api/v1/users/${encodeURIComponent(user.id)}/guardians`);
+  byId('guardians-title').textContent = `Guardian contacts of ${user.name}`;
+  render(items);
+  show(byId('guardians-panel'), true);
+  byId('guardians-title').focus();
+}
+
+export function bindGuardians(): void {
+  byId('guardians-max').textContent = String(MAX);
+  byId('guardian-add').addEventListener('click', () => {
+    const tr = row({ name: '', relation: '', email: '', language: 'en' });
+    byId('guardian-body').append(tr);
+    updateAdd();
+    tr.querySelector('input')?.focus();
+  });
+  byId('guardian-close').addEventListener('click', () => {
+    show(byId('guardians-panel'), false);
+    student = null;
+  });
+  byId<HTMLFormElement>('guardian-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const error = byId('guardian-error');
+    error.textContent = '';
+    byId('guardian-status').textContent = '';
+    if (!student) return;
+    const { id, name } = student;
+    const contacts = read();
+    apiJson<{ items: Contact[] }>(`/api/v1/users/${encodeURIComponent(id)}/guardians`, jsonBody('PUT', { contacts }))
+      .then(({ items }) => {
+        render(items);
+        announce(
+          byId('guardian-status'),
+          items.length === 0 ? `${name} has no guardian contacts now.` : `Saved ${items.length} contact(s) of ${name}.`,
+        );
+      })
+      .catch((err: unknown) => (error.textContent = problemText(err)));
+  });
+}
+
+/**
+ * A refusal in words. The server names a refused field by its path ("contacts.1.email" in
+ * `details.issues`); the table's reader counts rows from 1.
+ */
+function problemText(err: unknown): string {
+  const issues = err instanceof ApiError ? err.body.details?.['issues'] : undefined;
+  if (!Array.isArray(issues) || issues.length === 0) return errorText(err);
+  return (issues as Array<{ path: string; message: string }>)
+    .map(({ path, message }) => {
+      const field = /^contacts\.(\d+)\.(\w+)$/.exec(path);
+      return field ? `Row ${Number(field[1]) + 1}, ${field[2]}: ${message}` : `${path}: ${message}`;
+    })
+    .join(' ');
+}

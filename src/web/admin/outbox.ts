@@ -1,0 +1,98 @@
+/**
+ * The email outbox (docs/notifications.md): each notification email with its status, attempts
+ * and the SMTP server's last answer. The server retries by itself; an email failed for good can
+ * be sent again (POST /outbox/{id}/retry) once the cause is fixed.
+ */
+import { apiJson } from '../lib/auth.js';
+import { announce, byId, dateTime, errorText, h } from '../lib/dom.js';
+import type { Page } from './types.js';
+
+interface OutboxRow {
+  id: string;
+  category: string;
+  to: string;
+  subject: string;
+  status: 'queued' | 'sending' | 'sent' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+const PAGE = 50;
+let offset = 0;
+
+const CATEGORY_TEXT: Record<string, string> = { alert: 'Alert', digest: 'Digest' };
+
+function statusText(m: OutboxRow): string {
+  if (m.status === 'sent') return `Sent ${dateTime(m.sentAt)}`;
+  if (m.status === 'failed') return 'Failed for good';
+  if (m.status === 'sending') return 'Sending';
+  return m.attempts === 0 ? 'Queued' : `Queued, next attempt ${dateTime(m.nextAttemptAt)}`;
+}
+
+function retryButton(m: OutboxRow): HTMLButtonElement {
+  const button = h('button', { type: 'button', 'aria-label': `Send again the email to ${m.to}: ${m.subject}` }, 'Send again');
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    byId('outbox-error').textContent = '';
+    apiJson<OutboxRow>(`/api/v1/outbox/${encodeURIComponent(m.id)}/retry`, { method: 'POST' })
+      .then(async () => {
+        await loadOutbox();
+        announce(byId('outbox-live'), `The email to ${m.to} is queued again.`);
+      })
+      .catch((err: unknown) => {
+        button.disabled = false;
+        byId('outbox-error').textContent = errorText(err);
+      });
+  });
+  return button;
+}
+
+function row(m: OutboxRow): HTMLTableRowElement {
+  return h(
+    'tr',
+    { 'data-mail-id': m.id, 'data-status': m.status },
+    h('th', { scope: 'row' }, h('time', { datetime: m.createdAt }, dateTime(m.createdAt))),
+    h('td', { class: 'wrap' }, m.to),
+    h('td', { class: 'wrap' }, m.subject),
+    h('td', {}, CATEGORY_TEXT[m.category] ?? m.category),
+    h('td', {}, statusText(m)),
+    h('td', {}, String(m.attempts)),
+    h('td', { class: 'wrap' }, m.lastError ?? ''),
+    h('td', {}, m.status === 'failed' ? retryButton(m) : ''),
+  );
+}
+
+export async function loadOutbox(): Promise<void> {
+  const status = byId<HTMLSelectElement>('outbox-status').value;
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
+  if (status) params.set('status', status);
+  const page = await apiJson<Page<OutboxRow>>(`/api/v1/outbox?${params}`);
+  byId('outbox-body').replaceChildren(...page.items.map(row));
+  const text =
+    page.items.length === 0 ? 'No emails.' : `Emails ${offset + 1} to ${offset + page.items.length} of ${page.total}, newest first`;
+  byId('outbox-caption').textContent = text;
+  announce(byId('outbox-live'), text);
+  byId<HTMLButtonElement>('outbox-prev').disabled = offset === 0;
+  byId<HTMLButtonElement>('outbox-next').disabled = offset + PAGE >= page.total;
+}
+
+export function bindOutbox(): void {
+  const reload = () => void loadOutbox().catch((err: unknown) => (byId('outbox-error').textContent = errorText(err)));
+  byId<HTMLFormElement>('outbox-filter').addEventListener('submit', (event) => {
+    event.preventDefault();
+    byId('outbox-error').textContent = '';
+    offset = 0;
+    reload();
+  });
+  byId('outbox-prev').addEventListener('click', () => {
+    offset = Math.max(0, offset - PAGE);
+    reload();
+  });
+  byId('outbox-next').addEventListener('click', () => {
+    offset += PAGE;
+    reload();
+  });
+}

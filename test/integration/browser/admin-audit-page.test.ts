@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { seedDemo } from '../../../src/domain/seed.js';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { User } from '../../../src/domain/ports/users.js';
+import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
+import { startTestServer, type TestServer } from '../../support/http.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
+
+// The admin console's audit trail: what was done to a user (newest first, paged back), what a
+// user did, what changed in the organisation's settings; opened from a user's row too.
+
+describe('admin console: audit trail (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let org: Organisation;
+  let admin: User;
+  let student: User;
+
+  before(async () => {
+    await ensurePagesBuilt('admin.js');
+    srv = await startTestServer();
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
+    org = (await srv.store.organisations.getBySlug('demo'))!;
+    admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+    student = (await srv.store.users.getByEmail(org.id, 'student07@demo.school'))!;
+    // 60 renames of one student a minute apart (more than one page of 50), then one by the system.
+    const start = Date.parse('2026-03-02T08:00:00Z');
+    for (let n = 1; n <= 60; n += 1) {
+      await srv.store.audit.append({
+        orgId: org.id,
+        entityType: 'user',
+        entityId: student.id,
+        sessionId: null,
+        actorId: admin.id,
+        action: 'user.update',
+        from: { name: `Name ${n - 1}` },
+        to: { name: `Name ${n}` },
+        reason: null,
+        ip: '203.0.113.9',
+        at: new Date(start + n * 60_000),
+      });
+    }
+    await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'user',
+      entityId: student.id,
+      sessionId: null,
+      actorId: null,
+      action: 'tokens.purge',
+      from: null,
+      to: null,
+      reason: 'expired',
+      ip: null,
+      at: new Date(start + 61 * 60_000),
+    });
+    await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'organisation',
+      entityId: org.id,
+      sessionId: null,
+      actorId: admin.id,
+      action: 'organisation.update',
+      from: { timezone: 'UTC' },
+      to: { timezone: 'Europe/Paris' },
+      reason: null,
+      ip: null,
+      at: new Date(start + 62 * 60_000),
+    });
+    browser = await launchChromium();
+    ({ context, page } = await openAdminPage(browser, srv.baseUrl));
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  const actions = () => page.locator('#audit-body td:nth-child(2)').allTextContents();
+  const changes = () => page.locator('#audit-body td:nth-child(5)').allTextContents();
+
+  it('lists what was done to a user, newest first, and pages back to the oldest; the CSV holds the same entries', async () => {
+    await showSection(page, 'audit');
+    await page.selectOption('#audit-kind', 'user');
+    await page.fill('#audit-user', 'student07@demo.school');
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() => /61 entries found/.test(document.getElementById('audit-status')?.textContent ?? ''));
+    expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07: entries 1 to 50 of 61, newest first');
+    expect(await page.locator('#audit-body tr').count()).to.equal(50);
+    const first = page.locator('#audit-body tr').first();
+    expect(await first.locator('td').allTextContents()).to.deep.equal([
+      'tokens.purge',
+      'The server',
+      'Student 07 (student07@demo.school)',
+      '',
+      'expired',
+    ]);
+    expect((await changes())[1]).to.equal('name: Name 59 → Name 60');
+    expect(await page.isDisabled('#audit-newer')).to.equal(true);
+    expect(await page.locator('#audit-body td:nth-child(3)').nth(1).textContent()).to.equal('Demo Admin (admin@demo.school)');
+
+    await page.click('#audit-older');
+    await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length === 11);
+    expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07: entries 51 to 61 of 61, newest first');
+    expect((await changes()).at(-1)).to.equal('name: Name 0 → Name 1');
+    expect(await page.isDisabled('#audit-older')).to.equal(true);
+    await page.click('#audit-newer');
+    await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length === 50);
+    expect((await actions())[0]).to.equal('tokens.purge');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(lines).to.have.length(62);
+    expect(lines[0]).to.match(/^at,entityType,entityId/);
+    await expectAccessible(page, 'audit trail');
+    await screenshotAdmin(page, 'audit-entries');
+  });
+
+  it('lists what a user did and what changed in the organisation; an unknown user is said in words', async () => {
+    await showSection(page, 'audit');
+    await page.selectOption('#audit-kind', 'actor');
+    await page.fill('#audit-user', 'admin@demo.school');
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /What Demo Admin did: entries 1 to 50 of 61/.test(document.getElementById('audit-caption')?.textContent ?? ''),
+    );
+    expect((await actions())[0]).to.equal('organisation.update');
+
+    await page.selectOption('#audit-kind', 'organisation');
+    expect(await page.isHidden('#audit-user-field')).to.equal(true);
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /Changes to the organisation: entries 1 to 1 of 1/.test(document.getElementById('audit-caption')?.textContent ?? ''),
+    );
+    expect(await changes()).to.deep.equal(['timezone: UTC → Europe/Paris']);
+
+    await page.selectOption('#audit-kind', 'user');
+    await page.fill('#audit-user', 'nobody@demo.school');
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('audit-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#audit-error')).to.equal('No user matches "nobody@demo.school".');
+  });
+
+  it("opens a user's history from the History button of their row", async () => {
+    await showSection(page, 'users');
+    await page.fill('#user-q', 'student07');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body button[aria-label="History of Student 07"]');
+    await page.waitForSelector('#tab-audit:not([hidden])');
+    await page.waitForFunction(() =>
+      /Changes to Student 07: entries 1 to 50 of 61/.test(document.getElementById('audit-caption')?.textContent ?? ''),
+    );
+  });
+});

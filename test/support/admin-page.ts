@@ -1,0 +1,30 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot } from '../../scripts/lib/repo-root.js';
+import { DEMO_PASSWORDS } from '../../src/domain/seed.js';
+import { logIn } from './browser.js';
+
+const SHOTS = path.join(repoRoot(import.meta.url), 'test-results', 'screenshots', 'admin');
+
+/** The demo admin, logged in on /admin.html in a fresh context (closed by the caller); CSP bypassed for axe-core. */
+export async function openAdminPage(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1366, height: 900 }, timezoneId: 'UTC', bypassCSP: true });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  await page.goto('/admin.html#users');
+  await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+  return { context, page };
+}
+
+/** Shows one section of the admin console, as its address fragment does. */
+export async function showSection(page: Page, section: string): Promise<void> {
+  await page.evaluate((s) => (location.hash = s), section);
+  await page.waitForSelector(`#tab-${section}:not([hidden])`);
+}
+
+/** A full-page screenshot beside the admin console's others, for a reviewer's eye (test-results/screenshots/admin). */
+export async function screenshotAdmin(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}-laptop.png`), fullPage: true });
+}
