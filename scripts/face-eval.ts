@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
-import type { AnalysedFace, EmbedderOptions } from '../src/domain/face/face-types.js';
+import { EMBEDDER_NAMES, type AnalysedFace, type EmbedderOptions } from '../src/domain/face/face-types.js';
 import {
   accuracyAt,
   bestThreshold,
@@ -30,6 +30,9 @@ import {
 } from '../src/face/eval-metrics.js';
 import { distance } from '../src/domain/face/matching.js';
 import { repoRoot } from './lib/repo-root.js';
+import { z } from 'zod';
+
+const EmbedderNameSchema = z.enum(EMBEDDER_NAMES);
 
 interface Pair {
   a: string;
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     landmarks: { type: 'string' },
     'no-flip': { type: 'boolean', default: false },
     'faceres-weight': { type: 'string' },
+    embedder: { type: 'string' },
     save: { type: 'string' },
     distances: { type: 'string' },
   },
@@ -66,6 +70,7 @@ const images = [...new Set(limited.flatMap((p) => [p.a, p.b]))];
 const embedder: Partial<EmbedderOptions> = {};
 if (args.landmarks === 'mesh' || args.landmarks === 'keypoints') embedder.landmarks = args.landmarks;
 if (args['no-flip']) embedder.flip = false;
+if (args.embedder !== undefined) embedder.model = EmbedderNameSchema.parse(args.embedder);
 if (args['faceres-weight'] !== undefined) embedder.faceresWeight = Number(args['faceres-weight']);
 
 const config = { ...loadFaceConfig(process.env), poolSize: Number(args.threads), taskTimeoutMs: 120_000 };

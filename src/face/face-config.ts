@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { AnalyserSettings } from '../domain/face/face-types.js';
+import { EMBEDDER_NAMES, type AnalyserSettings, type EmbedderName } from '../domain/face/face-types.js';
 import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domain/face/matching.js';
 
 /**
@@ -23,6 +23,9 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domai
  *   0.415 (99.1%); the 1%-FAR point 0.416. At 0.40, 6 of 1,100 different-person pairs (0.5%) and
  *   98% of same-person pairs are 'confident'; beyond 0.48 fall 1 of 1,096 same-person pairs and
  *   92.5% of different-person ones; the rest goes to the teacher.
+ * - FACE_EMBEDDER (faceapi-resnet128): the recognition net (docs/face.md "Embedders"). Its name
+ *   is the model id stored with every enrolment; after a change, enrolments made with the old
+ *   one are reported for re-enrolment (FACE_REENROL_NEEDED) and never compared.
  * - FACE_KEEP_PHOTOS (false): store enrolment photos besides their embeddings.
  * - FACE_SELF_ENROLMENT (direct): what a student's own upload does. `direct`: their first
  *   enrolment applies at once, a later one is a proposal for an admin; `approval`: every upload
@@ -54,6 +57,7 @@ const FaceEnvSchema = z
     FACE_MAX_FACES: int(1, 500).default(60),
     FACE_CONFIDENT_DISTANCE: num(0, 2).default(DEFAULT_CONFIDENT_DISTANCE),
     FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
+    FACE_EMBEDDER: z.enum(EMBEDDER_NAMES).default('faceapi-resnet128'),
     FACE_KEEP_PHOTOS: bool.default(false),
     FACE_SELF_ENROLMENT: z.enum(SELF_ENROLMENT_MODES).default('direct'),
     FACE_CONSENT_REQUIRED: bool.default(true),
@@ -76,6 +80,8 @@ export interface FaceConfig {
   /** Most faces analysed in one class photo (mode 'all'). */
   maxFaces: number;
   thresholds: { confident: number; uncertain: number };
+  /** The recognition net (FACE_EMBEDDER). */
+  embedder: EmbedderName;
   keepPhotos: boolean;
   selfEnrolment: SelfEnrolmentMode;
   /** Face references and selfie matching need a recorded consent (FACE_CONSENT_REQUIRED). */
@@ -114,6 +120,7 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
     },
     maxFaces: e.FACE_MAX_FACES,
     thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
+    embedder: e.FACE_EMBEDDER,
     keepPhotos: e.FACE_KEEP_PHOTOS,
     selfEnrolment: e.FACE_SELF_ENROLMENT,
     consentRequired: e.FACE_CONSENT_REQUIRED,
