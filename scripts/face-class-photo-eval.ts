@@ -103,7 +103,9 @@ const faceOf = (g: string, who: string): { index: number; face: AnalysedFace } |
   return best;
 };
 
-console.log(`class-photo  ${engine.backend} ${engine.modelId} (${engine.modelVersion}); bands confident ≤ ${t.confident}, uncertain ≤ ${t.uncertain}`);
+console.log(
+  `class-photo  ${engine.backend} ${engine.modelId} (${engine.modelVersion}); bands confident ≤ ${t.confident}, uncertain ≤ ${t.uncertain}`,
+);
 console.log(`enrolled     ${candidates.map((c) => `${c.id} (${c.embeddings.length})`).join(', ')}; + pitt from the other group photo`);
 for (const g of GROUPS) {
   const r = analysed.get(g)!;
@@ -119,14 +121,19 @@ for (const g of GROUPS) {
   const truth = new Map(KNOWN[g]!.flatMap((k) => (faceOf(g, k.who) ? [[faceOf(g, k.who)!.index, k.who] as const] : [])));
   const lines = assignments.map((a) => {
     const expected = truth.get(a.face);
-    const verdict = expected === undefined ? 'unknown person: a false match' : expected === a.candidateId ? 'right' : `wrong (is ${expected})`;
+    const verdict =
+      expected === undefined ? 'unknown person: a false match' : expected === a.candidateId ? 'right' : `wrong (is ${expected})`;
     return `face ${a.face} -> ${a.candidateId} ${a.band} d=${a.distance.toFixed(3)} (${verdict})`;
   });
   const missed = [...truth.entries()].filter(([face, who]) => !assignments.some((a) => a.face === face && a.candidateId === who));
   console.log(
     `${g.padEnd(24)} ${r.faces.length} faces found (${tooSmall.filter(Boolean).length} too small), ${assignments.length} matched: ${lines.join('; ') || 'none'}` +
       `; known people not matched: ${missed.map(([face, who]) => `${who} (face ${face})`).join(', ') || 'none'}` +
-      `; known people not detected: ${KNOWN[g]!.filter((k) => !faceOf(g, k.who)).map((k) => k.who).join(', ') || 'none'}`,
+      `; known people not detected: ${
+        KNOWN[g]!.filter((k) => !faceOf(g, k.who))
+          .map((k) => k.who)
+          .join(', ') || 'none'
+      }`,
   );
 }
 await pool.close();

@@ -44,7 +44,8 @@ const sa = line('A', a),
 for (const w of args.weights.split(',').map(Number)) {
   const fused = a.map((p, i) => {
     const q = b[i]!;
-    const distance = p.distance === null || q.distance === null ? null : Math.sqrt(w * (p.distance / sa) ** 2 + (1 - w) * (q.distance / sb) ** 2);
+    const distance =
+      p.distance === null || q.distance === null ? null : Math.sqrt(w * (p.distance / sa) ** 2 + (1 - w) * (q.distance / sb) ** 2);
     return { ...p, distance };
   });
   line(`A·${w} + B·${(1 - w).toFixed(2)}`, fused);

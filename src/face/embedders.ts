@@ -104,7 +104,9 @@ class FacepluginFeature implements ChipEmbedder {
       for (let p = 0; p < plane; p++) {
         for (let ch = 0; ch < 3; ch++) nchw[ch * plane + p] = (c[p * 3 + ch]! - 127) / 128;
       }
-      const result = await this.session.run({ [this.session.inputNames[0]!]: new this.ort.Tensor('float32', nchw, [1, 3, ARC_CHIP_SIZE, ARC_CHIP_SIZE]) });
+      const result = await this.session.run({
+        [this.session.inputNames[0]!]: new this.ort.Tensor('float32', nchw, [1, 3, ARC_CHIP_SIZE, ARC_CHIP_SIZE]),
+      });
       out.push(Float32Array.from(result[this.session.outputNames[0]!]!.data as Float32Array));
     }
     return averaged(out);

@@ -26,7 +26,12 @@ const missing = OPT_IN_PACKAGES.filter((name) => {
 
 describe('face pool with FACE_EMBEDDER=faceplugin-feature (real models)', function () {
   this.timeout(120_000);
-  const config: FaceConfig = { ...loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature' }), poolSize: 1, maxQueue: 4, taskTimeoutMs: 60_000 };
+  const config: FaceConfig = {
+    ...loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature' }),
+    poolSize: 1,
+    maxQueue: 4,
+    taskTimeoutMs: 60_000,
+  };
   let pool: FacePool;
   const photo = (name: string) => readFileSync(path.join(FACES_DIR!, 'photos', name));
   const lfw = (name: string, n: number) => path.join(FACES_DIR!, 'lfw-devtrain', name, `${name}_${String(n).padStart(4, '0')}.jpg`);
@@ -66,7 +71,9 @@ describe('face pool with FACE_EMBEDDER=faceplugin-feature (real models)', functi
   it('accepts photos of the same person in the confident band', async () => {
     expect(band(await face(photo('img1.jpg')), await face(photo('img2.jpg')))).to.equal('confident');
     expect(band(await face(photo('img13.jpg')), await face(photo('img14.jpg')))).to.equal('confident');
-    expect(band(await face(readFileSync(lfw('Aaron_Peirsol', 1))), await face(readFileSync(lfw('Aaron_Peirsol', 2))))).to.equal('confident');
+    expect(band(await face(readFileSync(lfw('Aaron_Peirsol', 1))), await face(readFileSync(lfw('Aaron_Peirsol', 2))))).to.equal(
+      'confident',
+    );
   });
 
   it('puts different people in the mismatch band', async () => {

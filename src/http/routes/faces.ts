@@ -25,7 +25,9 @@ const EnrolmentStatusSchema = z
     updatedAt: z.date().nullable(),
     reenrolNeeded: z
       .boolean()
-      .describe('The enrolment was made with another face model than the one running (FACE_EMBEDDER): it is not used until the student is enrolled again'),
+      .describe(
+        'The enrolment was made with another face model than the one running (FACE_EMBEDDER): it is not used until the student is enrolled again',
+      ),
     proposal: ProposalSummarySchema.nullable().describe(
       'A replacement waiting for an admin; the enrolment above stays in force until it is approved',
     ),

@@ -368,7 +368,14 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
         'reenrolNeeded',
         'proposal',
       );
-      expect(after).to.include({ enrolled: true, modelId: 'fake', modelVersion: '1', photoCount: 2, photosKept: true, reenrolNeeded: false });
+      expect(after).to.include({
+        enrolled: true,
+        modelId: 'fake',
+        modelVersion: '1',
+        photoCount: 2,
+        photosKept: true,
+        reenrolNeeded: false,
+      });
       expect(after.updatedAt).to.be.instanceOf(Date);
     });
 
