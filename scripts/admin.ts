@@ -14,16 +14,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BcryptPasswordHasher } from '../src/adapters/bcrypt-password-hasher.js';
+import { createApplication } from '../src/app.js';
 import type { Config } from '../src/config.js';
 import { systemActor } from '../src/domain/actor.js';
 import { AppError } from '../src/shared/app-error.js';
 import { BUNDLE_FILES, type Bundle } from '../src/domain/oneroster/bundle.js';
-import { OneRosterImport } from '../src/domain/oneroster/oneroster-import.js';
-import { SubjectService } from '../src/domain/subjects/subject-service.js';
-import { OrganisationService, type OrganisationView } from '../src/domain/organisations/organisation-service.js';
+import type { OrganisationView } from '../src/domain/organisations/organisation-service.js';
+import type { Services } from '../src/domain/services.js';
+import { createLogger } from '../src/logger.js';
 import { normaliseEmail } from '../src/domain/users/public-user.js';
-import { UserService } from '../src/domain/users/user-service.js';
 import { createStore } from '../src/store/index.js';
 import { readToolConfig, UsageError } from './lib/tool-config.js';
 import type { Store } from '../src/domain/ports/store.js';
@@ -177,17 +176,8 @@ function readBundle(dir: string): Bundle {
 }
 
 /** Exit code 1 when some row was refused (the run itself went through). */
-async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, config: Config): Promise<number | void> {
-  const clock = () => new Date();
-  const organisations = new OrganisationService({ store, clock });
-  // This process has no sockets to tell: the running nodes see a changed account or organisation
-  // at the next socket command (they re-read it from the store, src/realtime/current-actor.ts).
-  const users = new UserService({
-    store,
-    passwords: new BcryptPasswordHasher(config.bcryptCost),
-    clock,
-    events: { publish: () => undefined },
-  });
+async function run(command: Exclude<Command, { kind: 'help' }>, services: Services, store: Store, config: Config): Promise<number | void> {
+  const { organisations, users } = services;
   const out = (line: string) => process.stdout.write(`${line}\n`);
 
   switch (command.kind) {
@@ -244,13 +234,7 @@ async function run(command: Exclude<Command, { kind: 'help' }>, store: Store, co
     }
     case 'oneroster import': {
       const org = await organisations.getBySlug(command.org);
-      const importer = new OneRosterImport({
-        store,
-        users,
-        subjects: new SubjectService({ store, clock, events: { publish: () => undefined } }),
-        clock,
-      });
-      const report = await importer.run(systemActor(org.id, TOOL), readBundle(command.dir), { dryRun: command.dryRun });
+      const report = await services.oneRosterImport.run(systemActor(org.id, TOOL), readBundle(command.dir), { dryRun: command.dryRun });
       out(`${command.dryRun ? 'dry run (nothing written)' : 'imported'} into ${org.slug}`);
       for (const file of BUNDLE_FILES) {
         const c = report.files[file];
@@ -276,14 +260,19 @@ async function main(): Promise<number> {
     throw new UsageError(`no SQLite store at ${config.store.path} (check SQLITE_PATH / DATA_DIR)`);
   }
   const store = await createStore(config.store);
+  // The services come from the server's own composition root (never listening), so they are
+  // built exactly as the service builds them. This process has no sockets to tell: the running
+  // nodes see a changed account or organisation at the next socket command (they re-read it from
+  // the store, src/realtime/current-actor.ts). Closing the application closes the store.
+  const app = createApplication({ config, store, logger: createLogger('silent') });
   try {
-    return (await run(command, store, config)) ?? 0;
+    return (await run(command, app.services, store, config)) ?? 0;
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
     process.stderr.write(`${err.code}: ${err.message}\n`);
     return 1;
   } finally {
-    await store.close();
+    await app.close();
   }
 }
 

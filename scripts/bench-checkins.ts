@@ -8,17 +8,10 @@
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { io as connect, type Socket } from 'socket.io-client';
-import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
-import { loadConfig } from '../src/config.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
-import type { Ack } from '../src/shared/errors.js';
+import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
+import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
 import { cpuSecondsOf } from './lib/loadtest-timeline.js';
 import { repoRoot } from './lib/repo-root.js';
 
@@ -39,53 +32,13 @@ if (args.help) {
 const STUDENTS = Number(args.students);
 const SESSIONS = Number(args.sessions);
 const WINDOW = Number(args.window);
-const SECRET = 'bench-secret-0123456789abcdef0123456789';
-const ROOM = { lat: 52.2297, lon: 21.0122, radiusM: 100 };
 const root = repoRoot(import.meta.url);
-
-type AnySocket = Socket;
 
 function pct(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 const fmt = (n: number) => n.toFixed(1);
-
-async function waitListening(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(buf);
-      if (m) {
-        child.stdout?.off('data', onData);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${buf.slice(-500)}`)));
-  });
-}
-
-async function connectAll(url: string, tokens: string[]): Promise<AnySocket[]> {
-  const sockets: AnySocket[] = [];
-  for (let i = 0; i < tokens.length; i += 50) {
-    const batch = tokens.slice(i, i + 50).map(
-      (token) =>
-        new Promise<AnySocket>((resolve, reject) => {
-          const s = connect(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-          s.once('connect', () => resolve(s));
-          s.once('connect_error', reject);
-        }),
-    );
-    sockets.push(...(await Promise.all(batch)));
-  }
-  return sockets;
-}
-
-function emitAck<T>(s: AnySocket, event: string, payload: unknown): Promise<Ack<T>> {
-  return s.timeout(10_000).emitWithAck(event, payload) as Promise<Ack<T>>;
-}
 
 /** Runs `jobs` with at most `window` in flight; returns per-job latencies in ms. */
 async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<void> {
@@ -101,75 +54,18 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 }
 
 async function benchAttendance() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-checkins-'));
-  const dbPath = path.join(dir, 'bench.db');
-  const env = {
-    ...process.env,
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    SQLITE_PATH: dbPath,
-    SEED_DEMO: 'false',
-    JWT_SECRET: SECRET,
-    CHECKIN_RATE_PER_MINUTE: '600',
-    SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
-    FACE_ENABLED: 'false',
-  };
-  const config = loadConfig(env);
-  const store = await createSqliteStore({ path: dbPath });
-  const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });
-  const teacher = await store.users.create(org.id, {
-    email: 't@bench',
-    name: 'T',
-    role: 'teacher',
-    studentNumber: null,
-    passwordHash: null,
-    active: true,
+  const bench = await seedBenchClass('bench-checkins', STUDENTS, { CHECKIN_RATE_PER_MINUTE: '600' });
+  const { teacher, students, subject, tokens } = bench;
+  const server = await startBenchNode(root, bench.env, {
+    nodeArgs: process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : [],
   });
-  const students = await store.users.createMany(
-    org.id,
-    Array.from({ length: STUDENTS }, (_, i) => ({
-      email: `s${i}@bench`,
-      name: `S${i}`,
-      role: 'student' as const,
-      studentNumber: `N${i}`,
-      passwordHash: null,
-      active: true,
-    })),
-  );
-  const subject = await store.subjects.create(org.id, {
-    code: 'B1',
-    name: 'Bench',
-    teacherIds: [teacher.id],
-    location: ROOM,
-    allowedIpRanges: [],
-  });
-  await store.subjects.enrol(
-    org.id,
-    subject.id,
-    students.map((s) => s.id),
-  );
-  await store.close();
-
-  const server = spawn(
-    process.execPath,
-    [
-      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
-      '--import',
-      'tsx',
-      path.join(root, 'src/index.ts'),
-    ],
-    { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: root },
-  );
+  const open: Socket[] = [];
   try {
-    const port = await waitListening(server);
-    const url = `http://127.0.0.1:${port}`;
-    const tokens = new JwtTokenSigner(config.jwt);
-    const [teacherSocket] = await connectAll(url, [tokens.signAccess(teacher).token]);
-    const studentSockets = await connectAll(
-      url,
+    const [teacherSocket] = await connectBench(server.url, [tokens.signAccess(teacher).token], { into: open });
+    const studentSockets = await connectBench(
+      server.url,
       students.map((s) => tokens.signAccess(s).token),
+      { into: open },
     );
 
     const sessionIds: string[] = [];
@@ -213,13 +109,14 @@ async function benchAttendance() {
         });
       });
     }
-    const cpu0 = server.pid === undefined ? null : cpuSecondsOf(server.pid);
-    const main0 = server.pid === undefined ? null : cpuSecondsOf(server.pid, 'main');
+    const pid = server.child.pid;
+    const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
+    const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
-    const cpu1 = server.pid === undefined ? null : cpuSecondsOf(server.pid);
-    const main1 = server.pid === undefined ? null : cpuSecondsOf(server.pid, 'main');
+    const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
+    const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     // The server's own CPU time per check-in: what a busy machine changes least (the rates
     // above move with whatever else the cores are doing).
     const cpuMsPerCheckin = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / jobs.length;
@@ -227,14 +124,13 @@ async function benchAttendance() {
     const mainCpuMsPerCheckin = main0 === null || main1 === null ? null : ((main1 - main0) * 1000) / jobs.length;
     const deadline = Date.now() + 5_000;
     while (rosterLatency.length < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const s of [teacherSocket!, ...studentSockets]) s.disconnect();
     ackLatency.sort((a, b) => a - b);
     rosterLatency.sort((a, b) => a - b);
     return { checkins: jobs.length, elapsed, errors, ackLatency, rosterLatency, rosterMessages, cpuMsPerCheckin, mainCpuMsPerCheckin };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    for (const s of open) s.disconnect();
+    await server.stop();
+    bench.remove();
   }
 }
 
@@ -249,12 +145,13 @@ http.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' +
 `;
 
 async function benchEcho(messages: number) {
-  const server = spawn(process.execPath, ['--input-type=module', '-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'], cwd: root });
+  const server = await startBenchNode(root, process.env, { script: ['--input-type=module', '-e', ECHO_SERVER] });
+  const sockets: Socket[] = [];
   try {
-    const port = await waitListening(server);
-    const sockets = await connectAll(
-      `http://127.0.0.1:${port}`,
+    await connectBench(
+      server.url,
       Array.from({ length: STUDENTS }, () => 'x'),
+      { into: sockets },
     );
     const latency: number[] = [];
     const jobs = Array.from({ length: messages }, (_, i) => async () => {
@@ -265,12 +162,11 @@ async function benchEcho(messages: number) {
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
-    for (const s of sockets) s.disconnect();
     latency.sort((a, b) => a - b);
     return { elapsed, latency };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    for (const s of sockets) s.disconnect();
+    await server.stop();
   }
 }
 

@@ -28,6 +28,7 @@ import {
   observeRedis,
   observeSockets,
   observeStore,
+  observeWalCheckpointer,
   type AppMetrics,
 } from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
@@ -44,6 +45,7 @@ import type { WebhookSender } from './domain/webhooks/webhook-ports.js';
 import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
 import { DIGEST_JOB, sendDigests } from './domain/notifications/daily-digest.js';
 import type { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
+import { walCheckpointerOf } from './store/sqlite/wal-checkpointer.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -172,6 +174,8 @@ export function createApplication(deps: ApplicationDeps): Application {
   const { config, logger } = deps;
   const metrics = createMetrics();
   const store = observeStore(deps.store, metrics);
+  const checkpointer = walCheckpointerOf(deps.store);
+  if (checkpointer) observeWalCheckpointer(metrics, checkpointer);
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);

@@ -266,16 +266,14 @@ export class ConfigError extends Error {
   }
 }
 
+type ParsedEnv = z.infer<typeof EnvSchema>;
+
 /**
- * Reads and validates the configuration. In development a JWT secret is generated once and
- * kept under DATA_DIR; in production every secret and the store location must be explicit.
+ * The checks across variables (production requirements, TLS, keys, face options) over values
+ * that parsed. `dry` reports without side effects: no development secret or certificate is
+ * written.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(stripEmpty(env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`));
-  }
-  const e = parsed.data;
+function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
   const problems: string[] = [];
   const production = e.NODE_ENV === 'production';
   const dataDir = path.resolve(e.DATA_DIR);
@@ -316,14 +314,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secret = e.JWT_SECRET;
   } else if (production) {
     problems.push('production requires JWT_SECRET (at least 32 characters) or RS256 key files');
-  } else {
+  } else if (!dry) {
     secret = developmentSecret(dataDir, e.NODE_ENV === 'test');
   }
 
   const tls = resolveTls(
-    { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, selfSigned: e.TLS_SELF_SIGNED, env: e.NODE_ENV, dataDir },
+    // A dry pass checks but generates no development certificate.
+    { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, selfSigned: e.TLS_SELF_SIGNED && (!dry || production), env: e.NODE_ENV, dataDir },
     problems,
   );
+
+  if (production && !e.PUBLIC_URL) {
+    // Its default names localhost: every invitation and reset link would lead nowhere.
+    problems.push(
+      'production requires PUBLIC_URL, the address users open (e.g. https://attendance.school.example): invitation and password links start with it',
+    );
+  }
 
   if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
 
@@ -335,6 +341,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(...err.problems);
   }
 
+  return { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig };
+}
+
+/**
+ * Every problem of a configuration some of whose values did not parse: theirs, and those the
+ * checks across variables find in the others (run dry, as if the bad ones were unset), so one
+ * start lists them all. A check naming a variable already reported is left out.
+ */
+function allProblems(raw: Record<string, string>, env: NodeJS.ProcessEnv, issues: readonly z.core.$ZodIssue[]): string[] {
+  const own = issues.map((i) => `${i.path.join('.') || 'env'}: ${i.message}`);
+  const bad = new Set(issues.map((i) => String(i.path[0] ?? '')));
+  const rest = EnvSchema.safeParse(Object.fromEntries(Object.entries(raw).filter(([k]) => !bad.has(k))));
+  if (!rest.success) return own;
+  const unset = new Set([...bad].filter(Boolean));
+  const more = resolveParts(rest.data, Object.fromEntries(Object.entries(env).filter(([k]) => !unset.has(k))), true).problems;
+  return [...own, ...more.filter((p) => ![...unset].some((k) => p.includes(k)))];
+}
+
+/**
+ * Reads and validates the configuration. In development a JWT secret is generated once and
+ * kept under DATA_DIR; in production every secret and the store location must be explicit.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = stripEmpty(env);
+  const parsed = EnvSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(allProblems(raw, env, parsed.error.issues));
+  const e = parsed.data;
+  const { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig } = resolveParts(e, env, false);
   if (problems.length > 0 || !faceConfig) throw new ConfigError(problems);
 
   return {

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
-import { localNames } from './tls/dev-certificate.js';
+import { localNames, phoneUrls } from './tls/dev-certificate.js';
 
 let config: Config;
 try {
@@ -89,13 +89,18 @@ logger.info(
 );
 if (config.tls?.selfSigned) {
   // A phone on the same Wi-Fi needs HTTPS for its location and camera; these are the addresses it can try.
-  const urls = localNames()
-    .filter((n) => n !== 'localhost' && n !== '127.0.0.1' && n !== '::1')
-    .map((n) => `https://${n.includes(':') ? `[${n}]` : n}:${address.port}/student.html`);
-  logger.info(
-    { certFile: config.tls.certFile, urls },
-    'self-signed development certificate: open one of these on a phone on the same network and accept the browser warning',
-  );
+  const urls = phoneUrls(localNames(), address.address, address.port);
+  if (urls.length > 0) {
+    logger.info(
+      { certFile: config.tls.certFile, urls },
+      'self-signed development certificate: open one of these on a phone on the same network and accept the browser warning',
+    );
+  } else {
+    logger.info(
+      { certFile: config.tls.certFile, host: config.host },
+      'self-signed development certificate: this node listens on loopback only, so no phone can reach it; set HOST=0.0.0.0 to try it from one',
+    );
+  }
 }
 
 let shuttingDown = false;

@@ -20,7 +20,7 @@ export type DomainEvent =
   | { type: 'notification.created'; orgId: string; userId: string; notification: NotificationView; unread: number }
   /** The account was deactivated or its role changed: its open sockets must go. */
   | { type: 'user.access-changed'; orgId: string; userId: string; code: 'ACCOUNT_DISABLED' | 'ROLE_CHANGED' }
-  /** People lost access to a subject; `sessionIds` are its sessions that are not closed. */
+  /** People lost access to a subject; `sessionIds` are its sessions not closed, or closed but still reopenable. */
   | {
       type: 'subject.access-changed';
       orgId: string;

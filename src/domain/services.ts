@@ -177,7 +177,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
   };
   const users = new UserService({ store, passwords, clock, events });
-  const subjects = new SubjectService({ store, clock, events });
+  const subjects = new SubjectService({ store, clock, events, reopenWindowMs: settings.reopenWindowMs });
   const outbox = new OutboxDispatcher(store, deps.mail, deps.logger, clock, settings.nodeId, settings.mailOutbox);
   const emails = new EmailNotifications({
     store,

@@ -28,7 +28,7 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domai
  *   one are reported for re-enrolment (FACE_REENROL_NEEDED) and never compared.
  * - FACE_KEEP_PHOTOS (false): store enrolment photos besides their embeddings.
  * - FACE_SELF_ENROLMENT (direct): what a student's own upload does. `direct`: their first
- *   enrolment applies at once, a later one is a proposal for an admin; `approval`: every upload
+ *   enrolment ever applies at once, a later one is a proposal for an admin; `approval`: every upload
  *   is a proposal; `off`: students cannot upload. Staff other than admins always propose.
  * - FACE_CONSENT_REQUIRED (true): a student's face reference and selfie matching need a recorded
  *   consent (docs/privacy.md); without it a selfie check-in goes to the teacher as FACE_NO_CONSENT.

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import multer from 'multer';
@@ -7,7 +7,7 @@ import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
-import type { ErrorCode } from '../shared/errors.js';
+import type { ErrorBody, ErrorCode } from '../shared/errors.js';
 import type { Role } from '../domain/ports/common.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -59,6 +59,17 @@ export interface RouteDef<
   /** Also accept this text media type; the raw text is validated as `{ [field]: text }`. */
   textBody?: { contentType: string; field: string };
   /**
+   * Also accept an HTML form's body (application/x-www-form-urlencoded or multipart/form-data
+   * without files), validated by `body` like JSON: a page's button, or a mail provider's
+   * one-click unsubscribe (RFC 8058).
+   */
+  formBody?: true;
+  /**
+   * A route people reach by following a link (an email's): a client that accepts HTML gets its
+   * errors as this page instead of the JSON body, validation and rate limits included.
+   */
+  errorPage?: ErrorPage;
+  /**
    * A multipart/form-data upload: files under `field` (at most `max`, each at most `maxBytes`,
    * held in memory: the limits stop the read early), other form fields validated by `body`.
    */
@@ -80,6 +91,22 @@ export interface RouteDef<
   errors?: ErrorCode[];
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R>>;
 }
+
+/** Renders an error as a page: its HTTP status, the coded body, the request (its languages, say). */
+export type ErrorPage = (status: number, error: ErrorBody, req: Request) => string;
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** Set by a route with `errorPage`, for the error handler. */
+      errorPage?: ErrorPage;
+    }
+  }
+}
+
+/** A form here is a few short fields. */
+const FORM_BODY_BYTES = 8 * 1024;
 
 export interface FileUpload<P = unknown> {
   field: string;
@@ -128,6 +155,13 @@ export class RouteRegistry {
   define<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(def: RouteDef<P, Q, B, R>): void {
     const stack: RequestHandler[] = [];
     const { limiters } = this.middleware;
+    if (def.errorPage) {
+      const page = def.errorPage;
+      stack.push((_req: Request, res: Response, next: NextFunction) => {
+        res.locals.errorPage = page;
+        next();
+      });
+    }
     if (def.access === 'public') {
       stack.push(rateLimit(limiters.httpPublic, (req) => req.ip ?? 'unknown'));
     } else {
@@ -159,6 +193,7 @@ export class RouteRegistry {
       stack.push(this.middleware.uploads);
       stack.push(receiveFiles(upload));
     }
+    if (def.formBody) stack.push(...formBodyParsers());
     stack.push(async (req: Request, res: Response) => {
       const params = def.params ? def.params.parse(req.params) : {};
       const query = def.query ? def.query.parse(req.query) : {};
@@ -356,7 +391,28 @@ function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
   return files;
 }
 
-function readBody(req: Request, def: { textBody?: { contentType: string; field: string } }): unknown {
+/** The urlencoded and the file-less multipart body of a `formBody` route, as `req.body`. */
+function formBodyParsers(): RequestHandler[] {
+  const multipart = multer({
+    storage: multer.memoryStorage(),
+    limits: { files: 0, fields: 10, fieldSize: 1_024, parts: 10, fieldNameSize: 100 },
+  }).none();
+  return [
+    express.urlencoded({ extended: false, limit: FORM_BODY_BYTES, parameterLimit: 10 }),
+    (req: Request, res: Response, next: NextFunction) => {
+      if (!req.is('multipart/form-data')) return next();
+      multipart(req, res, (err: unknown) =>
+        next(
+          err === undefined || err === null
+            ? undefined
+            : new AppError('VALIDATION_FAILED', 'The form body is malformed or exceeds a limit.'),
+        ),
+      );
+    },
+  ];
+}
+
+function readBody(req: Request, def: { textBody?: { contentType: string; field: string }; formBody?: true }): unknown {
   // An empty text body is still text: express.text gives '' for Content-Length: 0.
   if (def.textBody && typeof req.body === 'string' && req.is(def.textBody.contentType)) return { [def.textBody.field]: req.body };
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
@@ -364,8 +420,10 @@ function readBody(req: Request, def: { textBody?: { contentType: string; field: 
   if (def.textBody && req.is(def.textBody.contentType)) {
     return { [def.textBody.field]: typeof req.body === 'string' ? req.body : '' };
   }
+  if (def.formBody && req.is(['application/x-www-form-urlencoded', 'multipart/form-data'])) return req.body ?? {};
   if (!req.is('application/json')) {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send application/json${def.textBody ? ` or ${def.textBody.contentType}` : ''}.`);
+    const others = [...(def.textBody ? [def.textBody.contentType] : []), ...(def.formBody ? ['a form'] : [])];
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Send application/json${others.map((o) => ` or ${o}`).join('')}.`);
   }
   return req.body;
 }

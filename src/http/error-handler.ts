@@ -52,6 +52,15 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
     body = toErrorBody(err);
     req.log.error({ err, reqId: req.id }, 'unhandled error');
   }
+  const ownPage = res.locals.errorPage;
+  if (ownPage && req.accepts(['json', 'html']) === 'html' && Boolean(req.get('accept')?.includes('text/html'))) {
+    res
+      .status(status)
+      .setHeader('Content-Security-Policy', PAGE_CSP)
+      .type('html')
+      .send(ownPage(status, body, req));
+    return;
+  }
   if (wantsHtmlPage(req)) {
     const [heading, text] =
       status === 404

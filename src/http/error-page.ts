@@ -13,7 +13,8 @@ export function wantsHtmlPage(req: Request): boolean {
   return req.accepts(['json', 'html']) === 'html' && Boolean(req.get('accept')?.includes('text/html'));
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text put in a page, escaped. */
+export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The page itself: no script, the site's stylesheet, links to every page. */
 export function errorPage(status: number, heading: string, text: string): string {

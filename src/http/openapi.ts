@@ -75,6 +75,10 @@ function operation({ def }: RegisteredRoute): Record<string, unknown> {
   } else if (def.body) {
     const content: Record<string, unknown> = { 'application/json': { schema: jsonSchemaOf(def.body, 'input') } };
     if (def.textBody) content[def.textBody.contentType] = { schema: { type: 'string' } };
+    if (def.formBody) {
+      content['application/x-www-form-urlencoded'] = { schema: jsonSchemaOf(def.body, 'input') };
+      content['multipart/form-data'] = { schema: jsonSchemaOf(def.body, 'input') };
+    }
     op.requestBody = { required: true, content };
   }
   if (def.access !== 'public') op.security = [{ bearerAuth: [] }];

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EventBus } from '../domain/events.js';
 import type { FaceEngine } from '../domain/face/face-engine.js';
 import type { Store } from '../domain/ports/store.js';
+import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 
 /**
  * The node's Prometheus metrics, on a registry of its own (several applications share one
@@ -76,6 +77,19 @@ export function createMetrics(): AppMetrics {
       });
     },
   };
+}
+
+/**
+ * The SQLite store's WAL checkpoint worker: 1 while it runs (or starts), 0 once it died and
+ * SQLite's automatic checkpoint on the event loop is back on (logged at error level by the
+ * checkpointer), which lasts until the process restarts. Alert on `== 0`.
+ */
+export function observeWalCheckpointer(metrics: AppMetrics, checkpointer: Pick<WalCheckpointer, 'status'>): void {
+  metrics.gauge(
+    'attendance_sqlite_checkpoint_worker_up',
+    "1 while the SQLite WAL checkpoint worker runs; 0 once it died and SQLite's automatic checkpoint is back on",
+    () => (checkpointer.status().mode === 'automatic' ? 0 : 1),
+  );
 }
 
 /** Socket.IO connections on this node, read at scrape time. */

@@ -24,6 +24,7 @@ import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { TokenExpiryWatch } from './token-expiry.js';
+import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
 
@@ -87,6 +88,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const logger = deps.logger.child({ component: 'realtime' });
+  // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
+  const writes = new WriteCoalescing(logger);
+  io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0]) => writes.attach(conn));
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
   // Counted before the token is verified: a reconnect storm costs one counter per handshake.
   useConnectLimit(io, deps.requestLimiters.socketConnect, authDeps);

@@ -52,6 +52,20 @@ export interface SessionView {
   closesAt: string;
   closedAt: string | null;
   day: string;
+  /**
+   * Where it is held when not in the subject's classroom (a meeting's room, copied to its
+   * sessions, or given at opening); null: the subject's classroom.
+   */
+  room: SessionRoom | null;
+}
+
+/**
+ * A session's own room (docs/timetable.md, "Rooms"). Each part falls back on its own to the
+ * subject's classroom: `location` null, or `allowedIpRanges` empty, means the subject's.
+ */
+export interface SessionRoom {
+  location: { lat: number; lon: number; radiusM: number } | null;
+  allowedIpRanges: string[];
 }
 
 export const VERIFICATION_STATES = ['queued', 'done', 'failed'] as const;

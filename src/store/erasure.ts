@@ -27,19 +27,35 @@ export const ERASED = '[erased]';
 /** Identifiers shorter than this are only scrubbed where a value equals them, not inside text. */
 const MIN_SUBSTRING = 4;
 
-/** The JSON-encoded body of a string, to search JSON text for it. */
-export function jsonNeedle(value: string): string {
-  return JSON.stringify(value).slice(1, -1);
-}
-
 /** Every non-empty value naming the person, their id first. */
 export function needles(person: PersonRef): string[] {
   return [person.userId, ...person.identifiers.filter((v) => v.trim() !== '')];
 }
 
-function mentionsText(text: string, person: PersonRef): boolean {
-  const lower = text.toLowerCase();
-  return needles(person).some((n) => lower.includes(jsonNeedle(n).toLowerCase()));
+/**
+ * Whether a value names the person by the very rule scrubValue erases by: a string holding
+ * their id, equal to one of their identifiers, or holding one of MIN_SUBSTRING characters or
+ * more. A short name ("Ed") or student number ("7") searched inside text would match nearly
+ * every entry of the organisation, and a subject-access export would hand the person other
+ * people's audit trail.
+ */
+function mentions(value: unknown, person: PersonRef): boolean {
+  if (typeof value === 'string') return mentionsString(value, person);
+  if (Array.isArray(value)) return value.some((v) => mentions(v, person));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    // A key may be their id too (a value keyed by student).
+    return Object.entries(value).some(([k, v]) => k.includes(person.userId) || mentions(v, person));
+  }
+  return false;
+}
+
+function mentionsString(s: string, person: PersonRef): boolean {
+  if (s.includes(person.userId)) return true;
+  const lower = s.toLowerCase();
+  return person.identifiers.some((id) => {
+    const v = id.trim().toLowerCase();
+    return v !== '' && (lower === v || (v.length >= MIN_SUBSTRING && lower.includes(v)));
+  });
 }
 
 /** Whether an audit entry is about the person, by them, or names them. */
@@ -47,7 +63,7 @@ export function auditConcerns(entry: AuditEntry, person: PersonRef, ownIds: Read
   return (
     isAbout(entry, person, ownIds) ||
     entry.actorId === person.userId ||
-    mentionsText(JSON.stringify([entry.from ?? null, entry.to ?? null, entry.reason ?? null]), person)
+    mentions([entry.from ?? null, entry.to ?? null, entry.reason ?? null], person)
   );
 }
 

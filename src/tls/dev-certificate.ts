@@ -23,6 +23,18 @@ export function localNames(): string[] {
   return [...names];
 }
 
+/**
+ * The student-page addresses a phone on the network can open, of a node listening on
+ * `listenHost`: none when it listens on loopback alone, only IPv4 ones on 0.0.0.0.
+ */
+export function phoneUrls(names: readonly string[], listenHost: string, port: number): string[] {
+  const url = (n: string) => `https://${n.includes(':') ? `[${n}]` : n}:${port}/student.html`;
+  const loopback = (n: string) => n === 'localhost' || n === '::1' || n.startsWith('127.');
+  if (loopback(listenHost)) return [];
+  if (listenHost !== '0.0.0.0' && listenHost !== '::') return [url(listenHost)];
+  return names.filter((n) => !loopback(n) && (listenHost === '::' || !n.includes(':'))).map(url);
+}
+
 export interface DevCertificate extends Certificate {
   certFile: string;
   created: boolean;

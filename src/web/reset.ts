@@ -38,6 +38,8 @@ function start(): void {
   // Out of the address bar and history: a shared screen or a later visitor cannot reuse it.
   if (location.hash) history.replaceState(null, '', location.pathname);
   if (invite) byId('title').textContent = 'Welcome: choose your password';
+  // The emailed link names the page of the user's role; older links name none (the student page).
+  if (back !== '/') byId<HTMLAnchorElement>('done-login').href = back;
   // An admin asked this logged-in user for a new password before anything else.
   const changing = change && token === null && loadAuth() !== null;
   if (changing) byId('title').textContent = 'Choose a new password to continue';

@@ -19,6 +19,7 @@ import { currentContext, joinLinkProblem, showProblem } from './lib/secure-conte
 import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { bindStaffExcuses } from './lib/excuse-panel.js';
+import { roomText } from './lib/session-room.js';
 import {
   POLICY_CHECKS,
   POLICY_PRESETS,
@@ -216,6 +217,7 @@ function renderSession(session: SessionView): void {
   byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
   byId('session-info').textContent =
     `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
+  byId('session-room').textContent = roomText(session.room);
   byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';
   const live = session.status === 'open' || session.status === 'scheduled';

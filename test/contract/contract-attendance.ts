@@ -511,6 +511,11 @@ export function attendanceContract(ctx: ContractContext): void {
       await s.records.insertIfAbsent(org.id, newRecord('s3', subject.id, 'st1'));
       expect(await s.records.getForStudent(org.id, 's1', 'st2')).to.deep.equal(b);
       expect(await s.records.getForStudent(org.id, 's2', 'st2')).to.equal(null);
+      const forStudents = await s.records.getForStudents(org.id, 's1', ['st2', 'nobody', 'st1']);
+      expect(forStudents.map((r) => r.id).sort()).to.deep.equal([a.id, b.id].sort());
+      expect(forStudents.find((r) => r.id === b.id)).to.deep.equal(b);
+      expect(await s.records.getForStudents(org.id, 's2', ['st2'])).to.deep.equal([]);
+      expect(await s.records.getForStudents(org.id, 's1', [])).to.deep.equal([]);
       expect(await s.records.get(org.id, 'missing')).to.equal(null);
       const bySession = await s.records.listBySession(org.id, 's1');
       expect(bySession.map((r) => r.id).sort()).to.deep.equal([a.id, b.id].sort());
@@ -654,6 +659,7 @@ export function attendanceContract(ctx: ContractContext): void {
       const { record } = await s.records.insertIfAbsent(org.id, newRecord('s1', subject.id, 'st1'));
       expect(await s.records.get(other.id, record.id)).to.equal(null);
       expect(await s.records.getForStudent(other.id, 's1', 'st1')).to.equal(null);
+      expect(await s.records.getForStudents(other.id, 's1', ['st1'])).to.deep.equal([]);
       expect(await s.records.listBySession(other.id, 's1')).to.deep.equal([]);
       expect(await s.records.listBySessions(other.id, ['s1'])).to.deep.equal([]);
       expect(await s.records.listByStudent(other.id, 'st1', page())).to.deep.equal({ items: [], total: 0 });

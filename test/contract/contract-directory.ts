@@ -310,6 +310,8 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.enrol(org.id, sub.id, [])).to.equal(0);
       expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'b', 'c']);
       expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(true);
+      expect((await s.subjects.enrolledAmong(org.id, sub.id, ['c', 'zzz', 'a'])).sort()).to.deep.equal(['a', 'c']);
+      expect(await s.subjects.enrolledAmong(org.id, sub.id, [])).to.deep.equal([]);
       expect(await s.subjects.unenrol(org.id, sub.id, ['b', 'zzz'])).to.equal(1);
       expect(await s.subjects.unenrol(org.id, sub.id, ['b'])).to.equal(0);
       expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(false);
@@ -349,6 +351,7 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.unenrol(a.id, theirs.id, ['st1'])).to.equal(0);
       expect(await s.subjects.listEnrolled(a.id, theirs.id)).to.deep.equal([]);
       expect(await s.subjects.isEnrolled(a.id, theirs.id, 'st1')).to.equal(false);
+      expect(await s.subjects.enrolledAmong(a.id, theirs.id, ['st1'])).to.deep.equal([]);
       expect(await s.subjects.get(b.id, theirs.id)).to.deep.equal(theirs);
       expect(await s.subjects.listEnrolled(b.id, theirs.id)).to.deep.equal(['st1']);
     });

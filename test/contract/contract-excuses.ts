@@ -186,5 +186,32 @@ export function excusesContract(ctx: ContractContext): void {
       await s.guardians.put(org.id, 'st', [ana]);
       expect(await s.guardians.get(org.id, 'st')).to.deep.equal([{ ...ana, unsubscribed: ['alert'] }]);
     });
+
+    it('undoes an unsubscribe by address key, idempotently, leaving the other entries', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const ana = { name: 'Ana', relation: 'mother', email: 'ana@example.test', language: 'fr' };
+      const ben = { name: 'Ben', relation: 'father', email: 'ben@example.test', language: 'en' };
+      await s.guardians.put(org.id, 'st', [ana, ben]);
+      const [anaKey, benKey] = [guardianEmailKey(ana.email), guardianEmailKey(ben.email)];
+      await s.guardians.unsubscribe(org.id, 'st', anaKey, 'alert');
+      await s.guardians.unsubscribe(org.id, 'st', anaKey, 'digest');
+      await s.guardians.unsubscribe(org.id, 'st', benKey, 'alert');
+      expect(await s.guardians.resubscribe(org.id, 'st', guardianEmailKey('nobody@example.test'), 'alert')).to.equal(false);
+      expect(await s.guardians.resubscribe(org.id, 'st2', anaKey, 'alert'), 'another student').to.equal(false);
+      expect(await s.guardians.resubscribe(org.id, 'st', anaKey, 'alert')).to.equal(true);
+      expect(await s.guardians.resubscribe(org.id, 'st', anaKey, 'alert'), 'again').to.equal(true);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([
+        { ...ana, unsubscribed: ['digest'] },
+        { ...ben, unsubscribed: ['alert'] },
+      ]);
+      await s.guardians.resubscribe(org.id, 'st', anaKey, 'digest');
+      await s.guardians.resubscribe(org.id, 'st', benKey, 'alert');
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([ana, ben]);
+      // Nothing left to keep: an emptied list now goes with its row.
+      await s.guardians.put(org.id, 'st', []);
+      await s.guardians.put(org.id, 'st', [ana]);
+      expect(await s.guardians.get(org.id, 'st')).to.deep.equal([ana]);
+    });
   });
 }

@@ -200,6 +200,34 @@ export function privacyContract(ctx: ContractContext): void {
       expect(found.map((e) => e.id)).not.to.include(f.audit.unrelated.id);
     });
 
+    it("finds a short name or student number only where a value is exactly it, never inside other people's entries", async function () {
+      const s = ctx.store();
+      const f = await populated(s);
+      const [ed] = await s.users.createMany(f.org.id, [newUser({ name: 'Ed', studentNumber: '7' })]);
+      const entry = { orgId: f.org.id, sessionId: f.sess.id, actorId: f.teacher.id, reason: null, ip: null, at: new Date() };
+      // Bob's excuse decision: "ed" and "7" occur in its words, but it is not about Ed.
+      const othersNote = await s.audit.append({
+        ...entry,
+        entityType: 'record',
+        entityId: f.bobRecord.id,
+        action: 'record.excuse',
+        from: { status: 'absent' },
+        to: { status: 'excused', note: 'Approved: Bob Other had a medical appointment on 17 May' },
+      });
+      const namingEd = await s.audit.append({
+        ...entry,
+        entityType: 'subject',
+        entityId: f.subject.id,
+        action: 'subject.update',
+        from: null,
+        to: { studentNumbers: ['7'], names: ['ed'] },
+      });
+      const found = (await s.privacy.auditAbout(personOf(ed!))).map((e) => e.id);
+      expect(found).to.deep.equal([namingEd.id]);
+      expect(found).not.to.include(othersNote.id);
+      expect(found).not.to.include(f.audit.unrelated.id);
+    });
+
     it('erasure leaves no personal value of the person in any table or collection and keeps anonymised records', async function () {
       const s = ctx.store();
       const f = await populated(s);

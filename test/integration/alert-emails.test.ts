@@ -103,13 +103,21 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       expect(toAdmin).to.include('Content-Type: text/plain').and.include('Content-Type: text/html');
 
       const link = /https:\/\/attendance\.school\.example(\/api\/v1\/unsubscribe\?token=[A-Za-z0-9._-]+)/.exec(toTeacher)![1]!;
-      const res = await w.srv.request('GET', link);
+      expect(toTeacher).to.match(/List-Unsubscribe-Post:\s+List-Unsubscribe=One-Click/);
+      const prefsNow = async () => (await w.srv.request('GET', '/api/v1/me/notification-preferences', { token: w.token(w.teacher) })).body;
+      // Following the link only shows the page, in the teacher's language.
+      const page = await w.srv.request('GET', link);
+      expect(page.status).to.equal(200);
+      expect(page.body).to.include('<html lang="fr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
+      expect(await prefsNow(), 'a GET unsubscribes nobody').to.deep.equal({ language: 'fr', unsubscribed: [] });
+      // RFC 8058's one-click POST (urlencoded) unsubscribes without the page.
+      const form = { contentType: 'application/x-www-form-urlencoded', raw: 'List-Unsubscribe=One-Click' };
+      const res = await w.srv.request('POST', link, form);
       expect(res.status).to.equal(200);
-      expect(res.body).to.deep.equal({ category: 'alert', unsubscribed: true });
-      expect((await w.srv.request('GET', '/api/v1/me/notification-preferences', { token: w.token(w.teacher) })).body).to.deep.equal({
-        language: 'fr',
-        unsubscribed: ['alert'],
-      });
+      expect(res.body).to.include('Vous ne recevrez plus les e-mails d’alerte d’assiduité.').and.include('Se réabonner');
+      expect(await prefsNow()).to.deep.equal({ language: 'fr', unsubscribed: ['alert'] });
+      expect((await w.srv.request('POST', link, form)).status, 'again: no further change').to.equal(200);
+      expect(await prefsNow()).to.deep.equal({ language: 'fr', unsubscribed: ['alert'] });
       const forged = await w.srv.request('GET', `${link.slice(0, -3)}abc`);
       expect(forged.status).to.equal(400);
       expect(forged.body.error.code).to.equal('UNSUBSCRIBE_LINK_INVALID');

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hashAccountToken } from '../../src/domain/accounts/account-service.js';
 import { UnsubscribeTokens } from '../../src/domain/notifications/unsubscribe-tokens.js';
 import { expect } from 'chai';
@@ -16,6 +16,9 @@ import { startTestServer, type RequestOptions, type TestServer } from '../suppor
  */
 type Caller = 'anonymous' | 'student' | 'teacherOther' | 'teacherOwn' | 'admin' | 'otherAdmin';
 const CALLERS: Caller[] = ['anonymous', 'student', 'teacherOther', 'teacherOwn', 'admin', 'otherAdmin'];
+/** Roles of the other organisation's users in the existence check below the matrix. */
+const OUTSIDER_ROLES = ['student', 'teacher', 'admin'] as const;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 interface Fixture {
   subject: Subject;
@@ -581,8 +584,14 @@ const MATRIX: Row[] = [
     request: () => ({ path: '/me/notification-preferences', body: { language: 'fr', unsubscribed: ['digest'] } }),
     expect: ANY_USER(200),
   },
-  // The signed link names its user: whoever follows it (no token needed) unsubscribes that user only.
+  // The signed link names its user: whoever holds it (no token needed) changes that user's category only.
   { op: 'GET /api/v1/unsubscribe', request: (fx) => ({ path: `/unsubscribe?token=${unsubscribeToken(fx)}` }), expect: PUBLIC(200) },
+  {
+    op: 'POST /api/v1/unsubscribe',
+    request: (fx) => ({ path: `/unsubscribe?token=${unsubscribeToken(fx)}`, body: { 'List-Unsubscribe': 'One-Click' } }),
+    expect: PUBLIC(200),
+  },
+  { op: 'POST /api/v1/resubscribe', request: (fx) => ({ path: `/resubscribe?token=${unsubscribeToken(fx)}` }), expect: PUBLIC(200) },
   { op: 'GET /api/v1/outbox', request: () => ({ path: '/outbox' }), expect: ADMIN_COLLECTION(200) },
   {
     op: 'POST /api/v1/oneroster/import',
@@ -676,9 +685,12 @@ describe('authorization matrix', () => {
   let org: Organisation;
   const users = {} as Record<Exclude<Caller, 'anonymous'>, User>;
   const tokens = {} as Record<Exclude<Caller, 'anonymous'>, string>;
+  /** A student, a teacher and an admin of the other organisation. */
+  const outsiders = {} as Record<(typeof OUTSIDER_ROLES)[number], string>;
 
   before(async () => {
-    srv = await startTestServer();
+    // Outsiders below call every heavy route twice: the per-user budget of exports is not what is tested here.
+    srv = await startTestServer({ HTTP_HEAVY_RATE_PER_MINUTE: '1000' });
     org = await createOrg(srv.store);
     const other = await createOrg(srv.store);
     users.student = await createUser(srv.store, org.id, 'student');
@@ -688,6 +700,9 @@ describe('authorization matrix', () => {
     users.otherAdmin = await createUser(srv.store, other.id, 'admin');
     for (const [caller, user] of Object.entries(users)) {
       tokens[caller as keyof typeof tokens] = (await srv.login(user.email, PASSWORD)).accessToken;
+    }
+    for (const role of OUTSIDER_ROLES) {
+      outsiders[role] = (await srv.login((await createUser(srv.store, other.id, role)).email, PASSWORD)).accessToken;
     }
   });
   after(() => srv.cleanup());
@@ -727,6 +742,36 @@ describe('authorization matrix', () => {
       }
     });
   }
+
+  // Whatever the route and whatever their role, users of another organisation get for this
+  // organisation's ids exactly the answer an id that exists nowhere gets: a refusal that came
+  // after finding the object (403 where 404 is due) would tell them the id is real.
+  describe("another organisation's student, teacher and admin learn nothing of this one's ids", () => {
+    // Rows naming an object of this organisation: by its id in the path, or the audit trail's by a session id.
+    for (const row of MATRIX.filter((r) => r.op.includes('{id}') || r.op.includes('/reports/audit'))) {
+      const [method] = row.op.split(' ') as [string, string];
+      for (const role of OUTSIDER_ROLES) {
+        it(`${row.op} as the other organisation's ${role}`, async () => {
+          const fx = await fixture();
+          const { path, ...opts } = await row.request(fx);
+          expect(path).to.match(UUID);
+          const nowhere = path.replace(new RegExp(UUID.source, 'g'), () => randomUUID());
+          const [real, unknown] = [
+            await srv.request(method, `/api/v1${path}`, { ...opts, token: outsiders[role] }),
+            await srv.request(method, `/api/v1${nowhere}`, { ...opts, token: outsiders[role] }),
+          ];
+          expect([real.status, real.body?.error?.code], JSON.stringify(real.body)).to.deep.equal([
+            unknown.status,
+            unknown.body?.error?.code,
+          ]);
+          if (real.status < 400) expect(real.body).to.deep.equal(unknown.body);
+          expect(await srv.store.subjects.get(org.id, fx.subject.id)).to.deep.equal(fx.subject);
+          expect(await srv.store.subjects.listEnrolled(org.id, fx.subject.id)).to.deep.equal([users.student.id]);
+          expect(await srv.store.users.get(org.id, fx.target.id)).to.deep.equal(fx.target);
+        });
+      }
+    }
+  });
 
   it('has a row for every route of the OpenAPI document, and no row without a route', async () => {
     const doc = (await srv.request('GET', '/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };

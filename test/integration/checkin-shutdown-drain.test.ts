@@ -40,11 +40,12 @@ describe('closing a node with check-ins queued for their group commit', function
     const queued = new Promise<void>((resolve) => (allRead = resolve));
     let watchedSession: string | null = null;
     const watchReads = (store: Store): Store => {
-      const getForStudent = store.records.getForStudent.bind(store.records);
-      store.records.getForStudent = async (orgId, sessionId, studentId) => {
-        const record = await getForStudent(orgId, sessionId, studentId);
-        if (sessionId === watchedSession && ++reads === STUDENTS) allRead();
-        return record;
+      // The check-ins of one turn of the event loop read their records with one query.
+      const getForStudents = store.records.getForStudents.bind(store.records);
+      store.records.getForStudents = async (orgId, sessionId, studentIds) => {
+        const found = await getForStudents(orgId, sessionId, studentIds);
+        if (sessionId === watchedSession && (reads += studentIds.length) === STUDENTS) allRead();
+        return found;
       };
       return store;
     };

@@ -38,7 +38,7 @@ describe('first run in production (service and admin CLI as child processes)', f
     // The developer's own store, Redis or secrets must not leak into the run.
     for (const [k, v] of Object.entries(process.env)) {
       if (
-        !/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(
+        !/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PUBLIC_URL|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(
           k,
         )
       )
@@ -47,6 +47,7 @@ describe('first run in production (service and admin CLI as child processes)', f
     Object.assign(env, {
       NODE_ENV: 'production',
       JWT_SECRET: 'first-run-test-secret-that-is-long-enough-0123456789',
+      PUBLIC_URL: 'https://attendance.school.example',
       SQLITE_PATH: path.join(root, 'store', 'attendance.db'),
       DATA_DIR: path.join(root, 'data'),
       HOST: '127.0.0.1',

@@ -120,21 +120,63 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
     // Worded for a guardian: no other student, no staff member.
     expect(mail).not.to.include(classmate.name).and.not.to.include(teacher.name).and.not.to.include(admin.name);
 
+    // RFC 8058: a mail provider may offer its own button, which POSTs to the same link.
+    expect(mail).to.match(/List-Unsubscribe-Post:\s+List-Unsubscribe=One-Click/);
+
     const link = LINK.exec(mail)![1]!;
-    const res = await srv.request('GET', link);
-    expect(res.status).to.equal(200);
-    expect(res.body).to.deep.equal({ category: 'alert', unsubscribed: true });
-    const contacts = await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(admin) });
-    expect(contacts.body.items).to.deep.equal([
-      { name: 'Marie Martin', relation: 'mother', email: 'marie@home.example', language: 'fr', unsubscribed: ['alert'] },
-    ]);
+    const marie = { name: 'Marie Martin', relation: 'mother', email: 'marie@home.example', language: 'fr' };
+    const guardians = async () => (await srv.request('GET', `/api/v1/users/${student.id}/guardians`, { token: token(admin) })).body.items;
+
+    // Following the link (as a mail scanner's prefetch does) shows a page in her language and changes nothing.
+    const page = await srv.request('GET', link);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get('content-type')).to.match(/^text\/html/);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+    expect(page.headers.get('referrer-policy')).to.equal('no-referrer');
+    expect(page.body).to.include('<html lang="fr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
+    expect(page.body).to.include('<form method="post" action="unsubscribe?token=g1.');
+    expect(await guardians(), 'a GET unsubscribes nobody').to.deep.equal([marie]);
+
+    // The page's button: a form POST to the same link; the next page offers the way back.
+    const form = { contentType: 'application/x-www-form-urlencoded' };
+    const done = await srv.request('POST', link, { ...form, raw: 'List-Unsubscribe=One-Click' });
+    expect(done.status).to.equal(200);
+    expect(done.body).to.include('Vous ne recevrez plus les e-mails d’alerte d’assiduité.');
+    expect(done.body).to.include('<form method="post" action="resubscribe?token=g1.');
+    expect(await guardians()).to.deep.equal([{ ...marie, unsubscribed: ['alert'] }]);
     // The student's subject access export says so too.
     const exported = await srv.request('GET', `/api/v1/users/${student.id}/export`, { token: token(admin) });
     expect(exported.status).to.equal(200);
-    expect(exported.body.guardians).to.deep.equal(contacts.body.items);
-    const forged = await srv.request('GET', `${link.slice(0, -3)}abc`);
+    expect(exported.body.guardians).to.deep.equal([{ ...marie, unsubscribed: ['alert'] }]);
+    // The link opened again shows she is unsubscribed, with the way back.
+    expect((await srv.request('GET', link)).body).to.include('Se réabonner');
+
+    const again = await srv.request('POST', link.replace('/unsubscribe?', '/resubscribe?'), { ...form, raw: '' });
+    expect(again.status).to.equal(200);
+    expect(again.body).to.include('Vous recevrez de nouveau les e-mails d’alerte d’assiduité.');
+    expect(await guardians()).to.deep.equal([marie]);
+
+    // A mail provider's one-click POST, multipart as RFC 8058 prefers: no page needed.
+    const body = new FormData();
+    body.set('List-Unsubscribe', 'One-Click');
+    const oneClick = await fetch(srv.baseUrl + link, { method: 'POST', body });
+    expect(oneClick.status).to.equal(200);
+    await oneClick.text();
+    expect(await guardians()).to.deep.equal([{ ...marie, unsubscribed: ['alert'] }]);
+
+    // An altered link: a coded error for a program, a page for a browser, nothing changed.
+    const forged = await srv.request('POST', `${link.slice(0, -3)}abc`, { ...form, raw: 'List-Unsubscribe=One-Click' });
     expect(forged.status).to.equal(400);
     expect(forged.body.error.code).to.equal('UNSUBSCRIBE_LINK_INVALID');
+    const forgedPage = await srv.request('GET', `${link.slice(0, -3)}abc`, {
+      headers: { accept: 'text/html,*/*;q=0.8', 'accept-language': 'fr-FR,fr;q=0.9' },
+    });
+    expect(forgedPage.status).to.equal(400);
+    expect(forgedPage.body).to.include('<html lang="fr">').and.include('Ce lien n’est pas valide');
+    // A POST without the one-click pair changes nothing either.
+    const bare = await srv.request('POST', link, { ...form, raw: 'unsubscribe=yes' });
+    expect(bare.status).to.equal(400);
+    expect(bare.body.error.code).to.equal('VALIDATION_FAILED');
 
     // Recover, cross again: the staff are emailed, the guardian is not.
     await recover();

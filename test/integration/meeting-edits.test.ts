@@ -54,6 +54,14 @@ describe('meeting rooms and edits (application)', function () {
       ['2026-04-02', 'scheduled', { location: HALL, allowedIpRanges: [] }, meetingId],
     ]);
 
+    // The REST session reads say where each session is held.
+    const history = await srv.request('GET', `/api/v1/subjects/${subject.id}/sessions`, await login());
+    expect(history.status).to.equal(200);
+    expect(history.body.items.map((s: { room: unknown }) => s.room)).to.deep.equal([
+      { location: HALL, allowedIpRanges: [] },
+      { location: HALL, allowedIpRanges: [] },
+    ]);
+
     asTeacher = await login();
     const moved = await srv.request('PATCH', `/api/v1/meetings/${meetingId}`, {
       ...asTeacher,
@@ -116,6 +124,79 @@ describe('meeting rooms and edits (application)', function () {
     ]);
   });
 
+  it('refuses an edit that moves a session onto another of the subject, naming the clash, unless the teacher says parallel', async () => {
+    const org = await createOrg(srv.store);
+    await srv.store.organisations.update(org.id, { timezone: 'Europe/London' });
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const subject = await createSubject(srv.store, org.id, [teacher.id]);
+    const term = await srv.store.timetable.createTerm(org.id, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' });
+    const created = await srv.request('POST', `/api/v1/subjects/${subject.id}/meetings`, {
+      token: (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken,
+      body: { termId: term.id, weekday: 4, startTime: '09:00', endTime: '10:00', preset: 'manual' },
+    });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const meetingId = created.body.id as string;
+    await runTimetable();
+    // After the run (the clock moved past the first token's life).
+    const accessToken = (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken;
+    const list = async () => (await srv.store.sessions.list(org.id, { subjectId: subject.id, limit: 20, offset: 0 })).items.reverse();
+    const [thu26, thu2] = await list();
+
+    // An extra session the teacher scheduled by hand on Thursday 2 April, 11:00 to 12:00 in London.
+    const socket = await connectClient(srv.baseUrl, accessToken);
+    let extraId: string;
+    try {
+      const extra = ok(
+        await command(socket, 'session:open', {
+          subjectId: subject.id,
+          startsAt: '2026-04-02T10:00:00.000Z',
+          closesAt: '2026-04-02T11:00:00.000Z',
+          policy: { preset: 'manual' },
+        }),
+      );
+      extraId = extra.id;
+    } finally {
+      socket.disconnect();
+    }
+    const patch = (body: Record<string, unknown>) => srv.request('PATCH', `/api/v1/meetings/${meetingId}`, { token: accessToken, body });
+
+    // Half past ten to half past eleven would put 2 April's session over it: the whole edit is refused.
+    const refused = await patch({ startTime: '10:30', endTime: '11:30' });
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+    expect(refused.body.error.code).to.equal('SESSION_ALREADY_OPEN');
+    expect(refused.body.error.message).to.include('2026-04-02');
+    expect(refused.body.error.details).to.deep.equal({
+      sessionIds: [extraId],
+      clashes: [{ day: '2026-04-02', sessionId: thu2!.id, withSessionId: extraId }],
+      field: 'parallel',
+    });
+    // Nothing changed: the meeting, its sessions (26 March's would have fitted), the audit log.
+    expect((await srv.store.timetable.getMeeting(org.id, meetingId))?.startTime).to.equal('09:00');
+    expect((await list()).map((s) => [s.id, s.startsAt.toISOString()])).to.deep.equal([
+      [thu26!.id, '2026-03-26T09:00:00.000Z'],
+      [thu2!.id, '2026-04-02T08:00:00.000Z'],
+      [extraId, '2026-04-02T10:00:00.000Z'],
+    ]);
+    const subjectAudit = await srv.store.audit.listForEntity(org.id, 'subject', subject.id);
+    expect(subjectAudit.map((e) => e.action)).not.to.include('meeting.update');
+
+    // Ending as the other begins is no clash (windows are half-open, as on opening).
+    const before = await patch({ startTime: '10:00', endTime: '11:00' });
+    expect(before.status, JSON.stringify(before.body)).to.equal(200);
+    expect(before.body.rescheduled).to.have.members([thu26!.id, thu2!.id]);
+
+    // The teacher confirms: both run side by side.
+    const parallel = await patch({ startTime: '10:30', endTime: '11:30', parallel: true });
+    expect(parallel.status, JSON.stringify(parallel.body)).to.equal(200);
+    expect(parallel.body.meeting).to.include({ startTime: '10:30', endTime: '11:30' });
+    expect(parallel.body).to.deep.include({ cancelled: [] });
+    expect((await list()).map((s) => [s.id, s.status, s.startsAt.toISOString()])).to.deep.equal([
+      [thu26!.id, 'scheduled', '2026-03-26T10:30:00.000Z'],
+      [thu2!.id, 'scheduled', '2026-04-02T09:30:00.000Z'],
+      [extraId, 'scheduled', '2026-04-02T10:00:00.000Z'],
+    ]);
+  });
+
   it('opens an extra session held elsewhere over the socket, and checks its check-ins against that room', async () => {
     const org = await createOrg(srv.store);
     const teacher = await createUser(srv.store, org.id, 'teacher');
@@ -135,11 +216,22 @@ describe('meeting rooms and edits (application)', function () {
       expect(badLocation.ok ? 'ok' : badLocation.error.code).to.equal('VALIDATION_FAILED');
 
       const here = ok(await open({ allowedIpRanges: ['127.0.0.0/8', '::1/128'], location: HALL }));
+      // The session view carries its room: the opening's ack, the teacher's snapshot, the student's join.
+      const room = { location: HALL, allowedIpRanges: ['127.0.0.0/8', '::1/128'] };
+      expect(here.room).to.deep.equal(room);
+      expect(ok(await command(teacherSocket, 'session:watch', { sessionId: here.id })).session.room).to.deep.equal(room);
+      expect(ok(await command(studentSocket, 'session:join', { sessionId: here.id })).session.room).to.deep.equal(room);
       const stored = await srv.store.sessions.get(org.id, here.id);
       expect(stored).to.deep.include({ room: { location: HALL, allowedIpRanges: ['127.0.0.0/8', '::1/128'] }, meetingId: null });
       expect(ok(await command(studentSocket, 'checkin:submit', { sessionId: here.id }))).to.include({ status: 'present' });
 
       const elsewhere = ok(await open({ allowedIpRanges: ['192.0.2.0/24'] }));
+      expect(elsewhere.room, "the subject's classroom location stands").to.deep.equal({
+        location: null,
+        allowedIpRanges: ['192.0.2.0/24'],
+      });
+      const classroom = ok(await open({ policy: { preset: 'manual' } }));
+      expect(classroom.room, "held in the subject's classroom").to.equal(null);
       expect(ok(await command(studentSocket, 'checkin:submit', { sessionId: elsewhere.id }))).to.include({
         status: 'rejected',
         reason: 'NETWORK_NOT_ALLOWED',

@@ -7,8 +7,10 @@ import { expect } from 'chai';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointLogger, WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
+import { startTestServer } from '../support/http.js';
 
 const ROOT = repoRoot(import.meta.url);
+const TOKEN = 'metrics-token-for-the-wal-test';
 const MiB = 1024 * 1024;
 
 function walSize(file: string): number {
@@ -127,6 +129,42 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       largest = Math.max(largest, walSize(file));
     }
     expect(largest, `largest WAL ${largest} bytes`).to.be.at.most(6 * MiB);
+  });
+
+  it('says on /metrics whether the worker runs: attendance_sqlite_checkpoint_worker_up 1, then 0 once it died (logged at error level)', async () => {
+    const log = recordingLog();
+    const fileStore = await createSqliteStore({ path: file, log, checkpointTuning: { intervalMs: 10 } });
+    const srv = await startTestServer({ METRICS_TOKEN: TOKEN }, { openStore: async () => fileStore });
+    try {
+      const up = async () => {
+        const res = await fetch(`${srv.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        const line = (await res.text()).split('\n').find((l) => l.startsWith('attendance_sqlite_checkpoint_worker_up '));
+        return line === undefined ? null : Number(line.split(' ')[1]);
+      };
+      const cp = fileStore.checkpointer()!;
+      await running(cp);
+      expect(await up()).to.equal(1);
+      const fellBack = once(cp, 'fallback');
+      await cp.thread.terminate();
+      await fellBack;
+      expect(await up()).to.equal(0);
+      expect(log.lines.filter((l) => l.level === 'error').map((l) => l.msg)).to.have.length(1);
+    } finally {
+      // The application closes the store.
+      await srv.cleanup();
+    }
+  });
+
+  it('has no checkpoint worker gauge for a store without a worker', async () => {
+    const srv = await startTestServer({ METRICS_TOKEN: TOKEN });
+    try {
+      const res = await fetch(`${srv.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(await res.text())
+        .to.include('attendance_http_request_duration_seconds')
+        .and.not.include('attendance_sqlite_checkpoint_worker_up');
+    } finally {
+      await srv.cleanup();
+    }
   });
 
   it('with the worker turned off, the store has no checkpointer and SQLite checkpoints as before', async () => {

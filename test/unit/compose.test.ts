@@ -20,7 +20,7 @@ function findCompose(): string[] | null {
 }
 
 function runConfig(cmd: string[], extraEnv: Record<string, string | undefined>, args: string[] = ['-q']) {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
+  const env: NodeJS.ProcessEnv = { ...process.env, PUBLIC_URL: 'https://attendance.school.example', ...extraEnv };
   for (const [k, v] of Object.entries(extraEnv)) if (v === undefined) delete env[k];
   return spawnSync(cmd[0]!, [...cmd.slice(1), '-f', composeFile, 'config', ...args], { encoding: 'utf8', env, cwd: root });
 }
@@ -45,6 +45,12 @@ describe('docker-compose.yml', function () {
     expect(r.stderr).to.contain('set JWT_SECRET');
   });
 
+  it('refuses to render without PUBLIC_URL, which invitation links start with', () => {
+    const r = runConfig(compose!, { JWT_SECRET: 'x'.repeat(48), PUBLIC_URL: undefined });
+    expect(r.status).to.not.equal(0);
+    expect(r.stderr).to.contain('set PUBLIC_URL');
+  });
+
   it('runs two app replicas behind Caddy, waiting for healthy mongo and redis', () => {
     const r = runConfig(compose!, { JWT_SECRET: 'secret-from-env-'.repeat(3), TLS_MODE: undefined, SITE_ADDRESS: undefined }, []);
     expect(r.status, r.stderr).to.equal(0);
@@ -54,6 +60,7 @@ describe('docker-compose.yml', function () {
     expect(out).to.contain('MONGODB_URI: mongodb://mongo:27017/attendance');
     expect(out).to.contain('REDIS_URL: redis://redis:6379');
     expect(out).to.contain(`JWT_SECRET: ${'secret-from-env-'.repeat(3)}`);
+    expect(out).to.contain('PUBLIC_URL: https://attendance.school.example');
     expect(out.match(/condition: service_healthy/g) ?? []).to.have.length(3);
     expect(out).to.contain('mongo-data:/data/db');
     // Redis keeps an append-only file on a volume across restarts.

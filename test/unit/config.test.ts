@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -55,15 +55,47 @@ describe('config', () => {
     expect(problems.join('\n')).to.match(/JWT_SECRET/);
   });
 
+  it('lists in one start both a malformed value and what the checks across variables find in the others', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: 'short', PORT: 'eighty', TLS_SELF_SIGNED: 'true' });
+    const text = problems.join('\n');
+    expect(text).to.match(/^JWT_SECRET: /m);
+    expect(text).to.match(/^PORT: /m);
+    expect(text).to.match(/TLS_SELF_SIGNED=true is for development only/);
+    expect(text).to.match(/store location/);
+    expect(text).to.match(/production requires PUBLIC_URL/);
+    // The malformed secret is reported once, as malformed, not again as missing.
+    expect(problems.filter((p) => p.includes('JWT_SECRET'))).to.have.length(1);
+  });
+
+  it('writes nothing while it reports a development configuration that did not parse', () => {
+    const dataDir = path.join(dir, 'dry');
+    const problems = problemsOf({ NODE_ENV: 'development', DATA_DIR: dataDir, PORT: 'eighty', TLS_SELF_SIGNED: 'true' });
+    expect(problems).to.have.length(1);
+    expect(existsSync(dataDir)).to.equal(false);
+  });
+
   it('refuses production without an explicit store location', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET });
     expect(problems.join('\n')).to.match(/store location/);
   });
 
-  it('accepts production with a secret and a store location, and does not seed by default', () => {
-    const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
+  it('refuses production without PUBLIC_URL, naming it, as invitation links would lead to localhost', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^production requires PUBLIC_URL/);
+    expect(loadConfig({ NODE_ENV: 'test' }).accounts.publicUrl).to.equal('http://localhost:3000');
+  });
+
+  it('accepts production with a secret, a store location and PUBLIC_URL, and does not seed by default', () => {
+    const c = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      SQLITE_PATH: path.join(dir, 'a.db'),
+      PUBLIC_URL: 'https://attendance.school.example/',
+    });
     expect(c.jwt.secret).to.equal(SECRET);
     expect(c.seedDemo).to.equal(false);
+    expect(c.accounts.publicUrl).to.equal('https://attendance.school.example');
   });
 
   it('refuses a short JWT secret', () => {
@@ -97,6 +129,7 @@ describe('config', () => {
     const c = loadConfig({
       NODE_ENV: 'production',
       SQLITE_PATH: path.join(dir, 'a.db'),
+      PUBLIC_URL: 'https://attendance.school.example',
       JWT_ALGORITHM: 'RS256',
       JWT_PRIVATE_KEY_FILE: path.join(dir, 'key.pem'),
       JWT_PUBLIC_KEY_FILE: path.join(dir, 'key.pub'),

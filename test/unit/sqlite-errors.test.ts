@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { isDatabaseWide, toConflict } from '../../src/store/sqlite/db.js';
+import { isBusy, isDatabaseWide, toConflict } from '../../src/store/sqlite/db.js';
 import { StoreConflictError } from '../../src/domain/ports/common.js';
 
 describe('SQLite errors: one write or the whole database', () => {
@@ -26,6 +26,7 @@ describe('SQLite errors: one write or the whole database', () => {
       }
       expect(busy).to.be.instanceOf(Database.SqliteError);
       expect(isDatabaseWide(busy)).to.equal(true);
+      expect(isBusy(busy)).to.equal(true);
       a.exec('COMMIT');
 
       let unique: unknown;
@@ -35,6 +36,7 @@ describe('SQLite errors: one write or the whole database', () => {
         unique = err;
       }
       expect(isDatabaseWide(unique)).to.equal(false);
+      expect(isBusy(unique)).to.equal(false);
       expect(toConflict(unique)).to.be.instanceOf(StoreConflictError);
     } finally {
       b.close();

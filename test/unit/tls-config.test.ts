@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { developmentCertificate } from '../../src/tls/dev-certificate.js';
+import { developmentCertificate, phoneUrls } from '../../src/tls/dev-certificate.js';
 import { createSelfSignedCertificate } from '../../src/tls/self-signed.js';
 
 function problemsOf(env: Record<string, string>): string {
@@ -21,7 +21,12 @@ describe('TLS configuration', () => {
   let dir: string;
   let certFile: string;
   let keyFile: string;
-  const production = () => ({ NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), SQLITE_PATH: path.join(dir, 'a.db') });
+  const production = () => ({
+    NODE_ENV: 'production',
+    JWT_SECRET: 's'.repeat(40),
+    SQLITE_PATH: path.join(dir, 'a.db'),
+    PUBLIC_URL: 'https://attendance.school.example',
+  });
 
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'tls-config-'));
@@ -93,5 +98,18 @@ describe('TLS configuration', () => {
     expect(x509.keyUsage).to.deep.equal(['1.3.6.1.5.5.7.3.1']);
     const days = (new Date(x509.validTo).getTime() - new Date(x509.validFrom).getTime()) / 86_400_000;
     expect(Math.round(days)).to.equal(30);
+  });
+
+  it('lists for phones only the addresses the node listens on: none on loopback, IPv4 only on 0.0.0.0', () => {
+    const names = ['localhost', '127.0.0.1', '::1', 'laptop', 'laptop.local', '192.168.1.23', 'fd00::2'];
+    expect(phoneUrls(names, '127.0.0.1', 3000)).to.deep.equal([]);
+    expect(phoneUrls(names, '::1', 3000)).to.deep.equal([]);
+    expect(phoneUrls(names, '0.0.0.0', 3000)).to.deep.equal([
+      'https://laptop:3000/student.html',
+      'https://laptop.local:3000/student.html',
+      'https://192.168.1.23:3000/student.html',
+    ]);
+    expect(phoneUrls(names, '::', 3000)).to.include('https://[fd00::2]:3000/student.html');
+    expect(phoneUrls(names, '192.168.1.23', 3443)).to.deep.equal(['https://192.168.1.23:3443/student.html']);
   });
 });

@@ -6,6 +6,22 @@ export interface LinkEmail {
   organisation: string;
   link: string;
   expiresAt: Date;
+  /** The organisation's time zone: the reader's clock, not the server's. */
+  timezone: string;
+}
+
+/** e.g. "Fri, 11 Dec 2026, 17:53 CET": the zone is named, so a reader elsewhere is not misled. */
+export function linkExpiry(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).format(at);
 }
 
 export const escapeHtml = (s: string): string =>
@@ -25,7 +41,7 @@ export function invitationEmail(e: LinkEmail): MailMessage {
     [
       `Hello ${e.name},`,
       `An account was created for you at ${e.organisation}. Open this link to choose your password; ` +
-        `it works once, until ${e.expiresAt.toUTCString()}.`,
+        `it works once, until ${linkExpiry(e.expiresAt, e.timezone)}.`,
     ],
     e.link,
   );
@@ -39,7 +55,7 @@ export function resetEmail(e: LinkEmail): MailMessage {
     [
       `Hello ${e.name},`,
       `Someone asked to reset the password of your account at ${e.organisation}. Open this link to choose a new one; ` +
-        `it works once, until ${e.expiresAt.toUTCString()}. If it was not you, ignore this email: your password stays as it is.`,
+        `it works once, until ${linkExpiry(e.expiresAt, e.timezone)}. If it was not you, ignore this email: your password stays as it is.`,
     ],
     e.link,
   );

@@ -3,6 +3,7 @@ import { passwordProblem, type PasswordHasher } from './passwords.js';
 import type { AccountTokenPurpose, ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
+import type { Role } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
@@ -38,6 +39,9 @@ export interface InvitationReport {
   skipped: string[];
 }
 
+/** Where each role logs in. */
+const LOGIN_PAGE: Record<Role, string> = { student: '/student.html', teacher: '/teacher.html', admin: '/admin.html' };
+
 /** SHA-256 of a one-time token; only this is stored. */
 export function hashAccountToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -67,12 +71,14 @@ export class AccountService {
     if (users.length > this.deps.mail.room()) {
       throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
     }
-    const orgName = await this.organisationName(actor.orgId);
+    const org = await this.organisation(actor.orgId);
     const now = this.deps.clock();
     for (const user of users) {
       await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
       const { link, expiresAt } = await this.issue(user, 'invite', now);
-      this.deps.mail.enqueue(invitationEmail({ to: user.email, name: user.name, organisation: orgName, link, expiresAt }));
+      this.deps.mail.enqueue(
+        invitationEmail({ to: user.email, name: user.name, organisation: org.name, timezone: org.timezone, link, expiresAt }),
+      );
       await audit(this.deps.store, actor, now, {
         entityType: 'user',
         entityId: user.id,
@@ -98,8 +104,10 @@ export class AccountService {
     const now = this.deps.clock();
     for (const user of users) {
       const { link, expiresAt } = await this.issue(user, 'reset', now);
-      const organisation = await this.organisationName(user.orgId);
-      this.deps.mail.enqueue(resetEmail({ to: user.email, name: user.name, organisation, link, expiresAt }));
+      const org = await this.organisation(user.orgId);
+      this.deps.mail.enqueue(
+        resetEmail({ to: user.email, name: user.name, organisation: org.name, timezone: org.timezone, link, expiresAt }),
+      );
     }
   }
 
@@ -179,7 +187,8 @@ export class AccountService {
       createdAt: now,
     });
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
-    const fragment = purpose === 'invite' ? `token=${token}&invite=1` : `token=${token}`;
+    // `back` is the page the user logs in on afterwards: the student page refuses staff.
+    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
     return { link: `${this.deps.publicUrl}/reset.html#${fragment}`, expiresAt };
   }
 
@@ -204,8 +213,9 @@ export class AccountService {
     return user ? [user] : [];
   }
 
-  private async organisationName(orgId: string): Promise<string> {
-    return (await this.deps.store.organisations.get(orgId))?.name ?? 'your school';
+  private async organisation(orgId: string): Promise<{ name: string; timezone: string }> {
+    const org = await this.deps.store.organisations.get(orgId);
+    return { name: org?.name ?? 'your school', timezone: org?.timezone ?? 'UTC' };
   }
 
   private async hashChecked(password: string, field: string): Promise<string> {

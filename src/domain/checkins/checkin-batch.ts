@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Logger } from '../../logger.js';
 import type { Peer } from '../checks/proxy-signals.js';
+import { StoreBusyError } from '../ports/common.js';
 import type { OrganisationSettings } from '../ports/organisations.js';
 import type { PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { Store } from '../ports/store.js';
@@ -10,6 +11,13 @@ export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
+
+/**
+ * Pauses before trying a batch again when the store was busy with another writer (SQLite's lock
+ * held by a checkpoint, a backup or another process past the busy wait). The batch is stored
+ * on a later try, or its check-ins are refused BUSY (retryable), never INTERNAL.
+ */
+const BUSY_RETRY_PAUSES_MS = [20, 100, 400] as const;
 
 export interface CheckinBatchOptions {
   /** How long the first check-in of a batch waits for others (0: the next turn of the event loop). */
@@ -135,6 +143,24 @@ export class CheckinBatcher {
       sessionPeers.push(it.mark);
       return w;
     });
-    return this.store.records.writeBatch(writes);
+    return this.writeWithRetries(writes);
+  }
+
+  private async writeWithRetries(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]> {
+    for (const pauseMs of BUSY_RETRY_PAUSES_MS) {
+      try {
+        return await this.store.records.writeBatch(writes);
+      } catch (err) {
+        if (!(err instanceof StoreBusyError)) throw err;
+        this.logger.warn({ err, size: writes.length, pauseMs }, 'check-in batch met a busy store; trying again');
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+    try {
+      return await this.store.records.writeBatch(writes);
+    } catch (err) {
+      if (!(err instanceof StoreBusyError)) throw err;
+      throw new AppError('BUSY', undefined, { retryAfterMs: 1_000 });
+    }
   }
 }

@@ -9,6 +9,7 @@ import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
 import { publishRecordChange, recordAuditEntry, recordChanged, recordWithoutCheckin } from './record-change.js';
 import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
+import { CheckinReads } from './checkin-reads.js';
 import { verifySelfie } from './selfie-verifier.js';
 import { proxySignals, type Peer } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
@@ -72,10 +73,12 @@ const queued = (): VerificationResult => ({ state: 'queued', band: null, distanc
  */
 export class CheckinService {
   private readonly batcher: CheckinBatcher;
+  private readonly reads: CheckinReads;
   /** Submissions started and not yet answered, so shutdown can wait for their answers. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: DomainDeps) {
+    this.reads = new CheckinReads(deps.store);
     this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH);
   }
 
@@ -129,13 +132,14 @@ export class CheckinService {
 
   private async submitNow(actor: Actor, input: SubmitInput): Promise<CheckinView> {
     const { store, now } = this.deps;
-    const { session, subject } = await loadSession(store, actor, input.sessionId);
-    await assertEnrolled(store, actor, subject);
+    const { session, subject, enrolled, existing, student } = await this.reads.read(actor.orgId, input.sessionId, actor.id);
+    // The order of loadSession and assertEnrolled: a teacher hears FORBIDDEN, not NOT_ENROLLED.
+    if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students check in.');
+    if (!enrolled) throw new AppError('NOT_ENROLLED');
     const at = now();
     // Once closing starts nothing is submitted, not even again (docs/protocol.md §5.7): the
     // student reads their final record with session:join.
     this.assertNotEnded(session, at);
-    const existing = await store.records.getForStudent(actor.orgId, session.id, actor.id);
     const canRetry = existing?.status === 'rejected' && existing.attempts < session.policy.maxAttempts;
     // A final answer stays the answer while the session is open: resubmitting is idempotent.
     if (existing && !canRetry) return toCheckinView(existing, session.policy.maxAttempts);
@@ -253,7 +257,6 @@ export class CheckinService {
       return toCheckinView(result.record, session.policy.maxAttempts);
     }
     const after = result.record;
-    const student = await this.student(actor.orgId, actor.id);
     publishRecordChange(this.deps, session, student, after);
     const job = selfieJob as SelfieJob | null;
     if (job && this.deps.face) {

@@ -94,6 +94,9 @@ export interface FaceEnrolmentDeps {
 
 type Route = 'direct' | 'proposal';
 
+/** Audit actions that set a student's reference: once one is on record, the student only proposes. */
+const REFERENCE_SET: ReadonlySet<string> = new Set<AuditAction>(['face.enrol', 'face.reenrol', 'face.proposal.approve']);
+
 /**
  * The reference faces selfie check-ins are matched against, and who may change them.
  *
@@ -293,7 +296,16 @@ export class FaceEnrolmentService {
     }
     if (mode === 'approval') return 'proposal';
     // A first enrolment is the student's own; replacing it would let them swap in a friend's face.
-    return (await this.deps.store.faces.get(actor.orgId, student.id)) ? 'proposal' : 'direct';
+    // First ever: withdrawing consent (which deletes the reference) and giving it again, or an
+    // admin's removal, must not hand the student a fresh first enrolment.
+    if (await this.deps.store.faces.get(actor.orgId, student.id)) return 'proposal';
+    return (await this.hadReference(student)) ? 'proposal' : 'direct';
+  }
+
+  /** Whether a reference was ever set for the student: the audit trail keeps every one. */
+  private async hadReference(student: User): Promise<boolean> {
+    const entries = await this.deps.store.audit.listForEntity(student.orgId, 'user', student.id);
+    return entries.some((e) => REFERENCE_SET.has(e.action));
   }
 
   private async requireConsent(student: User): Promise<void> {

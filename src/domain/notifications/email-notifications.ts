@@ -9,7 +9,7 @@ import type { NewOutboxMail, OutboxFilter, OutboxMail } from '../ports/outbox.js
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { alertEmail, emailLanguageOf, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
-import type { UnsubscribeTokens } from './unsubscribe-tokens.js';
+import type { UnsubscribeTokens, VerifiedUnsubscribe } from './unsubscribe-tokens.js';
 
 /** Where emails are queued (the stored outbox and its dispatcher). */
 export interface EmailOutbox {
@@ -23,6 +23,22 @@ export interface EmailPreferencesView {
 }
 
 const DEFAULTS: EmailPreferencesView = { language: 'en', unsubscribed: [] };
+
+/** An unsubscribe link as its page shows it (docs/notifications.md#unsubscribe). */
+export interface UnsubscribeLinkView {
+  category: EmailCategory;
+  language: EmailLanguage;
+  /** Whether the recipient gets this category now. */
+  subscribed: boolean;
+}
+
+/**
+ * The headers of a notification email: its unsubscribe link, and RFC 8058's one-click flag, which
+ * lets a mail provider's own "unsubscribe" button POST `List-Unsubscribe=One-Click` to that link.
+ */
+export function unsubscribeHeaders(url: string): Record<string, string> {
+  return { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' };
+}
 
 export interface EmailNotificationDeps {
   store: Store;
@@ -63,28 +79,73 @@ export class EmailNotifications {
   }
 
   /**
-   * The unsubscribe link of an email: stops that category for its recipient (idempotent). A
-   * guardian's is recorded on the student's guardian contacts, by the address's key.
+   * What an email's unsubscribe link is about, for its page: the category, the recipient's
+   * language, and whether they still get that category. Changes nothing (a mail scanner that
+   * follows the link must not unsubscribe anyone).
    */
-  async unsubscribe(token: string): Promise<{ category: EmailCategory }> {
+  async unsubscribeLink(token: string): Promise<UnsubscribeLinkView> {
+    const r = await this.recipient(token);
+    return { category: r.category, language: r.language, subscribed: r.subscribed };
+  }
+
+  /**
+   * The link's confirmed unsubscribe (its page's button, or a mail provider's one-click POST):
+   * stops that category for its recipient (idempotent). A guardian's is recorded on the
+   * student's guardian contacts, by the address's key.
+   */
+  async unsubscribe(token: string): Promise<UnsubscribeLinkView> {
+    const r = await this.recipient(token);
+    const { store } = this.deps;
+    const { target } = r;
+    if (target.kind === 'guardian') {
+      if (!(await store.guardians.unsubscribe(target.orgId, target.studentId, target.emailKey, target.category)))
+        throw new AppError('UNSUBSCRIBE_LINK_INVALID');
+    } else {
+      await this.setUserCategory(target.orgId, target.userId, target.category, false);
+    }
+    return { category: r.category, language: r.language, subscribed: false };
+  }
+
+  /** Undoes `unsubscribe` with the same link (the "subscribe again" button; idempotent). */
+  async resubscribe(token: string): Promise<UnsubscribeLinkView> {
+    const r = await this.recipient(token);
+    const { store } = this.deps;
+    const { target } = r;
+    if (target.kind === 'guardian') {
+      if (!(await store.guardians.resubscribe(target.orgId, target.studentId, target.emailKey, target.category)))
+        throw new AppError('UNSUBSCRIBE_LINK_INVALID');
+    } else {
+      await this.setUserCategory(target.orgId, target.userId, target.category, true);
+    }
+    return { category: r.category, language: r.language, subscribed: true };
+  }
+
+  /** The verified link's recipient, who must still exist (a user, or an address among the student's guardians). */
+  private async recipient(token: string): Promise<UnsubscribeLinkView & { target: VerifiedUnsubscribe }> {
     const target = this.deps.tokens.verify(token);
     if (!target) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
     const { store } = this.deps;
+    const { category } = target;
     if (target.kind === 'guardian') {
-      const found = await store.guardians.unsubscribe(target.orgId, target.studentId, target.emailKey, target.category);
-      if (!found) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
-      return { category: target.category };
+      const contacts = await store.guardians.get(target.orgId, target.studentId);
+      const contact = contacts.find((c) => guardianEmailKey(c.email) === target.emailKey);
+      if (!contact) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
+      return { target, category, language: emailLanguageOf(contact.language), subscribed: !contact.unsubscribed?.includes(category) };
     }
     const user = await store.users.get(target.orgId, target.userId);
     if (!user) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
-    const current = (await store.notificationPreferences.get(target.orgId, target.userId)) ?? DEFAULTS;
-    if (!current.unsubscribed.includes(target.category)) {
-      await store.notificationPreferences.put(target.orgId, target.userId, {
-        language: current.language,
-        unsubscribed: [...current.unsubscribed, target.category],
-      });
-    }
-    return { category: target.category };
+    const p = (await store.notificationPreferences.get(target.orgId, target.userId)) ?? DEFAULTS;
+    return { target, category, language: p.language, subscribed: !p.unsubscribed.includes(category) };
+  }
+
+  private async setUserCategory(orgId: string, userId: string, category: EmailCategory, wanted: boolean): Promise<void> {
+    const { store } = this.deps;
+    const current = (await store.notificationPreferences.get(orgId, userId)) ?? DEFAULTS;
+    if (current.unsubscribed.includes(category) !== wanted) return;
+    await store.notificationPreferences.put(orgId, userId, {
+      language: current.language,
+      unsubscribed: wanted ? current.unsubscribed.filter((c) => c !== category) : [...current.unsubscribed, category],
+    });
   }
 
   /** One email per recipient listing the alerts of one evaluation. Resolves to how many were queued. */
@@ -129,7 +190,7 @@ export class EmailNotifications {
         category: 'alert',
         to: contact.email,
         ...email,
-        headers: { 'List-Unsubscribe': `<${url}>` },
+        headers: unsubscribeHeaders(url),
       });
       if (ok) queued++;
     }
@@ -154,7 +215,7 @@ export class EmailNotifications {
       if (p?.unsubscribed.includes(category)) continue;
       const url = `${publicUrl}/api/v1/unsubscribe?token=${tokens.issue({ orgId, userId: user.id, category })}`;
       const email = render(user, p?.language ?? 'en', url);
-      const ok = await this.deps.outbox.enqueue({ orgId, category, to: user.email, ...email, headers: { 'List-Unsubscribe': `<${url}>` } });
+      const ok = await this.deps.outbox.enqueue({ orgId, category, to: user.email, ...email, headers: unsubscribeHeaders(url) });
       if (ok) queued++;
     }
     return queued;

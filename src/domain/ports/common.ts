@@ -43,3 +43,14 @@ export class StoreConflictError extends Error {
     this.key = key;
   }
 }
+
+/**
+ * The store could not take a write now because another writer held it past the store's wait
+ * (SQLite's SQLITE_BUSY). Nothing of the write was stored, so it may be tried again.
+ */
+export class StoreBusyError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('the store is busy with another writer; nothing was written', options);
+    this.name = 'StoreBusyError';
+  }
+}

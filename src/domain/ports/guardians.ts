@@ -38,6 +38,11 @@ export interface GuardianRepository {
    * student (idempotent); false when none of the student's contacts has that address.
    */
   unsubscribe(orgId: string, studentId: string, emailKey: string, category: EmailCategory): Promise<boolean>;
+  /**
+   * Undoes `unsubscribe` (the "subscribe again" button of its page; idempotent); false when none
+   * of the student's contacts has that address.
+   */
+  resubscribe(orgId: string, studentId: string, emailKey: string, category: EmailCategory): Promise<boolean>;
 }
 
 /** A student's guardian contacts as stored: one list per student. */

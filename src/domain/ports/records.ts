@@ -139,6 +139,8 @@ export interface RecordRepository {
   insertIfAbsent(orgId: string, input: NewRecord): Promise<{ record: AttendanceRecord; created: boolean }>;
   get(orgId: string, id: string): Promise<AttendanceRecord | null>;
   getForStudent(orgId: string, sessionId: string, studentId: string): Promise<AttendanceRecord | null>;
+  /** The session's records of these students (one query for a batch of check-ins), in no order. */
+  getForStudents(orgId: string, sessionId: string, studentIds: readonly string[]): Promise<AttendanceRecord[]>;
   listBySession(orgId: string, sessionId: string): Promise<AttendanceRecord[]>;
   /**
    * Records of the session by other students that could share the probe's device (same device
@@ -154,6 +156,7 @@ export interface RecordRepository {
    * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;
    * a later write sees an earlier one (two inserts of one key: the second is not written).
+   * Throws StoreBusyError, with nothing written, when another writer held the store too long.
    */
   writeBatch(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]>;
   /** Newest first. */

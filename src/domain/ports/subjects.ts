@@ -68,4 +68,6 @@ export interface SubjectRepository {
   unenrol(orgId: string, subjectId: string, studentIds: string[]): Promise<number>;
   listEnrolled(orgId: string, subjectId: string): Promise<string[]>;
   isEnrolled(orgId: string, subjectId: string, studentId: string): Promise<boolean>;
+  /** Which of `studentIds` are enrolled in the subject (one query for a batch of check-ins), in no order. */
+  enrolledAmong(orgId: string, subjectId: string, studentIds: readonly string[]): Promise<string[]>;
 }

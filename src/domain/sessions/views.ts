@@ -26,6 +26,14 @@ export function toSessionView(session: AttendanceSession, subject: Subject, now:
     closesAt: session.closesAt.toISOString(),
     closedAt: session.closedAt?.toISOString() ?? null,
     day: session.day,
+    room: session.room
+      ? {
+          location: session.room.location
+            ? { lat: session.room.location.lat, lon: session.room.location.lon, radiusM: session.room.location.radiusM }
+            : null,
+          allowedIpRanges: [...session.room.allowedIpRanges],
+        }
+      : null,
   };
 }
 

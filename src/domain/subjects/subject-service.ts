@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { StoreConflictError } from '../ports/common.js';
+import { StoreConflictError, type SessionStatus } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type ClassroomLocation, type Subject, type SubjectPatch } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -10,9 +10,18 @@ import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
+import { DEFAULT_REOPEN_WINDOW_MS } from '../sessions/session-lifecycle.js';
 
-/** Sessions of one subject not yet closed: a handful at most (one a day, plus parallel ones). */
+/** Sessions of one subject not yet closed, or closed recently: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
+
+export interface SubjectServiceDeps {
+  store: Store;
+  clock: () => Date;
+  events: EventPublisher;
+  /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
+  reopenWindowMs?: number | undefined;
+}
 
 export interface CreateSubjectInput {
   code: string;
@@ -43,7 +52,7 @@ export interface ListSubjectsInput {
  * manage every subject of their organisation; teachers only the subjects they teach.
  */
 export class SubjectService {
-  constructor(private readonly deps: { store: Store; clock: () => Date; events: EventPublisher }) {}
+  constructor(private readonly deps: SubjectServiceDeps) {}
 
   async create(actor: Actor, input: CreateSubjectInput): Promise<Subject> {
     requireRole(actor, 'admin', 'teacher');
@@ -98,7 +107,7 @@ export class SubjectService {
   async delete(actor: Actor, id: string): Promise<void> {
     const before = await this.loadManaged(actor, id);
     // Read first: the sessions go with the subject.
-    const live = await this.liveSessionIds(actor.orgId, id);
+    const live = await this.roomSessionIds(actor.orgId, id);
     const enrolled = await this.deps.store.subjects.listEnrolled(actor.orgId, id);
     if (!(await this.deps.store.subjects.delete(actor.orgId, id))) throw new AppError('NOT_FOUND');
     await this.audit(actor, id, 'subject.delete', before, null);
@@ -153,14 +162,16 @@ export class SubjectService {
     return { removed, notEnrolledIds, total: current.size - removed };
   }
 
-  // Open sockets of people who lost the subject leave its live sessions' rooms (socket-server.ts).
+  // Open sockets of people who lost the subject leave its rooms (socket-server.ts): the subject's
+  // own (students hear its openings there) even when no session is live, and those of its
+  // sessions that may still broadcast, a closed one too as long as it may be reopened.
   private async announceRemoved(actor: Actor, subjectId: string, studentIds: string[], teacherIds: string[]): Promise<void> {
     if (studentIds.length === 0 && teacherIds.length === 0) return;
-    this.publishRemoved(actor, subjectId, await this.liveSessionIds(actor.orgId, subjectId), studentIds, teacherIds);
+    this.publishRemoved(actor, subjectId, await this.roomSessionIds(actor.orgId, subjectId), studentIds, teacherIds);
   }
 
   private publishRemoved(actor: Actor, subjectId: string, sessionIds: string[], studentIds: string[], teacherIds: string[]): void {
-    if (sessionIds.length === 0) return;
+    if (studentIds.length === 0 && sessionIds.length === 0) return;
     this.deps.events.publish({
       type: 'subject.access-changed',
       orgId: actor.orgId,
@@ -171,14 +182,14 @@ export class SubjectService {
     });
   }
 
-  private async liveSessionIds(orgId: string, subjectId: string): Promise<string[]> {
-    const page = await this.deps.store.sessions.list(orgId, {
-      subjectId,
-      status: [...UNCLOSED_SESSION_STATES],
-      limit: LIVE_SESSIONS_MAX,
-      offset: 0,
-    });
-    return page.items.map((s) => s.id);
+  /** The subject's sessions not closed, and those closed within the reopen window (a reopening broadcasts again). */
+  private async roomSessionIds(orgId: string, subjectId: string): Promise<string[]> {
+    const list = (status: SessionStatus[]) =>
+      this.deps.store.sessions.list(orgId, { subjectId, status, limit: LIVE_SESSIONS_MAX, offset: 0 });
+    const [live, closed] = await Promise.all([list([...UNCLOSED_SESSION_STATES]), list(['closed'])]);
+    const since = this.deps.clock().getTime() - (this.deps.reopenWindowMs ?? DEFAULT_REOPEN_WINDOW_MS);
+    const reopenable = closed.items.filter((s) => s.closedAt !== null && s.closedAt.getTime() >= since);
+    return [...live.items, ...reopenable].map((s) => s.id);
   }
 
   /** The subject, if the actor may manage it: NOT_FOUND outside the org, NOT_SUBJECT_TEACHER for other teachers. */

@@ -8,7 +8,8 @@ import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
 import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
 import { effectiveRoom, roomOrNull } from '../sessions/room.js';
-import type { RescheduleInput, SessionLifecycle } from '../sessions/session-lifecycle.js';
+import { windowError, type RescheduleInput, type SessionLifecycle } from '../sessions/session-lifecycle.js';
+import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
@@ -26,6 +27,13 @@ export interface FollowedSessions {
   rescheduled: string[];
   /** Scheduled sessions cancelled: the weekday changed, or the new meeting cannot be held that day. */
   cancelled: string[];
+}
+
+/** What an edit will do to the meeting's scheduled sessions (MeetingFollower.plan). */
+export interface FollowPlan {
+  meetingId: string;
+  moves: { session: AttendanceSession; day: string; change: RescheduleInput }[];
+  cancels: { session: AttendanceSession; day: string; reason: string }[];
 }
 
 /**
@@ -64,34 +72,87 @@ export class MeetingFollower {
     resolvePolicy(m.preset ? { preset: m.preset } : undefined, room, defaults.policy, this.deps.capabilities);
   }
 
-  /** The meeting's sessions from today that are still scheduled follow its change (TimetableService.updateMeeting). */
-  async follow(actor: Actor, subject: Subject, before: Meeting, after: Meeting): Promise<FollowedSessions> {
+  /**
+   * What the meeting's sessions from today that are still scheduled become after its change,
+   * decided before anything is written (TimetableService.updateMeeting): each is moved, or
+   * cancelled (the weekday changed, or the changed meeting cannot be held that day).
+   */
+  async plan(actor: Actor, subject: Subject, before: Meeting, after: Meeting): Promise<FollowPlan> {
     const { store, now } = this.deps;
     const org = await store.organisations.get(actor.orgId);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
     const today = dayIn(timezone, now());
     const occurrences = await store.timetable.listOccurrences(actor.orgId, [after.id], today, addDays(today, FOLLOW_DAYS));
-    const result: FollowedSessions = { rescheduled: [], cancelled: [] };
+    const plan: FollowPlan = { meetingId: after.id, moves: [], cancels: [] };
     for (const o of occurrences) {
       if (o.state !== 'created' || o.sessionId === null) continue;
       const session = await store.sessions.get(actor.orgId, o.sessionId);
       // A session scheduled by hand that stands for the meeting is the teacher's own, and stays.
       if (!session || session.meetingId !== after.id || effectiveStatus(session, now()) !== 'scheduled') continue;
       if (after.weekday !== before.weekday) {
-        await this.cancelFollower(actor, session, after.id, o.day, MEETING_CANCEL_REASONS.weekday);
-        result.cancelled.push(session.id);
+        plan.cancels.push({ session, day: o.day, reason: MEETING_CANCEL_REASONS.weekday });
         continue;
       }
       try {
         const change = await this.followerChange(actor, subject, session, before, after, o.day, timezone);
-        if (await this.lifecycle.reschedule(actor, session.id, change)) result.rescheduled.push(session.id);
+        const problems = validateWindow(change, { now: now() });
+        if (problems.length > 0) throw windowError(problems);
+        plan.moves.push({ session, day: o.day, change });
       } catch (err) {
         // The changed meeting cannot be held that day (its new window is over, or the teacher's
         // own defaults need what its room lacks): the session goes rather than stay stale.
         if (!(err instanceof AppError)) throw err;
         this.deps.logger.warn({ err, meetingId: after.id, sessionId: session.id }, 'session of an edited meeting cancelled');
-        await this.cancelFollower(actor, session, after.id, o.day, MEETING_CANCEL_REASONS.unfit);
-        result.cancelled.push(session.id);
+        plan.cancels.push({ session, day: o.day, reason: MEETING_CANCEL_REASONS.unfit });
+      }
+    }
+    return plan;
+  }
+
+  /**
+   * session:open's rule for the moved sessions: one session of a subject at a time. A session
+   * moved onto another scheduled or open session of the subject refuses the whole edit with
+   * SESSION_ALREADY_OPEN naming both and the day, unless the teacher confirms (`parallel`), as
+   * when opening. Refused rather than cancelled: the teacher asked for this change and would
+   * otherwise lose a week's session without having seen why.
+   */
+  async assertNoClash(actor: Actor, subjectId: string, plan: FollowPlan): Promise<void> {
+    const moved = plan.moves.filter(
+      (m) => m.change.startsAt.getTime() !== m.session.startsAt.getTime() || m.change.closesAt.getTime() !== m.session.closesAt.getTime(),
+    );
+    if (moved.length === 0) return;
+    const following = new Set([...plan.moves, ...plan.cancels].map((f) => f.session.id));
+    const others = (await this.deps.store.sessions.listActiveForSubjects(actor.orgId, [subjectId])).filter((s) => !following.has(s.id));
+    const clashes = moved.flatMap((m) =>
+      others
+        .filter((s) => s.startsAt.getTime() < m.change.closesAt.getTime() && m.change.startsAt.getTime() < s.closesAt.getTime())
+        .map((s) => ({ day: m.day, sessionId: m.session.id, withSessionId: s.id })),
+    );
+    if (clashes.length === 0) return;
+    const days = [...new Set(clashes.map((c) => c.day))];
+    throw new AppError(
+      'SESSION_ALREADY_OPEN',
+      `The subject already has a session at the meeting's new time on ${days.join(', ')}; details.clashes names each. Send parallel: true to move the meeting anyway.`,
+      { sessionIds: [...new Set(clashes.map((c) => c.withSessionId))], clashes, field: 'parallel' },
+    );
+  }
+
+  /** Carries out a plan once the meeting is stored; a session that opened or went meanwhile is left as it is. */
+  async apply(actor: Actor, plan: FollowPlan): Promise<FollowedSessions> {
+    const result: FollowedSessions = { rescheduled: [], cancelled: [] };
+    for (const c of plan.cancels) {
+      await this.cancelFollower(actor, c.session, plan.meetingId, c.day, c.reason);
+      result.cancelled.push(c.session.id);
+    }
+    for (const m of plan.moves) {
+      try {
+        if (await this.lifecycle.reschedule(actor, m.session.id, m.change)) result.rescheduled.push(m.session.id);
+      } catch (err) {
+        // Its new window went by between the plan and now.
+        if (!(err instanceof AppError)) throw err;
+        this.deps.logger.warn({ err, meetingId: plan.meetingId, sessionId: m.session.id }, 'session of an edited meeting cancelled');
+        await this.cancelFollower(actor, m.session, plan.meetingId, m.day, MEETING_CANCEL_REASONS.unfit);
+        result.cancelled.push(m.session.id);
       }
     }
     return result;

@@ -36,7 +36,10 @@ export interface MeetingInput {
 }
 
 /** An edit of a meeting: a field left out keeps its value; the term stays. */
-export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId'>]?: MeetingInput[K] | undefined };
+export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId'>]?: MeetingInput[K] | undefined } & {
+  /** Move its sessions even onto other sessions of the subject (MeetingFollower.assertNoClash). */
+  parallel?: boolean | undefined;
+};
 
 /** A meeting after an edit, with what became of its sessions not yet opened. */
 export interface MeetingUpdate extends FollowedSessions {
@@ -163,7 +166,8 @@ export class TimetableService {
    * Edits a meeting. Its sessions already created and still scheduled follow: new times,
    * teacher, checks and room; when the weekday changes they are cancelled instead
    * (MEETING_WEEKDAY_CHANGED) and the timetable run creates the new days' sessions. Sessions
-   * that opened keep what they opened with.
+   * that opened keep what they opened with. A session that would move onto another session of
+   * the subject refuses the edit (SESSION_ALREADY_OPEN), unless `parallel`, as session:open does.
    */
   async updateMeeting(actor: Actor, meetingId: string, input: MeetingUpdateInput): Promise<MeetingUpdate> {
     const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
@@ -182,6 +186,9 @@ export class TimetableService {
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
     const next = { ...meeting, ...patch };
     await this.follower.assertFits(actor, subject, next);
+    // Decided and checked before the meeting is written: a refused edit changes nothing.
+    const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
+    if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
     if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
@@ -193,7 +200,7 @@ export class TimetableService {
       { id: meetingId, ...pick(meeting) },
       { id: meetingId, ...pick(updated) },
     );
-    return { meeting: updated, ...(await this.follower.follow(actor, subject, meeting, updated)) };
+    return { meeting: updated, ...(await this.follower.apply(actor, plan)) };
   }
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);

@@ -66,12 +66,23 @@ export function toWebhookEvent(event: DomainEvent): WebhookEvent | null {
   return null;
 }
 
+/** Runs `fn` once the current turn of the event loop is over; injected for tests. */
+export type Defer = (fn: () => void) => void;
+
+const nextTurn: Defer = (fn) => setImmediate(fn);
+
 /**
  * Turns domain events into queued deliveries, one per subscribed active endpoint, on the node
- * where the event happened. The writes are tracked so shutdown can wait for them.
+ * where the event happened. The events of one turn of the event loop (a group commit's check-ins)
+ * are queued together: the subscriptions are read once per organisation and event type and the
+ * deliveries written with one call, instead of a read and a write per record change. Nothing is
+ * kept between turns, so an endpoint added, changed or disabled applies to the next turn's
+ * events on every node. The writes are tracked so shutdown can wait for them.
  */
 export class WebhookProducer {
   private readonly inFlight = new Set<Promise<void>>();
+  /** This turn's events, written at its end. */
+  private pending: WebhookEvent[] = [];
 
   constructor(
     private readonly deps: {
@@ -79,28 +90,46 @@ export class WebhookProducer {
       now: () => Date;
       onError: (err: unknown, event: WebhookEvent) => void;
     },
+    private readonly defer: Defer = nextTurn,
   ) {}
 
   handle(event: DomainEvent): void {
     const hook = toWebhookEvent(event);
     if (!hook) return;
-    const write = this.enqueue(hook)
-      .catch((err: unknown) => this.deps.onError(err, hook))
-      .finally(() => this.inFlight.delete(write));
-    this.inFlight.add(write);
+    if (this.pending.length === 0) this.defer(() => this.flush());
+    this.pending.push(hook);
   }
 
   /** Resolves when every delivery of the events handled so far is queued (or failed to be). */
   async drain(): Promise<void> {
+    this.flush();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  private async enqueue(hook: WebhookEvent): Promise<void> {
-    const endpoints = await this.deps.store.webhooks.listSubscribed(hook.orgId, hook.type);
-    if (endpoints.length === 0) return;
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const hooks = this.pending;
+    this.pending = [];
+    const write = this.enqueue(hooks)
+      .catch((err: unknown) => {
+        for (const hook of hooks) this.deps.onError(err, hook);
+      })
+      .finally(() => this.inFlight.delete(write));
+    this.inFlight.add(write);
+  }
+
+  private async enqueue(hooks: readonly WebhookEvent[]): Promise<void> {
+    const subscribed = new Map<string, Promise<{ id: string }[]>>();
+    for (const hook of hooks) {
+      const key = `${hook.orgId}\n${hook.type}`;
+      if (!subscribed.has(key)) subscribed.set(key, this.deps.store.webhooks.listSubscribed(hook.orgId, hook.type));
+    }
+    const endpointsOf = new Map<string, { id: string }[]>();
+    for (const [key, endpoints] of subscribed) endpointsOf.set(key, await endpoints);
     const now = this.deps.now();
-    await this.deps.store.webhooks.enqueue(
-      endpoints.map((endpoint) => {
+    // In the order of the events: deliveries with one order key go out in the order they were queued.
+    const deliveries = hooks.flatMap((hook) =>
+      endpointsOf.get(`${hook.orgId}\n${hook.type}`)!.map((endpoint) => {
         const id = newId();
         const body = JSON.stringify({ id, type: hook.type, createdAt: now.toISOString(), organisationId: hook.orgId, data: hook.data });
         return {
@@ -115,5 +144,6 @@ export class WebhookProducer {
         };
       }),
     );
+    if (deliveries.length > 0) await this.deps.store.webhooks.enqueue(deliveries);
   }
 }

@@ -3,6 +3,7 @@ import { OUTBOX_STATUSES } from '../../domain/ports/outbox.js';
 import { ALERT_RULE_KINDS, EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
+import { unsubscribeErrorPage, unsubscribePage, unsubscribePageHeaders } from '../unsubscribe-page.js';
 import { BooleanQuery, IdParams, PageQuery, pageOf } from '../schemas.js';
 
 const Iso = z.string().describe('ISO 8601 time');
@@ -112,6 +113,9 @@ const UnsubscribeQuery = z.object({
     .regex(/^[A-Za-z0-9_.-]+$/),
 });
 
+/** RFC 8058 §3.1: the one-click POST carries exactly this pair. */
+const OneClickBody = z.object({ 'List-Unsubscribe': z.literal('One-Click') });
+
 /** Alert rules (the organisation's admins), every user's own notifications and email preferences, and the email outbox. */
 export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   const { alerts, emails } = ctx.services;
@@ -216,23 +220,67 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       handler: ({ actor, body }) => emails.setPreferences(actor, body),
     });
 
+    // An email's link: GET only shows a page (mail scanners prefetch links); the page's button,
+    // or a mail provider's RFC 8058 one-click POST, unsubscribes; the next page can undo it.
+    // No CSRF token: the signed token in the URL is the credential, no cookie is read here.
+    const linkDescription =
+      "The signed token names the category and the recipient: a user, or a guardian contact of a student (by the address's key). " +
+      "Answers a page in the recipient's language (English or French); a client accepting HTML gets errors as a page too.";
     routes.define({
       method: 'get',
       path: '/unsubscribe',
-      summary: 'Unsubscribe from one category of email (the link in every notification email)',
-      description:
-        "The signed token names the category and the recipient: a user, or a guardian contact of a student (by the address's key), " +
-        'recorded on the contact. Following the link again changes nothing more.',
+      summary: "The page of an email's unsubscribe link: asks to confirm, changes nothing",
+      description: `${linkDescription} Once unsubscribed, the page offers to subscribe again.`,
       tags: ['alerts'],
       access: 'public',
       query: UnsubscribeQuery,
-      response: {
-        status: 200,
-        description: 'The category stopped',
-        schema: z.object({ category: z.enum(EMAIL_CATEGORIES), unsubscribed: z.literal(true) }),
-      },
+      response: { status: 200, description: 'A page with an Unsubscribe button (a POST form)', contentType: 'text/html' },
       errors: ['UNSUBSCRIBE_LINK_INVALID'],
-      handler: async ({ query }) => ({ ...(await emails.unsubscribe(query.token)), unsubscribed: true as const }),
+      errorPage: unsubscribeErrorPage,
+      handler: async ({ query, res }) => {
+        unsubscribePageHeaders(res);
+        return unsubscribePage('confirm', await emails.unsubscribeLink(query.token), query.token);
+      },
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/unsubscribe',
+      summary: "Unsubscribe from one category of email (the page's button, or RFC 8058 one-click)",
+      description:
+        `${linkDescription} The body is \`List-Unsubscribe=One-Click\` as a form (urlencoded or multipart) or JSON; ` +
+        'the emails carry `List-Unsubscribe-Post: List-Unsubscribe=One-Click`, so a mail provider may POST it without the page. ' +
+        'Again: no further change.',
+      tags: ['alerts'],
+      access: 'public',
+      query: UnsubscribeQuery,
+      body: OneClickBody,
+      formBody: true,
+      response: { status: 200, description: 'A page saying so, with a Subscribe again button', contentType: 'text/html' },
+      errors: ['UNSUBSCRIBE_LINK_INVALID'],
+      errorPage: unsubscribeErrorPage,
+      handler: async ({ query, res }) => {
+        unsubscribePageHeaders(res);
+        return unsubscribePage('unsubscribed', await emails.unsubscribe(query.token), query.token);
+      },
+    });
+
+    routes.define({
+      method: 'post',
+      path: '/resubscribe',
+      summary: 'Subscribe again with the same link (the button of the unsubscribed page)',
+      description: `${linkDescription} Again: no further change.`,
+      tags: ['alerts'],
+      access: 'public',
+      query: UnsubscribeQuery,
+      formBody: true,
+      response: { status: 200, description: 'A page saying so, with an Unsubscribe button', contentType: 'text/html' },
+      errors: ['UNSUBSCRIBE_LINK_INVALID'],
+      errorPage: unsubscribeErrorPage,
+      handler: async ({ query, res }) => {
+        unsubscribePageHeaders(res);
+        return unsubscribePage('resubscribed', await emails.resubscribe(query.token), query.token);
+      },
     });
 
     routes.define({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LocationSchema } from '../../domain/subjects/subject-input.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
@@ -30,6 +31,13 @@ export const SessionViewSchema = z
     closesAt: Iso,
     closedAt: Iso.nullable(),
     day: z.string(),
+    room: z
+      .object({
+        location: LocationSchema.nullable().describe("Geofence centre and radius; null: the subject's classroom location"),
+        allowedIpRanges: z.array(z.string()).describe("The room's networks; empty: the subject's"),
+      })
+      .nullable()
+      .describe("Where it is held when not in the subject's classroom (a meeting's room, or given at opening); null: the classroom"),
   })
   .describe('An attendance session');
 

@@ -40,7 +40,16 @@ const MeetingFields = {
 };
 const MeetingBody = z.object({ termId: z.string().min(1).max(100), ...MeetingFields });
 /** A field left out keeps its value; null unsets the teacher, the preset or the location, [] the networks. */
-const MeetingPatchBody = z.strictObject(MeetingFields).partial().describe('The fields to change; the term stays');
+const MeetingPatchBody = z
+  .strictObject(MeetingFields)
+  .partial()
+  .extend({
+    parallel: z
+      .boolean()
+      .optional()
+      .describe("true: move the meeting's sessions even onto other sessions of the subject (refused SESSION_ALREADY_OPEN otherwise)"),
+  })
+  .describe('The fields to change; the term stays');
 const MeetingSchema = z
   .object({
     id: z.string(),
@@ -194,13 +203,14 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       path: '/meetings/:id',
       summary: 'Edit a weekly meeting',
       description:
-        "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with.",
+        "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with. " +
+        'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`.',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,
       body: MeetingPatchBody,
       response: { status: 200, description: 'The meeting and its followed sessions', schema: MeetingUpdateSchema },
-      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING'],
+      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING', 'SESSION_ALREADY_OPEN'],
       handler: ({ actor, params, body }) => timetable.updateMeeting(actor, params.id, body),
     });
 

@@ -52,7 +52,14 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
       await sessions.assertWatcher(actor, sessionId);
       // Join before reading, so no update falls between the snapshot and the subscription.
       await socket.join(rooms.staff(sessionId));
-      return sessions.roster(actor, sessionId);
+      try {
+        return await sessions.roster(actor, sessionId);
+      } catch (err) {
+        // The read checks access again: a removal that landed between the first check and the
+        // join was announced while this socket was not yet in the room, so it leaves on its own.
+        await socket.leave(rooms.staff(sessionId));
+        throw err;
+      }
     }),
 
     defineCommand(logger, 'session:unwatch', 'light', SessionRefSchema, async ({ sessionId }, { socket }) => {

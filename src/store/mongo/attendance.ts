@@ -120,6 +120,11 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const d = await byKey(orgId, sessionId, studentId);
       return d ? toRecord(d) : null;
     },
+    async getForStudents(orgId, sessionId, studentIds) {
+      if (studentIds.length === 0) return [];
+      const docs = await m.records.find(q.recordsOfStudentsFilter(orgId, sessionId, studentIds)).lean<RecordDoc[]>();
+      return docs.map(toRecord);
+    },
     async listBySession(orgId, sessionId) {
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);

@@ -183,6 +183,13 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
     async isEnrolled(orgId, subjectId, studentId) {
       return (await m.enrolments.exists(q.enrolmentFilter(orgId, subjectId, studentId))) !== null;
     },
+    async enrolledAmong(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return [];
+      const rows = await m.enrolments
+        .find(q.enrolmentFilter(orgId, subjectId, studentIds), { studentId: 1 })
+        .lean<Pick<EnrolmentDoc, 'studentId'>[]>();
+      return rows.map((r) => r.studentId);
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import type { GuardianDoc } from './guardian-schemas.js';
 
 /**
  * One document per student, `_id` `orgId:studentId`: the list is replaced whole (`$set`), the
- * unsubscribes beside it only ever grow (`$addToSet`), so neither write loses the other.
+ * unsubscribes beside it change one entry at a time (`$addToSet`, `$pull`), so neither write loses the other.
  */
 export function guardianRepository(m: Models, clock: () => Date): GuardianRepository {
   const doc = (orgId: string, studentId: string) => m.guardians.findOne({ _id: `${orgId}:${studentId}` }).lean<GuardianDoc>();
@@ -30,6 +30,12 @@ export function guardianRepository(m: Models, clock: () => Date): GuardianReposi
       const d = await doc(orgId, studentId);
       if (!d?.contacts.some((c) => guardianEmailKey(c.email) === emailKey)) return false;
       await m.guardians.updateOne({ _id: d._id }, { $addToSet: { unsubscribed: guardianUnsubscribeEntry(category, emailKey) } });
+      return true;
+    },
+    async resubscribe(orgId, studentId, emailKey, category) {
+      const d = await doc(orgId, studentId);
+      if (!d?.contacts.some((c) => guardianEmailKey(c.email) === emailKey)) return false;
+      await m.guardians.updateOne({ _id: d._id }, { $pull: { unsubscribed: guardianUnsubscribeEntry(category, emailKey) } });
       return true;
     },
   };

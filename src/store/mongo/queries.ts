@@ -237,6 +237,11 @@ export function recordInsertIfAbsentUpdate(orgId: string, id: string, input: New
   return { $setOnInsert: doc };
 }
 
+export const recordsOfStudentsFilter = (orgId: string, sessionId: string, studentIds: readonly string[]): QueryFilter<RecordDoc> => ({
+  orgId,
+  sessionId,
+  studentId: { $in: [...studentIds] },
+});
 export const recordsOfSessionsFilter = (orgId: string, sessionIds: string | readonly string[]): QueryFilter<RecordDoc> => ({
   orgId,
   sessionId: typeof sessionIds === 'string' ? sessionIds : { $in: [...sessionIds] },

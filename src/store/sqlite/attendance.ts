@@ -1,6 +1,6 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
+import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
 import {
   type AttendanceRecord,
   type NewRecord,
@@ -11,7 +11,7 @@ import {
   PROXY_PEERS_PER_CRITERION,
 } from '../../domain/ports/records.js';
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
-import { isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
+import { isBusy, isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { audit } from './audit-mappers.js';
 import { insertSql, sqlWords, type Row } from './common-mappers.js';
@@ -294,6 +294,15 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       const r = db.stmt(byStudent).get(orgId, sessionId, studentId);
       return r ? records.fromRow(r) : null;
     },
+    async getForStudents(orgId, sessionId, studentIds) {
+      if (studentIds.length === 0) return [];
+      // By the (session_id, student_id) key, not records_session (every record of the session):
+      // `+org_id` is filtered, not searched.
+      return db
+        .stmt('SELECT * FROM records WHERE session_id = ? AND student_id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
+        .all(sessionId, JSON.stringify(studentIds), orgId)
+        .map(records.fromRow);
+    },
     async listBySession(orgId, sessionId) {
       return db
         .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? ORDER BY created_at, id')
@@ -394,7 +403,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       } catch (err) {
         // A failure of the database itself (busy past its timeout, I/O, disk full) would fail
         // every write again: it goes to the caller now rather than after a second wait. Any
-        // other error is answered below, to the write that causes it, on the second run.
+        // other error is answered below, to the write that causes it, on the second run. Busy
+        // means the transaction never began: the caller may try the whole batch again.
+        if (isBusy(err)) throw new StoreBusyError({ cause: err });
         if (isDatabaseWide(err)) throw err;
       }
       return db.tx(() => {

@@ -118,6 +118,11 @@ export function isDatabaseWide(err: unknown): boolean {
   return err instanceof Database.SqliteError && DATABASE_WIDE.some((code) => err.code === code || err.code.startsWith(`${code}_`));
 }
 
+/** Whether `err` is SQLite's SQLITE_BUSY (or one of its extended codes): another writer held the lock. */
+export function isBusy(err: unknown): boolean {
+  return err instanceof Database.SqliteError && (err.code === 'SQLITE_BUSY' || err.code.startsWith('SQLITE_BUSY_'));
+}
+
 /** Runs `fn`, rethrowing unique violations as StoreConflictError. */
 export function mapConflicts<T>(fn: () => T): T {
   try {

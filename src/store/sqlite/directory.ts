@@ -95,9 +95,11 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
     },
     async getMany(orgId, ids) {
       if (ids.length === 0) return [];
+      // `+org_id`: filtered, not searched. On org_id SQLite read every user of the organisation
+      // (users_org_role) for a few ids; by the key it reads those few rows.
       return db
-        .stmt('SELECT * FROM users WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))')
-        .all(orgId, JSON.stringify(ids))
+        .stmt('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
+        .all(JSON.stringify(ids), orgId)
         .map(users.fromRow);
     },
     async getByEmail(orgId, email) {
@@ -225,12 +227,15 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
         .run(orgId, subjectId, JSON.stringify(studentIds)).changes;
     },
     async listEnrolled(orgId, subjectId) {
-      return db
-        .stmt<{ student_id: string }>(
-          'SELECT student_id FROM enrolments WHERE org_id = ? AND subject_id = ? ORDER BY created_at, student_id',
-        )
-        .all(orgId, subjectId)
-        .map((r) => r.student_id);
+      return (
+        db
+          // By the (subject_id, student_id) key: on org_id SQLite read every enrolment of the organisation.
+          .stmt<{ student_id: string }>(
+            'SELECT student_id FROM enrolments WHERE subject_id = ? AND +org_id = ? ORDER BY created_at, student_id',
+          )
+          .all(subjectId, orgId)
+          .map((r) => r.student_id)
+      );
     },
     async isEnrolled(orgId, subjectId, studentId) {
       return (
@@ -238,6 +243,17 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
           .stmt('SELECT 1 AS one FROM enrolments WHERE org_id = ? AND subject_id = ? AND student_id = ?')
           .get(orgId, subjectId, studentId) !== undefined
       );
+    },
+    async enrolledAmong(orgId, subjectId, studentIds) {
+      if (studentIds.length === 0) return [];
+      return db
+        .stmt<{ student_id: string }>(
+          // By the (subject_id, student_id) key; `+org_id` keeps SQLite off the org's index.
+          `SELECT student_id FROM enrolments WHERE subject_id = ? AND student_id IN (SELECT value FROM json_each(?))
+           AND +org_id = ?`,
+        )
+        .all(subjectId, JSON.stringify(studentIds), orgId)
+        .map((r) => r.student_id);
     },
   };
 }

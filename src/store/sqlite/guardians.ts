@@ -52,5 +52,15 @@ export function guardianRepository(db: SqliteDb, clock: () => Date): GuardianRep
       ).run(entry, orgId, studentId, entry);
       return true;
     },
+    async resubscribe(orgId, studentId, emailKey, category) {
+      const r = row(orgId, studentId);
+      if (!r || !parse<GuardianContact[]>(r.contacts, 'contacts').some((c) => guardianEmailKey(c.email) === emailKey)) return false;
+      // One statement, like unsubscribe: other entries written meanwhile are kept.
+      db.stmt(
+        `UPDATE guardian_contacts SET unsubscribed = (SELECT json_group_array(value) FROM json_each(unsubscribed) WHERE value <> ?)
+         WHERE org_id = ? AND student_id = ?`,
+      ).run(guardianUnsubscribeEntry(category, emailKey), orgId, studentId);
+      return true;
+    },
   };
 }

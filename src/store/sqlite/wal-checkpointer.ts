@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { Store } from '../../domain/ports/store.js';
 import type { SqliteDb } from './db.js';
 
 // WAL checkpoints on a worker thread (docs/multi-node.md, "WAL checkpoints"). The automatic
@@ -188,6 +189,15 @@ export class WalCheckpointer extends EventEmitter<{
     );
     this.emit('fallback', err);
   }
+}
+
+/**
+ * The checkpoint worker of a file SQLite store (SqliteStore.checkpointer), null for any other
+ * store. Here rather than in sqlite-store.ts so the application can ask without loading SQLite.
+ */
+export function walCheckpointerOf(store: Store): WalCheckpointer | null {
+  const own = (store as { checkpointer?: unknown }).checkpointer;
+  return store.kind === 'sqlite' && typeof own === 'function' ? (own as () => WalCheckpointer | null)() : null;
 }
 
 function workerFile(): string {

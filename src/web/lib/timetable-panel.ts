@@ -5,7 +5,7 @@
  * and the teacher's own session defaults.
  */
 import { POLICY_PRESETS, PRESET_LABELS, type PolicyPreset } from '../../shared/policy-presets.js';
-import { apiJson } from './auth.js';
+import { ApiError, apiJson } from './auth.js';
 import { byId, clockTime, errorText, h } from './dom.js';
 
 interface TeacherSettings {
@@ -65,6 +65,23 @@ const STATE_TEXT: Record<Upcoming['state'], string> = {
 const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown) =>
   apiJson<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const post = (path: string, body: unknown) => send('POST', path, body);
+
+/**
+ * A meeting edit; one that would move a session onto another of the subject is asked about, as
+ * when opening a session by hand, and sent again with parallel: true if the teacher confirms.
+ */
+async function editMeeting(id: string, fields: object): Promise<MeetingUpdate> {
+  const path = `/api/v1/meetings/${encodeURIComponent(id)}`;
+  try {
+    return await send<MeetingUpdate>('PATCH', path, fields);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.body.code !== 'SESSION_ALREADY_OPEN') throw err;
+    const days = [...new Set(((err.body.details?.clashes ?? []) as { day: string }[]).map((c) => c.day))];
+    const when = days.length > 0 ? ` on ${days.map((d) => dayLabel.format(new Date(`${d}T12:00:00Z`))).join(', ')}` : '';
+    if (!confirm(`This subject already has a session at the new time${when}. Move the meeting anyway, beside it?`)) throw err;
+    return send<MeetingUpdate>('PATCH', path, { ...fields, parallel: true });
+  }
+}
 
 const meetingLabel = (m: Meeting) => `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
 
@@ -258,7 +275,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
       ...readRoom(),
     };
     const saved = editing
-      ? send<MeetingUpdate>('PATCH', `/api/v1/meetings/${encodeURIComponent(editing.id)}`, fields).then((u) => {
+      ? editMeeting(editing.id, fields).then((u) => {
           setEditing(null);
           status.textContent = updateText(u);
         })

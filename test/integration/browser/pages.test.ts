@@ -160,6 +160,8 @@ describe('browser pages (Chromium)', function () {
       opened.startsAt.toISOString(),
     );
     expect(await teacher.textContent('#session-info')).to.contain(`Started ${inKolkata}`);
+    // Opened by hand without a room: held in the subject's classroom.
+    expect(await teacher.textContent('#session-room')).to.equal("Room: the subject's classroom (its location and networks).");
 
     expect(await classroom.textContent('#subject')).to.contain('CS101');
     expect(await classroom.textContent('#count-not-yet')).to.equal('30');

@@ -149,6 +149,47 @@ describe('teacher console: weekly timetable (Chromium)', function () {
       const [upcoming] = (await srv.store.timetable.listOccurrences(org.id, [meetingId], day, day)).map((o) => o.sessionId);
       expect(upcoming).to.equal(session!.id);
       expect(await page.locator(`#upcoming-list li[data-day="${day}"]`).innerText()).to.contain('Session scheduled');
+
+      // A session scheduled by hand that day from 16:00: moving the meeting onto it is asked about.
+      const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+      const extra = await srv.app.attendance.sessions.open(
+        { id: ada.id, orgId: org.id, role: 'teacher' },
+        {
+          subjectId,
+          startsAt: instantAt(org.timezone, day, '16:00').toISOString(),
+          closesAt: instantAt(org.timezone, day, '17:00').toISOString(),
+          policy: { preset: 'manual' },
+        },
+      );
+      const moveTo = async (accept: boolean) => {
+        await page
+          .locator('#meeting-list li', { hasText: '14:00–15:00' })
+          .getByRole('button', { name: /Edit the meeting/ })
+          .click();
+        await page.fill('#meeting-start', '16:30');
+        await page.fill('#meeting-end', '17:30');
+        // Answered from the handler: the click itself waits while a confirm() blocks the page.
+        const asked = new Promise<string>((resolve, reject) => {
+          page.once('dialog', (dialog) => {
+            resolve(dialog.message());
+            (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
+          });
+        });
+        await page.click('#meeting-submit');
+        expect(await asked).to.contain('already has a session at the new time');
+      };
+      await moveTo(false);
+      await page.getByText(/already has a session at the meeting's new time/).waitFor();
+      expect((await srv.store.timetable.getMeeting(org.id, meetingId))?.startTime, 'declined: nothing changed').to.equal('14:00');
+      await moveTo(true);
+      await page.locator('#meeting-list li', { hasText: '16:30–17:30' }).waitFor();
+      const both = await srv.store.sessions.list(org.id, { subjectId, fromDay: day, toDay: day, limit: 10, offset: 0 });
+      expect(both.items.map((s) => [s.id, s.startsAt.toISOString()]).sort()).to.deep.equal(
+        [
+          [session!.id, instantAt(org.timezone, day, '16:30').toISOString()],
+          [extra.id, instantAt(org.timezone, day, '16:00').toISOString()],
+        ].sort(),
+      );
     } finally {
       await own.close();
     }

@@ -58,6 +58,36 @@ describe('AccountService (over the SQLite store)', () => {
     expect(codes.sort()).to.deep.equal(['LINK_INVALID', null].sort());
   });
 
+  it("states when a link expires on the organisation's clock, naming the zone", async () => {
+    const org = await store.organisations.create({ name: 'Lycée Test', slug: 'lycee', timezone: 'Europe/Paris' });
+    const admin = await createUser(store, org.id, 'admin');
+    const student = await createUser(store, org.id, 'student', { password: null });
+    // 5 January 2026 09:00 UTC: the invitation ends 12 January 10:00 in Paris, the reset 10:00 today.
+    await service.invite({ id: admin.id, orgId: org.id, role: 'admin' }, student.id);
+    await service.requestReset({ email: student.email });
+    await mailer.waitFor(2);
+    expect(mailer.sent[0]!.text).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
+    expect(mailer.sent[1]!.text).to.contain('until Mon, 5 Jan 2026, 11:00 CET.');
+    expect(mailer.sent[0]!.html).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
+  });
+
+  it("names in each link the login page of the user's role, since the student page refuses staff", async () => {
+    const org = await createOrg(store);
+    const admin = await createUser(store, org.id, 'admin');
+    const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
+    for (const role of ['student', 'teacher', 'admin'] as const) {
+      const user = await createUser(store, org.id, role, { password: null });
+      await service.invite(actor, user.id);
+    }
+    await service.requestReset({ email: admin.email });
+    await mailer.waitFor(4);
+    const links = mailer.sent.map((m) => /https:\/\/\S+/.exec(m.text)?.[0]);
+    expect(links[0]).to.match(/^https:\/\/school\.example\/reset\.html#token=[\w-]{43}&invite=1&back=\/student\.html$/);
+    expect(links[1]).to.match(/&invite=1&back=\/teacher\.html$/);
+    expect(links[2]).to.match(/&invite=1&back=\/admin\.html$/);
+    expect(links[3]).to.match(/#token=[\w-]{43}&back=\/admin\.html$/);
+  });
+
   it("sends nothing for a deactivated account, and only the named organisation's with a slug", async () => {
     const a = await createOrg(store);
     const b = await createOrg(store);

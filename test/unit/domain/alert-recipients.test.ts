@@ -192,8 +192,18 @@ describe('alerts to the student and guardians (domain, embedded store, recording
 
     // Paul follows his link; an admin then re-imports the same list: he stays unsubscribed.
     const token = new URL(/https:\S+/.exec(paul.text)![0]).searchParams.get('token')!;
-    expect(await emails.unsubscribe(token)).to.deep.equal({ category: 'alert' });
-    expect(await emails.unsubscribe(token), 'again: no further change').to.deep.equal({ category: 'alert' });
+    expect(await emails.unsubscribeLink(token), 'looking changes nothing').to.deep.equal({
+      category: 'alert',
+      language: 'en',
+      subscribed: true,
+    });
+    expect(await emails.unsubscribe(token)).to.deep.equal({ category: 'alert', language: 'en', subscribed: false });
+    expect(await emails.unsubscribe(token), 'again: no further change').to.deep.equal({
+      category: 'alert',
+      language: 'en',
+      subscribed: false,
+    });
+    expect(await emails.unsubscribeLink(token)).to.include({ subscribed: false });
     const contacts = await f.store.guardians.get(f.org.id, f.students[0]!.id);
     await f.store.guardians.put(
       f.org.id,
@@ -226,7 +236,33 @@ describe('alerts to the student and guardians (domain, embedded store, recording
       emailKey: guardianEmailKey('gone@home.test'),
       category: 'alert',
     });
-    await expectCode(emails.unsubscribe(stale), 'UNSUBSCRIBE_LINK_INVALID');
-    await expectCode(emails.unsubscribe(`${stale.slice(0, -2)}xx`), 'UNSUBSCRIBE_LINK_INVALID');
+    for (const link of [stale, `${stale.slice(0, -2)}xx`]) {
+      await expectCode(emails.unsubscribeLink(link), 'UNSUBSCRIBE_LINK_INVALID');
+      await expectCode(emails.unsubscribe(link), 'UNSUBSCRIBE_LINK_INVALID');
+      await expectCode(emails.resubscribe(link), 'UNSUBSCRIBE_LINK_INVALID');
+    }
+  });
+
+  it('subscribe again with the same link: a guardian in their language, a user in their preferences, each one category', async () => {
+    const student = f.students[0]!.id;
+    const marie = tokens.issueGuardian({
+      orgId: f.org.id,
+      studentId: student,
+      emailKey: guardianEmailKey('marie@home.test'),
+      category: 'alert',
+    });
+    await emails.unsubscribe(marie);
+    expect(await emails.resubscribe(marie)).to.deep.equal({ category: 'alert', language: 'fr', subscribed: true });
+    expect(await emails.resubscribe(marie), 'again: no further change').to.include({ subscribed: true });
+    expect((await f.store.guardians.get(f.org.id, student)).map((c) => c.unsubscribed ?? [])).to.deep.equal([[], [], []]);
+
+    const teacher = f.actor(f.teacher);
+    await emails.setPreferences(teacher, { language: 'fr', unsubscribed: ['digest'] });
+    const alert = tokens.issue({ orgId: f.org.id, userId: f.teacher.id, category: 'alert' });
+    expect(await emails.unsubscribeLink(alert)).to.deep.equal({ category: 'alert', language: 'fr', subscribed: true });
+    await emails.unsubscribe(alert);
+    expect(await emails.preferences(teacher)).to.deep.equal({ language: 'fr', unsubscribed: ['alert', 'digest'] });
+    expect(await emails.resubscribe(alert)).to.deep.equal({ category: 'alert', language: 'fr', subscribed: true });
+    expect(await emails.preferences(teacher), 'the digest stays off').to.deep.equal({ language: 'fr', unsubscribed: ['digest'] });
   });
 });

@@ -106,6 +106,47 @@ describe('check-ins (domain, embedded store)', () => {
     expect(await f.store.records.listBySession(f.org.id, session.id)).to.have.length(1);
   });
 
+  it('check-ins of one session in one turn share their reads: one query each, whatever their number', async () => {
+    const calls: Record<string, number> = {};
+    const count = <T extends object>(repo: T, name: string, method: keyof T & string) => {
+      const original = (repo[method] as (...a: unknown[]) => unknown).bind(repo);
+      (repo as Record<string, unknown>)[method] = (...a: unknown[]) => {
+        calls[`${name}.${method}`] = (calls[`${name}.${method}`] ?? 0) + 1;
+        return original(...a);
+      };
+    };
+    count(f.store.sessions, 'sessions', 'get');
+    count(f.store.subjects, 'subjects', 'get');
+    count(f.store.subjects, 'subjects', 'enrolledAmong');
+    count(f.store.subjects, 'subjects', 'isEnrolled');
+    count(f.store.records, 'records', 'getForStudents');
+    count(f.store.records, 'records', 'getForStudent');
+    count(f.store.users, 'users', 'getMany');
+    count(f.store.users, 'users', 'get');
+    const views = await Promise.all(f.students.map((_, i) => submit(i, 5)));
+    expect(views.map((v) => v.status)).to.deep.equal(f.students.map(() => 'present'));
+    expect(calls).to.deep.equal({
+      'sessions.get': 1,
+      'subjects.get': 1,
+      'subjects.enrolledAmong': 1,
+      'records.getForStudents': 1,
+      'users.getMany': 1,
+    });
+    // The roster entries carry the names the one read found.
+    const roster = f.events.filter((e) => e.type === 'roster.changed');
+    expect(roster.map((e) => e.type === 'roster.changed' && e.update.entry.name).sort()).to.deep.equal(
+      f.students.map((s) => s.name).sort(),
+    );
+  });
+
+  it('an unenrolment takes effect at the next check-in (nothing of the reads is kept)', async () => {
+    expect((await submit(0, 5)).status).to.equal('present');
+    await f.store.subjects.unenrol(f.org.id, f.subject.id, [f.students[1]!.id]);
+    await expectCode(submit(1, 5), 'NOT_ENROLLED');
+    await f.store.subjects.enrol(f.org.id, f.subject.id, [f.students[1]!.id]);
+    expect((await submit(1, 5)).status).to.equal('present');
+  });
+
   it('refuses students who are not enrolled, teachers, closed and not-yet-open sessions', async () => {
     await expectCode(
       f.live.checkins.submit(f.actor(f.outsider), { sessionId: session.id, location: fix(5), code: code(), ip: null }),

@@ -12,14 +12,21 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
   let user: User;
   let t: number;
   let reads: number;
+  let orgReads: number;
   const socketOf = (u: User) => ({ data: { userId: u.id, orgId: u.orgId, role: 'teacher' } }) as unknown as AppSocket;
 
   beforeEach(async () => {
     const inner = await createSqliteStore({ path: ':memory:' });
     reads = 0;
+    orgReads = 0;
     store = {
       ...inner,
-      users: { ...inner.users, get: (orgId: string, id: string) => ((reads += 1), inner.users.get(orgId, id)) },
+      users: {
+        ...inner.users,
+        get: (orgId: string, id: string) => ((reads += 1), inner.users.get(orgId, id)),
+        getMany: (orgId: string, ids: string[]) => ((reads += 1), inner.users.getMany(orgId, ids)),
+      },
+      organisations: { ...inner.organisations, get: (id: string) => ((orgReads += 1), inner.organisations.get(id)) },
     } as Store;
     const org = await createOrg(inner);
     user = await createUser(inner, org.id, 'teacher');
@@ -53,5 +60,18 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     actors.fresh(user.id, 'teacher');
     await actors.of(socketOf(user));
     expect(reads).to.equal(1);
+  });
+
+  it('reads the users of one turn together: one query for 30 users, and one of the organisation', async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const others = await Promise.all(Array.from({ length: 29 }, () => createUser(store, user.orgId, 'student')));
+    await store.users.update(user.orgId, others[3]!.id, { active: false });
+    const results = await Promise.allSettled([user, ...others].map((u) => actors.of(socketOf(u))));
+    expect(reads).to.equal(1);
+    expect(orgReads).to.equal(1);
+    expect(results.map((r) => r.status)).to.deep.equal([user, ...others].map((_, i) => (i === 4 ? 'rejected' : 'fulfilled')));
+    expect((results[0] as PromiseFulfilledResult<{ role: string }>).value.role).to.equal('teacher');
+    expect((results[1] as PromiseFulfilledResult<{ role: string }>).value.role).to.equal('student');
+    await expectCode(actors.of(socketOf(others[3]!)), 'ACCOUNT_DISABLED');
   });
 });

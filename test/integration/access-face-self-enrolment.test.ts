@@ -1,0 +1,83 @@
+import { expect } from 'chai';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { User } from '../../src/domain/ports/users.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../support/fake-face-engine.js';
+import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+
+/** A photo the fake engine recognises by its first byte. */
+const photo = (byte: number) => Uint8Array.of(byte, 0xd8, 0xff, 0xe0, byte);
+const face = (axis: number) => {
+  const v = new Float32Array(8);
+  v[axis] = 1;
+  return fakeAnalysis([fakeFace(v)]);
+};
+/** The student's own face, and a friend's who would check in for them. */
+const OWN = 1;
+const FRIEND = 9;
+
+/**
+ * FACE_SELF_ENROLMENT=direct lets a student set their first reference alone; any later one is
+ * a proposal for an admin, or a friend's face would check in for them. "First" is first ever:
+ * a reference that went away (consent withdrawn and given again, or removed by an admin) does
+ * not give the student a fresh first enrolment.
+ */
+describe('a student sets their face reference alone only once', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let org: Organisation;
+  let admin: User;
+  let student: User;
+
+  const token = (u: User) => srv.app.tokenService.signAccess(u).token;
+  const consent = (as: User) =>
+    srv.request('POST', `/api/v1/users/${student.id}/consents`, { token: token(as), body: { textVersion: 'v1', givenBy: 'student' } });
+  async function putFace(as: User, byte: number): Promise<{ status: number; outcome: string | undefined }> {
+    const form = new FormData();
+    form.append('photos', new Blob([photo(byte)], { type: 'image/jpeg' }), 'me.jpg');
+    const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token(as)}` },
+      body: form,
+    });
+    const body = (await res.json()) as { outcome?: string };
+    return { status: res.status, outcome: body.outcome };
+  }
+  const reference = async () => (await srv.store.faces.get(org.id, student.id))?.embeddings ?? null;
+
+  before(async () => {
+    const engine = new FakeFaceEngine();
+    engine.results.set(OWN, face(0));
+    engine.results.set(FRIEND, face(4));
+    srv = await startTestServer({ FACE_CONSENT_REQUIRED: 'true', FACE_SELF_ENROLMENT: 'direct' }, { face: engine });
+    org = await createOrg(srv.store);
+    admin = await createUser(srv.store, org.id, 'admin');
+  });
+  beforeEach(async () => {
+    student = await createUser(srv.store, org.id, 'student');
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    expect((await consent(student)).status).to.equal(201);
+    expect(await putFace(student, OWN)).to.deep.equal({ status: 201, outcome: 'enrolled' });
+  });
+  after(() => srv.cleanup());
+
+  it('after withdrawing and giving consent again, a new upload of theirs is a proposal', async () => {
+    const withdrawn = await srv.request('DELETE', `/api/v1/users/${student.id}/consents`, { token: token(student) });
+    expect(withdrawn.body).to.include({ faceDeleted: true });
+    expect((await consent(student)).status).to.equal(201);
+
+    expect(await putFace(student, FRIEND)).to.deep.equal({ status: 202, outcome: 'proposed' });
+    expect(await reference(), 'the friend became the reference').to.equal(null);
+  });
+
+  it('after an admin removed the reference, a new upload of theirs is a proposal', async () => {
+    expect((await srv.request('DELETE', `/api/v1/users/${student.id}/face`, { token: token(admin) })).status).to.equal(204);
+
+    expect(await putFace(student, FRIEND)).to.deep.equal({ status: 202, outcome: 'proposed' });
+    expect(await reference(), 'the friend became the reference').to.equal(null);
+    // The admin, who sees the proposal's photos, decides.
+    expect((await srv.request('POST', `/api/v1/users/${student.id}/face/proposal/approve`, { token: token(admin) })).status).to.equal(200);
+    expect(await reference()).to.have.length(1);
+  });
+});
