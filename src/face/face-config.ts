@@ -17,8 +17,9 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domai
  * - FACE_MIN_DETECTION_SCORE (0.5): detector confidence for a face to count.
  * - FACE_MAX_FACES (60): most faces found in a class photo; a photo with that many is reported
  *   as possibly truncated. A selfie or an enrolment photo is refused beyond one face anyway.
- * - FACE_CONFIDENT_DISTANCE (0.40), FACE_UNCERTAIN_DISTANCE (0.48): decision bands on the distance
- *   between unit embeddings, calibrated with scripts/face-eval.ts on all 2,200 LFW development
+ * - FACE_CONFIDENT_DISTANCE, FACE_UNCERTAIN_DISTANCE: decision bands on the distance between unit
+ *   embeddings; their defaults follow FACE_EMBEDDER (EMBEDDER_BANDS). For faceapi-resnet128, 0.40
+ *   and 0.48, calibrated with scripts/face-eval.ts on all 2,200 LFW development
  *   pairs (face-api 128-d, mesh alignment to the dlib chip, flip-averaged). Best single threshold
  *   0.415 (99.1%); the 1%-FAR point 0.416. At 0.40, 6 of 1,100 different-person pairs (0.5%) and
  *   98% of same-person pairs are 'confident'; beyond 0.48 fall 1 of 1,096 same-person pairs and
