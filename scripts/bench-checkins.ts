@@ -8,6 +8,7 @@
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
@@ -54,10 +55,17 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 }
 
 async function benchAttendance() {
-  const bench = await seedBenchClass('bench-checkins', STUDENTS, { CHECKIN_RATE_PER_MINUTE: '600' });
+  const heapProfDir = process.env['BENCH_HEAP_PROF'];
+  const bench = await seedBenchClass('bench-checkins', STUDENTS, {
+    CHECKIN_RATE_PER_MINUTE: '600',
+    ...(heapProfDir ? { HEAP_PROF_DIR: heapProfDir } : {}),
+  });
   const { teacher, students, subject, tokens } = bench;
   const server = await startBenchNode(root, bench.env, {
-    nodeArgs: process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : [],
+    nodeArgs: [
+      ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
+      ...(heapProfDir ? ['--import', path.join(root, 'scripts/lib/heap-sampling.ts')] : []),
+    ],
   });
   const open: Socket[] = [];
   try {
@@ -112,9 +120,12 @@ async function benchAttendance() {
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
+    // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
+    if (heapProfDir) server.child.kill('SIGUSR2');
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
+    if (heapProfDir) server.child.kill('SIGUSR2');
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     // The server's own CPU time per check-in: what a busy machine changes least (the rates

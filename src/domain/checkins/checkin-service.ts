@@ -64,6 +64,14 @@ export interface MarkInput {
   ip: string | null;
 }
 
+/** The flags of both lists, each once, in order of first appearance (as a Set of both would give, without its garbage). */
+function unionOf(a: readonly ReasonCode[], b: readonly ReasonCode[]): ReasonCode[] {
+  const out: ReasonCode[] = [];
+  for (const f of a) if (!out.includes(f)) out.push(f);
+  for (const f of b) if (!out.includes(f)) out.push(f);
+  return out;
+}
+
 const queued = (): VerificationResult => ({ state: 'queued', band: null, distance: null, flags: [], reason: null, completedAt: null });
 
 /**
@@ -189,7 +197,7 @@ export class CheckinService {
     const write = (peers: readonly Peer[], org: OrganisationSettings | null): RecordWrite => {
       // Proxy signals add flags for the teacher; they never change the outcome by themselves.
       const signals = proxySignals(probe, peers, existing);
-      const outcome = { ...checked, flags: [...new Set([...checked.flags, ...signals])] };
+      const outcome = { ...checked, flags: unionOf(checked.flags, signals) };
       // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
       if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected' && (org?.sharedDevice ?? 'flag') === 'refuse') {
         Object.assign(outcome, { status: 'rejected', reason: 'SHARED_DEVICE' });

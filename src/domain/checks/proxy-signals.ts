@@ -44,11 +44,20 @@ export type Peer = Pick<PeerMark, 'studentId' | 'location'> & Partial<Pick<PeerM
  */
 export function proxySignals(current: CheckinSignals, others: readonly Peer[], previous: AttendanceRecord | null): ReasonCode[] {
   const flags: ReasonCode[] = [];
-  const peers = others.filter((r) => r.studentId !== current.studentId);
-  if (peers.some((r) => sameDevice(current, r))) flags.push('SHARED_DEVICE');
   const fix = current.location;
+  // One pass over the session's records, stopping once both answers are known: it runs for every
+  // check-in against every record of the session, so it copies nothing and makes no closures.
+  let shared = false;
+  let duplicate = false;
+  for (const r of others) {
+    if (r.studentId === current.studentId) continue;
+    if (!shared && sameDevice(current, r)) shared = true;
+    if (!duplicate && fix && r.location && haversineM(r.location, fix) < DUPLICATE_FIX_M) duplicate = true;
+    if (shared && (duplicate || !fix)) break;
+  }
+  if (shared) flags.push('SHARED_DEVICE');
   if (fix) {
-    if (peers.some((r) => r.location && haversineM(r.location, fix) < DUPLICATE_FIX_M)) flags.push('LOCATION_DUPLICATE');
+    if (duplicate) flags.push('LOCATION_DUPLICATE');
     if (previous?.location && impossibleJump(previous.location, fix)) flags.push('LOCATION_JUMP');
     if (fix.accuracyM <= MOCK_ACCURACY_M) flags.push('LOCATION_MOCK_SUSPECTED');
   }
