@@ -54,7 +54,7 @@ async function serve(): Promise<void> {
   const store = await createSqliteStore({ path: ':memory:' });
   const refuses: FaceEngine = {
     analyse: async () => ({ ok: false, reason: 'IMAGE_INVALID', message: 'not analysed in this benchmark' }),
-    status: () => ({ backend: null, ready: true, queueSize: 0, maxQueue: 1, retryAfterMs: 1_000 }),
+    status: () => ({ backend: null, modelId: null, ready: true, queueSize: 0, maxQueue: 1, retryAfterMs: 1_000 }),
   };
   const app = createApplication({ config, store, logger: createLogger('silent'), face: refuses });
   const { port } = await app.listen();

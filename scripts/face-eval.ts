@@ -2,6 +2,7 @@
  * Face verification accuracy on labelled pairs, through the real worker pool.
  *
  *   npx tsx scripts/face-eval.ts [--dir DIR] [--pairs FILE] [--csv FILE] [--limit N]
+ *     [--embedder NAME]
  *     [--threads N] [--landmarks mesh|keypoints] [--no-flip] [--faceres-weight W] [--save FILE]
  *     [--distances FILE]
  *
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { FacePool } from '../src/face/face-pool.js';
-import type { AnalysedFace, EmbedderOptions } from '../src/domain/face/face-types.js';
+import { EMBEDDER_NAMES, type AnalysedFace, type EmbedderOptions } from '../src/domain/face/face-types.js';
 import {
   accuracyAt,
   bestThreshold,
@@ -30,6 +31,9 @@ import {
 } from '../src/face/eval-metrics.js';
 import { distance } from '../src/domain/face/matching.js';
 import { repoRoot } from './lib/repo-root.js';
+import { z } from 'zod';
+
+const EmbedderNameSchema = z.enum(EMBEDDER_NAMES);
 
 interface Pair {
   a: string;
@@ -53,6 +57,7 @@ const { values: args } = parseArgs({
     landmarks: { type: 'string' },
     'no-flip': { type: 'boolean', default: false },
     'faceres-weight': { type: 'string' },
+    embedder: { type: 'string' },
     save: { type: 'string' },
     distances: { type: 'string' },
   },
@@ -68,7 +73,10 @@ if (args.landmarks === 'mesh' || args.landmarks === 'keypoints') embedder.landma
 if (args['no-flip']) embedder.flip = false;
 if (args['faceres-weight'] !== undefined) embedder.faceresWeight = Number(args['faceres-weight']);
 
-const config = { ...loadFaceConfig(process.env), poolSize: Number(args.threads), taskTimeoutMs: 120_000 };
+// --embedder stands for FACE_EMBEDDER, so the bands reported are that net's own.
+const env = args.embedder === undefined ? process.env : { ...process.env, FACE_EMBEDDER: EmbedderNameSchema.parse(args.embedder) };
+const faceConfig = loadFaceConfig(env);
+const config = { ...faceConfig, poolSize: Number(args.threads), taskTimeoutMs: 120_000 };
 const pool = new FacePool({ config, embedder });
 const loadStart = performance.now();
 const engine = await pool.start();
@@ -127,8 +135,8 @@ function report(): void {
   const cv = crossValidatedAccuracy(scored);
   const far1 = tarAtFar(scored, 0.01),
     far01 = tarAtFar(scored, 0.001);
-  const cfg = loadFaceConfig(process.env).thresholds;
-  const gates = loadFaceConfig(process.env).gates;
+  const cfg = faceConfig.thresholds;
+  const gates = faceConfig.gates;
   const q = (xs: number[]) => [0.01, 0.05, 0.5].map((x) => quantile(xs, x).toFixed(1)).join(' / ');
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   const lines = [

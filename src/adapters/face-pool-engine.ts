@@ -23,6 +23,7 @@ export class FacePoolEngine implements FaceEngine {
     const s = this.pool.status();
     return {
       backend: s.backend,
+      modelId: s.modelId,
       ready: s.ready,
       queueSize: s.queueSize,
       maxQueue: s.maxQueue,
@@ -32,13 +33,13 @@ export class FacePoolEngine implements FaceEngine {
   }
 }
 
-/** /readyz entry: the backend and whether a worker has its models loaded. */
+/** /readyz entry: the backend, the embedder and whether a worker has its models loaded. */
 export function faceReadinessCheck(engine: FaceEngine): ReadinessCheck {
   return {
     name: 'face',
     get facts() {
       const s = engine.status();
-      return { backend: s.backend, queueSize: s.queueSize, maxQueue: s.maxQueue };
+      return { backend: s.backend, embedder: s.modelId, queueSize: s.queueSize, maxQueue: s.maxQueue };
     },
     run: async () => {
       if (!engine.status().ready) throw new Error('face engine not ready');

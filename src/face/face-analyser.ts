@@ -31,6 +31,7 @@ import { normalise } from '../domain/face/matching.js';
 import { poseOf } from '../domain/face/liveness.js';
 import { laplacianVariance, meanBrightness, toGrey } from './quality.js';
 import { loadTfRuntime, type HumanFace, type HumanInstance, type TfRuntime } from './tf-runtime.js';
+import { loadChipEmbedder, type ChipEmbedder } from './embedders.js';
 
 type FaceApiNet = TfRuntime['faceApi']['nets']['faceRecognitionNet'];
 
@@ -59,7 +60,7 @@ const RETRY_MIN_SCORE = 0.3;
 const RETRY_DETECTOR_SCORE = 0.2;
 
 /** The calibrated pipeline (see scripts/face-eval.ts and the closing report of issue 4). */
-export const DEFAULT_EMBEDDER: EmbedderOptions = { landmarks: 'mesh', flip: true, faceresWeight: 0 };
+export const DEFAULT_EMBEDDER: EmbedderOptions = { model: 'faceapi-resnet128', landmarks: 'mesh', flip: true, faceresWeight: 0 };
 
 interface Candidate {
   face: HumanFace;
@@ -68,6 +69,8 @@ interface Candidate {
   /** Landmarks matching `template`, in decoded-image pixels. */
   points: Point[];
   template: readonly Point[];
+  /** Eye centres, nose tip and mouth corners (image left to right), for the 112 px chip nets; mesh only. */
+  five: Point[] | null;
   eyeDistance: number;
 }
 
@@ -87,12 +90,13 @@ export class FaceAnalyser {
     private readonly human: HumanInstance,
     private readonly settings: AnalyserSettings,
     private readonly options: EmbedderOptions,
+    private readonly chipNet: ChipEmbedder | null,
   ) {
     this.backend = rt.backend;
     const fused = options.faceresWeight > 0;
-    this.modelId = options.faceresWeight >= 1 ? 'human-faceres' : fused ? 'faceapi-resnet128+human-faceres' : 'faceapi-resnet128';
+    this.modelId = options.faceresWeight >= 1 ? 'human-faceres' : fused ? `${options.model}+human-faceres` : options.model;
     this.modelVersion = [
-      `face-api@${rt.versions.faceApi}`,
+      chipNet ? chipNet.source : `face-api@${rt.versions.faceApi}`,
       `human@${rt.versions.human}`,
       `align=${options.landmarks}-${ALIGNMENT_VERSION}`,
       `flip=${options.flip ? 1 : 0}`,
@@ -103,6 +107,7 @@ export class FaceAnalyser {
   /** Loads every model once and runs one dummy inference so the first task is not slow. */
   static async create(settings: AnalyserSettings, options: Partial<EmbedderOptions> = {}): Promise<FaceAnalyser> {
     const opts = { ...DEFAULT_EMBEDDER, ...options };
+    if (opts.model !== 'faceapi-resnet128' && opts.landmarks !== 'mesh') throw new Error(`${opts.model} needs the mesh landmarks`);
     const rt = await loadTfRuntime();
     const human = new rt.humanModule.Human({
       backend: rt.backend,
@@ -138,8 +143,10 @@ export class FaceAnalyser {
       segmentation: { enabled: false },
     });
     await human.load();
-    if (opts.faceresWeight < 1) await rt.faceApi.nets.faceRecognitionNet.loadFromDisk(rt.faceApiModelDir);
-    const analyser = new FaceAnalyser(rt, human, settings, opts);
+    const usesFaceApi = opts.model === 'faceapi-resnet128' && opts.faceresWeight < 1;
+    if (usesFaceApi) await rt.faceApi.nets.faceRecognitionNet.loadFromDisk(rt.faceApiModelDir);
+    const chipNet = opts.model === 'faceapi-resnet128' || opts.faceresWeight >= 1 ? null : await loadChipEmbedder(opts.model);
+    const analyser = new FaceAnalyser(rt, human, settings, opts, chipNet);
     await analyser.warmUp();
     return analyser;
   }
@@ -178,7 +185,7 @@ export class FaceAnalyser {
         const refusal = this.gate(face);
         if (refusal) return refusal;
       }
-      faces.push({ ...face, embedding: await this.embed(chip, c.face) });
+      faces.push({ ...face, embedding: await this.embed(image, c, chip) });
     }
     const done = performance.now();
     return {
@@ -225,7 +232,7 @@ export class FaceAnalyser {
         continue;
       }
       const { chip } = this.measure(decoded.image, c);
-      out.push({ ok: true, turn: pose.turn, ear: pose.ear, embedding: await this.embed(chip, c.face) });
+      out.push({ ok: true, turn: pose.turn, ear: pose.ear, embedding: await this.embed(decoded.image, c, chip) });
     }
     return { frames: out, modelId: this.modelId, totalMs: round(performance.now() - started) };
   }
@@ -285,7 +292,8 @@ export class FaceAnalyser {
       if (points.some((p) => p === null)) return null;
       const pts = points as Point[];
       const eyes = [midpoint(pts[0]!, pts[1]!), midpoint(pts[2]!, pts[3]!)];
-      return { face, box, points: pts, template: MESH_TEMPLATE, eyeDistance: dist(eyes[0]!, eyes[1]!) };
+      const five = [eyes[0]!, eyes[1]!, pts[4]!, pts[5]!, pts[6]!];
+      return { face, box, points: pts, template: MESH_TEMPLATE, five, eyeDistance: dist(eyes[0]!, eyes[1]!) };
     }
     const a = face.annotations;
     const eyeA = shift(a['leftEye']?.[0]),
@@ -295,7 +303,7 @@ export class FaceAnalyser {
     if (!eyeA || !eyeB || !nose || !mouth) return null;
     // human names eyes from the subject's side; the template is in image order.
     const [left, right] = eyeA[0] <= eyeB[0] ? [eyeA, eyeB] : [eyeB, eyeA];
-    return { face, box, points: [left, right, nose, mouth], template: KEYPOINT_TEMPLATE, eyeDistance: dist(left, right) };
+    return { face, box, points: [left, right, nose, mouth], template: KEYPOINT_TEMPLATE, five: null, eyeDistance: dist(left, right) };
   }
 
   private measure(image: RgbImage, c: Candidate): { face: Omit<AnalysedFace, 'embedding'>; chip: Float32Array } {
@@ -335,10 +343,12 @@ export class FaceAnalyser {
     return null;
   }
 
-  private async embed(chip: Float32Array, face: HumanFace): Promise<Float32Array> {
+  /** `chip` is the dlib chip already cut for the quality measures; the 112 px nets cut their own. */
+  private async embed(image: RgbImage, c: Candidate, chip: Float32Array): Promise<Float32Array> {
+    const face = c.face;
     const w = this.options.faceresWeight;
     const parts: Array<{ vector: Float32Array; weight: number }> = [];
-    if (w < 1) parts.push({ vector: await this.faceApiEmbedding(chip), weight: 1 - w });
+    if (w < 1) parts.push({ vector: await this.primaryEmbedding(image, c, chip), weight: 1 - w });
     if (w > 0) {
       if (!face.embedding || face.embedding.length === 0) throw new Error('faceres produced no embedding');
       parts.push({ vector: normalise(Float32Array.from(face.embedding)), weight: w });
@@ -353,6 +363,12 @@ export class FaceAnalyser {
       offset += p.vector.length;
     }
     return normalise(out);
+  }
+
+  private async primaryEmbedding(image: RgbImage, c: Candidate, chip: Float32Array): Promise<Float32Array> {
+    if (!this.chipNet) return this.faceApiEmbedding(chip);
+    if (!c.five) throw new Error(`${this.chipNet.name} needs the five mesh points`);
+    return this.chipNet.embed(image, c.five, this.options.flip);
   }
 
   private async faceApiEmbedding(chip: Float32Array): Promise<Float32Array> {
@@ -385,7 +401,20 @@ export class FaceAnalyser {
     } finally {
       blank.dispose();
     }
-    if (this.options.faceresWeight < 1) await this.faceApiEmbedding(new Float32Array(CHIP_SIZE * CHIP_SIZE * 3));
+    if (this.options.faceresWeight >= 1) return;
+    if (this.chipNet) {
+      const grey: RgbImage = { data: new Uint8Array(160 * 160 * 3).fill(128), width: 160, height: 160 };
+      const five: Point[] = [
+        [55, 65],
+        [105, 65],
+        [80, 90],
+        [60, 115],
+        [100, 115],
+      ];
+      await this.chipNet.embed(grey, five, this.options.flip);
+    } else {
+      await this.faceApiEmbedding(new Float32Array(CHIP_SIZE * CHIP_SIZE * 3));
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { AnalyserSettings } from '../domain/face/face-types.js';
+import { EMBEDDER_NAMES, type AnalyserSettings, type EmbedderName } from '../domain/face/face-types.js';
 import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domain/face/matching.js';
 
 /**
@@ -17,12 +17,16 @@ import { DEFAULT_CONFIDENT_DISTANCE, DEFAULT_UNCERTAIN_DISTANCE } from '../domai
  * - FACE_MIN_DETECTION_SCORE (0.5): detector confidence for a face to count.
  * - FACE_MAX_FACES (60): most faces found in a class photo; a photo with that many is reported
  *   as possibly truncated. A selfie or an enrolment photo is refused beyond one face anyway.
- * - FACE_CONFIDENT_DISTANCE (0.40), FACE_UNCERTAIN_DISTANCE (0.48): decision bands on the distance
- *   between unit embeddings, calibrated with scripts/face-eval.ts on all 2,200 LFW development
+ * - FACE_CONFIDENT_DISTANCE, FACE_UNCERTAIN_DISTANCE: decision bands on the distance between unit
+ *   embeddings; their defaults follow FACE_EMBEDDER (EMBEDDER_BANDS). For faceapi-resnet128, 0.40
+ *   and 0.48, calibrated with scripts/face-eval.ts on all 2,200 LFW development
  *   pairs (face-api 128-d, mesh alignment to the dlib chip, flip-averaged). Best single threshold
  *   0.415 (99.1%); the 1%-FAR point 0.416. At 0.40, 6 of 1,100 different-person pairs (0.5%) and
  *   98% of same-person pairs are 'confident'; beyond 0.48 fall 1 of 1,096 same-person pairs and
  *   92.5% of different-person ones; the rest goes to the teacher.
+ * - FACE_EMBEDDER (faceapi-resnet128): the recognition net (docs/face.md "Embedders"). Its name
+ *   is the model id stored with every enrolment; after a change, enrolments made with the old
+ *   one are reported for re-enrolment (FACE_REENROL_NEEDED) and never compared.
  * - FACE_KEEP_PHOTOS (false): store enrolment photos besides their embeddings.
  * - FACE_SELF_ENROLMENT (direct): what a student's own upload does. `direct`: their first
  *   enrolment ever applies at once, a later one is a proposal for an admin; `approval`: every upload
@@ -52,13 +56,14 @@ const FaceEnvSchema = z
     FACE_MAX_BRIGHTNESS: num(0, 255).default(235),
     FACE_MIN_DETECTION_SCORE: num(0, 1).default(0.5),
     FACE_MAX_FACES: int(1, 500).default(60),
-    FACE_CONFIDENT_DISTANCE: num(0, 2).default(DEFAULT_CONFIDENT_DISTANCE),
-    FACE_UNCERTAIN_DISTANCE: num(0, 2).default(DEFAULT_UNCERTAIN_DISTANCE),
+    FACE_CONFIDENT_DISTANCE: num(0, 2).optional(),
+    FACE_UNCERTAIN_DISTANCE: num(0, 2).optional(),
+    FACE_EMBEDDER: z.enum(EMBEDDER_NAMES).default('faceapi-resnet128'),
     FACE_KEEP_PHOTOS: bool.default(false),
     FACE_SELF_ENROLMENT: z.enum(SELF_ENROLMENT_MODES).default('direct'),
     FACE_CONSENT_REQUIRED: bool.default(true),
   })
-  .refine((e) => e.FACE_CONFIDENT_DISTANCE <= e.FACE_UNCERTAIN_DISTANCE, {
+  .refine((e) => bandsOf(e).confident <= bandsOf(e).uncertain, {
     message: 'FACE_CONFIDENT_DISTANCE must not exceed FACE_UNCERTAIN_DISTANCE',
     path: ['FACE_CONFIDENT_DISTANCE'],
   })
@@ -76,6 +81,8 @@ export interface FaceConfig {
   /** Most faces analysed in one class photo (mode 'all'). */
   maxFaces: number;
   thresholds: { confident: number; uncertain: number };
+  /** The recognition net (FACE_EMBEDDER). */
+  embedder: EmbedderName;
   keepPhotos: boolean;
   selfEnrolment: SelfEnrolmentMode;
   /** Face references and selfie matching need a recorded consent (FACE_CONSENT_REQUIRED). */
@@ -113,11 +120,30 @@ export function loadFaceConfig(env: NodeJS.ProcessEnv = process.env): FaceConfig
       minDetectionScore: e.FACE_MIN_DETECTION_SCORE,
     },
     maxFaces: e.FACE_MAX_FACES,
-    thresholds: { confident: e.FACE_CONFIDENT_DISTANCE, uncertain: e.FACE_UNCERTAIN_DISTANCE },
+    thresholds: bandsOf(e),
+    embedder: e.FACE_EMBEDDER,
     keepPhotos: e.FACE_KEEP_PHOTOS,
     selfEnrolment: e.FACE_SELF_ENROLMENT,
     consentRequired: e.FACE_CONSENT_REQUIRED,
   };
+}
+
+/**
+ * Decision bands by embedder, each calibrated with scripts/face-eval.ts on the LFW development
+ * pairs (docs/face.md): distances of different nets are on different scales.
+ */
+export const EMBEDDER_BANDS: Readonly<Record<EmbedderName, { confident: number; uncertain: number }>> = {
+  'faceapi-resnet128': { confident: DEFAULT_CONFIDENT_DISTANCE, uncertain: DEFAULT_UNCERTAIN_DISTANCE },
+  'faceplugin-feature': { confident: 1.1, uncertain: 1.25 },
+};
+
+function bandsOf(e: {
+  FACE_EMBEDDER: EmbedderName;
+  FACE_CONFIDENT_DISTANCE?: number | undefined;
+  FACE_UNCERTAIN_DISTANCE?: number | undefined;
+}): { confident: number; uncertain: number } {
+  const d = EMBEDDER_BANDS[e.FACE_EMBEDDER];
+  return { confident: e.FACE_CONFIDENT_DISTANCE ?? d.confident, uncertain: e.FACE_UNCERTAIN_DISTANCE ?? d.uncertain };
 }
 
 /** The part of the config a worker needs. */

@@ -23,7 +23,7 @@ export interface FacePoolOptions {
   logger?: Logger;
   /** Test-only: lets `crashWorkerForTest()` kill a worker. Never set in production. */
   allowCrashTask?: boolean;
-  /** Pipeline variant; defaults to the calibrated one. */
+  /** Pipeline variant (face-eval); the net defaults to config.embedder, the rest to the calibrated choice. */
   embedder?: Partial<EmbedderOptions>;
 }
 
@@ -69,7 +69,7 @@ export class FacePool {
     const workerData: FaceWorkerData = {
       settings: analyserSettings(options.config),
       allowCrashTask: options.allowCrashTask === true,
-      ...(options.embedder ? { embedder: options.embedder } : {}),
+      embedder: { model: options.config.embedder, ...options.embedder },
     };
     this.pool = new Piscina({
       filename: workerFile(),

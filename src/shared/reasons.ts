@@ -30,6 +30,7 @@ export const ReasonCodes = {
   FACE_UNCERTAIN: 'The selfie match is uncertain; the teacher reviews it.',
   FACE_MISMATCH: 'The selfie does not match the enrolled face.',
   FACE_NOT_ENROLLED: 'No enrolled face; the teacher reviews it.',
+  FACE_REENROL_NEEDED: 'The enrolled face was made with an earlier face model and must be enrolled again; the teacher reviews it.',
   FACE_NO_CONSENT: 'No recorded consent to face verification; the selfie was not used and the teacher reviews it.',
   FACE_NOT_FOUND: 'No face was found in the selfie.',
   FACE_MULTIPLE: 'More than one face is in the selfie.',

@@ -15,7 +15,7 @@ import { skipBecause } from '../support/skip.js';
 
 const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 const ENV = { FACE_MAX_IMAGE_BYTES: String(MAX_IMAGE_BYTES), FACE_KEEP_PHOTOS: 'true', CHECKIN_RATE_PER_MINUTE: '100' };
-const STATUS_KEYS = ['userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt', 'proposal'];
+const STATUS_KEYS = ['userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt', 'reenrolNeeded', 'proposal'];
 
 interface Answer {
   status: number;

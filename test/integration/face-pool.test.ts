@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { AppError } from '../../src/shared/app-error.js';
 import { loadFaceConfig, type FaceConfig } from '../../src/face/face-config.js';
 import { FacePool } from '../../src/face/face-pool.js';
+import { FacePoolEngine, faceReadinessCheck } from '../../src/adapters/face-pool-engine.js';
 import type { AnalyseResult, AnalyseSuccess } from '../../src/domain/face/face-types.js';
 import { bandOf, distance } from '../../src/domain/face/matching.js';
 import { blankJpeg, FACES_DIR, hugePngHeader, SKIP_NO_FACES, tinyFaceJpeg, truncated } from '../support/face-images.js';
@@ -53,6 +54,8 @@ describe('face pool (real models)', function () {
     const s = pool.status();
     expect(s).to.include({ backend: 'wasm', modelId: 'faceapi-resnet128', ready: true, threads: 1, maxQueue: 4 });
     expect(s.modelVersion).to.match(/^face-api@[\d.]+;human@[\d.]+;/);
+    // The /readyz line names the backend that ran and the embedder.
+    expect(faceReadinessCheck(new FacePoolEngine(pool)).facts).to.include({ backend: 'wasm', embedder: 'faceapi-resnet128' });
   });
 
   it('accepts two photos of the same person in the confident band', async () => {

@@ -96,6 +96,14 @@ export class FakeFaceEngine implements FaceEngine {
   }
 
   status(): FaceEngineStatus {
-    return { backend: 'wasm', ready: true, maxQueue: 4, retryAfterMs: 900, ...this.statusOverrides, queueSize: this.queueSize };
+    return {
+      backend: 'wasm',
+      modelId: 'fake',
+      ready: true,
+      maxQueue: 4,
+      retryAfterMs: 900,
+      ...this.statusOverrides,
+      queueSize: this.queueSize,
+    };
   }
 }

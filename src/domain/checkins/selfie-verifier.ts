@@ -66,10 +66,11 @@ export async function verifySelfie(
     try {
       const analysis = await analyseWhenRoom(deps, engine, selfie);
       let claimed: number[][] = [];
+      let claimedOutdated = false;
       let others: OtherFace[] = [];
       let live: LivenessVerdict | null = null;
       if (analysis.ok) {
-        ({ claimed, others } = await facesToCompare(deps, session, record, analysis.modelId));
+        ({ claimed, others, claimedOutdated } = await facesToCompare(deps, session, record, analysis.modelId));
         if (liveness) live = await checkLiveness(deps, engine, liveness, Array.from(analysis.faces[0]!.embedding), settings);
       }
       if (live && !live.passed) {
@@ -78,7 +79,7 @@ export async function verifySelfie(
           'liveness challenge failed',
         );
       }
-      decision = decideSelfie(base, analysis, claimed, others, settings, deps.now(), live);
+      decision = decideSelfie(base, analysis, claimed, others, settings, deps.now(), live, claimedOutdated);
     } catch (err) {
       deps.logger.error({ err, sessionId: session.id, recordId: record.id }, 'selfie verification failed; left to the teacher');
     }
@@ -167,12 +168,14 @@ async function facesToCompare(
   session: AttendanceSession,
   record: AttendanceRecord,
   modelId: string,
-): Promise<{ claimed: number[][]; others: OtherFace[] }> {
+): Promise<{ claimed: number[][]; others: OtherFace[]; claimedOutdated: boolean }> {
   const { store } = deps;
   const enrolledIds = await store.subjects.listEnrolled(record.orgId, session.subjectId);
   const enrolments = await store.faces.getMany(record.orgId, [...new Set([...enrolledIds, record.studentId])]);
-  // Embeddings of another model are not comparable: such an enrolment counts as none.
+  // Embeddings of another model are not comparable: such an enrolment counts as none, and the
+  // claimed student's is reported for re-enrolment rather than read as a mismatch.
   const usable = enrolments.filter((e) => e.modelId === modelId);
+  const claimedOutdated = enrolments.some((e) => e.userId === record.studentId && e.modelId !== modelId);
   const claimed = usable.find((e) => e.userId === record.studentId)?.embeddings ?? [];
   const others: OtherFace[] = usable
     .filter((e) => e.userId !== record.studentId)
@@ -183,7 +186,7 @@ async function facesToCompare(
     if (r.studentId === record.studentId || !probe || r.status === 'rejected') continue;
     others.push({ studentId: r.studentId, embeddings: [probe], source: 'session' });
   }
-  return { claimed, others };
+  return { claimed, others, claimedOutdated };
 }
 
 /** Optimistic update; gives up (logged) if a teacher decided meanwhile. */

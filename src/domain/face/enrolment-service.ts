@@ -36,6 +36,12 @@ export interface EnrolmentStatus {
   photoCount: number;
   photosKept: boolean;
   updatedAt: Date | null;
+  /**
+   * The enrolment was made with another face model than the one running (FACE_EMBEDDER changed):
+   * it is never compared, selfies go to the teacher as FACE_REENROL_NEEDED until the student is
+   * enrolled again. False while the engine has not reported its model.
+   */
+  reenrolNeeded: boolean;
   /** A replacement waiting for an admin; the enrolment above stays in force until approved. */
   proposal: ProposalSummary | null;
 }
@@ -109,7 +115,7 @@ export class FaceEnrolmentService {
       this.deps.store.faces.get(actor.orgId, userId),
       this.deps.store.faceProposals.get(actor.orgId, userId),
     ]);
-    return toStatus(userId, enrolment, proposal);
+    return toStatus(userId, enrolment, proposal, this.deps.engine?.status().modelId ?? null);
   }
 
   /**
@@ -383,7 +389,7 @@ export class FaceEnrolmentService {
   }
 }
 
-function toStatus(userId: string, e: FaceEnrolment | null, p: FaceProposal | null): EnrolmentStatus {
+function toStatus(userId: string, e: FaceEnrolment | null, p: FaceProposal | null, engineModel: string | null): EnrolmentStatus {
   return {
     userId,
     enrolled: e !== null,
@@ -392,6 +398,7 @@ function toStatus(userId: string, e: FaceEnrolment | null, p: FaceProposal | nul
     photoCount: e?.embeddings.length ?? 0,
     photosKept: (e?.photos?.length ?? 0) > 0,
     updatedAt: e?.updatedAt ?? null,
+    reenrolNeeded: e !== null && engineModel !== null && e.modelId !== engineModel,
     proposal: p ? proposalSummary(p) : null,
   };
 }

@@ -20,6 +20,8 @@ export interface FaceEngine {
 
 export interface FaceEngineStatus {
   backend: BackendName | null;
+  /** The recognition net's model id (FACE_EMBEDDER) once a worker has loaded it; enrolments of another are outdated. */
+  modelId: string | null;
   ready: boolean;
   queueSize: number;
   maxQueue: number;

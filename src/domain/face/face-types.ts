@@ -146,8 +146,14 @@ export interface FaceWorkerData {
   embedder?: Partial<EmbedderOptions>;
 }
 
+/** The recognition nets the worker can run (FACE_EMBEDDER); each names the embeddings' model id. */
+export const EMBEDDER_NAMES = ['faceapi-resnet128', 'faceplugin-feature'] as const;
+export type EmbedderName = (typeof EMBEDDER_NAMES)[number];
+
 /** Pipeline choices compared in scripts/face-eval.ts; the defaults are the calibrated ones. */
 export interface EmbedderOptions {
+  /** The recognition net. */
+  model: EmbedderName;
   /** Landmarks used to align the face chip: the 468-point mesh or blazeface's 6 keypoints. */
   landmarks: 'mesh' | 'keypoints';
   /** Also embed the mirrored chip and average the two embeddings. */

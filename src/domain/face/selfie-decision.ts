@@ -23,7 +23,8 @@ export interface SelfieDecision {
 /**
  * Turns an analysis and the enrolled faces into the record's new state. Rules:
  * - a refused image (no face, several, too small, blurred, unreadable) rejects with its reason;
- * - no enrolment: pending FACE_NOT_ENROLLED, the teacher decides;
+ * - no enrolment: pending FACE_NOT_ENROLLED, the teacher decides; an enrolment made with another
+ *   face model is never compared and reads FACE_REENROL_NEEDED, so the student is asked to re-enrol;
  * - mismatch rejects (a retry is allowed per maxAttempts), uncertain goes to review;
  * - antispoof/liveness under threshold and a possible proxy are review flags, never a sole reject
  *   (a proxy outranks a mismatch: the teacher should see who the face looks like);
@@ -39,6 +40,7 @@ export function decideSelfie(
   settings: FaceDecisionSettings,
   at: Date,
   liveness: LivenessVerdict | null = null,
+  claimedOutdated = false,
 ): SelfieDecision {
   if (!analysis.ok) {
     return {
@@ -59,11 +61,11 @@ export function decideSelfie(
   const face = analysis.faces[0]!;
   const probe = Array.from(face.embedding);
   const verdict = verifyFace(probe, claimed, others, settings);
-  const faceFlags: ReasonCode[] = [...verdict.reasons];
+  const faceFlags: ReasonCode[] = verdict.band === 'not-enrolled' && claimedOutdated ? ['FACE_REENROL_NEEDED'] : [...verdict.reasons];
   const spoof = (face.real !== null && face.real < settings.minReal) || (face.live !== null && face.live < settings.minLive);
   if (spoof) faceFlags.push('SPOOF_SUSPECTED');
   if (liveness) faceFlags.push(liveness.passed ? 'LIVENESS_OK' : 'LIVENESS_FAILED');
-  const bandReason = verdict.reasons[0]!;
+  const bandReason = faceFlags[0]!;
   const verification: VerificationResult = {
     state: 'done',
     band: verdict.band === 'not-enrolled' ? 'no-enrolment' : verdict.band,
@@ -78,7 +80,7 @@ export function decideSelfie(
   const review = (reason: ReasonCode): SelfieDecision => ({ status: 'pending', reason, flags, verification });
   if (verdict.proxy.flagged) return review('POSSIBLE_PROXY');
   if (verdict.band === 'mismatch') return { status: 'rejected', reason: 'FACE_MISMATCH', flags, verification };
-  if (verdict.band === 'not-enrolled') return review('FACE_NOT_ENROLLED');
+  if (verdict.band === 'not-enrolled') return review(bandReason);
   if (verdict.band === 'uncertain') return review('FACE_UNCERTAIN');
   if (liveness && !liveness.passed) return review('LIVENESS_FAILED');
   if (spoof) return review('SPOOF_SUSPECTED');

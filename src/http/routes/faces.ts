@@ -23,6 +23,11 @@ const EnrolmentStatusSchema = z
     photoCount: z.number().int().describe('Reference photos the enrolment was made from'),
     photosKept: z.boolean().describe('Whether the photos themselves are stored (FACE_KEEP_PHOTOS)'),
     updatedAt: z.date().nullable(),
+    reenrolNeeded: z
+      .boolean()
+      .describe(
+        'The enrolment was made with another face model than the one running (FACE_EMBEDDER): it is not used until the student is enrolled again',
+      ),
     proposal: ProposalSummarySchema.nullable().describe(
       'A replacement waiting for an admin; the enrolment above stays in force until it is approved',
     ),

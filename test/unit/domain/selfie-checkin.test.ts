@@ -168,6 +168,25 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     expect(failed.verification?.state).to.equal('failed');
   });
 
+  it('reports an enrolment made with another face model for re-enrolment, never comparing it', async () => {
+    // Student 0's reference was made by an earlier embedder; the selfie is their own face, and
+    // student 1's current reference is the closest: neither a match nor a mismatch must come of it.
+    await f.store.faces.put({
+      orgId: f.org.id,
+      userId: f.students[0]!.id,
+      modelId: 'earlier-model',
+      modelVersion: '1',
+      embeddings: [Array.from(vec(0))],
+      photos: null,
+    });
+    engine.results.set(17, selfieOf(vec(0, 1, 0.1)));
+    await submit(0, 17);
+    const r = await settled(0);
+    expect(r).to.include({ status: 'pending', reason: 'FACE_REENROL_NEEDED' });
+    expect(r.verification).to.include({ band: 'no-enrolment', reason: 'FACE_REENROL_NEEDED' });
+    expect(r.flags).to.include('FACE_REENROL_NEEDED');
+  });
+
   it('flags a possible proxy (another enrolled student matches better) and low antispoof scores', async () => {
     // Claims to be student 0 (a mismatch) with a face close to student 2's enrolment.
     engine.results.set(16, selfieOf(vec(2, 0, 0.3)));

@@ -352,13 +352,40 @@ describe('FaceEnrolmentService (SQLite store, fake face engine)', () => {
         photoCount: 0,
         photosKept: false,
         updatedAt: null,
+        reenrolNeeded: false,
         proposal: null,
       });
       await faces.enrol(actor(student), student.id, [photo(1), photo(2)]);
       const after = await faces.status(actor(student), student.id);
-      expect(after).to.have.all.keys('userId', 'enrolled', 'modelId', 'modelVersion', 'photoCount', 'photosKept', 'updatedAt', 'proposal');
-      expect(after).to.include({ enrolled: true, modelId: 'fake', modelVersion: '1', photoCount: 2, photosKept: true });
+      expect(after).to.have.all.keys(
+        'userId',
+        'enrolled',
+        'modelId',
+        'modelVersion',
+        'photoCount',
+        'photosKept',
+        'updatedAt',
+        'reenrolNeeded',
+        'proposal',
+      );
+      expect(after).to.include({
+        enrolled: true,
+        modelId: 'fake',
+        modelVersion: '1',
+        photoCount: 2,
+        photosKept: true,
+        reenrolNeeded: false,
+      });
       expect(after.updatedAt).to.be.instanceOf(Date);
+    });
+
+    it('reports an enrolment made with another face model than the running one for re-enrolment', async () => {
+      await service().enrol(actor(admin), student.id, [photo(1)]);
+      const switched = service({ engine: new FakeFaceEngine({ status: { modelId: 'faceplugin-feature' } }) });
+      expect(await switched.status(actor(admin), student.id)).to.include({ modelId: 'fake', reenrolNeeded: true });
+      // Before a worker has reported its model nothing is claimed either way.
+      const starting = service({ engine: new FakeFaceEngine({ status: { modelId: null } }) });
+      expect(await starting.status(actor(admin), student.id)).to.include({ reenrolNeeded: false });
     });
 
     it('keeps the uploaded photos, byte for byte, only when keepPhotos is on', async () => {

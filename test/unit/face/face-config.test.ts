@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { analyserSettings, FaceConfigError, loadFaceConfig } from '../../../src/face/face-config.js';
+import { analyserSettings, EMBEDDER_BANDS, FaceConfigError, loadFaceConfig } from '../../../src/face/face-config.js';
 
 describe('face config', () => {
   it('has documented defaults', () => {
@@ -51,5 +51,23 @@ describe('face config', () => {
       FaceConfigError,
       /FACE_CONFIDENT_DISTANCE/,
     );
+  });
+
+  it('selects the embedder with FACE_EMBEDDER, and the bands follow it unless set', () => {
+    expect(loadFaceConfig({})).to.deep.include({ embedder: 'faceapi-resnet128', thresholds: { confident: 0.4, uncertain: 0.48 } });
+    const plugin = loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature' });
+    expect(plugin.embedder).to.equal('faceplugin-feature');
+    expect(plugin.thresholds).to.deep.equal(EMBEDDER_BANDS['faceplugin-feature']);
+    expect(plugin.thresholds.confident).to.be.above(1);
+    expect(loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature', FACE_UNCERTAIN_DISTANCE: '1.3' }).thresholds).to.deep.equal({
+      confident: EMBEDDER_BANDS['faceplugin-feature'].confident,
+      uncertain: 1.3,
+    });
+    // A band set for one net that contradicts the other's default is caught, whichever is explicit.
+    expect(() => loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature', FACE_UNCERTAIN_DISTANCE: '0.5' })).to.throw(
+      FaceConfigError,
+      /FACE_CONFIDENT_DISTANCE/,
+    );
+    expect(() => loadFaceConfig({ FACE_EMBEDDER: 'mobilefacenet' })).to.throw(FaceConfigError, /FACE_EMBEDDER/);
   });
 });
