@@ -62,7 +62,8 @@ describe('admin console: OneRoster import (Chromium)', function () {
     await page.setInputFiles('#oneroster-files', files(sampleBundle()));
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForSelector('#oneroster-go:not([hidden])');
-    expect(await page.textContent('#oneroster-status')).to.match(/^Checked, nothing written: /);
+    // The status is announced a moment after the report shows (a separate task for screen readers).
+    await page.waitForFunction(() => /^Checked, nothing written: /.test(document.getElementById('oneroster-status')?.textContent ?? ''));
     expect(await page.isHidden('#oneroster-refused-block')).to.equal(true);
     expect(await page.locator('#oneroster-counts-head th').allTextContents()).to.deep.equal([
       'File',
