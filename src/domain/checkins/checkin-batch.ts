@@ -147,20 +147,16 @@ export class CheckinBatcher {
   }
 
   private async writeWithRetries(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]> {
-    for (const pauseMs of BUSY_RETRY_PAUSES_MS) {
+    for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.store.records.writeBatch(writes);
       } catch (err) {
         if (!(err instanceof StoreBusyError)) throw err;
+        const pauseMs = BUSY_RETRY_PAUSES_MS[attempt];
+        if (pauseMs === undefined) throw new AppError('BUSY', undefined, { retryAfterMs: 1_000 });
         this.logger.warn({ err, size: writes.length, pauseMs }, 'check-in batch met a busy store; trying again');
         await new Promise((resolve) => setTimeout(resolve, pauseMs));
       }
-    }
-    try {
-      return await this.store.records.writeBatch(writes);
-    } catch (err) {
-      if (!(err instanceof StoreBusyError)) throw err;
-      throw new AppError('BUSY', undefined, { retryAfterMs: 1_000 });
     }
   }
 }
