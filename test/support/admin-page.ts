@@ -2,10 +2,21 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
-import { DEMO_PASSWORDS } from '../../src/domain/seed.js';
-import { logIn } from './browser.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
+import { ensurePagesBuilt, logIn } from './browser.js';
+import { startTestServer, type TestServer } from './http.js';
+import { cheapPasswordHasher } from './passwords.js';
 
 const SHOTS = path.join(repoRoot(import.meta.url), 'test-results', 'screenshots', 'admin');
+
+/** A test server (cleaned up by the caller) holding the demo organisation, with the admin console's pages built. */
+export async function startDemoServer(env: Record<string, string> = {}): Promise<{ srv: TestServer; org: Organisation }> {
+  await ensurePagesBuilt('admin.js');
+  const srv = await startTestServer(env);
+  await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
+  return { srv, org: (await srv.store.organisations.getBySlug('demo'))! };
+}
 
 /** The demo admin, logged in on /admin.html in a fresh context (closed by the caller); CSP bypassed for axe-core. */
 export async function openAdminPage(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {

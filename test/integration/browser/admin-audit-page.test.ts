@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
-import { startTestServer, type TestServer } from '../../support/http.js';
-import { cheapPasswordHasher } from '../../support/passwords.js';
+import { openAdminPage, screenshotAdmin, showSection, startDemoServer } from '../../support/admin-page.js';
+import { expectAccessible, launchChromium } from '../../support/browser.js';
+import type { TestServer } from '../../support/http.js';
 
 // The admin console's audit trail: what was done to a user (newest first, paged back), what a
 // user did, what changed in the organisation's settings; opened from a user's row too.
@@ -24,10 +22,7 @@ describe('admin console: audit trail (Chromium)', function () {
   let student: User;
 
   before(async () => {
-    await ensurePagesBuilt('admin.js');
-    srv = await startTestServer();
-    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
-    org = (await srv.store.organisations.getBySlug('demo'))!;
+    ({ srv, org } = await startDemoServer());
     admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
     student = (await srv.store.users.getByEmail(org.id, 'student07@demo.school'))!;
     // 60 renames of one student a minute apart (more than one page of 50), then one by the system.

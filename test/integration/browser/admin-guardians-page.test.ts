@@ -1,13 +1,11 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { guardianEmailKey } from '../../../src/domain/guardians/guardian-unsubscribes.js';
-import { seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
-import { startTestServer, type TestServer } from '../../support/http.js';
-import { cheapPasswordHasher } from '../../support/passwords.js';
+import { openAdminPage, screenshotAdmin, showSection, startDemoServer } from '../../support/admin-page.js';
+import { expectAccessible, launchChromium } from '../../support/browser.js';
+import type { TestServer } from '../../support/http.js';
 
 // One student's guardian contacts from the users table: shown with what each address
 // unsubscribed from, edited, added, removed and saved whole; a refused row is named by number.
@@ -23,10 +21,7 @@ describe('admin console: guardian contacts of a student (Chromium)', function ()
   let student: User;
 
   before(async () => {
-    await ensurePagesBuilt('admin.js');
-    srv = await startTestServer();
-    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
-    org = (await srv.store.organisations.getBySlug('demo'))!;
+    ({ srv, org } = await startDemoServer());
     student = (await srv.store.users.getByEmail(org.id, 'student03@demo.school'))!;
     await srv.store.guardians.put(org.id, student.id, [
       { name: 'Maria Costa', relation: 'mother', email: 'maria@home.test', language: 'pt' },

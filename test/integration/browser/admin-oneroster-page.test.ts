@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { seedDemo } from '../../../src/domain/seed.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
-import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
-import { startTestServer, type TestServer } from '../../support/http.js';
+import { openAdminPage, screenshotAdmin, showSection, startDemoServer } from '../../support/admin-page.js';
+import { expectAccessible, launchChromium } from '../../support/browser.js';
+import type { TestServer } from '../../support/http.js';
 import { sampleBundle } from '../../support/oneroster-bundle.js';
-import { cheapPasswordHasher } from '../../support/passwords.js';
 
 // The admin console's OneRoster import: the bundle's files chosen together are checked (a dry
 // run writes nothing) and the report shown; then imported. A bundle refused whole lists why.
@@ -21,10 +19,7 @@ describe('admin console: OneRoster import (Chromium)', function () {
   let org: Organisation;
 
   before(async () => {
-    await ensurePagesBuilt('admin.js');
-    srv = await startTestServer();
-    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
-    org = (await srv.store.organisations.getBySlug('demo'))!;
+    ({ srv, org } = await startDemoServer());
     browser = await launchChromium();
     ({ context, page } = await openAdminPage(browser, srv.baseUrl));
   });

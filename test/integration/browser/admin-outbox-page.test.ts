@@ -1,10 +1,8 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { seedDemo } from '../../../src/domain/seed.js';
-import { openAdminPage, screenshotAdmin, showSection } from '../../support/admin-page.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium } from '../../support/browser.js';
-import { startTestServer, type TestServer } from '../../support/http.js';
-import { cheapPasswordHasher } from '../../support/passwords.js';
+import { openAdminPage, screenshotAdmin, showSection, startDemoServer } from '../../support/admin-page.js';
+import { expectAccessible, launchChromium } from '../../support/browser.js';
+import type { TestServer } from '../../support/http.js';
 
 // The admin console's email outbox: newest first, paged, filtered by status, with the SMTP
 // server's last answer of a failed email.
@@ -18,11 +16,10 @@ describe('admin console: email outbox (Chromium)', function () {
   let page: Page;
 
   before(async () => {
-    await ensurePagesBuilt('admin.js');
     // No pass of the outbox during the test: the emails stay as the test leaves them.
-    srv = await startTestServer({ MAIL_OUTBOX_POLL_MS: '3600000' });
-    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
-    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const started = await startDemoServer({ MAIL_OUTBOX_POLL_MS: '3600000' });
+    srv = started.srv;
+    const org = started.org;
     const mail = (to: string, subject: string) =>
       srv.store.outbox.enqueue({ orgId: org.id, category: 'alert', to, subject, text: 'body', html: '<p>body</p>', headers: {} }, 1_000);
     // One at a time, so each claim takes the email meant.
