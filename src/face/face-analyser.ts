@@ -31,7 +31,7 @@ import { normalise } from '../domain/face/matching.js';
 import { poseOf } from '../domain/face/liveness.js';
 import { laplacianVariance, meanBrightness, toGrey } from './quality.js';
 import { loadTfRuntime, type HumanFace, type HumanInstance, type TfRuntime } from './tf-runtime.js';
-import { loadChipEmbedder, type ChipEmbedder } from './embedders.js';
+import { ARCFACE_KEYPOINT_TEMPLATE, ARCFACE_TEMPLATE, loadChipEmbedder, type ChipEmbedder, type ChipLandmarks } from './embedders.js';
 
 type FaceApiNet = TfRuntime['faceApi']['nets']['faceRecognitionNet'];
 
@@ -69,8 +69,8 @@ interface Candidate {
   /** Landmarks matching `template`, in decoded-image pixels. */
   points: Point[];
   template: readonly Point[];
-  /** Eye centres, nose tip and mouth corners (image left to right), for the 112 px chip nets; mesh only. */
-  five: Point[] | null;
+  /** The same face's landmarks for the 112 px chip nets. */
+  chip: ChipLandmarks;
   eyeDistance: number;
 }
 
@@ -107,7 +107,6 @@ export class FaceAnalyser {
   /** Loads every model once and runs one dummy inference so the first task is not slow. */
   static async create(settings: AnalyserSettings, options: Partial<EmbedderOptions> = {}): Promise<FaceAnalyser> {
     const opts = { ...DEFAULT_EMBEDDER, ...options };
-    if (opts.model !== 'faceapi-resnet128' && opts.landmarks !== 'mesh') throw new Error(`${opts.model} needs the mesh landmarks`);
     const rt = await loadTfRuntime();
     const human = new rt.humanModule.Human({
       backend: rt.backend,
@@ -293,7 +292,8 @@ export class FaceAnalyser {
       const pts = points as Point[];
       const eyes = [midpoint(pts[0]!, pts[1]!), midpoint(pts[2]!, pts[3]!)];
       const five = [eyes[0]!, eyes[1]!, pts[4]!, pts[5]!, pts[6]!];
-      return { face, box, points: pts, template: MESH_TEMPLATE, five, eyeDistance: dist(eyes[0]!, eyes[1]!) };
+      const chip = { points: five, template: ARCFACE_TEMPLATE };
+      return { face, box, points: pts, template: MESH_TEMPLATE, chip, eyeDistance: dist(eyes[0]!, eyes[1]!) };
     }
     const a = face.annotations;
     const eyeA = shift(a['leftEye']?.[0]),
@@ -303,7 +303,9 @@ export class FaceAnalyser {
     if (!eyeA || !eyeB || !nose || !mouth) return null;
     // human names eyes from the subject's side; the template is in image order.
     const [left, right] = eyeA[0] <= eyeB[0] ? [eyeA, eyeB] : [eyeB, eyeA];
-    return { face, box, points: [left, right, nose, mouth], template: KEYPOINT_TEMPLATE, five: null, eyeDistance: dist(left, right) };
+    const points = [left, right, nose, mouth];
+    const chip = { points, template: ARCFACE_KEYPOINT_TEMPLATE };
+    return { face, box, points, template: KEYPOINT_TEMPLATE, chip, eyeDistance: dist(left, right) };
   }
 
   private measure(image: RgbImage, c: Candidate): { face: Omit<AnalysedFace, 'embedding'>; chip: Float32Array } {
@@ -367,8 +369,7 @@ export class FaceAnalyser {
 
   private async primaryEmbedding(image: RgbImage, c: Candidate, chip: Float32Array): Promise<Float32Array> {
     if (!this.chipNet) return this.faceApiEmbedding(chip);
-    if (!c.five) throw new Error(`${this.chipNet.name} needs the five mesh points`);
-    return this.chipNet.embed(image, c.five, this.options.flip);
+    return this.chipNet.embed(image, c.chip, this.options.flip);
   }
 
   private async faceApiEmbedding(chip: Float32Array): Promise<Float32Array> {
@@ -411,7 +412,7 @@ export class FaceAnalyser {
         [60, 115],
         [100, 115],
       ];
-      await this.chipNet.embed(grey, five, this.options.flip);
+      await this.chipNet.embed(grey, { points: five, template: ARCFACE_TEMPLATE }, this.options.flip);
     } else {
       await this.faceApiEmbedding(new Float32Array(CHIP_SIZE * CHIP_SIZE * 3));
     }
