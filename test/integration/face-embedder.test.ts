@@ -81,3 +81,41 @@ describe('face pool with FACE_EMBEDDER=faceplugin-feature (real models)', functi
     expect(band(await face(photo('img13.jpg')), await face(photo('img18.jpg')))).to.equal('mismatch');
   });
 });
+
+// The chip net aligned on blazeface's keypoints instead of the mesh (face-eval's `--landmarks
+// keypoints`, the landmark-source comparison of docs/face.md): it runs in the pool and still
+// tells the same person from another at the net's bands.
+describe('face pool with faceplugin-feature on detector keypoints (real models)', function () {
+  this.timeout(120_000);
+  const config: FaceConfig = {
+    ...loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature' }),
+    poolSize: 1,
+    maxQueue: 4,
+    taskTimeoutMs: 60_000,
+  };
+  let pool: FacePool;
+  const photo = (name: string) => readFileSync(path.join(FACES_DIR!, 'photos', name));
+  const embed = async (name: string) => {
+    const r = await pool.analyse(new Uint8Array(photo(name)), 'single');
+    if (!r.ok) throw new Error(`expected a face in ${name}, got ${r.reason}`);
+    return r.faces[0]!.embedding;
+  };
+
+  before(async function () {
+    if (!FACES_DIR) skipBecause(this, SKIP_NO_FACES);
+    if (missing.length > 0) skipBecause(this, `faceplugin-feature needs ${missing.join(' and ')} (not installed)`);
+    pool = new FacePool({ config, embedder: { landmarks: 'keypoints' } });
+    await pool.start();
+  });
+  after(async () => {
+    await pool?.close();
+  });
+
+  it('names the keypoint alignment and decides same and different people', async () => {
+    expect(pool.status().modelVersion).to.match(/align=keypoints-/);
+    const img1 = await embed('img1.jpg');
+    expect(img1).to.have.length(512);
+    expect(bandOf(distance(img1, await embed('img2.jpg')), config.thresholds)).to.equal('confident');
+    expect(bandOf(distance(img1, await embed('img20.jpg')), config.thresholds)).to.equal('mismatch');
+  });
+});
