@@ -19,12 +19,15 @@ const REMEDY: Record<StoreUnavailableKind, string> = {
 export interface StoreFailure {
   kind: StoreUnavailableKind;
   since: Date;
+  /** The repository call that failed (`records.writeBatch`); its next success ends the failure. */
+  call: string | null;
 }
 
 /**
  * Whether the store's last operations failed for a reason of the store itself. Operations
  * translate such failures to StoreUnavailableError (coded UNAVAILABLE for clients); the state
- * lets the readiness probe report them until the store's own probe succeeds again.
+ * lets the readiness probe report them until the store's own probe, or the next success of the
+ * operation (see GuardOptions), shows the store works again.
  */
 export class StoreHealth {
   private failure: StoreFailure | null = null;
@@ -38,9 +41,9 @@ export class StoreHealth {
     return this.failure;
   }
 
-  failed(kind: StoreUnavailableKind, err: unknown): void {
+  failed(kind: StoreUnavailableKind, err: unknown, call: string | null = null): void {
     if (this.failure?.kind === kind) return;
-    this.failure = { kind, since: new Date() };
+    this.failure = { kind, since: new Date(), call };
     this.log?.error({ err, store: this.label, kind }, `store failing: ${REMEDY[kind]}`);
   }
 
@@ -60,28 +63,45 @@ export class StoreHealth {
 
 type Classify = (err: unknown) => StoreUnavailableKind | null;
 
+export interface GuardOptions {
+  /**
+   * Whether any successful call ends a failure (a database server reachable again), or only
+   * the call that failed (SQLite: a read succeeds on a full disk; a write must commit).
+   */
+  anySuccessRecovers: boolean;
+}
+
 /**
  * The store with every repository method guarded: an error `classify` recognises as the
  * store's own (not the operation's) becomes StoreUnavailableError and marks `health` failing.
  * The store's other members (ping, close, transfer) are left as they are.
  */
-export function guardStore<S extends Store>(store: S, classify: Classify, health: StoreHealth): S {
-  const translate = (err: unknown): unknown => {
+export function guardStore<S extends Store>(store: S, classify: Classify, health: StoreHealth, options: GuardOptions): S {
+  const translate = (err: unknown, call: string): unknown => {
     if (err instanceof StoreUnavailableError) return err;
     const kind = classify(err);
     if (!kind) return err;
-    health.failed(kind, err);
+    health.failed(kind, err, call);
     return new StoreUnavailableError(kind, { cause: err });
+  };
+  const succeeded = (call: string): void => {
+    const failure = health.current;
+    if (failure && (options.anySuccessRecovers || failure.call === call)) health.recovered();
   };
   const guarded: Record<string, unknown> = { ...(store as object) };
   for (const [name, repo] of Object.entries(store)) {
     if (name === 'transfer' || repo === null || typeof repo !== 'object') continue;
-    guarded[name] = guardRepository(repo as Record<string, unknown>, translate);
+    guarded[name] = guardRepository(name, repo as Record<string, unknown>, translate, succeeded);
   }
   return guarded as S;
 }
 
-function guardRepository(repo: Record<string, unknown>, translate: (err: unknown) => unknown): Record<string, unknown> {
+function guardRepository(
+  repoName: string,
+  repo: Record<string, unknown>,
+  translate: (err: unknown, call: string) => unknown,
+  succeeded: (call: string) => void,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, member] of Object.entries(repo)) {
     if (typeof member !== 'function') {
@@ -89,14 +109,25 @@ function guardRepository(repo: Record<string, unknown>, translate: (err: unknown
       continue;
     }
     const fn = member as (...args: unknown[]) => unknown;
+    const call = `${repoName}.${name}`;
     out[name] = (...args: unknown[]): unknown => {
       let result: unknown;
       try {
         result = fn.apply(repo, args);
       } catch (err) {
-        throw translate(err);
+        throw translate(err, call);
       }
-      return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(translate(err))) : result;
+      if (!(result instanceof Promise)) {
+        succeeded(call);
+        return result;
+      }
+      return result.then(
+        (value: unknown) => {
+          succeeded(call);
+          return value;
+        },
+        (err: unknown) => Promise.reject(translate(err, call)),
+      );
     };
   }
   return out;

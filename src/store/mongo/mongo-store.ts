@@ -74,6 +74,7 @@ export async function createMongoStore(
       },
       mongoUnavailableKind,
       health,
+      { anySuccessRecovers: true },
     );
   } catch (err) {
     try {

@@ -106,7 +106,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
       db.close();
     },
   };
-  return guardStore(store, unavailableKind, health);
+  return guardStore(store, unavailableKind, health, { anySuccessRecovers: false });
 }
 
 /**
