@@ -39,7 +39,7 @@ const names = new Map<string, Promise<string | null>>();
 function userName(id: string): Promise<string | null> {
   let name = names.get(id);
   if (!name) {
-    name = apiJson<User>(`/api/v1/users/${encodeURIComponent(id)}`).then(
+    name = apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`).then(
       (u) => `${u.name} (${u.email})`,
       (err: unknown) => {
         if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
@@ -64,7 +64,7 @@ function showFields(): void {
 
 /** The one user whose email or student number is `text`, or the only one the search finds. */
 async function findUser(text: string): Promise<User> {
-  const page = await apiJson<Page<User>>(`/api/v1/users?${new URLSearchParams({ q: text, limit: '10', offset: '0' })}`);
+  const page = await apiJson<Page<User>>(`api/v1/users?${new URLSearchParams({ q: text, limit: '10', offset: '0' })}`);
   const wanted = text.toLowerCase();
   const exact = page.items.filter((u) => u.email.toLowerCase() === wanted || (u.studentNumber ?? '').toLowerCase() === wanted);
   const [only] = exact.length === 1 ? exact : page.items.length === 1 ? page.items : [];
@@ -78,7 +78,7 @@ async function findUser(text: string): Promise<User> {
 async function selectorOf(): Promise<[URLSearchParams, string]> {
   const k = kind();
   if (k === 'organisation') {
-    orgId ??= (await apiJson<{ id: string }>('/api/v1/organisation')).id;
+    orgId ??= (await apiJson<{ id: string }>('api/v1/organisation')).id;
     return [new URLSearchParams({ entityType: 'organisation', entityId: orgId }), 'Changes to the organisation'];
   }
   if (k === 'subject') {
@@ -141,7 +141,7 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
   const params = new URLSearchParams(selection);
   params.set('limit', String(Math.max(1, end - start)));
   params.set('offset', String(start));
-  const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}`));
+  const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}`));
   // Entries made meanwhile raise the total: "Newer entries" then leads to them.
   total = Math.max(total, page.total);
   const rows = await Promise.all(page.items.slice().reverse().map(row));
@@ -160,7 +160,7 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
 async function search(): Promise<void> {
   const [params, heading] = await selectorOf();
   // The oldest page first, which also gives the total; when there is more, the newest page.
-  const first = await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
+  const first = await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
   selection = params;
   total = first.total;
   end = total;
@@ -171,7 +171,7 @@ async function search(): Promise<void> {
 
 /** The subjects for the subject filter; reloaded each time the section is shown. */
 export async function loadAudit(): Promise<void> {
-  const subjects = await fetchAll<Subject>('/api/v1/subjects');
+  const subjects = await fetchAll<Subject>('api/v1/subjects');
   subjectsById.clear();
   for (const s of subjects) subjectsById.set(s.id, s);
   const select = byId<HTMLSelectElement>('audit-subject');
@@ -217,7 +217,7 @@ export function bindAudit(): void {
   byId('audit-csv').addEventListener('click', () =>
     run(async () => {
       if (!selection) return;
-      const res = await apiFetch(`/api/v1/reports/audit.csv?${selection}`);
+      const res = await apiFetch(`api/v1/reports/audit.csv?${selection}`);
       downloadBlob('audit.csv', await res.blob());
       announce(byId('audit-status'), 'Downloaded the entries as CSV.');
     }),
