@@ -12,6 +12,7 @@ const page = (basePath: string) => `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Classroom attendance API</title>
+<link rel="icon" href="${basePath}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${basePath}/api/docs/assets/swagger-ui.css">
 </head>
 <body>
