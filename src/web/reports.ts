@@ -164,9 +164,7 @@ async function loadSubject(r: Range): Promise<void> {
 
 async function showProfile(studentId: string, name: string): Promise<void> {
   const r = readRange();
-  const { items } = await apiJson<{ items: StudentSubject[] }>(
-    `api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`,
-  );
+  const { items } = await apiJson<{ items: StudentSubject[] }>(`api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`);
   byId('profile-title').textContent = `${name}: ${r.from} to ${r.to}`;
   byId('profile-chart').replaceChildren(
     barChart(

@@ -37,10 +37,7 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([
-    fetchAll<Subject>('api/v1/subjects'),
-    fetchAll<User>('api/v1/users?role=teacher&active=true'),
-  ]);
+  const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher&active=true')]);
   subjects = list;
   teachers = new Map(staff.map((t) => [t.id, t.name]));
   byId('subjects-body').replaceChildren(...subjects.map(subjectRow));

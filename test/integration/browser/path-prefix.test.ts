@@ -29,6 +29,7 @@ describe('pages served under a path prefix behind a stripping proxy (Chromium)',
 
   beforeEach(async () => {
     failed = [];
+    proxy.outside.length = 0;
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
     context.setDefaultTimeout(10_000);
     context.on('response', (r) => {

@@ -40,7 +40,9 @@ describe('web pages under a path prefix (src/web)', () => {
     expect(absolutePaths('x', 'a { background: url(/bg.png) }')).to.have.length(1);
     expect(absolutePaths('x', 'const p = `${base}${rest && `/${rest}`}`;')).to.have.length(1);
     // Relative addresses, other sites and a lone separator are fine.
-    expect(absolutePaths('x', `fetch('api/v1/users'); x.split('/'); new URL('https://example.org/a'); s.replace(/a\\/b/g, '')`)).to.deep.equal([]);
+    expect(
+      absolutePaths('x', `fetch('api/v1/users'); x.split('/'); new URL('https://example.org/a'); s.replace(/a\\/b/g, '')`),
+    ).to.deep.equal([]);
   });
 
   it('no page, partial, script or manifest names an absolute same-origin path', async () => {
