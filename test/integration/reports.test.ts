@@ -276,10 +276,8 @@ describe('reports over HTTP', () => {
         expect(refusal(res), `${path} ${bad}`).to.deep.equal([400, 'VALIDATION_FAILED']);
       }
     }
-    // At most 20 actions, a repeated one counted once.
-    const repeated = Array.from({ length: 30 }, () => 'user.update').join(',');
-    expect(await ats(`action=${repeated}`)).to.have.length(3);
-    const tooMany = await srv.request('GET', `/api/v1/reports/audit?${selector}&action=${AUDIT_ACTIONS.slice(0, 21).join(',')}`, { token });
-    expect(refusal(tooMany)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    // Every action at once is fine; a repeated one counts once.
+    expect(await ats(`action=${AUDIT_ACTIONS.join(',')}`)).to.have.length(4);
+    expect(await ats(`action=${Array.from({ length: 30 }, () => 'user.update').join(',')}`)).to.have.length(3);
   });
 });

@@ -3,6 +3,7 @@
  * the organisation's settings or in a subject. GET /reports/audit answers oldest first; the page
  * shows the newest entries first, so it starts from the last page of the answer.
  */
+import { AUDIT_ACTIONS } from '../../shared/audit.js';
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
 import { fetchAll } from './fetch-all.js';
@@ -72,6 +73,24 @@ async function findUser(text: string): Promise<User> {
   throw new Error(
     page.total === 0 ? `No user matches "${text}".` : `${page.total} users match "${text}": type the email or the student number.`,
   );
+}
+
+/** The form's action and day filters as query parameters, and words for the heading ('' for none). */
+function filtersOf(): [Record<string, string>, string] {
+  const actions = [...byId<HTMLSelectElement>('audit-actions').selectedOptions].map((o) => o.value);
+  const from = byId<HTMLInputElement>('audit-from').value;
+  const to = byId<HTMLInputElement>('audit-to').value;
+  // The server refuses it too, but only as "invalid request": say which fields.
+  if (from && to && from > to) throw new Error('The "From" day must not be after the "To" day.');
+  const params: Record<string, string> = {};
+  if (actions.length > 0) params.action = actions.join(',');
+  if (from) params.from = from;
+  if (to) params.to = to;
+  const words = [
+    actions.length > 0 ? actions.join(', ') : '',
+    from && to ? `${from} to ${to}` : from ? `from ${from}` : to ? `until ${to}` : '',
+  ].filter(Boolean);
+  return [params, words.length > 0 ? ` (${words.join('; ')})` : ''];
 }
 
 /** The selector of GET /reports/audit for the form's choice, and a heading for it. */
@@ -158,7 +177,10 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
 }
 
 async function search(): Promise<void> {
-  const [params, heading] = await selectorOf();
+  const [selector, about] = await selectorOf();
+  const [filters, narrowed] = filtersOf();
+  const params = new URLSearchParams({ ...Object.fromEntries(selector), ...filters });
+  const heading = about + narrowed;
   // The oldest page first, which also gives the total; when there is more, the newest page.
   const first = await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
   selection = params;
@@ -189,7 +211,20 @@ export function showUserHistory(user: User): void {
   byId<HTMLFormElement>('audit-form').requestSubmit();
 }
 
+/** The action filter's choices, grouped by what they are about (the name before its first dot). */
+function fillActions(): void {
+  const groups = new Map<string, string[]>();
+  for (const action of AUDIT_ACTIONS) {
+    const group = action.split('.')[0] ?? action;
+    groups.set(group, [...(groups.get(group) ?? []), action]);
+  }
+  byId<HTMLSelectElement>('audit-actions').replaceChildren(
+    ...[...groups].map(([group, actions]) => h('optgroup', { label: group }, ...actions.map((a) => h('option', { value: a }, a)))),
+  );
+}
+
 export function bindAudit(): void {
+  fillActions();
   const error = byId('audit-error');
   const fail = (err: unknown) => (error.textContent = errorText(err));
   const run = (step: () => Promise<void>) => {
