@@ -4,27 +4,65 @@ import type { Domain } from '../../../src/domain/services.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { Term } from '../../../src/domain/ports/timetable.js';
 import type { User } from '../../../src/domain/ports/users.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import { createMongoStore } from '../../../src/store/mongo/mongo-store.js';
 import { expectCode } from '../../support/expect-code.js';
+import { testMongoStoreConfig, useMongo } from '../../support/ferretdb.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 
 // One class at a time per teacher, and a meeting edit racing an open (docs/timetable.md,
-// "One class at a time"; docs/protocol.md §5.1). The fixture's clock stands at Monday
-// 2 March 2026, 10:00 in Paris (09:00Z); the organisation keeps Paris time.
+// "One class at a time"; docs/protocol.md §5.1), on the embedded store and on MongoDB. The
+// fixture's clock stands at Monday 2 March 2026, 10:00 in Paris (09:00Z); the organisation keeps
+// Paris time.
 
 const iso = (s: string) => new Date(s).toISOString();
 
-describe('teacher double-booking and edit races (domain, embedded store)', () => {
+/** The suite's store, and how a racing call is started a little later (`step` from 0 up). */
+interface StoreSetup {
+  open?: (now: () => Date) => Promise<Store>;
+  cleanup?: () => Promise<void>;
+  stagger: (step: number) => Promise<void>;
+}
+
+describe('teacher double-booking and edit races (domain, embedded SQLite)', () => {
+  // The embedded store answers without I/O: the other call's steps are turns of the microtask queue.
+  overlapSuite({
+    stagger: async (step) => {
+      for (let i = 0; i < step * 3; i += 1) await Promise.resolve();
+    },
+  });
+});
+
+describe('teacher double-booking and edit races (domain, MongoDB: MONGODB_URI, else FerretDB)', function () {
+  this.timeout(60_000);
+  const server = useMongo();
+  let dbUri = '';
+  overlapSuite({
+    open: (now) => {
+      dbUri = server.mongo.databaseUri('attendance_overlap');
+      return createMongoStore(testMongoStoreConfig(dbUri), {}, now);
+    },
+    cleanup: () => server.mongo.dropDatabase(dbUri),
+    // Each step is a round trip: the other call's steps are milliseconds.
+    stagger: (step) => new Promise((resolve) => setTimeout(resolve, step)),
+  });
+});
+
+function overlapSuite(setup: StoreSetup): void {
   let f: LiveFixture;
   let chem: Subject;
   let term: Term;
   let teacher: Actor;
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 2 });
+    f = await createLiveFixture({ students: 2, ...(setup.open ? { openStore: setup.open } : {}) });
     teacher = f.actor(f.teacher);
     chem = await subjectOf([f.teacher, f.otherTeacher], 'CHEM1');
     term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
   });
-  afterEach(() => f.close());
+  afterEach(async () => {
+    await f.close();
+    await setup.cleanup?.();
+  });
 
   let codes = 0;
   function subjectOf(teachers: User[], code = `S${(codes += 1)}`): Promise<Subject> {
@@ -216,12 +254,6 @@ describe('teacher double-booking and edit races (domain, embedded store)', () =>
     // subject's rule) or of another subject of the same teacher (the teacher's rule).
     const ROUNDS = 40;
 
-    /** Starts `work` after `n` turns of the microtask queue, so that rounds land it at every point of the other's steps. */
-    async function after<T>(n: number, work: () => Promise<T>): Promise<T> {
-      for (let i = 0; i < n; i += 1) await Promise.resolve();
-      return work();
-    }
-
     async function race(b: Domain, round: number): Promise<'edit' | 'open'> {
       const subject = await subjectOf([f.teacher]);
       const meeting = await f.domain.timetable.createMeeting(teacher, subject.id, {
@@ -235,7 +267,7 @@ describe('teacher double-booking and edit races (domain, embedded store)', () =>
       const rival = byTeacher ? await subjectOf([f.teacher]) : subject;
       const results = await Promise.allSettled([
         f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:00', endTime: '12:00' }),
-        after(Math.floor(round / 2) * 3, () =>
+        setup.stagger(Math.floor(round / 2)).then(() =>
           b.attendance.sessions.open(teacher, {
             subjectId: rival.id,
             startsAt: iso('2026-03-04T10:00:00Z'),
@@ -311,4 +343,4 @@ describe('teacher double-booking and edit races (domain, embedded store)', () =>
       }
     });
   });
-});
+}
