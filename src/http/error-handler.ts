@@ -1,7 +1,8 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
+import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
 import { errorPage, wantsHtmlPage } from './error-page.js';
 
@@ -18,6 +19,8 @@ const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
 /** Turns anything thrown into a client-safe error; other errors become INTERNAL, logged here. */
 export function toHttpError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  const store = storeFailureToAppError(err);
+  if (store) return store;
   if (err instanceof ZodError) {
     return new AppError('VALIDATION_FAILED', undefined, {
       issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
@@ -34,7 +37,14 @@ export function toHttpError(err: unknown): AppError | null {
   return null;
 }
 
-export function errorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
+/** The last handler: coded JSON, or a page for a browser, its links under `basePath` (config.basePath). */
+export function errorHandler(basePath: string): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    answerError(err, req, res, next, basePath);
+  };
+}
+
+function answerError(err: unknown, req: Request, res: Response, next: NextFunction, basePath: string): void {
   if (res.headersSent) return next(err);
   const known = toHttpError(err);
   let status: number;
@@ -58,7 +68,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(ownPage(status, body, req));
+      .send(ownPage(status, body, req, basePath));
     return;
   }
   if (wantsHtmlPage(req)) {
@@ -72,7 +82,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(errorPage(status, heading, text));
+      .send(errorPage(status, heading, text, basePath));
     return;
   }
   res.status(status).json({ error: body });

@@ -143,6 +143,11 @@ export const activeSessionsFilter = (orgId: string, subjectIds: readonly string[
   subjectId: { $in: [...subjectIds] },
   status: { $in: [...ACTIVE_STATUSES] },
 });
+export const teacherActiveSessionsFilter = (orgId: string, teacherId: string): QueryFilter<SessionDoc> => ({
+  orgId,
+  teacherId,
+  status: { $in: [...ACTIVE_STATUSES] },
+});
 export const ACTIVE_SESSIONS_SORT: Sort = { startsAt: 1, _id: 1 };
 
 export type TransitionPatch = SessionTransitionPatch;
@@ -419,6 +424,9 @@ export function auditListFilter(
     entityId?: string | undefined;
     sessionId?: string | undefined;
     actorId?: string | undefined;
+    actions?: readonly AuditDoc['action'][] | undefined;
+    from?: Date | undefined;
+    before?: Date | undefined;
   },
 ): QueryFilter<AuditDoc> {
   const filter: QueryFilter<AuditDoc> = { orgId };
@@ -426,6 +434,10 @@ export function auditListFilter(
   if (f.entityId !== undefined) filter.entityId = f.entityId;
   if (f.sessionId !== undefined) filter.sessionId = f.sessionId;
   if (f.actorId !== undefined) filter.actorId = f.actorId;
+  if (f.actions !== undefined) filter.action = { $in: [...f.actions] };
+  if (f.from !== undefined || f.before !== undefined) {
+    filter.at = { ...(f.from !== undefined ? { $gte: f.from } : {}), ...(f.before !== undefined ? { $lt: f.before } : {}) };
+  }
   return filter;
 }
 

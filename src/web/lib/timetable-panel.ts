@@ -67,19 +67,42 @@ const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown
 const post = (path: string, body: unknown) => send('POST', path, body);
 
 /**
- * A meeting edit; one that would move a session onto another of the subject is asked about, as
- * when opening a session by hand, and sent again with parallel: true if the teacher confirms.
+ * The clashes a meeting save asks about, each with the flag that confirms it: a session moved
+ * onto another of the subject (parallel), a teacher double-booked (teacherOverlap).
  */
-async function editMeeting(id: string, fields: object): Promise<MeetingUpdate> {
-  const path = `/api/v1/meetings/${encodeURIComponent(id)}`;
-  try {
-    return await send<MeetingUpdate>('PATCH', path, fields);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.body.code !== 'SESSION_ALREADY_OPEN') throw err;
-    const days = [...new Set(((err.body.details?.clashes ?? []) as { day: string }[]).map((c) => c.day))];
-    const when = days.length > 0 ? ` on ${days.map((d) => dayLabel.format(new Date(`${d}T12:00:00Z`))).join(', ')}` : '';
-    if (!confirm(`This subject already has a session at the new time${when}. Move the meeting anyway, beside it?`)) throw err;
-    return send<MeetingUpdate>('PATCH', path, { ...fields, parallel: true });
+function clashQuestion(err: ApiError): { question: string; confirm: object } | null {
+  const days = [...new Set(((err.body.details?.['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
+  const when = days.length > 0 ? ` on ${days.map((d) => dayLabel.format(new Date(`${d}T12:00:00Z`))).join(', ')}` : '';
+  if (err.body.code === 'SESSION_ALREADY_OPEN') {
+    return {
+      question: `This subject already has a session at the new time${when}. Move the meeting anyway, beside it?`,
+      confirm: { parallel: true },
+    };
+  }
+  if (err.body.code === 'TEACHER_DOUBLE_BOOKED') {
+    return {
+      question: `The teacher already has another subject's class at that time${when}. Keep both (team teaching, covering a class)?`,
+      confirm: { teacherOverlap: true },
+    };
+  }
+  return null;
+}
+
+/**
+ * Saves a meeting (adds or edits it); a clash is asked about, as when opening a session by
+ * hand, and the save sent again with its flag if the teacher confirms.
+ */
+async function saveMeeting<T>(method: 'POST' | 'PATCH', path: string, fields: object): Promise<T> {
+  let sent = fields;
+  // Each clash is asked about once: two questions at most, then the answer stands.
+  for (let asked = 0; ; asked += 1) {
+    try {
+      return await send<T>(method, path, sent);
+    } catch (err) {
+      const clash = err instanceof ApiError ? clashQuestion(err) : null;
+      if (!clash || asked >= 2 || !confirm(clash.question)) throw err;
+      sent = { ...sent, ...clash.confirm };
+    }
   }
 }
 
@@ -149,7 +172,7 @@ async function renderUpcoming(subjectId: string): Promise<void> {
     list.replaceChildren();
     return;
   }
-  const items = await apiJson<Upcoming[]>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/upcoming?days=7`);
+  const items = await apiJson<Upcoming[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/upcoming?days=7`);
   if (items.length === 0) {
     list.replaceChildren(h('li', { class: 'muted' }, 'No meeting in the next 7 days.'));
     return;
@@ -167,7 +190,7 @@ async function renderUpcoming(subjectId: string): Promise<void> {
         const start = h('button', { type: 'button', 'aria-label': `Start the session of ${when}` }, 'Start');
         start.addEventListener('click', () => {
           start.disabled = true;
-          post(`/api/v1/meetings/${encodeURIComponent(u.meetingId)}/start`, { day: u.day })
+          post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/start`, { day: u.day })
             .then(() => renderUpcoming(subjectId))
             .catch((err: unknown) => {
               start.disabled = false;
@@ -183,7 +206,7 @@ async function renderUpcoming(subjectId: string): Promise<void> {
             `Call off the meeting of ${when}`,
             `Call off the meeting of ${when}? ${u.state === 'created' ? 'Its session is cancelled' : 'No session is created for it'}; the other weeks stay.`,
             async () => {
-              await post(`/api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
+              await post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
               announce(byId('meeting-status'), `The meeting of ${when} is called off.`);
             },
             () => renderUpcoming(subjectId),
@@ -219,7 +242,7 @@ async function bindTeacherSettings(): Promise<void> {
     grace.value = s.lateGraceMinutes === null ? '' : String(s.lateGraceMinutes);
     code.value = s.codePeriodS === null ? '' : String(s.codePeriodS);
   };
-  show(await apiJson<TeacherSettings>('/api/v1/timetable/settings'));
+  show(await apiJson<TeacherSettings>('api/v1/timetable/settings'));
   byId<HTMLFormElement>('teacher-settings-form').addEventListener('submit', (event) => {
     event.preventDefault();
     status.textContent = '';
@@ -229,7 +252,7 @@ async function bindTeacherSettings(): Promise<void> {
       codePeriodS: numberOrNull(code),
     };
     if (preset.value !== loadedPreset) body['defaultPolicy'] = preset.value ? { preset: preset.value } : {};
-    apiJson<TeacherSettings>('/api/v1/timetable/settings', {
+    apiJson<TeacherSettings>('api/v1/timetable/settings', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -250,7 +273,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
   const submit = byId<HTMLButtonElement>('meeting-submit');
   const stopEditing = byId<HTMLButtonElement>('meeting-edit-cancel');
   byId<HTMLSelectElement>('meeting-weekday').replaceChildren(...WEEKDAYS.map((name, i) => h('option', { value: i + 1 }, name)));
-  const { terms } = await apiJson<{ terms: Term[] }>('/api/v1/timetable/calendar');
+  const { terms } = await apiJson<{ terms: Term[] }>('api/v1/timetable/calendar');
   termSelect.replaceChildren(...terms.map((t) => h('option', { value: t.id }, `${t.name} (${t.startDay} to ${t.endDay})`)));
   if (terms.length === 0) error.textContent = 'No term yet: an administrator adds the terms first.';
 
@@ -267,7 +290,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
 
   const renderMeetings = async (subjectId: string) => {
     const list = byId('meeting-list');
-    const meetings = subjectId ? await apiJson<Meeting[]>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
+    const meetings = subjectId ? await apiJson<Meeting[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
     if (meetings.length === 0) {
       list.replaceChildren(h('li', { class: 'muted' }, 'No weekly meeting yet.'));
       return;
@@ -286,7 +309,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           `Delete the meeting of ${meetingLabel(m)}`,
           `Delete the weekly meeting of ${meetingLabel(m)}? No more sessions are created for it; those already created stay as they are.`,
           async () => {
-            await apiFetch(`/api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
+            await apiFetch(`api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
             if (editing?.id === m.id) setEditing(null);
             announce(status, `The weekly meeting of ${meetingLabel(m)} is deleted.`);
           },
@@ -317,13 +340,14 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
       ...readRoom(),
     };
     const saved = editing
-      ? editMeeting(editing.id, fields).then((u) => {
+      ? saveMeeting<MeetingUpdate>('PATCH', `api/v1/meetings/${encodeURIComponent(editing.id)}`, fields).then((u) => {
           setEditing(null);
           status.textContent = updateText(u);
         })
-      : post(`/api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, { termId: termSelect.value, ...fields }).then(() =>
-          fillForm(null),
-        );
+      : saveMeeting('POST', `api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, {
+          termId: termSelect.value,
+          ...fields,
+        }).then(() => fillForm(null));
     saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err)));
   });
   await Promise.all([refresh(), bindTeacherSettings()]);
