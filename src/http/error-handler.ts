@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
+import { validationIssues } from '../shared/validation-issues.js';
 import { PAGE_CSP } from './static-pages.js';
 import { errorPage, wantsHtmlPage } from './error-page.js';
 
@@ -20,7 +21,7 @@ export function toHttpError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof ZodError) {
     return new AppError('VALIDATION_FAILED', undefined, {
-      issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+      issues: validationIssues(err.issues),
     });
   }
   const type = (err as { type?: unknown } | null)?.type;
