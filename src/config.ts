@@ -211,6 +211,8 @@ export interface Config {
 export interface AccountSettings {
   /** The school's address of this service, without a trailing slash; links in emails start with it. */
   publicUrl: string;
+  /** False when PUBLIC_URL is unset: links then use the port this node listens on (PORT=0 included). */
+  publicUrlGiven: boolean;
   inviteTtlS: number;
   resetTtlS: number;
   /** Reset emails per email address per hour; more requests get the same answer and no email. */
@@ -444,7 +446,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
     basePath,
     accounts: {
-      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      // Unset: this node's own address; the port is settled once listening (PORT=0 picks one).
+      publicUrl: (e.PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      publicUrlGiven: e.PUBLIC_URL !== undefined,
       inviteTtlS: e.INVITE_TTL_S,
       resetTtlS: e.RESET_TTL_S,
       resetEmailsPerHour: e.RESET_EMAILS_PER_HOUR,

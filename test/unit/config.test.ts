@@ -83,7 +83,7 @@ describe('config', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
     expect(problems).to.have.length(1);
     expect(problems[0]).to.match(/^production requires PUBLIC_URL/);
-    expect(loadConfig({ NODE_ENV: 'test' }).accounts.publicUrl).to.equal('http://localhost:3000');
+    expect(loadConfig({ NODE_ENV: 'test' }).accounts).to.include({ publicUrl: 'http://localhost:3000', publicUrlGiven: false });
   });
 
   it('accepts production with a secret, a store location and PUBLIC_URL, and does not seed by default', () => {
