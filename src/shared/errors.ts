@@ -61,6 +61,11 @@ export const ErrorCodes = {
     status: 409,
     message: 'This subject already has a session at that time; details.sessionIds names it. Send parallel: true to open another anyway.',
   },
+  TEACHER_DOUBLE_BOOKED: {
+    status: 409,
+    message:
+      'The teacher already has a session or meeting of another subject at that time; details names it. Send teacherOverlap: true to hold both anyway.',
+  },
   SESSION_CANCELLED: { status: 409, message: 'The session was cancelled.' },
   SESSION_TRANSITION_REFUSED: { status: 409, message: 'The session cannot make this change from its current status.' },
   REOPEN_WINDOW_PASSED: { status: 409, message: 'The session closed too long ago to be reopened; correct its records instead.' },

@@ -194,6 +194,12 @@ export interface SessionOpenInput {
    * open session of the subject answers SESSION_ALREADY_OPEN unless this is true.
    */
   parallel?: boolean | undefined;
+  /**
+   * One session at a time per teacher: a teacher opening one whose window overlaps another
+   * scheduled or open session they hold in another subject answers TEACHER_DOUBLE_BOOKED unless
+   * this is true (team teaching, covering a colleague).
+   */
+  teacherOverlap?: boolean | undefined;
 }
 
 export interface SessionCancelInput {

@@ -19,7 +19,7 @@ export async function createStore(config: Config['store'], now?: () => Date, log
     }
     case 'mongo': {
       const { createMongoStore } = await import('./mongo/mongo-store.js');
-      return createMongoStore(config, {}, now);
+      return createMongoStore(config, {}, now, logger);
     }
   }
 }

@@ -318,18 +318,42 @@ function bindOpenForm(socket: AppSocket): void {
     if (lateAfter) input.lateAfter = lateAfter;
     if (closesAt) input.closesAt = closesAt;
     byId('open-error').textContent = '';
-    command(socket, 'session:open', input)
-      .catch((err: unknown) => {
-        // One session of a subject at a time, unless the teacher means a parallel one.
-        if (!(err instanceof CommandError) || err.code !== 'SESSION_ALREADY_OPEN') throw err;
-        if (!confirm('This subject already has a session at that time. Open another one beside it?')) throw err;
-        return command(socket, 'session:open', { ...input, parallel: true });
-      })
+    openConfirmed(socket, input)
       .then((session) => watch(socket, session.id))
       .then(() => listActive(socket))
       .then(() => byId('session-title').focus())
       .catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
   });
+}
+
+/**
+ * The clashes session:open asks about, each with the flag that confirms it: one session of a
+ * subject at a time (parallel), one class at a time per teacher (teacherOverlap).
+ */
+const OPEN_CLASHES: Partial<Record<string, { question: string; confirm: Partial<SessionOpenInput> }>> = {
+  SESSION_ALREADY_OPEN: {
+    question: 'This subject already has a session at that time. Open another one beside it?',
+    confirm: { parallel: true },
+  },
+  TEACHER_DOUBLE_BOOKED: {
+    question: 'You already have a session of another subject at that time. Open this one too (team teaching, covering a class)?',
+    confirm: { teacherOverlap: true },
+  },
+};
+
+/** Opens, asking the teacher about each clash the server names and sending again once confirmed. */
+async function openConfirmed(socket: AppSocket, input: SessionOpenInput): Promise<SessionView> {
+  let sent = input;
+  // Each clash is asked about once: two questions at most, then the answer stands.
+  for (let asked = 0; ; asked += 1) {
+    try {
+      return await command(socket, 'session:open', sent);
+    } catch (err) {
+      const clash = err instanceof CommandError ? OPEN_CLASHES[err.code] : undefined;
+      if (!clash || asked >= 2 || !confirm(clash.question)) throw err;
+      sent = { ...sent, ...clash.confirm };
+    }
+  }
 }
 
 function bindSessionControls(socket: AppSocket): void {

@@ -91,6 +91,24 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.listActiveForSubjects(org.id, [])).to.deep.equal([]);
     });
 
+    it('listActiveForTeacher returns the open and scheduled sessions one teacher holds, in any subject', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await s.subjects.create(org.id, newSubject());
+      const open = await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'open', startsAt: at(2), closesAt: at(9) }));
+      const sched = await s.sessions.create(org.id, newSession(other.id, 't1', { status: 'scheduled', startsAt: at(1), closesAt: at(3) }));
+      await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'closed' }));
+      await s.sessions.create(org.id, newSession(other.id, 't1', { status: 'cancelled' }));
+      await s.sessions.create(org.id, newSession(subject.id, 't2', { status: 'open' }));
+      const got = await s.sessions.listActiveForTeacher(org.id, 't1');
+      // Earliest start first.
+      expect(got.map((x) => x.id)).to.deep.equal([sched.id, open.id]);
+      expect(got[1]).to.deep.equal(open);
+      expect(await s.sessions.listActiveForTeacher(org.id, 'nobody')).to.deep.equal([]);
+      const elsewhere = await makeOrg(s);
+      expect(await s.sessions.listActiveForTeacher(elsewhere.id, 't1')).to.deep.equal([]);
+    });
+
     it('transition is a compare-and-set on status', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

@@ -667,7 +667,8 @@ const MATRIX: Row[] = [
     op: 'POST /api/v1/subjects/{id}/meetings',
     request: async (fx) => ({
       path: subjectPath(fx, '/meetings'),
-      body: { termId: (await termOf(fx)).id, weekday: 1, startTime: '09:00', endTime: '10:00', preset: 'manual' },
+      // Every row's subject has the one teacher, at the one time: confirmed, so only access decides.
+      body: { termId: (await termOf(fx)).id, weekday: 1, startTime: '09:00', endTime: '10:00', preset: 'manual', teacherOverlap: true },
     }),
     expect: SUBJECT_OBJECT(201),
   },
@@ -678,7 +679,10 @@ const MATRIX: Row[] = [
   },
   {
     op: 'PATCH /api/v1/meetings/{id}',
-    request: async (fx) => ({ path: (await meetingOf(fx)).path, body: { startTime: '08:30', allowedIpRanges: ['10.0.0.0/8'] } }),
+    request: async (fx) => ({
+      path: (await meetingOf(fx)).path,
+      body: { startTime: '08:30', allowedIpRanges: ['10.0.0.0/8'], teacherOverlap: true },
+    }),
     expect: SUBJECT_OBJECT(200),
   },
   { op: 'DELETE /api/v1/meetings/{id}', request: async (fx) => ({ path: (await meetingOf(fx)).path }), expect: SUBJECT_OBJECT(204) },

@@ -197,6 +197,40 @@ describe('meeting rooms and edits (application)', function () {
     ]);
   });
 
+  it("refuses a meeting that double-books its teacher, naming the other subject's meeting, unless teacherOverlap", async () => {
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const [maths, physics] = [await createSubject(srv.store, org.id, [teacher.id]), await createSubject(srv.store, org.id, [teacher.id])];
+    const term = await srv.store.timetable.createTerm(org.id, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-17' });
+    const token = (await srv.login(teacher.email, PASSWORD, org.slug)).accessToken;
+    const meeting = (subjectId: string, body: Record<string, unknown>) =>
+      srv.request('POST', `/api/v1/subjects/${subjectId}/meetings`, { token, body: { termId: term.id, preset: 'manual', ...body } });
+
+    const first = await meeting(maths.id, { weekday: 4, startTime: '09:00', endTime: '10:00' });
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    const refused = await meeting(physics.id, { weekday: 4, startTime: '09:30', endTime: '10:30' });
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(409);
+    expect(refused.body.error).to.deep.include({
+      code: 'TEACHER_DOUBLE_BOOKED',
+      details: { teacherId: teacher.id, meetingIds: [first.body.id], subjectIds: [maths.id], field: 'teacherOverlap' },
+    });
+    expect(await srv.store.timetable.listMeetings(org.id, physics.id)).to.deep.equal([]);
+
+    // On Friday it fits; moving it to Thursday is refused the same way, and confirmed it stands.
+    const friday = await meeting(physics.id, { weekday: 5, startTime: '09:30', endTime: '10:30' });
+    expect(friday.status, JSON.stringify(friday.body)).to.equal(201);
+    const patch = (body: Record<string, unknown>) => srv.request('PATCH', `/api/v1/meetings/${friday.body.id}`, { token, body });
+    const moved = await patch({ weekday: 4 });
+    expect(moved.status, JSON.stringify(moved.body)).to.equal(409);
+    expect(moved.body.error.code).to.equal('TEACHER_DOUBLE_BOOKED');
+    expect((await srv.store.timetable.getMeeting(org.id, friday.body.id as string))?.weekday).to.equal(5);
+    const confirmed = await patch({ weekday: 4, teacherOverlap: true });
+    expect(confirmed.status, JSON.stringify(confirmed.body)).to.equal(200);
+    expect(confirmed.body.meeting).to.include({ weekday: 4 });
+    const both = await meeting(physics.id, { weekday: 4, startTime: '09:00', endTime: '09:30', teacherOverlap: true });
+    expect(both.status, JSON.stringify(both.body)).to.equal(201);
+  });
+
   it('opens an extra session held elsewhere over the socket, and checks its check-ins against that room', async () => {
     const org = await createOrg(srv.store);
     const teacher = await createUser(srv.store, org.id, 'teacher');

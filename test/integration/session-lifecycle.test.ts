@@ -71,6 +71,33 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     expect(parallel.status).to.equal('open');
   });
 
+  it("refuses a teacher's class of another subject at the same time unless confirmed teacherOverlap", async () => {
+    const other = await srv.store.subjects.create(org.id, {
+      code: 'LIFE2',
+      name: 'Second subject',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    const t = await client(teacher);
+    const first = await open(t);
+    const clash = await command(t, 'session:open', { subjectId: other.id, policy: { rotatingCode: false } });
+    expect(codeOf(clash)).to.equal('TEACHER_DOUBLE_BOOKED');
+    if (!clash.ok) {
+      expect(clash.error.details).to.deep.equal({
+        teacherId: teacher.id,
+        sessionIds: [first.id],
+        subjectIds: [subject.id],
+        field: 'teacherOverlap',
+      });
+    }
+    expect((await srv.store.sessions.list(org.id, { subjectId: other.id, limit: 10, offset: 0 })).total).to.equal(0);
+    // The flag is part of the strict payload: a wrong type is refused like any field.
+    expect(codeOf(await command(t, 'session:open', { subjectId: other.id, teacherOverlap: 'yes' } as never))).to.equal('VALIDATION_FAILED');
+    const both = ok(await command(t, 'session:open', { subjectId: other.id, policy: { rotatingCode: false }, teacherOverlap: true }));
+    expect(both).to.include({ status: 'open', subjectId: other.id, teacherId: teacher.id });
+  });
+
   it('cancels a session: no absents, left out of the summary, announced to watchers and students, final', async () => {
     const t = await client(teacher);
     const s0 = await client(students[0]!);

@@ -71,9 +71,15 @@ export interface LiveFixture {
  * One organisation with a subject, its teacher, enrolled students, and the domain over an
  * in-memory store, built through createDomain with the test configuration.
  */
-export async function createLiveFixture(opts: { students?: number } & DomainOptions = {}): Promise<LiveFixture> {
+export async function createLiveFixture(
+  opts: {
+    students?: number;
+    /** Another store than the embedded one in memory (a test MongoDB database); the fixture closes it. */
+    openStore?: (now: () => Date) => Promise<Store>;
+  } & DomainOptions = {},
+): Promise<LiveFixture> {
   const clock = new TestClock(Date.parse('2026-03-02T09:00:00.000Z'));
-  const store = await createSqliteStore({ path: ':memory:', now: clock.now });
+  const store = opts.openStore ? await opts.openStore(clock.now) : await createSqliteStore({ path: ':memory:', now: clock.now });
   const org = await store.organisations.create({ name: 'Test School', slug: 'test', timezone: 'Europe/Paris' });
   const user = (email: string, name: string, role: User['role'], studentNumber: string | null = null) =>
     store.users.create(org.id, { email, name, role, studentNumber, passwordHash: null, active: true });

@@ -112,6 +112,7 @@ describe('mongo adapter commands (offline)', () => {
       ['sessions.get', (s) => s.sessions.get(ORG, 'sess-1'), 'sessions', 'findOne'],
       ['sessions.list', (s) => s.sessions.list(ORG, { limit: 5, offset: 0 }), 'sessions', 'find'],
       ['sessions.listActiveForSubjects', (s) => s.sessions.listActiveForSubjects(ORG, ['sub-1']), 'sessions', 'find'],
+      ['sessions.listActiveForTeacher', (s) => s.sessions.listActiveForTeacher(ORG, 't1'), 'sessions', 'find'],
       ['sessions.transition', (s) => s.sessions.transition(ORG, 'sess-1', ['open'], { status: 'closing' }), 'sessions', 'findOneAndUpdate'],
       ['sessions.acquireLease', (s) => s.sessions.acquireLease(ORG, 'sess-1', 'n1', T, T), 'sessions', 'updateOne'],
       ['sessions.releaseLease', (s) => s.sessions.releaseLease(ORG, 'sess-1', 'n1'), 'sessions', 'updateOne'],

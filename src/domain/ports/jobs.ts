@@ -7,6 +7,8 @@
  * Leases of scheduled system jobs, one per job name, so that each run happens on one node:
  * a claim succeeds only when the job is due (its last run finished at or before
  * `lastRunBefore`, or it never ran) and its lease is free, expired or already the owner's.
+ * The session slot locks (sessions/slot-locks.ts) are leases here too, named `slots:...`, that
+ * never record a run and so are always due.
  */
 export interface JobRepository {
   /** True when `owner` now holds the job's lease until `until`. */

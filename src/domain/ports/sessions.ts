@@ -81,6 +81,8 @@ export interface SessionRepository {
   list(orgId: string, filter: SessionFilter): Promise<Page<AttendanceSession>>;
   /** Open or scheduled sessions of these subjects. */
   listActiveForSubjects(orgId: string, subjectIds: string[]): Promise<AttendanceSession[]>;
+  /** Open or scheduled sessions held by this teacher (`teacherId`), whatever their subject. */
+  listActiveForTeacher(orgId: string, teacherId: string): Promise<AttendanceSession[]>;
   /**
    * Compare-and-set: applies the patch only when the session's status is one of `from`.
    * Returns the updated session, or null when the status did not match.

@@ -10,11 +10,10 @@ import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
 import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
-import { applyTransition } from './lifecycle.js';
+import { doubleBooked, overlaps, teacherClashes, type Window } from './clashes.js';
+import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
-import { type AttendanceSession } from '../ports/sessions.js';
 import { type Room, type Subject } from '../ports/subjects.js';
-import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 import { effectiveRoom, roomOrNull } from './room.js';
 import { readAllPages } from '../paging.js';
 
@@ -22,12 +21,6 @@ import { readAllPages } from '../paging.js';
 export interface MeetingOrigin {
   meetingId: string;
   room: Room | null;
-}
-
-/** Creation order, the same on every node. */
-function before(a: AttendanceSession, b: AttendanceSession): boolean {
-  const d = a.createdAt.getTime() - b.createdAt.getTime();
-  return d < 0 || (d === 0 && a.id < b.id);
 }
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
@@ -70,23 +63,37 @@ export class SessionService {
 
     const room = origin ? origin.room : roomOrNull(input.location, input.allowedIpRanges);
     const policy = resolvePolicy(input.policy, effectiveRoom(subject, room), defaults.policy, this.deps.capabilities);
-    if (!input.parallel) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt }, null);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
-
-    const session = await store.sessions.create(actor.orgId, {
-      subjectId: subject.id,
-      teacherId: actor.id,
-      status: startsAt.getTime() > at.getTime() ? 'scheduled' : 'open',
-      policy,
-      startsAt,
-      lateAfter,
-      closesAt,
-      codeSecret: newCodeSecret(),
-      day: dayIn(timezone, startsAt),
-      room,
-      meetingId: origin?.meetingId ?? null,
+    // The session is the opener's. An admin opening by hand is not timetabled to teach it, so
+    // only a teacher (by hand, the tap or the timetable) is held to one class at a time.
+    const checkSubject = !input.parallel;
+    const checkTeacher = actor.role === 'teacher' && !input.teacherOverlap;
+    const locks: SlotLockKey[] = [
+      ...(checkSubject ? [{ kind: 'subject' as const, id: subject.id }] : []),
+      ...(checkTeacher ? [{ kind: 'teacher' as const, id: actor.id }] : []),
+    ];
+    // Checked and created under the subject's and teacher's locks: an open or a meeting edit on
+    // another node waits, then sees this session.
+    const session = await withSlotLocks(this.deps, actor.orgId, locks, async () => {
+      if (checkSubject) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt });
+      if (checkTeacher) {
+        const clashes = await teacherClashes(store, actor.orgId, actor.id, subject.id, { startsAt, closesAt });
+        if (clashes.length > 0) throw doubleBooked(actor.id, clashes);
+      }
+      return store.sessions.create(actor.orgId, {
+        subjectId: subject.id,
+        teacherId: actor.id,
+        status: startsAt.getTime() > at.getTime() ? 'scheduled' : 'open',
+        policy,
+        startsAt,
+        lateAfter,
+        closesAt,
+        codeSecret: newCodeSecret(),
+        day: dayIn(timezone, startsAt),
+        room,
+        meetingId: origin?.meetingId ?? null,
+      });
     });
-    if (!input.parallel) await this.loseRaceToEarlierOpen(actor, session);
     await store.audit.append({
       orgId: actor.orgId,
       entityType: 'session',
@@ -110,51 +117,10 @@ export class SessionService {
    * One session of a subject at a time: another scheduled or open session whose window
    * overlaps [startsAt, closesAt) is a conflict, unless the teacher confirms (`parallel`).
    */
-  private async assertNoOverlap(
-    orgId: string,
-    subjectId: string,
-    window: { startsAt: Date; closesAt: Date },
-    self: AttendanceSession | null,
-  ): Promise<void> {
-    const clashes = (await this.deps.store.sessions.listActiveForSubjects(orgId, [subjectId])).filter(
-      (s) =>
-        s.id !== self?.id &&
-        s.startsAt.getTime() < window.closesAt.getTime() &&
-        window.startsAt.getTime() < s.closesAt.getTime() &&
-        (self === null || before(s, self)),
-    );
+  private async assertNoOverlap(orgId: string, subjectId: string, window: Window): Promise<void> {
+    const clashes = (await this.deps.store.sessions.listActiveForSubjects(orgId, [subjectId])).filter((s) => overlaps(s, window));
     if (clashes.length > 0) {
       throw new AppError('SESSION_ALREADY_OPEN', undefined, { sessionIds: clashes.map((s) => s.id), field: 'parallel' });
-    }
-  }
-
-  /**
-   * Two opens that raced past the check both created a session: the one created later (by
-   * createdAt, then id, the same order on every node) cancels itself before anyone hears of it.
-   */
-  private async loseRaceToEarlierOpen(actor: Actor, session: AttendanceSession): Promise<void> {
-    try {
-      await this.assertNoOverlap(actor.orgId, session.subjectId, session, session);
-    } catch (err) {
-      const cancelled = await applyTransition(this.deps.store, session, 'cancel', { closedAt: this.deps.now(), closedBy: actor.id }, [
-        ...ACTIVE_SESSION_STATES,
-      ]);
-      if (cancelled) {
-        await this.deps.store.audit.append({
-          orgId: actor.orgId,
-          entityType: 'session',
-          entityId: session.id,
-          sessionId: session.id,
-          actorId: actor.id,
-          action: 'session.cancel',
-          from: { status: session.status },
-          to: { status: 'cancelled' },
-          reason: 'CONCURRENT_OPEN',
-          ip: null,
-          at: this.deps.now(),
-        });
-      }
-      throw err;
     }
   }
 

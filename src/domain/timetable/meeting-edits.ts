@@ -11,6 +11,7 @@ import { effectiveRoom, roomOrNull } from '../sessions/room.js';
 import { windowError, type RescheduleInput, type SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
+import { doubleBooked, overlaps, teacherClashes, type Window } from '../sessions/clashes.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
 const FOLLOW_DAYS = 400;
@@ -73,6 +74,52 @@ export class MeetingFollower {
   }
 
   /**
+   * One class at a time per teacher, in the timetable: another subject's meeting on the same
+   * weekday, with overlapping times, in a term whose days overlap, taught by the same teacher
+   * (its own, else its subject's first) refuses this one with TEACHER_DOUBLE_BOOKED
+   * (`details.meetingIds`), unless the caller confirms (`teacherOverlap`). A meeting without a
+   * teacher, of a subject without one, is nobody's and clashes with nothing.
+   */
+  async assertTeacherMeetingsFree(
+    actor: Actor,
+    subject: Subject,
+    m: Pick<Meeting, 'termId' | 'weekday' | 'startTime' | 'endTime' | 'teacherId'>,
+    selfId: string | null,
+  ): Promise<void> {
+    const teacherId = m.teacherId ?? subject.teacherIds[0];
+    if (teacherId === undefined) return;
+    const { timetable, subjects } = this.deps.store;
+    const [meetings, terms] = await Promise.all([timetable.listMeetings(actor.orgId), timetable.listTerms(actor.orgId)]);
+    const termOf = new Map(terms.map((t) => [t.id, t]));
+    const term = termOf.get(m.termId);
+    if (!term) return;
+    const firstTeacher = new Map<string, string | undefined>();
+    const clashes: Meeting[] = [];
+    for (const o of meetings) {
+      if (o.id === selfId || o.subjectId === subject.id || o.weekday !== m.weekday) continue;
+      // "HH:MM" strings order as the times do; half-open, as sessions.
+      if (!(o.startTime < m.endTime && m.startTime < o.endTime)) continue;
+      const other = termOf.get(o.termId);
+      if (!other || other.startDay > term.endDay || term.startDay > other.endDay) continue;
+      if (o.teacherId === null && !firstTeacher.has(o.subjectId)) {
+        firstTeacher.set(o.subjectId, (await subjects.get(actor.orgId, o.subjectId))?.teacherIds[0]);
+      }
+      if ((o.teacherId ?? firstTeacher.get(o.subjectId)) === teacherId) clashes.push(o);
+    }
+    if (clashes.length === 0) return;
+    throw new AppError(
+      'TEACHER_DOUBLE_BOOKED',
+      'The teacher already has a meeting of another subject at that time; details.meetingIds names each. Send teacherOverlap: true to keep both.',
+      {
+        teacherId,
+        meetingIds: clashes.map((o) => o.id),
+        subjectIds: [...new Set(clashes.map((o) => o.subjectId))],
+        field: 'teacherOverlap',
+      },
+    );
+  }
+
+  /**
    * What the meeting's sessions from today that are still scheduled become after its change,
    * decided before anything is written (TimetableService.updateMeeting): each is moved, or
    * cancelled (the weekday changed, or the changed meeting cannot be held that day).
@@ -117,16 +164,12 @@ export class MeetingFollower {
    * otherwise lose a week's session without having seen why.
    */
   async assertNoClash(actor: Actor, subjectId: string, plan: FollowPlan): Promise<void> {
-    const moved = plan.moves.filter(
-      (m) => m.change.startsAt.getTime() !== m.session.startsAt.getTime() || m.change.closesAt.getTime() !== m.session.closesAt.getTime(),
-    );
+    const moved = plan.moves.filter((m) => !sameWindow(m.change, m.session));
     if (moved.length === 0) return;
     const following = new Set([...plan.moves, ...plan.cancels].map((f) => f.session.id));
     const others = (await this.deps.store.sessions.listActiveForSubjects(actor.orgId, [subjectId])).filter((s) => !following.has(s.id));
     const clashes = moved.flatMap((m) =>
-      others
-        .filter((s) => s.startsAt.getTime() < m.change.closesAt.getTime() && m.change.startsAt.getTime() < s.closesAt.getTime())
-        .map((s) => ({ day: m.day, sessionId: m.session.id, withSessionId: s.id })),
+      others.filter((s) => overlaps(s, m.change)).map((s) => ({ day: m.day, sessionId: m.session.id, withSessionId: s.id })),
     );
     if (clashes.length === 0) return;
     const days = [...new Set(clashes.map((c) => c.day))];
@@ -134,6 +177,33 @@ export class MeetingFollower {
       'SESSION_ALREADY_OPEN',
       `The subject already has a session at the meeting's new time on ${days.join(', ')}; details.clashes names each. Send parallel: true to move the meeting anyway.`,
       { sessionIds: [...new Set(clashes.map((c) => c.withSessionId))], clashes, field: 'parallel' },
+    );
+  }
+
+  /**
+   * One class at a time per teacher, for the moved sessions: a session whose new window or new
+   * teacher lands on another scheduled or open session that teacher holds in another subject
+   * refuses the whole edit with TEACHER_DOUBLE_BOOKED (`details.clashes` as SESSION_ALREADY_OPEN's),
+   * unless the caller confirms (`teacherOverlap`).
+   */
+  async assertTeacherFree(actor: Actor, subjectId: string, plan: FollowPlan): Promise<void> {
+    const following = new Set([...plan.moves, ...plan.cancels].map((f) => f.session.id));
+    const clashes: { day: string; sessionId: string; withSessionId: string; teacherId: string }[] = [];
+    const inTheWay: AttendanceSession[] = [];
+    for (const m of plan.moves) {
+      if (m.change.teacherId === m.session.teacherId && sameWindow(m.change, m.session)) continue;
+      const found = await teacherClashes(this.deps.store, actor.orgId, m.change.teacherId, subjectId, m.change, following);
+      inTheWay.push(...found);
+      clashes.push(...found.map((s) => ({ day: m.day, sessionId: m.session.id, withSessionId: s.id, teacherId: m.change.teacherId })));
+    }
+    const [first] = clashes;
+    if (!first) return;
+    const days = [...new Set(clashes.map((c) => c.day))];
+    throw doubleBooked(
+      first.teacherId,
+      inTheWay,
+      { clashes },
+      `The teacher already has a session of another subject at the meeting's new time on ${days.join(', ')}; details.clashes names each. Send teacherOverlap: true to move the meeting anyway.`,
     );
   }
 
@@ -198,4 +268,8 @@ export class MeetingFollower {
     await this.lifecycle.cancel(actor, session.id, reason);
     await this.deps.store.timetable.forgetOccurrence(actor.orgId, meetingId, day);
   }
+}
+
+function sameWindow(a: Window, b: Window): boolean {
+  return a.startsAt.getTime() === b.startsAt.getTime() && a.closesAt.getTime() === b.closesAt.getTime();
 }

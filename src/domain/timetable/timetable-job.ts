@@ -5,6 +5,7 @@ import type { DomainDeps } from '../deps.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { Organisation } from '../ports/organisations.js';
 import type { Subject } from '../ports/subjects.js';
+import { teacherClashes } from '../sessions/clashes.js';
 import { expandTimetable, occurrenceKey, sameSlot, slotOf, type Slot } from './expand.js';
 
 export const TIMETABLE_JOB = 'timetable-sessions';
@@ -15,6 +16,8 @@ export interface TimetableRunCounts {
   /** Left for the teacher's tap ('tap' setting). */
   waiting: number;
   failed: number;
+  /** Created although their teacher holds another subject's session at that time (a warning, logged with both). */
+  doubleBooked: number;
 }
 
 const ORG_PAGE = 100;
@@ -36,7 +39,7 @@ export async function createTimetableSessions(
   now: Date,
   horizonDays: number,
 ): Promise<TimetableRunCounts> {
-  const counts: TimetableRunCounts = { created: 0, waiting: 0, failed: 0 };
+  const counts: TimetableRunCounts = { created: 0, waiting: 0, failed: 0, doubleBooked: 0 };
   for (let offset = 0; ; offset += ORG_PAGE) {
     const page = await deps.store.organisations.list({ limit: ORG_PAGE, offset });
     for (const org of page.items) if (org.active) await createForOrganisation(deps, sessions, org, now, horizonDays, counts);
@@ -83,7 +86,7 @@ async function createForOrganisation(
       counts.waiting += 1;
       continue;
     }
-    const outcome = await createOne(deps, sessions, org, slot, teacherId, now);
+    const outcome = await createOne(deps, sessions, org, slot, teacherId, now, counts);
     if (outcome) counts[outcome] += 1;
   }
 }
@@ -95,6 +98,7 @@ async function createOne(
   slot: Slot,
   teacherId: string,
   now: Date,
+  counts: TimetableRunCounts,
 ): Promise<'created' | 'failed' | null> {
   const { timetable } = deps.store;
   const orgId = org.id;
@@ -108,6 +112,17 @@ async function createOne(
     await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
     return null;
   }
+  // A double-booked teacher is a warning here, not a refusal: the meeting was accepted (its
+  // clash confirmed with teacherOverlap, or it predates the check), and refusing would drop the
+  // class every week with nobody asked. Staff see the warning in the log and the run's counts.
+  const clashes = await teacherClashes(deps.store, orgId, teacherId, slot.subjectId, slot);
+  if (clashes.length > 0) {
+    counts.doubleBooked += 1;
+    deps.logger.warn(
+      { orgId, meetingId: slot.meetingId, day: slot.day, teacherId, withSessionIds: clashes.map((s) => s.id) },
+      'timetable session double-books its teacher',
+    );
+  }
   // The session is the teacher's; its audit entry says the timetable opened it.
   const actor: Actor = { id: teacherId, orgId, role: 'teacher', ip: null, system: 'timetable' };
   try {
@@ -118,6 +133,7 @@ async function createOne(
         startsAt: slot.startsAt.toISOString(),
         closesAt: slot.closesAt.toISOString(),
         ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+        teacherOverlap: true,
       },
       { meetingId: slot.meetingId, room: slot.room },
     );

@@ -14,6 +14,7 @@ import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type Te
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
+import { withSlotLocks, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 
 export interface DayRangeInput {
@@ -33,12 +34,19 @@ export interface MeetingInput {
   location?: ClassroomLocation | null | undefined;
   /** The room's networks; empty or left out: the subject's. */
   allowedIpRanges?: string[] | undefined;
+  /** Keep it even when its teacher has another subject's meeting at that time (MeetingFollower.assertTeacherMeetingsFree). */
+  teacherOverlap?: boolean | undefined;
 }
 
 /** An edit of a meeting: a field left out keeps its value; the term stays. */
-export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId'>]?: MeetingInput[K] | undefined } & {
+export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId' | 'teacherOverlap'>]?: MeetingInput[K] | undefined } & {
   /** Move its sessions even onto other sessions of the subject (MeetingFollower.assertNoClash). */
   parallel?: boolean | undefined;
+  /**
+   * Keep it, and move its sessions, even where its teacher has another subject's meeting or
+   * session at that time (MeetingFollower.assertTeacherMeetingsFree, assertTeacherFree).
+   */
+  teacherOverlap?: boolean | undefined;
 };
 
 /** A meeting after an edit, with what became of its sessions not yet opened. */
@@ -157,6 +165,7 @@ export class TimetableService {
       allowedIpRanges: room?.allowedIpRanges ?? [],
     };
     await this.follower.assertFits(actor, subject, fields);
+    if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
     const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
@@ -186,22 +195,37 @@ export class TimetableService {
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
     const next = { ...meeting, ...patch };
     await this.follower.assertFits(actor, subject, next);
-    // Decided and checked before the meeting is written: a refused edit changes nothing.
-    const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
-    if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
-    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
-    if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
-    const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
-    await this.audit(
-      actor,
-      'subject',
-      meeting.subjectId,
-      'meeting.update',
-      { id: meetingId, ...pick(meeting) },
-      { id: meetingId, ...pick(updated) },
-    );
-    return { meeting: updated, ...(await this.follower.apply(actor, plan)) };
+    const rebooked = changed.some((k) => k === 'weekday' || k === 'startTime' || k === 'endTime' || k === 'teacherId');
+    if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
+    // The sessions' teacher after the edit (MeetingFollower.followerChange).
+    const teacherId = next.teacherId ?? subject.teacherIds[0];
+    const locks: SlotLockKey[] = [
+      ...(input.parallel ? [] : [{ kind: 'subject' as const, id: subject.id }]),
+      ...(input.teacherOverlap || teacherId === undefined ? [] : [{ kind: 'teacher' as const, id: teacherId }]),
+    ];
+    // Planned, checked and carried out under the subject's and teacher's locks, as session:open
+    // creates: an open or another edit on any node waits and then sees the moved sessions, so
+    // of an edit and an open racing for one slot exactly one wins.
+    return withSlotLocks(this.deps, actor.orgId, locks, async () => {
+      // Decided and checked before the meeting is written: a refused edit changes nothing.
+      const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
+      if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
+      if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
+      const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
+      if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
+      const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
+      await this.audit(
+        actor,
+        'subject',
+        meeting.subjectId,
+        'meeting.update',
+        { id: meetingId, ...pick(meeting) },
+        { id: meetingId, ...pick(updated) },
+      );
+      return { meeting: updated, ...(await this.follower.apply(actor, plan)) };
+    });
   }
+
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);
     await this.deps.store.timetable.deleteMeeting(actor.orgId, meetingId);
@@ -259,6 +283,8 @@ export class TimetableService {
           ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
           closesAt: slot.closesAt.toISOString(),
           ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
+          // The timetable placed this class; the teacher's other bookings were checked when its meeting was.
+          teacherOverlap: true,
         },
         { meetingId, room: slot.room },
       );

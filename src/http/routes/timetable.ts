@@ -38,7 +38,13 @@ const MeetingFields = {
   ),
   allowedIpRanges: AllowedIpRangesSchema.optional().describe("The room's networks; empty or left out: the subject's"),
 };
-const MeetingBody = z.object({ termId: z.string().min(1).max(100), ...MeetingFields });
+const TeacherOverlap = z
+  .boolean()
+  .optional()
+  .describe(
+    "true: keep the meeting (and move its sessions) even where its teacher has another subject's meeting or session at that time (refused TEACHER_DOUBLE_BOOKED otherwise)",
+  );
+const MeetingBody = z.object({ termId: z.string().min(1).max(100), ...MeetingFields, teacherOverlap: TeacherOverlap });
 /** A field left out keeps its value; null unsets the teacher, the preset or the location, [] the networks. */
 const MeetingPatchBody = z
   .strictObject(MeetingFields)
@@ -48,6 +54,7 @@ const MeetingPatchBody = z
       .boolean()
       .optional()
       .describe("true: move the meeting's sessions even onto other sessions of the subject (refused SESSION_ALREADY_OPEN otherwise)"),
+    teacherOverlap: TeacherOverlap,
   })
   .describe('The fields to change; the term stays');
 const MeetingSchema = z
@@ -189,12 +196,14 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       method: 'post',
       path: '/subjects/:id/meetings',
       summary: 'Add a weekly meeting to a subject',
+      description:
+        "A meeting whose teacher (its own, else the subject's first) already has another subject's meeting on that weekday at an overlapping time, in an overlapping term, is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds`), unless `teacherOverlap: true`.",
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,
       body: MeetingBody,
       response: { status: 201, description: 'Created', schema: MeetingSchema },
-      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING'],
+      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING', 'TEACHER_DOUBLE_BOOKED'],
       handler: ({ actor, params, body }) => timetable.createMeeting(actor, params.id, body),
     });
 
@@ -204,13 +213,23 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       summary: 'Edit a weekly meeting',
       description:
         "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with. " +
-        'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`.',
+        'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`. ' +
+        "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`), unless `teacherOverlap: true`. " +
+        'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry).',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,
       body: MeetingPatchBody,
       response: { status: 200, description: 'The meeting and its followed sessions', schema: MeetingUpdateSchema },
-      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING', 'SESSION_ALREADY_OPEN'],
+      errors: [
+        ...SUBJECT_ERRORS,
+        'POLICY_UNSUPPORTED',
+        'SUBJECT_LOCATION_MISSING',
+        'SUBJECT_NETWORK_MISSING',
+        'SESSION_ALREADY_OPEN',
+        'TEACHER_DOUBLE_BOOKED',
+        'CONFLICT',
+      ],
       handler: ({ actor, params, body }) => timetable.updateMeeting(actor, params.id, body),
     });
 

@@ -22,6 +22,8 @@ const OpenSchema = payload({
   allowedIpRanges: AllowedIpRangesSchema.optional(),
   /** Confirms opening beside another session of the subject at the same time. */
   parallel: z.boolean().optional(),
+  /** Confirms a teacher holding this session beside another of theirs, in another subject, at the same time. */
+  teacherOverlap: z.boolean().optional(),
 });
 
 const CancelSchema = payload({ sessionId: Id, reason: ChangeReason.optional() });

@@ -40,6 +40,10 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       const docs = await m.sessions.find(q.activeSessionsFilter(orgId, subjectIds)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
+    async listActiveForTeacher(orgId, teacherId) {
+      const docs = await m.sessions.find(q.teacherActiveSessionsFilter(orgId, teacherId)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
+      return docs.map(toSession);
+    },
     async transition(orgId, id, from, patch) {
       if (from.length === 0) return null;
       const d = await m.sessions

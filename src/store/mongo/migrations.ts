@@ -125,6 +125,14 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 11,
+    // Declared in session-schemas.ts: a teacher's open and scheduled sessions (one class at a time).
+    name: 'sessions by teacher',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {

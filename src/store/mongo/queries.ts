@@ -143,6 +143,11 @@ export const activeSessionsFilter = (orgId: string, subjectIds: readonly string[
   subjectId: { $in: [...subjectIds] },
   status: { $in: [...ACTIVE_STATUSES] },
 });
+export const teacherActiveSessionsFilter = (orgId: string, teacherId: string): QueryFilter<SessionDoc> => ({
+  orgId,
+  teacherId,
+  status: { $in: [...ACTIVE_STATUSES] },
+});
 export const ACTIVE_SESSIONS_SORT: Sort = { startsAt: 1, _id: 1 };
 
 export type TransitionPatch = SessionTransitionPatch;

@@ -59,3 +59,5 @@ sessionSchema.index({ orgId: 1, subjectId: 1, day: 1 }, { name: 'org_subject_day
 // The scheduler's due scan (system-wide): status then closesAt.
 sessionSchema.index({ status: 1, closesAt: 1 }, { name: 'status_closes_at' });
 sessionSchema.index({ orgId: 1, createdAt: -1 }, { name: 'org_created' });
+// One class at a time per teacher: a teacher's open and scheduled sessions (listActiveForTeacher).
+sessionSchema.index({ orgId: 1, teacherId: 1, status: 1 }, { name: 'org_teacher_status' });

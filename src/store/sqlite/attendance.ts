@@ -85,6 +85,12 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .all(orgId, JSON.stringify(subjectIds))
         .map(sessions.fromRow);
     },
+    async listActiveForTeacher(orgId, teacherId) {
+      return db
+        .stmt(`SELECT * FROM sessions WHERE org_id = ? AND teacher_id = ? AND status IN (${ACTIVE}) ORDER BY starts_at, id`)
+        .all(orgId, teacherId)
+        .map(sessions.fromRow);
+    },
     async transition(orgId, id, from, patch) {
       if (from.length === 0) return null;
       const p = definedOnly(patch);

@@ -554,6 +554,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN meeting_id TEXT;
     `,
   },
+  {
+    version: 22,
+    name: 'sessions by teacher',
+    // One class at a time per teacher: every open by a teacher reads their open and scheduled
+    // sessions (sessions.listActiveForTeacher), which without this scanned the organisation's.
+    sql: `
+      CREATE INDEX sessions_org_teacher ON sessions (org_id, teacher_id, status);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

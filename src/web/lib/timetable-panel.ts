@@ -67,19 +67,42 @@ const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown
 const post = (path: string, body: unknown) => send('POST', path, body);
 
 /**
- * A meeting edit; one that would move a session onto another of the subject is asked about, as
- * when opening a session by hand, and sent again with parallel: true if the teacher confirms.
+ * The clashes a meeting save asks about, each with the flag that confirms it: a session moved
+ * onto another of the subject (parallel), a teacher double-booked (teacherOverlap).
  */
-async function editMeeting(id: string, fields: object): Promise<MeetingUpdate> {
-  const path = `api/v1/meetings/${encodeURIComponent(id)}`;
-  try {
-    return await send<MeetingUpdate>('PATCH', path, fields);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.body.code !== 'SESSION_ALREADY_OPEN') throw err;
-    const days = [...new Set(((err.body.details?.clashes ?? []) as { day: string }[]).map((c) => c.day))];
-    const when = days.length > 0 ? ` on ${days.map((d) => dayLabel.format(new Date(`${d}T12:00:00Z`))).join(', ')}` : '';
-    if (!confirm(`This subject already has a session at the new time${when}. Move the meeting anyway, beside it?`)) throw err;
-    return send<MeetingUpdate>('PATCH', path, { ...fields, parallel: true });
+function clashQuestion(err: ApiError): { question: string; confirm: object } | null {
+  const days = [...new Set(((err.body.details?.['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
+  const when = days.length > 0 ? ` on ${days.map((d) => dayLabel.format(new Date(`${d}T12:00:00Z`))).join(', ')}` : '';
+  if (err.body.code === 'SESSION_ALREADY_OPEN') {
+    return {
+      question: `This subject already has a session at the new time${when}. Move the meeting anyway, beside it?`,
+      confirm: { parallel: true },
+    };
+  }
+  if (err.body.code === 'TEACHER_DOUBLE_BOOKED') {
+    return {
+      question: `The teacher already has another subject's class at that time${when}. Keep both (team teaching, covering a class)?`,
+      confirm: { teacherOverlap: true },
+    };
+  }
+  return null;
+}
+
+/**
+ * Saves a meeting (adds or edits it); a clash is asked about, as when opening a session by
+ * hand, and the save sent again with its flag if the teacher confirms.
+ */
+async function saveMeeting<T>(method: 'POST' | 'PATCH', path: string, fields: object): Promise<T> {
+  let sent = fields;
+  // Each clash is asked about once: two questions at most, then the answer stands.
+  for (let asked = 0; ; asked += 1) {
+    try {
+      return await send<T>(method, path, sent);
+    } catch (err) {
+      const clash = err instanceof ApiError ? clashQuestion(err) : null;
+      if (!clash || asked >= 2 || !confirm(clash.question)) throw err;
+      sent = { ...sent, ...clash.confirm };
+    }
   }
 }
 
@@ -317,13 +340,14 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
       ...readRoom(),
     };
     const saved = editing
-      ? editMeeting(editing.id, fields).then((u) => {
+      ? saveMeeting<MeetingUpdate>('PATCH', `api/v1/meetings/${encodeURIComponent(editing.id)}`, fields).then((u) => {
           setEditing(null);
           status.textContent = updateText(u);
         })
-      : post(`api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, { termId: termSelect.value, ...fields }).then(() =>
-          fillForm(null),
-        );
+      : saveMeeting('POST', `api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, {
+          termId: termSelect.value,
+          ...fields,
+        }).then(() => fillForm(null));
     saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err)));
   });
   await Promise.all([refresh(), bindTeacherSettings()]);

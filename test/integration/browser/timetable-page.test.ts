@@ -71,6 +71,63 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     await page.waitForSelector(`#upcoming-list li[data-day="${tomorrow}"][data-state="created"]`);
   });
 
+  it('asks before adding a meeting that double-books the teacher, and adds it only once confirmed', async () => {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
+    const [term] = await srv.store.timetable.listTerms(org.id);
+    // Ada also teaches a club, which meets tomorrow from 11:00 to 12:00.
+    const club = await srv.store.subjects.create(org.id, {
+      code: 'CLUB1',
+      name: 'Coding club',
+      teacherIds: [ada.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await srv.store.timetable.createMeeting(org.id, {
+      subjectId: club.id,
+      termId: term!.id,
+      weekday: isoWeekday(tomorrow),
+      startTime: '11:00',
+      endTime: '12:00',
+      teacherId: null,
+      preset: 'manual',
+      location: null,
+      allowedIpRanges: [],
+    });
+    const page = await context.newPage();
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('#meeting-term option', { state: 'attached' });
+    const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
+      (x) => x.code === 'CS101',
+    )!;
+    await page.selectOption('#subject-select', cs101.id);
+
+    const add = async (accept: boolean) => {
+      await page.selectOption('#meeting-weekday', String(isoWeekday(tomorrow)));
+      await page.fill('#meeting-start', '11:30');
+      await page.fill('#meeting-end', '12:30');
+      // Answered from the handler: the click itself waits while a confirm() blocks the page.
+      const asked = new Promise<string>((resolve, reject) => {
+        page.once('dialog', (dialog) => {
+          resolve(dialog.message());
+          (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
+        });
+      });
+      await page.click('#meeting-submit');
+      expect(await asked).to.contain("already has another subject's class at that time");
+    };
+    await add(false);
+    await page.getByText(/already has a meeting of another subject/).waitFor();
+    expect(await srv.store.timetable.listMeetings(org.id, cs101.id), 'declined: nothing added').to.deep.equal([]);
+    await add(true);
+    await page.locator('#meeting-list li', { hasText: '11:30–12:30' }).waitFor();
+    expect((await srv.store.timetable.listMeetings(org.id, cs101.id)).map((m) => [m.weekday, m.startTime])).to.deep.equal([
+      [isoWeekday(tomorrow), '11:30'],
+    ]);
+  });
+
   it("saves the teacher's own session defaults from the timetable panel, and shows them again after a reload", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;

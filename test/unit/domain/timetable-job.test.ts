@@ -134,7 +134,12 @@ describe('timetable job', () => {
         await a.store.timetable.updateMeeting(orgId, thursday!.id, { startTime: '11:00', endTime: '12:00' });
       return claim(orgId, key, ...rest);
     };
-    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 1, waiting: 0, failed: 0 });
+    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({
+      created: 1,
+      waiting: 0,
+      failed: 0,
+      doubleBooked: 0,
+    });
     expect((await sessionsOf(a.store)).map((s) => s.startsAt.toISOString())).to.deep.equal(['2026-03-29T08:00:00.000Z']);
 
     a.store.timetable.claimOccurrence = claim;
@@ -162,7 +167,12 @@ describe('timetable job', () => {
     await a.timetable.createHoliday(admin, { name: 'Closure', startDay: '2026-03-26', endDay: '2026-03-26' });
     const [sunday] = (await a.timetable.meetings(actor(teacher), subject.id)).filter((m) => m.weekday === 7);
     await a.timetable.cancelOccurrence(actor(teacher), sunday!.id, '2026-03-29');
-    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 0, waiting: 0, failed: 0 });
+    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({
+      created: 0,
+      waiting: 0,
+      failed: 0,
+      doubleBooked: 0,
+    });
     expect(await sessionsOf(a.store)).to.deep.equal([]);
     const upcoming = await a.timetable.upcoming(actor(teacher), subject.id, 7);
     expect(upcoming.map((u) => [u.day, u.state])).to.deep.equal([['2026-03-29', 'cancelled']]);
@@ -178,7 +188,12 @@ describe('timetable job', () => {
 
   it("leaves a 'tap' teacher's meetings for one tap, which creates the session once", async () => {
     await a.timetable.updateSettings(actor(teacher), { timetableOpen: 'tap' });
-    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({ created: 0, waiting: 2, failed: 0 });
+    expect(await createTimetableSessions(a.deps, a.sessions, clock.now(), 7)).to.deep.equal({
+      created: 0,
+      waiting: 2,
+      failed: 0,
+      doubleBooked: 0,
+    });
     expect(await sessionsOf(a.store)).to.deep.equal([]);
     const [thursday] = await a.timetable.meetings(actor(teacher), subject.id);
     const first = await a.timetable.start(actor(teacher), thursday!.id, '2026-03-26');

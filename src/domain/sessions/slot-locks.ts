@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError } from '../../shared/app-error.js';
+import type { DomainDeps } from '../deps.js';
+
+/** Whose timetable a lock guards: a subject's (one session at a time) or a teacher's (one class at a time). */
+export interface SlotLockKey {
+  kind: 'subject' | 'teacher';
+  id: string;
+}
+
+/** Longest a lock is held: a node that dies holding it delays that subject's or teacher's changes this long. */
+export const SLOT_LOCK_TTL_MS = 15_000;
+/** Tries, SLOT_LOCK_PAUSE_MS apart (plus jitter), before a busy lock answers CONFLICT: about three seconds. */
+const SLOT_LOCK_TRIES = 100;
+const SLOT_LOCK_PAUSE_MS = 20;
+// These leases never record a run (jobs.finish), so they are always due: only the lease decides.
+const ALWAYS_DUE = new Date(8.64e15);
+
+/**
+ * Runs a clash check and the write it allows as one step across nodes: opening a session,
+ * moving a meeting's sessions. Each key is a lease in the store (store.jobs, named
+ * `slots:ORG:KIND:ID`), so on SQLite and MongoDB alike a second caller for the same subject or
+ * teacher waits until the first has written (and then sees what it wrote) instead of checking
+ * the same empty slot. Keys are taken in name order, so two callers never hold one each and wait
+ * for the other; each lease also expires after SLOT_LOCK_TTL_MS. No key: `work` runs at once.
+ */
+export async function withSlotLocks<T>(
+  deps: Pick<DomainDeps, 'store' | 'now'>,
+  orgId: string,
+  keys: readonly SlotLockKey[],
+  work: () => Promise<T>,
+): Promise<T> {
+  const names = [...new Set(keys.map((k) => `slots:${orgId}:${k.kind}:${k.id}`))].sort();
+  // One owner per call: two calls on one node must not share a lease.
+  const owner = randomUUID();
+  const held: string[] = [];
+  try {
+    for (const name of names) {
+      await acquire(deps, name, owner);
+      held.push(name);
+    }
+    return await work();
+  } finally {
+    for (const name of held.reverse()) await deps.store.jobs.release(name, owner);
+  }
+}
+
+async function acquire(deps: Pick<DomainDeps, 'store' | 'now'>, name: string, owner: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const now = deps.now();
+    if (await deps.store.jobs.claim(name, owner, new Date(now.getTime() + SLOT_LOCK_TTL_MS), now, ALWAYS_DUE)) return;
+    if (attempt >= SLOT_LOCK_TRIES) {
+      throw new AppError('CONFLICT', 'Another change to these sessions is being made; retry in a moment.');
+    }
+    // Jitter, so callers that lost together do not retry together.
+    await sleep(SLOT_LOCK_PAUSE_MS + Math.floor(Math.random() * SLOT_LOCK_PAUSE_MS));
+  }
+}

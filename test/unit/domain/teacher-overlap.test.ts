@@ -1,0 +1,346 @@
+import { expect } from 'chai';
+import type { Actor } from '../../../src/domain/actor.js';
+import type { Domain } from '../../../src/domain/services.js';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import type { Term } from '../../../src/domain/ports/timetable.js';
+import type { User } from '../../../src/domain/ports/users.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import { createMongoStore } from '../../../src/store/mongo/mongo-store.js';
+import { expectCode } from '../../support/expect-code.js';
+import { testMongoStoreConfig, useMongo } from '../../support/ferretdb.js';
+import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+
+// One class at a time per teacher, and a meeting edit racing an open (docs/timetable.md,
+// "One class at a time"; docs/protocol.md §5.1), on the embedded store and on MongoDB. The
+// fixture's clock stands at Monday 2 March 2026, 10:00 in Paris (09:00Z); the organisation keeps
+// Paris time.
+
+const iso = (s: string) => new Date(s).toISOString();
+
+/** The suite's store, and how a racing call is started a little later (`step` from 0 up). */
+interface StoreSetup {
+  open?: (now: () => Date) => Promise<Store>;
+  cleanup?: () => Promise<void>;
+  stagger: (step: number) => Promise<void>;
+}
+
+describe('teacher double-booking and edit races (domain, embedded SQLite)', () => {
+  // The embedded store answers without I/O: the other call's steps are turns of the microtask queue.
+  overlapSuite({
+    stagger: async (step) => {
+      for (let i = 0; i < step * 3; i += 1) await Promise.resolve();
+    },
+  });
+});
+
+describe('teacher double-booking and edit races (domain, MongoDB: MONGODB_URI, else FerretDB)', function () {
+  this.timeout(60_000);
+  const server = useMongo();
+  let dbUri = '';
+  overlapSuite({
+    open: (now) => {
+      dbUri = server.mongo.databaseUri('attendance_overlap');
+      return createMongoStore(testMongoStoreConfig(dbUri), {}, now);
+    },
+    cleanup: () => server.mongo.dropDatabase(dbUri),
+    // Each step is a round trip: the other call's steps are milliseconds.
+    stagger: (step) => new Promise((resolve) => setTimeout(resolve, step)),
+  });
+});
+
+function overlapSuite(setup: StoreSetup): void {
+  let f: LiveFixture;
+  let chem: Subject;
+  let term: Term;
+  let teacher: Actor;
+  beforeEach(async () => {
+    f = await createLiveFixture({ students: 2, ...(setup.open ? { openStore: setup.open } : {}) });
+    teacher = f.actor(f.teacher);
+    chem = await subjectOf([f.teacher, f.otherTeacher], 'CHEM1');
+    term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+  });
+  afterEach(async () => {
+    await f.close();
+    await setup.cleanup?.();
+  });
+
+  let codes = 0;
+  function subjectOf(teachers: User[], code = `S${(codes += 1)}`): Promise<Subject> {
+    return f.store.subjects.create(f.org.id, {
+      code,
+      name: code,
+      teacherIds: teachers.map((t) => t.id),
+      location: null,
+      allowedIpRanges: [],
+    });
+  }
+  const manual = { preset: 'manual' as const };
+
+  describe('session:open', () => {
+    it("refuses a teacher's second class at the same time, naming the first, unless teacherOverlap", async () => {
+      const phy = await f.live.sessions.open(teacher, { subjectId: f.subject.id, policy: manual });
+      const err = await expectCode(f.live.sessions.open(teacher, { subjectId: chem.id, policy: manual }), 'TEACHER_DOUBLE_BOOKED');
+      expect(err.details).to.deep.equal({
+        teacherId: f.teacher.id,
+        sessionIds: [phy.id],
+        subjectIds: [f.subject.id],
+        field: 'teacherOverlap',
+      });
+      expect(await f.store.sessions.listActiveForSubjects(f.org.id, [chem.id])).to.deep.equal([]);
+
+      // Half-open windows: the next hour is free.
+      const next = await f.live.sessions.open(teacher, {
+        subjectId: chem.id,
+        startsAt: iso('2026-03-02T10:00:00Z'),
+        closesAt: iso('2026-03-02T11:00:00Z'),
+        policy: manual,
+      });
+      expect(next.status).to.equal('scheduled');
+      // Team teaching: confirmed, both run.
+      const both = await f.live.sessions.open(teacher, {
+        subjectId: (await subjectOf([f.teacher])).id,
+        policy: manual,
+        teacherOverlap: true,
+      });
+      expect(both.status).to.equal('open');
+    });
+
+    it("leaves other teachers, admins and the subject's own rule alone", async () => {
+      await f.live.sessions.open(teacher, { subjectId: f.subject.id, policy: manual });
+      // A colleague of the other subject is not the one booked.
+      await f.live.sessions.open(f.actor(f.otherTeacher), { subjectId: chem.id, policy: manual });
+      // The same subject twice is SESSION_ALREADY_OPEN, whose flag is parallel.
+      await expectCode(
+        f.live.sessions.open(teacher, { subjectId: f.subject.id, policy: manual, teacherOverlap: true }),
+        'SESSION_ALREADY_OPEN',
+      );
+      // An admin opening by hand is not timetabled to teach: not held to one class at a time.
+      const admin = f.actor(f.admin);
+      const bio = await subjectOf([f.teacher]);
+      const geo = await subjectOf([f.teacher]);
+      await f.live.sessions.open(admin, { subjectId: bio.id, policy: manual });
+      await f.live.sessions.open(admin, { subjectId: geo.id, policy: manual });
+    });
+
+    it('of a teacher opening two subjects at once on two nodes, exactly one opens', async () => {
+      const b = f.build({ nodeId: 'node-b' });
+      const bio = await subjectOf([f.teacher]);
+      for (let round = 0; round < 10; round += 1) {
+        const startsAt = iso(`2026-03-${String(3 + round).padStart(2, '0')}T08:00:00Z`);
+        const closesAt = iso(`2026-03-${String(3 + round).padStart(2, '0')}T09:00:00Z`);
+        const results = await Promise.allSettled([
+          f.live.sessions.open(teacher, { subjectId: chem.id, startsAt, closesAt, policy: manual }),
+          b.attendance.sessions.open(teacher, { subjectId: bio.id, startsAt, closesAt, policy: manual }),
+        ]);
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}`,
+        ).to.have.length(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect((lost?.reason as { code?: string } | undefined)?.code).to.equal('TEACHER_DOUBLE_BOOKED');
+      }
+      expect(await f.store.sessions.listActiveForTeacher(f.org.id, f.teacher.id)).to.have.length(10);
+    });
+  });
+
+  describe('meetings', () => {
+    const at = (weekday: number, startTime: string, endTime: string) => ({ termId: term.id, weekday, startTime, endTime });
+
+    it("refuses a meeting on another subject's meeting of the same teacher, unless teacherOverlap", async () => {
+      // No teacher of its own: the subject's first, the fixture's teacher.
+      const phy = await f.domain.timetable.createMeeting(teacher, f.subject.id, at(3, '09:00', '10:00'));
+      const err = await expectCode(
+        f.domain.timetable.createMeeting(teacher, chem.id, { ...at(3, '09:30', '10:30'), teacherId: f.teacher.id }),
+        'TEACHER_DOUBLE_BOOKED',
+      );
+      expect(err.details).to.deep.equal({
+        teacherId: f.teacher.id,
+        meetingIds: [phy.id],
+        subjectIds: [f.subject.id],
+        field: 'teacherOverlap',
+      });
+      expect(await f.store.timetable.listMeetings(f.org.id, chem.id)).to.deep.equal([]);
+      // CHEM's first teacher is the same teacher.
+      await expectCode(f.domain.timetable.createMeeting(teacher, chem.id, at(3, '08:00', '09:30')), 'TEACHER_DOUBLE_BOOKED');
+
+      // Free: another teacher, the hour after, another day, another term, or confirmed.
+      await f.domain.timetable.createMeeting(teacher, chem.id, { ...at(3, '09:00', '10:00'), teacherId: f.otherTeacher.id });
+      await f.domain.timetable.createMeeting(teacher, chem.id, { ...at(3, '10:00', '11:00'), teacherId: f.teacher.id });
+      await f.domain.timetable.createMeeting(teacher, chem.id, { ...at(4, '09:00', '10:00'), teacherId: f.teacher.id });
+      const autumn = await f.domain.timetable.createTerm(f.actor(f.admin), {
+        name: 'Autumn',
+        startDay: '2026-09-01',
+        endDay: '2026-12-18',
+      });
+      await f.domain.timetable.createMeeting(teacher, chem.id, { ...at(3, '09:00', '10:00'), termId: autumn.id, teacherId: f.teacher.id });
+      await f.domain.timetable.createMeeting(teacher, chem.id, {
+        ...at(3, '09:30', '10:30'),
+        teacherId: f.teacher.id,
+        teacherOverlap: true,
+      });
+
+      // An edit onto the clash is refused the same way, and changes nothing.
+      const [thursday] = (await f.store.timetable.listMeetings(f.org.id, chem.id)).filter((m) => m.weekday === 4);
+      await expectCode(f.domain.timetable.updateMeeting(teacher, thursday!.id, { weekday: 3 }), 'TEACHER_DOUBLE_BOOKED');
+      expect((await f.store.timetable.getMeeting(f.org.id, thursday!.id))?.weekday).to.equal(4);
+      await f.domain.timetable.updateMeeting(teacher, thursday!.id, { weekday: 3, teacherOverlap: true });
+    });
+
+    it("refuses moving a meeting's sessions onto a session the teacher holds in another subject, unless teacherOverlap", async () => {
+      const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, at(3, '09:00', '10:00'));
+      const tapped = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
+      // A CHEM session scheduled by hand on Wednesday at 11:00 Paris.
+      const chemSession = await f.live.sessions.open(teacher, {
+        subjectId: chem.id,
+        startsAt: iso('2026-03-04T10:00:00Z'),
+        closesAt: iso('2026-03-04T11:00:00Z'),
+        policy: manual,
+      });
+
+      const err = await expectCode(
+        f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:30', endTime: '12:30' }),
+        'TEACHER_DOUBLE_BOOKED',
+      );
+      expect(err.details).to.deep.include({
+        teacherId: f.teacher.id,
+        sessionIds: [chemSession.id],
+        clashes: [{ day: '2026-03-04', sessionId: tapped.id, withSessionId: chemSession.id, teacherId: f.teacher.id }],
+        field: 'teacherOverlap',
+      });
+      expect((await f.store.sessions.get(f.org.id, tapped.id))?.startsAt.toISOString()).to.equal(tapped.startsAt);
+      expect((await f.store.timetable.getMeeting(f.org.id, meeting.id))?.startTime).to.equal('09:00');
+
+      // Handed to a colleague, the sessions follow to their new teacher, who is free.
+      await f.store.subjects.update(f.org.id, f.subject.id, { teacherIds: [f.teacher.id, f.otherTeacher.id] });
+      const handed = await f.domain.timetable.updateMeeting(teacher, meeting.id, {
+        startTime: '11:30',
+        endTime: '12:30',
+        teacherId: f.otherTeacher.id,
+      });
+      expect(handed.rescheduled).to.deep.equal([tapped.id]);
+      // Handed back at the same time, the teacher is double-booked again; confirmed, it stands.
+      await expectCode(f.domain.timetable.updateMeeting(teacher, meeting.id, { teacherId: f.teacher.id }), 'TEACHER_DOUBLE_BOOKED');
+      expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.otherTeacher.id);
+      const back = await f.domain.timetable.updateMeeting(teacher, meeting.id, { teacherId: f.teacher.id, teacherOverlap: true });
+      expect(back.rescheduled).to.deep.equal([tapped.id]);
+      expect(await f.store.sessions.get(f.org.id, tapped.id)).to.deep.include({
+        teacherId: f.teacher.id,
+        startsAt: new Date('2026-03-04T10:30:00.000Z'),
+      });
+    });
+
+    it('the timetable run creates a double-booked class with a warning instead of refusing it', async () => {
+      await f.domain.timetable.createMeeting(teacher, f.subject.id, at(3, '09:00', '10:00'));
+      await f.domain.timetable.createMeeting(teacher, chem.id, {
+        ...at(3, '09:00', '10:00'),
+        teacherId: f.teacher.id,
+        teacherOverlap: true,
+      });
+      const counts = await f.domain.timetable.createUpcoming(f.clock.now(), 7);
+      expect(counts).to.deep.equal({ created: 2, waiting: 0, failed: 0, doubleBooked: 1 });
+      const mine = await f.store.sessions.listActiveForTeacher(f.org.id, f.teacher.id);
+      expect(mine.map((s) => [s.subjectId, s.startsAt.toISOString()]).sort()).to.deep.equal(
+        [
+          [f.subject.id, '2026-03-04T08:00:00.000Z'],
+          [chem.id, '2026-03-04T08:00:00.000Z'],
+        ].sort(),
+      );
+    });
+  });
+
+  describe('a meeting edit racing an open for the moved slot', () => {
+    // Each round: a fresh subject whose Wednesday 09:00 meeting has its session; node A moves
+    // the meeting to 11:00 while node B opens a session at 11:00, of the same subject (the
+    // subject's rule) or of another subject of the same teacher (the teacher's rule).
+    const ROUNDS = 40;
+
+    async function race(b: Domain, round: number): Promise<'edit' | 'open'> {
+      const subject = await subjectOf([f.teacher]);
+      const meeting = await f.domain.timetable.createMeeting(teacher, subject.id, {
+        termId: term.id,
+        weekday: 3,
+        startTime: '09:00',
+        endTime: '10:00',
+      });
+      const tapped = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
+      const byTeacher = round % 2 === 1;
+      const rival = byTeacher ? await subjectOf([f.teacher]) : subject;
+      const results = await Promise.allSettled([
+        f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:00', endTime: '12:00' }),
+        setup.stagger(Math.floor(round / 2)).then(() =>
+          b.attendance.sessions.open(teacher, {
+            subjectId: rival.id,
+            startsAt: iso('2026-03-04T10:00:00Z'),
+            closesAt: iso('2026-03-04T11:00:00Z'),
+            policy: manual,
+          }),
+        ),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won, `round ${round}: ${JSON.stringify(results)}`).to.have.length(1);
+      const lost = results.find((r) => r.status === 'rejected');
+      expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal(
+        byTeacher ? 'TEACHER_DOUBLE_BOOKED' : 'SESSION_ALREADY_OPEN',
+      );
+      // What is stored agrees: one class in the teacher's 11:00 slot, and the tapped session
+      // moved only when the edit won.
+      const at11 = (await f.store.sessions.listActiveForTeacher(f.org.id, f.teacher.id)).filter(
+        (s) => s.startsAt.toISOString() === '2026-03-04T10:00:00.000Z',
+      );
+      expect(at11, `round ${round}`).to.have.length(1);
+      const editWon = results[0].status === 'fulfilled';
+      expect((await f.store.sessions.get(f.org.id, tapped.id))?.startsAt.toISOString()).to.equal(
+        editWon ? '2026-03-04T10:00:00.000Z' : '2026-03-04T08:00:00.000Z',
+      );
+      expect((await f.store.timetable.getMeeting(f.org.id, meeting.id))?.startTime).to.equal(editWon ? '11:00' : '09:00');
+      // Clear the slot for the next round.
+      for (const s of at11) await f.live.lifecycle.cancel(teacher, s.id, 'test');
+      if (!editWon) await f.live.lifecycle.cancel(teacher, tapped.id, 'test');
+      await f.domain.timetable.deleteMeeting(teacher, meeting.id);
+      return editWon ? 'edit' : 'open';
+    }
+
+    it(`always ends with exactly one winner and the loser answered 409 (${ROUNDS} rounds, two nodes)`, async function () {
+      this.timeout(60_000);
+      const b = f.build({ nodeId: 'node-b' });
+      const winners = new Set<string>();
+      for (let round = 0; round < ROUNDS; round += 1) winners.add(await race(b, round));
+      // The rounds did race: each side won some.
+      expect([...winners].sort()).to.deep.equal(['edit', 'open']);
+    });
+
+    it('of two edits moving two meetings of a subject onto one slot, exactly one wins', async function () {
+      this.timeout(60_000);
+      const b = f.build({ nodeId: 'node-b' });
+      for (let round = 0; round < 10; round += 1) {
+        const subject = await subjectOf([f.teacher]);
+        const meetings = await Promise.all(
+          ['08:00', '13:00'].map((start, i) =>
+            f.domain.timetable.createMeeting(teacher, subject.id, {
+              termId: term.id,
+              weekday: 3,
+              startTime: start,
+              endTime: `${String(9 + i * 5).padStart(2, '0')}:00`,
+            }),
+          ),
+        );
+        const sessions = [];
+        for (const m of meetings) sessions.push(await f.domain.timetable.start(teacher, m.id, '2026-03-04'));
+        const results = await Promise.allSettled([
+          f.domain.timetable.updateMeeting(teacher, meetings[0]!.id, { startTime: '11:00', endTime: '12:00' }),
+          b.timetable.updateMeeting(teacher, meetings[1]!.id, { startTime: '11:00', endTime: '12:00' }),
+        ]);
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}`,
+        ).to.have.length(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect((lost?.reason as { code?: string } | undefined)?.code).to.equal('SESSION_ALREADY_OPEN');
+        const active = await f.store.sessions.listActiveForSubjects(f.org.id, [subject.id]);
+        expect(active.filter((s) => s.startsAt.toISOString() === '2026-03-04T10:00:00.000Z')).to.have.length(1);
+        for (const s of active) await f.live.lifecycle.cancel(teacher, s.id, 'test');
+        for (const m of meetings) await f.domain.timetable.deleteMeeting(teacher, m.id);
+      }
+    });
+  });
+}
