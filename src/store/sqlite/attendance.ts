@@ -14,6 +14,7 @@ import { type NewSession, type SessionFilter, type SessionRepository } from '../
 import { isBusy, isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { audit } from './audit-mappers.js';
+import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { insertSql, sqlWords, type Row } from './common-mappers.js';
 import { records } from './record-mappers.js';
 import { sessions } from './session-mappers.js';
@@ -279,7 +280,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       after = update(w.orgId, w.id, w.expectedVersion, w.patch, versions.next);
       if (!after) return { written: false, record: before };
     }
-    db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...w.audit(before, after) }));
+    db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(after.updatedAt.getTime()), ...recordAuditEntry(before, after, w.audit) }));
     return { written: true, before, record: after };
   };
   return {
