@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { RecordRepository } from '../../domain/ports/records.js';
 import type { Store } from '../../domain/ports/store.js';
 import { alertRepository, notificationRepository } from './alerts.js';
 import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
@@ -17,6 +19,7 @@ import { sqliteTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
 import { webhookRepository } from './webhooks.js';
 import { WalCheckpointer, type CheckpointLogger } from './wal-checkpointer.js';
+import { RecordWriter } from './record-writer.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -28,16 +31,23 @@ export interface SqliteStoreOptions {
    * checkpoint inside the committing transaction (false). Ignored for ':memory:'.
    */
   checkpointWorker?: boolean;
+  /**
+   * File stores: the group commit's record writes (records.writeBatch) on a worker thread with
+   * its own connection (true, the default) or on the main connection (false). Ignored for ':memory:'.
+   */
+  writerWorker?: boolean;
   /** The checkpoint worker's pass interval and WAL bound; the defaults are documented in docs/multi-node.md. */
   checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number };
   /** Where a failing or dead checkpoint worker is reported; default: Node's process warnings (stderr). */
   log?: CheckpointLogger;
 }
 
-/** The SQLite store, with its checkpoint worker for operators' tools and tests. */
+/** The SQLite store, with its worker threads for operators' tools and tests. */
 export interface SqliteStore extends Store {
   /** The WAL checkpoint worker; null for ':memory:' or with checkpointWorker false. */
   checkpointer(): WalCheckpointer | null;
+  /** The record writer thread; null for ':memory:' or with writerWorker false. */
+  recordWriter(): RecordWriter | null;
 }
 
 /**
@@ -47,10 +57,11 @@ export interface SqliteStore extends Store {
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
   const db = new SqliteDb(opts.path);
   const clock = opts.now ?? (() => new Date());
+  const log = opts.log ?? warningsLog;
   const checkpointer =
-    db.file !== null && opts.checkpointWorker !== false
-      ? new WalCheckpointer(db, db.file, { log: opts.log ?? warningsLog, ...opts.checkpointTuning })
-      : null;
+    db.file !== null && opts.checkpointWorker !== false ? new WalCheckpointer(db, db.file, { log, ...opts.checkpointTuning }) : null;
+  const records = recordRepository(db, clock);
+  const writer = db.file !== null && opts.writerWorker !== false ? startRecordWriter(db, db.file, records, checkpointer, log) : null;
   return {
     kind: 'sqlite',
     transfer: sqliteTransfer(db),
@@ -58,7 +69,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
     users: userRepository(db, clock),
     subjects: subjectRepository(db, clock),
     sessions: sessionRepository(db, clock),
-    records: recordRepository(db, clock),
+    records: writer ? { ...records, writeBatch: (writes) => writer.writeBatch(writes, clock()) } : records,
     summaries: summaryRepository(db, clock),
     audit: auditRepository(db),
     reports: reportRepository(db),
@@ -83,12 +94,34 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
       db.stmt('SELECT 1').get();
     },
     checkpointer: () => checkpointer,
+    recordWriter: () => writer,
     async close() {
-      // The worker first, then the main connection's closing TRUNCATE checkpoint is the last one.
+      // The writer once its batches are answered, the checkpoint worker, then the main
+      // connection's closing TRUNCATE checkpoint is the last one.
+      await writer?.stop();
       await checkpointer?.stop();
       db.close();
     },
   };
+}
+
+/**
+ * The record writer of a file store. Its connection waits for the write lock as long as the main
+ * one (busy_timeout 5 s, SqliteDb), and follows the main connection's automatic checkpoint
+ * setting: the checkpoint worker's safety net while that runs, SQLite's default otherwise.
+ */
+function startRecordWriter(
+  db: SqliteDb,
+  file: string,
+  records: RecordRepository,
+  checkpointer: WalCheckpointer | null,
+  log: CheckpointLogger,
+): RecordWriter {
+  const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
+  const writer = new RecordWriter({ file: path.resolve(file), autocheckpointPages: pages() }, (writes) => records.writeBatch(writes), log);
+  checkpointer?.on('running', () => writer.setAutocheckpoint(pages()));
+  checkpointer?.on('fallback', () => writer.setAutocheckpoint(pages()));
+  return writer;
 }
 
 const warningsLog: CheckpointLogger = {
