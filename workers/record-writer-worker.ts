@@ -38,7 +38,7 @@ port.on('message', (message: ToRecordWriter) => {
       // writeBatch is synchronous under its promise: the batch has committed (or not) before
       // the next message is read.
       records.writeBatch(message.writes).then(
-        (results) => send({ type: 'written', id: message.id, results: results.map(toWireResult) }),
+        (results) => send({ type: 'written', id: message.id, results: results.map((r, i) => toWireResult(r, message.writes[i]!)) }),
         (err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }),
       );
       break;

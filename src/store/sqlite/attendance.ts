@@ -197,6 +197,14 @@ function batchRosterVersions(db: SqliteDb): BatchRosterVersions {
   };
 }
 
+/**
+ * The record an insert stores: the input with its id, first version and roster version, created
+ * and updated at `now`. Also what the record writer thread's answer is rebuilt into (./record-writer.ts).
+ */
+export function insertedRecord(orgId: string, input: NewRecord, id: string, rosterVersion: number, now: Date): AttendanceRecord {
+  return { id, orgId, ...input, flags: [...input.flags], version: 1, rosterVersion, createdAt: now, updatedAt: now };
+}
+
 export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
   // The unique key is (session_id, student_id) across organisations.
@@ -224,16 +232,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       return { record: records.fromRow(found), created: false };
     }
     const now = clock();
-    const rec: AttendanceRecord = {
-      id: newTimeOrderedId(now.getTime()),
-      orgId,
-      ...input,
-      flags: [...input.flags],
-      version: 1,
-      rosterVersion: nextVersion(input.sessionId),
-      createdAt: now,
-      updatedAt: now,
-    };
+    const rec = insertedRecord(orgId, input, newTimeOrderedId(now.getTime()), nextVersion(input.sessionId), now);
     db.stmt(insert).run(records.toRow(rec));
     return { record: rec, created: true };
   };

@@ -7,6 +7,7 @@ import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js
 import type { RecordWrite, RecordWriteResult } from '../../domain/ports/records.js';
 import type { Store } from '../../domain/ports/store.js';
 import type { CheckpointLogger } from './wal-checkpointer.js';
+import { insertedRecord } from './attendance.js';
 
 // The group commit's transaction on a worker thread (docs/multi-node.md, "Record writer"). The
 // batch's SQLite work (inserts, audit rows, the commit and its WAL write) took about 35-40 % of
@@ -27,7 +28,14 @@ export type WireError =
   | { name: 'SqliteError'; message: string; code: string }
   | { name: 'Error'; message: string };
 
-export type WireWriteResult = Exclude<RecordWriteResult, { error: unknown }> | { written: false; error: WireError };
+/**
+ * A write's outcome as the worker sends it. A new record (most of a batch) comes back as its id
+ * and roster version only, and is rebuilt here from the write and the batch's time, as the insert
+ * built it (insertedRecord): a third of the bytes to copy, and fewer objects for the main
+ * thread's garbage collector.
+ */
+export type WireWriteResult =
+  { inserted: string; rosterVersion: number } | Exclude<RecordWriteResult, { error: unknown }> | { written: false; error: WireError };
 
 export type ToRecordWriter =
   /** `at`: the store clock's time of the batch (ms), the records' createdAt/updatedAt. */
@@ -50,6 +58,7 @@ type InlineWrite = (writes: readonly RecordWrite[]) => Promise<RecordWriteResult
 
 interface Pending {
   writes: readonly RecordWrite[];
+  at: Date;
   resolve: (r: RecordWriteResult[]) => void;
   reject: (err: unknown) => void;
 }
@@ -113,7 +122,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
     const id = this.nextId++;
     const answer = new Promise<RecordWriteResult[]>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { writes, resolve, reject });
+      this.pending.set(id, { writes, at, resolve, reject });
       this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes } satisfies ToRecordWriter);
     });
     const settled: Promise<unknown> = answer.then(
@@ -156,7 +165,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
     if (this.pending.size === 0) this.worker.unref();
     if (m.type === 'written') {
       this.batches += 1;
-      p.resolve(m.results.map(fromWireResult));
+      p.resolve(m.results.map((r, i) => fromWireResult(r, p.writes[i]!, p.at)));
     } else {
       p.reject(fromWireError(m.error));
     }
@@ -195,8 +204,10 @@ export function toWireError(err: unknown): WireError {
   return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
 
-export function toWireResult(r: RecordWriteResult): WireWriteResult {
-  return 'error' in r ? { written: false, error: toWireError(r.error) } : r;
+export function toWireResult(r: RecordWriteResult, w: RecordWrite): WireWriteResult {
+  if ('error' in r) return { written: false, error: toWireError(r.error) };
+  if (r.written && w.kind === 'insert') return { inserted: r.record.id, rosterVersion: r.record.rosterVersion };
+  return r;
 }
 
 function fromWireError(e: WireError): Error {
@@ -212,7 +223,11 @@ function fromWireError(e: WireError): Error {
   }
 }
 
-function fromWireResult(r: WireWriteResult): RecordWriteResult {
+function fromWireResult(r: WireWriteResult, w: RecordWrite, at: Date): RecordWriteResult {
+  if ('inserted' in r) {
+    if (w.kind !== 'insert') throw new Error('the record writer answered an update as an insert');
+    return { written: true, before: null, record: insertedRecord(w.orgId, w.input, r.inserted, r.rosterVersion, at) };
+  }
   return 'error' in r ? { written: false, error: fromWireError(r.error) } : r;
 }
 
