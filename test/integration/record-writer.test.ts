@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { RecordWrite } from '../../src/domain/ports/records.js';
+import { storeCheck } from '../../src/http/readiness.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointLogger } from '../../src/store/sqlite/wal-checkpointer.js';
 import { makeOrg, newRecord, newSession, newSubject } from '../contract/fixtures.js';
@@ -103,6 +104,8 @@ describe('SQLite record writer thread', function () {
   it('a dead thread: logged, its unanswered batch and the later ones committed on the main connection, each once', async function () {
     const { org, session, insert } = await open();
     const writer = store.recordWriter()!;
+    const check = storeCheck(store, writer);
+    expect(check.facts).to.deep.equal({ kind: 'sqlite', writer: 'worker' });
     await store.records.writeBatch([insert('s1')]);
     const dying = store.records.writeBatch([insert('s1'), insert('s2')]);
     await writer.thread.terminate();
@@ -110,6 +113,7 @@ describe('SQLite record writer thread', function () {
     // s1 was stored by the first batch: read back, not written twice.
     expect(answered.map((r) => ('written' in r ? r.written : null))).to.deep.equal([false, true]);
     expect(writer.status().mode).to.equal('inline');
+    expect(check.facts).to.deep.equal({ kind: 'sqlite', writer: 'inline' });
     expect(log.errors.join('\n')).to.match(/record writer worker died/);
     await store.records.writeBatch([insert('s3')]);
     const stored = await store.records.listBySession(org.id, session.id);
