@@ -153,7 +153,12 @@ describe('config', () => {
     const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
     const b = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
     expect(a.jwt.secret).to.equal(b.jwt.secret);
-    expect(a.store).to.deep.equal({ kind: 'sqlite', path: path.join(dataDir, 'attendance.db'), checkpointWorker: true, writerWorker: true });
+    expect(a.store).to.deep.equal({
+      kind: 'sqlite',
+      path: path.join(dataDir, 'attendance.db'),
+      checkpointWorker: true,
+      writerWorker: true,
+    });
   });
 
   it('SQLITE_CHECKPOINT_WORKER turns the WAL checkpoint worker off, and refuses what is not a boolean', () => {
