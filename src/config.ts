@@ -143,6 +143,12 @@ export interface Config {
       }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
   redisUrl: string | null;
+  /**
+   * The path PUBLIC_URL publishes the service under ('' at the root, else '/attendance': no
+   * trailing slash), for a reverse proxy that strips it. Pages the server writes (errors, the
+   * unsubscribe link's, the API docs) and the OpenAPI document's server start with it.
+   */
+  basePath: string;
   /** Socket.IO Redis adapter: sharded pub/sub with a channel per room, or one pattern for all. */
   redisAdapter: 'sharded' | 'classic';
   nodeId: string;
@@ -335,6 +341,8 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
     );
   }
 
+  const basePath = e.PUBLIC_URL ? publicPath(e.PUBLIC_URL, problems) : '';
+
   if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
 
   let faceConfig: FaceConfig | null = null;
@@ -345,7 +353,7 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
     problems.push(...err.problems);
   }
 
-  return { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig };
+  return { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig, basePath };
 }
 
 /**
@@ -372,7 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(allProblems(raw, env, parsed.error.issues));
   const e = parsed.data;
-  const { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig } = resolveParts(e, env, false);
+  const { problems, production, dataDir, store, secret, privateKey, publicKey, tls, faceConfig, basePath } = resolveParts(e, env, false);
   if (problems.length > 0 || !faceConfig) throw new ConfigError(problems);
 
   return {
@@ -438,6 +446,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionReopenWindowMs: e.SESSION_REOPEN_WINDOW_MS,
     webhooks: { allowPrivate: e.WEBHOOK_ALLOW_PRIVATE, timeoutMs: e.WEBHOOK_TIMEOUT_MS, pollMs: e.WEBHOOK_POLL_MS },
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
+    basePath,
     accounts: {
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
       inviteTtlS: e.INVITE_TTL_S,
@@ -458,6 +467,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       digestHour: e.DIGEST_HOUR,
     },
   };
+}
+
+/** A path segment a proxy can publish the service under: no encoding, no dot segments. */
+const PATH_SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
+
+/**
+ * The path of PUBLIC_URL without its trailing slash ('' at the root). The pages' addresses are
+ * relative to it, so it must be a plain path: no query, fragment, credentials, encoded or dot
+ * segments, which a proxy and the browser could read differently.
+ */
+function publicPath(publicUrl: string, problems: string[]): string {
+  const url = new URL(publicUrl);
+  const segments = url.pathname.split('/').filter(Boolean);
+  const bad =
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    /\/\/|%/.test(url.pathname) ||
+    !segments.every((s) => PATH_SEGMENT.test(s));
+  if (bad) {
+    problems.push(
+      `PUBLIC_URL: ${publicUrl} must be an address with at most a plain path (e.g. https://www.school.example/attendance): no query, fragment, user, encoded or dot segments`,
+    );
+    return '';
+  }
+  return segments.map((s) => `/${s}`).join('');
 }
 
 /** Empty variables count as unset, so `FOO=` in a .env file does not override a default. */

@@ -92,8 +92,11 @@ export interface RouteDef<
   handler: (ctx: HandlerContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R>>;
 }
 
-/** Renders an error as a page: its HTTP status, the coded body, the request (its languages, say). */
-export type ErrorPage = (status: number, error: ErrorBody, req: Request) => string;
+/**
+ * Renders an error as a page: its HTTP status, the coded body, the request (its languages, say),
+ * and the path the service is published under (config.basePath) for its links.
+ */
+export type ErrorPage = (status: number, error: ErrorBody, req: Request, basePath: string) => string;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -6,25 +6,27 @@ const require = createRequire(import.meta.url);
 /** swagger-ui-dist's files, served from node_modules: the docs page needs no CDN. */
 const SWAGGER_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
-const PAGE = `<!doctype html>
+/** The page; its addresses start with `basePath` (config.basePath), as /api/docs answers with or without a trailing slash. */
+const page = (basePath: string) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Classroom attendance API</title>
-<link rel="stylesheet" href="/api/docs/assets/swagger-ui.css">
+<link rel="icon" href="${basePath}/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="${basePath}/api/docs/assets/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/api/docs/assets/swagger-ui-bundle.js"></script>
-<script src="/api/docs/assets/swagger-ui-standalone-preset.js"></script>
-<script src="/api/docs/init.js"></script>
+<script src="${basePath}/api/docs/assets/swagger-ui-bundle.js"></script>
+<script src="${basePath}/api/docs/assets/swagger-ui-standalone-preset.js"></script>
+<script src="${basePath}/api/docs/init.js"></script>
 </body>
 </html>
 `;
 
 // A separate file rather than an inline script, so a strict Content-Security-Policy holds.
-const INIT = `window.ui = SwaggerUIBundle({
-  url: '/api/openapi.json',
+const init = (basePath: string) => `window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(`${basePath}/api/openapi.json`)},
   dom_id: '#swagger-ui',
   presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
   layout: 'StandaloneLayout',
@@ -32,9 +34,11 @@ const INIT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-/** /api/docs: the interactive page over /api/openapi.json. */
-export function docsRouter(): Router {
+/** /api/docs: the interactive page over /api/openapi.json, published under `basePath`. */
+export function docsRouter(basePath: string): Router {
   const router = express.Router();
+  const PAGE = page(basePath);
+  const INIT = init(basePath);
   router.get('/', (_req, res) => {
     res.type('html').send(PAGE);
   });

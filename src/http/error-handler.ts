@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
@@ -34,7 +34,14 @@ export function toHttpError(err: unknown): AppError | null {
   return null;
 }
 
-export function errorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
+/** The last handler: coded JSON, or a page for a browser, its links under `basePath` (config.basePath). */
+export function errorHandler(basePath: string): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, next: NextFunction) => {
+    answerError(err, req, res, next, basePath);
+  };
+}
+
+function answerError(err: unknown, req: Request, res: Response, next: NextFunction, basePath: string): void {
   if (res.headersSent) return next(err);
   const known = toHttpError(err);
   let status: number;
@@ -58,7 +65,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(ownPage(status, body, req));
+      .send(ownPage(status, body, req, basePath));
     return;
   }
   if (wantsHtmlPage(req)) {
@@ -72,7 +79,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, next: Ne
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(errorPage(status, heading, text));
+      .send(errorPage(status, heading, text, basePath));
     return;
   }
   res.status(status).json({ error: body });

@@ -16,16 +16,20 @@ export function wantsHtmlPage(req: Request): boolean {
 /** Text put in a page, escaped. */
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The page itself: no script, the site's stylesheet, links to every page. */
-export function errorPage(status: number, heading: string, text: string): string {
+/**
+ * The page itself: no script, the site's stylesheet, links to every page. It may answer any
+ * depth of path, so its links start with `basePath` (config.basePath) rather than being relative.
+ */
+export function errorPage(status: number, heading: string, text: string, basePath: string): string {
+  const b = escapeHtml(basePath);
   return `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>${escapeHtml(heading)} · Classroom attendance</title>
-  <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/styles.css">
+  <link rel="icon" href="${b}/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="${b}/styles.css">
 </head>
 <body>
   <main class="narrow">
@@ -34,12 +38,12 @@ export function errorPage(status: number, heading: string, text: string): string
     <p class="muted">Error ${status}.</p>
     <h2>Pages</h2>
     <ul class="page-links">
-      <li><a href="/">Home</a></li>
-      <li><a href="/student.html">Student check-in</a></li>
-      <li><a href="/teacher.html">Teacher console</a></li>
-      <li><a href="/classroom.html">Classroom screen</a></li>
-      <li><a href="/admin.html">Admin console</a></li>
-      <li><a href="/reports.html">Attendance reports</a></li>
+      <li><a href="${b}/">Home</a></li>
+      <li><a href="${b}/student.html">Student check-in</a></li>
+      <li><a href="${b}/teacher.html">Teacher console</a></li>
+      <li><a href="${b}/classroom.html">Classroom screen</a></li>
+      <li><a href="${b}/admin.html">Admin console</a></li>
+      <li><a href="${b}/reports.html">Attendance reports</a></li>
     </ul>
   </main>
 </body>

@@ -85,17 +85,21 @@ export function createHttpApp(ctx: HttpContext): Express {
   registry.refuseOtherMethods();
   app.use(API_BASE, router);
 
-  const openApi = buildOpenApiDocument(registry.routes, {
-    title: 'Classroom attendance API',
-    version: '1',
-    description: 'Errors are `{ "error": { "code", "message", "details"? } }` with codes from one shared table.',
-  });
+  const openApi = buildOpenApiDocument(
+    registry.routes,
+    {
+      title: 'Classroom attendance API',
+      version: '1',
+      description: 'Errors are `{ "error": { "code", "message", "details"? } }` with codes from one shared table.',
+    },
+    config.basePath,
+  );
   const perIp = (req: express.Request) => req.ip ?? 'unknown';
   const publicLimit = rateLimit(ctx.requestLimiters.httpPublic, perIp);
   app.get('/api/openapi.json', publicLimit, (_req, res) => {
     res.json(openApi);
   });
-  app.use('/api/docs', publicLimit, docsRouter());
+  app.use('/api/docs', publicLimit, docsRouter(config.basePath));
 
   // Whatever no route above answered: the pages, their assets, and unknown paths (404).
   app.use(rateLimit(ctx.requestLimiters.httpStatic, perIp));
@@ -103,6 +107,6 @@ export function createHttpApp(ctx: HttpContext): Express {
   if (pagesDir) app.use(staticPages(pagesDir));
 
   app.use(notFoundHandler);
-  app.use(errorHandler);
+  app.use(errorHandler(config.basePath));
   return app;
 }

@@ -32,8 +32,11 @@ export interface OpenApiInfo {
   description?: string;
 }
 
-/** The OpenAPI 3.1 document of every registered route. */
-export function buildOpenApiDocument(routes: readonly RegisteredRoute[], info: OpenApiInfo): Record<string, unknown> {
+/**
+ * The OpenAPI 3.1 document of every registered route, served from `basePath` (config.basePath),
+ * so "Try it out" on the docs page reaches the API through the proxy that publishes it.
+ */
+export function buildOpenApiDocument(routes: readonly RegisteredRoute[], info: OpenApiInfo, basePath = ''): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.openApiPath] ??= {};
@@ -42,6 +45,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], info: O
   return {
     openapi: '3.1.0',
     info,
+    servers: [{ url: basePath || '/' }],
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,
     components: {

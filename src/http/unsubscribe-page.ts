@@ -63,7 +63,7 @@ export type UnsubscribeStep = 'confirm' | 'unsubscribed' | 'resubscribed';
  * purpose: the signed token in the URL is the only credential, no cookie or session is involved,
  * so a forged cross-site POST can do nothing a holder of the link could not.
  */
-export function unsubscribePage(step: UnsubscribeStep, view: UnsubscribeLinkView, token: string): string {
+export function unsubscribePage(step: UnsubscribeStep, view: UnsubscribeLinkView, token: string, basePath: string): string {
   const s = STRINGS[view.language];
   const category = s.category[view.category];
   const q = `?token=${encodeURIComponent(token)}`;
@@ -86,15 +86,15 @@ export function unsubscribePage(step: UnsubscribeStep, view: UnsubscribeLinkView
         : `<p>${escapeHtml(s.done(category))}</p>
     <p class="muted">${escapeHtml(s.undoHint)}</p>
     ${resubscribeForm}`;
-  return document(view.language, s.title, body);
+  return document(view.language, s.title, body, basePath);
 }
 
 /** An error of the link as a page, in the browser's language among the emails' (the token may not say). */
-export function unsubscribeErrorPage(status: number, error: ErrorBody, req: Request): string {
+export function unsubscribeErrorPage(status: number, error: ErrorBody, req: Request, basePath: string): string {
   const lang = (req.acceptsLanguages(...EMAIL_LANGUAGES) || 'en') as EmailLanguage;
   const s = STRINGS[lang];
   const invalid = error.code === 'UNSUBSCRIBE_LINK_INVALID' || error.code === 'VALIDATION_FAILED';
-  return document(lang, s.invalidTitle, `<p>${escapeHtml(invalid ? s.invalid : s.failed(status))}</p>`);
+  return document(lang, s.invalidTitle, `<p>${escapeHtml(invalid ? s.invalid : s.failed(status))}</p>`, basePath);
 }
 
 /**
@@ -107,7 +107,8 @@ export function unsubscribePageHeaders(res: Response): void {
   res.setHeader('Referrer-Policy', 'no-referrer');
 }
 
-function document(lang: EmailLanguage, title: string, body: string): string {
+/** `basePath` (config.basePath): the stylesheet is the site's, wherever a proxy publishes it. */
+function document(lang: EmailLanguage, title: string, body: string, basePath: string): string {
   return `<!doctype html>
 <html lang="${lang}">
 <head>
@@ -115,8 +116,8 @@ function document(lang: EmailLanguage, title: string, body: string): string {
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="robots" content="noindex">
   <title>${escapeHtml(title)}</title>
-  <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/styles.css">
+  <link rel="icon" href="${escapeHtml(basePath)}/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="${escapeHtml(basePath)}/styles.css">
 </head>
 <body>
   <main class="narrow">

@@ -1,6 +1,6 @@
 /**
- * Admin console: users (with a student's guardian contacts), CSV import (users, guardian contacts), OneRoster import,
- * subjects and enrolments, classroom location and networks, face references (with consent) and proposals, class photo,
+ * Admin console: users (with a student's guardian contacts), CSV import (users, guardian contacts), OneRoster import
+ * and attendance export, subjects and enrolments, classroom location and networks, face references (with consent) and proposals, class photo,
  * terms and holidays, alert rules, organisation settings with absence categories, webhooks, the email outbox and the
  * audit trail. One page; the address fragment (#users, #import, ...) picks the section,
  * so each can be bookmarked.
@@ -14,6 +14,7 @@ import { bindImport } from './admin/csv-import.js';
 import { bindGuardianImport } from './admin/guardian-import.js';
 import { bindGuardians } from './admin/guardians.js';
 import { bindOneRoster } from './admin/oneroster.js';
+import { bindOneRosterExport, loadOneRosterExport } from './admin/oneroster-export.js';
 import { bindOutbox, loadOutbox } from './admin/outbox.js';
 import { bindFaces } from './admin/faces.js';
 import { bindOrganisation, loadOrganisation } from './admin/organisation.js';
@@ -44,6 +45,7 @@ type Tab = (typeof TABS)[number];
 /** What to (re)load when a section is shown, and where its errors go. */
 const LOADERS: Partial<Record<Tab, [() => Promise<unknown>, string]>> = {
   users: [loadUsers, 'users-error'],
+  oneroster: [loadOneRosterExport, 'oneroster-export-error'],
   subjects: [loadSubjects, 'subjects-error'],
   proposals: [loadProposals, 'proposals-error'],
   'class-photo': [loadClassPhoto, 'cp-error'],
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
   bindImport();
   bindGuardianImport();
   bindOneRoster();
+  bindOneRosterExport();
   bindSubjects();
   bindFaces();
   bindClassPhoto();

@@ -57,7 +57,7 @@ const SESSION_NOTE: Record<SessionView['status'], string> = {
 
 /** The QR link carries a signed join token, not the code: it stays valid through a login. */
 function joinLink(sessionId: string, joinToken: string): string {
-  const url = new URL('/student.html', location.origin);
+  const url = new URL('student.html', document.baseURI);
   url.searchParams.set('session', sessionId);
   url.searchParams.set('join', joinToken);
   return url.href;
@@ -140,7 +140,7 @@ async function listSessions(socket: AppSocket): Promise<void> {
         {},
         h(
           'a',
-          { href: `/classroom.html?session=${encodeURIComponent(s.id)}` },
+          { href: `classroom.html?session=${encodeURIComponent(s.id)}` },
           `${s.subjectCode} · ${s.subjectName} (${clockTime(s.startsAt)})`,
         ),
       ),

@@ -56,8 +56,8 @@ const MAX_SPARKLINES = 20;
 
 async function loadDashboard(r: Range): Promise<void> {
   const [d, months] = await Promise.all([
-    apiJson<Dashboard>('/api/v1/reports/dashboard'),
-    apiJson<{ items: MonthFigures[] }>(`/api/v1/reports/months?${rangeQuery(r)}`),
+    apiJson<Dashboard>('api/v1/reports/dashboard'),
+    apiJson<{ items: MonthFigures[] }>(`api/v1/reports/months?${rangeQuery(r)}`),
   ]);
   byId('months-chart').replaceChildren(
     barChart(
@@ -83,7 +83,7 @@ async function loadDashboard(r: Range): Promise<void> {
 }
 
 async function loadRiskSubjects(r: Range): Promise<void> {
-  const { items } = await apiJson<{ items: SubjectRisk[] }>(`/api/v1/reports/at-risk/subjects?${rangeQuery(r, true)}`);
+  const { items } = await apiJson<{ items: SubjectRisk[] }>(`api/v1/reports/at-risk/subjects?${rangeQuery(r, true)}`);
   const body = byId('risk-subjects-table').querySelector('tbody')!;
   const trendCells = items.map(() => h('td', { class: 'sparkline-cell' }));
   body.replaceChildren(
@@ -102,7 +102,7 @@ async function loadRiskSubjects(r: Range): Promise<void> {
   await Promise.all(
     items.slice(0, MAX_SPARKLINES).map(async (s, i) => {
       const trend = await apiJson<{ items: TrendBucket[] }>(
-        `/api/v1/reports/subjects/${encodeURIComponent(s.subjectId)}/trend?${rangeQuery(r)}&bucket=week`,
+        `api/v1/reports/subjects/${encodeURIComponent(s.subjectId)}/trend?${rangeQuery(r)}&bucket=week`,
       );
       trendCells[i]!.replaceChildren(
         sparkline(
@@ -137,9 +137,9 @@ async function loadSubject(r: Range): Promise<void> {
   const label = select.selectedOptions[0]?.textContent ?? '';
   const bucket = byId<HTMLSelectElement>('bucket-select').value;
   const [trend, risk, all] = await Promise.all([
-    apiJson<{ items: TrendBucket[] }>(`/api/v1/reports/subjects/${encodeURIComponent(id)}/trend?${rangeQuery(r)}&bucket=${bucket}`),
-    apiJson<{ items: SubjectStudent[] }>(`/api/v1/reports/subjects/${encodeURIComponent(id)}/at-risk?${rangeQuery(r, true)}`),
-    apiJson<{ items: SubjectStudent[] }>(`/api/v1/reports/subjects/${encodeURIComponent(id)}/students?${rangeQuery(r)}`),
+    apiJson<{ items: TrendBucket[] }>(`api/v1/reports/subjects/${encodeURIComponent(id)}/trend?${rangeQuery(r)}&bucket=${bucket}`),
+    apiJson<{ items: SubjectStudent[] }>(`api/v1/reports/subjects/${encodeURIComponent(id)}/at-risk?${rangeQuery(r, true)}`),
+    apiJson<{ items: SubjectStudent[] }>(`api/v1/reports/subjects/${encodeURIComponent(id)}/students?${rangeQuery(r)}`),
   ]);
   byId('trend-chart').replaceChildren(
     lineChart(
@@ -164,9 +164,7 @@ async function loadSubject(r: Range): Promise<void> {
 
 async function showProfile(studentId: string, name: string): Promise<void> {
   const r = readRange();
-  const { items } = await apiJson<{ items: StudentSubject[] }>(
-    `/api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`,
-  );
+  const { items } = await apiJson<{ items: StudentSubject[] }>(`api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`);
   byId('profile-title').textContent = `${name}: ${r.from} to ${r.to}`;
   byId('profile-chart').replaceChildren(
     barChart(
@@ -198,7 +196,7 @@ async function exportOrganisation(button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
   byId('report-status').textContent = `Preparing ${name}…`;
   try {
-    const res = await apiFetch(`/api/v1/attendance.csv?${rangeQuery(r)}`);
+    const res = await apiFetch(`api/v1/attendance.csv?${rangeQuery(r)}`);
     downloadBlob(name, await res.blob());
     announce(byId('report-status'), `Downloaded ${name}.`);
   } catch (err) {
@@ -231,11 +229,11 @@ async function main(): Promise<void> {
   const today = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   byId<HTMLInputElement>('range-to').value = today;
   // The organisation's own at-risk threshold until the reader picks another.
-  const org = await apiJson<{ settings: { riskThreshold: number } }>('/api/v1/organisation');
+  const org = await apiJson<{ settings: { riskThreshold: number } }>('api/v1/organisation');
   byId<HTMLInputElement>('range-threshold').value = String(org.settings.riskThreshold);
   byId<HTMLInputElement>('range-from').value = addDays(today, -90);
 
-  const subjects = await apiJson<{ items: SubjectItem[] }>('/api/v1/subjects?limit=100');
+  const subjects = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=100');
   const select = byId<HTMLSelectElement>('subject-select');
   select.replaceChildren(...subjects.items.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
   const wanted = new URLSearchParams(location.search).get('subject');

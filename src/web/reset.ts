@@ -7,7 +7,7 @@
 import { changePassword, loadAuth } from './lib/auth.js';
 import { byId, errorText, show } from './lib/dom.js';
 
-const API = '/api/v1';
+const API = 'api/v1/';
 
 interface ErrorAnswer {
   error?: { code?: string; message?: string };
@@ -25,12 +25,20 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
   return { status: res.status, body: parsed };
 }
 
-function readFragment(): { token: string | null; invite: boolean; change: boolean; back: string } {
+/** `back` resolved against this page, or null when missing or of another site. */
+function pageOfThisSite(back: string | null): string | null {
+  if (back === null || !URL.canParse(back, document.baseURI)) return null;
+  const url = new URL(back, document.baseURI);
+  return url.origin === location.origin ? url.href : null;
+}
+
+function readFragment(): { token: string | null; invite: boolean; change: boolean; back: string | null } {
   const params = new URLSearchParams(location.hash.slice(1));
-  const back = params.get('back') ?? '/';
-  // Only a path of this site: the fragment must not send anyone elsewhere.
-  const safeBack = back.startsWith('/') && !back.startsWith('//') ? back : '/';
-  return { token: params.get('token'), invite: params.get('invite') === '1', change: params.get('change') === '1', back: safeBack };
+  // Relative to this page (a page name from an email, or the path a page sent us from), so it
+  // stays under the prefix the service is published at. Only this site: the fragment must not
+  // send anyone elsewhere.
+  const back = pageOfThisSite(params.get('back'));
+  return { token: params.get('token'), invite: params.get('invite') === '1', change: params.get('change') === '1', back };
 }
 
 function start(): void {
@@ -39,7 +47,7 @@ function start(): void {
   if (location.hash) history.replaceState(null, '', location.pathname);
   if (invite) byId('title').textContent = 'Welcome: choose your password';
   // The emailed link names the page of the user's role; older links name none (the student page).
-  if (back !== '/') byId<HTMLAnchorElement>('done-login').href = back;
+  if (back !== null) byId<HTMLAnchorElement>('done-login').href = back;
   // An admin asked this logged-in user for a new password before anything else.
   const changing = change && token === null && loadAuth() !== null;
   if (changing) byId('title').textContent = 'Choose a new password to continue';
@@ -57,7 +65,7 @@ function start(): void {
     }
     error.textContent = '';
     changePassword(byId<HTMLInputElement>('change-current').value, next).then(
-      () => location.assign(back),
+      () => location.assign(back ?? './'),
       (err: unknown) => {
         error.textContent = errorText(err);
       },
@@ -73,7 +81,7 @@ function start(): void {
       return;
     }
     error.textContent = '';
-    void post('/auth/reset-password', { token, password }).then(({ status, body }) => {
+    void post('auth/reset-password', { token, password }).then(({ status, body }) => {
       if (status === 204) {
         show(byId('set-section'), false);
         show(byId('done-section'), true);
@@ -93,7 +101,7 @@ function start(): void {
       status.textContent = 'Enter your email.';
       return;
     }
-    void post('/auth/forgot-password', organisation ? { email, organisation } : { email }).then(({ status: code, body }) => {
+    void post('auth/forgot-password', organisation ? { email, organisation } : { email }).then(({ status: code, body }) => {
       status.textContent =
         code === 202
           ? 'If an account has this email, a link is on its way. Check your inbox.'

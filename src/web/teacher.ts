@@ -210,7 +210,7 @@ function renderRow(socket: AppSocket, entry: RosterEntry): void {
 /** The classroom screen's address; privacy mode (names of present students only) unless unticked. */
 function classroomHref(sessionId: string): string {
   const privacy = byId<HTMLInputElement>('screen-privacy').checked;
-  return `/classroom.html?session=${encodeURIComponent(sessionId)}${privacy ? '' : '&privacy=off'}`;
+  return `classroom.html?session=${encodeURIComponent(sessionId)}${privacy ? '' : '&privacy=off'}`;
 }
 
 function renderSession(session: SessionView): void {
@@ -379,7 +379,7 @@ function bindSessionControls(socket: AppSocket): void {
   byId('download-csv').addEventListener('click', () => {
     if (!watching) return;
     const id = watching;
-    apiFetch(`/api/v1/sessions/${encodeURIComponent(id)}/records.csv`)
+    apiFetch(`api/v1/sessions/${encodeURIComponent(id)}/records.csv`)
       .then((res) => res.blob())
       .then((blob) => {
         const url = URL.createObjectURL(blob);
@@ -453,7 +453,7 @@ function bindSessionControls(socket: AppSocket): void {
 }
 
 async function loadSubjects(): Promise<void> {
-  const page = await apiJson<{ items: SubjectItem[] }>('/api/v1/subjects?limit=200');
+  const page = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
   const select = byId<HTMLSelectElement>('subject-select');
   select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
 }

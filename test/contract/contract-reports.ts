@@ -168,5 +168,49 @@ export function reportsContract(ctx: ContractContext): void {
       expect((await s.reports.audit(org.id, { actorId: 'u2', ...page() })).total).to.equal(1);
       expect((await s.reports.audit(org.id, { entityType: 'record', entityId: 'r1', ...page(100, 10) })).items).to.deep.equal([]);
     });
+
+    it('narrows any selector to some actions and a range of instants (from inclusive, before exclusive)', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const minute = (m: number) => new Date(Date.UTC(2025, 0, 1, 0, m));
+      const entry = (orgId: string, action: (typeof AUDIT_ACTIONS)[number], m: number, over: object = {}) =>
+        s.audit.append({
+          orgId,
+          entityType: 'user',
+          entityId: 'u9',
+          sessionId: null,
+          actorId: 'u1',
+          action,
+          from: null,
+          to: { m },
+          reason: null,
+          ip: null,
+          at: minute(m),
+          ...over,
+        });
+      await entry(org.id, 'user.create', 0);
+      await entry(org.id, 'user.update', 10);
+      await entry(org.id, 'user.invite', 20);
+      await entry(org.id, 'user.update', 30);
+      await entry(org.id, 'user.update', 40, { entityId: 'u8', actorId: 'u2' });
+      await entry(other.id, 'user.update', 10);
+      const minutes = async (f: object) => {
+        const got = await s.reports.audit(org.id, { entityType: 'user', entityId: 'u9', ...f, ...page() });
+        expect(got.total).to.equal(got.items.length);
+        return got.items.map((e) => (e.to as { m: number }).m);
+      };
+
+      expect(await minutes({ actions: ['user.update'] })).to.deep.equal([10, 30]);
+      expect(await minutes({ actions: ['user.update', 'user.create'] })).to.deep.equal([0, 10, 30]);
+      expect(await minutes({ actions: ['user.erase'] })).to.deep.equal([]);
+      expect(await minutes({ from: minute(10) })).to.deep.equal([10, 20, 30]);
+      expect(await minutes({ before: minute(20) })).to.deep.equal([0, 10]);
+      expect(await minutes({ from: minute(10), before: minute(30), actions: ['user.update', 'user.invite'] })).to.deep.equal([10, 20]);
+      // The filters narrow the actor selector too, and page with the narrowed total.
+      const byActor = await s.reports.audit(org.id, { actorId: 'u1', actions: ['user.update'], from: minute(5), ...page(1, 1) });
+      expect(byActor.total).to.equal(2);
+      expect(byActor.items.map((e) => (e.to as { m: number }).m)).to.deep.equal([30]);
+    });
   });
 }

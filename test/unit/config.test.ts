@@ -98,6 +98,25 @@ describe('config', () => {
     expect(c.accounts.publicUrl).to.equal('https://attendance.school.example');
   });
 
+  it("takes the path prefix from PUBLIC_URL's path and refuses one a proxy and a browser could read differently", () => {
+    const basePath = (url: string) => loadConfig({ NODE_ENV: 'test', PUBLIC_URL: url }).basePath;
+    expect(loadConfig({ NODE_ENV: 'test' }).basePath).to.equal('');
+    expect(basePath('https://attendance.school.example/')).to.equal('');
+    expect(basePath('https://www.school.example/attendance/')).to.equal('/attendance');
+    expect(basePath('https://www.school.example/it/attendance')).to.equal('/it/attendance');
+    for (const bad of [
+      'https://x.example/a?b=1',
+      'https://x.example/a#b',
+      'https://u:p@x.example/a',
+      'https://x.example/a%20b',
+      'https://x.example//a',
+    ]) {
+      const problems = problemsOf({ NODE_ENV: 'test', PUBLIC_URL: bad });
+      expect(problems, bad).to.have.length(1);
+      expect(problems[0], bad).to.match(/^PUBLIC_URL: .* plain path/);
+    }
+  });
+
   it('refuses a short JWT secret', () => {
     expect(problemsOf({ NODE_ENV: 'test', JWT_SECRET: 'short' }).join('\n')).to.match(/JWT_SECRET/);
   });

@@ -40,7 +40,7 @@ export interface InvitationReport {
 }
 
 /** Where each role logs in. */
-const LOGIN_PAGE: Record<Role, string> = { student: '/student.html', teacher: '/teacher.html', admin: '/admin.html' };
+const LOGIN_PAGE: Record<Role, string> = { student: 'student.html', teacher: 'teacher.html', admin: 'admin.html' };
 
 /** SHA-256 of a one-time token; only this is stored. */
 export function hashAccountToken(token: string): string {

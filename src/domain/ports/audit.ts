@@ -36,4 +36,10 @@ export interface AuditFilter extends PageQuery {
   sessionId?: string;
   /** Entries this user made. */
   actorId?: string;
+  /** And, whatever the selector: only these actions (absent: all; never empty). */
+  actions?: readonly AuditAction[];
+  /** And made at or after this instant. */
+  from?: Date;
+  /** And made before this instant. */
+  before?: Date;
 }

@@ -9,7 +9,7 @@ import type { User } from '../ports/users.js';
 import { normaliseSettings } from '../ports/organisations.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { dayIn } from '../calendar.js';
+import { dayIn, instantAt } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
 import { addDays, monthOf, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';
 
@@ -63,7 +63,13 @@ export interface Dashboard {
   lastWeek: SummaryCounts & { from: string; to: string };
 }
 
-export type AuditQuery = Omit<AuditFilter, 'limit' | 'offset'>;
+/** One selector (entity, session or actor), narrowed by actions and by days of the organisation's zone. */
+export type AuditQuery = Pick<AuditFilter, 'entityType' | 'entityId' | 'sessionId' | 'actorId' | 'actions'> & {
+  /** First day (YYYY-MM-DD, the organisation's zone) whose entries count. */
+  fromDay?: string;
+  /** Last day counted, inclusive. */
+  toDay?: string;
+};
 
 export interface ReportDeps {
   store: Store;
@@ -257,12 +263,21 @@ export class ReportService {
   }
 
   /**
-   * Audit entries of one record, session, subject or user (or made by one user), oldest first.
-   * Admins read any; teachers those of their subjects' records, sessions and subjects.
+   * Audit entries of one record, session, subject or user (or made by one user), oldest first,
+   * narrowed to some actions and an inclusive range of the organisation's days. Admins read any; teachers those of their subjects' records, sessions and subjects.
    */
   async audit(actor: Actor, q: AuditQuery, page: { limit: number; offset: number }): Promise<Page<AuditEntry>> {
     await this.assertAuditAccess(actor, q);
-    return this.deps.store.reports.audit(actor.orgId, { ...q, ...page });
+    const { fromDay, toDay, ...filter } = q;
+    if (fromDay !== undefined && toDay !== undefined) assertRange(fromDay, toDay);
+    // Days begin at the organisation's midnight, whatever offset summer time gives that day.
+    const zone = fromDay !== undefined || toDay !== undefined ? await this.timeZone(actor.orgId) : null;
+    return this.deps.store.reports.audit(actor.orgId, {
+      ...filter,
+      ...(zone !== null && fromDay !== undefined ? { from: instantAt(zone, fromDay, '00:00') } : {}),
+      ...(zone !== null && toDay !== undefined ? { before: instantAt(zone, addDays(toDay, 1), '00:00') } : {}),
+      ...page,
+    });
   }
 
   /** The organisation's time zone, for exports. */

@@ -239,7 +239,7 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       errorPage: unsubscribeErrorPage,
       handler: async ({ query, res }) => {
         unsubscribePageHeaders(res);
-        return unsubscribePage('confirm', await emails.unsubscribeLink(query.token), query.token);
+        return unsubscribePage('confirm', await emails.unsubscribeLink(query.token), query.token, ctx.config.basePath);
       },
     });
 
@@ -261,7 +261,7 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       errorPage: unsubscribeErrorPage,
       handler: async ({ query, res }) => {
         unsubscribePageHeaders(res);
-        return unsubscribePage('unsubscribed', await emails.unsubscribe(query.token), query.token);
+        return unsubscribePage('unsubscribed', await emails.unsubscribe(query.token), query.token, ctx.config.basePath);
       },
     });
 
@@ -279,7 +279,7 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       errorPage: unsubscribeErrorPage,
       handler: async ({ query, res }) => {
         unsubscribePageHeaders(res);
-        return unsubscribePage('resubscribed', await emails.resubscribe(query.token), query.token);
+        return unsubscribePage('resubscribed', await emails.resubscribe(query.token), query.token, ctx.config.basePath);
       },
     });
 

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { localIso } from '../../domain/calendar.js';
 import { BUCKET_SIZES } from '../../domain/reports/buckets.js';
-import { DEFAULT_RISK_THRESHOLD, MAX_AUDIT_EXPORT, MAX_MONTHS } from '../../domain/reports/report-service.js';
+import {
+  DEFAULT_RISK_THRESHOLD,
+  MAX_AUDIT_EXPORT,
+  MAX_MONTHS,
+  type AuditQuery as AuditSelection,
+} from '../../domain/reports/report-service.js';
+import { AUDIT_ACTIONS } from '../../shared/audit.js';
 import { RECORD_STATES, SESSION_STATES, STAFF_ROLES as STAFF } from '../../shared/events.js';
 import { toCsv } from '../csv.js';
 import type { RouteRegistry } from '../define-route.js';
@@ -78,13 +84,32 @@ const AuditSelector = z.object({
   sessionId: z.string().min(1).max(100).optional().describe("Every entry of a session (the session's and its records')"),
   actorId: z.string().min(1).max(100).optional().describe('Entries this user made (admins only)'),
 });
+/** Filters any selector takes; days are the organisation's, inclusive. */
+const AuditFilters = z.object({
+  action: z
+    .string()
+    // Every action once fits; a repeated one counts once.
+    .max(2_000)
+    .transform((s) => [...new Set(s.split(','))])
+    .pipe(z.array(z.enum(AUDIT_ACTIONS)))
+    .optional()
+    .describe('Comma-separated action names of docs/reports.md; only entries of one of them'),
+  from: Day.optional().describe("First day whose entries count, in the organisation's time zone"),
+  to: Day.optional().describe('Last day whose entries count, inclusive'),
+});
+const RANGE_RULE = { message: '`from` must not be after `to`', path: ['from'] };
+const rangeInOrder = (q: { from?: string | undefined; to?: string | undefined }) =>
+  q.from === undefined || q.to === undefined || q.from <= q.to;
 type Selector = z.infer<typeof AuditSelector>;
 const oneSelector = (q: Selector) =>
   [q.entityType !== undefined && q.entityId !== undefined, q.sessionId !== undefined, q.actorId !== undefined].filter(Boolean).length ===
     1 && (q.entityType === undefined) === (q.entityId === undefined);
 const SELECTOR_RULE = 'Give exactly one of entityType with entityId, sessionId, or actorId';
-const AuditQuery = AuditSelector.extend(PageQuery.shape).refine(oneSelector, SELECTOR_RULE);
-const AuditCsvQuery = AuditSelector.refine(oneSelector, SELECTOR_RULE);
+const AuditQuery = AuditSelector.extend(AuditFilters.shape)
+  .extend(PageQuery.shape)
+  .refine(oneSelector, SELECTOR_RULE)
+  .refine(rangeInOrder, RANGE_RULE);
+const AuditCsvQuery = AuditSelector.extend(AuditFilters.shape).refine(oneSelector, SELECTOR_RULE).refine(rangeInOrder, RANGE_RULE);
 
 const AuditSchema = z.object({
   id: z.string(),
@@ -101,11 +126,14 @@ const AuditSchema = z.object({
 });
 const AUDIT_COLUMNS = ['at', 'entityType', 'entityId', 'sessionId', 'actorId', 'action', 'reason', 'ip', 'from', 'to'] as const;
 
-const selectorOf = (q: Selector) => ({
+const selectorOf = (q: Selector & z.infer<typeof AuditFilters>): AuditSelection => ({
   ...(q.entityType !== undefined ? { entityType: q.entityType } : {}),
   ...(q.entityId !== undefined ? { entityId: q.entityId } : {}),
   ...(q.sessionId !== undefined ? { sessionId: q.sessionId } : {}),
   ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+  ...(q.action !== undefined ? { actions: q.action } : {}),
+  ...(q.from !== undefined ? { fromDay: q.from } : {}),
+  ...(q.to !== undefined ? { toDay: q.to } : {}),
 });
 
 /** Reporting: per-student figures, trends, at-risk lists, the dashboard and the audit trail (docs/reports.md). */

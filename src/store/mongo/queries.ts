@@ -419,6 +419,9 @@ export function auditListFilter(
     entityId?: string | undefined;
     sessionId?: string | undefined;
     actorId?: string | undefined;
+    actions?: readonly AuditDoc['action'][] | undefined;
+    from?: Date | undefined;
+    before?: Date | undefined;
   },
 ): QueryFilter<AuditDoc> {
   const filter: QueryFilter<AuditDoc> = { orgId };
@@ -426,6 +429,10 @@ export function auditListFilter(
   if (f.entityId !== undefined) filter.entityId = f.entityId;
   if (f.sessionId !== undefined) filter.sessionId = f.sessionId;
   if (f.actorId !== undefined) filter.actorId = f.actorId;
+  if (f.actions !== undefined) filter.action = { $in: [...f.actions] };
+  if (f.from !== undefined || f.before !== undefined) {
+    filter.at = { ...(f.from !== undefined ? { $gte: f.from } : {}), ...(f.before !== undefined ? { $lt: f.before } : {}) };
+  }
   return filter;
 }
 

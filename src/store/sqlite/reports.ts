@@ -95,12 +95,18 @@ export function reportRepository(db: SqliteDb): ReportRepository {
       if (f.entityId !== undefined) where.push('entity_id = @entityId');
       if (f.sessionId !== undefined) where.push('session_id = @sessionId');
       if (f.actorId !== undefined) where.push('actor_id = @actorId');
+      if (f.actions !== undefined) where.push('action IN (SELECT value FROM json_each(@actions))');
+      if (f.from !== undefined) where.push('at >= @from');
+      if (f.before !== undefined) where.push('at < @before');
       const params = {
         orgId,
         entityType: f.entityType ?? null,
         entityId: f.entityId ?? null,
         sessionId: f.sessionId ?? null,
         actorId: f.actorId ?? null,
+        actions: f.actions !== undefined ? JSON.stringify(f.actions) : null,
+        from: f.from?.getTime() ?? null,
+        before: f.before?.getTime() ?? null,
       };
       const cond = where.join(' AND ');
       const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM audit WHERE ${cond}`).get(params)?.n ?? 0;

@@ -54,7 +54,7 @@ function updateAdd(): void {
 }
 
 export async function loadAbsenceCategories(): Promise<void> {
-  const { items } = await apiJson<{ items: Category[] }>('/api/v1/absence-categories');
+  const { items } = await apiJson<{ items: Category[] }>('api/v1/absence-categories');
   byId('cat-body').replaceChildren(...items.map(row));
   updateAdd();
 }
@@ -85,7 +85,7 @@ export function bindAbsenceCategories(): void {
       error.textContent = 'Keep at least one category.';
       return;
     }
-    apiJson<{ items: Category[] }>('/api/v1/absence-categories', jsonBody('PUT', { categories }))
+    apiJson<{ items: Category[] }>('api/v1/absence-categories', jsonBody('PUT', { categories }))
       .then(async () => {
         await loadAbsenceCategories();
         announce(byId('cat-status'), 'Absence categories saved.');

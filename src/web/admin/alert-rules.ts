@@ -47,7 +47,7 @@ function row(r: AlertRule): HTMLTableRowElement {
     if (!confirm(`Remove the rule "${text}"? Alerts already sent stay.`)) return;
     remove.disabled = true;
     byId('alerts-error').textContent = '';
-    apiFetch(`/api/v1/alert-rules/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
+    apiFetch(`api/v1/alert-rules/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
       .then(async () => {
         announce(byId('alerts-status'), `Removed the rule: ${text}.`);
         await loadAlertRules();
@@ -61,7 +61,7 @@ function row(r: AlertRule): HTMLTableRowElement {
 }
 
 export async function loadAlertRules(): Promise<void> {
-  const { items } = await apiJson<{ items: AlertRule[] }>('/api/v1/alert-rules');
+  const { items } = await apiJson<{ items: AlertRule[] }>('api/v1/alert-rules');
   const body = byId('alert-rules-body');
   body.replaceChildren(...items.map(row));
   if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 3 }, 'No rule yet: nobody is alerted.')));
@@ -102,7 +102,7 @@ export function bindAlertRules(): void {
       windowDays: KINDS[kind].window ? number('ar-window') : null,
     };
     byId('alert-rule-error').textContent = '';
-    apiJson<AlertRule>('/api/v1/alert-rules', jsonBody('POST', body))
+    apiJson<AlertRule>('api/v1/alert-rules', jsonBody('POST', body))
       .then(async (created) => {
         form.reset();
         showFields();

@@ -3,6 +3,7 @@
  * the organisation's settings or in a subject. GET /reports/audit answers oldest first; the page
  * shows the newest entries first, so it starts from the last page of the answer.
  */
+import { AUDIT_ACTIONS } from '../../shared/audit.js';
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
 import { fetchAll } from './fetch-all.js';
@@ -39,7 +40,7 @@ const names = new Map<string, Promise<string | null>>();
 function userName(id: string): Promise<string | null> {
   let name = names.get(id);
   if (!name) {
-    name = apiJson<User>(`/api/v1/users/${encodeURIComponent(id)}`).then(
+    name = apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`).then(
       (u) => `${u.name} (${u.email})`,
       (err: unknown) => {
         if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
@@ -64,7 +65,7 @@ function showFields(): void {
 
 /** The one user whose email or student number is `text`, or the only one the search finds. */
 async function findUser(text: string): Promise<User> {
-  const page = await apiJson<Page<User>>(`/api/v1/users?${new URLSearchParams({ q: text, limit: '10', offset: '0' })}`);
+  const page = await apiJson<Page<User>>(`api/v1/users?${new URLSearchParams({ q: text, limit: '10', offset: '0' })}`);
   const wanted = text.toLowerCase();
   const exact = page.items.filter((u) => u.email.toLowerCase() === wanted || (u.studentNumber ?? '').toLowerCase() === wanted);
   const [only] = exact.length === 1 ? exact : page.items.length === 1 ? page.items : [];
@@ -74,11 +75,29 @@ async function findUser(text: string): Promise<User> {
   );
 }
 
+/** The form's action and day filters as query parameters, and words for the heading ('' for none). */
+function filtersOf(): [Record<string, string>, string] {
+  const actions = [...byId<HTMLSelectElement>('audit-actions').selectedOptions].map((o) => o.value);
+  const from = byId<HTMLInputElement>('audit-from').value;
+  const to = byId<HTMLInputElement>('audit-to').value;
+  // The server refuses it too, but only as "invalid request": say which fields.
+  if (from && to && from > to) throw new Error('The "From" day must not be after the "To" day.');
+  const params: Record<string, string> = {};
+  if (actions.length > 0) params.action = actions.join(',');
+  if (from) params.from = from;
+  if (to) params.to = to;
+  const words = [
+    actions.length > 0 ? actions.join(', ') : '',
+    from && to ? `${from} to ${to}` : from ? `from ${from}` : to ? `until ${to}` : '',
+  ].filter(Boolean);
+  return [params, words.length > 0 ? ` (${words.join('; ')})` : ''];
+}
+
 /** The selector of GET /reports/audit for the form's choice, and a heading for it. */
 async function selectorOf(): Promise<[URLSearchParams, string]> {
   const k = kind();
   if (k === 'organisation') {
-    orgId ??= (await apiJson<{ id: string }>('/api/v1/organisation')).id;
+    orgId ??= (await apiJson<{ id: string }>('api/v1/organisation')).id;
     return [new URLSearchParams({ entityType: 'organisation', entityId: orgId }), 'Changes to the organisation'];
   }
   if (k === 'subject') {
@@ -141,7 +160,7 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
   const params = new URLSearchParams(selection);
   params.set('limit', String(Math.max(1, end - start)));
   params.set('offset', String(start));
-  const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}`));
+  const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}`));
   // Entries made meanwhile raise the total: "Newer entries" then leads to them.
   total = Math.max(total, page.total);
   const rows = await Promise.all(page.items.slice().reverse().map(row));
@@ -158,9 +177,12 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
 }
 
 async function search(): Promise<void> {
-  const [params, heading] = await selectorOf();
+  const [selector, about] = await selectorOf();
+  const [filters, narrowed] = filtersOf();
+  const params = new URLSearchParams({ ...Object.fromEntries(selector), ...filters });
+  const heading = about + narrowed;
   // The oldest page first, which also gives the total; when there is more, the newest page.
-  const first = await apiJson<Page<AuditEntry>>(`/api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
+  const first = await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
   selection = params;
   total = first.total;
   end = total;
@@ -171,7 +193,7 @@ async function search(): Promise<void> {
 
 /** The subjects for the subject filter; reloaded each time the section is shown. */
 export async function loadAudit(): Promise<void> {
-  const subjects = await fetchAll<Subject>('/api/v1/subjects');
+  const subjects = await fetchAll<Subject>('api/v1/subjects');
   subjectsById.clear();
   for (const s of subjects) subjectsById.set(s.id, s);
   const select = byId<HTMLSelectElement>('audit-subject');
@@ -189,7 +211,20 @@ export function showUserHistory(user: User): void {
   byId<HTMLFormElement>('audit-form').requestSubmit();
 }
 
+/** The action filter's choices, grouped by what they are about (the name before its first dot). */
+function fillActions(): void {
+  const groups = new Map<string, string[]>();
+  for (const action of AUDIT_ACTIONS) {
+    const group = action.split('.')[0] ?? action;
+    groups.set(group, [...(groups.get(group) ?? []), action]);
+  }
+  byId<HTMLSelectElement>('audit-actions').replaceChildren(
+    ...[...groups].map(([group, actions]) => h('optgroup', { label: group }, ...actions.map((a) => h('option', { value: a }, a)))),
+  );
+}
+
 export function bindAudit(): void {
+  fillActions();
   const error = byId('audit-error');
   const fail = (err: unknown) => (error.textContent = errorText(err));
   const run = (step: () => Promise<void>) => {
@@ -217,7 +252,7 @@ export function bindAudit(): void {
   byId('audit-csv').addEventListener('click', () =>
     run(async () => {
       if (!selection) return;
-      const res = await apiFetch(`/api/v1/reports/audit.csv?${selection}`);
+      const res = await apiFetch(`api/v1/reports/audit.csv?${selection}`);
       downloadBlob('audit.csv', await res.blob());
       announce(byId('audit-status'), 'Downloaded the entries as CSV.');
     }),

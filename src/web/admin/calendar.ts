@@ -33,7 +33,7 @@ function row(kind: Kind, r: DayRange): HTMLTableRowElement {
     if (!confirm(warning)) return;
     remove.disabled = true;
     byId('calendar-error').textContent = '';
-    apiFetch(`/api/v1/timetable/${kind}/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
+    apiFetch(`api/v1/timetable/${kind}/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
       .then(async () => {
         announce(byId('calendar-status'), `Deleted the ${NOUN[kind]} ${r.name}.`);
         await loadCalendar();
@@ -57,7 +57,7 @@ function fillTable(kind: Kind, items: DayRange[]): void {
 }
 
 export async function loadCalendar(): Promise<void> {
-  const calendar = await apiJson<Record<Kind, DayRange[]>>('/api/v1/timetable/calendar');
+  const calendar = await apiJson<Record<Kind, DayRange[]>>('api/v1/timetable/calendar');
   fillTable('terms', calendar.terms);
   fillTable('holidays', calendar.holidays);
 }
@@ -77,7 +77,7 @@ function bindForm(kind: Kind): void {
       error.textContent = 'The last day comes before the first.';
       return;
     }
-    apiJson<DayRange>(`/api/v1/timetable/${kind}`, jsonBody('POST', body))
+    apiJson<DayRange>(`api/v1/timetable/${kind}`, jsonBody('POST', body))
       .then(async (created) => {
         form.reset();
         announce(byId('calendar-status'), `Added the ${NOUN[kind]} ${created.name} (${days(created)}).`);

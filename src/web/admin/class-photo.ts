@@ -39,7 +39,7 @@ interface Proposal {
 let imageUrl: string | null = null;
 
 async function loadSessions(subjectId: string): Promise<void> {
-  const page = await apiJson<Page<SessionItem>>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/sessions?limit=50`);
+  const page = await apiJson<Page<SessionItem>>(`api/v1/subjects/${encodeURIComponent(subjectId)}/sessions?limit=50`);
   const open = page.items.filter((s) => s.status !== 'closed');
   byId('cp-session').replaceChildren(
     ...(open.length === 0
@@ -49,7 +49,7 @@ async function loadSessions(subjectId: string): Promise<void> {
 }
 
 export async function loadClassPhoto(): Promise<void> {
-  const subjects = await fetchAll<Subject>('/api/v1/subjects');
+  const subjects = await fetchAll<Subject>('api/v1/subjects');
   const select = byId<HTMLSelectElement>('cp-subject');
   select.replaceChildren(...subjects.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
   if (subjects[0]) await loadSessions(subjects[0].id);
@@ -125,7 +125,7 @@ export function bindClassPhoto(): void {
     const body = new FormData();
     body.append('photo', file, file.name);
     byId('cp-status').textContent = 'Looking for faces…';
-    apiFetch(`/api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo`, { method: 'POST', body })
+    apiFetch(`api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo`, { method: 'POST', body })
       .then(async (res) => {
         renderProposal((await res.json()) as Proposal, file);
         byId('cp-status').textContent = 'Proposal ready: nothing is marked until you confirm.';
@@ -152,7 +152,7 @@ export function bindClassPhoto(): void {
     apiJson<{
       results: Array<{ studentId: string; result: string; status: string | null; code: string | null }>;
       summary: { marked: number };
-    }>(`/api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo/confirm`, jsonBody('POST', { studentIds: ids }))
+    }>(`api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo/confirm`, jsonBody('POST', { studentIds: ids }))
       .then((answer) => {
         byId('cp-results-body').replaceChildren(
           ...answer.results.map((r) =>

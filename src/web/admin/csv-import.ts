@@ -45,7 +45,7 @@ function progress(value: number | null, max: number, text: string): void {
 }
 
 function post(csv: string, dryRun: boolean): Promise<Response> {
-  return apiFetch(`/api/v1/users/import${dryRun ? '?dryRun=true' : ''}`, {
+  return apiFetch(`api/v1/users/import${dryRun ? '?dryRun=true' : ''}`, {
     method: 'POST',
     headers: { 'content-type': 'text/csv' },
     body: csv,
@@ -136,7 +136,7 @@ async function inviteImported(): Promise<string> {
   let queued = 0;
   for (let i = 0; i < imported.length; i += INVITATIONS_MAX) {
     const report = await apiJson<{ queued: number }>(
-      '/api/v1/users/invitations',
+      'api/v1/users/invitations',
       jsonBody('POST', { userIds: imported.slice(i, i + INVITATIONS_MAX) }),
     );
     queued += report.queued;

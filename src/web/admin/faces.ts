@@ -75,7 +75,7 @@ function statusText(s: FaceStatus): string {
 
 async function loadStatus(): Promise<void> {
   if (!student) return;
-  const s = await apiJson<FaceStatus>(`/api/v1/users/${encodeURIComponent(student.id)}/face`);
+  const s = await apiJson<FaceStatus>(`api/v1/users/${encodeURIComponent(student.id)}/face`);
   byId('face-status').textContent = statusText(s);
   byId<HTMLButtonElement>('face-remove').disabled = !s.enrolled;
 }
@@ -87,7 +87,7 @@ function consentText(c: Consent): string {
 
 async function loadConsent(): Promise<void> {
   if (!student) return;
-  const { items } = await apiJson<{ items: Consent[] }>(`/api/v1/users/${encodeURIComponent(student.id)}/consents`);
+  const { items } = await apiJson<{ items: Consent[] }>(`api/v1/users/${encodeURIComponent(student.id)}/consents`);
   const standing = items.filter((c) => c.withdrawnAt === null);
   const last = items.at(-1);
   byId('consent-status').textContent =
@@ -120,7 +120,7 @@ async function upload(): Promise<void> {
   const form = new FormData();
   photos.forEach((p, i) => form.append('photos', p.blob, `photo-${i + 1}.jpg`));
   try {
-    const res = await apiFetch(`/api/v1/users/${encodeURIComponent(student.id)}/face`, { method: 'PUT', body: form });
+    const res = await apiFetch(`api/v1/users/${encodeURIComponent(student.id)}/face`, { method: 'PUT', body: form });
     const answer = (await res.json()) as { outcome: 'enrolled' | 'proposed'; status: FaceStatus };
     for (const p of photos) Object.assign(p, { result: 'Used', refused: false });
     renderPhotos();
@@ -153,7 +153,7 @@ export function bindFaces(): void {
   search.addEventListener('submit', (event) => {
     event.preventDefault();
     const q = String(new FormData(search).get('q') ?? '').trim();
-    apiJson<Page<User>>(`/api/v1/users?role=student&active=true&limit=20&q=${encodeURIComponent(q)}`)
+    apiJson<Page<User>>(`api/v1/users?role=student&active=true&limit=20&q=${encodeURIComponent(q)}`)
       .then((page) => {
         byId('face-results').replaceChildren(
           ...(page.items.length === 0
@@ -208,7 +208,7 @@ export function bindFaces(): void {
     };
     byId('consent-error').textContent = '';
     const name = student.name;
-    apiJson(`/api/v1/users/${encodeURIComponent(student.id)}/consents`, jsonBody('POST', body))
+    apiJson(`api/v1/users/${encodeURIComponent(student.id)}/consents`, jsonBody('POST', body))
       .then(async () => {
         consentForm.reset();
         await loadConsent();
@@ -221,7 +221,7 @@ export function bindFaces(): void {
     const name = student.name;
     if (!confirm(`Withdraw the consent of ${name}? Their face reference and any pending proposal are deleted at once.`)) return;
     byId('consent-error').textContent = '';
-    apiJson<{ faceDeleted: boolean }>(`/api/v1/users/${encodeURIComponent(student.id)}/consents`, { method: 'DELETE' })
+    apiJson<{ faceDeleted: boolean }>(`api/v1/users/${encodeURIComponent(student.id)}/consents`, { method: 'DELETE' })
       .then(async (result) => {
         await Promise.all([loadConsent(), loadStatus()]);
         announce(byId('live'), `Consent of ${name} withdrawn${result.faceDeleted ? '; their face data was deleted' : ''}.`);
@@ -230,7 +230,7 @@ export function bindFaces(): void {
   });
   byId('face-remove').addEventListener('click', () => {
     if (!student || !confirm(`Remove the face reference of ${student.name}?`)) return;
-    apiFetch(`/api/v1/users/${encodeURIComponent(student.id)}/face`, { method: 'DELETE' })
+    apiFetch(`api/v1/users/${encodeURIComponent(student.id)}/face`, { method: 'DELETE' })
       .then(() => loadStatus())
       .catch((err: unknown) => (byId('face-error').textContent = errorText(err)));
   });

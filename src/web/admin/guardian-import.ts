@@ -20,7 +20,7 @@ async function importFile(form: HTMLFormElement): Promise<void> {
   const file = byId<HTMLInputElement>('guardians-file').files?.[0];
   if (!file) throw new Error('Choose a CSV file first.');
   try {
-    const res = await apiFetch('/api/v1/guardians/import', {
+    const res = await apiFetch('api/v1/guardians/import', {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: await file.text(),

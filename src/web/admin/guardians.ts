@@ -84,7 +84,7 @@ export async function openGuardians(user: User): Promise<void> {
   student = user;
   byId('guardian-error').textContent = '';
   byId('guardian-status').textContent = '';
-  const { items } = await apiJson<{ items: Contact[] }>(`/api/v1/users/${encodeURIComponent(user.id)}/guardians`);
+  const { items } = await apiJson<{ items: Contact[] }>(`api/v1/users/${encodeURIComponent(user.id)}/guardians`);
   byId('guardians-title').textContent = `Guardian contacts of ${user.name}`;
   render(items);
   show(byId('guardians-panel'), true);
@@ -111,7 +111,7 @@ export function bindGuardians(): void {
     if (!student) return;
     const { id, name } = student;
     const contacts = read();
-    apiJson<{ items: Contact[] }>(`/api/v1/users/${encodeURIComponent(id)}/guardians`, jsonBody('PUT', { contacts }))
+    apiJson<{ items: Contact[] }>(`api/v1/users/${encodeURIComponent(id)}/guardians`, jsonBody('PUT', { contacts }))
       .then(({ items }) => {
         render(items);
         announce(

@@ -117,7 +117,7 @@ function summary(report: Report): string {
 async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Report> {
   show(byId('oneroster-refused-block'), false);
   try {
-    return await apiJson<Report>(`/api/v1/oneroster/import${dryRun ? '?dryRun=true' : ''}`, jsonBody('POST', bundle));
+    return await apiJson<Report>(`api/v1/oneroster/import${dryRun ? '?dryRun=true' : ''}`, jsonBody('POST', bundle));
   } catch (err) {
     if (err instanceof ApiError && err.code === 'PAYLOAD_TOO_LARGE') {
       throw new Error(

@@ -54,7 +54,7 @@ function fill(org: Organisation): void {
 }
 
 export async function loadOrganisation(): Promise<void> {
-  fill(await apiJson<Organisation>('/api/v1/organisation'));
+  fill(await apiJson<Organisation>('api/v1/organisation'));
 }
 
 export function bindOrganisation(): void {
@@ -90,7 +90,7 @@ export function bindOrganisation(): void {
       },
     };
     byId('org-error').textContent = '';
-    apiJson<Organisation>('/api/v1/organisation', jsonBody('PATCH', body))
+    apiJson<Organisation>('api/v1/organisation', jsonBody('PATCH', body))
       .then((org) => {
         fill(org);
         useTimeZone(org.timezone);

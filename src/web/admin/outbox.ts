@@ -37,7 +37,7 @@ function retryButton(m: OutboxRow): HTMLButtonElement {
   button.addEventListener('click', () => {
     button.disabled = true;
     byId('outbox-error').textContent = '';
-    apiJson<OutboxRow>(`/api/v1/outbox/${encodeURIComponent(m.id)}/retry`, { method: 'POST' })
+    apiJson<OutboxRow>(`api/v1/outbox/${encodeURIComponent(m.id)}/retry`, { method: 'POST' })
       .then(async () => {
         await loadOutbox();
         announce(byId('outbox-live'), `The email to ${m.to} is queued again.`);
@@ -69,7 +69,7 @@ export async function loadOutbox(): Promise<void> {
   const status = byId<HTMLSelectElement>('outbox-status').value;
   const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   if (status) params.set('status', status);
-  const page = await apiJson<Page<OutboxRow>>(`/api/v1/outbox?${params}`);
+  const page = await apiJson<Page<OutboxRow>>(`api/v1/outbox?${params}`);
   byId('outbox-body').replaceChildren(...page.items.map(row));
   const text =
     page.items.length === 0 ? 'No emails.' : `Emails ${offset + 1} to ${offset + page.items.length} of ${page.total}, newest first`;

@@ -24,7 +24,7 @@ const photoUrls: string[] = [];
 
 /** The photos come with the bearer token, so they are fetched and shown from blob: URLs. */
 async function photo(p: Proposal, index: number): Promise<HTMLElement> {
-  const res = await apiFetch(`/api/v1/users/${encodeURIComponent(p.userId)}/face/proposal/photos/${index}`);
+  const res = await apiFetch(`api/v1/users/${encodeURIComponent(p.userId)}/face/proposal/photos/${index}`);
   const url = URL.createObjectURL(await res.blob());
   photoUrls.push(url);
   return h('li', { class: 'thumb' }, h('img', { src: url, alt: `Proposed photo ${index + 1} of ${p.studentName}` }));
@@ -32,7 +32,7 @@ async function photo(p: Proposal, index: number): Promise<HTMLElement> {
 
 function decide(p: Proposal, approve: boolean, button: HTMLButtonElement): void {
   button.disabled = true;
-  const path = `/api/v1/users/${encodeURIComponent(p.userId)}/face/proposal`;
+  const path = `api/v1/users/${encodeURIComponent(p.userId)}/face/proposal`;
   const request = approve ? apiJson(`${path}/approve`, { method: 'POST' }) : apiFetch(path, { method: 'DELETE' });
   request
     .then(() => {
@@ -68,7 +68,7 @@ async function item(p: Proposal): Promise<HTMLElement> {
 }
 
 export async function loadProposals(): Promise<number> {
-  const page = await apiJson<{ items: Proposal[]; total: number }>('/api/v1/face-proposals?limit=20');
+  const page = await apiJson<{ items: Proposal[]; total: number }>('api/v1/face-proposals?limit=20');
   for (const url of photoUrls.splice(0)) URL.revokeObjectURL(url);
   const items = await Promise.all(page.items.map(item));
   const more =

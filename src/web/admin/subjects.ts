@@ -15,7 +15,7 @@ let current: Subject | null = null;
 let ranges: string[] = [];
 let accuracyM: number | null = null;
 
-const subjectPath = (rest = '') => `/api/v1/subjects/${encodeURIComponent(current?.id ?? '')}${rest}`;
+const subjectPath = (rest = '') => `api/v1/subjects/${encodeURIComponent(current?.id ?? '')}${rest ? '/' : ''}${rest}`;
 
 function subjectRow(s: Subject): HTMLTableRowElement {
   const manage = h('button', { type: 'button', 'aria-label': `Manage ${s.code}` }, 'Manage');
@@ -37,10 +37,7 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([
-    fetchAll<Subject>('/api/v1/subjects'),
-    fetchAll<User>('/api/v1/users?role=teacher&active=true'),
-  ]);
+  const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher&active=true')]);
   subjects = list;
   teachers = new Map(staff.map((t) => [t.id, t.name]));
   byId('subjects-body').replaceChildren(...subjects.map(subjectRow));
@@ -49,7 +46,7 @@ export async function loadSubjects(): Promise<void> {
 }
 
 async function loadStudents(): Promise<void> {
-  const students = await fetchAll<User>(subjectPath('/students'));
+  const students = await fetchAll<User>(subjectPath('students'));
   byId('students-caption').textContent = `${students.length} enrolled student(s)`;
   byId<HTMLInputElement>('students-all').checked = false;
   byId('students-body').replaceChildren(
@@ -128,7 +125,7 @@ async function enrol(form: HTMLFormElement): Promise<string> {
   if (numbers.length === 0) throw new Error('Type student numbers or choose a CSV file.');
   byId('enrol-status').textContent = `Looking up ${numbers.length} student number(s)…`;
   // Student numbers are the school's; the API enrols by id, so map them through the student list.
-  const students = await fetchAll<User>('/api/v1/users?role=student&active=true');
+  const students = await fetchAll<User>('api/v1/users?role=student&active=true');
   const byNumber = new Map(students.filter((s) => s.studentNumber).map((s) => [s.studentNumber as string, s.id]));
   const unknown = numbers.filter((n) => !byNumber.has(n));
   const ids = numbers.flatMap((n) => byNumber.get(n) ?? []);
@@ -136,7 +133,7 @@ async function enrol(form: HTMLFormElement): Promise<string> {
   let total = 0;
   for (let i = 0; i < ids.length; i += IDS_MAX) {
     const answer = await apiJson<{ enrolled: number; total: number }>(
-      subjectPath('/enrolments'),
+      subjectPath('enrolments'),
       jsonBody('POST', { studentIds: ids.slice(i, i + IDS_MAX) }),
     );
     enrolled += answer.enrolled;
@@ -179,7 +176,7 @@ function bindEnrolment(): void {
       let removed = 0;
       for (let i = 0; i < ids.length; i += IDS_MAX) {
         removed += (
-          await apiJson<{ removed: number }>(subjectPath('/enrolments'), jsonBody('DELETE', { studentIds: ids.slice(i, i + IDS_MAX) }))
+          await apiJson<{ removed: number }>(subjectPath('enrolments'), jsonBody('DELETE', { studentIds: ids.slice(i, i + IDS_MAX) }))
         ).removed;
       }
       await loadStudents();
@@ -228,7 +225,7 @@ function bindLocation(): void {
     const data = new FormData(form);
     const body = { lat: Number(data.get('lat')), lon: Number(data.get('lon')), radiusM: Number(data.get('radiusM')) };
     byId('location-error').textContent = '';
-    apiJson<Subject>(subjectPath('/location'), jsonBody('PUT', body))
+    apiJson<Subject>(subjectPath('location'), jsonBody('PUT', body))
       .then((updated) => {
         replaceCurrent(updated);
         announce(
@@ -251,7 +248,7 @@ function bindNetworks(): void {
     input.value = '';
   });
   byId('net-mine').addEventListener('click', () => {
-    apiJson<{ ip: string | null; range: string | null }>('/api/v1/me/network')
+    apiJson<{ ip: string | null; range: string | null }>('api/v1/me/network')
       .then(({ ip, range }) => {
         if (!range) throw new Error('The server cannot tell which address this device uses.');
         add(range);
@@ -263,7 +260,7 @@ function bindNetworks(): void {
   byId<HTMLFormElement>('network-form').addEventListener('submit', (event) => {
     event.preventDefault();
     byId('network-error').textContent = '';
-    apiJson<Subject>(subjectPath('/network'), jsonBody('PUT', { allowedIpRanges: ranges }))
+    apiJson<Subject>(subjectPath('network'), jsonBody('PUT', { allowedIpRanges: ranges }))
       .then((updated) => {
         replaceCurrent(updated);
         announce(
@@ -287,7 +284,7 @@ export function bindSubjects(): void {
       ...(teacher ? { teacherIds: [teacher] } : {}),
     };
     byId('subjects-error').textContent = '';
-    apiJson<Subject>('/api/v1/subjects', jsonBody('POST', body))
+    apiJson<Subject>('api/v1/subjects', jsonBody('POST', body))
       .then(async (created) => {
         form.reset();
         await loadSubjects();

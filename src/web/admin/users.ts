@@ -51,7 +51,7 @@ function row(user: User): HTMLTableRowElement {
   if (user.active) {
     actions.append(
       actionButton('Invite', user, async () => {
-        await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
+        await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
         announce(byId('users-status'), `Invitation sent to ${user.email}.`);
       }),
       actionButton(
@@ -59,19 +59,19 @@ function row(user: User): HTMLTableRowElement {
         user,
         async () => {
           if (!confirm(`Deactivate ${user.name}? They are logged out and cannot log in until reactivated.`)) return;
-          await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
+          await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
         },
         'danger',
       ),
     );
   } else {
     actions.append(
-      actionButton('Reactivate', user, () => apiJson(`/api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))),
+      actionButton('Reactivate', user, () => apiJson(`api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))),
     );
   }
   actions.append(
     actionButton('Export', user, async () => {
-      const bundle = await apiJson<unknown>(`/api/v1/users/${encodeURIComponent(user.id)}/export`);
+      const bundle = await apiJson<unknown>(`api/v1/users/${encodeURIComponent(user.id)}/export`);
       download(`personal-data-${user.id}.json`, JSON.stringify(bundle, null, 2));
       announce(byId('users-status'), `Downloaded everything held about ${user.name}.`);
     }),
@@ -84,7 +84,7 @@ function row(user: User): HTMLTableRowElement {
             'records stay anonymised. Export first if a copy must be kept. Why (kept in the audit trail)?',
         );
         if (reason === null || reason.trim() === '') return;
-        await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/erase`, jsonBody('POST', { reason: reason.trim() }));
+        await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/erase`, jsonBody('POST', { reason: reason.trim() }));
         announce(byId('users-status'), `Erased ${user.name}.`);
       },
       'danger',
@@ -122,7 +122,7 @@ export async function loadUsers(): Promise<void> {
     const value = String(data.get(name) ?? '').trim();
     if (value) params.set(name, value);
   }
-  const page = await apiJson<Page<User>>(`/api/v1/users?${params}`);
+  const page = await apiJson<Page<User>>(`api/v1/users?${params}`);
   total = page.total;
   byId('users-body').replaceChildren(...page.items.map(row));
   const shown = page.items.length === 0 ? 'No users match.' : `Users ${offset + 1} to ${offset + page.items.length} of ${total}`;
@@ -166,9 +166,9 @@ async function save(form: HTMLFormElement): Promise<string> {
     studentNumber: number || null,
   };
   const user = id
-    ? await apiJson<User>(`/api/v1/users/${encodeURIComponent(id)}`, jsonBody('PATCH', fields))
-    : await apiJson<User>('/api/v1/users', jsonBody('POST', fields));
-  if (data.has('invite') && user.active) await apiJson(`/api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
+    ? await apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`, jsonBody('PATCH', fields))
+    : await apiJson<User>('api/v1/users', jsonBody('POST', fields));
+  if (data.has('invite') && user.active) await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
   return id ? `Saved ${user.name}.` : `Added ${user.name}${data.has('invite') ? ' and sent an invitation' : ''}.`;
 }
 

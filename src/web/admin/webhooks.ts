@@ -47,7 +47,7 @@ const STATE_TEXT: Record<DeliveryState, string> = { pending: 'Waiting', delivere
 /** Deliveries read per endpoint for the list's "recent deliveries" column. */
 const RECENT = 10;
 
-const path = (id: string) => `/api/v1/webhooks/${encodeURIComponent(id)}`;
+const path = (id: string) => `api/v1/webhooks/${encodeURIComponent(id)}`;
 const fail = (err: unknown) => (byId('webhooks-error').textContent = errorText(err));
 
 function statusText(e: Endpoint): string {
@@ -141,7 +141,7 @@ async function recentOf(e: Endpoint): Promise<string> {
 }
 
 export async function loadWebhooks(): Promise<void> {
-  const { items } = await apiJson<{ items: Endpoint[] }>('/api/v1/webhooks');
+  const { items } = await apiJson<{ items: Endpoint[] }>('api/v1/webhooks');
   const recent = await Promise.all(items.map(recentOf));
   const body = byId('wh-body');
   body.replaceChildren(...items.map((e, i) => row(e, recent[i]!)));
@@ -167,7 +167,7 @@ async function openLog(e: Endpoint, focus = true): Promise<void> {
       const again = h('button', { type: 'button', 'aria-label': `Send again: ${d.event} of ${dateTime(d.createdAt)}` }, 'Send again');
       again.addEventListener('click', () => {
         again.disabled = true;
-        apiJson(`/api/v1/webhook-deliveries/${encodeURIComponent(d.id)}/redeliver`, { method: 'POST' })
+        apiJson(`api/v1/webhook-deliveries/${encodeURIComponent(d.id)}/redeliver`, { method: 'POST' })
           .then(() => {
             announce(byId('webhooks-status'), 'Queued again; it goes out within a few seconds.');
             return openLog(e, false);
@@ -212,7 +212,7 @@ export function bindWebhooks(): void {
     }
     const description = String(data.get('description') ?? '').trim();
     const body = { url: String(data.get('url') ?? '').trim(), events, ...(description ? { description } : {}) };
-    apiJson<Endpoint & { secret: string }>('/api/v1/webhooks', jsonBody('POST', body))
+    apiJson<Endpoint & { secret: string }>('api/v1/webhooks', jsonBody('POST', body))
       .then(async (created) => {
         form.reset();
         showSecret(created, 'Signing secret');

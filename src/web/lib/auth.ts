@@ -99,7 +99,7 @@ function saveDeviceToken(email: string, token: string): void {
 export async function login(email: string, password: string, organisation?: string): Promise<StoredAuth> {
   const key = email.trim().toLowerCase();
   const deviceToken = loadDeviceTokens().find(([e]) => e === key)?.[1];
-  const res = await fetch('/api/v1/auth/login', {
+  const res = await fetch('api/v1/auth/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password, ...(organisation ? { organisation } : {}), ...(deviceToken ? { deviceToken } : {}) }),
@@ -119,7 +119,7 @@ export function forgetLogin(): void {
 
 /** Changes the caller's password; the server keeps this login and ends the others. */
 export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
-  const res = await apiFetch('/api/v1/me/password', {
+  const res = await apiFetch('api/v1/me/password', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ currentPassword, newPassword }),
@@ -133,7 +133,7 @@ export function logout(): void {
   const auth = loadAuth();
   saveAuth(null);
   if (auth) {
-    void fetch('/api/v1/auth/logout', {
+    void fetch('api/v1/auth/logout', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ refreshToken: auth.refreshToken }),
@@ -147,7 +147,7 @@ async function refreshNow(seen: StoredAuth): Promise<StoredAuth | null> {
   const current = loadAuth();
   if (!current) return null;
   if (current.refreshToken !== seen.refreshToken) return current;
-  const res = await fetch('/api/v1/auth/refresh', {
+  const res = await fetch('api/v1/auth/refresh', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ refreshToken: current.refreshToken }),

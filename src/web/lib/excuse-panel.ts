@@ -28,12 +28,12 @@ const postJson = (path: string, body: unknown) =>
 const period = (e: ExcuseItem) => (e.fromDay === e.toDay ? e.fromDay : `${e.fromDay} to ${e.toDay}`);
 
 async function fillCategories(select: HTMLSelectElement): Promise<void> {
-  const { items } = await apiJson<{ items: Category[] }>('/api/v1/absence-categories');
+  const { items } = await apiJson<{ items: Category[] }>('api/v1/absence-categories');
   select.replaceChildren(...items.map((c) => h('option', { value: c.code }, c.label)));
 }
 
 async function fillSubjects(select: HTMLSelectElement): Promise<void> {
-  const { items } = await apiJson<{ items: Array<{ id: string; code: string; name: string }> }>('/api/v1/subjects?limit=200');
+  const { items } = await apiJson<{ items: Array<{ id: string; code: string; name: string }> }>('api/v1/subjects?limit=200');
   select.replaceChildren(
     ...items.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)),
     h('option', { value: '' }, 'All my subjects (an admin decides)'),
@@ -41,7 +41,7 @@ async function fillSubjects(select: HTMLSelectElement): Promise<void> {
 }
 
 async function renderMine(): Promise<void> {
-  const { items } = await apiJson<{ items: ExcuseItem[] }>('/api/v1/excuses?limit=20');
+  const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?limit=20');
   byId('excuse-list').replaceChildren(
     ...items.map((e) =>
       h('li', { 'data-status': e.status }, h('span', {}, `${period(e)}: ${e.category}`), h('span', { class: 'muted' }, e.status)),
@@ -71,12 +71,12 @@ export async function bindStudentExcuses(): Promise<void> {
       text: data.get('text'),
       ...(subjectId ? { subjectId } : {}),
     };
-    postJson('/api/v1/excuses', body)
+    postJson('api/v1/excuses', body)
       .then(async (created) => {
         if (file) {
           const body = new FormData();
           body.append('document', file);
-          await apiFetch(`/api/v1/excuses/${encodeURIComponent((created as { id: string }).id)}/document`, { method: 'PUT', body });
+          await apiFetch(`api/v1/excuses/${encodeURIComponent((created as { id: string }).id)}/document`, { method: 'PUT', body });
         }
         form.reset();
         await renderMine();
@@ -87,7 +87,7 @@ export async function bindStudentExcuses(): Promise<void> {
 }
 
 async function renderPending(): Promise<void> {
-  const { items } = await apiJson<{ items: ExcuseItem[] }>('/api/v1/excuses?status=pending&limit=50');
+  const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?status=pending&limit=50');
   const list = byId('pending-excuses');
   if (items.length === 0) {
     list.replaceChildren(h('li', { class: 'muted' }, 'No excuse waiting.'));
@@ -107,7 +107,7 @@ async function renderPending(): Promise<void> {
         const button = h('button', { type: 'button', 'aria-label': `${label} the excuse of ${who}` }, label);
         button.addEventListener('click', () => {
           button.disabled = true;
-          postJson(`/api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, {})
+          postJson(`api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, {})
             .then(() => renderPending())
             .catch((err: unknown) => {
               button.disabled = false;
@@ -122,7 +122,7 @@ async function renderPending(): Promise<void> {
 }
 
 async function download(id: string, fileName: string): Promise<void> {
-  const res = await apiFetch(`/api/v1/excuses/${encodeURIComponent(id)}/document`);
+  const res = await apiFetch(`api/v1/excuses/${encodeURIComponent(id)}/document`);
   const url = URL.createObjectURL(await res.blob());
   const a = h('a', { href: url, download: fileName });
   a.click();

@@ -33,8 +33,8 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
   error.textContent = '';
   try {
     const [figures, history] = await Promise.all([
-      apiJson<{ items: StudentSubject[] }>(`/api/v1/reports/students/${encodeURIComponent(studentId)}`),
-      apiJson<{ items: HistoryEntry[]; total: number }>(`/api/v1/me/attendance?limit=${RECENT}`),
+      apiJson<{ items: StudentSubject[] }>(`api/v1/reports/students/${encodeURIComponent(studentId)}`),
+      apiJson<{ items: HistoryEntry[]; total: number }>(`api/v1/me/attendance?limit=${RECENT}`),
     ]);
     const rows = figures.items.map((s) =>
       h(

@@ -33,7 +33,7 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
   const finish = (auth: StoredAuth, resolve: (a: StoredAuth) => void) => {
     if (auth.user.mustChangePassword) {
       // Nothing else answers until then; the page comes back here once it is done.
-      location.assign(`/reset.html#change=1&back=${encodeURIComponent(location.pathname + location.search)}`);
+      location.assign(`reset.html#change=1&back=${encodeURIComponent(location.pathname + location.search)}`);
       return;
     }
     show(section, false);
@@ -84,7 +84,7 @@ function offerForgotPassword(form: HTMLFormElement): void {
   const p = document.createElement('p');
   const a = document.createElement('a');
   a.id = 'forgot-link';
-  a.href = '/reset.html';
+  a.href = 'reset.html';
   a.textContent = 'Forgot your password?';
   p.append(a);
   form.after(p);
@@ -92,7 +92,7 @@ function offerForgotPassword(form: HTMLFormElement): void {
 
 async function loadOrganisationTimeZone(): Promise<void> {
   try {
-    const org = await apiJson<{ timezone: string }>('/api/v1/organisation');
+    const org = await apiJson<{ timezone: string }>('api/v1/organisation');
     useTimeZone(org.timezone);
   } catch (err) {
     console.warn('organisation time zone unavailable; showing device time', err);

@@ -47,7 +47,7 @@ const SESSION_ROWS = 50;
 
 export async function loadSessions(subjectId: string, from: string, to: string): Promise<void> {
   const q = new URLSearchParams({ status: 'closing,closed', from, to, limit: String(SESSION_ROWS) });
-  const page = await apiJson<{ items: SessionView[]; total: number }>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/sessions?${q}`);
+  const page = await apiJson<{ items: SessionView[]; total: number }>(`api/v1/subjects/${encodeURIComponent(subjectId)}/sessions?${q}`);
   const body = byId('sessions-table').querySelector('tbody')!;
   body.replaceChildren(
     ...page.items.map((s) => {
@@ -72,7 +72,7 @@ export async function loadSessions(subjectId: string, from: string, to: string):
 }
 
 async function showSession(s: SessionView): Promise<void> {
-  const { entries } = await apiJson<{ entries: RosterRow[] }>(`/api/v1/sessions/${encodeURIComponent(s.id)}/records`);
+  const { entries } = await apiJson<{ entries: RosterRow[] }>(`api/v1/sessions/${encodeURIComponent(s.id)}/records`);
   // Students change their own records: the trail names them rather than showing an id.
   const names = new Map(entries.map((e) => [e.studentId, e.name]));
   byId('session-detail-title').textContent = `${s.subjectCode} on ${s.day} at ${clockTime(s.startsAt)}`;
@@ -110,7 +110,7 @@ async function showSession(s: SessionView): Promise<void> {
 
 async function showTrail(recordId: string, name: string, names: ReadonlyMap<string, string>): Promise<void> {
   const q = new URLSearchParams({ entityType: 'record', entityId: recordId, limit: '100' });
-  const { items } = await apiJson<{ items: AuditRow[] }>(`/api/v1/reports/audit?${q}`);
+  const { items } = await apiJson<{ items: AuditRow[] }>(`api/v1/reports/audit?${q}`);
   const who = (id: string | null) => (id === null ? 'The server' : (names.get(id) ?? 'Staff'));
   const status = (a: AuditRow) => [a.from?.status, a.to?.status].filter(Boolean).join(' → ');
   byId('record-trail-title').textContent = `History of ${name}'s record`;

@@ -56,6 +56,8 @@ const ENDED_CODES = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_
 
 export function connect(opts: ConnectOptions): AppSocket {
   const socket: AppSocket = io({
+    // Beside the page, so it follows the prefix a reverse proxy publishes the service under.
+    path: new URL('socket.io', document.baseURI).pathname,
     // A function: each reconnection attempt reads the token current at that moment.
     auth: (cb) => {
       freshToken().then(

@@ -71,7 +71,7 @@ const post = (path: string, body: unknown) => send('POST', path, body);
  * when opening a session by hand, and sent again with parallel: true if the teacher confirms.
  */
 async function editMeeting(id: string, fields: object): Promise<MeetingUpdate> {
-  const path = `/api/v1/meetings/${encodeURIComponent(id)}`;
+  const path = `api/v1/meetings/${encodeURIComponent(id)}`;
   try {
     return await send<MeetingUpdate>('PATCH', path, fields);
   } catch (err) {
@@ -149,7 +149,7 @@ async function renderUpcoming(subjectId: string): Promise<void> {
     list.replaceChildren();
     return;
   }
-  const items = await apiJson<Upcoming[]>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/upcoming?days=7`);
+  const items = await apiJson<Upcoming[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/upcoming?days=7`);
   if (items.length === 0) {
     list.replaceChildren(h('li', { class: 'muted' }, 'No meeting in the next 7 days.'));
     return;
@@ -167,7 +167,7 @@ async function renderUpcoming(subjectId: string): Promise<void> {
         const start = h('button', { type: 'button', 'aria-label': `Start the session of ${when}` }, 'Start');
         start.addEventListener('click', () => {
           start.disabled = true;
-          post(`/api/v1/meetings/${encodeURIComponent(u.meetingId)}/start`, { day: u.day })
+          post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/start`, { day: u.day })
             .then(() => renderUpcoming(subjectId))
             .catch((err: unknown) => {
               start.disabled = false;
@@ -183,7 +183,7 @@ async function renderUpcoming(subjectId: string): Promise<void> {
             `Call off the meeting of ${when}`,
             `Call off the meeting of ${when}? ${u.state === 'created' ? 'Its session is cancelled' : 'No session is created for it'}; the other weeks stay.`,
             async () => {
-              await post(`/api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
+              await post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
               announce(byId('meeting-status'), `The meeting of ${when} is called off.`);
             },
             () => renderUpcoming(subjectId),
@@ -219,7 +219,7 @@ async function bindTeacherSettings(): Promise<void> {
     grace.value = s.lateGraceMinutes === null ? '' : String(s.lateGraceMinutes);
     code.value = s.codePeriodS === null ? '' : String(s.codePeriodS);
   };
-  show(await apiJson<TeacherSettings>('/api/v1/timetable/settings'));
+  show(await apiJson<TeacherSettings>('api/v1/timetable/settings'));
   byId<HTMLFormElement>('teacher-settings-form').addEventListener('submit', (event) => {
     event.preventDefault();
     status.textContent = '';
@@ -229,7 +229,7 @@ async function bindTeacherSettings(): Promise<void> {
       codePeriodS: numberOrNull(code),
     };
     if (preset.value !== loadedPreset) body['defaultPolicy'] = preset.value ? { preset: preset.value } : {};
-    apiJson<TeacherSettings>('/api/v1/timetable/settings', {
+    apiJson<TeacherSettings>('api/v1/timetable/settings', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -250,7 +250,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
   const submit = byId<HTMLButtonElement>('meeting-submit');
   const stopEditing = byId<HTMLButtonElement>('meeting-edit-cancel');
   byId<HTMLSelectElement>('meeting-weekday').replaceChildren(...WEEKDAYS.map((name, i) => h('option', { value: i + 1 }, name)));
-  const { terms } = await apiJson<{ terms: Term[] }>('/api/v1/timetable/calendar');
+  const { terms } = await apiJson<{ terms: Term[] }>('api/v1/timetable/calendar');
   termSelect.replaceChildren(...terms.map((t) => h('option', { value: t.id }, `${t.name} (${t.startDay} to ${t.endDay})`)));
   if (terms.length === 0) error.textContent = 'No term yet: an administrator adds the terms first.';
 
@@ -267,7 +267,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
 
   const renderMeetings = async (subjectId: string) => {
     const list = byId('meeting-list');
-    const meetings = subjectId ? await apiJson<Meeting[]>(`/api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
+    const meetings = subjectId ? await apiJson<Meeting[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
     if (meetings.length === 0) {
       list.replaceChildren(h('li', { class: 'muted' }, 'No weekly meeting yet.'));
       return;
@@ -286,7 +286,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           `Delete the meeting of ${meetingLabel(m)}`,
           `Delete the weekly meeting of ${meetingLabel(m)}? No more sessions are created for it; those already created stay as they are.`,
           async () => {
-            await apiFetch(`/api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
+            await apiFetch(`api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
             if (editing?.id === m.id) setEditing(null);
             announce(status, `The weekly meeting of ${meetingLabel(m)} is deleted.`);
           },
@@ -321,7 +321,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           setEditing(null);
           status.textContent = updateText(u);
         })
-      : post(`/api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, { termId: termSelect.value, ...fields }).then(() =>
+      : post(`api/v1/subjects/${encodeURIComponent(subjectSelect.value)}/meetings`, { termId: termSelect.value, ...fields }).then(() =>
           fillForm(null),
         );
     saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err)));

@@ -444,8 +444,8 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     expect(manifest.status).to.equal(200);
     expect(((await manifest.json()) as { name: string }).name).to.equal('Classroom attendance');
     await page.goto('/');
-    expect(await page.getAttribute('link[rel="icon"]', 'href')).to.equal('/favicon.svg');
-    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('/manifest.webmanifest');
+    expect(await page.getAttribute('link[rel="icon"]', 'href')).to.equal('favicon.svg');
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest');
   });
 
   it("the student's session list updates live when a session opens", async () => {

@@ -130,7 +130,7 @@ describe('browser pages (Chromium)', function () {
   it('serves the pages with a CSP and leaves the API, probes and socket path alone', async () => {
     const index = await fetch(`${srv.baseUrl}/`);
     expect(index.status).to.equal(200);
-    expect(await index.text()).to.contain('/student.html');
+    expect(await index.text()).to.contain('href="student.html"');
     const csp = index.headers.get('content-security-policy') ?? '';
     expect(csp).to.contain("default-src 'self'");
     expect(csp).to.contain("script-src 'self'");

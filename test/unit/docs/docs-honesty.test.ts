@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { EnvSchema } from '../../../src/config.js';
 import { signatureHeader } from '../../../src/domain/webhooks/signature.js';
+import { AUDIT_ACTIONS } from '../../../src/shared/audit.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
 import { PolicyInputSchema, PolicyViewSchema } from '../../../src/shared/policy.js';
 import { ReasonCodes } from '../../../src/shared/reasons.js';
@@ -192,5 +193,17 @@ describe("docs/webhooks.md's verification example", () => {
     expect(verify('whsec_test', `${body} `, header, at.getTime())).to.equal(false);
     expect(verify('whsec_other', body, header, at.getTime())).to.equal(false);
     expect(verify('whsec_test', body, header, at.getTime() + 301_000)).to.equal(false);
+  });
+});
+
+describe("docs/reports.md's audit actions against src/shared/audit.ts", () => {
+  it('lists every action the audit filter takes, and no other', () => {
+    const reports = read('docs/reports.md');
+    const start = reports.indexOf('\n### Audit actions');
+    expect(start, 'Audit actions heading').to.be.greaterThan(-1);
+    const end = reports.indexOf('\n#', start + 1);
+    const table = reports.slice(start, end === -1 ? undefined : end);
+    const listed = [...table.matchAll(/^\| [^|]+ \| (.+) \|$/gm)].flatMap((m) => [...m[1]!.matchAll(/`([^`]+)`/g)].map((a) => a[1]!));
+    expect([...listed].sort()).to.deep.equal([...AUDIT_ACTIONS].sort());
   });
 });

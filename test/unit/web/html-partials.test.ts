@@ -41,7 +41,7 @@ describe('page partials (scripts/lib/html-partials.ts)', () => {
       );
       expect(out, name).not.to.match(/partial:|\{\{/);
       expect(out.startsWith('<!doctype html>\n<html lang="en">\n<head>\n'), name).to.equal(true);
-      expect(out, name).to.contain('<link rel="stylesheet" href="/styles.css">');
+      expect(out, name).to.contain('<link rel="stylesheet" href="styles.css">');
     }
   });
 });
