@@ -27,6 +27,10 @@ export default async function handleFaceTask(task: FaceTask): Promise<AnalyseRes
     case 'crash':
       if (!data.allowCrashTask) throw new Error('the crash task is disabled');
       // Ends this thread the way a native fault would: no reply, the pool must replace it.
-      process.exit(70);
+      return process.exit(70);
+    case 'hang':
+      if (!data.allowCrashTask) throw new Error('the hang task is disabled');
+      // Blocks this thread's event loop as a stuck native call would: only terminating it ends this.
+      for (;;);
   }
 }

@@ -29,6 +29,7 @@ export class FacePoolEngine implements FaceEngine {
       maxQueue: s.maxQueue,
       // The pool's own estimate: a BUSY at submit time and one from the pool give the same hint.
       retryAfterMs: s.retryAfterMs,
+      loadError: s.loadError,
     };
   }
 }
@@ -39,10 +40,18 @@ export function faceReadinessCheck(engine: FaceEngine): ReadinessCheck {
     name: 'face',
     get facts() {
       const s = engine.status();
-      return { backend: s.backend, embedder: s.modelId, queueSize: s.queueSize, maxQueue: s.maxQueue };
+      return {
+        backend: s.backend,
+        embedder: s.modelId,
+        queueSize: s.queueSize,
+        maxQueue: s.maxQueue,
+        ...(s.loadError ? { loadError: s.loadError } : {}),
+      };
     },
     run: async () => {
-      if (!engine.status().ready) throw new Error('face engine not ready');
+      const s = engine.status();
+      if (s.loadError) throw new Error(`face models failed to load: ${s.loadError}`);
+      if (!s.ready) throw new Error('face engine not ready');
     },
   };
 }

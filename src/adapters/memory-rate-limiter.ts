@@ -62,12 +62,18 @@ export class MemoryRateLimiter implements RateLimiter {
     if (!w || w.endsAt <= t) {
       w = { count: 0, endsAt: t + this.windowMs };
       this.windows.set(key, w);
+    } else if (w.endsAt > t + this.windowMs) {
+      // The wall clock was set back (NTP): a window never outlasts its length from now, or a
+      // clock moved back an hour would refuse a student for that hour.
+      w.endsAt = t + this.windowMs;
     }
     w.count += 1;
     return w.count <= this.opts.points ? ALLOWED : { allowed: false, retryAfterMs: Math.max(1, w.endsAt - t) };
   }
 
   private sweep(t: number): void {
+    // Likewise after a clock set back: the next sweep is at most one window away.
+    this.nextSweepAt = Math.min(this.nextSweepAt, t + this.windowMs);
     if (t < this.nextSweepAt) return;
     this.nextSweepAt = t + this.windowMs;
     for (const [key, w] of this.windows) if (w.endsAt <= t) this.windows.delete(key);

@@ -38,6 +38,8 @@ export interface FacePoolStatus {
   maxQueue: number;
   /** The BUSY hint the pool would give now (`details.retryAfterMs`); the engine's status passes it on. */
   retryAfterMs: number;
+  /** Why the workers could not load their models (a missing package, a broken model file), until one does. */
+  loadError: string | null;
 }
 
 export interface AnalyseOptions {
@@ -47,6 +49,17 @@ export interface AnalyseOptions {
 
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 30_000;
+/**
+ * After the models failed to load, tasks are refused at once for this long, then one load is
+ * tried again: a missing package fails again in a second, a passing fault (memory) recovers.
+ */
+const RELOAD_AFTER_MS = 60_000;
+/**
+ * The deadline of the start's 'info' task, which waits for a worker to load its models (seconds,
+ * a minute on a loaded machine). FACE_TASK_TIMEOUT_MS is for analyses: applied here, a short
+ * one would abort the load, and so terminate the loading worker, on every start.
+ */
+const LOAD_TIMEOUT_MS = 180_000;
 
 /**
  * Main-thread face of the face workers: a bounded Piscina pool. A full queue answers BUSY with
@@ -62,6 +75,13 @@ export class FacePool {
   /** Moving average of the time a worker spends on one image (queue wait excluded). */
   private serviceMs = 150;
   private closed = false;
+  private loadFailure: { message: string; at: number } | null = null;
+  /**
+   * Aborted when a worker fails while loading its models: Piscina reports that failure as a
+   * pool 'error' and leaves the tasks waiting for the worker until their deadline, so each
+   * selfie would wait FACE_TASK_TIMEOUT_MS for nothing.
+   */
+  private loading = new AbortController();
 
   constructor(options: FacePoolOptions) {
     this.config = options.config;
@@ -80,20 +100,32 @@ export class FacePool {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData,
     });
-    this.pool.on('error', (err: unknown) => this.logger?.error({ err }, 'face worker error'));
+    this.pool.on('error', (err: unknown) => {
+      this.logger?.error({ err }, 'face worker error');
+      if (this.engine === null) this.modelsFailed(err);
+    });
   }
 
   /** Resolves once a worker has its models loaded; logs the backend chosen. Idempotent. */
   start(): Promise<EngineInfo> {
-    this.starting ??= this.runTask({ kind: 'info' }, undefined).then((info) => {
-      const engine = info as EngineInfo;
-      this.engine = engine;
-      this.logger?.info(
-        { backend: engine.backend, modelId: engine.modelId, modelVersion: engine.modelVersion, threads: this.config.poolSize },
-        'face engine ready',
-      );
-      return engine;
-    });
+    this.starting ??= this.runTask({ kind: 'info' }, undefined).then(
+      (info) => {
+        const engine = info as EngineInfo;
+        this.engine = engine;
+        this.loadFailure = null;
+        this.logger?.info(
+          { backend: engine.backend, modelId: engine.modelId, modelVersion: engine.modelVersion, threads: this.config.poolSize },
+          'face engine ready',
+        );
+        return engine;
+      },
+      (err: unknown) => {
+        // A later start (after RELOAD_AFTER_MS) may try again.
+        this.starting = null;
+        if (!(err instanceof AppError)) this.modelsFailed(err);
+        throw err;
+      },
+    );
     return this.starting;
   }
 
@@ -143,6 +175,11 @@ export class FacePool {
     return this.runTask({ kind: 'crash' }, undefined);
   }
 
+  /** Test-only: sets a worker spinning for ever; the task deadline must free the pool. */
+  hangWorkerForTest(): Promise<unknown> {
+    return this.runTask({ kind: 'hang' }, undefined);
+  }
+
   /** Memory and identity of whichever worker answers; used by the benchmark. */
   async workerInfo(): Promise<EngineInfo> {
     return (await this.runTask({ kind: 'info' }, undefined)) as EngineInfo;
@@ -158,6 +195,7 @@ export class FacePool {
       queueSize: this.pool.queueSize,
       maxQueue: this.config.maxQueue,
       retryAfterMs: this.retryAfterMs(),
+      loadError: this.loadFailure?.message ?? null,
     };
   }
 
@@ -174,22 +212,48 @@ export class FacePool {
     transferList?: ArrayBuffer[],
   ): Promise<AnalyseResult | FramesResult | EngineInfo> {
     if (this.closed) throw new AppError('UNAVAILABLE', 'The face engine is shut down.');
+    if (this.loadFailure && task.kind !== 'info') {
+      if (Date.now() - this.loadFailure.at < RELOAD_AFTER_MS) throw this.notLoaded();
+      this.loadFailure.at = Date.now();
+      this.start().catch(() => undefined); // logged by modelsFailed
+    }
     if (this.pool.queueSize >= this.config.maxQueue && this.pool.threads.length > 0 && this.pool.idleThreads === 0) {
       throw this.busy('queue_full');
     }
-    const deadline = AbortSignal.timeout(this.config.taskTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const deadline = AbortSignal.timeout(
+      task.kind === 'info' ? Math.max(LOAD_TIMEOUT_MS, this.config.taskTimeoutMs) : this.config.taskTimeoutMs,
+    );
+    const loading = this.loading.signal;
+    const combined = AbortSignal.any(signal ? [signal, deadline, loading] : [deadline, loading]);
     try {
       const result = await this.pool.run(task, { signal: combined, ...(transferList ? { transferList } : {}) });
       if (task.kind === 'analyse' && 'ok' in result && result.ok) this.serviceMs = this.serviceMs * 0.9 + result.timings.total * 0.1;
       return result;
     } catch (err) {
-      throw this.translate(err, signal, deadline);
+      throw this.translate(err, signal, deadline, loading);
     }
   }
 
-  private translate(err: unknown, signal: AbortSignal | undefined, deadline: AbortSignal): unknown {
+  /** The models did not load: remembered for status and readiness, and the waiting tasks told at once. */
+  private modelsFailed(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.loadFailure?.message !== message) this.logger?.error({ err }, 'face models failed to load; selfies go to the teacher');
+    this.loadFailure = { message, at: Date.now() };
+    const waiting = this.loading;
+    this.loading = new AbortController();
+    waiting.abort(this.notLoaded());
+  }
+
+  private notLoaded(): AppError {
+    return new AppError('UNAVAILABLE', 'The face engine could not load its models.', {
+      cause: 'models_failed',
+      retryAfterMs: RELOAD_AFTER_MS,
+    });
+  }
+
+  private translate(err: unknown, signal: AbortSignal | undefined, deadline: AbortSignal, loading: AbortSignal): unknown {
     if (err instanceof AppError) return err;
+    if (loading.aborted && loading.reason instanceof AppError) return loading.reason;
     const message = err instanceof Error ? err.message : String(err);
     if (/queue is at limit/i.test(message)) return this.busy('queue_full');
     if (signal?.aborted) return signal.reason ?? err;

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, NextFunction, Request, Response } from 'expre
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
+import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
 import { errorPage, wantsHtmlPage } from './error-page.js';
 
@@ -18,6 +19,8 @@ const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
 /** Turns anything thrown into a client-safe error; other errors become INTERNAL, logged here. */
 export function toHttpError(err: unknown): AppError | null {
   if (err instanceof AppError) return err;
+  const store = storeFailureToAppError(err);
+  if (store) return store;
   if (err instanceof ZodError) {
     return new AppError('VALIDATION_FAILED', undefined, {
       issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),

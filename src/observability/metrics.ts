@@ -169,6 +169,9 @@ export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine
     registers: [metrics.registry],
   });
   metrics.gauge('attendance_face_queue_depth', 'Face analyses waiting for a worker', () => engine.status().queueSize);
+  metrics.gauge('attendance_face_ready', 'Whether a face worker has its models loaded (1) or not (0: loading, or failed to load)', () =>
+    engine.status().ready ? 1 : 0,
+  );
   return {
     async analyse(image, mode) {
       const end = duration.startTimer();

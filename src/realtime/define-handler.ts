@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { Actor } from '../domain/actor.js';
+import { storeFailureToAppError } from '../domain/store-errors.js';
 import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Ack, ErrorCode } from '../shared/errors.js';
@@ -77,8 +78,10 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
         const data = await handler(parsed.data, { socket, actor, ip });
         return { ok: true, data };
       } catch (err) {
-        if (!(err instanceof AppError)) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
-        return { ok: false, error: toErrorBody(err) };
+        // A failing store is logged once by the store when it starts failing, not per command.
+        const known = err instanceof AppError ? err : storeFailureToAppError(err);
+        if (!known) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
+        return { ok: false, error: toErrorBody(known ?? err) };
       }
     },
   };

@@ -26,6 +26,7 @@ export const ReasonCodes = {
   // selfie
   SELFIE_REQUIRED: 'A selfie is required.',
   SELFIE_PENDING: 'The selfie is being verified.',
+  FACE_CHECK_FAILED: 'The selfie could not be checked (the face engine failed or was too slow); the teacher reviews it.',
   FACE_MATCH: 'The selfie matches the enrolled face.',
   FACE_UNCERTAIN: 'The selfie match is uncertain; the teacher reviews it.',
   FACE_MISMATCH: 'The selfie does not match the enrolled face.',

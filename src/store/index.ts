@@ -20,7 +20,7 @@ export async function createStore(config: Config['store'], now?: () => Date, log
     }
     case 'mongo': {
       const { createMongoStore } = await import('./mongo/mongo-store.js');
-      return createMongoStore(config, {}, now);
+      return createMongoStore(config, {}, now, logger);
     }
   }
 }

@@ -5,6 +5,9 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { RecordWrite } from '../../src/domain/ports/records.js';
 import { storeCheck } from '../../src/http/readiness.js';
+import { StoreBusyError, StoreConflictError } from '../../src/domain/ports/common.js';
+import { isBusy, unavailableKind } from '../../src/store/sqlite/db.js';
+import { fromWireError, toWireError } from '../../src/store/sqlite/record-writer.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointLogger } from '../../src/store/sqlite/wal-checkpointer.js';
 import { makeOrg, newRecord, newSession, newSubject } from '../contract/fixtures.js';
@@ -118,6 +121,20 @@ describe('SQLite record writer thread', function () {
     await store.records.writeBatch([insert('s3')]);
     const stored = await store.records.listBySession(org.id, session.id);
     expect(stored.map((r) => r.studentId).sort()).to.deep.equal(['s1', 's2', 's3']);
+  });
+
+  it("hands the store's failures back as the errors the main connection would raise (busy, disk full, read-only, a key)", function () {
+    const across = (err: unknown) => fromWireError(toWireError(err));
+    const full = across(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'));
+    expect(unavailableKind(full)).to.equal('disk-full');
+    expect(unavailableKind(across(new Database.SqliteError('attempt to write a readonly database', 'SQLITE_READONLY')))).to.equal(
+      'read-only',
+    );
+    expect(isBusy(across(new Database.SqliteError('database is locked', 'SQLITE_BUSY')))).to.equal(true);
+    expect(across(new StoreBusyError())).to.be.instanceOf(StoreBusyError);
+    expect(across(new StoreConflictError('record')))
+      .to.be.instanceOf(StoreConflictError)
+      .with.property('key', 'record');
   });
 
   it('none for writerWorker false', async function () {

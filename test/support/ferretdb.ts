@@ -88,27 +88,66 @@ function common(uri: string, kind: TestMongo['kind'], stopServer: () => Promise<
 export async function startMongo(): Promise<TestMongo> {
   const external = process.env['MONGODB_URI'];
   if (external) return common(external, 'external', async () => {});
+  const server = await startFerretdb();
+  return common(server.uri, 'ferretdb', server.stop);
+}
 
+/** A FerretDB of the caller's own that a fault test can kill and start again on the same address and files. */
+export interface RestartableFerretdb {
+  uri: string;
+  /** Kills the server at once (SIGKILL), as a crashed or unplugged database server. */
+  kill(): Promise<void>;
+  /** Starts it again on the same address, over the same files. */
+  restart(): Promise<void>;
+  /** Ends it and removes its files. */
+  stop(): Promise<void>;
+}
+
+/** FerretDB on a free loopback port over a new temporary directory. */
+export async function startFerretdb(): Promise<RestartableFerretdb> {
   const bin = ferretdbBinary();
   if (!existsSync(bin)) throw new Error(mongoUnavailableReason() ?? `no ferretdb-server at ${bin}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'attendance-ferretdb-'));
+  let current = await spawnFerretdb(bin, dir, '127.0.0.1:0').catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
+  // The driver wants the address without a trailing database path of '/'.
+  const uri = current.uri.replace(/\/$/, '');
+  const listen = new URL(uri).host;
+  return {
+    uri,
+    kill: () => current.kill('SIGKILL'),
+    async restart() {
+      current = await spawnFerretdb(bin, dir, listen);
+    },
+    async stop() {
+      await current.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function spawnFerretdb(
+  bin: string,
+  dir: string,
+  listen: string,
+): Promise<{ uri: string; kill(signal: NodeJS.Signals): Promise<void> }> {
   // stdin stays open as a pipe: the server stops by itself when this process goes away.
-  const proc = spawn(bin, ['-dir', dir, '-listen', '127.0.0.1:0'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(bin, ['-dir', dir, '-listen', listen], { stdio: ['pipe', 'pipe', 'pipe'] });
   let errors = '';
   proc.stderr!.on('data', (chunk: Buffer) => {
     errors = (errors + chunk.toString()).slice(-4_000);
   });
   const onExit = () => proc.kill('SIGKILL');
   process.once('exit', onExit);
-
-  const stop = async () => {
+  const kill = async (signal: NodeJS.Signals) => {
     process.off('exit', onExit);
     if (proc.exitCode === null && proc.signalCode === null) {
       const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      proc.kill('SIGTERM');
+      proc.kill(signal);
       await gone;
     }
-    rmSync(dir, { recursive: true, force: true });
   };
   try {
     const uri = await new Promise<string>((resolve, reject) => {
@@ -127,10 +166,9 @@ export async function startMongo(): Promise<TestMongo> {
         reject(new Error(`ferretdb-server exited with ${code ?? signal} before listening:\n${errors}`));
       });
     });
-    // The driver wants the address without a trailing database path of '/'.
-    return common(uri.replace(/\/$/, ''), 'ferretdb', stop);
+    return { uri, kill };
   } catch (err) {
-    await stop();
+    await kill('SIGKILL');
     throw err;
   }
 }

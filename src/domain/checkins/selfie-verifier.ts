@@ -46,8 +46,9 @@ export interface LivenessJob {
 /**
  * Runs after the pending record is stored and acknowledged: analyses the selfie, matches it
  * against the claimed student and the subject's other faces, and stores the outcome through
- * recordChanged so the student and the roster are told. Never throws; failures are logged and
- * leave the record pending with verification 'failed' for the teacher.
+ * recordChanged so the student and the roster are told. Never throws; failures (a worker crash,
+ * a deadline, models that did not load) are logged and leave the record pending with reason
+ * FACE_CHECK_FAILED and verification 'failed' for the teacher.
  */
 export async function verifySelfie(
   deps: DomainDeps,
@@ -92,7 +93,13 @@ export async function verifySelfie(
         verification: decision.verification,
         decidedAt: decision.status === 'pending' ? null : deps.now(),
       }
-    : { verification: failedVerification(deps.now()) };
+    : // Said in the reason and kept as a flag: "being verified" would otherwise stay on the
+      // student's page and the roster for a check that will never come.
+      {
+        reason: 'FACE_CHECK_FAILED',
+        flags: [...record.flags.filter((f) => f !== 'FACE_CHECK_FAILED'), 'FACE_CHECK_FAILED'],
+        verification: failedVerification(deps.now()),
+      };
   try {
     await applyOnce(deps, session, student, record, patch);
   } catch (err) {

@@ -27,6 +27,8 @@ export interface FaceEngineStatus {
   maxQueue: number;
   /** Suggested wait when the queue is full. */
   retryAfterMs: number;
+  /** Why the engine could not load its models, while it cannot; absent or null otherwise. */
+  loadError?: string | null;
 }
 
 /** Decision thresholds: distance bands, and the antispoof/liveness scores under which a selfie is flagged. */

@@ -105,9 +105,12 @@ export interface InfoTask {
   kind: 'info';
 }
 
-/** Test-only: kills the worker thread. Refused unless the pool was built with allowCrashTask. */
+/**
+ * Test-only: kills the worker thread ('crash') or keeps it busy for ever without answering
+ * ('hang', a stuck native call). Refused unless the pool was built with allowCrashTask.
+ */
 export interface CrashTask {
-  kind: 'crash';
+  kind: 'crash' | 'hang';
 }
 
 export type FaceTask = AnalyseTask | FramesTask | InfoTask | CrashTask;

@@ -54,3 +54,21 @@ export class StoreBusyError extends Error {
     this.name = 'StoreBusyError';
   }
 }
+
+/** Why the store cannot take operations now; each names what an operator must fix. */
+export const STORE_UNAVAILABLE_KINDS = ['disk-full', 'read-only', 'io', 'busy', 'unreachable'] as const;
+export type StoreUnavailableKind = (typeof STORE_UNAVAILABLE_KINDS)[number];
+
+/**
+ * The store itself failed (a full disk, a read-only file, an I/O error, a database server out
+ * of reach), not the operation's data: nothing of the operation was stored, and the same
+ * operation may succeed once the operator has fixed the cause. Clients hear UNAVAILABLE.
+ */
+export class StoreUnavailableError extends Error {
+  readonly kind: StoreUnavailableKind;
+  constructor(kind: StoreUnavailableKind, options?: { cause?: unknown }) {
+    super(`the store is unavailable (${kind}); nothing was written`, options);
+    this.name = 'StoreUnavailableError';
+    this.kind = kind;
+  }
+}

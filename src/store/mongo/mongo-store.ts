@@ -1,6 +1,8 @@
 import mongoose, { type Connection, type ConnectOptions } from 'mongoose';
 import type { Config } from '../../config.js';
 import type { Store } from '../../domain/ports/store.js';
+import type { StoreUnavailableKind } from '../../domain/ports/common.js';
+import { guardStore, StoreHealth, type StoreHealthLog } from '../store-health.js';
 import { alertRepository, notificationRepository } from './alerts.js';
 import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';
@@ -46,6 +48,8 @@ export async function createMongoStore(
   migrate: MongoMigrateOptions = {},
   /** Stamps every write (createdAt, updatedAt); the application's clock. */
   now: () => Date = () => new Date(),
+  /** Where the store says it cannot reach the server, and when it can again. */
+  log?: StoreHealthLog,
 ): Promise<Store> {
   const conn = mongoose.createConnection(cfg.uri, connectOptions(cfg));
   try {
@@ -53,7 +57,25 @@ export async function createMongoStore(
     const models = createModels(conn);
     if (!conn.db) throw new Error('mongo store connected without a database handle');
     await migrateMongo(conn.db, models, migrate);
-    return mongoStoreOn(conn, models, now);
+    const store = mongoStoreOn(conn, models, now);
+    const health = new StoreHealth('mongo', log);
+    const ping = store.ping.bind(store);
+    return guardStore(
+      {
+        ...store,
+        async ping() {
+          try {
+            await ping();
+          } catch (err) {
+            throw health.error(mongoUnavailableKind(err) ?? 'unreachable', err);
+          }
+          health.recovered();
+        },
+      },
+      mongoUnavailableKind,
+      health,
+      { anySuccessRecovers: true },
+    );
   } catch (err) {
     try {
       await conn.close(true);
@@ -64,6 +86,27 @@ export async function createMongoStore(
     }
     throw err;
   }
+}
+
+const { MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, MongoTopologyClosedError } = mongoose.mongo;
+
+/**
+ * 'unreachable' for the driver's errors that say the server could not be reached or the
+ * connection broke (no server selected within MONGODB_SERVER_SELECTION_TIMEOUT_MS, a socket
+ * closed or timed out): the operation may run again once the server is back. Null otherwise.
+ */
+export function mongoUnavailableKind(err: unknown): StoreUnavailableKind | null {
+  const name = (err as { name?: unknown } | null)?.name;
+  if (
+    err instanceof MongoNetworkError ||
+    err instanceof MongoServerSelectionError ||
+    err instanceof MongoNotConnectedError ||
+    err instanceof MongoTopologyClosedError ||
+    name === 'MongoPoolClearedError'
+  ) {
+    return 'unreachable';
+  }
+  return null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreConflictError } from '../../domain/ports/common.js';
+import { StoreConflictError, type StoreUnavailableKind } from '../../domain/ports/common.js';
 import { applyMigrations } from './migrations.js';
 
 type Params = unknown[];
@@ -123,6 +123,19 @@ const DATABASE_WIDE = [
 /** Whether `err` is a failure of the database itself, which no single write caused. */
 export function isDatabaseWide(err: unknown): boolean {
   return err instanceof Database.SqliteError && DATABASE_WIDE.some((code) => err.code === code || err.code.startsWith(`${code}_`));
+}
+
+/**
+ * The kind of a failure of the database itself, for StoreUnavailableError; null for an error
+ * of one statement's data (a constraint) or one that is not SQLite's.
+ */
+export function unavailableKind(err: unknown): StoreUnavailableKind | null {
+  if (!isDatabaseWide(err)) return null;
+  const code = (err as InstanceType<typeof Database.SqliteError>).code;
+  if (code.startsWith('SQLITE_FULL')) return 'disk-full';
+  if (code.startsWith('SQLITE_READONLY')) return 'read-only';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
+  return 'io';
 }
 
 /** Whether `err` is SQLite's SQLITE_BUSY (or one of its extended codes): another writer held the lock. */

@@ -210,7 +210,8 @@ export function toWireResult(r: RecordWriteResult, w: RecordWrite): WireWriteRes
   return r;
 }
 
-function fromWireError(e: WireError): Error {
+/** The error a worker's WireError stands for, rebuilt so the store's checks (isBusy, unavailableKind) read it as before. */
+export function fromWireError(e: WireError): Error {
   switch (e.name) {
     case 'StoreConflictError':
       return new StoreConflictError(e.key);

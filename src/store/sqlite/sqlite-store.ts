@@ -4,7 +4,9 @@ import type { Store } from '../../domain/ports/store.js';
 import { alertRepository, notificationRepository } from './alerts.js';
 import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
 import { recordRepository, sessionRepository } from './attendance.js';
-import { SqliteDb } from './db.js';
+import type Database from 'better-sqlite3';
+import { SqliteDb, unavailableKind } from './db.js';
+import { guardStore, StoreHealth } from '../store-health.js';
 import { organisationRepository, subjectRepository, userRepository } from './directory.js';
 import { jobRepository } from './jobs.js';
 import { oneRosterRepository } from './oneroster.js';
@@ -48,6 +50,8 @@ export interface SqliteStore extends Store {
   checkpointer(): WalCheckpointer | null;
   /** The record writer thread; null for ':memory:' or with writerWorker false. */
   recordWriter(): RecordWriter | null;
+  /** The store's own connection, for tests that make it fail (a page limit, query_only). */
+  connection(): Database.Database;
 }
 
 /**
@@ -62,7 +66,10 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
     db.file !== null && opts.checkpointWorker !== false ? new WalCheckpointer(db, db.file, { log, ...opts.checkpointTuning }) : null;
   const records = recordRepository(db, clock);
   const writer = db.file !== null && opts.writerWorker !== false ? startRecordWriter(db, db.file, records, checkpointer, log) : null;
-  return {
+  // A full disk or a read-only file fails writes while reads still work: the readiness probe
+  // then tries a small write, and reports the store ready again only when one commits.
+  const health = new StoreHealth('sqlite', log);
+  const store: SqliteStore = {
     kind: 'sqlite',
     transfer: sqliteTransfer(db),
     organisations: organisationRepository(db, clock),
@@ -91,10 +98,20 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
     outbox: outboxRepository(db, clock),
     notificationPreferences: notificationPreferenceRepository(db, clock),
     async ping() {
-      db.stmt('SELECT 1').get();
+      if (!health.current) {
+        db.stmt('SELECT 1').get();
+        return;
+      }
+      try {
+        probeWrite(db);
+      } catch (err) {
+        throw health.error(unavailableKind(err) ?? health.current.kind, err);
+      }
+      health.recovered();
     },
     checkpointer: () => checkpointer,
     recordWriter: () => writer,
+    connection: () => db.raw,
     async close() {
       // The writer once its batches are answered, the checkpoint worker, then the main
       // connection's closing TRUNCATE checkpoint is the last one.
@@ -103,6 +120,18 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
       db.close();
     },
   };
+  return guardStore(store, unavailableKind, health, { anySuccessRecovers: false });
+}
+
+/**
+ * One committed write that needs a new page and a WAL frame, as a check-in does: it fails
+ * the same way while the disk is full or the file read-only, and leaves nothing behind.
+ */
+function probeWrite(db: SqliteDb): void {
+  db.tx(() => {
+    db.raw.exec('CREATE TABLE IF NOT EXISTS write_probe (x)');
+    db.raw.exec('DROP TABLE write_probe');
+  });
 }
 
 /**

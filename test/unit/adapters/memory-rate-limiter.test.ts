@@ -26,6 +26,17 @@ describe('MemoryRateLimiter (fixed windows in this process)', () => {
     expect(await allowed('a')).to.equal(true);
   });
 
+  it('keeps a window to its length when the wall clock is set back', async () => {
+    for (let i = 0; i < 4; i += 1) await limiter.consume('a');
+    // NTP moves the clock back an hour mid-window: the refusal lasts at most one window.
+    t -= 3_600_000;
+    const refused = await limiter.consume('a');
+    expect(refused.allowed).to.equal(false);
+    expect(refused.retryAfterMs).to.be.at.most(WINDOW_MS);
+    t += WINDOW_MS;
+    expect(await allowed('a')).to.equal(true);
+  });
+
   it('counts each key on its own', async () => {
     for (let i = 0; i < 3; i += 1) await limiter.consume('a');
     expect(await allowed('a')).to.equal(false);

@@ -130,7 +130,7 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     const from = f.clock.now().getTime();
     await submit(0, 10);
     const record = await settled(0);
-    expect(record.status).to.equal('pending');
+    expect(record).to.include({ status: 'pending', reason: 'FACE_CHECK_FAILED' });
     expect(record.verification?.state).to.equal('failed');
     expect(engine.calls).to.be.above(1);
     // The fixture's timer moves the clock: the retries spent about the minute's budget, and no real time.
@@ -152,7 +152,8 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     };
     await submit(0, 10);
     const record = await settled(0);
-    expect(record.status).to.equal('pending');
+    expect(record).to.include({ status: 'pending', reason: 'FACE_CHECK_FAILED' });
+    expect(record.flags).to.include('FACE_CHECK_FAILED');
     expect(record.verification?.state).to.equal('failed');
     expect(engine.calls).to.equal(1);
   });
@@ -164,8 +165,15 @@ describe('selfie check-ins (domain, fake face engine)', () => {
     expect(await settled(4)).to.include({ status: 'pending', reason: 'FACE_NOT_ENROLLED' });
     await submit(5, 15);
     const failed = await settled(5);
-    expect(failed.status).to.equal('pending');
+    expect(failed).to.include({ status: 'pending', reason: 'FACE_CHECK_FAILED' });
     expect(failed.verification?.state).to.equal('failed');
+    // The student's page hears that the check is over, and why.
+    const pushed = f.events.filter((e) => e.type === 'roster.changed' && e.studentId === f.students[5]!.id).at(-1);
+    expect(pushed?.type === 'roster.changed' && pushed.checkin).to.include({
+      status: 'pending',
+      reason: 'FACE_CHECK_FAILED',
+      verifying: false,
+    });
   });
 
   it('reports an enrolment made with another face model for re-enrolment, never comparing it', async () => {

@@ -13,6 +13,7 @@ describe('FacePoolEngine status', () => {
       queueSize: 8,
       maxQueue: 8,
       retryAfterMs: 4_321,
+      loadError: null,
     };
     const engine = new FacePoolEngine({ status: () => status } as unknown as FacePool);
     expect(engine.status()).to.include({ queueSize: 8, maxQueue: 8, retryAfterMs: 4_321 });

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { AppError } from '../../src/shared/app-error.js';
+import { loadFaceConfig, type FaceConfig } from '../../src/face/face-config.js';
+import { FacePool } from '../../src/face/face-pool.js';
+import { FacePoolEngine, faceReadinessCheck } from '../../src/adapters/face-pool-engine.js';
+import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
+import { skipBecause } from '../support/skip.js';
+
+/** The rejection of `p`, or 'resolved'. */
+async function rejectionOf(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => 'resolved',
+    (err: unknown) => err,
+  );
+}
+
+// Face workers failing in the ways a school meets: models that do not load at boot, and a worker
+// that never answers. Each selfie must be answered within the documented time, and the pool must
+// say why it cannot serve (status, /readyz) or serve again.
+describe('face pool faults', function () {
+  this.timeout(120_000);
+
+  describe('models that fail to load', () => {
+    // The opt-in embedder without its packages installed: the workers fail while loading.
+    const config: FaceConfig = {
+      ...loadFaceConfig({ FACE_EMBEDDER: 'faceplugin-feature' }),
+      poolSize: 1,
+      maxQueue: 4,
+      taskTimeoutMs: 20_000,
+    };
+    let pool: FacePool;
+
+    before(function () {
+      try {
+        import.meta.resolve('faceplugin-face-recognition-js');
+        skipBecause(this, 'faceplugin-face-recognition-js is installed here, so its models load');
+      } catch {
+        // Not installed: the case under test.
+      }
+      pool = new FacePool({ config });
+    });
+    after(() => pool?.close());
+
+    it('refuses selfies at once with UNAVAILABLE, and says why in its status and on /readyz', async () => {
+      const started = await rejectionOf(pool.start());
+      expect((started as Error).message).to.match(/faceplugin-face-recognition-js/);
+
+      const image = await blankJpeg();
+      const t0 = Date.now();
+      const refused = await rejectionOf(pool.analyse(new Uint8Array(image), 'single'));
+      // Well within the task deadline: nothing waits for a worker that cannot load.
+      expect(Date.now() - t0).to.be.below(2_000);
+      expect(refused).to.be.instanceOf(AppError);
+      expect((refused as AppError).code).to.equal('UNAVAILABLE');
+      expect((refused as AppError).details).to.include({ cause: 'models_failed' });
+
+      expect(pool.status()).to.include({ ready: false });
+      expect(pool.status().loadError).to.match(/faceplugin-face-recognition-js/);
+      const check = faceReadinessCheck(new FacePoolEngine(pool));
+      expect(check.facts?.['loadError']).to.match(/faceplugin-face-recognition-js/);
+      const down = await rejectionOf(check.run());
+      expect((down as Error).message).to.match(/^face models failed to load: .*faceplugin-face-recognition-js/);
+    });
+  });
+
+  describe('a worker that never answers', () => {
+    const config: FaceConfig = { ...loadFaceConfig({}), poolSize: 1, maxQueue: 4, taskTimeoutMs: 3_000 };
+    let pool: FacePool;
+
+    before(async function () {
+      if (!FACES_DIR) skipBecause(this, SKIP_NO_FACES);
+      pool = new FacePool({ config, allowCrashTask: true });
+      await pool.start();
+    });
+    after(() => pool?.close());
+
+    it('answers BUSY at the task deadline, replaces the worker, and serves the next selfie', async () => {
+      const photo = readFileSync(path.join(FACES_DIR!, 'photos', 'img1.jpg'));
+      const t0 = Date.now();
+      const hung = await rejectionOf(pool.hangWorkerForTest());
+      const tookMs = Date.now() - t0;
+      expect(hung).to.be.instanceOf(AppError);
+      expect((hung as AppError).code).to.equal('BUSY');
+      expect((hung as AppError).details).to.include({ cause: 'timeout' });
+      expect(tookMs).to.be.within(config.taskTimeoutMs - 100, config.taskTimeoutMs + 2_000);
+
+      // The spinning thread was terminated: a new one loads the models and answers (a selfie sent
+      // while it loads may meet the 3 s deadline first; queued, it never costs the loading worker).
+      const next = await pool.analyse(new Uint8Array(photo), 'single').catch((err: unknown) => err);
+      const again = next instanceof AppError ? await pool.analyse(new Uint8Array(photo), 'single') : next;
+      expect(again).to.include({ ok: true });
+      expect(pool.status()).to.include({ ready: true, threads: 1, loadError: null });
+    });
+  });
+});

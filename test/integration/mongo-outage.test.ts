@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
+import { mongoUnavailableReason, startFerretdb, testMongoStoreConfig, type RestartableFerretdb } from '../support/ferretdb.js';
+import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { skipBecause } from '../support/skip.js';
+import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+
+const NO_CHECKS = { geofence: false, rotatingCode: false, network: false, selfie: false };
+const SELECTION_TIMEOUT_MS = 1_000;
+
+// The MongoDB server (FerretDB here) going away mid-session and coming back: a check-in meanwhile
+// is answered UNAVAILABLE with a retry hint within the server-selection timeout (not INTERNAL,
+// not a hanging acknowledgement), /readyz reports the store, and the same node serves again
+// once the server is back, with no restart.
+describe('MongoDB store: the server goes away and comes back', function () {
+  this.timeout(60_000);
+  let db: RestartableFerretdb | null = null;
+  let srv: TestServer | null = null;
+  const sockets: ClientSocket[] = [];
+
+  before(async function () {
+    if (process.env['MONGODB_URI']) skipBecause(this, 'MONGODB_URI names a server this test cannot stop');
+    const reason = mongoUnavailableReason();
+    if (reason) skipBecause(this, reason);
+    db = await startFerretdb();
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await srv?.cleanup();
+    await db?.stop();
+  });
+
+  it('answers UNAVAILABLE while the server is down, reports it on /readyz, and recovers by itself', async () => {
+    const config = { ...testMongoStoreConfig(`${db!.uri}/attendance_outage`), serverSelectionTimeoutMs: SELECTION_TIMEOUT_MS };
+    srv = await startTestServer({}, { openStore: () => createMongoStore(config) });
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const [first, second] = [await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student')];
+    const subject = await createSubject(srv.store, org.id, [teacher.id], [first.id, second.id]);
+    const connect = async (token: string) => {
+      const s = await connectClient(srv!.baseUrl, token);
+      sockets.push(s);
+      return s;
+    };
+    const staff = await connect(srv.app.tokenService.signAccess(teacher).token);
+    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    const phones = [
+      await connect(srv.app.tokenService.signAccess(first).token),
+      await connect(srv.app.tokenService.signAccess(second).token),
+    ];
+    expect(ok(await command(phones[0]!, 'checkin:submit', { sessionId })).status).to.equal('present');
+
+    await db!.kill();
+    const started = Date.now();
+    const refused = await command(phones[1]!, 'checkin:submit', { sessionId });
+    const tookMs = Date.now() - started;
+    expect(refused.ok ? null : refused.error).to.deep.include({ code: 'UNAVAILABLE' });
+    expect(refused.ok ? null : refused.error.details?.['retryAfterMs'])
+      .to.be.a('number')
+      .above(0);
+    expect(tookMs, 'answered within the selection timeout and a margin').to.be.below(SELECTION_TIMEOUT_MS * 4);
+    const down = await srv.request('GET', '/readyz');
+    expect(down.status).to.equal(503);
+    expect(down.body.store.ok).to.equal(false);
+    // A teacher's HTTP read meets the same coded answer.
+    const roster = await srv.request('GET', `/api/v1/sessions/${sessionId}/records`, {
+      token: srv.app.tokenService.signAccess(teacher).token,
+    });
+    expect([roster.status, roster.body.error?.code]).to.deep.equal([503, 'UNAVAILABLE']);
+
+    await db!.restart();
+    await waitFor(async () => (await srv!.request('GET', '/readyz')).status === 200, 20_000, 200);
+    expect(ok(await command(phones[1]!, 'checkin:submit', { sessionId })).status).to.equal('present');
+  });
+});
