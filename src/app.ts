@@ -29,6 +29,7 @@ import {
   observeSockets,
   observeStore,
   observeWalCheckpointer,
+  observeRecordWriter,
   type AppMetrics,
 } from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
@@ -46,6 +47,7 @@ import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
 import { DIGEST_JOB, sendDigests } from './domain/notifications/daily-digest.js';
 import type { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
 import { walCheckpointerOf } from './store/sqlite/wal-checkpointer.js';
+import { recordWriterOf } from './store/sqlite/record-writer.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -179,6 +181,8 @@ export function createApplication(deps: ApplicationDeps): Application {
   const store = observeStore(deps.store, metrics);
   const checkpointer = walCheckpointerOf(deps.store);
   if (checkpointer) observeWalCheckpointer(metrics, checkpointer);
+  const recordWriter = recordWriterOf(deps.store);
+  if (recordWriter) observeRecordWriter(metrics, recordWriter);
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);
@@ -207,7 +211,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
   });
   const { attendance, jobs } = domain;
-  const checks = [storeCheck(store), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
+  const checks = [storeCheck(store, recordWriter), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
   const readiness = createReadiness(checks, {
     failing: (name, err) =>
       logger.warn({ check: name, reason: err instanceof Error ? err.message : String(err) }, 'not ready: a readiness check fails'),

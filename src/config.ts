@@ -40,6 +40,7 @@ export const EnvSchema = z.object({
   STORE: z.enum(['sqlite', 'mongo']).optional(),
   SQLITE_PATH: z.string().optional(),
   SQLITE_CHECKPOINT_WORKER: bool.default(true),
+  SQLITE_WRITER_WORKER: bool.default(true),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://')
@@ -137,6 +138,8 @@ export interface Config {
         path: string;
         /** WAL checkpoints on a worker thread (default true) instead of inside the committing transaction. */
         checkpointWorker?: boolean;
+        /** SQLITE_WRITER_WORKER: the group commit's record writes on a worker thread (file stores). */
+        writerWorker?: boolean;
       }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
   redisUrl: string | null;
@@ -305,6 +308,7 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
       kind: 'sqlite',
       path: path.resolve(e.SQLITE_PATH ?? path.join(dataDir, 'attendance.db')),
       checkpointWorker: e.SQLITE_CHECKPOINT_WORKER,
+      writerWorker: e.SQLITE_WRITER_WORKER,
     };
   }
 

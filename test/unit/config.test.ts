@@ -172,11 +172,17 @@ describe('config', () => {
     const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
     const b = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
     expect(a.jwt.secret).to.equal(b.jwt.secret);
-    expect(a.store).to.deep.equal({ kind: 'sqlite', path: path.join(dataDir, 'attendance.db'), checkpointWorker: true });
+    expect(a.store).to.deep.equal({
+      kind: 'sqlite',
+      path: path.join(dataDir, 'attendance.db'),
+      checkpointWorker: true,
+      writerWorker: true,
+    });
   });
 
   it('SQLITE_CHECKPOINT_WORKER turns the WAL checkpoint worker off, and refuses what is not a boolean', () => {
     expect(loadConfig({ NODE_ENV: 'test', SQLITE_CHECKPOINT_WORKER: 'false' }).store).to.include({ checkpointWorker: false });
+    expect(loadConfig({ NODE_ENV: 'test', SQLITE_WRITER_WORKER: 'false' }).store).to.include({ writerWorker: false });
     expect(() => loadConfig({ NODE_ENV: 'test', SQLITE_CHECKPOINT_WORKER: 'sometimes' })).to.throw(ConfigError, /SQLITE_CHECKPOINT_WORKER/);
   });
 });
