@@ -20,8 +20,8 @@ export interface AccountServiceDeps {
   clock: () => Date;
   /** Ended logins are announced so their sockets are cut on every node. */
   events: EventPublisher;
-  /** Links in emails start with it (PUBLIC_URL). */
-  publicUrl: string;
+  /** Links in emails start with it (PUBLIC_URL, else this node's address once listening). */
+  publicUrl: () => string;
   inviteTtlMs: number;
   resetTtlMs: number;
   /** Reset emails per email address; spent means no email, with the same answer. */
@@ -189,7 +189,7 @@ export class AccountService {
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
     // `back` is the page the user logs in on afterwards: the student page refuses staff.
     const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
-    return { link: `${this.deps.publicUrl}/reset.html#${fragment}`, expiresAt };
+    return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, expiresAt };
   }
 
   /**

@@ -28,7 +28,7 @@ describe('AccountService (over the SQLite store)', () => {
       mail: mail.queue,
       clock: () => new Date(now),
       events: { publish: (e) => published.push(e) },
-      publicUrl: 'https://school.example',
+      publicUrl: () => 'https://school.example',
       inviteTtlMs: 7 * 86_400_000,
       resetTtlMs: 3_600_000,
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'reset-test' }),
