@@ -56,7 +56,8 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
   --closed-loop     --window submitters, each sending its next check-in when the previous one
                     is answered (the same as --rate 0; refused together with a --rate above 0)
   --duration D      check-in phase bound in seconds; with --rate, the run offers C x D
-                    check-ins, opening more sessions per room when R x S is smaller (default 10)
+                    check-ins, opening more sessions per room when R x S is smaller (at most
+                    200 per room) (default 10)
   --window W        check-ins in flight at most; a selfie check-in is in flight until its
                     verdict (default 500)
   --hold H          seconds all sockets stay connected before RSS is read (default 3)
@@ -217,6 +218,12 @@ const reexeced = raiseOpenFilesLimit(opts.rooms * (opts.students + opts.screens)
 
 const root = repoRoot(import.meta.url);
 const ROOM = { lat: 52.2297, lon: 21.0122, radiusM: 100 };
+/**
+ * Sessions per room at most (each student checks in once per session): 60 s at 5,000/s over
+ * 20 rooms of 100 needs 150. Each is an open session the screens watch, a few hundred bytes of
+ * the node's memory; the cap keeps a mistyped --rate from opening sessions for minutes.
+ */
+const MAX_ROUNDS = 200;
 const SECRET = process.env['JWT_SECRET'] ?? `loadtest-${Math.random().toString(36).slice(2)}-0123456789abcdefghij`;
 const cleanups: (() => Promise<void>)[] = [];
 const sockets = new Set<Socket>();
@@ -345,7 +352,7 @@ async function run(
     JWT_SECRET: SECRET,
     ...(metricsToken ? { METRICS_TOKEN: metricsToken } : {}),
     CHECKIN_RATE_PER_MINUTE: '600',
-    // A teacher screen opens and watches up to 50 rounds of sessions per room before the load.
+    // A teacher screen opens and watches up to MAX_ROUNDS sessions per room before the load.
     SOCKET_HEAVY_RATE_PER_MINUTE: '10000',
     // Every simulated client connects from this one address.
     SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
@@ -418,26 +425,30 @@ async function run(
   // Sessions: enough per room for the offered check-ins (each student checks in once per session).
   const roomSize = opts.rooms * opts.students;
   const offered = opts.rate > 0 ? opts.rate * opts.duration : roomSize;
-  const rounds = Math.min(50, Math.max(1, Math.ceil(offered / roomSize)));
-  const sessions: string[][] = [];
-  for (let r = 0; r < opts.rooms; r += 1) {
-    const ids: string[] = [];
-    for (let k = 0; k < rounds; k += 1) {
-      const opened = await emitAck<{ id: string }>(screens[r]![0]!, 'session:open', {
-        subjectId: seeded.subjectIds[r],
-        policy: faces && isSelfieRoom(r) ? SELFIE_POLICY : { geofence: true, rotatingCode: false, network: false },
-        // Rounds of one room are sessions of one subject at once: confirmed parallel.
-        parallel: true,
-      });
-      if (!opened.ok) throw new Error(`session:open: ${opened.error.code}`);
-      ids.push(opened.data.id);
-      for (const screen of screens[r]!) {
-        const watched = await emitAck(screen, 'session:watch', { sessionId: opened.data.id });
-        if (!watched.ok) throw new Error(`session:watch: ${watched.error.code}`);
+  const rounds = Math.min(MAX_ROUNDS, Math.max(1, Math.ceil(offered / roomSize)));
+  if (rounds * roomSize < offered)
+    progress(`[${label}] ${MAX_ROUNDS} sessions per room: the run ends after ${rounds * roomSize} check-ins\n`);
+  // The rooms open their sessions at once, each room's in turn (its screens watch each as it opens).
+  const sessions: string[][] = await Promise.all(
+    Array.from({ length: opts.rooms }, async (_, r) => {
+      const ids: string[] = [];
+      for (let k = 0; k < rounds; k += 1) {
+        const opened = await emitAck<{ id: string }>(screens[r]![0]!, 'session:open', {
+          subjectId: seeded.subjectIds[r],
+          policy: faces && isSelfieRoom(r) ? SELFIE_POLICY : { geofence: true, rotatingCode: false, network: false },
+          // Rounds of one room are sessions of one subject at once: confirmed parallel.
+          parallel: true,
+        });
+        if (!opened.ok) throw new Error(`session:open: ${opened.error.code}`);
+        ids.push(opened.data.id);
+        for (const screen of screens[r]!) {
+          const watched = await emitAck(screen, 'session:watch', { sessionId: opened.data.id });
+          if (!watched.ok) throw new Error(`session:watch: ${watched.error.code}`);
+        }
       }
-    }
-    sessions.push(ids);
-  }
+      return ids;
+    }),
+  );
 
   await new Promise((r) => setTimeout(r, opts.hold * 1_000));
   const loaded = nodes.map((n) => n.rss());

@@ -29,6 +29,7 @@ import {
   observeSockets,
   observeStore,
   observeWalCheckpointer,
+  observeRecordWriter,
   type AppMetrics,
 } from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
@@ -46,6 +47,7 @@ import { HttpWebhookSender } from './adapters/http-webhook-sender.js';
 import { DIGEST_JOB, sendDigests } from './domain/notifications/daily-digest.js';
 import type { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
 import { walCheckpointerOf } from './store/sqlite/wal-checkpointer.js';
+import { recordWriterOf } from './store/sqlite/record-writer.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -137,8 +139,11 @@ export function limitSettings(config: Config): LimitSettings {
   };
 }
 
-/** What the domain reads of the configuration. */
-export function domainSettings(config: Config): DomainSettings {
+/**
+ * What the domain reads of the configuration. `publicUrl` gives the address email links start
+ * with: PUBLIC_URL, or by default this node's own once it listens (see createApplication).
+ */
+export function domainSettings(config: Config, publicUrl: () => string = () => config.accounts.publicUrl): DomainSettings {
   // Every node has the JWT signing material, so every node accepts every device token.
   const deviceTokenKey = config.jwt.secret ?? config.jwt.privateKey;
   if (!deviceTokenKey) throw new Error('device tokens need the JWT secret or private key');
@@ -147,7 +152,7 @@ export function domainSettings(config: Config): DomainSettings {
     deviceTokenKey,
     refreshTtlS: config.jwt.refreshTtlS,
     accounts: {
-      publicUrl: config.accounts.publicUrl,
+      publicUrl,
       inviteTtlMs: config.accounts.inviteTtlS * 1000,
       resetTtlMs: config.accounts.resetTtlS * 1000,
     },
@@ -176,6 +181,8 @@ export function createApplication(deps: ApplicationDeps): Application {
   const store = observeStore(deps.store, metrics);
   const checkpointer = walCheckpointerOf(deps.store);
   if (checkpointer) observeWalCheckpointer(metrics, checkpointer);
+  const recordWriter = recordWriterOf(deps.store);
+  if (recordWriter) observeRecordWriter(metrics, recordWriter);
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);
@@ -188,6 +195,8 @@ export function createApplication(deps: ApplicationDeps): Application {
   observeDomainEvents(bus, metrics);
   const cluster = deps.cluster;
   const limiters = createLimiters(limitSettings(config), cluster?.limiters ?? memoryLimiterBackend);
+  /** This node's address once it listens, for email links when PUBLIC_URL is unset. */
+  let listeningUrl: string | null = null;
   const domain = createDomain({
     store,
     logger,
@@ -198,11 +207,11 @@ export function createApplication(deps: ApplicationDeps): Application {
     mail,
     ...(face ? { face } : {}),
     limiters,
-    settings: domainSettings(config),
+    settings: domainSettings(config, () => listeningUrl ?? config.accounts.publicUrl),
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
   });
   const { attendance, jobs } = domain;
-  const checks = [storeCheck(store), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
+  const checks = [storeCheck(store, recordWriter), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
   const readiness = createReadiness(checks, {
     failing: (name, err) =>
       logger.warn({ check: name, reason: err instanceof Error ? err.message : String(err) }, 'not ready: a readiness check fails'),
@@ -336,6 +345,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     async listen() {
       if (metricsListener) await listenOn(metricsListener, config.metrics.port!, config.metrics.host);
       const address = await listenOn(httpServer, config.port, config.host);
+      // Without PUBLIC_URL, links name the port actually bound: with PORT=0 the configured one is 0.
+      if (!config.accounts.publicUrlGiven) listeningUrl = `${config.tls ? 'https' : 'http'}://localhost:${address.port}`;
       attendance.scheduler.start();
       tokenPurge.start();
       retention.start();

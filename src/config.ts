@@ -40,6 +40,7 @@ export const EnvSchema = z.object({
   STORE: z.enum(['sqlite', 'mongo']).optional(),
   SQLITE_PATH: z.string().optional(),
   SQLITE_CHECKPOINT_WORKER: bool.default(true),
+  SQLITE_WRITER_WORKER: bool.default(true),
   MONGODB_URI: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'MONGODB_URI must start with mongodb:// or mongodb+srv://')
@@ -137,6 +138,8 @@ export interface Config {
         path: string;
         /** WAL checkpoints on a worker thread (default true) instead of inside the committing transaction. */
         checkpointWorker?: boolean;
+        /** SQLITE_WRITER_WORKER: the group commit's record writes on a worker thread (file stores). */
+        writerWorker?: boolean;
       }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
   redisUrl: string | null;
@@ -211,6 +214,8 @@ export interface Config {
 export interface AccountSettings {
   /** The school's address of this service, without a trailing slash; links in emails start with it. */
   publicUrl: string;
+  /** False when PUBLIC_URL is unset: links then use the port this node listens on (PORT=0 included). */
+  publicUrlGiven: boolean;
   inviteTtlS: number;
   resetTtlS: number;
   /** Reset emails per email address per hour; more requests get the same answer and no email. */
@@ -303,6 +308,7 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
       kind: 'sqlite',
       path: path.resolve(e.SQLITE_PATH ?? path.join(dataDir, 'attendance.db')),
       checkpointWorker: e.SQLITE_CHECKPOINT_WORKER,
+      writerWorker: e.SQLITE_WRITER_WORKER,
     };
   }
 
@@ -444,7 +450,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     face: { ...faceConfig, enabled: e.FACE_ENABLED, minReal: e.FACE_MIN_REAL, minLive: e.FACE_MIN_LIVE },
     basePath,
     accounts: {
-      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      // Unset: this node's own address; the port is settled once listening (PORT=0 picks one).
+      publicUrl: (e.PUBLIC_URL ?? `${tls ? 'https' : 'http'}://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      publicUrlGiven: e.PUBLIC_URL !== undefined,
       inviteTtlS: e.INVITE_TTL_S,
       resetTtlS: e.RESET_TTL_S,
       resetEmailsPerHour: e.RESET_EMAILS_PER_HOUR,

@@ -93,7 +93,7 @@ export interface DomainSettings {
   /** The JWT secret or private key: every node signs and accepts device tokens with it. */
   deviceTokenKey: string;
   refreshTtlS: number;
-  accounts: { publicUrl: string; inviteTtlMs: number; resetTtlMs: number };
+  accounts: { publicUrl: () => string; inviteTtlMs: number; resetTtlMs: number };
   face: FaceDecisionSettings & {
     keepPhotos: boolean;
     selfEnrolment: SelfEnrolmentMode;

@@ -8,6 +8,7 @@ import { AppError } from '../shared/app-error.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { ErrorBody, ErrorCode } from '../shared/errors.js';
+import { strictBody } from './strict-body.js';
 import type { Role } from '../domain/ports/common.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -155,7 +156,10 @@ export class RouteRegistry {
     private readonly middleware: RouteMiddleware,
   ) {}
 
-  define<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(def: RouteDef<P, Q, B, R>): void {
+  define<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(route: RouteDef<P, Q, B, R>): void {
+    // A JSON body refuses unknown fields, and the document says so (additionalProperties: false).
+    // Forms (a mail provider's one-click) and multipart uploads keep their own rules.
+    const def = route.body && !route.files && !route.formBody ? { ...route, body: strictBody(route.body) } : route;
     const stack: RequestHandler[] = [];
     const { limiters } = this.middleware;
     if (def.errorPage) {

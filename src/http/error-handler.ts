@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, NextFunction, Request, Response } from 'expre
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
+import { validationIssues } from '../shared/validation-issues.js';
 import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
 import { errorPage, wantsHtmlPage } from './error-page.js';
@@ -23,7 +24,7 @@ export function toHttpError(err: unknown): AppError | null {
   if (store) return store;
   if (err instanceof ZodError) {
     return new AppError('VALIDATION_FAILED', undefined, {
-      issues: err.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+      issues: validationIssues(err.issues),
     });
   }
   const type = (err as { type?: unknown } | null)?.type;

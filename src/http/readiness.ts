@@ -1,4 +1,5 @@
 import type { Store } from '../domain/ports/store.js';
+import type { RecordWriter } from '../store/sqlite/record-writer.js';
 import type { ReadinessCheck, ReadinessReport } from '../shared/readiness.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -37,8 +38,20 @@ export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, tim
   };
 }
 
-export function storeCheck(store: Store): ReadinessCheck {
-  return { name: 'store', facts: { kind: store.kind }, run: () => store.ping() };
+/**
+ * The store answers. A SQLite file store also shows where its check-in batches commit (`writer`:
+ * `worker`, or `inline` once the writer thread died): the node still works then, with the
+ * commits back on its event loop, so it stays ready.
+ */
+export function storeCheck(store: Store, writer?: Pick<RecordWriter, 'status'> | null): ReadinessCheck {
+  const facts: Record<string, unknown> = { kind: store.kind };
+  return {
+    name: 'store',
+    get facts() {
+      return writer ? { ...facts, writer: writer.status().mode } : facts;
+    },
+    run: () => store.ping(),
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

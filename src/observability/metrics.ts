@@ -3,6 +3,7 @@ import type { EventBus } from '../domain/events.js';
 import type { FaceEngine } from '../domain/face/face-engine.js';
 import type { Store } from '../domain/ports/store.js';
 import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
+import type { RecordWriter } from '../store/sqlite/record-writer.js';
 
 /**
  * The node's Prometheus metrics, on a registry of its own (several applications share one
@@ -89,6 +90,19 @@ export function observeWalCheckpointer(metrics: AppMetrics, checkpointer: Pick<W
     'attendance_sqlite_checkpoint_worker_up',
     "1 while the SQLite WAL checkpoint worker runs; 0 once it died and SQLite's automatic checkpoint is back on",
     () => (checkpointer.status().mode === 'automatic' ? 0 : 1),
+  );
+}
+
+/**
+ * The SQLite store's record writer thread: 1 while it commits the check-in batches, 0 once it
+ * died and they are committed on the event loop (logged at error level), until the process
+ * restarts. Alert on `== 0`.
+ */
+export function observeRecordWriter(metrics: AppMetrics, writer: Pick<RecordWriter, 'status'>): void {
+  metrics.gauge(
+    'attendance_sqlite_writer_worker_up',
+    '1 while the SQLite record writer worker commits the check-in batches; 0 once it died and the main connection commits them',
+    () => (writer.status().mode === 'inline' ? 0 : 1),
   );
 }
 

@@ -5,6 +5,7 @@ import { storeFailureToAppError } from '../domain/store-errors.js';
 import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Ack, ErrorCode } from '../shared/errors.js';
+import { validationIssues } from '../shared/validation-issues.js';
 import type { AckData, AppSocket, CommandName } from './types.js';
 import type { CommandsInFlight } from './commands-in-flight.js';
 
@@ -65,7 +66,7 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
     async run(socket, payload, guard) {
       const parsed = schema.safeParse(payload ?? {});
       if (!parsed.success) {
-        const issues = payloadIssues(parsed.error.issues);
+        const issues = validationIssues(parsed.error.issues);
         return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
       }
       const { userId, ip } = socket.data;
@@ -85,18 +86,6 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
       }
     },
   };
-}
-
-/**
- * Each issue names its field (`location.lat`); an unknown field is an issue of its own, named
- * by its path, rather than one nameless issue listing keys.
- */
-export function payloadIssues(issues: readonly z.core.$ZodIssue[]): { path: string; message: string }[] {
-  return issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((key) => ({ path: [...i.path, key].join('.'), message: 'Unknown field.' }))
-      : [{ path: i.path.join('.'), message: i.message }],
-  );
 }
 
 /** Answers after which the socket is disconnected: its handshake would now be refused with them. */

@@ -14,6 +14,7 @@ export async function createStore(config: Config['store'], now?: () => Date, log
         path: config.path,
         ...(now ? { now } : {}),
         ...(config.checkpointWorker !== undefined ? { checkpointWorker: config.checkpointWorker } : {}),
+        ...(config.writerWorker !== undefined ? { writerWorker: config.writerWorker } : {}),
         ...(logger ? { log: logger } : {}),
       });
     }

@@ -10,11 +10,11 @@ import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
 import { dumpSqliteFile } from '../support/store-dump.js';
 
-async function openFile(now?: () => Date): Promise<OpenedStore & { dir: string; file: string }> {
+async function openFile(now?: () => Date, writerWorker = true): Promise<OpenedStore & { dir: string; file: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'attendance-sqlite-'));
   // A nested path also checks that the parent directory is created.
   const file = path.join(dir, 'nested', 'store.db');
-  const store = await createSqliteStore({ path: file, ...(now ? { now } : {}) });
+  const store = await createSqliteStore({ path: file, writerWorker, ...(now ? { now } : {}) });
   return {
     store,
     dir,
@@ -32,7 +32,9 @@ async function openMemory(now?: () => Date): Promise<OpenedStore> {
   return { store, cleanup: () => store.close() };
 }
 
+// Batches committed by the record writer thread, and on the main connection (its fallback).
 storeContract('sqlite (file)', openFile);
+storeContract('sqlite (file, writes on the main connection)', (now) => openFile(now, false));
 storeContract('sqlite (memory)', openMemory);
 
 describe('sqlite store specifics', function () {

@@ -251,4 +251,20 @@ describe('accounts: invitations, password reset, own password and logins', funct
     expect(changed.status, JSON.stringify(changed.body)).to.equal(204);
     expect((await srv.request('GET', '/api/v1/subjects', { token })).status).to.equal(200);
   });
+  it('without PUBLIC_URL, links name the port the node listens on (PORT=0 picks one), not port 0', async () => {
+    const local = await startTestServer({ SMTP_URL: smtp.url });
+    try {
+      const localOrg = await createOrg(local.store);
+      const localAdmin = await createUser(local.store, localOrg.id, 'admin');
+      const student = await createUser(local.store, localOrg.id, 'student', { password: null });
+      const token = (await local.login(localAdmin.email, PASSWORD)).accessToken;
+      const before = smtp.received.length;
+      expect((await local.request('POST', `/api/v1/users/${student.id}/invite`, { token })).status).to.equal(202);
+      const mail = await smtp.next(student.email, before);
+      const port = new URL(local.baseUrl).port;
+      expect(mail.raw).to.include(`http://localhost:${port}/reset.html#token=`);
+    } finally {
+      await local.cleanup();
+    }
+  });
 });

@@ -249,6 +249,31 @@ describe('HTTP API', () => {
     });
   });
 
+  describe('unknown fields', () => {
+    it('refuses a misspelt body field with VALIDATION_FAILED naming it, and changes nothing', async () => {
+      const before = (await srv.request('GET', `${API}/organisation`, { token: admin })).body;
+      const typo = await srv.request('PATCH', `${API}/organisation`, {
+        token: admin,
+        body: { settings: { sessionMinute: 45, defaultPolicy: { geofense: true } } },
+      });
+      expect(refusal(typo)).to.deep.equal([400, 'VALIDATION_FAILED']);
+      expect(typo.body.error.details.issues).to.have.deep.members([
+        { path: 'settings.sessionMinute', message: 'Unknown field.' },
+        { path: 'settings.defaultPolicy.geofense', message: 'Unknown field.' },
+      ]);
+      expect((await srv.request('GET', `${API}/organisation`, { token: admin })).body).to.deep.equal(before);
+
+      const subject = await srv.request('POST', `${API}/subjects`, {
+        token: admin,
+        body: { code: 'TYPO1', name: 'Typo', location: { lat: 1, lon: 2, radiusM: 30, radius: 30 }, teacherIDs: [] },
+      });
+      expect(refusal(subject)).to.deep.equal([400, 'VALIDATION_FAILED']);
+      expect(subject.body.error.details.issues.map((i: { path: string }) => i.path)).to.have.members(['location.radius', 'teacherIDs']);
+      const list = await srv.request('GET', `${API}/subjects?q=TYPO1`, { token: admin });
+      expect(list.body.total).to.equal(0);
+    });
+  });
+
   describe('my network', () => {
     it('tells any user their address as the network check sees it, with the range to allow', async () => {
       const res = await srv.request('GET', `${API}/me/network`, { token: student });

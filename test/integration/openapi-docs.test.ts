@@ -68,6 +68,11 @@ describe('OpenAPI document and docs page', () => {
     expect(doc.paths['/api/v1/users/{id}'].patch.requestBody.content['application/json'].schema.properties.password.description).to.match(
       /at most 72 bytes/,
     );
+    // JSON bodies refuse unknown fields, nested ones included, and the document says so.
+    const createSubject = doc.paths['/api/v1/subjects'].post.requestBody.content['application/json'].schema;
+    expect(createSubject.additionalProperties).to.equal(false);
+    expect(createSubject.properties.location.anyOf[0].additionalProperties).to.equal(false);
+    expect(createSubject.properties.teacherIds.description).to.be.a('string');
     // A comma-separated list of session statuses: the document says which strings pass.
     const status = doc.paths['/api/v1/subjects/{id}/sessions'].get.parameters.find((p: { name: string }) => p.name === 'status');
     const pattern = new RegExp(status.schema.pattern);

@@ -53,7 +53,10 @@ describe('SQLite store: disk full and read-only', function () {
       {},
       {
         openStore: async () => {
-          store = await createSqliteStore({ path: path.join(dir, file), checkpointWorker: false });
+          // The page limit and query_only below are per connection: the check-ins' batches commit
+          // on this one (writerWorker false) for them to meet the fault. The record writer's own
+          // connection hands the same SQLite errors back (test/integration/record-writer.test.ts).
+          store = await createSqliteStore({ path: path.join(dir, file), checkpointWorker: false, writerWorker: false });
           return store;
         },
       },

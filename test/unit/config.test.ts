@@ -83,7 +83,7 @@ describe('config', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'a.db') });
     expect(problems).to.have.length(1);
     expect(problems[0]).to.match(/^production requires PUBLIC_URL/);
-    expect(loadConfig({ NODE_ENV: 'test' }).accounts.publicUrl).to.equal('http://localhost:3000');
+    expect(loadConfig({ NODE_ENV: 'test' }).accounts).to.include({ publicUrl: 'http://localhost:3000', publicUrlGiven: false });
   });
 
   it('accepts production with a secret, a store location and PUBLIC_URL, and does not seed by default', () => {
@@ -172,11 +172,17 @@ describe('config', () => {
     const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
     const b = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
     expect(a.jwt.secret).to.equal(b.jwt.secret);
-    expect(a.store).to.deep.equal({ kind: 'sqlite', path: path.join(dataDir, 'attendance.db'), checkpointWorker: true });
+    expect(a.store).to.deep.equal({
+      kind: 'sqlite',
+      path: path.join(dataDir, 'attendance.db'),
+      checkpointWorker: true,
+      writerWorker: true,
+    });
   });
 
   it('SQLITE_CHECKPOINT_WORKER turns the WAL checkpoint worker off, and refuses what is not a boolean', () => {
     expect(loadConfig({ NODE_ENV: 'test', SQLITE_CHECKPOINT_WORKER: 'false' }).store).to.include({ checkpointWorker: false });
+    expect(loadConfig({ NODE_ENV: 'test', SQLITE_WRITER_WORKER: 'false' }).store).to.include({ writerWorker: false });
     expect(() => loadConfig({ NODE_ENV: 'test', SQLITE_CHECKPOINT_WORKER: 'sometimes' })).to.throw(ConfigError, /SQLITE_CHECKPOINT_WORKER/);
   });
 });

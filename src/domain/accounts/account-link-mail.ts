@@ -18,8 +18,8 @@ export function hashAccountToken(token: string): string {
 
 export interface AccountLinkMailDeps {
   store: Store;
-  /** Links in emails start with it (PUBLIC_URL). */
-  publicUrl: string;
+  /** Links in emails start with it (PUBLIC_URL, else this node's address once listening). */
+  publicUrl: () => string;
   inviteTtlMs: number;
   resetTtlMs: number;
 }
@@ -90,6 +90,6 @@ export class AccountLinkMail {
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
     // `back` is the page the user logs in on afterwards: the student page refuses staff.
     const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
-    return { link: `${this.deps.publicUrl}/reset.html#${fragment}`, expiresAt };
+    return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, expiresAt };
   }
 }

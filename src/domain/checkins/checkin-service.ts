@@ -7,7 +7,7 @@ import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
-import { publishRecordChange, recordAuditEntry, recordChanged, recordWithoutCheckin } from './record-change.js';
+import { publishRecordChange, recordChanged, recordWithoutCheckin } from './record-change.js';
 import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { CheckinReads } from './checkin-reads.js';
 import { verifySelfie } from './selfie-verifier.js';
@@ -21,7 +21,7 @@ import { issueChallenge, readChallenge } from '../face/liveness-challenge.js';
 import { LIVENESS_CAPTURE_MS, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES, LIVENESS_PROMPTS } from '../../shared/liveness.js';
 import type { LivenessJob } from './selfie-verifier.js';
 import type { OrganisationSettings } from '../ports/organisations.js';
-import type { AttendanceRecord, AuditDraft, CheckinLocation, RecordPatch, RecordWrite, VerificationResult } from '../ports/records.js';
+import type { AttendanceRecord, CheckinLocation, RecordPatch, RecordWrite, VerificationResult } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { AuditAction } from '../../shared/audit.js';
@@ -240,8 +240,7 @@ export class CheckinService {
         decidedBy: null,
         verification: selfieJob ? queued() : null,
       } satisfies RecordPatch;
-      const draft = { ...audit, reason };
-      const auditEntry: AuditDraft = (before, after) => recordAuditEntry(session, before, after, draft);
+      const auditEntry = { ...audit, reason };
       if (existing) {
         return {
           kind: 'update',

@@ -52,7 +52,7 @@ export interface EmailNotificationDeps {
   outbox: EmailOutbox;
   tokens: UnsubscribeTokens;
   /** The service's public address; unsubscribe links start with it. */
-  publicUrl: string;
+  publicUrl: () => string;
   now: () => Date;
 }
 
@@ -197,7 +197,7 @@ export class EmailNotifications {
       seen.add(emailKey);
       if (contact.unsubscribed?.includes('alert')) continue;
       const token = tokens.issueGuardian({ orgId, studentId: student.id, emailKey, category: 'alert' });
-      const url = `${publicUrl}/api/v1/unsubscribe?token=${token}`;
+      const url = `${publicUrl()}/api/v1/unsubscribe?token=${token}`;
       const email = guardianAlertEmail(emailLanguageOf(contact.language), contact.name, student.name, org.name, own, url);
       const ok = await outbox.enqueue({
         orgId,
@@ -227,7 +227,7 @@ export class EmailNotifications {
     for (const user of users) {
       const p = prefs.get(user.id);
       if (p?.unsubscribed.includes(category)) continue;
-      const url = `${publicUrl}/api/v1/unsubscribe?token=${tokens.issue({ orgId, userId: user.id, category })}`;
+      const url = `${publicUrl()}/api/v1/unsubscribe?token=${tokens.issue({ orgId, userId: user.id, category })}`;
       const email = render(user, p?.language ?? 'en', url);
       const ok = await this.deps.outbox.enqueue({ orgId, category, to: user.email, ...email, headers: unsubscribeHeaders(url) });
       if (ok) queued++;

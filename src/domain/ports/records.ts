@@ -5,7 +5,7 @@
 
 import type { RecordState, VerificationBand, VerificationState } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
-import type { AuditEntry } from './audit.js';
+import type { AuditAction } from '../../shared/audit.js';
 import type { Page, PageQuery } from './common.js';
 import type { GeoPoint } from './subjects.js';
 
@@ -112,13 +112,22 @@ export interface PeerMark {
   location: GeoPoint | null;
 }
 
-/** Builds the audit entry of a record write from the record before and after it. */
-export type AuditDraft = (before: AttendanceRecord | null, after: AttendanceRecord) => Omit<AuditEntry, 'id'>;
+/**
+ * Who made a record write, how and why. The store writes the audit entry from it, the record
+ * before and the record after (domain/checkins/record-audit.ts): plain data, so a write can be
+ * handed to another thread.
+ */
+export interface RecordAudit {
+  actorId: string | null;
+  action: AuditAction;
+  reason: string | null;
+  ip: string | null;
+}
 
 /** One record write of a group commit, with the audit entry written alongside it. */
 export type RecordWrite =
-  | { kind: 'insert'; orgId: string; input: NewRecord; audit: AuditDraft }
-  | { kind: 'update'; orgId: string; id: string; expectedVersion: number; patch: RecordPatch; audit: AuditDraft };
+  | { kind: 'insert'; orgId: string; input: NewRecord; audit: RecordAudit }
+  | { kind: 'update'; orgId: string; id: string; expectedVersion: number; patch: RecordPatch; audit: RecordAudit };
 
 /**
  * What one write of writeBatch did: `written` with the stored record, or not written with the

@@ -307,7 +307,10 @@ export class ReportService {
       await loadSessionForStaff(store, actor, record.sessionId);
       return;
     }
-    throw new AppError('FORBIDDEN', "Only admins read the audit trail of users, of the organisation and of one user's actions.");
+    throw new AppError(
+      'FORBIDDEN',
+      "Only admins read the audit trail of users, of the organisation, of excuses and of one user's actions.",
+    );
   }
 
   private async subjectsOf(actor: Actor): Promise<Map<string, Subject>> {

@@ -172,7 +172,7 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'get',
     path: '/reports/subjects/:id/trend',
     cost: 'heavy',
-    summary: "A subject's attendance per day or week over a day range",
+    summary: "A subject's attendance per day, week or month over a day range",
     description: 'Buckets without settled sessions are left out.',
     tags: ['reports'],
     access: STAFF,

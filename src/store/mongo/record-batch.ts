@@ -1,6 +1,7 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type AttendanceRecord, type RecordRepository, type RecordWrite, type RecordWriteResult } from '../../domain/ports/records.js';
+import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { isDuplicateKeyError } from './errors.js';
 import { fromAudit, toRecord } from './mapping.js';
 import type { Models } from './models.js';
@@ -46,7 +47,7 @@ export async function writeRecordBatch(
   }
   const entries = writes.flatMap((w, i) => {
     const r = results[i]!;
-    return 'error' in r || !r.written ? [] : [{ i, entry: w.audit(befores[i]!, r.record) }];
+    return 'error' in r || !r.written ? [] : [{ i, entry: recordAuditEntry(befores[i]!, r.record, w.audit) }];
   });
   if (entries.length > 0) {
     try {

@@ -14,6 +14,7 @@ import { type NewSession, type SessionFilter, type SessionRepository } from '../
 import { isBusy, isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
 import { audit } from './audit-mappers.js';
+import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { insertSql, sqlWords, type Row } from './common-mappers.js';
 import { records } from './record-mappers.js';
 import { sessions } from './session-mappers.js';
@@ -202,6 +203,14 @@ function batchRosterVersions(db: SqliteDb): BatchRosterVersions {
   };
 }
 
+/**
+ * The record an insert stores: the input with its id, first version and roster version, created
+ * and updated at `now`. Also what the record writer thread's answer is rebuilt into (./record-writer.ts).
+ */
+export function insertedRecord(orgId: string, input: NewRecord, id: string, rosterVersion: number, now: Date): AttendanceRecord {
+  return { id, orgId, ...input, flags: [...input.flags], version: 1, rosterVersion, createdAt: now, updatedAt: now };
+}
+
 export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
   // The unique key is (session_id, student_id) across organisations.
@@ -229,16 +238,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       return { record: records.fromRow(found), created: false };
     }
     const now = clock();
-    const rec: AttendanceRecord = {
-      id: newTimeOrderedId(now.getTime()),
-      orgId,
-      ...input,
-      flags: [...input.flags],
-      version: 1,
-      rosterVersion: nextVersion(input.sessionId),
-      createdAt: now,
-      updatedAt: now,
-    };
+    const rec = insertedRecord(orgId, input, newTimeOrderedId(now.getTime()), nextVersion(input.sessionId), now);
     db.stmt(insert).run(records.toRow(rec));
     return { record: rec, created: true };
   };
@@ -285,7 +285,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       after = update(w.orgId, w.id, w.expectedVersion, w.patch, versions.next);
       if (!after) return { written: false, record: before };
     }
-    db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...w.audit(before, after) }));
+    db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(after.updatedAt.getTime()), ...recordAuditEntry(before, after, w.audit) }));
     return { written: true, before, record: after };
   };
   return {

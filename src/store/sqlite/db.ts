@@ -6,6 +6,9 @@ import { applyMigrations } from './migrations.js';
 
 type Params = unknown[];
 
+/** How long a statement waits for another connection's write lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5_000;
+
 /**
  * One better-sqlite3 connection with its prepared-statement cache. Repositories go through
  * `stmt()` so every SQL text is prepared once, and through `guard()` so calls after close()
@@ -17,19 +20,23 @@ export class SqliteDb {
   private readonly cache = new Map<string, Database.Statement<Params>>();
   private closed = false;
 
-  constructor(file: string) {
+  /**
+   * `migrate: false` for a second connection of a store (the record writer thread): the store's
+   * own connection migrated the file before it started it.
+   */
+  constructor(file: string, opts: { migrate?: boolean } = {}) {
     const memory = file === ':memory:' || file === '';
     if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.file = memory ? null : file;
-    this.raw = new Database(memory ? ':memory:' : file, { timeout: 5_000 });
+    this.raw = new Database(memory ? ':memory:' : file, { timeout: BUSY_TIMEOUT_MS });
     try {
       if (!memory) this.raw.pragma('journal_mode = WAL');
       this.raw.pragma('foreign_keys = ON');
-      this.raw.pragma('busy_timeout = 5000');
+      this.raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       this.raw.pragma('synchronous = NORMAL');
       // SQLite's lower() folds ASCII only; names and emails may not be ASCII.
       this.raw.function('ulower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
-      applyMigrations(this.raw);
+      if (opts.migrate !== false) applyMigrations(this.raw);
     } catch (err) {
       this.raw.close();
       throw err;

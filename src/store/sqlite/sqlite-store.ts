@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { RecordRepository } from '../../domain/ports/records.js';
 import type { Store } from '../../domain/ports/store.js';
 import { alertRepository, notificationRepository } from './alerts.js';
 import { notificationPreferenceRepository, outboxRepository } from './outbox.js';
@@ -19,6 +21,7 @@ import { sqliteTransfer } from './transfer.js';
 import { timetableRepository } from './timetable.js';
 import { webhookRepository } from './webhooks.js';
 import { WalCheckpointer, type CheckpointLogger } from './wal-checkpointer.js';
+import { RecordWriter } from './record-writer.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -30,16 +33,23 @@ export interface SqliteStoreOptions {
    * checkpoint inside the committing transaction (false). Ignored for ':memory:'.
    */
   checkpointWorker?: boolean;
+  /**
+   * File stores: the group commit's record writes (records.writeBatch) on a worker thread with
+   * its own connection (true, the default) or on the main connection (false). Ignored for ':memory:'.
+   */
+  writerWorker?: boolean;
   /** The checkpoint worker's pass interval and WAL bound; the defaults are documented in docs/multi-node.md. */
   checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number };
   /** Where a failing or dead checkpoint worker is reported; default: Node's process warnings (stderr). */
   log?: CheckpointLogger;
 }
 
-/** The SQLite store, with its checkpoint worker for operators' tools and tests. */
+/** The SQLite store, with its worker threads for operators' tools and tests. */
 export interface SqliteStore extends Store {
   /** The WAL checkpoint worker; null for ':memory:' or with checkpointWorker false. */
   checkpointer(): WalCheckpointer | null;
+  /** The record writer thread; null for ':memory:' or with writerWorker false. */
+  recordWriter(): RecordWriter | null;
   /** The store's own connection, for tests that make it fail (a page limit, query_only). */
   connection(): Database.Database;
 }
@@ -51,13 +61,14 @@ export interface SqliteStore extends Store {
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
   const db = new SqliteDb(opts.path);
   const clock = opts.now ?? (() => new Date());
+  const log = opts.log ?? warningsLog;
   const checkpointer =
-    db.file !== null && opts.checkpointWorker !== false
-      ? new WalCheckpointer(db, db.file, { log: opts.log ?? warningsLog, ...opts.checkpointTuning })
-      : null;
+    db.file !== null && opts.checkpointWorker !== false ? new WalCheckpointer(db, db.file, { log, ...opts.checkpointTuning }) : null;
+  const records = recordRepository(db, clock);
+  const writer = db.file !== null && opts.writerWorker !== false ? startRecordWriter(db, db.file, records, checkpointer, log) : null;
   // A full disk or a read-only file fails writes while reads still work: the readiness probe
   // then tries a small write, and reports the store ready again only when one commits.
-  const health = new StoreHealth('sqlite', opts.log ?? warningsLog);
+  const health = new StoreHealth('sqlite', log);
   const store: SqliteStore = {
     kind: 'sqlite',
     transfer: sqliteTransfer(db),
@@ -65,7 +76,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
     users: userRepository(db, clock),
     subjects: subjectRepository(db, clock),
     sessions: sessionRepository(db, clock),
-    records: recordRepository(db, clock),
+    records: writer ? { ...records, writeBatch: (writes) => writer.writeBatch(writes, clock()) } : records,
     summaries: summaryRepository(db, clock),
     audit: auditRepository(db),
     reports: reportRepository(db),
@@ -99,9 +110,12 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
       health.recovered();
     },
     checkpointer: () => checkpointer,
+    recordWriter: () => writer,
     connection: () => db.raw,
     async close() {
-      // The worker first, then the main connection's closing TRUNCATE checkpoint is the last one.
+      // The writer once its batches are answered, the checkpoint worker, then the main
+      // connection's closing TRUNCATE checkpoint is the last one.
+      await writer?.stop();
       await checkpointer?.stop();
       db.close();
     },
@@ -118,6 +132,25 @@ function probeWrite(db: SqliteDb): void {
     db.raw.exec('CREATE TABLE IF NOT EXISTS write_probe (x)');
     db.raw.exec('DROP TABLE write_probe');
   });
+}
+
+/**
+ * The record writer of a file store. Its connection waits for the write lock as long as the main
+ * one (busy_timeout 5 s, SqliteDb), and follows the main connection's automatic checkpoint
+ * setting: the checkpoint worker's safety net while that runs, SQLite's default otherwise.
+ */
+function startRecordWriter(
+  db: SqliteDb,
+  file: string,
+  records: RecordRepository,
+  checkpointer: WalCheckpointer | null,
+  log: CheckpointLogger,
+): RecordWriter {
+  const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
+  const writer = new RecordWriter({ file: path.resolve(file), autocheckpointPages: pages() }, (writes) => records.writeBatch(writes), log);
+  checkpointer?.on('running', () => writer.setAutocheckpoint(pages()));
+  checkpointer?.on('fallback', () => writer.setAutocheckpoint(pages()));
+  return writer;
 }
 
 const warningsLog: CheckpointLogger = {

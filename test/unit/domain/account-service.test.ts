@@ -27,7 +27,12 @@ describe('AccountService (over the SQLite store)', () => {
     const mail = recordingQueue();
     mailer = mail.mailer;
     published = [];
-    const links = new AccountLinkMail({ store, publicUrl: 'https://school.example', inviteTtlMs: 7 * 86_400_000, resetTtlMs: 3_600_000 });
+    const links = new AccountLinkMail({
+      store,
+      publicUrl: () => 'https://school.example',
+      inviteTtlMs: 7 * 86_400_000,
+      resetTtlMs: 3_600_000,
+    });
     const settings = { pollMs: 60_000, retryBaseMs: 60_000, maxAttempts: 3, maxWaiting: 100 };
     outbox = new OutboxDispatcher(store, mail.queue, createLogger('silent'), clock, 'node-a', settings, (m, at) => links.render(m, at));
     outbox.start();

@@ -114,7 +114,7 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     emails = new EmailNotifications({
       store: f.store,
       tokens,
-      publicUrl: PUBLIC_URL,
+      publicUrl: () => PUBLIC_URL,
       now: f.clock.now,
       outbox: {
         enqueue: async (mail) => {

@@ -27,7 +27,14 @@ function item(n: number): BatchItem {
     orgId: 'org',
     sessionId: 'session',
     mark: { studentId: `s${n}`, deviceId: null, ip: null, userAgent: null, location: null },
-    write: () => ({ kind: 'update', orgId: 'org', id: `r${n}`, expectedVersion: 1, patch: {}, audit: () => ({}) as never }),
+    write: () => ({
+      kind: 'update',
+      orgId: 'org',
+      id: `r${n}`,
+      expectedVersion: 1,
+      patch: {},
+      audit: { actorId: null, action: 'checkin.submit', reason: null, ip: null },
+    }),
   };
 }
 

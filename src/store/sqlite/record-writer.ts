@@ -1,0 +1,239 @@
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import type { RecordWrite, RecordWriteResult } from '../../domain/ports/records.js';
+import type { Store } from '../../domain/ports/store.js';
+import type { CheckpointLogger } from './wal-checkpointer.js';
+import { insertedRecord } from './attendance.js';
+
+// The group commit's transaction on a worker thread (docs/multi-node.md, "Record writer"). The
+// batch's SQLite work (inserts, audit rows, the commit and its WAL write) took about 35-40 % of
+// the main thread under load; here the main thread parses, evaluates and answers the next
+// check-ins while a connection of the worker's own commits the batch.
+
+/** What the worker is started with (workers/record-writer-worker.ts). */
+export interface RecordWriterWorkerData {
+  file: string;
+  /** The worker connection's wal_autocheckpoint: the checkpoint worker's safety net, or SQLite's default. */
+  autocheckpointPages: number;
+}
+
+/** An error crossing the thread boundary: the classes the callers tell apart, rebuilt on this side. */
+export type WireError =
+  | { name: 'StoreConflictError'; key: string }
+  | { name: 'StoreBusyError' }
+  | { name: 'SqliteError'; message: string; code: string }
+  | { name: 'Error'; message: string };
+
+/**
+ * A write's outcome as the worker sends it. A new record (most of a batch) comes back as its id
+ * and roster version only, and is rebuilt here from the write and the batch's time, as the insert
+ * built it (insertedRecord): a third of the bytes to copy, and fewer objects for the main
+ * thread's garbage collector.
+ */
+export type WireWriteResult =
+  { inserted: string; rosterVersion: number } | Exclude<RecordWriteResult, { error: unknown }> | { written: false; error: WireError };
+
+export type ToRecordWriter =
+  /** `at`: the store clock's time of the batch (ms), the records' createdAt/updatedAt. */
+  { type: 'write'; id: number; at: number; writes: readonly RecordWrite[] } | { type: 'autocheckpoint'; pages: number } | { type: 'stop' };
+
+export type FromRecordWriter =
+  { type: 'ready' } | { type: 'written'; id: number; results: WireWriteResult[] } | { type: 'failed'; id: number; error: WireError };
+
+export interface RecordWriterStatus {
+  /**
+   * `worker` while batches are committed on the thread (including while it starts), `inline` once
+   * it died: batches are committed on the main connection, as with SQLITE_WRITER_WORKER=false.
+   */
+  mode: 'worker' | 'inline';
+  /** Batches committed by the worker. */
+  batches: number;
+}
+
+type InlineWrite = (writes: readonly RecordWrite[]) => Promise<RecordWriteResult[]>;
+
+interface Pending {
+  writes: readonly RecordWrite[];
+  at: Date;
+  resolve: (r: RecordWriteResult[]) => void;
+  reject: (err: unknown) => void;
+}
+
+const STOP_TIMEOUT_MS = 5_000;
+/** The worker keeps one batch (at most CHECKIN_BATCH_MAX writes) at a time. */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
+
+/**
+ * Owns the record writer thread of one file store. `writeBatch` posts a batch with its time and
+ * resolves once the worker's transaction committed (same WAL, same synchronous=NORMAL: durable
+ * against a killed process as before). Batches are committed in the order they are posted. If the
+ * thread dies, the batches it had not answered are written again on the main connection (a
+ * write it committed reads back as already there: written once, and its check-in is answered
+ * with the stored record), and so is every later batch; logged at error level, the gauge
+ * `attendance_sqlite_writer_worker_up` drops to 0.
+ */
+export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
+  private readonly worker: Worker;
+  private readonly exited: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  /** Every batch posted and not yet answered (also those rewritten inline after a death): stop() waits for them. */
+  private readonly out = new Set<Promise<unknown>>();
+  private nextId = 1;
+  private mode: RecordWriterStatus['mode'] = 'worker';
+  private batches = 0;
+  private stopping = false;
+
+  constructor(
+    data: RecordWriterWorkerData,
+    private readonly inline: InlineWrite,
+    private readonly log: CheckpointLogger,
+  ) {
+    super();
+    // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
+    this.worker = new Worker(workerFile(), { workerData: data, name: 'record-writer', execArgv: [], resourceLimits: WORKER_HEAP });
+    // Only pending batches keep the process alive (ref'd while one is out).
+    this.worker.unref();
+    this.worker.on('message', (m: FromRecordWriter) => this.onMessage(m));
+    this.worker.on('error', (err) => this.fallBack(err));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        if (!this.stopping || this.pending.size > 0) this.fallBack(new Error(`the record writer worker exited with code ${code}`));
+        resolve();
+      });
+    });
+  }
+
+  status(): RecordWriterStatus {
+    return { mode: this.mode, batches: this.batches };
+  }
+
+  /** The thread, for tests that kill it. */
+  get thread(): Worker {
+    return this.worker;
+  }
+
+  /** Commits the batch on the worker; `at` stamps its records (the store's clock, read by the caller). */
+  writeBatch(writes: readonly RecordWrite[], at: Date): Promise<RecordWriteResult[]> {
+    if (this.mode === 'inline') return this.inline(writes);
+    const id = this.nextId++;
+    const answer = new Promise<RecordWriteResult[]>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { writes, at, resolve, reject });
+      this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes } satisfies ToRecordWriter);
+    });
+    const settled: Promise<unknown> = answer.then(
+      () => this.out.delete(settled),
+      () => this.out.delete(settled),
+    );
+    this.out.add(settled);
+    return answer;
+  }
+
+  /** Follows the checkpoint worker: its safety net while it runs, SQLite's default once it died. */
+  setAutocheckpoint(pages: number): void {
+    if (this.mode === 'worker' && !this.stopping) this.worker.postMessage({ type: 'autocheckpoint', pages } satisfies ToRecordWriter);
+  }
+
+  /** Waits for the batches out, then stops the worker; the store closes its own connection after. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.exited;
+    await Promise.allSettled(this.out);
+    this.stopping = true;
+    if (this.mode === 'inline') return this.exited;
+    this.worker.postMessage({ type: 'stop' } satisfies ToRecordWriter);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS);
+    });
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.log.warn({ timeoutMs: STOP_TIMEOUT_MS }, 'the record writer worker did not stop in time: terminated');
+      await this.worker.terminate();
+    }
+  }
+
+  private onMessage(m: FromRecordWriter): void {
+    if (m.type === 'ready') return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (m.type === 'written') {
+      this.batches += 1;
+      p.resolve(m.results.map((r, i) => fromWireResult(r, p.writes[i]!, p.at)));
+    } else {
+      p.reject(fromWireError(m.error));
+    }
+  }
+
+  private fallBack(err: Error): void {
+    if (this.mode === 'inline') return;
+    this.mode = 'inline';
+    this.log.error(
+      { err, batches: this.pending.size },
+      'the record writer worker died: check-in batches are committed on the main connection (its unanswered batches again)',
+    );
+    this.emit('fallback', err);
+    // Written again in the order they were posted: one committed before the death reads back as
+    // already stored, so nothing is written twice and every check-in has its answer.
+    const unanswered = [...this.pending.values()];
+    this.pending.clear();
+    void unanswered.reduce<Promise<unknown>>(
+      (previous, p) => previous.then(() => this.inline(p.writes).then(p.resolve, p.reject)),
+      Promise.resolve(),
+    );
+  }
+}
+
+/** The record writer of a file SQLite store (SqliteStore.recordWriter), null for any other store. */
+export function recordWriterOf(store: Store): RecordWriter | null {
+  const own = (store as { recordWriter?: unknown }).recordWriter;
+  return store.kind === 'sqlite' && typeof own === 'function' ? (own as () => RecordWriter | null)() : null;
+}
+
+/** What the worker sends for an error: its class survives as a name (StoreConflictError's key, SQLite's code). */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof StoreConflictError) return { name: 'StoreConflictError', key: err.key };
+  if (err instanceof StoreBusyError) return { name: 'StoreBusyError' };
+  if (err instanceof Database.SqliteError) return { name: 'SqliteError', message: err.message, code: err.code };
+  return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
+}
+
+export function toWireResult(r: RecordWriteResult, w: RecordWrite): WireWriteResult {
+  if ('error' in r) return { written: false, error: toWireError(r.error) };
+  if (r.written && w.kind === 'insert') return { inserted: r.record.id, rosterVersion: r.record.rosterVersion };
+  return r;
+}
+
+/** The error a worker's WireError stands for, rebuilt so the store's checks (isBusy, unavailableKind) read it as before. */
+export function fromWireError(e: WireError): Error {
+  switch (e.name) {
+    case 'StoreConflictError':
+      return new StoreConflictError(e.key);
+    case 'StoreBusyError':
+      return new StoreBusyError();
+    case 'SqliteError':
+      return new Database.SqliteError(e.message, e.code);
+    case 'Error':
+      return new Error(e.message);
+  }
+}
+
+function fromWireResult(r: WireWriteResult, w: RecordWrite, at: Date): RecordWriteResult {
+  if ('inserted' in r) {
+    if (w.kind !== 'insert') throw new Error('the record writer answered an update as an insert');
+    return { written: true, before: null, record: insertedRecord(w.orgId, w.input, r.inserted, r.rosterVersion, at) };
+  }
+  return 'error' in r ? { written: false, error: fromWireError(r.error) } : r;
+}
+
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const workers = path.resolve(path.dirname(here), '..', '..', '..', 'workers');
+  return path.extname(here) === '.ts' ? path.join(workers, 'record-writer-worker.dev.mjs') : path.join(workers, 'record-writer-worker.js');
+}

@@ -1,0 +1,8 @@
+// Development entry of the record writer worker, used when the app runs from TypeScript under tsx.
+// Node 20 ignores `--import` preloads in worker threads even though they inherit execArgv,
+// so the TypeScript loader is registered here, inside the thread, before loading the worker.
+// Production runs the compiled dist/workers/record-writer-worker.js directly.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./record-writer-worker.ts');

@@ -1,0 +1,57 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { recordRepository } from '../src/store/sqlite/attendance.js';
+import { SqliteDb } from '../src/store/sqlite/db.js';
+import {
+  toWireError,
+  toWireResult,
+  type FromRecordWriter,
+  type RecordWriterWorkerData,
+  type ToRecordWriter,
+} from '../src/store/sqlite/record-writer.js';
+
+/**
+ * Commits the group commit's batches of one SQLite file on a thread of its own, with a
+ * connection of its own, through the same repository code as the main connection
+ * (src/store/sqlite/attendance.ts writeBatch). src/store/sqlite/record-writer.ts starts and stops
+ * it. Messages are handled one at a time: batches commit in the order they were posted.
+ */
+
+const data = workerData as RecordWriterWorkerData;
+const port = parentPort!;
+// busy_timeout as the main connection's (SqliteDb): a batch waits for a lock held over there.
+const db = new SqliteDb(data.file, { migrate: false });
+db.raw.pragma(`wal_autocheckpoint = ${data.autocheckpointPages}`);
+
+// The batch's time comes with it (the store's clock on the main thread, a fake one in tests).
+let batchAt = new Date(0);
+const records = recordRepository(db, () => batchAt);
+
+function send(message: FromRecordWriter): void {
+  port.postMessage(message);
+}
+
+port.on('message', (message: ToRecordWriter) => {
+  if (!db.raw.open) return; // after stop
+  switch (message.type) {
+    case 'write': {
+      batchAt = new Date(message.at);
+      // writeBatch is synchronous under its promise: the batch has committed (or not) before
+      // the next message is read.
+      records.writeBatch(message.writes).then(
+        (results) => send({ type: 'written', id: message.id, results: results.map((r, i) => toWireResult(r, message.writes[i]!)) }),
+        (err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }),
+      );
+      break;
+    }
+    case 'autocheckpoint':
+      db.raw.pragma(`wal_autocheckpoint = ${message.pages}`);
+      break;
+    case 'stop':
+      // Not SqliteDb.close(): the store's own connection runs the closing checkpoint.
+      db.raw.close();
+      port.close();
+      break;
+  }
+});
+
+send({ type: 'ready' });
