@@ -146,4 +146,35 @@ describe('AccountService (over the SQLite store)', () => {
     expect(await store.refreshTokens.listActiveLogins(org.id, student.id, new Date(now))).to.deep.equal([]);
     expect((await store.users.get(org.id, student.id))!.mustChangePassword).to.equal(false);
   });
+
+  it('two nodes sending one outbox send each invitation once, each with its own working link', async () => {
+    const org = await createOrg(store);
+    const admin = await createUser(store, org.id, 'admin');
+    const students = [];
+    for (let i = 0; i < 20; i++) students.push(await createUser(store, org.id, 'student', { password: null }));
+    // A second node over the same store, with its own mail queue; both are kicked by every pass.
+    const other = recordingQueue();
+    const links = new AccountLinkMail({ store, publicUrl: () => 'https://school.example', inviteTtlMs: 86_400_000, resetTtlMs: 3_600_000 });
+    const settings = { pollMs: 60_000, retryBaseMs: 60_000, maxAttempts: 3, maxWaiting: 100 };
+    const clock = () => new Date(now);
+    const second = new OutboxDispatcher(store, other.queue, createLogger('silent'), clock, 'node-b', settings, (m, at) =>
+      links.render(m, at),
+    );
+    second.start();
+    try {
+      const report = await service.inviteMany(
+        { id: admin.id, orgId: org.id, role: 'admin' },
+        students.map((s) => s.id),
+      );
+      expect(report.queued).to.equal(20);
+      await Promise.all([outbox.pass(), second.pass(), outbox.pass(), second.pass()]);
+      await outbox.stop();
+      await second.stop();
+      const sent = [...mailer.sent, ...other.mailer.sent];
+      expect(sent.map((m) => m.to).sort()).to.deep.equal(students.map((s) => s.email).sort());
+      for (const m of sent) expect(await codeOf(service.setPasswordWithToken(tokenFromMail(m.text), 'new-password'))).to.equal(null);
+    } finally {
+      await second.stop();
+    }
+  });
 });
