@@ -34,7 +34,7 @@ export interface LoginView extends ActiveLogin {
 export interface InvitationReport {
   /** Invitations written to the outbox (sent from there, retried while SMTP refuses). */
   queued: number;
-  /** Ids that got no invitation: unknown in the organisation, or deactivated. */
+  /** Ids that got no invitation: unknown in the organisation, deactivated, or left over when the outbox filled up. */
   skipped: string[];
 }
 
