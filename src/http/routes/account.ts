@@ -40,7 +40,9 @@ const InvitationsBody = z.object({
 
 const InvitationReport = z.object({
   queued: z.number().int().describe("Invitations written to the organisation's email outbox (sent from there, not yet sent)"),
-  skipped: z.array(z.string()).describe('Ids that got none: unknown in the organisation, deactivated, or left over when the outbox filled up'),
+  skipped: z
+    .array(z.string())
+    .describe('Ids that got none: unknown in the organisation, deactivated, or left over when the outbox filled up'),
 });
 
 const LoginSchema = z.object({
