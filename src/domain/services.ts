@@ -31,6 +31,7 @@ import { SubjectService } from './subjects/subject-service.js';
 import { TimetableService } from './timetable/timetable-service.js';
 import { AlertService } from './alerts/alert-service.js';
 import { EmailNotifications } from './notifications/email-notifications.js';
+import { AccountLinkMail } from './accounts/account-link-mail.js';
 import { OutboxDispatcher, type OutboxSettings } from './notifications/outbox-dispatcher.js';
 import { UnsubscribeTokens } from './notifications/unsubscribe-tokens.js';
 import { CsvUserImport } from './users/csv-import.js';
@@ -117,7 +118,7 @@ export interface CreateDomainDeps {
   /** Access tokens (JWT) and password hashes (bcrypt), implemented in src/adapters. */
   tokens: TokenSigner;
   passwords: PasswordHasher;
-  /** Outgoing email (invitations, resets). */
+  /** Outgoing email: the outbox hands every email to it (notifications, invitations, resets). */
   mail: MailQueue;
   /** Face analysis; absent means enrolment answers UNAVAILABLE and selfie policies are refused. */
   face?: FaceEngine;
@@ -178,7 +179,15 @@ export function createDomain(deps: CreateDomainDeps): Domain {
   };
   const users = new UserService({ store, passwords, clock, events });
   const subjects = new SubjectService({ store, clock, events, reopenWindowMs: settings.reopenWindowMs });
-  const outbox = new OutboxDispatcher(store, deps.mail, deps.logger, clock, settings.nodeId, settings.mailOutbox);
+  const links = new AccountLinkMail({
+    store,
+    publicUrl: settings.accounts.publicUrl,
+    inviteTtlMs: settings.accounts.inviteTtlMs,
+    resetTtlMs: settings.accounts.resetTtlMs,
+  });
+  const outbox = new OutboxDispatcher(store, deps.mail, deps.logger, clock, settings.nodeId, settings.mailOutbox, (mail, now) =>
+    links.render(mail, now),
+  );
   const emails = new EmailNotifications({
     store,
     outbox,
@@ -204,12 +213,10 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     accounts: new AccountService({
       store,
       passwords,
-      mail: deps.mail,
+      outbox,
+      links,
       clock,
       events,
-      publicUrl: settings.accounts.publicUrl,
-      inviteTtlMs: settings.accounts.inviteTtlMs,
-      resetTtlMs: settings.accounts.resetTtlMs,
       resetLimiter: deps.limiters.reset,
     }),
     users,

@@ -17,6 +17,15 @@ export const PageQuery = z.object({
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 });
 
+/**
+ * A calendar day 'YYYY-MM-DD' in the organisation's time zone. Years 1900-2999 only: the time
+ * zone database (Intl) has no offsets for the years before, and no school record lies outside.
+ */
+export const CalendarDay = z.iso
+  .date()
+  .refine((day) => day >= '1900-01-01' && day <= '2999-12-31', 'Must be a day between 1900-01-01 and 2999-12-31.')
+  .describe("Calendar day YYYY-MM-DD in the organisation's time zone (1900-01-01 to 2999-12-31)");
+
 export const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** `{ items, total, limit, offset }` of the given item schema. */

@@ -15,6 +15,13 @@ export type NotificationCategory = (typeof NOTIFICATION_CATEGORIES)[number];
 export const EMAIL_CATEGORIES = ['alert', 'digest'] as const;
 export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
 
+/**
+ * Kinds of email in the outbox: the notification categories, plus the account emails
+ * (an invitation, a password reset), whose set-password link is made at each attempt.
+ */
+export const OUTBOX_CATEGORIES = [...EMAIL_CATEGORIES, 'invitation', 'reset'] as const;
+export type OutboxCategory = (typeof OUTBOX_CATEGORIES)[number];
+
 /** Languages of emails; a user's preference picks one, English by default. */
 export const EMAIL_LANGUAGES = ['en', 'fr'] as const;
 export type EmailLanguage = (typeof EMAIL_LANGUAGES)[number];

@@ -69,6 +69,7 @@ export function newOutboxMailEntity(input: NewOutboxMail, now: Date): OutboxMail
   return {
     id: newId(),
     ...input,
+    userId: input.userId ?? null,
     status: 'queued',
     attempts: 0,
     lastError: null,

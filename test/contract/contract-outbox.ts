@@ -74,6 +74,25 @@ export function outboxContract(ctx: ContractContext): void {
       }
     });
 
+    it('keeps the user an invitation or reset is for, through claim and list; other emails name none', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const invitation = { ...mail(org.id, 'invited@example.test'), category: 'invitation' as const, userId: 'user-1', headers: {} };
+      const queued = (await s.outbox.enqueue(invitation, 10))!;
+      expect(queued).to.deep.include({ category: 'invitation', userId: 'user-1' });
+      const plain = (await s.outbox.enqueue(mail(org.id, 'plain@example.test'), 10))!;
+      expect(plain.userId).to.equal(null);
+      const claimed = await s.outbox.claimDue(new Date(Date.now() + 1_000), 'n', new Date(Date.now() + 60_000), 1_000);
+      expect(claimed.find((m) => m.id === queued.id)).to.deep.include({
+        category: 'invitation',
+        userId: 'user-1',
+        to: 'invited@example.test',
+      });
+      const listed = (await s.outbox.list(org.id, page())).items;
+      expect(listed.find((m) => m.id === queued.id)!.userId).to.equal('user-1');
+      expect(listed.find((m) => m.id === plain.id)!.userId).to.equal(null);
+    });
+
     it('each due email goes to one claimer; sent, retried later, or failed for good; an expired claim is taken over', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

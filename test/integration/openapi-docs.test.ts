@@ -1,12 +1,16 @@
 import { expect } from 'chai';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import type { Store } from '../../src/domain/ports/store.js';
+import { ensurePagesBuilt } from '../support/browser.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { cheapPasswordHasher } from '../support/passwords.js';
 
 describe('OpenAPI document and docs page', () => {
   let srv: TestServer;
-  before(async () => {
+  before(async function () {
+    // The docs page names the pages' favicon, served from the built pages.
+    this.timeout(120_000);
+    await ensurePagesBuilt('favicon.svg');
     srv = await startTestServer();
   });
   after(() => srv.cleanup());

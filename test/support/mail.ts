@@ -42,6 +42,8 @@ export interface TestSmtpServer {
   received: ReceivedMail[];
   /** Resolves with the first message to `to` received after `after` messages (wait on events, not time). */
   next(to: string, after?: number): Promise<ReceivedMail>;
+  /** From now on answers every message 451 (true), or accepts them again (false). */
+  refuse(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export interface SmtpServerOptions {
 export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<TestSmtpServer & { refused: number }> {
   const received: ReceivedMail[] = [];
   let toFail = opts.failFirst ?? 0;
+  let refusing = false;
   const state = { refused: 0 };
   let listeners: (() => void)[] = [];
   const server = new SMTPServer({
@@ -65,8 +68,8 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (toFail > 0) {
-          toFail--;
+        if (refusing || toFail > 0) {
+          if (!refusing) toFail--;
           state.refused++;
           callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
           return;
@@ -104,6 +107,9 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
         };
         check();
       });
+    },
+    refuse(on) {
+      refusing = on;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -412,6 +412,7 @@ describe('mongo document mapping and transfer operations', () => {
       id: 'ob',
       orgId: 'o',
       category: 'alert' as never,
+      userId: null,
       to: 'p@b.test',
       subject: 'S',
       text: 't',

@@ -33,11 +33,14 @@ function message(to: string, subject: string, lines: string[], link: string): Ma
   return { to, subject, text, html };
 }
 
+export const invitationSubject = (organisation: string): string => `Your attendance account at ${organisation}`;
+export const resetSubject = (organisation: string): string => `Reset your attendance password at ${organisation}`;
+
 /** The invitation: a link to choose a first password. */
 export function invitationEmail(e: LinkEmail): MailMessage {
   return message(
     e.to,
-    `Your attendance account at ${e.organisation}`,
+    invitationSubject(e.organisation),
     [
       `Hello ${e.name},`,
       `An account was created for you at ${e.organisation}. Open this link to choose your password; ` +
@@ -51,7 +54,7 @@ export function invitationEmail(e: LinkEmail): MailMessage {
 export function resetEmail(e: LinkEmail): MailMessage {
   return message(
     e.to,
-    `Reset your attendance password at ${e.organisation}`,
+    resetSubject(e.organisation),
     [
       `Hello ${e.name},`,
       `Someone asked to reset the password of your account at ${e.organisation}. Open this link to choose a new one; ` +

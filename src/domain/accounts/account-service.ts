@@ -1,29 +1,27 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { passwordProblem, type PasswordHasher } from './passwords.js';
-import type { AccountTokenPurpose, ActiveLogin } from '../ports/accounts.js';
+import type { ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
-import type { Role } from '../../shared/events.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import { normaliseEmail } from '../users/public-user.js';
-import { invitationEmail, resetEmail } from './account-emails.js';
-import type { MailQueue } from './mail-queue.js';
+import type { EmailOutbox } from '../notifications/email-notifications.js';
+import { hashAccountToken, type AccountLinkMail } from './account-link-mail.js';
+
+export { hashAccountToken };
 
 export interface AccountServiceDeps {
   store: Store;
   passwords: PasswordHasher;
-  mail: MailQueue;
+  /** Invitations and resets are queued there (retried; their link is made at each attempt). */
+  outbox: EmailOutbox;
+  links: AccountLinkMail;
   clock: () => Date;
   /** Ended logins are announced so their sockets are cut on every node. */
   events: EventPublisher;
-  /** Links in emails start with it (PUBLIC_URL, else this node's address once listening). */
-  publicUrl: () => string;
-  inviteTtlMs: number;
-  resetTtlMs: number;
   /** Reset emails per email address; spent means no email, with the same answer. */
   resetLimiter: RateLimiter;
 }
@@ -34,17 +32,10 @@ export interface LoginView extends ActiveLogin {
 }
 
 export interface InvitationReport {
+  /** Invitations written to the outbox (sent from there, retried while SMTP refuses). */
   queued: number;
-  /** Ids that got no invitation: unknown in the organisation, or deactivated. */
+  /** Ids that got no invitation: unknown in the organisation, deactivated, or left over when the outbox filled up. */
   skipped: string[];
-}
-
-/** Where each role logs in. */
-const LOGIN_PAGE: Record<Role, string> = { student: 'student.html', teacher: 'teacher.html', admin: 'admin.html' };
-
-/** SHA-256 of a one-time token; only this is stored. */
-export function hashAccountToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 /**
@@ -55,59 +46,57 @@ export function hashAccountToken(token: string): string {
 export class AccountService {
   constructor(private readonly deps: AccountServiceDeps) {}
 
-  /** Emails the user a set-password link; older unused links of the user stop working. */
+  /** Emails the user a set-password link; older unused links of the user stop working once it is sent. */
   async invite(actor: Actor, userId: string): Promise<InvitationReport> {
     const report = await this.inviteMany(actor, [userId]);
     if (report.queued === 0) throw new AppError('NOT_FOUND', 'No active user with this id.');
     return report;
   }
 
-  /** Invites several users (e.g. a whole CSV import); emails are queued, not sent inline. */
+  /**
+   * Invites several users (e.g. a whole CSV import): each invitation is written to the outbox,
+   * whose dispatcher makes its link when it sends it (and again at each retry, voiding the
+   * user's earlier unused links). BUSY when the organisation's outbox has no room left.
+   */
   async inviteMany(actor: Actor, userIds: string[]): Promise<InvitationReport> {
     requireRole(actor, 'admin');
     const ids = [...new Set(userIds)];
     const found = await this.deps.store.users.getMany(actor.orgId, ids);
     const users = found.filter((u) => u.active);
-    if (users.length > this.deps.mail.room()) {
-      throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
-    }
     const org = await this.organisation(actor.orgId);
     const now = this.deps.clock();
+    const invited = new Set<string>();
     for (const user of users) {
-      await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
-      const { link, expiresAt } = await this.issue(user, 'invite', now);
-      this.deps.mail.enqueue(
-        invitationEmail({ to: user.email, name: user.name, organisation: org.name, timezone: org.timezone, link, expiresAt }),
-      );
+      if (!(await this.deps.outbox.enqueue(this.deps.links.row(user, 'invitation', org.name)))) {
+        if (invited.size === 0)
+          throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
+        break;
+      }
+      invited.add(user.id);
       await audit(this.deps.store, actor, now, {
         entityType: 'user',
         entityId: user.id,
         action: 'user.invite',
         from: null,
-        to: { expiresAt },
+        to: null,
       });
     }
-    const invited = new Set(users.map((u) => u.id));
-    return { queued: users.length, skipped: ids.filter((id) => !invited.has(id)) };
+    return { queued: invited.size, skipped: ids.filter((id) => !invited.has(id)) };
   }
 
   /**
    * Forgot-password. Returns nothing whatever happened, so the caller's answer cannot tell
-   * whether the email exists, has several accounts or hit its limit.
+   * whether the email exists, has several accounts or hit its limit. The reset email goes
+   * through the outbox, its link made when it is sent.
    */
   async requestReset(input: { email: string; organisation?: string | undefined }): Promise<void> {
     const email = normaliseEmail(input.email);
     const limit = await this.deps.resetLimiter.consume(email);
     if (!limit.allowed) return;
     const users = (await this.candidates(email, input.organisation)).filter((u) => u.active);
-    if (users.length > this.deps.mail.room()) return;
-    const now = this.deps.clock();
     for (const user of users) {
-      const { link, expiresAt } = await this.issue(user, 'reset', now);
       const org = await this.organisation(user.orgId);
-      this.deps.mail.enqueue(
-        resetEmail({ to: user.email, name: user.name, organisation: org.name, timezone: org.timezone, link, expiresAt }),
-      );
+      await this.deps.outbox.enqueue(this.deps.links.row(user, 'reset', org.name));
     }
   }
 
@@ -174,24 +163,6 @@ export class AccountService {
     this.deps.events.publish({ type: 'login.revoked', orgId: actor.orgId, sid });
   }
 
-  private async issue(user: User, purpose: AccountTokenPurpose, now: Date): Promise<{ link: string; expiresAt: Date }> {
-    const token = randomBytes(32).toString('base64url');
-    const ttl = purpose === 'invite' ? this.deps.inviteTtlMs : this.deps.resetTtlMs;
-    const expiresAt = new Date(now.getTime() + ttl);
-    await this.deps.store.accountTokens.create({
-      orgId: user.orgId,
-      userId: user.id,
-      purpose,
-      tokenHash: hashAccountToken(token),
-      expiresAt,
-      createdAt: now,
-    });
-    // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
-    // `back` is the page the user logs in on afterwards: the student page refuses staff.
-    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
-    return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, expiresAt };
-  }
-
   /**
    * Ends the user's logins but `keep`: each announced (its sockets are cut), then a sweep of
    * any login that started meanwhile, so none survives a new password.
@@ -213,9 +184,9 @@ export class AccountService {
     return user ? [user] : [];
   }
 
-  private async organisation(orgId: string): Promise<{ name: string; timezone: string }> {
+  private async organisation(orgId: string): Promise<{ name: string }> {
     const org = await this.deps.store.organisations.get(orgId);
-    return { name: org?.name ?? 'your school', timezone: org?.timezone ?? 'UTC' };
+    return { name: org?.name ?? 'your school' };
   }
 
   private async hashChecked(password: string, field: string): Promise<string> {

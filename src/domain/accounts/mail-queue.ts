@@ -8,11 +8,11 @@ export interface MailQueueOptions {
 }
 
 /**
- * A bounded queue in front of the mailer, so an import of 800 invitations answers at once
- * and the SMTP server sees a few connections, not 800. It is per process on purpose: it
- * bounds this node's memory and connections. A message that fails is reported through
- * `onFailure` (logged by the caller), never dropped silently; what is still queued when the
- * process dies is lost, and the admin can send the invitations again.
+ * A bounded queue in front of the mailer, so the SMTP server sees a few connections however
+ * many emails the stored outbox has due. It is per process on purpose: it bounds this node's
+ * memory and connections. The outbox hands it what it claimed and is told each outcome (a
+ * message of a process that dies is in the store, claimed, and taken over later); a message
+ * queued without `done` that fails is reported through `onFailure`, never dropped silently.
  */
 /** Told how one message ended: null once the mailer accepted it, the error otherwise. */
 export type MailOutcome = (err: unknown) => void;

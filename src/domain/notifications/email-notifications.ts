@@ -20,9 +20,9 @@ export interface EmailOutbox {
 }
 
 /** An outbox email as its admins see it: no body, no claim. */
-export type OutboxRow = Omit<OutboxMail, 'text' | 'html' | 'headers' | 'claimedBy' | 'claimUntil'>;
+export type OutboxRow = Omit<OutboxMail, 'text' | 'html' | 'headers' | 'userId' | 'claimedBy' | 'claimUntil'>;
 
-const outboxRow = ({ text: _t, html: _h, headers: _hd, claimedBy: _c, claimUntil: _u, ...row }: OutboxMail): OutboxRow => row;
+const outboxRow = ({ text: _t, html: _h, headers: _hd, userId: _id, claimedBy: _c, claimUntil: _u, ...row }: OutboxMail): OutboxRow => row;
 
 export interface EmailPreferencesView {
   language: EmailLanguage;

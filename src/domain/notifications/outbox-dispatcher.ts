@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { MailQueue } from '../accounts/mail-queue.js';
+import type { MailMessage } from '../accounts/mailer.js';
 import { Periodic } from '../jobs/periodic.js';
 import type { OutboxMail } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
@@ -14,6 +15,16 @@ export interface OutboxSettings {
   /** Emails an organisation may have queued or sending; beyond, new ones are refused (and logged). */
   maxWaiting: number;
 }
+
+/**
+ * Makes the message of a claimed email whose body is not stored (an invitation or reset, whose
+ * link is made at each attempt); null for an email sent as stored. Throwing fails the attempt
+ * (retried), or, with `permanent` set on the error, fails the email for good.
+ */
+export type OutboxRender = (mail: OutboxMail, now: Date) => Promise<MailMessage | null>;
+
+/** A render error that no retry can mend (the recipient is gone). */
+export class PermanentSendError extends Error {}
 
 /** A claimed email another node may take over after this long (its sender died). */
 const CLAIM_MS = 5 * 60_000;
@@ -48,6 +59,7 @@ export class OutboxDispatcher {
     private readonly now: () => Date,
     private readonly owner: string,
     private readonly settings: OutboxSettings,
+    private readonly render: OutboxRender = () => Promise.resolve(null),
   ) {
     this.polls = new Periodic(
       settings.pollMs,
@@ -112,9 +124,16 @@ export class OutboxDispatcher {
     const now = this.now();
     const claimed = await this.store.outbox.claimDue(now, this.owner, new Date(now.getTime() + CLAIM_MS), room);
     for (const mail of claimed) {
-      const { to, subject, text, html, headers } = mail;
-      const queued = this.mail.enqueue({ to, subject, text, html, headers }, (err) => this.track(this.settle(mail, err)));
-      // The queue filled up meanwhile (invitations): left claimed, it is taken up again once the claim expires.
+      let message: MailMessage;
+      try {
+        const { to, subject, text, html, headers } = mail;
+        message = (await this.render(mail, now)) ?? { to, subject, text, html, headers };
+      } catch (err) {
+        await this.settle(mail, err);
+        continue;
+      }
+      const queued = this.mail.enqueue(message, (err) => this.track(this.settle(mail, err)));
+      // The queue filled up meanwhile: left claimed, it is taken up again once the claim expires.
       if (!queued) this.logger.warn({ id: mail.id }, 'mail queue full; outbox email left for a later pass');
     }
     return claimed.length;
@@ -134,7 +153,7 @@ export class OutboxDispatcher {
       return;
     }
     const attempts = mail.attempts + 1;
-    const next = retryAt(now, attempts, this.settings);
+    const next = err instanceof PermanentSendError ? null : retryAt(now, attempts, this.settings);
     const reason = err instanceof Error ? err.message.slice(0, 500) : 'send failed';
     this.logger.warn({ id: mail.id, attempts, retryAt: next, err }, next ? 'email not sent; will retry' : 'email not sent; giving up');
     await this.store.outbox.markFailed(mail.id, this.owner, reason, next);

@@ -3,7 +3,7 @@
  * The conventions of every port are in ./store.ts.
  */
 
-import type { EmailCategory } from '../../shared/alerts.js';
+import type { OutboxCategory } from '../../shared/alerts.js';
 import type { OrgCount, Page, PageQuery } from './common.js';
 
 export const OUTBOX_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
@@ -13,7 +13,12 @@ export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 export interface OutboxMail {
   id: string;
   orgId: string;
-  category: EmailCategory;
+  category: OutboxCategory;
+  /**
+   * The user an invitation or reset is for (its link is made for them at each attempt, so
+   * no usable link is ever stored); null for the other categories.
+   */
+  userId: string | null;
   to: string;
   subject: string;
   text: string;
@@ -30,7 +35,8 @@ export interface OutboxMail {
   sentAt: Date | null;
 }
 
-export type NewOutboxMail = Pick<OutboxMail, 'orgId' | 'category' | 'to' | 'subject' | 'text' | 'html' | 'headers'>;
+export type NewOutboxMail = Pick<OutboxMail, 'orgId' | 'category' | 'to' | 'subject' | 'text' | 'html' | 'headers'> &
+  Partial<Pick<OutboxMail, 'userId'>>;
 
 export interface OutboxFilter extends PageQuery {
   status?: OutboxStatus;

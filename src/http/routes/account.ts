@@ -39,8 +39,10 @@ const InvitationsBody = z.object({
 });
 
 const InvitationReport = z.object({
-  queued: z.number().int().describe('Invitations queued for sending'),
-  skipped: z.array(z.string()).describe('Ids that got none: unknown in the organisation, or deactivated'),
+  queued: z.number().int().describe("Invitations written to the organisation's email outbox (sent from there, not yet sent)"),
+  skipped: z
+    .array(z.string())
+    .describe('Ids that got none: unknown in the organisation, deactivated, or left over when the outbox filled up'),
 });
 
 const LoginSchema = z.object({
@@ -97,7 +99,8 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'post',
     path: '/users/:id/invite',
     summary: 'Email a user an invitation to choose a password',
-    description: 'Earlier unused links of the user stop working. The link works once, for INVITE_TTL_S.',
+    description:
+      "Queued in the organisation's email outbox (retried while SMTP refuses). The link is made when the email is sent, works once for INVITE_TTL_S from then, and voids the user's earlier unused links. BUSY when the outbox is full.",
     tags: ['users'],
     access: ADMIN,
     params: IdParams,
@@ -111,7 +114,7 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     path: '/users/invitations',
     cost: 'heavy',
     summary: 'Invite many users at once (e.g. the ids of a CSV import)',
-    description: `At most ${INVITATIONS_MAX} ids; emails are queued and sent in the background. BUSY when the mail queue has no room.`,
+    description: `At most ${INVITATIONS_MAX} ids; each invitation is queued in the organisation's email outbox and sent from there, retried while SMTP refuses. BUSY when the outbox has room for none; ids not queued are in skipped.`,
     tags: ['users'],
     access: ADMIN,
     body: InvitationsBody,

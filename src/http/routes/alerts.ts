@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OUTBOX_STATUSES } from '../../domain/ports/outbox.js';
-import { ALERT_RULE_KINDS, EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES } from '../../shared/alerts.js';
+import { ALERT_RULE_KINDS, EMAIL_CATEGORIES, EMAIL_LANGUAGES, NOTIFICATION_CATEGORIES, OUTBOX_CATEGORIES } from '../../shared/alerts.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { unsubscribeErrorPage, unsubscribePage, unsubscribePageHeaders } from '../unsubscribe-page.js';
@@ -90,7 +90,7 @@ const OutboxRowSchema = z
   .object({
     id: z.string(),
     orgId: z.string(),
-    category: z.enum(EMAIL_CATEGORIES),
+    category: z.enum(OUTBOX_CATEGORIES),
     to: z.string(),
     subject: z.string(),
     status: z.enum(OUTBOX_STATUSES),
@@ -100,7 +100,7 @@ const OutboxRowSchema = z
     createdAt: z.date(),
     sentAt: z.date().nullable(),
   })
-  .describe('A notification email of the outbox (without its body)');
+  .describe('An email of the outbox (without its body): a notification, an invitation or a password reset');
 
 const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
 

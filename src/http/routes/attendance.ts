@@ -12,9 +12,8 @@ import {
   VERIFICATION_STATES,
 } from '../../shared/events.js';
 import { PolicyViewSchema } from '../../shared/policy.js';
-import { IdParams, PageQuery, pageOf } from '../schemas.js';
+import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
-const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
 const Iso = z.string().describe('ISO 8601 time');
 
 export const SessionViewSchema = z

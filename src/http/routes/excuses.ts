@@ -5,9 +5,7 @@ import { MAX_EXCUSE_DAYS } from '../../domain/excuses/excuse-service.js';
 import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/ports/excuses.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams, PageQuery, pageOf } from '../schemas.js';
-
-const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
+import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
 const CategorySchema = z
   .object({

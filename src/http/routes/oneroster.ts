@@ -5,7 +5,7 @@ import { ROW_ACTIONS } from '../../domain/oneroster/oneroster-import.js';
 import { toCsvStream } from '../csv.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { BooleanQuery } from '../schemas.js';
+import { BooleanQuery, CalendarDay as Day } from '../schemas.js';
 
 const CsvText = z.string().max(20_000_000);
 const BundleBody = z
@@ -37,7 +37,6 @@ const ReportSchema = z.object({
     }),
   ),
 });
-const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
 const ExportQuery = z.object({
   from: Day.describe('First day of the sessions exported'),
   to: Day.describe('Last day of the sessions exported'),

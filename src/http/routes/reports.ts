@@ -12,9 +12,8 @@ import { RECORD_STATES, SESSION_STATES, STAFF_ROLES as STAFF } from '../../share
 import { toCsv } from '../csv.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams, PageQuery, pageOf } from '../schemas.js';
+import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
-const Day = z.iso.date().describe('Calendar day YYYY-MM-DD in the organisation time zone');
 const RangeQuery = z.object({
   from: Day.optional().describe('First day counted; absent: no lower bound'),
   to: Day.optional().describe('Last day counted; absent: no upper bound'),

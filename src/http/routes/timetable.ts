@@ -6,11 +6,10 @@ import { TIMETABLE_OPEN_MODES, type TeacherSettings } from '../../domain/ports/t
 import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams } from '../schemas.js';
+import { IdParams, CalendarDay as Day } from '../schemas.js';
 import { AllowedIpRangesSchema, LocationSchema } from '../../domain/subjects/subject-input.js';
 import { SessionViewSchema } from './attendance.js';
 
-const Day = z.iso.date().describe("A calendar day 'YYYY-MM-DD' in the organisation's time zone");
 const Time = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/)

@@ -1,6 +1,6 @@
 import { Schema } from 'mongoose';
 import { OUTBOX_STATUSES, type OutboxMail } from '../../domain/ports/outbox.js';
-import { EMAIL_CATEGORIES } from '../../shared/alerts.js';
+import { OUTBOX_CATEGORIES } from '../../shared/alerts.js';
 import { base, type Doc, id, nullableDate, nullableString, requiredString } from './common-schemas.js';
 
 // The email outbox; the conventions of common-schemas.ts.
@@ -11,7 +11,8 @@ export const outboxSchema = new Schema<OutboxDoc>(
   {
     _id: id,
     orgId: requiredString,
-    category: { type: String, required: true, enum: EMAIL_CATEGORIES },
+    category: { type: String, required: true, enum: OUTBOX_CATEGORIES },
+    userId: nullableString,
     to: requiredString,
     subject: requiredString,
     text: requiredString,

@@ -12,6 +12,7 @@ const toMail = (d: OutboxDoc): OutboxMail => ({
   id: d._id,
   orgId: d.orgId,
   category: d.category,
+  userId: d.userId ?? null,
   to: d.to,
   subject: d.subject,
   text: d.text,

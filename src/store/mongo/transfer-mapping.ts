@@ -155,6 +155,7 @@ export const outbox: Pair<'outbox'> = {
     id: d._id,
     orgId: d.orgId,
     category: d.category,
+    userId: orNull(d.userId),
     to: d.to,
     subject: d.subject,
     text: d.text,

@@ -563,6 +563,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_org_teacher ON sessions (org_id, teacher_id, status);
     `,
   },
+  {
+    version: 23,
+    name: 'outbox emails for a user (invitations and resets)',
+    // The user an account email is for: its set-password link is made at each attempt, never stored.
+    sql: `
+      ALTER TABLE outbox ADD COLUMN user_id TEXT;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */

@@ -1,6 +1,6 @@
 import { countByOrg } from './identity.js';
 import { newOutboxMailEntity } from '../new-entities.js';
-import type { EmailCategory, EmailLanguage } from '../../shared/alerts.js';
+import type { EmailCategory, EmailLanguage, OutboxCategory } from '../../shared/alerts.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
 import type { SqliteDb } from './db.js';
@@ -11,6 +11,7 @@ interface OutboxRow {
   id: string;
   org_id: string;
   category: string;
+  user_id: string | null;
   recipient: string;
   subject: string;
   text: string;
@@ -31,7 +32,8 @@ const date = (ms: number | null): Date | null => (ms === null ? null : new Date(
 const fromRow = (r: OutboxRow): OutboxMail => ({
   id: r.id,
   orgId: r.org_id,
-  category: r.category as EmailCategory,
+  category: r.category as OutboxCategory,
+  userId: r.user_id,
   to: r.recipient,
   subject: r.subject,
   text: r.text,
@@ -64,13 +66,14 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
           .get(input.orgId)!.n;
         if (waiting >= maxWaiting) return null;
         db.stmt(
-          `INSERT INTO outbox (id, org_id, category, recipient, subject, text, html, headers, status, attempts, last_error,
+          `INSERT INTO outbox (id, org_id, category, user_id, recipient, subject, text, html, headers, status, attempts, last_error,
              next_attempt_at, claimed_by, claim_until, created_at, sent_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, NULL, ?, NULL, NULL, ?, NULL)`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, NULL, ?, NULL, NULL, ?, NULL)`,
         ).run(
           mail.id,
           mail.orgId,
           mail.category,
+          mail.userId,
           mail.to,
           mail.subject,
           mail.text,

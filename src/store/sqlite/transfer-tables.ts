@@ -187,6 +187,7 @@ export const LATER_TABLES: { [C in Exclude<CollectionName, keyof typeof CORE_TAB
     id: v('id'),
     orgId: v('org_id'),
     category: v('category'),
+    userId: v('user_id'),
     to: v('recipient'),
     subject: v('subject'),
     text: v('text'),

@@ -23,7 +23,7 @@ interface OutboxRow {
 const PAGE = 50;
 let offset = 0;
 
-const CATEGORY_TEXT: Record<string, string> = { alert: 'Alert', digest: 'Digest' };
+const CATEGORY_TEXT: Record<string, string> = { alert: 'Alert', digest: 'Digest', invitation: 'Invitation', reset: 'Password reset' };
 
 function statusText(m: OutboxRow): string {
   if (m.status === 'sent') return `Sent ${dateTime(m.sentAt)}`;

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
+import { AccountLinkMail } from '../../../src/domain/accounts/account-link-mail.js';
+import { OutboxDispatcher } from '../../../src/domain/notifications/outbox-dispatcher.js';
+import { createLogger } from '../../../src/logger.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
 import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js';
@@ -15,26 +18,38 @@ describe('AccountService (over the SQLite store)', () => {
   let service: AccountService;
   let published: DomainEvent[];
   let now: number;
+  let outbox: OutboxDispatcher;
 
   beforeEach(async () => {
-    store = await createSqliteStore({ path: ':memory:' });
+    now = Date.UTC(2026, 0, 5, 9);
+    const clock = () => new Date(now);
+    store = await createSqliteStore({ path: ':memory:', now: clock });
     const mail = recordingQueue();
     mailer = mail.mailer;
     published = [];
-    now = Date.UTC(2026, 0, 5, 9);
-    service = new AccountService({
+    const links = new AccountLinkMail({
       store,
-      passwords: cheapPasswordHasher(),
-      mail: mail.queue,
-      clock: () => new Date(now),
-      events: { publish: (e) => published.push(e) },
       publicUrl: () => 'https://school.example',
       inviteTtlMs: 7 * 86_400_000,
       resetTtlMs: 3_600_000,
+    });
+    const settings = { pollMs: 60_000, retryBaseMs: 60_000, maxAttempts: 3, maxWaiting: 100 };
+    outbox = new OutboxDispatcher(store, mail.queue, createLogger('silent'), clock, 'node-a', settings, (m, at) => links.render(m, at));
+    outbox.start();
+    service = new AccountService({
+      store,
+      passwords: cheapPasswordHasher(),
+      outbox,
+      links,
+      clock,
+      events: { publish: (e) => published.push(e) },
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'reset-test' }),
     });
   });
-  afterEach(() => store.close());
+  afterEach(async () => {
+    await outbox.stop();
+    await store.close();
+  });
 
   const codeOf = async (p: Promise<unknown>) => {
     try {
@@ -66,22 +81,29 @@ describe('AccountService (over the SQLite store)', () => {
     await service.invite({ id: admin.id, orgId: org.id, role: 'admin' }, student.id);
     await service.requestReset({ email: student.email });
     await mailer.waitFor(2);
-    expect(mailer.sent[0]!.text).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
-    expect(mailer.sent[1]!.text).to.contain('until Mon, 5 Jan 2026, 11:00 CET.');
-    expect(mailer.sent[0]!.html).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
+    const invitation = mailer.sent.find((m) => m.subject.startsWith('Your attendance account'))!;
+    const reset = mailer.sent.find((m) => m.subject.startsWith('Reset your'))!;
+    expect(invitation.text).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
+    expect(reset.text).to.contain('until Mon, 5 Jan 2026, 11:00 CET.');
+    expect(invitation.html).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
   });
 
   it("names in each link the login page of the user's role, since the student page refuses staff", async () => {
     const org = await createOrg(store);
     const admin = await createUser(store, org.id, 'admin');
     const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
+    const order: string[] = [];
     for (const role of ['student', 'teacher', 'admin'] as const) {
       const user = await createUser(store, org.id, role, { password: null });
+      order.push(user.email);
       await service.invite(actor, user.id);
     }
+    await mailer.waitFor(3);
     await service.requestReset({ email: admin.email });
     await mailer.waitFor(4);
-    const links = mailer.sent.map((m) => /https:\/\/\S+/.exec(m.text)?.[0]);
+    // The outbox sends in its own order: read each invitation by its recipient.
+    const sent = [...order.map((to) => mailer.sent.find((m) => m.to === to)!), mailer.sent[3]!];
+    const links = sent.map((m) => /https:\/\/\S+/.exec(m.text)?.[0]);
     expect(links[0]).to.match(/^https:\/\/school\.example\/reset\.html#token=[\w-]{43}&invite=1&back=student\.html$/);
     expect(links[1]).to.match(/&invite=1&back=teacher\.html$/);
     expect(links[2]).to.match(/&invite=1&back=admin\.html$/);
@@ -123,5 +145,36 @@ describe('AccountService (over the SQLite store)', () => {
     expect(published.map((e) => (e.type === 'login.revoked' ? e.sid : null)).sort()).to.deep.equal(['f1', 'f2']);
     expect(await store.refreshTokens.listActiveLogins(org.id, student.id, new Date(now))).to.deep.equal([]);
     expect((await store.users.get(org.id, student.id))!.mustChangePassword).to.equal(false);
+  });
+
+  it('two nodes sending one outbox send each invitation once, each with its own working link', async () => {
+    const org = await createOrg(store);
+    const admin = await createUser(store, org.id, 'admin');
+    const students = [];
+    for (let i = 0; i < 20; i++) students.push(await createUser(store, org.id, 'student', { password: null }));
+    // A second node over the same store, with its own mail queue; both are kicked by every pass.
+    const other = recordingQueue();
+    const links = new AccountLinkMail({ store, publicUrl: () => 'https://school.example', inviteTtlMs: 86_400_000, resetTtlMs: 3_600_000 });
+    const settings = { pollMs: 60_000, retryBaseMs: 60_000, maxAttempts: 3, maxWaiting: 100 };
+    const clock = () => new Date(now);
+    const second = new OutboxDispatcher(store, other.queue, createLogger('silent'), clock, 'node-b', settings, (m, at) =>
+      links.render(m, at),
+    );
+    second.start();
+    try {
+      const report = await service.inviteMany(
+        { id: admin.id, orgId: org.id, role: 'admin' },
+        students.map((s) => s.id),
+      );
+      expect(report.queued).to.equal(20);
+      await Promise.all([outbox.pass(), second.pass(), outbox.pass(), second.pass()]);
+      await outbox.stop();
+      await second.stop();
+      const sent = [...mailer.sent, ...other.mailer.sent];
+      expect(sent.map((m) => m.to).sort()).to.deep.equal(students.map((s) => s.email).sort());
+      for (const m of sent) expect(await codeOf(service.setPasswordWithToken(tokenFromMail(m.text), 'new-password'))).to.equal(null);
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -1,0 +1,95 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Role } from '../../shared/events.js';
+import type { AccountTokenPurpose } from '../ports/accounts.js';
+import type { NewOutboxMail, OutboxMail } from '../ports/outbox.js';
+import type { Store } from '../ports/store.js';
+import type { User } from '../ports/users.js';
+import { invitationEmail, invitationSubject, resetEmail, resetSubject } from './account-emails.js';
+import type { MailMessage } from './mailer.js';
+import { PermanentSendError } from '../notifications/outbox-dispatcher.js';
+
+/** Where each role logs in. */
+const LOGIN_PAGE: Record<Role, string> = { student: 'student.html', teacher: 'teacher.html', admin: 'admin.html' };
+
+/** SHA-256 of a one-time token; only this is stored. */
+export function hashAccountToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface AccountLinkMailDeps {
+  store: Store;
+  /** Links in emails start with it (PUBLIC_URL, else this node's address once listening). */
+  publicUrl: () => string;
+  inviteTtlMs: number;
+  resetTtlMs: number;
+}
+
+const PURPOSE = { invitation: 'invite', reset: 'reset' } as const satisfies Record<string, AccountTokenPurpose>;
+
+/** Whether an outbox email is an account email, whose link `AccountLinkMail.render` makes. */
+export function isAccountEmail(
+  mail: Pick<OutboxMail, 'category'>,
+): mail is Pick<OutboxMail, 'category'> & { category: keyof typeof PURPOSE } {
+  return mail.category in PURPOSE;
+}
+
+/**
+ * Invitations and password resets as outbox emails. The stored row names the user and holds no
+ * link: `render` makes a fresh token at each attempt (storing only its SHA-256, voiding the user's
+ * earlier unused links), so a retry sends a working link and the outbox never holds a secret.
+ */
+export class AccountLinkMail {
+  constructor(private readonly deps: AccountLinkMailDeps) {}
+
+  /** The outbox row of an invitation or reset to `user`: the subject and recipient, no link. */
+  row(user: User, kind: keyof typeof PURPOSE, organisation: string): NewOutboxMail {
+    const note = `${kind === 'invitation' ? 'Invitation' : 'Password reset'} for ${user.name}; its one-time link is made when it is sent.`;
+    const subject = kind === 'invitation' ? invitationSubject(organisation) : resetSubject(organisation);
+    return { orgId: user.orgId, category: kind, userId: user.id, to: user.email, subject, text: note, html: note, headers: {} };
+  }
+
+  /**
+   * The email to send for a claimed invitation or reset, with a new link valid from `now`; null for
+   * any other email (sent as stored).
+   * Throws PermanentSendError (the email fails for good) when its user no longer exists or is deactivated.
+   */
+  async render(mail: OutboxMail, now: Date): Promise<MailMessage | null> {
+    if (!isAccountEmail(mail)) return null;
+    if (mail.userId === null) throw new PermanentSendError('The email names no user.');
+    const { store } = this.deps;
+    const user = await store.users.get(mail.orgId, mail.userId);
+    if (!user || !user.active) throw new PermanentSendError('The user is no longer active; no link was sent.');
+    const org = await store.organisations.get(user.orgId);
+    const purpose = PURPOSE[mail.category];
+    // A link of an earlier attempt may have reached nobody, or reached someone: either way only the newest works.
+    await store.accountTokens.voidForUser(user.orgId, user.id, now);
+    const { link, expiresAt } = await this.issue(user, purpose, now);
+    const e = {
+      to: user.email,
+      name: user.name,
+      organisation: org?.name ?? 'your school',
+      timezone: org?.timezone ?? 'UTC',
+      link,
+      expiresAt,
+    };
+    return purpose === 'invite' ? invitationEmail(e) : resetEmail(e);
+  }
+
+  private async issue(user: User, purpose: AccountTokenPurpose, now: Date): Promise<{ link: string; expiresAt: Date }> {
+    const token = randomBytes(32).toString('base64url');
+    const ttl = purpose === 'invite' ? this.deps.inviteTtlMs : this.deps.resetTtlMs;
+    const expiresAt = new Date(now.getTime() + ttl);
+    await this.deps.store.accountTokens.create({
+      orgId: user.orgId,
+      userId: user.id,
+      purpose,
+      tokenHash: hashAccountToken(token),
+      expiresAt,
+      createdAt: now,
+    });
+    // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
+    // `back` is the page the user logs in on afterwards: the student page refuses staff.
+    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
+    return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, expiresAt };
+  }
+}

@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Store } from '../../src/domain/ports/store.js';
+import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
+import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
+import { waitFor } from '../support/sockets.js';
+import { dumpMongoDatabase, dumpSqliteFile } from '../support/store-dump.js';
+
+// Invitations and resets through the stored outbox while the school's SMTP server refuses (451):
+// they wait in the outbox with the server's answer, and the retry once it accepts sends each a
+// link that works. The stored rows name the user and never hold a usable link.
+
+interface Row {
+  id: string;
+  category: string;
+  to: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+}
+
+const ENV = {
+  PUBLIC_URL: 'https://attendance.school.example',
+  MAIL_RETRY_BASE_MS: '200',
+  MAIL_OUTBOX_POLL_MS: '100',
+  MAIL_MAX_ATTEMPTS: '20',
+};
+
+function suite(
+  kind: string,
+  storage: () => { open: () => Promise<Store>; dump: () => Promise<string>; cleanup: () => Promise<void> },
+): void {
+  describe(`invitations and resets survive an SMTP outage (${kind})`, function () {
+    this.timeout(30_000);
+    let smtp: TestSmtpServer;
+    let srv: TestServer;
+    let store: ReturnType<typeof storage>;
+
+    beforeEach(async () => {
+      store = storage();
+      smtp = await startSmtpServer();
+      srv = await startTestServer({ ...ENV, SMTP_URL: smtp.url }, { openStore: store.open });
+    });
+    afterEach(async () => {
+      await srv?.cleanup();
+      await smtp?.close();
+      await store?.cleanup();
+    });
+
+    it('retries the refused emails, then delivers each with a working link; no stored row holds one', async () => {
+      const org = await createOrg(srv.store);
+      const admin = await createUser(srv.store, org.id, 'admin');
+      const token = (await srv.login(admin.email, PASSWORD)).accessToken;
+      const students = [];
+      for (let i = 0; i < 3; i++) students.push(await createUser(srv.store, org.id, 'student', { password: null }));
+      const forgetful = await createUser(srv.store, org.id, 'teacher');
+      const outbox = async () => (await srv.request('GET', '/api/v1/outbox?limit=50', { token })).body.items as Row[];
+
+      smtp.refuse(true);
+      const res = await srv.request('POST', '/api/v1/users/invitations', { token, body: { userIds: students.map((s) => s.id) } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      expect(res.body).to.deep.equal({ queued: 3, skipped: [] });
+      const forgot = await srv.request('POST', '/api/v1/auth/forgot-password', { body: { email: forgetful.email } });
+      expect(forgot.status).to.equal(202);
+
+      // Refused: pending in the admin's outbox with the server's answer, nothing delivered.
+      await waitFor(async () => {
+        const rows = await outbox();
+        return rows.length === 4 && rows.every((r) => r.attempts >= 1 && r.status === 'queued');
+      }, 10_000);
+      const pending = await outbox();
+      expect(pending.map((r) => r.category).sort()).to.deep.equal(['invitation', 'invitation', 'invitation', 'reset']);
+      for (const r of pending) expect(r.lastError).to.match(/451/);
+      expect(smtp.received).to.have.length(0);
+
+      smtp.refuse(false);
+      const mails = await Promise.all([...students, forgetful].map((u) => smtp.next(u.email)));
+      const tokens = mails.map((m) => tokenFromMail(m.raw));
+      await waitFor(async () => (await outbox()).every((r) => r.status === 'sent'), 10_000);
+      for (const r of await outbox()) expect(r.attempts).to.be.greaterThan(1);
+
+      // Each delivered link sets the password (links of refused attempts were voided by the newer one).
+      for (const [i, user] of [...students, forgetful].entries()) {
+        const set = await srv.request('POST', '/api/v1/auth/reset-password', {
+          body: { token: tokens[i], password: `chosen-password-${i}` },
+        });
+        expect(set.status, JSON.stringify(set.body)).to.equal(204);
+        const login = await srv.request('POST', '/api/v1/auth/login', { body: { email: user.email, password: `chosen-password-${i}` } });
+        expect(login.status).to.equal(200);
+      }
+
+      // The raw storage: the outbox rows name their users, and no link or token is anywhere in it.
+      const raw = await store.dump();
+      for (const s of [...students, forgetful]) expect(raw).to.include(s.id);
+      expect(raw).to.not.include('reset.html#token=');
+      for (const t of tokens) expect(raw).to.not.include(t);
+    });
+
+    it('fails an invitation for good when its user was deactivated before it could be sent', async () => {
+      const org = await createOrg(srv.store);
+      const admin = await createUser(srv.store, org.id, 'admin');
+      const token = (await srv.login(admin.email, PASSWORD)).accessToken;
+      const student = await createUser(srv.store, org.id, 'student', { password: null });
+      smtp.refuse(true);
+      await srv.request('POST', `/api/v1/users/${student.id}/invite`, { token });
+      await waitFor(async () => ((await srv.request('GET', '/api/v1/outbox', { token })).body.items as Row[])[0]?.attempts === 1);
+      await srv.store.users.update(org.id, student.id, { active: false });
+      smtp.refuse(false);
+      await waitFor(async () => ((await srv.request('GET', '/api/v1/outbox', { token })).body.items as Row[])[0]?.status === 'failed');
+      const [row] = (await srv.request('GET', '/api/v1/outbox', { token })).body.items as Row[];
+      expect(row).to.include({ category: 'invitation', status: 'failed', attempts: 2 });
+      expect(row!.lastError).to.match(/no longer active/);
+      expect(smtp.received).to.have.length(0);
+    });
+  });
+}
+
+suite('SQLite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'invites-'));
+  const file = join(dir, 'store.db');
+  return {
+    open: () => createSqliteStore({ path: file }),
+    dump: async () => dumpSqliteFile(file).text,
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('on a MongoDB server', () => {
+  const server = useMongo();
+  suite('FerretDB', () => {
+    const dbUri = server.mongo.databaseUri('invites');
+    return {
+      open: () => createMongoStore(testMongoStoreConfig(dbUri)),
+      dump: async () => (await dumpMongoDatabase(dbUri)).text,
+      cleanup: () => server.mongo.dropDatabase(dbUri),
+    };
+  });
+});
