@@ -8,6 +8,7 @@ import type { RecordWrite, RecordWriteResult } from '../../domain/ports/records.
 import type { Store } from '../../domain/ports/store.js';
 import type { CheckpointLogger } from './wal-checkpointer.js';
 import { insertedRecord } from './attendance.js';
+import { stopStoreWorker } from './worker-stop.js';
 
 // The group commit's transaction on a worker thread (docs/multi-node.md, "Record writer"). The
 // batch's SQLite work (inserts, audit rows, the commit and its WAL write) took about 35-40 % of
@@ -63,7 +64,6 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const STOP_TIMEOUT_MS = 5_000;
 /** The worker keeps one batch (at most CHECKIN_BATCH_MAX writes) at a time. */
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
 
@@ -144,17 +144,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
     await Promise.allSettled(this.out);
     this.stopping = true;
     if (this.mode === 'inline') return this.exited;
-    this.worker.postMessage({ type: 'stop' } satisfies ToRecordWriter);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS);
-    });
-    const outcome = await Promise.race([this.exited, late]);
-    clearTimeout(timer);
-    if (outcome === 'late') {
-      this.log.warn({ timeoutMs: STOP_TIMEOUT_MS }, 'the record writer worker did not stop in time: terminated');
-      await this.worker.terminate();
-    }
+    await stopStoreWorker(this.worker, { type: 'stop' } satisfies ToRecordWriter, this.exited, this.log, 'record writer');
   }
 
   private onMessage(m: FromRecordWriter): void {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../../domain/ports/store.js';
 import type { SqliteDb } from './db.js';
+import { stopStoreWorker } from './worker-stop.js';
 
 // WAL checkpoints on a worker thread (docs/multi-node.md, "WAL checkpoints"). The automatic
 // checkpoint runs inside the commit that crosses wal_autocheckpoint pages, on the event loop
@@ -64,7 +65,6 @@ export const CHECKPOINT_INTERVAL_MS = 100;
 export const WAL_HARD_BOUND_BYTES = 16 * 1024 * 1024;
 /** SQLite's default wal_autocheckpoint, in pages: what a connection falls back to. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
-const STOP_TIMEOUT_MS = 5_000;
 const WORKER_BUSY_TIMEOUT_MS = 100;
 /** The worker holds no data of its own; small heaps keep the thread's memory near its baseline. */
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
@@ -136,17 +136,7 @@ export class WalCheckpointer extends EventEmitter<{
     if (this.stopping) return this.exited;
     this.stopping = true;
     if (this.mode === 'automatic') return this.exited;
-    this.worker.postMessage({ type: 'stop' } satisfies ToCheckpointWorker);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS);
-    });
-    const outcome = await Promise.race([this.exited, late]);
-    clearTimeout(timer);
-    if (outcome === 'late') {
-      this.opts.log.warn({ timeoutMs: STOP_TIMEOUT_MS }, 'the WAL checkpoint worker did not stop in time: terminated');
-      await this.worker.terminate();
-    }
+    await stopStoreWorker(this.worker, { type: 'stop' } satisfies ToCheckpointWorker, this.exited, this.opts.log, 'WAL checkpoint');
   }
 
   private onMessage(m: FromCheckpointWorker): void {
