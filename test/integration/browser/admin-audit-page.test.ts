@@ -152,7 +152,12 @@ describe('admin console: audit trail (Chromium)', function () {
     await page.fill('#audit-user', 'student07@demo.school');
     await page.selectOption('#audit-actions', ['tokens.purge']);
     await page.click('#audit-form button[type="submit"]');
-    await page.waitForFunction(() => /1 entry found/.test(document.getElementById('audit-status')?.textContent ?? ''));
+    // The caption and the status together: the organisation's view before also said "1 entry found".
+    await page.waitForFunction(
+      () =>
+        /^Changes to Student 07 \(tokens\.purge\)/.test(document.getElementById('audit-caption')?.textContent ?? '') &&
+        /1 entry found/.test(document.getElementById('audit-status')?.textContent ?? ''),
+    );
     expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07 (tokens.purge): entries 1 to 1 of 1, newest first');
     expect(await actions()).to.deep.equal(['tokens.purge']);
 
