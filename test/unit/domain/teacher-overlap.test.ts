@@ -248,6 +248,37 @@ function overlapSuite(setup: StoreSetup): void {
     });
   });
 
+  describe('meetings of one teacher added at once on two nodes', () => {
+    it('always end with exactly one added and the other answered TEACHER_DOUBLE_BOOKED (20 rounds)', async function () {
+      this.timeout(60_000);
+      const b = f.build({ nodeId: 'node-b' });
+      for (let round = 0; round < 20; round += 1) {
+        // Each round another weekday and hour; two subjects of the teacher, one meeting each, by hand (A) and by node B.
+        const weekday = 1 + (round % 7);
+        const startTime = `${String(8 + Math.floor(round / 7)).padStart(2, '0')}:00`;
+        const endTime = `${String(9 + Math.floor(round / 7)).padStart(2, '0')}:00`;
+        const [one, two] = [await subjectOf([f.teacher]), await subjectOf([f.teacher])];
+        const results = await Promise.allSettled([
+          f.domain.timetable.createMeeting(teacher, one.id, { termId: term.id, weekday, startTime, endTime }),
+          setup
+            .stagger(Math.floor(round / 2) % 6)
+            .then(() => b.timetable.createMeeting(teacher, two.id, { termId: term.id, weekday, startTime, endTime })),
+        ]);
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}: ${JSON.stringify(results)}`,
+        ).to.have.length(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+        const stored = await f.store.timetable.listMeetings(f.org.id);
+        expect(
+          stored.filter((m) => m.weekday === weekday && m.startTime === startTime && (m.subjectId === one.id || m.subjectId === two.id)),
+          `round ${round}`,
+        ).to.have.length(1);
+      }
+    });
+  });
+
   describe('a meeting edit racing an open for the moved slot', () => {
     // Each round: a fresh subject whose Wednesday 09:00 meeting has its session; node A moves
     // the meeting to 11:00 while node B opens a session at 11:00, of the same subject (the
