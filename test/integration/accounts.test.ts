@@ -106,6 +106,48 @@ describe('accounts: invitations, password reset, own password and logins', funct
     expect(await loginStatus(student!.email, 'another-password')).to.equal(401);
   });
 
+  async function invitedLink(student: User): Promise<string> {
+    const before = smtp.received.length;
+    const invited = await srv.request('POST', `/api/v1/users/${student.id}/invite`, { token: adminToken });
+    expect(invited.status, JSON.stringify(invited.body)).to.equal(202);
+    return tokenFromMail((await smtp.next(student.email, before)).raw);
+  }
+
+  it('a link mailed to an address the admin then corrects no longer works: whoever holds the old inbox cannot take the account', async () => {
+    const [student] = await importStudents(1);
+    const token = await invitedLink(student!);
+    const email = `${unique('corrected')}@example.test`;
+    const patched = await srv.request('PATCH', `/api/v1/users/${student!.id}`, { token: adminToken, body: { email } });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    expect(refusal(await reset(token, 'taken-over-pass'))).to.deep.equal([400, 'LINK_INVALID']);
+    expect(await loginStatus(email, 'taken-over-pass')).to.equal(401);
+    // A new invitation reaches the corrected address and works.
+    expect((await reset(await invitedLink({ ...student!, email }), 'chosen-password')).status).to.equal(204);
+    expect(await loginStatus(email, 'chosen-password')).to.equal(200);
+  });
+
+  it('a password the admin sets voids the links sent before, so an older email cannot override it', async () => {
+    const [student] = await importStudents(1);
+    const token = await invitedLink(student!);
+    const patched = await srv.request('PATCH', `/api/v1/users/${student!.id}`, {
+      token: adminToken,
+      body: { password: 'set-by-the-admin' },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    expect(refusal(await reset(token, 'from-old-email'))).to.deep.equal([400, 'LINK_INVALID']);
+    expect(await loginStatus(student!.email, 'set-by-the-admin')).to.equal(200);
+  });
+
+  it('a link sent before a deactivation stays void once the account is active again', async () => {
+    const [student] = await importStudents(1);
+    const token = await invitedLink(student!);
+    expect((await srv.request('POST', `/api/v1/users/${student!.id}/deactivate`, { token: adminToken })).status).to.equal(200);
+    const reactivated = await srv.request('PATCH', `/api/v1/users/${student!.id}`, { token: adminToken, body: { active: true } });
+    expect(reactivated.status, JSON.stringify(reactivated.body)).to.equal(200);
+    expect(refusal(await reset(token, 'after-reactivation'))).to.deep.equal([400, 'LINK_INVALID']);
+    expect(await loginStatus(student!.email, 'after-reactivation')).to.equal(401);
+  });
+
   it('a refused password leaves the link usable', async () => {
     const [student] = await importStudents(1);
     const before = smtp.received.length;

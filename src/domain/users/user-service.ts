@@ -108,6 +108,11 @@ export class UserService {
     const now = this.deps.clock();
     // A deactivated account must not keep working through refresh tokens issued earlier.
     if (before.active && !after.active) await this.deps.store.refreshTokens.revokeAllForUser(actor.orgId, id, now);
+    // Set-password links already mailed went to the old address (perhaps a wrong one), predate a
+    // password the admin chose, or predate a deactivation: none may set the password afterwards.
+    if (after.email !== before.email || patch.passwordHash !== undefined || (before.active && !after.active)) {
+      await this.deps.store.accountTokens.voidForUser(actor.orgId, id, now);
+    }
     await audit(this.deps.store, actor, now, {
       entityType: 'user',
       entityId: id,
