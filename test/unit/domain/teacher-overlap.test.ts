@@ -299,16 +299,14 @@ function overlapSuite(setup: StoreSetup): void {
         // Either side starts a little later, in turn: the edit reads more before its lease than the add.
         const [addLater, editLater] = round % 2 === 0 ? [Math.floor(round / 2) % 6, 0] : [0, Math.floor(round / 2) % 6];
         const results = await Promise.allSettled([
-          setup
-            .stagger(addLater)
-            .then(() =>
-              f.domain.timetable.createMeeting(teacher, one.id, {
-                termId: term.id,
-                weekday,
-                startTime: time(hour),
-                endTime: time(hour + 1),
-              }),
-            ),
+          setup.stagger(addLater).then(() =>
+            f.domain.timetable.createMeeting(teacher, one.id, {
+              termId: term.id,
+              weekday,
+              startTime: time(hour),
+              endTime: time(hour + 1),
+            }),
+          ),
           setup
             .stagger(editLater)
             .then(() => b.timetable.updateMeeting(teacher, moved.id, { startTime: time(hour), endTime: time(hour + 1) })),
