@@ -105,7 +105,9 @@ describe('rate limits across nodes without a Redis round trip per event (3 nodes
     expect(admitted).to.be.at.least(POINTS);
     expect(admitted).to.be.at.most(POINTS + (NODES - 1) * LOCAL);
     const refused = results.find((r) => !r.ok && r.error.details?.['limit'] === 'checkin');
-    expect(refused && !refused.ok && refused.error.details?.['retryAfterMs']).to.be.a('number').above(0);
+    expect(refused && !refused.ok && refused.error.details?.['retryAfterMs'])
+      .to.be.a('number')
+      .above(0);
     // The refusal holds on every node afterwards.
     for (const s of perNode) expect(isLimited(await command(s, 'checkin:submit', { sessionId, location: here() }))).to.equal(true);
   });
@@ -115,7 +117,8 @@ describe('rate limits across nodes without a Redis round trip per event (3 nodes
     const sessionId = await openSession(teacherSocket);
     const perNode = await Promise.all(nodes.map((n) => client(n, students[1]!)));
     const results = [];
-    for (let i = 0; i < 2 * POINTS; i += 1) results.push(await command(perNode[i % NODES]!, 'checkin:submit', { sessionId, location: here() }));
+    for (let i = 0; i < 2 * POINTS; i += 1)
+      results.push(await command(perNode[i % NODES]!, 'checkin:submit', { sessionId, location: here() }));
     expect(results.map((r) => !isLimited(r))).to.deep.equal(Array.from({ length: 2 * POINTS }, (_, i) => i < POINTS));
     expect(await counted(students[1]!)).to.equal(String(2 * POINTS));
   });

@@ -29,7 +29,9 @@ class FakeCounter implements SharedCounter {
     w.count += points;
     const left = w.endsAt - t;
     return Promise.resolve(
-      w.count <= this.points ? { allowed: true, retryAfterMs: 0, windowLeftMs: left } : { allowed: false, retryAfterMs: left, windowLeftMs: left },
+      w.count <= this.points
+        ? { allowed: true, retryAfterMs: 0, windowLeftMs: left }
+        : { allowed: false, retryAfterMs: left, windowLeftMs: left },
     );
   }
 
@@ -54,7 +56,10 @@ describe('LocalBudgetLimiter (a shared limit without a round trip per event)', (
 
   const nodes = (n: number, points: number, budget: number) => {
     const counter = new FakeCounter(points, now);
-    const limiters = Array.from({ length: n }, () => new LocalBudgetLimiter(counter, { windowS: WINDOW_MS / 1000, localBudget: budget }, now));
+    const limiters = Array.from(
+      { length: n },
+      () => new LocalBudgetLimiter(counter, { windowS: WINDOW_MS / 1000, localBudget: budget }, now),
+    );
     return { counter, limiters };
   };
 
@@ -107,7 +112,13 @@ describe('LocalBudgetLimiter (a shared limit without a round trip per event)', (
         const { limiters } = nodes(n, points, budget);
         let admitted = 0;
         const pick = (i: number): number =>
-          order === 'round-robin' ? i % n : order === 'blocks' ? Math.floor(i / budget) % n : i < (n - 1) * budget ? Math.floor(i / budget) : n - 1;
+          order === 'round-robin'
+            ? i % n
+            : order === 'blocks'
+              ? Math.floor(i / budget) % n
+              : i < (n - 1) * budget
+                ? Math.floor(i / budget)
+                : n - 1;
         for (let i = 0; i < 200; i += 1) if ((await limiters[pick(i)]!.consume('a')).allowed) admitted += 1;
         expect(admitted, `${n} nodes, ${order}`).to.be.at.most(points + (n - 1) * budget);
         expect(admitted, `${n} nodes, ${order}`).to.be.at.least(points);
