@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import path from 'node:path';
 import type { User } from '../../src/domain/ports/users.js';
+import type { Ack } from '../../src/shared/errors.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
@@ -40,7 +41,7 @@ describe('rate limits across nodes without a Redis round trip per event (3 nodes
     ).id;
   /** Whether Redis holds a check-in counter for the user (rate-limiter-flexible's key). */
   const counted = async (u: User) => (await redis!.get(`attendance:rl:checkin:${u.id}`)) ?? null;
-  const isLimited = (r: Awaited<ReturnType<typeof command>>) => !r.ok && r.error.code === 'RATE_LIMITED';
+  const isLimited = (r: Ack<unknown>) => !r.ok && r.error.code === 'RATE_LIMITED';
 
   const suite = useRedis('rate-limits-across-nodes');
 
