@@ -301,7 +301,15 @@ export function attendanceContract(ctx: ContractContext): void {
           userAgent: 'Phone/1',
           location: { lat: 45, lon: 9 },
         },
-        { id: b.record.id, rosterVersion: b.record.rosterVersion, studentId: 'b', deviceId: null, ip: null, userAgent: null, location: null },
+        {
+          id: b.record.id,
+          rosterVersion: b.record.rosterVersion,
+          studentId: 'b',
+          deviceId: null,
+          ip: null,
+          userAgent: null,
+          location: null,
+        },
       ]);
       expect(b.record.rosterVersion).to.be.greaterThan(a.record.rosterVersion);
     });

@@ -38,7 +38,10 @@ export class SessionPeers {
   constructor(
     private readonly records: Pick<RecordRepository, 'listPeerMarksSince'>,
     private readonly now: () => number,
-    private readonly limits: { sessions: number; peers: number; maxAgeMs: number } = { ...SESSION_PEER_LIMITS, maxAgeMs: SESSION_PEER_MAX_AGE_MS },
+    private readonly limits: { sessions: number; peers: number; maxAgeMs: number } = {
+      ...SESSION_PEER_LIMITS,
+      maxAgeMs: SESSION_PEER_MAX_AGE_MS,
+    },
   ) {}
 
   /** The session's records as the store holds them now, indexed; for one batch at a time. */

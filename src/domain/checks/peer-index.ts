@@ -58,7 +58,11 @@ function cellOf(lat: number, lon: number): [number, number, number] {
   const phi = (lat * Math.PI) / 180;
   const lambda = (lon * Math.PI) / 180;
   const r = EARTH_RADIUS_M / CELL_M;
-  return [Math.floor(r * Math.cos(phi) * Math.cos(lambda)), Math.floor(r * Math.cos(phi) * Math.sin(lambda)), Math.floor(r * Math.sin(phi))];
+  return [
+    Math.floor(r * Math.cos(phi) * Math.cos(lambda)),
+    Math.floor(r * Math.cos(phi) * Math.sin(lambda)),
+    Math.floor(r * Math.sin(phi)),
+  ];
 }
 
 const outerKey = (x: number, y: number): number => (x + AXIS_SPAN / 2) * AXIS_SPAN + (y + AXIS_SPAN / 2);

@@ -96,10 +96,14 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
         }
         // Each erased record takes a new roster version, as any change of a record does: the
         // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
-        const erased = db.stmt<{ id: string; session_id: string }>('SELECT id, session_id FROM records WHERE org_id = ? AND student_id = ?');
+        const erased = db.stmt<{ id: string; session_id: string }>(
+          'SELECT id, session_id FROM records WHERE org_id = ? AND student_id = ?',
+        );
         for (const r of erased.all(orgId, userId)) {
           const v = db
-            .stmt<{ roster_version: number }>('UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version')
+            .stmt<{ roster_version: number }>(
+              'UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version',
+            )
             .get(r.session_id)?.roster_version;
           if (v !== undefined) run('UPDATE records SET roster_version = ? WHERE id = ?', v, r.id);
         }

@@ -122,10 +122,19 @@ describe('PeerIndex answers as a pass over every peer would', () => {
         // Metres to degrees (small offsets), then measured by the same haversine as the rule.
         const metresPerDegLat = 111_195;
         const metresPerDegLon = 111_195 * Math.cos((room.lat * Math.PI) / 180);
-        const at = (m: number) => ({ lat: room.lat + (m * Math.cos(rad)) / metresPerDegLat, lon: room.lon + (m * Math.sin(rad)) / metresPerDegLon });
+        const at = (m: number) => ({
+          lat: room.lat + (m * Math.cos(rad)) / metresPerDegLat,
+          lon: room.lon + (m * Math.sin(rad)) / metresPerDegLon,
+        });
         index.set('near', { studentId: 'a', location: at(0.999) });
         index.set('far', { studentId: 'b', location: at(-1.001) });
-        const me: CheckinSignals = { studentId: 'me', deviceId: null, ip: null, userAgent: null, location: { ...room, accuracyM: 10, timestamp: new Date(0) } };
+        const me: CheckinSignals = {
+          studentId: 'me',
+          deviceId: null,
+          ip: null,
+          userAgent: null,
+          location: { ...room, accuracyM: 10, timestamp: new Date(0) },
+        };
         const expected = linearFlags(me, [
           { studentId: 'a', location: at(0.999) },
           { studentId: 'b', location: at(-1.001) },
@@ -139,7 +148,13 @@ describe('PeerIndex answers as a pass over every peer would', () => {
     const index = new PeerIndex();
     const fix = { lat: 51.5, lon: -0.13 };
     index.set('mine', { studentId: 'me', deviceId: 'd', ip: '10.0.0.1', userAgent: 'P', location: fix });
-    const me: CheckinSignals = { studentId: 'me', deviceId: 'd', ip: '10.0.0.1', userAgent: 'P', location: { ...fix, accuracyM: 9, timestamp: new Date(0) } };
+    const me: CheckinSignals = {
+      studentId: 'me',
+      deviceId: 'd',
+      ip: '10.0.0.1',
+      userAgent: 'P',
+      location: { ...fix, accuracyM: 9, timestamp: new Date(0) },
+    };
     expect(proxySignals(me, index, null)).to.deep.equal([]);
     index.set('theirs', { studentId: 'other', deviceId: 'd', ip: null, userAgent: null, location: null });
     expect(proxySignals(me, index, null)).to.deep.equal(['SHARED_DEVICE']);
