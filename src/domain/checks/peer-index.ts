@@ -27,6 +27,8 @@ interface Entry {
   /** Whether it counts for the address-and-browser rule against a check-in that has a device id. */
   deviceless: boolean;
   cell: { outer: number; inner: number } | null;
+  /** Its position in its cell's list, for a removal without a search (a whole class may share one fix). */
+  slot: number;
 }
 
 function addTo(map: Map<string, Students>, key: string, studentId: string): void {
@@ -80,7 +82,7 @@ export class PeerIndex implements PeerLookup {
   /** Only peers without a device id: with one on both sides, the ids alone decide. */
   private readonly byAddressDeviceless = new Map<string, Students>();
   /** outer key (x, y) -> z -> the peers with a fix in that cell. */
-  private readonly cells = new Map<number, Map<number, Peer[]>>();
+  private readonly cells = new Map<number, Map<number, Entry[]>>();
 
   get size(): number {
     return this.entries.size;
@@ -91,7 +93,7 @@ export class PeerIndex implements PeerLookup {
     this.delete(key);
     const device = peer.deviceId ? peer.deviceId : null;
     const address = peer.ip && peer.userAgent ? addressKey(peer.ip, peer.userAgent) : null;
-    const entry: Entry = { peer, device, address, deviceless: !peer.deviceId, cell: null };
+    const entry: Entry = { peer, device, address, deviceless: !peer.deviceId, cell: null, slot: 0 };
     if (device !== null) addTo(this.byDevice, device, peer.studentId);
     if (address !== null) {
       addTo(this.byAddress, address, peer.studentId);
@@ -103,8 +105,10 @@ export class PeerIndex implements PeerLookup {
       let column = this.cells.get(entry.cell.outer);
       if (!column) this.cells.set(entry.cell.outer, (column = new Map()));
       const list = column.get(z);
-      if (list) list.push(peer);
-      else column.set(z, [peer]);
+      if (list) {
+        entry.slot = list.length;
+        list.push(entry);
+      } else column.set(z, [entry]);
     }
     this.entries.set(key, entry);
   }
@@ -122,7 +126,12 @@ export class PeerIndex implements PeerLookup {
     if (entry.cell) {
       const column = this.cells.get(entry.cell.outer)!;
       const list = column.get(entry.cell.inner)!;
-      list.splice(list.indexOf(entry.peer), 1);
+      // The last one takes its place: the order within a cell does not matter.
+      const last = list.pop()!;
+      if (last !== entry) {
+        list[entry.slot] = last;
+        last.slot = entry.slot;
+      }
       if (list.length === 0) column.delete(entry.cell.inner);
       if (column.size === 0) this.cells.delete(entry.cell.outer);
     }
@@ -149,8 +158,8 @@ export class PeerIndex implements PeerLookup {
         for (let dz = -1; dz <= 1; dz++) {
           const list = column.get(z + dz);
           if (!list) continue;
-          for (const p of list) {
-            if (p.studentId !== current.studentId && haversineM(p.location!, fix) < DUPLICATE_FIX_M) return true;
+          for (const { peer } of list) {
+            if (peer.studentId !== current.studentId && haversineM(peer.location!, fix) < DUPLICATE_FIX_M) return true;
           }
         }
       }
