@@ -87,7 +87,9 @@ export class CheckinService {
 
   constructor(private readonly deps: DomainDeps) {
     this.reads = new CheckinReads(deps.store);
-    this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH, () => deps.now().getTime());
+    this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH, () =>
+      deps.now().getTime(),
+    );
   }
 
   /**
