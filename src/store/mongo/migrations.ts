@@ -133,6 +133,15 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 12,
+    // Declared in record-schemas.ts: the records of a session changed since a roster version
+    // (records.listPeerMarksSince, the group commit's proxy-signal index).
+    name: 'records by session and roster version',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {

@@ -571,6 +571,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN user_id TEXT;
     `,
   },
+  {
+    version: 24,
+    name: 'records by session and roster version',
+    // The group commit keeps each session's proxy-signal index on the node and reads only the
+    // records changed since its last batch (records.listPeerMarksSince); also counts the
+    // session's records from the index alone, to notice deletions.
+    sql: `
+      CREATE INDEX records_session_roster ON records (org_id, session_id, roster_version);
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's; returns the versions it applied. */
