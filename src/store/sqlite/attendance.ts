@@ -323,7 +323,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     },
     async getForStudents(orgId, sessionId, studentIds) {
       if (studentIds.length === 0) return [];
-      // By the (session_id, student_id) key, not records_session (every record of the session):
+      // By the (session_id, student_id) key, not records_session_roster (every record of the session):
       // `+org_id` is filtered, not searched.
       return db
         .stmt('SELECT * FROM records WHERE session_id = ? AND student_id IN (SELECT value FROM json_each(?)) AND +org_id = ?')

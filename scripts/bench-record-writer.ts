@@ -1,0 +1,188 @@
+/**
+ * Record writer benchmark (not a test): what the group commit's SQLite transaction costs per
+ * check-in, and where in it the time goes. Writes B batches of N new check-in records (each with
+ * its audit entry) over S sessions into a new file store, through `records.writeBatch` on the
+ * main connection (SQLITE_WRITER_WORKER=false's path: the same repository code the writer thread
+ * runs), after P records already stored. Prints the CPU per check-in (this process: the thread
+ * is the only busy one) and, with --by-statement, the time per check-in of each SQL statement,
+ * the rest being the commit, the row building and the bindings.
+ *
+ *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
+ *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...]
+ *
+ * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
+ * an index costs is the figure with it minus the figure without).
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import type { NewRecord, RecordWrite } from '../src/domain/ports/records.js';
+import { SqliteDb } from '../src/store/sqlite/db.js';
+import { recordRepository } from '../src/store/sqlite/attendance.js';
+import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+
+const { values: args } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '200' },
+    batch: { type: 'string', default: '20' },
+    sessions: { type: 'string', default: '4' },
+    preload: { type: 'string', default: '20000' },
+    runs: { type: 'string', default: '3' },
+    'by-statement': { type: 'boolean', default: false },
+    drop: { type: 'string', default: '' },
+  },
+});
+const BATCHES = Number(args.batches);
+const BATCH = Number(args.batch);
+const SESSIONS = Number(args.sessions);
+const PRELOAD = Number(args.preload);
+const RUNS = Number(args.runs);
+const DROP = args.drop ? args.drop.split(',') : [];
+
+/** SQL text (its first words) to the time its statements spent executing, in ns. */
+const statementNs = new Map<string, bigint>();
+if (args['by-statement']) timeStatements();
+
+/** Wraps every prepared statement's run/get/all with a clock, keyed by the statement's start. */
+function timeStatements(): void {
+  const stmt = SqliteDb.prototype.stmt;
+  const wrapped = new WeakSet<object>();
+  SqliteDb.prototype.stmt = function (this: SqliteDb, sql: string) {
+    const s = stmt.call(this, sql);
+    if (wrapped.has(s)) return s;
+    wrapped.add(s);
+    const key = sql.replace(/\s+/g, ' ').slice(0, 70);
+    for (const method of ['run', 'get', 'all'] as const) {
+      const original = s[method].bind(s) as (...a: unknown[]) => unknown;
+      (s as unknown as Record<string, unknown>)[method] = (...a: unknown[]) => {
+        const t0 = process.hrtime.bigint();
+        try {
+          return original(...a);
+        } finally {
+          statementNs.set(key, (statementNs.get(key) ?? 0n) + process.hrtime.bigint() - t0);
+        }
+      };
+    }
+    return s;
+  } as typeof stmt;
+}
+
+const USER_AGENT =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
+
+/** A check-in as the group commit writes it: geofence and code passed, no selfie. */
+function checkin(orgId: string, sessionId: string, subjectId: string, at: Date): RecordWrite {
+  const studentId = randomUUID();
+  const input: NewRecord = {
+    sessionId,
+    subjectId,
+    studentId,
+    status: 'present',
+    reason: null,
+    flags: [],
+    distanceM: 12.4,
+    location: { lat: 52.52 + Math.random() * 1e-4, lon: 13.405 + Math.random() * 1e-4, accuracyM: 8, timestamp: at },
+    ip: `10.0.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}`,
+    attempts: 1,
+    submittedAt: at,
+    decidedAt: at,
+    decidedBy: null,
+    note: null,
+    verification: null,
+    deviceId: randomUUID(),
+    userAgent: USER_AGENT,
+  };
+  return { kind: 'insert', orgId, input, audit: { actorId: studentId, action: 'checkin.submit', reason: null, ip: input.ip } };
+}
+
+async function seed(store: SqliteStore) {
+  const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'Europe/Berlin' });
+  const subject = await store.subjects.create(org.id, {
+    code: 'B1',
+    name: 'Bench',
+    teacherIds: [],
+    location: { lat: 52.52, lon: 13.405, radiusM: 75 },
+    allowedIpRanges: [],
+  });
+  const startsAt = new Date();
+  const sessions: string[] = [];
+  for (let i = 0; i < SESSIONS; i += 1) {
+    const s = await store.sessions.create(org.id, {
+      subjectId: subject.id,
+      teacherId: 't1',
+      status: 'open',
+      policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 3 },
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: `secret-${i}`,
+      day: startsAt.toISOString().slice(0, 10),
+    });
+    sessions.push(s.id);
+  }
+  return { orgId: org.id, subjectId: subject.id, sessions };
+}
+
+async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number; byStatement: Map<string, bigint> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-record-writer-'));
+  const file = path.join(dir, 'store.db');
+  const store = await createSqliteStore({ path: file, writerWorker: false });
+  let seeded: Awaited<ReturnType<typeof seed>>;
+  try {
+    seeded = await seed(store);
+    for (let done = 0; done < PRELOAD; done += 500) await store.records.writeBatch(batchOf(seeded, Math.min(500, PRELOAD - done)));
+  } finally {
+    await store.close();
+  }
+  // The timed writes on a connection of their own, as the writer thread's (migrate: false), with
+  // no checkpoint at all: the process's CPU is this thread's, and the WAL's growth counts the
+  // pages the commits wrote.
+  const db = new SqliteDb(file, { migrate: false });
+  try {
+    for (const index of DROP) db.raw.exec(`DROP INDEX ${index}`);
+    db.raw.pragma('wal_autocheckpoint = 0');
+    db.raw.pragma('wal_checkpoint(TRUNCATE)');
+    const pageSize = db.raw.pragma('page_size', { simple: true }) as number;
+    let at = new Date();
+    const records = recordRepository(db, () => at);
+    // Built before the clock starts: the rows' JSON and the binding are the writer's, the inputs are not.
+    const batches = Array.from({ length: BATCHES }, () => batchOf(seeded, BATCH));
+    statementNs.clear();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (const b of batches) {
+      at = new Date();
+      await records.writeBatch(b);
+    }
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const walPages = statSync(`${file}-wal`).size / (pageSize + 24);
+    return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, walPages, byStatement: new Map(statementNs) };
+  } finally {
+    db.raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function batchOf({ orgId, subjectId, sessions }: Awaited<ReturnType<typeof seed>>, n: number): RecordWrite[] {
+  const at = new Date();
+  return Array.from({ length: n }, (_, i) => checkin(orgId, sessions[i % sessions.length]!, subjectId, at));
+}
+
+const checkins = BATCHES * BATCH;
+console.log(
+  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
+);
+for (let r = 0; r < RUNS; r += 1) {
+  const { cpuMs, wallMs, walPages, byStatement } = await run();
+  console.log(`run ${r + 1}: CPU per check-in ${((cpuMs * 1000) / checkins).toFixed(1)} µs, wall ${((wallMs * 1000) / checkins).toFixed(1)} µs, WAL pages ${(walPages / checkins).toFixed(2)} per check-in`);
+  if (byStatement.size > 0) {
+    const total = [...byStatement.values()].reduce((a, b) => a + b, 0n);
+    for (const [sql, ns] of [...byStatement].sort((a, b) => Number(b[1] - a[1]))) {
+      console.log(`  ${(Number(ns) / 1000 / checkins).toFixed(2).padStart(7)} µs  ${sql}`);
+    }
+    console.log(`  ${(Number(total) / 1000 / checkins).toFixed(2).padStart(7)} µs  all statements (the rest of the wall time: the commit, rows, bindings)`);
+  }
+}
