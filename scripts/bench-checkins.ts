@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import type { RosterUpdates } from '../src/shared/events.js';
 import { BENCH_ROOM as ROOM, connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
-import { cpuSecondsOf } from './lib/loadtest-timeline.js';
+import { cpuSecondsOf, threadCpuSeconds } from './lib/loadtest-timeline.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const { values: args } = parseArgs({
@@ -120,6 +120,7 @@ async function benchAttendance() {
     const pid = server.child.pid;
     const cpu0 = pid === undefined ? null : cpuSecondsOf(pid);
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
+    const threads0 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
     if (heapProfDir) server.child.kill('SIGUSR2');
     const start = performance.now();
@@ -128,16 +129,33 @@ async function benchAttendance() {
     if (heapProfDir) server.child.kill('SIGUSR2');
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
+    const threads1 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
     // The server's own CPU time per check-in: what a busy machine changes least (the rates
     // above move with whatever else the cores are doing).
     const cpuMsPerCheckin = cpu0 === null || cpu1 === null ? null : ((cpu1 - cpu0) * 1000) / jobs.length;
     // The event loop's share alone: what work moved to other threads (WAL checkpoints) frees.
     const mainCpuMsPerCheckin = main0 === null || main1 === null ? null : ((main1 - main0) * 1000) / jobs.length;
+    // The other threads, busiest first: the record writer's commits, the WAL checkpointer's
+    // copies, the garbage collector's and libuv's helpers (/proc names them all "node").
+    const otherThreadsMsPerCheckin = [...threads1]
+      .map(([tid, cpu]) => ((cpu - (threads0.get(tid) ?? 0)) * 1000) / jobs.length)
+      .filter((ms) => ms > 0)
+      .sort((a, b) => b - a);
     const deadline = Date.now() + 5_000;
     while (rosterLatency.length < jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     ackLatency.sort((a, b) => a - b);
     rosterLatency.sort((a, b) => a - b);
-    return { checkins: jobs.length, elapsed, errors, ackLatency, rosterLatency, rosterMessages, cpuMsPerCheckin, mainCpuMsPerCheckin };
+    return {
+      checkins: jobs.length,
+      elapsed,
+      errors,
+      ackLatency,
+      rosterLatency,
+      rosterMessages,
+      cpuMsPerCheckin,
+      mainCpuMsPerCheckin,
+      otherThreadsMsPerCheckin,
+    };
   } finally {
     for (const s of open) s.disconnect();
     await server.stop();
@@ -190,6 +208,7 @@ process.stdout.write(
     `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}`,
     `attendance: ${fmt(serviceRate)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates in ${result.rosterMessages} roster:updates messages)`,
     `server CPU per check-in: ${result.cpuMsPerCheckin === null ? 'n/a (no /proc)' : `${result.cpuMsPerCheckin.toFixed(3)} ms`}, of it the main thread ${result.mainCpuMsPerCheckin === null ? 'n/a' : `${result.mainCpuMsPerCheckin.toFixed(3)} ms`} (user + system, from /proc; 10 ms resolution over the run)`,
+    `other threads per check-in, busiest first: ${result.otherThreadsMsPerCheckin.length === 0 ? 'n/a' : result.otherThreadsMsPerCheckin.slice(0, 4).map((ms) => `${ms.toFixed(3)} ms`).join(', ')} (${result.otherThreadsMsPerCheckin.length} threads busy)`,
     `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms`,
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,
     '',

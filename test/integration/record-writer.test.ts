@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { RecordWrite } from '../../src/domain/ports/records.js';
@@ -140,5 +142,24 @@ describe('SQLite record writer thread', function () {
   it('none for writerWorker false', async function () {
     await open(false);
     expect(store.recordWriter()).to.equal(null);
+  });
+
+  it('writes a CPU profile of its own under node --cpu-prof, whatever other flags the process has', async function () {
+    await open(false);
+    const profiles = path.join(dir, 'profiles');
+    // --input-type is one of the flags a worker thread refuses: the profiler's must still reach it.
+    const script = `
+      const { createSqliteStore } = await import(${JSON.stringify(pathToFileURL(path.resolve('src/store/sqlite/sqlite-store.ts')).href)});
+      const store = await createSqliteStore({ path: ${JSON.stringify(path.join(dir, 'profiled.db'))} });
+      await store.close();`;
+    const child = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, '--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    });
+    expect(child.status, child.stderr).to.equal(0);
+    const urls = readdirSync(profiles).map((f) => {
+      const profile = JSON.parse(readFileSync(path.join(profiles, f), 'utf8')) as { nodes: { callFrame: { url: string } }[] };
+      return profile.nodes.map((n) => n.callFrame.url);
+    });
+    expect(urls.some((u) => u.some((url) => url.endsWith('workers/record-writer-worker.ts')))).to.equal(true);
   });
 });

@@ -93,8 +93,14 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
     private readonly log: CheckpointLogger,
   ) {
     super();
-    // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
-    this.worker = new Worker(workerFile(), { workerData: data, name: 'record-writer', execArgv: [], resourceLimits: WORKER_HEAP });
+    // Of the main thread's flags only the profiler's: the worker needs no other, and some
+    // (--input-type) fail it; under --cpu-prof the thread writes a profile of its own.
+    this.worker = new Worker(workerFile(), {
+      workerData: data,
+      name: 'record-writer',
+      execArgv: profilerFlags(process.execArgv),
+      resourceLimits: WORKER_HEAP,
+    });
     // Only pending batches keep the process alive (ref'd while one is out).
     this.worker.unref();
     this.worker.on('message', (m: FromRecordWriter) => this.onMessage(m));
@@ -220,6 +226,22 @@ function fromWireResult(r: WireWriteResult, w: RecordWrite, at: Date): RecordWri
     return { written: true, before: null, record: insertedRecord(w.orgId, w.input, r.inserted, r.rosterVersion, at) };
   }
   return 'error' in r ? { written: false, error: fromWireError(r.error) } : r;
+}
+
+const PROFILER_FLAGS = ['--cpu-prof', '--cpu-prof-dir', '--cpu-prof-interval'];
+
+/** The CPU profiler's flags among `execArgv` (`--cpu-prof-dir DIR` and `--cpu-prof-dir=DIR` alike). */
+export function profilerFlags(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i += 1) {
+    const arg = execArgv[i]!;
+    const name = arg.split('=')[0]!;
+    if (!PROFILER_FLAGS.includes(name)) continue;
+    kept.push(arg);
+    const takesValue = name !== '--cpu-prof' && !arg.includes('=');
+    if (takesValue && i + 1 < execArgv.length) kept.push(execArgv[++i]!);
+  }
+  return kept;
 }
 
 function workerFile(): string {
