@@ -208,7 +208,14 @@ process.stdout.write(
     `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}`,
     `attendance: ${fmt(serviceRate)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates in ${result.rosterMessages} roster:updates messages)`,
     `server CPU per check-in: ${result.cpuMsPerCheckin === null ? 'n/a (no /proc)' : `${result.cpuMsPerCheckin.toFixed(3)} ms`}, of it the main thread ${result.mainCpuMsPerCheckin === null ? 'n/a' : `${result.mainCpuMsPerCheckin.toFixed(3)} ms`} (user + system, from /proc; 10 ms resolution over the run)`,
-    `other threads per check-in, busiest first: ${result.otherThreadsMsPerCheckin.length === 0 ? 'n/a' : result.otherThreadsMsPerCheckin.slice(0, 4).map((ms) => `${ms.toFixed(3)} ms`).join(', ')} (${result.otherThreadsMsPerCheckin.length} threads busy)`,
+    `other threads per check-in, busiest first: ${
+      result.otherThreadsMsPerCheckin.length === 0
+        ? 'n/a'
+        : result.otherThreadsMsPerCheckin
+            .slice(0, 4)
+            .map((ms) => `${ms.toFixed(3)} ms`)
+            .join(', ')
+    } (${result.otherThreadsMsPerCheckin.length} threads busy)`,
     `socket.io echo (same run): ${fmt(echoRate)} msgs/s; ack p50 ${fmt(pct(echo.latency, 50))} ms, p99 ${fmt(pct(echo.latency, 99))} ms`,
     `ratio service / echo: ${(serviceRate / echoRate).toFixed(2)} (issue #20 target >= 0.5)`,
     '',

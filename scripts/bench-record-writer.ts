@@ -177,12 +177,16 @@ console.log(
 );
 for (let r = 0; r < RUNS; r += 1) {
   const { cpuMs, wallMs, walPages, byStatement } = await run();
-  console.log(`run ${r + 1}: CPU per check-in ${((cpuMs * 1000) / checkins).toFixed(1)} µs, wall ${((wallMs * 1000) / checkins).toFixed(1)} µs, WAL pages ${(walPages / checkins).toFixed(2)} per check-in`);
+  console.log(
+    `run ${r + 1}: CPU per check-in ${((cpuMs * 1000) / checkins).toFixed(1)} µs, wall ${((wallMs * 1000) / checkins).toFixed(1)} µs, WAL pages ${(walPages / checkins).toFixed(2)} per check-in`,
+  );
   if (byStatement.size > 0) {
     const total = [...byStatement.values()].reduce((a, b) => a + b, 0n);
     for (const [sql, ns] of [...byStatement].sort((a, b) => Number(b[1] - a[1]))) {
       console.log(`  ${(Number(ns) / 1000 / checkins).toFixed(2).padStart(7)} µs  ${sql}`);
     }
-    console.log(`  ${(Number(total) / 1000 / checkins).toFixed(2).padStart(7)} µs  all statements (the rest of the wall time: the commit, rows, bindings)`);
+    console.log(
+      `  ${(Number(total) / 1000 / checkins).toFixed(2).padStart(7)} µs  all statements (the rest of the wall time: the commit, rows, bindings)`,
+    );
   }
 }

@@ -152,9 +152,13 @@ describe('SQLite record writer thread', function () {
       const { createSqliteStore } = await import(${JSON.stringify(pathToFileURL(path.resolve('src/store/sqlite/sqlite-store.ts')).href)});
       const store = await createSqliteStore({ path: ${JSON.stringify(path.join(dir, 'profiled.db'))} });
       await store.close();`;
-    const child = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profiles, '--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--cpu-prof', '--cpu-prof-dir', profiles, '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(child.status, child.stderr).to.equal(0);
     const urls = readdirSync(profiles).map((f) => {
       const profile = JSON.parse(readFileSync(path.join(profiles, f), 'utf8')) as { nodes: { callFrame: { url: string } }[] };

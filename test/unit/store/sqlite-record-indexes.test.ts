@@ -19,7 +19,9 @@ describe('SQLite indexes of records', function () {
     (db.raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
 
   it('keeps one index by session, the one by roster version', function () {
-    const names = (db.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as { name: string }[])
+    const names = (
+      db.raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'").all() as { name: string }[]
+    )
       .map((r) => r.name)
       .sort();
     expect(names).to.deep.equal(['records_session_roster', 'records_student', 'sqlite_autoindex_records_1', 'sqlite_autoindex_records_2']);
