@@ -92,6 +92,21 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(page.items.map((u) => u.id)).to.deep.equal(['u-old']);
   });
 
+  it("drops the records' org_session index of an earlier release, a prefix of org_session_roster", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 14: every earlier migration applied, the index there.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 14).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    await conn.db!.collection('records').createIndex({ orgId: 1, sessionId: 1 }, { name: 'org_session' });
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.include(14);
+    const names = (await conn.db!.collection('records').indexes()).map((i) => i.name);
+    expect(names).not.to.include('org_session');
+  });
+
   it('face embeddings: binary ones left alone, number[] ones rewritten as float64 bytes (the latter on MongoDB only: FerretDB stores no nested arrays)', async function () {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);

@@ -142,6 +142,16 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 14,
+    // org_session is a prefix of org_session_roster (12), which serves every query it served; a
+    // record write paid for both (docs/multi-node.md, "What a check-in costs the record writer").
+    name: 'one index of records by session',
+    up: async ({ db }) => {
+      const records = db.collection('records');
+      if (await records.indexExists('org_session')) await records.dropIndex('org_session');
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {

@@ -68,7 +68,6 @@ export const recordSchema = new Schema<RecordDoc>(
   { ...base, collection: 'records' },
 );
 recordSchema.index({ sessionId: 1, studentId: 1 }, { unique: true, name: 'record' });
-recordSchema.index({ orgId: 1, sessionId: 1 }, { name: 'org_session' });
 recordSchema.index({ orgId: 1, sessionId: 1, rosterVersion: 1 }, { name: 'org_session_roster' });
 recordSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 
