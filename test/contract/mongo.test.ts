@@ -50,6 +50,9 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           const record = indexes.find((i) => i.name === 'record');
           expect(record?.unique).to.equal(true);
           expect(indexes.map((i) => i.name)).to.include.members(['org_session', 'org_student_created']);
+          // The organisation's audit trail by time (an admin's audit page without a selector).
+          const audit = await conn.db!.collection('audit').indexes();
+          expect(audit.find((i) => i.name === 'org_at')?.key).to.deep.equal({ orgId: 1, at: 1, seq: 1 });
         } finally {
           await conn.close();
         }

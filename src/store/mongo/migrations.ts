@@ -133,6 +133,14 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 13,
+    // Declared in audit-schemas.ts: the organisation's audit trail by time (org_at).
+    name: "the organisation's audit trail by time",
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {
