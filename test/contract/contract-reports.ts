@@ -192,7 +192,14 @@ export function reportsContract(ctx: ContractContext): void {
       // Written out of time order: the trail is by time, then by insertion among equal times.
       await entry(org.id, { m: 30, entityType: 'user', entityId: 'u9', sessionId: null, action: 'user.update' });
       await entry(org.id, { m: 10 });
-      await entry(org.id, { m: 20, entityType: 'organisation', entityId: org.id, sessionId: null, actorId: null, action: 'organisation.update' });
+      await entry(org.id, {
+        m: 20,
+        entityType: 'organisation',
+        entityId: org.id,
+        sessionId: null,
+        actorId: null,
+        action: 'organisation.update',
+      });
       await entry(org.id, { m: 20, entityType: 'session', entityId: 'sess2', sessionId: 'sess2', action: 'session.close' });
       await entry(org.id, { m: 40, entityId: 'r2' });
       await entry(other.id, { m: 15 });

@@ -256,11 +256,13 @@ describe('reports over HTTP', () => {
     expect(week.body.items[0].to).to.deep.equal({ at: '2026-03-10T11:00:00Z' });
     const csv = await srv.request('GET', '/api/v1/reports/audit.csv?from=2026-03-09&to=2026-03-10', { token: adminToken });
     expect(csv.status).to.equal(200);
-    expect(String(csv.body).trim().split('\n').slice(1).map((l) => l.split(',')[5])).to.deep.equal([
-      'record.correct',
-      'user.update',
-      'record.correct',
-    ]);
+    expect(
+      String(csv.body)
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[5]),
+    ).to.deep.equal(['record.correct', 'user.update', 'record.correct']);
 
     // A teacher still needs a selector they may read, even narrowed to their own actions.
     const teacherToken = (await srv.login(teacher.email, PASSWORD)).accessToken;
