@@ -202,8 +202,9 @@ async function search(): Promise<void> {
 }
 
 /**
- * The subjects for the subject filter; reloaded each time the section is shown. The first time,
- * the organisation's latest entries are shown at once (the form's default choice).
+ * The subjects for the subject filter; reloaded each time the section is shown. With the form on
+ * "Everything in the organisation" (its default) the latest entries are shown again too: what the
+ * admin did in the other sections meanwhile is in them.
  */
 export async function loadAudit(): Promise<void> {
   const subjects = await fetchAll<Subject>('api/v1/subjects');
@@ -213,7 +214,7 @@ export async function loadAudit(): Promise<void> {
   const chosen = select.value;
   select.replaceChildren(...subjects.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)));
   if (subjectsById.has(chosen)) select.value = chosen;
-  if (searches === 0 && kind() === 'all') await search();
+  if (kind() === 'all') await search();
 }
 
 /** Opens the section on what was done to `user` (the History button of the users table). */

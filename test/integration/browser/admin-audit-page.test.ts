@@ -102,6 +102,29 @@ describe('admin console: audit trail (Chromium)', function () {
     const times = await page.locator('#audit-body time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime') ?? ''));
     expect(times).to.deep.equal([...times].sort().reverse());
 
+    // Shown again after work in another section, the view holds what was done meanwhile.
+    // (About nothing the other tests count: a subject, by the server.)
+    const renamed = await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'subject',
+      entityId: 'a-subject',
+      sessionId: null,
+      actorId: null,
+      action: 'subject.update',
+      from: { name: 'Maths' },
+      to: { name: 'Mathematics' },
+      reason: null,
+      ip: null,
+      at: new Date(),
+    });
+    await showSection(page, 'users');
+    await showSection(page, 'audit');
+    await page.waitForFunction(
+      (n) => (document.getElementById('audit-caption')?.textContent ?? '').includes(`of ${n}, newest first`),
+      all.total + 1,
+    );
+    expect(await page.getAttribute('#audit-body tr:first-child', 'data-audit-id')).to.equal(renamed.id);
+
     // Every user's and the organisation's entries at once, narrowed to one action over a day.
     const zone = (await srv.store.organisations.get(org.id))!.timezone;
     const day = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date('2026-03-02T08:10:00Z'));

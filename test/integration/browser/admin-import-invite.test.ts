@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import { openAdminPage, showSection, startDemoServer } from '../../support/admin-page.js';
+import { launchChromium } from '../../support/browser.js';
+import type { TestServer } from '../../support/http.js';
+import { startSmtpServer, type TestSmtpServer } from '../../support/mail.js';
+
+// Inviting the users a CSV import made when the organisation's email outbox fills up
+// (MAIL_OUTBOX_MAX): the page says how many were queued and how many were not, offers the
+// rest again, and never invites a user twice (a second invitation would void the first's link).
+
+describe('admin console: inviting imported users into a full outbox (Chromium)', function () {
+  this.timeout(60_000);
+
+  let smtp: TestSmtpServer;
+  let srv: TestServer;
+  let org: Organisation;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    smtp = await startSmtpServer();
+    // Refused and retried only an hour later: the invitations stay waiting, two fill the outbox.
+    smtp.refuse(true);
+    ({ srv, org } = await startDemoServer({ SMTP_URL: smtp.url, MAIL_OUTBOX_MAX: '2', MAIL_RETRY_BASE_MS: '3600000' }));
+    browser = await launchChromium();
+    ({ context, page } = await openAdminPage(browser, srv.baseUrl));
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await srv?.cleanup();
+    await smtp?.close();
+  });
+
+  const invitations = async () =>
+    (await srv.store.outbox.list(org.id, { limit: 100, offset: 0 })).items.filter((m) => m.category === 'invitation').map((m) => m.to);
+
+  it('says how many invitations were queued and how many not, and offers only those left', async () => {
+    await showSection(page, 'import');
+    const csv = [
+      'name,email,role,student_number',
+      'Ada One,ada@new.test,student,N1',
+      'Ben Two,ben@new.test,student,N2',
+      'Cy Three,cy@new.test,teacher,',
+      '',
+    ];
+    await page.setInputFiles('#import-file', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.join('\n')) });
+    await page.click('#import-form button[type="submit"]');
+    await page.click('#import-go');
+    await page.waitForFunction(() => /Imported 3 of 3 users/.test(document.getElementById('import-progress-text')?.textContent ?? ''));
+    expect(await page.textContent('#import-invite')).to.equal('Email invitations to the imported users');
+
+    await page.click('#import-invite');
+    await page.waitForFunction(() => /queued/.test(document.getElementById('import-progress-text')?.textContent ?? ''));
+    expect(await page.textContent('#import-progress-text')).to.equal(
+      "2 invitation(s) queued. They are sent in the background; the Email outbox shows each one's delivery. " +
+        "1 user(s) not invited yet: the organisation's email outbox is full (or they were deactivated since). Send them later with the button below.",
+    );
+    expect(await page.isVisible('#import-invite')).to.equal(true);
+    expect(await page.textContent('#import-invite')).to.equal('Email invitations to the 1 user(s) not invited yet');
+    const queued = await invitations();
+    expect(queued).to.have.length(2);
+
+    // Still full: refused BUSY, said so; the two invited are not invited again.
+    await page.click('#import-invite');
+    await page.waitForFunction(() => /^0 invitation/.test(document.getElementById('import-progress-text')?.textContent ?? ''));
+    expect(await page.textContent('#import-progress-text')).to.match(/1 user\(s\) not invited yet/);
+    expect(await page.textContent('#import-error')).to.equal('');
+    expect(await invitations()).to.have.members(queued);
+    expect(await page.textContent('#import-invite')).to.equal('Email invitations to the 1 user(s) not invited yet');
+  });
+});
