@@ -9,8 +9,9 @@ import { startSmtpServer, type TestSmtpServer } from '../../support/mail.js';
 // Inviting the users a CSV import made when the organisation's email outbox fills up
 // (MAIL_OUTBOX_MAX): the page says how many were queued and how many were not, offers the
 // rest again, and never invites a user twice (a second invitation would void the first's link).
+// While the school's SMTP server refuses, an invitation is said to be queued, never sent.
 
-describe('admin console: inviting imported users into a full outbox (Chromium)', function () {
+describe('admin console: invitations while the SMTP server refuses and the outbox fills up (Chromium)', function () {
   this.timeout(60_000);
 
   let smtp: TestSmtpServer;
@@ -72,5 +73,22 @@ describe('admin console: inviting imported users into a full outbox (Chromium)',
     expect(await page.textContent('#import-error')).to.equal('');
     expect(await invitations()).to.have.members(queued);
     expect(await page.textContent('#import-invite')).to.equal('Email invitations to the 1 user(s) not invited yet');
+  });
+
+  it("the Users page says an invitation was queued, not sent, while the school's SMTP server refuses it", async () => {
+    // Room in the outbox: the invitations of the test before are given up.
+    const later = new Date(Date.now() + 86_400_000);
+    for (const m of await srv.store.outbox.claimDue(later, 'test', new Date(later.getTime() + 60_000), 100)) {
+      await srv.store.outbox.markFailed(m.id, 'test', 'given up by the test', null);
+    }
+    await showSection(page, 'users');
+    await page.fill('#user-q', 'student01@demo.school');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body button:has-text("Invite")');
+    await page.waitForFunction(() => (document.getElementById('users-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#users-status')).to.equal(
+      'Invitation to student01@demo.school queued; the Email outbox shows its delivery.',
+    );
   });
 });
