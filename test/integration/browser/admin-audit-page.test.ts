@@ -91,8 +91,7 @@ describe('admin console: audit trail (Chromium)', function () {
     // Nothing chosen or sent: the section shows the organisation's latest entries by itself.
     await page.waitForFunction(
       (n) =>
-        document.getElementById('audit-caption')?.textContent ===
-        `Everything in the organisation: entries 1 to 50 of ${n}, newest first`,
+        document.getElementById('audit-caption')?.textContent === `Everything in the organisation: entries 1 to 50 of ${n}, newest first`,
       all.total,
     );
     expect(await page.inputValue('#audit-kind')).to.equal('all');
