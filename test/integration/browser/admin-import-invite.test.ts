@@ -3,13 +3,15 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import { openAdminPage, showSection, startDemoServer } from '../../support/admin-page.js';
 import { launchChromium } from '../../support/browser.js';
-import type { TestServer } from '../../support/http.js';
-import { startSmtpServer, type TestSmtpServer } from '../../support/mail.js';
+import { refusal, type TestServer } from '../../support/http.js';
+import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../../support/mail.js';
+import { waitFor } from '../../support/sockets.js';
 
 // Inviting the users a CSV import made when the organisation's email outbox fills up
 // (MAIL_OUTBOX_MAX): the page says how many were queued and how many were not, offers the
 // rest again, and never invites a user twice (a second invitation would void the first's link).
-// While the school's SMTP server refuses, an invitation is said to be queued, never sent.
+// While the school's SMTP server refuses, an invitation is said to be queued, never sent; once it
+// accepts, "Send again" on the outbox page delivers a new link, the refused one working no more.
 
 describe('admin console: invitations while the SMTP server refuses and the outbox fills up (Chromium)', function () {
   this.timeout(60_000);
@@ -90,5 +92,29 @@ describe('admin console: invitations while the SMTP server refuses and the outbo
     expect(await page.textContent('#users-status')).to.equal(
       'Invitation to student01@demo.school queued; the Email outbox shows its delivery.',
     );
+  });
+
+  it('an invitation failed for good leaves no working link; "Send again" delivers a new one that works', async () => {
+    const to = 'student01@demo.school';
+    await waitFor(async () => smtp.refusedMails.some((m) => m.to.includes(to)));
+    // Given up: the row the refused attempt left queued for an hour is failed for good.
+    const later = new Date(Date.now() + 86_400_000);
+    for (const m of await srv.store.outbox.claimDue(later, 'test', new Date(later.getTime() + 60_000), 100)) {
+      await srv.store.outbox.markFailed(m.id, 'test', '451 Mailbox busy', null);
+    }
+    // Failed for good, it leaves no working link: the refused message's works no more.
+    const setPassword = (raw: string, password: string) =>
+      srv.request('POST', '/api/v1/auth/reset-password', { body: { token: tokenFromMail(raw), password } });
+    const refused = smtp.refusedMails.find((m) => m.to.includes(to))!;
+    expect(refusal(await setPassword(refused.raw, 'from-the-refused-one'))).to.deep.equal([400, 'LINK_INVALID']);
+
+    smtp.refuse(false);
+    await showSection(page, 'outbox');
+    await page.selectOption('#outbox-status', 'failed');
+    await page.click('#outbox-filter button[type="submit"]');
+    await page.waitForSelector(`#outbox-body button[aria-label^="Send again the email to ${to}"]`);
+    await page.click(`#outbox-body button[aria-label^="Send again the email to ${to}"]`);
+    const delivered = await smtp.next(to);
+    expect((await setPassword(delivered.raw, 'from-the-delivered-one')).status).to.equal(204);
   });
 });
