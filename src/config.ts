@@ -51,6 +51,7 @@ export const EnvSchema = z.object({
 
   REDIS_URL: z.string().optional(),
   REDIS_ADAPTER: z.enum(['sharded', 'classic']).default('sharded'),
+  RATE_LIMIT_LOCAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.1),
   NODE_ID: z.string().min(1).max(100).optional(),
 
   JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
@@ -151,6 +152,8 @@ export interface Config {
   basePath: string;
   /** Socket.IO Redis adapter: sharded pub/sub with a channel per room, or one pattern for all. */
   redisAdapter: 'sharded' | 'classic';
+  /** Share of each rate limit's budget a node admits per key and window without asking Redis (docs/multi-node.md). */
+  rateLimitLocalShare: number;
   nodeId: string;
   jwt: {
     algorithm: 'HS256' | 'RS256';
@@ -395,6 +398,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     store,
     redisUrl: e.REDIS_URL ?? null,
     redisAdapter: e.REDIS_ADAPTER,
+    rateLimitLocalShare: e.RATE_LIMIT_LOCAL_SHARE,
     nodeId: e.NODE_ID ?? `node-${randomBytes(4).toString('hex')}`,
     jwt: {
       algorithm: e.JWT_ALGORITHM,

@@ -1,6 +1,11 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimiter, RateLimitResult } from '../domain/rate-limiter.js';
 
+/** A count's outcome with how long the backend's window still runs. */
+export interface CountResult extends RateLimitResult {
+  windowLeftMs: number;
+}
+
 /**
  * The domain's RateLimiter over a rate-limiter-flexible backend: Redis (src/cluster). One node
  * counts in memory-rate-limiter.ts, with the same fixed windows.
@@ -9,12 +14,20 @@ export class FlexibleRateLimiter implements RateLimiter {
   constructor(private readonly limiter: RateLimiterAbstract) {}
 
   async consume(key: string): Promise<RateLimitResult> {
+    const r = await this.count(key, 1);
+    return { allowed: r.allowed, retryAfterMs: r.retryAfterMs };
+  }
+
+  /** Counts `points` events at once (a node's locally admitted events plus this one). */
+  async count(key: string, points: number): Promise<CountResult> {
     try {
-      await this.limiter.consume(key, 1);
-      return { allowed: true, retryAfterMs: 0 };
+      const res = await this.limiter.consume(key, points);
+      return { allowed: true, retryAfterMs: 0, windowLeftMs: res.msBeforeNext };
     } catch (err) {
       // rate-limiter-flexible rejects with a RateLimiterRes when the budget is spent.
-      if (err instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(1, err.msBeforeNext) };
+      if (err instanceof RateLimiterRes) {
+        return { allowed: false, retryAfterMs: Math.max(1, err.msBeforeNext), windowLeftMs: err.msBeforeNext };
+      }
       throw err;
     }
   }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
 import { RedisFanoutLink } from './fanout-link.js';
-import { redisBackoffLimiter, RedisRateLimiter } from './redis-rate-limiter.js';
+import { redisBackoffLimiter, redisRateLimiter } from './redis-rate-limiter.js';
 
 /** What makes a node one of many (ApplicationDeps.cluster), plus the Redis clients' shutdown. */
 export interface ClusterDeps {
@@ -62,7 +62,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
   return {
     fanoutLink: new RedisFanoutLink(pub, sub, logger.child({ component: 'fanout' })),
     limiters: {
-      rate: (opts) => new RedisRateLimiter(data, opts),
+      rate: (opts) => redisRateLimiter(data, opts, config.rateLimitLocalShare),
       backoff: (opts) => redisBackoffLimiter(data, opts),
     },
     socketAdapter:

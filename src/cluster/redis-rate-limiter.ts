@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { FlexibleBackoffLimiter } from '../adapters/backoff-limiter.js';
 import { FlexibleRateLimiter } from '../adapters/flexible-rate-limiter.js';
-import type { BackoffLimiter, BackoffOptions, RateLimiterOptions } from '../domain/rate-limiter.js';
+import type { BackoffLimiter, BackoffOptions, RateLimiter, RateLimiterOptions } from '../domain/rate-limiter.js';
+import { localBudget, LocalBudgetLimiter } from './local-budget-limiter.js';
 
 /**
  * A counter in Redis with, while Redis is not connected, an immediate fallback to a per-node
@@ -22,12 +23,14 @@ function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix
 
 /**
  * The same fixed-window counters as MemoryRateLimiter (src/adapters/memory-rate-limiter.ts), kept in Redis so every node counts
- * against one budget (a student cannot multiply their submissions by hopping nodes).
+ * against one budget (a student cannot multiply their submissions by hopping nodes). Each node
+ * admits `localShare` of a key's budget per window without a round trip (LocalBudgetLimiter);
+ * 0 asks Redis for every event.
  */
-export class RedisRateLimiter extends FlexibleRateLimiter {
-  constructor(redis: Redis, opts: RateLimiterOptions) {
-    super(redisCounter(redis, opts.points, opts.windowS, opts.keyPrefix));
-  }
+export function redisRateLimiter(redis: Redis, opts: RateLimiterOptions, localShare: number): RateLimiter {
+  const counter = new FlexibleRateLimiter(redisCounter(redis, opts.points, opts.windowS, opts.keyPrefix));
+  const budget = localBudget(opts.points, localShare);
+  return budget === 0 ? counter : new LocalBudgetLimiter(counter, { windowS: opts.windowS, localBudget: budget });
 }
 
 /** The login back-off (FlexibleBackoffLimiter) with its two counters in Redis, shared by every node. */

@@ -208,14 +208,24 @@ export interface SessionCancelInput {
   reason?: string;
 }
 
+/**
+ * A later close (session:extend, session:reopen) meets session:open's two rules for the time it
+ * adds: a session of the subject there answers SESSION_ALREADY_OPEN unless `parallel`, one the
+ * teacher holds in another subject (their next class) TEACHER_DOUBLE_BOOKED unless `teacherOverlap`.
+ */
+export interface ClashOverrides {
+  parallel?: boolean;
+  teacherOverlap?: boolean;
+}
+
 /** At least one of the two; each keeps its value when left out. */
-export interface SessionExtendInput {
+export interface SessionExtendInput extends ClashOverrides {
   sessionId: string;
   closesAt?: string;
   lateAfter?: string;
 }
 
-export interface SessionReopenInput {
+export interface SessionReopenInput extends ClashOverrides {
   sessionId: string;
   /** ISO time; defaults to 10 minutes from now. */
   closesAt?: string;

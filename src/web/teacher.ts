@@ -16,8 +16,9 @@ import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
-import { CommandError, command, connect, type AppSocket } from './lib/socket.js';
+import { command, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
+import { sendConfirmingClashes } from './lib/session-clashes.js';
 import { bindStaffExcuses } from './lib/excuse-panel.js';
 import { roomText } from './lib/session-room.js';
 import {
@@ -247,7 +248,7 @@ async function watch(socket: AppSocket, sessionId: string): Promise<void> {
   await feed.watch(sessionId);
 }
 
-async function listActive(socket: AppSocket): Promise<void> {
+async function listActive(socket: AppSocket): Promise<SessionView[]> {
   const sessions = await command(socket, 'session:list-active', {});
   byId('active-list').replaceChildren(
     ...sessions.map((s) => {
@@ -259,6 +260,7 @@ async function listActive(socket: AppSocket): Promise<void> {
       return h('li', {}, `${s.subjectCode} · ${s.subjectName} (${s.status}, from ${clockTime(s.startsAt)}) `, button);
     }),
   );
+  return sessions;
 }
 
 function isoFrom(form: FormData, name: string): string | undefined {
@@ -318,7 +320,11 @@ function bindOpenForm(socket: AppSocket): void {
     if (lateAfter) input.lateAfter = lateAfter;
     if (closesAt) input.closesAt = closesAt;
     byId('open-error').textContent = '';
-    openConfirmed(socket, input)
+    sendConfirmingClashes(
+      'open',
+      (confirmed) => command(socket, 'session:open', { ...input, ...confirmed }),
+      (id) => describeSession(socket, id),
+    )
       .then((session) => watch(socket, session.id))
       .then(() => listActive(socket))
       .then(() => byId('session-title').focus())
@@ -327,33 +333,12 @@ function bindOpenForm(socket: AppSocket): void {
 }
 
 /**
- * The clashes session:open asks about, each with the flag that confirms it: one session of a
- * subject at a time (parallel), one class at a time per teacher (teacherOverlap).
+ * The session in the way of a clash, as the teacher knows it ('CHEM1 · Chemistry, from 10:00'),
+ * from a fresh active list (which the page shows too): null when it is not among them.
  */
-const OPEN_CLASHES: Partial<Record<string, { question: string; confirm: Partial<SessionOpenInput> }>> = {
-  SESSION_ALREADY_OPEN: {
-    question: 'This subject already has a session at that time. Open another one beside it?',
-    confirm: { parallel: true },
-  },
-  TEACHER_DOUBLE_BOOKED: {
-    question: 'You already have a session of another subject at that time. Open this one too (team teaching, covering a class)?',
-    confirm: { teacherOverlap: true },
-  },
-};
-
-/** Opens, asking the teacher about each clash the server names and sending again once confirmed. */
-async function openConfirmed(socket: AppSocket, input: SessionOpenInput): Promise<SessionView> {
-  let sent = input;
-  // Each clash is asked about once: two questions at most, then the answer stands.
-  for (let asked = 0; ; asked += 1) {
-    try {
-      return await command(socket, 'session:open', sent);
-    } catch (err) {
-      const clash = err instanceof CommandError ? OPEN_CLASHES[err.code] : undefined;
-      if (!clash || asked >= 2 || !confirm(clash.question)) throw err;
-      sent = { ...sent, ...clash.confirm };
-    }
-  }
+async function describeSession(socket: AppSocket, sessionId: string): Promise<string | null> {
+  const s = (await listActive(socket)).find((v) => v.id === sessionId);
+  return s ? `${s.subjectCode} · ${s.subjectName}, from ${clockTime(s.startsAt)}` : null;
 }
 
 function bindSessionControls(socket: AppSocket): void {
@@ -383,7 +368,14 @@ function bindSessionControls(socket: AppSocket): void {
   });
   byId('reopen-session').addEventListener('click', () => {
     if (!watching) return;
-    command(socket, 'session:reopen', { sessionId: watching }).then(showSession).catch(fail);
+    const sessionId = watching;
+    sendConfirmingClashes(
+      'reopen',
+      (confirmed) => command(socket, 'session:reopen', { sessionId, ...confirmed }),
+      (id) => describeSession(socket, id),
+    )
+      .then(showSession)
+      .catch(fail);
   });
   const extendForm = byId<HTMLFormElement>('extend-form');
   extendForm.addEventListener('submit', (event) => {
@@ -393,7 +385,12 @@ function bindSessionControls(socket: AppSocket): void {
     const closesAt = isoFrom(data, 'closesAt');
     const lateAfter = isoFrom(data, 'lateAfter');
     if (!closesAt && !lateAfter) return fail(new Error('Give a new closing time, a new late-after time, or both.'));
-    command(socket, 'session:extend', { sessionId: watching, ...(closesAt ? { closesAt } : {}), ...(lateAfter ? { lateAfter } : {}) })
+    const input = { sessionId: watching, ...(closesAt ? { closesAt } : {}), ...(lateAfter ? { lateAfter } : {}) };
+    sendConfirmingClashes(
+      'extend',
+      (confirmed) => command(socket, 'session:extend', { ...input, ...confirmed }),
+      (id) => describeSession(socket, id),
+    )
       .then((session) => {
         showSession(session);
         extendForm.reset();

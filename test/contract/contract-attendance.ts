@@ -273,25 +273,80 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(nothing).to.deep.equal([]);
     });
 
-    it('listPeerMarks answers every record of the session with its device, address, browser and fix', async function () {
+    it('listPeerMarksSince answers every record of the session with its device, address, browser, fix and roster version, and the count', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);
-      await s.records.insertIfAbsent(
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const other = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const a = await s.records.insertIfAbsent(
         org.id,
-        newRecord('sess-m', subject.id, 'a', {
+        newRecord(sess.id, subject.id, 'a', {
           deviceId: 'dev-a',
           ip: '10.0.0.1',
           userAgent: 'Phone/1',
           location: { lat: 45, lon: 9, accuracyM: 5, timestamp: at(1) },
         }),
       );
-      await s.records.insertIfAbsent(org.id, newRecord('sess-m', subject.id, 'b'));
-      await s.records.insertIfAbsent(org.id, newRecord('sess-elsewhere', subject.id, 'c', { deviceId: 'dev-a' }));
-      const marks = await s.records.listPeerMarks(org.id, 'sess-m');
-      expect([...marks].sort((x, y) => x.studentId.localeCompare(y.studentId))).to.deep.equal([
-        { studentId: 'a', deviceId: 'dev-a', ip: '10.0.0.1', userAgent: 'Phone/1', location: { lat: 45, lon: 9 } },
-        { studentId: 'b', deviceId: null, ip: null, userAgent: null, location: null },
+      const b = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'b'));
+      await s.records.insertIfAbsent(org.id, newRecord(other.id, subject.id, 'c', { deviceId: 'dev-a' }));
+      const all = await s.records.listPeerMarksSince(org.id, sess.id, null);
+      expect(all.count).to.equal(2);
+      expect([...all.marks].sort((x, y) => x.studentId.localeCompare(y.studentId))).to.deep.equal([
+        {
+          id: a.record.id,
+          rosterVersion: a.record.rosterVersion,
+          studentId: 'a',
+          deviceId: 'dev-a',
+          ip: '10.0.0.1',
+          userAgent: 'Phone/1',
+          location: { lat: 45, lon: 9 },
+        },
+        {
+          id: b.record.id,
+          rosterVersion: b.record.rosterVersion,
+          studentId: 'b',
+          deviceId: null,
+          ip: null,
+          userAgent: null,
+          location: null,
+        },
       ]);
+      expect(b.record.rosterVersion).to.be.greaterThan(a.record.rosterVersion);
+    });
+
+    it('listPeerMarksSince answers at least the changes after a roster version: updates and erasures, and a deletion only in the count', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a', { deviceId: 'dev-a' }))).record;
+      const b = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'b'))).record;
+      const seen = b.rosterVersion;
+      // Whatever else a store answers (an overlap), it answers the records as they are now.
+      const current = async (after: number) => {
+        const r = await s.records.listPeerMarksSince(org.id, sess.id, after);
+        return { count: r.count, byId: new Map(r.marks.map((m) => [m.id, m])) };
+      };
+      const updated = (await s.records.update(org.id, a.id, a.version, { deviceId: 'dev-a2', ip: '10.0.0.9' }))!;
+      const c = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'c', { userAgent: 'Phone/3' }))).record;
+      let read = await current(seen);
+      expect(read.count).to.equal(3);
+      expect(read.byId.get(a.id)).to.include({ deviceId: 'dev-a2', ip: '10.0.0.9', rosterVersion: updated.rosterVersion });
+      expect(read.byId.get(c.id)).to.include({ studentId: 'c', userAgent: 'Phone/3', rosterVersion: c.rosterVersion });
+      expect(updated.rosterVersion).to.be.greaterThan(seen);
+      for (const m of read.byId.values()) expect(m.id === b.id ? b.rosterVersion : m.rosterVersion).to.equal(m.rosterVersion);
+
+      const last = Math.max(updated.rosterVersion, c.rosterVersion);
+      expect(await s.records.remove(org.id, b.id, b.version)).to.equal(true);
+      read = await current(last);
+      expect(read.count).to.equal(2);
+      expect(read.byId.has(b.id)).to.equal(false);
+
+      // An erasure changes who the record is of and clears what the signals compare: a change like any other.
+      await s.privacy.erase({ orgId: org.id, userId: 'a', identifiers: ['a@example.test'] }, 'erased-a');
+      read = await current(last);
+      expect(read.count).to.equal(2);
+      expect(read.byId.get(a.id)).to.include({ studentId: 'erased-a', deviceId: null, ip: null, userAgent: null, location: null });
+      expect(read.byId.get(a.id)!.rosterVersion).to.be.greaterThan(last);
     });
 
     it('writeBatch writes in order with an audit entry each; a second insert of one key in the batch is not written', async function () {

@@ -155,6 +155,45 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     expect(codeOf(await command(t, 'session:extend', { sessionId: session.id, closesAt }))).to.equal('SESSION_CLOSED');
   });
 
+  it("refuses an extension or reopening into the teacher's next class, naming it, until confirmed; nothing changes meanwhile", async () => {
+    const other = await srv.store.subjects.create(org.id, {
+      code: 'LIFE3',
+      name: 'Next class',
+      teacherIds: [teacher.id],
+      location: ROOM,
+      allowedIpRanges: [],
+    });
+    const t = await client(teacher);
+    const session = await open(t, { closesAt: inMinutes(30) });
+    const next = await open(t, { subjectId: other.id, startsAt: inMinutes(35), closesAt: inMinutes(95) });
+    const tenPast = await command(t, 'session:extend', { sessionId: session.id, closesAt: inMinutes(45) });
+    expect(codeOf(tenPast)).to.equal('TEACHER_DOUBLE_BOOKED');
+    if (!tenPast.ok) {
+      expect(tenPast.error.details).to.deep.equal({
+        teacherId: teacher.id,
+        sessionIds: [next.id],
+        subjectIds: [other.id],
+        field: 'teacherOverlap',
+      });
+    }
+    expect((await srv.store.sessions.get(org.id, session.id))?.closesAt.toISOString()).to.equal(session.closesAt);
+    // The flags are part of both strict payloads.
+    expect(codeOf(await command(t, 'session:extend', { sessionId: session.id, closesAt: inMinutes(45), parallel: 1 } as never))).to.equal(
+      'VALIDATION_FAILED',
+    );
+    const closesAt = inMinutes(45);
+    expect(ok(await command(t, 'session:extend', { sessionId: session.id, closesAt, teacherOverlap: true })).closesAt).to.equal(closesAt);
+
+    // Closed, and another session of the subject opened since: reopening meets the subject's rule.
+    ok(await command(t, 'session:close', { sessionId: session.id }));
+    const since = await open(t, { parallel: true, teacherOverlap: true });
+    const reopen = await command(t, 'session:reopen', { sessionId: session.id, teacherOverlap: true });
+    expect(codeOf(reopen)).to.equal('SESSION_ALREADY_OPEN');
+    if (!reopen.ok) expect(reopen.error.details).to.deep.equal({ sessionIds: [since.id], field: 'parallel' });
+    expect((await srv.store.sessions.get(org.id, session.id))?.status).to.equal('closed');
+    expect(ok(await command(t, 'session:reopen', { sessionId: session.id, parallel: true, teacherOverlap: true })).status).to.equal('open');
+  });
+
   it('reopens a closed session: closing is taken back, screens resync, students check in, the summary follows', async () => {
     const t = await client(teacher);
     const [s0, s1] = [await client(students[0]!), await client(students[1]!)];

@@ -1,10 +1,12 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Logger } from '../../logger.js';
-import type { Peer } from '../checks/proxy-signals.js';
+import { PeerIndex, PeerLookups } from '../checks/peer-index.js';
+import type { PeerLookup } from '../checks/proxy-signals.js';
 import { StoreBusyError } from '../ports/common.js';
 import type { OrganisationSettings } from '../ports/organisations.js';
 import type { PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { Store } from '../ports/store.js';
+import { SessionPeers } from './session-peers.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS and CHECKIN_BATCH_MAX (README configuration table). */
 export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;
@@ -33,11 +35,11 @@ export interface BatchItem {
   /** What the later check-ins of the batch compare with this one. */
   mark: PeerMark;
   /**
-   * The write, given the session's other records as the proxy signals read them and the
-   * organisation's settings (null when it is gone), read once per batch. Called once, in batch
-   * order, and must not throw.
+   * The write, given the session's other records as the proxy signals ask about them (stored
+   * ones and the check-ins ahead in the batch) and the organisation's settings (null when it is
+   * gone), read once per batch. Called once, in batch order, and must not throw.
    */
-  write(peers: readonly Peer[], settings: OrganisationSettings | null): RecordWrite;
+  write(peers: PeerLookup, settings: OrganisationSettings | null): RecordWrite;
 }
 
 interface Waiting {
@@ -50,8 +52,9 @@ interface Waiting {
  * Group commit of check-ins (docs/multi-node.md, "Group commit"): accepted check-ins wait up to
  * `windowMs` (or until `max` are waiting) and are written with one store call, one transaction
  * on SQLite; each promise resolves only once its batch is stored, so an acknowledgement never
- * runs ahead of the store. The proxy signals are computed here too, from one read of each
- * session per batch instead of three queries per check-in. One batch is written at a time;
+ * runs ahead of the store. The proxy signals are computed here too, from each session's index
+ * of peers kept across batches (./session-peers.ts), brought up to date with one read of what
+ * changed per session and batch. One batch is written at a time;
  * what arrives meanwhile forms the next one. Nothing here is shared between nodes: the store's
  * unique key keeps one record per (session, student) whichever node writes first.
  */
@@ -62,12 +65,16 @@ export class CheckinBatcher {
   /** Set by drain(): from then on every check-in is written at once, without a window. */
   private draining = false;
   private idle: (() => void)[] = [];
+  private readonly peers: SessionPeers;
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly options: CheckinBatchOptions,
-  ) {}
+    now: () => number = Date.now,
+  ) {
+    this.peers = new SessionPeers(store.records, now);
+  }
 
   /** Resolves with the stored outcome of the item's write once its batch is durable. */
   submit(item: BatchItem): Promise<RecordWriteResult> {
@@ -129,18 +136,23 @@ export class CheckinBatcher {
   }
 
   private async write(items: readonly BatchItem[]): Promise<RecordWriteResult[]> {
-    const peers = new Map<string, Peer[]>();
+    const peers = new Map<string, { lookup: PeerLookup; ahead: PeerIndex }>();
     const settings = new Map<string, OrganisationSettings | null>();
     for (const it of items) {
       const key = `${it.orgId}\n${it.sessionId}`;
-      if (!peers.has(key)) peers.set(key, await this.store.records.listPeerMarks(it.orgId, it.sessionId));
+      if (!peers.has(key)) {
+        const stored = await this.peers.current(it.orgId, it.sessionId);
+        const ahead = new PeerIndex();
+        peers.set(key, { lookup: new PeerLookups([stored, ahead]), ahead });
+      }
       if (!settings.has(it.orgId)) settings.set(it.orgId, (await this.store.organisations.get(it.orgId))?.settings ?? null);
     }
-    const writes = items.map((it) => {
-      const sessionPeers = peers.get(`${it.orgId}\n${it.sessionId}`)!;
-      const w = it.write(sessionPeers, settings.get(it.orgId)!);
-      // A later check-in of the same batch sees this one, as it would after a separate commit.
-      sessionPeers.push(it.mark);
+    const writes = items.map((it, i) => {
+      const session = peers.get(`${it.orgId}\n${it.sessionId}`)!;
+      const w = it.write(session.lookup, settings.get(it.orgId)!);
+      // A later check-in of the same batch sees this one, as it would after a separate commit;
+      // apart from the stored index, which the next batch reads back from the store.
+      session.ahead.set(String(i), it.mark);
       return w;
     });
     return this.writeWithRetries(writes);

@@ -11,7 +11,7 @@ import { publishRecordChange, recordChanged, recordWithoutCheckin } from './reco
 import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { CheckinReads } from './checkin-reads.js';
 import { verifySelfie } from './selfie-verifier.js';
-import { proxySignals, type Peer } from '../checks/proxy-signals.js';
+import { proxySignals, type PeerLookup } from '../checks/proxy-signals.js';
 import { hasFaceConsent } from '../privacy/consent.js';
 import { storedLocation } from '../privacy/retention.js';
 import type { BaseOutcome } from '../face/selfie-decision.js';
@@ -87,7 +87,9 @@ export class CheckinService {
 
   constructor(private readonly deps: DomainDeps) {
     this.reads = new CheckinReads(deps.store);
-    this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH);
+    this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH, () =>
+      deps.now().getTime(),
+    );
   }
 
   /**
@@ -192,9 +194,9 @@ export class CheckinService {
     let selfieJob: SelfieJob | null = null;
     const audit = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), ip: input.ip };
 
-    // Written by the group commit, which also gives the session's other records for the
-    // proxy signals: one read of the session per batch rather than queries per check-in.
-    const write = (peers: readonly Peer[], org: OrganisationSettings | null): RecordWrite => {
+    // Written by the group commit, which also gives the session's other records for the proxy
+    // signals: an index of them kept across batches, not queries per check-in.
+    const write = (peers: PeerLookup, org: OrganisationSettings | null): RecordWrite => {
       // Proxy signals add flags for the teacher; they never change the outcome by themselves.
       const signals = proxySignals(probe, peers, existing);
       const outcome = { ...checked, flags: unionOf(checked.flags, signals) };

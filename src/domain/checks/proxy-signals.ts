@@ -39,36 +39,32 @@ export function fixSearchBoxDeg(lat: number): number {
 export type Peer = Pick<PeerMark, 'studentId' | 'location'> & Partial<Pick<PeerMark, 'deviceId' | 'ip' | 'userAgent'>>;
 
 /**
- * The flags for a check-in, given the other records of the session (other students' latest
- * attempts) and the student's own previous record (an earlier attempt, if any).
+ * The questions the signals ask of the session's other records (other students' latest attempts;
+ * the student's own are never counted): answered by an index (./peer-index.ts), not a pass over
+ * the session, since they are asked for every check-in.
  */
-export function proxySignals(current: CheckinSignals, others: readonly Peer[], previous: AttendanceRecord | null): ReasonCode[] {
+export interface PeerLookup {
+  /**
+   * Another student's record shares the check-in's device: the same page storage (device id) or,
+   * when either side has none, the same address and the same browser build (a school network
+   * puts every phone behind one address, so the address alone says nothing).
+   */
+  sharesDevice(current: CheckinSignals): boolean;
+  /** Another student's fix lies within DUPLICATE_FIX_M of the check-in's. */
+  hasDuplicateFix(current: CheckinSignals): boolean;
+}
+
+/** The flags for a check-in, given the session's other records and the student's own previous record (an earlier attempt, if any). */
+export function proxySignals(current: CheckinSignals, peers: PeerLookup, previous: AttendanceRecord | null): ReasonCode[] {
   const flags: ReasonCode[] = [];
   const fix = current.location;
-  // One pass over the session's records, stopping once both answers are known: it runs for every
-  // check-in against every record of the session, so it copies nothing and makes no closures.
-  let shared = false;
-  let duplicate = false;
-  for (const r of others) {
-    if (r.studentId === current.studentId) continue;
-    if (!shared && sameDevice(current, r)) shared = true;
-    if (!duplicate && fix && r.location && haversineM(r.location, fix) < DUPLICATE_FIX_M) duplicate = true;
-    if (shared && (duplicate || !fix)) break;
-  }
-  if (shared) flags.push('SHARED_DEVICE');
+  if (peers.sharesDevice(current)) flags.push('SHARED_DEVICE');
   if (fix) {
-    if (duplicate) flags.push('LOCATION_DUPLICATE');
+    if (peers.hasDuplicateFix(current)) flags.push('LOCATION_DUPLICATE');
     if (previous?.location && impossibleJump(previous.location, fix)) flags.push('LOCATION_JUMP');
     if (fix.accuracyM <= MOCK_ACCURACY_M) flags.push('LOCATION_MOCK_SUSPECTED');
   }
   return flags;
-}
-
-/** The same page storage, or (without one) the same address and the same browser build. */
-function sameDevice(current: CheckinSignals, other: Peer): boolean {
-  if (current.deviceId && other.deviceId) return current.deviceId === other.deviceId;
-  // A school network puts every phone behind one address: the user agent must match too.
-  return Boolean(current.ip && current.userAgent && current.ip === other.ip && current.userAgent === other.userAgent);
 }
 
 function impossibleJump(a: CheckinLocation, b: CheckinLocation): boolean {

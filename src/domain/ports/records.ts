@@ -112,6 +112,18 @@ export interface PeerMark {
   location: GeoPoint | null;
 }
 
+/** A record's peer mark, with its id and the roster version of its last change. */
+export interface VersionedPeerMark extends PeerMark {
+  id: string;
+  rosterVersion: number;
+}
+
+export interface PeerMarkChanges {
+  marks: VersionedPeerMark[];
+  /** Every record of the session, counted as of the read (on SQLite in the same snapshot). */
+  count: number;
+}
+
 /**
  * Who made a record write, how and why. The store writes the audit entry from it, the record
  * before and the record after (domain/checkins/record-audit.ts): plain data, so a write can be
@@ -159,8 +171,15 @@ export interface RecordRepository {
    */
   listProxyPeers(orgId: string, sessionId: string, probe: ProxyProbe): Promise<AttendanceRecord[]>;
   listBySessions(orgId: string, sessionIds: string[]): Promise<AttendanceRecord[]>;
-  /** Every record of the session, reduced to what the proxy signals compare: read once per group commit. */
-  listPeerMarks(orgId: string, sessionId: string): Promise<PeerMark[]>;
+  /**
+   * The session's records changed since a roster version (all of them when `afterRosterVersion`
+   * is null), reduced to what the proxy signals compare, and how many records the session has:
+   * what keeps a group commit's index of the session current (docs/multi-node.md, "Group
+   * commit"). Holds at least every record whose rosterVersion is above `afterRosterVersion`
+   * when read; a store may answer more (MongoDB re-reads an overlap, its versions being stamped
+   * after the write). A deleted record is in neither: only `count` shows it.
+   */
+  listPeerMarksSince(orgId: string, sessionId: string, afterRosterVersion: number | null): Promise<PeerMarkChanges>;
   /**
    * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;

@@ -27,6 +27,22 @@ export async function teacherClashes(
   );
 }
 
+/** The subject's other open or scheduled sessions overlapping `window`, leaving out `skip`. */
+export async function subjectClashes(
+  store: Store,
+  orgId: string,
+  subjectId: string,
+  window: Window,
+  skip: ReadonlySet<string> = new Set(),
+): Promise<AttendanceSession[]> {
+  return (await store.sessions.listActiveForSubjects(orgId, [subjectId])).filter((s) => !skip.has(s.id) && overlaps(s, window));
+}
+
+/** SESSION_ALREADY_OPEN naming the subject's sessions in the way, and the flag that overrides. */
+export function alreadyOpen(clashes: readonly AttendanceSession[], message?: string): AppError {
+  return new AppError('SESSION_ALREADY_OPEN', message, { sessionIds: clashes.map((s) => s.id), field: 'parallel' });
+}
+
 /** TEACHER_DOUBLE_BOOKED naming the teacher's sessions in the way, and the flag that overrides. */
 export function doubleBooked(
   teacherId: string,

@@ -7,6 +7,7 @@ import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadSessionForStaff } from './access.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { effectiveStatus, toSessionView } from './views.js';
+import { withWideningChecked } from './widening.js';
 import type { SessionView } from '../../shared/events.js';
 import type { AuditEntry } from '../ports/audit.js';
 import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
@@ -27,7 +28,13 @@ export function windowError(problems: WindowProblem[]): AppError {
   });
 }
 
-export interface ExtendInput {
+/** Confirmations of the clashes a widened window may meet (widening.ts), as session:open's. */
+export interface ClashOverrides {
+  parallel?: boolean | undefined;
+  teacherOverlap?: boolean | undefined;
+}
+
+export interface ExtendInput extends ClashOverrides {
   sessionId: string;
   closesAt?: string | undefined;
   lateAfter?: string | undefined;
@@ -36,7 +43,7 @@ export interface ExtendInput {
 /** What a scheduled session takes from its changed meeting. */
 export type RescheduleInput = Pick<AttendanceSession, 'startsAt' | 'lateAfter' | 'closesAt' | 'teacherId' | 'policy' | 'room'>;
 
-export interface ReopenInput {
+export interface ReopenInput extends ClashOverrides {
   sessionId: string;
   closesAt?: string | undefined;
   reason?: string | undefined;
@@ -74,7 +81,17 @@ export class SessionLifecycle {
     const lateAfter = input.lateAfter ? new Date(input.lateAfter) : session.lateAfter;
     const problems = validateWindow({ startsAt: session.startsAt, lateAfter, closesAt }, { now: at });
     if (problems.length > 0) throw windowError(problems);
-    const updated = await applyTransition(store, session, 'extend', { closesAt, lateAfter }, [session.status]);
+    const updated = await withWideningChecked(
+      this.deps,
+      {
+        session,
+        before: session,
+        after: { startsAt: session.startsAt, closesAt },
+        parallel: input.parallel,
+        teacherOverlap: input.teacherOverlap,
+      },
+      () => applyTransition(store, session, 'extend', { closesAt, lateAfter }, [session.status]),
+    );
     // The scheduler (or a colleague) closed or cancelled it meanwhile.
     if (!updated) return this.extend(actor, input);
     await this.audit(
@@ -131,12 +148,19 @@ export class SessionLifecycle {
     const problems = validateWindow({ startsAt: session.startsAt, lateAfter, closesAt }, { now: at });
     if (problems.length > 0) throw windowError(problems);
 
-    const reopened = await applyTransition(store, session, 'reopen', {
-      closesAt,
-      lateAfter,
-      closedAt: null,
-      closedBy: null,
-    });
+    // It held the slot until it closed: what has started since is in the time the reopening adds.
+    const heldUntil = new Date(Math.min(session.closesAt.getTime(), session.closedAt.getTime()));
+    const reopened = await withWideningChecked(
+      this.deps,
+      {
+        session,
+        before: { startsAt: session.startsAt, closesAt: heldUntil },
+        after: { startsAt: session.startsAt, closesAt },
+        parallel: input.parallel,
+        teacherOverlap: input.teacherOverlap,
+      },
+      () => applyTransition(store, session, 'reopen', { closesAt, lateAfter, closedAt: null, closedBy: null }),
+    );
     if (!reopened) return this.reopen(actor, input);
     await this.audit(
       reopened,

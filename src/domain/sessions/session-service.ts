@@ -10,7 +10,7 @@ import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
 import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
-import { doubleBooked, overlaps, teacherClashes, type Window } from './clashes.js';
+import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, type Window } from './clashes.js';
 import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
 import { type Room, type Subject } from '../ports/subjects.js';
@@ -118,10 +118,8 @@ export class SessionService {
    * overlaps [startsAt, closesAt) is a conflict, unless the teacher confirms (`parallel`).
    */
   private async assertNoOverlap(orgId: string, subjectId: string, window: Window): Promise<void> {
-    const clashes = (await this.deps.store.sessions.listActiveForSubjects(orgId, [subjectId])).filter((s) => overlaps(s, window));
-    if (clashes.length > 0) {
-      throw new AppError('SESSION_ALREADY_OPEN', undefined, { sessionIds: clashes.map((s) => s.id), field: 'parallel' });
-    }
+    const clashes = await subjectClashes(this.deps.store, orgId, subjectId, window);
+    if (clashes.length > 0) throw alreadyOpen(clashes);
   }
 
   /** The subjects a student is enrolled in (empty for staff): whose session changes they hear of. */

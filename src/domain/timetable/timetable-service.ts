@@ -165,8 +165,18 @@ export class TimetableService {
       allowedIpRanges: room?.allowedIpRanges ?? [],
     };
     await this.follower.assertFits(actor, subject, fields);
-    if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
-    const meeting = await this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
+    const teacherId = input.teacherOverlap ? undefined : (fields.teacherId ?? subject.teacherIds[0]);
+    // Checked and written under the teacher's lease (the one session:open and meeting edits
+    // take): of two meetings of one teacher added at once on two nodes, the second sees the first.
+    const meeting = await withSlotLocks(
+      this.deps,
+      actor.orgId,
+      teacherId === undefined ? [] : [{ kind: 'teacher', id: teacherId }],
+      async () => {
+        if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
+        return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
+      },
+    );
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
   }
@@ -196,7 +206,6 @@ export class TimetableService {
     const next = { ...meeting, ...patch };
     await this.follower.assertFits(actor, subject, next);
     const rebooked = changed.some((k) => k === 'weekday' || k === 'startTime' || k === 'endTime' || k === 'teacherId');
-    if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
     // The sessions' teacher after the edit (MeetingFollower.followerChange).
     const teacherId = next.teacherId ?? subject.teacherIds[0];
     const locks: SlotLockKey[] = [
@@ -207,6 +216,8 @@ export class TimetableService {
     // creates: an open or another edit on any node waits and then sees the moved sessions, so
     // of an edit and an open racing for one slot exactly one wins.
     return withSlotLocks(this.deps, actor.orgId, locks, async () => {
+      // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
+      if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
       // Decided and checked before the meeting is written: a refused edit changes nothing.
       const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
       if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);

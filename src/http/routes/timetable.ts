@@ -196,13 +196,21 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       path: '/subjects/:id/meetings',
       summary: 'Add a weekly meeting to a subject',
       description:
-        "A meeting whose teacher (its own, else the subject's first) already has another subject's meeting on that weekday at an overlapping time, in an overlapping term, is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds`), unless `teacherOverlap: true`.",
+        "A meeting whose teacher (its own, else the subject's first) already has another subject's meeting on that weekday at an overlapping time, in an overlapping term, is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds`), unless `teacherOverlap: true`. " +
+        "The check and the write are one step against the teacher's other meeting changes and opens on any node (of two racing adds one is stored, the other refused); one that waits too long for another answers 409 CONFLICT (retry).",
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,
       body: MeetingBody,
       response: { status: 201, description: 'Created', schema: MeetingSchema },
-      errors: [...SUBJECT_ERRORS, 'POLICY_UNSUPPORTED', 'SUBJECT_LOCATION_MISSING', 'SUBJECT_NETWORK_MISSING', 'TEACHER_DOUBLE_BOOKED'],
+      errors: [
+        ...SUBJECT_ERRORS,
+        'POLICY_UNSUPPORTED',
+        'SUBJECT_LOCATION_MISSING',
+        'SUBJECT_NETWORK_MISSING',
+        'TEACHER_DOUBLE_BOOKED',
+        'CONFLICT',
+      ],
       handler: ({ actor, params, body }) => timetable.createMeeting(actor, params.id, body),
     });
 

@@ -28,12 +28,15 @@ const OpenSchema = payload({
 
 const CancelSchema = payload({ sessionId: Id, reason: ChangeReason.optional() });
 
-const ExtendSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), lateAfter: IsoTime.optional() }).refine(
+/** Confirmations of the clashes a later close meets, as session:open's (docs/protocol.md §5.4a). */
+const Overrides = { parallel: z.boolean().optional(), teacherOverlap: z.boolean().optional() };
+
+const ExtendSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), lateAfter: IsoTime.optional(), ...Overrides }).refine(
   (v) => v.closesAt !== undefined || v.lateAfter !== undefined,
   { message: 'Give closesAt, lateAfter or both.', path: ['closesAt'] },
 );
 
-const ReopenSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), reason: ChangeReason.optional() });
+const ReopenSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), reason: ChangeReason.optional(), ...Overrides });
 
 export interface SessionHandlerDeps {
   sessions: SessionService;

@@ -73,6 +73,13 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
   };
 }
 
+/**
+ * How far below the last version seen listPeerMarksSince reads again: a change whose record is
+ * written but whose version is not yet stamped is still read unless this many later versions
+ * were stamped meanwhile (several group commits of other nodes within one write's round trips).
+ */
+export const PEER_MARK_VERSION_OVERLAP = 512;
+
 export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepository, 'writeBatch'> {
   const byKey = (orgId: string, sessionId: string, studentId: string) =>
     m.records.findOne(q.recordKeyFilter(orgId, sessionId, studentId)).lean<RecordDoc>();
@@ -133,18 +140,35 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
     },
-    async listPeerMarks(orgId, sessionId) {
+    async listPeerMarksSince(orgId, sessionId, afterRosterVersion) {
+      const session = q.recordsOfSessionsFilter(orgId, sessionId);
+      // A version is stamped after its record is written (stampRosterVersion): a record just
+      // inserted still reads 0, and a record just updated still carries its old version while
+      // later ones may already be stamped. Both are read again: version 0, and an overlap below
+      // the last version seen.
+      const filter =
+        afterRosterVersion === null
+          ? session
+          : { ...session, $or: [{ rosterVersion: { $gt: afterRosterVersion - PEER_MARK_VERSION_OVERLAP } }, { rosterVersion: 0 }] };
       const docs = await m.records
-        .find(q.recordsOfSessionsFilter(orgId, sessionId))
-        .select({ studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 })
+        .find(filter)
+        .select({ rosterVersion: 1, studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 })
         .lean<RecordDoc[]>();
-      return docs.map((d) => ({
-        studentId: d.studentId,
-        deviceId: d.deviceId ?? null,
-        ip: d.ip ?? null,
-        userAgent: d.userAgent ?? null,
-        location: d.location ? { lat: d.location.lat, lon: d.location.lon } : null,
-      }));
+      // Counted after the read, not in one snapshot: a record written in between makes the
+      // count differ, and the caller reads the session again.
+      const count = await m.records.countDocuments(session);
+      return {
+        count,
+        marks: docs.map((d) => ({
+          id: d._id,
+          rosterVersion: d.rosterVersion ?? 0,
+          studentId: d.studentId,
+          deviceId: d.deviceId ?? null,
+          ip: d.ip ?? null,
+          userAgent: d.userAgent ?? null,
+          location: d.location ? { lat: d.location.lat, lon: d.location.lon } : null,
+        })),
+      };
     },
     async listProxyPeers(orgId, sessionId, probe) {
       // A few documents per criterion, however many students share a school address or a room.

@@ -134,6 +134,15 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     },
   },
   {
+    version: 12,
+    // Declared in record-schemas.ts: the records of a session changed since a roster version
+    // (records.listPeerMarksSince, the group commit's proxy-signal index).
+    name: 'records by session and roster version',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
     version: 13,
     // Declared in audit-schemas.ts: the organisation's audit trail by time (org_at).
     name: "the organisation's audit trail by time",

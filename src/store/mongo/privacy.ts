@@ -86,6 +86,17 @@ export function privacyRepository(m: Models): PrivacyRepository {
       }
       const modified = (r: { modifiedCount: number }): number => r.modifiedCount;
       const deleted = (r: { deletedCount: number }): number => r.deletedCount;
+      // Each erased record takes a new roster version, as any change of a record does: the
+      // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
+      const erased = await m.records
+        .find({ orgId, studentId: userId }, { _id: 1, sessionId: 1 })
+        .lean<Array<{ _id: string; sessionId: string }>>();
+      for (const r of erased) {
+        const s = await m.sessions
+          .findOneAndUpdate({ _id: r.sessionId, orgId }, { $inc: { rosterVersion: 1 } }, { returnDocument: 'after' })
+          .lean<{ rosterVersion?: number }>();
+        if (s?.rosterVersion !== undefined) await m.records.updateOne({ _id: r._id }, { $set: { rosterVersion: s.rosterVersion } });
+      }
       counts.records = modified(
         await m.records.updateMany(
           { orgId, studentId: userId },

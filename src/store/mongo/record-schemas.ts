@@ -69,6 +69,7 @@ export const recordSchema = new Schema<RecordDoc>(
 );
 recordSchema.index({ sessionId: 1, studentId: 1 }, { unique: true, name: 'record' });
 recordSchema.index({ orgId: 1, sessionId: 1 }, { name: 'org_session' });
+recordSchema.index({ orgId: 1, sessionId: 1, rosterVersion: 1 }, { name: 'org_session_roster' });
 recordSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 
 export type SummaryDoc = KeyedDoc<DailySummary>;

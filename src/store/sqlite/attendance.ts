@@ -211,6 +211,17 @@ export function insertedRecord(orgId: string, input: NewRecord, id: string, rost
   return { id, orgId, ...input, flags: [...input.flags], version: 1, rosterVersion, createdAt: now, updatedAt: now };
 }
 
+interface PeerMarkRow {
+  id: string;
+  roster_version: number;
+  student_id: string;
+  device_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  lat: number | null;
+  lon: number | null;
+}
+
 export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
   // The unique key is (session_id, student_id) across organisations.
@@ -273,6 +284,16 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     return r ? records.fromRow(r) : null;
   };
   const auditInsert = insertSql(audit, false);
+  const readPeerMarks = db.raw.transaction((orgId: string, sessionId: string, after: number) => ({
+    count: db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)!.n,
+    rows: db
+      .stmt<PeerMarkRow>(
+        `SELECT id, roster_version, student_id, device_id, ip, user_agent,
+           json_extract(location, '$.lat') AS lat, json_extract(location, '$.lon') AS lon
+         FROM records WHERE org_id = ? AND session_id = ? AND roster_version > ?`,
+      )
+      .all(orgId, sessionId, after),
+  }));
   const writeOne = (w: RecordWrite, versions: BatchRosterVersions): RecordWriteResult => {
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
@@ -369,28 +390,24 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     async update(orgId, id, expectedVersion, patch: RecordPatch) {
       return db.tx(() => update(orgId, id, expectedVersion, patch));
     },
-    async listPeerMarks(orgId, sessionId) {
-      // Five columns, the fix's coordinates read by SQLite: one pass over the session serves a whole batch.
-      return db
-        .stmt<{
-          student_id: string;
-          device_id: string | null;
-          ip: string | null;
-          user_agent: string | null;
-          lat: number | null;
-          lon: number | null;
-        }>(
-          `SELECT student_id, device_id, ip, user_agent, json_extract(location, '$.lat') AS lat, json_extract(location, '$.lon') AS lon
-           FROM records WHERE org_id = ? AND session_id = ?`,
-        )
-        .all(orgId, sessionId)
-        .map((r) => ({
+    async listPeerMarksSince(orgId, sessionId, afterRosterVersion) {
+      // Five columns, the fix's coordinates read by SQLite, only the rows changed since the
+      // last read (records_session_roster); the count by an index alone. One deferred read
+      // transaction: both see the same snapshot, so the count matches the rows exactly.
+      db.assertOpen();
+      const { count, rows } = readPeerMarks.deferred(orgId, sessionId, afterRosterVersion ?? -1);
+      return {
+        count,
+        marks: rows.map((r) => ({
+          id: r.id,
+          rosterVersion: r.roster_version,
           studentId: r.student_id,
           deviceId: r.device_id,
           ip: r.ip,
           userAgent: r.user_agent,
           location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
-        }));
+        })),
+      };
     },
     async writeBatch(writes: readonly RecordWrite[]) {
       // One IMMEDIATE transaction (one WAL commit) for the batch. A write refused alone (a key

@@ -572,6 +572,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 24,
+    name: 'records by session and roster version',
+    // The group commit keeps each session's proxy-signal index on the node and reads only the
+    // records changed since its last batch (records.listPeerMarksSince); also counts the
+    // session's records from the index alone, to notice deletions.
+    sql: `
+      CREATE INDEX records_session_roster ON records (org_id, session_id, roster_version);
+    `,
+  },
+  {
     version: 25,
     name: "the organisation's audit trail by time",
     // An admin's audit page without a selector (the organisation's whole trail, by day range):

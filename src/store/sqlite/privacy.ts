@@ -94,6 +94,19 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
           });
           counts.audit++;
         }
+        // Each erased record takes a new roster version, as any change of a record does: the
+        // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
+        const erased = db.stmt<{ id: string; session_id: string }>(
+          'SELECT id, session_id FROM records WHERE org_id = ? AND student_id = ?',
+        );
+        for (const r of erased.all(orgId, userId)) {
+          const v = db
+            .stmt<{ roster_version: number }>(
+              'UPDATE sessions SET roster_version = roster_version + 1 WHERE id = ? RETURNING roster_version',
+            )
+            .get(r.session_id)?.roster_version;
+          if (v !== undefined) run('UPDATE records SET roster_version = ? WHERE id = ?', v, r.id);
+        }
         counts.records = run(
           `UPDATE records SET student_id = ?, location = NULL, ip = NULL, note = NULL, correction_reason = NULL, device_id = NULL, user_agent = NULL, verification = NULL,
              decided_by = CASE WHEN decided_by = ? THEN ? ELSE decided_by END

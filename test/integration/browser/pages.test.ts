@@ -169,6 +169,58 @@ describe('browser pages (Chromium)', function () {
     expect(await classroom.textContent('#join-link')).to.contain(`session=${sessionId}`);
   });
 
+  it("asks before extending into the teacher's next class, naming it, and extends only once confirmed", async () => {
+    const { teacher, sessionId } = await openLesson();
+    const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
+    const ada = (await srv.store.users.getByEmail(orgId, 'ada@demo.school'))!;
+    const lesson = (await srv.store.sessions.get(orgId, sessionId))!;
+    const next = await srv.store.subjects.create(orgId, {
+      code: 'NEXT1',
+      name: 'Next class',
+      teacherIds: [ada.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const socket = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(ada).token);
+    try {
+      const nextStart = lesson.closesAt.toISOString();
+      ok(
+        await command(socket, 'session:open', {
+          subjectId: next.id,
+          startsAt: nextStart,
+          closesAt: new Date(lesson.closesAt.getTime() + 3_600_000).toISOString(),
+          policy: { preset: 'manual' },
+        }),
+      );
+    } finally {
+      socket.disconnect();
+    }
+    // About ten minutes more, to the minute, in the browser's zone (UTC) as the datetime-local field reads it.
+    const tenMore = new Date(`${new Date(lesson.closesAt.getTime() + 600_000).toISOString().slice(0, 16)}:00.000Z`);
+    const answer = (accept: boolean) =>
+      new Promise<string>((resolve, reject) => {
+        teacher.once('dialog', (dialog) => {
+          resolve(dialog.message());
+          (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
+        });
+      });
+    const extend = async (accept: boolean) => {
+      await teacher.fill('#extend-closes', tenMore.toISOString().slice(0, 16));
+      const [question] = await Promise.all([answer(accept), teacher.click('#extend-form button[type="submit"]')]);
+      return question;
+    };
+
+    const question = await extend(false);
+    expect(question).to.contain("runs into the teacher's next class").and.to.contain('NEXT1 · Next class');
+    await teacher.waitForFunction(() => (document.getElementById('session-error')?.textContent ?? '') !== '');
+    expect((await srv.store.sessions.get(orgId, sessionId))!.closesAt.toISOString()).to.equal(lesson.closesAt.toISOString());
+
+    await extend(true);
+    await teacher.waitForFunction(() => document.getElementById('session-error')?.textContent === '');
+    const stored = await srv.store.sessions.get(orgId, sessionId);
+    expect(stored!.closesAt.toISOString()).to.equal(tenMore.toISOString());
+  });
+
   it('two students check in (one from the join link) and the classroom screen shows each within a second', async () => {
     const lesson = await openLesson();
     await checkIn(lesson, 1, 15, true);

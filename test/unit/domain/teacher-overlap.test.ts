@@ -248,6 +248,85 @@ function overlapSuite(setup: StoreSetup): void {
     });
   });
 
+  describe('meetings of one teacher added at once on two nodes', () => {
+    it('always end with exactly one added and the other answered TEACHER_DOUBLE_BOOKED (20 rounds)', async function () {
+      this.timeout(60_000);
+      const b = f.build({ nodeId: 'node-b' });
+      for (let round = 0; round < 20; round += 1) {
+        // Each round another weekday and hour; two subjects of the teacher, one meeting each, by hand (A) and by node B.
+        const weekday = 1 + (round % 7);
+        const startTime = `${String(8 + Math.floor(round / 7)).padStart(2, '0')}:00`;
+        const endTime = `${String(9 + Math.floor(round / 7)).padStart(2, '0')}:00`;
+        const [one, two] = [await subjectOf([f.teacher]), await subjectOf([f.teacher])];
+        const results = await Promise.allSettled([
+          f.domain.timetable.createMeeting(teacher, one.id, { termId: term.id, weekday, startTime, endTime }),
+          setup
+            .stagger(Math.floor(round / 2) % 6)
+            .then(() => b.timetable.createMeeting(teacher, two.id, { termId: term.id, weekday, startTime, endTime })),
+        ]);
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}: ${JSON.stringify(results)}`,
+        ).to.have.length(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+        const stored = await f.store.timetable.listMeetings(f.org.id);
+        expect(
+          stored.filter((m) => m.weekday === weekday && m.startTime === startTime && (m.subjectId === one.id || m.subjectId === two.id)),
+          `round ${round}`,
+        ).to.have.length(1);
+      }
+    });
+  });
+
+  describe('a meeting added while another of the teacher is moved onto its time, on two nodes', () => {
+    it('always ends with one of the two and the other answered TEACHER_DOUBLE_BOOKED (20 rounds)', async function () {
+      this.timeout(60_000);
+      const b = f.build({ nodeId: 'node-b' });
+      const winners = new Set<string>();
+      for (let round = 0; round < 20; round += 1) {
+        const weekday = 1 + (round % 7);
+        const hour = 8 + Math.floor(round / 7);
+        const time = (h: number) => `${String(h).padStart(2, '0')}:00`;
+        const [one, two] = [await subjectOf([f.teacher]), await subjectOf([f.teacher])];
+        // Two's meeting sits an hour later; node B moves it onto the hour node A adds one's meeting at.
+        const moved = await f.domain.timetable.createMeeting(teacher, two.id, {
+          termId: term.id,
+          weekday,
+          startTime: time(hour + 5),
+          endTime: time(hour + 6),
+        });
+        // Either side starts a little later, in turn: the edit reads more before its lease than the add.
+        const [addLater, editLater] = round % 2 === 0 ? [Math.floor(round / 2) % 6, 0] : [0, Math.floor(round / 2) % 6];
+        const results = await Promise.allSettled([
+          setup.stagger(addLater).then(() =>
+            f.domain.timetable.createMeeting(teacher, one.id, {
+              termId: term.id,
+              weekday,
+              startTime: time(hour),
+              endTime: time(hour + 1),
+            }),
+          ),
+          setup
+            .stagger(editLater)
+            .then(() => b.timetable.updateMeeting(teacher, moved.id, { startTime: time(hour), endTime: time(hour + 1) })),
+        ]);
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}: ${JSON.stringify(results)}`,
+        ).to.have.length(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+        winners.add(results[0].status === 'fulfilled' ? 'add' : 'edit');
+        const stored = (await f.store.timetable.listMeetings(f.org.id)).filter(
+          (m) => m.weekday === weekday && m.startTime === time(hour) && (m.subjectId === one.id || m.subjectId === two.id),
+        );
+        expect(stored, `round ${round}`).to.have.length(1);
+      }
+      expect([...winners].sort()).to.deep.equal(['add', 'edit']);
+    });
+  });
+
   describe('a meeting edit racing an open for the moved slot', () => {
     // Each round: a fresh subject whose Wednesday 09:00 meeting has its session; node A moves
     // the meeting to 11:00 while node B opens a session at 11:00, of the same subject (the
