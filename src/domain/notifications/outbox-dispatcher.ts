@@ -38,6 +38,8 @@ export class PermanentSendError extends Error {}
 
 /** A claimed email another node may take over after this long (its sender died). */
 const CLAIM_MS = 5 * 60_000;
+/** The most of an organisation's outbox (MAIL_OUTBOX_MAX) that password resets may fill. */
+export const RESET_SHARE = 0.25;
 /** The longest wait between two attempts. */
 const MAX_BACKOFF_MS = 6 * 60 * 60_000;
 
@@ -92,12 +94,18 @@ export class OutboxDispatcher {
     while (this.outcomes.size > 0) await Promise.allSettled([...this.outcomes]);
   }
 
-  /** Queues an email in the store and starts sending it now; false when the organisation's outbox is full. */
+  /**
+   * Queues an email in the store and starts sending it now; false when the organisation's outbox
+   * is full. Anyone can ask for a password reset without logging in, so resets may fill at most
+   * RESET_SHARE of the outbox: during an SMTP outage they cannot crowd out alerts and invitations.
+   */
   async enqueue(input: Parameters<Store['outbox']['enqueue']>[0]): Promise<boolean> {
-    const mail = await this.store.outbox.enqueue(input, this.settings.maxWaiting);
+    const { maxWaiting } = this.settings;
+    const categoryMax = input.category === 'reset' ? Math.max(1, Math.floor(maxWaiting * RESET_SHARE)) : undefined;
+    const mail = await this.store.outbox.enqueue(input, maxWaiting, categoryMax);
     if (!mail) {
       this.logger.warn(
-        { orgId: input.orgId, category: input.category, maxWaiting: this.settings.maxWaiting },
+        { orgId: input.orgId, category: input.category, maxWaiting, ...(categoryMax === undefined ? {} : { categoryMax }) },
         'outbox full; email not queued',
       );
       return false;
