@@ -158,6 +158,14 @@ function suite(
         expect(await setPassword(tokenFromMail(delivered.raw), 'chosen-password')).to.include({ status: 204 });
         const login = await srv.request('POST', '/api/v1/auth/login', { body: { email: student.email, password: 'chosen-password' } });
         expect(login.status).to.equal(200);
+        // Sending it again made a new link for the student: in their trail, by the admin who did it.
+        const trail = await srv.request('GET', `/api/v1/reports/audit?entityType=user&entityId=${student.id}&action=user.invite`, {
+          token,
+        });
+        expect((trail.body.items as { actorId: string; to: unknown }[]).map((e) => [e.actorId, e.to])).to.deep.equal([
+          [admin.id, null],
+          [admin.id, { outboxId: row!.id }],
+        ]);
       });
     });
   });
