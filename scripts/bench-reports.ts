@@ -323,6 +323,7 @@ async function main(): Promise<void> {
     const closedSession = (await store.sessions.list(school.orgId, { subjectId: subject.id, status: ['closed'], limit: 1, offset: 0 }))
       .items[0]!;
     const corrected = (await store.reports.audit(school.orgId, { actorId: teacher.id, limit: 1, offset: 0 })).items[0];
+    const orgAudit = (await store.reports.audit(school.orgId, { limit: 1, offset: 0 })).total;
 
     const cases: [string, () => Promise<unknown>][] = [
       ['(a) student: own figures per subject', () => reports.studentSubjects(as(student), student.id, {})],
@@ -347,6 +348,23 @@ async function main(): Promise<void> {
         () => reports.audit(as(teacher), { entityType: 'record', entityId: corrected?.entityId ?? 'none' }, { limit: 50, offset: 0 }),
       ],
       ['(e) audit: by user, a deep page', () => reports.audit(as(school.admin), { actorId: teacher.id }, { limit: 50, offset: 200 })],
+      // The admin audit page's default: the organisation's newest entries (the last page of the answer).
+      [
+        '(e) audit: organisation, newest page',
+        () => reports.audit(as(school.admin), {}, { limit: 50, offset: Math.max(0, orgAudit - 50) }),
+      ],
+      [
+        '(e) audit: organisation, one action, a week',
+        () =>
+          reports.audit(
+            as(school.admin),
+            { actions: ['record.mark'], fromDay: addDays(school.lastDay, -6), toDay: school.lastDay },
+            {
+              limit: 50,
+              offset: 0,
+            },
+          ),
+      ],
     ];
     const rows: string[][] = [];
     for (const [name, fn] of cases) {

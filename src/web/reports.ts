@@ -14,6 +14,7 @@ import {
   addDays,
   seenText,
   type Dashboard,
+  type Figures,
   type MonthFigures,
   type StudentSubject,
   type SubjectRisk,
@@ -66,12 +67,14 @@ async function loadDashboard(r: Range): Promise<void> {
     ),
   );
   const figure = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)];
+  // The API says 0 % when nobody was expected (docs/reports.md); a new school's first week is not 0 % attendance.
+  const week = (f: Figures) => (f.total - f.excused > 0 ? `${f.percentage} %` : 'no settled session yet');
   byId('dashboard-figures').replaceChildren(
     ...figure('Today', d.today),
     ...figure('Sessions today', String(d.sessionsToday.total)),
     ...figure('Open now', String(d.live.openSessions)),
-    ...figure(`This week (${d.thisWeek.from} to ${d.thisWeek.to})`, `${d.thisWeek.percentage} %`),
-    ...figure(`Last week (${d.lastWeek.from} to ${d.lastWeek.to})`, `${d.lastWeek.percentage} %`),
+    ...figure(`This week (${d.thisWeek.from} to ${d.thisWeek.to})`, week(d.thisWeek)),
+    ...figure(`Last week (${d.lastWeek.from} to ${d.lastWeek.to})`, week(d.lastWeek)),
   );
   byId('dashboard-chart').replaceChildren(
     barChart({ title: 'Attendance this week and last week', valueLabel: 'Attendance %', labelHeader: 'Week' }, [

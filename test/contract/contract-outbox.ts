@@ -74,6 +74,39 @@ export function outboxContract(ctx: ContractContext): void {
       }
     });
 
+    it("queues one email per user and category while it waits: a second is answered with the first, another user's or a sent one's is new", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const reset = (userId: string) => ({ ...mail(org.id, `${userId}@example.test`), category: 'reset' as const, userId, headers: {} });
+      const first = (await s.outbox.enqueue(reset('user-1'), 10))!;
+      expect(await s.outbox.enqueue(reset('user-1'), 10)).to.deep.equal(first);
+      const invitation = (await s.outbox.enqueue({ ...reset('user-1'), category: 'invitation' }, 10))!;
+      const other = (await s.outbox.enqueue(reset('user-2'), 10))!;
+      expect(new Set([first.id, invitation.id, other.id]).size).to.equal(3);
+      // Plain emails name no user: each is its own.
+      expect((await s.outbox.enqueue(mail(org.id), 10))!.id).to.not.equal((await s.outbox.enqueue(mail(org.id), 10))!.id);
+      const claimed = await s.outbox.claimDue(new Date(Date.now() + 1_000), 'n', new Date(Date.now() + 60_000), 1_000);
+      expect(await s.outbox.markSent(first.id, 'n', new Date())).to.equal(true);
+      expect(claimed.map((m) => m.id)).to.include(first.id);
+      const again = (await s.outbox.enqueue(reset('user-1'), 10))!;
+      expect(again.id).to.not.equal(first.id);
+      expect(again.status).to.equal('queued');
+      expect((await s.outbox.list(org.id, page())).total).to.equal(6);
+    });
+
+    it('bounds the emails waiting of one category apart from the whole outbox', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const reset = (userId: string) => ({ ...mail(org.id), category: 'reset' as const, userId, headers: {} });
+      expect(await s.outbox.enqueue(reset('u1'), 10, 2)).to.not.equal(null);
+      expect(await s.outbox.enqueue(reset('u2'), 10, 2)).to.not.equal(null);
+      expect(await s.outbox.enqueue(reset('u3'), 10, 2)).to.equal(null);
+      // The other categories still have the rest of the outbox.
+      expect(await s.outbox.enqueue(mail(org.id), 10, 2)).to.not.equal(null);
+      expect(await s.outbox.enqueue({ ...reset('u3'), category: 'invitation' }, 10, 2)).to.not.equal(null);
+      expect((await s.outbox.list(org.id, page())).total).to.equal(4);
+    });
+
     it('keeps the user an invitation or reset is for, through claim and list; other emails name none', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -169,6 +169,62 @@ export function reportsContract(ctx: ContractContext): void {
       expect((await s.reports.audit(org.id, { entityType: 'record', entityId: 'r1', ...page(100, 10) })).items).to.deep.equal([]);
     });
 
+    it("pages the organisation's whole trail without a selector, narrowed by actions and instants, never another organisation's", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const minute = (m: number) => new Date(Date.UTC(2025, 0, 1, 0, m));
+      const entry = (orgId: string, over: Partial<Parameters<typeof s.audit.append>[0]> & { m: number }) =>
+        s.audit.append({
+          orgId,
+          entityType: 'record',
+          entityId: 'r1',
+          sessionId: 'sess1',
+          actorId: 'u1',
+          action: 'record.correct',
+          from: null,
+          to: { m: over.m },
+          reason: null,
+          ip: null,
+          at: minute(over.m),
+          ...over,
+        });
+      // Written out of time order: the trail is by time, then by insertion among equal times.
+      await entry(org.id, { m: 30, entityType: 'user', entityId: 'u9', sessionId: null, action: 'user.update' });
+      await entry(org.id, { m: 10 });
+      await entry(org.id, {
+        m: 20,
+        entityType: 'organisation',
+        entityId: org.id,
+        sessionId: null,
+        actorId: null,
+        action: 'organisation.update',
+      });
+      await entry(org.id, { m: 20, entityType: 'session', entityId: 'sess2', sessionId: 'sess2', action: 'session.close' });
+      await entry(org.id, { m: 40, entityId: 'r2' });
+      await entry(other.id, { m: 15 });
+      const minutes = async (f: object, p = page()) => {
+        const got = await s.reports.audit(org.id, { ...f, ...p });
+        return { total: got.total, items: got.items.map((e) => `${(e.to as { m: number }).m} ${e.action}`) };
+      };
+
+      expect(await minutes({})).to.deep.equal({
+        total: 5,
+        items: ['10 record.correct', '20 organisation.update', '20 session.close', '30 user.update', '40 record.correct'],
+      });
+      expect(await minutes({}, page(2, 1))).to.deep.equal({ total: 5, items: ['20 organisation.update', '20 session.close'] });
+      expect(await minutes({ actions: ['record.correct'] })).to.deep.equal({ total: 2, items: ['10 record.correct', '40 record.correct'] });
+      expect(await minutes({ from: minute(20), before: minute(40) })).to.deep.equal({
+        total: 3,
+        items: ['20 organisation.update', '20 session.close', '30 user.update'],
+      });
+      expect(await minutes({ actions: ['record.correct', 'user.update'], from: minute(15) }, page(1, 1))).to.deep.equal({
+        total: 2,
+        items: ['40 record.correct'],
+      });
+      expect((await s.reports.audit(other.id, page())).items.map((e) => e.orgId)).to.deep.equal([other.id]);
+    });
+
     it('narrows any selector to some actions and a range of instants (from inclusive, before exclusive)', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

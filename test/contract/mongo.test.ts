@@ -87,6 +87,9 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           expect(indexes.map((i) => i.name)).to.include.members(['org_student_created', 'org_session_roster']);
           // A prefix of org_session_roster: dropped by migration 14.
           expect(indexes.map((i) => i.name)).not.to.include('org_session');
+          // The organisation's audit trail by time (an admin's audit page without a selector).
+          const audit = await conn.db!.collection('audit').indexes();
+          expect(audit.find((i) => i.name === 'org_at')?.key).to.deep.equal({ orgId: 1, at: 1, seq: 1 });
         } finally {
           await conn.close();
         }

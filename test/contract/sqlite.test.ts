@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { applyMigrations, MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { auditQuery } from '../../src/store/sqlite/reports.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
@@ -123,6 +124,22 @@ describe('sqlite store specifics', function () {
       });
     } finally {
       await store.close();
+    }
+  });
+
+  it("reads the organisation's audit trail in time order through an index, whole or by instants, without sorting it", async function () {
+    await opened.store.close();
+    const plan = (f: Parameters<typeof auditQuery>[1]) =>
+      inspect(opened.file, (db) => {
+        const q = auditQuery('o1', f);
+        const details = (sql: string, params: object) =>
+          (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((r) => r.detail);
+        return [...details(q.page, { ...q.params, limit: 50, offset: 0 }), ...details(q.count, q.params)].join('\n');
+      });
+    for (const f of [{}, { from: new Date(0), before: new Date(1) }, { actions: ['record.correct' as const], from: new Date(0) }]) {
+      const text = plan(f);
+      expect(text, JSON.stringify(f)).to.contain('INDEX audit_org_at (org_id=?');
+      expect(text, JSON.stringify(f)).not.to.contain('TEMP B-TREE');
     }
   });
 

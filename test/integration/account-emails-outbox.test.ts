@@ -7,14 +7,15 @@ import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { refusal, startTestServer, type TestServer } from '../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
 import { waitFor } from '../support/sockets.js';
 import { dumpMongoDatabase, dumpSqliteFile } from '../support/store-dump.js';
 
 // Invitations and resets through the stored outbox while the school's SMTP server refuses (451):
 // they wait in the outbox with the server's answer, and the retry once it accepts sends each a
-// link that works. The stored rows name the user and never hold a usable link.
+// link that works. The stored rows name the user and never hold a usable link; an invitation
+// failed for good leaves no working link, and "Send again" sends a new one.
 
 interface Row {
   id: string;
@@ -85,7 +86,7 @@ function suite(
       await waitFor(async () => (await outbox()).every((r) => r.status === 'sent'), 10_000);
       for (const r of await outbox()) expect(r.attempts).to.be.greaterThan(1);
 
-      // Each delivered link sets the password (links of refused attempts were voided by the newer one).
+      // Each delivered link sets the password (each refused attempt voided its own link).
       for (const [i, user] of [...students, forgetful].entries()) {
         const set = await srv.request('POST', '/api/v1/auth/reset-password', {
           body: { token: tokens[i], password: `chosen-password-${i}` },
@@ -117,6 +118,55 @@ function suite(
       expect(row).to.include({ category: 'invitation', status: 'failed', attempts: 2 });
       expect(row!.lastError).to.match(/no longer active/);
       expect(smtp.received).to.have.length(0);
+    });
+    describe('given up for good', function () {
+      // Two attempts, then the outbox gives the email up.
+      beforeEach(async () => {
+        await srv.cleanup();
+        srv = await startTestServer({ ...ENV, SMTP_URL: smtp.url, MAIL_MAX_ATTEMPTS: '2' }, { openStore: store.open });
+      });
+
+      it('voids the link of every refused attempt of an invitation; "Send again" delivers a new one that works', async () => {
+        const org = await createOrg(srv.store);
+        const admin = await createUser(srv.store, org.id, 'admin');
+        const token = (await srv.login(admin.email, PASSWORD)).accessToken;
+        const student = await createUser(srv.store, org.id, 'student', { password: null });
+        const rows = async () => (await srv.request('GET', '/api/v1/outbox', { token })).body.items as Row[];
+        const setPassword = (link: string, password: string) =>
+          srv.request('POST', '/api/v1/auth/reset-password', { body: { token: link, password } });
+
+        smtp.refuse(true);
+        expect((await srv.request('POST', `/api/v1/users/${student.id}/invite`, { token })).status).to.equal(202);
+        await waitFor(async () => (await rows())[0]?.status === 'failed', 10_000);
+        expect((await rows())[0]).to.include({ category: 'invitation', status: 'failed', attempts: 2 });
+
+        // What the server refused held links; none of them works, the last attempt's included.
+        const refused = smtp.refusedMails.filter((m) => m.to.includes(student.email));
+        expect(refused).to.have.length(2);
+        for (const [i, m] of refused.entries()) {
+          expect(refusal(await setPassword(tokenFromMail(m.raw), `refused-attempt-${i}`)), `attempt ${i + 1}`).to.deep.equal([
+            400,
+            'LINK_INVALID',
+          ]);
+        }
+
+        smtp.refuse(false);
+        const [row] = await rows();
+        expect((await srv.request('POST', `/api/v1/outbox/${row!.id}/retry`, { token })).status).to.be.within(200, 299);
+        const delivered = await smtp.next(student.email);
+        await waitFor(async () => (await rows())[0]?.status === 'sent', 10_000);
+        expect(await setPassword(tokenFromMail(delivered.raw), 'chosen-password')).to.include({ status: 204 });
+        const login = await srv.request('POST', '/api/v1/auth/login', { body: { email: student.email, password: 'chosen-password' } });
+        expect(login.status).to.equal(200);
+        // Sending it again made a new link for the student: in their trail, by the admin who did it.
+        const trail = await srv.request('GET', `/api/v1/reports/audit?entityType=user&entityId=${student.id}&action=user.invite`, {
+          token,
+        });
+        expect((trail.body.items as { actorId: string; to: unknown }[]).map((e) => [e.actorId, e.to])).to.deep.equal([
+          [admin.id, null],
+          [admin.id, { outboxId: row!.id }],
+        ]);
+      });
     });
   });
 }

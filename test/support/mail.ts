@@ -40,6 +40,8 @@ export interface ReceivedMail {
 export interface TestSmtpServer {
   url: string;
   received: ReceivedMail[];
+  /** The messages answered 451, as they came (what a link in them would have opened, had they been delivered). */
+  refusedMails: ReceivedMail[];
   /** Resolves with the first message to `to` received after `after` messages (wait on events, not time). */
   next(to: string, after?: number): Promise<ReceivedMail>;
   /** From now on answers every message 451 (true), or accepts them again (false). */
@@ -55,6 +57,7 @@ export interface SmtpServerOptions {
 /** A real SMTP server in this process on a free port, without TLS or authentication. */
 export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<TestSmtpServer & { refused: number }> {
   const received: ReceivedMail[] = [];
+  const refusedMails: ReceivedMail[] = [];
   let toFail = opts.failFirst ?? 0;
   let refusing = false;
   const state = { refused: 0 };
@@ -68,17 +71,19 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (refusing || toFail > 0) {
-          if (!refusing) toFail--;
-          state.refused++;
-          callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
-          return;
-        }
-        received.push({
+        const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
-        });
+        };
+        if (refusing || toFail > 0) {
+          if (!refusing) toFail--;
+          state.refused++;
+          refusedMails.push(mail);
+          callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
+          return;
+        }
+        received.push(mail);
         const current = listeners;
         listeners = [];
         for (const l of current) l();
@@ -94,6 +99,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    refusedMails,
     get refused() {
       return state.refused;
     },

@@ -5,8 +5,7 @@ import type { NewOutboxMail, OutboxMail } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { invitationEmail, invitationSubject, resetEmail, resetSubject } from './account-emails.js';
-import type { MailMessage } from './mailer.js';
-import { PermanentSendError } from '../notifications/outbox-dispatcher.js';
+import { PermanentSendError, type RenderedMail } from '../notifications/outbox-dispatcher.js';
 
 /** Where each role logs in. */
 const LOGIN_PAGE: Record<Role, string> = { student: 'student.html', teacher: 'teacher.html', admin: 'admin.html' };
@@ -37,6 +36,8 @@ export function isAccountEmail(
  * Invitations and password resets as outbox emails. The stored row names the user and holds no
  * link: `render` makes a fresh token at each attempt (storing only its SHA-256, voiding the user's
  * earlier unused links), so a retry sends a working link and the outbox never holds a secret.
+ * An attempt that fails voids its own link, so an email failed for good leaves no working link
+ * that nobody received; "Send again" makes a new one.
  */
 export class AccountLinkMail {
   constructor(private readonly deps: AccountLinkMailDeps) {}
@@ -49,11 +50,11 @@ export class AccountLinkMail {
   }
 
   /**
-   * The email to send for a claimed invitation or reset, with a new link valid from `now`; null for
-   * any other email (sent as stored).
+   * The email to send for a claimed invitation or reset, with a new link valid from `now`, and
+   * how to void that link if the attempt fails; null for any other email (sent as stored).
    * Throws PermanentSendError (the email fails for good) when its user no longer exists or is deactivated.
    */
-  async render(mail: OutboxMail, now: Date): Promise<MailMessage | null> {
+  async render(mail: OutboxMail, now: Date): Promise<RenderedMail | null> {
     if (!isAccountEmail(mail)) return null;
     if (mail.userId === null) throw new PermanentSendError('The email names no user.');
     const { store } = this.deps;
@@ -63,7 +64,7 @@ export class AccountLinkMail {
     const purpose = PURPOSE[mail.category];
     // A link of an earlier attempt may have reached nobody, or reached someone: either way only the newest works.
     await store.accountTokens.voidForUser(user.orgId, user.id, now);
-    const { link, expiresAt } = await this.issue(user, purpose, now);
+    const { link, tokenHash, expiresAt } = await this.issue(user, purpose, now);
     const e = {
       to: user.email,
       name: user.name,
@@ -72,24 +73,23 @@ export class AccountLinkMail {
       link,
       expiresAt,
     };
-    return purpose === 'invite' ? invitationEmail(e) : resetEmail(e);
+    return {
+      message: purpose === 'invite' ? invitationEmail(e) : resetEmail(e),
+      // Only this attempt's link: a newer email to the user (a reset made meanwhile) keeps its own.
+      // Consumed unused, it works no more; null when the link was used or expired meanwhile.
+      unsent: async () => void (await store.accountTokens.consume(tokenHash, now)),
+    };
   }
 
-  private async issue(user: User, purpose: AccountTokenPurpose, now: Date): Promise<{ link: string; expiresAt: Date }> {
+  private async issue(user: User, purpose: AccountTokenPurpose, now: Date): Promise<{ link: string; tokenHash: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const ttl = purpose === 'invite' ? this.deps.inviteTtlMs : this.deps.resetTtlMs;
     const expiresAt = new Date(now.getTime() + ttl);
-    await this.deps.store.accountTokens.create({
-      orgId: user.orgId,
-      userId: user.id,
-      purpose,
-      tokenHash: hashAccountToken(token),
-      expiresAt,
-      createdAt: now,
-    });
+    const tokenHash = hashAccountToken(token);
+    await this.deps.store.accountTokens.create({ orgId: user.orgId, userId: user.id, purpose, tokenHash, expiresAt, createdAt: now });
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
     // `back` is the page the user logs in on afterwards: the student page refuses staff.
     const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
-    return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, expiresAt };
+    return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, tokenHash, expiresAt };
   }
 }

@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
+import { audit } from '../audit-log.js';
 import { guardianEmailKey } from '../guardians/guardian-unsubscribes.js';
 import type { Page } from '../ports/common.js';
 import type { GuardianContact } from '../ports/guardians.js';
@@ -86,8 +87,20 @@ export class EmailNotifications {
    */
   async retry(actor: Actor, id: string): Promise<OutboxRow> {
     requireRole(actor, 'admin');
-    const mail = await this.deps.store.outbox.requeueFailed(actor.orgId, id, this.deps.now());
+    const now = this.deps.now();
+    const mail = await this.deps.store.outbox.requeueFailed(actor.orgId, id, now);
     if (!mail) throw new AppError('NOT_FOUND', 'No email failed for good has this id.');
+    // Sent again, an invitation or reset carries a new set-password link: that is an account
+    // change of the user's, in their trail as the first sending is.
+    if (mail.userId !== null && (mail.category === 'invitation' || mail.category === 'reset')) {
+      await audit(this.deps.store, actor, now, {
+        entityType: 'user',
+        entityId: mail.userId,
+        action: mail.category === 'invitation' ? 'user.invite' : 'user.reset-resend',
+        from: null,
+        to: { outboxId: mail.id },
+      });
+    }
     this.deps.outbox.kick();
     return outboxRow(mail);
   }

@@ -16,18 +16,30 @@ export interface OutboxSettings {
   maxWaiting: number;
 }
 
+/** A message made for one attempt, and what undoes what making it granted when the attempt fails. */
+export interface RenderedMail {
+  message: MailMessage;
+  /**
+   * Called once when this attempt's message was not sent (refused, or left for a later pass):
+   * voids the one-time link it carried, which reached nobody. The next attempt makes a new one.
+   */
+  unsent?: () => Promise<void>;
+}
+
 /**
  * Makes the message of a claimed email whose body is not stored (an invitation or reset, whose
  * link is made at each attempt); null for an email sent as stored. Throwing fails the attempt
- * (retried), or, with `permanent` set on the error, fails the email for good.
+ * (retried), or, with a PermanentSendError, fails the email for good.
  */
-export type OutboxRender = (mail: OutboxMail, now: Date) => Promise<MailMessage | null>;
+export type OutboxRender = (mail: OutboxMail, now: Date) => Promise<RenderedMail | null>;
 
 /** A render error that no retry can mend (the recipient is gone). */
 export class PermanentSendError extends Error {}
 
 /** A claimed email another node may take over after this long (its sender died). */
 const CLAIM_MS = 5 * 60_000;
+/** The most of an organisation's outbox (MAIL_OUTBOX_MAX) that password resets may fill. */
+export const RESET_SHARE = 0.25;
 /** The longest wait between two attempts. */
 const MAX_BACKOFF_MS = 6 * 60 * 60_000;
 
@@ -82,12 +94,18 @@ export class OutboxDispatcher {
     while (this.outcomes.size > 0) await Promise.allSettled([...this.outcomes]);
   }
 
-  /** Queues an email in the store and starts sending it now; false when the organisation's outbox is full. */
+  /**
+   * Queues an email in the store and starts sending it now; false when the organisation's outbox
+   * is full. Anyone can ask for a password reset without logging in, so resets may fill at most
+   * RESET_SHARE of the outbox: during an SMTP outage they cannot crowd out alerts and invitations.
+   */
   async enqueue(input: Parameters<Store['outbox']['enqueue']>[0]): Promise<boolean> {
-    const mail = await this.store.outbox.enqueue(input, this.settings.maxWaiting);
+    const { maxWaiting } = this.settings;
+    const categoryMax = input.category === 'reset' ? Math.max(1, Math.floor(maxWaiting * RESET_SHARE)) : undefined;
+    const mail = await this.store.outbox.enqueue(input, maxWaiting, categoryMax);
     if (!mail) {
       this.logger.warn(
-        { orgId: input.orgId, category: input.category, maxWaiting: this.settings.maxWaiting },
+        { orgId: input.orgId, category: input.category, maxWaiting, ...(categoryMax === undefined ? {} : { categoryMax }) },
         'outbox full; email not queued',
       );
       return false;
@@ -124,19 +142,35 @@ export class OutboxDispatcher {
     const now = this.now();
     const claimed = await this.store.outbox.claimDue(now, this.owner, new Date(now.getTime() + CLAIM_MS), room);
     for (const mail of claimed) {
-      let message: MailMessage;
+      let rendered: RenderedMail;
       try {
         const { to, subject, text, html, headers } = mail;
-        message = (await this.render(mail, now)) ?? { to, subject, text, html, headers };
+        rendered = (await this.render(mail, now)) ?? { message: { to, subject, text, html, headers } };
       } catch (err) {
         await this.settle(mail, err);
         continue;
       }
-      const queued = this.mail.enqueue(message, (err) => this.track(this.settle(mail, err)));
-      // The queue filled up meanwhile: left claimed, it is taken up again once the claim expires.
-      if (!queued) this.logger.warn({ id: mail.id }, 'mail queue full; outbox email left for a later pass');
+      const queued = this.mail.enqueue(rendered.message, (err) => this.track(this.settle(mail, err, rendered)));
+      if (!queued) {
+        // The queue filled up meanwhile: left claimed, it is taken up again once the claim expires.
+        this.logger.warn({ id: mail.id }, 'mail queue full; outbox email left for a later pass');
+        await this.undo(mail, rendered);
+      }
     }
     return claimed.length;
+  }
+
+  /** Voids what the attempt's message granted; a failure is logged and the attempt still recorded. */
+  private async undo(mail: OutboxMail, rendered: RenderedMail): Promise<void> {
+    if (!rendered.unsent) return;
+    try {
+      await rendered.unsent();
+    } catch (err) {
+      this.logger.error(
+        { err, id: mail.id },
+        "the link of an unsent email was not voided; it works until it expires or the next attempt's",
+      );
+    }
   }
 
   private track(outcome: Promise<void>): void {
@@ -146,12 +180,15 @@ export class OutboxDispatcher {
     this.outcomes.add(tracked);
   }
 
-  private async settle(mail: OutboxMail, err: unknown): Promise<void> {
+  private async settle(mail: OutboxMail, err: unknown, rendered?: RenderedMail): Promise<void> {
     const now = this.now();
     if (err === null) {
       await this.store.outbox.markSent(mail.id, this.owner, now);
       return;
     }
+    // Before the row says failed: an admin who sees it failed and sends it again must find no
+    // link of this attempt still working.
+    if (rendered) await this.undo(mail, rendered);
     const attempts = mail.attempts + 1;
     const next = err instanceof PermanentSendError ? null : retryAt(now, attempts, this.settings);
     const reason = err instanceof Error ? err.message.slice(0, 500) : 'send failed';

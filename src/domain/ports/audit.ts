@@ -30,7 +30,7 @@ export interface AuditRepository {
 }
 
 export interface AuditFilter extends PageQuery {
-  /** Exactly one of these selects the entries. */
+  /** At most one of these selects the entries; none: the organisation's whole trail. */
   entityType?: AuditEntry['entityType'];
   entityId?: string;
   sessionId?: string;

@@ -43,8 +43,13 @@ export interface OutboxFilter extends PageQuery {
 }
 
 export interface OutboxRepository {
-  /** Queues the email due now, unless the organisation has `maxWaiting` queued or sending already: null then. */
-  enqueue(input: NewOutboxMail, maxWaiting: number): Promise<OutboxMail | null>;
+  /**
+   * Queues the email due now, unless the organisation has `maxWaiting` queued or sending already,
+   * or `categoryMaxWaiting` of the email's category: null then. An email for a user (`userId`) of
+   * a category that user already has queued is not queued twice: the one waiting is returned (its
+   * link is made when it is sent, so one email serves both requests).
+   */
+  enqueue(input: NewOutboxMail, maxWaiting: number, categoryMaxWaiting?: number): Promise<OutboxMail | null>;
   /**
    * System-wide: claims up to `limit` emails due at `now` (queued and due, or sending with an
    * expired claim) for `owner` until `until`, oldest first. Of concurrent claims each email goes to one.

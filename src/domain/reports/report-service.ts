@@ -63,7 +63,7 @@ export interface Dashboard {
   lastWeek: SummaryCounts & { from: string; to: string };
 }
 
-/** One selector (entity, session or actor), narrowed by actions and by days of the organisation's zone. */
+/** One selector (entity, session or actor) or none (the organisation's), narrowed by actions and by days of the organisation's zone. */
 export type AuditQuery = Pick<AuditFilter, 'entityType' | 'entityId' | 'sessionId' | 'actorId' | 'actions'> & {
   /** First day (YYYY-MM-DD, the organisation's zone) whose entries count. */
   fromDay?: string;
@@ -263,8 +263,10 @@ export class ReportService {
   }
 
   /**
-   * Audit entries of one record, session, subject or user (or made by one user), oldest first,
-   * narrowed to some actions and an inclusive range of the organisation's days. Admins read any; teachers those of their subjects' records, sessions and subjects.
+   * Audit entries of one record, session, subject or user, made by one user, or (no selector)
+   * the organisation's, oldest first, narrowed to some actions and an inclusive range of the
+   * organisation's days. Admins read any; teachers those of their subjects' records, sessions
+   * and subjects, always through a selector.
    */
   async audit(actor: Actor, q: AuditQuery, page: { limit: number; offset: number }): Promise<Page<AuditEntry>> {
     await this.assertAuditAccess(actor, q);
@@ -309,7 +311,7 @@ export class ReportService {
     }
     throw new AppError(
       'FORBIDDEN',
-      "Only admins read the audit trail of users, of the organisation, of excuses and of one user's actions.",
+      "Only admins read the organisation's whole audit trail and that of users, of the organisation's settings, of excuses and of one user's actions.",
     );
   }
 

@@ -100,15 +100,16 @@ const RANGE_RULE = { message: '`from` must not be after `to`', path: ['from'] };
 const rangeInOrder = (q: { from?: string | undefined; to?: string | undefined }) =>
   q.from === undefined || q.to === undefined || q.from <= q.to;
 type Selector = z.infer<typeof AuditSelector>;
-const oneSelector = (q: Selector) =>
-  [q.entityType !== undefined && q.entityId !== undefined, q.sessionId !== undefined, q.actorId !== undefined].filter(Boolean).length ===
+// None: the organisation's whole trail (admins only, ReportService.audit says who may).
+const atMostOneSelector = (q: Selector) =>
+  [q.entityType !== undefined && q.entityId !== undefined, q.sessionId !== undefined, q.actorId !== undefined].filter(Boolean).length <=
     1 && (q.entityType === undefined) === (q.entityId === undefined);
-const SELECTOR_RULE = 'Give exactly one of entityType with entityId, sessionId, or actorId';
+const SELECTOR_RULE = 'Give at most one of entityType with entityId, sessionId, or actorId';
 const AuditQuery = AuditSelector.extend(AuditFilters.shape)
   .extend(PageQuery.shape)
-  .refine(oneSelector, SELECTOR_RULE)
+  .refine(atMostOneSelector, SELECTOR_RULE)
   .refine(rangeInOrder, RANGE_RULE);
-const AuditCsvQuery = AuditSelector.extend(AuditFilters.shape).refine(oneSelector, SELECTOR_RULE).refine(rangeInOrder, RANGE_RULE);
+const AuditCsvQuery = AuditSelector.extend(AuditFilters.shape).refine(atMostOneSelector, SELECTOR_RULE).refine(rangeInOrder, RANGE_RULE);
 
 const AuditSchema = z.object({
   id: z.string(),
@@ -253,8 +254,9 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     method: 'get',
     path: '/reports/audit',
     cost: 'heavy',
-    summary: 'Audit entries of a record, session, subject or user, oldest first',
-    description: "Admins read any; teachers those of their subjects' records, sessions and subjects.",
+    summary: "Audit entries of a record, session, subject or user, or the organisation's, oldest first",
+    description:
+      "Without a selector: the organisation's whole trail (admins only). Admins read any; teachers those of their subjects' records, sessions and subjects.",
     tags: ['reports'],
     access: STAFF,
     query: AuditQuery,

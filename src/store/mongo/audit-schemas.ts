@@ -31,3 +31,5 @@ export const auditSchema = new Schema<AuditDoc>(
 auditSchema.index({ orgId: 1, entityType: 1, entityId: 1, at: 1, seq: 1 }, { name: 'org_entity_at' });
 auditSchema.index({ orgId: 1, sessionId: 1, at: 1, seq: 1 }, { name: 'org_session_at' });
 auditSchema.index({ orgId: 1, actorId: 1, at: 1, seq: 1 }, { name: 'org_actor_at' });
+// The organisation's whole trail (an admin's audit page without a selector), by day range.
+auditSchema.index({ orgId: 1, at: 1, seq: 1 }, { name: 'org_at' });

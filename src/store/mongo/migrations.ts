@@ -143,6 +143,14 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     },
   },
   {
+    version: 13,
+    // Declared in audit-schemas.ts: the organisation's audit trail by time (org_at).
+    name: "the organisation's audit trail by time",
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
+  {
     version: 14,
     // org_session is a prefix of org_session_roster (12), which serves every query it served; a
     // record write paid for both (docs/multi-node.md, "What a check-in costs the record writer").

@@ -33,11 +33,25 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
     async purgeFinished(before) {
       return purgeByOrg(m.outbox, { status: { $in: ['sent', 'failed'] }, createdAt: { $lt: before } });
     },
-    async enqueue(input, maxWaiting) {
-      // The bound is a soft one across nodes (count, then insert): it caps memory and SMTP
-      // load, not an exact number.
+    async enqueue(input, maxWaiting, categoryMaxWaiting) {
+      // The bounds are soft ones across nodes (count, then insert): they cap memory and SMTP
+      // load, not an exact number; so is the one email queued per user and category.
+      if (input.userId) {
+        const queued = await m.outbox
+          .findOne({ orgId: input.orgId, category: input.category, userId: input.userId, status: 'queued' })
+          .lean<OutboxDoc>();
+        if (queued) return toMail(queued);
+      }
       const waiting = await m.outbox.countDocuments({ orgId: input.orgId, status: { $in: ['queued', 'sending'] } });
       if (waiting >= maxWaiting) return null;
+      if (categoryMaxWaiting !== undefined) {
+        const ofCategory = await m.outbox.countDocuments({
+          orgId: input.orgId,
+          category: input.category,
+          status: { $in: ['queued', 'sending'] },
+        });
+        if (ofCategory >= categoryMaxWaiting) return null;
+      }
       const mail = newOutboxMailEntity(input, clock());
       const { id, ...rest } = mail;
       await m.outbox.create({ _id: id, ...rest });

@@ -58,13 +58,25 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
           .all(before.getTime()),
       );
     },
-    async enqueue(input, maxWaiting) {
+    async enqueue(input, maxWaiting, categoryMaxWaiting) {
       const mail = newOutboxMailEntity(input, clock());
       return db.tx(() => {
+        if (mail.userId !== null) {
+          const queued = db
+            .stmt<OutboxRow>("SELECT * FROM outbox WHERE status = 'queued' AND org_id = ? AND category = ? AND user_id = ? LIMIT 1")
+            .get(mail.orgId, mail.category, mail.userId);
+          if (queued) return fromRow(queued);
+        }
         const waiting = db
           .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND status IN ('queued', 'sending')")
           .get(input.orgId)!.n;
         if (waiting >= maxWaiting) return null;
+        if (categoryMaxWaiting !== undefined) {
+          const ofCategory = db
+            .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND category = ? AND status IN ('queued', 'sending')")
+            .get(input.orgId, input.category)!.n;
+          if (ofCategory >= categoryMaxWaiting) return null;
+        }
         db.stmt(
           `INSERT INTO outbox (id, org_id, category, user_id, recipient, subject, text, html, headers, status, attempts, last_error,
              next_attempt_at, claimed_by, claim_until, created_at, sent_at)

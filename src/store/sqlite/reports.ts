@@ -1,5 +1,6 @@
 import { RECORD_STATUSES, type RecordStatus } from '../../domain/ports/common.js';
 import { emptyStatusCounts, type ReportRepository, type StudentSubjectTally } from '../../domain/ports/reports.js';
+import type { AuditFilter } from '../../domain/ports/audit.js';
 import type { SqliteDb } from './db.js';
 import { audit } from './audit-mappers.js';
 import { sqlWords } from './common-mappers.js';
@@ -16,6 +17,36 @@ interface TallyRow {
   status: string;
   n: number;
   last_seen: number | null;
+}
+
+/**
+ * The count and the page (with @limit and @offset) of an audit query, and their parameters.
+ * Apart so that a test can read their plans (test/contract/sqlite.test.ts).
+ */
+export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset'>): { count: string; page: string; params: object } {
+  const where = ['org_id = @orgId'];
+  if (f.entityType !== undefined) where.push('entity_type = @entityType');
+  if (f.entityId !== undefined) where.push('entity_id = @entityId');
+  if (f.sessionId !== undefined) where.push('session_id = @sessionId');
+  if (f.actorId !== undefined) where.push('actor_id = @actorId');
+  if (f.actions !== undefined) where.push('action IN (SELECT value FROM json_each(@actions))');
+  if (f.from !== undefined) where.push('at >= @from');
+  if (f.before !== undefined) where.push('at < @before');
+  const cond = where.join(' AND ');
+  return {
+    count: `SELECT count(*) AS n FROM audit WHERE ${cond}`,
+    page: `SELECT * FROM audit WHERE ${cond} ORDER BY at, seq LIMIT @limit OFFSET @offset`,
+    params: {
+      orgId,
+      entityType: f.entityType ?? null,
+      entityId: f.entityId ?? null,
+      sessionId: f.sessionId ?? null,
+      actorId: f.actorId ?? null,
+      actions: f.actions !== undefined ? JSON.stringify(f.actions) : null,
+      from: f.from?.getTime() ?? null,
+      before: f.before?.getTime() ?? null,
+    },
+  };
 }
 
 function isRecordStatus(s: string): s is RecordStatus {
@@ -90,29 +121,11 @@ export function reportRepository(db: SqliteDb): ReportRepository {
     },
 
     async audit(orgId, f) {
-      const where = ['org_id = @orgId'];
-      if (f.entityType !== undefined) where.push('entity_type = @entityType');
-      if (f.entityId !== undefined) where.push('entity_id = @entityId');
-      if (f.sessionId !== undefined) where.push('session_id = @sessionId');
-      if (f.actorId !== undefined) where.push('actor_id = @actorId');
-      if (f.actions !== undefined) where.push('action IN (SELECT value FROM json_each(@actions))');
-      if (f.from !== undefined) where.push('at >= @from');
-      if (f.before !== undefined) where.push('at < @before');
-      const params = {
-        orgId,
-        entityType: f.entityType ?? null,
-        entityId: f.entityId ?? null,
-        sessionId: f.sessionId ?? null,
-        actorId: f.actorId ?? null,
-        actions: f.actions !== undefined ? JSON.stringify(f.actions) : null,
-        from: f.from?.getTime() ?? null,
-        before: f.before?.getTime() ?? null,
-      };
-      const cond = where.join(' AND ');
-      const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM audit WHERE ${cond}`).get(params)?.n ?? 0;
+      const q = auditQuery(orgId, f);
+      const total = db.stmt<{ n: number }>(q.count).get(q.params)?.n ?? 0;
       const items = db
-        .stmt(`SELECT * FROM audit WHERE ${cond} ORDER BY at, seq LIMIT @limit OFFSET @offset`)
-        .all({ ...params, limit: f.limit, offset: f.offset })
+        .stmt(q.page)
+        .all({ ...q.params, limit: f.limit, offset: f.offset })
         .map(audit.fromRow);
       return { items, total };
     },

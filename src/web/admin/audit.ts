@@ -1,7 +1,8 @@
 /**
- * The audit trail (docs/reports.md): what was done to a user, what a user did, what changed in
- * the organisation's settings or in a subject. GET /reports/audit answers oldest first; the page
- * shows the newest entries first, so it starts from the last page of the answer.
+ * The audit trail (docs/reports.md): everything in the organisation (the default, shown when the
+ * section opens), what was done to a user, what a user did, what changed in the organisation's
+ * settings or in a subject. GET /reports/audit answers oldest first; the page shows the newest
+ * entries first, so it starts from the last page of the answer.
  */
 import { AUDIT_ACTIONS } from '../../shared/audit.js';
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
@@ -24,7 +25,7 @@ interface AuditEntry {
 }
 
 /** The values of the #audit-kind select. */
-type Kind = 'user' | 'actor' | 'organisation' | 'subject';
+type Kind = 'all' | 'user' | 'actor' | 'organisation' | 'subject';
 
 const PAGE = 50;
 /** The query string of the selection shown (without paging). */
@@ -33,6 +34,8 @@ let total = 0;
 /** Pages are counted back from the newest entry: the one shown ends before entry `end` (oldest first, from 0). */
 let end = 0;
 let orgId: string | null = null;
+/** Counts the searches begun: an answer to an older one is dropped (the view opened with one, then the form sent another). */
+let searches = 0;
 const subjectsById = new Map<string, Subject>();
 /** Names of the users met in entries; null: erased since (GET /users/:id answers NOT_FOUND). */
 const names = new Map<string, Promise<string | null>>();
@@ -96,6 +99,7 @@ function filtersOf(): [Record<string, string>, string] {
 /** The selector of GET /reports/audit for the form's choice, and a heading for it. */
 async function selectorOf(): Promise<[URLSearchParams, string]> {
   const k = kind();
+  if (k === 'all') return [new URLSearchParams(), 'Everything in the organisation'];
   if (k === 'organisation') {
     orgId ??= (await apiJson<{ id: string }>('api/v1/organisation')).id;
     return [new URLSearchParams({ entityType: 'organisation', entityId: orgId }), 'Changes to the organisation'];
@@ -156,14 +160,17 @@ async function row(e: AuditEntry): Promise<HTMLTableRowElement> {
 /** Shows the page ending before `end`; `fetched` when the caller already holds it. */
 async function render(fetched?: Page<AuditEntry>): Promise<void> {
   if (!selection) return;
+  const shown = searches;
   const start = Math.max(0, end - PAGE);
   const params = new URLSearchParams(selection);
   params.set('limit', String(Math.max(1, end - start)));
   params.set('offset', String(start));
   const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}`));
+  const rows = await Promise.all(page.items.slice().reverse().map(row));
+  // Another search began meanwhile: its answer is the one to show.
+  if (shown !== searches) return;
   // Entries made meanwhile raise the total: "Newer entries" then leads to them.
   total = Math.max(total, page.total);
-  const rows = await Promise.all(page.items.slice().reverse().map(row));
   byId('audit-body').replaceChildren(...rows);
   // Counted from the newest: entry 1 is the latest change.
   const heading = byId('audit-heading').textContent ?? '';
@@ -177,21 +184,28 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
 }
 
 async function search(): Promise<void> {
+  const mine = (searches += 1);
   const [selector, about] = await selectorOf();
   const [filters, narrowed] = filtersOf();
   const params = new URLSearchParams({ ...Object.fromEntries(selector), ...filters });
   const heading = about + narrowed;
   // The oldest page first, which also gives the total; when there is more, the newest page.
   const first = await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}&limit=${PAGE}&offset=0`);
+  if (mine !== searches) return;
   selection = params;
   total = first.total;
   end = total;
   byId('audit-heading').textContent = heading;
   await render(total <= PAGE ? first : undefined);
+  if (mine !== searches) return;
   announce(byId('audit-status'), total === 0 ? 'No entries.' : `${total} entr${total === 1 ? 'y' : 'ies'} found.`);
 }
 
-/** The subjects for the subject filter; reloaded each time the section is shown. */
+/**
+ * The subjects for the subject filter; reloaded each time the section is shown. With the form on
+ * "Everything in the organisation" (its default) the latest entries are shown again too: what the
+ * admin did in the other sections meanwhile is in them.
+ */
 export async function loadAudit(): Promise<void> {
   const subjects = await fetchAll<Subject>('api/v1/subjects');
   subjectsById.clear();
@@ -200,6 +214,7 @@ export async function loadAudit(): Promise<void> {
   const chosen = select.value;
   select.replaceChildren(...subjects.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)));
   if (subjectsById.has(chosen)) select.value = chosen;
+  if (kind() === 'all') await search();
 }
 
 /** Opens the section on what was done to `user` (the History button of the users table). */

@@ -16,7 +16,10 @@ const INVITATIONS_MAX = 1_000;
 
 let file: CsvFile | null = null;
 let toImport: CsvRecord[] = [];
+/** Users imported and not invited yet: a second click (after a full outbox, or an error) invites only these. */
 let imported: string[] = [];
+/** How many the last import made (the button says when only some are left to invite). */
+let importedCount = 0;
 
 function rowErrors(err: unknown): RowError[] | null {
   if (!(err instanceof ApiError)) return null;
@@ -129,19 +132,44 @@ async function runImport(): Promise<void> {
   announce(byId('live'), summary);
   show(byId('import-go'), false);
   toImport = [];
+  importedCount = imported.length;
+  inviteLabel();
   show(byId('import-invite'), imported.length > 0);
 }
 
+/**
+ * Invites the imported users not invited yet, a request per 1 000. The server stops queuing when
+ * the organisation's outbox is full (MAIL_OUTBOX_MAX): what it skipped, or refused BUSY, stays
+ * for the next click, and the words say so; invited users are never invited twice, which would
+ * void the link of the email they already have.
+ */
 async function inviteImported(): Promise<string> {
   let queued = 0;
-  for (let i = 0; i < imported.length; i += INVITATIONS_MAX) {
-    const report = await apiJson<{ queued: number }>(
-      'api/v1/users/invitations',
-      jsonBody('POST', { userIds: imported.slice(i, i + INVITATIONS_MAX) }),
-    );
-    queued += report.queued;
+  while (imported.length > 0) {
+    const chunk = imported.slice(0, INVITATIONS_MAX);
+    let skipped: string[];
+    try {
+      const report = await apiJson<{ queued: number; skipped: string[] }>('api/v1/users/invitations', jsonBody('POST', { userIds: chunk }));
+      queued += report.queued;
+      skipped = report.skipped;
+    } catch (err) {
+      // BUSY: the outbox has room for none of them.
+      if (!(err instanceof ApiError && err.code === 'BUSY')) throw err;
+      skipped = chunk;
+    }
+    imported = [...skipped, ...imported.slice(chunk.length)];
+    if (skipped.length > 0) break;
   }
-  return `${queued} invitation(s) on their way.`;
+  const sent = `${queued} invitation(s) queued. They are sent in the background; the Email outbox shows each one's delivery.`;
+  if (imported.length === 0) return sent;
+  return `${sent} ${imported.length} user(s) not invited yet: the organisation's email outbox is full (or they were deactivated since). Send them later with the button below.`;
+}
+
+function inviteLabel(): void {
+  byId('import-invite').textContent =
+    imported.length > 0 && imported.length < importedCount
+      ? `Email invitations to the ${imported.length} user(s) not invited yet`
+      : 'Email invitations to the imported users';
 }
 
 export function bindImport(): void {
@@ -170,9 +198,14 @@ export function bindImport(): void {
     inviteImported()
       .then((text) => {
         byId('import-progress-text').textContent = text;
-        show(button, false);
+        announce(byId('live'), text);
+        inviteLabel();
+        show(button, imported.length > 0);
       })
       .catch((err: unknown) => (error.textContent = errorText(err)))
-      .finally(() => (button.disabled = false));
+      .finally(() => {
+        button.disabled = false;
+        inviteLabel();
+      });
   });
 }

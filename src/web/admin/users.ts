@@ -52,7 +52,8 @@ function row(user: User): HTMLTableRowElement {
     actions.append(
       actionButton('Invite', user, async () => {
         await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
-        announce(byId('users-status'), `Invitation sent to ${user.email}.`);
+        // Queued, not sent: the SMTP server may refuse it for hours (the outbox shows it).
+        announce(byId('users-status'), `Invitation to ${user.email} queued; the Email outbox shows its delivery.`);
       }),
       actionButton(
         'Deactivate',
@@ -169,7 +170,9 @@ async function save(form: HTMLFormElement): Promise<string> {
     ? await apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`, jsonBody('PATCH', fields))
     : await apiJson<User>('api/v1/users', jsonBody('POST', fields));
   if (data.has('invite') && user.active) await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
-  return id ? `Saved ${user.name}.` : `Added ${user.name}${data.has('invite') ? ' and sent an invitation' : ''}.`;
+  return id
+    ? `Saved ${user.name}.`
+    : `Added ${user.name}${data.has('invite') ? ' and queued an invitation; the Email outbox shows its delivery' : ''}.`;
 }
 
 export function bindUsers(): void {

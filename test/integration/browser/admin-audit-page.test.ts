@@ -8,8 +8,9 @@ import { openAdminPage, screenshotAdmin, showSection, startDemoServer } from '..
 import { expectAccessible, launchChromium } from '../../support/browser.js';
 import type { TestServer } from '../../support/http.js';
 
-// The admin console's audit trail: what was done to a user (newest first, paged back), what a
-// user did, what changed in the organisation's settings; opened from a user's row too.
+// The admin console's audit trail: the organisation's whole trail (its default), what was done to
+// a user (newest first, paged back), what a user did, what changed in the organisation's
+// settings; opened from a user's row too.
 
 describe('admin console: audit trail (Chromium)', function () {
   this.timeout(60_000);
@@ -81,6 +82,78 @@ describe('admin console: audit trail (Chromium)', function () {
 
   const actions = () => page.locator('#audit-body td:nth-child(2)').allTextContents();
   const changes = () => page.locator('#audit-body td:nth-child(5)').allTextContents();
+
+  it("opens on the organisation's whole trail, newest first; narrowed to an action and a day, its CSV is the API's", async () => {
+    const all = await srv.store.reports.audit(org.id, { limit: 10_000, offset: 0 });
+    expect(all.total).to.equal(62);
+    const newest = all.items.at(-1)!;
+    await showSection(page, 'audit');
+    // Nothing chosen or sent: the section shows the organisation's latest entries by itself.
+    await page.waitForFunction(
+      (n) =>
+        document.getElementById('audit-caption')?.textContent === `Everything in the organisation: entries 1 to 50 of ${n}, newest first`,
+      all.total,
+    );
+    expect(await page.inputValue('#audit-kind')).to.equal('all');
+    expect(await page.isHidden('#audit-user-field')).to.equal(true);
+    expect(await page.isHidden('#audit-subject-field')).to.equal(true);
+    expect(await page.getAttribute('#audit-body tr:first-child', 'data-audit-id')).to.equal(newest.id);
+    const times = await page.locator('#audit-body time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime') ?? ''));
+    expect(times).to.deep.equal([...times].sort().reverse());
+
+    // Shown again after work in another section, the view holds what was done meanwhile.
+    // (About nothing the other tests count: a subject, by the server.)
+    const renamed = await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'subject',
+      entityId: 'a-subject',
+      sessionId: null,
+      actorId: null,
+      action: 'subject.update',
+      from: { name: 'Maths' },
+      to: { name: 'Mathematics' },
+      reason: null,
+      ip: null,
+      at: new Date(),
+    });
+    await showSection(page, 'users');
+    await showSection(page, 'audit');
+    await page.waitForFunction(
+      (n) => (document.getElementById('audit-caption')?.textContent ?? '').includes(`of ${n}, newest first`),
+      all.total + 1,
+    );
+    expect(await page.getAttribute('#audit-body tr:first-child', 'data-audit-id')).to.equal(renamed.id);
+
+    // Every user's and the organisation's entries at once, narrowed to one action over a day.
+    const zone = (await srv.store.organisations.get(org.id))!.timezone;
+    const day = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date('2026-03-02T08:10:00Z'));
+    await page.selectOption('#audit-actions', ['tokens.purge', 'organisation.update']);
+    await page.fill('#audit-from', day);
+    await page.fill('#audit-to', day);
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /^Everything in the organisation \(tokens\.purge, organisation\.update; .*\): entries 1 to 2 of 2/.test(
+        document.getElementById('audit-caption')?.textContent ?? '',
+      ),
+    );
+    expect(await actions()).to.deep.equal(['organisation.update', 'tokens.purge']);
+    expect(await page.locator('#audit-body td:nth-child(4)').allTextContents()).to.deep.equal([
+      'The organisation',
+      'Student 07 (student07@demo.school)',
+    ]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const token = (await srv.login('admin@demo.school', DEMO_PASSWORDS.admin)).accessToken;
+    const api = await srv.request('GET', `/api/v1/reports/audit.csv?action=tokens.purge,organisation.update&from=${day}&to=${day}`, {
+      token,
+    });
+    expect(csv).to.equal(api.body);
+    expect(csv.trim().split(/\r?\n/)).to.have.length(3);
+    await expectAccessible(page, 'audit trail of the organisation');
+    await page.fill('#audit-from', '');
+    await page.fill('#audit-to', '');
+    await page.selectOption('#audit-actions', []);
+  });
 
   it('lists what was done to a user, newest first, and pages back to the oldest; the CSV holds the same entries', async () => {
     await showSection(page, 'audit');

@@ -8,6 +8,7 @@ import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt, expectAccessible } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import { createOrg, createUser, PASSWORD } from '../../support/fixtures.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'reports');
@@ -239,6 +240,15 @@ describe('report pages (Chromium, axe-core)', function () {
     expect(await page.evaluate(() => document.documentElement.scrollWidth), JSON.stringify(wide)).to.be.at.most(PHONE.width);
     await page.screenshot({ path: path.join(SHOTS, 'admin-phone.png'), fullPage: true });
     await expectAccessible(page, 'reports (admin, phone)');
+  });
+
+  it("a new school's dashboard says its weeks had no settled session, not 0 %", async () => {
+    const school = await createOrg(srv.store);
+    const head = await createUser(srv.store, school.id, 'admin');
+    const page = await openAs('/reports.html', head.email, PASSWORD, LAPTOP);
+    await page.waitForSelector('body[data-ready="true"]');
+    const figures = await page.locator('#dashboard-figures dd').allTextContents();
+    expect(figures.slice(3)).to.deep.equal(['no settled session yet', 'no settled session yet']);
   });
 
   it('an admin downloads every record of the organisation over the range as CSV; a teacher is not offered it', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
 import { AccountLinkMail } from '../../../src/domain/accounts/account-link-mail.js';
-import { OutboxDispatcher } from '../../../src/domain/notifications/outbox-dispatcher.js';
+import { OutboxDispatcher, RESET_SHARE } from '../../../src/domain/notifications/outbox-dispatcher.js';
 import { createLogger } from '../../../src/logger.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import type { DomainEvent } from '../../../src/domain/events.js';
@@ -145,6 +145,27 @@ describe('AccountService (over the SQLite store)', () => {
     expect(published.map((e) => (e.type === 'login.revoked' ? e.sid : null)).sort()).to.deep.equal(['f1', 'f2']);
     expect(await store.refreshTokens.listActiveLogins(org.id, student.id, new Date(now))).to.deep.equal([]);
     expect((await store.users.get(org.id, student.id))!.mustChangePassword).to.equal(false);
+  });
+
+  it('while nothing is sent, a user has one reset waiting, and resets fill at most RESET_SHARE of the outbox, leaving room for invitations', async () => {
+    // An SMTP outage: this node's outbox is not sending, every request stays queued.
+    await outbox.stop();
+    const org = await createOrg(store);
+    const admin = await createUser(store, org.id, 'admin');
+    const users = await Promise.all(Array.from({ length: 40 }, () => createUser(store, org.id, 'student', { password: null })));
+    await service.requestReset({ email: users[0]!.email });
+    await service.requestReset({ email: users[0]!.email });
+    expect((await store.outbox.list(org.id, { limit: 100, offset: 0 })).total).to.equal(1);
+    for (const user of users) await service.requestReset({ email: user.email });
+    const waiting = await store.outbox.list(org.id, { limit: 100, offset: 0 });
+    expect(waiting.items.every((m) => m.category === 'reset')).to.equal(true);
+    expect(waiting.total).to.equal(100 * RESET_SHARE);
+    expect(new Set(waiting.items.map((m) => m.userId)).size).to.equal(waiting.total);
+    await service.invite({ id: admin.id, orgId: org.id, role: 'admin' }, users[39]!.id);
+    expect((await store.outbox.list(org.id, { limit: 100, offset: 0 })).items[0]).to.deep.include({
+      category: 'invitation',
+      userId: users[39]!.id,
+    });
   });
 
   it('two nodes sending one outbox send each invitation once, each with its own working link', async () => {
