@@ -86,7 +86,10 @@ describe('face pool (real models)', function () {
     const frameViews = [chunk.subarray(selfie.length, selfie.length + frame.length), chunk.subarray(selfie.length + frame.length)];
     const r = await pool.analyse(selfieView, 'single');
     expect(r.ok ? 'ok' : r.reason).to.equal('ok');
-    expect(frameViews.map((f) => f.byteLength), 'the shared buffer was detached').to.deep.equal([frame.length, frame.length]);
+    expect(
+      frameViews.map((f) => f.byteLength),
+      'the shared buffer was detached',
+    ).to.deep.equal([frame.length, frame.length]);
     const measured = await pool.analyseFrames(frameViews);
     expect(measured.frames.map((f) => (f.ok ? true : f.reason))).to.deep.equal([true, true]);
     expect(selfieView[0]).to.equal(0xff);
