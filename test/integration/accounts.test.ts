@@ -5,6 +5,7 @@ import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD, unique } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
+import { connectClient, nextEvent } from '../support/sockets.js';
 
 // Invitations and resets travel through a real SMTP server in this process; the test reads the
 // link from the message it received, as a student would from their inbox.
@@ -104,6 +105,82 @@ describe('accounts: invitations, password reset, own password and logins', funct
     expect(again.body.error.code).to.equal('LINK_INVALID');
     expect(await loginStatus(student!.email, 'chosen-password')).to.equal(200);
     expect(await loginStatus(student!.email, 'another-password')).to.equal(401);
+  });
+
+  async function invitedLink(student: User): Promise<string> {
+    const before = smtp.received.length;
+    const invited = await srv.request('POST', `/api/v1/users/${student.id}/invite`, { token: adminToken });
+    expect(invited.status, JSON.stringify(invited.body)).to.equal(202);
+    return tokenFromMail((await smtp.next(student.email, before)).raw);
+  }
+
+  it('a link mailed to an address the admin then corrects no longer works: whoever holds the old inbox cannot take the account', async () => {
+    const [student] = await importStudents(1);
+    const token = await invitedLink(student!);
+    const email = `${unique('corrected')}@example.test`;
+    const patched = await srv.request('PATCH', `/api/v1/users/${student!.id}`, { token: adminToken, body: { email } });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    expect(refusal(await reset(token, 'taken-over-pass'))).to.deep.equal([400, 'LINK_INVALID']);
+    expect(await loginStatus(email, 'taken-over-pass')).to.equal(401);
+    // A new invitation reaches the corrected address and works.
+    expect((await reset(await invitedLink({ ...student!, email }), 'chosen-password')).status).to.equal(204);
+    expect(await loginStatus(email, 'chosen-password')).to.equal(200);
+  });
+
+  it('a password the admin sets voids the links sent before, so an older email cannot override it', async () => {
+    const [student] = await importStudents(1);
+    const token = await invitedLink(student!);
+    const patched = await srv.request('PATCH', `/api/v1/users/${student!.id}`, {
+      token: adminToken,
+      body: { password: 'set-by-the-admin' },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    expect(refusal(await reset(token, 'from-old-email'))).to.deep.equal([400, 'LINK_INVALID']);
+    expect(await loginStatus(student!.email, 'set-by-the-admin')).to.equal(200);
+  });
+
+  it('a password the admin sets ends every login of the user, open sockets included (a taken-over account is recovered)', async () => {
+    const student = await createUser(srv.store, org.id, 'student');
+    const old = await srv.login(student.email, PASSWORD);
+    const socket = await connectClient(srv.baseUrl, old.accessToken);
+    try {
+      const told = nextEvent(socket, 'auth:revoked', () => true);
+      const patched = await srv.request('PATCH', `/api/v1/users/${student.id}`, {
+        token: adminToken,
+        body: { password: 'set-by-the-admin' },
+      });
+      expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+      expect(await told).to.deep.equal([{ code: 'TOKEN_REVOKED' }]);
+    } finally {
+      socket.disconnect();
+    }
+    expect(refusal(await srv.request('GET', '/api/v1/me', { token: old.accessToken }))).to.deep.equal([401, 'TOKEN_REVOKED']);
+    const refreshed = await srv.request('POST', '/api/v1/auth/refresh', { body: { refreshToken: old.refreshToken } });
+    expect(refusal(refreshed)).to.deep.equal([401, 'REFRESH_TOKEN_INVALID']);
+    expect(await loginStatus(student.email, 'set-by-the-admin')).to.equal(200);
+  });
+
+  it("an admin's own password set through PATCH /users/{id} keeps the login that set it and ends the others", async () => {
+    const other = await createUser(srv.store, org.id, 'admin');
+    const here = await srv.login(other.email, PASSWORD);
+    const elsewhere = await srv.login(other.email, PASSWORD);
+    const patched = await srv.request('PATCH', `/api/v1/users/${other.id}`, {
+      token: here.accessToken,
+      body: { password: 'own-new-password' },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    expect((await srv.request('GET', '/api/v1/me', { token: here.accessToken })).status).to.equal(200);
+    expect(refusal(await srv.request('GET', '/api/v1/me', { token: elsewhere.accessToken }))).to.deep.equal([401, 'TOKEN_REVOKED']);
+  });
+
+  it('a link sent before a deactivation stays void once the account is active again', async () => {
+    const [student] = await importStudents(1);
+    const token = await invitedLink(student!);
+    expect((await srv.request('POST', `/api/v1/users/${student!.id}/deactivate`, { token: adminToken })).status).to.equal(200);
+    const reactivated = await srv.request('PATCH', `/api/v1/users/${student!.id}`, { token: adminToken, body: { active: true } });
+    expect(reactivated.status, JSON.stringify(reactivated.body)).to.equal(200);
+    expect(refusal(await reset(token, 'after-reactivation'))).to.deep.equal([400, 'LINK_INVALID']);
+    expect(await loginStatus(student!.email, 'after-reactivation')).to.equal(401);
   });
 
   it('a refused password leaves the link usable', async () => {

@@ -6,12 +6,11 @@ import type { Store } from '../../src/domain/ports/store.js';
 import type { Ack } from '../../src/shared/errors.js';
 import type { CheckinView } from '../../src/shared/events.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
+import { openLiveClass } from '../support/live-class.js';
+import { command, ok, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 12;
-const NO_CHECKS = { geofence: false, rotatingCode: false, network: false, selfie: false };
 
 // Shutdown drains the group commit: check-ins waiting in a batch when close() starts are written
 // and acknowledged before the sockets go, rather than lost with them (or written after the
@@ -54,23 +53,7 @@ describe('closing a node with check-ins queued for their group commit', function
       { CHECKIN_BATCH_WINDOW_MS: '100', CHECKIN_BATCH_MAX: '5000' },
       { openStore: () => createSqliteStore({ path: dbPath }), wrapStore: watchReads },
     );
-    const org = await createOrg(srv.store);
-    const teacher = await createUser(srv.store, org.id, 'teacher');
-    const students = await Promise.all(Array.from({ length: STUDENTS }, () => createUser(srv!.store, org.id, 'student')));
-    const subject = await createSubject(
-      srv.store,
-      org.id,
-      [teacher.id],
-      students.map((s) => s.id),
-    );
-    const connect = async (token: string) => {
-      const s = await connectClient(srv!.baseUrl, token);
-      sockets.push(s);
-      return s;
-    };
-    const staff = await connect(srv.app.tokenService.signAccess(teacher).token);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
-    const phones = await Promise.all(students.map((s) => connect(srv!.app.tokenService.signAccess(s).token)));
+    const { org, sessionId, students, phones } = await openLiveClass(srv, sockets, STUDENTS);
 
     watchedSession = sessionId;
     let answered = 0;

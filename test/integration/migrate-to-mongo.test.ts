@@ -9,142 +9,10 @@ import { type Store } from '../../src/domain/ports/store.js';
 import { COLLECTIONS } from '../../src/domain/ports/transfer.js';
 import { migrateStore } from '../../src/store/migrate.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
-import { seedLaterCollections } from '../support/transfer-seed.js';
+import { seedSchool } from '../support/transfer-seed.js';
 
 // scripts/migrate-to-mongo.ts as an operator runs it: a SQLite file into a MongoDB database
 // (MONGODB_URI's, else FerretDB), counts printed and checked, then run again without change.
-
-async function seed(store: Store): Promise<void> {
-  const org = await store.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'Europe/Rome' });
-  const teacher = await store.users.create(org.id, {
-    email: 't@uni.test',
-    name: 'Teacher',
-    role: 'teacher',
-    studentNumber: null,
-    passwordHash: 'h',
-    active: true,
-  });
-  const students = await store.users.createMany(
-    org.id,
-    Array.from({ length: 5 }, (_, i) => ({
-      email: `s${i}@uni.test`,
-      name: `Student ${i}`,
-      role: 'student' as const,
-      studentNumber: `S${i}`,
-      passwordHash: null,
-      active: true,
-    })),
-  );
-  const subject = await store.subjects.create(org.id, {
-    code: 'CS1',
-    name: 'Intro',
-    teacherIds: [teacher.id],
-    location: { lat: 1.5, lon: 2.5, radiusM: 80 },
-    allowedIpRanges: [],
-  });
-  await store.subjects.enrol(
-    org.id,
-    subject.id,
-    students.map((s) => s.id),
-  );
-  const start = new Date('2026-03-02T09:00:00Z');
-  const session = await store.sessions.create(org.id, {
-    subjectId: subject.id,
-    teacherId: teacher.id,
-    status: 'open',
-    policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-    startsAt: start,
-    lateAfter: new Date(start.getTime() + 600_000),
-    closesAt: new Date(start.getTime() + 3_600_000),
-    codeSecret: 'secret',
-    day: '2026-03-02',
-  });
-  for (const s of students) {
-    await store.records.insertIfAbsent(org.id, {
-      sessionId: session.id,
-      subjectId: subject.id,
-      studentId: s.id,
-      status: 'pending',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 0,
-      submittedAt: null,
-      decidedAt: null,
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
-  }
-  await store.summaries.upsert({
-    orgId: org.id,
-    subjectId: subject.id,
-    day: '2026-03-02',
-    present: 4,
-    late: 0,
-    absent: 1,
-    excused: 0,
-    total: 5,
-    percentage: 80,
-  });
-  await store.audit.append({
-    orgId: org.id,
-    entityType: 'session',
-    entityId: session.id,
-    sessionId: session.id,
-    actorId: teacher.id,
-    action: 'session.open',
-    from: null,
-    to: { status: 'open' },
-    reason: null,
-    ip: null,
-    at: start,
-  });
-  await store.refreshTokens.create({
-    orgId: org.id,
-    userId: teacher.id,
-    familyId: 'fam',
-    tokenHash: 'hash',
-    expiresAt: new Date(Date.now() + 86_400_000),
-  });
-  await store.faces.put({
-    orgId: org.id,
-    userId: students[0]!.id,
-    modelId: 'm',
-    modelVersion: '1',
-    embeddings: [[0.1, -0.25, 3.5]],
-    photos: [Buffer.from([1, 2, 3])],
-  });
-  await store.faceProposals.put({
-    orgId: org.id,
-    userId: students[1]!.id,
-    modelId: 'm',
-    modelVersion: '1',
-    embeddings: [[0.5, 0.125]],
-    photos: [Buffer.from([4, 5])],
-    proposedBy: teacher.id,
-    createdAt: start,
-  });
-  await store.consents.create({
-    orgId: org.id,
-    userId: students[0]!.id,
-    purpose: 'face',
-    textVersion: 'v1',
-    givenBy: 'student',
-    guardianName: null,
-    recordedBy: students[0]!.id,
-    givenAt: start,
-  });
-  await seedLaterCollections(store, {
-    orgId: org.id,
-    teacherId: teacher.id,
-    studentId: students[0]!.id,
-    subjectId: subject.id,
-    sessionId: session.id,
-  });
-}
 
 /** Field order of a document is the store's; compare values only. */
 function canonical(v: unknown): unknown {
@@ -185,7 +53,7 @@ describe('scripts/migrate-to-mongo.ts against a MongoDB server', function () {
   it('copies every collection with equal counts, and a second run changes nothing', async function () {
     const file = path.join(dir, 'attendance.db');
     const source = await createSqliteStore({ path: file });
-    await seed(source);
+    await seedSchool(source);
     const expected = new Map<string, number>();
     for (const c of COLLECTIONS) expected.set(c, await source.transfer.count(c));
     const exported = await exportEach(source);
@@ -210,14 +78,23 @@ describe('scripts/migrate-to-mongo.ts against a MongoDB server', function () {
       for (const [c, n] of expected) expect(await target.transfer.count(c as (typeof COLLECTIONS)[number]), c).to.equal(n);
       const org = (await target.organisations.getBySlug('uni'))!;
       const users = await target.users.list(org.id, { limit: 10, offset: 0 });
-      expect(users.items.map((u) => u.name)).to.deep.equal(['Student 0', 'Student 1', 'Student 2', 'Student 3', 'Student 4', 'Teacher']);
+      expect(users.items.map((u) => u.name)).to.deep.equal([
+        'Student 0',
+        'Student 1',
+        'Student 2',
+        'Student 3',
+        'Student 4',
+        'Student 5',
+        'Student 6',
+        'Teacher',
+      ]);
       const face = (
         await target.faces.getMany(
           org.id,
           users.items.map((u) => u.id),
         )
       )[0]!;
-      expect(face.embeddings).to.deep.equal([[0.1, -0.25, 3.5]]);
+      expect(face.embeddings).to.deep.equal([[0.1, -0.2, 0.3]]);
       expect(face.photos).to.deep.equal([Buffer.from([1, 2, 3])]);
       // Each collection arrives as it left, field by field (documents' bytes included).
       const arrived = await exportEach(target);

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { mongoUnavailableReason, startFerretdb, testMongoStoreConfig, type RestartableFerretdb } from '../support/ferretdb.js';
-import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { skipBecause } from '../support/skip.js';
-import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { openLiveClass } from '../support/live-class.js';
+import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
-const NO_CHECKS = { geofence: false, rotatingCode: false, network: false, selfie: false };
 const SELECTION_TIMEOUT_MS = 1_000;
 
 // The MongoDB server (FerretDB here) going away mid-session and coming back: a check-in meanwhile
@@ -34,21 +33,7 @@ describe('MongoDB store: the server goes away and comes back', function () {
   it('answers UNAVAILABLE while the server is down, reports it on /readyz, and recovers by itself', async () => {
     const config = { ...testMongoStoreConfig(`${db!.uri}/attendance_outage`), serverSelectionTimeoutMs: SELECTION_TIMEOUT_MS };
     srv = await startTestServer({}, { openStore: () => createMongoStore(config) });
-    const org = await createOrg(srv.store);
-    const teacher = await createUser(srv.store, org.id, 'teacher');
-    const [first, second] = [await createUser(srv.store, org.id, 'student'), await createUser(srv.store, org.id, 'student')];
-    const subject = await createSubject(srv.store, org.id, [teacher.id], [first.id, second.id]);
-    const connect = async (token: string) => {
-      const s = await connectClient(srv!.baseUrl, token);
-      sockets.push(s);
-      return s;
-    };
-    const staff = await connect(srv.app.tokenService.signAccess(teacher).token);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
-    const phones = [
-      await connect(srv.app.tokenService.signAccess(first).token),
-      await connect(srv.app.tokenService.signAccess(second).token),
-    ];
+    const { teacher, sessionId, phones } = await openLiveClass(srv, sockets, 2);
     expect(ok(await command(phones[0]!, 'checkin:submit', { sessionId })).status).to.equal('present');
 
     await db!.kill();

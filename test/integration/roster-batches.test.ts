@@ -6,15 +6,10 @@ import type { User } from '../../src/domain/ports/users.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer } from '../support/http.js';
+import { NO_CHECKS } from '../support/live-class.js';
 import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 500;
-const NO_CHECKS = {
-  geofence: false,
-  rotatingCode: false,
-  network: false,
-  selfie: false,
-};
 
 /** A teacher screen as the pages keep it (src/web/lib/roster.ts), counting the messages that reach it. */
 function screen(socket: ClientSocket) {

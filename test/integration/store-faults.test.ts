@@ -6,12 +6,11 @@ import type Database from 'better-sqlite3';
 import type { Ack } from '../../src/shared/errors.js';
 import type { CheckinView } from '../../src/shared/events.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
+import { openLiveClass } from '../support/live-class.js';
+import { command, ok, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 30;
-const NO_CHECKS = { geofence: false, rotatingCode: false, network: false, selfie: false };
 
 /**
  * Fills the database up to `pages` more pages through the store's own connection (its page
@@ -61,23 +60,7 @@ describe('SQLite store: disk full and read-only', function () {
         },
       },
     );
-    const org = await createOrg(srv.store);
-    const teacher = await createUser(srv.store, org.id, 'teacher');
-    const students = await Promise.all(Array.from({ length: STUDENTS }, () => createUser(srv!.store, org.id, 'student')));
-    const subject = await createSubject(
-      srv.store,
-      org.id,
-      [teacher.id],
-      students.map((s) => s.id),
-    );
-    const connect = async (token: string) => {
-      const s = await connectClient(srv!.baseUrl, token);
-      sockets.push(s);
-      return s;
-    };
-    const staff = await connect(srv.app.tokenService.signAccess(teacher).token);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
-    const phones = await Promise.all(students.map((s) => connect(srv!.app.tokenService.signAccess(s).token)));
+    const { org, sessionId, students, phones } = await openLiveClass(srv, sockets, STUDENTS);
     return { org, sessionId, students, phones };
   }
 

@@ -1,11 +1,9 @@
 import type { Socket as NetSocket } from 'node:net';
 import { expect } from 'chai';
 import type { CheckinView } from '../../src/shared/events.js';
-import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
-
-const NO_CHECKS = { geofence: false, rotatingCode: false, network: false, selfie: false };
+import { openLiveClass } from '../support/live-class.js';
+import { command, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
 
 /** The node's TCP socket of one user's connection (engine.io WebSocket transport, then ws). */
 function tcpOf(srv: TestServer, userId: string): NetSocket {
@@ -26,14 +24,8 @@ describe('write coalescing: the packets of one turn leave in one write', functio
 
   it("sends a check-in's decision push and its acknowledgement with one TCP write, the push first", async () => {
     srv = await startTestServer();
-    const org = await createOrg(srv.store);
-    const teacher = await createUser(srv.store, org.id, 'teacher');
-    const student = await createUser(srv.store, org.id, 'student');
-    const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
-    const staff = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(teacher).token);
-    const phone = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(student).token);
-    sockets.push(staff, phone);
-    const sessionId = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    const { sessionId, students, phones } = await openLiveClass(srv, sockets, 1);
+    const [student, phone] = [students[0]!, phones[0]!];
 
     const tcp = tcpOf(srv, student.id);
     let writes = 0;

@@ -134,3 +134,162 @@ export async function seedLaterCollections(store: Store, r: SeedRefs, tag = 'a')
     },
   );
 }
+
+/**
+ * A school in every collection (two organisations, a class with a session and records, some
+ * decided, summaries, audit, tokens, face data, consent, then seedLaterCollections): what a
+ * store-to-store copy must carry. 9 users, 7 of them students of organisation `uni`.
+ */
+export async function seedSchool(store: Store): Promise<void> {
+  const org = await store.organisations.create({ name: 'Uni', slug: 'uni', timezone: 'UTC' });
+  const other = await store.organisations.create({ name: 'Other', slug: 'other', timezone: 'Europe/Paris' });
+  const teacher = await store.users.create(org.id, {
+    email: 'T@uni.test',
+    name: 'Teacher',
+    role: 'teacher',
+    studentNumber: null,
+    passwordHash: 'h',
+    active: true,
+  });
+  const students = await store.users.createMany(
+    org.id,
+    Array.from({ length: 7 }, (_, i) => ({
+      email: `s${i}@uni.test`,
+      name: `Student ${i}`,
+      role: 'student' as const,
+      studentNumber: `S${i}`,
+      passwordHash: null,
+      active: true,
+    })),
+  );
+  await store.users.create(other.id, {
+    email: 't@uni.test',
+    name: 'Same email, other org',
+    role: 'admin',
+    studentNumber: null,
+    passwordHash: null,
+    active: false,
+  });
+  const subject = await store.subjects.create(org.id, {
+    code: 'CS101',
+    name: 'Intro',
+    teacherIds: [teacher.id],
+    location: { lat: 1.5, lon: 2.5, radiusM: 80 },
+    allowedIpRanges: ['10.0.0.0/8'],
+  });
+  await store.subjects.enrol(
+    org.id,
+    subject.id,
+    students.map((s) => s.id),
+  );
+  const start = new Date('2026-03-02T09:00:00Z');
+  const session = await store.sessions.create(org.id, {
+    subjectId: subject.id,
+    teacherId: teacher.id,
+    status: 'open',
+    policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+    startsAt: start,
+    lateAfter: new Date(start.getTime() + 600_000),
+    closesAt: new Date(start.getTime() + 3_600_000),
+    codeSecret: 'secret',
+    day: '2026-03-02',
+  });
+  for (const [i, s] of students.entries()) {
+    const { record } = await store.records.insertIfAbsent(org.id, {
+      sessionId: session.id,
+      subjectId: subject.id,
+      studentId: s.id,
+      status: 'pending',
+      reason: null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 0,
+      submittedAt: null,
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      verification: null,
+    });
+    if (i % 2 === 0) {
+      await store.records.update(org.id, record.id, record.version, {
+        status: 'present',
+        reason: 'GEOFENCE_OK',
+        flags: ['GEOFENCE_IMPRECISE'],
+        distanceM: 12.5,
+        location: { lat: 1.5, lon: 2.5, accuracyM: 30, timestamp: start },
+        submittedAt: start,
+        verification: { state: 'done', band: 'confident', distance: 0.2, flags: [], reason: null, completedAt: start },
+      });
+    }
+  }
+  await store.summaries.upsert({
+    orgId: org.id,
+    subjectId: subject.id,
+    day: '2026-03-02',
+    present: 4,
+    late: 0,
+    absent: 3,
+    excused: 0,
+    total: 7,
+    percentage: 57.1,
+  });
+  for (const action of ['session.open', 'session.close'] as const) {
+    await store.audit.append({
+      orgId: org.id,
+      entityType: 'session',
+      entityId: session.id,
+      sessionId: session.id,
+      actorId: teacher.id,
+      action,
+      from: { status: 'scheduled' },
+      to: { status: action },
+      reason: null,
+      ip: '127.0.0.1',
+      at: start,
+    });
+  }
+  await store.refreshTokens.create({
+    orgId: org.id,
+    userId: teacher.id,
+    familyId: 'fam-1',
+    tokenHash: 'a'.repeat(64),
+    expiresAt: new Date('2030-01-01T00:00:00Z'),
+  });
+  await store.faces.put({
+    orgId: org.id,
+    userId: students[0]!.id,
+    modelId: 'faceres',
+    modelVersion: '1',
+    embeddings: [[0.1, -0.2, 0.3]],
+    photos: [Buffer.from([1, 2, 3])],
+  });
+  await store.faceProposals.put({
+    orgId: org.id,
+    userId: students[1]!.id,
+    modelId: 'faceres',
+    modelVersion: '1',
+    embeddings: [[0.3, 0.2, -0.1]],
+    photos: [Buffer.from([4, 5])],
+    proposedBy: teacher.id,
+    createdAt: new Date('2026-03-02T09:00:00Z'),
+  });
+  await store.consents.create({
+    orgId: org.id,
+    userId: students[0]!.id,
+    purpose: 'face',
+    textVersion: '2026-01',
+    givenBy: 'student',
+    guardianName: null,
+    recordedBy: students[0]!.id,
+    givenAt: start,
+  });
+  await seedLaterCollections(store, {
+    orgId: org.id,
+    teacherId: teacher.id,
+    studentId: students[0]!.id,
+    subjectId: subject.id,
+    sessionId: session.id,
+  });
+}

@@ -10,6 +10,7 @@ import type { RateLimiter } from '../rate-limiter.js';
 import { normaliseEmail } from '../users/public-user.js';
 import type { EmailOutbox } from '../notifications/email-notifications.js';
 import { hashAccountToken, type AccountLinkMail } from './account-link-mail.js';
+import { endLogins } from './end-logins.js';
 
 export { hashAccountToken };
 
@@ -113,7 +114,7 @@ export class AccountService {
     if (!user || !user.active) throw new AppError('LINK_INVALID');
     await this.deps.store.users.update(user.orgId, user.id, { passwordHash, mustChangePassword: false });
     await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
-    await this.endLogins(user, now, null);
+    await endLogins(this.deps, user, now, null);
     const self: Actor = { id: user.id, orgId: user.orgId, role: user.role };
     await audit(this.deps.store, self, now, {
       entityType: 'user',
@@ -138,7 +139,7 @@ export class AccountService {
     const now = this.deps.clock();
     await this.deps.store.users.update(user.orgId, user.id, { passwordHash, mustChangePassword: false });
     await this.deps.store.accountTokens.voidForUser(user.orgId, user.id, now);
-    await this.endLogins(user, now, actor.sid ?? null);
+    await endLogins(this.deps, user, now, actor.sid ?? null);
     await audit(this.deps.store, actor, now, {
       entityType: 'user',
       entityId: user.id,
@@ -161,20 +162,6 @@ export class AccountService {
     if (!mine.some((l) => l.familyId === sid)) throw new AppError('NOT_FOUND', 'No such login of yours.');
     await this.deps.store.refreshTokens.revokeFamily(sid, now);
     this.deps.events.publish({ type: 'login.revoked', orgId: actor.orgId, sid });
-  }
-
-  /**
-   * Ends the user's logins but `keep`: each announced (its sockets are cut), then a sweep of
-   * any login that started meanwhile, so none survives a new password.
-   */
-  private async endLogins(user: User, now: Date, keep: string | null): Promise<void> {
-    const logins = await this.deps.store.refreshTokens.listActiveLogins(user.orgId, user.id, now);
-    for (const login of logins) {
-      if (login.familyId === keep) continue;
-      await this.deps.store.refreshTokens.revokeFamily(login.familyId, now);
-      this.deps.events.publish({ type: 'login.revoked', orgId: user.orgId, sid: login.familyId });
-    }
-    if (keep === null) await this.deps.store.refreshTokens.revokeAllForUser(user.orgId, user.id, now);
   }
 
   private async candidates(email: string, slug: string | undefined): Promise<User[]> {

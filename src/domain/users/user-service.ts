@@ -6,6 +6,7 @@ import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
+import { endLogins } from '../accounts/end-logins.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 
 export interface CreateUserInput {
@@ -108,6 +109,14 @@ export class UserService {
     const now = this.deps.clock();
     // A deactivated account must not keep working through refresh tokens issued earlier.
     if (before.active && !after.active) await this.deps.store.refreshTokens.revokeAllForUser(actor.orgId, id, now);
+    // A password the admin sets (often to take back an account someone else got into) ends
+    // every login of it, as a reset link does; an admin setting their own keeps this login.
+    if (patch.passwordHash !== undefined) await endLogins(this.deps, after, now, id === actor.id ? (actor.sid ?? null) : null);
+    // Set-password links already mailed went to the old address (perhaps a wrong one), predate a
+    // password the admin chose, or predate a deactivation: none may set the password afterwards.
+    if (after.email !== before.email || patch.passwordHash !== undefined || (before.active && !after.active)) {
+      await this.deps.store.accountTokens.voidForUser(actor.orgId, id, now);
+    }
     await audit(this.deps.store, actor, now, {
       entityType: 'user',
       entityId: id,
@@ -120,14 +129,9 @@ export class UserService {
     return toPublicUser(after);
   }
 
-  /**
-   * A new password, the account active again, and every earlier login of it ended (its
-   * refresh tokens and, through them, its access tokens).
-   */
-  async resetPassword(actor: Actor, id: string, password: string): Promise<PublicUser> {
-    const user = await this.update(actor, id, { password, active: true });
-    await this.deps.store.refreshTokens.revokeAllForUser(actor.orgId, id, this.deps.clock());
-    return user;
+  /** A new password and the account active again; every earlier login of it ends (see update). */
+  resetPassword(actor: Actor, id: string, password: string): Promise<PublicUser> {
+    return this.update(actor, id, { password, active: true });
   }
 
   deactivate(actor: Actor, id: string): Promise<PublicUser> {
