@@ -112,7 +112,7 @@ export async function seedHistory(
             subjectId: plan.subject.id,
             studentId: st.id,
             status,
-            reason: status === 'excused' ? 'MARKED_BY_TEACHER' : status === 'absent' ? 'NO_CHECKIN' : null,
+            reason: status === 'excused' ? 'MARKED_BY_TEACHER' : status === 'absent' ? 'NO_CHECKIN' : status === 'late' ? 'LATE' : null,
             flags: status === 'late' ? ['LATE'] : [],
             distanceM: attended ? Math.round(5 + random() * 40) : null,
             location: null,

@@ -140,7 +140,7 @@ export class FacePool {
     const pre = precheckImage(image, { maxBytes: this.config.image.maxBytes });
     if (!pre.ok) return pre;
     const owned =
-      image.byteOffset === 0 && image.byteLength === image.buffer.byteLength && image.buffer instanceof ArrayBuffer ? image : image.slice();
+      image.byteOffset === 0 && image.byteLength === image.buffer.byteLength && image.buffer instanceof ArrayBuffer ? image : copyOf(image);
     const result = await this.runTask({ kind: 'analyse', image: owned, mode }, options.signal, [owned.buffer as ArrayBuffer]);
     return result as AnalyseResult;
   }
@@ -155,7 +155,7 @@ export class FacePool {
     const sent: Uint8Array[] = [];
     frames.forEach((frame, i) => {
       const pre = precheckImage(frame, { maxBytes: this.config.image.maxBytes });
-      if (pre.ok) sent.push(frame.slice());
+      if (pre.ok) sent.push(copyOf(frame));
       else refused.set(i, { ok: false, reason: pre.reason });
     });
     const measured =
@@ -292,4 +292,13 @@ function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const workers = path.resolve(path.dirname(here), '..', '..', 'workers');
   return path.extname(here) === '.ts' ? path.join(workers, 'face-worker.dev.mjs') : path.join(workers, 'face-worker.js');
+}
+
+/**
+ * The bytes in a buffer of their own, safe to transfer. Not `image.slice()`: on a Node Buffer
+ * (socket.io attachments, multipart uploads) that is a view, so transferring its buffer would
+ * detach whatever shares it, such as the other attachments of the same message.
+ */
+function copyOf(image: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(image);
 }

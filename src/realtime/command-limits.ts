@@ -50,6 +50,10 @@ export class CommandLimits implements CommandGuard {
     return this.limiters[rate].consume(userId);
   }
 
+  refund(rate: CommandRate, userId: string): Promise<void> {
+    return this.limiters[rate].refund(userId);
+  }
+
   actor(socket: AppSocket): Promise<Actor> {
     return this.actors.of(socket);
   }

@@ -29,6 +29,8 @@ export interface CommandGuard {
   leave(socket: AppSocket): void;
   /** Counts one command of the user against the rate's budget. */
   consume(rate: CommandRate, userId: string): Promise<RateLimitResult>;
+  /** Gives a counted command back: it was refused BUSY or UNAVAILABLE and did nothing. */
+  refund(rate: CommandRate, userId: string): Promise<void>;
   /** The acting user as the store has it now (ACCOUNT_DISABLED once deactivated). */
   actor(socket: AppSocket): Promise<Actor>;
   /** The answer to a command refused for want of an in-flight slot. */
@@ -82,11 +84,22 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
         // A failing store is logged once by the store when it starts failing, not per command.
         const known = err instanceof AppError ? err : storeFailureToAppError(err);
         if (!known) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
+        // The client is told to retry after details.retryAfterMs; an answer that wrote nothing
+        // must not spend the budget its retries need (a student following BUSY hints through a
+        // full face queue was otherwise refused RATE_LIMITED for most of a minute).
+        if (known && REFUNDED.has(known.code)) {
+          await guard
+            .refund(rate, userId)
+            .catch((refundErr: unknown) => logger.warn({ err: refundErr, event }, 'rate budget refund failed'));
+        }
         return { ok: false, error: toErrorBody(known ?? err) };
       }
     },
   };
 }
+
+/** Refusals that did nothing and carry a retry hint: their command costs no budget. */
+const REFUNDED: ReadonlySet<ErrorCode> = new Set(['BUSY', 'UNAVAILABLE']);
 
 /** Answers after which the socket is disconnected: its handshake would now be refused with them. */
 const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
 import { payload } from './handlers/schemas.js';
-import type { TokenSigner } from '../domain/accounts/access-tokens.js';
+import type { AccessClaims, TokenSigner } from '../domain/accounts/access-tokens.js';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
@@ -51,7 +51,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
     void (async () => {
       const token: unknown = socket.handshake.auth?.['token'];
       if (typeof token !== 'string' || token.length === 0) throw new AppError('UNAUTHENTICATED');
-      const claims = deps.tokens.verifyAccess(token);
+      const claims = verifyUnexpired(deps, token);
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');
@@ -76,6 +76,17 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       },
     );
   });
+}
+
+/**
+ * The signer tolerates a few seconds of clock skew past `exp` (HTTP requests), but a socket ends
+ * at its token's `exp` (TokenExpiryWatch): a token already past it would connect, or renew, only
+ * to be cut at the next sweep, so it is refused as the expired token it is.
+ */
+function verifyUnexpired(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: string): AccessClaims {
+  const claims = deps.tokens.verifyAccess(token);
+  if (claims.exp * 1000 <= deps.now().getTime()) throw new AppError('TOKEN_EXPIRED');
+  return claims;
 }
 
 /** Distinct organisation ids, roles and user agents a node shares between its sockets. */
@@ -127,7 +138,7 @@ const RenewSchema = payload({ token: z.string().min(1).max(8_192) });
 export function authCommands(deps: SocketAuthDeps, watch: TokenExpiryWatch): Command[] {
   return [
     defineCommand(deps.logger, 'auth:renew', 'light', RenewSchema, async ({ token }, { socket }) => {
-      const claims = deps.tokens.verifyAccess(token);
+      const claims = verifyUnexpired(deps, token);
       if (claims.sub !== socket.data.userId || claims.org !== socket.data.orgId) {
         throw new AppError('TOKEN_INVALID', 'The token belongs to another user.');
       }

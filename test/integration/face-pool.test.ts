@@ -74,6 +74,27 @@ describe('face pool (real models)', function () {
     expect(bandOf(distance(a.faces[0]!.embedding, b.faces[0]!.embedding), config.thresholds)).to.equal('confident');
   });
 
+  // socket.io hands binary attachments over as Node Buffers, often views into one read of the
+  // connection (a selfie and its liveness frames side by side). Buffer#slice is a view, not a
+  // copy: the pool used to transfer the whole shared ArrayBuffer to its worker, detaching the
+  // frames, and a docs-following client's liveness check-in ended as FACE_CHECK_FAILED.
+  it('copies a Buffer view before handing it to a worker, leaving the bytes beside it usable', async () => {
+    const selfie = readFileSync(lfw('Aaron_Peirsol', 1));
+    const frame = readFileSync(lfw('Aaron_Peirsol', 2));
+    const chunk = Buffer.concat([selfie, frame, frame]);
+    const selfieView = chunk.subarray(0, selfie.length);
+    const frameViews = [chunk.subarray(selfie.length, selfie.length + frame.length), chunk.subarray(selfie.length + frame.length)];
+    const r = await pool.analyse(selfieView, 'single');
+    expect(r.ok ? 'ok' : r.reason).to.equal('ok');
+    expect(
+      frameViews.map((f) => f.byteLength),
+      'the shared buffer was detached',
+    ).to.deep.equal([frame.length, frame.length]);
+    const measured = await pool.analyseFrames(frameViews);
+    expect(measured.frames.map((f) => (f.ok ? true : f.reason))).to.deep.equal([true, true]);
+    expect(selfieView[0]).to.equal(0xff);
+  });
+
   it('puts another person in the mismatch band', async () => {
     const a = await face(photo('img1.jpg'));
     const b = await face(photo('img20.jpg'));

@@ -5,6 +5,7 @@ import type { Ack } from '../../src/shared/errors.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
+import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../support/fake-face-engine.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
@@ -280,6 +281,49 @@ describe('request limits with tight settings', function () {
     );
     expect(refusal).to.deep.include({ code: 'RATE_LIMITED' });
     expect((await connectRefused(srv.baseUrl, { token })).code).to.equal('RATE_LIMITED');
+  });
+});
+
+// A student told BUSY is asked to retry after details.retryAfterMs; the answer wrote nothing, so it
+// must not spend the check-in budget. A client following the hints through a queue of selfies
+// used to be answered RATE_LIMITED for most of a minute after nine retries.
+describe('a check-in answered BUSY', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  const engine = new FakeFaceEngine({ answer: fakeAnalysis([fakeFace(Float32Array.from([1, 0, 0, 0]))]), status: { maxQueue: 4 } });
+  after(async () => srv?.cleanup());
+
+  it('spends no check-in budget, so retries after the hint are not refused RATE_LIMITED', async () => {
+    srv = await startTestServer({ CHECKIN_RATE_PER_MINUTE: '2', FACE_CONSENT_REQUIRED: 'false' }, { face: engine });
+    const org = await createOrg(srv.store);
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await srv.store.subjects.create(org.id, {
+      code: 'BUSY1',
+      name: 'Busy',
+      teacherIds: [teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
+    const policy = { geofence: false, rotatingCode: false, selfie: true };
+    const session = await srv.app.attendance.sessions.open(
+      { id: teacher.id, orgId: org.id, role: 'teacher' },
+      { subjectId: subject.id, policy },
+    );
+    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(student).token);
+    try {
+      const submit = () => command(s, 'checkin:submit', { sessionId: session.id, selfie: new Uint8Array([1, 2, 3]) });
+      engine.queueSize = 4;
+      const busy: string[] = [];
+      for (let i = 0; i < 4; i += 1) busy.push(codeOf(await submit()));
+      expect(busy).to.deep.equal(['BUSY', 'BUSY', 'BUSY', 'BUSY']);
+      engine.queueSize = 0;
+      const accepted = ok(await submit());
+      expect([accepted.status, accepted.verifying]).to.deep.equal(['pending', true]);
+    } finally {
+      s.disconnect();
+    }
   });
 });
 

@@ -44,4 +44,17 @@ describe("README's script commands", function () {
     expect(res.code).to.equal(2);
     expect(res.stderr).to.include("Unknown option '--no-such-option'").and.to.match(/usage/);
   });
+
+  // The README's admin CLI table is where an operator looks; `oneroster import` was in the CLI's
+  // help and docs/oneroster.md but missing from the table.
+  it("the admin CLI's commands are the README's admin table", async () => {
+    const res = await run(['--import', 'tsx', 'scripts/admin.ts', '--help']);
+    expect(res.code, res.stderr).to.equal(0);
+    const fromHelp = [...res.stdout.matchAll(/^ {2}([a-z]+ [a-z]+) --/gm)].map((m) => m[1]!);
+    const section = readme.slice(readme.indexOf('## First run in production'), readme.indexOf('## Deployment'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+    const fromReadme = rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`([a-z]+ [a-z]+) --/g)].map((m) => m[1]!));
+    expect(fromHelp).to.include.members(['org create', 'admin create', 'oneroster import']);
+    expect([...new Set(fromReadme)].sort()).to.deep.equal([...new Set(fromHelp)].sort());
+  });
 });

@@ -3,7 +3,7 @@ import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, connectRefused, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
 
 /**
  * The server runs on a clock the test moves forward: expiry is reached by moving it, and the
@@ -85,5 +85,16 @@ describe('socket.io: access-token expiry during a connection', function () {
     const expired = nextEvent(s, 'auth:expired', () => true, 3_000);
     clock.advance(30_000);
     await expired;
+  });
+
+  // The signer tolerates a few seconds of clock skew between nodes, but a socket ends at its
+  // token's exp (TokenExpiryWatch): accepting a token already past it connected a client only to
+  // cut it a second later, instead of the documented connect_error TOKEN_EXPIRED.
+  it('refuses a handshake and a renewal with a token whose exp has just passed (TOKEN_EXPIRED)', async () => {
+    const justExpired = tokenExpiringIn(srv, student, -2_000);
+    expect((await connectRefused(srv.baseUrl, { token: justExpired })).code).to.equal('TOKEN_EXPIRED');
+    const s = await connect(tokenExpiringIn(srv, student, 30_000));
+    const ack = await command(s, 'auth:renew', { token: justExpired });
+    expect(ack.ok ? 'ok' : ack.error.code).to.equal('TOKEN_EXPIRED');
   });
 });

@@ -68,6 +68,28 @@ describe('seedDemo with history', () => {
     expect(riskSubjects.map((r) => r.subjectCode)).to.include.members(['CS101', 'CS102']);
   });
 
+  // The demo is what a client author first reads through the API: its records must pair status,
+  // reason and flags as docs/protocol.md section 14 says (a late record's reason is LATE; the
+  // seed once wrote null, so "My attendance" showed late entries without their reason).
+  it("pairs each record's status with the reason and flags protocol.md section 14 gives", async () => {
+    const { orgId } = await seed();
+    const sessions = await store.sessions.list(orgId, { limit: 1_000, offset: 0 });
+    const expected: Record<string, [string | null, string[]]> = {
+      present: [null, []],
+      late: ['LATE', ['LATE']],
+      excused: ['MARKED_BY_TEACHER', []],
+      absent: ['NO_CHECKIN', []],
+    };
+    const seen = new Set<string>();
+    for (const session of sessions.items) {
+      for (const r of await store.records.listBySession(orgId, session.id)) {
+        seen.add(r.status);
+        expect([r.reason, r.flags], `${r.status} record`).to.deep.equal(expected[r.status]);
+      }
+    }
+    expect([...seen].sort()).to.deep.equal(['absent', 'excused', 'late', 'present']);
+  });
+
   it('is deterministic', async () => {
     const { orgId } = await seed();
     const cs101 = (await store.subjects.list(orgId, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;

@@ -80,7 +80,10 @@ export interface ProxyCheck {
 /**
  * Flags a possible proxy when some other student (by enrolment, or by a selfie already
  * accepted as theirs in this session) matches the probe better than the claimed student and
- * within the uncertain threshold. A claimed student with no enrolment counts as no match.
+ * within the uncertain threshold. A claimed student with no enrolment has no distance to beat,
+ * so the other face must be a confident match: a selfie is compared with every classmate and
+ * every selfie of the session, and about 1 in 13 different people fall within the uncertain
+ * band, so in a class of a hundred nearly every unenrolled student was flagged.
  */
 export function checkProxy(probe: Embedding, claimedDistance: number | null, others: readonly OtherFace[], t: Thresholds): ProxyCheck {
   let closest: ProxyCheck['closest'] = null;
@@ -89,7 +92,7 @@ export function checkProxy(probe: Embedding, claimedDistance: number | null, oth
     if (d === null || d > t.uncertain) continue;
     if (closest === null || d < closest.distance) closest = { studentId: other.studentId, source: other.source, distance: d };
   }
-  const flagged = closest !== null && (claimedDistance === null || closest.distance < claimedDistance);
+  const flagged = closest !== null && (claimedDistance === null ? closest.distance <= t.confident : closest.distance < claimedDistance);
   return { flagged, closest };
 }
 

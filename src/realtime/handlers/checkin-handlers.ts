@@ -49,7 +49,10 @@ const SubmitSchema = payload({
   }).optional(),
 });
 
-const bytesOf = (b: Uint8Array | ArrayBuffer): Uint8Array => (b instanceof Uint8Array ? b : new Uint8Array(b));
+// A plain Uint8Array view, not the Node Buffer socket.io decodes: downstream `.slice()` copies
+// (on a Buffer it is a view, and the face pool transfers what it is given to a worker).
+const bytesOf = (b: Uint8Array | ArrayBuffer): Uint8Array =>
+  b instanceof Uint8Array ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b);
 
 const DecideSchema = payload({
   sessionId: Id,

@@ -66,9 +66,12 @@ describe('face matching', () => {
       expect(check.closest).to.include({ studentId: 'carol', source: 'session' });
     });
 
-    it('flags a match with another student when the claimed one has no enrolment', () => {
-      const check = checkProxy(probe, null, [{ studentId: 'bob', source: 'enrolled', embeddings: [at(chord(0.45))] }], T);
-      expect(check.flagged).to.equal(true);
+    it('flags a confident match with another student when the claimed one has no enrolment, not an uncertain one', () => {
+      const other = (d: number) => [{ studentId: 'bob', source: 'enrolled' as const, embeddings: [at(chord(d))] }];
+      expect(checkProxy(probe, null, other(T.confident - 0.01), T).flagged).to.equal(true);
+      const uncertain = checkProxy(probe, null, other((T.confident + T.uncertain) / 2), T);
+      expect(uncertain.flagged).to.equal(false);
+      expect(uncertain.closest?.studentId).to.equal('bob');
     });
   });
 
