@@ -6,7 +6,7 @@
  * sparkline each.
  */
 import { apiFetch, apiJson } from './lib/auth.js';
-import { barChart, lineChart, sparkline } from './lib/charts.js';
+import { barChart, lineChart, settledPercentage, sparkline } from './lib/charts.js';
 import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
@@ -63,12 +63,15 @@ async function loadDashboard(r: Range): Promise<void> {
   byId('months-chart').replaceChildren(
     barChart(
       { title: `Attendance per month, ${r.from} to ${r.to}`, valueLabel: 'Attendance %', labelHeader: 'Month', threshold: r.threshold },
-      months.items.map((m) => ({ label: m.from.slice(0, 7), value: m.percentage })),
+      months.items.map((m) => ({ label: m.from.slice(0, 7), value: settledPercentage(m) })),
     ),
   );
   const figure = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)];
   // The API says 0 % when nobody was expected (docs/reports.md); a new school's first week is not 0 % attendance.
-  const week = (f: Figures) => (f.total - f.excused > 0 ? `${f.percentage} %` : 'no settled session yet');
+  const week = (f: Figures) => {
+    const value = settledPercentage(f);
+    return value === null ? 'no settled session yet' : `${value} %`;
+  };
   byId('dashboard-figures').replaceChildren(
     ...figure('Today', d.today),
     ...figure('Sessions today', String(d.sessionsToday.total)),
@@ -78,8 +81,8 @@ async function loadDashboard(r: Range): Promise<void> {
   );
   byId('dashboard-chart').replaceChildren(
     barChart({ title: 'Attendance this week and last week', valueLabel: 'Attendance %', labelHeader: 'Week' }, [
-      { label: 'Last week', value: d.lastWeek.percentage },
-      { label: 'This week', value: d.thisWeek.percentage },
+      { label: 'Last week', value: settledPercentage(d.lastWeek) },
+      { label: 'This week', value: settledPercentage(d.thisWeek) },
     ]),
   );
   show(byId('dashboard'), true);
@@ -110,7 +113,7 @@ async function loadRiskSubjects(r: Range): Promise<void> {
       trendCells[i]!.replaceChildren(
         sparkline(
           `${s.subjectCode} by week`,
-          trend.items.map((b) => ({ label: b.from, value: b.percentage })),
+          trend.items.map((b) => ({ label: b.from, value: settledPercentage(b) })),
           r.threshold,
         ),
       );
@@ -152,7 +155,7 @@ async function loadSubject(r: Range): Promise<void> {
         labelHeader: bucket === 'week' ? 'Week of' : bucket === 'month' ? 'Month of' : 'Day',
         threshold: r.threshold,
       },
-      trend.items.map((b) => ({ label: b.from, value: b.percentage })),
+      trend.items.map((b) => ({ label: b.from, value: settledPercentage(b) })),
     ),
   );
   byId('risk-students-table')
@@ -172,7 +175,7 @@ async function showProfile(studentId: string, name: string): Promise<void> {
   byId('profile-chart').replaceChildren(
     barChart(
       { title: `${name}: attendance per subject`, valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: r.threshold },
-      items.map((s) => ({ label: s.subjectCode, value: s.percentage })),
+      items.map((s) => ({ label: s.subjectCode, value: settledPercentage(s) })),
     ),
   );
   byId('profile-table')

@@ -9,9 +9,17 @@ const SVG = 'http://www.w3.org/2000/svg';
 
 export interface ChartPoint {
   label: string;
-  /** 0 to 100. */
-  value: number;
+  /** 0 to 100; null when nothing was counted there (no settled session): drawn as a gap, not as 0. */
+  value: number | null;
 }
+
+/** A figure's percentage, or null when nobody was expected (the API then says 0 %: docs/reports.md). */
+export function settledPercentage(f: { percentage: number; total: number; excused: number }): number | null {
+  return f.total - f.excused > 0 ? f.percentage : null;
+}
+
+const NO_DATA = 'no settled session';
+const valueText = (v: number | null): string => (v === null ? NO_DATA : `${v} %`);
 
 export interface ChartOptions {
   title: string;
@@ -32,13 +40,16 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 
 /** Spoken summary: how many points, the range and the first and last values. */
 export function chartSummary(opts: ChartOptions, points: readonly ChartPoint[]): string {
-  if (points.length === 0) return `${opts.title}: no data.`;
-  const values = points.map((p) => p.value);
+  const counted = points.filter((p): p is ChartPoint & { value: number } => p.value !== null);
+  if (counted.length === 0) return `${opts.title}: no data.`;
+  const values = counted.map((p) => p.value);
   const first = points[0]!;
   const last = points[points.length - 1]!;
+  const gaps = points.length - counted.length;
   return (
-    `${opts.title}: ${points.length} points, from ${first.label} (${first.value} %) to ${last.label} (${last.value} %); ` +
-    `lowest ${Math.min(...values)} %, highest ${Math.max(...values)} %.`
+    `${opts.title}: ${points.length} points, from ${first.label} (${valueText(first.value)}) to ${last.label} (${valueText(last.value)}); ` +
+    `lowest ${Math.min(...values)} %, highest ${Math.max(...values)} %` +
+    (gaps > 0 ? `; ${gaps} with no settled session.` : '.')
   );
 }
 
@@ -51,7 +62,11 @@ function dataTable(opts: ChartOptions, points: readonly ChartPoint[]): HTMLEleme
       'table',
       {},
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, opts.labelHeader), h('th', { scope: 'col' }, opts.valueLabel))),
-      h('tbody', {}, ...points.map((p) => h('tr', {}, h('th', { scope: 'row' }, p.label), h('td', {}, `${p.value}`)))),
+      h(
+        'tbody',
+        {},
+        ...points.map((p) => h('tr', {}, h('th', { scope: 'row' }, p.label), h('td', {}, p.value === null ? NO_DATA : `${p.value}`))),
+      ),
     ),
   );
 }
@@ -101,8 +116,11 @@ export function lineChart(opts: ChartOptions, points: readonly ChartPoint[]): HT
   const span = W - PAD.left - PAD.right;
   const x = (i: number) => PAD.left + (points.length <= 1 ? span / 2 : (span * i) / (points.length - 1));
   if (points.length > 0) {
-    root.append(svg('polyline', { points: points.map((p, i) => `${x(i)},${y(p.value)}`).join(' '), class: 'chart-line' }));
+    for (const run of runs(points)) {
+      root.append(svg('polyline', { points: run.map((i) => `${x(i)},${y(points[i]!.value!)}`).join(' '), class: 'chart-line' }));
+    }
     points.forEach((p, i) => {
+      if (p.value === null) return;
       const dot = svg('circle', { cx: x(i), cy: y(p.value), r: 3.5, class: 'chart-dot' });
       dot.append(svg('title', {}, `${p.label}: ${p.value} %`));
       root.append(dot);
@@ -119,6 +137,10 @@ export function barChart(opts: ChartOptions, points: readonly ChartPoint[]): HTM
   const slot = span / Math.max(1, points.length);
   const x = (i: number) => PAD.left + slot * i + slot / 2;
   points.forEach((p, i) => {
+    if (p.value === null) {
+      root.append(svg('text', { x: x(i), y: y(0) - 4, 'text-anchor': 'middle', class: 'chart-value chart-no-data' }, '–'));
+      return;
+    }
     const low = opts.threshold !== undefined && p.value < opts.threshold;
     const bar = svg('rect', {
       x: x(i) - Math.min(40, slot * 0.35),
@@ -142,16 +164,31 @@ export function barChart(opts: ChartOptions, points: readonly ChartPoint[]): HTM
 export function sparkline(title: string, points: readonly ChartPoint[], threshold?: number): SVGSVGElement {
   const w = 120;
   const ht = 28;
-  const label = points.length === 0 ? `${title}: no data.` : `${title}: ${points.map((p) => `${p.label} ${p.value} %`).join(', ')}.`;
+  const label =
+    points.length === 0 ? `${title}: no data.` : `${title}: ${points.map((p) => `${p.label} ${valueText(p.value)}`).join(', ')}.`;
   const root = svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': label, class: 'sparkline', width: w, height: ht });
   root.append(svg('title', {}, label));
   const y = (v: number) => 2 + (ht - 4) * (1 - Math.max(0, Math.min(100, v)) / 100);
   const x = (i: number) => (points.length <= 1 ? w / 2 : 2 + ((w - 4) * i) / (points.length - 1));
   if (threshold !== undefined) root.append(svg('line', { x1: 0, x2: w, y1: y(threshold), y2: y(threshold), class: 'chart-threshold' }));
-  if (points.length > 0) {
-    root.append(svg('polyline', { points: points.map((p, i) => `${x(i)},${y(p.value)}`).join(' '), class: 'chart-line' }));
-    const last = points[points.length - 1]!;
-    root.append(svg('circle', { cx: x(points.length - 1), cy: y(last.value), r: 2.5, class: 'chart-dot' }));
+  for (const run of runs(points)) {
+    root.append(svg('polyline', { points: run.map((i) => `${x(i)},${y(points[i]!.value!)}`).join(' '), class: 'chart-line' }));
   }
+  const last = points[points.length - 1];
+  if (last && last.value !== null) root.append(svg('circle', { cx: x(points.length - 1), cy: y(last.value), r: 2.5, class: 'chart-dot' }));
   return root;
+}
+
+/** The indexes of each run of counted points: a line breaks where nothing was counted. */
+function runs(points: readonly ChartPoint[]): number[][] {
+  const out: number[][] = [];
+  let current: number[] = [];
+  points.forEach((p, i) => {
+    if (p.value === null) {
+      if (current.length > 0) out.push(current);
+      current = [];
+    } else current.push(i);
+  });
+  if (current.length > 0) out.push(current);
+  return out;
 }

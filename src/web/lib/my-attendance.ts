@@ -3,7 +3,7 @@
  * (GET /reports/students/{own id}) and their latest sessions (GET /me/attendance).
  */
 import { apiJson } from './auth.js';
-import { barChart } from './charts.js';
+import { barChart, settledPercentage } from './charts.js';
 import { byId, errorText, h, reasonText } from './dom.js';
 import type { StudentSubject } from './report-types.js';
 
@@ -54,7 +54,7 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
         ? [
             barChart(
               { title: 'My attendance per subject', valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: 75 },
-              figures.items.map((s) => ({ label: s.subjectCode, value: s.percentage })),
+              figures.items.map((s) => ({ label: s.subjectCode, value: settledPercentage(s) })),
             ),
           ]
         : []),

@@ -249,6 +249,11 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.waitForSelector('body[data-ready="true"]');
     const figures = await page.locator('#dashboard-figures dd').allTextContents();
     expect(figures.slice(3)).to.deep.equal(['no settled session yet', 'no settled session yet']);
+    // The charts draw no bar of 0 % for those weeks and months: a gap, read out as such.
+    expect(await page.locator('#dashboard-chart rect.chart-bar').count()).to.equal(0);
+    expect(await page.locator('#dashboard-chart svg').getAttribute('aria-label')).to.equal('Attendance this week and last week: no data.');
+    expect(await page.locator('#dashboard-chart details td').allTextContents()).to.deep.equal(['no settled session', 'no settled session']);
+    expect(await page.locator('#months-chart rect.chart-bar').count()).to.equal(0);
   });
 
   it('an admin downloads every record of the organisation over the range as CSV; a teacher is not offered it', async () => {
