@@ -1,4 +1,5 @@
 import type { Store } from '../../src/domain/ports/store.js';
+import { newRecord } from '../contract/fixtures.js';
 import { guardianEmailKey } from '../../src/domain/guardians/guardian-unsubscribes.js';
 
 // One row in each collection that arrived after the first transfer set, written through the
@@ -195,23 +196,7 @@ export async function seedSchool(store: Store): Promise<void> {
     day: '2026-03-02',
   });
   for (const [i, s] of students.entries()) {
-    const { record } = await store.records.insertIfAbsent(org.id, {
-      sessionId: session.id,
-      subjectId: subject.id,
-      studentId: s.id,
-      status: 'pending',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 0,
-      submittedAt: null,
-      decidedAt: null,
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    const { record } = await store.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, s.id));
     if (i % 2 === 0) {
       await store.records.update(org.id, record.id, record.version, {
         status: 'present',

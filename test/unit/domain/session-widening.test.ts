@@ -2,13 +2,11 @@ import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import type { Domain } from '../../../src/domain/services.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
-import type { Store } from '../../../src/domain/ports/store.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
-import { createMongoStore } from '../../../src/store/mongo/mongo-store.js';
 import { expectCode } from '../../support/expect-code.js';
-import { testMongoStoreConfig, useMongo } from '../../support/ferretdb.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // session:extend and session:reopen meet session:open's two rules for the time they add
 // (docs/protocol.md §5.4a): one session of a subject at a time, one class at a time per teacher;
@@ -18,36 +16,9 @@ import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.
 const at = (hhmm: string) => new Date(`2026-03-02T${hhmm}:00.000Z`).toISOString();
 const manual = { preset: 'manual' as const };
 
-interface StoreSetup {
-  open?: (now: () => Date) => Promise<Store>;
-  cleanup?: () => Promise<void>;
-  /** Starts the racing call a little later (`step` from 0 up). */
-  stagger: (step: number) => Promise<void>;
-}
+onBothStores('a later close meets the clash rules', 'attendance_widening', wideningSuite);
 
-describe('a later close meets the clash rules (domain, embedded SQLite)', () => {
-  wideningSuite({
-    stagger: async (step) => {
-      for (let i = 0; i < step * 3; i += 1) await Promise.resolve();
-    },
-  });
-});
-
-describe('a later close meets the clash rules (domain, MongoDB: MONGODB_URI, else FerretDB)', function () {
-  this.timeout(60_000);
-  const server = useMongo();
-  let dbUri = '';
-  wideningSuite({
-    open: (now) => {
-      dbUri = server.mongo.databaseUri('attendance_widening');
-      return createMongoStore(testMongoStoreConfig(dbUri), {}, now);
-    },
-    cleanup: () => server.mongo.dropDatabase(dbUri),
-    stagger: (step) => new Promise((resolve) => setTimeout(resolve, step)),
-  });
-});
-
-function wideningSuite(setup: StoreSetup): void {
+function wideningSuite(setup: RaceStore): void {
   let f: LiveFixture;
   let teacher: Actor;
   let chem: Subject;

@@ -4,11 +4,9 @@ import type { Domain } from '../../../src/domain/services.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { Term } from '../../../src/domain/ports/timetable.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import type { Store } from '../../../src/domain/ports/store.js';
-import { createMongoStore } from '../../../src/store/mongo/mongo-store.js';
 import { expectCode } from '../../support/expect-code.js';
-import { testMongoStoreConfig, useMongo } from '../../support/ferretdb.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // One class at a time per teacher, and a meeting edit racing an open (docs/timetable.md,
 // "One class at a time"; docs/protocol.md §5.1), on the embedded store and on MongoDB. The
@@ -17,38 +15,9 @@ import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.
 
 const iso = (s: string) => new Date(s).toISOString();
 
-/** The suite's store, and how a racing call is started a little later (`step` from 0 up). */
-interface StoreSetup {
-  open?: (now: () => Date) => Promise<Store>;
-  cleanup?: () => Promise<void>;
-  stagger: (step: number) => Promise<void>;
-}
+onBothStores('teacher double-booking and edit races', 'attendance_overlap', overlapSuite);
 
-describe('teacher double-booking and edit races (domain, embedded SQLite)', () => {
-  // The embedded store answers without I/O: the other call's steps are turns of the microtask queue.
-  overlapSuite({
-    stagger: async (step) => {
-      for (let i = 0; i < step * 3; i += 1) await Promise.resolve();
-    },
-  });
-});
-
-describe('teacher double-booking and edit races (domain, MongoDB: MONGODB_URI, else FerretDB)', function () {
-  this.timeout(60_000);
-  const server = useMongo();
-  let dbUri = '';
-  overlapSuite({
-    open: (now) => {
-      dbUri = server.mongo.databaseUri('attendance_overlap');
-      return createMongoStore(testMongoStoreConfig(dbUri), {}, now);
-    },
-    cleanup: () => server.mongo.dropDatabase(dbUri),
-    // Each step is a round trip: the other call's steps are milliseconds.
-    stagger: (step) => new Promise((resolve) => setTimeout(resolve, step)),
-  });
-});
-
-function overlapSuite(setup: StoreSetup): void {
+function overlapSuite(setup: RaceStore): void {
   let f: LiveFixture;
   let chem: Subject;
   let term: Term;
