@@ -7,7 +7,7 @@ import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { createClass, createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
@@ -143,25 +143,10 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
       env: { CHECKIN_RATE_PER_MINUTE: String(RATE_PER_MINUTE), LOGIN_ACCOUNT_FREE_FAILURES: String(LOGIN_FREE) },
     });
     nodes = cluster.nodes;
-    const store = nodes[0]!.store;
-    const org = await createOrg(store);
-    orgId = org.id;
-    teacher = await createUser(store, org.id, 'teacher');
-    students = [];
-    for (let i = 0; i < 12; i += 1) students.push(await createUser(store, org.id, 'student'));
-    const subject = await store.subjects.create(org.id, {
-      code: `MN${fileNo}`,
-      name: 'Multi-node subject',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
-    subjectId = subject.id;
+    const made = await createClass(nodes[0]!.store, 12, { code: `MN${fileNo}`, location: ROOM });
+    ({ teacher, students } = made);
+    orgId = made.org.id;
+    subjectId = made.subject.id;
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import path from 'node:path';
 import type { User } from '../../src/domain/ports/users.js';
 import type { Ack } from '../../src/shared/errors.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createClass } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
 import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
@@ -55,24 +55,9 @@ describe('rate limits across nodes without a Redis round trip per event (3 nodes
     nodes = cluster.nodes;
     redis = new Redis(suite.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
-    const store = nodes[0]!.store;
-    const org = await createOrg(store);
-    teacher = await createUser(store, org.id, 'teacher');
-    students = [];
-    for (let i = 0; i < 3; i += 1) students.push(await createUser(store, org.id, 'student'));
-    const subject = await store.subjects.create(org.id, {
-      code: `RL${fileNo}`,
-      name: 'Rate limits',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
-    subjectId = subject.id;
+    const made = await createClass(nodes[0]!.store, 3, { code: `RL${fileNo}`, location: ROOM });
+    ({ teacher, students } = made);
+    subjectId = made.subject.id;
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();

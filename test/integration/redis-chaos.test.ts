@@ -7,7 +7,7 @@ import type { CheckinView } from '../../src/shared/events.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createClass } from '../support/fixtures.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { redisAvailable, startRedisServer, type TestRedis } from '../support/redis-server.js';
 import { command, connectClient, ok, pollUntil, type ClientSocket } from '../support/sockets.js';
@@ -69,22 +69,7 @@ describe('chaos: Redis restarted under a live session (3 nodes, 2 screens)', fun
     cluster = await startNodes(3, { redisUrl: redis!.url, sqlitePath: path.join(dir, 'attendance.db') });
     const nodes = cluster.nodes as [TestNode, TestNode, TestNode];
     const store = nodes[0].store;
-    const org = await createOrg(store);
-    const teacher = await createUser(store, org.id, 'teacher');
-    const students: User[] = [];
-    for (let i = 0; i < STUDENTS; i += 1) students.push(await createUser(store, org.id, 'student'));
-    const subject = await store.subjects.create(org.id, {
-      code: 'CHAOS',
-      name: 'Chaos',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
+    const { org, teacher, students, subject } = await createClass(store, STUDENTS, { code: 'CHAOS', location: ROOM });
 
     const connect = async (node: TestNode, u: User) => {
       const s = await connectClient(node.url, node.app.tokenService.signAccess(u).token);

@@ -55,3 +55,36 @@ export function createSubject(store: Store, orgId: string, teacherIds: string[],
       return s;
     });
 }
+
+/** A class: an organisation with a teacher and `students` students enrolled in one subject. */
+export interface TestClass {
+  org: Organisation;
+  teacher: User;
+  students: User[];
+  subject: Subject;
+}
+
+/** Creates a class in a new organisation; the subject is held at `location` (null: anywhere). */
+export async function createClass(
+  store: Store,
+  students: number,
+  opts: { code?: string; location?: Subject['location'] } = {},
+): Promise<TestClass> {
+  const org = await createOrg(store);
+  const teacher = await createUser(store, org.id, 'teacher');
+  const enrolled: User[] = [];
+  for (let i = 0; i < students; i += 1) enrolled.push(await createUser(store, org.id, 'student'));
+  const subject = await store.subjects.create(org.id, {
+    code: opts.code ?? unique('SUB'),
+    name: 'Fixture class',
+    teacherIds: [teacher.id],
+    location: opts.location ?? null,
+    allowedIpRanges: [],
+  });
+  await store.subjects.enrol(
+    org.id,
+    subject.id,
+    enrolled.map((u) => u.id),
+  );
+  return { org, teacher, students: enrolled, subject };
+}
