@@ -15,8 +15,8 @@ export const DEMO_HISTORY_WEEKS = 12;
 const DAY_MS = 86_400_000;
 const POLICY: VerificationPolicy = { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 };
 
-/** mulberry32: a small seeded generator, so every first start shows the same term. */
-function prng(seed: number): () => number {
+/** mulberry32: a small seeded generator, so every first start shows the same term (tests replay with it too). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { haversineM } from '../../../src/domain/checks/geofence.js';
 import { PeerIndex, PeerLookups } from '../../../src/domain/checks/peer-index.js';
 import { DUPLICATE_FIX_M, proxySignals, type CheckinSignals, type Peer } from '../../../src/domain/checks/proxy-signals.js';
+import { prng } from '../../../src/domain/seed-history.js';
 import type { ReasonCode } from '../../../src/shared/reasons.js';
 
 /**
@@ -25,18 +26,6 @@ function linearFlags(current: CheckinSignals, others: readonly Peer[]): ReasonCo
   if (shared) flags.push('SHARED_DEVICE');
   if (fix && duplicate) flags.push('LOCATION_DUPLICATE');
   return flags;
-}
-
-/** A seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Rooms near the equator, at mid latitude, near a pole and across the antimeridian.
@@ -76,7 +65,7 @@ describe('PeerIndex answers as a pass over every peer would', () => {
   it('on random sessions, with replaced and deleted records and check-ins ahead in the batch', () => {
     const flagged = { shared: 0, duplicate: 0, none: 0 };
     for (let seed = 1; seed <= 150; seed++) {
-      const r = rng(seed);
+      const r = prng(seed);
       const stored = new PeerIndex();
       const truth = new Map<string, Peer>();
       const studentIds = 5 + Math.floor(r() * 40);
