@@ -59,8 +59,20 @@ export async function nameAuditEntries(store: Store, orgId: string, entries: rea
     const sessionId = sessionOf(e);
     const subject = subjectId === null ? undefined : subjects.get(subjectId);
     const session = sessionId === null ? undefined : sessions.get(sessionId);
+    // Field by field: spreading 10,000 entries cost several times the queries above (bench-reports).
     return {
-      ...e,
+      id: e.id,
+      orgId: e.orgId,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      sessionId: e.sessionId,
+      actorId: e.actorId,
+      action: e.action,
+      from: e.from,
+      to: e.to,
+      reason: e.reason,
+      ip: e.ip,
+      at: e.at,
       actorName: nameOf(e.actorId),
       userName: nameOf(personOf(e)),
       subjectCode: subject?.code ?? null,
