@@ -167,6 +167,13 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).to.deep.equal(['10.0.0.0/8', '127.0.0.1']);
   });
 
+  it('refuses a TRUST_PROXY list entry that is no address, range or name, with the other problems, instead of crashing later', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', TRUST_PROXY: '10.0.0.0/8, caddy', SQLITE_PATH: path.join(dir, 'p.db') });
+    expect(problems.join('\n')).to.match(/TRUST_PROXY: .*caddy/);
+    expect(problems.join('\n')).to.match(/JWT_SECRET/);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).to.deep.equal(['loopback', 'uniquelocal']);
+  });
+
   it('keeps a generated development secret under DATA_DIR across loads', () => {
     const dataDir = path.join(dir, 'data');
     const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dataDir });
