@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
+import { SchemaTooNewError } from './store/sqlite/migrations.js';
 import { localNames, phoneUrls } from './tls/dev-certificate.js';
 
 let config: Config;
@@ -28,7 +29,14 @@ process.on('unhandledRejection', (reason) => {
 
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
-const store = await createStore(config.store, clock, logger);
+const store = await createStore(config.store, clock, logger).catch((err: unknown) => {
+  if (!(err instanceof SchemaTooNewError)) throw err;
+  // A rollback onto a file a newer release migrated: one line saying what to do, not a stack.
+  const message = `${config.store.kind === 'sqlite' ? config.store.path : 'store'}: ${err.message}`;
+  logger.fatal(message);
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});
 const passwords = new BcryptPasswordHasher(config.bcryptCost);
 if (config.seedDemo) {
   const { created } = await seedDemo(store, { passwords, timezone: config.defaultTimezone, history: true });
