@@ -47,7 +47,7 @@ if ((await store.organisations.count()) === 0) {
   logger.warn(
     'no organisation yet, so nobody can log in: create the first organisation and its admin with ' +
       '`npm run admin -- org create --name NAME --slug SLUG` then `npm run admin -- admin create --org SLUG --email EMAIL --name NAME` ' +
-      '(README.md, "First run in production")',
+      '(README.md, "First run in production"; from the compiled build or the image: `node dist/scripts/admin.js ...`)',
   );
 }
 
