@@ -489,6 +489,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
+/**
+ * What a start should say about a configuration that runs but will not serve a school well; one
+ * line each, logged as warnings.
+ */
+export function startWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.env === 'production' && config.accounts.publicUrl.startsWith('http:')) {
+    warnings.push(
+      `PUBLIC_URL ${config.accounts.publicUrl} is plain http: phones share their location and camera only with https pages, ` +
+        'so invitation links lead to pages that cannot check in. Publish the service over https:// (docs/deploy.md)',
+    );
+  }
+  return warnings;
+}
+
 /** A path segment a proxy can publish the service under: no encoding, no dot segments. */
 const PATH_SEGMENT = /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/;
 

@@ -4,7 +4,7 @@ import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
 import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
 import { RedisUnavailableError } from './cluster/redis.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, startWarnings, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
@@ -85,6 +85,7 @@ const application = createApplication({
 });
 const address = await application.listen();
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+for (const warning of startWarnings(config)) logger.warn(warning);
 if (!config.mail.smtpUrl) {
   // Never silent: without SMTP every invitation and reset is a file an admin must hand over.
   const log = config.env === 'production' ? logger.warn.bind(logger) : logger.info.bind(logger);
