@@ -83,7 +83,15 @@ const application = createApplication({
   ...(face ? { face } : {}),
   ...(cluster ? { cluster } : {}),
 });
-const address = await application.listen();
+const address = await application.listen().catch(async (err: unknown) => {
+  const reason = listenRefusal(err);
+  if (!reason) throw err;
+  logger.fatal(reason);
+  process.stderr.write(`${reason}\n`);
+  await application.close();
+  await store.close();
+  process.exit(1);
+});
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 for (const warning of startWarnings(config)) logger.warn(warning);
 if (!config.mail.smtpUrl) {
@@ -138,3 +146,16 @@ function shutdown(signal: NodeJS.Signals): void {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+
+/** One line for the ways the machine refuses a port (the configuration itself was fine), or null. */
+function listenRefusal(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where = `${e.address ?? config.host}:${e.port ?? config.port}`;
+  const which = e.port !== undefined && e.port === config.metrics.port ? 'METRICS_PORT' : 'PORT';
+  if (e.code === 'EADDRINUSE') return `cannot listen on ${where}: another program uses that port; stop it or set ${which} to a free one`;
+  if (e.code === 'EACCES') {
+    return `cannot listen on ${where}: ports below 1024 need root or, once, setcap cap_net_bind_service=+ep "$(command -v node)" (docs/deploy.md); or set ${which} to 1024 or more`;
+  }
+  if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: ${e.address ?? config.host} is not an address of this machine (HOST)`;
+  return null;
+}
