@@ -5,7 +5,7 @@
  * and the ratio of the two rates.
  *
  *   node --import tsx scripts/bench-checkins.ts [--students 1000] [--sessions 4] [--window 200]
- *     [--node-flags '--max-semi-space-size=32']
+ *     [--node-flags='--max-semi-space-size=32']
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */

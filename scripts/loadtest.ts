@@ -71,8 +71,9 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     DIR/CPU.<date>.<time>.<pid>...cpuprofile at its shutdown (or
                     LOADTEST_CPU_PROF=DIR);
                     print the heaviest frames with scripts/profile-top.ts
-  --node-flags F    node options for the started nodes, space-separated, e.g.
-                    '--max-semi-space-size=32 --v8-pool-size=1' (or LOADTEST_NODE_FLAGS=F);
+  --node-flags=F    node options for the started nodes, space-separated, e.g.
+                    --node-flags='--max-semi-space-size=32 --v8-pool-size=1' (with the =: the
+                    value starts with --) (or LOADTEST_NODE_FLAGS=F);
                     the single-node baseline gets them too
   --help            this text
 
