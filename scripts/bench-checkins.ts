@@ -7,6 +7,10 @@
  *   node --import tsx scripts/bench-checkins.ts [--students 1000] [--sessions 4] [--window 200]
  *     [--node-flags='--max-semi-space-size=32']
  *
+ * BENCH_CPU_PROF=DIR: CPU profiles of the server; BENCH_HEAP_PROF=DIR: its allocation profile over
+ * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
+ * time by kind, on stderr).
+ *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
 import path from 'node:path';
@@ -28,7 +32,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated.\n',
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated.\n',
   );
   process.exit(0);
 }
@@ -59,6 +63,8 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 
 async function benchAttendance() {
   const heapProfDir = process.env['BENCH_HEAP_PROF'];
+  // Garbage collections of the check-in phase, written to stderr by the server (scripts/lib/gc-stats.ts).
+  const gcStats = process.env['BENCH_GC_STATS'] === '1';
   const bench = await seedBenchClass('bench-checkins', STUDENTS, {
     CHECKIN_RATE_PER_MINUTE: '600',
     ...(heapProfDir ? { HEAP_PROF_DIR: heapProfDir } : {}),
@@ -69,6 +75,7 @@ async function benchAttendance() {
       ...NODE_FLAGS,
       ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
       ...(heapProfDir ? ['--import', path.join(root, 'scripts/lib/heap-sampling.ts')] : []),
+      ...(gcStats ? ['--import', path.join(root, 'scripts/lib/gc-stats.ts')] : []),
     ],
   });
   const open: Socket[] = [];
@@ -126,11 +133,11 @@ async function benchAttendance() {
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     const threads0 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
-    if (heapProfDir) server.child.kill('SIGUSR2');
+    if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
-    if (heapProfDir) server.child.kill('SIGUSR2');
+    if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     const threads1 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
