@@ -234,7 +234,12 @@ export class CheckinService {
       // In the organisation's `never` location mode the fix is used for the checks, then dropped.
       const location = storedLocation(org, input.location);
       const verification = selfieJob ? queued() : null;
-      const auditEntry = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), reason, ip: input.ip };
+      const auditEntry = {
+        actorId: actor.id,
+        action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const),
+        reason,
+        ip: input.ip,
+      };
       if (existing) {
         const patch: RecordPatch = {
           status,
