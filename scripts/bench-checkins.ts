@@ -5,6 +5,11 @@
  * and the ratio of the two rates.
  *
  *   node --import tsx scripts/bench-checkins.ts [--students 1000] [--sessions 4] [--window 200]
+ *     [--node-flags='--max-semi-space-size=32']
+ *
+ * BENCH_CPU_PROF=DIR: CPU profiles of the server; BENCH_HEAP_PROF=DIR: its allocation profile over
+ * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
+ * time by kind, on stderr).
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
@@ -21,18 +26,20 @@ const { values: args } = parseArgs({
     students: { type: 'string', default: '1000' },
     sessions: { type: 'string', default: '4' },
     window: { type: 'string', default: '200' },
+    'node-flags': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n',
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated.\n',
   );
   process.exit(0);
 }
 const STUDENTS = Number(args.students);
 const SESSIONS = Number(args.sessions);
 const WINDOW = Number(args.window);
+const NODE_FLAGS = args['node-flags'].split(/\s+/).filter((f) => f !== '');
 const root = repoRoot(import.meta.url);
 
 function pct(sorted: number[], p: number): number {
@@ -56,6 +63,8 @@ async function windowed(jobs: (() => Promise<void>)[], window: number): Promise<
 
 async function benchAttendance() {
   const heapProfDir = process.env['BENCH_HEAP_PROF'];
+  // Garbage collections of the check-in phase, written to stderr by the server (scripts/lib/gc-stats.ts).
+  const gcStats = process.env['BENCH_GC_STATS'] === '1';
   const bench = await seedBenchClass('bench-checkins', STUDENTS, {
     CHECKIN_RATE_PER_MINUTE: '600',
     ...(heapProfDir ? { HEAP_PROF_DIR: heapProfDir } : {}),
@@ -63,8 +72,10 @@ async function benchAttendance() {
   const { teacher, students, subject, tokens } = bench;
   const server = await startBenchNode(root, bench.env, {
     nodeArgs: [
+      ...NODE_FLAGS,
       ...(process.env['BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']] : []),
       ...(heapProfDir ? ['--import', path.join(root, 'scripts/lib/heap-sampling.ts')] : []),
+      ...(gcStats ? ['--import', path.join(root, 'scripts/lib/gc-stats.ts')] : []),
     ],
   });
   const open: Socket[] = [];
@@ -122,11 +133,11 @@ async function benchAttendance() {
     const main0 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     const threads0 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
-    if (heapProfDir) server.child.kill('SIGUSR2');
+    if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
-    if (heapProfDir) server.child.kill('SIGUSR2');
+    if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     const threads1 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
@@ -205,7 +216,7 @@ const serviceRate = result.checkins / result.elapsed;
 const echoRate = result.checkins / echo.elapsed;
 process.stdout.write(
   [
-    `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}`,
+    `students ${STUDENTS}, sessions ${SESSIONS}, in flight ${WINDOW}, check-ins ${result.checkins}, errors ${result.errors}${NODE_FLAGS.length > 0 ? `, node flags ${NODE_FLAGS.join(' ')}` : ''}`,
     `attendance: ${fmt(serviceRate)} check-ins/s; ack p50 ${fmt(pct(result.ackLatency, 50))} ms, p99 ${fmt(pct(result.ackLatency, 99))} ms; roster update at teacher p50 ${fmt(pct(result.rosterLatency, 50))} ms, p99 ${fmt(pct(result.rosterLatency, 99))} ms (${result.rosterLatency.length} updates in ${result.rosterMessages} roster:updates messages)`,
     `server CPU per check-in: ${result.cpuMsPerCheckin === null ? 'n/a (no /proc)' : `${result.cpuMsPerCheckin.toFixed(3)} ms`}, of it the main thread ${result.mainCpuMsPerCheckin === null ? 'n/a' : `${result.mainCpuMsPerCheckin.toFixed(3)} ms`} (user + system, from /proc; 10 ms resolution over the run)`,
     `other threads per check-in, busiest first: ${

@@ -71,6 +71,10 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     DIR/CPU.<date>.<time>.<pid>...cpuprofile at its shutdown (or
                     LOADTEST_CPU_PROF=DIR);
                     print the heaviest frames with scripts/profile-top.ts
+  --node-flags=F    node options for the started nodes, space-separated, e.g.
+                    --node-flags='--max-semi-space-size=32 --v8-pool-size=1' (with the =: the
+                    value starts with --) (or LOADTEST_NODE_FLAGS=F);
+                    the single-node baseline gets them too
   --help            this text
 
 Selfies (the nodes then run with FACE_ENABLED=true):
@@ -123,6 +127,7 @@ const { values: args } = parseArgs({
     'i-own-these-hosts': { type: 'boolean', default: false },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'node-flags': { type: 'string' },
     timeout: { type: 'string', default: '300' },
     selfies: { type: 'boolean', default: false },
     'selfie-share': { type: 'string', default: '1' },
@@ -213,6 +218,11 @@ if (cpuProfDir && urls) {
   process.exit(1);
 }
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+const nodeFlags = (args['node-flags'] ?? process.env['LOADTEST_NODE_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
+if (nodeFlags.length > 0 && urls) {
+  process.stderr.write('--node-flags apply to the nodes this script starts; it cannot change --urls\n');
+  process.exit(1);
+}
 
 const reexeced = raiseOpenFilesLimit(opts.rooms * (opts.students + opts.screens) * (urls ? 1 : 2) + 1_000);
 
@@ -368,7 +378,7 @@ async function run(
   if (!urls) {
     for (let i = 0; i < nodeCount; i += 1) {
       progress(`[${label}] starting node ${i + 1}/${nodeCount}`);
-      nodes.push(await startNodeProcess(root, `load-${i}`, env, cpuProfDir));
+      nodes.push(await startNodeProcess(root, `load-${i}`, env, cpuProfDir, nodeFlags));
     }
   }
   const targets = urls ?? nodes.map((n) => n.url);

@@ -31,6 +31,7 @@ import {
   observeWalCheckpointer,
   observeRecordWriter,
   type AppMetrics,
+  commandAnswers,
 } from './observability/metrics.js';
 import { MailQueue } from './domain/accounts/mail-queue.js';
 import type { Mailer } from './domain/accounts/mailer.js';
@@ -299,6 +300,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     metrics,
   });
   const httpServer = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app) : http.createServer(app);
+  const countAnswer = commandAnswers(metrics);
   const realtime = attachRealtime({
     httpServer,
     store,
@@ -318,7 +320,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     trustProxy,
     corsOrigins: config.corsOrigins,
     ...(cluster ? { adapter: cluster.socketAdapter, fanoutLink: cluster.fanoutLink } : {}),
-    onCommandAnswer: (event, ack) => metrics.socketCommands.inc({ event, outcome: ack.ok ? 'ok' : ack.error.code }),
+    onCommandAnswer: (event, ack) => countAnswer(event, ack.ok ? 'ok' : ack.error.code),
   });
   observeSockets(metrics, () => realtime.io.engine.clientsCount);
   if (cluster) observeRedis(metrics, () => cluster.status());

@@ -63,17 +63,19 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
  * Starts `src/index.ts` as a child process on a free loopback port and waits for /healthz
  * (Redis is connected by then: a node that cannot reach it exits). `cpuProfDir`: the node runs
  * under `--cpu-prof` and writes its .cpuprofile there (Node's name: date, time, pid) when it
- * exits after SIGTERM.
+ * exits after SIGTERM. `nodeFlags`: node's own options before the script (V8's garbage collector
+ * and thread pool settings, compared with scripts/loadtest.ts --node-flags).
  */
 export async function startNodeProcess(
   root: string,
   name: string,
   env: Record<string, string>,
   cpuProfDir: string | null = null,
+  nodeFlags: readonly string[] = [],
 ): Promise<NodeProcess> {
   const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'src/index.ts')], {
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', path.join(root, 'src/index.ts')], {
     cwd: root,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NODE_ID: name },
     stdio: ['ignore', 'inherit', 'inherit'],

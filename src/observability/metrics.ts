@@ -159,6 +159,21 @@ export function observeStore(store: Store, metrics: AppMetrics): Store {
   });
 }
 
+/**
+ * Counts a socket command's answer by event and outcome. The labelled counter of each pair is
+ * looked up once: `inc({ event, outcome })` hashed its labels into a new string per command.
+ */
+export function commandAnswers(metrics: AppMetrics): (event: string, outcome: string) => void {
+  const byEvent = new Map<string, Map<string, { inc(): void }>>();
+  return (event, outcome) => {
+    let byOutcome = byEvent.get(event);
+    if (!byOutcome) byEvent.set(event, (byOutcome = new Map()));
+    let counter = byOutcome.get(outcome);
+    if (!counter) byOutcome.set(outcome, (counter = metrics.socketCommands.labels({ event, outcome })));
+    counter.inc();
+  };
+}
+
 /** Face analyses by outcome, their time, BUSY refusals, and the queue's depth at scrape time. */
 export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine {
   const duration = new Histogram({

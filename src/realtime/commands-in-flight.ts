@@ -11,7 +11,9 @@ export const SHUTDOWN_RETRY_MS = 1_000;
  * disconnected, so an acknowledgement the store has already made true is not lost on the way.
  */
 export class CommandsInFlight {
-  private readonly running = new Set<Promise<void>>();
+  /** A count and the waiters of settled(), not a set of promises: a command's end allocates nothing. */
+  private running = 0;
+  private readonly idle: (() => void)[] = [];
   private stopped = false;
   readonly refusal: Ack<never> = {
     ok: false,
@@ -29,9 +31,20 @@ export class CommandsInFlight {
 
   /** Tracks one command until it has answered. */
   track(answered: Promise<void>): void {
-    this.running.add(answered);
-    void answered.finally(() => this.running.delete(answered));
+    this.running += 1;
+    void answered.then(this.ended, this.failed);
   }
+
+  private readonly ended = (): void => {
+    this.running -= 1;
+    if (this.running === 0) for (const resolve of this.idle.splice(0)) resolve();
+  };
+
+  /** The answer itself threw (the acknowledgement callback): nothing is left to tell the client. */
+  private readonly failed = (err: unknown): void => {
+    this.logger.error({ err }, 'socket command failed after its answer');
+    this.ended();
+  };
 
   /** New commands are refused from now on. */
   stop(): void {
@@ -40,17 +53,15 @@ export class CommandsInFlight {
 
   /** Waits for every command in flight to answer, up to `timeoutMs`; false (logged) when some did not. */
   async settled(timeoutMs: number): Promise<boolean> {
+    if (this.running === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    const all = (async () => {
-      while (this.running.size > 0) await Promise.allSettled([...this.running]);
-      return true as const;
-    })();
+    const all = new Promise<true>((resolve) => this.idle.push(() => resolve(true)));
     try {
       const done = await Promise.race([all, timeout]);
-      if (!done) this.logger.warn({ pending: this.running.size, timeoutMs }, 'socket commands still unanswered at shutdown');
+      if (!done) this.logger.warn({ pending: this.running, timeoutMs }, 'socket commands still unanswered at shutdown');
       return done;
     } finally {
       clearTimeout(timer);

@@ -100,7 +100,10 @@ export class CurrentActors {
 
   private async readUsers(orgId: string, waiting: ReadonlyMap<string, Waiting>): Promise<void> {
     const t = this.now().getTime();
-    const [users, org] = await Promise.all([this.store.users.getMany(orgId, [...waiting.keys()]), this.store.organisations.get(orgId)]);
+    const [users, org] = await Promise.all([
+      this.store.users.getStandings(orgId, [...waiting.keys()]),
+      this.store.organisations.get(orgId),
+    ]);
     const byId = new Map(users.map((u) => [u.id, u]));
     for (const [userId, w] of waiting) {
       const user = byId.get(userId);

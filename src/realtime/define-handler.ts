@@ -137,15 +137,21 @@ export function commandDispatcher(
       ack?.(guard.busyAnswer);
       return;
     }
-    const answered = command
-      .run(this, payload, guard)
-      .finally(() => guard.leave(this))
-      .then((result) => {
+    // One `then` with both handlers, not `finally` and `then`: a command's promise chain is
+    // built per check-in, and `finally` adds a promise and two closures of its own.
+    const answered = command.run(this, payload, guard).then(
+      (result) => {
+        guard.leave(this);
         onAnswer?.(command.event, result);
         ack?.(result);
         // A deactivated account learns why, then loses the connection (its reconnect is refused).
         if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);
-      });
+      },
+      (err: unknown) => {
+        guard.leave(this);
+        throw err;
+      },
+    );
     inFlight.track(answered);
   };
 }

@@ -154,6 +154,46 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.users.getMany(a.id, [])).to.deep.equal([]);
     });
 
+    it('getNames and getStandings read those columns of the organisation’s users, as stored now', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const [u1, u2] = await s.users.createMany(a.id, [
+        newUser({ name: 'Ada', studentNumber: 'N1' }),
+        newUser({ name: 'Bo', studentNumber: null }),
+      ]);
+      const foreign = await s.users.create(b.id, newUser());
+      const ids = [u1!.id, u2!.id, foreign.id, 'missing'];
+      const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((x, y) => x.id.localeCompare(y.id));
+      expect(byId(await s.users.getNames(a.id, ids))).to.deep.equal(
+        byId([
+          { id: u1!.id, name: 'Ada', studentNumber: 'N1' },
+          { id: u2!.id, name: 'Bo', studentNumber: null },
+        ]),
+      );
+      expect(byId(await s.users.getStandings(a.id, ids))).to.deep.equal(
+        byId([
+          { id: u1!.id, role: 'student', active: true, mustChangePassword: false },
+          { id: u2!.id, role: 'student', active: true, mustChangePassword: false },
+        ]),
+      );
+      // Nothing is kept between reads: a rename, a deactivation and an erasure show at the next one.
+      await s.users.update(a.id, u1!.id, { name: 'Ada Lovelace', studentNumber: 'N9', role: 'teacher', mustChangePassword: true });
+      await s.users.update(a.id, u2!.id, { active: false });
+      expect(byId(await s.users.getNames(a.id, [u1!.id]))).to.deep.equal([{ id: u1!.id, name: 'Ada Lovelace', studentNumber: 'N9' }]);
+      expect(byId(await s.users.getStandings(a.id, [u1!.id, u2!.id]))).to.deep.equal(
+        byId([
+          { id: u1!.id, role: 'teacher', active: true, mustChangePassword: true },
+          { id: u2!.id, role: 'student', active: false, mustChangePassword: false },
+        ]),
+      );
+      await s.privacy.erase({ orgId: a.id, userId: u2!.id, identifiers: [u2!.email, u2!.name] }, 'tomb-names');
+      expect(await s.users.getNames(a.id, [u2!.id])).to.deep.equal([]);
+      expect(await s.users.getStandings(a.id, [u2!.id])).to.deep.equal([]);
+      expect(await s.users.getNames(a.id, [])).to.deep.equal([]);
+      expect(await s.users.getStandings(a.id, [])).to.deep.equal([]);
+    });
+
     it('lists with role, active and case-insensitive q filters, paging and total', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -88,11 +88,17 @@ describe('face pool faults', function () {
       expect((hung as AppError).details).to.include({ cause: 'timeout' });
       expect(tookMs).to.be.within(config.taskTimeoutMs - 100, config.taskTimeoutMs + 2_000);
 
-      // The spinning thread was terminated: a new one loads the models and answers (a selfie sent
-      // while it loads may meet the 3 s deadline first; queued, it never costs the loading worker).
-      const next = await pool.analyse(new Uint8Array(photo), 'single').catch((err: unknown) => err);
-      const again = next instanceof AppError ? await pool.analyse(new Uint8Array(photo), 'single') : next;
-      expect(again).to.include({ ok: true });
+      // The spinning thread was terminated: a new one loads the models and answers. A selfie sent
+      // while it loads may meet the 3 s deadline first (on a busy machine loading takes longer than
+      // one deadline): each such answer is BUSY, and one selfie is served once the worker is up.
+      let answer: unknown = null;
+      const until = Date.now() + 60_000;
+      while (Date.now() < until) {
+        answer = await pool.analyse(new Uint8Array(photo), 'single').catch((err: unknown) => err);
+        if (!(answer instanceof AppError)) break;
+        expect(answer.code, 'a selfie sent while the new worker loads').to.equal('BUSY');
+      }
+      expect(answer).to.include({ ok: true });
       expect(pool.status()).to.include({ ready: true, threads: 1, loadError: null });
     });
   });

@@ -96,6 +96,8 @@ describe('mongo adapter commands (offline)', () => {
     const scoped: [string, (s: Store) => Promise<unknown>, string, string][] = [
       ['users.get', (s) => s.users.get(ORG, 'u1'), 'users', 'findOne'],
       ['users.getMany', (s) => s.users.getMany(ORG, ['u1']), 'users', 'find'],
+      ['users.getNames', (s) => s.users.getNames(ORG, ['u1']), 'users', 'find'],
+      ['users.getStandings', (s) => s.users.getStandings(ORG, ['u1']), 'users', 'find'],
       ['users.getByEmail', (s) => s.users.getByEmail(ORG, 'A@B.test'), 'users', 'findOne'],
       ['users.list', (s) => s.users.list(ORG, { limit: 5, offset: 0, role: 'student' }), 'users', 'find'],
       ['users.update', (s) => s.users.update(ORG, 'u1', { name: 'N' }), 'users', 'findOneAndUpdate'],

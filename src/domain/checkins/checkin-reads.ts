@@ -3,9 +3,9 @@ import type { AttendanceRecord } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 import type { Subject } from '../ports/subjects.js';
-import type { User } from '../ports/users.js';
+import type { UserName } from '../ports/users.js';
 
-export type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
+export type Student = UserName;
 
 /** What one check-in reads before it is evaluated. */
 export interface CheckinContext {
@@ -32,7 +32,7 @@ const nextTurn: Defer = (fn) => setImmediate(fn);
 /**
  * The reads of a check-in, shared by every check-in of the same session that arrives in the same
  * turn of the event loop: one read of the session and its subject, and one query each for the
- * students' enrolments, their existing records and their names, instead of six queries per
+ * students' enrolments, their existing records and their names (those columns alone), instead of six queries per
  * check-in. Nothing is kept once the turn's reads are answered, so there is nothing to
  * invalidate: each check-in sees the store as it was at most one turn before it was read, as a
  * read of its own would (a role, an unenrolment or a closing that lands later is caught exactly
@@ -83,7 +83,7 @@ export class CheckinReads {
     const [enrolled, records, users] = await Promise.all([
       store.subjects.enrolledAmong(orgId, subject.id, ids),
       store.records.getForStudents(orgId, session.id, ids),
-      store.users.getMany(orgId, ids),
+      store.users.getNames(orgId, ids),
     ]);
     const enrolledIds = new Set(enrolled);
     const recordOf = new Map(records.map((r) => [r.studentId, r]));
@@ -96,9 +96,7 @@ export class CheckinReads {
         enrolled: enrolledIds.has(w.studentId),
         existing: recordOf.get(w.studentId) ?? null,
         // A deleted account still has records; show its id rather than failing the write.
-        student: user
-          ? { id: user.id, name: user.name, studentNumber: user.studentNumber }
-          : { id: w.studentId, name: w.studentId, studentNumber: null },
+        student: user ?? { id: w.studentId, name: w.studentId, studentNumber: null },
       });
     }
   }

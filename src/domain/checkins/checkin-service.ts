@@ -21,7 +21,7 @@ import { issueChallenge, readChallenge } from '../face/liveness-challenge.js';
 import { LIVENESS_CAPTURE_MS, LIVENESS_MAX_FRAMES, LIVENESS_MIN_FRAMES, LIVENESS_PROMPTS } from '../../shared/liveness.js';
 import type { LivenessJob } from './selfie-verifier.js';
 import type { OrganisationSettings } from '../ports/organisations.js';
-import type { AttendanceRecord, CheckinLocation, RecordPatch, RecordWrite, VerificationResult } from '../ports/records.js';
+import type { AttendanceRecord, CheckinLocation, NewRecord, RecordPatch, RecordWrite, VerificationResult } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { AuditAction } from '../../shared/audit.js';
@@ -82,8 +82,12 @@ const queued = (): VerificationResult => ({ state: 'queued', band: null, distanc
 export class CheckinService {
   private readonly batcher: CheckinBatcher;
   private readonly reads: CheckinReads;
-  /** Submissions started and not yet answered, so shutdown can wait for their answers. */
-  private readonly inFlight = new Set<Promise<unknown>>();
+  /**
+   * Submissions started and not yet answered, so shutdown can wait for their answers: a count
+   * and the waiters of drain(), not a set of promises with two closures per check-in.
+   */
+  private inFlight = 0;
+  private readonly settled: (() => void)[] = [];
 
   constructor(private readonly deps: DomainDeps) {
     this.reads = new CheckinReads(deps.store);
@@ -99,7 +103,7 @@ export class CheckinService {
    */
   async drain(): Promise<void> {
     await this.batcher.drain();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.settled.push(resolve));
   }
 
   /**
@@ -131,14 +135,17 @@ export class CheckinService {
    * and submitting again returns it unchanged (idempotent, no second record).
    */
   submit(actor: Actor, input: SubmitInput): Promise<CheckinView> {
+    this.inFlight += 1;
     const running = this.submitNow(actor, input);
-    this.inFlight.add(running);
-    void running.then(
-      () => this.inFlight.delete(running),
-      () => this.inFlight.delete(running),
-    );
+    void running.then(this.onSettled, this.onSettled);
     return running;
   }
+
+  /** One function for every submission's end (no closures per check-in). */
+  private readonly onSettled = (): void => {
+    this.inFlight -= 1;
+    if (this.inFlight === 0) for (const resolve of this.settled.splice(0)) resolve();
+  };
 
   private async submitNow(actor: Actor, input: SubmitInput): Promise<CheckinView> {
     const { store, now } = this.deps;
@@ -183,80 +190,96 @@ export class CheckinService {
         selfie = { kind: 'verify', image: input.selfie, liveness: this.livenessJob(session, actor, input, at) };
       }
     }
-    const probe = {
+    // What the proxy signals compare: this check-in's, and what later ones compare with it.
+    const mark = {
       studentId: actor.id,
-      location: input.location,
       deviceId: input.deviceId ?? null,
       ip: input.ip,
       userAgent: input.userAgent ?? null,
+      location: input.location,
     };
     type SelfieJob = { base: BaseOutcome; selfie: Uint8Array; liveness: LivenessJob | null };
     let selfieJob: SelfieJob | null = null;
-    const audit = { actorId: actor.id, action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const), ip: input.ip };
 
     // Written by the group commit, which also gives the session's other records for the proxy
-    // signals: an index of them kept across batches, not queries per check-in.
+    // signals: an index of them kept across batches, not queries per check-in. Each object is
+    // built once with its final shape (no spread copies: this runs for every check-in).
     const write = (peers: PeerLookup, org: OrganisationSettings | null): RecordWrite => {
       // Proxy signals add flags for the teacher; they never change the outcome by themselves.
-      const signals = proxySignals(probe, peers, existing);
-      const outcome = { ...checked, flags: unionOf(checked.flags, signals) };
+      const signals = proxySignals(mark, peers, existing);
+      let status = checked.status;
+      let reason: ReasonCode | null = checked.reason;
+      let flags = signals.length === 0 ? checked.flags : unionOf(checked.flags, signals);
       // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
-      if (signals.includes('SHARED_DEVICE') && outcome.status !== 'rejected' && (org?.sharedDevice ?? 'flag') === 'refuse') {
-        Object.assign(outcome, { status: 'rejected', reason: 'SHARED_DEVICE' });
+      if (status !== 'rejected' && signals.includes('SHARED_DEVICE') && (org?.sharedDevice ?? 'flag') === 'refuse') {
+        status = 'rejected';
+        reason = 'SHARED_DEVICE';
       }
-      let status = outcome.status;
-      let reason: ReasonCode | null = outcome.reason;
-      let flags = outcome.flags;
-      if (selfie && outcome.status !== 'rejected') {
+      if (selfie && status !== 'rejected') {
         if (selfie.kind === 'no-consent') {
           status = 'pending';
           reason = 'FACE_NO_CONSENT';
-          flags = [...outcome.flags, 'FACE_NO_CONSENT'];
+          flags = [...flags, 'FACE_NO_CONSENT'];
         } else if (selfie.kind === 'missing') {
           status = 'rejected';
           reason = 'SELFIE_REQUIRED';
-          flags = [...outcome.flags, 'SELFIE_REQUIRED'];
+          flags = [...flags, 'SELFIE_REQUIRED'];
         } else {
-          selfieJob = {
-            base: { status: outcome.status, reason: outcome.reason, flags: outcome.flags },
-            selfie: selfie.image,
-            liveness: selfie.liveness,
-          };
+          selfieJob = { base: { status, reason, flags }, selfie: selfie.image, liveness: selfie.liveness };
           status = 'pending';
           reason = 'SELFIE_PENDING';
         }
       }
-      const decided = status !== 'pending';
-      const fields = {
+      const decidedAt = status !== 'pending' ? at : null;
+      // In the organisation's `never` location mode the fix is used for the checks, then dropped.
+      const location = storedLocation(org, input.location);
+      const verification = selfieJob ? queued() : null;
+      const auditEntry = {
+        actorId: actor.id,
+        action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const),
+        reason,
+        ip: input.ip,
+      };
+      if (existing) {
+        const patch: RecordPatch = {
+          status,
+          reason,
+          flags,
+          distanceM: checked.distanceM,
+          location,
+          ip: input.ip,
+          submittedAt: at,
+          decidedAt,
+          decidedBy: null,
+          verification,
+          attempts: existing.attempts + 1,
+        };
+        // Absent, not null: a retry without them keeps what the first attempt stored.
+        if (input.deviceId) patch.deviceId = input.deviceId;
+        if (input.userAgent) patch.userAgent = input.userAgent;
+        return { kind: 'update', orgId: actor.orgId, id: existing.id, expectedVersion: existing.version, patch, audit: auditEntry };
+      }
+      const record: NewRecord = {
         status,
         reason,
         flags,
-        distanceM: outcome.distanceM,
-        // In the organisation's `never` location mode the fix is used for the checks, then dropped.
-        location: storedLocation(org, input.location),
+        distanceM: checked.distanceM,
+        location,
         ip: input.ip,
-        ...(input.deviceId ? { deviceId: input.deviceId } : {}),
-        ...(input.userAgent ? { userAgent: input.userAgent } : {}),
         submittedAt: at,
-        decidedAt: decided ? at : null,
+        decidedAt,
         decidedBy: null,
-        verification: selfieJob ? queued() : null,
-      } satisfies RecordPatch;
-      const auditEntry = { ...audit, reason };
-      if (existing) {
-        return {
-          kind: 'update',
-          orgId: actor.orgId,
-          id: existing.id,
-          expectedVersion: existing.version,
-          patch: { ...fields, attempts: existing.attempts + 1 },
-          audit: auditEntry,
-        };
-      }
-      const record = { ...fields, sessionId: session.id, subjectId: session.subjectId, studentId: actor.id, attempts: 1, note: null };
+        verification,
+        sessionId: session.id,
+        subjectId: session.subjectId,
+        studentId: actor.id,
+        attempts: 1,
+        note: null,
+      };
+      if (input.deviceId) record.deviceId = input.deviceId;
+      if (input.userAgent) record.userAgent = input.userAgent;
       return { kind: 'insert', orgId: actor.orgId, input: record, audit: auditEntry };
     };
-    const mark = { studentId: actor.id, deviceId: probe.deviceId, ip: probe.ip, userAgent: probe.userAgent, location: input.location };
     const result = await this.batcher.submit({ orgId: actor.orgId, sessionId: session.id, mark, write });
     if ('error' in result) throw result.error;
     if (!result.written) {
@@ -266,7 +289,7 @@ export class CheckinService {
       return toCheckinView(result.record, session.policy.maxAttempts);
     }
     const after = result.record;
-    publishRecordChange(this.deps, session, student, after);
+    const view = publishRecordChange(this.deps, session, student, after);
     const job = selfieJob as SelfieJob | null;
     if (job && this.deps.face) {
       // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
@@ -275,7 +298,7 @@ export class CheckinService {
         verifySelfie(this.deps, face, session, student, after, job.base, job.selfie, job.liveness),
       );
     }
-    return toCheckinView(after, session.policy.maxAttempts);
+    return view;
   }
 
   /** A teacher accepts or rejects a check-in of a session that is still open. */

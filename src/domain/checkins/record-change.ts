@@ -4,6 +4,7 @@ import { recordAuditEntry } from './record-audit.js';
 import type { AttendanceRecord, NewRecord, RecordAudit } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
+import type { CheckinView } from '../../shared/events.js';
 
 type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
@@ -27,16 +28,21 @@ export async function recordChanged(
   publishRecordChange(deps, session, student, after);
 }
 
-/** The roster update to watchers and the decision to the student, for a stored change. */
-export function publishRecordChange(deps: DomainDeps, session: AttendanceSession, student: Student, after: AttendanceRecord): void {
+/**
+ * The roster update to watchers and the decision to the student, for a stored change. Returns
+ * the decision's view, which the student's own acknowledgement carries too (built once).
+ */
+export function publishRecordChange(deps: DomainDeps, session: AttendanceSession, student: Student, after: AttendanceRecord): CheckinView {
+  const checkin = toCheckinView(after, session.policy.maxAttempts);
   deps.events.publish({
     type: 'roster.changed',
     orgId: after.orgId,
     studentId: student.id,
     update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after) },
-    checkin: toCheckinView(after, session.policy.maxAttempts),
+    checkin,
     sessionClosed: session.status === 'closed',
   });
+  return checkin;
 }
 
 /** A record decided without any check-in: a teacher's mark, or absent at closing. */

@@ -22,6 +22,12 @@ export interface User {
   updatedAt: Date;
 }
 
+/** What a roster shows of a student: read per check-in, so read alone (not the whole row). */
+export type UserName = Pick<User, 'id' | 'name' | 'studentNumber'>;
+
+/** What decides whether a user may still act, and as what: read for the acting user of socket commands. */
+export type UserStanding = Pick<User, 'id' | 'role' | 'active' | 'mustChangePassword'>;
+
 export interface UserFilter extends PageQuery {
   role?: Role | undefined;
   active?: boolean | undefined;
@@ -42,6 +48,10 @@ export interface UserRepository {
   createMany(orgId: string, inputs: NewUser[]): Promise<User[]>;
   get(orgId: string, id: string): Promise<User | null>;
   getMany(orgId: string, ids: string[]): Promise<User[]>;
+  /** getMany's names only (the check-in path's roster entries); always as stored now, nothing kept. */
+  getNames(orgId: string, ids: string[]): Promise<UserName[]>;
+  /** getMany's role and account state only (the acting user of socket commands). */
+  getStandings(orgId: string, ids: string[]): Promise<UserStanding[]>;
   getByEmail(orgId: string, email: string): Promise<User | null>;
   /** System-wide: every user with this email, across organisations (login without a slug). */
   findByEmailAnyOrg(email: string): Promise<User[]>;

@@ -51,7 +51,7 @@ export async function nameAuditEntries(store: Store, orgId: string, entries: rea
           : null;
   const [subjects, users] = await Promise.all([
     store.reports.subjectRefs(orgId, idsOf(entries.map(subjectOf))).then(byId),
-    store.users.getMany(orgId, idsOf(entries.flatMap((e) => [e.actorId, personOf(e)]))).then(byId),
+    store.users.getNames(orgId, idsOf(entries.flatMap((e) => [e.actorId, personOf(e)]))).then(byId),
   ]);
   const nameOf = (id: string | null) => (id === null ? null : (users.get(id)?.name ?? null));
   return entries.map((e) => {

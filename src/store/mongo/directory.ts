@@ -85,6 +85,23 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
       const docs = await m.users.find(q.byOrgIds<UserDoc>(orgId, ids)).lean<UserDoc[]>();
       return docs.map(toUser);
     },
+    async getNames(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.users
+        .find(q.byOrgIds<UserDoc>(orgId, ids))
+        .select({ name: 1, studentNumber: 1 })
+        .lean<Pick<UserDoc, '_id' | 'name' | 'studentNumber'>[]>();
+      return docs.map((d) => ({ id: d._id, name: d.name, studentNumber: d.studentNumber ?? null }));
+    },
+    async getStandings(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.users
+        .find(q.byOrgIds<UserDoc>(orgId, ids))
+        .select({ role: 1, active: 1, mustChangePassword: 1 })
+        .lean<Pick<UserDoc, '_id' | 'role' | 'active' | 'mustChangePassword'>[]>();
+      // Documents written before mustChangePassword existed read as false, as in toUser.
+      return docs.map((d) => ({ id: d._id, role: d.role, active: d.active, mustChangePassword: d.mustChangePassword ?? false }));
+    },
     async getByEmail(orgId, email) {
       const d = await m.users.findOne(q.userByEmailFilter(orgId, email)).lean<UserDoc>();
       return d ? toUser(d) : null;

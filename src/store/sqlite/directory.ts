@@ -5,7 +5,7 @@ import type { NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepositor
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, type SqliteDb } from './db.js';
 import { insertSql, type Row } from './common-mappers.js';
-import { organisations, users } from './organisation-mappers.js';
+import { organisations, userNameFromRow, userStandingFromRow, users } from './organisation-mappers.js';
 import { subjects } from './subject-mappers.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
@@ -101,6 +101,22 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
         .stmt('SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
         .all(JSON.stringify(ids), orgId)
         .map(users.fromRow);
+    },
+    async getNames(orgId, ids) {
+      if (ids.length === 0) return [];
+      // Three columns, not the row: per check-in the whole user (its hash, email and dates) was
+      // read and mapped for a roster entry's name.
+      return db
+        .stmt('SELECT id, name, student_number FROM users WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
+        .all(JSON.stringify(ids), orgId)
+        .map(userNameFromRow);
+    },
+    async getStandings(orgId, ids) {
+      if (ids.length === 0) return [];
+      return db
+        .stmt('SELECT id, role, active, must_change_password FROM users WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
+        .all(JSON.stringify(ids), orgId)
+        .map(userStandingFromRow);
     },
     async getByEmail(orgId, email) {
       const r = db.stmt('SELECT * FROM users WHERE org_id = ? AND email = ?').get(orgId, email.toLowerCase());

@@ -1,7 +1,7 @@
 import { normaliseSettings, type Organisation, type OrganisationSettings } from '../../domain/ports/organisations.js';
-import type { User } from '../../domain/ports/users.js';
+import type { User, UserName, UserStanding } from '../../domain/ports/users.js';
 import { ROLES } from '../../shared/events.js';
-import { date, ms, oneOf, parse, str, strOrNull, type TableSpec } from './common-mappers.js';
+import { date, ms, oneOf, parse, str, strOrNull, type Row, type TableSpec } from './common-mappers.js';
 
 // Rows of organisations and their users; TableSpec and the column readers are in common-mappers.ts.
 
@@ -74,3 +74,18 @@ export const users: TableSpec<User> = {
     updatedAt: date(r.updated_at),
   }),
 };
+
+/** A row of `SELECT id, name, student_number FROM users`. */
+export const userNameFromRow = (r: Row): UserName => ({
+  id: str(r.id),
+  name: str(r.name),
+  studentNumber: strOrNull(r.student_number),
+});
+
+/** A row of `SELECT id, role, active, must_change_password FROM users`. */
+export const userStandingFromRow = (r: Row): UserStanding => ({
+  id: str(r.id),
+  role: role(r.role),
+  active: r.active === 1,
+  mustChangePassword: r.must_change_password === 1,
+});

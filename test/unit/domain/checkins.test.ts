@@ -122,6 +122,7 @@ describe('check-ins (domain, embedded store)', () => {
     count(f.store.records, 'records', 'getForStudents');
     count(f.store.records, 'records', 'getForStudent');
     count(f.store.users, 'users', 'getMany');
+    count(f.store.users, 'users', 'getNames');
     count(f.store.users, 'users', 'get');
     const views = await Promise.all(f.students.map((_, i) => submit(i, 5)));
     expect(views.map((v) => v.status)).to.deep.equal(f.students.map(() => 'present'));
@@ -130,13 +131,22 @@ describe('check-ins (domain, embedded store)', () => {
       'subjects.get': 1,
       'subjects.enrolledAmong': 1,
       'records.getForStudents': 1,
-      'users.getMany': 1,
+      // The names alone, not whole users.
+      'users.getNames': 1,
     });
     // The roster entries carry the names the one read found.
     const roster = f.events.filter((e) => e.type === 'roster.changed');
     expect(roster.map((e) => e.type === 'roster.changed' && e.update.entry.name).sort()).to.deep.equal(
       f.students.map((s) => s.name).sort(),
     );
+  });
+
+  it('a rename shows in the roster entry of the next check-in at once', async () => {
+    const student = f.students[0]!;
+    await f.store.users.update(f.org.id, student.id, { name: 'Renamed Student', studentNumber: 'R-1' });
+    expect((await submit(0, 5)).status).to.equal('present');
+    const entries = f.events.flatMap((e) => (e.type === 'roster.changed' && e.studentId === student.id ? [e.update.entry] : []));
+    expect(entries.map((e) => [e.name, e.studentNumber])).to.deep.equal([['Renamed Student', 'R-1']]);
   });
 
   it('an unenrolment takes effect at the next check-in (nothing of the reads is kept)', async () => {

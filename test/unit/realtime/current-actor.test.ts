@@ -25,6 +25,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
         ...inner.users,
         get: (orgId: string, id: string) => ((reads += 1), inner.users.get(orgId, id)),
         getMany: (orgId: string, ids: string[]) => ((reads += 1), inner.users.getMany(orgId, ids)),
+        getStandings: (orgId: string, ids: string[]) => ((reads += 1), inner.users.getStandings(orgId, ids)),
       },
       organisations: { ...inner.organisations, get: (id: string) => ((orgReads += 1), inner.organisations.get(id)) },
     } as Store;
