@@ -324,7 +324,7 @@ export function createApplication(deps: ApplicationDeps): Application {
   });
   observeSockets(metrics, () => realtime.io.engine.clientsCount);
   if (cluster) observeRedis(metrics, () => cluster.status());
-  const metricsListener = config.metrics.port === null ? null : metricsServer(metrics, logger);
+  const metricsListener = config.metrics.port === null ? null : metricsServer(metrics, readiness, logger);
 
   let closing: Promise<void> | null = null;
 

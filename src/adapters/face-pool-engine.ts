@@ -34,7 +34,15 @@ export class FacePoolEngine implements FaceEngine {
   }
 }
 
-/** /readyz entry: the backend, the embedder and whether a worker has its models loaded. */
+/** The public /readyz says the models failed with this cause (as UNAVAILABLE's `details.cause` does). */
+export const MODELS_FAILED = 'models_failed';
+
+/**
+ * /readyz entry: the backend, the embedder and whether a worker has its models loaded. Why they
+ * did not load (a module resolution error naming the server's install paths) is operator
+ * detail: the log, the metrics port and a bearer of the metrics token see it, the public probe
+ * only that they failed.
+ */
 export function faceReadinessCheck(engine: FaceEngine): ReadinessCheck {
   return {
     name: 'face',
@@ -45,8 +53,12 @@ export function faceReadinessCheck(engine: FaceEngine): ReadinessCheck {
         embedder: s.modelId,
         queueSize: s.queueSize,
         maxQueue: s.maxQueue,
-        ...(s.loadError ? { loadError: s.loadError } : {}),
+        ...(s.loadError ? { loadError: MODELS_FAILED } : {}),
       };
+    },
+    get detail() {
+      const { loadError } = engine.status();
+      return loadError ? { loadError } : {};
     },
     run: async () => {
       const s = engine.status();

@@ -28,6 +28,7 @@ import { PrivacyService } from './privacy/privacy-service.js';
 import { ReportService } from './reports/report-service.js';
 import { AttendanceQueries } from './sessions/attendance-queries.js';
 import { SubjectService } from './subjects/subject-service.js';
+import { FirstTeacherChange } from './timetable/first-teacher.js';
 import { TimetableService } from './timetable/timetable-service.js';
 import { AlertService } from './alerts/alert-service.js';
 import { EmailNotifications } from './notifications/email-notifications.js';
@@ -178,7 +179,13 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     scheduler: new CloseScheduler(store, closer, deps.logger, clock, scheduling, new SessionOpener(live)),
   };
   const users = new UserService({ store, passwords, clock, events });
-  const subjects = new SubjectService({ store, clock, events, reopenWindowMs: settings.reopenWindowMs });
+  const subjects = new SubjectService({
+    store,
+    clock,
+    events,
+    reopenWindowMs: settings.reopenWindowMs,
+    firstTeacher: new FirstTeacherChange(live, attendance.lifecycle),
+  });
   const links = new AccountLinkMail({
     store,
     publicUrl: settings.accounts.publicUrl,

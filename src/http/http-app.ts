@@ -3,7 +3,7 @@ import { createAuthenticate } from './authenticate.js';
 import { RouteRegistry, perAddress, rateLimit, uploadGate } from './define-route.js';
 import type { HttpContext, RouteGroup } from './http-context.js';
 import { docsRouter } from './docs.js';
-import { metricsEndpoint, requestTimer } from './metrics.js';
+import { bearsMetricsToken, metricsEndpoint, requestTimer } from './metrics.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { hsts } from './hsts.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -67,9 +67,13 @@ export function createHttpApp(ctx: HttpContext): Express {
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/readyz', async (_req, res) => {
+  // Public, so it names what fails and not why: the why (server paths) goes to the log, and to the
+  // operator who shows the metrics token (or asks the metrics port).
+  const metricsToken = config.metrics.token;
+  app.get('/readyz', async (req, res) => {
     const report = await ctx.readiness();
-    res.status(report.ok ? 200 : 503).json(report.checks);
+    const operator = metricsToken !== null && bearsMetricsToken(req, metricsToken);
+    res.status(report.ok ? 200 : 503).json(operator ? report.operator : report.checks);
   });
 
   app.use('/api', express.json({ limit: config.bodyLimitBytes, strict: true }));

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import type { ReadinessReport } from '../shared/readiness.js';
 
 /**
  * Times every request under the route it matched as declared (`/api/v1/users/:id`), so label
@@ -24,10 +25,8 @@ export function requestTimer(metrics: AppMetrics): RequestHandler {
  * an outsider how busy the school is, and scraping costs work.
  */
 export function metricsEndpoint(metrics: AppMetrics, token: string): RequestHandler {
-  const expected = Buffer.from(`Bearer ${token}`);
   return async (req: Request, res: Response) => {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!bearsMetricsToken(req, token)) {
       res
         .status(401)
         .setHeader('WWW-Authenticate', 'Bearer')
@@ -38,9 +37,29 @@ export function metricsEndpoint(metrics: AppMetrics, token: string): RequestHand
   };
 }
 
-/** A listener that serves only /metrics, without a token, for a port kept off the public network. */
-export function metricsServer(metrics: AppMetrics, logger: Logger): http.Server {
+/** Whether the request carries `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time). */
+export function bearsMetricsToken(req: Pick<Request, 'headers'>, token: string): boolean {
+  const expected = Buffer.from(`Bearer ${token}`);
+  const given = Buffer.from(req.headers.authorization ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * A listener for a port kept off the public network, without a token: /metrics, and /readyz with
+ * the operator's detail (why a check fails, server paths included).
+ */
+export function metricsServer(metrics: AppMetrics, readiness: () => Promise<ReadinessReport>, logger: Logger): http.Server {
   return http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/readyz') {
+      void readiness().then(
+        (report) => res.writeHead(report.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report.operator)),
+        (err: unknown) => {
+          logger.error({ err }, 'readiness report failed');
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

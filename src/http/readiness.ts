@@ -1,6 +1,6 @@
 import type { Store } from '../domain/ports/store.js';
 import type { RecordWriter } from '../store/sqlite/record-writer.js';
-import type { ReadinessCheck, ReadinessReport } from '../shared/readiness.js';
+import type { ReadinessCheck, ReadinessChecks, ReadinessReport } from '../shared/readiness.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -21,20 +21,25 @@ export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, tim
   return async () => {
     const results = await Promise.all(
       checks.map(async (c) => {
+        let ok = true;
         try {
           await withTimeout(c.run(), timeoutMs);
           if (failing.delete(c.name)) log.recovered(c.name);
-          return [c.name, { ...c.facts, ok: true }] as const;
         } catch (err) {
+          ok = false;
           if (!failing.has(c.name)) {
             failing.add(c.name);
             log.failing(c.name, err);
           }
-          return [c.name, { ...c.facts, ok: false }] as const;
         }
+        // Facts are read after the run: a failed run may have changed them (a load error recorded).
+        const facts = { ...c.facts, ok };
+        return { name: c.name, facts, operator: { ...facts, ...c.detail, ok } };
       }),
     );
-    return { ok: results.every(([, r]) => r.ok), checks: Object.fromEntries(results) };
+    const checksOf = (pick: (r: (typeof results)[number]) => ReadinessChecks[string]): ReadinessChecks =>
+      Object.fromEntries(results.map((r) => [r.name, pick(r)]));
+    return { ok: results.every((r) => r.facts.ok), checks: checksOf((r) => r.facts), operator: checksOf((r) => r.operator) };
   };
 }
 

@@ -268,5 +268,38 @@ export function reportsContract(ctx: ContractContext): void {
       expect(byActor.total).to.equal(2);
       expect(byActor.items.map((e) => (e.to as { m: number }).m)).to.deep.equal([30]);
     });
+
+    it('finds what audit entries are about by ids, one kind at a time, inside the organisation only', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject({ code: 'REF1', name: 'Referenced' }));
+      const sess = await sessionOn(s, org.id, subject.id, 3, 'closed');
+      const rec = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'))).record;
+      const excuse = await s.excuses.create(org.id, {
+        studentId: 'st2',
+        submittedBy: 'st2',
+        subjectId: subject.id,
+        sessionId: null,
+        fromDay: day(3),
+        toDay: day(4),
+        category: 'MEDICAL',
+        text: 'ill',
+      });
+      const foreign = await s.subjects.create(other.id, newSubject());
+      const foreignSession = await sessionOn(s, other.id, foreign.id, 3, 'closed');
+
+      expect(await s.reports.recordRefs(org.id, [rec.id, 'missing'])).to.deep.equal([{ id: rec.id, sessionId: sess.id, studentId: 'st1' }]);
+      const sessions = await s.reports.sessionRefs(org.id, [sess.id, foreignSession.id]);
+      expect(sessions.map((r) => ({ ...r, startsAt: r.startsAt.getTime() }))).to.deep.equal([
+        { id: sess.id, subjectId: subject.id, startsAt: at(3).getTime() },
+      ]);
+      expect(await s.reports.subjectRefs(org.id, [subject.id, foreign.id])).to.deep.equal([
+        { id: subject.id, code: 'REF1', name: 'Referenced' },
+      ]);
+      expect(await s.reports.excuseRefs(org.id, [excuse.id])).to.deep.equal([{ id: excuse.id, studentId: 'st2' }]);
+      expect(await s.reports.excuseRefs(other.id, [excuse.id])).to.deep.equal([]);
+      expect(await s.reports.recordRefs(org.id, [])).to.deep.equal([]);
+    });
   });
 }

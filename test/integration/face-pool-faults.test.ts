@@ -59,7 +59,9 @@ describe('face pool faults', function () {
       expect(pool.status()).to.include({ ready: false });
       expect(pool.status().loadError).to.match(/faceplugin-face-recognition-js/);
       const check = faceReadinessCheck(new FacePoolEngine(pool));
-      expect(check.facts?.['loadError']).to.match(/faceplugin-face-recognition-js/);
+      // The public probe says the models failed; the package (and the paths around it) is operator detail.
+      expect(check.facts?.['loadError']).to.equal('models_failed');
+      expect(check.detail?.['loadError']).to.match(/faceplugin-face-recognition-js/);
       const down = await rejectionOf(check.run());
       expect((down as Error).message).to.match(/^face models failed to load: .*faceplugin-face-recognition-js/);
     });

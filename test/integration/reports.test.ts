@@ -210,12 +210,128 @@ describe('reports over HTTP', () => {
     expect(csv.status).to.equal(200);
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
     const lines = String(csv.body).trim().split('\n');
-    expect(lines[0]).to.equal('at,entityType,entityId,sessionId,actorId,action,reason,ip,from,to');
+    expect(lines[0]).to.equal(
+      'at,entityType,entityId,sessionId,actorId,action,reason,ip,from,to,actorName,userName,subjectCode,subjectName,sessionStartsAt',
+    );
     expect(lines[1]).to.contain('2026-02-02T10:00:00+00:00,session');
     expect(lines).to.have.length(2);
     for (const query of [`sessionId=${sessionId}&actorId=${teacher.id}`, 'entityType=session', `entityId=${sessionId}`]) {
       const res = await srv.request('GET', `/api/v1/reports/audit?${query}`, { token: adminToken });
       expect(res.body.error?.code, query).to.equal('VALIDATION_FAILED');
+    }
+  });
+
+  it('names what each audit entry is about (actor, person, subject, session time), in the CSV too, and an erased student by no name', async () => {
+    // An organisation of its own: the whole-trail test below counts every entry of the shared one.
+    const org = await createOrg(srv.store);
+    const admin = await createUser(srv.store, org.id, 'admin');
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    const adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
+    const subject = await createSubject(srv.store, org.id, [teacher.id], []);
+    const startsAt = new Date('2026-02-02T09:00:00Z');
+    const { id: sessionId } = await srv.store.sessions.create(org.id, {
+      subjectId: subject.id,
+      teacherId: teacher.id,
+      status: 'closed',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0',
+      day: '2026-02-02',
+    });
+    const zelda = await srv.store.users.create(org.id, {
+      name: 'Zelda Quist',
+      email: 'zelda.quist@example.test',
+      role: 'student',
+      studentNumber: 'ZQ-77',
+      passwordHash: null,
+      active: true,
+    });
+    await srv.store.subjects.enrol(org.id, subject.id, [zelda.id]);
+    const { record } = await srv.store.records.insertIfAbsent(org.id, {
+      sessionId,
+      subjectId: subject.id,
+      studentId: zelda.id,
+      status: 'present',
+      reason: null,
+      flags: [],
+      distanceM: null,
+      location: null,
+      ip: null,
+      attempts: 1,
+      submittedAt: new Date('2026-02-02T09:01:00Z'),
+      decidedAt: null,
+      decidedBy: null,
+      note: null,
+      verification: null,
+    });
+    const entry = (over: Partial<Parameters<typeof srv.store.audit.append>[0]>) =>
+      srv.store.audit.append({
+        orgId: org.id,
+        entityType: 'record',
+        entityId: record.id,
+        sessionId,
+        actorId: teacher.id,
+        action: 'record.correct',
+        from: { status: 'absent' },
+        to: { status: 'present' },
+        reason: 'named',
+        ip: null,
+        at: new Date('2026-04-01T10:00:00Z'),
+        ...over,
+      });
+    await entry({});
+    await entry({ actorId: zelda.id, action: 'checkin.submit', at: new Date('2026-04-01T10:01:00Z') });
+    await entry({
+      entityType: 'user',
+      entityId: zelda.id,
+      sessionId: null,
+      actorId: admin.id,
+      action: 'user.update',
+      at: new Date('2026-04-01T10:02:00Z'),
+    });
+    await entry({
+      entityType: 'subject',
+      entityId: subject.id,
+      sessionId: null,
+      actorId: null,
+      action: 'subject.update',
+      at: new Date('2026-04-01T10:03:00Z'),
+    });
+
+    const named = await srv.request('GET', '/api/v1/reports/audit?from=2026-04-01&to=2026-04-01', {
+      token: adminToken,
+    });
+    expect(named.status).to.equal(200);
+    const pick = (e: Record<string, unknown>) => [e['action'], e['actorName'], e['userName'], e['subjectCode'], e['sessionStartsAt']];
+    expect((named.body.items as Record<string, unknown>[]).map(pick)).to.deep.equal([
+      ['record.correct', teacher.name, 'Zelda Quist', subject.code, '2026-02-02T09:00:00.000Z'],
+      ['checkin.submit', 'Zelda Quist', 'Zelda Quist', subject.code, '2026-02-02T09:00:00.000Z'],
+      ['user.update', admin.name, 'Zelda Quist', null, null],
+      ['subject.update', null, null, subject.code, null],
+    ]);
+    expect(named.body.items[0]).to.deep.include({ entityId: record.id, actorId: teacher.id, subjectName: subject.name });
+    const csv = await srv.request('GET', '/api/v1/reports/audit.csv?from=2026-04-01&to=2026-04-01', { token: adminToken });
+    const lines = String(csv.body).trim().split('\n');
+    expect(lines[0]).to.equal(
+      'at,entityType,entityId,sessionId,actorId,action,reason,ip,from,to,actorName,userName,subjectCode,subjectName,sessionStartsAt',
+    );
+    expect(lines[1]).to.contain(`,${teacher.name},Zelda Quist,${subject.code},${subject.name},2026-02-02T09:00:00+00:00`);
+
+    // Erased (docs/privacy.md): her ids become a tombstone that names nobody, in the API and the CSV.
+    const erased = await srv.request('POST', `/api/v1/users/${zelda.id}/erase`, { token: adminToken, body: { reason: 'erasure request' } });
+    expect(erased.status).to.equal(200);
+    const after = await srv.request('GET', '/api/v1/reports/audit?from=2026-04-01&to=2026-04-01', { token: adminToken });
+    expect((after.body.items as Record<string, unknown>[]).map(pick)).to.deep.equal([
+      ['record.correct', teacher.name, null, subject.code, '2026-02-02T09:00:00.000Z'],
+      ['checkin.submit', null, null, subject.code, '2026-02-02T09:00:00.000Z'],
+      ['user.update', admin.name, null, null, null],
+      ['subject.update', null, null, subject.code, null],
+    ]);
+    const afterCsv = await srv.request('GET', '/api/v1/reports/audit.csv?from=2026-04-01&to=2026-04-01', { token: adminToken });
+    for (const text of [JSON.stringify(after.body), String(afterCsv.body)]) {
+      for (const trace of ['Zelda', 'Quist', 'zelda.quist', 'ZQ-77', zelda.id]) expect(text).not.to.contain(trace);
     }
   });
 

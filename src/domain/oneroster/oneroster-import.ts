@@ -325,7 +325,8 @@ class ImportRun {
     for (const [subjectId, ids] of students) await this.deps.subjects.enrol(this.actor, subjectId, [...ids]);
     for (const [subjectId, ids] of teachers) {
       const subject = await this.subject(subjects, subjectId);
-      await this.deps.subjects.update(this.actor, subjectId, { teacherIds: [...subject.teacherIds, ...ids] });
+      // Like the timetable run, an import does not refuse a row for a double-booked teacher (docs/timetable.md).
+      await this.deps.subjects.update(this.actor, subjectId, { teacherIds: [...subject.teacherIds, ...ids], teacherOverlap: true });
     }
   }
 

@@ -35,6 +35,32 @@ export interface TallyFilter {
   toDay?: string | undefined;
 }
 
+/** The student and session a record belongs to, for naming audit entries. */
+export interface RecordRef {
+  id: string;
+  sessionId: string;
+  studentId: string;
+}
+
+/** The subject and time of a session, for naming audit entries. */
+export interface SessionRef {
+  id: string;
+  subjectId: string;
+  startsAt: Date;
+}
+
+export interface SubjectRef {
+  id: string;
+  code: string;
+  name: string;
+}
+
+/** The student an excuse is for. */
+export interface ExcuseRef {
+  id: string;
+  studentId: string;
+}
+
 /** Read-only aggregates behind the reporting API. */
 export interface ReportRepository {
   /** One tally per (subject, student) with at least one record in a settled session. */
@@ -45,6 +71,14 @@ export interface ReportRepository {
   recordStatusCounts(orgId: string, sessionIds: string[]): Promise<Record<RecordState, number>>;
   /** Oldest first, paged; total counts every match. */
   audit(orgId: string, filter: AuditFilter): Promise<Page<AuditEntry>>;
+  /**
+   * What a page of audit entries is about, one query per kind over the page's ids, in no order;
+   * an id not found (deleted, or never of this organisation) is left out.
+   */
+  recordRefs(orgId: string, ids: readonly string[]): Promise<RecordRef[]>;
+  sessionRefs(orgId: string, ids: readonly string[]): Promise<SessionRef[]>;
+  subjectRefs(orgId: string, ids: readonly string[]): Promise<SubjectRef[]>;
+  excuseRefs(orgId: string, ids: readonly string[]): Promise<ExcuseRef[]>;
 }
 
 export function emptyStatusCounts(): Record<RecordState, number> {

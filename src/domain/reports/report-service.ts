@@ -1,6 +1,6 @@
 import { emptyCounts, summaryCounts, type SummaryCounts } from '../../shared/counts.js';
 import { SESSION_STATES, type SessionState } from '../../shared/events.js';
-import type { AuditEntry, AuditFilter } from '../ports/audit.js';
+import type { AuditFilter } from '../ports/audit.js';
 import type { Page, RecordStatus } from '../ports/common.js';
 import type { StudentSubjectTally, SubjectTotals } from '../ports/reports.js';
 import type { Store } from '../ports/store.js';
@@ -11,6 +11,7 @@ import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { dayIn, instantAt } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
+import { nameAuditEntries, type NamedAuditEntry } from './audit-names.js';
 import { addDays, monthOf, trendBuckets, weekStart, type BucketSize, type TrendBucket } from './buckets.js';
 
 export { DEFAULT_RISK_THRESHOLD } from '../ports/organisations.js';
@@ -268,18 +269,19 @@ export class ReportService {
    * organisation's days. Admins read any; teachers those of their subjects' records, sessions
    * and subjects, always through a selector.
    */
-  async audit(actor: Actor, q: AuditQuery, page: { limit: number; offset: number }): Promise<Page<AuditEntry>> {
+  async audit(actor: Actor, q: AuditQuery, page: { limit: number; offset: number }): Promise<Page<NamedAuditEntry>> {
     await this.assertAuditAccess(actor, q);
     const { fromDay, toDay, ...filter } = q;
     if (fromDay !== undefined && toDay !== undefined) assertRange(fromDay, toDay);
     // Days begin at the organisation's midnight, whatever offset summer time gives that day.
     const zone = fromDay !== undefined || toDay !== undefined ? await this.timeZone(actor.orgId) : null;
-    return this.deps.store.reports.audit(actor.orgId, {
+    const { items, total } = await this.deps.store.reports.audit(actor.orgId, {
       ...filter,
       ...(zone !== null && fromDay !== undefined ? { from: instantAt(zone, fromDay, '00:00') } : {}),
       ...(zone !== null && toDay !== undefined ? { before: instantAt(zone, addDays(toDay, 1), '00:00') } : {}),
       ...page,
     });
+    return { items: await nameAuditEntries(this.deps.store, actor.orgId, items), total };
   }
 
   /** The organisation's time zone, for exports. */

@@ -11,6 +11,7 @@ import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import { DEFAULT_REOPEN_WINDOW_MS } from '../sessions/session-lifecycle.js';
+import type { FirstTeacherChange } from '../timetable/first-teacher.js';
 
 /** Sessions of one subject not yet closed, or closed recently: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
@@ -21,6 +22,8 @@ export interface SubjectServiceDeps {
   events: EventPublisher;
   /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
   reopenWindowMs?: number | undefined;
+  /** Checks and carries out a change of the first teacher (its meetings and sessions); absent: teachers change alone. */
+  firstTeacher?: Pick<FirstTeacherChange, 'run'> | undefined;
 }
 
 export interface CreateSubjectInput {
@@ -37,6 +40,8 @@ export interface UpdateSubjectInput {
   name?: string | undefined;
   /** Admins only. */
   teacherIds?: string[] | undefined;
+  /** Keep the change even where it double-books the new first teacher (FirstTeacherChange). */
+  teacherOverlap?: boolean | undefined;
 }
 
 export interface ListSubjectsInput {
@@ -93,7 +98,12 @@ export class SubjectService {
       patch.teacherIds = unique(input.teacherIds);
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
-    const after = await this.applyPatch(actor, before, patch, 'subject.update');
+    const { teacherIds } = patch;
+    const write = () => this.applyPatch(actor, before, patch, 'subject.update');
+    const after =
+      teacherIds !== undefined && this.deps.firstTeacher
+        ? await this.deps.firstTeacher.run(actor, id, teacherIds, input.teacherOverlap === true, write)
+        : await write();
     const kept = new Set(after.teacherIds);
     await this.announceRemoved(
       actor,

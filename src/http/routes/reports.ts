@@ -123,8 +123,30 @@ const AuditSchema = z.object({
   reason: z.string().nullable(),
   ip: z.string().nullable(),
   at: z.date(),
+  // Names for reading, beside the ids: null when there is none to give, or the account is gone (erased).
+  actorName: z.string().nullable().describe("The actor's name; null for the server, or an account since erased"),
+  userName: z.string().nullable().describe("The person it is about: the user, the record's student or the excuse's student"),
+  subjectCode: z.string().nullable().describe("The subject it is about: the subject, or its session's"),
+  subjectName: z.string().nullable(),
+  sessionStartsAt: z.date().nullable().describe("When its session (the entry's, or the record's) starts"),
 });
-const AUDIT_COLUMNS = ['at', 'entityType', 'entityId', 'sessionId', 'actorId', 'action', 'reason', 'ip', 'from', 'to'] as const;
+const AUDIT_COLUMNS = [
+  'at',
+  'entityType',
+  'entityId',
+  'sessionId',
+  'actorId',
+  'action',
+  'reason',
+  'ip',
+  'from',
+  'to',
+  'actorName',
+  'userName',
+  'subjectCode',
+  'subjectName',
+  'sessionStartsAt',
+] as const;
 
 const selectorOf = (q: Selector & z.infer<typeof AuditFilters>): AuditSelection => ({
   ...(q.entityType !== undefined ? { entityType: q.entityType } : {}),
@@ -292,6 +314,7 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         page.items.map((e) => ({
           ...e,
           at: localIso(zone, e.at),
+          sessionStartsAt: e.sessionStartsAt === null ? null : localIso(zone, e.sessionStartsAt),
           from: e.from === null ? null : JSON.stringify(e.from),
           to: e.to === null ? null : JSON.stringify(e.to),
         })),

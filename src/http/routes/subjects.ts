@@ -22,9 +22,18 @@ const CreateBody = z.object({
 });
 
 const PatchBody = z
-  .object({ code: SubjectCodeSchema, name: SubjectNameSchema, teacherIds: Ids.describe('Admins only') })
+  .object({
+    code: SubjectCodeSchema,
+    name: SubjectNameSchema,
+    teacherIds: Ids.describe("Admins only. The first is the teacher of the subject's meetings without one of their own"),
+    teacherOverlap: z
+      .boolean()
+      .describe(
+        "true: keep a new first teacher even where the meetings and scheduled sessions they take over meet their other subjects' (refused TEACHER_DOUBLE_BOOKED otherwise)",
+      ),
+  })
   .partial()
-  .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
+  .refine((b) => Object.keys(b).some((k) => k !== 'teacherOverlap'), 'Give at least one field to change');
 
 const StudentIdsBody = z.object({ studentIds: Ids.min(1) });
 const NetworkBody = z.object({ allowedIpRanges: AllowedIpRangesSchema.describe('Empty clears the restriction') });
@@ -94,8 +103,10 @@ export function subjectRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     access: STAFF,
     params: IdParams,
     body: PatchBody,
+    description:
+      "A new first teacher takes over the subject's meetings without a teacher of their own and their sessions still scheduled; where those meet another subject's meeting or session of theirs, the change is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` with `details.meetingClashes`, or `details.sessionIds` with `details.clashes`) unless `teacherOverlap: true`.",
     response: { status: 200, description: 'The changed subject', schema: SubjectSchema },
-    errors: [...SUBJECT_ERRORS, 'SUBJECT_CODE_TAKEN'],
+    errors: [...SUBJECT_ERRORS, 'SUBJECT_CODE_TAKEN', 'TEACHER_DOUBLE_BOOKED', 'CONFLICT'],
     handler: ({ actor, params, body }) => subjects.update(actor, params.id, body),
   });
 

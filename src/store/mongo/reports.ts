@@ -4,6 +4,10 @@ import { toAudit } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
 import type { AuditDoc } from './audit-schemas.js';
+import type { ExcuseDoc } from './excuse-schemas.js';
+import type { RecordDoc } from './record-schemas.js';
+import type { SessionDoc } from './session-schemas.js';
+import type { SubjectDoc } from './subject-schemas.js';
 
 // Aggregates behind the reporting API, with pipelines FerretDB 1.x runs too: no $lookup, so
 // the settled sessions are found first; one $group accumulator ($sum), so last-seen times and
@@ -129,6 +133,36 @@ export function reportRepository(m: Models): ReportRepository {
         m.audit.countDocuments(filter),
       ]);
       return { items: docs.map(toAudit), total };
+    },
+
+    async recordRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.records
+        .find(q.byOrgIds<RecordDoc>(orgId, ids), { sessionId: 1, studentId: 1 })
+        .lean<{ _id: string; sessionId: string; studentId: string }[]>();
+      return docs.map((d) => ({ id: d._id, sessionId: d.sessionId, studentId: d.studentId }));
+    },
+
+    async sessionRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.sessions
+        .find(q.byOrgIds<SessionDoc>(orgId, ids), { subjectId: 1, startsAt: 1 })
+        .lean<{ _id: string; subjectId: string; startsAt: Date }[]>();
+      return docs.map((d) => ({ id: d._id, subjectId: d.subjectId, startsAt: new Date(d.startsAt) }));
+    },
+
+    async subjectRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.subjects
+        .find(q.byOrgIds<SubjectDoc>(orgId, ids), { code: 1, name: 1 })
+        .lean<{ _id: string; code: string; name: string }[]>();
+      return docs.map((d) => ({ id: d._id, code: d.code, name: d.name }));
+    },
+
+    async excuseRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.excuses.find(q.byOrgIds<ExcuseDoc>(orgId, ids), { studentId: 1 }).lean<{ _id: string; studentId: string }[]>();
+      return docs.map((d) => ({ id: d._id, studentId: d.studentId }));
     },
   };
 }

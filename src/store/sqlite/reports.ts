@@ -129,5 +129,45 @@ export function reportRepository(db: SqliteDb): ReportRepository {
         .map(audit.fromRow);
       return { items, total };
     },
+
+    // By the primary key, `+org_id` filtered rather than searched (as users.getMany).
+    async recordRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      return db
+        .stmt<{ id: string; sessionId: string; studentId: string }>(
+          `SELECT id, session_id AS sessionId, student_id AS studentId FROM records
+           WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?`,
+        )
+        .all(JSON.stringify(ids), orgId);
+    },
+
+    async sessionRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      return db
+        .stmt<{ id: string; subjectId: string; startsAt: number }>(
+          `SELECT id, subject_id AS subjectId, starts_at AS startsAt FROM sessions
+           WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?`,
+        )
+        .all(JSON.stringify(ids), orgId)
+        .map((r) => ({ ...r, startsAt: new Date(r.startsAt) }));
+    },
+
+    async subjectRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      return db
+        .stmt<{ id: string; code: string; name: string }>(
+          'SELECT id, code, name FROM subjects WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?',
+        )
+        .all(JSON.stringify(ids), orgId);
+    },
+
+    async excuseRefs(orgId, ids) {
+      if (ids.length === 0) return [];
+      return db
+        .stmt<{ id: string; studentId: string }>(
+          'SELECT id, student_id AS studentId FROM excuses WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?',
+        )
+        .all(JSON.stringify(ids), orgId);
+    },
   };
 }

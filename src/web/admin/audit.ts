@@ -5,7 +5,7 @@
  * entries first, so it starts from the last page of the answer.
  */
 import { AUDIT_ACTIONS } from '../../shared/audit.js';
-import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
+import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
 import { fetchAll } from './fetch-all.js';
 import type { Page, Subject, User } from './types.js';
@@ -22,6 +22,12 @@ interface AuditEntry {
   reason: string | null;
   ip: string | null;
   at: string;
+  // Named by the server for the whole page (docs/reports.md); null: none, or an erased account.
+  actorName: string | null;
+  userName: string | null;
+  subjectCode: string | null;
+  subjectName: string | null;
+  sessionStartsAt: string | null;
 }
 
 /** The values of the #audit-kind select. */
@@ -37,25 +43,6 @@ let orgId: string | null = null;
 /** Counts the searches begun: an answer to an older one is dropped (the view opened with one, then the form sent another). */
 let searches = 0;
 const subjectsById = new Map<string, Subject>();
-/** Names of the users met in entries; null: erased since (GET /users/:id answers NOT_FOUND). */
-const names = new Map<string, Promise<string | null>>();
-
-function userName(id: string): Promise<string | null> {
-  let name = names.get(id);
-  if (!name) {
-    name = apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`).then(
-      (u) => `${u.name} (${u.email})`,
-      (err: unknown) => {
-        if (err instanceof ApiError && err.code === 'NOT_FOUND') return null;
-        // Not kept: a refusal such as RATE_LIMITED is asked again next time.
-        names.delete(id);
-        throw err;
-      },
-    );
-    names.set(id, name);
-  }
-  return name;
-}
 
 const kind = (): Kind => byId<HTMLSelectElement>('audit-kind').value as Kind;
 
@@ -111,7 +98,6 @@ async function selectorOf(): Promise<[URLSearchParams, string]> {
     return [new URLSearchParams({ entityType: 'subject', entityId: id }), `Changes to ${subject.code} ${subject.name}`];
   }
   const user = await findUser(byId<HTMLInputElement>('audit-user').value.trim());
-  names.set(user.id, Promise.resolve(`${user.name} (${user.email})`));
   return k === 'actor'
     ? [new URLSearchParams({ actorId: user.id }), `What ${user.name} did`]
     : [new URLSearchParams({ entityType: 'user', entityId: user.id }), `Changes to ${user.name}`];
@@ -133,25 +119,42 @@ function changeText(from: unknown, to: unknown): string {
   return keys.map((k) => `${k}: ${value(before[k])} → ${value(after[k])}`).join('; ');
 }
 
-async function aboutText(e: AuditEntry): Promise<string> {
-  if (e.entityType === 'organisation') return 'The organisation';
-  if (e.entityType === 'subject') {
-    const s = subjectsById.get(e.entityId);
-    return s ? `Subject ${s.code}` : `Subject ${e.entityId}`;
-  }
-  if (e.entityType === 'user') return (await userName(e.entityId)) ?? `An erased user (${e.entityId})`;
-  return `${e.entityType[0]?.toUpperCase() ?? ''}${e.entityType.slice(1)} ${e.entityId}`;
+/** The subject and time of the entry's session, e.g. "CS101 Introduction, 2 Mar 2026, 09:00"; '' for none. */
+function sessionText(e: AuditEntry): string {
+  const subject = e.subjectCode === null ? '' : `${e.subjectCode} ${e.subjectName ?? ''}`.trim();
+  return [subject, dateTime(e.sessionStartsAt)].filter(Boolean).join(', ');
 }
 
-async function row(e: AuditEntry): Promise<HTMLTableRowElement> {
-  const who = e.actorId === null ? 'The server' : ((await userName(e.actorId)) ?? `An erased user (${e.actorId})`);
+/** What the entry is about, in the words the server named it with; an erased person is named by nobody. */
+function aboutText(e: AuditEntry): string {
+  const person = e.userName ?? 'an erased student';
+  switch (e.entityType) {
+    case 'organisation':
+      return 'The organisation';
+    case 'subject':
+      return e.subjectCode === null ? `A deleted subject (${e.entityId})` : `Subject ${e.subjectCode} ${e.subjectName ?? ''}`.trim();
+    case 'user':
+      return e.userName ?? `An erased user (${e.entityId})`;
+    case 'session':
+      return `Session ${sessionText(e) || e.entityId}`;
+    case 'record':
+      return `Record of ${person}${sessionText(e) ? `, ${sessionText(e)}` : ''}`;
+    case 'excuse':
+      return `Excuse of ${person}`;
+    default:
+      return `${e.entityType} ${e.entityId}`;
+  }
+}
+
+function row(e: AuditEntry): HTMLTableRowElement {
+  const who = e.actorId === null ? 'The server' : (e.actorName ?? `An erased user (${e.actorId})`);
   return h(
     'tr',
     { 'data-audit-id': e.id },
     h('th', { scope: 'row' }, h('time', { datetime: e.at }, dateTime(e.at))),
     h('td', {}, h('code', {}, e.action)),
     h('td', { class: 'wrap' }, who),
-    h('td', { class: 'wrap' }, await aboutText(e)),
+    h('td', { class: 'wrap' }, aboutText(e)),
     h('td', { class: 'wrap' }, changeText(e.from, e.to)),
     h('td', { class: 'wrap' }, e.reason ?? ''),
   );
@@ -166,7 +169,7 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
   params.set('limit', String(Math.max(1, end - start)));
   params.set('offset', String(start));
   const page = fetched ?? (end === 0 ? { items: [], total } : await apiJson<Page<AuditEntry>>(`api/v1/reports/audit?${params}`));
-  const rows = await Promise.all(page.items.slice().reverse().map(row));
+  const rows = page.items.slice().reverse().map(row);
   // Another search began meanwhile: its answer is the one to show.
   if (shown !== searches) return;
   // Entries made meanwhile raise the total: "Newer entries" then leads to them.

@@ -1,6 +1,6 @@
 /** Subjects: list and add, enrolments (by student number or CSV, bulk remove), classroom location, allowed networks. */
 import { byName } from '../lib/by-name.js';
-import { apiJson } from '../lib/auth.js';
+import { ApiError, apiJson } from '../lib/auth.js';
 import { columnValues, splitCsv } from '../lib/csv-records.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
@@ -94,13 +94,79 @@ async function openSubject(s: Subject): Promise<void> {
   byId<HTMLInputElement>('loc-lat').value = s.location ? String(s.location.lat) : '';
   byId<HTMLInputElement>('loc-lon').value = s.location ? String(s.location.lon) : '';
   byId<HTMLInputElement>('loc-radius').value = String(s.location?.radiusM ?? 100);
-  for (const id of ['location-accuracy', 'location-error', 'network-error', 'net-mine-text', 'enrol-status', 'enrol-error'])
+  for (const id of [
+    'location-accuracy',
+    'location-error',
+    'network-error',
+    'net-mine-text',
+    'enrol-status',
+    'enrol-error',
+    'teachers-status',
+    'teachers-error',
+  ])
     byId(id).textContent = '';
+  fillTeachers(s);
   renderRanges();
   redraw();
   show(byId('subject-detail'), true);
   await loadStudents();
   byId('subject-detail-title').focus();
+}
+
+/** The teachers form for `s`: its first teacher (or none) and the others chosen. */
+function fillTeachers(s: Subject): void {
+  const option = (id: string, name: string, selected: boolean) => {
+    const o = h('option', { value: id }, name);
+    o.selected = selected;
+    return o;
+  };
+  const [first, ...others] = s.teacherIds;
+  byId<HTMLSelectElement>('teachers-first').replaceChildren(
+    option('', 'None', first === undefined),
+    ...[...teachers].map(([id, name]) => option(id, name, id === first)),
+  );
+  byId<HTMLSelectElement>('teachers-more').replaceChildren(...[...teachers].map(([id, name]) => option(id, name, others.includes(id))));
+}
+
+/**
+ * The question for a double-booked first teacher (409 TEACHER_DOUBLE_BOOKED): who, which
+ * subjects of theirs, and the meetings or the days of the sessions they would take over.
+ */
+function doubleBookedQuestion(err: ApiError): string {
+  const details = err.body.details ?? {};
+  const who = teachers.get(String(details['teacherId'] ?? '')) ?? 'The new first teacher';
+  const codes = ((details['subjectIds'] ?? []) as string[]).map((id) => subjects.find((s) => s.id === id)?.code ?? 'another subject');
+  const days = [...new Set(((details['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
+  const what = days.length > 0 ? `sessions on ${days.join(', ')}` : 'meetings';
+  return `${who} already teaches ${codes.join(', ')} at the time of this subject's ${what}. Make them the first teacher anyway (both classes at once)?`;
+}
+
+/** PATCHes the teachers; a double-booked first teacher is put to the admin once, and sent again confirmed. */
+async function saveTeachers(teacherIds: string[]): Promise<Subject> {
+  const body = { teacherIds };
+  try {
+    return await apiJson<Subject>(subjectPath(), jsonBody('PATCH', body));
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'TEACHER_DOUBLE_BOOKED' || !confirm(doubleBookedQuestion(err))) throw err;
+    return apiJson<Subject>(subjectPath(), jsonBody('PATCH', { ...body, teacherOverlap: true }));
+  }
+}
+
+function bindTeachers(): void {
+  byId<HTMLFormElement>('teachers-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    byId('teachers-error').textContent = '';
+    byId('teachers-status').textContent = '';
+    const first = byId<HTMLSelectElement>('teachers-first').value;
+    const more = [...byId<HTMLSelectElement>('teachers-more').selectedOptions].map((o) => o.value).filter((id) => id !== first);
+    saveTeachers(first ? [first, ...more] : more)
+      .then((updated) => {
+        replaceCurrent(updated);
+        fillTeachers(updated);
+        announce(byId('teachers-status'), 'Teachers saved.');
+      })
+      .catch((err: unknown) => (byId('teachers-error').textContent = errorText(err)));
+  });
 }
 
 function replaceCurrent(updated: Subject): void {
@@ -295,6 +361,7 @@ export function bindSubjects(): void {
       .catch((err: unknown) => (byId('subjects-error').textContent = errorText(err)));
   });
   bindEnrolment();
+  bindTeachers();
   bindLocation();
   bindNetworks();
 }

@@ -22,6 +22,8 @@ interface AuditRow {
   at: string;
   action: string;
   actorId: string | null;
+  /** Named by the server; null for an account since erased. */
+  actorName: string | null;
   from: { status?: string } | null;
   to: { status?: string } | null;
   reason: string | null;
@@ -73,8 +75,6 @@ export async function loadSessions(subjectId: string, from: string, to: string):
 
 async function showSession(s: SessionView): Promise<void> {
   const { entries } = await apiJson<{ entries: RosterRow[] }>(`api/v1/sessions/${encodeURIComponent(s.id)}/records`);
-  // Students change their own records: the trail names them rather than showing an id.
-  const names = new Map(entries.map((e) => [e.studentId, e.name]));
   byId('session-detail-title').textContent = `${s.subjectCode} on ${s.day} at ${clockTime(s.startsAt)}`;
   byId('session-counts').textContent = countsLine(countRoster(entries));
   byId('session-records')
@@ -87,7 +87,7 @@ async function showSession(s: SessionView): Promise<void> {
           const button = h('button', { type: 'button', 'aria-label': `History of ${e.name}'s record` }, 'History');
           button.addEventListener(
             'click',
-            () => void showTrail(recordId, e.name, names).catch((err: unknown) => (byId('report-error').textContent = errorText(err))),
+            () => void showTrail(recordId, e.name).catch((err: unknown) => (byId('report-error').textContent = errorText(err))),
           );
           history.append(button);
         }
@@ -108,10 +108,10 @@ async function showSession(s: SessionView): Promise<void> {
   byId('session-detail-title').focus();
 }
 
-async function showTrail(recordId: string, name: string, names: ReadonlyMap<string, string>): Promise<void> {
+async function showTrail(recordId: string, name: string): Promise<void> {
   const q = new URLSearchParams({ entityType: 'record', entityId: recordId, limit: '100' });
   const { items } = await apiJson<{ items: AuditRow[] }>(`api/v1/reports/audit?${q}`);
-  const who = (id: string | null) => (id === null ? 'The server' : (names.get(id) ?? 'Staff'));
+  const who = (a: AuditRow) => (a.actorId === null ? 'The server' : (a.actorName ?? 'An erased user'));
   const status = (a: AuditRow) => [a.from?.status, a.to?.status].filter(Boolean).join(' → ');
   byId('record-trail-title').textContent = `History of ${name}'s record`;
   byId('record-trail-table')
@@ -123,7 +123,7 @@ async function showTrail(recordId: string, name: string, names: ReadonlyMap<stri
           {},
           h('th', { scope: 'row' }, new Date(a.at).toLocaleString()),
           h('td', {}, ACTION_TEXT[a.action] ?? a.action),
-          h('td', {}, who(a.actorId)),
+          h('td', {}, who(a)),
           h('td', {}, status(a)),
           h('td', {}, a.reason ?? ''),
         ),

@@ -137,10 +137,7 @@ describe('admin console: audit trail (Chromium)', function () {
       ),
     );
     expect(await actions()).to.deep.equal(['organisation.update', 'tokens.purge']);
-    expect(await page.locator('#audit-body td:nth-child(4)').allTextContents()).to.deep.equal([
-      'The organisation',
-      'Student 07 (student07@demo.school)',
-    ]);
+    expect(await page.locator('#audit-body td:nth-child(4)').allTextContents()).to.deep.equal(['The organisation', 'Student 07']);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
     const csv = readFileSync((await download.path())!, 'utf8');
     const token = (await srv.login('admin@demo.school', DEMO_PASSWORDS.admin)).accessToken;
@@ -164,16 +161,10 @@ describe('admin console: audit trail (Chromium)', function () {
     expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07: entries 1 to 50 of 61, newest first');
     expect(await page.locator('#audit-body tr').count()).to.equal(50);
     const first = page.locator('#audit-body tr').first();
-    expect(await first.locator('td').allTextContents()).to.deep.equal([
-      'tokens.purge',
-      'The server',
-      'Student 07 (student07@demo.school)',
-      '',
-      'expired',
-    ]);
+    expect(await first.locator('td').allTextContents()).to.deep.equal(['tokens.purge', 'The server', 'Student 07', '', 'expired']);
     expect((await changes())[1]).to.equal('name: Name 59 → Name 60');
     expect(await page.isDisabled('#audit-newer')).to.equal(true);
-    expect(await page.locator('#audit-body td:nth-child(3)').nth(1).textContent()).to.equal('Demo Admin (admin@demo.school)');
+    expect(await page.locator('#audit-body td:nth-child(3)').nth(1).textContent()).to.equal('Demo Admin');
 
     await page.click('#audit-older');
     await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length === 11);
@@ -284,5 +275,81 @@ describe('admin console: audit trail (Chromium)', function () {
     await page.waitForFunction(() =>
       /Changes to Student 07: entries 1 to 50 of 61/.test(document.getElementById('audit-caption')?.textContent ?? ''),
     );
+  });
+
+  it("names a record's student, subject and session time and its actor as the server named them, and an erased one by no name", async () => {
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const cs101 = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
+    const startsAt = new Date('2026-03-03T08:00:00Z');
+    const session = await srv.store.sessions.create(org.id, {
+      subjectId: cs101.id,
+      teacherId: ada.id,
+      status: 'closed',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt,
+      lateAfter: new Date(startsAt.getTime() + 600_000),
+      closesAt: new Date(startsAt.getTime() + 3_600_000),
+      codeSecret: 'c2VjcmV0',
+      day: '2026-03-03',
+    });
+    const erasedStudent = (await srv.store.users.getByEmail(org.id, 'student08@demo.school'))!;
+    const recordOf = async (studentId: string) =>
+      (
+        await srv.store.records.insertIfAbsent(org.id, {
+          sessionId: session.id,
+          subjectId: cs101.id,
+          studentId,
+          status: 'absent',
+          reason: null,
+          flags: [],
+          distanceM: null,
+          location: null,
+          ip: null,
+          attempts: 0,
+          submittedAt: null,
+          decidedAt: null,
+          decidedBy: null,
+          note: null,
+          verification: null,
+        })
+      ).record;
+    const [ofStudent07, ofErased] = [await recordOf(student.id), await recordOf(erasedStudent.id)];
+    const correct = (recordId: string, actorId: string, minute: number) =>
+      srv.store.audit.append({
+        orgId: org.id,
+        entityType: 'record',
+        entityId: recordId,
+        sessionId: session.id,
+        actorId,
+        action: 'record.correct',
+        from: { status: 'absent' },
+        to: { status: 'excused' },
+        reason: 'note',
+        ip: null,
+        at: new Date(Date.parse('2026-03-03T08:00:00Z') + minute * 60_000),
+      });
+    await correct(ofStudent07.id, ada.id, 0);
+    await correct(ofErased.id, erasedStudent.id, 1);
+    const token = (await srv.login('admin@demo.school', DEMO_PASSWORDS.admin)).accessToken;
+    expect(
+      (await srv.request('POST', `/api/v1/users/${erasedStudent.id}/erase`, { token, body: { reason: 'a test erasure' } })).status,
+    ).to.equal(200);
+
+    await showSection(page, 'audit');
+    await page.selectOption('#audit-kind', 'all');
+    await page.selectOption('#audit-actions', ['record.correct']);
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() => /2 entries found/.test(document.getElementById('audit-status')?.textContent ?? ''));
+    const rowsText = await page
+      .locator('#audit-body tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    // Newest first: the erased student's own correction, then Ada's. The session's time is in the page's format.
+    const [[, erasedWho, erasedAbout], [, adaWho, adaAbout]] = rowsText as [[string, string, string], [string, string, string]];
+    expect(erasedWho).to.match(/^An erased user \(erased-/);
+    expect(erasedAbout).to.match(new RegExp(`^Record of an erased student, CS101 ${cs101.name}, \\S`));
+    expect(adaWho).to.equal(ada.name);
+    expect(adaAbout).to.equal(erasedAbout.replace('an erased student', 'Student 07'));
+    expect(JSON.stringify(rowsText)).not.to.contain(erasedStudent.name);
+    await page.selectOption('#audit-actions', []);
   });
 });

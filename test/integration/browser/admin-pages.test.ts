@@ -224,6 +224,44 @@ describe('admin console (Chromium)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'subjects-laptop.png'), fullPage: true });
   });
 
+  it("changes a subject's teachers; a first teacher who would be double-booked is asked about, naming the clash", async () => {
+    const page = laptop;
+    const bio = (await srv.store.subjects.list(org.id, { q: 'BIO200', limit: 1, offset: 0 })).items[0]!;
+    const alan = (await srv.store.users.getByEmail(org.id, 'alan@demo.school'))!;
+    const alg = await srv.store.subjects.create(org.id, {
+      code: 'ALG1',
+      name: 'Algorithms',
+      teacherIds: [alan.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    // Teacher-less meetings on Monday 09:00: BIO200's is Ada's (its first teacher), ALG1's is Alan's.
+    const term = await srv.store.timetable.createTerm(org.id, { name: 'Teachers test', startDay: '2026-01-05', endDay: '2026-07-10' });
+    try {
+      const meeting = { termId: term.id, weekday: 1, startTime: '09:00', endTime: '10:00', teacherId: null, preset: null, location: null };
+      await srv.store.timetable.createMeeting(org.id, { ...meeting, subjectId: bio.id, allowedIpRanges: [] });
+      await srv.store.timetable.createMeeting(org.id, { ...meeting, subjectId: alg.id, allowedIpRanges: [] });
+      // Shown again, the section lists ALG1 too.
+      await goTo(page, 'users');
+      await goTo(page, 'subjects');
+      await page.click('#subjects-body button[aria-label="Manage BIO200"]');
+      await page.waitForFunction(() => document.getElementById('subject-detail-title')?.textContent === 'BIO200 · Cell biology');
+      expect(await page.locator('#teachers-first option:checked').textContent()).to.equal('Ada Lovelace');
+      await page.selectOption('#teachers-first', { label: 'Alan Turing' });
+      // The page's dialog handler accepts: the question is read, then the change is sent again confirmed.
+      const [dialog] = await Promise.all([page.waitForEvent('dialog'), page.click('#teachers-form button[type="submit"]')]);
+      expect(dialog.message()).to.equal(
+        "Alan Turing already teaches ALG1 at the time of this subject's meetings. Make them the first teacher anyway (both classes at once)?",
+      );
+      await page.waitForFunction(() => document.getElementById('teachers-status')?.textContent === 'Teachers saved.');
+      expect((await srv.store.subjects.get(org.id, bio.id))?.teacherIds).to.deep.equal([alan.id]);
+      expect(await page.textContent(`#subjects-body tr[data-subject-id="${bio.id}"] td:nth-child(3)`)).to.equal('Alan Turing');
+    } finally {
+      await srv.store.timetable.deleteTerm(org.id, term.id);
+      await srv.store.subjects.delete(org.id, alg.id);
+    }
+  });
+
   it('shows a pending face proposal with its photo and comparison, and approves it', async () => {
     const page = laptop;
     expect(await page.textContent('#proposal-count')).to.equal('(1)');

@@ -164,6 +164,21 @@ describe('report pages (Chromium, axe-core)', function () {
       ip: null,
       at: new Date(),
     });
+    // And, before it, the teacher's decision: the trail names staff too (the server names every actor).
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'record',
+      entityId: withRecord.id,
+      sessionId: newest.id,
+      actorId: ada.id,
+      action: 'record.mark',
+      from: null,
+      to: { status: withRecord.status },
+      reason: null,
+      ip: null,
+      at: new Date(Date.now() - 60_000),
+    });
     await page.click(`#session-records tr[data-record-id="${withRecord.id}"] button`);
     await page.waitForSelector('#record-trail:not([hidden])');
     const trail = await api<{ items: { action: string }[] }>(
@@ -173,6 +188,7 @@ describe('report pages (Chromium, axe-core)', function () {
     expect(trail.items.length).to.be.at.least(1);
     const trailRows = await rows(page, '#record-trail-table');
     expect(trailRows).to.have.length(trail.items.length);
+    expect(trailRows.at(-2)!.slice(1, 3)).to.deep.equal(['Marked by the teacher', ada.name]);
     expect(trailRows.at(-1)!.slice(1)).to.deep.equal([
       'Corrected after closing',
       (await srv.store.users.get(org.id, withRecord.studentId))!.name,

@@ -217,6 +217,120 @@ function overlapSuite(setup: RaceStore): void {
     });
   });
 
+  describe("a subject's first teacher changing", () => {
+    const at = (weekday: number, startTime: string, endTime: string) => ({ termId: term.id, weekday, startTime, endTime });
+
+    it("refuses a first teacher whose meetings of another subject meet the subject's teacher-less ones, naming both, unless teacherOverlap", async () => {
+      const admin = f.actor(f.admin);
+      const bio = await subjectOf([f.otherTeacher], 'BIO1');
+      const bioMeeting = await f.domain.timetable.createMeeting(admin, bio.id, at(3, '09:00', '10:00'));
+      // PHY's meeting has no teacher of its own: the fixture's teacher, PHY's first, holds it.
+      const phyMeeting = await f.domain.timetable.createMeeting(admin, f.subject.id, at(3, '09:30', '10:30'));
+
+      const err = await expectCode(
+        f.domain.subjects.update(admin, bio.id, { teacherIds: [f.teacher.id, f.otherTeacher.id] }),
+        'TEACHER_DOUBLE_BOOKED',
+      );
+      expect(err.details).to.deep.equal({
+        teacherId: f.teacher.id,
+        meetingIds: [phyMeeting.id],
+        subjectIds: [f.subject.id],
+        meetingClashes: [{ meetingId: bioMeeting.id, withMeetingIds: [phyMeeting.id] }],
+        field: 'teacherOverlap',
+      });
+      expect(err.message).to.contain(`BIO1 Wednesday 09:00–10:00 meets ${f.subject.code} Wednesday 09:30–10:30`);
+      expect((await f.store.subjects.get(f.org.id, bio.id))?.teacherIds).to.deep.equal([f.otherTeacher.id]);
+
+      // A second teacher takes over nothing; confirmed, the first teacher changes too.
+      await f.domain.subjects.update(admin, bio.id, { teacherIds: [f.otherTeacher.id, f.teacher.id] });
+      const changed = await f.domain.subjects.update(admin, bio.id, { teacherIds: [f.teacher.id], teacherOverlap: true });
+      expect(changed.teacherIds).to.deep.equal([f.teacher.id]);
+    });
+
+    it("hands the teacher-less meetings' scheduled sessions to the new first teacher, refused where they meet that teacher's other sessions", async () => {
+      const admin = f.actor(f.admin);
+      const bio = await subjectOf([f.otherTeacher], 'BIO2');
+      const meeting = await f.domain.timetable.createMeeting(admin, bio.id, at(3, '09:00', '10:00'));
+      const tapped = await f.domain.timetable.start(f.actor(f.otherTeacher), meeting.id, '2026-03-04');
+      expect(tapped.status).to.equal('scheduled');
+      // The fixture's teacher holds a PHY session by hand over half of it.
+      const phy = await f.live.sessions.open(teacher, {
+        subjectId: f.subject.id,
+        startsAt: iso('2026-03-04T08:30:00Z'),
+        closesAt: iso('2026-03-04T09:30:00Z'),
+        policy: manual,
+      });
+
+      const err = await expectCode(f.domain.subjects.update(admin, bio.id, { teacherIds: [f.teacher.id] }), 'TEACHER_DOUBLE_BOOKED');
+      expect(err.details).to.deep.include({
+        teacherId: f.teacher.id,
+        sessionIds: [phy.id],
+        subjectIds: [f.subject.id],
+        clashes: [{ day: '2026-03-04', sessionId: tapped.id, withSessionId: phy.id, teacherId: f.teacher.id }],
+        field: 'teacherOverlap',
+      });
+      expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.otherTeacher.id);
+      expect((await f.store.subjects.get(f.org.id, bio.id))?.teacherIds).to.deep.equal([f.otherTeacher.id]);
+
+      // Confirmed: the subject changes and its scheduled session is the new first teacher's.
+      await f.domain.subjects.update(admin, bio.id, { teacherIds: [f.teacher.id], teacherOverlap: true });
+      expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.teacher.id);
+      // Handed back to a teacher who is free, it follows without a question.
+      await f.domain.subjects.update(admin, bio.id, { teacherIds: [f.otherTeacher.id] });
+      expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.otherTeacher.id);
+    });
+  });
+
+  describe("a subject's first teacher changing while that teacher opens a class at its meeting's time, on two nodes", () => {
+    it('always ends with exactly one of the two and the other answered TEACHER_DOUBLE_BOOKED (14 rounds)', async function () {
+      this.timeout(90_000);
+      const b = f.build({ nodeId: 'node-b' });
+      const admin = f.actor(f.admin);
+      const winners = new Set<string>();
+      for (let round = 0; round < 14; round += 1) {
+        // Each round a day of the next two weeks, at 09:00 or 10:00 Paris (08:00Z or 09:00Z: before summer time).
+        const date = new Date(Date.UTC(2026, 2, 3 + (round % 7), 8 + Math.floor(round / 7)));
+        const day = date.toISOString().slice(0, 10);
+        const weekday = ((date.getUTCDay() + 6) % 7) + 1;
+        const time = (h: number) => `${String(h).padStart(2, '0')}:00`;
+        const hour = 9 + Math.floor(round / 7);
+        const subject = await subjectOf([f.otherTeacher]);
+        const meeting = await f.domain.timetable.createMeeting(admin, subject.id, {
+          termId: term.id,
+          weekday,
+          startTime: time(hour),
+          endTime: time(hour + 1),
+        });
+        const tapped = await f.domain.timetable.start(f.actor(f.otherTeacher), meeting.id, day);
+        const [changeLater, openLater] = round % 2 === 0 ? [Math.floor(round / 2) % 6, 0] : [0, Math.floor(round / 2) % 6];
+        const results = await Promise.allSettled([
+          setup.stagger(changeLater).then(() => f.domain.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id] })),
+          setup.stagger(openLater).then(() =>
+            b.attendance.sessions.open(teacher, {
+              subjectId: f.subject.id,
+              startsAt: date.toISOString(),
+              closesAt: new Date(date.getTime() + 3_600_000).toISOString(),
+              policy: manual,
+            }),
+          ),
+        ]);
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}: ${JSON.stringify(results)}`,
+        ).to.have.length(1);
+        const lost = results.find((r) => r.status === 'rejected');
+        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+        const changed = results[0].status === 'fulfilled';
+        winners.add(changed ? 'change' : 'open');
+        // What the store holds agrees with the winner: the session handed over, or not.
+        expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId, `round ${round}`).to.equal(
+          changed ? f.teacher.id : f.otherTeacher.id,
+        );
+      }
+      expect([...winners].sort()).to.deep.equal(['change', 'open']);
+    });
+  });
+
   describe('meetings of one teacher added at once on two nodes', () => {
     it('always end with exactly one added and the other answered TEACHER_DOUBLE_BOOKED (20 rounds)', async function () {
       this.timeout(60_000);

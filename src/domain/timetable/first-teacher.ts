@@ -1,0 +1,133 @@
+import { AppError } from '../../shared/app-error.js';
+import type { Actor } from '../actor.js';
+import type { DomainDeps } from '../deps.js';
+import type { Subject } from '../ports/subjects.js';
+import type { Meeting } from '../ports/timetable.js';
+import { withSlotLocks, type SlotLockKey } from '../sessions/slot-locks.js';
+import type { SessionLifecycle } from '../sessions/session-lifecycle.js';
+import { MeetingFollower, type FollowPlan } from './meeting-edits.js';
+
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+const when = (m: Pick<Meeting, 'weekday' | 'startTime' | 'endTime'>) =>
+  `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
+
+/**
+ * A subject's teachers changing hands its meetings without a teacher of their own, and their
+ * sessions still scheduled, to its new first teacher (docs/timetable.md, "One class at a time
+ * per teacher"). That teacher is then held to one class at a time as if the meetings had been
+ * added and the sessions opened as theirs: another subject's meeting of theirs on the same
+ * weekday and time, or a session of theirs in another subject overlapping a handed session,
+ * refuses the change with TEACHER_DOUBLE_BOOKED unless `teacherOverlap` confirms it.
+ */
+export class FirstTeacherChange {
+  private readonly follower: MeetingFollower;
+
+  constructor(
+    private readonly deps: DomainDeps,
+    lifecycle: SessionLifecycle,
+  ) {
+    this.follower = new MeetingFollower(deps, lifecycle);
+  }
+
+  /**
+   * Checks the change of `subjectId`'s teachers to `teacherIds`, runs `write` (which stores
+   * it) and hands the scheduled sessions over, all under the subject's lease and the new first
+   * teacher's, the ones session:open and meeting edits take: an open of that teacher racing on
+   * another node waits, and then sees the sessions that became theirs (or the change sees it).
+   */
+  async run(
+    actor: Actor,
+    subjectId: string,
+    teacherIds: readonly string[],
+    teacherOverlap: boolean,
+    write: () => Promise<Subject>,
+  ): Promise<Subject> {
+    const next = teacherIds[0];
+    const locks: SlotLockKey[] = [
+      { kind: 'subject', id: subjectId },
+      ...(next === undefined || teacherOverlap ? [] : [{ kind: 'teacher' as const, id: next }]),
+    ];
+    return withSlotLocks(this.deps, actor.orgId, locks, async () => {
+      const { store } = this.deps;
+      // Read under the leases: a change made meanwhile on another node is the one to compare with.
+      const before = await store.subjects.get(actor.orgId, subjectId);
+      const previous = before?.teacherIds[0];
+      if (!before || previous === next) return write();
+      const meetings = (await store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
+      if (meetings.length === 0) return write();
+      const after: Subject = { ...before, teacherIds: [...teacherIds] };
+      const plans = await this.handovers(actor, after, meetings, previous);
+      if (next !== undefined && !teacherOverlap) {
+        await this.assertMeetingsFree(actor, after, next, meetings);
+        await this.assertSessionsFree(actor, after, plans);
+      }
+      const subject = await write();
+      for (const plan of plans) await this.follower.apply(actor, plan);
+      return subject;
+    });
+  }
+
+  /** Each meeting's scheduled sessions that were the previous first teacher's, to become the new one's. */
+  private async handovers(actor: Actor, after: Subject, meetings: Meeting[], previous: string | undefined): Promise<FollowPlan[]> {
+    const plans: FollowPlan[] = [];
+    for (const meeting of meetings) {
+      const plan = await this.follower.plan(actor, after, meeting, meeting);
+      // A session someone else holds (tapped by a co-teacher) stays theirs, as it was not the rule's.
+      const moves = plan.moves.filter((m) => m.session.teacherId === previous && m.change.teacherId !== previous);
+      if (moves.length > 0) plans.push({ meetingId: meeting.id, moves, cancels: [] });
+    }
+    return plans;
+  }
+
+  /** The sessions to be handed over against the new first teacher's sessions of other subjects (MeetingFollower.assertTeacherFree), in this change's words. */
+  private async assertSessionsFree(actor: Actor, after: Subject, plans: FollowPlan[]): Promise<void> {
+    const moves = plans.flatMap((p) => p.moves);
+    try {
+      await this.follower.assertTeacherFree(actor, after.id, { meetingId: '', moves, cancels: [] });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'TEACHER_DOUBLE_BOOKED') throw err;
+      const clashes = (err.details?.['clashes'] ?? []) as { day: string }[];
+      const days = [...new Set(clashes.map((c) => c.day))];
+      const codes = await this.codes(actor, (err.details?.['subjectIds'] ?? []) as string[]);
+      throw new AppError(
+        'TEACHER_DOUBLE_BOOKED',
+        `The new first teacher would take over this subject's sessions on ${days.join(', ')} at the time of their sessions of ${[...codes.values()].join(', ')}; details.clashes names each. Send teacherOverlap: true to keep both.`,
+        err.details,
+      );
+    }
+  }
+
+  private async codes(actor: Actor, subjectIds: readonly string[]): Promise<Map<string, string>> {
+    const found = await Promise.all(subjectIds.map((id) => this.deps.store.subjects.get(actor.orgId, id)));
+    return new Map(subjectIds.map((id, i) => [id, found[i]?.code ?? '?']));
+  }
+
+  /** The subject's teacher-less meetings against the new first teacher's meetings of other subjects, all named in one refusal. */
+  private async assertMeetingsFree(actor: Actor, after: Subject, teacherId: string, meetings: Meeting[]): Promise<void> {
+    const clashes: { meetingId: string; withMeetingIds: string[] }[] = [];
+    for (const meeting of meetings) {
+      try {
+        await this.follower.assertTeacherMeetingsFree(actor, after, meeting, meeting.id);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'TEACHER_DOUBLE_BOOKED') throw err;
+        clashes.push({ meetingId: meeting.id, withMeetingIds: (err.details?.['meetingIds'] as string[] | undefined) ?? [] });
+      }
+    }
+    if (clashes.length === 0) return;
+    const { store } = this.deps;
+    const inTheWay = new Set(clashes.flatMap((c) => c.withMeetingIds));
+    const others = (await store.timetable.listMeetings(actor.orgId)).filter((m) => inTheWay.has(m.id));
+    const subjectIds = [...new Set(others.map((m) => m.subjectId))];
+    const codes = await this.codes(actor, subjectIds);
+    const own = new Map(meetings.map((m) => [m.id, m]));
+    const named = clashes.map((c) => {
+      const theirs = others.filter((o) => c.withMeetingIds.includes(o.id)).map((o) => `${codes.get(o.subjectId)} ${when(o)}`);
+      return `${after.code} ${when(own.get(c.meetingId)!)} meets ${theirs.join(', ')}`;
+    });
+    throw new AppError(
+      'TEACHER_DOUBLE_BOOKED',
+      `The new first teacher would teach this subject's meetings at the time of their meetings of another subject: ${named.join('; ')}. Send teacherOverlap: true to keep both.`,
+      { teacherId, meetingIds: [...inTheWay], subjectIds, meetingClashes: clashes, field: 'teacherOverlap' },
+    );
+  }
+}

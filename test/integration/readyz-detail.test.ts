@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { freePort } from '../support/redis-server.js';
+import { FakeFaceEngine } from '../support/fake-face-engine.js';
+
+const TOKEN = 'metrics-token-for-readyz-test';
+// What Node says when an embedder's package is missing: the server's install paths in full.
+const LOAD_ERROR = "Cannot find package 'faceplugin-face-recognition-js' imported from /srv/attendance/dist/face/embedders/faceplugin.js";
+
+// The public /readyz names the check that fails and not why (server paths); the operator sees the
+// why with the metrics token, and on the metrics port kept off the public network.
+describe('/readyz: what failed in public, why for the operator', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let metricsPort: number;
+
+  before(async () => {
+    metricsPort = await freePort();
+    const face = new FakeFaceEngine({ status: { ready: false, loadError: LOAD_ERROR } });
+    srv = await startTestServer({ METRICS_TOKEN: TOKEN, METRICS_PORT: String(metricsPort) }, { face });
+  });
+  after(() => srv?.cleanup());
+
+  it('answers 503 naming the face models as failed, with no path, to anyone', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong-token-of-the-same-len' }]) {
+      const res = await fetch(`${srv.baseUrl}/readyz`, { headers });
+      expect(res.status).to.equal(503);
+      const text = await res.text();
+      expect(text).not.to.contain('/srv/');
+      expect(text).not.to.contain('faceplugin-face-recognition-js');
+      const body = JSON.parse(text) as Record<string, Record<string, unknown>>;
+      expect(body['face']).to.include({ ok: false, loadError: 'models_failed', backend: 'wasm' });
+      expect(body['store']).to.include({ ok: true });
+    }
+  });
+
+  it('shows the load error in full to the bearer of METRICS_TOKEN and on the metrics port', async () => {
+    const withToken = await fetch(`${srv.baseUrl}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const own = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    for (const res of [withToken, own]) {
+      expect(res.status).to.equal(503);
+      const body = (await res.json()) as Record<string, Record<string, unknown>>;
+      expect(body['face']).to.include({ ok: false, loadError: LOAD_ERROR });
+    }
+  });
+});
