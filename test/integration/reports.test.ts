@@ -5,6 +5,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
+import { newRecord, newSession } from '../contract/fixtures.js';
 
 // The reporting API over HTTP: query parsing, the documented shapes and the audit CSV.
 // The figures themselves are tested in test/unit/domain/report-service.test.ts, access in the matrix.
@@ -30,35 +31,9 @@ describe('reports over HTTP', () => {
     adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
     studentToken = (await srv.login(student.email, PASSWORD)).accessToken;
     const startsAt = new Date('2026-02-02T09:00:00Z');
-    const session = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: teacher.id,
-      status: 'closed',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0',
-      day: '2026-02-02',
-    });
+    const session = await srv.store.sessions.create(org.id, newSession(subject.id, teacher.id, { status: 'closed', startsAt }));
     sessionId = session.id;
-    await srv.store.records.insertIfAbsent(org.id, {
-      sessionId,
-      subjectId: subject.id,
-      studentId: student.id,
-      status: 'absent',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 0,
-      submittedAt: null,
-      decidedAt: null,
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    await srv.store.records.insertIfAbsent(org.id, newRecord(sessionId, subject.id, student.id, { status: 'absent' }));
     await srv.store.summaries.upsert({
       orgId: org.id,
       subjectId: subject.id,
@@ -229,17 +204,7 @@ describe('reports over HTTP', () => {
     const adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
     const subject = await createSubject(srv.store, org.id, [teacher.id], []);
     const startsAt = new Date('2026-02-02T09:00:00Z');
-    const { id: sessionId } = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: teacher.id,
-      status: 'closed',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0',
-      day: '2026-02-02',
-    });
+    const { id: sessionId } = await srv.store.sessions.create(org.id, newSession(subject.id, teacher.id, { status: 'closed', startsAt }));
     const zelda = await srv.store.users.create(org.id, {
       name: 'Zelda Quist',
       email: 'zelda.quist@example.test',
@@ -249,23 +214,10 @@ describe('reports over HTTP', () => {
       active: true,
     });
     await srv.store.subjects.enrol(org.id, subject.id, [zelda.id]);
-    const { record } = await srv.store.records.insertIfAbsent(org.id, {
-      sessionId,
-      subjectId: subject.id,
-      studentId: zelda.id,
-      status: 'present',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: new Date('2026-02-02T09:01:00Z'),
-      decidedAt: null,
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    const { record } = await srv.store.records.insertIfAbsent(
+      org.id,
+      newRecord(sessionId, subject.id, zelda.id, { status: 'present', attempts: 1, submittedAt: new Date('2026-02-02T09:01:00Z') }),
+    );
     const entry = (over: Partial<Parameters<typeof srv.store.audit.append>[0]>) =>
       srv.store.audit.append({
         orgId: org.id,

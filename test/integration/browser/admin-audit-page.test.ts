@@ -7,6 +7,7 @@ import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
 import { openAdminPage, screenshotAdmin, showSection, startDemoServer } from '../../support/admin-page.js';
 import { expectAccessible, launchChromium } from '../../support/browser.js';
 import type { TestServer } from '../../support/http.js';
+import { newRecord, newSession } from '../../contract/fixtures.js';
 
 // The admin console's audit trail: the organisation's whole trail (its default), what was done to
 // a user (newest first, paged back), what a user did, what changed in the organisation's
@@ -281,38 +282,10 @@ describe('admin console: audit trail (Chromium)', function () {
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     const cs101 = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
     const startsAt = new Date('2026-03-03T08:00:00Z');
-    const session = await srv.store.sessions.create(org.id, {
-      subjectId: cs101.id,
-      teacherId: ada.id,
-      status: 'closed',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0',
-      day: '2026-03-03',
-    });
+    const session = await srv.store.sessions.create(org.id, newSession(cs101.id, ada.id, { status: 'closed', startsAt }));
     const erasedStudent = (await srv.store.users.getByEmail(org.id, 'student08@demo.school'))!;
     const recordOf = async (studentId: string) =>
-      (
-        await srv.store.records.insertIfAbsent(org.id, {
-          sessionId: session.id,
-          subjectId: cs101.id,
-          studentId,
-          status: 'absent',
-          reason: null,
-          flags: [],
-          distanceM: null,
-          location: null,
-          ip: null,
-          attempts: 0,
-          submittedAt: null,
-          decidedAt: null,
-          decidedBy: null,
-          note: null,
-          verification: null,
-        })
-      ).record;
+      (await srv.store.records.insertIfAbsent(org.id, newRecord(session.id, cs101.id, studentId, { status: 'absent' }))).record;
     const [ofStudent07, ofErased] = [await recordOf(student.id), await recordOf(erasedStudent.id)];
     const correct = (recordId: string, actorId: string, minute: number) =>
       srv.store.audit.append({
