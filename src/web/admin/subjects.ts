@@ -11,7 +11,15 @@ import type { Subject, User } from './types.js';
 const IDS_MAX = 1_000;
 
 let subjects: Subject[] = [];
-let teachers = new Map<string, string>();
+/** Every teacher by id, deactivated ones too: a subject may still list one. */
+let teachers = new Map<string, { name: string; active: boolean }>();
+
+/** A teacher as the pages show them: deactivated ones say so. */
+function teacherLabel(id: string): string {
+  const t = teachers.get(id);
+  if (!t) return 'unknown';
+  return t.active ? t.name : `${t.name} (deactivated)`;
+}
 let current: Subject | null = null;
 let ranges: string[] = [];
 let accuracyM: number | null = null;
@@ -24,7 +32,7 @@ function subjectRow(s: Subject): HTMLTableRowElement {
     'click',
     () => void openSubject(s).catch((err: unknown) => (byId('subjects-error').textContent = errorText(err))),
   );
-  const names = s.teacherIds.map((id) => teachers.get(id) ?? 'unknown').join(', ');
+  const names = s.teacherIds.map(teacherLabel).join(', ');
   return h(
     'tr',
     { 'data-subject-id': s.id },
@@ -38,13 +46,16 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 }
 
 export async function loadSubjects(): Promise<void> {
-  const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher&active=true')]);
+  const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher')]);
   subjects = list;
   staff.sort(byName);
-  teachers = new Map(staff.map((t) => [t.id, t.name]));
+  teachers = new Map(staff.map((t) => [t.id, { name: t.name, active: t.active }]));
   byId('subjects-body').replaceChildren(...subjects.map(subjectRow));
   const select = byId<HTMLSelectElement>('sf-teacher');
-  select.replaceChildren(h('option', { value: '' }, 'None yet'), ...staff.map((t) => h('option', { value: t.id }, t.name)));
+  select.replaceChildren(
+    h('option', { value: '' }, 'None yet'),
+    ...staff.filter((t) => t.active).map((t) => h('option', { value: t.id }, t.name)),
+  );
 }
 
 async function loadStudents(): Promise<void> {
@@ -121,11 +132,14 @@ function fillTeachers(s: Subject): void {
     return o;
   };
   const [first, ...others] = s.teacherIds;
+  // Active teachers, and the subject's own even when deactivated, so that saving keeps them
+  // unless the admin unselects them.
+  const offered = [...teachers].filter(([id, t]) => t.active || s.teacherIds.includes(id)).map(([id]) => id);
   byId<HTMLSelectElement>('teachers-first').replaceChildren(
     option('', 'None', first === undefined),
-    ...[...teachers].map(([id, name]) => option(id, name, id === first)),
+    ...offered.map((id) => option(id, teacherLabel(id), id === first)),
   );
-  byId<HTMLSelectElement>('teachers-more').replaceChildren(...[...teachers].map(([id, name]) => option(id, name, others.includes(id))));
+  byId<HTMLSelectElement>('teachers-more').replaceChildren(...offered.map((id) => option(id, teacherLabel(id), others.includes(id))));
 }
 
 /**
@@ -134,7 +148,7 @@ function fillTeachers(s: Subject): void {
  */
 function doubleBookedQuestion(err: ApiError): string {
   const details = err.body.details ?? {};
-  const who = teachers.get(String(details['teacherId'] ?? '')) ?? 'The new first teacher';
+  const who = teachers.get(String(details['teacherId'] ?? ''))?.name ?? 'The new first teacher';
   const codes = ((details['subjectIds'] ?? []) as string[]).map((id) => subjects.find((s) => s.id === id)?.code ?? 'another subject');
   const days = [...new Set(((details['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
   const what = days.length > 0 ? `sessions on ${days.join(', ')}` : 'meetings';

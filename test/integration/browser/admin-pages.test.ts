@@ -262,6 +262,43 @@ describe('admin console (Chromium)', function () {
     }
   });
 
+  it('keeps a deactivated teacher of a subject when its teachers are saved, and says they are deactivated', async () => {
+    const page = laptop;
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const retired = await srv.store.users.create(org.id, {
+      email: 'retired@demo.school',
+      name: 'Grace Retired',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: false,
+    });
+    const sub = await srv.store.subjects.create(org.id, {
+      code: 'HIS1',
+      name: 'History',
+      teacherIds: [ada.id, retired.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    try {
+      await goTo(page, 'users');
+      await goTo(page, 'subjects');
+      expect(await page.textContent(`#subjects-body tr[data-subject-id="${sub.id}"] td:nth-child(3)`)).to.equal(
+        'Ada Lovelace, Grace Retired (deactivated)',
+      );
+      await page.click('#subjects-body button[aria-label="Manage HIS1"]');
+      await page.waitForFunction(() => document.getElementById('subject-detail-title')?.textContent === 'HIS1 · History');
+      expect(await page.locator('#teachers-more option:checked').allTextContents()).to.deep.equal(['Grace Retired (deactivated)']);
+      // A new subject can only be given an active teacher.
+      expect(await page.locator('#sf-teacher option').allTextContents()).to.not.include('Grace Retired');
+      await page.click('#teachers-form button[type="submit"]');
+      await page.waitForFunction(() => document.getElementById('teachers-status')?.textContent === 'Teachers saved.');
+      expect((await srv.store.subjects.get(org.id, sub.id))?.teacherIds).to.deep.equal([ada.id, retired.id]);
+    } finally {
+      await srv.store.subjects.delete(org.id, sub.id);
+    }
+  });
+
   it('shows a pending face proposal with its photo and comparison, and approves it', async () => {
     const page = laptop;
     expect(await page.textContent('#proposal-count')).to.equal('(1)');
