@@ -11,6 +11,8 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci applies scripts/patches (postinstall) to the installed dependencies.
+COPY scripts/patches ./scripts/patches
 RUN npm ci
 COPY tsconfig.json tsconfig.base.json ./
 COPY src ./src
@@ -24,6 +26,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/app/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/patches ./scripts/patches
 # The compilers are needed only while installing; they leave in the same layer.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \

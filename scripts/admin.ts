@@ -29,6 +29,9 @@ import type { Store } from '../src/domain/ports/store.js';
 
 const TOOL = 'admin-cli';
 
+/** How this CLI was run, for the next command it suggests: the compiled one needs no dev dependency (tsx). */
+const SELF = import.meta.url.endsWith('.js') ? 'node dist/scripts/admin.js' : 'npm run admin --';
+
 const HELP = `usage: admin <command> [options]
 
 Organisations:
@@ -188,7 +191,7 @@ async function run(command: Exclude<Command, { kind: 'help' }>, services: Servic
         timezone: command.timezone ?? config.defaultTimezone,
       });
       out(`created organisation ${org.slug} (${org.name}, ${org.timezone}) id ${org.id}`);
-      out(`next: npm run admin -- admin create --org ${org.slug} --email EMAIL --name NAME`);
+      out(`next: ${SELF} admin create --org ${org.slug} --email EMAIL --name NAME`);
       return;
     }
     case 'org list': {

@@ -139,8 +139,11 @@ function login(opts: Options, email: string, password: string): Promise<Login> {
 
 /** Connects with the access token in the handshake `auth`; a refusal carries `err.data.code`. */
 function connect(opts: Options, who: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = io(opts.url, {
-    path: '/socket.io',
+  // The URL's path is the prefix a proxy publishes the service under (docs/deploy.md): it belongs
+  // in the Socket.IO path, since socket.io-client reads a URL's path as a namespace.
+  const base = new URL(opts.url);
+  const socket: ClientSocket = io(base.origin, {
+    path: `${base.pathname.replace(/\/+$/, '')}/socket.io`,
     auth: { token },
     transports: ['websocket'],
     // A demo run fails fast instead of retrying; a real client keeps reconnecting (see docs).

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { FaceConfigError, loadFaceConfig, type FaceConfig } from './face/face-config.js';
 import { resolveTls, type TlsConfig } from './tls/tls-config.js';
+import { compileTrustProxy } from './adapters/trust-proxy.js';
 
 /**
  * Every option, read from the environment and validated at start. Defaults are documented in
@@ -348,6 +349,17 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
 
   const basePath = e.PUBLIC_URL ? publicPath(e.PUBLIC_URL, problems) : '';
 
+  if (Array.isArray(e.TRUST_PROXY)) {
+    // Checked here, with express's own rules, so a typo is one line of the start's list, not a stack trace later.
+    try {
+      compileTrustProxy(e.TRUST_PROXY);
+    } catch (err) {
+      problems.push(
+        `TRUST_PROXY: ${err instanceof Error ? err.message : String(err)} (false, true, a hop count, or a comma list of addresses, CIDR ranges, loopback, linklocal, uniquelocal)`,
+      );
+    }
+  }
+
   if (!isValidTimeZone(e.DEFAULT_TIMEZONE)) problems.push(`DEFAULT_TIMEZONE: unknown time zone ${e.DEFAULT_TIMEZONE}`);
 
   let faceConfig: FaceConfig | null = null;
@@ -475,6 +487,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       digestHour: e.DIGEST_HOUR,
     },
   };
+}
+
+/**
+ * What a start should say about a configuration that runs but will not serve a school well; one
+ * line each, logged as warnings.
+ */
+export function startWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.env === 'production' && config.accounts.publicUrl.startsWith('http:')) {
+    warnings.push(
+      `PUBLIC_URL ${config.accounts.publicUrl} is plain http: phones share their location and camera only with https pages, ` +
+        'so invitation links lead to pages that cannot check in. Publish the service over https:// (docs/deploy.md)',
+    );
+  }
+  return warnings;
 }
 
 /** A path segment a proxy can publish the service under: no encoding, no dot segments. */

@@ -4,10 +4,11 @@ import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
 import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
 import { RedisUnavailableError } from './cluster/redis.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, startWarnings, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
+import { SchemaTooNewError } from './store/sqlite/migrations.js';
 import { localNames, phoneUrls } from './tls/dev-certificate.js';
 
 let config: Config;
@@ -28,7 +29,14 @@ process.on('unhandledRejection', (reason) => {
 
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
-const store = await createStore(config.store, clock, logger);
+const store = await createStore(config.store, clock, logger).catch((err: unknown) => {
+  if (!(err instanceof SchemaTooNewError)) throw err;
+  // A rollback onto a file a newer release migrated: one line saying what to do, not a stack.
+  const message = `${config.store.kind === 'sqlite' ? config.store.path : 'store'}: ${err.message}`;
+  logger.fatal(message);
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});
 const passwords = new BcryptPasswordHasher(config.bcryptCost);
 if (config.seedDemo) {
   const { created } = await seedDemo(store, { passwords, timezone: config.defaultTimezone, history: true });
@@ -39,7 +47,7 @@ if ((await store.organisations.count()) === 0) {
   logger.warn(
     'no organisation yet, so nobody can log in: create the first organisation and its admin with ' +
       '`npm run admin -- org create --name NAME --slug SLUG` then `npm run admin -- admin create --org SLUG --email EMAIL --name NAME` ' +
-      '(README.md, "First run in production")',
+      '(README.md, "First run in production"; from the compiled build or the image: `node dist/scripts/admin.js ...`)',
   );
 }
 
@@ -75,8 +83,17 @@ const application = createApplication({
   ...(face ? { face } : {}),
   ...(cluster ? { cluster } : {}),
 });
-const address = await application.listen();
+const address = await application.listen().catch(async (err: unknown) => {
+  const reason = listenRefusal(err);
+  if (!reason) throw err;
+  logger.fatal(reason);
+  process.stderr.write(`${reason}\n`);
+  await application.close();
+  await store.close();
+  process.exit(1);
+});
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+for (const warning of startWarnings(config)) logger.warn(warning);
 if (!config.mail.smtpUrl) {
   // Never silent: without SMTP every invitation and reset is a file an admin must hand over.
   const log = config.env === 'production' ? logger.warn.bind(logger) : logger.info.bind(logger);
@@ -129,3 +146,16 @@ function shutdown(signal: NodeJS.Signals): void {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+
+/** One line for the ways the machine refuses a port (the configuration itself was fine), or null. */
+function listenRefusal(err: unknown): string | null {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  const where = `${e.address ?? config.host}:${e.port ?? config.port}`;
+  const which = e.port !== undefined && e.port === config.metrics.port ? 'METRICS_PORT' : 'PORT';
+  if (e.code === 'EADDRINUSE') return `cannot listen on ${where}: another program uses that port; stop it or set ${which} to a free one`;
+  if (e.code === 'EACCES') {
+    return `cannot listen on ${where}: ports below 1024 need root or, once, setcap cap_net_bind_service=+ep "$(command -v node)" (docs/deploy.md); or set ${which} to 1024 or more`;
+  }
+  if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: ${e.address ?? config.host} is not an address of this machine (HOST)`;
+  return null;
+}

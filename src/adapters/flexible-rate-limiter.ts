@@ -32,7 +32,16 @@ export class FlexibleRateLimiter implements RateLimiter {
     }
   }
 
+  /**
+   * Gives one event back to the key's running window, never below zero. A window that ended (its
+   * key expired) is not credited: rate-limiter-flexible's reward would open a new full-length
+   * window below zero, so an event counted in one window and refunded after it (a command that
+   * ended BUSY, a login that succeeded) raised the next window's budget. The key may still expire
+   * between the read and the reward: at most one event, in a window's last round trip.
+   */
   async refund(key: string): Promise<void> {
+    const running = await this.limiter.get(key);
+    if (!running || running.consumedPoints <= 0) return;
     await this.limiter.reward(key, 1);
   }
 

@@ -82,11 +82,18 @@ export class LocalBudgetLimiter implements RateLimiter {
     return r.allowed ? ALLOWED : { allowed: false, retryAfterMs: r.retryAfterMs };
   }
 
-  /** Gives one event back: to the local budget when one is unreported, else to the shared counter. */
+  /**
+   * Gives one event back to the window of this node that counted it: to the local budget while
+   * the node has not asked the shared counter, else to the shared counter. Once that window has
+   * ended nothing is given back, and a window that has reported nothing gives nothing to the
+   * shared counter: it holds none of this node's events, only other nodes' (a refund there let a
+   * student's command that ended BUSY after its window raise the shared budget).
+   */
   async refund(key: string): Promise<void> {
     const w = this.windows.get(key);
-    if (w && !w.asked && w.endsAt > this.now() && w.unreported > 0) {
-      w.unreported -= 1;
+    if (!w || w.endsAt <= this.now()) return;
+    if (!w.asked) {
+      if (w.unreported > 0) w.unreported -= 1;
       return;
     }
     await this.counter.refund(key);

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
+import { addressLimitKey } from '../domain/checks/network.js';
 import type { RequestLimiters } from '../domain/request-limits.js';
 import type { ErrorBody, ErrorCode } from '../shared/errors.js';
 import { strictBody } from './strict-body.js';
@@ -170,7 +171,7 @@ export class RouteRegistry {
       });
     }
     if (def.access === 'public') {
-      stack.push(rateLimit(limiters.httpPublic, (req) => req.ip ?? 'unknown'));
+      stack.push(rateLimit(limiters.httpPublic, perAddress));
     } else {
       stack.push(this.middleware.authenticate);
       // Per user after authentication: pupils behind one school address must not share a budget.
@@ -270,7 +271,7 @@ export class RouteRegistry {
       // Per client IP like public routes: it runs before (and without) authentication.
       this.router.all(
         path,
-        rateLimit(this.middleware.limiters.httpPublic, (req) => req.ip ?? 'unknown'),
+        rateLimit(this.middleware.limiters.httpPublic, perAddress),
         (_req: Request, res: Response, next: NextFunction) => {
           res.setHeader('Allow', allow);
           next(new AppError('METHOD_NOT_ALLOWED', undefined, { allow }));
@@ -278,6 +279,11 @@ export class RouteRegistry {
       );
     }
   }
+}
+
+/** The key of a request's per-address limits: the client address, an IPv6 one by its /64 (addressLimitKey). */
+export function perAddress(req: Request): string {
+  return addressLimitKey(req.ip ?? 'unknown');
 }
 
 /** 429 RATE_LIMITED with Retry-After (set by the error handler from `retryAfterMs`). */

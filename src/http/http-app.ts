@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import { createAuthenticate } from './authenticate.js';
-import { RouteRegistry, rateLimit, uploadGate } from './define-route.js';
+import { RouteRegistry, perAddress, rateLimit, uploadGate } from './define-route.js';
 import type { HttpContext, RouteGroup } from './http-context.js';
 import { docsRouter } from './docs.js';
 import { metricsEndpoint, requestTimer } from './metrics.js';
@@ -94,15 +94,14 @@ export function createHttpApp(ctx: HttpContext): Express {
     },
     config.basePath,
   );
-  const perIp = (req: express.Request) => req.ip ?? 'unknown';
-  const publicLimit = rateLimit(ctx.requestLimiters.httpPublic, perIp);
+  const publicLimit = rateLimit(ctx.requestLimiters.httpPublic, perAddress);
   app.get('/api/openapi.json', publicLimit, (_req, res) => {
     res.json(openApi);
   });
   app.use('/api/docs', publicLimit, docsRouter(config.basePath));
 
   // Whatever no route above answered: the pages, their assets, and unknown paths (404).
-  app.use(rateLimit(ctx.requestLimiters.httpStatic, perIp));
+  app.use(rateLimit(ctx.requestLimiters.httpStatic, perAddress));
   const pagesDir = ctx.publicDir === undefined ? defaultPublicDir() : ctx.publicDir;
   if (pagesDir) app.use(staticPages(pagesDir));
 

@@ -5,6 +5,7 @@ import type { AccessClaims, TokenSigner } from '../domain/accounts/access-tokens
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import { clientAddress, type TrustProxy } from '../adapters/trust-proxy.js';
 import type { RateLimiter } from '../domain/rate-limiter.js';
+import { addressLimitKey } from '../domain/checks/network.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../domain/ports/store.js';
 import { defineCommand, type Command } from './define-handler.js';
@@ -31,7 +32,7 @@ function refusal(err: unknown): Error & { data: unknown } {
 export function useConnectLimit(io: AppServer, limiter: RateLimiter, deps: Pick<SocketAuthDeps, 'trustProxy' | 'logger'>): void {
   io.use((socket, next) => {
     const ip = clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy);
-    limiter.consume(ip ?? 'unknown').then(
+    limiter.consume(addressLimitKey(ip ?? 'unknown')).then(
       (limit) => next(limit.allowed ? undefined : refusal(new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs }))),
       (err: unknown) => {
         deps.logger.error({ err }, 'socket connection limit failed');

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { applyMigrations, MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { applyMigrations, MIGRATIONS, SchemaTooNewError } from '../../src/store/sqlite/migrations.js';
 import { auditQuery } from '../../src/store/sqlite/reports.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
@@ -77,6 +77,31 @@ describe('sqlite store specifics', function () {
       await reopened.close();
     }
     expect(rows()).to.deep.equal(before);
+  });
+
+  it('refuses to open a file a newer release has migrated (a rollback after an upgrade), naming both versions, and changes nothing', async function () {
+    const org = await makeOrg(opened.store);
+    await opened.store.close();
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    const db = new Database(opened.file);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(known + 1, 'from a newer release', 0);
+    db.close();
+
+    let refused: unknown = null;
+    try {
+      await (await createSqliteStore({ path: opened.file })).close();
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).to.be.instanceOf(SchemaTooNewError);
+    expect((refused as Error).message)
+      .to.contain(`schema version ${known + 1}`)
+      .and.to.contain(`(${known})`);
+    const reopened = inspect(opened.file, (d) => d.prepare('SELECT count(*) AS n FROM organisations WHERE id = ?').get(org.id)) as {
+      n: number;
+    };
+    expect(reopened.n).to.equal(1);
+    opened = { ...opened, cleanup: async () => rmSync(opened.dir, { recursive: true, force: true }) };
   });
 
   it('uses WAL journal mode and leaves no WAL content behind after close', async function () {

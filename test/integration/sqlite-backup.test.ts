@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -124,6 +124,25 @@ describe('SQLite backup and restore (scripts/backup.ts, while the store is writt
     expect(await dump(quietCopy)).to.deep.equal(await dump(store));
     await expectWholeTransactions(quietCopy, org.id, session.id);
     await quietCopy.close();
+  });
+
+  it('leaves one self-contained file in the backups folder, and restoring from it adds nothing there', async () => {
+    const live = path.join(dir, 'live.db');
+    store = await createSqliteStore({ path: live });
+    await store.organisations.create({ name: 'One file', slug: 'one', timezone: 'UTC' });
+    const backups = path.join(dir, 'backups');
+    mkdirSync(backups);
+    const taken = await cli(live, 'backup', '--to', path.join(backups, 'nightly.db'));
+    expect(taken.code, taken.out).to.equal(0);
+    // Files left beside it (the partial copy's -wal and -shm) would be copied off the machine with it, or pile up.
+    expect(readdirSync(backups)).to.deep.equal(['nightly.db']);
+    await store.close();
+
+    const restored = await cli(live, 'restore', '--from', path.join(backups, 'nightly.db'));
+    expect(restored.code, restored.out).to.equal(0);
+    expect(readdirSync(backups)).to.deep.equal(['nightly.db']);
+    store = await createSqliteStore({ path: live });
+    expect((await store.organisations.getBySlug('one'))?.name).to.equal('One file');
   });
 
   it('refuses to restore a file that is not a sound attendance store, and leaves the store alone', async () => {

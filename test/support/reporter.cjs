@@ -10,6 +10,7 @@
 // Each test not run is named under the hook that kept it from running. A suite skipped because
 // a server or tool is absent (test/support/skip.ts) is named with why.
 const Mocha = require('mocha');
+const { setTimeout } = require('node:timers');
 const { EVENT_RUN_END, EVENT_TEST_FAIL, EVENT_TEST_PASS, EVENT_TEST_PENDING } = Mocha.Runner.constants;
 /** Tests named under each failed hook; beyond this many the rest are counted, so a broken suite of hundreds stays readable. */
 const NAMED_NOT_RUN = 20;
@@ -24,6 +25,33 @@ function skipReason(test) {
 
 function titleOf(node) {
   return node.fullTitle ? node.fullTitle() || '{root}' : '{root}';
+}
+
+/** How long the process may take to exit by itself once the last test has settled (TEST_EXIT_GRACE_MS overrides). */
+const EXIT_GRACE_MS = Number(process.env.TEST_EXIT_GRACE_MS) || 30_000;
+
+/**
+ * Mocha runs without --exit, so that a test leaking a server, socket, timer or child process
+ * shows. Such a leak would otherwise keep the run alive until CI's own time limit with every
+ * result already printed: after a grace period this names what is still open, counts the leak as
+ * one failure, repeats the closing line and exits. The timer is unref'd: a run that ends by itself
+ * never waits for it.
+ */
+function exitIfKeptAlive(passed, failed, skipped) {
+  setTimeout(() => {
+    const open = new Map();
+    for (const kind of process.getActiveResourcesInfo()) open.set(kind, (open.get(kind) ?? 0) + 1);
+    const named = [...open].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+    process.stdout.write(
+      `\nthe test process did not exit within ${EXIT_GRACE_MS / 1000} s of the last test; still open: ${named || 'nothing named'}\n` +
+        `${passed} passed, ${failed + 1} failed, ${skipped} skipped\n`,
+    );
+    // Mocha sets the exit code from its own count in an 'exit' listener; this one runs after it.
+    process.on('exit', () => {
+      process.exitCode = 1;
+    });
+    process.exit(1);
+  }, EXIT_GRACE_MS).unref();
 }
 
 class PlainSummaryReporter extends Mocha.reporters.Spec {
@@ -100,8 +128,10 @@ class PlainSummaryReporter extends Mocha.reporters.Spec {
         out.push(`  skipped ${count} in "${titleOf(where)}": ${reason ?? 'marked skip, no reason given'}`);
       }
       const failed = failedTests + notRun.size + blockingNothing + unaccounted;
-      out.push(`${passed} passed, ${failed} failed, ${skippedCount} skipped`);
+      const summary = `${passed} passed, ${failed} failed, ${skippedCount} skipped`;
+      out.push(summary);
       process.stdout.write(`${out.join('\n')}\n`);
+      exitIfKeptAlive(passed, failed, skippedCount);
     });
   }
 }

@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { skipBecause } from '../support/skip.js';
+import { MAX_ENROLMENT_PHOTOS } from '../../src/domain/face/enrolment-service.js';
+import { loadFaceConfig } from '../../src/face/face-config.js';
 
 // Validates docker-compose.yml with whichever Compose is installed (no engine needed):
 // `docker compose` (v2 plugin) or Debian's `docker-compose`. Skipped, saying so, when neither is.
@@ -98,7 +100,11 @@ describe('deploy/caddy', () => {
     expect(proxy).to.match(/reverse_proxy \{[^]*dynamic a \{[^}]*name app[^}]*port 3000/);
     expect(proxy).to.match(/lb_policy ip_hash/);
     expect(proxy).to.match(/header Strict-Transport-Security "max-age=\d+"/);
-    expect(proxy).to.match(/max_size 2MB/);
+    // An outer bound only: a face enrolment's photos at their default limit must reach the service,
+    // whose own per-route limits answer with coded errors (2MB refused an admin's phone photos).
+    const limit = /max_size (\d+)MB/.exec(proxy);
+    expect(limit, 'request_body max_size in MB').to.not.equal(null);
+    expect(Number(limit![1]) * 1_000_000).to.be.at.least(MAX_ENROLMENT_PHOTOS * loadFaceConfig({}).image.maxBytes + 64 * 1024);
     // Caddy's own X-Forwarded-For is what TRUST_PROXY=1 reads: nothing may override it.
     expect(proxy).to.not.match(/header_up\s+X-Forwarded-For/i);
   });

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, startWarnings } from '../../src/config.js';
 
 const SECRET = 's'.repeat(40);
 
@@ -165,6 +165,22 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'true' }).trustProxy).to.equal(true);
     expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '2' }).trustProxy).to.equal(2);
     expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).to.deep.equal(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('refuses a TRUST_PROXY list entry that is no address, range or name, with the other problems, instead of crashing later', () => {
+    const problems = problemsOf({ NODE_ENV: 'production', TRUST_PROXY: '10.0.0.0/8, caddy', SQLITE_PATH: path.join(dir, 'p.db') });
+    expect(problems.join('\n')).to.match(/TRUST_PROXY: .*caddy/);
+    expect(problems.join('\n')).to.match(/JWT_SECRET/);
+    expect(loadConfig({ NODE_ENV: 'test', TRUST_PROXY: 'loopback, uniquelocal' }).trustProxy).to.deep.equal(['loopback', 'uniquelocal']);
+  });
+
+  it('warns at a production start whose PUBLIC_URL is plain http, as phones then give the pages no location or camera', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: SECRET, SQLITE_PATH: path.join(dir, 'w.db') };
+    const warned = startWarnings(loadConfig({ ...production, PUBLIC_URL: 'http://attendance.school.example' }));
+    expect(warned).to.have.length(1);
+    expect(warned[0]).to.contain('PUBLIC_URL').and.contain('https://');
+    expect(startWarnings(loadConfig({ ...production, PUBLIC_URL: 'https://attendance.school.example' }))).to.deep.equal([]);
+    expect(startWarnings(loadConfig({ NODE_ENV: 'test', PUBLIC_URL: 'http://localhost:3000' }))).to.deep.equal([]);
   });
 
   it('keeps a generated development secret under DATA_DIR across loads', () => {

@@ -24,6 +24,8 @@ export interface AccountLinkMailDeps {
 }
 
 const PURPOSE = { invitation: 'invite', reset: 'reset' } as const satisfies Record<string, AccountTokenPurpose>;
+/** Reads of the user per attempt while their address keeps changing under it; then the attempt fails (retried later). */
+const ADDRESS_READS = 2;
 
 /** Whether an outbox email is an account email, whose link `AccountLinkMail.render` makes. */
 export function isAccountEmail(
@@ -58,13 +60,32 @@ export class AccountLinkMail {
     if (!isAccountEmail(mail)) return null;
     if (mail.userId === null) throw new PermanentSendError('The email names no user.');
     const { store } = this.deps;
-    const user = await store.users.get(mail.orgId, mail.userId);
-    if (!user || !user.active) throw new PermanentSendError('The user is no longer active; no link was sent.');
-    const org = await store.organisations.get(user.orgId);
     const purpose = PURPOSE[mail.category];
-    // A link of an earlier attempt may have reached nobody, or reached someone: either way only the newest works.
-    await store.accountTokens.voidForUser(user.orgId, user.id, now);
-    const { link, tokenHash, expiresAt } = await this.issue(user, purpose, now);
+    for (let attempt = 0; attempt < ADDRESS_READS; attempt += 1) {
+      const user = await store.users.get(mail.orgId, mail.userId);
+      if (!user || !user.active) throw new PermanentSendError('The user is no longer active; no link was sent.');
+      const org = await store.organisations.get(user.orgId);
+      // A link of an earlier attempt may have reached nobody, or reached someone: either way only the newest works.
+      await store.accountTokens.voidForUser(user.orgId, user.id, now);
+      const issued = await this.issue(user, purpose, now);
+      // An email change or a deactivation voids the user's links, but one landing between the
+      // read above and the new link's creation missed it: the link would go to the old address
+      // and work. Read again: from here on such a change voids this link too.
+      const current = await store.users.get(user.orgId, user.id);
+      if (current?.active && current.email === user.email) return this.message(user, org, purpose, issued, now);
+      await store.accountTokens.consume(issued.tokenHash, now);
+    }
+    throw new Error("The user's address changed while the link was made; no link was sent, the next attempt makes one.");
+  }
+
+  private message(
+    user: User,
+    org: { name: string; timezone: string } | null,
+    purpose: AccountTokenPurpose,
+    { link, tokenHash, expiresAt }: { link: string; tokenHash: string; expiresAt: Date },
+    now: Date,
+  ): RenderedMail {
+    const { store } = this.deps;
     const e = {
       to: user.email,
       name: user.name,

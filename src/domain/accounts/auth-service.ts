@@ -114,7 +114,14 @@ export class AuthService {
       await this.deps.store.refreshTokens.revokeFamily(stored.familyId, now);
       throw new AppError('ORGANISATION_DISABLED');
     }
-    return this.issue(user, stored.familyId, client);
+    const pair = await this.issue(user, stored.familyId, client);
+    // The login may have ended (a logout elsewhere, a new password, an admin) after the rotation
+    // above and before the new token existed, so the revocation did not cover it.
+    if (await this.deps.store.refreshTokens.familyRevoked(stored.familyId)) {
+      await this.deps.store.refreshTokens.revokeFamily(stored.familyId, now);
+      throw new AppError('REFRESH_TOKEN_INVALID');
+    }
+    return pair;
   }
 
   private async organisationActive(orgId: string): Promise<boolean> {

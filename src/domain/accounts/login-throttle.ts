@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LoginLimits } from '../../config.js';
 import { AppError } from '../../shared/app-error.js';
 import type { BackoffLimiter, BackoffOptions, RateLimiter, RateLimiterOptions } from '../rate-limiter.js';
+import { addressLimitKey } from '../checks/network.js';
 
 /** Failures in a row are forgotten this long after the first of them (or at the next success). */
 const FAILURE_MEMORY_S = 24 * 60 * 60;
@@ -79,7 +80,8 @@ export class LoginThrottle {
       throw rateLimited(retryAfterMs);
     };
 
-    const ip = who.ip;
+    // An IPv6 client by its /64: any address of it is the same client's.
+    const ip = who.ip === null ? null : addressLimitKey(who.ip);
     if (ip) {
       const r = await address.consume(ip);
       if (!r.allowed) return refuse(r.retryAfterMs);

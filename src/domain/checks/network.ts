@@ -115,6 +115,18 @@ export function evaluateNetwork(ip: string | null, ranges: readonly string[]): N
 }
 
 /**
+ * The key a client address's rate limits count under: an IPv4 address itself (an IPv4-mapped
+ * IPv6 address as that IPv4 address), an IPv6 address by its /64. A device picks any address of
+ * its /64 (privacy addresses, or any number on purpose), so per IPv6 address a client had as many
+ * login throttles and request budgets as it cared to use. Anything unreadable is its own key.
+ */
+export function addressLimitKey(ip: string): string {
+  const range = rangeOfAddress(ip);
+  if (range === null) return ip;
+  return range.endsWith('/32') ? range.slice(0, -'/32'.length) : range;
+}
+
+/**
  * The allowed range "add my current network" proposes for a client address: the address itself
  * for IPv4 (a school usually reaches the service from one NAT address; the admin may widen it),
  * its /64 for IPv6 (devices change the low 64 bits for privacy). Null for anything else.

@@ -44,6 +44,7 @@ export async function backupSqlite(source: string, target: string): Promise<Back
   } finally {
     db.close();
   }
+  selfContained(partial);
   const schemaVersion = checkCopy(partial);
   renameSync(partial, target);
   return { pages, schemaVersion };
@@ -76,8 +77,24 @@ export function restoreSqlite(backup: string, target: string): BackupReport & { 
   }
 }
 
+/**
+ * The copy carries the live store's WAL mode, in which even a read-only open leaves `-wal` and
+ * `-shm` files beside it. A rollback journal makes it one file to copy off the machine; the
+ * service turns WAL on again when it opens a restored one.
+ */
+function selfContained(file: string): void {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma('journal_mode = DELETE');
+  } finally {
+    db.close();
+  }
+}
+
 /** Integrity and schema of a copy; throws BackupError when it cannot be used. */
 function checkCopy(file: string): number {
+  // A backup in WAL mode (made before the copies were self-contained) gets these on a read-only open: not left behind.
+  const created = ['-wal', '-shm'].filter((suffix) => !existsSync(file + suffix));
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const integrity = db.pragma('integrity_check', { simple: true });
@@ -95,5 +112,6 @@ function checkCopy(file: string): number {
     return version;
   } finally {
     db.close();
+    for (const suffix of created) rmSync(file + suffix, { force: true });
   }
 }

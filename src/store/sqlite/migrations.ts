@@ -607,6 +607,23 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/**
+ * The file was migrated by a newer release than this one (typically a rollback after an
+ * upgrade): this release's queries may not fit its schema, so it does not start on it.
+ */
+export class SchemaTooNewError extends Error {
+  constructor(
+    readonly version: number,
+    readonly known: number,
+  ) {
+    super(
+      `the database has schema version ${version}, newer than this release knows (${known}): a newer release upgraded it. ` +
+        'Start that release again, or restore the backup taken before the upgrade (docs/backup.md, README "Upgrading")',
+    );
+    this.name = 'SchemaTooNewError';
+  }
+}
+
 /** Applies every migration newer than the database's; returns the versions it applied. */
 export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -614,6 +631,9 @@ export function applyMigrations(db: Database, migrations: readonly Migration[] =
     name TEXT NOT NULL,
     applied_at INTEGER NOT NULL
   )`);
+  const newest = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  if (newest > known) throw new SchemaTooNewError(newest, known);
   const applied: number[] = [];
   const isApplied = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?');
   const record = db.prepare<[number, string, number]>('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');

@@ -1,4 +1,5 @@
 /** Subjects: list and add, enrolments (by student number or CSV, bulk remove), classroom location, allowed networks. */
+import { byName } from '../lib/by-name.js';
 import { apiJson } from '../lib/auth.js';
 import { columnValues, splitCsv } from '../lib/csv-records.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
@@ -39,6 +40,7 @@ function subjectRow(s: Subject): HTMLTableRowElement {
 export async function loadSubjects(): Promise<void> {
   const [list, staff] = await Promise.all([fetchAll<Subject>('api/v1/subjects'), fetchAll<User>('api/v1/users?role=teacher&active=true')]);
   subjects = list;
+  staff.sort(byName);
   teachers = new Map(staff.map((t) => [t.id, t.name]));
   byId('subjects-body').replaceChildren(...subjects.map(subjectRow));
   const select = byId<HTMLSelectElement>('sf-teacher');

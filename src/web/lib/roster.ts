@@ -4,6 +4,7 @@
  * RosterFeed adds the version rules of docs/protocol.md §8 (gaps and resync notices); it has
  * no DOM or socket of its own, so the pages and the tests run the same logic.
  */
+import { byName } from './by-name.js';
 import type {
   RosterCounts,
   RosterEntry,
@@ -48,7 +49,7 @@ export class RosterState {
 
   /** Entries by name, so rows do not jump around as statuses change. */
   list(): RosterEntry[] {
-    return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
+    return [...this.entries.values()].sort(byName);
   }
 
   /** Counts from the held entries, so they always agree with the roster shown (src/shared/counts.ts). */

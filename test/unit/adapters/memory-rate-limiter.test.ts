@@ -96,4 +96,21 @@ describe('MemoryRateLimiter (fixed windows in this process)', () => {
     expect(ours).to.deep.equal(theirs);
     await flexible.reset('k');
   });
+
+  it('over rate-limiter-flexible, credits no window that is not running (its reward would open one below zero)', async () => {
+    const flexible = new FlexibleRateLimiter(new RateLimiterMemory({ points: 3, duration: 60, keyPrefix: 'refund' }));
+    // A command counted in a window that has since ended (its key expired) gives nothing back to the next one.
+    await flexible.refund('k');
+    await flexible.refund('k');
+    const admitted: boolean[] = [];
+    for (let i = 0; i < 5; i += 1) admitted.push((await flexible.consume('k')).allowed);
+    expect(admitted).to.deep.equal([true, true, true, false, false]);
+    // Within a running window a refund gives one back, and never more than was counted.
+    await flexible.reset('k');
+    await flexible.consume('k');
+    await flexible.refund('k');
+    await flexible.refund('k');
+    for (let i = 0; i < 3; i += 1) expect((await flexible.consume('k')).allowed).to.equal(true);
+    expect((await flexible.consume('k')).allowed).to.equal(false);
+  });
 });

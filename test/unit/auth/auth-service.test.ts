@@ -258,6 +258,28 @@ describe('AuthService', () => {
       expect((await auth.refresh(otherDevice.refreshToken)).user.id).to.equal(teacher.id);
     });
 
+    it('refuses the new token of a login ended while its token was being rotated, and leaves no login', async () => {
+      const first = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
+      const sid = tokens.verifyAccess(first.accessToken).sid!;
+      // The login ends (another node's logout, a new password) right after the rotation.
+      const real = store;
+      store = {
+        ...real,
+        refreshTokens: {
+          ...real.refreshTokens,
+          async markRotated(id, at) {
+            const won = await real.refreshTokens.markRotated(id, at);
+            await real.refreshTokens.revokeFamily(sid, at);
+            return won;
+          },
+        },
+      };
+      const racing = build();
+      store = real;
+      await expectCode(racing.refresh(first.refreshToken), 'REFRESH_TOKEN_INVALID');
+      expect(await store.refreshTokens.listActiveLogins(org.id, teacher.id, new Date())).to.deep.equal([]);
+    });
+
     it('rejects unknown and expired tokens', async () => {
       await expectCode(auth.refresh('not-a-token'), 'REFRESH_TOKEN_INVALID');
       const pair = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { evaluateNetwork, ipInRanges, isValidCidr, normalizeIp, parseCidr } from '../../../src/domain/checks/network.js';
+import { addressLimitKey, evaluateNetwork, ipInRanges, isValidCidr, normalizeIp, parseCidr } from '../../../src/domain/checks/network.js';
 import { clientAddress, compileTrustProxy } from '../../../src/adapters/trust-proxy.js';
 
 /** The client address of a handshake with this peer and X-Forwarded-For, under TRUST_PROXY `trust`. */
@@ -212,5 +212,14 @@ describe('network', () => {
       expect(resolveClientIp(proxy, 'unknown', true)).to.equal(null);
       expect(resolveClientIp(proxy, '198.51.100.7:4711', 1)).to.equal(null);
     });
+  });
+
+  it('keys per-address limits by the IPv4 address, or the IPv6 /64 whatever its spelling', () => {
+    expect(addressLimitKey('198.51.100.7')).to.equal('198.51.100.7');
+    expect(addressLimitKey('::ffff:198.51.100.7')).to.equal('198.51.100.7');
+    expect(addressLimitKey('2001:db8:42:7::1')).to.equal('2001:db8:42:7::/64');
+    expect(addressLimitKey('2001:0DB8:0042:0007:abcd:ef01:2345:6789')).to.equal('2001:db8:42:7::/64');
+    expect(addressLimitKey('fe80::1%eth0')).to.equal('fe80:0:0:0::/64');
+    expect(addressLimitKey('unknown')).to.equal('unknown');
   });
 });

@@ -35,9 +35,10 @@ class FakeCounter implements SharedCounter {
     );
   }
 
+  /** Into the running window only, never below zero (FlexibleRateLimiter.refund). */
   refund(key: string) {
     const w = this.windows.get(key);
-    if (w) w.count -= 1;
+    if (w && w.endsAt > this.now() && w.count > 0) w.count -= 1;
     return Promise.resolve();
   }
 
@@ -171,6 +172,24 @@ describe('LocalBudgetLimiter (a shared limit without a round trip per event)', (
     await node.consume('a'); // asks, carrying 2
     await node.refund('a');
     expect(counter.windows.get('a')?.count).to.equal(2);
+  });
+
+  it("takes no refund of an event this node never reported out of the shared count (another node's events)", async () => {
+    const { counter, limiters } = nodes(2, 10, 1);
+    const [a, b] = limiters as [LocalBudgetLimiter, LocalBudgetLimiter];
+    await a.consume('k'); // admitted on node a alone: the shared count never holds it
+    t += WINDOW_MS / 2;
+    await b.consume('k');
+    await b.consume('k'); // node b asks: the shared window holds its 2
+    t += WINDOW_MS / 2 + 1; // node a's window has ended, the shared one runs
+    await a.refund('k'); // the command node a admitted ended BUSY, after its window
+    expect(counter.windows.get('k')?.count).to.equal(2);
+
+    // Nor in a window of node a's own that has reported nothing: the refunded event was the earlier window's.
+    await a.consume('k');
+    await a.refund('k');
+    await a.refund('k');
+    expect(counter.windows.get('k')?.count).to.equal(2);
   });
 
   it('forgets a key on reset, here and in the counter', async () => {

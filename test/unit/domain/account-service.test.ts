@@ -168,6 +168,69 @@ describe('AccountService (over the SQLite store)', () => {
     });
   });
 
+  it("sends no working link to an address changed while the link was being made: the user's current one gets it", async () => {
+    await outbox.stop(); // this test renders the email itself
+    const org = await createOrg(store);
+    const student = await createUser(store, org.id, 'student', { password: null, email: 'typo@example.test' });
+    // The admin corrects the address (PATCH /users/{id}: the email, then the user's links voided)
+    // after the sender read the user and before it stored the new link.
+    let corrected = false;
+    const racing: Store = {
+      ...store,
+      organisations: {
+        ...store.organisations,
+        get: async (id: string) => {
+          if (!corrected) {
+            corrected = true;
+            await store.users.update(org.id, student.id, { email: 'right@example.test' });
+            await store.accountTokens.voidForUser(org.id, student.id, new Date(now));
+          }
+          return store.organisations.get(id);
+        },
+      },
+    };
+    const links = new AccountLinkMail({
+      store: racing,
+      publicUrl: () => 'https://school.example',
+      inviteTtlMs: 86_400_000,
+      resetTtlMs: 3_600_000,
+    });
+    const mail = (await store.outbox.enqueue(links.row(student, 'invitation', org.name), 100))!;
+    const rendered = await links.render(mail, new Date(now));
+    expect(corrected).to.equal(true);
+    expect(rendered!.message.to).to.equal('right@example.test');
+    expect(await codeOf(service.setPasswordWithToken(tokenFromMail(rendered!.message.text), 'new-password'))).to.equal(null);
+  });
+
+  it('makes no working link for an address that keeps changing while it is made; the attempt fails and is retried', async () => {
+    await outbox.stop(); // this test renders the email itself
+    const org = await createOrg(store);
+    const student = await createUser(store, org.id, 'student', { password: null });
+    let n = 0;
+    const racing: Store = {
+      ...store,
+      organisations: {
+        ...store.organisations,
+        get: async (id: string) => {
+          n += 1;
+          await store.users.update(org.id, student.id, { email: `moving${n}@example.test` });
+          await store.accountTokens.voidForUser(org.id, student.id, new Date(now));
+          return store.organisations.get(id);
+        },
+      },
+    };
+    const links = new AccountLinkMail({
+      store: racing,
+      publicUrl: () => 'https://school.example',
+      inviteTtlMs: 86_400_000,
+      resetTtlMs: 3_600_000,
+    });
+    const mail = (await store.outbox.enqueue(links.row(student, 'reset', org.name), 100))!;
+    expect(await codeOf(links.render(mail, new Date(now)))).to.match(/address changed/);
+    // No unused link of the user is left to void: the ones made went to nobody and were voided.
+    expect(await store.accountTokens.voidForUser(org.id, student.id, new Date(now))).to.equal(0);
+  });
+
   it('two nodes sending one outbox send each invitation once, each with its own working link', async () => {
     const org = await createOrg(store);
     const admin = await createUser(store, org.id, 'admin');

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { repoRoot } from '../../scripts/lib/repo-root.js';
+
+const ROOT = repoRoot(import.meta.url);
+
+// What an IT person sees when the service cannot start for a reason of the machine rather than
+// of the configuration: one line saying what to do, exit code 1, no stack trace.
+describe('service start refusals (src/index.ts as a child process)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let held: Server | null = null;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'service-start-'));
+  });
+  afterEach(async () => {
+    if (held) await new Promise((resolve) => held!.close(resolve));
+    held = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function start(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const clean = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !/^(STORE|SQLITE_|MONGODB_|REDIS_URL|PORT|HOST|PUBLIC_URL)$/.test(k)),
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'index.ts')], {
+        cwd: ROOT,
+        env: {
+          ...clean,
+          NODE_ENV: 'production',
+          JWT_SECRET: 'service-start-test-secret-long-enough-0123456789',
+          PUBLIC_URL: 'https://attendance.school.example',
+          SQLITE_PATH: path.join(dir, 'attendance.db'),
+          DATA_DIR: dir,
+          HOST: '127.0.0.1',
+          FACE_ENABLED: 'false',
+          LOG_LEVEL: 'warn',
+          ...env,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('error', reject);
+      child.once('exit', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('a port already in use: one line naming it and PORT, exit 1', async () => {
+    held = createServer();
+    await new Promise<void>((resolve) => held!.listen(0, '127.0.0.1', resolve));
+    const port = (held.address() as AddressInfo).port;
+    const run = await start({ PORT: String(port) });
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.contain(`127.0.0.1:${port}`).and.to.contain('PORT');
+    expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+  });
+
+  it('a SQLite file a newer release migrated: the schema versions and what to do, exit 1', async () => {
+    const file = path.join(dir, 'attendance.db');
+    await (await createSqliteStore({ path: file })).close();
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    const db = new Database(file);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(known + 1, 'from a newer release', 0);
+    db.close();
+    const run = await start({ PORT: '0' });
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr)
+      .to.contain(`schema version ${known + 1}, newer than this release knows (${known})`)
+      .and.to.contain('restore the backup');
+    expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+  });
+});
