@@ -51,7 +51,18 @@ function walBytes(): number {
 /** Each round copies what the commits made during the one before it wrote. */
 const PASSIVE_ROUNDS = 3;
 let seenVersion = -1;
-let nextBlockingAttempt = 0;
+/**
+ * When each blocking mode may be tried again after one found the file busy. Apart: a TRUNCATE
+ * only tidies an idle store, and one that a new write got in the way of must not hold back the
+ * RESTART that keeps the WAL under its bound once the writes go on.
+ */
+const nextAttempt: Record<'RESTART' | 'TRUNCATE', number> = { RESTART: 0, TRUNCATE: 0 };
+
+/** A blocking checkpoint, unless one of its mode found the file busy within the last second. */
+function blocking(mode: 'RESTART' | 'TRUNCATE'): void {
+  if (Date.now() < nextAttempt[mode]) return;
+  if (checkpoint(mode).busy !== 0) nextAttempt[mode] = Date.now() + 1_000;
+}
 
 /**
  * One pass. Another connection committed since the last pass: PASSIVE checkpoints (they never
@@ -62,7 +73,7 @@ let nextBlockingAttempt = 0;
  * RESTART, which takes the writer lock so the next commit starts the WAL over; the main thread's
  * writes wait while it runs, which is why it waits for the bound. Nothing committed
  * since the last pass: TRUNCATE, once, so an idle store leaves an empty WAL. A blocking mode that
- * found a reader in the way is not tried again for a second.
+ * found a reader in the way is not tried again for a second; each mode on its own (nextAttempt).
  */
 function pass(): void {
   const version = db.pragma('data_version', { simple: true }) as number;
@@ -72,11 +83,9 @@ function pass(): void {
     for (let i = 1; i < PASSIVE_ROUNDS && result.busy === 0 && result.checkpointed < result.log; i += 1) {
       result = checkpoint('PASSIVE');
     }
-    if (result.log >= data.hardBoundPages && Date.now() >= nextBlockingAttempt) {
-      if (checkpoint('RESTART').busy !== 0) nextBlockingAttempt = Date.now() + 1_000;
-    }
-  } else if (Date.now() >= nextBlockingAttempt && walBytes() > 0) {
-    if (checkpoint('TRUNCATE').busy !== 0) nextBlockingAttempt = Date.now() + 1_000;
+    if (result.log >= data.hardBoundPages) blocking('RESTART');
+  } else if (walBytes() > 0) {
+    blocking('TRUNCATE');
   }
 }
 

@@ -7,13 +7,15 @@ import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../../src/config.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckinView } from '../../src/shared/events.js';
-import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 120;
 /** The node is killed once this many check-ins are acknowledged, with the others still in batches. */
 const KILL_AFTER_ACKS = 25;
 /** Between two students' submissions. */
 const SUBMIT_PACE_MS = 3;
+/** Submissions left unanswered at most at once (three batches of CHECKIN_BATCH_MAX). */
+const IN_FLIGHT = 30;
 const SECRET = 'group-commit-secret-0123456789abcdef012345';
 const ROOM = { lat: 50.06, lon: 19.94, radiusM: 100 };
 const root = path.resolve(import.meta.dirname, '../..');
@@ -101,13 +103,14 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
     );
     await seed.close();
 
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], {
+    const node = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], {
       env,
       stdio: ['ignore', 'pipe', 'inherit'],
       cwd: root,
     });
-    const exited = new Promise((r) => child!.once('exit', r));
-    const url = `http://127.0.0.1:${await listening(child)}`;
+    child = node;
+    const exited = new Promise((r) => node.once('exit', r));
+    const url = `http://127.0.0.1:${await listening(node)}`;
     const tokens = new JwtTokenSigner(loadConfig(env).jwt);
     const staff = await connectClient(url, tokens.signAccess(teacher).token);
     sockets.push(staff);
@@ -118,30 +121,43 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
     sockets.push(...phones);
 
     const acknowledged = new Map<string, CheckinView>();
+    const answers: Promise<void>[] = [];
+    let answered = 0;
     let unanswered = 0;
     let killed = false;
-    await Promise.all(
-      phones.map(async (phone, i) => {
-        // Paced, as a class arrives (about 360 ms for all): sent at once, a fast node stored
-        // every one before the kill reached it, and the queue bound refused a third BUSY.
-        await new Promise((r) => setTimeout(r, i * SUBMIT_PACE_MS));
-        if (killed) return; // only check-ins sent to a live node count
-        const location = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
-        const answer = command(phone, 'checkin:submit', { sessionId, location }, 5_000);
-        // The first submission after KILL_AFTER_ACKS acknowledgements kills the node right
-        // behind it: it and the others still in their batch window are in flight.
-        if (acknowledged.size >= KILL_AFTER_ACKS) {
-          killed = true;
-          child!.kill('SIGKILL');
-        }
-        try {
-          const ack = await answer;
-          if (ack.ok) acknowledged.set(students[i]!.id, ack.data);
-        } catch {
-          unanswered += 1; // the node died before answering
-        }
-      }),
-    );
+    for (const [i, phone] of phones.entries()) {
+      // Never more than IN_FLIGHT unanswered: on a loaded machine the acknowledgements come
+      // slower than the pace, and a class sent in full before the KILL_AFTER_ACKS-th of them
+      // would leave no submission to kill the node behind.
+      await waitFor(() => i - answered < IN_FLIGHT, 30_000, 2);
+      const location = { lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() };
+      const answer = command(phone, 'checkin:submit', { sessionId, location }, 5_000);
+      // The first submission after KILL_AFTER_ACKS acknowledgements kills the node right
+      // behind it: it and the others still in their batch window are in flight.
+      if (acknowledged.size >= KILL_AFTER_ACKS) {
+        killed = true;
+        node.kill('SIGKILL');
+      }
+      answers.push(
+        answer
+          .then(
+            (ack) => {
+              if (ack.ok) acknowledged.set(students[i]!.id, ack.data);
+            },
+            () => {
+              unanswered += 1; // the node died before answering
+            },
+          )
+          .finally(() => (answered += 1)),
+      );
+      if (killed) break; // only check-ins sent to a live node count
+      // Paced, as a class arrives (about 360 ms for all): sent at once, a fast node stored
+      // every one before the kill reached it, and the queue bound refused a third BUSY.
+      await new Promise((r) => setTimeout(r, SUBMIT_PACE_MS));
+    }
+    // A run that never reached the kill fails below instead of waiting for a node still alive.
+    if (!killed) node.kill('SIGKILL');
+    await Promise.all(answers);
     await exited;
     expect(killed, 'the node was killed mid-run').to.equal(true);
     expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);

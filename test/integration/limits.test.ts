@@ -69,8 +69,8 @@ describe('request limits with the default settings', function () {
   this.timeout(60_000);
   let srv: TestServer;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
+  const client = async (u: User, connectTimeoutMs?: number) => {
+    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token, connectTimeoutMs);
     sockets.push(s);
     return s;
   };
@@ -132,7 +132,9 @@ describe('request limits with the default settings', function () {
     const sessionId = ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false } })).id;
     ok(await command(t, 'session:watch', { sessionId }));
     const storm = students.map(async (student) => {
-      const s = await client(student);
+      // The storm's own bound for each step, the connection too: 300 handshakes at once, client
+      // and server on one loaded process, outlasted socket.io-client's default 20 s.
+      const s = await client(student, 30_000);
       return [
         codeOf(await command(s, 'session:join', { sessionId }, 30_000)),
         codeOf(await command(s, 'session:list-active', {}, 30_000)),

@@ -4,10 +4,12 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointLogger, WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
 import { startTestServer } from '../support/http.js';
+import { waitFor } from '../support/sockets.js';
 
 const ROOT = repoRoot(import.meta.url);
 const TOKEN = 'metrics-token-for-the-wal-test';
@@ -80,10 +82,13 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       largest = Math.max(largest, walSize(file));
       // Sustained, not a burst no checkpointer could follow on a shared core: every third round
       // (about 1 MB of WAL) waits for a report the worker sent after it, as a node's batches
-      // spread over time would leave it room. The reports already queued are let in first.
+      // spread over time would leave it room. The reports already queued are let in first. A
+      // worker that already copied these rounds and emptied the WAL while this thread was off
+      // its core sends nothing more (an idle store), so an empty WAL ends the wait too.
       if (round % 3 === 2) {
         await new Promise(setImmediate);
-        await once(cp, 'checkpoint');
+        const reported = cp.status().checkpoints;
+        await waitFor(() => cp.status().checkpoints > reported || walSize(file) === 0, 20_000, 5);
       }
     }
     expect(cp.status().mode).to.equal('worker');
@@ -104,6 +109,48 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
     const reopenedOrg = await store.organisations.getBySlug('wal');
     const users = await store.users.list(reopenedOrg!.id, { limit: 100_000, offset: 0 });
     expect(users.total).to.equal(rounds * 100);
+  });
+
+  it('a TRUNCATE held back by a reader does not hold back the RESTART that keeps the bound once writes go on', async () => {
+    const hardBoundBytes = 1 * MiB;
+    store = await createSqliteStore({ path: file, checkpointTuning: { intervalMs: 10, hardBoundBytes } });
+    const cp = store.checkpointer()!;
+    await running(cp);
+    const reports: { mode: string; busy: number; log: number }[] = [];
+    cp.on('checkpoint', (c) => reports.push(c));
+    const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
+
+    // A long reader (a report, a backup) keeps its snapshot while a write lands behind it: the
+    // idle store's TRUNCATE cannot start the WAL over and waits for it in vain.
+    const reader = new Database(file, { readonly: true });
+    try {
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM users').get();
+      await writeRound(store, org.id, 0);
+      await waitFor(() => reports.some((r) => r.mode === 'TRUNCATE' && r.busy !== 0), 20_000);
+    } finally {
+      reader.exec('COMMIT');
+      reader.close();
+    }
+
+    // The reader gone, one commit takes the WAL past the bound: the pass that sees it copies
+    // and starts the WAL over at once, not a second later when the TRUNCATE's pause is over.
+    const from = reports.length;
+    await store.users.createMany(
+      org.id,
+      Array.from({ length: 1_000 }, (_, i) => ({
+        email: `big-${i}@wal`,
+        name: `big-${i}-${'n'.repeat(600)}`,
+        role: 'student' as const,
+        studentNumber: null,
+        passwordHash: null,
+        active: true,
+      })),
+    );
+    expect(walSize(file), 'the commit took the WAL past the bound').to.be.at.least(hardBoundBytes);
+    await waitFor(() => reports.slice(from).some((r) => r.mode !== 'PASSIVE'), 20_000);
+    const blocking = reports.slice(from).find((r) => r.mode !== 'PASSIVE')!;
+    expect(blocking, JSON.stringify(reports.slice(from))).to.include({ mode: 'RESTART', busy: 0 });
   });
 
   it('falls back to SQLite automatic checkpoints, logged, when the worker is killed', async () => {

@@ -8,9 +8,18 @@ type Command = keyof ClientToServerEvents;
 type Payload<E extends Command> = Parameters<ClientToServerEvents[E]>[0];
 type AckOf<E extends Command> = Parameters<ClientToServerEvents[E]>[1] extends (a: infer A) => void ? A : never;
 
-/** A connected socket.io client with the access token in the handshake auth. */
-export async function connectClient(baseUrl: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = connect(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+/**
+ * A connected socket.io client with the access token in the handshake auth. `timeoutMs` bounds
+ * the connection (socket.io-client's own default, 20 s, unless given).
+ */
+export async function connectClient(baseUrl: string, token: string, timeoutMs = 20_000): Promise<ClientSocket> {
+  const socket: ClientSocket = connect(baseUrl, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: timeoutMs,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));
