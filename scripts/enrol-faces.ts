@@ -16,7 +16,6 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { FacePoolEngine } from '../src/adapters/face-pool-engine.js';
 import { createApplication } from '../src/app.js';
-import { ConfigError, loadConfig, type Config } from '../src/config.js';
 import type { Actor } from '../src/domain/actor.js';
 import { AppError } from '../src/shared/app-error.js';
 import type { FaceEnrolmentService, PhotoRefusal } from '../src/domain/face/enrolment-service.js';
@@ -44,6 +43,8 @@ import {
   type PhotoFile,
 } from './lib/enrol-plan.js';
 import { failUnfinished, messageOf, runBatches } from './lib/enrol-runner.js';
+import { readToolConfig, UsageError } from './lib/tool-config.js';
+import type { Config } from '../src/config.js';
 
 const HELP = `usage: enrol-faces --subject CODE|ID --dir DIR [options]
 
@@ -75,8 +76,6 @@ DATA_DIR, SQLITE_PATH, MONGODB_URI, FACE_*). Exit code: 0 when every file was en
 /** Attempts per student while the pool answers BUSY. */
 const MAX_ATTEMPTS = 5;
 const DEFAULT_RETRY_MS = 1_000;
-
-class UsageError extends Error {}
 
 interface Args {
   subject: string;
@@ -138,7 +137,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (!existsSync(args.dir) || !statSync(args.dir).isDirectory()) throw new UsageError(`no folder at ${args.dir}`);
-  const config = readConfig();
+  const config = readToolConfig();
   if (!args.dryRun && !config.face.enabled) throw new UsageError('face verification is disabled (FACE_ENABLED=false)');
   // Opening a missing SQLite file would create an empty store and find nothing.
   if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) throw new UsageError(`no SQLite store at ${config.store.path}`);
@@ -186,15 +185,6 @@ async function main(): Promise<number> {
  * The service's own configuration. NODE_ENV=test keeps loadConfig from demanding production
  * secrets or writing a development JWT secret: this script issues no tokens.
  */
-function readConfig(): Config {
-  try {
-    return loadConfig({ ...process.env, NODE_ENV: 'test' });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
 /** Photos directly in the folder and one level down in per-student sub-folders; symlinks followed. */
 async function collectPhotos(dir: string): Promise<PhotoFile[]> {
   const out: PhotoFile[] = [];

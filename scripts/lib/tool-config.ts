@@ -20,5 +20,18 @@ export function readToolConfig(): Config {
   if (process.env['NODE_ENV'] === 'production' && config.store.kind === 'sqlite' && !process.env['SQLITE_PATH']) {
     throw new UsageError('production requires an explicit store location: set SQLITE_PATH or MONGODB_URI');
   }
+  if (config.store.kind === 'sqlite') {
+    // A one-shot command groups no check-ins and keeps no event loop free for anyone: the store's
+    // worker threads would only cost their start and stop (seconds on a busy machine). SQLite
+    // checkpoints by itself meanwhile. Set either variable to have the thread anyway.
+    config = {
+      ...config,
+      store: {
+        ...config.store,
+        writerWorker: process.env['SQLITE_WRITER_WORKER'] === undefined ? false : config.store.writerWorker !== false,
+        checkpointWorker: process.env['SQLITE_CHECKPOINT_WORKER'] === undefined ? false : config.store.checkpointWorker !== false,
+      },
+    };
+  }
   return config;
 }
