@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,15 +9,10 @@ import type { Store } from '../../src/domain/ports/store.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
 import { skipBecause } from '../support/skip.js';
+import { runNode, type NodeRun } from '../support/run-node.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPT = path.join(REPO, 'scripts', 'enrol-faces.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 // The script as an operator runs it, against a temporary SQLite store and a folder of
 // symlinks to the shared face data (never copies), with one worker thread. Each case has its
@@ -31,22 +25,14 @@ describe('enrol-faces CLI', function () {
   const users: Record<string, User> = {};
   const lfw = (name: string, n: number) => path.join(FACES_DIR!, 'lfw-devtrain', name, `${name}_${String(n).padStart(4, '0')}.jpg`);
 
-  function run(...args: string[]): Promise<Run> {
+  function run(...args: string[]): Promise<NodeRun> {
     const env: NodeJS.ProcessEnv = {};
     // The developer's own store, Redis or face settings must not leak into the run.
     for (const [k, v] of Object.entries(process.env)) {
       if (!/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV)/.test(k)) env[k] = v;
     }
     Object.assign(env, { DATA_DIR: path.join(root, 'data'), FACE_POOL_SIZE: '1', FACE_KEEP_PHOTOS: 'true' });
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: REPO, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return runNode(['--import', 'tsx', SCRIPT, ...args], { cwd: REPO, env, timeoutMs: 280_000 });
   }
 
   async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {

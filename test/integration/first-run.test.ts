@@ -7,16 +7,11 @@ import { expect } from 'chai';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sampleBundle } from '../support/oneroster-bundle.js';
 import { refusal, type Json } from '../support/http.js';
+import { runNode, type NodeRun } from '../support/run-node.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_CLI = path.join(REPO, 'scripts', 'admin.ts');
 const SERVICE = path.join(REPO, 'src', 'index.ts');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The documented first run of a production deployment, with real processes: the service
@@ -67,17 +62,8 @@ describe('first run in production (service and admin CLI as child processes)', f
     rmSync(root, { recursive: true, force: true });
   });
 
-  function cli(args: string[], stdin?: string): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', ADMIN_CLI, ...args], { cwd: REPO, env });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin ?? '');
-    });
+  function cli(args: string[], stdin?: string): Promise<NodeRun> {
+    return runNode(['--import', 'tsx', ADMIN_CLI, ...args], { cwd: REPO, env, ...(stdin !== undefined ? { stdin } : {}) });
   }
 
   /** Starts the service and resolves with its address once it logs that it listens. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { runNode, type NodeRun } from '../support/run-node.js';
 
 // README's "Commands" table sends readers to `--help` for several scripts: each must answer it
 // with its usage and exit 0 (migrate-to-mongo once failed with "Unknown option '--help'").
@@ -12,16 +12,8 @@ function helpCommands(): string[] {
   return [...new Set(scripts)];
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(args: string[]): Promise<NodeRun> {
+  return runNode(args, { env: { ...process.env, LOG_LEVEL: 'silent' } });
 }
 
 describe("README's script commands", function () {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,22 +8,14 @@ import { type AttendanceRecord } from '../../src/domain/ports/records.js';
 import { type Store } from '../../src/domain/ports/store.js';
 import { COLLECTIONS, type CollectionName } from '../../src/domain/ports/transfer.js';
 import { newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
+import { runNode } from '../support/run-node.js';
 
 const ROOT = repoRoot(import.meta.url);
 
 /** Runs the backup CLI against the store at `sqlitePath`; resolves with its exit code and output. */
 function cli(sqlitePath: string, ...args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'backup.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, SQLITE_PATH: sqlitePath, NODE_ENV: 'production', STORE: 'sqlite', MONGODB_URI: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, out }));
+  return runNode(['--import', 'tsx', path.join(ROOT, 'scripts', 'backup.ts'), ...args], {
+    env: { ...process.env, SQLITE_PATH: sqlitePath, NODE_ENV: 'production', STORE: 'sqlite', MONGODB_URI: '' },
   });
 }
 

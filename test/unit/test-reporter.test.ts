@@ -1,22 +1,17 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { runNode, REPO_ROOT } from '../support/run-node.js';
 
 // The test reporter's closing line and its guard against a run that never exits (a leaked
 // server), over mocha in a child process on the fixtures in test/support/reporter-fixtures.
 
-const root = path.resolve(import.meta.dirname, '../..');
-
 async function runMocha(fixture: string, env: Record<string, string> = {}): Promise<{ code: number | null; lines: string[] }> {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/mocha/bin/mocha.js'), `test/support/reporter-fixtures/${fixture}`], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const { code, out } = await runNode(
+    [path.join(REPO_ROOT, 'node_modules/mocha/bin/mocha.js'), `test/support/reporter-fixtures/${fixture}`],
+    {
+      env: { ...process.env, ...env },
+    },
+  );
   return { code, lines: out.trimEnd().split('\n') };
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -9,6 +8,7 @@ import type { TestServer } from '../../support/http.js';
 import { decodedMail, startSmtpServer, type TestSmtpServer } from '../../support/mail.js';
 import { startPrefixProxy, type PrefixProxy } from '../../support/prefix-proxy.js';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
+import { runNode } from '../../support/run-node.js';
 
 // A school publishes the service under a path of its own host, its proxy stripping the prefix
 // (docs/deploy.md). Everything a page loads, asks or links must stay under that prefix: the
@@ -67,17 +67,7 @@ describe('pages served under a path prefix behind a stripping proxy (Chromium)',
   // First: a later case changes Ada's password, the client's default teacher.
   it("README's example client runs a whole session given the prefixed address (its socket under the prefix too)", async () => {
     const root = repoRoot(import.meta.url);
-    const run = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'example-client.ts'), '--url', proxy.url], {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('error', reject);
-      child.once('exit', (code) => resolve({ code, out }));
-    });
+    const run = await runNode(['--import', 'tsx', path.join(root, 'scripts', 'example-client.ts'), '--url', proxy.url], { cwd: root });
     expect(run.code, run.out).to.equal(0);
     expect(run.out).to.contain('every step succeeded');
     expect(proxy.outside, 'requests that escaped the prefix').to.deep.equal([]);
