@@ -51,6 +51,27 @@ describe('AccountService (over the SQLite store)', () => {
     await store.close();
   });
 
+  /**
+   * The account link sender over a store whose every read of the organisation (the sender's step
+   * between reading the user and making the link) first runs `meanwhile`, as another request would.
+   */
+  const linksWhileSending = (meanwhile: () => Promise<void>) =>
+    new AccountLinkMail({
+      store: {
+        ...store,
+        organisations: {
+          ...store.organisations,
+          get: async (id: string) => {
+            await meanwhile();
+            return store.organisations.get(id);
+          },
+        },
+      },
+      publicUrl: () => 'https://school.example',
+      inviteTtlMs: 86_400_000,
+      resetTtlMs: 3_600_000,
+    });
+
   const codeOf = async (p: Promise<unknown>) => {
     try {
       await p;
@@ -175,25 +196,11 @@ describe('AccountService (over the SQLite store)', () => {
     // The admin corrects the address (PATCH /users/{id}: the email, then the user's links voided)
     // after the sender read the user and before it stored the new link.
     let corrected = false;
-    const racing: Store = {
-      ...store,
-      organisations: {
-        ...store.organisations,
-        get: async (id: string) => {
-          if (!corrected) {
-            corrected = true;
-            await store.users.update(org.id, student.id, { email: 'right@example.test' });
-            await store.accountTokens.voidForUser(org.id, student.id, new Date(now));
-          }
-          return store.organisations.get(id);
-        },
-      },
-    };
-    const links = new AccountLinkMail({
-      store: racing,
-      publicUrl: () => 'https://school.example',
-      inviteTtlMs: 86_400_000,
-      resetTtlMs: 3_600_000,
+    const links = linksWhileSending(async () => {
+      if (corrected) return;
+      corrected = true;
+      await store.users.update(org.id, student.id, { email: 'right@example.test' });
+      await store.accountTokens.voidForUser(org.id, student.id, new Date(now));
     });
     const mail = (await store.outbox.enqueue(links.row(student, 'invitation', org.name), 100))!;
     const rendered = await links.render(mail, new Date(now));
@@ -207,23 +214,10 @@ describe('AccountService (over the SQLite store)', () => {
     const org = await createOrg(store);
     const student = await createUser(store, org.id, 'student', { password: null });
     let n = 0;
-    const racing: Store = {
-      ...store,
-      organisations: {
-        ...store.organisations,
-        get: async (id: string) => {
-          n += 1;
-          await store.users.update(org.id, student.id, { email: `moving${n}@example.test` });
-          await store.accountTokens.voidForUser(org.id, student.id, new Date(now));
-          return store.organisations.get(id);
-        },
-      },
-    };
-    const links = new AccountLinkMail({
-      store: racing,
-      publicUrl: () => 'https://school.example',
-      inviteTtlMs: 86_400_000,
-      resetTtlMs: 3_600_000,
+    const links = linksWhileSending(async () => {
+      n += 1;
+      await store.users.update(org.id, student.id, { email: `moving${n}@example.test` });
+      await store.accountTokens.voidForUser(org.id, student.id, new Date(now));
     });
     const mail = (await store.outbox.enqueue(links.row(student, 'reset', org.name), 100))!;
     expect(await codeOf(links.render(mail, new Date(now)))).to.match(/address changed/);
