@@ -427,9 +427,15 @@ function overlapSuite(setup: RaceStore): void {
       const tapped = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
       const byTeacher = round % 2 === 1;
       const rival = byTeacher ? await subjectOf([f.teacher]) : subject;
+      // Each side is the one started later in half of the rounds, so that each gets to win some
+      // whichever of the two paths a store runs faster.
+      const delayEdit = round % 4 >= 2;
+      const step = Math.floor(round / 4);
       const results = await Promise.allSettled([
-        f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:00', endTime: '12:00' }),
-        setup.stagger(Math.floor(round / 2)).then(() =>
+        (delayEdit ? setup.stagger(step) : Promise.resolve()).then(() =>
+          f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:00', endTime: '12:00' }),
+        ),
+        (delayEdit ? Promise.resolve() : setup.stagger(step)).then(() =>
           b.attendance.sessions.open(teacher, {
             subjectId: rival.id,
             startsAt: iso('2026-03-04T10:00:00Z'),
