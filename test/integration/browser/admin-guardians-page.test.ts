@@ -39,6 +39,9 @@ describe('admin console: guardian contacts of a student (Chromium)', function ()
   });
 
   async function openStudent(): Promise<void> {
+    // Shown already (by the test before), the panel would count as open before this opening has
+    // fetched and drawn the contacts again.
+    if (await page.isVisible('#guardians-panel')) await page.click('#guardian-close');
     await showSection(page, 'users');
     await page.fill('#user-q', 'student03');
     await page.click('#user-search button[type="submit"]');
