@@ -154,6 +154,28 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.users.getMany(a.id, [])).to.deep.equal([]);
     });
 
+    it('getByEmails and getByStudentNumbers match exactly, within the organisation', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const [one, longer, twin, teacher] = await s.users.createMany(a.id, [
+        newUser({ email: 'one@example.test', studentNumber: '1000' }),
+        newUser({ email: 'xone@example.test', studentNumber: '10001' }),
+        newUser({ studentNumber: '1000' }),
+        newUser({ role: 'teacher', studentNumber: null }),
+      ]);
+      await s.users.create(b.id, newUser({ email: 'one@example.test', studentNumber: '1000' }));
+      const ids = (us: Array<{ id: string }>) => us.map((u) => u.id).sort();
+      expect(ids(await s.users.getByStudentNumbers(a.id, ['1000', 'missing']))).to.deep.equal(ids([one!, twin!]));
+      expect(ids(await s.users.getByStudentNumbers(a.id, ['10001', '100']))).to.deep.equal([longer!.id]);
+      expect(ids(await s.users.getByEmails(a.id, ['ONE@example.test', teacher!.email, 'ne@example.test']))).to.deep.equal(
+        ids([one!, teacher!]),
+      );
+      expect((await s.users.getByEmails(a.id, ['one@example.test']))[0]).to.deep.equal(one);
+      expect(await s.users.getByEmails(a.id, [])).to.deep.equal([]);
+      expect(await s.users.getByStudentNumbers(a.id, [])).to.deep.equal([]);
+    });
+
     it('getNames and getStandings read those columns of the organisation’s users, as stored now', async function () {
       const s = ctx.store();
       const a = await makeOrg(s);

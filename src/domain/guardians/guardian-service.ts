@@ -7,6 +7,7 @@ import type { GuardianContact } from '../ports/guardians.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { normaliseEmail } from '../users/public-user.js';
+import { usersByKeys } from '../users/user-lookup.js';
 
 export const MAX_GUARDIANS = 10;
 export const MAX_GUARDIAN_IMPORT_ROWS = 5_000;
@@ -59,8 +60,11 @@ export class GuardianService {
       rows.map((r) => r.fields),
     );
     for (const { line, fields } of rows) {
+      const holders = fields.student_number ? (users.byNumber.get(fields.student_number) ?? []) : [];
       const student = fields.student_number
-        ? users.byNumber.get(fields.student_number)
+        ? holders.length === 1
+          ? holders[0]
+          : undefined
         : fields.student_email
           ? users.byEmail.get(normaliseEmail(fields.student_email))
           : undefined;
@@ -71,7 +75,8 @@ export class GuardianService {
         language: fields.language || 'en',
       });
       const reasons = contactProblems(contact);
-      if (!student)
+      if (holders.length > 1) reasons.unshift(`student number is shared by ${holders.length} students; use student_email`);
+      else if (!student)
         reasons.unshift(fields.student_number || fields.student_email ? 'no such student' : 'student_number or student_email is missing');
       if (reasons.length > 0) {
         errors.push({ line, reason: reasons.join('; ') });
@@ -114,20 +119,13 @@ export class GuardianService {
   private async studentsOf(
     orgId: string,
     rows: Array<Record<string, string | undefined>>,
-  ): Promise<{ byNumber: Map<string, User>; byEmail: Map<string, User> }> {
-    const byNumber = new Map<string, User>();
-    const byEmail = new Map<string, User>();
-    const emails = new Set(rows.map((r) => (r.student_email ? normaliseEmail(r.student_email) : '')).filter(Boolean));
-    for (const e of emails) {
-      const u = await this.deps.store.users.getByEmail(orgId, e);
-      if (u?.role === 'student') byEmail.set(e, u);
-    }
-    const numbers = new Set(rows.map((r) => r.student_number ?? '').filter(Boolean));
-    for (const n of numbers) {
-      const found = await this.deps.store.users.list(orgId, { role: 'student', q: n, limit: 50, offset: 0 });
-      const u = found.items.find((x) => x.studentNumber === n);
-      if (u) byNumber.set(n, u);
-    }
+  ): Promise<{ byNumber: Map<string, User[]>; byEmail: Map<string, User> }> {
+    const found = await usersByKeys(this.deps.store, orgId, {
+      emails: rows.flatMap((r) => (r.student_email ? [r.student_email] : [])),
+      studentNumbers: rows.flatMap((r) => (r.student_number ? [r.student_number] : [])),
+    });
+    const byEmail = new Map([...found.byEmail].filter(([, u]) => u.role === 'student'));
+    const byNumber = new Map([...found.byNumber].map(([n, list]) => [n, list.filter((u) => u.role === 'student')] as const));
     return { byNumber, byEmail };
   }
 }

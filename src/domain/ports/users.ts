@@ -53,6 +53,13 @@ export interface UserRepository {
   /** getMany's role and account state only (the acting user of socket commands). */
   getStandings(orgId: string, ids: string[]): Promise<UserStanding[]>;
   getByEmail(orgId: string, email: string): Promise<User | null>;
+  /** The organisation's users with any of these emails (exact, case-insensitive), in no order. */
+  getByEmails(orgId: string, emails: string[]): Promise<User[]>;
+  /**
+   * The organisation's users whose student number is exactly one of these, in no order; an import
+   * resolves its rows by this (a number is not unique, so one number may give several users).
+   */
+  getByStudentNumbers(orgId: string, numbers: string[]): Promise<User[]>;
   /** System-wide: every user with this email, across organisations (login without a slug). */
   findByEmailAnyOrg(email: string): Promise<User[]>;
   list(orgId: string, filter: UserFilter): Promise<Page<User>>;

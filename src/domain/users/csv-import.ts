@@ -9,6 +9,7 @@ import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 import { cleanStudentNumber } from './user-service.js';
+import { usersByKeys } from './user-lookup.js';
 
 /** One rejected row: `line` is the line number in the file (the header is line 1). */
 export interface ImportRowError {
@@ -81,8 +82,10 @@ export class CsvUserImport {
     }
 
     // Existing accounts, checked only for rows that are otherwise fine.
+    // One query per chunk of emails: per row, a 5,000-row file was 5,000 round trips (on MongoDB, seconds).
+    const { byEmail: taken } = await usersByKeys(this.deps.store, actor.orgId, { emails: rows.map((r) => r.user.email) });
     for (const row of rows) {
-      if (await this.deps.store.users.getByEmail(actor.orgId, row.user.email)) {
+      if (taken.has(row.user.email)) {
         errors.push({ line: row.line, email: row.user.email, reason: 'email is already taken in this organisation' });
       }
     }

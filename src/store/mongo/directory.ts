@@ -106,6 +106,16 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
       const d = await m.users.findOne(q.userByEmailFilter(orgId, email)).lean<UserDoc>();
       return d ? toUser(d) : null;
     },
+    async getByEmails(orgId, emails) {
+      if (emails.length === 0) return [];
+      const docs = await m.users.find(q.usersByEmailsFilter(orgId, emails)).lean<UserDoc[]>();
+      return docs.map(toUser);
+    },
+    async getByStudentNumbers(orgId, numbers) {
+      if (numbers.length === 0) return [];
+      const docs = await m.users.find(q.usersByStudentNumbersFilter(orgId, numbers)).lean<UserDoc[]>();
+      return docs.map(toUser);
+    },
     async findByEmailAnyOrg(email) {
       const docs = await m.users.find(q.userByEmailAnyOrgFilter(email)).sort(q.CREATED_SORT).lean<UserDoc[]>();
       return docs.map(toUser);

@@ -60,6 +60,17 @@ export const userByEmailFilter = (orgId: string, email: string): QueryFilter<Use
   email: email.toLowerCase(),
 });
 
+export const usersByEmailsFilter = (orgId: string, emails: readonly string[]): QueryFilter<UserDoc> => ({
+  orgId,
+  email: { $in: emails.map((e) => e.toLowerCase()) },
+});
+
+/** Exact, not the list's substring search: an import must find number 1234 among a school's 12340..12349. */
+export const usersByStudentNumbersFilter = (orgId: string, numbers: readonly string[]): QueryFilter<UserDoc> => ({
+  orgId,
+  studentNumber: { $in: [...numbers] },
+});
+
 /** System-wide (login without an organisation slug). */
 export const userByEmailAnyOrgFilter = (email: string): QueryFilter<UserDoc> => ({ email: email.toLowerCase() });
 export const CREATED_SORT: Sort = { createdAt: 1, _id: 1 };

@@ -122,6 +122,20 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
       const r = db.stmt('SELECT * FROM users WHERE org_id = ? AND email = ?').get(orgId, email.toLowerCase());
       return r ? users.fromRow(r) : null;
     },
+    async getByEmails(orgId, emails) {
+      if (emails.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM users WHERE org_id = ? AND email IN (SELECT value FROM json_each(?))')
+        .all(orgId, JSON.stringify(emails.map((e) => e.toLowerCase())))
+        .map(users.fromRow);
+    },
+    async getByStudentNumbers(orgId, numbers) {
+      if (numbers.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM users WHERE org_id = ? AND student_number IN (SELECT value FROM json_each(?))')
+        .all(orgId, JSON.stringify(numbers))
+        .map(users.fromRow);
+    },
     async findByEmailAnyOrg(email) {
       return db.stmt('SELECT * FROM users WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()).map(users.fromRow);
     },

@@ -1,0 +1,108 @@
+import { expect } from 'chai';
+import type { Actor } from '../../../src/domain/actor.js';
+import { GuardianService } from '../../../src/domain/guardians/guardian-service.js';
+import type { Store } from '../../../src/domain/ports/store.js';
+import type { NewUser } from '../../../src/domain/ports/users.js';
+import { CsvUserImport } from '../../../src/domain/users/csv-import.js';
+import { LOOKUP_CHUNK } from '../../../src/domain/users/user-lookup.js';
+import { AppError } from '../../../src/shared/app-error.js';
+import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { cheapPasswordHasher } from '../../support/passwords.js';
+
+const T = new Date('2026-09-07T08:00:00.000Z');
+const student = (name: string, studentNumber: string): NewUser => ({
+  name,
+  email: `${studentNumber}@school.test`,
+  role: 'student',
+  studentNumber,
+  passwordHash: null,
+  active: true,
+});
+
+/** The store with its user reads counted, to tell a query per chunk from a query per row. */
+function counting(store: Store): { store: Store; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const users = new Proxy(store.users, {
+    get(target, key: string) {
+      const value = Reflect.get(target, key) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls[key] = (calls[key] ?? 0) + 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store: { ...store, users } as Store, calls };
+}
+
+describe('Imports resolve their rows exactly, a query per chunk', () => {
+  let store: Store;
+  let admin: Actor;
+
+  beforeEach(async () => {
+    store = await createSqliteStore({ path: ':memory:', now: () => T });
+    const org = await store.organisations.create({ name: 'Big school', slug: 'big', timezone: 'UTC' });
+    const a = await store.users.create(org.id, {
+      ...student('Admin', 'x'),
+      email: 'admin@school.test',
+      role: 'admin',
+      studentNumber: null,
+    });
+    admin = { id: a.id, orgId: org.id, role: 'admin', ip: null };
+  });
+
+  it('guardian CSV finds a student number that more than 50 other numbers contain', async () => {
+    // 1000 is a substring of 10000..100059, whose names sort before the one it belongs to.
+    await store.users.createMany(admin.orgId, [
+      ...Array.from({ length: 60 }, (_, i) => student(`Aaron ${String(i).padStart(2, '0')}`, `1000${i}`)),
+      student('Zoe', '1000'),
+    ]);
+    const zoe = (await store.users.getByStudentNumbers(admin.orgId, ['1000']))[0]!;
+    const guardians = new GuardianService({ store, clock: () => T });
+    const result = await guardians.importCsv(admin, 'student_number,name,relation,email\n1000,Mia,mother,mia@example.test\n');
+    expect(result).to.deep.equal({ students: 1, contacts: 1 });
+    expect((await store.guardians.get(admin.orgId, zoe.id)).map((c) => c.name)).to.deep.equal(['Mia']);
+  });
+
+  it('guardian CSV looks students up a chunk at a time, and refuses a number two students share', async () => {
+    const n = LOOKUP_CHUNK + 20;
+    await store.users.createMany(admin.orgId, [
+      ...Array.from({ length: n }, (_, i) => student(`S${i}`, `S${i}`)),
+      { ...student('Twin', 'S0'), email: 'twin@school.test' },
+    ]);
+    const { store: counted, calls } = counting(store);
+    const guardians = new GuardianService({ store: counted, clock: () => T });
+    const rows = Array.from({ length: n - 1 }, (_, i) => `S${i + 1},G${i},parent,g${i}@example.test`);
+    const result = await guardians.importCsv(admin, `student_number,name,relation,email\n${rows.join('\n')}\n`);
+    expect(result.students).to.equal(n - 1);
+    expect(calls.getByStudentNumbers).to.equal(2);
+    expect(calls.list ?? 0).to.equal(0);
+
+    const err = await guardians
+      .importCsv(admin, 'student_number,name,relation,email\nS0,Mia,mother,mia@example.test\n')
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AppError);
+    expect((err as AppError).details).to.deep.equal({
+      rows: [{ line: 2, reason: 'student number is shared by 2 students; use student_email' }],
+    });
+  });
+
+  it('students CSV checks taken emails a chunk at a time', async () => {
+    await store.users.create(admin.orgId, student('Old', 'S-old'));
+    const { store: counted, calls } = counting(store);
+    const importer = new CsvUserImport({ store: counted, passwords: cheapPasswordHasher(), clock: () => T });
+    const n = LOOKUP_CHUNK + 20;
+    const rows = Array.from({ length: n }, (_, i) => `N${i},n${i}@school.test,student,N${i}`);
+    const ok = await importer.run(admin, `name,email,role,student_number\n${rows.join('\n')}\n`, { dryRun: true });
+    expect(ok.checked).to.equal(n);
+    expect(calls.getByEmails).to.equal(2);
+    expect(calls.getByEmail ?? 0).to.equal(0);
+
+    const err = await importer
+      .run(admin, `name,email,role,student_number\n${rows[0]}\nOld,S-OLD@school.test,student,S9\n`)
+      .catch((e: unknown) => e);
+    expect((err as AppError).details).to.deep.equal({
+      rows: [{ line: 3, email: 's-old@school.test', reason: 'email is already taken in this organisation' }],
+    });
+  });
+});
