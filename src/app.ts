@@ -274,7 +274,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     {
       store,
       sender:
-        deps.webhookSender ?? new HttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivate: config.webhooks.allowPrivate }),
+        deps.webhookSender ??
+        new HttpWebhookSender({ timeoutMs: config.webhooks.timeoutMs, allowPrivate: config.webhooks.allowPrivate, logger }),
       now: clock,
       logger,
       ...(deps.random ? { random: deps.random } : {}),

@@ -4,6 +4,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import type { WebhookResponse, WebhookSender } from '../domain/webhooks/webhook-ports.js';
+import type { Logger } from '../logger.js';
 import { isPublicAddress } from './outbound-address.js';
 
 export interface HttpWebhookSenderOptions {
@@ -13,6 +14,8 @@ export interface HttpWebhookSenderOptions {
   allowPrivate: boolean;
   /** Name resolution; the system resolver by default (tests map names to addresses). */
   resolve?: (hostname: string) => Promise<{ address: string; family: number }[]>;
+  /** Where a refused name's private address is logged: the delivery log only says that it is one. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** The refusal of a URL whose address is not allowed (server-side request forgery guard). */
@@ -77,8 +80,13 @@ export class HttpWebhookSender implements WebhookSender {
     if (addresses.length === 0) throw new Error(`${host} has no address`);
     if (!this.options.allowPrivate) {
       const blocked = addresses.find((a) => !isPublicAddress(a.address));
-      if (blocked)
-        throw new AddressRefusedError(`refused: ${host} resolves to ${blocked.address}, a private, loopback or link-local address`);
+      if (blocked && literal) throw new AddressRefusedError(`refused: ${host} is a private, loopback or link-local address`);
+      if (blocked) {
+        // The admin reading the delivery log learns that the name is internal, not where it points
+        // (which would map the internal DNS for whoever can add an endpoint); the operator's log does.
+        this.options.logger?.warn({ host, address: blocked.address }, 'webhook host refused: it resolves to a private address');
+        throw new AddressRefusedError(`refused: ${host} resolves to a private, loopback or link-local address`);
+      }
     }
     return addresses[0]!;
   }

@@ -80,11 +80,13 @@ describe('outbound webhook requests (SSRF guard, redirects, timeout)', () => {
       expect(rx.hits).to.deep.equal([]);
     });
 
-    it('refuses a name when any of its addresses is private (checked after DNS)', async () => {
+    it('refuses a name when any of its addresses is private (checked after DNS), naming the address only in the server log', async () => {
       const resolved: string[] = [];
+      const warnings: unknown[] = [];
       const sender = new HttpWebhookSender({
         timeoutMs: 2_000,
         allowPrivate: false,
+        logger: { warn: (obj: unknown) => void warnings.push(obj) },
         resolve: async (host) => {
           resolved.push(host);
           return [
@@ -95,7 +97,8 @@ describe('outbound webhook requests (SSRF guard, redirects, timeout)', () => {
       });
       const err = await rejection(sender.send(`http://hooks.example.test:${rx.port}/hook`, {}, '{}'));
       expect(err).to.be.instanceOf(AddressRefusedError);
-      expect(err.message).to.include('127.0.0.1');
+      expect(err.message).to.equal('refused: hooks.example.test resolves to a private, loopback or link-local address');
+      expect(warnings).to.deep.equal([{ host: 'hooks.example.test', address: '127.0.0.1' }]);
       expect(resolved).to.deep.equal(['hooks.example.test']);
       expect(rx.hits).to.deep.equal([]);
     });
