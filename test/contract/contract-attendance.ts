@@ -4,7 +4,7 @@ import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import { StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
-import { makeOrg, newRecord, newSession, newSubject, page, POLICY } from './fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser, page, POLICY } from './fixtures.js';
 
 // Sessions (lifecycle CAS, scheduler scan, leases) and attendance records.
 
@@ -15,6 +15,15 @@ async function setup(s: Store) {
   const org = await makeOrg(s);
   const subject = await s.subjects.create(org.id, newSubject());
   return { org, subject };
+}
+
+/** Students of the organisation by label: a batch's insert is refused when its student does not exist. */
+async function studentsOf<L extends string>(s: Store, orgId: string, labels: readonly L[]): Promise<Record<L, string>> {
+  const users = await s.users.createMany(
+    orgId,
+    labels.map(() => newUser()),
+  );
+  return Object.fromEntries(labels.map((l, i) => [l, users[i]!.id])) as Record<L, string>;
 }
 
 export function attendanceContract(ctx: ContractContext): void {
@@ -353,20 +362,21 @@ export function attendanceContract(ctx: ContractContext): void {
       const s = ctx.store();
       const { org, subject } = await setup(s);
       const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
-      const existing = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st0', { status: 'rejected', attempts: 1 })))
+      const st = await studentsOf(s, org.id, ['st0', 'st1']);
+      const existing = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.st0, { status: 'rejected', attempts: 1 })))
         .record;
       const audit = (action: AuditAction) => ({ actorId: null, action, reason: null, ip: null });
       const results = await s.records.writeBatch([
         {
           kind: 'insert',
           orgId: org.id,
-          input: newRecord(sess.id, subject.id, 'st1', { status: 'present', attempts: 1 }),
+          input: newRecord(sess.id, subject.id, st.st1, { status: 'present', attempts: 1 }),
           audit: audit('checkin.submit'),
         },
         {
           kind: 'insert',
           orgId: org.id,
-          input: newRecord(sess.id, subject.id, 'st1', { status: 'late', attempts: 1 }),
+          input: newRecord(sess.id, subject.id, st.st1, { status: 'late', attempts: 1 }),
           audit: audit('record.mark'),
         },
         {
@@ -398,7 +408,7 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(stale).to.deep.include({ written: false });
       expect(stale!.record).to.include({ id: existing.id, version: 2, status: 'present' });
       const stored = await s.records.listBySession(org.id, sess.id);
-      expect(stored.map((r) => `${r.studentId}:${r.status}`).sort()).to.deep.equal(['st0:present', 'st1:present']);
+      expect(stored.map((r) => `${r.studentId}:${r.status}`).sort()).to.deep.equal([`${st.st0}:present`, `${st.st1}:present`].sort());
       const trail = (await s.audit.listForSession(org.id, sess.id)).map((e) => e.action).sort();
       expect(trail).to.deep.equal(['checkin.retry', 'checkin.submit']);
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(3);
@@ -410,10 +420,11 @@ export function attendanceContract(ctx: ContractContext): void {
       const other = await makeOrg(s);
       const a = await s.sessions.create(org.id, newSession(subject.id, 't1'));
       const b = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['before', 'taken', 'a1', 'a2', 'a3', 'b1', 'b2']);
       // Earlier changes of session a: the batch continues its counter.
-      await s.records.insertIfAbsent(org.id, newRecord(a.id, subject.id, 'before'));
+      await s.records.insertIfAbsent(org.id, newRecord(a.id, subject.id, st.before));
       // A key of session b held in another organisation: that insert is refused, alone.
-      await s.records.insertIfAbsent(other.id, newRecord(b.id, subject.id, 'taken'));
+      await s.records.insertIfAbsent(other.id, newRecord(b.id, subject.id, st.taken));
       const bFrom = (await s.sessions.get(org.id, b.id))!.rosterVersion;
       const audit = { actorId: null, action: 'checkin.submit' as const, reason: null, ip: null };
       const order = [
@@ -428,7 +439,7 @@ export function attendanceContract(ctx: ContractContext): void {
         order.map(([sessionId, student]) => ({
           kind: 'insert' as const,
           orgId: org.id,
-          input: newRecord(sessionId, subject.id, student, { status: 'present', attempts: 1 }),
+          input: newRecord(sessionId, subject.id, st[student], { status: 'present', attempts: 1 }),
           audit,
         })),
       );
@@ -441,8 +452,8 @@ export function attendanceContract(ctx: ContractContext): void {
       expect((await s.sessions.get(org.id, b.id))!.rosterVersion).to.equal(bFrom + 2);
       const stored = await s.records.listBySession(org.id, b.id);
       expect(stored.map((r) => [r.studentId, r.rosterVersion])).to.have.deep.members([
-        ['b1', bFrom + 1],
-        ['b2', bFrom + 2],
+        [st.b1, bFrom + 1],
+        [st.b2, bFrom + 2],
       ]);
       expect(await s.audit.listForSession(org.id, a.id)).to.have.length(3);
       expect(await s.audit.listForSession(org.id, b.id)).to.have.length(2);
@@ -452,12 +463,18 @@ export function attendanceContract(ctx: ContractContext): void {
       const s = ctx.store();
       const { org, subject } = await setup(s);
       const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['racer', 'own0', 'own1', 'own2', 'own3', 'own4', 'own5', 'own6', 'own7']);
       const audit = { actorId: null, action: 'checkin.submit' as const, reason: null, ip: null };
       const batches = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
           s.records.writeBatch([
-            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, 'racer', { status: 'present', attempts: 1 }), audit },
-            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, `own${i}`, { status: 'present', attempts: 1 }), audit },
+            { kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, st.racer, { status: 'present', attempts: 1 }), audit },
+            {
+              kind: 'insert',
+              orgId: org.id,
+              input: newRecord(sess.id, subject.id, st[`own${i}` as keyof typeof st], { status: 'present', attempts: 1 }),
+              audit,
+            },
           ]),
         ),
       );
@@ -480,6 +497,31 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(9);
       expect(new Set(stored.map((r) => r.rosterVersion)).size, 'distinct roster versions').to.equal(9);
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(9);
+    });
+
+    it('writeBatch refuses an insert whose student is not a user of the organisation (erased meanwhile), alone', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['kept']);
+      const foreign = await studentsOf(s, other.id, ['elsewhere']);
+      const audit = { actorId: null, action: 'checkin.submit' as const, reason: null, ip: '10.1.2.3' };
+      const results = await s.records.writeBatch(
+        [st.kept, 'erased-before-the-batch', foreign.elsewhere].map((studentId) => ({
+          kind: 'insert' as const,
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, studentId, { status: 'present', attempts: 1, ip: '10.1.2.3' }),
+          audit,
+        })),
+      );
+      expect(results[0]).to.deep.include({ written: true });
+      expect(results.slice(1)).to.deep.equal([
+        { written: false, record: null },
+        { written: false, record: null },
+      ]);
+      expect((await s.records.listBySession(org.id, sess.id)).map((r) => r.studentId)).to.deep.equal([st.kept]);
+      expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(1);
     });
 
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {

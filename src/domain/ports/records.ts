@@ -144,7 +144,8 @@ export type RecordWrite =
 /**
  * What one write of writeBatch did: `written` with the stored record, or not written with the
  * record that stood in its way (the key taken, or the current version after a version
- * mismatch; null when the record is gone), or the error that refused it alone.
+ * mismatch; null when the record is gone, or when an insert's student no longer exists: erased
+ * while the check-in was on its way), or the error that refused it alone.
  */
 export type RecordWriteResult =
   | { written: true; before: AttendanceRecord | null; record: AttendanceRecord }

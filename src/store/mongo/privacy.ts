@@ -74,46 +74,53 @@ export function privacyRepository(m: Models): PrivacyRepository {
     },
     async erase(person, tombstoneId) {
       const { orgId, userId } = person;
-      const ids = await recordIds(person);
       const counts = emptyErasureCounts();
-      for (const e of await concerning(person, ids)) {
-        const s = scrubAudit(e, person, ids, tombstoneId);
-        await m.audit.updateOne(
-          { _id: e.id },
-          { $set: { entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip } },
-        );
-        counts.audit++;
-      }
       const modified = (r: { modifiedCount: number }): number => r.modifiedCount;
       const deleted = (r: { deletedCount: number }): number => r.deletedCount;
-      // Each erased record takes a new roster version, as any change of a record does: the
-      // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
-      const erased = await m.records
-        .find({ orgId, studentId: userId }, { _id: 1, sessionId: 1 })
-        .lean<Array<{ _id: string; sessionId: string }>>();
-      for (const r of erased) {
-        const s = await m.sessions
-          .findOneAndUpdate({ _id: r.sessionId, orgId }, { $inc: { rosterVersion: 1 } }, { returnDocument: 'after' })
-          .lean<{ rosterVersion?: number }>();
-        if (s?.rosterVersion !== undefined) await m.records.updateOne({ _id: r._id }, { $set: { rosterVersion: s.rosterVersion } });
-      }
-      counts.records = modified(
-        await m.records.updateMany(
-          { orgId, studentId: userId },
-          {
-            $set: {
-              studentId: tombstoneId,
-              location: null,
-              ip: null,
-              note: null,
-              correctionReason: null,
-              deviceId: null,
-              userAgent: null,
-              verification: null,
+      // Their records and the audit entries about them (ids read anew each time).
+      const sweep = async (): Promise<void> => {
+        const ids = await recordIds(person);
+        for (const e of await concerning(person, ids)) {
+          const s = scrubAudit(e, person, ids, tombstoneId);
+          await m.audit.updateOne(
+            { _id: e.id },
+            { $set: { entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip } },
+          );
+          counts.audit++;
+        }
+        // Each erased record takes a new roster version, as any change of a record does: the
+        // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
+        const erased = await m.records
+          .find({ orgId, studentId: userId }, { _id: 1, sessionId: 1 })
+          .lean<Array<{ _id: string; sessionId: string }>>();
+        for (const r of erased) {
+          const s = await m.sessions
+            .findOneAndUpdate({ _id: r.sessionId, orgId }, { $inc: { rosterVersion: 1 } }, { returnDocument: 'after' })
+            .lean<{ rosterVersion?: number }>();
+          if (s?.rosterVersion !== undefined) await m.records.updateOne({ _id: r._id }, { $set: { rosterVersion: s.rosterVersion } });
+        }
+        // A new version too: a check-in retry in flight (an optimistic update read before) must
+        // not write its address and location onto the erased record.
+        counts.records += modified(
+          await m.records.updateMany(
+            { orgId, studentId: userId },
+            {
+              $set: {
+                studentId: tombstoneId,
+                location: null,
+                ip: null,
+                note: null,
+                correctionReason: null,
+                deviceId: null,
+                userAgent: null,
+                verification: null,
+              },
+              $inc: { version: 1 },
             },
-          },
-        ),
-      );
+          ),
+        );
+      };
+      await sweep();
       counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
       counts.sessions = modified(await m.sessions.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: tombstoneId } }));
       counts.sessions += modified(await m.sessions.updateMany({ orgId, closedBy: userId }, { $set: { closedBy: tombstoneId } }));
@@ -169,6 +176,10 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.meetings = modified(await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null } }));
       counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
+      // Again once the account is gone: a check-in batch that found the student still there
+      // wrote its record and audit entry before reading the account (record-batch.ts), so they
+      // are stored by now; one that reads it from here on takes its writes back itself.
+      await sweep();
       return counts;
     },
   };

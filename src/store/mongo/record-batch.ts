@@ -47,12 +47,14 @@ export async function writeRecordBatch(
   }
   const entries = writes.flatMap((w, i) => {
     const r = results[i]!;
-    return 'error' in r || !r.written ? [] : [{ i, entry: recordAuditEntry(befores[i]!, r.record, w.audit) }];
+    return 'error' in r || !r.written
+      ? []
+      : [{ i, entry: { id: newTimeOrderedId(), ...recordAuditEntry(befores[i]!, r.record, w.audit) } }];
   });
   if (entries.length > 0) {
     try {
       await m.audit.insertMany(
-        entries.map(({ entry }) => fromAudit({ id: newTimeOrderedId(), ...entry }, new Types.ObjectId())),
+        entries.map(({ entry }) => fromAudit(entry, new Types.ObjectId())),
         { ordered: false },
       );
     } catch (err) {
@@ -60,7 +62,39 @@ export async function writeRecordBatch(
       for (const { i } of entries) results[i] = { written: false, error: err };
     }
   }
+  await takeBackErased(m, writes, results, new Map(entries.map(({ i, entry }) => [i, entry.id])));
   return results as RecordWriteResult[];
+}
+
+/**
+ * The writes of students erased while the batch was on its way, taken back: with no transaction
+ * the users are read after everything is written, so either the erasure's account deletion came
+ * first and this finds the student gone (the new records and the audit entries go again), or it
+ * came after and the erasure's sweep that follows the deletion finds them (docs/privacy.md).
+ * An update's record stays: the erasure's first sweep has already replaced its student.
+ */
+async function takeBackErased(
+  m: Models,
+  writes: readonly RecordWrite[],
+  results: (RecordWriteResult | undefined)[],
+  auditIds: ReadonlyMap<number, string>,
+): Promise<void> {
+  const written = results.flatMap((r, i) => (r && !('error' in r) && r.written ? [{ i, r }] : []));
+  if (written.length === 0) return;
+  const students = new Map<string, Set<string>>();
+  for (const { r } of written) students.set(r.record.orgId, (students.get(r.record.orgId) ?? new Set()).add(r.record.studentId));
+  const present = new Set<string>();
+  for (const [orgId, ids] of students) {
+    const found = await m.users.find({ orgId, _id: { $in: [...ids] } }, { _id: 1 }).lean<Array<{ _id: string }>>();
+    for (const d of found) present.add(keyOf(orgId, d._id));
+  }
+  const gone = written.filter(({ r }) => !present.has(keyOf(r.record.orgId, r.record.studentId)));
+  if (gone.length === 0) return;
+  const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
+  if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });
+  const audits = gone.flatMap(({ i }) => auditIds.get(i) ?? []);
+  if (audits.length > 0) await m.audit.deleteMany({ _id: { $in: audits } });
+  for (const { i } of gone) results[i] = { written: false, record: null };
 }
 
 async function insertAll(

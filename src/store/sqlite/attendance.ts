@@ -319,10 +319,14 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       )
       .all(orgId, sessionId, after),
   }));
+  const studentExists = 'SELECT 1 FROM users WHERE id = ? AND org_id = ?';
   const writeOne = (w: RecordWrite, versions: BatchRosterVersions): RecordWriteResult => {
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
     if (w.kind === 'insert') {
+      // Inside the batch's transaction, which an erasure's cannot interleave: a student erased
+      // since the check-in was checked gets no record under their real id (nothing would erase it).
+      if (!db.stmt(studentExists).get(w.input.studentId, w.orgId)) return { written: false, record: null };
       const inserted = insertInBatch(w.orgId, w.input, versions);
       if (!inserted.created) return { written: false, record: inserted.record };
       after = inserted.record;

@@ -107,8 +107,10 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
             .get(r.session_id)?.roster_version;
           if (v !== undefined) run('UPDATE records SET roster_version = ? WHERE id = ?', v, r.id);
         }
+        // A new version too: a check-in retry in flight (an optimistic update read before) must
+        // not write its address and location onto the erased record.
         counts.records = run(
-          `UPDATE records SET student_id = ?, location = NULL, ip = NULL, note = NULL, correction_reason = NULL, device_id = NULL, user_agent = NULL, verification = NULL,
+          `UPDATE records SET student_id = ?, version = version + 1, location = NULL, ip = NULL, note = NULL, correction_reason = NULL, device_id = NULL, user_agent = NULL, verification = NULL,
              decided_by = CASE WHEN decided_by = ? THEN ? ELSE decided_by END
            WHERE org_id = ? AND student_id = ?`,
           tombstoneId,
