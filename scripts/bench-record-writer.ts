@@ -73,8 +73,7 @@ const USER_AGENT =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';
 
 /** A check-in as the group commit writes it: geofence and code passed, no selfie. */
-function checkin(orgId: string, sessionId: string, subjectId: string, at: Date): RecordWrite {
-  const studentId = randomUUID();
+function checkin(orgId: string, sessionId: string, subjectId: string, studentId: string, at: Date): RecordWrite {
   const input: NewRecord = {
     sessionId,
     subjectId,
@@ -122,7 +121,19 @@ async function seed(store: SqliteStore) {
     });
     sessions.push(s.id);
   }
-  return { orgId: org.id, subjectId: subject.id, sessions };
+  // Every check-in a student of its own, as the group commit checks that the student exists.
+  const users = await store.users.createMany(
+    org.id,
+    Array.from({ length: PRELOAD + BATCHES * BATCH }, (_, i) => ({
+      name: `Student ${i}`,
+      email: `s${i}@bench.test`,
+      role: 'student' as const,
+      studentNumber: `S${i}`,
+      passwordHash: null,
+      active: true,
+    })),
+  );
+  return { orgId: org.id, subjectId: subject.id, sessions, students: users.map((u) => u.id), next: 0 };
 }
 
 async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number; byStatement: Map<string, bigint> }> {
@@ -166,9 +177,10 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
   }
 }
 
-function batchOf({ orgId, subjectId, sessions }: Awaited<ReturnType<typeof seed>>, n: number): RecordWrite[] {
+function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number): RecordWrite[] {
+  const { orgId, subjectId, sessions, students } = seeded;
   const at = new Date();
-  return Array.from({ length: n }, (_, i) => checkin(orgId, sessions[i % sessions.length]!, subjectId, at));
+  return Array.from({ length: n }, (_, i) => checkin(orgId, sessions[i % sessions.length]!, subjectId, students[seeded.next++]!, at));
 }
 
 const checkins = BATCHES * BATCH;

@@ -12,7 +12,7 @@ import { isBusy, unavailableKind } from '../../src/store/sqlite/db.js';
 import { fromWireError, toWireError } from '../../src/store/sqlite/record-writer.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointLogger } from '../../src/store/sqlite/wal-checkpointer.js';
-import { makeOrg, newRecord, newSession, newSubject } from '../contract/fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
 
 // The record writer thread (docs/multi-node.md, "Record writer"): what the contract suite cannot
 // see from outside the store, that the main thread is free while a batch commits, and what
@@ -35,13 +35,22 @@ describe('SQLite record writer thread', function () {
     const org = await makeOrg(store);
     const subject = await store.subjects.create(org.id, newSubject());
     const session = await store.sessions.create(org.id, newSession(subject.id, 't1'));
-    const insert = (studentId: string): RecordWrite => ({
+    // A batch's insert needs its student to exist: the students by label, and back.
+    const labels = ['s1', 's2', 's3', 'warm-up', 'taken'];
+    const users = await store.users.createMany(
+      org.id,
+      labels.map(() => newUser()),
+    );
+    const ids = new Map(labels.map((l, i) => [l, users[i]!.id]));
+    const id = (label: string) => ids.get(label)!;
+    const label = (studentId: string) => labels.find((l) => ids.get(l) === studentId) ?? studentId;
+    const insert = (student: string): RecordWrite => ({
       kind: 'insert',
       orgId: org.id,
-      input: newRecord(session.id, subject.id, studentId, { status: 'present', attempts: 1 }),
-      audit: { actorId: studentId, action: 'checkin.submit', reason: null, ip: null },
+      input: newRecord(session.id, subject.id, id(student), { status: 'present', attempts: 1 }),
+      audit: { actorId: id(student), action: 'checkin.submit', reason: null, ip: null },
     });
-    return { org, session, insert };
+    return { org, session, insert, id, label };
   };
 
   beforeEach(function () {
@@ -54,14 +63,14 @@ describe('SQLite record writer thread', function () {
   });
 
   it("commits batches on the thread, stamped with the store clock's time of the batch", async function () {
-    const { org, session, insert } = await open();
+    const { org, session, insert, id } = await open();
     const [r] = await store.records.writeBatch([insert('s1')]);
     expect(r).to.deep.include({ written: true });
     expect(store.recordWriter()!.status()).to.deep.equal({ mode: 'worker', batches: 1 });
     const [stored] = await store.records.listBySession(org.id, session.id);
     expect(stored!.createdAt.getTime()).to.equal(at.getTime());
     const [entry] = await store.audit.listForSession(org.id, session.id);
-    expect(entry).to.deep.include({ action: 'checkin.submit', actorId: 's1', entityId: stored!.id, at });
+    expect(entry).to.deep.include({ action: 'checkin.submit', actorId: id('s1'), entityId: stored!.id, at });
   });
 
   it('keeps the event loop free while a batch waits for the write lock held by another connection', async function () {
@@ -95,19 +104,19 @@ describe('SQLite record writer thread', function () {
   });
 
   it('hands back a write refused alone as its own error, the others written', async function () {
-    const { org, session, insert } = await open();
+    const { org, session, insert, id, label } = await open();
     const otherOrg = await makeOrg(store);
     // The key (session, student) taken in another organisation.
-    await store.records.insertIfAbsent(otherOrg.id, newRecord(session.id, 'x', 'taken'));
+    await store.records.insertIfAbsent(otherOrg.id, newRecord(session.id, 'x', id('taken')));
     const results = await store.records.writeBatch([insert('s1'), insert('taken'), insert('s2')]);
     expect(results[1]).to.have.property('error').that.has.property('name', 'StoreConflictError');
     expect(results[0]).to.deep.include({ written: true });
     expect(results[2]).to.deep.include({ written: true });
-    expect((await store.records.listBySession(org.id, session.id)).map((r) => r.studentId).sort()).to.deep.equal(['s1', 's2']);
+    expect((await store.records.listBySession(org.id, session.id)).map((r) => label(r.studentId)).sort()).to.deep.equal(['s1', 's2']);
   });
 
   it('a dead thread: logged, its unanswered batch and the later ones committed on the main connection, each once', async function () {
-    const { org, session, insert } = await open();
+    const { org, session, insert, label } = await open();
     const writer = store.recordWriter()!;
     const check = storeCheck(store, writer);
     expect(check.facts).to.deep.equal({ kind: 'sqlite', writer: 'worker' });
@@ -122,7 +131,7 @@ describe('SQLite record writer thread', function () {
     expect(log.errors.join('\n')).to.match(/record writer worker died/);
     await store.records.writeBatch([insert('s3')]);
     const stored = await store.records.listBySession(org.id, session.id);
-    expect(stored.map((r) => r.studentId).sort()).to.deep.equal(['s1', 's2', 's3']);
+    expect(stored.map((r) => label(r.studentId)).sort()).to.deep.equal(['s1', 's2', 's3']);
   });
 
   it("hands the store's failures back as the errors the main connection would raise (busy, disk full, read-only, a key)", function () {
