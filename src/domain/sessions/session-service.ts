@@ -21,6 +21,11 @@ import { readAllPages } from '../paging.js';
 export interface MeetingOrigin {
   meetingId: string;
   room: Room | null;
+  /**
+   * The caller holds the subject's slot lease already (the timetable run, which reads the
+   * session's teacher under it): the subject's rule is checked without taking it a second time.
+   */
+  subjectLeaseHeld?: boolean;
 }
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
@@ -69,7 +74,7 @@ export class SessionService {
     const checkSubject = !input.parallel;
     const checkTeacher = actor.role === 'teacher' && !input.teacherOverlap;
     const locks: SlotLockKey[] = [
-      ...(checkSubject ? [{ kind: 'subject' as const, id: subject.id }] : []),
+      ...(checkSubject && !origin?.subjectLeaseHeld ? [{ kind: 'subject' as const, id: subject.id }] : []),
       ...(checkTeacher ? [{ kind: 'teacher' as const, id: actor.id }] : []),
     ];
     // Checked and created under the subject's and teacher's locks: an open or a meeting edit on
