@@ -10,7 +10,7 @@ import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
 import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
-import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, type Window } from './clashes.js';
+import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, unnamedFor, type Window } from './clashes.js';
 import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
 import { type Room, type Subject } from '../ports/subjects.js';
@@ -83,7 +83,17 @@ export class SessionService {
       if (checkSubject) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt });
       if (checkTeacher) {
         const clashes = await teacherClashes(store, actor.orgId, actor.id, subject.id, { startsAt, closesAt });
-        if (clashes.length > 0) throw doubleBooked(actor.id, clashes);
+        // Their own sessions, yet one of a subject they no longer teach is not named to them.
+        if (clashes.length > 0)
+          throw doubleBooked(
+            actor.id,
+            clashes,
+            await unnamedFor(
+              store,
+              actor,
+              clashes.map((s) => s.subjectId),
+            ),
+          );
       }
       return store.sessions.create(actor.orgId, {
         subjectId: subject.id,
