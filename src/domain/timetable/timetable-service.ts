@@ -165,18 +165,29 @@ export class TimetableService {
       allowedIpRanges: room?.allowedIpRanges ?? [],
     };
     await this.follower.assertFits(actor, subject, fields);
-    const teacherId = input.teacherOverlap ? undefined : (fields.teacherId ?? subject.teacherIds[0]);
-    // Checked and written under the teacher's lease (the one session:open and meeting edits
-    // take): of two meetings of one teacher added at once on two nodes, the second sees the first.
-    const meeting = await withSlotLocks(
-      this.deps,
-      actor.orgId,
-      teacherId === undefined ? [] : [{ kind: 'teacher', id: teacherId }],
-      async () => {
-        if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
-        return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
-      },
-    );
+    let meeting: Meeting | null = null;
+    for (let attempt = 1, read = subject; meeting === null; attempt += 1) {
+      const teacherId = input.teacherOverlap ? undefined : (fields.teacherId ?? read.teacherIds[0]);
+      // Checked and written under the subject's lease and the teacher's (the ones session:open,
+      // meeting edits and a change of the subject's first teacher take): of two meetings of one
+      // teacher added at once on two nodes, the second sees the first; and a change of the first
+      // teacher, who holds this meeting when it has no teacher of its own, comes wholly before or after.
+      meeting = await withSlotLocks(
+        this.deps,
+        actor.orgId,
+        [{ kind: 'subject', id: subjectId }, ...(teacherId === undefined ? [] : [{ kind: 'teacher' as const, id: teacherId }])],
+        async () => {
+          read = await this.subjectForStaff(actor, subjectId);
+          // The first teacher changed since the read: the new one's lease is the one to hold.
+          if (!input.teacherOverlap && (fields.teacherId ?? read.teacherIds[0]) !== teacherId) return null;
+          await this.follower.assertFits(actor, read, fields);
+          if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, read, { termId: input.termId, ...fields }, null);
+          return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
+        },
+      );
+      if (meeting === null && attempt >= EDIT_TRIES)
+        throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
+    }
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
   }
@@ -409,7 +420,7 @@ export class TimetableService {
   }
 }
 
-/** Reads of a meeting edit before it gives up when the subject's first teacher keeps changing under it. */
+/** Reads of a meeting addition or edit before it gives up when the subject's first teacher keeps changing under it. */
 const EDIT_TRIES = 3;
 
 /** What an edit changes in `meeting`, the meeting after it, and the teacher its sessions will have (its own, else the subject's first). */

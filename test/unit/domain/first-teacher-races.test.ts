@@ -130,4 +130,35 @@ function suite(setup: RaceStore): void {
     }
     expect([...orders].sort()).to.deep.equal(['change first', 'edit first']);
   });
+
+  it("a teacher-less meeting added and the change on two nodes, at the new first teacher's other class: exactly one stands (24 rounds)", async function () {
+    this.timeout(120_000);
+    const theirs = await subjectOf([f.teacher]);
+    const winners = new Set<string>();
+    for (let round = 0; round < 24; round += 1) {
+      const slot = { termId: term.id, weekday: 3, startTime: time(round * 20), endTime: time(round * 20 + 15) };
+      await f.domain.timetable.createMeeting(admin, theirs.id, slot);
+      const subject = await subjectOf([f.otherTeacher]);
+      const results = await stagger(
+        round,
+        1,
+        () => f.domain.timetable.createMeeting(admin, subject.id, slot),
+        () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id] }),
+      );
+      expect(
+        results.filter((r) => r.status === 'fulfilled'),
+        `round ${round}: ${outcomes(results)}`,
+      ).to.have.length(1);
+      const lost = results.find((r) => r.status === 'rejected');
+      expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+      const added = results[0].status === 'fulfilled';
+      winners.add(added ? 'add' : 'change');
+      // What is stored agrees with the winner.
+      expect(await f.store.timetable.listMeetings(f.org.id, subject.id), `round ${round}`).to.have.length(added ? 1 : 0);
+      expect((await f.store.subjects.get(f.org.id, subject.id))?.teacherIds, `round ${round}`).to.deep.equal([
+        added ? f.otherTeacher.id : f.teacher.id,
+      ]);
+    }
+    expect([...winners].sort()).to.deep.equal(['add', 'change']);
+  });
 }
