@@ -314,6 +314,17 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.get(a.id, 'missing')).to.equal(null);
     });
 
+    it('getByCodes matches codes exactly, within the organisation', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const bio = await s.subjects.create(a.id, newSubject({ code: 'BIO201' }));
+      await s.subjects.create(a.id, newSubject({ code: 'A-BIO201' }));
+      await s.subjects.create(b.id, newSubject({ code: 'BIO202' }));
+      expect(await s.subjects.getByCodes(a.id, ['BIO201', 'BIO', 'bio201', 'BIO202'])).to.deep.equal([bio]);
+      expect(await s.subjects.getByCodes(a.id, [])).to.deep.equal([]);
+    });
+
     it('lists by teacher, student and q with paging and total', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

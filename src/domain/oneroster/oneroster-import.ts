@@ -9,6 +9,7 @@ import type { User, UserPatch } from '../ports/users.js';
 import { SubjectCodeSchema, SubjectNameSchema } from '../subjects/subject-input.js';
 import type { SubjectService } from '../subjects/subject-service.js';
 import { normaliseEmail } from '../users/public-user.js';
+import { LOOKUP_CHUNK } from '../users/user-lookup.js';
 import type { UserService } from '../users/user-service.js';
 import { BUNDLE_FILES, parseBundle, type Bundle, type BundleFile, type BundleRow } from './bundle.js';
 
@@ -231,6 +232,7 @@ class ImportRun {
   async classes(rows: BundleRow[]): Promise<void> {
     const links = await this.load('class', rows);
     const known = await this.knownTerms(rows);
+    const byCode = await this.subjectsByCode(rows);
     const seenCodes = new Map<string, number>();
     await this.eachRow('classes', rows, async (row, sourcedId) => {
       const f = row.fields;
@@ -249,12 +251,13 @@ class ImportRun {
       const data = { terms: terms.join(','), schoolSourcedId: f['schoolSourcedId'] ?? '', courseSourcedId: f['courseSourcedId'] ?? '' };
 
       const link = links.get(sourcedId);
-      const existing = await this.findSubject(sourcedId, link, code.data);
+      const existing = await this.findSubject(sourcedId, link, byCode.get(code.data) ?? null);
       if (!existing) {
         let id: string | null = null;
         if (!this.dryRun) {
           const created = await this.deps.subjects.create(this.actor, { code: code.data, name: name.data, teacherIds: [] });
           await this.link('class', sourcedId, created.id, data);
+          byCode.set(created.code, created);
           id = created.id;
         }
         this.classIds.set(sourcedId, { id });
@@ -268,19 +271,36 @@ class ImportRun {
       const relink = link?.entityId !== existing.id || !sameData(link.data, data);
       if (changed.length === 0 && !relink) return { action: 'unchanged' };
       if (!this.dryRun) {
-        if (changed.length > 0) await this.deps.subjects.update(this.actor, existing.id, patch);
+        if (changed.length > 0) {
+          await this.deps.subjects.update(this.actor, existing.id, patch);
+          // Later rows look codes up in the map read before: it follows this import's renames.
+          if (byCode.get(existing.code)?.id === existing.id) byCode.delete(existing.code);
+          byCode.set(code.data, { ...existing, ...patch });
+        }
         if (relink) await this.link('class', sourcedId, existing.id, data);
       }
       return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId or its terms' };
     });
   }
 
-  private async findSubject(sourcedId: string, link: OneRosterObject | undefined, code: string): Promise<Subject | null> {
+  /**
+   * The file's class codes that name a subject already, by exact code, a query per chunk: each
+   * row searched its code with the subject list's substring search capped at 100, so a code
+   * that more than 100 others contain was not found and its row refused as a taken code.
+   */
+  private async subjectsByCode(rows: BundleRow[]): Promise<Map<string, Subject>> {
+    const codes = [...new Set(rows.map((r) => (r.fields['classCode'] || r.fields['sourcedId'] || '').trim()).filter(Boolean))];
+    const byCode = new Map<string, Subject>();
+    for (let i = 0; i < codes.length; i += LOOKUP_CHUNK) {
+      for (const s of await this.deps.store.subjects.getByCodes(this.orgId, codes.slice(i, i + LOOKUP_CHUNK))) byCode.set(s.code, s);
+    }
+    return byCode;
+  }
+
+  private async findSubject(sourcedId: string, link: OneRosterObject | undefined, byCode: Subject | null): Promise<Subject | null> {
     const { store } = this.deps;
     const linked = link?.entityId ? await store.subjects.get(this.orgId, link.entityId) : null;
     if (linked) return linked;
-    const page = await store.subjects.list(this.orgId, { q: code, limit: 100, offset: 0 });
-    const byCode = page.items.find((s) => s.code === code) ?? null;
     if (byCode) {
       const [other] = await store.oneroster.getByEntities(this.orgId, 'class', [byCode.id]);
       if (other && other.sourcedId !== sourcedId) throw new RowError(`classCode belongs to the subject of sourcedId ${other.sourcedId}`);

@@ -199,6 +199,13 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
     async get(orgId, id) {
       return get(orgId, id);
     },
+    async getByCodes(orgId, codes) {
+      if (codes.length === 0) return [];
+      return db
+        .stmt('SELECT * FROM subjects WHERE org_id = ? AND code IN (SELECT value FROM json_each(?))')
+        .all(orgId, JSON.stringify(codes))
+        .map(subjects.fromRow);
+    },
     async list(orgId, f: SubjectFilter) {
       const where = ['s.org_id = @orgId'];
       const params: Row = { orgId };

@@ -156,6 +156,30 @@ describe('OneRoster import', () => {
     expect([cleo!.name, cleo!.active]).to.deep.equal(['Cleo Diaz-Ruiz', false]);
   });
 
+  it('links a class to the subject of its exact code when more than 100 other codes contain it', async () => {
+    // A-BIO201-0..100 contain BIO201 and sort before it: the subject list's capped search missed it.
+    for (let i = 0; i <= 100; i += 1)
+      await store.subjects.create(org.id, {
+        code: `A-BIO201-${i}`,
+        name: `Other ${i}`,
+        teacherIds: [],
+        location: null,
+        allowedIpRanges: [],
+      });
+    const bio = await store.subjects.create(org.id, {
+      code: 'BIO201',
+      name: 'Biology',
+      teacherIds: [],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const report = await importer.run(admin, sampleBundle(), { dryRun: false });
+    expect(report.rows.find((r) => r.sourcedId === 'cls-2')).to.deep.include({ action: 'updated', reason: 'changes name' });
+    const [link] = await store.oneroster.getMany(org.id, 'class', ['cls-2']);
+    expect(link?.entityId).to.equal(bio.id);
+    expect((await store.subjects.get(org.id, bio.id))!.name).to.equal('Biology, Advanced');
+  });
+
   it('refuses a bundle whose file lacks a column the import reads, or a delta manifest, writing nothing', async () => {
     const before = await snapshot(store, org.id);
     const bundle = sampleBundle();
