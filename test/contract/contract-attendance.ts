@@ -551,6 +551,16 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(forStudents.find((r) => r.id === b.id)).to.deep.equal(b);
       expect(await s.records.getForStudents(org.id, 's2', ['st2'])).to.deep.equal([]);
       expect(await s.records.getForStudents(org.id, 's1', [])).to.deep.equal([]);
+      // Across sessions, by (session, student): st2 has none in s2, st1 one in each of s1 and s2.
+      const forKeys = await s.records.getForSessionStudents(org.id, [
+        { sessionId: 's1', studentId: 'st1' },
+        { sessionId: 's2', studentId: 'st2' },
+        { sessionId: 's2', studentId: 'st1' },
+        { sessionId: 'nope', studentId: 'st1' },
+      ]);
+      expect(forKeys.map((r) => r.id).sort()).to.deep.equal([a.id, c.id].sort());
+      expect(forKeys.find((r) => r.id === c.id)).to.deep.equal(c);
+      expect(await s.records.getForSessionStudents(org.id, [])).to.deep.equal([]);
       expect(await s.records.get(org.id, 'missing')).to.equal(null);
       const bySession = await s.records.listBySession(org.id, 's1');
       expect(bySession.map((r) => r.id).sort()).to.deep.equal([a.id, b.id].sort());
@@ -695,6 +705,7 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.records.get(other.id, record.id)).to.equal(null);
       expect(await s.records.getForStudent(other.id, 's1', 'st1')).to.equal(null);
       expect(await s.records.getForStudents(other.id, 's1', ['st1'])).to.deep.equal([]);
+      expect(await s.records.getForSessionStudents(other.id, [{ sessionId: 's1', studentId: 'st1' }])).to.deep.equal([]);
       expect(await s.records.listBySession(other.id, 's1')).to.deep.equal([]);
       expect(await s.records.listBySessions(other.id, ['s1'])).to.deep.equal([]);
       expect(await s.records.listByStudent(other.id, 'st1', page())).to.deep.equal({ items: [], total: 0 });

@@ -48,8 +48,8 @@ interface Kept {
   versions: ReadVersions;
   /** Sessions with their subjects (both versions); null: no such session, or its subject is gone. */
   sessions: Map<string, { session: AttendanceSession; subject: Subject } | null>;
-  /** By `${subjectId}\n${studentId}`: enrolled or not. */
-  enrolled: Map<string, boolean>;
+  /** By subject, then student: enrolled or not. */
+  enrolled: Map<string, Map<string, boolean>>;
   /** null: no such user in the organisation. */
   names: Map<string, UserName | null>;
 }
@@ -122,14 +122,71 @@ export class CheckinReads {
 
   private async readOrganisation(orgId: string, groups: readonly Group[]): Promise<void> {
     const kept = await this.keptFor(orgId);
-    // One failing group (a store error) fails its own check-ins only.
-    await Promise.all(
-      groups.map((g) =>
-        this.readGroup(kept, g).catch((err: unknown) => {
-          for (const w of g.waiters) w.reject(err);
-        }),
+    const ready: { group: Group; session: AttendanceSession; subject: Subject; ids: string[] }[] = [];
+    for (const group of groups) {
+      // One failing session read (a store error) fails its own check-ins only.
+      const found = await this.sessionOf(kept, group).catch((err: unknown) => {
+        for (const w of group.waiters) w.reject(err);
+        return undefined;
+      });
+      if (found === null) for (const w of group.waiters) w.reject(new AppError('SESSION_NOT_FOUND'));
+      if (found) ready.push({ group, ...found, ids: [...new Set(group.waiters.map((w) => w.studentId))] });
+    }
+    if (ready.length === 0) return;
+    const { store } = this;
+    const unknownNames = [...new Set(ready.flatMap((r) => r.ids.filter((id) => !kept.names.has(id))))];
+    // The records of every session of the turn in one query; enrolments by subject, names by
+    // organisation, only those not kept (one query each at most).
+    const [records, users, enrolled] = await Promise.all([
+      store.records.getForSessionStudents(
+        orgId,
+        ready.flatMap((r) => r.ids.map((studentId) => ({ sessionId: r.session.id, studentId }))),
       ),
-    );
+      unknownNames.length > 0 ? store.users.getNames(orgId, unknownNames) : [],
+      Promise.all(ready.map((r) => this.enrolmentsOf(kept, orgId, r.subject.id, r.ids))),
+    ]);
+    for (const id of unknownNames) kept.names.set(id, null);
+    for (const u of users) kept.names.set(u.id, u);
+    const recordOf = new Map(records.map((r) => [`${r.sessionId}\n${r.studentId}`, r]));
+    ready.forEach(({ group, session, subject }, i) => {
+      const enrolment = enrolled[i]!;
+      for (const w of group.waiters) {
+        w.resolve({
+          session,
+          subject,
+          enrolled: enrolment.get(w.studentId) === true,
+          existing: recordOf.get(`${session.id}\n${w.studentId}`) ?? null,
+          // A deleted account still has records; show its id rather than failing the write.
+          student: kept.names.get(w.studentId) ?? { id: w.studentId, name: w.studentId, studentNumber: null },
+        });
+      }
+    });
+  }
+
+  /** The session with its subject, kept or read; null when either is gone. */
+  private async sessionOf(kept: Kept, { orgId, sessionId }: Group): Promise<{ session: AttendanceSession; subject: Subject } | null> {
+    let found = kept.sessions.get(sessionId);
+    if (found === undefined) {
+      const session = await this.store.sessions.get(orgId, sessionId);
+      // A session whose subject was deleted is as good as gone.
+      const subject = session ? await this.store.subjects.get(orgId, session.subjectId) : null;
+      found = session && subject ? { session, subject } : null;
+      kept.sessions.set(sessionId, found);
+    }
+    return found;
+  }
+
+  /** Whether each of the students is enrolled in the subject, from what is kept and one read of the rest. */
+  private async enrolmentsOf(kept: Kept, orgId: string, subjectId: string, ids: readonly string[]): Promise<Map<string, boolean>> {
+    let ofSubject = kept.enrolled.get(subjectId);
+    if (!ofSubject) kept.enrolled.set(subjectId, (ofSubject = new Map()));
+    const known = ofSubject;
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      for (const id of unknown) known.set(id, false);
+      for (const id of await this.store.subjects.enrolledAmong(orgId, subjectId, unknown)) known.set(id, true);
+    }
+    return known;
   }
 
   /** The organisation's kept reads as of its versions now; a throwaway for one turn without versions. */
@@ -142,14 +199,16 @@ export class CheckinReads {
     const was = this.kept.get(orgId);
     this.kept.delete(orgId);
     const { entries } = this.limits;
-    const keep = <M extends Map<string, unknown>>(map: M | undefined, same: boolean): M | null =>
-      map && same && map.size <= entries ? map : null;
+    const keep = <M extends Map<string, unknown>>(map: M | undefined, same: boolean, size = map?.size ?? 0): M | null =>
+      map && same && size <= entries ? map : null;
+    let enrolments = 0;
+    for (const ofSubject of was?.enrolled.values() ?? []) enrolments += ofSubject.size;
     // A new object, each map carried over only while its versions stand.
     const kept: Kept = {
       versions,
       sessions:
         keep(was?.sessions, was?.versions.sessions === versions.sessions && was.versions.subjects === versions.subjects) ?? new Map(),
-      enrolled: keep(was?.enrolled, was?.versions.enrolments === versions.enrolments) ?? new Map(),
+      enrolled: keep(was?.enrolled, was?.versions.enrolments === versions.enrolments, enrolments) ?? new Map(),
       names: keep(was?.names, was?.versions.users === versions.users) ?? new Map(),
     };
     this.kept.set(orgId, kept);
@@ -158,46 +217,5 @@ export class CheckinReads {
       this.kept.delete(key);
     }
     return kept;
-  }
-
-  private async readGroup(kept: Kept, { orgId, sessionId, waiters }: Group): Promise<void> {
-    const { store } = this;
-    let found = kept.sessions.get(sessionId);
-    if (found === undefined) {
-      const session = await store.sessions.get(orgId, sessionId);
-      // A session whose subject was deleted is as good as gone.
-      const subject = session ? await store.subjects.get(orgId, session.subjectId) : null;
-      found = session && subject ? { session, subject } : null;
-      kept.sessions.set(sessionId, found);
-    }
-    if (!found) {
-      for (const w of waiters) w.reject(new AppError('SESSION_NOT_FOUND'));
-      return;
-    }
-    const { session, subject } = found;
-    const ids = [...new Set(waiters.map((w) => w.studentId))];
-    const enrolmentKey = (id: string) => `${subject.id}\n${id}`;
-    const unknownEnrolment = ids.filter((id) => !kept.enrolled.has(enrolmentKey(id)));
-    const unknownName = ids.filter((id) => !kept.names.has(id));
-    const [enrolled, records, users] = await Promise.all([
-      unknownEnrolment.length > 0 ? store.subjects.enrolledAmong(orgId, subject.id, unknownEnrolment) : [],
-      store.records.getForStudents(orgId, session.id, ids),
-      unknownName.length > 0 ? store.users.getNames(orgId, unknownName) : [],
-    ]);
-    for (const id of unknownEnrolment) kept.enrolled.set(enrolmentKey(id), false);
-    for (const id of enrolled) kept.enrolled.set(enrolmentKey(id), true);
-    for (const id of unknownName) kept.names.set(id, null);
-    for (const u of users) kept.names.set(u.id, u);
-    const recordOf = new Map(records.map((r) => [r.studentId, r]));
-    for (const w of waiters) {
-      w.resolve({
-        session,
-        subject,
-        enrolled: kept.enrolled.get(enrolmentKey(w.studentId)) === true,
-        existing: recordOf.get(w.studentId) ?? null,
-        // A deleted account still has records; show its id rather than failing the write.
-        student: kept.names.get(w.studentId) ?? { id: w.studentId, name: w.studentId, studentNumber: null },
-      });
-    }
   }
 }

@@ -162,6 +162,8 @@ export interface RecordRepository {
   getForStudent(orgId: string, sessionId: string, studentId: string): Promise<AttendanceRecord | null>;
   /** The session's records of these students (one query for a batch of check-ins), in no order. */
   getForStudents(orgId: string, sessionId: string, studentIds: readonly string[]): Promise<AttendanceRecord[]>;
+  /** The records of these (session, student) keys, across sessions (one query for a turn's check-ins), in no order. */
+  getForSessionStudents(orgId: string, keys: readonly { sessionId: string; studentId: string }[]): Promise<AttendanceRecord[]>;
   listBySession(orgId: string, sessionId: string): Promise<AttendanceRecord[]>;
   /**
    * Records of the session by other students that could share the probe's device (same device

@@ -136,6 +136,14 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const docs = await m.records.find(q.recordsOfStudentsFilter(orgId, sessionId, studentIds)).lean<RecordDoc[]>();
       return docs.map(toRecord);
     },
+    async getForSessionStudents(orgId, keys) {
+      if (keys.length === 0) return [];
+      const bySession = new Map<string, string[]>();
+      for (const k of keys) bySession.set(k.sessionId, [...(bySession.get(k.sessionId) ?? []), k.studentId]);
+      const filters = [...bySession].map(([sessionId, studentIds]) => q.recordsOfStudentsFilter(orgId, sessionId, studentIds));
+      const docs = await m.records.find(filters.length === 1 ? filters[0]! : { $or: filters }).lean<RecordDoc[]>();
+      return docs.map(toRecord);
+    },
     async listBySession(orgId, sessionId) {
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);

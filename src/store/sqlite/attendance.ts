@@ -355,6 +355,17 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         .all(sessionId, JSON.stringify(studentIds), orgId)
         .map(records.fromRow);
     },
+    async getForSessionStudents(orgId, keys) {
+      if (keys.length === 0) return [];
+      // Each key by the (session_id, student_id) unique index, json_each's rows first.
+      return db
+        .stmt(
+          `SELECT r.* FROM json_each(?) AS k CROSS JOIN records AS r
+           WHERE r.session_id = k.value ->> 0 AND r.student_id = k.value ->> 1 AND +r.org_id = ?`,
+        )
+        .all(JSON.stringify(keys.map((k) => [k.sessionId, k.studentId])), orgId)
+        .map(records.fromRow);
+    },
     async listBySession(orgId, sessionId) {
       return db
         .stmt('SELECT * FROM records WHERE org_id = ? AND session_id = ? ORDER BY created_at, id')

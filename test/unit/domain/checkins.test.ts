@@ -120,6 +120,7 @@ describe('check-ins (domain, embedded store)', () => {
     count(f.store.subjects, 'subjects', 'enrolledAmong');
     count(f.store.subjects, 'subjects', 'isEnrolled');
     count(f.store.records, 'records', 'getForStudents');
+    count(f.store.records, 'records', 'getForSessionStudents');
     count(f.store.records, 'records', 'getForStudent');
     count(f.store.users, 'users', 'getMany');
     count(f.store.users, 'users', 'getNames');
@@ -130,7 +131,7 @@ describe('check-ins (domain, embedded store)', () => {
       'sessions.get': 1,
       'subjects.get': 1,
       'subjects.enrolledAmong': 1,
-      'records.getForStudents': 1,
+      'records.getForSessionStudents': 1,
       // The names alone, not whole users.
       'users.getNames': 1,
     });
@@ -144,7 +145,7 @@ describe('check-ins (domain, embedded store)', () => {
     for (const key of Object.keys(calls)) delete calls[key];
     const again = await Promise.all(f.students.map((_, i) => submit(i, 5)));
     expect(again.map((v) => v.recordId)).to.deep.equal(views.map((v) => v.recordId));
-    expect(calls).to.deep.equal({ 'records.getForStudents': 1 });
+    expect(calls).to.deep.equal({ 'records.getForSessionStudents': 1 });
   });
 
   it('a rename after a check-in shows in the roster entry of the next one at once (the kept name is dropped)', async function () {
