@@ -118,6 +118,12 @@ export interface VersionedPeerMark extends PeerMark {
   rosterVersion: number;
 }
 
+/** A session whose records changed since a roster version are asked for (null: all of them). */
+export interface PeerMarkWant {
+  sessionId: string;
+  afterRosterVersion: number | null;
+}
+
 export interface PeerMarkChanges {
   marks: VersionedPeerMark[];
   /** Every record of the session, counted as of the read (on SQLite in the same snapshot). */
@@ -182,6 +188,11 @@ export interface RecordRepository {
    * after the write). A deleted record is in neither: only `count` shows it.
    */
   listPeerMarksSince(orgId: string, sessionId: string, afterRosterVersion: number | null): Promise<PeerMarkChanges>;
+  /**
+   * listPeerMarksSince for several distinct sessions of the organisation (a group commit's),
+   * answered in the order asked; on SQLite with two queries in one snapshot, whatever their number.
+   */
+  listPeerMarkChanges(orgId: string, wants: readonly PeerMarkWant[]): Promise<PeerMarkChanges[]>;
   /**
    * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;

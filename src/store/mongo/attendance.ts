@@ -96,7 +96,7 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
     await m.records.updateOne({ _id: record._id, orgId, version: record.version }, { $set: { rosterVersion } });
     return rosterVersion;
   };
-  return {
+  const repo: Omit<RecordRepository, 'writeBatch'> = {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
       const update = q.recordInsertIfAbsentUpdate(orgId, newTimeOrderedId(), input, clock());
@@ -178,6 +178,10 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
         })),
       };
     },
+    async listPeerMarkChanges(orgId, wants) {
+      // Each session as listPeerMarksSince reads it (no snapshot across reads to share).
+      return Promise.all(wants.map((w) => repo.listPeerMarksSince(orgId, w.sessionId, w.afterRosterVersion)));
+    },
     async listProxyPeers(orgId, sessionId, probe) {
       // A few documents per criterion, however many students share a school address or a room.
       const batches = await Promise.all(
@@ -216,4 +220,5 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       return true;
     },
   };
+  return repo;
 }

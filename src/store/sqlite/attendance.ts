@@ -4,10 +4,12 @@ import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js
 import {
   type AttendanceRecord,
   type NewRecord,
+  type PeerMarkChanges,
   type RecordPatch,
   type RecordRepository,
   type RecordWrite,
   type RecordWriteResult,
+  type VersionedPeerMark,
   PROXY_PEERS_PER_CRITERION,
 } from '../../domain/ports/records.js';
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
@@ -228,6 +230,18 @@ interface PeerMarkRow {
   lon: number | null;
 }
 
+function peerMark(r: PeerMarkRow): VersionedPeerMark {
+  return {
+    id: r.id,
+    rosterVersion: r.roster_version,
+    studentId: r.student_id,
+    deviceId: r.device_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
+  };
+}
+
 export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
   // The unique key is (session_id, student_id) across organisations.
@@ -318,6 +332,24 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
          FROM records WHERE org_id = ? AND session_id = ? AND roster_version > ?`,
       )
       .all(orgId, sessionId, after),
+  }));
+  // The same for several sessions: the counts in one query, the changes in one (each session
+  // by records_session_roster from its own version), one snapshot for both.
+  const readPeerMarksOf = db.raw.transaction((orgId: string, wants: string, sessionIds: string) => ({
+    counts: db
+      .stmt<{ session_id: string; n: number }>(
+        `SELECT session_id, count(*) AS n FROM records
+         WHERE org_id = ? AND session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id`,
+      )
+      .all(orgId, sessionIds),
+    rows: db
+      .stmt<PeerMarkRow & { session_id: string }>(
+        `SELECT r.session_id, r.id, r.roster_version, r.student_id, r.device_id, r.ip, r.user_agent,
+           json_extract(r.location, '$.lat') AS lat, json_extract(r.location, '$.lon') AS lon
+         FROM json_each(?) AS k CROSS JOIN records AS r
+         WHERE r.org_id = ? AND r.session_id = k.value ->> 0 AND r.roster_version > k.value ->> 1`,
+      )
+      .all(wants, orgId),
   }));
   const writeOne = (w: RecordWrite, versions: BatchRosterVersions): RecordWriteResult => {
     let before: AttendanceRecord | null = null;
@@ -434,16 +466,21 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       const { count, rows } = readPeerMarks.deferred(orgId, sessionId, afterRosterVersion ?? -1);
       return {
         count,
-        marks: rows.map((r) => ({
-          id: r.id,
-          rosterVersion: r.roster_version,
-          studentId: r.student_id,
-          deviceId: r.device_id,
-          ip: r.ip,
-          userAgent: r.user_agent,
-          location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
-        })),
+        marks: rows.map(peerMark),
       };
+    },
+    async listPeerMarkChanges(orgId, wants) {
+      if (wants.length === 0) return [];
+      db.assertOpen();
+      const { counts, rows } = readPeerMarksOf.deferred(
+        orgId,
+        JSON.stringify(wants.map((w) => [w.sessionId, w.afterRosterVersion ?? -1])),
+        JSON.stringify(wants.map((w) => w.sessionId)),
+      );
+      const out = new Map(wants.map((w): [string, PeerMarkChanges] => [w.sessionId, { count: 0, marks: [] }]));
+      for (const c of counts) out.get(c.session_id)!.count = c.n;
+      for (const r of rows) out.get(r.session_id)!.marks.push(peerMark(r));
+      return wants.map((w) => out.get(w.sessionId)!);
     },
     async writeBatch(writes: readonly RecordWrite[]) {
       // One IMMEDIATE transaction (one WAL commit) for the batch. A write refused alone (a key
