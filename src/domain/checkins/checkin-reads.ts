@@ -123,15 +123,20 @@ export class CheckinReads {
   private async readOrganisation(orgId: string, groups: readonly Group[]): Promise<void> {
     const kept = await this.keptFor(orgId);
     const ready: { group: Group; session: AttendanceSession; subject: Subject; ids: string[] }[] = [];
-    for (const group of groups) {
-      // One failing session read (a store error) fails its own check-ins only.
-      const found = await this.sessionOf(kept, group).catch((err: unknown) => {
-        for (const w of group.waiters) w.reject(err);
-        return undefined;
-      });
+    // Side by side (on MongoDB each is a round trip); one failing (a store error) fails its own check-ins only.
+    const sessions = await Promise.all(
+      groups.map((group) =>
+        this.sessionOf(kept, group).catch((err: unknown) => {
+          for (const w of group.waiters) w.reject(err);
+          return undefined;
+        }),
+      ),
+    );
+    groups.forEach((group, i) => {
+      const found = sessions[i];
       if (found === null) for (const w of group.waiters) w.reject(new AppError('SESSION_NOT_FOUND'));
       if (found) ready.push({ group, ...found, ids: [...new Set(group.waiters.map((w) => w.studentId))] });
-    }
+    });
     if (ready.length === 0) return;
     const { store } = this;
     const unknownNames = [...new Set(ready.flatMap((r) => r.ids.filter((id) => !kept.names.has(id))))];
@@ -183,8 +188,9 @@ export class CheckinReads {
     const known = ofSubject;
     const unknown = ids.filter((id) => !known.has(id));
     if (unknown.length > 0) {
-      for (const id of unknown) known.set(id, false);
-      for (const id of await this.store.subjects.enrolledAmong(orgId, subjectId, unknown)) known.set(id, true);
+      // Kept only once read: a failed read keeps nothing.
+      const enrolled = new Set(await this.store.subjects.enrolledAmong(orgId, subjectId, unknown));
+      for (const id of unknown) known.set(id, enrolled.has(id));
     }
     return known;
   }

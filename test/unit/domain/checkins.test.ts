@@ -176,6 +176,16 @@ describe('check-ins (domain, embedded store)', () => {
     expect((await submit(1, 5)).status).to.equal('present');
   });
 
+  it('a read that fails keeps nothing: the next check-in reads the enrolment again', async () => {
+    const enrolledAmong = f.store.subjects.enrolledAmong.bind(f.store.subjects);
+    let failures = 1;
+    f.store.subjects.enrolledAmong = (...args) => (failures-- > 0 ? Promise.reject(new Error('store down')) : enrolledAmong(...args));
+    let failed: unknown = null;
+    await submit(0, 5).catch((err: unknown) => (failed = err));
+    expect(failed).to.be.instanceOf(Error);
+    expect((await submit(0, 5)).status).to.equal('present');
+  });
+
   it('refuses students who are not enrolled, teachers, closed and not-yet-open sessions', async () => {
     await expectCode(
       f.live.checkins.submit(f.actor(f.outsider), { sessionId: session.id, location: fix(5), code: code(), ip: null }),
