@@ -190,7 +190,7 @@ export interface RecordRepository {
   listPeerMarksSince(orgId: string, sessionId: string, afterRosterVersion: number | null): Promise<PeerMarkChanges>;
   /**
    * listPeerMarksSince for several distinct sessions of the organisation (a group commit's),
-   * answered in the order asked; on SQLite with two queries in one snapshot, whatever their number.
+   * answered in the order asked; on SQLite in one read transaction (one snapshot).
    */
   listPeerMarkChanges(orgId: string, wants: readonly PeerMarkWant[]): Promise<PeerMarkChanges[]>;
   /**

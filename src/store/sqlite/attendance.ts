@@ -5,6 +5,7 @@ import {
   type AttendanceRecord,
   type NewRecord,
   type PeerMarkChanges,
+  type PeerMarkWant,
   type RecordPatch,
   type RecordRepository,
   type RecordWrite,
@@ -323,7 +324,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     return { record: records.fromRow(found), created: false };
   };
   const auditInsert = insertSql(audit, false);
-  const readPeerMarks = db.raw.transaction((orgId: string, sessionId: string, after: number) => ({
+  const peerMarksOf = (orgId: string, sessionId: string, after: number) => ({
     count: db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)!.n,
     rows: db
       .stmt<PeerMarkRow>(
@@ -332,25 +333,17 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
          FROM records WHERE org_id = ? AND session_id = ? AND roster_version > ?`,
       )
       .all(orgId, sessionId, after),
-  }));
-  // The same for several sessions: the counts in one query, the changes in one (each session
-  // by records_session_roster from its own version), one snapshot for both.
-  const readPeerMarksOf = db.raw.transaction((orgId: string, wants: string, sessionIds: string) => ({
-    counts: db
-      .stmt<{ session_id: string; n: number }>(
-        `SELECT session_id, count(*) AS n FROM records
-         WHERE org_id = ? AND session_id IN (SELECT value FROM json_each(?)) GROUP BY session_id`,
-      )
-      .all(orgId, sessionIds),
-    rows: db
-      .stmt<PeerMarkRow & { session_id: string }>(
-        `SELECT r.session_id, r.id, r.roster_version, r.student_id, r.device_id, r.ip, r.user_agent,
-           json_extract(r.location, '$.lat') AS lat, json_extract(r.location, '$.lon') AS lon
-         FROM json_each(?) AS k CROSS JOIN records AS r
-         WHERE r.org_id = ? AND r.session_id = k.value ->> 0 AND r.roster_version > k.value ->> 1`,
-      )
-      .all(wants, orgId),
-  }));
+  });
+  const readPeerMarks = db.raw.transaction(peerMarksOf);
+  // The same for several sessions in one read transaction: one snapshot, one BEGIN and COMMIT
+  // for all. (One query for all their counts and one for all their changes, by json_each, cost
+  // more than these statements prepared per session: scripts in docs/multi-node.md "Load".)
+  const readEachPeerMarks = db.raw.transaction((orgId: string, wants: readonly PeerMarkWant[]) =>
+    wants.map((w): PeerMarkChanges => {
+      const { count, rows } = peerMarksOf(orgId, w.sessionId, w.afterRosterVersion ?? -1);
+      return { count, marks: rows.map(peerMark) };
+    }),
+  );
   const writeOne = (w: RecordWrite, versions: BatchRosterVersions): RecordWriteResult => {
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
@@ -472,15 +465,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     async listPeerMarkChanges(orgId, wants) {
       if (wants.length === 0) return [];
       db.assertOpen();
-      const { counts, rows } = readPeerMarksOf.deferred(
-        orgId,
-        JSON.stringify(wants.map((w) => [w.sessionId, w.afterRosterVersion ?? -1])),
-        JSON.stringify(wants.map((w) => w.sessionId)),
-      );
-      const out = new Map(wants.map((w): [string, PeerMarkChanges] => [w.sessionId, { count: 0, marks: [] }]));
-      for (const c of counts) out.get(c.session_id)!.count = c.n;
-      for (const r of rows) out.get(r.session_id)!.marks.push(peerMark(r));
-      return wants.map((w) => out.get(w.sessionId)!);
+      return readEachPeerMarks.deferred(orgId, wants);
     },
     async writeBatch(writes: readonly RecordWrite[]) {
       // One IMMEDIATE transaction (one WAL commit) for the batch. A write refused alone (a key
