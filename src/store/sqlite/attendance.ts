@@ -337,7 +337,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   const readPeerMarks = db.raw.transaction(peerMarksOf);
   // The same for several sessions in one read transaction: one snapshot, one BEGIN and COMMIT
   // for all. (One query for all their counts and one for all their changes, by json_each, cost
-  // more than these statements prepared per session: scripts in docs/multi-node.md "Load".)
+  // more than these statements prepared per session: docs/multi-node.md, "Load".)
   const readEachPeerMarks = db.raw.transaction((orgId: string, wants: readonly PeerMarkWant[]) =>
     wants.map((w): PeerMarkChanges => {
       const { count, rows } = peerMarksOf(orgId, w.sessionId, w.afterRosterVersion ?? -1);
