@@ -175,18 +175,53 @@ export function outboxContract(ctx: ContractContext): void {
       expect(await s.outbox.markFailed(failed.id, 'n1', 'mailbox unavailable', null)).to.equal(true);
       const queued = (await s.outbox.enqueue(mail(org.id, 'q@example.test'), 10))!;
 
-      expect(await s.outbox.requeueFailed(other.id, failed.id, now), 'another organisation').to.equal(null);
-      expect(await s.outbox.requeueFailed(org.id, queued.id, now), 'not failed').to.equal(null);
-      expect(await s.outbox.requeueFailed(org.id, 'no-such-id', now)).to.equal(null);
+      expect(await s.outbox.requeueFailed(other.id, failed.id, now, 10), 'another organisation').to.equal(null);
+      expect(await s.outbox.requeueFailed(org.id, queued.id, now, 10), 'not failed').to.equal(null);
+      expect(await s.outbox.requeueFailed(org.id, 'no-such-id', now, 10)).to.equal(null);
       const later = new Date(now.getTime() + 5_000);
-      const again = await s.outbox.requeueFailed(org.id, failed.id, later);
-      expect(again).to.deep.include({ id: failed.id, status: 'queued', attempts: 1, lastError: 'mailbox unavailable' });
-      expect(again!.nextAttemptAt).to.deep.equal(later);
-      expect(await s.outbox.requeueFailed(org.id, failed.id, later), 'already queued').to.equal(null);
+      const again = await s.outbox.requeueFailed(org.id, failed.id, later, 10);
+      expect(again?.outcome).to.equal('queued');
+      const requeued = again?.outcome === 'queued' ? again.mail : null;
+      expect(requeued).to.deep.include({ id: failed.id, status: 'queued', attempts: 1, lastError: 'mailbox unavailable' });
+      expect(requeued!.nextAttemptAt).to.deep.equal(later);
+      expect(await s.outbox.requeueFailed(org.id, failed.id, later, 10), 'already queued').to.equal(null);
       // Due at `later`, not before: until then only the other email is claimed.
       expect((await s.outbox.claimDue(now, 'n2', new Date(now.getTime() + 60_000), 10)).map((m) => m.id)).to.deep.equal([queued.id]);
       const [claimed] = await s.outbox.claimDue(later, 'n2', new Date(later.getTime() + 60_000), 10);
       expect(claimed).to.deep.include({ id: failed.id, status: 'sending' });
+    });
+
+    it("queues a failed email again only within the bounds of a new one: its user's waiting email answers, a full outbox or share refuses", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const reset = (userId: string) => ({ ...mail(org.id, `${userId}@example.test`), category: 'reset' as const, userId, headers: {} });
+      const now = new Date(Date.now() + 1_000);
+      const failAll = async () => {
+        for (const m of await s.outbox.claimDue(now, 'n1', new Date(now.getTime() + 60_000), 10)) {
+          expect(await s.outbox.markFailed(m.id, 'n1', '550 refused', null)).to.equal(true);
+        }
+      };
+      const failedReset = (await s.outbox.enqueue(reset('user-1'), 10))!;
+      const failedAlert = (await s.outbox.enqueue(mail(org.id, 'alert@example.test'), 10))!;
+      await failAll();
+      const statusOf = async (id: string) => (await s.outbox.list(org.id, page())).items.find((m) => m.id === id)?.status;
+
+      // The user asked again meanwhile: that email answers, and the failed one stays failed.
+      const waiting = (await s.outbox.enqueue(reset('user-1'), 10))!;
+      expect(await s.outbox.requeueFailed(org.id, failedReset.id, now, 10)).to.deep.equal({ outcome: 'waiting', mail: waiting });
+      expect(await statusOf(failedReset.id)).to.equal('failed');
+      // Another user's reset waiting fills the resets' share of one; the outbox still has room for an alert.
+      await failAll();
+      await s.outbox.enqueue(reset('user-2'), 10);
+      expect(await s.outbox.requeueFailed(org.id, failedReset.id, now, 10, { reset: 1 })).to.deep.equal({ outcome: 'full' });
+      expect(await statusOf(failedReset.id)).to.equal('failed');
+      // Two waiting fill an outbox of two, whatever the category.
+      await s.outbox.enqueue(mail(org.id, 'other@example.test'), 10);
+      expect(await s.outbox.requeueFailed(org.id, failedAlert.id, now, 2, { reset: 1 })).to.deep.equal({ outcome: 'full' });
+      expect(await statusOf(failedAlert.id)).to.equal('failed');
+      const queued = await s.outbox.requeueFailed(org.id, failedAlert.id, now, 3, { reset: 1 });
+      expect(queued?.outcome === 'queued' && queued.mail).to.deep.include({ id: failedAlert.id, status: 'queued' });
+      expect(await s.outbox.requeueFailed(org.id, failedReset.id, now, 10, { reset: 2 })).to.deep.include({ outcome: 'queued' });
     });
 
     it('claims at most `limit`, oldest due first', async function () {

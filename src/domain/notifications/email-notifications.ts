@@ -6,7 +6,7 @@ import { guardianEmailKey } from '../guardians/guardian-unsubscribes.js';
 import type { Page } from '../ports/common.js';
 import type { GuardianContact } from '../ports/guardians.js';
 import type { NotificationPreferences } from '../ports/notifications.js';
-import type { NewOutboxMail, OutboxFilter, OutboxMail } from '../ports/outbox.js';
+import type { NewOutboxMail, OutboxFilter, OutboxMail, Requeued } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { alertEmail, emailLanguageOf, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
@@ -18,6 +18,8 @@ export interface EmailOutbox {
   enqueue(input: NewOutboxMail): Promise<boolean>;
   /** Sends what is due now rather than at the next poll. */
   kick(): void;
+  /** Queues a failed email again within the bounds a new one meets, and sends it now (OutboxDispatcher.requeueFailed). */
+  requeueFailed(orgId: string, id: string): Promise<Requeued | null>;
 }
 
 /** An outbox email as its admins see it: no body, no claim. */
@@ -83,17 +85,23 @@ export class EmailNotifications {
 
   /**
    * An email failed for good, queued again by an admin (the SMTP server or the address fixed):
-   * sent at once, one more attempt, failed again if refused. NOT_FOUND for any other email.
+   * sent at once, one more attempt, failed again if refused. It meets the bounds of a new email:
+   * an invitation or reset whose user has one of its kind queued is answered by that one (which
+   * makes the newest link when it goes), and a full outbox (MAIL_OUTBOX_MAX, resets a quarter of
+   * it) answers BUSY. NOT_FOUND for any email that is not failed.
    */
   async retry(actor: Actor, id: string): Promise<OutboxRow> {
     requireRole(actor, 'admin');
-    const now = this.deps.now();
-    const mail = await this.deps.store.outbox.requeueFailed(actor.orgId, id, now);
-    if (!mail) throw new AppError('NOT_FOUND', 'No email failed for good has this id.');
+    const result = await this.deps.outbox.requeueFailed(actor.orgId, id);
+    if (!result) throw new AppError('NOT_FOUND', 'No email failed for good has this id.');
+    if (result.outcome === 'full') {
+      throw new AppError('BUSY', "The organisation's outbox is full (MAIL_OUTBOX_MAX); send it again once the emails waiting have gone.");
+    }
+    const { mail } = result;
     // Sent again, an invitation or reset carries a new set-password link: that is an account
-    // change of the user's, in their trail as the first sending is.
-    if (mail.userId !== null && (mail.category === 'invitation' || mail.category === 'reset')) {
-      await audit(this.deps.store, actor, now, {
+    // change of the user's, in their trail as the first sending is. One already waiting was.
+    if (result.outcome === 'queued' && mail.userId !== null && (mail.category === 'invitation' || mail.category === 'reset')) {
+      await audit(this.deps.store, actor, this.deps.now(), {
         entityType: 'user',
         entityId: mail.userId,
         action: mail.category === 'invitation' ? 'user.invite' : 'user.reset-resend',
@@ -101,7 +109,6 @@ export class EmailNotifications {
         to: { outboxId: mail.id },
       });
     }
-    this.deps.outbox.kick();
     return outboxRow(mail);
   }
 

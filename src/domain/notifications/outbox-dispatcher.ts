@@ -2,7 +2,8 @@ import type { Logger } from '../../logger.js';
 import type { MailQueue } from '../accounts/mail-queue.js';
 import type { MailMessage } from '../accounts/mailer.js';
 import { Periodic } from '../jobs/periodic.js';
-import type { OutboxMail } from '../ports/outbox.js';
+import type { OutboxCategory } from '../../shared/alerts.js';
+import type { OutboxMail, Requeued } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
 
 export interface OutboxSettings {
@@ -101,7 +102,7 @@ export class OutboxDispatcher {
    */
   async enqueue(input: Parameters<Store['outbox']['enqueue']>[0]): Promise<boolean> {
     const { maxWaiting } = this.settings;
-    const categoryMax = input.category === 'reset' ? Math.max(1, Math.floor(maxWaiting * RESET_SHARE)) : undefined;
+    const categoryMax = this.categoryMax()[input.category];
     const mail = await this.store.outbox.enqueue(input, maxWaiting, categoryMax);
     if (!mail) {
       this.logger.warn(
@@ -112,6 +113,25 @@ export class OutboxDispatcher {
     }
     this.kick();
     return true;
+  }
+
+  /**
+   * Queues again an email failed for good (an admin's "Send again"), within the bounds a new
+   * email meets: while its user has one of its kind queued, that one answers ('waiting'); a full
+   * outbox, or resets past their share, leave it failed ('full', logged). Null: no failed email
+   * of the organisation has this id.
+   */
+  async requeueFailed(orgId: string, id: string): Promise<Requeued | null> {
+    const { maxWaiting } = this.settings;
+    const result = await this.store.outbox.requeueFailed(orgId, id, this.now(), maxWaiting, this.categoryMax());
+    if (result?.outcome === 'full') this.logger.warn({ orgId, id, maxWaiting }, 'outbox full; failed email not queued again');
+    if (result?.outcome === 'queued') this.kick();
+    return result;
+  }
+
+  /** The categories bounded apart from the whole outbox: resets, to RESET_SHARE of it. */
+  private categoryMax(): Partial<Record<OutboxCategory, number>> {
+    return { reset: Math.max(1, Math.floor(this.settings.maxWaiting * RESET_SHARE)) };
   }
 
   /** Runs a pass now; when one is running, another follows it (the email may have been queued after its claim). */

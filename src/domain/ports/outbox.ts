@@ -38,6 +38,15 @@ export interface OutboxMail {
 export type NewOutboxMail = Pick<OutboxMail, 'orgId' | 'category' | 'to' | 'subject' | 'text' | 'html' | 'headers'> &
   Partial<Pick<OutboxMail, 'userId'>>;
 
+/** What sending a failed email again came to (OutboxRepository.requeueFailed). */
+export type Requeued =
+  /** The failed email, queued again. */
+  | { outcome: 'queued'; mail: OutboxMail }
+  /** Its user already has an email of its category queued, which answers instead (its link is made when it goes); the failed one stays failed. */
+  | { outcome: 'waiting'; mail: OutboxMail }
+  /** The organisation's outbox, or its category's share, is full: nothing changed. */
+  | { outcome: 'full' };
+
 export interface OutboxFilter extends PageQuery {
   status?: OutboxStatus;
 }
@@ -63,10 +72,18 @@ export interface OutboxRepository {
   list(orgId: string, filter: OutboxFilter): Promise<Page<OutboxMail>>;
   /**
    * Queues again, due at `at`, an email of the organisation failed for good, its attempts and
-   * last error kept (so a new failure ends it again); null when the organisation has no failed
-   * email with this id.
+   * last error kept (so a new failure ends it again), within the bounds `enqueue` keeps: not
+   * while its user has an email of its category queued ('waiting', that one), nor when the
+   * organisation has `maxWaiting` queued or sending, or its category `categoryMaxWaiting[category]`
+   * ('full'). Null when the organisation has no failed email with this id.
    */
-  requeueFailed(orgId: string, id: string, at: Date): Promise<OutboxMail | null>;
+  requeueFailed(
+    orgId: string,
+    id: string,
+    at: Date,
+    maxWaiting: number,
+    categoryMaxWaiting?: Partial<Record<OutboxCategory, number>>,
+  ): Promise<Requeued | null>;
   /** System-wide: deletes emails sent or failed for good that were queued before `before`; counts per organisation. */
   purgeFinished(before: Date): Promise<OrgCount[]>;
 }

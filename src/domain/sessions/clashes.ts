@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
+import type { Actor } from '../actor.js';
 import type { Store } from '../ports/store.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 
@@ -43,17 +44,45 @@ export function alreadyOpen(clashes: readonly AttendanceSession[], message?: str
   return new AppError('SESSION_ALREADY_OPEN', message, { sessionIds: clashes.map((s) => s.id), field: 'parallel' });
 }
 
-/** TEACHER_DOUBLE_BOOKED naming the teacher's sessions in the way, and the flag that overrides. */
+/**
+ * The subjects among `subjectIds` whose sessions and meetings a TEACHER_DOUBLE_BOOKED answered
+ * to `viewer` may not name: none for an admin; for a teacher, those they do not teach (a
+ * co-teacher extending a colleague's session learns that the colleague is busy, not with what).
+ */
+export async function unnamedFor(store: Store, viewer: Actor, subjectIds: Iterable<string>): Promise<ReadonlySet<string>> {
+  if (viewer.role === 'admin') return new Set();
+  const ids = [...new Set(subjectIds)];
+  const subjects = await Promise.all(ids.map((id) => store.subjects.get(viewer.orgId, id)));
+  return new Set(ids.filter((_, i) => !subjects[i]?.teacherIds.includes(viewer.id)));
+}
+
+/** What a TEACHER_DOUBLE_BOOKED adds when some of the clashes are in subjects its reader may not see named. */
+export function withheldNote(withheld: number): string {
+  return withheld === 0
+    ? ''
+    : ` ${withheld} of them, in subjects you do not teach, ${withheld === 1 ? 'is' : 'are'} not named (details.withheld).`;
+}
+
+/**
+ * TEACHER_DOUBLE_BOOKED naming the teacher's sessions in the way, and the flag that overrides.
+ * Sessions of an `unnamed` subject (unnamedFor) are only counted, in `details.withheld`.
+ */
 export function doubleBooked(
   teacherId: string,
   clashes: readonly AttendanceSession[],
+  unnamed: ReadonlySet<string>,
   extra: Record<string, unknown> = {},
   message?: string,
 ): AppError {
-  return new AppError('TEACHER_DOUBLE_BOOKED', message, {
+  const named = clashes.filter((s) => !unnamed.has(s.subjectId));
+  const withheld = new Set(clashes.map((s) => s.id)).size - new Set(named.map((s) => s.id)).size;
+  const text =
+    withheld === 0 ? message : (message ?? 'The teacher already has a session of another subject at that time.') + withheldNote(withheld);
+  return new AppError('TEACHER_DOUBLE_BOOKED', text, {
     teacherId,
-    sessionIds: [...new Set(clashes.map((s) => s.id))],
-    subjectIds: [...new Set(clashes.map((s) => s.subjectId))],
+    sessionIds: [...new Set(named.map((s) => s.id))],
+    subjectIds: [...new Set(named.map((s) => s.subjectId))],
+    ...(withheld > 0 ? { withheld } : {}),
     ...extra,
     field: 'teacherOverlap',
   });

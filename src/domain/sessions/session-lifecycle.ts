@@ -84,6 +84,7 @@ export class SessionLifecycle {
     const updated = await withWideningChecked(
       this.deps,
       {
+        viewer: actor,
         session,
         before: session,
         after: { startsAt: session.startsAt, closesAt },
@@ -153,6 +154,7 @@ export class SessionLifecycle {
     const reopened = await withWideningChecked(
       this.deps,
       {
+        viewer: actor,
         session,
         before: { startsAt: session.startsAt, closesAt: heldUntil },
         after: { startsAt: session.startsAt, closesAt },

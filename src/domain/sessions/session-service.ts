@@ -10,7 +10,7 @@ import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, effectiveStatus, toCheckinView, toSessionView } from './views.js';
 import type { CodeView, RosterSnapshot, SessionOpenInput, SessionView, StudentJoinResult } from '../../shared/events.js';
 import { windowError } from './session-lifecycle.js';
-import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, type Window } from './clashes.js';
+import { alreadyOpen, doubleBooked, subjectClashes, teacherClashes, unnamedFor, type Window } from './clashes.js';
 import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
 import { type Room, type Subject } from '../ports/subjects.js';
@@ -21,6 +21,11 @@ import { readAllPages } from '../paging.js';
 export interface MeetingOrigin {
   meetingId: string;
   room: Room | null;
+  /**
+   * The caller holds the subject's slot lease already (the timetable run, which reads the
+   * session's teacher under it): the subject's rule is checked without taking it a second time.
+   */
+  subjectLeaseHeld?: boolean;
 }
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
@@ -69,7 +74,7 @@ export class SessionService {
     const checkSubject = !input.parallel;
     const checkTeacher = actor.role === 'teacher' && !input.teacherOverlap;
     const locks: SlotLockKey[] = [
-      ...(checkSubject ? [{ kind: 'subject' as const, id: subject.id }] : []),
+      ...(checkSubject && !origin?.subjectLeaseHeld ? [{ kind: 'subject' as const, id: subject.id }] : []),
       ...(checkTeacher ? [{ kind: 'teacher' as const, id: actor.id }] : []),
     ];
     // Checked and created under the subject's and teacher's locks: an open or a meeting edit on
@@ -78,7 +83,17 @@ export class SessionService {
       if (checkSubject) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt });
       if (checkTeacher) {
         const clashes = await teacherClashes(store, actor.orgId, actor.id, subject.id, { startsAt, closesAt });
-        if (clashes.length > 0) throw doubleBooked(actor.id, clashes);
+        // Their own sessions, yet one of a subject they no longer teach is not named to them.
+        if (clashes.length > 0)
+          throw doubleBooked(
+            actor.id,
+            clashes,
+            await unnamedFor(
+              store,
+              actor,
+              clashes.map((s) => s.subjectId),
+            ),
+          );
       }
       return store.sessions.create(actor.orgId, {
         subjectId: subject.id,

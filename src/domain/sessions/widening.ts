@@ -1,10 +1,13 @@
 import type { DomainDeps } from '../deps.js';
 import type { AttendanceSession } from '../ports/sessions.js';
-import { alreadyOpen, doubleBooked, overlaps, subjectClashes, teacherClashes, type Window } from './clashes.js';
+import type { Actor } from '../actor.js';
+import { alreadyOpen, doubleBooked, overlaps, subjectClashes, teacherClashes, unnamedFor, type Window } from './clashes.js';
 import { withSlotLocks, type SlotLockKey } from './slot-locks.js';
 
 /** A session's window growing: session:extend moving its close later, session:reopen making it live again. */
 export interface Widening {
+  /** Who asks: a clash in a subject they do not teach is not named to them (unnamedFor). */
+  viewer: Actor;
   session: AttendanceSession;
   /** The window it held so far: sessions that already overlapped it were there, accepted or confirmed, before. */
   before: Window;
@@ -50,7 +53,14 @@ export async function withWideningChecked<T>(deps: DomainDeps, w: Widening, writ
     }
     if (checkTeacher) {
       const clashes = (await teacherClashes(store, session.orgId, session.teacherId, session.subjectId, after, self)).filter(added);
-      if (clashes.length > 0) throw doubleBooked(session.teacherId, clashes, {}, MESSAGES.teacher);
+      if (clashes.length > 0) {
+        const unnamed = await unnamedFor(
+          store,
+          w.viewer,
+          clashes.map((s) => s.subjectId),
+        );
+        throw doubleBooked(session.teacherId, clashes, unnamed, {}, MESSAGES.teacher);
+      }
     }
     return write();
   });

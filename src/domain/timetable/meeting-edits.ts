@@ -11,7 +11,7 @@ import { effectiveRoom, roomOrNull } from '../sessions/room.js';
 import { windowError, type RescheduleInput, type SessionLifecycle } from '../sessions/session-lifecycle.js';
 import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
-import { doubleBooked, overlaps, teacherClashes, type Window } from '../sessions/clashes.js';
+import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type Window } from '../sessions/clashes.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
 const FOLLOW_DAYS = 400;
@@ -107,13 +107,23 @@ export class MeetingFollower {
       if ((o.teacherId ?? firstTeacher.get(o.subjectId)) === teacherId) clashes.push(o);
     }
     if (clashes.length === 0) return;
+    // A meeting of a subject the caller does not teach is counted, not named.
+    const unnamed = await unnamedFor(
+      this.deps.store,
+      actor,
+      clashes.map((o) => o.subjectId),
+    );
+    const named = clashes.filter((o) => !unnamed.has(o.subjectId));
+    const withheld = clashes.length - named.length;
     throw new AppError(
       'TEACHER_DOUBLE_BOOKED',
-      'The teacher already has a meeting of another subject at that time; details.meetingIds names each. Send teacherOverlap: true to keep both.',
+      'The teacher already has a meeting of another subject at that time; details.meetingIds names each. Send teacherOverlap: true to keep both.' +
+        withheldNote(withheld),
       {
         teacherId,
-        meetingIds: clashes.map((o) => o.id),
-        subjectIds: [...new Set(clashes.map((o) => o.subjectId))],
+        meetingIds: named.map((o) => o.id),
+        subjectIds: [...new Set(named.map((o) => o.subjectId))],
+        ...(withheld > 0 ? { withheld } : {}),
         field: 'teacherOverlap',
       },
     );
@@ -199,10 +209,18 @@ export class MeetingFollower {
     const [first] = clashes;
     if (!first) return;
     const days = [...new Set(clashes.map((c) => c.day))];
+    // A session in the way of a subject the caller does not teach: the day and the moved session, not which.
+    const unnamed = await unnamedFor(
+      this.deps.store,
+      actor,
+      inTheWay.map((s) => s.subjectId),
+    );
+    const hidden = new Set(inTheWay.filter((s) => unnamed.has(s.subjectId)).map((s) => s.id));
     throw doubleBooked(
       first.teacherId,
       inTheWay,
-      { clashes },
+      unnamed,
+      { clashes: clashes.map(({ withSessionId, ...c }) => (hidden.has(withSessionId) ? c : { ...c, withSessionId })) },
       `The teacher already has a session of another subject at the meeting's new time on ${days.join(', ')}; details.clashes names each. Send teacherOverlap: true to move the meeting anyway.`,
     );
   }

@@ -6,6 +6,7 @@ import type { SessionService } from '../sessions/session-service.js';
 import type { Organisation } from '../ports/organisations.js';
 import type { Subject } from '../ports/subjects.js';
 import { teacherClashes } from '../sessions/clashes.js';
+import { withSlotLocks } from '../sessions/slot-locks.js';
 import { expandTimetable, occurrenceKey, sameSlot, slotOf, type Slot } from './expand.js';
 
 export const TIMETABLE_JOB = 'timetable-sessions';
@@ -77,6 +78,7 @@ async function createForOrganisation(
   // Called-off and already-created occurrences are skipped; a 'claimed' one is retried when stale.
   for (const slot of expandTimetable({ timezone: org.timezone, terms, holidays, meetings, cancelled: settled }, from, to)) {
     if (slot.startsAt.getTime() <= now.getTime()) continue;
+    // A first sorting from what the run read once; createOne decides again under the subject's lease.
     if (!subjects.has(slot.subjectId)) subjects.set(slot.subjectId, await deps.store.subjects.get(org.id, slot.subjectId));
     const subject = subjects.get(slot.subjectId);
     const teacherId = slot.teacherId ?? subject?.teacherIds[0];
@@ -86,7 +88,7 @@ async function createForOrganisation(
       counts.waiting += 1;
       continue;
     }
-    const outcome = await createOne(deps, sessions, org, slot, teacherId, now, counts);
+    const outcome = await createOne(deps, sessions, org, slot, now, counts);
     if (outcome) counts[outcome] += 1;
   }
 }
@@ -96,21 +98,52 @@ async function createOne(
   sessions: SessionService,
   org: Organisation,
   slot: Slot,
-  teacherId: string,
   now: Date,
   counts: TimetableRunCounts,
-): Promise<'created' | 'failed' | null> {
+): Promise<'created' | 'waiting' | 'failed' | null> {
   const { timetable } = deps.store;
   const orgId = org.id;
   const key = { meetingId: slot.meetingId, day: slot.day, subjectId: slot.subjectId };
   if (!(await timetable.claimOccurrence(orgId, key, now, new Date(now.getTime() - CLAIM_STALE_MS)))) return null;
-  // null above: another run holds the occurrence. The slot was built from the meetings read at
-  // the start of the run: an edit or a deletion that landed since (PATCH follows only sessions
-  // already created) leaves the occurrence to the next run, which reads the meeting afresh.
+  // null above: another run holds the occurrence.
+  try {
+    // Under the subject's lease, the one a change of its first teacher holds (FirstTeacherChange):
+    // the teacher is read when nothing can change it, and a change waiting for the lease finds
+    // the session created, and its occurrence recorded, and hands it over.
+    return await withSlotLocks(deps, orgId, [{ kind: 'subject', id: slot.subjectId }], () =>
+      createUnderLease(deps, sessions, org, slot, counts),
+    );
+  } catch (err) {
+    await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
+    deps.logger.warn({ err, orgId, meetingId: slot.meetingId, day: slot.day }, 'timetable session not created; next run retries');
+    return 'failed';
+  }
+}
+
+/** The claimed occurrence's session, decided from the meeting and subject as they stand now; throws to leave it to the next run. */
+async function createUnderLease(
+  deps: DomainDeps,
+  sessions: SessionService,
+  org: Organisation,
+  slot: Slot,
+  counts: TimetableRunCounts,
+): Promise<'created' | 'waiting' | null> {
+  const { timetable } = deps.store;
+  const orgId = org.id;
+  // The slot was built from the meetings read at the start of the run: an edit or a deletion
+  // that landed since (PATCH follows only sessions already created) leaves the occurrence to
+  // the next run, which reads the meeting afresh.
   const current = await timetable.getMeeting(orgId, slot.meetingId);
-  if (!current || current.weekday !== isoWeekday(slot.day) || !sameSlot(slotOf(current, org.timezone, slot.day), slot)) {
+  const subject = await deps.store.subjects.get(orgId, slot.subjectId);
+  const teacherId = current?.teacherId ?? subject?.teacherIds[0];
+  if (!current || current.weekday !== isoWeekday(slot.day) || !sameSlot(slotOf(current, org.timezone, slot.day), slot) || !teacherId) {
     await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
     return null;
+  }
+  // The subject's first teacher may have changed since the run read it, to one who taps.
+  if ((await timetable.getTeacherSettings(orgId, teacherId)).timetableOpen === 'tap') {
+    await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
+    return 'waiting';
   }
   // A double-booked teacher is a warning here, not a refusal: the meeting was accepted (its
   // clash confirmed with teacherOverlap, or it predates the check), and refusing would drop the
@@ -135,7 +168,7 @@ async function createOne(
         ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
         teacherOverlap: true,
       },
-      { meetingId: slot.meetingId, room: slot.room },
+      { meetingId: slot.meetingId, room: slot.room, subjectLeaseHeld: true },
     );
     await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, session.id, deps.now());
     return 'created';
@@ -145,12 +178,8 @@ async function createOne(
       err instanceof AppError && err.code === 'SESSION_ALREADY_OPEN'
         ? (err.details as { sessionIds?: string[] } | undefined)?.sessionIds?.[0]
         : undefined;
-    if (clash) {
-      await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, clash, deps.now());
-      return 'created';
-    }
-    await timetable.releaseOccurrence(orgId, slot.meetingId, slot.day);
-    deps.logger.warn({ err, orgId, meetingId: slot.meetingId, day: slot.day }, 'timetable session not created; next run retries');
-    return 'failed';
+    if (!clash) throw err;
+    await timetable.completeOccurrence(orgId, slot.meetingId, slot.day, clash, deps.now());
+    return 'created';
   }
 }

@@ -165,18 +165,29 @@ export class TimetableService {
       allowedIpRanges: room?.allowedIpRanges ?? [],
     };
     await this.follower.assertFits(actor, subject, fields);
-    const teacherId = input.teacherOverlap ? undefined : (fields.teacherId ?? subject.teacherIds[0]);
-    // Checked and written under the teacher's lease (the one session:open and meeting edits
-    // take): of two meetings of one teacher added at once on two nodes, the second sees the first.
-    const meeting = await withSlotLocks(
-      this.deps,
-      actor.orgId,
-      teacherId === undefined ? [] : [{ kind: 'teacher', id: teacherId }],
-      async () => {
-        if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, { termId: input.termId, ...fields }, null);
-        return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
-      },
-    );
+    let meeting: Meeting | null = null;
+    for (let attempt = 1, read = subject; meeting === null; attempt += 1) {
+      const teacherId = input.teacherOverlap ? undefined : (fields.teacherId ?? read.teacherIds[0]);
+      // Checked and written under the subject's lease and the teacher's (the ones session:open,
+      // meeting edits and a change of the subject's first teacher take): of two meetings of one
+      // teacher added at once on two nodes, the second sees the first; and a change of the first
+      // teacher, who holds this meeting when it has no teacher of its own, comes wholly before or after.
+      meeting = await withSlotLocks(
+        this.deps,
+        actor.orgId,
+        [{ kind: 'subject', id: subjectId }, ...(teacherId === undefined ? [] : [{ kind: 'teacher' as const, id: teacherId }])],
+        async () => {
+          read = await this.subjectForStaff(actor, subjectId);
+          // The first teacher changed since the read: the new one's lease is the one to hold.
+          if (!input.teacherOverlap && (fields.teacherId ?? read.teacherIds[0]) !== teacherId) return null;
+          await this.follower.assertFits(actor, read, fields);
+          if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, read, { termId: input.termId, ...fields }, null);
+          return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
+        },
+      );
+      if (meeting === null && attempt >= EDIT_TRIES)
+        throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
+    }
     await this.audit(actor, 'subject', subjectId, 'meeting.create', null, meeting);
     return meeting;
   }
@@ -189,52 +200,58 @@ export class TimetableService {
    * the subject refuses the edit (SESSION_ALREADY_OPEN), unless `parallel`, as session:open does.
    */
   async updateMeeting(actor: Actor, meetingId: string, input: MeetingUpdateInput): Promise<MeetingUpdate> {
+    for (let attempt = 1; ; attempt += 1) {
+      const before = await this.meetingForStaff(actor, meetingId);
+      // The sessions' teacher after the edit (MeetingFollower.followerChange), as read before the leases.
+      const { teacherId } = editOf(before.subject, before.meeting, input);
+      const locks: SlotLockKey[] = [
+        // Always the subject's, even with `parallel`: a change of its first teacher holds it too.
+        { kind: 'subject', id: before.subject.id },
+        ...(input.teacherOverlap || teacherId === undefined ? [] : [{ kind: 'teacher' as const, id: teacherId }]),
+      ];
+      // Planned, checked and carried out under the subject's and teacher's locks, as session:open
+      // creates: an open or another edit on any node waits and then sees the moved sessions, so
+      // of an edit and an open racing for one slot exactly one wins.
+      const result = await withSlotLocks(this.deps, actor.orgId, locks, () => this.updateUnderLeases(actor, meetingId, input, teacherId));
+      if (result) return result;
+      // The subject's first teacher changed between the read and the leases: the other teacher's lease is the one to hold.
+      if (attempt >= EDIT_TRIES) throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
+    }
+  }
+
+  /** The edit, read and decided under the leases; null when the sessions' teacher is no longer `lockedTeacherId`. */
+  private async updateUnderLeases(
+    actor: Actor,
+    meetingId: string,
+    input: MeetingUpdateInput,
+    lockedTeacherId: string | undefined,
+  ): Promise<MeetingUpdate | null> {
+    // Read under the leases: a change of the subject's first teacher, or another edit, that
+    // landed meanwhile is the one to build on (the sessions go to the teacher it left).
     const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
-    const patch: MeetingPatch = {};
-    if (input.weekday !== undefined) patch.weekday = input.weekday;
-    if (input.startTime !== undefined) patch.startTime = input.startTime;
-    if (input.endTime !== undefined) patch.endTime = input.endTime;
-    if (input.teacherId !== undefined) patch.teacherId = input.teacherId;
-    if (input.preset !== undefined) patch.preset = input.preset;
-    // Through roomOrNull, as on creation: a plain location, and the ranges without repeats.
-    if (input.location !== undefined) patch.location = roomOrNull(input.location, [])?.location ?? null;
-    if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = [...new Set(input.allowedIpRanges)];
-    const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter(
-      (k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]),
-    );
+    const { patch, changed, next, teacherId } = editOf(subject, meeting, input);
     if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
-    const next = { ...meeting, ...patch };
+    if (!input.teacherOverlap && teacherId !== lockedTeacherId) return null;
     await this.follower.assertFits(actor, subject, next);
     const rebooked = changed.some((k) => k === 'weekday' || k === 'startTime' || k === 'endTime' || k === 'teacherId');
-    // The sessions' teacher after the edit (MeetingFollower.followerChange).
-    const teacherId = next.teacherId ?? subject.teacherIds[0];
-    const locks: SlotLockKey[] = [
-      ...(input.parallel ? [] : [{ kind: 'subject' as const, id: subject.id }]),
-      ...(input.teacherOverlap || teacherId === undefined ? [] : [{ kind: 'teacher' as const, id: teacherId }]),
-    ];
-    // Planned, checked and carried out under the subject's and teacher's locks, as session:open
-    // creates: an open or another edit on any node waits and then sees the moved sessions, so
-    // of an edit and an open racing for one slot exactly one wins.
-    return withSlotLocks(this.deps, actor.orgId, locks, async () => {
-      // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
-      if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
-      // Decided and checked before the meeting is written: a refused edit changes nothing.
-      const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
-      if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
-      if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
-      const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
-      if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
-      const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
-      await this.audit(
-        actor,
-        'subject',
-        meeting.subjectId,
-        'meeting.update',
-        { id: meetingId, ...pick(meeting) },
-        { id: meetingId, ...pick(updated) },
-      );
-      return { meeting: updated, ...(await this.follower.apply(actor, plan)) };
-    });
+    // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
+    if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
+    // Decided and checked before the meeting is written: a refused edit changes nothing.
+    const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
+    if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
+    if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
+    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
+    if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
+    const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
+    await this.audit(
+      actor,
+      'subject',
+      meeting.subjectId,
+      'meeting.update',
+      { id: meetingId, ...pick(meeting) },
+      { id: meetingId, ...pick(updated) },
+    );
+    return { meeting: updated, ...(await this.follower.apply(actor, plan)) };
   }
 
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {
@@ -401,6 +418,29 @@ export class TimetableService {
       at: this.deps.now(),
     });
   }
+}
+
+/** Reads of a meeting addition or edit before it gives up when the subject's first teacher keeps changing under it. */
+const EDIT_TRIES = 3;
+
+/** What an edit changes in `meeting`, the meeting after it, and the teacher its sessions will have (its own, else the subject's first). */
+function editOf(
+  subject: Subject,
+  meeting: Meeting,
+  input: MeetingUpdateInput,
+): { patch: MeetingPatch; changed: Array<keyof MeetingPatch>; next: Meeting; teacherId: string | undefined } {
+  const patch: MeetingPatch = {};
+  if (input.weekday !== undefined) patch.weekday = input.weekday;
+  if (input.startTime !== undefined) patch.startTime = input.startTime;
+  if (input.endTime !== undefined) patch.endTime = input.endTime;
+  if (input.teacherId !== undefined) patch.teacherId = input.teacherId;
+  if (input.preset !== undefined) patch.preset = input.preset;
+  // Through roomOrNull, as on creation: a plain location, and the ranges without repeats.
+  if (input.location !== undefined) patch.location = roomOrNull(input.location, [])?.location ?? null;
+  if (input.allowedIpRanges !== undefined) patch.allowedIpRanges = [...new Set(input.allowedIpRanges)];
+  const changed = (Object.keys(patch) as Array<keyof MeetingPatch>).filter((k) => JSON.stringify(patch[k]) !== JSON.stringify(meeting[k]));
+  const next = { ...meeting, ...patch };
+  return { patch, changed, next, teacherId: next.teacherId ?? subject.teacherIds[0] };
 }
 
 function view(slot: Slot, o: Pick<Occurrence, 'state' | 'sessionId'> | null): UpcomingSlot {

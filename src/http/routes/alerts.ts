@@ -304,12 +304,14 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       summary: 'Send again an email failed for good',
       description:
         'Queues it at once for one more attempt (its attempts and last error kept: refused again, it is failed again). ' +
-        'Only a `failed` email of the organisation; any other answers 404.',
+        'Only a `failed` email of the organisation; any other answers 404. ' +
+        'It meets the bounds of a new email: an invitation or reset whose user already has one of its kind queued is answered by that one (another id; the failed one stays failed), ' +
+        'and a full outbox (`MAIL_OUTBOX_MAX` emails queued or sending, password resets a quarter of it) answers 503 BUSY, the email left failed.',
       tags: ['alerts'],
       access: ['admin'],
       params: IdParams,
       response: { status: 200, description: 'The email, queued', schema: OutboxRowSchema },
-      errors: ['NOT_FOUND'],
+      errors: ['NOT_FOUND', 'BUSY'],
       handler: ({ actor, params }) => emails.retry(actor, params.id),
     });
   }

@@ -196,7 +196,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       path: '/subjects/:id/meetings',
       summary: 'Add a weekly meeting to a subject',
       description:
-        "A meeting whose teacher (its own, else the subject's first) already has another subject's meeting on that weekday at an overlapping time, in an overlapping term, is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds`), unless `teacherOverlap: true`. " +
+        "A meeting whose teacher (its own, else the subject's first) already has another subject's meeting on that weekday at an overlapping time, in an overlapping term, is refused (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds`; a meeting of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
         "The check and the write are one step against the teacher's other meeting changes and opens on any node (of two racing adds one is stored, the other refused); one that waits too long for another answers 409 CONFLICT (retry).",
       tags: ['timetable'],
       access: STAFF,
@@ -221,7 +221,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       description:
         "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with. " +
         'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`. ' +
-        "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`), unless `teacherOverlap: true`. " +
+        "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`; one of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
         'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry).',
       tags: ['timetable'],
       access: STAFF,

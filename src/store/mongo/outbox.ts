@@ -1,6 +1,7 @@
 import { purgeByOrg } from './identity.js';
 import { newOutboxMailEntity } from '../new-entities.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
+import type { OutboxCategory } from '../../shared/alerts.js';
 import type { OutboxMail, OutboxRepository } from '../../domain/ports/outbox.js';
 import type { Models } from './models.js';
 import type { NotificationPreferenceDoc } from './alert-schemas.js';
@@ -29,6 +30,15 @@ const toMail = (d: OutboxDoc): OutboxMail => ({
 });
 
 export function outboxRepository(m: Models, clock: () => Date): OutboxRepository {
+  /** The email of `category` queued for the user, if any (one serves every request for them). */
+  const waitingFor = (orgId: string, category: OutboxCategory, userId: string | null): Promise<OutboxDoc | null> =>
+    userId === null ? Promise.resolve(null) : m.outbox.findOne({ orgId, category, userId, status: 'queued' }).lean<OutboxDoc>().exec();
+  /** Whether the organisation has `maxWaiting` emails queued or sending, or `categoryMax` of `category`. */
+  const isFull = async (orgId: string, category: OutboxCategory, maxWaiting: number, categoryMax: number | undefined): Promise<boolean> => {
+    if ((await m.outbox.countDocuments({ orgId, status: { $in: ['queued', 'sending'] } })) >= maxWaiting) return true;
+    if (categoryMax === undefined) return false;
+    return (await m.outbox.countDocuments({ orgId, category, status: { $in: ['queued', 'sending'] } })) >= categoryMax;
+  };
   return {
     async purgeFinished(before) {
       return purgeByOrg(m.outbox, { status: { $in: ['sent', 'failed'] }, createdAt: { $lt: before } });
@@ -36,22 +46,9 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
     async enqueue(input, maxWaiting, categoryMaxWaiting) {
       // The bounds are soft ones across nodes (count, then insert): they cap memory and SMTP
       // load, not an exact number; so is the one email queued per user and category.
-      if (input.userId) {
-        const queued = await m.outbox
-          .findOne({ orgId: input.orgId, category: input.category, userId: input.userId, status: 'queued' })
-          .lean<OutboxDoc>();
-        if (queued) return toMail(queued);
-      }
-      const waiting = await m.outbox.countDocuments({ orgId: input.orgId, status: { $in: ['queued', 'sending'] } });
-      if (waiting >= maxWaiting) return null;
-      if (categoryMaxWaiting !== undefined) {
-        const ofCategory = await m.outbox.countDocuments({
-          orgId: input.orgId,
-          category: input.category,
-          status: { $in: ['queued', 'sending'] },
-        });
-        if (ofCategory >= categoryMaxWaiting) return null;
-      }
+      const queued = await waitingFor(input.orgId, input.category, input.userId ?? null);
+      if (queued) return toMail(queued);
+      if (await isFull(input.orgId, input.category, maxWaiting, categoryMaxWaiting)) return null;
       const mail = newOutboxMailEntity(input, clock());
       const { id, ...rest } = mail;
       await m.outbox.create({ _id: id, ...rest });
@@ -101,7 +98,13 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       );
       return res.modifiedCount === 1;
     },
-    async requeueFailed(orgId, id, at) {
+    async requeueFailed(orgId, id, at, maxWaiting, categoryMaxWaiting = {}) {
+      const failed = await m.outbox.findOne({ _id: id, orgId, status: 'failed' }).lean<OutboxDoc>();
+      if (!failed) return null;
+      // The bounds of enqueue, as soft across nodes as there, in the same order.
+      const waiting = await waitingFor(orgId, failed.category, failed.userId ?? null);
+      if (waiting) return { outcome: 'waiting' as const, mail: toMail(waiting) };
+      if (await isFull(orgId, failed.category, maxWaiting, categoryMaxWaiting[failed.category])) return { outcome: 'full' as const };
       const d = await m.outbox
         .findOneAndUpdate(
           { _id: id, orgId, status: 'failed' },
@@ -109,7 +112,8 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
           { returnDocument: 'after' },
         )
         .lean<OutboxDoc>();
-      return d ? toMail(d) : null;
+      // Queued again by another admin meanwhile: no longer a failed email.
+      return d ? { outcome: 'queued' as const, mail: toMail(d) } : null;
     },
     async list(orgId, filter) {
       const query = { orgId, ...(filter.status ? { status: filter.status } : {}) };

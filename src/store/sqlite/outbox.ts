@@ -50,6 +50,25 @@ const fromRow = (r: OutboxRow): OutboxMail => ({
 });
 
 export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxRepository {
+  /** The email of `category` queued for the user, if any (one serves every request for them). */
+  const waitingFor = (orgId: string, category: string, userId: string | null): OutboxRow | undefined =>
+    userId === null
+      ? undefined
+      : db
+          .stmt<OutboxRow>("SELECT * FROM outbox WHERE status = 'queued' AND org_id = ? AND category = ? AND user_id = ? LIMIT 1")
+          .get(orgId, category, userId);
+  /** Whether the organisation has `maxWaiting` emails queued or sending, or `categoryMax` of `category`. */
+  const isFull = (orgId: string, category: OutboxCategory, maxWaiting: number, categoryMax: number | undefined): boolean => {
+    const waiting = db
+      .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND status IN ('queued', 'sending')")
+      .get(orgId)!.n;
+    if (waiting >= maxWaiting) return true;
+    if (categoryMax === undefined) return false;
+    const ofCategory = db
+      .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND category = ? AND status IN ('queued', 'sending')")
+      .get(orgId, category)!.n;
+    return ofCategory >= categoryMax;
+  };
   return {
     async purgeFinished(before) {
       return countByOrg(
@@ -61,22 +80,9 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
     async enqueue(input, maxWaiting, categoryMaxWaiting) {
       const mail = newOutboxMailEntity(input, clock());
       return db.tx(() => {
-        if (mail.userId !== null) {
-          const queued = db
-            .stmt<OutboxRow>("SELECT * FROM outbox WHERE status = 'queued' AND org_id = ? AND category = ? AND user_id = ? LIMIT 1")
-            .get(mail.orgId, mail.category, mail.userId);
-          if (queued) return fromRow(queued);
-        }
-        const waiting = db
-          .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND status IN ('queued', 'sending')")
-          .get(input.orgId)!.n;
-        if (waiting >= maxWaiting) return null;
-        if (categoryMaxWaiting !== undefined) {
-          const ofCategory = db
-            .stmt<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE org_id = ? AND category = ? AND status IN ('queued', 'sending')")
-            .get(input.orgId, input.category)!.n;
-          if (ofCategory >= categoryMaxWaiting) return null;
-        }
+        const queued = waitingFor(mail.orgId, mail.category, mail.userId);
+        if (queued) return fromRow(queued);
+        if (isFull(mail.orgId, mail.category, maxWaiting, categoryMaxWaiting)) return null;
         db.stmt(
           `INSERT INTO outbox (id, org_id, category, user_id, recipient, subject, text, html, headers, status, attempts, last_error,
              next_attempt_at, claimed_by, claim_until, created_at, sent_at)
@@ -132,13 +138,21 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
           .run(status, error, retryAt ? retryAt.getTime() : null, id, owner).changes === 1
       );
     },
-    async requeueFailed(orgId, id, at) {
-      const row = db
-        .stmt<OutboxRow>(
-          `UPDATE outbox SET status = 'queued', next_attempt_at = ? WHERE id = ? AND org_id = ? AND status = 'failed' RETURNING *`,
-        )
-        .get(at.getTime(), id, orgId);
-      return row ? fromRow(row) : null;
+    async requeueFailed(orgId, id, at, maxWaiting, categoryMaxWaiting = {}) {
+      return db.tx(() => {
+        const failed = db.stmt<OutboxRow>("SELECT * FROM outbox WHERE id = ? AND org_id = ? AND status = 'failed'").get(id, orgId);
+        if (!failed) return null;
+        // The bounds of enqueue, in the same order: the user's waiting email first, then the counts.
+        const waiting = waitingFor(failed.org_id, failed.category, failed.user_id);
+        if (waiting) return { outcome: 'waiting' as const, mail: fromRow(waiting) };
+        if (isFull(failed.org_id, failed.category as OutboxCategory, maxWaiting, categoryMaxWaiting[failed.category as OutboxCategory])) {
+          return { outcome: 'full' as const };
+        }
+        const row = db
+          .stmt<OutboxRow>(`UPDATE outbox SET status = 'queued', next_attempt_at = ? WHERE id = ? RETURNING *`)
+          .get(at.getTime(), id)!;
+        return { outcome: 'queued' as const, mail: fromRow(row) };
+      });
     },
     async list(orgId, filter) {
       const where = filter.status ? 'org_id = ? AND status = ?' : 'org_id = ?';

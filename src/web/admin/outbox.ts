@@ -38,9 +38,11 @@ function retryButton(m: OutboxRow): HTMLButtonElement {
     button.disabled = true;
     byId('outbox-error').textContent = '';
     apiJson<OutboxRow>(`api/v1/outbox/${encodeURIComponent(m.id)}/retry`, { method: 'POST' })
-      .then(async () => {
+      .then(async (answer) => {
         await loadOutbox();
-        announce(byId('outbox-live'), `The email to ${m.to} is queued again.`);
+        // Another id: the user already had an email of this kind waiting, which goes instead.
+        const said = answer.id === m.id ? 'is queued again' : 'is already waiting (a newer one); it goes instead';
+        announce(byId('outbox-live'), `The email to ${m.to} ${said}.`);
       })
       .catch((err: unknown) => {
         button.disabled = false;

@@ -123,6 +123,7 @@ describe('alerts to the student and guardians (domain, embedded store, recording
         },
         // The emails are only collected here: nothing to send.
         kick: () => undefined,
+        requeueFailed: () => Promise.resolve(null),
       },
     });
     alerts = new AlertService({ store: f.store, events: f.bus, now: f.clock.now, jobs: f.jobs, email: emails });

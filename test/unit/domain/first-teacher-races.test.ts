@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import type { Actor } from '../../../src/domain/actor.js';
+import type { Domain } from '../../../src/domain/services.js';
+import type { Subject } from '../../../src/domain/ports/subjects.js';
+import type { Meeting, Term } from '../../../src/domain/ports/timetable.js';
+import type { User } from '../../../src/domain/ports/users.js';
+import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { onBothStores, type RaceStore } from '../../support/race-stores.js';
+
+// A subject's first teacher changing while the timetable run creates its meeting's session, or
+// while its meeting is edited, on two nodes (docs/timetable.md, "A subject's first teacher
+// changing"). Whichever goes first, the sessions end up the new first teacher's. The fixture's
+// clock stands at Monday 2 March 2026, 10:00 in Paris (09:00Z).
+
+onBothStores("a subject's first teacher changing during a timetable run or a meeting edit", 'attendance_first_teacher', suite);
+
+function suite(setup: RaceStore): void {
+  let f: LiveFixture;
+  let b: Domain;
+  let term: Term;
+  let admin: Actor;
+  beforeEach(async () => {
+    f = await createLiveFixture({ students: 1, ...(setup.open ? { openStore: setup.open } : {}) });
+    b = f.build({ nodeId: 'node-b' });
+    admin = f.actor(f.admin);
+    term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+  });
+  afterEach(async () => {
+    await f.close();
+    await setup.cleanup?.();
+  });
+
+  let codes = 0;
+  function subjectOf(teachers: User[]): Promise<Subject> {
+    const code = `FT${(codes += 1)}`;
+    return f.store.subjects.create(f.org.id, {
+      code,
+      name: code,
+      teacherIds: teachers.map((t) => t.id),
+      location: null,
+      allowedIpRanges: [],
+    });
+  }
+
+  /** Minutes after 08:00 as "HH:MM". */
+  const time = (m: number) => `${String(8 + Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+  /** A teacher-less meeting of a new subject of the other teacher, on Wednesday at a time of its own each round. */
+  async function meetingOfRound(round: number): Promise<{ subject: Subject; meeting: Meeting }> {
+    const subject = await subjectOf([f.otherTeacher]);
+    const meeting = await f.domain.timetable.createMeeting(admin, subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: time(round * 20),
+      endTime: time(round * 20 + 15),
+    });
+    return { subject, meeting };
+  }
+
+  /** Starts `a` and `b` in turn a little later than the other, by `scale` steps more every other round. */
+  function stagger<A, B>(round: number, scale: number, a: () => Promise<A>, b: () => Promise<B>) {
+    const step = Math.floor(round / 2) * scale;
+    const [aLater, bLater] = round % 2 === 0 ? [step, 0] : [0, step];
+    return Promise.allSettled([setup.stagger(aLater).then(a), setup.stagger(bLater).then(b)]);
+  }
+
+  const outcomes = (results: PromiseSettledResult<unknown>[]) =>
+    JSON.stringify(results.map((r) => (r.status === 'fulfilled' ? 'ok' : ((r.reason as { code?: string }).code ?? String(r.reason)))));
+
+  async function sessionsOf(meetingId: string) {
+    const occurrences = await f.store.timetable.listOccurrences(f.org.id, [meetingId], '2026-03-04', '2026-03-04');
+    return Promise.all(occurrences.filter((o) => o.sessionId).map((o) => f.store.sessions.get(f.org.id, o.sessionId!)));
+  }
+
+  /** Whether the session was handed over after it was made (the change saw it) rather than made the new teacher's. */
+  async function handedOver(sessionId: string): Promise<boolean> {
+    const trail = await f.store.audit.listForSession(f.org.id, sessionId);
+    return trail.some((e) => e.action === 'session.reschedule');
+  }
+
+  it("the timetable run and the change on two nodes: the session is always the new first teacher's (24 rounds)", async function () {
+    this.timeout(120_000);
+    const ways = new Set<string>();
+    for (let round = 0; round < 24; round += 1) {
+      const { subject, meeting } = await meetingOfRound(round);
+      const results = await stagger(
+        round,
+        3,
+        () => f.domain.timetable.createUpcoming(f.clock.now(), 7),
+        () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id], teacherOverlap: true }),
+      );
+      expect(
+        results.map((r) => r.status),
+        `round ${round}: ${outcomes(results)}`,
+      ).to.deep.equal(['fulfilled', 'fulfilled']);
+      // A run that found the change under way may leave the day to the next run.
+      if ((await sessionsOf(meeting.id)).length === 0) await f.domain.timetable.createUpcoming(f.clock.now(), 7);
+      const sessions = await sessionsOf(meeting.id);
+      expect(sessions, `round ${round}`).to.have.length(1);
+      expect(sessions[0]?.teacherId, `round ${round}: the session's teacher`).to.equal(f.teacher.id);
+      ways.add((await handedOver(sessions[0]!.id)) ? 'made, then handed over' : 'made for the new teacher');
+    }
+    // The rounds did race: each order happened.
+    expect([...ways].sort()).to.deep.equal(['made for the new teacher', 'made, then handed over']);
+  });
+
+  it("a meeting edit and the change on two nodes: the moved session is always the new first teacher's (24 rounds)", async function () {
+    this.timeout(120_000);
+    const orders = new Set<string>();
+    for (let round = 0; round < 24; round += 1) {
+      const { subject, meeting } = await meetingOfRound(round);
+      await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [f.otherTeacher.id, f.teacher.id] });
+      const tapped = await f.domain.timetable.start(f.actor(f.otherTeacher), meeting.id, '2026-03-04');
+      const results = await stagger(
+        round,
+        1,
+        () => f.domain.timetable.updateMeeting(admin, meeting.id, { startTime: time(round * 20 + 5), endTime: time(round * 20 + 20) }),
+        () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id, f.otherTeacher.id], teacherOverlap: true }),
+      );
+      expect(
+        results.map((r) => r.status),
+        `round ${round}: ${outcomes(results)}`,
+      ).to.deep.equal(['fulfilled', 'fulfilled']);
+      const session = await f.store.sessions.get(f.org.id, tapped.id);
+      expect(session?.startsAt.getTime(), `round ${round}: moved`).to.equal(Date.parse(tapped.startsAt) + 5 * 60_000);
+      expect(session?.teacherId, `round ${round}: the session's teacher`).to.equal(f.teacher.id);
+      const moves = (await f.store.audit.listForSession(f.org.id, tapped.id)).filter((e) => e.action === 'session.reschedule');
+      const first = moves[0]?.to as { teacherId?: string } | undefined;
+      orders.add(first?.teacherId === f.teacher.id ? 'change first' : 'edit first');
+    }
+    expect([...orders].sort()).to.deep.equal(['change first', 'edit first']);
+  });
+
+  it("a teacher-less meeting added and the change on two nodes, at the new first teacher's other class: exactly one stands (24 rounds)", async function () {
+    this.timeout(120_000);
+    const theirs = await subjectOf([f.teacher]);
+    const winners = new Set<string>();
+    for (let round = 0; round < 24; round += 1) {
+      const slot = { termId: term.id, weekday: 3, startTime: time(round * 20), endTime: time(round * 20 + 15) };
+      await f.domain.timetable.createMeeting(admin, theirs.id, slot);
+      const subject = await subjectOf([f.otherTeacher]);
+      const results = await stagger(
+        round,
+        1,
+        () => f.domain.timetable.createMeeting(admin, subject.id, slot),
+        () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id] }),
+      );
+      expect(
+        results.filter((r) => r.status === 'fulfilled'),
+        `round ${round}: ${outcomes(results)}`,
+      ).to.have.length(1);
+      const lost = results.find((r) => r.status === 'rejected');
+      expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+      const added = results[0].status === 'fulfilled';
+      winners.add(added ? 'add' : 'change');
+      // What is stored agrees with the winner.
+      expect(await f.store.timetable.listMeetings(f.org.id, subject.id), `round ${round}`).to.have.length(added ? 1 : 0);
+      expect((await f.store.subjects.get(f.org.id, subject.id))?.teacherIds, `round ${round}`).to.deep.equal([
+        added ? f.otherTeacher.id : f.teacher.id,
+      ]);
+    }
+    expect([...winners].sort()).to.deep.equal(['add', 'change']);
+  });
+}
