@@ -13,6 +13,7 @@
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
@@ -80,10 +81,11 @@ async function benchAttendance() {
   });
   const open: Socket[] = [];
   try {
-    const [teacherSocket] = await connectBench(server.url, [tokens.signAccess(teacher).token], { into: open });
+    // Each with a login id (sid), as a logged-in client's token has: the server checks that login per command.
+    const [teacherSocket] = await connectBench(server.url, [tokens.signAccess(teacher, randomUUID()).token], { into: open });
     const studentSockets = await connectBench(
       server.url,
-      students.map((s) => tokens.signAccess(s).token),
+      students.map((s) => tokens.signAccess(s, randomUUID()).token),
       { into: open },
     );
 

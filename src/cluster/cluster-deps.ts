@@ -30,7 +30,9 @@ export interface ClusterDeps {
 export function redisCheck(url: string, data: Redis, sub: Redis): ReadinessCheck {
   return {
     name: 'redis',
-    facts: { target: redactRedisUrl(url) },
+    // Where Redis is (host, port, database) is the deployment's inside: the operator's detail,
+    // never the public probe's facts.
+    detail: { target: redactRedisUrl(url) },
     async run() {
       if (sub.status !== 'ready') throw new Error(`redis subscriber is ${sub.status}`);
       await data.ping();

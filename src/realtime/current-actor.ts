@@ -12,27 +12,35 @@ interface Entry {
   role: Actor['role'];
   /** Why the user may no longer act, or null. */
   refusal: 'ACCOUNT_DISABLED' | 'ORGANISATION_DISABLED' | 'PASSWORD_CHANGE_REQUIRED' | null;
+  /** The user's logins (sids) read with the entry: whether each was ended since. */
+  revoked: ReadonlyMap<string, boolean>;
   readAt: number;
 }
 
-interface Waiting {
+/** One read of a user on its way: the commands waiting for it, and the logins it checks. */
+interface Load {
+  promise: Promise<Entry>;
+  /** Logins of the user's sockets; more join until the read is sent. */
+  sids: Set<string>;
+  sent: boolean;
   resolve: (entry: Entry) => void;
   reject: (err: unknown) => void;
 }
 
 /**
  * The acting user of a socket command, as the store says now, not as the token said at
- * connect: a deactivated account or organisation stops at its next command and a changed role
- * applies to it,
- * on every node within ACTOR_TTL_MS even when the change's announcement never reached this node.
+ * connect: a deactivated account or organisation stops at its next command, a changed role
+ * applies to it, and so does the end of the socket's login (a logout, a new password: TOKEN_REVOKED),
+ * on every node within ACTOR_TTL_MS even when the change's announcement never reached this node
+ * (the admin CLI, another process, has no way to announce it).
  * Within the TTL one store read serves all of a user's commands (a check-in burst costs one), and
  * the users read in one turn of the event loop are read together (one query per organisation).
  */
 export class CurrentActors {
   private readonly entries = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<Entry>>();
+  private readonly pending = new Map<string, Load>();
   /** Users to read at the end of this turn of the event loop, by organisation. */
-  private turn = new Map<string, Map<string, Waiting>>();
+  private turn = new Map<string, Map<string, Load>>();
 
   constructor(
     private readonly store: Store,
@@ -43,13 +51,16 @@ export class CurrentActors {
 
   /**
    * Throws ACCOUNT_DISABLED for a deactivated or deleted account, ORGANISATION_DISABLED for a
-   * deactivated organisation, PASSWORD_CHANGE_REQUIRED while an admin requires a new password
-   * (the socket goes, as its handshake would be refused); updates the socket's role.
+   * deactivated organisation, PASSWORD_CHANGE_REQUIRED while an admin requires a new password,
+   * TOKEN_REVOKED once the socket's login ended (the socket goes, as its handshake would be
+   * refused); updates the socket's role.
    */
   async of(socket: AppSocket): Promise<Actor> {
     const { userId, orgId } = socket.data;
-    const entry = await this.read(orgId, userId);
+    const sid = socket.data.sid ?? null;
+    const entry = await this.read(orgId, userId, sid);
     if (entry.refusal) throw new AppError(entry.refusal);
+    if (sid !== null && entry.revoked.get(sid) === true) throw new AppError('TOKEN_REVOKED');
     socket.data.role = entry.role;
     return { id: userId, orgId, role: entry.role };
   }
@@ -58,29 +69,45 @@ export class CurrentActors {
     this.entries.delete(userId);
   }
 
-  /** What the handshake just read from the store: a reconnect acts as the store says now. */
-  fresh(userId: string, role: Actor['role']): void {
-    this.remember(userId, { role, refusal: null, readAt: this.now().getTime() });
+  /** What the handshake just read from the store (its login not ended either): a reconnect acts as the store says now. */
+  fresh(userId: string, role: Actor['role'], sid: string | null): void {
+    this.remember(userId, { role, refusal: null, revoked: new Map(sid === null ? [] : [[sid, false]]), readAt: this.now().getTime() });
   }
 
-  private read(orgId: string, userId: string): Promise<Entry> {
+  private read(orgId: string, userId: string, sid: string | null): Promise<Entry> {
     const cached = this.entries.get(userId);
-    if (cached && this.now().getTime() - cached.readAt < this.ttlMs) return Promise.resolve(cached);
-    // Concurrent commands of one user share one read.
-    let load = this.pending.get(userId);
-    if (!load) {
-      load = new Promise<Entry>((resolve, reject) => {
-        if (this.turn.size === 0) this.defer(() => this.readTurn());
-        let users = this.turn.get(orgId);
-        if (!users) {
-          users = new Map();
-          this.turn.set(orgId, users);
-        }
-        users.set(userId, { resolve, reject });
-      });
-      this.pending.set(userId, load);
+    const current = cached !== undefined && this.now().getTime() - cached.readAt < this.ttlMs;
+    if (current && (sid === null || cached.revoked.has(sid))) return Promise.resolve(cached);
+    // Concurrent commands of one user share one read, their sockets' logins too while it waits.
+    const load = this.pending.get(userId);
+    if (load && (sid === null || load.sids.has(sid) || !load.sent)) {
+      if (sid !== null) load.sids.add(sid);
+      return load.promise;
     }
-    return load;
+    // A login the current entry does not know yet (a second device): read it with those known,
+    // so the user's sockets do not take turns pushing each other out of the entry.
+    const sids = new Set(current ? cached.revoked.keys() : []);
+    if (sid !== null) sids.add(sid);
+    return this.load(orgId, userId, sids);
+  }
+
+  private load(orgId: string, userId: string, sids: Set<string>): Promise<Entry> {
+    let resolve!: (entry: Entry) => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<Entry>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const load: Load = { promise, sids, sent: false, resolve, reject };
+    this.pending.set(userId, load);
+    if (this.turn.size === 0) this.defer(() => this.readTurn());
+    let users = this.turn.get(orgId);
+    if (!users) {
+      users = new Map();
+      this.turn.set(orgId, users);
+    }
+    users.set(userId, load);
+    return promise;
   }
 
   /** The users of this turn whose entry is missing or too old: one query per organisation. */
@@ -88,23 +115,29 @@ export class CurrentActors {
     const turn = this.turn;
     this.turn = new Map();
     for (const [orgId, waiting] of turn) {
+      for (const load of waiting.values()) load.sent = true;
       this.readUsers(orgId, waiting)
         .catch((err: unknown) => {
           for (const w of waiting.values()) w.reject(err);
         })
         .finally(() => {
-          for (const userId of waiting.keys()) this.pending.delete(userId);
+          // A later read of the user (a login this one did not carry) may have taken the place.
+          for (const [userId, load] of waiting) if (this.pending.get(userId) === load) this.pending.delete(userId);
         });
     }
   }
 
-  private async readUsers(orgId: string, waiting: ReadonlyMap<string, Waiting>): Promise<void> {
+  private async readUsers(orgId: string, waiting: ReadonlyMap<string, Load>): Promise<void> {
     const t = this.now().getTime();
-    const [users, org] = await Promise.all([
+    const sids = new Set<string>();
+    for (const w of waiting.values()) for (const sid of w.sids) sids.add(sid);
+    const [users, org, revoked] = await Promise.all([
       this.store.users.getStandings(orgId, [...waiting.keys()]),
       this.store.organisations.get(orgId),
+      sids.size === 0 ? [] : this.store.refreshTokens.revokedFamilies([...sids]),
     ]);
     const byId = new Map(users.map((u) => [u.id, u]));
+    const ended = new Set(revoked);
     for (const [userId, w] of waiting) {
       const user = byId.get(userId);
       const refusal = !user?.active
@@ -114,7 +147,12 @@ export class CurrentActors {
           : user.mustChangePassword
             ? 'PASSWORD_CHANGE_REQUIRED'
             : null;
-      const entry: Entry = { role: user?.role ?? 'student', refusal, readAt: t };
+      const entry: Entry = {
+        role: user?.role ?? 'student',
+        refusal,
+        revoked: new Map([...w.sids].map((sid) => [sid, ended.has(sid)])),
+        readAt: t,
+      };
       this.remember(userId, entry);
       w.resolve(entry);
     }

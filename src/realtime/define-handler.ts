@@ -102,7 +102,12 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
 const REFUNDED: ReadonlySet<ErrorCode> = new Set(['BUSY', 'UNAVAILABLE']);
 
 /** Answers after which the socket is disconnected: its handshake would now be refused with them. */
-const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set(['ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
+const ENDS_CONNECTION: ReadonlySet<ErrorCode> = new Set([
+  'ACCOUNT_DISABLED',
+  'ORGANISATION_DISABLED',
+  'PASSWORD_CHANGE_REQUIRED',
+  'TOKEN_REVOKED',
+]);
 
 /**
  * One dispatcher for every command, built once per server and shared by every socket: with

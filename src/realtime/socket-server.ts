@@ -119,7 +119,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // channel subscription) for an event as rare as a logout; endLogin finds its sockets instead.
     void socket.join(rooms.user(socket.data.userId));
     expiry.track(socket);
-    actors.fresh(socket.data.userId, socket.data.role);
+    actors.fresh(socket.data.userId, socket.data.role, socket.data.sid);
     attachCommands(socket, commands);
   });
   io.on('actor:forget', (userId) => actors.forget(userId));

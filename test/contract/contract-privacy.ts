@@ -4,7 +4,7 @@ import type { Store } from '../../src/domain/ports/store.js';
 import type { User } from '../../src/domain/ports/users.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser, page } from './fixtures.js';
-import { ERASED } from '../../src/store/erasure.js';
+import { ERASED } from '../../src/domain/privacy/erasure-rules.js';
 
 // Consents, subject-access audit lookup and erasure.
 

@@ -141,6 +141,8 @@ export function supportContract(ctx: ContractContext): void {
       expect(await s.refreshTokens.familyRevoked('f1')).to.equal(true);
       expect(await s.refreshTokens.familyRevoked('f2')).to.equal(false);
       expect(await s.refreshTokens.familyRevoked('none')).to.equal(false);
+      expect(await s.refreshTokens.revokedFamilies(['f2', 'f1', 'none'])).to.deep.equal(['f1']);
+      expect(await s.refreshTokens.revokedFamilies([])).to.deep.equal([]);
     });
 
     it('revokeAllForUser is scoped to the organisation', async function () {

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort, useRedis } from '../support/redis-server.js';
+import { startNodes, type StartedNodes } from '../support/nodes.js';
 import { FakeFaceEngine } from '../support/fake-face-engine.js';
 
 const TOKEN = 'metrics-token-for-readyz-test';
@@ -42,5 +44,38 @@ describe('/readyz: what failed in public, why for the operator', function () {
       const body = (await res.json()) as Record<string, Record<string, unknown>>;
       expect(body['face']).to.include({ ok: false, loadError: LOAD_ERROR });
     }
+  });
+});
+
+// The Redis check's target is an address inside the deployment (host, port, database): not for
+// the public probe, which says only whether Redis answers.
+describe('/readyz behind Redis: the Redis address for the operator only', function () {
+  this.timeout(30_000);
+  const suite = useRedis('readyz-detail');
+  let cluster: StartedNodes;
+
+  before(async () => {
+    cluster = await startNodes(1, {
+      redisUrl: suite.redis.url,
+      sqlitePath: path.join(suite.dir, 'attendance.db'),
+      env: { METRICS_TOKEN: TOKEN },
+    });
+  });
+  suite.beforeStop(() => cluster?.cleanup());
+
+  it('answers the public probe without the Redis host and port, the bearer of METRICS_TOKEN with them', async () => {
+    const node = cluster.nodes[0]!;
+    const { host, port } = new URL(suite.redis.url);
+    const pub = await fetch(`${node.url}/readyz`);
+    const text = await pub.text();
+    expect(pub.status).to.equal(200);
+    expect((JSON.parse(text) as Record<string, unknown>)['redis']).to.deep.equal({ ok: true });
+    expect(text).not.to.contain(host);
+    expect(text).not.to.contain(`:${port}`);
+
+    const operator = await fetch(`${node.url}/readyz`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const body = (await operator.json()) as Record<string, Record<string, unknown>>;
+    expect(body['redis']).to.include({ ok: true });
+    expect(String(body['redis']!['target'])).to.contain(`:${port}`);
   });
 });

@@ -91,7 +91,16 @@ export class AuthService {
     const user = matching[0]!;
     if (!user.active) throw new AppError('ACCOUNT_DISABLED');
     if (!(await this.organisationActive(user.orgId))) throw new AppError('ORGANISATION_DISABLED');
-    const pair = await this.issue(user, newId(), input);
+    const familyId = newId();
+    const pair = await this.issue(user, familyId, input);
+    // A new password (the owner's, an admin's, a reset link's) or a deactivation landing between
+    // the check above and this login's token ended the logins it found, not this one: a login
+    // made in a loop with a known password would outlive the change meant to end it.
+    const current = await this.deps.store.users.get(user.orgId, user.id);
+    if (!current?.active || current.passwordHash !== user.passwordHash) {
+      await this.deps.store.refreshTokens.revokeFamily(familyId, this.deps.clock());
+      throw new AppError(current && !current.active ? 'ACCOUNT_DISABLED' : 'INVALID_CREDENTIALS');
+    }
     return { ...pair, deviceToken: this.deps.deviceTokens.issue(email) };
   }
 

@@ -61,6 +61,8 @@ export interface RefreshTokenRepository {
   revokeFamily(familyId: string, at: Date): Promise<number>;
   /** Whether the login (token family) was revoked: its access tokens stop working too. */
   familyRevoked(familyId: string): Promise<boolean>;
+  /** Of these logins (token families), those revoked: familyRevoked for many at once (open sockets, src/realtime/current-actor.ts). */
+  revokedFamilies(familyIds: readonly string[]): Promise<string[]>;
   revokeAllForUser(orgId: string, userId: string, at: Date): Promise<number>;
   /**
    * The user's logins that can still be refreshed at `now` (a current token neither rotated,

@@ -124,7 +124,7 @@ export interface PrivacyRepository {
    */
   auditAbout(person: PersonRef): Promise<AuditEntry[]>;
   /**
-   * Deletes the person's personal data (src/store/erasure.ts says what happens to each
+   * Deletes the person's personal data (src/domain/privacy/erasure-rules.ts says what happens to each
    * collection). Their records stay for statistics under `tombstoneId`. Re-running it after a
    * failure finishes the job (the user row goes last).
    */

@@ -13,6 +13,7 @@ import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
+import { scrubValue } from './erasure-rules.js';
 
 export interface PrivacyDeps {
   store: Store;
@@ -213,7 +214,8 @@ export class PrivacyService {
     const now = this.deps.clock();
     const tombstoneId = `erased-${randomUUID()}`;
     const counts = await store.privacy.erase(person(user), tombstoneId);
-    // The tombstone names who erased and why, never whom.
+    // The tombstone names who erased and why, never whom: the reason, written after the scrub of
+    // the trail, is scrubbed by its rule (an admin asked "why?" often names the person).
     await store.audit.append({
       orgId: actor.orgId,
       entityType: 'user',
@@ -223,7 +225,7 @@ export class PrivacyService {
       action: 'user.erase',
       from: null,
       to: { counts },
-      reason,
+      reason: scrubValue(reason, person(user), tombstoneId) as string,
       ip: actor.ip ?? null,
       at: now,
     });

@@ -70,6 +70,10 @@ export function refreshTokenRepository(m: Models, clock: () => Date): RefreshTok
     async familyRevoked(familyId) {
       return (await m.refreshTokens.exists(q.familyRevokedFilter(familyId))) !== null;
     },
+    async revokedFamilies(familyIds) {
+      if (familyIds.length === 0) return [];
+      return m.refreshTokens.distinct('familyId', q.familiesRevokedFilter(familyIds));
+    },
     async revokeAllForUser(orgId, userId, at) {
       const res = await m.refreshTokens.updateMany(q.userUnrevokedFilter(orgId, userId), { $set: { revokedAt: at } });
       return res.modifiedCount;

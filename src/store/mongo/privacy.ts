@@ -1,5 +1,5 @@
 import { newId } from '../../shared/ids.js';
-import { auditConcerns, escapeRegExp, scrubAudit, scrubJsonText, scrubValue, textNeedles } from '../erasure.js';
+import { auditConcerns, escapeRegExp, scrubAudit, scrubJsonText, scrubValue, textNeedles } from '../../domain/privacy/erasure-rules.js';
 import { type AuditEntry } from '../../domain/ports/audit.js';
 import {
   emptyErasureCounts,

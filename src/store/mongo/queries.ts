@@ -307,6 +307,10 @@ export const rotatableTokenFilter = (id: string): QueryFilter<RefreshTokenDoc> =
 export const familyUnrevokedFilter = (familyId: string): QueryFilter<RefreshTokenDoc> => ({ familyId, revokedAt: null });
 
 export const familyRevokedFilter = (familyId: string): QueryFilter<RefreshTokenDoc> => ({ familyId, revokedAt: { $ne: null } });
+export const familiesRevokedFilter = (familyIds: readonly string[]): QueryFilter<RefreshTokenDoc> => ({
+  familyId: { $in: [...familyIds] },
+  revokedAt: { $ne: null },
+});
 
 export const userUnrevokedFilter = (orgId: string, userId: string): QueryFilter<RefreshTokenDoc> => ({
   orgId,

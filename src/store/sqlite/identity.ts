@@ -48,6 +48,15 @@ export function refreshTokenRepository(db: SqliteDb, clock: () => Date): Refresh
     async familyRevoked(familyId) {
       return db.stmt('SELECT 1 FROM refresh_tokens WHERE family_id = ? AND revoked_at IS NOT NULL LIMIT 1').get(familyId) !== undefined;
     },
+    async revokedFamilies(familyIds) {
+      if (familyIds.length === 0) return [];
+      return db
+        .stmt<{ family_id: string }>(
+          'SELECT DISTINCT family_id FROM refresh_tokens WHERE family_id IN (SELECT value FROM json_each(?)) AND revoked_at IS NOT NULL',
+        )
+        .all(JSON.stringify(familyIds))
+        .map((r) => r.family_id);
+    },
     async revokeAllForUser(orgId, userId, at) {
       return db
         .stmt('UPDATE refresh_tokens SET revoked_at = ? WHERE org_id = ? AND user_id = ? AND revoked_at IS NULL')

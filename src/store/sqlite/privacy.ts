@@ -1,5 +1,5 @@
 import { newId } from '../../shared/ids.js';
-import { auditConcerns, scrubAudit, scrubJsonText, textNeedles } from '../erasure.js';
+import { auditConcerns, scrubAudit, scrubJsonText, textNeedles } from '../../domain/privacy/erasure-rules.js';
 import { type AuditEntry } from '../../domain/ports/audit.js';
 import { type GuardianContact } from '../../domain/ports/guardians.js';
 import {

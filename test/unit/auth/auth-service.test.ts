@@ -4,7 +4,7 @@ import type { DomainEvent } from '../../../src/domain/events.js';
 import { JwtTokenSigner } from '../../../src/adapters/jwt-token-signer.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { type AuthService, hashRefreshToken } from '../../../src/domain/accounts/auth-service.js';
-import { createDomain } from '../../../src/domain/services.js';
+import { createDomain, type Domain } from '../../../src/domain/services.js';
 import { domainSettings, limitSettings } from '../../../src/app.js';
 import { createLimiters } from '../../../src/domain/limiters.js';
 import { memoryLimiterBackend } from '../../../src/adapters/memory-rate-limiter.js';
@@ -59,6 +59,11 @@ describe('AuthService', () => {
 
   /** The service as the application builds it, over the given environment. */
   function build(env: Record<string, string> = {}, clock = () => new Date()): AuthService {
+    return buildDomain(env, clock).auth;
+  }
+
+  /** The domain as the application builds it (its auth and account services share the store). */
+  function buildDomain(env: Record<string, string> = {}, clock = () => new Date()): Domain {
     const c = config(env);
     tokens = new JwtTokenSigner(c.jwt, clock);
     return createDomain({
@@ -71,7 +76,7 @@ describe('AuthService', () => {
       mail: recordingQueue().queue,
       limiters: createLimiters(limitSettings(c), memoryLimiterBackend),
       settings: domainSettings(c),
-    }).auth;
+    });
   }
 
   beforeEach(async () => {
@@ -216,6 +221,34 @@ describe('AuthService', () => {
       const err = await expectCode(auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.1.1.1' }), 'RATE_LIMITED');
       expect(err.details?.['retryAfterMs']).to.be.a('number').above(0).and.at.most(60_000);
       expect((await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.1.1.2' })).user.id).to.equal(teacher.id);
+    });
+
+    it('refuses a login whose password was changed while it was being checked, and leaves it no login', async () => {
+      const owner = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
+      const ownerSid = tokens.verifyAccess(owner.accessToken).sid!;
+      // The owner changes the password (their own login stays) after the attacker's login checked
+      // the old one and before its token exists: the change's ending of logins could not see it.
+      let change: (() => Promise<void>) | null = null;
+      const real = store;
+      store = {
+        ...real,
+        refreshTokens: {
+          ...real.refreshTokens,
+          async create(input) {
+            const first = change;
+            change = null;
+            if (first) await first();
+            return real.refreshTokens.create(input);
+          },
+        },
+      };
+      const racing = buildDomain();
+      store = real;
+      change = () =>
+        racing.accounts.changePassword({ id: teacher.id, orgId: org.id, role: 'teacher', sid: ownerSid }, PASSWORD, 'after-the-breach-1');
+      await expectCode(racing.auth.login({ email: 'ada@alpha.test', password: PASSWORD }), 'INVALID_CREDENTIALS');
+      const logins = await store.refreshTokens.listActiveLogins(org.id, teacher.id, new Date());
+      expect(logins.map((l) => l.familyId)).to.deep.equal([ownerSid]);
     });
 
     it('does not count successful logins against the address or the account', async () => {

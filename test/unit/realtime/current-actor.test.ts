@@ -13,12 +13,28 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
   let t: number;
   let reads: number;
   let orgReads: number;
-  const socketOf = (u: User) => ({ data: { userId: u.id, orgId: u.orgId, role: 'teacher' } }) as unknown as AppSocket;
+  let revocationReads: number;
+  const socketOf = (u: User, sid: string | null = null) =>
+    ({ data: { userId: u.id, orgId: u.orgId, role: 'teacher', sid } }) as unknown as AppSocket;
+  /** A login of the user as the store keeps it (its refresh token), its id the access token's sid. */
+  const login = async (u: User, familyId: string) => {
+    await store.refreshTokens.create({
+      orgId: u.orgId,
+      userId: u.id,
+      familyId,
+      tokenHash: `hash-${familyId}`,
+      expiresAt: new Date(t + 86_400_000),
+      userAgent: null,
+      ip: null,
+    });
+    return familyId;
+  };
 
   beforeEach(async () => {
     const inner = await createSqliteStore({ path: ':memory:' });
     reads = 0;
     orgReads = 0;
+    revocationReads = 0;
     store = {
       ...inner,
       users: {
@@ -28,6 +44,10 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
         getStandings: (orgId: string, ids: string[]) => ((reads += 1), inner.users.getStandings(orgId, ids)),
       },
       organisations: { ...inner.organisations, get: (id: string) => ((orgReads += 1), inner.organisations.get(id)) },
+      refreshTokens: {
+        ...inner.refreshTokens,
+        revokedFamilies: (ids: readonly string[]) => ((revocationReads += 1), inner.refreshTokens.revokedFamilies(ids)),
+      },
     } as Store;
     const org = await createOrg(inner);
     user = await createUser(inner, org.id, 'teacher');
@@ -58,7 +78,7 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     await Promise.all(Array.from({ length: 20 }, () => actors.of(socketOf(user))));
     expect(reads).to.equal(1);
     t += ACTOR_TTL_MS;
-    actors.fresh(user.id, 'teacher');
+    actors.fresh(user.id, 'teacher', null);
     await actors.of(socketOf(user));
     expect(reads).to.equal(1);
   });
@@ -74,5 +94,33 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     expect((results[0] as PromiseFulfilledResult<{ role: string }>).value.role).to.equal('teacher');
     expect((results[1] as PromiseFulfilledResult<{ role: string }>).value.role).to.equal('student');
     await expectCode(actors.of(socketOf(others[3]!)), 'ACCOUNT_DISABLED');
+  });
+
+  it("refuses a socket's commands once its login ended (TOKEN_REVOKED), with nobody telling it; the user's other login goes on", async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const phone = socketOf(user, await login(user, 'login-phone'));
+    const laptop = socketOf(user, await login(user, 'login-laptop'));
+    actors.fresh(user.id, 'teacher', 'login-phone');
+    await Promise.all([actors.of(phone), actors.of(laptop)]);
+    await store.refreshTokens.revokeFamily('login-phone', new Date(t));
+    t += ACTOR_TTL_MS - 1;
+    expect((await actors.of(phone)).id, 'still within the TTL').to.equal(user.id);
+    t += 1;
+    await expectCode(actors.of(phone), 'TOKEN_REVOKED');
+    expect((await actors.of(laptop)).id).to.equal(user.id);
+  });
+
+  it("reads the logins of one turn's sockets in one query with their users, and none for a socket without one", async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const others = await Promise.all(Array.from({ length: 9 }, () => createUser(store, user.orgId, 'student')));
+    const sockets = await Promise.all([user, ...others].map(async (u, i) => socketOf(u, await login(u, `login-${i}`))));
+    await store.refreshTokens.revokeFamily('login-4', new Date(t));
+    const results = await Promise.allSettled([...sockets, socketOf(user)].map((s) => actors.of(s)));
+    expect(reads).to.equal(1);
+    expect(revocationReads).to.equal(1);
+    expect(results.map((r) => r.status)).to.deep.equal([...sockets, null].map((_, i) => (i === 4 ? 'rejected' : 'fulfilled')));
+    t += ACTOR_TTL_MS;
+    await actors.of(socketOf(user));
+    expect(revocationReads, 'no login to check').to.equal(1);
   });
 });

@@ -1,5 +1,5 @@
-import type { AuditEntry } from '../domain/ports/audit.js';
-import type { PersonRef } from '../domain/ports/privacy.js';
+import type { AuditEntry } from '../ports/audit.js';
+import type { PersonRef } from '../ports/privacy.js';
 
 /**
  * The erasure rules both stores apply (docs/privacy.md):

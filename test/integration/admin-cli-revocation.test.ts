@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { User } from '../../src/domain/ports/users.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createOrg, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { REPO_ROOT, runNode } from '../support/run-node.js';
+import { command, connectClient, connectRefused, type ClientSocket } from '../support/sockets.js';
+
+/**
+ * `admin reset` is how an operator takes back an admin account someone else got into: every
+ * earlier login of it ends. The CLI is another process with no channel to the running service
+ * but the store, so the service's open sockets of those logins must see the revocation there
+ * (at their next command), not only when their access token expires.
+ */
+describe('admin CLI reset ends the open sockets of the earlier logins', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let srv: TestServer;
+  let org: Organisation;
+  let admin: User;
+  const sockets: ClientSocket[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'cli-revocation-'));
+    const file = path.join(dir, 'attendance.db');
+    srv = await startTestServer({}, { openStore: () => createSqliteStore({ path: file }) });
+    org = await createOrg(srv.store);
+    admin = await createUser(srv.store, org.id, 'admin');
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await srv?.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses the next command of a socket of an ended login with TOKEN_REVOKED and disconnects it', async () => {
+    const { accessToken } = await srv.login(admin.email, 'correct-horse-battery');
+    const socket = await connectClient(srv.baseUrl, accessToken);
+    sockets.push(socket);
+    expect((await command(socket, 'session:list-active', {})).ok, 'before the reset').to.equal(true);
+
+    const env: NodeJS.ProcessEnv = {};
+    // The developer's own store, Redis or secrets must not reach the CLI.
+    for (const [k, v] of Object.entries(process.env))
+      if (!/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|NODE_ENV|JWT_)/.test(k)) env[k] = v;
+    Object.assign(env, { SQLITE_PATH: path.join(dir, 'attendance.db'), DATA_DIR: dir, BCRYPT_COST: '4', FACE_ENABLED: 'false' });
+    const run = await runNode(
+      [
+        '--import',
+        'tsx',
+        path.join(REPO_ROOT, 'scripts', 'admin.ts'),
+        'admin',
+        'reset',
+        '--org',
+        org.slug,
+        '--email',
+        admin.email,
+        '--password-stdin',
+      ],
+      { env, stdin: 'a-new-password-after-the-breach\n' },
+    );
+    expect(run.code, run.out).to.equal(0);
+
+    const cut = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+    // The service re-reads what it knows of a user at most ACTOR_TTL_MS after it read it.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const answer = await command(socket, 'session:list-active', {});
+    expect(answer.ok).to.equal(false);
+    expect(!answer.ok && answer.error.code).to.equal('TOKEN_REVOKED');
+    expect(await cut).to.equal('io server disconnect');
+    expect((await connectRefused(srv.baseUrl, { token: accessToken })).code).to.equal('TOKEN_REVOKED');
+  });
+});
