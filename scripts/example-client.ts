@@ -114,7 +114,7 @@ async function http<T>(opts: Options, step: string, path: string, init: { token?
       signal: AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
-    throw new Error(`${step}: cannot reach ${opts.url} (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    throw new Error(`${step}: cannot reach ${opts.url} (${unreachableReason(err)})`, { cause: err });
   }
   const text = await res.text();
   let json: unknown;
@@ -129,6 +129,33 @@ async function http<T>(opts: Options, step: string, path: string, init: { token?
     throw new Error(`${step}: HTTP ${res.status}`);
   }
   return json as T;
+}
+
+/** Codes Node gives a TLS certificate it does not trust or that does not name the host. */
+const CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Why a request got no answer, in words an operator can act on: fetch itself only says "fetch
+ * failed", and the reason (refused, unknown host, an untrusted certificate) is in its cause.
+ */
+function unreachableReason(err: unknown): string {
+  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : null;
+  const why = typeof cause?.message === 'string' ? cause.message : err instanceof Error ? err.message : String(err);
+  if (code && CERTIFICATE_CODES.has(code)) {
+    return (
+      `${why}: Node does not trust the server's certificate. One signed by the school's own root CA ` +
+      `needs that root given to Node: NODE_EXTRA_CA_CERTS=/path/to/school-root.crt node --import tsx scripts/example-client.ts ...`
+    );
+  }
+  return code && !why.includes(code) ? `${why} (${code})` : why;
 }
 
 function login(opts: Options, email: string, password: string): Promise<Login> {

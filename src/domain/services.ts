@@ -164,7 +164,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       checkinBatch: settings.checkin.batch,
     },
   };
-  const closer = new SessionCloser(live);
+  const closer = new SessionCloser(live, { owner: settings.nodeId });
   const scheduling = {
     owner: settings.nodeId,
     intervalMs: settings.schedulerIntervalMs,

@@ -22,11 +22,14 @@ export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, tim
     const results = await Promise.all(
       checks.map(async (c) => {
         let ok = true;
+        // The operator's view says why a check fails (the public one only that it does).
+        let error: string | null = null;
         try {
           await withTimeout(c.run(), timeoutMs);
           if (failing.delete(c.name)) log.recovered(c.name);
         } catch (err) {
           ok = false;
+          error = err instanceof Error ? err.message : String(err);
           if (!failing.has(c.name)) {
             failing.add(c.name);
             log.failing(c.name, err);
@@ -34,7 +37,7 @@ export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, tim
         }
         // Facts are read after the run: a failed run may have changed them (a load error recorded).
         const facts = { ...c.facts, ok };
-        return { name: c.name, facts, operator: { ...facts, ...c.detail, ok } };
+        return { name: c.name, facts, operator: { ...facts, ...c.detail, ok, ...(error === null ? {} : { error }) } };
       }),
     );
     const checksOf = (pick: (r: (typeof results)[number]) => ReadinessChecks[string]): ReadinessChecks =>

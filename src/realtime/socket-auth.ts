@@ -8,6 +8,7 @@ import type { RateLimiter } from '../domain/rate-limiter.js';
 import { addressLimitKey } from '../domain/checks/network.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../domain/ports/store.js';
+import { storeFailureToAppError } from '../domain/store-errors.js';
 import { defineCommand, type Command } from './define-handler.js';
 import { StringPool } from './string-pool.js';
 import type { TokenExpiryWatch } from './token-expiry.js';
@@ -72,8 +73,11 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
     })().then(
       () => next(),
       (err: unknown) => {
-        if (!(err instanceof AppError)) deps.logger.error({ err }, 'socket authentication failed');
-        next(refusal(err));
+        // A store outage is logged once by the store ("store failing: ..."); each phone that
+        // connects meanwhile hears UNAVAILABLE with a retry hint, as its commands would.
+        const known = err instanceof AppError ? err : storeFailureToAppError(err);
+        if (!known) deps.logger.error({ err }, 'socket authentication failed');
+        next(refusal(known ?? err));
       },
     );
   });

@@ -4,7 +4,7 @@ import { mongoUnavailableReason, startFerretdb, testMongoStoreConfig, type Resta
 import { startTestServer, type TestServer } from '../support/http.js';
 import { skipBecause } from '../support/skip.js';
 import { openLiveClass } from '../support/live-class.js';
-import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, connectRefused, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const SELECTION_TIMEOUT_MS = 1_000;
 
@@ -49,13 +49,19 @@ describe('MongoDB store: the server goes away and comes back', function () {
     expect(down.status).to.equal(503);
     expect(down.body.store.ok).to.equal(false);
     // A teacher's HTTP read meets the same coded answer.
-    const roster = await srv.request('GET', `/api/v1/sessions/${sessionId}/records`, {
-      token: srv.app.tokenService.signAccess(teacher).token,
-    });
+    const token = srv.app.tokenService.signAccess(teacher).token;
+    const roster = await srv.request('GET', `/api/v1/sessions/${sessionId}/records`, { token });
     expect([roster.status, roster.body.error?.code]).to.deep.equal([503, 'UNAVAILABLE']);
+    // A phone that reconnects meanwhile (its network dropped, its node died) is refused the same
+    // way, with the retry hint its page waits out, not INTERNAL, which reads as a bug.
+    const handshake = (await connectRefused(srv.baseUrl, { token })) as { code: string; details?: Record<string, unknown> };
+    expect(handshake.code).to.equal('UNAVAILABLE');
+    expect(handshake.details).to.deep.include({ cause: 'store' });
+    expect(handshake.details?.['retryAfterMs']).to.be.a('number').above(0);
 
     await db!.restart();
     await waitFor(async () => (await srv!.request('GET', '/readyz')).status === 200, 20_000, 200);
     expect(ok(await command(phones[1]!, 'checkin:submit', { sessionId })).status).to.equal('present');
+    sockets.push(await connectClient(srv.baseUrl, token));
   });
 });

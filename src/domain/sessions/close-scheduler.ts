@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.js';
 import type { Store } from '../ports/store.js';
 import { Periodic } from '../jobs/periodic.js';
+import { holdCloseLease } from './close-lease.js';
 import type { SessionCloser } from './session-closer.js';
 import type { SessionOpener } from './session-opener.js';
 
@@ -71,16 +72,25 @@ export class CloseScheduler {
     let closed = 0;
     for (const session of due) {
       if (this.stopped) break;
-      const until = new Date(now.getTime() + this.leaseMs);
-      if (!(await this.store.sessions.acquireLease(session.orgId, session.id, this.options.owner, until, now))) continue;
+      // Held (and renewed) by whoever closes it: a teacher's close still running, another node.
+      const lease = await holdCloseLease(
+        { store: this.store, now: this.now, logger: this.logger },
+        session,
+        this.options.owner,
+        this.leaseMs,
+      );
+      if (!lease) continue;
       try {
-        await this.closer.close(session.orgId, session.id, null);
+        await this.closer.close(session.orgId, session.id, null, true);
         closed += 1;
-        this.logger.info({ sessionId: session.id }, 'session closed at close-at');
+        this.logger.info(
+          { sessionId: session.id },
+          session.status === 'closing' ? 'session close finished (left unfinished by its node)' : 'session closed at close-at',
+        );
       } catch (err) {
         this.logger.error({ err, sessionId: session.id }, 'scheduled close failed; will retry');
       } finally {
-        await this.store.sessions.releaseLease(session.orgId, session.id, this.options.owner);
+        await lease.release();
       }
     }
     return closed;

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
+import { holdCloseLease } from './close-lease.js';
 import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { excusedFields } from '../excuses/excuse-service.js';
@@ -25,10 +27,30 @@ import type { ReasonCode } from '../../shared/reasons.js';
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
  */
-export class SessionCloser {
-  constructor(private readonly deps: DomainDeps) {}
+export interface SessionCloserOptions {
+  /** This node's name in leases. */
+  owner: string;
+  /** The close lease's length, renewed while a close runs (the schedulers' own, 30 s). */
+  leaseMs?: number;
+}
 
-  async close(orgId: string, sessionId: string, by: string | null): Promise<CloseResult> {
+export class SessionCloser {
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly options: SessionCloserOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+  }
+
+  /**
+   * Closes a session, or finishes a close left half-done. `leaseHeld`: the caller (a close
+   * scheduler) holds the session's lease already; otherwise (a teacher's close) the close takes
+   * it, so that no scheduler runs the same close beside it. A close whose lease another holds
+   * (a scheduler reached close-at at that moment) runs all the same: the steps are idempotent.
+   */
+  async close(orgId: string, sessionId: string, by: string | null, leaseHeld = false): Promise<CloseResult> {
     const { store, now } = this.deps;
     let session = await applyTransition(store, { orgId, id: sessionId }, 'close');
     if (!session) {
@@ -40,16 +62,21 @@ export class SessionCloser {
     }
     const subject = await store.subjects.get(orgId, session.subjectId);
     if (session.status === 'closing') {
-      // Two passes: a check-in that read 'open' just before the transition may land after the
-      // first pass; the second settles it.
-      await this.settle(session, by);
-      await this.settle(session, by);
-      await recomputeDailySummary(store, orgId, session.subjectId, session.day);
-      session =
-        (await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by })) ??
-        (await store.sessions.get(orgId, sessionId)) ??
-        session;
-      if (subject && session.status === 'closed') {
+      const lease = leaseHeld ? null : await holdCloseLease(this.deps, session, `${this.options.owner}:${randomUUID()}`, this.leaseMs);
+      let finished: AttendanceSession | null;
+      try {
+        // Two passes: a check-in that read 'open' just before the transition may land after the
+        // first pass; the second settles it.
+        await this.settle(session, by);
+        await this.settle(session, by);
+        await recomputeDailySummary(store, orgId, session.subjectId, session.day);
+        finished = await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by });
+      } finally {
+        await lease?.release();
+      }
+      session = finished ?? (await store.sessions.get(orgId, sessionId)) ?? session;
+      // Only the close that made it closed says so: one audit entry and one status push per close.
+      if (subject && finished) {
         await store.audit.append({
           orgId,
           entityType: 'session',

@@ -98,8 +98,29 @@ export function connect(opts: ConnectOptions): AppSocket {
     if (code !== 'ROLE_CHANGED') endLogin();
   });
 
+  // Any other refusal (RATE_LIMITED, UNAVAILABLE while the database is unreachable, INTERNAL)
+  // also ends socket.io's own retries: the page tries again after the server's hint, else after a
+  // pause that doubles up to 30 s, so a phone refused during an outage comes back by itself.
+  let refusals = 0;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  const connectLater = (body: ErrorBody) => {
+    refusals += 1;
+    const hint = body.details?.['retryAfterMs'];
+    const base = typeof hint === 'number' && hint > 0 ? Math.min(hint, 60_000) : Math.min(1_000 * 2 ** (refusals - 1), 30_000);
+    if (retryTimer) clearTimeout(retryTimer);
+    // Up to a fifth more, so the phones of a class refused together do not all return together.
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = null;
+        if (!ended && !socket.connected) socket.connect();
+      },
+      base * (1 + Math.random() / 5),
+    );
+  };
+
   socket.on('connect', () => {
     authRetries = 0;
+    refusals = 0;
     opts.onState('online');
     Promise.resolve(opts.onSync(socket)).catch((err: unknown) => console.error('resync failed', err));
   });
@@ -116,7 +137,7 @@ export function connect(opts: ConnectOptions): AppSocket {
     if (err.data && ENDED_CODES.has(err.data.code)) endLogin();
     else if (err.data && AUTH_CODES.has(err.data.code)) {
       void renewOrLogOut().then((ok) => ok && socket.connect());
-    }
+    } else if (err.data?.code) connectLater(err.data);
   });
   socket.on('auth:expiring', () => {
     void (async () => {

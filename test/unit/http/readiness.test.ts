@@ -38,3 +38,20 @@ describe('readiness probe', () => {
     expect(heard).to.deep.equal(['redis: readiness check timed out after 20 ms']);
   });
 });
+
+describe('readiness probe: why a check fails', () => {
+  // Walking a deployment with MongoDB stopped, the operator's /readyz (METRICS_TOKEN) said only
+  // `"store": { "kind": "mongo", "ok": false }`: the why was in the log alone.
+  it("gives the operator the failure's message, and the public view nothing of it", async () => {
+    let err: Error | null = new Error('mongo store unavailable (unreachable): the database server cannot be reached');
+    const probe = createReadiness(
+      [{ name: 'store', facts: { kind: 'mongo' }, run: () => (err ? Promise.reject(err) : Promise.resolve()) }],
+      { failing: () => undefined, recovered: () => undefined },
+    );
+    const down = await probe();
+    expect(down.checks['store']).to.deep.equal({ kind: 'mongo', ok: false });
+    expect(down.operator['store']).to.deep.equal({ kind: 'mongo', ok: false, error: err.message });
+    err = null;
+    expect((await probe()).operator['store']).to.deep.equal({ kind: 'mongo', ok: true });
+  });
+});
