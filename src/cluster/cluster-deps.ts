@@ -88,7 +88,9 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
       return { pub: pub.status === 'ready', sub: sub.status === 'ready', data: data.status === 'ready' };
     },
     async close() {
-      await registry.leave().catch((err: unknown) => logger.warn({ err }, 'could not remove this node from the node registry; it ages out'));
+      await registry
+        .leave()
+        .catch((err: unknown) => logger.warn({ err }, 'could not remove this node from the node registry; it ages out'));
       await Promise.all(clients.map((c) => quitRedis(c)));
     },
     async closeAbruptly() {
