@@ -15,8 +15,12 @@ import type { User } from '../ports/users.js';
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 
-/** Record writes per store call at closing: one transaction, or one bulk write, each. */
-const CLOSE_WRITE_BATCH = 500;
+/**
+ * Record writes per store call at closing: one transaction, or one bulk write, each. Small
+ * enough for FerretDB 1.24, which stalled past a minute on the roster-version bulk of a batch of
+ * 100 (scripts/bench-bulk.ts --store mongo), where batches of 50 each took 0.5 to 2.5 s.
+ */
+const CLOSE_WRITE_BATCH = 50;
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
