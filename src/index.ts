@@ -3,6 +3,7 @@ import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
 import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
+import { NodeConflictError } from './cluster/node-registry.js';
 import { RedisUnavailableError } from './cluster/redis.js';
 import { ConfigError, loadConfig, startWarnings, type Config } from './config.js';
 import { seedDemo } from './domain/seed.js';
@@ -52,13 +53,14 @@ if ((await store.organisations.count()) === 0) {
 }
 
 // Several nodes: REDIS_URL set means Redis is required. A node that cannot reach it at start
-// refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts.
+// refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts; so
+// does one whose NODE_ID or JWT key conflicts with a running node's (src/cluster/node-registry.ts).
 let cluster: ClusterDeps | null = null;
 if (config.redisUrl) {
   try {
     cluster = await createClusterDeps(config, logger);
   } catch (err) {
-    if (!(err instanceof RedisUnavailableError)) throw err;
+    if (!(err instanceof RedisUnavailableError || err instanceof NodeConflictError)) throw err;
     logger.fatal(err.message);
     process.stderr.write(`${err.message}\n`);
     await store.close();

@@ -6,6 +6,7 @@ import type { LimiterBackend } from '../domain/limiters.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 import type { Logger } from '../logger.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
+import { NodeRegistry, signingKeyFingerprint } from './node-registry.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
 import { RedisFanoutLink } from './fanout-link.js';
 import { redisBackoffLimiter, redisRateLimiter } from './redis-rate-limiter.js';
@@ -61,6 +62,17 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
     throw err;
   }
   const [pub, sub, data] = clients as [Redis, Redis, Redis];
+  const registry = new NodeRegistry(data, {
+    nodeId: config.nodeId,
+    keyFingerprint: signingKeyFingerprint(config.jwt),
+    logger: logger.child({ component: 'nodes' }),
+  });
+  try {
+    await registry.join();
+  } catch (err) {
+    for (const c of clients) c.disconnect(false);
+    throw err;
+  }
   return {
     fanoutLink: new RedisFanoutLink(pub, sub, logger.child({ component: 'fanout' })),
     limiters: {
@@ -76,9 +88,13 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
       return { pub: pub.status === 'ready', sub: sub.status === 'ready', data: data.status === 'ready' };
     },
     async close() {
+      await registry
+        .leave()
+        .catch((err: unknown) => logger.warn({ err }, 'could not remove this node from the node registry; it ages out'));
       await Promise.all(clients.map((c) => quitRedis(c)));
     },
     async closeAbruptly() {
+      registry.stop();
       for (const c of clients) c.disconnect(false);
     },
   };

@@ -349,6 +349,44 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(read.byId.get(a.id)!.rosterVersion).to.be.greaterThan(last);
     });
 
+    it('listPeerMarkChanges answers several sessions in the order asked, each as listPeerMarksSince would', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const [one, two, empty] = [
+        await s.sessions.create(org.id, newSession(subject.id, 't1')),
+        await s.sessions.create(org.id, newSession(subject.id, 't1')),
+        await s.sessions.create(org.id, newSession(subject.id, 't1')),
+      ];
+      const a = (await s.records.insertIfAbsent(org.id, newRecord(one!.id, subject.id, 'a', { deviceId: 'dev-a' }))).record;
+      const b = (await s.records.insertIfAbsent(org.id, newRecord(one!.id, subject.id, 'b', { ip: '10.0.0.2' }))).record;
+      const c = (await s.records.insertIfAbsent(org.id, newRecord(two!.id, subject.id, 'c', { userAgent: 'Phone/3' }))).record;
+      const other = await makeOrg(s);
+      const wants = [
+        { sessionId: two!.id, afterRosterVersion: null },
+        { sessionId: empty!.id, afterRosterVersion: null },
+        { sessionId: one!.id, afterRosterVersion: a.rosterVersion },
+      ];
+      const got = await s.records.listPeerMarkChanges(org.id, wants);
+      const alone = await Promise.all(wants.map((w) => s.records.listPeerMarksSince(org.id, w.sessionId, w.afterRosterVersion)));
+      const ids = (r: { marks: { id: string }[] }) => r.marks.map((m) => m.id).sort();
+      expect(got.map((r) => r.count)).to.deep.equal([1, 0, 2]);
+      expect(got.map(ids)).to.deep.equal(alone.map(ids));
+      expect(ids(got[0]!)).to.deep.equal([c.id]);
+      // At least the changes after a's version: b (a store may answer more, as MongoDB's overlap).
+      expect(ids(got[2]!)).to.include(b.id);
+      expect(got[2]!.marks.find((m) => m.id === b.id)).to.deep.equal({
+        id: b.id,
+        rosterVersion: b.rosterVersion,
+        studentId: 'b',
+        deviceId: null,
+        ip: '10.0.0.2',
+        userAgent: null,
+        location: null,
+      });
+      expect(await s.records.listPeerMarkChanges(other.id, wants)).to.deep.equal(wants.map(() => ({ count: 0, marks: [] })));
+      expect(await s.records.listPeerMarkChanges(org.id, [])).to.deep.equal([]);
+    });
+
     it('writeBatch writes in order with an audit entry each; a second insert of one key in the batch is not written', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);
@@ -551,6 +589,16 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(forStudents.find((r) => r.id === b.id)).to.deep.equal(b);
       expect(await s.records.getForStudents(org.id, 's2', ['st2'])).to.deep.equal([]);
       expect(await s.records.getForStudents(org.id, 's1', [])).to.deep.equal([]);
+      // Across sessions, by (session, student): st2 has none in s2, st1 one in each of s1 and s2.
+      const forKeys = await s.records.getForSessionStudents(org.id, [
+        { sessionId: 's1', studentId: 'st1' },
+        { sessionId: 's2', studentId: 'st2' },
+        { sessionId: 's2', studentId: 'st1' },
+        { sessionId: 'nope', studentId: 'st1' },
+      ]);
+      expect(forKeys.map((r) => r.id).sort()).to.deep.equal([a.id, c.id].sort());
+      expect(forKeys.find((r) => r.id === c.id)).to.deep.equal(c);
+      expect(await s.records.getForSessionStudents(org.id, [])).to.deep.equal([]);
       expect(await s.records.get(org.id, 'missing')).to.equal(null);
       const bySession = await s.records.listBySession(org.id, 's1');
       expect(bySession.map((r) => r.id).sort()).to.deep.equal([a.id, b.id].sort());
@@ -695,6 +743,7 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.records.get(other.id, record.id)).to.equal(null);
       expect(await s.records.getForStudent(other.id, 's1', 'st1')).to.equal(null);
       expect(await s.records.getForStudents(other.id, 's1', ['st1'])).to.deep.equal([]);
+      expect(await s.records.getForSessionStudents(other.id, [{ sessionId: 's1', studentId: 'st1' }])).to.deep.equal([]);
       expect(await s.records.listBySession(other.id, 's1')).to.deep.equal([]);
       expect(await s.records.listBySessions(other.id, ['s1'])).to.deep.equal([]);
       expect(await s.records.listByStudent(other.id, 'st1', page())).to.deep.equal({ items: [], total: 0 });

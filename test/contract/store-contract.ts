@@ -14,6 +14,7 @@ import { webhooksContract } from './contract-webhooks.js';
 import { oneRosterContract } from './contract-oneroster.js';
 import { alertsContract } from './contract-alerts.js';
 import { outboxContract } from './contract-outbox.js';
+import { readVersionsContract } from './contract-read-versions.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -86,6 +87,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     oneRosterContract(ctx);
     alertsContract(ctx);
     outboxContract(ctx);
+    readVersionsContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

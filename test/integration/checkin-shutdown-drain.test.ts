@@ -40,10 +40,10 @@ describe('closing a node with check-ins queued for their group commit', function
     let watchedSession: string | null = null;
     const watchReads = (store: Store): Store => {
       // The check-ins of one turn of the event loop read their records with one query.
-      const getForStudents = store.records.getForStudents.bind(store.records);
-      store.records.getForStudents = async (orgId, sessionId, studentIds) => {
-        const found = await getForStudents(orgId, sessionId, studentIds);
-        if (sessionId === watchedSession && (reads += studentIds.length) === STUDENTS) allRead();
+      const getForSessionStudents = store.records.getForSessionStudents.bind(store.records);
+      store.records.getForSessionStudents = async (orgId, keys) => {
+        const found = await getForSessionStudents(orgId, keys);
+        if ((reads += keys.filter((k) => k.sessionId === watchedSession).length) === STUDENTS) allRead();
         return found;
       };
       return store;

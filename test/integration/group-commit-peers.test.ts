@@ -47,11 +47,11 @@ describe('group commit: proxy signals across batches', function () {
   /** Node 1's store, its peer reads noted (the roster version each asked changes after). */
   function watched(): Store {
     const records = node1.records;
-    const listPeerMarksSince: typeof records.listPeerMarksSince = (o, s, after) => {
-      reads.push(after);
-      return records.listPeerMarksSince(o, s, after);
+    const listPeerMarkChanges: typeof records.listPeerMarkChanges = (o, wants) => {
+      reads.push(...wants.map((w) => w.afterRosterVersion));
+      return records.listPeerMarkChanges(o, wants);
     };
-    return { ...node1, records: { ...records, listPeerMarksSince } };
+    return { ...node1, records: { ...records, listPeerMarkChanges } };
   }
 
   /** A check-in as the check-in service makes it: the flags from the batch's peers, then the insert. */

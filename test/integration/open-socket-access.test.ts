@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import type { RosterUpdate } from '../../src/shared/events.js';
+import type { RosterUpdate, ServerToClientEvents } from '../../src/shared/events.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
@@ -10,16 +10,33 @@ import {
   command,
   connectClient,
   connectRefused,
-  nextEvent,
   nextRosterUpdate,
   ok,
   onRosterUpdate,
+  pollUntil,
   type ClientSocket,
 } from '../support/sockets.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 /** The issue's bar: a change made on one node reaches sockets on another within a second. */
 const WITHIN_MS = 1_000;
+
+type Told<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>;
+
+/**
+ * Listens for `event` from now on; the function returned, called once the change is made (its
+ * HTTP request answered), resolves with the first one heard, or fails if none came WITHIN_MS
+ * later. The bar counted from before the request took in the request itself (0.3 to 1.1 s at
+ * load 17 to 19, when the event came 0 to 0.5 s after the answer), and failed once so.
+ */
+function heard<E extends 'auth:revoked' | 'session:access-lost'>(socket: ClientSocket, event: E): () => Promise<Told<E>> {
+  const got: Told<E>[] = [];
+  socket.on(event, ((...args: Told<E>) => got.push(args)) as never);
+  return async () => {
+    if (!(await pollUntil(() => got.length > 0, WITHIN_MS))) throw new Error(`no ${event} within ${WITHIN_MS} ms of the change`);
+    return got[0]!;
+  };
+}
 
 // Authorization stays true on open sockets: what an admin changes over HTTP on node A reaches
 // the sockets held on node B at once, and every command is judged by the store, not the token.
@@ -85,10 +102,10 @@ describe('open sockets follow deactivation, role changes and subject membership 
 
   it("cuts a deactivated student's socket on another node within a second, saying why; the reconnect is refused", async () => {
     const phone = await client(b, students[0]!);
-    const told = nextEvent(phone, 'auth:revoked', () => true, WITHIN_MS);
+    const told = heard(phone, 'auth:revoked');
     const cut = new Promise<string>((resolve) => phone.once('disconnect', resolve));
     expect((await api('POST', `/users/${students[0]!.id}/deactivate`, {})).status).to.equal(200);
-    expect((await told)[0]).to.deep.equal({ code: 'ACCOUNT_DISABLED' });
+    expect((await told())[0]).to.deep.equal({ code: 'ACCOUNT_DISABLED' });
     expect(await cut).to.equal('io server disconnect');
     expect((await connectRefused(b.url, { token: token(b, students[0]!) })).code).to.equal('ACCOUNT_DISABLED');
   });
@@ -96,10 +113,10 @@ describe('open sockets follow deactivation, role changes and subject membership 
   it('cuts the sockets of a user whose role changed; the reconnect acts in the new role', async () => {
     const staff = await client(b, teacher);
     const sessionId = await open(staff);
-    const told = nextEvent(staff, 'auth:revoked', () => true, WITHIN_MS);
+    const told = heard(staff, 'auth:revoked');
     const cut = new Promise<string>((resolve) => staff.once('disconnect', resolve));
     expect((await api('PATCH', `/users/${teacher.id}`, { role: 'student', studentNumber: `R${fileNo}` })).status).to.equal(200);
-    expect((await told)[0]).to.deep.equal({ code: 'ROLE_CHANGED' });
+    expect((await told())[0]).to.deep.equal({ code: 'ROLE_CHANGED' });
     expect(await cut).to.equal('io server disconnect');
     const again = await client(b, teacher);
     const refused = await command(again, 'session:close', { sessionId });
@@ -115,9 +132,9 @@ describe('open sockets follow deactivation, role changes and subject membership 
     const teacherSaw: RosterUpdate[] = [];
     onRosterUpdate(staff, (u) => teacherSaw.push(u));
 
-    const lost = nextEvent(staff, 'session:access-lost', () => true, WITHIN_MS);
+    const lost = heard(staff, 'session:access-lost');
     expect((await api('PATCH', `/subjects/${subject.id}`, { teacherIds: [] })).status).to.equal(200);
-    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_SUBJECT_TEACHER' });
+    expect((await lost())[0]).to.deep.equal({ sessionId, code: 'NOT_SUBJECT_TEACHER' });
 
     const phone = await client(b, students[0]!);
     ok(await command(phone, 'session:join', { sessionId }));
@@ -141,9 +158,9 @@ describe('open sockets follow deactivation, role changes and subject membership 
     const sessionId = await open(staff);
     const phone = await client(b, students[1]!);
     ok(await command(phone, 'session:join', { sessionId }));
-    const lost = nextEvent(phone, 'session:access-lost', () => true, WITHIN_MS);
+    const lost = heard(phone, 'session:access-lost');
     expect((await api('DELETE', `/subjects/${subject.id}/enrolments`, { studentIds: [students[1]!.id] })).status).to.equal(200);
-    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_ENROLLED' });
+    expect((await lost())[0]).to.deep.equal({ sessionId, code: 'NOT_ENROLLED' });
     const answer = await command(phone, 'checkin:submit', { sessionId, location: here() });
     expect(answer.ok ? null : answer.error.code).to.equal('NOT_ENROLLED');
   });

@@ -106,7 +106,10 @@ describe('HTTP failure answers', () => {
   let pingFails = false;
   before(async () => {
     srv = await startTestServer(
-      { LOGIN_ACCOUNT_FREE_FAILURES: '2' },
+      // A first back-off pause longer than the test (the default is 1 s): on a loaded machine a
+      // third guess sent more than a second after the second was let through, rightly, and
+      // answered 401 instead of the 429 under test.
+      { LOGIN_ACCOUNT_FREE_FAILURES: '2', LOGIN_BACKOFF_BASE_MS: '600000' },
       {
         wrapStore: (inner: Store) => {
           const users = Object.create(inner.users) as Store['users'];

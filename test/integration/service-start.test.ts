@@ -5,9 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { NodeRegistry, signingKeyFingerprint } from '../../src/cluster/node-registry.js';
+import { createLogger } from '../../src/logger.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
+import { redisAvailable, startRedisServer } from '../support/redis-server.js';
 
 const ROOT = repoRoot(import.meta.url);
 
@@ -78,5 +82,28 @@ describe('service start refusals (src/index.ts as a child process)', function ()
       .to.contain(`schema version ${known + 1}, newer than this release knows (${known})`)
       .and.to.contain('restore the backup');
     expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+  });
+
+  it("a node whose JWT_SECRET differs from a running node's (one Redis): one line naming JWT_SECRET, exit 1", async function () {
+    if (!redisAvailable()) this.skip();
+    const redis = await startRedisServer();
+    const client = new Redis(redis.url, { lazyConnect: true });
+    const running = new NodeRegistry(client, {
+      nodeId: 'running',
+      keyFingerprint: signingKeyFingerprint({ secret: 'the-running-nodes-secret-0123456789abcdef', publicKey: null } as never),
+      logger: createLogger('silent'),
+    });
+    try {
+      await client.connect();
+      await running.join();
+      const run = await start({ PORT: '0', REDIS_URL: redis.url, NODE_ID: 'new' });
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stderr).to.contain('node running signs tokens with another key').and.to.contain('JWT_SECRET');
+      expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+    } finally {
+      await running.leave();
+      client.disconnect(false);
+      await redis.stop();
+    }
   });
 });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket as NetSocket } from 'node:net';
+import { Redis } from 'ioredis';
 import { createApplication, type Application } from '../../src/app.js';
 import { createClusterDeps, type ClusterDeps } from '../../src/cluster/cluster-deps.js';
+import { NODE_REGISTRY_KEY } from '../../src/cluster/node-registry.js';
 import type { Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/index.js';
@@ -18,6 +20,8 @@ export interface TestNode {
   config: Config;
   /** True once killed or closed. */
   readonly down: boolean;
+  /** True once killed (its node registry entry is left to age out). */
+  readonly killed: boolean;
   /**
    * Dies without any goodbye, like a SIGKILLed process: TCP connections are destroyed (clients
    * see a transport close, no disconnect packet), Redis connections dropped, nothing drained.
@@ -47,6 +51,20 @@ export async function startNodes(
   const nodes: TestNode[] = [];
   const cleanup = async () => {
     for (const node of nodes) if (!node.down) await node.close();
+    // A killed node leaves its registry entry to age out (30 s), as a crashed process does; the
+    // next test's nodes, with another secret, would wait to see whether it still runs.
+    const killed = nodes.filter((n) => n.killed).map((n) => n.name);
+    if (killed.length > 0) {
+      const redis = new Redis(opts.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      redis.on('error', () => undefined); // the rejection of connect() below says it
+      const connected = await redis.connect().then(
+        () => true,
+        // The test stopped Redis: with no persistence, nothing of the killed nodes is left.
+        () => false,
+      );
+      if (connected) await redis.hdel(NODE_REGISTRY_KEY, ...killed);
+      redis.disconnect(false);
+    }
   };
   try {
     for (let i = 0; i < n; i += 1) nodes.push(await startNode(`node-${String.fromCharCode(65 + i)}`, jwtSecret, opts));
@@ -88,6 +106,7 @@ async function startNode(
   });
   const address = await app.listen();
   let down = false;
+  let killed = false;
 
   return {
     name,
@@ -99,9 +118,13 @@ async function startNode(
     get down() {
       return down;
     },
+    get killed() {
+      return killed;
+    },
     async kill() {
       if (down) return;
       down = true;
+      killed = true;
       for (const s of connections) s.destroy();
       app.httpServer.close();
       app.realtime.io.engine.close();

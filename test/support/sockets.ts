@@ -10,9 +10,17 @@ type AckOf<E extends Command> = Parameters<ClientToServerEvents[E]>[1] extends (
 
 /**
  * A connected socket.io client with the access token in the handshake auth. `timeoutMs` bounds
- * the connection (socket.io-client's own default, 20 s, unless given).
+ * the connection (socket.io-client's own default, 20 s, unless given). `listen` adds listeners
+ * before the handshake, for an event the server may send as soon as it has connected the socket:
+ * arriving with the connection's acknowledgement, it is handled before the caller of this
+ * function runs again, and a listener added then misses it.
  */
-export async function connectClient(baseUrl: string, token: string, timeoutMs = 20_000): Promise<ClientSocket> {
+export async function connectClient(
+  baseUrl: string,
+  token: string,
+  timeoutMs = 20_000,
+  listen: (socket: ClientSocket) => void = () => undefined,
+): Promise<ClientSocket> {
   const socket: ClientSocket = connect(baseUrl, {
     auth: { token },
     transports: ['websocket'],
@@ -20,6 +28,7 @@ export async function connectClient(baseUrl: string, token: string, timeoutMs = 
     forceNew: true,
     timeout: timeoutMs,
   });
+  listen(socket);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', (err) => reject(err));

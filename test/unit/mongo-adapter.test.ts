@@ -122,6 +122,12 @@ describe('mongo adapter commands (offline)', () => {
       ['records.get', (s) => s.records.get(ORG, 'r1'), 'records', 'findOne'],
       ['records.getForStudent', (s) => s.records.getForStudent(ORG, 'sess-1', 'st'), 'records', 'findOne'],
       ['records.getForStudents', (s) => s.records.getForStudents(ORG, 'sess-1', ['st']), 'records', 'find'],
+      [
+        'records.getForSessionStudents',
+        (s) => s.records.getForSessionStudents(ORG, [{ sessionId: 'sess-1', studentId: 'st' }]),
+        'records',
+        'find',
+      ],
       ['records.listBySession', (s) => s.records.listBySession(ORG, 'sess-1'), 'records', 'find'],
       ['records.listBySessions', (s) => s.records.listBySessions(ORG, ['sess-1']), 'records', 'find'],
       ['records.listByStudent', (s) => s.records.listByStudent(ORG, 'st', { limit: 5, offset: 0 }), 'records', 'find'],

@@ -138,14 +138,19 @@ export class CheckinBatcher {
   private async write(items: readonly BatchItem[]): Promise<RecordWriteResult[]> {
     const peers = new Map<string, { lookup: PeerLookup; ahead: PeerIndex }>();
     const settings = new Map<string, OrganisationSettings | null>();
+    const sessionsOf = new Map<string, string[]>();
     for (const it of items) {
-      const key = `${it.orgId}\n${it.sessionId}`;
-      if (!peers.has(key)) {
-        const stored = await this.peers.current(it.orgId, it.sessionId);
+      const ids = sessionsOf.get(it.orgId);
+      if (!ids) sessionsOf.set(it.orgId, [it.sessionId]);
+      else if (!ids.includes(it.sessionId)) ids.push(it.sessionId);
+    }
+    // Each organisation's sessions of the batch brought up to date with one read of their changes.
+    for (const [orgId, sessionIds] of sessionsOf) {
+      for (const [sessionId, stored] of await this.peers.currentAll(orgId, sessionIds)) {
         const ahead = new PeerIndex();
-        peers.set(key, { lookup: new PeerLookups([stored, ahead]), ahead });
+        peers.set(`${orgId}\n${sessionId}`, { lookup: new PeerLookups([stored, ahead]), ahead });
       }
-      if (!settings.has(it.orgId)) settings.set(it.orgId, (await this.store.organisations.get(it.orgId))?.settings ?? null);
+      settings.set(orgId, (await this.store.organisations.get(orgId))?.settings ?? null);
     }
     const writes = items.map((it, i) => {
       const session = peers.get(`${it.orgId}\n${it.sessionId}`)!;

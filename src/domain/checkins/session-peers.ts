@@ -36,7 +36,7 @@ export class SessionPeers {
   private readonly sessions = new Map<string, Cached>();
 
   constructor(
-    private readonly records: Pick<RecordRepository, 'listPeerMarksSince'>,
+    private readonly records: Pick<RecordRepository, 'listPeerMarkChanges'>,
     private readonly now: () => number,
     private readonly limits: { sessions: number; peers: number; maxAgeMs: number } = {
       ...SESSION_PEER_LIMITS,
@@ -46,24 +46,56 @@ export class SessionPeers {
 
   /** The session's records as the store holds them now, indexed; for one batch at a time. */
   async current(orgId: string, sessionId: string): Promise<PeerIndex> {
-    const key = `${orgId}\n${sessionId}`;
+    return (await this.currentAll(orgId, [sessionId])).get(sessionId)!;
+  }
+
+  /**
+   * `current` for several sessions of one organisation (a batch's): one read of the changes of
+   * all of them, and one more only for those read whole (new, too old, or a record deleted).
+   */
+  async currentAll(orgId: string, sessionIds: readonly string[]): Promise<Map<string, PeerIndex>> {
     const at = this.now();
-    let cached = this.sessions.get(key);
-    this.sessions.delete(key);
-    if (cached && at - cached.builtAt > this.limits.maxAgeMs) cached = undefined;
-    if (cached) {
-      const changes = await this.records.listPeerMarksSince(orgId, sessionId, cached.after);
-      merge(cached, changes);
-      if (cached.index.size !== changes.count) cached = undefined;
+    const ids = [...new Set(sessionIds)];
+    const found = new Map<string, Cached | undefined>();
+    for (const sessionId of ids) {
+      const key = `${orgId}\n${sessionId}`;
+      const cached = this.sessions.get(key);
+      this.sessions.delete(key);
+      found.set(sessionId, cached && at - cached.builtAt <= this.limits.maxAgeMs ? cached : undefined);
     }
-    if (!cached) {
-      cached = { index: new PeerIndex(), after: -1, builtAt: at, usedAt: at };
-      merge(cached, await this.records.listPeerMarksSince(orgId, sessionId, null));
+    const kept = ids.filter((id) => found.get(id));
+    if (kept.length > 0) {
+      const changes = await this.records.listPeerMarkChanges(
+        orgId,
+        kept.map((sessionId) => ({ sessionId, afterRosterVersion: found.get(sessionId)!.after })),
+      );
+      kept.forEach((sessionId, i) => {
+        const cached = found.get(sessionId)!;
+        merge(cached, changes[i]!);
+        if (cached.index.size !== changes[i]!.count) found.set(sessionId, undefined);
+      });
     }
-    cached.usedAt = at;
-    this.sessions.set(key, cached);
-    this.evict(at);
-    return cached.index;
+    const whole = ids.filter((id) => !found.get(id));
+    if (whole.length > 0) {
+      const all = await this.records.listPeerMarkChanges(
+        orgId,
+        whole.map((sessionId) => ({ sessionId, afterRosterVersion: null })),
+      );
+      whole.forEach((sessionId, i) => {
+        const cached: Cached = { index: new PeerIndex(), after: -1, builtAt: at, usedAt: at };
+        merge(cached, all[i]!);
+        found.set(sessionId, cached);
+      });
+    }
+    const out = new Map<string, PeerIndex>();
+    for (const sessionId of ids) {
+      const cached = found.get(sessionId)!;
+      cached.usedAt = at;
+      this.sessions.set(`${orgId}\n${sessionId}`, cached);
+      out.set(sessionId, cached.index);
+    }
+    this.evict(at, ids.length);
+    return out;
   }
 
   /** How many sessions are kept (for tests and the bounds). */
@@ -71,14 +103,15 @@ export class SessionPeers {
     return this.sessions.size;
   }
 
-  private evict(at: number): void {
+  /** Drops the least recently used beyond the bounds, but never the `inUse` just used (last in the map). */
+  private evict(at: number, inUse: number): void {
     let peers = 0;
     for (const c of this.sessions.values()) peers += c.index.size;
     for (const [key, c] of this.sessions) {
       const stale = at - c.usedAt > this.limits.maxAgeMs;
       if (!stale && this.sessions.size <= this.limits.sessions && peers <= this.limits.peers) break;
-      // The one just used stays even when it alone is over the peer bound: the batch needs it.
-      if (this.sessions.size === 1) break;
+      // Those just used stay even when they alone are over a bound: the batch needs them.
+      if (this.sessions.size <= inUse) break;
       this.sessions.delete(key);
       peers -= c.index.size;
     }

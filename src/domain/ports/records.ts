@@ -118,6 +118,12 @@ export interface VersionedPeerMark extends PeerMark {
   rosterVersion: number;
 }
 
+/** A session whose records changed since a roster version are asked for (null: all of them). */
+export interface PeerMarkWant {
+  sessionId: string;
+  afterRosterVersion: number | null;
+}
+
 export interface PeerMarkChanges {
   marks: VersionedPeerMark[];
   /** Every record of the session, counted as of the read (on SQLite in the same snapshot). */
@@ -162,6 +168,8 @@ export interface RecordRepository {
   getForStudent(orgId: string, sessionId: string, studentId: string): Promise<AttendanceRecord | null>;
   /** The session's records of these students (one query for a batch of check-ins), in no order. */
   getForStudents(orgId: string, sessionId: string, studentIds: readonly string[]): Promise<AttendanceRecord[]>;
+  /** The records of these (session, student) keys, across sessions (one query for a turn's check-ins), in no order. */
+  getForSessionStudents(orgId: string, keys: readonly { sessionId: string; studentId: string }[]): Promise<AttendanceRecord[]>;
   listBySession(orgId: string, sessionId: string): Promise<AttendanceRecord[]>;
   /**
    * Records of the session by other students that could share the probe's device (same device
@@ -180,6 +188,11 @@ export interface RecordRepository {
    * after the write). A deleted record is in neither: only `count` shows it.
    */
   listPeerMarksSince(orgId: string, sessionId: string, afterRosterVersion: number | null): Promise<PeerMarkChanges>;
+  /**
+   * listPeerMarksSince for several distinct sessions of the organisation (a group commit's),
+   * answered in the order asked; on SQLite in one read transaction (one snapshot).
+   */
+  listPeerMarkChanges(orgId: string, wants: readonly PeerMarkWant[]): Promise<PeerMarkChanges[]>;
   /**
    * Group commit: the writes in order, each as insertIfAbsent or update would do it, with its
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;

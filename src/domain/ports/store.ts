@@ -26,6 +26,7 @@ import type { OneRosterRepository } from './oneroster.js';
 import type { OrganisationRepository } from './organisations.js';
 import type { OutboxRepository } from './outbox.js';
 import type { ConsentRepository, PrivacyRepository, RetentionRepository } from './privacy.js';
+import type { ReadVersionRepository } from './read-versions.js';
 import type { RecordRepository } from './records.js';
 import type { ReportRepository } from './reports.js';
 import type { SessionRepository } from './sessions.js';
@@ -64,6 +65,11 @@ export interface Store {
   readonly notifications: NotificationRepository;
   readonly outbox: OutboxRepository;
   readonly notificationPreferences: NotificationPreferenceRepository;
+  /**
+   * Absent where the store cannot move it on with every change, exactly (MongoDB: no triggers,
+   * and a change made outside this code would go unseen); readers then read every time.
+   */
+  readonly readVersions?: ReadVersionRepository;
   /** Resolves when the store answers; rejects otherwise (readiness probe). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -65,6 +65,7 @@ export type CollectionName = (typeof COLLECTIONS)[number];
 export const UNTRANSFERRED: Readonly<Record<string, string>> = {
   jobs: 'leases of scheduled jobs: the new deployment takes them afresh',
   schema_migrations: "each store's own schema history",
+  read_versions: "SQLite's change counters of the directory (its triggers): a store without them reads afresh",
   webhookCounters: "MongoDB's last delivery seq: raised by the deliveries' import",
 };
 

@@ -96,7 +96,7 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
     await m.records.updateOne({ _id: record._id, orgId, version: record.version }, { $set: { rosterVersion } });
     return rosterVersion;
   };
-  return {
+  const repo: Omit<RecordRepository, 'writeBatch'> = {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
       const update = q.recordInsertIfAbsentUpdate(orgId, newTimeOrderedId(), input, clock());
@@ -136,6 +136,14 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const docs = await m.records.find(q.recordsOfStudentsFilter(orgId, sessionId, studentIds)).lean<RecordDoc[]>();
       return docs.map(toRecord);
     },
+    async getForSessionStudents(orgId, keys) {
+      if (keys.length === 0) return [];
+      const bySession = new Map<string, string[]>();
+      for (const k of keys) bySession.set(k.sessionId, [...(bySession.get(k.sessionId) ?? []), k.studentId]);
+      const filters = [...bySession].map(([sessionId, studentIds]) => q.recordsOfStudentsFilter(orgId, sessionId, studentIds));
+      const docs = await m.records.find(filters.length === 1 ? filters[0]! : { $or: filters }).lean<RecordDoc[]>();
+      return docs.map(toRecord);
+    },
     async listBySession(orgId, sessionId) {
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionId)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
@@ -169,6 +177,10 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
           location: d.location ? { lat: d.location.lat, lon: d.location.lon } : null,
         })),
       };
+    },
+    async listPeerMarkChanges(orgId, wants) {
+      // Each session as listPeerMarksSince reads it (no snapshot across reads to share).
+      return Promise.all(wants.map((w) => repo.listPeerMarksSince(orgId, w.sessionId, w.afterRosterVersion)));
     },
     async listProxyPeers(orgId, sessionId, probe) {
       // A few documents per criterion, however many students share a school address or a room.
@@ -208,4 +220,5 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       return true;
     },
   };
+  return repo;
 }

@@ -4,10 +4,13 @@ import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js
 import {
   type AttendanceRecord,
   type NewRecord,
+  type PeerMarkChanges,
+  type PeerMarkWant,
   type RecordPatch,
   type RecordRepository,
   type RecordWrite,
   type RecordWriteResult,
+  type VersionedPeerMark,
   PROXY_PEERS_PER_CRITERION,
 } from '../../domain/ports/records.js';
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
@@ -228,6 +231,18 @@ interface PeerMarkRow {
   lon: number | null;
 }
 
+function peerMark(r: PeerMarkRow): VersionedPeerMark {
+  return {
+    id: r.id,
+    rosterVersion: r.roster_version,
+    studentId: r.student_id,
+    deviceId: r.device_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
+  };
+}
+
 export function recordRepository(db: SqliteDb, clock: () => Date): RecordRepository {
   const insert = insertSql(records, false);
   // The unique key is (session_id, student_id) across organisations.
@@ -309,7 +324,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     return { record: records.fromRow(found), created: false };
   };
   const auditInsert = insertSql(audit, false);
-  const readPeerMarks = db.raw.transaction((orgId: string, sessionId: string, after: number) => ({
+  const peerMarksOf = (orgId: string, sessionId: string, after: number) => ({
     count: db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)!.n,
     rows: db
       .stmt<PeerMarkRow>(
@@ -318,7 +333,17 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
          FROM records WHERE org_id = ? AND session_id = ? AND roster_version > ?`,
       )
       .all(orgId, sessionId, after),
-  }));
+  });
+  const readPeerMarks = db.raw.transaction(peerMarksOf);
+  // The same for several sessions in one read transaction: one snapshot, one BEGIN and COMMIT
+  // for all. (One query for all their counts and one for all their changes, by json_each, cost
+  // more than these statements prepared per session: docs/multi-node.md, "Load".)
+  const readEachPeerMarks = db.raw.transaction((orgId: string, wants: readonly PeerMarkWant[]) =>
+    wants.map((w): PeerMarkChanges => {
+      const { count, rows } = peerMarksOf(orgId, w.sessionId, w.afterRosterVersion ?? -1);
+      return { count, marks: rows.map(peerMark) };
+    }),
+  );
   const writeOne = (w: RecordWrite, versions: BatchRosterVersions): RecordWriteResult => {
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
@@ -353,6 +378,17 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       return db
         .stmt('SELECT * FROM records WHERE session_id = ? AND student_id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
         .all(sessionId, JSON.stringify(studentIds), orgId)
+        .map(records.fromRow);
+    },
+    async getForSessionStudents(orgId, keys) {
+      if (keys.length === 0) return [];
+      // Each key by the (session_id, student_id) unique index, json_each's rows first.
+      return db
+        .stmt(
+          `SELECT r.* FROM json_each(?) AS k CROSS JOIN records AS r
+           WHERE r.session_id = k.value ->> 0 AND r.student_id = k.value ->> 1 AND +r.org_id = ?`,
+        )
+        .all(JSON.stringify(keys.map((k) => [k.sessionId, k.studentId])), orgId)
         .map(records.fromRow);
     },
     async listBySession(orgId, sessionId) {
@@ -423,16 +459,13 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       const { count, rows } = readPeerMarks.deferred(orgId, sessionId, afterRosterVersion ?? -1);
       return {
         count,
-        marks: rows.map((r) => ({
-          id: r.id,
-          rosterVersion: r.roster_version,
-          studentId: r.student_id,
-          deviceId: r.device_id,
-          ip: r.ip,
-          userAgent: r.user_agent,
-          location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon },
-        })),
+        marks: rows.map(peerMark),
       };
+    },
+    async listPeerMarkChanges(orgId, wants) {
+      if (wants.length === 0) return [];
+      db.assertOpen();
+      return readEachPeerMarks.deferred(orgId, wants);
     },
     async writeBatch(writes: readonly RecordWrite[]) {
       // One IMMEDIATE transaction (one WAL commit) for the batch. A write refused alone (a key

@@ -605,6 +605,83 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX IF EXISTS records_session;
     `,
   },
+  {
+    version: 27,
+    name: 'read versions of the directory',
+    // A number per organisation and table that every stored change of its users, subjects,
+    // enrolments or sessions moves on, whoever writes (this process, another node, the admin
+    // CLI, a later migration): the check-in reads keep sessions, subjects, enrolments and names
+    // on the node while theirs has not moved (src/domain/checkins/checkin-reads.ts). Triggers, so
+    // no write path can forget it; one per table, so opening a session does not drop the names.
+    // A session's roster counter and the scheduler's lease are left out: every group commit moves
+    // the one, and the check-in reads use neither. A row is never deleted, so a version never comes
+    // back (a read kept under it cannot pass for a newer one).
+    sql: `
+      CREATE TABLE read_versions (
+        org_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (org_id, kind)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER read_versions_users_insert AFTER INSERT ON users BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (NEW.org_id, 'users', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_users_update AFTER UPDATE ON users BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'users', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+        INSERT INTO read_versions (org_id, kind, version) SELECT NEW.org_id, 'users', 1 WHERE NEW.org_id IS NOT OLD.org_id
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_users_delete AFTER DELETE ON users BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'users', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_subjects_insert AFTER INSERT ON subjects BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (NEW.org_id, 'subjects', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_subjects_update AFTER UPDATE ON subjects BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'subjects', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+        INSERT INTO read_versions (org_id, kind, version) SELECT NEW.org_id, 'subjects', 1 WHERE NEW.org_id IS NOT OLD.org_id
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_subjects_delete AFTER DELETE ON subjects BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'subjects', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_enrolments_insert AFTER INSERT ON enrolments BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (NEW.org_id, 'enrolments', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_enrolments_update AFTER UPDATE ON enrolments BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'enrolments', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+        INSERT INTO read_versions (org_id, kind, version) SELECT NEW.org_id, 'enrolments', 1 WHERE NEW.org_id IS NOT OLD.org_id
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_enrolments_delete AFTER DELETE ON enrolments BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'enrolments', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_sessions_insert AFTER INSERT ON sessions BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (NEW.org_id, 'sessions', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_sessions_update AFTER UPDATE OF id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret,
+          day, created_at, updated_at, closed_at, closed_by, room, meeting_id ON sessions BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'sessions', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+        INSERT INTO read_versions (org_id, kind, version) SELECT NEW.org_id, 'sessions', 1 WHERE NEW.org_id IS NOT OLD.org_id
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+      CREATE TRIGGER read_versions_sessions_delete AFTER DELETE ON sessions BEGIN
+        INSERT INTO read_versions (org_id, kind, version) VALUES (OLD.org_id, 'sessions', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;
+      END;
+    `,
+  },
 ];
 
 /**

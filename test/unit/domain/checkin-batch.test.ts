@@ -10,7 +10,7 @@ import { createLogger } from '../../../src/logger.js';
 function busyStore(busyTimes: number): { store: Store; attempts: () => number } {
   let attempts = 0;
   const records = {
-    listPeerMarksSince: () => Promise.resolve({ marks: [], count: 0 }),
+    listPeerMarkChanges: (_orgId: string, wants: readonly unknown[]) => Promise.resolve(wants.map(() => ({ marks: [], count: 0 }))),
     writeBatch: (writes: readonly RecordWrite[]): Promise<RecordWriteResult[]> => {
       attempts += 1;
       if (attempts <= busyTimes) return Promise.reject(new StoreBusyError());

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { SessionPeers } from '../../../src/domain/checkins/session-peers.js';
-import type { PeerMarkChanges, VersionedPeerMark } from '../../../src/domain/ports/records.js';
+import type { PeerMarkChanges, PeerMarkWant, VersionedPeerMark } from '../../../src/domain/ports/records.js';
 
-/** A store of peer marks per session, answering listPeerMarksSince exactly, its reads noted. */
+/** A store of peer marks per session, answering listPeerMarkChanges exactly, its reads noted. */
 function fakeRecords() {
   const sessions = new Map<string, Map<string, VersionedPeerMark>>();
   let version = 0;
+  let calls = 0;
   const reads: { sessionId: string; after: number | null }[] = [];
   return {
     reads,
@@ -19,11 +20,18 @@ function fakeRecords() {
       sessions.get(sessionId)!.delete(id);
       version++;
     },
-    listPeerMarksSince(_orgId: string, sessionId: string, after: number | null): Promise<PeerMarkChanges> {
-      reads.push({ sessionId, after });
-      const all = [...(sessions.get(sessionId)?.values() ?? [])];
-      return Promise.resolve({ count: all.length, marks: all.filter((m) => after === null || m.rosterVersion > after) });
+    listPeerMarkChanges(_orgId: string, wants: readonly PeerMarkWant[]): Promise<PeerMarkChanges[]> {
+      calls += 1;
+      return Promise.resolve(
+        wants.map(({ sessionId, afterRosterVersion: after }) => {
+          reads.push({ sessionId, after });
+          const all = [...(sessions.get(sessionId)?.values() ?? [])];
+          return { count: all.length, marks: all.filter((m) => after === null || m.rosterVersion > after) };
+        }),
+      );
     },
+    /** How many times the store was asked (each for one or more sessions). */
+    calls: () => calls,
   };
 }
 
@@ -82,5 +90,29 @@ describe('SessionPeers: the peer index kept across batches', () => {
     await peers.current('o', 's2'); // s1 unused for 1,200 ms: dropped; s2 built at 0: read whole again
     expect(peers.size).to.equal(1);
     expect(records.reads.map((r) => `${r.sessionId}:${String(r.after)}`)).to.deep.equal(['s1:null', 's2:null', 's2:2', 's2:null']);
+  });
+
+  it("brings a batch's sessions up to date with one read of their changes, and one more for those read whole", async () => {
+    const records = fakeRecords();
+    const peers = new SessionPeers(records, () => 0);
+    for (const sid of ['s1', 's2', 's3']) records.put(sid, `${sid}-a`, `${sid}-phone`);
+    await peers.currentAll('o', ['s1', 's2']);
+    expect(records.calls()).to.equal(1); // both new: read whole together
+    records.put('s1', 's1-b', 'p');
+    records.remove('s2', 's2-a');
+    records.reads.length = 0;
+    const got = await peers.currentAll('o', ['s1', 's2', 's3', 's1']);
+    // s1 and s2 kept: their changes in one read; s2 lost a record and s3 is new: whole, in one more.
+    expect(records.calls()).to.equal(3);
+    expect(records.reads).to.deep.equal([
+      { sessionId: 's1', after: 1 },
+      { sessionId: 's2', after: 2 },
+      { sessionId: 's2', after: null },
+      { sessionId: 's3', after: null },
+    ]);
+    expect([...got.keys()]).to.deep.equal(['s1', 's2', 's3']);
+    expect(got.get('s1')!.sharesDevice(probe('p'))).to.equal(true);
+    expect(got.get('s2')!.size).to.equal(0);
+    expect(got.get('s3')!.sharesDevice(probe('s3-phone'))).to.equal(true);
   });
 });

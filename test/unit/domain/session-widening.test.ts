@@ -142,9 +142,16 @@ function wideningSuite(setup: RaceStore): void {
         const session = await open(teacher, subject.id, `${hour(h0)}:00`, `${hour(h0)}:40`);
         const byTeacher = round % 2 === 1;
         const rival = byTeacher ? await subjectOf([f.teacher]) : subject;
+        // Each side is the one started later in half of the rounds of each rule, so that each gets
+        // to win some whichever of the two paths a store runs faster (only the open was delayed
+        // before, which counted on the extension's path being the slower one).
+        const step = Math.floor(round / 4);
+        const [extendLater, openLater] = Math.floor(round / 2) % 2 === 0 ? [0, step] : [step, 0];
         const results = await Promise.allSettled([
-          f.live.lifecycle.extend(teacher, { sessionId: session.id, closesAt: at(`${hour(h0)}:55`) }),
-          setup.stagger(Math.floor(round / 2) % 6).then(() => open(teacher, rival.id, `${hour(h0)}:40`, `${hour(h0)}:50`, {}, b)),
+          setup
+            .stagger(extendLater)
+            .then(() => f.live.lifecycle.extend(teacher, { sessionId: session.id, closesAt: at(`${hour(h0)}:55`) })),
+          setup.stagger(openLater).then(() => open(teacher, rival.id, `${hour(h0)}:40`, `${hour(h0)}:50`, {}, b)),
         ]);
         const won = results.filter((r) => r.status === 'fulfilled');
         expect(won, `round ${round}: ${JSON.stringify(results)}`).to.have.length(1);
