@@ -3,24 +3,28 @@ import type { Store } from './ports/store.js';
 import type { Actor } from './actor.js';
 import type { AuditAction } from '../shared/audit.js';
 
+type ActorEntry = { entityType: AuditEntry['entityType']; entityId: string; action: AuditAction; from: unknown; to: unknown };
+
+const byActor = (actor: Actor, at: Date, entry: ActorEntry): Omit<AuditEntry, 'id'> => ({
+  orgId: actor.orgId,
+  entityType: entry.entityType,
+  entityId: entry.entityId,
+  sessionId: null,
+  actorId: actor.system ? null : actor.id,
+  action: entry.action,
+  from: entry.from,
+  to: entry.to,
+  reason: actor.system ?? null,
+  ip: actor.ip ?? null,
+  at,
+});
+
+/** Appends several audit entries made by `actor` at once (one store call; a bulk invitation's). */
+export async function auditMany(store: Store, actor: Actor, at: Date, entries: readonly ActorEntry[]): Promise<void> {
+  if (entries.length > 0) await store.audit.appendMany(entries.map((e) => byActor(actor, at, e)));
+}
+
 /** Appends one audit entry for a change made by `actor` (a user, or an operator tool) to an entity. */
-export async function audit(
-  store: Store,
-  actor: Actor,
-  at: Date,
-  entry: { entityType: AuditEntry['entityType']; entityId: string; action: AuditAction; from: unknown; to: unknown },
-): Promise<void> {
-  await store.audit.append({
-    orgId: actor.orgId,
-    entityType: entry.entityType,
-    entityId: entry.entityId,
-    sessionId: null,
-    actorId: actor.system ? null : actor.id,
-    action: entry.action,
-    from: entry.from,
-    to: entry.to,
-    reason: actor.system ?? null,
-    ip: actor.ip ?? null,
-    at,
-  });
+export async function audit(store: Store, actor: Actor, at: Date, entry: ActorEntry): Promise<void> {
+  await store.audit.append(byActor(actor, at, entry));
 }

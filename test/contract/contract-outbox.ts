@@ -107,6 +107,57 @@ export function outboxContract(ctx: ContractContext): void {
       expect((await s.outbox.list(org.id, page())).total).to.equal(4);
     });
 
+    it('queues many in one call as one after another: a user once per category, the bounds met in order, one with an email waiting answered by it', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const invite = (orgId: string, userId: string) => ({
+        ...mail(orgId, `${userId}@example.test`),
+        category: 'invitation' as const,
+        userId,
+        headers: {},
+      });
+      const reset = (userId: string) => ({ ...invite(org.id, userId), category: 'reset' as const });
+      const waiting = (await s.outbox.enqueue(invite(org.id, 'u0'), 10))!;
+      expect(await s.outbox.enqueueMany([], 10)).to.deep.equal([]);
+      const batch = [
+        invite(org.id, 'u1'),
+        invite(org.id, 'u0'), // waiting already: answered by it
+        invite(org.id, 'u1'), // twice in the batch: the first answers
+        reset('u1'), // another category: its own
+        reset('u2'), // past the resets' bound of 1
+        invite(other.id, 'u9'), // another organisation's bound
+        invite(org.id, 'u3'),
+        invite(org.id, 'u4'), // past the organisation's bound of 4
+        invite(org.id, 'u0'), // full, but waiting: still answered by it
+      ];
+      const queued = await s.outbox.enqueueMany(batch, 4, { reset: 1 });
+      expect(queued).to.have.length(batch.length);
+      const [u1, u0, u1again, r1, r2, o9, u3, u4, u0again] = queued;
+      expect(u0!.id).to.equal(waiting.id);
+      expect(u0again!.id).to.equal(waiting.id);
+      expect(u1).to.deep.include({
+        orgId: org.id,
+        category: 'invitation',
+        userId: 'u1',
+        to: 'u1@example.test',
+        status: 'queued',
+        attempts: 0,
+      });
+      expect(u1again!.id).to.equal(u1!.id);
+      expect(r1).to.deep.include({ category: 'reset', userId: 'u1' });
+      expect(r2).to.equal(null);
+      expect(o9).to.deep.include({ orgId: other.id, userId: 'u9' });
+      expect(u3).to.deep.include({ userId: 'u3' });
+      expect(u4).to.equal(null);
+      const listed = await s.outbox.list(org.id, page());
+      expect(listed.items.map((m) => m.id)).to.have.members([waiting.id, u1!.id, r1!.id, u3!.id]);
+      expect((await s.outbox.list(other.id, page())).items.map((m) => m.id)).to.deep.equal([o9!.id]);
+      // Queued for sending like any other.
+      const claimed = await s.outbox.claimDue(new Date(Date.now() + 1_000), 'n', new Date(Date.now() + 60_000), 1_000);
+      expect(claimed.map((m) => m.id)).to.include.members([u1!.id, r1!.id, u3!.id, o9!.id]);
+    });
+
     it('keeps the user an invitation or reset is for, through claim and list; other emails name none', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -169,6 +169,30 @@ export function reportsContract(ctx: ContractContext): void {
       expect((await s.reports.audit(org.id, { entityType: 'record', entityId: 'r1', ...page(100, 10) })).items).to.deep.equal([]);
     });
 
+    it('appends many audit entries in one call, each with its own id, read back as appended', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const at = new Date(Date.UTC(2025, 0, 1, 9));
+      const entries = ['u1', 'u2', 'u3'].map((id) => ({
+        orgId: org.id,
+        entityType: 'user' as const,
+        entityId: id,
+        sessionId: null,
+        actorId: 'admin',
+        action: 'user.invite' as const,
+        from: null,
+        to: null,
+        reason: null,
+        ip: '203.0.113.9',
+        at,
+      }));
+      expect(await s.audit.appendMany([])).to.deep.equal([]);
+      const appended = await s.audit.appendMany(entries);
+      expect(appended.map(({ id: _id, ...e }) => e)).to.deep.equal(entries);
+      expect(new Set(appended.map((e) => e.id)).size).to.equal(3);
+      for (const e of appended) expect(await s.audit.listForEntity(org.id, 'user', e.entityId)).to.deep.equal([e]);
+    });
+
     it("pages the organisation's whole trail without a selector, narrowed by actions and instants, never another organisation's", async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

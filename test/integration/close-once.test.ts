@@ -8,13 +8,17 @@ const STUDENTS = 12;
 /** Each absent written at closing takes this long: a close that outlasts many scheduler passes. */
 const SLOW_WRITE_MS = 60;
 
+/** How many record writes a call makes: closing writes its absents in batches (records.writeBatch). */
+const writesOf = (prop: string | symbol, args: unknown[]): number =>
+  prop === 'insertIfAbsent' ? 1 : prop === 'writeBatch' && Array.isArray(args[0]) ? args[0].length : 0;
+
 function slowAbsents(store: Store): Store {
   const records = new Proxy(store.records, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
-      if (prop !== 'insertIfAbsent' || typeof value !== 'function') return value;
+      if ((prop !== 'insertIfAbsent' && prop !== 'writeBatch') || typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
-        await new Promise((resolve) => setTimeout(resolve, SLOW_WRITE_MS));
+        await new Promise((resolve) => setTimeout(resolve, SLOW_WRITE_MS * writesOf(prop, args)));
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },

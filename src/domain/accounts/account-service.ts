@@ -4,7 +4,7 @@ import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { audit } from '../audit-log.js';
+import { audit, auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
 import { normaliseEmail } from '../users/public-user.js';
@@ -57,7 +57,9 @@ export class AccountService {
   /**
    * Invites several users (e.g. a whole CSV import): each invitation is written to the outbox,
    * whose dispatcher makes its link when it sends it (and again at each retry, voiding the
-   * user's earlier unused links). BUSY when the organisation's outbox has no room left.
+   * user's earlier unused links). BUSY when the organisation's outbox has no room left. The
+   * invitations are queued with one store call, their audit entries with another: one call per
+   * user, one after another, took 48 s for 301 users on a loaded MongoDB.
    */
   async inviteMany(actor: Actor, userIds: string[]): Promise<InvitationReport> {
     requireRole(actor, 'admin');
@@ -66,23 +68,19 @@ export class AccountService {
     const users = found.filter((u) => u.active);
     const org = await this.organisation(actor.orgId);
     const now = this.deps.clock();
-    const invited = new Set<string>();
-    for (const user of users) {
-      if (!(await this.deps.outbox.enqueue(this.deps.links.row(user, 'invitation', org.name)))) {
-        if (invited.size === 0)
-          throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
-        break;
-      }
-      invited.add(user.id);
-      await audit(this.deps.store, actor, now, {
-        entityType: 'user',
-        entityId: user.id,
-        action: 'user.invite',
-        from: null,
-        to: null,
-      });
-    }
-    return { queued: invited.size, skipped: ids.filter((id) => !invited.has(id)) };
+    const queued = await this.deps.outbox.enqueueMany(users.map((user) => this.deps.links.row(user, 'invitation', org.name)));
+    // As when queued one by one: up to the first the full outbox refused; the rest are skipped.
+    const refused = queued.indexOf(false);
+    const invited = refused === -1 ? users : users.slice(0, refused);
+    if (refused === 0) throw new AppError('BUSY', 'Too many emails are waiting to be sent; retry shortly.', { retryAfterMs: 10_000 });
+    await auditMany(
+      this.deps.store,
+      actor,
+      now,
+      invited.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.invite', from: null, to: null })),
+    );
+    const invitedIds = new Set(invited.map((u) => u.id));
+    return { queued: invitedIds.size, skipped: ids.filter((id) => !invitedIds.has(id)) };
   }
 
   /**

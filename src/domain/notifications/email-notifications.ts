@@ -16,6 +16,8 @@ import type { UnsubscribeTokens, VerifiedUnsubscribe } from './unsubscribe-token
 export interface EmailOutbox {
   /** False when the organisation's outbox is full (logged by it). */
   enqueue(input: NewOutboxMail): Promise<boolean>;
+  /** Enqueue of each in order, in one store call; false for each the full outbox refused. */
+  enqueueMany(inputs: readonly NewOutboxMail[]): Promise<boolean[]>;
   /** Sends what is due now rather than at the next poll. */
   kick(): void;
   /** Queues a failed email again within the bounds a new one meets, and sends it now (OutboxDispatcher.requeueFailed). */

@@ -115,6 +115,21 @@ export class OutboxDispatcher {
     return true;
   }
 
+  /** Enqueue of each email in order, in one store call (a bulk invitation); false for each not queued. */
+  async enqueueMany(inputs: readonly Parameters<Store['outbox']['enqueue']>[0][]): Promise<boolean[]> {
+    if (inputs.length === 0) return [];
+    const { maxWaiting } = this.settings;
+    const mails = await this.store.outbox.enqueueMany(inputs, maxWaiting, this.categoryMax());
+    const refused = inputs.filter((_, i) => mails[i] === null);
+    if (refused.length > 0) {
+      const orgIds = [...new Set(refused.map((r) => r.orgId))];
+      const categories = [...new Set(refused.map((r) => r.category))];
+      this.logger.warn({ orgIds, categories, refused: refused.length, maxWaiting }, 'outbox full; emails not queued');
+    }
+    if (refused.length < inputs.length) this.kick();
+    return mails.map((m) => m !== null);
+  }
+
   /**
    * Queues again an email failed for good (an admin's "Send again"), within the bounds a new
    * email meets: while its user has one of its kind queued, that one answers ('waiting'); a full

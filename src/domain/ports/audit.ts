@@ -23,6 +23,8 @@ export interface AuditEntry {
 
 export interface AuditRepository {
   append(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
+  /** Appends the entries in one store call (one transaction on SQLite, one insert on MongoDB). */
+  appendMany(entries: readonly Omit<AuditEntry, 'id'>[]): Promise<AuditEntry[]>;
   /** Oldest first. */
   listForEntity(orgId: string, entityType: AuditEntry['entityType'], entityId: string): Promise<AuditEntry[]>;
   /** Oldest first. */

@@ -60,6 +60,17 @@ export interface OutboxRepository {
    */
   enqueue(input: NewOutboxMail, maxWaiting: number, categoryMaxWaiting?: number): Promise<OutboxMail | null>;
   /**
+   * Enqueue of each email in order, as if one after another (a later one meets the bounds with
+   * the earlier ones queued), in one store call: one transaction on SQLite; on MongoDB the counts
+   * and waiting emails read once and one insert. A bulk invitation of a whole school is one call,
+   * not one per user. `categoryMaxWaiting` bounds each category it names.
+   */
+  enqueueMany(
+    inputs: readonly NewOutboxMail[],
+    maxWaiting: number,
+    categoryMaxWaiting?: Partial<Record<OutboxCategory, number>>,
+  ): Promise<(OutboxMail | null)[]>;
+  /**
    * System-wide: claims up to `limit` emails due at `now` (queued and due, or sending with an
    * expired claim) for `owner` until `until`, oldest first. Of concurrent claims each email goes to one.
    */

@@ -2,18 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
 import { holdCloseLease } from './close-lease.js';
-import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
+import { publishRecordChange, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { excusedFields } from '../excuses/excuse-service.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
 import type { Excuse } from '../ports/excuses.js';
-import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
+import type { RecordPatch, RecordWrite } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
+
+/**
+ * Record writes per store call at closing: one transaction, or one bulk write, each. Small
+ * enough for FerretDB 1.24, which stalled past a minute on the roster-version bulk of a batch of
+ * 100 (scripts/bench-bulk.ts --store mongo), where batches of 50 each took 0.5 to 2.5 s.
+ */
+const CLOSE_WRITE_BATCH = 50;
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -117,20 +124,18 @@ export class SessionCloser {
     for (const e of await store.excuses.listApprovedCovering(orgId, [...students.keys()], session.id, session.subjectId, session.day)) {
       if (!excuses.has(e.studentId)) excuses.set(e.studentId, e);
     }
+    const writes: RecordWrite[] = [];
     for (const studentId of missing) {
       const excuse = excuses.get(studentId);
       const decision = excuse
         ? { ...excusedFields(excuse, at, by), note: null }
         : { status: 'absent' as const, reason: 'NO_CHECKIN' as const, decidedAt: at, decidedBy: by, note: null };
-      const { record, created } = await store.records.insertIfAbsent(orgId, {
-        ...recordWithoutCheckin(session, studentId, decision),
-        ...(excuse ? decision : {}),
+      writes.push({
+        kind: 'insert',
+        orgId,
+        input: { ...recordWithoutCheckin(session, studentId, decision), ...(excuse ? decision : {}) },
+        audit: { actorId: by, action: excuse ? 'close.excused' : 'close.absent', reason: decision.reason, ip: null },
       });
-      const student = students.get(studentId);
-      if (created && student) {
-        const action = excuse ? 'close.excused' : 'close.absent';
-        await recordChanged(this.deps, session, student, null, record, { actorId: by, action, reason: decision.reason, ip: null });
-      }
     }
     for (const record of unsettled) {
       const excuse = excuses.get(record.studentId);
@@ -145,17 +150,33 @@ export class SessionCloser {
               decidedBy: by,
             }
           : { status: 'absent', decidedAt: at, decidedBy: by };
-      const updated: AttendanceRecord | null = await store.records.update(orgId, record.id, record.version, patch);
-      const student = students.get(record.studentId);
-      // null: someone decided it meanwhile; the next pass sees their decision.
-      if (updated && student) {
-        await recordChanged(this.deps, session, student, record, updated, {
-          actorId: by,
-          action: 'close.settle',
-          reason: patch.reason ?? record.reason,
-          ip: null,
-        });
+      writes.push({
+        kind: 'update',
+        orgId,
+        id: record.id,
+        expectedVersion: record.version,
+        patch,
+        audit: { actorId: by, action: 'close.settle', reason: patch.reason ?? record.reason, ip: null },
+      });
+    }
+    // The writes and their audit entries in batches (one transaction each on SQLite, bulk writes
+    // on MongoDB) rather than a few round trips per student one after another: a 300-student
+    // close on a loaded MongoDB took minutes that way. Each write keeps its own rule: an insert
+    // where a record exists (a check-in that won the race) and an update of a record changed
+    // meanwhile (someone decided it; the next pass sees their decision) are not written.
+    let failure: unknown = null;
+    for (let from = 0; from < writes.length; from += CLOSE_WRITE_BATCH) {
+      for (const result of await store.records.writeBatch(writes.slice(from, from + CLOSE_WRITE_BATCH))) {
+        if ('error' in result) failure ??= result.error;
+        else if (result.written) {
+          const student = students.get(result.record.studentId);
+          if (student) publishRecordChange(this.deps, session, student, result.record);
+        }
       }
     }
+    // A write refused alone (its audit entry failed, a key held in another organisation) fails
+    // the close as it did one write at a time; the session stays closing, and the next close
+    // or scheduler pass finishes it.
+    if (failure !== null) throw failure;
   }
 }

@@ -54,6 +54,55 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       await m.outbox.create({ _id: id, ...rest });
       return mail;
     },
+    async enqueueMany(inputs, maxWaiting, categoryMaxWaiting = {}) {
+      if (inputs.length === 0) return [];
+      // Enqueue's rules, one email after another, over counts and waiting emails read once:
+      // one count per organisation and bounded category, one read of the users' waiting
+      // emails, one insert. As soft across nodes as enqueue's.
+      const orgIds = [...new Set(inputs.map((i) => i.orgId))];
+      const active = { status: { $in: ['queued' as const, 'sending' as const] } };
+      const waitingCount = new Map<string, number>();
+      for (const orgId of orgIds) waitingCount.set(orgId, await m.outbox.countDocuments({ orgId, ...active }));
+      const categoryKey = (orgId: string, category: OutboxCategory) => `${orgId}\n${category}`;
+      const categoryCount = new Map<string, number>();
+      for (const { orgId, category } of inputs) {
+        const key = categoryKey(orgId, category);
+        if (categoryMaxWaiting[category] === undefined || categoryCount.has(key)) continue;
+        categoryCount.set(key, await m.outbox.countDocuments({ orgId, category, ...active }));
+      }
+      const userKey = (orgId: string, category: OutboxCategory, userId: string) => `${orgId}\n${category}\n${userId}`;
+      const userIds = [...new Set(inputs.flatMap((i) => (i.userId ? [i.userId] : [])))];
+      const waiting = new Map<string, OutboxMail>();
+      if (userIds.length > 0) {
+        const docs = await m.outbox.find({ orgId: { $in: orgIds }, userId: { $in: userIds }, status: 'queued' }).lean<OutboxDoc[]>();
+        for (const d of docs) {
+          if (d.userId) waiting.set(userKey(d.orgId, d.category, d.userId), toMail(d));
+        }
+      }
+      const now = clock();
+      const added: OutboxMail[] = [];
+      const results = inputs.map((input): OutboxMail | null => {
+        const key = input.userId ? userKey(input.orgId, input.category, input.userId) : null;
+        const queued = key === null ? undefined : waiting.get(key);
+        if (queued) return queued;
+        const cap = categoryMaxWaiting[input.category];
+        const ofCategory = categoryCount.get(categoryKey(input.orgId, input.category)) ?? 0;
+        if (waitingCount.get(input.orgId)! >= maxWaiting || (cap !== undefined && ofCategory >= cap)) return null;
+        const mail = newOutboxMailEntity(input, now);
+        waitingCount.set(input.orgId, waitingCount.get(input.orgId)! + 1);
+        if (cap !== undefined) categoryCount.set(categoryKey(input.orgId, input.category), ofCategory + 1);
+        if (key !== null) waiting.set(key, mail);
+        added.push(mail);
+        return mail;
+      });
+      if (added.length > 0) {
+        await m.outbox.insertMany(
+          added.map(({ id, ...rest }) => ({ _id: id, ...rest })),
+          { ordered: false },
+        );
+      }
+      return results;
+    },
     async claimDue(now, owner, until, limit) {
       const claimed: OutboxMail[] = [];
       // One document at a time: findOneAndUpdate is atomic per document, so two nodes never claim one email.

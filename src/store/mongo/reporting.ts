@@ -49,6 +49,12 @@ export function auditRepository(m: Models): AuditRepository {
       await m.audit.create(doc);
       return toAudit(doc);
     },
+    async appendMany(entries) {
+      if (entries.length === 0) return [];
+      const docs = entries.map((entry) => fromAudit({ id: newTimeOrderedId(), ...entry }, new Types.ObjectId()));
+      await m.audit.insertMany(docs, { ordered: false });
+      return docs.map(toAudit);
+    },
     async listForEntity(orgId, entityType, entityId) {
       const docs = await m.audit
         .find(q.auditEntityFilter(orgId, entityType, entityId))

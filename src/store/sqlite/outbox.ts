@@ -69,6 +69,30 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
       .get(orgId, category)!.n;
     return ofCategory >= categoryMax;
   };
+  /** Enqueue's rule, inside the caller's transaction. */
+  const enqueueOne = (mail: OutboxMail, maxWaiting: number, categoryMax: number | undefined): OutboxMail | null => {
+    const queued = waitingFor(mail.orgId, mail.category, mail.userId);
+    if (queued) return fromRow(queued);
+    if (isFull(mail.orgId, mail.category, maxWaiting, categoryMax)) return null;
+    db.stmt(
+      `INSERT INTO outbox (id, org_id, category, user_id, recipient, subject, text, html, headers, status, attempts, last_error,
+         next_attempt_at, claimed_by, claim_until, created_at, sent_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, NULL, ?, NULL, NULL, ?, NULL)`,
+    ).run(
+      mail.id,
+      mail.orgId,
+      mail.category,
+      mail.userId,
+      mail.to,
+      mail.subject,
+      mail.text,
+      mail.html,
+      JSON.stringify(mail.headers),
+      mail.nextAttemptAt.getTime(),
+      mail.createdAt.getTime(),
+    );
+    return mail;
+  };
   return {
     async purgeFinished(before) {
       return countByOrg(
@@ -78,30 +102,14 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
       );
     },
     async enqueue(input, maxWaiting, categoryMaxWaiting) {
-      const mail = newOutboxMailEntity(input, clock());
-      return db.tx(() => {
-        const queued = waitingFor(mail.orgId, mail.category, mail.userId);
-        if (queued) return fromRow(queued);
-        if (isFull(mail.orgId, mail.category, maxWaiting, categoryMaxWaiting)) return null;
-        db.stmt(
-          `INSERT INTO outbox (id, org_id, category, user_id, recipient, subject, text, html, headers, status, attempts, last_error,
-             next_attempt_at, claimed_by, claim_until, created_at, sent_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, NULL, ?, NULL, NULL, ?, NULL)`,
-        ).run(
-          mail.id,
-          mail.orgId,
-          mail.category,
-          mail.userId,
-          mail.to,
-          mail.subject,
-          mail.text,
-          mail.html,
-          JSON.stringify(mail.headers),
-          mail.nextAttemptAt.getTime(),
-          mail.createdAt.getTime(),
-        );
-        return mail;
-      });
+      return db.tx(() => enqueueOne(newOutboxMailEntity(input, clock()), maxWaiting, categoryMaxWaiting));
+    },
+    async enqueueMany(inputs, maxWaiting, categoryMaxWaiting = {}) {
+      const now = clock();
+      // One transaction: each email meets the bounds as enqueue would, after the ones before it.
+      return db.tx(() =>
+        inputs.map((input) => enqueueOne(newOutboxMailEntity(input, now), maxWaiting, categoryMaxWaiting[input.category])),
+      );
     },
     async claimDue(now, owner, until, limit) {
       return db.tx(() => {

@@ -46,6 +46,15 @@ export function auditRepository(db: SqliteDb): AuditRepository {
       // Return what a later read returns (undefined from/to reads back as null).
       return audit.fromRow(audit.toRow(a));
     },
+    async appendMany(entries) {
+      return db.tx(() =>
+        entries.map((entry) => {
+          const row = audit.toRow({ id: newTimeOrderedId(), ...entry });
+          db.stmt(insert).run(row);
+          return audit.fromRow(row);
+        }),
+      );
+    },
     async listForEntity(orgId, entityType, entityId) {
       return db
         .stmt('SELECT * FROM audit WHERE org_id = ? AND entity_type = ? AND entity_id = ? ORDER BY at, seq')

@@ -121,6 +121,10 @@ describe('alerts to the student and guardians (domain, embedded store, recording
           outbox.push(mail);
           return true;
         },
+        enqueueMany: async (mails) => {
+          outbox.push(...mails);
+          return mails.map(() => true);
+        },
         // The emails are only collected here: nothing to send.
         kick: () => undefined,
         requeueFailed: () => Promise.resolve(null),

@@ -1,0 +1,173 @@
+/**
+ * Bulk benchmark (not a test): what closing a large class and inviting a whole school cost, in
+ * store calls (load-independent: each is a round trip, or a few, on MongoDB) and in time. Per
+ * run, seeds one organisation with N students enrolled in one subject, opens a session and
+ * closes it with nobody checked in (N absents), --closes times, then invites the N students in one request.
+ * Prints the calls per close and per invitation batch, by repository method, the wall time and
+ * this process's CPU (on MongoDB most of the work is the server's: compare the calls).
+ *
+ *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3]
+ *
+ * sqlite: a new file store (the record writer thread as deployed). mongo: MONGODB_URI (a
+ * FerretDB or MongoDB server; a database of its own is made and dropped).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import mongoose from 'mongoose';
+import { domainSettings, limitSettings } from '../src/app.js';
+import { BcryptPasswordHasher } from '../src/adapters/bcrypt-password-hasher.js';
+import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
+import { memoryLimiterBackend } from '../src/adapters/memory-rate-limiter.js';
+import { loadConfig } from '../src/config.js';
+import { MailQueue } from '../src/domain/accounts/mail-queue.js';
+import { createLimiters } from '../src/domain/limiters.js';
+import type { Store } from '../src/domain/ports/store.js';
+import type { User } from '../src/domain/ports/users.js';
+import { createDomain } from '../src/domain/services.js';
+import { createLogger } from '../src/logger.js';
+import { createMongoStore } from '../src/store/mongo/mongo-store.js';
+import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { countStoreCalls, type CountedStore } from './lib/store-calls.js';
+
+const { values: args } = parseArgs({
+  options: {
+    store: { type: 'string', default: 'sqlite' },
+    students: { type: 'string', default: '300' },
+    runs: { type: 'string', default: '3' },
+    closes: { type: 'string', default: '3' },
+  },
+});
+const STUDENTS = Number(args.students);
+const RUNS = Number(args.runs);
+/** Sessions closed one after another per run: the first pays for cold code and statements. */
+const CLOSES = Number(args.closes);
+
+interface Opened {
+  store: Store;
+  cleanup(): Promise<void>;
+}
+
+async function openStore(): Promise<Opened> {
+  if (args.store === 'mongo') {
+    const base = process.env['MONGODB_URI'];
+    if (!base) throw new Error('--store mongo needs MONGODB_URI (a FerretDB or MongoDB server)');
+    const u = new URL(base);
+    u.pathname = `/bench_bulk_${randomBytes(4).toString('hex')}`;
+    const uri = u.toString();
+    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
+        await conn.dropDatabase();
+        await conn.close();
+      },
+    };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-bulk-'));
+  const store = await createSqliteStore({ path: path.join(dir, 'bench.db') });
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Measure {
+  calls: number;
+  byMethod: Record<string, number>;
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function measure(counted: CountedStore, work: () => Promise<unknown>): Promise<Measure> {
+  counted.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await work();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { calls: counted.total(), byMethod: Object.fromEntries(counted.counts), wallMs, cpuMs: (cpu.user + cpu.system) / 1_000 };
+}
+
+async function run(): Promise<{ closes: Measure[]; invite: Measure }> {
+  const opened = await openStore();
+  const counted = countStoreCalls(opened.store);
+  const store = counted.store;
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_DEMO: 'false', DATA_DIR: tmpdir() });
+  const logger = createLogger('silent');
+  const mailer = { send: async () => undefined, close: async () => undefined };
+  // Not started: the outbox sends nothing, so the calls counted are the invitation's own.
+  const domain = createDomain({
+    store,
+    logger,
+    clock: () => new Date(),
+    events: { publish: () => undefined },
+    tokens: new JwtTokenSigner(config.jwt, () => new Date()),
+    passwords: new BcryptPasswordHasher(4),
+    mail: new MailQueue(mailer, { max: 100, concurrency: 1 }, () => undefined),
+    limiters: createLimiters(limitSettings(config), memoryLimiterBackend),
+    settings: domainSettings(config),
+  });
+  try {
+    const org = await store.organisations.create({ name: 'Bench School', slug: 'bench', timezone: 'UTC' });
+    const user = (i: number, role: 'teacher' | 'admin' | 'student') =>
+      store.users.create(org.id, {
+        email: `${role}${i}@bench.test`,
+        name: `${role} ${i}`,
+        role,
+        studentNumber: role === 'student' ? `S${i}` : null,
+        passwordHash: null,
+        active: true,
+      });
+    const teacher = await user(0, 'teacher');
+    const admin = await user(0, 'admin');
+    const students: User[] = [];
+    for (let i = 0; i < STUDENTS; i++) students.push(await user(i, 'student'));
+    const subject = await store.subjects.create(org.id, {
+      code: 'B1',
+      name: 'Bench',
+      teacherIds: [teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    await store.subjects.enrol(
+      org.id,
+      subject.id,
+      students.map((s) => s.id),
+    );
+    const closes: Measure[] = [];
+    for (let k = 0; k < CLOSES; k++) {
+      const session = await domain.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id });
+      closes.push(await measure(counted, () => domain.attendance.closer.close(org.id, session.id, teacher.id)));
+    }
+    const invite = await measure(counted, () =>
+      domain.accounts.inviteMany(
+        { id: admin.id, orgId: org.id, role: 'admin' },
+        students.map((s) => s.id),
+      ),
+    );
+    return { closes, invite };
+  } finally {
+    await domain.attendance.scheduler.stop();
+    await domain.jobs.drain(10_000);
+    await opened.cleanup();
+  }
+}
+
+const line = (name: string, m: Measure) =>
+  `${name.padEnd(7)} calls ${String(m.calls).padStart(5)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ${JSON.stringify(m.byMethod)}`;
+
+console.log(`store ${args.store}, ${STUDENTS} students, ${RUNS} runs, load ${loadavg()[0]!.toFixed(1)}`);
+for (let r = 0; r < RUNS; r++) {
+  const { closes, invite } = await run();
+  console.log(`run ${r + 1}`);
+  for (const [k, close] of closes.entries()) console.log(line(`close${k + 1}`, close));
+  console.log(line('invite', invite));
+}
