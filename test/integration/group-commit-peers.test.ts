@@ -8,7 +8,7 @@ import type { PeerMark, RecordWriteResult } from '../../src/domain/ports/records
 import type { Store } from '../../src/domain/ports/store.js';
 import { createLogger } from '../../src/logger.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { makeOrg, newRecord, newSession, newSubject } from '../contract/fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
 
 /**
  * The group commit keeps each session's peer index across batches and reads only what changed
@@ -25,6 +25,9 @@ describe('group commit: proxy signals across batches', function () {
   let sessionId: string;
   let subjectId: string;
   let reads: (number | null)[];
+  /** The students by the labels the tests use: a batch's insert needs its student to exist. */
+  let ids: Map<string, string>;
+  const id = (label: string) => ids.get(label)!;
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'group-commit-peers-'));
@@ -35,6 +38,12 @@ describe('group commit: proxy signals across batches', function () {
     orgId = org.id;
     subjectId = (await node1.subjects.create(orgId, newSubject())).id;
     sessionId = (await node1.sessions.create(orgId, newSession(subjectId, 't1', { status: 'open' }))).id;
+    const labels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'x'];
+    const users = await node1.users.createMany(
+      orgId,
+      labels.map(() => newUser()),
+    );
+    ids = new Map(labels.map((l, i) => [l, users[i]!.id]));
     reads = [];
   });
 
@@ -55,7 +64,8 @@ describe('group commit: proxy signals across batches', function () {
   }
 
   /** A check-in as the check-in service makes it: the flags from the batch's peers, then the insert. */
-  function checkin(studentId: string, deviceId: string, seen: Record<string, string[]>): BatchItem {
+  function checkin(label: string, deviceId: string, seen: Record<string, string[]>): BatchItem {
+    const studentId = id(label);
     const mark: PeerMark = { studentId, deviceId, ip: null, userAgent: null, location: null };
     return {
       orgId,
@@ -63,7 +73,7 @@ describe('group commit: proxy signals across batches', function () {
       mark,
       write(peers) {
         const flags = proxySignals({ ...mark, location: null }, peers, null);
-        seen[studentId] = flags;
+        seen[label] = flags;
         return {
           kind: 'insert',
           orgId,
@@ -107,7 +117,7 @@ describe('group commit: proxy signals across batches', function () {
     const batcher = new CheckinBatcher(watched(), logger, { windowMs: 0, max: 10 });
     const seen: Record<string, string[]> = {};
     await batcher.submit(checkin('a', 'phone-1', seen));
-    const e = (await node2.records.insertIfAbsent(orgId, newRecord(sessionId, subjectId, 'e', { deviceId: 'phone-5' }))).record;
+    const e = (await node2.records.insertIfAbsent(orgId, newRecord(sessionId, subjectId, id('e'), { deviceId: 'phone-5' }))).record;
     await batcher.submit(checkin('f', 'phone-5', seen));
     expect(seen['f']).to.deep.equal(['SHARED_DEVICE']);
     // Node 2 changes e's device: the old one no longer flags, the new one does.
@@ -126,7 +136,7 @@ describe('group commit: proxy signals across batches', function () {
     await batcher.submit(checkin('a', 'phone-1', seen));
     // A second batch, so the index has read a's record and asks only for later changes.
     await batcher.submit(checkin('x', 'phone-9', seen));
-    await node2.privacy.erase({ orgId, userId: 'a', identifiers: ['a@example.test'] }, 'erased-a');
+    await node2.privacy.erase({ orgId, userId: id('a'), identifiers: ['a@example.test'] }, 'erased-a');
     await batcher.submit(checkin('b', 'phone-1', seen));
     expect(seen['b']).to.deep.equal([]);
   });
