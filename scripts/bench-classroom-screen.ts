@@ -88,7 +88,11 @@ async function main(): Promise<void> {
     const pages: { name: string; page: Page; cdp: CDPSession; done: string }[] = [];
     for (const [name, path, done] of [
       // Privacy mode, the default: only present and late students are named.
-      ['classroom screen', `classroom.html?session=${sessionId}`, `document.getElementById('count-present')?.textContent === '${STUDENTS}'`],
+      [
+        'classroom screen',
+        `classroom.html?session=${sessionId}`,
+        `document.getElementById('count-present')?.textContent === '${STUDENTS}'`,
+      ],
       [
         'teacher console',
         `teacher.html?session=${sessionId}`,

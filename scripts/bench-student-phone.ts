@@ -183,7 +183,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
     await page.context().setOffline(false);
-    await cdp.send('Network.emulateNetworkConditions', THROTTLE ? SLOW_3G : { ...SLOW_3G, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.send(
+      'Network.emulateNetworkConditions',
+      THROTTLE ? SLOW_3G : { ...SLOW_3G, latency: 0, downloadThroughput: -1, uploadThroughput: -1 },
+    );
     const settle = performance.now() + 30_000;
     while (performance.now() < settle) {
       await read();
@@ -193,7 +196,9 @@ async function main(): Promise<void> {
     await read();
     process.stdout.write(`link dropped for ${DROP_MS} ms right after the tap; the student read:\n`);
     for (const [text, at] of seen) process.stdout.write(`  +${(at / 1000).toFixed(1)} s  ${text}\n`);
-    const watch = await emitAck<{ entries: { studentId: string; status: string; attempts: number }[] }>(teacher!, 'session:watch', { sessionId });
+    const watch = await emitAck<{ entries: { studentId: string; status: string; attempts: number }[] }>(teacher!, 'session:watch', {
+      sessionId,
+    });
     if (watch.ok) {
       const mine = watch.data.entries.find((e) => e.studentId === bench.students[RUNS]!.id);
       process.stdout.write(`  stored: ${mine?.status ?? 'nothing'} after ${mine?.attempts ?? 0} attempt(s)\n`);

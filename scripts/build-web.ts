@@ -65,7 +65,10 @@ async function precompress(outDir: string): Promise<void> {
     const file = path.join(outDir, name);
     const body = await readFile(file);
     await writeFile(`${file}.gz`, gzipSync(body, { level: 9 }));
-    await writeFile(`${file}.br`, brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }));
+    await writeFile(
+      `${file}.br`,
+      brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    );
   }
 }
 

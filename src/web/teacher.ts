@@ -52,7 +52,10 @@ const feed = new RosterFeed({
     rosterRows(current).apply(entries);
     renderCounts();
     const only = entries.length === 1 ? entries[0]! : null;
-    announce(byId('live'), only ? `${only.name}: ${STATUS_LABEL[only.status]}` : `${entries.length} changes. ${countsLine(roster.counts())}`);
+    announce(
+      byId('live'),
+      only ? `${only.name}: ${STATUS_LABEL[only.status]}` : `${entries.length} changes. ${countsLine(roster.counts())}`,
+    );
   },
   onError: (err) => (byId('session-error').textContent = errorText(err)),
 });

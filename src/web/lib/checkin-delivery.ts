@@ -71,8 +71,8 @@ export async function deliverCheckin(ports: DeliveryPorts, before: CheckinView |
   const waitForConnection = async (text: string) => {
     if (ports.isConnected()) return;
     ports.progress(text);
-    await ports.connected(RECONNECT_WAIT_MS).catch(() => {
-      throw new Error(DELIVERY_TEXT.notBack);
+    await ports.connected(RECONNECT_WAIT_MS).catch((err: unknown) => {
+      throw new Error(DELIVERY_TEXT.notBack, { cause: err });
     });
   };
   for (;;) {
@@ -91,16 +91,16 @@ export async function deliverCheckin(ports: DeliveryPorts, before: CheckinView |
         await ports.sleep(wait);
         continue;
       }
-      if (retryable(err)) throw new Error(DELIVERY_TEXT.stillBusy);
+      if (retryable(err)) throw new Error(DELIVERY_TEXT.stillBusy, { cause: err });
       if (!(err instanceof NoAnswerError)) throw err;
       // The submission may have been written before the link dropped: ask before sending again.
       ports.progress(DELIVERY_TEXT.checking);
       await waitForConnection(DELIVERY_TEXT.checking);
       const held = await ports.held().catch((e: unknown) => {
-        throw e instanceof NoAnswerError ? new Error(DELIVERY_TEXT.notBack) : e;
+        throw e instanceof NoAnswerError ? new Error(DELIVERY_TEXT.notBack, { cause: e }) : e;
       });
       if (held && held.attempts > attemptsBefore) return held;
-      if (resent) throw new Error(DELIVERY_TEXT.notArrived);
+      if (resent) throw new Error(DELIVERY_TEXT.notArrived, { cause: err });
       resent = true;
     } finally {
       cancelSlow();

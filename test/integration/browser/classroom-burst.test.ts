@@ -78,9 +78,13 @@ describe('classroom screen and teacher console under a burst of check-ins (Chrom
     return page;
   }
 
-  const probe = (page: Page) => page.evaluate(() => (window as unknown as { __probe: { added: number; removed: number; said: number } }).__probe);
+  const probe = (page: Page) =>
+    page.evaluate(() => (window as unknown as { __probe: { added: number; removed: number; said: number } }).__probe);
   const rowsOf = (page: Page, selector: string) =>
-    page.evaluate((sel) => [...document.querySelectorAll<HTMLElement>(sel)].map((e) => `${e.dataset['studentId']}:${e.dataset['status']}`).sort(), selector);
+    page.evaluate(
+      (sel) => [...document.querySelectorAll<HTMLElement>(sel)].map((e) => `${e.dataset['studentId']}:${e.dataset['status']}`).sort(),
+      selector,
+    );
 
   async function storeRoster(): Promise<string[]> {
     const roster = ok(await command(live.staff, 'session:watch', { sessionId }));
@@ -105,10 +109,7 @@ describe('classroom screen and teacher console under a burst of check-ins (Chrom
     expect(acks.filter((a) => !a.ok)).to.deep.equal([]);
     const present = STUDENTS - VAGUE;
     await screen.waitForFunction((n) => document.getElementById('count-present')?.textContent === String(n), present);
-    await console.waitForFunction(
-      (n) => document.querySelectorAll('#roster-body tr[data-status="present"]').length === n,
-      present,
-    );
+    await console.waitForFunction((n) => document.querySelectorAll('#roster-body tr[data-status="present"]').length === n, present);
 
     const store = await storeRoster();
     expect(await rowsOf(console, '#roster-body tr')).to.deep.equal(store);

@@ -133,7 +133,9 @@ describe('student page on a weak link (Chromium)', function () {
     await page.context().setOffline(true);
     await page.waitForSelector('#connection[data-state="offline"], #connection[data-state="connecting"]');
     release();
-    await page.waitForFunction(() => /Checking whether your check-in arrived/.test(document.getElementById('checkin-progress')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /Checking whether your check-in arrived/.test(document.getElementById('checkin-progress')?.textContent ?? ''),
+    );
     await expectAccessible(page, 'student page checking after a drop');
     await page.context().setOffline(false);
     await page.waitForSelector('#decision[data-status="present"]');
