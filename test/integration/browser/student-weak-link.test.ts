@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
@@ -9,8 +13,23 @@ import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok, type ClientSocket } from '../../support/sockets.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import { FakeFaceEngine } from '../../support/fake-face-engine.js';
+import { startSlowUplink, type SlowUplink } from '../../support/slow-uplink.js';
 
 const PHONE = { width: 360, height: 740 };
+
+/**
+ * A camera whose frames are noise: a selfie of it is as large as a real phone's (a still test
+ * pattern compresses to 5 KB), so its upload takes as long. Two 640x480 frames, raw Y4M.
+ */
+function noiseVideo(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'camera-')), 'noise.y4m');
+  const frame = 640 * 480 * 1.5;
+  const parts = [Buffer.from('YUV4MPEG2 W640 H480 F2:1 Ip A1:1 C420jpeg\n')];
+  for (let i = 0; i < 2; i++) parts.push(Buffer.from('FRAME\n'), randomBytes(frame));
+  writeFileSync(file, Buffer.concat(parts));
+  return file;
+}
 /** The demo subject CS101's classroom (src/domain/seed.ts): radius 100 m. */
 const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
 
@@ -27,6 +46,7 @@ describe('student page on a weak link (Chromium)', function () {
   let users: User[] = [];
   let subjectId = '';
   const contexts: BrowserContext[] = [];
+  const links: SlowUplink[] = [];
   /** The next check-in writes: refused as a busy database, or held until `release`. */
   let fault: { kind: 'busy'; left: number } | { kind: 'hold'; started: () => void; release: Promise<void> } | null = null;
   /** A handshake reading its user fails as unreachable while this is set (the page keeps reconnecting). */
@@ -69,14 +89,19 @@ describe('student page on a weak link (Chromium)', function () {
 
   before(async () => {
     await ensurePagesBuilt('student.js');
-    srv = await startTestServer({}, { wrapStore: faultyStore });
+    // No student has a face enrolled: a selfie goes to the teacher (FACE_NOT_ENROLLED), the engine never runs.
+    srv = await startTestServer({}, { wrapStore: faultyStore, face: new FakeFaceEngine() });
     await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
     users = (await srv.store.users.list(orgId, { limit: 1_000, offset: 0 })).items;
     subjectId = (await srv.store.subjects.list(orgId, { limit: 10, offset: 0 })).items[0]!.id;
     const ada = users.find((u) => u.email === 'ada@demo.school')!;
     teacher = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(ada).token);
-    browser = await launchChromium();
+    browser = await launchChromium([
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-video-capture=${noiseVideo()}`,
+    ]);
   });
 
   afterEach(() => {
@@ -87,21 +112,29 @@ describe('student page on a weak link (Chromium)', function () {
   after(async () => {
     teacher?.disconnect();
     for (const ctx of contexts) await ctx.close();
+    for (const link of links) await link.close();
     await browser?.close();
     await srv?.cleanup();
   });
 
   const student = (n: number) => users.find((u) => u.email === `student${String(n).padStart(2, '0')}@demo.school`)!;
 
-  async function phone(n: number, sessionId: string, geo: { accuracy: number } | 'denied' = { accuracy: 15 }): Promise<Page> {
+  async function phone(
+    n: number,
+    sessionId: string,
+    geo: { accuracy: number } | 'denied' = { accuracy: 15 },
+    baseURL = srv.baseUrl,
+  ): Promise<Page> {
     const ctx = await browser.newContext({
-      baseURL: srv.baseUrl,
+      baseURL,
       viewport: PHONE,
       isMobile: true,
       hasTouch: true,
       // axe is injected as an inline script, which the pages' CSP refuses.
       bypassCSP: true,
-      ...(geo === 'denied' ? {} : { permissions: ['geolocation'], geolocation: { ...CLASSROOM, accuracy: geo.accuracy } }),
+      ...(geo === 'denied'
+        ? { permissions: ['camera'] }
+        : { permissions: ['geolocation', 'camera'], geolocation: { ...CLASSROOM, accuracy: geo.accuracy } }),
     });
     ctx.setDefaultTimeout(15_000);
     contexts.push(ctx);
@@ -114,6 +147,7 @@ describe('student page on a weak link (Chromium)', function () {
 
   const open = async (preset: 'manual' | 'location') =>
     ok(await command(teacher, 'session:open', { subjectId, policy: { preset, codePeriodS: 120 }, parallel: true })).id;
+  const SELFIE_ONLY = { geofence: false, network: false, rotatingCode: false, selfie: true };
 
   /** The student's record as the store holds it. */
   async function stored(sessionId: string, n: number) {
@@ -197,5 +231,30 @@ describe('student page on a weak link (Chromium)', function () {
     const said = (await coarse.textContent('#location-status')) ?? '';
     expect(said).to.contain('1.5 km').and.to.contain('review').and.to.contain('Share my location again');
     await expectAccessible(coarse, 'student page with a coarse fix');
+  });
+
+  it('a selfie on a slow upload: the page says it is still sending and waits for the answer instead of giving up at 10 s', async () => {
+    const sessionId = ok(await command(teacher, 'session:open', { subjectId, policy: SELFIE_ONLY, parallel: true })).id;
+    // The phone reaches the server through a relay pacing its uplink (set once the page is loaded).
+    const link = await startSlowUplink(srv.baseUrl);
+    links.push(link);
+    const page = await phone(7, sessionId, { accuracy: 15 }, link.url);
+    await page.tap('#selfie-start');
+    await page.waitForFunction(() => /Camera on/.test(document.getElementById('selfie-status')?.textContent ?? ''));
+    await page.tap('#selfie-take');
+    await page.waitForFunction(() => /Selfie taken/.test(document.getElementById('selfie-status')?.textContent ?? ''));
+    const kb = Number(/\((\d+) KB\)/.exec((await page.textContent('#selfie-status')) ?? '')?.[1]);
+    expect(kb).to.be.above(100);
+    // An upload of about 13 s: past the 10 s every other command waits for.
+    link.setRate(Math.round((kb * 1024) / 13));
+    const tappedAt = Date.now();
+    await page.tap('#submit-checkin');
+    await page.waitForFunction(() => /Still sending/.test(document.getElementById('checkin-progress')?.textContent ?? ''));
+    await page.waitForSelector('#decision[data-status="pending"]', { timeout: 40_000 });
+    expect(Date.now() - tappedAt, 'the upload took past 10 s').to.be.above(10_000);
+    expect(await page.textContent('#checkin-error')).to.equal('');
+    await page.waitForFunction(() => document.getElementById('checkin-progress')?.textContent === '');
+    const record = await stored(sessionId, 7);
+    expect(record.attempts).to.equal(1);
   });
 });
