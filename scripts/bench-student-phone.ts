@@ -5,8 +5,11 @@
  * navigation to a usable check-in form (session shown, button enabled) and from the tap to the
  * acknowledged check-in, then the median of the runs; and what the student reads when the link
  * drops right after the tap (offline for --drop-ms, then back).
+ * --background instead: the page is frozen (as a phone in a pocket) until its access token has
+ * expired and the server has cut it (ACCESS_TOKEN_TTL_S=61, about 70 s), then the student taps at
+ * once: what they read, and how long the check-in takes.
  *
- *   node --import tsx scripts/bench-student-phone.ts [--runs 3] [--drop-ms 5000] [--no-throttle]
+ *   node --import tsx scripts/bench-student-phone.ts [--runs 3] [--drop-ms 5000] [--no-throttle] [--background]
  *
  * The node runs in a child process on loopback, with the built pages (npm run build:web).
  */
@@ -24,11 +27,12 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     'drop-ms': { type: 'string', default: '5000' },
     'no-throttle': { type: 'boolean', default: false },
+    background: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write('usage: bench-student-phone.ts [--runs N] [--drop-ms MS] [--no-throttle]\n');
+  process.stdout.write('usage: bench-student-phone.ts [--runs N] [--drop-ms MS] [--no-throttle] [--background]\n');
   process.exit(0);
 }
 const RUNS = Number(args.runs);
@@ -79,9 +83,55 @@ function countBytes(cdp: CDPSession): { http: number; ws: number; requests: numb
   return tally;
 }
 
+type Phone = (email: string, accuracy: number) => Promise<{ ctx: BrowserContext; page: Page; cdp: CDPSession }>;
+
+/** Each distinct text the student reads (progress, error, decision, connection), with when it first showed. */
+function reader(page: Page): { read: () => Promise<void>; seen: Map<string, number>; t0: number } {
+  const seen = new Map<string, number>();
+  const t0 = performance.now();
+  const read = async () => {
+    // A string: this script is compiled without the DOM's types.
+    const text = await page.evaluate<string>(
+      `['checkin-error', 'checkin-progress', 'decision-text', 'connection']
+        .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
+        .filter(Boolean)
+        .join(' | ')`,
+    );
+    if (!seen.has(text)) seen.set(text, performance.now() - t0);
+  };
+  return { read, seen, t0 };
+}
+
+/** Frozen past the token's expiry and the server's cut, then a tap at once. */
+async function background(phone: Phone, sessionId: string, code: string): Promise<void> {
+  const { ctx, page, cdp } = await phone('s0@bench', 20);
+  await page.goto(`/student.html?session=${sessionId}&code=${code}`);
+  await page.waitForSelector('#checkin-section:not([hidden]) #submit-checkin:enabled');
+  await cdp.send('Page.enable');
+  await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+  await new Promise((r) => setTimeout(r, 70_000));
+  await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+  const { read, seen } = reader(page);
+  await page.tap('#submit-checkin');
+  const settle = performance.now() + 60_000;
+  while (performance.now() < settle) {
+    await read();
+    if ((await page.getAttribute('#decision', 'data-status')) !== 'none') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await read();
+  process.stdout.write('frozen 70 s (token expired and cut meanwhile), tapped on waking; the student read:\n');
+  for (const [text, at] of seen) process.stdout.write(`  +${(at / 1000).toFixed(1)} s  ${text}\n`);
+  await ctx.close();
+}
+
 async function main(): Promise<void> {
   await buildWeb({ root });
-  const bench = await seedBenchClass('bench-phone', RUNS + 2, { BCRYPT_COST: '4' });
+  const bench = await seedBenchClass('bench-phone', RUNS + 2, {
+    BCRYPT_COST: '4',
+    // The shortest lifetime with a renewal warning after the connect (60 s before expiry).
+    ...(args.background ? { ACCESS_TOKEN_TTL_S: '61' } : {}),
+  });
   const store = await createSqliteStore({ path: bench.env['SQLITE_PATH']! });
   const hash = await bcrypt.hash(PASSWORD, 4);
   for (const s of bench.students) await store.users.update(s.orgId, s.id, { passwordHash: hash });
@@ -113,6 +163,7 @@ async function main(): Promise<void> {
       if (!res.ok) throw new Error(`login ${email}: ${res.status}`);
       const auth = (await res.json()) as Record<string, unknown>;
       const ctx = await browser.newContext({
+        baseURL: node.url,
         viewport: PHONE,
         isMobile: true,
         hasTouch: true,
@@ -126,6 +177,7 @@ async function main(): Promise<void> {
       return { ctx, page, cdp: await throttle(page) };
     };
 
+    if (args.background) return await background(phone, sessionId, code);
     const figures: RunFigures[] = [];
     for (let run = 0; run < RUNS; run++) {
       const { ctx, page, cdp } = await phone(bench.students[run]!.email, 20);
@@ -162,18 +214,7 @@ async function main(): Promise<void> {
     const { ctx, page, cdp } = await phone(bench.students[RUNS]!.email, 20);
     await page.goto(`${node.url}/student.html?session=${sessionId}&code=${code}`);
     await page.waitForSelector('#checkin-section:not([hidden]) #submit-checkin:enabled');
-    const seen = new Map<string, number>();
-    const t0 = performance.now();
-    const read = async () => {
-      // A string: this script is compiled without the DOM's types.
-      const text = await page.evaluate<string>(
-        `['checkin-error', 'checkin-progress', 'decision-text', 'connection']
-          .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
-          .filter(Boolean)
-          .join(' | ')`,
-      );
-      if (!seen.has(text)) seen.set(text, performance.now() - t0);
-    };
+    const { read, seen } = reader(page);
     await page.tap('#submit-checkin');
     await cdp.send('Network.emulateNetworkConditions', { ...SLOW_3G, offline: true });
     await page.context().setOffline(true);
