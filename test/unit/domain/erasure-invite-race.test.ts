@@ -1,6 +1,12 @@
 import { expect } from 'chai';
+import mongoose from 'mongoose';
 import type { OutboxRepository } from '../../../src/domain/ports/outbox.js';
+import type { Store } from '../../../src/domain/ports/store.js';
 import type { User } from '../../../src/domain/ports/users.js';
+import { personOf } from '../../../src/domain/privacy/erasure-rules.js';
+import { createMongoStore } from '../../../src/store/mongo/mongo-store.js';
+import { testMongoStoreConfig, useMongo } from '../../support/ferretdb.js';
+import { createOrg, createUser } from '../../support/fixtures.js';
 import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
@@ -65,3 +71,59 @@ function erasureInviteSuite(setup: RaceStore): void {
     });
   }
 }
+
+// On MongoDB the erasure is a sequence of writes. An invitation that read the account before
+// the erasure deleted it, and queued its email after the erasure had swept the outbox, finds
+// the user still there when it looks again: the erasure's own sweep after the account must
+// catch that email.
+describe('erasure racing an invitation (MongoDB: the outbox swept again after the account)', function () {
+  this.timeout(60_000);
+  const server = useMongo();
+  let dbUri = '';
+  let store: Store | null = null;
+  afterEach(async () => {
+    await store?.close();
+    store = null;
+    await server.mongo.dropDatabase(dbUri);
+  });
+
+  it('deletes an invitation queued between its outbox sweep and the deletion of the account', async () => {
+    dbUri = server.mongo.databaseUri('attendance_erasure_outbox_sweep');
+    const s = await createMongoStore(testMongoStoreConfig(dbUri));
+    store = s;
+    const org = await createOrg(s);
+    const student = await createUser(s, org.id, 'student');
+    // The erasure's step just before it deletes the account (store/mongo/privacy.ts), on this store's connection.
+    const conn = mongoose.connections.find((c) => c.name === new URL(dbUri).pathname.slice(1));
+    const model = conn!.models['TeacherSettings']!;
+    const deleteMany = model.deleteMany.bind(model);
+    let queued = false;
+    model.deleteMany = ((...args: Parameters<typeof model.deleteMany>) => {
+      if (!queued) {
+        queued = true;
+        return s.outbox
+          .enqueue(
+            {
+              orgId: org.id,
+              category: 'invitation',
+              userId: student.id,
+              to: student.email,
+              subject: 'Invitation',
+              text: student.name,
+              html: student.name,
+              headers: {},
+            },
+            100,
+          )
+          .then(() => deleteMany(...args));
+      }
+      return deleteMany(...args);
+    }) as typeof model.deleteMany;
+
+    await s.privacy.erase(personOf(student), 'erased-test');
+
+    expect(queued).to.equal(true);
+    const mails = (await s.outbox.list(org.id, { limit: 10, offset: 0 })).items;
+    expect(mails.map((m) => m.to)).not.to.include(student.email);
+  });
+});
