@@ -100,7 +100,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   useSocketAuth(io, authDeps);
   const expiry = new TokenExpiryWatch(deps.now);
   const actors = new CurrentActors(deps.store, deps.now);
-  const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs);
+  const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, (actor, sessionId) =>
+    deps.sessions.assertWatcher(actor, sessionId),
+  );
   const limits = new CommandLimits(
     deps.maxInFlight,
     { light: deps.requestLimiters.socket, heavy: deps.requestLimiters.socketHeavy, checkin: deps.submitLimiter },

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { NO_CHECKS } from '../support/live-class.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { connectClient, nextEvent, pollUntil, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, nextEvent, ok, pollUntil, type ClientSocket } from '../support/sockets.js';
 
 /**
  * Changes written straight to the store (as another process would, with no announcement to the
@@ -57,6 +58,35 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     // Several re-checks later, the unchanged user is still connected.
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(bystander.socket.connected).to.equal(true);
+  });
+
+  it("takes a teacher taken off the subject out of its sessions' staff rooms (session:access-lost), the others watching on", async () => {
+    const a = await connectedUser('teacher');
+    const b = await connectedUser('teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [a.user.id, b.user.id], [student.id]);
+    const sessionId = ok(await command(a.socket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    for (const t of [a, b]) ok(await command(t.socket, 'session:watch', { sessionId }));
+    const heard: string[] = [];
+    b.socket.on('roster:updates', (batch) => heard.push(batch.sessionId));
+    const lost = nextEvent(b.socket, 'session:access-lost', undefined, 5_000);
+
+    // Straight to the store: the announcement that would take them out of the room never comes
+    // (another process, or a Redis outage on the way to this node).
+    await srv.store.subjects.update(org.id, subject.id, { teacherIds: [a.user.id] });
+
+    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_SUBJECT_TEACHER' });
+    expect(b.socket.connected, 'still a teacher of the organisation').to.equal(true);
+    const phone = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(student).token);
+    sockets.push(phone);
+    const update = nextEvent(a.socket, 'roster:updates', undefined, 5_000);
+    ok(await command(phone, 'checkin:submit', { sessionId }));
+    expect((await update)[0].sessionId).to.equal(sessionId);
+    // Packets keep their order: anything sent to b before this answer has arrived.
+    await command(b.socket, 'session:list-active', {});
+    expect(heard).to.deep.equal([]);
+    // The teacher who still teaches it stays in the room.
+    expect(a.socket.connected).to.equal(true);
   });
 
   it('keeps every socket while the store cannot be read, and cuts them once it can', async () => {
