@@ -216,14 +216,13 @@ async function main(): Promise<void> {
     await page.waitForSelector('#checkin-section:not([hidden]) #submit-checkin:enabled');
     const { read, seen } = reader(page);
     await page.tap('#submit-checkin');
+    // Only through CDP: Playwright's setOffline sets the same emulation and would drop the throttling.
     await cdp.send('Network.emulateNetworkConditions', { ...SLOW_3G, offline: true });
-    await page.context().setOffline(true);
     const until = performance.now() + DROP_MS;
     while (performance.now() < until) {
       await read();
       await new Promise((r) => setTimeout(r, 250));
     }
-    await page.context().setOffline(false);
     await cdp.send(
       'Network.emulateNetworkConditions',
       THROTTLE ? SLOW_3G : { ...SLOW_3G, latency: 0, downloadThroughput: -1, uploadThroughput: -1 },
