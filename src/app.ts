@@ -314,6 +314,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     submitLimiter: limiters.submit,
     requestLimiters: limiters.requests,
     maxInFlight: config.limits.socketMaxInFlight,
+    accessTokenTtlS: config.jwt.accessTtlS,
     rosterBatchMs: config.rosterBatchMs,
     socketRecheckMs: config.socketRecheckMs,
     logger,

@@ -24,7 +24,7 @@ import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
-import { TokenExpiryWatch } from './token-expiry.js';
+import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
@@ -46,6 +46,8 @@ export interface RealtimeDeps {
   /** Check-in submissions per student. */
   submitLimiter: RateLimiter;
   requestLimiters: RequestLimiters;
+  /** Lifetime of the access tokens this deployment signs (ACCESS_TOKEN_TTL_S). */
+  accessTokenTtlS: number;
   /** Commands one socket may have unanswered at once. */
   maxInFlight: number;
   /** Roster changes of a session reach its screens at most this often, in one message (0: each at once). */
@@ -98,7 +100,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   // Counted before the token is verified: a reconnect storm costs one counter per handshake.
   useConnectLimit(io, deps.requestLimiters.socketConnect, authDeps);
   useSocketAuth(io, authDeps);
-  const expiry = new TokenExpiryWatch(deps.now);
+  const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, (actor, sessionId) =>
     deps.sessions.assertWatcher(actor, sessionId),
