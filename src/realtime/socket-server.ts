@@ -224,10 +224,14 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       expiry.close();
       standing.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
+      // Not disconnectSockets(true) either: a disconnect packet is "io server disconnect", after
+      // which socket.io-client never reconnects by itself (docs/protocol.md §2), so every client
+      // of a node restarted or scaled down stayed offline. Closing the transport is a lost
+      // connection, which the client retries, through the balancer, on another node.
       const connections = [...io.of('/').sockets.values()].map((s) => s.conn);
-      io.disconnectSockets(true);
       // A connection closes once its buffered packets (the answers above) are written;
       // engine.close() below would discard them.
+      for (const conn of connections) conn.close();
       await closedOrTimeout(connections, COMMANDS_DRAIN_TIMEOUT_MS);
       await io.of('/').adapter.close();
       io.engine.close();
