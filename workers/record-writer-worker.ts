@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { recordRepository } from '../src/store/sqlite/attendance.js';
 import { SqliteDb } from '../src/store/sqlite/db.js';
-import { decodeWrites, encodeResults } from '../src/store/sqlite/record-writer-wire.js';
 import {
   toWireError,
   toWireResult,
@@ -36,11 +35,10 @@ port.on('message', (message: ToRecordWriter) => {
   switch (message.type) {
     case 'write': {
       batchAt = new Date(message.at);
-      const writes = decodeWrites(message.batch);
       // writeBatch is synchronous under its promise: the batch has committed (or not) before
       // the next message is read.
-      records.writeBatch(writes).then(
-        (results) => send({ type: 'written', id: message.id, results: encodeResults(results.map((r, i) => toWireResult(r, writes[i]!))) }),
+      records.writeBatch(message.writes).then(
+        (results) => send({ type: 'written', id: message.id, results: results.map((r, i) => toWireResult(r, message.writes[i]!)) }),
         (err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }),
       );
       break;
