@@ -104,6 +104,60 @@ function suite(setup: RaceStore): void {
     expect([...ways].sort()).to.deep.equal(['made for the new teacher', 'made, then handed over']);
   });
 
+  it("the one tap makes the meeting's session its teacher's, as the run would, whoever of the staff taps", async () => {
+    const { subject, meeting } = await meetingOfRound(0);
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [f.otherTeacher.id, f.teacher.id] });
+    await f.domain.timetable.updateSettings(f.actor(f.otherTeacher), { lateGraceMinutes: 3 });
+    await f.domain.timetable.updateSettings(f.actor(f.teacher), { lateGraceMinutes: 7 });
+    // A co-teacher taps: the session is the first teacher's, with their defaults; the audit names who tapped.
+    const tapped = await f.domain.timetable.start(f.actor(f.teacher), meeting.id, '2026-03-04');
+    expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.otherTeacher.id);
+    expect(Date.parse(tapped.lateAfter) - Date.parse(tapped.startsAt)).to.equal(3 * 60_000);
+    const opened = (await f.store.audit.listForSession(f.org.id, tapped.id)).find((e) => e.action === 'session.open');
+    expect(opened?.actorId).to.equal(f.teacher.id);
+    // An admin taps a meeting with a teacher of its own: that teacher's.
+    const own = await f.domain.timetable.createMeeting(admin, subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: time(300),
+      endTime: time(315),
+      teacherId: f.teacher.id,
+    });
+    const byAdmin = await f.domain.timetable.start(admin, own.id, '2026-03-04');
+    expect((await f.store.sessions.get(f.org.id, byAdmin.id))?.teacherId).to.equal(f.teacher.id);
+    // The subject's first teacher changing takes the tapped session over, as the run's.
+    await b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id], teacherOverlap: true });
+    expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.teacher.id);
+    // A subject without a teacher: the session is the tapper's, as one opened by hand.
+    const { subject: bare, meeting: orphan } = await meetingOfRound(1);
+    await f.store.subjects.update(f.org.id, bare.id, { teacherIds: [] });
+    const alone = await f.domain.timetable.start(admin, orphan.id, '2026-03-04');
+    expect((await f.store.sessions.get(f.org.id, alone.id))?.teacherId).to.equal(f.admin.id);
+  });
+
+  it("an admin's tap and the change on two nodes: the session is always the new first teacher's (24 rounds)", async function () {
+    this.timeout(120_000);
+    const ways = new Set<string>();
+    for (let round = 0; round < 24; round += 1) {
+      const { subject, meeting } = await meetingOfRound(round);
+      const results = await stagger(
+        round,
+        1,
+        () => f.domain.timetable.start(admin, meeting.id, '2026-03-04'),
+        () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id], teacherOverlap: true }),
+      );
+      expect(
+        results.map((r) => r.status),
+        `round ${round}: ${outcomes(results)}`,
+      ).to.deep.equal(['fulfilled', 'fulfilled']);
+      const sessions = await sessionsOf(meeting.id);
+      expect(sessions, `round ${round}`).to.have.length(1);
+      expect(sessions[0]?.teacherId, `round ${round}: the session's teacher`).to.equal(f.teacher.id);
+      ways.add((await handedOver(sessions[0]!.id)) ? 'made, then handed over' : 'made for the new teacher');
+    }
+    expect([...ways].sort()).to.deep.equal(['made for the new teacher', 'made, then handed over']);
+  });
+
   it("a meeting edit and the change on two nodes: the moved session is always the new first teacher's (24 rounds)", async function () {
     this.timeout(120_000);
     const orders = new Set<string>();
