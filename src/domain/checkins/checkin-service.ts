@@ -7,7 +7,7 @@ import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
-import { publishRecordChange, recordWithoutCheckin, writeRecord } from './record-change.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord } from './record-change.js';
 import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { CheckinReads } from './checkin-reads.js';
 import { verifySelfie } from './selfie-verifier.js';
@@ -411,14 +411,7 @@ export class CheckinService {
     expectedVersion?: number,
   ): Promise<RosterEntry> {
     if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');
-    const updated = await writeRecord(this.deps, {
-      kind: 'update',
-      orgId: actor.orgId,
-      id: record.id,
-      expectedVersion: record.version,
-      patch,
-      audit: { actorId: actor.id, ...audit },
-    });
+    const updated = await updateRecord(this.deps, record, patch, { actorId: actor.id, ...audit });
     if (!updated.written) throw new AppError('RECORD_CHANGED');
     const student = await this.student(actor.orgId, record.studentId);
     publishRecordChange(this.deps, session, student, updated.record);

@@ -1,6 +1,6 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
-import type { AttendanceRecord, NewRecord, RecordAudit, RecordWrite, RecordWriteResult } from '../ports/records.js';
+import type { AttendanceRecord, NewRecord, RecordAudit, RecordPatch, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { CheckinView } from '../../shared/events.js';
@@ -27,6 +27,16 @@ export async function writeRecord(deps: DomainDeps, write: RecordWrite): Promise
   if (!result) throw new Error('writeBatch answered no result for its one write');
   if ('error' in result) throw result.error;
   return result;
+}
+
+/** writeRecord of an update: `patch` onto `record` as it was read (optimistic on its version). */
+export function updateRecord(
+  deps: DomainDeps,
+  record: AttendanceRecord,
+  patch: RecordPatch,
+  audit: RecordAudit,
+): Promise<RecordWriteOutcome> {
+  return writeRecord(deps, { kind: 'update', orgId: record.orgId, id: record.id, expectedVersion: record.version, patch, audit });
 }
 
 /**

@@ -10,7 +10,7 @@ import { retryWhileBusy } from '../face/busy-retry.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
 import { hasFaceConsent } from '../privacy/consent.js';
-import { publishRecordChange, writeRecord } from './record-change.js';
+import { publishRecordChange, updateRecord } from './record-change.js';
 
 /**
  * Antispoof and liveness are weak signals (a printed photo scored 0.66 'real' against a 0.64
@@ -210,13 +210,11 @@ async function applyOnce(
       deps.logger.info({ recordId: record.id }, 'selfie verification superseded by another decision');
       return;
     }
-    const updated = await writeRecord(deps, {
-      kind: 'update',
-      orgId: current.orgId,
-      id: current.id,
-      expectedVersion: current.version,
-      patch,
-      audit: { actorId: null, action: 'checkin.verify', reason: patch.reason !== undefined ? patch.reason : current.reason, ip: null },
+    const updated = await updateRecord(deps, current, patch, {
+      actorId: null,
+      action: 'checkin.verify',
+      reason: patch.reason !== undefined ? patch.reason : current.reason,
+      ip: null,
     });
     if (updated.written) {
       publishRecordChange(deps, session, student, updated.record);

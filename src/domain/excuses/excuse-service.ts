@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
-import { publishRecordChange, recordWithoutCheckin, writeRecord } from '../checkins/record-change.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord } from '../checkins/record-change.js';
 import type { DomainDeps } from '../deps.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { type Page } from '../ports/common.js';
@@ -234,14 +234,7 @@ export class ExcuseService {
         return true;
       }
       if (!EXCUSABLE.has(record.status)) return false;
-      const updated = await writeRecord(this.deps, {
-        kind: 'update',
-        orgId: actor.orgId,
-        id: record.id,
-        expectedVersion: record.version,
-        patch: fields,
-        audit: auditCtx,
-      });
+      const updated = await updateRecord(this.deps, record, fields, auditCtx);
       if (!updated.written) continue;
       publishRecordChange(this.deps, session, student, updated.record);
       return true;

@@ -7,7 +7,7 @@ import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { publishRecordChange, recordWithoutCheckin, writeRecord, type AuditContext } from '../checkins/record-change.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord, type AuditContext } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
@@ -279,14 +279,7 @@ export class ClassPhotoService {
         publishRecordChange(this.deps, session, student, inserted.record);
         return { studentId: student.id, result: 'marked', status, code: null };
       }
-      const updated = await writeRecord(this.deps, {
-        kind: 'update',
-        orgId: actor.orgId,
-        id: record.id,
-        expectedVersion: record.version,
-        patch: fields,
-        audit,
-      });
+      const updated = await updateRecord(this.deps, record, fields, audit);
       if (!updated.written) continue;
       publishRecordChange(this.deps, session, student, updated.record);
       return { studentId: student.id, result: 'marked', status, code: null };

@@ -3,7 +3,8 @@ import type { Actor } from '../../../src/domain/actor.js';
 import type { RecordRepository } from '../../../src/domain/ports/records.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import type { LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // Every record written for a student without their check-in (a teacher's hand mark, a
@@ -23,17 +24,14 @@ function erasureRecordRaceSuite(setup: RaceStore): void {
   let teacher: Actor;
   let originals: RecordWriters;
 
+  const fixture = useLiveFixture(setup, { students: 2 });
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 2, ...(setup.open ? { openStore: setup.open } : {}) });
+    f = fixture();
     student = f.students[0]!;
     teacher = { ...f.actor(f.teacher), ip: '10.1.2.3' };
     session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
     const r = f.store.records;
     originals = { insertIfAbsent: r.insertIfAbsent, update: r.update, writeBatch: r.writeBatch };
-  });
-  afterEach(async () => {
-    await f.close();
-    await setup.cleanup?.();
   });
 
   const erase = (who: User = student) => f.domain.privacy.erasePerson(f.actor(f.admin), who.id, 'erasure request 43');

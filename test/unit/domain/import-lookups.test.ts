@@ -40,6 +40,18 @@ function counting(store: Store): { store: Store; calls: Record<string, number> }
   return { store: { ...store, users: counted(store.users, ''), oneroster: counted(store.oneroster, 'oneroster.') } as Store, calls };
 }
 
+/** The OneRoster import over `store`, with the services it creates and changes accounts through. */
+function oneRosterImport(store: Store): OneRosterImport {
+  const clock = () => T;
+  const events = { publish: () => undefined };
+  return new OneRosterImport({
+    store,
+    users: new UserService({ store, passwords: cheapPasswordHasher(), clock, events }),
+    subjects: new SubjectService({ store, clock, events }),
+    clock,
+  });
+}
+
 describe('Imports resolve their rows exactly, a query per chunk', () => {
   let store: Store;
   let admin: Actor;
@@ -119,14 +131,7 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
     );
     const rows = Array.from({ length: n }, (_, i) => userRow(`u-${i}`, 'student', `Given${i}`, `Family${i}`, `N${i}`, `N${i}@school.test`));
     const { store: counted, calls } = counting(store);
-    const clock = () => T;
-    const events = { publish: () => undefined };
-    const importer = new OneRosterImport({
-      store: counted,
-      users: new UserService({ store: counted, passwords: cheapPasswordHasher(), clock, events }),
-      subjects: new SubjectService({ store: counted, clock, events }),
-      clock,
-    });
+    const importer = oneRosterImport(counted);
     const users = (r: ImportReport) => r.files.users;
 
     const linked = await importer.run(admin, sampleBundle(rows), { dryRun: false });
@@ -144,14 +149,7 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
 
   it('OneRoster users step sees the accounts its earlier rows changed', async () => {
     const { store: counted } = counting(store);
-    const clock = () => T;
-    const events = { publish: () => undefined };
-    const importer = new OneRosterImport({
-      store: counted,
-      users: new UserService({ store: counted, passwords: cheapPasswordHasher(), clock, events }),
-      subjects: new SubjectService({ store: counted, clock, events }),
-      clock,
-    });
+    const importer = oneRosterImport(counted);
     const first = [userRow('u-1', 'student', 'Ann', 'Lee', 'N1', 'ann@school.test')];
     await importer.run(admin, sampleBundle(first), { dryRun: false });
     // u-1 moves to a new address, and a new student takes the old one, later in the same file.
