@@ -315,6 +315,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     requestLimiters: limiters.requests,
     maxInFlight: config.limits.socketMaxInFlight,
     rosterBatchMs: config.rosterBatchMs,
+    socketRecheckMs: config.socketRecheckMs,
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,

@@ -23,6 +23,7 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
+import { StandingSweep } from './standing-sweep.js';
 import { TokenExpiryWatch } from './token-expiry.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
@@ -49,6 +50,8 @@ export interface RealtimeDeps {
   maxInFlight: number;
   /** Roster changes of a session reach its screens at most this often, in one message (0: each at once). */
   rosterBatchMs: number;
+  /** Every socket's login, account and role re-checked this often, idle ones too (0: only at commands). */
+  socketRecheckMs: number;
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
@@ -97,6 +100,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   useSocketAuth(io, authDeps);
   const expiry = new TokenExpiryWatch(deps.now);
   const actors = new CurrentActors(deps.store, deps.now);
+  const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, (actor, sessionId) =>
+    deps.sessions.assertWatcher(actor, sessionId),
+  );
   const limits = new CommandLimits(
     deps.maxInFlight,
     { light: deps.requestLimiters.socket, heavy: deps.requestLimiters.socketHeavy, checkin: deps.submitLimiter },
@@ -119,6 +125,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // channel subscription) for an event as rare as a logout; endLogin finds its sockets instead.
     void socket.join(rooms.user(socket.data.userId));
     expiry.track(socket);
+    standing.track(socket);
     actors.fresh(socket.data.userId, socket.data.role, socket.data.sid);
     attachCommands(socket, commands);
   });
@@ -213,6 +220,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       batches.flushAll();
       fanout.close();
       expiry.close();
+      standing.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
       const connections = [...io.of('/').sockets.values()].map((s) => s.conn);
       io.disconnectSockets(true);

@@ -188,15 +188,21 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const anyOf = (fields: string[], values: string[]) =>
         fields.flatMap((f) => values.map((v) => ({ [f]: { $regex: escapeRegExp(v), $options: 'i' } })));
       const mailNeedles = textNeedles(person, guardianValues);
-      const headerTexts = await m.outbox
-        .find({ orgId }, { _id: 1, headers: 1 })
-        .lean<Array<{ _id: string; headers: Record<string, string> }>>();
-      const byHeaders = headerTexts
-        .filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase())))
-        .map((d) => d._id);
-      counts.outbox = deleted(
-        await m.outbox.deleteMany({ orgId, $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }] }),
-      );
+      const sweepOutbox = async (): Promise<number> => {
+        const headerTexts = await m.outbox
+          .find({ orgId }, { _id: 1, headers: 1 })
+          .lean<Array<{ _id: string; headers: Record<string, string> }>>();
+        const byHeaders = headerTexts
+          .filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase())))
+          .map((d) => d._id);
+        return deleted(
+          await m.outbox.deleteMany({
+            orgId,
+            $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }],
+          }),
+        );
+      };
+      counts.outbox = await sweepOutbox();
       const deliveries = await m.webhookDeliveries
         .find({ orgId, $or: anyOf(['body'], textNeedles(person)) }, { _id: 1, body: 1 })
         .lean<Array<{ _id: string; body: string }>>();
@@ -211,8 +217,10 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
       // Again once the account is gone: a check-in batch that found the student still there
       // wrote its record and audit entry before reading the account (record-batch.ts), so they
-      // are stored by now; one that reads it from here on takes its writes back itself.
+      // are stored by now; one that reads it from here on takes its writes back itself. The same
+      // for an invitation or reset email and its audit entry (AccountService.takeBackErased).
       await sweep();
+      counts.outbox += await sweepOutbox();
       return counts;
     },
   };
