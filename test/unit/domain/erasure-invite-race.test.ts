@@ -7,7 +7,8 @@ import { personOf } from '../../../src/domain/privacy/erasure-rules.js';
 import { createMongoStore } from '../../../src/store/mongo/mongo-store.js';
 import { testMongoStoreConfig, useMongo } from '../../support/ferretdb.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import type { LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // An invitation on its way while another admin erases the person (docs/privacy.md, "Answering
@@ -21,14 +22,11 @@ function erasureInviteSuite(setup: RaceStore): void {
   let student: User;
   let original: OutboxRepository['enqueueMany'];
 
+  const fixture = useLiveFixture(setup, { students: 2 });
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 2, ...(setup.open ? { openStore: setup.open } : {}) });
+    f = fixture();
     student = f.students[0]!;
     original = f.store.outbox.enqueueMany;
-  });
-  afterEach(async () => {
-    await f.close();
-    await setup.cleanup?.();
   });
 
   const invite = () => f.domain.accounts.inviteMany(f.actor(f.admin), [student.id, f.students[1]!.id]).catch((err: unknown) => err);
