@@ -3,10 +3,13 @@
  * store calls (load-independent: each is a round trip, or a few, on MongoDB) and in time. Per
  * run, seeds one organisation with N students enrolled in one subject, opens a session and
  * closes it with nobody checked in (N absents), --closes times, then invites the N students in one request.
- * Prints the calls per close and per invitation batch, by repository method, the wall time and
- * this process's CPU (on MongoDB most of the work is the server's: compare the calls).
+ * Then a OneRoster users.csv of --import-users rows (1000) naming accounts that exist unlinked:
+ * the import links them by email (`link`), and the same bundle again changes nothing (`reimport`).
+ * Prints the calls per close, per invitation batch and per import, by repository method, the wall
+ * time and this process's CPU (on MongoDB most of the work is the server's: compare the calls).
  *
- *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3] [--server-pid PID]
+ *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3] [--import-users 1000]
+ *     [--server-pid PID]
  *
  * --server-pid: the database server's process (a FerretDB on this machine); its CPU time per
  * close and invitation is printed too (Linux, from /proc), which the machine's load does not
@@ -41,9 +44,11 @@ const { values: args } = parseArgs({
     students: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
     closes: { type: 'string', default: '3' },
+    'import-users': { type: 'string', default: '1000' },
     'server-pid': { type: 'string' },
   },
 });
+const IMPORT_USERS = Number(args['import-users']);
 const STUDENTS = Number(args.students);
 const RUNS = Number(args.runs);
 /** Sessions closed one after another per run: the first pays for cold code and statements. */
@@ -118,7 +123,13 @@ async function measure(counted: CountedStore, work: () => Promise<unknown>): Pro
   };
 }
 
-async function run(): Promise<{ closes: Measure[]; invite: Measure }> {
+/** A users.csv naming `n` students by sourcedId, email and number (the columns the import reads, and identifier). */
+function usersCsv(n: number): string {
+  const rows = Array.from({ length: n }, (_, i) => `u-${i},true,student,imp${i},Given${i},Family${i},IMP${i},imp${i}@bench.test`);
+  return `sourcedId,enabledUser,role,username,givenName,familyName,identifier,email\n${rows.join('\n')}\n`;
+}
+
+async function run(): Promise<{ closes: Measure[]; invite: Measure; link: Measure; reimport: Measure }> {
   const opened = await openStore();
   const counted = countStoreCalls(opened.store);
   const store = counted.store;
@@ -158,7 +169,22 @@ async function run(): Promise<{ closes: Measure[]; invite: Measure }> {
         students.map((s) => s.id),
       ),
     );
-    return { closes, invite };
+    await store.users.createMany(
+      org.id,
+      Array.from({ length: IMPORT_USERS }, (_, i) => ({
+        email: `imp${i}@bench.test`,
+        name: `Given${i} Family${i}`,
+        role: 'student' as const,
+        studentNumber: `IMP${i}`,
+        passwordHash: null,
+        active: true,
+      })),
+    );
+    const bundle = { users: usersCsv(IMPORT_USERS) };
+    const adminActor = { id: admin.id, orgId: org.id, role: 'admin' as const, ip: null };
+    const link = await measure(counted, () => domain.oneRosterImport.run(adminActor, bundle, { dryRun: false }));
+    const reimport = await measure(counted, () => domain.oneRosterImport.run(adminActor, bundle, { dryRun: false }));
+    return { closes, invite, link, reimport };
   } finally {
     await domain.attendance.scheduler.stop();
     await domain.jobs.drain(10_000);
@@ -167,14 +193,16 @@ async function run(): Promise<{ closes: Measure[]; invite: Measure }> {
 }
 
 const line = (name: string, m: Measure) =>
-  `${name.padEnd(7)} calls ${String(m.calls).padStart(5)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  cpu ${m.cpuMs.toFixed(0).padStart(5)} ms` +
+  `${name.padEnd(8)} calls ${String(m.calls).padStart(5)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  cpu ${m.cpuMs.toFixed(0).padStart(5)} ms` +
   (m.serverCpuMs === null ? '' : `  server cpu ${m.serverCpuMs.toFixed(0).padStart(6)} ms`) +
   `  ${JSON.stringify(m.byMethod)}`;
 
 console.log(`store ${args.store}, ${STUDENTS} students, ${RUNS} runs, load ${loadavg()[0]!.toFixed(1)}`);
 for (let r = 0; r < RUNS; r++) {
-  const { closes, invite } = await run();
+  const { closes, invite, link, reimport } = await run();
   console.log(`run ${r + 1}`);
   for (const [k, close] of closes.entries()) console.log(line(`close${k + 1}`, close));
   console.log(line('invite', invite));
+  console.log(line('link', link));
+  console.log(line('reimport', reimport));
 }

@@ -9,10 +9,13 @@
  *
  * BENCH_CPU_PROF=DIR: CPU profiles of the server; BENCH_HEAP_PROF=DIR: its allocation profile over
  * the check-ins; BENCH_GC_STATS=1: its garbage collections over the check-ins (count and pause
- * time by kind, on stderr).
+ * time by kind, on stderr); BENCH_PERF=FILE: `perf record -g` of every thread of the server over
+ * the check-ins (Linux perf on the PATH; add --node-flags=--perf-basic-prof to name its
+ * JavaScript frames), for `perf report -i FILE --sort tid,sym`.
  *
  * Loopback only; the server runs in a child process so client and server each get a core.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -136,10 +139,12 @@ async function benchAttendance() {
     const threads0 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
     // The allocation profile covers the check-ins only (scripts/lib/heap-sampling.ts).
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
+    const perf = pid === undefined ? null : await startPerf(pid);
     const start = performance.now();
     await windowed(jobs, WINDOW);
     const elapsed = (performance.now() - start) / 1000;
     if (heapProfDir || gcStats) server.child.kill('SIGUSR2');
+    await perf?.stop();
     const cpu1 = pid === undefined ? null : cpuSecondsOf(pid);
     const main1 = pid === undefined ? null : cpuSecondsOf(pid, 'main');
     const threads1 = pid === undefined ? new Map<number, number>() : threadCpuSeconds(pid);
@@ -174,6 +179,28 @@ async function benchAttendance() {
     await server.stop();
     bench.remove();
   }
+}
+
+/**
+ * BENCH_PERF=FILE: samples every thread of the server (native frames too: SQLite, V8's garbage
+ * collector and compilers, libuv) where --cpu-prof sees only each isolate's JavaScript.
+ */
+async function startPerf(pid: number): Promise<{ stop(): Promise<void> } | null> {
+  const file = process.env['BENCH_PERF'];
+  if (!file) return null;
+  const perf = spawn('perf', ['record', '-F', '999', '-g', '-p', String(pid), '-o', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise<void>((resolve, reject) => {
+    perf.once('error', reject);
+    perf.once('exit', () => resolve());
+  });
+  // perf attaches to each thread before it samples: give it that time before the load starts.
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 500))]);
+  return {
+    async stop() {
+      perf.kill('SIGINT');
+      await exited;
+    },
+  };
 }
 
 /** The same traffic shape against a bare socket.io server (also a child process) that acknowledges at once. */

@@ -7,6 +7,7 @@
 import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { expandPartials } from './lib/html-partials.js';
 import { repoRoot } from './lib/repo-root.js';
@@ -47,7 +48,28 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
     const file = path.join(outDir, name);
     await writeFile(file, await expandPartials(await readFile(file, 'utf8'), partials, name));
   }
+  await precompress(outDir);
   return outDir;
+}
+
+/** What a browser loads as text; source maps are left out (only developer tools fetch them). */
+export const COMPRESSIBLE = ['.html', '.js', '.css', '.svg', '.webmanifest'];
+
+/**
+ * Writes NAME.br and NAME.gz beside each page file, served to browsers that accept them
+ * (src/http/static-pages.ts): on a slow phone link the page's bytes are most of the wait.
+ */
+async function precompress(outDir: string): Promise<void> {
+  for (const name of await readdir(outDir)) {
+    if (!COMPRESSIBLE.includes(path.extname(name))) continue;
+    const file = path.join(outDir, name);
+    const body = await readFile(file);
+    await writeFile(`${file}.gz`, gzipSync(body, { level: 9 }));
+    await writeFile(
+      `${file}.br`,
+      brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    );
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

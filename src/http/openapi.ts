@@ -128,8 +128,17 @@ function errorStatuses(def: RegisteredRoute['def']): Map<number, ErrorCode[]> {
   if (def.params || def.query || def.body) codes.add('VALIDATION_FAILED');
   if (def.files) ['VALIDATION_FAILED', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
   else if (def.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c as ErrorCode));
-  if (def.access !== 'public')
-    ['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'ACCOUNT_DISABLED'].forEach((c) => codes.add(c as ErrorCode));
+  // What every authenticated request may answer (docs/protocol.md §1, §3): the document named
+  // only the first four, so a client generated from it had no case for a logged-out token.
+  if (def.access !== 'public') {
+    (['UNAUTHENTICATED', 'TOKEN_INVALID', 'TOKEN_EXPIRED', 'TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED'] as const).forEach(
+      (c) => codes.add(c),
+    );
+    if (!def.duringPasswordChange) codes.add('PASSWORD_CHANGE_REQUIRED');
+  }
+  // Any request may meet a store that cannot take it (protocol.md §13: `details.cause` store).
+  codes.add('BUSY');
+  codes.add('UNAVAILABLE');
   if (Array.isArray(def.access)) codes.add('FORBIDDEN');
   if (def.params) codes.add('NOT_FOUND');
   const byStatus = new Map<number, ErrorCode[]>();

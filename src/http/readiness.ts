@@ -14,11 +14,21 @@ export interface ReadinessLog {
  * Runs every check concurrently, each bounded by a timeout so a hung dependency reads as
  * down. The log hears changes only: an orchestrator probes every few seconds, and a face engine
  * warming up for a minute or a Redis outage would otherwise write the same warning each time.
+ * Probes that arrive while a run is on its way get its report: /readyz is public and never
+ * rate limited, so without this a flood of probes was as many store and Redis round trips.
  */
 export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, timeoutMs = CHECK_TIMEOUT_MS): () => Promise<ReadinessReport> {
   // Per node and per check: what this node's own probe last said, for the log only.
   const failing = new Set<string>();
-  return async () => {
+  let running: Promise<ReadinessReport> | null = null;
+  return () => {
+    running ??= run().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+
+  async function run(): Promise<ReadinessReport> {
     const results = await Promise.all(
       checks.map(async (c) => {
         let ok = true;
@@ -43,7 +53,7 @@ export function createReadiness(checks: ReadinessCheck[], log: ReadinessLog, tim
     const checksOf = (pick: (r: (typeof results)[number]) => ReadinessChecks[string]): ReadinessChecks =>
       Object.fromEntries(results.map((r) => [r.name, pick(r)]));
     return { ok: results.every((r) => r.facts.ok), checks: checksOf((r) => r.facts), operator: checksOf((r) => r.operator) };
-  };
+  }
 }
 
 /**

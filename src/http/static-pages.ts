@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
@@ -46,8 +46,51 @@ function pageHeaders(res: Response): void {
   res.setHeader('Cache-Control', 'no-cache');
 }
 
+/** Content types of the files built with .br and .gz siblings (scripts/build-web.ts). */
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** The encodings this request accepts, read from Accept-Encoding (`q=0` refuses one). */
+function acceptedEncodings(header: string | undefined): Set<string> {
+  const accepted = new Set<string>();
+  for (const part of (header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    if (name && (q === undefined || Number(q) > 0)) accepted.add(name);
+  }
+  return accepted;
+}
+
+/**
+ * The precompressed sibling of the requested file the browser accepts (brotli, else gzip), or
+ * null: the file as it is. `built` lists the folder's files, read once at start.
+ */
+function compressedVariant(
+  requestPath: string,
+  header: string | undefined,
+  built: ReadonlySet<string>,
+): { file: string; encoding: string; type: string } | null {
+  const name = requestPath === '/' ? 'index.html' : requestPath.slice(1);
+  const type = TYPES[path.extname(name)];
+  if (!type || name.includes('/')) return null;
+  const accepted = acceptedEncodings(header);
+  for (const [encoding, suffix] of [
+    ['br', '.br'],
+    ['gzip', '.gz'],
+  ] as const) {
+    if (accepted.has(encoding) && built.has(name + suffix)) return { file: `/${name}${suffix}`, encoding, type };
+  }
+  return null;
+}
+
 /** Serves the built pages at / (index.html lists them); reserved prefixes fall through untouched. */
 export function staticPages(dir: string): RequestHandler {
+  const built = new Set(readdirSync(dir));
   const serve = express.static(dir, {
     index: 'index.html',
     etag: true,
@@ -59,6 +102,15 @@ export function staticPages(dir: string): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (RESERVED.some((p) => req.path === p || req.path.startsWith(`${p}/`))) return next();
+    // Caches keep one copy per encoding, whichever this answer is.
+    if (TYPES[path.extname(req.path === '/' ? 'index.html' : req.path)]) res.setHeader('Vary', 'Accept-Encoding');
+    const variant = compressedVariant(req.path, req.headers['accept-encoding'], built);
+    if (variant) {
+      // The type of the page file, not of .br/.gz (send keeps a Content-Type already set).
+      res.setHeader('Content-Type', variant.type);
+      res.setHeader('Content-Encoding', variant.encoding);
+      req.url = variant.file + (req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '');
+    }
     serve(req, res, next);
   };
 }

@@ -4,6 +4,7 @@ import type { FaceEngine } from '../domain/face/face-engine.js';
 import type { Store } from '../domain/ports/store.js';
 import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 import type { RecordWriter } from '../store/sqlite/record-writer.js';
+import { OperationDurations } from './operation-durations.js';
 
 /**
  * The node's Prometheus metrics, on a registry of its own (several applications share one
@@ -14,7 +15,7 @@ export interface AppMetrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly socketCommands: Counter<'event' | 'outcome'>;
-  readonly storeDuration: Histogram<'op'>;
+  readonly storeDuration: OperationDurations;
   readonly schedulerTicks: Counter;
   /** A gauge whose value is read when Prometheus scrapes. */
   gauge(name: string, help: string, read: () => number): void;
@@ -43,10 +44,9 @@ export function createMetrics(): AppMetrics {
       labelNames: ['event', 'outcome'],
       registers: [registry],
     }),
-    storeDuration: new Histogram({
+    storeDuration: new OperationDurations({
       name: 'attendance_store_operation_duration_seconds',
       help: 'Store operations by repository method',
-      labelNames: ['op'],
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
@@ -131,9 +131,10 @@ export function observeStore(store: Store, metrics: AppMetrics): Store {
         if (typeof value !== 'function' || typeof prop !== 'string') return value;
         const known = timed.get(prop);
         if (known?.of === value) return known.fn;
-        const timer = metrics.storeDuration.labels({ op: `${name}.${prop}` });
+        const times = metrics.storeDuration.times(`${name}.${prop}`);
         const fn = (...args: unknown[]) => {
-          const end = timer.startTimer();
+          const start = performance.now();
+          const end = () => times.observe((performance.now() - start) / 1000);
           const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
           if (result instanceof Promise) return result.finally(end);
           end();

@@ -23,7 +23,8 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
-import { TokenExpiryWatch } from './token-expiry.js';
+import { StandingSweep } from './standing-sweep.js';
+import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
@@ -45,10 +46,14 @@ export interface RealtimeDeps {
   /** Check-in submissions per student. */
   submitLimiter: RateLimiter;
   requestLimiters: RequestLimiters;
+  /** Lifetime of the access tokens this deployment signs (ACCESS_TOKEN_TTL_S). */
+  accessTokenTtlS: number;
   /** Commands one socket may have unanswered at once. */
   maxInFlight: number;
   /** Roster changes of a session reach its screens at most this often, in one message (0: each at once). */
   rosterBatchMs: number;
+  /** Every socket's login, account and role re-checked this often, idle ones too (0: only at commands). */
+  socketRecheckMs: number;
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
@@ -95,8 +100,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   // Counted before the token is verified: a reconnect storm costs one counter per handshake.
   useConnectLimit(io, deps.requestLimiters.socketConnect, authDeps);
   useSocketAuth(io, authDeps);
-  const expiry = new TokenExpiryWatch(deps.now);
+  const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
+  const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, (actor, sessionId) =>
+    deps.sessions.assertWatcher(actor, sessionId),
+  );
   const limits = new CommandLimits(
     deps.maxInFlight,
     { light: deps.requestLimiters.socket, heavy: deps.requestLimiters.socketHeavy, checkin: deps.submitLimiter },
@@ -119,6 +127,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // channel subscription) for an event as rare as a logout; endLogin finds its sockets instead.
     void socket.join(rooms.user(socket.data.userId));
     expiry.track(socket);
+    standing.track(socket);
     actors.fresh(socket.data.userId, socket.data.role, socket.data.sid);
     attachCommands(socket, commands);
   });
@@ -213,11 +222,16 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       batches.flushAll();
       fanout.close();
       expiry.close();
+      standing.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
+      // Not disconnectSockets(true) either: a disconnect packet is "io server disconnect", after
+      // which socket.io-client never reconnects by itself (docs/protocol.md §2), so every client
+      // of a node restarted or scaled down stayed offline. Closing the transport is a lost
+      // connection, which the client retries, through the balancer, on another node.
       const connections = [...io.of('/').sockets.values()].map((s) => s.conn);
-      io.disconnectSockets(true);
       // A connection closes once its buffered packets (the answers above) are written;
       // engine.close() below would discard them.
+      for (const conn of connections) conn.close();
       await closedOrTimeout(connections, COMMANDS_DRAIN_TIMEOUT_MS);
       await io.of('/').adapter.close();
       io.engine.close();

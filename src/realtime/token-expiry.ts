@@ -2,6 +2,15 @@ import type { AppSocket } from './types.js';
 
 /** How long before expiry a socket is told to renew its token. */
 export const EXPIRY_WARNING_MS = 60_000;
+
+/**
+ * The warning's lead for tokens that live `ttlS` seconds: a minute, or a third of a shorter
+ * life, so that a renewed token is not due for renewal the moment it arrives (with a 30 s
+ * token, a one-minute lead would have the page renew in a loop).
+ */
+export function expiryWarningMs(ttlS: number): number {
+  return Math.min(EXPIRY_WARNING_MS, Math.floor((ttlS * 1000) / 3));
+}
 const SWEEP_MS = 1_000;
 
 /**
@@ -19,7 +28,10 @@ export class TokenExpiryWatch {
   /** Shared by every socket: socket.io calls it with `this` bound to the disconnected socket. */
   private readonly onDisconnect: (this: AppSocket) => void;
 
-  constructor(private readonly now: () => Date) {
+  constructor(
+    private readonly now: () => Date,
+    private readonly warningMs = EXPIRY_WARNING_MS,
+  ) {
     this.lastSweep = this.second();
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref();
@@ -69,13 +81,13 @@ export class TokenExpiryWatch {
 
   private schedule(socket: AppSocket): void {
     const expiresAt = socket.data.tokenExpiresAt;
-    add(this.warnings, this.bucket(expiresAt - EXPIRY_WARNING_MS), socket);
+    add(this.warnings, this.bucket(expiresAt - this.warningMs), socket);
     add(this.expiries, this.bucket(expiresAt), socket);
   }
 
   private untrack(socket: AppSocket): void {
     const expiresAt = socket.data.tokenExpiresAt;
-    remove(this.warnings, this.bucket(expiresAt - EXPIRY_WARNING_MS), socket);
+    remove(this.warnings, this.bucket(expiresAt - this.warningMs), socket);
     remove(this.expiries, this.bucket(expiresAt), socket);
     // A bucket already clamped to the next sweep: look there too.
     remove(this.warnings, this.lastSweep + 1, socket);

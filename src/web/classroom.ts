@@ -11,6 +11,7 @@ import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show, timeLeft } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { KeyedRows } from './lib/keyed-rows.js';
 import { COUNT_LABELS } from '../shared/counts.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
@@ -22,9 +23,13 @@ const feed = new RosterFeed({
     renderSession(snapshot.session);
     renderRoster();
   },
-  onEntry: (entry) => {
-    renderEntry(entry);
-    if (shown(entry)) announce(byId('live'), `${displayName(entry.name)}: ${STATUS_LABEL[entry.status]}`);
+  // One redraw and one announcement per roster:updates message, however many students it carries.
+  onEntries: (entries) => {
+    rosterRows().apply(entries);
+    renderCounts();
+    const named = entries.filter(shown);
+    if (named.length === 1) announce(byId('live'), `${displayName(named[0]!.name)}: ${STATUS_LABEL[named[0]!.status]}`);
+    else if (named.length > 1) announce(byId('live'), `${named.length} more students: ${countsText()}`);
   },
   onError: (err) => (byId('session-status').textContent = errorText(err)),
 });
@@ -94,16 +99,21 @@ function renderCounts(): void {
   byId('count-total').textContent = String(counts.total);
 }
 
-function renderRoster(): void {
-  byId('roster').replaceChildren(...roster.list().filter(shown).map(entryItem));
-  renderCounts();
+/** The counts in words, for the screen reader after a burst (the names are on screen). */
+function countsText(): string {
+  const counts = roster.counts();
+  return `${counts.present} present, ${counts.late} late of ${counts.total}.`;
 }
 
-function renderEntry(entry: RosterEntry): void {
-  const list = byId('roster');
-  const old = list.querySelector(`li[data-student-id="${CSS.escape(entry.studentId)}"]`);
-  if (old && shown(entry)) old.replaceWith(entryItem(entry));
-  else renderRoster();
+/** The roster's rows, one per student the screen may name, each redrawn only when it changes. */
+let rows: KeyedRows<RosterEntry> | null = null;
+function rosterRows(): KeyedRows<RosterEntry> {
+  rows ??= new KeyedRows(byId('roster'), entryItem, shown);
+  return rows;
+}
+
+function renderRoster(): void {
+  rosterRows().replaceAll(roster.list());
   renderCounts();
 }
 

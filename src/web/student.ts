@@ -11,7 +11,8 @@ import { cameraProblem, currentContext, locationProblem, showProblem } from './l
 import { loadMyAttendance } from './lib/my-attendance.js';
 import { bindStudentExcuses } from './lib/excuse-panel.js';
 import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
-import { command, connect, type AppSocket } from './lib/socket.js';
+import { ACK_TIMEOUT_MS, CommandError, command, connect, type AppSocket } from './lib/socket.js';
+import { deliverCheckin, rateLimitedText } from './lib/checkin-delivery.js';
 import { needsLocation, policyNeeds } from '../shared/policy-presets.js';
 
 const DECISION_TEXT: Record<CheckinView['status'], string> = {
@@ -78,12 +79,20 @@ function needsText(view: SessionView): string {
 async function join(socket: AppSocket, sessionId: string): Promise<void> {
   const result = await command(socket, 'session:join', { sessionId });
   joinedId = sessionId;
+  held = result.checkin;
   renderSession(result.session);
   renderDecision(result.checkin);
 }
 
+/** The sessions listed last, shown again when the time zone arrives. */
+let listed: { socket: AppSocket; sessions: SessionView[] } | null = null;
+
 async function listSessions(socket: AppSocket): Promise<void> {
-  const sessions = await command(socket, 'session:list-active', {});
+  renderList(socket, await command(socket, 'session:list-active', {}));
+}
+
+function renderList(socket: AppSocket, sessions: SessionView[]): void {
+  listed = { socket, sessions };
   const list = byId('session-list');
   list.replaceChildren(
     ...sessions.map((s) => {
@@ -118,6 +127,31 @@ const FRESH_FIX_MS = 30_000;
 /** Said when a tap cannot reach the server; cleared as soon as the page is live again. */
 const OFFLINE_TEXT = 'You are offline: the check-in was not sent. Try again when the connection is back.';
 
+/**
+ * Above this the fix is coarser than a classroom, and the check-in goes to the teacher rather
+ * than passing by itself (a 68% radius; the server's rule is in src/domain/checks/geofence.ts).
+ */
+const COARSE_FIX_M = 100;
+
+/** GeolocationPositionError codes (1 denied, 2 unavailable, 3 timeout) in words that say what to do. */
+const LOCATION_ERROR_TEXT: Record<number, string> = {
+  1:
+    'Location is blocked for this page, so you cannot check in yet. Allow it: tap the lock or settings icon next to the address, ' +
+    'set Location to Allow (on a phone, also turn on Location in its settings), then tap Share my location again.',
+  2: 'Your phone could not find its location. Turn on Location (GPS) in the phone settings, move near a window, then tap Share my location again.',
+  3: 'Finding your location took too long. Move near a window or outside the door, then tap Share my location again.',
+};
+
+function accuracyText(accuracyM: number): string {
+  const metres = Math.round(accuracyM);
+  const size = metres >= 1_000 ? `${(metres / 1_000).toFixed(1)} km` : `${metres} m`;
+  if (accuracyM <= COARSE_FIX_M) return `Location found, accurate to about ${size}.`;
+  return (
+    `Location found, but only accurate to about ${size}: your teacher will have to review the check-in. ` +
+    'For a better fix turn on precise location (or Wi-Fi), move near a window, then tap Share my location again.'
+  );
+}
+
 function findLocation(): Promise<LocationInput> {
   const status = byId('location-status');
   const problem = locationProblem(currentContext());
@@ -130,17 +164,14 @@ function findLocation(): Promise<LocationInput> {
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy: Math.max(1, pos.coords.accuracy), timestamp: pos.timestamp };
-        status.textContent = `Location found, accurate to about ${Math.round(pos.coords.accuracy)} m.`;
+        status.textContent = accuracyText(pos.coords.accuracy);
         status.dataset['ready'] = 'true';
         resolve(fix);
       },
       (err) => {
         fix = null;
         delete status.dataset['ready'];
-        const text =
-          err.code === err.PERMISSION_DENIED
-            ? 'Location permission was refused; allow it in the browser settings.'
-            : `No location: ${err.message}`;
+        const text = LOCATION_ERROR_TEXT[err.code] ?? LOCATION_ERROR_TEXT[2]!;
         status.textContent = text;
         reject(new Error(text));
       },
@@ -159,14 +190,13 @@ function freshFix(): Promise<LocationInput> {
   return findLocation();
 }
 
-/** The page cannot reach the server: the tap is refused at once rather than after a timeout. */
-function isOffline(socket: AppSocket): boolean {
-  return !navigator.onLine || !socket.connected;
-}
-
+/**
+ * The phone has no network at all: the tap is refused at once rather than after a timeout (a
+ * check-in held back for minutes would carry a stale code). A page merely reconnecting waits.
+ */
 function clearOfflineError(socket: AppSocket): void {
   const error = byId('checkin-error');
-  if (!isOffline(socket) && error.dataset['offline'] === 'true') {
+  if (navigator.onLine && socket.connected && error.dataset['offline'] === 'true') {
     error.textContent = '';
     delete error.dataset['offline'];
   }
@@ -194,6 +224,7 @@ function deviceId(): string | null {
 
 /** The result goes where the student is looking (on screen, with focus) and to screen readers. */
 function showResult(view: CheckinView): void {
+  held = view;
   renderDecision(view);
   const box = byId('decision');
   box.scrollIntoView({ block: 'center' });
@@ -246,15 +277,47 @@ function bindSelfie(socket: AppSocket): void {
   });
 }
 
+/** The record held before the tap: a later read showing more attempts means the tap arrived. */
+let held: CheckinView | null = null;
+
+/** Waits for the socket's next connect; rejects after `timeoutMs`. */
+function nextConnect(socket: AppSocket, timeoutMs: number): Promise<void> {
+  if (socket.connected) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onConnect = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      socket.off('connect', onConnect);
+      reject(new Error('not connected'));
+    }, timeoutMs);
+    socket.once('connect', onConnect);
+  });
+}
+
+/** A selfie upload over a slow link takes a while: the answer is awaited for 1 s more per 10 KB sent. */
+function submitTimeoutMs(bytes: number): number {
+  return ACK_TIMEOUT_MS + Math.ceil(bytes / 10_000) * 1_000;
+}
+
+/** A refusal in words that say what to do; other errors keep their own message. */
+function refusalText(err: unknown): string {
+  if (err instanceof CommandError && err.code === 'RATE_LIMITED') return rateLimitedText(err);
+  return errorText(err);
+}
+
 function bindCheckin(socket: AppSocket): void {
   byId('share-location').addEventListener('click', shareLocation);
   const form = byId<HTMLFormElement>('checkin-form');
+  const progress = byId('checkin-progress');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const error = byId('checkin-error');
+    const submit = byId<HTMLButtonElement>('submit-checkin');
+    if (!session || submit.getAttribute('aria-busy') === 'true') return;
     error.textContent = '';
-    if (!session) return;
-    if (isOffline(socket)) {
+    if (!navigator.onLine) {
       error.textContent = OFFLINE_TEXT;
       error.dataset['offline'] = 'true';
       return;
@@ -267,42 +330,87 @@ function bindCheckin(socket: AppSocket): void {
       return;
     }
     const code = byId<HTMLInputElement>('code').value.trim();
-    const submit = byId<HTMLButtonElement>('submit-checkin');
     const device = deviceId();
     submit.disabled = true;
-    (wantsFix ? freshFix() : Promise.resolve(null))
-      .catch((err: unknown) => {
-        byId('share-location').focus();
-        throw err;
-      })
-      .then((location) =>
-        command(socket, 'checkin:submit', {
+    submit.setAttribute('aria-busy', 'true');
+    const send = async (): Promise<CheckinView> => {
+      const location = wantsFix
+        ? await freshFix().catch((err: unknown) => {
+            byId('share-location').focus();
+            throw err;
+          })
+        : null;
+      const photo = current.policy.selfie ? selfie : null;
+      const frames = current.policy.liveness ? liveness : null;
+      const bytes = (photo?.byteLength ?? 0) + (frames?.frames.reduce((n, f) => n + f.byteLength, 0) ?? 0);
+      return command(
+        socket,
+        'checkin:submit',
+        {
           sessionId: current.id,
           ...(location ? { location } : {}),
           ...(current.policy.rotatingCode && code ? { code } : {}),
           ...(current.policy.rotatingCode && linkToken ? { joinToken: linkToken } : {}),
-          ...(current.policy.selfie && selfie ? { selfie } : {}),
-          ...(current.policy.liveness && liveness ? { liveness } : {}),
+          ...(photo ? { selfie: photo } : {}),
+          ...(frames ? { liveness: frames } : {}),
           ...(device ? { deviceId: device } : {}),
-        }),
-      )
+        },
+        submitTimeoutMs(bytes),
+      );
+    };
+    deliverCheckin(
+      {
+        send,
+        held: async () => (await command(socket, 'session:join', { sessionId: current.id })).checkin,
+        isConnected: () => socket.connected,
+        connected: (ms) => nextConnect(socket, ms),
+        progress: (text) => (progress.textContent = text),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        later: (fn, ms) => {
+          const timer = setTimeout(fn, ms);
+          return () => clearTimeout(timer);
+        },
+      },
+      held,
+    )
       .then(showResult)
       .catch((err: unknown) => {
         submit.disabled = false;
-        error.textContent = errorText(err);
+        error.textContent = refusalText(err);
       })
-      // A challenge is good for one check-in and 30 s: a retry takes the selfie again.
-      .finally(() => (liveness = null));
+      .finally(() => {
+        progress.textContent = '';
+        submit.removeAttribute('aria-busy');
+        // A challenge is good for one check-in and 30 s: a retry takes the selfie again.
+        liveness = null;
+      });
   });
 }
+
+/** The sections below the form load after the first sync, or after this long without one. */
+const REST_AFTER_MS = 10_000;
 
 async function main(): Promise<void> {
   // Said before the login form, so nobody types a password into a page that cannot check in.
   showProblem(byId('context-warning'), locationProblem(currentContext()));
-  const auth = await requireLogin(['student']);
+  // The socket starts without waiting for the time zone; the times shown follow once it is known.
+  const auth = await requireLogin(['student'], {
+    onTimeZone: () => {
+      if (session) renderSession(session);
+      if (listed) renderList(listed.socket, listed.sessions);
+    },
+  });
   bindLogout();
-  void loadMyAttendance(auth.user.id);
-  void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
+  // Below the check-in form: on a slow link these wait until the session is on screen, so their
+  // requests do not hold up the socket's.
+  let restLoaded = false;
+  const loadRest = () => {
+    if (restLoaded) return;
+    restLoaded = true;
+    void loadMyAttendance(auth.user.id);
+    void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
+  };
+  setTimeout(loadRest, REST_AFTER_MS);
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
@@ -314,9 +422,13 @@ async function main(): Promise<void> {
       if (state === 'online') clearOfflineError(socket);
     },
     onLoggedOut: () => location.reload(),
+    // The list and the linked session at once: one round trip less before the form is usable.
     onSync: async (s) => {
-      await listSessions(s).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
-      if (joinedId) await join(s, joinedId).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
+      await Promise.all([
+        listSessions(s).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err))),
+        joinedId ? join(s, joinedId).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err))) : null,
+      ]);
+      loadRest();
     },
   });
   bindSelfie(socket);

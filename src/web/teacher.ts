@@ -14,6 +14,7 @@ import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { KeyedRows } from './lib/keyed-rows.js';
 import { countsLine } from '../shared/counts.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
@@ -45,9 +46,16 @@ const feed = new RosterFeed({
     renderSession(snapshot.session);
     if (current) renderRoster(current);
   },
-  onEntry: (entry) => {
-    if (current) renderRow(current, entry);
-    announce(byId('live'), `${entry.name}: ${STATUS_LABEL[entry.status]}`);
+  // One redraw of the changed rows and one announcement per roster:updates message.
+  onEntries: (entries) => {
+    if (!current) return;
+    rosterRows(current).apply(entries);
+    renderCounts();
+    const only = entries.length === 1 ? entries[0]! : null;
+    announce(
+      byId('live'),
+      only ? `${only.name}: ${STATUS_LABEL[only.status]}` : `${entries.length} changes. ${countsLine(roster.counts())}`,
+    );
   },
   onError: (err) => (byId('session-error').textContent = errorText(err)),
 });
@@ -201,10 +209,15 @@ function renderCounts(): void {
   byId('counts').textContent = countsLine(c);
 }
 
+/** The roster table's rows, each redrawn only when its student changes. */
+let rows: KeyedRows<RosterEntry> | null = null;
+function rosterRows(socket: AppSocket): KeyedRows<RosterEntry> {
+  rows ??= new KeyedRows(byId('roster-body'), (entry) => row(socket, entry));
+  return rows;
+}
+
 function renderRow(socket: AppSocket, entry: RosterEntry): void {
-  const old = byId('roster-body').querySelector(`tr[data-student-id="${CSS.escape(entry.studentId)}"]`);
-  if (old) old.replaceWith(row(socket, entry));
-  else renderRoster(socket);
+  rosterRows(socket).apply([entry]);
   renderCounts();
 }
 
@@ -235,7 +248,7 @@ function renderSession(session: SessionView): void {
 
 function renderRoster(socket: AppSocket): void {
   const entries = roster.list();
-  byId('roster-body').replaceChildren(...entries.map((e) => row(socket, e)));
+  rosterRows(socket).replaceAll(entries);
   const select = byId<HTMLSelectElement>('mark-student');
   // The choice survives saves and live updates, so marking several students does not restart at the top.
   const chosen = select.value;

@@ -168,6 +168,9 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           // The organisation's audit trail by time (an admin's audit page without a selector).
           const audit = await conn.db!.collection('audit').indexes();
           expect(audit.find((i) => i.name === 'org_at')?.key).to.deep.equal({ orgId: 1, at: 1, seq: 1 });
+          // users.getByStudentNumbers (imports resolving their rows by number).
+          const users = await conn.db!.collection('users').indexes();
+          expect(users.find((i) => i.name === 'org_student_number')?.key).to.deep.equal({ orgId: 1, studentNumber: 1 });
         } finally {
           await conn.close();
         }

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { applyMigrations, MIGRATIONS, SchemaTooNewError } from '../../src/store/sqlite/migrations.js';
 import { auditQuery } from '../../src/store/sqlite/reports.js';
+import { USERS_BY_STUDENT_NUMBERS } from '../../src/store/sqlite/directory.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
@@ -166,6 +167,16 @@ describe('sqlite store specifics', function () {
       expect(text, JSON.stringify(f)).to.contain('INDEX audit_org_at (org_id=?');
       expect(text, JSON.stringify(f)).not.to.contain('TEMP B-TREE');
     }
+  });
+
+  it('finds users by student number through the (organisation, number) index, not by every user of the organisation', async function () {
+    await opened.store.close();
+    const plan = inspect(opened.file, (db) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${USERS_BY_STUDENT_NUMBERS}`).all('o1', '["S1","S2"]') as Array<{ detail: string }>)
+        .map((r) => r.detail)
+        .join('\n'),
+    );
+    expect(plan).to.contain('INDEX users_org_student_number (org_id=? AND student_number=?)');
   });
 
   it('declares the enrolments-to-subjects foreign key that subject delete cascades through', async function () {

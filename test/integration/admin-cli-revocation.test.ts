@@ -8,7 +8,7 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { REPO_ROOT, runNode } from '../support/run-node.js';
-import { command, connectClient, connectRefused, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, connectRefused, nextEvent, type ClientSocket } from '../support/sockets.js';
 
 /**
  * `admin reset` is how an operator takes back an admin account someone else got into: every
@@ -24,25 +24,22 @@ describe('admin CLI reset ends the open sockets of the earlier logins', function
   let admin: User;
   const sockets: ClientSocket[] = [];
 
-  before(async () => {
+  /** The service over a fresh store file, re-checking idle sockets every `recheckMs` (0: never). */
+  async function start(recheckMs: number): Promise<void> {
     dir = mkdtempSync(path.join(os.tmpdir(), 'cli-revocation-'));
     const file = path.join(dir, 'attendance.db');
-    srv = await startTestServer({}, { openStore: () => createSqliteStore({ path: file }) });
+    srv = await startTestServer({ SOCKET_RECHECK_MS: String(recheckMs) }, { openStore: () => createSqliteStore({ path: file }) });
     org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');
-  });
-  after(async () => {
-    for (const s of sockets) s.disconnect();
+  }
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
     await srv?.cleanup();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('refuses the next command of a socket of an ended login with TOKEN_REVOKED and disconnects it', async () => {
-    const { accessToken } = await srv.login(admin.email, 'correct-horse-battery');
-    const socket = await connectClient(srv.baseUrl, accessToken);
-    sockets.push(socket);
-    expect((await command(socket, 'session:list-active', {})).ok, 'before the reset').to.equal(true);
-
+  /** Runs `admin reset` on the admin's account in another process, as the operator would. */
+  async function adminReset(password: string): Promise<void> {
     const env: NodeJS.ProcessEnv = {};
     // The developer's own store, Redis or secrets must not reach the CLI.
     for (const [k, v] of Object.entries(process.env))
@@ -61,9 +58,20 @@ describe('admin CLI reset ends the open sockets of the earlier logins', function
         admin.email,
         '--password-stdin',
       ],
-      { env, stdin: 'a-new-password-after-the-breach\n' },
+      { env, stdin: `${password}\n` },
     );
     expect(run.code, run.out).to.equal(0);
+  }
+
+  it('refuses the next command of a socket of an ended login with TOKEN_REVOKED and disconnects it', async () => {
+    // Only the command path: the idle-socket check (next case) would cut it first.
+    await start(0);
+    const { accessToken } = await srv.login(admin.email, 'correct-horse-battery');
+    const socket = await connectClient(srv.baseUrl, accessToken);
+    sockets.push(socket);
+    expect((await command(socket, 'session:list-active', {})).ok, 'before the reset').to.equal(true);
+
+    await adminReset('a-new-password-after-the-breach');
 
     const cut = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
     // The service re-reads what it knows of a user at most ACTOR_TTL_MS after it read it.
@@ -71,6 +79,22 @@ describe('admin CLI reset ends the open sockets of the earlier logins', function
     const answer = await command(socket, 'session:list-active', {});
     expect(answer.ok).to.equal(false);
     expect(!answer.ok && answer.error.code).to.equal('TOKEN_REVOKED');
+    expect(await cut).to.equal('io server disconnect');
+    expect((await connectRefused(srv.baseUrl, { token: accessToken })).code).to.equal('TOKEN_REVOKED');
+  });
+
+  it('cuts an idle socket of an ended login (no command sent) with auth:revoked TOKEN_REVOKED', async () => {
+    await start(500);
+    const { accessToken } = await srv.login(admin.email, 'correct-horse-battery');
+    const socket = await connectClient(srv.baseUrl, accessToken);
+    sockets.push(socket);
+    // The CLI's own run (several seconds) is inside this bound; the check runs every 500 ms.
+    const told = nextEvent(socket, 'auth:revoked', undefined, 30_000);
+    const cut = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
+
+    await adminReset('a-new-password-after-the-breach');
+
+    expect((await told)[0].code).to.equal('TOKEN_REVOKED');
     expect(await cut).to.equal('io server disconnect');
     expect((await connectRefused(srv.baseUrl, { token: accessToken })).code).to.equal('TOKEN_REVOKED');
   });

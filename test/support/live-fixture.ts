@@ -177,3 +177,18 @@ export async function createLiveFixture(
 export function northOf(metres: number): { lat: number; lon: number } {
   return { lat: CLASSROOM.lat + metres / 111_195, lon: CLASSROOM.lon };
 }
+
+/** Makes subjects of the fixture's organisation taught by `teachers`, without a room, each coded `prefix` and a new number unless given a code. */
+export function subjectMaker(fixture: () => LiveFixture, prefix: string): (teachers: readonly User[], code?: string) => Promise<Subject> {
+  let made = 0;
+  return (teachers, code = `${prefix}${(made += 1)}`) => {
+    const f = fixture();
+    return f.store.subjects.create(f.org.id, {
+      code,
+      name: code,
+      teacherIds: teachers.map((t) => t.id),
+      location: null,
+      allowedIpRanges: [],
+    });
+  };
+}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { passwordProblem, type PasswordHasher } from './passwords.js';
 import type { ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
@@ -11,6 +12,7 @@ import { normaliseEmail } from '../users/public-user.js';
 import type { EmailOutbox } from '../notifications/email-notifications.js';
 import { hashAccountToken, type AccountLinkMail } from './account-link-mail.js';
 import { endLogins } from './end-logins.js';
+import { personOf } from '../privacy/erasure-rules.js';
 
 export { hashAccountToken };
 
@@ -79,8 +81,39 @@ export class AccountService {
       now,
       invited.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.invite', from: null, to: null })),
     );
-    const invitedIds = new Set(invited.map((u) => u.id));
+    const gone = await this.takeBackErased(invited);
+    const invitedIds = new Set(invited.filter((u) => !gone.has(u.id)).map((u) => u.id));
     return { queued: invitedIds.size, skipped: ids.filter((id) => !invitedIds.has(id)) };
+  }
+
+  /**
+   * An erasure landing between the read of `users` and the emails and audit entries written for
+   * them found none of those to delete: the email (their address and name) would outlive it. So
+   * the users are read again once everything is written, and for any gone the erasure's store
+   * step runs again (under a tombstone of its own), which deletes what was written about them.
+   * On MongoDB an erasure that read them too early is the erasure's own to finish: it deletes
+   * outbox emails again after the account (store/mongo/privacy.ts). Returns the ids of those gone.
+   */
+  private async takeBackErased(users: readonly User[]): Promise<Set<string>> {
+    const gone = new Set<string>();
+    const byOrg = new Map<string, User[]>();
+    for (const u of users) byOrg.set(u.orgId, [...(byOrg.get(u.orgId) ?? []), u]);
+    for (const [orgId, list] of byOrg) {
+      const present = new Set(
+        (
+          await this.deps.store.users.getMany(
+            orgId,
+            list.map((u) => u.id),
+          )
+        ).map((u) => u.id),
+      );
+      for (const u of list) {
+        if (present.has(u.id)) continue;
+        await this.deps.store.privacy.erase(personOf(u), `erased-${randomUUID()}`);
+        gone.add(u.id);
+      }
+    }
+    return gone;
   }
 
   /**
@@ -97,6 +130,7 @@ export class AccountService {
       const org = await this.organisation(user.orgId);
       await this.deps.outbox.enqueue(this.deps.links.row(user, 'reset', org.name));
     }
+    await this.takeBackErased(users);
   }
 
   /**

@@ -7,7 +7,7 @@ import { effectiveStatus, toCheckinView, toRosterEntry } from '../sessions/views
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { evaluateCheckin } from './evaluate.js';
 import { needsLocation } from '../../shared/policy-presets.js';
-import { publishRecordChange, recordChanged, recordWithoutCheckin } from './record-change.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord } from './record-change.js';
 import { CheckinBatcher, DEFAULT_CHECKIN_BATCH } from './checkin-batch.js';
 import { CheckinReads } from './checkin-reads.js';
 import { verifySelfie } from './selfie-verifier.js';
@@ -369,20 +369,31 @@ export class CheckinService {
       ip: input.ip,
     };
 
-    let record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
+    const record = await store.records.getForStudent(actor.orgId, session.id, input.studentId);
     let entry: RosterEntry;
     if (!record) {
-      const inserted = await store.records.insertIfAbsent(
-        actor.orgId,
-        recordWithoutCheckin(session, input.studentId, { ...fields, note: input.note ?? null }),
-      );
-      record = inserted.record;
-      if (inserted.created) {
+      const inserted = await writeRecord(this.deps, {
+        kind: 'insert',
+        orgId: actor.orgId,
+        input: recordWithoutCheckin(session, input.studentId, { ...fields, note: input.note ?? null }),
+        audit: { actorId: actor.id, ...audit },
+      });
+      if (inserted.written) {
         const student = await this.student(actor.orgId, input.studentId);
-        await recordChanged(this.deps, session, student, null, record, { actorId: actor.id, ...audit });
-        entry = toRosterEntry(student, record);
+        publishRecordChange(this.deps, session, student, inserted.record);
+        entry = toRosterEntry(student, inserted.record);
+      } else if (inserted.record) {
+        entry = await this.apply(
+          actor,
+          session,
+          inserted.record,
+          { ...fields, note: input.note ?? inserted.record.note },
+          audit,
+          input.expectedVersion,
+        );
       } else {
-        entry = await this.apply(actor, session, record, { ...fields, note: input.note ?? record.note }, audit, input.expectedVersion);
+        // Erased since the enrolment was read: not on the roster any more.
+        throw new AppError('NOT_ENROLLED');
       }
     } else {
       entry = await this.apply(actor, session, record, { ...fields, note: input.note ?? record.note }, audit, input.expectedVersion);
@@ -400,11 +411,11 @@ export class CheckinService {
     expectedVersion?: number,
   ): Promise<RosterEntry> {
     if (expectedVersion !== undefined && expectedVersion !== record.version) throw new AppError('RECORD_CHANGED');
-    const updated = await this.deps.store.records.update(actor.orgId, record.id, record.version, patch);
-    if (!updated) throw new AppError('RECORD_CHANGED');
+    const updated = await updateRecord(this.deps, record, patch, { actorId: actor.id, ...audit });
+    if (!updated.written) throw new AppError('RECORD_CHANGED');
     const student = await this.student(actor.orgId, record.studentId);
-    await recordChanged(this.deps, session, student, record, updated, { actorId: actor.id, ...audit });
-    return toRosterEntry(student, updated);
+    publishRecordChange(this.deps, session, student, updated.record);
+    return toRosterEntry(student, updated.record);
   }
 
   /**

@@ -1,7 +1,6 @@
 import type { DomainDeps } from '../deps.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
-import { recordAuditEntry } from './record-audit.js';
-import type { AttendanceRecord, NewRecord, RecordAudit } from '../ports/records.js';
+import type { AttendanceRecord, NewRecord, RecordAudit, RecordPatch, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { CheckinView } from '../../shared/events.js';
@@ -11,21 +10,33 @@ type Student = Pick<User, 'id' | 'name' | 'studentNumber'>;
 /** Who changed a record, how and why: the store writes its audit entry (./record-audit.ts). */
 export type AuditContext = RecordAudit;
 
+/** What a record write did: the stored change, or the record that stood in its way (null: none). */
+export type RecordWriteOutcome = Exclude<RecordWriteResult, { error: unknown }>;
+
 /**
- * Every stored change of a record goes through here: the audit entry (who, when, from, to,
- * why), then the roster update to watchers and the decision to the student. The roster version
- * is the one the store gave the change with the record write, so it never depends on Redis.
+ * Every change of a record outside the check-in's group commit goes through here: the record
+ * and its audit entry (who, when, from, to, why) written by the store's group commit
+ * (records.writeBatch), as a check-in's are, one transaction on SQLite. The roster version is
+ * the one the store gave the change, so it never depends on Redis. writeBatch, unlike
+ * insertIfAbsent, refuses an insert for a student who no longer exists, erased since the caller
+ * looked (`record: null`; docs/privacy.md, "Answering an erasure request"). A write refused on
+ * its own throws its error. The caller then publishes the change (publishRecordChange).
  */
-export async function recordChanged(
+export async function writeRecord(deps: DomainDeps, write: RecordWrite): Promise<RecordWriteOutcome> {
+  const [result] = await deps.store.records.writeBatch([write]);
+  if (!result) throw new Error('writeBatch answered no result for its one write');
+  if ('error' in result) throw result.error;
+  return result;
+}
+
+/** writeRecord of an update: `patch` onto `record` as it was read (optimistic on its version). */
+export function updateRecord(
   deps: DomainDeps,
-  session: AttendanceSession,
-  student: Student,
-  before: AttendanceRecord | null,
-  after: AttendanceRecord,
-  audit: AuditContext,
-): Promise<void> {
-  await deps.store.audit.append(recordAuditEntry(before, after, audit));
-  publishRecordChange(deps, session, student, after);
+  record: AttendanceRecord,
+  patch: RecordPatch,
+  audit: RecordAudit,
+): Promise<RecordWriteOutcome> {
+  return writeRecord(deps, { kind: 'update', orgId: record.orgId, id: record.id, expectedVersion: record.version, patch, audit });
 }
 
 /**

@@ -10,7 +10,7 @@ import { retryWhileBusy } from '../face/busy-retry.js';
 import type { FaceDecisionSettings, FaceEngine } from '../face/face-engine.js';
 import { decideSelfie, failedVerification, noConsentDecision, type BaseOutcome, type SelfieDecision } from '../face/selfie-decision.js';
 import { hasFaceConsent } from '../privacy/consent.js';
-import { recordChanged } from './record-change.js';
+import { publishRecordChange, updateRecord } from './record-change.js';
 
 /**
  * Antispoof and liveness are weak signals (a printed photo scored 0.66 'real' against a 0.64
@@ -45,8 +45,8 @@ export interface LivenessJob {
 
 /**
  * Runs after the pending record is stored and acknowledged: analyses the selfie, matches it
- * against the claimed student and the subject's other faces, and stores the outcome through
- * recordChanged so the student and the roster are told. Never throws; failures (a worker crash,
+ * against the claimed student and the subject's other faces, and stores the outcome with its
+ * audit entry (writeRecord), then tells the student and the roster. Never throws; failures (a worker crash,
  * a deadline, models that did not load) are logged and leave the record pending with reason
  * FACE_CHECK_FAILED and verification 'failed' for the teacher.
  */
@@ -210,17 +210,17 @@ async function applyOnce(
       deps.logger.info({ recordId: record.id }, 'selfie verification superseded by another decision');
       return;
     }
-    const updated = await deps.store.records.update(current.orgId, current.id, current.version, patch);
-    if (updated) {
-      await recordChanged(deps, session, student, current, updated, {
-        actorId: null,
-        action: 'checkin.verify',
-        reason: updated.reason,
-        ip: null,
-      });
+    const updated = await updateRecord(deps, current, patch, {
+      actorId: null,
+      action: 'checkin.verify',
+      reason: patch.reason !== undefined ? patch.reason : current.reason,
+      ip: null,
+    });
+    if (updated.written) {
+      publishRecordChange(deps, session, student, updated.record);
       return;
     }
-    current = await deps.store.records.get(record.orgId, record.id);
+    current = updated.record;
   }
   deps.logger.warn({ recordId: record.id }, 'selfie verification not stored: the record kept changing');
 }

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
-import { recordChanged, recordWithoutCheckin } from '../checkins/record-change.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord } from '../checkins/record-change.js';
 import type { DomainDeps } from '../deps.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { type Page } from '../ports/common.js';
@@ -226,15 +226,17 @@ export class ExcuseService {
           absenceCategory: fields.absenceCategory,
           correctionReason: fields.correctionReason,
         };
-        const inserted = await store.records.insertIfAbsent(actor.orgId, input);
-        if (!inserted.created) continue;
-        await recordChanged(this.deps, session, student, null, inserted.record, auditCtx);
+        const inserted = await writeRecord(this.deps, { kind: 'insert', orgId: actor.orgId, input, audit: auditCtx });
+        // Erased since the enrolment was read: nothing to excuse.
+        if (!inserted.written && !inserted.record) return false;
+        if (!inserted.written) continue;
+        publishRecordChange(this.deps, session, student, inserted.record);
         return true;
       }
       if (!EXCUSABLE.has(record.status)) return false;
-      const updated = await store.records.update(actor.orgId, record.id, record.version, fields);
-      if (!updated) continue;
-      await recordChanged(this.deps, session, student, record, updated, auditCtx);
+      const updated = await updateRecord(this.deps, record, fields, auditCtx);
+      if (!updated.written) continue;
+      publishRecordChange(this.deps, session, student, updated.record);
       return true;
     }
     throw new AppError(

@@ -7,7 +7,7 @@ import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { recordChanged, recordWithoutCheckin, type AuditContext } from '../checkins/record-change.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord, type AuditContext } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
@@ -267,17 +267,21 @@ export class ClassPhotoService {
         decidedBy: actor.id,
       } satisfies RecordPatch;
       if (!record) {
-        const inserted = await store.records.insertIfAbsent(
-          actor.orgId,
-          recordWithoutCheckin(session, student.id, { ...fields, note: null }),
-        );
-        if (!inserted.created) continue;
-        await recordChanged(this.deps, session, student, null, inserted.record, audit);
+        const inserted = await writeRecord(this.deps, {
+          kind: 'insert',
+          orgId: actor.orgId,
+          input: recordWithoutCheckin(session, student.id, { ...fields, note: null }),
+          audit,
+        });
+        // Erased since the enrolments were read.
+        if (!inserted.written && !inserted.record) return { studentId: student.id, result: 'refused', status: null, code: 'NOT_ENROLLED' };
+        if (!inserted.written) continue;
+        publishRecordChange(this.deps, session, student, inserted.record);
         return { studentId: student.id, result: 'marked', status, code: null };
       }
-      const updated = await store.records.update(actor.orgId, record.id, record.version, fields);
-      if (!updated) continue;
-      await recordChanged(this.deps, session, student, record, updated, audit);
+      const updated = await updateRecord(this.deps, record, fields, audit);
+      if (!updated.written) continue;
+      publishRecordChange(this.deps, session, student, updated.record);
       return { studentId: student.id, result: 'marked', status, code: null };
     }
     return { studentId: student.id, result: 'refused', status: null, code: 'RECORD_CHANGED' };

@@ -9,7 +9,7 @@ import type { User, UserPatch } from '../ports/users.js';
 import { SubjectCodeSchema, SubjectNameSchema } from '../subjects/subject-input.js';
 import type { SubjectService } from '../subjects/subject-service.js';
 import { normaliseEmail } from '../users/public-user.js';
-import { LOOKUP_CHUNK } from '../users/user-lookup.js';
+import { chunked, usersByKeys } from '../users/user-lookup.js';
 import type { UserService } from '../users/user-service.js';
 import { BUNDLE_FILES, parseBundle, type Bundle, type BundleFile, type BundleRow } from './bundle.js';
 
@@ -42,6 +42,18 @@ interface Resolved {
 const Email = z.email();
 const Day = z.iso.date();
 const TO_BE_DELETED = 'tobedeleted';
+
+/** The accounts a users file names, by id, by email, and each one's linked sourcedId (ImportRun.knownUsers). */
+interface KnownUsers {
+  byId: Map<string, Account>;
+  byEmail: Map<string, Account>;
+  linkOf: Map<string, string>;
+  /** A row created (`before` null) or updated this user and linked it to `sourcedId`. */
+  stored(user: Account, before: Account | null, sourcedId: string): void;
+}
+
+/** What a users row compares and changes of an account. */
+type Account = Pick<User, 'id' | 'email' | 'name' | 'role' | 'studentNumber' | 'active'>;
 
 /** A row refused: its reason goes to the report, the other rows go on. */
 class RowError extends Error {}
@@ -159,6 +171,7 @@ class ImportRun {
 
   async users(rows: BundleRow[]): Promise<void> {
     const links = await this.load('user', rows);
+    const known = await this.knownUsers(rows, links);
     const seenEmails = new Map<string, number>();
     await this.eachRow('users', rows, async (row, sourcedId) => {
       const f = row.fields;
@@ -182,13 +195,14 @@ class ImportRun {
       const data = { orgSourcedIds: splitList(f['orgSourcedIds']).join(',') };
 
       const link = links.get(sourcedId);
-      const existing = await this.findUser(sourcedId, link, email);
+      const existing = this.findUser(known, sourcedId, link, email);
       if (!existing) {
         let id: string | null = null;
         if (!this.dryRun) {
           const created = await this.deps.users.create(this.actor, { name, email, role: want.role, studentNumber });
           if (!want.active) await this.deps.users.update(this.actor, created.id, { active: false });
           await this.link('user', sourcedId, created.id, data);
+          known.stored({ ...created, active: want.active }, null, sourcedId);
           id = created.id;
         }
         this.userIds.set(sourcedId, { id, role: want.role });
@@ -199,7 +213,7 @@ class ImportRun {
         if (existing[k] !== want[k]) (patch as Record<string, unknown>)[k] = want[k];
       }
       if (patch.email !== undefined) {
-        const holder = await this.deps.store.users.getByEmail(this.orgId, email);
+        const holder = known.byEmail.get(email);
         if (holder && holder.id !== existing.id) throw new RowError('email is already taken in this organisation');
       }
       this.userIds.set(sourcedId, { id: existing.id, role: want.role });
@@ -209,21 +223,51 @@ class ImportRun {
       if (!this.dryRun) {
         if (changed.length > 0) await this.deps.users.update(this.actor, existing.id, patch);
         if (relink) await this.link('user', sourcedId, existing.id, data);
+        known.stored({ ...existing, ...patch }, existing, sourcedId);
       }
       return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId' };
     });
   }
 
-  /** The account of a sourcedId: its linked user, else the unlinked student or teacher with the email. */
-  private async findUser(sourcedId: string, link: OneRosterObject | undefined, email: string): Promise<User | null> {
+  /**
+   * The accounts the users file can name, read a chunk of keys at a time rather than a few
+   * queries per row: the users linked to its sourcedIds, those holding its emails, and the
+   * sourcedIds those are linked to. Kept as the store is while the rows are written (a row
+   * sees the accounts earlier rows created or changed); a dry run writes nothing, so they stay.
+   */
+  private async knownUsers(rows: BundleRow[], links: Map<string, OneRosterObject>): Promise<KnownUsers> {
     const { store } = this.deps;
-    let user = link?.entityId ? await store.users.get(this.orgId, link.entityId) : null;
+    const linkedIds = [...new Set([...links.values()].flatMap((o) => (o.entityId ? [o.entityId] : [])))];
+    const byId = new Map<string, Account>();
+    for (const part of chunked(linkedIds)) for (const u of await store.users.getMany(this.orgId, part)) byId.set(u.id, u);
+    const { byEmail }: { byEmail: Map<string, Account> } = await usersByKeys(store, this.orgId, {
+      emails: rows.map((r) => r.fields['email'] ?? ''),
+    });
+    const linkOf = new Map<string, string>();
+    for (const o of links.values()) if (o.entityId) linkOf.set(o.entityId, o.sourcedId);
+    for (const part of chunked([...new Set([...byEmail.values()].map((u) => u.id))].filter((id) => !linkOf.has(id)))) {
+      for (const o of await store.oneroster.getByEntities(this.orgId, 'user', part)) if (o.entityId) linkOf.set(o.entityId, o.sourcedId);
+    }
+    return {
+      byId,
+      byEmail,
+      linkOf,
+      stored(user, before, sourcedId) {
+        byId.set(user.id, user);
+        if (before && before.email !== user.email && byEmail.get(before.email)?.id === user.id) byEmail.delete(before.email);
+        byEmail.set(user.email, user);
+        linkOf.set(user.id, sourcedId);
+      },
+    };
+  }
+
+  /** The account of a sourcedId: its linked user, else the unlinked student or teacher with the email. */
+  private findUser(known: KnownUsers, sourcedId: string, link: OneRosterObject | undefined, email: string): Account | null {
+    let user = link?.entityId ? (known.byId.get(link.entityId) ?? null) : null;
     if (!user) {
-      user = await store.users.getByEmail(this.orgId, email);
-      if (user) {
-        const [other] = await store.oneroster.getByEntities(this.orgId, 'user', [user.id]);
-        if (other && other.sourcedId !== sourcedId) throw new RowError(`email belongs to the user of sourcedId ${other.sourcedId}`);
-      }
+      user = known.byEmail.get(email) ?? null;
+      const other = user ? known.linkOf.get(user.id) : undefined;
+      if (other !== undefined && other !== sourcedId) throw new RowError(`email belongs to the user of sourcedId ${other}`);
     }
     if (user?.role === 'admin') throw new RowError('the account is an admin of the service, which an import never changes');
     return user;
@@ -291,9 +335,7 @@ class ImportRun {
   private async subjectsByCode(rows: BundleRow[]): Promise<Map<string, Subject>> {
     const codes = [...new Set(rows.map((r) => (r.fields['classCode'] || r.fields['sourcedId'] || '').trim()).filter(Boolean))];
     const byCode = new Map<string, Subject>();
-    for (let i = 0; i < codes.length; i += LOOKUP_CHUNK) {
-      for (const s of await this.deps.store.subjects.getByCodes(this.orgId, codes.slice(i, i + LOOKUP_CHUNK))) byCode.set(s.code, s);
-    }
+    for (const part of chunked(codes)) for (const s of await this.deps.store.subjects.getByCodes(this.orgId, part)) byCode.set(s.code, s);
     return byCode;
   }
 

@@ -162,7 +162,9 @@ export interface RecordRepository {
   /**
    * Inserts unless a record for (sessionId, studentId) exists. `created` tells which; the
    * existing record is returned untouched otherwise. An insert increments the session's
-   * rosterVersion and stores the new value in the record's rosterVersion.
+   * rosterVersion and stores the new value in the record's rosterVersion. It does not check that
+   * the student exists, nor write an audit entry: the domain writes records through writeBatch,
+   * which does both (erasure races, docs/privacy.md). Tests seed records with it.
    */
   insertIfAbsent(orgId: string, input: NewRecord): Promise<{ record: AttendanceRecord; created: boolean }>;
   get(orgId: string, id: string): Promise<AttendanceRecord | null>;
@@ -207,7 +209,8 @@ export interface RecordRepository {
    * Optimistic update: applies the patch and increments version only when the stored version
    * equals `expectedVersion`. Returns the new record, or null on a version mismatch or when
    * the record does not exist. An applied update increments the session's rosterVersion and
-   * stores the new value in the record's rosterVersion.
+   * stores the new value in the record's rosterVersion. Without an audit entry: the domain
+   * updates records through writeBatch.
    */
   update(orgId: string, id: string, expectedVersion: number, patch: RecordPatch): Promise<AttendanceRecord | null>;
   /**

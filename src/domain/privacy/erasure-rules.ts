@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../ports/audit.js';
 import type { PersonRef } from '../ports/privacy.js';
+import type { User } from '../ports/users.js';
 
 /**
  * The erasure rules both stores apply (docs/privacy.md):
@@ -23,6 +24,11 @@ import type { PersonRef } from '../ports/privacy.js';
  */
 
 export const ERASED = '[erased]';
+
+/** Whom an erasure of `u` is about: their id, and the values that name them in free text. */
+export function personOf(u: Pick<User, 'orgId' | 'id' | 'email' | 'name' | 'studentNumber'>): PersonRef {
+  return { orgId: u.orgId, userId: u.id, identifiers: [u.email, u.name, u.studentNumber ?? ''] };
+}
 
 /** Identifiers shorter than this are only scrubbed where a value equals them, not inside text. */
 const MIN_SUBSTRING = 4;

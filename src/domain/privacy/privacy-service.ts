@@ -4,7 +4,7 @@ import type { Page } from '../ports/common.js';
 import type { Excuse } from '../ports/excuses.js';
 import type { GuardianContact } from '../ports/guardians.js';
 import type { Notification, NotificationPreferences } from '../ports/notifications.js';
-import type { Consent, ErasureCounts, PersonRef } from '../ports/privacy.js';
+import type { Consent, ErasureCounts } from '../ports/privacy.js';
 import type { AttendanceRecord, VerificationResult } from '../ports/records.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
@@ -13,7 +13,7 @@ import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
-import { scrubValue } from './erasure-rules.js';
+import { personOf, scrubValue } from './erasure-rules.js';
 
 export interface PrivacyDeps {
   store: Store;
@@ -157,7 +157,7 @@ export class PrivacyService {
       store.faces.get(actor.orgId, user.id),
       store.faceProposals.get(actor.orgId, user.id),
       store.refreshTokens.listActiveLogins(actor.orgId, user.id, this.deps.clock()),
-      store.privacy.auditAbout(person(user)),
+      store.privacy.auditAbout(personOf(user)),
     ]);
     const records = await all((q) => store.records.listByStudent(actor.orgId, user.id, q));
     const excuses = await all((q) => store.excuses.list(actor.orgId, { studentId: user.id, ...q }));
@@ -213,7 +213,7 @@ export class PrivacyService {
     const user = await this.user(actor, userId);
     const now = this.deps.clock();
     const tombstoneId = `erased-${randomUUID()}`;
-    const counts = await store.privacy.erase(person(user), tombstoneId);
+    const counts = await store.privacy.erase(personOf(user), tombstoneId);
     // The tombstone names who erased and why, never whom: the reason, written after the scrub of
     // the trail, is scrubbed by its rule (an admin asked "why?" often names the person).
     await store.audit.append({
@@ -225,7 +225,7 @@ export class PrivacyService {
       action: 'user.erase',
       from: null,
       to: { counts },
-      reason: scrubValue(reason, person(user), tombstoneId) as string,
+      reason: scrubValue(reason, personOf(user), tombstoneId) as string,
       ip: actor.ip ?? null,
       at: now,
     });
@@ -258,10 +258,6 @@ async function all<T>(list: (q: { limit: number; offset: number }) => Promise<Pa
     items.push(...page.items);
     if (page.items.length < PAGE) return items;
   }
-}
-
-function person(u: User): PersonRef {
-  return { orgId: u.orgId, userId: u.id, identifiers: [u.email, u.name, u.studentNumber ?? ''] };
 }
 
 function withoutProbe({ probe: _probe, ...rest }: VerificationResult): VerificationResult {

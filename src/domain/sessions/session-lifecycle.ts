@@ -2,7 +2,7 @@ import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
 import { validateWindow, type WindowProblem } from '../checks/time-window.js';
-import { recordChanged } from '../checkins/record-change.js';
+import { publishRecordChange, updateRecord } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadSessionForStaff } from './access.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
@@ -222,19 +222,19 @@ export class SessionLifecycle {
         flags: [...before.flags],
         ...(before.status === 'pending' ? { decidedAt: null, decidedBy: null } : {}),
       };
-      const updated = await store.records.update(session.orgId, record.id, record.version, patch);
-      if (updated) {
+      const updated = await updateRecord(this.deps, record, patch, {
+        actorId: by,
+        action: 'reopen.restore',
+        reason: 'SESSION_REOPENED',
+        ip: null,
+      });
+      if (updated.written) {
         const student = (await store.users.get(session.orgId, record.studentId)) ?? {
           id: record.studentId,
           name: record.studentId,
           studentNumber: null,
         };
-        await recordChanged(this.deps, session, student, record, updated, {
-          actorId: by,
-          action: 'reopen.restore',
-          reason: 'SESSION_REOPENED',
-          ip: null,
-        });
+        publishRecordChange(this.deps, session, student, updated.record);
       }
     }
   }

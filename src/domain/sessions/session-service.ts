@@ -26,6 +26,12 @@ export interface MeetingOrigin {
    * session's teacher under it): the subject's rule is checked without taking it a second time.
    */
   subjectLeaseHeld?: boolean;
+  /**
+   * The session's teacher when the opener starts it for them: the one tap makes the meeting's
+   * session its teacher's, as the timetable run does, whoever of the subject's staff taps
+   * (docs/timetable.md). The opener's own when absent.
+   */
+  teacherId?: string;
 }
 
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
@@ -51,10 +57,11 @@ export class SessionService {
     assertStaffOf(actor, subject);
 
     const at = now();
-    // The opener's own defaults: the teacher's by hand, and the meeting's teacher's from the timetable.
+    const teacherId = origin?.teacherId ?? actor.id;
+    // The session's teacher's defaults: the opener's by hand, the meeting's teacher's from the timetable.
     const [org, teacher] = await Promise.all([
       store.organisations.get(actor.orgId),
-      store.timetable.getTeacherSettings(actor.orgId, actor.id),
+      store.timetable.getTeacherSettings(actor.orgId, teacherId),
     ]);
     const defaults = sessionDefaults(org?.settings ?? NO_ORGANISATION_SETTINGS, this.deps.settings.codePeriodS, teacher);
     const startsAt = input.startsAt ? new Date(input.startsAt) : at;
@@ -69,24 +76,25 @@ export class SessionService {
     const room = origin ? origin.room : roomOrNull(input.location, input.allowedIpRanges);
     const policy = resolvePolicy(input.policy, effectiveRoom(subject, room), defaults.policy, this.deps.capabilities);
     const timezone = org?.timezone ?? this.deps.settings.defaultTimezone;
-    // The session is the opener's. An admin opening by hand is not timetabled to teach it, so
-    // only a teacher (by hand, the tap or the timetable) is held to one class at a time.
+    // The session is the opener's, or the meeting's teacher's. An admin opening by hand is not
+    // timetabled to teach it, so only a teacher opening by hand is held to one class at a time
+    // (the tap and the timetable confirm the meeting's booking).
     const checkSubject = !input.parallel;
     const checkTeacher = actor.role === 'teacher' && !input.teacherOverlap;
     const locks: SlotLockKey[] = [
       ...(checkSubject && !origin?.subjectLeaseHeld ? [{ kind: 'subject' as const, id: subject.id }] : []),
-      ...(checkTeacher ? [{ kind: 'teacher' as const, id: actor.id }] : []),
+      ...(checkTeacher ? [{ kind: 'teacher' as const, id: teacherId }] : []),
     ];
     // Checked and created under the subject's and teacher's locks: an open or a meeting edit on
     // another node waits, then sees this session.
     const session = await withSlotLocks(this.deps, actor.orgId, locks, async () => {
       if (checkSubject) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt });
       if (checkTeacher) {
-        const clashes = await teacherClashes(store, actor.orgId, actor.id, subject.id, { startsAt, closesAt });
+        const clashes = await teacherClashes(store, actor.orgId, teacherId, subject.id, { startsAt, closesAt });
         // Their own sessions, yet one of a subject they no longer teach is not named to them.
         if (clashes.length > 0)
           throw doubleBooked(
-            actor.id,
+            teacherId,
             clashes,
             await unnamedFor(
               store,
@@ -97,7 +105,7 @@ export class SessionService {
       }
       return store.sessions.create(actor.orgId, {
         subjectId: subject.id,
-        teacherId: actor.id,
+        teacherId,
         status: startsAt.getTime() > at.getTime() ? 'scheduled' : 'open',
         policy,
         startsAt,
@@ -114,7 +122,8 @@ export class SessionService {
       entityType: 'session',
       entityId: session.id,
       sessionId: session.id,
-      // A system opener (the timetable) acts for the teacher; the entry names it instead.
+      // A system opener (the timetable) acts for the teacher; the entry names it instead. A tap
+      // names who tapped (the session may be another teacher's).
       actorId: actor.system ? null : actor.id,
       action: 'session.open',
       from: null,

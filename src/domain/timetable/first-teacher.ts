@@ -72,7 +72,8 @@ export class FirstTeacherChange {
     const plans: FollowPlan[] = [];
     for (const meeting of meetings) {
       const plan = await this.follower.plan(actor, after, meeting, meeting);
-      // A session someone else holds (tapped by a co-teacher) stays theirs, as it was not the rule's.
+      // A session someone else holds stays theirs, as it was not the rule's (a co-teacher's,
+      // tapped before the tap made the meeting's teacher's session: TimetableService.start).
       const moves = plan.moves.filter((m) => m.session.teacherId === previous && m.change.teacherId !== previous);
       if (moves.length > 0) plans.push({ meetingId: meeting.id, moves, cancels: [] });
     }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/app-error.js';
 import type { AuditAction } from '../../shared/audit.js';
 import type { PolicyPreset } from '../../shared/policy-presets.js';
@@ -16,6 +17,10 @@ import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
 import { withSlotLocks, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
+
+/** Checks, TAP_WAIT_PAUSE_MS apart, for the session another tap of the same dated meeting is creating: about three seconds. */
+const TAP_WAIT_TRIES = 100;
+const TAP_WAIT_PAUSE_MS = 30;
 
 export interface DayRangeInput {
   name: string;
@@ -282,40 +287,59 @@ export class TimetableService {
 
   /**
    * The one tap: creates the dated meeting's session now (or at its start, when tapped ahead).
-   * Idempotent on the occurrence: a session already created for it is answered again.
+   * Idempotent on the occurrence: a session already created for it is answered again. The
+   * session is the one the timetable run would make: the meeting's teacher's, else the
+   * subject's first teacher's (the tapper's only when the subject has no teacher), read under
+   * the subject's lease as the run reads it, so a change of the first teacher either comes
+   * first and is read, or finds the session and hands it over (docs/timetable.md).
    */
   async start(actor: Actor, meetingId: string, day: string): Promise<SessionView> {
     const { meeting } = await this.meetingForStaff(actor, meetingId);
     const { subjectId } = meeting;
     const slot = await this.slotOf(actor.orgId, meeting, day);
     const at = this.deps.now();
-    if (slot.closesAt.getTime() <= at.getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over; open a session by hand.');
+    assertNotOver(slot, at);
     const { timetable } = this.deps.store;
-    const claimed = await timetable.claimOccurrence(
-      actor.orgId,
-      { meetingId, day, subjectId },
-      at,
-      new Date(at.getTime() - CLAIM_STALE_MS),
-    );
-    if (!claimed) {
+    // A tap that meets another tap (a second device, the other node) still creating the session
+    // waits for it and answers that session, as docs/timetable.md promises of a second tap; only
+    // a creation still unfinished after about three seconds (the slot locks' bound) is CONFLICT.
+    for (let attempt = 1; ; attempt += 1) {
+      const now = this.deps.now();
+      const claimed = await timetable.claimOccurrence(
+        actor.orgId,
+        { meetingId, day, subjectId },
+        now,
+        new Date(now.getTime() - CLAIM_STALE_MS),
+      );
+      if (claimed) break;
       const [existing] = await timetable.listOccurrences(actor.orgId, [meetingId], day, day);
       if (existing?.state === 'cancelled') throw new AppError('SESSION_CANCELLED', 'This meeting was called off.');
       if (existing?.sessionId) return this.sessions.get(actor, existing.sessionId);
-      throw new AppError('CONFLICT', 'The session of this meeting is being created; retry in a moment.');
+      if (attempt >= TAP_WAIT_TRIES) throw new AppError('CONFLICT', 'The session of this meeting is being created; retry in a moment.');
+      await sleep(TAP_WAIT_PAUSE_MS);
     }
     try {
-      const session = await this.sessions.open(
-        actor,
-        {
-          subjectId,
-          ...(slot.startsAt.getTime() > at.getTime() ? { startsAt: slot.startsAt.toISOString() } : {}),
-          closesAt: slot.closesAt.toISOString(),
-          ...(slot.preset ? { policy: { preset: slot.preset } } : {}),
-          // The timetable placed this class; the teacher's other bookings were checked when its meeting was.
-          teacherOverlap: true,
-        },
-        { meetingId, room: slot.room },
-      );
+      const session = await withSlotLocks(this.deps, actor.orgId, [{ kind: 'subject', id: subjectId }], async () => {
+        // Read again under the lease: an edit of the meeting or of the subject's teachers that
+        // landed since is the one to follow.
+        const current = await timetable.getMeeting(actor.orgId, meetingId);
+        if (!current) throw new AppError('NOT_FOUND', 'No such meeting.');
+        const subject = await this.deps.store.subjects.get(actor.orgId, subjectId);
+        const now = await this.slotOf(actor.orgId, current, day);
+        assertNotOver(now, this.deps.now());
+        return this.sessions.open(
+          actor,
+          {
+            subjectId,
+            ...(now.startsAt.getTime() > at.getTime() ? { startsAt: now.startsAt.toISOString() } : {}),
+            closesAt: now.closesAt.toISOString(),
+            ...(now.preset ? { policy: { preset: now.preset } } : {}),
+            // The timetable placed this class; the teacher's other bookings were checked when its meeting was.
+            teacherOverlap: true,
+          },
+          { meetingId, room: now.room, subjectLeaseHeld: true, teacherId: current.teacherId ?? subject?.teacherIds[0] ?? actor.id },
+        );
+      });
       await timetable.completeOccurrence(actor.orgId, meetingId, day, session.id, this.deps.now());
       return session;
     } catch (err) {
@@ -424,6 +448,10 @@ export class TimetableService {
 const EDIT_TRIES = 3;
 
 /** What an edit changes in `meeting`, the meeting after it, and the teacher its sessions will have (its own, else the subject's first). */
+function assertNotOver(slot: Pick<Slot, 'closesAt'>, at: Date): void {
+  if (slot.closesAt.getTime() <= at.getTime()) throw new AppError('SESSION_CLOSED', 'This meeting is over; open a session by hand.');
+}
+
 function editOf(
   subject: Subject,
   meeting: Meeting,

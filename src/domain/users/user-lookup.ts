@@ -19,8 +19,8 @@ export async function usersByKeys(
   const numbers = [...new Set([...(keys.studentNumbers ?? [])].filter(Boolean))];
   const byEmail = new Map<string, User>();
   const byNumber = new Map<string, User[]>();
-  for (const part of chunks(emails)) for (const u of await store.users.getByEmails(orgId, part)) byEmail.set(u.email, u);
-  for (const part of chunks(numbers)) {
+  for (const part of chunked(emails)) for (const u of await store.users.getByEmails(orgId, part)) byEmail.set(u.email, u);
+  for (const part of chunked(numbers)) {
     for (const u of await store.users.getByStudentNumbers(orgId, part)) {
       const list = byNumber.get(u.studentNumber!) ?? [];
       list.push(u);
@@ -30,6 +30,7 @@ export async function usersByKeys(
   return { byEmail, byNumber };
 }
 
-function* chunks<T>(items: T[]): Generator<T[]> {
+/** `items` LOOKUP_CHUNK at a time. */
+export function* chunked<T>(items: readonly T[]): Generator<T[]> {
   for (let i = 0; i < items.length; i += LOOKUP_CHUNK) yield items.slice(i, i + LOOKUP_CHUNK);
 }

@@ -272,7 +272,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       path: '/meetings/:id/start',
       summary: "Start a dated meeting's session (the one tap)",
       description:
-        'Creates the session of the meeting on that day: open now, or scheduled for its start when tapped ahead. Tapping again answers the same session.',
+        "Creates the session of the meeting on that day: open now, or scheduled for its start when tapped ahead. Tapping again answers the same session. The session is the meeting's teacher's (else the subject's first teacher's), whoever of the staff taps, as the timetable run would make it.",
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,

@@ -160,6 +160,14 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       if (await records.indexExists('org_session')) await records.dropIndex('org_session');
     },
   },
+  {
+    version: 15,
+    // Declared in organisation-schemas.ts: users.getByStudentNumbers (an import's rows by number).
+    name: 'users by student number',
+    up: async ({ models }) => {
+      await buildIndexes(models);
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {

@@ -104,3 +104,5 @@ userSchema.index({ orgId: 1, email: 1 }, { unique: true, name: 'email' });
 userSchema.index({ email: 1 }, { name: 'email_any_org' });
 userSchema.index({ orgId: 1, role: 1, name: 1 }, { name: 'org_role_name' });
 userSchema.index({ orgId: 1, nameKey: 1, _id: 1 }, { name: 'org_name_key' });
+// users.getByStudentNumbers: an import's rows by student number, 500 a query.
+userSchema.index({ orgId: 1, studentNumber: 1 }, { name: 'org_student_number' });

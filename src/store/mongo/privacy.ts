@@ -14,6 +14,10 @@ import type { AuditDoc } from './audit-schemas.js';
 import type { ConsentDoc } from './privacy-schemas.js';
 import type { GuardianDoc } from './guardian-schemas.js';
 import type { NotificationDoc } from './alert-schemas.js';
+import { isDuplicateKeyError } from './errors.js';
+
+/** Rounds of an erasure's record step that meet a record written meanwhile (see eraseRecords). */
+const ERASE_RECORD_TRIES = 5;
 
 export function consentRepository(m: Models): ConsentRepository {
   return {
@@ -77,6 +81,65 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const counts = emptyErasureCounts();
       const modified = (r: { modifiedCount: number }): number => r.modifiedCount;
       const deleted = (r: { deletedCount: number }): number => r.deletedCount;
+      // Their records go to the tombstone. A record written for them between the two sweeps, in
+      // a session where the first already gave the tombstone their earlier one (a close's second
+      // pass, a check-in), cannot take the tombstone's key (session, student): it is deleted,
+      // the tombstone's record stays. A write landing in between is met as a duplicate key, and
+      // the step runs again.
+      const eraseRecords = async (): Promise<void> => {
+        for (let attempt = 1; ; attempt += 1) {
+          const erased = await m.records
+            .find({ orgId, studentId: userId }, { _id: 1, sessionId: 1 })
+            .lean<Array<{ _id: string; sessionId: string }>>();
+          if (erased.length === 0) return;
+          const held = new Set(
+            (
+              await m.records
+                .find({ orgId, studentId: tombstoneId, sessionId: { $in: [...new Set(erased.map((r) => r.sessionId))] } }, { sessionId: 1 })
+                .lean<Array<{ sessionId: string }>>()
+            ).map((d) => d.sessionId),
+          );
+          const late = erased.filter((r) => held.has(r.sessionId));
+          if (late.length > 0) {
+            counts.records += deleted(await m.records.deleteMany({ _id: { $in: late.map((r) => r._id) }, studentId: userId }));
+          }
+          // Each erased or deleted record takes a new roster version, as any change of a record
+          // does: the group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
+          for (const r of erased) {
+            const s = await m.sessions
+              .findOneAndUpdate({ _id: r.sessionId, orgId }, { $inc: { rosterVersion: 1 } }, { returnDocument: 'after' })
+              .lean<{ rosterVersion?: number }>();
+            if (s?.rosterVersion !== undefined && !held.has(r.sessionId)) {
+              await m.records.updateOne({ _id: r._id }, { $set: { rosterVersion: s.rosterVersion } });
+            }
+          }
+          try {
+            // A new version too: a check-in retry in flight (an optimistic update read before) must
+            // not write its address and location onto the erased record.
+            counts.records += modified(
+              await m.records.updateMany(
+                { orgId, studentId: userId },
+                {
+                  $set: {
+                    studentId: tombstoneId,
+                    location: null,
+                    ip: null,
+                    note: null,
+                    correctionReason: null,
+                    deviceId: null,
+                    userAgent: null,
+                    verification: null,
+                  },
+                  $inc: { version: 1 },
+                },
+              ),
+            );
+            return;
+          } catch (err) {
+            if (!isDuplicateKeyError(err) || attempt >= ERASE_RECORD_TRIES) throw err;
+          }
+        }
+      };
       // Their records and the audit entries about them (ids read anew each time).
       const sweep = async (): Promise<void> => {
         const ids = await recordIds(person);
@@ -88,37 +151,7 @@ export function privacyRepository(m: Models): PrivacyRepository {
           );
           counts.audit++;
         }
-        // Each erased record takes a new roster version, as any change of a record does: the
-        // group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
-        const erased = await m.records
-          .find({ orgId, studentId: userId }, { _id: 1, sessionId: 1 })
-          .lean<Array<{ _id: string; sessionId: string }>>();
-        for (const r of erased) {
-          const s = await m.sessions
-            .findOneAndUpdate({ _id: r.sessionId, orgId }, { $inc: { rosterVersion: 1 } }, { returnDocument: 'after' })
-            .lean<{ rosterVersion?: number }>();
-          if (s?.rosterVersion !== undefined) await m.records.updateOne({ _id: r._id }, { $set: { rosterVersion: s.rosterVersion } });
-        }
-        // A new version too: a check-in retry in flight (an optimistic update read before) must
-        // not write its address and location onto the erased record.
-        counts.records += modified(
-          await m.records.updateMany(
-            { orgId, studentId: userId },
-            {
-              $set: {
-                studentId: tombstoneId,
-                location: null,
-                ip: null,
-                note: null,
-                correctionReason: null,
-                deviceId: null,
-                userAgent: null,
-                verification: null,
-              },
-              $inc: { version: 1 },
-            },
-          ),
-        );
+        await eraseRecords();
       };
       await sweep();
       counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
@@ -155,15 +188,21 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const anyOf = (fields: string[], values: string[]) =>
         fields.flatMap((f) => values.map((v) => ({ [f]: { $regex: escapeRegExp(v), $options: 'i' } })));
       const mailNeedles = textNeedles(person, guardianValues);
-      const headerTexts = await m.outbox
-        .find({ orgId }, { _id: 1, headers: 1 })
-        .lean<Array<{ _id: string; headers: Record<string, string> }>>();
-      const byHeaders = headerTexts
-        .filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase())))
-        .map((d) => d._id);
-      counts.outbox = deleted(
-        await m.outbox.deleteMany({ orgId, $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }] }),
-      );
+      const sweepOutbox = async (): Promise<number> => {
+        const headerTexts = await m.outbox
+          .find({ orgId }, { _id: 1, headers: 1 })
+          .lean<Array<{ _id: string; headers: Record<string, string> }>>();
+        const byHeaders = headerTexts
+          .filter((d) => mailNeedles.some((v) => JSON.stringify(d.headers).toLowerCase().includes(v.toLowerCase())))
+          .map((d) => d._id);
+        return deleted(
+          await m.outbox.deleteMany({
+            orgId,
+            $or: [...anyOf(['to', 'subject', 'text', 'html'], mailNeedles), { _id: { $in: byHeaders } }],
+          }),
+        );
+      };
+      counts.outbox = await sweepOutbox();
       const deliveries = await m.webhookDeliveries
         .find({ orgId, $or: anyOf(['body'], textNeedles(person)) }, { _id: 1, body: 1 })
         .lean<Array<{ _id: string; body: string }>>();
@@ -178,8 +217,10 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
       // Again once the account is gone: a check-in batch that found the student still there
       // wrote its record and audit entry before reading the account (record-batch.ts), so they
-      // are stored by now; one that reads it from here on takes its writes back itself.
+      // are stored by now; one that reads it from here on takes its writes back itself. The same
+      // for an invitation or reset email and its audit entry (AccountService.takeBackErased).
       await sweep();
+      counts.outbox += await sweepOutbox();
       return counts;
     },
   };

@@ -10,6 +10,9 @@ import { subjects } from './subject-mappers.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
+/** users.getByStudentNumbers: through users_org_student_number (migration 28), the numbers' rows only. */
+export const USERS_BY_STUDENT_NUMBERS = 'SELECT * FROM users WHERE org_id = ? AND student_number IN (SELECT value FROM json_each(?))';
+
 export function organisationRepository(db: SqliteDb, clock: () => Date): OrganisationRepository {
   const insert = insertSql(organisations, false);
   return {
@@ -131,10 +134,7 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
     },
     async getByStudentNumbers(orgId, numbers) {
       if (numbers.length === 0) return [];
-      return db
-        .stmt('SELECT * FROM users WHERE org_id = ? AND student_number IN (SELECT value FROM json_each(?))')
-        .all(orgId, JSON.stringify(numbers))
-        .map(users.fromRow);
+      return db.stmt(USERS_BY_STUDENT_NUMBERS).all(orgId, JSON.stringify(numbers)).map(users.fromRow);
     },
     async findByEmailAnyOrg(email) {
       return db.stmt('SELECT * FROM users WHERE email = ? ORDER BY created_at, id').all(email.toLowerCase()).map(users.fromRow);

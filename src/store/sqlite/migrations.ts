@@ -682,6 +682,15 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 28,
+    name: 'users by student number',
+    // users.getByStudentNumbers (the guardian and students CSV imports resolve their rows by it, 500
+    // numbers a query) searched the organisation's users through users_org_role, every row of them.
+    sql: `
+      CREATE INDEX IF NOT EXISTS users_org_student_number ON users (org_id, student_number);
+    `,
+  },
 ];
 
 /**

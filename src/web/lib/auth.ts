@@ -6,12 +6,17 @@ import type { ErrorBody } from '../../shared/errors.js';
 import type { Role } from '../../shared/events.js';
 
 const STORAGE_KEY = 'attendance.auth';
-/** Refresh this long before the access token expires, so a request never carries a dying one. */
+/**
+ * Refresh this long before the access token expires, so a request never carries a dying one; a
+ * third of a shorter token's life (ACCESS_TOKEN_TTL_S under 3 min), or every request would refresh.
+ */
 const REFRESH_MARGIN_MS = 60_000;
 
 export interface StoredAuth {
   accessToken: string;
   accessTokenExpiresAt: string;
+  /** How long the access token had to live when it arrived (this browser's clock). */
+  accessTokenLifetimeMs?: number;
   refreshToken: string;
   /** `mustChangePassword`: an admin asked for a new password; only /me/password answers until then. */
   user: { id: string; name: string; email: string; role: Role; mustChangePassword?: boolean };
@@ -64,6 +69,7 @@ function toStored(body: StoredAuth): StoredAuth {
   return {
     accessToken,
     accessTokenExpiresAt,
+    accessTokenLifetimeMs: Date.parse(accessTokenExpiresAt) - Date.now(),
     refreshToken,
     user: { id: user.id, name: user.name, email: user.email, role: user.role, mustChangePassword: user.mustChangePassword === true },
   };
@@ -174,7 +180,8 @@ export async function refresh(seen: StoredAuth): Promise<StoredAuth | null> {
 export async function freshToken(): Promise<string | null> {
   const auth = loadAuth();
   if (!auth) return null;
-  if (Date.parse(auth.accessTokenExpiresAt) - Date.now() > REFRESH_MARGIN_MS) return auth.accessToken;
+  const margin = Math.min(REFRESH_MARGIN_MS, (auth.accessTokenLifetimeMs ?? Infinity) / 3);
+  if (Date.parse(auth.accessTokenExpiresAt) - Date.now() > margin) return auth.accessToken;
   return (await refresh(auth))?.accessToken ?? null;
 }
 

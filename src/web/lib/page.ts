@@ -23,9 +23,11 @@ export function showConnection(state: ConnectionState): void {
 
 /**
  * Resolves with the stored login when it has one of `roles`; otherwise shows #login and
- * resolves once the user logs in with such a role.
+ * resolves once the user logs in with such a role. By default it resolves once the
+ * organisation's time zone is known; with `onTimeZone` it resolves at once and calls it when
+ * the zone is in use (a page that must not wait a round trip re-renders its times then).
  */
-export function requireLogin(roles: Role[]): Promise<StoredAuth> {
+export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void } = {}): Promise<StoredAuth> {
   const section = byId('login');
   const form = byId<HTMLFormElement>('login-form');
   const error = byId('login-error');
@@ -41,7 +43,11 @@ export function requireLogin(roles: Role[]): Promise<StoredAuth> {
     byId('user-name').textContent = auth.user.name;
     // Times show in the organisation's zone; until it answers (or if it cannot), the device's.
     // It never rejects: a failure is logged inside and the device's zone stays.
-    void loadOrganisationTimeZone().finally(() => resolve(auth));
+    const { onTimeZone } = opts;
+    if (onTimeZone) {
+      resolve(auth);
+      void loadOrganisationTimeZone().finally(onTimeZone);
+    } else void loadOrganisationTimeZone().finally(() => resolve(auth));
   };
   return new Promise((resolve) => {
     const stored = loadAuth();

@@ -65,6 +65,11 @@ export interface RosterFeedOptions {
   onSnapshot?: (snapshot: RosterSnapshot) => void;
   /** One entry changed (an update newer than the one held). */
   onEntry?: (entry: RosterEntry) => void;
+  /**
+   * The entries one `roster:updates` message (or the updates held during a snapshot) changed,
+   * once, the latest per student: a page redraws and announces a burst once, not per student.
+   */
+  onEntries?: (entries: RosterEntry[]) => void;
   onError?: (err: unknown) => void;
   /** How long a missing version may be awaited (swapped arrivals across nodes) before resyncing. */
   gapWaitMs?: number;
@@ -99,6 +104,8 @@ export class RosterFeed {
   private inFlight: Promise<void> | null = null;
   private again = false;
   private buffered: RosterUpdate[] = [];
+  /** The entries changed by the update or batch being applied, latest per student. */
+  private changed: Map<string, RosterEntry> | null = null;
   private readonly gapWaitMs: number;
   private readonly timers: GapTimers;
 
@@ -129,7 +136,9 @@ export class RosterFeed {
 
   /** A `roster:updates` event: its changes in order, each by the rules of one update. */
   updates(batch: RosterUpdates): void {
-    for (const change of batch.updates) this.update({ sessionId: batch.sessionId, version: change.version, entry: change.entry });
+    this.collect(() => {
+      for (const change of batch.updates) this.update({ sessionId: batch.sessionId, version: change.version, entry: change.entry });
+    });
   }
 
   /** One change of a session's roster. */
@@ -139,7 +148,20 @@ export class RosterFeed {
       this.buffered.push(update);
       return;
     }
-    this.applyUpdate(update);
+    this.collect(() => this.applyUpdate(update));
+  }
+
+  /** Runs `apply`, then reports what it changed in one onEntries call (nested calls report once, outermost). */
+  private collect(apply: () => void): void {
+    if (this.changed) return apply();
+    const changed = new Map<string, RosterEntry>();
+    this.changed = changed;
+    try {
+      apply();
+    } finally {
+      this.changed = null;
+    }
+    if (changed.size > 0) this.opts.onEntries?.([...changed.values()]);
   }
 
   /** A `roster:resync` event: the server may have lost updates of this session. */
@@ -173,14 +195,19 @@ export class RosterFeed {
       this.opts.onSnapshot?.(snapshot);
       const buffered = this.buffered;
       this.buffered = [];
-      for (const u of buffered) this.applyUpdate(u);
+      this.collect(() => {
+        for (const u of buffered) this.applyUpdate(u);
+      });
       this.armGap();
     } while (this.again);
   }
 
   private applyUpdate(update: RosterUpdate): void {
     const entry = this.roster.apply(update);
-    if (entry) this.opts.onEntry?.(entry);
+    if (entry) {
+      this.opts.onEntry?.(entry);
+      this.changed?.set(entry.studentId, entry);
+    }
     if (update.version > this.version + 1) this.ahead.add(update.version);
     else if (update.version === this.version + 1) {
       this.version = update.version;

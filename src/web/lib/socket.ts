@@ -24,19 +24,34 @@ type Events = ClientToServerEvents;
 type InputOf<E extends keyof Events> = Parameters<Events[E]>[0];
 type DataOf<E extends keyof Events> = Parameters<Events[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
 
-/** Commands get this long before the page reports a timeout. */
-const ACK_TIMEOUT_MS = 10_000;
+/**
+ * No acknowledgement came: the command timed out or the connection dropped after it was sent.
+ * Unlike a refusal, the server may or may not have acted on it.
+ */
+export class NoAnswerError extends CommandError {
+  constructor() {
+    super({ code: 'UNAVAILABLE', message: 'No answer from the server; check the connection.' });
+  }
+}
+
+/** Commands get this long before the page reports a timeout, unless the caller gives another. */
+export const ACK_TIMEOUT_MS = 10_000;
 
 /** Sends a command and resolves with its acknowledged data, or rejects with a CommandError. */
-export function command<E extends keyof Events>(socket: AppSocket, event: E, input: InputOf<E>): Promise<DataOf<E>> {
+export function command<E extends keyof Events>(
+  socket: AppSocket,
+  event: E,
+  input: InputOf<E>,
+  timeoutMs = ACK_TIMEOUT_MS,
+): Promise<DataOf<E>> {
   return new Promise((resolve, reject) => {
     const onAck = (err: Error | null, ack: Ack<DataOf<E>>) => {
-      if (err) reject(new CommandError({ code: 'UNAVAILABLE', message: 'No answer from the server; check the connection.' }));
+      if (err) reject(new NoAnswerError());
       else if (ack.ok) resolve(ack.data);
       else reject(new CommandError(ack.error));
     };
     // socket.io's typed emit cannot follow a generic event name; the map above keeps callers typed.
-    (socket.timeout(ACK_TIMEOUT_MS) as unknown as { emit(ev: string, input: unknown, cb: typeof onAck): void }).emit(event, input, onAck);
+    (socket.timeout(timeoutMs) as unknown as { emit(ev: string, input: unknown, cb: typeof onAck): void }).emit(event, input, onAck);
   });
 }
 
@@ -147,6 +162,16 @@ export function connect(opts: ConnectOptions): AppSocket {
     })().catch((err: unknown) => console.warn('token renewal failed; the next reconnect retries', err));
   });
   socket.io.on('reconnect_attempt', () => opts.onState('connecting'));
+  // Back from no network, or a phone back from the background: reconnect now rather than at
+  // socket.io's next back-off step, up to reconnectionDelayMax later. A refusal's pause stays.
+  const reconnectNow = () => {
+    if (ended || socket.connected || retryTimer || !navigator.onLine) return;
+    socket.disconnect().connect();
+  };
+  window.addEventListener('online', reconnectNow);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') reconnectNow();
+  });
   opts.onState('connecting');
   return socket;
 }

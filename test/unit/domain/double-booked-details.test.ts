@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
-import type { User } from '../../../src/domain/ports/users.js';
 import { expectCode } from '../../support/expect-code.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { createLiveFixture, subjectMaker, type LiveFixture } from '../../support/live-fixture.js';
 
 // TEACHER_DOUBLE_BOOKED tells its reader that a teacher is busy, and names the sessions and
 // meetings in the way only where the reader teaches their subject (or is an admin): a co-teacher
@@ -22,25 +21,17 @@ describe('TEACHER_DOUBLE_BOOKED names only what its reader teaches', () => {
   let shared: Subject;
   /** Taught by the fixture's teacher alone: the co-teacher may not read its sessions or meetings. */
   let theirs: Subject;
+  const subjectOf = subjectMaker(() => f, 'D');
   beforeEach(async () => {
     f = await createLiveFixture({ students: 1 });
     teacher = f.actor(f.teacher);
     coTeacher = f.actor(f.otherTeacher);
     admin = f.actor(f.admin);
-    shared = await subjectOf('SHARED', [f.teacher, f.otherTeacher]);
-    theirs = await subjectOf('THEIRS', [f.teacher]);
+    shared = await subjectOf([f.teacher, f.otherTeacher], 'SHARED');
+    theirs = await subjectOf([f.teacher], 'THEIRS');
   });
   afterEach(() => f.close());
 
-  function subjectOf(code: string, teachers: User[]): Promise<Subject> {
-    return f.store.subjects.create(f.org.id, {
-      code,
-      name: code,
-      teacherIds: teachers.map((t) => t.id),
-      location: null,
-      allowedIpRanges: [],
-    });
-  }
   const busy = { teacherId: '', sessionIds: [], subjectIds: [], withheld: 1, field: 'teacherOverlap' };
   /** Neither the ids nor the code of the subject the reader does not teach, anywhere in the answer. */
   function expectNothingOf(err: { message: string; details?: Record<string, unknown> | undefined }, ...ids: string[]): void {

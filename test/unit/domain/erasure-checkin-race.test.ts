@@ -4,7 +4,8 @@ import type { RecordRepository } from '../../../src/domain/ports/records.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { expectCode } from '../../support/expect-code.js';
-import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
+import { northOf, type LiveFixture } from '../../support/live-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A check-in on its way to the group commit while an admin erases the student (docs/privacy.md,
@@ -21,15 +22,12 @@ function erasureRaceSuite(setup: RaceStore): void {
   let student: User;
   let original: RecordRepository['writeBatch'];
 
+  const fixture = useLiveFixture(setup, { students: 2 });
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 2, ...(setup.open ? { openStore: setup.open } : {}) });
+    f = fixture();
     student = f.students[0]!;
     session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
     original = f.store.records.writeBatch;
-  });
-  afterEach(async () => {
-    await f.close();
-    await setup.cleanup?.();
   });
 
   const submit = async (metres: number) => {

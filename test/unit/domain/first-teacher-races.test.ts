@@ -3,8 +3,8 @@ import type { Actor } from '../../../src/domain/actor.js';
 import type { Domain } from '../../../src/domain/services.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { Meeting, Term } from '../../../src/domain/ports/timetable.js';
-import type { User } from '../../../src/domain/ports/users.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { subjectMaker, type LiveFixture } from '../../support/live-fixture.js';
+import { expectOneWinner, raceAfter, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A subject's first teacher changing while the timetable run creates its meeting's session, or
@@ -19,28 +19,14 @@ function suite(setup: RaceStore): void {
   let b: Domain;
   let term: Term;
   let admin: Actor;
+  const fixture = useLiveFixture(setup, { students: 1 });
+  const subjectOf = subjectMaker(fixture, 'FT');
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 1, ...(setup.open ? { openStore: setup.open } : {}) });
+    f = fixture();
     b = f.build({ nodeId: 'node-b' });
     admin = f.actor(f.admin);
     term = await f.domain.timetable.createTerm(admin, { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
   });
-  afterEach(async () => {
-    await f.close();
-    await setup.cleanup?.();
-  });
-
-  let codes = 0;
-  function subjectOf(teachers: User[]): Promise<Subject> {
-    const code = `FT${(codes += 1)}`;
-    return f.store.subjects.create(f.org.id, {
-      code,
-      name: code,
-      teacherIds: teachers.map((t) => t.id),
-      location: null,
-      allowedIpRanges: [],
-    });
-  }
 
   /** Minutes after 08:00 as "HH:MM". */
   const time = (m: number) => `${String(8 + Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
@@ -60,8 +46,7 @@ function suite(setup: RaceStore): void {
   /** Starts `a` and `b` in turn a little later than the other, by `scale` steps more every other round. */
   function stagger<A, B>(round: number, scale: number, a: () => Promise<A>, b: () => Promise<B>) {
     const step = Math.floor(round / 2) * scale;
-    const [aLater, bLater] = round % 2 === 0 ? [step, 0] : [0, step];
-    return Promise.allSettled([setup.stagger(aLater).then(a), setup.stagger(bLater).then(b)]);
+    return raceAfter(setup, round % 2 === 0 ? [step, 0] : [0, step], a, b);
   }
 
   const outcomes = (results: PromiseSettledResult<unknown>[]) =>
@@ -78,15 +63,19 @@ function suite(setup: RaceStore): void {
     return trail.some((e) => e.action === 'session.reschedule');
   }
 
-  it("the timetable run and the change on two nodes: the session is always the new first teacher's (24 rounds)", async function () {
-    this.timeout(120_000);
+  /**
+   * 24 rounds of `create` (on node A) racing the change of the round's subject's first teacher to
+   * the fixture's teacher (on node B), `scale` more store steps apart every other round: the
+   * meeting's session always ends the new first teacher's, and both orders happened.
+   */
+  async function newFirstTeacherEveryRound(scale: number, create: (meeting: Meeting) => Promise<unknown>): Promise<void> {
     const ways = new Set<string>();
     for (let round = 0; round < 24; round += 1) {
       const { subject, meeting } = await meetingOfRound(round);
       const results = await stagger(
         round,
-        3,
-        () => f.domain.timetable.createUpcoming(f.clock.now(), 7),
+        scale,
+        () => create(meeting),
         () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id], teacherOverlap: true }),
       );
       expect(
@@ -94,7 +83,7 @@ function suite(setup: RaceStore): void {
         `round ${round}: ${outcomes(results)}`,
       ).to.deep.equal(['fulfilled', 'fulfilled']);
       // A run that found the change under way may leave the day to the next run.
-      if ((await sessionsOf(meeting.id)).length === 0) await f.domain.timetable.createUpcoming(f.clock.now(), 7);
+      if ((await sessionsOf(meeting.id)).length === 0) await create(meeting);
       const sessions = await sessionsOf(meeting.id);
       expect(sessions, `round ${round}`).to.have.length(1);
       expect(sessions[0]?.teacherId, `round ${round}: the session's teacher`).to.equal(f.teacher.id);
@@ -102,6 +91,47 @@ function suite(setup: RaceStore): void {
     }
     // The rounds did race: each order happened.
     expect([...ways].sort()).to.deep.equal(['made for the new teacher', 'made, then handed over']);
+  }
+
+  it("the timetable run and the change on two nodes: the session is always the new first teacher's (24 rounds)", async function () {
+    this.timeout(120_000);
+    await newFirstTeacherEveryRound(3, () => f.domain.timetable.createUpcoming(f.clock.now(), 7));
+  });
+
+  it("the one tap makes the meeting's session its teacher's, as the run would, whoever of the staff taps", async () => {
+    const { subject, meeting } = await meetingOfRound(0);
+    await f.store.subjects.update(f.org.id, subject.id, { teacherIds: [f.otherTeacher.id, f.teacher.id] });
+    await f.domain.timetable.updateSettings(f.actor(f.otherTeacher), { lateGraceMinutes: 3 });
+    await f.domain.timetable.updateSettings(f.actor(f.teacher), { lateGraceMinutes: 7 });
+    // A co-teacher taps: the session is the first teacher's, with their defaults; the audit names who tapped.
+    const tapped = await f.domain.timetable.start(f.actor(f.teacher), meeting.id, '2026-03-04');
+    expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.otherTeacher.id);
+    expect(Date.parse(tapped.lateAfter) - Date.parse(tapped.startsAt)).to.equal(3 * 60_000);
+    const opened = (await f.store.audit.listForSession(f.org.id, tapped.id)).find((e) => e.action === 'session.open');
+    expect(opened?.actorId).to.equal(f.teacher.id);
+    // An admin taps a meeting with a teacher of its own: that teacher's.
+    const own = await f.domain.timetable.createMeeting(admin, subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: time(300),
+      endTime: time(315),
+      teacherId: f.teacher.id,
+    });
+    const byAdmin = await f.domain.timetable.start(admin, own.id, '2026-03-04');
+    expect((await f.store.sessions.get(f.org.id, byAdmin.id))?.teacherId).to.equal(f.teacher.id);
+    // The subject's first teacher changing takes the tapped session over, as the run's.
+    await b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id], teacherOverlap: true });
+    expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId).to.equal(f.teacher.id);
+    // A subject without a teacher: the session is the tapper's, as one opened by hand.
+    const { subject: bare, meeting: orphan } = await meetingOfRound(1);
+    await f.store.subjects.update(f.org.id, bare.id, { teacherIds: [] });
+    const alone = await f.domain.timetable.start(admin, orphan.id, '2026-03-04');
+    expect((await f.store.sessions.get(f.org.id, alone.id))?.teacherId).to.equal(f.admin.id);
+  });
+
+  it("an admin's tap and the change on two nodes: the session is always the new first teacher's (24 rounds)", async function () {
+    this.timeout(120_000);
+    await newFirstTeacherEveryRound(1, (meeting) => f.domain.timetable.start(admin, meeting.id, '2026-03-04'));
   });
 
   it("a meeting edit and the change on two nodes: the moved session is always the new first teacher's (24 rounds)", async function () {
@@ -145,13 +175,7 @@ function suite(setup: RaceStore): void {
         () => f.domain.timetable.createMeeting(admin, subject.id, slot),
         () => b.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id] }),
       );
-      expect(
-        results.filter((r) => r.status === 'fulfilled'),
-        `round ${round}: ${outcomes(results)}`,
-      ).to.have.length(1);
-      const lost = results.find((r) => r.status === 'rejected');
-      expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
-      const added = results[0].status === 'fulfilled';
+      const added = expectOneWinner(results, 'TEACHER_DOUBLE_BOOKED', `round ${round}: ${outcomes(results)}`);
       winners.add(added ? 'add' : 'change');
       // What is stored agrees with the winner.
       expect(await f.store.timetable.listMeetings(f.org.id, subject.id), `round ${round}`).to.have.length(added ? 1 : 0);

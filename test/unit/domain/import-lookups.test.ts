@@ -5,6 +5,10 @@ import type { Store } from '../../../src/domain/ports/store.js';
 import type { NewUser } from '../../../src/domain/ports/users.js';
 import { CsvUserImport } from '../../../src/domain/users/csv-import.js';
 import { LOOKUP_CHUNK } from '../../../src/domain/users/user-lookup.js';
+import { OneRosterImport, type ImportReport } from '../../../src/domain/oneroster/oneroster-import.js';
+import { SubjectService } from '../../../src/domain/subjects/subject-service.js';
+import { UserService } from '../../../src/domain/users/user-service.js';
+import { sampleBundle, userRow } from '../../support/oneroster-bundle.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -19,20 +23,33 @@ const student = (name: string, studentNumber: string): NewUser => ({
   active: true,
 });
 
-/** The store with its user reads counted, to tell a query per chunk from a query per row. */
+/** The store with its user reads (and `oneroster.*` as `oneroster.<method>`) counted, to tell a query per chunk from a query per row. */
 function counting(store: Store): { store: Store; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
-  const users = new Proxy(store.users, {
-    get(target, key: string) {
-      const value = Reflect.get(target, key) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls[key] = (calls[key] ?? 0) + 1;
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
+  const counted = <T extends object>(repo: T, prefix: string): T =>
+    new Proxy(repo, {
+      get(target, key: string) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls[prefix + key] = (calls[prefix + key] ?? 0) + 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+  return { store: { ...store, users: counted(store.users, ''), oneroster: counted(store.oneroster, 'oneroster.') } as Store, calls };
+}
+
+/** The OneRoster import over `store`, with the services it creates and changes accounts through. */
+function oneRosterImport(store: Store): OneRosterImport {
+  const clock = () => T;
+  const events = { publish: () => undefined };
+  return new OneRosterImport({
+    store,
+    users: new UserService({ store, passwords: cheapPasswordHasher(), clock, events }),
+    subjects: new SubjectService({ store, clock, events }),
+    clock,
   });
-  return { store: { ...store, users } as Store, calls };
 }
 
 describe('Imports resolve their rows exactly, a query per chunk', () => {
@@ -104,5 +121,51 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
     expect((err as AppError).details).to.deep.equal({
       rows: [{ line: 3, email: 's-old@school.test', reason: 'email is already taken in this organisation' }],
     });
+  });
+
+  it('OneRoster users step reads its accounts a chunk at a time: linking existing accounts by email, and a re-import', async () => {
+    const n = LOOKUP_CHUNK + 20;
+    await store.users.createMany(
+      admin.orgId,
+      Array.from({ length: n }, (_, i) => student(`Given${i} Family${i}`, `N${i}`)),
+    );
+    const rows = Array.from({ length: n }, (_, i) => userRow(`u-${i}`, 'student', `Given${i}`, `Family${i}`, `N${i}`, `N${i}@school.test`));
+    const { store: counted, calls } = counting(store);
+    const importer = oneRosterImport(counted);
+    const users = (r: ImportReport) => r.files.users;
+
+    const linked = await importer.run(admin, sampleBundle(rows), { dryRun: false });
+    expect(users(linked)).to.include({ updated: n, created: 0, error: 0 });
+    expect(calls).to.include({ getByEmails: 2, 'oneroster.getByEntities': 2 });
+    expect([calls.getByEmail ?? 0, calls.get ?? 0]).to.deep.equal([0, 0]);
+
+    for (const k of Object.keys(calls)) delete calls[k];
+    const again = await importer.run(admin, sampleBundle(rows), { dryRun: false });
+    expect(users(again)).to.include({ unchanged: n, error: 0 });
+    // Two chunks of linked accounts, and the enrollments step's one read of those it names.
+    expect(calls.getMany).to.equal(3);
+    expect([calls.getByEmail ?? 0, calls.get ?? 0, calls['oneroster.getByEntities'] ?? 0]).to.deep.equal([0, 0, 0]);
+  });
+
+  it('OneRoster users step sees the accounts its earlier rows changed', async () => {
+    const { store: counted } = counting(store);
+    const importer = oneRosterImport(counted);
+    const first = [userRow('u-1', 'student', 'Ann', 'Lee', 'N1', 'ann@school.test')];
+    await importer.run(admin, sampleBundle(first), { dryRun: false });
+    // u-1 moves to a new address, and a new student takes the old one, later in the same file.
+    const second = [
+      userRow('u-1', 'student', 'Ann', 'Lee', 'N1', 'ann.lee@school.test'),
+      userRow('u-2', 'student', 'Bo', 'Kim', 'N2', 'ann@school.test'),
+    ];
+    const report = await importer.run(admin, sampleBundle(second), { dryRun: false });
+    expect(report.rows.filter((r) => r.file === 'users').map((r) => [r.sourcedId, r.action])).to.deep.equal([
+      ['u-1', 'updated'],
+      ['u-2', 'created'],
+    ]);
+    const holders = await store.users.getByEmails(admin.orgId, ['ann@school.test', 'ann.lee@school.test']);
+    expect(holders.map((u) => [u.email, u.name]).sort()).to.deep.equal([
+      ['ann.lee@school.test', 'Ann Lee'],
+      ['ann@school.test', 'Bo Kim'],
+    ]);
   });
 });

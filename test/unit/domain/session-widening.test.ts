@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import type { Domain } from '../../../src/domain/services.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
-import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { expectCode } from '../../support/expect-code.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { subjectMaker, type LiveFixture } from '../../support/live-fixture.js';
+import { expectOneWinner, raceAfter, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // session:extend and session:reopen meet session:open's two rules for the time they add
@@ -22,27 +22,13 @@ function wideningSuite(setup: RaceStore): void {
   let f: LiveFixture;
   let teacher: Actor;
   let chem: Subject;
+  const fixture = useLiveFixture(setup, { students: 1 });
+  const subjectOf = subjectMaker(fixture, 'W');
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 1, ...(setup.open ? { openStore: setup.open } : {}) });
+    f = fixture();
     teacher = f.actor(f.teacher);
     chem = await subjectOf([f.teacher]);
   });
-  afterEach(async () => {
-    await f.close();
-    await setup.cleanup?.();
-  });
-
-  let codes = 0;
-  function subjectOf(teachers: User[]): Promise<Subject> {
-    const code = `W${(codes += 1)}`;
-    return f.store.subjects.create(f.org.id, {
-      code,
-      name: code,
-      teacherIds: teachers.map((t) => t.id),
-      location: null,
-      allowedIpRanges: [],
-    });
-  }
   const open = (by: Actor, subjectId: string, from: string, to: string, extra: object = {}, d: Domain = f.domain) =>
     d.attendance.sessions.open(by, { subjectId, startsAt: at(from), closesAt: at(to), policy: manual, ...extra });
   const closesAt = async (s: SessionView) => (await f.store.sessions.get(f.org.id, s.id))?.closesAt.toISOString();
@@ -147,19 +133,13 @@ function wideningSuite(setup: RaceStore): void {
         // before, which counted on the extension's path being the slower one).
         const step = Math.floor(round / 4);
         const [extendLater, openLater] = Math.floor(round / 2) % 2 === 0 ? [0, step] : [step, 0];
-        const results = await Promise.allSettled([
-          setup
-            .stagger(extendLater)
-            .then(() => f.live.lifecycle.extend(teacher, { sessionId: session.id, closesAt: at(`${hour(h0)}:55`) })),
-          setup.stagger(openLater).then(() => open(teacher, rival.id, `${hour(h0)}:40`, `${hour(h0)}:50`, {}, b)),
-        ]);
-        const won = results.filter((r) => r.status === 'fulfilled');
-        expect(won, `round ${round}: ${JSON.stringify(results)}`).to.have.length(1);
-        const lost = results.find((r) => r.status === 'rejected');
-        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal(
-          byTeacher ? 'TEACHER_DOUBLE_BOOKED' : 'SESSION_ALREADY_OPEN',
+        const results = await raceAfter(
+          setup,
+          [extendLater, openLater],
+          () => f.live.lifecycle.extend(teacher, { sessionId: session.id, closesAt: at(`${hour(h0)}:55`) }),
+          () => open(teacher, rival.id, `${hour(h0)}:40`, `${hour(h0)}:50`, {}, b),
         );
-        const extendWon = results[0].status === 'fulfilled';
+        const extendWon = expectOneWinner(results, byTeacher ? 'TEACHER_DOUBLE_BOOKED' : 'SESSION_ALREADY_OPEN', `round ${round}`);
         winners.add(extendWon ? 'extend' : 'open');
         // What is stored agrees: the session closes later only if no class was opened in the added time.
         expect(await closesAt(session), `round ${round}`).to.equal(at(`${hour(h0)}:${extendWon ? '55' : '40'}`));

@@ -3,9 +3,9 @@ import type { Actor } from '../../../src/domain/actor.js';
 import type { Domain } from '../../../src/domain/services.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
 import type { Term } from '../../../src/domain/ports/timetable.js';
-import type { User } from '../../../src/domain/ports/users.js';
 import { expectCode } from '../../support/expect-code.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { subjectMaker, type LiveFixture } from '../../support/live-fixture.js';
+import { expectOneWinner, raceAfter, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // One class at a time per teacher, and a meeting edit racing an open (docs/timetable.md,
@@ -22,27 +22,14 @@ function overlapSuite(setup: RaceStore): void {
   let chem: Subject;
   let term: Term;
   let teacher: Actor;
+  const fixture = useLiveFixture(setup, { students: 2 });
+  const subjectOf = subjectMaker(fixture, 'S');
   beforeEach(async () => {
-    f = await createLiveFixture({ students: 2, ...(setup.open ? { openStore: setup.open } : {}) });
+    f = fixture();
     teacher = f.actor(f.teacher);
     chem = await subjectOf([f.teacher, f.otherTeacher], 'CHEM1');
     term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
   });
-  afterEach(async () => {
-    await f.close();
-    await setup.cleanup?.();
-  });
-
-  let codes = 0;
-  function subjectOf(teachers: User[], code = `S${(codes += 1)}`): Promise<Subject> {
-    return f.store.subjects.create(f.org.id, {
-      code,
-      name: code,
-      teacherIds: teachers.map((t) => t.id),
-      location: null,
-      allowedIpRanges: [],
-    });
-  }
   const manual = { preset: 'manual' as const };
 
   describe('session:open', () => {
@@ -101,12 +88,7 @@ function overlapSuite(setup: RaceStore): void {
           f.live.sessions.open(teacher, { subjectId: chem.id, startsAt, closesAt, policy: manual }),
           b.attendance.sessions.open(teacher, { subjectId: bio.id, startsAt, closesAt, policy: manual }),
         ]);
-        expect(
-          results.filter((r) => r.status === 'fulfilled'),
-          `round ${round}`,
-        ).to.have.length(1);
-        const lost = results.find((r) => r.status === 'rejected');
-        expect((lost?.reason as { code?: string } | undefined)?.code).to.equal('TEACHER_DOUBLE_BOOKED');
+        expectOneWinner(results, 'TEACHER_DOUBLE_BOOKED', `round ${round}`);
       }
       expect(await f.store.sessions.listActiveForTeacher(f.org.id, f.teacher.id)).to.have.length(10);
     });
@@ -303,24 +285,19 @@ function overlapSuite(setup: RaceStore): void {
         });
         const tapped = await f.domain.timetable.start(f.actor(f.otherTeacher), meeting.id, day);
         const [changeLater, openLater] = round % 2 === 0 ? [Math.floor(round / 2) % 6, 0] : [0, Math.floor(round / 2) % 6];
-        const results = await Promise.allSettled([
-          setup.stagger(changeLater).then(() => f.domain.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id] })),
-          setup.stagger(openLater).then(() =>
+        const results = await raceAfter(
+          setup,
+          [changeLater, openLater],
+          () => f.domain.subjects.update(admin, subject.id, { teacherIds: [f.teacher.id] }),
+          () =>
             b.attendance.sessions.open(teacher, {
               subjectId: f.subject.id,
               startsAt: date.toISOString(),
               closesAt: new Date(date.getTime() + 3_600_000).toISOString(),
               policy: manual,
             }),
-          ),
-        ]);
-        expect(
-          results.filter((r) => r.status === 'fulfilled'),
-          `round ${round}: ${JSON.stringify(results)}`,
-        ).to.have.length(1);
-        const lost = results.find((r) => r.status === 'rejected');
-        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
-        const changed = results[0].status === 'fulfilled';
+        );
+        const changed = expectOneWinner(results, 'TEACHER_DOUBLE_BOOKED', `round ${round}`);
         winners.add(changed ? 'change' : 'open');
         // What the store holds agrees with the winner: the session handed over, or not.
         expect((await f.store.sessions.get(f.org.id, tapped.id))?.teacherId, `round ${round}`).to.equal(
@@ -347,12 +324,7 @@ function overlapSuite(setup: RaceStore): void {
             .stagger(Math.floor(round / 2) % 6)
             .then(() => b.timetable.createMeeting(teacher, two.id, { termId: term.id, weekday, startTime, endTime })),
         ]);
-        expect(
-          results.filter((r) => r.status === 'fulfilled'),
-          `round ${round}: ${JSON.stringify(results)}`,
-        ).to.have.length(1);
-        const lost = results.find((r) => r.status === 'rejected');
-        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
+        expectOneWinner(results, 'TEACHER_DOUBLE_BOOKED', `round ${round}`);
         const stored = await f.store.timetable.listMeetings(f.org.id);
         expect(
           stored.filter((m) => m.weekday === weekday && m.startTime === startTime && (m.subjectId === one.id || m.subjectId === two.id)),
@@ -381,26 +353,14 @@ function overlapSuite(setup: RaceStore): void {
         });
         // Either side starts a little later, in turn: the edit reads more before its lease than the add.
         const [addLater, editLater] = round % 2 === 0 ? [Math.floor(round / 2) % 6, 0] : [0, Math.floor(round / 2) % 6];
-        const results = await Promise.allSettled([
-          setup.stagger(addLater).then(() =>
-            f.domain.timetable.createMeeting(teacher, one.id, {
-              termId: term.id,
-              weekday,
-              startTime: time(hour),
-              endTime: time(hour + 1),
-            }),
-          ),
-          setup
-            .stagger(editLater)
-            .then(() => b.timetable.updateMeeting(teacher, moved.id, { startTime: time(hour), endTime: time(hour + 1) })),
-        ]);
-        expect(
-          results.filter((r) => r.status === 'fulfilled'),
-          `round ${round}: ${JSON.stringify(results)}`,
-        ).to.have.length(1);
-        const lost = results.find((r) => r.status === 'rejected');
-        expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal('TEACHER_DOUBLE_BOOKED');
-        winners.add(results[0].status === 'fulfilled' ? 'add' : 'edit');
+        const results = await raceAfter(
+          setup,
+          [addLater, editLater],
+          () =>
+            f.domain.timetable.createMeeting(teacher, one.id, { termId: term.id, weekday, startTime: time(hour), endTime: time(hour + 1) }),
+          () => b.timetable.updateMeeting(teacher, moved.id, { startTime: time(hour), endTime: time(hour + 1) }),
+        );
+        winners.add(expectOneWinner(results, 'TEACHER_DOUBLE_BOOKED', `round ${round}`) ? 'add' : 'edit');
         const stored = (await f.store.timetable.listMeetings(f.org.id)).filter(
           (m) => m.weekday === weekday && m.startTime === time(hour) && (m.subjectId === one.id || m.subjectId === two.id),
         );
@@ -431,32 +391,25 @@ function overlapSuite(setup: RaceStore): void {
       // whichever of the two paths a store runs faster.
       const delayEdit = round % 4 >= 2;
       const step = Math.floor(round / 4);
-      const results = await Promise.allSettled([
-        (delayEdit ? setup.stagger(step) : Promise.resolve()).then(() =>
-          f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:00', endTime: '12:00' }),
-        ),
-        (delayEdit ? Promise.resolve() : setup.stagger(step)).then(() =>
+      const results = await raceAfter(
+        setup,
+        delayEdit ? [step, 0] : [0, step],
+        () => f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '11:00', endTime: '12:00' }),
+        () =>
           b.attendance.sessions.open(teacher, {
             subjectId: rival.id,
             startsAt: iso('2026-03-04T10:00:00Z'),
             closesAt: iso('2026-03-04T11:00:00Z'),
             policy: manual,
           }),
-        ),
-      ]);
-      const won = results.filter((r) => r.status === 'fulfilled');
-      expect(won, `round ${round}: ${JSON.stringify(results)}`).to.have.length(1);
-      const lost = results.find((r) => r.status === 'rejected');
-      expect((lost?.reason as { code?: string } | undefined)?.code, `round ${round}`).to.equal(
-        byTeacher ? 'TEACHER_DOUBLE_BOOKED' : 'SESSION_ALREADY_OPEN',
       );
+      const editWon = expectOneWinner(results, byTeacher ? 'TEACHER_DOUBLE_BOOKED' : 'SESSION_ALREADY_OPEN', `round ${round}`);
       // What is stored agrees: one class in the teacher's 11:00 slot, and the tapped session
       // moved only when the edit won.
       const at11 = (await f.store.sessions.listActiveForTeacher(f.org.id, f.teacher.id)).filter(
         (s) => s.startsAt.toISOString() === '2026-03-04T10:00:00.000Z',
       );
       expect(at11, `round ${round}`).to.have.length(1);
-      const editWon = results[0].status === 'fulfilled';
       expect((await f.store.sessions.get(f.org.id, tapped.id))?.startsAt.toISOString()).to.equal(
         editWon ? '2026-03-04T10:00:00.000Z' : '2026-03-04T08:00:00.000Z',
       );
@@ -501,12 +454,7 @@ function overlapSuite(setup: RaceStore): void {
           f.domain.timetable.updateMeeting(teacher, meetings[0]!.id, { startTime: '11:00', endTime: '12:00' }),
           b.timetable.updateMeeting(teacher, meetings[1]!.id, { startTime: '11:00', endTime: '12:00' }),
         ]);
-        expect(
-          results.filter((r) => r.status === 'fulfilled'),
-          `round ${round}`,
-        ).to.have.length(1);
-        const lost = results.find((r) => r.status === 'rejected');
-        expect((lost?.reason as { code?: string } | undefined)?.code).to.equal('SESSION_ALREADY_OPEN');
+        expectOneWinner(results, 'SESSION_ALREADY_OPEN', `round ${round}`);
         const active = await f.store.sessions.listActiveForSubjects(f.org.id, [subject.id]);
         expect(active.filter((s) => s.startsAt.toISOString() === '2026-03-04T10:00:00.000Z')).to.have.length(1);
         for (const s of active) await f.live.lifecycle.cancel(teacher, s.id, 'test');

@@ -55,3 +55,39 @@ describe('readiness probe: why a check fails', () => {
     expect((await probe()).operator['store']).to.deep.equal({ kind: 'mongo', ok: true });
   });
 });
+
+describe('readiness probe: probes at once', () => {
+  // /readyz is public and never rate limited (an orchestrator must always get an answer), and
+  // each run pings the store and Redis: a flood of probes was a flood of database round trips,
+  // taking connections from the check-ins. Probes that arrive while a run is on its way share it.
+  it('runs the checks once for every probe that arrives while a run is on its way, and afresh after it', async () => {
+    let runs = 0;
+    const waiting: (() => void)[] = [];
+    const finish = () => {
+      for (const resolve of waiting.splice(0)) resolve();
+    };
+    const probe = createReadiness(
+      [
+        {
+          name: 'store',
+          facts: { kind: 'mongo' },
+          run: () => {
+            runs += 1;
+            return new Promise<void>((resolve) => waiting.push(resolve));
+          },
+        },
+      ],
+      { failing: () => undefined, recovered: () => undefined },
+    );
+    const answers = Array.from({ length: 50 }, () => probe());
+    await Promise.resolve();
+    finish();
+    for (const answer of await Promise.all(answers)) expect(answer.ok).to.equal(true);
+    expect(runs).to.equal(1);
+    const next = probe();
+    await Promise.resolve();
+    finish();
+    expect((await next).ok).to.equal(true);
+    expect(runs).to.equal(2);
+  });
+});

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { TokenExpiryWatch } from '../../../src/realtime/token-expiry.js';
+import { expiryWarningMs, TokenExpiryWatch } from '../../../src/realtime/token-expiry.js';
 import type { AppSocket } from '../../../src/realtime/types.js';
 
 /** The part of a socket the watch uses, recording what it was sent. */
@@ -63,6 +63,26 @@ describe('TokenExpiryWatch', () => {
     const s = socket(10_000);
     at(start + 1_000);
     expect(s.sent).to.deep.equal(['auth:expiring']);
+  });
+
+  it('warns a third of the lifetime ahead for tokens shorter than three minutes, so a renewed one is not due at once', () => {
+    expect(expiryWarningMs(900)).to.equal(60_000);
+    expect(expiryWarningMs(180)).to.equal(60_000);
+    expect(expiryWarningMs(30)).to.equal(10_000);
+    watch.close();
+    watch = new TokenExpiryWatch(() => new Date(now), expiryWarningMs(30));
+    const start = now;
+    const s = socket(30_000);
+    at(start + 1_000);
+    expect(s.sent, 'a fresh 30 s token').to.deep.equal([]);
+    at(start + 20_000);
+    expect(s.sent).to.deep.equal(['auth:expiring']);
+    // The renewed token is again 30 s long: its warning is 20 s away, not at the next sweep.
+    watch.renew(s as unknown as AppSocket, start + 50_000);
+    at(start + 21_000);
+    expect(s.sent).to.deep.equal(['auth:expiring']);
+    at(start + 40_000);
+    expect(s.sent).to.deep.equal(['auth:expiring', 'auth:expiring']);
   });
 
   it('moves both deadlines on renewal', () => {

@@ -31,7 +31,7 @@ function entry(studentId: string, recordVersion: number, status: RosterEntry['st
   };
 }
 
-function harness() {
+function harness(onEntries?: (entries: RosterEntry[]) => void) {
   const store = new Map<string, RosterEntry>();
   let version = 0;
   let fetches = 0;
@@ -63,6 +63,7 @@ function harness() {
     },
     gapWaitMs: 30,
     timers,
+    ...(onEntries ? { onEntries } : {}),
   });
   /** A stored change; returns its update (which the test may or may not deliver). */
   const change = (studentId: string, status: RosterEntry['status'] = 'present'): RosterUpdate => {
@@ -100,6 +101,20 @@ describe('RosterFeed (screen roster rules)', () => {
     await h.until(() => h.fetches() === 2);
     expect(h.fetches()).to.equal(2);
     expect(h.shown()).to.deep.equal({ a: 'rejected', b: 'late', c: 'present', d: 'present' });
+  });
+
+  it('reports the entries a message changed once, the latest per student, so a page redraws a burst once', async () => {
+    const calls: string[][] = [];
+    const h = harness((entries) => calls.push(entries.map((e) => `${e.studentId}:${e.status}`)));
+    await h.feed.watch(SESSION);
+    const strip = (u: RosterUpdate) => ({ version: u.version, entry: u.entry });
+    h.feed.updates({ sessionId: SESSION, updates: [h.change('a'), h.change('b', 'late'), h.change('a', 'rejected')].map(strip) });
+    expect(calls).to.deep.equal([['a:rejected', 'b:late']]);
+    // A stale update changes nothing and reports nothing.
+    const stale = h.change('c');
+    h.feed.update(stale);
+    h.feed.update(stale);
+    expect(calls).to.deep.equal([['a:rejected', 'b:late'], ['c:present']]);
   });
 
   it('resyncs by itself when a version stays missing, and not when it only arrives late', async () => {

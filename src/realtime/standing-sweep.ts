@@ -1,0 +1,124 @@
+import type { Actor } from '../domain/actor.js';
+import { AppError } from '../shared/app-error.js';
+import { ACCESS_END_CODES, type AccessEndCode } from '../shared/events.js';
+import type { Logger } from '../logger.js';
+import type { CurrentActors } from './current-actor.js';
+import type { AppServer, AppSocket } from './types.js';
+
+/** Sockets checked in one turn of the event loop: their reads go out together (one query per organisation). */
+const SOCKETS_PER_TURN = 500;
+/** What CurrentActors answers for a socket that may no longer act; anything else is not a verdict. */
+const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
+/** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
+const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
+const STAFF_ROOM = /^session:(.+):staff$/;
+
+/** Throws when `actor` may no longer watch the session (SessionService.assertWatcher). */
+export type WatcherCheck = (actor: Actor, sessionId: string) => Promise<void>;
+
+/**
+ * Re-checks, every `intervalMs`, the standing of every socket connected to this node, including
+ * those that send no command. Logouts, deactivations and role changes are announced to every
+ * node and cut sockets at once; this is the backstop for the changes nobody can announce (the
+ * admin CLI's `admin reset` runs in another process) and for an announcement a node missed (a
+ * Redis outage), so that an idle socket does not hear its rooms until its token expires. The
+ * same goes for a teacher taken off a subject: a socket still in a staff room of one of its
+ * sessions leaves it (`session:access-lost`), as the announcement would have made it, since
+ * the roster names every student. (A student's rooms carry only sessions' status: an
+ * unenrolled student missed by the announcement leaves them at the next reconnect.)
+ */
+export class StandingSweep {
+  private readonly timer: NodeJS.Timeout | null;
+  /** The role each socket connected in: its rooms were joined as that role. */
+  private readonly connectedAs = new WeakMap<AppSocket, AppSocket['data']['role']>();
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly io: AppServer,
+    private readonly actors: CurrentActors,
+    private readonly logger: Logger,
+    intervalMs: number,
+    private readonly watcher?: WatcherCheck,
+  ) {
+    this.timer = intervalMs > 0 ? setInterval(() => void this.sweep(), intervalMs) : null;
+    this.timer?.unref();
+  }
+
+  track(socket: AppSocket): void {
+    this.connectedAs.set(socket, socket.data.role);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One pass over this node's sockets; a pass still running is not started twice. Public so a test can drive it. */
+  sweep(): Promise<void> {
+    this.running ??= this.pass().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const sockets = [...this.io.of('/').sockets.values()];
+    let unchecked = 0;
+    let firstErr: unknown;
+    for (let i = 0; i < sockets.length; i += SOCKETS_PER_TURN) {
+      const results = await Promise.all(sockets.slice(i, i + SOCKETS_PER_TURN).map((s) => this.check(s)));
+      for (const err of results) {
+        if (err === null) continue;
+        unchecked += 1;
+        firstErr ??= err;
+      }
+    }
+    // The store out of reach: the sockets stay, the next pass tries again. One line per pass.
+    if (unchecked > 0) this.logger.warn({ err: firstErr, unchecked, sockets: sockets.length }, 'socket standings not checked');
+  }
+
+  /** Cuts the socket when it may no longer act; answers the error when its standing could not be read. */
+  private async check(socket: AppSocket): Promise<unknown> {
+    if (socket.disconnected) return null;
+    let code: string;
+    try {
+      const actor = await this.actors.of(socket);
+      const role = this.connectedAs.get(socket);
+      if (role === undefined || role === socket.data.role) return await this.checkStaffRooms(socket, actor);
+      code = 'ROLE_CHANGED';
+    } catch (err) {
+      if (!(err instanceof AppError) || !REFUSALS.has(err.code)) return err;
+      code = err.code;
+    }
+    if (socket.disconnected) return null;
+    // The other refusals (a disabled organisation, a new password required) are told by the
+    // handshake of the reconnect that follows, as for a command answered with them.
+    if (isAccessEndCode(code)) socket.emit('auth:revoked', { code });
+    socket.disconnect(true);
+    return null;
+  }
+
+  /**
+   * Takes the socket out of each staff room whose session its user may no longer watch; answers
+   * the error of a check that could not be made (the socket stays in, the next pass tries again).
+   */
+  private async checkStaffRooms(socket: AppSocket, actor: Actor): Promise<unknown> {
+    if (!this.watcher) return null;
+    for (const room of [...socket.rooms]) {
+      const sessionId = STAFF_ROOM.exec(room)?.[1];
+      if (sessionId === undefined) continue;
+      try {
+        await this.watcher(actor, sessionId);
+      } catch (err) {
+        if (!(err instanceof AppError) || !NOT_STAFF.has(err.code)) return err;
+        if (socket.disconnected) return null;
+        await socket.leave(room);
+        socket.emit('session:access-lost', { sessionId, code: 'NOT_SUBJECT_TEACHER' });
+      }
+    }
+    return null;
+  }
+}
+
+function isAccessEndCode(code: string): code is AccessEndCode {
+  return (ACCESS_END_CODES as readonly string[]).includes(code);
+}

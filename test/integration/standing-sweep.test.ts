@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { NO_CHECKS } from '../support/live-class.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { command, connectClient, nextEvent, ok, pollUntil, type ClientSocket } from '../support/sockets.js';
+
+/**
+ * Changes written straight to the store (as another process would, with no announcement to the
+ * nodes) reach the sockets that send no command, at the next re-check of their standing.
+ */
+describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
+  this.timeout(30_000);
+  let srv: TestServer;
+  let org: Organisation;
+  let failReads = false;
+  const sockets: ClientSocket[] = [];
+
+  before(async () => {
+    const failing = (store: Store): Store => ({
+      ...store,
+      users: {
+        ...store.users,
+        getStandings: (orgId, ids) => (failReads ? Promise.reject(new Error('store out of reach')) : store.users.getStandings(orgId, ids)),
+      },
+    });
+    srv = await startTestServer({ SOCKET_RECHECK_MS: '200' }, { wrapStore: failing });
+    org = await createOrg(srv.store);
+  });
+  afterEach(() => {
+    failReads = false;
+    for (const s of sockets.splice(0)) s.disconnect();
+  });
+  after(async () => srv?.cleanup());
+
+  async function connectedUser(role: 'teacher' | 'student') {
+    const user = await createUser(srv.store, org.id, role);
+    const { accessToken } = await srv.login(user.email, 'correct-horse-battery');
+    const socket = await connectClient(srv.baseUrl, accessToken);
+    sockets.push(socket);
+    return { user, socket };
+  }
+
+  it('cuts a deactivated account with ACCOUNT_DISABLED and a changed role with ROLE_CHANGED; leaves the others', async () => {
+    const a = await connectedUser('teacher');
+    const b = await connectedUser('teacher');
+    const bystander = await connectedUser('student');
+    const toldA = nextEvent(a.socket, 'auth:revoked', undefined, 5_000);
+    const toldB = nextEvent(b.socket, 'auth:revoked', undefined, 5_000);
+
+    await srv.store.users.update(org.id, a.user.id, { active: false });
+    await srv.store.users.update(org.id, b.user.id, { role: 'student' });
+
+    expect((await toldA)[0].code).to.equal('ACCOUNT_DISABLED');
+    expect((await toldB)[0].code).to.equal('ROLE_CHANGED');
+    expect(await pollUntil(() => a.socket.disconnected && b.socket.disconnected)).to.equal(true);
+    // Several re-checks later, the unchanged user is still connected.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(bystander.socket.connected).to.equal(true);
+  });
+
+  it("takes a teacher taken off the subject out of its sessions' staff rooms (session:access-lost), the others watching on", async () => {
+    const a = await connectedUser('teacher');
+    const b = await connectedUser('teacher');
+    const student = await createUser(srv.store, org.id, 'student');
+    const subject = await createSubject(srv.store, org.id, [a.user.id, b.user.id], [student.id]);
+    const sessionId = ok(await command(a.socket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    for (const t of [a, b]) ok(await command(t.socket, 'session:watch', { sessionId }));
+    const heard: string[] = [];
+    b.socket.on('roster:updates', (batch) => heard.push(batch.sessionId));
+    const lost = nextEvent(b.socket, 'session:access-lost', undefined, 5_000);
+
+    // Straight to the store: the announcement that would take them out of the room never comes
+    // (another process, or a Redis outage on the way to this node).
+    await srv.store.subjects.update(org.id, subject.id, { teacherIds: [a.user.id] });
+
+    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_SUBJECT_TEACHER' });
+    expect(b.socket.connected, 'still a teacher of the organisation').to.equal(true);
+    const phone = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(student).token);
+    sockets.push(phone);
+    const update = nextEvent(a.socket, 'roster:updates', undefined, 5_000);
+    ok(await command(phone, 'checkin:submit', { sessionId }));
+    expect((await update)[0].sessionId).to.equal(sessionId);
+    // Packets keep their order: anything sent to b before this answer has arrived.
+    await command(b.socket, 'session:list-active', {});
+    expect(heard).to.deep.equal([]);
+    // The teacher who still teaches it stays in the room.
+    expect(a.socket.connected).to.equal(true);
+  });
+
+  it('keeps every socket while the store cannot be read, and cuts them once it can', async () => {
+    const a = await connectedUser('teacher');
+    const told = nextEvent(a.socket, 'auth:revoked', undefined, 5_000);
+    failReads = true;
+    await srv.store.users.update(org.id, a.user.id, { active: false });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(a.socket.connected, 'a failed read is no verdict').to.equal(true);
+
+    failReads = false;
+    expect((await told)[0].code).to.equal('ACCOUNT_DISABLED');
+  });
+});

@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import express from 'express';
+import { buildWeb } from '../../../scripts/build-web.js';
+import { staticPages } from '../../../src/http/static-pages.js';
+
+// On a phone's slow link the page's bytes are most of the wait before a student can check in:
+// the built pages are served brotli- or gzip-compressed to browsers that accept it (built once,
+// beside each file), and as they are to anything else.
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: pathname, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('built pages are served compressed (scripts/build-web.ts, src/http/static-pages.ts)', function () {
+  this.timeout(60_000);
+  let dir = '';
+  let server: Server;
+  let port = 0;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pages-'));
+    await buildWeb({ outDir: dir });
+    const app = express();
+    app.use(staticPages(dir));
+    server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+
+  after(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('answers brotli, else gzip, with the page type, and the same content as the file', async () => {
+    const plain = await readFile(path.join(dir, 'student.js'));
+    const br = await get(port, '/student.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.status).to.equal(200);
+    expect(br.headers['content-encoding']).to.equal('br');
+    expect(br.headers['content-type']).to.match(/^text\/javascript/);
+    expect(br.headers['vary']).to.match(/Accept-Encoding/i);
+    expect(br.headers['content-security-policy']).to.contain("default-src 'self'");
+    expect(brotliDecompressSync(br.body).equals(plain)).to.equal(true);
+    expect(br.body.length).to.be.below(plain.length / 2);
+
+    const gz = await get(port, '/student.js', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['content-encoding']).to.equal('gzip');
+    expect(gunzipSync(gz.body).equals(plain)).to.equal(true);
+
+    const page = await get(port, '/student.html', { 'accept-encoding': 'br;q=0, gzip;q=0.5' });
+    expect(page.headers['content-encoding']).to.equal('gzip');
+    expect(page.headers['content-type']).to.match(/^text\/html/);
+    expect(gunzipSync(page.body).toString()).to.contain('<title>');
+
+    const index = await get(port, '/', { 'accept-encoding': 'gzip' });
+    expect(index.headers['content-encoding']).to.equal('gzip');
+    expect(gunzipSync(index.body).toString()).to.contain('student.html');
+  });
+
+  it('sends the file as it is without Accept-Encoding, and revalidates each encoding by its own ETag', async () => {
+    const plain = await readFile(path.join(dir, 'styles.css'));
+    const identity = await get(port, '/styles.css');
+    expect(identity.headers['content-encoding']).to.equal(undefined);
+    expect(identity.headers['content-type']).to.match(/^text\/css/);
+    expect(identity.body.equals(plain)).to.equal(true);
+
+    const gz = await get(port, '/styles.css', { 'accept-encoding': 'gzip' });
+    expect(gz.headers['etag']).to.be.a('string').and.not.equal(identity.headers['etag']);
+    const again = await get(port, '/styles.css', { 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers['etag']) });
+    expect(again.status).to.equal(304);
+
+    // Source maps and unknown paths are untouched.
+    const map = await get(port, '/student.js.map', { 'accept-encoding': 'gzip' });
+    expect(map.headers['content-encoding']).to.equal(undefined);
+    expect((await get(port, '/no-such.js', { 'accept-encoding': 'gzip' })).status).to.equal(404);
+  });
+});
