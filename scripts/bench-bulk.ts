@@ -9,11 +9,15 @@
  * time and this process's CPU (on MongoDB most of the work is the server's: compare the calls).
  *
  *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3] [--import-users 1000]
+ *     [--server-pid PID]
  *
+ * --server-pid: the database server's process (a FerretDB on this machine); its CPU time per
+ * close and invitation is printed too (Linux, from /proc), which the machine's load does not
+ * inflate as it does the wall time.
  * sqlite: a new file store (the record writer thread as deployed). mongo: MONGODB_URI (a
  * FerretDB or MongoDB server; a database of its own is made and dropped).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,11 +31,11 @@ import { loadConfig } from '../src/config.js';
 import { MailQueue } from '../src/domain/accounts/mail-queue.js';
 import { createLimiters } from '../src/domain/limiters.js';
 import type { Store } from '../src/domain/ports/store.js';
-import type { User } from '../src/domain/ports/users.js';
 import { createDomain } from '../src/domain/services.js';
 import { createLogger } from '../src/logger.js';
 import { createMongoStore } from '../src/store/mongo/mongo-store.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { seedClass } from './lib/bench-node.js';
 import { countStoreCalls, type CountedStore } from './lib/store-calls.js';
 
 const { values: args } = parseArgs({
@@ -41,6 +45,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     closes: { type: 'string', default: '3' },
     'import-users': { type: 'string', default: '1000' },
+    'server-pid': { type: 'string' },
   },
 });
 const IMPORT_USERS = Number(args['import-users']);
@@ -88,16 +93,34 @@ interface Measure {
   byMethod: Record<string, number>;
   wallMs: number;
   cpuMs: number;
+  serverCpuMs: number | null;
+}
+
+/** The --server-pid process's CPU time (user + system), or null without one. */
+function serverCpuMs(): number | null {
+  const pid = args['server-pid'];
+  if (pid === undefined) return null;
+  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function measure(counted: CountedStore, work: () => Promise<unknown>): Promise<Measure> {
   counted.reset();
   const cpu0 = process.cpuUsage();
+  const server0 = serverCpuMs();
   const t0 = performance.now();
   await work();
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  return { calls: counted.total(), byMethod: Object.fromEntries(counted.counts), wallMs, cpuMs: (cpu.user + cpu.system) / 1_000 };
+  const server1 = serverCpuMs();
+  return {
+    calls: counted.total(),
+    byMethod: Object.fromEntries(counted.counts),
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1_000,
+    serverCpuMs: server0 === null || server1 === null ? null : server1 - server0,
+  };
 }
 
 /** A users.csv naming `n` students by sourcedId, email and number (the columns the import reads, and identifier). */
@@ -126,32 +149,15 @@ async function run(): Promise<{ closes: Measure[]; invite: Measure; link: Measur
     settings: domainSettings(config),
   });
   try {
-    const org = await store.organisations.create({ name: 'Bench School', slug: 'bench', timezone: 'UTC' });
-    const user = (i: number, role: 'teacher' | 'admin' | 'student') =>
-      store.users.create(org.id, {
-        email: `${role}${i}@bench.test`,
-        name: `${role} ${i}`,
-        role,
-        studentNumber: role === 'student' ? `S${i}` : null,
-        passwordHash: null,
-        active: true,
-      });
-    const teacher = await user(0, 'teacher');
-    const admin = await user(0, 'admin');
-    const students: User[] = [];
-    for (let i = 0; i < STUDENTS; i++) students.push(await user(i, 'student'));
-    const subject = await store.subjects.create(org.id, {
-      code: 'B1',
-      name: 'Bench',
-      teacherIds: [teacher.id],
-      location: null,
-      allowedIpRanges: [],
+    const { org, teacher, students, subject } = await seedClass(store, STUDENTS);
+    const admin = await store.users.create(org.id, {
+      email: 'admin@bench',
+      name: 'Admin',
+      role: 'admin',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
     });
-    await store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
     const closes: Measure[] = [];
     for (let k = 0; k < CLOSES; k++) {
       const session = await domain.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id });
@@ -187,7 +193,9 @@ async function run(): Promise<{ closes: Measure[]; invite: Measure; link: Measur
 }
 
 const line = (name: string, m: Measure) =>
-  `${name.padEnd(8)} calls ${String(m.calls).padStart(5)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  cpu ${m.cpuMs.toFixed(0).padStart(5)} ms  ${JSON.stringify(m.byMethod)}`;
+  `${name.padEnd(8)} calls ${String(m.calls).padStart(5)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  cpu ${m.cpuMs.toFixed(0).padStart(5)} ms` +
+  (m.serverCpuMs === null ? '' : `  server cpu ${m.serverCpuMs.toFixed(0).padStart(6)} ms`) +
+  `  ${JSON.stringify(m.byMethod)}`;
 
 console.log(`store ${args.store}, ${STUDENTS} students, ${RUNS} runs, load ${loadavg()[0]!.toFixed(1)}`);
 for (let r = 0; r < RUNS; r++) {

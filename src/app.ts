@@ -171,6 +171,7 @@ export function domainSettings(config: Config, publicUrl: () => string = () => c
     defaultTimezone: config.defaultTimezone,
     reopenWindowMs: config.sessionReopenWindowMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
+    closeAnswerWaitMs: config.closeAnswerWaitMs,
     mailOutbox: config.mail.outbox,
   };
 }

@@ -96,6 +96,7 @@ export const EnvSchema = z.object({
   HTTP_PUBLIC_RATE_PER_MINUTE: int(1, 1_000_000).default(1_200),
   HTTP_STATIC_RATE_PER_MINUTE: int(1, 1_000_000).default(6_000),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
+  CLOSE_ANSWER_WAIT_MS: int(0, 60_000).default(3_000),
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
   SOCKET_RECHECK_MS: int(0, 3_600_000).default(15_000),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
@@ -191,6 +192,8 @@ export interface Config {
   /** Request rates of every socket command and HTTP route (docs/limits.md). */
   limits: RequestLimits;
   schedulerIntervalMs: number;
+  /** How long a teacher's close waits for its writes before answering with the session still closing. */
+  closeAnswerWaitMs: number;
   /** Roster changes of a session are sent to its screens at most this often (0: each at once). */
   rosterBatchMs: number;
   /** Every connected socket's login, account and role are re-checked this often, idle ones too (0: only at its commands). */
@@ -460,6 +463,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       httpStaticPerMinute: e.HTTP_STATIC_RATE_PER_MINUTE,
     },
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
+    closeAnswerWaitMs: e.CLOSE_ANSWER_WAIT_MS,
     rosterBatchMs: e.ROSTER_BATCH_MS,
     socketRecheckMs: e.SOCKET_RECHECK_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,

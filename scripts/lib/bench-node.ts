@@ -1,7 +1,7 @@
 /**
- * What the one-node benchmarks (bench-checkins.ts, bench-connections.ts) share: a class seeded
- * into a new SQLite file, the node (src/index.ts) started on it in a child process, and
- * websocket clients connected to it a batch at a time.
+ * What the benchmarks (bench-checkins.ts, bench-connections.ts, bench-bulk.ts) share: a class
+ * seeded into a store (a new SQLite file for a node), the node (src/index.ts) started on it in a
+ * child process, and websocket clients connected to it a batch at a time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +10,8 @@ import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
 import { loadConfig } from '../../src/config.js';
+import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import type { Ack } from '../../src/shared/errors.js';
@@ -55,38 +57,7 @@ export async function seedBenchClass(name: string, students: number, env: Record
   };
   const store = await createSqliteStore({ path: dbPath });
   try {
-    const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });
-    const teacher = await store.users.create(org.id, {
-      email: 't@bench',
-      name: 'Teacher',
-      role: 'teacher',
-      studentNumber: null,
-      passwordHash: null,
-      active: true,
-    });
-    const enrolled = await store.users.createMany(
-      org.id,
-      Array.from({ length: students }, (_, i) => ({
-        email: `s${i}@bench`,
-        name: `Student ${i}`,
-        role: 'student' as const,
-        studentNumber: `N${i}`,
-        passwordHash: null,
-        active: true,
-      })),
-    );
-    const subject = await store.subjects.create(org.id, {
-      code: 'B1',
-      name: 'Bench',
-      teacherIds: [teacher.id],
-      location: BENCH_ROOM,
-      allowedIpRanges: [],
-    });
-    await store.subjects.enrol(
-      org.id,
-      subject.id,
-      enrolled.map((s) => s.id),
-    );
+    const { teacher, students: enrolled, subject } = await seedClass(store, students);
     return {
       env: nodeEnv,
       teacher,
@@ -98,6 +69,53 @@ export async function seedBenchClass(name: string, students: number, env: Record
   } finally {
     await store.close();
   }
+}
+
+export interface SeededClass {
+  org: Organisation;
+  teacher: User;
+  students: User[];
+  subject: Subject;
+}
+
+/**
+ * One organisation in `store`, a teacher and `students` students enrolled in one subject whose
+ * classroom is BENCH_ROOM.
+ */
+export async function seedClass(store: Store, students: number): Promise<SeededClass> {
+  const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'UTC' });
+  const teacher = await store.users.create(org.id, {
+    email: 't@bench',
+    name: 'Teacher',
+    role: 'teacher',
+    studentNumber: null,
+    passwordHash: null,
+    active: true,
+  });
+  const enrolled = await store.users.createMany(
+    org.id,
+    Array.from({ length: students }, (_, i) => ({
+      email: `s${i}@bench`,
+      name: `Student ${i}`,
+      role: 'student' as const,
+      studentNumber: `N${i}`,
+      passwordHash: null,
+      active: true,
+    })),
+  );
+  const subject = await store.subjects.create(org.id, {
+    code: 'B1',
+    name: 'Bench',
+    teacherIds: [teacher.id],
+    location: BENCH_ROOM,
+    allowedIpRanges: [],
+  });
+  await store.subjects.enrol(
+    org.id,
+    subject.id,
+    enrolled.map((s) => s.id),
+  );
+  return { org, teacher, students: enrolled, subject };
 }
 
 export interface BenchNode {

@@ -106,6 +106,8 @@ export interface DomainSettings {
   defaultTimezone: string;
   reopenWindowMs: number;
   schedulerIntervalMs: number;
+  /** A teacher's close answers by then with the session still closing, and finishes in the background. */
+  closeAnswerWaitMs?: number;
   /** The stored outbox of notification emails (MAIL_OUTBOX_*, MAIL_RETRY_BASE_MS, MAIL_MAX_ATTEMPTS). */
   mailOutbox: OutboxSettings;
 }
@@ -164,7 +166,10 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       checkinBatch: settings.checkin.batch,
     },
   };
-  const closer = new SessionCloser(live, { owner: settings.nodeId });
+  const closer = new SessionCloser(live, {
+    owner: settings.nodeId,
+    ...(settings.closeAnswerWaitMs === undefined ? {} : { answerWithinMs: settings.closeAnswerWaitMs }),
+  });
   const scheduling = {
     owner: settings.nodeId,
     intervalMs: settings.schedulerIntervalMs,

@@ -229,8 +229,10 @@ function classroomHref(sessionId: string): string {
 
 function renderSession(session: SessionView): void {
   byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
+  // A large class's close can answer before its absents are all written (protocol §5.4).
+  const status = session.status === 'closing' ? 'closing (marking absents; the roster fills in as they are stored)' : session.status;
   byId('session-info').textContent =
-    `Status: ${session.status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
+    `Status: ${status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
   byId('session-room').textContent = roomText(session.room);
   byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';

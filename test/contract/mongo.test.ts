@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { createMongoStore, type MongoStoreConfig } from '../../src/store/mongo/mongo-store.js';
 import { PEER_MARK_VERSION_OVERLAP } from '../../src/store/mongo/attendance.js';
-import { makeOrg, newRecord, newSession, newSubject } from './fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
+import { createModels } from '../../src/store/mongo/models.js';
+import { recordRepository } from '../../src/store/mongo/attendance.js';
+import { writeRecordBatch } from '../../src/store/mongo/record-batch.js';
 import { useMongo } from '../support/ferretdb.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { dumpMongoDatabase } from '../support/store-dump.js';
@@ -71,6 +74,81 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           await conn.close();
         }
       } finally {
+        await o.cleanup();
+      }
+    });
+
+    it('writeBatch sends its new records as one insert and stamps their roster versions with one update per session, not one per record', async function () {
+      // On FerretDB each update of a record is a scan and a transaction of its own: a 300-student
+      // close spent 25 s there (docs/mongodb.md). Counted on the wire, so load does not matter.
+      const o = await open();
+      const conn = mongoose.createConnection(o.dbUri, { monitorCommands: true });
+      try {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const students = await s.users.createMany(
+          org.id,
+          Array.from({ length: 60 }, () => newUser({ role: 'student' })),
+        );
+        await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, students[0]!.id));
+        await conn.asPromise();
+        const models = createModels(conn);
+        const ops: { command: string; collection: unknown; n: number }[] = [];
+        conn.getClient().on('commandStarted', (e) => {
+          const c = e.command as Record<string, unknown>;
+          const list = (c['updates'] ?? c['documents'] ?? c['deletes']) as unknown[] | undefined;
+          ops.push({ command: e.commandName, collection: c[e.commandName], n: list?.length ?? 1 });
+        });
+        const results = await writeRecordBatch(
+          models,
+          recordRepository(models, () => new Date()),
+          () => new Date(),
+          students.map((st) => ({
+            kind: 'insert' as const,
+            orgId: org.id,
+            input: newRecord(sess.id, subject.id, st.id, { status: 'absent' }),
+            audit: { actorId: null, action: 'close.absent' as const, reason: 'NO_CHECKIN' as const, ip: null },
+          })),
+        );
+        expect(results[0]).to.deep.include({ written: false });
+        const versions = results.slice(1).map((r) => (r as { record: { rosterVersion: number } }).record.rosterVersion);
+        expect(versions).to.deep.equal(Array.from({ length: 59 }, (_, k) => k + 2));
+        const stored = new Map((await s.records.listBySession(org.id, sess.id)).map((r) => [r.studentId, r.rosterVersion]));
+        expect(students.slice(1).map((st) => stored.get(st.id))).to.deep.equal(versions);
+        expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(60);
+        const recordOps = (command: string) =>
+          ops.filter((op) => op.command === command && op.collection === 'records').reduce((n, op) => n + op.n, 0);
+        expect(recordOps('insert'), 'records inserted').to.equal(60);
+        expect(
+          ops.filter((op) => op.command === 'insert' && op.collection === 'records'),
+          'insert commands',
+        ).to.have.length(1);
+        expect(recordOps('update'), 'record update statements').to.equal(1);
+      } finally {
+        await conn.close();
+        await o.cleanup();
+      }
+    });
+
+    it('a record still holding a batch placeholder below 0 (its stamp not yet written, or never) reads as version 0', async function () {
+      const o = await open();
+      const conn = mongoose.createConnection(o.dbUri);
+      try {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a'))).record;
+        await conn.asPromise();
+        await conn.db!.collection<{ _id: string }>('records').updateOne({ _id: a.id }, { $set: { rosterVersion: -3 } });
+        expect((await s.records.get(org.id, a.id))!.rosterVersion).to.equal(0);
+        expect((await s.records.listBySession(org.id, sess.id))[0]!.rosterVersion).to.equal(0);
+        const read = await s.records.listPeerMarksSince(org.id, sess.id, 10_000);
+        expect(read.marks.map((m) => [m.id, m.rosterVersion])).to.deep.equal([[a.id, 0]]);
+      } finally {
+        await conn.close();
         await o.cleanup();
       }
     });

@@ -11,6 +11,7 @@ import { countRoster, toSessionView } from './views.js';
 import type { Excuse } from '../ports/excuses.js';
 import type { RecordPatch, RecordWrite } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
+import type { Subject } from '../ports/subjects.js';
 import type { User } from '../ports/users.js';
 import type { CloseResult } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
@@ -39,16 +40,51 @@ export interface SessionCloserOptions {
   owner: string;
   /** The close lease's length, renewed while a close runs (the schedulers' own, 30 s). */
   leaseMs?: number;
+  /**
+   * How long closeAnswering waits for the close to finish before answering with the session
+   * still closing (CLOSE_ANSWER_WAIT_MS, 3 s).
+   */
+  answerWithinMs?: number;
 }
 
 export class SessionCloser {
   private readonly leaseMs: number;
+  private readonly answerWithinMs: number;
 
   constructor(
     private readonly deps: DomainDeps,
     private readonly options: SessionCloserOptions,
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.answerWithinMs = options.answerWithinMs ?? 3_000;
+  }
+
+  /**
+   * A teacher's close: answered with the closed session when the close finishes within
+   * `answerWithinMs`, else then with the session as it stands, still `closing`, and the counts
+   * stored so far. The close goes on in the background under its lease (a job of this node,
+   * waited for at shutdown): its records reach the screens as roster updates as they are stored,
+   * and `session:status` says `closed` when it is done. A node that dies meanwhile leaves the
+   * session closing; its lease expires and a close scheduler on any node finishes it. A 300-student
+   * close on FerretDB took 25 s, past the teacher page's 10 s wait for an answer.
+   */
+  async closeAnswering(orgId: string, sessionId: string, by: string): Promise<CloseResult> {
+    const running = this.close(orgId, sessionId, by);
+    let timer: NodeJS.Timeout | undefined;
+    // Wall time, not the domain clock: this bounds how long a person waits for an answer.
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.answerWithinMs);
+    });
+    try {
+      const finished = await Promise.race([running, late]);
+      if (finished) return finished;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.deps.jobs.run('session.close', async () => {
+      await running;
+    });
+    return this.result(orgId, sessionId);
   }
 
   /**
@@ -101,8 +137,21 @@ export class SessionCloser {
       }
     }
     if (!subject) throw new AppError('SESSION_NOT_FOUND');
-    const entries = await loadRosterEntries(store, session, true);
-    return { session: toSessionView(session, subject, now()), counts: countRoster(entries) };
+    return this.resultOf(session, subject);
+  }
+
+  /** The session and its counts as stored now. */
+  private async result(orgId: string, sessionId: string): Promise<CloseResult> {
+    const { store } = this.deps;
+    const session = await store.sessions.get(orgId, sessionId);
+    const subject = session && (await store.subjects.get(orgId, session.subjectId));
+    if (!session || !subject) throw new AppError('SESSION_NOT_FOUND');
+    return this.resultOf(session, subject);
+  }
+
+  private async resultOf(session: AttendanceSession, subject: Subject): Promise<CloseResult> {
+    const entries = await loadRosterEntries(this.deps.store, session, true);
+    return { session: toSessionView(session, subject, this.deps.now()), counts: countRoster(entries) };
   }
 
   private async settle(session: AttendanceSession, by: string | null): Promise<void> {

@@ -76,7 +76,7 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
 
     defineCommand(logger, 'session:close', 'heavy', SessionRefSchema, async ({ sessionId }, { actor }) => {
       await sessions.assertWatcher(actor, sessionId);
-      return closer.close(actor.orgId, sessionId, actor.id);
+      return closer.closeAnswering(actor.orgId, sessionId, actor.id);
     }),
 
     defineCommand(logger, 'session:cancel', 'heavy', CancelSchema, ({ sessionId, reason }, { actor }) =>

@@ -151,13 +151,16 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
     async listPeerMarksSince(orgId, sessionId, afterRosterVersion) {
       const session = q.recordsOfSessionsFilter(orgId, sessionId);
       // A version is stamped after its record is written (stampRosterVersion): a record just
-      // inserted still reads 0, and a record just updated still carries its old version while
-      // later ones may already be stamped. Both are read again: version 0, and an overlap below
+      // inserted still holds 0 (or a batch's placeholder below 0, record-batch.ts), and a record just updated still carries its old version while
+      // later ones may already be stamped. Both are read again: versions up to 0, and an overlap below
       // the last version seen.
       const filter =
         afterRosterVersion === null
           ? session
-          : { ...session, $or: [{ rosterVersion: { $gt: afterRosterVersion - PEER_MARK_VERSION_OVERLAP } }, { rosterVersion: 0 }] };
+          : {
+              ...session,
+              $or: [{ rosterVersion: { $gt: afterRosterVersion - PEER_MARK_VERSION_OVERLAP } }, { rosterVersion: { $lte: 0 } }],
+            };
       const docs = await m.records
         .find(filter)
         .select({ rosterVersion: 1, studentId: 1, deviceId: 1, ip: 1, userAgent: 1, location: 1 })
@@ -169,7 +172,7 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
         count,
         marks: docs.map((d) => ({
           id: d._id,
-          rosterVersion: d.rosterVersion ?? 0,
+          rosterVersion: Math.max(d.rosterVersion ?? 0, 0),
           studentId: d.studentId,
           deviceId: d.deviceId ?? null,
           ip: d.ip ?? null,

@@ -206,7 +206,8 @@ export function toRecord(d: RecordDoc): AttendanceRecord {
         }
       : null,
     version: d.version,
-    rosterVersion: d.rosterVersion ?? 0,
+    // Below 0: a batch's placeholder not yet stamped (record-batch.ts), as 0 is for one record.
+    rosterVersion: Math.max(d.rosterVersion ?? 0, 0),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

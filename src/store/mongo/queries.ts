@@ -239,18 +239,25 @@ export const recordKeyFilter = (orgId: string, sessionId: string, studentId: str
 
 /** Everything goes in $setOnInsert: an existing record is returned untouched. */
 export function recordInsertIfAbsentUpdate(orgId: string, id: string, input: NewRecord, now: Date): UpdateQuery<RecordDoc> {
-  // rosterVersion is stamped once the record is written (recordRepository).
-  const doc: RecordDoc = {
+  return { $setOnInsert: newRecordDoc(orgId, id, input, now, 0) };
+}
+
+/**
+ * A new record's document. `rosterVersion` is 0, or a placeholder below 0 that a batch turns
+ * into its version with one `$inc` (record-batch.ts); either way it is stamped once the record
+ * is written, and read as 0 until then (mapping.ts).
+ */
+export function newRecordDoc(orgId: string, id: string, input: NewRecord, now: Date, rosterVersion: number): RecordDoc {
+  return {
     _id: id,
     orgId,
     ...input,
     flags: [...input.flags],
     version: 1,
-    rosterVersion: 0,
+    rosterVersion,
     createdAt: now,
     updatedAt: now,
   };
-  return { $setOnInsert: doc };
 }
 
 export const recordsOfStudentsFilter = (orgId: string, sessionId: string, studentIds: readonly string[]): QueryFilter<RecordDoc> => ({

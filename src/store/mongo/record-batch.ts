@@ -16,10 +16,11 @@ const keyOf = (sessionId: string, studentId: string) => `${sessionId}\n${student
 
 /**
  * Group commit on MongoDB without a multi-document transaction: the inserts of a batch as one
- * unordered bulk of upserts on the unique (session, student) key, read back in one query (a
- * record whose id is not the one this batch gave it was there before, or won a race with
- * another node: the duplicate-key error is that race, resolved as insertIfAbsent does); the
- * roster versions as one increment per session, handed out in batch order; the retries one by
+ * unordered bulk of inserts, refused by the unique (session, student) key where a record is
+ * there, read back in one query (a record whose id is not the one this batch gave it was there
+ * before, or won a race with another node: the duplicate-key error is that race, resolved as
+ * insertIfAbsent does); the roster versions as one increment per session, handed out in batch
+ * order, and kept on the records with one update per session; the retries one by
  * one (optimistic on the version); the audit entries as one unordered insert. Each result is
  * returned only after all of that is acknowledged by the server, so a check-in is answered
  * after its write as before. A second insert of one key in the batch is not sent: it is
@@ -114,10 +115,15 @@ async function insertAll(
   if (inserts.size === 0) return;
   const now = clock();
   const sent = [...inserts.values()];
+  const placeholders = rosterPlaceholders(sent.map((s) => s.w.input.sessionId));
   const failed = new Map<number, unknown>();
-  // Indexes into `sent` still to send. A server may stop an unordered bulk at its first error
-  // (FerretDB does), leaving the writes after it unattempted: those are sent again. Sending one
-  // again that was stored is harmless: its upsert then matches and sets nothing.
+  // Plain inserts, not upserts: the unique (session, student) key refuses a record that is there
+  // already (a duplicate key: a race lost, read back below like the others). An upsert is a read
+  // by the key then a write; on FerretDB each one is a scan of the collection and a transaction
+  // of its own, and a 300-student close spent most of its 25 s there (docs/mongodb.md).
+  // Indexes into `sent` still to send: a server that stops an unordered bulk at its first error
+  // (FerretDB does, for updates) leaves the writes after it unattempted; those are sent again
+  // (one already stored then answers a duplicate key, and is read back as this batch's own).
   let todo = sent.map((_, n) => n);
   while (todo.length > 0) {
     const round = todo;
@@ -125,13 +131,7 @@ async function insertAll(
       await m.records.bulkWrite(
         round.map((n) => {
           const { w, id } = sent[n]!;
-          return {
-            updateOne: {
-              filter: q.recordKeyFilter(w.orgId, w.input.sessionId, w.input.studentId),
-              update: q.recordInsertIfAbsentUpdate(w.orgId, id, w.input, now),
-              upsert: true,
-            },
-          };
+          return { insertOne: { document: q.newRecordDoc(w.orgId, id, w.input, now, placeholders[n]!) } };
         }),
         { ordered: false },
       );
@@ -146,6 +146,8 @@ async function insertAll(
         // Lost races (duplicate key) are read back below like the others.
         if (!isDuplicateKeyError(e)) failed.set(n, e);
       }
+      // Every insert of the round answered (MongoDB, and FerretDB for inserts): none to send again.
+      if (insertedCount(err) + writeErrors.length >= round.length) break;
       const first = Math.min(...writeErrors.map((e) => e.index));
       todo = round.slice(first + 1).filter((n) => !errored.has(n));
     }
@@ -157,14 +159,14 @@ async function insertAll(
     })
     .lean<RecordDoc[]>();
   const byKey = new Map(docs.map((d) => [keyOf(d.sessionId, d.studentId), d]));
-  const created = new Map<string, RecordDoc[]>();
+  const created = new Map<string, Created[]>();
   for (const [n, { i, w, id }] of sent.entries()) {
     const doc = byKey.get(keyOf(w.input.sessionId, w.input.studentId));
     if (failed.has(n)) results[i] = { written: false, error: failed.get(n) };
     // The key is held by a record of another organisation.
     else if (!doc || doc.orgId !== w.orgId) results[i] = { written: false, error: new StoreConflictError('record') };
     else if (doc._id !== id) results[i] = { written: false, record: toRecord(doc) };
-    else created.set(doc.sessionId, [...(created.get(doc.sessionId) ?? []), doc]);
+    else created.set(doc.sessionId, [...(created.get(doc.sessionId) ?? []), { doc, placeholder: placeholders[n]! }]);
   }
   const versions = await stampRosterVersions(m, created);
   for (const { i, w } of sent) {
@@ -178,33 +180,63 @@ async function insertAll(
   }
 }
 
+interface Created {
+  doc: RecordDoc;
+  /** The rosterVersion it was inserted with (rosterPlaceholders). */
+  placeholder: number;
+}
+
+/**
+ * Each new record goes in with a placeholder version below 0 that rises by one per record of its
+ * session in batch order (-n ... -1 for a session's n records), so that one `$inc` turns a run of
+ * them into consecutive versions, instead of one update per record (stampRosterVersions).
+ */
+function rosterPlaceholders(sessionIds: readonly string[]): number[] {
+  const total = new Map<string, number>();
+  for (const id of sessionIds) total.set(id, (total.get(id) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return sessionIds.map((id) => {
+    const k = seen.get(id) ?? 0;
+    seen.set(id, k + 1);
+    return k - total.get(id)!;
+  });
+}
+
 /**
  * One increment per session for the records this batch created, their versions handed out in
- * batch order and kept on each record while no later change replaced it (as insertIfAbsent
- * does one at a time). A record whose session document is missing gets 0.
+ * batch order, after the writes, and only for records that were written. The versions are kept
+ * on the records with one `$inc` per run of records whose placeholders are as far apart as their
+ * versions: all of a session's records when none of its inserts lost a race. The filter keeps
+ * the stamp off a record that a later change replaced meanwhile (its version is no longer 1;
+ * that change stamps its own), as insertIfAbsent's stamp does one at a time. A record whose
+ * session document is missing keeps its placeholder and is read as version 0.
  */
-async function stampRosterVersions(m: Models, created: ReadonlyMap<string, readonly RecordDoc[]>): Promise<Map<string, number>> {
+async function stampRosterVersions(m: Models, created: ReadonlyMap<string, readonly Created[]>): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
-  for (const [sessionId, docs] of created) {
+  for (const [sessionId, list] of created) {
+    const orgId = list[0]!.doc.orgId;
     const s = await m.sessions
-      .findOneAndUpdate({ _id: sessionId, orgId: docs[0]!.orgId }, { $inc: { rosterVersion: docs.length } }, { returnDocument: 'after' })
+      .findOneAndUpdate({ _id: sessionId, orgId }, { $inc: { rosterVersion: list.length } }, { returnDocument: 'after' })
       .lean<Pick<SessionDoc, 'rosterVersion'>>();
-    const last = s?.rosterVersion;
-    docs.forEach((d, k) => versions.set(d._id, last === undefined ? 0 : last - docs.length + 1 + k));
-  }
-  const stamps = [...created.values()].flat().filter((d) => versions.get(d._id)! > 0);
-  if (stamps.length > 0) {
-    await m.records.bulkWrite(
-      stamps.map((d) => ({
-        updateOne: {
-          filter: { _id: d._id, orgId: d.orgId, version: d.version },
-          update: { $set: { rosterVersion: versions.get(d._id)! } },
-        },
-      })),
-      { ordered: false },
-    );
+    if (s?.rosterVersion === undefined) continue;
+    const first = s.rosterVersion - list.length + 1;
+    const runs = new Map<number, string[]>();
+    list.forEach(({ doc, placeholder }, k) => {
+      versions.set(doc._id, first + k);
+      const offset = first + k - placeholder;
+      runs.set(offset, [...(runs.get(offset) ?? []), doc._id]);
+    });
+    for (const [offset, ids] of runs) {
+      await m.records.updateMany({ _id: { $in: ids }, orgId, version: 1, rosterVersion: { $lt: 0 } }, { $inc: { rosterVersion: offset } });
+    }
   }
   return versions;
+}
+
+/** How many documents a failed bulk write inserted (0 when the error does not say). */
+function insertedCount(err: unknown): number {
+  const n = typeof err === 'object' && err !== null && 'insertedCount' in err ? (err as { insertedCount: unknown }).insertedCount : 0;
+  return typeof n === 'number' ? n : 0;
 }
 
 /** The per-operation failures of an unordered bulk write, or null for any other error. */

@@ -61,7 +61,8 @@ export const recordSchema = new Schema<RecordDoc>(
     userAgent: nullableString,
     verification: { type: verificationSchema, default: null },
     version: { type: Number, required: true, min: 0, default: 0 },
-    rosterVersion: { type: Number, required: true, min: 0, default: 0 },
+    // Below 0 only between a batch's insert and its stamp (record-batch.ts); read as 0.
+    rosterVersion: { type: Number, required: true, default: 0 },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import type { Store } from '../../src/domain/ports/store.js';
+import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { openLiveClass } from '../support/live-class.js';
+import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+
+const STUDENTS = 8;
+/** The store's close writes wait this long at most for the test to let them through. */
+const HELD_AT_MOST_MS = 5_000;
+
+/** A store whose records.writeBatch calls wait until `release()` (or HELD_AT_MOST_MS). */
+function heldWrites(): { wrap: (store: Store) => Store; release: () => void; waiting: () => number } {
+  let waiting = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+    setTimeout(resolve, HELD_AT_MOST_MS).unref();
+  });
+  const wrap = (store: Store): Store => {
+    const records = new Proxy(store.records, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'writeBatch' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          waiting += 1;
+          await gate;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return new Proxy(store, { get: (target, prop, receiver) => (prop === 'records' ? records : Reflect.get(target, prop, receiver)) });
+  };
+  return { wrap, release: () => open(), waiting: () => waiting };
+}
+
+// A 300-student close on FerretDB took 25 s; the teacher page gives up on an answer after 10 s
+// and said "No answer from the server" although the close went on. A close now answers within
+// CLOSE_ANSWER_WAIT_MS, with the session still closing when its writes take longer, and
+// finishes in the background: the absents reach the screens as they are stored, then the
+// status says closed.
+describe("a teacher's close whose writes outlast CLOSE_ANSWER_WAIT_MS", function () {
+  this.timeout(30_000);
+  let srv: TestServer;
+  const held = heldWrites();
+  const sockets: ClientSocket[] = [];
+
+  before(async () => {
+    srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '300' }, { wrapStore: held.wrap });
+  });
+  after(async () => {
+    held.release();
+    for (const s of sockets) s.disconnect();
+    await srv?.cleanup();
+  });
+
+  it('answers with the session closing, then stores, shows and announces the same close as before', async () => {
+    const { org, teacher, staff, sessionId } = await openLiveClass(srv, sockets, STUDENTS);
+    ok(await command(staff, 'session:watch', { sessionId }));
+    const statuses: SessionView[] = [];
+    const updates: RosterUpdates[] = [];
+    staff.on('session:status', (s) => statuses.push(s));
+    staff.on('roster:updates', (b) => updates.push(b));
+
+    const started = Date.now();
+    const answer = ok(await command(staff, 'session:close', { sessionId }));
+    expect(Date.now() - started, 'answered before the held writes were let through').to.be.below(HELD_AT_MOST_MS);
+    expect(answer.session.status).to.equal('closing');
+    expect(answer.counts.absent).to.equal(0);
+    expect(held.waiting()).to.be.at.least(1);
+    // Nobody can check in or close it again meanwhile: a second close answers the same way.
+    expect(ok(await command(staff, 'session:close', { sessionId })).session.status).to.equal('closing');
+
+    held.release();
+    await waitFor(() => statuses.some((s) => s.id === sessionId && s.status === 'closed'), 10_000);
+    const absents = new Set(updates.flatMap((b) => b.updates.filter((u) => u.entry.status === 'absent').map((u) => u.entry.studentId)));
+    expect(absents.size).to.equal(STUDENTS);
+    const session = (await srv.store.sessions.get(org.id, sessionId))!;
+    expect(session.status).to.equal('closed');
+    expect(session.closedBy).to.equal(teacher.id);
+    const records = await srv.store.records.listBySession(org.id, sessionId);
+    expect(records.map((r) => r.status)).to.deep.equal(Array(STUDENTS).fill('absent'));
+    const closes = (await srv.store.audit.listForEntity(org.id, 'session', sessionId)).filter((e) => e.action === 'session.close');
+    expect(closes.map((e) => e.actorId)).to.deep.equal([teacher.id]);
+    // Once closed, a close answers the final result at once, as before.
+    const again = ok(await command(staff, 'session:close', { sessionId }));
+    expect(again.session.status).to.equal('closed');
+    expect(again.counts.absent).to.equal(STUDENTS);
+  });
+});
