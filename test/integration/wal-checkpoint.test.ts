@@ -116,8 +116,8 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
     store = await createSqliteStore({ path: file, checkpointTuning: { intervalMs: 10, hardBoundBytes } });
     const cp = store.checkpointer()!;
     await running(cp);
-    const reports: { mode: string; busy: number; log: number }[] = [];
-    cp.on('checkpoint', (c) => reports.push(c));
+    const reports: { mode: string; busy: number; log: number; at: number }[] = [];
+    cp.on('checkpoint', (c) => reports.push({ ...c, at: Date.now() }));
     const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
 
     // A long reader (a report, a backup) keeps its snapshot while a write lands behind it: the
@@ -148,9 +148,18 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       })),
     );
     expect(walSize(file), 'the commit took the WAL past the bound').to.be.at.least(hardBoundBytes);
+    const committedAt = Date.now();
     await waitFor(() => reports.slice(from).some((r) => r.mode !== 'PASSIVE'), 20_000);
     const blocking = reports.slice(from).find((r) => r.mode !== 'PASSIVE')!;
-    expect(blocking, JSON.stringify(reports.slice(from))).to.include({ mode: 'RESTART', busy: 0 });
+    const heldBackAt = reports.findLast((r) => r.mode === 'TRUNCATE' && r.busy !== 0)!.at;
+    if (committedAt - heldBackAt < 1_000) {
+      expect(blocking, JSON.stringify(reports.slice(from))).to.include({ mode: 'RESTART', busy: 0 });
+    } else {
+      // A loaded machine took longer than the TRUNCATE's pause to write the commit: the pause is
+      // over whatever the code, and the idle tidy-up may come first; the bound is kept all the same.
+      expect(blocking, JSON.stringify(reports.slice(from))).to.include({ busy: 0 });
+      expect(walSize(file), 'the WAL started over').to.be.below(hardBoundBytes);
+    }
   });
 
   it('falls back to SQLite automatic checkpoints, logged, when the worker is killed', async () => {
