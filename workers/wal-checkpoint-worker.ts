@@ -78,11 +78,14 @@ function blocking(mode: 'RESTART' | 'TRUNCATE'): void {
 function pass(): void {
   const version = db.pragma('data_version', { simple: true }) as number;
   if (version !== seenVersion) {
-    seenVersion = version;
     let result = checkpoint('PASSIVE');
     for (let i = 1; i < PASSIVE_ROUNDS && result.busy === 0 && result.checkpointed < result.log; i += 1) {
       result = checkpoint('PASSIVE');
     }
+    // A busy PASSIVE (another connection held the checkpoint lock: the main connection's own
+    // automatic checkpoint after a large commit) saw nothing of the WAL: the next pass looks
+    // again, instead of taking the commits as handled and leaving the bound to the idle TRUNCATE.
+    if (result.busy === 0) seenVersion = version;
     if (result.log >= data.hardBoundPages) blocking('RESTART');
   } else if (walBytes() > 0) {
     blocking('TRUNCATE');

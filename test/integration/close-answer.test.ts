@@ -13,10 +13,10 @@ const HELD_AT_MOST_MS = 5_000;
 function heldWrites(): { wrap: (store: Store) => Store; release: () => void; waiting: () => number } {
   let waiting = 0;
   let open!: () => void;
-  const gate = new Promise<void>((resolve) => {
-    open = resolve;
-    setTimeout(resolve, HELD_AT_MOST_MS).unref();
-  });
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  // Counted from the first held write, not from when the suite is defined: mocha loads every
+  // file of a full run before the first test, and a timer started then had let the writes through.
+  let deadline: NodeJS.Timeout | undefined;
   const wrap = (store: Store): Store => {
     const records = new Proxy(store.records, {
       get(target, prop, receiver) {
@@ -24,6 +24,7 @@ function heldWrites(): { wrap: (store: Store) => Store; release: () => void; wai
         if (prop !== 'writeBatch' || typeof value !== 'function') return value;
         return async (...args: unknown[]) => {
           waiting += 1;
+          deadline ??= setTimeout(open, HELD_AT_MOST_MS).unref();
           await gate;
           return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
