@@ -70,6 +70,8 @@ export class CheckinBatcher {
   private readonly peers: SessionPeers;
   /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
   private lastBatchMs = 0;
+  /** When the batch being written started (performance.now()), or null. */
+  private writeStarted: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -86,7 +88,10 @@ export class CheckinBatcher {
       // About when the queue ahead is stored: on a slow store (a slow disk, an overloaded
       // database server) the window alone said 100 ms, and the page's one automatic retry came
       // back to the same full queue.
-      const drainMs = Math.min(MAX_FULL_RETRY_MS, Math.ceil(this.lastBatchMs * QUEUED_BATCHES));
+      // The batch being written counts for as long as it has taken so far: a queue filled before
+      // the first batch on a slow store is stored has no last batch to go by.
+      const batchMs = Math.max(this.lastBatchMs, this.writeStarted === null ? 0 : performance.now() - this.writeStarted);
+      const drainMs = Math.min(MAX_FULL_RETRY_MS, Math.ceil(batchMs * QUEUED_BATCHES));
       return Promise.reject(
         new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES, drainMs) }),
       );
@@ -131,6 +136,7 @@ export class CheckinBatcher {
     this.writing = true;
     const batch = this.queue.splice(0, this.options.max);
     const started = performance.now();
+    this.writeStarted = started;
     try {
       const results = await this.write(batch.map((w) => w.item));
       batch.forEach((w, i) => w.resolve(results[i]!));
@@ -141,6 +147,7 @@ export class CheckinBatcher {
     } finally {
       this.writing = false;
       this.lastBatchMs = performance.now() - started;
+      this.writeStarted = null;
     }
     // Those that arrived during the write have waited long enough: no second window.
     if (this.queue.length > 0) void this.writeNext();
