@@ -109,7 +109,11 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     return (JSON.parse(res.body) as { accessToken: string }).accessToken;
   }
 
-  function socketFrom(from: string, token: string, opts: { transports?: string[]; reconnection?: boolean; headers?: Record<string, string> } = {}) {
+  function socketFrom(
+    from: string,
+    token: string,
+    opts: { transports?: string[]; reconnection?: boolean; headers?: Record<string, string> } = {},
+  ) {
     const socket: ClientSocket = connect(`https://127.0.0.1:${caddy.httpsPort}`, {
       auth: { token },
       agent: agent(from) as unknown as string,
@@ -210,7 +214,10 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     const survivor = cluster.nodes.find((n) => n.name !== holder)!;
 
     const reconnected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reconnection through the proxy within 15 s:\n${caddy.log().slice(-2000)}`)), 15_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no reconnection through the proxy within 15 s:\n${caddy.log().slice(-2000)}`)),
+        15_000,
+      );
       socket.io.once('reconnect', () => {
         clearTimeout(timer);
         resolve();

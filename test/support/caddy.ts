@@ -35,7 +35,12 @@ function replaceOnce(text: string, pattern: RegExp, by: string, what: string): s
  * service's DNS name, the ports are free high ones instead of 80/443, the admin endpoint is off
  * (several runs at once), and the CA lives in a temporary data folder instead of /data.
  */
-export async function startLanCaddy(opts: { upstreams: string[]; siteAddress: string; httpPort: number; httpsPort: number }): Promise<TestCaddy> {
+export async function startLanCaddy(opts: {
+  upstreams: string[];
+  siteAddress: string;
+  httpPort: number;
+  httpsPort: number;
+}): Promise<TestCaddy> {
   const dir = mkdtempSync(path.join(tmpdir(), 'caddy-test-'));
   const dataHome = path.join(dir, 'data');
   mkdirSync(dataHome);
@@ -74,7 +79,7 @@ export async function startLanCaddy(opts: { upstreams: string[]; siteAddress: st
 
   const rootFile = path.join(dataHome, 'caddy/pki/authorities/local/root.crt');
   const deadline = Date.now() + 20_000;
-  let rootPem = '';
+  let rootPem: string;
   // Ready once a TLS handshake verified against the local CA's root succeeds: the root exists
   // and the site certificate has been issued.
   for (;;) {
@@ -89,12 +94,19 @@ export async function startLanCaddy(opts: { upstreams: string[]; siteAddress: st
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`caddy did not serve HTTPS within 20 s (${(err as Error).message}):\n${out}`);
+        throw new Error(`caddy did not serve HTTPS within 20 s (${(err as Error).message}):\n${out}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { httpsPort: opts.httpsPort, httpPort: opts.httpPort, rootPem, files: { 'lan.Caddyfile': lan, 'proxy.caddy': proxy }, log: () => out, stop };
+  return {
+    httpsPort: opts.httpsPort,
+    httpPort: opts.httpPort,
+    rootPem,
+    files: { 'lan.Caddyfile': lan, 'proxy.caddy': proxy },
+    log: () => out,
+    stop,
+  };
 }
 
 function handshake(port: number, ca: string): Promise<void> {

@@ -99,6 +99,8 @@ describe('deploy/caddy', () => {
     const proxy = file('proxy.caddy');
     expect(proxy).to.match(/reverse_proxy \{[^]*dynamic a \{[^}]*name app[^}]*port 3000/);
     expect(proxy).to.match(/lb_policy ip_hash/);
+    // Passive health checks: without them ip_hash retries a dead replica until lb_try_duration ends.
+    expect(proxy).to.match(/fail_duration \d+s/);
     expect(proxy).to.match(/header Strict-Transport-Security "max-age=\d+"/);
     // An outer bound only: a face enrolment's photos at their default limit must reach the service,
     // whose own per-route limits answer with coded errors (2MB refused an admin's phone photos).
