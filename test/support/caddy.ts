@@ -5,9 +5,15 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { REPO_ROOT } from './run-node.js';
 
-/** Whether a `caddy` binary is on PATH (scripts/test-setup.sh installs Debian's). */
+/**
+ * The Caddy the tests run: CADDY_BIN, else `caddy` on PATH (scripts/test-setup.sh installs
+ * Debian's 2.6; the compose file's caddy:2 image is the newest 2.x, and CADDY_BIN points the
+ * tests at a build of it, e.g. `go install github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9`).
+ */
+export const CADDY = process.env['CADDY_BIN'] ?? 'caddy';
+
 export function caddyAvailable(): boolean {
-  return spawnSync('caddy', ['version'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(CADDY, ['version'], { stdio: 'ignore' }).status === 0;
 }
 
 export interface TestCaddy {
@@ -56,7 +62,7 @@ export async function startLanCaddy(opts: {
   writeFileSync(path.join(dir, 'proxy.caddy'), proxy);
   writeFileSync(path.join(dir, 'lan.Caddyfile'), lan);
 
-  const child: ChildProcess = spawn('caddy', ['run', '--config', 'lan.Caddyfile', '--adapter', 'caddyfile'], {
+  const child: ChildProcess = spawn(CADDY, ['run', '--config', 'lan.Caddyfile', '--adapter', 'caddyfile'], {
     cwd: dir,
     env: { ...process.env, HOME: dir, XDG_DATA_HOME: dataHome, XDG_CONFIG_HOME: path.join(dir, 'config'), SITE_ADDRESS: opts.siteAddress },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,8 +86,9 @@ export async function startLanCaddy(opts: {
   const rootFile = path.join(dataHome, 'caddy/pki/authorities/local/root.crt');
   const deadline = Date.now() + 20_000;
   let rootPem: string;
-  // Ready once a TLS handshake verified against the local CA's root succeeds: the root exists
-  // and the site certificate has been issued.
+  // Ready once a TLS handshake verified against the local CA's root succeeds for every site
+  // address: Caddy issues each name's certificate on its own, the root first.
+  const names = opts.siteAddress.split(',').map((n) => n.trim());
   for (;;) {
     if (exited) {
       await stop();
@@ -89,7 +96,7 @@ export async function startLanCaddy(opts: {
     }
     try {
       rootPem = readFileSync(rootFile, 'utf8');
-      await handshake(opts.httpsPort, rootPem);
+      for (const name of names) await handshake(opts.httpsPort, rootPem, name);
       break;
     } catch (err) {
       if (Date.now() > deadline) {
@@ -109,12 +116,17 @@ export async function startLanCaddy(opts: {
   };
 }
 
-function handshake(port: number, ca: string): Promise<void> {
+function handshake(port: number, ca: string, name: string): Promise<void> {
+  // No SNI for an address, as browsers send none; the name is still checked against the certificate.
+  const servername = /^[\d.]+$|:/.test(name) ? '' : name;
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
-      socket.end();
-      resolve();
-    });
+    const socket = tls.connect(
+      { host: '127.0.0.1', port, ca, servername, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(name, cert) },
+      () => {
+        socket.end();
+        resolve();
+      },
+    );
     socket.once('error', reject);
   });
 }

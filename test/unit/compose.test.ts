@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CADDY, caddyAvailable } from '../support/caddy.js';
 import { skipBecause } from '../support/skip.js';
 import { MAX_ENROLMENT_PHOTOS } from '../../src/domain/face/enrolment-service.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
@@ -93,7 +94,7 @@ describe('docker-compose.yml', function () {
 
 describe('deploy/caddy', () => {
   const file = (name: string) => readFileSync(path.join(root, 'deploy/caddy', name), 'utf8');
-  const caddy = spawnSync('caddy', ['version'], { encoding: 'utf8' }).status === 0;
+  const caddy = caddyAvailable();
 
   it('proxies to every app replica with client-IP affinity (Socket.IO polling), HSTS and a body limit', () => {
     const proxy = file('proxy.caddy');
@@ -127,7 +128,7 @@ describe('deploy/caddy', () => {
       if (!caddy) {
         skipBecause(this, 'caddy is not installed; apt-get install caddy to run');
       }
-      const r = spawnSync('caddy', ['adapt', '--config', `${mode}.Caddyfile`, '--adapter', 'caddyfile', '--validate'], {
+      const r = spawnSync(CADDY, ['adapt', '--config', `${mode}.Caddyfile`, '--adapter', 'caddyfile', '--validate'], {
         cwd: path.join(root, 'deploy/caddy'),
         encoding: 'utf8',
         env: { ...process.env, SITE_ADDRESS: 'attendance.school.example, 192.168.1.10' },
