@@ -22,6 +22,8 @@ import type { ReasonCode } from '../../shared/reasons.js';
  * 100 (scripts/bench-bulk.ts --store mongo), where batches of 50 each took 0.5 to 2.5 s.
  */
 const CLOSE_WRITE_BATCH = 50;
+/** How often a close waiting for another's lease looks again (wall time: a person waits on it). */
+const LEASE_WAIT_MS = 250;
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -91,7 +93,8 @@ export class SessionCloser {
    * Closes a session, or finishes a close left half-done. `leaseHeld`: the caller (a close
    * scheduler) holds the session's lease already; otherwise (a teacher's close) the close takes
    * it, so that no scheduler runs the same close beside it. A close whose lease another holds
-   * (a scheduler reached close-at at that moment) runs all the same: the steps are idempotent.
+   * (a scheduler reached close-at at that moment, a close still running) waits for that one and
+   * answers what it came to (leaseOf).
    */
   async close(orgId: string, sessionId: string, by: string | null, leaseHeld = false): Promise<CloseResult> {
     const { store, now } = this.deps;
@@ -104,8 +107,9 @@ export class SessionCloser {
       session = current;
     }
     const subject = await store.subjects.get(orgId, session.subjectId);
+    const lease = session.status === 'closing' && !leaseHeld ? await this.leaseOf(session) : null;
+    if (lease) session = lease.session;
     if (session.status === 'closing') {
-      const lease = leaseHeld ? null : await holdCloseLease(this.deps, session, `${this.options.owner}:${randomUUID()}`, this.leaseMs);
       let finished: AttendanceSession | null;
       try {
         // Two passes: a check-in that read 'open' just before the transition may land after the
@@ -138,6 +142,34 @@ export class SessionCloser {
     }
     if (!subject) throw new AppError('SESSION_NOT_FOUND');
     return this.resultOf(session, subject);
+  }
+
+  /**
+   * The session's close lease, and the session read again under it. Only the lease's holder
+   * runs the steps: a close that finds another holding it (the teacher's close still writing, a
+   * second tap, another node) waits for that close instead of writing beside it. One writing
+   * beside it had read the records before the other wrote them, and its absents could land after
+   * that close finished and the teacher reopened the session: absent in an open session, with
+   * the student's tap answered by that absent. A holder that dies leaves the lease to expire,
+   * and the waiter (or a scheduler) finishes the close. Null when the session is closing no more.
+   */
+  private async leaseOf(session: AttendanceSession): Promise<{ session: AttendanceSession; release(): Promise<void> } | null> {
+    const owner = `${this.options.owner}:${randomUUID()}`;
+    for (;;) {
+      const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs);
+      // Under the lease: a close that finished meanwhile (and a reopening after it) is not redone.
+      const current = await this.deps.store.sessions.get(session.orgId, session.id);
+      if (!current) {
+        await lease?.release();
+        throw new AppError('SESSION_NOT_FOUND');
+      }
+      if (current.status !== 'closing') {
+        await lease?.release();
+        return { session: current, release: async () => {} };
+      }
+      if (lease) return { session: current, release: () => lease.release() };
+      await new Promise((resolve) => setTimeout(resolve, LEASE_WAIT_MS));
+    }
   }
 
   /** The session and its counts as stored now. */
