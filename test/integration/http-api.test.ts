@@ -308,10 +308,16 @@ describe('HTTP API', () => {
       const all = await srv.request('GET', `${API}/subjects?q=NAMED1`, { token: admin });
       expect(all.body.total).to.equal(0);
 
-      const own = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'NAMED1', name: 'Own', teacherIds: [alanId] } });
+      const own = await srv.request('POST', `${API}/subjects`, {
+        token: alan,
+        body: { code: 'NAMED1', name: 'Own', teacherIds: [alanId] },
+      });
       expect(own.status).to.equal(201);
       expect(own.body.teacherIds).to.deep.equal([alanId]);
-      const named = await srv.request('POST', `${API}/subjects`, { token: admin, body: { code: 'NAMED2', name: 'Both', teacherIds: [adaId, alanId] } });
+      const named = await srv.request('POST', `${API}/subjects`, {
+        token: admin,
+        body: { code: 'NAMED2', name: 'Both', teacherIds: [adaId, alanId] },
+      });
       expect(named.status).to.equal(201);
       expect(named.body.teacherIds).to.deep.equal([adaId, alanId]);
       for (const s of [own.body, named.body]) {

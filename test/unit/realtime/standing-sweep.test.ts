@@ -38,7 +38,8 @@ describe('StandingSweep: staff rooms', () => {
     const sessions = ['s1', 's2', 's3'];
     const sockets = Array.from(
       { length: 20 },
-      () => new FakeSocket({ userId: 't1', orgId: 'o1', role: 'teacher' }, new Set(['user:t1', ...sessions.map((s) => `session:${s}:staff`)])),
+      () =>
+        new FakeSocket({ userId: 't1', orgId: 'o1', role: 'teacher' }, new Set(['user:t1', ...sessions.map((s) => `session:${s}:staff`)])),
     );
     const io = { of: () => ({ sockets: new Map(sockets.map((s, i) => [String(i), s])) }) } as unknown as AppServer;
     const actors = { of: async () => teacher } as unknown as CurrentActors;
