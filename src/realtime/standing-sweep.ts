@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import { ACCESS_END_CODES, type AccessEndCode } from '../shared/events.js';
+import { ACCESS_END_CODES, staffRoomSession, type AccessEndCode } from '../shared/events.js';
 import type { Logger } from '../logger.js';
 import type { CurrentActors } from './current-actor.js';
 import type { AppServer, AppSocket } from './types.js';
@@ -11,7 +11,6 @@ const SOCKETS_PER_TURN = 500;
 const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
 /** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
 const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
-const STAFF_ROOM = /^session:(.+):staff$/;
 
 /** The staff checks of one pass, by user and session. */
 type WatcherChecks = Map<string, Promise<void>>;
@@ -109,7 +108,7 @@ export class StandingSweep {
     const { watcher } = this;
     if (!watcher) return null;
     for (const room of [...socket.rooms]) {
-      const sessionId = STAFF_ROOM.exec(room)?.[1];
+      const sessionId = staffRoomSession(room);
       if (sessionId === undefined) continue;
       // Once per user and session in a pass, however many of the user's sockets watch it: each
       // socket a user opens would otherwise add its rooms' reads to every pass.
