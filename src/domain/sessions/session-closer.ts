@@ -22,8 +22,12 @@ import type { ReasonCode } from '../../shared/reasons.js';
  * 100 (scripts/bench-bulk.ts --store mongo), where batches of 50 each took 0.5 to 2.5 s.
  */
 const CLOSE_WRITE_BATCH = 50;
-/** How often a close waiting for another's lease looks again (wall time: a person waits on it). */
+/**
+ * How soon a close waiting for another's lease looks again, doubling to the most (wall time: a
+ * person waits on it, and a close on a slow store takes tens of seconds).
+ */
 const LEASE_WAIT_MS = 250;
+const LEASE_WAIT_MAX_MS = 2_000;
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -52,6 +56,8 @@ export interface SessionCloserOptions {
 export class SessionCloser {
   private readonly leaseMs: number;
   private readonly answerWithinMs: number;
+  /** The closes running on this node (not a scheduler's), by organisation and session. */
+  private readonly running = new Map<string, Promise<CloseResult>>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -97,6 +103,19 @@ export class SessionCloser {
    * answers what it came to (leaseOf).
    */
   async close(orgId: string, sessionId: string, by: string | null, leaseHeld = false): Promise<CloseResult> {
+    if (leaseHeld) return this.run(orgId, sessionId, by, true);
+    // Closes of one session on this node while one runs share it, as they would wait for it:
+    // a teacher tapping close again and again adds no waiter, nor its store calls, per tap.
+    const key = `${orgId}\n${sessionId}`;
+    let running = this.running.get(key);
+    if (!running) {
+      running = this.run(orgId, sessionId, by, false).finally(() => this.running.delete(key));
+      this.running.set(key, running);
+    }
+    return running;
+  }
+
+  private async run(orgId: string, sessionId: string, by: string | null, leaseHeld: boolean): Promise<CloseResult> {
     const { store, now } = this.deps;
     let session = await applyTransition(store, { orgId, id: sessionId }, 'close');
     if (!session) {
@@ -155,7 +174,7 @@ export class SessionCloser {
    */
   private async leaseOf(session: AttendanceSession): Promise<{ session: AttendanceSession; release(): Promise<void> } | null> {
     const owner = `${this.options.owner}:${randomUUID()}`;
-    for (;;) {
+    for (let pause = LEASE_WAIT_MS; ; pause = Math.min(pause * 2, LEASE_WAIT_MAX_MS)) {
       const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs);
       // Under the lease: a close that finished meanwhile (and a reopening after it) is not redone.
       const current = await this.deps.store.sessions.get(session.orgId, session.id);
@@ -168,7 +187,7 @@ export class SessionCloser {
         return { session: current, release: async () => {} };
       }
       if (lease) return { session: current, release: () => lease.release() };
-      await new Promise((resolve) => setTimeout(resolve, LEASE_WAIT_MS));
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 

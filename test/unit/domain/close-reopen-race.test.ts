@@ -90,4 +90,26 @@ describe('a second close of a closing session does not write beside the first (r
     });
     expect(late.status).to.equal('present');
   });
+
+  it('repeated closes on one node while a close runs share it: no store calls of their own while they wait', async () => {
+    const session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
+    const first = f.live.closer.close(f.org.id, session.id, f.teacher.id);
+    while (held.count < 1) await pause(5);
+    held.holding = false;
+    let leaseCalls = 0;
+    const acquire = f.store.sessions.acquireLease.bind(f.store.sessions);
+    f.store.sessions.acquireLease = (...args) => {
+      leaseCalls += 1;
+      return acquire(...args);
+    };
+    // A teacher tapping close again and again (60 a minute within the heavy budget).
+    const repeats = Array.from({ length: 30 }, () => f.live.closer.close(f.org.id, session.id, f.teacher.id));
+    await pause(600);
+    expect(leaseCalls).to.be.at.most(2);
+    held.releaseAll();
+    const results = await Promise.all([first, ...repeats]);
+    for (const r of results) expect(r.session.status).to.equal('closed');
+    const trail = await f.store.audit.listForSession(f.org.id, session.id);
+    expect(trail.filter((e) => e.action === 'session.close')).to.have.length(1);
+  });
 });
