@@ -314,13 +314,15 @@ describe('HTTP API', () => {
       });
       expect(own.status).to.equal(201);
       expect(own.body.teacherIds).to.deep.equal([alanId]);
+      const none = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'NAMED3', name: 'Own too', teacherIds: [] } });
+      expect(none.body.teacherIds).to.deep.equal([alanId]);
       const named = await srv.request('POST', `${API}/subjects`, {
         token: admin,
         body: { code: 'NAMED2', name: 'Both', teacherIds: [adaId, alanId] },
       });
       expect(named.status).to.equal(201);
       expect(named.body.teacherIds).to.deep.equal([adaId, alanId]);
-      for (const s of [own.body, named.body]) {
+      for (const s of [own.body, none.body, named.body]) {
         expect((await srv.request('DELETE', `${API}/subjects/${s.id as string}`, { token: admin })).status).to.equal(204);
       }
     });

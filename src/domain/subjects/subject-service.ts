@@ -61,12 +61,13 @@ export class SubjectService {
 
   async create(actor: Actor, input: CreateSubjectInput): Promise<Subject> {
     requireRole(actor, 'admin', 'teacher');
-    const teacherIds = unique(input.teacherIds ?? (actor.role === 'teacher' ? [actor.id] : []));
-    if (actor.role === 'teacher' && (teacherIds.length !== 1 || teacherIds[0] !== actor.id)) {
+    const named = unique(input.teacherIds ?? []);
+    if (actor.role === 'teacher' && named.some((id) => id !== actor.id)) {
       // Naming a colleague would hand them the subject's timetable, sessions and alerts unasked:
       // choosing who teaches is an admin's, at creation as on a change.
       throw new AppError('FORBIDDEN', 'A teacher creates subjects they alone teach; only an admin names other teachers.');
     }
+    const teacherIds = actor.role === 'teacher' ? [actor.id] : named;
     await this.checkTeachers(actor.orgId, teacherIds);
     const subject = await this.mapConflict(() =>
       this.deps.store.subjects.create(actor.orgId, {
