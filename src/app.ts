@@ -211,6 +211,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     limiters,
     settings: domainSettings(config, () => listeningUrl ?? config.accounts.publicUrl),
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
+    ...(cluster ? { clockTrusted: () => !cluster.clock().skewed } : {}),
   });
   const { attendance, jobs } = domain;
   const checks = [storeCheck(store, recordWriter), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];

@@ -130,6 +130,8 @@ export interface CreateDomainDeps {
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
+  /** False while this node's clock disagrees with its peers': the close scheduler skips its passes. */
+  clockTrusted?: () => boolean;
   /** How background jobs wait before a retry; the real timer by default (tests move their clock instead). */
   sleep?: Sleep;
 }
@@ -174,6 +176,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     owner: settings.nodeId,
     intervalMs: settings.schedulerIntervalMs,
     ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}),
+    ...(deps.clockTrusted ? { clockTrusted: deps.clockTrusted } : {}),
   };
   const attendance: LiveAttendance = {
     sessions: new SessionService(live),

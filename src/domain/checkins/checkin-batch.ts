@@ -13,6 +13,8 @@ export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
+/** The longest retry hint of a full queue: a store this slow is better retried by hand. */
+const MAX_FULL_RETRY_MS = 30_000;
 
 /**
  * Pauses before trying a batch again when the store was busy with another writer (SQLite's lock
@@ -66,6 +68,10 @@ export class CheckinBatcher {
   private draining = false;
   private idle: (() => void)[] = [];
   private readonly peers: SessionPeers;
+  /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
+  private lastBatchMs = 0;
+  /** When the batch being written started (performance.now()), or null. */
+  private writeStarted: number | null = null;
 
   constructor(
     private readonly store: Store,
@@ -79,7 +85,16 @@ export class CheckinBatcher {
   /** Resolves with the stored outcome of the item's write once its batch is durable. */
   submit(item: BatchItem): Promise<RecordWriteResult> {
     if (this.queue.length >= this.options.max * QUEUED_BATCHES) {
-      return Promise.reject(new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES) }));
+      // About when the queue ahead is stored: on a slow store (a slow disk, an overloaded
+      // database server) the window alone said 100 ms, and the page's one automatic retry came
+      // back to the same full queue.
+      // The batch being written counts for as long as it has taken so far: a queue filled before
+      // the first batch on a slow store is stored has no last batch to go by.
+      const batchMs = Math.max(this.lastBatchMs, this.writeStarted === null ? 0 : performance.now() - this.writeStarted);
+      const drainMs = Math.min(MAX_FULL_RETRY_MS, Math.ceil(batchMs * QUEUED_BATCHES));
+      return Promise.reject(
+        new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES, drainMs) }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
@@ -120,6 +135,8 @@ export class CheckinBatcher {
     if (this.writing || this.queue.length === 0) return;
     this.writing = true;
     const batch = this.queue.splice(0, this.options.max);
+    const started = performance.now();
+    this.writeStarted = started;
     try {
       const results = await this.write(batch.map((w) => w.item));
       batch.forEach((w, i) => w.resolve(results[i]!));
@@ -129,6 +146,8 @@ export class CheckinBatcher {
       for (const w of batch) w.reject(err);
     } finally {
       this.writing = false;
+      this.lastBatchMs = performance.now() - started;
+      this.writeStarted = null;
     }
     // Those that arrived during the write have waited long enough: no second window.
     if (this.queue.length > 0) void this.writeNext();
