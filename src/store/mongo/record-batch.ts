@@ -1,6 +1,13 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
-import { type AttendanceRecord, type RecordRepository, type RecordWrite, type RecordWriteResult } from '../../domain/ports/records.js';
+import { randomUUID } from 'node:crypto';
+import { ActorGoneError, StoreConflictError } from '../../domain/ports/common.js';
+import {
+  type AttendanceRecord,
+  type RecordPatch,
+  type RecordRepository,
+  type RecordWrite,
+  type RecordWriteResult,
+} from '../../domain/ports/records.js';
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { isDuplicateKeyError } from './errors.js';
 import { fromAudit, toRecord } from './mapping.js';
@@ -63,7 +70,7 @@ export async function writeRecordBatch(
       for (const { i } of entries) results[i] = { written: false, error: err };
     }
   }
-  await takeBackErased(m, writes, results, new Map(entries.map(({ i, entry }) => [i, entry.id])));
+  await takeBackErased(m, records, writes, results, befores, new Map(entries.map(({ i, entry }) => [i, entry.id])));
   return results as RecordWriteResult[];
 }
 
@@ -73,29 +80,64 @@ export async function writeRecordBatch(
  * first and this finds the student gone (the new records and the audit entries go again), or it
  * came after and the erasure's sweep that follows the deletion finds them (docs/privacy.md).
  * An update's record stays: the erasure's first sweep has already replaced its student.
+ * The same read covers the user a write is made by (its audit actor, the decision's maker) when
+ * not its student: a teacher erased meanwhile. Their write is taken back too, an update's by
+ * writing the fields it changed back (optimistic on the version it made), and refused with
+ * ActorGoneError; one changed again since keeps that change, its decision's maker a tombstone.
  */
 async function takeBackErased(
   m: Models,
+  records: Pick<RecordRepository, 'update'>,
   writes: readonly RecordWrite[],
   results: (RecordWriteResult | undefined)[],
+  befores: readonly (AttendanceRecord | null)[],
   auditIds: ReadonlyMap<number, string>,
 ): Promise<void> {
   const written = results.flatMap((r, i) => (r && !('error' in r) && r.written ? [{ i, r }] : []));
   if (written.length === 0) return;
-  const students = new Map<string, Set<string>>();
-  for (const { r } of written) students.set(r.record.orgId, (students.get(r.record.orgId) ?? new Set()).add(r.record.studentId));
+  const users = new Map<string, Set<string>>();
+  const want = (orgId: string, id: string) => users.set(orgId, (users.get(orgId) ?? new Set()).add(id));
+  for (const { i, r } of written) {
+    want(r.record.orgId, r.record.studentId);
+    for (const id of madeBy(writes[i]!, r.record.studentId)) want(r.record.orgId, id);
+  }
   const present = new Set<string>();
-  for (const [orgId, ids] of students) {
+  for (const [orgId, ids] of users) {
     const found = await m.users.find({ orgId, _id: { $in: [...ids] } }, { _id: 1 }).lean<Array<{ _id: string }>>();
     for (const d of found) present.add(keyOf(orgId, d._id));
   }
-  const gone = written.filter(({ r }) => !present.has(keyOf(r.record.orgId, r.record.studentId)));
+  const gone = written.flatMap(({ i, r }): { i: number; r: (typeof written)[number]['r']; actor: string | null }[] => {
+    const orgId = r.record.orgId;
+    if (!present.has(keyOf(orgId, r.record.studentId))) return [{ i, r, actor: null }];
+    const actor = madeBy(writes[i]!, r.record.studentId).find((id) => !present.has(keyOf(orgId, id)));
+    return actor === undefined ? [] : [{ i, r, actor }];
+  });
   if (gone.length === 0) return;
   const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
   if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });
   const audits = gone.flatMap(({ i }) => auditIds.get(i) ?? []);
   if (audits.length > 0) await m.audit.deleteMany({ _id: { $in: audits } });
-  for (const { i } of gone) results[i] = { written: false, record: null };
+  for (const { i, r, actor } of gone) {
+    const w = writes[i]!;
+    if (actor === null) {
+      results[i] = { written: false, record: null };
+      continue;
+    }
+    if (w.kind === 'update') {
+      const before = befores[i]!;
+      const undo = Object.fromEntries(Object.keys(w.patch).map((k) => [k, before[k as keyof RecordPatch]])) as RecordPatch;
+      if (!(await records.update(w.orgId, w.id, r.record.version, undo))) {
+        await m.records.updateOne({ _id: w.id, decidedBy: actor }, { $set: { decidedBy: `erased-${randomUUID()}` } });
+      }
+    }
+    results[i] = { written: false, error: new ActorGoneError(actor) };
+  }
+}
+
+/** The users other than the record's student a write is made by: its audit actor, its decision's maker. */
+function madeBy(w: RecordWrite, studentId: string): string[] {
+  const decidedBy = w.kind === 'insert' ? w.input.decidedBy : w.patch.decidedBy;
+  return [...new Set([w.audit.actorId, decidedBy])].filter((id): id is string => typeof id === 'string' && id !== studentId);
 }
 
 async function insertAll(
