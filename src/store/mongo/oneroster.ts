@@ -41,7 +41,11 @@ export function oneRosterRepository(m: Models, clock: () => Date): OneRosterRepo
       // By _id, which every server searches by its index (FerretDB scans for other filters).
       if (objects.length > 0) {
         await mapConflicts(
-          () => m.onerosterObjects.bulkWrite(objects.map((o) => ({ updateOne: upsertOf(o) })), { ordered: false }),
+          () =>
+            m.onerosterObjects.bulkWrite(
+              objects.map((o) => ({ updateOne: upsertOf(o) })),
+              { ordered: false },
+            ),
           'oneroster',
         );
       }
