@@ -11,7 +11,10 @@
  * time and this process's CPU (on MongoDB most of the work is the server's: compare the calls).
  *
  *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3] [--import-users 1000]
- *     [--server-pid PID]
+ *     [--server-pid PID] [--pending]
+ *
+ * --pending: every student has a pending check-in when the session closes, so the close settles
+ * N records (updates) instead of writing N absents (inserts).
  *
  * --server-pid: the database server's process (a FerretDB on this machine); its CPU time per
  * close and invitation is printed too (Linux, from /proc), which the machine's load does not
@@ -48,6 +51,7 @@ const { values: args } = parseArgs({
     closes: { type: 'string', default: '3' },
     'import-users': { type: 'string', default: '1000' },
     'server-pid': { type: 'string' },
+    pending: { type: 'boolean', default: false },
   },
 });
 const IMPORT_USERS = Number(args['import-users']);
@@ -184,6 +188,25 @@ async function run(): Promise<{
     const closes: Measure[] = [];
     for (let k = 0; k < CLOSES; k++) {
       const session = await domain.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id });
+      for (const s of args.pending ? students : []) {
+        await store.records.insertIfAbsent(org.id, {
+          sessionId: session.id,
+          subjectId: subject.id,
+          studentId: s.id,
+          status: 'pending',
+          reason: 'GEOFENCE_OUTSIDE',
+          flags: [],
+          distanceM: 120,
+          location: null,
+          ip: null,
+          attempts: 1,
+          submittedAt: new Date(),
+          decidedAt: null,
+          decidedBy: null,
+          note: null,
+          verification: null,
+        });
+      }
       closes.push(await measure(counted, () => domain.attendance.closer.close(org.id, session.id, teacher.id)));
     }
     const invite = await measure(counted, () =>
