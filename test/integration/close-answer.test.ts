@@ -1,40 +1,12 @@
 import { expect } from 'chai';
-import type { Store } from '../../src/domain/ports/store.js';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
+import { heldWrites, HELD_AT_MOST_MS } from '../support/held-writes.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { openLiveClass } from '../support/live-class.js';
 import { createUser } from '../support/fixtures.js';
 import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 8;
-/** The store's close writes wait this long at most for the test to let them through. */
-const HELD_AT_MOST_MS = 5_000;
-
-/** A store whose records.writeBatch calls wait until `release()` (or HELD_AT_MOST_MS). */
-function heldWrites(): { wrap: (store: Store) => Store; release: () => void; waiting: () => number } {
-  let waiting = 0;
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  // Counted from the first held write, not from when the suite is defined: mocha loads every
-  // file of a full run before the first test, and a timer started then had let the writes through.
-  let deadline: NodeJS.Timeout | undefined;
-  const wrap = (store: Store): Store => {
-    const records = new Proxy(store.records, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (prop !== 'writeBatch' || typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          waiting += 1;
-          deadline ??= setTimeout(open, HELD_AT_MOST_MS).unref();
-          await gate;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    return new Proxy(store, { get: (target, prop, receiver) => (prop === 'records' ? records : Reflect.get(target, prop, receiver)) });
-  };
-  return { wrap, release: () => open(), waiting: () => waiting };
-}
 
 // A 300-student close on FerretDB took 25 s; the teacher page gives up on an answer after 10 s
 // and said "No answer from the server" although the close went on. A close now answers within
