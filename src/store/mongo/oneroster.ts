@@ -38,17 +38,31 @@ export function oneRosterRepository(m: Models, clock: () => Date): OneRosterRepo
     async putMany(inputs) {
       const at = clock();
       const objects = inputs.map((input): OneRosterObject => ({ ...input, updatedAt: at }));
-      // By _id, which every server searches by its index (FerretDB scans for other filters).
-      if (objects.length > 0) {
-        await mapConflicts(
-          () =>
-            m.onerosterObjects.bulkWrite(
-              objects.map((o) => ({ updateOne: upsertOf(o) })),
-              { ordered: false },
-            ),
-          'oneroster',
-        );
-      }
+      if (objects.length === 0) return objects;
+      // The new ones (a first import: all of them) as one insert, which FerretDB writes in one
+      // transaction where it gives each upsert a scan and a transaction of its own; the others
+      // as upserts by _id. One inserted meanwhile by another import is a duplicate key: a
+      // conflict, which the caller resolves by putting them one by one.
+      const ups = objects.map(upsertOf);
+      const found = await m.onerosterObjects
+        .find({ _id: { $in: ups.map((u) => u.filter._id) } }, { _id: 1 })
+        .lean<Array<{ _id: string }>>();
+      const stored = new Set(found.map((d) => d._id));
+      const fresh = ups.filter((u) => !stored.has(u.filter._id));
+      const replaced = ups.filter((u) => stored.has(u.filter._id));
+      await mapConflicts(async () => {
+        if (fresh.length > 0) {
+          await m.onerosterObjects.insertMany(
+            fresh.map((u) => ({ _id: u.filter._id, ...u.update.$set })),
+            { ordered: false },
+          );
+        }
+        if (replaced.length > 0)
+          await m.onerosterObjects.bulkWrite(
+            replaced.map((u) => ({ updateOne: u })),
+            { ordered: false },
+          );
+      }, 'oneroster');
       return objects;
     },
     async getMany(orgId, kind, sourcedIds) {
