@@ -5,11 +5,16 @@
  * closes it with nobody checked in (N absents), --closes times, then invites the N students in one request.
  * Then a OneRoster users.csv of --import-users rows (1000) naming accounts that exist unlinked:
  * the import links them by email (`link`), and the same bundle again changes nothing (`reimport`).
+ * Then a bundle of --import-users new students in 20 classes, each enrolled in one: the import
+ * creates the accounts, classes, links and enrolments (`create`), and again changes nothing (`recreate`).
  * Prints the calls per close, per invitation batch and per import, by repository method, the wall
  * time and this process's CPU (on MongoDB most of the work is the server's: compare the calls).
  *
  *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3] [--import-users 1000]
- *     [--server-pid PID]
+ *     [--server-pid PID] [--pending]
+ *
+ * --pending: every student has a pending check-in when the session closes, so the close settles
+ * N records (updates) instead of writing N absents (inserts).
  *
  * --server-pid: the database server's process (a FerretDB on this machine); its CPU time per
  * close and invitation is printed too (Linux, from /proc), which the machine's load does not
@@ -46,6 +51,7 @@ const { values: args } = parseArgs({
     closes: { type: 'string', default: '3' },
     'import-users': { type: 'string', default: '1000' },
     'server-pid': { type: 'string' },
+    pending: { type: 'boolean', default: false },
   },
 });
 const IMPORT_USERS = Number(args['import-users']);
@@ -124,12 +130,33 @@ async function measure(counted: CountedStore, work: () => Promise<unknown>): Pro
 }
 
 /** A users.csv naming `n` students by sourcedId, email and number (the columns the import reads, and identifier). */
-function usersCsv(n: number): string {
-  const rows = Array.from({ length: n }, (_, i) => `u-${i},true,student,imp${i},Given${i},Family${i},IMP${i},imp${i}@bench.test`);
+function usersCsv(n: number, prefix = 'u', mail = 'imp'): string {
+  const rows = Array.from(
+    { length: n },
+    (_, i) => `${prefix}-${i},true,student,${mail}${i},Given${i},Family${i},${mail.toUpperCase()}${i},${mail}${i}@bench.test`,
+  );
   return `sourcedId,enabledUser,role,username,givenName,familyName,identifier,email\n${rows.join('\n')}\n`;
 }
 
-async function run(): Promise<{ closes: Measure[]; invite: Measure; link: Measure; reimport: Measure }> {
+/** `n` new students (sourcedIds n-*) in 20 classes, each enrolled in one. */
+function newSchoolBundle(n: number): Record<string, string> {
+  const classes = Array.from({ length: 20 }, (_, k) => `cls-${k},Class ${k},NEW${k},`);
+  const enrollments = Array.from({ length: n }, (_, i) => `e-${i},cls-${i % 20},n-${i},student`);
+  return {
+    users: usersCsv(n, 'n', 'new'),
+    classes: `sourcedId,title,classCode,termSourcedIds\n${classes.join('\n')}\n`,
+    enrollments: `sourcedId,classSourcedId,userSourcedId,role\n${enrollments.join('\n')}\n`,
+  };
+}
+
+async function run(): Promise<{
+  closes: Measure[];
+  invite: Measure;
+  link: Measure;
+  reimport: Measure;
+  create: Measure;
+  recreate: Measure;
+}> {
   const opened = await openStore();
   const counted = countStoreCalls(opened.store);
   const store = counted.store;
@@ -161,6 +188,25 @@ async function run(): Promise<{ closes: Measure[]; invite: Measure; link: Measur
     const closes: Measure[] = [];
     for (let k = 0; k < CLOSES; k++) {
       const session = await domain.attendance.sessions.open({ id: teacher.id, orgId: org.id, role: 'teacher' }, { subjectId: subject.id });
+      for (const s of args.pending ? students : []) {
+        await store.records.insertIfAbsent(org.id, {
+          sessionId: session.id,
+          subjectId: subject.id,
+          studentId: s.id,
+          status: 'pending',
+          reason: 'GEOFENCE_OUTSIDE',
+          flags: [],
+          distanceM: 120,
+          location: null,
+          ip: null,
+          attempts: 1,
+          submittedAt: new Date(),
+          decidedAt: null,
+          decidedBy: null,
+          note: null,
+          verification: null,
+        });
+      }
       closes.push(await measure(counted, () => domain.attendance.closer.close(org.id, session.id, teacher.id)));
     }
     const invite = await measure(counted, () =>
@@ -184,7 +230,10 @@ async function run(): Promise<{ closes: Measure[]; invite: Measure; link: Measur
     const adminActor = { id: admin.id, orgId: org.id, role: 'admin' as const, ip: null };
     const link = await measure(counted, () => domain.oneRosterImport.run(adminActor, bundle, { dryRun: false }));
     const reimport = await measure(counted, () => domain.oneRosterImport.run(adminActor, bundle, { dryRun: false }));
-    return { closes, invite, link, reimport };
+    const school = newSchoolBundle(IMPORT_USERS);
+    const create = await measure(counted, () => domain.oneRosterImport.run(adminActor, school, { dryRun: false }));
+    const recreate = await measure(counted, () => domain.oneRosterImport.run(adminActor, school, { dryRun: false }));
+    return { closes, invite, link, reimport, create, recreate };
   } finally {
     await domain.attendance.scheduler.stop();
     await domain.jobs.drain(10_000);
@@ -199,10 +248,12 @@ const line = (name: string, m: Measure) =>
 
 console.log(`store ${args.store}, ${STUDENTS} students, ${RUNS} runs, load ${loadavg()[0]!.toFixed(1)}`);
 for (let r = 0; r < RUNS; r++) {
-  const { closes, invite, link, reimport } = await run();
+  const { closes, invite, link, reimport, create, recreate } = await run();
   console.log(`run ${r + 1}`);
   for (const [k, close] of closes.entries()) console.log(line(`close${k + 1}`, close));
   console.log(line('invite', invite));
   console.log(line('link', link));
   console.log(line('reimport', reimport));
+  console.log(line('create', create));
+  console.log(line('recreate', recreate));
 }

@@ -367,7 +367,11 @@ export interface ServerToClientEvents {
   'roster:resync': (notice: RosterResyncNotice) => void;
   /** To a student: their check-in was decided or changed (teacher, verification, closing). */
   'checkin:decision': (view: CheckinView) => void;
-  /** To watchers, joined students and students of the subject who listed its sessions: the session opened, closed, was cancelled, extended or reopened. */
+  /**
+   * To watchers, joined students and students of the subject who listed its sessions: the
+   * session opened, is closing (check-ins refused; the absents follow), closed, was cancelled,
+   * extended or reopened.
+   */
   'session:status': (session: SessionView) => void;
   /** The access token expires soon (sent once, about 60 s before); renew with auth:renew. */
   'auth:expiring': (info: { expiresAt: string }) => void;

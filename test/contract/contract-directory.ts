@@ -325,6 +325,18 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.getByCodes(a.id, [])).to.deep.equal([]);
     });
 
+    it('getMany reads subjects by id, within the organisation', async function () {
+      const s = ctx.store();
+      const a = await makeOrg(s);
+      const b = await makeOrg(s);
+      const bio = await s.subjects.create(a.id, newSubject({ code: 'BIO201' }));
+      const chem = await s.subjects.create(a.id, newSubject({ code: 'CHEM1' }));
+      const other = await s.subjects.create(b.id, newSubject({ code: 'BIO202' }));
+      const got = await s.subjects.getMany(a.id, [chem.id, 'missing', other.id, bio.id]);
+      expect(got.sort((x, y) => x.code.localeCompare(y.code))).to.deep.equal([bio, chem]);
+      expect(await s.subjects.getMany(a.id, [])).to.deep.equal([]);
+    });
+
     it('lists by teacher, student and q with paging and total', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

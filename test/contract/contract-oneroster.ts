@@ -50,6 +50,32 @@ export function oneRosterContract(ctx: ContractContext): void {
       expect((await s.oneroster.getByEntities(org.id, 'class', ['local-1'])).map((o) => o.sourcedId)).to.deep.equal(['c-1']);
     });
 
+    it('putMany puts several objects in one call, as put would, and refuses a link an entity already has', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      await s.oneroster.put({ orgId: org.id, kind: 'user', sourcedId: 'u-1', entityId: 'local-1', data: { v: '1' } });
+      const put = await s.oneroster.putMany([
+        { orgId: org.id, kind: 'user', sourcedId: 'u-1', entityId: 'local-1', data: { v: '2' } },
+        { orgId: org.id, kind: 'user', sourcedId: 'u-2', entityId: 'local-2', data: {} },
+        { orgId: org.id, kind: 'class', sourcedId: 'c-1', entityId: 'local-1', data: {} },
+      ]);
+      expect(put.map((o) => o.sourcedId)).to.deep.equal(['u-1', 'u-2', 'c-1']);
+      const users = await s.oneroster.getMany(org.id, 'user', ['u-1', 'u-2']);
+      expect(users.map((o) => [o.sourcedId, o.entityId, o.data])).to.deep.equal([
+        ['u-1', 'local-1', { v: '2' }],
+        ['u-2', 'local-2', {}],
+      ]);
+      expect(await s.oneroster.putMany([])).to.deep.equal([]);
+      await expectConflict(
+        s.oneroster.putMany([
+          { orgId: org.id, kind: 'user', sourcedId: 'u-3', entityId: 'local-3', data: {} },
+          { orgId: org.id, kind: 'user', sourcedId: 'u-4', entityId: 'local-2', data: {} },
+        ]),
+        'oneroster',
+      );
+      expect(await s.oneroster.getMany(org.id, 'user', ['u-4'])).to.deep.equal([]);
+    });
+
     it("an erasure deletes the person's sourcedId", async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -78,6 +78,76 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
       }
     });
 
+    it('writeBatch sends its updates as one bulk write between two reads, and stamps their roster versions with one update per session', async function () {
+      // A close settling 300 pending check-ins sent a read and a find-and-modify per record, each
+      // a scan and a transaction of its own on FerretDB. Counted on the wire, so load does not matter.
+      const o = await open();
+      const conn = mongoose.createConnection(o.dbUri, { monitorCommands: true });
+      try {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const students = await s.users.createMany(
+          org.id,
+          Array.from({ length: 40 }, () => newUser({ role: 'student' })),
+        );
+        const pending = [];
+        for (const st of students)
+          pending.push((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.id, { status: 'pending' }))).record);
+        // Record 3 changed meanwhile: its update, on version 1, is not written.
+        await s.records.update(org.id, pending[3]!.id, 1, { note: 'decided by hand' });
+        await conn.asPromise();
+        const models = createModels(conn);
+        const ops: { command: string; collection: unknown; n: number }[] = [];
+        conn.getClient().on('commandStarted', (e) => {
+          const c = e.command as Record<string, unknown>;
+          const list = (c['updates'] ?? c['documents'] ?? c['deletes']) as unknown[] | undefined;
+          ops.push({ command: e.commandName, collection: c[e.commandName], n: list?.length ?? 1 });
+        });
+        const at = new Date();
+        const results = await writeRecordBatch(
+          models,
+          recordRepository(models, () => at),
+          () => at,
+          pending.map((r) => ({
+            kind: 'update' as const,
+            orgId: org.id,
+            id: r.id,
+            expectedVersion: 1,
+            patch: { status: 'absent' as const, reason: 'PENDING_AT_CLOSE' as const, decidedAt: at, decidedBy: null },
+            audit: { actorId: null, action: 'close.settle' as const, reason: 'PENDING_AT_CLOSE', ip: null },
+          })),
+        );
+        expect(results[3]).to.deep.include({ written: false });
+        expect((results[3] as { record: { note: string } }).record.note).to.equal('decided by hand');
+        const written = results.filter((_, k) => k !== 3) as {
+          written: true;
+          before: { status: string };
+          record: { rosterVersion: number; version: number; status: string };
+        }[];
+        // 40 inserts and the hand change took 1..41; the 39 settled follow in batch order.
+        expect(written.map((r) => r.record.rosterVersion)).to.deep.equal(Array.from({ length: 39 }, (_, k) => k + 42));
+        expect(
+          written.every((r) => r.written && r.record.version === 2 && r.record.status === 'absent' && r.before.status === 'pending'),
+        ).to.equal(true);
+        const stored = new Map((await s.records.listBySession(org.id, sess.id)).map((r) => [r.id, r]));
+        expect(pending.filter((_, k) => k !== 3).map((r) => stored.get(r.id)!.rosterVersion)).to.deep.equal(
+          written.map((r) => r.record.rosterVersion),
+        );
+        expect(stored.get(pending[3]!.id)).to.include({ status: 'pending', version: 2 });
+        expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(80);
+        expect((await s.audit.listForSession(org.id, sess.id)).filter((a) => a.action === 'close.settle')).to.have.length(39);
+        const recordCommands = (command: string) => ops.filter((op) => op.command === command && op.collection === 'records');
+        expect(recordCommands('findAndModify'), 'find-and-modify of records').to.have.length(0);
+        expect(recordCommands('update'), 'update commands').to.have.length(2);
+        expect(recordCommands('find'), 'reads of records').to.have.length(2);
+      } finally {
+        await conn.close();
+        await o.cleanup();
+      }
+    });
+
     it('writeBatch sends its new records as one insert and stamps their roster versions with one update per session, not one per record', async function () {
       // On FerretDB each update of a record is a scan and a transaction of its own: a 300-student
       // close spent 25 s there (docs/mongodb.md). Counted on the wire, so load does not matter.

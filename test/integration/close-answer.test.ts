@@ -1,39 +1,12 @@
 import { expect } from 'chai';
-import type { Store } from '../../src/domain/ports/store.js';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
+import { heldWrites, HELD_AT_MOST_MS } from '../support/held-writes.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { openLiveClass } from '../support/live-class.js';
-import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { createUser } from '../support/fixtures.js';
+import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 8;
-/** The store's close writes wait this long at most for the test to let them through. */
-const HELD_AT_MOST_MS = 5_000;
-
-/** A store whose records.writeBatch calls wait until `release()` (or HELD_AT_MOST_MS). */
-function heldWrites(): { wrap: (store: Store) => Store; release: () => void; waiting: () => number } {
-  let waiting = 0;
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  // Counted from the first held write, not from when the suite is defined: mocha loads every
-  // file of a full run before the first test, and a timer started then had let the writes through.
-  let deadline: NodeJS.Timeout | undefined;
-  const wrap = (store: Store): Store => {
-    const records = new Proxy(store.records, {
-      get(target, prop, receiver) {
-        const value: unknown = Reflect.get(target, prop, receiver);
-        if (prop !== 'writeBatch' || typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          waiting += 1;
-          deadline ??= setTimeout(open, HELD_AT_MOST_MS).unref();
-          await gate;
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
-    return new Proxy(store, { get: (target, prop, receiver) => (prop === 'records' ? records : Reflect.get(target, prop, receiver)) });
-  };
-  return { wrap, release: () => open(), waiting: () => waiting };
-}
 
 // A 300-student close on FerretDB took 25 s; the teacher page gives up on an answer after 10 s
 // and said "No answer from the server" although the close went on. A close now answers within
@@ -87,5 +60,47 @@ describe("a teacher's close whose writes outlast CLOSE_ANSWER_WAIT_MS", function
     const again = ok(await command(staff, 'session:close', { sessionId }));
     expect(again.session.status).to.equal('closed');
     expect(again.counts.absent).to.equal(STUDENTS);
+  });
+});
+
+// Only the teacher who closed heard `closing` (their answer); a co-teacher's console, the
+// classroom screen and the students saw the absents come in, then `closed`.
+describe('the closing state on other screens', function () {
+  this.timeout(30_000);
+  let srv: TestServer;
+  const held = heldWrites();
+  const sockets: ClientSocket[] = [];
+
+  before(async () => {
+    srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '300' }, { wrapStore: held.wrap });
+  });
+  after(async () => {
+    held.release();
+    for (const s of sockets) s.disconnect();
+    await srv?.cleanup();
+  });
+
+  it("tells every screen of the session that it is closing, then closed: a co-teacher's console and a joined student", async () => {
+    const { org, subject, staff, sessionId, phones } = await openLiveClass(srv, sockets, 2);
+    const coTeacher = await createUser(srv.store, org.id, 'teacher');
+    await srv.store.subjects.update(org.id, subject.id, { teacherIds: [...subject.teacherIds, coTeacher.id] });
+    const console2 = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(coTeacher).token);
+    sockets.push(console2);
+    ok(await command(console2, 'session:watch', { sessionId }));
+    ok(await command(phones[0]!, 'session:join', { sessionId }));
+    const heard = (socket: ClientSocket) => {
+      const statuses: string[] = [];
+      socket.on('session:status', (s) => s.id === sessionId && statuses.push(s.status));
+      return statuses;
+    };
+    const coTeacherHeard = heard(console2);
+    const studentHeard = heard(phones[0]!);
+
+    expect(ok(await command(staff, 'session:close', { sessionId })).session.status).to.equal('closing');
+    await waitFor(() => coTeacherHeard.includes('closing') && studentHeard.includes('closing'), 5_000);
+    held.release();
+    await waitFor(() => coTeacherHeard.includes('closed') && studentHeard.includes('closed'), 10_000);
+    expect(coTeacherHeard).to.deep.equal(['closing', 'closed']);
+    expect(studentHeard).to.deep.equal(['closing', 'closed']);
   });
 });

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { RecordWrite } from '../../src/domain/ports/records.js';
 import { storeCheck } from '../../src/http/readiness.js';
-import { StoreBusyError, StoreConflictError } from '../../src/domain/ports/common.js';
+import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../src/domain/ports/common.js';
 import { isBusy, unavailableKind } from '../../src/store/sqlite/db.js';
 import { fromWireError, toWireError } from '../../src/store/sqlite/record-writer.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -113,6 +113,16 @@ describe('SQLite record writer thread', function () {
     expect(results[0]).to.deep.include({ written: true });
     expect(results[2]).to.deep.include({ written: true });
     expect((await store.records.listBySession(org.id, session.id)).map((r) => label(r.studentId)).sort()).to.deep.equal(['s1', 's2']);
+  });
+
+  it('refuses on the thread a write made by a user who no longer exists (ActorGoneError), the others written', async function () {
+    const { org, session, insert, label } = await open();
+    const byGone = insert('s2');
+    const gone: RecordWrite = { ...byGone, audit: { ...byGone.audit, actorId: 'erased-teacher' } };
+    const results = await store.records.writeBatch([insert('s1'), gone]);
+    expect(results[1]).to.have.property('error').that.is.instanceOf(ActorGoneError).with.property('actorId', 'erased-teacher');
+    expect(results[0]).to.deep.include({ written: true });
+    expect((await store.records.listBySession(org.id, session.id)).map((r) => label(r.studentId))).to.deep.equal(['s1']);
   });
 
   it('a dead thread: logged, its unanswered batch and the later ones committed on the main connection, each once', async function () {

@@ -1,4 +1,6 @@
+import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
+import { ActorGoneError } from '../ports/common.js';
 import { toCheckinView, toRosterEntry } from '../sessions/views.js';
 import type { AttendanceRecord, NewRecord, RecordAudit, RecordPatch, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
@@ -19,14 +21,23 @@ export type RecordWriteOutcome = Exclude<RecordWriteResult, { error: unknown }>;
  * (records.writeBatch), as a check-in's are, one transaction on SQLite. The roster version is
  * the one the store gave the change, so it never depends on Redis. writeBatch, unlike
  * insertIfAbsent, refuses an insert for a student who no longer exists, erased since the caller
- * looked (`record: null`; docs/privacy.md, "Answering an erasure request"). A write refused on
- * its own throws its error. The caller then publishes the change (publishRecordChange).
+ * looked (`record: null`; docs/privacy.md, "Answering an erasure request"), and any write made
+ * by a user who no longer exists (`ACCOUNT_DISABLED`). A write refused on its own throws its
+ * error. The caller then publishes the change (publishRecordChange).
  */
 export async function writeRecord(deps: DomainDeps, write: RecordWrite): Promise<RecordWriteOutcome> {
   const [result] = await deps.store.records.writeBatch([write]);
   if (!result) throw new Error('writeBatch answered no result for its one write');
-  if ('error' in result) throw result.error;
+  if ('error' in result) throw writeRefusal(result.error);
   return result;
+}
+
+/**
+ * What a write refused on its own answers: its error, or `ACCOUNT_DISABLED` for a user erased
+ * meanwhile (their sockets are being cut), as for any request of theirs now.
+ */
+export function writeRefusal(error: unknown): unknown {
+  return error instanceof ActorGoneError ? new AppError('ACCOUNT_DISABLED', 'This account no longer exists; nothing was written.') : error;
 }
 
 /** writeRecord of an update: `patch` onto `record` as it was read (optimistic on its version). */

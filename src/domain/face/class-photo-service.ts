@@ -2,12 +2,12 @@ import { assignFaces, type Candidate } from './face-assignment.js';
 import type { FaceBox } from './face-types.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { ATTENDED_STATUSES, type RosterStatus } from '../../shared/events.js';
-import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
+import type { AttendanceRecord, RecordPatch, RecordWrite } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord, type AuditContext } from '../checkins/record-change.js';
+import { publishRecordChange, recordWithoutCheckin, writeRefusal, type AuditContext } from '../checkins/record-change.js';
 import { DEFAULT_FACE_SETTINGS } from '../checkins/selfie-verifier.js';
 import type { DomainDeps } from '../deps.js';
 import { evaluateTime } from '../checks/time-window.js';
@@ -215,16 +215,17 @@ export class ClassPhotoService {
       ).map((u) => [u.id, u]),
     );
 
-    const results: ConfirmedStudent[] = [];
-    // One at a time: roster versions stay in order and a class of 500 does not flood the store.
+    const outcome = new Map<string, ConfirmedStudent>();
+    const pending = new Map<string, { student: Student; record: AttendanceRecord | null }>();
     for (const studentId of ids) {
-      if (!enrolled.has(studentId)) {
-        results.push({ studentId, result: 'refused', status: null, code: 'NOT_ENROLLED' });
-        continue;
+      if (!enrolled.has(studentId)) outcome.set(studentId, { studentId, result: 'refused', status: null, code: 'NOT_ENROLLED' });
+      else {
+        const student = users.get(studentId) ?? { id: studentId, name: studentId, studentNumber: null };
+        pending.set(studentId, { student, record: records.get(studentId) ?? null });
       }
-      const student = users.get(studentId) ?? { id: studentId, name: studentId, studentNumber: null };
-      results.push(await this.markAttended(actor, session, student, records.get(studentId) ?? null, mark));
     }
+    await this.markAttended(actor, session, pending, mark, outcome);
+    const results = ids.map((id) => outcome.get(id)!);
     const count = (r: ConfirmedStudent['result']) => results.filter((x) => x.result === r).length;
     return {
       sessionId: session.id,
@@ -244,46 +245,69 @@ export class ClassPhotoService {
     return session;
   }
 
-  // Optimistic on the record version; a record that became present or late meanwhile is left alone.
+  /**
+   * The photo's students in one group commit (records.writeBatch: one transaction on SQLite,
+   * bulk writes on MongoDB), their roster versions in the order asked, rather than a batch per
+   * student. Optimistic on each record's version: those that lost a race (a check-in, another
+   * teacher) are read again and written in the next round, and a record that became present or
+   * late meanwhile is left alone.
+   */
   private async markAttended(
     actor: Actor,
     session: AttendanceSession,
-    student: Student,
-    known: AttendanceRecord | null,
+    pending: Map<string, { student: Student; record: AttendanceRecord | null }>,
     status: ConfirmStatus,
-  ): Promise<ConfirmedStudent> {
+    outcome: Map<string, ConfirmedStudent>,
+  ): Promise<void> {
     const { store } = this.deps;
     const audit: AuditContext = { actorId: actor.id, action: 'record.mark', reason: 'class photo', ip: actor.ip ?? null };
-    let record = known;
-    for (let i = 0; i < MAX_MARK_TRIES; i++) {
-      if (i > 0) record = await store.records.getForStudent(actor.orgId, session.id, student.id);
-      if (record && ATTENDED.has(record.status)) {
-        return { studentId: student.id, result: 'unchanged', status: record.status, code: null };
+    let failure: unknown = null;
+    for (let i = 0; i < MAX_MARK_TRIES && pending.size > 0 && failure === null; i++) {
+      if (i > 0) {
+        const fresh = new Map(
+          (await store.records.getForStudents(actor.orgId, session.id, [...pending.keys()])).map((r) => [r.studentId, r]),
+        );
+        for (const [id, p] of pending) p.record = fresh.get(id) ?? null;
       }
-      const fields = {
-        status,
-        reason: 'MARKED_FROM_CLASS_PHOTO',
-        decidedAt: this.deps.now(),
-        decidedBy: actor.id,
-      } satisfies RecordPatch;
-      if (!record) {
-        const inserted = await writeRecord(this.deps, {
-          kind: 'insert',
-          orgId: actor.orgId,
-          input: recordWithoutCheckin(session, student.id, { ...fields, note: null }),
-          audit,
-        });
-        // Erased since the enrolments were read.
-        if (!inserted.written && !inserted.record) return { studentId: student.id, result: 'refused', status: null, code: 'NOT_ENROLLED' };
-        if (!inserted.written) continue;
-        publishRecordChange(this.deps, session, student, inserted.record);
-        return { studentId: student.id, result: 'marked', status, code: null };
+      const fields = { status, reason: 'MARKED_FROM_CLASS_PHOTO', decidedAt: this.deps.now(), decidedBy: actor.id } satisfies RecordPatch;
+      const batch: { studentId: string; write: RecordWrite }[] = [];
+      for (const [studentId, { student, record }] of pending) {
+        if (record && ATTENDED.has(record.status)) {
+          outcome.set(studentId, { studentId, result: 'unchanged', status: record.status, code: null });
+          pending.delete(studentId);
+        } else if (!record) {
+          const input = recordWithoutCheckin(session, student.id, { ...fields, note: null });
+          batch.push({ studentId, write: { kind: 'insert', orgId: actor.orgId, input, audit } });
+        } else {
+          const write: RecordWrite = {
+            kind: 'update',
+            orgId: actor.orgId,
+            id: record.id,
+            expectedVersion: record.version,
+            patch: fields,
+            audit,
+          };
+          batch.push({ studentId, write });
+        }
       }
-      const updated = await updateRecord(this.deps, record, fields, audit);
-      if (!updated.written) continue;
-      publishRecordChange(this.deps, session, student, updated.record);
-      return { studentId: student.id, result: 'marked', status, code: null };
+      if (batch.length === 0) break;
+      const written = await store.records.writeBatch(batch.map((b) => b.write));
+      for (const [k, { studentId, write }] of batch.entries()) {
+        const r = written[k];
+        if (!r) throw new Error('writeBatch answered fewer results than writes');
+        if ('error' in r) failure ??= writeRefusal(r.error);
+        else if (r.written) {
+          publishRecordChange(this.deps, session, pending.get(studentId)!.student, r.record);
+          outcome.set(studentId, { studentId, result: 'marked', status, code: null });
+        } else if (write.kind === 'insert' && !r.record) {
+          // Erased since the enrolments were read.
+          outcome.set(studentId, { studentId, result: 'refused', status: null, code: 'NOT_ENROLLED' });
+        } else continue;
+        pending.delete(studentId);
+      }
     }
-    return { studentId: student.id, result: 'refused', status: null, code: 'RECORD_CHANGED' };
+    // The marks written stand and were published; a write refused on its own fails the request, as it did one student at a time.
+    if (failure !== null) throw failure;
+    for (const studentId of pending.keys()) outcome.set(studentId, { studentId, result: 'refused', status: null, code: 'RECORD_CHANGED' });
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import { AppError } from '../../shared/app-error.js';
+import { StoreConflictError } from '../ports/common.js';
 import type { OneRosterKind, OneRosterObject } from '../ports/oneroster.js';
 import type { Store } from '../ports/store.js';
 import type { Subject } from '../ports/subjects.js';
@@ -54,6 +55,38 @@ interface KnownUsers {
 
 /** What a users row compares and changes of an account. */
 type Account = Pick<User, 'id' | 'email' | 'name' | 'role' | 'studentNumber' | 'active'>;
+
+/** A new account's row, written with the others after the users file is read (ImportRun.writeUsers). */
+interface PendingCreate {
+  line: number;
+  sourcedId: string;
+  input: { name: string; email: string; role: LocalRole; studentNumber: string | null; active: boolean };
+  data: Record<string, string>;
+}
+
+/** A link of a sourcedId to a local entity, written with the others of its step. */
+interface PendingLink {
+  line: number;
+  sourcedId: string;
+  entityId: string;
+  data: Record<string, string>;
+}
+
+/** The subjects the classes file names, by id, and the sourcedId each is linked to (ImportRun.knownSubjects). */
+interface KnownSubjects {
+  byId: Map<string, Subject>;
+  linkOf: Map<string, string>;
+  /** A row created or changed this subject and links it to `sourcedId`. */
+  stored(subject: Subject, sourcedId: string): void;
+}
+
+interface UserWrites {
+  creates: PendingCreate[];
+  links: PendingLink[];
+}
+
+/** The stand-in id prefix of an account a row will create (never an id the store gives). */
+const PENDING = 'pending:';
 
 /** A row refused: its reason goes to the report, the other rows go on. */
 class RowError extends Error {}
@@ -172,6 +205,7 @@ class ImportRun {
   async users(rows: BundleRow[]): Promise<void> {
     const links = await this.load('user', rows);
     const known = await this.knownUsers(rows, links);
+    const writes: UserWrites = { creates: [], links: [] };
     const seenEmails = new Map<string, number>();
     await this.eachRow('users', rows, async (row, sourcedId) => {
       const f = row.fields;
@@ -197,15 +231,18 @@ class ImportRun {
       const link = links.get(sourcedId);
       const existing = this.findUser(known, sourcedId, link, email);
       if (!existing) {
-        let id: string | null = null;
+        // Written with the step's other new accounts (writeUsers); until then later rows see it
+        // under a stand-in id, as they would see it stored.
         if (!this.dryRun) {
-          const created = await this.deps.users.create(this.actor, { name, email, role: want.role, studentNumber });
-          if (!want.active) await this.deps.users.update(this.actor, created.id, { active: false });
-          await this.link('user', sourcedId, created.id, data);
-          known.stored({ ...created, active: want.active }, null, sourcedId);
-          id = created.id;
+          writes.creates.push({
+            line: row.line,
+            sourcedId,
+            input: { name, email, role: want.role, studentNumber, active: want.active },
+            data,
+          });
+          known.stored({ ...want, id: `${PENDING}${sourcedId}` }, null, sourcedId);
         }
-        this.userIds.set(sourcedId, { id, role: want.role });
+        this.userIds.set(sourcedId, { id: null, role: want.role });
         return { action: 'created' };
       }
       const patch: UserPatch = {};
@@ -221,12 +258,84 @@ class ImportRun {
       const relink = link?.entityId !== existing.id || !sameData(link.data, data);
       if (changed.length === 0 && !relink) return { action: 'unchanged' };
       if (!this.dryRun) {
+        // A changed account now (a later row may take the email it gives up); its link with the others.
         if (changed.length > 0) await this.deps.users.update(this.actor, existing.id, patch);
-        if (relink) await this.link('user', sourcedId, existing.id, data);
+        if (relink) writes.links.push({ line: row.line, sourcedId, entityId: existing.id, data });
         known.stored({ ...existing, ...patch }, existing, sourcedId);
       }
       return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId' };
     });
+    await this.writeUsers(writes);
+  }
+
+  /**
+   * The users step's new accounts and links, a chunk per store call (an account and a link per
+   * row were two round trips each, and on MongoDB seconds for a school). A chunk refused as a
+   * whole (an email taken meanwhile, a link held) is written again one row at a time, so the
+   * report names the rows refused and the others are imported.
+   */
+  private async writeUsers(writes: UserWrites): Promise<void> {
+    const links = [...writes.links];
+    for (const part of chunked(writes.creates)) {
+      let created: { id: string }[] | null = null;
+      try {
+        created = await this.deps.users.createMany(
+          this.actor,
+          part.map((c) => c.input),
+        );
+      } catch (err) {
+        if (!(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
+      }
+      for (const [k, c] of part.entries()) {
+        let id = created?.[k]?.id ?? null;
+        if (id === null) {
+          try {
+            id = (await this.deps.users.createMany(this.actor, [c.input]))[0]!.id;
+          } catch (err) {
+            if (!(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
+            this.refuse('users', c.line, c.sourcedId, err.message);
+            continue;
+          }
+        }
+        this.userIds.set(c.sourcedId, { id, role: c.input.role });
+        links.push({ line: c.line, sourcedId: c.sourcedId, entityId: id, data: c.data });
+      }
+    }
+    await this.writeLinks('users', 'user', links);
+  }
+
+  /** Links a chunk per store call; a chunk refused (an entity linked to another sourcedId meanwhile) again one by one. */
+  private async writeLinks(file: BundleFile, kind: OneRosterKind, links: readonly PendingLink[]): Promise<void> {
+    const object = (l: PendingLink) => ({ orgId: this.orgId, kind, sourcedId: l.sourcedId, entityId: l.entityId, data: l.data });
+    for (const part of chunked(links)) {
+      try {
+        await this.deps.store.oneroster.putMany(part.map(object));
+        continue;
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err;
+      }
+      for (const l of part) {
+        try {
+          await this.deps.store.oneroster.put(object(l));
+        } catch (err) {
+          if (!(err instanceof StoreConflictError)) throw err;
+          this.refuse(
+            file,
+            l.line,
+            l.sourcedId,
+            `the local ${kind === 'class' ? 'subject' : 'account'} was linked to another sourcedId meanwhile`,
+          );
+        }
+      }
+    }
+  }
+
+  /** A row reported done whose write was refused: its report says why, and rows naming it are refused. */
+  private refuse(file: BundleFile, line: number, sourcedId: string, reason: string): void {
+    const report = this.rows.find((r) => r.file === file && r.line === line);
+    if (report) Object.assign(report, { action: 'error', reason });
+    this.refused.get(file)?.add(sourcedId);
+    (file === 'classes' ? this.classIds : this.userIds).delete(sourcedId);
   }
 
   /**
@@ -277,6 +386,8 @@ class ImportRun {
     const links = await this.load('class', rows);
     const known = await this.knownTerms(rows);
     const byCode = await this.subjectsByCode(rows);
+    const subjects = await this.knownSubjects(links, byCode);
+    const newLinks: PendingLink[] = [];
     const seenCodes = new Map<string, number>();
     await this.eachRow('classes', rows, async (row, sourcedId) => {
       const f = row.fields;
@@ -295,12 +406,13 @@ class ImportRun {
       const data = { terms: terms.join(','), schoolSourcedId: f['schoolSourcedId'] ?? '', courseSourcedId: f['courseSourcedId'] ?? '' };
 
       const link = links.get(sourcedId);
-      const existing = await this.findSubject(sourcedId, link, byCode.get(code.data) ?? null);
+      const existing = this.findSubject(subjects, sourcedId, link, byCode.get(code.data) ?? null);
       if (!existing) {
         let id: string | null = null;
         if (!this.dryRun) {
           const created = await this.deps.subjects.create(this.actor, { code: code.data, name: name.data, teacherIds: [] });
-          await this.link('class', sourcedId, created.id, data);
+          newLinks.push({ line: row.line, sourcedId, entityId: created.id, data });
+          subjects.stored(created, sourcedId);
           byCode.set(created.code, created);
           id = created.id;
         }
@@ -321,10 +433,37 @@ class ImportRun {
           if (byCode.get(existing.code)?.id === existing.id) byCode.delete(existing.code);
           byCode.set(code.data, { ...existing, ...patch });
         }
-        if (relink) await this.link('class', sourcedId, existing.id, data);
+        if (relink) newLinks.push({ line: row.line, sourcedId, entityId: existing.id, data });
+        subjects.stored({ ...existing, ...patch }, sourcedId);
       }
       return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId or its terms' };
     });
+    await this.writeLinks('classes', 'class', newLinks);
+  }
+
+  /**
+   * The subjects the classes file's links name, and the sourcedIds its codes' subjects are
+   * linked to, a query per chunk rather than two per row; kept as the rows change them.
+   */
+  private async knownSubjects(links: Map<string, OneRosterObject>, byCode: Map<string, Subject>): Promise<KnownSubjects> {
+    const { store } = this.deps;
+    const byId = new Map<string, Subject>();
+    const linked = [...new Set([...links.values()].flatMap((o) => (o.entityId ? [o.entityId] : [])))];
+    for (const part of chunked(linked)) for (const s of await store.subjects.getMany(this.orgId, part)) byId.set(s.id, s);
+    const linkOf = new Map<string, string>();
+    for (const o of links.values()) if (o.entityId) linkOf.set(o.entityId, o.sourcedId);
+    const unlinked = [...new Set([...byCode.values()].map((s) => s.id))].filter((id) => !linkOf.has(id));
+    for (const part of chunked(unlinked)) {
+      for (const o of await store.oneroster.getByEntities(this.orgId, 'class', part)) if (o.entityId) linkOf.set(o.entityId, o.sourcedId);
+    }
+    return {
+      byId,
+      linkOf,
+      stored(subject, sourcedId) {
+        byId.set(subject.id, subject);
+        linkOf.set(subject.id, sourcedId);
+      },
+    };
   }
 
   /**
@@ -339,14 +478,11 @@ class ImportRun {
     return byCode;
   }
 
-  private async findSubject(sourcedId: string, link: OneRosterObject | undefined, byCode: Subject | null): Promise<Subject | null> {
-    const { store } = this.deps;
-    const linked = link?.entityId ? await store.subjects.get(this.orgId, link.entityId) : null;
+  private findSubject(known: KnownSubjects, sourcedId: string, link: OneRosterObject | undefined, byCode: Subject | null): Subject | null {
+    const linked = link?.entityId ? known.byId.get(link.entityId) : undefined;
     if (linked) return linked;
-    if (byCode) {
-      const [other] = await store.oneroster.getByEntities(this.orgId, 'class', [byCode.id]);
-      if (other && other.sourcedId !== sourcedId) throw new RowError(`classCode belongs to the subject of sourcedId ${other.sourcedId}`);
-    }
+    const other = byCode ? known.linkOf.get(byCode.id) : undefined;
+    if (other !== undefined && other !== sourcedId) throw new RowError(`classCode belongs to the subject of sourcedId ${other}`);
     return byCode;
   }
 
@@ -361,7 +497,10 @@ class ImportRun {
     const students = new Map<string, Set<string>>();
     const teachers = new Map<string, Set<string>>();
     const enrolled = new Map<string, Set<string>>();
+    // The classes' subjects a chunk per query, not one per class (its teachers are read, then extended).
     const subjects = new Map<string, Subject>();
+    const classes = [...new Set(rows.flatMap((r) => this.classIds.get(r.fields['classSourcedId'] ?? '')?.id ?? []))];
+    for (const part of chunked(classes)) for (const s of await this.deps.store.subjects.getMany(this.orgId, part)) subjects.set(s.id, s);
     await this.eachRow('enrollments', rows, async (row) => {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
@@ -396,9 +535,12 @@ class ImportRun {
   private async resolveEarlier(rows: BundleRow[]): Promise<void> {
     const { store } = this.deps;
     const classIds = [...new Set(rows.map((r) => r.fields['classSourcedId'] ?? ''))].filter((s) => s && !this.classIds.has(s));
-    for (const o of await store.oneroster.getMany(this.orgId, 'class', classIds)) {
-      if (o.entityId && (await store.subjects.get(this.orgId, o.entityId))) this.classIds.set(o.sourcedId, { id: o.entityId });
+    const classLinks = await store.oneroster.getMany(this.orgId, 'class', classIds);
+    const present = new Set<string>();
+    for (const part of chunked(classLinks.flatMap((o) => (o.entityId ? [o.entityId] : [])))) {
+      for (const s of await store.subjects.getMany(this.orgId, part)) present.add(s.id);
     }
+    for (const o of classLinks) if (o.entityId && present.has(o.entityId)) this.classIds.set(o.sourcedId, { id: o.entityId });
     const userIds = [...new Set(rows.map((r) => r.fields['userSourcedId'] ?? ''))].filter((s) => s && !this.userIds.has(s));
     const links = await store.oneroster.getMany(this.orgId, 'user', userIds);
     const users = new Map(
@@ -443,10 +585,6 @@ class ImportRun {
     const ids = [...new Set(rows.map((r) => r.fields['sourcedId'] ?? '').filter(Boolean))];
     const found = await this.deps.store.oneroster.getMany(this.orgId, kind, ids);
     return new Map(found.map((o) => [o.sourcedId, o]));
-  }
-
-  private link(kind: OneRosterKind, sourcedId: string, entityId: string, data: Record<string, string>): Promise<OneRosterObject> {
-    return this.deps.store.oneroster.put({ orgId: this.orgId, kind, sourcedId, entityId, data });
   }
 
   /**

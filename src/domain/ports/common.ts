@@ -45,6 +45,20 @@ export class StoreConflictError extends Error {
 }
 
 /**
+ * A write made in the name of a user who no longer exists (a teacher erased while their mark was
+ * on its way): refused, nothing of it stored, so their id is not left on what the erasure has
+ * already swept.
+ */
+export class ActorGoneError extends Error {
+  readonly actorId: string;
+  constructor(actorId: string) {
+    super('the user this write is made by no longer exists; nothing was written');
+    this.name = 'ActorGoneError';
+    this.actorId = actorId;
+  }
+}
+
+/**
  * The store could not take a write now because another writer held it past the store's wait
  * (SQLite's SQLITE_BUSY). Nothing of the write was stored, so it may be tried again.
  */

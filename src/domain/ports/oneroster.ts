@@ -25,6 +25,13 @@ export interface OneRosterObject {
 export interface OneRosterRepository {
   /** Inserts or replaces by (orgId, kind, sourcedId). Throws StoreConflictError('oneroster') when the entity is linked to another sourcedId of the kind. */
   put(object: Omit<OneRosterObject, 'updatedAt'>): Promise<OneRosterObject>;
+  /**
+   * put for several objects in one store call (one transaction on SQLite, one bulk write on
+   * MongoDB). Throws StoreConflictError('oneroster') when any of them conflicts: on SQLite none
+   * is stored then, on MongoDB the others may be (each put is idempotent, so the caller may put
+   * them again one by one to learn which).
+   */
+  putMany(objects: readonly Omit<OneRosterObject, 'updatedAt'>[]): Promise<OneRosterObject[]>;
   getMany(orgId: string, kind: OneRosterKind, sourcedIds: string[]): Promise<OneRosterObject[]>;
   /** The objects linked to these local entities (export: a local id back to its sourcedId). */
   getByEntities(orgId: string, kind: OneRosterKind, entityIds: string[]): Promise<OneRosterObject[]>;

@@ -151,7 +151,9 @@ export type RecordWrite =
  * What one write of writeBatch did: `written` with the stored record, or not written with the
  * record that stood in its way (the key taken, or the current version after a version
  * mismatch; null when the record is gone, or when an insert's student no longer exists: erased
- * while the check-in was on its way), or the error that refused it alone.
+ * while the check-in was on its way), or the error that refused it alone (ActorGoneError: the
+ * user it is made by, its audit actor or decision's maker other than its student, no longer
+ * exists, and nothing of it is stored).
  */
 export type RecordWriteResult =
   | { written: true; before: AttendanceRecord | null; record: AttendanceRecord }

@@ -58,6 +58,8 @@ export interface SubjectRepository {
   /** Throws StoreConflictError('code') when the code is taken in the organisation. */
   create(orgId: string, input: NewSubject): Promise<Subject>;
   get(orgId: string, id: string): Promise<Subject | null>;
+  /** The organisation's subjects with these ids (one query for an import's linked classes), in no order. */
+  getMany(orgId: string, ids: readonly string[]): Promise<Subject[]>;
   /** The organisation's subjects with exactly these codes (unique per organisation), in no order. */
   getByCodes(orgId: string, codes: readonly string[]): Promise<Subject[]>;
   list(orgId: string, filter: SubjectFilter): Promise<Page<Subject>>;

@@ -118,6 +118,7 @@ export class SessionCloser {
   private async run(orgId: string, sessionId: string, by: string | null, leaseHeld: boolean): Promise<CloseResult> {
     const { store, now } = this.deps;
     let session = await applyTransition(store, { orgId, id: sessionId }, 'close');
+    const began = session !== null;
     if (!session) {
       const current = await store.sessions.get(orgId, sessionId);
       if (!current) throw new AppError('SESSION_NOT_FOUND');
@@ -126,6 +127,12 @@ export class SessionCloser {
       session = current;
     }
     const subject = await store.subjects.get(orgId, session.subjectId);
+    // Every screen of the session hears that it is closing (check-ins are refused from now), not
+    // only the teacher who closed: a co-teacher's console, the classroom screen, its students.
+    // Once, from the close that made the transition; `closed` follows when the close is done.
+    if (began && subject && session.status === 'closing') {
+      this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
+    }
     const lease = session.status === 'closing' && !leaseHeld ? await this.leaseOf(session) : null;
     if (lease) session = lease.session;
     if (session.status === 'closing') {

@@ -4,7 +4,7 @@ import { type Store } from '../ports/store.js';
 import { type User, type UserPatch } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
-import { audit } from '../audit-log.js';
+import { audit, auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { endLogins } from '../accounts/end-logins.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
@@ -75,6 +75,40 @@ export class UserService {
       to: auditView(user),
     });
     return view;
+  }
+
+  /**
+   * create for several accounts without passwords (an import's new rows), all or none, in one
+   * store call and one audit call: `EMAIL_TAKEN` when any email is taken, nothing created then.
+   * `active` false creates the account deactivated (audited as created so).
+   */
+  async createMany(
+    actor: Actor,
+    inputs: readonly (Omit<CreateUserInput, 'password' | 'mustChangePassword'> & { active: boolean })[],
+  ): Promise<PublicUser[]> {
+    requireRole(actor, 'admin');
+    const news = inputs.map((input) => {
+      const studentNumber = cleanStudentNumber(input.studentNumber);
+      checkStudentNumber(input.role, studentNumber);
+      return {
+        name: input.name.trim(),
+        email: normaliseEmail(input.email),
+        role: input.role,
+        studentNumber,
+        passwordHash: null,
+        active: input.active,
+        mustChangePassword: false,
+      };
+    });
+    if (news.length === 0) return [];
+    const users = await this.mapConflict(() => this.deps.store.users.createMany(actor.orgId, news));
+    await auditMany(
+      this.deps.store,
+      actor,
+      this.deps.clock(),
+      users.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.create', from: null, to: auditView(user) })),
+    );
+    return users.map(toPublicUser);
   }
 
   async get(actor: Actor, id: string): Promise<PublicUser> {

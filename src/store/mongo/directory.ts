@@ -151,6 +151,11 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       const d = await m.subjects.findOne(q.byOrgId<SubjectDoc>(orgId, id)).lean<SubjectDoc>();
       return d ? toSubject(d) : null;
     },
+    async getMany(orgId, ids) {
+      if (ids.length === 0) return [];
+      const docs = await m.subjects.find(q.byOrgIds<SubjectDoc>(orgId, [...ids])).lean<SubjectDoc[]>();
+      return docs.map(toSubject);
+    },
     async getByCodes(orgId, codes) {
       if (codes.length === 0) return [];
       const docs = await m.subjects.find({ orgId, code: { $in: [...codes] } }).lean<SubjectDoc[]>();

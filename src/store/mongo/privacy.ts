@@ -215,11 +215,14 @@ export function privacyRepository(m: Models): PrivacyRepository {
       counts.meetings = modified(await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null } }));
       counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
-      // Again once the account is gone: a check-in batch that found the student still there
-      // wrote its record and audit entry before reading the account (record-batch.ts), so they
-      // are stored by now; one that reads it from here on takes its writes back itself. The same
+      // Again once the account is gone: a check-in batch that found the student (or a teacher's
+      // mark its teacher) still there wrote its record and audit entry before reading the
+      // account (record-batch.ts), so they are stored by now; one that reads it from here on takes its writes back itself. The same
       // for an invitation or reset email and its audit entry (AccountService.takeBackErased).
       await sweep();
+      // Decisions too: a teacher's mark that found them still there was written by now; one that
+      // reads the account from here on takes itself back (record-batch.ts).
+      counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
       counts.outbox += await sweepOutbox();
       return counts;
     },

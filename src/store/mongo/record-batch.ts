@@ -1,6 +1,13 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
-import { type AttendanceRecord, type RecordRepository, type RecordWrite, type RecordWriteResult } from '../../domain/ports/records.js';
+import { randomUUID } from 'node:crypto';
+import { ActorGoneError, StoreConflictError } from '../../domain/ports/common.js';
+import {
+  type AttendanceRecord,
+  type RecordPatch,
+  type RecordRepository,
+  type RecordWrite,
+  type RecordWriteResult,
+} from '../../domain/ports/records.js';
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { isTombstoneId } from '../../domain/privacy/erasure-rules.js';
 import { isDuplicateKeyError } from './errors.js';
@@ -12,6 +19,15 @@ import type { SessionDoc } from './session-schemas.js';
 import { Types } from 'mongoose';
 
 type Insert = Extract<RecordWrite, { kind: 'insert' }>;
+type Update = Extract<RecordWrite, { kind: 'update' }>;
+
+/**
+ * Where an update batch's roster placeholders start (updateAll): far below any insert's (-n for
+ * a session's n new records), and a random part of a wide range below it, so that two batches'
+ * placeholders do not meet.
+ */
+const UPDATE_PLACEHOLDER_BASE = -(2 ** 40);
+const UPDATE_PLACEHOLDER_SPREAD = 2 ** 50;
 
 const keyOf = (sessionId: string, studentId: string) => `${sessionId}\n${studentId}`;
 
@@ -36,8 +52,13 @@ export async function writeRecordBatch(
   const results: (RecordWriteResult | undefined)[] = new Array(writes.length);
   const befores: (AttendanceRecord | null)[] = new Array(writes.length).fill(null);
   await insertAll(m, clock, writes, results);
+  // A record's first update of the batch goes with the others in bulk; a second one of the
+  // same record (rare: two retries in one batch) after it, one at a time, seeing the first.
+  const firstOf = new Map<string, number>();
+  for (const [i, w] of writes.entries()) if (w.kind === 'update' && !firstOf.has(w.id)) firstOf.set(w.id, i);
+  await updateAll(m, clock, [...firstOf.values()], writes, results, befores);
   for (const [i, w] of writes.entries()) {
-    if (w.kind !== 'update') continue;
+    if (w.kind !== 'update' || firstOf.get(w.id) === i) continue;
     try {
       const before = await records.get(w.orgId, w.id);
       const after = await records.update(w.orgId, w.id, w.expectedVersion, w.patch);
@@ -64,7 +85,7 @@ export async function writeRecordBatch(
       for (const { i } of entries) results[i] = { written: false, error: err };
     }
   }
-  await takeBackErased(m, writes, results, new Map(entries.map(({ i, entry }) => [i, entry.id])));
+  await takeBackErased(m, records, writes, results, befores, new Map(entries.map(({ i, entry }) => [i, entry.id])));
   return results as RecordWriteResult[];
 }
 
@@ -74,31 +95,132 @@ export async function writeRecordBatch(
  * first and this finds the student gone (the new records and the audit entries go again), or it
  * came after and the erasure's sweep that follows the deletion finds them (docs/privacy.md).
  * An update's record stays: the erasure's first sweep has already replaced its student.
+ * The same read covers the user a write is made by (its audit actor, the decision's maker) when
+ * not its student: a teacher erased meanwhile. Their write is taken back too, an update's by
+ * writing the fields it changed back (optimistic on the version it made), and refused with
+ * ActorGoneError; one changed again since keeps that change, its decision's maker a tombstone.
  */
 async function takeBackErased(
   m: Models,
+  records: Pick<RecordRepository, 'update'>,
   writes: readonly RecordWrite[],
   results: (RecordWriteResult | undefined)[],
+  befores: readonly (AttendanceRecord | null)[],
   auditIds: ReadonlyMap<number, string>,
 ): Promise<void> {
   const written = results.flatMap((r, i) => (r && !('error' in r) && r.written ? [{ i, r }] : []));
   if (written.length === 0) return;
-  const students = new Map<string, Set<string>>();
-  for (const { r } of written) students.set(r.record.orgId, (students.get(r.record.orgId) ?? new Set()).add(r.record.studentId));
+  const users = new Map<string, Set<string>>();
+  const want = (orgId: string, id: string) => users.set(orgId, (users.get(orgId) ?? new Set()).add(id));
+  for (const { i, r } of written) {
+    want(r.record.orgId, r.record.studentId);
+    for (const id of madeBy(writes[i]!, r.record.studentId)) want(r.record.orgId, id);
+  }
   const present = new Set<string>();
-  for (const [orgId, ids] of students) {
+  for (const [orgId, ids] of users) {
     const found = await m.users.find({ orgId, _id: { $in: [...ids] } }, { _id: 1 }).lean<Array<{ _id: string }>>();
     for (const d of found) present.add(keyOf(orgId, d._id));
   }
   // A tombstone is never a user: a record under one (an erased student's, kept for statistics)
   // corrected by a teacher is a write like any other, with its audit entry.
-  const gone = written.filter(({ r }) => !isTombstoneId(r.record.studentId) && !present.has(keyOf(r.record.orgId, r.record.studentId)));
+  const gone = written.flatMap(({ i, r }): { i: number; r: (typeof written)[number]['r']; actor: string | null }[] => {
+    const orgId = r.record.orgId;
+    const studentId = r.record.studentId;
+    if (!isTombstoneId(studentId) && !present.has(keyOf(orgId, studentId))) return [{ i, r, actor: null }];
+    const actor = madeBy(writes[i]!, studentId).find((id) => !isTombstoneId(id) && !present.has(keyOf(orgId, id)));
+    return actor === undefined ? [] : [{ i, r, actor }];
+  });
   if (gone.length === 0) return;
   const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
   if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });
   const audits = gone.flatMap(({ i }) => auditIds.get(i) ?? []);
   if (audits.length > 0) await m.audit.deleteMany({ _id: { $in: audits } });
-  for (const { i } of gone) results[i] = { written: false, record: null };
+  for (const { i, r, actor } of gone) {
+    const w = writes[i]!;
+    if (actor === null) {
+      results[i] = { written: false, record: null };
+      continue;
+    }
+    if (w.kind === 'update') {
+      const before = befores[i]!;
+      const undo = Object.fromEntries(Object.keys(w.patch).map((k) => [k, before[k as keyof RecordPatch]])) as RecordPatch;
+      if (!(await records.update(w.orgId, w.id, r.record.version, undo))) {
+        await m.records.updateOne({ _id: w.id, decidedBy: actor }, { $set: { decidedBy: `erased-${randomUUID()}` } });
+      }
+    }
+    results[i] = { written: false, error: new ActorGoneError(actor) };
+  }
+}
+
+/** The users other than the record's student a write is made by: its audit actor, its decision's maker. */
+function madeBy(w: RecordWrite, studentId: string): string[] {
+  const decidedBy = w.kind === 'insert' ? w.input.decidedBy : w.patch.decidedBy;
+  return [...new Set([w.audit.actorId, decidedBy])].filter((id): id is string => typeof id === 'string' && id !== studentId);
+}
+
+/**
+ * The batch's updates (`indexes`, one per record) as one read of the records, one unordered bulk
+ * of optimistic updates and one read back, instead of a read and a find-and-modify per record:
+ * a 300-student close settling its pending check-ins on FerretDB. Each update writes a
+ * placeholder roster version, consecutive per session in batch order from a random base far
+ * below the inserts' (rosterPlaceholders), which tells on reading back which updates were this
+ * batch's (the version filter lets one writer through, but not which); the versions are then
+ * handed out as the inserts' are (stampRosterVersions), for the updates written only.
+ */
+async function updateAll(
+  m: Models,
+  clock: () => Date,
+  indexes: readonly number[],
+  writes: readonly RecordWrite[],
+  results: (RecordWriteResult | undefined)[],
+  befores: (AttendanceRecord | null)[],
+): Promise<void> {
+  const updates = indexes.map((i) => ({ i, w: writes[i] as Update }));
+  if (updates.length === 0) return;
+  try {
+    const ids = updates.map((u) => u.w.id);
+    const read = async () => new Map((await m.records.find({ _id: { $in: ids } }).lean<RecordDoc[]>()).map((d) => [d._id, d]));
+    const current = await read();
+    const own = (u: { w: Update }) => {
+      const d = current.get(u.w.id);
+      return d && d.orgId === u.w.orgId ? d : undefined;
+    };
+    // A record already past the expected version (or gone) is answered as it stands, unsent.
+    const sent = updates.filter((u) => own(u)?.version === u.w.expectedVersion);
+    for (const u of updates) {
+      befores[u.i] = own(u) ? toRecord(own(u)!) : null;
+      if (!sent.includes(u)) results[u.i] = { written: false, record: befores[u.i]! };
+    }
+    if (sent.length === 0) return;
+    const base = UPDATE_PLACEHOLDER_BASE - Math.floor(Math.random() * UPDATE_PLACEHOLDER_SPREAD);
+    const placeholders = rosterPlaceholders(sent.map((u) => own(u)!.sessionId)).map((p) => base + p);
+    const now = clock();
+    await m.records.bulkWrite(
+      sent.map((u, n) => ({
+        updateOne: {
+          filter: { _id: u.w.id, orgId: u.w.orgId, version: u.w.expectedVersion },
+          update: { $set: { ...q.definedOnly(u.w.patch), updatedAt: now, rosterVersion: placeholders[n]! }, $inc: { version: 1 } },
+        },
+      })),
+      { ordered: false },
+    );
+    const after = await read();
+    const created = new Map<string, Created[]>();
+    for (const [n, u] of sent.entries()) {
+      const d = after.get(u.w.id);
+      if (d && d.version === u.w.expectedVersion + 1 && d.rosterVersion === placeholders[n]) {
+        created.set(d.sessionId, [...(created.get(d.sessionId) ?? []), { doc: d, placeholder: placeholders[n]! }]);
+      } else results[u.i] = { written: false, record: d && d.orgId === u.w.orgId ? toRecord(d) : null };
+    }
+    const versions = await stampRosterVersions(m, created, true);
+    for (const u of sent) {
+      if (results[u.i]) continue;
+      const d = after.get(u.w.id)!;
+      results[u.i] = { written: true, before: befores[u.i]!, record: { ...toRecord(d), rosterVersion: versions.get(d._id) ?? 0 } };
+    }
+  } catch (err) {
+    for (const u of updates) results[u.i] ??= { written: false, error: err };
+  }
 }
 
 async function insertAll(
@@ -214,7 +336,11 @@ function rosterPlaceholders(sessionIds: readonly string[]): number[] {
  * that change stamps its own), as insertIfAbsent's stamp does one at a time. A record whose
  * session document is missing keeps its placeholder and is read as version 0.
  */
-async function stampRosterVersions(m: Models, created: ReadonlyMap<string, readonly Created[]>): Promise<Map<string, number>> {
+async function stampRosterVersions(
+  m: Models,
+  created: ReadonlyMap<string, readonly Created[]>,
+  updated = false,
+): Promise<Map<string, number>> {
   const versions = new Map<string, number>();
   for (const [sessionId, list] of created) {
     const orgId = list[0]!.doc.orgId;
@@ -223,14 +349,16 @@ async function stampRosterVersions(m: Models, created: ReadonlyMap<string, reado
       .lean<Pick<SessionDoc, 'rosterVersion'>>();
     if (s?.rosterVersion === undefined) continue;
     const first = s.rosterVersion - list.length + 1;
-    const runs = new Map<number, string[]>();
-    list.forEach(({ doc, placeholder }, k) => {
-      versions.set(doc._id, first + k);
-      const offset = first + k - placeholder;
-      runs.set(offset, [...(runs.get(offset) ?? []), doc._id]);
+    const runs = new Map<number, Created[]>();
+    list.forEach((c, k) => {
+      versions.set(c.doc._id, first + k);
+      const offset = first + k - c.placeholder;
+      runs.set(offset, [...(runs.get(offset) ?? []), c]);
     });
-    for (const [offset, ids] of runs) {
-      await m.records.updateMany({ _id: { $in: ids }, orgId, version: 1, rosterVersion: { $lt: 0 } }, { $inc: { rosterVersion: offset } });
+    for (const [offset, run] of runs) {
+      // Updated records: only those still holding this batch's placeholders (unique to it).
+      const still = updated ? { rosterVersion: { $in: run.map((c) => c.placeholder) } } : { version: 1, rosterVersion: { $lt: 0 } };
+      await m.records.updateMany({ _id: { $in: run.map((c) => c.doc._id) }, orgId, ...still }, { $inc: { rosterVersion: offset } });
     }
   }
   return versions;

@@ -1,6 +1,6 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
 import {
   type AttendanceRecord,
   type NewRecord,
@@ -344,19 +344,33 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       return { count, marks: rows.map(peerMark) };
     }),
   );
-  const studentExists = 'SELECT 1 FROM users WHERE id = ? AND org_id = ?';
+  const userExists = 'SELECT 1 FROM users WHERE id = ? AND org_id = ?';
+  // The user a write is made by (its audit actor, the decision's maker) when not its student,
+  // whose record the student check already guards: a teacher erased since the mark was checked
+  // would keep their id on it (docs/privacy.md). A check-in's own writes read nothing more.
+  const goneActor = (w: RecordWrite, studentId: string): string | null => {
+    const decidedBy = w.kind === 'insert' ? w.input.decidedBy : w.patch.decidedBy;
+    for (const id of [w.audit.actorId, decidedBy]) {
+      if (id && id !== studentId && !db.stmt(userExists).get(id, w.orgId)) return id;
+    }
+    return null;
+  };
   const writeOne = (w: RecordWrite, versions: BatchRosterVersions): RecordWriteResult => {
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
     if (w.kind === 'insert') {
       // Inside the batch's transaction, which an erasure's cannot interleave: a student erased
       // since the check-in was checked gets no record under their real id (nothing would erase it).
-      if (!db.stmt(studentExists).get(w.input.studentId, w.orgId)) return { written: false, record: null };
+      if (!db.stmt(userExists).get(w.input.studentId, w.orgId)) return { written: false, record: null };
+      const gone = goneActor(w, w.input.studentId);
+      if (gone) return { written: false, error: new ActorGoneError(gone) };
       const inserted = insertInBatch(w.orgId, w.input, versions);
       if (!inserted.created) return { written: false, record: inserted.record };
       after = inserted.record;
     } else {
       before = get(w.orgId, w.id);
+      const gone = before && goneActor(w, before.studentId);
+      if (gone) return { written: false, error: new ActorGoneError(gone) };
       after = update(w.orgId, w.id, w.expectedVersion, w.patch, versions.next);
       if (!after) return { written: false, record: before };
     }

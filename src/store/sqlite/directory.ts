@@ -199,6 +199,14 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
     async get(orgId, id) {
       return get(orgId, id);
     },
+    async getMany(orgId, ids) {
+      if (ids.length === 0) return [];
+      // By the key, the organisation filtered (as users.getMany).
+      return db
+        .stmt('SELECT * FROM subjects WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?')
+        .all(JSON.stringify(ids), orgId)
+        .map(subjects.fromRow);
+    },
     async getByCodes(orgId, codes) {
       if (codes.length === 0) return [];
       return db

@@ -24,27 +24,30 @@ function fromRow(r: Row): OneRosterObject {
 }
 
 export function oneRosterRepository(db: SqliteDb, clock: () => Date): OneRosterRepository {
+  const upsert = `INSERT INTO oneroster_objects (org_id, kind, sourced_id, entity_id, data, updated_at)
+     VALUES (@org_id, @kind, @sourced_id, @entity_id, @data, @updated_at)
+     ON CONFLICT (org_id, kind, sourced_id) DO UPDATE SET
+       entity_id = excluded.entity_id, data = excluded.data, updated_at = excluded.updated_at`;
+  const putOne = (object: OneRosterObject) =>
+    db.stmt(upsert).run({
+      org_id: object.orgId,
+      kind: object.kind,
+      sourced_id: object.sourcedId,
+      entity_id: object.entityId,
+      data: JSON.stringify(object.data),
+      updated_at: object.updatedAt.getTime(),
+    });
   return {
     async put(input) {
       const object: OneRosterObject = { ...input, updatedAt: clock() };
-      mapConflicts(() =>
-        db
-          .stmt(
-            `INSERT INTO oneroster_objects (org_id, kind, sourced_id, entity_id, data, updated_at)
-             VALUES (@org_id, @kind, @sourced_id, @entity_id, @data, @updated_at)
-             ON CONFLICT (org_id, kind, sourced_id) DO UPDATE SET
-               entity_id = excluded.entity_id, data = excluded.data, updated_at = excluded.updated_at`,
-          )
-          .run({
-            org_id: object.orgId,
-            kind: object.kind,
-            sourced_id: object.sourcedId,
-            entity_id: object.entityId,
-            data: JSON.stringify(object.data),
-            updated_at: object.updatedAt.getTime(),
-          }),
-      );
+      mapConflicts(() => putOne(object));
       return object;
+    },
+    async putMany(inputs) {
+      const at = clock();
+      const objects = inputs.map((input): OneRosterObject => ({ ...input, updatedAt: at }));
+      if (objects.length > 0) mapConflicts(() => db.tx(() => objects.forEach(putOne)));
+      return objects;
     },
     async getMany(orgId, kind, sourcedIds) {
       if (sourcedIds.length === 0) return [];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
 import type { RecordWrite, RecordWriteResult } from '../../domain/ports/records.js';
 import type { Store } from '../../domain/ports/store.js';
 import type { CheckpointLogger } from './wal-checkpointer.js';
@@ -26,6 +26,7 @@ export interface RecordWriterWorkerData {
 export type WireError =
   | { name: 'StoreConflictError'; key: string }
   | { name: 'StoreBusyError' }
+  | { name: 'ActorGoneError'; actorId: string }
   | { name: 'SqliteError'; message: string; code: string }
   | { name: 'Error'; message: string };
 
@@ -196,6 +197,7 @@ export function recordWriterOf(store: Store): RecordWriter | null {
 export function toWireError(err: unknown): WireError {
   if (err instanceof StoreConflictError) return { name: 'StoreConflictError', key: err.key };
   if (err instanceof StoreBusyError) return { name: 'StoreBusyError' };
+  if (err instanceof ActorGoneError) return { name: 'ActorGoneError', actorId: err.actorId };
   if (err instanceof Database.SqliteError) return { name: 'SqliteError', message: err.message, code: err.code };
   return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
@@ -213,6 +215,8 @@ export function fromWireError(e: WireError): Error {
       return new StoreConflictError(e.key);
     case 'StoreBusyError':
       return new StoreBusyError();
+    case 'ActorGoneError':
+      return new ActorGoneError(e.actorId);
     case 'SqliteError':
       return new Database.SqliteError(e.message, e.code);
     case 'Error':

@@ -8,7 +8,7 @@ import { LOOKUP_CHUNK } from '../../../src/domain/users/user-lookup.js';
 import { OneRosterImport, type ImportReport } from '../../../src/domain/oneroster/oneroster-import.js';
 import { SubjectService } from '../../../src/domain/subjects/subject-service.js';
 import { UserService } from '../../../src/domain/users/user-service.js';
-import { sampleBundle, userRow } from '../../support/oneroster-bundle.js';
+import { sampleBundle, userRow, USER_ROWS } from '../../support/oneroster-bundle.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -37,7 +37,15 @@ function counting(store: Store): { store: Store; calls: Record<string, number> }
         };
       },
     });
-  return { store: { ...store, users: counted(store.users, ''), oneroster: counted(store.oneroster, 'oneroster.') } as Store, calls };
+  return {
+    store: {
+      ...store,
+      users: counted(store.users, ''),
+      oneroster: counted(store.oneroster, 'oneroster.'),
+      subjects: counted(store.subjects, 'subjects.'),
+    } as Store,
+    calls,
+  };
 }
 
 /** The OneRoster import over `store`, with the services it creates and changes accounts through. */
@@ -167,5 +175,61 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
       ['ann.lee@school.test', 'Ann Lee'],
       ['ann@school.test', 'Bo Kim'],
     ]);
+  });
+
+  it("OneRoster import creates its new accounts and their links a chunk per store call, and reads the classes' subjects in bulk", async () => {
+    const n = LOOKUP_CHUNK + 20;
+    const rows = [
+      ...USER_ROWS,
+      ...Array.from({ length: n }, (_, i) => userRow(`n-${i}`, 'student', `New${i}`, `Kid${i}`, `M${i}`, `m${i}@school.test`)),
+    ];
+    rows.push(userRow('n-off', 'student', 'Off', 'Line', 'M-off', 'off@school.test', 'false'));
+    const { store: counted, calls } = counting(store);
+    const importer = oneRosterImport(counted);
+
+    const first = await importer.run(admin, sampleBundle(rows), { dryRun: false });
+    // The sample's teacher and two good students, the new ones and the deactivated one.
+    expect(first.files.users).to.include({ created: 3 + n + 1, error: 1 });
+    expect(first.files.enrollments).to.include({ created: 4, error: 1 });
+    expect([calls.create ?? 0, calls.createMany, calls['oneroster.putMany']]).to.deep.equal([0, 2, 2 + 1]);
+    // The org's and the term's objects (put per row, a few), no link per row.
+    expect(calls['oneroster.put']).to.equal(2);
+    // The subject service's own reads of the classes it enrols into and gives a teacher (three
+    // writes), none per row; the classes' subjects in one read.
+    expect([calls['subjects.get'] ?? 0, calls['subjects.getMany']]).to.deep.equal([3, 1]);
+    const off = await store.users.getByEmail(admin.orgId, 'off@school.test');
+    expect(off?.active).to.equal(false);
+    const linked = await store.oneroster.getMany(admin.orgId, 'user', ['n-0', `n-${n - 1}`, 'n-off']);
+    expect(linked.map((o) => o.entityId).every((id) => typeof id === 'string')).to.equal(true);
+
+    for (const k of Object.keys(calls)) delete calls[k];
+    const again = await importer.run(admin, sampleBundle(rows), { dryRun: false });
+    expect(again.files.users).to.include({ unchanged: 3 + n + 1, created: 0, updated: 0, error: 1 });
+    expect(again.files.classes).to.include({ unchanged: 2 });
+    expect([calls.createMany ?? 0, calls['oneroster.putMany'] ?? 0, calls['subjects.get'] ?? 0]).to.deep.equal([0, 0, 0]);
+  });
+
+  it('OneRoster import reports the one row whose email was taken meanwhile, and creates and links the others of its chunk', async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => userRow(`n-${i}`, 'student', `New${i}`, `Kid${i}`, `M${i}`, `m${i}@school.test`));
+    const createMany = store.users.createMany.bind(store.users);
+    let raced = false;
+    store.users.createMany = async (orgId, inputs) => {
+      if (!raced) {
+        raced = true;
+        await createMany(orgId, [student('Someone Else', 'X9'), { ...student('Taker', 'X3'), email: 'm3@school.test' }]);
+      }
+      return createMany(orgId, inputs);
+    };
+    const report = await oneRosterImport(store).run(admin, sampleBundle(rows), { dryRun: false });
+    expect(report.rows.filter((r) => r.file === 'users').map((r) => [r.sourcedId, r.action, r.reason])).to.deep.equal([
+      ['n-0', 'created', null],
+      ['n-1', 'created', null],
+      ['n-2', 'created', null],
+      ['n-3', 'error', 'A user with this email already exists.'],
+      ['n-4', 'created', null],
+    ]);
+    const links = await store.oneroster.getMany(admin.orgId, 'user', ['n-0', 'n-1', 'n-2', 'n-3', 'n-4']);
+    expect(links.map((o) => o.sourcedId)).to.deep.equal(['n-0', 'n-1', 'n-2', 'n-4']);
+    expect((await store.users.getByEmail(admin.orgId, 'm3@school.test'))?.name).to.equal('Taker');
   });
 });

@@ -237,6 +237,43 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
       expect(f.events).to.have.length(events + 2);
     });
 
+    it("writes the photo's marks as one group commit, in the order asked, and writes again only those that lost a race", async () => {
+      const teacher = f.actor(f.teacher);
+      await f.live.checkins.mark(teacher, { sessionId: session.id, studentId: sid(4), status: 'absent', ip: null });
+      const original = f.store.records.writeBatch;
+      const batches: string[][] = [];
+      let raced = false;
+      f.store.records.writeBatch = async (writes) => {
+        batches.push(writes.map((w) => (w.kind === 'insert' ? w.input.studentId : w.id)));
+        if (!raced) {
+          // Another teacher changes student 4's record just before the photo's batch lands.
+          raced = true;
+          const r = (await f.store.records.getForStudent(f.org.id, session.id, sid(4)))!;
+          await original([
+            {
+              kind: 'update',
+              orgId: f.org.id,
+              id: r.id,
+              expectedVersion: r.version,
+              patch: { note: 'seen' },
+              audit: { actorId: f.otherTeacher.id, action: 'record.mark', reason: null, ip: null },
+            },
+          ]);
+        }
+        return original(writes);
+      };
+      const r = await confirm([sid(2), sid(0), sid(4), sid(1)]);
+      f.store.records.writeBatch = original;
+      expect(r.summary).to.deep.equal({ marked: 4, unchanged: 0, refused: 0 });
+      const record4 = (await f.store.records.getForStudent(f.org.id, session.id, sid(4)))!;
+      // The photo's four, then student 4's again after reading it anew.
+      expect(batches).to.deep.equal([[sid(2), sid(0), record4.id, sid(1)], [record4.id]]);
+      expect(record4).to.include({ status: 'present', note: 'seen', reason: 'MARKED_FROM_CLASS_PHOTO' });
+      const records = await f.store.records.listBySession(f.org.id, session.id);
+      const versions = new Map(records.map((x) => [x.studentId, x.rosterVersion]));
+      expect(versions.get(sid(2))! < versions.get(sid(0))! && versions.get(sid(0))! < versions.get(sid(1))!).to.equal(true);
+    });
+
     it('marks late once lateAfter has passed, unless the teacher says present, and late when the teacher says so', async () => {
       const teacher = f.actor(f.teacher);
       const early = await f.live.classPhoto.confirm(teacher, session.id, [sid(0)], 'late');
