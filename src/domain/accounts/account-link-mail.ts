@@ -6,6 +6,9 @@ import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { invitationEmail, invitationSubject, resetEmail, resetSubject } from './account-emails.js';
 import { PermanentSendError, type RenderedMail } from '../notifications/outbox-dispatcher.js';
+import { recipientLanguage } from '../notifications/email-notifications.js';
+import { emailText } from '../locale/email-text.js';
+import type { Language } from '../../shared/i18n/languages.js';
 
 /** Where each role logs in. */
 const LOGIN_PAGE: Record<Role, string> = { student: 'student.html', teacher: 'teacher.html', admin: 'admin.html' };
@@ -65,6 +68,7 @@ export class AccountLinkMail {
       const user = await store.users.get(mail.orgId, mail.userId);
       if (!user || !user.active) throw new PermanentSendError('The user is no longer active; no link was sent.');
       const org = await store.organisations.get(user.orgId);
+      const prefs = await store.notificationPreferences.get(user.orgId, user.id);
       // A link of an earlier attempt may have reached nobody, or reached someone: either way only the newest works.
       await store.accountTokens.voidForUser(user.orgId, user.id, now);
       const issued = await this.issue(user, purpose, now);
@@ -72,7 +76,7 @@ export class AccountLinkMail {
       // read above and the new link's creation missed it: the link would go to the old address
       // and work. Read again: from here on such a change voids this link too.
       const current = await store.users.get(user.orgId, user.id);
-      if (current?.active && current.email === user.email) return this.message(user, org, purpose, issued, now);
+      if (current?.active && current.email === user.email) return this.message(user, org, recipientLanguage(prefs?.language, org), purpose, issued, now);
       await store.accountTokens.consume(issued.tokenHash, now);
     }
     throw new Error("The user's address changed while the link was made; no link was sent, the next attempt makes one.");
@@ -81,6 +85,7 @@ export class AccountLinkMail {
   private message(
     user: User,
     org: { name: string; timezone: string } | null,
+    language: Language,
     purpose: AccountTokenPurpose,
     { link, tokenHash, expiresAt }: { link: string; tokenHash: string; expiresAt: Date },
     now: Date,
@@ -89,7 +94,8 @@ export class AccountLinkMail {
     const e = {
       to: user.email,
       name: user.name,
-      organisation: org?.name ?? 'your school',
+      organisation: org?.name ?? emailText(language).t('fallbackOrganisation'),
+      language,
       timezone: org?.timezone ?? 'UTC',
       link,
       expiresAt,
