@@ -114,7 +114,7 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
     const mail = decodedMail((await smtp.next('marie@home.example', before)).raw);
     expect(mail).to.include(`Subject: Alerte d'assiduité : ${student.name}`);
     expect(mail).to.include('Bonjour Marie Martin,');
-    expect(mail).to.include(`${student.name} a manqué 1 séances de suite en ${subject.code}`);
+    expect(mail).to.include(`${student.name} a manqué 1 séance de suite en ${subject.code}`);
     expect(mail).to.include('Content-Type: text/plain').and.include('Content-Type: text/html');
     expect(mail).to.match(/List-Unsubscribe:\s+<https:\/\/attendance\.school\.example\/api\/v1\/unsubscribe\?token=g1\./);
     // Worded for a guardian: no other student, no staff member.

@@ -8,7 +8,8 @@ export const emailEn = {
   fallbackOrganisation: 'your school',
 
   'invitation.subject': 'Your attendance account at {organisation}',
-  'invitation.body': 'An account was created for you at {organisation}. Open this link to choose your password; it works once, until {expires}.',
+  'invitation.body':
+    'An account was created for you at {organisation}. Open this link to choose your password; it works once, until {expires}.',
   'reset.subject': 'Reset your attendance password at {organisation}',
   'reset.body':
     'Someone asked to reset the password of your account at {organisation}. Open this link to choose a new one; it works once, until {expires}. If it was not you, ignore this email: your password stays as it is.',
@@ -32,7 +33,10 @@ export const emailEn = {
 
   'student.subject': 'Attendance alert: {subjects}',
   'student.intro': 'Your attendance at {organisation} crossed an alert rule:',
-  'student.consecutiveAbsences': { one: 'You missed # session in a row of {subject}.', other: 'You missed # sessions in a row of {subject}.' },
+  'student.consecutiveAbsences': {
+    one: 'You missed # session in a row of {subject}.',
+    other: 'You missed # sessions in a row of {subject}.',
+  },
   'student.lowAttendance': {
     one: 'Your attendance in {subject} is {observed}% over the last day (alert under {threshold}%).',
     other: 'Your attendance in {subject} is {observed}% over the last # days (alert under {threshold}%).',

@@ -178,7 +178,12 @@ export class EmailNotifications {
       const contact = contacts.find((c) => guardianEmailKey(c.email) === target.emailKey);
       if (!contact) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
       const org = await store.organisations.get(target.orgId);
-      return { target, category, language: recipientLanguage(contact.language, org), subscribed: !contact.unsubscribed?.includes(category) };
+      return {
+        target,
+        category,
+        language: recipientLanguage(contact.language, org),
+        subscribed: !contact.unsubscribed?.includes(category),
+      };
     }
     const user = await store.users.get(target.orgId, target.userId);
     if (!user) throw new AppError('UNSUBSCRIBE_LINK_INVALID');

@@ -1,5 +1,6 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
-import { ReasonCodes } from '../../shared/reasons.js';
+import { isReasonCode } from '../../shared/reasons.js';
+import { t } from './i18n.js';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -38,7 +39,7 @@ export function announce(region: HTMLElement, text: string): void {
 /** A reason code as a sentence; unknown codes are shown as they are. */
 export function reasonText(code: string | null): string {
   if (!code) return '';
-  return (ReasonCodes as Record<string, string>)[code] ?? code;
+  return isReasonCode(code) ? t(`reason.${code}`) : code;
 }
 
 /** mm:ss (or h:mm:ss) until `iso`, never negative. */
@@ -87,5 +88,5 @@ export function downloadBlob(name: string, blob: Blob): void {
 /** A readable message for any error a command or request raised. */
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
-  return 'Something went wrong.';
+  return t('page.somethingWrong');
 }
