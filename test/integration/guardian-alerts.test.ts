@@ -205,7 +205,7 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
 
     const mail = decodedMail((await smtp.next(student.email, before)).raw);
     expect(mail).to.include(`Subject: Attendance alert: ${subject.code}`);
-    expect(mail).to.include(`You missed 1 sessions in a row of ${subject.code}`);
+    expect(mail).to.include(`You missed 1 session in a row of ${subject.code}`);
     expect(mail).to.match(/List-Unsubscribe:\s+<https:\/\/attendance\.school\.example\/api\/v1\/unsubscribe\?token=u1\./);
     expect(await receivedSince(before)).to.have.members([teacher.email, admin.email, student.email]);
     expect(classmateTold, 'a classmate hears nothing of it').to.equal(0);

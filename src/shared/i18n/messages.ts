@@ -47,8 +47,15 @@ export interface TranslatorOptions {
   timeZone?: string | undefined;
 }
 
-/** Formats `catalog`'s messages (typed by the source catalog `Source`) in `language`. */
-export function translator<Source>(language: Language, catalog: CatalogOf<Source>, opts: TranslatorOptions = {}): Translator<Source> {
+/**
+ * Formats `catalog`'s messages in `language`. `Source` (the English catalog's type) is given,
+ * never inferred from `catalog`: inferred, it would lose the messages' placeholders.
+ */
+export function translator<Source>(
+  language: Language,
+  catalog: CatalogOf<NoInfer<Source>>,
+  opts: TranslatorOptions = {},
+): Translator<Source> {
   const zone = opts.timeZone ? { timeZone: opts.timeZone } : {};
   const locale = FORMAT_LOCALE[language];
   const plurals = new Intl.PluralRules(locale);
