@@ -1,6 +1,6 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
 import { isReasonCode } from '../../shared/reasons.js';
-import { t } from './i18n.js';
+import { errorKey, pageLanguage, t } from './i18n.js';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -87,6 +87,10 @@ export function downloadBlob(name: string, blob: Blob): void {
 
 /** A readable message for any error a command or request raised. */
 export function errorText(err: unknown): string {
+  // The server words its errors in English: in another language, a coded error the catalog knows is said in it.
+  const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : null;
+  const key = code === null ? null : errorKey(code);
+  if (key !== null && pageLanguage() !== 'en') return t(key);
   if (err instanceof Error) return err.message;
   return t('page.somethingWrong');
 }

@@ -77,6 +77,12 @@ export async function useLanguage(language: Language, timeZone?: string): Promis
 
 const isKey = (key: string): key is PageKey => Object.hasOwn(pageEn, key);
 
+/** Whether the catalog words the error code `code` itself (`error.CODE`). */
+export const errorKey = (code: string): Extract<PageKey, `error.${string}`> | null => {
+  const key = `error.${code}`;
+  return isKey(key) ? (key as Extract<PageKey, `error.${string}`>) : null;
+};
+
 /** Rewrites the marked-up text under `root` in the page's language. */
 export function localise(root: ParentNode): void {
   for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) {
