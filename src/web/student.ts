@@ -6,7 +6,7 @@
 import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
-import { bindLogout, requireLogin, showConnection } from './lib/page.js';
+import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { loadMyAttendance } from './lib/my-attendance.js';
 import { bindStudentExcuses } from './lib/excuse-panel.js';
@@ -381,6 +381,14 @@ function bindCheckin(socket: AppSocket): void {
 /** The sections below the form load after the first sync, or after this long without one. */
 const REST_AFTER_MS = 10_000;
 
+/** Writes again what the page wrote itself: the times follow the zone, the words the language. */
+function rerender(): void {
+  showProblem(byId('context-warning'), locationProblem(currentContext()));
+  if (byId('submit-checkin').getAttribute('aria-busy') !== 'true') renderDecision(held);
+  if (session) renderSession(session);
+  if (listed) renderList(listed.socket, listed.sessions);
+}
+
 async function main(): Promise<void> {
   // Said before the login form, so nobody types a password into a page that cannot check in.
   // Before sign-in the page speaks the browser's language (or the signed-in user's last one).
@@ -390,13 +398,7 @@ async function main(): Promise<void> {
   // The socket starts without waiting for the time zone; the times shown follow once it is known.
   const auth = await requireLogin(['student'], {
     localised: true,
-    onTimeZone: () => {
-      // The language may have changed too: what the page wrote itself is written again.
-      showProblem(byId('context-warning'), locationProblem(currentContext()));
-      if (byId('submit-checkin').getAttribute('aria-busy') !== 'true') renderDecision(held);
-      if (session) renderSession(session);
-      if (listed) renderList(listed.socket, listed.sessions);
-    },
+    onTimeZone: rerender,
   });
   bindLogout();
   // Below the check-in form: on a slow link these wait until the session is on screen, so their
@@ -409,6 +411,10 @@ async function main(): Promise<void> {
     void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
   };
   setTimeout(loadRest, REST_AFTER_MS);
+  bindLanguageMenu(() => {
+    rerender();
+    if (restLoaded) void loadMyAttendance(auth.user.id);
+  });
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;

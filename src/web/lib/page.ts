@@ -6,7 +6,7 @@ import { apiJson, loadAuth, login, logout, type StoredAuth } from './auth.js';
 import { byId, errorText, show, useTimeZone } from './dom.js';
 import type { ConnectionState } from './socket.js';
 import type { Role } from '../../shared/events.js';
-import { isLanguage, type Language } from '../../shared/i18n/languages.js';
+import { isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '../../shared/i18n/languages.js';
 import { pageLanguage, rememberLanguage, t, useLanguage } from './i18n.js';
 
 /** Shows the connection state in #connection (a status region, announced politely). */
@@ -101,6 +101,14 @@ interface OrganisationAnswer {
   settings: { language?: Language };
 }
 
+interface Preferences {
+  language: Language | null;
+  unsubscribed: string[];
+}
+
+/** What the language menu needs once signed in: this page's organisation, as last read. */
+let organisation: OrganisationAnswer | null = null;
+
 /**
  * The organisation's time zone, and for a localised page the user's language: their own
  * preference, else the organisation's default (docs/languages.md). Both asked at once.
@@ -112,7 +120,7 @@ async function loadOrganisationSettings(localised: boolean): Promise<void> {
       return null;
     }),
     localised
-      ? apiJson<{ language: Language | null }>('api/v1/me/notification-preferences').catch((err: unknown) => {
+      ? apiJson<Preferences>('api/v1/me/notification-preferences').catch((err: unknown) => {
           console.warn('language preference unavailable; the organisation decides', err);
           return null;
         })
@@ -120,13 +128,60 @@ async function loadOrganisationSettings(localised: boolean): Promise<void> {
   ]);
   if (org) useTimeZone(org.timezone);
   if (!localised || !org) return;
-  const chosen = prefs?.language ?? org.settings.language;
+  organisation = org;
+  await switchLanguage(prefs?.language ?? null);
+  fillLanguageMenu(prefs?.language ?? null);
+}
+
+/** The page in the user's `own` language, else the organisation's; the choice kept for the next visit. */
+async function switchLanguage(own: Language | null): Promise<void> {
+  const chosen = own ?? organisation?.settings.language;
   const language: Language = isLanguage(chosen) ? chosen : 'en';
   rememberLanguage(language);
   if (language === pageLanguage()) return;
-  await useLanguage(language, org.timezone);
+  await useLanguage(language, organisation?.timezone);
   const state = document.getElementById('connection')?.dataset['state'];
   if (state) showConnection(state as ConnectionState);
+}
+
+/** #language, when the page has one: "same as the school" or a shipped language, each named in itself. */
+function fillLanguageMenu(own: Language | null): void {
+  const menu = document.getElementById('language');
+  if (!(menu instanceof HTMLSelectElement)) return;
+  menu.replaceChildren(
+    new Option(t('language.school'), '', false, own === null),
+    ...LANGUAGES.map((l) => Object.assign(new Option(LANGUAGE_NAMES[l], l, false, own === l), { lang: l })),
+  );
+  menu.disabled = false;
+}
+
+/**
+ * The user's own language from #language: stored as their preference (emails follow it too),
+ * then the page switches and `rerender` writes again what the page wrote itself.
+ */
+export function bindLanguageMenu(rerender: () => void): void {
+  const menu = byId<HTMLSelectElement>('language');
+  menu.addEventListener('change', () => {
+    const own = isLanguage(menu.value) ? menu.value : null;
+    menu.disabled = true;
+    apiJson<Preferences>('api/v1/me/notification-preferences')
+      .then((prefs) =>
+        apiJson<Preferences>('api/v1/me/notification-preferences', {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ language: own, unsubscribed: prefs.unsubscribed }),
+        }),
+      )
+      .then(async (saved) => {
+        await switchLanguage(saved.language);
+        fillLanguageMenu(saved.language);
+        rerender();
+      })
+      .catch((err: unknown) => {
+        menu.disabled = false;
+        console.warn('language not saved', err);
+      });
+  });
 }
 
 /** Wires #logout: forget the login and reload to the login form. */

@@ -30,6 +30,8 @@ export const pageEn = {
   'login.wrongRole': 'This page is for {roles} accounts.',
   'login.signedInAs': 'Signed in as',
   'login.logout': 'Log out',
+  'language.label': 'Language',
+  'language.school': 'Same as the school',
 
   'student.title': 'Check in · Classroom attendance',
   'student.brand': 'Check in',

@@ -25,6 +25,8 @@ const catalog: CatalogOf<typeof pageEn> = {
   'login.wrongRole': 'Cette page est réservée aux comptes {roles}.',
   'login.signedInAs': 'Connecté·e en tant que',
   'login.logout': 'Se déconnecter',
+  'language.label': 'Langue',
+  'language.school': 'Comme l’établissement',
 
   'student.title': 'Pointage · Présence en classe',
   'student.brand': 'Pointage',

@@ -130,5 +130,15 @@ describe('the student page in the reader’s language (Chromium)', function () {
     expect(await page.textContent('#login-title')).to.equal('Log in');
     // Remembered for this browser's next visit, so the page opens in it before any request.
     expect(await page.evaluate(() => localStorage.getItem('attendance.language'))).to.equal('en');
+
+    // The menu: back to the school's language (French), stored as the user's preference.
+    await page.waitForSelector('#language:not([disabled])');
+    expect(await page.inputValue('#language')).to.equal('en');
+    await page.selectOption('#language', '');
+    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+    expect(await page.textContent('#sessions-title')).to.equal('Séances ouvertes');
+    expect(await page.textContent('label[for="language"]')).to.equal('Langue');
+    expect((await srv.store.notificationPreferences.get(orgId, byEmail(studentEmail(2)).id))?.language).to.equal(null);
+    await expectAccessible(page, 'student page with the language menu');
   });
 });
