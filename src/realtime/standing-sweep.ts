@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import { ACCESS_END_CODES, type AccessEndCode } from '../shared/events.js';
+import { ACCESS_END_CODES, staffRoomSession, type AccessEndCode } from '../shared/events.js';
 import type { Logger } from '../logger.js';
 import type { CurrentActors } from './current-actor.js';
 import type { AppServer, AppSocket } from './types.js';
@@ -11,8 +11,6 @@ const SOCKETS_PER_TURN = 500;
 const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
 /** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
 const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
-const STAFF_ROOM = /^session:(.+):staff$/;
-
 /** Throws when `actor` may no longer watch the session (SessionService.assertWatcher). */
 export type WatcherCheck = (actor: Actor, sessionId: string) => Promise<void>;
 
@@ -104,7 +102,7 @@ export class StandingSweep {
   private async checkStaffRooms(socket: AppSocket, actor: Actor): Promise<unknown> {
     if (!this.watcher) return null;
     for (const room of [...socket.rooms]) {
-      const sessionId = STAFF_ROOM.exec(room)?.[1];
+      const sessionId = staffRoomSession(room);
       if (sessionId === undefined) continue;
       try {
         await this.watcher(actor, sessionId);
