@@ -108,7 +108,7 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       // Following the link only shows the page, in the teacher's language.
       const page = await w.srv.request('GET', link);
       expect(page.status).to.equal(200);
-      expect(page.body).to.include('<html lang="fr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
+      expect(page.body).to.include('<html lang="fr" dir="ltr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
       expect(await prefsNow(), 'a GET unsubscribes nobody').to.deep.equal({ language: 'fr', unsubscribed: [] });
       // RFC 8058's one-click POST (urlencoded) unsubscribes without the page.
       const form = { contentType: 'application/x-www-form-urlencoded', raw: 'List-Unsubscribe=One-Click' };
