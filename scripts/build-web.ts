@@ -11,9 +11,13 @@ import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { expandPartials } from './lib/html-partials.js';
 import { repoRoot } from './lib/repo-root.js';
+import type { Language } from '../src/shared/i18n/languages.js';
 
 /** Page entries under src/web/; each becomes dist/public/<name>.js. */
 export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset', 'admin', 'reports'] as const;
+
+/** Page catalogs other than the bundled English one; each becomes dist/public/locale-<lang>.js, fetched only by its readers. */
+export const LOCALE_ENTRIES = ['fr'] as const satisfies readonly Exclude<Language, 'en'>[];
 
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */
@@ -30,7 +34,10 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: Object.fromEntries(PAGE_ENTRIES.map((name) => [name, path.join(root, 'src', 'web', `${name}.ts`)])),
+    entryPoints: {
+      ...Object.fromEntries(PAGE_ENTRIES.map((name) => [name, path.join(root, 'src', 'web', `${name}.ts`)])),
+      ...Object.fromEntries(LOCALE_ENTRIES.map((lang) => [`locale-${lang}`, path.join(root, 'src', 'web', 'locales', `${lang}.ts`)])),
+    },
     outdir: outDir,
     bundle: true,
     format: 'esm',

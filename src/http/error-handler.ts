@@ -5,7 +5,7 @@ import type { ErrorBody } from '../shared/errors.js';
 import { validationIssues } from '../shared/validation-issues.js';
 import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
-import { errorPage, wantsHtmlPage } from './error-page.js';
+import { errorPage, pageLanguageOf, wantsHtmlPage } from './error-page.js';
 
 /** body-parser reports its failures as errors with a `type`; map the ones clients cause. */
 const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
@@ -73,17 +73,11 @@ function answerError(err: unknown, req: Request, res: Response, next: NextFuncti
     return;
   }
   if (wantsHtmlPage(req)) {
-    const [heading, text] =
-      status === 404
-        ? ['Page not found', 'There is no page at this address. It may have moved, or the link may be mistyped.']
-        : status >= 500
-          ? ['Something went wrong', 'The server could not answer this request. Try again in a moment.']
-          : ['This request could not be answered', body.message];
     res
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(errorPage(status, heading, text, basePath));
+      .send(errorPage(status, body.message, basePath, pageLanguageOf(req)));
     return;
   }
   res.status(status).json({ error: body });

@@ -1,58 +1,49 @@
 import type { Request, Response } from 'express';
 import type { UnsubscribeLinkView } from '../domain/notifications/email-notifications.js';
-import { EMAIL_LANGUAGES, type EmailCategory, type EmailLanguage } from '../shared/alerts.js';
+import { matchLanguage, SOURCE_LANGUAGE, textDirection, type Language } from '../shared/i18n/languages.js';
+import { translator, type CatalogOf, type Translator } from '../shared/i18n/messages.js';
 import type { ErrorBody } from '../shared/errors.js';
 import { escapeHtml } from './error-page.js';
 import { PAGE_CSP } from './static-pages.js';
 
-interface PageStrings {
-  title: string;
-  category: Record<EmailCategory, string>;
-  confirm(category: string): string;
-  confirmHint: string;
-  unsubscribe: string;
-  done(category: string): string;
-  undoHint: string;
-  resubscribe: string;
-  resubscribed(category: string): string;
-  invalidTitle: string;
-  invalid: string;
-  failed(status: number): string;
-}
+/** The words of the unsubscribe pages; English is the source, every shipped language typed against it. */
+const en = {
+  title: 'Email preferences',
+  'category.alert': 'attendance alert emails',
+  'category.digest': 'the daily attendance digest',
+  confirm: 'Stop receiving {category}?',
+  confirmHint: 'Nothing changes until you press the button.',
+  unsubscribe: 'Unsubscribe',
+  done: 'You will no longer receive {category}.',
+  undoHint: 'Unsubscribed by mistake?',
+  resubscribe: 'Subscribe again',
+  resubscribed: 'You will receive {category} again.',
+  invalidTitle: 'This link is not valid',
+  invalid:
+    'This unsubscribe link is not valid (it was altered, or the school no longer lists this address). Change your email preferences in the app, or ask the school if you have no account.',
+  failed: 'This request could not be answered (error {status}). Try again in a moment.',
+} as const;
 
-/** The pages of an email's unsubscribe link, in the languages of the emails (email-templates.ts). */
-const STRINGS: Record<EmailLanguage, PageStrings> = {
-  en: {
-    title: 'Email preferences',
-    category: { alert: 'attendance alert emails', digest: 'the daily attendance digest' },
-    confirm: (c) => `Stop receiving ${c}?`,
-    confirmHint: 'Nothing changes until you press the button.',
-    unsubscribe: 'Unsubscribe',
-    done: (c) => `You will no longer receive ${c}.`,
-    undoHint: 'Unsubscribed by mistake?',
-    resubscribe: 'Subscribe again',
-    resubscribed: (c) => `You will receive ${c} again.`,
-    invalidTitle: 'This link is not valid',
-    invalid:
-      'This unsubscribe link is not valid (it was altered, or the school no longer lists this address). Change your email preferences in the app, or ask the school if you have no account.',
-    failed: (status) => `This request could not be answered (error ${status}). Try again in a moment.`,
-  },
-  fr: {
-    title: 'Préférences d’e-mail',
-    category: { alert: 'les e-mails d’alerte d’assiduité', digest: 'le récapitulatif d’assiduité quotidien' },
-    confirm: (c) => `Ne plus recevoir ${c} ?`,
-    confirmHint: 'Rien ne change tant que vous n’appuyez pas sur le bouton.',
-    unsubscribe: 'Se désabonner',
-    done: (c) => `Vous ne recevrez plus ${c}.`,
-    undoHint: 'Désabonné·e par erreur ?',
-    resubscribe: 'Se réabonner',
-    resubscribed: (c) => `Vous recevrez de nouveau ${c}.`,
-    invalidTitle: 'Ce lien n’est pas valide',
-    invalid:
-      'Ce lien de désabonnement n’est pas valide (il a été modifié, ou l’établissement n’a plus cette adresse). Modifiez vos préférences d’e-mail dans l’application, ou demandez à l’établissement si vous n’avez pas de compte.',
-    failed: (status) => `Cette demande n’a pas pu aboutir (erreur ${status}). Réessayez dans un instant.`,
-  },
+/** Written by a non-native maintainer; to be reviewed by a native speaker (docs/languages.md). */
+const fr: CatalogOf<typeof en> = {
+  title: 'Préférences d’e-mail',
+  'category.alert': 'les e-mails d’alerte d’assiduité',
+  'category.digest': 'le récapitulatif d’assiduité quotidien',
+  confirm: 'Ne plus recevoir {category} ?',
+  confirmHint: 'Rien ne change tant que vous n’appuyez pas sur le bouton.',
+  unsubscribe: 'Se désabonner',
+  done: 'Vous ne recevrez plus {category}.',
+  undoHint: 'Désabonné·e par erreur ?',
+  resubscribe: 'Se réabonner',
+  resubscribed: 'Vous recevrez de nouveau {category}.',
+  invalidTitle: 'Ce lien n’est pas valide',
+  invalid:
+    'Ce lien de désabonnement n’est pas valide (il a été modifié, ou l’établissement n’a plus cette adresse). Modifiez vos préférences d’e-mail dans l’application, ou demandez à l’établissement si vous n’avez pas de compte.',
+  failed: 'Cette demande n’a pas pu aboutir (erreur {status}). Réessayez dans un instant.',
 };
+
+const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };
+const words = (language: Language): Translator<typeof en> => translator(language, CATALOGS[language]);
 
 /** Which page of the link: before the change (GET), after unsubscribing, after subscribing again. */
 export type UnsubscribeStep = 'confirm' | 'unsubscribed' | 'resubscribed';
@@ -64,37 +55,37 @@ export type UnsubscribeStep = 'confirm' | 'unsubscribed' | 'resubscribed';
  * so a forged cross-site POST can do nothing a holder of the link could not.
  */
 export function unsubscribePage(step: UnsubscribeStep, view: UnsubscribeLinkView, token: string, basePath: string): string {
-  const s = STRINGS[view.language];
-  const category = s.category[view.category];
+  const s = words(view.language);
+  const category = s.t(`category.${view.category}`);
   const q = `?token=${encodeURIComponent(token)}`;
   const unsubscribeForm = `<form method="post" action="unsubscribe${escapeHtml(q)}">
       <input type="hidden" name="List-Unsubscribe" value="One-Click">
-      <button type="submit" class="primary">${escapeHtml(s.unsubscribe)}</button>
+      <button type="submit" class="primary">${escapeHtml(s.t('unsubscribe'))}</button>
     </form>`;
   const resubscribeForm = `<form method="post" action="resubscribe${escapeHtml(q)}">
-      <button type="submit">${escapeHtml(s.resubscribe)}</button>
+      <button type="submit">${escapeHtml(s.t('resubscribe'))}</button>
     </form>`;
   // The page follows the stored state: a link opened again after unsubscribing offers the way back.
   const body =
     view.subscribed && step !== 'resubscribed'
-      ? `<p>${escapeHtml(s.confirm(category))}</p>
-    <p class="muted">${escapeHtml(s.confirmHint)}</p>
+      ? `<p>${escapeHtml(s.t('confirm', { category }))}</p>
+    <p class="muted">${escapeHtml(s.t('confirmHint'))}</p>
     ${unsubscribeForm}`
       : view.subscribed
-        ? `<p>${escapeHtml(s.resubscribed(category))}</p>
+        ? `<p>${escapeHtml(s.t('resubscribed', { category }))}</p>
     ${unsubscribeForm}`
-        : `<p>${escapeHtml(s.done(category))}</p>
-    <p class="muted">${escapeHtml(s.undoHint)}</p>
+        : `<p>${escapeHtml(s.t('done', { category }))}</p>
+    <p class="muted">${escapeHtml(s.t('undoHint'))}</p>
     ${resubscribeForm}`;
-  return document(view.language, s.title, body, basePath);
+  return document(view.language, s.t('title'), body, basePath);
 }
 
 /** An error of the link as a page, in the browser's language among the emails' (the token may not say). */
 export function unsubscribeErrorPage(status: number, error: ErrorBody, req: Request, basePath: string): string {
-  const lang = (req.acceptsLanguages(...EMAIL_LANGUAGES) || 'en') as EmailLanguage;
-  const s = STRINGS[lang];
+  const lang = matchLanguage(req.acceptsLanguages()) ?? SOURCE_LANGUAGE;
+  const s = words(lang);
   const invalid = error.code === 'UNSUBSCRIBE_LINK_INVALID' || error.code === 'VALIDATION_FAILED';
-  return document(lang, s.invalidTitle, `<p>${escapeHtml(invalid ? s.invalid : s.failed(status))}</p>`, basePath);
+  return document(lang, s.t('invalidTitle'), `<p>${escapeHtml(invalid ? s.t('invalid') : s.t('failed', { status }))}</p>`, basePath);
 }
 
 /**
@@ -108,9 +99,9 @@ export function unsubscribePageHeaders(res: Response): void {
 }
 
 /** `basePath` (config.basePath): the stylesheet is the site's, wherever a proxy publishes it. */
-function document(lang: EmailLanguage, title: string, body: string, basePath: string): string {
+function document(lang: Language, title: string, body: string, basePath: string): string {
   return `<!doctype html>
-<html lang="${lang}">
+<html lang="${lang}" dir="${textDirection(lang)}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,3 +1,5 @@
+import { LANGUAGES, type Language } from './i18n/languages.js';
+
 /**
  * Alert rules an organisation can set (docs/notifications.md):
  * - `consecutive-absences`: the student's last `count` settled sessions of a subject were all missed;
@@ -22,9 +24,9 @@ export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
 export const OUTBOX_CATEGORIES = [...EMAIL_CATEGORIES, 'invitation', 'reset'] as const;
 export type OutboxCategory = (typeof OUTBOX_CATEGORIES)[number];
 
-/** Languages of emails; a user's preference picks one, English by default. */
-export const EMAIL_LANGUAGES = ['en', 'fr'] as const;
-export type EmailLanguage = (typeof EMAIL_LANGUAGES)[number];
+/** Languages of emails: the shipped catalogs (a user's preference, else the organisation's language). */
+export const EMAIL_LANGUAGES = LANGUAGES;
+export type EmailLanguage = Language;
 
 /** What an alert says: which rule crossed, for whom, in which subject, with the value seen. */
 export interface AlertPayload {

@@ -6,6 +6,8 @@
  */
 import { changePassword, loadAuth } from './lib/auth.js';
 import { byId, errorText, show } from './lib/dom.js';
+import { initialLanguage, localise, t, useLanguage } from './lib/i18n.js';
+import { isLanguage } from '../shared/i18n/languages.js';
 
 const API = 'api/v1/';
 
@@ -20,7 +22,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
   try {
     parsed = text ? (JSON.parse(text) as ErrorAnswer) : {};
   } catch {
-    parsed = { error: { message: 'The server answered in an unexpected way; try again.' } };
+    parsed = { error: { message: t('reset.unexpected') } };
   }
   return { status: res.status, body: parsed };
 }
@@ -32,25 +34,35 @@ function pageOfThisSite(back: string | null): string | null {
   return url.origin === location.origin ? url.href : null;
 }
 
-function readFragment(): { token: string | null; invite: boolean; change: boolean; back: string | null } {
+function readFragment(): { token: string | null; invite: boolean; change: boolean; back: string | null; lang: string | null } {
   const params = new URLSearchParams(location.hash.slice(1));
   // Relative to this page (a page name from an email, or the path a page sent us from), so it
   // stays under the prefix the service is published at. Only this site: the fragment must not
   // send anyone elsewhere.
   const back = pageOfThisSite(params.get('back'));
-  return { token: params.get('token'), invite: params.get('invite') === '1', change: params.get('change') === '1', back };
+  return {
+    token: params.get('token'),
+    invite: params.get('invite') === '1',
+    change: params.get('change') === '1',
+    back,
+    lang: params.get('lang'),
+  };
 }
 
 function start(): void {
-  const { token, invite, change, back } = readFragment();
+  const { token, invite, change, back, lang } = readFragment();
+  // The emailed link names the language the email was written in; else the browser's.
+  const language = isLanguage(lang) ? lang : initialLanguage();
+  if (language !== 'en') void useLanguage(language);
   // Out of the address bar and history: a shared screen or a later visitor cannot reuse it.
   if (location.hash) history.replaceState(null, '', location.pathname);
-  if (invite) byId('title').textContent = 'Welcome: choose your password';
+  if (invite) byId('title').dataset['i18n'] = 'reset.welcome';
   // The emailed link names the page of the user's role; older links name none (the student page).
   if (back !== null) byId<HTMLAnchorElement>('done-login').href = back;
   // An admin asked this logged-in user for a new password before anything else.
   const changing = change && token === null && loadAuth() !== null;
-  if (changing) byId('title').textContent = 'Choose a new password to continue';
+  if (changing) byId('title').dataset['i18n'] = 'reset.headingChange';
+  localise(document);
   show(byId('change-section'), changing);
   show(byId('set-section'), token !== null);
   show(byId('forgot-section'), token === null && !changing);
@@ -60,7 +72,7 @@ function start(): void {
     const error = byId('change-error');
     const next = byId<HTMLInputElement>('change-new').value;
     if (next !== byId<HTMLInputElement>('change-repeat').value) {
-      error.textContent = 'The two passwords differ.';
+      error.textContent = t('reset.differ');
       return;
     }
     error.textContent = '';
@@ -77,7 +89,7 @@ function start(): void {
     const error = byId('set-error');
     const password = byId<HTMLInputElement>('new-password').value;
     if (password !== byId<HTMLInputElement>('repeat-password').value) {
-      error.textContent = 'The two passwords differ.';
+      error.textContent = t('reset.differ');
       return;
     }
     error.textContent = '';
@@ -87,7 +99,7 @@ function start(): void {
         show(byId('done-section'), true);
         return;
       }
-      error.textContent = body.error?.message ?? 'The password could not be set.';
+      error.textContent = body.error?.message ?? t('reset.notSet');
       if (body.error?.code === 'LINK_INVALID') show(byId('forgot-section'), true);
     });
   });
@@ -98,14 +110,11 @@ function start(): void {
     const organisation = byId<HTMLInputElement>('forgot-organisation').value.trim();
     const status = byId('forgot-status');
     if (!email) {
-      status.textContent = 'Enter your email.';
+      status.textContent = t('reset.enterEmail');
       return;
     }
     void post('auth/forgot-password', organisation ? { email, organisation } : { email }).then(({ status: code, body }) => {
-      status.textContent =
-        code === 202
-          ? 'If an account has this email, a link is on its way. Check your inbox.'
-          : (body.error?.message ?? 'The request failed; try again.');
+      status.textContent = code === 202 ? t('reset.sent') : (body.error?.message ?? t('reset.failed'));
     });
   });
 }

@@ -6,23 +6,15 @@
 import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
-import { bindLogout, requireLogin, showConnection } from './lib/page.js';
+import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { loadMyAttendance } from './lib/my-attendance.js';
 import { bindStudentExcuses } from './lib/excuse-panel.js';
 import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/selfie.js';
 import { ACK_TIMEOUT_MS, CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { deliverCheckin, rateLimitedText } from './lib/checkin-delivery.js';
-import { needsLocation, policyNeeds } from '../shared/policy-presets.js';
-
-const DECISION_TEXT: Record<CheckinView['status'], string> = {
-  present: 'You are marked present.',
-  late: 'You are marked late.',
-  pending: 'Waiting for the teacher to review your check-in.',
-  rejected: 'Your check-in was rejected.',
-  excused: 'You are excused.',
-  absent: 'You are marked absent.',
-};
+import { needsLocation } from '../shared/policy-presets.js';
+import { initialLanguage, t, useLanguage } from './lib/i18n.js';
 
 let session: SessionView | null = null;
 let joinedId: string | null = queryParam('session');
@@ -38,17 +30,17 @@ function renderDecision(view: CheckinView | null): void {
   const submit = byId<HTMLButtonElement>('submit-checkin');
   if (!view) {
     box.dataset['status'] = 'none';
-    byId('decision-text').textContent = 'Not checked in yet.';
+    byId('decision-text').textContent = t('student.notCheckedIn');
     byId('decision-detail').textContent = '';
     submit.disabled = false;
     return;
   }
   box.dataset['status'] = view.status;
-  byId('decision-text').textContent = view.verifying ? 'Checking your selfie…' : DECISION_TEXT[view.status];
+  byId('decision-text').textContent = view.verifying ? t('student.checkingSelfie') : t(`decision.${view.status}`);
   const details = [...new Set([view.reason, ...view.flags].filter((r): r is ReasonCode => r !== null))].map(reasonText);
   if (view.status === 'rejected')
-    details.push(view.attemptsLeft > 0 ? `You may try again (${view.attemptsLeft} left).` : 'No attempts left; talk to your teacher.');
-  if (view.note) details.push(`Teacher's note: ${view.note}`);
+    details.push(view.attemptsLeft > 0 ? t('student.tryAgain', { count: view.attemptsLeft }) : t('student.noAttemptsLeft'));
+  if (view.note) details.push(t('student.teacherNote', { note: view.note }));
   byId('decision-detail').textContent = details.join(' ');
   submit.disabled = !(view.status === 'rejected' && view.attemptsLeft > 0);
 }
@@ -56,15 +48,15 @@ function renderDecision(view: CheckinView | null): void {
 function renderSession(view: SessionView): void {
   session = view;
   byId('session-title').textContent = `${view.subjectCode} · ${view.subjectName}`;
-  byId('session-info').textContent = `Open until ${clockTime(view.closesAt)} (late after ${clockTime(view.lateAfter)}).`;
+  byId('session-info').textContent = t('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
   byId('policy-needs').textContent = needsText(view);
   show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
   show(byId('selfie-field'), view.policy.selfie);
   if (view.status === 'closed' || view.status === 'cancelled') {
     byId<HTMLButtonElement>('submit-checkin').disabled = true;
-    byId('checkin-error').textContent = view.status === 'cancelled' ? 'The session was cancelled.' : 'The session is closed.';
-  } else if (byId('checkin-error').textContent === 'The session is closed.') {
+    byId('checkin-error').textContent = view.status === 'cancelled' ? t('student.sessionCancelled') : t('student.sessionClosed');
+  } else if (byId('checkin-error').textContent === t('student.sessionClosed')) {
     byId('checkin-error').textContent = '';
   }
   show(byId('checkin-section'), true);
@@ -72,8 +64,14 @@ function renderSession(view: SessionView): void {
 
 /** What the check-in asks for, in words, said before the student taps. */
 function needsText(view: SessionView): string {
-  const needs = policyNeeds(view.policy);
-  return needs.length === 0 ? 'Check-in needs only a tap: no location, code or selfie.' : `Check-in needs ${needs.join(', ')}.`;
+  const p = view.policy;
+  const needs = [
+    p.geofence ? t('student.needs.geofence') : null,
+    p.network ? t('student.needs.network') : null,
+    p.rotatingCode ? t('student.needs.code') : null,
+    p.selfie ? t(p.liveness ? 'student.needs.liveness' : 'student.needs.selfie') : null,
+  ].filter((n) => n !== null);
+  return needs.length === 0 ? t('student.needsNothing') : t('student.needs', { needs: needs.join(', ') });
 }
 
 async function join(socket: AppSocket, sessionId: string): Promise<void> {
@@ -96,7 +94,11 @@ function renderList(socket: AppSocket, sessions: SessionView[]): void {
   const list = byId('session-list');
   list.replaceChildren(
     ...sessions.map((s) => {
-      const button = h('button', { type: 'button', 'aria-label': `Join ${s.subjectCode} ${s.subjectName}` }, 'Join');
+      const button = h(
+        'button',
+        { type: 'button', 'aria-label': t('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
+        t('student.join'),
+      );
       button.addEventListener('click', () => {
         const url = new URL(location.href);
         url.searchParams.set('session', s.id);
@@ -113,19 +115,17 @@ function renderList(socket: AppSocket, sessions: SessionView[]): void {
           {},
           `${s.subjectCode} · ${s.subjectName}`,
           h('br'),
-          h('small', {}, `${s.status}, until ${clockTime(s.closesAt)}. ${needsText(s)}`),
+          h('small', {}, t('student.listLine', { status: t(`session.${s.status}`), time: clockTime(s.closesAt), needs: needsText(s) })),
         ),
         button,
       );
     }),
   );
-  if (sessions.length === 0) list.append(h('li', {}, 'No open sessions for your subjects right now.'));
+  if (sessions.length === 0) list.append(h('li', {}, t('student.noSessions')));
 }
 
 /** A fix older than this is taken again at submit: the server refuses fixes past LOCATION_MAX_AGE_S. */
 const FRESH_FIX_MS = 30_000;
-/** Said when a tap cannot reach the server; cleared as soon as the page is live again. */
-const OFFLINE_TEXT = 'You are offline: the check-in was not sent. Try again when the connection is back.';
 
 /**
  * Above this the fix is coarser than a classroom, and the check-in goes to the teacher rather
@@ -134,22 +134,12 @@ const OFFLINE_TEXT = 'You are offline: the check-in was not sent. Try again when
 const COARSE_FIX_M = 100;
 
 /** GeolocationPositionError codes (1 denied, 2 unavailable, 3 timeout) in words that say what to do. */
-const LOCATION_ERROR_TEXT: Record<number, string> = {
-  1:
-    'Location is blocked for this page, so you cannot check in yet. Allow it: tap the lock or settings icon next to the address, ' +
-    'set Location to Allow (on a phone, also turn on Location in its settings), then tap Share my location again.',
-  2: 'Your phone could not find its location. Turn on Location (GPS) in the phone settings, move near a window, then tap Share my location again.',
-  3: 'Finding your location took too long. Move near a window or outside the door, then tap Share my location again.',
-};
+const LOCATION_ERROR_KEYS = { 1: 'student.locationDenied', 2: 'student.locationUnavailable', 3: 'student.locationTimeout' } as const;
 
 function accuracyText(accuracyM: number): string {
   const metres = Math.round(accuracyM);
   const size = metres >= 1_000 ? `${(metres / 1_000).toFixed(1)} km` : `${metres} m`;
-  if (accuracyM <= COARSE_FIX_M) return `Location found, accurate to about ${size}.`;
-  return (
-    `Location found, but only accurate to about ${size}: your teacher will have to review the check-in. ` +
-    'For a better fix turn on precise location (or Wi-Fi), move near a window, then tap Share my location again.'
-  );
+  return t(accuracyM <= COARSE_FIX_M ? 'student.locationFound' : 'student.locationCoarse', { size });
 }
 
 function findLocation(): Promise<LocationInput> {
@@ -159,7 +149,7 @@ function findLocation(): Promise<LocationInput> {
     status.textContent = problem;
     return Promise.reject(new Error(problem));
   }
-  status.textContent = 'Finding your location…';
+  status.textContent = t('student.findingLocation');
   return new Promise((resolve, reject) => {
     navigator.geolocation.getCurrentPosition(
       (pos) => {
@@ -171,7 +161,7 @@ function findLocation(): Promise<LocationInput> {
       (err) => {
         fix = null;
         delete status.dataset['ready'];
-        const text = LOCATION_ERROR_TEXT[err.code] ?? LOCATION_ERROR_TEXT[2]!;
+        const text = t(LOCATION_ERROR_KEYS[err.code as keyof typeof LOCATION_ERROR_KEYS] ?? 'student.locationUnavailable');
         status.textContent = text;
         reject(new Error(text));
       },
@@ -239,7 +229,7 @@ function showResult(view: CheckinView): void {
 async function performChallenge(socket: AppSocket, video: HTMLVideoElement, sessionId: string): Promise<LivenessInput> {
   const c = await command(socket, 'checkin:challenge', { sessionId });
   const status = byId('selfie-status');
-  status.textContent = `${c.prompt} now…`;
+  status.textContent = t('student.challengeNow', { prompt: c.prompt });
   announce(byId('live'), c.prompt);
   const count = Math.min(c.maxFrames, Math.max(c.minFrames, 6));
   const frames = await captureFrames(video, count, Math.min(c.captureMs, 2_500));
@@ -255,8 +245,8 @@ function bindSelfie(socket: AppSocket): void {
       return;
     }
     startCamera(video).then(
-      () => (byId('selfie-status').textContent = 'Camera on. Take the selfie when your face fills the frame.'),
-      (err: unknown) => (byId('selfie-status').textContent = `Camera unavailable: ${errorText(err)}`),
+      () => (byId('selfie-status').textContent = t('student.cameraOn')),
+      (err: unknown) => (byId('selfie-status').textContent = t('student.cameraUnavailable', { reason: errorText(err) })),
     );
   });
   byId('selfie-take').addEventListener('click', () => {
@@ -267,8 +257,9 @@ function bindSelfie(socket: AppSocket): void {
         selfie = bytes;
         if (current?.policy.liveness) liveness = await performChallenge(socket, video, current.id);
         stopCamera(video);
-        byId('selfie-status').textContent =
-          `Selfie taken (${Math.round(bytes.byteLength / 1024)} KB)${liveness ? ' with the challenge' : ''}.`;
+        byId('selfie-status').textContent = t(liveness ? 'student.selfieTakenChallenge' : 'student.selfieTaken', {
+          size: Math.round(bytes.byteLength / 1024),
+        });
       })
       .catch((err: unknown) => {
         selfie = null;
@@ -318,7 +309,7 @@ function bindCheckin(socket: AppSocket): void {
     if (!session || submit.getAttribute('aria-busy') === 'true') return;
     error.textContent = '';
     if (!navigator.onLine) {
-      error.textContent = OFFLINE_TEXT;
+      error.textContent = t('student.offline');
       error.dataset['offline'] = 'true';
       return;
     }
@@ -326,7 +317,7 @@ function bindCheckin(socket: AppSocket): void {
     const current = session;
     const wantsFix = needsLocation(current.policy);
     if (current.policy.selfie && (!selfie || (current.policy.liveness && !liveness))) {
-      error.textContent = 'Take a selfie first.';
+      error.textContent = t('student.takeSelfieFirst');
       return;
     }
     const code = byId<HTMLInputElement>('code').value.trim();
@@ -390,15 +381,24 @@ function bindCheckin(socket: AppSocket): void {
 /** The sections below the form load after the first sync, or after this long without one. */
 const REST_AFTER_MS = 10_000;
 
+/** Writes again what the page wrote itself: the times follow the zone, the words the language. */
+function rerender(): void {
+  showProblem(byId('context-warning'), locationProblem(currentContext()));
+  if (byId('submit-checkin').getAttribute('aria-busy') !== 'true') renderDecision(held);
+  if (session) renderSession(session);
+  if (listed) renderList(listed.socket, listed.sessions);
+}
+
 async function main(): Promise<void> {
   // Said before the login form, so nobody types a password into a page that cannot check in.
+  // Before sign-in the page speaks the browser's language (or the signed-in user's last one).
+  const first = initialLanguage();
+  if (first !== 'en') await useLanguage(first);
   showProblem(byId('context-warning'), locationProblem(currentContext()));
   // The socket starts without waiting for the time zone; the times shown follow once it is known.
   const auth = await requireLogin(['student'], {
-    onTimeZone: () => {
-      if (session) renderSession(session);
-      if (listed) renderList(listed.socket, listed.sessions);
-    },
+    localised: true,
+    onTimeZone: rerender,
   });
   bindLogout();
   // Below the check-in form: on a slow link these wait until the session is on screen, so their
@@ -411,11 +411,14 @@ async function main(): Promise<void> {
     void bindStudentExcuses().catch((err: unknown) => (byId('excuse-error').textContent = errorText(err)));
   };
   setTimeout(loadRest, REST_AFTER_MS);
+  bindLanguageMenu(() => {
+    rerender();
+    if (restLoaded) void loadMyAttendance(auth.user.id);
+  });
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
-  if (linkToken)
-    byId('code-hint').textContent = 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.';
+  if (linkToken) byId('code-hint').textContent = t('student.codeFromLink');
   const socket = connect({
     onState: (state) => {
       showConnection(state);

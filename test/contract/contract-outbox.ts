@@ -302,5 +302,17 @@ export function outboxContract(ctx: ContractContext): void {
       expect((await s.notificationPreferences.getMany(org.id, ['u1', 'u2', 'u3'])).map((x) => x.userId)).to.deep.equal(['u1', 'u2']);
       expect(await s.notificationPreferences.get(other.id, 'u1')).to.equal(null);
     });
+
+    it("keeps a null language (the organisation's) apart from a chosen one", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const p = await s.notificationPreferences.put(org.id, 'u1', { language: null, unsubscribed: ['digest'] });
+      expect(p.language).to.equal(null);
+      expect(await s.notificationPreferences.get(org.id, 'u1')).to.deep.equal(p);
+      await s.notificationPreferences.put(org.id, 'u1', { language: 'fr', unsubscribed: ['digest'] });
+      expect((await s.notificationPreferences.get(org.id, 'u1'))?.language).to.equal('fr');
+      await s.notificationPreferences.put(org.id, 'u1', { language: null, unsubscribed: [] });
+      expect((await s.notificationPreferences.getMany(org.id, ['u1']))[0]?.language).to.equal(null);
+    });
   });
 }

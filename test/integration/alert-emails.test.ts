@@ -93,11 +93,11 @@ describe('alert emails through the outbox and a real SMTP server', function () {
 
       const toTeacher = decodedMail((await smtp.next(w.teacher.email)).raw);
       expect(toTeacher).to.include("Subject: Alerte d'assiduité : 1 élève en");
-      expect(toTeacher).to.include(`${w.student.name} a manqué 1 séances de suite en ${w.subject.code}`);
+      expect(toTeacher).to.include(`${w.student.name} a manqué 1 séance de suite en ${w.subject.code}`);
       expect(toTeacher).to.include('Ne plus recevoir les alertes');
       const toAdmin = decodedMail((await smtp.next(w.admin.email)).raw);
       expect(toAdmin).to.include(`Subject: Attendance alert: 1 student in ${w.subject.code}`);
-      expect(toAdmin).to.include(`${w.student.name} missed 1 sessions in a row of ${w.subject.code}`);
+      expect(toAdmin).to.include(`${w.student.name} missed 1 session in a row of ${w.subject.code}`);
       expect(toAdmin).to.match(/List-Unsubscribe:\s+<https:\/\/attendance\.school\.example\/api\/v1\/unsubscribe\?token=/);
       // Both text and HTML bodies.
       expect(toAdmin).to.include('Content-Type: text/plain').and.include('Content-Type: text/html');
@@ -108,7 +108,7 @@ describe('alert emails through the outbox and a real SMTP server', function () {
       // Following the link only shows the page, in the teacher's language.
       const page = await w.srv.request('GET', link);
       expect(page.status).to.equal(200);
-      expect(page.body).to.include('<html lang="fr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
+      expect(page.body).to.include('<html lang="fr" dir="ltr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
       expect(await prefsNow(), 'a GET unsubscribes nobody').to.deep.equal({ language: 'fr', unsubscribed: [] });
       // RFC 8058's one-click POST (urlencoded) unsubscribes without the page.
       const form = { contentType: 'application/x-www-form-urlencoded', raw: 'List-Unsubscribe=One-Click' };
@@ -153,7 +153,7 @@ describe('alert emails through the outbox and a real SMTP server', function () {
         });
         await w.holdSession();
         const mail = await smtp.next(w.teacher.email);
-        expect(decodedMail(mail.raw)).to.include('missed 1 sessions in a row');
+        expect(decodedMail(mail.raw)).to.include('missed 1 session in a row');
         expect(smtp.refused).to.equal(2);
         await waitFor(async () => (await w.outbox())[0]?.status === 'sent');
         const [row] = await w.outbox();

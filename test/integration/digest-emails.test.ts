@@ -45,10 +45,10 @@ describe('daily digest email through a real SMTP server', function () {
       const received = smtp.received.length;
       await srv.app.digest.tick();
       const mail = await digestTo(teacher.email, received);
-      expect(mail).to.include('Subject: Your attendance digest for 2026-03-02');
-      expect(mail).to.include(`Your sessions of the day (1):`).and.include(`06:30 ${subject.code} Fixture subject (closed)`);
+      expect(mail).to.include('Subject: Your attendance digest for Monday, 2 March 2026');
+      expect(mail).to.include(`Your session of the day (1):`).and.include(`06:30 ${subject.code} Fixture subject (closed)`);
       expect(mail).to.include('Check-ins waiting for your review: 0.');
-      expect(mail).to.include('New alerts since yesterday: 1.').and.include(`${student.name} missed 1 sessions in a row`);
+      expect(mail).to.include('New alerts since yesterday: 1.').and.include(`${student.name} missed 1 session in a row`);
       expect(mail).to.include('Stop digest emails:');
       const toIdle = await digestTo(idle.email, received);
       expect(toIdle).to.include("Aucune séance aujourd'hui.");

@@ -114,7 +114,7 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
     const mail = decodedMail((await smtp.next('marie@home.example', before)).raw);
     expect(mail).to.include(`Subject: Alerte d'assiduité : ${student.name}`);
     expect(mail).to.include('Bonjour Marie Martin,');
-    expect(mail).to.include(`${student.name} a manqué 1 séances de suite en ${subject.code}`);
+    expect(mail).to.include(`${student.name} a manqué 1 séance de suite en ${subject.code}`);
     expect(mail).to.include('Content-Type: text/plain').and.include('Content-Type: text/html');
     expect(mail).to.match(/List-Unsubscribe:\s+<https:\/\/attendance\.school\.example\/api\/v1\/unsubscribe\?token=g1\./);
     // Worded for a guardian: no other student, no staff member.
@@ -133,7 +133,7 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
     expect(page.headers.get('content-type')).to.match(/^text\/html/);
     expect(page.headers.get('cache-control')).to.equal('no-store');
     expect(page.headers.get('referrer-policy')).to.equal('no-referrer');
-    expect(page.body).to.include('<html lang="fr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
+    expect(page.body).to.include('<html lang="fr" dir="ltr">').and.include('Ne plus recevoir les e-mails d’alerte d’assiduité ?');
     expect(page.body).to.include('<form method="post" action="unsubscribe?token=g1.');
     expect(await guardians(), 'a GET unsubscribes nobody').to.deep.equal([marie]);
 
@@ -172,7 +172,12 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
       headers: { accept: 'text/html,*/*;q=0.8', 'accept-language': 'fr-FR,fr;q=0.9' },
     });
     expect(forgedPage.status).to.equal(400);
-    expect(forgedPage.body).to.include('<html lang="fr">').and.include('Ce lien n’est pas valide');
+    expect(forgedPage.body).to.include('<html lang="fr" dir="ltr">').and.include('Ce lien n’est pas valide');
+    // A browser in a language no catalog serves reads it in English.
+    const germanPage = await srv.request('GET', `${link.slice(0, -3)}abc`, {
+      headers: { accept: 'text/html,*/*;q=0.8', 'accept-language': 'de-DE,de;q=0.9' },
+    });
+    expect(germanPage.body).to.include('<html lang="en" dir="ltr">').and.include('This link is not valid');
     // A POST without the one-click pair changes nothing either.
     const bare = await srv.request('POST', link, { ...form, raw: 'unsubscribe=yes' });
     expect(bare.status).to.equal(400);
@@ -205,7 +210,7 @@ describe('alerts to the student and guardians, through the outbox and a real SMT
 
     const mail = decodedMail((await smtp.next(student.email, before)).raw);
     expect(mail).to.include(`Subject: Attendance alert: ${subject.code}`);
-    expect(mail).to.include(`You missed 1 sessions in a row of ${subject.code}`);
+    expect(mail).to.include(`You missed 1 session in a row of ${subject.code}`);
     expect(mail).to.match(/List-Unsubscribe:\s+<https:\/\/attendance\.school\.example\/api\/v1\/unsubscribe\?token=u1\./);
     expect(await receivedSince(before)).to.have.members([teacher.email, admin.email, student.email]);
     expect(classmateTold, 'a classmate hears nothing of it').to.equal(0);

@@ -1,3 +1,5 @@
+import type { Language } from '../../shared/i18n/languages.js';
+import { emailText } from '../locale/email-text.js';
 import type { MailMessage } from './mailer.js';
 
 export interface LinkEmail {
@@ -8,20 +10,13 @@ export interface LinkEmail {
   expiresAt: Date;
   /** The organisation's time zone: the reader's clock, not the server's. */
   timezone: string;
+  /** The recipient's language (theirs, else the organisation's). */
+  language: Language;
 }
 
 /** e.g. "Fri, 11 Dec 2026, 17:53 CET": the zone is named, so a reader elsewhere is not misled. */
-export function linkExpiry(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  }).format(at);
+export function linkExpiry(at: Date, timeZone: string, language: Language = 'en'): string {
+  return emailText(language, timeZone).dateTime(at);
 }
 
 export const escapeHtml = (s: string): string =>
@@ -33,33 +28,25 @@ function message(to: string, subject: string, lines: string[], link: string): Ma
   return { to, subject, text, html };
 }
 
-export const invitationSubject = (organisation: string): string => `Your attendance account at ${organisation}`;
-export const resetSubject = (organisation: string): string => `Reset your attendance password at ${organisation}`;
+/** The subject of an invitation, as the outbox row shows it before the email is made. */
+export const invitationSubject = (organisation: string, language: Language = 'en'): string =>
+  emailText(language).t('invitation.subject', { organisation });
+export const resetSubject = (organisation: string, language: Language = 'en'): string =>
+  emailText(language).t('reset.subject', { organisation });
+
+/** An invitation or reset: a link to choose a password, valid once until `expiresAt`. */
+function linkEmail(kind: 'invitation' | 'reset', e: LinkEmail): MailMessage {
+  const s = emailText(e.language, e.timezone);
+  return message(
+    e.to,
+    s.t(`${kind}.subject`, { organisation: e.organisation }),
+    [s.t('hello', { name: e.name }), s.t(`${kind}.body`, { organisation: e.organisation, expires: s.dateTime(e.expiresAt) })],
+    e.link,
+  );
+}
 
 /** The invitation: a link to choose a first password. */
-export function invitationEmail(e: LinkEmail): MailMessage {
-  return message(
-    e.to,
-    invitationSubject(e.organisation),
-    [
-      `Hello ${e.name},`,
-      `An account was created for you at ${e.organisation}. Open this link to choose your password; ` +
-        `it works once, until ${linkExpiry(e.expiresAt, e.timezone)}.`,
-    ],
-    e.link,
-  );
-}
+export const invitationEmail = (e: LinkEmail): MailMessage => linkEmail('invitation', e);
 
 /** The forgot-password answer: a link to choose a new password. */
-export function resetEmail(e: LinkEmail): MailMessage {
-  return message(
-    e.to,
-    resetSubject(e.organisation),
-    [
-      `Hello ${e.name},`,
-      `Someone asked to reset the password of your account at ${e.organisation}. Open this link to choose a new one; ` +
-        `it works once, until ${linkExpiry(e.expiresAt, e.timezone)}. If it was not you, ignore this email: your password stays as it is.`,
-    ],
-    e.link,
-  );
-}
+export const resetEmail = (e: LinkEmail): MailMessage => linkEmail('reset', e);

@@ -6,6 +6,9 @@ import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { invitationEmail, invitationSubject, resetEmail, resetSubject } from './account-emails.js';
 import { PermanentSendError, type RenderedMail } from '../notifications/outbox-dispatcher.js';
+import { recipientLanguage } from '../notifications/email-notifications.js';
+import { emailText } from '../locale/email-text.js';
+import type { Language } from '../../shared/i18n/languages.js';
 
 /** Where each role logs in. */
 const LOGIN_PAGE: Record<Role, string> = { student: 'student.html', teacher: 'teacher.html', admin: 'admin.html' };
@@ -65,14 +68,16 @@ export class AccountLinkMail {
       const user = await store.users.get(mail.orgId, mail.userId);
       if (!user || !user.active) throw new PermanentSendError('The user is no longer active; no link was sent.');
       const org = await store.organisations.get(user.orgId);
+      const prefs = await store.notificationPreferences.get(user.orgId, user.id);
       // A link of an earlier attempt may have reached nobody, or reached someone: either way only the newest works.
       await store.accountTokens.voidForUser(user.orgId, user.id, now);
-      const issued = await this.issue(user, purpose, now);
+      const language = recipientLanguage(prefs?.language, org);
+      const issued = await this.issue(user, purpose, language, now);
       // An email change or a deactivation voids the user's links, but one landing between the
       // read above and the new link's creation missed it: the link would go to the old address
       // and work. Read again: from here on such a change voids this link too.
       const current = await store.users.get(user.orgId, user.id);
-      if (current?.active && current.email === user.email) return this.message(user, org, purpose, issued, now);
+      if (current?.active && current.email === user.email) return this.message(user, org, language, purpose, issued, now);
       await store.accountTokens.consume(issued.tokenHash, now);
     }
     throw new Error("The user's address changed while the link was made; no link was sent, the next attempt makes one.");
@@ -81,6 +86,7 @@ export class AccountLinkMail {
   private message(
     user: User,
     org: { name: string; timezone: string } | null,
+    language: Language,
     purpose: AccountTokenPurpose,
     { link, tokenHash, expiresAt }: { link: string; tokenHash: string; expiresAt: Date },
     now: Date,
@@ -89,7 +95,8 @@ export class AccountLinkMail {
     const e = {
       to: user.email,
       name: user.name,
-      organisation: org?.name ?? 'your school',
+      organisation: org?.name ?? emailText(language).t('fallbackOrganisation'),
+      language,
       timezone: org?.timezone ?? 'UTC',
       link,
       expiresAt,
@@ -102,7 +109,12 @@ export class AccountLinkMail {
     };
   }
 
-  private async issue(user: User, purpose: AccountTokenPurpose, now: Date): Promise<{ link: string; tokenHash: string; expiresAt: Date }> {
+  private async issue(
+    user: User,
+    purpose: AccountTokenPurpose,
+    language: Language,
+    now: Date,
+  ): Promise<{ link: string; tokenHash: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const ttl = purpose === 'invite' ? this.deps.inviteTtlMs : this.deps.resetTtlMs;
     const expiresAt = new Date(now.getTime() + ttl);
@@ -110,7 +122,8 @@ export class AccountLinkMail {
     await this.deps.store.accountTokens.create({ orgId: user.orgId, userId: user.id, purpose, tokenHash, expiresAt, createdAt: now });
     // The token rides in the fragment: browsers never send it, so no server or proxy logs it.
     // `back` is the page the user logs in on afterwards: the student page refuses staff.
-    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}`;
+    // `lang`: the page opens in the email's language, before any login could tell it.
+    const fragment = `token=${token}${purpose === 'invite' ? '&invite=1' : ''}&back=${LOGIN_PAGE[user.role]}&lang=${language}`;
     return { link: `${this.deps.publicUrl()}/reset.html#${fragment}`, tokenHash, expiresAt };
   }
 }

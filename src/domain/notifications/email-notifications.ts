@@ -9,7 +9,9 @@ import type { NotificationPreferences } from '../ports/notifications.js';
 import type { NewOutboxMail, OutboxFilter, OutboxMail, Requeued } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
-import { alertEmail, emailLanguageOf, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
+import { alertEmail, guardianAlertEmail, studentAlertEmail, type RenderedEmail } from './email-templates.js';
+import { matchLanguage } from '../../shared/i18n/languages.js';
+import { organisationLanguage, type Organisation } from '../ports/organisations.js';
 import type { UnsubscribeTokens, VerifiedUnsubscribe } from './unsubscribe-tokens.js';
 
 /** Where emails are queued (the stored outbox and its dispatcher). */
@@ -30,11 +32,20 @@ export type OutboxRow = Omit<OutboxMail, 'text' | 'html' | 'headers' | 'userId' 
 const outboxRow = ({ text: _t, html: _h, headers: _hd, userId: _id, claimedBy: _c, claimUntil: _u, ...row }: OutboxMail): OutboxRow => row;
 
 export interface EmailPreferencesView {
-  language: EmailLanguage;
+  /** The user's own language; null: the organisation's. */
+  language: EmailLanguage | null;
   unsubscribed: EmailCategory[];
 }
 
-const DEFAULTS: EmailPreferencesView = { language: 'en', unsubscribed: [] };
+const DEFAULTS: EmailPreferencesView = { language: null, unsubscribed: [] };
+
+/**
+ * The language a recipient reads: their own choice (a user's preference, a guardian contact's
+ * tag when a catalog serves it), else the organisation's default.
+ */
+export function recipientLanguage(own: string | null | undefined, org: Pick<Organisation, 'settings'> | null): EmailLanguage {
+  return (own ? matchLanguage([own]) : null) ?? (org ? organisationLanguage(org.settings) : 'en');
+}
 
 /** An unsubscribe link as its page shows it (docs/notifications.md#unsubscribe). */
 export interface UnsubscribeLinkView {
@@ -166,12 +177,19 @@ export class EmailNotifications {
       const contacts = await store.guardians.get(target.orgId, target.studentId);
       const contact = contacts.find((c) => guardianEmailKey(c.email) === target.emailKey);
       if (!contact) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
-      return { target, category, language: emailLanguageOf(contact.language), subscribed: !contact.unsubscribed?.includes(category) };
+      const org = await store.organisations.get(target.orgId);
+      return {
+        target,
+        category,
+        language: recipientLanguage(contact.language, org),
+        subscribed: !contact.unsubscribed?.includes(category),
+      };
     }
     const user = await store.users.get(target.orgId, target.userId);
     if (!user) throw new AppError('UNSUBSCRIBE_LINK_INVALID');
     const p = (await store.notificationPreferences.get(target.orgId, target.userId)) ?? DEFAULTS;
-    return { target, category, language: p.language, subscribed: !p.unsubscribed.includes(category) };
+    const org = await store.organisations.get(target.orgId);
+    return { target, category, language: recipientLanguage(p.language, org), subscribed: !p.unsubscribed.includes(category) };
   }
 
   private async setUserCategory(orgId: string, userId: string, category: EmailCategory, wanted: boolean): Promise<void> {
@@ -220,7 +238,7 @@ export class EmailNotifications {
       if (contact.unsubscribed?.includes('alert')) continue;
       const token = tokens.issueGuardian({ orgId, studentId: student.id, emailKey, category: 'alert' });
       const url = `${publicUrl()}/api/v1/unsubscribe?token=${token}`;
-      const email = guardianAlertEmail(emailLanguageOf(contact.language), contact.name, student.name, org.name, own, url);
+      const email = guardianAlertEmail(recipientLanguage(contact.language, org), contact.name, student.name, org.name, own, url);
       const ok = await outbox.enqueue({
         orgId,
         category: 'alert',
@@ -242,6 +260,7 @@ export class EmailNotifications {
   ): Promise<number> {
     const { store, tokens, publicUrl } = this.deps;
     const users = (await store.users.getMany(orgId, recipientIds)).filter((u) => u.active);
+    const org = await store.organisations.get(orgId);
     const prefs = new Map<string, NotificationPreferences>(
       (await store.notificationPreferences.getMany(orgId, recipientIds)).map((p) => [p.userId, p]),
     );
@@ -250,7 +269,7 @@ export class EmailNotifications {
       const p = prefs.get(user.id);
       if (p?.unsubscribed.includes(category)) continue;
       const url = `${publicUrl()}/api/v1/unsubscribe?token=${tokens.issue({ orgId, userId: user.id, category })}`;
-      const email = render(user, p?.language ?? 'en', url);
+      const email = render(user, recipientLanguage(p?.language, org), url);
       const ok = await this.deps.outbox.enqueue({ orgId, category, to: user.email, ...email, headers: unsubscribeHeaders(url) });
       if (ok) queued++;
     }

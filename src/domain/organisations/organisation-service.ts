@@ -15,6 +15,7 @@ import { canonicalTimeZone } from '../calendar.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { POLICY_CHECKS } from '../../shared/policy-presets.js';
 import type { PartialInput } from '../../shared/partial-input.js';
+import { isLanguage, LANGUAGES, SOURCE_LANGUAGE, type Language } from '../../shared/i18n/languages.js';
 
 /** What the API shows of an organisation. */
 export interface OrganisationView {
@@ -39,6 +40,8 @@ export interface SettingsInput {
   riskThreshold?: number | undefined;
   notifyStudent?: boolean | undefined;
   notifyGuardians?: boolean | undefined;
+  /** Default language of emails and pages, one of the shipped catalogs. */
+  language?: Language | undefined;
 }
 
 export interface UpdateOrganisationInput {
@@ -229,6 +232,12 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   for (const key of ['notifyStudent', 'notifyGuardians'] as const) {
     if (input[key] === true) next[key] = true;
     else if (input[key] === false) delete next[key];
+  }
+  if (input.language !== undefined) {
+    // Checked here too: a caller other than the route (a script) must not store a language no catalog serves.
+    if (!isLanguage(input.language)) throw invalid('settings.language', `one of ${LANGUAGES.join(', ')}`);
+    if (input.language === SOURCE_LANGUAGE) delete next.language;
+    else next.language = input.language;
   }
   return next;
 }

@@ -31,17 +31,18 @@ export interface NotificationRepository {
   markRead(orgId: string, userId: string, ids: string[] | null, at: Date): Promise<number>;
 }
 
-/** How a user wants their emails: the language, and the categories they unsubscribed from. */
+/** How a user wants their emails and pages: the language, and the categories they unsubscribed from. */
 export interface NotificationPreferences {
   orgId: string;
   userId: string;
-  language: EmailLanguage;
+  /** The user's own language for emails and pages; null: the organisation's (settings.language). */
+  language: EmailLanguage | null;
   unsubscribed: EmailCategory[];
   updatedAt: Date;
 }
 
 export interface NotificationPreferenceRepository {
-  /** Null when the user never set any (English, every category). */
+  /** Null when the user never set any (the organisation's language, every category). */
   get(orgId: string, userId: string): Promise<NotificationPreferences | null>;
   getMany(orgId: string, userIds: string[]): Promise<NotificationPreferences[]>;
   /** Replaces the user's preferences. */

@@ -3,6 +3,7 @@
  * The conventions of every port are in ./store.ts.
  */
 
+import { isLanguage, SOURCE_LANGUAGE, type Language } from '../../shared/i18n/languages.js';
 import type { DefaultPolicy } from '../../shared/policy.js';
 import type { Page, PageQuery } from './common.js';
 
@@ -43,6 +44,8 @@ export interface OrganisationSettings {
   notifyStudent?: true;
   /** At-risk alerts also go by email to the student's guardian contacts; absent: off. */
   notifyGuardians?: true;
+  /** Default language of its emails and pages (a shipped catalog); a user's own choice wins. Absent: English. */
+  language?: Language;
 }
 
 /** The at-risk threshold of an organisation that sets none, in percent. */
@@ -126,7 +129,14 @@ export function normaliseSettings(raw: Partial<OrganisationSettings> | null | un
     riskThreshold: raw?.riskThreshold ?? DEFAULT_RISK_THRESHOLD,
     ...(raw?.notifyStudent === true ? { notifyStudent: true as const } : {}),
     ...(raw?.notifyGuardians === true ? { notifyGuardians: true as const } : {}),
+    // A catalog no longer shipped reads as unset (English) rather than failing the organisation.
+    ...(isLanguage(raw?.language) && raw.language !== SOURCE_LANGUAGE ? { language: raw.language } : {}),
   };
+}
+
+/** The organisation's default language for emails and pages. */
+export function organisationLanguage(settings: Pick<OrganisationSettings, 'language'>): Language {
+  return settings.language ?? SOURCE_LANGUAGE;
 }
 
 export type NewOrganisation = Pick<Organisation, 'name' | 'slug' | 'timezone'> & Partial<Pick<Organisation, 'active' | 'settings'>>;

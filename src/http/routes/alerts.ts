@@ -80,7 +80,10 @@ const ReadBody = z
 
 const PreferencesSchema = z
   .object({
-    language: z.enum(EMAIL_LANGUAGES).describe('Language of the emails'),
+    language: z
+      .enum(EMAIL_LANGUAGES)
+      .nullable()
+      .describe("The caller's language for emails and the student and login pages; null: the organisation's (settings.language)"),
     unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)).max(EMAIL_CATEGORIES.length).describe('Email categories not wanted'),
   })
   .strict()

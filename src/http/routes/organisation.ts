@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
 import { LOCATION_MODES, SHARED_DEVICE_RULES } from '../../domain/ports/organisations.js';
+import { LANGUAGES } from '../../shared/i18n/languages.js';
 import { DefaultPolicySchema } from '../../shared/policy.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
@@ -53,6 +54,10 @@ const SettingsSchema = z
       .boolean()
       .optional()
       .describe("At-risk alerts also go by email to the student's guardian contacts, in their language (absent: off)"),
+    language: z
+      .enum(LANGUAGES)
+      .optional()
+      .describe("Default language of emails and of the student and login pages; a user's own choice wins (absent: en; docs/languages.md)"),
   })
   .describe('Session defaults and check-in rules; session defaults apply when the teacher opening a session leaves a value out');
 

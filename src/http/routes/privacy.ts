@@ -148,7 +148,7 @@ const PersonExportSchema = z
       .describe('Their guardian contacts'),
     notifications: z.array(NotificationExport).describe('Notifications addressed to the person, newest first'),
     emailPreferences: z
-      .object({ language: z.enum(EMAIL_LANGUAGES), unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)), updatedAt: z.date() })
+      .object({ language: z.enum(EMAIL_LANGUAGES).nullable(), unsubscribed: z.array(z.enum(EMAIL_CATEGORIES)), updatedAt: z.date() })
       .nullable()
       .describe('Null when never set (English, every category)'),
   })

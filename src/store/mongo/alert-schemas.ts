@@ -69,7 +69,8 @@ export interface NotificationPreferenceDoc {
   _id: string;
   orgId: string;
   userId: string;
-  language: EmailLanguage;
+  /** Null: the organisation's. */
+  language: EmailLanguage | null;
   unsubscribed: EmailCategory[];
   updatedAt: Date;
 }
@@ -79,7 +80,7 @@ export const notificationPreferenceSchema = new Schema<NotificationPreferenceDoc
     _id: requiredString,
     orgId: requiredString,
     userId: requiredString,
-    language: { type: String, required: true, enum: EMAIL_LANGUAGES },
+    language: { type: String, default: null, enum: [...EMAIL_LANGUAGES, null] },
     unsubscribed: { type: [String], enum: EMAIL_CATEGORIES, default: [] },
     updatedAt: { type: Date, required: true },
   },

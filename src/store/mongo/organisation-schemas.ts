@@ -3,6 +3,7 @@ import { LOCATION_MODES, type Organisation, type OrganisationSettings, SHARED_DE
 import type { User } from '../../domain/ports/users.js';
 import { ROLES } from '../../shared/events.js';
 import { POLICY_CHECKS } from '../../shared/policy-presets.js';
+import { LANGUAGES } from '../../shared/i18n/languages.js';
 import { base, type Doc, id, nullableString, requiredString } from './common-schemas.js';
 
 // Organisations with their settings, and their users; the conventions of common-schemas.ts.
@@ -35,6 +36,8 @@ const organisationSettingsSchema = new Schema(
     // Absent on older documents: off.
     notifyStudent: { type: Boolean },
     notifyGuardians: { type: Boolean },
+    // Absent: English.
+    language: { type: String, enum: LANGUAGES },
     // Absent on older documents: normaliseSettings gives the defaults.
     retention: {
       type: new Schema(

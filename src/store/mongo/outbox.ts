@@ -178,7 +178,7 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
 const toPrefs = (d: NotificationPreferenceDoc): NotificationPreferences => ({
   orgId: d.orgId,
   userId: d.userId,
-  language: d.language,
+  language: d.language ?? null,
   unsubscribed: [...(d.unsubscribed ?? [])],
   updatedAt: d.updatedAt,
 });

@@ -691,6 +691,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS users_org_student_number ON users (org_id, student_number);
     `,
   },
+  {
+    version: 29,
+    name: 'preference language may follow the organisation',
+    // A user's language was required (English by default); NULL now means the organisation's
+    // default (settings.language). SQLite cannot drop NOT NULL in place, so the table is copied.
+    // Rows keep their language: a stored 'en' was a choice or the old default, and nothing tells which.
+    sql: `
+      CREATE TABLE notification_preferences_new (
+        org_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        language TEXT,
+        unsubscribed TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, user_id)
+      );
+      INSERT INTO notification_preferences_new (org_id, user_id, language, unsubscribed, updated_at)
+        SELECT org_id, user_id, language, unsubscribed, updated_at FROM notification_preferences;
+      DROP TABLE notification_preferences;
+      ALTER TABLE notification_preferences_new RENAME TO notification_preferences;
+    `,
+  },
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { countByOrg } from './identity.js';
 import { newOutboxMailEntity } from '../new-entities.js';
-import type { EmailCategory, EmailLanguage, OutboxCategory } from '../../shared/alerts.js';
+import type { EmailCategory, OutboxCategory } from '../../shared/alerts.js';
+import { isLanguage } from '../../shared/i18n/languages.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
 import type { SqliteDb } from './db.js';
@@ -178,7 +179,7 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
 interface PreferenceRow {
   org_id: string;
   user_id: string;
-  language: string;
+  language: string | null;
   unsubscribed: string;
   updated_at: number;
 }
@@ -186,7 +187,7 @@ interface PreferenceRow {
 const prefsFromRow = (r: PreferenceRow): NotificationPreferences => ({
   orgId: r.org_id,
   userId: r.user_id,
-  language: r.language as EmailLanguage,
+  language: isLanguage(r.language) ? r.language : null,
   unsubscribed: JSON.parse(r.unsubscribed) as EmailCategory[],
   updatedAt: new Date(r.updated_at),
 });

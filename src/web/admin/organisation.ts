@@ -2,6 +2,7 @@
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, useTimeZone } from '../lib/dom.js';
 import { jsonBody } from './fetch-all.js';
+import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../../shared/i18n/languages.js';
 
 const CHECKS = ['geofence', 'rotatingCode', 'network', 'selfie'] as const;
 type Check = (typeof CHECKS)[number];
@@ -19,6 +20,7 @@ interface Organisation {
     riskThreshold: number;
     notifyStudent?: boolean;
     notifyGuardians?: boolean;
+    language?: Language;
   };
 }
 
@@ -51,6 +53,10 @@ function fill(org: Organisation): void {
   input('org-risk-threshold').value = org.settings.riskThreshold.toString();
   input('org-notify-student').checked = org.settings.notifyStudent === true;
   input('org-notify-guardians').checked = org.settings.notifyGuardians === true;
+  const language = org.settings.language ?? 'en';
+  byId<HTMLSelectElement>('org-language').replaceChildren(
+    ...LANGUAGES.map((l) => h('option', { value: l, selected: l === language, lang: l }, LANGUAGE_NAMES[l])),
+  );
 }
 
 export async function loadOrganisation(): Promise<void> {
@@ -87,6 +93,7 @@ export function bindOrganisation(): void {
         riskThreshold: Number(input('org-risk-threshold').value),
         notifyStudent: input('org-notify-student').checked,
         notifyGuardians: input('org-notify-guardians').checked,
+        language: byId<HTMLSelectElement>('org-language').value,
       },
     };
     byId('org-error').textContent = '';

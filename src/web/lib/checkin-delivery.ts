@@ -11,6 +11,7 @@
  */
 import type { CheckinView } from '../../shared/events.js';
 import { CommandError, NoAnswerError } from './socket.js';
+import { t } from './i18n.js';
 
 export interface DeliveryPorts {
   /** Collects the evidence (a fresh fix) and sends `checkin:submit`; each call is one submission. */
@@ -34,26 +35,40 @@ export const SLOW_NOTICE_MS = 4_000;
 /** Longest pause before the one automatic retry of a BUSY / UNAVAILABLE answer. */
 const MAX_RETRY_WAIT_MS = 15_000;
 
+/** What the student reads at each step, in the page's language (read when said, so a language switch applies). */
 export const DELIVERY_TEXT = {
-  sending: 'Sending your check-in…',
-  slow: 'Still sending: the connection is slow. Keep this page open.',
-  reconnecting: 'Reconnecting… your check-in is sent as soon as the page is live again. Keep this page open.',
-  checking: 'The connection dropped while sending. Checking whether your check-in arrived… Keep this page open.',
-  notBack:
-    'The connection did not come back, so your check-in may not have arrived. When the top of the page says Live, tap Check in again: you will not be checked in twice.',
-  notArrived: 'Your check-in did not arrive. Check the connection, then tap Check in again: you will not be checked in twice.',
-  stillBusy: 'The server is still busy and nothing was recorded. Wait a minute, then tap Check in again.',
-} as const;
+  get sending() {
+    return t('delivery.sending');
+  },
+  get slow() {
+    return t('delivery.slow');
+  },
+  get reconnecting() {
+    return t('delivery.reconnecting');
+  },
+  get checking() {
+    return t('delivery.checking');
+  },
+  get notBack() {
+    return t('delivery.notBack');
+  },
+  get notArrived() {
+    return t('delivery.notArrived');
+  },
+  get stillBusy() {
+    return t('delivery.stillBusy');
+  },
+};
 
 /** Busy-retry wording with the wait in whole seconds. */
 export function busyText(waitMs: number): string {
-  return `The server is busy; nothing was recorded yet. Trying again in ${Math.ceil(waitMs / 1000)} s…`;
+  return t('delivery.busy', { seconds: Math.ceil(waitMs / 1000) });
 }
 
 /** RATE_LIMITED in words, with the wait the server gave. */
 export function rateLimitedText(err: CommandError): string {
   const ms = Number(err.body.details?.['retryAfterMs'] ?? 60_000);
-  return `Too many check-in tries in a short time. Wait ${Math.max(1, Math.ceil(ms / 1000))} s, then tap Check in again.`;
+  return t('student.rateLimited', { seconds: Math.max(1, Math.ceil(ms / 1000)) });
 }
 
 function retryable(err: unknown): err is CommandError {

@@ -1,5 +1,6 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
-import { ReasonCodes } from '../../shared/reasons.js';
+import { isReasonCode } from '../../shared/reasons.js';
+import { errorKey, pageLanguage, t } from './i18n.js';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -38,7 +39,7 @@ export function announce(region: HTMLElement, text: string): void {
 /** A reason code as a sentence; unknown codes are shown as they are. */
 export function reasonText(code: string | null): string {
   if (!code) return '';
-  return (ReasonCodes as Record<string, string>)[code] ?? code;
+  return isReasonCode(code) ? t(`reason.${code}`) : code;
 }
 
 /** mm:ss (or h:mm:ss) until `iso`, never negative. */
@@ -86,6 +87,10 @@ export function downloadBlob(name: string, blob: Blob): void {
 
 /** A readable message for any error a command or request raised. */
 export function errorText(err: unknown): string {
+  // The server words its errors in English: in another language, a coded error the catalog knows is said in it.
+  const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : null;
+  const key = code === null ? null : errorKey(code);
+  if (key !== null && pageLanguage() !== 'en') return t(key);
   if (err instanceof Error) return err.message;
-  return 'Something went wrong.';
+  return t('page.somethingWrong');
 }

@@ -5,6 +5,7 @@
  */
 import { apiFetch, apiJson } from './auth.js';
 import { byId, errorText, h } from './dom.js';
+import { t } from './i18n.js';
 
 interface Category {
   code: string;
@@ -25,7 +26,7 @@ interface ExcuseItem {
 const postJson = (path: string, body: unknown) =>
   apiJson<unknown>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-const period = (e: ExcuseItem) => (e.fromDay === e.toDay ? e.fromDay : `${e.fromDay} to ${e.toDay}`);
+const period = (e: ExcuseItem) => (e.fromDay === e.toDay ? e.fromDay : t('excuse.period', { from: e.fromDay, to: e.toDay }));
 
 async function fillCategories(select: HTMLSelectElement): Promise<void> {
   const { items } = await apiJson<{ items: Category[] }>('api/v1/absence-categories');
@@ -36,7 +37,7 @@ async function fillSubjects(select: HTMLSelectElement): Promise<void> {
   const { items } = await apiJson<{ items: Array<{ id: string; code: string; name: string }> }>('api/v1/subjects?limit=200');
   select.replaceChildren(
     ...items.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)),
-    h('option', { value: '' }, 'All my subjects (an admin decides)'),
+    h('option', { value: '' }, t('excuse.allSubjects')),
   );
 }
 
@@ -44,7 +45,12 @@ async function renderMine(): Promise<void> {
   const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?limit=20');
   byId('excuse-list').replaceChildren(
     ...items.map((e) =>
-      h('li', { 'data-status': e.status }, h('span', {}, `${period(e)}: ${e.category}`), h('span', { class: 'muted' }, e.status)),
+      h(
+        'li',
+        { 'data-status': e.status },
+        h('span', {}, `${period(e)}: ${e.category}`),
+        h('span', { class: 'muted' }, t(`excuse.${e.status}`)),
+      ),
     ),
   );
 }

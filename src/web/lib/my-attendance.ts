@@ -6,6 +6,7 @@ import { apiJson } from './auth.js';
 import { barChart, settledPercentage } from './charts.js';
 import { byId, errorText, h, reasonText } from './dom.js';
 import type { StudentSubject } from './report-types.js';
+import { t } from './i18n.js';
 
 interface HistoryEntry {
   sessionId: string;
@@ -16,13 +17,10 @@ interface HistoryEntry {
   reason: string | null;
 }
 
-const STATUS_TEXT: Record<string, string> = {
-  present: 'Present',
-  late: 'Late',
-  pending: 'Waiting for review',
-  rejected: 'Rejected',
-  excused: 'Excused',
-  absent: 'Absent',
+const RECORD_STATUSES = ['present', 'late', 'pending', 'rejected', 'excused', 'absent'] as const;
+const statusText = (status: string): string => {
+  const known = RECORD_STATUSES.find((s) => s === status);
+  return known ? t(`record.${known}`) : status;
 };
 
 /** How many past sessions the list shows. */
@@ -41,19 +39,19 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
         'tr',
         { 'data-subject-id': s.subjectId },
         h('th', { scope: 'row' }, s.subjectCode, h('br'), h('small', {}, s.subjectName)),
-        h('td', { class: 'my-percentage' }, `${s.percentage} %`),
+        h('td', { class: 'my-percentage' }, t('my.percentage', { value: s.percentage })),
         h('td', {}, String(s.absent)),
         h('td', {}, String(s.total)),
       ),
     );
     byId('my-subjects')
       .querySelector('tbody')!
-      .replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, 'No attendance counted yet.'))]));
+      .replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, t('my.none')))]));
     byId('my-chart').replaceChildren(
       ...(figures.items.length > 0
         ? [
             barChart(
-              { title: 'My attendance per subject', valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: 75 },
+              { title: t('my.chartTitle'), valueLabel: t('my.chartValue'), labelHeader: t('my.subject'), threshold: 75 },
               figures.items.map((s) => ({ label: s.subjectCode, value: settledPercentage(s) })),
             ),
           ]
@@ -66,12 +64,12 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
           { 'data-status': e.status },
           h('span', {}, `${e.day} · ${e.subjectCode}`),
           ' ',
-          h('strong', {}, STATUS_TEXT[e.status] ?? e.status),
+          h('strong', {}, statusText(e.status)),
           e.reason && e.status !== 'present' ? h('small', {}, ` (${reasonText(e.reason)})`) : null,
         ),
       ),
     );
-    if (history.items.length === 0) byId('my-history').append(h('li', {}, 'No sessions yet.'));
+    if (history.items.length === 0) byId('my-history').append(h('li', {}, t('my.noSessions')));
   } catch (err) {
     error.textContent = errorText(err);
   }

@@ -6,19 +6,16 @@ import { apiJson, loadAuth, login, logout, type StoredAuth } from './auth.js';
 import { byId, errorText, show, useTimeZone } from './dom.js';
 import type { ConnectionState } from './socket.js';
 import type { Role } from '../../shared/events.js';
-
-const CONNECTION_TEXT: Record<ConnectionState, string> = {
-  connecting: 'Connecting…',
-  online: 'Live',
-  offline: 'Connection lost, reconnecting…',
-  'logged-out': 'Logged out',
-};
+import { isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '../../shared/i18n/languages.js';
+import { pageLanguage, rememberLanguage, t, useLanguage } from './i18n.js';
 
 /** Shows the connection state in #connection (a status region, announced politely). */
 export function showConnection(state: ConnectionState): void {
   const el = byId('connection');
-  el.textContent = CONNECTION_TEXT[state];
+  el.textContent = t(`connection.${state}`);
   el.dataset['state'] = state;
+  // The state owns the text from now on: a language switch writes it again (below), not the markup's key.
+  delete el.dataset['i18n'];
 }
 
 /**
@@ -26,8 +23,10 @@ export function showConnection(state: ConnectionState): void {
  * resolves once the user logs in with such a role. By default it resolves once the
  * organisation's time zone is known; with `onTimeZone` it resolves at once and calls it when
  * the zone is in use (a page that must not wait a round trip re-renders its times then).
+ * With `localised` the page also switches to the user's language (theirs, else the
+ * organisation's) before `onTimeZone` runs.
  */
-export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void } = {}): Promise<StoredAuth> {
+export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void; localised?: boolean } = {}): Promise<StoredAuth> {
   const section = byId('login');
   const form = byId<HTMLFormElement>('login-form');
   const error = byId('login-error');
@@ -44,10 +43,11 @@ export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void } = 
     // Times show in the organisation's zone; until it answers (or if it cannot), the device's.
     // It never rejects: a failure is logged inside and the device's zone stays.
     const { onTimeZone } = opts;
+    const settings = loadOrganisationSettings(opts.localised === true);
     if (onTimeZone) {
       resolve(auth);
-      void loadOrganisationTimeZone().finally(onTimeZone);
-    } else void loadOrganisationTimeZone().finally(() => resolve(auth));
+      void settings.finally(onTimeZone);
+    } else void settings.finally(() => resolve(auth));
   };
   return new Promise((resolve) => {
     const stored = loadAuth();
@@ -69,7 +69,7 @@ export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void } = 
         .then((auth) => {
           if (!roles.includes(auth.user.role)) {
             logout();
-            throw new Error(`This page is for ${roles.join(' or ')} accounts.`);
+            throw new Error(t('login.wrongRole', { roles: roles.join(' / ') }));
           }
           finish(auth, resolve);
         })
@@ -91,24 +91,104 @@ function offerForgotPassword(form: HTMLFormElement): void {
   const a = document.createElement('a');
   a.id = 'forgot-link';
   a.href = 'reset.html';
-  a.textContent = 'Forgot your password?';
+  a.textContent = t('login.forgot');
   p.append(a);
   form.after(p);
 }
 
-async function loadOrganisationTimeZone(): Promise<void> {
-  try {
-    const org = await apiJson<{ timezone: string }>('api/v1/organisation');
-    useTimeZone(org.timezone);
-  } catch (err) {
-    console.warn('organisation time zone unavailable; showing device time', err);
-  }
+interface OrganisationAnswer {
+  timezone: string;
+  settings: { language?: Language };
+}
+
+interface Preferences {
+  language: Language | null;
+  unsubscribed: string[];
+}
+
+/** What the language menu needs once signed in: this page's organisation, as last read. */
+let organisation: OrganisationAnswer | null = null;
+
+/**
+ * The organisation's time zone, and for a localised page the user's language: their own
+ * preference, else the organisation's default (docs/languages.md). Both asked at once.
+ */
+async function loadOrganisationSettings(localised: boolean): Promise<void> {
+  const [org, prefs] = await Promise.all([
+    apiJson<OrganisationAnswer>('api/v1/organisation').catch((err: unknown) => {
+      console.warn('organisation time zone unavailable; showing device time', err);
+      return null;
+    }),
+    localised
+      ? apiJson<Preferences>('api/v1/me/notification-preferences').catch((err: unknown) => {
+          console.warn('language preference unavailable; the organisation decides', err);
+          return null;
+        })
+      : null,
+  ]);
+  if (org) useTimeZone(org.timezone);
+  if (!localised || !org) return;
+  organisation = org;
+  await switchLanguage(prefs?.language ?? null);
+  fillLanguageMenu(prefs?.language ?? null);
+}
+
+/** The page in the user's `own` language, else the organisation's; the choice kept for the next visit. */
+async function switchLanguage(own: Language | null): Promise<void> {
+  const chosen = own ?? organisation?.settings.language;
+  const language: Language = isLanguage(chosen) ? chosen : 'en';
+  rememberLanguage(language);
+  if (language === pageLanguage()) return;
+  await useLanguage(language, organisation?.timezone);
+  const state = document.getElementById('connection')?.dataset['state'];
+  if (state) showConnection(state as ConnectionState);
+}
+
+/** #language, when the page has one: "same as the school" or a shipped language, each named in itself. */
+function fillLanguageMenu(own: Language | null): void {
+  const menu = document.getElementById('language');
+  if (!(menu instanceof HTMLSelectElement)) return;
+  menu.replaceChildren(
+    new Option(t('language.school'), '', false, own === null),
+    ...LANGUAGES.map((l) => Object.assign(new Option(LANGUAGE_NAMES[l], l, false, own === l), { lang: l })),
+  );
+  menu.disabled = false;
+}
+
+/**
+ * The user's own language from #language: stored as their preference (emails follow it too),
+ * then the page switches and `rerender` writes again what the page wrote itself.
+ */
+export function bindLanguageMenu(rerender: () => void): void {
+  const menu = byId<HTMLSelectElement>('language');
+  menu.addEventListener('change', () => {
+    const own = isLanguage(menu.value) ? menu.value : null;
+    menu.disabled = true;
+    apiJson<Preferences>('api/v1/me/notification-preferences')
+      .then((prefs) =>
+        apiJson<Preferences>('api/v1/me/notification-preferences', {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ language: own, unsubscribed: prefs.unsubscribed }),
+        }),
+      )
+      .then(async (saved) => {
+        await switchLanguage(saved.language);
+        fillLanguageMenu(saved.language);
+        rerender();
+      })
+      .catch((err: unknown) => {
+        menu.disabled = false;
+        console.warn('language not saved', err);
+      });
+  });
 }
 
 /** Wires #logout: forget the login and reload to the login form. */
 export function bindLogout(): void {
   byId('logout').addEventListener('click', () => {
     logout();
+    rememberLanguage(null);
     location.reload();
   });
 }

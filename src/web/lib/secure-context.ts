@@ -4,6 +4,7 @@
  * refuses and check-in cannot happen, so the pages say why and what to do instead of failing
  * silently.
  */
+import { t } from './i18n.js';
 
 export interface PageContext {
   isSecureContext: boolean;
@@ -31,21 +32,16 @@ export function secureAddress(href: string): string {
 /** Why this page cannot share a location (and so cannot check in); null when it can. */
 export function locationProblem(ctx: PageContext): string | null {
   if (!ctx.isSecureContext) {
-    return (
-      'Check-in cannot work on this page: it was opened with an address that starts with http:// instead of https://, ' +
-      'and phones share their location and camera only with secure (https://) pages. ' +
-      `Open ${secureAddress(ctx.href)} instead, or ask your teacher or the school's IT for the secure address.`
-    );
+    return t('context.insecure', { address: secureAddress(ctx.href) });
   }
-  if (!ctx.hasGeolocation)
-    return 'This browser cannot share a location, so check-in cannot work here. Open this page in a current browser (Safari, Chrome, Firefox or Edge).';
+  if (!ctx.hasGeolocation) return t('context.noGeolocation');
   return null;
 }
 
 /** Why the camera (for a selfie) is unavailable; null when it is available. */
 export function cameraProblem(ctx: PageContext): string | null {
-  if (!ctx.isSecureContext) return `The camera works only on secure (https://) pages. Open ${secureAddress(ctx.href)} instead.`;
-  if (!ctx.hasCamera) return 'This browser cannot use the camera. Open this page in a current browser (Safari, Chrome, Firefox or Edge).';
+  if (!ctx.isSecureContext) return t('context.cameraInsecure', { address: secureAddress(ctx.href) });
+  if (!ctx.hasCamera) return t('context.noCamera');
   return null;
 }
 

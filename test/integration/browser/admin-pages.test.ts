@@ -441,12 +441,14 @@ describe('admin console (Chromium)', function () {
     await page.screenshot({ path: path.join(SHOTS, 'alerts-laptop.png'), fullPage: true });
   });
 
-  it('changes the organisation name, time zone, session defaults, shared-device rule, retention, risk threshold and alert recipients', async () => {
+  it('changes the organisation name, time zone, language, session defaults, shared-device rule, retention, risk threshold and alert recipients', async () => {
     const page = laptop;
     await goTo(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
     await page.fill('#org-name', 'Demo Lycée');
     await page.selectOption('#org-timezone', 'Europe/Paris');
+    expect(await page.inputValue('#org-language')).to.equal('en');
+    await page.selectOption('#org-language', 'fr');
     await page.fill('#org-minutes', '55');
     await page.selectOption('#org-selfie', 'off');
     await page.selectOption('#org-shared-device', 'refuse');
@@ -462,6 +464,8 @@ describe('admin console (Chromium)', function () {
     const saved = (await srv.store.organisations.get(org.id))!;
     expect(saved.name).to.equal('Demo Lycée');
     expect(saved.timezone).to.equal('Europe/Paris');
+    expect(saved.settings.language).to.equal('fr');
+    expect(await page.inputValue('#org-language')).to.equal('fr');
     expect(saved.settings.sessionMinutes).to.equal(55);
     expect(saved.settings.defaultPolicy).to.deep.equal({ selfie: false });
     expect(saved.settings.sharedDevice).to.equal('refuse');

@@ -8,6 +8,7 @@ import type { DomainEvent } from '../../../src/domain/events.js';
 import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../src/domain/ports/store.js';
+import { NO_ORGANISATION_SETTINGS } from '../../../src/domain/ports/organisations.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
 import { recordingQueue, tokenFromMail, type RecordingMailer } from '../../support/mail.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -109,6 +110,44 @@ describe('AccountService (over the SQLite store)', () => {
     expect(invitation.html).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
   });
 
+  it("writes an invitation in the organisation's language, a user's own language winning, English for a language no catalog serves", async () => {
+    const org = await store.organisations.create({
+      name: 'Lycée Test',
+      slug: 'lycee',
+      timezone: 'Europe/Paris',
+      settings: { ...NO_ORGANISATION_SETTINGS, language: 'fr' },
+    });
+    const admin = await createUser(store, org.id, 'admin');
+    const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
+    const follows = await createUser(store, org.id, 'student', { password: null });
+    const ownEnglish = await createUser(store, org.id, 'student', { password: null });
+    await store.notificationPreferences.put(org.id, ownEnglish.id, { language: 'en', unsubscribed: [] });
+    await service.invite(actor, follows.id);
+    await service.invite(actor, ownEnglish.id);
+    await mailer.waitFor(2);
+    const to = (u: { email: string }) => mailer.sent.find((m) => m.to === u.email)!;
+    expect(to(follows).subject).to.equal('Votre compte de présence à Lycée Test');
+    expect(to(follows).text).to.contain('Bonjour ').and.contain('jusqu’au lun. 12 janv. 2026, 10:00 UTC+1.');
+    expect(to(follows).text).to.match(/&lang=fr$/m);
+    expect(to(ownEnglish).subject).to.equal('Your attendance account at Lycée Test');
+    expect(to(ownEnglish).text)
+      .to.contain('until Mon, 12 Jan 2026, 10:00 CET.')
+      .and.match(/&lang=en$/m);
+
+    // A stored language no catalog serves (an older row, a catalog withdrawn) reads as unset: English.
+    const other = await store.organisations.create({
+      name: 'Schule',
+      slug: 'schule',
+      timezone: 'Europe/Berlin',
+      settings: { ...NO_ORGANISATION_SETTINGS, language: 'de' as 'fr' },
+    });
+    expect((await store.organisations.get(other.id))!.settings).not.to.have.property('language');
+    const pupil = await createUser(store, other.id, 'student', { password: null });
+    await service.invite({ id: (await createUser(store, other.id, 'admin')).id, orgId: other.id, role: 'admin' }, pupil.id);
+    await mailer.waitFor(3);
+    expect(to(pupil).subject).to.equal('Your attendance account at Schule');
+  });
+
   it("names in each link the login page of the user's role, since the student page refuses staff", async () => {
     const org = await createOrg(store);
     const admin = await createUser(store, org.id, 'admin');
@@ -125,10 +164,10 @@ describe('AccountService (over the SQLite store)', () => {
     // The outbox sends in its own order: read each invitation by its recipient.
     const sent = [...order.map((to) => mailer.sent.find((m) => m.to === to)!), mailer.sent[3]!];
     const links = sent.map((m) => /https:\/\/\S+/.exec(m.text)?.[0]);
-    expect(links[0]).to.match(/^https:\/\/school\.example\/reset\.html#token=[\w-]{43}&invite=1&back=student\.html$/);
-    expect(links[1]).to.match(/&invite=1&back=teacher\.html$/);
-    expect(links[2]).to.match(/&invite=1&back=admin\.html$/);
-    expect(links[3]).to.match(/#token=[\w-]{43}&back=admin\.html$/);
+    expect(links[0]).to.match(/^https:\/\/school\.example\/reset\.html#token=[\w-]{43}&invite=1&back=student\.html&lang=en$/);
+    expect(links[1]).to.match(/&invite=1&back=teacher\.html&lang=en$/);
+    expect(links[2]).to.match(/&invite=1&back=admin\.html&lang=en$/);
+    expect(links[3]).to.match(/#token=[\w-]{43}&back=admin\.html&lang=en$/);
   });
 
   it("sends nothing for a deactivated account, and only the named organisation's with a slug", async () => {

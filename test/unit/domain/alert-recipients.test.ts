@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { AlertService, alertAudience } from '../../../src/domain/alerts/alert-service.js';
 import { guardianEmailKey } from '../../../src/domain/guardians/guardian-unsubscribes.js';
 import { EmailNotifications } from '../../../src/domain/notifications/email-notifications.js';
-import { emailLanguageOf, guardianAlertEmail } from '../../../src/domain/notifications/email-templates.js';
+import { guardianAlertEmail } from '../../../src/domain/notifications/email-templates.js';
+import { languageOf as emailLanguageOf } from '../../../src/shared/i18n/languages.js';
 import { UnsubscribeTokens } from '../../../src/domain/notifications/unsubscribe-tokens.js';
 import type { OrganisationSettings } from '../../../src/domain/ports/organisations.js';
 import type { NewOutboxMail } from '../../../src/domain/ports/outbox.js';
@@ -179,7 +180,7 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     expect(pushed).to.have.length(1);
     const mail = outbox.find((m) => m.to === f.students[0]!.email)!;
     expect(mail.subject).to.equal('Attendance alert: PHY1');
-    expect(mail.text).to.include('You missed 1 sessions in a row of PHY1 Physics.');
+    expect(mail.text).to.include('You missed 1 session in a row of PHY1 Physics.');
     expect(to()).not.to.include('marie@home.test');
   });
 
@@ -190,8 +191,8 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     expect(guardianMails.map((m) => m.to)).to.deep.equal(['marie@home.test', 'paul@home.test']);
     const [marie, paul] = guardianMails as [NewOutboxMail, NewOutboxMail];
     expect(marie.subject).to.equal("Alerte d'assiduité : Student 01");
-    expect(marie.text).to.include('Bonjour Marie,').and.include('Student 01 a manqué 1 séances de suite en PHY1 Physics.');
-    expect(paul.text).to.include('Hello Paul,').and.include('Student 01 missed 1 sessions in a row of PHY1 Physics.');
+    expect(marie.text).to.include('Bonjour Marie,').and.include('Student 01 a manqué 1 séance de suite en PHY1 Physics.');
+    expect(paul.text).to.include('Hello Paul,').and.include('Student 01 missed 1 session in a row of PHY1 Physics.');
     for (const m of guardianMails) {
       expect(m.text, 'no staff-only detail').not.to.include(f.teacher.name).and.not.to.include('Student 02');
       expect(m.category).to.equal('alert');

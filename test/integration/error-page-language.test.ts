@@ -1,0 +1,27 @@
+import { expect } from 'chai';
+import { startTestServer, type TestServer } from '../support/http.js';
+
+// The server's own error page in the browser's language (docs/languages.md); programs keep JSON.
+describe('error pages in the browser’s language', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(() => srv?.cleanup());
+
+  const page = async (language: string) => {
+    const res = await fetch(`${srv.baseUrl}/no-such-page.html`, { headers: { accept: 'text/html', 'accept-language': language } });
+    return { status: res.status, body: await res.text() };
+  };
+
+  it('answers French to a French browser, English to one whose language has no catalog', async () => {
+    const fr = await page('fr-CA,fr;q=0.9,en;q=0.5');
+    expect(fr.status).to.equal(404);
+    expect(fr.body).to.include('<html lang="fr" dir="ltr">').and.include('<h1>Page introuvable</h1>').and.include('Erreur 404.');
+    expect(fr.body).to.include('Pointage des élèves</a>');
+    const de = await page('de-DE,de;q=0.9');
+    expect(de.body).to.include('<html lang="en" dir="ltr">').and.include('<h1>Page not found</h1>').and.include('Error 404.');
+    const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`, { headers: { 'accept-language': 'fr' } });
+    expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
+  });
+});

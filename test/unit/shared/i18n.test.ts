@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emailEn } from '../../../src/domain/locale/email-en.js';
+import { emailFr } from '../../../src/domain/locale/email-fr.js';
+import { emailText } from '../../../src/domain/locale/email-text.js';
+import { languageOf, matchLanguage, textDirection } from '../../../src/shared/i18n/languages.js';
+import { translator, type CatalogOf } from '../../../src/shared/i18n/messages.js';
+import { pageEn } from '../../../src/web/locales/en.js';
+import pageFr from '../../../src/web/locales/fr.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+describe('message catalogs (src/shared/i18n)', () => {
+  it('a catalog missing a key, or a key or placeholder the source lacks, does not compile', () => {
+    // These lines are the test: `npm run typecheck` fails when a directive below is not needed,
+    // i.e. when the catalog types stop catching the mistake it marks.
+    const { 'student.join': _dropped, ...incomplete } = pageFr;
+    // @ts-expect-error -- 'student.join' is missing from the catalog
+    const missing: CatalogOf<typeof pageEn> = incomplete;
+    // @ts-expect-error -- a key the English source does not have
+    const extra: CatalogOf<typeof emailEn> = { ...emailFr, 'digest.typo': 'x' };
+    const t = translator<typeof pageEn>('en', pageEn);
+    // @ts-expect-error -- an unknown key
+    t.t('student.nope');
+    // @ts-expect-error -- the message has placeholders, so it needs them
+    t.t('student.openUntil');
+    // @ts-expect-error -- `count` of a plural message is a number
+    t.t('student.tryAgain', { count: 'two' });
+    expect(Object.keys(missing)).not.to.include('student.join');
+    expect(extra).to.have.property('digest.typo');
+  });
+
+  it('every shipped catalog has exactly the source keys, each plural form an `other`', () => {
+    const check = (source: object, other: object) => {
+      expect(Object.keys(other).sort()).to.deep.equal(Object.keys(source).sort());
+      for (const value of Object.values(other)) if (typeof value !== 'string') expect(value).to.have.property('other');
+    };
+    check(pageEn, pageFr);
+    check(emailEn, emailFr);
+  });
+
+  it('picks plural forms by Intl.PluralRules: English 1 is one, French 0 and 1 are one', () => {
+    const en = emailText('en');
+    const fr = emailText('fr');
+    const line = (s: typeof en, count: number) => s.t('alert.consecutiveAbsences', { count, student: 'Ann', subject: 'PHY1 Physics' });
+    expect([0, 1, 2].map((n) => line(en, n))).to.deep.equal([
+      'Ann missed 0 sessions in a row of PHY1 Physics.',
+      'Ann missed 1 session in a row of PHY1 Physics.',
+      'Ann missed 2 sessions in a row of PHY1 Physics.',
+    ]);
+    expect([0, 1, 2].map((n) => line(fr, n))).to.deep.equal([
+      'Ann a manqué 0 séance de suite en PHY1 Physics.',
+      'Ann a manqué 1 séance de suite en PHY1 Physics.',
+      'Ann a manqué 2 séances de suite en PHY1 Physics.',
+    ]);
+    // French writes large counts with a narrow no-break space; the form falls back to `other`.
+    const pf = translator<typeof pageEn>('fr', pageFr);
+    expect(pf.t('student.tryAgain', { count: 1 })).to.equal('Vous pouvez réessayer (1 essai restant).');
+    expect(pf.t('student.tryAgain', { count: 1500 })).to.equal('Vous pouvez réessayer (1\u202f500 essais restants).');
+  });
+
+  it('writes dates in the language and the organisation’s time zone, naming the zone', () => {
+    const at = new Date('2026-12-11T16:53:00Z');
+    expect(emailText('en', 'Europe/Paris').dateTime(at)).to.equal('Fri, 11 Dec 2026, 17:53 CET');
+    expect(emailText('fr', 'Europe/Paris').dateTime(at)).to.equal('ven. 11 déc. 2026, 17:53 UTC+1');
+    expect(emailText('fr', 'Asia/Kolkata').time(at)).to.equal('22:23');
+    expect(emailText('fr').day('2026-03-02')).to.equal('lundi 2 mars 2026');
+    expect(emailText('en').day('2026-03-02')).to.equal('Monday, 2 March 2026');
+  });
+
+  it('matches browser and stored tags by primary subtag; an unknown language falls back to English', () => {
+    expect(matchLanguage(['de-DE', 'fr-CA', 'en'])).to.equal('fr');
+    expect(matchLanguage(['de', 'pt-BR'])).to.equal(null);
+    expect([languageOf('FR'), languageOf('de'), languageOf(null), languageOf('en-GB')]).to.deep.equal(['fr', 'en', 'en', 'en']);
+    expect(translator<typeof pageEn>('en', pageEn).t('student.join')).to.equal('Join');
+    expect([textDirection('ar-EG'), textDirection('he'), textDirection('fr')]).to.deep.equal(['rtl', 'rtl', 'ltr']);
+  });
+
+  it('every data-i18n key in the localised pages is in the page catalog', async () => {
+    const keys = new Set(Object.keys(pageEn));
+    for (const file of ['src/web/public/student.html', 'src/web/public/reset.html', 'src/web/partials/login.html']) {
+      const html = await readFile(path.join(ROOT, file), 'utf8');
+      const used = [
+        ...[...html.matchAll(/data-i18n(?:-title)?="([^"]+)"/g)].map((m) => m[1]!),
+        ...[...html.matchAll(/data-i18n-attr="([^"]+)"/g)].flatMap((m) => m[1]!.split(';').map((p) => p.split(':')[1]!.trim())),
+      ];
+      expect(used.length, file).to.be.greaterThan(0);
+      expect(
+        used.filter((k) => !keys.has(k)),
+        file,
+      ).to.deep.equal([]);
+    }
+  });
+});
