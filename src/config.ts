@@ -98,6 +98,7 @@ export const EnvSchema = z.object({
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   CLOSE_ANSWER_WAIT_MS: int(0, 60_000).default(3_000),
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
+  CHECKIN_STAGES_FILE: z.string().min(1).optional(),
   SOCKET_RECHECK_MS: int(0, 3_600_000).default(15_000),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
   RETENTION_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
@@ -196,6 +197,8 @@ export interface Config {
   closeAnswerWaitMs: number;
   /** Roster changes of a session are sent to its screens at most this often (0: each at once). */
   rosterBatchMs: number;
+  /** CHECKIN_STAGES_FILE: where the node writes each check-in's stage times at exit (a measuring tool); null: none kept. */
+  checkinStagesFile: string | null;
   /** Every connected socket's login, account and role are re-checked this often, idle ones too (0: only at its commands). */
   socketRecheckMs: number;
   /** How often one node of the deployment deletes expired refresh tokens and spent set-password links. */
@@ -465,6 +468,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     closeAnswerWaitMs: e.CLOSE_ANSWER_WAIT_MS,
     rosterBatchMs: e.ROSTER_BATCH_MS,
+    checkinStagesFile: e.CHECKIN_STAGES_FILE ?? null,
     socketRecheckMs: e.SOCKET_RECHECK_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
     retentionIntervalMs: e.RETENTION_INTERVAL_MS,

@@ -7,6 +7,7 @@ import type { OrganisationSettings } from '../ports/organisations.js';
 import type { PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { Store } from '../ports/store.js';
 import { SessionPeers } from './session-peers.js';
+import type { CheckinTrace } from './checkin-trace.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS and CHECKIN_BATCH_MAX (README configuration table). */
 export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;
@@ -72,6 +73,7 @@ export class CheckinBatcher {
     private readonly logger: Logger,
     private readonly options: CheckinBatchOptions,
     now: () => number = Date.now,
+    private readonly trace: CheckinTrace | null = null,
   ) {
     this.peers = new SessionPeers(store.records, now);
   }
@@ -120,8 +122,12 @@ export class CheckinBatcher {
     if (this.writing || this.queue.length === 0) return;
     this.writing = true;
     const batch = this.queue.splice(0, this.options.max);
+    const cut = this.trace?.now() ?? 0;
     try {
-      const results = await this.write(batch.map((w) => w.item));
+      const results = await this.write(
+        batch.map((w) => w.item),
+        cut,
+      );
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
       // The batch's transaction did not commit: none of it is stored, each submitter hears so.
@@ -135,7 +141,7 @@ export class CheckinBatcher {
     else for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private async write(items: readonly BatchItem[]): Promise<RecordWriteResult[]> {
+  private async write(items: readonly BatchItem[], cut: number): Promise<RecordWriteResult[]> {
     const peers = new Map<string, { lookup: PeerLookup; ahead: PeerIndex }>();
     const settings = new Map<string, OrganisationSettings | null>();
     const sessionsOf = new Map<string, string[]>();
@@ -160,7 +166,15 @@ export class CheckinBatcher {
       session.ahead.set(String(i), it.mark);
       return w;
     });
-    return this.writeWithRetries(writes);
+    if (!this.trace) return this.writeWithRetries(writes);
+    const posted = this.trace.now();
+    const results = await this.writeWithRetries(writes);
+    const trace = this.trace;
+    trace.batch(
+      items.map((it) => ({ sessionId: it.sessionId, studentId: it.mark.studentId })),
+      { cut, posted, stored: trace.now() },
+    );
+    return results;
   }
 
   private async writeWithRetries(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]> {

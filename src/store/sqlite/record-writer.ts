@@ -43,7 +43,10 @@ export type ToRecordWriter =
   { type: 'write'; id: number; at: number; writes: readonly RecordWrite[] } | { type: 'autocheckpoint'; pages: number } | { type: 'stop' };
 
 export type FromRecordWriter =
-  { type: 'ready' } | { type: 'written'; id: number; results: WireWriteResult[] } | { type: 'failed'; id: number; error: WireError };
+  | { type: 'ready' }
+  /** `took`: when the thread read the batch and when it committed (absolute ms; two clock reads per batch). */
+  | { type: 'written'; id: number; results: WireWriteResult[]; took: [number, number] }
+  | { type: 'failed'; id: number; error: WireError };
 
 export interface RecordWriterStatus {
   /**
@@ -76,7 +79,7 @@ const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
  * with the stored record), and so is every later batch; logged at error level, the gauge
  * `attendance_sqlite_writer_worker_up` drops to 0.
  */
-export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
+export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [{ received: number; committed: number }] }> {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -161,6 +164,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
     if (this.pending.size === 0) this.worker.unref();
     if (m.type === 'written') {
       this.batches += 1;
+      this.emit('committed', { received: m.took[0], committed: m.took[1] });
       p.resolve(m.results.map((r, i) => fromWireResult(r, p.writes[i]!, p.at)));
     } else {
       p.reject(fromWireError(m.error));
