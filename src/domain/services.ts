@@ -103,7 +103,7 @@ export interface DomainSettings {
     minFacePx: number;
     maxFaces: number;
   };
-  checkin: { codePeriodS: number; locationMaxAgeS: number; batch: { windowMs: number; max: number } };
+  checkin: { codePeriodS: number; locationMaxAgeS: number; batch: { windowMs: number; max: number; pipeline: number } };
   defaultTimezone: string;
   reopenWindowMs: number;
   schedulerIntervalMs: number;

@@ -89,6 +89,12 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
   private mode: RecordWriterStatus['mode'] = 'worker';
   private batches = 0;
   private stopping = false;
+  /**
+   * After a death: settles once the batches the thread had not answered are written again. Later
+   * batches are written after it, so the order they were handed over in holds (the group commit
+   * hands over the next batch before the previous one is answered, CHECKIN_BATCH_PIPELINE).
+   */
+  private rewritten: Promise<unknown> = Promise.resolve();
 
   constructor(
     data: RecordWriterWorkerData,
@@ -127,7 +133,11 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
 
   /** Commits the batch on the worker; `at` stamps its records (the store's clock, read by the caller). */
   writeBatch(writes: readonly RecordWrite[], at: Date): Promise<RecordWriteResult[]> {
-    if (this.mode === 'inline') return this.inline(writes);
+    if (this.mode === 'inline') {
+      const written = this.rewritten.then(() => this.inline(writes));
+      this.rewritten = written.catch(() => undefined);
+      return written;
+    }
     const id = this.nextId++;
     const answer = new Promise<RecordWriteResult[]>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
@@ -183,7 +193,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
     // already stored, so nothing is written twice and every check-in has its answer.
     const unanswered = [...this.pending.values()];
     this.pending.clear();
-    void unanswered.reduce<Promise<unknown>>(
+    this.rewritten = unanswered.reduce<Promise<unknown>>(
       (previous, p) => previous.then(() => this.inline(p.writes).then(p.resolve, p.reject)),
       Promise.resolve(),
     );
