@@ -62,8 +62,8 @@ interface Waiting {
  * on SQLite; each promise resolves only once its batch is stored, so an acknowledgement never
  * runs ahead of the store. The proxy signals are computed here too, from each session's index
  * of peers kept across batches (./session-peers.ts), brought up to date with one read of what
- * changed per session and batch. One batch is written at a time;
- * what arrives meanwhile forms the next one. Nothing here is shared between nodes: the store's
+ * changed per session and batch. On SQLite up to `pipeline` batches are out at once (the next
+ * one built and handed over while one commits, in cut order); what arrives meanwhile forms the next one. Nothing here is shared between nodes: the store's
  * unique key keeps one record per (session, student) whichever node writes first.
  */
 export class CheckinBatcher {
