@@ -188,7 +188,6 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
       { err, batches: this.pending.size },
       'the record writer worker died: check-in batches are committed on the main connection (its unanswered batches again)',
     );
-    this.emit('fallback', err);
     // Written again in the order they were posted: one committed before the death reads back as
     // already stored, so nothing is written twice and every check-in has its answer.
     const unanswered = [...this.pending.values()];
@@ -197,6 +196,8 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
       (previous, p) => previous.then(() => this.inline(p.writes).then(p.resolve, p.reject)),
       Promise.resolve(),
     );
+    // After the rewrites are queued: a batch handed over from a listener is written after them.
+    this.emit('fallback', err);
   }
 }
 
