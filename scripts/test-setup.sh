@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond node_modules, when it is missing: redis-server (the
 # integration tests start their own), Chromium at /usr/bin/chromium (browser tests),
-# docker-compose (the compose file is validated), Python 3 with venv for Schemathesis (the API
-# fuzzing test, in a virtualenv under .cache/venv, gitignored), and FerretDB (the MongoDB contract
-# suite and tests run against it, built with Go: see build_ferretdb below).
+# docker-compose (the compose file is validated), Caddy (deploy/caddy is validated, and run in
+# front of two nodes by test/integration/caddy-proxy.test.ts), Python 3 with venv for
+# Schemathesis (the API fuzzing test, in a virtualenv under .cache/venv, gitignored), and FerretDB
+# (the MongoDB contract suite and tests run against it, built with Go: see build_ferretdb below).
 # Run by `npm test` (pretest) and .ci/run. Everything present: no apt, pip or Go call, nothing
 # printed. On Debian/Ubuntu it installs as root, or through sudo when that needs no password;
 # otherwise it says exactly what to install and fails.
@@ -50,6 +51,7 @@ build_ferretdb
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
   missing+=(docker-compose)

@@ -105,12 +105,20 @@ export function staticPages(dir: string): RequestHandler {
     // Caches keep one copy per encoding, whichever this answer is.
     if (TYPES[path.extname(req.path === '/' ? 'index.html' : req.path)]) res.setHeader('Vary', 'Accept-Encoding');
     const variant = compressedVariant(req.path, req.headers['accept-encoding'], built);
-    if (variant) {
-      // The type of the page file, not of .br/.gz (send keeps a Content-Type already set).
-      res.setHeader('Content-Type', variant.type);
-      res.setHeader('Content-Encoding', variant.encoding);
-      req.url = variant.file + (req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '');
-    }
-    serve(req, res, next);
+    if (!variant) return serve(req, res, next);
+    // The type of the page file, not of .br/.gz (send keeps a Content-Type already set).
+    res.setHeader('Content-Type', variant.type);
+    res.setHeader('Content-Encoding', variant.encoding);
+    const url = req.url;
+    req.url = variant.file + (url.includes('?') ? url.slice(url.indexOf('?')) : '');
+    serve(req, res, (err?: unknown) => {
+      // The sibling listed at start is gone (the pages rebuilt under a running server): the file
+      // as it is, and no encoding left on whatever answers instead (a 404 marked brotli is unreadable).
+      res.removeHeader('Content-Type');
+      res.removeHeader('Content-Encoding');
+      req.url = url;
+      if (err !== undefined) return next(err);
+      serve(req, res, next);
+    });
   };
 }

@@ -1,6 +1,6 @@
 import type { BroadcastOperator } from 'socket.io';
 import type { Logger } from '../logger.js';
-import { rooms, type ServerToClientEvents, type SocketData } from '../shared/events.js';
+import { rooms, staffRoomSession, type ServerToClientEvents, type SocketData } from '../shared/events.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
 import type { AppServer } from './types.js';
 
@@ -8,8 +8,6 @@ import type { AppServer } from './types.js';
 export const MAX_MISSED_SESSIONS = 10_000;
 
 type Target = { to(room: string): BroadcastOperator<ServerToClientEvents, SocketData> };
-
-const STAFF_ROOM = /^session:(.+):staff$/;
 
 /**
  * Broadcasts that survive a Redis outage without queueing. While the link is down a broadcast
@@ -67,7 +65,7 @@ export class Fanout {
 
   private resyncLocalScreens(except: Set<string>): void {
     for (const room of this.io.of('/').adapter.rooms.keys()) {
-      const sessionId = STAFF_ROOM.exec(room)?.[1];
+      const sessionId = staffRoomSession(room);
       if (sessionId && !except.has(sessionId)) this.io.local.to(room).emit('roster:resync', { sessionId });
     }
   }

@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import { ACCESS_END_CODES, type AccessEndCode } from '../shared/events.js';
+import { ACCESS_END_CODES, staffRoomSession, type AccessEndCode } from '../shared/events.js';
 import type { Logger } from '../logger.js';
 import type { CurrentActors } from './current-actor.js';
 import type { AppServer, AppSocket } from './types.js';
@@ -11,7 +11,9 @@ const SOCKETS_PER_TURN = 500;
 const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'PASSWORD_CHANGE_REQUIRED']);
 /** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
 const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
-const STAFF_ROOM = /^session:(.+):staff$/;
+
+/** The staff checks of one pass, by user and session. */
+type WatcherChecks = Map<string, Promise<void>>;
 
 /** Throws when `actor` may no longer watch the session (SessionService.assertWatcher). */
 export type WatcherCheck = (actor: Actor, sessionId: string) => Promise<void>;
@@ -62,10 +64,11 @@ export class StandingSweep {
 
   private async pass(): Promise<void> {
     const sockets = [...this.io.of('/').sockets.values()];
+    const checks: WatcherChecks = new Map();
     let unchecked = 0;
     let firstErr: unknown;
     for (let i = 0; i < sockets.length; i += SOCKETS_PER_TURN) {
-      const results = await Promise.all(sockets.slice(i, i + SOCKETS_PER_TURN).map((s) => this.check(s)));
+      const results = await Promise.all(sockets.slice(i, i + SOCKETS_PER_TURN).map((s) => this.check(s, checks)));
       for (const err of results) {
         if (err === null) continue;
         unchecked += 1;
@@ -77,13 +80,13 @@ export class StandingSweep {
   }
 
   /** Cuts the socket when it may no longer act; answers the error when its standing could not be read. */
-  private async check(socket: AppSocket): Promise<unknown> {
+  private async check(socket: AppSocket, checks: WatcherChecks): Promise<unknown> {
     if (socket.disconnected) return null;
     let code: string;
     try {
       const actor = await this.actors.of(socket);
       const role = this.connectedAs.get(socket);
-      if (role === undefined || role === socket.data.role) return await this.checkStaffRooms(socket, actor);
+      if (role === undefined || role === socket.data.role) return await this.checkStaffRooms(socket, actor, checks);
       code = 'ROLE_CHANGED';
     } catch (err) {
       if (!(err instanceof AppError) || !REFUSALS.has(err.code)) return err;
@@ -101,13 +104,19 @@ export class StandingSweep {
    * Takes the socket out of each staff room whose session its user may no longer watch; answers
    * the error of a check that could not be made (the socket stays in, the next pass tries again).
    */
-  private async checkStaffRooms(socket: AppSocket, actor: Actor): Promise<unknown> {
-    if (!this.watcher) return null;
+  private async checkStaffRooms(socket: AppSocket, actor: Actor, checks: WatcherChecks): Promise<unknown> {
+    const { watcher } = this;
+    if (!watcher) return null;
     for (const room of [...socket.rooms]) {
-      const sessionId = STAFF_ROOM.exec(room)?.[1];
+      const sessionId = staffRoomSession(room);
       if (sessionId === undefined) continue;
+      // Once per user and session in a pass, however many of the user's sockets watch it: each
+      // socket a user opens would otherwise add its rooms' reads to every pass.
+      const key = `${actor.orgId}\n${actor.id}\n${actor.role}\n${sessionId}`;
+      let check = checks.get(key);
+      if (!check) checks.set(key, (check = watcher(actor, sessionId)));
       try {
-        await this.watcher(actor, sessionId);
+        await check;
       } catch (err) {
         if (!(err instanceof AppError) || !NOT_STAFF.has(err.code)) return err;
         if (socket.disconnected) return null;

@@ -417,3 +417,10 @@ export const rooms = {
   /** Every socket of one user (a student's phone and laptop). */
   user: (userId: string) => `user:${userId}`,
 } as const;
+
+const STAFF_ROOM = /^session:(.+):staff$/;
+
+/** The session a room name made by `rooms.staff` belongs to; undefined for any other room. */
+export function staffRoomSession(room: string): string | undefined {
+  return STAFF_ROOM.exec(room)?.[1];
+}

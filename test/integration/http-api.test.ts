@@ -294,6 +294,39 @@ describe('HTTP API', () => {
       expect((await srv.request('GET', `${API}/subjects`, { token: student })).body.items[0].id).to.equal(id);
     });
 
+    it('lets a teacher create only subjects they alone teach; an admin names the teachers', async () => {
+      const adaId = (await srv.request('GET', `${API}/me`, { token: ada })).body.id as string;
+      const alanId = (await srv.request('GET', `${API}/me`, { token: alan })).body.id as string;
+      const adaSubjects = async () => (await srv.request('GET', `${API}/subjects`, { token: ada })).body.total as number;
+      const before = await adaSubjects();
+      for (const teacherIds of [[adaId], [adaId, alanId], [alanId, adaId]]) {
+        const refused = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'NAMED1', name: 'Named', teacherIds } });
+        expect(refused.status, JSON.stringify(teacherIds)).to.equal(403);
+        expect(refused.body.error.code).to.equal('FORBIDDEN');
+      }
+      expect(await adaSubjects()).to.equal(before);
+      const all = await srv.request('GET', `${API}/subjects?q=NAMED1`, { token: admin });
+      expect(all.body.total).to.equal(0);
+
+      const own = await srv.request('POST', `${API}/subjects`, {
+        token: alan,
+        body: { code: 'NAMED1', name: 'Own', teacherIds: [alanId] },
+      });
+      expect(own.status).to.equal(201);
+      expect(own.body.teacherIds).to.deep.equal([alanId]);
+      const none = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'NAMED3', name: 'Own too', teacherIds: [] } });
+      expect(none.body.teacherIds).to.deep.equal([alanId]);
+      const named = await srv.request('POST', `${API}/subjects`, {
+        token: admin,
+        body: { code: 'NAMED2', name: 'Both', teacherIds: [adaId, alanId] },
+      });
+      expect(named.status).to.equal(201);
+      expect(named.body.teacherIds).to.deep.equal([adaId, alanId]);
+      for (const s of [own.body, none.body, named.body]) {
+        expect((await srv.request('DELETE', `${API}/subjects/${s.id as string}`, { token: admin })).status).to.equal(204);
+      }
+    });
+
     it('creates, updates, enrols, sets location and network, and deletes', async () => {
       const created = await srv.request('POST', `${API}/subjects`, { token: alan, body: { code: 'MATH1', name: 'Calculus' } });
       expect(created.status).to.equal(201);

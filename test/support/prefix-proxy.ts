@@ -18,7 +18,12 @@ export interface PrefixProxy {
   close(): Promise<void>;
 }
 
-export async function startPrefixProxy(prefix: string): Promise<PrefixProxy> {
+export interface PrefixProxyOptions {
+  /** Answers every WebSocket upgrade 403, as a filtering proxy of some school networks does. */
+  refuseWebSockets?: boolean;
+}
+
+export async function startPrefixProxy(prefix: string, opts: PrefixProxyOptions = {}): Promise<PrefixProxy> {
   let backend: URL | null = null;
   const outside: string[] = [];
   const sockets = new Set<Duplex>();
@@ -55,6 +60,10 @@ export async function startPrefixProxy(prefix: string): Promise<PrefixProxy> {
   server.on('connection', track);
   server.on('upgrade', (req: IncomingMessage, client: Duplex, head: Buffer) => {
     track(client);
+    if (opts.refuseWebSockets) {
+      client.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return;
+    }
     const path = strip(req.url ?? '');
     if (path === null || !backend) {
       outside.push(req.url ?? '');

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CADDY, caddyAvailable } from '../support/caddy.js';
 import { skipBecause } from '../support/skip.js';
 import { MAX_ENROLMENT_PHOTOS } from '../../src/domain/face/enrolment-service.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
@@ -93,12 +94,14 @@ describe('docker-compose.yml', function () {
 
 describe('deploy/caddy', () => {
   const file = (name: string) => readFileSync(path.join(root, 'deploy/caddy', name), 'utf8');
-  const caddy = spawnSync('caddy', ['version'], { encoding: 'utf8' }).status === 0;
+  const caddy = caddyAvailable();
 
   it('proxies to every app replica with client-IP affinity (Socket.IO polling), HSTS and a body limit', () => {
     const proxy = file('proxy.caddy');
     expect(proxy).to.match(/reverse_proxy \{[^]*dynamic a \{[^}]*name app[^}]*port 3000/);
     expect(proxy).to.match(/lb_policy ip_hash/);
+    // Passive health checks: without them ip_hash retries a dead replica until lb_try_duration ends.
+    expect(proxy).to.match(/fail_duration \d+s/);
     expect(proxy).to.match(/header Strict-Transport-Security "max-age=\d+"/);
     // An outer bound only: a face enrolment's photos at their default limit must reach the service,
     // whose own per-route limits answer with coded errors (2MB refused an admin's phone photos).
@@ -125,7 +128,7 @@ describe('deploy/caddy', () => {
       if (!caddy) {
         skipBecause(this, 'caddy is not installed; apt-get install caddy to run');
       }
-      const r = spawnSync('caddy', ['adapt', '--config', `${mode}.Caddyfile`, '--adapter', 'caddyfile', '--validate'], {
+      const r = spawnSync(CADDY, ['adapt', '--config', `${mode}.Caddyfile`, '--adapter', 'caddyfile', '--validate'], {
         cwd: path.join(root, 'deploy/caddy'),
         encoding: 'utf8',
         env: { ...process.env, SITE_ADDRESS: 'attendance.school.example, 192.168.1.10' },

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { passwordProblem, type PasswordHasher } from './passwords.js';
 import type { ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
@@ -12,7 +11,7 @@ import { normaliseEmail } from '../users/public-user.js';
 import type { EmailOutbox } from '../notifications/email-notifications.js';
 import { hashAccountToken, type AccountLinkMail } from './account-link-mail.js';
 import { endLogins } from './end-logins.js';
-import { personOf } from '../privacy/erasure-rules.js';
+import { newTombstoneId, personOf } from '../privacy/erasure-rules.js';
 
 export { hashAccountToken };
 
@@ -109,7 +108,7 @@ export class AccountService {
       );
       for (const u of list) {
         if (present.has(u.id)) continue;
-        await this.deps.store.privacy.erase(personOf(u), `erased-${randomUUID()}`);
+        await this.deps.store.privacy.erase(personOf(u), newTombstoneId());
         gone.add(u.id);
       }
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../ports/audit.js';
 import type { PersonRef } from '../ports/privacy.js';
 import type { User } from '../ports/users.js';
@@ -24,6 +25,16 @@ import type { User } from '../ports/users.js';
  */
 
 export const ERASED = '[erased]';
+
+/** A new tombstone id: what an erased person's records and references point to instead (never a user). */
+export function newTombstoneId(): string {
+  return `erased-${randomUUID()}`;
+}
+
+/** Whether `id` is a tombstone, not someone's id. */
+export function isTombstoneId(id: string): boolean {
+  return id.startsWith('erased-');
+}
 
 /** Whom an erasure of `u` is about: their id, and the values that name them in free text. */
 export function personOf(u: Pick<User, 'orgId' | 'id' | 'email' | 'name' | 'studentNumber'>): PersonRef {

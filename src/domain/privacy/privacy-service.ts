@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AuditEntry } from '../ports/audit.js';
 import type { Page } from '../ports/common.js';
 import type { Excuse } from '../ports/excuses.js';
@@ -13,7 +12,7 @@ import { AppError } from '../../shared/app-error.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
-import { personOf, scrubValue } from './erasure-rules.js';
+import { newTombstoneId, personOf, scrubValue } from './erasure-rules.js';
 
 export interface PrivacyDeps {
   store: Store;
@@ -212,7 +211,7 @@ export class PrivacyService {
     const { store } = this.deps;
     const user = await this.user(actor, userId);
     const now = this.deps.clock();
-    const tombstoneId = `erased-${randomUUID()}`;
+    const tombstoneId = newTombstoneId();
     const counts = await store.privacy.erase(personOf(user), tombstoneId);
     // The tombstone names who erased and why, never whom: the reason, written after the scrub of
     // the trail, is scrubbed by its rule (an admin asked "why?" often names the person).

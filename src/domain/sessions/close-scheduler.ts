@@ -1,6 +1,8 @@
 import type { Logger } from '../../logger.js';
+import type { AttendanceSession } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 import { Periodic } from '../jobs/periodic.js';
+import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
 import { holdCloseLease } from './close-lease.js';
 import type { SessionCloser } from './session-closer.js';
 import type { SessionOpener } from './session-opener.js';
@@ -81,6 +83,12 @@ export class CloseScheduler {
       );
       if (!lease) continue;
       try {
+        // Read again under the lease: listed due at the start of the pass, it may have been
+        // closed since by another node or its teacher and reopened for a late student, with a
+        // new close-at; closing it now would end the reopened session at once. While this lease
+        // is held no other close can finish it, so what is read here stands until the close.
+        const current = await this.store.sessions.get(session.orgId, session.id);
+        if (!current || !isDue(current, this.now())) continue;
         await this.closer.close(session.orgId, session.id, null, true);
         closed += 1;
         this.logger.info(
@@ -95,4 +103,10 @@ export class CloseScheduler {
     }
     return closed;
   }
+}
+
+/** What listDue lists: a close left half-done, or a session past its close-at not yet closed. */
+function isDue(session: AttendanceSession, now: Date): boolean {
+  if (session.status === 'closing') return true;
+  return (ACTIVE_SESSION_STATES as readonly string[]).includes(session.status) && session.closesAt.getTime() <= now.getTime();
 }

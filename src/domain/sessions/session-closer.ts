@@ -22,6 +22,12 @@ import type { ReasonCode } from '../../shared/reasons.js';
  * 100 (scripts/bench-bulk.ts --store mongo), where batches of 50 each took 0.5 to 2.5 s.
  */
 const CLOSE_WRITE_BATCH = 50;
+/**
+ * How soon a close waiting for another's lease looks again, doubling to the most (wall time: a
+ * person waits on it, and a close on a slow store takes tens of seconds).
+ */
+const LEASE_WAIT_MS = 250;
+const LEASE_WAIT_MAX_MS = 2_000;
 
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
@@ -50,6 +56,8 @@ export interface SessionCloserOptions {
 export class SessionCloser {
   private readonly leaseMs: number;
   private readonly answerWithinMs: number;
+  /** The closes running on this node (not a scheduler's), by organisation and session. */
+  private readonly running = new Map<string, Promise<CloseResult>>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -91,9 +99,23 @@ export class SessionCloser {
    * Closes a session, or finishes a close left half-done. `leaseHeld`: the caller (a close
    * scheduler) holds the session's lease already; otherwise (a teacher's close) the close takes
    * it, so that no scheduler runs the same close beside it. A close whose lease another holds
-   * (a scheduler reached close-at at that moment) runs all the same: the steps are idempotent.
+   * (a scheduler reached close-at at that moment, a close still running) waits for that one and
+   * answers what it came to (leaseOf).
    */
   async close(orgId: string, sessionId: string, by: string | null, leaseHeld = false): Promise<CloseResult> {
+    if (leaseHeld) return this.run(orgId, sessionId, by, true);
+    // Closes of one session on this node while one runs share it, as they would wait for it:
+    // a teacher tapping close again and again adds no waiter, nor its store calls, per tap.
+    const key = `${orgId}\n${sessionId}`;
+    let running = this.running.get(key);
+    if (!running) {
+      running = this.run(orgId, sessionId, by, false).finally(() => this.running.delete(key));
+      this.running.set(key, running);
+    }
+    return running;
+  }
+
+  private async run(orgId: string, sessionId: string, by: string | null, leaseHeld: boolean): Promise<CloseResult> {
     const { store, now } = this.deps;
     let session = await applyTransition(store, { orgId, id: sessionId }, 'close');
     if (!session) {
@@ -104,8 +126,9 @@ export class SessionCloser {
       session = current;
     }
     const subject = await store.subjects.get(orgId, session.subjectId);
+    const lease = session.status === 'closing' && !leaseHeld ? await this.leaseOf(session) : null;
+    if (lease) session = lease.session;
     if (session.status === 'closing') {
-      const lease = leaseHeld ? null : await holdCloseLease(this.deps, session, `${this.options.owner}:${randomUUID()}`, this.leaseMs);
       let finished: AttendanceSession | null;
       try {
         // Two passes: a check-in that read 'open' just before the transition may land after the
@@ -138,6 +161,34 @@ export class SessionCloser {
     }
     if (!subject) throw new AppError('SESSION_NOT_FOUND');
     return this.resultOf(session, subject);
+  }
+
+  /**
+   * The session's close lease, and the session read again under it. Only the lease's holder
+   * runs the steps: a close that finds another holding it (the teacher's close still writing, a
+   * second tap, another node) waits for that close instead of writing beside it. One writing
+   * beside it had read the records before the other wrote them, and its absents could land after
+   * that close finished and the teacher reopened the session: absent in an open session, with
+   * the student's tap answered by that absent. A holder that dies leaves the lease to expire,
+   * and the waiter (or a scheduler) finishes the close. Null when the session is closing no more.
+   */
+  private async leaseOf(session: AttendanceSession): Promise<{ session: AttendanceSession; release(): Promise<void> } | null> {
+    const owner = `${this.options.owner}:${randomUUID()}`;
+    for (let pause = LEASE_WAIT_MS; ; pause = Math.min(pause * 2, LEASE_WAIT_MAX_MS)) {
+      const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs);
+      // Under the lease: a close that finished meanwhile (and a reopening after it) is not redone.
+      const current = await this.deps.store.sessions.get(session.orgId, session.id);
+      if (!current) {
+        await lease?.release();
+        throw new AppError('SESSION_NOT_FOUND');
+      }
+      if (current.status !== 'closing') {
+        await lease?.release();
+        return { session: current, release: async () => {} };
+      }
+      if (lease) return { session: current, release: () => lease.release() };
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   /** The session and its counts as stored now. */

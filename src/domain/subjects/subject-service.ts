@@ -29,7 +29,7 @@ export interface SubjectServiceDeps {
 export interface CreateSubjectInput {
   code: string;
   name: string;
-  /** Admins choose; a teacher always teaches the subjects they create. */
+  /** Admins choose; a teacher creates subjects they alone teach (omitted or themself only). */
   teacherIds?: string[] | undefined;
   location?: ClassroomLocation | null | undefined;
   allowedIpRanges?: string[] | undefined;
@@ -61,8 +61,13 @@ export class SubjectService {
 
   async create(actor: Actor, input: CreateSubjectInput): Promise<Subject> {
     requireRole(actor, 'admin', 'teacher');
-    let teacherIds = unique(input.teacherIds ?? []);
-    if (actor.role === 'teacher' && !teacherIds.includes(actor.id)) teacherIds = [actor.id, ...teacherIds];
+    const named = unique(input.teacherIds ?? []);
+    if (actor.role === 'teacher' && named.some((id) => id !== actor.id)) {
+      // Naming a colleague would hand them the subject's timetable, sessions and alerts unasked:
+      // choosing who teaches is an admin's, at creation as on a change.
+      throw new AppError('FORBIDDEN', 'A teacher creates subjects they alone teach; only an admin names other teachers.');
+    }
+    const teacherIds = actor.role === 'teacher' ? [actor.id] : named;
     await this.checkTeachers(actor.orgId, teacherIds);
     const subject = await this.mapConflict(() =>
       this.deps.store.subjects.create(actor.orgId, {

@@ -16,7 +16,9 @@ const ListQuery = PageQuery.extend({
 const CreateBody = z.object({
   code: SubjectCodeSchema,
   name: SubjectNameSchema,
-  teacherIds: Ids.optional().describe('Admins choose; a teacher always teaches what they create'),
+  teacherIds: Ids.optional().describe(
+    'Admins choose (the first teaches meetings without a teacher of their own). A teacher teaches what they create alone: omit it, leave it empty or name only themself (anyone else: 403 FORBIDDEN)',
+  ),
   location: LocationSchema.nullish(),
   allowedIpRanges: AllowedIpRangesSchema.optional(),
 });

@@ -2,6 +2,7 @@ import { newTimeOrderedId } from '../../shared/ids.js';
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type AttendanceRecord, type RecordRepository, type RecordWrite, type RecordWriteResult } from '../../domain/ports/records.js';
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
+import { isTombstoneId } from '../../domain/privacy/erasure-rules.js';
 import { isDuplicateKeyError } from './errors.js';
 import { fromAudit, toRecord } from './mapping.js';
 import type { Models } from './models.js';
@@ -89,7 +90,9 @@ async function takeBackErased(
     const found = await m.users.find({ orgId, _id: { $in: [...ids] } }, { _id: 1 }).lean<Array<{ _id: string }>>();
     for (const d of found) present.add(keyOf(orgId, d._id));
   }
-  const gone = written.filter(({ r }) => !present.has(keyOf(r.record.orgId, r.record.studentId)));
+  // A tombstone is never a user: a record under one (an erased student's, kept for statistics)
+  // corrected by a teacher is a write like any other, with its audit entry.
+  const gone = written.filter(({ r }) => !isTombstoneId(r.record.studentId) && !present.has(keyOf(r.record.orgId, r.record.studentId)));
   if (gone.length === 0) return;
   const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
   if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });

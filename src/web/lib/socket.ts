@@ -81,6 +81,9 @@ export function connect(opts: ConnectOptions): AppSocket {
       );
     },
     transports: ['websocket', 'polling'],
+    // A network that refuses the WebSocket upgrade (filtering proxies) still gets long-polling;
+    // without this the client retries WebSocket alone for ever.
+    tryAllTransports: true,
     reconnectionDelayMax: 5_000,
   });
 

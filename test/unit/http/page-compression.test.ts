@@ -93,4 +93,30 @@ describe('built pages are served compressed (scripts/build-web.ts, src/http/stat
     expect(map.headers['content-encoding']).to.equal(undefined);
     expect((await get(port, '/no-such.js', { 'accept-encoding': 'gzip' })).status).to.equal(404);
   });
+
+  it('a compressed file gone since start (the pages rebuilt under a running server) answers the file as it is', async () => {
+    const plain = await readFile(path.join(dir, 'reports.js'));
+    await rm(path.join(dir, 'reports.js.br'));
+    const answer = await get(port, '/reports.js', { 'accept-encoding': 'br' });
+    expect(answer.status).to.equal(200);
+    expect(answer.headers['content-encoding']).to.equal(undefined);
+    expect(answer.headers['content-type']).to.match(/^text\/javascript/);
+    expect(answer.body.equals(plain)).to.equal(true);
+
+    // Neither left: the next handler's answer, without the encoding of a file that is not sent.
+    await rm(path.join(dir, 'reset.js.gz'));
+    await rm(path.join(dir, 'reset.js'));
+    const gone = await get(port, '/reset.js', { 'accept-encoding': 'gzip' });
+    expect(gone.status).to.equal(404);
+    expect(gone.headers['content-encoding']).to.equal(undefined);
+    expect(gone.headers['content-type'] ?? '').not.to.match(/javascript/);
+  });
+
+  it('names only the built files: encoded slashes and dots reach no other file', async () => {
+    for (const p of ['/..%2fpackage.json', '/%2e%2e/package.json', '/..%5cpackage.json', '/student.js%00.br', '/.%2fstudent.js.br/']) {
+      const answer = await get(port, p, { 'accept-encoding': 'br, gzip' });
+      expect(answer.status, p).to.equal(404);
+      expect(answer.headers['content-encoding'], p).to.equal(undefined);
+    }
+  });
 });

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import type { Actor } from '../../../src/domain/actor.js';
+import { AppError } from '../../../src/shared/app-error.js';
+import { StandingSweep } from '../../../src/realtime/standing-sweep.js';
+import type { CurrentActors } from '../../../src/realtime/current-actor.js';
+import type { AppServer, AppSocket } from '../../../src/realtime/types.js';
+import type { Logger } from '../../../src/logger.js';
+
+// The socket re-check reads a session and a subject for every staff room a socket is in, every
+// SOCKET_RECHECK_MS. A user's sockets are not counted: one teacher opening many sockets, each
+// watching the same sessions (60 watches a minute), made every pass read as many times more.
+
+/** The part of a socket the sweep uses. */
+class FakeSocket {
+  readonly sent: string[] = [];
+  disconnected = false;
+  constructor(
+    readonly data: { userId: string; orgId: string; role: 'teacher' },
+    readonly rooms: Set<string>,
+  ) {}
+  emit(event: string): boolean {
+    this.sent.push(event);
+    return true;
+  }
+  leave(room: string): void {
+    this.rooms.delete(room);
+  }
+  disconnect(): void {
+    this.disconnected = true;
+  }
+}
+
+const silent = { warn() {}, info() {}, error() {} } as unknown as Logger;
+
+describe('StandingSweep: staff rooms', () => {
+  it("checks each of a user's watched sessions once a pass, however many of their sockets watch it", async () => {
+    const teacher: Actor = { id: 't1', orgId: 'o1', role: 'teacher', ip: null };
+    const sessions = ['s1', 's2', 's3'];
+    const sockets = Array.from(
+      { length: 20 },
+      () =>
+        new FakeSocket({ userId: 't1', orgId: 'o1', role: 'teacher' }, new Set(['user:t1', ...sessions.map((s) => `session:${s}:staff`)])),
+    );
+    const io = { of: () => ({ sockets: new Map(sockets.map((s, i) => [String(i), s])) }) } as unknown as AppServer;
+    const actors = { of: async () => teacher } as unknown as CurrentActors;
+    const checked: string[] = [];
+    const sweep = new StandingSweep(io, actors, silent, 0, async (_actor, sessionId) => {
+      checked.push(sessionId);
+      // Taken off s2's subject: every socket leaves its staff room.
+      if (sessionId === 's2') throw new AppError('NOT_SUBJECT_TEACHER');
+    });
+    for (const s of sockets) sweep.track(s as unknown as AppSocket);
+    await sweep.sweep();
+    expect(checked.sort()).to.deep.equal(sessions);
+    for (const s of sockets) {
+      expect([...s.rooms]).to.deep.equal(['user:t1', 'session:s1:staff', 'session:s3:staff']);
+      expect(s.sent).to.deep.equal(['session:access-lost']);
+    }
+    // The next pass reads afresh.
+    await sweep.sweep();
+    expect(checked).to.have.length(sessions.length + 2);
+    sweep.close();
+  });
+});
