@@ -80,7 +80,7 @@ export const EnvSchema = z.object({
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
   CHECKIN_BATCH_WINDOW_MS: int(0, 100).default(2),
   CHECKIN_BATCH_MAX: int(1, 5_000).default(200),
-  CHECKIN_BATCH_PIPELINE: int(1, 8).default(2),
+  CHECKIN_BATCH_PIPELINE: int(1, 8).default(1),
   LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),
   LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(10),
   LOGIN_BACKOFF_BASE_MS: int(100, 3_600_000).default(1_000),

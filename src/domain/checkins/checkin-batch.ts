@@ -10,7 +10,7 @@ import { SessionPeers } from './session-peers.js';
 import type { CheckinTrace } from './checkin-trace.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS, CHECKIN_BATCH_MAX and CHECKIN_BATCH_PIPELINE (README configuration table). */
-export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200, pipeline: 2 } as const;
+export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200, pipeline: 1 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
@@ -28,7 +28,7 @@ export interface CheckinBatchOptions {
   /** A batch is written as soon as it holds this many. */
   max: number;
   /**
-   * Batches handed to the store and not yet stored, at most (1 when absent). Above 1 only on
+   * Batches handed to the store and not yet stored, at most (1 when absent: CHECKIN_BATCH_PIPELINE). Above 1 only on
    * SQLite, whose writes of one node commit one at a time in the order they are handed over (the
    * record writer thread's queue, or the main connection's synchronous commit); a MongoDB batch
    * is several round trips that two batches could interleave, so it stays at 1 there.
