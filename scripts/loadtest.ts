@@ -374,6 +374,7 @@ async function run(
     SOCKET_HEAVY_RATE_PER_MINUTE: '10000',
     // Every simulated client connects from this one address.
     SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
+    SOCKET_CONNECT_USER_RATE_PER_MINUTE: '1000000',
     // Without selfies the face worker pool would only add its model memory to the RSS.
     ...(faces ? { FACE_ENABLED: 'true', FACE_POOL_SIZE: String(faceThreads) } : { FACE_ENABLED: 'false' }),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),

@@ -216,6 +216,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     settings: domainSettings(config, () => listeningUrl ?? config.accounts.publicUrl),
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
     ...(checkinStages ? { checkinTrace: checkinStages } : {}),
+    ...(cluster ? { clockTrusted: () => !cluster.clock().skewed } : {}),
   });
   const { attendance, jobs } = domain;
   const checks = [storeCheck(store, recordWriter), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];

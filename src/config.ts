@@ -90,6 +90,7 @@ export const EnvSchema = z.object({
   UPLOADS_MAX_CONCURRENT: int(1, 1_000).default(4),
   SOCKET_MAX_IN_FLIGHT: int(1, 1_000).default(8),
   SOCKET_CONNECT_RATE_PER_MINUTE: int(1, 1_000_000).default(3_000),
+  SOCKET_CONNECT_USER_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
@@ -252,8 +253,10 @@ export interface MailSettings {
 export interface RequestLimits {
   /** Commands one socket may have unanswered at once; more are answered RATE_LIMITED at once. */
   socketMaxInFlight: number;
-  /** Socket handshakes per client IP. */
+  /** Socket handshakes without a valid access token, per client IP. */
   socketConnectPerMinute: number;
+  /** Socket handshakes with a valid access token, per user. */
+  socketConnectUserPerMinute: number;
   /** Light socket commands per user. */
   socketPerMinute: number;
   /** Heavy socket commands (whole rosters, session lists, open/close) per user. */
@@ -459,6 +462,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: {
       socketMaxInFlight: e.SOCKET_MAX_IN_FLIGHT,
       socketConnectPerMinute: e.SOCKET_CONNECT_RATE_PER_MINUTE,
+      socketConnectUserPerMinute: e.SOCKET_CONNECT_USER_RATE_PER_MINUTE,
       socketPerMinute: e.SOCKET_RATE_PER_MINUTE,
       socketHeavyPerMinute: e.SOCKET_HEAVY_RATE_PER_MINUTE,
       httpPerMinute: e.HTTP_RATE_PER_MINUTE,

@@ -53,6 +53,7 @@ export async function seedBenchClass(name: string, students: number, env: Record
     FACE_ENABLED: 'false',
     // Every client is on loopback: one address, so the per-address handshake budget must hold them all.
     SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
+    SOCKET_CONNECT_USER_RATE_PER_MINUTE: '1000000',
     ...env,
   };
   const store = await createSqliteStore({ path: dbPath });

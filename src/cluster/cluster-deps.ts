@@ -6,7 +6,7 @@ import type { LimiterBackend } from '../domain/limiters.js';
 import type { ReadinessCheck } from '../shared/readiness.js';
 import type { Logger } from '../logger.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
-import { NodeRegistry, signingKeyFingerprint } from './node-registry.js';
+import { NodeRegistry, signingKeyFingerprint, type ClockReport } from './node-registry.js';
 import { connectRedis, quitRedis, redactRedisUrl } from './redis.js';
 import { RedisFanoutLink } from './fanout-link.js';
 import { redisBackoffLimiter, redisRateLimiter } from './redis-rate-limiter.js';
@@ -19,6 +19,8 @@ export interface ClusterDeps {
   limiters: LimiterBackend;
   socketAdapter: ServerOptions['adapter'];
   readinessChecks: ReadinessCheck[];
+  /** This node's clock against Redis's and its peers' (docs/deploy.md, "The nodes' clocks disagree"). */
+  clock(): ClockReport;
   /** Whether each of this node's Redis clients (pub, sub, data) is connected and ready. */
   status(): Record<string, boolean>;
   /** Quits Redis. Call after the application closed (socket.io's adapter unsubscribes first). */
@@ -42,6 +44,30 @@ export function redisCheck(url: string, data: Redis, sub: Redis): ReadinessCheck
 }
 
 /**
+ * Readiness: this node's clock is not the odd one out. A node minutes off would close sessions
+ * early or late, mark students late by the wrong time and refuse their codes and location fixes;
+ * not ready, the balancer sends them to its peers.
+ */
+export function clockCheck(registry: NodeRegistry): ReadinessCheck {
+  return {
+    name: 'clock',
+    detail: {
+      get offsetMs() {
+        return registry.clock().offsetMs;
+      },
+      get peers() {
+        return registry.clock().peers;
+      },
+    },
+    async run() {
+      const { skewed, offsetMs } = registry.clock();
+      if (skewed) throw new Error(`this node's clock is ${offsetMs} ms off Redis's and its peers': set up NTP`);
+      return Promise.resolve();
+    },
+  };
+}
+
+/**
  * Connects this node's three Redis clients (throws RedisUnavailableError when Redis does not
  * answer) and builds the shared pieces.
  *
@@ -50,7 +76,7 @@ export function redisCheck(url: string, data: Redis, sub: Redis): ReadinessCheck
  * has sockets in. With the classic adapter (one PSUBSCRIBE pattern) every node receives and
  * decodes every broadcast, and every check-in makes two (roster + the student's decision).
  */
-export async function createClusterDeps(config: Config, logger: Logger): Promise<ClusterDeps> {
+export async function createClusterDeps(config: Config, logger: Logger, host: { now?: () => number } = {}): Promise<ClusterDeps> {
   const url = config.redisUrl;
   if (!url) throw new Error('createClusterDeps needs config.redisUrl');
   const opts = { nodeId: config.nodeId, logger };
@@ -66,6 +92,7 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
     nodeId: config.nodeId,
     keyFingerprint: signingKeyFingerprint(config.jwt),
     logger: logger.child({ component: 'nodes' }),
+    ...(host.now ? { now: host.now } : {}),
   });
   try {
     await registry.join();
@@ -83,7 +110,8 @@ export async function createClusterDeps(config: Config, logger: Logger): Promise
       config.redisAdapter === 'sharded'
         ? createShardedAdapter(pub, sub, { channelPrefix: 'attendance', subscriptionMode: 'dynamic' })
         : createAdapter(pub, sub, { key: 'attendance' }),
-    readinessChecks: [redisCheck(url, data, sub)],
+    readinessChecks: [redisCheck(url, data, sub), clockCheck(registry)],
+    clock: () => registry.clock(),
     status() {
       return { pub: pub.status === 'ready', sub: sub.status === 'ready', data: data.status === 'ready' };
     },

@@ -5,7 +5,16 @@ import type { RateLimiter, RateLimiterOptions } from './rate-limiter.js';
  * The request-rate classes of the transports. Each socket command and HTTP route names one
  * (docs/limits.md lists them all); check-ins, logins and face uploads keep their own limiters.
  */
-export const REQUEST_LIMIT_CLASSES = ['socketConnect', 'socket', 'socketHeavy', 'http', 'httpHeavy', 'httpPublic', 'httpStatic'] as const;
+export const REQUEST_LIMIT_CLASSES = [
+  'socketConnect',
+  'socketConnectUser',
+  'socket',
+  'socketHeavy',
+  'http',
+  'httpHeavy',
+  'httpPublic',
+  'httpStatic',
+] as const;
 export type RequestLimitClass = (typeof REQUEST_LIMIT_CLASSES)[number];
 
 export type RequestLimiters = Record<RequestLimitClass, RateLimiter>;
@@ -18,6 +27,7 @@ export function requestLimitSettings(limits: RequestLimits): Record<RequestLimit
   const perMinute = (points: number, keyPrefix: string): RateLimiterOptions => ({ points, windowS: 60, keyPrefix });
   return {
     socketConnect: perMinute(limits.socketConnectPerMinute, 'socket-connect'),
+    socketConnectUser: perMinute(limits.socketConnectUserPerMinute, 'socket-connect-user'),
     socket: perMinute(limits.socketPerMinute, 'socket'),
     socketHeavy: perMinute(limits.socketHeavyPerMinute, 'socket-heavy'),
     http: perMinute(limits.httpPerMinute, 'http'),

@@ -133,6 +133,8 @@ export interface CreateDomainDeps {
   onSchedulerTick?: () => void;
   /** Stage times of each check-in (CHECKIN_STAGES_FILE); absent: none kept. */
   checkinTrace?: CheckinTrace;
+  /** False while this node's clock disagrees with its peers': the close scheduler skips its passes. */
+  clockTrusted?: () => boolean;
   /** How background jobs wait before a retry; the real timer by default (tests move their clock instead). */
   sleep?: Sleep;
 }
@@ -178,6 +180,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     owner: settings.nodeId,
     intervalMs: settings.schedulerIntervalMs,
     ...(deps.onSchedulerTick ? { onTick: deps.onSchedulerTick } : {}),
+    ...(deps.clockTrusted ? { clockTrusted: deps.clockTrusted } : {}),
   };
   const attendance: LiveAttendance = {
     sessions: new SessionService(live),

@@ -332,6 +332,21 @@ export function supportContract(ctx: ContractContext): void {
       expect(await s.jobs.claim('purge', 'b', at(HOUR + 40_000), at(HOUR + 10), at(10))).to.equal(true);
     });
 
+    it('renew extends a lease only while its owner holds it (a fence before a write)', async function () {
+      const s = ctx.store();
+      const ALWAYS_DUE = new Date(8.64e15);
+      expect(await s.jobs.claim('slots:x', 'a', at(15_000), at(0), ALWAYS_DUE)).to.equal(true);
+      expect(await s.jobs.renew('slots:x', 'a', at(30_000)), 'the holder').to.equal(true);
+      expect(await s.jobs.claim('slots:x', 'b', at(40_000), at(20_000), ALWAYS_DUE), 'renewed: not expired at 20 s').to.equal(false);
+      expect(await s.jobs.renew('slots:x', 'b', at(45_000)), 'not the holder').to.equal(false);
+      expect(await s.jobs.renew('slots:x', 'a', at(15_000)), 'expired but nobody took it: still the holder').to.equal(true);
+      expect(await s.jobs.claim('slots:x', 'b', at(60_000), at(31_000), ALWAYS_DUE), 'expired: taken over').to.equal(true);
+      expect(await s.jobs.renew('slots:x', 'a', at(70_000)), 'taken over').to.equal(false);
+      await s.jobs.release('slots:x', 'b');
+      expect(await s.jobs.renew('slots:x', 'a', at(70_000)), 'freed by the other').to.equal(false);
+      expect(await s.jobs.renew('never-claimed', 'a', at(70_000))).to.equal(false);
+    });
+
     it('an expired lease is taken over by another owner', async function () {
       const s = ctx.store();
       expect(await s.jobs.claim('purge', 'crashed', at(1_000), at(0), at(-HOUR))).to.equal(true);

@@ -176,6 +176,7 @@ describe('request limits with tight settings', function () {
       SOCKET_RATE_PER_MINUTE: '5',
       SOCKET_HEAVY_RATE_PER_MINUTE: '3',
       SOCKET_CONNECT_RATE_PER_MINUTE: '40',
+      SOCKET_CONNECT_USER_RATE_PER_MINUTE: '20',
       HTTP_RATE_PER_MINUTE: '5',
       HTTP_HEAVY_RATE_PER_MINUTE: '2',
       HTTP_PUBLIC_RATE_PER_MINUTE: '4',
@@ -265,7 +266,7 @@ describe('request limits with tight settings', function () {
     expect(login.status).to.equal(429);
   });
 
-  it('limits socket handshakes per client address', async () => {
+  it('limits socket handshakes per user; another user on the same address still connects', async () => {
     const token = srv.app.tokenService.signAccess(student).token;
     let refusal: { code: string } | null = null;
     await waitFor(
@@ -283,6 +284,7 @@ describe('request limits with tight settings', function () {
     );
     expect(refusal).to.deep.include({ code: 'RATE_LIMITED' });
     expect((await connectRefused(srv.baseUrl, { token })).code).to.equal('RATE_LIMITED');
+    sockets.push(await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(otherTeacher).token));
   });
 });
 

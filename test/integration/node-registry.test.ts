@@ -20,9 +20,10 @@ describe('node registry: a second NODE_ID or another JWT key is refused at start
     return c;
   }
 
-  async function registry(nodeId: string, key: string, logged: string[] = []): Promise<NodeRegistry> {
+  async function registry(nodeId: string, key: string, logged: string[] = [], skewMs = 0): Promise<NodeRegistry> {
     const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(line) });
-    const r = new NodeRegistry(await client(), { nodeId, keyFingerprint: key, logger, ...TIMING });
+    const now = () => Date.now() + skewMs;
+    const r = new NodeRegistry(await client(), { nodeId, keyFingerprint: key, logger, now, ...TIMING });
     joined.push(r);
     return r;
   }
@@ -117,5 +118,43 @@ describe('node registry: a second NODE_ID or another JWT key is refused at start
     expect(a).to.match(/^[0-9a-f]{16}$/);
     expect(a).to.not.equal(b);
     expect(a).to.equal(signingKeyFingerprint({ algorithm: 'HS256', secret, privateKey: null, publicKey: null } as never));
+  });
+
+  describe('a node whose clock disagrees with the others (3 min ahead, then 3 min behind)', () => {
+    for (const skewMs of [180_000, -180_000]) {
+      it(`${skewMs > 0 ? 'ahead' : 'behind'}: entries age by Redis's clock, and the skewed node, not its peer, reports its clock`, async () => {
+        const loggedA: string[] = [];
+        const loggedB: string[] = [];
+        const a = await registry('a', 'k1', loggedA);
+        await a.join();
+        const b = await registry('b', 'k1', loggedB, skewMs);
+        await b.join();
+        // Several refreshes of both: neither takes the other's live entry for a dead one and removes it.
+        for (let i = 0; i < 5; i += 1) {
+          await new Promise((resolve) => setTimeout(resolve, TIMING.refreshMs));
+          expect(Object.keys(await entries()).sort(), `after ${i + 1} refresh periods`).to.deep.equal(['a', 'b']);
+        }
+        const clockB = b.clock();
+        expect(clockB.skewed).to.equal(true);
+        expect(clockB.offsetMs).to.be.closeTo(skewMs, 1_000);
+        expect(clockB.peers['a']).to.be.closeTo(skewMs, 1_000);
+        expect(a.clock().skewed).to.equal(false);
+        expect(a.clock().peers['b']).to.be.closeTo(-skewMs, 1_000);
+        const lines = loggedB.filter((l) => l.includes("this node's clock"));
+        expect(lines, loggedB.join('')).to.have.length(1);
+        expect(JSON.parse(lines[0]!)).to.include({ level: 50 });
+        expect(lines[0]).to.contain(skewMs > 0 ? '180 s ahead' : '180 s behind');
+        expect(loggedA.filter((l) => l.includes("this node's clock"))).to.deep.equal([]);
+      });
+    }
+
+    it('a conflicting node is still seen by a node whose clock is ahead', async () => {
+      await (await registry('a', 'k1')).join();
+      const err = await (await registry('b', 'k2', [], 180_000)).join().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(NodeConflictError);
+    });
   });
 });

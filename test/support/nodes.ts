@@ -45,7 +45,14 @@ export interface StartedNodes {
  */
 export async function startNodes(
   n: number,
-  opts: { redisUrl: string; sqlitePath: string; mongoUri?: string; env?: Record<string, string> },
+  opts: {
+    redisUrl: string;
+    sqlitePath: string;
+    mongoUri?: string;
+    env?: Record<string, string>;
+    /** Per node (by index), how far its clock is from the host's: the application's, the store's and the node registry's. */
+    clockSkewMs?: number[];
+  },
 ): Promise<StartedNodes> {
   const jwtSecret = randomBytes(32).toString('base64url');
   const nodes: TestNode[] = [];
@@ -67,7 +74,9 @@ export async function startNodes(
     }
   };
   try {
-    for (let i = 0; i < n; i += 1) nodes.push(await startNode(`node-${String.fromCharCode(65 + i)}`, jwtSecret, opts));
+    for (let i = 0; i < n; i += 1) {
+      nodes.push(await startNode(`node-${String.fromCharCode(65 + i)}`, jwtSecret, opts, opts.clockSkewMs?.[i] ?? 0));
+    }
   } catch (err) {
     await cleanup();
     throw err;
@@ -79,16 +88,19 @@ async function startNode(
   name: string,
   jwtSecret: string,
   opts: { redisUrl: string; sqlitePath: string; mongoUri?: string; env?: Record<string, string> },
+  skewMs: number,
 ): Promise<TestNode> {
   const config: Config = {
     ...testConfig({ JWT_SECRET: jwtSecret, REDIS_URL: opts.redisUrl, NODE_ID: name, ...opts.env }),
     store: opts.mongoUri ? testMongoStoreConfig(opts.mongoUri) : { kind: 'sqlite', path: opts.sqlitePath },
   };
   const logger = createLogger('silent');
-  const store = await createStore(config.store);
+  const skewed = skewMs === 0 ? null : () => Date.now() + skewMs;
+  const clock = skewed ? () => new Date(skewed()) : undefined;
+  const store = await createStore(config.store, clock);
   let cluster: ClusterDeps;
   try {
-    cluster = await createClusterDeps(config, logger);
+    cluster = await createClusterDeps(config, logger, skewed ? { now: skewed } : {});
   } catch (err) {
     await store.close();
     throw err;
@@ -98,6 +110,7 @@ async function startNode(
     store,
     logger,
     cluster,
+    ...(clock ? { clock } : {}),
   });
   const connections = new Set<NetSocket>();
   app.httpServer.on('connection', (s: NetSocket) => {

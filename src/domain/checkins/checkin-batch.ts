@@ -14,6 +14,8 @@ export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200, pipeline: 1 } as c
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
+/** The longest retry hint of a full queue: a store this slow is better retried by hand. */
+const MAX_FULL_RETRY_MS = 30_000;
 
 /**
  * Pauses before trying a batch again when the store was busy with another writer (SQLite's lock
@@ -83,6 +85,10 @@ export class CheckinBatcher {
   private draining = false;
   private idle: (() => void)[] = [];
   private readonly peers: SessionPeers;
+  /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
+  private lastBatchMs = 0;
+  /** When the batches being written started (performance.now()), oldest first. */
+  private readonly writeStarts: number[] = [];
 
   constructor(
     private readonly store: Store,
@@ -98,7 +104,16 @@ export class CheckinBatcher {
   /** Resolves with the stored outcome of the item's write once its batch is durable. */
   submit(item: BatchItem): Promise<RecordWriteResult> {
     if (this.queue.length >= this.options.max * QUEUED_BATCHES) {
-      return Promise.reject(new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES) }));
+      // About when the queue ahead is stored: on a slow store (a slow disk, an overloaded
+      // database server) the window alone said 100 ms, and the page's one automatic retry came
+      // back to the same full queue.
+      // The batch being written counts for as long as it has taken so far: a queue filled before
+      // the first batch on a slow store is stored has no last batch to go by.
+      const batchMs = Math.max(this.lastBatchMs, this.writeStarts.length === 0 ? 0 : performance.now() - this.writeStarts[0]!);
+      const drainMs = Math.min(MAX_FULL_RETRY_MS, Math.ceil(batchMs * QUEUED_BATCHES));
+      return Promise.reject(
+        new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES, drainMs) }),
+      );
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
@@ -140,6 +155,8 @@ export class CheckinBatcher {
     this.writing += 1;
     const batch = this.queue.splice(0, this.options.max);
     const cut = this.trace?.now() ?? 0;
+    const started = performance.now();
+    this.writeStarts.push(started);
     // Built and handed over in cut order: the previous batch's check-ins are in `unstored` (or
     // stored) before this one's peers are read, and the store commits them in that order.
     const previous = this.handedOver;
@@ -163,6 +180,8 @@ export class CheckinBatcher {
       handedOver();
       this.unstored.delete(ahead);
       this.writing -= 1;
+      this.lastBatchMs = performance.now() - started;
+      this.writeStarts.splice(this.writeStarts.indexOf(started), 1);
     }
     // Those that arrived during the write have waited long enough: no second window.
     if (this.queue.length > 0) void this.writeNext();

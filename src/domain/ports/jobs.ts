@@ -13,6 +13,12 @@
 export interface JobRepository {
   /** True when `owner` now holds the job's lease until `until`. */
   claim(name: string, owner: string, until: Date, now: Date, lastRunBefore: Date): Promise<boolean>;
+  /**
+   * Extends the lease to `until` if `owner` holds it still (expired or not), else changes nothing.
+   * False when it was freed or another owner took it meanwhile: what `owner` checked under it may
+   * be out of date (a fence before a write).
+   */
+  renew(name: string, owner: string, until: Date): Promise<boolean>;
   /** Records a run finished at `at` and frees the lease, if `owner` holds it. */
   finish(name: string, owner: string, at: Date): Promise<void>;
   /** Frees the lease without recording a run (it failed), if `owner` holds it. */

@@ -87,7 +87,7 @@ export class SessionService {
     ];
     // Checked and created under the subject's and teacher's locks: an open or a meeting edit on
     // another node waits, then sees this session.
-    const session = await withSlotLocks(this.deps, actor.orgId, locks, async () => {
+    const session = await withSlotLocks(this.deps, actor.orgId, locks, async (fence) => {
       if (checkSubject) await this.assertNoOverlap(actor.orgId, subject.id, { startsAt, closesAt });
       if (checkTeacher) {
         const clashes = await teacherClashes(store, actor.orgId, teacherId, subject.id, { startsAt, closesAt });
@@ -103,6 +103,7 @@ export class SessionService {
             ),
           );
       }
+      await fence();
       return store.sessions.create(actor.orgId, {
         subjectId: subject.id,
         teacherId,

@@ -46,7 +46,7 @@ export async function withWideningChecked<T>(deps: DomainDeps, w: Widening, writ
   ];
   const self = new Set([session.id]);
   const added = (s: AttendanceSession) => !overlaps(s, before);
-  return withSlotLocks(deps, session.orgId, locks, async () => {
+  return withSlotLocks(deps, session.orgId, locks, async (fence) => {
     if (checkSubject) {
       const clashes = (await subjectClashes(store, session.orgId, session.subjectId, after, self)).filter(added);
       if (clashes.length > 0) throw alreadyOpen(clashes, MESSAGES.subject);
@@ -62,6 +62,7 @@ export async function withWideningChecked<T>(deps: DomainDeps, w: Widening, writ
         throw doubleBooked(session.teacherId, clashes, unnamed, {}, MESSAGES.teacher);
       }
     }
+    await fence();
     return write();
   });
 }

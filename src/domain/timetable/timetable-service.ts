@@ -181,12 +181,13 @@ export class TimetableService {
         this.deps,
         actor.orgId,
         [{ kind: 'subject', id: subjectId }, ...(teacherId === undefined ? [] : [{ kind: 'teacher' as const, id: teacherId }])],
-        async () => {
+        async (fence) => {
           read = await this.subjectForStaff(actor, subjectId);
           // The first teacher changed since the read: the new one's lease is the one to hold.
           if (!input.teacherOverlap && (fields.teacherId ?? read.teacherIds[0]) !== teacherId) return null;
           await this.follower.assertFits(actor, read, fields);
           if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, read, { termId: input.termId, ...fields }, null);
+          await fence();
           return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
         },
       );

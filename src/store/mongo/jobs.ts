@@ -22,6 +22,9 @@ export function jobRepository(m: Models): JobRepository {
         throw err;
       }
     },
+    async renew(name, owner, until) {
+      return (await m.jobs.updateOne({ _id: name, leaseOwner: owner }, { $set: { leaseUntil: until } })).matchedCount === 1;
+    },
     async finish(name, owner, at) {
       await m.jobs.updateOne({ _id: name, leaseOwner: owner }, { $set: { leaseOwner: null, leaseUntil: null, lastRunAt: at } });
     },

@@ -18,6 +18,9 @@ export function jobRepository(db: SqliteDb): JobRepository {
           .run({ name, owner, until: until.getTime(), now: now.getTime(), lastRunBefore: lastRunBefore.getTime() }).changes === 1
       );
     },
+    async renew(name, owner, until) {
+      return db.stmt('UPDATE jobs SET lease_until = ? WHERE name = ? AND lease_owner = ?').run(until.getTime(), name, owner).changes === 1;
+    },
     async finish(name, owner, at) {
       db.stmt('UPDATE jobs SET lease_owner = NULL, lease_until = NULL, last_run_at = ? WHERE name = ? AND lease_owner = ?').run(
         at.getTime(),

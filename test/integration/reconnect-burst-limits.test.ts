@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { io as connect } from 'socket.io-client';
+import type { User } from '../../src/domain/ports/users.js';
+import { createOrg, createUser } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import type { ClientSocket } from '../support/sockets.js';
+
+const PER_ADDRESS = 5;
+const PER_USER = 3;
+
+/**
+ * A node dies and its students reconnect at once to another node, all from the school's one
+ * address: handshakes with a valid access token are counted per user, so a class larger than the
+ * per-address budget is not locked out; handshakes without one are still counted per address.
+ */
+describe('socket handshakes of a reconnect burst from one school address', function () {
+  this.timeout(30_000);
+  let srv: TestServer;
+  const sockets: ClientSocket[] = [];
+
+  before(async () => {
+    srv = await startTestServer({
+      SOCKET_CONNECT_RATE_PER_MINUTE: String(PER_ADDRESS),
+      SOCKET_CONNECT_USER_RATE_PER_MINUTE: String(PER_USER),
+    });
+  });
+  after(async () => {
+    for (const s of sockets) s.disconnect();
+    await srv.cleanup();
+  });
+
+  function handshake(auth: Record<string, unknown>): Promise<string> {
+    const socket: ClientSocket = connect(srv.baseUrl, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(socket);
+    return new Promise<string>((resolve) => {
+      socket.once('connect', () => resolve('connected'));
+      socket.once('connect_error', (err) => resolve((err as Error & { data?: { code?: string } }).data?.code ?? err.message));
+    });
+  }
+  const token = (u: User) => srv.app.tokenService.signAccess(u).token;
+
+  it('four times the per-address budget of students, each with its token, all connect at once', async () => {
+    const org = await createOrg(srv.store);
+    const students = await Promise.all(Array.from({ length: PER_ADDRESS * 4 }, () => createUser(srv.store, org.id, 'student')));
+    const outcomes = await Promise.all(students.map((s) => handshake({ token: token(s) })));
+    expect(outcomes).to.deep.equal(students.map(() => 'connected'));
+  });
+
+  it('one user past their own budget is refused RATE_LIMITED', async () => {
+    const org = await createOrg(srv.store);
+    const student = await createUser(srv.store, org.id, 'student');
+    const outcomes: string[] = [];
+    for (let i = 0; i <= PER_USER; i += 1) outcomes.push(await handshake({ token: token(student) }));
+    expect(outcomes).to.deep.equal([...Array.from({ length: PER_USER }, () => 'connected'), 'RATE_LIMITED']);
+  });
+
+  it('handshakes without a valid token are counted per address', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i <= PER_ADDRESS; i += 1) outcomes.push(await handshake({ token: `not-a-token-${i}` }));
+    expect(outcomes.slice(0, PER_ADDRESS)).to.deep.equal(Array.from({ length: PER_ADDRESS }, () => 'TOKEN_INVALID'));
+    expect(outcomes[PER_ADDRESS]).to.equal('RATE_LIMITED');
+  });
+});
