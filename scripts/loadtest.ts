@@ -21,6 +21,7 @@ import type { RosterUpdates } from '../src/shared/events.js';
 import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/domain/ports/users.js';
+import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
 import { startNodeProcess, startRedis, waitReadyz, type NodeProcess } from './lib/loadtest-cluster.js';
 import {
   expectedOutcome,
@@ -71,6 +72,9 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     DIR/CPU.<date>.<time>.<pid>...cpuprofile at its shutdown (or
                     LOADTEST_CPU_PROF=DIR);
                     print the heaviest frames with scripts/profile-top.ts
+  --stages DIR      time every check-in's stages (the nodes with CHECKIN_STAGES_FILE, the
+                    generator on its own clock) and print where an acknowledgement's time went:
+                    p50/p90/p99 per stage, also written to DIR/<run>-stages.md
   --node-flags=F    node options for the started nodes, space-separated, e.g.
                     --node-flags='--max-semi-space-size=32 --v8-pool-size=1' (with the =: the
                     value starts with --) (or LOADTEST_NODE_FLAGS=F);
@@ -128,6 +132,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'node-flags': { type: 'string' },
+    stages: { type: 'string' },
     timeout: { type: 'string', default: '300' },
     selfies: { type: 'boolean', default: false },
     'selfie-share': { type: 'string', default: '1' },
@@ -218,6 +223,9 @@ if (cpuProfDir && urls) {
   process.exit(1);
 }
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+const stagesDir = args.stages ? path.resolve(args.stages) : null;
+if (stagesDir) mkdirSync(stagesDir, { recursive: true });
+const slug = (label: string) => label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
 const nodeFlags = (args['node-flags'] ?? process.env['LOADTEST_NODE_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 if (nodeFlags.length > 0 && urls) {
   process.stderr.write('--node-flags apply to the nodes this script starts; it cannot change --urls\n');
@@ -372,6 +380,9 @@ async function run(
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
   };
   const nodes: NodeProcess[] = [];
+  const stageFiles: string[] = [];
+  /** --stages: each check-in's offered, sent and acknowledged times (absolute ms), by `${sessionId}/${studentId}`. */
+  const generatorTimes = new Map<string, GeneratorTimes>();
   const stopNodes = async () => {
     await Promise.all(nodes.splice(0).map((n) => n.stop()));
   };
@@ -379,7 +390,11 @@ async function run(
   if (!urls) {
     for (let i = 0; i < nodeCount; i += 1) {
       progress(`[${label}] starting node ${i + 1}/${nodeCount}`);
-      nodes.push(await startNodeProcess(root, `load-${i}`, env, cpuProfDir, nodeFlags));
+      const stagesFile = stagesDir ? path.join(stagesDir, `${slug(label)}-load-${i}.json`) : null;
+      if (stagesFile) stageFiles.push(stagesFile);
+      nodes.push(
+        await startNodeProcess(root, `load-${i}`, stagesFile ? { ...env, CHECKIN_STAGES_FILE: stagesFile } : env, cpuProfDir, nodeFlags),
+      );
     }
   }
   const targets = urls ?? nodes.map((n) => n.url);
@@ -582,6 +597,14 @@ async function run(
       const pendingKey = `${sessionId}/${seeded.students[r]![i]!.id}`;
       const t0 = performance.now();
       pending.set(pendingKey, { t0, left: screens[r]!.length, worst: 0 });
+      const traced: GeneratorTimes | null = stagesDir
+        ? {
+            offered: performance.timeOrigin + start + ((launched - 1) * 1000) / Math.max(1, opts.rate),
+            sent: performance.timeOrigin + t0,
+            acked: null,
+          }
+        : null;
+      if (traced) generatorTimes.set(pendingKey, traced);
       inFlight += 1;
       timeline.sent(t0);
       if (opts.rate === 0) timeline.offered(t0);
@@ -594,6 +617,7 @@ async function run(
             }).then(
               (a) => {
                 const now = performance.now();
+                if (traced && a.ok) traced.acked = performance.timeOrigin + now;
                 ack.push(now - t0);
                 timeline.answered(now, now - t0, a.ok ? null : a.error.code);
                 if (a.ok) acked += 1;
@@ -627,6 +651,11 @@ async function run(
   sockets.clear();
   await stopNodes();
   if (!urls) await stopDir();
+  if (stagesDir && opts.rate > 0) {
+    const table = stageTableText(stageTable(generatorTimes, stageFiles), batchSizes(stageFiles));
+    writeFileSync(path.join(stagesDir, `${slug(label)}-stages.md`), `${table}\n`);
+    process.stdout.write(`\n== stages of an acknowledged check-in (${label})\n${table}\n\n`);
+  }
   ack.sort((a, b) => a - b);
   propagation.sort((a, b) => a - b);
   const result: RunResult = {

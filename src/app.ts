@@ -49,6 +49,7 @@ import { DIGEST_JOB, sendDigests } from './domain/notifications/daily-digest.js'
 import type { OutboxDispatcher } from './domain/notifications/outbox-dispatcher.js';
 import { walCheckpointerOf } from './store/sqlite/wal-checkpointer.js';
 import { recordWriterOf } from './store/sqlite/record-writer.js';
+import { CheckinStages } from './observability/checkin-stages.js';
 
 export interface ApplicationDeps {
   config: Config;
@@ -185,6 +186,9 @@ export function createApplication(deps: ApplicationDeps): Application {
   if (checkpointer) observeWalCheckpointer(metrics, checkpointer);
   const recordWriter = recordWriterOf(deps.store);
   if (recordWriter) observeRecordWriter(metrics, recordWriter);
+  // A measuring tool (docs/multi-node.md "Load"): each check-in's stage times, written at close.
+  const checkinStages = config.checkinStagesFile === null ? null : new CheckinStages(config.checkinStagesFile);
+  if (checkinStages && recordWriter) recordWriter.on('committed', (times) => checkinStages.writerBatch(times));
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);
@@ -211,6 +215,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     limiters,
     settings: domainSettings(config, () => listeningUrl ?? config.accounts.publicUrl),
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
+    ...(checkinStages ? { checkinTrace: checkinStages } : {}),
     ...(cluster ? { clockTrusted: () => !cluster.clock().skewed } : {}),
   });
   const { attendance, jobs } = domain;
@@ -326,6 +331,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     corsOrigins: config.corsOrigins,
     ...(cluster ? { adapter: cluster.socketAdapter, fanoutLink: cluster.fanoutLink } : {}),
     onCommandAnswer: (event, ack) => countAnswer(event, ack.ok ? 'ok' : ack.error.code),
+    ...(checkinStages ? { checkinTrace: checkinStages } : {}),
   });
   observeSockets(metrics, () => realtime.io.engine.clientsCount);
   if (cluster) observeRedis(metrics, () => cluster.status());
@@ -402,6 +408,7 @@ export function createApplication(deps: ApplicationDeps): Application {
         // Deliveries of the last events are queued in the store; another node (or this one restarted) sends them.
         await webhookProducer.drain();
         await store.close();
+        checkinStages?.write();
       })();
       return closing;
     },

@@ -80,6 +80,7 @@ export const EnvSchema = z.object({
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
   CHECKIN_BATCH_WINDOW_MS: int(0, 100).default(2),
   CHECKIN_BATCH_MAX: int(1, 5_000).default(200),
+  CHECKIN_BATCH_PIPELINE: int(1, 8).default(1),
   LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),
   LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(10),
   LOGIN_BACKOFF_BASE_MS: int(100, 3_600_000).default(1_000),
@@ -99,6 +100,7 @@ export const EnvSchema = z.object({
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   CLOSE_ANSWER_WAIT_MS: int(0, 60_000).default(3_000),
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
+  CHECKIN_STAGES_FILE: z.string().min(1).optional(),
   SOCKET_RECHECK_MS: int(0, 3_600_000).default(15_000),
   TOKEN_PURGE_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(3_600_000),
   RETENTION_INTERVAL_MS: int(60_000, 7 * 86_400_000).default(86_400_000),
@@ -183,7 +185,7 @@ export interface Config {
     locationMaxAgeS: number;
     ratePerMinute: number;
     /** Group commit: how long an accepted check-in waits for others, and the most in one write. */
-    batch: { windowMs: number; max: number };
+    batch: { windowMs: number; max: number; pipeline: number };
   };
   login: LoginLimits;
   /** Face enrolment and class-photo uploads per user per hour. */
@@ -197,6 +199,8 @@ export interface Config {
   closeAnswerWaitMs: number;
   /** Roster changes of a session are sent to its screens at most this often (0: each at once). */
   rosterBatchMs: number;
+  /** CHECKIN_STAGES_FILE: where the node writes each check-in's stage times at exit (a measuring tool); null: none kept. */
+  checkinStagesFile: string | null;
   /** Every connected socket's login, account and role are re-checked this often, idle ones too (0: only at its commands). */
   socketRecheckMs: number;
   /** How often one node of the deployment deletes expired refresh tokens and spent set-password links. */
@@ -444,7 +448,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       codePeriodS: e.CODE_PERIOD_S,
       locationMaxAgeS: e.LOCATION_MAX_AGE_S,
       ratePerMinute: e.CHECKIN_RATE_PER_MINUTE,
-      batch: { windowMs: e.CHECKIN_BATCH_WINDOW_MS, max: e.CHECKIN_BATCH_MAX },
+      batch: { windowMs: e.CHECKIN_BATCH_WINDOW_MS, max: e.CHECKIN_BATCH_MAX, pipeline: e.CHECKIN_BATCH_PIPELINE },
     },
     login: {
       accountFreeFailures: e.LOGIN_ACCOUNT_FREE_FAILURES,
@@ -469,6 +473,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     closeAnswerWaitMs: e.CLOSE_ANSWER_WAIT_MS,
     rosterBatchMs: e.ROSTER_BATCH_MS,
+    checkinStagesFile: e.CHECKIN_STAGES_FILE ?? null,
     socketRecheckMs: e.SOCKET_RECHECK_MS,
     tokenPurgeIntervalMs: e.TOKEN_PURGE_INTERVAL_MS,
     retentionIntervalMs: e.RETENTION_INTERVAL_MS,

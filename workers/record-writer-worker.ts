@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { recordRepository } from '../src/store/sqlite/attendance.js';
 import { SqliteDb } from '../src/store/sqlite/db.js';
@@ -34,11 +35,18 @@ port.on('message', (message: ToRecordWriter) => {
   if (!db.raw.open) return; // after stop
   switch (message.type) {
     case 'write': {
+      const received = performance.timeOrigin + performance.now();
       batchAt = new Date(message.at);
       // writeBatch is synchronous under its promise: the batch has committed (or not) before
       // the next message is read.
       records.writeBatch(message.writes).then(
-        (results) => send({ type: 'written', id: message.id, results: results.map((r, i) => toWireResult(r, message.writes[i]!)) }),
+        (results) =>
+          send({
+            type: 'written',
+            id: message.id,
+            results: results.map((r, i) => toWireResult(r, message.writes[i]!)),
+            took: [received, performance.timeOrigin + performance.now()],
+          }),
         (err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }),
       );
       break;

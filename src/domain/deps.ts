@@ -5,6 +5,7 @@ import type { FaceDecisionSettings, FaceEngine } from './face/face-engine.js';
 import type { Capabilities } from './sessions/policy.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { CheckinTrace } from './checkins/checkin-trace.js';
 
 /** What the live-attendance services need; createDomain builds it, unit tests of one service build their own. */
 export interface DomainDeps {
@@ -26,6 +27,8 @@ export interface DomainDeps {
   faceConsentRequired?: boolean;
   /** Bands and review thresholds; defaults from src/face/face-config.ts when absent. */
   faceSettings?: FaceDecisionSettings;
+  /** Stage times of each check-in (CHECKIN_STAGES_FILE, a measuring tool); absent: none kept. */
+  checkinTrace?: CheckinTrace;
   settings: {
     codePeriodS: number;
     locationMaxAgeS: number;
@@ -33,6 +36,6 @@ export interface DomainDeps {
     /** How long after closing a session may be reopened; DEFAULT_REOPEN_WINDOW_MS when absent. */
     reopenWindowMs?: number;
     /** Group commit of check-ins; DEFAULT_CHECKIN_BATCH when absent. */
-    checkinBatch?: { windowMs: number; max: number };
+    checkinBatch?: { windowMs: number; max: number; pipeline?: number };
   };
 }

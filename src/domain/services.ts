@@ -10,6 +10,7 @@ import { DeviceTokens } from './accounts/device-tokens.js';
 import { LoginThrottle } from './accounts/login-throttle.js';
 import type { DomainDeps } from './deps.js';
 import { JobRunner, timerSleep, type Sleep } from './jobs/job-runner.js';
+import type { CheckinTrace } from './checkins/checkin-trace.js';
 import type { FaceEngine, FaceDecisionSettings } from './face/face-engine.js';
 import { FaceEnrolmentService } from './face/enrolment-service.js';
 import type { SelfEnrolmentMode } from '../face/face-config.js';
@@ -102,7 +103,7 @@ export interface DomainSettings {
     minFacePx: number;
     maxFaces: number;
   };
-  checkin: { codePeriodS: number; locationMaxAgeS: number; batch: { windowMs: number; max: number } };
+  checkin: { codePeriodS: number; locationMaxAgeS: number; batch: { windowMs: number; max: number; pipeline: number } };
   defaultTimezone: string;
   reopenWindowMs: number;
   schedulerIntervalMs: number;
@@ -130,6 +131,8 @@ export interface CreateDomainDeps {
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
+  /** Stage times of each check-in (CHECKIN_STAGES_FILE); absent: none kept. */
+  checkinTrace?: CheckinTrace;
   /** False while this node's clock disagrees with its peers': the close scheduler skips its passes. */
   clockTrusted?: () => boolean;
   /** How background jobs wait before a retry; the real timer by default (tests move their clock instead). */
@@ -149,6 +152,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     capabilities: { selfie: face !== undefined, liveness: face?.analyseFrames !== undefined },
     faceUploadLimiter: deps.limiters.faceUpload,
     faceConsentRequired: settings.face.consentRequired,
+    ...(deps.checkinTrace ? { checkinTrace: deps.checkinTrace } : {}),
     ...(face
       ? {
           face,

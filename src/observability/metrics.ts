@@ -1,10 +1,11 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../domain/events.js';
 import type { FaceEngine } from '../domain/face/face-engine.js';
 import type { Store } from '../domain/ports/store.js';
 import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 import type { RecordWriter } from '../store/sqlite/record-writer.js';
 import { OperationDurations } from './operation-durations.js';
+import { registerProcessMetrics } from './process-metrics.js';
 
 /**
  * The node's Prometheus metrics, on a registry of its own (several applications share one
@@ -28,7 +29,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createMetrics(): AppMetrics {
   const registry = new Registry();
   // Process CPU, memory, GC and event-loop lag (nodejs_eventloop_lag_* seconds).
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   return {
     registry,
     httpDuration: new Histogram({

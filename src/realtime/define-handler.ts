@@ -8,6 +8,7 @@ import type { Ack, ErrorCode } from '../shared/errors.js';
 import { validationIssues } from '../shared/validation-issues.js';
 import type { AckData, AppSocket, CommandName } from './types.js';
 import type { CommandsInFlight } from './commands-in-flight.js';
+import type { CheckinTrace } from '../domain/checkins/checkin-trace.js';
 
 export interface HandlerContext {
   socket: AppSocket;
@@ -124,11 +125,14 @@ export function commandDispatcher(
   guard: CommandGuard,
   inFlight: CommandsInFlight,
   onAnswer?: (event: CommandName, ack: Ack<unknown>) => void,
+  trace?: CheckinTrace,
 ): CommandDispatcher {
   const byEvent = new Map<unknown, Command>(commands.map((c) => [c.event, c]));
   return function dispatch(this: AppSocket, event: unknown, ...args: unknown[]) {
     const command = byEvent.get(event);
     if (!command) return;
+    const traced = trace && event === 'checkin:submit' ? tracedSessionId(args[0]) : null;
+    if (traced !== null) trace!.mark(traced, this.data.userId, 'received');
     const last = args[args.length - 1];
     const ack = typeof last === 'function' ? (last as (a: Ack<unknown>) => void) : undefined;
     const payload = typeof args[0] === 'function' ? undefined : args[0];
@@ -148,6 +152,7 @@ export function commandDispatcher(
       (result) => {
         guard.leave(this);
         onAnswer?.(command.event, result);
+        if (traced !== null) trace!.mark(traced, this.data.userId, 'answered');
         ack?.(result);
         // A deactivated account learns why, then loses the connection (its reconnect is refused).
         if (!result.ok && ENDS_CONNECTION.has(result.error.code)) this.disconnect(true);
@@ -159,6 +164,12 @@ export function commandDispatcher(
     );
     inFlight.track(answered);
   };
+}
+
+/** The session a traced check-in names, before its payload is validated (null: none to trace). */
+function tracedSessionId(payload: unknown): string | null {
+  const id = typeof payload === 'object' && payload !== null ? (payload as { sessionId?: unknown }).sessionId : undefined;
+  return typeof id === 'string' ? id : null;
 }
 
 /** Subscribes a socket to every command: one shared catch-all listener, so this costs no closures. */

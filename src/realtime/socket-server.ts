@@ -17,6 +17,7 @@ import { CommandLimits } from './command-limits.js';
 import { CommandsInFlight } from './commands-in-flight.js';
 import { CurrentActors } from './current-actor.js';
 import { attachCommands, commandDispatcher } from './define-handler.js';
+import type { CheckinTrace } from '../domain/checkins/checkin-trace.js';
 import { Fanout } from './fanout.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
 import { RosterBatches } from './roster-batches.js';
@@ -35,6 +36,8 @@ const COMMANDS_DRAIN_TIMEOUT_MS = 10_000;
 export interface RealtimeDeps {
   /** Told every command's answer (metrics). */
   onCommandAnswer?: (event: CommandName, ack: Ack<unknown>) => void;
+  /** Stage times of each check-in (CHECKIN_STAGES_FILE); absent: none kept. */
+  checkinTrace?: CheckinTrace;
   httpServer: HttpServer;
   store: Store;
   tokens: TokenSigner;
@@ -120,6 +123,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     limits,
     inFlight,
     deps.onCommandAnswer,
+    deps.checkinTrace,
   );
 
   io.on('connection', (socket) => {

@@ -144,6 +144,25 @@ describe('SQLite record writer thread', function () {
     expect(stored.map((r) => label(r.studentId)).sort()).to.deep.equal(['s1', 's2', 's3']);
   });
 
+  it('a dead thread with two batches out: a batch handed over meanwhile is written after them, in order', async function () {
+    const { org, session, insert, label } = await open();
+    const writer = store.recordWriter()!;
+    await store.records.writeBatch([insert('warm-up')]);
+    // The group commit hands the next batch over while one commits (CHECKIN_BATCH_PIPELINE).
+    const first = store.records.writeBatch([insert('s1')]);
+    const second = store.records.writeBatch([insert('s2')]);
+    let third: Promise<unknown> | null = null;
+    writer.once('fallback', () => {
+      third = store.records.writeBatch([insert('s3')]);
+    });
+    await writer.thread.terminate();
+    await Promise.all([first, second]);
+    await third;
+    const stored = await store.records.listBySession(org.id, session.id);
+    const byVersion = [...stored].sort((a, b) => a.rosterVersion - b.rosterVersion).map((r) => label(r.studentId));
+    expect(byVersion).to.deep.equal(['warm-up', 's1', 's2', 's3']);
+  });
+
   it("hands the store's failures back as the errors the main connection would raise (busy, disk full, read-only, a key)", function () {
     const across = (err: unknown) => fromWireError(toWireError(err));
     const full = across(new Database.SqliteError('database or disk is full', 'SQLITE_FULL'));

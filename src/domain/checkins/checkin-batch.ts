@@ -7,9 +7,10 @@ import type { OrganisationSettings } from '../ports/organisations.js';
 import type { PeerMark, RecordWrite, RecordWriteResult } from '../ports/records.js';
 import type { Store } from '../ports/store.js';
 import { SessionPeers } from './session-peers.js';
+import type { CheckinTrace } from './checkin-trace.js';
 
-/** Defaults of CHECKIN_BATCH_WINDOW_MS and CHECKIN_BATCH_MAX (README configuration table). */
-export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200 } as const;
+/** Defaults of CHECKIN_BATCH_WINDOW_MS, CHECKIN_BATCH_MAX and CHECKIN_BATCH_PIPELINE (README configuration table). */
+export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200, pipeline: 1 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
@@ -28,6 +29,13 @@ export interface CheckinBatchOptions {
   windowMs: number;
   /** A batch is written as soon as it holds this many. */
   max: number;
+  /**
+   * Batches handed to the store and not yet stored, at most (1 when absent: CHECKIN_BATCH_PIPELINE). Above 1 only on
+   * SQLite, whose writes of one node commit one at a time in the order they are handed over (the
+   * record writer thread's queue, or the main connection's synchronous commit); a MongoDB batch
+   * is several round trips that two batches could interleave, so it stays at 1 there.
+   */
+  pipeline?: number;
 }
 
 /** One accepted check-in waiting for its group commit. */
@@ -56,30 +64,41 @@ interface Waiting {
  * on SQLite; each promise resolves only once its batch is stored, so an acknowledgement never
  * runs ahead of the store. The proxy signals are computed here too, from each session's index
  * of peers kept across batches (./session-peers.ts), brought up to date with one read of what
- * changed per session and batch. One batch is written at a time;
- * what arrives meanwhile forms the next one. Nothing here is shared between nodes: the store's
+ * changed per session and batch. On SQLite up to `pipeline` batches are out at once (the next
+ * one built and handed over while one commits, in cut order); what arrives meanwhile forms the next one. Nothing here is shared between nodes: the store's
  * unique key keeps one record per (session, student) whichever node writes first.
  */
 export class CheckinBatcher {
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private writing = false;
+  /** Batches cut and not yet stored (at most `depth`). */
+  private writing = 0;
+  private readonly depth: number;
+  /** Settles once the batch cut last has been handed to the store: the next one is built after it, in cut order. */
+  private handedOver: Promise<void> = Promise.resolve();
+  /**
+   * The check-ins of batches handed to the store and not yet stored, by session: a batch built
+   * meanwhile compares with them as with stored ones (the store's read cannot see them yet).
+   */
+  private readonly unstored = new Set<Map<string, PeerIndex>>();
   /** Set by drain(): from then on every check-in is written at once, without a window. */
   private draining = false;
   private idle: (() => void)[] = [];
   private readonly peers: SessionPeers;
   /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
   private lastBatchMs = 0;
-  /** When the batch being written started (performance.now()), or null. */
-  private writeStarted: number | null = null;
+  /** When the batches being written started (performance.now()), oldest first. */
+  private readonly writeStarts: number[] = [];
 
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly options: CheckinBatchOptions,
     now: () => number = Date.now,
+    private readonly trace: CheckinTrace | null = null,
   ) {
     this.peers = new SessionPeers(store.records, now);
+    this.depth = store.kind === 'sqlite' ? Math.max(1, options.pipeline ?? 1) : 1;
   }
 
   /** Resolves with the stored outcome of the item's write once its batch is durable. */
@@ -90,7 +109,7 @@ export class CheckinBatcher {
       // back to the same full queue.
       // The batch being written counts for as long as it has taken so far: a queue filled before
       // the first batch on a slow store is stored has no last batch to go by.
-      const batchMs = Math.max(this.lastBatchMs, this.writeStarted === null ? 0 : performance.now() - this.writeStarted);
+      const batchMs = Math.max(this.lastBatchMs, this.writeStarts.length === 0 ? 0 : performance.now() - this.writeStarts[0]!);
       const drainMs = Math.min(MAX_FULL_RETRY_MS, Math.ceil(batchMs * QUEUED_BATCHES));
       return Promise.reject(
         new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES, drainMs) }),
@@ -111,14 +130,14 @@ export class CheckinBatcher {
     this.draining = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    if (this.writing === 0 && this.queue.length === 0) return Promise.resolve();
     const idle = new Promise<void>((resolve) => this.idle.push(resolve));
     void this.writeNext();
     return idle;
   }
 
   private schedule(): void {
-    if (this.writing) return; // the running batch starts the next one when it is stored
+    if (this.writing >= this.depth) return; // the oldest running batch starts the next one when it is stored
     if (this.queue.length >= this.options.max || this.draining) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
@@ -132,29 +151,49 @@ export class CheckinBatcher {
   }
 
   private async writeNext(): Promise<void> {
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = true;
+    if (this.writing >= this.depth || this.queue.length === 0) return;
+    this.writing += 1;
     const batch = this.queue.splice(0, this.options.max);
+    const cut = this.trace?.now() ?? 0;
     const started = performance.now();
-    this.writeStarted = started;
+    this.writeStarts.push(started);
+    // Built and handed over in cut order: the previous batch's check-ins are in `unstored` (or
+    // stored) before this one's peers are read, and the store commits them in that order.
+    const previous = this.handedOver;
+    let handedOver!: () => void;
+    this.handedOver = new Promise((resolve) => (handedOver = resolve));
+    const ahead = new Map<string, PeerIndex>();
     try {
-      const results = await this.write(batch.map((w) => w.item));
+      await previous;
+      const results = await this.write(
+        batch.map((w) => w.item),
+        cut,
+        ahead,
+        handedOver,
+      );
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
       // The batch's transaction did not commit: none of it is stored, each submitter hears so.
       this.logger.error({ err, size: batch.length }, 'check-in batch not stored');
       for (const w of batch) w.reject(err);
     } finally {
-      this.writing = false;
+      handedOver();
+      this.unstored.delete(ahead);
+      this.writing -= 1;
       this.lastBatchMs = performance.now() - started;
-      this.writeStarted = null;
+      this.writeStarts.splice(this.writeStarts.indexOf(started), 1);
     }
     // Those that arrived during the write have waited long enough: no second window.
     if (this.queue.length > 0) void this.writeNext();
-    else for (const resolve of this.idle.splice(0)) resolve();
+    else if (this.writing === 0) for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private async write(items: readonly BatchItem[]): Promise<RecordWriteResult[]> {
+  private async write(
+    items: readonly BatchItem[],
+    cut: number,
+    ahead: Map<string, PeerIndex>,
+    handedOver: () => void,
+  ): Promise<RecordWriteResult[]> {
     const peers = new Map<string, { lookup: PeerLookup; ahead: PeerIndex }>();
     const settings = new Map<string, OrganisationSettings | null>();
     const sessionsOf = new Map<string, string[]>();
@@ -166,8 +205,16 @@ export class CheckinBatcher {
     // Each organisation's sessions of the batch brought up to date with one read of their changes.
     for (const [orgId, sessionIds] of sessionsOf) {
       for (const [sessionId, stored] of await this.peers.currentAll(orgId, sessionIds)) {
-        const ahead = new PeerIndex();
-        peers.set(`${orgId}\n${sessionId}`, { lookup: new PeerLookups([stored, ahead]), ahead });
+        const key = `${orgId}\n${sessionId}`;
+        const mine = new PeerIndex();
+        ahead.set(key, mine);
+        const lookups: PeerLookup[] = [stored];
+        for (const other of this.unstored) {
+          const theirs = other.get(key);
+          if (theirs) lookups.push(theirs);
+        }
+        lookups.push(mine);
+        peers.set(key, { lookup: new PeerLookups(lookups), ahead: mine });
       }
       settings.set(orgId, (await this.store.organisations.get(orgId))?.settings ?? null);
     }
@@ -179,13 +226,25 @@ export class CheckinBatcher {
       session.ahead.set(String(i), it.mark);
       return w;
     });
-    return this.writeWithRetries(writes);
+    this.unstored.add(ahead);
+    if (!this.trace) return this.writeWithRetries(writes, handedOver);
+    const posted = this.trace.now();
+    const results = await this.writeWithRetries(writes, handedOver);
+    const trace = this.trace;
+    trace.batch(
+      items.map((it) => ({ sessionId: it.sessionId, studentId: it.mark.studentId })),
+      { cut, posted, stored: trace.now() },
+    );
+    return results;
   }
 
-  private async writeWithRetries(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]> {
+  /** `handedOver` once the store has the batch's first try: the next batch may be built then. */
+  private async writeWithRetries(writes: readonly RecordWrite[], handedOver: () => void): Promise<RecordWriteResult[]> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.store.records.writeBatch(writes);
+        const written = this.store.records.writeBatch(writes);
+        handedOver();
+        return await written;
       } catch (err) {
         if (!(err instanceof StoreBusyError)) throw err;
         const pauseMs = BUSY_RETRY_PAUSES_MS[attempt];

@@ -91,8 +91,12 @@ export class CheckinService {
 
   constructor(private readonly deps: DomainDeps) {
     this.reads = new CheckinReads(deps.store);
-    this.batcher = new CheckinBatcher(deps.store, deps.logger, deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH, () =>
-      deps.now().getTime(),
+    this.batcher = new CheckinBatcher(
+      deps.store,
+      deps.logger,
+      deps.settings.checkinBatch ?? DEFAULT_CHECKIN_BATCH,
+      () => deps.now().getTime(),
+      deps.checkinTrace ?? null,
     );
   }
 
@@ -148,8 +152,10 @@ export class CheckinService {
   };
 
   private async submitNow(actor: Actor, input: SubmitInput): Promise<CheckinView> {
-    const { store, now } = this.deps;
+    const { store, now, checkinTrace: trace } = this.deps;
+    trace?.mark(input.sessionId, actor.id, 'handler');
     const { session, subject, enrolled, existing, student } = await this.reads.read(actor.orgId, input.sessionId, actor.id);
+    trace?.mark(input.sessionId, actor.id, 'read');
     // The order of loadSession and assertEnrolled: a teacher hears FORBIDDEN, not NOT_ENROLLED.
     if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students check in.');
     if (!enrolled) throw new AppError('NOT_ENROLLED');
@@ -280,7 +286,9 @@ export class CheckinService {
       if (input.userAgent) record.userAgent = input.userAgent;
       return { kind: 'insert', orgId: actor.orgId, input: record, audit: auditEntry };
     };
+    trace?.mark(session.id, actor.id, 'queued');
     const result = await this.batcher.submit({ orgId: actor.orgId, sessionId: session.id, mark, write });
+    trace?.mark(session.id, actor.id, 'resolved');
     if ('error' in result) throw result.error;
     if (!result.written) {
       // Lost a race with another submission (a second tab, maybe in the same batch) or with

@@ -44,7 +44,10 @@ export type ToRecordWriter =
   { type: 'write'; id: number; at: number; writes: readonly RecordWrite[] } | { type: 'autocheckpoint'; pages: number } | { type: 'stop' };
 
 export type FromRecordWriter =
-  { type: 'ready' } | { type: 'written'; id: number; results: WireWriteResult[] } | { type: 'failed'; id: number; error: WireError };
+  | { type: 'ready' }
+  /** `took`: when the thread read the batch and when it committed (absolute ms; two clock reads per batch). */
+  | { type: 'written'; id: number; results: WireWriteResult[]; took: [number, number] }
+  | { type: 'failed'; id: number; error: WireError };
 
 export interface RecordWriterStatus {
   /**
@@ -77,7 +80,7 @@ const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
  * with the stored record), and so is every later batch; logged at error level, the gauge
  * `attendance_sqlite_writer_worker_up` drops to 0.
  */
-export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
+export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [{ received: number; committed: number }] }> {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -87,6 +90,12 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
   private mode: RecordWriterStatus['mode'] = 'worker';
   private batches = 0;
   private stopping = false;
+  /**
+   * After a death: settles once the batches the thread had not answered are written again. Later
+   * batches are written after it, so the order they were handed over in holds (the group commit
+   * hands over the next batch before the previous one is answered, CHECKIN_BATCH_PIPELINE).
+   */
+  private rewritten: Promise<unknown> = Promise.resolve();
 
   constructor(
     data: RecordWriterWorkerData,
@@ -125,7 +134,11 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
 
   /** Commits the batch on the worker; `at` stamps its records (the store's clock, read by the caller). */
   writeBatch(writes: readonly RecordWrite[], at: Date): Promise<RecordWriteResult[]> {
-    if (this.mode === 'inline') return this.inline(writes);
+    if (this.mode === 'inline') {
+      const written = this.rewritten.then(() => this.inline(writes));
+      this.rewritten = written.catch(() => undefined);
+      return written;
+    }
     const id = this.nextId++;
     const answer = new Promise<RecordWriteResult[]>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
@@ -162,6 +175,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
     if (this.pending.size === 0) this.worker.unref();
     if (m.type === 'written') {
       this.batches += 1;
+      this.emit('committed', { received: m.took[0], committed: m.took[1] });
       p.resolve(m.results.map((r, i) => fromWireResult(r, p.writes[i]!, p.at)));
     } else {
       p.reject(fromWireError(m.error));
@@ -175,15 +189,16 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error] }> {
       { err, batches: this.pending.size },
       'the record writer worker died: check-in batches are committed on the main connection (its unanswered batches again)',
     );
-    this.emit('fallback', err);
     // Written again in the order they were posted: one committed before the death reads back as
     // already stored, so nothing is written twice and every check-in has its answer.
     const unanswered = [...this.pending.values()];
     this.pending.clear();
-    void unanswered.reduce<Promise<unknown>>(
+    this.rewritten = unanswered.reduce<Promise<unknown>>(
       (previous, p) => previous.then(() => this.inline(p.writes).then(p.resolve, p.reject)),
       Promise.resolve(),
     );
+    // After the rewrites are queued: a batch handed over from a listener is written after them.
+    this.emit('fallback', err);
   }
 }
 

@@ -64,6 +64,90 @@ describe('CheckinBatcher and a busy store', () => {
   });
 });
 
+/** A SQLite-like store whose writeBatch calls wait until the test releases them, in the order they came. */
+function heldStore(kind: 'sqlite' | 'mongo'): { store: Store; calls: (readonly RecordWrite[])[]; release: () => void } {
+  const calls: (readonly RecordWrite[])[] = [];
+  const held: (() => void)[] = [];
+  const records = {
+    listPeerMarkChanges: (_orgId: string, wants: readonly unknown[]) => Promise.resolve(wants.map(() => ({ marks: [], count: 0 }))),
+    writeBatch: (writes: readonly RecordWrite[]): Promise<RecordWriteResult[]> => {
+      calls.push(writes);
+      return new Promise((resolve) => held.push(() => resolve(writes.map(() => ({ written: false as const, record: null })))));
+    },
+  };
+  const organisations = { get: () => Promise.resolve(null) };
+  return {
+    store: { kind, records, organisations } as unknown as Store,
+    calls,
+    release: () => held.shift()?.(),
+  };
+}
+
+/** A check-in from `device` whose write records whether the batch saw another student on that device. */
+function onDevice(n: number, device: string, seen: Map<number, boolean>): BatchItem {
+  const mark = { studentId: `s${n}`, deviceId: device, ip: null, userAgent: null, location: null };
+  return {
+    ...item(n),
+    mark,
+    write: (peers) => {
+      seen.set(n, peers.sharesDevice(mark));
+      return item(n).write(peers, null);
+    },
+  };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('CheckinBatcher pipelining (CHECKIN_BATCH_PIPELINE)', () => {
+  const logger = createLogger('silent');
+
+  it('hands the next batch to a SQLite store while the previous one is still being written, in cut order', async () => {
+    const { store, calls, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 2, pipeline: 2 });
+    const answers = [1, 2, 3, 4, 5, 6].map((n) => batcher.submit(item(n)));
+    await settle();
+    // Two batches out, the third waits for the first to be stored.
+    expect(calls.map((c) => c.map((w) => (w.kind === 'update' ? w.id : '')))).to.deep.equal([
+      ['r1', 'r2'],
+      ['r3', 'r4'],
+    ]);
+    release();
+    await settle();
+    expect(calls).to.have.length(3);
+    release();
+    release();
+    const results = await Promise.all(answers);
+    expect(results).to.have.length(6);
+  });
+
+  it('keeps one batch at a time on MongoDB, whose batches are several round trips', async () => {
+    const { store, calls, release } = heldStore('mongo');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 2, pipeline: 2 });
+    const answers = [1, 2, 3, 4].map((n) => batcher.submit(item(n)));
+    await settle();
+    expect(calls).to.have.length(1);
+    release();
+    await settle();
+    expect(calls).to.have.length(2);
+    release();
+    await Promise.all(answers);
+  });
+
+  it('compares a check-in with those of the batch still being written, as if they were stored', async () => {
+    const { store, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, logger, { windowMs: 0, max: 1, pipeline: 2 });
+    const seen = new Map<number, boolean>();
+    const first = batcher.submit(onDevice(1, 'phone-a', seen));
+    const second = batcher.submit(onDevice(2, 'phone-a', seen));
+    await settle();
+    expect(seen.get(1)).to.equal(false);
+    expect(seen.get(2)).to.equal(true);
+    release();
+    release();
+    await Promise.all([first, second]);
+  });
+});
+
 describe('CheckinBatcher and a slow store', () => {
   it('answers a full queue BUSY with a retry hint of about the time the queue ahead takes to store', async () => {
     const WRITE_MS = 150;
