@@ -121,13 +121,15 @@ async function takeBackErased(
     const found = await m.users.find({ orgId, _id: { $in: [...ids] } }, { _id: 1 }).lean<Array<{ _id: string }>>();
     for (const d of found) present.add(keyOf(orgId, d._id));
   }
-  // A tombstone is never a user: a record under one (an erased student's, kept for statistics)
-  // corrected by a teacher is a write like any other, with its audit entry.
+  // A tombstone is never a user: a record kept under one (an erased student's, for statistics)
+  // corrected by a teacher is a write like any other, with its audit entry. A new record under
+  // one is refused, as on SQLite.
   const gone = written.flatMap(({ i, r }): { i: number; r: (typeof written)[number]['r']; actor: string | null }[] => {
     const orgId = r.record.orgId;
     const studentId = r.record.studentId;
-    if (!isTombstoneId(studentId) && !present.has(keyOf(orgId, studentId))) return [{ i, r, actor: null }];
-    const actor = madeBy(writes[i]!, studentId).find((id) => !isTombstoneId(id) && !present.has(keyOf(orgId, id)));
+    const kept = writes[i]!.kind !== 'insert' && isTombstoneId(studentId);
+    if (!kept && !present.has(keyOf(orgId, studentId))) return [{ i, r, actor: null }];
+    const actor = madeBy(writes[i]!, studentId).find((id) => !present.has(keyOf(orgId, id)));
     return actor === undefined ? [] : [{ i, r, actor }];
   });
   if (gone.length === 0) return;
