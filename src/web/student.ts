@@ -53,7 +53,8 @@ function renderSession(view: SessionView): void {
   show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
   show(byId('selfie-field'), view.policy.selfie);
-  if (view.status === 'closed' || view.status === 'cancelled') {
+  // Closing refuses check-ins as closed does (SESSION_CLOSED): said before the student taps.
+  if (view.status === 'closing' || view.status === 'closed' || view.status === 'cancelled') {
     byId<HTMLButtonElement>('submit-checkin').disabled = true;
     byId('checkin-error').textContent = view.status === 'cancelled' ? t('student.sessionCancelled') : t('student.sessionClosed');
   } else if (byId('checkin-error').textContent === t('student.sessionClosed')) {
@@ -447,7 +448,7 @@ async function main(): Promise<void> {
     void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
     if (view.id !== joinedId) return;
     // Reopened: closing's absent may have been taken back, so read the check-in again.
-    if (view.status === 'open' && session?.status === 'closed')
+    if (view.status === 'open' && (session?.status === 'closed' || session?.status === 'closing'))
       void join(socket, view.id).catch((err: unknown) => (byId('checkin-error').textContent = errorText(err)));
     else renderSession(view);
   });

@@ -4,12 +4,14 @@ import { heldWrites } from '../../support/held-writes.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { openLiveClass, type LiveClass } from '../../support/live-class.js';
 import { command, ok, type ClientSocket } from '../../support/sockets.js';
+import type { User } from '../../../src/domain/ports/users.js';
 import { ensurePagesBuilt, launchChromium } from '../../support/browser.js';
 
 // A close whose writes take a while (a large class on a slow store): the classroom screen and a
 // teacher console other than the one that closed showed the session open until it was closed.
-// They now say it is closing (session:status 'closing'), then closed.
-describe('the closing state on the classroom screen and another console (Chromium)', function () {
+// They now say it is closing (session:status 'closing'), then closed; a joined student's page
+// stops offering the check-in the session would refuse.
+describe('the closing state on the classroom screen, another console and a student page (Chromium)', function () {
   this.timeout(60_000);
 
   let srv: TestServer;
@@ -20,7 +22,7 @@ describe('the closing state on the classroom screen and another console (Chromiu
   const contexts: BrowserContext[] = [];
 
   before(async () => {
-    await ensurePagesBuilt('classroom.js');
+    await ensurePagesBuilt('student.js');
     srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '200' }, { wrapStore: held.wrap });
     live = await openLiveClass(srv, sockets, 3);
     browser = await launchChromium();
@@ -34,13 +36,13 @@ describe('the closing state on the classroom screen and another console (Chromiu
     await srv?.cleanup();
   });
 
-  async function staffPage(path: string): Promise<Page> {
-    const access = srv.app.tokenService.signAccess(live.teacher);
+  async function pageOf(user: User, path: string): Promise<Page> {
+    const access = srv.app.tokenService.signAccess(user);
     const auth = {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt.toISOString(),
       refreshToken: 'not-used-within-the-test',
-      user: { id: live.teacher.id, name: live.teacher.name, email: live.teacher.email, role: 'teacher' },
+      user: { id: user.id, name: user.name, email: user.email, role: user.role },
     };
     const ctx = await browser.newContext({ baseURL: srv.baseUrl });
     ctx.setDefaultTimeout(20_000);
@@ -51,10 +53,13 @@ describe('the closing state on the classroom screen and another console (Chromiu
     return page;
   }
 
-  it('both say closing while the close writes, then closed', async () => {
+  it('all say closing while the close writes, then closed', async () => {
     const { sessionId } = live;
-    const screen = await staffPage(`/classroom.html?session=${sessionId}`);
-    const console = await staffPage(`/teacher.html?session=${sessionId}`);
+    const screen = await pageOf(live.teacher, `/classroom.html?session=${sessionId}`);
+    const console = await pageOf(live.teacher, `/teacher.html?session=${sessionId}`);
+    const phone = await pageOf(live.students[0]!, `/student.html?session=${sessionId}`);
+    await phone.waitForSelector('#checkin-section:not([hidden])');
+    expect(await phone.isDisabled('#submit-checkin')).to.equal(false);
     await screen.waitForFunction(() => document.getElementById('count-total')?.textContent === '3');
     await console.waitForFunction(() => document.querySelectorAll('#roster-body tr').length === 3);
     expect(await console.textContent('#session-info')).to.match(/^Status: open\./);
@@ -64,6 +69,10 @@ describe('the closing state on the classroom screen and another console (Chromiu
     await screen.waitForFunction(() => document.getElementById('session-status')?.textContent === 'Closing…');
     await console.waitForFunction(() => document.getElementById('session-info')?.textContent?.startsWith('Status: closing'));
     expect(await console.isDisabled('#close-session')).to.equal(true);
+    await phone.waitForFunction(() => (document.getElementById('submit-checkin') as HTMLButtonElement | null)?.disabled === true);
+    expect(await phone.textContent('#checkin-error')).to.equal('The session is closed.');
+    // Still while closing: the writes are held until released below.
+    expect(await screen.textContent('#session-status')).to.equal('Closing…');
 
     held.release();
     await screen.waitForFunction(() => document.getElementById('session-status')?.textContent === 'Session closed');
