@@ -10,9 +10,11 @@ import QRCode from 'qrcode';
 import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show, timeLeft } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
-import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { COUNT_LABELS } from '../shared/counts.js';
+import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { st, statusLabel } from './lib/staff-text.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
 let socket: AppSocket | null = null;
@@ -28,8 +30,9 @@ const feed = new RosterFeed({
     rosterRows().apply(entries);
     renderCounts();
     const named = entries.filter(shown);
-    if (named.length === 1) announce(byId('live'), `${displayName(named[0]!.name)}: ${STATUS_LABEL[named[0]!.status]}`);
-    else if (named.length > 1) announce(byId('live'), `${named.length} more students: ${countsText()}`);
+    if (named.length === 1) {
+      announce(byId('live'), st('teacher.markLabel', { status: statusLabel(named[0]!.status), name: displayName(named[0]!.name) }));
+    } else if (named.length > 1) announce(byId('live'), st('classroom.more', { count: named.length, counts: countsText() }));
   },
   onError: (err) => (byId('session-status').textContent = errorText(err)),
 });
@@ -52,13 +55,11 @@ function displayName(name: string): string {
     .join(' ');
 }
 let codeTimer: number | undefined;
-const SESSION_NOTE: Record<SessionView['status'], string> = {
-  scheduled: '',
-  open: '',
-  closing: 'Closing…',
-  closed: 'Session closed',
-  cancelled: 'Session cancelled',
-};
+/** The status line under the times: nothing while the session runs. */
+function sessionNote(status: SessionView['status']): string {
+  if (status === 'scheduled' || status === 'open') return '';
+  return st(`classroom.${status}`);
+}
 
 /** The QR link carries a signed join token, not the code: it stays valid through a login. */
 function joinLink(sessionId: string, joinToken: string): string {
@@ -69,9 +70,11 @@ function joinLink(sessionId: string, joinToken: string): string {
 }
 
 function renderSession(session: SessionView): void {
-  byId('subject').textContent = `${session.subjectCode} · ${session.subjectName}`;
-  byId('session-times').textContent = `Late after ${clockTime(session.lateAfter)} · closes ${clockTime(session.closesAt)}`;
-  byId('session-status').textContent = SESSION_NOTE[session.status];
+  const subject = byId('subject');
+  delete subject.dataset['i18n'];
+  subject.textContent = st('teacher.sessionName', { code: session.subjectCode, name: session.subjectName });
+  byId('session-times').textContent = st('classroom.times', { late: clockTime(session.lateAfter), closes: clockTime(session.closesAt) });
+  byId('session-status').textContent = sessionNote(session.status);
   show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
   show(byId('join-panel'), session.status === 'open');
   tick();
@@ -88,7 +91,7 @@ function entryItem(entry: RosterEntry): HTMLLIElement {
     'li',
     { class: `student status-${entry.status}`, 'data-student-id': entry.studentId, 'data-status': entry.status },
     h('span', { class: 'student-name' }, displayName(entry.name)),
-    h('span', { class: 'student-status' }, STATUS_LABEL[entry.status]),
+    h('span', { class: 'student-status' }, statusLabel(entry.status)),
   );
 }
 
@@ -102,7 +105,7 @@ function renderCounts(): void {
 /** The counts in words, for the screen reader after a burst (the names are on screen). */
 function countsText(): string {
   const counts = roster.counts();
-  return `${counts.present} present, ${counts.late} late of ${counts.total}.`;
+  return st('classroom.countsText', { present: counts.present, late: counts.late, total: counts.total });
 }
 
 /** The roster's rows, one per student the screen may name, each redrawn only when it changes. */
@@ -151,30 +154,38 @@ async function listSessions(socket: AppSocket): Promise<void> {
         h(
           'a',
           { href: `classroom.html?session=${encodeURIComponent(s.id)}` },
-          `${s.subjectCode} · ${s.subjectName} (${clockTime(s.startsAt)})`,
+          st('classroom.sessionItem', {
+            session: st('teacher.sessionName', { code: s.subjectCode, name: s.subjectName }),
+            time: clockTime(s.startsAt),
+          }),
         ),
       ),
     ),
   );
-  if (sessions.length === 0) list.append(h('li', {}, 'No open sessions. Open one in the teacher console.'));
+  if (sessions.length === 0) list.append(h('li', {}, st('classroom.noSessions')));
 }
 
 async function main(): Promise<void> {
-  await requireLogin(['teacher', 'admin']);
+  // Before sign-in the browser's language (or this browser's last signed-in one), then the teacher's own, else the school's.
+  const first = initialLanguage();
+  if (first !== 'en') await useLanguage(first);
+  await requireLogin(['teacher', 'admin'], { localised: true });
   bindLogout();
   byId('fullscreen').addEventListener('click', () => {
     if (document.fullscreenElement) void document.exitFullscreen();
     else void document.documentElement.requestFullscreen().catch((err: unknown) => console.warn('full screen refused', err));
   });
   document.addEventListener('fullscreenchange', () => {
-    byId('fullscreen').textContent = document.fullscreenElement ? 'Leave full screen' : 'Full screen';
+    const button = byId('fullscreen');
+    delete button.dataset['i18n'];
+    button.textContent = st(document.fullscreenElement ? 'classroom.leaveFullScreen' : 'classroom.fullScreen');
   });
   const sessionId = queryParam('session');
   show(byId('pick'), !sessionId);
   show(byId('screen'), Boolean(sessionId));
   // On the projector the page must fit the screen, and the class must not see who is signed in.
   document.body.classList.toggle('projecting', Boolean(sessionId));
-  byId('roster-title').textContent = privacy ? 'Checked in' : 'Roster';
+  byId('roster-title').textContent = st(privacy ? 'classroom.checkedIn' : 'classroom.roster');
   show(byId('roster-title'), true);
   const live = byId('live');
 
@@ -199,7 +210,7 @@ async function main(): Promise<void> {
     renderSession(session);
     if (session.status === 'open') void pollCode(socket!, session.id);
     else window.clearTimeout(codeTimer);
-    announce(live, `The session is ${session.status}.`);
+    announce(live, st('classroom.sessionNow', { status: t(`session.${session.status}`) }));
   });
   window.setInterval(tick, 1_000);
 }
