@@ -19,6 +19,12 @@ export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset', 'admin'
 /** Page catalogs other than the bundled English one; each becomes dist/public/locale-<lang>.js, fetched only by its readers. */
 export const LOCALE_ENTRIES = ['fr'] as const satisfies readonly Exclude<Language, 'en'>[];
 
+/**
+ * The staff pages' own catalogs (src/web/locales/staff-<lang>.ts) in the same languages: each
+ * becomes dist/public/locale-staff-<lang>.js, fetched with locale-<lang>.js by the staff pages only.
+ */
+export const STAFF_LOCALE_ENTRIES = LOCALE_ENTRIES;
+
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */
   root?: string;
@@ -37,6 +43,9 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
     entryPoints: {
       ...Object.fromEntries(PAGE_ENTRIES.map((name) => [name, path.join(root, 'src', 'web', `${name}.ts`)])),
       ...Object.fromEntries(LOCALE_ENTRIES.map((lang) => [`locale-${lang}`, path.join(root, 'src', 'web', 'locales', `${lang}.ts`)])),
+      ...Object.fromEntries(
+        STAFF_LOCALE_ENTRIES.map((lang) => [`locale-staff-${lang}`, path.join(root, 'src', 'web', 'locales', `staff-${lang}.ts`)]),
+      ),
     },
     outdir: outDir,
     bundle: true,

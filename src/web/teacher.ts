@@ -23,14 +23,7 @@ import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { sendConfirmingClashes } from './lib/session-clashes.js';
 import { bindStaffExcuses } from './lib/staff-excuses.js';
 import { roomText } from './lib/session-room.js';
-import {
-  POLICY_CHECKS,
-  POLICY_PRESETS,
-  PRESET_CHECKS,
-  presetOf,
-  type PolicyCheck,
-  type PolicyPreset,
-} from '../shared/policy-presets.js';
+import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
 
 interface SubjectItem {
   id: string;
@@ -69,7 +62,8 @@ function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   const items = flags.map((f) => h('li', { title: f }, reasonText(f)));
   if (entry.verification?.band) items.push(h('li', {}, st('teacher.selfieBand', { band: entry.verification.band })));
   if (entry.note) items.push(h('li', {}, st('teacher.noteLine', { note: entry.note })));
-  if (entry.correctionReason) items.push(h('li', { class: 'correction' }, st('teacher.correctionLine', { reason: entry.correctionReason })));
+  if (entry.correctionReason)
+    items.push(h('li', { class: 'correction' }, st('teacher.correctionLine', { reason: entry.correctionReason })));
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
 }
 
@@ -283,7 +277,11 @@ async function listActive(socket: AppSocket): Promise<SessionView[]> {
   const sessions = await command(socket, 'session:list-active', {});
   byId('active-list').replaceChildren(
     ...sessions.map((s) => {
-      const button = h('button', { type: 'button', 'aria-label': st('teacher.watchLabel', { session: sessionName(s) }) }, st('teacher.watch'));
+      const button = h(
+        'button',
+        { type: 'button', 'aria-label': st('teacher.watchLabel', { session: sessionName(s) }) },
+        st('teacher.watch'),
+      );
       button.addEventListener(
         'click',
         () => void watch(socket, s.id).catch((err: unknown) => (byId('open-error').textContent = errorText(err))),

@@ -10,6 +10,7 @@ export function roomText(room: SessionRoom | null): string {
   const place = room.location
     ? st('room.within', { radius: room.location.radiusM, lat: room.location.lat.toFixed(5), lon: room.location.lon.toFixed(5) })
     : st('room.subjectLocation');
-  const networks = room.allowedIpRanges.length > 0 ? st('room.networks', { ranges: room.allowedIpRanges.join(', ') }) : st('room.subjectNetworks');
+  const networks =
+    room.allowedIpRanges.length > 0 ? st('room.networks', { ranges: room.allowedIpRanges.join(', ') }) : st('room.subjectNetworks');
   return st('room.line', { place, networks });
 }

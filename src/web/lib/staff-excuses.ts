@@ -17,7 +17,9 @@ async function renderPending(): Promise<void> {
   list.replaceChildren(
     ...items.map((e) => {
       const who = st('excuses.who', { student: e.studentName, period: period(e) });
-      const line = e.text ? st('excuses.lineText', { who, category: e.category, text: e.text }) : st('excuses.line', { who, category: e.category });
+      const line = e.text
+        ? st('excuses.lineText', { who, category: e.category, text: e.text })
+        : st('excuses.line', { who, category: e.category });
       const li = h('li', { 'data-excuse': e.id }, h('span', {}, line));
       if (e.document) {
         const link = h('button', { type: 'button', 'aria-label': st('excuses.documentLabel', { who }) }, st('excuses.document'));

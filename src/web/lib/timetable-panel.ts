@@ -108,7 +108,9 @@ const meetingLabel = (m: Meeting) => st('timetable.meetingLabel', { day: weekday
 
 function roomText(m: Meeting): string {
   const parts = [
-    m.location ? st('timetable.roomAround', { radius: Math.round(m.location.radiusM), lat: String(m.location.lat), lon: String(m.location.lon) }) : null,
+    m.location
+      ? st('timetable.roomAround', { radius: Math.round(m.location.radiusM), lat: String(m.location.lat), lon: String(m.location.lon) })
+      : null,
     m.allowedIpRanges.length > 0 ? m.allowedIpRanges.join(', ') : null,
   ].filter((p) => p !== null);
   return parts.length > 0 ? st('timetable.roomLine', { parts: parts.join('; ') }) : st('timetable.subjectRoom');
@@ -275,7 +277,9 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
   );
   const { terms } = await apiJson<{ terms: Term[] }>('api/v1/timetable/calendar');
   termSelect.replaceChildren(
-    ...terms.map((term) => h('option', { value: term.id }, st('timetable.termLine', { name: term.name, from: term.startDay, to: term.endDay }))),
+    ...terms.map((term) =>
+      h('option', { value: term.id }, st('timetable.termLine', { name: term.name, from: term.startDay, to: term.endDay })),
+    ),
   );
   if (terms.length === 0) error.textContent = st('timetable.noTerm');
 
@@ -300,7 +304,11 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
     }
     list.replaceChildren(
       ...meetings.map((m) => {
-        const edit = h('button', { type: 'button', 'aria-label': st('timetable.editLabel', { meeting: meetingLabel(m) }) }, st('timetable.edit'));
+        const edit = h(
+          'button',
+          { type: 'button', 'aria-label': st('timetable.editLabel', { meeting: meetingLabel(m) }) },
+          st('timetable.edit'),
+        );
         edit.addEventListener('click', () => {
           error.textContent = '';
           status.textContent = '';

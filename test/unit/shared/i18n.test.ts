@@ -9,6 +9,9 @@ import { languageOf, matchLanguage, textDirection } from '../../../src/shared/i1
 import { translator, type CatalogOf } from '../../../src/shared/i18n/messages.js';
 import { pageEn } from '../../../src/web/locales/en.js';
 import pageFr from '../../../src/web/locales/fr.js';
+import { staffEn } from '../../../src/web/locales/staff-en.js';
+import staffFr from '../../../src/web/locales/staff-fr.js';
+import { ErrorCodes } from '../../../src/shared/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -28,6 +31,13 @@ describe('message catalogs (src/shared/i18n)', () => {
     t.t('student.openUntil');
     // @ts-expect-error -- `count` of a plural message is a number
     t.t('student.tryAgain', { count: 'two' });
+    const { 'teacher.close': _closeDropped, ...staffIncomplete } = staffFr;
+    // @ts-expect-error -- the staff pages' catalogs are typed the same way
+    const staffMissing: CatalogOf<typeof staffEn> = staffIncomplete;
+    const s = translator<typeof staffEn>('en', staffEn);
+    // @ts-expect-error -- a staff message's placeholders are required too
+    s.t('teacher.sessionInfo', { status: 'open' });
+    expect(Object.keys(staffMissing)).not.to.include('teacher.close');
     expect(Object.keys(missing)).not.to.include('student.join');
     expect(extra).to.have.property('digest.typo');
   });
@@ -38,6 +48,7 @@ describe('message catalogs (src/shared/i18n)', () => {
       for (const value of Object.values(other)) if (typeof value !== 'string') expect(value).to.have.property('other');
     };
     check(pageEn, pageFr);
+    check(staffEn, staffFr);
     check(emailEn, emailFr);
   });
 
@@ -78,9 +89,26 @@ describe('message catalogs (src/shared/i18n)', () => {
     expect([textDirection('ar-EG'), textDirection('he'), textDirection('fr')]).to.deep.equal(['rtl', 'rtl', 'ltr']);
   });
 
-  it('every data-i18n key in the localised pages is in the page catalog', async () => {
+  it('the staff catalog repeats no key of the shared one, and with it words every code of the error table', () => {
+    expect(Object.keys(staffEn).filter((k) => Object.hasOwn(pageEn, k))).to.deep.equal([]);
+    const worded = new Set([...Object.keys(pageEn), ...Object.keys(staffEn)]);
+    expect(Object.keys(ErrorCodes).filter((code) => !worded.has(`error.${code}`))).to.deep.equal([]);
+    const fr = translator<typeof staffEn>('fr', staffFr);
+    expect(fr.t('teacher.bulkDone', { count: 1, status: 'Absent·e' })).to.equal('1 élève noté·e Absent·e.');
+    expect(fr.t('teacher.bulkDone', { count: 3, status: 'Absent·e' })).to.equal('3 élèves notés Absent·e.');
+  });
+
+  it('every data-i18n key in the localised pages is in the page catalog (or, on a staff page, its own)', async () => {
     const keys = new Set(Object.keys(pageEn));
-    for (const file of ['src/web/public/student.html', 'src/web/public/reset.html', 'src/web/partials/login.html']) {
+    const staffKeys = new Set([...keys, ...Object.keys(staffEn)]);
+    for (const file of [
+      'src/web/public/student.html',
+      'src/web/public/reset.html',
+      'src/web/partials/login.html',
+      'src/web/public/teacher.html',
+      'src/web/public/classroom.html',
+    ]) {
+      const known = file.includes('teacher') || file.includes('classroom') ? staffKeys : keys;
       const html = await readFile(path.join(ROOT, file), 'utf8');
       const used = [
         ...[...html.matchAll(/data-i18n(?:-title)?="([^"]+)"/g)].map((m) => m[1]!),
@@ -88,7 +116,7 @@ describe('message catalogs (src/shared/i18n)', () => {
       ];
       expect(used.length, file).to.be.greaterThan(0);
       expect(
-        used.filter((k) => !keys.has(k)),
+        used.filter((k) => !known.has(k)),
         file,
       ).to.deep.equal([]);
     }
