@@ -20,10 +20,11 @@ export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset', 'admin'
 export const LOCALE_ENTRIES = ['fr'] as const satisfies readonly Exclude<Language, 'en'>[];
 
 /**
- * The staff pages' own catalogs (src/web/locales/staff-<lang>.ts) in the same languages: each
- * becomes dist/public/locale-staff-<lang>.js, fetched with locale-<lang>.js by the staff pages only.
+ * Page families' own catalogs beside the shared one (src/web/locales/<part>-<lang>.ts), in the
+ * same languages: each becomes dist/public/locale-<part>-<lang>.js, fetched with
+ * locale-<lang>.js only by the pages that add that catalog (docs/languages.md).
  */
-export const STAFF_LOCALE_ENTRIES = LOCALE_ENTRIES;
+export const CATALOG_PARTS = ['staff', 'reports'] as const;
 
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */
@@ -44,7 +45,9 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
       ...Object.fromEntries(PAGE_ENTRIES.map((name) => [name, path.join(root, 'src', 'web', `${name}.ts`)])),
       ...Object.fromEntries(LOCALE_ENTRIES.map((lang) => [`locale-${lang}`, path.join(root, 'src', 'web', 'locales', `${lang}.ts`)])),
       ...Object.fromEntries(
-        STAFF_LOCALE_ENTRIES.map((lang) => [`locale-staff-${lang}`, path.join(root, 'src', 'web', 'locales', `staff-${lang}.ts`)]),
+        CATALOG_PARTS.flatMap((part) =>
+          LOCALE_ENTRIES.map((lang) => [`locale-${part}-${lang}`, path.join(root, 'src', 'web', 'locales', `${part}-${lang}.ts`)]),
+        ),
       ),
     },
     outdir: outDir,

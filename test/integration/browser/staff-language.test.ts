@@ -13,7 +13,7 @@ const CLASSROOM = { latitude: 51.5246, longitude: -0.134 };
 // The teacher console and the classroom screen in the school's language (docs/languages.md):
 // the organisation's French over an English browser, the staff catalog fetched beside the
 // shared one, and the lesson still runs: open a session, accept a check-in, the roster follows.
-describe('the teacher console and classroom screen in the school’s language (Chromium)', function () {
+describe('the teacher console, classroom screen and reports page in the school’s language (Chromium)', function () {
   this.timeout(60_000);
 
   let srv: TestServer;
@@ -29,7 +29,8 @@ describe('the teacher console and classroom screen in the school’s language (C
   before(async function () {
     await ensurePagesBuilt('locale-staff-fr.js');
     srv = await startTestServer();
-    await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
+    // With a term of past sessions, for the reports page.
+    await seedDemo(srv.store, { passwords: cheapPasswordHasher(), history: true });
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     orgId = org.id;
     await srv.store.organisations.update(orgId, { settings: { ...org.settings, language: 'fr' } });
@@ -143,5 +144,30 @@ describe('the teacher console and classroom screen in the school’s language (C
     await page.waitForFunction(() => document.documentElement.lang === 'fr');
     await page.waitForFunction(() => document.getElementById('open-title')?.textContent === 'Ouvrir une séance');
     expect((await srv.store.notificationPreferences.get(orgId, byEmail('ada@demo.school').id))?.language).to.equal(null);
+  });
+
+  it('the reports page speaks French: figures, history in words, charts with their data tables; axe passes', async () => {
+    const { page, fetched } = await newPage();
+    await page.goto('/reports.html');
+    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    expect(await page.evaluate(() => document.documentElement.lang)).to.equal('fr');
+    expect(await page.title()).to.equal('Bilans · Présence en classe');
+    expect(await page.textContent('#app h1')).to.equal('Bilans de présence');
+    expect(await page.textContent('#report-status')).to.match(/^Chiffres du \d{4}-\d\d-\d\d au \d{4}-\d\d-\d\d\.$/);
+    expect(await page.locator('#dashboard-figures dt').first().textContent()).to.equal('Aujourd’hui');
+    expect(await page.locator('#dashboard-chart details summary').textContent()).to.equal(
+      'Tableau des données : Présence cette semaine et la semaine dernière',
+    );
+    expect(fetched).to.include.members(['/locale-fr.js', '/locale-staff-fr.js', '/locale-reports-fr.js']);
+    // The newest closed session's records: statuses in French words.
+    await page.locator('#sessions-table tbody tr button').first().click();
+    await page.waitForSelector('#session-detail:not([hidden])');
+    const statuses = await page.$$eval('#session-records tbody tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent ?? ''));
+    expect(statuses.length).to.be.greaterThan(0);
+    for (const s of statuses)
+      expect(['Présent·e', 'En retard', 'À vérifier', 'Refusé', 'Excusé·e', 'Absent·e', 'Pas encore']).to.include(s);
+    expect(await page.textContent('#session-counts')).to.match(/^Présents \d+ · En retard \d+ · .* · sur \d+$/);
+    await expectAccessible(page, 'reports page in French');
   });
 });

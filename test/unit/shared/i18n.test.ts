@@ -11,6 +11,8 @@ import { pageEn } from '../../../src/web/locales/en.js';
 import pageFr from '../../../src/web/locales/fr.js';
 import { staffEn } from '../../../src/web/locales/staff-en.js';
 import staffFr from '../../../src/web/locales/staff-fr.js';
+import { reportsEn } from '../../../src/web/locales/reports-en.js';
+import reportsFr from '../../../src/web/locales/reports-fr.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -49,6 +51,7 @@ describe('message catalogs (src/shared/i18n)', () => {
     };
     check(pageEn, pageFr);
     check(staffEn, staffFr);
+    check(reportsEn, reportsFr);
     check(emailEn, emailFr);
   });
 
@@ -91,6 +94,7 @@ describe('message catalogs (src/shared/i18n)', () => {
 
   it('the staff catalog repeats no key of the shared one, and with it words every code of the error table', () => {
     expect(Object.keys(staffEn).filter((k) => Object.hasOwn(pageEn, k))).to.deep.equal([]);
+    expect(Object.keys(reportsEn).filter((k) => Object.hasOwn(pageEn, k) || Object.hasOwn(staffEn, k))).to.deep.equal([]);
     const worded = new Set([...Object.keys(pageEn), ...Object.keys(staffEn)]);
     expect(Object.keys(ErrorCodes).filter((code) => !worded.has(`error.${code}`))).to.deep.equal([]);
     const fr = translator<typeof staffEn>('fr', staffFr);
@@ -101,14 +105,16 @@ describe('message catalogs (src/shared/i18n)', () => {
   it('every data-i18n key in the localised pages is in the page catalog (or, on a staff page, its own)', async () => {
     const keys = new Set(Object.keys(pageEn));
     const staffKeys = new Set([...keys, ...Object.keys(staffEn)]);
+    const reportKeys = new Set([...staffKeys, ...Object.keys(reportsEn)]);
     for (const file of [
       'src/web/public/student.html',
       'src/web/public/reset.html',
       'src/web/partials/login.html',
       'src/web/public/teacher.html',
       'src/web/public/classroom.html',
+      'src/web/public/reports.html',
     ]) {
-      const known = file.includes('teacher') || file.includes('classroom') ? staffKeys : keys;
+      const known = file.includes('reports') ? reportKeys : file.includes('teacher') || file.includes('classroom') ? staffKeys : keys;
       const html = await readFile(path.join(ROOT, file), 'utf8');
       const used = [
         ...[...html.matchAll(/data-i18n(?:-title)?="([^"]+)"/g)].map((m) => m[1]!),
