@@ -15,6 +15,7 @@ import { KeyedRows } from './lib/keyed-rows.js';
 import { COUNT_LABELS } from '../shared/counts.js';
 import { initialLanguage, t, useLanguage } from './lib/i18n.js';
 import { st, statusLabel } from './lib/staff-text.js';
+import { ct } from './lib/classroom-text.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
 let socket: AppSocket | null = null;
@@ -31,8 +32,8 @@ const feed = new RosterFeed({
     renderCounts();
     const named = entries.filter(shown);
     if (named.length === 1) {
-      announce(byId('live'), st('teacher.markLabel', { status: statusLabel(named[0]!.status), name: displayName(named[0]!.name) }));
-    } else if (named.length > 1) announce(byId('live'), st('classroom.more', { count: named.length, counts: countsText() }));
+      announce(byId('live'), ct('classroom.statusOf', { status: statusLabel(named[0]!.status), name: displayName(named[0]!.name) }));
+    } else if (named.length > 1) announce(byId('live'), ct('classroom.more', { count: named.length, counts: countsText() }));
   },
   onError: (err) => (byId('session-status').textContent = errorText(err)),
 });
@@ -58,7 +59,7 @@ let codeTimer: number | undefined;
 /** The status line under the times: nothing while the session runs. */
 function sessionNote(status: SessionView['status']): string {
   if (status === 'scheduled' || status === 'open') return '';
-  return st(`classroom.${status}`);
+  return ct(`classroom.${status}`);
 }
 
 /** The QR link carries a signed join token, not the code: it stays valid through a login. */
@@ -72,8 +73,8 @@ function joinLink(sessionId: string, joinToken: string): string {
 function renderSession(session: SessionView): void {
   const subject = byId('subject');
   delete subject.dataset['i18n'];
-  subject.textContent = st('teacher.sessionName', { code: session.subjectCode, name: session.subjectName });
-  byId('session-times').textContent = st('classroom.times', { late: clockTime(session.lateAfter), closes: clockTime(session.closesAt) });
+  subject.textContent = st('staff.sessionName', { code: session.subjectCode, name: session.subjectName });
+  byId('session-times').textContent = ct('classroom.times', { late: clockTime(session.lateAfter), closes: clockTime(session.closesAt) });
   byId('session-status').textContent = sessionNote(session.status);
   show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
   show(byId('join-panel'), session.status === 'open');
@@ -105,7 +106,7 @@ function renderCounts(): void {
 /** The counts in words, for the screen reader after a burst (the names are on screen). */
 function countsText(): string {
   const counts = roster.counts();
-  return st('classroom.countsText', { present: counts.present, late: counts.late, total: counts.total });
+  return ct('classroom.countsText', { present: counts.present, late: counts.late, total: counts.total });
 }
 
 /** The roster's rows, one per student the screen may name, each redrawn only when it changes. */
@@ -154,15 +155,15 @@ async function listSessions(socket: AppSocket): Promise<void> {
         h(
           'a',
           { href: `classroom.html?session=${encodeURIComponent(s.id)}` },
-          st('classroom.sessionItem', {
-            session: st('teacher.sessionName', { code: s.subjectCode, name: s.subjectName }),
+          ct('classroom.sessionItem', {
+            session: st('staff.sessionName', { code: s.subjectCode, name: s.subjectName }),
             time: clockTime(s.startsAt),
           }),
         ),
       ),
     ),
   );
-  if (sessions.length === 0) list.append(h('li', {}, st('classroom.noSessions')));
+  if (sessions.length === 0) list.append(h('li', {}, ct('classroom.noSessions')));
 }
 
 async function main(): Promise<void> {
@@ -178,14 +179,14 @@ async function main(): Promise<void> {
   document.addEventListener('fullscreenchange', () => {
     const button = byId('fullscreen');
     delete button.dataset['i18n'];
-    button.textContent = st(document.fullscreenElement ? 'classroom.leaveFullScreen' : 'classroom.fullScreen');
+    button.textContent = ct(document.fullscreenElement ? 'classroom.leaveFullScreen' : 'classroom.fullScreen');
   });
   const sessionId = queryParam('session');
   show(byId('pick'), !sessionId);
   show(byId('screen'), Boolean(sessionId));
   // On the projector the page must fit the screen, and the class must not see who is signed in.
   document.body.classList.toggle('projecting', Boolean(sessionId));
-  byId('roster-title').textContent = st(privacy ? 'classroom.checkedIn' : 'classroom.roster');
+  byId('roster-title').textContent = ct(privacy ? 'classroom.checkedIn' : 'classroom.roster');
   show(byId('roster-title'), true);
   const live = byId('live');
 
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
     renderSession(session);
     if (session.status === 'open') void pollCode(socket!, session.id);
     else window.clearTimeout(codeTimer);
-    announce(live, st('classroom.sessionNow', { status: t(`session.${session.status}`) }));
+    announce(live, ct('classroom.sessionNow', { status: t(`session.${session.status}`) }));
   });
   window.setInterval(tick, 1_000);
 }

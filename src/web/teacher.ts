@@ -16,6 +16,7 @@ import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './li
 import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { countsLine, st, statusLabel } from './lib/staff-text.js';
+import { tt } from './lib/teacher-text.js';
 import { initialLanguage, t, useLanguage } from './lib/i18n.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
@@ -48,8 +49,8 @@ const feed = new RosterFeed({
     announce(
       byId('live'),
       only
-        ? st('teacher.markLabel', { status: statusLabel(only.status), name: only.name })
-        : st('teacher.changes', { count: entries.length, counts: countsLine(roster.counts()) }),
+        ? tt('teacher.markLabel', { status: statusLabel(only.status), name: only.name })
+        : tt('teacher.changes', { count: entries.length, counts: countsLine(roster.counts()) }),
     );
   },
   onError: (err) => (byId('session-error').textContent = errorText(err)),
@@ -60,10 +61,10 @@ let watching: string | null = queryParam('session');
 function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   const flags = [...new Set([...(entry.reason && entry.status !== 'present' ? [entry.reason] : []), ...entry.flags])];
   const items = flags.map((f) => h('li', { title: f }, reasonText(f)));
-  if (entry.verification?.band) items.push(h('li', {}, st('teacher.selfieBand', { band: entry.verification.band })));
-  if (entry.note) items.push(h('li', {}, st('teacher.noteLine', { note: entry.note })));
+  if (entry.verification?.band) items.push(h('li', {}, tt('teacher.selfieBand', { band: entry.verification.band })));
+  if (entry.note) items.push(h('li', {}, tt('teacher.noteLine', { note: entry.note })));
   if (entry.correctionReason)
-    items.push(h('li', { class: 'correction' }, st('teacher.correctionLine', { reason: entry.correctionReason })));
+    items.push(h('li', { class: 'correction' }, tt('teacher.correctionLine', { reason: entry.correctionReason })));
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
 }
 
@@ -78,7 +79,7 @@ async function mark(
   extra: { note?: string; reason?: string } = {},
 ): Promise<RosterEntry> {
   const sessionId = roster.session?.id;
-  if (!sessionId) throw new Error(st('teacher.noSession'));
+  if (!sessionId) throw new Error(tt('teacher.noSession'));
   const held = roster.get(studentId);
   const entry = await command(socket, 'checkin:mark', {
     sessionId,
@@ -101,12 +102,12 @@ function renderUndo(): void {
   // A record that had no hand-markable status before (not yet, pending, rejected) cannot be put back by a mark.
   delete button.dataset['i18n'];
   button.textContent =
-    lastChange && undoable ? st('teacher.undoTo', { name: lastChange.name, status: statusLabel(lastChange.before) }) : st('teacher.undo');
+    lastChange && undoable ? tt('teacher.undoTo', { name: lastChange.name, status: statusLabel(lastChange.before) }) : tt('teacher.undo');
 }
 
 /** One tap per status: open sessions only (a correction after closing needs a reason, so the form). */
 function statusGrid(socket: AppSocket, entry: RosterEntry): HTMLElement {
-  const grid = h('div', { class: 'status-grid', role: 'group', 'aria-label': st('teacher.markGroup', { name: entry.name }) });
+  const grid = h('div', { class: 'status-grid', role: 'group', 'aria-label': tt('teacher.markGroup', { name: entry.name }) });
   for (const status of MARK_STATUSES) {
     const button = h(
       'button',
@@ -114,7 +115,7 @@ function statusGrid(socket: AppSocket, entry: RosterEntry): HTMLElement {
         type: 'button',
         class: `mark-${status}`,
         'aria-pressed': String(entry.status === status),
-        'aria-label': st('teacher.markLabel', { status: statusLabel(status), name: entry.name }),
+        'aria-label': tt('teacher.markLabel', { status: statusLabel(status), name: entry.name }),
       },
       statusLabel(status),
     );
@@ -147,8 +148,8 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
   for (const decision of ['accept', 'reject'] as const) {
     const button = h(
       'button',
-      { type: 'button', class: decision, 'aria-label': st(`teacher.${decision}Label`, { name: entry.name }) },
-      st(`teacher.${decision}`),
+      { type: 'button', class: decision, 'aria-label': tt(`teacher.${decision}Label`, { name: entry.name }) },
+      tt(`teacher.${decision}`),
     );
     button.addEventListener('click', () => {
       button.disabled = true;
@@ -169,8 +170,8 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
 
 function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
   const where = [
-    entry.distanceM !== null ? st('teacher.distance', { metres: Math.round(entry.distanceM) }) : '',
-    entry.accuracyM !== null ? st('teacher.accuracy', { metres: Math.round(entry.accuracyM) }) : '',
+    entry.distanceM !== null ? tt('teacher.distance', { metres: Math.round(entry.distanceM) }) : '',
+    entry.accuracyM !== null ? tt('teacher.accuracy', { metres: Math.round(entry.accuracyM) }) : '',
   ]
     .filter(Boolean)
     .join(', ');
@@ -178,7 +179,7 @@ function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
     type: 'checkbox',
     class: 'pick',
     value: entry.studentId,
-    'aria-label': st('teacher.selectLabel', { name: entry.name }),
+    'aria-label': tt('teacher.selectLabel', { name: entry.name }),
     checked: picked.has(entry.studentId),
   });
   pick.addEventListener('change', () => (pick.checked ? picked.add(entry.studentId) : picked.delete(entry.studentId)));
@@ -223,7 +224,7 @@ function renderRow(socket: AppSocket, entry: RosterEntry): void {
 }
 
 /** A session as the console names it: 'CHEM1 · Chemistry'. */
-const sessionName = (s: SessionView): string => st('teacher.sessionName', { code: s.subjectCode, name: s.subjectName });
+const sessionName = (s: SessionView): string => st('staff.sessionName', { code: s.subjectCode, name: s.subjectName });
 
 /** The classroom screen's address; privacy mode (names of present students only) unless unticked. */
 function classroomHref(sessionId: string): string {
@@ -234,8 +235,8 @@ function classroomHref(sessionId: string): string {
 function renderSession(session: SessionView): void {
   byId('session-title').textContent = sessionName(session);
   // A large class's close can answer before its absents are all written (protocol §5.4).
-  const status = session.status === 'closing' ? st('teacher.closingNote') : t(`session.${session.status}`);
-  byId('session-info').textContent = st('teacher.sessionInfo', {
+  const status = session.status === 'closing' ? tt('teacher.closingNote') : t(`session.${session.status}`);
+  byId('session-info').textContent = tt('teacher.sessionInfo', {
     status,
     start: clockTime(session.startsAt),
     late: clockTime(session.lateAfter),
@@ -251,7 +252,7 @@ function renderSession(session: SessionView): void {
   show(byId('extend-form'), live);
   const legend = byId('mark-legend');
   delete legend.dataset['i18n'];
-  legend.textContent = closed ? st('teacher.correctRecord') : st('teacher.markByHand');
+  legend.textContent = closed ? tt('teacher.correctRecord') : tt('teacher.markByHand');
   byId<HTMLInputElement>('mark-reason').required = closed;
   show(byId('session-section'), true);
 }
@@ -279,14 +280,14 @@ async function listActive(socket: AppSocket): Promise<SessionView[]> {
     ...sessions.map((s) => {
       const button = h(
         'button',
-        { type: 'button', 'aria-label': st('teacher.watchLabel', { session: sessionName(s) }) },
-        st('teacher.watch'),
+        { type: 'button', 'aria-label': tt('teacher.watchLabel', { session: sessionName(s) }) },
+        tt('teacher.watch'),
       );
       button.addEventListener(
         'click',
         () => void watch(socket, s.id).catch((err: unknown) => (byId('open-error').textContent = errorText(err))),
       );
-      const line = st('teacher.activeLine', { session: sessionName(s), status: t(`session.${s.status}`), time: clockTime(s.startsAt) });
+      const line = tt('teacher.activeLine', { session: sessionName(s), status: t(`session.${s.status}`), time: clockTime(s.startsAt) });
       return h('li', {}, `${line} `, button);
     }),
   );
@@ -302,8 +303,8 @@ function isoFrom(form: FormData, name: string): string | undefined {
 function bindPresetPicker(form: HTMLFormElement): void {
   const picker = byId<HTMLSelectElement>('policy-preset');
   picker.replaceChildren(
-    ...POLICY_PRESETS.map((p) => h('option', { value: p }, st(`preset.${p}`))),
-    h('option', { value: 'custom' }, st('preset.custom')),
+    ...POLICY_PRESETS.map((p) => h('option', { value: p }, tt(`preset.${p}`))),
+    h('option', { value: 'custom' }, tt('preset.custom')),
   );
   const box = (name: PolicyCheck) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)!;
   const sync = () => {
@@ -368,12 +369,12 @@ function bindOpenForm(socket: AppSocket): void {
  */
 async function describeSession(socket: AppSocket, sessionId: string): Promise<string | null> {
   const s = (await listActive(socket)).find((v) => v.id === sessionId);
-  return s ? st('teacher.sessionFrom', { session: sessionName(s), time: clockTime(s.startsAt) }) : null;
+  return s ? tt('teacher.sessionFrom', { session: sessionName(s), time: clockTime(s.startsAt) }) : null;
 }
 
 function bindSessionControls(socket: AppSocket): void {
   byId('close-session').addEventListener('click', () => {
-    if (!watching || !confirm(st('teacher.confirmClose'))) return;
+    if (!watching || !confirm(tt('teacher.confirmClose'))) return;
     command(socket, 'session:close', { sessionId: watching })
       .then((result) => {
         if (roster.session) roster.session = result.session;
@@ -389,7 +390,7 @@ function bindSessionControls(socket: AppSocket): void {
   };
   const fail = (err: unknown) => (byId('session-error').textContent = errorText(err));
   byId('cancel-session').addEventListener('click', () => {
-    if (!watching || !confirm(st('teacher.confirmCancel'))) return;
+    if (!watching || !confirm(tt('teacher.confirmCancel'))) return;
     command(socket, 'session:cancel', { sessionId: watching }).then(showSession).catch(fail);
   });
   byId('reopen-session').addEventListener('click', () => {
@@ -410,7 +411,7 @@ function bindSessionControls(socket: AppSocket): void {
     const data = new FormData(extendForm);
     const closesAt = isoFrom(data, 'closesAt');
     const lateAfter = isoFrom(data, 'lateAfter');
-    if (!closesAt && !lateAfter) return fail(new Error(st('teacher.giveTime')));
+    if (!closesAt && !lateAfter) return fail(new Error(tt('teacher.giveTime')));
     const input = { sessionId: watching, ...(closesAt ? { closesAt } : {}), ...(lateAfter ? { lateAfter } : {}) };
     sendConfirmingClashes(
       'extend',
@@ -461,11 +462,11 @@ function bindSessionControls(socket: AppSocket): void {
     if (!change || !(MARK_STATUSES as readonly string[]).includes(change.before)) return;
     // Only if nobody changed the record since: the version check refuses otherwise (RECORD_CHANGED).
     if (roster.get(change.studentId)?.recordVersion !== change.version) {
-      byId('session-error').textContent = st('teacher.recordChanged');
+      byId('session-error').textContent = tt('teacher.recordChanged');
       return;
     }
     const closed = roster.session?.status === 'closed';
-    mark(socket, change.studentId, change.before as MarkStatus, closed ? { reason: st('teacher.undoReason') } : {})
+    mark(socket, change.studentId, change.before as MarkStatus, closed ? { reason: tt('teacher.undoReason') } : {})
       .then(() => {
         lastChange = null;
         renderUndo();
@@ -480,7 +481,7 @@ function bindSessionControls(socket: AppSocket): void {
     const reason = byId<HTMLInputElement>('mark-reason').value.trim();
     const ids = [...picked].filter((id) => roster.get(id));
     if (ids.length === 0) {
-      byId('session-error').textContent = st('teacher.tickFirst');
+      byId('session-error').textContent = tt('teacher.tickFirst');
       return;
     }
     // One after another: each mark carries the version it read, and the undo keeps the last one.
@@ -494,7 +495,7 @@ function bindSessionControls(socket: AppSocket): void {
       }
       renderRoster(socket);
       byId('session-error').textContent = failed.join(' ');
-      announce(byId('live'), st('teacher.bulkDone', { count: ids.length - failed.length, status: statusLabel(status) }));
+      announce(byId('live'), tt('teacher.bulkDone', { count: ids.length - failed.length, status: statusLabel(status) }));
     })();
   });
 }
@@ -502,13 +503,13 @@ function bindSessionControls(socket: AppSocket): void {
 async function loadSubjects(): Promise<void> {
   const page = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
   const select = byId<HTMLSelectElement>('subject-select');
-  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, st('teacher.sessionName', { code: s.code, name: s.name }))));
+  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, st('staff.sessionName', { code: s.code, name: s.name }))));
 }
 
 /** The warning of a console served over plain http://, in the page's language. */
 function showHttpWarning(): void {
   const address = joinLinkProblem(currentContext());
-  showProblem(byId('context-warning'), address === null ? null : st('teacher.httpWarning', { address }));
+  showProblem(byId('context-warning'), address === null ? null : tt('teacher.httpWarning', { address }));
 }
 
 async function main(): Promise<void> {
@@ -549,7 +550,7 @@ async function main(): Promise<void> {
     roster.session = session;
     renderSession(session);
     renderRoster(socket);
-    announce(live, st('teacher.sessionNow', { status: t(`session.${session.status}`) }));
+    announce(live, tt('teacher.sessionNow', { status: t(`session.${session.status}`) }));
   });
 }
 

@@ -1,6 +1,6 @@
 import type { ClashOverrides } from '../../shared/events.js';
 import { CommandError } from './socket.js';
-import { st } from './staff-text.js';
+import { tt } from './teacher-text.js';
 
 /** The session commands that may meet a clash: each asks in its own words. */
 export type ClashingCommand = 'open' | 'extend' | 'reopen';
@@ -15,8 +15,8 @@ const CONFIRMS: Record<Code, ClashOverrides> = {
 
 /** The question for a clash; `inTheWay` names the session the server named, when the page knows it. */
 function question(command: ClashingCommand, code: Code, inTheWay: string | null): string {
-  const named = inTheWay ? st('clash.named', { session: inTheWay }) : '';
-  return st(`clash.${command}.${code === 'SESSION_ALREADY_OPEN' ? 'parallel' : 'teacher'}`, { named });
+  const named = inTheWay ? tt('clash.named', { session: inTheWay }) : '';
+  return tt(`clash.${command}.${code === 'SESSION_ALREADY_OPEN' ? 'parallel' : 'teacher'}`, { named });
 }
 
 /**

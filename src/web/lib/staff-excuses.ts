@@ -5,29 +5,29 @@
 import { apiFetch, apiJson } from './auth.js';
 import { byId, errorText, h } from './dom.js';
 import { period, postJson, type ExcuseItem } from './excuse-panel.js';
-import { st } from './staff-text.js';
+import { tt } from './teacher-text.js';
 
 async function renderPending(): Promise<void> {
   const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?status=pending&limit=50');
   const list = byId('pending-excuses');
   if (items.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, st('excuses.none')));
+    list.replaceChildren(h('li', { class: 'muted' }, tt('excuses.none')));
     return;
   }
   list.replaceChildren(
     ...items.map((e) => {
-      const who = st('excuses.who', { student: e.studentName, period: period(e) });
+      const who = tt('excuses.who', { student: e.studentName, period: period(e) });
       const line = e.text
-        ? st('excuses.lineText', { who, category: e.category, text: e.text })
-        : st('excuses.line', { who, category: e.category });
+        ? tt('excuses.lineText', { who, category: e.category, text: e.text })
+        : tt('excuses.line', { who, category: e.category });
       const li = h('li', { 'data-excuse': e.id }, h('span', {}, line));
       if (e.document) {
-        const link = h('button', { type: 'button', 'aria-label': st('excuses.documentLabel', { who }) }, st('excuses.document'));
+        const link = h('button', { type: 'button', 'aria-label': tt('excuses.documentLabel', { who }) }, tt('excuses.document'));
         link.addEventListener('click', () => void download(e.id, e.document!.fileName));
         li.append(link);
       }
       for (const decision of ['approve', 'decline'] as const) {
-        const button = h('button', { type: 'button', 'aria-label': st(`excuses.${decision}Label`, { who }) }, st(`excuses.${decision}`));
+        const button = h('button', { type: 'button', 'aria-label': tt(`excuses.${decision}Label`, { who }) }, tt(`excuses.${decision}`));
         button.addEventListener('click', () => {
           button.disabled = true;
           postJson(`api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, {})

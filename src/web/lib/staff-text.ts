@@ -1,6 +1,6 @@
 /**
- * The staff pages' words (teacher console, classroom screen): their own catalog, added to the
- * shared one when a staff page loads, and the labels several of their parts write.
+ * What the staff pages (teacher console, classroom screen, reports) say alike: their common
+ * catalog, added to the shared one when a staff page loads, and the labels they all write.
  */
 import type { RosterCounts, RosterStatus } from '../../shared/events.js';
 import { COUNT_LABELS } from '../../shared/counts.js';

@@ -9,7 +9,7 @@ import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { ApiError, apiFetch, apiJson } from './auth.js';
 import { announce, byId, clockTime, errorText, h } from './dom.js';
 import { pageLanguage } from './i18n.js';
-import { st } from './staff-text.js';
+import { tt } from './teacher-text.js';
 
 interface TeacherSettings {
   timetableOpen: 'auto' | 'tap';
@@ -78,10 +78,10 @@ const post = (path: string, body: unknown) => send('POST', path, body);
  */
 function clashQuestion(err: ApiError): { question: string; confirm: object } | null {
   const days = [...new Set(((err.body.details?.['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
-  const when = days.length > 0 ? st('timetable.on', { days: days.map(dayLabel).join(', ') }) : '';
-  if (err.body.code === 'SESSION_ALREADY_OPEN') return { question: st('timetable.clashParallel', { when }), confirm: { parallel: true } };
+  const when = days.length > 0 ? tt('timetable.on', { days: days.map(dayLabel).join(', ') }) : '';
+  if (err.body.code === 'SESSION_ALREADY_OPEN') return { question: tt('timetable.clashParallel', { when }), confirm: { parallel: true } };
   if (err.body.code === 'TEACHER_DOUBLE_BOOKED') {
-    return { question: st('timetable.clashTeacher', { when }), confirm: { teacherOverlap: true } };
+    return { question: tt('timetable.clashTeacher', { when }), confirm: { teacherOverlap: true } };
   }
   return null;
 }
@@ -104,16 +104,16 @@ async function saveMeeting<T>(method: 'POST' | 'PATCH', path: string, fields: ob
   }
 }
 
-const meetingLabel = (m: Meeting) => st('timetable.meetingLabel', { day: weekdayName(m.weekday), from: m.startTime, to: m.endTime });
+const meetingLabel = (m: Meeting) => tt('timetable.meetingLabel', { day: weekdayName(m.weekday), from: m.startTime, to: m.endTime });
 
 function roomText(m: Meeting): string {
   const parts = [
     m.location
-      ? st('timetable.roomAround', { radius: Math.round(m.location.radiusM), lat: String(m.location.lat), lon: String(m.location.lon) })
+      ? tt('timetable.roomAround', { radius: Math.round(m.location.radiusM), lat: String(m.location.lat), lon: String(m.location.lon) })
       : null,
     m.allowedIpRanges.length > 0 ? m.allowedIpRanges.join(', ') : null,
   ].filter((p) => p !== null);
-  return parts.length > 0 ? st('timetable.roomLine', { parts: parts.join('; ') }) : st('timetable.subjectRoom');
+  return parts.length > 0 ? tt('timetable.roomLine', { parts: parts.join('; ') }) : tt('timetable.subjectRoom');
 }
 
 /** The Room fieldset: a location when latitude and longitude are both given, and the networks. */
@@ -143,9 +143,9 @@ function fillForm(m: Meeting | null): void {
 function updateText(u: MeetingUpdate): string {
   const moved = u.rescheduled.length;
   const cancelled = u.cancelled.length;
-  const parts = [st('timetable.savedLine', { meeting: meetingLabel(u.meeting) })];
-  if (moved > 0) parts.push(st('timetable.moved', { count: moved }));
-  if (cancelled > 0) parts.push(st('timetable.cancelledSessions', { count: cancelled }));
+  const parts = [tt('timetable.savedLine', { meeting: meetingLabel(u.meeting) })];
+  if (moved > 0) parts.push(tt('timetable.moved', { count: moved }));
+  if (cancelled > 0) parts.push(tt('timetable.cancelledSessions', { count: cancelled }));
   return parts.join(' ');
 }
 
@@ -174,20 +174,20 @@ async function renderUpcoming(subjectId: string): Promise<void> {
   }
   const items = await apiJson<Upcoming[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/upcoming?days=7`);
   if (items.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, st('timetable.noUpcoming')));
+    list.replaceChildren(h('li', { class: 'muted' }, tt('timetable.noUpcoming')));
     return;
   }
   list.replaceChildren(
     ...items.map((u) => {
-      const when = st('timetable.when', { day: dayLabel(u.day), from: clockTime(u.startsAt), to: clockTime(u.closesAt) });
+      const when = tt('timetable.when', { day: dayLabel(u.day), from: clockTime(u.startsAt), to: clockTime(u.closesAt) });
       const li = h(
         'li',
         { 'data-day': u.day, 'data-state': u.state },
         h('span', {}, when),
-        h('span', { class: 'muted' }, st(`timetable.state.${u.state}`)),
+        h('span', { class: 'muted' }, tt(`timetable.state.${u.state}`)),
       );
       if (u.state === 'planned') {
-        const start = h('button', { type: 'button', 'aria-label': st('timetable.startLabel', { when }) }, st('timetable.start'));
+        const start = h('button', { type: 'button', 'aria-label': tt('timetable.startLabel', { when }) }, tt('timetable.start'));
         start.addEventListener('click', () => {
           start.disabled = true;
           post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/start`, { day: u.day })
@@ -202,12 +202,12 @@ async function renderUpcoming(subjectId: string): Promise<void> {
       if (u.state !== 'cancelled') {
         li.append(
           confirmedButton(
-            st('timetable.callOff'),
-            st('timetable.callOffLabel', { when }),
-            st(u.state === 'created' ? 'timetable.callOffCreated' : 'timetable.callOffPlanned', { when }),
+            tt('timetable.callOff'),
+            tt('timetable.callOffLabel', { when }),
+            tt(u.state === 'created' ? 'timetable.callOffCreated' : 'timetable.callOffPlanned', { when }),
             async () => {
               await post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
-              announce(byId('meeting-status'), st('timetable.calledOff', { when }));
+              announce(byId('meeting-status'), tt('timetable.calledOff', { when }));
             },
             () => renderUpcoming(subjectId),
           ),
@@ -231,8 +231,8 @@ async function bindTeacherSettings(): Promise<void> {
   const grace = byId<HTMLInputElement>('ts-grace');
   const code = byId<HTMLInputElement>('ts-code');
   preset.replaceChildren(
-    h('option', { value: '' }, st('preset.organisation')),
-    ...POLICY_PRESETS.map((p) => h('option', { value: p }, st(`preset.${p}`))),
+    h('option', { value: '' }, tt('preset.organisation')),
+    ...POLICY_PRESETS.map((p) => h('option', { value: p }, tt(`preset.${p}`))),
   );
   let loadedPreset = '';
   const show = (s: TeacherSettings) => {
@@ -259,7 +259,7 @@ async function bindTeacherSettings(): Promise<void> {
     })
       .then((saved) => {
         show(saved);
-        status.textContent = st('timetable.saved');
+        status.textContent = tt('timetable.saved');
       })
       .catch((err: unknown) => (status.textContent = errorText(err)));
   });
@@ -278,10 +278,10 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
   const { terms } = await apiJson<{ terms: Term[] }>('api/v1/timetable/calendar');
   termSelect.replaceChildren(
     ...terms.map((term) =>
-      h('option', { value: term.id }, st('timetable.termLine', { name: term.name, from: term.startDay, to: term.endDay })),
+      h('option', { value: term.id }, tt('timetable.termLine', { name: term.name, from: term.startDay, to: term.endDay })),
     ),
   );
-  if (terms.length === 0) error.textContent = st('timetable.noTerm');
+  if (terms.length === 0) error.textContent = tt('timetable.noTerm');
 
   // The meeting being edited; null: the form adds one.
   let editing: Meeting | null = null;
@@ -291,7 +291,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
     // The term of a meeting stays: an edit changes its day, times and room.
     termSelect.disabled = m !== null;
     delete submit.dataset['i18n'];
-    submit.textContent = m ? st('timetable.saveMeeting', { meeting: meetingLabel(m) }) : st('timetable.add');
+    submit.textContent = m ? tt('timetable.saveMeeting', { meeting: meetingLabel(m) }) : tt('timetable.add');
     stopEditing.hidden = m === null;
   };
 
@@ -299,15 +299,15 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
     const list = byId('meeting-list');
     const meetings = subjectId ? await apiJson<Meeting[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
     if (meetings.length === 0) {
-      list.replaceChildren(h('li', { class: 'muted' }, st('timetable.noMeeting')));
+      list.replaceChildren(h('li', { class: 'muted' }, tt('timetable.noMeeting')));
       return;
     }
     list.replaceChildren(
       ...meetings.map((m) => {
         const edit = h(
           'button',
-          { type: 'button', 'aria-label': st('timetable.editLabel', { meeting: meetingLabel(m) }) },
-          st('timetable.edit'),
+          { type: 'button', 'aria-label': tt('timetable.editLabel', { meeting: meetingLabel(m) }) },
+          tt('timetable.edit'),
         );
         edit.addEventListener('click', () => {
           error.textContent = '';
@@ -316,13 +316,13 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           byId('meeting-weekday').focus();
         });
         const remove = confirmedButton(
-          st('timetable.delete'),
-          st('timetable.deleteLabel', { meeting: meetingLabel(m) }),
-          st('timetable.confirmDelete', { meeting: meetingLabel(m) }),
+          tt('timetable.delete'),
+          tt('timetable.deleteLabel', { meeting: meetingLabel(m) }),
+          tt('timetable.confirmDelete', { meeting: meetingLabel(m) }),
           async () => {
             await apiFetch(`api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
             if (editing?.id === m.id) setEditing(null);
-            announce(status, st('timetable.deleted', { meeting: meetingLabel(m) }));
+            announce(status, tt('timetable.deleted', { meeting: meetingLabel(m) }));
           },
           refresh,
         );
