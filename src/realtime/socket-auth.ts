@@ -55,9 +55,17 @@ export function useConnectLimit(
   });
 }
 
+/**
+ * Longest token read, here and in auth:renew: an access token is a few hundred characters (RS256
+ * with a 4096-bit key under 1,000). The handshake's `auth` may be as large as a Socket.IO message
+ * (SOCKET_MAX_BUFFER_BYTES), and verifying a 1 MB one cost 7 ms of CPU, before any budget: with
+ * the per-user count reading the token first, one address could buy unbounded verifications.
+ */
+export const ACCESS_TOKEN_MAX_CHARS = 8_192;
+
 /** The `org:user` of a handshake token that verifies and has not expired, else null. */
 function verifiedUser(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: unknown): string | null {
-  if (typeof token !== 'string' || token.length === 0) return null;
+  if (typeof token !== 'string' || token.length === 0 || token.length > ACCESS_TOKEN_MAX_CHARS) return null;
   try {
     const claims = verifyUnexpired(deps, token);
     return `${claims.org}:${claims.sub}`;
@@ -113,6 +121,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
  * to be cut at the next sweep, so it is refused as the expired token it is.
  */
 function verifyUnexpired(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: string): AccessClaims {
+  if (token.length > ACCESS_TOKEN_MAX_CHARS) throw new AppError('TOKEN_INVALID');
   const claims = deps.tokens.verifyAccess(token);
   if (claims.exp * 1000 <= deps.now().getTime()) throw new AppError('TOKEN_EXPIRED');
   return claims;
@@ -158,7 +167,7 @@ async function refuseRevoked(store: Store, sid: string | undefined): Promise<voi
   if (sid && (await store.refreshTokens.familyRevoked(sid))) throw new AppError('TOKEN_REVOKED');
 }
 
-const RenewSchema = payload({ token: z.string().min(1).max(8_192) });
+const RenewSchema = payload({ token: z.string().min(1).max(ACCESS_TOKEN_MAX_CHARS) });
 
 /**
  * `auth:renew` with a fresh token of the same user moves the socket's expiry deadline (see

@@ -60,4 +60,25 @@ describe('socket handshakes of a reconnect burst from one school address', funct
     expect(outcomes.slice(0, PER_ADDRESS)).to.deep.equal(Array.from({ length: PER_ADDRESS }, () => 'TOKEN_INVALID'));
     expect(outcomes[PER_ADDRESS]).to.equal('RATE_LIMITED');
   });
+
+  it('a token longer than any access token is counted per address without being verified', async () => {
+    // A garbage token as large as a Socket.IO message may be: verifying it is milliseconds of CPU.
+    const huge = `${'a'.repeat(200)}.${'b'.repeat(500_000)}.${'c'.repeat(50)}`;
+    const tokens = srv.app.tokenService;
+    const verify = tokens.verifyAccess.bind(tokens);
+    const verified: number[] = [];
+    tokens.verifyAccess = (token) => {
+      verified.push(token.length);
+      return verify(token);
+    };
+    const outcomes: string[] = [];
+    try {
+      for (let i = 0; i < 3; i += 1) outcomes.push(await handshake({ token: huge }));
+    } finally {
+      tokens.verifyAccess = verify;
+    }
+    // Within the address's budget the authentication refuses it; past it (as here after the case above), the count.
+    for (const outcome of outcomes) expect(outcome).to.be.oneOf(['TOKEN_INVALID', 'RATE_LIMITED']);
+    expect(verified).to.deep.equal([]);
+  });
 });
