@@ -30,21 +30,23 @@ function refusal(err: unknown): Error & { data: unknown } {
 }
 
 /**
- * Handshakes per user when they bear a valid access token, else per client address: refused with
- * connect_error RATE_LIMITED (`data.details.retryAfterMs`). A school's pupils share one address,
- * and when a node dies they all reconnect to the others at once: counted per address, a class
- * past the address's budget was refused for up to a minute. Checking the token's signature
- * first costs no store read (the authentication after the count reads the user).
+ * Handshakes per login (user and `sid`) when they bear a valid access token, else per client
+ * address: refused with connect_error RATE_LIMITED (`data.details.retryAfterMs`). A school's
+ * pupils share one address, and when a node dies they all reconnect to the others at once:
+ * counted per address, a class past the address's budget was refused for up to a minute.
+ * Checking the token's signature first costs no store read (the authentication after the count
+ * reads the user), so a token logged out still verifies here: counted per user, a copy of it
+ * spent the user's budget and kept their new login's sockets out until it expired.
  */
 export function useConnectLimit(
   io: AppServer,
-  limiters: { perAddress: RateLimiter; perUser: RateLimiter },
+  limiters: { perAddress: RateLimiter; perLogin: RateLimiter },
   deps: Pick<SocketAuthDeps, 'trustProxy' | 'logger' | 'tokens' | 'now'>,
 ): void {
   io.use((socket, next) => {
     const user = verifiedUser(deps, socket.handshake.auth?.['token']);
     const ip = user === null ? clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy) : null;
-    const counted = user === null ? limiters.perAddress.consume(addressLimitKey(ip ?? 'unknown')) : limiters.perUser.consume(user);
+    const counted = user === null ? limiters.perAddress.consume(addressLimitKey(ip ?? 'unknown')) : limiters.perLogin.consume(user);
     counted.then(
       (limit) => next(limit.allowed ? undefined : refusal(new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs }))),
       (err: unknown) => {
@@ -63,12 +65,12 @@ export function useConnectLimit(
  */
 export const ACCESS_TOKEN_MAX_CHARS = 8_192;
 
-/** The `org:user` of a handshake token that verifies and has not expired, else null. */
+/** The `org:user:sid` of a handshake token that verifies and has not expired, else null. */
 function verifiedUser(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: unknown): string | null {
   if (typeof token !== 'string' || token.length === 0 || token.length > ACCESS_TOKEN_MAX_CHARS) return null;
   try {
     const claims = verifyUnexpired(deps, token);
-    return `${claims.org}:${claims.sub}`;
+    return `${claims.org}:${claims.sub}:${claims.sid ?? ''}`;
   } catch {
     // Refused by the authentication after the count, with its own code; counted per address here.
     return null;
