@@ -24,4 +24,18 @@ describe('error pages in the browser’s language', () => {
     const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`, { headers: { 'accept-language': 'fr' } });
     expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
   });
+
+  it('says the answer follows Accept and Accept-Language, so a shared cache keeps one per language', async () => {
+    for (const [path, accept] of [
+      ['/no-such-page.html', 'text/html'],
+      ['/no-such-page.html', 'application/json'],
+      ['/api/v1/unsubscribe?token=u1.not.valid', 'text/html'],
+    ] as const) {
+      const res = await fetch(`${srv.baseUrl}${path}`, { headers: { accept, 'accept-language': 'fr' } });
+      await res.arrayBuffer();
+      expect(res.status, path).to.be.oneOf([400, 404]);
+      const vary = (res.headers.get('vary') ?? '').toLowerCase().split(/\s*,\s*/);
+      expect(vary, `${path} ${accept}`).to.include.members(['accept', 'accept-language']);
+    }
+  });
 });
