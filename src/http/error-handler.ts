@@ -72,7 +72,7 @@ function answerError(err: unknown, req: Request, res: Response, next: NextFuncti
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(ownPage(status, body, req, basePath));
+      .send(ownPage(status, body, req, basePath, res));
     return;
   }
   if (wantsHtmlPage(req)) {

@@ -38,4 +38,14 @@ describe('error pages in the browser’s language', () => {
       expect(vary, `${path} ${accept}`).to.include.members(['accept', 'accept-language']);
     }
   });
+
+  it("keeps an unsubscribe link's error page out of caches and Referer headers, as its other pages", async () => {
+    // The link's token is its only credential. Refusals before the route's handler (the public
+    // rate limit on a school's shared address, a link cut by a mail client) had neither header.
+    const res = await fetch(`${srv.baseUrl}/api/v1/unsubscribe?token=u1.cut%20here`, { headers: { accept: 'text/html' } });
+    expect(res.status).to.equal(400);
+    expect(await res.text()).to.include('This link is not valid');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
+  });
 });
