@@ -23,6 +23,7 @@ import type { FanoutLink } from '../shared/fanout-link.js';
 import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
+import { corkUpgrades } from './upgrade-corking.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
@@ -96,6 +97,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const logger = deps.logger.child({ component: 'realtime' });
+  corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
   const writes = new WriteCoalescing(logger);
   io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0]) => writes.attach(conn));

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Socket as NetSocket } from 'node:net';
 import type { Store } from '../../src/domain/ports/store.js';
 import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
@@ -42,6 +43,31 @@ describe('the cost of one reconnect', function () {
     };
     sockets.push(await connectClient(srv.baseUrl, token));
     expect(checks).to.equal(1);
+  });
+
+  it("sends the upgrade's 101 answer and the engine.io open packet in one write", async () => {
+    const made = await createClass(srv.store, 1);
+    const token = srv.app.tokenService.signAccess(made.students[0]!).token;
+    // Each system-call write of the node's side of a connection (net.Socket's one write path), as text.
+    type WriteGeneric = (this: NetSocket, writev: boolean, data: unknown, ...rest: unknown[]) => unknown;
+    const proto = NetSocket.prototype as unknown as { _writeGeneric: WriteGeneric };
+    const original = proto._writeGeneric;
+    const writes: string[] = [];
+    proto._writeGeneric = function (writev, data, ...rest) {
+      if ((this as NetSocket & { server?: unknown }).server) {
+        const chunks = writev ? (data as Array<{ chunk: Buffer | string } | Buffer>).map((c) => ('chunk' in c ? c.chunk : c)) : [data];
+        writes.push(chunks.map((c) => (Buffer.isBuffer(c) ? c.toString('latin1') : String(c))).join(''));
+      }
+      return original.call(this, writev, data, ...rest);
+    };
+    try {
+      sockets.push(await connectClient(srv.baseUrl, token));
+    } finally {
+      proto._writeGeneric = original;
+    }
+    const upgrade = writes.findIndex((w) => w.startsWith('HTTP/1.1 101'));
+    expect(upgrade, writes.join(' | ')).to.be.at.least(0);
+    expect(writes[upgrade]).to.include('0{"sid"');
   });
 
   it("session:list-active reads a student's subjects once, and the student still hears a session opened after it", async () => {
