@@ -106,7 +106,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const handshakes = new HandshakeClaims(authDeps);
   useConnectLimit(
     io,
-    { perAddress: deps.requestLimiters.socketConnect, perUser: deps.requestLimiters.socketConnectUser },
+    { perAddress: deps.requestLimiters.socketConnect, perLogin: deps.requestLimiters.socketConnectUser },
     authDeps,
     handshakes,
   );
