@@ -81,7 +81,7 @@ function verifiedUser(claims: HandshakeClaims, socket: AppSocket): string | null
  * Each handshake's token checked once: the connection limit and the authentication after it
  * both need its claims, and in a reconnect storm the second signature check was a few per cent
  * of the node's time. The outcome is kept with the handshake's socket object only, so it goes
- * with it; the authentication lets the handshake go once it is done (releaseHandshake).
+ * with it, and the authentication forgets it once done (`release`).
  */
 export class HandshakeClaims {
   private readonly checked = new WeakMap<AppSocket, { claims: AccessClaims } | { refused: unknown }>();

@@ -13,8 +13,8 @@ export interface WebhookDispatcherDeps {
   random?: () => number;
   /**
    * False while this node's clock disagrees with its peers': it then claims nothing, since by a
-   * clock ahead every other node's lease on an attempt in flight looks expired (a second
-   * attempt, out of order) and retries fall due early; by one behind, its own leases end early.
+   * clock ahead every other node's lease on an attempt in flight looks expired (the delivery is
+   * sent a second time) and retries fall due early; by one behind, its own leases end early.
    */
   clockTrusted?: () => boolean;
 }
