@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import { showSection, startDemoServer } from '../../support/admin-page.js';
+import type { TestServer } from '../../support/http.js';
+
+// The admin console in the school's language (docs/languages.md): the organisation's French over
+// an English browser, the admin catalog fetched beside the shared and staff ones. The converted
+// sections (shell, users, imports, organisation settings) read in French and still work.
+describe('the admin console in the school’s language (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let org: Organisation;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const fetched: string[] = [];
+
+  before(async () => {
+    await ensurePagesBuilt('locale-admin-fr.js');
+    ({ srv, org } = await startDemoServer());
+    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
+    browser = await launchChromium();
+    // axe is injected inline, so the CSP is bypassed.
+    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, locale: 'en-GB', bypassCSP: true });
+    context.setDefaultTimeout(10_000);
+    context.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto('/admin.html#users');
+    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  it('shows the shell and the users section in French, fetching the admin catalog', async () => {
+    expect(fetched).to.include.members(['/locale-fr.js', '/locale-staff-fr.js', '/locale-admin-fr.js']);
+    expect(await page.title()).to.equal('Console d’administration · Présence en classe');
+    expect(await page.textContent('.brand')).to.equal('Console d’administration');
+    expect(await page.getAttribute('nav.tabs', 'aria-label')).to.equal('Rubriques de l’administration');
+    expect(await page.locator('nav.tabs a').allTextContents()).to.include.members(['Utilisateurs', 'Import CSV', 'Établissement']);
+    expect(await page.textContent('label[for="language"]')).to.equal('Langue');
+    expect(await page.textContent('#users-title')).to.equal('Utilisateurs');
+    await page.waitForSelector('#users-body tr');
+    expect(await page.textContent('#users-caption')).to.match(/^Utilisateurs 1 à \d+ sur \d+$/);
+    expect(await page.textContent('#users-body tr:first-child button')).to.equal('Modifier');
+    expect(await page.textContent('#user-form-title')).to.equal('Ajouter un utilisateur');
+    await expectAccessible(page, 'admin users in French');
+  });
+
+  it('adds and invites a user, said in French; a refused email is said in the staff catalog’s French', async () => {
+    await page.fill('#uf-name', 'Inès Martin');
+    await page.fill('#uf-email', 'ines@demo.school');
+    await page.selectOption('#uf-role', 'student');
+    await page.fill('#uf-number', 'F100');
+    await page.check('#uf-invite');
+    await page.click('#user-save');
+    await page.waitForFunction(() => (document.getElementById('users-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#users-status')).to.equal(
+      'Inès Martin ajouté, invitation en file d’attente ; la boîte d’envoi montre son envoi.',
+    );
+    const user = (await srv.store.users.getByEmail(org.id, 'ines@demo.school'))!;
+    expect(user).to.include({ name: 'Inès Martin', role: 'student' });
+    const invitations = (await srv.store.outbox.list(org.id, { limit: 100, offset: 0 })).items.filter((m) => m.to === 'ines@demo.school');
+    expect(invitations.map((m) => m.category)).to.deep.equal(['invitation']);
+
+    // The same address again: EMAIL_TAKEN, worded by the staff catalog, and nothing is added.
+    await page.fill('#uf-name', 'Inès Encore');
+    await page.fill('#uf-email', 'ines@demo.school');
+    await page.fill('#uf-number', 'F101');
+    await page.click('#user-save');
+    await page.waitForFunction(() => (document.getElementById('user-form-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#user-form-error')).to.equal('Un compte avec cet e-mail existe déjà.');
+    expect((await srv.store.users.list(org.id, { q: 'ines@demo.school', limit: 10, offset: 0 })).total).to.equal(1);
+  });
+
+  it('shows the imports in French and checks a file, counting rows in French', async () => {
+    await showSection(page, 'import');
+    expect(await page.textContent('#import-title')).to.equal('Importer des utilisateurs depuis un CSV');
+    expect(await page.textContent('#guardians-form h2')).to.equal('Importer les responsables');
+    const csv = 'name,email,role,student_number\nUn,un@demo.school,student,F001\nDeux,deux@demo.school,student,F002\n';
+    await page.setInputFiles('#import-file', { name: 'eleves.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector('#import-go:not([hidden])');
+    expect(await page.textContent('#import-progress-text')).to.equal('Les 2 lignes sont correctes. Rien n’est encore importé.');
+    expect(await page.textContent('#import-go')).to.equal('Importer 2 utilisateurs');
+    await expectAccessible(page, 'admin imports in French');
+  });
+
+  it('saves an organisation setting in French', async () => {
+    await showSection(page, 'organisation');
+    await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
+    expect(await page.textContent('#org-title')).to.equal('Paramètres de l’établissement');
+    expect(await page.textContent('label[for="org-shared-device"]')).to.equal(
+      'Quand un deuxième élève pointe depuis un appareil déjà utilisé pendant la séance',
+    );
+    expect(await page.textContent('#org-shared-device option[value="refuse"]')).to.equal('Refuser le pointage');
+    await page.fill('#org-risk-threshold', '70');
+    await page.click('#org-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('org-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#org-status')).to.equal('Paramètres enregistrés. Les séances ouvertes désormais les appliquent.');
+    const saved = (await srv.store.organisations.get(org.id))!;
+    expect(saved.settings).to.include({ riskThreshold: 70, language: 'fr' });
+    await expectAccessible(page, 'admin organisation settings in French');
+  });
+
+  it('the Language menu switches the console to the admin’s own English, kept as their preference', async () => {
+    await page.selectOption('#language', 'en');
+    await page.waitForFunction(
+      () => document.documentElement.lang === 'en' && document.getElementById('org-title')?.textContent === 'Organisation settings',
+    );
+    expect(await page.textContent('.brand')).to.equal('Admin console');
+    const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+    const res = await fetch(`${srv.baseUrl}/api/v1/me/notification-preferences`, {
+      headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}` },
+    });
+    expect(((await res.json()) as { language: string | null }).language).to.equal('en');
+  });
+});
