@@ -95,6 +95,34 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin imports in French');
   });
 
+  it('adds a subject, enrols students by number and sets its networks, said in French', async () => {
+    await showSection(page, 'subjects');
+    await page.waitForSelector('#subjects-body tr[data-subject-id]');
+    expect(await page.textContent('#subjects-title')).to.equal('Matières');
+    expect(await page.textContent('#subject-form h2')).to.equal('Ajouter une matière');
+    await page.fill('#sf-code', 'FR101');
+    await page.fill('#sf-name', 'Littérature');
+    await page.click('#subject-form button[type="submit"]');
+    await page.waitForSelector('#subject-detail:not([hidden])');
+    expect(await page.textContent('#enrol-title')).to.equal('Élèves');
+    expect(await page.textContent('#geofence-desc')).to.equal('Pas encore de position de salle.');
+    await page.fill('#enrol-numbers', 'S0001, S0002, NOBODY');
+    await page.click('#enrol-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '2 élèves inscrits');
+    await page.waitForFunction(() => (document.getElementById('enrol-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#enrol-status')).to.equal('2 nouveaux élèves inscrits ; 2 au total.');
+    expect(await page.textContent('#enrol-error')).to.equal('Aucun élève actif n’a ces numéros : NOBODY');
+    await page.fill('#net-range', '203.0.113.0/24');
+    await page.click('#net-add');
+    await page.click('#network-form button[type="submit"]');
+    await page.waitForFunction(() => /enregistrés/.test(document.getElementById('net-mine-text')?.textContent ?? ''));
+    expect(await page.textContent('#net-mine-text')).to.equal('Réseaux autorisés enregistrés : 203.0.113.0/24.');
+    const subject = (await srv.store.subjects.list(org.id, { q: 'FR101', limit: 1, offset: 0 })).items[0]!;
+    expect(subject.allowedIpRanges).to.deep.equal(['203.0.113.0/24']);
+    expect(await srv.store.subjects.listEnrolled(org.id, subject.id)).to.have.length(2);
+    await expectAccessible(page, 'admin subjects in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');

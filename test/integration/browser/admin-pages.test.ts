@@ -190,7 +190,7 @@ describe('admin console (Chromium)', function () {
     expect(await page.textContent('#subject-detail-title')).to.equal('BIO200 · Cell biology');
     await page.setInputFiles('#enrol-file', { name: 'students.csv', mimeType: 'text/csv', buffer: Buffer.from(importCsv()) });
     await page.click('#enrol-form button[type="submit"]');
-    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '200 enrolled student(s)');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '200 enrolled students');
     await page.waitForFunction(() => /Enrolled 200 new/.test(document.getElementById('enrol-status')?.textContent ?? ''));
     expect(await page.textContent('#enrol-error')).to.equal('No active student has these numbers: X9001, X9002');
     const subject = (await srv.store.subjects.list(org.id, { q: 'BIO200', limit: 1, offset: 0 })).items[0]!;
@@ -199,7 +199,7 @@ describe('admin console (Chromium)', function () {
     await page.locator('#students-body input[name="student"]').nth(0).check();
     await page.locator('#students-body input[name="student"]').nth(1).check();
     await page.click('#unenrol');
-    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '198 enrolled student(s)');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '198 enrolled students');
     expect((await srv.store.subjects.listEnrolled(org.id, subject.id)).length).to.equal(198);
   });
 
@@ -251,7 +251,7 @@ describe('admin console (Chromium)', function () {
       // The page's dialog handler accepts: the question is read, then the change is sent again confirmed.
       const [dialog] = await Promise.all([page.waitForEvent('dialog'), page.click('#teachers-form button[type="submit"]')]);
       expect(dialog.message()).to.equal(
-        "Alan Turing already teaches ALG1 at the time of this subject's meetings. Make them the first teacher anyway (both classes at once)?",
+        'Alan Turing already teaches ALG1 at the time of this subject’s meetings. Make them the first teacher anyway (both classes at once)?',
       );
       await page.waitForFunction(() => document.getElementById('teachers-status')?.textContent === 'Teachers saved.');
       expect((await srv.store.subjects.get(org.id, bio.id))?.teacherIds).to.deep.equal([alan.id]);
