@@ -82,6 +82,29 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect((await srv.store.users.list(org.id, { q: 'ines@demo.school', limit: 10, offset: 0 })).total).to.equal(1);
   });
 
+  it('edits a student’s guardian contacts in French', async () => {
+    await page.fill('#user-q', 'student03');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body button[aria-label="Responsables de Student 03"]');
+    await page.waitForSelector('#guardians-panel:not([hidden])');
+    expect(await page.textContent('#guardians-title')).to.equal('Responsables de Student 03');
+    expect(await page.textContent('#guardian-caption')).to.equal('Aucun responsable');
+    await page.click('#guardian-add');
+    await page.getByLabel('Nom 1', { exact: true }).fill('Claire Dubois');
+    await page.getByLabel('Lien 1', { exact: true }).fill('mère');
+    await page.getByLabel('E-mail 1', { exact: true }).fill('claire@home.test');
+    await page.getByLabel('Langue 1', { exact: true }).fill('fr');
+    await page.click('#guardian-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('guardian-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#guardian-status')).to.equal('1 responsable de Student 03 enregistré.');
+    expect(await page.textContent('#guardian-caption')).to.equal('1 responsable');
+    const student = (await srv.store.users.getByEmail(org.id, 'student03@demo.school'))!;
+    expect((await srv.store.guardians.get(org.id, student.id)).map((g) => g.email)).to.deep.equal(['claire@home.test']);
+    await expectAccessible(page, 'admin guardian contacts in French');
+    await page.click('#guardian-close');
+  });
+
   it('shows the imports in French and checks a file, counting rows in French', async () => {
     await showSection(page, 'import');
     expect(await page.textContent('#import-title')).to.equal('Importer des utilisateurs depuis un CSV');
@@ -131,12 +154,21 @@ describe('the admin console in the school’s language (Chromium)', function () 
       'Quand un deuxième élève pointe depuis un appareil déjà utilisé pendant la séance',
     );
     expect(await page.textContent('#org-shared-device option[value="refuse"]')).to.equal('Refuser le pointage');
+    expect(await page.textContent('#cat-title')).to.equal('Motifs d’absence');
+    await page.waitForFunction(() => document.querySelectorAll('#cat-body tr').length === 3);
     await page.fill('#org-risk-threshold', '70');
     await page.click('#org-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('org-status')?.textContent ?? '') !== '');
     expect(await page.textContent('#org-status')).to.equal('Paramètres enregistrés. Les séances ouvertes désormais les appliquent.');
     const saved = (await srv.store.organisations.get(org.id))!;
     expect(saved.settings).to.include({ riskThreshold: 70, language: 'fr' });
+    const before = (await srv.store.organisations.get(org.id))!.settings.absenceCategories;
+    // Every category removed: refused on the page, in French, and nothing is saved.
+    for (const code of ['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED'])
+      await page.click(`#cat-body button[aria-label="Retirer le motif ${code}"]`);
+    await page.click('#cat-form button[type="submit"]');
+    expect(await page.textContent('#cat-error')).to.equal('Gardez au moins un motif.');
+    expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal(before);
     await expectAccessible(page, 'admin organisation settings in French');
   });
 
