@@ -146,6 +146,34 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin subjects in French');
   });
 
+  it('adds a term and alert rules, said in French', async () => {
+    await showSection(page, 'calendar');
+    await page.waitForSelector('#terms-body td:has-text("Pas encore de période")');
+    expect(await page.textContent('#calendar-title')).to.equal('Périodes et congés');
+    await page.fill('#terms-name', 'Premier trimestre');
+    await page.fill('#terms-start', '2026-09-01');
+    await page.fill('#terms-end', '2026-12-18');
+    await page.click('#terms-form button[type="submit"]');
+    await page.waitForSelector('#terms-body th:has-text("Premier trimestre")');
+    expect(await page.textContent('#terms-body tr td')).to.equal('du 2026-09-01 au 2026-12-18');
+    expect((await srv.store.timetable.listTerms(org.id)).map((t) => t.name)).to.deep.equal(['Premier trimestre']);
+
+    await showSection(page, 'alerts');
+    await page.waitForSelector('#alert-rules-body td:has-text("Pas encore de règle")');
+    expect(await page.textContent('#ar-count-label')).to.equal('Absences consécutives');
+    await page.fill('#ar-count', '3');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("3 absences consécutives")');
+    await page.selectOption('#ar-kind', 'low-attendance');
+    expect(await page.textContent('#ar-count-label')).to.equal('Séances tenues dans la fenêtre avant de juger la présence');
+    await page.fill('#ar-count', '1');
+    await page.fill('#ar-threshold', '80');
+    await page.fill('#ar-window', '30');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("Présence sous 80 % sur 30 jours (dès 1 séance tenue)")');
+    await expectAccessible(page, 'admin alert rules in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
