@@ -380,6 +380,25 @@ const catalog: CatalogOf<typeof adminEn> = {
   'alerts.removed': 'Règle retirée : {rule}.',
   'alerts.none': 'Pas encore de règle : personne n’est alerté.',
   'alerts.addedRule': 'Règle ajoutée : {rule}.',
+  'proposals.title': 'Visages proposés en attente',
+  'proposals.intro':
+    'Enseignants et élèves proposent de nouvelles photos de référence ; la référence en vigueur reste jusqu’à votre approbation. Regardez les photos avant d’approuver.',
+  'proposals.match.confident': 'Même personne que la référence en vigueur.',
+  'proposals.match.uncertain': 'Peut-être la même personne que la référence en vigueur : regardez bien.',
+  'proposals.match.mismatch': 'Une autre personne que la référence en vigueur !',
+  'proposals.match.none': 'Aucune référence en vigueur à comparer.',
+  'proposals.photoAlt': 'Photo proposée {n} de {name}',
+  'proposals.approved': 'Proposition pour {name} approuvée.',
+  'proposals.rejected': 'Proposition pour {name} refusée.',
+  'proposals.approve': 'Approuver',
+  'proposals.approveOf': 'Approuver la proposition pour {name}',
+  'proposals.reject': 'Refuser',
+  'proposals.rejectOf': 'Refuser la proposition pour {name}',
+  'proposals.by': 'Proposé par {name} le {when}.',
+  'proposals.byRole': 'Proposé par {name} ({role}) le {when}.',
+  'proposals.photos': 'Photos proposées',
+  'proposals.more': 'Les {shown} plus anciennes sur {total} ; décidez-les pour voir les autres.',
+  'proposals.none': 'Rien n’attend d’approbation.',
 };
 
 export default catalog;

@@ -174,6 +174,12 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin alert rules in French');
   });
 
+  it('says in French that no face proposal waits', async () => {
+    await showSection(page, 'proposals');
+    await page.waitForSelector('#proposals-list li:has-text("Rien n’attend d’approbation.")');
+    expect(await page.textContent('#proposals-title')).to.equal('Visages proposés en attente');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');

@@ -306,7 +306,7 @@ describe('admin console (Chromium)', function () {
     const item = page.locator(`.proposal[data-user-id="${proposed.id}"]`);
     await item.waitFor();
     expect(await item.locator('h2').textContent()).to.contain('Student 05');
-    expect(await item.textContent()).to.contain('Proposed by Ada Lovelace (teacher)');
+    expect(await item.textContent()).to.contain('Proposed by Ada Lovelace (Teacher)');
     expect(await item.locator('.match').textContent()).to.equal('Same person as the reference in force.');
     await page.waitForFunction(() => {
       const img = document.querySelector<HTMLImageElement>('.proposal img');
