@@ -180,6 +180,15 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect(await page.textContent('#proposals-title')).to.equal('Visages proposés en attente');
   });
 
+  it('lists the invitation in the email outbox, in French', async () => {
+    await showSection(page, 'outbox');
+    await page.waitForSelector('#outbox-body tr');
+    expect(await page.textContent('#outbox-title')).to.equal('Boîte d’envoi');
+    expect(await page.textContent('#outbox-caption')).to.match(/^E-mails 1 à \d+ sur \d+, du plus récent au plus ancien$/);
+    expect(await page.locator('#outbox-body tr td:nth-child(4)').allTextContents()).to.include('Invitation');
+    await expectAccessible(page, 'admin email outbox in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
