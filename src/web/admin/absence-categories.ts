@@ -3,10 +3,10 @@
  * list and saved whole (PUT /absence-categories replaces the stored list).
  */
 import { apiJson } from '../lib/auth.js';
-import { announce, byId, errorText, h } from '../lib/dom.js';
+import { announce, byId, h } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
-import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
+import { rowIssuesText } from './row-issues.js';
 
 interface Category {
   code: string;
@@ -111,13 +111,6 @@ export function bindAbsenceCategories(): void {
         await loadAbsenceCategories();
         announce(byId('cat-status'), at('categories.saved'));
       })
-      .catch((err: unknown) => (error.textContent = rowsNamed(errorText(err))));
+      .catch((err: unknown) => (error.textContent = rowIssuesText(err, 'categories')));
   });
-}
-
-/** The server names a field by its path ("categories.2.code: …"); the table's reader counts rows from 1. */
-function rowsNamed(message: string): string {
-  return message.replace(/categories\.(\d+)\.(\w+)/g, (_all, i: string, field: string) =>
-    at('admin.rowField', { row: formatNumber(Number(i) + 1), field }),
-  );
 }

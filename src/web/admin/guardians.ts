@@ -3,11 +3,12 @@
  * users table: edited as one list and saved whole (PUT /users/{id}/guardians replaces it; an
  * empty list removes every contact).
  */
-import { ApiError, apiJson } from '../lib/auth.js';
-import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { apiJson } from '../lib/auth.js';
+import { announce, byId, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
+import { rowIssuesText } from './row-issues.js';
 import type { User } from './types.js';
 
 interface Contact {
@@ -130,23 +131,6 @@ export function bindGuardians(): void {
           items.length === 0 ? at('guardians.noneNow', { name }) : at('guardians.saved', { count: items.length, name }),
         );
       })
-      .catch((err: unknown) => (error.textContent = problemText(err)));
+      .catch((err: unknown) => (error.textContent = rowIssuesText(err, 'contacts')));
   });
-}
-
-/**
- * A refusal in words. The server names a refused field by its path ("contacts.1.email" in
- * `details.issues`); the table's reader counts rows from 1.
- */
-function problemText(err: unknown): string {
-  const issues = err instanceof ApiError ? err.body.details?.['issues'] : undefined;
-  if (!Array.isArray(issues) || issues.length === 0) return errorText(err);
-  return (issues as Array<{ path: string; message: string }>)
-    .map(({ path, message }) => {
-      const field = /^contacts\.(\d+)\.(\w+)$/.exec(path);
-      return field
-        ? at('guardians.problem', { row: formatNumber(Number(field[1]) + 1), field: field[2] ?? '', message })
-        : `${path}: ${message}`;
-    })
-    .join(' ');
 }

@@ -285,7 +285,7 @@ export const adminEn = {
   'categories.authorisedN': 'Authorised {n}',
   'categories.keepOne': 'Keep at least one category.',
   'categories.saved': 'Absence categories saved.',
-  'admin.rowField': 'Row {row}, {field}',
+  'admin.rowProblem': 'Row {row}, {field}: {message}.',
 
   // A student's guardian contacts (a panel of the users section).
   'guardians.title': 'Guardian contacts',
@@ -316,7 +316,6 @@ export const adminEn = {
   'guardians.digests': 'digests',
   'guardians.noneNow': '{name} has no guardian contacts now.',
   'guardians.saved': { one: 'Saved # contact of {name}.', other: 'Saved # contacts of {name}.' },
-  'guardians.problem': 'Row {row}, {field}: {message}',
   // Terms and holidays.
   'calendar.title': 'Terms and holidays',
   'calendar.intro':

@@ -288,7 +288,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'categories.authorisedN': 'Autorisée {n}',
   'categories.keepOne': 'Gardez au moins un motif.',
   'categories.saved': 'Motifs d’absence enregistrés.',
-  'admin.rowField': 'Ligne {row}, {field}',
+  'admin.rowProblem': 'Ligne {row}, {field} : {message}.',
 
   'guardians.title': 'Responsables',
   'guardians.titleOf': 'Responsables de {name}',
@@ -318,7 +318,6 @@ const catalog: CatalogOf<typeof adminEn> = {
   'guardians.digests': 'synthèses',
   'guardians.noneNow': '{name} n’a plus de responsable.',
   'guardians.saved': { one: '# responsable de {name} enregistré.', other: '# responsables de {name} enregistrés.' },
-  'guardians.problem': 'Ligne {row}, {field} : {message}',
   'calendar.title': 'Périodes et congés',
   'calendar.intro':
     'Les enseignants ajoutent les créneaux hebdomadaires de leurs matières à une période ; les séances sont alors créées à l’avance, sauf pendant les congés. Les jours sont ceux du fuseau horaire de l’établissement.',
