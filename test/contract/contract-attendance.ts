@@ -226,6 +226,27 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.acquireLease(org.id, sess.id, 'node-c', at(40), at(22))).to.equal(true);
     });
 
+    it("a lease is renewed only by the owner still holding it, expired or not, never taken back once another took it", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(10))).to.equal(false);
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: null, leaseUntil: null });
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-a', at(10), at(0))).to.equal(true);
+      expect(await s.sessions.renewLease(other.id, sess.id, 'node-a', at(40))).to.equal(false);
+      // Expired but not taken: the owner's renewal stands, as the close it fences ran alone.
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(30))).to.equal(true);
+      expect((await s.sessions.get(org.id, sess.id))!.leaseUntil!.getTime()).to.equal(at(30).getTime());
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(50), at(31))).to.equal(true);
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(60))).to.equal(false);
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: 'node-b' });
+      await s.sessions.releaseLease(org.id, sess.id, 'node-b');
+      // Released by the one who took it over: the first owner's close is not resumed either.
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(60))).to.equal(false);
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: null, leaseUntil: null });
+    });
+
     it('only one of many concurrent lease attempts wins', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

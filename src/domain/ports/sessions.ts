@@ -99,5 +99,10 @@ export interface SessionRepository {
   nextDueAt(): Promise<Date | null>;
   /** Takes the lease when it is free or expired; true when this owner now holds it. */
   acquireLease(orgId: string, id: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  /**
+   * Extends the lease to `until` if `owner` holds it still (expired or not), else changes nothing.
+   * False when it was released or another owner took it: a close's fence before each write step.
+   */
+  renewLease(orgId: string, id: string, owner: string, until: Date): Promise<boolean>;
   releaseLease(orgId: string, id: string, owner: string): Promise<void>;
 }

@@ -67,6 +67,10 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       const res = await m.sessions.updateOne(q.leaseFilter(orgId, id, owner, now), q.leaseUpdate(owner, until));
       return res.matchedCount === 1;
     },
+    async renewLease(orgId, id, owner, until) {
+      const res = await m.sessions.updateOne(q.releaseLeaseFilter(orgId, id, owner), q.leaseUpdate(owner, until));
+      return res.matchedCount === 1;
+    },
     async releaseLease(orgId, id, owner) {
       await m.sessions.updateOne(q.releaseLeaseFilter(orgId, id, owner), q.RELEASE_LEASE_UPDATE);
     },

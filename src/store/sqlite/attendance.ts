@@ -147,6 +147,13 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
           .run({ orgId, id, owner, until: until.getTime(), now: now.getTime() }).changes === 1
       );
     },
+    async renewLease(orgId, id, owner, until) {
+      return (
+        db
+          .stmt('UPDATE sessions SET lease_until = ? WHERE org_id = ? AND id = ? AND lease_owner = ?')
+          .run(until.getTime(), orgId, id, owner).changes === 1
+      );
+    },
     async releaseLease(orgId, id, owner) {
       db.stmt(
         `UPDATE sessions SET lease_owner = NULL, lease_until = NULL
