@@ -16,8 +16,9 @@ import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { countsLine } from '../shared/counts.js';
+import { ErrorCodes } from '../shared/errors.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
-import { command, connect, type AppSocket } from './lib/socket.js';
+import { command, CommandError, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { sendConfirmingClashes } from './lib/session-clashes.js';
 import { bindStaffExcuses } from './lib/excuse-panel.js';
@@ -527,6 +528,13 @@ async function main(): Promise<void> {
     renderSession(session);
     renderRoster(socket);
     announce(live, `Session ${session.status}.`);
+  });
+  // A close gave the session up, still closing (CLOSE_MAX_MS): the teacher may close it again.
+  socket.on('session:close-failed', (notice) => {
+    if (notice.sessionId !== roster.session?.id) return;
+    const err = new CommandError({ code: notice.code, message: ErrorCodes[notice.code].message });
+    byId('session-error').textContent = errorText(err);
+    announce(live, errorText(err));
   });
 }
 

@@ -41,6 +41,8 @@ export interface DomainOptions {
   /** FACE_CONSENT_REQUIRED; off by default. */
   faceConsentRequired?: boolean;
   classPhoto?: { minFacePx: number; maxFaces: number };
+  /** CLOSE_MAX_MS; the default (10 minutes) otherwise. */
+  closeMaxMs?: number;
 }
 
 export interface LiveFixture {
@@ -128,6 +130,7 @@ export async function createLiveFixture(
         ...base,
         nodeId: options.nodeId ?? 'test-node',
         schedulerIntervalMs: 50,
+        ...(options.closeMaxMs === undefined ? {} : { closeMaxMs: options.closeMaxMs }),
         defaultTimezone: 'UTC',
         checkin: { ...base.checkin, codePeriodS: 15, locationMaxAgeS: 120 },
         face: {
