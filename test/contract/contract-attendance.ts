@@ -226,7 +226,7 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.acquireLease(org.id, sess.id, 'node-c', at(40), at(22))).to.equal(true);
     });
 
-    it("a lease is renewed only by the owner still holding it, expired or not, never taken back once another took it", async function () {
+    it('a lease is renewed only by the owner still holding it, expired or not, never taken back once another took it', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);
       const other = await makeOrg(s);

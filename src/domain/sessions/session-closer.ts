@@ -5,6 +5,7 @@ import { CloseLeaseLost, holdCloseLease, type HeldCloseLease } from './close-lea
 import { publishRecordChange, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { excusedFields } from '../excuses/excuse-service.js';
+import { newTombstoneId, personOf } from '../privacy/erasure-rules.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
@@ -41,6 +42,12 @@ const LEASE_WAIT_MAX_MS = 2_000;
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
  */
+/** Step 5's outcome: the session it closed (null: another close did), and the closer as read before it. */
+interface ClosedBy {
+  finished: AttendanceSession | null;
+  closer: User | null;
+}
+
 export interface SessionCloserOptions {
   /** This node's name in leases. */
   owner: string;
@@ -150,6 +157,7 @@ export class SessionCloser {
       this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
     }
     let finished: AttendanceSession | null = null;
+    let closer: User | null = null;
     let ran = false;
     while (session.status === 'closing') {
       const taken: { session: AttendanceSession; lease: HeldCloseLease | null } = held
@@ -158,7 +166,7 @@ export class SessionCloser {
       session = taken.session;
       if (!taken.lease) break;
       try {
-        finished = await this.bounded(session, this.steps(session, by, taken.lease), taken.lease);
+        ({ finished, closer } = await this.bounded(session, this.steps(session, by, taken.lease), taken.lease));
         ran = true;
         break;
       } catch (err) {
@@ -188,6 +196,7 @@ export class SessionCloser {
         ip: null,
         at: now(),
       });
+      if (closer) await this.takeBackErasedCloser(closer, sessionId);
       this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
     }
     if (!subject) throw new AppError('SESSION_NOT_FOUND');
@@ -198,7 +207,7 @@ export class SessionCloser {
    * Steps 2 to 5, each write step behind the lease's fence: a close that lost its lease (paused
    * past it while another close took the session over) stops before its next write.
    */
-  private async steps(session: AttendanceSession, by: string | null, lease: HeldCloseLease): Promise<AttendanceSession | null> {
+  private async steps(session: AttendanceSession, by: string | null, lease: HeldCloseLease): Promise<ClosedBy> {
     const { store, now } = this.deps;
     // Two passes: a check-in that read 'open' just before the transition may land after the
     // first pass; the second settles it.
@@ -206,8 +215,25 @@ export class SessionCloser {
     await this.settle(session, by, lease);
     await lease.fence();
     await recomputeDailySummary(store, session.orgId, session.subjectId, session.day);
+    // A closer erased during the close is not named as its closer (records.writeBatch refuses
+    // their record writes the same way); the scheduler's close finishes it, by nobody.
+    const closer = by === null ? null : await store.users.get(session.orgId, by);
+    if (by !== null && !closer) throw new AppError('ACCOUNT_DISABLED');
     await lease.fence();
-    return applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by });
+    return { finished: await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by }), closer };
+  }
+
+  /**
+   * The closer read again once the session names them (closedBy, the audit entry): one erased
+   * since the check before step 5 had their erasure sweep the sessions and the trail before
+   * these were written, so the erasure's store step runs again under a tombstone of its own, as
+   * for an invitation written while its user was erased (account-service takeBackErased).
+   */
+  private async takeBackErasedCloser(closer: User, sessionId: string): Promise<void> {
+    const { store } = this.deps;
+    if (await store.users.get(closer.orgId, closer.id)) return;
+    await store.privacy.erase(personOf(closer), newTombstoneId());
+    this.deps.logger.warn({ sessionId }, 'the closer was erased during the close; the erasure ran again over it');
   }
 
   /**
@@ -215,13 +241,13 @@ export class SessionCloser {
    * a store call that never answers does not hold the session closing for ever. The screens are
    * told; the steps left behind stop at their next fence if their call ever answers.
    */
-  private async bounded(session: AttendanceSession, steps: Promise<AttendanceSession | null>, lease: HeldCloseLease): Promise<AttendanceSession | null> {
+  private async bounded(session: AttendanceSession, steps: Promise<ClosedBy>, lease: HeldCloseLease): Promise<ClosedBy> {
     let settled = false;
     const done = steps.finally(() => {
       settled = true;
     });
-    const overdue = lease.overdue.then(() => {
-      if (settled) return null;
+    const overdue = lease.overdue.then((): ClosedBy => {
+      if (settled) return { finished: null, closer: null };
       this.deps.logger.error({ sessionId: session.id, maxMs: this.maxMs }, 'close ran past CLOSE_MAX_MS; its lease is released');
       this.deps.events.publish({ type: 'session.close-failed', orgId: session.orgId, sessionId: session.id, code: 'CLOSE_TIMED_OUT' });
       // The steps left running end in CloseLeaseLost at their next fence (or never): no answer is owed.
