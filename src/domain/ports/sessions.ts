@@ -5,7 +5,7 @@
 
 import type { SessionState } from '../../shared/events.js';
 import type { VerificationPolicy } from '../../shared/policy.js';
-import type { Page, PageQuery } from './common.js';
+import type { LeaseFence, Page, PageQuery } from './common.js';
 import type { Room } from './subjects.js';
 
 export interface AttendanceSession {
@@ -75,7 +75,8 @@ export interface SessionFilter extends PageQuery {
 }
 
 export interface SessionRepository {
-  create(orgId: string, input: NewSession): Promise<AttendanceSession>;
+  /** With `fence`, stored only while its leases hold (LeaseLostError otherwise, nothing stored). */
+  create(orgId: string, input: NewSession, fence?: LeaseFence): Promise<AttendanceSession>;
   get(orgId: string, id: string): Promise<AttendanceSession | null>;
   /** Newest first. */
   list(orgId: string, filter: SessionFilter): Promise<Page<AttendanceSession>>;

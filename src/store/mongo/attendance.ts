@@ -1,6 +1,7 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
+import { lostLease, renewFence } from './jobs.js';
 import { type RecordRepository, PROXY_PEERS_PER_CRITERION } from '../../domain/ports/records.js';
 import { type NewSession, type SessionRepository } from '../../domain/ports/sessions.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
@@ -17,9 +18,19 @@ const after = { returnDocument: 'after', runValidators: true } as const;
 
 export function sessionRepository(m: Models, clock: () => Date): SessionRepository {
   return {
-    async create(orgId, input: NewSession) {
+    async create(orgId, input: NewSession, fence) {
       const s = newSessionEntity(orgId, input, clock());
+      if (fence) await renewFence(m, fence);
       await mapConflicts(() => m.sessions.create(fromSession(s)), 'id');
+      // No transaction holds the leases across the insert: read again after it. Held then, no
+      // other owner could have taken one before the session was there for its clash check to see.
+      if (fence) {
+        const lost = await lostLease(m, fence);
+        if (lost !== null) {
+          await m.sessions.deleteOne(q.byOrgId<SessionDoc>(orgId, s.id));
+          throw new LeaseLostError(lost);
+        }
+      }
       return s;
     },
     async get(orgId, id) {

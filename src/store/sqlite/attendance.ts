@@ -1,6 +1,7 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import { renewFence } from './jobs.js';
 import {
   type AttendanceRecord,
   type NewRecord,
@@ -44,9 +45,15 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
   return {
-    async create(orgId, input: NewSession) {
+    async create(orgId, input: NewSession, fence) {
       const s = newSessionEntity(orgId, input, clock());
-      mapConflicts(() => db.stmt(insert).run(sessions.toRow(s)));
+      // The leases renewed in the insert's transaction: no other writer comes between them.
+      mapConflicts(() =>
+        db.tx(() => {
+          if (fence) renewFence(db, fence);
+          db.stmt(insert).run(sessions.toRow(s));
+        }),
+      );
       return s;
     },
     async get(orgId, id) {
