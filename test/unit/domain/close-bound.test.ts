@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import type { RecordRepository } from '../../../src/domain/ports/records.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { beforeNextCall, useOpenSession } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A close renews its lease while it runs, so that a long close on a slow store is not run again
@@ -17,27 +16,22 @@ const MAX_MS = 300;
 onBothStores('a close stuck in a store call', 'attendance_close_bound', suite);
 
 function suite(setup: RaceStore): void {
-  const fixture = useLiveFixture(setup, { students: STUDENTS });
+  const race = useOpenSession(setup, { students: STUDENTS });
   let f: LiveFixture;
   let session: SessionView;
-  let original: RecordRepository['writeBatch'];
   let unstick: () => void;
   /** Settles when the close reaches its stuck write (it holds the lease by then). */
   let stuckAt: Promise<void>;
-  beforeEach(async () => {
-    f = fixture();
-    session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
-    original = f.store.records.writeBatch;
+  beforeEach(() => {
+    ({ f, session } = race());
     // The first record write of a close hangs until the test lets it go, then writes.
     const stuck = new Promise<void>((resolve) => (unstick = resolve));
     let reached!: () => void;
     stuckAt = new Promise<void>((resolve) => (reached = resolve));
-    f.store.records.writeBatch = async (writes) => {
-      f.store.records.writeBatch = original;
+    beforeNextCall(f.store.records, 'writeBatch', () => {
       reached();
-      await stuck;
-      return original(writes);
-    };
+      return stuck;
+    });
   });
   afterEach(() => unstick());
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { recomputeDailySummary } from '../../../src/domain/summaries/summary-service.js';
 import type { SessionView } from '../../../src/shared/events.js';
-import type { LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { pendingCheckin, type LiveFixture } from '../../support/live-fixture.js';
+import { beforeNextCall, useOpenSession } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A close paused past its 30 s lease (a stalled node, a long GC, SIGSTOP) is taken over: another
@@ -17,30 +17,13 @@ const LEASE_MS = 30_000;
 onBothStores('a close paused past its lease and taken over by another node', 'attendance_close_takeover', suite);
 
 function suite(setup: RaceStore): void {
-  const fixture = useLiveFixture(setup, { students: STUDENTS });
+  const race = useOpenSession(setup, { students: STUDENTS });
   let f: LiveFixture;
   let session: SessionView;
   beforeEach(async () => {
-    f = fixture();
-    session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
+    ({ f, session } = race());
     // One pending check-in for the close to settle beside the missing students it marks absent.
-    await f.store.records.insertIfAbsent(f.org.id, {
-      sessionId: session.id,
-      subjectId: f.subject.id,
-      studentId: f.students[0]!.id,
-      status: 'pending',
-      reason: 'GEOFENCE_IMPRECISE',
-      flags: [],
-      distanceM: 40,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: f.clock.now(),
-      decidedAt: null,
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    await f.store.records.insertIfAbsent(f.org.id, pendingCheckin(f, session, f.students[0]!.id));
   });
 
   /**
@@ -48,17 +31,13 @@ function suite(setup: RaceStore): void {
    * after it read the records and before it writes: resolves `paused` there, waits for `wake`.
    */
   const pauseNextClose = () => {
-    const excuses = f.store.excuses;
-    const original = excuses.listApprovedCovering;
     let wake!: () => void;
     let reached!: () => void;
     const paused = new Promise<void>((resolve) => (reached = resolve));
-    excuses.listApprovedCovering = async (...args) => {
-      excuses.listApprovedCovering = original;
+    beforeNextCall(f.store.excuses, 'listApprovedCovering', () => {
       reached();
-      await new Promise<void>((resolve) => (wake = resolve));
-      return original.apply(excuses, args);
-    };
+      return new Promise<void>((resolve) => (wake = resolve));
+    });
     return { paused, wake: () => wake() };
   };
 

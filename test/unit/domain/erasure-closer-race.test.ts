@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { SessionView } from '../../../src/shared/events.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { beforeNextCall, useOpenSession } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A teacher's close while an admin erases that teacher (docs/privacy.md, "Answering an
@@ -14,12 +14,11 @@ const STUDENTS = 2;
 onBothStores('erasure of the teacher racing their close', 'attendance_erasure_closer_race', suite);
 
 function suite(setup: RaceStore): void {
-  const fixture = useLiveFixture(setup, { students: STUDENTS });
+  const race = useOpenSession(setup, { students: STUDENTS });
   let f: LiveFixture;
   let session: SessionView;
-  beforeEach(async () => {
-    f = fixture();
-    session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
+  beforeEach(() => {
+    ({ f, session } = race());
   });
 
   const erase = () => f.domain.privacy.erasePerson(f.actor(f.admin), f.teacher.id, 'erasure request 45');
@@ -46,17 +45,9 @@ function suite(setup: RaceStore): void {
     );
   };
 
-  /** Runs the erasure right before the close's next call of `method` (once), then the call. */
-  const eraseBefore = <R extends object, K extends keyof R>(repo: R, method: K, when: (...args: never[]) => boolean = () => true) => {
-    const original = repo[method] as (...args: unknown[]) => Promise<unknown>;
-    (repo[method] as unknown) = async (...args: unknown[]) => {
-      if (when(...(args as never[]))) {
-        repo[method] = original as R[K];
-        await erase();
-      }
-      return original.apply(repo, args);
-    };
-  };
+  /** Runs the erasure right before the close's next call of `method` that `when` accepts, then the call. */
+  const eraseBefore = <R extends object, K extends keyof R>(repo: R, method: K, when?: (...args: never[]) => boolean) =>
+    beforeNextCall(repo, method, erase, when);
 
   it('erased after the absents, before the summary: the close answers ACCOUNT_DISABLED and the scheduler finishes it by nobody', async () => {
     eraseBefore(f.store.summaries, 'upsert');
