@@ -30,6 +30,12 @@ const CLOSE_WRITE_BATCH = 50;
 const LEASE_WAIT_MS = 250;
 const LEASE_WAIT_MAX_MS = 2_000;
 
+/** Step 5's outcome: the session it closed (null: another close did), and the closer as read before it. */
+interface ClosedBy {
+  finished: AttendanceSession | null;
+  closer: User | null;
+}
+
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
  * next sees the session in 'closing':
@@ -41,13 +47,9 @@ const LEASE_WAIT_MAX_MS = 2_000;
  *      covering the session becomes 'excused' instead (reason EXCUSED, with its category);
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
+ * Steps 2 to 5 run under the session's close lease, and each write step first renews it in the
+ * store (its fence): a close that lost it stops there. A close runs CLOSE_MAX_MS at most.
  */
-/** Step 5's outcome: the session it closed (null: another close did), and the closer as read before it. */
-interface ClosedBy {
-  finished: AttendanceSession | null;
-  closer: User | null;
-}
-
 export interface SessionCloserOptions {
   /** This node's name in leases. */
   owner: string;
