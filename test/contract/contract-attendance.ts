@@ -267,6 +267,25 @@ export function attendanceContract(ctx: ContractContext): void {
       ]);
     });
 
+    it("a transition with a fence is applied only while its leases are the owner's", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const names = ['slots:o:subject:t'];
+      expect(await s.jobs.claim(names[0]!, 'node-a', at(10), at(0), new Date(8.64e15))).to.equal(true);
+      const moved = await s.sessions.transition(org.id, sess.id, ['open'], { closesAt: at(90) }, { names, owner: 'node-a', until: at(40) });
+      expect(moved?.closesAt.getTime()).to.equal(at(90).getTime());
+      expect(await s.jobs.claim(names[0]!, 'node-b', at(60), at(41), new Date(8.64e15))).to.equal(true);
+      const err = await s.sessions
+        .transition(org.id, sess.id, ['open'], { closesAt: at(120) }, { names, owner: 'node-a', until: at(70) })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(LeaseLostError);
+      expect((await s.sessions.get(org.id, sess.id))?.closesAt.getTime()).to.equal(at(90).getTime());
+    });
+
     it('only one of many concurrent lease attempts wins', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

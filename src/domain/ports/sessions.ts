@@ -88,7 +88,14 @@ export interface SessionRepository {
    * Compare-and-set: applies the patch only when the session's status is one of `from`.
    * Returns the updated session, or null when the status did not match.
    */
-  transition(orgId: string, id: string, from: SessionState[], patch: SessionTransitionPatch): Promise<AttendanceSession | null>;
+  transition(
+    orgId: string,
+    id: string,
+    from: SessionState[],
+    patch: SessionTransitionPatch,
+    /** Stored only while these leases hold (LeaseLostError otherwise, nothing changed): a widening's slot locks. */
+    fence?: LeaseFence,
+  ): Promise<AttendanceSession | null>;
   /**
    * System-wide: sessions not yet closed whose closesAt <= now (or stuck in 'closing'), and
    * whose lease is free or expired. Oldest closesAt first.

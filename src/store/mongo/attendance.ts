@@ -55,11 +55,31 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       const docs = await m.sessions.find(q.teacherActiveSessionsFilter(orgId, teacherId)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
-    async transition(orgId, id, from, patch) {
+    async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;
-      const d = await m.sessions
-        .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
+      if (!fence) {
+        const d = await m.sessions
+          .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
+          .lean<SessionDoc>();
+        return d ? toSession(d) : null;
+      }
+      // As create's fence: renewed before, read again after; a lease lost meanwhile puts the
+      // fields back as they were, unless the session changed again since.
+      await renewFence(m, fence);
+      const at = clock();
+      const update = q.transitionUpdate(patch, at);
+      const before = await m.sessions
+        .findOneAndUpdate(q.transitionFilter(orgId, id, from), update, { ...after, returnDocument: 'before' })
         .lean<SessionDoc>();
+      if (!before) return null;
+      const lost = await lostLease(m, fence);
+      if (lost !== null) {
+        const set = update.$set as Partial<SessionDoc>;
+        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SessionDoc] ?? null]));
+        await m.sessions.updateOne({ _id: id, orgId, updatedAt: at }, { $set: back });
+        throw new LeaseLostError(lost);
+      }
+      const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {

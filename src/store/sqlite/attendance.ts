@@ -102,7 +102,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .all(orgId, teacherId)
         .map(sessions.fromRow);
     },
-    async transition(orgId, id, from, patch) {
+    async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;
       const p = definedOnly(patch);
       const set: string[] = ['updated_at = @now'];
@@ -114,12 +114,19 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         // The policy and the room are JSON columns; a null room is NULL.
         params[k] = v instanceof Date ? v.getTime() : typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
       }
-      const r = db
-        .stmt(
-          `UPDATE sessions SET ${set.join(', ')}
-           WHERE org_id = @orgId AND id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
-        )
-        .get(params);
+      const update = () =>
+        db
+          .stmt(
+            `UPDATE sessions SET ${set.join(', ')}
+             WHERE org_id = @orgId AND id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
+          )
+          .get(params);
+      const r = fence
+        ? db.tx(() => {
+            renewFence(db, fence);
+            return update();
+          })
+        : update();
       return r ? sessions.fromRow(r) : null;
     },
     async listDue(now, limit) {
