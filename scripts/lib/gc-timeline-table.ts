@@ -21,14 +21,14 @@ const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '
 /**
  * One Markdown row per second of the check-in phase: the run's acknowledgement and roster p99
  * beside the node's collections that second (count / pause total / longest pause, in ms) and its
- * heap at the end of it. `wallStart` is second 0's start in Unix ms; the node's seconds are
- * placed by where they end, so each row shows what the node did during that run second, give or
- * take its interval's offset.
+ * heap at the end of it. `wallStart` is second 0's start in Unix ms; a node's second goes to the
+ * run second its middle falls in (the one it overlaps most), so each row shows what the node did
+ * during that run second, give or take the half second by which the two clocks' seconds differ.
  */
 export function gcTimelineTable(perSecond: readonly PerSecond[], gc: readonly GcSecond[], wallStart: number): string {
   const bySecond = new Map<number, GcSecond>();
   for (const g of gc) {
-    const s = Math.floor((g.t + 1_000 - wallStart) / 1_000) - 1;
+    const s = Math.floor((g.t + 500 - wallStart) / 1_000);
     if (s >= 0) bySecond.set(s, g);
   }
   const kind = (g: GcSecond | undefined, k: string) => {
