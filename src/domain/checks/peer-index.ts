@@ -34,9 +34,11 @@ interface Entry {
   /** The fix (NaN without one); the index keeps no other part of the record: the peer it was given is let go. */
   lat: number;
   lon: number;
-  /** The device and address-and-browser keys it is filed under, or null. */
+  /** The device id it is filed under, or null. */
   device: string | null;
-  address: string | null;
+  /** The address and browser build it is filed under (both or neither; the build as the index keeps it). */
+  ip: string | null;
+  userAgent: string | null;
   /** Its cell's key, or -1 without a fix. */
   cell: number;
   /** Its position in its cell's list, for a removal without a search (a whole class may share one fix). */
@@ -69,9 +71,38 @@ function hasOther(students: Students | undefined, studentId: string): boolean {
   return students.size > (students.has(studentId) ? 1 : 0);
 }
 
-/** The same address and the same browser build, unambiguous whatever the two strings hold. */
-function addressKey(ip: string, userAgent: string): string {
-  return `${ip.length}:${ip}${userAgent}`;
+/**
+ * Students by browser build, then by address. A build's string is kept once, as its first peer
+ * gave it, and every later peer of that build points to it: a key of address and build per peer
+ * held a copy of the build's 100 to 300 characters each (a class has a few builds, each a phone's
+ * user agent).
+ */
+class ByAddress {
+  private readonly builds = new Map<string, { userAgent: string; byIp: Map<string, Students> }>();
+
+  /** Files the student; returns the build's string as kept, for the peer to hold. */
+  add(ip: string, userAgent: string, studentId: string): string {
+    let build = this.builds.get(userAgent);
+    if (!build) this.builds.set(userAgent, (build = { userAgent, byIp: new Map() }));
+    addTo(build.byIp, ip, studentId);
+    return build.userAgent;
+  }
+
+  remove(ip: string, userAgent: string, studentId: string): void {
+    const build = this.builds.get(userAgent);
+    if (!build) return;
+    removeFrom(build.byIp, ip, studentId);
+    if (build.byIp.size === 0) this.builds.delete(userAgent);
+  }
+
+  get(ip: string, userAgent: string): Students | undefined {
+    return this.builds.get(userAgent)?.byIp.get(ip);
+  }
+}
+
+/** Another student is filed under the check-in's address and browser build (when it has both). */
+function sharesAddress(index: ByAddress, { ip, userAgent, studentId }: CheckinSignals): boolean {
+  return Boolean(ip && userAgent && hasOther(index.get(ip, userAgent), studentId));
 }
 
 /** The cell numbers of a fix's point on the sphere, on the three axes. */
@@ -98,9 +129,9 @@ export class PeerIndex implements PeerLookup {
   private readonly entries = new Map<string, Entry>();
   private readonly byDevice = new Map<string, Students>();
   /** Every peer with an address and a browser: what a check-in without a device id compares. */
-  private readonly byAddress = new Map<string, Students>();
+  private readonly byAddress = new ByAddress();
   /** Only peers without a device id: with one on both sides, the ids alone decide. */
-  private readonly byAddressDeviceless = new Map<string, Students>();
+  private readonly byAddressDeviceless = new ByAddress();
   /** cell key -> the peers with a fix in that cell (or in one sharing its key). */
   private readonly cells = new Map<number, Entry[]>();
 
@@ -113,21 +144,22 @@ export class PeerIndex implements PeerLookup {
     this.delete(key);
     const { studentId, location } = peer;
     const device = peer.deviceId ? peer.deviceId : null;
-    const address = peer.ip && peer.userAgent ? addressKey(peer.ip, peer.userAgent) : null;
+    const ip = peer.ip && peer.userAgent ? peer.ip : null;
     const entry: Entry = {
       studentId,
       lat: location ? location.lat : Number.NaN,
       lon: location ? location.lon : Number.NaN,
       device,
-      address,
+      ip,
+      userAgent: null,
       cell: -1,
       slot: 0,
     };
     if (device !== null) addTo(this.byDevice, device, studentId);
-    if (address !== null) {
-      addTo(this.byAddress, address, studentId);
+    if (ip !== null) {
+      entry.userAgent = this.byAddress.add(ip, peer.userAgent!, studentId);
       // Only without a device id does it count for the address rule against a check-in that has one.
-      if (device === null) addTo(this.byAddressDeviceless, address, studentId);
+      if (device === null) this.byAddressDeviceless.add(ip, entry.userAgent, studentId);
     }
     if (location) {
       const [x, y, z] = cellOf(location.lat, location.lon);
@@ -147,9 +179,9 @@ export class PeerIndex implements PeerLookup {
     this.entries.delete(key);
     const { studentId } = entry;
     if (entry.device !== null) removeFrom(this.byDevice, entry.device, studentId);
-    if (entry.address !== null) {
-      removeFrom(this.byAddress, entry.address, studentId);
-      if (entry.device === null) removeFrom(this.byAddressDeviceless, entry.address, studentId);
+    if (entry.ip !== null) {
+      this.byAddress.remove(entry.ip, entry.userAgent!, studentId);
+      if (entry.device === null) this.byAddressDeviceless.remove(entry.ip, entry.userAgent!, studentId);
     }
     if (entry.cell !== -1) {
       const list = this.cells.get(entry.cell)!;
@@ -165,12 +197,11 @@ export class PeerIndex implements PeerLookup {
 
   sharesDevice(current: CheckinSignals): boolean {
     const me = current.studentId;
-    const address = current.ip && current.userAgent ? addressKey(current.ip, current.userAgent) : null;
     if (current.deviceId) {
       // With an id on both sides the ids decide; a peer without one is compared by address and browser.
-      return hasOther(this.byDevice.get(current.deviceId), me) || (address !== null && hasOther(this.byAddressDeviceless.get(address), me));
+      return hasOther(this.byDevice.get(current.deviceId), me) || sharesAddress(this.byAddressDeviceless, current);
     }
-    return address !== null && hasOther(this.byAddress.get(address), me);
+    return sharesAddress(this.byAddress, current);
   }
 
   hasDuplicateFix(current: CheckinSignals): boolean {
