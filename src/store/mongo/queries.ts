@@ -213,6 +213,7 @@ export const leaseUpdate = (owner: string, until: Date): UpdateQuery<SessionDoc>
   $set: { leaseOwner: owner, leaseUntil: until },
 });
 
+/** The lease held by `owner`, expired or not: what a renewal and a release match. */
 export const releaseLeaseFilter = (orgId: string, id: string, owner: string): QueryFilter<SessionDoc> => ({
   _id: id,
   orgId,
