@@ -403,6 +403,21 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'c']);
     });
 
+    it('concurrent enrols of overlapping students enrol each once and count each once', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject());
+      await s.subjects.enrol(org.id, sub.id, ['s0']);
+      const ids = Array.from({ length: 30 }, (_, k) => `s${k}`);
+      // Four calls over the same 30 students, one already enrolled, in different orders.
+      const counts = await Promise.all(
+        [ids, [...ids].reverse(), ids.slice(10), ids.slice(0, 20)].map((part) => s.subjects.enrol(org.id, sub.id, part)),
+      );
+      expect(counts.reduce((a, b) => a + b, 0)).to.equal(29);
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal([...ids].sort());
+      expect(await s.transfer.count('enrolments')).to.equal(30);
+    });
+
     it('delete removes the subject and its enrolments', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
