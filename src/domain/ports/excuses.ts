@@ -66,7 +66,12 @@ export interface ExcuseRepository {
    * that session, or for a range holding the day, of that subject or of all subjects.
    */
   listApprovedCovering(orgId: string, studentIds: string[], sessionId: string, subjectId: string, day: string): Promise<Excuse[]>;
-  /** Compare-and-set: decides it only while pending; null otherwise (or when missing). */
+  /**
+   * Compare-and-set: decides it only while pending; null otherwise (or when missing). Throws
+   * ActorGoneError, leaving it pending, when `decidedBy` is not a user of the organisation (a
+   * teacher erased meanwhile: their id may not stay on it). The student needs no such check: their
+   * erasure deletes their excuses before their account (on MongoDB) or with it (on SQLite).
+   */
   decide(orgId: string, id: string, decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>): Promise<Excuse | null>;
   /** Attaches (or replaces) the document while the excuse is pending; null otherwise. */
   putDocument(orgId: string, id: string, info: ExcuseDocumentInfo, bytes: Buffer): Promise<Excuse | null>;

@@ -1,5 +1,6 @@
 import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/ports/excuses.js';
+import { ActorGoneError } from '../../domain/ports/common.js';
 import type { SqliteDb } from './db.js';
 import type { Row } from './common-mappers.js';
 
@@ -100,13 +101,19 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
       return rows.map(fromRow);
     },
     async decide(orgId, id, d) {
-      const r = db
-        .stmt(
-          `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?
-           WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
-        )
-        .get(d.status, d.decidedBy, d.decidedAt ? d.decidedAt.getTime() : null, d.decisionNote, clock().getTime(), orgId, id);
-      return r ? fromRow(r) : null;
+      // One transaction with the decider's check, which an erasure's cannot interleave.
+      return db.tx(() => {
+        if (d.decidedBy !== null && !db.stmt('SELECT 1 FROM users WHERE id = ? AND org_id = ?').get(d.decidedBy, orgId)) {
+          throw new ActorGoneError(d.decidedBy);
+        }
+        const r = db
+          .stmt(
+            `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?
+             WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+          )
+          .get(d.status, d.decidedBy, d.decidedAt ? d.decidedAt.getTime() : null, d.decisionNote, clock().getTime(), orgId, id);
+        return r ? fromRow(r) : null;
+      });
     },
     async putDocument(orgId, id, info, bytes) {
       const r = db
