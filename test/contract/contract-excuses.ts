@@ -21,6 +21,21 @@ const base = (over: Partial<NewExcuse> = {}): NewExcuse => ({
   ...over,
 });
 
+/** The audit entry of a decision by `actorId`. */
+const entryBy = (orgId: string, excuseId: string, actorId: string) => ({
+  orgId,
+  entityType: 'excuse' as const,
+  entityId: excuseId,
+  sessionId: null,
+  actorId,
+  action: 'excuse.approve' as const,
+  from: { status: 'pending' },
+  to: { status: 'approved' },
+  reason: null,
+  ip: null,
+  at: new Date(),
+});
+
 /** Teachers of the organisation, by id: a decision is refused when its decider is not a user. */
 async function staffOf(s: Store, orgId: string, n: number): Promise<string[]> {
   const users = await s.users.createMany(
@@ -71,13 +86,27 @@ export function excusesContract(ctx: ContractContext): void {
       const [tch, adm] = (await staffOf(s, org.id, 2)) as [string, string];
       const e = await s.excuses.create(org.id, base());
       const at = new Date(Date.UTC(2026, 2, 9, 10));
-      const decided = await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: tch, decidedAt: at, decisionNote: 'ok' });
+      const decided = await s.excuses.decide(
+        org.id,
+        e.id,
+        { status: 'approved', decidedBy: tch, decidedAt: at, decisionNote: 'ok' },
+        entryBy(org.id, e.id, tch),
+      );
       expect(decided).to.include({ status: 'approved', decidedBy: tch, decisionNote: 'ok' });
       expect(decided!.decidedAt!.getTime()).to.equal(at.getTime());
-      expect(await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: adm, decidedAt: at, decisionNote: null })).to.equal(
-        null,
-      );
+      expect(
+        await s.excuses.decide(
+          org.id,
+          e.id,
+          { status: 'declined', decidedBy: adm, decidedAt: at, decisionNote: null },
+          entryBy(org.id, e.id, adm),
+        ),
+      ).to.equal(null);
       expect((await s.excuses.get(org.id, e.id))!.status).to.equal('approved');
+      // The entry written with the decision, none with the refused one.
+      expect((await s.audit.listForEntity(org.id, 'excuse', e.id)).map((a) => [a.actorId, a.action])).to.deep.equal([
+        [tch, 'excuse.approve'],
+      ]);
       expect(await s.excuses.decide(org.id, 'missing', { status: 'declined', decidedBy: adm, decidedAt: at, decisionNote: null })).to.equal(
         null,
       );
@@ -91,12 +120,18 @@ export function excusesContract(ctx: ContractContext): void {
       const e = await s.excuses.create(org.id, base());
       for (const decidedBy of ['erased-teacher', elsewhere!]) {
         const err = await rejection(
-          s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy, decidedAt: new Date(), decisionNote: 'ok' }),
+          s.excuses.decide(
+            org.id,
+            e.id,
+            { status: 'approved', decidedBy, decidedAt: new Date(), decisionNote: 'ok' },
+            entryBy(org.id, e.id, decidedBy),
+          ),
         );
         expect(err).to.be.instanceOf(ActorGoneError);
         expect(err).to.include({ actorId: decidedBy });
       }
       expect(await s.excuses.get(org.id, e.id)).to.deep.equal(e);
+      expect(await s.audit.listForEntity(org.id, 'excuse', e.id)).to.deep.equal([]);
       // A decision by nobody in particular (decidedBy null) is not a decider's.
       expect(
         await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: null, decidedAt: new Date(), decisionNote: null }),
