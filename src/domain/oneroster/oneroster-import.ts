@@ -523,7 +523,7 @@ class ImportRun {
       return { action: 'created' };
     });
     if (this.dryRun) return;
-    for (const [subjectId, ids] of students) await this.deps.subjects.enrol(this.actor, subjectId, [...ids]);
+    if (students.size > 0) await this.deps.subjects.enrolEach(this.actor, new Map([...students].map(([id, ids]) => [id, [...ids]])));
     for (const [subjectId, ids] of teachers) {
       const subject = await this.subject(subjects, subjectId);
       // Like the timetable run, an import does not refuse a row for a double-booked teacher (docs/timetable.md).
@@ -543,14 +543,8 @@ class ImportRun {
     for (const o of classLinks) if (o.entityId && present.has(o.entityId)) this.classIds.set(o.sourcedId, { id: o.entityId });
     const userIds = [...new Set(rows.map((r) => r.fields['userSourcedId'] ?? ''))].filter((s) => s && !this.userIds.has(s));
     const links = await store.oneroster.getMany(this.orgId, 'user', userIds);
-    const users = new Map(
-      (
-        await store.users.getMany(
-          this.orgId,
-          links.flatMap((o) => (o.entityId ? [o.entityId] : [])),
-        )
-      ).map((u) => [u.id, u]),
-    );
+    const linked = links.flatMap((o) => (o.entityId ? [o.entityId] : []));
+    const users = new Map((linked.length > 0 ? await store.users.getMany(this.orgId, linked) : []).map((u) => [u.id, u]));
     for (const o of links) {
       const u = o.entityId ? users.get(o.entityId) : undefined;
       if (u && u.role !== 'admin') this.userIds.set(o.sourcedId, { id: u.id, role: u.role });
