@@ -255,7 +255,7 @@ export interface RequestLimits {
   socketMaxInFlight: number;
   /** Socket handshakes without a valid access token, per client IP. */
   socketConnectPerMinute: number;
-  /** Socket handshakes with a valid access token, per user. */
+  /** Socket handshakes with a valid access token, per login (user and sid). */
   socketConnectUserPerMinute: number;
   /** Light socket commands per user. */
   socketPerMinute: number;

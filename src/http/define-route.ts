@@ -96,9 +96,10 @@ export interface RouteDef<
 
 /**
  * Renders an error as a page: its HTTP status, the coded body, the request (its languages, say),
- * and the path the service is published under (config.basePath) for its links.
+ * the path the service is published under (config.basePath) for its links, and the response
+ * for headers of the page's own (the error handler has set the status and the CSP).
  */
-export type ErrorPage = (status: number, error: ErrorBody, req: Request, basePath: string) => string;
+export type ErrorPage = (status: number, error: ErrorBody, req: Request, basePath: string, res: Response) => string;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -5,7 +5,7 @@ import type { ErrorBody } from '../shared/errors.js';
 import { validationIssues } from '../shared/validation-issues.js';
 import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
-import { errorPage, pageLanguageOf, wantsHtmlPage } from './error-page.js';
+import { acceptsHtml, errorPage, negotiatesPage, pageLanguageOf, wantsHtmlPage } from './error-page.js';
 
 /** body-parser reports its failures as errors with a `type`; map the ones clients cause. */
 const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {
@@ -64,12 +64,15 @@ function answerError(err: unknown, req: Request, res: Response, next: NextFuncti
     req.log.error({ err, reqId: req.id }, 'unhandled error');
   }
   const ownPage = res.locals.errorPage;
-  if (ownPage && req.accepts(['json', 'html']) === 'html' && Boolean(req.get('accept')?.includes('text/html'))) {
+  // A cache in front (a school's proxy) keeps one answer per address unless told what chose it:
+  // a 404 page in French for the next English reader, or a page for a program that wants JSON.
+  if (ownPage || negotiatesPage(req)) res.vary('Accept').vary('Accept-Language');
+  if (ownPage && acceptsHtml(req)) {
     res
       .status(status)
       .setHeader('Content-Security-Policy', PAGE_CSP)
       .type('html')
-      .send(ownPage(status, body, req, basePath));
+      .send(ownPage(status, body, req, basePath, res));
     return;
   }
   if (wantsHtmlPage(req)) {

@@ -10,8 +10,16 @@ const API_PREFIXES = ['/api', '/healthz', '/readyz', '/metrics', '/socket.io'];
  * everything else keeps the coded JSON error.
  */
 export function wantsHtmlPage(req: Request): boolean {
+  return negotiatesPage(req) && acceptsHtml(req);
+}
+
+/** Whether an error answering `req` may be a page: then its body follows Accept and Accept-Language. */
+export function negotiatesPage(req: Request): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  if (API_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`))) return false;
+  return !API_PREFIXES.some((p) => req.path === p || req.path.startsWith(`${p}/`));
+}
+
+export function acceptsHtml(req: Request): boolean {
   return req.accepts(['json', 'html']) === 'html' && Boolean(req.get('accept')?.includes('text/html'));
 }
 

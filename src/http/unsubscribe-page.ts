@@ -80,8 +80,13 @@ export function unsubscribePage(step: UnsubscribeStep, view: UnsubscribeLinkView
   return document(view.language, s.t('title'), body, basePath);
 }
 
-/** An error of the link as a page, in the browser's language among the emails' (the token may not say). */
-export function unsubscribeErrorPage(status: number, error: ErrorBody, req: Request, basePath: string): string {
+/**
+ * An error of the link as a page, in the browser's language among the emails' (the token may not
+ * say), with the headers of the link's other pages: a link refused for a moment (RATE_LIMITED
+ * from a school's shared address, UNAVAILABLE) still holds a working token in its URL.
+ */
+export function unsubscribeErrorPage(status: number, error: ErrorBody, req: Request, basePath: string, res: Response): string {
+  unsubscribePageHeaders(res);
   const lang = matchLanguage(req.acceptsLanguages()) ?? SOURCE_LANGUAGE;
   const s = words(lang);
   const invalid = error.code === 'UNSUBSCRIBE_LINK_INVALID' || error.code === 'VALIDATION_FAILED';

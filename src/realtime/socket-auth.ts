@@ -30,21 +30,23 @@ function refusal(err: unknown): Error & { data: unknown } {
 }
 
 /**
- * Handshakes per user when they bear a valid access token, else per client address: refused with
- * connect_error RATE_LIMITED (`data.details.retryAfterMs`). A school's pupils share one address,
- * and when a node dies they all reconnect to the others at once: counted per address, a class
- * past the address's budget was refused for up to a minute. Checking the token's signature
- * first costs no store read (the authentication after the count reads the user).
+ * Handshakes per login (user and `sid`) when they bear a valid access token, else per client
+ * address: refused with connect_error RATE_LIMITED (`data.details.retryAfterMs`). A school's
+ * pupils share one address, and when a node dies they all reconnect to the others at once:
+ * counted per address, a class past the address's budget was refused for up to a minute.
+ * Checking the token's signature first costs no store read (the authentication after the count
+ * reads the user), so a token logged out still verifies here: counted per user, a copy of it
+ * spent the user's budget and kept their new login's sockets out until it expired.
  */
 export function useConnectLimit(
   io: AppServer,
-  limiters: { perAddress: RateLimiter; perUser: RateLimiter },
+  limiters: { perAddress: RateLimiter; perLogin: RateLimiter },
   deps: Pick<SocketAuthDeps, 'trustProxy' | 'logger' | 'tokens' | 'now'>,
 ): void {
   io.use((socket, next) => {
     const user = verifiedUser(deps, socket.handshake.auth?.['token']);
     const ip = user === null ? clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy) : null;
-    const counted = user === null ? limiters.perAddress.consume(addressLimitKey(ip ?? 'unknown')) : limiters.perUser.consume(user);
+    const counted = user === null ? limiters.perAddress.consume(addressLimitKey(ip ?? 'unknown')) : limiters.perLogin.consume(user);
     counted.then(
       (limit) => next(limit.allowed ? undefined : refusal(new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs }))),
       (err: unknown) => {
@@ -55,12 +57,20 @@ export function useConnectLimit(
   });
 }
 
-/** The `org:user` of a handshake token that verifies and has not expired, else null. */
+/**
+ * Longest token read, here and in auth:renew: an access token is a few hundred characters (RS256
+ * with a 4096-bit key under 1,000). The handshake's `auth` may be as large as a Socket.IO message
+ * (SOCKET_MAX_BUFFER_BYTES), and verifying a 1 MB one cost 7 ms of CPU, before any budget: with
+ * the per-user count reading the token first, one address could buy unbounded verifications.
+ */
+export const ACCESS_TOKEN_MAX_CHARS = 8_192;
+
+/** The `org:user:sid` of a handshake token that verifies and has not expired, else null. */
 function verifiedUser(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: unknown): string | null {
-  if (typeof token !== 'string' || token.length === 0) return null;
+  if (typeof token !== 'string' || token.length === 0 || token.length > ACCESS_TOKEN_MAX_CHARS) return null;
   try {
     const claims = verifyUnexpired(deps, token);
-    return `${claims.org}:${claims.sub}`;
+    return `${claims.org}:${claims.sub}:${claims.sid ?? ''}`;
   } catch {
     // Refused by the authentication after the count, with its own code; counted per address here.
     return null;
@@ -113,6 +123,7 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
  * to be cut at the next sweep, so it is refused as the expired token it is.
  */
 function verifyUnexpired(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: string): AccessClaims {
+  if (token.length > ACCESS_TOKEN_MAX_CHARS) throw new AppError('TOKEN_INVALID');
   const claims = deps.tokens.verifyAccess(token);
   if (claims.exp * 1000 <= deps.now().getTime()) throw new AppError('TOKEN_EXPIRED');
   return claims;
@@ -158,7 +169,7 @@ async function refuseRevoked(store: Store, sid: string | undefined): Promise<voi
   if (sid && (await store.refreshTokens.familyRevoked(sid))) throw new AppError('TOKEN_REVOKED');
 }
 
-const RenewSchema = payload({ token: z.string().min(1).max(8_192) });
+const RenewSchema = payload({ token: z.string().min(1).max(ACCESS_TOKEN_MAX_CHARS) });
 
 /**
  * `auth:renew` with a fresh token of the same user moves the socket's expiry deadline (see

@@ -101,7 +101,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0]) => writes.attach(conn));
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
   // Counted before the user is read: a reconnect storm costs a signature check and one counter per handshake.
-  useConnectLimit(io, { perAddress: deps.requestLimiters.socketConnect, perUser: deps.requestLimiters.socketConnectUser }, authDeps);
+  useConnectLimit(io, { perAddress: deps.requestLimiters.socketConnect, perLogin: deps.requestLimiters.socketConnectUser }, authDeps);
   useSocketAuth(io, authDeps);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);

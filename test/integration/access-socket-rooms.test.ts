@@ -107,6 +107,43 @@ describe('socket rooms follow removal from a subject when no session is live', f
     await drained(removedPhone);
     expect(heard, 'the unenrolled student still sat in the students room of the closed session').to.deep.equal([]);
   });
+
+  it("a live session's closing reaches none of those taken off it, nor another subject's class", async () => {
+    const staff = await client(teacher);
+    const adminScreen = await client(admin);
+    const session = ok(await command(staff, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' } }));
+    const formerTeacher = await createUser(srv.store, org.id, 'teacher');
+    await srv.store.subjects.update(org.id, subject.id, { teacherIds: [teacher.id, formerTeacher.id] });
+    const formerConsole = await client(formerTeacher);
+    ok(await command(formerConsole, 'session:watch', { sessionId: session.id }));
+    const removedPhone = await client(removed);
+    ok(await command(removedPhone, 'session:list-active', {}));
+    ok(await command(removedPhone, 'session:join', { sessionId: session.id }));
+    // A class of another subject, its student listing its own sessions, its teacher watching its own.
+    const otherTeacher = await createUser(srv.store, org.id, 'teacher');
+    const otherStudent = await createUser(srv.store, org.id, 'student');
+    const otherSubject = await createSubject(srv.store, org.id, [otherTeacher.id], [otherStudent.id]);
+    const otherConsole = await client(otherTeacher);
+    const otherSession = ok(await command(otherConsole, 'session:open', { subjectId: otherSubject.id, policy: { preset: 'manual' } }));
+    ok(await command(otherConsole, 'session:watch', { sessionId: otherSession.id }));
+    const otherPhone = await client(otherStudent);
+    ok(await command(otherPhone, 'session:list-active', {}));
+    ok(await command(otherPhone, 'session:join', { sessionId: otherSession.id }));
+    const outsiders = [formerConsole, removedPhone, otherConsole, otherPhone];
+
+    expect((await api('DELETE', `/subjects/${subject.id}/enrolments`, { studentIds: [removed.id] })).status).to.equal(200);
+    expect((await api('PATCH', `/subjects/${subject.id}`, { teacherIds: [teacher.id] })).status).to.equal(200);
+    for (const s of outsiders) await drained(s);
+    const heard = outsiders.map(overhear);
+    ok(await command(adminScreen, 'session:watch', { sessionId: session.id }));
+    const closing = nextEvent(adminScreen, 'session:status', (v) => v.id === session.id && v.status === 'closing');
+    const closed = nextEvent(adminScreen, 'session:status', (v) => v.id === session.id && v.status === 'closed');
+    ok(await command(staff, 'session:close', { sessionId: session.id }));
+    await closing;
+    await closed;
+    for (const s of outsiders) await drained(s);
+    expect(heard.map((events) => events.filter((e) => e.includes(session.id)))).to.deep.equal([[], [], [], []]);
+  });
 });
 
 describe('session:watch refused by its second check leaves the staff room it joined', function () {

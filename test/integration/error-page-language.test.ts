@@ -24,4 +24,28 @@ describe('error pages in the browser’s language', () => {
     const api = await fetch(`${srv.baseUrl}/api/v1/no-such-route`, { headers: { 'accept-language': 'fr' } });
     expect(((await api.json()) as { error: { code: string } }).error.code).to.equal('NOT_FOUND');
   });
+
+  it('says the answer follows Accept and Accept-Language, so a shared cache keeps one per language', async () => {
+    for (const [path, accept] of [
+      ['/no-such-page.html', 'text/html'],
+      ['/no-such-page.html', 'application/json'],
+      ['/api/v1/unsubscribe?token=u1.not.valid', 'text/html'],
+    ] as const) {
+      const res = await fetch(`${srv.baseUrl}${path}`, { headers: { accept, 'accept-language': 'fr' } });
+      await res.arrayBuffer();
+      expect(res.status, path).to.be.oneOf([400, 404]);
+      const vary = (res.headers.get('vary') ?? '').toLowerCase().split(/\s*,\s*/);
+      expect(vary, `${path} ${accept}`).to.include.members(['accept', 'accept-language']);
+    }
+  });
+
+  it("keeps an unsubscribe link's error page out of caches and Referer headers, as its other pages", async () => {
+    // The link's token is its only credential. Refusals before the route's handler (the public
+    // rate limit on a school's shared address, a link cut by a mail client) had neither header.
+    const res = await fetch(`${srv.baseUrl}/api/v1/unsubscribe?token=u1.cut%20here`, { headers: { accept: 'text/html' } });
+    expect(res.status).to.equal(400);
+    expect(await res.text()).to.include('This link is not valid');
+    expect(res.headers.get('cache-control')).to.equal('no-store');
+    expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
+  });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { io as connect } from 'socket.io-client';
 import type { User } from '../../src/domain/ports/users.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { PASSWORD, createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import type { ClientSocket } from '../support/sockets.js';
 
@@ -54,10 +54,44 @@ describe('socket handshakes of a reconnect burst from one school address', funct
     expect(outcomes).to.deep.equal([...Array.from({ length: PER_USER }, () => 'connected'), 'RATE_LIMITED']);
   });
 
+  it("a logged-out token spends its own login's budget, not the user's next login's", async () => {
+    const org = await createOrg(srv.store);
+    const student = await createUser(srv.store, org.id, 'student');
+    const old = await srv.login(student.email, PASSWORD);
+    expect((await srv.request('POST', '/api/v1/auth/logout', { body: { refreshToken: old.refreshToken } })).status).to.equal(204);
+    // A copy of the logged-out token (a shared computer, a classmate) is handshaken until it is refused.
+    const spent: string[] = [];
+    for (let i = 0; i <= PER_USER; i += 1) spent.push(await handshake({ token: old.accessToken }));
+    expect(spent).to.deep.equal([...Array.from({ length: PER_USER }, () => 'TOKEN_REVOKED'), 'RATE_LIMITED']);
+    const fresh = await srv.login(student.email, PASSWORD);
+    expect(await handshake({ token: fresh.accessToken })).to.equal('connected');
+  });
+
   it('handshakes without a valid token are counted per address', async () => {
     const outcomes: string[] = [];
     for (let i = 0; i <= PER_ADDRESS; i += 1) outcomes.push(await handshake({ token: `not-a-token-${i}` }));
     expect(outcomes.slice(0, PER_ADDRESS)).to.deep.equal(Array.from({ length: PER_ADDRESS }, () => 'TOKEN_INVALID'));
     expect(outcomes[PER_ADDRESS]).to.equal('RATE_LIMITED');
+  });
+
+  it('a token longer than any access token is counted per address without being verified', async () => {
+    // A garbage token as large as a Socket.IO message may be: verifying it is milliseconds of CPU.
+    const huge = `${'a'.repeat(200)}.${'b'.repeat(500_000)}.${'c'.repeat(50)}`;
+    const tokens = srv.app.tokenService;
+    const verify = tokens.verifyAccess.bind(tokens);
+    const verified: number[] = [];
+    tokens.verifyAccess = (token) => {
+      verified.push(token.length);
+      return verify(token);
+    };
+    const outcomes: string[] = [];
+    try {
+      for (let i = 0; i < 3; i += 1) outcomes.push(await handshake({ token: huge }));
+    } finally {
+      tokens.verifyAccess = verify;
+    }
+    // Within the address's budget the authentication refuses it; past it (as here after the case above), the count.
+    for (const outcome of outcomes) expect(outcome).to.be.oneOf(['TOKEN_INVALID', 'RATE_LIMITED']);
+    expect(verified).to.deep.equal([]);
   });
 });
