@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
+import { StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
 
@@ -141,6 +142,32 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.users.list(org.id, page())).total).to.equal(3);
       expect(await s.users.getByEmail(org.id, fresh.email)).to.equal(null);
       expect(await s.users.createMany(org.id, [])).to.deep.equal([]);
+    });
+
+    it('createEach creates each on its own, answering a conflict for an email taken or repeated', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const [taken] = await s.users.createMany(org.id, [newUser()]);
+      const elsewhere = await s.users.create(other.id, newUser());
+      const inputs = [
+        newUser(),
+        newUser({ email: taken!.email }),
+        newUser({ email: 'twice@example.test' }),
+        newUser({ email: 'TWICE@example.test' }),
+        newUser({ email: elsewhere.email }),
+      ];
+      const out = await s.users.createEach(org.id, inputs);
+      expect(out.map((o) => (o instanceof StoreConflictError ? `conflict:${o.key}` : 'created'))).to.deep.equal([
+        'created',
+        'conflict:email',
+        'created',
+        'conflict:email',
+        'created',
+      ]);
+      for (const o of out) if (!(o instanceof StoreConflictError)) expect(await s.users.get(org.id, o.id)).to.deep.equal(o);
+      expect((await s.users.list(org.id, page())).total).to.equal(4);
+      expect(await s.users.createEach(org.id, [])).to.deep.equal([]);
     });
 
     it('getMany returns only the organisation’s users', async function () {

@@ -270,35 +270,25 @@ class ImportRun {
 
   /**
    * The users step's new accounts and links, a chunk per store call (an account and a link per
-   * row were two round trips each, and on MongoDB seconds for a school). A chunk refused as a
-   * whole (an email taken meanwhile, a link held) is written again one row at a time, so the
-   * report names the rows refused and the others are imported.
+   * row were two round trips each, and on MongoDB seconds for a school). Each account of a chunk
+   * is created or refused on its own (an email taken meanwhile), so the report names the rows
+   * refused and the others are imported, without writing the chunk again row by row.
    */
   private async writeUsers(writes: UserWrites): Promise<void> {
     const links = [...writes.links];
     for (const part of chunked(writes.creates)) {
-      let created: { id: string }[] | null = null;
-      try {
-        created = await this.deps.users.createMany(
-          this.actor,
-          part.map((c) => c.input),
-        );
-      } catch (err) {
-        if (!(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
-      }
+      const outcomes = await this.deps.users.createEach(
+        this.actor,
+        part.map((c) => c.input),
+      );
       for (const [k, c] of part.entries()) {
-        let id = created?.[k]?.id ?? null;
-        if (id === null) {
-          try {
-            id = (await this.deps.users.createMany(this.actor, [c.input]))[0]!.id;
-          } catch (err) {
-            if (!(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
-            this.refuse('users', c.line, c.sourcedId, err.message);
-            continue;
-          }
+        const o = outcomes[k]!;
+        if (o instanceof AppError) {
+          this.refuse('users', c.line, c.sourcedId, o.message);
+          continue;
         }
-        this.userIds.set(c.sourcedId, { id, role: c.input.role });
-        links.push({ line: c.line, sourcedId: c.sourcedId, entityId: id, data: c.data });
+        this.userIds.set(c.sourcedId, { id: o.id, role: c.input.role });
+        links.push({ line: c.line, sourcedId: c.sourcedId, entityId: o.id, data: c.data });
       }
     }
     await this.writeLinks('users', 'user', links);

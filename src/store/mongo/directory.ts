@@ -77,6 +77,19 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
       }
       return all;
     },
+    async createEach(orgId, inputs) {
+      const now = clock();
+      const all = inputs.map((i) => newUserEntity(orgId, i, now));
+      if (all.length === 0) return [];
+      // The ids are fresh: one found under its id after a resend is this call's.
+      const outcomes = await insertEach(m.users, all.map(fromUser), () => true);
+      return all.map((u, k) => {
+        const o = outcomes[k]!;
+        if (o.stored) return u;
+        if (o.duplicate) return new StoreConflictError('email');
+        throw o.error;
+      });
+    },
     async get(orgId, id) {
       const d = await m.users.findOne(q.byOrgId<UserDoc>(orgId, id)).lean<UserDoc>();
       return d ? toUser(d) : null;
