@@ -78,31 +78,10 @@ export class UserService {
   }
 
   /**
-   * create for several accounts without passwords (an import's new rows), all or none, in one
-   * store call and one audit call: `EMAIL_TAKEN` when any email is taken, nothing created then.
-   * `active` false creates the account deactivated (audited as created so).
-   */
-  async createMany(
-    actor: Actor,
-    inputs: readonly (Omit<CreateUserInput, 'password' | 'mustChangePassword'> & { active: boolean })[],
-  ): Promise<PublicUser[]> {
-    requireRole(actor, 'admin');
-    const news = inputs.map((input) => newAccountWithoutPassword(input));
-    if (news.length === 0) return [];
-    const users = await this.mapConflict(() => this.deps.store.users.createMany(actor.orgId, news));
-    await auditMany(
-      this.deps.store,
-      actor,
-      this.deps.clock(),
-      users.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.create', from: null, to: auditView(user) })),
-    );
-    return users.map(toPublicUser);
-  }
-
-  /**
-   * createMany's accounts each on its own, in one store call and one audit call: per input the
-   * account created, or `EMAIL_TAKEN` for one whose email is taken (or repeated earlier), the
-   * others created all the same (an import's chunk with one email taken meanwhile).
+   * Accounts without passwords (an import's new rows), each on its own, in one store call and one
+   * audit call: per input the account created, or `EMAIL_TAKEN` for one whose email is taken (or
+   * repeated earlier), the others created all the same. `active` false creates the account
+   * deactivated (audited as created so).
    */
   async createEach(
     actor: Actor,

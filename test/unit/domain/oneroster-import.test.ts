@@ -210,36 +210,6 @@ describe('OneRoster import', () => {
     );
   });
 
-  it('an account whose email another admin took meanwhile is refused alone, its chunk created in one store call', async () => {
-    const counted = countStoreCalls(store);
-    const clock = () => T;
-    const events = { publish: () => undefined };
-    const users = new UserService({ store: counted.store, passwords: cheapPasswordHasher(), clock, events });
-    const createEach = users.createEach.bind(users);
-    // After the rows are checked, before the accounts are written: the email of s-1 is taken.
-    users.createEach = async (actor, inputs) => {
-      const s1 = inputs[1]!;
-      await store.users.create(org.id, { ...s1, studentNumber: s1.studentNumber ?? null, passwordHash: null });
-      return createEach(actor, inputs);
-    };
-    const racing = new OneRosterImport({
-      store: counted.store,
-      users,
-      subjects: new SubjectService({ store: counted.store, clock, events }),
-      clock,
-    });
-    const report = await racing.run(admin, sampleBundle(), { dryRun: false });
-    expect(byFile(report, 'users')).to.deep.equal([
-      ['t-1', 'created'],
-      ['s-1', 'error'],
-      ['s-2', 'created'],
-      ['s-3', 'error'],
-      ['p-1', 'skipped'],
-    ]);
-    expect(report.rows.find((r) => r.sourcedId === 's-1')?.reason).to.match(/email/i);
-    expect([counted.counts.get('users.createEach'), counted.counts.get('users.createMany') ?? 0]).to.deep.equal([1, 0]);
-  });
-
   it('refuses a bundle whose file lacks a column the import reads, or a delta manifest, writing nothing', async () => {
     const before = await snapshot(store, org.id);
     const bundle = sampleBundle();
