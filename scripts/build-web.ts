@@ -19,6 +19,13 @@ export const PAGE_ENTRIES = ['classroom', 'teacher', 'student', 'reset', 'admin'
 /** Page catalogs other than the bundled English one; each becomes dist/public/locale-<lang>.js, fetched only by its readers. */
 export const LOCALE_ENTRIES = ['fr'] as const satisfies readonly Exclude<Language, 'en'>[];
 
+/**
+ * Page families' own catalogs beside the shared one (src/web/locales/<part>-<lang>.ts), in the
+ * same languages: each becomes dist/public/locale-<part>-<lang>.js, fetched with
+ * locale-<lang>.js only by the pages that add that catalog (docs/languages.md).
+ */
+export const CATALOG_PARTS = ['staff', 'teacher', 'classroom', 'reports'] as const;
+
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */
   root?: string;
@@ -37,6 +44,11 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<string> {
     entryPoints: {
       ...Object.fromEntries(PAGE_ENTRIES.map((name) => [name, path.join(root, 'src', 'web', `${name}.ts`)])),
       ...Object.fromEntries(LOCALE_ENTRIES.map((lang) => [`locale-${lang}`, path.join(root, 'src', 'web', 'locales', `${lang}.ts`)])),
+      ...Object.fromEntries(
+        CATALOG_PARTS.flatMap((part) =>
+          LOCALE_ENTRIES.map((lang) => [`locale-${part}-${lang}`, path.join(root, 'src', 'web', 'locales', `${part}-${lang}.ts`)]),
+        ),
+      ),
     },
     outdir: outDir,
     bundle: true,

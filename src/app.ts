@@ -200,6 +200,9 @@ export function createApplication(deps: ApplicationDeps): Application {
   const bus = new EventBus((err, event) => logger.error({ err, event: event.type }, 'domain event listener failed'));
   observeDomainEvents(bus, metrics);
   const cluster = deps.cluster;
+  // A node whose clock is the odd one out leaves scheduled work to the others (docs/deploy.md).
+  const clockTrusted = cluster ? () => !cluster.clock().skewed : null;
+  const trust = clockTrusted ? { clockTrusted } : {};
   const limiters = createLimiters(limitSettings(config), cluster?.limiters ?? memoryLimiterBackend);
   /** This node's address once it listens, for email links when PUBLIC_URL is unset. */
   let listeningUrl: string | null = null;
@@ -216,7 +219,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     settings: domainSettings(config, () => listeningUrl ?? config.accounts.publicUrl),
     onSchedulerTick: () => metrics.schedulerTicks.inc(),
     ...(checkinStages ? { checkinTrace: checkinStages } : {}),
-    ...(cluster ? { clockTrusted: () => !cluster.clock().skewed } : {}),
+    ...(clockTrusted ? { clockTrusted } : {}),
   });
   const { attendance, jobs } = domain;
   const checks = [storeCheck(store, recordWriter), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
@@ -233,7 +236,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     store,
     logger,
     clock,
-    { name: DIGEST_JOB, owner: config.nodeId, intervalMs: DIGEST_CHECK_MS },
+    { name: DIGEST_JOB, owner: config.nodeId, intervalMs: DIGEST_CHECK_MS, ...trust },
     async (now) => {
       const sent = await sendDigests({ store, emails, owner: config.nodeId, hour: config.mail.digestHour }, now);
       if (sent > 0) logger.info({ sent }, 'daily digests queued');
@@ -244,7 +247,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     store,
     logger,
     clock,
-    { name: TOKEN_PURGE_JOB, owner: config.nodeId, intervalMs: config.tokenPurgeIntervalMs },
+    { name: TOKEN_PURGE_JOB, owner: config.nodeId, intervalMs: config.tokenPurgeIntervalMs, ...trust },
     async (now) => {
       const purged = await purgeTokens(store, now);
       logger.info(purged, 'expired tokens purged');
@@ -254,7 +257,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     store,
     logger,
     clock,
-    { name: RETENTION_JOB, owner: config.nodeId, intervalMs: config.retentionIntervalMs },
+    { name: RETENTION_JOB, owner: config.nodeId, intervalMs: config.retentionIntervalMs, ...trust },
     async (now) => {
       const applied = await applyRetention(store, now);
       logger.info(applied, 'retention applied');
@@ -264,7 +267,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     store,
     logger,
     clock,
-    { name: TIMETABLE_JOB, owner: config.nodeId, intervalMs: config.timetable.intervalMs },
+    { name: TIMETABLE_JOB, owner: config.nodeId, intervalMs: config.timetable.intervalMs, ...trust },
     async (now) => {
       const counts = await domain.timetable.createUpcoming(now, config.timetable.horizonDays);
       logger.info(counts, 'timetable sessions created');
@@ -286,6 +289,7 @@ export function createApplication(deps: ApplicationDeps): Application {
       now: clock,
       logger,
       ...(deps.random ? { random: deps.random } : {}),
+      ...trust,
     },
     // The lease outlasts an attempt's timeout, so no other node retries one still in flight.
     { owner: config.nodeId, leaseMs: config.webhooks.timeoutMs * 3 },

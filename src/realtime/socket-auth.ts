@@ -42,9 +42,10 @@ export function useConnectLimit(
   io: AppServer,
   limiters: { perAddress: RateLimiter; perLogin: RateLimiter },
   deps: Pick<SocketAuthDeps, 'trustProxy' | 'logger' | 'tokens' | 'now'>,
+  claims: HandshakeClaims,
 ): void {
   io.use((socket, next) => {
-    const user = verifiedUser(deps, socket.handshake.auth?.['token']);
+    const user = verifiedUser(claims, socket);
     const ip = user === null ? clientAddress(socket.handshake.address, socket.handshake.headers, deps.trustProxy) : null;
     const counted = user === null ? limiters.perAddress.consume(addressLimitKey(ip ?? 'unknown')) : limiters.perLogin.consume(user);
     counted.then(
@@ -66,11 +67,10 @@ export function useConnectLimit(
 export const ACCESS_TOKEN_MAX_CHARS = 8_192;
 
 /** The `org:user:sid` of a handshake token that verifies and has not expired, else null. */
-function verifiedUser(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: unknown): string | null {
-  if (typeof token !== 'string' || token.length === 0 || token.length > ACCESS_TOKEN_MAX_CHARS) return null;
+function verifiedUser(claims: HandshakeClaims, socket: AppSocket): string | null {
   try {
-    const claims = verifyUnexpired(deps, token);
-    return `${claims.org}:${claims.sub}:${claims.sid ?? ''}`;
+    const verified = claims.of(socket);
+    return `${verified.org}:${verified.sub}:${verified.sid ?? ''}`;
   } catch {
     // Refused by the authentication after the count, with its own code; counted per address here.
     return null;
@@ -78,16 +78,48 @@ function verifiedUser(deps: Pick<SocketAuthDeps, 'tokens' | 'now'>, token: unkno
 }
 
 /**
+ * Each handshake's token checked once: the connection limit and the authentication after it
+ * both need its claims, and in a reconnect storm the second signature check was a few per cent
+ * of the node's time. The outcome is kept with the handshake's socket object only, so it goes
+ * with it, and the authentication forgets it once done (`release`).
+ */
+export class HandshakeClaims {
+  private readonly checked = new WeakMap<AppSocket, { claims: AccessClaims } | { refused: unknown }>();
+
+  constructor(private readonly deps: Pick<SocketAuthDeps, 'tokens' | 'now'>) {}
+
+  /** The claims of the socket's handshake token; throws the coded refusal when it has none valid. */
+  of(socket: AppSocket): AccessClaims {
+    let outcome = this.checked.get(socket);
+    if (!outcome) {
+      const token: unknown = socket.handshake.auth?.['token'];
+      try {
+        if (typeof token !== 'string' || token.length === 0) throw new AppError('UNAUTHENTICATED');
+        outcome = { claims: verifyUnexpired(this.deps, token) };
+      } catch (err) {
+        outcome = { refused: err };
+      }
+      this.checked.set(socket, outcome);
+    }
+    if ('refused' in outcome) throw outcome.refused;
+    return outcome.claims;
+  }
+
+  /** Forgets the socket's outcome (its handshake is over). */
+  release(socket: AppSocket): void {
+    this.checked.delete(socket);
+  }
+}
+
+/**
  * Authenticates every connection once, from the access token in the handshake `auth`
  * (never the query string). The claims become socket.data; handlers read identity only there.
  */
-export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
+export function useSocketAuth(io: AppServer, deps: SocketAuthDeps, handshakes: HandshakeClaims): void {
   const shared = new StringPool(SHARED_STRINGS_MAX);
   io.use((socket, next) => {
     void (async () => {
-      const token: unknown = socket.handshake.auth?.['token'];
-      if (typeof token !== 'string' || token.length === 0) throw new AppError('UNAUTHENTICATED');
-      const claims = verifyUnexpired(deps, token);
+      const claims = handshakes.of(socket);
       const user = await deps.store.users.get(claims.org, claims.sub);
       if (!user) throw new AppError('TOKEN_INVALID');
       if (!user.active) throw new AppError('ACCOUNT_DISABLED');
@@ -105,8 +137,12 @@ export function useSocketAuth(io: AppServer, deps: SocketAuthDeps): void {
       };
       releaseHandshake(socket);
     })().then(
-      () => next(),
+      () => {
+        handshakes.release(socket);
+        next();
+      },
       (err: unknown) => {
+        handshakes.release(socket);
         // A store outage is logged once by the store ("store failing: ..."); each phone that
         // connects meanwhile hears UNAVAILABLE with a retry hint, as its commands would.
         const known = err instanceof AppError ? err : storeFailureToAppError(err);

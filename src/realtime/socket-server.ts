@@ -23,7 +23,8 @@ import type { FanoutLink } from '../shared/fanout-link.js';
 import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
-import { authCommands, useConnectLimit, useSocketAuth } from './socket-auth.js';
+import { corkUpgrades } from './upgrade-corking.js';
+import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { WriteCoalescing } from './write-coalescing.js';
@@ -96,13 +97,20 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
   const logger = deps.logger.child({ component: 'realtime' });
+  corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
   const writes = new WriteCoalescing(logger);
   io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0]) => writes.attach(conn));
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
   // Counted before the user is read: a reconnect storm costs a signature check and one counter per handshake.
-  useConnectLimit(io, { perAddress: deps.requestLimiters.socketConnect, perLogin: deps.requestLimiters.socketConnectUser }, authDeps);
-  useSocketAuth(io, authDeps);
+  const handshakes = new HandshakeClaims(authDeps);
+  useConnectLimit(
+    io,
+    { perAddress: deps.requestLimiters.socketConnect, perLogin: deps.requestLimiters.socketConnectUser },
+    authDeps,
+    handshakes,
+  );
+  useSocketAuth(io, authDeps, handshakes);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, (actor, sessionId) =>

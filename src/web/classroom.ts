@@ -10,9 +10,12 @@ import QRCode from 'qrcode';
 import type { CodeView, RosterEntry, SessionView } from '../shared/events.js';
 import { announce, byId, clockTime, errorText, h, queryParam, show, timeLeft } from './lib/dom.js';
 import { bindLogout, requireLogin, showConnection } from './lib/page.js';
-import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { COUNT_LABELS } from '../shared/counts.js';
+import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { st, statusLabel } from './lib/staff-text.js';
+import { ct } from './lib/classroom-text.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 
 let socket: AppSocket | null = null;
@@ -28,8 +31,9 @@ const feed = new RosterFeed({
     rosterRows().apply(entries);
     renderCounts();
     const named = entries.filter(shown);
-    if (named.length === 1) announce(byId('live'), `${displayName(named[0]!.name)}: ${STATUS_LABEL[named[0]!.status]}`);
-    else if (named.length > 1) announce(byId('live'), `${named.length} more students: ${countsText()}`);
+    if (named.length === 1) {
+      announce(byId('live'), ct('classroom.statusOf', { status: statusLabel(named[0]!.status), name: displayName(named[0]!.name) }));
+    } else if (named.length > 1) announce(byId('live'), ct('classroom.more', { count: named.length, counts: countsText() }));
   },
   onError: (err) => (byId('session-status').textContent = errorText(err)),
 });
@@ -52,13 +56,11 @@ function displayName(name: string): string {
     .join(' ');
 }
 let codeTimer: number | undefined;
-const SESSION_NOTE: Record<SessionView['status'], string> = {
-  scheduled: '',
-  open: '',
-  closing: 'Closing…',
-  closed: 'Session closed',
-  cancelled: 'Session cancelled',
-};
+/** The status line under the times: nothing while the session runs. */
+function sessionNote(status: SessionView['status']): string {
+  if (status === 'scheduled' || status === 'open') return '';
+  return ct(`classroom.${status}`);
+}
 
 /** The QR link carries a signed join token, not the code: it stays valid through a login. */
 function joinLink(sessionId: string, joinToken: string): string {
@@ -69,9 +71,11 @@ function joinLink(sessionId: string, joinToken: string): string {
 }
 
 function renderSession(session: SessionView): void {
-  byId('subject').textContent = `${session.subjectCode} · ${session.subjectName}`;
-  byId('session-times').textContent = `Late after ${clockTime(session.lateAfter)} · closes ${clockTime(session.closesAt)}`;
-  byId('session-status').textContent = SESSION_NOTE[session.status];
+  const subject = byId('subject');
+  delete subject.dataset['i18n'];
+  subject.textContent = st('staff.sessionName', { code: session.subjectCode, name: session.subjectName });
+  byId('session-times').textContent = ct('classroom.times', { late: clockTime(session.lateAfter), closes: clockTime(session.closesAt) });
+  byId('session-status').textContent = sessionNote(session.status);
   show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
   show(byId('join-panel'), session.status === 'open');
   tick();
@@ -88,7 +92,7 @@ function entryItem(entry: RosterEntry): HTMLLIElement {
     'li',
     { class: `student status-${entry.status}`, 'data-student-id': entry.studentId, 'data-status': entry.status },
     h('span', { class: 'student-name' }, displayName(entry.name)),
-    h('span', { class: 'student-status' }, STATUS_LABEL[entry.status]),
+    h('span', { class: 'student-status' }, statusLabel(entry.status)),
   );
 }
 
@@ -102,7 +106,7 @@ function renderCounts(): void {
 /** The counts in words, for the screen reader after a burst (the names are on screen). */
 function countsText(): string {
   const counts = roster.counts();
-  return `${counts.present} present, ${counts.late} late of ${counts.total}.`;
+  return ct('classroom.countsText', { present: counts.present, late: counts.late, total: counts.total });
 }
 
 /** The roster's rows, one per student the screen may name, each redrawn only when it changes. */
@@ -151,30 +155,38 @@ async function listSessions(socket: AppSocket): Promise<void> {
         h(
           'a',
           { href: `classroom.html?session=${encodeURIComponent(s.id)}` },
-          `${s.subjectCode} · ${s.subjectName} (${clockTime(s.startsAt)})`,
+          ct('classroom.sessionItem', {
+            session: st('staff.sessionName', { code: s.subjectCode, name: s.subjectName }),
+            time: clockTime(s.startsAt),
+          }),
         ),
       ),
     ),
   );
-  if (sessions.length === 0) list.append(h('li', {}, 'No open sessions. Open one in the teacher console.'));
+  if (sessions.length === 0) list.append(h('li', {}, ct('classroom.noSessions')));
 }
 
 async function main(): Promise<void> {
-  await requireLogin(['teacher', 'admin']);
+  // Before sign-in the browser's language (or this browser's last signed-in one), then the teacher's own, else the school's.
+  const first = initialLanguage();
+  if (first !== 'en') await useLanguage(first);
+  await requireLogin(['teacher', 'admin'], { localised: true });
   bindLogout();
   byId('fullscreen').addEventListener('click', () => {
     if (document.fullscreenElement) void document.exitFullscreen();
     else void document.documentElement.requestFullscreen().catch((err: unknown) => console.warn('full screen refused', err));
   });
   document.addEventListener('fullscreenchange', () => {
-    byId('fullscreen').textContent = document.fullscreenElement ? 'Leave full screen' : 'Full screen';
+    const button = byId('fullscreen');
+    delete button.dataset['i18n'];
+    button.textContent = ct(document.fullscreenElement ? 'classroom.leaveFullScreen' : 'classroom.fullScreen');
   });
   const sessionId = queryParam('session');
   show(byId('pick'), !sessionId);
   show(byId('screen'), Boolean(sessionId));
   // On the projector the page must fit the screen, and the class must not see who is signed in.
   document.body.classList.toggle('projecting', Boolean(sessionId));
-  byId('roster-title').textContent = privacy ? 'Checked in' : 'Roster';
+  byId('roster-title').textContent = ct(privacy ? 'classroom.checkedIn' : 'classroom.roster');
   show(byId('roster-title'), true);
   const live = byId('live');
 
@@ -199,7 +211,7 @@ async function main(): Promise<void> {
     renderSession(session);
     if (session.status === 'open') void pollCode(socket!, session.id);
     else window.clearTimeout(codeTimer);
-    announce(live, `The session is ${session.status}.`);
+    announce(live, ct('classroom.sessionNow', { status: t(`session.${session.status}`) }));
   });
   window.setInterval(tick, 1_000);
 }

@@ -10,6 +10,8 @@ import { barChart, lineChart, settledPercentage, sparkline } from './lib/charts.
 import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
+import { rt } from './lib/reports-text.js';
+import { initialLanguage, useLanguage } from './lib/i18n.js';
 import {
   addDays,
   seenText,
@@ -62,7 +64,12 @@ async function loadDashboard(r: Range): Promise<void> {
   ]);
   byId('months-chart').replaceChildren(
     barChart(
-      { title: `Attendance per month, ${r.from} to ${r.to}`, valueLabel: 'Attendance %', labelHeader: 'Month', threshold: r.threshold },
+      {
+        title: rt('reports.monthsTitle', { from: r.from, to: r.to }),
+        valueLabel: rt('reports.attendance'),
+        labelHeader: rt('reports.month'),
+        threshold: r.threshold,
+      },
       months.items.map((m) => ({ label: m.from.slice(0, 7), value: settledPercentage(m) })),
     ),
   );
@@ -70,19 +77,19 @@ async function loadDashboard(r: Range): Promise<void> {
   // The API says 0 % when nobody was expected (docs/reports.md); a new school's first week is not 0 % attendance.
   const week = (f: Figures) => {
     const value = settledPercentage(f);
-    return value === null ? 'no settled session yet' : `${value} %`;
+    return value === null ? rt('reports.noSettled') : rt('reports.percent', { value });
   };
   byId('dashboard-figures').replaceChildren(
-    ...figure('Today', d.today),
-    ...figure('Sessions today', String(d.sessionsToday.total)),
-    ...figure('Open now', String(d.live.openSessions)),
-    ...figure(`This week (${d.thisWeek.from} to ${d.thisWeek.to})`, week(d.thisWeek)),
-    ...figure(`Last week (${d.lastWeek.from} to ${d.lastWeek.to})`, week(d.lastWeek)),
+    ...figure(rt('reports.today'), d.today),
+    ...figure(rt('reports.sessionsToday'), String(d.sessionsToday.total)),
+    ...figure(rt('reports.openNow'), String(d.live.openSessions)),
+    ...figure(rt('reports.thisWeek', { from: d.thisWeek.from, to: d.thisWeek.to }), week(d.thisWeek)),
+    ...figure(rt('reports.lastWeek', { from: d.lastWeek.from, to: d.lastWeek.to }), week(d.lastWeek)),
   );
   byId('dashboard-chart').replaceChildren(
-    barChart({ title: 'Attendance this week and last week', valueLabel: 'Attendance %', labelHeader: 'Week' }, [
-      { label: 'Last week', value: settledPercentage(d.lastWeek) },
-      { label: 'This week', value: settledPercentage(d.thisWeek) },
+    barChart({ title: rt('reports.weeksTitle'), valueLabel: rt('reports.attendance'), labelHeader: rt('reports.week') }, [
+      { label: rt('reports.lastWeekLabel'), value: settledPercentage(d.lastWeek) },
+      { label: rt('reports.thisWeekLabel'), value: settledPercentage(d.thisWeek) },
     ]),
   );
   show(byId('dashboard'), true);
@@ -97,13 +104,13 @@ async function loadRiskSubjects(r: Range): Promise<void> {
       h(
         'tr',
         { 'data-subject-id': s.subjectId },
-        h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`),
+        h('th', { scope: 'row' }, rt('reports.subjectName', { code: s.subjectCode, name: s.subjectName })),
         ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total),
         trendCells[i]!,
       ),
     ),
   );
-  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 8 }, `No subject under ${r.threshold} %.`)));
+  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 8 }, rt('reports.noSubjectUnder', { threshold: r.threshold }))));
   // The weekly line of each listed subject: whether it is slipping or recovering.
   await Promise.all(
     items.slice(0, MAX_SPARKLINES).map(async (s, i) => {
@@ -112,7 +119,7 @@ async function loadRiskSubjects(r: Range): Promise<void> {
       );
       trendCells[i]!.replaceChildren(
         sparkline(
-          `${s.subjectCode} by week`,
+          rt('reports.byWeek', { code: s.subjectCode }),
           trend.items.map((b) => ({ label: b.from, value: settledPercentage(b) })),
           r.threshold,
         ),
@@ -124,13 +131,13 @@ async function loadRiskSubjects(r: Range): Promise<void> {
 function studentRows(items: SubjectStudent[], empty: string): HTMLTableRowElement[] {
   if (items.length === 0) return [h('tr', {}, h('td', { colspan: 6 }, empty))];
   return items.map((s) => {
-    const button = h('button', { type: 'button', 'aria-label': `Profile of ${s.name}` }, 'Profile');
+    const button = h('button', { type: 'button', 'aria-label': rt('reports.profileLabel', { name: s.name }) }, rt('reports.profile'));
     button.addEventListener('click', () => void showProfile(s.studentId, s.name));
     return h(
       'tr',
       { 'data-student-id': s.studentId },
-      h('th', { scope: 'row' }, s.enrolled ? s.name : `${s.name} (unenrolled)`),
-      ...cells(s.studentNumber ?? '', s.percentage, s.absent, seenText(s.lastSeenAt)),
+      h('th', { scope: 'row' }, s.enrolled ? s.name : rt('reports.unenrolled', { name: s.name })),
+      ...cells(s.studentNumber ?? '', s.percentage, s.absent, seenText(s.lastSeenAt, rt('reports.never'))),
       h('td', { class: 'no-print' }, button),
     );
   });
@@ -141,7 +148,7 @@ async function loadSubject(r: Range): Promise<void> {
   const id = select.value;
   if (!id) return;
   const label = select.selectedOptions[0]?.textContent ?? '';
-  const bucket = byId<HTMLSelectElement>('bucket-select').value;
+  const bucket = byId<HTMLSelectElement>('bucket-select').value as 'week' | 'day' | 'month';
   const [trend, risk, all] = await Promise.all([
     apiJson<{ items: TrendBucket[] }>(`api/v1/reports/subjects/${encodeURIComponent(id)}/trend?${rangeQuery(r)}&bucket=${bucket}`),
     apiJson<{ items: SubjectStudent[] }>(`api/v1/reports/subjects/${encodeURIComponent(id)}/at-risk?${rangeQuery(r, true)}`),
@@ -150,9 +157,9 @@ async function loadSubject(r: Range): Promise<void> {
   byId('trend-chart').replaceChildren(
     lineChart(
       {
-        title: `${label}: attendance by ${bucket}`,
-        valueLabel: 'Attendance %',
-        labelHeader: bucket === 'week' ? 'Week of' : bucket === 'month' ? 'Month of' : 'Day',
+        title: rt(`reports.trendTitle.${bucket}`, { subject: label }),
+        valueLabel: rt('reports.attendance'),
+        labelHeader: bucket === 'week' ? rt('reports.weekOf') : bucket === 'month' ? rt('reports.monthOf') : rt('reports.day'),
         threshold: r.threshold,
       },
       trend.items.map((b) => ({ label: b.from, value: settledPercentage(b) })),
@@ -160,10 +167,10 @@ async function loadSubject(r: Range): Promise<void> {
   );
   byId('risk-students-table')
     .querySelector('tbody')!
-    .replaceChildren(...studentRows(risk.items, `Nobody under ${r.threshold} %.`));
+    .replaceChildren(...studentRows(risk.items, rt('reports.nobodyUnder', { threshold: r.threshold })));
   byId('students-table')
     .querySelector('tbody')!
-    .replaceChildren(...studentRows(all.items, 'No students.'));
+    .replaceChildren(...studentRows(all.items, rt('reports.noStudents')));
   show(byId('session-detail'), false);
   await loadSessions(id, r.from, r.to);
 }
@@ -171,10 +178,17 @@ async function loadSubject(r: Range): Promise<void> {
 async function showProfile(studentId: string, name: string): Promise<void> {
   const r = readRange();
   const { items } = await apiJson<{ items: StudentSubject[] }>(`api/v1/reports/students/${encodeURIComponent(studentId)}?${rangeQuery(r)}`);
-  byId('profile-title').textContent = `${name}: ${r.from} to ${r.to}`;
+  const title = byId('profile-title');
+  delete title.dataset['i18n'];
+  title.textContent = rt('reports.profileTitle', { name, from: r.from, to: r.to });
   byId('profile-chart').replaceChildren(
     barChart(
-      { title: `${name}: attendance per subject`, valueLabel: 'Attendance %', labelHeader: 'Subject', threshold: r.threshold },
+      {
+        title: rt('reports.profileChart', { name }),
+        valueLabel: rt('reports.attendance'),
+        labelHeader: rt('reports.subject'),
+        threshold: r.threshold,
+      },
       items.map((s) => ({ label: s.subjectCode, value: settledPercentage(s) })),
     ),
   );
@@ -185,8 +199,8 @@ async function showProfile(studentId: string, name: string): Promise<void> {
         h(
           'tr',
           { 'data-subject-id': s.subjectId },
-          h('th', { scope: 'row' }, `${s.subjectCode} · ${s.subjectName}`),
-          ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total, seenText(s.lastSeenAt)),
+          h('th', { scope: 'row' }, rt('reports.subjectName', { code: s.subjectCode, name: s.subjectName })),
+          ...cells(s.percentage, s.present, s.late, s.absent, s.excused, s.total, seenText(s.lastSeenAt, rt('reports.never'))),
         ),
       ),
     );
@@ -200,11 +214,11 @@ async function exportOrganisation(button: HTMLButtonElement): Promise<void> {
   const name = `attendance-${r.from}-${r.to}.csv`;
   byId('report-error').textContent = '';
   button.disabled = true;
-  byId('report-status').textContent = `Preparing ${name}…`;
+  byId('report-status').textContent = rt('reports.preparing', { file: name });
   try {
     const res = await apiFetch(`api/v1/attendance.csv?${rangeQuery(r)}`);
     downloadBlob(name, await res.blob());
-    announce(byId('report-status'), `Downloaded ${name}.`);
+    announce(byId('report-status'), rt('reports.downloaded', { file: name }));
   } catch (err) {
     byId('report-status').textContent = '';
     byId('report-error').textContent = errorText(err);
@@ -217,10 +231,10 @@ async function refresh(isAdmin: boolean): Promise<void> {
   const r = readRange();
   const status = byId('report-status');
   byId('report-error').textContent = '';
-  status.textContent = 'Loading…';
+  status.textContent = rt('reports.loading');
   try {
     await Promise.all([isAdmin ? loadDashboard(r) : Promise.resolve(), loadRiskSubjects(r), loadSubject(r)]);
-    status.textContent = `Figures from ${r.from} to ${r.to}.`;
+    status.textContent = rt('reports.figures', { from: r.from, to: r.to });
   } catch (err) {
     status.textContent = '';
     byId('report-error').textContent = errorText(err);
@@ -228,7 +242,10 @@ async function refresh(isAdmin: boolean): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const auth = await requireLogin(['teacher', 'admin']);
+  // Before sign-in the browser's language (or this browser's last signed-in one), then the user's own, else the school's.
+  const first = initialLanguage();
+  if (first !== 'en') await useLanguage(first);
+  const auth = await requireLogin(['teacher', 'admin'], { localised: true });
   show(byId('signed-in'), true);
   bindLogout();
   const isAdmin = auth.user.role === 'admin';
@@ -241,7 +258,9 @@ async function main(): Promise<void> {
 
   const subjects = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=100');
   const select = byId<HTMLSelectElement>('subject-select');
-  select.replaceChildren(...subjects.items.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
+  select.replaceChildren(
+    ...subjects.items.map((s) => h('option', { value: s.id }, rt('reports.subjectName', { code: s.code, name: s.name }))),
+  );
   const wanted = new URLSearchParams(location.search).get('subject');
   if (wanted && subjects.items.some((s) => s.id === wanted)) select.value = wanted;
 

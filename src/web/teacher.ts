@@ -12,25 +12,19 @@ import {
 } from '../shared/events.js';
 import { apiFetch, apiJson } from './lib/auth.js';
 import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
-import { bindLogout, requireLogin, showConnection } from './lib/page.js';
-import { RosterFeed, STATUS_LABEL } from './lib/roster.js';
+import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
+import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
-import { countsLine } from '../shared/counts.js';
+import { countsLine, st, statusLabel } from './lib/staff-text.js';
+import { tt } from './lib/teacher-text.js';
+import { initialLanguage, t, useLanguage } from './lib/i18n.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { sendConfirmingClashes } from './lib/session-clashes.js';
-import { bindStaffExcuses } from './lib/excuse-panel.js';
+import { bindStaffExcuses } from './lib/staff-excuses.js';
 import { roomText } from './lib/session-room.js';
-import {
-  POLICY_CHECKS,
-  POLICY_PRESETS,
-  PRESET_CHECKS,
-  PRESET_LABELS,
-  presetOf,
-  type PolicyCheck,
-  type PolicyPreset,
-} from '../shared/policy-presets.js';
+import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
 
 interface SubjectItem {
   id: string;
@@ -54,7 +48,9 @@ const feed = new RosterFeed({
     const only = entries.length === 1 ? entries[0]! : null;
     announce(
       byId('live'),
-      only ? `${only.name}: ${STATUS_LABEL[only.status]}` : `${entries.length} changes. ${countsLine(roster.counts())}`,
+      only
+        ? tt('teacher.markLabel', { status: statusLabel(only.status), name: only.name })
+        : tt('teacher.changes', { count: entries.length, counts: countsLine(roster.counts()) }),
     );
   },
   onError: (err) => (byId('session-error').textContent = errorText(err)),
@@ -65,9 +61,10 @@ let watching: string | null = queryParam('session');
 function flagsCell(entry: RosterEntry): HTMLTableCellElement {
   const flags = [...new Set([...(entry.reason && entry.status !== 'present' ? [entry.reason] : []), ...entry.flags])];
   const items = flags.map((f) => h('li', { title: f }, reasonText(f)));
-  if (entry.verification?.band) items.push(h('li', {}, `Selfie: ${entry.verification.band}`));
-  if (entry.note) items.push(h('li', {}, `Note: ${entry.note}`));
-  if (entry.correctionReason) items.push(h('li', { class: 'correction' }, `Correction: ${entry.correctionReason}`));
+  if (entry.verification?.band) items.push(h('li', {}, tt('teacher.selfieBand', { band: entry.verification.band })));
+  if (entry.note) items.push(h('li', {}, tt('teacher.noteLine', { note: entry.note })));
+  if (entry.correctionReason)
+    items.push(h('li', { class: 'correction' }, tt('teacher.correctionLine', { reason: entry.correctionReason })));
   return h('td', {}, items.length > 0 ? h('ul', { class: 'flags' }, ...items) : '');
 }
 
@@ -82,7 +79,7 @@ async function mark(
   extra: { note?: string; reason?: string } = {},
 ): Promise<RosterEntry> {
   const sessionId = roster.session?.id;
-  if (!sessionId) throw new Error('No session.');
+  if (!sessionId) throw new Error(tt('teacher.noSession'));
   const held = roster.get(studentId);
   const entry = await command(socket, 'checkin:mark', {
     sessionId,
@@ -103,12 +100,14 @@ function renderUndo(): void {
   const undoable = lastChange !== null && (MARK_STATUSES as readonly string[]).includes(lastChange.before);
   button.disabled = !undoable;
   // A record that had no hand-markable status before (not yet, pending, rejected) cannot be put back by a mark.
-  button.textContent = lastChange && undoable ? `Undo: ${lastChange.name} back to ${STATUS_LABEL[lastChange.before]}` : 'Undo last change';
+  delete button.dataset['i18n'];
+  button.textContent =
+    lastChange && undoable ? tt('teacher.undoTo', { name: lastChange.name, status: statusLabel(lastChange.before) }) : tt('teacher.undo');
 }
 
 /** One tap per status: open sessions only (a correction after closing needs a reason, so the form). */
 function statusGrid(socket: AppSocket, entry: RosterEntry): HTMLElement {
-  const grid = h('div', { class: 'status-grid', role: 'group', 'aria-label': `Mark ${entry.name}` });
+  const grid = h('div', { class: 'status-grid', role: 'group', 'aria-label': tt('teacher.markGroup', { name: entry.name }) });
   for (const status of MARK_STATUSES) {
     const button = h(
       'button',
@@ -116,9 +115,9 @@ function statusGrid(socket: AppSocket, entry: RosterEntry): HTMLElement {
         type: 'button',
         class: `mark-${status}`,
         'aria-pressed': String(entry.status === status),
-        'aria-label': `${STATUS_LABEL[status]}: ${entry.name}`,
+        'aria-label': tt('teacher.markLabel', { status: statusLabel(status), name: entry.name }),
       },
-      STATUS_LABEL[status],
+      statusLabel(status),
     );
     button.addEventListener('click', () => {
       button.disabled = true;
@@ -147,8 +146,11 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
   cell.append(buttons);
   const sessionId = session.id;
   for (const decision of ['accept', 'reject'] as const) {
-    const label = decision === 'accept' ? 'Accept' : 'Reject';
-    const button = h('button', { type: 'button', class: decision, 'aria-label': `${label} ${entry.name}` }, label);
+    const button = h(
+      'button',
+      { type: 'button', class: decision, 'aria-label': tt(`teacher.${decision}Label`, { name: entry.name }) },
+      tt(`teacher.${decision}`),
+    );
     button.addEventListener('click', () => {
       button.disabled = true;
       command(socket, 'checkin:decide', { sessionId, studentId: entry.studentId, decision, expectedVersion: entry.recordVersion })
@@ -168,8 +170,8 @@ function actionsCell(socket: AppSocket, entry: RosterEntry): HTMLTableCellElemen
 
 function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
   const where = [
-    entry.distanceM !== null ? `${Math.round(entry.distanceM)} m away` : '',
-    entry.accuracyM !== null ? `±${Math.round(entry.accuracyM)} m` : '',
+    entry.distanceM !== null ? tt('teacher.distance', { metres: Math.round(entry.distanceM) }) : '',
+    entry.accuracyM !== null ? tt('teacher.accuracy', { metres: Math.round(entry.accuracyM) }) : '',
   ]
     .filter(Boolean)
     .join(', ');
@@ -177,7 +179,7 @@ function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
     type: 'checkbox',
     class: 'pick',
     value: entry.studentId,
-    'aria-label': `Select ${entry.name}`,
+    'aria-label': tt('teacher.selectLabel', { name: entry.name }),
     checked: picked.has(entry.studentId),
   });
   pick.addEventListener('change', () => (pick.checked ? picked.add(entry.studentId) : picked.delete(entry.studentId)));
@@ -186,7 +188,7 @@ function row(socket: AppSocket, entry: RosterEntry): HTMLTableRowElement {
     { 'data-student-id': entry.studentId, 'data-status': entry.status },
     h('td', { class: 'pick-cell' }, pick),
     h('th', { scope: 'row' }, entry.name, entry.studentNumber ? h('span', { class: 'muted' }, ` ${entry.studentNumber}`) : null),
-    h('td', { class: `status status-${entry.status}` }, STATUS_LABEL[entry.status]),
+    h('td', { class: `status status-${entry.status}` }, statusLabel(entry.status)),
     flagsCell(entry),
     h('td', {}, where),
     h('td', {}, clockTime(entry.submittedAt)),
@@ -221,6 +223,9 @@ function renderRow(socket: AppSocket, entry: RosterEntry): void {
   renderCounts();
 }
 
+/** A session as the console names it: 'CHEM1 · Chemistry'. */
+const sessionName = (s: SessionView): string => st('staff.sessionName', { code: s.subjectCode, name: s.subjectName });
+
 /** The classroom screen's address; privacy mode (names of present students only) unless unticked. */
 function classroomHref(sessionId: string): string {
   const privacy = byId<HTMLInputElement>('screen-privacy').checked;
@@ -228,11 +233,15 @@ function classroomHref(sessionId: string): string {
 }
 
 function renderSession(session: SessionView): void {
-  byId('session-title').textContent = `${session.subjectCode} · ${session.subjectName}`;
+  byId('session-title').textContent = sessionName(session);
   // A large class's close can answer before its absents are all written (protocol §5.4).
-  const status = session.status === 'closing' ? 'closing (marking absents; the roster fills in as they are stored)' : session.status;
-  byId('session-info').textContent =
-    `Status: ${status}. Started ${clockTime(session.startsAt)}, late after ${clockTime(session.lateAfter)}, closes ${clockTime(session.closesAt)}.`;
+  const status = session.status === 'closing' ? tt('teacher.closingNote') : t(`session.${session.status}`);
+  byId('session-info').textContent = tt('teacher.sessionInfo', {
+    status,
+    start: clockTime(session.startsAt),
+    late: clockTime(session.lateAfter),
+    closes: clockTime(session.closesAt),
+  });
   byId('session-room').textContent = roomText(session.room);
   byId<HTMLAnchorElement>('classroom-link').href = classroomHref(session.id);
   const closed = session.status === 'closed';
@@ -241,7 +250,9 @@ function renderSession(session: SessionView): void {
   show(byId('reopen-session'), closed);
   byId<HTMLButtonElement>('cancel-session').disabled = session.status === 'cancelled' || session.status === 'closing';
   show(byId('extend-form'), live);
-  byId('mark-legend').textContent = closed ? 'Correct a record (session closed: a reason is required)' : 'Mark a student by hand';
+  const legend = byId('mark-legend');
+  delete legend.dataset['i18n'];
+  legend.textContent = closed ? tt('teacher.correctRecord') : tt('teacher.markByHand');
   byId<HTMLInputElement>('mark-reason').required = closed;
   show(byId('session-section'), true);
 }
@@ -267,12 +278,17 @@ async function listActive(socket: AppSocket): Promise<SessionView[]> {
   const sessions = await command(socket, 'session:list-active', {});
   byId('active-list').replaceChildren(
     ...sessions.map((s) => {
-      const button = h('button', { type: 'button' }, 'Watch');
+      const button = h(
+        'button',
+        { type: 'button', 'aria-label': tt('teacher.watchLabel', { session: sessionName(s) }) },
+        tt('teacher.watch'),
+      );
       button.addEventListener(
         'click',
         () => void watch(socket, s.id).catch((err: unknown) => (byId('open-error').textContent = errorText(err))),
       );
-      return h('li', {}, `${s.subjectCode} · ${s.subjectName} (${s.status}, from ${clockTime(s.startsAt)}) `, button);
+      const line = tt('teacher.activeLine', { session: sessionName(s), status: t(`session.${s.status}`), time: clockTime(s.startsAt) });
+      return h('li', {}, `${line} `, button);
     }),
   );
   return sessions;
@@ -287,8 +303,8 @@ function isoFrom(form: FormData, name: string): string | undefined {
 function bindPresetPicker(form: HTMLFormElement): void {
   const picker = byId<HTMLSelectElement>('policy-preset');
   picker.replaceChildren(
-    ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])),
-    h('option', { value: 'custom' }, 'Custom (the boxes below)'),
+    ...POLICY_PRESETS.map((p) => h('option', { value: p }, tt(`preset.${p}`))),
+    h('option', { value: 'custom' }, tt('preset.custom')),
   );
   const box = (name: PolicyCheck) => form.querySelector<HTMLInputElement>(`input[name="${name}"]`)!;
   const sync = () => {
@@ -353,12 +369,12 @@ function bindOpenForm(socket: AppSocket): void {
  */
 async function describeSession(socket: AppSocket, sessionId: string): Promise<string | null> {
   const s = (await listActive(socket)).find((v) => v.id === sessionId);
-  return s ? `${s.subjectCode} · ${s.subjectName}, from ${clockTime(s.startsAt)}` : null;
+  return s ? tt('teacher.sessionFrom', { session: sessionName(s), time: clockTime(s.startsAt) }) : null;
 }
 
 function bindSessionControls(socket: AppSocket): void {
   byId('close-session').addEventListener('click', () => {
-    if (!watching || !confirm('Close this session? Students who have not checked in become absent.')) return;
+    if (!watching || !confirm(tt('teacher.confirmClose'))) return;
     command(socket, 'session:close', { sessionId: watching })
       .then((result) => {
         if (roster.session) roster.session = result.session;
@@ -374,11 +390,7 @@ function bindSessionControls(socket: AppSocket): void {
   };
   const fail = (err: unknown) => (byId('session-error').textContent = errorText(err));
   byId('cancel-session').addEventListener('click', () => {
-    if (
-      !watching ||
-      !confirm('Cancel this session? Nobody is marked absent and it leaves the attendance summaries. This cannot be undone.')
-    )
-      return;
+    if (!watching || !confirm(tt('teacher.confirmCancel'))) return;
     command(socket, 'session:cancel', { sessionId: watching }).then(showSession).catch(fail);
   });
   byId('reopen-session').addEventListener('click', () => {
@@ -399,7 +411,7 @@ function bindSessionControls(socket: AppSocket): void {
     const data = new FormData(extendForm);
     const closesAt = isoFrom(data, 'closesAt');
     const lateAfter = isoFrom(data, 'lateAfter');
-    if (!closesAt && !lateAfter) return fail(new Error('Give a new closing time, a new late-after time, or both.'));
+    if (!closesAt && !lateAfter) return fail(new Error(tt('teacher.giveTime')));
     const input = { sessionId: watching, ...(closesAt ? { closesAt } : {}), ...(lateAfter ? { lateAfter } : {}) };
     sendConfirmingClashes(
       'extend',
@@ -450,11 +462,11 @@ function bindSessionControls(socket: AppSocket): void {
     if (!change || !(MARK_STATUSES as readonly string[]).includes(change.before)) return;
     // Only if nobody changed the record since: the version check refuses otherwise (RECORD_CHANGED).
     if (roster.get(change.studentId)?.recordVersion !== change.version) {
-      byId('session-error').textContent = 'The record changed since; undo is no longer possible.';
+      byId('session-error').textContent = tt('teacher.recordChanged');
       return;
     }
     const closed = roster.session?.status === 'closed';
-    mark(socket, change.studentId, change.before as MarkStatus, closed ? { reason: 'Undo of the last change' } : {})
+    mark(socket, change.studentId, change.before as MarkStatus, closed ? { reason: tt('teacher.undoReason') } : {})
       .then(() => {
         lastChange = null;
         renderUndo();
@@ -469,7 +481,7 @@ function bindSessionControls(socket: AppSocket): void {
     const reason = byId<HTMLInputElement>('mark-reason').value.trim();
     const ids = [...picked].filter((id) => roster.get(id));
     if (ids.length === 0) {
-      byId('session-error').textContent = 'Tick the students to mark first.';
+      byId('session-error').textContent = tt('teacher.tickFirst');
       return;
     }
     // One after another: each mark carries the version it read, and the undo keeps the last one.
@@ -483,7 +495,7 @@ function bindSessionControls(socket: AppSocket): void {
       }
       renderRoster(socket);
       byId('session-error').textContent = failed.join(' ');
-      announce(byId('live'), `${ids.length - failed.length} marked ${STATUS_LABEL[status]}.`);
+      announce(byId('live'), tt('teacher.bulkDone', { count: ids.length - failed.length, status: statusLabel(status) }));
     })();
   });
 }
@@ -491,13 +503,25 @@ function bindSessionControls(socket: AppSocket): void {
 async function loadSubjects(): Promise<void> {
   const page = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
   const select = byId<HTMLSelectElement>('subject-select');
-  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, `${s.code} · ${s.name}`)));
+  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, st('staff.sessionName', { code: s.code, name: s.name }))));
+}
+
+/** The warning of a console served over plain http://, in the page's language. */
+function showHttpWarning(): void {
+  const address = joinLinkProblem(currentContext());
+  showProblem(byId('context-warning'), address === null ? null : tt('teacher.httpWarning', { address }));
 }
 
 async function main(): Promise<void> {
-  showProblem(byId('context-warning'), joinLinkProblem(currentContext()));
-  await requireLogin(['teacher', 'admin']);
+  // Before sign-in the browser's language (or this browser's last signed-in one), as on the student page.
+  const first = initialLanguage();
+  if (first !== 'en') await useLanguage(first);
+  showHttpWarning();
+  await requireLogin(['teacher', 'admin'], { localised: true });
+  showHttpWarning();
   bindLogout();
+  // Every line the page wrote would need writing again: the page starts over in the new language.
+  bindLanguageMenu(() => location.reload());
   await loadSubjects().catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
   void bindStaffExcuses().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err)));
   await bindTimetablePanel(byId<HTMLSelectElement>('subject-select')).catch(
@@ -526,7 +550,7 @@ async function main(): Promise<void> {
     roster.session = session;
     renderSession(session);
     renderRoster(socket);
-    announce(live, `Session ${session.status}.`);
+    announce(live, tt('teacher.sessionNow', { status: t(`session.${session.status}`) }));
   });
 }
 

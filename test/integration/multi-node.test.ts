@@ -24,6 +24,7 @@ import {
   type ClientSocket,
 } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
+import { useNodes } from '../support/use-nodes.js';
 
 const ROOM = { lat: 45.4642, lon: 9.19, radiusM: 60 };
 const RATE_PER_MINUTE = 4;
@@ -442,22 +443,14 @@ describe('two nodes behind one Redis on one MongoDB database', function () {
   this.timeout(60_000);
   const suite = useRedis('multi-node-mongo');
   const server = useMongo();
-  let cluster: StartedNodes | null = null;
-  const sockets: ClientSocket[] = [];
-  afterEach(async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
-    await cluster?.cleanup();
-    cluster = null;
-  });
+  const nodes = useNodes(suite);
 
   it('a session opened on A takes check-ins on both nodes: one roster version each, decisions fan out, screens match the store', async () => {
-    cluster = await startNodes(2, {
-      redisUrl: suite.redis.url,
+    const [a, b] = (await nodes.start(2, {
       sqlitePath: '',
       mongoUri: server.mongo.databaseUri('attendance_nodes'),
       env: { CHECKIN_RATE_PER_MINUTE: '100' },
-    });
-    const [a, b] = cluster.nodes as [TestNode, TestNode];
+    })) as [TestNode, TestNode];
     const org = await createOrg(a.store);
     const teacher = await createUser(a.store, org.id, 'teacher');
     const students: User[] = [];
@@ -474,11 +467,7 @@ describe('two nodes behind one Redis on one MongoDB database', function () {
       subject.id,
       students.map((s) => s.id),
     );
-    const client = async (node: TestNode, u: User) => {
-      const s = await connectClient(node.url, a.app.tokenService.signAccess(u).token);
-      sockets.push(s);
-      return s;
-    };
+    const client = nodes.client;
 
     const teacherA = await client(a, teacher);
     const projector = new Screen(teacherA);

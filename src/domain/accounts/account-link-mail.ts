@@ -47,11 +47,37 @@ export function isAccountEmail(
 export class AccountLinkMail {
   constructor(private readonly deps: AccountLinkMailDeps) {}
 
-  /** The outbox row of an invitation or reset to `user`: the subject and recipient, no link. */
-  row(user: User, kind: keyof typeof PURPOSE, organisation: string): NewOutboxMail {
+  /**
+   * The outbox row of an invitation or reset to `user`: the recipient, and the subject in
+   * `language`, the one its email is written in; no link.
+   */
+  row(user: User, kind: keyof typeof PURPOSE, organisation: string, language: Language = 'en'): NewOutboxMail {
     const note = `${kind === 'invitation' ? 'Invitation' : 'Password reset'} for ${user.name}; its one-time link is made when it is sent.`;
-    const subject = kind === 'invitation' ? invitationSubject(organisation) : resetSubject(organisation);
+    const subject = kind === 'invitation' ? invitationSubject(organisation, language) : resetSubject(organisation, language);
     return { orgId: user.orgId, category: kind, userId: user.id, to: user.email, subject, text: note, html: note, headers: {} };
+  }
+
+  /**
+   * The rows of invitations or resets to `users` of one organisation, each subject in the
+   * language `render` will write its email in (the user's own, else the organisation's), so the
+   * admin's outbox shows what the recipient gets. One read of the organisation, one of the
+   * users' preferences, however many users.
+   */
+  async rows(orgId: string, users: readonly User[], kind: keyof typeof PURPOSE): Promise<NewOutboxMail[]> {
+    if (users.length === 0) return [];
+    const { store } = this.deps;
+    const [org, prefs] = await Promise.all([
+      store.organisations.get(orgId),
+      store.notificationPreferences.getMany(
+        orgId,
+        users.map((u) => u.id),
+      ),
+    ]);
+    const own = new Map(prefs.map((p) => [p.userId, p.language]));
+    return users.map((user) => {
+      const language = recipientLanguage(own.get(user.id), org);
+      return this.row(user, kind, org?.name ?? emailText(language).t('fallbackOrganisation'), language);
+    });
   }
 
   /**

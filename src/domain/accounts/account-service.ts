@@ -67,9 +67,8 @@ export class AccountService {
     const ids = [...new Set(userIds)];
     const found = await this.deps.store.users.getMany(actor.orgId, ids);
     const users = found.filter((u) => u.active);
-    const org = await this.organisation(actor.orgId);
     const now = this.deps.clock();
-    const queued = await this.deps.outbox.enqueueMany(users.map((user) => this.deps.links.row(user, 'invitation', org.name)));
+    const queued = await this.deps.outbox.enqueueMany(await this.deps.links.rows(actor.orgId, users, 'invitation'));
     // As when queued one by one: up to the first the full outbox refused; the rest are skipped.
     const refused = queued.indexOf(false);
     const invited = refused === -1 ? users : users.slice(0, refused);
@@ -126,8 +125,7 @@ export class AccountService {
     if (!limit.allowed) return;
     const users = (await this.candidates(email, input.organisation)).filter((u) => u.active);
     for (const user of users) {
-      const org = await this.organisation(user.orgId);
-      await this.deps.outbox.enqueue(this.deps.links.row(user, 'reset', org.name));
+      for (const row of await this.deps.links.rows(user.orgId, [user], 'reset')) await this.deps.outbox.enqueue(row);
     }
     await this.takeBackErased(users);
   }
@@ -200,11 +198,6 @@ export class AccountService {
     const org = await this.deps.store.organisations.getBySlug(slug.trim().toLowerCase());
     const user = org ? await this.deps.store.users.getByEmail(org.id, email) : null;
     return user ? [user] : [];
-  }
-
-  private async organisation(orgId: string): Promise<{ name: string }> {
-    const org = await this.deps.store.organisations.get(orgId);
-    return { name: org?.name ?? 'your school' };
   }
 
   private async hashChecked(password: string, field: string): Promise<string> {

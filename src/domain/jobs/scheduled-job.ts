@@ -13,6 +13,13 @@ export interface ScheduledJobOptions {
   checkMs?: number;
   /** How long a run's lease holds before another node may take over a dead node's run. */
   leaseMs?: number;
+  /**
+   * False while this node's clock disagrees with its peers' (docs/deploy.md, "The nodes' clocks
+   * disagree"): the node then claims no run. By a clock minutes off, runs would be due early or
+   * late, other nodes' leases would look expired, and each job's own time limits (a token's
+   * expiry, a meeting's start, a retention cut-off) would move by the skew; the other nodes run it.
+   */
+  clockTrusted?: () => boolean;
 }
 
 /**
@@ -53,7 +60,8 @@ export class ScheduledJob {
 
   /** One check: runs the job when it is due and this node claims it; true when it ran here. */
   async tick(): Promise<boolean> {
-    const { name, owner, intervalMs } = this.options;
+    const { name, owner, intervalMs, clockTrusted } = this.options;
+    if (clockTrusted && !clockTrusted()) return false;
     const now = this.now();
     const claimed = await this.store.jobs.claim(
       name,

@@ -11,6 +11,12 @@ export interface WebhookDispatcherDeps {
   logger: Logger;
   /** [0, 1), for the backoff's jitter; Math.random by default. */
   random?: () => number;
+  /**
+   * False while this node's clock disagrees with its peers': it then claims nothing, since by a
+   * clock ahead every other node's lease on an attempt in flight looks expired (the delivery is
+   * sent a second time) and retries fall due early; by one behind, its own leases end early.
+   */
+  clockTrusted?: () => boolean;
 }
 
 export interface WebhookDispatcherOptions {
@@ -45,6 +51,7 @@ export class WebhookDispatcher {
 
   /** One pass; resolves to the number of attempts made. */
   async tick(): Promise<number> {
+    if (this.deps.clockTrusted && !this.deps.clockTrusted()) return 0;
     const now = this.deps.now();
     const claimed = await this.deps.store.webhooks.claimDue(
       this.options.owner,

@@ -89,9 +89,9 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
 
     defineCommand(logger, 'session:list-active', 'heavy', NoPayload, async (_input, { actor, socket }) => {
       // A student's list stays live: joined before reading, so no opening falls in between.
-      const subjectIds = await sessions.enrolledSubjectIds(actor);
-      if (subjectIds.length > 0) await socket.join(subjectIds.map(rooms.subjectStudents));
-      return sessions.listActive(actor);
+      return sessions.listActiveWatched(actor, async (subjectIds) => {
+        if (actor.role === 'student' && subjectIds.length > 0) await socket.join(subjectIds.map(rooms.subjectStudents));
+      });
     }),
 
     defineCommand(logger, 'session:join', 'light', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {

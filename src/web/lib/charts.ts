@@ -4,6 +4,7 @@
  * same numbers as a table, for screen readers, keyboards and print.
  */
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -18,8 +19,7 @@ export function settledPercentage(f: { percentage: number; total: number; excuse
   return f.total - f.excused > 0 ? f.percentage : null;
 }
 
-const NO_DATA = 'no settled session';
-const valueText = (v: number | null): string => (v === null ? NO_DATA : `${v} %`);
+const valueText = (v: number | null): string => (v === null ? t('chart.noData') : t('chart.percent', { value: v }));
 
 export interface ChartOptions {
   title: string;
@@ -41,23 +41,29 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 /** Spoken summary: how many points, the range and the first and last values. */
 export function chartSummary(opts: ChartOptions, points: readonly ChartPoint[]): string {
   const counted = points.filter((p): p is ChartPoint & { value: number } => p.value !== null);
-  if (counted.length === 0) return `${opts.title}: no data.`;
+  if (counted.length === 0) return t('chart.empty', { title: opts.title });
   const values = counted.map((p) => p.value);
   const first = points[0]!;
   const last = points[points.length - 1]!;
   const gaps = points.length - counted.length;
-  return (
-    `${opts.title}: ${points.length} points, from ${first.label} (${valueText(first.value)}) to ${last.label} (${valueText(last.value)}); ` +
-    `lowest ${Math.min(...values)} %, highest ${Math.max(...values)} %` +
-    (gaps > 0 ? `; ${gaps} with no settled session.` : '.')
-  );
+  const summary = t('chart.summary', {
+    title: opts.title,
+    points: points.length,
+    first: first.label,
+    firstValue: valueText(first.value),
+    last: last.label,
+    lastValue: valueText(last.value),
+    lowest: Math.min(...values),
+    highest: Math.max(...values),
+  });
+  return summary + (gaps > 0 ? t('chart.gaps', { count: gaps }) : t('chart.end'));
 }
 
 function dataTable(opts: ChartOptions, points: readonly ChartPoint[]): HTMLElement {
   return h(
     'details',
     { class: 'chart-data' },
-    h('summary', {}, `Data table: ${opts.title}`),
+    h('summary', {}, t('chart.dataTable', { title: opts.title })),
     h(
       'table',
       {},
@@ -65,7 +71,9 @@ function dataTable(opts: ChartOptions, points: readonly ChartPoint[]): HTMLEleme
       h(
         'tbody',
         {},
-        ...points.map((p) => h('tr', {}, h('th', { scope: 'row' }, p.label), h('td', {}, p.value === null ? NO_DATA : `${p.value}`))),
+        ...points.map((p) =>
+          h('tr', {}, h('th', { scope: 'row' }, p.label), h('td', {}, p.value === null ? t('chart.noData') : `${p.value}`)),
+        ),
       ),
     ),
   );
@@ -122,7 +130,7 @@ export function lineChart(opts: ChartOptions, points: readonly ChartPoint[]): HT
     points.forEach((p, i) => {
       if (p.value === null) return;
       const dot = svg('circle', { cx: x(i), cy: y(p.value), r: 3.5, class: 'chart-dot' });
-      dot.append(svg('title', {}, `${p.label}: ${p.value} %`));
+      dot.append(svg('title', {}, t('chart.point', { label: p.label, value: p.value })));
       root.append(dot);
     });
     xLabels(root, points, x);
@@ -149,7 +157,7 @@ export function barChart(opts: ChartOptions, points: readonly ChartPoint[]): HTM
       height: y(0) - y(p.value),
       class: low ? 'chart-bar chart-bar-low' : 'chart-bar',
     });
-    bar.append(svg('title', {}, `${p.label}: ${p.value} %`));
+    bar.append(svg('title', {}, t('chart.point', { label: p.label, value: p.value })));
     root.append(bar);
     root.append(svg('text', { x: x(i), y: y(p.value) - 4, 'text-anchor': 'middle', class: 'chart-value' }, `${p.value}`));
   });
@@ -165,7 +173,12 @@ export function sparkline(title: string, points: readonly ChartPoint[], threshol
   const w = 120;
   const ht = 28;
   const label =
-    points.length === 0 ? `${title}: no data.` : `${title}: ${points.map((p) => `${p.label} ${valueText(p.value)}`).join(', ')}.`;
+    points.length === 0
+      ? t('chart.empty', { title })
+      : t('chart.sparkline', {
+          title,
+          points: points.map((p) => t('chart.sparkPoint', { label: p.label, value: valueText(p.value) })).join(', '),
+        });
   const root = svg('svg', { viewBox: `0 0 ${w} ${ht}`, role: 'img', 'aria-label': label, class: 'sparkline', width: w, height: ht });
   root.append(svg('title', {}, label));
   const y = (v: number) => 2 + (ht - 4) * (1 - Math.max(0, Math.min(100, v)) / 100);

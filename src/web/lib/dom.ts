@@ -1,6 +1,6 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
 import { isReasonCode } from '../../shared/reasons.js';
-import { errorKey, pageLanguage, t } from './i18n.js';
+import { errorMessage, pageLanguage, t } from './i18n.js';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -89,8 +89,8 @@ export function downloadBlob(name: string, blob: Blob): void {
 export function errorText(err: unknown): string {
   // The server words its errors in English: in another language, a coded error the catalog knows is said in it.
   const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : null;
-  const key = code === null ? null : errorKey(code);
-  if (key !== null && pageLanguage() !== 'en') return t(key);
+  const translated = code === null || pageLanguage() === 'en' ? null : errorMessage(code);
+  if (translated !== null) return translated;
   if (err instanceof Error) return err.message;
   return t('page.somethingWrong');
 }

@@ -1,7 +1,7 @@
 /**
- * Excuse requests on the pages (docs/absences.md): the student submits one for a range of days
- * with a category, a text and an optional document; staff see the pending ones of their
- * subjects and approve or decline them.
+ * Excuse requests on the student page (docs/absences.md): the student submits one for a range
+ * of days with a category, a text and an optional document. Staff decide them in
+ * staff-excuses.ts.
  */
 import { apiFetch, apiJson } from './auth.js';
 import { byId, errorText, h } from './dom.js';
@@ -12,7 +12,7 @@ interface Category {
   label: string;
 }
 
-interface ExcuseItem {
+export interface ExcuseItem {
   id: string;
   studentName: string;
   fromDay: string;
@@ -23,10 +23,11 @@ interface ExcuseItem {
   document: { fileName: string } | null;
 }
 
-const postJson = (path: string, body: unknown) =>
+export const postJson = (path: string, body: unknown) =>
   apiJson<unknown>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-const period = (e: ExcuseItem) => (e.fromDay === e.toDay ? e.fromDay : t('excuse.period', { from: e.fromDay, to: e.toDay }));
+/** The days an excuse covers, in words. */
+export const period = (e: ExcuseItem) => (e.fromDay === e.toDay ? e.fromDay : t('excuse.period', { from: e.fromDay, to: e.toDay }));
 
 async function fillCategories(select: HTMLSelectElement): Promise<void> {
   const { items } = await apiJson<{ items: Category[] }>('api/v1/absence-categories');
@@ -90,56 +91,4 @@ export async function bindStudentExcuses(): Promise<void> {
       .catch((err: unknown) => (error.textContent = errorText(err)))
       .finally(() => (submit.disabled = false));
   });
-}
-
-async function renderPending(): Promise<void> {
-  const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?status=pending&limit=50');
-  const list = byId('pending-excuses');
-  if (items.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, 'No excuse waiting.'));
-    return;
-  }
-  list.replaceChildren(
-    ...items.map((e) => {
-      const who = `${e.studentName}, ${period(e)}`;
-      const li = h('li', { 'data-excuse': e.id }, h('span', {}, `${who}: ${e.category}${e.text ? ` (${e.text})` : ''}`));
-      if (e.document) {
-        const link = h('button', { type: 'button', 'aria-label': `Download the document of ${who}` }, 'Document');
-        link.addEventListener('click', () => void download(e.id, e.document!.fileName));
-        li.append(link);
-      }
-      for (const decision of ['approve', 'decline'] as const) {
-        const label = decision === 'approve' ? 'Approve' : 'Decline';
-        const button = h('button', { type: 'button', 'aria-label': `${label} the excuse of ${who}` }, label);
-        button.addEventListener('click', () => {
-          button.disabled = true;
-          postJson(`api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, {})
-            .then(() => renderPending())
-            .catch((err: unknown) => {
-              button.disabled = false;
-              byId('excuses-error').textContent = errorText(err);
-            });
-        });
-        li.append(button);
-      }
-      return li;
-    }),
-  );
-}
-
-async function download(id: string, fileName: string): Promise<void> {
-  const res = await apiFetch(`api/v1/excuses/${encodeURIComponent(id)}/document`);
-  const url = URL.createObjectURL(await res.blob());
-  const a = h('a', { href: url, download: fileName });
-  a.click();
-  URL.revokeObjectURL(url);
-}
-
-/** The staff list of pending excuses. */
-export async function bindStaffExcuses(): Promise<void> {
-  await renderPending();
-  byId('refresh-excuses').addEventListener(
-    'click',
-    () => void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err))),
-  );
 }

@@ -1,4 +1,7 @@
 /** Shapes of the reporting API's answers as the pages read them (docs/reports.md). */
+import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
+import { pageLanguage } from './i18n.js';
+
 export interface Figures {
   present: number;
   late: number;
@@ -43,9 +46,9 @@ export interface Dashboard {
   lastWeek: Figures & { from: string; to: string };
 }
 
-/** A moment as a short date and time in the device's locale; empty for never. */
-export function seenText(iso: string | null): string {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : 'never';
+/** A moment as a short date and time as the page's language writes them (the device's zone); `never` for none. */
+export function seenText(iso: string | null, never: string): string {
+  return iso ? new Date(iso).toLocaleString(FORMAT_LOCALE[pageLanguage()], { dateStyle: 'medium', timeStyle: 'short' }) : never;
 }
 
 /** The calendar day `n` days after a YYYY-MM-DD day. */

@@ -10,7 +10,6 @@ import type {
   RosterEntry,
   RosterResyncNotice,
   RosterSnapshot,
-  RosterStatus,
   RosterUpdate,
   RosterUpdates,
   SessionView,
@@ -231,13 +230,3 @@ export class RosterFeed {
     this.ahead.clear();
   }
 }
-
-export const STATUS_LABEL: Record<RosterStatus, string> = {
-  present: 'Present',
-  late: 'Late',
-  pending: 'Pending review',
-  rejected: 'Rejected',
-  excused: 'Excused',
-  absent: 'Absent',
-  'not-yet': 'Not yet',
-};

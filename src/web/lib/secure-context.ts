@@ -46,16 +46,12 @@ export function cameraProblem(ctx: PageContext): string | null {
 }
 
 /**
- * The teacher's warning: students open the join link and QR code on this same address, so a
- * plain http:// console means their phones will not share a location.
+ * The teacher's warning, as the secure address to suggest: students open the join link and QR
+ * code on this same address, so a plain http:// console means their phones will not share a
+ * location. Null on https://. The console words it (its own catalog).
  */
 export function joinLinkProblem(ctx: PageContext): string | null {
-  if (new URL(ctx.href).protocol === 'https:') return null;
-  return (
-    "This console is not served over HTTPS (its address starts with http://). Students' phones share their location " +
-    'and camera only with secure (https://) pages, so check-ins from the join link and QR code will fail. ' +
-    `Open ${secureAddress(ctx.href)} if it works, or ask the school's IT to set up HTTPS (see docs/deploy.md).`
-  );
+  return new URL(ctx.href).protocol === 'https:' ? null : secureAddress(ctx.href);
 }
 
 /** Shows `text` in `el` (an alert region), or hides it when there is nothing to say. */

@@ -1,5 +1,6 @@
 import type { ClashOverrides } from '../../shared/events.js';
 import { CommandError } from './socket.js';
+import { tt } from './teacher-text.js';
 
 /** The session commands that may meet a clash: each asks in its own words. */
 export type ClashingCommand = 'open' | 'extend' | 'reopen';
@@ -14,17 +15,8 @@ const CONFIRMS: Record<Code, ClashOverrides> = {
 
 /** The question for a clash; `inTheWay` names the session the server named, when the page knows it. */
 function question(command: ClashingCommand, code: Code, inTheWay: string | null): string {
-  const named = inTheWay ? ` (${inTheWay})` : '';
-  if (code === 'SESSION_ALREADY_OPEN') {
-    if (command === 'open') return `This subject already has a session at that time${named}. Open another one beside it?`;
-    if (command === 'extend') return `The new closing time runs into another session of this subject${named}. Change it anyway, beside it?`;
-    return `This subject has had another session open since this one closed${named}. Reopen anyway, beside it?`;
-  }
-  if (command === 'open') {
-    return `You already have a session of another subject at that time${named}. Open this one too (team teaching, covering a class)?`;
-  }
-  if (command === 'extend') return `The new closing time runs into the teacher's next class${named}. Change it anyway, both at once?`;
-  return `Reopening runs into a class the teacher holds in another subject${named}. Reopen anyway, both at once?`;
+  const named = inTheWay ? tt('clash.named', { session: inTheWay }) : '';
+  return tt(`clash.${command}.${code === 'SESSION_ALREADY_OPEN' ? 'parallel' : 'teacher'}`, { named });
 }
 
 /**

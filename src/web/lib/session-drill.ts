@@ -3,10 +3,14 @@
  * and for one of them every student's record with the counts they add up to (src/shared/counts.ts),
  * and a record's audit trail: who changed it, when, from what to what and why.
  */
-import { countRoster, countsLine } from '../../shared/counts.js';
+import { countRoster } from '../../shared/counts.js';
 import type { RosterStatus, SessionView } from '../../shared/events.js';
+import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { apiJson } from './auth.js';
 import { byId, clockTime, errorText, h, reasonText, show } from './dom.js';
+import { pageLanguage, t } from './i18n.js';
+import { isWordedAction, rt } from './reports-text.js';
+import { countsLine, statusLabel } from './staff-text.js';
 
 interface RosterRow {
   studentId: string;
@@ -29,20 +33,8 @@ interface AuditRow {
   reason: string | null;
 }
 
-/** Audit actions as people say them. */
-const ACTION_TEXT: Record<string, string> = {
-  'checkin.submit': 'Checked in',
-  'checkin.retry': 'Checked in again',
-  'checkin.accept': 'Accepted by the teacher',
-  'checkin.reject': 'Rejected by the teacher',
-  'checkin.verify': 'Selfie verified',
-  'record.mark': 'Marked by the teacher',
-  'record.correct': 'Corrected after closing',
-  'close.absent': 'Absent at closing',
-  'close.settle': 'Settled at closing',
-  'reopen.remove': 'Removed on reopening',
-  'reopen.restore': 'Restored on reopening',
-};
+const STATUSES: readonly string[] = ['present', 'late', 'pending', 'rejected', 'excused', 'absent', 'not-yet'];
+const isStatus = (s: string): s is RosterStatus => STATUSES.includes(s);
 
 /** Newest first, at most this many (the range picks older ones). */
 const SESSION_ROWS = 50;
@@ -53,7 +45,11 @@ export async function loadSessions(subjectId: string, from: string, to: string):
   const body = byId('sessions-table').querySelector('tbody')!;
   body.replaceChildren(
     ...page.items.map((s) => {
-      const button = h('button', { type: 'button', 'aria-label': `Records of ${s.day} ${clockTime(s.startsAt)}` }, 'Records');
+      const button = h(
+        'button',
+        { type: 'button', 'aria-label': rt('reports.recordsLabel', { day: s.day, time: clockTime(s.startsAt) }) },
+        rt('reports.records'),
+      );
       button.addEventListener(
         'click',
         () => void showSession(s).catch((err: unknown) => (byId('report-error').textContent = errorText(err))),
@@ -63,19 +59,21 @@ export async function loadSessions(subjectId: string, from: string, to: string):
         { 'data-session-id': s.id },
         h('th', { scope: 'row' }, s.day),
         h('td', {}, clockTime(s.startsAt)),
-        h('td', {}, s.status),
+        h('td', {}, t(`session.${s.status}`)),
         h('td', { class: 'no-print' }, button),
       );
     }),
   );
-  if (page.items.length === 0) body.append(h('tr', {}, h('td', { colspan: 4 }, 'No closed sessions in the range.')));
+  if (page.items.length === 0) body.append(h('tr', {}, h('td', { colspan: 4 }, rt('reports.noSessions'))));
   byId('sessions-count').textContent =
-    page.total > page.items.length ? `The latest ${page.items.length} of ${page.total}.` : `${page.total} sessions.`;
+    page.total > page.items.length
+      ? rt('reports.latest', { shown: page.items.length, total: page.total })
+      : rt('reports.sessionCount', { count: page.total });
 }
 
 async function showSession(s: SessionView): Promise<void> {
   const { entries } = await apiJson<{ entries: RosterRow[] }>(`api/v1/sessions/${encodeURIComponent(s.id)}/records`);
-  byId('session-detail-title').textContent = `${s.subjectCode} on ${s.day} at ${clockTime(s.startsAt)}`;
+  byId('session-detail-title').textContent = rt('reports.sessionTitle', { code: s.subjectCode, day: s.day, time: clockTime(s.startsAt) });
   byId('session-counts').textContent = countsLine(countRoster(entries));
   byId('session-records')
     .querySelector('tbody')!
@@ -84,7 +82,7 @@ async function showSession(s: SessionView): Promise<void> {
         const history = h('td', { class: 'no-print' });
         if (e.recordId) {
           const recordId = e.recordId;
-          const button = h('button', { type: 'button', 'aria-label': `History of ${e.name}'s record` }, 'History');
+          const button = h('button', { type: 'button', 'aria-label': rt('reports.historyLabel', { name: e.name }) }, rt('reports.history'));
           button.addEventListener(
             'click',
             () => void showTrail(recordId, e.name).catch((err: unknown) => (byId('report-error').textContent = errorText(err))),
@@ -96,7 +94,7 @@ async function showSession(s: SessionView): Promise<void> {
           { 'data-status': e.status, ...(e.recordId ? { 'data-record-id': e.recordId } : {}) },
           h('th', { scope: 'row' }, e.name),
           h('td', {}, e.studentNumber ?? ''),
-          h('td', {}, e.status),
+          h('td', {}, statusLabel(e.status)),
           h('td', {}, reasonText(e.reason)),
           h('td', {}, clockTime(e.submittedAt)),
           history,
@@ -111,9 +109,11 @@ async function showSession(s: SessionView): Promise<void> {
 async function showTrail(recordId: string, name: string): Promise<void> {
   const q = new URLSearchParams({ entityType: 'record', entityId: recordId, limit: '100' });
   const { items } = await apiJson<{ items: AuditRow[] }>(`api/v1/reports/audit?${q}`);
-  const who = (a: AuditRow) => (a.actorId === null ? 'The server' : (a.actorName ?? 'An erased user'));
-  const status = (a: AuditRow) => [a.from?.status, a.to?.status].filter(Boolean).join(' → ');
-  byId('record-trail-title').textContent = `History of ${name}'s record`;
+  const who = (a: AuditRow) => (a.actorId === null ? rt('reports.theServer') : (a.actorName ?? rt('reports.erasedUser')));
+  const word = (s: string | undefined) => (s && isStatus(s) ? statusLabel(s) : s);
+  const status = (a: AuditRow) => [word(a.from?.status), word(a.to?.status)].filter(Boolean).join(' → ');
+  const when = new Intl.DateTimeFormat(FORMAT_LOCALE[pageLanguage()], { dateStyle: 'medium', timeStyle: 'medium' });
+  byId('record-trail-title').textContent = rt('reports.historyTitle', { name });
   byId('record-trail-table')
     .querySelector('tbody')!
     .replaceChildren(
@@ -121,8 +121,8 @@ async function showTrail(recordId: string, name: string): Promise<void> {
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, new Date(a.at).toLocaleString()),
-          h('td', {}, ACTION_TEXT[a.action] ?? a.action),
+          h('th', { scope: 'row' }, when.format(new Date(a.at))),
+          h('td', {}, isWordedAction(a.action) ? rt(`reports.action.${a.action}`) : a.action),
           h('td', {}, who(a)),
           h('td', {}, status(a)),
           h('td', {}, a.reason ?? ''),
@@ -132,7 +132,7 @@ async function showTrail(recordId: string, name: string): Promise<void> {
   if (items.length === 0)
     byId('record-trail-table')
       .querySelector('tbody')!
-      .append(h('tr', {}, h('td', { colspan: 5 }, 'No changes recorded.')));
+      .append(h('tr', {}, h('td', { colspan: 5 }, rt('reports.noChanges'))));
   show(byId('record-trail'), true);
   byId('record-trail-title').focus();
 }

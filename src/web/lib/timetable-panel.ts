@@ -4,9 +4,12 @@
  * meetings, and see its next seven days, with the one tap for a meeting whose session is not
  * created yet and a way to call one day off; and the teacher's own session defaults.
  */
-import { POLICY_PRESETS, PRESET_LABELS, type PolicyPreset } from '../../shared/policy-presets.js';
+import { POLICY_PRESETS, type PolicyPreset } from '../../shared/policy-presets.js';
+import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { ApiError, apiFetch, apiJson } from './auth.js';
 import { announce, byId, clockTime, errorText, h } from './dom.js';
+import { pageLanguage } from './i18n.js';
+import { tt } from './teacher-text.js';
 
 interface TeacherSettings {
   timetableOpen: 'auto' | 'tap';
@@ -52,15 +55,18 @@ interface Upcoming {
   sessionId: string | null;
 }
 
-const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-// A 'YYYY-MM-DD' is already the organisation's day: read at noon UTC, it names itself.
-const dayLabel = new Intl.DateTimeFormat([], { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
+/** Weekday `n` (1 Monday … 7 Sunday, as meetings number them) in the page's language. */
+function weekdayName(n: number): string {
+  // 2024-01-01 was a Monday.
+  const monday = Date.UTC(2024, 0, 1);
+  return new Intl.DateTimeFormat(FORMAT_LOCALE[pageLanguage()], { weekday: 'long', timeZone: 'UTC' }).format(monday + (n - 1) * 86_400_000);
+}
 
-const STATE_TEXT: Record<Upcoming['state'], string> = {
-  planned: 'Not created yet',
-  created: 'Session scheduled',
-  cancelled: 'Called off',
-};
+/** A 'YYYY-MM-DD' is already the organisation's day: read at noon UTC, it names itself. */
+const dayLabel = (day: string): string =>
+  new Intl.DateTimeFormat(FORMAT_LOCALE[pageLanguage()], { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+    new Date(`${day}T12:00:00Z`),
+  );
 
 const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown) =>
   apiJson<T>(path, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -72,18 +78,10 @@ const post = (path: string, body: unknown) => send('POST', path, body);
  */
 function clashQuestion(err: ApiError): { question: string; confirm: object } | null {
   const days = [...new Set(((err.body.details?.['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
-  const when = days.length > 0 ? ` on ${days.map((d) => dayLabel.format(new Date(`${d}T12:00:00Z`))).join(', ')}` : '';
-  if (err.body.code === 'SESSION_ALREADY_OPEN') {
-    return {
-      question: `This subject already has a session at the new time${when}. Move the meeting anyway, beside it?`,
-      confirm: { parallel: true },
-    };
-  }
+  const when = days.length > 0 ? tt('timetable.on', { days: days.map(dayLabel).join(', ') }) : '';
+  if (err.body.code === 'SESSION_ALREADY_OPEN') return { question: tt('timetable.clashParallel', { when }), confirm: { parallel: true } };
   if (err.body.code === 'TEACHER_DOUBLE_BOOKED') {
-    return {
-      question: `The teacher already has another subject's class at that time${when}. Keep both (team teaching, covering a class)?`,
-      confirm: { teacherOverlap: true },
-    };
+    return { question: tt('timetable.clashTeacher', { when }), confirm: { teacherOverlap: true } };
   }
   return null;
 }
@@ -106,14 +104,16 @@ async function saveMeeting<T>(method: 'POST' | 'PATCH', path: string, fields: ob
   }
 }
 
-const meetingLabel = (m: Meeting) => `${WEEKDAYS[m.weekday - 1] ?? m.weekday} ${m.startTime}–${m.endTime}`;
+const meetingLabel = (m: Meeting) => tt('timetable.meetingLabel', { day: weekdayName(m.weekday), from: m.startTime, to: m.endTime });
 
 function roomText(m: Meeting): string {
   const parts = [
-    m.location ? `${Math.round(m.location.radiusM)} m around ${m.location.lat}, ${m.location.lon}` : null,
+    m.location
+      ? tt('timetable.roomAround', { radius: Math.round(m.location.radiusM), lat: String(m.location.lat), lon: String(m.location.lon) })
+      : null,
     m.allowedIpRanges.length > 0 ? m.allowedIpRanges.join(', ') : null,
   ].filter((p) => p !== null);
-  return parts.length > 0 ? `Room: ${parts.join('; ')}` : "The subject's classroom";
+  return parts.length > 0 ? tt('timetable.roomLine', { parts: parts.join('; ') }) : tt('timetable.subjectRoom');
 }
 
 /** The Room fieldset: a location when latitude and longitude are both given, and the networks. */
@@ -143,9 +143,9 @@ function fillForm(m: Meeting | null): void {
 function updateText(u: MeetingUpdate): string {
   const moved = u.rescheduled.length;
   const cancelled = u.cancelled.length;
-  const parts = [`${meetingLabel(u.meeting)} saved.`];
-  if (moved > 0) parts.push(`${moved} scheduled session${moved === 1 ? '' : 's'} moved.`);
-  if (cancelled > 0) parts.push(`${cancelled} cancelled; the new day's sessions are created by the timetable.`);
+  const parts = [tt('timetable.savedLine', { meeting: meetingLabel(u.meeting) })];
+  if (moved > 0) parts.push(tt('timetable.moved', { count: moved }));
+  if (cancelled > 0) parts.push(tt('timetable.cancelledSessions', { count: cancelled }));
   return parts.join(' ');
 }
 
@@ -174,20 +174,20 @@ async function renderUpcoming(subjectId: string): Promise<void> {
   }
   const items = await apiJson<Upcoming[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/upcoming?days=7`);
   if (items.length === 0) {
-    list.replaceChildren(h('li', { class: 'muted' }, 'No meeting in the next 7 days.'));
+    list.replaceChildren(h('li', { class: 'muted' }, tt('timetable.noUpcoming')));
     return;
   }
   list.replaceChildren(
     ...items.map((u) => {
-      const when = `${dayLabel.format(new Date(`${u.day}T12:00:00Z`))}, ${clockTime(u.startsAt)}–${clockTime(u.closesAt)}`;
+      const when = tt('timetable.when', { day: dayLabel(u.day), from: clockTime(u.startsAt), to: clockTime(u.closesAt) });
       const li = h(
         'li',
         { 'data-day': u.day, 'data-state': u.state },
         h('span', {}, when),
-        h('span', { class: 'muted' }, STATE_TEXT[u.state]),
+        h('span', { class: 'muted' }, tt(`timetable.state.${u.state}`)),
       );
       if (u.state === 'planned') {
-        const start = h('button', { type: 'button', 'aria-label': `Start the session of ${when}` }, 'Start');
+        const start = h('button', { type: 'button', 'aria-label': tt('timetable.startLabel', { when }) }, tt('timetable.start'));
         start.addEventListener('click', () => {
           start.disabled = true;
           post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/start`, { day: u.day })
@@ -202,12 +202,12 @@ async function renderUpcoming(subjectId: string): Promise<void> {
       if (u.state !== 'cancelled') {
         li.append(
           confirmedButton(
-            'Call off',
-            `Call off the meeting of ${when}`,
-            `Call off the meeting of ${when}? ${u.state === 'created' ? 'Its session is cancelled' : 'No session is created for it'}; the other weeks stay.`,
+            tt('timetable.callOff'),
+            tt('timetable.callOffLabel', { when }),
+            tt(u.state === 'created' ? 'timetable.callOffCreated' : 'timetable.callOffPlanned', { when }),
             async () => {
               await post(`api/v1/meetings/${encodeURIComponent(u.meetingId)}/cancel`, { day: u.day });
-              announce(byId('meeting-status'), `The meeting of ${when} is called off.`);
+              announce(byId('meeting-status'), tt('timetable.calledOff', { when }));
             },
             () => renderUpcoming(subjectId),
           ),
@@ -231,8 +231,8 @@ async function bindTeacherSettings(): Promise<void> {
   const grace = byId<HTMLInputElement>('ts-grace');
   const code = byId<HTMLInputElement>('ts-code');
   preset.replaceChildren(
-    h('option', { value: '' }, "The organisation's"),
-    ...POLICY_PRESETS.map((p) => h('option', { value: p }, PRESET_LABELS[p])),
+    h('option', { value: '' }, tt('preset.organisation')),
+    ...POLICY_PRESETS.map((p) => h('option', { value: p }, tt(`preset.${p}`))),
   );
   let loadedPreset = '';
   const show = (s: TeacherSettings) => {
@@ -259,7 +259,7 @@ async function bindTeacherSettings(): Promise<void> {
     })
       .then((saved) => {
         show(saved);
-        status.textContent = 'Saved.';
+        status.textContent = tt('timetable.saved');
       })
       .catch((err: unknown) => (status.textContent = errorText(err)));
   });
@@ -272,10 +272,16 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
   const termSelect = byId<HTMLSelectElement>('meeting-term');
   const submit = byId<HTMLButtonElement>('meeting-submit');
   const stopEditing = byId<HTMLButtonElement>('meeting-edit-cancel');
-  byId<HTMLSelectElement>('meeting-weekday').replaceChildren(...WEEKDAYS.map((name, i) => h('option', { value: i + 1 }, name)));
+  byId<HTMLSelectElement>('meeting-weekday').replaceChildren(
+    ...[1, 2, 3, 4, 5, 6, 7].map((n) => h('option', { value: n }, weekdayName(n))),
+  );
   const { terms } = await apiJson<{ terms: Term[] }>('api/v1/timetable/calendar');
-  termSelect.replaceChildren(...terms.map((t) => h('option', { value: t.id }, `${t.name} (${t.startDay} to ${t.endDay})`)));
-  if (terms.length === 0) error.textContent = 'No term yet: an administrator adds the terms first.';
+  termSelect.replaceChildren(
+    ...terms.map((term) =>
+      h('option', { value: term.id }, tt('timetable.termLine', { name: term.name, from: term.startDay, to: term.endDay })),
+    ),
+  );
+  if (terms.length === 0) error.textContent = tt('timetable.noTerm');
 
   // The meeting being edited; null: the form adds one.
   let editing: Meeting | null = null;
@@ -284,7 +290,8 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
     fillForm(m);
     // The term of a meeting stays: an edit changes its day, times and room.
     termSelect.disabled = m !== null;
-    submit.textContent = m ? `Save ${meetingLabel(m)}` : 'Add weekly meeting';
+    delete submit.dataset['i18n'];
+    submit.textContent = m ? tt('timetable.saveMeeting', { meeting: meetingLabel(m) }) : tt('timetable.add');
     stopEditing.hidden = m === null;
   };
 
@@ -292,12 +299,16 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
     const list = byId('meeting-list');
     const meetings = subjectId ? await apiJson<Meeting[]>(`api/v1/subjects/${encodeURIComponent(subjectId)}/meetings`) : [];
     if (meetings.length === 0) {
-      list.replaceChildren(h('li', { class: 'muted' }, 'No weekly meeting yet.'));
+      list.replaceChildren(h('li', { class: 'muted' }, tt('timetable.noMeeting')));
       return;
     }
     list.replaceChildren(
       ...meetings.map((m) => {
-        const edit = h('button', { type: 'button', 'aria-label': `Edit the meeting of ${meetingLabel(m)}` }, 'Edit');
+        const edit = h(
+          'button',
+          { type: 'button', 'aria-label': tt('timetable.editLabel', { meeting: meetingLabel(m) }) },
+          tt('timetable.edit'),
+        );
         edit.addEventListener('click', () => {
           error.textContent = '';
           status.textContent = '';
@@ -305,13 +316,13 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           byId('meeting-weekday').focus();
         });
         const remove = confirmedButton(
-          'Delete',
-          `Delete the meeting of ${meetingLabel(m)}`,
-          `Delete the weekly meeting of ${meetingLabel(m)}? No more sessions are created for it; those already created stay as they are.`,
+          tt('timetable.delete'),
+          tt('timetable.deleteLabel', { meeting: meetingLabel(m) }),
+          tt('timetable.confirmDelete', { meeting: meetingLabel(m) }),
           async () => {
             await apiFetch(`api/v1/meetings/${encodeURIComponent(m.id)}`, { method: 'DELETE' });
             if (editing?.id === m.id) setEditing(null);
-            announce(status, `The weekly meeting of ${meetingLabel(m)} is deleted.`);
+            announce(status, tt('timetable.deleted', { meeting: meetingLabel(m) }));
           },
           refresh,
         );

@@ -135,6 +135,18 @@ export const pageEn = {
   'record.excused': 'Excused',
   'record.absent': 'Absent',
 
+  // The charts of the student's attendance and of the reports page.
+  'chart.noData': 'no settled session',
+  'chart.percent': '{value} %',
+  'chart.empty': '{title}: no data.',
+  'chart.summary': '{title}: {points} points, from {first} ({firstValue}) to {last} ({lastValue}); lowest {lowest} %, highest {highest} %',
+  'chart.gaps': { one: '; # with no settled session.', other: '; # with no settled session.' },
+  'chart.end': '.',
+  'chart.dataTable': 'Data table: {title}',
+  'chart.point': '{label}: {value} %',
+  'chart.sparkline': '{title}: {points}.',
+  'chart.sparkPoint': '{label} {value}',
+
   'excuse.title': 'Excuse an absence',
   'excuse.from': 'From',
   'excuse.to': 'To',

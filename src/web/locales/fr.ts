@@ -133,6 +133,17 @@ const catalog: CatalogOf<typeof pageEn> = {
   'record.excused': 'Excusé·e',
   'record.absent': 'Absent·e',
 
+  'chart.noData': 'aucune séance réglée',
+  'chart.percent': '{value} %',
+  'chart.empty': '{title} : aucune donnée.',
+  'chart.summary': '{title} : {points} points, de {first} ({firstValue}) à {last} ({lastValue}) ; minimum {lowest} %, maximum {highest} %',
+  'chart.gaps': { one: ' ; # sans séance réglée.', other: ' ; # sans séance réglée.' },
+  'chart.end': '.',
+  'chart.dataTable': 'Tableau des données : {title}',
+  'chart.point': '{label} : {value} %',
+  'chart.sparkline': '{title} : {points}.',
+  'chart.sparkPoint': '{label} {value}',
+
   'excuse.title': 'Justifier une absence',
   'excuse.from': 'Du',
   'excuse.to': 'Au',

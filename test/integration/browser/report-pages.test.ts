@@ -15,6 +15,17 @@ const SHOTS = path.join(ROOT, 'test-results', 'screenshots', 'reports');
 const LAPTOP = { width: 1366, height: 768 };
 const PHONE = { width: 390, height: 844 };
 
+/** How the pages name each status (src/web/locales/staff-en.ts). */
+const STATUS_WORDS: Record<string, string> = {
+  present: 'Present',
+  late: 'Late',
+  pending: 'Pending review',
+  rejected: 'Rejected',
+  excused: 'Excused',
+  absent: 'Absent',
+  'not-yet': 'Not yet',
+};
+
 /** The text of every body row of a table, cell by cell. */
 function rows(page: Page, selector: string): Promise<string[][]> {
   return page.$$eval(`${selector} tbody tr`, (trs) => trs.map((tr) => Array.from(tr.children, (c) => (c.textContent ?? '').trim())));
@@ -142,7 +153,10 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.click(`#sessions-table tr[data-session-id="${newest.id}"] button`);
     await page.waitForSelector('#session-detail:not([hidden])');
     const records = await api<{ entries: { name: string; status: string }[] }>(accessToken, `/api/v1/sessions/${newest.id}/records`);
-    expect((await rows(page, '#session-records')).map((r) => [r[0], r[2]])).to.deep.equal(records.entries.map((e) => [e.name, e.status]));
+    // Statuses in words (the staff pages' labels), never as the API's codes.
+    expect((await rows(page, '#session-records')).map((r) => [r[0], r[2]])).to.deep.equal(
+      records.entries.map((e) => [e.name, STATUS_WORDS[e.status]]),
+    );
     const summary = daily.items.find((b) => b.from === newest.day) as unknown as { present: number; total: number };
     expect(await page.textContent('#session-counts'))
       .to.contain(`Present ${summary.present} `)
@@ -192,7 +206,7 @@ describe('report pages (Chromium, axe-core)', function () {
     expect(trailRows.at(-1)!.slice(1)).to.deep.equal([
       'Corrected after closing',
       (await srv.store.users.get(org.id, withRecord.studentId))!.name,
-      `${withRecord.status} → excused`,
+      `${STATUS_WORDS[withRecord.status]} → Excused`,
       'Doctor note',
     ]);
     expect(await page.evaluate(() => document.activeElement?.id)).to.equal('record-trail-title');

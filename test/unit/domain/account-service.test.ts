@@ -148,6 +148,36 @@ describe('AccountService (over the SQLite store)', () => {
     expect(to(pupil).subject).to.equal('Your attendance account at Schule');
   });
 
+  it("queues each invitation and reset with the subject its recipient gets, in the recipient's language (the admin's outbox shows it)", async () => {
+    const org = await store.organisations.create({
+      name: 'Lycée Test',
+      slug: 'lycee',
+      timezone: 'Europe/Paris',
+      settings: { ...NO_ORGANISATION_SETTINGS, language: 'fr' },
+    });
+    const admin = await createUser(store, org.id, 'admin');
+    const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
+    const follows = await createUser(store, org.id, 'student', { password: null });
+    const ownEnglish = await createUser(store, org.id, 'student', { password: null });
+    await store.notificationPreferences.put(org.id, ownEnglish.id, { language: 'en', unsubscribed: [] });
+    await service.inviteMany(actor, [follows.id, ownEnglish.id]);
+    await service.requestReset({ email: admin.email });
+    await mailer.waitFor(3);
+    const rows = (await store.outbox.list(org.id, { limit: 10, offset: 0 })).items;
+    const row = (u: { email: string }, category: string) => rows.find((r) => r.to === u.email && r.category === category)!;
+    expect(row(follows, 'invitation').subject).to.equal('Votre compte de présence à Lycée Test');
+    expect(row(ownEnglish, 'invitation').subject).to.equal('Your attendance account at Lycée Test');
+    // Each row says what was sent: the same subject as the email itself.
+    for (const [user, category] of [
+      [follows, 'invitation'],
+      [ownEnglish, 'invitation'],
+      [admin, 'reset'],
+    ] as const) {
+      expect(row(user, category).subject, `${user.email} ${category}`).to.equal(mailer.sent.find((m) => m.to === user.email)!.subject);
+    }
+    expect(row(admin, 'reset').subject).to.match(/^Réinitialis/);
+  });
+
   it("names in each link the login page of the user's role, since the student page refuses staff", async () => {
     const org = await createOrg(store);
     const admin = await createUser(store, org.id, 'admin');

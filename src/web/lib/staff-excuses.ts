@@ -1,0 +1,62 @@
+/**
+ * The staff list of pending excuses (docs/absences.md): those of the teacher's subjects (all for
+ * an administrator), each approved or declined with one tap, its document downloadable.
+ */
+import { apiFetch, apiJson } from './auth.js';
+import { byId, errorText, h } from './dom.js';
+import { period, postJson, type ExcuseItem } from './excuse-panel.js';
+import { tt } from './teacher-text.js';
+
+async function renderPending(): Promise<void> {
+  const { items } = await apiJson<{ items: ExcuseItem[] }>('api/v1/excuses?status=pending&limit=50');
+  const list = byId('pending-excuses');
+  if (items.length === 0) {
+    list.replaceChildren(h('li', { class: 'muted' }, tt('excuses.none')));
+    return;
+  }
+  list.replaceChildren(
+    ...items.map((e) => {
+      const who = tt('excuses.who', { student: e.studentName, period: period(e) });
+      const line = e.text
+        ? tt('excuses.lineText', { who, category: e.category, text: e.text })
+        : tt('excuses.line', { who, category: e.category });
+      const li = h('li', { 'data-excuse': e.id }, h('span', {}, line));
+      if (e.document) {
+        const link = h('button', { type: 'button', 'aria-label': tt('excuses.documentLabel', { who }) }, tt('excuses.document'));
+        link.addEventListener('click', () => void download(e.id, e.document!.fileName));
+        li.append(link);
+      }
+      for (const decision of ['approve', 'decline'] as const) {
+        const button = h('button', { type: 'button', 'aria-label': tt(`excuses.${decision}Label`, { who }) }, tt(`excuses.${decision}`));
+        button.addEventListener('click', () => {
+          button.disabled = true;
+          postJson(`api/v1/excuses/${encodeURIComponent(e.id)}/${decision}`, {})
+            .then(() => renderPending())
+            .catch((err: unknown) => {
+              button.disabled = false;
+              byId('excuses-error').textContent = errorText(err);
+            });
+        });
+        li.append(button);
+      }
+      return li;
+    }),
+  );
+}
+
+async function download(id: string, fileName: string): Promise<void> {
+  const res = await apiFetch(`api/v1/excuses/${encodeURIComponent(id)}/document`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = h('a', { href: url, download: fileName });
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+/** The staff list of pending excuses. */
+export async function bindStaffExcuses(): Promise<void> {
+  await renderPending();
+  byId('refresh-excuses').addEventListener(
+    'click',
+    () => void renderPending().catch((err: unknown) => (byId('excuses-error').textContent = errorText(err))),
+  );
+}
