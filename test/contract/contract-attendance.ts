@@ -622,6 +622,50 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(1);
     });
 
+    it('writeBatch refuses a write by a user already gone (a teacher erased), alone, changing no version', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['checked', 'marked', 'other', 'teacher']);
+      const checkin = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.checked, { status: 'pending' }))).record;
+      const rosterBefore = (await s.sessions.get(org.id, sess.id))!.rosterVersion;
+      const at = new Date(T0 + 60_000);
+      const byGone = { actorId: 'erased-teacher', action: 'record.mark' as const, reason: null, ip: null };
+      const byTeacher = { ...byGone, actorId: st.teacher };
+      const results = await s.records.writeBatch([
+        {
+          kind: 'update',
+          orgId: org.id,
+          id: checkin.id,
+          expectedVersion: checkin.version,
+          patch: { status: 'present', reason: 'MARKED_BY_TEACHER', decidedAt: at, decidedBy: 'erased-teacher' },
+          audit: byGone,
+        },
+        {
+          kind: 'insert',
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, st.marked, { status: 'present', decidedAt: at, decidedBy: 'erased-teacher' }),
+          audit: byGone,
+        },
+        {
+          kind: 'insert',
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, st.other, { status: 'absent', decidedBy: st.teacher }),
+          audit: byTeacher,
+        },
+      ]);
+      expect(results.slice(0, 2).map((r) => ('error' in r ? (r.error as { actorId?: string }).actorId : r))).to.deep.equal([
+        'erased-teacher',
+        'erased-teacher',
+      ]);
+      expect(results[2]).to.deep.include({ written: true });
+      // The check-in as it was, at its version; the session's roster moved once, for the one written.
+      expect(await s.records.get(org.id, checkin.id)).to.deep.equal(checkin);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(rosterBefore + 1);
+      expect((await s.records.listBySession(org.id, sess.id)).map((r) => r.studentId).sort()).to.deep.equal([st.checked, st.other].sort());
+      expect((await s.audit.listForSession(org.id, sess.id)).map((e) => e.actorId)).to.deep.equal([st.teacher]);
+    });
+
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

@@ -118,17 +118,6 @@ export function enrolmentFilter(orgId: string, subjectId: string, studentIds: st
   return { orgId, subjectId, studentId: typeof studentIds === 'string' ? studentIds : { $in: [...studentIds] } };
 }
 
-/** One idempotent upsert per student: an existing enrolment is left untouched. */
-export function enrolOps(orgId: string, subjectId: string, studentIds: readonly string[], now: Date, idOf: (studentId: string) => string) {
-  return [...new Set(studentIds)].map((studentId) => ({
-    updateOne: {
-      filter: { orgId, subjectId, studentId },
-      update: { $setOnInsert: { _id: idOf(studentId), orgId, subjectId, studentId, createdAt: now } },
-      upsert: true,
-    },
-  }));
-}
-
 // ----- sessions -----
 
 export function sessionListFilter(orgId: string, f: SessionFilter): QueryFilter<SessionDoc> {
