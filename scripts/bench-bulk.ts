@@ -11,10 +11,13 @@
  * time and this process's CPU (on MongoDB most of the work is the server's: compare the calls).
  *
  *   node --import tsx scripts/bench-bulk.ts [--store sqlite|mongo] [--students 300]  [--runs 3] [--closes 3] [--import-users 1000]
- *     [--server-pid PID] [--pending]
+ *     [--server-pid PID] [--pending] [--ms-by-method]
  *
  * --pending: every student has a pending check-in when the session closes, so the close settles
  * N records (updates) instead of writing N absents (inserts).
+ *
+ * --ms-by-method: also the wall time spent inside each repository method (summed; the calls of
+ * one import run one after another, so they add up to most of its wall time).
  *
  * --server-pid: the database server's process (a FerretDB on this machine); its CPU time per
  * close and invitation is printed too (Linux, from /proc), which the machine's load does not
@@ -52,6 +55,7 @@ const { values: args } = parseArgs({
     'import-users': { type: 'string', default: '1000' },
     'server-pid': { type: 'string' },
     pending: { type: 'boolean', default: false },
+    'ms-by-method': { type: 'boolean', default: false },
   },
 });
 const IMPORT_USERS = Number(args['import-users']);
@@ -97,6 +101,8 @@ async function openStore(): Promise<Opened> {
 interface Measure {
   calls: number;
   byMethod: Record<string, number>;
+  /** Wall time inside each repository method, summed, ms. */
+  msByMethod: Record<string, number>;
   wallMs: number;
   cpuMs: number;
   serverCpuMs: number | null;
@@ -123,6 +129,7 @@ async function measure(counted: CountedStore, work: () => Promise<unknown>): Pro
   return {
     calls: counted.total(),
     byMethod: Object.fromEntries(counted.counts),
+    msByMethod: Object.fromEntries([...counted.wallMs].sort((a, b) => b[1] - a[1]).map(([k, ms]) => [k, Math.round(ms)])),
     wallMs,
     cpuMs: (cpu.user + cpu.system) / 1_000,
     serverCpuMs: server0 === null || server1 === null ? null : server1 - server0,
@@ -244,7 +251,8 @@ async function run(): Promise<{
 const line = (name: string, m: Measure) =>
   `${name.padEnd(8)} calls ${String(m.calls).padStart(5)}  wall ${m.wallMs.toFixed(0).padStart(6)} ms  cpu ${m.cpuMs.toFixed(0).padStart(5)} ms` +
   (m.serverCpuMs === null ? '' : `  server cpu ${m.serverCpuMs.toFixed(0).padStart(6)} ms`) +
-  `  ${JSON.stringify(m.byMethod)}`;
+  `  ${JSON.stringify(m.byMethod)}` +
+  (args['ms-by-method'] ? `\n${' '.repeat(9)}ms by method ${JSON.stringify(m.msByMethod)}` : '');
 
 console.log(`store ${args.store}, ${STUDENTS} students, ${RUNS} runs, load ${loadavg()[0]!.toFixed(1)}`);
 for (let r = 0; r < RUNS; r++) {

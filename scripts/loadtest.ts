@@ -22,6 +22,7 @@ import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/domain/ports/users.js';
 import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
+import { gcTimelineTable, readGcTimeline } from './lib/gc-timeline-table.js';
 import { startNodeProcess, startRedis, waitReadyz, type NodeProcess } from './lib/loadtest-cluster.js';
 import {
   expectedOutcome,
@@ -75,6 +76,9 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
   --stages DIR      time every check-in's stages (the nodes with CHECKIN_STAGES_FILE, the
                     generator on its own clock) and print where an acknowledgement's time went:
                     p50/p90/p99 per stage, also written to DIR/<run>-stages.md
+  --gc DIR          record each started node's garbage collections per second (the nodes
+                    preload scripts/lib/gc-timeline.ts) and print them beside the ack and
+                    roster p99 of the same second, also written to DIR/<run>-load-<i>-gc.md
   --node-flags=F    node options for the started nodes, space-separated, e.g.
                     --node-flags='--max-semi-space-size=32 --v8-pool-size=1' (with the =: the
                     value starts with --) (or LOADTEST_NODE_FLAGS=F);
@@ -133,6 +137,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'node-flags': { type: 'string' },
     stages: { type: 'string' },
+    gc: { type: 'string' },
     timeout: { type: 'string', default: '300' },
     selfies: { type: 'boolean', default: false },
     'selfie-share': { type: 'string', default: '1' },
@@ -225,6 +230,12 @@ if (cpuProfDir && urls) {
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 const stagesDir = args.stages ? path.resolve(args.stages) : null;
 if (stagesDir) mkdirSync(stagesDir, { recursive: true });
+const gcDir = args.gc ? path.resolve(args.gc) : null;
+if (gcDir && urls) {
+  process.stderr.write('--gc records the nodes this script starts; it cannot record --urls\n');
+  process.exit(1);
+}
+if (gcDir) mkdirSync(gcDir, { recursive: true });
 const slug = (label: string) => label.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
 const nodeFlags = (args['node-flags'] ?? process.env['LOADTEST_NODE_FLAGS'] ?? '').split(/\s+/).filter((f) => f !== '');
 if (nodeFlags.length > 0 && urls) {
@@ -381,6 +392,7 @@ async function run(
   };
   const nodes: NodeProcess[] = [];
   const stageFiles: string[] = [];
+  const gcFiles: string[] = [];
   /** --stages: each check-in's offered, sent and acknowledged times (absolute ms), by `${sessionId}/${studentId}`. */
   const generatorTimes = new Map<string, GeneratorTimes>();
   const stopNodes = async () => {
@@ -392,8 +404,17 @@ async function run(
       progress(`[${label}] starting node ${i + 1}/${nodeCount}`);
       const stagesFile = stagesDir ? path.join(stagesDir, `${slug(label)}-load-${i}.json`) : null;
       if (stagesFile) stageFiles.push(stagesFile);
+      const gcFile = gcDir ? path.join(gcDir, `${slug(label)}-load-${i}.jsonl`) : null;
+      if (gcFile) gcFiles.push(gcFile);
       nodes.push(
-        await startNodeProcess(root, `load-${i}`, stagesFile ? { ...env, CHECKIN_STAGES_FILE: stagesFile } : env, cpuProfDir, nodeFlags),
+        await startNodeProcess(
+          root,
+          `load-${i}`,
+          { ...env, ...(stagesFile ? { CHECKIN_STAGES_FILE: stagesFile } : {}), ...(gcFile ? { GC_TIMELINE_FILE: gcFile } : {}) },
+          cpuProfDir,
+          nodeFlags,
+          gcFile ? [path.join(root, 'scripts/lib/gc-timeline.ts')] : [],
+        ),
       );
     }
   }
@@ -518,6 +539,7 @@ async function run(
   let acked = 0;
   let inFlight = 0;
   const start = performance.now();
+  const wallStart = Date.now();
   timeline.start = start;
   const stopSampling = sampleNodes(
     timeline,
@@ -696,6 +718,13 @@ async function run(
     offered: opts.rate > 0 ? scheduled : launched,
     rosterMessages,
   });
+  if (gcDir) {
+    for (const [i, file] of gcFiles.entries()) {
+      const table = gcTimelineTable(summary.perSecond, readGcTimeline(file), wallStart);
+      writeFileSync(path.join(gcDir, `${slug(label)}-load-${i}-gc.md`), `${table}\n`);
+      process.stdout.write(`\n== garbage collections of load-${i} per second (${label})\n${table}\n\n`);
+    }
+  }
   return { result, summary };
 }
 

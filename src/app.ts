@@ -173,6 +173,7 @@ export function domainSettings(config: Config, publicUrl: () => string = () => c
     reopenWindowMs: config.sessionReopenWindowMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
     closeAnswerWaitMs: config.closeAnswerWaitMs,
+    closeMaxMs: config.closeMaxMs,
     mailOutbox: config.mail.outbox,
   };
 }

@@ -99,6 +99,7 @@ export const EnvSchema = z.object({
   HTTP_STATIC_RATE_PER_MINUTE: int(1, 1_000_000).default(6_000),
   SCHEDULER_INTERVAL_MS: int(100, 60_000).default(1_000),
   CLOSE_ANSWER_WAIT_MS: int(0, 60_000).default(3_000),
+  CLOSE_MAX_MS: int(1_000, 86_400_000).default(600_000),
   ROSTER_BATCH_MS: int(0, 1_000).default(50),
   CHECKIN_STAGES_FILE: z.string().min(1).optional(),
   SOCKET_RECHECK_MS: int(0, 3_600_000).default(15_000),
@@ -197,6 +198,8 @@ export interface Config {
   schedulerIntervalMs: number;
   /** How long a teacher's close waits for its writes before answering with the session still closing. */
   closeAnswerWaitMs: number;
+  /** The longest a close may run before it gives the session up (its lease released for the next close). */
+  closeMaxMs: number;
   /** Roster changes of a session are sent to its screens at most this often (0: each at once). */
   rosterBatchMs: number;
   /** CHECKIN_STAGES_FILE: where the node writes each check-in's stage times at exit (a measuring tool); null: none kept. */
@@ -472,6 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     schedulerIntervalMs: e.SCHEDULER_INTERVAL_MS,
     closeAnswerWaitMs: e.CLOSE_ANSWER_WAIT_MS,
+    closeMaxMs: e.CLOSE_MAX_MS,
     rosterBatchMs: e.ROSTER_BATCH_MS,
     checkinStagesFile: e.CHECKIN_STAGES_FILE ?? null,
     socketRecheckMs: e.SOCKET_RECHECK_MS,

@@ -72,10 +72,13 @@ export async function startNodeProcess(
   env: Record<string, string>,
   cpuProfDir: string | null = null,
   nodeFlags: readonly string[] = [],
+  /** Modules imported before the service, after tsx (so they may be TypeScript). */
+  preloads: readonly string[] = [],
 ): Promise<NodeProcess> {
   const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', path.join(root, 'src/index.ts')], {
+  const imports = preloads.flatMap((p) => ['--import', p]);
+  const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', ...imports, path.join(root, 'src/index.ts')], {
     cwd: root,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NODE_ID: name },
     stdio: ['ignore', 'inherit', 'inherit'],

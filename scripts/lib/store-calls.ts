@@ -5,6 +5,8 @@ export interface CountedStore {
   store: Store;
   /** Calls since the last reset, by `repository.method`. */
   counts: Map<string, number>;
+  /** Milliseconds from each call to the settling of what it returned, summed by `repository.method` since the last reset. */
+  wallMs: Map<string, number>;
   total(): number;
   reset(): void;
 }
@@ -17,6 +19,8 @@ export interface CountedStore {
  */
 export function countStoreCalls(inner: Store): CountedStore {
   const counts = new Map<string, number>();
+  const wallMs = new Map<string, number>();
+  const timed = (key: string, t0: number) => () => wallMs.set(key, (wallMs.get(key) ?? 0) + performance.now() - t0);
   const repositories = new Map<PropertyKey, unknown>();
   const wrap = (name: string, repo: object): object =>
     new Proxy(repo, {
@@ -26,7 +30,11 @@ export function countStoreCalls(inner: Store): CountedStore {
         const key = `${name}.${prop}`;
         return (...args: unknown[]) => {
           counts.set(key, (counts.get(key) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
+          const done = timed(key, performance.now());
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (result instanceof Promise) return result.finally(done);
+          done();
+          return result;
         };
       },
     });
@@ -41,7 +49,11 @@ export function countStoreCalls(inner: Store): CountedStore {
   return {
     store,
     counts,
+    wallMs,
     total: () => [...counts.values()].reduce((a, b) => a + b, 0),
-    reset: () => counts.clear(),
+    reset: () => {
+      counts.clear();
+      wallMs.clear();
+    },
   };
 }

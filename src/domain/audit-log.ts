@@ -5,7 +5,8 @@ import type { AuditAction } from '../shared/audit.js';
 
 type ActorEntry = { entityType: AuditEntry['entityType']; entityId: string; action: AuditAction; from: unknown; to: unknown };
 
-const byActor = (actor: Actor, at: Date, entry: ActorEntry): Omit<AuditEntry, 'id'> => ({
+/** The entry for a change made by `actor`, for a store call that writes it with the change. */
+export const auditEntry = (actor: Actor, at: Date, entry: ActorEntry): Omit<AuditEntry, 'id'> => ({
   orgId: actor.orgId,
   entityType: entry.entityType,
   entityId: entry.entityId,
@@ -21,10 +22,10 @@ const byActor = (actor: Actor, at: Date, entry: ActorEntry): Omit<AuditEntry, 'i
 
 /** Appends several audit entries made by `actor` at once (one store call; a bulk invitation's). */
 export async function auditMany(store: Store, actor: Actor, at: Date, entries: readonly ActorEntry[]): Promise<void> {
-  if (entries.length > 0) await store.audit.appendMany(entries.map((e) => byActor(actor, at, e)));
+  if (entries.length > 0) await store.audit.appendMany(entries.map((e) => auditEntry(actor, at, e)));
 }
 
 /** Appends one audit entry for a change made by `actor` (a user, or an operator tool) to an entity. */
 export async function audit(store: Store, actor: Actor, at: Date, entry: ActorEntry): Promise<void> {
-  await store.audit.append(byActor(actor, at, entry));
+  await store.audit.append(auditEntry(actor, at, entry));
 }

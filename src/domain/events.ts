@@ -12,6 +12,8 @@ export type DomainEvent =
   | { type: 'session.changed'; orgId: string; session: SessionView; change?: 'opened' }
   /** Records of the session were taken back (a reopen): watching screens must take a fresh snapshot. */
   | { type: 'roster.reset'; orgId: string; sessionId: string }
+  /** A close ran past CLOSE_MAX_MS and gave the session up, still closing: its screens are told. */
+  | { type: 'session.close-failed'; orgId: string; sessionId: string; code: 'CLOSE_TIMED_OUT' }
   | { type: 'face.changed'; orgId: string; view: FaceChangeView }
   | { type: 'login.revoked'; orgId: string; sid: string }
   /** An alert rule was crossed for a student of a subject (once per crossing, whoever is told). */

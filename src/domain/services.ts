@@ -109,6 +109,8 @@ export interface DomainSettings {
   schedulerIntervalMs: number;
   /** A teacher's close answers by then with the session still closing, and finishes in the background. */
   closeAnswerWaitMs?: number;
+  /** CLOSE_MAX_MS: the longest a close runs before it fails CLOSE_TIMED_OUT (10 minutes unless set). */
+  closeMaxMs?: number;
   /** The stored outbox of notification emails (MAIL_OUTBOX_*, MAIL_RETRY_BASE_MS, MAIL_MAX_ATTEMPTS). */
   mailOutbox: OutboxSettings;
 }
@@ -175,6 +177,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
   const closer = new SessionCloser(live, {
     owner: settings.nodeId,
     ...(settings.closeAnswerWaitMs === undefined ? {} : { answerWithinMs: settings.closeAnswerWaitMs }),
+    ...(settings.closeMaxMs === undefined ? {} : { maxMs: settings.closeMaxMs }),
   });
   const scheduling = {
     owner: settings.nodeId,

@@ -185,6 +185,12 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         batches.flush(event.sessionId);
         fanout.target(event.sessionId).to(rooms.staff(event.sessionId)).emit('roster:resync', { sessionId: event.sessionId });
         break;
+      case 'session.close-failed':
+        fanout
+          .target(event.sessionId)
+          .to(rooms.staff(event.sessionId))
+          .emit('session:close-failed', { sessionId: event.sessionId, code: event.code });
+        break;
       case 'login.revoked':
         // The reconnect that follows presents the same token and is refused TOKEN_REVOKED.
         endLogin(event.sid);

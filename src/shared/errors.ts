@@ -56,6 +56,7 @@ export const ErrorCodes = {
   SESSION_NOT_OPEN: { status: 409, message: 'The session is not open yet.' },
   SESSION_CLOSED: { status: 409, message: 'The session is closed.' },
   SESSION_NOT_CLOSED: { status: 409, message: 'The session is still open.' },
+  CLOSE_TIMED_OUT: { status: 503, message: 'Closing the session took too long; close it again.' },
   SESSION_NOT_JOINED: { status: 409, message: 'Join the session first.' },
   SESSION_ALREADY_OPEN: {
     status: 409,

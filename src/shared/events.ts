@@ -373,6 +373,11 @@ export interface ServerToClientEvents {
    * extended or reopened.
    */
   'session:status': (session: SessionView) => void;
+  /**
+   * To watchers: a close of the session ran past CLOSE_MAX_MS and gave it up, still `closing`;
+   * the next close (a scheduler's within a pass, or the teacher's again) finishes it.
+   */
+  'session:close-failed': (notice: { sessionId: string; code: 'CLOSE_TIMED_OUT' }) => void;
   /** The access token expires soon (sent once, about 60 s before); renew with auth:renew. */
   'auth:expiring': (info: { expiresAt: string }) => void;
   /** The access token expired; the server disconnects this socket right after. */

@@ -18,8 +18,9 @@ import { KeyedRows } from './lib/keyed-rows.js';
 import { countsLine, st, statusLabel } from './lib/staff-text.js';
 import { tt } from './lib/teacher-text.js';
 import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { ErrorCodes } from '../shared/errors.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
-import { command, connect, type AppSocket } from './lib/socket.js';
+import { command, CommandError, connect, type AppSocket } from './lib/socket.js';
 import { bindTimetablePanel } from './lib/timetable-panel.js';
 import { sendConfirmingClashes } from './lib/session-clashes.js';
 import { bindStaffExcuses } from './lib/staff-excuses.js';
@@ -551,6 +552,13 @@ async function main(): Promise<void> {
     renderSession(session);
     renderRoster(socket);
     announce(live, tt('teacher.sessionNow', { status: t(`session.${session.status}`) }));
+  });
+  // A close gave the session up, still closing (CLOSE_MAX_MS): the teacher may close it again.
+  socket.on('session:close-failed', (notice) => {
+    if (notice.sessionId !== roster.session?.id) return;
+    const err = new CommandError({ code: notice.code, message: ErrorCodes[notice.code].message });
+    byId('session-error').textContent = errorText(err);
+    announce(live, errorText(err));
   });
 }
 

@@ -2,7 +2,7 @@ import type { AuditAction } from '../../src/shared/audit.js';
 import { expect } from 'chai';
 import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Store } from '../../src/domain/ports/store.js';
-import { StoreConflictError } from '../../src/domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser, page, POLICY } from './fixtures.js';
 
@@ -224,6 +224,66 @@ export function attendanceContract(ctx: ContractContext): void {
       const freed = await s.sessions.get(org.id, sess.id);
       expect(freed).to.include({ leaseOwner: null, leaseUntil: null });
       expect(await s.sessions.acquireLease(org.id, sess.id, 'node-c', at(40), at(22))).to.equal(true);
+    });
+
+    it('a lease is renewed only by the owner still holding it, expired or not, never taken back once another took it', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const other = await makeOrg(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(10))).to.equal(false);
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: null, leaseUntil: null });
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-a', at(10), at(0))).to.equal(true);
+      expect(await s.sessions.renewLease(other.id, sess.id, 'node-a', at(40))).to.equal(false);
+      // Expired but not taken: the owner's renewal stands, as the close it fences ran alone.
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(30))).to.equal(true);
+      expect((await s.sessions.get(org.id, sess.id))!.leaseUntil!.getTime()).to.equal(at(30).getTime());
+      expect(await s.sessions.acquireLease(org.id, sess.id, 'node-b', at(50), at(31))).to.equal(true);
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(60))).to.equal(false);
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: 'node-b' });
+      await s.sessions.releaseLease(org.id, sess.id, 'node-b');
+      // Released by the one who took it over: the first owner's close is not resumed either.
+      expect(await s.sessions.renewLease(org.id, sess.id, 'node-a', at(60))).to.equal(false);
+      expect(await s.sessions.get(org.id, sess.id)).to.include({ leaseOwner: null, leaseUntil: null });
+    });
+
+    it("a session written with a fence is stored only while its leases are the owner's, and extends them", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const names = ['slots:o:subject:a', 'slots:o:teacher:b'];
+      for (const name of names) expect(await s.jobs.claim(name, 'node-a', at(10), at(0), new Date(8.64e15))).to.equal(true);
+      const fenced = await s.sessions.create(org.id, newSession(subject.id, 't1'), { names, owner: 'node-a', until: at(40) });
+      expect(await s.sessions.get(org.id, fenced.id)).to.not.equal(null);
+      // Extended to the fence's `until`: another owner cannot take them at at(20).
+      expect(await s.jobs.claim(names[1]!, 'node-b', at(50), at(20), new Date(8.64e15))).to.equal(false);
+      expect(await s.jobs.claim(names[1]!, 'node-b', at(50), at(41), new Date(8.64e15))).to.equal(true);
+      const err = await s.sessions.create(org.id, newSession(subject.id, 't1'), { names, owner: 'node-a', until: at(60) }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(LeaseLostError);
+      expect((await s.sessions.list(org.id, { subjectId: subject.id, limit: 10, offset: 0 })).items.map((x) => x.id)).to.deep.equal([
+        fenced.id,
+      ]);
+    });
+
+    it("a transition with a fence is applied only while its leases are the owner's", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const names = ['slots:o:subject:t'];
+      expect(await s.jobs.claim(names[0]!, 'node-a', at(10), at(0), new Date(8.64e15))).to.equal(true);
+      const moved = await s.sessions.transition(org.id, sess.id, ['open'], { closesAt: at(90) }, { names, owner: 'node-a', until: at(40) });
+      expect(moved?.closesAt.getTime()).to.equal(at(90).getTime());
+      expect(await s.jobs.claim(names[0]!, 'node-b', at(60), at(41), new Date(8.64e15))).to.equal(true);
+      const err = await s.sessions
+        .transition(org.id, sess.id, ['open'], { closesAt: at(120) }, { names, owner: 'node-a', until: at(70) })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(LeaseLostError);
+      expect((await s.sessions.get(org.id, sess.id))?.closesAt.getTime()).to.equal(at(90).getTime());
     });
 
     it('only one of many concurrent lease attempts wins', async function () {
@@ -560,6 +620,50 @@ export function attendanceContract(ctx: ContractContext): void {
       ]);
       expect((await s.records.listBySession(org.id, sess.id)).map((r) => r.studentId)).to.deep.equal([st.kept]);
       expect(await s.audit.listForSession(org.id, sess.id)).to.have.length(1);
+    });
+
+    it('writeBatch refuses a write by a user already gone (a teacher erased), alone, changing no version', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['checked', 'marked', 'other', 'teacher']);
+      const checkin = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.checked, { status: 'pending' }))).record;
+      const rosterBefore = (await s.sessions.get(org.id, sess.id))!.rosterVersion;
+      const at = new Date(T0 + 60_000);
+      const byGone = { actorId: 'erased-teacher', action: 'record.mark' as const, reason: null, ip: null };
+      const byTeacher = { ...byGone, actorId: st.teacher };
+      const results = await s.records.writeBatch([
+        {
+          kind: 'update',
+          orgId: org.id,
+          id: checkin.id,
+          expectedVersion: checkin.version,
+          patch: { status: 'present', reason: 'MARKED_BY_TEACHER', decidedAt: at, decidedBy: 'erased-teacher' },
+          audit: byGone,
+        },
+        {
+          kind: 'insert',
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, st.marked, { status: 'present', decidedAt: at, decidedBy: 'erased-teacher' }),
+          audit: byGone,
+        },
+        {
+          kind: 'insert',
+          orgId: org.id,
+          input: newRecord(sess.id, subject.id, st.other, { status: 'absent', decidedBy: st.teacher }),
+          audit: byTeacher,
+        },
+      ]);
+      expect(results.slice(0, 2).map((r) => ('error' in r ? (r.error as { actorId?: string }).actorId : r))).to.deep.equal([
+        'erased-teacher',
+        'erased-teacher',
+      ]);
+      expect(results[2]).to.deep.include({ written: true });
+      // The check-in as it was, at its version; the session's roster moved once, for the one written.
+      expect(await s.records.get(org.id, checkin.id)).to.deep.equal(checkin);
+      expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(rosterBefore + 1);
+      expect((await s.records.listBySession(org.id, sess.id)).map((r) => r.studentId).sort()).to.deep.equal([st.checked, st.other].sort());
+      expect((await s.audit.listForSession(org.id, sess.id)).map((e) => e.actorId)).to.deep.equal([st.teacher]);
     });
 
     it('insertIfAbsent creates once and then returns the existing record untouched', async function () {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
+import { StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
 
@@ -141,6 +142,32 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.users.list(org.id, page())).total).to.equal(3);
       expect(await s.users.getByEmail(org.id, fresh.email)).to.equal(null);
       expect(await s.users.createMany(org.id, [])).to.deep.equal([]);
+    });
+
+    it('createEach creates each on its own, answering a conflict for an email taken or repeated', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const [taken] = await s.users.createMany(org.id, [newUser()]);
+      const elsewhere = await s.users.create(other.id, newUser());
+      const inputs = [
+        newUser(),
+        newUser({ email: taken!.email }),
+        newUser({ email: 'twice@example.test' }),
+        newUser({ email: 'TWICE@example.test' }),
+        newUser({ email: elsewhere.email }),
+      ];
+      const out = await s.users.createEach(org.id, inputs);
+      expect(out.map((o) => (o instanceof StoreConflictError ? `conflict:${o.key}` : 'created'))).to.deep.equal([
+        'created',
+        'conflict:email',
+        'created',
+        'conflict:email',
+        'created',
+      ]);
+      for (const o of out) if (!(o instanceof StoreConflictError)) expect(await s.users.get(org.id, o.id)).to.deep.equal(o);
+      expect((await s.users.list(org.id, page())).total).to.equal(4);
+      expect(await s.users.createEach(org.id, [])).to.deep.equal([]);
     });
 
     it('getMany returns only the organisation’s users', async function () {
@@ -401,6 +428,21 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.subjects.unenrol(org.id, sub.id, ['b'])).to.equal(0);
       expect(await s.subjects.isEnrolled(org.id, sub.id, 'b')).to.equal(false);
       expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'c']);
+    });
+
+    it('concurrent enrols of overlapping students enrol each once and count each once', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const sub = await s.subjects.create(org.id, newSubject());
+      await s.subjects.enrol(org.id, sub.id, ['s0']);
+      const ids = Array.from({ length: 30 }, (_, k) => `s${k}`);
+      // Four calls over the same 30 students, one already enrolled, in different orders.
+      const counts = await Promise.all(
+        [ids, [...ids].reverse(), ids.slice(10), ids.slice(0, 20)].map((part) => s.subjects.enrol(org.id, sub.id, part)),
+      );
+      expect(counts.reduce((a, b) => a + b, 0)).to.equal(29);
+      expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal([...ids].sort());
+      expect(await s.transfer.count('enrolments')).to.equal(30);
     });
 
     it('delete removes the subject and its enrolments', async function () {

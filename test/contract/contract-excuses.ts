@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { guardianEmailKey } from '../../src/domain/guardians/guardian-unsubscribes.js';
 import type { NewExcuse } from '../../src/domain/ports/excuses.js';
 import type { ContractContext } from './store-contract.js';
-import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser, rejection } from './fixtures.js';
+import { ActorGoneError } from '../../src/domain/ports/common.js';
+import type { Store } from '../../src/domain/ports/store.js';
 
 // Excuse requests, their documents, the absence category of records and organisations, and
 // guardian contacts.
@@ -18,6 +20,30 @@ const base = (over: Partial<NewExcuse> = {}): NewExcuse => ({
   text: 'ill',
   ...over,
 });
+
+/** The audit entry of a decision by `actorId`. */
+const entryBy = (orgId: string, excuseId: string, actorId: string) => ({
+  orgId,
+  entityType: 'excuse' as const,
+  entityId: excuseId,
+  sessionId: null,
+  actorId,
+  action: 'excuse.approve' as const,
+  from: { status: 'pending' },
+  to: { status: 'approved' },
+  reason: null,
+  ip: null,
+  at: new Date(),
+});
+
+/** Teachers of the organisation, by id: a decision is refused when its decider is not a user. */
+async function staffOf(s: Store, orgId: string, n: number): Promise<string[]> {
+  const users = await s.users.createMany(
+    orgId,
+    Array.from({ length: n }, () => newUser({ role: 'teacher' })),
+  );
+  return users.map((u) => u.id);
+}
 
 export function excusesContract(ctx: ContractContext): void {
   describe('excuses', function () {
@@ -57,18 +83,59 @@ export function excusesContract(ctx: ContractContext): void {
     it('decides once: compare-and-set on pending', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
+      const [tch, adm] = (await staffOf(s, org.id, 2)) as [string, string];
       const e = await s.excuses.create(org.id, base());
       const at = new Date(Date.UTC(2026, 2, 9, 10));
-      const decided = await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: 'tch', decidedAt: at, decisionNote: 'ok' });
-      expect(decided).to.include({ status: 'approved', decidedBy: 'tch', decisionNote: 'ok' });
+      const decided = await s.excuses.decide(
+        org.id,
+        e.id,
+        { status: 'approved', decidedBy: tch, decidedAt: at, decisionNote: 'ok' },
+        entryBy(org.id, e.id, tch),
+      );
+      expect(decided).to.include({ status: 'approved', decidedBy: tch, decisionNote: 'ok' });
       expect(decided!.decidedAt!.getTime()).to.equal(at.getTime());
-      expect(await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null })).to.equal(
+      expect(
+        await s.excuses.decide(
+          org.id,
+          e.id,
+          { status: 'declined', decidedBy: adm, decidedAt: at, decisionNote: null },
+          entryBy(org.id, e.id, adm),
+        ),
+      ).to.equal(null);
+      expect((await s.excuses.get(org.id, e.id))!.status).to.equal('approved');
+      // The entry written with the decision, none with the refused one.
+      expect((await s.audit.listForEntity(org.id, 'excuse', e.id)).map((a) => [a.actorId, a.action])).to.deep.equal([
+        [tch, 'excuse.approve'],
+      ]);
+      expect(await s.excuses.decide(org.id, 'missing', { status: 'declined', decidedBy: adm, decidedAt: at, decisionNote: null })).to.equal(
         null,
       );
-      expect((await s.excuses.get(org.id, e.id))!.status).to.equal('approved');
+    });
+
+    it('refuses a decision by a user who is not one of the organisation (a teacher erased meanwhile), leaving it pending', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const [elsewhere] = await staffOf(s, other.id, 1);
+      const e = await s.excuses.create(org.id, base());
+      for (const decidedBy of ['erased-teacher', elsewhere!]) {
+        const err = await rejection(
+          s.excuses.decide(
+            org.id,
+            e.id,
+            { status: 'approved', decidedBy, decidedAt: new Date(), decisionNote: 'ok' },
+            entryBy(org.id, e.id, decidedBy),
+          ),
+        );
+        expect(err).to.be.instanceOf(ActorGoneError);
+        expect(err).to.include({ actorId: decidedBy });
+      }
+      expect(await s.excuses.get(org.id, e.id)).to.deep.equal(e);
+      expect(await s.audit.listForEntity(org.id, 'excuse', e.id)).to.deep.equal([]);
+      // A decision by nobody in particular (decidedBy null) is not a decider's.
       expect(
-        await s.excuses.decide(org.id, 'missing', { status: 'declined', decidedBy: 'adm', decidedAt: at, decisionNote: null }),
-      ).to.equal(null);
+        await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: null, decidedAt: new Date(), decisionNote: null }),
+      ).to.include({ status: 'declined', decidedBy: null });
     });
 
     it('stores a document as bytes, never in reads but getDocument, and only while pending', async function () {
@@ -86,7 +153,8 @@ export function excusesContract(ctx: ContractContext): void {
       expect(doc!.info).to.deep.equal(info);
       expect(Buffer.compare(doc!.bytes, bytes)).to.equal(0);
       expect(await s.excuses.getDocument((await makeOrg(s)).id, e.id)).to.equal(null);
-      await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: 'tch', decidedAt: new Date(), decisionNote: null });
+      const [tch] = await staffOf(s, org.id, 1);
+      await s.excuses.decide(org.id, e.id, { status: 'declined', decidedBy: tch!, decidedAt: new Date(), decisionNote: null });
       expect(await s.excuses.putDocument(org.id, e.id, info, Buffer.from('%PDF-x'))).to.equal(null);
       expect(Buffer.compare((await s.excuses.getDocument(org.id, e.id))!.bytes, bytes)).to.equal(0);
     });
@@ -94,9 +162,10 @@ export function excusesContract(ctx: ContractContext): void {
     it('finds the approved excuses covering a session: by session, or by a range of the subject or of all subjects', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
+      const [tch] = await staffOf(s, org.id, 1);
       const approve = async (over: Partial<NewExcuse>) => {
         const e = await s.excuses.create(org.id, base(over));
-        return (await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: 'tch', decidedAt: new Date(), decisionNote: null }))!;
+        return (await s.excuses.decide(org.id, e.id, { status: 'approved', decidedBy: tch!, decidedAt: new Date(), decisionNote: null }))!;
       };
       const bySession = await approve({ studentId: 'a', sessionId: 'sess', fromDay: '2026-03-04', toDay: '2026-03-04' });
       const bySubject = await approve({ studentId: 'b' });

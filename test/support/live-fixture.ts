@@ -10,6 +10,7 @@ import { createDomain, type Domain, type LiveAttendance } from '../../src/domain
 import { createLogger } from '../../src/logger.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { NewRecord } from '../../src/domain/ports/records.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
@@ -41,6 +42,8 @@ export interface DomainOptions {
   /** FACE_CONSENT_REQUIRED; off by default. */
   faceConsentRequired?: boolean;
   classPhoto?: { minFacePx: number; maxFaces: number };
+  /** CLOSE_MAX_MS; the default (10 minutes) otherwise. */
+  closeMaxMs?: number;
 }
 
 export interface LiveFixture {
@@ -128,6 +131,7 @@ export async function createLiveFixture(
         ...base,
         nodeId: options.nodeId ?? 'test-node',
         schedulerIntervalMs: 50,
+        ...(options.closeMaxMs === undefined ? {} : { closeMaxMs: options.closeMaxMs }),
         defaultTimezone: 'UTC',
         checkin: { ...base.checkin, codePeriodS: 15, locationMaxAgeS: 120 },
         face: {
@@ -170,6 +174,33 @@ export async function createLiveFixture(
       }
       await store.close();
     },
+  };
+}
+
+/** A pending check-in of the student in the session, as a geofence doubt leaves one (records.insertIfAbsent's input). */
+export function pendingCheckin(
+  f: Pick<LiveFixture, 'clock'>,
+  session: { id: string; subjectId: string },
+  studentId: string,
+  fields: Partial<NewRecord> = {},
+): NewRecord {
+  return {
+    sessionId: session.id,
+    subjectId: session.subjectId,
+    studentId,
+    status: 'pending',
+    reason: 'GEOFENCE_IMPRECISE',
+    flags: [],
+    distanceM: 40,
+    location: null,
+    ip: null,
+    attempts: 1,
+    submittedAt: f.clock.now(),
+    decidedAt: null,
+    decidedBy: null,
+    note: null,
+    verification: null,
+    ...fields,
   };
 }
 

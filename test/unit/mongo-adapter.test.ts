@@ -117,6 +117,7 @@ describe('mongo adapter commands (offline)', () => {
       ['sessions.listActiveForTeacher', (s) => s.sessions.listActiveForTeacher(ORG, 't1'), 'sessions', 'find'],
       ['sessions.transition', (s) => s.sessions.transition(ORG, 'sess-1', ['open'], { status: 'closing' }), 'sessions', 'findOneAndUpdate'],
       ['sessions.acquireLease', (s) => s.sessions.acquireLease(ORG, 'sess-1', 'n1', T, T), 'sessions', 'updateOne'],
+      ['sessions.renewLease', (s) => s.sessions.renewLease(ORG, 'sess-1', 'n1', T), 'sessions', 'updateOne'],
       ['sessions.releaseLease', (s) => s.sessions.releaseLease(ORG, 'sess-1', 'n1'), 'sessions', 'updateOne'],
       ['records.insertIfAbsent', (s) => s.records.insertIfAbsent(ORG, newRecord), 'records', 'findOneAndUpdate'],
       ['records.get', (s) => s.records.get(ORG, 'r1'), 'records', 'findOne'],

@@ -136,18 +136,6 @@ describe('mongo query builders', () => {
     expect(q.userByEmailAnyOrgFilter('X@Y.test')).to.deep.equal({ email: 'x@y.test' });
   });
 
-  it('enrolOps: one idempotent upsert per distinct student, scoped to the org', () => {
-    const ops = q.enrolOps('o', 'sub', ['a', 'b', 'a'], T, (s) => `sub:${s}`);
-    expect(ops).to.have.length(2);
-    expect(ops[0]).to.deep.equal({
-      updateOne: {
-        filter: { orgId: 'o', subjectId: 'sub', studentId: 'a' },
-        update: { $setOnInsert: { _id: 'sub:a', orgId: 'o', subjectId: 'sub', studentId: 'a', createdAt: T } },
-        upsert: true,
-      },
-    });
-  });
-
   it('the remaining org-scoped filters carry orgId', () => {
     const filters: object[] = [
       q.byOrgId('o', 'x'),

@@ -13,33 +13,52 @@ import { DUPLICATE_FIX_M, type CheckinSignals, type Peer, type PeerLookup } from
  * the rounding of the coordinates (about 1e-9 m at the Earth's radius).
  */
 const CELL_M = DUPLICATE_FIX_M * 1.5;
-/** Cell numbers per axis lie within ±EARTH_RADIUS_M / CELL_M (< 2^23): two of them pack into one safe integer. */
-const AXIS_SPAN = 2 ** 24;
+/**
+ * A cell's key keeps its numbers modulo 2^17 per axis (three of them fill 51 bits of a safe
+ * integer, one Map level instead of two): cells about 196 km apart share a key, and the distance
+ * test of every candidate drops the far one, so a shared key costs a comparison, never a flag.
+ */
+const AXIS_BITS = 17;
+const AXIS_MASK = 2 ** AXIS_BITS - 1;
 
-/** Student ids with how many entries each has under one key: "someone else" is then one size check. */
-type Students = Map<string, number>;
+/**
+ * Who is filed under one key: the one student id itself while it has a single entry there (most
+ * keys: a phone's device id, a phone's address), else student ids with how many entries each
+ * has, so that "someone else" stays one size check. A Map per key cost about 150 bytes per peer
+ * and key, most of a peer's memory once a node keeps its 100,000 (session-peers.ts).
+ */
+type Students = string | Map<string, number>;
 
 interface Entry {
-  peer: Peer;
-  /** The device and address-and-browser keys it is filed under, or null. */
+  studentId: string;
+  /** The fix (NaN without one); the index keeps no other part of the record: the peer it was given is let go. */
+  lat: number;
+  lon: number;
+  /** The device id it is filed under, or null. */
   device: string | null;
-  address: string | null;
-  /** Whether it counts for the address-and-browser rule against a check-in that has a device id. */
-  deviceless: boolean;
-  cell: { outer: number; inner: number } | null;
+  /** The address and browser build it is filed under (both or neither; the build as the index keeps it). */
+  ip: string | null;
+  userAgent: string | null;
+  /** Its cell's key, or -1 without a fix. */
+  cell: number;
   /** Its position in its cell's list, for a removal without a search (a whole class may share one fix). */
   slot: number;
 }
 
 function addTo(map: Map<string, Students>, key: string, studentId: string): void {
-  let students = map.get(key);
-  if (!students) map.set(key, (students = new Map()));
-  students.set(studentId, (students.get(studentId) ?? 0) + 1);
+  const students = map.get(key);
+  if (students === undefined) map.set(key, studentId);
+  else if (typeof students === 'string') map.set(key, new Map([[students, 1]]).set(studentId, students === studentId ? 2 : 1));
+  else students.set(studentId, (students.get(studentId) ?? 0) + 1);
 }
 
 function removeFrom(map: Map<string, Students>, key: string, studentId: string): void {
   const students = map.get(key);
-  if (!students) return;
+  if (students === undefined) return;
+  if (typeof students === 'string') {
+    map.delete(key);
+    return;
+  }
   const n = (students.get(studentId) ?? 0) - 1;
   if (n > 0) students.set(studentId, n);
   else students.delete(studentId);
@@ -47,12 +66,43 @@ function removeFrom(map: Map<string, Students>, key: string, studentId: string):
 }
 
 function hasOther(students: Students | undefined, studentId: string): boolean {
-  return students !== undefined && students.size > (students.has(studentId) ? 1 : 0);
+  if (students === undefined) return false;
+  if (typeof students === 'string') return students !== studentId;
+  return students.size > (students.has(studentId) ? 1 : 0);
 }
 
-/** The same address and the same browser build, unambiguous whatever the two strings hold. */
-function addressKey(ip: string, userAgent: string): string {
-  return `${ip.length}:${ip}${userAgent}`;
+/**
+ * Students by browser build, then by address. A build's string is kept once, as its first peer
+ * gave it, and every later peer of that build points to it: a key of address and build per peer
+ * held a copy of the build's 100 to 300 characters each (a class has a few builds, each a phone's
+ * user agent).
+ */
+class ByAddress {
+  private readonly builds = new Map<string, { userAgent: string; byIp: Map<string, Students> }>();
+
+  /** Files the student; returns the build's string as kept, for the peer to hold. */
+  add(ip: string, userAgent: string, studentId: string): string {
+    let build = this.builds.get(userAgent);
+    if (!build) this.builds.set(userAgent, (build = { userAgent, byIp: new Map() }));
+    addTo(build.byIp, ip, studentId);
+    return build.userAgent;
+  }
+
+  remove(ip: string, userAgent: string, studentId: string): void {
+    const build = this.builds.get(userAgent);
+    if (!build) return;
+    removeFrom(build.byIp, ip, studentId);
+    if (build.byIp.size === 0) this.builds.delete(userAgent);
+  }
+
+  get(ip: string, userAgent: string): Students | undefined {
+    return this.builds.get(userAgent)?.byIp.get(ip);
+  }
+}
+
+/** Another student is filed under the check-in's address and browser build (when it has both). */
+function sharesAddress(index: ByAddress, { ip, userAgent, studentId }: CheckinSignals): boolean {
+  return Boolean(ip && userAgent && hasOther(index.get(ip, userAgent), studentId));
 }
 
 /** The cell numbers of a fix's point on the sphere, on the three axes. */
@@ -67,7 +117,8 @@ function cellOf(lat: number, lon: number): [number, number, number] {
   ];
 }
 
-const outerKey = (x: number, y: number): number => (x + AXIS_SPAN / 2) * AXIS_SPAN + (y + AXIS_SPAN / 2);
+const cellKey = (x: number, y: number, z: number): number =>
+  (x & AXIS_MASK) * 2 ** (2 * AXIS_BITS) + (y & AXIS_MASK) * 2 ** AXIS_BITS + (z & AXIS_MASK);
 
 /**
  * Peers by a key of the caller's (a record id), each filed by device id, by address and browser,
@@ -78,11 +129,11 @@ export class PeerIndex implements PeerLookup {
   private readonly entries = new Map<string, Entry>();
   private readonly byDevice = new Map<string, Students>();
   /** Every peer with an address and a browser: what a check-in without a device id compares. */
-  private readonly byAddress = new Map<string, Students>();
+  private readonly byAddress = new ByAddress();
   /** Only peers without a device id: with one on both sides, the ids alone decide. */
-  private readonly byAddressDeviceless = new Map<string, Students>();
-  /** outer key (x, y) -> z -> the peers with a fix in that cell. */
-  private readonly cells = new Map<number, Map<number, Entry[]>>();
+  private readonly byAddressDeviceless = new ByAddress();
+  /** cell key -> the peers with a fix in that cell (or in one sharing its key). */
+  private readonly cells = new Map<number, Entry[]>();
 
   get size(): number {
     return this.entries.size;
@@ -91,24 +142,33 @@ export class PeerIndex implements PeerLookup {
   /** Files the peer under `key`, replacing what was filed under it. */
   set(key: string, peer: Peer): void {
     this.delete(key);
+    const { studentId, location } = peer;
     const device = peer.deviceId ? peer.deviceId : null;
-    const address = peer.ip && peer.userAgent ? addressKey(peer.ip, peer.userAgent) : null;
-    const entry: Entry = { peer, device, address, deviceless: !peer.deviceId, cell: null, slot: 0 };
-    if (device !== null) addTo(this.byDevice, device, peer.studentId);
-    if (address !== null) {
-      addTo(this.byAddress, address, peer.studentId);
-      if (entry.deviceless) addTo(this.byAddressDeviceless, address, peer.studentId);
+    const ip = peer.ip && peer.userAgent ? peer.ip : null;
+    const entry: Entry = {
+      studentId,
+      lat: location ? location.lat : Number.NaN,
+      lon: location ? location.lon : Number.NaN,
+      device,
+      ip,
+      userAgent: null,
+      cell: -1,
+      slot: 0,
+    };
+    if (device !== null) addTo(this.byDevice, device, studentId);
+    if (ip !== null) {
+      entry.userAgent = this.byAddress.add(ip, peer.userAgent!, studentId);
+      // Only without a device id does it count for the address rule against a check-in that has one.
+      if (device === null) this.byAddressDeviceless.add(ip, entry.userAgent, studentId);
     }
-    if (peer.location) {
-      const [x, y, z] = cellOf(peer.location.lat, peer.location.lon);
-      entry.cell = { outer: outerKey(x, y), inner: z };
-      let column = this.cells.get(entry.cell.outer);
-      if (!column) this.cells.set(entry.cell.outer, (column = new Map()));
-      const list = column.get(z);
+    if (location) {
+      const [x, y, z] = cellOf(location.lat, location.lon);
+      entry.cell = cellKey(x, y, z);
+      const list = this.cells.get(entry.cell);
       if (list) {
         entry.slot = list.length;
         list.push(entry);
-      } else column.set(z, [entry]);
+      } else this.cells.set(entry.cell, [entry]);
     }
     this.entries.set(key, entry);
   }
@@ -117,34 +177,31 @@ export class PeerIndex implements PeerLookup {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    const { studentId } = entry.peer;
+    const { studentId } = entry;
     if (entry.device !== null) removeFrom(this.byDevice, entry.device, studentId);
-    if (entry.address !== null) {
-      removeFrom(this.byAddress, entry.address, studentId);
-      if (entry.deviceless) removeFrom(this.byAddressDeviceless, entry.address, studentId);
+    if (entry.ip !== null) {
+      this.byAddress.remove(entry.ip, entry.userAgent!, studentId);
+      if (entry.device === null) this.byAddressDeviceless.remove(entry.ip, entry.userAgent!, studentId);
     }
-    if (entry.cell) {
-      const column = this.cells.get(entry.cell.outer)!;
-      const list = column.get(entry.cell.inner)!;
+    if (entry.cell !== -1) {
+      const list = this.cells.get(entry.cell)!;
       // The last one takes its place: the order within a cell does not matter.
       const last = list.pop()!;
       if (last !== entry) {
         list[entry.slot] = last;
         last.slot = entry.slot;
       }
-      if (list.length === 0) column.delete(entry.cell.inner);
-      if (column.size === 0) this.cells.delete(entry.cell.outer);
+      if (list.length === 0) this.cells.delete(entry.cell);
     }
   }
 
   sharesDevice(current: CheckinSignals): boolean {
     const me = current.studentId;
-    const address = current.ip && current.userAgent ? addressKey(current.ip, current.userAgent) : null;
     if (current.deviceId) {
       // With an id on both sides the ids decide; a peer without one is compared by address and browser.
-      return hasOther(this.byDevice.get(current.deviceId), me) || (address !== null && hasOther(this.byAddressDeviceless.get(address), me));
+      return hasOther(this.byDevice.get(current.deviceId), me) || sharesAddress(this.byAddressDeviceless, current);
     }
-    return address !== null && hasOther(this.byAddress.get(address), me);
+    return sharesAddress(this.byAddress, current);
   }
 
   hasDuplicateFix(current: CheckinSignals): boolean {
@@ -153,13 +210,11 @@ export class PeerIndex implements PeerLookup {
     const [x, y, z] = cellOf(fix.lat, fix.lon);
     for (let dx = -1; dx <= 1; dx++) {
       for (let dy = -1; dy <= 1; dy++) {
-        const column = this.cells.get(outerKey(x + dx, y + dy));
-        if (!column) continue;
         for (let dz = -1; dz <= 1; dz++) {
-          const list = column.get(z + dz);
+          const list = this.cells.get(cellKey(x + dx, y + dy, z + dz));
           if (!list) continue;
-          for (const { peer } of list) {
-            if (peer.studentId !== current.studentId && haversineM(peer.location!, fix) < DUPLICATE_FIX_M) return true;
+          for (const entry of list) {
+            if (entry.studentId !== current.studentId && haversineM(entry, fix) < DUPLICATE_FIX_M) return true;
           }
         }
       }

@@ -1,7 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
-import { audit } from '../audit-log.js';
-import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord } from '../checkins/record-change.js';
+import { audit, auditEntry } from '../audit-log.js';
+import { publishRecordChange, recordWithoutCheckin, updateRecord, writeRecord, writeRefusal } from '../checkins/record-change.js';
 import type { DomainDeps } from '../deps.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { type Page } from '../ports/common.js';
@@ -160,20 +160,31 @@ export class ExcuseService {
     const excuse = await this.visible(actor, id);
     await this.assertMayDecide(actor, excuse);
     const at = now();
-    const decided = await store.excuses.decide(actor.orgId, excuse.id, {
+    const fields = {
       status: decision === 'approve' ? 'approved' : 'declined',
       decidedBy: actor.id,
       decidedAt: at,
       decisionNote: note,
-    });
+    } as const;
+    // Its audit entry with it; a decider erased meanwhile is refused (ACCOUNT_DISABLED), the
+    // excuse left pending and nothing of them written.
+    const decided = await store.excuses
+      .decide(
+        actor.orgId,
+        excuse.id,
+        fields,
+        auditEntry(actor, at, {
+          entityType: 'excuse',
+          entityId: excuse.id,
+          action: `excuse.${decision}`,
+          from: auditState(excuse),
+          to: auditState({ ...excuse, ...fields }),
+        }),
+      )
+      .catch((err: unknown) => {
+        throw writeRefusal(err);
+      });
     if (!decided) throw new AppError('EXCUSE_DECIDED');
-    await audit(store, actor, at, {
-      entityType: 'excuse',
-      entityId: excuse.id,
-      action: `excuse.${decision}`,
-      from: auditState(excuse),
-      to: auditState(decided),
-    });
     const recordsChanged = decision === 'approve' ? await this.applyToSettled(actor, decided) : 0;
     return { excuse: await this.view(decided), recordsChanged };
   }

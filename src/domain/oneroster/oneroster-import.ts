@@ -270,35 +270,25 @@ class ImportRun {
 
   /**
    * The users step's new accounts and links, a chunk per store call (an account and a link per
-   * row were two round trips each, and on MongoDB seconds for a school). A chunk refused as a
-   * whole (an email taken meanwhile, a link held) is written again one row at a time, so the
-   * report names the rows refused and the others are imported.
+   * row were two round trips each, and on MongoDB seconds for a school). Each account of a chunk
+   * is created or refused on its own (an email taken meanwhile), so the report names the rows
+   * refused and the others are imported, without writing the chunk again row by row.
    */
   private async writeUsers(writes: UserWrites): Promise<void> {
     const links = [...writes.links];
     for (const part of chunked(writes.creates)) {
-      let created: { id: string }[] | null = null;
-      try {
-        created = await this.deps.users.createMany(
-          this.actor,
-          part.map((c) => c.input),
-        );
-      } catch (err) {
-        if (!(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
-      }
+      const outcomes = await this.deps.users.createEach(
+        this.actor,
+        part.map((c) => c.input),
+      );
       for (const [k, c] of part.entries()) {
-        let id = created?.[k]?.id ?? null;
-        if (id === null) {
-          try {
-            id = (await this.deps.users.createMany(this.actor, [c.input]))[0]!.id;
-          } catch (err) {
-            if (!(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
-            this.refuse('users', c.line, c.sourcedId, err.message);
-            continue;
-          }
+        const o = outcomes[k]!;
+        if (o instanceof AppError) {
+          this.refuse('users', c.line, c.sourcedId, o.message);
+          continue;
         }
-        this.userIds.set(c.sourcedId, { id, role: c.input.role });
-        links.push({ line: c.line, sourcedId: c.sourcedId, entityId: id, data: c.data });
+        this.userIds.set(c.sourcedId, { id: o.id, role: c.input.role });
+        links.push({ line: c.line, sourcedId: c.sourcedId, entityId: o.id, data: c.data });
       }
     }
     await this.writeLinks('users', 'user', links);
@@ -523,7 +513,7 @@ class ImportRun {
       return { action: 'created' };
     });
     if (this.dryRun) return;
-    for (const [subjectId, ids] of students) await this.deps.subjects.enrol(this.actor, subjectId, [...ids]);
+    if (students.size > 0) await this.deps.subjects.enrolEach(this.actor, new Map([...students].map(([id, ids]) => [id, [...ids]])));
     for (const [subjectId, ids] of teachers) {
       const subject = await this.subject(subjects, subjectId);
       // Like the timetable run, an import does not refuse a row for a double-booked teacher (docs/timetable.md).
@@ -543,14 +533,8 @@ class ImportRun {
     for (const o of classLinks) if (o.entityId && present.has(o.entityId)) this.classIds.set(o.sourcedId, { id: o.entityId });
     const userIds = [...new Set(rows.map((r) => r.fields['userSourcedId'] ?? ''))].filter((s) => s && !this.userIds.has(s));
     const links = await store.oneroster.getMany(this.orgId, 'user', userIds);
-    const users = new Map(
-      (
-        await store.users.getMany(
-          this.orgId,
-          links.flatMap((o) => (o.entityId ? [o.entityId] : [])),
-        )
-      ).map((u) => [u.id, u]),
-    );
+    const linked = links.flatMap((o) => (o.entityId ? [o.entityId] : []));
+    const users = new Map((linked.length > 0 ? await store.users.getMany(this.orgId, linked) : []).map((u) => [u.id, u]));
     for (const o of links) {
       const u = o.entityId ? users.get(o.entityId) : undefined;
       if (u && u.role !== 'admin') this.userIds.set(o.sourcedId, { id: u.id, role: u.role });

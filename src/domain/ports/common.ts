@@ -45,6 +45,28 @@ export class StoreConflictError extends Error {
 }
 
 /**
+ * Leases of store.jobs (session slot locks) a write is fenced by: the store writes it only while
+ * each of `names` is still `owner`'s, checked with the write itself (one transaction on SQLite;
+ * on MongoDB a conditional renewal before it and a read of the leases after it, which takes the
+ * write back when one was lost meanwhile), and extends each to `until`.
+ */
+export interface LeaseFence {
+  names: readonly string[];
+  owner: string;
+  until: Date;
+}
+
+/** A fenced write found one of its leases taken by another owner: nothing of it is stored. */
+export class LeaseLostError extends Error {
+  readonly lease: string;
+  constructor(lease: string) {
+    super(`lease ${lease} lost before the write; nothing was written`);
+    this.name = 'LeaseLostError';
+    this.lease = lease;
+  }
+}
+
+/**
  * A write made in the name of a user who no longer exists (a teacher erased while their mark was
  * on its way): refused, nothing of it stored, so their id is not left on what the erasure has
  * already swept.

@@ -4,6 +4,7 @@
  */
 
 import type { Page, PageQuery } from './common.js';
+import type { AuditEntry } from './audit.js';
 
 export const EXCUSE_STATUSES = ['pending', 'approved', 'declined'] as const;
 export type ExcuseStatus = (typeof EXCUSE_STATUSES)[number];
@@ -66,8 +67,20 @@ export interface ExcuseRepository {
    * that session, or for a range holding the day, of that subject or of all subjects.
    */
   listApprovedCovering(orgId: string, studentIds: string[], sessionId: string, subjectId: string, day: string): Promise<Excuse[]>;
-  /** Compare-and-set: decides it only while pending; null otherwise (or when missing). */
-  decide(orgId: string, id: string, decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>): Promise<Excuse | null>;
+  /**
+   * Compare-and-set: decides it only while pending, writing `audit` with it (one transaction on
+   * SQLite; on MongoDB taken back with it); null otherwise (or when missing). Throws
+   * ActorGoneError, leaving it pending and writing no entry, when `decidedBy` is not a user of the
+   * organisation (a teacher erased meanwhile: their id may stay neither on it nor as the entry's
+   * actor). The student needs no such check: their erasure deletes their excuses before their
+   * account (on MongoDB) or with it (on SQLite).
+   */
+  decide(
+    orgId: string,
+    id: string,
+    decision: Pick<Excuse, 'status' | 'decidedBy' | 'decidedAt' | 'decisionNote'>,
+    audit?: Omit<AuditEntry, 'id'>,
+  ): Promise<Excuse | null>;
   /** Attaches (or replaces) the document while the excuse is pending; null otherwise. */
   putDocument(orgId: string, id: string, info: ExcuseDocumentInfo, bytes: Buffer): Promise<Excuse | null>;
   getDocument(orgId: string, id: string): Promise<{ info: ExcuseDocumentInfo; bytes: Buffer } | null>;

@@ -5,7 +5,7 @@
 
 import type { SessionState } from '../../shared/events.js';
 import type { VerificationPolicy } from '../../shared/policy.js';
-import type { Page, PageQuery } from './common.js';
+import type { LeaseFence, Page, PageQuery } from './common.js';
 import type { Room } from './subjects.js';
 
 export interface AttendanceSession {
@@ -75,7 +75,8 @@ export interface SessionFilter extends PageQuery {
 }
 
 export interface SessionRepository {
-  create(orgId: string, input: NewSession): Promise<AttendanceSession>;
+  /** With `fence`, stored only while its leases hold (LeaseLostError otherwise, nothing stored). */
+  create(orgId: string, input: NewSession, fence?: LeaseFence): Promise<AttendanceSession>;
   get(orgId: string, id: string): Promise<AttendanceSession | null>;
   /** Newest first. */
   list(orgId: string, filter: SessionFilter): Promise<Page<AttendanceSession>>;
@@ -87,7 +88,14 @@ export interface SessionRepository {
    * Compare-and-set: applies the patch only when the session's status is one of `from`.
    * Returns the updated session, or null when the status did not match.
    */
-  transition(orgId: string, id: string, from: SessionState[], patch: SessionTransitionPatch): Promise<AttendanceSession | null>;
+  transition(
+    orgId: string,
+    id: string,
+    from: SessionState[],
+    patch: SessionTransitionPatch,
+    /** Stored only while these leases hold (LeaseLostError otherwise, nothing changed): a widening's slot locks. */
+    fence?: LeaseFence,
+  ): Promise<AttendanceSession | null>;
   /**
    * System-wide: sessions not yet closed whose closesAt <= now (or stuck in 'closing'), and
    * whose lease is free or expired. Oldest closesAt first.
@@ -99,5 +107,10 @@ export interface SessionRepository {
   nextDueAt(): Promise<Date | null>;
   /** Takes the lease when it is free or expired; true when this owner now holds it. */
   acquireLease(orgId: string, id: string, owner: string, until: Date, now: Date): Promise<boolean>;
+  /**
+   * Extends the lease to `until` if `owner` holds it still (expired or not), else changes nothing.
+   * False when it was released or another owner took it: a close's fence before each write step.
+   */
+  renewLease(orgId: string, id: string, owner: string, until: Date): Promise<boolean>;
   releaseLease(orgId: string, id: string, owner: string): Promise<void>;
 }

@@ -4,7 +4,7 @@
  */
 
 import type { Role } from '../../shared/events.js';
-import type { Page, PageQuery } from './common.js';
+import type { Page, PageQuery, StoreConflictError } from './common.js';
 
 export interface User {
   id: string;
@@ -46,6 +46,12 @@ export interface UserRepository {
   create(orgId: string, input: NewUser): Promise<User>;
   /** Creates all or none; throws StoreConflictError on the first duplicate. */
   createMany(orgId: string, inputs: NewUser[]): Promise<User[]>;
+  /**
+   * Creates each on its own: per input, the user created or the StoreConflictError('email') that
+   * refused it (the email taken, or repeated by an earlier input). One unordered insert on MongoDB,
+   * one transaction on SQLite; an error other than a conflict is thrown.
+   */
+  createEach(orgId: string, inputs: NewUser[]): Promise<(User | StoreConflictError)[]>;
   get(orgId: string, id: string): Promise<User | null>;
   getMany(orgId: string, ids: string[]): Promise<User[]>;
   /** getMany's names only (the check-in path's roster entries); always as stored now, nothing kept. */

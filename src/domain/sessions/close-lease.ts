@@ -1,8 +1,28 @@
 import type { Logger } from '../../logger.js';
 import type { Store } from '../ports/store.js';
 
+/**
+ * Thrown by a close's fence when its lease is no longer its own: it expired while the close was
+ * paused and another close took it, or the close outran its time bound. The close writes nothing more.
+ */
+export class CloseLeaseLost extends Error {
+  override name = 'CloseLeaseLost';
+}
+
 /** A session's close lease, held for as long as its close runs. */
 export interface HeldCloseLease {
+  /**
+   * Right before each write step of the close: confirms in the store that the lease is still
+   * this holder's and extends it, else throws CloseLeaseLost (as `jobs.renew` fences a session
+   * opening). A close paused past its lease (a stalled node) stops here instead of writing what
+   * it read before another close finished the session, or before a reopening.
+   */
+  fence(): Promise<void>;
+  /**
+   * Settles when the close has run for its bound (`limitMs`): the lease is released by then, so
+   * another close may take the session over. Never settles for a lease without a bound.
+   */
+  readonly overdue: Promise<void>;
   release(): Promise<void>;
 }
 
@@ -11,32 +31,68 @@ export interface HeldCloseLease {
  * and renews it every third of its length until released: a close that outlasts the lease on a
  * slow store is not taken up by another node while it still runs. Null when another owner holds
  * it. A node that dies holding it leaves it to expire, and a scheduler then finishes the close.
+ * A renewal that finds the lease taken stops renewing: the holder never takes it back.
+ *
+ * `limitMs` bounds the whole close (wall time, CLOSE_MAX_MS): a close stuck in a store call that
+ * never answers would otherwise renew the lease for ever, and every later close of the session
+ * would wait on it. At the bound the lease is released and `overdue` settles.
  */
 export async function holdCloseLease(
   deps: { store: Store; now: () => Date; logger: Logger },
   session: { orgId: string; id: string },
   owner: string,
   leaseMs: number,
+  limitMs?: number,
 ): Promise<HeldCloseLease | null> {
   const { store, now, logger } = deps;
-  const take = () => store.sessions.acquireLease(session.orgId, session.id, owner, new Date(now().getTime() + leaseMs), now());
-  if (!(await take())) return null;
+  const until = () => new Date(now().getTime() + leaseMs);
+  if (!(await store.sessions.acquireLease(session.orgId, session.id, owner, until(), now()))) return null;
+  let lost = false;
+  let released = false;
   let renewal: Promise<unknown> = Promise.resolve();
+  const renew = async (): Promise<boolean> => {
+    if (lost) return false;
+    if (!(await store.sessions.renewLease(session.orgId, session.id, owner, until()))) lost = true;
+    return !lost;
+  };
   const timer = setInterval(
     () => {
-      renewal = take().catch((err: unknown) => {
-        // Only a cost: another node may start the same (idempotent) close steps.
-        logger.warn({ err, sessionId: session.id }, 'close lease not renewed; another node may join the close');
+      renewal = renew().catch((err: unknown) => {
+        // Only a cost: the lease may expire, and the next fence finds whether another took it.
+        logger.warn({ err, sessionId: session.id }, 'close lease not renewed; another node may take the close over');
       });
     },
     Math.max(1, Math.floor(leaseMs / 3)),
   );
   timer.unref();
+  let boundTimer: NodeJS.Timeout | undefined;
+  const release = async () => {
+    clearInterval(timer);
+    clearTimeout(boundTimer);
+    if (released) return;
+    released = true;
+    await renewal;
+    await store.sessions.releaseLease(session.orgId, session.id, owner);
+  };
+  const overdue =
+    limitMs === undefined
+      ? new Promise<void>(() => {})
+      : new Promise<void>((resolve) => {
+          boundTimer = setTimeout(() => {
+            lost = true;
+            release().then(resolve, (err: unknown) => {
+              // Unreleased, the lease still expires within leaseMs: takeover comes that much later.
+              logger.warn({ err, sessionId: session.id }, 'overdue close lease not released; it expires instead');
+              resolve();
+            });
+          }, limitMs);
+          boundTimer.unref();
+        });
   return {
-    async release() {
-      clearInterval(timer);
-      await renewal;
-      await store.sessions.releaseLease(session.orgId, session.id, owner);
+    async fence() {
+      if (!(await renew())) throw new CloseLeaseLost(`close lease of session ${session.id} lost by ${owner}`);
     },
+    overdue,
+    release,
   };
 }

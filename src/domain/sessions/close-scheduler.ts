@@ -3,7 +3,6 @@ import type { AttendanceSession } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 import { Periodic } from '../jobs/periodic.js';
 import { ACTIVE_SESSION_STATES } from '../../shared/events.js';
-import { holdCloseLease } from './close-lease.js';
 import type { SessionCloser } from './session-closer.js';
 import type { SessionOpener } from './session-opener.js';
 
@@ -81,12 +80,7 @@ export class CloseScheduler {
     for (const session of due) {
       if (this.stopped) break;
       // Held (and renewed) by whoever closes it: a teacher's close still running, another node.
-      const lease = await holdCloseLease(
-        { store: this.store, now: this.now, logger: this.logger },
-        session,
-        this.options.owner,
-        this.leaseMs,
-      );
+      const lease = await this.closer.holdLease(session, this.options.owner, this.leaseMs);
       if (!lease) continue;
       try {
         // Read again under the lease: listed due at the start of the pass, it may have been
@@ -95,7 +89,7 @@ export class CloseScheduler {
         // is held no other close can finish it, so what is read here stands until the close.
         const current = await this.store.sessions.get(session.orgId, session.id);
         if (!current || !isDue(current, this.now())) continue;
-        await this.closer.close(session.orgId, session.id, null, true);
+        await this.closer.close(session.orgId, session.id, null, lease);
         closed += 1;
         this.logger.info(
           { sessionId: session.id },

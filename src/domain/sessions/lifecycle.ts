@@ -1,6 +1,6 @@
 import { AppError } from '../../shared/app-error.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { SessionStatus } from '../ports/common.js';
+import type { LeaseFence, SessionStatus } from '../ports/common.js';
 import type { AttendanceSession, SessionTransitionPatch } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 
@@ -94,12 +94,16 @@ export async function applyTransition(
   transition: SessionTransition,
   patch: TransitionPatch = {},
   from?: readonly SessionStatus[],
+  fence?: LeaseFence,
 ): Promise<AttendanceSession | null> {
   const rule: TransitionRule = SESSION_TRANSITIONS[transition];
   const statuses = from ?? rule.from;
   for (const status of statuses) assertTransition(transition, status);
-  return store.sessions.transition(session.orgId, session.id, [...statuses], {
-    ...patch,
-    ...(rule.to === null ? {} : { status: rule.to }),
-  });
+  return store.sessions.transition(
+    session.orgId,
+    session.id,
+    [...statuses],
+    { ...patch, ...(rule.to === null ? {} : { status: rule.to }) },
+    fence,
+  );
 }

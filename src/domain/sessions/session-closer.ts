@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
-import { holdCloseLease } from './close-lease.js';
+import { CloseLeaseLost, holdCloseLease, type HeldCloseLease } from './close-lease.js';
 import { publishRecordChange, recordWithoutCheckin } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { excusedFields } from '../excuses/excuse-service.js';
+import { newTombstoneId, personOf } from '../privacy/erasure-rules.js';
 import { applyTransition, assertTransition } from './lifecycle.js';
 import { loadRosterEntries } from './roster-entries.js';
 import { countRoster, toSessionView } from './views.js';
@@ -29,6 +30,12 @@ const CLOSE_WRITE_BATCH = 50;
 const LEASE_WAIT_MS = 250;
 const LEASE_WAIT_MAX_MS = 2_000;
 
+/** Step 5's outcome: the session it closed (null: another close did), and the closer as read before it. */
+interface ClosedBy {
+  finished: AttendanceSession | null;
+  closer: User | null;
+}
+
 /**
  * Closing is a sequence of idempotent steps, so a crash part-way is finished by whichever node
  * next sees the session in 'closing':
@@ -40,6 +47,8 @@ const LEASE_WAIT_MAX_MS = 2_000;
  *      covering the session becomes 'excused' instead (reason EXCUSED, with its category);
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
+ * Steps 2 to 5 run under the session's close lease, and each write step first renews it in the
+ * store (its fence): a close that lost it stops there. A close runs CLOSE_MAX_MS at most.
  */
 export interface SessionCloserOptions {
   /** This node's name in leases. */
@@ -51,11 +60,18 @@ export interface SessionCloserOptions {
    * still closing (CLOSE_ANSWER_WAIT_MS, 3 s).
    */
   answerWithinMs?: number;
+  /**
+   * The longest a close may run (CLOSE_MAX_MS, 10 minutes), wall time: past it the close fails
+   * CLOSE_TIMED_OUT and releases its lease, so that a close stuck in a store call does not keep
+   * the session closing for ever.
+   */
+  maxMs?: number;
 }
 
 export class SessionCloser {
   private readonly leaseMs: number;
   private readonly answerWithinMs: number;
+  private readonly maxMs: number;
   /** The closes running on this node (not a scheduler's), by organisation and session. */
   private readonly running = new Map<string, Promise<CloseResult>>();
 
@@ -65,6 +81,7 @@ export class SessionCloser {
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.answerWithinMs = options.answerWithinMs ?? 3_000;
+    this.maxMs = options.maxMs ?? 600_000;
   }
 
   /**
@@ -96,30 +113,38 @@ export class SessionCloser {
   }
 
   /**
-   * Closes a session, or finishes a close left half-done. `leaseHeld`: the caller (a close
-   * scheduler) holds the session's lease already; otherwise (a teacher's close) the close takes
-   * it, so that no scheduler runs the same close beside it. A close whose lease another holds
-   * (a scheduler reached close-at at that moment, a close still running) waits for that one and
-   * answers what it came to (leaseOf).
+   * Closes a session, or finishes a close left half-done. `held`: the caller (a close scheduler)
+   * holds the session's lease already; otherwise (a teacher's close) the close takes it, so that
+   * no scheduler runs the same close beside it. A close whose lease another holds (a scheduler
+   * reached close-at at that moment, a close still running) waits for that one and answers what
+   * it came to (leaseOf). A close that runs past its bound (CLOSE_MAX_MS) fails CLOSE_TIMED_OUT,
+   * its lease released for another close to finish the session.
    */
-  async close(orgId: string, sessionId: string, by: string | null, leaseHeld = false): Promise<CloseResult> {
-    if (leaseHeld) return this.run(orgId, sessionId, by, true);
+  async close(orgId: string, sessionId: string, by: string | null, held?: HeldCloseLease): Promise<CloseResult> {
+    if (held) return this.run(orgId, sessionId, by, held);
     // Closes of one session on this node while one runs share it, as they would wait for it:
     // a teacher tapping close again and again adds no waiter, nor its store calls, per tap.
     const key = `${orgId}\n${sessionId}`;
     let running = this.running.get(key);
     if (!running) {
-      running = this.run(orgId, sessionId, by, false).finally(() => this.running.delete(key));
+      running = this.run(orgId, sessionId, by, null).finally(() => this.running.delete(key));
       this.running.set(key, running);
     }
     return running;
   }
 
-  private async run(orgId: string, sessionId: string, by: string | null, leaseHeld: boolean): Promise<CloseResult> {
+  /** The session's close lease for a close scheduler, bounded as a teacher's close is. */
+  holdLease(session: { orgId: string; id: string }, owner: string, leaseMs: number): Promise<HeldCloseLease | null> {
+    return holdCloseLease(this.deps, session, owner, leaseMs, this.maxMs);
+  }
+
+  private async run(orgId: string, sessionId: string, by: string | null, held: HeldCloseLease | null): Promise<CloseResult> {
     const { store, now } = this.deps;
-    let session = await applyTransition(store, { orgId, id: sessionId }, 'close');
-    const began = session !== null;
-    if (!session) {
+    const transitioned = await applyTransition(store, { orgId, id: sessionId }, 'close');
+    const began = transitioned !== null;
+    let session: AttendanceSession;
+    if (transitioned) session = transitioned;
+    else {
       const current = await store.sessions.get(orgId, sessionId);
       if (!current) throw new AppError('SESSION_NOT_FOUND');
       // Closing or closed already: the steps below finish it, or answer what it came to.
@@ -133,41 +158,105 @@ export class SessionCloser {
     if (began && subject && session.status === 'closing') {
       this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
     }
-    const lease = session.status === 'closing' && !leaseHeld ? await this.leaseOf(session) : null;
-    if (lease) session = lease.session;
-    if (session.status === 'closing') {
-      let finished: AttendanceSession | null;
+    let finished: AttendanceSession | null = null;
+    let closer: User | null = null;
+    let ran = false;
+    while (session.status === 'closing') {
+      const taken: { session: AttendanceSession; lease: HeldCloseLease | null } = held
+        ? { session, lease: held }
+        : await this.leaseOf(session);
+      session = taken.session;
+      if (!taken.lease) break;
       try {
-        // Two passes: a check-in that read 'open' just before the transition may land after the
-        // first pass; the second settles it.
-        await this.settle(session, by);
-        await this.settle(session, by);
-        await recomputeDailySummary(store, orgId, session.subjectId, session.day);
-        finished = await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by });
+        ({ finished, closer } = await this.bounded(session, this.steps(session, by, taken.lease), taken.lease));
+        ran = true;
+        break;
+      } catch (err) {
+        // Paused past its lease, this close was taken over: the other close finishes the session,
+        // and this one waits for it (leaseOf) as a close arriving now would. A scheduler's moves on.
+        if (held || !(err instanceof CloseLeaseLost)) throw err;
+        this.deps.logger.warn({ sessionId }, 'close lease lost mid-close; waiting for the close that took it over');
       } finally {
-        await lease?.release();
+        if (!held) await taken.lease.release();
       }
-      session = finished ?? (await store.sessions.get(orgId, sessionId)) ?? session;
-      // Only the close that made it closed says so: one audit entry and one status push per close.
-      if (subject && finished) {
-        await store.audit.append({
-          orgId,
-          entityType: 'session',
-          entityId: sessionId,
-          sessionId,
-          actorId: by,
-          action: 'session.close',
-          from: { status: 'closing' },
-          to: { status: 'closed' },
-          reason: by ? null : 'SCHEDULED_CLOSE',
-          ip: null,
-          at: now(),
-        });
-        this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
-      }
+    }
+    // Steps run but not the one to finish it: another close did, and the session is as it left it.
+    if (finished) session = finished;
+    else if (ran) session = (await store.sessions.get(orgId, sessionId)) ?? session;
+    // Only the close that made it closed says so: one audit entry and one status push per close.
+    if (subject && finished) {
+      await store.audit.append({
+        orgId,
+        entityType: 'session',
+        entityId: sessionId,
+        sessionId,
+        actorId: by,
+        action: 'session.close',
+        from: { status: 'closing' },
+        to: { status: 'closed' },
+        reason: by ? null : 'SCHEDULED_CLOSE',
+        ip: null,
+        at: now(),
+      });
+      if (closer) await this.takeBackErasedCloser(closer, sessionId);
+      this.deps.events.publish({ type: 'session.changed', orgId, session: toSessionView(session, subject, now()) });
     }
     if (!subject) throw new AppError('SESSION_NOT_FOUND');
     return this.resultOf(session, subject);
+  }
+
+  /**
+   * Steps 2 to 5, each write step behind the lease's fence: a close that lost its lease (paused
+   * past it while another close took the session over) stops before its next write.
+   */
+  private async steps(session: AttendanceSession, by: string | null, lease: HeldCloseLease): Promise<ClosedBy> {
+    const { store, now } = this.deps;
+    // Two passes: a check-in that read 'open' just before the transition may land after the
+    // first pass; the second settles it.
+    await this.settle(session, by, lease);
+    await this.settle(session, by, lease);
+    await lease.fence();
+    await recomputeDailySummary(store, session.orgId, session.subjectId, session.day);
+    // A closer erased during the close is not named as its closer (records.writeBatch refuses
+    // their record writes the same way); the scheduler's close finishes it, by nobody.
+    const closer = by === null ? null : await store.users.get(session.orgId, by);
+    if (by !== null && !closer) throw new AppError('ACCOUNT_DISABLED');
+    await lease.fence();
+    return { finished: await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by }), closer };
+  }
+
+  /**
+   * The closer read again once the session names them (closedBy, the audit entry): one erased
+   * since the check before step 5 had their erasure sweep the sessions and the trail before
+   * these were written, so the erasure's store step runs again under a tombstone of its own, as
+   * for an invitation written while its user was erased (account-service takeBackErased).
+   */
+  private async takeBackErasedCloser(closer: User, sessionId: string): Promise<void> {
+    const { store } = this.deps;
+    if (await store.users.get(closer.orgId, closer.id)) return;
+    await store.privacy.erase(personOf(closer), newTombstoneId());
+    this.deps.logger.warn({ sessionId }, 'the closer was erased during the close; the erasure ran again over it');
+  }
+
+  /**
+   * The steps, or CLOSE_TIMED_OUT once the lease's bound passes (the lease is then released):
+   * a store call that never answers does not hold the session closing for ever. The screens are
+   * told; the steps left behind stop at their next fence if their call ever answers.
+   */
+  private async bounded(session: AttendanceSession, steps: Promise<ClosedBy>, lease: HeldCloseLease): Promise<ClosedBy> {
+    let settled = false;
+    const done = steps.finally(() => {
+      settled = true;
+    });
+    const overdue = lease.overdue.then((): ClosedBy => {
+      if (settled) return { finished: null, closer: null };
+      this.deps.logger.error({ sessionId: session.id, maxMs: this.maxMs }, 'close ran past CLOSE_MAX_MS; its lease is released');
+      this.deps.events.publish({ type: 'session.close-failed', orgId: session.orgId, sessionId: session.id, code: 'CLOSE_TIMED_OUT' });
+      // The steps left running end in CloseLeaseLost at their next fence (or never): no answer is owed.
+      done.catch(() => {});
+      throw new AppError('CLOSE_TIMED_OUT');
+    });
+    return Promise.race([done, overdue]);
   }
 
   /**
@@ -177,12 +266,12 @@ export class SessionCloser {
    * beside it had read the records before the other wrote them, and its absents could land after
    * that close finished and the teacher reopened the session: absent in an open session, with
    * the student's tap answered by that absent. A holder that dies leaves the lease to expire,
-   * and the waiter (or a scheduler) finishes the close. Null when the session is closing no more.
+   * and the waiter (or a scheduler) finishes the close. No lease when the session is closing no more.
    */
-  private async leaseOf(session: AttendanceSession): Promise<{ session: AttendanceSession; release(): Promise<void> } | null> {
+  private async leaseOf(session: AttendanceSession): Promise<{ session: AttendanceSession; lease: HeldCloseLease | null }> {
     const owner = `${this.options.owner}:${randomUUID()}`;
     for (let pause = LEASE_WAIT_MS; ; pause = Math.min(pause * 2, LEASE_WAIT_MAX_MS)) {
-      const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs);
+      const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs, this.maxMs);
       // Under the lease: a close that finished meanwhile (and a reopening after it) is not redone.
       const current = await this.deps.store.sessions.get(session.orgId, session.id);
       if (!current) {
@@ -191,9 +280,9 @@ export class SessionCloser {
       }
       if (current.status !== 'closing') {
         await lease?.release();
-        return { session: current, release: async () => {} };
+        return { session: current, lease: null };
       }
-      if (lease) return { session: current, release: () => lease.release() };
+      if (lease) return { session: current, lease };
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
@@ -212,7 +301,7 @@ export class SessionCloser {
     return { session: toSessionView(session, subject, this.deps.now()), counts: countRoster(entries) };
   }
 
-  private async settle(session: AttendanceSession, by: string | null): Promise<void> {
+  private async settle(session: AttendanceSession, by: string | null, lease: HeldCloseLease): Promise<void> {
     const { store, now } = this.deps;
     const { orgId } = session;
     const [enrolled, records] = await Promise.all([
@@ -273,6 +362,7 @@ export class SessionCloser {
     // meanwhile (someone decided it; the next pass sees their decision) are not written.
     let failure: unknown = null;
     for (let from = 0; from < writes.length; from += CLOSE_WRITE_BATCH) {
+      await lease.fence();
       for (const result of await store.records.writeBatch(writes.slice(from, from + CLOSE_WRITE_BATCH))) {
         if ('error' in result) failure ??= result.error;
         else if (result.written) {

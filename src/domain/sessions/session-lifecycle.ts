@@ -91,7 +91,7 @@ export class SessionLifecycle {
         parallel: input.parallel,
         teacherOverlap: input.teacherOverlap,
       },
-      () => applyTransition(store, session, 'extend', { closesAt, lateAfter }, [session.status]),
+      (fence) => applyTransition(store, session, 'extend', { closesAt, lateAfter }, [session.status], fence),
     );
     // The scheduler (or a colleague) closed or cancelled it meanwhile.
     if (!updated) return this.extend(actor, input);
@@ -161,7 +161,7 @@ export class SessionLifecycle {
         parallel: input.parallel,
         teacherOverlap: input.teacherOverlap,
       },
-      () => applyTransition(store, session, 'reopen', { closesAt, lateAfter, closedAt: null, closedBy: null }),
+      (fence) => applyTransition(store, session, 'reopen', { closesAt, lateAfter, closedAt: null, closedBy: null }, undefined, fence),
     );
     if (!reopened) return this.reopen(actor, input);
     await this.audit(

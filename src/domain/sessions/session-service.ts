@@ -103,20 +103,24 @@ export class SessionService {
             ),
           );
       }
-      await fence();
-      return store.sessions.create(actor.orgId, {
-        subjectId: subject.id,
-        teacherId,
-        status: startsAt.getTime() > at.getTime() ? 'scheduled' : 'open',
-        policy,
-        startsAt,
-        lateAfter,
-        closesAt,
-        codeSecret: newCodeSecret(),
-        day: dayIn(timezone, startsAt),
-        room,
-        meetingId: origin?.meetingId ?? null,
-      });
+      const locksHeld = await fence();
+      return store.sessions.create(
+        actor.orgId,
+        {
+          subjectId: subject.id,
+          teacherId,
+          status: startsAt.getTime() > at.getTime() ? 'scheduled' : 'open',
+          policy,
+          startsAt,
+          lateAfter,
+          closesAt,
+          codeSecret: newCodeSecret(),
+          day: dayIn(timezone, startsAt),
+          room,
+          meetingId: origin?.meetingId ?? null,
+        },
+        locksHeld,
+      );
     });
     await store.audit.append({
       orgId: actor.orgId,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../../shared/app-error.js';
 import type { DomainDeps } from '../deps.js';
+import { LeaseLostError, type LeaseFence } from '../ports/common.js';
 
 /** Whose timetable a lock guards: a subject's (one session at a time) or a teacher's (one class at a time). */
 export interface SlotLockKey {
@@ -27,8 +28,10 @@ class SlotLockLost extends Error {
 /**
  * Called by the work right before its first write: confirms that every lock is still this
  * caller's (and renews it), else the work stops there and runs again from taking the locks.
+ * Returns the locks as a store fence: a write that takes it (sessions.create) is stored only if
+ * they still hold when it is written, closing the moments between this check and the write.
  */
-export type SlotFence = () => Promise<void>;
+export type SlotFence = () => Promise<LeaseFence>;
 
 /**
  * Runs a clash check and the write it allows as one step across nodes: opening a session,
@@ -42,6 +45,8 @@ export type SlotFence = () => Promise<void>;
  * its write has lost its locks to another caller, which may have written what the check did not
  * see: `work` calls the fence it is given right before its first write, and a lock found lost
  * runs the work once more from taking the locks (it then sees the other's write), else CONFLICT.
+ * A write that takes the fence's locks (sessions.create) checks them again with itself, so a
+ * pause between the fence and the write is caught too (LeaseLostError, the same second run).
  */
 export async function withSlotLocks<T>(
   deps: Pick<DomainDeps, 'store' | 'now'>,
@@ -57,6 +62,7 @@ export async function withSlotLocks<T>(
     const fence: SlotFence = async () => {
       const until = new Date(deps.now().getTime() + SLOT_LOCK_TTL_MS);
       for (const name of held) if (!(await deps.store.jobs.renew(name, owner, until))) throw new SlotLockLost(name);
+      return { names: [...held], owner, until };
     };
     try {
       for (const name of names) {
@@ -65,7 +71,7 @@ export async function withSlotLocks<T>(
       }
       return await work(fence);
     } catch (err) {
-      if (!(err instanceof SlotLockLost)) throw err;
+      if (!(err instanceof SlotLockLost) && !(err instanceof LeaseLostError)) throw err;
       if (run >= FENCED_RUNS) throw new AppError('CONFLICT', 'Another change to these sessions is being made; retry in a moment.');
     } finally {
       for (const name of held.reverse()) await deps.store.jobs.release(name, owner);

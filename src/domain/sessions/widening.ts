@@ -1,4 +1,5 @@
 import type { DomainDeps } from '../deps.js';
+import type { LeaseFence } from '../ports/common.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Actor } from '../actor.js';
 import { alreadyOpen, doubleBooked, overlaps, subjectClashes, teacherClashes, unnamedFor, type Window } from './clashes.js';
@@ -33,7 +34,7 @@ const MESSAGES = {
  * teacher's rule holds a session whose teacher is a teacher: an admin's own session by hand is
  * not timetabled, as when opening. A window that does not grow is written at once.
  */
-export async function withWideningChecked<T>(deps: DomainDeps, w: Widening, write: () => Promise<T>): Promise<T> {
+export async function withWideningChecked<T>(deps: DomainDeps, w: Widening, write: (fence?: LeaseFence) => Promise<T>): Promise<T> {
   const { store } = deps;
   const { session, before, after } = w;
   const grows = after.startsAt.getTime() < before.startsAt.getTime() || after.closesAt.getTime() > before.closesAt.getTime();
@@ -62,7 +63,7 @@ export async function withWideningChecked<T>(deps: DomainDeps, w: Widening, writ
         throw doubleBooked(session.teacherId, clashes, unnamed, {}, MESSAGES.teacher);
       }
     }
-    await fence();
-    return write();
+    // The write takes the locks as its fence: checked again with the write itself.
+    return write(await fence());
   });
 }

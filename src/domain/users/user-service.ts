@@ -1,7 +1,7 @@
 import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
 import { StoreConflictError, type Role } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
-import { type User, type UserPatch } from '../ports/users.js';
+import { type NewUser, type User, type UserPatch } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
 import { audit, auditMany } from '../audit-log.js';
@@ -78,37 +78,29 @@ export class UserService {
   }
 
   /**
-   * create for several accounts without passwords (an import's new rows), all or none, in one
-   * store call and one audit call: `EMAIL_TAKEN` when any email is taken, nothing created then.
-   * `active` false creates the account deactivated (audited as created so).
+   * Accounts without passwords (an import's new rows), each on its own, in one store call and one
+   * audit call: per input the account created, or `EMAIL_TAKEN` for one whose email is taken (or
+   * repeated earlier), the others created all the same. `active` false creates the account
+   * deactivated (audited as created so).
    */
-  async createMany(
+  async createEach(
     actor: Actor,
     inputs: readonly (Omit<CreateUserInput, 'password' | 'mustChangePassword'> & { active: boolean })[],
-  ): Promise<PublicUser[]> {
+  ): Promise<(PublicUser | AppError)[]> {
     requireRole(actor, 'admin');
-    const news = inputs.map((input) => {
-      const studentNumber = cleanStudentNumber(input.studentNumber);
-      checkStudentNumber(input.role, studentNumber);
-      return {
-        name: input.name.trim(),
-        email: normaliseEmail(input.email),
-        role: input.role,
-        studentNumber,
-        passwordHash: null,
-        active: input.active,
-        mustChangePassword: false,
-      };
-    });
+    const news = inputs.map((input) => newAccountWithoutPassword(input));
     if (news.length === 0) return [];
-    const users = await this.mapConflict(() => this.deps.store.users.createMany(actor.orgId, news));
+    const outcomes = await this.deps.store.users.createEach(actor.orgId, news);
+    const created = outcomes.filter((o): o is User => !(o instanceof StoreConflictError));
     await auditMany(
       this.deps.store,
       actor,
       this.deps.clock(),
-      users.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.create', from: null, to: auditView(user) })),
+      created.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.create', from: null, to: auditView(user) })),
     );
-    return users.map(toPublicUser);
+    return outcomes.map((o) =>
+      o instanceof StoreConflictError ? new AppError(o.key === 'email' ? 'EMAIL_TAKEN' : 'CONFLICT') : toPublicUser(o),
+    );
   }
 
   async get(actor: Actor, id: string): Promise<PublicUser> {
@@ -192,6 +184,21 @@ export class UserService {
       throw err;
     }
   }
+}
+
+/** A new account without a password from an import's or a bulk request's input, checked. */
+function newAccountWithoutPassword(input: Omit<CreateUserInput, 'password' | 'mustChangePassword'> & { active: boolean }): NewUser {
+  const studentNumber = cleanStudentNumber(input.studentNumber);
+  checkStudentNumber(input.role, studentNumber);
+  return {
+    name: input.name.trim(),
+    email: normaliseEmail(input.email),
+    role: input.role,
+    studentNumber,
+    passwordHash: null,
+    active: input.active,
+    mustChangePassword: false,
+  };
 }
 
 export function cleanStudentNumber(value: string | null | undefined): string | null {

@@ -1,6 +1,7 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
+import { lostLease, renewFence } from './jobs.js';
 import { type RecordRepository, PROXY_PEERS_PER_CRITERION } from '../../domain/ports/records.js';
 import { type NewSession, type SessionRepository } from '../../domain/ports/sessions.js';
 import { isDuplicateKeyError, mapConflicts } from './errors.js';
@@ -17,9 +18,19 @@ const after = { returnDocument: 'after', runValidators: true } as const;
 
 export function sessionRepository(m: Models, clock: () => Date): SessionRepository {
   return {
-    async create(orgId, input: NewSession) {
+    async create(orgId, input: NewSession, fence) {
       const s = newSessionEntity(orgId, input, clock());
+      if (fence) await renewFence(m, fence);
       await mapConflicts(() => m.sessions.create(fromSession(s)), 'id');
+      // No transaction holds the leases across the insert: read again after it. Held then, no
+      // other owner could have taken one before the session was there for its clash check to see.
+      if (fence) {
+        const lost = await lostLease(m, fence);
+        if (lost !== null) {
+          await m.sessions.deleteOne(q.byOrgId<SessionDoc>(orgId, s.id));
+          throw new LeaseLostError(lost);
+        }
+      }
       return s;
     },
     async get(orgId, id) {
@@ -44,11 +55,31 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
       const docs = await m.sessions.find(q.teacherActiveSessionsFilter(orgId, teacherId)).sort(q.ACTIVE_SESSIONS_SORT).lean<SessionDoc[]>();
       return docs.map(toSession);
     },
-    async transition(orgId, id, from, patch) {
+    async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;
-      const d = await m.sessions
-        .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
+      if (!fence) {
+        const d = await m.sessions
+          .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
+          .lean<SessionDoc>();
+        return d ? toSession(d) : null;
+      }
+      // As create's fence: renewed before, read again after; a lease lost meanwhile puts the
+      // fields back as they were, unless the session changed again since.
+      await renewFence(m, fence);
+      const at = clock();
+      const update = q.transitionUpdate(patch, at);
+      const before = await m.sessions
+        .findOneAndUpdate(q.transitionFilter(orgId, id, from), update, { ...after, returnDocument: 'before' })
         .lean<SessionDoc>();
+      if (!before) return null;
+      const lost = await lostLease(m, fence);
+      if (lost !== null) {
+        const set = update.$set as Partial<SessionDoc>;
+        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SessionDoc] ?? null]));
+        await m.sessions.updateOne({ _id: id, orgId, updatedAt: at }, { $set: back });
+        throw new LeaseLostError(lost);
+      }
+      const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {
@@ -65,6 +96,10 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
     },
     async acquireLease(orgId, id, owner, until, now) {
       const res = await m.sessions.updateOne(q.leaseFilter(orgId, id, owner, now), q.leaseUpdate(owner, until));
+      return res.matchedCount === 1;
+    },
+    async renewLease(orgId, id, owner, until) {
+      const res = await m.sessions.updateOne(q.releaseLeaseFilter(orgId, id, owner), q.leaseUpdate(owner, until));
       return res.matchedCount === 1;
     },
     async releaseLease(orgId, id, owner) {

@@ -1,7 +1,10 @@
 import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseRepository } from '../../domain/ports/excuses.js';
-import { toBuffer } from './mapping.js';
+import { fromAudit, toBuffer } from './mapping.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
+import { Types } from 'mongoose';
 import type { Models } from './models.js';
+import { ActorGoneError } from '../../domain/ports/common.js';
 import type { ExcuseDoc } from './excuse-schemas.js';
 
 /** Every query but getDocument leaves the bytes on the server. */
@@ -71,9 +74,30 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
     },
     // updateOne then a read rather than findOneAndUpdate: the filter on `pending` is the
     // compare-and-set, and findAndModify with a projection is not implemented on FerretDB.
-    async decide(orgId, id, decision) {
-      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { ...decision, updatedAt: clock() } });
-      return res.matchedCount === 1 ? get(orgId, id) : null;
+    // Without a transaction the decider is read before the write (gone: nothing written) and
+    // after it, as records.writeBatch reads its actors: a decider erased in between has the
+    // decision taken back (unless changed since: the erasure's sweep after the account's deletion
+    // then puts the tombstone in their place), and the call refused.
+    async decide(orgId, id, decision, entry) {
+      const decider = decision.decidedBy;
+      const present = async () => decider === null || (await m.users.exists({ _id: decider, orgId })) !== null;
+      if (!(await present())) throw new ActorGoneError(decider!);
+      const before = await m.excuses.findOne({ _id: id, orgId, status: 'pending' }, { updatedAt: 1 }).lean<Pick<ExcuseDoc, 'updatedAt'>>();
+      if (!before) return null;
+      const at = clock();
+      const res = await m.excuses.updateOne({ _id: id, orgId, status: 'pending' }, { $set: { ...decision, updatedAt: at } });
+      if (res.matchedCount !== 1) return null;
+      const auditId = newTimeOrderedId();
+      if (entry) await m.audit.create(fromAudit({ id: auditId, ...entry }, new Types.ObjectId()));
+      if (!(await present())) {
+        if (entry) await m.audit.deleteOne({ _id: auditId });
+        await m.excuses.updateOne(
+          { _id: id, orgId, status: decision.status, decidedBy: decider, updatedAt: at },
+          { $set: { status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, updatedAt: before.updatedAt } },
+        );
+        throw new ActorGoneError(decider!);
+      }
+      return get(orgId, id);
     },
     async putDocument(orgId, id, info, bytes) {
       const res = await m.excuses.updateOne(

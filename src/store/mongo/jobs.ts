@@ -1,7 +1,24 @@
+import { LeaseLostError, type LeaseFence } from '../../domain/ports/common.js';
 import type { JobRepository } from '../../domain/ports/jobs.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
+
+/** Renews each lease of a fenced write right before it (a conditional update each); throws LeaseLostError for one lost. */
+export async function renewFence(m: Models, fence: LeaseFence): Promise<void> {
+  for (const name of fence.names) {
+    const res = await m.jobs.updateOne({ _id: name, leaseOwner: fence.owner }, { $set: { leaseUntil: fence.until } });
+    if (res.matchedCount !== 1) throw new LeaseLostError(name);
+  }
+}
+
+/** A lease of the fence no longer its owner's, read after the write; null when all still are. */
+export async function lostLease(m: Models, fence: LeaseFence): Promise<string | null> {
+  if (fence.names.length === 0) return null;
+  const held = await m.jobs.find({ _id: { $in: [...fence.names] }, leaseOwner: fence.owner }, { _id: 1 }).lean<{ _id: string }[]>();
+  const ids = new Set(held.map((d) => d._id));
+  return fence.names.find((n) => !ids.has(n)) ?? null;
+}
 
 // Leases of scheduled system jobs (one document per job name).
 

@@ -75,8 +75,10 @@ export function oneRosterRepository(m: Models, clock: () => Date): OneRosterRepo
     },
     async getByEntities(orgId, kind, entityIds) {
       if (entityIds.length === 0) return [];
+      // entityKey is entityId where there is one: the unique index `oneroster` serves this read
+      // (entityId alone has no index, and the import reads the links of a school's accounts by it).
       const docs = await m.onerosterObjects
-        .find({ orgId, kind, entityId: { $in: entityIds } })
+        .find({ orgId, kind, entityKey: { $in: entityIds }, entityId: { $in: entityIds } })
         .sort({ sourcedId: 1 })
         .lean<OneRosterObjectDoc[]>();
       return docs.map(toObject);

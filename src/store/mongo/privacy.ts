@@ -223,6 +223,8 @@ export function privacyRepository(m: Models): PrivacyRepository {
       // Decisions too: a teacher's mark that found them still there was written by now; one that
       // reads the account from here on takes itself back (record-batch.ts).
       counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
+      // And an excuse decision that found them still there after the sweep above (excuses.decide).
+      counts.excuses += modified(await m.excuses.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
       counts.outbox += await sweepOutbox();
       return counts;
     },

@@ -118,17 +118,6 @@ export function enrolmentFilter(orgId: string, subjectId: string, studentIds: st
   return { orgId, subjectId, studentId: typeof studentIds === 'string' ? studentIds : { $in: [...studentIds] } };
 }
 
-/** One idempotent upsert per student: an existing enrolment is left untouched. */
-export function enrolOps(orgId: string, subjectId: string, studentIds: readonly string[], now: Date, idOf: (studentId: string) => string) {
-  return [...new Set(studentIds)].map((studentId) => ({
-    updateOne: {
-      filter: { orgId, subjectId, studentId },
-      update: { $setOnInsert: { _id: idOf(studentId), orgId, subjectId, studentId, createdAt: now } },
-      upsert: true,
-    },
-  }));
-}
-
 // ----- sessions -----
 
 export function sessionListFilter(orgId: string, f: SessionFilter): QueryFilter<SessionDoc> {
@@ -213,6 +202,7 @@ export const leaseUpdate = (owner: string, until: Date): UpdateQuery<SessionDoc>
   $set: { leaseOwner: owner, leaseUntil: until },
 });
 
+/** The lease held by `owner`, expired or not: what a renewal and a release match. */
 export const releaseLeaseFilter = (orgId: string, id: string, owner: string): QueryFilter<SessionDoc> => ({
   _id: id,
   orgId,

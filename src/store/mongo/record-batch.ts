@@ -51,16 +51,22 @@ export async function writeRecordBatch(
 ): Promise<RecordWriteResult[]> {
   const results: (RecordWriteResult | undefined)[] = new Array(writes.length);
   const befores: (AttendanceRecord | null)[] = new Array(writes.length).fill(null);
-  await insertAll(m, clock, writes, results);
+  const goneActor = await goneActors(m, writes);
+  await insertAll(m, clock, writes, results, goneActor);
   // A record's first update of the batch goes with the others in bulk; a second one of the
   // same record (rare: two retries in one batch) after it, one at a time, seeing the first.
   const firstOf = new Map<string, number>();
   for (const [i, w] of writes.entries()) if (w.kind === 'update' && !firstOf.has(w.id)) firstOf.set(w.id, i);
-  await updateAll(m, clock, [...firstOf.values()], writes, results, befores);
+  await updateAll(m, clock, [...firstOf.values()], writes, results, befores, goneActor);
   for (const [i, w] of writes.entries()) {
     if (w.kind !== 'update' || firstOf.get(w.id) === i) continue;
     try {
       const before = await records.get(w.orgId, w.id);
+      const gone = before && goneActor(w, before.studentId);
+      if (gone) {
+        results[i] = { written: false, error: new ActorGoneError(gone) };
+        continue;
+      }
       const after = await records.update(w.orgId, w.id, w.expectedVersion, w.patch);
       befores[i] = before;
       results[i] = after ? { written: true, before, record: after } : { written: false, record: await records.get(w.orgId, w.id) };
@@ -160,6 +166,32 @@ function madeBy(w: RecordWrite, studentId: string): string[] {
   return [...new Set([w.audit.actorId, decidedBy])].filter((id): id is string => typeof id === 'string' && id !== studentId);
 }
 
+/** Of a write and its record's student, the user it is made by who is already gone, or null. */
+type GoneActor = (w: RecordWrite, studentId: string) => string | null;
+
+/**
+ * The users the writes are made by (madeBy, before their records are read: the student is
+ * excluded later), read before anything is written: a write by one already gone is refused
+ * unwritten, as on SQLite, rather than written and taken back (which took the record two
+ * versions and its session two roster versions). The read after writing (takeBackErased) still
+ * catches one erased in between. A batch of check-ins, made by their students, reads nothing.
+ */
+async function goneActors(m: Models, writes: readonly RecordWrite[]): Promise<GoneActor> {
+  const wanted = new Map<string, Set<string>>();
+  for (const w of writes) {
+    for (const id of madeBy(w, '')) wanted.set(w.orgId, (wanted.get(w.orgId) ?? new Set()).add(id));
+  }
+  const present = new Set<string>();
+  const asked = new Set<string>();
+  for (const [orgId, ids] of wanted) {
+    // A check-in's actor is its student, who is not asked about here.
+    const found = await m.users.find({ orgId, _id: { $in: [...ids] } }, { _id: 1 }).lean<Array<{ _id: string }>>();
+    for (const id of ids) asked.add(keyOf(orgId, id));
+    for (const d of found) present.add(keyOf(orgId, d._id));
+  }
+  return (w, studentId) => madeBy(w, studentId).find((id) => asked.has(keyOf(w.orgId, id)) && !present.has(keyOf(w.orgId, id))) ?? null;
+}
+
 /**
  * The batch's updates (`indexes`, one per record) as one read of the records, one unordered bulk
  * of optimistic updates and one read back, instead of a read and a find-and-modify per record:
@@ -176,6 +208,7 @@ async function updateAll(
   writes: readonly RecordWrite[],
   results: (RecordWriteResult | undefined)[],
   befores: (AttendanceRecord | null)[],
+  goneActor: GoneActor,
 ): Promise<void> {
   const updates = indexes.map((i) => ({ i, w: writes[i] as Update }));
   if (updates.length === 0) return;
@@ -187,9 +220,21 @@ async function updateAll(
       const d = current.get(u.w.id);
       return d && d.orgId === u.w.orgId ? d : undefined;
     };
-    // A record already past the expected version (or gone) is answered as it stands, unsent.
-    const sent = updates.filter((u) => own(u)?.version === u.w.expectedVersion);
+    // A record already past the expected version (or gone) is answered as it stands, unsent;
+    // one by a user already gone is refused.
+    const refused = new Map(
+      updates.flatMap((u) => {
+        const gone = own(u) ? goneActor(u.w, own(u)!.studentId) : null;
+        return gone ? [[u, gone] as const] : [];
+      }),
+    );
+    const sent = updates.filter((u) => own(u)?.version === u.w.expectedVersion && !refused.has(u));
     for (const u of updates) {
+      const gone = refused.get(u);
+      if (gone) {
+        results[u.i] = { written: false, error: new ActorGoneError(gone) };
+        continue;
+      }
       befores[u.i] = own(u) ? toRecord(own(u)!) : null;
       if (!sent.includes(u)) results[u.i] = { written: false, record: befores[u.i]! };
     }
@@ -230,11 +275,17 @@ async function insertAll(
   clock: () => Date,
   writes: readonly RecordWrite[],
   results: (RecordWriteResult | undefined)[],
+  goneActor: GoneActor,
 ): Promise<void> {
   const inserts = new Map<string, { i: number; w: Insert; id: string }>();
   const repeats: { i: number; key: string }[] = [];
   for (const [i, w] of writes.entries()) {
     if (w.kind !== 'insert') continue;
+    const gone = goneActor(w, w.input.studentId);
+    if (gone) {
+      results[i] = { written: false, error: new ActorGoneError(gone) };
+      continue;
+    }
     const key = keyOf(w.input.sessionId, w.input.studentId);
     if (inserts.has(key)) repeats.push({ i, key });
     else inserts.set(key, { i, w, id: newTimeOrderedId() });

@@ -1,6 +1,7 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
 import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import { renewFence } from './jobs.js';
 import {
   type AttendanceRecord,
   type NewRecord,
@@ -44,9 +45,15 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {
   const insert = insertSql(sessions, false);
   return {
-    async create(orgId, input: NewSession) {
+    async create(orgId, input: NewSession, fence) {
       const s = newSessionEntity(orgId, input, clock());
-      mapConflicts(() => db.stmt(insert).run(sessions.toRow(s)));
+      // The leases renewed in the insert's transaction: no other writer comes between them.
+      mapConflicts(() =>
+        db.tx(() => {
+          if (fence) renewFence(db, fence);
+          db.stmt(insert).run(sessions.toRow(s));
+        }),
+      );
       return s;
     },
     async get(orgId, id) {
@@ -95,7 +102,7 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         .all(orgId, teacherId)
         .map(sessions.fromRow);
     },
-    async transition(orgId, id, from, patch) {
+    async transition(orgId, id, from, patch, fence) {
       if (from.length === 0) return null;
       const p = definedOnly(patch);
       const set: string[] = ['updated_at = @now'];
@@ -107,12 +114,19 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         // The policy and the room are JSON columns; a null room is NULL.
         params[k] = v instanceof Date ? v.getTime() : typeof v === 'object' && v !== null ? JSON.stringify(v) : v;
       }
-      const r = db
-        .stmt(
-          `UPDATE sessions SET ${set.join(', ')}
-           WHERE org_id = @orgId AND id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
-        )
-        .get(params);
+      const update = () =>
+        db
+          .stmt(
+            `UPDATE sessions SET ${set.join(', ')}
+             WHERE org_id = @orgId AND id = @id AND status IN (SELECT value FROM json_each(@from)) RETURNING *`,
+          )
+          .get(params);
+      const r = fence
+        ? db.tx(() => {
+            renewFence(db, fence);
+            return update();
+          })
+        : update();
       return r ? sessions.fromRow(r) : null;
     },
     async listDue(now, limit) {
@@ -145,6 +159,13 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
                AND (lease_until IS NULL OR lease_until < @now OR lease_owner = @owner)`,
           )
           .run({ orgId, id, owner, until: until.getTime(), now: now.getTime() }).changes === 1
+      );
+    },
+    async renewLease(orgId, id, owner, until) {
+      return (
+        db
+          .stmt('UPDATE sessions SET lease_until = ? WHERE org_id = ? AND id = ? AND lease_owner = ?')
+          .run(until.getTime(), orgId, id, owner).changes === 1
       );
     },
     async releaseLease(orgId, id, owner) {

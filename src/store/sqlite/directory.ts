@@ -1,9 +1,9 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
-import type { Page } from '../../domain/ports/common.js';
 import type { Organisation, OrganisationPatch, OrganisationRepository } from '../../domain/ports/organisations.js';
 import type { NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepository } from '../../domain/ports/subjects.js';
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
-import { mapConflicts, type SqliteDb } from './db.js';
+import { mapConflicts, toConflict, type SqliteDb } from './db.js';
+import { StoreConflictError, type Page } from '../../domain/ports/common.js';
 import { insertSql, type Row } from './common-mappers.js';
 import { organisations, userNameFromRow, userStandingFromRow, users } from './organisation-mappers.js';
 import { subjects } from './subject-mappers.js';
@@ -92,6 +92,23 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
         }),
       );
       return all;
+    },
+    async createEach(orgId, inputs) {
+      const now = clock();
+      const all = inputs.map((i) => newUserEntity(orgId, i, now));
+      // A refused insert undoes only itself: the transaction goes on with the next.
+      return db.tx(() =>
+        all.map((u) => {
+          try {
+            db.stmt(insert).run(users.toRow(u));
+            return u;
+          } catch (err) {
+            const conflict = toConflict(err);
+            if (conflict instanceof StoreConflictError) return conflict;
+            throw err;
+          }
+        }),
+      );
     },
     async get(orgId, id) {
       return get(orgId, id);

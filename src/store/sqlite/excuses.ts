@@ -1,7 +1,10 @@
 import { newExcuseEntity } from '../new-entities.js';
 import type { Excuse, ExcuseDocumentInfo, ExcuseRepository } from '../../domain/ports/excuses.js';
+import { ActorGoneError } from '../../domain/ports/common.js';
 import type { SqliteDb } from './db.js';
-import type { Row } from './common-mappers.js';
+import { insertSql, type Row } from './common-mappers.js';
+import { audit } from './audit-mappers.js';
+import { newTimeOrderedId } from '../../shared/ids.js';
 
 /** Every column but the document's bytes, which only getDocument reads. */
 const COLUMNS =
@@ -38,6 +41,7 @@ function parseDocument(text: string): ExcuseDocumentInfo {
 }
 
 export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseRepository {
+  const auditInsert = insertSql(audit, false);
   return {
     async create(orgId, input) {
       const e = newExcuseEntity(orgId, input, clock());
@@ -99,14 +103,22 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         .all(orgId, JSON.stringify(studentIds), sessionId, day, day, subjectId);
       return rows.map(fromRow);
     },
-    async decide(orgId, id, d) {
-      const r = db
-        .stmt(
-          `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?
-           WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
-        )
-        .get(d.status, d.decidedBy, d.decidedAt ? d.decidedAt.getTime() : null, d.decisionNote, clock().getTime(), orgId, id);
-      return r ? fromRow(r) : null;
+    async decide(orgId, id, d, entry) {
+      // One transaction with the decider's check, which an erasure's cannot interleave.
+      return db.tx(() => {
+        if (d.decidedBy !== null && !db.stmt('SELECT 1 FROM users WHERE id = ? AND org_id = ?').get(d.decidedBy, orgId)) {
+          throw new ActorGoneError(d.decidedBy);
+        }
+        const r = db
+          .stmt(
+            `UPDATE excuses SET status = ?, decided_by = ?, decided_at = ?, decision_note = ?, updated_at = ?
+             WHERE org_id = ? AND id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+          )
+          .get(d.status, d.decidedBy, d.decidedAt ? d.decidedAt.getTime() : null, d.decisionNote, clock().getTime(), orgId, id);
+        if (!r) return null;
+        if (entry) db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(), ...entry }));
+        return fromRow(r);
+      });
     },
     async putDocument(orgId, id, info, bytes) {
       const r = db

@@ -1,5 +1,15 @@
+import { LeaseLostError, type LeaseFence } from '../../domain/ports/common.js';
 import type { JobRepository } from '../../domain/ports/jobs.js';
 import type { SqliteDb } from './db.js';
+
+const RENEW = 'UPDATE jobs SET lease_until = ? WHERE name = ? AND lease_owner = ?';
+
+/** Renews each lease of a fenced write, inside the write's transaction; throws LeaseLostError (rolling it back) for one lost. */
+export function renewFence(db: SqliteDb, fence: LeaseFence): void {
+  for (const name of fence.names) {
+    if (db.stmt(RENEW).run(fence.until.getTime(), name, fence.owner).changes !== 1) throw new LeaseLostError(name);
+  }
+}
 
 // Leases of scheduled system jobs (one row per job name).
 
@@ -19,7 +29,7 @@ export function jobRepository(db: SqliteDb): JobRepository {
       );
     },
     async renew(name, owner, until) {
-      return db.stmt('UPDATE jobs SET lease_until = ? WHERE name = ? AND lease_owner = ?').run(until.getTime(), name, owner).changes === 1;
+      return db.stmt(RENEW).run(until.getTime(), name, owner).changes === 1;
     },
     async finish(name, owner, at) {
       db.stmt('UPDATE jobs SET lease_owner = NULL, lease_until = NULL, last_run_at = ? WHERE name = ? AND lease_owner = ?').run(

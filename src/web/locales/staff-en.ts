@@ -32,6 +32,7 @@ const errors = {
   'error.SUBJECT_CODE_TAKEN': 'A subject with this code already exists.',
   'error.NOT_SUBJECT_TEACHER': 'You do not teach this subject.',
   'error.SESSION_NOT_CLOSED': 'The session is still open.',
+  'error.CLOSE_TIMED_OUT': 'Closing the session took too long; close it again.',
   'error.SESSION_ALREADY_OPEN': 'This subject already has a session at that time.',
   'error.TEACHER_DOUBLE_BOOKED': 'The teacher already has a class of another subject at that time.',
   'error.SESSION_TRANSITION_REFUSED': 'The session cannot make this change from its current status.',

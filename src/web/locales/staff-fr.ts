@@ -24,6 +24,7 @@ const catalog: CatalogOf<typeof staffEn> = {
   'error.SUBJECT_CODE_TAKEN': 'Une matière avec ce code existe déjà.',
   'error.NOT_SUBJECT_TEACHER': 'Vous n’enseignez pas cette matière.',
   'error.SESSION_NOT_CLOSED': 'La séance est encore ouverte.',
+  'error.CLOSE_TIMED_OUT': 'La clôture de la séance a pris trop de temps ; clôturez-la de nouveau.',
   'error.SESSION_ALREADY_OPEN': 'Cette matière a déjà une séance à cette heure-là.',
   'error.TEACHER_DOUBLE_BOOKED': 'L’enseignant·e a déjà un cours d’une autre matière à cette heure-là.',
   'error.SESSION_TRANSITION_REFUSED': 'La séance ne peut pas faire ce changement dans son état actuel.',

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { codeAt } from '../../../src/domain/checks/rotating-code.js';
-import type { RecordRepository } from '../../../src/domain/ports/records.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import { expectCode } from '../../support/expect-code.js';
 import { northOf, type LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { eraseAtNextWrite, useOpenSession } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A check-in on its way to the group commit while an admin erases the student (docs/privacy.md,
@@ -20,14 +19,10 @@ function erasureRaceSuite(setup: RaceStore): void {
   let f: LiveFixture;
   let session: SessionView;
   let student: User;
-  let original: RecordRepository['writeBatch'];
 
-  const fixture = useLiveFixture(setup, { students: 2 });
-  beforeEach(async () => {
-    f = fixture();
-    student = f.students[0]!;
-    session = await f.live.sessions.open(f.actor(f.teacher), { subjectId: f.subject.id });
-    original = f.store.records.writeBatch;
+  const race = useOpenSession(setup, { students: 2 });
+  beforeEach(() => {
+    ({ f, session, student } = race());
   });
 
   const submit = async (metres: number) => {
@@ -44,16 +39,7 @@ function erasureRaceSuite(setup: RaceStore): void {
    * The erasure runs when the group commit is about to write (`at` 'before'), or alongside it,
    * `step` staggers later; the returned function waits for the erasure.
    */
-  const injectErasure = (at: 'before' | 'alongside', step = 0): (() => Promise<unknown>) => {
-    let erasure: Promise<unknown> = Promise.resolve();
-    f.store.records.writeBatch = async (writes) => {
-      f.store.records.writeBatch = original;
-      if (at === 'before') await erase();
-      else erasure = setup.stagger(step).then(erase);
-      return original(writes);
-    };
-    return () => erasure;
-  };
+  const injectErasure = (at: 'before' | 'alongside', step = 0) => eraseAtNextWrite(setup, f, erase, at, step);
   const expectNothingLeft = async () => {
     const records = await f.store.records.listBySession(f.org.id, session.id);
     expect(records.map((r) => r.studentId)).not.to.include(student.id);

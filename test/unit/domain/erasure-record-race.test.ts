@@ -4,7 +4,7 @@ import type { RecordRepository } from '../../../src/domain/ports/records.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
 import type { LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { useOpenSession } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // Every record written for a student without their check-in (a teacher's hand mark, a
@@ -24,12 +24,10 @@ function erasureRecordRaceSuite(setup: RaceStore): void {
   let teacher: Actor;
   let originals: RecordWriters;
 
-  const fixture = useLiveFixture(setup, { students: 2 });
-  beforeEach(async () => {
-    f = fixture();
-    student = f.students[0]!;
+  const race = useOpenSession(setup, { students: 2 });
+  beforeEach(() => {
+    ({ f, session, student } = race());
     teacher = { ...f.actor(f.teacher), ip: '10.1.2.3' };
-    session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
     const r = f.store.records;
     originals = { insertIfAbsent: r.insertIfAbsent, update: r.update, writeBatch: r.writeBatch };
   });

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
-import type { RecordRepository } from '../../../src/domain/ports/records.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import type { SessionView } from '../../../src/shared/events.js';
-import type { LiveFixture } from '../../support/live-fixture.js';
-import { useLiveFixture } from '../../support/race-fixture.js';
+import { pendingCheckin, type LiveFixture } from '../../support/live-fixture.js';
+import { eraseAtNextWrite, useOpenSession } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
 // A teacher's hand mark (a new record, or a change of a check-in) while an admin erases that
@@ -19,49 +18,20 @@ function erasureTeacherRaceSuite(setup: RaceStore): void {
   let session: SessionView;
   let student: User;
   let teacher: Actor;
-  let original: RecordRepository['writeBatch'];
 
-  const fixture = useLiveFixture(setup, { students: 2 });
-  beforeEach(async () => {
-    f = fixture();
-    student = f.students[0]!;
+  const race = useOpenSession(setup, { students: 2 });
+  beforeEach(() => {
+    ({ f, session, student } = race());
     teacher = { ...f.actor(f.teacher), ip: '10.1.2.3' };
-    session = await f.live.sessions.open(teacher, { subjectId: f.subject.id });
-    original = f.store.records.writeBatch;
   });
 
   const erase = () => f.domain.privacy.erasePerson(f.actor(f.admin), f.teacher.id, 'erasure request 44');
   /** The erasure runs when the domain writes the mark: before the write, or alongside it, `step` staggers later. */
-  const injectErasure = (at: 'before' | 'alongside', step = 0): (() => Promise<unknown>) => {
-    let erasure: Promise<unknown> = Promise.resolve();
-    f.store.records.writeBatch = async (writes) => {
-      f.store.records.writeBatch = original;
-      if (at === 'before') await erase();
-      else erasure = setup.stagger(step).then(erase);
-      return original(writes);
-    };
-    return () => erasure;
-  };
+  const injectErasure = (at: 'before' | 'alongside', step = 0) => eraseAtNextWrite(setup, f, erase, at, step);
   const markByHand = () =>
     f.live.checkins.mark(teacher, { sessionId: session.id, studentId: student.id, status: 'present', ip: teacher.ip ?? null });
   const seedCheckin = () =>
-    f.store.records.insertIfAbsent(f.org.id, {
-      sessionId: session.id,
-      subjectId: f.subject.id,
-      studentId: student.id,
-      status: 'pending',
-      reason: 'GEOFENCE_OUTSIDE',
-      flags: [],
-      distanceM: 120,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: f.clock.now(),
-      decidedAt: null,
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    f.store.records.insertIfAbsent(f.org.id, pendingCheckin(f, session, student.id, { reason: 'GEOFENCE_OUTSIDE', distanceM: 120 }));
   const expectNothingOfTeacher = async () => {
     expect(await f.store.users.get(f.org.id, f.teacher.id)).to.equal(null);
     const records = await f.store.records.listBySession(f.org.id, session.id);

@@ -3,7 +3,7 @@ import { AppError } from '../../../src/shared/app-error.js';
 import { MAX_CONFIRM_STUDENTS } from '../../../src/domain/face/class-photo-service.js';
 import type { AnalysedFace } from '../../../src/domain/face/face-types.js';
 import type { SessionView } from '../../../src/shared/events.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { createLiveFixture, pendingCheckin, type LiveFixture } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { FakeFaceEngine, fakeAnalysis } from '../../support/fake-face-engine.js';
 
@@ -305,23 +305,10 @@ describe('class photo (domain, fake face engine, embedded store)', () => {
     });
 
     it('marks a pending check-in present, keeping its flags and attempts', async () => {
-      const inserted = await f.store.records.insertIfAbsent(f.org.id, {
-        sessionId: session.id,
-        subjectId: f.subject.id,
-        studentId: sid(4),
-        status: 'pending',
-        reason: 'GEOFENCE_IMPRECISE',
-        flags: ['GEOFENCE_IMPRECISE'],
-        distanceM: 40,
-        location: null,
-        ip: null,
-        attempts: 1,
-        submittedAt: f.clock.now(),
-        decidedAt: null,
-        decidedBy: null,
-        note: null,
-        verification: null,
-      });
+      const inserted = await f.store.records.insertIfAbsent(
+        f.org.id,
+        pendingCheckin(f, session, sid(4), { flags: ['GEOFENCE_IMPRECISE'] }),
+      );
       const r = await confirm([sid(4)]);
       expect(r.results[0]).to.include({ result: 'marked', status: 'present' });
       const after = await f.store.records.get(f.org.id, inserted.record.id);
