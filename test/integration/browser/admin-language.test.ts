@@ -189,6 +189,18 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin email outbox in French');
   });
 
+  it('shows the class photo section in French', async () => {
+    await showSection(page, 'class-photo');
+    await page.waitForSelector('#cp-subject option', { state: 'attached' });
+    expect(await page.textContent('#class-photo-title')).to.equal('Photo de classe');
+    expect(await page.textContent('#cp-form button[type="submit"]')).to.equal('Trouver les élèves sur la photo');
+    await page.selectOption('#cp-subject', { label: 'FR101 · Littérature' });
+    await page.waitForSelector('#cp-session option:text-is("Aucune séance ouverte : un enseignant doit d’abord en ouvrir une")', {
+      state: 'attached',
+    });
+    await expectAccessible(page, 'admin class photo in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
