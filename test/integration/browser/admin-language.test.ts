@@ -201,6 +201,18 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin class photo in French');
   });
 
+  it('shows the OneRoster import and export in French; a backwards range is refused in French', async () => {
+    await showSection(page, 'oneroster');
+    expect(await page.textContent('#oneroster-form button[type="submit"]')).to.equal('Vérifier l’ensemble');
+    expect(await page.textContent('#oneroster-export-title')).to.equal('Exporter les présences vers le logiciel de vie scolaire');
+    await page.fill('#oneroster-export-from', '2026-03-06');
+    await page.fill('#oneroster-export-to', '2026-03-02');
+    await page.click('#oneroster-export-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('oneroster-export-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#oneroster-export-error')).to.equal('Le jour « Du » ne doit pas être après le jour « Au ».');
+    await expectAccessible(page, 'admin OneRoster in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
