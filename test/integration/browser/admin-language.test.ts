@@ -213,6 +213,18 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin OneRoster in French');
   });
 
+  it('shows the webhooks section in French; an endpoint without events is refused in French', async () => {
+    await showSection(page, 'webhooks');
+    await page.waitForSelector('#wh-body td:has-text("Pas encore de point de réception")');
+    expect(await page.textContent('#wh-form h2')).to.equal('Ajouter un point de réception');
+    expect(await page.locator('#wh-events label').first().textContent()).to.equal('session.opened Une séance s’ouvre (ou est planifiée)');
+    await page.fill('#wh-url', 'https://sis.example.org/hook');
+    await page.click('#wh-form button[type="submit"]');
+    expect(await page.textContent('#wh-form-error')).to.equal('Choisissez au moins un événement.');
+    expect(await srv.store.webhooks.listEndpoints(org.id)).to.deep.equal([]);
+    await expectAccessible(page, 'admin webhooks in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
