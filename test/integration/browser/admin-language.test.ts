@@ -225,6 +225,27 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin webhooks in French');
   });
 
+  it('records a guardian’s consent for a face reference, said in French', async () => {
+    await showSection(page, 'faces');
+    expect(await page.textContent('#faces-title')).to.equal('Visages de référence');
+    await page.fill('#face-q', 'student04');
+    await page.click('#face-search button[type="submit"]');
+    await page.click('#face-results button[aria-label="Choisir Student 04"]');
+    await page.waitForFunction(() => /^Aucun consentement enregistré/.test(document.getElementById('consent-status')?.textContent ?? ''));
+    expect(await page.textContent('#face-status')).to.equal(
+      'Pas encore de visage de référence : les pointages par selfie vont à l’enseignant pour examen.',
+    );
+    await page.fill('#consent-guardian', 'Marie Curie');
+    await page.fill('#consent-version', '2026-09');
+    await page.click('#consent-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /^Consentement en vigueur : donné par son responsable Marie Curie le .*, version du texte 2026-09\.$/.test(
+        document.getElementById('consent-status')?.textContent ?? '',
+      ),
+    );
+    await expectAccessible(page, 'admin face references in French');
+  });
+
   it('saves an organisation setting in French', async () => {
     await showSection(page, 'organisation');
     await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
