@@ -1,9 +1,8 @@
 /**
  * The admin console's own catalog (docs/languages.md): bundled into admin.js only, beside the
  * shared page catalog and the staff one (whose error-code sentences the console shows too);
- * another language's is dist/public/locale-admin-<lang>.js. Holds the sections converted so far:
- * the shell and navigation, organisation settings, users and the CSV imports. Keys used in the
- * HTML are checked by test/unit/shared/i18n.test.ts.
+ * another language's is dist/public/locale-admin-<lang>.js. Every section but the audit trail
+ * (still English). Keys used in the HTML are checked by test/unit/shared/i18n.test.ts.
  */
 export const adminEn = {
   // The shell: title, header, the sections' navigation.
