@@ -23,7 +23,9 @@ import { bindSubjects, loadSubjects } from './admin/subjects.js';
 import { bindUsers, loadUsers } from './admin/users.js';
 import { bindWebhooks, loadWebhooks } from './admin/webhooks.js';
 import { byId, errorText, show } from './lib/dom.js';
-import { bindLogout, requireLogin } from './lib/page.js';
+import { bindLanguageMenu, bindLogout, requireLogin } from './lib/page.js';
+import { initialLanguage, useLanguage } from './lib/i18n.js';
+import './lib/admin-text.js';
 
 const TABS = [
   'users',
@@ -79,9 +81,14 @@ function showTab(focus: boolean): void {
 }
 
 async function main(): Promise<void> {
-  await requireLogin(['admin']);
+  // The catalog is in before the first paint in the language this browser last used.
+  const first = initialLanguage();
+  if (first !== 'en') await useLanguage(first);
+  await requireLogin(['admin'], { localised: true });
   show(byId('signed-in'), true);
   bindLogout();
+  // A new language starts the console over: every section then writes its text in it.
+  bindLanguageMenu(() => location.reload());
   bindUsers();
   bindGuardians();
   bindImport();

@@ -3,8 +3,10 @@
  * list and saved whole (PUT /absence-categories replaces the stored list).
  */
 import { apiJson } from '../lib/auth.js';
-import { announce, byId, errorText, h } from '../lib/dom.js';
+import { announce, byId, h } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
 import { jsonBody } from './fetch-all.js';
+import { rowIssuesText } from './row-issues.js';
 
 interface Category {
   code: string;
@@ -19,7 +21,11 @@ let added = 0;
 function row(c: Category): HTMLTableRowElement {
   // Ids only tie each input to its row's header for screen readers; the order of rows is what is saved.
   const n = (added += 1);
-  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove the category ${c.code || 'new'}` }, 'Remove');
+  const remove = h(
+    'button',
+    { type: 'button', class: 'danger', 'aria-label': at('categories.removeOf', { code: c.code || at('categories.new') }) },
+    at('categories.remove'),
+  );
   const tr = h(
     'tr',
     {},
@@ -33,13 +39,28 @@ function row(c: Category): HTMLTableRowElement {
         required: true,
         maxlength: 32,
         pattern: '[A-Z][A-Z0-9_]*',
-        title: 'Upper-case letters, digits and _, starting with a letter',
+        title: at('categories.codeRule'),
         spellcheck: 'false',
-        'aria-label': `Code ${n}`,
+        'aria-label': at('categories.codeN', { n }),
       }),
     ),
-    h('td', {}, h('input', { type: 'text', name: 'label', value: c.label, required: true, maxlength: 100, 'aria-label': `Label ${n}` })),
-    h('td', {}, h('input', { type: 'checkbox', name: 'authorised', checked: c.authorised, 'aria-label': `Authorised ${n}` })),
+    h(
+      'td',
+      {},
+      h('input', {
+        type: 'text',
+        name: 'label',
+        value: c.label,
+        required: true,
+        maxlength: 100,
+        'aria-label': at('categories.labelN', { n }),
+      }),
+    ),
+    h(
+      'td',
+      {},
+      h('input', { type: 'checkbox', name: 'authorised', checked: c.authorised, 'aria-label': at('categories.authorisedN', { n }) }),
+    ),
     h('td', {}, remove),
   );
   remove.addEventListener('click', () => {
@@ -82,19 +103,14 @@ export function bindAbsenceCategories(): void {
     error.textContent = '';
     byId('cat-status').textContent = '';
     if (categories.length === 0) {
-      error.textContent = 'Keep at least one category.';
+      error.textContent = at('categories.keepOne');
       return;
     }
     apiJson<{ items: Category[] }>('api/v1/absence-categories', jsonBody('PUT', { categories }))
       .then(async () => {
         await loadAbsenceCategories();
-        announce(byId('cat-status'), 'Absence categories saved.');
+        announce(byId('cat-status'), at('categories.saved'));
       })
-      .catch((err: unknown) => (error.textContent = rowsNamed(errorText(err))));
+      .catch((err: unknown) => (error.textContent = rowIssuesText(err, 'categories')));
   });
-}
-
-/** The server names a field by its path ("categories.2.code: …"); the table's reader counts rows from 1. */
-function rowsNamed(message: string): string {
-  return message.replace(/categories\.(\d+)\.(\w+)/g, (_all, i: string, field: string) => `Row ${Number(i) + 1}, ${field}`);
 }

@@ -5,6 +5,8 @@
 import { ALERT_RULE_KINDS, type AlertRuleKind } from '../../shared/alerts.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, errorText, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
 
 interface AlertRule {
@@ -17,39 +19,36 @@ interface AlertRule {
 }
 
 /** The choice as offered, and which of the optional fields each kind takes. */
-const KINDS: Record<AlertRuleKind, { label: string; threshold: boolean; window: boolean; countLabel: string }> = {
-  'consecutive-absences': { label: 'Absences in a row', threshold: false, window: false, countLabel: 'Absences in a row' },
-  'low-attendance': {
-    label: 'Attendance under a percentage',
-    threshold: true,
-    window: true,
-    countLabel: 'Sessions held in the window before attendance is judged',
-  },
-  'repeated-lateness': { label: 'Late arrivals', threshold: false, window: true, countLabel: 'Late arrivals in the window' },
+const KINDS: Record<AlertRuleKind, { key: 'consecutive' | 'low' | 'late'; threshold: boolean; window: boolean }> = {
+  'consecutive-absences': { key: 'consecutive', threshold: false, window: false },
+  'low-attendance': { key: 'low', threshold: true, window: true },
+  'repeated-lateness': { key: 'late', threshold: false, window: true },
 };
+
+const orUnknown = (n: number | null): string => (n === null ? '?' : formatNumber(n));
 
 /** A rule as a sentence, e.g. "Attendance under 80 % over 30 days (once 5 sessions were held)". */
 function ruleText(r: Pick<AlertRule, 'kind' | 'count' | 'thresholdPct' | 'windowDays'>): string {
   switch (r.kind) {
     case 'consecutive-absences':
-      return `${r.count} absences in a row`;
+      return at('alerts.text.consecutive', { count: r.count });
     case 'low-attendance':
-      return `Attendance under ${r.thresholdPct ?? '?'} % over ${r.windowDays ?? '?'} days (once ${r.count} sessions were held)`;
+      return at('alerts.text.low', { pct: orUnknown(r.thresholdPct), days: orUnknown(r.windowDays), count: r.count });
     case 'repeated-lateness':
-      return `Late ${r.count} times within ${r.windowDays ?? '?'} days`;
+      return at('alerts.text.late', { days: orUnknown(r.windowDays), count: r.count });
   }
 }
 
 function row(r: AlertRule): HTMLTableRowElement {
   const text = ruleText(r);
-  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove the rule: ${text}` }, 'Remove');
+  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': at('alerts.removeOf', { rule: text }) }, at('alerts.remove'));
   remove.addEventListener('click', () => {
-    if (!confirm(`Remove the rule "${text}"? Alerts already sent stay.`)) return;
+    if (!confirm(at('alerts.confirmRemove', { rule: text }))) return;
     remove.disabled = true;
     byId('alerts-error').textContent = '';
     apiFetch(`api/v1/alert-rules/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
       .then(async () => {
-        announce(byId('alerts-status'), `Removed the rule: ${text}.`);
+        announce(byId('alerts-status'), at('alerts.removed', { rule: text }));
         await loadAlertRules();
       })
       .catch((err: unknown) => {
@@ -64,7 +63,7 @@ export async function loadAlertRules(): Promise<void> {
   const { items } = await apiJson<{ items: AlertRule[] }>('api/v1/alert-rules');
   const body = byId('alert-rules-body');
   body.replaceChildren(...items.map(row));
-  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 3 }, 'No rule yet: nobody is alerted.')));
+  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 3 }, at('alerts.none'))));
 }
 
 function selectedKind(): AlertRuleKind {
@@ -75,7 +74,7 @@ function selectedKind(): AlertRuleKind {
 /** Shows the fields the chosen kind takes; hidden ones are disabled so the form does not require them. */
 function showFields(): void {
   const kind = KINDS[selectedKind()];
-  byId('ar-count-label').textContent = kind.countLabel;
+  byId('ar-count-label').textContent = at(`alerts.count.${kind.key}`);
   for (const [id, on] of [
     ['ar-threshold', kind.threshold],
     ['ar-window', kind.window],
@@ -87,7 +86,7 @@ function showFields(): void {
 
 export function bindAlertRules(): void {
   const select = byId<HTMLSelectElement>('ar-kind');
-  select.replaceChildren(...ALERT_RULE_KINDS.map((k) => h('option', { value: k }, KINDS[k].label)));
+  select.replaceChildren(...ALERT_RULE_KINDS.map((k) => h('option', { value: k }, at(`alerts.kind.${KINDS[k].key}`))));
   select.addEventListener('change', showFields);
   showFields();
   const form = byId<HTMLFormElement>('alert-rule-form');
@@ -106,7 +105,7 @@ export function bindAlertRules(): void {
       .then(async (created) => {
         form.reset();
         showFields();
-        announce(byId('alerts-status'), `Added the rule: ${ruleText(created)}.`);
+        announce(byId('alerts-status'), at('alerts.addedRule', { rule: ruleText(created) }));
         await loadAlertRules();
       })
       .catch((err: unknown) => (byId('alert-rule-error').textContent = errorText(err)));

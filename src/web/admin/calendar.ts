@@ -5,6 +5,7 @@
  */
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
 import { jsonBody } from './fetch-all.js';
 
 interface DayRange {
@@ -16,26 +17,30 @@ interface DayRange {
 
 type Kind = 'terms' | 'holidays';
 
-const NOUN: Record<Kind, string> = { terms: 'term', holidays: 'holiday' };
 const fail = (err: unknown) => (byId('calendar-error').textContent = errorText(err));
 
 function days(r: DayRange): string {
-  return r.startDay === r.endDay ? r.startDay : `${r.startDay} to ${r.endDay}`;
+  return r.startDay === r.endDay ? r.startDay : at('calendar.range', { start: r.startDay, end: r.endDay });
 }
 
 function row(kind: Kind, r: DayRange): HTMLTableRowElement {
-  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Delete the ${NOUN[kind]} ${r.name}` }, 'Delete');
+  const remove = h(
+    'button',
+    {
+      type: 'button',
+      class: 'danger',
+      'aria-label': at(kind === 'terms' ? 'calendar.deleteTerm' : 'calendar.deleteHoliday', { name: r.name }),
+    },
+    at('calendar.delete'),
+  );
   remove.addEventListener('click', () => {
-    const warning =
-      kind === 'terms'
-        ? `Delete the term ${r.name} with its weekly meetings? Sessions already created stay.`
-        : `Delete the holiday ${r.name}? Timetable sessions are created on its days again.`;
+    const warning = at(kind === 'terms' ? 'calendar.confirmTerm' : 'calendar.confirmHoliday', { name: r.name });
     if (!confirm(warning)) return;
     remove.disabled = true;
     byId('calendar-error').textContent = '';
     apiFetch(`api/v1/timetable/${kind}/${encodeURIComponent(r.id)}`, { method: 'DELETE' })
       .then(async () => {
-        announce(byId('calendar-status'), `Deleted the ${NOUN[kind]} ${r.name}.`);
+        announce(byId('calendar-status'), at(kind === 'terms' ? 'calendar.deletedTerm' : 'calendar.deletedHoliday', { name: r.name }));
         await loadCalendar();
       })
       .catch((err: unknown) => {
@@ -50,8 +55,7 @@ function fillTable(kind: Kind, items: DayRange[]): void {
   const body = byId(`${kind}-body`);
   body.replaceChildren(...items.map((r) => row(kind, r)));
   if (items.length === 0) {
-    const empty =
-      kind === 'terms' ? 'No term yet: weekly meetings need one.' : 'No holiday yet: timetable sessions are created on every school day.';
+    const empty = at(kind === 'terms' ? 'calendar.noTerm' : 'calendar.noHoliday');
     body.append(h('tr', {}, h('td', { colspan: 3 }, empty)));
   }
 }
@@ -74,13 +78,16 @@ function bindForm(kind: Kind): void {
     const error = byId(`${kind}-form-error`);
     error.textContent = '';
     if (endDay < startDay) {
-      error.textContent = 'The last day comes before the first.';
+      error.textContent = at('calendar.backwards');
       return;
     }
     apiJson<DayRange>(`api/v1/timetable/${kind}`, jsonBody('POST', body))
       .then(async (created) => {
         form.reset();
-        announce(byId('calendar-status'), `Added the ${NOUN[kind]} ${created.name} (${days(created)}).`);
+        announce(
+          byId('calendar-status'),
+          at(kind === 'terms' ? 'calendar.addedTerm' : 'calendar.addedHoliday', { name: created.name, days: days(created) }),
+        );
         await loadCalendar();
       })
       .catch((err: unknown) => (error.textContent = errorText(err)));

@@ -1,6 +1,10 @@
 /** Class photo: upload, see the proposal as boxes on the photo, keep or drop each face, confirm. */
+import { ROSTER_STATUSES, type RosterStatus } from '../../shared/events.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, clockTime, errorText, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber, t } from '../lib/i18n.js';
+import { statusLabel } from '../lib/staff-text.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import type { Page, Subject } from './types.js';
 
@@ -43,8 +47,14 @@ async function loadSessions(subjectId: string): Promise<void> {
   const open = page.items.filter((s) => s.status !== 'closed');
   byId('cp-session').replaceChildren(
     ...(open.length === 0
-      ? [h('option', { value: '' }, 'No open session: a teacher opens one first')]
-      : open.map((s) => h('option', { value: s.id }, `${clockTime(s.startsAt)} to ${clockTime(s.closesAt)} (${s.status})`))),
+      ? [h('option', { value: '' }, at('classPhoto.noSession'))]
+      : open.map((s) =>
+          h(
+            'option',
+            { value: s.id },
+            at('classPhoto.sessionItem', { from: clockTime(s.startsAt), to: clockTime(s.closesAt), status: sessionStatus(s.status) }),
+          ),
+        )),
   );
 }
 
@@ -55,11 +65,24 @@ export async function loadClassPhoto(): Promise<void> {
   if (subjects[0]) await loadSessions(subjects[0].id);
 }
 
+const SESSION_STATUSES = ['scheduled', 'open', 'closing', 'closed', 'cancelled'] as const;
+const RESULTS = ['marked', 'unchanged', 'refused'] as const;
+const isOneOf = <T extends string>(list: readonly T[], value: string | null): value is T =>
+  (list as readonly (string | null)[]).includes(value);
+
+/** A session's status as the shared catalog words it; one it does not know as the server sent it. */
+const sessionStatus = (status: string): string => (isOneOf(SESSION_STATUSES, status) ? t(`session.${status}`) : status);
+const resultText = (result: string): string => (isOneOf(RESULTS, result) ? at(`classPhoto.result.${result}`) : result);
+const rosterStatus = (status: string | null): string =>
+  isOneOf<RosterStatus>(ROSTER_STATUSES, status) ? statusLabel(status) : (status ?? '');
+
 function faceLabel(f: Face): string {
-  if (!f.studentId) return f.unmatchedReason === 'too-small' ? 'Too small to recognise' : 'Nobody enrolled matches';
-  const sure = f.band === 'confident' ? 'sure' : 'not sure: check';
-  const already = f.currentStatus === 'present' || f.currentStatus === 'late' ? `, already ${f.currentStatus}` : '';
-  return `${f.name ?? 'Student'}${f.studentNumber ? ` (${f.studentNumber})` : ''}: ${sure}${already}`;
+  if (!f.studentId) return at(f.unmatchedReason === 'too-small' ? 'classPhoto.tooSmall' : 'classPhoto.noMatch');
+  const who = `${f.name ?? at('classPhoto.someone')}${f.studentNumber ? ` (${f.studentNumber})` : ''}`;
+  const sure = f.band === 'confident';
+  if (f.currentStatus === 'present' || f.currentStatus === 'late')
+    return at(sure ? 'classPhoto.sureAlready' : 'classPhoto.notSureAlready', { who, status: statusLabel(f.currentStatus) });
+  return at(sure ? 'classPhoto.sure' : 'classPhoto.notSure', { who });
 }
 
 function renderProposal(p: Proposal, file: File): void {
@@ -68,8 +91,13 @@ function renderProposal(p: Proposal, file: File): void {
   byId<HTMLImageElement>('cp-image').src = imageUrl;
   const s = p.summary;
   byId('cp-summary').textContent =
-    `${s.faces} face(s) found, ${s.matched} matched, ${s.unmatched} not matched; ${s.students} students enrolled, ${s.withoutEnrolment} without a face reference.` +
-    (s.truncated ? ' The detector stopped at its limit: some faces may be missing.' : '');
+    at('classPhoto.summary', {
+      faces: at('classPhoto.faces', { count: s.faces }),
+      matched: formatNumber(s.matched),
+      unmatched: formatNumber(s.unmatched),
+      students: at('classPhoto.students', { count: s.students }),
+      without: formatNumber(s.withoutEnrolment),
+    }) + (s.truncated ? ` ${at('classPhoto.truncated')}` : '');
   // Boxes in percent of the analysed image, so they follow the photo at any displayed size.
   const boxes = p.faces.map((f, i) =>
     h('span', {
@@ -119,16 +147,16 @@ export function bindClassPhoto(): void {
     const file = byId<HTMLInputElement>('cp-file').files?.[0];
     byId('cp-error').textContent = '';
     if (!sessionId || !file) {
-      byId('cp-error').textContent = 'Choose an open session and a photo.';
+      byId('cp-error').textContent = at('classPhoto.chooseBoth');
       return;
     }
     const body = new FormData();
     body.append('photo', file, file.name);
-    byId('cp-status').textContent = 'Looking for faces…';
+    byId('cp-status').textContent = at('classPhoto.looking');
     apiFetch(`api/v1/sessions/${encodeURIComponent(sessionId)}/class-photo`, { method: 'POST', body })
       .then(async (res) => {
         renderProposal((await res.json()) as Proposal, file);
-        byId('cp-status').textContent = 'Proposal ready: nothing is marked until you confirm.';
+        byId('cp-status').textContent = at('classPhoto.ready');
       })
       .catch((err: unknown) => {
         byId('cp-status').textContent = '';
@@ -140,7 +168,7 @@ export function bindClassPhoto(): void {
     event.preventDefault();
     const ids = new FormData(confirmForm).getAll('student').map(String);
     if (ids.length === 0) {
-      byId('cp-error').textContent = 'Tick at least one student.';
+      byId('cp-error').textContent = at('classPhoto.tickOne');
       return;
     }
     const names = new Map(
@@ -160,13 +188,13 @@ export function bindClassPhoto(): void {
               'tr',
               {},
               h('th', { scope: 'row' }, names.get(r.studentId) ?? r.studentId),
-              h('td', {}, r.code ? `${r.result} (${r.code})` : r.result),
-              h('td', {}, r.status ?? ''),
+              h('td', {}, r.code ? `${resultText(r.result)} (${r.code})` : resultText(r.result)),
+              h('td', {}, rosterStatus(r.status)),
             ),
           ),
         );
         show(byId('cp-results'), true);
-        announce(byId('cp-status'), `${answer.summary.marked} student(s) marked.`);
+        announce(byId('cp-status'), at('classPhoto.marked', { count: answer.summary.marked }));
       })
       .catch((err: unknown) => (byId('cp-error').textContent = errorText(err)));
   });

@@ -8,6 +8,8 @@
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { chunkCsv, chunkSize, lineInFile, lineNumbersCertain, splitCsv, type CsvFile, type CsvRecord } from '../lib/csv-records.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
 import type { RowError, User } from './types.js';
 
@@ -63,7 +65,7 @@ async function postPatiently(csv: string): Promise<{ created: number; users: Use
     } catch (err) {
       if (!(err instanceof ApiError) || err.code !== 'RATE_LIMITED') throw err;
       const wait = Number(err.body.details?.['retryAfterMs'] ?? 5_000);
-      byId('import-progress-text').textContent = `Waiting ${Math.ceil(wait / 1000)} s for the server's import budget…`;
+      byId('import-progress-text').textContent = at('import.waiting', { seconds: formatNumber(Math.ceil(wait / 1000)) });
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
@@ -77,27 +79,24 @@ async function check(text: string): Promise<void> {
   show(byId('import-invite'), false);
   showErrors([], '');
   const rows = file.rows.length;
-  progress(null, rows, `Checking ${rows} rows…`);
+  progress(null, rows, at('import.checking', { count: rows }));
   try {
     const answer = (await (await post(text, true)).json()) as { checked: number };
     toImport = file.rows;
-    progress(0, rows, `All ${answer.checked} rows are fine. Nothing is imported yet.`);
+    progress(0, rows, at('import.allFine', { count: answer.checked }));
   } catch (err) {
     const errors = rowErrors(err);
     if (!errors) throw err;
     const bad = new Set(errors.map((e) => e.line));
-    showErrors(errors, `${errors.length} row(s) with problems (line 1 is the header)`);
+    showErrors(errors, at('import.errorsCaption', { count: errors.length }));
     const certain = lineNumbersCertain(text, file) && !bad.has(1);
     toImport = certain ? file.rows.filter((r) => !bad.has(r.line)) : [];
-    const next =
-      toImport.length > 0
-        ? ` You can import the ${toImport.length} other rows, or fix the file and check it again.`
-        : ' Fix the file and check it again.';
-    progress(0, rows, `${errors.length} of ${rows} rows have problems.${next}`);
+    const next = toImport.length > 0 ? at('import.canImportRest', { count: toImport.length }) : at('import.fixFile');
+    progress(0, rows, `${at('import.someBad', { bad: formatNumber(errors.length), count: rows })} ${next}`);
   }
   if (toImport.length > 0) {
     const go = byId('import-go');
-    go.textContent = toImport.length === rows ? `Import ${rows} users` : `Import the ${toImport.length} rows without problems`;
+    go.textContent = toImport.length === rows ? at('import.goAll', { count: rows }) : at('import.goGood', { count: toImport.length });
     show(go, true);
   }
 }
@@ -108,7 +107,7 @@ async function runImport(): Promise<void> {
   const chunks = chunkCsv(header, toImport, chunkSize(toImport.length));
   const failed: RowError[] = [];
   let done = 0;
-  progress(0, toImport.length, `Imported 0 of ${toImport.length}…`);
+  progress(0, toImport.length, at('import.started', { total: formatNumber(toImport.length) }));
   for (const chunk of chunks) {
     try {
       const answer = await postPatiently(chunk.csv);
@@ -120,15 +119,24 @@ async function runImport(): Promise<void> {
       const byLine = new Map((errors ?? []).map((e) => [lineInFile(header, chunk, e.line), e]));
       for (const r of chunk.rows) {
         const e = byLine.get(r.line);
-        failed.push({ line: r.line, email: e?.email ?? null, reason: e ? e.reason : `not imported: ${reason}` });
+        failed.push({ line: r.line, email: e?.email ?? null, reason: e ? e.reason : at('import.notImportedReason', { reason }) });
       }
     }
     done += chunk.rows.length;
-    progress(done, toImport.length, `Processed ${done} of ${toImport.length} rows, imported ${imported.length}…`);
+    progress(
+      done,
+      toImport.length,
+      at('import.processed', {
+        done: formatNumber(done),
+        total: formatNumber(toImport.length),
+        imported: formatNumber(imported.length),
+      }),
+    );
   }
-  const summary = `Imported ${imported.length} of ${toImport.length} users.${failed.length > 0 ? ` ${failed.length} rows were not imported (see the table).` : ''}`;
+  const finished = at('import.done', { imported: formatNumber(imported.length), count: toImport.length });
+  const summary = failed.length > 0 ? `${finished} ${at('import.notImported', { count: failed.length })}` : finished;
   progress(toImport.length, toImport.length, summary);
-  if (failed.length > 0) showErrors(failed, `${failed.length} row(s) not imported`);
+  if (failed.length > 0) showErrors(failed, at('import.notImportedCaption', { count: failed.length }));
   announce(byId('live'), summary);
   show(byId('import-go'), false);
   toImport = [];
@@ -160,16 +168,14 @@ async function inviteImported(): Promise<string> {
     imported = [...skipped, ...imported.slice(chunk.length)];
     if (skipped.length > 0) break;
   }
-  const sent = `${queued} invitation(s) queued. They are sent in the background; the Email outbox shows each one's delivery.`;
+  const sent = at('import.queued', { count: queued });
   if (imported.length === 0) return sent;
-  return `${sent} ${imported.length} user(s) not invited yet: the organisation's email outbox is full (or they were deactivated since). Send them later with the button below.`;
+  return `${sent} ${at('import.outboxFull', { count: imported.length })}`;
 }
 
 function inviteLabel(): void {
   byId('import-invite').textContent =
-    imported.length > 0 && imported.length < importedCount
-      ? `Email invitations to the ${imported.length} user(s) not invited yet`
-      : 'Email invitations to the imported users';
+    imported.length > 0 && imported.length < importedCount ? at('import.inviteRest', { count: imported.length }) : at('import.inviteAll');
 }
 
 export function bindImport(): void {
@@ -180,7 +186,7 @@ export function bindImport(): void {
     error.textContent = '';
     const chosen = byId<HTMLInputElement>('import-file').files?.[0];
     if (!chosen) {
-      error.textContent = 'Choose a CSV file first.';
+      error.textContent = at('admin.chooseCsv');
       return;
     }
     chosen

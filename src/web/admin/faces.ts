@@ -4,6 +4,8 @@
  */
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, errorText, h, reasonText, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
 import { captureSelfie, startCamera, stopCamera } from '../lib/selfie.js';
 import type { Page, User } from './types.js';
@@ -39,7 +41,11 @@ let photos: Photo[] = [];
 function renderPhotos(): void {
   byId('face-photos').replaceChildren(
     ...photos.map((p, i) => {
-      const remove = h('button', { type: 'button', class: 'link', 'aria-label': `Remove photo ${i + 1}` }, 'Remove');
+      const remove = h(
+        'button',
+        { type: 'button', class: 'link', 'aria-label': at('faces.removePhotoN', { n: formatNumber(i + 1) }) },
+        at('faces.removePhoto'),
+      );
       remove.addEventListener('click', () => {
         URL.revokeObjectURL(p.url);
         photos.splice(i, 1);
@@ -48,8 +54,8 @@ function renderPhotos(): void {
       return h(
         'li',
         { class: p.refused ? 'thumb refused' : 'thumb' },
-        h('img', { src: p.url, alt: `Photo ${i + 1}` }),
-        h('span', { class: 'thumb-result' }, p.result || `Photo ${i + 1}`),
+        h('img', { src: p.url, alt: at('faces.photoN', { n: formatNumber(i + 1) }) }),
+        h('span', { class: 'thumb-result' }, p.result || at('faces.photoN', { n: formatNumber(i + 1) })),
         remove,
       );
     }),
@@ -59,7 +65,7 @@ function renderPhotos(): void {
 
 function addPhoto(blob: Blob): void {
   if (photos.length >= MAX_PHOTOS) {
-    byId('face-error').textContent = `At most ${MAX_PHOTOS} photos.`;
+    byId('face-error').textContent = at('faces.atMost', { max: formatNumber(MAX_PHOTOS) });
     return;
   }
   photos.push({ blob, url: URL.createObjectURL(blob), result: '', refused: false });
@@ -67,10 +73,8 @@ function addPhoto(blob: Blob): void {
 }
 
 function statusText(s: FaceStatus): string {
-  const now = s.enrolled
-    ? `Reference in force: ${s.photoCount} photo(s).`
-    : 'No face reference yet: selfie check-ins go to the teacher for review.';
-  return s.proposal ? `${now} A proposal with ${s.proposal.photoCount} photo(s) waits for approval (Face proposals).` : now;
+  const now = s.enrolled ? at('faces.inForce', { count: s.photoCount }) : at('faces.noReference');
+  return s.proposal ? `${now} ${at('faces.proposalWaits', { count: s.proposal.photoCount })}` : now;
 }
 
 async function loadStatus(): Promise<void> {
@@ -81,8 +85,10 @@ async function loadStatus(): Promise<void> {
 }
 
 function consentText(c: Consent): string {
-  const who = c.givenBy === 'guardian' ? `by their guardian ${c.guardianName ?? ''}` : 'by the student themself';
-  return `given ${who} on ${dateTime(c.givenAt)}, text version ${c.textVersion}`;
+  const when = dateTime(c.givenAt);
+  return c.givenBy === 'guardian'
+    ? at('faces.byGuardian', { name: c.guardianName ?? '', when, version: c.textVersion })
+    : at('faces.byStudent', { when, version: c.textVersion });
 }
 
 async function loadConsent(): Promise<void> {
@@ -92,10 +98,10 @@ async function loadConsent(): Promise<void> {
   const last = items.at(-1);
   byId('consent-status').textContent =
     standing.length > 0
-      ? `Consent in force: ${standing.map(consentText).join('; ')}.`
+      ? at('faces.consentInForce', { consents: standing.map(consentText).join('; ') })
       : last
-        ? `No consent in force: the last one (${consentText(last)}) was withdrawn on ${dateTime(last.withdrawnAt)}.`
-        : 'No consent recorded: the face reference cannot be set and selfie check-ins go to the teacher.';
+        ? at('faces.consentWithdrawn', { consent: consentText(last), when: dateTime(last.withdrawnAt) })
+        : at('faces.noConsent');
   show(byId('consent-form'), standing.length === 0);
   show(byId('consent-withdraw'), standing.length > 0);
 }
@@ -122,13 +128,10 @@ async function upload(): Promise<void> {
   try {
     const res = await apiFetch(`api/v1/users/${encodeURIComponent(student.id)}/face`, { method: 'PUT', body: form });
     const answer = (await res.json()) as { outcome: 'enrolled' | 'proposed'; status: FaceStatus };
-    for (const p of photos) Object.assign(p, { result: 'Used', refused: false });
+    for (const p of photos) Object.assign(p, { result: at('faces.used'), refused: false });
     renderPhotos();
     byId('face-status').textContent = statusText(answer.status);
-    announce(
-      byId('live'),
-      answer.outcome === 'enrolled' ? `The face reference of ${student.name} is set.` : 'The photos wait for approval.',
-    );
+    announce(byId('live'), answer.outcome === 'enrolled' ? at('faces.set', { name: student.name }) : at('faces.waits'));
   } catch (err) {
     const refused = err instanceof ApiError ? err.body.details?.['photos'] : undefined;
     if (Array.isArray(refused)) {
@@ -138,8 +141,8 @@ async function upload(): Promise<void> {
         Object.assign(
           p,
           r
-            ? { result: `Refused: ${r.message ?? reasonText(r.reason)}`, refused: true }
-            : { result: 'Fine (nothing stored)', refused: false },
+            ? { result: at('faces.refused', { reason: r.message ?? reasonText(r.reason) }), refused: true }
+            : { result: at('faces.fine'), refused: false },
         );
       });
       renderPhotos();
@@ -157,9 +160,9 @@ export function bindFaces(): void {
       .then((page) => {
         byId('face-results').replaceChildren(
           ...(page.items.length === 0
-            ? [h('li', {}, 'No student matches.')]
+            ? [h('li', {}, at('faces.noMatch'))]
             : page.items.map((u) => {
-                const pick = h('button', { type: 'button', 'aria-label': `Choose ${u.name}` }, 'Choose');
+                const pick = h('button', { type: 'button', 'aria-label': at('faces.chooseOf', { name: u.name }) }, at('faces.choose'));
                 pick.addEventListener('click', () => choose(u));
                 return h('li', {}, `${u.name} ${u.studentNumber ?? ''} `, pick);
               })),
@@ -176,16 +179,16 @@ export function bindFaces(): void {
   byId('face-camera').addEventListener('click', () => {
     if (video.srcObject) {
       stopCamera(video);
-      byId('face-camera').textContent = 'Start the camera';
+      byId('face-camera').textContent = at('faces.startCamera');
       show(byId('face-snap'), false);
       return;
     }
     startCamera(video)
       .then(() => {
-        byId('face-camera').textContent = 'Stop the camera';
+        byId('face-camera').textContent = at('faces.stopCamera');
         show(byId('face-snap'), true);
       })
-      .catch((err: unknown) => (byId('face-error').textContent = `The camera did not start: ${errorText(err)}`));
+      .catch((err: unknown) => (byId('face-error').textContent = at('faces.cameraFailed', { reason: errorText(err) })));
   });
   byId('face-snap').addEventListener('click', () => {
     captureSelfie(video)
@@ -212,24 +215,24 @@ export function bindFaces(): void {
       .then(async () => {
         consentForm.reset();
         await loadConsent();
-        announce(byId('live'), `Consent recorded for ${name}.`);
+        announce(byId('live'), at('faces.consentRecorded', { name }));
       })
       .catch((err: unknown) => (byId('consent-error').textContent = errorText(err)));
   });
   byId('consent-withdraw').addEventListener('click', () => {
     if (!student) return;
     const name = student.name;
-    if (!confirm(`Withdraw the consent of ${name}? Their face reference and any pending proposal are deleted at once.`)) return;
+    if (!confirm(at('faces.confirmWithdraw', { name }))) return;
     byId('consent-error').textContent = '';
     apiJson<{ faceDeleted: boolean }>(`api/v1/users/${encodeURIComponent(student.id)}/consents`, { method: 'DELETE' })
       .then(async (result) => {
         await Promise.all([loadConsent(), loadStatus()]);
-        announce(byId('live'), `Consent of ${name} withdrawn${result.faceDeleted ? '; their face data was deleted' : ''}.`);
+        announce(byId('live'), at(result.faceDeleted ? 'faces.withdrawnDeleted' : 'faces.withdrawn', { name }));
       })
       .catch((err: unknown) => (byId('consent-error').textContent = errorText(err)));
   });
   byId('face-remove').addEventListener('click', () => {
-    if (!student || !confirm(`Remove the face reference of ${student.name}?`)) return;
+    if (!student || !confirm(at('faces.confirmRemove', { name: student.name }))) return;
     apiFetch(`api/v1/users/${encodeURIComponent(student.id)}/face`, { method: 'DELETE' })
       .then(() => loadStatus())
       .catch((err: unknown) => (byId('face-error').textContent = errorText(err)));

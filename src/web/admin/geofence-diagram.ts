@@ -2,6 +2,9 @@
  * A small drawing of the classroom circle (no map tiles): the radius to scale with a scale bar,
  * and the uncertainty of the device position it was taken from as a dashed circle.
  */
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
+
 const SVG = 'http://www.w3.org/2000/svg';
 const SIZE = 220;
 const CENTRE = SIZE / 2;
@@ -18,15 +21,17 @@ function el(tag: string, attrs: Record<string, string | number>, text?: string):
 export function drawGeofence(svg: SVGSVGElement, radiusM: number | null, accuracyM: number | null): void {
   const desc = el('desc', { id: 'geofence-desc' });
   if (!radiusM || radiusM <= 0) {
-    desc.textContent = 'No classroom location yet.';
-    svg.replaceChildren(desc, el('text', { x: CENTRE, y: CENTRE, 'text-anchor': 'middle', class: 'geo-note' }, 'No location yet'));
+    desc.textContent = at('geofence.none');
+    svg.replaceChildren(desc, el('text', { x: CENTRE, y: CENTRE, 'text-anchor': 'middle', class: 'geo-note' }, at('geofence.noneShort')));
     return;
   }
   const largest = Math.max(radiusM, accuracyM ?? 0);
   const scale = DRAWN / largest;
+  const radius = formatNumber(Math.round(radiusM));
   desc.textContent =
-    `A circle of ${Math.round(radiusM)} m around the classroom centre` +
-    (accuracyM !== null ? `; the device position it came from is accurate to ${Math.round(accuracyM)} m (dashed circle).` : '.');
+    accuracyM !== null
+      ? at('geofence.descAccuracy', { radius, accuracy: formatNumber(Math.round(accuracyM)) })
+      : at('geofence.desc', { radius });
   const parts: SVGElement[] = [
     desc,
     el('circle', { cx: CENTRE, cy: CENTRE, r: radiusM * scale, class: 'geo-fence' }),
@@ -37,10 +42,16 @@ export function drawGeofence(svg: SVGSVGElement, radiusM: number | null, accurac
   const bar = radiusM * scale;
   parts.push(
     el('line', { x1: CENTRE, y1: CENTRE, x2: CENTRE + bar, y2: CENTRE, class: 'geo-radius' }),
-    el('text', { x: CENTRE + bar / 2, y: CENTRE - 6, 'text-anchor': 'middle', class: 'geo-label' }, `${Math.round(radiusM)} m`),
-    el('text', { x: CENTRE, y: 14, 'text-anchor': 'middle', class: 'geo-label' }, 'N ↑'),
+    el('text', { x: CENTRE + bar / 2, y: CENTRE - 6, 'text-anchor': 'middle', class: 'geo-label' }, at('geofence.metres', { radius })),
+    el('text', { x: CENTRE, y: 14, 'text-anchor': 'middle', class: 'geo-label' }, at('geofence.north')),
   );
   if (accuracyM !== null)
-    parts.push(el('text', { x: CENTRE, y: SIZE - 6, 'text-anchor': 'middle', class: 'geo-label' }, `position ±${Math.round(accuracyM)} m`));
+    parts.push(
+      el(
+        'text',
+        { x: CENTRE, y: SIZE - 6, 'text-anchor': 'middle', class: 'geo-label' },
+        at('geofence.position', { accuracy: formatNumber(Math.round(accuracyM)) }),
+      ),
+    );
   svg.replaceChildren(...parts);
 }

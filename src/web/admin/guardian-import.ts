@@ -4,6 +4,7 @@
  */
 import { ApiError, apiFetch } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
 
 interface BadRow {
   line: number;
@@ -18,7 +19,7 @@ function badRows(err: unknown): BadRow[] | null {
 
 async function importFile(form: HTMLFormElement): Promise<void> {
   const file = byId<HTMLInputElement>('guardians-file').files?.[0];
-  if (!file) throw new Error('Choose a CSV file first.');
+  if (!file) throw new Error(at('admin.chooseCsv'));
   try {
     const res = await apiFetch('api/v1/guardians/import', {
       method: 'POST',
@@ -27,7 +28,13 @@ async function importFile(form: HTMLFormElement): Promise<void> {
     });
     const result = (await res.json()) as { students: number; contacts: number };
     form.reset();
-    announce(byId('guardians-status'), `Imported ${result.contacts} contact(s) for ${result.students} student(s).`);
+    announce(
+      byId('guardians-status'),
+      at('guardianImport.done', {
+        contacts: at('guardianImport.contacts', { count: result.contacts }),
+        students: at('guardianImport.students', { count: result.students }),
+      }),
+    );
   } catch (err) {
     const rows = badRows(err);
     if (rows) {

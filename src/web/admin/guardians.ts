@@ -3,9 +3,12 @@
  * users table: edited as one list and saved whole (PUT /users/{id}/guardians replaces it; an
  * empty list removes every contact).
  */
-import { ApiError, apiJson } from '../lib/auth.js';
-import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { apiJson } from '../lib/auth.js';
+import { announce, byId, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
+import { rowIssuesText } from './row-issues.js';
 import type { User } from './types.js';
 
 interface Contact {
@@ -18,7 +21,8 @@ interface Contact {
 
 /** MAX_GUARDIANS of the server. */
 const MAX = 10;
-const UNSUBSCRIBED_TEXT: Record<string, string> = { alert: 'alerts', digest: 'digests' };
+const unsubscribedText = (kind: string): string =>
+  kind === 'alert' ? at('guardians.alerts') : kind === 'digest' ? at('guardians.digests') : kind;
 let student: User | null = null;
 let added = 0;
 
@@ -29,25 +33,33 @@ function input(name: keyof Contact, value: string, label: string, attrs: Record<
 function row(c: Contact): HTMLTableRowElement {
   // Ids only name each input for screen readers; the order of rows is what is saved.
   const n = (added += 1);
-  const remove = h('button', { type: 'button', class: 'danger', 'aria-label': `Remove the contact ${c.name || n}` }, 'Remove');
+  const remove = h(
+    'button',
+    { type: 'button', class: 'danger', 'aria-label': at('guardians.removeOf', { name: c.name || String(n) }) },
+    at('guardians.remove'),
+  );
   const tr = h(
     'tr',
     {},
-    h('td', {}, input('name', c.name, `Name ${n}`, { maxlength: 200 })),
-    h('td', {}, input('relation', c.relation, `Relation ${n}`, { maxlength: 50, placeholder: 'mother, father, guardian…' })),
-    h('td', {}, input('email', c.email, `Email ${n}`, { type: 'email', maxlength: 320, spellcheck: 'false' })),
+    h('td', {}, input('name', c.name, at('guardians.nameN', { n }), { maxlength: 200 })),
     h(
       'td',
       {},
-      input('language', c.language, `Language ${n}`, {
+      input('relation', c.relation, at('guardians.relationN', { n }), { maxlength: 50, placeholder: at('guardians.relationHint') }),
+    ),
+    h('td', {}, input('email', c.email, at('guardians.emailN', { n }), { type: 'email', maxlength: 320, spellcheck: 'false' })),
+    h(
+      'td',
+      {},
+      input('language', c.language, at('guardians.languageN', { n }), {
         maxlength: 35,
         size: 5,
         pattern: '[a-z]{2,3}(-[A-Za-z0-9]{2,8})*',
-        title: 'A language tag such as en, fr or pt-BR',
+        title: at('guardians.languageRule'),
         spellcheck: 'false',
       }),
     ),
-    h('td', {}, (c.unsubscribed ?? []).map((u) => UNSUBSCRIBED_TEXT[u] ?? u).join(', ')),
+    h('td', {}, (c.unsubscribed ?? []).map(unsubscribedText).join(', ')),
     h('td', {}, remove),
   );
   remove.addEventListener('click', () => {
@@ -61,7 +73,7 @@ function row(c: Contact): HTMLTableRowElement {
 function updateAdd(): void {
   const count = byId('guardian-body').children.length;
   byId<HTMLButtonElement>('guardian-add').disabled = count >= MAX;
-  byId('guardian-caption').textContent = count === 0 ? 'No contacts' : `${count} contact${count === 1 ? '' : 's'}`;
+  byId('guardian-caption').textContent = count === 0 ? at('guardians.none') : at('guardians.count', { count });
 }
 
 function read(): Contact[] {
@@ -85,14 +97,14 @@ export async function openGuardians(user: User): Promise<void> {
   byId('guardian-error').textContent = '';
   byId('guardian-status').textContent = '';
   const { items } = await apiJson<{ items: Contact[] }>(`api/v1/users/${encodeURIComponent(user.id)}/guardians`);
-  byId('guardians-title').textContent = `Guardian contacts of ${user.name}`;
+  byId('guardians-title').textContent = at('guardians.titleOf', { name: user.name });
   render(items);
   show(byId('guardians-panel'), true);
   byId('guardians-title').focus();
 }
 
 export function bindGuardians(): void {
-  byId('guardians-max').textContent = String(MAX);
+  byId('guardians-max').textContent = formatNumber(MAX);
   byId('guardian-add').addEventListener('click', () => {
     const tr = row({ name: '', relation: '', email: '', language: 'en' });
     byId('guardian-body').append(tr);
@@ -116,24 +128,9 @@ export function bindGuardians(): void {
         render(items);
         announce(
           byId('guardian-status'),
-          items.length === 0 ? `${name} has no guardian contacts now.` : `Saved ${items.length} contact(s) of ${name}.`,
+          items.length === 0 ? at('guardians.noneNow', { name }) : at('guardians.saved', { count: items.length, name }),
         );
       })
-      .catch((err: unknown) => (error.textContent = problemText(err)));
+      .catch((err: unknown) => (error.textContent = rowIssuesText(err, 'contacts')));
   });
-}
-
-/**
- * A refusal in words. The server names a refused field by its path ("contacts.1.email" in
- * `details.issues`); the table's reader counts rows from 1.
- */
-function problemText(err: unknown): string {
-  const issues = err instanceof ApiError ? err.body.details?.['issues'] : undefined;
-  if (!Array.isArray(issues) || issues.length === 0) return errorText(err);
-  return (issues as Array<{ path: string; message: string }>)
-    .map(({ path, message }) => {
-      const field = /^contacts\.(\d+)\.(\w+)$/.exec(path);
-      return field ? `Row ${Number(field[1]) + 1}, ${field[2]}: ${message}` : `${path}: ${message}`;
-    })
-    .join(' ');
 }

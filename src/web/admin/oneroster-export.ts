@@ -3,6 +3,7 @@
  * downloaded as GET /oneroster/attendance.csv answers it.
  */
 import { apiFetch } from '../lib/auth.js';
+import { at } from '../lib/admin-text.js';
 import { announce, byId, downloadBlob, errorText, h } from '../lib/dom.js';
 import { fetchAll } from './fetch-all.js';
 import type { Subject } from './types.js';
@@ -13,7 +14,7 @@ export async function loadOneRosterExport(): Promise<void> {
   const select = byId<HTMLSelectElement>('oneroster-export-subject');
   const chosen = select.value;
   select.replaceChildren(
-    h('option', { value: '' }, 'All subjects'),
+    h('option', { value: '' }, at('oneroster.allSubjects')),
     ...subjects.map((s) => h('option', { value: s.id }, `${s.code} ${s.name}`)),
   );
   if (subjects.some((s) => s.id === chosen)) select.value = chosen;
@@ -24,13 +25,13 @@ async function download(): Promise<void> {
   const to = byId<HTMLInputElement>('oneroster-export-to').value;
   const subjectId = byId<HTMLSelectElement>('oneroster-export-subject').value;
   // The server refuses it too, but only as "invalid request": say which fields.
-  if (from > to) throw new Error('The "From" day must not be after the "To" day.');
+  if (from > to) throw new Error(at('oneroster.backwards'));
   const status = byId('oneroster-export-status');
-  announce(status, 'Preparing the export…');
+  announce(status, at('oneroster.preparing'));
   const params = new URLSearchParams({ from, to, ...(subjectId ? { subjectId } : {}) });
   const res = await apiFetch(`api/v1/oneroster/attendance.csv?${params}`);
   downloadBlob(`attendance-${from}-to-${to}.csv`, await res.blob());
-  announce(status, `Downloaded the attendance of ${from} to ${to} as CSV.`);
+  announce(status, at('oneroster.downloaded', { from, to }));
 }
 
 export function bindOneRosterExport(): void {

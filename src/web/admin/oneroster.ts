@@ -5,6 +5,8 @@
  */
 import { ApiError, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
 
 /** The bundle's files (BUNDLE_FILES of the server) and the manifest, in the order they are applied. */
@@ -28,20 +30,15 @@ interface FileProblem {
   reason: string;
 }
 
-const ACTION_TEXT: Record<Action, [string, string]> = {
-  created: ['Created', 'Would create'],
-  updated: ['Updated', 'Would update'],
-  unchanged: ['Unchanged', 'Unchanged'],
-  skipped: ['Skipped', 'Would skip'],
-  error: ['Refused', 'Would refuse'],
-};
+/** What a row became (an import) or would become (a check). */
+const actionText = (action: Action, dryRun: boolean): string => at(dryRun ? `oneroster.would.${action}` : `oneroster.did.${action}`);
 
 /** The bundle last checked; the Import button sends exactly it. */
 let checked: Record<string, string> | null = null;
 
 async function readBundle(): Promise<Record<string, string>> {
   const files = Array.from(byId<HTMLInputElement>('oneroster-files').files ?? []);
-  if (files.length === 0) throw new Error('Choose the CSV files of the bundle first.');
+  if (files.length === 0) throw new Error(at('oneroster.chooseFiles'));
   const bundle: Record<string, string> = {};
   const unknown: string[] = [];
   for (const file of files) {
@@ -51,9 +48,8 @@ async function readBundle(): Promise<Record<string, string>> {
     else unknown.push(file.name);
   }
   if (unknown.length > 0)
-    throw new Error(`Not a file of a OneRoster bundle: ${unknown.join(', ')}. Choose ${FILES.map((f) => `${f}.csv`).join(', ')}.`);
-  if (!DATA_FILES.some((f) => f in bundle))
-    throw new Error('Choose at least one of users.csv, classes.csv, enrollments.csv, orgs.csv, academicSessions.csv.');
+    throw new Error(at('oneroster.notBundle', { files: unknown.join(', '), expected: FILES.map((f) => `${f}.csv`).join(', ') }));
+  if (!DATA_FILES.some((f) => f in bundle)) throw new Error(at('oneroster.chooseOne'));
   return bundle;
 }
 
@@ -64,9 +60,13 @@ function fileProblems(err: unknown): FileProblem[] | null {
 }
 
 function renderReport(report: Report): void {
-  const past = report.dryRun ? 1 : 0;
   byId('oneroster-counts-head').replaceChildren(
-    h('tr', {}, h('th', { scope: 'col' }, 'File'), ...ACTIONS.map((a) => h('th', { scope: 'col' }, ACTION_TEXT[a][past]))),
+    h(
+      'tr',
+      {},
+      h('th', { scope: 'col' }, at('oneroster.file')),
+      ...ACTIONS.map((a) => h('th', { scope: 'col' }, actionText(a, report.dryRun))),
+    ),
   );
   byId('oneroster-counts-body').replaceChildren(
     ...DATA_FILES.map((f) => {
@@ -75,11 +75,11 @@ function renderReport(report: Report): void {
         'tr',
         { 'data-file': f },
         h('th', { scope: 'row' }, `${f}.csv`),
-        ...ACTIONS.map((a) => h('td', { 'data-action': a }, String(counts?.[a] ?? 0))),
+        ...ACTIONS.map((a) => h('td', { 'data-action': a }, formatNumber(counts?.[a] ?? 0))),
       );
     }),
   );
-  byId('oneroster-counts-caption').textContent = report.dryRun ? 'What an import would do, per file' : 'What the import did, per file';
+  byId('oneroster-counts-caption').textContent = at(report.dryRun ? 'oneroster.wouldCaption' : 'oneroster.didCaption');
   // Refused rows first: they are what the admin has to fix in the information system.
   const notable = report.rows
     .filter((r) => r.action === 'error' || r.reason !== null)
@@ -94,24 +94,30 @@ function renderReport(report: Report): void {
           h('td', {}, `${r.file}.csv`),
           h('th', { scope: 'row' }, String(r.line)),
           h('td', { class: 'wrap' }, r.sourcedId),
-          h('td', {}, ACTION_TEXT[r.action][past]),
+          h('td', {}, actionText(r.action, report.dryRun)),
           h('td', { class: 'wrap' }, r.reason ?? ''),
         ),
       ),
   );
   byId('oneroster-rows-caption').textContent =
     notable.length === 0
-      ? 'No row refused, skipped or changed with a remark'
+      ? at('oneroster.noNotable')
       : notable.length > ROWS_SHOWN
-        ? `Rows refused, skipped or changed: the first ${ROWS_SHOWN} of ${notable.length}`
-        : `Rows refused, skipped or changed (${notable.length})`;
+        ? at('oneroster.notableFirst', { shown: formatNumber(ROWS_SHOWN), total: formatNumber(notable.length) })
+        : at('oneroster.notable', { total: formatNumber(notable.length) });
   show(byId('oneroster-report'), true);
 }
 
 function summary(report: Report): string {
-  const total = (a: Action) => DATA_FILES.reduce((n, f) => n + (report.files[f]?.[a] ?? 0), 0);
-  const counts = `${total('created')} new, ${total('updated')} updated, ${total('unchanged')} unchanged, ${total('skipped')} skipped, ${total('error')} refused`;
-  return report.dryRun ? `Checked, nothing written: ${counts}. Import when this is what you want.` : `Imported: ${counts}.`;
+  const total = (a: Action) => formatNumber(DATA_FILES.reduce((n, f) => n + (report.files[f]?.[a] ?? 0), 0));
+  const counts = at('oneroster.counts', {
+    created: total('created'),
+    updated: total('updated'),
+    unchanged: total('unchanged'),
+    skipped: total('skipped'),
+    refused: total('error'),
+  });
+  return at(report.dryRun ? 'oneroster.checked' : 'oneroster.imported', { counts });
 }
 
 async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Report> {
@@ -120,21 +126,17 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
     return await apiJson<Report>(`api/v1/oneroster/import${dryRun ? '?dryRun=true' : ''}`, jsonBody('POST', bundle));
   } catch (err) {
     if (err instanceof ApiError && err.code === 'PAYLOAD_TOO_LARGE') {
-      throw new Error(
-        'The files together are larger than the server takes in one request (BODY_LIMIT_BYTES). The operator can raise ' +
-          'it, or import the directory with the command line: npm run admin -- oneroster import.',
-        { cause: err },
-      );
+      throw new Error(at('oneroster.tooLarge'), { cause: err });
     }
     const problems = fileProblems(err);
     if (problems) {
       byId('oneroster-refused-body').replaceChildren(
         ...problems.map((p) =>
-          h('tr', {}, h('td', {}, p.file ?? ''), h('td', {}, p.line === undefined ? '' : String(p.line)), h('td', {}, p.reason)),
+          h('tr', {}, h('td', {}, p.file ?? ''), h('td', {}, p.line === undefined ? '' : formatNumber(p.line)), h('td', {}, p.reason)),
         ),
       );
       show(byId('oneroster-refused-block'), true);
-      throw new Error('The bundle was refused as a whole and nothing was written: see the problems listed below.', { cause: err });
+      throw new Error(at('oneroster.refused'), { cause: err });
     }
     throw err;
   }
@@ -154,7 +156,7 @@ export function bindOneRoster(): void {
     show(go, false);
     show(byId('oneroster-report'), false);
     checked = null;
-    status.textContent = 'Checking the bundle…';
+    status.textContent = at('oneroster.checking');
     readBundle()
       .then(async (bundle) => {
         const report = await send(bundle, true);
@@ -177,7 +179,7 @@ export function bindOneRoster(): void {
     if (!checked) return;
     start();
     go.disabled = true;
-    status.textContent = 'Importing…';
+    status.textContent = at('oneroster.importing');
     send(checked, false)
       .then((report) => {
         checked = null;

@@ -1,6 +1,7 @@
 /** Organisation settings: name, time zone, session defaults, the shared-device rule, retention and who hears of alerts (GET/PATCH /organisation). */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h, useTimeZone } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
 import { jsonBody } from './fetch-all.js';
 import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../../shared/i18n/languages.js';
 
@@ -101,7 +102,7 @@ export function bindOrganisation(): void {
       .then((org) => {
         fill(org);
         useTimeZone(org.timezone);
-        announce(byId('org-status'), 'Settings saved. Sessions opened from now on use them.');
+        announce(byId('org-status'), at('org.saved'));
       })
       .catch((err: unknown) => (byId('org-error').textContent = errorText(err)));
   });

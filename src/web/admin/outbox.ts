@@ -5,6 +5,8 @@
  */
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, errorText, h } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import type { Page } from './types.js';
 
 interface OutboxRow {
@@ -23,17 +25,23 @@ interface OutboxRow {
 const PAGE = 50;
 let offset = 0;
 
-const CATEGORY_TEXT: Record<string, string> = { alert: 'Alert', digest: 'Digest', invitation: 'Invitation', reset: 'Password reset' };
+const CATEGORIES = ['alert', 'digest', 'invitation', 'reset'] as const;
+const categoryText = (category: string): string =>
+  (CATEGORIES as readonly string[]).includes(category) ? at(`outbox.kind.${category as (typeof CATEGORIES)[number]}`) : category;
 
 function statusText(m: OutboxRow): string {
-  if (m.status === 'sent') return `Sent ${dateTime(m.sentAt)}`;
-  if (m.status === 'failed') return 'Failed for good';
-  if (m.status === 'sending') return 'Sending';
-  return m.attempts === 0 ? 'Queued' : `Queued, next attempt ${dateTime(m.nextAttemptAt)}`;
+  if (m.status === 'sent') return at('outbox.sentAt', { when: dateTime(m.sentAt) });
+  if (m.status === 'failed') return at('outbox.failedForGood');
+  if (m.status === 'sending') return at('outbox.sending');
+  return m.attempts === 0 ? at('outbox.queued') : at('outbox.queuedNext', { when: dateTime(m.nextAttemptAt) });
 }
 
 function retryButton(m: OutboxRow): HTMLButtonElement {
-  const button = h('button', { type: 'button', 'aria-label': `Send again the email to ${m.to}: ${m.subject}` }, 'Send again');
+  const button = h(
+    'button',
+    { type: 'button', 'aria-label': at('outbox.sendAgainOf', { to: m.to, subject: m.subject }) },
+    at('outbox.sendAgain'),
+  );
   button.addEventListener('click', () => {
     button.disabled = true;
     byId('outbox-error').textContent = '';
@@ -41,8 +49,7 @@ function retryButton(m: OutboxRow): HTMLButtonElement {
       .then(async (answer) => {
         await loadOutbox();
         // Another id: the user already had an email of this kind waiting, which goes instead.
-        const said = answer.id === m.id ? 'is queued again' : 'is already waiting (a newer one); it goes instead';
-        announce(byId('outbox-live'), `The email to ${m.to} ${said}.`);
+        announce(byId('outbox-live'), at(answer.id === m.id ? 'outbox.requeued' : 'outbox.newerWaiting', { to: m.to }));
       })
       .catch((err: unknown) => {
         button.disabled = false;
@@ -59,9 +66,9 @@ function row(m: OutboxRow): HTMLTableRowElement {
     h('th', { scope: 'row' }, h('time', { datetime: m.createdAt }, dateTime(m.createdAt))),
     h('td', { class: 'wrap' }, m.to),
     h('td', { class: 'wrap' }, m.subject),
-    h('td', {}, CATEGORY_TEXT[m.category] ?? m.category),
+    h('td', {}, categoryText(m.category)),
     h('td', {}, statusText(m)),
-    h('td', {}, String(m.attempts)),
+    h('td', {}, formatNumber(m.attempts)),
     h('td', { class: 'wrap' }, m.lastError ?? ''),
     h('td', {}, m.status === 'failed' ? retryButton(m) : ''),
   );
@@ -74,7 +81,13 @@ export async function loadOutbox(): Promise<void> {
   const page = await apiJson<Page<OutboxRow>>(`api/v1/outbox?${params}`);
   byId('outbox-body').replaceChildren(...page.items.map(row));
   const text =
-    page.items.length === 0 ? 'No emails.' : `Emails ${offset + 1} to ${offset + page.items.length} of ${page.total}, newest first`;
+    page.items.length === 0
+      ? at('outbox.none')
+      : at('outbox.shown', {
+          from: formatNumber(offset + 1),
+          to: formatNumber(offset + page.items.length),
+          total: formatNumber(page.total),
+        });
   byId('outbox-caption').textContent = text;
   announce(byId('outbox-live'), text);
   byId<HTMLButtonElement>('outbox-prev').disabled = offset === 0;

@@ -1,6 +1,8 @@
 /** Face proposals: see the proposed photos and how they compare with the reference in force, approve or reject. */
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 
 interface Proposal {
   userId: string;
@@ -13,12 +15,7 @@ interface Proposal {
   matchesCurrent: 'confident' | 'uncertain' | 'mismatch' | null;
 }
 
-const MATCH_TEXT: Record<NonNullable<Proposal['matchesCurrent']> | 'none', string> = {
-  confident: 'Same person as the reference in force.',
-  uncertain: 'Maybe the same person as the reference in force: look closely.',
-  mismatch: 'Another person than the reference in force!',
-  none: 'No reference in force to compare with.',
-};
+const matchText = (match: NonNullable<Proposal['matchesCurrent']> | 'none'): string => at(`proposals.match.${match}`);
 
 const photoUrls: string[] = [];
 
@@ -27,7 +24,11 @@ async function photo(p: Proposal, index: number): Promise<HTMLElement> {
   const res = await apiFetch(`api/v1/users/${encodeURIComponent(p.userId)}/face/proposal/photos/${index}`);
   const url = URL.createObjectURL(await res.blob());
   photoUrls.push(url);
-  return h('li', { class: 'thumb' }, h('img', { src: url, alt: `Proposed photo ${index + 1} of ${p.studentName}` }));
+  return h(
+    'li',
+    { class: 'thumb' },
+    h('img', { src: url, alt: at('proposals.photoAlt', { n: formatNumber(index + 1), name: p.studentName }) }),
+  );
 }
 
 function decide(p: Proposal, approve: boolean, button: HTMLButtonElement): void {
@@ -36,7 +37,7 @@ function decide(p: Proposal, approve: boolean, button: HTMLButtonElement): void 
   const request = approve ? apiJson(`${path}/approve`, { method: 'POST' }) : apiFetch(path, { method: 'DELETE' });
   request
     .then(() => {
-      announce(byId('proposals-status'), `${approve ? 'Approved' : 'Rejected'} the proposal for ${p.studentName}.`);
+      announce(byId('proposals-status'), at(approve ? 'proposals.approved' : 'proposals.rejected', { name: p.studentName }));
       return loadProposals();
     })
     .catch((err: unknown) => {
@@ -46,8 +47,16 @@ function decide(p: Proposal, approve: boolean, button: HTMLButtonElement): void 
 }
 
 async function item(p: Proposal): Promise<HTMLElement> {
-  const approve = h('button', { type: 'button', class: 'accept', 'aria-label': `Approve the proposal for ${p.studentName}` }, 'Approve');
-  const reject = h('button', { type: 'button', class: 'reject', 'aria-label': `Reject the proposal for ${p.studentName}` }, 'Reject');
+  const approve = h(
+    'button',
+    { type: 'button', class: 'accept', 'aria-label': at('proposals.approveOf', { name: p.studentName }) },
+    at('proposals.approve'),
+  );
+  const reject = h(
+    'button',
+    { type: 'button', class: 'reject', 'aria-label': at('proposals.rejectOf', { name: p.studentName }) },
+    at('proposals.reject'),
+  );
   approve.addEventListener('click', () => decide(p, true, approve));
   reject.addEventListener('click', () => decide(p, false, reject));
   const photos = await Promise.all(Array.from({ length: p.photoCount }, (_, i) => photo(p, i)));
@@ -56,15 +65,19 @@ async function item(p: Proposal): Promise<HTMLElement> {
     'li',
     { class: 'proposal', 'data-user-id': p.userId },
     h('h2', {}, p.studentName, p.studentNumber ? h('span', { class: 'muted' }, ` ${p.studentNumber}`) : null),
-    h(
-      'p',
-      {},
-      `Proposed by ${p.proposerName}${p.proposerRole ? ` (${p.proposerRole})` : ''} on ${new Date(p.createdAt).toLocaleString()}.`,
-    ),
-    h('p', { class: `match match-${match}` }, MATCH_TEXT[match]),
-    h('ul', { class: 'thumbs', 'aria-label': 'Proposed photos' }, ...photos),
+    h('p', {}, proposedBy(p)),
+    h('p', { class: `match match-${match}` }, matchText(match)),
+    h('ul', { class: 'thumbs', 'aria-label': at('proposals.photos') }, ...photos),
     h('div', { class: 'row' }, approve, reject),
   );
+}
+
+/** Who proposed it and when; a role the catalog names is said in the page's language. */
+function proposedBy(p: Proposal): string {
+  const when = new Date(p.createdAt).toLocaleString();
+  const role = p.proposerRole;
+  if (role !== 'student' && role !== 'teacher' && role !== 'admin') return at('proposals.by', { name: p.proposerName, when });
+  return at('proposals.byRole', { name: p.proposerName, role: at(`role.${role}`), when });
 }
 
 export async function loadProposals(): Promise<number> {
@@ -73,11 +86,9 @@ export async function loadProposals(): Promise<number> {
   const items = await Promise.all(page.items.map(item));
   const more =
     page.total > page.items.length
-      ? [h('li', { class: 'muted' }, `Showing the ${page.items.length} oldest of ${page.total}; decide these to see the others.`)]
+      ? [h('li', { class: 'muted' }, at('proposals.more', { shown: formatNumber(page.items.length), total: formatNumber(page.total) }))]
       : [];
-  byId('proposals-list').replaceChildren(
-    ...(page.total === 0 ? [h('li', { class: 'muted' }, 'Nothing waits for approval.')] : [...items, ...more]),
-  );
-  byId('proposal-count').textContent = page.total > 0 ? `(${page.total})` : '';
+  byId('proposals-list').replaceChildren(...(page.total === 0 ? [h('li', { class: 'muted' }, at('proposals.none'))] : [...items, ...more]));
+  byId('proposal-count').textContent = page.total > 0 ? `(${formatNumber(page.total)})` : '';
   return page.total;
 }

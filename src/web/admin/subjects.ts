@@ -3,6 +3,8 @@ import { byName } from '../lib/by-name.js';
 import { ApiError, apiJson } from '../lib/auth.js';
 import { columnValues, splitCsv } from '../lib/csv-records.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import { drawGeofence } from './geofence-diagram.js';
 import type { Subject, User } from './types.js';
@@ -18,7 +20,7 @@ let teachers = new Map<string, { name: string; active: boolean }>();
 function teacherLabel(id: string): string {
   const t = teachers.get(id);
   if (!t) return 'unknown';
-  return t.active ? t.name : `${t.name} (deactivated)`;
+  return t.active ? t.name : at('subjects.deactivated', { name: t.name });
 }
 let current: Subject | null = null;
 let ranges: string[] = [];
@@ -27,7 +29,7 @@ let accuracyM: number | null = null;
 const subjectPath = (rest = '') => `api/v1/subjects/${encodeURIComponent(current?.id ?? '')}${rest ? '/' : ''}${rest}`;
 
 function subjectRow(s: Subject): HTMLTableRowElement {
-  const manage = h('button', { type: 'button', 'aria-label': `Manage ${s.code}` }, 'Manage');
+  const manage = h('button', { type: 'button', 'aria-label': at('subjects.manageOf', { code: s.code }) }, at('subjects.manage'));
   manage.addEventListener(
     'click',
     () => void openSubject(s).catch((err: unknown) => (byId('subjects-error').textContent = errorText(err))),
@@ -38,9 +40,9 @@ function subjectRow(s: Subject): HTMLTableRowElement {
     { 'data-subject-id': s.id },
     h('th', { scope: 'row' }, s.code),
     h('td', {}, s.name),
-    h('td', {}, names || 'none'),
-    h('td', {}, s.location ? `${Math.round(s.location.radiusM)} m circle` : 'not set'),
-    h('td', {}, s.allowedIpRanges.length > 0 ? s.allowedIpRanges.join(', ') : 'any'),
+    h('td', {}, names || at('subjects.none')),
+    h('td', {}, s.location ? at('subjects.circle', { radius: formatNumber(Math.round(s.location.radiusM)) }) : at('subjects.notSet')),
+    h('td', {}, s.allowedIpRanges.length > 0 ? s.allowedIpRanges.join(', ') : at('subjects.anyNetwork')),
     h('td', { class: 'actions' }, manage),
   );
 }
@@ -53,21 +55,21 @@ export async function loadSubjects(): Promise<void> {
   byId('subjects-body').replaceChildren(...subjects.map(subjectRow));
   const select = byId<HTMLSelectElement>('sf-teacher');
   select.replaceChildren(
-    h('option', { value: '' }, 'None yet'),
+    h('option', { value: '' }, at('subjects.noneYet')),
     ...staff.filter((t) => t.active).map((t) => h('option', { value: t.id }, t.name)),
   );
 }
 
 async function loadStudents(): Promise<void> {
   const students = await fetchAll<User>(subjectPath('students'));
-  byId('students-caption').textContent = `${students.length} enrolled student(s)`;
+  byId('students-caption').textContent = at('subjects.enrolledCaption', { count: students.length });
   byId<HTMLInputElement>('students-all').checked = false;
   byId('students-body').replaceChildren(
     ...students.map((s) =>
       h(
         'tr',
         {},
-        h('td', {}, h('input', { type: 'checkbox', name: 'student', value: s.id, 'aria-label': `Choose ${s.name}` })),
+        h('td', {}, h('input', { type: 'checkbox', name: 'student', value: s.id, 'aria-label': at('subjects.choose', { name: s.name }) })),
         h('th', { scope: 'row' }, s.name),
         h('td', {}, s.studentNumber ?? ''),
         h('td', { class: 'wrap' }, s.email),
@@ -79,9 +81,13 @@ async function loadStudents(): Promise<void> {
 function renderRanges(): void {
   byId('network-list').replaceChildren(
     ...(ranges.length === 0
-      ? [h('li', { class: 'muted' }, 'No restriction: any network.')]
+      ? [h('li', { class: 'muted' }, at('subjects.noRestriction'))]
       : ranges.map((r) => {
-          const remove = h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${r}` }, 'Remove');
+          const remove = h(
+            'button',
+            { type: 'button', class: 'link', 'aria-label': at('subjects.removeRange', { range: r }) },
+            at('subjects.remove'),
+          );
           remove.addEventListener('click', () => {
             ranges = ranges.filter((x) => x !== r);
             renderRanges();
@@ -148,11 +154,14 @@ function fillTeachers(s: Subject): void {
  */
 function doubleBookedQuestion(err: ApiError): string {
   const details = err.body.details ?? {};
-  const who = teachers.get(String(details['teacherId'] ?? ''))?.name ?? 'The new first teacher';
-  const codes = ((details['subjectIds'] ?? []) as string[]).map((id) => subjects.find((s) => s.id === id)?.code ?? 'another subject');
+  const who = teachers.get(String(details['teacherId'] ?? ''))?.name ?? at('subjects.newFirstTeacher');
+  const codes = ((details['subjectIds'] ?? []) as string[]).map(
+    (id) => subjects.find((s) => s.id === id)?.code ?? at('subjects.anotherSubject'),
+  );
   const days = [...new Set(((details['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
-  const what = days.length > 0 ? `sessions on ${days.join(', ')}` : 'meetings';
-  return `${who} already teaches ${codes.join(', ')} at the time of this subject's ${what}. Make them the first teacher anyway (both classes at once)?`;
+  return days.length > 0
+    ? at('subjects.doubleBookedSessions', { who, codes: codes.join(', '), days: days.join(', ') })
+    : at('subjects.doubleBookedMeetings', { who, codes: codes.join(', ') });
 }
 
 /** PATCHes the teachers; a double-booked first teacher is put to the admin once, and sent again confirmed. */
@@ -177,7 +186,7 @@ function bindTeachers(): void {
       .then((updated) => {
         replaceCurrent(updated);
         fillTeachers(updated);
-        announce(byId('teachers-status'), 'Teachers saved.');
+        announce(byId('teachers-status'), at('subjects.teachersSaved'));
       })
       .catch((err: unknown) => (byId('teachers-error').textContent = errorText(err)));
   });
@@ -198,14 +207,14 @@ async function numbersToEnrol(form: HTMLFormElement): Promise<string[]> {
   const chosen = byId<HTMLInputElement>('enrol-file').files?.[0];
   if (!chosen) return typed;
   const fromFile = columnValues(splitCsv(await chosen.text()), 'student_number');
-  if (!fromFile) throw new Error('The file has no student_number column.');
+  if (!fromFile) throw new Error(at('subjects.noNumberColumn'));
   return [...typed, ...fromFile];
 }
 
 async function enrol(form: HTMLFormElement): Promise<string> {
   const numbers = [...new Set(await numbersToEnrol(form))];
-  if (numbers.length === 0) throw new Error('Type student numbers or choose a CSV file.');
-  byId('enrol-status').textContent = `Looking up ${numbers.length} student number(s)…`;
+  if (numbers.length === 0) throw new Error(at('subjects.typeNumbers'));
+  byId('enrol-status').textContent = at('subjects.lookingUp', { count: numbers.length });
   // Student numbers are the school's; the API enrols by id, so map them through the student list.
   const students = await fetchAll<User>('api/v1/users?role=student&active=true');
   const byNumber = new Map(students.filter((s) => s.studentNumber).map((s) => [s.studentNumber as string, s.id]));
@@ -221,9 +230,9 @@ async function enrol(form: HTMLFormElement): Promise<string> {
     enrolled += answer.enrolled;
     total = answer.total;
   }
-  byId('enrol-error').textContent = unknown.length > 0 ? `No active student has these numbers: ${unknown.join(', ')}` : '';
+  byId('enrol-error').textContent = unknown.length > 0 ? at('subjects.unknownNumbers', { numbers: unknown.join(', ') }) : '';
   await loadStudents();
-  return ids.length > 0 ? `Enrolled ${enrolled} new student(s); ${total} in total.` : 'Nobody was enrolled.';
+  return ids.length > 0 ? at('subjects.enrolled', { count: enrolled, total: formatNumber(total) }) : at('subjects.nobodyEnrolled');
 }
 
 function bindEnrolment(): void {
@@ -250,10 +259,10 @@ function bindEnrolment(): void {
   byId('unenrol').addEventListener('click', () => {
     const ids = Array.from(byId('students-body').querySelectorAll<HTMLInputElement>('input[name="student"]:checked'), (b) => b.value);
     if (ids.length === 0) {
-      byId('enrol-error').textContent = 'Choose the students to remove first.';
+      byId('enrol-error').textContent = at('subjects.chooseToRemove');
       return;
     }
-    if (!confirm(`Remove ${ids.length} student(s) from ${current?.code ?? 'the subject'}?`)) return;
+    if (!confirm(at('subjects.confirmRemove', { count: ids.length, subject: current?.code ?? at('subjects.theSubject') }))) return;
     (async () => {
       let removed = 0;
       for (let i = 0; i < ids.length; i += IDS_MAX) {
@@ -262,7 +271,7 @@ function bindEnrolment(): void {
         ).removed;
       }
       await loadStudents();
-      announce(byId('enrol-status'), `Removed ${removed} student(s).`);
+      announce(byId('enrol-status'), at('subjects.removed', { count: removed }));
     })().catch((err: unknown) => (byId('enrol-error').textContent = errorText(err)));
   });
 }
@@ -274,30 +283,25 @@ function bindLocation(): void {
     const status = byId('location-accuracy');
     byId('location-error').textContent = '';
     if (!window.isSecureContext || !('geolocation' in navigator)) {
-      byId('location-error').textContent =
-        'This page cannot read the device location (it needs an https:// address). Type the coordinates instead.';
+      byId('location-error').textContent = at('subjects.noHttps');
       return;
     }
-    status.textContent = 'Reading this device’s location…';
+    status.textContent = at('subjects.reading');
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         byId<HTMLInputElement>('loc-lat').value = pos.coords.latitude.toFixed(6);
         byId<HTMLInputElement>('loc-lon').value = pos.coords.longitude.toFixed(6);
         accuracyM = pos.coords.accuracy;
         const radius = Number(byId<HTMLInputElement>('loc-radius').value);
-        const warn =
-          accuracyM > radius / 2
-            ? ' That is coarse for this radius: stand in the classroom near a window and try again, or type the coordinates.'
-            : '';
-        status.textContent = `Position read, accurate to ±${Math.round(accuracyM)} m.${warn} Save to keep it.`;
+        status.textContent = at(accuracyM > radius / 2 ? 'subjects.readCoarse' : 'subjects.read', {
+          accuracy: formatNumber(Math.round(accuracyM)),
+        });
         redraw();
       },
       (err) => {
         status.textContent = '';
         byId('location-error').textContent =
-          err.code === err.PERMISSION_DENIED
-            ? 'The browser was not allowed to share the location.'
-            : `The location could not be read (${err.message}).`;
+          err.code === err.PERMISSION_DENIED ? at('subjects.denied') : at('subjects.unreadable', { reason: err.message });
       },
       { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 },
     );
@@ -312,7 +316,11 @@ function bindLocation(): void {
         replaceCurrent(updated);
         announce(
           byId('location-accuracy'),
-          `Classroom location saved: ${updated.location?.radiusM ?? ''} m around ${body.lat}, ${body.lon}.`,
+          at('subjects.locationSaved', {
+            radius: formatNumber(updated.location?.radiusM ?? 0),
+            lat: String(body.lat),
+            lon: String(body.lon),
+          }),
         );
       })
       .catch((err: unknown) => (byId('location-error').textContent = errorText(err)));
@@ -332,10 +340,9 @@ function bindNetworks(): void {
   byId('net-mine').addEventListener('click', () => {
     apiJson<{ ip: string | null; range: string | null }>('api/v1/me/network')
       .then(({ ip, range }) => {
-        if (!range) throw new Error('The server cannot tell which address this device uses.');
+        if (!range) throw new Error(at('subjects.noAddress'));
         add(range);
-        byId('net-mine-text').textContent =
-          `This device reaches the server from ${ip}; added ${range}. Save to keep it. If the school has several addresses, widen the range (e.g. /24).`;
+        byId('net-mine-text').textContent = at('subjects.mine', { ip: ip ?? '', range });
       })
       .catch((err: unknown) => (byId('network-error').textContent = errorText(err)));
   });
@@ -347,7 +354,9 @@ function bindNetworks(): void {
         replaceCurrent(updated);
         announce(
           byId('net-mine-text'),
-          updated.allowedIpRanges.length > 0 ? `Allowed networks saved: ${updated.allowedIpRanges.join(', ')}.` : 'Saved: any network.',
+          updated.allowedIpRanges.length > 0
+            ? at('subjects.networksSaved', { ranges: updated.allowedIpRanges.join(', ') })
+            : at('subjects.anyNetworkSaved'),
         );
       })
       .catch((err: unknown) => (byId('network-error').textContent = errorText(err)));

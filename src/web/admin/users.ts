@@ -5,7 +5,9 @@
 import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h } from '../lib/dom.js';
 import { showUserHistory } from './audit.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
+import { at } from '../lib/admin-text.js';
 import { openGuardians } from './guardians.js';
 import type { Page, User } from './types.js';
 
@@ -14,14 +16,14 @@ let offset = 0;
 let total = 0;
 
 function accountText(u: User): string {
-  if (!u.active) return 'Deactivated';
-  if (!u.hasPassword) return 'No password yet (invite)';
-  if (u.mustChangePassword) return 'Must change password';
-  return 'Active';
+  if (!u.active) return at('account.deactivated');
+  if (!u.hasPassword) return at('account.noPassword');
+  if (u.mustChangePassword) return at('account.mustChange');
+  return at('account.active');
 }
 
 function actionButton(label: string, user: User, run: () => Promise<unknown>, cls = ''): HTMLButtonElement {
-  const button = h('button', { type: 'button', class: cls, 'aria-label': `${label} ${user.name}` }, label);
+  const button = h('button', { type: 'button', class: cls, 'aria-label': at('users.actionOf', { action: label, name: user.name }) }, label);
   button.addEventListener('click', () => {
     button.disabled = true;
     byId('users-error').textContent = '';
@@ -37,11 +39,11 @@ function actionButton(label: string, user: User, run: () => Promise<unknown>, cl
 
 function row(user: User): HTMLTableRowElement {
   const actions = h('div', { class: 'row' });
-  const edit = h('button', { type: 'button', 'aria-label': `Edit ${user.name}` }, 'Edit');
+  const edit = h('button', { type: 'button', 'aria-label': at('users.editOf', { name: user.name }) }, at('users.edit'));
   edit.addEventListener('click', () => startEditing(user));
   actions.append(edit);
   if (user.role === 'student') {
-    const guardians = h('button', { type: 'button', 'aria-label': `Guardians of ${user.name}` }, 'Guardians');
+    const guardians = h('button', { type: 'button', 'aria-label': at('users.guardiansOf', { name: user.name }) }, at('users.guardians'));
     guardians.addEventListener('click', () => {
       byId('users-error').textContent = '';
       openGuardians(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
@@ -50,16 +52,16 @@ function row(user: User): HTMLTableRowElement {
   }
   if (user.active) {
     actions.append(
-      actionButton('Invite', user, async () => {
+      actionButton(at('users.invite'), user, async () => {
         await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
         // Queued, not sent: the SMTP server may refuse it for hours (the outbox shows it).
-        announce(byId('users-status'), `Invitation to ${user.email} queued; the Email outbox shows its delivery.`);
+        announce(byId('users-status'), at('users.invited', { email: user.email }));
       }),
       actionButton(
-        'Deactivate',
+        at('users.deactivate'),
         user,
         async () => {
-          if (!confirm(`Deactivate ${user.name}? They are logged out and cannot log in until reactivated.`)) return;
+          if (!confirm(at('users.confirmDeactivate', { name: user.name }))) return;
           await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
         },
         'danger',
@@ -67,31 +69,30 @@ function row(user: User): HTMLTableRowElement {
     );
   } else {
     actions.append(
-      actionButton('Reactivate', user, () => apiJson(`api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true }))),
+      actionButton(at('users.reactivate'), user, () =>
+        apiJson(`api/v1/users/${encodeURIComponent(user.id)}`, jsonBody('PATCH', { active: true })),
+      ),
     );
   }
   actions.append(
-    actionButton('Export', user, async () => {
+    actionButton(at('users.export'), user, async () => {
       const bundle = await apiJson<unknown>(`api/v1/users/${encodeURIComponent(user.id)}/export`);
       download(`personal-data-${user.id}.json`, JSON.stringify(bundle, null, 2));
-      announce(byId('users-status'), `Downloaded everything held about ${user.name}.`);
+      announce(byId('users-status'), at('users.exported', { name: user.name }));
     }),
     actionButton(
-      'Erase',
+      at('users.erase'),
       user,
       async () => {
-        const reason = prompt(
-          `Erase ${user.name}? Their account, face data, consents and logins are deleted for good; their attendance ` +
-            'records stay anonymised. Export first if a copy must be kept. Why (kept in the audit trail)?',
-        );
+        const reason = prompt(at('users.confirmErase', { name: user.name }));
         if (reason === null || reason.trim() === '') return;
         await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/erase`, jsonBody('POST', { reason: reason.trim() }));
-        announce(byId('users-status'), `Erased ${user.name}.`);
+        announce(byId('users-status'), at('users.erased', { name: user.name }));
       },
       'danger',
     ),
   );
-  const history = h('button', { type: 'button', 'aria-label': `History of ${user.name}` }, 'History');
+  const history = h('button', { type: 'button', 'aria-label': at('users.historyOf', { name: user.name }) }, at('users.history'));
   history.addEventListener('click', () => showUserHistory(user));
   actions.append(history);
   return h(
@@ -99,7 +100,7 @@ function row(user: User): HTMLTableRowElement {
     { 'data-user-id': user.id },
     h('th', { scope: 'row' }, user.name),
     h('td', { class: 'wrap' }, user.email),
-    h('td', {}, user.role),
+    h('td', {}, at(`role.${user.role}`)),
     h('td', {}, user.studentNumber ?? ''),
     h('td', {}, accountText(user)),
     h('td', { class: 'actions' }, actions),
@@ -126,7 +127,10 @@ export async function loadUsers(): Promise<void> {
   const page = await apiJson<Page<User>>(`api/v1/users?${params}`);
   total = page.total;
   byId('users-body').replaceChildren(...page.items.map(row));
-  const shown = page.items.length === 0 ? 'No users match.' : `Users ${offset + 1} to ${offset + page.items.length} of ${total}`;
+  const shown =
+    page.items.length === 0
+      ? at('users.none')
+      : at('users.shown', { from: formatNumber(offset + 1), to: formatNumber(offset + page.items.length), total: formatNumber(total) });
   byId('users-caption').textContent = shown;
   byId<HTMLButtonElement>('users-prev').disabled = offset === 0;
   byId<HTMLButtonElement>('users-next').disabled = offset + PAGE >= total;
@@ -140,8 +144,8 @@ function startEditing(user: User): void {
   byId<HTMLSelectElement>('uf-role').value = user.role;
   byId<HTMLInputElement>('uf-number').value = user.studentNumber ?? '';
   byId<HTMLInputElement>('uf-invite').checked = false;
-  byId('user-form-title').textContent = `Edit ${user.name}`;
-  byId('user-save').textContent = 'Save changes';
+  byId('user-form-title').textContent = at('users.editOf', { name: user.name });
+  byId('user-save').textContent = at('users.saveChanges');
   byId('user-cancel').hidden = false;
   byId('uf-name').focus();
 }
@@ -150,8 +154,8 @@ function stopEditing(): void {
   const form = byId<HTMLFormElement>('user-form');
   form.reset();
   (form.elements.namedItem('id') as HTMLInputElement).value = '';
-  byId('user-form-title').textContent = 'Add a user';
-  byId('user-save').textContent = 'Add user';
+  byId('user-form-title').textContent = at('users.addTitle');
+  byId('user-save').textContent = at('users.add');
   byId('user-cancel').hidden = true;
 }
 
@@ -170,9 +174,8 @@ async function save(form: HTMLFormElement): Promise<string> {
     ? await apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`, jsonBody('PATCH', fields))
     : await apiJson<User>('api/v1/users', jsonBody('POST', fields));
   if (data.has('invite') && user.active) await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
-  return id
-    ? `Saved ${user.name}.`
-    : `Added ${user.name}${data.has('invite') ? ' and queued an invitation; the Email outbox shows its delivery' : ''}.`;
+  if (id) return at('users.saved', { name: user.name });
+  return at(data.has('invite') ? 'users.addedInvited' : 'users.added', { name: user.name });
 }
 
 export function bindUsers(): void {

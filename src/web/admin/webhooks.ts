@@ -6,6 +6,8 @@
 import { WEBHOOK_EVENTS, type DeliveryState, type WebhookEventType } from '../../shared/webhooks.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, errorText, h, show } from '../lib/dom.js';
+import { at } from '../lib/admin-text.js';
+import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
 import type { Page } from './types.js';
 
@@ -34,15 +36,9 @@ interface Delivery {
 }
 
 /** What each event means to whoever picks it; typed so a new event cannot be left out. */
-const EVENT_TEXT: Record<WebhookEventType, string> = {
-  'session.opened': 'A session opens (or is scheduled)',
-  'session.closed': 'A session closes',
-  'record.created': "A student's record of a session is first written",
-  'record.changed': 'That record changes (decision, correction, verification)',
-  'alert.raised': 'An alert rule is crossed for a student',
-};
+const eventText = (event: WebhookEventType): string => at(`webhooks.event.${event}`);
 
-const STATE_TEXT: Record<DeliveryState, string> = { pending: 'Waiting', delivered: 'Delivered', abandoned: 'Given up' };
+const stateText = (state: DeliveryState): string => at(`webhooks.state.${state}`);
 
 /** Deliveries read per endpoint for the list's "recent deliveries" column. */
 const RECENT = 10;
@@ -51,23 +47,33 @@ const path = (id: string) => `api/v1/webhooks/${encodeURIComponent(id)}`;
 const fail = (err: unknown) => (byId('webhooks-error').textContent = errorText(err));
 
 function statusText(e: Endpoint): string {
-  if (!e.active) return e.disabledReason ? `Disabled ${dateTime(e.disabledAt)}: ${e.disabledReason}` : 'Paused';
-  return e.failingSince ? `Active, failing since ${dateTime(e.failingSince)}` : 'Active';
+  if (!e.active)
+    return e.disabledReason ? at('webhooks.disabled', { when: dateTime(e.disabledAt), reason: e.disabledReason }) : at('webhooks.paused');
+  return e.failingSince ? at('webhooks.failing', { when: dateTime(e.failingSince) }) : at('webhooks.active');
 }
 
 function lastResult(d: Delivery): string {
   if (d.lastStatus !== null) return `HTTP ${d.lastStatus}`;
-  return d.lastError ?? 'not tried yet';
+  return d.lastError ?? at('webhooks.notTried');
 }
 
 function recentText(items: Delivery[], total: number): string {
   const latest = items[0];
-  if (!latest) return 'None yet';
+  if (!latest) return at('webhooks.noneYet');
   const counts = new Map<DeliveryState, number>();
   for (const d of items) counts.set(d.state, (counts.get(d.state) ?? 0) + 1);
-  const tally = [...counts].map(([state, n]) => `${n} ${STATE_TEXT[state].toLowerCase()}`).join(', ');
-  const scope = total > items.length ? `Of the last ${items.length}` : 'In all';
-  return `Latest: ${STATE_TEXT[latest.state].toLowerCase()} ${dateTime(latest.deliveredAt ?? latest.createdAt)} (${lastResult(latest)}). ${scope}: ${tally}.`;
+  const tally = [...counts]
+    .map(([state, n]) => at('webhooks.tallyItem', { n: formatNumber(n), state: stateText(state).toLowerCase() }))
+    .join(', ');
+  const latestState = {
+    state: stateText(latest.state).toLowerCase(),
+    when: dateTime(latest.deliveredAt ?? latest.createdAt),
+    result: lastResult(latest),
+    tally,
+  };
+  return total > items.length
+    ? at('webhooks.latestOfLast', { ...latestState, shown: formatNumber(items.length) })
+    : at('webhooks.latestInAll', latestState);
 }
 
 /** Shows a secret that the server will never show again, until the admin says it is saved. */
@@ -86,7 +92,7 @@ function hideSecret(): void {
 }
 
 function actionButton(label: string, e: Endpoint, run: () => Promise<unknown>, cls = ''): HTMLButtonElement {
-  const button = h('button', { type: 'button', class: cls, 'aria-label': `${label}: ${e.url}` }, label);
+  const button = h('button', { type: 'button', class: cls, 'aria-label': at('webhooks.actionOf', { action: label, url: e.url }) }, label);
   button.addEventListener('click', () => {
     byId('webhooks-error').textContent = '';
     button.disabled = true;
@@ -101,24 +107,24 @@ function row(e: Endpoint, recent: string): HTMLTableRowElement {
   const actions = h(
     'div',
     { class: 'row' },
-    actionButton('Delivery log', e, () => openLog(e)),
-    actionButton(e.active ? 'Pause' : 'Enable', e, async () => {
+    actionButton(at('webhooks.log'), e, () => openLog(e)),
+    actionButton(at(e.active ? 'webhooks.pause' : 'webhooks.enable'), e, async () => {
       await apiJson(path(e.id), jsonBody('PATCH', { active: !e.active }));
-      announce(byId('webhooks-status'), e.active ? `Paused ${e.url}.` : `Enabled ${e.url}: its queued deliveries go out again.`);
+      announce(byId('webhooks-status'), at(e.active ? 'webhooks.pausedUrl' : 'webhooks.enabledUrl', { url: e.url }));
       await loadWebhooks();
     }),
-    actionButton('Rotate secret', e, async () => {
-      if (!confirm(`Replace the signing secret of ${e.url}? From now on deliveries are signed with the new secret only.`)) return;
-      showSecret(await apiJson<Endpoint & { secret: string }>(`${path(e.id)}/rotate-secret`, { method: 'POST' }), 'New signing secret');
+    actionButton(at('webhooks.rotate'), e, async () => {
+      if (!confirm(at('webhooks.confirmRotate', { url: e.url }))) return;
+      showSecret(await apiJson<Endpoint & { secret: string }>(`${path(e.id)}/rotate-secret`, { method: 'POST' }), at('webhooks.newSecret'));
     }),
     actionButton(
-      'Delete',
+      at('webhooks.delete'),
       e,
       async () => {
-        if (!confirm(`Delete ${e.url} with its queued deliveries and its log?`)) return;
+        if (!confirm(at('webhooks.confirmDelete', { url: e.url }))) return;
         await apiFetch(path(e.id), { method: 'DELETE' });
         if (byId('wh-log').dataset['endpointId'] === e.id) show(byId('wh-log'), false);
-        announce(byId('webhooks-status'), `Deleted ${e.url}.`);
+        announce(byId('webhooks-status'), at('webhooks.deleted', { url: e.url }));
         await loadWebhooks();
       },
       'danger',
@@ -145,7 +151,7 @@ export async function loadWebhooks(): Promise<void> {
   const recent = await Promise.all(items.map(recentOf));
   const body = byId('wh-body');
   body.replaceChildren(...items.map((e, i) => row(e, recent[i]!)));
-  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 5 }, 'No endpoint yet: add one below.')));
+  if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: 5 }, at('webhooks.none'))));
   const log = byId('wh-log');
   const shown = items.find((e) => e.id === log.dataset['endpointId']);
   if (!log.hidden && shown) await openLog(shown, false);
@@ -155,21 +161,25 @@ async function openLog(e: Endpoint, focus = true): Promise<void> {
   const page = await apiJson<Page<Delivery>>(`${path(e.id)}/deliveries?limit=50`);
   const log = byId('wh-log');
   log.dataset['endpointId'] = e.id;
-  byId('wh-log-title').textContent = `Delivery log of ${e.url}`;
+  byId('wh-log-title').textContent = at('webhooks.logOf', { url: e.url });
   byId('wh-log-caption').textContent =
     page.total === 0
-      ? 'No delivery yet.'
+      ? at('webhooks.noDelivery')
       : page.total > page.items.length
-        ? `The ${page.items.length} newest of ${page.total} deliveries`
-        : `${page.total} deliveries, newest first`;
+        ? at('webhooks.newest', { shown: formatNumber(page.items.length), total: formatNumber(page.total) })
+        : at('webhooks.all', { count: page.total });
   byId('wh-log-body').replaceChildren(
     ...page.items.map((d) => {
-      const again = h('button', { type: 'button', 'aria-label': `Send again: ${d.event} of ${dateTime(d.createdAt)}` }, 'Send again');
+      const again = h(
+        'button',
+        { type: 'button', 'aria-label': at('webhooks.sendAgainOf', { event: d.event, when: dateTime(d.createdAt) }) },
+        at('webhooks.sendAgain'),
+      );
       again.addEventListener('click', () => {
         again.disabled = true;
         apiJson(`api/v1/webhook-deliveries/${encodeURIComponent(d.id)}/redeliver`, { method: 'POST' })
           .then(() => {
-            announce(byId('webhooks-status'), 'Queued again; it goes out within a few seconds.');
+            announce(byId('webhooks-status'), at('webhooks.requeued'));
             return openLog(e, false);
           })
           .catch((err: unknown) => {
@@ -177,14 +187,17 @@ async function openLog(e: Endpoint, focus = true): Promise<void> {
             fail(err);
           });
       });
-      const next = d.state === 'pending' && d.attempts > 0 ? ` · next try ${dateTime(d.nextAttemptAt)}` : '';
+      const state =
+        d.state === 'pending' && d.attempts > 0
+          ? at('webhooks.nextTry', { state: stateText(d.state), when: dateTime(d.nextAttemptAt) })
+          : stateText(d.state);
       return h(
         'tr',
         { 'data-delivery-id': d.id },
         h('td', {}, dateTime(d.createdAt)),
         h('td', {}, h('code', {}, d.event)),
-        h('td', {}, `${STATE_TEXT[d.state]}${next}`),
-        h('td', {}, String(d.attempts)),
+        h('td', {}, state),
+        h('td', {}, formatNumber(d.attempts)),
         h('td', { class: 'wrap' }, lastResult(d)),
         h('td', {}, again),
       );
@@ -197,7 +210,7 @@ async function openLog(e: Endpoint, focus = true): Promise<void> {
 export function bindWebhooks(): void {
   byId('wh-events').append(
     ...WEBHOOK_EVENTS.map((ev) =>
-      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'events', value: ev }), h('code', {}, ev), ` ${EVENT_TEXT[ev]}`),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'events', value: ev }), h('code', {}, ev), ` ${eventText(ev)}`),
     ),
   );
   const form = byId<HTMLFormElement>('wh-form');
@@ -207,7 +220,7 @@ export function bindWebhooks(): void {
     const events = data.getAll('events').map(String);
     byId('wh-form-error').textContent = '';
     if (events.length === 0) {
-      byId('wh-form-error').textContent = 'Pick at least one event.';
+      byId('wh-form-error').textContent = at('webhooks.pickEvent');
       return;
     }
     const description = String(data.get('description') ?? '').trim();
@@ -215,7 +228,7 @@ export function bindWebhooks(): void {
     apiJson<Endpoint & { secret: string }>('api/v1/webhooks', jsonBody('POST', body))
       .then(async (created) => {
         form.reset();
-        showSecret(created, 'Signing secret');
+        showSecret(created, at('webhooks.secret'));
         await loadWebhooks();
       })
       .catch((err: unknown) => (byId('wh-form-error').textContent = errorText(err)));
@@ -224,11 +237,11 @@ export function bindWebhooks(): void {
     const input = byId<HTMLInputElement>('wh-secret-value');
     navigator.clipboard
       .writeText(input.value)
-      .then(() => announce(byId('wh-secret-copied'), 'Copied.'))
+      .then(() => announce(byId('wh-secret-copied'), at('webhooks.copied')))
       .catch(() => {
         // Clipboard refused (permissions): leave it selected for Ctrl+C.
         input.select();
-        announce(byId('wh-secret-copied'), 'Selected: copy it with Ctrl+C.');
+        announce(byId('wh-secret-copied'), at('webhooks.selected'));
       });
   });
   byId('wh-secret-done').addEventListener('click', hideSecret);

@@ -76,7 +76,7 @@ describe('admin console: guardian contacts of a student (Chromium)', function ()
     await added.locator('input[name="email"]').fill('ana@home.test');
     await page.click('#guardian-form button[type="submit"]');
     await page.waitForFunction(() =>
-      /Saved 2 contact\(s\) of Student 03/.test(document.getElementById('guardian-status')?.textContent ?? ''),
+      /Saved 2 contacts of Student 03\./.test(document.getElementById('guardian-status')?.textContent ?? ''),
     );
     expect(await srv.store.guardians.get(org.id, student.id)).to.deep.equal([
       { name: 'Maria Costa', relation: 'mother', email: 'maria@home.test', language: 'en' },

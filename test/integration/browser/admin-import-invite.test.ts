@@ -60,21 +60,21 @@ describe('admin console: invitations while the SMTP server refuses and the outbo
     await page.click('#import-invite');
     await page.waitForFunction(() => /queued/.test(document.getElementById('import-progress-text')?.textContent ?? ''));
     expect(await page.textContent('#import-progress-text')).to.equal(
-      "2 invitation(s) queued. They are sent in the background; the Email outbox shows each one's delivery. " +
-        "1 user(s) not invited yet: the organisation's email outbox is full (or they were deactivated since). Send them later with the button below.",
+      '2 invitations queued. They are sent in the background; the Email outbox shows each one’s delivery. ' +
+        '1 user not invited yet: the organisation’s email outbox is full (or they were deactivated since). Send the invitation later with the button below.',
     );
     expect(await page.isVisible('#import-invite')).to.equal(true);
-    expect(await page.textContent('#import-invite')).to.equal('Email invitations to the 1 user(s) not invited yet');
+    expect(await page.textContent('#import-invite')).to.equal('Email an invitation to the 1 user not invited yet');
     const queued = await invitations();
     expect(queued).to.have.length(2);
 
     // Still full: refused BUSY, said so; the two invited are not invited again.
     await page.click('#import-invite');
     await page.waitForFunction(() => /^0 invitation/.test(document.getElementById('import-progress-text')?.textContent ?? ''));
-    expect(await page.textContent('#import-progress-text')).to.match(/1 user\(s\) not invited yet/);
+    expect(await page.textContent('#import-progress-text')).to.match(/1 user not invited yet/);
     expect(await page.textContent('#import-error')).to.equal('');
     expect(await invitations()).to.have.members(queued);
-    expect(await page.textContent('#import-invite')).to.equal('Email invitations to the 1 user(s) not invited yet');
+    expect(await page.textContent('#import-invite')).to.equal('Email an invitation to the 1 user not invited yet');
   });
 
   it("the Users page says an invitation was queued, not sent, while the school's SMTP server refuses it", async () => {

@@ -85,7 +85,7 @@ describe('admin console: OneRoster attendance export (Chromium)', function () {
     page.once('download', () => (downloaded = true));
     await page.click('#oneroster-export-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('oneroster-export-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#oneroster-export-error')).to.equal('The "From" day must not be after the "To" day.');
+    expect(await page.textContent('#oneroster-export-error')).to.equal('The “From” day must not be after the “To” day.');
     expect(downloaded).to.equal(false);
   });
 });

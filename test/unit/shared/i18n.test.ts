@@ -15,6 +15,8 @@ import { reportsEn } from '../../../src/web/locales/reports-en.js';
 import reportsFr from '../../../src/web/locales/reports-fr.js';
 import { teacherEn } from '../../../src/web/locales/teacher-en.js';
 import teacherFr from '../../../src/web/locales/teacher-fr.js';
+import { adminEn } from '../../../src/web/locales/admin-en.js';
+import adminFr from '../../../src/web/locales/admin-fr.js';
 import { classroomEn } from '../../../src/web/locales/classroom-en.js';
 import classroomFr from '../../../src/web/locales/classroom-fr.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
@@ -58,6 +60,7 @@ describe('message catalogs (src/shared/i18n)', () => {
     check(reportsEn, reportsFr);
     check(teacherEn, teacherFr);
     check(classroomEn, classroomFr);
+    check(adminEn, adminFr);
     check(emailEn, emailFr);
   });
 
@@ -99,7 +102,7 @@ describe('message catalogs (src/shared/i18n)', () => {
   });
 
   it('no two page catalogs share a key, and the shared and staff ones word every code of the error table', () => {
-    const catalogs = [pageEn, staffEn, teacherEn, classroomEn, reportsEn];
+    const catalogs = [pageEn, staffEn, teacherEn, classroomEn, reportsEn, adminEn];
     const all = catalogs.flatMap((c) => Object.keys(c));
     expect(all.filter((k, i) => all.indexOf(k) !== i)).to.deep.equal([]);
     const worded = new Set([...Object.keys(pageEn), ...Object.keys(staffEn)]);
@@ -116,6 +119,7 @@ describe('message catalogs (src/shared/i18n)', () => {
       'src/web/public/teacher.html': withOwn(teacherEn),
       'src/web/public/classroom.html': withOwn(classroomEn),
       'src/web/public/reports.html': withOwn(reportsEn),
+      'src/web/public/admin.html': withOwn(adminEn),
     };
     for (const file of [
       'src/web/public/student.html',
@@ -124,6 +128,7 @@ describe('message catalogs (src/shared/i18n)', () => {
       'src/web/public/teacher.html',
       'src/web/public/classroom.html',
       'src/web/public/reports.html',
+      'src/web/public/admin.html',
     ]) {
       const html = await readFile(path.join(ROOT, file), 'utf8');
       const used = [

@@ -1,0 +1,296 @@
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import { showSection, startDemoServer } from '../../support/admin-page.js';
+import type { TestServer } from '../../support/http.js';
+
+// The admin console in the school's language (docs/languages.md): the organisation's French over
+// an English browser, the admin catalog fetched beside the shared and staff ones. The converted
+// sections (shell, users, imports, organisation settings) read in French and still work.
+describe('the admin console in the school’s language (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let org: Organisation;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const fetched: string[] = [];
+
+  before(async () => {
+    await ensurePagesBuilt('locale-admin-fr.js');
+    ({ srv, org } = await startDemoServer());
+    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
+    browser = await launchChromium();
+    // axe is injected inline, so the CSP is bypassed.
+    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, locale: 'en-GB', bypassCSP: true });
+    context.setDefaultTimeout(10_000);
+    context.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.goto('/admin.html#users');
+    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  it('shows the shell and the users section in French, fetching the admin catalog', async () => {
+    expect(fetched).to.include.members(['/locale-fr.js', '/locale-staff-fr.js', '/locale-admin-fr.js']);
+    expect(await page.title()).to.equal('Console d’administration · Présence en classe');
+    expect(await page.textContent('.brand')).to.equal('Console d’administration');
+    expect(await page.getAttribute('nav.tabs', 'aria-label')).to.equal('Rubriques de l’administration');
+    expect(await page.locator('nav.tabs a').allTextContents()).to.include.members(['Utilisateurs', 'Import CSV', 'Établissement']);
+    expect(await page.textContent('label[for="language"]')).to.equal('Langue');
+    expect(await page.textContent('#users-title')).to.equal('Utilisateurs');
+    await page.waitForSelector('#users-body tr');
+    expect(await page.textContent('#users-caption')).to.match(/^Utilisateurs 1 à \d+ sur \d+$/);
+    expect(await page.textContent('#users-body tr:first-child button')).to.equal('Modifier');
+    expect(await page.textContent('#user-form-title')).to.equal('Ajouter un utilisateur');
+    await expectAccessible(page, 'admin users in French');
+  });
+
+  it('adds and invites a user, said in French; a refused email is said in the staff catalog’s French', async () => {
+    await page.fill('#uf-name', 'Inès Martin');
+    await page.fill('#uf-email', 'ines@demo.school');
+    await page.selectOption('#uf-role', 'student');
+    await page.fill('#uf-number', 'F100');
+    await page.check('#uf-invite');
+    await page.click('#user-save');
+    await page.waitForFunction(() => (document.getElementById('users-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#users-status')).to.equal(
+      'Inès Martin ajouté, invitation en file d’attente ; la boîte d’envoi montre son envoi.',
+    );
+    const user = (await srv.store.users.getByEmail(org.id, 'ines@demo.school'))!;
+    expect(user).to.include({ name: 'Inès Martin', role: 'student' });
+    const invitations = (await srv.store.outbox.list(org.id, { limit: 100, offset: 0 })).items.filter((m) => m.to === 'ines@demo.school');
+    expect(invitations.map((m) => m.category)).to.deep.equal(['invitation']);
+
+    // The same address again: EMAIL_TAKEN, worded by the staff catalog, and nothing is added.
+    await page.fill('#uf-name', 'Inès Encore');
+    await page.fill('#uf-email', 'ines@demo.school');
+    await page.fill('#uf-number', 'F101');
+    await page.click('#user-save');
+    await page.waitForFunction(() => (document.getElementById('user-form-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#user-form-error')).to.equal('Un compte avec cet e-mail existe déjà.');
+    expect((await srv.store.users.list(org.id, { q: 'ines@demo.school', limit: 10, offset: 0 })).total).to.equal(1);
+  });
+
+  it('edits a student’s guardian contacts in French', async () => {
+    await page.fill('#user-q', 'student03');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body button[aria-label="Responsables de Student 03"]');
+    await page.waitForSelector('#guardians-panel:not([hidden])');
+    expect(await page.textContent('#guardians-title')).to.equal('Responsables de Student 03');
+    expect(await page.textContent('#guardian-caption')).to.equal('Aucun responsable');
+    await page.click('#guardian-add');
+    await page.getByLabel('Nom 1', { exact: true }).fill('Claire Dubois');
+    await page.getByLabel('Lien 1', { exact: true }).fill('mère');
+    await page.getByLabel('E-mail 1', { exact: true }).fill('claire@home.test');
+    await page.getByLabel('Langue 1', { exact: true }).fill('fr');
+    await page.click('#guardian-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('guardian-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#guardian-status')).to.equal('1 responsable de Student 03 enregistré.');
+    expect(await page.textContent('#guardian-caption')).to.equal('1 responsable');
+    const student = (await srv.store.users.getByEmail(org.id, 'student03@demo.school'))!;
+    expect((await srv.store.guardians.get(org.id, student.id)).map((g) => g.email)).to.deep.equal(['claire@home.test']);
+    await expectAccessible(page, 'admin guardian contacts in French');
+    await page.click('#guardian-close');
+  });
+
+  it('shows the imports in French and checks a file, counting rows in French', async () => {
+    await showSection(page, 'import');
+    expect(await page.textContent('#import-title')).to.equal('Importer des utilisateurs depuis un CSV');
+    expect(await page.textContent('#guardians-form h2')).to.equal('Importer les responsables');
+    const csv = 'name,email,role,student_number\nUn,un@demo.school,student,F001\nDeux,deux@demo.school,student,F002\n';
+    await page.setInputFiles('#import-file', { name: 'eleves.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector('#import-go:not([hidden])');
+    expect(await page.textContent('#import-progress-text')).to.equal('Les 2 lignes sont correctes. Rien n’est encore importé.');
+    expect(await page.textContent('#import-go')).to.equal('Importer 2 utilisateurs');
+    await expectAccessible(page, 'admin imports in French');
+  });
+
+  it('adds a subject, enrols students by number and sets its networks, said in French', async () => {
+    await showSection(page, 'subjects');
+    await page.waitForSelector('#subjects-body tr[data-subject-id]');
+    expect(await page.textContent('#subjects-title')).to.equal('Matières');
+    expect(await page.textContent('#subject-form h2')).to.equal('Ajouter une matière');
+    await page.fill('#sf-code', 'FR101');
+    await page.fill('#sf-name', 'Littérature');
+    await page.click('#subject-form button[type="submit"]');
+    await page.waitForSelector('#subject-detail:not([hidden])');
+    expect(await page.textContent('#enrol-title')).to.equal('Élèves');
+    expect(await page.textContent('#geofence-desc')).to.equal('Pas encore de position de salle.');
+    await page.fill('#enrol-numbers', 'S0001, S0002, NOBODY');
+    await page.click('#enrol-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '2 élèves inscrits');
+    await page.waitForFunction(() => (document.getElementById('enrol-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#enrol-status')).to.equal('2 nouveaux élèves inscrits ; 2 au total.');
+    expect(await page.textContent('#enrol-error')).to.equal('Aucun élève actif n’a ces numéros : NOBODY');
+    await page.fill('#net-range', '203.0.113.0/24');
+    await page.click('#net-add');
+    await page.click('#network-form button[type="submit"]');
+    await page.waitForFunction(() => /enregistrés/.test(document.getElementById('net-mine-text')?.textContent ?? ''));
+    expect(await page.textContent('#net-mine-text')).to.equal('Réseaux autorisés enregistrés : 203.0.113.0/24.');
+    const subject = (await srv.store.subjects.list(org.id, { q: 'FR101', limit: 1, offset: 0 })).items[0]!;
+    expect(subject.allowedIpRanges).to.deep.equal(['203.0.113.0/24']);
+    expect(await srv.store.subjects.listEnrolled(org.id, subject.id)).to.have.length(2);
+    await expectAccessible(page, 'admin subjects in French');
+  });
+
+  it('adds a term and alert rules, said in French', async () => {
+    await showSection(page, 'calendar');
+    await page.waitForSelector('#terms-body td:has-text("Pas encore de période")');
+    expect(await page.textContent('#calendar-title')).to.equal('Périodes et congés');
+    await page.fill('#terms-name', 'Premier trimestre');
+    await page.fill('#terms-start', '2026-09-01');
+    await page.fill('#terms-end', '2026-12-18');
+    await page.click('#terms-form button[type="submit"]');
+    await page.waitForSelector('#terms-body th:has-text("Premier trimestre")');
+    expect(await page.textContent('#terms-body tr td')).to.equal('du 2026-09-01 au 2026-12-18');
+    expect((await srv.store.timetable.listTerms(org.id)).map((t) => t.name)).to.deep.equal(['Premier trimestre']);
+
+    await showSection(page, 'alerts');
+    await page.waitForSelector('#alert-rules-body td:has-text("Pas encore de règle")');
+    expect(await page.textContent('#ar-count-label')).to.equal('Absences consécutives');
+    await page.fill('#ar-count', '3');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("3 absences consécutives")');
+    await page.selectOption('#ar-kind', 'low-attendance');
+    expect(await page.textContent('#ar-count-label')).to.equal('Séances tenues dans la fenêtre avant de juger la présence');
+    await page.fill('#ar-count', '1');
+    await page.fill('#ar-threshold', '80');
+    await page.fill('#ar-window', '30');
+    await page.click('#alert-rule-form button[type="submit"]');
+    await page.waitForSelector('#alert-rules-body th:text-is("Présence sous 80 % sur 30 jours (dès 1 séance tenue)")');
+    await expectAccessible(page, 'admin alert rules in French');
+  });
+
+  it('says in French that no face proposal waits', async () => {
+    await showSection(page, 'proposals');
+    await page.waitForSelector('#proposals-list li:has-text("Rien n’attend d’approbation.")');
+    expect(await page.textContent('#proposals-title')).to.equal('Visages proposés en attente');
+  });
+
+  it('lists the invitation in the email outbox, in French', async () => {
+    await showSection(page, 'outbox');
+    await page.waitForSelector('#outbox-body tr');
+    expect(await page.textContent('#outbox-title')).to.equal('Boîte d’envoi');
+    expect(await page.textContent('#outbox-caption')).to.match(/^E-mails 1 à \d+ sur \d+, du plus récent au plus ancien$/);
+    expect(await page.locator('#outbox-body tr td:nth-child(4)').allTextContents()).to.include('Invitation');
+    await expectAccessible(page, 'admin email outbox in French');
+  });
+
+  it('shows the class photo section in French', async () => {
+    await showSection(page, 'class-photo');
+    await page.waitForSelector('#cp-subject option', { state: 'attached' });
+    expect(await page.textContent('#class-photo-title')).to.equal('Photo de classe');
+    expect(await page.textContent('#cp-form button[type="submit"]')).to.equal('Trouver les élèves sur la photo');
+    await page.selectOption('#cp-subject', { label: 'FR101 · Littérature' });
+    await page.waitForSelector('#cp-session option:text-is("Aucune séance ouverte : un enseignant doit d’abord en ouvrir une")', {
+      state: 'attached',
+    });
+    await expectAccessible(page, 'admin class photo in French');
+  });
+
+  it('shows the OneRoster import and export in French; a backwards range is refused in French', async () => {
+    await showSection(page, 'oneroster');
+    expect(await page.textContent('#oneroster-form button[type="submit"]')).to.equal('Vérifier l’ensemble');
+    expect(await page.textContent('#oneroster-export-title')).to.equal('Exporter les présences vers le logiciel de vie scolaire');
+    await page.fill('#oneroster-export-from', '2026-03-06');
+    await page.fill('#oneroster-export-to', '2026-03-02');
+    await page.click('#oneroster-export-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('oneroster-export-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#oneroster-export-error')).to.equal('Le jour « Du » ne doit pas être après le jour « Au ».');
+    await expectAccessible(page, 'admin OneRoster in French');
+  });
+
+  it('shows the webhooks section in French; an endpoint without events is refused in French', async () => {
+    await showSection(page, 'webhooks');
+    await page.waitForSelector('#wh-body td:has-text("Pas encore de point de réception")');
+    expect(await page.textContent('#wh-form h2')).to.equal('Ajouter un point de réception');
+    expect(await page.locator('#wh-events label').first().textContent()).to.equal('session.opened Une séance s’ouvre (ou est planifiée)');
+    await page.fill('#wh-url', 'https://sis.example.org/hook');
+    await page.click('#wh-form button[type="submit"]');
+    expect(await page.textContent('#wh-form-error')).to.equal('Choisissez au moins un événement.');
+    expect(await srv.store.webhooks.listEndpoints(org.id)).to.deep.equal([]);
+    await expectAccessible(page, 'admin webhooks in French');
+  });
+
+  it('records a guardian’s consent for a face reference, said in French', async () => {
+    await showSection(page, 'faces');
+    expect(await page.textContent('#faces-title')).to.equal('Visages de référence');
+    await page.fill('#face-q', 'student04');
+    await page.click('#face-search button[type="submit"]');
+    await page.click('#face-results button[aria-label="Choisir Student 04"]');
+    await page.waitForFunction(() => /^Aucun consentement enregistré/.test(document.getElementById('consent-status')?.textContent ?? ''));
+    expect(await page.textContent('#face-status')).to.equal(
+      'Pas encore de visage de référence : les pointages par selfie vont à l’enseignant pour examen.',
+    );
+    await page.fill('#consent-guardian', 'Marie Curie');
+    await page.fill('#consent-version', '2026-09');
+    await page.click('#consent-form button[type="submit"]');
+    await page.waitForFunction(() =>
+      /^Consentement en vigueur : donné par son responsable Marie Curie le .*, version du texte 2026-09\.$/.test(
+        document.getElementById('consent-status')?.textContent ?? '',
+      ),
+    );
+    await expectAccessible(page, 'admin face references in French');
+  });
+
+  it('saves an organisation setting in French', async () => {
+    await showSection(page, 'organisation');
+    await page.waitForFunction(() => (document.getElementById('org-name') as HTMLInputElement).value !== '');
+    expect(await page.textContent('#org-title')).to.equal('Paramètres de l’établissement');
+    expect(await page.textContent('label[for="org-shared-device"]')).to.equal(
+      'Quand un deuxième élève pointe depuis un appareil déjà utilisé pendant la séance',
+    );
+    expect(await page.textContent('#org-shared-device option[value="refuse"]')).to.equal('Refuser le pointage');
+    expect(await page.textContent('#cat-title')).to.equal('Motifs d’absence');
+    await page.waitForFunction(() => document.querySelectorAll('#cat-body tr').length === 3);
+    await page.fill('#org-risk-threshold', '70');
+    await page.click('#org-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('org-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#org-status')).to.equal('Paramètres enregistrés. Les séances ouvertes désormais les appliquent.');
+    const saved = (await srv.store.organisations.get(org.id))!;
+    expect(saved.settings).to.include({ riskThreshold: 70, language: 'fr' });
+    const before = (await srv.store.organisations.get(org.id))!.settings.absenceCategories;
+    // A code given twice: the row and field said in French, the server's reason kept; nothing saved.
+    await page.click('#cat-add');
+    const added = page.locator('#cat-body tr').last();
+    await added.locator('input[name="code"]').fill('MEDICAL');
+    await added.locator('input[name="label"]').fill('Encore');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, code : MEDICAL is given twice.');
+    await added.locator('button').click();
+    // Every category removed: refused on the page, in French, and nothing is saved.
+    for (const code of ['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED'])
+      await page.click(`#cat-body button[aria-label="Retirer le motif ${code}"]`);
+    await page.click('#cat-form button[type="submit"]');
+    expect(await page.textContent('#cat-error')).to.equal('Gardez au moins un motif.');
+    expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal(before);
+    await expectAccessible(page, 'admin organisation settings in French');
+  });
+
+  it('the Language menu switches the console to the admin’s own English, kept as their preference', async () => {
+    await page.selectOption('#language', 'en');
+    await page.waitForFunction(
+      () => document.documentElement.lang === 'en' && document.getElementById('org-title')?.textContent === 'Organisation settings',
+    );
+    expect(await page.textContent('.brand')).to.equal('Admin console');
+    const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+    const res = await fetch(`${srv.baseUrl}/api/v1/me/notification-preferences`, {
+      headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}` },
+    });
+    expect(((await res.json()) as { language: string | null }).language).to.equal('en');
+  });
+});
