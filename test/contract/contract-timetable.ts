@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { LeaseLostError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newSession, newSubject, POLICY } from './fixtures.js';
 
@@ -189,6 +190,39 @@ export function timetableContract(ctx: ContractContext): void {
       expect(await s.timetable.updateMeeting(other.id, meeting.id, { weekday: 5 })).to.equal(null);
       expect(await s.timetable.updateMeeting(org.id, 'missing', { weekday: 5 })).to.equal(null);
       expect((await s.timetable.getMeeting(org.id, meeting.id))?.weekday).to.equal(3);
+    });
+
+    it("a meeting added or edited with a fence is written only while its leases are the owner's, and extends them", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const lease = (minutes: number) => new Date(Date.UTC(2026, 2, 2, 9) + minutes * 60_000);
+      const never = new Date(8.64e15);
+      const names = ['slots:o:subject:sub', 'slots:o:teacher:tch'];
+      for (const name of names) expect(await s.jobs.claim(name, 'node-a', lease(10), lease(0), never)).to.equal(true);
+      const fence = (until: number) => ({ names, owner: 'node-a', until: lease(until) });
+      const base = { subjectId: 'sub', termId: 't', weekday: 2, startTime: '09:00', endTime: '10:00', teacherId: 'tch', preset: null };
+      const meeting = await s.timetable.createMeeting(org.id, { ...base, location: null, allowedIpRanges: [] }, fence(40));
+      expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
+      const moved = await s.timetable.updateMeeting(org.id, meeting.id, { startTime: '10:00', endTime: '11:00' }, fence(40));
+      expect(moved).to.deep.equal({ ...meeting, startTime: '10:00', endTime: '11:00' });
+      // Extended to the fence's `until`: another owner cannot take them before it.
+      expect(await s.jobs.claim(names[1]!, 'node-b', lease(50), lease(20), never)).to.equal(false);
+      expect(await s.jobs.claim(names[1]!, 'node-b', lease(50), lease(41), never)).to.equal(true);
+      const lost = (p: Promise<unknown>) =>
+        p.then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect(
+        await lost(s.timetable.createMeeting(org.id, { ...base, weekday: 4, location: null, allowedIpRanges: [] }, fence(60))),
+      ).to.be.instanceOf(LeaseLostError);
+      expect(
+        await lost(
+          s.timetable.updateMeeting(org.id, meeting.id, { weekday: 5, teacherId: null, allowedIpRanges: ['10.0.0.0/8'] }, fence(60)),
+        ),
+      ).to.be.instanceOf(LeaseLostError);
+      // Nothing of either: no second meeting, the edit's fields as they were.
+      expect(await s.timetable.listMeetings(org.id, 'sub')).to.deep.equal([moved]);
     });
 
     it('keeps the room and meeting of a session, and moves a scheduled one by compare-and-set', async function () {

@@ -5,6 +5,7 @@
 
 import type { PolicyPreset } from '../../shared/policy-presets.js';
 import type { DefaultPolicy } from '../../shared/policy.js';
+import type { LeaseFence } from './common.js';
 import type { ClassroomLocation } from './subjects.js';
 
 /** A teaching period of an organisation; meetings recur only between its first and last day. */
@@ -104,12 +105,16 @@ export interface TimetableRepository {
   /** Ordered by start day. */
   listHolidays(orgId: string): Promise<Holiday[]>;
   deleteHoliday(orgId: string, id: string): Promise<boolean>;
-  createMeeting(orgId: string, input: NewMeeting): Promise<Meeting>;
+  /** Stored only while `fence`'s leases hold (LeaseLostError otherwise, nothing stored): the adder's slot locks. */
+  createMeeting(orgId: string, input: NewMeeting, fence?: LeaseFence): Promise<Meeting>;
   getMeeting(orgId: string, id: string): Promise<Meeting | null>;
   /** All of the organisation's meetings, or one subject's; by weekday then start time. */
   listMeetings(orgId: string, subjectId?: string): Promise<Meeting[]>;
-  /** Applies the fields the patch names; null when there is no such meeting. */
-  updateMeeting(orgId: string, id: string, patch: MeetingPatch): Promise<Meeting | null>;
+  /**
+   * Applies the fields the patch names; null when there is no such meeting. With `fence`, only
+   * while its leases hold (LeaseLostError otherwise, the meeting left as it was): the editor's slot locks.
+   */
+  updateMeeting(orgId: string, id: string, patch: MeetingPatch, fence?: LeaseFence): Promise<Meeting | null>;
   deleteMeeting(orgId: string, id: string): Promise<boolean>;
   /**
    * Forgets a created occurrence (its session was cancelled because the meeting moved to

@@ -15,7 +15,7 @@ import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type Te
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
-import { withSlotLocks, type SlotLockKey } from '../sessions/slot-locks.js';
+import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 
 /** Checks, TAP_WAIT_PAUSE_MS apart, for the session another tap of the same dated meeting is creating: about three seconds. */
@@ -187,8 +187,9 @@ export class TimetableService {
           if (!input.teacherOverlap && (fields.teacherId ?? read.teacherIds[0]) !== teacherId) return null;
           await this.follower.assertFits(actor, read, fields);
           if (!input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, read, { termId: input.termId, ...fields }, null);
-          await fence();
-          return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields });
+          // The locks go with the write and are checked in it: a pause after this fence is caught
+          // too (LeaseLostError: withSlotLocks runs this again, and the check sees the other's meeting).
+          return this.deps.store.timetable.createMeeting(actor.orgId, { subjectId, termId: input.termId, ...fields }, await fence());
         },
       );
       if (meeting === null && attempt >= EDIT_TRIES)
@@ -218,7 +219,9 @@ export class TimetableService {
       // Planned, checked and carried out under the subject's and teacher's locks, as session:open
       // creates: an open or another edit on any node waits and then sees the moved sessions, so
       // of an edit and an open racing for one slot exactly one wins.
-      const result = await withSlotLocks(this.deps, actor.orgId, locks, () => this.updateUnderLeases(actor, meetingId, input, teacherId));
+      const result = await withSlotLocks(this.deps, actor.orgId, locks, (fence) =>
+        this.updateUnderLeases(actor, meetingId, input, teacherId, fence),
+      );
       if (result) return result;
       // The subject's first teacher changed between the read and the leases: the other teacher's lease is the one to hold.
       if (attempt >= EDIT_TRIES) throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
@@ -231,6 +234,7 @@ export class TimetableService {
     meetingId: string,
     input: MeetingUpdateInput,
     lockedTeacherId: string | undefined,
+    fence: SlotFence,
   ): Promise<MeetingUpdate | null> {
     // Read under the leases: a change of the subject's first teacher, or another edit, that
     // landed meanwhile is the one to build on (the sessions go to the teacher it left).
@@ -246,7 +250,8 @@ export class TimetableService {
     const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
-    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch);
+    // Fenced as createMeeting's write: a lock lost before or during it runs the edit's checks again.
+    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
     if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
     await this.audit(

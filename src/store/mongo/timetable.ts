@@ -8,11 +8,16 @@ import {
   type Term,
   type TimetableRepository,
 } from '../../domain/ports/timetable.js';
+import { LeaseLostError } from '../../domain/ports/common.js';
 import { isDuplicateKeyError } from './errors.js';
+import { lostLease, renewFence } from './jobs.js';
 import type { Models } from './models.js';
 import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
+
+/** A meeting's fields that place it in the week and on a teacher: what a fenced edit's undo compares. */
+const MEETING_SLOT_FIELDS: ReadonlySet<string> = new Set(['weekday', 'startTime', 'endTime', 'teacherId', 'preset']);
 
 const rangeOf = (d: DayRangeDoc) => ({
   id: d._id,
@@ -73,9 +78,19 @@ export function timetableRepository(m: Models): TimetableRepository {
     async deleteHoliday(orgId, id) {
       return (await m.holidays.deleteOne({ orgId, _id: id })).deletedCount === 1;
     },
-    async createMeeting(orgId, input) {
+    async createMeeting(orgId, input, fence) {
       const doc: MeetingDoc = { _id: newId(), orgId, ...input, createdAt: new Date() };
+      if (fence) await renewFence(m, fence);
       await m.meetings.create(doc);
+      // As sessions.create's fence: no transaction holds the leases across the insert, so they
+      // are read again after it; held then, no other owner's clash check ran without seeing it.
+      if (fence) {
+        const lost = await lostLease(m, fence);
+        if (lost !== null) {
+          await m.meetings.deleteOne({ orgId, _id: doc._id });
+          throw new LeaseLostError(lost);
+        }
+      }
       return meetingOf(doc);
     },
     async getMeeting(orgId, id) {
@@ -86,9 +101,25 @@ export function timetableRepository(m: Models): TimetableRepository {
       const filter = subjectId === undefined ? { orgId } : { orgId, subjectId };
       return (await m.meetings.find(filter).sort({ weekday: 1, startTime: 1, _id: 1 }).lean()).map(meetingOf);
     },
-    async updateMeeting(orgId, id, patch) {
+    async updateMeeting(orgId, id, patch, fence) {
       const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
-      const d = await m.meetings.findOneAndUpdate({ orgId, _id: id }, { $set: set }, { returnDocument: 'after' }).lean();
+      if (!fence) {
+        const d = await m.meetings.findOneAndUpdate({ orgId, _id: id }, { $set: set }, { returnDocument: 'after' }).lean();
+        return d ? meetingOf(d) : null;
+      }
+      await renewFence(m, fence);
+      const before = await m.meetings.findOneAndUpdate({ orgId, _id: id }, { $set: set }, { returnDocument: 'before' }).lean();
+      if (!before) return null;
+      const lost = await lostLease(m, fence);
+      if (lost !== null) {
+        // Put back only while the times and teacher are still this edit's: an edit by the lock's
+        // new holder, written since, stays. (Meetings keep no version to compare instead.)
+        const mine = Object.fromEntries(Object.entries(set).filter(([k]) => MEETING_SLOT_FIELDS.has(k)));
+        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof MeetingDoc] ?? null]));
+        await m.meetings.updateOne({ orgId, _id: id, ...mine }, { $set: back });
+        throw new LeaseLostError(lost);
+      }
+      const d = await m.meetings.findOne({ orgId, _id: id }).lean();
       return d ? meetingOf(d) : null;
     },
     async deleteMeeting(orgId, id) {

@@ -11,6 +11,7 @@ import {
 } from '../../domain/ports/timetable.js';
 import type { ClassroomLocation } from '../../domain/ports/subjects.js';
 import type { SqliteDb } from './db.js';
+import { renewFence } from './jobs.js';
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
 
@@ -108,37 +109,45 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
     async deleteHoliday(orgId, id) {
       return db.stmt('DELETE FROM holidays WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
     },
-    async createMeeting(orgId, input) {
+    async createMeeting(orgId, input, fence) {
       const m: Meeting = { id: randomUUID(), orgId, ...input, createdAt: new Date() };
-      db.stmt(
-        `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, location,
+      // The leases renewed in the insert's transaction: no other writer comes between them.
+      db.tx(() => {
+        if (fence) renewFence(db, fence);
+        db.stmt(
+          `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, location,
            allowed_ip_ranges, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        m.id,
-        orgId,
-        m.subjectId,
-        m.termId,
-        m.weekday,
-        m.startTime,
-        m.endTime,
-        m.teacherId,
-        m.preset,
-        meetingValue('location', m.location),
-        meetingValue('allowedIpRanges', m.allowedIpRanges),
-        m.createdAt.getTime(),
-      );
+        ).run(
+          m.id,
+          orgId,
+          m.subjectId,
+          m.termId,
+          m.weekday,
+          m.startTime,
+          m.endTime,
+          m.teacherId,
+          m.preset,
+          meetingValue('location', m.location),
+          meetingValue('allowedIpRanges', m.allowedIpRanges),
+          m.createdAt.getTime(),
+        );
+      });
       return m;
     },
-    async updateMeeting(orgId, id, patch) {
+    async updateMeeting(orgId, id, patch, fence) {
       const fields = (Object.keys(MEETING_COLUMNS) as Array<keyof MeetingPatch>).filter((f) => patch[f] !== undefined);
-      if (fields.length > 0) {
-        const set = fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`).join(', ');
-        const params: Row = { orgId, id };
-        for (const f of fields) params[f] = meetingValue(f, patch[f]);
-        db.stmt(`UPDATE meetings SET ${set} WHERE org_id = @orgId AND id = @id`).run(params);
-      }
-      const r = db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
+      // The leases renewed in the update's transaction, as createMeeting's.
+      const r = db.tx(() => {
+        if (fence) renewFence(db, fence);
+        if (fields.length > 0) {
+          const set = fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`).join(', ');
+          const params: Row = { orgId, id };
+          for (const f of fields) params[f] = meetingValue(f, patch[f]);
+          db.stmt(`UPDATE meetings SET ${set} WHERE org_id = @orgId AND id = @id`).run(params);
+        }
+        return db.stmt('SELECT * FROM meetings WHERE org_id = ? AND id = ?').get(orgId, id);
+      });
       return r ? meetingOf(r) : null;
     },
     async getMeeting(orgId, id) {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { SLOT_LOCK_TTL_MS } from '../../../src/domain/sessions/slot-locks.js';
 import { ACTIVE_SESSION_STATES } from '../../../src/shared/events.js';
+import { expectCode } from '../../support/expect-code.js';
+import { subjectMaker } from '../../support/live-fixture.js';
 import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 
@@ -9,6 +11,8 @@ import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 // before the fence; a pause after it, before the write (a few milliseconds in practice, longer
 // on a stalled node), let the lock expire, another node take it and open a session of the
 // subject, and the first write a second one on top. The write now checks the locks itself.
+// Adding or editing a meeting checks the teacher's other meetings under the same locks and is
+// fenced the same way.
 
 onBothStores('a pause between the slot fence and the session write', 'attendance_slot_fence_write', suite);
 
@@ -63,5 +67,52 @@ function suite(setup: RaceStore): void {
     expect(opened).to.be.a('string');
     expect(answer).to.equal('SESSION_ALREADY_OPEN');
     expect((await f.store.sessions.get(f.org.id, first.id))?.closesAt.toISOString()).to.equal(first.closesAt);
+  });
+
+  describe('meetings', () => {
+    const at = (termId: string, startTime: string, endTime: string) => ({ termId, weekday: 3, startTime, endTime });
+    const subjectOf = subjectMaker(fixture, 'F');
+
+    /** The term, and another subject of the fixture's teacher whose meeting "node B" adds while node A is paused. */
+    async function otherSubjectAndTerm() {
+      const f = fixture();
+      const term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
+      return { f, term, chem: await subjectOf([f.teacher]) };
+    }
+
+    /** Node B adds CHEM's meeting, 09:30 to 10:30, its teacher the fixture's, once A's locks have expired. */
+    function nodeBAddsAfterExpiry(f: ReturnType<typeof fixture>, chemId: string, termId: string, added: string[]) {
+      return async () => {
+        f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
+        const b = f.build({ nodeId: 'node-b' });
+        added.push((await b.timetable.createMeeting(f.actor(f.teacher), chemId, at(termId, '09:30', '10:30'))).id);
+      };
+    }
+
+    it("a meeting add paused the same way writes nothing and is refused TEACHER_DOUBLE_BOOKED by the teacher's meeting added meanwhile", async () => {
+      const { f, term, chem } = await otherSubjectAndTerm();
+      const added: string[] = [];
+      beforeNextCall(f.store.timetable, 'createMeeting', nodeBAddsAfterExpiry(f, chem.id, term.id, added));
+      await expectCode(
+        f.domain.timetable.createMeeting(f.actor(f.teacher), f.subject.id, at(term.id, '09:00', '10:00')),
+        'TEACHER_DOUBLE_BOOKED',
+      );
+      expect(added).to.have.length(1);
+      expect(await f.store.timetable.listMeetings(f.org.id, f.subject.id)).to.deep.equal([]);
+      expect((await f.store.timetable.listMeetings(f.org.id, chem.id)).map((m) => m.id)).to.deep.equal(added);
+    });
+
+    it("a meeting edit paused the same way is refused TEACHER_DOUBLE_BOOKED by the teacher's meeting added meanwhile, and changes nothing", async () => {
+      const { f, term, chem } = await otherSubjectAndTerm();
+      const meeting = await f.domain.timetable.createMeeting(f.actor(f.teacher), f.subject.id, at(term.id, '08:00', '09:00'));
+      const added: string[] = [];
+      beforeNextCall(f.store.timetable, 'updateMeeting', nodeBAddsAfterExpiry(f, chem.id, term.id, added));
+      await expectCode(
+        f.domain.timetable.updateMeeting(f.actor(f.teacher), meeting.id, { startTime: '09:00', endTime: '10:00' }),
+        'TEACHER_DOUBLE_BOOKED',
+      );
+      expect(added).to.have.length(1);
+      expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
+    });
   });
 }
