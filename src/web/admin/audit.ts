@@ -95,7 +95,10 @@ async function selectorOf(): Promise<[URLSearchParams, string]> {
     const id = byId<HTMLSelectElement>('audit-subject').value;
     const subject = subjectsById.get(id);
     if (!subject) throw new Error(at('audit.chooseSubject'));
-    return [new URLSearchParams({ entityType: 'subject', entityId: id }), at('audit.changesTo', { name: `${subject.code} ${subject.name}` })];
+    return [
+      new URLSearchParams({ entityType: 'subject', entityId: id }),
+      at('audit.changesTo', { name: `${subject.code} ${subject.name}` }),
+    ];
   }
   const user = await findUser(byId<HTMLInputElement>('audit-user').value.trim());
   return k === 'actor'

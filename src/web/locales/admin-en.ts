@@ -645,7 +645,8 @@ export const adminEn = {
   // The audit trail: the form, the table, and a label per audit action and per group of them
   // (audit-labels.ts: a new action in src/shared/audit.ts without a label fails typecheck).
   'audit.title': 'Audit trail',
-  'audit.intro': 'Every change is recorded with who made it and when. The latest entries of the whole organisation are shown first; choose what to look at, or narrow them by days and actions. A record’s history is also on the reports page, beside the session’s records.',
+  'audit.intro':
+    'Every change is recorded with who made it and when. The latest entries of the whole organisation are shown first; choose what to look at, or narrow them by days and actions. A record’s history is also on the reports page, beside the session’s records.',
   'audit.form': 'Audit entries',
   'audit.kind': 'Entries',
   'audit.kind.all': 'Everything in the organisation',
@@ -671,7 +672,10 @@ export const adminEn = {
   'audit.older': 'Older entries',
   'audit.csv': 'Download as CSV',
   'audit.noUser': 'No user matches "{text}".',
-  'audit.manyUsers': { one: '# user matches "{text}": type the email or the student number.', other: '# users match "{text}": type the email or the student number.' },
+  'audit.manyUsers': {
+    one: '# user matches "{text}": type the email or the student number.',
+    other: '# users match "{text}": type the email or the student number.',
+  },
   'audit.backwards': 'The "From" day must not be after the "To" day.',
   'audit.chooseSubject': 'Choose a subject.',
   'audit.ofOrganisation': 'Changes to the organisation',

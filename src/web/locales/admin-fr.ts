@@ -648,7 +648,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'faces.confirmRemove': 'Supprimer le visage de référence de {name} ?',
 
   'audit.title': 'Journal d’audit',
-  'audit.intro': 'Chaque modification est enregistrée avec son auteur et sa date. Les dernières entrées de tout l’établissement s’affichent d’abord ; choisissez ce que vous voulez voir, ou restreignez par jours et par actions. L’historique d’une présence figure aussi sur la page des rapports, à côté des présences de la séance.',
+  'audit.intro':
+    'Chaque modification est enregistrée avec son auteur et sa date. Les dernières entrées de tout l’établissement s’affichent d’abord ; choisissez ce que vous voulez voir, ou restreignez par jours et par actions. L’historique d’une présence figure aussi sur la page des rapports, à côté des présences de la séance.',
   'audit.form': 'Entrées du journal',
   'audit.kind': 'Entrées',
   'audit.kind.all': 'Tout l’établissement',
@@ -674,7 +675,10 @@ const catalog: CatalogOf<typeof adminEn> = {
   'audit.older': 'Entrées plus anciennes',
   'audit.csv': 'Télécharger en CSV',
   'audit.noUser': 'Aucun utilisateur ne correspond à « {text} ».',
-  'audit.manyUsers': { one: '# utilisateur correspond à « {text} » : saisissez l’e-mail ou le numéro d’élève.', other: '# utilisateurs correspondent à « {text} » : saisissez l’e-mail ou le numéro d’élève.' },
+  'audit.manyUsers': {
+    one: '# utilisateur correspond à « {text} » : saisissez l’e-mail ou le numéro d’élève.',
+    other: '# utilisateurs correspondent à « {text} » : saisissez l’e-mail ou le numéro d’élève.',
+  },
   'audit.backwards': 'Le jour « Du » ne doit pas être après le jour « Au ».',
   'audit.chooseSubject': 'Choisissez une matière.',
   'audit.ofOrganisation': 'Modifications de l’établissement',
