@@ -4,9 +4,11 @@
  * settings or in a subject. GET /reports/audit answers oldest first; the page shows the newest
  * entries first, so it starts from the last page of the answer.
  */
-import { AUDIT_ACTIONS } from '../../shared/audit.js';
+import { AUDIT_ACTIONS, isAuditAction, type AuditAction } from '../../shared/audit.js';
+import { at } from '../lib/admin-text.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
+import { actionGroup, actionLabel, groupLabel, type AuditGroup } from './audit-labels.js';
 import { fetchAll } from './fetch-all.js';
 import type { Page, Subject, User } from './types.js';
 
@@ -60,25 +62,23 @@ async function findUser(text: string): Promise<User> {
   const exact = page.items.filter((u) => u.email.toLowerCase() === wanted || (u.studentNumber ?? '').toLowerCase() === wanted);
   const [only] = exact.length === 1 ? exact : page.items.length === 1 ? page.items : [];
   if (only) return only;
-  throw new Error(
-    page.total === 0 ? `No user matches "${text}".` : `${page.total} users match "${text}": type the email or the student number.`,
-  );
+  throw new Error(page.total === 0 ? at('audit.noUser', { text }) : at('audit.manyUsers', { count: page.total, text }));
 }
 
 /** The form's action and day filters as query parameters, and words for the heading ('' for none). */
 function filtersOf(): [Record<string, string>, string] {
-  const actions = [...byId<HTMLSelectElement>('audit-actions').selectedOptions].map((o) => o.value);
+  const actions = [...byId<HTMLSelectElement>('audit-actions').selectedOptions].map((o) => o.value).filter(isAuditAction);
   const from = byId<HTMLInputElement>('audit-from').value;
   const to = byId<HTMLInputElement>('audit-to').value;
   // The server refuses it too, but only as "invalid request": say which fields.
-  if (from && to && from > to) throw new Error('The "From" day must not be after the "To" day.');
+  if (from && to && from > to) throw new Error(at('audit.backwards'));
   const params: Record<string, string> = {};
   if (actions.length > 0) params.action = actions.join(',');
   if (from) params.from = from;
   if (to) params.to = to;
   const words = [
-    actions.length > 0 ? actions.join(', ') : '',
-    from && to ? `${from} to ${to}` : from ? `from ${from}` : to ? `until ${to}` : '',
+    actions.map(actionLabel).join(', '),
+    from && to ? at('audit.between', { from, to }) : from ? at('audit.since', { from }) : to ? at('audit.until', { to }) : '',
   ].filter(Boolean);
   return [params, words.length > 0 ? ` (${words.join('; ')})` : ''];
 }
@@ -86,21 +86,24 @@ function filtersOf(): [Record<string, string>, string] {
 /** The selector of GET /reports/audit for the form's choice, and a heading for it. */
 async function selectorOf(): Promise<[URLSearchParams, string]> {
   const k = kind();
-  if (k === 'all') return [new URLSearchParams(), 'Everything in the organisation'];
+  if (k === 'all') return [new URLSearchParams(), at('audit.kind.all')];
   if (k === 'organisation') {
     orgId ??= (await apiJson<{ id: string }>('api/v1/organisation')).id;
-    return [new URLSearchParams({ entityType: 'organisation', entityId: orgId }), 'Changes to the organisation'];
+    return [new URLSearchParams({ entityType: 'organisation', entityId: orgId }), at('audit.ofOrganisation')];
   }
   if (k === 'subject') {
     const id = byId<HTMLSelectElement>('audit-subject').value;
     const subject = subjectsById.get(id);
-    if (!subject) throw new Error('Choose a subject.');
-    return [new URLSearchParams({ entityType: 'subject', entityId: id }), `Changes to ${subject.code} ${subject.name}`];
+    if (!subject) throw new Error(at('audit.chooseSubject'));
+    return [
+      new URLSearchParams({ entityType: 'subject', entityId: id }),
+      at('audit.changesTo', { name: `${subject.code} ${subject.name}` }),
+    ];
   }
   const user = await findUser(byId<HTMLInputElement>('audit-user').value.trim());
   return k === 'actor'
-    ? [new URLSearchParams({ actorId: user.id }), `What ${user.name} did`]
-    : [new URLSearchParams({ entityType: 'user', entityId: user.id }), `Changes to ${user.name}`];
+    ? [new URLSearchParams({ actorId: user.id }), at('audit.didBy', { name: user.name })]
+    : [new URLSearchParams({ entityType: 'user', entityId: user.id }), at('audit.changesTo', { name: user.name })];
 }
 
 /** "field: before → after" for each field an entry changed. */
@@ -127,32 +130,37 @@ function sessionText(e: AuditEntry): string {
 
 /** What the entry is about, in the words the server named it with; an erased person is named by nobody. */
 function aboutText(e: AuditEntry): string {
-  const person = e.userName ?? 'an erased student';
+  const person = e.userName ?? at('audit.erasedStudent');
+  const session = sessionText(e);
   switch (e.entityType) {
     case 'organisation':
-      return 'The organisation';
+      return at('audit.theOrganisation');
     case 'subject':
-      return e.subjectCode === null ? `A deleted subject (${e.entityId})` : `Subject ${e.subjectCode} ${e.subjectName ?? ''}`.trim();
+      return e.subjectCode === null
+        ? at('audit.deletedSubject', { id: e.entityId })
+        : at('audit.subjectOf', { subject: `${e.subjectCode} ${e.subjectName ?? ''}`.trim() });
     case 'user':
-      return e.userName ?? `An erased user (${e.entityId})`;
+      return e.userName ?? at('audit.erasedUser', { id: e.entityId });
     case 'session':
-      return `Session ${sessionText(e) || e.entityId}`;
+      return at('audit.sessionOf', { session: session || e.entityId });
     case 'record':
-      return `Record of ${person}${sessionText(e) ? `, ${sessionText(e)}` : ''}`;
+      return session ? at('audit.recordOfIn', { person, session }) : at('audit.recordOf', { person });
     case 'excuse':
-      return `Excuse of ${person}`;
+      return at('audit.excuseOf', { person });
     default:
       return `${e.entityType} ${e.entityId}`;
   }
 }
 
 function row(e: AuditEntry): HTMLTableRowElement {
-  const who = e.actorId === null ? 'The server' : (e.actorName ?? `An erased user (${e.actorId})`);
+  const who = e.actorId === null ? at('audit.server') : (e.actorName ?? at('audit.erasedUser', { id: e.actorId }));
+  // An action this page does not know (a newer server) is shown by its code.
+  const action = isAuditAction(e.action) ? actionLabel(e.action) : e.action;
   return h(
     'tr',
     { 'data-audit-id': e.id },
     h('th', { scope: 'row' }, h('time', { datetime: e.at }, dateTime(e.at))),
-    h('td', {}, h('code', {}, e.action)),
+    h('td', { 'data-action': e.action }, action),
     h('td', { class: 'wrap' }, who),
     h('td', { class: 'wrap' }, aboutText(e)),
     h('td', { class: 'wrap' }, changeText(e.from, e.to)),
@@ -179,8 +187,8 @@ async function render(fetched?: Page<AuditEntry>): Promise<void> {
   const heading = byId('audit-heading').textContent ?? '';
   byId('audit-caption').textContent =
     page.items.length === 0
-      ? `${heading}: no entries.`
-      : `${heading}: entries ${total - start - page.items.length + 1} to ${total - start} of ${total}, newest first`;
+      ? at('audit.captionNone', { heading })
+      : at('audit.caption', { heading, first: total - start - page.items.length + 1, last: total - start, total });
   byId<HTMLButtonElement>('audit-newer').disabled = end >= total;
   byId<HTMLButtonElement>('audit-older').disabled = start === 0;
   show(byId('audit-results'), true);
@@ -201,7 +209,7 @@ async function search(): Promise<void> {
   byId('audit-heading').textContent = heading;
   await render(total <= PAGE ? first : undefined);
   if (mine !== searches) return;
-  announce(byId('audit-status'), total === 0 ? 'No entries.' : `${total} entr${total === 1 ? 'y' : 'ies'} found.`);
+  announce(byId('audit-status'), total === 0 ? at('audit.noEntries') : at('audit.found', { count: total }));
 }
 
 /**
@@ -231,13 +239,15 @@ export function showUserHistory(user: User): void {
 
 /** The action filter's choices, grouped by what they are about (the name before its first dot). */
 function fillActions(): void {
-  const groups = new Map<string, string[]>();
+  const groups = new Map<AuditGroup, AuditAction[]>();
   for (const action of AUDIT_ACTIONS) {
-    const group = action.split('.')[0] ?? action;
+    const group = actionGroup(action);
     groups.set(group, [...(groups.get(group) ?? []), action]);
   }
   byId<HTMLSelectElement>('audit-actions').replaceChildren(
-    ...[...groups].map(([group, actions]) => h('optgroup', { label: group }, ...actions.map((a) => h('option', { value: a }, a)))),
+    ...[...groups].map(([group, actions]) =>
+      h('optgroup', { label: groupLabel(group) }, ...actions.map((a) => h('option', { value: a }, actionLabel(a)))),
+    ),
   );
 }
 
@@ -272,7 +282,7 @@ export function bindAudit(): void {
       if (!selection) return;
       const res = await apiFetch(`api/v1/reports/audit.csv?${selection}`);
       downloadBlob('audit.csv', await res.blob());
-      announce(byId('audit-status'), 'Downloaded the entries as CSV.');
+      announce(byId('audit-status'), at('audit.downloaded'));
     }),
   );
 }

@@ -1,6 +1,7 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
 import { isReasonCode } from '../../shared/reasons.js';
 import { errorMessage, pageLanguage, t } from './i18n.js';
+import { FORMAT_LOCALE, type Language } from '../../shared/i18n/languages.js';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined>;
@@ -52,21 +53,29 @@ export function timeLeft(iso: string, now = Date.now()): string {
 }
 
 let clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
-let stamp = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short' });
+let zone: string | undefined;
+/** The day-and-time format of the page's language: remade when the language or the zone changes. */
+let stamp: { language: Language; zone: string | undefined; format: Intl.DateTimeFormat } | null = null;
 
 /** Times on this page read in the organisation's time zone (GET /organisation), not the device's. */
 export function useTimeZone(timeZone: string): void {
   clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone });
-  stamp = new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short', timeZone });
+  zone = timeZone;
 }
 
 export function clockTime(iso: string | null): string {
   return iso ? clock.format(new Date(iso)) : '';
 }
 
-/** Day and time, for what may lie days back (delivery logs, consents). */
+/** Day and time, for what may lie days back (delivery logs, consents, the audit trail), as the page's language writes them. */
 export function dateTime(iso: string | null): string {
-  return iso ? stamp.format(new Date(iso)) : '';
+  if (!iso) return '';
+  const language = pageLanguage();
+  if (stamp?.language !== language || stamp.zone !== zone) {
+    const format = new Intl.DateTimeFormat(FORMAT_LOCALE[language], { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
+    stamp = { language, zone, format };
+  }
+  return stamp.format.format(new Date(iso));
 }
 
 /** The value of a query-string parameter of the current page. */

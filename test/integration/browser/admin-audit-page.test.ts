@@ -81,7 +81,8 @@ describe('admin console: audit trail (Chromium)', function () {
     await srv?.cleanup();
   });
 
-  const actions = () => page.locator('#audit-body td:nth-child(2)').allTextContents();
+  // Each row names its action in words; the cell keeps the action's code for the tests.
+  const actions = () => page.locator('#audit-body td[data-action]').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-action')));
   const changes = () => page.locator('#audit-body td:nth-child(5)').allTextContents();
 
   it("opens on the organisation's whole trail, newest first; narrowed to an action and a day, its CSV is the API's", async () => {
@@ -133,11 +134,15 @@ describe('admin console: audit trail (Chromium)', function () {
     await page.fill('#audit-to', day);
     await page.click('#audit-form button[type="submit"]');
     await page.waitForFunction(() =>
-      /^Everything in the organisation \(tokens\.purge, organisation\.update; .*\): entries 1 to 2 of 2/.test(
+      /^Everything in the organisation \(Sign-in tokens purged, Settings changed; .*\): entries 1 to 2 of 2/.test(
         document.getElementById('audit-caption')?.textContent ?? '',
       ),
     );
     expect(await actions()).to.deep.equal(['organisation.update', 'tokens.purge']);
+    expect(await page.locator('#audit-body td:nth-child(2)').allTextContents()).to.deep.equal([
+      'Settings changed',
+      'Sign-in tokens purged',
+    ]);
     expect(await page.locator('#audit-body td:nth-child(4)').allTextContents()).to.deep.equal(['The organisation', 'Student 07']);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
     const csv = readFileSync((await download.path())!, 'utf8');
@@ -162,7 +167,7 @@ describe('admin console: audit trail (Chromium)', function () {
     expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07: entries 1 to 50 of 61, newest first');
     expect(await page.locator('#audit-body tr').count()).to.equal(50);
     const first = page.locator('#audit-body tr').first();
-    expect(await first.locator('td').allTextContents()).to.deep.equal(['tokens.purge', 'The server', 'Student 07', '', 'expired']);
+    expect(await first.locator('td').allTextContents()).to.deep.equal(['Sign-in tokens purged', 'The server', 'Student 07', '', 'expired']);
     expect((await changes())[1]).to.equal('name: Name 59 → Name 60');
     expect(await page.isDisabled('#audit-newer')).to.equal(true);
     expect(await page.locator('#audit-body td:nth-child(3)').nth(1).textContent()).to.equal('Demo Admin');
@@ -220,10 +225,12 @@ describe('admin console: audit trail (Chromium)', function () {
     // The caption and the status together: the organisation's view before also said "1 entry found".
     await page.waitForFunction(
       () =>
-        /^Changes to Student 07 \(tokens\.purge\)/.test(document.getElementById('audit-caption')?.textContent ?? '') &&
+        /^Changes to Student 07 \(Sign-in tokens purged\)/.test(document.getElementById('audit-caption')?.textContent ?? '') &&
         /1 entry found/.test(document.getElementById('audit-status')?.textContent ?? ''),
     );
-    expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07 (tokens.purge): entries 1 to 1 of 1, newest first');
+    expect(await page.textContent('#audit-caption')).to.equal(
+      'Changes to Student 07 (Sign-in tokens purged): entries 1 to 1 of 1, newest first',
+    );
     expect(await actions()).to.deep.equal(['tokens.purge']);
 
     // The renames 10 to 15 fell on 2 March 08:10-08:15; the organisation's day is what counts.
@@ -235,7 +242,7 @@ describe('admin console: audit trail (Chromium)', function () {
     await page.click('#audit-form button[type="submit"]');
     await page.waitForFunction(() => /61 entries found/.test(document.getElementById('audit-status')?.textContent ?? ''));
     expect(await page.textContent('#audit-caption')).to.equal(
-      `Changes to Student 07 (user.update, tokens.purge; ${day} to ${day}): entries 1 to 50 of 61, newest first`,
+      `Changes to Student 07 (User changed, Sign-in tokens purged; ${day} to ${day}): entries 1 to 50 of 61, newest first`,
     );
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
     const csv = readFileSync((await download.path())!, 'utf8');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
@@ -279,6 +280,83 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect(await page.textContent('#cat-error')).to.equal('Gardez au moins un motif.');
     expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.deep.equal(before);
     await expectAccessible(page, 'admin organisation settings in French');
+  });
+
+  it('shows the audit trail in French: actions named in words, dates in French, a search by user, refusals in French; the CSV as the API gives it', async () => {
+    await showSection(page, 'audit');
+    await page.waitForFunction(() =>
+      /^Tout l’établissement : entrées 1 à \d+ sur \d+, de la plus récente à la plus ancienne$/.test(
+        document.getElementById('audit-caption')?.textContent ?? '',
+      ),
+    );
+    expect(await page.textContent('#audit-title')).to.equal('Journal d’audit');
+    expect(await page.getAttribute('#audit-form', 'aria-label')).to.equal('Entrées du journal');
+    expect(await page.textContent('label[for="audit-kind"]')).to.equal('Entrées');
+    expect(await page.textContent('#audit-kind option[value="actor"]')).to.equal('Faites par un utilisateur');
+    expect(await page.locator('#tab-audit thead th').allTextContents()).to.deep.equal([
+      'Date',
+      'Action',
+      'Par',
+      'Concerne',
+      'Modifications',
+      'Motif',
+    ]);
+    expect(await page.textContent('#audit-csv')).to.equal('Télécharger en CSV');
+    expect(await page.getAttribute('#audit-actions optgroup:has(option[value="organisation.update"])', 'label')).to.equal('Établissement');
+    expect(await page.textContent('#audit-actions option[value="organisation.update"]')).to.equal('Paramètres modifiés');
+    // What this admin did in the other sections, each action in words.
+    const shown = await page.locator('#audit-body td:nth-child(2)').allTextContents();
+    expect(shown).to.include.members(['Utilisateur ajouté', 'Matière ajoutée', 'Paramètres modifiés']);
+    expect(shown.filter((a) => /^[a-z]+\.[a-z]/.test(a))).to.deep.equal([]);
+    // Times in French, in the organisation's zone.
+    const zone = (await srv.store.organisations.get(org.id))!.timezone;
+    const time = page.locator('#audit-body time').first();
+    const at = (await time.getAttribute('datetime'))!;
+    expect(await time.textContent()).to.equal(
+      new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium', timeStyle: 'short', timeZone: zone }).format(new Date(at)),
+    );
+    await expectAccessible(page, 'admin audit trail in French');
+
+    // What was done to one user, found by email, narrowed to one action; counted in French.
+    await page.selectOption('#audit-kind', 'user');
+    await page.fill('#audit-user', 'ines@demo.school');
+    await page.selectOption('#audit-actions', ['user.create']);
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('audit-status')?.textContent === '1 entrée trouvée.');
+    expect(await page.textContent('#audit-caption')).to.equal(
+      'Modifications de Inès Martin (Utilisateur ajouté) : entrées 1 à 1 sur 1, de la plus récente à la plus ancienne',
+    );
+    expect(await page.locator('#audit-body td').allTextContents()).to.deep.include.members([
+      'Utilisateur ajouté',
+      'Demo Admin',
+      'Inès Martin',
+    ]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    const ines = (await srv.store.users.getByEmail(org.id, 'ines@demo.school'))!;
+    const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+    const api = await fetch(`${srv.baseUrl}/api/v1/reports/audit.csv?entityType=user&entityId=${ines.id}&action=user.create`, {
+      headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}` },
+    });
+    expect(csv).to.equal(await api.text());
+    expect(csv).to.match(/^at,entityType,entityId/);
+    await expectAccessible(page, 'admin audit trail of a user in French');
+
+    // An unknown user and a backwards range: refused in French, nothing shown changes.
+    await page.fill('#audit-user', 'nobody@demo.school');
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('audit-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#audit-error')).to.equal('Aucun utilisateur ne correspond à « nobody@demo.school ».');
+    await page.fill('#audit-user', 'ines@demo.school');
+    await page.fill('#audit-from', '2026-03-06');
+    await page.fill('#audit-to', '2026-03-02');
+    await page.click('#audit-form button[type="submit"]');
+    await page.waitForFunction(() => /^Le jour/.test(document.getElementById('audit-error')?.textContent ?? ''));
+    expect(await page.textContent('#audit-error')).to.equal('Le jour « Du » ne doit pas être après le jour « Au ».');
+    expect(await page.locator('#audit-body tr').count()).to.equal(1);
+    await page.fill('#audit-from', '');
+    await page.fill('#audit-to', '');
+    await page.selectOption('#audit-actions', []);
   });
 
   it('the Language menu switches the console to the admin’s own English, kept as their preference', async () => {

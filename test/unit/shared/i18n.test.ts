@@ -20,6 +20,7 @@ import adminFr from '../../../src/web/locales/admin-fr.js';
 import { classroomEn } from '../../../src/web/locales/classroom-en.js';
 import classroomFr from '../../../src/web/locales/classroom-fr.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
+import { AUDIT_ACTIONS, type AuditAction } from '../../../src/shared/audit.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -62,6 +63,23 @@ describe('message catalogs (src/shared/i18n)', () => {
     check(classroomEn, classroomFr);
     check(adminEn, adminFr);
     check(emailEn, emailFr);
+  });
+
+  it('the admin catalogs name every audit action and its group in words, and nothing else', () => {
+    // Compiles only while the English catalog labels every action of the union (audit-labels.ts relies on it).
+    const labelled: Record<`audit.action.${AuditAction}`, string> = adminEn;
+    const groups = [...new Set(AUDIT_ACTIONS.map((a) => a.slice(0, a.indexOf('.'))))];
+    for (const catalog of [adminEn, adminFr] as Record<string, unknown>[]) {
+      const actionKeys = Object.keys(catalog).filter((k) => k.startsWith('audit.action.'));
+      expect(actionKeys.sort()).to.deep.equal(AUDIT_ACTIONS.map((a) => `audit.action.${a}`).sort());
+      const groupKeys = Object.keys(catalog).filter((k) => k.startsWith('audit.group.'));
+      expect(groupKeys.sort()).to.deep.equal(groups.map((g) => `audit.group.${g}`).sort());
+      for (const key of [...actionKeys, ...groupKeys]) expect(catalog[key]).to.be.a('string').that.does.not.match(/^\s*$/);
+    }
+    // Readable words, not the code again; French ones differ from the English except names (OneRoster, Webhooks).
+    for (const action of AUDIT_ACTIONS) expect(labelled[`audit.action.${action}`]).not.to.equal(action);
+    const same = AUDIT_ACTIONS.filter((a) => adminFr[`audit.action.${a}`] === adminEn[`audit.action.${a}`]);
+    expect(same).to.deep.equal([]);
   });
 
   it('picks plural forms by Intl.PluralRules: English 1 is one, French 0 and 1 are one', () => {
