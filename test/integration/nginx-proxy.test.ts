@@ -5,7 +5,7 @@ import path from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { ensurePagesBuilt } from '../support/browser.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
-import { nginxBinary, startNginx, type TestNginx } from '../support/nginx.js';
+import { nginxBinary, siteConf, startNginx, type TestNginx } from '../support/nginx.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
 import { freePort, useRedis } from '../support/redis-server.js';
 import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
@@ -45,12 +45,9 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
       sqlitePath: path.join(suite.dir, 'attendance.db'),
       env: { TRUST_PROXY: 'loopback', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
     });
-    nginx = await startNginx({
-      upstreams: cluster.nodes.map((n) => new URL(n.url).host),
-      names: [SITE, '127.0.0.1'],
-      httpPort: await freePort(),
-      httpsPort: await freePort(),
-    });
+    const ports = { httpPort: await freePort(), httpsPort: await freePort() };
+    const upstreams = cluster.nodes.map((n) => new URL(n.url).host);
+    nginx = await startNginx({ names: [SITE, '127.0.0.1'], ...ports, conf: (paths) => siteConf({ upstreams, ...ports }, paths) });
     const org = await createOrg(cluster.nodes[0]!.store);
     email = (await createUser(cluster.nodes[0]!.store, org.id, 'student')).email;
   });

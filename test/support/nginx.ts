@@ -23,7 +23,7 @@ export interface TestNginx {
   httpsPort: number;
   /** The self-signed certificate nginx serves (PEM), the only one the test clients trust. */
   certPem: string;
-  /** attendance.conf as run, for a failing assertion's message. */
+  /** The configuration under test as run (in `http`), for a failing assertion's message. */
   conf: string;
   /** nginx's error log so far. */
   log(): string;
@@ -33,26 +33,78 @@ export interface TestNginx {
 /** Replaces exactly one match of `pattern`, so a change to the deployed file fails loudly here. */
 function replaceOnce(text: string, pattern: RegExp, by: string, what: string): string {
   const found = text.match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`)) ?? [];
-  if (found.length !== 1) throw new Error(`deploy/nginx/attendance.conf: expected one ${what}, found ${found.length}`);
+  if (found.length !== 1) throw new Error(`deploy/nginx: expected one ${what}, found ${found.length}`);
   return text.replace(pattern, by);
 }
 
+/** Where the test's certificate and key are, for the configuration under test. */
+export interface NginxPaths {
+  cert: string;
+  key: string;
+}
+
 /**
- * Runs deploy/nginx/attendance.conf as a school's /etc/nginx/conf.d file, changed only where one
- * test machine differs from the school's server: the nodes are `upstreams` instead of ports
- * 3001 and 3002, nginx listens on free loopback ports instead of 80 and 443, and the certificate
- * is a self-signed one made here for `names`. Around it, a main configuration like Debian's
- * /etc/nginx/nginx.conf (conf.d included in `http`, with Debian's default site answering any
- * other name on the HTTP port), whose paths are in a temporary folder so several runs can
- * coexist and no root is needed.
+ * deploy/nginx/attendance.conf as a school's /etc/nginx/conf.d file, changed only where one test
+ * machine differs from the school's server: the nodes are `upstreams` instead of ports 3001 and
+ * 3002, nginx listens on free loopback ports instead of 80 and 443, and the certificate is the
+ * test's.
+ */
+export function siteConf(opts: { upstreams: string[]; httpPort: number; httpsPort: number; text?: string }, paths: NginxPaths): string {
+  let conf = opts.text ?? readFileSync(NGINX_CONF, 'utf8');
+  const upstream = /(upstream attendance \{[^}]*?\n)(\s*server 127\.0\.0\.1:3001;\n\s*server 127\.0\.0\.1:3002;\n)/;
+  conf = replaceOnce(
+    conf,
+    upstream,
+    `$1${opts.upstreams.map((u) => `    server ${u};\n`).join('')}`,
+    'upstream block with servers 127.0.0.1:3001 and :3002',
+  );
+  conf = replaceOnce(conf, /listen 80;/, `listen 127.0.0.1:${opts.httpPort};`, '`listen 80;`');
+  conf = replaceOnce(conf, /listen 443 ssl;/, `listen 127.0.0.1:${opts.httpsPort} ssl;`, '`listen 443 ssl;`');
+  conf = replaceOnce(conf, /\/etc\/attendance\/fullchain\.pem/, paths.cert, 'certificate path');
+  return replaceOnce(conf, /\/etc\/attendance\/site\.key/, paths.key, 'key path');
+}
+
+/** deploy/nginx/path-prefix.conf as docs/deploy.md shows it ("Under a path of an existing site"). */
+export const NGINX_PREFIX_CONF = path.join(REPO_ROOT, 'deploy/nginx/path-prefix.conf');
+
+/**
+ * deploy/nginx/path-prefix.conf put where docs/deploy.md says: its `map` in `http`, the rest in
+ * the HTTPS server block of the school's existing site (here a bare one for `name`), with the
+ * node at `upstream` instead of 127.0.0.1:3000.
+ */
+export function pathPrefixConf(opts: { upstream: string; name: string; httpsPort: number; text?: string }, paths: NginxPaths): string {
+  const text = opts.text ?? readFileSync(NGINX_PREFIX_CONF, 'utf8');
+  const map = /^map [^\n]*\n/m;
+  const mapLine = map.exec(text)?.[0];
+  if (!mapLine) throw new Error('deploy/nginx/path-prefix.conf: expected a `map` line');
+  // The URI part of proxy_pass (its trailing slash strips the prefix) is kept as written.
+  const proxyPass = /proxy_pass http:\/\/127\.0\.0\.1:3000(\/?);/;
+  const locations = replaceOnce(text.replace(map, ''), proxyPass, `proxy_pass http://${opts.upstream}$1;`, 'proxy_pass to 127.0.0.1:3000');
+  const indented = locations.trim().replace(/^/gm, '    ');
+  return `${mapLine}
+server {
+    listen 127.0.0.1:${opts.httpsPort} ssl;
+    server_name ${opts.name};
+    ssl_certificate     ${paths.cert};
+    ssl_certificate_key ${paths.key};
+    # The school's own site, outside the prefix.
+    location / { return 404; }
+${indented}
+}
+`;
+}
+
+/**
+ * Runs `conf(paths)` (siteConf or pathPrefixConf) with a self-signed certificate made here for
+ * `names`, inside a main configuration like Debian's /etc/nginx/nginx.conf (conf.d included in
+ * `http`, with Debian's default site answering any other name on the HTTP port), whose paths are
+ * in a temporary folder so several runs can coexist and no root is needed.
  */
 export async function startNginx(opts: {
-  upstreams: string[];
   names: string[];
   httpPort: number;
   httpsPort: number;
-  /** The configuration under test; deploy/nginx/attendance.conf by default. */
-  conf?: string;
+  conf: (paths: NginxPaths) => string;
 }): Promise<TestNginx> {
   const bin = nginxBinary();
   if (!bin) throw new Error('nginx is not installed');
@@ -68,7 +120,7 @@ export async function startNginx(opts: {
 async function launch(
   bin: string,
   dir: string,
-  opts: { upstreams: string[]; names: string[]; httpPort: number; httpsPort: number; conf?: string },
+  opts: { names: string[]; httpPort: number; httpsPort: number; conf: (paths: NginxPaths) => string },
 ): Promise<TestNginx> {
   const cert = path.join(dir, 'fullchain.pem');
   const key = path.join(dir, 'site.key');
@@ -81,19 +133,7 @@ async function launch(
     { encoding: 'utf8' },
   );
   if (made.status !== 0) throw new Error(`openssl could not make the test certificate: ${made.stderr}`);
-
-  let conf = opts.conf ?? readFileSync(NGINX_CONF, 'utf8');
-  const upstream = /(upstream attendance \{[^}]*?\n)(\s*server 127\.0\.0\.1:3001;\n\s*server 127\.0\.0\.1:3002;\n)/;
-  conf = replaceOnce(
-    conf,
-    upstream,
-    `$1${opts.upstreams.map((u) => `    server ${u};\n`).join('')}`,
-    'upstream block with servers 127.0.0.1:3001 and :3002',
-  );
-  conf = replaceOnce(conf, /listen 80;/, `listen 127.0.0.1:${opts.httpPort};`, '`listen 80;`');
-  conf = replaceOnce(conf, /listen 443 ssl;/, `listen 127.0.0.1:${opts.httpsPort} ssl;`, '`listen 443 ssl;`');
-  conf = replaceOnce(conf, /\/etc\/attendance\/fullchain\.pem/, cert, 'certificate path');
-  conf = replaceOnce(conf, /\/etc\/attendance\/site\.key/, key, 'key path');
+  const conf = opts.conf({ cert, key });
   writeFileSync(path.join(dir, 'attendance.conf'), conf);
 
   const temp = path.join(dir, 'temp');

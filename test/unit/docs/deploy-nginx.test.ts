@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 
-// test/integration/nginx-proxy.test.ts runs deploy/nginx/attendance.conf; the school's IT person
-// copies the block of docs/deploy.md. They must be the same text.
+// test/integration/nginx-proxy.test.ts and nginx-path-prefix.test.ts run the files of deploy/nginx;
+// the school's IT person copies the blocks of docs/deploy.md. They must be the same text.
 const ROOT = new URL('../../../', import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, ROOT), 'utf8');
 
@@ -26,5 +26,11 @@ describe('deploy/nginx against docs/deploy.md', () => {
     const blocks = nginxBlocks(read('docs/deploy.md'), '### Several nodes without Docker, step by step');
     expect(blocks).to.have.length(1);
     expect(blocks[0]).to.equal(read('deploy/nginx/attendance.conf'));
+  });
+
+  it('shows path-prefix.conf verbatim in "Under a path of an existing site"', () => {
+    const blocks = nginxBlocks(read('docs/deploy.md'), '## Under a path of an existing site');
+    expect(blocks).to.have.length(1);
+    expect(blocks[0]).to.equal(read('deploy/nginx/path-prefix.conf'));
   });
 });
