@@ -49,8 +49,8 @@ export interface NginxPaths {
  * 3002, nginx listens on free loopback ports instead of 80 and 443, and the certificate is the
  * test's.
  */
-export function siteConf(opts: { upstreams: string[]; httpPort: number; httpsPort: number; text?: string }, paths: NginxPaths): string {
-  let conf = opts.text ?? readFileSync(NGINX_CONF, 'utf8');
+export function siteConf(opts: { upstreams: string[]; httpPort: number; httpsPort: number }, paths: NginxPaths): string {
+  let conf = readFileSync(NGINX_CONF, 'utf8');
   const upstream = /(upstream attendance \{[^}]*?\n)(\s*server 127\.0\.0\.1:3001;\n\s*server 127\.0\.0\.1:3002;\n)/;
   conf = replaceOnce(
     conf,
@@ -72,8 +72,8 @@ export const NGINX_PREFIX_CONF = path.join(REPO_ROOT, 'deploy/nginx/path-prefix.
  * the HTTPS server block of the school's existing site (here a bare one for `name`), with the
  * node at `upstream` instead of 127.0.0.1:3000.
  */
-export function pathPrefixConf(opts: { upstream: string; name: string; httpsPort: number; text?: string }, paths: NginxPaths): string {
-  const text = opts.text ?? readFileSync(NGINX_PREFIX_CONF, 'utf8');
+export function pathPrefixConf(opts: { upstream: string; name: string; httpsPort: number }, paths: NginxPaths): string {
+  const text = readFileSync(NGINX_PREFIX_CONF, 'utf8');
   const map = /^map [^\n]*\n/m;
   const mapLine = map.exec(text)?.[0];
   if (!mapLine) throw new Error('deploy/nginx/path-prefix.conf: expected a `map` line');
