@@ -40,6 +40,8 @@ export class HandshakeAdmission {
   /** Each admitted handshake's release, by its request and, once there, its engine.io connection. */
   private readonly admitted = new WeakMap<object, () => void>();
   private readonly connections = new WeakMap<() => void, Connection>();
+  /** Made once: in a storm it is the answer to most handshakes. */
+  private readonly handshakesRefusal = admissionRefusalText(HANDSHAKES_RETRY_MS);
 
   constructor(
     private readonly limits: AdmissionLimits,
@@ -55,7 +57,10 @@ export class HandshakeAdmission {
   /** Null when the handshake may proceed (it is counted until settled), else the refusal for `allowRequest`. */
   admit(req: IncomingMessage): string | null {
     const { maxHandshakes, maxLagMs } = this.limits;
-    if (maxHandshakes > 0 && this.inFlight >= maxHandshakes) return this.refuse('handshakes', HANDSHAKES_RETRY_MS);
+    if (maxHandshakes > 0 && this.inFlight >= maxHandshakes) {
+      this.onRefused('handshakes');
+      return this.handshakesRefusal;
+    }
     if (maxLagMs > 0) {
       const lagMs = this.lag.currentMs();
       if (lagMs > maxLagMs) return this.refuse('lag', Math.round(Math.min(LAG_RETRY_MAX_MS, Math.max(LAG_RETRY_MIN_MS, 2 * lagMs))));
