@@ -104,7 +104,7 @@ describe('socket handshake admission', function () {
     sockets.push(admitted!);
   });
 
-  it('refuses nothing on a healthy node with the default bounds, many phones connecting at once', async () => {
+  it('refuses none of a class connecting at once under the default bound of handshakes', async () => {
     srv = await startTestServer();
     made = await createClass(srv.store, 40);
     const all = await Promise.all(made.students.map((s) => connectClient(srv.baseUrl, srv.app.tokenService.signAccess(s).token)));
