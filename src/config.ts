@@ -94,7 +94,7 @@ export const EnvSchema = z.object({
   SOCKET_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_ADMISSION_MAX_HANDSHAKES: int(0, 100_000).default(500),
-  SOCKET_ADMISSION_MAX_LAG_MS: int(0, 60_000).default(500),
+  SOCKET_ADMISSION_MAX_LAG_MS: int(0, 60_000).default(0),
   HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   HTTP_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(30),
   HTTP_PUBLIC_RATE_PER_MINUTE: int(1, 1_000_000).default(1_200),

@@ -45,7 +45,8 @@ export class HandshakeAdmission {
 
   constructor(
     private readonly limits: AdmissionLimits,
-    private readonly lag: LoopLag,
+    /** Null with the lag bound off. */
+    private readonly lag: Pick<LoopLag, 'currentMs'> | null,
     private readonly onRefused: (reason: AdmissionReason) => void = () => undefined,
   ) {}
 
@@ -61,7 +62,7 @@ export class HandshakeAdmission {
       this.onRefused('handshakes');
       return this.handshakesRefusal;
     }
-    if (maxLagMs > 0) {
+    if (maxLagMs > 0 && this.lag) {
       const lagMs = this.lag.currentMs();
       if (lagMs > maxLagMs) return this.refuse('lag', Math.round(Math.min(LAG_RETRY_MAX_MS, Math.max(LAG_RETRY_MIN_MS, 2 * lagMs))));
     }

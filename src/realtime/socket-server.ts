@@ -86,7 +86,8 @@ export interface Realtime {
  * from any node reaches the room's sockets on every node.
  */
 export function attachRealtime(deps: RealtimeDeps): Realtime {
-  const loopLag = new LoopLag();
+  // Its timer wakes the node 20 times a second: only with the lag bound on (off by default).
+  const loopLag = deps.admission.maxLagMs > 0 ? new LoopLag() : null;
   const admission = new HandshakeAdmission(deps.admission, loopLag, deps.onAdmissionRefused);
   const io: AppServer = new Server(deps.httpServer, {
     // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
@@ -256,7 +257,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       fanout.close();
       expiry.close();
       standing.close();
-      loopLag.close();
+      loopLag?.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
       // Not disconnectSockets(true) either: a disconnect packet is "io server disconnect", after
       // which socket.io-client never reconnects by itself (docs/protocol.md §2), so every client

@@ -40,8 +40,6 @@ describe('a large close on the MongoDB store, its node killed mid-way', function
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'test',
-      // As TEST_ENV: a busy shared machine is not an overloaded node, and these clients do not retry.
-      SOCKET_ADMISSION_MAX_LAG_MS: '0',
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'info',

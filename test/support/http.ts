@@ -20,10 +20,6 @@ export const TEST_ENV: Record<string, string> = {
   // The suites written before consents enrol faces without recording one; test/integration/
   // privacy.test.ts turns it back on.
   FACE_CONSENT_REQUIRED: 'false',
-  // The test machine is shared: its event loop late by half a second says the machine is busy,
-  // and test clients do not retry a refused handshake. test/integration/socket-admission.test.ts
-  // and test/unit/realtime/admission.test.ts check the bound.
-  SOCKET_ADMISSION_MAX_LAG_MS: '0',
 };
 
 export function testConfig(env: Record<string, string> = {}): Config {
