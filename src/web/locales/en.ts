@@ -1,7 +1,9 @@
 /**
- * The source catalog of the pages that speak the reader's language: the student page, the
- * login form and the set-password page (docs/languages.md). Bundled into every page (it is the
- * fallback); another language's catalog is its own file, fetched only when chosen.
+ * The source catalog of what every page says: the login form, the connection state, session
+ * and record statuses, reason sentences, charts, excuses, the set-password page and the error
+ * codes a student meets (docs/languages.md). Bundled into every page (it is the fallback);
+ * another language's catalog is its own file, fetched only when chosen. The student page's own
+ * words are in student-en.ts, so the set-password page does not carry them.
  * Keys used in the HTML (`data-i18n`) are checked by test/unit/web/page-catalog.test.ts.
  */
 import { ReasonCodes, type ReasonCode } from '../../shared/reasons.js';
@@ -33,80 +35,11 @@ export const pageEn = {
   'language.label': 'Language',
   'language.school': 'Same as the school',
 
-  'student.title': 'Check in · Classroom attendance',
-  'student.brand': 'Check in',
-  'student.openSessions': 'Open sessions',
-  'student.refresh': 'Refresh list',
-  'student.join': 'Join',
-  'student.joinLabel': 'Join {subject}',
-  'student.noSessions': 'No open sessions for your subjects right now.',
-  'student.listLine': '{status}, until {time}. {needs}',
-  'student.openUntil': 'Open until {closes} (late after {late}).',
-  'student.sessionCancelled': 'The session was cancelled.',
-  'student.sessionClosed': 'The session is closed.',
-  'student.needsNothing': 'Check-in needs only a tap: no location, code or selfie.',
-  'student.needs': 'Check-in needs {needs}.',
-  'student.needs.geofence': 'your location (inside the classroom)',
-  'student.needs.network': 'the school network',
-  'student.needs.code': 'the code on the screen',
-  'student.needs.selfie': 'a selfie',
-  'student.needs.liveness': 'a selfie and a short head turn or blink',
-  'student.location': 'Location',
-  'student.shareLocation': 'Share my location',
-  'student.locationNotShared': 'Your location has not been shared yet.',
-  'student.findingLocation': 'Finding your location…',
-  'student.locationFound': 'Location found, accurate to about {size}.',
-  'student.locationCoarse':
-    'Location found, but only accurate to about {size}: your teacher will have to review the check-in. For a better fix turn on precise location (or Wi-Fi), move near a window, then tap Share my location again.',
-  'student.locationDenied':
-    'Location is blocked for this page, so you cannot check in yet. Allow it: tap the lock or settings icon next to the address, set Location to Allow (on a phone, also turn on Location in its settings), then tap Share my location again.',
-  'student.locationUnavailable':
-    'Your phone could not find its location. Turn on Location (GPS) in the phone settings, move near a window, then tap Share my location again.',
-  'student.locationTimeout':
-    'Finding your location took too long. Move near a window or outside the door, then tap Share my location again.',
-  'student.codeLabel': 'Code shown in the classroom',
-  'student.codeFromLink': 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.',
-  'student.selfie': 'Selfie',
-  'student.cameraPreview': 'Camera preview',
-  'student.startCamera': 'Start camera',
-  'student.takeSelfie': 'Take selfie',
-  'student.cameraOn': 'Camera on. Take the selfie when your face fills the frame.',
-  'student.cameraUnavailable': 'Camera unavailable: {reason}',
-  'student.challengeNow': '{prompt} now…',
-  'student.selfieTaken': 'Selfie taken ({size} KB).',
-  'student.selfieTakenChallenge': 'Selfie taken ({size} KB) with the challenge.',
-  'student.takeSelfieFirst': 'Take a selfie first.',
-  'student.submit': 'Check in',
-  'student.offline': 'You are offline: the check-in was not sent. Try again when the connection is back.',
-  'student.notCheckedIn': 'Not checked in yet.',
-  'student.checkingSelfie': 'Checking your selfie…',
-  'student.tryAgain': { one: 'You may try again (# left).', other: 'You may try again (# left).' },
-  'student.noAttemptsLeft': 'No attempts left; talk to your teacher.',
-  'student.teacherNote': "Teacher's note: {note}",
-  'student.rateLimited': 'Too many check-in tries in a short time. Wait {seconds} s, then tap Check in again.',
-
-  'decision.present': 'You are marked present.',
-  'decision.late': 'You are marked late.',
-  'decision.pending': 'Waiting for the teacher to review your check-in.',
-  'decision.rejected': 'Your check-in was rejected.',
-  'decision.excused': 'You are excused.',
-  'decision.absent': 'You are marked absent.',
-
   'session.scheduled': 'scheduled',
   'session.open': 'open',
   'session.closing': 'closing',
   'session.closed': 'closed',
   'session.cancelled': 'cancelled',
-
-  'delivery.sending': 'Sending your check-in…',
-  'delivery.slow': 'Still sending: the connection is slow. Keep this page open.',
-  'delivery.reconnecting': 'Reconnecting… your check-in is sent as soon as the page is live again. Keep this page open.',
-  'delivery.checking': 'The connection dropped while sending. Checking whether your check-in arrived… Keep this page open.',
-  'delivery.notBack':
-    'The connection did not come back, so your check-in may not have arrived. When the top of the page says Live, tap Check in again: you will not be checked in twice.',
-  'delivery.notArrived': 'Your check-in did not arrive. Check the connection, then tap Check in again: you will not be checked in twice.',
-  'delivery.stillBusy': 'The server is still busy and nothing was recorded. Wait a minute, then tap Check in again.',
-  'delivery.busy': 'The server is busy; nothing was recorded yet. Trying again in {seconds} s…',
 
   'context.insecure':
     "Check-in cannot work on this page: it was opened with an address that starts with http:// instead of https://, and phones share their location and camera only with secure (https://) pages. Open {address} instead, or ask your teacher or the school's IT for the secure address.",
@@ -115,19 +48,6 @@ export const pageEn = {
   'context.cameraInsecure': 'The camera works only on secure (https://) pages. Open {address} instead.',
   'context.noCamera': 'This browser cannot use the camera. Open this page in a current browser (Safari, Chrome, Firefox or Edge).',
 
-  'my.title': 'My attendance',
-  'my.caption': 'My attendance per subject, closed sessions only',
-  'my.subject': 'Subject',
-  'my.attendance': 'Attendance',
-  'my.absent': 'Absent',
-  'my.sessions': 'Sessions',
-  'my.none': 'No attendance counted yet.',
-  'my.chartTitle': 'My attendance per subject',
-  'my.chartValue': 'Attendance %',
-  'my.recent': 'Recent sessions',
-  'my.noSessions': 'No sessions yet.',
-  'my.refresh': 'Refresh my attendance',
-  'my.percentage': '{value} %',
   'record.present': 'Present',
   'record.late': 'Late',
   'record.pending': 'Waiting for review',
