@@ -5,7 +5,7 @@
  */
 import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
-import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
+import { announce, byId, clockTime, errorText, h, queryParam, show } from './lib/dom.js';
 import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { loadMyAttendance } from './lib/my-attendance.js';
@@ -14,8 +14,10 @@ import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/sel
 import { ACK_TIMEOUT_MS, CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { deliverCheckin, rateLimitedText } from './lib/checkin-delivery.js';
 import { needsLocation } from '../shared/policy-presets.js';
-import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { initialLanguage, useLanguage } from './lib/i18n.js';
+
 import { pt } from './lib/student-text.js';
+import { reasonText, t } from './lib/pages-text.js';
 
 let session: SessionView | null = null;
 let joinedId: string | null = queryParam('session');

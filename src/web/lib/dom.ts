@@ -1,5 +1,4 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
-import { isReasonCode } from '../../shared/reasons.js';
 import { errorMessage, pageLanguage, t } from './i18n.js';
 import { FORMAT_LOCALE, type Language } from '../../shared/i18n/languages.js';
 
@@ -35,12 +34,6 @@ export function announce(region: HTMLElement, text: string): void {
   setTimeout(() => {
     region.textContent = text;
   }, 30);
-}
-
-/** A reason code as a sentence; unknown codes are shown as they are. */
-export function reasonText(code: string | null): string {
-  if (!code) return '';
-  return isReasonCode(code) ? t(`reason.${code}`) : code;
 }
 
 /** mm:ss (or h:mm:ss) until `iso`, never negative. */

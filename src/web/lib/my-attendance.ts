@@ -4,10 +4,11 @@
  */
 import { apiJson } from './auth.js';
 import { barChart, settledPercentage } from './charts.js';
-import { byId, errorText, h, reasonText } from './dom.js';
+import { byId, errorText, h } from './dom.js';
 import type { StudentSubject } from './report-types.js';
-import { t } from './i18n.js';
+
 import { pt } from './student-text.js';
+import { reasonText, t } from './pages-text.js';
 
 interface HistoryEntry {
   sessionId: string;

@@ -1,86 +1,15 @@
 /**
- * The source catalog of what every page says: the login form, the connection state, session
- * and record statuses, reason sentences, charts, excuses, the set-password page and the error
- * codes a student meets (docs/languages.md). Bundled into every page (it is the fallback);
- * another language's catalog is its own file, fetched only when chosen. The student page's own
- * words are in student-en.ts, so the set-password page does not carry them.
- * Keys used in the HTML (`data-i18n`) are checked by test/unit/web/page-catalog.test.ts.
+ * The source catalog of what every page says, the set-password page included: the page's
+ * frame, the set-password forms and the error codes a student or that page meets
+ * (docs/languages.md). Bundled into every page (it is the fallback); another language's
+ * catalog is its own file, fetched only when chosen. What the signed-in pages say alike is in
+ * pages-en.ts and the student page's own words in student-en.ts, so the set-password page
+ * carries neither.
+ * Keys used in the HTML (`data-i18n`) are checked by test/unit/shared/i18n.test.ts.
  */
-import { ReasonCodes, type ReasonCode } from '../../shared/reasons.js';
-
-/** Each reason code's sentence, under `reason.CODE`. */
-const reasons = Object.fromEntries(Object.entries(ReasonCodes).map(([code, text]) => [`reason.${code}`, text])) as {
-  readonly [C in ReasonCode as `reason.${C}`]: (typeof ReasonCodes)[C];
-};
-
 export const pageEn = {
   'page.skip': 'Skip to content',
   'page.somethingWrong': 'Something went wrong.',
-
-  'connection.connecting': 'Connecting…',
-  'connection.online': 'Live',
-  'connection.offline': 'Connection lost, reconnecting…',
-  'connection.logged-out': 'Logged out',
-
-  'login.heading': 'Log in',
-  'login.email': 'Email',
-  'login.password': 'Password',
-  'login.organisation': 'Organisation',
-  'login.onlyIfAsked': '(only if asked)',
-  'login.submit': 'Log in',
-  'login.forgot': 'Forgot your password?',
-  'login.wrongRole': 'This page is for {roles} accounts.',
-  'login.signedInAs': 'Signed in as',
-  'login.logout': 'Log out',
-  'language.label': 'Language',
-  'language.school': 'Same as the school',
-
-  'session.scheduled': 'scheduled',
-  'session.open': 'open',
-  'session.closing': 'closing',
-  'session.closed': 'closed',
-  'session.cancelled': 'cancelled',
-
-  'context.insecure':
-    "Check-in cannot work on this page: it was opened with an address that starts with http:// instead of https://, and phones share their location and camera only with secure (https://) pages. Open {address} instead, or ask your teacher or the school's IT for the secure address.",
-  'context.noGeolocation':
-    'This browser cannot share a location, so check-in cannot work here. Open this page in a current browser (Safari, Chrome, Firefox or Edge).',
-  'context.cameraInsecure': 'The camera works only on secure (https://) pages. Open {address} instead.',
-  'context.noCamera': 'This browser cannot use the camera. Open this page in a current browser (Safari, Chrome, Firefox or Edge).',
-
-  'record.present': 'Present',
-  'record.late': 'Late',
-  'record.pending': 'Waiting for review',
-  'record.rejected': 'Rejected',
-  'record.excused': 'Excused',
-  'record.absent': 'Absent',
-
-  // The charts of the student's attendance and of the reports page.
-  'chart.noData': 'no settled session',
-  'chart.percent': '{value} %',
-  'chart.empty': '{title}: no data.',
-  'chart.summary': '{title}: {points} points, from {first} ({firstValue}) to {last} ({lastValue}); lowest {lowest} %, highest {highest} %',
-  'chart.gaps': { one: '; # with no settled session.', other: '; # with no settled session.' },
-  'chart.end': '.',
-  'chart.dataTable': 'Data table: {title}',
-  'chart.point': '{label}: {value} %',
-  'chart.sparkline': '{title}: {points}.',
-  'chart.sparkPoint': '{label} {value}',
-
-  'excuse.title': 'Excuse an absence',
-  'excuse.from': 'From',
-  'excuse.to': 'To',
-  'excuse.subject': 'Subject',
-  'excuse.allSubjects': 'All my subjects (an admin decides)',
-  'excuse.reason': 'Reason',
-  'excuse.explanation': 'Explanation',
-  'excuse.document': 'Document (PDF, JPEG or PNG, at most 5 MB; optional)',
-  'excuse.send': 'Send excuse',
-  'excuse.mine': 'My excuses',
-  'excuse.period': '{from} to {to}',
-  'excuse.pending': 'pending',
-  'excuse.approved': 'approved',
-  'excuse.declined': 'declined',
 
   'reset.title': 'Choose a password · Classroom attendance',
   'reset.heading': 'Choose a new password',
@@ -139,7 +68,6 @@ export const pageEn = {
   'error.ABSENCE_CATEGORY_UNKNOWN': "The reason is not one of the school's.",
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Only PDF, JPEG and PNG documents are accepted.',
 
-  ...reasons,
 } as const;
 
 export type PageKey = keyof typeof pageEn;

@@ -157,6 +157,8 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     const cs101 = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
     await srv.store.sessions.create(org.id, newSession(cs101.id, cs101.teacherIds[0] ?? 'nobody', { startsAt: new Date('2026-12-04T13:00:00Z') }));
     await showSection(page, 'class-photo');
+    // The first subject's sessions load with the section: chosen after they are in, so that load cannot land last.
+    await page.waitForSelector('#cp-session option', { state: 'attached' });
     await page.selectOption('#cp-subject', cs101.id);
     await page.waitForSelector('#cp-session option:text-is("13:00 à 14:00 (ouverte)")', { state: 'attached' });
     await expectAccessible(page, 'class photo times in French');
