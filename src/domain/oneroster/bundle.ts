@@ -40,7 +40,12 @@ interface FileProblem {
   problem: RowProblem;
 }
 
-const fileProblem = (file: string, line: number, problem: RowProblem): FileProblem => ({ file, line, reason: englishProblem(problem), problem });
+const fileProblem = (file: string, line: number, problem: RowProblem): FileProblem => ({
+  file,
+  line,
+  reason: englishProblem(problem),
+  problem,
+});
 
 function invalid(message: string, problems: FileProblem[]): AppError {
   return new AppError('VALIDATION_FAILED', message, { files: problems });
@@ -79,8 +84,7 @@ function checkManifest(text: string, present: Set<BundleFile>): void {
   for (const file of BUNDLE_FILES) {
     const mode = props.get(`file.${file}`);
     if (!mode) continue;
-    if (mode.value === 'delta')
-      problems.push(fileProblem('manifest.csv', mode.line, rowProblem('bundleDelta', { file })));
+    if (mode.value === 'delta') problems.push(fileProblem('manifest.csv', mode.line, rowProblem('bundleDelta', { file })));
     if (mode.value === 'bulk' && !present.has(file))
       problems.push(fileProblem('manifest.csv', mode.line, rowProblem('bundleFileMissing', { file })));
     // A file the manifest calls absent is not read, whatever was sent.
@@ -106,7 +110,9 @@ function readFile(file: string, text: string, required: readonly string[]): Bund
       fileProblem(file, 1, rowProblem('missingColumns', { columns: missing.join(', ') })),
     ]);
   if (body.length > MAX_ROWS_PER_FILE)
-    throw invalid(`${file} has more than ${MAX_ROWS_PER_FILE} rows.`, [fileProblem(file, MAX_ROWS_PER_FILE + 2, rowProblem('tooManyRows'))]);
+    throw invalid(`${file} has more than ${MAX_ROWS_PER_FILE} rows.`, [
+      fileProblem(file, MAX_ROWS_PER_FILE + 2, rowProblem('tooManyRows')),
+    ]);
   return body.map(({ record, info }) => ({
     line: info.lines,
     fields: Object.fromEntries(columns.map((c, i) => [c, record[i] ?? ''])),

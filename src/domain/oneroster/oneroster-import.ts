@@ -388,8 +388,7 @@ class ImportRun {
       const f = row.fields;
       const codeIn = (f['classCode'] || sourcedId).trim();
       const code = SubjectCodeSchema.safeParse(codeIn);
-      if (!code.success)
-        throw new RowError(rowProblem('classCodeInvalid', { code: codeIn }));
+      if (!code.success) throw new RowError(rowProblem('classCodeInvalid', { code: codeIn }));
       const name = SubjectNameSchema.safeParse(f['title'] ?? '');
       if (!name.success) throw new RowError(rowProblem('titleInvalid'));
       const firstLine = seenCodes.get(code.data);
@@ -506,7 +505,8 @@ class ImportRun {
         return { action: 'skipped', problem: rowProblem('roleNotImported', { role: f['role'] ?? '' }) };
       const cls = this.resolve('classes', this.classIds, f['classSourcedId'] ?? '');
       const user = this.resolve('users', this.userIds, f['userSourcedId'] ?? '');
-      if (user.role !== role) throw new RowError(rowProblem('roleMismatch', { sourcedId: f['userSourcedId'] ?? '', role: user.role ?? 'user', expected: role }));
+      if (user.role !== role)
+        throw new RowError(rowProblem('roleMismatch', { sourcedId: f['userSourcedId'] ?? '', role: user.role ?? 'user', expected: role }));
       // Anything new in this dry run is new to its class too.
       if (cls.id === null || user.id === null) return { action: 'created' };
       const pending = role === 'student' ? students : teachers;
@@ -553,7 +553,8 @@ class ImportRun {
     const found = map.get(sourcedId);
     if (found) return found;
     const classes = file === 'classes';
-    if (this.refused.get(file)?.has(sourcedId)) throw new RowError(rowProblem(classes ? 'classNotImported' : 'userNotImported', { sourcedId }));
+    if (this.refused.get(file)?.has(sourcedId))
+      throw new RowError(rowProblem(classes ? 'classNotImported' : 'userNotImported', { sourcedId }));
     throw new RowError(rowProblem(classes ? 'classUnknown' : 'userUnknown', { sourcedId: sourcedId || '(empty)', file }));
   }
 

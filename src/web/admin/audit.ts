@@ -119,7 +119,9 @@ function changeText(from: unknown, to: unknown): string {
   const after = obj(to);
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   if (keys.length === 0) return from === null && to === null ? '' : `${value(from ?? undefined)} → ${value(to ?? undefined)}`;
-  return keys.map((k) => at('audit.change', { field: fieldLabel(k), from: value(before[k]), to: value(after[k]) })).join(at('admin.listSeparator'));
+  return keys
+    .map((k) => at('audit.change', { field: fieldLabel(k), from: value(before[k]), to: value(after[k]) }))
+    .join(at('admin.listSeparator'));
 }
 
 /** The subject and time of the entry's session, e.g. "CS101 Introduction, 2 Mar 2026, 09:00"; '' for none. */

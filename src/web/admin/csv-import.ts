@@ -34,7 +34,13 @@ function showErrors(errors: RowError[], caption: string): void {
   byId('import-errors-caption').textContent = caption;
   byId('import-errors-body').replaceChildren(
     ...errors.map((e) =>
-      h('tr', {}, h('th', { scope: 'row' }, String(e.line)), h('td', { class: 'wrap' }, e.email ?? ''), h('td', {}, problemsText(e.problems, e.reason))),
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, String(e.line)),
+        h('td', { class: 'wrap' }, e.email ?? ''),
+        h('td', {}, problemsText(e.problems, e.reason)),
+      ),
     ),
   );
   show(byId('import-errors-block'), errors.length > 0);

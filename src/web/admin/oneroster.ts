@@ -135,7 +135,13 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
     if (problems) {
       byId('oneroster-refused-body').replaceChildren(
         ...problems.map((p) =>
-          h('tr', {}, h('td', {}, p.file ?? ''), h('td', {}, p.line === undefined ? '' : formatNumber(p.line)), h('td', {}, problemsText(p.problem ? [p.problem] : null, p.reason))),
+          h(
+            'tr',
+            {},
+            h('td', {}, p.file ?? ''),
+            h('td', {}, p.line === undefined ? '' : formatNumber(p.line)),
+            h('td', {}, problemsText(p.problem ? [p.problem] : null, p.reason)),
+          ),
         ),
       );
       show(byId('oneroster-refused-block'), true);

@@ -841,7 +841,8 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rowProblem.studentIdMissing': 'un élève a besoin d’un identifier ou d’un username (le numéro d’élève)',
   'rowProblem.emailOfOther': 'l’e-mail appartient à l’utilisateur du sourcedId {sourcedId}',
   'rowProblem.adminAccount': 'le compte est administrateur du service, ce qu’un import ne modifie jamais',
-  'rowProblem.classCodeInvalid': 'classCode « {code} » n’est pas un code de matière (32 lettres, chiffres, point, tiret, tiret bas au plus)',
+  'rowProblem.classCodeInvalid':
+    'classCode « {code} » n’est pas un code de matière (32 lettres, chiffres, point, tiret, tiret bas au plus)',
   'rowProblem.titleInvalid': 'le titre manque ou dépasse 200 caractères',
   'rowProblem.classCodeRepeated': 'classCode en double dans le fichier (d’abord à la ligne {line})',
   'rowProblem.termsUnknown': 'academicSession(s) inconnue(s) : {terms}',

@@ -67,7 +67,6 @@ export const pageEn = {
   'error.ALREADY_DECIDED': 'The check-in was already decided.',
   'error.ABSENCE_CATEGORY_UNKNOWN': "The reason is not one of the school's.",
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Only PDF, JPEG and PNG documents are accepted.',
-
 } as const;
 
 export type PageKey = keyof typeof pageEn;

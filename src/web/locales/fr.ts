@@ -65,7 +65,6 @@ const catalog: CatalogOf<typeof pageEn> = {
   'error.ALREADY_DECIDED': 'Le pointage a déjà été décidé.',
   'error.ABSENCE_CATEGORY_UNKNOWN': 'Ce motif ne fait pas partie de ceux de l’établissement.',
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Seuls les documents PDF, JPEG et PNG sont acceptés.',
-
 };
 
 export default catalog;

@@ -84,7 +84,9 @@ describe('the server’s words in the admin console, in French (Chromium)', func
 
   it('says why rows of a guardian contacts CSV are refused in French', async () => {
     await showSection(page, 'import');
-    const csv = ['student_number,name,relation,email,language', 'NOPE,Mia,mère,mia@example.test,fr', 'S0001,,mère,pas-un-email,fr'].join('\n');
+    const csv = ['student_number,name,relation,email,language', 'NOPE,Mia,mère,mia@example.test,fr', 'S0001,,mère,pas-un-email,fr'].join(
+      '\n',
+    );
     await page.setInputFiles('#guardians-file', { name: 'responsables.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.click('#guardians-form button[type="submit"]');
     await page.waitForSelector('#guardians-errors-block:not([hidden])');
@@ -108,10 +110,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForSelector('#oneroster-go:not([hidden])');
     const why = await cells('#oneroster-rows-body td:last-child');
-    expect(why).to.include.members([
-      'l’e-mail « not-an-email » n’est pas valide',
-      'l’utilisateur s-3 n’a pas été importé (voir sa ligne)',
-    ]);
+    expect(why).to.include.members(['l’e-mail « not-an-email » n’est pas valide', 'l’utilisateur s-3 n’a pas été importé (voir sa ligne)']);
     expect(why.filter((w) => /is invalid|not imported|is not imported/.test(w))).to.deep.equal([]);
     await expectAccessible(page, 'OneRoster reasons in French');
   });
@@ -124,7 +123,12 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     );
     const since = new Date('2026-12-01T09:30:00Z');
     await srv.store.webhooks.updateEndpoint(org.id, endpoint.id, { failingSince: since }, since);
-    await srv.store.webhooks.disableEndpoint(org.id, endpoint.id, `every attempt failed since ${since.toISOString()}`, new Date('2026-12-04T09:45:00Z'));
+    await srv.store.webhooks.disableEndpoint(
+      org.id,
+      endpoint.id,
+      `every attempt failed since ${since.toISOString()}`,
+      new Date('2026-12-04T09:45:00Z'),
+    );
     await showSection(page, 'webhooks');
     await page.waitForSelector(`tr[data-endpoint-id="${endpoint.id}"]`);
     expect(await page.textContent(`tr[data-endpoint-id="${endpoint.id}"] .wh-state`)).to.equal(
@@ -155,7 +159,10 @@ describe('the server’s words in the admin console, in French (Chromium)', func
 
   it('writes clock times as French does (24-hour), not as the browser’s American habit', async () => {
     const cs101 = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
-    await srv.store.sessions.create(org.id, newSession(cs101.id, cs101.teacherIds[0] ?? 'nobody', { startsAt: new Date('2026-12-04T13:00:00Z') }));
+    await srv.store.sessions.create(
+      org.id,
+      newSession(cs101.id, cs101.teacherIds[0] ?? 'nobody', { startsAt: new Date('2026-12-04T13:00:00Z') }),
+    );
     await showSection(page, 'class-photo');
     // The first subject's sessions load with the section: chosen after they are in, so that load cannot land last.
     await page.waitForSelector('#cp-session option', { state: 'attached' });
