@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Store } from '../../src/domain/ports/store.js';
 import { attendanceContract } from './contract-attendance.js';
+import { closeFenceContract } from './contract-close-fence.js';
 import { directoryContract } from './contract-directory.js';
 import { reportsContract } from './contract-reports.js';
 import { privacyContract } from './contract-privacy.js';
@@ -80,6 +81,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
 
     directoryContract(ctx);
     attendanceContract(ctx);
+    closeFenceContract(ctx);
     supportContract(ctx);
     transferContract(ctx);
     reportsContract(ctx);

@@ -48,7 +48,8 @@ interface ClosedBy {
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
  * Steps 2 to 5 run under the session's close lease, and each write step first renews it in the
- * store (its fence): a close that lost it stops there. A close runs CLOSE_MAX_MS at most.
+ * store and checks it again in its write (its fence): a close that lost it stops there, even one
+ * paused between the renewal and the write. A close runs CLOSE_MAX_MS at most.
  */
 export interface SessionCloserOptions {
   /** This node's name in leases. */
@@ -222,14 +223,15 @@ export class SessionCloser {
     // first pass; the second settles it.
     await this.settle(session, by, lease);
     await this.settle(session, by, lease);
-    await lease.fence();
-    await recomputeDailySummary(store, session.orgId, session.subjectId, session.day);
+    await lease.write((fence) => recomputeDailySummary(store, session.orgId, session.subjectId, session.day, fence));
     // A closer erased during the close is not named as its closer (records.writeBatch refuses
     // their record writes the same way); the scheduler's close finishes it, by nobody.
     const closer = by === null ? null : await store.users.get(session.orgId, by);
     if (by !== null && !closer) throw new AppError('ACCOUNT_DISABLED');
-    await lease.fence();
-    return { finished: await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by }), closer };
+    const finished = await lease.write((fence) =>
+      applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by }, undefined, fence),
+    );
+    return { finished, closer };
   }
 
   /**
@@ -369,8 +371,8 @@ export class SessionCloser {
     // meanwhile (someone decided it; the next pass sees their decision) are not written.
     let failure: unknown = null;
     for (let from = 0; from < writes.length; from += CLOSE_WRITE_BATCH) {
-      await lease.fence();
-      for (const result of await store.records.writeBatch(writes.slice(from, from + CLOSE_WRITE_BATCH))) {
+      const batch = writes.slice(from, from + CLOSE_WRITE_BATCH);
+      for (const result of await lease.write((fence) => store.records.writeBatch(batch, fence))) {
         if ('error' in result) failure ??= result.error;
         else if (result.written) {
           const student = students.get(result.record.studentId);
