@@ -92,4 +92,41 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
       expect(erased, x.id).to.include({ rosterVersion: after, ip: null });
     }
   });
+
+  it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {
+    const plain = mongoStoreOn(conn, models);
+    const { org, ada, sessions } = await studentWithRecords(plain, 3);
+    const taken = sessions[2]!;
+    const theirs = (await plain.records.getForStudent(org.id, taken.id, ada.id))!;
+    // The tombstone's record in one session lands between the erasure's read and its write (a
+    // close's second pass between two sweeps): the bulk's update of theirs there is a duplicate.
+    const recordsModel = models.records;
+    let once = true;
+    const racing = new Proxy(recordsModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'bulkWrite' || !once) return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof recordsModel.bulkWrite>) => {
+          once = false;
+          await plain.records.insertIfAbsent(org.id, newRecord(taken.id, taken.subjectId, 'erased-ada', { status: 'absent' }));
+          return target.bulkWrite(...args);
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, records: racing });
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+
+    expect(once, 'the race was run').to.equal(false);
+    expect(await s.records.get(org.id, theirs.id)).to.equal(null);
+    for (const x of sessions) {
+      const records = await s.records.listBySession(org.id, x.id);
+      expect(
+        records.filter((r) => r.studentId === 'erased-ada'),
+        x.id,
+      ).to.have.length(1);
+      expect(
+        records.filter((r) => r.studentId === ada.id),
+        x.id,
+      ).to.deep.equal([]);
+    }
+  });
 });

@@ -21,8 +21,6 @@ interface DuplicateKeyLike {
   code?: unknown;
   keyPattern?: Record<string, unknown>;
   message?: unknown;
-  /** A bulk write's failure (the driver's WriteError) carries its message here. */
-  errmsg?: unknown;
   writeErrors?: unknown;
 }
 
@@ -48,9 +46,9 @@ function isObject(v: unknown): v is DuplicateKeyLike {
 export function isDuplicateKeyError(err: unknown): boolean {
   if (!isObject(err)) return false;
   if (err.code === DUPLICATE_KEY) return true;
-  if (err.code === INTERNAL_ERROR && SQLITE_UNIQUE.test(String(err.errmsg ?? err.message))) return true;
+  if (err.code === INTERNAL_ERROR && typeof err.message === 'string' && SQLITE_UNIQUE.test(err.message)) return true;
   const writeErrors = bulkWriteErrors(err);
-  return writeErrors.length > 0 && writeErrors.every(isDuplicateKeyError);
+  return writeErrors.length > 0 && writeErrors.every((w) => w.code === DUPLICATE_KEY);
 }
 
 function bulkWriteErrors(err: DuplicateKeyLike): DuplicateKeyLike[] {
