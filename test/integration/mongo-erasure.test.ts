@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
+import { ActorGoneError } from '../../src/domain/ports/common.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import { createModels, type Models } from '../../src/store/mongo/models.js';
 import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
@@ -128,5 +129,38 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
         x.id,
       ).to.deep.equal([]);
     }
+  });
+
+  it('refuses for its maker a mark whose teacher and student were both erased while it was written (read after writing), as when read before', async () => {
+    const plain = mongoStoreOn(conn, models);
+    const org = await makeOrg(plain);
+    const subject = await plain.subjects.create(org.id, newSubject());
+    const [teacher, ada] = await plain.users.createMany(org.id, [newUser({ role: 'teacher' }), newUser()]);
+    const session = await plain.sessions.create(org.id, newSession(subject.id, teacher!.id));
+    // Both accounts go after the batch has read its makers and before it writes (erasures in flight).
+    const recordsModel = models.records;
+    const racing = new Proxy(recordsModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'bulkWrite') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof recordsModel.bulkWrite>) => {
+          await models.users.deleteMany({ _id: { $in: [teacher!.id, ada!.id] } });
+          return target.bulkWrite(...args);
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, records: racing });
+    const [result] = await s.records.writeBatch([
+      {
+        kind: 'insert',
+        orgId: org.id,
+        input: newRecord(session.id, subject.id, ada!.id, { status: 'present', decidedAt: new Date(), decidedBy: teacher!.id }),
+        audit: { actorId: teacher!.id, action: 'record.mark', reason: null, ip: null },
+      },
+    ]);
+    expect(result && 'error' in result && result.error)
+      .to.be.instanceOf(ActorGoneError)
+      .and.to.include({ actorId: teacher!.id });
+    expect(await s.records.listBySession(org.id, session.id)).to.deep.equal([]);
+    expect(await s.audit.listForSession(org.id, session.id)).to.deep.equal([]);
   });
 });
