@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated.\n',
+    'usage: bench-checkins.ts [--students N] [--sessions M] [--window W] [--node-flags=F]\n  N students each check in to M concurrent sessions, at most W submissions in flight.\n  F: node options of the server (not of the echo server), space-separated, after the\n  service’s own (--max-semi-space-size=64, which both servers get).\n',
   );
   process.exit(0);
 }

@@ -82,7 +82,9 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
   --node-flags=F    node options for the started nodes, space-separated, e.g.
                     --node-flags='--max-semi-space-size=32 --v8-pool-size=1' (with the =: the
                     value starts with --) (or LOADTEST_NODE_FLAGS=F);
-                    the single-node baseline gets them too
+                    the single-node baseline gets them too; they come after the
+                    service's own (--max-semi-space-size=64, as npm start), so
+                    --node-flags=--max-semi-space-size=16 measures V8's default
   --help            this text
 
 Selfies (the nodes then run with FACE_ENABLED=true):

@@ -2,7 +2,8 @@
 # Installs what the test suite needs beyond node_modules, when it is missing: redis-server (the
 # integration tests start their own), Chromium at /usr/bin/chromium (browser tests),
 # docker-compose (the compose file is validated), Caddy (deploy/caddy is validated, and run in
-# front of two nodes by test/integration/caddy-proxy.test.ts), Python 3 with venv for
+# front of two nodes by test/integration/caddy-proxy.test.ts), nginx (deploy/nginx, run the same way
+# by test/integration/nginx-proxy.test.ts), Python 3 with venv for
 # Schemathesis (the API fuzzing test, in a virtualenv under .cache/venv, gitignored), and FerretDB
 # (the MongoDB contract suite and tests run against it, built with Go: see build_ferretdb below).
 # Run by `npm test` (pretest) and .ci/run. Everything present: no apt, pip or Go call, nothing
@@ -52,6 +53,9 @@ build_ferretdb
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+# /usr/sbin is not on a normal user's PATH. The tests run their own nginx on free ports; the
+# package's service, which Debian starts where the init system allows, is never used by them.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if ! command -v docker-compose >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1; then
   missing+=(docker-compose)

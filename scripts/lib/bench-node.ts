@@ -16,6 +16,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import type { Ack } from '../../src/shared/errors.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SERVICE_NODE_FLAGS } from './service-node-flags.js';
 
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 /** Handshakes in flight at once: a lecture hall, not one burst of N. */
@@ -136,7 +137,8 @@ export async function startBenchNode(
   opts: { nodeArgs?: string[]; ipc?: boolean; script?: string[] } = {},
 ): Promise<BenchNode> {
   // tsx first: a module imported by a later --import may be TypeScript.
-  const args = opts.script ?? ['--import', 'tsx', ...(opts.nodeArgs ?? []), path.join(root, 'src/index.ts')];
+  // The service's own node options first (what ships), so that a later one in nodeArgs overrides them.
+  const args = [...SERVICE_NODE_FLAGS, ...(opts.script ?? ['--import', 'tsx', ...(opts.nodeArgs ?? []), path.join(root, 'src/index.ts')])];
   const child = spawn(process.execPath, args, {
     env,
     stdio: opts.ipc ? ['ignore', 'pipe', 'inherit', 'ipc'] : ['ignore', 'pipe', 'inherit'],

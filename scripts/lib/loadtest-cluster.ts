@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SERVICE_NODE_FLAGS } from './service-node-flags.js';
 
 /** One node process started by the load generator. */
 export interface NodeProcess {
@@ -64,7 +65,8 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
  * (Redis is connected by then: a node that cannot reach it exits). `cpuProfDir`: the node runs
  * under `--cpu-prof` and writes its .cpuprofile there (Node's name: date, time, pid) when it
  * exits after SIGTERM. `nodeFlags`: node's own options before the script (V8's garbage collector
- * and thread pool settings, compared with scripts/loadtest.ts --node-flags).
+ * and thread pool settings, compared with scripts/loadtest.ts --node-flags), after the service's
+ * own (SERVICE_NODE_FLAGS), so that they override those.
  */
 export async function startNodeProcess(
   root: string,
@@ -78,11 +80,15 @@ export async function startNodeProcess(
   const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const imports = preloads.flatMap((p) => ['--import', p]);
-  const child = spawn(process.execPath, [...nodeFlags, ...profile, '--import', 'tsx', ...imports, path.join(root, 'src/index.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NODE_ID: name },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, ...nodeFlags, ...profile, '--import', 'tsx', ...imports, path.join(root, 'src/index.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NODE_ID: name },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url, child, 30_000);

@@ -7,6 +7,7 @@ import { CADDY, caddyAvailable } from '../support/caddy.js';
 import { skipBecause } from '../support/skip.js';
 import { MAX_ENROLMENT_PHOTOS } from '../../src/domain/face/enrolment-service.js';
 import { loadFaceConfig } from '../../src/face/face-config.js';
+import { SERVICE_NODE_FLAGS } from '../../scripts/lib/service-node-flags.js';
 
 // Validates docker-compose.yml with whichever Compose is installed (no engine needed):
 // `docker compose` (v2 plugin) or Debian's `docker-compose`. Skipped, saying so, when neither is.
@@ -178,6 +179,17 @@ describe('Dockerfile', () => {
     expect(stages[1]).to.match(/^USER node$/m);
     expect(stages[1]).to.contain('NODE_ENV=production');
     expect(stages[1]).to.match(/HEALTHCHECK[\s\S]*fetch\([\s\S]*?\/healthz/);
-    expect(stages[1]).to.contain('CMD ["node", "dist/src/index.js"]');
+    expect(stages[1]).to.contain(`CMD ${JSON.stringify(['node', ...SERVICE_NODE_FLAGS, 'dist/src/index.js'])}`.replace(/","/g, '", "'));
+  });
+});
+
+describe('node options of the service', () => {
+  const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+
+  it('are the same for npm start, npm run start:prod and the image (what the benchmarks measure)', () => {
+    expect(SERVICE_NODE_FLAGS).to.include('--max-semi-space-size=64');
+    const flags = SERVICE_NODE_FLAGS.join(' ');
+    expect(scripts['start']).to.equal(`node ${flags} --import tsx src/index.ts`);
+    expect(scripts['start:prod']).to.equal(`node ${flags} dist/src/index.js`);
   });
 });

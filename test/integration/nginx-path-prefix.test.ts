@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import https from 'node:https';
+import { io as connect } from 'socket.io-client';
+import { ensurePagesBuilt } from '../support/browser.js';
+import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { nginxBinary, pathPrefixConf, startNginx, type TestNginx } from '../support/nginx.js';
+import { freePort } from '../support/redis-server.js';
+import { command, ok, type ClientSocket } from '../support/sockets.js';
+import { skipBecause } from '../support/skip.js';
+
+/**
+ * docs/deploy.md, "Under a path of an existing site": deploy/nginx/path-prefix.conf run for real
+ * in the HTTPS server of a school's site (test/support/nginx.ts), in front of one node with
+ * `PUBLIC_URL` naming the prefix and `TRUST_PROXY=loopback`, as the section says.
+ */
+const SITE = 'www.school.example';
+const PREFIX = '/attendance';
+/** The photos of one face enrolment at their largest, with room for the multipart framing. */
+const ENROLMENT_BYTES = 5 * 8 * 1024 * 1024 + 64 * 1024;
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attendance/', function () {
+  this.timeout(60_000);
+  let server: TestServer;
+  let nginx: TestNginx;
+  let email: string;
+  const sockets: ClientSocket[] = [];
+
+  before(async function () {
+    if (!nginxBinary()) skipBecause(this, 'nginx is not installed (scripts/test-setup.sh installs it with apt-get)');
+    await ensurePagesBuilt('student.html');
+    server = await startTestServer({ PUBLIC_URL: `https://${SITE}${PREFIX}/`, TRUST_PROXY: 'loopback', FACE_ENABLED: 'false' });
+    const ports = { httpPort: await freePort(), httpsPort: await freePort() };
+    const upstream = new URL(server.baseUrl).host;
+    nginx = await startNginx({
+      names: [SITE, '127.0.0.1'],
+      ...ports,
+      conf: (paths) => pathPrefixConf({ upstream, name: SITE, httpsPort: ports.httpsPort }, paths),
+    });
+    const org = await createOrg(server.store);
+    email = (await createUser(server.store, org.id, 'student')).email;
+  });
+  after(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await nginx?.stop();
+    await server?.cleanup();
+  });
+
+  const agents = new Map<string, https.Agent>();
+  const agent = (from: string) => {
+    let a = agents.get(from);
+    if (!a) {
+      a = new https.Agent({ ca: nginx.certPem, localAddress: from });
+      agents.set(from, a);
+    }
+    return a;
+  };
+
+  function request(from: string, pathname: string, opts: { method?: string; body?: string | Buffer; type?: string } = {}): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port: nginx.httpsPort,
+          path: pathname,
+          method: opts.method ?? 'GET',
+          agent: agent(from),
+          servername: SITE,
+          headers: { host: SITE, ...(opts.type ? { 'content-type': opts.type } : {}) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        },
+      );
+      req.once('error', reject);
+      req.end(opts.body);
+    });
+  }
+
+  async function tokenFor(from: string): Promise<string> {
+    const body = JSON.stringify({ email, password: PASSWORD });
+    const res = await request(from, `${PREFIX}/api/v1/auth/login`, { method: 'POST', body, type: 'application/json' });
+    expect(res.status, res.body).to.equal(200);
+    return (JSON.parse(res.body) as { accessToken: string }).accessToken;
+  }
+
+  it('sends /attendance to /attendance/ and serves the pages, the API and its docs under the prefix', async () => {
+    const bare = await request('127.0.0.2', PREFIX);
+    expect(bare.status).to.equal(301);
+    expect(new URL(String(bare.headers.location)).pathname).to.equal(`${PREFIX}/`);
+    for (const page of ['/', '/student.html', '/teacher.html']) {
+      const res = await request('127.0.0.2', `${PREFIX}${page}`);
+      expect(res.status, page).to.equal(200);
+      expect(res.headers['content-type'], page).to.match(/^text\/html/);
+    }
+    const openapi = await request('127.0.0.2', `${PREFIX}/api/openapi.json`);
+    expect(openapi.status).to.equal(200);
+    expect((JSON.parse(openapi.body) as { servers: Array<{ url: string }> }).servers[0]!.url).to.equal(PREFIX);
+    // The school's own site keeps everything outside the prefix.
+    expect((await request('127.0.0.2', '/socket.io/?EIO=4&transport=polling')).status).to.equal(404);
+  });
+
+  for (const transports of [['websocket'], ['polling']]) {
+    it(`carries Socket.IO under the prefix by ${transports[0]}, with the client's own address`, async () => {
+      const from = transports[0] === 'websocket' ? '127.0.0.3' : '127.0.0.4';
+      const socket: ClientSocket = connect(`https://127.0.0.1:${nginx.httpsPort}`, {
+        path: `${PREFIX}/socket.io`,
+        auth: { token: await tokenFor(from) },
+        agent: agent(from) as unknown as string,
+        ca: nginx.certPem,
+        transports,
+        upgrade: false,
+        reconnection: false,
+        forceNew: true,
+      });
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', (err) => reject(new Error(`${err.message}\n${nginx.log().slice(-2000)}`)));
+      });
+      expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
+      const seen = (await server.app.realtime.io.local.fetchSockets()).map((s) => (s.data as { ip?: string | null }).ip);
+      expect(seen).to.include(from);
+      expect(seen).to.not.include('127.0.0.1');
+    });
+  }
+
+  it("lets a face enrolment's largest upload through to the node, which answers with its own coded error", async () => {
+    // The node's own limits refuse it (here the JSON body limit), with a coded JSON error; nginx's
+    // limit, were it lower, would answer first with its bare HTML 413.
+    const body = Buffer.alloc(ENROLMENT_BYTES, 'a');
+    const res = await request('127.0.0.5', `${PREFIX}/api/v1/auth/login`, { method: 'POST', body, type: 'application/json' });
+    expect(res.status).to.equal(413);
+    expect(res.headers['content-type'], res.body.slice(0, 300)).to.match(/^application\/json/);
+    expect((JSON.parse(res.body) as { error: { code: string } }).error.code).to.equal('PAYLOAD_TOO_LARGE');
+  });
+});
