@@ -66,7 +66,7 @@ async function openStore(): Promise<Opened> {
       if (process.env['BENCH_TRACE']) console.log(`+${Math.round(performance.now() - last)} ms ${collection}.${method}`);
       last = performance.now();
     });
-    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 60_000, socketTimeoutMs: 600_000 });
+    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 60_000, socketTimeoutMs: 3_600_000 });
     const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 60_000 }).asPromise();
     return {
       store,
