@@ -26,6 +26,8 @@ export interface OpenedStore {
    * (test/support/store-dump.ts); absent where no second connection can see it (SQLite in memory).
    */
   dump?: () => Promise<string>;
+  /** The count queries (COUNT, countDocuments) the store has sent since it was opened, read past its code. */
+  countQueries?: () => number;
 }
 
 export interface ContractContext {
@@ -35,6 +37,8 @@ export interface ContractContext {
   open: (now?: () => Date) => Promise<OpenedStore>;
   /** The raw dump of the running test's store, null where the adapter has none (OpenedStore.dump). */
   dump(): (() => Promise<string>) | null;
+  /** The running test's store's count queries so far, null where the adapter cannot tell (OpenedStore.countQueries). */
+  countQueries(): (() => number) | null;
 }
 
 /** The wall clock, but never the same millisecond twice. */
@@ -71,6 +75,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
       },
       open,
       dump: () => opened?.dump ?? null,
+      countQueries: () => opened?.countQueries ?? null,
     };
 
     directoryContract(ctx);

@@ -73,7 +73,7 @@ export class SessionCloser {
   private readonly answerWithinMs: number;
   private readonly maxMs: number;
   /** The closes running on this node (not a scheduler's), by organisation and session. */
-  private readonly running = new Map<string, Promise<CloseResult>>();
+  private readonly running = new Map<string, { by: string | null; running: Promise<CloseResult> }>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -125,12 +125,19 @@ export class SessionCloser {
     // Closes of one session on this node while one runs share it, as they would wait for it:
     // a teacher tapping close again and again adds no waiter, nor its store calls, per tap.
     const key = `${orgId}\n${sessionId}`;
-    let running = this.running.get(key);
-    if (!running) {
-      running = this.run(orgId, sessionId, by, null).finally(() => this.running.delete(key));
-      this.running.set(key, running);
+    const joined = this.running.get(key);
+    if (!joined) {
+      const running = this.run(orgId, sessionId, by, null).finally(() => this.running.delete(key));
+      this.running.set(key, { by, running });
+      return running;
     }
-    return running;
+    if (joined.by === by) return joined.running;
+    // Another's close refused for its closer having gone (erased meanwhile) is no answer to this
+    // caller, whose account is fine: it closes the session itself once that one has stopped.
+    return joined.running.catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'ACCOUNT_DISABLED') return this.close(orgId, sessionId, by);
+      throw err;
+    });
   }
 
   /** The session's close lease for a close scheduler, bounded as a teacher's close is. */

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { emailEn } from '../../../src/domain/locale/email-en.js';
 import { emailFr } from '../../../src/domain/locale/email-fr.js';
 import { emailText } from '../../../src/domain/locale/email-text.js';
+import { invitationSubject } from '../../../src/domain/accounts/account-emails.js';
+import { errorPage } from '../../../src/http/error-page.js';
 import { languageOf, matchLanguage, textDirection } from '../../../src/shared/i18n/languages.js';
 import { translator, type CatalogOf } from '../../../src/shared/i18n/messages.js';
 import { pageEn } from '../../../src/web/locales/en.js';
@@ -109,6 +111,37 @@ describe('message catalogs (src/shared/i18n)', () => {
     expect(emailText('fr', 'Asia/Kolkata').time(at)).to.equal('22:23');
     expect(emailText('fr').day('2026-03-02')).to.equal('lundi 2 mars 2026');
     expect(emailText('en').day('2026-03-02')).to.equal('Monday, 2 March 2026');
+  });
+
+  it('makes its Intl formats once per language and zone, and only those a message uses', () => {
+    // Made per translator, the five took about half a millisecond: per email queued (a thousand
+    // invitations blocked the node for that long each) and per error page an anonymous client asks for.
+    const made: string[] = [];
+    const originals = { DateTimeFormat: Intl.DateTimeFormat, NumberFormat: Intl.NumberFormat, PluralRules: Intl.PluralRules };
+    const counting = <C extends new (...args: never[]) => object>(name: string, Original: C): C =>
+      new Proxy(Original, {
+        construct(target, args: never[]) {
+          made.push(name);
+          return new target(...args);
+        },
+      });
+    Object.assign(Intl, {
+      DateTimeFormat: counting('DateTimeFormat', originals.DateTimeFormat),
+      NumberFormat: counting('NumberFormat', originals.NumberFormat),
+      PluralRules: counting('PluralRules', originals.PluralRules),
+    });
+    try {
+      for (let i = 0; i < 200; i++) invitationSubject('Collège Jean Moulin', 'fr');
+      for (let i = 0; i < 20; i++) errorPage(404, 'Not found', '', 'fr');
+      expect(made, 'subjects and pages without numbers or dates').to.deep.equal([]);
+      // A zone no other case uses, so the count starts from none made.
+      const at = new Date('2026-03-02T08:00:00Z');
+      const dates = Array.from({ length: 50 }, () => emailText('fr', 'Pacific/Chatham').dateTime(at));
+      expect(new Set(dates).size).to.equal(1);
+      expect(made).to.deep.equal(['DateTimeFormat']);
+    } finally {
+      Object.assign(Intl, originals);
+    }
   });
 
   it('matches browser and stored tags by primary subtag; an unknown language falls back to English', () => {
