@@ -153,7 +153,9 @@ export type RecordWrite =
  * mismatch; null when the record is gone, or when an insert's student no longer exists: erased
  * while the check-in was on its way), or the error that refused it alone (ActorGoneError: the
  * user it is made by, its audit actor or decision's maker other than its student, no longer
- * exists, and nothing of it is stored).
+ * exists, and nothing of it is stored). A write whose maker and student are both gone is refused
+ * for its maker: who writes is checked before whom it is about, as a request is authenticated
+ * before it is validated.
  */
 export type RecordWriteResult =
   | { written: true; before: AttendanceRecord | null; record: AttendanceRecord }

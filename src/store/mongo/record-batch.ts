@@ -186,10 +186,11 @@ async function takeBackErased(
   const gone = done.flatMap(({ i, r }): { i: number; r: Written[number]['r']; actor: string | null }[] => {
     const orgId = r.record.orgId;
     const studentId = r.record.studentId;
-    const kept = writes[i]!.kind !== 'insert' && isTombstoneId(studentId);
-    if (!kept && !present.has(keyOf(orgId, studentId))) return [{ i, r, actor: null }];
+    // Who wrote before whom it is about, as before writing (goneActors) and on SQLite.
     const actor = madeBy(writes[i]!, studentId).find((id) => !present.has(keyOf(orgId, id)));
-    return actor === undefined ? [] : [{ i, r, actor }];
+    if (actor !== undefined) return [{ i, r, actor }];
+    const kept = writes[i]!.kind !== 'insert' && isTombstoneId(studentId);
+    return !kept && !present.has(keyOf(orgId, studentId)) ? [{ i, r, actor: null }] : [];
   });
   if (gone.length === 0) return;
   // An update of a student gone stays: the erasure's first sweep has already replaced its student.

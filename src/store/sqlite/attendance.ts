@@ -380,11 +380,13 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
     if (w.kind === 'insert') {
+      // Who writes is checked before whom it is about, as on MongoDB (which reads its actors
+      // before writing and its students after): a teacher erased meanwhile is refused as such.
+      const gone = goneActor(w, w.input.studentId);
+      if (gone) return { written: false, error: new ActorGoneError(gone) };
       // Inside the batch's transaction, which an erasure's cannot interleave: a student erased
       // since the check-in was checked gets no record under their real id (nothing would erase it).
       if (!db.stmt(userExists).get(w.input.studentId, w.orgId)) return { written: false, record: null };
-      const gone = goneActor(w, w.input.studentId);
-      if (gone) return { written: false, error: new ActorGoneError(gone) };
       const inserted = insertInBatch(w.orgId, w.input, versions);
       if (!inserted.created) return { written: false, record: inserted.record };
       after = inserted.record;
