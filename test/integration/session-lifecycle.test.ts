@@ -6,7 +6,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { sessionCommands, type SessionHandlerDeps } from '../../src/realtime/handlers/session-handlers.js';
 import { checkinCommands, type CheckinHandlerDeps } from '../../src/realtime/handlers/checkin-handlers.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
 
@@ -33,25 +33,7 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
 
   beforeEach(async () => {
     srv = await startTestServer();
-    org = await createOrg(srv.store);
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    students = [
-      await createUser(srv.store, org.id, 'student'),
-      await createUser(srv.store, org.id, 'student'),
-      await createUser(srv.store, org.id, 'student'),
-    ];
-    subject = await srv.store.subjects.create(org.id, {
-      code: 'LIFE1',
-      name: 'Lifecycle',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await srv.store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
+    ({ org, teacher, students, subject } = await createClass(srv.store, 3, { location: ROOM }));
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();
