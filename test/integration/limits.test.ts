@@ -9,7 +9,7 @@ import { createClass, createOrg, createUser, PASSWORD } from '../support/fixture
 import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, connectClient, connectRefused, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, connectRefused, ok, waitFor, type ClientSocket, userClient } from '../support/sockets.js';
 
 const API = '/api/v1';
 const ROOM = { lat: 51.5007, lon: -0.1246, radiusM: 80 };
@@ -131,11 +131,7 @@ describe('request limits with tight settings', function () {
   let student: User;
   let sessionId: string;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
 
   beforeEach(async () => {
     srv = await startTestServer({

@@ -8,7 +8,7 @@ import { sessionCommands, type SessionHandlerDeps } from '../../src/realtime/han
 import { checkinCommands, type CheckinHandlerDeps } from '../../src/realtime/handlers/checkin-handlers.js';
 import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, nextEvent, ok, type ClientSocket, userClient } from '../support/sockets.js';
 
 const ROOM = { lat: 40.4168, lon: -3.7038, radiusM: 80 };
 const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
@@ -23,11 +23,7 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
   let students: User[];
   let subject: Subject;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
   const open = async (t: ClientSocket, extra: Record<string, unknown> = {}) =>
     ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false }, ...extra }));
 
