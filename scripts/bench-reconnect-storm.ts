@@ -6,7 +6,8 @@
  * together). Reported: handshakes per second, the time until all are connected and resynced,
  * the node's CPU per reconnect and its event-loop delay over the storm (p99 and max, from its
  * /metrics), and the acknowledgement times of a teacher socket already connected that sends a
- * light command every 50 ms meanwhile (what the storm does to everyone else).
+ * light command every 50 ms meanwhile (what the storm does to everyone else), and the handshakes
+ * the node's admission check refused (`admission`, by reason; `refused.transport` on the clients).
  *
  *   node --import tsx scripts/bench-reconnect-storm.ts [--connections 2000] [--runs 1] [--spread-ms 0]
  *     [--cpu-prof DIR] [--env KEY=VALUE ...] [--root OTHER_CHECKOUT]
@@ -52,6 +53,8 @@ interface Scrape {
   cpuS: number;
   lagP99S: number;
   lagMaxS: number;
+  /** Handshakes the node's admission check refused, by reason (docs/limits.md, "Overload"). */
+  admission: Record<string, number>;
 }
 
 async function scrape(url: string): Promise<Scrape> {
@@ -62,10 +65,14 @@ async function scrape(url: string): Promise<Scrape> {
     if (!m) throw new Error(`/metrics has no ${name}`);
     return Number(m[1]);
   };
+  const admission: Record<string, number> = {};
+  for (const m of text.matchAll(/^attendance_socket_admission_refusals_total\{reason="(\w+)"\} ([0-9.eE+-]+)$/gm))
+    admission[m[1]!] = Number(m[2]);
   return {
     cpuS: value('process_cpu_seconds_total'),
     lagP99S: value('nodejs_eventloop_lag_p99_seconds'),
     lagMaxS: value('nodejs_eventloop_lag_max_seconds'),
+    admission,
   };
 }
 
@@ -79,6 +86,8 @@ interface StormResult {
   resyncedMs: number;
   handshakesPerS: number;
   refused: Record<string, number>;
+  /** The node's admission refusals during the storm, by reason (none on a node without the check). */
+  admission: Record<string, number>;
   connectP50Ms: number;
   connectP99Ms: number;
   cpuMsPerReconnect: number;
@@ -175,6 +184,7 @@ async function run(): Promise<StormResult> {
       resyncedMs: Math.round(resyncedMs),
       handshakesPerS: Math.round((N / connectedAt) * 1000),
       refused,
+      admission: Object.fromEntries(Object.entries(after.admission).map(([k, n]) => [k, n - (before.admission[k] ?? 0)])),
       connectP50Ms: Math.round(quantile(connectTimes, 0.5)),
       connectP99Ms: Math.round(quantile(connectTimes, 0.99)),
       cpuMsPerReconnect: Number((((after.cpuS - before.cpuS) * 1000) / N).toFixed(2)),

@@ -24,7 +24,7 @@ export const LOCALE_ENTRIES = ['fr'] as const satisfies readonly Exclude<Languag
  * same languages: each becomes dist/public/locale-<part>-<lang>.js, fetched with
  * locale-<lang>.js only by the pages that add that catalog (docs/languages.md).
  */
-export const CATALOG_PARTS = ['staff', 'teacher', 'classroom', 'reports', 'admin'] as const;
+export const CATALOG_PARTS = ['pages', 'student', 'staff', 'teacher', 'classroom', 'reports', 'admin'] as const;
 
 export interface BuildWebOptions {
   /** Repository root; defaults to the one above this script. */

@@ -326,6 +326,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     submitLimiter: limiters.submit,
     requestLimiters: limiters.requests,
     maxInFlight: config.limits.socketMaxInFlight,
+    admission: config.limits.socketAdmission,
+    onAdmissionRefused: (reason) => metrics.socketAdmissionRefusals.labels({ reason }).inc(),
     accessTokenTtlS: config.jwt.accessTtlS,
     rosterBatchMs: config.rosterBatchMs,
     socketRecheckMs: config.socketRecheckMs,

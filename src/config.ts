@@ -93,6 +93,8 @@ export const EnvSchema = z.object({
   SOCKET_CONNECT_USER_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
+  SOCKET_ADMISSION_MAX_HANDSHAKES: int(0, 100_000).default(500),
+  SOCKET_ADMISSION_MAX_LAG_MS: int(0, 60_000).default(0),
   HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   HTTP_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(30),
   HTTP_PUBLIC_RATE_PER_MINUTE: int(1, 1_000_000).default(1_200),
@@ -264,6 +266,11 @@ export interface RequestLimits {
   socketPerMinute: number;
   /** Heavy socket commands (whole rosters, session lists, open/close) per user. */
   socketHeavyPerMinute: number;
+  /**
+   * Past either bound a node refuses new Socket.IO handshakes BUSY before they cost anything
+   * (SOCKET_ADMISSION_*): handshakes in flight, and how late its event loop is (ms). 0: that bound off.
+   */
+  socketAdmission: { maxHandshakes: number; maxLagMs: number };
   /** Authenticated HTTP requests per user. */
   httpPerMinute: number;
   /** Heavy HTTP routes (exports, imports, uploads, summaries) per user. */
@@ -468,6 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       socketConnectUserPerMinute: e.SOCKET_CONNECT_USER_RATE_PER_MINUTE,
       socketPerMinute: e.SOCKET_RATE_PER_MINUTE,
       socketHeavyPerMinute: e.SOCKET_HEAVY_RATE_PER_MINUTE,
+      socketAdmission: { maxHandshakes: e.SOCKET_ADMISSION_MAX_HANDSHAKES, maxLagMs: e.SOCKET_ADMISSION_MAX_LAG_MS },
       httpPerMinute: e.HTTP_RATE_PER_MINUTE,
       httpHeavyPerMinute: e.HTTP_HEAVY_RATE_PER_MINUTE,
       httpPublicPerMinute: e.HTTP_PUBLIC_RATE_PER_MINUTE,

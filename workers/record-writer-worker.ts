@@ -39,7 +39,8 @@ port.on('message', (message: ToRecordWriter) => {
       batchAt = new Date(message.at);
       // writeBatch is synchronous under its promise: the batch has committed (or not) before
       // the next message is read.
-      records.writeBatch(message.writes).then(
+      const fence = message.fence && { ...message.fence, until: new Date(message.fence.until) };
+      records.writeBatch(message.writes, fence).then(
         (results) =>
           send({
             type: 'written',

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { matchLanguage, SOURCE_LANGUAGE, textDirection, type Language } from '../shared/i18n/languages.js';
 import { translator, type CatalogOf } from '../shared/i18n/messages.js';
+import { acceptedLanguages, negotiableAccept } from './negotiation-headers.js';
 
 /** Prefixes whose clients are programs: they always get the JSON error body. */
 const API_PREFIXES = ['/api', '/healthz', '/readyz', '/metrics', '/socket.io'];
@@ -20,6 +21,8 @@ export function negotiatesPage(req: Request): boolean {
 }
 
 export function acceptsHtml(req: Request): boolean {
+  // Checked first: express parses the whole header.
+  if (!negotiableAccept(req)) return false;
   return req.accepts(['json', 'html']) === 'html' && Boolean(req.get('accept')?.includes('text/html'));
 }
 
@@ -68,7 +71,7 @@ const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };
 
 /** The language of a page answering `req`: the browser's (Accept-Language) when a catalog serves it, else English. */
 export function pageLanguageOf(req: Request): Language {
-  return matchLanguage(req.acceptsLanguages()) ?? SOURCE_LANGUAGE;
+  return matchLanguage(acceptedLanguages(req.get('accept-language'))) ?? SOURCE_LANGUAGE;
 }
 
 /**

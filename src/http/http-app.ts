@@ -76,6 +76,13 @@ export function createHttpApp(ctx: HttpContext): Express {
     res.status(report.ok ? 200 : 503).json(operator ? report.operator : report.checks);
   });
 
+  // Answers hold personal data (rosters, records, the audit trail, exports): a browser's disk
+  // cache would keep them on a school's shared computer past the user's logout. Routes that send
+  // files set their own (`private, no-store`).
+  app.use(API_BASE, (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
   app.use('/api', express.json({ limit: config.bodyLimitBytes, strict: true }));
   app.use('/api', express.text({ type: 'text/csv', limit: config.bodyLimitBytes }));
 

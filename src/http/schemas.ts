@@ -1,11 +1,20 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../shared/errors.js';
 import { ROLES } from '../domain/ports/common.js';
+import { ROW_PROBLEMS, type RowProblemCode } from '../shared/row-problems.js';
 import { LocationSchema } from '../domain/subjects/subject-input.js';
 
 /** Schemas shared by several route groups. Dates are Date objects here and ISO strings on the wire. */
 
 export const RoleSchema = z.enum(ROLES);
+
+/** A row's problem as a code the pages word (src/shared/row-problems.ts), beside its English `reason`. */
+export const RowProblemSchema = z
+  .object({
+    code: z.enum(Object.keys(ROW_PROBLEMS) as [RowProblemCode, ...RowProblemCode[]]),
+    params: z.record(z.string(), z.union([z.string(), z.number()])).describe('The values the sentence names, by placeholder'),
+  })
+  .describe('The reason as a code and its parameters (`refused`: a coded error, its `code` and `message`)');
 
 export const IdParams = z.object({ id: z.string().min(1).max(100) });
 

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import type { UnsubscribeLinkView } from '../domain/notifications/email-notifications.js';
-import { matchLanguage, SOURCE_LANGUAGE, textDirection, type Language } from '../shared/i18n/languages.js';
+import { textDirection, type Language } from '../shared/i18n/languages.js';
 import { translator, type CatalogOf, type Translator } from '../shared/i18n/messages.js';
 import type { ErrorBody } from '../shared/errors.js';
-import { escapeHtml } from './error-page.js';
+import { escapeHtml, pageLanguageOf } from './error-page.js';
 import { PAGE_CSP } from './static-pages.js';
 
 /** The words of the unsubscribe pages; English is the source, every shipped language typed against it. */
@@ -87,7 +87,7 @@ export function unsubscribePage(step: UnsubscribeStep, view: UnsubscribeLinkView
  */
 export function unsubscribeErrorPage(status: number, error: ErrorBody, req: Request, basePath: string, res: Response): string {
   unsubscribePageHeaders(res);
-  const lang = matchLanguage(req.acceptsLanguages()) ?? SOURCE_LANGUAGE;
+  const lang = pageLanguageOf(req);
   const s = words(lang);
   const invalid = error.code === 'UNSUBSCRIBE_LINK_INVALID' || error.code === 'VALIDATION_FAILED';
   return document(lang, s.t('invalidTitle'), `<p>${escapeHtml(invalid ? s.t('invalid') : s.t('failed', { status }))}</p>`, basePath);

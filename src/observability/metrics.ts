@@ -16,6 +16,7 @@ export interface AppMetrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly socketCommands: Counter<'event' | 'outcome'>;
+  readonly socketAdmissionRefusals: Counter<'reason'>;
   readonly storeDuration: OperationDurations;
   readonly schedulerTicks: Counter;
   /** A gauge whose value is read when Prometheus scrapes. */
@@ -43,6 +44,12 @@ export function createMetrics(): AppMetrics {
       name: 'attendance_socket_commands_total',
       help: 'Socket commands answered, by event and outcome (ok or the error code)',
       labelNames: ['event', 'outcome'],
+      registers: [registry],
+    }),
+    socketAdmissionRefusals: new Counter({
+      name: 'attendance_socket_admission_refusals_total',
+      help: 'Socket.IO handshakes refused BUSY by the admission check, by reason (handshakes: too many in flight; lag: event loop late)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     storeDuration: new OperationDurations({

@@ -54,7 +54,9 @@ export type CommandDispatcher = (this: AppSocket, event: unknown, ...args: unkno
  * VALIDATION_FAILED and runs nothing), then counted against the user's `rate` budget
  * (RATE_LIMITED with `retryAfterMs` when spent), and the handler's result or error becomes
  * the acknowledgement; an unexpected error is logged and answered as INTERNAL without its
- * message.
+ * message. `fast`, for a command sent once per check-in, reads the usual payload without the
+ * schema: it accepts only what the schema accepts and gives what the schema's parse gives, and
+ * answers null for anything else, which the schema then decides (its refusals unchanged).
  */
 export function defineCommand<E extends CommandName, S extends z.ZodType>(
   logger: Logger,
@@ -62,15 +64,20 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
   rate: CommandRate,
   schema: S,
   handler: (input: z.infer<S>, ctx: HandlerContext) => Promise<AckData<E>>,
+  fast?: (payload: unknown) => z.infer<S> | null,
 ): Command {
   return {
     event,
     rate,
     async run(socket, payload, guard) {
-      const parsed = schema.safeParse(payload ?? {});
-      if (!parsed.success) {
-        const issues = validationIssues(parsed.error.issues);
-        return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
+      let input = fast ? fast(payload) : null;
+      if (input === null) {
+        const parsed = schema.safeParse(payload ?? {});
+        if (!parsed.success) {
+          const issues = validationIssues(parsed.error.issues);
+          return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
+        }
+        input = parsed.data;
       }
       const { userId, ip } = socket.data;
       try {
@@ -79,7 +86,7 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
           return { ok: false, error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody() };
         }
         const actor = await guard.actor(socket);
-        const data = await handler(parsed.data, { socket, actor, ip });
+        const data = await handler(input, { socket, actor, ip });
         return { ok: true, data };
       } catch (err) {
         // A failing store is logged once by the store when it starts failing, not per command.

@@ -24,6 +24,8 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { corkUpgrades } from './upgrade-corking.js';
+import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason } from './admission.js';
+import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
@@ -58,6 +60,10 @@ export interface RealtimeDeps {
   rosterBatchMs: number;
   /** Every socket's login, account and role re-checked this often, idle ones too (0: only at commands). */
   socketRecheckMs: number;
+  /** Past these, new handshakes are refused before they cost anything (admission.ts). */
+  admission: AdmissionLimits;
+  /** Told every handshake the admission check refused (metrics). */
+  onAdmissionRefused?: (reason: AdmissionReason) => void;
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
@@ -80,6 +86,9 @@ export interface Realtime {
  * from any node reaches the room's sockets on every node.
  */
 export function attachRealtime(deps: RealtimeDeps): Realtime {
+  // Its timer wakes the node 20 times a second: only with the lag bound on (off by default).
+  const loopLag = deps.admission.maxLagMs > 0 ? new LoopLag() : null;
+  const admission = new HandshakeAdmission(deps.admission, loopLag, deps.onAdmissionRefused);
   const io: AppServer = new Server(deps.httpServer, {
     // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
     // closing the connection, before it is buffered.
@@ -89,10 +98,12 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     // frames, where deflate costs CPU and a zlib context per socket for little gain.
     perMessageDeflate: false,
     ...(deps.corsOrigins.length > 0 ? { cors: { origin: deps.corsOrigins, credentials: true } } : {}),
-    // Refused with HTTP 403 before any handshake, on the upgrade and on every polling request.
+    // Asked of handshakes only (engine.io skips it for the requests of an open connection).
+    // Refused with HTTP 403 on long-polling, 400 on a WebSocket upgrade, before anything else.
     allowRequest: (req, callback) => {
-      const ok = originAllowed(req, deps.corsOrigins);
-      callback(ok ? null : 'origin not allowed', ok);
+      if (!originAllowed(req, deps.corsOrigins)) return callback('origin not allowed', false);
+      const refusal = admission.admit(req);
+      callback(refusal, refusal === null);
     },
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
@@ -100,7 +111,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
   const writes = new WriteCoalescing(logger);
-  io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0]) => writes.attach(conn));
+  io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0] & Parameters<HandshakeAdmission['watch']>[0]) => {
+    writes.attach(conn);
+    admission.watch(conn);
+  });
+  io.engine.on('connection_error', (err: { req: object }) => admission.settle(err.req));
   const authDeps = { tokens: deps.tokens, store: deps.store, logger, trustProxy: deps.trustProxy, now: deps.now };
   // Counted before the user is read: a reconnect storm costs a signature check and one counter per handshake.
   const handshakes = new HandshakeClaims(authDeps);
@@ -135,6 +150,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   );
 
   io.on('connection', (socket) => {
+    admission.settle(socket.conn);
     // No room per login: one more room per socket (and, with the sharded Redis adapter, one more
     // channel subscription) for an event as rare as a logout; endLogin finds its sockets instead.
     void socket.join(rooms.user(socket.data.userId));
@@ -241,6 +257,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       fanout.close();
       expiry.close();
       standing.close();
+      loopLag?.close();
       // Not io.close(): that also closes the HTTP server, which the application drains itself.
       // Not disconnectSockets(true) either: a disconnect packet is "io server disconnect", after
       // which socket.io-client never reconnects by itself (docs/protocol.md §2), so every client

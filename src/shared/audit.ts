@@ -98,3 +98,78 @@ const AUDIT_ACTION_SET: ReadonlySet<string> = new Set(AUDIT_ACTIONS);
 export function isAuditAction(value: unknown): value is AuditAction {
   return typeof value === 'string' && AUDIT_ACTION_SET.has(value);
 }
+
+/**
+ * The fields an entry's `from` and `to` name (a user's, a record's, a session's, a subject's,
+ * an excuse's, the organisation's, a webhook's, a timetable slot's). The admin console words
+ * each (`audit.field.<name>`, typed from this list, so a field added here fails typecheck until
+ * worded); a field not listed is shown as its key.
+ */
+export const AUDIT_FIELDS = [
+  // accounts
+  'name',
+  'email',
+  'role',
+  'studentNumber',
+  'active',
+  'mustChangePassword',
+  'passwordHash',
+  // records and sessions
+  'status',
+  'reason',
+  'flags',
+  'note',
+  'version',
+  'absenceCategory',
+  'startsAt',
+  'lateAfter',
+  'closesAt',
+  'policy',
+  'room',
+  // subjects, enrolments, timetable
+  'code',
+  'teacherIds',
+  'teacherId',
+  'studentIds',
+  'location',
+  'allowedIpRanges',
+  'subjectId',
+  'sessionId',
+  'termId',
+  'meetingId',
+  'weekday',
+  'startTime',
+  'endTime',
+  'startDay',
+  'endDay',
+  'day',
+  'state',
+  // excuses
+  'category',
+  'fromDay',
+  'toDay',
+  'decisionNote',
+  // the organisation
+  'slug',
+  'timezone',
+  'settings',
+  'counts',
+  // consent, email, webhooks
+  'purpose',
+  'textVersion',
+  'givenBy',
+  'guardianName',
+  'outboxId',
+  'endpointId',
+  'deliveryId',
+  'url',
+  'events',
+  'id',
+] as const;
+export type AuditField = (typeof AUDIT_FIELDS)[number];
+
+const AUDIT_FIELD_SET: ReadonlySet<string> = new Set(AUDIT_FIELDS);
+
+export function isAuditField(value: string): value is AuditField {
+  return AUDIT_FIELD_SET.has(value);
+}

@@ -12,6 +12,7 @@ export const ErrorCodes = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here; the Allow header lists those that are.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
+  // Also an overloaded node's refusal of a Socket.IO handshake, before it began (admission.ts).
   BUSY: { status: 503, message: 'The service is busy; retry later.' },
   UNAVAILABLE: { status: 503, message: 'A dependency is unavailable.' },
   INTERNAL: { status: 500, message: 'Internal error.' },

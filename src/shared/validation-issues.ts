@@ -1,9 +1,12 @@
 import type { z } from 'zod';
+import type { RowProblem } from './row-problems.js';
 
 /** One bad field of a payload or request body, as `details.issues` lists it. */
 export interface ValidationIssue {
   path: string;
   message: string;
+  /** The message as a code the pages word, when the server checked the field itself (a guardian contact). */
+  problem?: RowProblem;
 }
 
 /**

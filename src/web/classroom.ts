@@ -13,10 +13,12 @@ import { bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { COUNT_LABELS } from '../shared/counts.js';
-import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { initialLanguage, useLanguage } from './lib/i18n.js';
+
 import { st, statusLabel } from './lib/staff-text.js';
 import { ct } from './lib/classroom-text.js';
 import { command, connect, type AppSocket } from './lib/socket.js';
+import { t } from './lib/pages-text.js';
 
 let socket: AppSocket | null = null;
 // Gaps and resync notices fetch a fresh snapshot by themselves (docs/protocol.md §8).

@@ -5,7 +5,7 @@
  */
 import type { CheckinView, LivenessInput, LocationInput, SessionView } from '../shared/events.js';
 import type { ReasonCode } from '../shared/reasons.js';
-import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
+import { announce, byId, clockTime, errorText, h, queryParam, show } from './lib/dom.js';
 import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { cameraProblem, currentContext, locationProblem, showProblem } from './lib/secure-context.js';
 import { loadMyAttendance } from './lib/my-attendance.js';
@@ -14,7 +14,10 @@ import { captureFrames, captureSelfie, startCamera, stopCamera } from './lib/sel
 import { ACK_TIMEOUT_MS, CommandError, command, connect, type AppSocket } from './lib/socket.js';
 import { deliverCheckin, rateLimitedText } from './lib/checkin-delivery.js';
 import { needsLocation } from '../shared/policy-presets.js';
-import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { initialLanguage, useLanguage } from './lib/i18n.js';
+
+import { pt } from './lib/student-text.js';
+import { reasonText, t } from './lib/pages-text.js';
 
 let session: SessionView | null = null;
 let joinedId: string | null = queryParam('session');
@@ -30,17 +33,17 @@ function renderDecision(view: CheckinView | null): void {
   const submit = byId<HTMLButtonElement>('submit-checkin');
   if (!view) {
     box.dataset['status'] = 'none';
-    byId('decision-text').textContent = t('student.notCheckedIn');
+    byId('decision-text').textContent = pt('student.notCheckedIn');
     byId('decision-detail').textContent = '';
     submit.disabled = false;
     return;
   }
   box.dataset['status'] = view.status;
-  byId('decision-text').textContent = view.verifying ? t('student.checkingSelfie') : t(`decision.${view.status}`);
+  byId('decision-text').textContent = view.verifying ? pt('student.checkingSelfie') : pt(`decision.${view.status}`);
   const details = [...new Set([view.reason, ...view.flags].filter((r): r is ReasonCode => r !== null))].map(reasonText);
   if (view.status === 'rejected')
-    details.push(view.attemptsLeft > 0 ? t('student.tryAgain', { count: view.attemptsLeft }) : t('student.noAttemptsLeft'));
-  if (view.note) details.push(t('student.teacherNote', { note: view.note }));
+    details.push(view.attemptsLeft > 0 ? pt('student.tryAgain', { count: view.attemptsLeft }) : pt('student.noAttemptsLeft'));
+  if (view.note) details.push(pt('student.teacherNote', { note: view.note }));
   byId('decision-detail').textContent = details.join(' ');
   submit.disabled = !(view.status === 'rejected' && view.attemptsLeft > 0);
 }
@@ -48,7 +51,7 @@ function renderDecision(view: CheckinView | null): void {
 function renderSession(view: SessionView): void {
   session = view;
   byId('session-title').textContent = `${view.subjectCode} · ${view.subjectName}`;
-  byId('session-info').textContent = t('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
+  byId('session-info').textContent = pt('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
   byId('policy-needs').textContent = needsText(view);
   show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
@@ -56,8 +59,8 @@ function renderSession(view: SessionView): void {
   // Closing refuses check-ins as closed does (SESSION_CLOSED): said before the student taps.
   if (view.status === 'closing' || view.status === 'closed' || view.status === 'cancelled') {
     byId<HTMLButtonElement>('submit-checkin').disabled = true;
-    byId('checkin-error').textContent = view.status === 'cancelled' ? t('student.sessionCancelled') : t('student.sessionClosed');
-  } else if (byId('checkin-error').textContent === t('student.sessionClosed')) {
+    byId('checkin-error').textContent = view.status === 'cancelled' ? pt('student.sessionCancelled') : pt('student.sessionClosed');
+  } else if (byId('checkin-error').textContent === pt('student.sessionClosed')) {
     byId('checkin-error').textContent = '';
   }
   show(byId('checkin-section'), true);
@@ -67,12 +70,12 @@ function renderSession(view: SessionView): void {
 function needsText(view: SessionView): string {
   const p = view.policy;
   const needs = [
-    p.geofence ? t('student.needs.geofence') : null,
-    p.network ? t('student.needs.network') : null,
-    p.rotatingCode ? t('student.needs.code') : null,
-    p.selfie ? t(p.liveness ? 'student.needs.liveness' : 'student.needs.selfie') : null,
+    p.geofence ? pt('student.needs.geofence') : null,
+    p.network ? pt('student.needs.network') : null,
+    p.rotatingCode ? pt('student.needs.code') : null,
+    p.selfie ? pt(p.liveness ? 'student.needs.liveness' : 'student.needs.selfie') : null,
   ].filter((n) => n !== null);
-  return needs.length === 0 ? t('student.needsNothing') : t('student.needs', { needs: needs.join(', ') });
+  return needs.length === 0 ? pt('student.needsNothing') : pt('student.needs', { needs: needs.join(', ') });
 }
 
 async function join(socket: AppSocket, sessionId: string): Promise<void> {
@@ -97,8 +100,8 @@ function renderList(socket: AppSocket, sessions: SessionView[]): void {
     ...sessions.map((s) => {
       const button = h(
         'button',
-        { type: 'button', 'aria-label': t('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
-        t('student.join'),
+        { type: 'button', 'aria-label': pt('student.joinLabel', { subject: `${s.subjectCode} ${s.subjectName}` }) },
+        pt('student.join'),
       );
       button.addEventListener('click', () => {
         const url = new URL(location.href);
@@ -116,13 +119,13 @@ function renderList(socket: AppSocket, sessions: SessionView[]): void {
           {},
           `${s.subjectCode} · ${s.subjectName}`,
           h('br'),
-          h('small', {}, t('student.listLine', { status: t(`session.${s.status}`), time: clockTime(s.closesAt), needs: needsText(s) })),
+          h('small', {}, pt('student.listLine', { status: t(`session.${s.status}`), time: clockTime(s.closesAt), needs: needsText(s) })),
         ),
         button,
       );
     }),
   );
-  if (sessions.length === 0) list.append(h('li', {}, t('student.noSessions')));
+  if (sessions.length === 0) list.append(h('li', {}, pt('student.noSessions')));
 }
 
 /** A fix older than this is taken again at submit: the server refuses fixes past LOCATION_MAX_AGE_S. */
@@ -140,7 +143,7 @@ const LOCATION_ERROR_KEYS = { 1: 'student.locationDenied', 2: 'student.locationU
 function accuracyText(accuracyM: number): string {
   const metres = Math.round(accuracyM);
   const size = metres >= 1_000 ? `${(metres / 1_000).toFixed(1)} km` : `${metres} m`;
-  return t(accuracyM <= COARSE_FIX_M ? 'student.locationFound' : 'student.locationCoarse', { size });
+  return pt(accuracyM <= COARSE_FIX_M ? 'student.locationFound' : 'student.locationCoarse', { size });
 }
 
 function findLocation(): Promise<LocationInput> {
@@ -150,7 +153,7 @@ function findLocation(): Promise<LocationInput> {
     status.textContent = problem;
     return Promise.reject(new Error(problem));
   }
-  status.textContent = t('student.findingLocation');
+  status.textContent = pt('student.findingLocation');
   return new Promise((resolve, reject) => {
     navigator.geolocation.getCurrentPosition(
       (pos) => {
@@ -162,7 +165,7 @@ function findLocation(): Promise<LocationInput> {
       (err) => {
         fix = null;
         delete status.dataset['ready'];
-        const text = t(LOCATION_ERROR_KEYS[err.code as keyof typeof LOCATION_ERROR_KEYS] ?? 'student.locationUnavailable');
+        const text = pt(LOCATION_ERROR_KEYS[err.code as keyof typeof LOCATION_ERROR_KEYS] ?? 'student.locationUnavailable');
         status.textContent = text;
         reject(new Error(text));
       },
@@ -230,7 +233,7 @@ function showResult(view: CheckinView): void {
 async function performChallenge(socket: AppSocket, video: HTMLVideoElement, sessionId: string): Promise<LivenessInput> {
   const c = await command(socket, 'checkin:challenge', { sessionId });
   const status = byId('selfie-status');
-  status.textContent = t('student.challengeNow', { prompt: c.prompt });
+  status.textContent = pt('student.challengeNow', { prompt: c.prompt });
   announce(byId('live'), c.prompt);
   const count = Math.min(c.maxFrames, Math.max(c.minFrames, 6));
   const frames = await captureFrames(video, count, Math.min(c.captureMs, 2_500));
@@ -246,8 +249,8 @@ function bindSelfie(socket: AppSocket): void {
       return;
     }
     startCamera(video).then(
-      () => (byId('selfie-status').textContent = t('student.cameraOn')),
-      (err: unknown) => (byId('selfie-status').textContent = t('student.cameraUnavailable', { reason: errorText(err) })),
+      () => (byId('selfie-status').textContent = pt('student.cameraOn')),
+      (err: unknown) => (byId('selfie-status').textContent = pt('student.cameraUnavailable', { reason: errorText(err) })),
     );
   });
   byId('selfie-take').addEventListener('click', () => {
@@ -258,7 +261,7 @@ function bindSelfie(socket: AppSocket): void {
         selfie = bytes;
         if (current?.policy.liveness) liveness = await performChallenge(socket, video, current.id);
         stopCamera(video);
-        byId('selfie-status').textContent = t(liveness ? 'student.selfieTakenChallenge' : 'student.selfieTaken', {
+        byId('selfie-status').textContent = pt(liveness ? 'student.selfieTakenChallenge' : 'student.selfieTaken', {
           size: Math.round(bytes.byteLength / 1024),
         });
       })
@@ -310,7 +313,7 @@ function bindCheckin(socket: AppSocket): void {
     if (!session || submit.getAttribute('aria-busy') === 'true') return;
     error.textContent = '';
     if (!navigator.onLine) {
-      error.textContent = t('student.offline');
+      error.textContent = pt('student.offline');
       error.dataset['offline'] = 'true';
       return;
     }
@@ -318,7 +321,7 @@ function bindCheckin(socket: AppSocket): void {
     const current = session;
     const wantsFix = needsLocation(current.policy);
     if (current.policy.selfie && (!selfie || (current.policy.liveness && !liveness))) {
-      error.textContent = t('student.takeSelfieFirst');
+      error.textContent = pt('student.takeSelfieFirst');
       return;
     }
     const code = byId<HTMLInputElement>('code').value.trim();
@@ -419,7 +422,7 @@ async function main(): Promise<void> {
   byId('my-refresh').addEventListener('click', () => void loadMyAttendance(auth.user.id));
   const linkCode = queryParam('code');
   if (linkCode) byId<HTMLInputElement>('code').value = linkCode;
-  if (linkToken) byId('code-hint').textContent = t('student.codeFromLink');
+  if (linkToken) byId('code-hint').textContent = pt('student.codeFromLink');
   const socket = connect({
     onState: (state) => {
       showConnection(state);

@@ -11,13 +11,14 @@ import {
   type SessionView,
 } from '../shared/events.js';
 import { apiFetch, apiJson } from './lib/auth.js';
-import { announce, byId, clockTime, errorText, h, queryParam, reasonText, show } from './lib/dom.js';
+import { announce, byId, clockTime, errorText, h, queryParam, show } from './lib/dom.js';
 import { bindLanguageMenu, bindLogout, requireLogin, showConnection } from './lib/page.js';
 import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { countsLine, st, statusLabel } from './lib/staff-text.js';
 import { tt } from './lib/teacher-text.js';
-import { initialLanguage, t, useLanguage } from './lib/i18n.js';
+import { initialLanguage, useLanguage } from './lib/i18n.js';
+
 import { ErrorCodes } from '../shared/errors.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
 import { command, CommandError, connect, type AppSocket } from './lib/socket.js';
@@ -26,6 +27,7 @@ import { sendConfirmingClashes } from './lib/session-clashes.js';
 import { bindStaffExcuses } from './lib/staff-excuses.js';
 import { roomText } from './lib/session-room.js';
 import { POLICY_CHECKS, POLICY_PRESETS, PRESET_CHECKS, presetOf, type PolicyCheck, type PolicyPreset } from '../shared/policy-presets.js';
+import { reasonText, t } from './lib/pages-text.js';
 
 interface SubjectItem {
   id: string;

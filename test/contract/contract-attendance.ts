@@ -2,7 +2,7 @@ import type { AuditAction } from '../../src/shared/audit.js';
 import { expect } from 'chai';
 import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Store } from '../../src/domain/ports/store.js';
-import { LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
+import { ActorGoneError, LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser, page, POLICY } from './fixtures.js';
 
@@ -663,6 +663,27 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.records.get(org.id, checkin.id)).to.deep.equal(checkin);
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(rosterBefore + 1);
       expect((await s.records.listBySession(org.id, sess.id)).map((r) => r.studentId).sort()).to.deep.equal([st.checked, st.other].sort());
+      expect((await s.audit.listForSession(org.id, sess.id)).map((e) => e.actorId)).to.deep.equal([st.teacher]);
+    });
+
+    it('writeBatch refuses an insert whose actor and student are both gone for its actor, as ACCOUNT_DISABLED comes before NOT_ENROLLED', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['kept', 'teacher']);
+      const at = new Date(T0 + 60_000);
+      const mark = (studentId: string, actorId: string) => ({
+        kind: 'insert' as const,
+        orgId: org.id,
+        input: newRecord(sess.id, subject.id, studentId, { status: 'present' as const, decidedAt: at, decidedBy: actorId }),
+        audit: { actorId, action: 'record.mark' as const, reason: null, ip: null },
+      });
+      const results = await s.records.writeBatch([mark('erased-student', 'erased-teacher'), mark(st.kept, st.teacher)]);
+      expect('error' in results[0]! && results[0].error)
+        .to.be.instanceOf(ActorGoneError)
+        .and.to.include({ actorId: 'erased-teacher' });
+      expect(results[1]).to.deep.include({ written: true });
+      expect((await s.records.listBySession(org.id, sess.id)).map((r) => r.studentId)).to.deep.equal([st.kept]);
       expect((await s.audit.listForSession(org.id, sess.id)).map((e) => e.actorId)).to.deep.equal([st.teacher]);
     });
 

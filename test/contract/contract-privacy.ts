@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PersonRef } from '../../src/domain/ports/privacy.js';
+import { emptyErasureCounts, type PersonRef } from '../../src/domain/ports/privacy.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { User } from '../../src/domain/ports/users.js';
 import type { ContractContext } from './store-contract.js';
@@ -248,8 +248,12 @@ export function privacyContract(ctx: ContractContext): void {
       });
 
       const counts = await s.privacy.erase(personOf(f.ada), 'tomb-1');
-      expect(counts).to.include({
+      // Every count, the same on each store.
+      expect(counts).to.deep.equal({
+        ...emptyErasureCounts(),
         users: 1,
+        records: 1,
+        audit: 5,
         enrolments: 1,
         faces: 1,
         faceProposals: 1,
@@ -309,11 +313,64 @@ export function privacyContract(ctx: ContractContext): void {
       expect(Object.values(again).every((n) => n === 0)).to.equal(true);
     });
 
+    it("erasure gives each of the person's records the next roster version of its session, once, in sessions at different versions", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject());
+      const [ada, bo] = await s.users.createMany(org.id, [newUser(), newUser()]);
+      const sessions = [];
+      for (let k = 0; k < 4; k++) {
+        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        // Bo's records first in some: the sessions stand at different versions before Ada's.
+        for (let b = 0; b < k % 3; b++) {
+          const r = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, bo!.id))).record;
+          if (b > 0) await s.records.update(org.id, r.id, r.version, { status: 'present' });
+        }
+        await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, ada!.id, { ip: '203.0.113.7' }));
+        sessions.push({
+          sess,
+          records: await s.records.listBySession(org.id, sess.id),
+          version: (await s.sessions.get(org.id, sess.id))!.rosterVersion,
+        });
+      }
+      expect(new Set(sessions.map((x) => x.version)).size, 'distinct session versions').to.be.greaterThan(1);
+      await s.privacy.erase(personOf(ada!), 'tomb-v');
+      for (const { sess, records, version } of sessions) {
+        const after = await s.records.listBySession(org.id, sess.id);
+        expect((await s.sessions.get(org.id, sess.id))!.rosterVersion, sess.id).to.equal(version + 1);
+        const theirs = records.find((r) => r.studentId === ada!.id)!;
+        expect(
+          after.find((r) => r.id === theirs.id),
+          sess.id,
+        ).to.include({
+          studentId: 'tomb-v',
+          ip: null,
+          version: theirs.version + 1,
+          rosterVersion: version + 1,
+        });
+        // Others' records as they were.
+        expect(after.filter((r) => r.id !== theirs.id)).to.deep.equal(records.filter((r) => r.id !== theirs.id));
+      }
+    });
+
     it('erasing a teacher takes them off subjects and out of session and decision references', async function () {
       const s = ctx.store();
       const f = await populated(s);
       await s.records.update(f.org.id, f.bobRecord.id, f.bobRecord.version, { decidedBy: f.teacher.id, status: 'present' });
-      await s.privacy.erase(personOf(f.teacher), 'tomb-t');
+      // Every count, the same on each store.
+      expect(await s.privacy.erase(personOf(f.teacher), 'tomb-t')).to.deep.equal({
+        ...emptyErasureCounts(),
+        users: 1,
+        records: 1,
+        sessions: 1,
+        subjects: 1,
+        audit: 5,
+        excuses: 1,
+        notifications: 1,
+        outbox: 1,
+        meetings: 1,
+        teacherSettings: 1,
+      });
       await expectScan((after) => {
         for (const v of [f.teacher.id, f.teacher.email]) expect(after).not.to.include(v.toLowerCase());
       });

@@ -28,6 +28,17 @@ function watchCommands(conn: mongoose.Connection): { command: string; collection
   return ops;
 }
 
+/**
+ * Count queries by database name, from mongoose's debug hook: it is told every collection call of
+ * every connection, with the collection as `this`, before the driver sends it.
+ */
+const countsByDatabase = new Map<string, number>();
+function countCountQueries(this: { conn?: { name?: string } }, _collection: string, method: string): void {
+  if (!/^count|Count/.test(method)) return;
+  const db = this.conn?.name ?? '';
+  countsByDatabase.set(db, (countsByDatabase.get(db) ?? 0) + 1);
+}
+
 function configFor(dbUri: string): MongoStoreConfig {
   return { kind: 'mongo', uri: dbUri, poolSize: 5, serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 30_000 };
 }
@@ -35,14 +46,18 @@ function configFor(dbUri: string): MongoStoreConfig {
 describe('mongo store (MONGODB_URI, else FerretDB)', function () {
   this.timeout(30_000);
   const server = useMongo();
+  before(() => mongoose.set('debug', countCountQueries));
+  after(() => mongoose.set('debug', false));
 
   async function open(now?: () => Date): Promise<OpenedStore & { dbUri: string }> {
     const { mongo } = server;
     const dbUri = mongo.databaseUri('attendance_contract');
     const store = await createMongoStore(configFor(dbUri), {}, now);
+    const database = new URL(dbUri).pathname.slice(1);
     return {
       store,
       dbUri,
+      countQueries: () => countsByDatabase.get(database) ?? 0,
       dump: async () => (await dumpMongoDatabase(dbUri)).text,
       cleanup: async () => {
         // The contract may have closed the store already: drop through a connection of our own.

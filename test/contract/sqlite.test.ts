@@ -12,6 +12,26 @@ import { storeContract, type OpenedStore } from './store-contract.js';
 import { makeOrg, newUser } from './fixtures.js';
 import { dumpSqliteFile } from '../support/store-dump.js';
 
+/**
+ * Counts the count queries a store's own connection runs from now on: each statement whose SQL
+ * counts is wrapped as the store's statement cache prepares it.
+ */
+function countQueriesOf(raw: Database.Database): () => number {
+  let n = 0;
+  const prepare = raw.prepare.bind(raw);
+  raw.prepare = ((sql: string) => {
+    const stmt = prepare(sql);
+    if (!/\bcount\(/i.test(sql)) return stmt;
+    const get = stmt.get.bind(stmt);
+    stmt.get = (...args: unknown[]) => {
+      n += 1;
+      return get(...args);
+    };
+    return stmt;
+  }) as typeof raw.prepare;
+  return () => n;
+}
+
 async function openFile(now?: () => Date, writerWorker = true): Promise<OpenedStore & { dir: string; file: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'attendance-sqlite-'));
   // A nested path also checks that the parent directory is created.
@@ -21,6 +41,7 @@ async function openFile(now?: () => Date, writerWorker = true): Promise<OpenedSt
     store,
     dir,
     file,
+    countQueries: countQueriesOf(store.connection()),
     dump: async () => dumpSqliteFile(file).text,
     cleanup: async () => {
       await store.close();
@@ -31,7 +52,7 @@ async function openFile(now?: () => Date, writerWorker = true): Promise<OpenedSt
 
 async function openMemory(now?: () => Date): Promise<OpenedStore> {
   const store = await createSqliteStore({ path: ':memory:', ...(now ? { now } : {}) });
-  return { store, cleanup: () => store.close() };
+  return { store, countQueries: countQueriesOf(store.connection()), cleanup: () => store.close() };
 }
 
 // Batches committed by the record writer thread, and on the main connection (its fallback).

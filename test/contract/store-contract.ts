@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Store } from '../../src/domain/ports/store.js';
 import { attendanceContract } from './contract-attendance.js';
+import { closeFenceContract } from './contract-close-fence.js';
 import { directoryContract } from './contract-directory.js';
 import { reportsContract } from './contract-reports.js';
 import { privacyContract } from './contract-privacy.js';
@@ -26,6 +27,8 @@ export interface OpenedStore {
    * (test/support/store-dump.ts); absent where no second connection can see it (SQLite in memory).
    */
   dump?: () => Promise<string>;
+  /** The count queries (COUNT, countDocuments) the store has sent since it was opened, read past its code. */
+  countQueries?: () => number;
 }
 
 export interface ContractContext {
@@ -35,6 +38,8 @@ export interface ContractContext {
   open: (now?: () => Date) => Promise<OpenedStore>;
   /** The raw dump of the running test's store, null where the adapter has none (OpenedStore.dump). */
   dump(): (() => Promise<string>) | null;
+  /** The running test's store's count queries so far, null where the adapter cannot tell (OpenedStore.countQueries). */
+  countQueries(): (() => number) | null;
 }
 
 /** The wall clock, but never the same millisecond twice. */
@@ -71,10 +76,12 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
       },
       open,
       dump: () => opened?.dump ?? null,
+      countQueries: () => opened?.countQueries ?? null,
     };
 
     directoryContract(ctx);
     attendanceContract(ctx);
+    closeFenceContract(ctx);
     supportContract(ctx);
     transferContract(ctx);
     reportsContract(ctx);

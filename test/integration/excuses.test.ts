@@ -225,7 +225,9 @@ describe('excuses', function () {
     const bad = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\nnobody@example.test,Cy,aunt,cy@example.test,en\n`;
     const refused = await srv.request('POST', '/api/v1/guardians/import', { token: token(admin), raw: bad, contentType: 'text/csv' });
     expect(refused.status).to.equal(400);
-    expect(refused.body.error.details.rows).to.deep.equal([{ line: 3, reason: 'no such student' }]);
+    expect(refused.body.error.details.rows).to.deep.equal([
+      { line: 3, reason: 'no such student', problems: [{ code: 'noSuchStudent', params: {} }] },
+    ]);
     expect(await srv.store.guardians.get(org.id, student.id)).to.have.length(1);
 
     const good = `student_email,name,relation,email,language\n${student.email},Ben,father,ben@example.test,en\n${student.email},Dee,guardian,dee@example.test,\n${classmate.email},Eve,mother,eve@example.test,fr\n`;

@@ -54,7 +54,14 @@ describe('OneRoster over HTTP', function () {
     });
     expect(res.status).to.equal(400);
     expect(res.body.error.code).to.equal('VALIDATION_FAILED');
-    expect(res.body.error.details.files).to.deep.equal([{ file: 'classes.csv', line: 1, reason: 'missing column(s): termSourcedIds' }]);
+    expect(res.body.error.details.files).to.deep.equal([
+      {
+        file: 'classes.csv',
+        line: 1,
+        reason: 'missing column(s): termSourcedIds',
+        problem: { code: 'missingColumns', params: { columns: 'termSourcedIds' } },
+      },
+    ]);
     expect(await people()).to.deep.equal([]);
   });
 

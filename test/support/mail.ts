@@ -131,8 +131,10 @@ export function tokenFromMail(raw: string): string {
 
 /** The raw message made readable: encoded-word headers and quoted-printable bodies decoded (UTF-8). */
 export function decodedMail(raw: string): string {
+  // Whitespace between adjacent encoded-words is not text (RFC 2047 §6.2), folded or not: nodemailer
+  // splits a long subject into two words on one line ("…student_25?= =?UTF-8?Q?1?=").
   const headers = raw
-    .replace(/\?=\r?\n[ \t]+=\?UTF-8\?Q\?/gi, '')
+    .replace(/\?=(?:\r?\n)?[ \t]+=\?UTF-8\?Q\?/gi, '')
     .replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_m, words: string) => words.replace(/_/g, ' '));
   const unfolded = headers.replace(/=\r?\n/g, '');
   return unfolded.replace(/(?:=[0-9A-F]{2})+/g, (m) => Buffer.from(m.replace(/=/g, ''), 'hex').toString('utf8'));

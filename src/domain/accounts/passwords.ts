@@ -2,10 +2,18 @@
 export const PASSWORD_MAX_BYTES = 72;
 export const PASSWORD_MIN_LENGTH = 8;
 
+/** Which length rule a password breaks, or null when it is acceptable. */
+export function passwordRule(password: string): 'tooShort' | 'tooLong' | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return 'tooShort';
+  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) return 'tooLong';
+  return null;
+}
+
 /** Why a password is not acceptable, or null when it is. */
 export function passwordProblem(password: string): string | null {
-  if (password.length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
-  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) return `must be at most ${PASSWORD_MAX_BYTES} bytes`;
+  const rule = passwordRule(password);
+  if (rule === 'tooShort') return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (rule === 'tooLong') return `must be at most ${PASSWORD_MAX_BYTES} bytes`;
   return null;
 }
 

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
+import { englishProblem, rowProblem, type RowProblem } from '../../shared/row-problems.js';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import { absenceCategoriesOf, type AbsenceCategory } from '../ports/organisations.js';
@@ -24,15 +25,15 @@ export class AbsenceCategoryService {
   async replace(actor: Actor, categories: AbsenceCategory[]): Promise<AbsenceCategory[]> {
     requireRole(actor, 'admin');
     if (categories.length === 0 || categories.length > MAX_ABSENCE_CATEGORIES) {
-      throw invalid('categories', `from 1 to ${MAX_ABSENCE_CATEGORIES} categories`);
+      throw invalid('categories', rowProblem('categoryCount', { max: MAX_ABSENCE_CATEGORIES }));
     }
     const seen = new Set<string>();
     const next = categories.map((c, i) => {
       const code = c.code.trim().toUpperCase();
       const label = c.label.trim();
-      if (!CATEGORY_CODE_PATTERN.test(code)) throw invalid(`categories.${i}.code`, 'upper-case letters, digits and _, at most 32');
-      if (seen.has(code)) throw invalid(`categories.${i}.code`, `${code} is given twice`);
-      if (label.length < 1 || label.length > 100) throw invalid(`categories.${i}.label`, 'from 1 to 100 characters');
+      if (!CATEGORY_CODE_PATTERN.test(code)) throw invalid(`categories.${i}.code`, rowProblem('categoryCodePattern'));
+      if (seen.has(code)) throw invalid(`categories.${i}.code`, rowProblem('categoryCodeRepeated', { code }));
+      if (label.length < 1 || label.length > 100) throw invalid(`categories.${i}.label`, rowProblem('categoryLabelLength'));
       seen.add(code);
       return { code, label, authorised: c.authorised };
     });
@@ -52,6 +53,7 @@ export class AbsenceCategoryService {
   }
 }
 
-function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+function invalid(path: string, problem: RowProblem): AppError {
+  const message = englishProblem(problem);
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message, problem }] });
 }

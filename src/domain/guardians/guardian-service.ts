@@ -1,11 +1,13 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
+import { englishProblem, englishReason, rowProblem, type RowProblem } from '../../shared/row-problems.js';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import type { GuardianContact } from '../ports/guardians.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
+import type { ValidationIssue } from '../../shared/validation-issues.js';
 import { normaliseEmail } from '../users/public-user.js';
 import { usersByKeys } from '../users/user-lookup.js';
 
@@ -16,11 +18,14 @@ export const GUARDIAN_COLUMNS = ['student_number', 'student_email', 'name', 'rel
 
 const email = z.email();
 
-/** One rejected row of an import; the header is line 1. */
+/** One rejected row of an import; the header is line 1. `reason` is `problems` in English. */
 export interface GuardianImportError {
   line: number;
   reason: string;
+  problems: RowProblem[];
 }
+
+const rowError = (line: number, problems: RowProblem[]): GuardianImportError => ({ line, reason: englishReason(problems), problems });
 
 /**
  * Guardian contacts on student profiles: the organisation's admins set them one student at a
@@ -38,7 +43,9 @@ export class GuardianService {
   async put(actor: Actor, studentId: string, contacts: GuardianContact[]): Promise<GuardianContact[]> {
     requireRole(actor, 'admin');
     await this.student(actor, studentId);
-    const problems = contacts.flatMap((c, i) => contactProblems(c).map((p) => ({ path: `contacts.${i}`, message: p })));
+    const problems: ValidationIssue[] = contacts.flatMap((c, i) =>
+      contactProblems(c).map((p) => ({ path: `contacts.${i}`, message: englishProblem(p), problem: p })),
+    );
     if (contacts.length > MAX_GUARDIANS) problems.push({ path: 'contacts', message: `at most ${MAX_GUARDIANS}` });
     if (problems.length > 0)
       throw new AppError('VALIDATION_FAILED', `${problems[0]!.path}: ${problems[0]!.message}.`, { issues: problems });
@@ -75,16 +82,15 @@ export class GuardianService {
         language: fields.language || 'en',
       });
       const reasons = contactProblems(contact);
-      if (holders.length > 1) reasons.unshift(`student number is shared by ${holders.length} students; use student_email`);
-      else if (!student)
-        reasons.unshift(fields.student_number || fields.student_email ? 'no such student' : 'student_number or student_email is missing');
+      if (holders.length > 1) reasons.unshift(rowProblem('studentNumberShared', { count: holders.length }));
+      else if (!student) reasons.unshift(rowProblem(fields.student_number || fields.student_email ? 'noSuchStudent' : 'studentMissing'));
       if (reasons.length > 0) {
-        errors.push({ line, reason: reasons.join('; ') });
+        errors.push(rowError(line, reasons));
         continue;
       }
       const list = byStudent.get(student!.id) ?? [];
       list.push(contact);
-      if (list.length > MAX_GUARDIANS) errors.push({ line, reason: `more than ${MAX_GUARDIANS} contacts for this student` });
+      if (list.length > MAX_GUARDIANS) errors.push(rowError(line, [rowProblem('tooManyContacts', { max: MAX_GUARDIANS })]));
       byStudent.set(student!.id, list);
     }
     if (errors.length > 0)
@@ -134,12 +140,12 @@ function clean(c: GuardianContact): GuardianContact {
   return { name: c.name.trim(), relation: c.relation.trim(), email: normaliseEmail(c.email), language: c.language.trim() };
 }
 
-function contactProblems(c: GuardianContact): string[] {
-  const out: string[] = [];
-  if (c.name.trim().length < 1 || c.name.length > 200) out.push('name: from 1 to 200 characters');
-  if (c.relation.trim().length < 1 || c.relation.length > 50) out.push('relation: from 1 to 50 characters');
-  if (!email.safeParse(normaliseEmail(c.email)).success) out.push(`email "${c.email}" is invalid`);
-  if (!LANGUAGE_PATTERN.test(c.language.trim())) out.push(`language "${c.language}" is not a language tag such as en or fr`);
+function contactProblems(c: GuardianContact): RowProblem[] {
+  const out: RowProblem[] = [];
+  if (c.name.trim().length < 1 || c.name.length > 200) out.push(rowProblem('contactNameLength'));
+  if (c.relation.trim().length < 1 || c.relation.length > 50) out.push(rowProblem('contactRelationLength'));
+  if (!email.safeParse(normaliseEmail(c.email)).success) out.push(rowProblem('emailInvalid', { email: c.email }));
+  if (!LANGUAGE_PATTERN.test(c.language.trim())) out.push(rowProblem('contactLanguage', { language: c.language }));
   return out;
 }
 
@@ -149,7 +155,7 @@ function parseRows(csv: string): Array<{ line: number; fields: Record<string, st
     table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
   } catch (err) {
     const line = (err as { lines?: number }).lines;
-    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', { rows: [{ line: line ?? 1, reason: 'unparseable CSV' }] });
+    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', { rows: [rowError(line ?? 1, [rowProblem('unparseableCsv')])] });
   }
   const [header, ...body] = table;
   if (!header) return [];
@@ -158,7 +164,7 @@ function parseRows(csv: string): Array<{ line: number; fields: Record<string, st
   if (!columns.includes('student_number') && !columns.includes('student_email')) missing.push('student_number or student_email');
   if (missing.length > 0)
     throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
-      rows: [{ line: 1, reason: `missing column(s): ${missing.join(', ')}` }],
+      rows: [rowError(1, [rowProblem('missingColumns', { columns: missing.join(', ') })])],
     });
   if (body.length > MAX_GUARDIAN_IMPORT_ROWS) throw new AppError('VALIDATION_FAILED', `At most ${MAX_GUARDIAN_IMPORT_ROWS} rows per file.`);
   return body.map(({ record, info }) => ({ line: info.lines, fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])) }));

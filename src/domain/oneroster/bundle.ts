@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { AppError } from '../../shared/app-error.js';
+import { englishProblem, rowProblem, type RowProblem } from '../../shared/row-problems.js';
 import type { PartialInput } from '../../shared/partial-input.js';
 
 /** The files of a OneRoster 1.1 CSV bundle the import reads, in the order it applies them. */
@@ -31,11 +32,20 @@ export interface BundleRow {
 
 export type ParsedBundle = Partial<Record<BundleFile, BundleRow[]>>;
 
+/** A reason the bundle is refused whole: `reason` is `problem` in English. */
 interface FileProblem {
   file: string;
   line: number;
   reason: string;
+  problem: RowProblem;
 }
+
+const fileProblem = (file: string, line: number, problem: RowProblem): FileProblem => ({
+  file,
+  line,
+  reason: englishProblem(problem),
+  problem,
+});
 
 function invalid(message: string, problems: FileProblem[]): AppError {
   return new AppError('VALIDATION_FAILED', message, { files: problems });
@@ -52,7 +62,7 @@ export function parseBundle(bundle: Bundle): ParsedBundle {
   if (bundle.manifest !== undefined) checkManifest(bundle.manifest, present);
   if (present.size === 0)
     throw invalid('The bundle has none of the files the import reads.', [
-      { file: 'manifest.csv', line: 1, reason: `expected one of ${BUNDLE_FILES.map((f) => `${f}.csv`).join(', ')}` },
+      fileProblem('manifest.csv', 1, rowProblem('bundleEmpty', { files: BUNDLE_FILES.map((f) => `${f}.csv`).join(', ') })),
     ]);
   const parsed: ParsedBundle = {};
   for (const file of BUNDLE_FILES) {
@@ -70,14 +80,13 @@ function checkManifest(text: string, present: Set<BundleFile>): void {
   const problems: FileProblem[] = [];
   const version = props.get('oneroster.version');
   if (version && version.value !== '1.1')
-    problems.push({ file: 'manifest.csv', line: version.line, reason: `oneroster.version ${version.value} (only 1.1 is read)` });
+    problems.push(fileProblem('manifest.csv', version.line, rowProblem('bundleVersion', { version: version.value })));
   for (const file of BUNDLE_FILES) {
     const mode = props.get(`file.${file}`);
     if (!mode) continue;
-    if (mode.value === 'delta')
-      problems.push({ file: 'manifest.csv', line: mode.line, reason: `file.${file} is delta (only bulk files are read)` });
+    if (mode.value === 'delta') problems.push(fileProblem('manifest.csv', mode.line, rowProblem('bundleDelta', { file })));
     if (mode.value === 'bulk' && !present.has(file))
-      problems.push({ file: 'manifest.csv', line: mode.line, reason: `file.${file} is bulk but ${file}.csv was not sent` });
+      problems.push(fileProblem('manifest.csv', mode.line, rowProblem('bundleFileMissing', { file })));
     // A file the manifest calls absent is not read, whatever was sent.
     if (mode.value === 'absent') present.delete(file);
   }
@@ -91,17 +100,19 @@ function readFile(file: string, text: string, required: readonly string[]): Bund
     table = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
   } catch (err) {
     const line = (err as { lines?: number }).lines ?? 1;
-    throw invalid(`${file} is not valid CSV.`, [{ file, line, reason: 'unparseable CSV' }]);
+    throw invalid(`${file} is not valid CSV.`, [fileProblem(file, line, rowProblem('unparseableCsv'))]);
   }
   const [header, ...body] = table;
   const columns = header?.record ?? [];
   const missing = required.filter((c) => !columns.includes(c));
   if (missing.length > 0)
     throw invalid(`${file} lacks column(s) ${missing.join(', ')}.`, [
-      { file, line: 1, reason: `missing column(s): ${missing.join(', ')}` },
+      fileProblem(file, 1, rowProblem('missingColumns', { columns: missing.join(', ') })),
     ]);
   if (body.length > MAX_ROWS_PER_FILE)
-    throw invalid(`${file} has more than ${MAX_ROWS_PER_FILE} rows.`, [{ file, line: MAX_ROWS_PER_FILE + 2, reason: 'too many rows' }]);
+    throw invalid(`${file} has more than ${MAX_ROWS_PER_FILE} rows.`, [
+      fileProblem(file, MAX_ROWS_PER_FILE + 2, rowProblem('tooManyRows')),
+    ]);
   return body.map(({ record, info }) => ({
     line: info.lines,
     fields: Object.fromEntries(columns.map((c, i) => [c, record[i] ?? ''])),

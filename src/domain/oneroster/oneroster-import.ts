@@ -12,6 +12,7 @@ import type { SubjectService } from '../subjects/subject-service.js';
 import { normaliseEmail } from '../users/public-user.js';
 import { chunked, usersByKeys } from '../users/user-lookup.js';
 import type { UserService } from '../users/user-service.js';
+import { englishProblem, rowProblem, type RowProblem } from '../../shared/row-problems.js';
 import { BUNDLE_FILES, parseBundle, type Bundle, type BundleFile, type BundleRow } from './bundle.js';
 
 export const ROW_ACTIONS = ['created', 'updated', 'unchanged', 'skipped', 'error'] as const;
@@ -23,8 +24,10 @@ export interface RowReport {
   line: number;
   sourcedId: string;
   action: RowAction;
-  /** Why a row was skipped or refused, or which fields an update changes. */
+  /** Why a row was skipped or refused, or which fields an update changes (`problem` in English). */
   reason: string | null;
+  /** The same as a code and its parameters, for the pages to word. */
+  problem: RowProblem | null;
 }
 
 export interface ImportReport {
@@ -89,7 +92,11 @@ interface UserWrites {
 const PENDING = 'pending:';
 
 /** A row refused: its reason goes to the report, the other rows go on. */
-class RowError extends Error {}
+class RowError extends Error {
+  constructor(readonly problem: RowProblem) {
+    super(englishProblem(problem));
+  }
+}
 
 /**
  * Imports a OneRoster 1.1 CSV bundle into the actor's organisation (docs/oneroster.md):
@@ -126,16 +133,16 @@ export class OneRosterImport {
 }
 
 function orgData(f: Record<string, string>): Record<string, string> {
-  if (!f['name']) throw new RowError('name is missing');
+  if (!f['name']) throw new RowError(rowProblem('nameMissing'));
   return { name: f['name'], type: f['type'] ?? '', identifier: f['identifier'] ?? '', parentSourcedId: f['parentSourcedId'] ?? '' };
 }
 
 function sessionData(f: Record<string, string>): Record<string, string> {
   const start = f['startDate'] ?? '';
   const end = f['endDate'] ?? '';
-  if (!f['title']) throw new RowError('title is missing');
-  if (!Day.safeParse(start).success || !Day.safeParse(end).success) throw new RowError('startDate and endDate must be YYYY-MM-DD');
-  if (start > end) throw new RowError('startDate is after endDate');
+  if (!f['title']) throw new RowError(rowProblem('titleMissing'));
+  if (!Day.safeParse(start).success || !Day.safeParse(end).success) throw new RowError(rowProblem('datesNotDays'));
+  if (start > end) throw new RowError(rowProblem('startAfterEnd'));
   return {
     title: f['title'],
     type: f['type'] ?? '',
@@ -211,20 +218,20 @@ class ImportRun {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
       if (role !== 'student' && role !== 'teacher')
-        return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
+        return { action: 'skipped', problem: rowProblem('roleNotImported', { role: f['role'] ?? '' }) };
       const email = normaliseEmail(f['email'] ?? '');
-      if (!email) throw new RowError('email is missing (it is the login)');
-      if (!Email.safeParse(email).success) throw new RowError(`email "${f['email']}" is invalid`);
+      if (!email) throw new RowError(rowProblem('loginEmailMissing'));
+      if (!Email.safeParse(email).success) throw new RowError(rowProblem('emailInvalid', { email: f['email'] ?? '' }));
       const firstLine = seenEmails.get(email);
-      if (firstLine !== undefined) throw new RowError(`duplicate email in the file (first on line ${firstLine})`);
+      if (firstLine !== undefined) throw new RowError(rowProblem('emailRepeated', { line: firstLine }));
       seenEmails.set(email, row.line);
       const name = [f['givenName'], f['familyName']]
         .map((s) => (s ?? '').trim())
         .filter(Boolean)
         .join(' ');
-      if (!name) throw new RowError('givenName and familyName are missing');
+      if (!name) throw new RowError(rowProblem('namesMissing'));
       const studentNumber = role === 'student' ? (f['identifier'] || f['username'] || '').trim() || null : null;
-      if (role === 'student' && !studentNumber) throw new RowError('a student needs an identifier or a username (the student number)');
+      if (role === 'student' && !studentNumber) throw new RowError(rowProblem('studentIdMissing'));
       const want = { name, email, role: role as LocalRole, studentNumber, active: (f['enabledUser'] ?? '').toLowerCase() !== 'false' };
       const data = { orgSourcedIds: splitList(f['orgSourcedIds']).join(',') };
 
@@ -251,7 +258,7 @@ class ImportRun {
       }
       if (patch.email !== undefined) {
         const holder = known.byEmail.get(email);
-        if (holder && holder.id !== existing.id) throw new RowError('email is already taken in this organisation');
+        if (holder && holder.id !== existing.id) throw new RowError(rowProblem('emailTaken'));
       }
       this.userIds.set(sourcedId, { id: existing.id, role: want.role });
       const changed = Object.keys(patch);
@@ -263,7 +270,10 @@ class ImportRun {
         if (relink) writes.links.push({ line: row.line, sourcedId, entityId: existing.id, data });
         known.stored({ ...existing, ...patch }, existing, sourcedId);
       }
-      return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId' };
+      return {
+        action: 'updated',
+        problem: changed.length > 0 ? rowProblem('changesFields', { fields: changed.join(', ') }) : rowProblem('linksSourcedId'),
+      };
     });
     await this.writeUsers(writes);
   }
@@ -284,7 +294,7 @@ class ImportRun {
       for (const [k, c] of part.entries()) {
         const o = outcomes[k]!;
         if (o instanceof AppError) {
-          this.refuse('users', c.line, c.sourcedId, o.message);
+          this.refuse('users', c.line, c.sourcedId, { code: 'refused', params: { code: o.code, message: o.message } });
           continue;
         }
         this.userIds.set(c.sourcedId, { id: o.id, role: c.input.role });
@@ -309,21 +319,16 @@ class ImportRun {
           await this.deps.store.oneroster.put(object(l));
         } catch (err) {
           if (!(err instanceof StoreConflictError)) throw err;
-          this.refuse(
-            file,
-            l.line,
-            l.sourcedId,
-            `the local ${kind === 'class' ? 'subject' : 'account'} was linked to another sourcedId meanwhile`,
-          );
+          this.refuse(file, l.line, l.sourcedId, rowProblem(kind === 'class' ? 'subjectLinkedElsewhere' : 'accountLinkedElsewhere'));
         }
       }
     }
   }
 
   /** A row reported done whose write was refused: its report says why, and rows naming it are refused. */
-  private refuse(file: BundleFile, line: number, sourcedId: string, reason: string): void {
+  private refuse(file: BundleFile, line: number, sourcedId: string, problem: RowProblem): void {
     const report = this.rows.find((r) => r.file === file && r.line === line);
-    if (report) Object.assign(report, { action: 'error', reason });
+    if (report) Object.assign(report, { action: 'error', reason: englishProblem(problem), problem });
     this.refused.get(file)?.add(sourcedId);
     (file === 'classes' ? this.classIds : this.userIds).delete(sourcedId);
   }
@@ -366,9 +371,9 @@ class ImportRun {
     if (!user) {
       user = known.byEmail.get(email) ?? null;
       const other = user ? known.linkOf.get(user.id) : undefined;
-      if (other !== undefined && other !== sourcedId) throw new RowError(`email belongs to the user of sourcedId ${other}`);
+      if (other !== undefined && other !== sourcedId) throw new RowError(rowProblem('emailOfOther', { sourcedId: other }));
     }
-    if (user?.role === 'admin') throw new RowError('the account is an admin of the service, which an import never changes');
+    if (user?.role === 'admin') throw new RowError(rowProblem('adminAccount'));
     return user;
   }
 
@@ -383,16 +388,15 @@ class ImportRun {
       const f = row.fields;
       const codeIn = (f['classCode'] || sourcedId).trim();
       const code = SubjectCodeSchema.safeParse(codeIn);
-      if (!code.success)
-        throw new RowError(`classCode "${codeIn}" is not a subject code (at most 32 letters, digits, dot, dash, underscore)`);
+      if (!code.success) throw new RowError(rowProblem('classCodeInvalid', { code: codeIn }));
       const name = SubjectNameSchema.safeParse(f['title'] ?? '');
-      if (!name.success) throw new RowError('title is missing or longer than 200 characters');
+      if (!name.success) throw new RowError(rowProblem('titleInvalid'));
       const firstLine = seenCodes.get(code.data);
-      if (firstLine !== undefined) throw new RowError(`duplicate classCode in the file (first on line ${firstLine})`);
+      if (firstLine !== undefined) throw new RowError(rowProblem('classCodeRepeated', { line: firstLine }));
       seenCodes.set(code.data, row.line);
       const terms = splitList(f['termSourcedIds']);
       const unknown = terms.filter((t) => !known.has(t));
-      if (unknown.length > 0) throw new RowError(`unknown academicSession(s) ${unknown.join(', ')}`);
+      if (unknown.length > 0) throw new RowError(rowProblem('termsUnknown', { terms: unknown.join(', ') }));
       const data = { terms: terms.join(','), schoolSourcedId: f['schoolSourcedId'] ?? '', courseSourcedId: f['courseSourcedId'] ?? '' };
 
       const link = links.get(sourcedId);
@@ -426,7 +430,10 @@ class ImportRun {
         if (relink) newLinks.push({ line: row.line, sourcedId, entityId: existing.id, data });
         subjects.stored({ ...existing, ...patch }, sourcedId);
       }
-      return { action: 'updated', reason: changed.length > 0 ? `changes ${changed.join(', ')}` : 'links the sourcedId or its terms' };
+      return {
+        action: 'updated',
+        problem: changed.length > 0 ? rowProblem('changesFields', { fields: changed.join(', ') }) : rowProblem('linksSourcedIdOrTerms'),
+      };
     });
     await this.writeLinks('classes', 'class', newLinks);
   }
@@ -472,7 +479,7 @@ class ImportRun {
     const linked = link?.entityId ? known.byId.get(link.entityId) : undefined;
     if (linked) return linked;
     const other = byCode ? known.linkOf.get(byCode.id) : undefined;
-    if (other !== undefined && other !== sourcedId) throw new RowError(`classCode belongs to the subject of sourcedId ${other}`);
+    if (other !== undefined && other !== sourcedId) throw new RowError(rowProblem('classCodeOfOther', { sourcedId: other }));
     return byCode;
   }
 
@@ -495,15 +502,16 @@ class ImportRun {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
       if (role !== 'student' && role !== 'teacher')
-        return { action: 'skipped', reason: `role "${f['role']}" is not imported (students and teachers only)` };
+        return { action: 'skipped', problem: rowProblem('roleNotImported', { role: f['role'] ?? '' }) };
       const cls = this.resolve('classes', this.classIds, f['classSourcedId'] ?? '');
       const user = this.resolve('users', this.userIds, f['userSourcedId'] ?? '');
-      if (user.role !== role) throw new RowError(`user ${f['userSourcedId']} is a ${user.role ?? 'user'}, not a ${role}`);
+      if (user.role !== role)
+        throw new RowError(rowProblem('roleMismatch', { sourcedId: f['userSourcedId'] ?? '', role: user.role ?? 'user', expected: role }));
       // Anything new in this dry run is new to its class too.
       if (cls.id === null || user.id === null) return { action: 'created' };
       const pending = role === 'student' ? students : teachers;
       const added = pending.get(cls.id) ?? new Set<string>();
-      if (added.has(user.id)) return { action: 'unchanged', reason: 'the same enrolment appears earlier in the file' };
+      if (added.has(user.id)) return { action: 'unchanged', problem: rowProblem('enrolmentRepeated') };
       const present =
         role === 'student'
           ? await this.cached(enrolled, cls.id, async () => new Set(await this.deps.store.subjects.listEnrolled(this.orgId, cls.id!)))
@@ -544,15 +552,16 @@ class ImportRun {
   private resolve(file: BundleFile, map: Map<string, Resolved>, sourcedId: string): Resolved {
     const found = map.get(sourcedId);
     if (found) return found;
-    const what = file === 'classes' ? 'class' : 'user';
-    if (this.refused.get(file)?.has(sourcedId)) throw new RowError(`${what} ${sourcedId} was not imported (see its row)`);
-    throw new RowError(`${what} ${sourcedId || '(empty)'} is neither in ${file}.csv nor imported before`);
+    const classes = file === 'classes';
+    if (this.refused.get(file)?.has(sourcedId))
+      throw new RowError(rowProblem(classes ? 'classNotImported' : 'userNotImported', { sourcedId }));
+    throw new RowError(rowProblem(classes ? 'classUnknown' : 'userUnknown', { sourcedId: sourcedId || '(empty)', file }));
   }
 
   private async subject(cache: Map<string, Subject>, id: string): Promise<Subject> {
     return this.cached(cache, id, async () => {
       const s = await this.deps.store.subjects.get(this.orgId, id);
-      if (!s) throw new RowError("the class's subject was deleted meanwhile");
+      if (!s) throw new RowError(rowProblem('subjectDeleted'));
       return s;
     });
   }
@@ -578,36 +587,37 @@ class ImportRun {
   private async eachRow(
     file: BundleFile,
     rows: BundleRow[],
-    handle: (row: BundleRow, sourcedId: string) => Promise<{ action: RowAction; reason?: string }>,
+    handle: (row: BundleRow, sourcedId: string) => Promise<{ action: RowAction; problem?: RowProblem }>,
   ): Promise<void> {
     const seen = new Map<string, number>();
     const refused = new Set<string>();
     this.refused.set(file, refused);
     for (const row of rows) {
       const sourcedId = (row.fields['sourcedId'] ?? '').trim();
-      const report = (action: RowAction, reason: string | null) => this.rows.push({ file, line: row.line, sourcedId, action, reason });
+      const report = (action: RowAction, problem: RowProblem | null) =>
+        this.rows.push({ file, line: row.line, sourcedId, action, reason: problem && englishProblem(problem), problem });
       if (!sourcedId) {
-        report('error', 'sourcedId is missing');
+        report('error', rowProblem('sourcedIdMissing'));
         continue;
       }
       const first = seen.get(sourcedId);
       if (first !== undefined) {
-        report('error', `duplicate sourcedId in the file (first on line ${first})`);
+        report('error', rowProblem('sourcedIdRepeated', { line: first }));
         continue;
       }
       seen.set(sourcedId, row.line);
       if ((row.fields['status'] ?? '').toLowerCase() === TO_BE_DELETED) {
         refused.add(sourcedId);
-        report('skipped', 'status tobedeleted: the import never deletes');
+        report('skipped', rowProblem('toBeDeleted'));
         continue;
       }
       try {
         const r = await handle(row, sourcedId);
-        report(r.action, r.reason ?? null);
+        report(r.action, r.problem ?? null);
       } catch (err) {
         if (!(err instanceof RowError) && !(err instanceof AppError && err.code !== 'INTERNAL')) throw err;
         refused.add(sourcedId);
-        report('error', err.message);
+        report('error', err instanceof RowError ? err.problem : { code: 'refused', params: { code: err.code, message: err.message } });
       }
     }
   }

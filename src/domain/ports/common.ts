@@ -45,16 +45,21 @@ export class StoreConflictError extends Error {
 }
 
 /**
- * Leases of store.jobs (session slot locks) a write is fenced by: the store writes it only while
- * each of `names` is still `owner`'s, checked with the write itself (one transaction on SQLite;
- * on MongoDB a conditional renewal before it and a read of the leases after it, which takes the
- * write back when one was lost meanwhile), and extends each to `until`.
+ * Leases a write is fenced by: the store writes it only while each is still `owner`'s, checked
+ * with the write itself (one transaction on SQLite; on MongoDB a conditional renewal before it
+ * and a read of the leases after it, which takes the write back when one was lost meanwhile),
+ * and extends each to `until`. `names`: leases of store.jobs (session slot locks); `session`: a
+ * session's close lease (sessions.acquireLease), which fences the write steps of its close.
  */
 export interface LeaseFence {
   names: readonly string[];
   owner: string;
   until: Date;
+  session?: { orgId: string; id: string };
 }
+
+/** The name a session's close lease goes by in LeaseLostError. */
+export const closeLeaseName = (sessionId: string): string => `close:${sessionId}`;
 
 /** A fenced write found one of its leases taken by another owner: nothing of it is stored. */
 export class LeaseLostError extends Error {

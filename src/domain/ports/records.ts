@@ -6,7 +6,7 @@
 import type { RecordState, VerificationBand, VerificationState } from '../../shared/events.js';
 import type { ReasonCode } from '../../shared/reasons.js';
 import type { AuditAction } from '../../shared/audit.js';
-import type { Page, PageQuery } from './common.js';
+import type { LeaseFence, Page, PageQuery } from './common.js';
 import type { GeoPoint } from './subjects.js';
 
 export interface CheckinLocation {
@@ -153,7 +153,9 @@ export type RecordWrite =
  * mismatch; null when the record is gone, or when an insert's student no longer exists: erased
  * while the check-in was on its way), or the error that refused it alone (ActorGoneError: the
  * user it is made by, its audit actor or decision's maker other than its student, no longer
- * exists, and nothing of it is stored).
+ * exists, and nothing of it is stored). A write whose maker and student are both gone is refused
+ * for its maker: who writes is checked before whom it is about, as a request is authenticated
+ * before it is validated.
  */
 export type RecordWriteResult =
   | { written: true; before: AttendanceRecord | null; record: AttendanceRecord }
@@ -203,8 +205,10 @@ export interface RecordRepository {
    * audit entry. On SQLite all of them are one transaction, durable when the promise resolves;
    * a later write sees an earlier one (two inserts of one key: the second is not written).
    * Throws StoreBusyError, with nothing written, when another writer held the store too long.
+   * With `fence` (a close's lease), the batch is stored only while its leases hold: LeaseLostError
+   * otherwise, none of its writes kept (on MongoDB, written ones are taken back).
    */
-  writeBatch(writes: readonly RecordWrite[]): Promise<RecordWriteResult[]>;
+  writeBatch(writes: readonly RecordWrite[], fence?: LeaseFence): Promise<RecordWriteResult[]>;
   /** Newest first. */
   listByStudent(orgId: string, studentId: string, page: PageQuery): Promise<Page<AttendanceRecord>>;
   /**

@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import { LeaseLostError, type LeaseFence } from '../ports/common.js';
 import type { Store } from '../ports/store.js';
 
 /**
@@ -12,12 +13,14 @@ export class CloseLeaseLost extends Error {
 /** A session's close lease, held for as long as its close runs. */
 export interface HeldCloseLease {
   /**
-   * Right before each write step of the close: confirms in the store that the lease is still
-   * this holder's and extends it, else throws CloseLeaseLost (as `jobs.renew` fences a session
-   * opening). A close paused past its lease (a stalled node) stops here instead of writing what
+   * Each write step of the close: confirms in the store that the lease is still this holder's
+   * and extends it, else throws CloseLeaseLost (as `jobs.renew` fences a session opening), then
+   * runs `step` with the lease as a store fence, which the write checks again with itself (a
+   * LeaseLostError from it becomes CloseLeaseLost). A close paused past its lease (a stalled
+   * node), before the renewal or between it and the write, stops there instead of writing what
    * it read before another close finished the session, or before a reopening.
    */
-  fence(): Promise<void>;
+  write<T>(step: (fence: LeaseFence) => Promise<T>): Promise<T>;
   /**
    * Settles when the close has run for its bound (`limitMs`): the lease is released by then, so
    * another close may take the session over. Never settles for a lease without a bound.
@@ -89,8 +92,16 @@ export async function holdCloseLease(
           boundTimer.unref();
         });
   return {
-    async fence() {
-      if (!(await renew())) throw new CloseLeaseLost(`close lease of session ${session.id} lost by ${owner}`);
+    async write(step) {
+      const lostBy = () => new CloseLeaseLost(`close lease of session ${session.id} lost by ${owner}`);
+      if (!(await renew())) throw lostBy();
+      try {
+        return await step({ names: [], owner, until: until(), session: { orgId: session.orgId, id: session.id } });
+      } catch (err) {
+        if (!(err instanceof LeaseLostError)) throw err;
+        lost = true;
+        throw lostBy();
+      }
     },
     overdue,
     release,

@@ -48,7 +48,8 @@ interface ClosedBy {
  *   4. the subject's daily summary is recomputed;
  *   5. closing -> closed.
  * Steps 2 to 5 run under the session's close lease, and each write step first renews it in the
- * store (its fence): a close that lost it stops there. A close runs CLOSE_MAX_MS at most.
+ * store and checks it again in its write (its fence): a close that lost it stops there, even one
+ * paused between the renewal and the write. A close runs CLOSE_MAX_MS at most.
  */
 export interface SessionCloserOptions {
   /** This node's name in leases. */
@@ -73,7 +74,7 @@ export class SessionCloser {
   private readonly answerWithinMs: number;
   private readonly maxMs: number;
   /** The closes running on this node (not a scheduler's), by organisation and session. */
-  private readonly running = new Map<string, Promise<CloseResult>>();
+  private readonly running = new Map<string, { by: string | null; running: Promise<CloseResult> }>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -125,12 +126,19 @@ export class SessionCloser {
     // Closes of one session on this node while one runs share it, as they would wait for it:
     // a teacher tapping close again and again adds no waiter, nor its store calls, per tap.
     const key = `${orgId}\n${sessionId}`;
-    let running = this.running.get(key);
-    if (!running) {
-      running = this.run(orgId, sessionId, by, null).finally(() => this.running.delete(key));
-      this.running.set(key, running);
+    const joined = this.running.get(key);
+    if (!joined) {
+      const running = this.run(orgId, sessionId, by, null).finally(() => this.running.delete(key));
+      this.running.set(key, { by, running });
+      return running;
     }
-    return running;
+    if (joined.by === by) return joined.running;
+    // Another's close refused for its closer having gone (erased meanwhile) is no answer to this
+    // caller, whose account is fine: it closes the session itself once that one has stopped.
+    return joined.running.catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'ACCOUNT_DISABLED') return this.close(orgId, sessionId, by);
+      throw err;
+    });
   }
 
   /** The session's close lease for a close scheduler, bounded as a teacher's close is. */
@@ -215,14 +223,15 @@ export class SessionCloser {
     // first pass; the second settles it.
     await this.settle(session, by, lease);
     await this.settle(session, by, lease);
-    await lease.fence();
-    await recomputeDailySummary(store, session.orgId, session.subjectId, session.day);
+    await lease.write((fence) => recomputeDailySummary(store, session.orgId, session.subjectId, session.day, fence));
     // A closer erased during the close is not named as its closer (records.writeBatch refuses
     // their record writes the same way); the scheduler's close finishes it, by nobody.
     const closer = by === null ? null : await store.users.get(session.orgId, by);
     if (by !== null && !closer) throw new AppError('ACCOUNT_DISABLED');
-    await lease.fence();
-    return { finished: await applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by }), closer };
+    const finished = await lease.write((fence) =>
+      applyTransition(store, session, 'finishClose', { closedAt: now(), closedBy: by }, undefined, fence),
+    );
+    return { finished, closer };
   }
 
   /**
@@ -362,8 +371,8 @@ export class SessionCloser {
     // meanwhile (someone decided it; the next pass sees their decision) are not written.
     let failure: unknown = null;
     for (let from = 0; from < writes.length; from += CLOSE_WRITE_BATCH) {
-      await lease.fence();
-      for (const result of await store.records.writeBatch(writes.slice(from, from + CLOSE_WRITE_BATCH))) {
+      const batch = writes.slice(from, from + CLOSE_WRITE_BATCH);
+      for (const result of await lease.write((fence) => store.records.writeBatch(batch, fence))) {
         if ('error' in result) failure ??= result.error;
         else if (result.written) {
           const student = students.get(result.record.studentId);

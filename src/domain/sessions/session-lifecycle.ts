@@ -10,6 +10,7 @@ import { effectiveStatus, toSessionView } from './views.js';
 import { withWideningChecked } from './widening.js';
 import type { SessionView } from '../../shared/events.js';
 import type { AuditEntry } from '../ports/audit.js';
+import type { LeaseFence } from '../ports/common.js';
 import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
@@ -110,14 +111,15 @@ export class SessionLifecycle {
    * A scheduled session follows a change of its timetable meeting (docs/timetable.md, "Editing
    * a meeting"): a new window, teacher, checks or room. Null when it is no longer scheduled
    * (it opened, or was cancelled, meanwhile): an opened session keeps what it opened with.
+   * With `fence` (the edit's slot locks), moved only while they hold (LeaseLostError).
    */
-  async reschedule(actor: Actor, sessionId: string, change: RescheduleInput): Promise<SessionView | null> {
+  async reschedule(actor: Actor, sessionId: string, change: RescheduleInput, fence?: LeaseFence): Promise<SessionView | null> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
     const problems = validateWindow(change, { now: now() });
     if (problems.length > 0) throw windowError(problems);
-    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled']);
+    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
     if (!updated) return null;
     const fields = (s: AttendanceSession) => ({
       startsAt: s.startsAt,

@@ -9,6 +9,7 @@ import type { Meeting } from '../ports/timetable.js';
 import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
 import { effectiveRoom, roomOrNull } from '../sessions/room.js';
 import { windowError, type RescheduleInput, type SessionLifecycle } from '../sessions/session-lifecycle.js';
+import type { SlotFence } from '../sessions/slot-locks.js';
 import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
 import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type Window } from '../sessions/clashes.js';
@@ -225,8 +226,13 @@ export class MeetingFollower {
     );
   }
 
-  /** Carries out a plan once the meeting is stored; a session that opened or went meanwhile is left as it is. */
-  async apply(actor: Actor, plan: FollowPlan): Promise<FollowedSessions> {
+  /**
+   * Carries out a plan; a session that opened or went meanwhile is left as it is. With `fence`
+   * (the edit's slot locks, TimetableService.updateMeeting), each move is written only while
+   * they hold: a lock lost before or during one stops the plan there (SlotLockLost or
+   * LeaseLostError), for the edit to run again from its checks.
+   */
+  async apply(actor: Actor, plan: FollowPlan, fence?: SlotFence): Promise<FollowedSessions> {
     const result: FollowedSessions = { rescheduled: [], cancelled: [] };
     for (const c of plan.cancels) {
       await this.cancelFollower(actor, c.session, plan.meetingId, c.day, c.reason);
@@ -234,7 +240,8 @@ export class MeetingFollower {
     }
     for (const m of plan.moves) {
       try {
-        if (await this.lifecycle.reschedule(actor, m.session.id, m.change)) result.rescheduled.push(m.session.id);
+        const locks = fence ? await fence() : undefined;
+        if (await this.lifecycle.reschedule(actor, m.session.id, m.change, locks)) result.rescheduled.push(m.session.id);
       } catch (err) {
         // Its new window went by between the plan and now.
         if (!(err instanceof AppError)) throw err;

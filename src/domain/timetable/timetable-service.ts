@@ -250,7 +250,12 @@ export class TimetableService {
     const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
-    // Fenced as createMeeting's write: a lock lost before or during it runs the edit's checks again.
+    // The sessions move first, each move fenced by the locks, then the meeting is written, fenced
+    // as createMeeting's write: a lock lost before or during any of them runs the edit again from
+    // its checks, which then see what another node wrote meanwhile. Moved first, the sessions
+    // are found moved by that run (nothing left to move) rather than left behind by a meeting
+    // already edited, which that run would find with nothing to change.
+    const followed = await this.follower.apply(actor, plan, fence);
     const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
     if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
@@ -262,7 +267,7 @@ export class TimetableService {
       { id: meetingId, ...pick(meeting) },
       { id: meetingId, ...pick(updated) },
     );
-    return { meeting: updated, ...(await this.follower.apply(actor, plan)) };
+    return { meeting: updated, ...followed };
   }
 
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {

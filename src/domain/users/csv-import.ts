@@ -1,22 +1,34 @@
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
 import { ROLES, StoreConflictError, type Role } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type NewUser } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
+import { englishReason, rowProblem, type RowProblem } from '../../shared/row-problems.js';
 import { audit } from '../audit-log.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 import { cleanStudentNumber } from './user-service.js';
 import { usersByKeys } from './user-lookup.js';
 
-/** One rejected row: `line` is the line number in the file (the header is line 1). */
+/**
+ * One rejected row: `line` is the line number in the file (the header is line 1); `problems`
+ * are its reasons as codes for the pages to word, `reason` the same in English.
+ */
 export interface ImportRowError {
   line: number;
   email: string | null;
   reason: string;
+  problems: RowProblem[];
 }
+
+const rowError = (line: number, email: string | null, problems: RowProblem[]): ImportRowError => ({
+  line,
+  email,
+  reason: englishReason(problems),
+  problems,
+});
 
 export const REQUIRED_COLUMNS = ['name', 'email', 'role', 'student_number'] as const;
 export const MAX_IMPORT_ROWS = 5_000;
@@ -50,7 +62,7 @@ export class CsvUserImport {
     const seenNumbers = new Map<string, number>();
 
     for (const { line, fields } of records) {
-      const reasons: string[] = [];
+      const reasons: RowProblem[] = [];
       const rawEmail = fields.email ?? '';
       const addr = normaliseEmail(rawEmail);
       const name = (fields.name ?? '').trim();
@@ -58,24 +70,23 @@ export class CsvUserImport {
       const studentNumber = cleanStudentNumber(fields.student_number);
       const password = fields.password ? fields.password : null;
 
-      if (!name) reasons.push('name is missing');
-      if (!addr) reasons.push('email is missing');
-      else if (!email.safeParse(addr).success) reasons.push(`email "${rawEmail.trim()}" is invalid`);
-      else if (seenEmails.has(addr)) reasons.push(`duplicate email in the file (first on line ${seenEmails.get(addr)})`);
-      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(`unknown role "${roleText}" (expected admin, teacher or student)`);
-      if (roleText === 'student' && !studentNumber) reasons.push('student number is missing for a student');
+      if (!name) reasons.push(rowProblem('nameMissing'));
+      if (!addr) reasons.push(rowProblem('emailMissing'));
+      else if (!email.safeParse(addr).success) reasons.push(rowProblem('emailInvalid', { email: rawEmail.trim() }));
+      else if (seenEmails.has(addr)) reasons.push(rowProblem('emailRepeated', { line: seenEmails.get(addr)! }));
+      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(rowProblem('roleUnknown', { role: roleText }));
+      if (roleText === 'student' && !studentNumber) reasons.push(rowProblem('studentNumberMissing'));
       if (studentNumber && seenNumbers.has(studentNumber)) {
-        reasons.push(`duplicate student number in the file (first on line ${seenNumbers.get(studentNumber)})`);
+        reasons.push(rowProblem('studentNumberRepeated', { line: seenNumbers.get(studentNumber)! }));
       }
-      if (password !== null) {
-        const problem = passwordProblem(password);
-        if (problem) reasons.push(`password ${problem}`);
-      }
+      const rule = password === null ? null : passwordRule(password);
+      if (rule === 'tooShort') reasons.push(rowProblem('passwordTooShort', { min: PASSWORD_MIN_LENGTH }));
+      if (rule === 'tooLong') reasons.push(rowProblem('passwordTooLong', { max: PASSWORD_MAX_BYTES }));
       if (addr && !seenEmails.has(addr)) seenEmails.set(addr, line);
       if (studentNumber && !seenNumbers.has(studentNumber)) seenNumbers.set(studentNumber, line);
 
       if (reasons.length > 0) {
-        errors.push({ line, email: addr || null, reason: reasons.join('; ') });
+        errors.push(rowError(line, addr || null, reasons));
         continue;
       }
       rows.push({ line, user: { name, email: addr, role: roleText as Role, studentNumber, active: true }, password });
@@ -86,7 +97,7 @@ export class CsvUserImport {
     const { byEmail: taken } = await usersByKeys(this.deps.store, actor.orgId, { emails: rows.map((r) => r.user.email) });
     for (const row of rows) {
       if (taken.has(row.user.email)) {
-        errors.push({ line: row.line, email: row.user.email, reason: 'email is already taken in this organisation' });
+        errors.push(rowError(row.line, row.user.email, [rowProblem('emailTaken')]));
       }
     }
     if (records.length === 0) throw new AppError('VALIDATION_FAILED', 'The file has no rows.', { rows: [] });
@@ -137,7 +148,7 @@ function parseCsv(csv: string): Array<{ line: number; fields: Record<string, str
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', {
-      rows: [{ line: line ?? 1, email: null, reason: 'unparseable CSV' }],
+      rows: [rowError(line ?? 1, null, [rowProblem('unparseableCsv')])],
     });
   }
   const [header, ...body] = table;
@@ -146,7 +157,7 @@ function parseCsv(csv: string): Array<{ line: number; fields: Record<string, str
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
   if (missing.length > 0) {
     throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
-      rows: [{ line: 1, email: null, reason: `missing column(s): ${missing.join(', ')}` }],
+      rows: [rowError(1, null, [rowProblem('missingColumns', { columns: missing.join(', ') })])],
     });
   }
   if (body.length > MAX_IMPORT_ROWS) {

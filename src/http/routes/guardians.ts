@@ -66,7 +66,7 @@ export function guardianRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     description:
       'Columns: name, relation, email, optional language (default en), and student_number or student_email naming the ' +
       "student. Each student named gets exactly the file's rows as their contacts. All or nothing: when any row is bad, " +
-      'nothing is written and the 400 answer lists every bad row in `details.rows` as { line, reason }.',
+      'nothing is written and the 400 answer lists every bad row in `details.rows` as { line, reason, problems } (`reason` in English, `problems` as codes).',
     tags: ['users'],
     access: ['admin'],
     body: ImportBody,

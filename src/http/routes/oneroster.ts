@@ -5,7 +5,7 @@ import { ROW_ACTIONS } from '../../domain/oneroster/oneroster-import.js';
 import { toCsvStream } from '../csv.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { BooleanQuery, CalendarDay as Day } from '../schemas.js';
+import { BooleanQuery, CalendarDay as Day, RowProblemSchema } from '../schemas.js';
 
 const CsvText = z.string().max(20_000_000);
 const BundleBody = z
@@ -33,7 +33,8 @@ const ReportSchema = z.object({
       line: z.number().int().describe('Line in the file; the header is line 1'),
       sourcedId: z.string(),
       action: z.enum(ROW_ACTIONS),
-      reason: z.string().nullable().describe('Why a row was skipped or refused, or what an update changes'),
+      reason: z.string().nullable().describe('Why a row was skipped or refused, or what an update changes (English)'),
+      problem: RowProblemSchema.nullable(),
     }),
   ),
 });

@@ -11,7 +11,8 @@ export function payload<T extends z.ZodRawShape>(shape: T) {
 /** A nested object of a payload, held to the same rules. */
 export const nested = payload;
 
-function isPlainObject(v: unknown): boolean {
+/** A JSON object: not an array, a binary attachment or any other class's instance. */
+export function isPlainObject(v: unknown): boolean {
   if (typeof v !== 'object' || v === null) return false;
   const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;

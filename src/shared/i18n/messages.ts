@@ -56,28 +56,12 @@ export function translator<Source>(
   catalog: CatalogOf<NoInfer<Source>>,
   opts: TranslatorOptions = {},
 ): Translator<Source> {
-  const zone = opts.timeZone ? { timeZone: opts.timeZone } : {};
-  const locale = FORMAT_LOCALE[language];
-  const plurals = new Intl.PluralRules(locale);
-  const numbers = new Intl.NumberFormat(locale);
-  const stamp = new Intl.DateTimeFormat(locale, {
-    ...zone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  });
-  const clock = new Intl.DateTimeFormat(locale, { ...zone, hour: '2-digit', minute: '2-digit' });
-  // A calendar day has no zone of its own: read at UTC midnight, written in UTC.
-  const calendar = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  const f = formatsOf(FORMAT_LOCALE[language], opts.timeZone);
   const fill = (text: string, params: Record<string, string | number>): string =>
     text.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, name: string) => {
       const value = params[name];
       if (value === undefined) return whole;
-      return typeof value === 'number' ? numbers.format(value) : value;
+      return typeof value === 'number' ? f.numbers().format(value) : value;
     });
   return {
     language,
@@ -87,12 +71,67 @@ export function translator<Source>(
       if (message === undefined) return key;
       if (typeof message === 'string') return fill(message, params);
       const count = Number(params['count'] ?? 0);
-      const form = message[plurals.select(count)] ?? message.other;
-      return fill(form.replace(/#/g, numbers.format(count)), params);
+      const form = message[f.plurals().select(count)] ?? message.other;
+      return fill(form.replace(/#/g, f.numbers().format(count)), params);
     },
-    number: (value) => numbers.format(value),
-    dateTime: (at) => stamp.format(new Date(at)),
-    time: (at) => clock.format(new Date(at)),
-    day: (isoDay) => calendar.format(new Date(`${isoDay}T00:00:00Z`)),
+    number: (value) => f.numbers().format(value),
+    dateTime: (at) => f.stamp().format(new Date(at)),
+    time: (at) => f.clock().format(new Date(at)),
+    day: (isoDay) => f.calendar().format(new Date(`${isoDay}T00:00:00Z`)),
   };
+}
+
+/** The Intl objects a translator formats with, each made when first used. */
+interface Formats {
+  plurals: () => Intl.PluralRules;
+  numbers: () => Intl.NumberFormat;
+  stamp: () => Intl.DateTimeFormat;
+  clock: () => Intl.DateTimeFormat;
+  calendar: () => Intl.DateTimeFormat;
+}
+
+/**
+ * Formats by locale and zone, shared by every translator of them. Making the five took about
+ * half a millisecond, and a translator is made per email (a thousand invitations queued at once
+ * blocked the node for that long per row) and per error page an anonymous client asks for, most
+ * using none of them. Immutable objects, so sharing them is safe; the zones are the
+ * organisations', and the map is emptied if it ever holds more than FORMATS_MAX.
+ */
+const formats = new Map<string, Formats>();
+const FORMATS_MAX = 1_000;
+
+function formatsOf(locale: string, timeZone: string | undefined): Formats {
+  const key = `${locale} ${timeZone ?? ''}`;
+  const known = formats.get(key);
+  if (known) return known;
+  const zone = timeZone ? { timeZone } : {};
+  const once = <T>(make: () => T): (() => T) => {
+    let made: T | undefined;
+    return () => (made ??= make());
+  };
+  const made: Formats = {
+    plurals: once(() => new Intl.PluralRules(locale)),
+    numbers: once(() => new Intl.NumberFormat(locale)),
+    stamp: once(
+      () =>
+        new Intl.DateTimeFormat(locale, {
+          ...zone,
+          weekday: 'short',
+          day: 'numeric',
+          month: 'short',
+          year: 'numeric',
+          hour: '2-digit',
+          minute: '2-digit',
+          timeZoneName: 'short',
+        }),
+    ),
+    clock: once(() => new Intl.DateTimeFormat(locale, { ...zone, hour: '2-digit', minute: '2-digit' })),
+    // A calendar day has no zone of its own: read at UTC midnight, written in UTC.
+    calendar: once(
+      () => new Intl.DateTimeFormat(locale, { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
+    ),
+  };
+  if (formats.size >= FORMATS_MAX) formats.clear();
+  formats.set(key, made);
+  return made;
 }

@@ -1,5 +1,6 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
 import { StoreConflictError } from '../../domain/ports/common.js';
+import { totalFromPage } from '../../domain/paging.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
 import { type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
 import { type UserRepository } from '../../domain/ports/users.js';
@@ -24,10 +25,8 @@ export function organisationRepository(m: Models, clock: () => Date): Organisati
     },
     async list(page) {
       const { skip, limit } = q.pageOptions(page);
-      const [docs, total] = await Promise.all([
-        m.organisations.find({}).sort({ slug: 1 }).skip(skip).limit(limit).lean<OrganisationDoc[]>(),
-        m.organisations.countDocuments({}),
-      ]);
+      const docs = await m.organisations.find({}).sort({ slug: 1 }).skip(skip).limit(limit).lean<OrganisationDoc[]>();
+      const total = totalFromPage(docs.length, page) ?? (await m.organisations.countDocuments({}));
       return { items: docs.map(toOrganisation), total };
     },
     async update(id, patch) {
@@ -137,10 +136,8 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
     async list(orgId, f) {
       const filter = q.userListFilter(orgId, f);
       const { skip, limit } = q.pageOptions(f);
-      const [docs, total] = await Promise.all([
-        m.users.find(filter).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>(),
-        m.users.countDocuments(filter),
-      ]);
+      const docs = await m.users.find(filter).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>();
+      const total = totalFromPage(docs.length, f) ?? (await m.users.countDocuments(filter));
       return { items: docs.map(toUser), total };
     },
     async update(orgId, id, patch) {
@@ -185,10 +182,8 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       }
       const filter = q.subjectListFilter(orgId, f, enrolled);
       const { skip, limit } = q.pageOptions(f);
-      const [docs, total] = await Promise.all([
-        m.subjects.find(filter).sort(q.SUBJECT_LIST_SORT).skip(skip).limit(limit).lean<SubjectDoc[]>(),
-        m.subjects.countDocuments(filter),
-      ]);
+      const docs = await m.subjects.find(filter).sort(q.SUBJECT_LIST_SORT).skip(skip).limit(limit).lean<SubjectDoc[]>();
+      const total = totalFromPage(docs.length, f) ?? (await m.subjects.countDocuments(filter));
       return { items: docs.map(toSubject), total };
     },
     async update(orgId, id, patch) {

@@ -1,4 +1,4 @@
-import { LeaseLostError, type LeaseFence } from '../../domain/ports/common.js';
+import { closeLeaseName, LeaseLostError, type LeaseFence } from '../../domain/ports/common.js';
 import type { JobRepository } from '../../domain/ports/jobs.js';
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
@@ -10,10 +10,22 @@ export async function renewFence(m: Models, fence: LeaseFence): Promise<void> {
     const res = await m.jobs.updateOne({ _id: name, leaseOwner: fence.owner }, { $set: { leaseUntil: fence.until } });
     if (res.matchedCount !== 1) throw new LeaseLostError(name);
   }
+  const { session } = fence;
+  if (session) {
+    const res = await m.sessions.updateOne(
+      { _id: session.id, orgId: session.orgId, leaseOwner: fence.owner },
+      { $set: { leaseUntil: fence.until } },
+    );
+    if (res.matchedCount !== 1) throw new LeaseLostError(closeLeaseName(session.id));
+  }
 }
 
 /** A lease of the fence no longer its owner's, read after the write; null when all still are. */
 export async function lostLease(m: Models, fence: LeaseFence): Promise<string | null> {
+  const { session } = fence;
+  if (session && (await m.sessions.countDocuments({ _id: session.id, orgId: session.orgId, leaseOwner: fence.owner })) !== 1) {
+    return closeLeaseName(session.id);
+  }
   if (fence.names.length === 0) return null;
   const held = await m.jobs.find({ _id: { $in: [...fence.names] }, leaseOwner: fence.owner }, { _id: 1 }).lean<{ _id: string }[]>();
   const ids = new Set(held.map((d) => d._id));

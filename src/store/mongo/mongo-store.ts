@@ -123,7 +123,7 @@ export function mongoStoreOn(conn: Connection, models: Models = createModels(con
     users: userRepository(models, clock),
     subjects: subjectRepository(models, clock),
     sessions: sessionRepository(models, clock),
-    records: { ...records, writeBatch: (writes) => writeRecordBatch(models, records, clock, writes) },
+    records: { ...records, writeBatch: (writes, fence) => writeRecordBatch(models, records, clock, writes, fence) },
     summaries: summaryRepository(models, clock),
     audit,
     reports: reportRepository(models),

@@ -14,10 +14,7 @@ import type { AuditDoc } from './audit-schemas.js';
 import type { ConsentDoc } from './privacy-schemas.js';
 import type { GuardianDoc } from './guardian-schemas.js';
 import type { NotificationDoc } from './alert-schemas.js';
-import { isDuplicateKeyError } from './errors.js';
-
-/** Rounds of an erasure's record step that meet a record written meanwhile (see eraseRecords). */
-const ERASE_RECORD_TRIES = 5;
+import { eraseRecords as eraseRecordsOf } from './erase-records.js';
 
 export function consentRepository(m: Models): ConsentRepository {
   return {
@@ -81,64 +78,9 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const counts = emptyErasureCounts();
       const modified = (r: { modifiedCount: number }): number => r.modifiedCount;
       const deleted = (r: { deletedCount: number }): number => r.deletedCount;
-      // Their records go to the tombstone. A record written for them between the two sweeps, in
-      // a session where the first already gave the tombstone their earlier one (a close's second
-      // pass, a check-in), cannot take the tombstone's key (session, student): it is deleted,
-      // the tombstone's record stays. A write landing in between is met as a duplicate key, and
-      // the step runs again.
+      // Their records go to the tombstone, each with a new roster version (erase-records.ts).
       const eraseRecords = async (): Promise<void> => {
-        for (let attempt = 1; ; attempt += 1) {
-          const erased = await m.records
-            .find({ orgId, studentId: userId }, { _id: 1, sessionId: 1 })
-            .lean<Array<{ _id: string; sessionId: string }>>();
-          if (erased.length === 0) return;
-          const held = new Set(
-            (
-              await m.records
-                .find({ orgId, studentId: tombstoneId, sessionId: { $in: [...new Set(erased.map((r) => r.sessionId))] } }, { sessionId: 1 })
-                .lean<Array<{ sessionId: string }>>()
-            ).map((d) => d.sessionId),
-          );
-          const late = erased.filter((r) => held.has(r.sessionId));
-          if (late.length > 0) {
-            counts.records += deleted(await m.records.deleteMany({ _id: { $in: late.map((r) => r._id) }, studentId: userId }));
-          }
-          // Each erased or deleted record takes a new roster version, as any change of a record
-          // does: the group commit's peer index (domain/checkins/session-peers.ts) reads changes by it.
-          for (const r of erased) {
-            const s = await m.sessions
-              .findOneAndUpdate({ _id: r.sessionId, orgId }, { $inc: { rosterVersion: 1 } }, { returnDocument: 'after' })
-              .lean<{ rosterVersion?: number }>();
-            if (s?.rosterVersion !== undefined && !held.has(r.sessionId)) {
-              await m.records.updateOne({ _id: r._id }, { $set: { rosterVersion: s.rosterVersion } });
-            }
-          }
-          try {
-            // A new version too: a check-in retry in flight (an optimistic update read before) must
-            // not write its address and location onto the erased record.
-            counts.records += modified(
-              await m.records.updateMany(
-                { orgId, studentId: userId },
-                {
-                  $set: {
-                    studentId: tombstoneId,
-                    location: null,
-                    ip: null,
-                    note: null,
-                    correctionReason: null,
-                    deviceId: null,
-                    userAgent: null,
-                    verification: null,
-                  },
-                  $inc: { version: 1 },
-                },
-              ),
-            );
-            return;
-          } catch (err) {
-            if (!isDuplicateKeyError(err) || attempt >= ERASE_RECORD_TRIES) throw err;
-          }
-        }
+        counts.records += await eraseRecordsOf(m, orgId, userId, tombstoneId);
       };
       // Their records and the audit entries about them (ids read anew each time).
       const sweep = async (): Promise<void> => {

@@ -1,6 +1,6 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { randomUUID } from 'node:crypto';
-import { ActorGoneError, StoreConflictError } from '../../domain/ports/common.js';
+import { ActorGoneError, LeaseLostError, StoreConflictError, type LeaseFence } from '../../domain/ports/common.js';
 import {
   type AttendanceRecord,
   type RecordPatch,
@@ -11,6 +11,7 @@ import {
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { isTombstoneId } from '../../domain/privacy/erasure-rules.js';
 import { isDuplicateKeyError } from './errors.js';
+import { lostLease, renewFence } from './jobs.js';
 import { fromAudit, toRecord } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
@@ -41,14 +42,18 @@ const keyOf = (sessionId: string, studentId: string) => `${sessionId}\n${student
  * one (optimistic on the version); the audit entries as one unordered insert. Each result is
  * returned only after all of that is acknowledged by the server, so a check-in is answered
  * after its write as before. A second insert of one key in the batch is not sent: it is
- * answered with the first one's record, as the per-write path would.
+ * answered with the first one's record, as the per-write path would. A fenced batch (a close's)
+ * renews its leases before it and reads them again after it: one lost meanwhile takes back
+ * every write of the batch (takeBack) and throws LeaseLostError.
  */
 export async function writeRecordBatch(
   m: Models,
   records: Pick<RecordRepository, 'get' | 'update'>,
   clock: () => Date,
   writes: readonly RecordWrite[],
+  fence?: LeaseFence,
 ): Promise<RecordWriteResult[]> {
+  if (fence) await renewFence(m, fence);
   const results: (RecordWriteResult | undefined)[] = new Array(writes.length);
   const befores: (AttendanceRecord | null)[] = new Array(writes.length).fill(null);
   const goneActor = await goneActors(m, writes);
@@ -91,8 +96,56 @@ export async function writeRecordBatch(
       for (const { i } of entries) results[i] = { written: false, error: err };
     }
   }
-  await takeBackErased(m, records, writes, results, befores, new Map(entries.map(({ i, entry }) => [i, entry.id])));
+  const auditIds = new Map(entries.map(({ i, entry }) => [i, entry.id]));
+  // No transaction holds the leases across the batch: read again after it. Held then, nobody
+  // took the close over before every write here was in place for that close to read.
+  const lost = fence ? await lostLease(m, fence) : null;
+  if (lost !== null) {
+    await takeBack(m, records, writes, results, befores, auditIds, written(results), () => true);
+    throw new LeaseLostError(lost);
+  }
+  await takeBackErased(m, records, writes, results, befores, auditIds);
   return results as RecordWriteResult[];
+}
+
+type Written = { i: number; r: Extract<RecordWriteResult, { written: true }> }[];
+
+function written(results: readonly (RecordWriteResult | undefined)[]): Written {
+  return results.flatMap((r, i) => (r && !('error' in r) && r.written ? [{ i, r }] : []));
+}
+
+/**
+ * Takes back `gone` writes of the batch: the new records and the audit entries deleted, and the
+ * fields of an update `undo` accepts written back (optimistic on the version it made; one changed
+ * again since keeps that change: `undone` false). Their roster versions stay used, a gap.
+ */
+async function takeBack(
+  m: Models,
+  records: Pick<RecordRepository, 'update'>,
+  writes: readonly RecordWrite[],
+  results: (RecordWriteResult | undefined)[],
+  befores: readonly (AttendanceRecord | null)[],
+  auditIds: ReadonlyMap<number, string>,
+  gone: Written,
+  undo: (i: number) => boolean,
+): Promise<{ i: number; undone: boolean }[]> {
+  const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
+  if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });
+  const audits = gone.flatMap(({ i }) => auditIds.get(i) ?? []);
+  if (audits.length > 0) await m.audit.deleteMany({ _id: { $in: audits } });
+  const out: { i: number; undone: boolean }[] = [];
+  for (const { i, r } of gone) {
+    const w = writes[i]!;
+    results[i] = { written: false, record: null };
+    if (w.kind !== 'update' || !undo(i)) {
+      out.push({ i, undone: w.kind !== 'update' });
+      continue;
+    }
+    const before = befores[i]!;
+    const back = Object.fromEntries(Object.keys(w.patch).map((k) => [k, before[k as keyof RecordPatch]])) as RecordPatch;
+    out.push({ i, undone: (await records.update(w.orgId, w.id, r.record.version, back)) !== null });
+  }
+  return out;
 }
 
 /**
@@ -114,11 +167,11 @@ async function takeBackErased(
   befores: readonly (AttendanceRecord | null)[],
   auditIds: ReadonlyMap<number, string>,
 ): Promise<void> {
-  const written = results.flatMap((r, i) => (r && !('error' in r) && r.written ? [{ i, r }] : []));
-  if (written.length === 0) return;
+  const done = written(results);
+  if (done.length === 0) return;
   const users = new Map<string, Set<string>>();
   const want = (orgId: string, id: string) => users.set(orgId, (users.get(orgId) ?? new Set()).add(id));
-  for (const { i, r } of written) {
+  for (const { i, r } of done) {
     want(r.record.orgId, r.record.studentId);
     for (const id of madeBy(writes[i]!, r.record.studentId)) want(r.record.orgId, id);
   }
@@ -130,31 +183,26 @@ async function takeBackErased(
   // A tombstone is never a user: a record kept under one (an erased student's, for statistics)
   // corrected by a teacher is a write like any other, with its audit entry. A new record under
   // one is refused, as on SQLite.
-  const gone = written.flatMap(({ i, r }): { i: number; r: (typeof written)[number]['r']; actor: string | null }[] => {
+  const gone = done.flatMap(({ i, r }): { i: number; r: Written[number]['r']; actor: string | null }[] => {
     const orgId = r.record.orgId;
     const studentId = r.record.studentId;
-    const kept = writes[i]!.kind !== 'insert' && isTombstoneId(studentId);
-    if (!kept && !present.has(keyOf(orgId, studentId))) return [{ i, r, actor: null }];
+    // Who wrote before whom it is about, as before writing (goneActors) and on SQLite.
     const actor = madeBy(writes[i]!, studentId).find((id) => !present.has(keyOf(orgId, id)));
-    return actor === undefined ? [] : [{ i, r, actor }];
+    if (actor !== undefined) return [{ i, r, actor }];
+    const kept = writes[i]!.kind !== 'insert' && isTombstoneId(studentId);
+    return !kept && !present.has(keyOf(orgId, studentId)) ? [{ i, r, actor: null }] : [];
   });
   if (gone.length === 0) return;
-  const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
-  if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });
-  const audits = gone.flatMap(({ i }) => auditIds.get(i) ?? []);
-  if (audits.length > 0) await m.audit.deleteMany({ _id: { $in: audits } });
-  for (const { i, r, actor } of gone) {
+  // An update of a student gone stays: the erasure's first sweep has already replaced its student.
+  const byActor = new Set(gone.flatMap(({ i, actor }) => (actor === null ? [] : [i])));
+  const taken = await takeBack(m, records, writes, results, befores, auditIds, gone, (i) => byActor.has(i));
+  const undone = new Map(taken.map((u) => [u.i, u.undone]));
+  for (const { i, actor } of gone) {
+    if (actor === null) continue;
     const w = writes[i]!;
-    if (actor === null) {
-      results[i] = { written: false, record: null };
-      continue;
-    }
-    if (w.kind === 'update') {
-      const before = befores[i]!;
-      const undo = Object.fromEntries(Object.keys(w.patch).map((k) => [k, before[k as keyof RecordPatch]])) as RecordPatch;
-      if (!(await records.update(w.orgId, w.id, r.record.version, undo))) {
-        await m.records.updateOne({ _id: w.id, decidedBy: actor }, { $set: { decidedBy: `erased-${randomUUID()}` } });
-      }
+    // Changed again since: that change keeps its decision, its maker a tombstone.
+    if (w.kind === 'update' && !undone.get(i)) {
+      await m.records.updateOne({ _id: w.id, decidedBy: actor }, { $set: { decidedBy: `erased-${randomUUID()}` } });
     }
     results[i] = { written: false, error: new ActorGoneError(actor) };
   }

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { LeaseLostError } from '../../domain/ports/common.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
 import type { AuditEntry, AuditRepository } from '../../domain/ports/audit.js';
 import type { SummaryRepository } from '../../domain/ports/summaries.js';
@@ -8,23 +9,32 @@ import * as q from './queries.js';
 import type { AuditDoc } from './audit-schemas.js';
 import type { SummaryDoc } from './record-schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
+import { lostLease, renewFence } from './jobs.js';
 
 // Daily summaries and the audit trail.
 
 export function summaryRepository(m: Models, clock: () => Date): SummaryRepository {
   return {
-    async upsert(summary) {
+    async upsert(summary, fence) {
       const { orgId, subjectId, day } = summary;
+      const key = q.summaryKeyFilter(orgId, subjectId, day);
+      // A close's fence, as sessions.create's: renewed before, read again after, the summary put
+      // back as it was when a lease was lost meanwhile (unless written again since).
+      const before = fence ? await m.summaries.findOne(key).lean<SummaryDoc>() : null;
+      if (fence) await renewFence(m, fence);
+      const at = clock();
       const d = await upsertWithRetry('summary', () =>
         m.summaries
-          .findOneAndUpdate(
-            q.summaryKeyFilter(orgId, subjectId, day),
-            { $set: { ...summary, updatedAt: clock() }, $setOnInsert: { _id: summaryId(subjectId, day) } },
-            upsertAfter,
-          )
+          .findOneAndUpdate(key, { $set: { ...summary, updatedAt: at }, $setOnInsert: { _id: summaryId(subjectId, day) } }, upsertAfter)
           .lean<SummaryDoc>(),
       );
       if (!d) throw new Error('upsert returned no document');
+      const lost = fence ? await lostLease(m, fence) : null;
+      if (lost !== null) {
+        if (before) await m.summaries.replaceOne({ ...key, updatedAt: at }, before);
+        else await m.summaries.deleteOne({ ...key, updatedAt: at });
+        throw new LeaseLostError(lost);
+      }
       return toSummary(d);
     },
     async get(orgId, subjectId, day) {

@@ -7,7 +7,10 @@ import { locationSchema } from './subject-schemas.js';
 
 // Attendance sessions, their policy and room; the conventions of common-schemas.ts.
 
-export type SessionDoc = Doc<AttendanceSession>;
+export type SessionDoc = Doc<AttendanceSession> & {
+  /** An erasure's roster versions being claimed, by its key (erase-records.ts); absent otherwise. */
+  rosterClaims?: Record<string, number>;
+};
 
 const policySchema = new Schema(
   {
@@ -49,6 +52,8 @@ export const sessionSchema = new Schema<SessionDoc>(
     leaseOwner: nullableString,
     leaseUntil: nullableDate,
     rosterVersion: { type: Number, required: true, min: 0, default: 0 },
+    // An erasure's claims of roster versions, by its key (erase-records.ts claimRosterVersions).
+    rosterClaims: { type: Schema.Types.Mixed, default: undefined },
     // Absent on sessions stored before rooms: the subject's classroom, opened by hand.
     room: { type: roomSchema, default: null },
     meetingId: nullableString,

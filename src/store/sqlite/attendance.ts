@@ -1,6 +1,6 @@
 import { newTimeOrderedId } from '../../shared/ids.js';
 import { newSessionEntity } from '../new-entities.js';
-import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import { ActorGoneError, LeaseLostError, StoreBusyError, StoreConflictError, type LeaseFence } from '../../domain/ports/common.js';
 import { renewFence } from './jobs.js';
 import {
   type AttendanceRecord,
@@ -380,11 +380,13 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     let before: AttendanceRecord | null = null;
     let after: AttendanceRecord | null;
     if (w.kind === 'insert') {
+      // Who writes is checked before whom it is about, as on MongoDB (which reads its actors
+      // before writing and its students after): a teacher erased meanwhile is refused as such.
+      const gone = goneActor(w, w.input.studentId);
+      if (gone) return { written: false, error: new ActorGoneError(gone) };
       // Inside the batch's transaction, which an erasure's cannot interleave: a student erased
       // since the check-in was checked gets no record under their real id (nothing would erase it).
       if (!db.stmt(userExists).get(w.input.studentId, w.orgId)) return { written: false, record: null };
-      const gone = goneActor(w, w.input.studentId);
-      if (gone) return { written: false, error: new ActorGoneError(gone) };
       const inserted = insertInBatch(w.orgId, w.input, versions);
       if (!inserted.created) return { written: false, record: inserted.record };
       after = inserted.record;
@@ -506,15 +508,17 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       db.assertOpen();
       return readEachPeerMarks.deferred(orgId, wants);
     },
-    async writeBatch(writes: readonly RecordWrite[]) {
+    async writeBatch(writes: readonly RecordWrite[], fence?: LeaseFence) {
       // One IMMEDIATE transaction (one WAL commit) for the batch. A write refused alone (a key
       // taken in another organisation) must leave the others, which a savepoint per write would
       // give; but a savepoint makes SQLite copy every page the write touches to a sub-journal
       // first, which more than tripled the pages written per check-in. So the batch runs once
       // without them, and only if a write throws is it rolled back whole and run again with a
       // savepoint per write.
+      // A close's fence is renewed in the batch's transaction: no write of it lands once lost.
       try {
         return db.tx(() => {
+          if (fence) renewFence(db, fence);
           const versions = batchRosterVersions(db);
           const results = writes.map((w) => writeOne(w, versions));
           versions.store();
@@ -526,9 +530,10 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         // other error is answered below, to the write that causes it, on the second run. Busy
         // means the transaction never began: the caller may try the whole batch again.
         if (isBusy(err)) throw new StoreBusyError({ cause: err });
-        if (isDatabaseWide(err)) throw err;
+        if (isDatabaseWide(err) || err instanceof LeaseLostError) throw err;
       }
       return db.tx(() => {
+        if (fence) renewFence(db, fence);
         const versions = batchRosterVersions(db);
         const results = writes.map((w): RecordWriteResult => {
           const mark = versions.mark();

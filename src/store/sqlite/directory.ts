@@ -4,6 +4,7 @@ import type { NewSubject, Subject, SubjectFilter, SubjectPatch, SubjectRepositor
 import type { User, UserFilter, UserPatch, UserRepository } from '../../domain/ports/users.js';
 import { mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { StoreConflictError, type Page } from '../../domain/ports/common.js';
+import { totalFromPage } from '../../domain/paging.js';
 import { insertSql, type Row } from './common-mappers.js';
 import { organisations, userNameFromRow, userStandingFromRow, users } from './organisation-mappers.js';
 import { subjects } from './subject-mappers.js';
@@ -64,10 +65,10 @@ function page<T>(
   q: { limit: number; offset: number },
 ): Page<T> {
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${w}`).get(params)!.n;
   const rows = db
     .stmt(`SELECT * FROM ${from} ${w} ORDER BY ${orderBy} LIMIT @limit OFFSET @offset`)
     .all({ ...params, limit: q.limit, offset: q.offset });
+  const total = totalFromPage(rows.length, q) ?? db.stmt<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${w}`).get(params)!.n;
   return { items: rows.map(map), total };
 }
 

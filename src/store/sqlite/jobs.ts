@@ -1,13 +1,18 @@
-import { LeaseLostError, type LeaseFence } from '../../domain/ports/common.js';
+import { closeLeaseName, LeaseLostError, type LeaseFence } from '../../domain/ports/common.js';
 import type { JobRepository } from '../../domain/ports/jobs.js';
 import type { SqliteDb } from './db.js';
 
 const RENEW = 'UPDATE jobs SET lease_until = ? WHERE name = ? AND lease_owner = ?';
+const RENEW_CLOSE = 'UPDATE sessions SET lease_until = ? WHERE org_id = ? AND id = ? AND lease_owner = ?';
 
 /** Renews each lease of a fenced write, inside the write's transaction; throws LeaseLostError (rolling it back) for one lost. */
 export function renewFence(db: SqliteDb, fence: LeaseFence): void {
   for (const name of fence.names) {
     if (db.stmt(RENEW).run(fence.until.getTime(), name, fence.owner).changes !== 1) throw new LeaseLostError(name);
+  }
+  const { session } = fence;
+  if (session && db.stmt(RENEW_CLOSE).run(fence.until.getTime(), session.orgId, session.id, fence.owner).changes !== 1) {
+    throw new LeaseLostError(closeLeaseName(session.id));
   }
 }
 

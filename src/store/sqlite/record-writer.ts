@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { ActorGoneError, StoreBusyError, StoreConflictError } from '../../domain/ports/common.js';
+import { ActorGoneError, LeaseLostError, StoreBusyError, StoreConflictError, type LeaseFence } from '../../domain/ports/common.js';
 import type { RecordWrite, RecordWriteResult } from '../../domain/ports/records.js';
 import type { Store } from '../../domain/ports/store.js';
 import type { CheckpointLogger } from './wal-checkpointer.js';
@@ -27,6 +27,7 @@ export type WireError =
   | { name: 'StoreConflictError'; key: string }
   | { name: 'StoreBusyError' }
   | { name: 'ActorGoneError'; actorId: string }
+  | { name: 'LeaseLostError'; lease: string }
   | { name: 'SqliteError'; message: string; code: string }
   | { name: 'Error'; message: string };
 
@@ -39,9 +40,14 @@ export type WireError =
 export type WireWriteResult =
   { inserted: string; rosterVersion: number } | Exclude<RecordWriteResult, { error: unknown }> | { written: false; error: WireError };
 
+/** A LeaseFence as posted to the worker (`until` in ms). */
+export type WireFence = Omit<LeaseFence, 'until'> & { until: number };
+
 export type ToRecordWriter =
-  /** `at`: the store clock's time of the batch (ms), the records' createdAt/updatedAt. */
-  { type: 'write'; id: number; at: number; writes: readonly RecordWrite[] } | { type: 'autocheckpoint'; pages: number } | { type: 'stop' };
+  /** `at`: the store clock's time of the batch (ms), the records' createdAt/updatedAt; `fence`: a close's. */
+  | { type: 'write'; id: number; at: number; writes: readonly RecordWrite[]; fence?: WireFence }
+  | { type: 'autocheckpoint'; pages: number }
+  | { type: 'stop' };
 
 export type FromRecordWriter =
   | { type: 'ready' }
@@ -59,10 +65,11 @@ export interface RecordWriterStatus {
   batches: number;
 }
 
-type InlineWrite = (writes: readonly RecordWrite[]) => Promise<RecordWriteResult[]>;
+type InlineWrite = (writes: readonly RecordWrite[], fence?: LeaseFence) => Promise<RecordWriteResult[]>;
 
 interface Pending {
   writes: readonly RecordWrite[];
+  fence: LeaseFence | undefined;
   at: Date;
   resolve: (r: RecordWriteResult[]) => void;
   reject: (err: unknown) => void;
@@ -132,18 +139,22 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
     return this.worker;
   }
 
-  /** Commits the batch on the worker; `at` stamps its records (the store's clock, read by the caller). */
-  writeBatch(writes: readonly RecordWrite[], at: Date): Promise<RecordWriteResult[]> {
+  /**
+   * Commits the batch on the worker; `at` stamps its records (the store's clock, read by the
+   * caller). `fence` is renewed in the worker's transaction, as on the main connection.
+   */
+  writeBatch(writes: readonly RecordWrite[], at: Date, fence?: LeaseFence): Promise<RecordWriteResult[]> {
     if (this.mode === 'inline') {
-      const written = this.rewritten.then(() => this.inline(writes));
+      const written = this.rewritten.then(() => this.inline(writes, fence));
       this.rewritten = written.catch(() => undefined);
       return written;
     }
     const id = this.nextId++;
     const answer = new Promise<RecordWriteResult[]>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { writes, at, resolve, reject });
-      this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes } satisfies ToRecordWriter);
+      this.pending.set(id, { writes, fence, at, resolve, reject });
+      const wire = fence ? { fence: { ...fence, until: fence.until.getTime() } } : {};
+      this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes, ...wire } satisfies ToRecordWriter);
     });
     const settled: Promise<unknown> = answer.then(
       () => this.out.delete(settled),
@@ -194,7 +205,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
     const unanswered = [...this.pending.values()];
     this.pending.clear();
     this.rewritten = unanswered.reduce<Promise<unknown>>(
-      (previous, p) => previous.then(() => this.inline(p.writes).then(p.resolve, p.reject)),
+      (previous, p) => previous.then(() => this.inline(p.writes, p.fence).then(p.resolve, p.reject)),
       Promise.resolve(),
     );
     // After the rewrites are queued: a batch handed over from a listener is written after them.
@@ -213,6 +224,7 @@ export function toWireError(err: unknown): WireError {
   if (err instanceof StoreConflictError) return { name: 'StoreConflictError', key: err.key };
   if (err instanceof StoreBusyError) return { name: 'StoreBusyError' };
   if (err instanceof ActorGoneError) return { name: 'ActorGoneError', actorId: err.actorId };
+  if (err instanceof LeaseLostError) return { name: 'LeaseLostError', lease: err.lease };
   if (err instanceof Database.SqliteError) return { name: 'SqliteError', message: err.message, code: err.code };
   return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
@@ -232,6 +244,8 @@ export function fromWireError(e: WireError): Error {
       return new StoreBusyError();
     case 'ActorGoneError':
       return new ActorGoneError(e.actorId);
+    case 'LeaseLostError':
+      return new LeaseLostError(e.lease);
     case 'SqliteError':
       return new Database.SqliteError(e.message, e.code);
     case 'Error':

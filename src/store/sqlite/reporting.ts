@@ -3,6 +3,7 @@ import { type AuditEntry, type AuditRepository } from '../../domain/ports/audit.
 import { StoreConflictError } from '../../domain/ports/common.js';
 import { type DailySummary, type SummaryRepository } from '../../domain/ports/summaries.js';
 import type { SqliteDb } from './db.js';
+import { renewFence } from './jobs.js';
 import { audit } from './audit-mappers.js';
 import { insertSql } from './common-mappers.js';
 import { summaries } from './record-mappers.js';
@@ -18,9 +19,13 @@ export function summaryRepository(db: SqliteDb, clock: () => Date): SummaryRepos
     WHERE summaries.org_id = excluded.org_id
     RETURNING *`;
   return {
-    async upsert(summary) {
+    async upsert(summary, fence) {
       const s: DailySummary = { ...summary, updatedAt: clock() };
-      const r = db.stmt(upsert).get(summaries.toRow(s));
+      // A close's fence is renewed in the upsert's transaction: a close that lost it writes nothing.
+      const r = db.tx(() => {
+        if (fence) renewFence(db, fence);
+        return db.stmt(upsert).get(summaries.toRow(s));
+      });
       if (!r) throw new StoreConflictError('summary');
       return summaries.fromRow(r);
     },

@@ -77,7 +77,7 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
     users: userRepository(db, clock),
     subjects: subjectRepository(db, clock),
     sessions: sessionRepository(db, clock),
-    records: writer ? { ...records, writeBatch: (writes) => writer.writeBatch(writes, clock()) } : records,
+    records: writer ? { ...records, writeBatch: (writes, fence) => writer.writeBatch(writes, clock(), fence) } : records,
     summaries: summaryRepository(db, clock),
     audit: auditRepository(db),
     reports: reportRepository(db),
@@ -149,7 +149,11 @@ function startRecordWriter(
   log: CheckpointLogger,
 ): RecordWriter {
   const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
-  const writer = new RecordWriter({ file: path.resolve(file), autocheckpointPages: pages() }, (writes) => records.writeBatch(writes), log);
+  const writer = new RecordWriter(
+    { file: path.resolve(file), autocheckpointPages: pages() },
+    (writes, fence) => records.writeBatch(writes, fence),
+    log,
+  );
   checkpointer?.on('running', () => writer.setAutocheckpoint(pages()));
   checkpointer?.on('fallback', () => writer.setAutocheckpoint(pages()));
   return writer;

@@ -8,7 +8,7 @@ import { AUDIT_ACTIONS, isAuditAction, type AuditAction } from '../../shared/aud
 import { at } from '../lib/admin-text.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
-import { actionGroup, actionLabel, groupLabel, type AuditGroup } from './audit-labels.js';
+import { actionGroup, actionLabel, fieldLabel, groupLabel, type AuditGroup } from './audit-labels.js';
 import { fetchAll } from './fetch-all.js';
 import type { Page, Subject, User } from './types.js';
 
@@ -119,7 +119,9 @@ function changeText(from: unknown, to: unknown): string {
   const after = obj(to);
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
   if (keys.length === 0) return from === null && to === null ? '' : `${value(from ?? undefined)} → ${value(to ?? undefined)}`;
-  return keys.map((k) => `${k}: ${value(before[k])} → ${value(after[k])}`).join('; ');
+  return keys
+    .map((k) => at('audit.change', { field: fieldLabel(k), from: value(before[k]), to: value(after[k]) }))
+    .join(at('admin.listSeparator'));
 }
 
 /** The subject and time of the entry's session, e.g. "CS101 Introduction, 2 Mar 2026, 09:00"; '' for none. */

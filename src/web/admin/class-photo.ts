@@ -3,10 +3,12 @@ import { ROSTER_STATUSES, type RosterStatus } from '../../shared/events.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
 import { announce, byId, clockTime, errorText, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
-import { formatNumber, t } from '../lib/i18n.js';
+import { formatNumber } from '../lib/i18n.js';
+
 import { statusLabel } from '../lib/staff-text.js';
 import { fetchAll, jsonBody } from './fetch-all.js';
 import type { Page, Subject } from './types.js';
+import { t } from '../lib/pages-text.js';
 
 interface SessionItem {
   id: string;

@@ -11,6 +11,7 @@ import { chunkCsv, chunkSize, lineInFile, lineNumbersCertain, splitCsv, type Csv
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
+import { problemsText } from './problem-text.js';
 import type { RowError, User } from './types.js';
 
 /** Largest id list POST /users/invitations takes. */
@@ -33,7 +34,13 @@ function showErrors(errors: RowError[], caption: string): void {
   byId('import-errors-caption').textContent = caption;
   byId('import-errors-body').replaceChildren(
     ...errors.map((e) =>
-      h('tr', {}, h('th', { scope: 'row' }, String(e.line)), h('td', { class: 'wrap' }, e.email ?? ''), h('td', {}, e.reason)),
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, String(e.line)),
+        h('td', { class: 'wrap' }, e.email ?? ''),
+        h('td', {}, problemsText(e.problems, e.reason)),
+      ),
     ),
   );
   show(byId('import-errors-block'), errors.length > 0);
@@ -119,7 +126,11 @@ async function runImport(): Promise<void> {
       const byLine = new Map((errors ?? []).map((e) => [lineInFile(header, chunk, e.line), e]));
       for (const r of chunk.rows) {
         const e = byLine.get(r.line);
-        failed.push({ line: r.line, email: e?.email ?? null, reason: e ? e.reason : at('import.notImportedReason', { reason }) });
+        failed.push(
+          e
+            ? { line: r.line, email: e.email, reason: e.reason, ...(e.problems ? { problems: e.problems } : {}) }
+            : { line: r.line, email: null, reason: at('import.notImportedReason', { reason }) },
+        );
       }
     }
     done += chunk.rows.length;

@@ -3,12 +3,13 @@
  * take or upload 1 to 5 photos, see each photo's result.
  */
 import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
-import { announce, byId, dateTime, errorText, h, reasonText, show } from '../lib/dom.js';
+import { announce, byId, dateTime, errorText, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
 import { captureSelfie, startCamera, stopCamera } from '../lib/selfie.js';
 import type { Page, User } from './types.js';
+import { reasonText } from '../lib/pages-text.js';
 
 /** MAX_ENROLMENT_PHOTOS of the face routes. */
 const MAX_PHOTOS = 5;

@@ -5,10 +5,13 @@
 import { ApiError, apiFetch } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
+import type { RowProblem } from '../../shared/row-problems.js';
+import { problemsText } from './problem-text.js';
 
 interface BadRow {
   line: number;
   reason: string;
+  problems?: RowProblem[];
 }
 
 function badRows(err: unknown): BadRow[] | null {
@@ -39,7 +42,7 @@ async function importFile(form: HTMLFormElement): Promise<void> {
     const rows = badRows(err);
     if (rows) {
       byId('guardians-errors-body').replaceChildren(
-        ...rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, String(r.line)), h('td', {}, r.reason))),
+        ...rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, String(r.line)), h('td', {}, problemsText(r.problems, r.reason)))),
       );
       show(byId('guardians-errors-block'), true);
     }

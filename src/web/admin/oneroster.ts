@@ -8,6 +8,8 @@ import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import { jsonBody } from './fetch-all.js';
+import type { RowProblem } from '../../shared/row-problems.js';
+import { problemsText } from './problem-text.js';
 
 /** The bundle's files (BUNDLE_FILES of the server) and the manifest, in the order they are applied. */
 const FILES = ['manifest', 'orgs', 'academicSessions', 'users', 'classes', 'enrollments'] as const;
@@ -20,7 +22,7 @@ const ROWS_SHOWN = 500;
 interface Report {
   dryRun: boolean;
   files: Record<string, Record<Action, number>>;
-  rows: Array<{ file: string; line: number; sourcedId: string; action: Action; reason: string | null }>;
+  rows: Array<{ file: string; line: number; sourcedId: string; action: Action; reason: string | null; problem?: RowProblem | null }>;
 }
 
 /** A reason the bundle was refused whole; `file` is the file's name with its .csv. */
@@ -28,6 +30,7 @@ interface FileProblem {
   file?: string;
   line?: number;
   reason: string;
+  problem?: RowProblem;
 }
 
 /** What a row became (an import) or would become (a check). */
@@ -95,7 +98,7 @@ function renderReport(report: Report): void {
           h('th', { scope: 'row' }, String(r.line)),
           h('td', { class: 'wrap' }, r.sourcedId),
           h('td', {}, actionText(r.action, report.dryRun)),
-          h('td', { class: 'wrap' }, r.reason ?? ''),
+          h('td', { class: 'wrap' }, problemsText(r.problem ? [r.problem] : null, r.reason)),
         ),
       ),
   );
@@ -132,7 +135,13 @@ async function send(bundle: Record<string, string>, dryRun: boolean): Promise<Re
     if (problems) {
       byId('oneroster-refused-body').replaceChildren(
         ...problems.map((p) =>
-          h('tr', {}, h('td', {}, p.file ?? ''), h('td', {}, p.line === undefined ? '' : formatNumber(p.line)), h('td', {}, p.reason)),
+          h(
+            'tr',
+            {},
+            h('td', {}, p.file ?? ''),
+            h('td', {}, p.line === undefined ? '' : formatNumber(p.line)),
+            h('td', {}, problemsText(p.problem ? [p.problem] : null, p.reason)),
+          ),
         ),
       );
       show(byId('oneroster-refused-block'), true);

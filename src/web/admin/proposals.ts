@@ -1,6 +1,6 @@
 /** Face proposals: see the proposed photos and how they compare with the reference in force, approve or reject. */
 import { apiFetch, apiJson } from '../lib/auth.js';
-import { announce, byId, errorText, h } from '../lib/dom.js';
+import { announce, byId, dateTime, errorText, h } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 
@@ -74,7 +74,7 @@ async function item(p: Proposal): Promise<HTMLElement> {
 
 /** Who proposed it and when; a role the catalog names is said in the page's language. */
 function proposedBy(p: Proposal): string {
-  const when = new Date(p.createdAt).toLocaleString();
+  const when = dateTime(p.createdAt);
   const role = p.proposerRole;
   if (role !== 'student' && role !== 'teacher' && role !== 'admin') return at('proposals.by', { name: p.proposerName, when });
   return at('proposals.byRole', { name: p.proposerName, role: at(`role.${role}`), when });

@@ -47,8 +47,14 @@ const path = (id: string) => `api/v1/webhooks/${encodeURIComponent(id)}`;
 const fail = (err: unknown) => (byId('webhooks-error').textContent = errorText(err));
 
 function statusText(e: Endpoint): string {
-  if (!e.active)
-    return e.disabledReason ? at('webhooks.disabled', { when: dateTime(e.disabledAt), reason: e.disabledReason }) : at('webhooks.paused');
+  if (!e.active) {
+    if (!e.disabledReason) return at('webhooks.paused');
+    // The server turns an endpoint off for one reason, failing since `failingSince` (kept when it
+    // is turned off): said from those fields in the page's language, not from the English reason.
+    return e.failingSince
+      ? at('webhooks.disabledFailing', { when: dateTime(e.disabledAt), since: dateTime(e.failingSince) })
+      : at('webhooks.disabled', { when: dateTime(e.disabledAt), reason: e.disabledReason });
+  }
   return e.failingSince ? at('webhooks.failing', { when: dateTime(e.failingSince) }) : at('webhooks.active');
 }
 

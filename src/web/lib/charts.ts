@@ -4,7 +4,7 @@
  * same numbers as a table, for screen readers, keyboards and print.
  */
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t } from './pages-text.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 

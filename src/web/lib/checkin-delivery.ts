@@ -11,7 +11,7 @@
  */
 import type { CheckinView } from '../../shared/events.js';
 import { CommandError, NoAnswerError } from './socket.js';
-import { t } from './i18n.js';
+import { pt } from './student-text.js';
 
 export interface DeliveryPorts {
   /** Collects the evidence (a fresh fix) and sends `checkin:submit`; each call is one submission. */
@@ -38,37 +38,37 @@ const MAX_RETRY_WAIT_MS = 15_000;
 /** What the student reads at each step, in the page's language (read when said, so a language switch applies). */
 export const DELIVERY_TEXT = {
   get sending() {
-    return t('delivery.sending');
+    return pt('delivery.sending');
   },
   get slow() {
-    return t('delivery.slow');
+    return pt('delivery.slow');
   },
   get reconnecting() {
-    return t('delivery.reconnecting');
+    return pt('delivery.reconnecting');
   },
   get checking() {
-    return t('delivery.checking');
+    return pt('delivery.checking');
   },
   get notBack() {
-    return t('delivery.notBack');
+    return pt('delivery.notBack');
   },
   get notArrived() {
-    return t('delivery.notArrived');
+    return pt('delivery.notArrived');
   },
   get stillBusy() {
-    return t('delivery.stillBusy');
+    return pt('delivery.stillBusy');
   },
 };
 
 /** Busy-retry wording with the wait in whole seconds. */
 export function busyText(waitMs: number): string {
-  return t('delivery.busy', { seconds: Math.ceil(waitMs / 1000) });
+  return pt('delivery.busy', { seconds: Math.ceil(waitMs / 1000) });
 }
 
 /** RATE_LIMITED in words, with the wait the server gave. */
 export function rateLimitedText(err: CommandError): string {
   const ms = Number(err.body.details?.['retryAfterMs'] ?? 60_000);
-  return t('student.rateLimited', { seconds: Math.max(1, Math.ceil(ms / 1000)) });
+  return pt('student.rateLimited', { seconds: Math.max(1, Math.ceil(ms / 1000)) });
 }
 
 function retryable(err: unknown): err is CommandError {

@@ -1,5 +1,4 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
-import { isReasonCode } from '../../shared/reasons.js';
 import { errorMessage, pageLanguage, t } from './i18n.js';
 import { FORMAT_LOCALE, type Language } from '../../shared/i18n/languages.js';
 
@@ -37,12 +36,6 @@ export function announce(region: HTMLElement, text: string): void {
   }, 30);
 }
 
-/** A reason code as a sentence; unknown codes are shown as they are. */
-export function reasonText(code: string | null): string {
-  if (!code) return '';
-  return isReasonCode(code) ? t(`reason.${code}`) : code;
-}
-
 /** mm:ss (or h:mm:ss) until `iso`, never negative. */
 export function timeLeft(iso: string, now = Date.now()): string {
   const s = Math.max(0, Math.round((Date.parse(iso) - now) / 1000));
@@ -52,30 +45,38 @@ export function timeLeft(iso: string, now = Date.now()): string {
   return hh > 0 ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
-let clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit' });
 let zone: string | undefined;
-/** The day-and-time format of the page's language: remade when the language or the zone changes. */
-let stamp: { language: Language; zone: string | undefined; format: Intl.DateTimeFormat } | null = null;
+/** Formats of the page's language, remade when the language or the zone changes. */
+let formats: { language: Language; zone: string | undefined; clock: Intl.DateTimeFormat; stamp: Intl.DateTimeFormat } | null = null;
 
 /** Times on this page read in the organisation's time zone (GET /organisation), not the device's. */
 export function useTimeZone(timeZone: string): void {
-  clock = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone });
   zone = timeZone;
 }
 
+// The page's language decides the hour cycle (24-hour in French and British English), not the browser's habit.
+function pageFormats(): { clock: Intl.DateTimeFormat; stamp: Intl.DateTimeFormat } {
+  const language = pageLanguage();
+  if (formats?.language !== language || formats.zone !== zone) {
+    const locale = FORMAT_LOCALE[language];
+    formats = {
+      language,
+      zone,
+      clock: new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: zone }),
+      stamp: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone }),
+    };
+  }
+  return formats;
+}
+
+/** A time of day as the page's language writes it, in the organisation's zone. */
 export function clockTime(iso: string | null): string {
-  return iso ? clock.format(new Date(iso)) : '';
+  return iso ? pageFormats().clock.format(new Date(iso)) : '';
 }
 
 /** Day and time, for what may lie days back (delivery logs, consents, the audit trail), as the page's language writes them. */
 export function dateTime(iso: string | null): string {
-  if (!iso) return '';
-  const language = pageLanguage();
-  if (stamp?.language !== language || stamp.zone !== zone) {
-    const format = new Intl.DateTimeFormat(FORMAT_LOCALE[language], { dateStyle: 'medium', timeStyle: 'short', timeZone: zone });
-    stamp = { language, zone, format };
-  }
-  return stamp.format.format(new Date(iso));
+  return iso ? pageFormats().stamp.format(new Date(iso)) : '';
 }
 
 /** The value of a query-string parameter of the current page. */

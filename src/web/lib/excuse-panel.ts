@@ -5,7 +5,7 @@
  */
 import { apiFetch, apiJson } from './auth.js';
 import { byId, errorText, h } from './dom.js';
-import { t } from './i18n.js';
+import { t } from './pages-text.js';
 
 interface Category {
   code: string;

@@ -4,9 +4,11 @@
  */
 import { apiJson } from './auth.js';
 import { barChart, settledPercentage } from './charts.js';
-import { byId, errorText, h, reasonText } from './dom.js';
+import { byId, errorText, h } from './dom.js';
 import type { StudentSubject } from './report-types.js';
-import { t } from './i18n.js';
+
+import { pt } from './student-text.js';
+import { reasonText, t } from './pages-text.js';
 
 interface HistoryEntry {
   sessionId: string;
@@ -39,19 +41,19 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
         'tr',
         { 'data-subject-id': s.subjectId },
         h('th', { scope: 'row' }, s.subjectCode, h('br'), h('small', {}, s.subjectName)),
-        h('td', { class: 'my-percentage' }, t('my.percentage', { value: s.percentage })),
+        h('td', { class: 'my-percentage' }, pt('my.percentage', { value: s.percentage })),
         h('td', {}, String(s.absent)),
         h('td', {}, String(s.total)),
       ),
     );
     byId('my-subjects')
       .querySelector('tbody')!
-      .replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, t('my.none')))]));
+      .replaceChildren(...(rows.length > 0 ? rows : [h('tr', {}, h('td', { colspan: 4 }, pt('my.none')))]));
     byId('my-chart').replaceChildren(
       ...(figures.items.length > 0
         ? [
             barChart(
-              { title: t('my.chartTitle'), valueLabel: t('my.chartValue'), labelHeader: t('my.subject'), threshold: 75 },
+              { title: pt('my.chartTitle'), valueLabel: pt('my.chartValue'), labelHeader: pt('my.subject'), threshold: 75 },
               figures.items.map((s) => ({ label: s.subjectCode, value: settledPercentage(s) })),
             ),
           ]
@@ -69,7 +71,7 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
         ),
       ),
     );
-    if (history.items.length === 0) byId('my-history').append(h('li', {}, t('my.noSessions')));
+    if (history.items.length === 0) byId('my-history').append(h('li', {}, pt('my.noSessions')));
   } catch (err) {
     error.textContent = errorText(err);
   }

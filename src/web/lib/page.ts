@@ -7,7 +7,8 @@ import { byId, errorText, show, useTimeZone } from './dom.js';
 import type { ConnectionState } from './socket.js';
 import type { Role } from '../../shared/events.js';
 import { isLanguage, LANGUAGE_NAMES, LANGUAGES, type Language } from '../../shared/i18n/languages.js';
-import { pageLanguage, rememberLanguage, t, useLanguage } from './i18n.js';
+import { pageLanguage, rememberLanguage, useLanguage } from './i18n.js';
+import { t } from './pages-text.js';
 
 /** Shows the connection state in #connection (a status region, announced politely). */
 export function showConnection(state: ConnectionState): void {

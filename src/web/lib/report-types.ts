@@ -1,6 +1,5 @@
 /** Shapes of the reporting API's answers as the pages read them (docs/reports.md). */
-import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
-import { pageLanguage } from './i18n.js';
+import { dateTime } from './dom.js';
 
 export interface Figures {
   present: number;
@@ -46,9 +45,9 @@ export interface Dashboard {
   lastWeek: Figures & { from: string; to: string };
 }
 
-/** A moment as a short date and time as the page's language writes them (the device's zone); `never` for none. */
+/** A moment as a short date and time as the page's language writes them (the organisation's zone); `never` for none. */
 export function seenText(iso: string | null, never: string): string {
-  return iso ? new Date(iso).toLocaleString(FORMAT_LOCALE[pageLanguage()], { dateStyle: 'medium', timeStyle: 'short' }) : never;
+  return iso ? dateTime(iso) : never;
 }
 
 /** The calendar day `n` days after a YYYY-MM-DD day. */

@@ -4,7 +4,7 @@
  * refuses and check-in cannot happen, so the pages say why and what to do instead of failing
  * silently.
  */
-import { t } from './i18n.js';
+import { t } from './pages-text.js';
 
 export interface PageContext {
   isSecureContext: boolean;

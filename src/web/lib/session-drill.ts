@@ -7,10 +7,12 @@ import { countRoster } from '../../shared/counts.js';
 import type { RosterStatus, SessionView } from '../../shared/events.js';
 import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { apiJson } from './auth.js';
-import { byId, clockTime, errorText, h, reasonText, show } from './dom.js';
-import { pageLanguage, t } from './i18n.js';
+import { byId, clockTime, errorText, h, show } from './dom.js';
+import { pageLanguage } from './i18n.js';
+
 import { isWordedAction, rt } from './reports-text.js';
 import { countsLine, statusLabel } from './staff-text.js';
+import { reasonText, t } from './pages-text.js';
 
 interface RosterRow {
   studentId: string;

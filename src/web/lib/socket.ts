@@ -4,9 +4,11 @@
  * so the page can fetch a fresh snapshot (the server does not replay missed events).
  */
 import { io, type Socket } from 'socket.io-client';
+import { readAdmissionRefusal } from '../../shared/admission.js';
 import type { Ack, ErrorBody } from '../../shared/errors.js';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.js';
 import { forgetLogin, freshToken, loadAuth, refresh } from './auth.js';
+import { reconnectDelayMs } from './reconnect-delay.js';
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -118,21 +120,19 @@ export function connect(opts: ConnectOptions): AppSocket {
 
   // Any other refusal (RATE_LIMITED, UNAVAILABLE while the database is unreachable, INTERNAL)
   // also ends socket.io's own retries: the page tries again after the server's hint, else after a
-  // pause that doubles up to 30 s, so a phone refused during an outage comes back by itself.
+  // pause that doubles up to 30 s, so a phone refused during an outage comes back by itself
+  // (reconnect-delay.ts).
   let refusals = 0;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
-  const connectLater = (body: ErrorBody) => {
+  const connectLater = (body: ErrorBody, overloaded = false) => {
     refusals += 1;
-    const hint = body.details?.['retryAfterMs'];
-    const base = typeof hint === 'number' && hint > 0 ? Math.min(hint, 60_000) : Math.min(1_000 * 2 ** (refusals - 1), 30_000);
     if (retryTimer) clearTimeout(retryTimer);
-    // Up to a fifth more, so the phones of a class refused together do not all return together.
     retryTimer = setTimeout(
       () => {
         retryTimer = null;
         if (!ended && !socket.connected) socket.connect();
       },
-      base * (1 + Math.random() / 5),
+      reconnectDelayMs(body, refusals, overloaded, Math.random()),
     );
   };
 
@@ -151,6 +151,15 @@ export function connect(opts: ConnectOptions): AppSocket {
   });
   socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
     opts.onState('offline');
+    // The node refused the handshake BUSY before it began (docs/protocol.md §2): read now, the
+    // client lets the answer go after this listener. socket.io's own retry (1 to 5 s) is stopped
+    // for the page's, which follows the node's hint and doubles while refusals go on.
+    const overloaded = readAdmissionRefusal(err);
+    if (overloaded) {
+      socket.disconnect();
+      connectLater(overloaded, true);
+      return;
+    }
     // A refusal by the auth middleware stops the automatic retries; a transport error does not.
     if (err.data && ENDED_CODES.has(err.data.code)) endLogin();
     else if (err.data && AUTH_CODES.has(err.data.code)) {

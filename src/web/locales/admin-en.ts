@@ -3,6 +3,71 @@
  * shared page catalog and the staff one (whose error-code sentences the console shows too);
  * another language's is dist/public/locale-admin-<lang>.js. Every section of the console. Keys used in the HTML are checked by test/unit/shared/i18n.test.ts.
  */
+import type { AuditField } from '../../shared/audit.js';
+import { ROW_PROBLEMS, type RowProblemCode } from '../../shared/row-problems.js';
+
+/** The server's reasons for an imported row, its English sentences as the API writes them (`rowProblem.<code>`). */
+const rowProblems = Object.fromEntries(Object.entries(ROW_PROBLEMS).map(([code, message]) => [`rowProblem.${code}`, message])) as {
+  readonly [C in RowProblemCode as `rowProblem.${C}`]: (typeof ROW_PROBLEMS)[C];
+};
+
+/** The audit trail's "Changes": each field an entry names, in words (one per AUDIT_FIELDS entry). */
+const auditFieldLabels = {
+  'audit.field.name': 'Name',
+  'audit.field.email': 'Email',
+  'audit.field.role': 'Role',
+  'audit.field.studentNumber': 'Student number',
+  'audit.field.active': 'Active',
+  'audit.field.mustChangePassword': 'Must change password',
+  'audit.field.passwordHash': 'Password',
+  'audit.field.status': 'Status',
+  'audit.field.reason': 'Reason',
+  'audit.field.flags': 'Flags',
+  'audit.field.note': 'Note',
+  'audit.field.version': 'Version',
+  'audit.field.absenceCategory': 'Absence category',
+  'audit.field.startsAt': 'Starts',
+  'audit.field.lateAfter': 'Late after',
+  'audit.field.closesAt': 'Closes',
+  'audit.field.policy': 'Check-in rules',
+  'audit.field.room': 'Room',
+  'audit.field.code': 'Code',
+  'audit.field.teacherIds': 'Teachers',
+  'audit.field.teacherId': 'Teacher',
+  'audit.field.studentIds': 'Students',
+  'audit.field.location': 'Location',
+  'audit.field.allowedIpRanges': 'Allowed networks',
+  'audit.field.subjectId': 'Subject',
+  'audit.field.sessionId': 'Session',
+  'audit.field.termId': 'Term',
+  'audit.field.meetingId': 'Timetable slot',
+  'audit.field.weekday': 'Weekday',
+  'audit.field.startTime': 'Start time',
+  'audit.field.endTime': 'End time',
+  'audit.field.startDay': 'First day',
+  'audit.field.endDay': 'Last day',
+  'audit.field.day': 'Day',
+  'audit.field.state': 'State',
+  'audit.field.category': 'Category',
+  'audit.field.fromDay': 'From',
+  'audit.field.toDay': 'To',
+  'audit.field.decisionNote': 'Decision note',
+  'audit.field.slug': 'Short name',
+  'audit.field.timezone': 'Time zone',
+  'audit.field.settings': 'Settings',
+  'audit.field.counts': 'Counts',
+  'audit.field.purpose': 'Purpose',
+  'audit.field.textVersion': 'Text version',
+  'audit.field.givenBy': 'Given by',
+  'audit.field.guardianName': 'Guardian',
+  'audit.field.outboxId': 'Email',
+  'audit.field.endpointId': 'Webhook',
+  'audit.field.deliveryId': 'Delivery',
+  'audit.field.url': 'URL',
+  'audit.field.events': 'Events',
+  'audit.field.id': 'Id',
+} as const satisfies { readonly [F in AuditField as `audit.field.${F}`]: string };
+
 export const adminEn = {
   // The shell: title, header, the sections' navigation.
   'admin.title': 'Admin console · Classroom attendance',
@@ -284,6 +349,7 @@ export const adminEn = {
   'categories.keepOne': 'Keep at least one category.',
   'categories.saved': 'Absence categories saved.',
   'admin.rowProblem': 'Row {row}, {field}: {message}.',
+  'admin.listSeparator': '; ',
 
   // A student's guardian contacts (a panel of the users section).
   'guardians.title': 'Guardian contacts',
@@ -564,6 +630,7 @@ export const adminEn = {
   'webhooks.state.delivered': 'Delivered',
   'webhooks.state.abandoned': 'Given up',
   'webhooks.disabled': 'Disabled {when}: {reason}',
+  'webhooks.disabledFailing': 'Disabled {when}: every attempt failed since {since}',
   'webhooks.paused': 'Paused',
   'webhooks.failing': 'Active, failing since {when}',
   'webhooks.active': 'Active',
@@ -680,6 +747,7 @@ export const adminEn = {
   'audit.chooseSubject': 'Choose a subject.',
   'audit.ofOrganisation': 'Changes to the organisation',
   'audit.changesTo': 'Changes to {name}',
+  'audit.change': '{field}: {from} → {to}',
   'audit.didBy': 'What {name} did',
   'audit.between': '{from} to {to}',
   'audit.since': 'from {from}',
@@ -790,4 +858,6 @@ export const adminEn = {
   'audit.action.webhook.redeliver': 'Webhook delivery sent again',
   'audit.action.webhook.disabled': 'Webhook disabled',
   'audit.action.oneroster.import': 'OneRoster import',
+  ...rowProblems,
+  ...auditFieldLabels,
 } as const;

@@ -1,166 +1,15 @@
 /**
- * The source catalog of the pages that speak the reader's language: the student page, the
- * login form and the set-password page (docs/languages.md). Bundled into every page (it is the
- * fallback); another language's catalog is its own file, fetched only when chosen.
- * Keys used in the HTML (`data-i18n`) are checked by test/unit/web/page-catalog.test.ts.
+ * The source catalog of what every page says, the set-password page included: the page's
+ * frame, the set-password forms and the error codes a student or that page meets
+ * (docs/languages.md). Bundled into every page (it is the fallback); another language's
+ * catalog is its own file, fetched only when chosen. What the signed-in pages say alike is in
+ * pages-en.ts and the student page's own words in student-en.ts, so the set-password page
+ * carries neither.
+ * Keys used in the HTML (`data-i18n`) are checked by test/unit/shared/i18n.test.ts.
  */
-import { ReasonCodes, type ReasonCode } from '../../shared/reasons.js';
-
-/** Each reason code's sentence, under `reason.CODE`. */
-const reasons = Object.fromEntries(Object.entries(ReasonCodes).map(([code, text]) => [`reason.${code}`, text])) as {
-  readonly [C in ReasonCode as `reason.${C}`]: (typeof ReasonCodes)[C];
-};
-
 export const pageEn = {
   'page.skip': 'Skip to content',
   'page.somethingWrong': 'Something went wrong.',
-
-  'connection.connecting': 'Connecting…',
-  'connection.online': 'Live',
-  'connection.offline': 'Connection lost, reconnecting…',
-  'connection.logged-out': 'Logged out',
-
-  'login.heading': 'Log in',
-  'login.email': 'Email',
-  'login.password': 'Password',
-  'login.organisation': 'Organisation',
-  'login.onlyIfAsked': '(only if asked)',
-  'login.submit': 'Log in',
-  'login.forgot': 'Forgot your password?',
-  'login.wrongRole': 'This page is for {roles} accounts.',
-  'login.signedInAs': 'Signed in as',
-  'login.logout': 'Log out',
-  'language.label': 'Language',
-  'language.school': 'Same as the school',
-
-  'student.title': 'Check in · Classroom attendance',
-  'student.brand': 'Check in',
-  'student.openSessions': 'Open sessions',
-  'student.refresh': 'Refresh list',
-  'student.join': 'Join',
-  'student.joinLabel': 'Join {subject}',
-  'student.noSessions': 'No open sessions for your subjects right now.',
-  'student.listLine': '{status}, until {time}. {needs}',
-  'student.openUntil': 'Open until {closes} (late after {late}).',
-  'student.sessionCancelled': 'The session was cancelled.',
-  'student.sessionClosed': 'The session is closed.',
-  'student.needsNothing': 'Check-in needs only a tap: no location, code or selfie.',
-  'student.needs': 'Check-in needs {needs}.',
-  'student.needs.geofence': 'your location (inside the classroom)',
-  'student.needs.network': 'the school network',
-  'student.needs.code': 'the code on the screen',
-  'student.needs.selfie': 'a selfie',
-  'student.needs.liveness': 'a selfie and a short head turn or blink',
-  'student.location': 'Location',
-  'student.shareLocation': 'Share my location',
-  'student.locationNotShared': 'Your location has not been shared yet.',
-  'student.findingLocation': 'Finding your location…',
-  'student.locationFound': 'Location found, accurate to about {size}.',
-  'student.locationCoarse':
-    'Location found, but only accurate to about {size}: your teacher will have to review the check-in. For a better fix turn on precise location (or Wi-Fi), move near a window, then tap Share my location again.',
-  'student.locationDenied':
-    'Location is blocked for this page, so you cannot check in yet. Allow it: tap the lock or settings icon next to the address, set Location to Allow (on a phone, also turn on Location in its settings), then tap Share my location again.',
-  'student.locationUnavailable':
-    'Your phone could not find its location. Turn on Location (GPS) in the phone settings, move near a window, then tap Share my location again.',
-  'student.locationTimeout':
-    'Finding your location took too long. Move near a window or outside the door, then tap Share my location again.',
-  'student.codeLabel': 'Code shown in the classroom',
-  'student.codeFromLink': 'The QR link already holds the code for 5 minutes; type the code on the screen only after that.',
-  'student.selfie': 'Selfie',
-  'student.cameraPreview': 'Camera preview',
-  'student.startCamera': 'Start camera',
-  'student.takeSelfie': 'Take selfie',
-  'student.cameraOn': 'Camera on. Take the selfie when your face fills the frame.',
-  'student.cameraUnavailable': 'Camera unavailable: {reason}',
-  'student.challengeNow': '{prompt} now…',
-  'student.selfieTaken': 'Selfie taken ({size} KB).',
-  'student.selfieTakenChallenge': 'Selfie taken ({size} KB) with the challenge.',
-  'student.takeSelfieFirst': 'Take a selfie first.',
-  'student.submit': 'Check in',
-  'student.offline': 'You are offline: the check-in was not sent. Try again when the connection is back.',
-  'student.notCheckedIn': 'Not checked in yet.',
-  'student.checkingSelfie': 'Checking your selfie…',
-  'student.tryAgain': { one: 'You may try again (# left).', other: 'You may try again (# left).' },
-  'student.noAttemptsLeft': 'No attempts left; talk to your teacher.',
-  'student.teacherNote': "Teacher's note: {note}",
-  'student.rateLimited': 'Too many check-in tries in a short time. Wait {seconds} s, then tap Check in again.',
-
-  'decision.present': 'You are marked present.',
-  'decision.late': 'You are marked late.',
-  'decision.pending': 'Waiting for the teacher to review your check-in.',
-  'decision.rejected': 'Your check-in was rejected.',
-  'decision.excused': 'You are excused.',
-  'decision.absent': 'You are marked absent.',
-
-  'session.scheduled': 'scheduled',
-  'session.open': 'open',
-  'session.closing': 'closing',
-  'session.closed': 'closed',
-  'session.cancelled': 'cancelled',
-
-  'delivery.sending': 'Sending your check-in…',
-  'delivery.slow': 'Still sending: the connection is slow. Keep this page open.',
-  'delivery.reconnecting': 'Reconnecting… your check-in is sent as soon as the page is live again. Keep this page open.',
-  'delivery.checking': 'The connection dropped while sending. Checking whether your check-in arrived… Keep this page open.',
-  'delivery.notBack':
-    'The connection did not come back, so your check-in may not have arrived. When the top of the page says Live, tap Check in again: you will not be checked in twice.',
-  'delivery.notArrived': 'Your check-in did not arrive. Check the connection, then tap Check in again: you will not be checked in twice.',
-  'delivery.stillBusy': 'The server is still busy and nothing was recorded. Wait a minute, then tap Check in again.',
-  'delivery.busy': 'The server is busy; nothing was recorded yet. Trying again in {seconds} s…',
-
-  'context.insecure':
-    "Check-in cannot work on this page: it was opened with an address that starts with http:// instead of https://, and phones share their location and camera only with secure (https://) pages. Open {address} instead, or ask your teacher or the school's IT for the secure address.",
-  'context.noGeolocation':
-    'This browser cannot share a location, so check-in cannot work here. Open this page in a current browser (Safari, Chrome, Firefox or Edge).',
-  'context.cameraInsecure': 'The camera works only on secure (https://) pages. Open {address} instead.',
-  'context.noCamera': 'This browser cannot use the camera. Open this page in a current browser (Safari, Chrome, Firefox or Edge).',
-
-  'my.title': 'My attendance',
-  'my.caption': 'My attendance per subject, closed sessions only',
-  'my.subject': 'Subject',
-  'my.attendance': 'Attendance',
-  'my.absent': 'Absent',
-  'my.sessions': 'Sessions',
-  'my.none': 'No attendance counted yet.',
-  'my.chartTitle': 'My attendance per subject',
-  'my.chartValue': 'Attendance %',
-  'my.recent': 'Recent sessions',
-  'my.noSessions': 'No sessions yet.',
-  'my.refresh': 'Refresh my attendance',
-  'my.percentage': '{value} %',
-  'record.present': 'Present',
-  'record.late': 'Late',
-  'record.pending': 'Waiting for review',
-  'record.rejected': 'Rejected',
-  'record.excused': 'Excused',
-  'record.absent': 'Absent',
-
-  // The charts of the student's attendance and of the reports page.
-  'chart.noData': 'no settled session',
-  'chart.percent': '{value} %',
-  'chart.empty': '{title}: no data.',
-  'chart.summary': '{title}: {points} points, from {first} ({firstValue}) to {last} ({lastValue}); lowest {lowest} %, highest {highest} %',
-  'chart.gaps': { one: '; # with no settled session.', other: '; # with no settled session.' },
-  'chart.end': '.',
-  'chart.dataTable': 'Data table: {title}',
-  'chart.point': '{label}: {value} %',
-  'chart.sparkline': '{title}: {points}.',
-  'chart.sparkPoint': '{label} {value}',
-
-  'excuse.title': 'Excuse an absence',
-  'excuse.from': 'From',
-  'excuse.to': 'To',
-  'excuse.subject': 'Subject',
-  'excuse.allSubjects': 'All my subjects (an admin decides)',
-  'excuse.reason': 'Reason',
-  'excuse.explanation': 'Explanation',
-  'excuse.document': 'Document (PDF, JPEG or PNG, at most 5 MB; optional)',
-  'excuse.send': 'Send excuse',
-  'excuse.mine': 'My excuses',
-  'excuse.period': '{from} to {to}',
-  'excuse.pending': 'pending',
-  'excuse.approved': 'approved',
-  'excuse.declined': 'declined',
 
   'reset.title': 'Choose a password · Classroom attendance',
   'reset.heading': 'Choose a new password',
@@ -218,8 +67,6 @@ export const pageEn = {
   'error.ALREADY_DECIDED': 'The check-in was already decided.',
   'error.ABSENCE_CATEGORY_UNKNOWN': "The reason is not one of the school's.",
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Only PDF, JPEG and PNG documents are accepted.',
-
-  ...reasons,
 } as const;
 
 export type PageKey = keyof typeof pageEn;

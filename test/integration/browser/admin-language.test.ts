@@ -264,14 +264,14 @@ describe('the admin console in the school’s language (Chromium)', function () 
     const saved = (await srv.store.organisations.get(org.id))!;
     expect(saved.settings).to.include({ riskThreshold: 70, language: 'fr' });
     const before = (await srv.store.organisations.get(org.id))!.settings.absenceCategories;
-    // A code given twice: the row and field said in French, the server's reason kept; nothing saved.
+    // A code given twice: the row, the field and the server's reason (its code) said in French; nothing saved.
     await page.click('#cat-add');
     const added = page.locator('#cat-body tr').last();
     await added.locator('input[name="code"]').fill('MEDICAL');
     await added.locator('input[name="label"]').fill('Encore');
     await page.click('#cat-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, code : MEDICAL is given twice.');
+    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, code : MEDICAL figure deux fois.');
     await added.locator('button').click();
     // Every category removed: refused on the page, in French, and nothing is saved.
     for (const code of ['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED'])

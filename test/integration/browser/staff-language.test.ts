@@ -85,6 +85,7 @@ describe('the teacher console, classroom screen and reports page in the schoolâ€
     // Only the chosen language's catalogs, and only the ones this page uses.
     expect(fetched.filter((p) => p.startsWith('/locale-')).sort()).to.deep.equal([
       '/locale-fr.js',
+      '/locale-pages-fr.js',
       '/locale-staff-fr.js',
       '/locale-teacher-fr.js',
     ]);
@@ -167,6 +168,7 @@ describe('the teacher console, classroom screen and reports page in the schoolâ€
     );
     expect(fetched.filter((p) => p.startsWith('/locale-')).sort()).to.deep.equal([
       '/locale-fr.js',
+      '/locale-pages-fr.js',
       '/locale-reports-fr.js',
       '/locale-staff-fr.js',
     ]);

@@ -74,7 +74,7 @@ describe('the student page in the reader’s language (Chromium)', function () {
     expect(await fr.page.textContent('#forgot-link')).to.equal('Mot de passe oublié ?');
     expect(await fr.page.title()).to.equal('Pointage · Présence en classe');
     expect(await fr.page.evaluate(() => document.documentElement.dir)).to.equal('ltr');
-    expect(fr.fetched).to.include('/locale-fr.js');
+    expect(fr.fetched).to.include.members(['/locale-fr.js', '/locale-pages-fr.js', '/locale-student-fr.js']);
     // The server's errors are English; a coded one the catalog knows is said in French.
     await logIn(fr.page, studentEmail(3), 'not-the-password', { waitForApp: false });
     await fr.page.waitForFunction(() => (document.getElementById('login-error')?.textContent ?? '') !== '');

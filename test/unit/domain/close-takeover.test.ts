@@ -9,7 +9,8 @@ import { onBothStores, type RaceStore } from '../../support/race-stores.js';
 // node's scheduler or close takes the expired lease and finishes the session, and the teacher may
 // reopen it for a late student. The first close, waking, went on with what it had read before
 // the pause and wrote its absents into the reopened session. Each write step of a close is now
-// fenced by its lease: the woken close stops there.
+// fenced by its lease: the woken close stops there. The write checks the lease itself, so a
+// close paused between renewing its lease and writing stops too.
 
 const STUDENTS = 4;
 const LEASE_MS = 30_000;
@@ -30,11 +31,14 @@ function suite(setup: RaceStore): void {
    * Pauses the next close at its first settle's last read (the excuses covering the students),
    * after it read the records and before it writes: resolves `paused` there, waits for `wake`.
    */
-  const pauseNextClose = () => {
+  const pauseNextClose = () => pauseAt(f.store.excuses, 'listApprovedCovering');
+
+  /** Pauses the next call of `repo[method]` (for a write step: after the close renewed its lease for it). */
+  const pauseAt = <R extends object, K extends keyof R>(repo: R, method: K) => {
     let wake!: () => void;
     let reached!: () => void;
     const paused = new Promise<void>((resolve) => (reached = resolve));
-    beforeNextCall(f.store.excuses, 'listApprovedCovering', () => {
+    beforeNextCall(repo, method, () => {
       reached();
       return new Promise<void>((resolve) => (wake = resolve));
     });
@@ -116,5 +120,27 @@ function suite(setup: RaceStore): void {
     expect(trail.filter((e) => e.action === 'close.absent')).to.have.length(STUDENTS - 1);
     expect(trail.filter((e) => e.action === 'close.settle')).to.have.length(1);
     await expectSummaryOfStore();
+  });
+
+  it('a close paused between its lease renewal and its record writes writes nothing into the session reopened meanwhile', async () => {
+    const pause = pauseAt(f.store.records, 'writeBatch');
+    const first = f.live.closer.close(f.org.id, session.id, f.teacher.id);
+    await pause.paused;
+    await takeOverAndReopen(() => f.build({ nodeId: 'node-b' }).attendance.scheduler.tick());
+    pause.wake();
+    expect((await first).session.status).to.equal('open');
+    await expectReopenedUntouched();
+  });
+
+  it('a close paused between its lease renewal and the daily summary leaves the summary of the session reopened meanwhile', async () => {
+    const pause = pauseAt(f.store.summaries, 'upsert');
+    const first = f.live.closer.close(f.org.id, session.id, f.teacher.id);
+    await pause.paused;
+    // Its records all written before the pause: the close taking over finds nothing to write.
+    await takeOverAndReopen(() => f.build({ nodeId: 'node-b' }).attendance.scheduler.tick());
+    pause.wake();
+    expect((await first).session.status).to.equal('open');
+    // The woken close counted the session as closing with its absents: not stored.
+    await expectReopenedUntouched();
   });
 }

@@ -58,6 +58,25 @@ function suite(setup: RaceStore): void {
     await expectNothingOfTeacher();
   });
 
+  it("a co-teacher's close that joined the erased teacher's is not answered ACCOUNT_DISABLED: it closes the session itself", async () => {
+    // Closes of one session on a node share the one running; the erased teacher's refusal said
+    // 'The account is deactivated.' to a colleague whose account is fine, and left the session closing.
+    await f.store.subjects.update(f.org.id, f.subject.id, { teacherIds: [f.teacher.id, f.otherTeacher.id] });
+    let joined: Promise<string> | null = null;
+    beforeNextCall(f.store.summaries, 'upsert', async () => {
+      joined = f.live.closer.close(f.org.id, session.id, f.otherTeacher.id).then(
+        (r) => r.session.status,
+        (err: { code?: string }) => err.code ?? String(err),
+      );
+      await erase();
+    });
+    expect(await closeByTeacher()).to.equal('ACCOUNT_DISABLED');
+    expect(await joined).to.equal('closed');
+    await expectClosedOnce();
+    await expectNothingOfTeacher();
+    expect((await f.store.sessions.get(f.org.id, session.id))?.closedBy).to.equal(f.otherTeacher.id);
+  });
+
   it('erased right before the session is marked closed: closedBy and the session.close entry do not keep their id', async () => {
     eraseBefore(
       f.store.sessions,

@@ -108,7 +108,13 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(AppError);
     expect((err as AppError).details).to.deep.equal({
-      rows: [{ line: 2, reason: 'student number is shared by 2 students; use student_email' }],
+      rows: [
+        {
+          line: 2,
+          reason: 'student number is shared by 2 students; use student_email',
+          problems: [{ code: 'studentNumberShared', params: { count: 2 } }],
+        },
+      ],
     });
   });
 
@@ -127,7 +133,14 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
       .run(admin, `name,email,role,student_number\n${rows[0]}\nOld,S-OLD@school.test,student,S9\n`)
       .catch((e: unknown) => e);
     expect((err as AppError).details).to.deep.equal({
-      rows: [{ line: 3, email: 's-old@school.test', reason: 'email is already taken in this organisation' }],
+      rows: [
+        {
+          line: 3,
+          email: 's-old@school.test',
+          reason: 'email is already taken in this organisation',
+          problems: [{ code: 'emailTaken', params: {} }],
+        },
+      ],
     });
   });
 

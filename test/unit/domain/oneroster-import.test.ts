@@ -95,8 +95,22 @@ describe('OneRoster import', () => {
       enrollments: { created: 4, updated: 0, unchanged: 0, skipped: 1, error: 1 },
     });
     expect(real.rows.filter((r) => r.action === 'error')).to.deep.equal([
-      { file: 'users', line: 5, sourcedId: 's-3', action: 'error', reason: 'email "not-an-email" is invalid' },
-      { file: 'enrollments', line: 6, sourcedId: 'e-5', action: 'error', reason: 'user s-3 was not imported (see its row)' },
+      {
+        file: 'users',
+        line: 5,
+        sourcedId: 's-3',
+        action: 'error',
+        reason: 'email "not-an-email" is invalid',
+        problem: { code: 'emailInvalid', params: { email: 'not-an-email' } },
+      },
+      {
+        file: 'enrollments',
+        line: 6,
+        sourcedId: 'e-5',
+        action: 'error',
+        reason: 'user s-3 was not imported (see its row)',
+        problem: { code: 'userNotImported', params: { sourcedId: 's-3' } },
+      },
     ]);
 
     const users = (await store.users.list(org.id, { limit: 100, offset: 0 })).items.filter((u) => u.role !== 'admin');
@@ -151,7 +165,14 @@ describe('OneRoster import', () => {
     );
     const second = await importer.run(admin, sampleBundle(changed), { dryRun: false });
     expect(second.rows.filter((r) => r.action === 'updated')).to.deep.equal([
-      { file: 'users', line: 4, sourcedId: 's-2', action: 'updated', reason: 'changes name, active' },
+      {
+        file: 'users',
+        line: 4,
+        sourcedId: 's-2',
+        action: 'updated',
+        reason: 'changes name, active',
+        problem: { code: 'changesFields', params: { fields: 'name, active' } },
+      },
     ]);
     const cleo = await store.users.getByEmail(org.id, 'cleo@springfield.test');
     expect([cleo!.name, cleo!.active]).to.deep.equal(['Cleo Diaz-Ruiz', false]);
@@ -216,7 +237,16 @@ describe('OneRoster import', () => {
     const bad = { ...bundle, users: bundle.users!.replace('givenName', 'firstName') };
     const err = await importer.run(admin, bad, { dryRun: false }).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(AppError);
-    expect((err as AppError).details).to.deep.equal({ files: [{ file: 'users.csv', line: 1, reason: 'missing column(s): givenName' }] });
+    expect((err as AppError).details).to.deep.equal({
+      files: [
+        {
+          file: 'users.csv',
+          line: 1,
+          reason: 'missing column(s): givenName',
+          problem: { code: 'missingColumns', params: { columns: 'givenName' } },
+        },
+      ],
+    });
     const delta = { ...bundle, manifest: bundle.manifest!.replace('file.users,bulk', 'file.users,delta') };
     expect(((await importer.run(admin, delta, { dryRun: false }).catch((e: unknown) => e)) as AppError).code).to.equal('VALIDATION_FAILED');
     expect(await snapshot(store, org.id)).to.deep.equal(before);

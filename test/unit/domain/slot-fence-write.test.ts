@@ -114,5 +114,41 @@ function suite(setup: RaceStore): void {
       expect(added).to.have.length(1);
       expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
     });
+
+    it('a meeting edit paused before moving its session is refused SESSION_ALREADY_OPEN by the session opened at the new time meanwhile, and changes nothing', async () => {
+      const { f, term } = await otherSubjectAndTerm();
+      const teacher = f.actor(f.teacher);
+      const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, at(term.id, '10:00', '11:00'));
+      // Tapped ahead: the meeting's session of Wednesday, scheduled, follows an edit.
+      const tapped = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
+      expect(tapped.status).to.equal('scheduled');
+      const hours = (iso: string, n: number) => new Date(Date.parse(iso) + n * 3_600_000).toISOString();
+      let opened: string | null = null;
+      // The move of the session (a transition with a new start), held past the locks' life while
+      // node B opens a session of the subject at the meeting's new time.
+      beforeNextCall(
+        f.store.sessions,
+        'transition',
+        async () => {
+          f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
+          const next = { subjectId: f.subject.id, startsAt: hours(tapped.startsAt, 2), closesAt: hours(tapped.closesAt, 2) };
+          opened = (await f.build({ nodeId: 'node-b' }).attendance.sessions.open(teacher, next)).id;
+        },
+        (_orgId: string, _id: string, _from: string[], patch: { startsAt?: Date }) => patch.startsAt !== undefined,
+      );
+      await expectCode(
+        f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
+        'SESSION_ALREADY_OPEN',
+      );
+      expect(opened).to.be.a('string');
+      expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
+      const active = await f.store.sessions.listActiveForSubjects(f.org.id, [f.subject.id]);
+      expect(active.map((x) => [x.id, x.startsAt.toISOString()]).sort()).to.deep.equal(
+        [
+          [tapped.id, tapped.startsAt],
+          [opened!, hours(tapped.startsAt, 2)],
+        ].sort(),
+      );
+    });
   });
 }

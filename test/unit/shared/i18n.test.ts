@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { emailEn } from '../../../src/domain/locale/email-en.js';
 import { emailFr } from '../../../src/domain/locale/email-fr.js';
 import { emailText } from '../../../src/domain/locale/email-text.js';
+import { invitationSubject } from '../../../src/domain/accounts/account-emails.js';
+import { errorPage } from '../../../src/http/error-page.js';
 import { languageOf, matchLanguage, textDirection } from '../../../src/shared/i18n/languages.js';
 import { translator, type CatalogOf } from '../../../src/shared/i18n/messages.js';
 import { pageEn } from '../../../src/web/locales/en.js';
@@ -19,6 +21,10 @@ import { adminEn } from '../../../src/web/locales/admin-en.js';
 import adminFr from '../../../src/web/locales/admin-fr.js';
 import { classroomEn } from '../../../src/web/locales/classroom-en.js';
 import classroomFr from '../../../src/web/locales/classroom-fr.js';
+import { pagesEn } from '../../../src/web/locales/pages-en.js';
+import pagesFr from '../../../src/web/locales/pages-fr.js';
+import { studentEn } from '../../../src/web/locales/student-en.js';
+import studentFr from '../../../src/web/locales/student-fr.js';
 import { ErrorCodes } from '../../../src/shared/errors.js';
 import { AUDIT_ACTIONS, type AuditAction } from '../../../src/shared/audit.js';
 
@@ -28,8 +34,8 @@ describe('message catalogs (src/shared/i18n)', () => {
   it('a catalog missing a key, or a key or placeholder the source lacks, does not compile', () => {
     // These lines are the test: `npm run typecheck` fails when a directive below is not needed,
     // i.e. when the catalog types stop catching the mistake it marks.
-    const { 'student.join': _dropped, ...incomplete } = pageFr;
-    // @ts-expect-error -- 'student.join' is missing from the catalog
+    const { 'page.skip': _dropped, ...incomplete } = pageFr;
+    // @ts-expect-error -- 'page.skip' is missing from the catalog
     const missing: CatalogOf<typeof pageEn> = incomplete;
     // @ts-expect-error -- a key the English source does not have
     const extra: CatalogOf<typeof emailEn> = { ...emailFr, 'digest.typo': 'x' };
@@ -47,7 +53,7 @@ describe('message catalogs (src/shared/i18n)', () => {
     // @ts-expect-error -- a page catalog's placeholders are required too
     s.t('teacher.sessionInfo', { status: 'open' });
     expect(Object.keys(teacherMissing)).not.to.include('teacher.close');
-    expect(Object.keys(missing)).not.to.include('student.join');
+    expect(Object.keys(missing)).not.to.include('page.skip');
     expect(extra).to.have.property('digest.typo');
   });
 
@@ -57,6 +63,8 @@ describe('message catalogs (src/shared/i18n)', () => {
       for (const value of Object.values(other)) if (typeof value !== 'string') expect(value).to.have.property('other');
     };
     check(pageEn, pageFr);
+    check(pagesEn, pagesFr);
+    check(studentEn, studentFr);
     check(staffEn, staffFr);
     check(reportsEn, reportsFr);
     check(teacherEn, teacherFr);
@@ -97,7 +105,7 @@ describe('message catalogs (src/shared/i18n)', () => {
       'Ann a manqué 2 séances de suite en PHY1 Physics.',
     ]);
     // French writes large counts with a narrow no-break space; the form falls back to `other`.
-    const pf = translator<typeof pageEn>('fr', pageFr);
+    const pf = translator<typeof studentEn>('fr', studentFr);
     expect(pf.t('student.tryAgain', { count: 1 })).to.equal('Vous pouvez réessayer (1 essai restant).');
     expect(pf.t('student.tryAgain', { count: 1500 })).to.equal('Vous pouvez réessayer (1\u202f500 essais restants).');
   });
@@ -111,16 +119,47 @@ describe('message catalogs (src/shared/i18n)', () => {
     expect(emailText('en').day('2026-03-02')).to.equal('Monday, 2 March 2026');
   });
 
+  it('makes its Intl formats once per language and zone, and only those a message uses', () => {
+    // Made per translator, the five took about half a millisecond: per email queued (a thousand
+    // invitations blocked the node for that long each) and per error page an anonymous client asks for.
+    const made: string[] = [];
+    const originals = { DateTimeFormat: Intl.DateTimeFormat, NumberFormat: Intl.NumberFormat, PluralRules: Intl.PluralRules };
+    const counting = <C extends new (...args: never[]) => object>(name: string, Original: C): C =>
+      new Proxy(Original, {
+        construct(target, args: never[]) {
+          made.push(name);
+          return new target(...args);
+        },
+      });
+    Object.assign(Intl, {
+      DateTimeFormat: counting('DateTimeFormat', originals.DateTimeFormat),
+      NumberFormat: counting('NumberFormat', originals.NumberFormat),
+      PluralRules: counting('PluralRules', originals.PluralRules),
+    });
+    try {
+      for (let i = 0; i < 200; i++) invitationSubject('Collège Jean Moulin', 'fr');
+      for (let i = 0; i < 20; i++) errorPage(404, 'Not found', '', 'fr');
+      expect(made, 'subjects and pages without numbers or dates').to.deep.equal([]);
+      // A zone no other case uses, so the count starts from none made.
+      const at = new Date('2026-03-02T08:00:00Z');
+      const dates = Array.from({ length: 50 }, () => emailText('fr', 'Pacific/Chatham').dateTime(at));
+      expect(new Set(dates).size).to.equal(1);
+      expect(made).to.deep.equal(['DateTimeFormat']);
+    } finally {
+      Object.assign(Intl, originals);
+    }
+  });
+
   it('matches browser and stored tags by primary subtag; an unknown language falls back to English', () => {
     expect(matchLanguage(['de-DE', 'fr-CA', 'en'])).to.equal('fr');
     expect(matchLanguage(['de', 'pt-BR'])).to.equal(null);
     expect([languageOf('FR'), languageOf('de'), languageOf(null), languageOf('en-GB')]).to.deep.equal(['fr', 'en', 'en', 'en']);
-    expect(translator<typeof pageEn>('en', pageEn).t('student.join')).to.equal('Join');
+    expect(translator<typeof studentEn>('en', studentEn).t('student.join')).to.equal('Join');
     expect([textDirection('ar-EG'), textDirection('he'), textDirection('fr')]).to.deep.equal(['rtl', 'rtl', 'ltr']);
   });
 
   it('no two page catalogs share a key, and the shared and staff ones word every code of the error table', () => {
-    const catalogs = [pageEn, staffEn, teacherEn, classroomEn, reportsEn, adminEn];
+    const catalogs = [pageEn, pagesEn, studentEn, staffEn, teacherEn, classroomEn, reportsEn, adminEn];
     const all = catalogs.flatMap((c) => Object.keys(c));
     expect(all.filter((k, i) => all.indexOf(k) !== i)).to.deep.equal([]);
     const worded = new Set([...Object.keys(pageEn), ...Object.keys(staffEn)]);
@@ -130,10 +169,14 @@ describe('message catalogs (src/shared/i18n)', () => {
     expect(fr.t('teacher.bulkDone', { count: 3, status: 'Absent·e' })).to.equal('3 élèves notés Absent·e.');
   });
 
-  it('every data-i18n key in the localised pages is in the page catalog (or, on a staff page, its own)', async () => {
+  it('every data-i18n key in the localised pages is in the catalogs the page adds (the set-password page: the shared one only)', async () => {
+    // The set-password page adds no catalog; every other page adds the signed-in pages' one.
     const keys = new Set(Object.keys(pageEn));
-    const withOwn = (...own: object[]) => new Set([...keys, ...Object.keys(staffEn), ...own.flatMap((c) => Object.keys(c))]);
+    const signedIn = new Set([...keys, ...Object.keys(pagesEn)]);
+    const withOwn = (...own: object[]) => new Set([...signedIn, ...Object.keys(staffEn), ...own.flatMap((c) => Object.keys(c))]);
     const known: Record<string, Set<string>> = {
+      'src/web/public/student.html': new Set([...signedIn, ...Object.keys(studentEn)]),
+      'src/web/partials/login.html': signedIn,
       'src/web/public/teacher.html': withOwn(teacherEn),
       'src/web/public/classroom.html': withOwn(classroomEn),
       'src/web/public/reports.html': withOwn(reportsEn),

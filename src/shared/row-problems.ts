@@ -1,0 +1,100 @@
+/**
+ * Why the server refused one row of an imported file (a users or guardian-contacts CSV, a
+ * OneRoster bundle), or what it did with it: a code and its parameters. The English sentence
+ * stays beside it for API clients (`reason`), as `error.message` stays beside `error.code`;
+ * the pages word the code in the reader's language (`rowProblem.<code>` in the admin catalog,
+ * which must word every code here).
+ */
+import type { Params, ParamArgs } from './i18n/messages.js';
+
+/** Each code's English sentence; `{name}` placeholders are its parameters. */
+export const ROW_PROBLEMS = {
+  // the file as a whole
+  unparseableCsv: 'unparseable CSV',
+  missingColumns: 'missing column(s): {columns}',
+  tooManyRows: 'too many rows',
+  bundleEmpty: 'expected one of {files}',
+  bundleVersion: 'oneroster.version {version} (only 1.1 is read)',
+  bundleDelta: 'file.{file} is delta (only bulk files are read)',
+  bundleFileMissing: 'file.{file} is bulk but {file}.csv was not sent',
+  // a users CSV
+  nameMissing: 'name is missing',
+  emailMissing: 'email is missing',
+  emailInvalid: 'email "{email}" is invalid',
+  emailRepeated: 'duplicate email in the file (first on line {line})',
+  emailTaken: 'email is already taken in this organisation',
+  roleUnknown: 'unknown role "{role}" (expected admin, teacher or student)',
+  studentNumberMissing: 'student number is missing for a student',
+  studentNumberRepeated: 'duplicate student number in the file (first on line {line})',
+  passwordTooShort: 'password must be at least {min} characters',
+  passwordTooLong: 'password must be at most {max} bytes',
+  // a guardian contacts CSV
+  contactNameLength: 'name: from 1 to 200 characters',
+  contactRelationLength: 'relation: from 1 to 50 characters',
+  contactLanguage: 'language "{language}" is not a language tag such as en or fr',
+  studentNumberShared: 'student number is shared by {count} students; use student_email',
+  noSuchStudent: 'no such student',
+  studentMissing: 'student_number or student_email is missing',
+  tooManyContacts: 'more than {max} contacts for this student',
+  // an organisation's absence categories
+  categoryCount: 'from 1 to {max} categories',
+  categoryCodePattern: 'upper-case letters, digits and _, at most 32',
+  categoryCodeRepeated: '{code} is given twice',
+  categoryLabelLength: 'from 1 to 100 characters',
+  // a OneRoster bundle's rows
+  sourcedIdMissing: 'sourcedId is missing',
+  sourcedIdRepeated: 'duplicate sourcedId in the file (first on line {line})',
+  toBeDeleted: 'status tobedeleted: the import never deletes',
+  roleNotImported: 'role "{role}" is not imported (students and teachers only)',
+  changesFields: 'changes {fields}',
+  linksSourcedId: 'links the sourcedId',
+  linksSourcedIdOrTerms: 'links the sourcedId or its terms',
+  enrolmentRepeated: 'the same enrolment appears earlier in the file',
+  titleMissing: 'title is missing',
+  datesNotDays: 'startDate and endDate must be YYYY-MM-DD',
+  startAfterEnd: 'startDate is after endDate',
+  loginEmailMissing: 'email is missing (it is the login)',
+  namesMissing: 'givenName and familyName are missing',
+  studentIdMissing: 'a student needs an identifier or a username (the student number)',
+  emailOfOther: 'email belongs to the user of sourcedId {sourcedId}',
+  adminAccount: 'the account is an admin of the service, which an import never changes',
+  classCodeInvalid: 'classCode "{code}" is not a subject code (at most 32 letters, digits, dot, dash, underscore)',
+  titleInvalid: 'title is missing or longer than 200 characters',
+  classCodeRepeated: 'duplicate classCode in the file (first on line {line})',
+  termsUnknown: 'unknown academicSession(s) {terms}',
+  classCodeOfOther: 'classCode belongs to the subject of sourcedId {sourcedId}',
+  roleMismatch: 'user {sourcedId} is a {role}, not a {expected}',
+  classNotImported: 'class {sourcedId} was not imported (see its row)',
+  userNotImported: 'user {sourcedId} was not imported (see its row)',
+  classUnknown: 'class {sourcedId} is neither in {file}.csv nor imported before',
+  userUnknown: 'user {sourcedId} is neither in {file}.csv nor imported before',
+  subjectDeleted: "the class's subject was deleted meanwhile",
+  subjectLinkedElsewhere: 'the local subject was linked to another sourcedId meanwhile',
+  accountLinkedElsewhere: 'the local account was linked to another sourcedId meanwhile',
+  /** A coded error of the shared table (a taken email, a bad code): the pages word `error.<code>`. */
+  refused: '{message}',
+} as const;
+
+export type RowProblemCode = keyof typeof ROW_PROBLEMS;
+
+/** One problem of a row: the code and the values its sentence names. */
+export interface RowProblem {
+  code: RowProblemCode;
+  params: Record<string, string | number>;
+}
+
+export const isRowProblemCode = (code: unknown): code is RowProblemCode => typeof code === 'string' && Object.hasOwn(ROW_PROBLEMS, code);
+
+/** A problem of `code`, its parameters checked against its sentence's placeholders. */
+export function rowProblem<C extends RowProblemCode>(code: C, ...args: ParamArgs<(typeof ROW_PROBLEMS)[C]>): RowProblem {
+  return { code, params: (args[0] ?? {}) as Params<(typeof ROW_PROBLEMS)[C]> & Record<string, string | number> };
+}
+
+/** The English sentence of a problem, as `reason` gives it to API clients. */
+export function englishProblem(problem: RowProblem): string {
+  // Filled as written, numbers unformatted: the API's reasons read as they always did ("line 1234").
+  return ROW_PROBLEMS[problem.code].replace(/\{(\w+)\}/g, (_, name: string) => String(problem.params[name] ?? `{${name}}`));
+}
+
+/** The English `reason` of a row's problems, joined as the API always wrote them. */
+export const englishReason = (problems: readonly RowProblem[]): string => problems.map(englishProblem).join('; ');

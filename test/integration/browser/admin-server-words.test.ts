@@ -1,0 +1,173 @@
+import { expect } from 'chai';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
+import { showSection, startDemoServer } from '../../support/admin-page.js';
+import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import type { TestServer } from '../../support/http.js';
+import { sampleBundle } from '../../support/oneroster-bundle.js';
+import { newSession } from '../../contract/fixtures.js';
+
+// What the server writes and the admin console shows, in a French school (docs/languages.md):
+// an import's refused rows, a OneRoster report's reasons, a disabled webhook, the audit trail's
+// changed fields and the clock times, all in French, over an American English browser (whose
+// habit is the 12-hour clock). The server's English reasons stay in the API for its clients.
+describe('the server’s words in the admin console, in French (Chromium)', function () {
+  this.timeout(60_000);
+
+  let srv: TestServer;
+  let org: Organisation;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    await ensurePagesBuilt('locale-admin-fr.js');
+    ({ srv, org } = await startDemoServer());
+    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
+    browser = await launchChromium();
+    // axe is injected inline, so the CSP is bypassed.
+    context = await browser.newContext({
+      baseURL: srv.baseUrl,
+      viewport: { width: 1366, height: 900 },
+      locale: 'en-US',
+      timezoneId: 'America/New_York',
+      bypassCSP: true,
+    });
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    await page.goto('/admin.html#users');
+    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  const cells = (selector: string) => page.locator(selector).allTextContents();
+
+  it('says why rows of a users CSV are refused in French; the API keeps the English reason beside the codes', async () => {
+    await showSection(page, 'import');
+    const csv = [
+      'name,email,role,student_number',
+      'Un,pas-un-email,parent,F001',
+      'Deux,deux@demo.school,student,F002',
+      'Trois,deux@demo.school,student,',
+    ].join('\n');
+    await page.setInputFiles('#import-file', { name: 'eleves.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForSelector('#import-errors-block:not([hidden])');
+    expect(await cells('#import-errors-body td:last-child')).to.deep.equal([
+      'l’e-mail « pas-un-email » n’est pas valide ; rôle inconnu « parent » (admin, teacher ou student attendu)',
+      'e-mail en double dans le fichier (d’abord à la ligne 3) ; le numéro d’élève manque pour un élève',
+    ]);
+    const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
+    const api = await srv.request<{ error: { details: { rows: unknown[] } } }>('POST', '/api/v1/users/import?dryRun=true', {
+      token: accessToken,
+      raw: csv,
+      contentType: 'text/csv',
+    });
+    expect(api.body.error.details.rows[0]).to.deep.equal({
+      line: 2,
+      email: 'pas-un-email',
+      reason: 'email "pas-un-email" is invalid; unknown role "parent" (expected admin, teacher or student)',
+      problems: [
+        { code: 'emailInvalid', params: { email: 'pas-un-email' } },
+        { code: 'roleUnknown', params: { role: 'parent' } },
+      ],
+    });
+    await expectAccessible(page, 'refused CSV rows in French');
+  });
+
+  it('says why rows of a guardian contacts CSV are refused in French', async () => {
+    await showSection(page, 'import');
+    const csv = ['student_number,name,relation,email,language', 'NOPE,Mia,mère,mia@example.test,fr', 'S0001,,mère,pas-un-email,fr'].join(
+      '\n',
+    );
+    await page.setInputFiles('#guardians-file', { name: 'responsables.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.click('#guardians-form button[type="submit"]');
+    await page.waitForSelector('#guardians-errors-block:not([hidden])');
+    expect(await cells('#guardians-errors-body td')).to.deep.equal([
+      'aucun élève ne correspond',
+      'nom : de 1 à 200 caractères ; l’e-mail « pas-un-email » n’est pas valide',
+    ]);
+  });
+
+  it('says the OneRoster report’s reasons and a refused bundle’s problems in French', async () => {
+    await showSection(page, 'oneroster');
+    const files = (bundle: Record<string, string | undefined>) =>
+      Object.entries(bundle).map(([name, text]) => ({ name: `${name}.csv`, mimeType: 'text/csv', buffer: Buffer.from(text ?? '') }));
+    const bundle = sampleBundle();
+    await page.setInputFiles('#oneroster-files', files({ ...bundle, classes: bundle.classes!.replace('termSourcedIds', 'terms') }));
+    await page.click('#oneroster-form button[type="submit"]');
+    await page.waitForSelector('#oneroster-refused-block:not([hidden])');
+    expect(await cells('#oneroster-refused-body td')).to.deep.equal(['classes.csv', '1', 'colonne(s) manquante(s) : termSourcedIds']);
+
+    await page.setInputFiles('#oneroster-files', files(bundle));
+    await page.click('#oneroster-form button[type="submit"]');
+    await page.waitForSelector('#oneroster-go:not([hidden])');
+    const why = await cells('#oneroster-rows-body td:last-child');
+    expect(why).to.include.members(['l’e-mail « not-an-email » n’est pas valide', 'l’utilisateur s-3 n’a pas été importé (voir sa ligne)']);
+    expect(why.filter((w) => /is invalid|not imported|is not imported/.test(w))).to.deep.equal([]);
+    await expectAccessible(page, 'OneRoster reasons in French');
+  });
+
+  it('says why the server disabled a webhook in French, with French dates', async () => {
+    const endpoint = await srv.store.webhooks.createEndpoint(
+      org.id,
+      { url: 'https://sis.example.org/hook', description: '', secret: 's'.repeat(32), events: ['session.opened'] },
+      new Date('2026-12-01T09:00:00Z'),
+    );
+    const since = new Date('2026-12-01T09:30:00Z');
+    await srv.store.webhooks.updateEndpoint(org.id, endpoint.id, { failingSince: since }, since);
+    await srv.store.webhooks.disableEndpoint(
+      org.id,
+      endpoint.id,
+      `every attempt failed since ${since.toISOString()}`,
+      new Date('2026-12-04T09:45:00Z'),
+    );
+    await showSection(page, 'webhooks');
+    await page.waitForSelector(`tr[data-endpoint-id="${endpoint.id}"]`);
+    expect(await page.textContent(`tr[data-endpoint-id="${endpoint.id}"] .wh-state`)).to.equal(
+      'Désactivé le 4 déc. 2026, 09:45 : toutes les tentatives échouent depuis le 1 déc. 2026, 09:30',
+    );
+  });
+
+  it('names the audit trail’s changed fields in French', async () => {
+    const user = (await srv.store.users.getByEmail(org.id, 'student05@demo.school'))!;
+    await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'user',
+      entityId: user.id,
+      sessionId: null,
+      actorId: null,
+      action: 'user.update',
+      from: { name: 'Student 05', studentNumber: 'S005' },
+      to: { name: 'Élève Cinq', studentNumber: 'S055' },
+      reason: null,
+      ip: null,
+      at: new Date(Date.now() + 60_000),
+    });
+    await showSection(page, 'audit');
+    await page.waitForFunction(() => /Élève Cinq/.test(document.querySelector('#audit-body tr')?.textContent ?? ''));
+    const changes = await page.locator('#audit-body tr').first().locator('td').allTextContents();
+    expect(changes).to.include('Nom : Student 05 → Élève Cinq ; Numéro d’élève : S005 → S055');
+  });
+
+  it('writes clock times as French does (24-hour), not as the browser’s American habit', async () => {
+    const cs101 = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
+    await srv.store.sessions.create(
+      org.id,
+      newSession(cs101.id, cs101.teacherIds[0] ?? 'nobody', { startsAt: new Date('2026-12-04T13:00:00Z') }),
+    );
+    await showSection(page, 'class-photo');
+    // The first subject's sessions load with the section: chosen after they are in, so that load cannot land last.
+    await page.waitForSelector('#cp-session option', { state: 'attached' });
+    await page.selectOption('#cp-subject', cs101.id);
+    await page.waitForSelector('#cp-session option:text-is("13:00 à 14:00 (ouverte)")', { state: 'attached' });
+    await expectAccessible(page, 'class photo times in French');
+  });
+});

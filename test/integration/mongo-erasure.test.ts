@@ -1,0 +1,166 @@
+import { expect } from 'chai';
+import mongoose, { type Connection } from 'mongoose';
+import { ActorGoneError } from '../../src/domain/ports/common.js';
+import type { Store } from '../../src/domain/ports/store.js';
+import { createModels, type Models } from '../../src/store/mongo/models.js';
+import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
+import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
+
+// The MongoDB erasure's record step in bulk (src/store/mongo/erase-records.ts), against a real
+// server (MONGODB_URI, else FerretDB): its commands do not grow with the person's records, and a
+// session whose roster version moves between the claim's read and its write still hands out each
+// version once. What every store does on erasure is the contract's (contract-privacy.ts).
+
+describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function () {
+  this.timeout(60_000);
+  const server = useMongo();
+  let migrated: Store;
+  let conn: Connection;
+  let models: Models;
+  let commands: string[];
+
+  beforeEach(async () => {
+    const dbUri = server.mongo.databaseUri('attendance_erasure');
+    // Migrations (indexes) by a store of its own; the tests' store counts its commands.
+    migrated = await createMongoStore(testMongoStoreConfig(dbUri));
+    conn = mongoose.createConnection(dbUri, { monitorCommands: true });
+    await conn.asPromise();
+    commands = [];
+    conn.getClient().on('commandStarted', (e) => commands.push(e.commandName));
+    models = createModels(conn);
+  });
+
+  afterEach(async () => {
+    await migrated.close();
+    await conn.close();
+  });
+
+  /** A student with one record in each of `n` sessions, beside a classmate's; the sessions' roster versions differ. */
+  async function studentWithRecords(s: Store, n: number) {
+    const org = await makeOrg(s);
+    const subject = await s.subjects.create(org.id, newSubject());
+    const [ada, bo] = await s.users.createMany(org.id, [newUser({ name: 'Ada' }), newUser({ name: 'Bo' })]);
+    const sessions = [];
+    for (let k = 0; k < n; k++) {
+      const session = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      // Bo's record in every other session first: two distinct roster versions before Ada's.
+      if (k % 2 === 0) await s.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, bo!.id, { status: 'present' }));
+      await s.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, ada!.id, { status: 'present', ip: '203.0.113.7' }));
+      sessions.push(session);
+    }
+    return { org, ada: ada!, sessions };
+  }
+
+  it("sends as many commands for a student's 12 records as for 3", async () => {
+    const s = mongoStoreOn(conn, models);
+    const sent = async (n: number): Promise<number> => {
+      const { org, ada } = await studentWithRecords(s, n);
+      commands = [];
+      await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, `erased-${n}`);
+      return commands.length;
+    };
+    const few = await sent(3);
+    expect(await sent(12)).to.equal(few);
+  });
+
+  it("gives a session whose roster version moved between the claim's read and its write the next version once", async () => {
+    const plain = mongoStoreOn(conn, models);
+    const { org, ada, sessions } = await studentWithRecords(plain, 3);
+    const contended = sessions[1]!.id;
+    const before = new Map(
+      await Promise.all(sessions.map(async (x) => [x.id, (await plain.sessions.get(org.id, x.id))!.rosterVersion] as const)),
+    );
+    // Another writer's $inc (a check-in's group commit) lands just before the claim's write.
+    const sessionsModel = models.sessions;
+    const racing = new Proxy(sessionsModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'bulkWrite') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof sessionsModel.bulkWrite>) => {
+          await target.updateOne({ _id: contended }, { $inc: { rosterVersion: 1 } });
+          return target.bulkWrite(...args);
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, sessions: racing });
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+
+    for (const x of sessions) {
+      const after = (await s.sessions.get(org.id, x.id))!.rosterVersion;
+      // The other writer's version, then the erasure's: one each.
+      expect(after, x.id).to.equal(before.get(x.id)! + (x.id === contended ? 2 : 1));
+      const erased = (await s.records.listBySession(org.id, x.id)).find((r) => r.studentId === 'erased-ada');
+      expect(erased, x.id).to.include({ rosterVersion: after, ip: null });
+    }
+  });
+
+  it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {
+    const plain = mongoStoreOn(conn, models);
+    const { org, ada, sessions } = await studentWithRecords(plain, 3);
+    const taken = sessions[2]!;
+    const theirs = (await plain.records.getForStudent(org.id, taken.id, ada.id))!;
+    // The tombstone's record in one session lands between the erasure's read and its write (a
+    // close's second pass between two sweeps): the bulk's update of theirs there is a duplicate.
+    const recordsModel = models.records;
+    let once = true;
+    const racing = new Proxy(recordsModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'bulkWrite' || !once) return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof recordsModel.bulkWrite>) => {
+          once = false;
+          await plain.records.insertIfAbsent(org.id, newRecord(taken.id, taken.subjectId, 'erased-ada', { status: 'absent' }));
+          return target.bulkWrite(...args);
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, records: racing });
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+
+    expect(once, 'the race was run').to.equal(false);
+    expect(await s.records.get(org.id, theirs.id)).to.equal(null);
+    for (const x of sessions) {
+      const records = await s.records.listBySession(org.id, x.id);
+      expect(
+        records.filter((r) => r.studentId === 'erased-ada'),
+        x.id,
+      ).to.have.length(1);
+      expect(
+        records.filter((r) => r.studentId === ada.id),
+        x.id,
+      ).to.deep.equal([]);
+    }
+  });
+
+  it('refuses for its maker a mark whose teacher and student were both erased while it was written (read after writing), as when read before', async () => {
+    const plain = mongoStoreOn(conn, models);
+    const org = await makeOrg(plain);
+    const subject = await plain.subjects.create(org.id, newSubject());
+    const [teacher, ada] = await plain.users.createMany(org.id, [newUser({ role: 'teacher' }), newUser()]);
+    const session = await plain.sessions.create(org.id, newSession(subject.id, teacher!.id));
+    // Both accounts go after the batch has read its makers and before it writes (erasures in flight).
+    const recordsModel = models.records;
+    const racing = new Proxy(recordsModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'bulkWrite') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof recordsModel.bulkWrite>) => {
+          await models.users.deleteMany({ _id: { $in: [teacher!.id, ada!.id] } });
+          return target.bulkWrite(...args);
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, records: racing });
+    const [result] = await s.records.writeBatch([
+      {
+        kind: 'insert',
+        orgId: org.id,
+        input: newRecord(session.id, subject.id, ada!.id, { status: 'present', decidedAt: new Date(), decidedBy: teacher!.id }),
+        audit: { actorId: teacher!.id, action: 'record.mark', reason: null, ip: null },
+      },
+    ]);
+    expect(result && 'error' in result && result.error)
+      .to.be.instanceOf(ActorGoneError)
+      .and.to.include({ actorId: teacher!.id });
+    expect(await s.records.listBySession(org.id, session.id)).to.deep.equal([]);
+    expect(await s.audit.listForSession(org.id, session.id)).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { io as connect } from 'socket.io-client';
+import { readAdmissionRefusal } from '../../src/shared/admission.js';
+import { createClass, type TestClass } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/http.js';
+import { connectClient, type ClientSocket } from '../support/sockets.js';
+
+/**
+ * The admission check of Socket.IO handshakes (src/realtime/admission.ts): past its bound a node
+ * refuses new connections BUSY in engine.io's allowRequest, before any token is checked. Here
+ * the bound of handshakes in flight is forced to one, and one handshake is held in flight by a
+ * client whose `auth` callback has not answered yet (socket.io-client asks it after the
+ * engine.io connection opened, before it sends its CONNECT packet).
+ */
+describe('socket handshake admission', function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let made: TestClass;
+  const sockets: ClientSocket[] = [];
+  const token = (i: number) => srv.app.tokenService.signAccess(made.students[i]!).token;
+
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.disconnect();
+    await srv.cleanup();
+  });
+
+  /** A client whose handshake stays in flight until `answer` is called. */
+  async function heldHandshake(tokenText: string): Promise<{ socket: ClientSocket; answer: () => void }> {
+    let answer: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => {
+      const socket: ClientSocket = connect(srv.baseUrl, {
+        auth: (cb) => {
+          answer = () => cb({ token: tokenText });
+          resolve();
+        },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+      });
+      sockets.push(socket);
+    });
+    await asked;
+    return { socket: sockets[sockets.length - 1]!, answer };
+  }
+
+  /**
+   * The first connect_error of a client that does not retry, and the admission refusal read from
+   * it in the listener itself (as the pages do: the client discards the request right after).
+   */
+  function firstError(opts: Parameters<typeof connect>[1]): Promise<{ err: Error; refusal: ReturnType<typeof readAdmissionRefusal> }> {
+    const socket: ClientSocket = connect(srv.baseUrl, { reconnection: false, forceNew: true, ...opts });
+    sockets.push(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => reject(new Error('connected; a refusal was expected')));
+      socket.once('connect_error', (err) => resolve({ err, refusal: readAdmissionRefusal(err) }));
+    });
+  }
+
+  it('refuses a new handshake BUSY while the bound of handshakes in flight is reached, readable over long-polling, and admits it once that one connected', async () => {
+    srv = await startTestServer({ SOCKET_ADMISSION_MAX_HANDSHAKES: '1', SOCKET_ADMISSION_MAX_LAG_MS: '0' });
+    made = await createClass(srv.store, 3);
+    const held = await heldHandshake(token(0));
+
+    // Long-polling: engine.io's HTTP 403 carries the refusal, which the client's error holds.
+    const polling = await firstError({ auth: { token: token(1) }, transports: ['polling'] });
+    expect(polling.refusal).to.deep.equal({
+      code: 'BUSY',
+      message: 'The service is busy; retry later.',
+      details: { cause: 'admission', retryAfterMs: 1_000 },
+    });
+    // The pages' transports: WebSocket refused (its body unreadable), then long-polling refused, readable.
+    const pageLike = await firstError({ auth: { token: token(1) }, transports: ['websocket', 'polling'], tryAllTransports: true });
+    expect(pageLike.refusal?.code).to.equal('BUSY');
+    // WebSocket alone: only "websocket error", which socket.io-client retries with its own back-off.
+    const ws = await firstError({ auth: { token: token(1) }, transports: ['websocket'] });
+    expect(ws.err.message).to.equal('websocket error');
+    expect(ws.refusal).to.equal(null);
+
+    held.answer();
+    await new Promise<void>((resolve, reject) => {
+      held.socket.once('connect', resolve);
+      held.socket.once('connect_error', reject);
+    });
+    // The held handshake is over: the next one is admitted.
+    sockets.push(await connectClient(srv.baseUrl, token(1)));
+  });
+
+  it('counts a handshake refused by the authentication middleware as over once its client closes the connection', async () => {
+    srv = await startTestServer({ SOCKET_ADMISSION_MAX_HANDSHAKES: '1', SOCKET_ADMISSION_MAX_LAG_MS: '0' });
+    made = await createClass(srv.store, 2);
+    const refused = (await firstError({ auth: { token: 'not-a-token' }, transports: ['websocket'] })).err;
+    expect((refused as Error & { data?: { code?: string } }).data?.code).to.equal('TOKEN_INVALID');
+    // Not a timing assumption: the refused client closes its connection, and the next handshake waits for that.
+    let admitted: ClientSocket | null = null;
+    for (let attempt = 0; attempt < 50 && !admitted; attempt += 1) {
+      try {
+        admitted = await connectClient(srv.baseUrl, token(0));
+      } catch (err) {
+        if ((err as Error).message !== 'websocket error') throw err;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    expect(admitted, 'admitted once the refused connection closed').to.not.equal(null);
+    sockets.push(admitted!);
+  });
+
+  it('refuses none of a class connecting at once under the default bound of handshakes', async () => {
+    srv = await startTestServer();
+    made = await createClass(srv.store, 40);
+    const all = await Promise.all(made.students.map((s) => connectClient(srv.baseUrl, srv.app.tokenService.signAccess(s).token)));
+    sockets.push(...all);
+    expect(all.every((s) => s.connected)).to.equal(true);
+  });
+});

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { HandshakeAdmission, type AdmissionReason } from '../../../src/realtime/admission.js';
+import { LoopLag } from '../../../src/realtime/loop-lag.js';
+import { readAdmissionRefusal } from '../../../src/shared/admission.js';
+
+/** A handshake request as engine.io hands it to allowRequest (a polling one: no Upgrade header). */
+const request = (): IncomingMessage => ({ headers: {}, socket: new EventEmitter() }) as unknown as IncomingMessage;
+
+/** What a socket.io-client error holds for a refused long-polling handshake (engine.io's 403 body). */
+const pollingError = (refusal: string) => ({ description: 403, context: { responseText: JSON.stringify({ code: 4, message: refusal }) } });
+
+describe('handshake admission', () => {
+  let now = 0;
+  let lag: LoopLag;
+  const refused: AdmissionReason[] = [];
+  beforeEach(() => {
+    now = 1_000;
+    refused.length = 0;
+    // Its timer never fires within a test: only the overdue tick tells the lag.
+    lag = new LoopLag(50, () => now);
+  });
+  afterEach(() => lag.close());
+
+  it('refuses while the event loop is later than the bound, with a hint of twice the lag (at least 1 s), and admits once it is not', () => {
+    const admission = new HandshakeAdmission({ maxHandshakes: 0, maxLagMs: 200 }, lag, (r) => refused.push(r));
+    now += 50 + 150;
+    expect(admission.admit(request())).to.equal(null);
+    now += 600;
+    const refusal = admission.admit(request());
+    expect(readAdmissionRefusal(pollingError(refusal!))).to.deep.equal({
+      code: 'BUSY',
+      message: 'The service is busy; retry later.',
+      details: { cause: 'admission', retryAfterMs: 1_500 },
+    });
+    expect(refused).to.deep.equal(['lag']);
+    expect(admission.handshakes).to.equal(1);
+  });
+
+  it('refuses past the bound of handshakes in flight, and counts one settled by its request or by its connection', () => {
+    const admission = new HandshakeAdmission({ maxHandshakes: 2, maxLagMs: 0 }, lag, (r) => refused.push(r));
+    const a = request();
+    const b = request();
+    expect(admission.admit(a)).to.equal(null);
+    expect(admission.admit(b)).to.equal(null);
+    expect(admission.admit(request())).to.be.a('string');
+    expect(refused).to.deep.equal(['handshakes']);
+
+    admission.settle(a);
+    admission.settle(a);
+    expect(admission.handshakes).to.equal(1);
+    // b's engine.io connection opens, then the authentication lets the request go.
+    const conn = Object.assign(new EventEmitter(), { request: b as object | null });
+    admission.watch(conn);
+    conn.request = null;
+    conn.emit('close');
+    expect(admission.handshakes).to.equal(0);
+    expect(conn.listenerCount('close')).to.equal(0);
+    expect(admission.admit(request())).to.equal(null);
+  });
+
+  it('settles an admitted WebSocket upgrade when its socket closes (ws aborted it: no engine.io event), and leaves no listener', () => {
+    const admission = new HandshakeAdmission({ maxHandshakes: 1, maxLagMs: 0 }, lag);
+    const socket = new EventEmitter();
+    const upgrade = { headers: { upgrade: 'websocket' }, socket } as unknown as IncomingMessage;
+    expect(admission.admit(upgrade)).to.equal(null);
+    socket.emit('close');
+    expect(admission.handshakes).to.equal(0);
+    expect(socket.listenerCount('close')).to.equal(0);
+  });
+
+  it("reads no admission refusal from the origin check's 403 or from another error", () => {
+    expect(readAdmissionRefusal(pollingError('origin not allowed'))).to.equal(null);
+    expect(readAdmissionRefusal(new Error('websocket error'))).to.equal(null);
+    expect(readAdmissionRefusal(null)).to.equal(null);
+  });
+});
