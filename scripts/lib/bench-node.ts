@@ -1,7 +1,8 @@
 /**
- * What the benchmarks (bench-checkins.ts, bench-connections.ts, bench-bulk.ts) share: a class
- * seeded into a store (a new SQLite file for a node), the node (src/index.ts) started on it in a
- * child process, and websocket clients connected to it a batch at a time.
+ * What the benchmarks (bench-checkins.ts, bench-connections.ts, bench-bulk.ts) and
+ * test/integration/group-commit-durability.test.ts share: a class seeded into a store (a new
+ * SQLite file for a node), the node (src/index.ts) started on it in a child process, and websocket
+ * clients connected to it a batch at a time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +27,9 @@ export const BENCH_ROOM = { lat: 52.2297, lon: 21.0122, radiusM: 100 };
 export interface BenchClass {
   /** The node's environment (extend it before starting the node). */
   env: NodeJS.ProcessEnv;
+  /** The SQLite file, for a test that reopens it once the node has stopped. */
+  dbPath: string;
+  org: Organisation;
   teacher: User;
   students: User[];
   subject: Subject;
@@ -59,9 +63,11 @@ export async function seedBenchClass(name: string, students: number, env: Record
   };
   const store = await createSqliteStore({ path: dbPath });
   try {
-    const { teacher, students: enrolled, subject } = await seedClass(store, students);
+    const { org, teacher, students: enrolled, subject } = await seedClass(store, students);
     return {
       env: nodeEnv,
+      dbPath,
+      org,
       teacher,
       students: enrolled,
       subject,

@@ -4,7 +4,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, nextEvent, ok, type ClientSocket, userClient } from '../support/sockets.js';
 
 /**
  * A socket's rooms outlive the right that put it there: people taken off a subject must leave
@@ -22,11 +22,7 @@ describe('socket rooms follow removal from a subject when no session is live', f
   let subject: Subject;
   const sockets: ClientSocket[] = [];
 
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
   const api = (method: string, path: string, body: unknown) =>
     srv.request(method, `/api/v1${path}`, { token: srv.app.tokenService.signAccess(admin).token, body });
   /** Everything the server sent a socket before this answer has reached it: packets keep their order. */

@@ -1,15 +1,13 @@
 import { expect } from 'chai';
-import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { createSchool } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
 
 describe('at-risk alerts over HTTP and the socket', function () {
   this.timeout(20_000);
   let srv: TestServer;
-  let org: Organisation;
   let admin: User;
   let teacher: User;
   let student: User;
@@ -19,11 +17,7 @@ describe('at-risk alerts over HTTP and the socket', function () {
 
   before(async () => {
     srv = await startTestServer();
-    org = await createOrg(srv.store);
-    admin = await createUser(srv.store, org.id, 'admin');
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    student = await createUser(srv.store, org.id, 'student');
-    subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    ({ admin, teacher, student, subject } = await createSchool(srv.store));
   });
   afterEach(() => {
     for (const s of sockets.splice(0)) s.disconnect();

@@ -1,10 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import { JwtTokenSigner } from '../../src/adapters/jwt-token-signer.js';
-import { loadConfig } from '../../src/config.js';
+import { BENCH_ROOM as ROOM, seedBenchClass, startBenchNode, type BenchClass, type BenchNode } from '../../scripts/lib/bench-node.js';
+import { repoRoot } from '../../scripts/lib/repo-root.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckinView } from '../../src/shared/events.js';
 import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
@@ -16,102 +12,35 @@ const KILL_AFTER_ACKS = 25;
 const SUBMIT_PACE_MS = 3;
 /** Submissions left unanswered at most at once (three batches of CHECKIN_BATCH_MAX). */
 const IN_FLIGHT = 30;
-const SECRET = 'group-commit-secret-0123456789abcdef012345';
-const ROOM = { lat: 50.06, lon: 19.94, radiusM: 100 };
-const root = path.resolve(import.meta.dirname, '../..');
-
-function listening(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out.slice(-500)}`)));
-  });
-}
+const root = repoRoot(import.meta.url);
 
 // Group commit acknowledges a check-in only once its batch is stored: a node killed (SIGKILL,
 // no shutdown) while batches are queued loses nothing it acknowledged, and stores it once.
 describe('group commit of check-ins survives a kill -9 of the node', function () {
   this.timeout(60_000);
-  let dir: string;
-  let child: ChildProcess | null = null;
+  let bench: BenchClass | null = null;
+  let node: BenchNode | null = null;
   const sockets: ClientSocket[] = [];
 
-  before(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'group-commit-'));
-  });
   after(() => {
     for (const s of sockets) s.disconnect();
+    const child = node?.child;
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    bench?.remove();
   });
 
   it('every acknowledged check-in is stored exactly once, with its audit entry, after a restart', async () => {
-    const dbPath = path.join(dir, 'attendance.db');
-    const env = {
-      ...process.env,
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      SQLITE_PATH: dbPath,
-      SEED_DEMO: 'false',
-      JWT_SECRET: SECRET,
-      FACE_ENABLED: 'false',
+    bench = await seedBenchClass('group-commit', STUDENTS, {
       CHECKIN_RATE_PER_MINUTE: '600',
-      SOCKET_CONNECT_RATE_PER_MINUTE: '1000000',
       // Small batches with a long window: check-ins are waiting in a batch when the node dies.
       CHECKIN_BATCH_WINDOW_MS: '20',
       CHECKIN_BATCH_MAX: '10',
-    };
-    delete (env as Record<string, string | undefined>)['REDIS_URL'];
-    const seed = await createSqliteStore({ path: dbPath });
-    const org = await seed.organisations.create({ name: 'Kill', slug: 'kill', timezone: 'UTC' });
-    const teacher = await seed.users.create(org.id, {
-      email: 't@kill',
-      name: 'T',
-      role: 'teacher',
-      studentNumber: null,
-      passwordHash: null,
-      active: true,
     });
-    const students = await seed.users.createMany(
-      org.id,
-      Array.from({ length: STUDENTS }, (_, i) => ({
-        email: `s${i}@kill`,
-        name: `S${i}`,
-        role: 'student' as const,
-        studentNumber: `K${i}`,
-        passwordHash: null,
-        active: true,
-      })),
-    );
-    const subject = await seed.subjects.create(org.id, {
-      code: 'K1',
-      name: 'Kill',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await seed.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
-    await seed.close();
-
-    const node = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/index.ts')], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      cwd: root,
-    });
-    child = node;
-    const exited = new Promise((r) => node.once('exit', r));
-    const url = `http://127.0.0.1:${await listening(node)}`;
-    const tokens = new JwtTokenSigner(loadConfig(env).jwt);
+    delete bench.env['REDIS_URL'];
+    const { org, teacher, students, subject, tokens } = bench;
+    const live = await startBenchNode(root, bench.env);
+    node = live;
+    const url = live.url;
     const staff = await connectClient(url, tokens.signAccess(teacher).token);
     sockets.push(staff);
     const sessionId = ok(
@@ -136,7 +65,7 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
       // behind it: it and the others still in their batch window are in flight.
       if (acknowledged.size >= KILL_AFTER_ACKS) {
         killed = true;
-        node.kill('SIGKILL');
+        live.child.kill('SIGKILL');
       }
       answers.push(
         answer
@@ -156,13 +85,13 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
       await new Promise((r) => setTimeout(r, SUBMIT_PACE_MS));
     }
     // A run that never reached the kill fails below instead of waiting for a node still alive.
-    if (!killed) node.kill('SIGKILL');
+    if (!killed) live.child.kill('SIGKILL');
     await Promise.all(answers);
-    await exited;
+    await live.stop();
     expect(killed, 'the node was killed mid-run').to.equal(true);
     expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);
 
-    const store = await createSqliteStore({ path: dbPath });
+    const store = await createSqliteStore({ path: bench.dbPath });
     try {
       const stored = await store.records.listBySession(org.id, sessionId);
       const byStudent = new Map<string, number>();

@@ -3,14 +3,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Ack } from '../../src/shared/errors.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
-import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../support/fake-face-engine.js';
-import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
+import { createClass, createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type ApiResponse, type TestServer } from '../support/http.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, connectClient, connectRefused, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, connectClient, connectRefused, ok, waitFor, type ClientSocket, userClient } from '../support/sockets.js';
 
 const API = '/api/v1';
 const ROOM = { lat: 51.5007, lon: -0.1246, radiusM: 80 };
@@ -30,38 +29,6 @@ function flood(socket: ClientSocket, event: 'session:list-active', n: number): P
 }
 
 const codeOf = (ack: Ack<unknown>) => (ack.ok ? 'ok' : ack.error.code);
-
-/** A subject with its teacher and `n` enrolled students, in an organisation of its own. */
-async function classOf(srv: TestServer, n: number): Promise<{ org: Organisation; teacher: User; students: User[]; subject: Subject }> {
-  const org = await createOrg(srv.store);
-  const teacher = await createUser(srv.store, org.id, 'teacher');
-  const students: User[] = [];
-  for (let i = 0; i < n; i += 1) {
-    students.push(
-      await srv.store.users.create(org.id, {
-        email: `pupil${i}@${org.slug}.test`,
-        name: `Pupil ${i}`,
-        role: 'student',
-        studentNumber: `P${i}`,
-        passwordHash: null,
-        active: true,
-      }),
-    );
-  }
-  const subject = await srv.store.subjects.create(org.id, {
-    code: 'LIM1',
-    name: 'Limits',
-    teacherIds: [teacher.id],
-    location: ROOM,
-    allowedIpRanges: [],
-  });
-  await srv.store.subjects.enrol(
-    org.id,
-    subject.id,
-    students.map((s) => s.id),
-  );
-  return { org, teacher, students, subject };
-}
 
 // Each case on a server of its own: the budgets are per user and per address, and a case
 // spends them on purpose.
@@ -84,7 +51,7 @@ describe('request limits with the default settings', function () {
   });
 
   it('answers a flood of 2,000 session:list-active from one client mostly RATE_LIMITED, and health probes keep answering 200', async () => {
-    const { students } = await classOf(srv, 1);
+    const { students } = await createClass(srv.store, 1, { location: ROOM });
     const s = await client(students[0]!);
     const answered = flood(s, 'session:list-active', 2_000);
     let done = false;
@@ -127,7 +94,7 @@ describe('request limits with the default settings', function () {
   });
 
   it('lets 300 students reconnect at once from one address, join, list and check in, while the teacher watches', async () => {
-    const { teacher, students, subject } = await classOf(srv, 300);
+    const { teacher, students, subject } = await createClass(srv.store, 300, { location: ROOM });
     const t = await client(teacher);
     const sessionId = ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false } })).id;
     ok(await command(t, 'session:watch', { sessionId }));
@@ -164,11 +131,7 @@ describe('request limits with tight settings', function () {
   let student: User;
   let sessionId: string;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
 
   beforeEach(async () => {
     srv = await startTestServer({

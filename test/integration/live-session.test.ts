@@ -4,7 +4,7 @@ import type { RosterEntry, RosterUpdate, SessionView } from '../../src/shared/ev
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createClass, createUser } from '../support/fixtures.js';
 import { createMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
 import { startTestServer, type TestServer } from '../support/http.js';
@@ -120,24 +120,8 @@ function liveSession(title: string, start: (clock: TestClock) => Promise<TestSer
     });
 
     async function school(): Promise<School> {
-      const org = await createOrg(srv.store);
-      const teacher = await createUser(srv.store, org.id, 'teacher');
-      const admin = await createUser(srv.store, org.id, 'admin');
-      const students: User[] = [];
-      for (let i = 0; i < 40; i += 1) students.push(await createUser(srv.store, org.id, 'student'));
-      const subject = await srv.store.subjects.create(org.id, {
-        code: 'LIVE1',
-        name: 'Live subject',
-        teacherIds: [teacher.id],
-        location: ROOM,
-        allowedIpRanges: [],
-      });
-      await srv.store.subjects.enrol(
-        org.id,
-        subject.id,
-        students.map((s) => s.id),
-      );
-      return { org, teacher, admin, students, subject };
+      const cls = await createClass(srv.store, 40, { location: ROOM });
+      return { ...cls, admin: await createUser(srv.store, cls.org.id, 'admin') };
     }
 
     /** The teacher opens a session with geofence and rotating code; two teacher screens and the office watch it. */

@@ -4,7 +4,7 @@ import type { User } from '../../src/domain/ports/users.js';
 import { FakeFaceEngine, fakeAnalysis, fakeFace } from '../support/fake-face-engine.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, nextRosterUpdate, ok, type ClientSocket } from '../support/sockets.js';
+import { command, nextEvent, nextRosterUpdate, ok, type ClientSocket, userClient } from '../support/sockets.js';
 
 const FACE = Float32Array.from([1, 0, 0, 0]);
 
@@ -26,11 +26,7 @@ describe('liveness challenge over socket.io', function () {
   let student: User;
   let subject: Subject;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
 
   before(async () => {
     engine = stillEngine();

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { seedDemo } from '../../src/domain/seed.js';
-import type { User } from '../../src/domain/ports/users.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { freePort } from '../support/redis-server.js';
 import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
@@ -55,22 +54,7 @@ describe('Prometheus metrics (/metrics)', function () {
   });
 
   it('counts check-ins, socket commands, HTTP requests and store operations of a live session', async () => {
-    const org = await createOrg(srv.store);
-    const teacher = await createUser(srv.store, org.id, 'teacher');
-    const students: User[] = [];
-    for (let i = 0; i < 3; i++) students.push(await createUser(srv.store, org.id, 'student'));
-    const subject = await srv.store.subjects.create(org.id, {
-      code: 'MET1',
-      name: 'Metrics',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await srv.store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
+    const { teacher, students, subject } = await createClass(srv.store, 3, { location: ROOM });
     const before = await scrape();
 
     const staff = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(teacher).token);

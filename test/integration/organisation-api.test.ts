@@ -3,7 +3,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { PASSWORD, createOrg, createUser, createSchool } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { command, connectClient, connectRefused } from '../support/sockets.js';
 
@@ -22,11 +22,7 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
 
   before(async () => {
     srv = await startTestServer();
-    org = await createOrg(srv.store);
-    admin = await createUser(srv.store, org.id, 'admin');
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    student = await createUser(srv.store, org.id, 'student');
-    subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    ({ org, admin, teacher, student, subject } = await createSchool(srv.store));
     adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
     teacherToken = (await srv.login(teacher.email, PASSWORD)).accessToken;
   });

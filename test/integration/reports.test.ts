@@ -3,7 +3,7 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import { AUDIT_ACTIONS } from '../../src/shared/audit.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { PASSWORD, createOrg, createSubject, createUser, createSchool } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
 import { newRecord, newSession } from '../contract/fixtures.js';
 
@@ -23,11 +23,7 @@ describe('reports over HTTP', () => {
 
   before(async () => {
     srv = await startTestServer();
-    org = await createOrg(srv.store);
-    admin = await createUser(srv.store, org.id, 'admin');
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    student = await createUser(srv.store, org.id, 'student');
-    subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
+    ({ org, admin, teacher, student, subject } = await createSchool(srv.store));
     adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
     studentToken = (await srv.login(student.email, PASSWORD)).accessToken;
     const startsAt = new Date('2026-02-02T09:00:00Z');

@@ -6,9 +6,9 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { sessionCommands, type SessionHandlerDeps } from '../../src/realtime/handlers/session-handlers.js';
 import { checkinCommands, type CheckinHandlerDeps } from '../../src/realtime/handlers/checkin-handlers.js';
-import { createOrg, createUser } from '../support/fixtures.js';
+import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, nextEvent, ok, type ClientSocket, userClient } from '../support/sockets.js';
 
 const ROOM = { lat: 40.4168, lon: -3.7038, radiusM: 80 };
 const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
@@ -23,35 +23,13 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
   let students: User[];
   let subject: Subject;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
   const open = async (t: ClientSocket, extra: Record<string, unknown> = {}) =>
     ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false }, ...extra }));
 
   beforeEach(async () => {
     srv = await startTestServer();
-    org = await createOrg(srv.store);
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    students = [
-      await createUser(srv.store, org.id, 'student'),
-      await createUser(srv.store, org.id, 'student'),
-      await createUser(srv.store, org.id, 'student'),
-    ];
-    subject = await srv.store.subjects.create(org.id, {
-      code: 'LIFE1',
-      name: 'Lifecycle',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await srv.store.subjects.enrol(
-      org.id,
-      subject.id,
-      students.map((s) => s.id),
-    );
+    ({ org, teacher, students, subject } = await createClass(srv.store, 3, { location: ROOM }));
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.disconnect();

@@ -6,7 +6,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, connectRefused, ok, type ClientSocket } from '../support/sockets.js';
+import { command, connectRefused, ok, type ClientSocket, userClient } from '../support/sockets.js';
 
 const ROOM = { lat: 40.4168, lon: -3.7038, radiusM: 80 };
 const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
@@ -22,11 +22,7 @@ describe('socket.io: authentication and bad input', function () {
   let subject: Subject;
   let sessionId: string;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
   const recordCount = async () => (await srv.store.records.listBySession(org.id, sessionId)).length;
 
   before(async () => {

@@ -5,7 +5,7 @@ import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, nextEvent, ok, type ClientSocket, userClient } from '../support/sockets.js';
 
 describe("socket.io: a student's session list stays live", function () {
   this.timeout(20_000);
@@ -16,11 +16,7 @@ describe("socket.io: a student's session list stays live", function () {
   let outsider: User;
   let subject: Subject;
   const sockets: ClientSocket[] = [];
-  const client = async (u: User) => {
-    const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-    sockets.push(s);
-    return s;
-  };
+  const client = userClient(() => srv, sockets);
 
   before(async () => {
     srv = await startTestServer();

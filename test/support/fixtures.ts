@@ -88,3 +88,21 @@ export async function createClass(
   );
   return { org, teacher, students: enrolled, subject };
 }
+
+/** One of each role: an organisation with an admin, a teacher and a student enrolled in the teacher's subject. */
+export interface TestSchool {
+  org: Organisation;
+  admin: User;
+  teacher: User;
+  student: User;
+  subject: Subject;
+}
+
+export async function createSchool(store: Store): Promise<TestSchool> {
+  const org = await createOrg(store);
+  const admin = await createUser(store, org.id, 'admin');
+  const teacher = await createUser(store, org.id, 'teacher');
+  const student = await createUser(store, org.id, 'student');
+  const subject = await createSubject(store, org.id, [teacher.id], [student.id]);
+  return { org, admin, teacher, student, subject };
+}

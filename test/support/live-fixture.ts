@@ -9,7 +9,7 @@ import { createLimiters } from '../../src/domain/limiters.js';
 import { createDomain, type Domain, type LiveAttendance } from '../../src/domain/services.js';
 import { createLogger } from '../../src/logger.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import type { Organisation } from '../../src/domain/ports/organisations.js';
+import { NO_ORGANISATION_SETTINGS, type Organisation, type OrganisationSettings } from '../../src/domain/ports/organisations.js';
 import type { NewRecord } from '../../src/domain/ports/records.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
@@ -202,6 +202,14 @@ export function pendingCheckin(
     verification: null,
     ...fields,
   };
+}
+
+/** Sets the settings of the fixture's organisation: those given, every other one unset (NO_ORGANISATION_SETTINGS). */
+export async function setOrganisationSettings(
+  f: Pick<LiveFixture, 'store' | 'org'>,
+  settings: Partial<OrganisationSettings>,
+): Promise<void> {
+  await f.store.organisations.update(f.org.id, { settings: { ...NO_ORGANISATION_SETTINGS, ...settings } });
 }
 
 /** A point `metres` north of the classroom centre. */

@@ -1,6 +1,8 @@
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, RosterUpdate, RosterUpdates, ServerToClientEvents } from '../../src/shared/events.js';
 import type { Ack } from '../../src/shared/errors.js';
+import type { User } from '../../src/domain/ports/users.js';
+import type { TestServer } from './http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -34,6 +36,20 @@ export async function connectClient(
     socket.once('connect_error', (err) => reject(err));
   });
   return socket;
+}
+
+/**
+ * A suite's `client(user)`: connects to the test server (read at each call, as a hook starts it)
+ * with a fresh access token of the user, and keeps the socket in `sockets` for the suite to
+ * disconnect.
+ */
+export function userClient(server: () => TestServer, sockets: ClientSocket[]): (user: User) => Promise<ClientSocket> {
+  return async (user) => {
+    const srv = server();
+    const socket = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(user).token);
+    sockets.push(socket);
+    return socket;
+  };
 }
 
 /** Connects expecting a refusal; resolves with connect_error's data. */

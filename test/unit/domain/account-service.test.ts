@@ -73,6 +73,21 @@ describe('AccountService (over the SQLite store)', () => {
       resetTtlMs: 3_600_000,
     });
 
+  /** A French-speaking organisation with its admin and two students without a password: one follows the organisation's language, one chose English. */
+  const frenchSchool = async () => {
+    const org = await store.organisations.create({
+      name: 'Lycée Test',
+      slug: 'lycee',
+      timezone: 'Europe/Paris',
+      settings: { ...NO_ORGANISATION_SETTINGS, language: 'fr' },
+    });
+    const admin = await createUser(store, org.id, 'admin');
+    const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
+    const follows = await createUser(store, org.id, 'student', { password: null });
+    const ownEnglish = await createUser(store, org.id, 'student', { password: null });
+    await store.notificationPreferences.put(org.id, ownEnglish.id, { language: 'en', unsubscribed: [] });
+    return { org, admin, actor, follows, ownEnglish };
+  };
   const codeOf = async (p: Promise<unknown>) => {
     try {
       await p;
@@ -111,17 +126,7 @@ describe('AccountService (over the SQLite store)', () => {
   });
 
   it("writes an invitation in the organisation's language, a user's own language winning, English for a language no catalog serves", async () => {
-    const org = await store.organisations.create({
-      name: 'Lycée Test',
-      slug: 'lycee',
-      timezone: 'Europe/Paris',
-      settings: { ...NO_ORGANISATION_SETTINGS, language: 'fr' },
-    });
-    const admin = await createUser(store, org.id, 'admin');
-    const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
-    const follows = await createUser(store, org.id, 'student', { password: null });
-    const ownEnglish = await createUser(store, org.id, 'student', { password: null });
-    await store.notificationPreferences.put(org.id, ownEnglish.id, { language: 'en', unsubscribed: [] });
+    const { actor, follows, ownEnglish } = await frenchSchool();
     await service.invite(actor, follows.id);
     await service.invite(actor, ownEnglish.id);
     await mailer.waitFor(2);
@@ -149,17 +154,7 @@ describe('AccountService (over the SQLite store)', () => {
   });
 
   it("queues each invitation and reset with the subject its recipient gets, in the recipient's language (the admin's outbox shows it)", async () => {
-    const org = await store.organisations.create({
-      name: 'Lycée Test',
-      slug: 'lycee',
-      timezone: 'Europe/Paris',
-      settings: { ...NO_ORGANISATION_SETTINGS, language: 'fr' },
-    });
-    const admin = await createUser(store, org.id, 'admin');
-    const actor = { id: admin.id, orgId: org.id, role: 'admin' as const };
-    const follows = await createUser(store, org.id, 'student', { password: null });
-    const ownEnglish = await createUser(store, org.id, 'student', { password: null });
-    await store.notificationPreferences.put(org.id, ownEnglish.id, { language: 'en', unsubscribed: [] });
+    const { org, admin, actor, follows, ownEnglish } = await frenchSchool();
     await service.inviteMany(actor, [follows.id, ownEnglish.id]);
     await service.requestReset({ email: admin.email });
     await mailer.waitFor(3);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_RETENTION } from '../../../src/domain/ports/organisations.js';
-import { createLiveFixture, northOf, type LiveFixture } from '../../support/live-fixture.js';
+import { createLiveFixture, northOf, type LiveFixture, setOrganisationSettings } from '../../support/live-fixture.js';
 import { expectCode } from '../../support/expect-code.js';
 import { POLICY_PRESETS, PRESET_CHECKS, needsLocation, presetOf } from '../../../src/shared/policy-presets.js';
 
@@ -24,17 +23,7 @@ describe('policy presets (session:open, checkin:submit)', () => {
   });
 
   it('a preset overrides the organisation defaults, and explicit flags override the preset', async () => {
-    await f.store.organisations.update(f.org.id, {
-      settings: {
-        sharedDevice: 'flag',
-        retention: DEFAULT_RETENTION,
-        riskThreshold: 75,
-        sessionMinutes: null,
-        lateGraceMinutes: null,
-        codePeriodS: null,
-        defaultPolicy: { geofence: true, rotatingCode: true },
-      },
-    });
+    await setOrganisationSettings(f, { defaultPolicy: { geofence: true, rotatingCode: true } });
     const manual = await open('manual');
     expect(manual.policy).to.include({ preset: 'manual', geofence: false, rotatingCode: false });
     const custom = await f.live.sessions.open(f.actor(f.teacher), {

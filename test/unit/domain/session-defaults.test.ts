@@ -1,8 +1,18 @@
 import { expect } from 'chai';
-import { DEFAULT_RETENTION } from '../../../src/domain/ports/organisations.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { createLiveFixture, type LiveFixture, setOrganisationSettings } from '../../support/live-fixture.js';
 
 const MINUTE = 60_000;
+/** A session's policy when neither the teacher nor the organisation sets one, on a subject with a location. */
+const BUILT_IN_POLICY = {
+  preset: 'location-code',
+  geofence: true,
+  network: false,
+  rotatingCode: true,
+  selfie: false,
+  liveness: false,
+  codePeriodS: 15,
+  maxAttempts: 2,
+};
 
 describe('session defaults from the organisation (session:open)', () => {
   let f: LiveFixture;
@@ -18,56 +28,35 @@ describe('session defaults from the organisation (session:open)', () => {
     const s = await open();
     expect(s.closesAt).to.equal(at(60 * MINUTE));
     expect(s.lateAfter).to.equal(at(10 * MINUTE));
-    expect(s.policy).to.deep.equal({
-      preset: 'location-code',
-      geofence: true,
-      network: false,
-      rotatingCode: true,
-      selfie: false,
-      liveness: false,
-      codePeriodS: 15,
-      maxAttempts: 2,
-    });
+    expect(s.policy).to.deep.equal(BUILT_IN_POLICY);
   });
 
   it("uses the organisation's session length, late grace, code period and default policy", async () => {
-    await f.store.organisations.update(f.org.id, {
-      settings: {
-        sharedDevice: 'flag',
-        retention: DEFAULT_RETENTION,
-        riskThreshold: 75,
-        sessionMinutes: 90,
-        lateGraceMinutes: 5,
-        codePeriodS: 30,
-        defaultPolicy: { geofence: false, network: true, maxAttempts: 3 },
-      },
+    await setOrganisationSettings(f, {
+      sessionMinutes: 90,
+      lateGraceMinutes: 5,
+      codePeriodS: 30,
+      defaultPolicy: { geofence: false, network: true, maxAttempts: 3 },
     });
     const s = await open();
     expect(s.closesAt).to.equal(at(90 * MINUTE));
     expect(s.lateAfter).to.equal(at(5 * MINUTE));
     expect(s.policy).to.deep.equal({
+      ...BUILT_IN_POLICY,
       preset: 'custom',
       geofence: false,
       network: true,
-      rotatingCode: true,
-      selfie: false,
-      liveness: false,
       codePeriodS: 30,
       maxAttempts: 3,
     });
   });
 
   it("lets the teacher's values win over the organisation's", async () => {
-    await f.store.organisations.update(f.org.id, {
-      settings: {
-        sharedDevice: 'flag',
-        retention: DEFAULT_RETENTION,
-        riskThreshold: 75,
-        sessionMinutes: 90,
-        lateGraceMinutes: 5,
-        codePeriodS: 30,
-        defaultPolicy: { geofence: false, maxAttempts: 3 },
-      },
+    await setOrganisationSettings(f, {
+      sessionMinutes: 90,
+      lateGraceMinutes: 5,
+      codePeriodS: 30,
+      defaultPolicy: { geofence: false, maxAttempts: 3 },
     });
     const s = await open({
       closesAt: at(20 * MINUTE),
@@ -80,17 +69,7 @@ describe('session defaults from the organisation (session:open)', () => {
   });
 
   it('counts the grace from a scheduled start, and never past the close', async () => {
-    await f.store.organisations.update(f.org.id, {
-      settings: {
-        sharedDevice: 'flag',
-        retention: DEFAULT_RETENTION,
-        riskThreshold: 75,
-        sessionMinutes: null,
-        lateGraceMinutes: 15,
-        codePeriodS: null,
-        defaultPolicy: {},
-      },
-    });
+    await setOrganisationSettings(f, { lateGraceMinutes: 15 });
     const later = await open({ startsAt: at(30 * MINUTE) });
     expect(later.lateAfter).to.equal(at(45 * MINUTE));
     expect(later.closesAt).to.equal(at(90 * MINUTE));
@@ -99,17 +78,7 @@ describe('session defaults from the organisation (session:open)', () => {
   });
 
   it('refuses a default policy the subject cannot run, as if the teacher had asked for it', async () => {
-    await f.store.organisations.update(f.org.id, {
-      settings: {
-        sharedDevice: 'flag',
-        retention: DEFAULT_RETENTION,
-        riskThreshold: 75,
-        sessionMinutes: null,
-        lateGraceMinutes: null,
-        codePeriodS: null,
-        defaultPolicy: { selfie: true },
-      },
-    });
+    await setOrganisationSettings(f, { defaultPolicy: { selfie: true } });
     const err = await open().then(
       () => null,
       (e: unknown) => e,

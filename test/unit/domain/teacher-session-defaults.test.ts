@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { resolvePolicy, sessionDefaults, type TeacherDefaults } from '../../../src/domain/sessions/policy.js';
 import { mergeTeacherSettings } from '../../../src/domain/timetable/teacher-settings.js';
-import { DEFAULT_RETENTION, NO_ORGANISATION_SETTINGS, type OrganisationSettings } from '../../../src/domain/ports/organisations.js';
+import { NO_ORGANISATION_SETTINGS, type OrganisationSettings } from '../../../src/domain/ports/organisations.js';
 import { type Subject } from '../../../src/domain/ports/subjects.js';
 import { defaultTeacherSettings } from '../../../src/domain/ports/timetable.js';
 import type { PolicyInput } from '../../../src/shared/events.js';
-import { createLiveFixture, type LiveFixture } from '../../support/live-fixture.js';
+import { createLiveFixture, type LiveFixture, setOrganisationSettings } from '../../support/live-fixture.js';
 
 const MINUTE = 60_000;
 const CONFIG_CODE_PERIOD_S = 15;
@@ -69,17 +69,7 @@ describe('teacher settings applied when a session opens', () => {
   let f: LiveFixture;
   beforeEach(async () => {
     f = await createLiveFixture();
-    await f.store.organisations.update(f.org.id, {
-      settings: {
-        sharedDevice: 'flag',
-        retention: DEFAULT_RETENTION,
-        riskThreshold: 75,
-        sessionMinutes: null,
-        lateGraceMinutes: 5,
-        codePeriodS: 30,
-        defaultPolicy: { maxAttempts: 3 },
-      },
-    });
+    await setOrganisationSettings(f, { lateGraceMinutes: 5, codePeriodS: 30, defaultPolicy: { maxAttempts: 3 } });
     await f.store.timetable.putTeacherSettings({
       ...defaultTeacherSettings(f.org.id, f.teacher.id),
       defaultPolicy: { preset: 'location', maxAttempts: 4 },
