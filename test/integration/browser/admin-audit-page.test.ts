@@ -168,14 +168,14 @@ describe('admin console: audit trail (Chromium)', function () {
     expect(await page.locator('#audit-body tr').count()).to.equal(50);
     const first = page.locator('#audit-body tr').first();
     expect(await first.locator('td').allTextContents()).to.deep.equal(['Sign-in tokens purged', 'The server', 'Student 07', '', 'expired']);
-    expect((await changes())[1]).to.equal('name: Name 59 → Name 60');
+    expect((await changes())[1]).to.equal('Name: Name 59 → Name 60');
     expect(await page.isDisabled('#audit-newer')).to.equal(true);
     expect(await page.locator('#audit-body td:nth-child(3)').nth(1).textContent()).to.equal('Demo Admin');
 
     await page.click('#audit-older');
     await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length === 11);
     expect(await page.textContent('#audit-caption')).to.equal('Changes to Student 07: entries 51 to 61 of 61, newest first');
-    expect((await changes()).at(-1)).to.equal('name: Name 0 → Name 1');
+    expect((await changes()).at(-1)).to.equal('Name: Name 0 → Name 1');
     expect(await page.isDisabled('#audit-older')).to.equal(true);
     await page.click('#audit-newer');
     await page.waitForFunction(() => document.querySelectorAll('#audit-body tr').length === 50);
@@ -207,7 +207,7 @@ describe('admin console: audit trail (Chromium)', function () {
     await page.waitForFunction(() =>
       /Changes to the organisation: entries 1 to 1 of 1/.test(document.getElementById('audit-caption')?.textContent ?? ''),
     );
-    expect(await changes()).to.deep.equal(['timezone: UTC → Europe/Paris']);
+    expect(await changes()).to.deep.equal(['Time zone: UTC → Europe/Paris']);
 
     await page.selectOption('#audit-kind', 'user');
     await page.fill('#audit-user', 'nobody@demo.school');
