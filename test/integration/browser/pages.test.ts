@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../../support/http.js';
 import { command, connectClient, ok } from '../../support/sockets.js';
 import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import { FORMAT_LOCALE } from '../../../src/shared/i18n/languages.js';
 
 const ROOT = repoRoot(import.meta.url);
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
@@ -155,9 +156,9 @@ describe('browser pages (Chromium)', function () {
     expect(await teacher.locator('#roster-body tr').count()).to.equal(30);
     const orgId = (await srv.store.organisations.getBySlug('demo'))!.id;
     const opened = (await srv.store.sessions.get(orgId, sessionId))!;
-    const inKolkata = await teacher.evaluate(
-      (iso) => new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' }).format(new Date(iso)),
-      opened.startsAt.toISOString(),
+    // In the page's language (English: en-GB, 24-hour), not the browser's habit.
+    const inKolkata = new Intl.DateTimeFormat(FORMAT_LOCALE.en, { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Kolkata' }).format(
+      opened.startsAt,
     );
     expect(await teacher.textContent('#session-info')).to.contain(`Started ${inKolkata}`);
     // Opened by hand without a room: held in the subject's classroom.
