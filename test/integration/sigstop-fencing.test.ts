@@ -80,10 +80,27 @@ describe('a node stopped by SIGSTOP while it holds a slot lock (a real process)'
     const open = (socket: ClientSocket) =>
       command(socket, 'session:open', { subjectId: made.subject.id, policy: NO_CHECKS }, SLOT_LOCK_TTL_MS + 30_000);
 
-    const stopping = new Promise<void>((resolve) => child!.once('message', () => resolve()));
+    const told = (word: string) =>
+      new Promise<void>((resolve) => {
+        const listener = (m: unknown) => {
+          if (m !== word) return;
+          child!.off('message', listener);
+          resolve();
+        };
+        child!.on('message', listener);
+      });
+    const armed = told('armed');
     child.send('arm');
+    await armed;
+    const stopping = told('stopping');
     const openedOnA = open(teacherA);
-    await stopping;
+    // An open answered before A stopped would leave `stopping` waiting for ever: fail with it.
+    await Promise.race([
+      stopping,
+      openedOnA.then((ack) => {
+        throw new Error(`node A answered before stopping: ${JSON.stringify(ack)}`);
+      }),
+    ]);
     const pid = child.pid!;
     await waitFor(() => processState(pid) === 'T', 5_000);
     // Past the locks' life: B takes the expired locks, finds no session and opens one.

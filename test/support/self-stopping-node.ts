@@ -6,7 +6,7 @@
  *   node --import tsx test/support/self-stopping-node.ts   (SQLITE_PATH, JWT_SECRET in the environment)
  *
  * Prints `listening on http://HOST:PORT`; stops at the first clash check after the parent sends
- * `arm` over IPC, telling it `stopping` first. SIGTERM closes it.
+ * `arm` over IPC (answered `armed`), telling it `stopping` first. SIGTERM closes it.
  */
 import { createApplication } from '../../src/app.js';
 import type { Store } from '../../src/domain/ports/store.js';
@@ -20,8 +20,12 @@ if (!file || !secret || !process.send) throw new Error('self-stopping-node: SQLI
 const send = process.send.bind(process);
 
 let armed = false;
+// Armed is answered `armed` so that the parent sends its command only once arming took effect:
+// IPC and the socket are separate channels, and a command read first would run unarmed.
 process.on('message', (m) => {
-  if (m === 'arm') armed = true;
+  if (m !== 'arm') return;
+  armed = true;
+  send('armed');
 });
 
 const store = await createSqliteStore({ path: file });
