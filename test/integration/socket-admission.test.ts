@@ -108,7 +108,7 @@ describe('socket handshake admission', function () {
     srv = await startTestServer({
       SOCKET_ADMISSION_MAX_HANDSHAKES: '1',
       SOCKET_ADMISSION_MAX_LAG_MS: '0',
-      SOCKET_ADMISSION_HOLD_MS: '300',
+      SOCKET_ADMISSION_HOLD_MS: '1000',
     });
     made = await createClass(srv.store, 1);
     // An anonymous engine.io handshake, one plain GET, and nothing after it: no token, no CONNECT.
@@ -121,7 +121,7 @@ describe('socket handshake admission', function () {
     expect(busy.refusal?.code).to.equal('BUSY');
     // Retried as the pages do, within a few hold times, not 45 s.
     let admitted: ClientSocket | null = null;
-    const until = Date.now() + 5_000;
+    const until = Date.now() + 8_000;
     while (!admitted && Date.now() < until) {
       try {
         admitted = await connectClient(srv.baseUrl, token(0));
