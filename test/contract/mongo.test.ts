@@ -78,8 +78,8 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
    * database (`options` as mongoose takes them), and closes both after it.
    */
   async function withConnection(
+    options: mongoose.ConnectOptions,
     test: (o: OpenedStore & { dbUri: string }, conn: mongoose.Connection) => Promise<void>,
-    options: mongoose.ConnectOptions = {},
   ): Promise<void> {
     const o = await open();
     const conn = mongoose.createConnection(o.dbUri, options);
@@ -102,7 +102,7 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
 
   describe('mongo store specifics', function () {
     it('listPeerMarksSince reads changes whose roster version is not stamped yet: still 0, or an old one within the overlap', async function () {
-      await withConnection(async (o, conn) => {
+      await withConnection({}, async (o, conn) => {
         const s = o.store;
         const { org, subject, sess } = await aSession(s);
         const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a', { deviceId: 'dev-a' }))).record;
@@ -126,177 +126,165 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
     it('writeBatch sends its updates as one bulk write between two reads, and stamps their roster versions with one update per session', async function () {
       // A close settling 300 pending check-ins sent a read and a find-and-modify per record, each
       // a scan and a transaction of its own on FerretDB. Counted on the wire, so load does not matter.
-      await withConnection(
-        async (o, conn) => {
-          const s = o.store;
-          const { org, subject, sess } = await aSession(s);
-          const students = await s.users.createMany(
-            org.id,
-            Array.from({ length: 40 }, () => newUser({ role: 'student' })),
-          );
-          const pending = [];
-          for (const st of students)
-            pending.push((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.id, { status: 'pending' }))).record);
-          // Record 3 changed meanwhile: its update, on version 1, is not written.
-          await s.records.update(org.id, pending[3]!.id, 1, { note: 'decided by hand' });
-          const models = createModels(conn);
-          const ops = watchCommands(conn);
-          const at = new Date();
-          const results = await writeRecordBatch(
-            models,
-            recordRepository(models, () => at),
-            () => at,
-            pending.map((r) => ({
-              kind: 'update' as const,
-              orgId: org.id,
-              id: r.id,
-              expectedVersion: 1,
-              patch: { status: 'absent' as const, reason: 'PENDING_AT_CLOSE' as const, decidedAt: at, decidedBy: null },
-              audit: { actorId: null, action: 'close.settle' as const, reason: 'PENDING_AT_CLOSE', ip: null },
-            })),
-          );
-          expect(results[3]).to.deep.include({ written: false });
-          expect((results[3] as { record: { note: string } }).record.note).to.equal('decided by hand');
-          const written = results.filter((_, k) => k !== 3) as {
-            written: true;
-            before: { status: string };
-            record: { rosterVersion: number; version: number; status: string };
-          }[];
-          // 40 inserts and the hand change took 1..41; the 39 settled follow in batch order.
-          expect(written.map((r) => r.record.rosterVersion)).to.deep.equal(Array.from({ length: 39 }, (_, k) => k + 42));
-          expect(
-            written.every((r) => r.written && r.record.version === 2 && r.record.status === 'absent' && r.before.status === 'pending'),
-          ).to.equal(true);
-          const stored = new Map((await s.records.listBySession(org.id, sess.id)).map((r) => [r.id, r]));
-          expect(pending.filter((_, k) => k !== 3).map((r) => stored.get(r.id)!.rosterVersion)).to.deep.equal(
-            written.map((r) => r.record.rosterVersion),
-          );
-          expect(stored.get(pending[3]!.id)).to.include({ status: 'pending', version: 2 });
-          expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(80);
-          expect((await s.audit.listForSession(org.id, sess.id)).filter((a) => a.action === 'close.settle')).to.have.length(39);
-          const recordCommands = (command: string) => ops.filter((op) => op.command === command && op.collection === 'records');
-          expect(recordCommands('findAndModify'), 'find-and-modify of records').to.have.length(0);
-          expect(recordCommands('update'), 'update commands').to.have.length(2);
-          expect(recordCommands('find'), 'reads of records').to.have.length(2);
-        },
-        { monitorCommands: true },
-      );
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
+        const s = o.store;
+        const { org, subject, sess } = await aSession(s);
+        const students = await s.users.createMany(
+          org.id,
+          Array.from({ length: 40 }, () => newUser({ role: 'student' })),
+        );
+        const pending = [];
+        for (const st of students)
+          pending.push((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.id, { status: 'pending' }))).record);
+        // Record 3 changed meanwhile: its update, on version 1, is not written.
+        await s.records.update(org.id, pending[3]!.id, 1, { note: 'decided by hand' });
+        const models = createModels(conn);
+        const ops = watchCommands(conn);
+        const at = new Date();
+        const results = await writeRecordBatch(
+          models,
+          recordRepository(models, () => at),
+          () => at,
+          pending.map((r) => ({
+            kind: 'update' as const,
+            orgId: org.id,
+            id: r.id,
+            expectedVersion: 1,
+            patch: { status: 'absent' as const, reason: 'PENDING_AT_CLOSE' as const, decidedAt: at, decidedBy: null },
+            audit: { actorId: null, action: 'close.settle' as const, reason: 'PENDING_AT_CLOSE', ip: null },
+          })),
+        );
+        expect(results[3]).to.deep.include({ written: false });
+        expect((results[3] as { record: { note: string } }).record.note).to.equal('decided by hand');
+        const written = results.filter((_, k) => k !== 3) as {
+          written: true;
+          before: { status: string };
+          record: { rosterVersion: number; version: number; status: string };
+        }[];
+        // 40 inserts and the hand change took 1..41; the 39 settled follow in batch order.
+        expect(written.map((r) => r.record.rosterVersion)).to.deep.equal(Array.from({ length: 39 }, (_, k) => k + 42));
+        expect(
+          written.every((r) => r.written && r.record.version === 2 && r.record.status === 'absent' && r.before.status === 'pending'),
+        ).to.equal(true);
+        const stored = new Map((await s.records.listBySession(org.id, sess.id)).map((r) => [r.id, r]));
+        expect(pending.filter((_, k) => k !== 3).map((r) => stored.get(r.id)!.rosterVersion)).to.deep.equal(
+          written.map((r) => r.record.rosterVersion),
+        );
+        expect(stored.get(pending[3]!.id)).to.include({ status: 'pending', version: 2 });
+        expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(80);
+        expect((await s.audit.listForSession(org.id, sess.id)).filter((a) => a.action === 'close.settle')).to.have.length(39);
+        const recordCommands = (command: string) => ops.filter((op) => op.command === command && op.collection === 'records');
+        expect(recordCommands('findAndModify'), 'find-and-modify of records').to.have.length(0);
+        expect(recordCommands('update'), 'update commands').to.have.length(2);
+        expect(recordCommands('find'), 'reads of records').to.have.length(2);
+      });
     });
 
     it('writeBatch sends its new records as one insert and stamps their roster versions with one update per session, not one per record', async function () {
       // On FerretDB each update of a record is a scan and a transaction of its own: a 300-student
       // close spent 25 s there (docs/mongodb.md). Counted on the wire, so load does not matter.
-      await withConnection(
-        async (o, conn) => {
-          const s = o.store;
-          const { org, subject, sess } = await aSession(s);
-          const students = await s.users.createMany(
-            org.id,
-            Array.from({ length: 60 }, () => newUser({ role: 'student' })),
-          );
-          await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, students[0]!.id));
-          const models = createModels(conn);
-          const ops = watchCommands(conn);
-          const results = await writeRecordBatch(
-            models,
-            recordRepository(models, () => new Date()),
-            () => new Date(),
-            students.map((st) => ({
-              kind: 'insert' as const,
-              orgId: org.id,
-              input: newRecord(sess.id, subject.id, st.id, { status: 'absent' }),
-              audit: { actorId: null, action: 'close.absent' as const, reason: 'NO_CHECKIN' as const, ip: null },
-            })),
-          );
-          expect(results[0]).to.deep.include({ written: false });
-          const versions = results.slice(1).map((r) => (r as { record: { rosterVersion: number } }).record.rosterVersion);
-          expect(versions).to.deep.equal(Array.from({ length: 59 }, (_, k) => k + 2));
-          const stored = new Map((await s.records.listBySession(org.id, sess.id)).map((r) => [r.studentId, r.rosterVersion]));
-          expect(students.slice(1).map((st) => stored.get(st.id))).to.deep.equal(versions);
-          expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(60);
-          const recordOps = (command: string) =>
-            ops.filter((op) => op.command === command && op.collection === 'records').reduce((n, op) => n + op.n, 0);
-          expect(recordOps('insert'), 'records inserted').to.equal(60);
-          expect(
-            ops.filter((op) => op.command === 'insert' && op.collection === 'records'),
-            'insert commands',
-          ).to.have.length(1);
-          expect(recordOps('update'), 'record update statements').to.equal(1);
-        },
-        { monitorCommands: true },
-      );
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
+        const s = o.store;
+        const { org, subject, sess } = await aSession(s);
+        const students = await s.users.createMany(
+          org.id,
+          Array.from({ length: 60 }, () => newUser({ role: 'student' })),
+        );
+        await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, students[0]!.id));
+        const models = createModels(conn);
+        const ops = watchCommands(conn);
+        const results = await writeRecordBatch(
+          models,
+          recordRepository(models, () => new Date()),
+          () => new Date(),
+          students.map((st) => ({
+            kind: 'insert' as const,
+            orgId: org.id,
+            input: newRecord(sess.id, subject.id, st.id, { status: 'absent' }),
+            audit: { actorId: null, action: 'close.absent' as const, reason: 'NO_CHECKIN' as const, ip: null },
+          })),
+        );
+        expect(results[0]).to.deep.include({ written: false });
+        const versions = results.slice(1).map((r) => (r as { record: { rosterVersion: number } }).record.rosterVersion);
+        expect(versions).to.deep.equal(Array.from({ length: 59 }, (_, k) => k + 2));
+        const stored = new Map((await s.records.listBySession(org.id, sess.id)).map((r) => [r.studentId, r.rosterVersion]));
+        expect(students.slice(1).map((st) => stored.get(st.id))).to.deep.equal(versions);
+        expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(60);
+        const recordOps = (command: string) =>
+          ops.filter((op) => op.command === command && op.collection === 'records').reduce((n, op) => n + op.n, 0);
+        expect(recordOps('insert'), 'records inserted').to.equal(60);
+        expect(
+          ops.filter((op) => op.command === 'insert' && op.collection === 'records'),
+          'insert commands',
+        ).to.have.length(1);
+        expect(recordOps('update'), 'record update statements').to.equal(1);
+      });
     });
 
     it('enrol sends its new enrolments as one insert, not an upsert per student', async function () {
       // An upsert is a scan of the collection and a transaction each on FerretDB: an import's
       // 1,000 students in 20 classes spent 23 of its 29 s there. Counted on the wire.
-      await withConnection(
-        async (o, conn) => {
-          const s = o.store;
-          const org = await makeOrg(s);
-          const subject = await s.subjects.create(org.id, newSubject());
-          const ids = Array.from({ length: 60 }, (_, k) => `st-${k}`);
-          await s.subjects.enrol(org.id, subject.id, ids.slice(0, 10));
-          const models = createModels(conn);
-          const ops = watchCommands(conn);
-          const enrol = subjectRepository(models, () => new Date()).enrol;
-          expect(await enrol(org.id, subject.id, ids)).to.equal(50);
-          expect(await enrol(org.id, subject.id, ids)).to.equal(0);
-          const enrolments = ops.filter((op) => op.collection === 'enrolments');
-          expect(
-            enrolments.filter((op) => op.command === 'update' || op.command === 'findAndModify'),
-            'updates of enrolments',
-          ).to.have.length(0);
-          expect(
-            enrolments.filter((op) => op.command === 'insert').map((op) => op.n),
-            'insert commands',
-          ).to.deep.equal([50]);
-          expect((await s.subjects.listEnrolled(org.id, subject.id)).sort()).to.deep.equal([...ids].sort());
-        },
-        { monitorCommands: true },
-      );
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const subject = await s.subjects.create(org.id, newSubject());
+        const ids = Array.from({ length: 60 }, (_, k) => `st-${k}`);
+        await s.subjects.enrol(org.id, subject.id, ids.slice(0, 10));
+        const models = createModels(conn);
+        const ops = watchCommands(conn);
+        const enrol = subjectRepository(models, () => new Date()).enrol;
+        expect(await enrol(org.id, subject.id, ids)).to.equal(50);
+        expect(await enrol(org.id, subject.id, ids)).to.equal(0);
+        const enrolments = ops.filter((op) => op.collection === 'enrolments');
+        expect(
+          enrolments.filter((op) => op.command === 'update' || op.command === 'findAndModify'),
+          'updates of enrolments',
+        ).to.have.length(0);
+        expect(
+          enrolments.filter((op) => op.command === 'insert').map((op) => op.n),
+          'insert commands',
+        ).to.deep.equal([50]);
+        expect((await s.subjects.listEnrolled(org.id, subject.id)).sort()).to.deep.equal([...ids].sort());
+      });
     });
 
     it("an import's reads (accounts, links, subjects, enrolments) are each served by a declared index, not a scan", async function () {
       // Without an index MongoDB scans the collection on every read of a school's import.
-      await withConnection(
-        async (o, conn) => {
-          const s = o.store;
-          const org = await makeOrg(s);
-          const filters: { collection: string; filter: Record<string, unknown> }[] = [];
-          conn.getClient().on('commandStarted', (e) => {
-            const c = e.command as Record<string, unknown>;
-            if (e.commandName === 'find') filters.push({ collection: String(c['find']), filter: c['filter'] as Record<string, unknown> });
-          });
-          const s2 = createModels(conn);
-          const dir = { users: userRepository(s2, () => new Date()), subjects: subjectRepository(s2, () => new Date()) };
-          const links = oneRosterRepository(s2, () => new Date());
-          await dir.users.getByEmails(org.id, ['a@x.test']);
-          await dir.users.getMany(org.id, ['u1']);
-          await dir.subjects.getMany(org.id, ['s1']);
-          await dir.subjects.getByCodes(org.id, ['C1']);
-          await dir.subjects.listEnrolled(org.id, 's1');
-          await links.getMany(org.id, 'user', ['u-1']);
-          await links.getByEntities(org.id, 'user', ['u1']);
-          await links.getByEntities(org.id, 'class', ['s1']);
-          expect(filters).to.have.length(8);
-          for (const { collection, filter } of filters) {
-            const schema = Object.values(SCHEMAS).find((x) => x.get('collection') === collection)!;
-            const keys = [['_id'], ...schema.indexes().map(([k]) => Object.keys(k))];
-            const fields = Object.keys(filter);
-            expect(
-              // Every index field in the filter, or the filter's fields the index's first ones.
-              keys.some((k) => k.every((f) => fields.includes(f)) || fields.every((f) => k.slice(0, fields.length).includes(f))),
-              `${collection} ${JSON.stringify(filter)}`,
-            ).to.equal(true);
-          }
-        },
-        { monitorCommands: true },
-      );
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const filters: { collection: string; filter: Record<string, unknown> }[] = [];
+        conn.getClient().on('commandStarted', (e) => {
+          const c = e.command as Record<string, unknown>;
+          if (e.commandName === 'find') filters.push({ collection: String(c['find']), filter: c['filter'] as Record<string, unknown> });
+        });
+        const s2 = createModels(conn);
+        const dir = { users: userRepository(s2, () => new Date()), subjects: subjectRepository(s2, () => new Date()) };
+        const links = oneRosterRepository(s2, () => new Date());
+        await dir.users.getByEmails(org.id, ['a@x.test']);
+        await dir.users.getMany(org.id, ['u1']);
+        await dir.subjects.getMany(org.id, ['s1']);
+        await dir.subjects.getByCodes(org.id, ['C1']);
+        await dir.subjects.listEnrolled(org.id, 's1');
+        await links.getMany(org.id, 'user', ['u-1']);
+        await links.getByEntities(org.id, 'user', ['u1']);
+        await links.getByEntities(org.id, 'class', ['s1']);
+        expect(filters).to.have.length(8);
+        for (const { collection, filter } of filters) {
+          const schema = Object.values(SCHEMAS).find((x) => x.get('collection') === collection)!;
+          const keys = [['_id'], ...schema.indexes().map(([k]) => Object.keys(k))];
+          const fields = Object.keys(filter);
+          expect(
+            // Every index field in the filter, or the filter's fields the index's first ones.
+            keys.some((k) => k.every((f) => fields.includes(f)) || fields.every((f) => k.slice(0, fields.length).includes(f))),
+            `${collection} ${JSON.stringify(filter)}`,
+          ).to.equal(true);
+        }
+      });
     });
 
     it('a record still holding a batch placeholder below 0 (its stamp not yet written, or never) reads as version 0', async function () {
-      await withConnection(async (o, conn) => {
+      await withConnection({}, async (o, conn) => {
         const s = o.store;
         const { org, subject, sess } = await aSession(s);
         const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a'))).record;
@@ -309,7 +297,7 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
     });
 
     it('builds every declared index at start', async function () {
-      await withConnection(async (_o, conn) => {
+      await withConnection({}, async (_o, conn) => {
         const indexes = await conn.db!.collection('records').indexes();
         const record = indexes.find((i) => i.name === 'record');
         expect(record?.unique).to.equal(true);
