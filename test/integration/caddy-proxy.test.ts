@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { caddyAvailable, startLanCaddy } from '../support/caddy.js';
-import { PASSWORD } from '../support/fixtures.js';
 import type { TestNode } from '../support/nodes.js';
-import { useProxiedNodes } from '../support/proxied-nodes.js';
+import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
 import { freePort } from '../support/redis-server.js';
-import { command, ok, waitFor } from '../support/sockets.js';
+import { command, ok } from '../support/sockets.js';
 
 /**
  * deploy/caddy's LAN mode run for real (test/support/caddy.ts says what differs from compose) in
@@ -31,7 +30,7 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     }),
   });
   const { request, socketFrom, connected } = fixture.clients;
-  const { login, tokenFor, addressesSeen } = fixture;
+  const { tokenFor, addressesSeen } = fixture;
 
   it('serves HTTPS under the local CA for each site address, with HSTS, and redirects plain HTTP', async () => {
     for (const servername of ['localhost', '']) {
@@ -52,23 +51,9 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     expect(res.body).to.equal(fixture.proxy.rootPem);
   });
 
-  it('answers /readyz through the proxy with every check of a node', async () => {
-    const res = await request('127.0.0.2', '/readyz');
-    expect(res.status, res.body).to.equal(200);
-    const checks = JSON.parse(res.body) as Record<string, { ok: boolean }>;
-    expect(checks['store']?.ok).to.equal(true);
-    expect(checks['redis']?.ok).to.equal(true);
-  });
-
-  it('carries Socket.IO: long-polling kept on one node, then upgraded to a WebSocket', async () => {
-    const token = await tokenFor('127.0.0.3');
-    const socket = socketFrom('127.0.0.3', token);
-    await connected(socket);
-    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    const direct = socketFrom('127.0.0.3', token, { transports: ['websocket'] });
-    await connected(direct);
-    expect(ok(await command(direct, 'session:list-active', {}))).to.be.an('array');
+  proxiedNodesCases(fixture, {
+    socketIoTitle: 'carries Socket.IO: long-polling kept on one node, then upgraded to a WebSocket',
+    publicPerMinute: PUBLIC_PER_MINUTE,
   });
 
   it("gives the nodes the client's own address: not Caddy's, not a forged X-Forwarded-For", async () => {
@@ -79,18 +64,6 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     expect(seen).to.include('127.0.0.4');
     expect(seen).to.not.include('198.51.100.7');
     expect(seen).to.not.include('127.0.0.1');
-  });
-
-  it('limits each client by its own address behind the proxy (one classroom does not exhaust another)', async () => {
-    // Failed logins from one phone, each forging another X-Forwarded-For: still one client.
-    const answers: number[] = [];
-    for (let i = 0; i <= PUBLIC_PER_MINUTE; i += 1) {
-      answers.push((await login('127.0.0.5', 'wrong-password', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
-    }
-    expect(answers.slice(0, PUBLIC_PER_MINUTE)).to.deep.equal(Array<number>(PUBLIC_PER_MINUTE).fill(401));
-    expect(answers[PUBLIC_PER_MINUTE]).to.equal(429);
-    // Another phone behind the same proxy still logs in.
-    expect((await login('127.0.0.6', PASSWORD)).status).to.equal(200);
   });
 
   it('moves the clients of a killed node to the other: sockets reconnect, requests keep working', async () => {

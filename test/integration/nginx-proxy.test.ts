@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import http from 'node:http';
 import { ensurePagesBuilt } from '../support/browser.js';
-import { PASSWORD } from '../support/fixtures.js';
 import { nginxBinary, siteConf, startNginx } from '../support/nginx.js';
 import type { TestNode } from '../support/nodes.js';
-import { useProxiedNodes } from '../support/proxied-nodes.js';
+import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
 import { freePort } from '../support/redis-server.js';
 import { command, ok, waitFor } from '../support/sockets.js';
 
@@ -31,7 +30,7 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     target: (nginx) => ({ httpsPort: nginx.httpsPort, ca: nginx.certPem, log: nginx.log, servername: SITE, host: () => SITE }),
   });
   const { request, socketFrom, connected } = fixture.clients;
-  const { login, tokenFor, addressesSeen } = fixture;
+  const { tokenFor, addressesSeen } = fixture;
 
   it('serves the pages over HTTPS with HSTS, and redirects plain HTTP for the site name to HTTPS', async () => {
     const page = await request('127.0.0.2', '/student.html');
@@ -56,23 +55,9 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     expect(plain.headers.location).to.equal(`https://${SITE}/student.html?x=1`);
   });
 
-  it('answers /readyz through the proxy with every check of a node', async () => {
-    const res = await request('127.0.0.2', '/readyz');
-    expect(res.status, res.body).to.equal(200);
-    const checks = JSON.parse(res.body) as Record<string, { ok: boolean }>;
-    expect(checks['store']?.ok).to.equal(true);
-    expect(checks['redis']?.ok).to.equal(true);
-  });
-
-  it('carries Socket.IO by WebSocket: the default client upgrades, a WebSocket-only client connects', async () => {
-    const token = await tokenFor('127.0.0.3');
-    const socket = socketFrom('127.0.0.3', token);
-    await connected(socket);
-    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    const direct = socketFrom('127.0.0.3', token, { transports: ['websocket'] });
-    await connected(direct);
-    expect(ok(await command(direct, 'session:list-active', {}))).to.be.an('array');
+  proxiedNodesCases(fixture, {
+    socketIoTitle: 'carries Socket.IO by WebSocket: the default client upgrades, a WebSocket-only client connects',
+    publicPerMinute: PUBLIC_PER_MINUTE,
   });
 
   it('carries the long-polling fallback, each client kept on one node while the clients spread over both', async () => {
@@ -103,18 +88,6 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     expect(seen.filter((ip) => ip === '127.0.0.4')).to.have.length(2);
     expect(seen).to.not.include('198.51.100.7');
     expect(seen).to.not.include('127.0.0.1');
-  });
-
-  it('limits each client by its own address behind the proxy (one classroom does not exhaust another)', async () => {
-    // Failed logins from one phone, each forging another X-Forwarded-For: still one client.
-    const answers: number[] = [];
-    for (let i = 0; i <= PUBLIC_PER_MINUTE; i += 1) {
-      answers.push((await login('127.0.0.5', 'wrong-password', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
-    }
-    expect(answers.slice(0, PUBLIC_PER_MINUTE)).to.deep.equal(Array<number>(PUBLIC_PER_MINUTE).fill(401));
-    expect(answers[PUBLIC_PER_MINUTE]).to.equal(429);
-    // Another phone behind the same proxy still logs in.
-    expect((await login('127.0.0.6', PASSWORD)).status).to.equal(200);
   });
 
   it('moves the clients of a killed node to the other: sockets reconnect, requests keep working', async () => {

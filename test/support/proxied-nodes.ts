@@ -1,9 +1,11 @@
+import { expect } from 'chai';
 import path from 'node:path';
 import { createOrg, createUser, PASSWORD } from './fixtures.js';
 import { startNodes, type StartedNodes } from './nodes.js';
 import { addressesSeen, proxyClients, type Answer, type Credentials, type ProxyTarget } from './proxy-clients.js';
 import { useRedis } from './redis-server.js';
 import { skipBecause } from './skip.js';
+import { command, ok, waitFor } from './sockets.js';
 
 export interface ProxiedNodes<P> {
   /** Valid inside tests and hooks registered after useProxiedNodes, like the rest. */
@@ -80,4 +82,45 @@ export function useProxiedNodes<P extends { stop(): Promise<void> }>(
     tokenFor: (from) => clients.tokenFor(from, started(student, 'student')),
     addressesSeen: () => addressesSeen(started(cluster, 'nodes').nodes),
   };
+}
+
+/**
+ * The cases every proxy in front of two nodes passes, whatever its own (each proxy's test adds
+ * those): readiness, Socket.IO both ways, and rate limits by the client's own address, with the
+ * nodes' HTTP_PUBLIC_RATE_PER_MINUTE at `publicPerMinute`.
+ */
+export function proxiedNodesCases(fixture: ProxiedNodes<unknown>, opts: { socketIoTitle: string; publicPerMinute: number }): void {
+  const { request, socketFrom, connected } = fixture.clients;
+
+  it('answers /readyz through the proxy with every check of a node', async () => {
+    const res = await request('127.0.0.2', '/readyz');
+    expect(res.status, res.body).to.equal(200);
+    const checks = JSON.parse(res.body) as Record<string, { ok: boolean }>;
+    expect(checks['store']?.ok).to.equal(true);
+    expect(checks['redis']?.ok).to.equal(true);
+  });
+
+  it(opts.socketIoTitle, async () => {
+    const token = await fixture.tokenFor('127.0.0.3');
+    const socket = socketFrom('127.0.0.3', token);
+    await connected(socket);
+    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
+    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
+    const direct = socketFrom('127.0.0.3', token, { transports: ['websocket'] });
+    await connected(direct);
+    expect(ok(await command(direct, 'session:list-active', {}))).to.be.an('array');
+  });
+
+  it('limits each client by its own address behind the proxy (one classroom does not exhaust another)', async () => {
+    const perMinute = opts.publicPerMinute;
+    // Failed logins from one phone, each forging another X-Forwarded-For: still one client.
+    const answers: number[] = [];
+    for (let i = 0; i <= perMinute; i += 1) {
+      answers.push((await fixture.login('127.0.0.5', 'wrong-password', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
+    }
+    expect(answers.slice(0, perMinute)).to.deep.equal(Array<number>(perMinute).fill(401));
+    expect(answers[perMinute]).to.equal(429);
+    // Another phone behind the same proxy still logs in.
+    expect((await fixture.login('127.0.0.6', PASSWORD)).status).to.equal(200);
+  });
 }
