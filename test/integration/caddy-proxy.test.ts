@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { caddyAvailable, startLanCaddy } from '../support/caddy.js';
-import type { TestNode } from '../support/nodes.js';
 import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
 import { freePort } from '../support/redis-server.js';
-import { command, ok } from '../support/sockets.js';
 
 /**
  * deploy/caddy's LAN mode run for real (test/support/caddy.ts says what differs from compose) in
@@ -51,11 +49,6 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     expect(res.body).to.equal(fixture.proxy.rootPem);
   });
 
-  proxiedNodesCases(fixture, {
-    socketIoTitle: 'carries Socket.IO: long-polling kept on one node, then upgraded to a WebSocket',
-    publicPerMinute: PUBLIC_PER_MINUTE,
-  });
-
   it("gives the nodes the client's own address: not Caddy's, not a forged X-Forwarded-For", async () => {
     const token = await tokenFor('127.0.0.4');
     const socket = socketFrom('127.0.0.4', token, { transports: ['websocket'], headers: { 'x-forwarded-for': '198.51.100.7' } });
@@ -66,29 +59,9 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     expect(seen).to.not.include('127.0.0.1');
   });
 
-  it('moves the clients of a killed node to the other: sockets reconnect, requests keep working', async () => {
-    const token = await tokenFor('127.0.0.7');
-    const socket = socketFrom('127.0.0.7', token, { transports: ['websocket'], reconnection: true });
-    await connected(socket);
-    const holder = (await addressesSeen()).find((s) => s.ip === '127.0.0.7')!.node;
-    const victim: TestNode = fixture.cluster.nodes.find((n) => n.name === holder)!;
-    const survivor = fixture.cluster.nodes.find((n) => n.name !== holder)!;
-
-    const reconnected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no reconnection through the proxy within 15 s:\n${fixture.proxy.log().slice(-2000)}`)),
-        15_000,
-      );
-      socket.io.once('reconnect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    await victim.kill();
-    await reconnected;
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    expect((await addressesSeen()).filter((s) => s.ip === '127.0.0.7').map((s) => s.node)).to.deep.equal([survivor.name]);
-    const ready = await request('127.0.0.7', '/readyz');
-    expect(ready.status, ready.body).to.equal(200);
+  proxiedNodesCases(fixture, {
+    socketIoTitle: 'carries Socket.IO: long-polling kept on one node, then upgraded to a WebSocket',
+    publicPerMinute: PUBLIC_PER_MINUTE,
+    killedNodeSocket: { transports: ['websocket'] },
   });
 });

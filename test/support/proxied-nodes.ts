@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { createOrg, createUser, PASSWORD } from './fixtures.js';
-import { startNodes, type StartedNodes } from './nodes.js';
-import { addressesSeen, proxyClients, type Answer, type Credentials, type ProxyTarget } from './proxy-clients.js';
+import { startNodes, type StartedNodes, type TestNode } from './nodes.js';
+import { addressesSeen, proxyClients, type Answer, type Credentials, type ProxySocketOptions, type ProxyTarget } from './proxy-clients.js';
 import { useRedis } from './redis-server.js';
 import { skipBecause } from './skip.js';
 import { command, ok, waitFor } from './sockets.js';
@@ -86,10 +86,14 @@ export function useProxiedNodes<P extends { stop(): Promise<void> }>(
 
 /**
  * The cases every proxy in front of two nodes passes, whatever its own (each proxy's test adds
- * those): readiness, Socket.IO both ways, and rate limits by the client's own address, with the
- * nodes' HTTP_PUBLIC_RATE_PER_MINUTE at `publicPerMinute`.
+ * those before): readiness, Socket.IO both ways, rate limits by the client's own address (the
+ * nodes' HTTP_PUBLIC_RATE_PER_MINUTE at `publicPerMinute`), and last, as it kills a node, a socket
+ * (`killedNodeSocket`) moving to the other node.
  */
-export function proxiedNodesCases(fixture: ProxiedNodes<unknown>, opts: { socketIoTitle: string; publicPerMinute: number }): void {
+export function proxiedNodesCases(
+  fixture: ProxiedNodes<{ log(): string }>,
+  opts: { socketIoTitle: string; publicPerMinute: number; killedNodeSocket: ProxySocketOptions },
+): void {
   const { request, socketFrom, connected } = fixture.clients;
 
   it('answers /readyz through the proxy with every check of a node', async () => {
@@ -122,5 +126,32 @@ export function proxiedNodesCases(fixture: ProxiedNodes<unknown>, opts: { socket
     expect(answers[perMinute]).to.equal(429);
     // Another phone behind the same proxy still logs in.
     expect((await fixture.login('127.0.0.6', PASSWORD)).status).to.equal(200);
+  });
+
+  it('moves the clients of a killed node to the other: sockets reconnect, requests keep working', async () => {
+    const token = await fixture.tokenFor('127.0.0.7');
+    const socket = socketFrom('127.0.0.7', token, { ...opts.killedNodeSocket, reconnection: true });
+    await connected(socket);
+    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
+    const holder = (await fixture.addressesSeen()).find((s) => s.ip === '127.0.0.7')!.node;
+    const victim: TestNode = fixture.cluster.nodes.find((n) => n.name === holder)!;
+    const survivor = fixture.cluster.nodes.find((n) => n.name !== holder)!;
+
+    const reconnected = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no reconnection through the proxy within 15 s:\n${fixture.proxy.log().slice(-2000)}`)),
+        15_000,
+      );
+      socket.io.once('reconnect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await victim.kill();
+    await reconnected;
+    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
+    expect((await fixture.addressesSeen()).filter((s) => s.ip === '127.0.0.7').map((s) => s.node)).to.deep.equal([survivor.name]);
+    const ready = await request('127.0.0.7', '/readyz');
+    expect(ready.status, ready.body).to.equal(200);
   });
 }
