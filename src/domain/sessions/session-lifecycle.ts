@@ -74,6 +74,22 @@ export class SessionLifecycle {
     return this.announce(cancelled, subject);
   }
 
+  /**
+   * A scheduled session cancelled because its timetable meeting changed (MeetingFollower.apply):
+   * only while it is still scheduled, as the edit planned (one that opened meanwhile keeps what
+   * it opened with), and with `fence` (the edit's slot locks) only while they hold
+   * (LeaseLostError). Null when it is no longer scheduled.
+   */
+  async cancelScheduled(actor: Actor, sessionId: string, reason: string, fence?: LeaseFence): Promise<SessionView | null> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
+    if (effectiveStatus(session, now()) !== 'scheduled') return null;
+    const cancelled = await applyTransition(store, session, 'cancel', { closedAt: now(), closedBy: actor.id }, ['scheduled'], fence);
+    if (!cancelled) return null;
+    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason);
+    return this.announce(cancelled, subject);
+  }
+
   async extend(actor: Actor, input: ExtendInput): Promise<SessionView> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);

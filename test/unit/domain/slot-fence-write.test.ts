@@ -219,5 +219,37 @@ function suite(setup: RaceStore): void {
       expect([await reschedules(first.id), await reschedules(second.id)]).to.deep.equal([1, 1]);
       expect(opened).to.have.length(1);
     });
+
+    it('a weekday edit paused before cancelling its session, which opened meanwhile, leaves it running and moves the meeting', async () => {
+      const { f, term } = await otherSubjectAndTerm();
+      const teacher = f.actor(f.teacher);
+      // Today's meeting (Monday 2 March, 11:00 in Paris, the clock at 10:00): its session, tapped ahead, is scheduled.
+      const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, {
+        termId: term.id,
+        weekday: 1,
+        startTime: '11:00',
+        endTime: '12:00',
+      });
+      const today = await f.domain.timetable.start(teacher, meeting.id, '2026-03-02');
+      expect(today.status).to.equal('scheduled');
+      const extendedTo = new Date(Date.parse(today.closesAt) + 30 * 60_000).toISOString();
+      // The cancellation (a transition to cancelled), held past the session's start and the
+      // locks' life while the teacher on node B extends the session, now open, taking the locks.
+      beforeNextCall(
+        f.store.sessions,
+        'transition',
+        async () => {
+          f.clock.set(new Date(Date.parse(today.startsAt) + 60_000));
+          await f.build({ nodeId: 'node-b' }).attendance.lifecycle.extend(teacher, { sessionId: today.id, closesAt: extendedTo });
+        },
+        (_orgId: string, _id: string, _from: string[], patch: { status?: string }) => patch.status === 'cancelled',
+      );
+      const edit = await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 2 });
+      expect(edit.meeting.weekday).to.equal(2);
+      expect(edit.cancelled).to.deep.equal([]);
+      const stored = await f.store.sessions.get(f.org.id, today.id);
+      expect(stored?.status).to.not.equal('cancelled');
+      expect(stored?.closesAt.toISOString()).to.equal(extendedTo);
+    });
   });
 }
