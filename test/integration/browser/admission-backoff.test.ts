@@ -54,9 +54,13 @@ describe('pages refused by the handshake admission back off and connect once it 
 
   before(async () => {
     await ensurePagesBuilt('student.js');
-    // Two in flight at most, and two held: the student's and the teacher's page are refused
-    // until those are let go, then both fit at once.
-    srv = await startTestServer({ SOCKET_ADMISSION_MAX_HANDSHAKES: '2', SOCKET_ADMISSION_MAX_LAG_MS: '0' });
+    // Two in flight at most, and two held (for up to a minute, past the refusals the test waits
+    // for): the student's and the teacher's page are refused until those are let go, then both fit at once.
+    srv = await startTestServer({
+      SOCKET_ADMISSION_MAX_HANDSHAKES: '2',
+      SOCKET_ADMISSION_MAX_LAG_MS: '0',
+      SOCKET_ADMISSION_HOLD_MS: '60000',
+    });
     await seedDemo(srv.store, { passwords: cheapPasswordHasher() });
     browser = await launchChromium();
     context = await browser.newContext({ baseURL: srv.baseUrl });
