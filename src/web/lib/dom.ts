@@ -1,5 +1,6 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
 import { errorMessage, pageLanguage, t } from './i18n.js';
+import { issuesOf, issuesText } from './issue-text.js';
 import { FORMAT_LOCALE, type Language } from '../../shared/i18n/languages.js';
 
 type Child = Node | string | null | undefined | false;
@@ -107,8 +108,14 @@ export function downloadBlob(name: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A readable message for any error a command or request raised. */
-export function errorText(err: unknown): string {
+/**
+ * A readable message for any error a command or request raised; a refused form's bad fields
+ * are named as `form` labels them (src/web/lib/issue-text.ts).
+ */
+export function errorText(err: unknown, form?: ParentNode | null): string {
+  const issues = issuesOf(err);
+  // In English the server's own message stays, unless it is only the generic "The request is invalid."
+  if (issues && (pageLanguage() !== 'en' || (err as Error).message === t('error.VALIDATION_FAILED'))) return issuesText(issues, form);
   // The server words its errors in English: in another language, a coded error the catalog knows is said in it.
   const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : null;
   const translated = code === null || pageLanguage() === 'en' ? null : errorMessage(code);
