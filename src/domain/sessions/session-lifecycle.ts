@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
-import { validateWindow, type WindowProblem } from '../checks/time-window.js';
+import { validateWindow, type WindowProblem, type WindowProblemCode } from '../checks/time-window.js';
 import { publishRecordChange, updateRecord } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadSessionForStaff } from './access.js';
@@ -16,17 +16,28 @@ import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { AuditAction } from '../../shared/audit.js';
+import { issue, type IssueCode } from '../../shared/validation-issues.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
 export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
 /** A reopened session without a new closesAt stays open this long. */
 export const REOPEN_DEFAULT_MS = 600_000;
 
+/** Each window problem as the issue code a page words (a too long window and a closed one say it in English). */
+const WINDOW_ISSUES: Record<WindowProblemCode, IssueCode> = {
+  INVALID_DATE: 'dateTime',
+  LATE_BEFORE_START: 'invalid',
+  LATE_AFTER_CLOSE: 'invalid',
+  CLOSES_NOT_AFTER_START: 'endBeforeStart',
+  TOO_LONG: 'invalid',
+  ALREADY_CLOSED: 'invalid',
+};
+
 /** A window refused: `problems` as the window check says, `issues` naming each field. */
 export function windowError(problems: WindowProblem[]): AppError {
   return new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), {
     problems,
-    issues: problems.map((p) => ({ path: p.field, message: p.message })),
+    issues: problems.map((p) => issue(p.field, p.message, WINDOW_ISSUES[p.code])),
   });
 }
 

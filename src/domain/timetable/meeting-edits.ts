@@ -14,6 +14,7 @@ import type { SlotFence } from '../sessions/slot-locks.js';
 import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
 import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type Window } from '../sessions/clashes.js';
+import { issue } from '../../shared/validation-issues.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
 const FOLLOW_DAYS = 400;
@@ -61,12 +62,12 @@ export class MeetingFollower {
   ): Promise<void> {
     if (m.endTime <= m.startTime) {
       throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
-        issues: [{ path: 'endTime', message: 'not after startTime' }],
+        issues: [issue('endTime', 'not after startTime', 'endBeforeStart')],
       });
     }
     if (m.teacherId !== null && !subject.teacherIds.includes(m.teacherId)) {
       throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
-        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
+        issues: [issue('teacherId', 'not a teacher of the subject', 'invalid')],
       });
     }
     const org = await this.deps.store.organisations.get(actor.orgId);
