@@ -18,7 +18,9 @@ const socket = {
 } as unknown as AppSocket;
 const guard = {
   consume: () => Promise.resolve({ allowed: true, retryAfterMs: 0 }),
+  consumeNow: () => null,
   actor: () => Promise.resolve(actor),
+  actorNow: () => null,
 } as unknown as CommandGuard;
 
 function submitCommand(received: SubmitInput[]) {
