@@ -38,11 +38,6 @@ export class MemoryRateLimiter implements RateLimiter {
     return Promise.resolve(this.take(key));
   }
 
-  /** Never waits: the count is in this process. */
-  consumeNow(key: string): RateLimitResult {
-    return this.take(key);
-  }
-
   /** Gives one event back to the key's running window; nothing when it has none (a new one starts full). */
   refund(key: string): Promise<void> {
     const w = this.windows.get(key);

@@ -51,7 +51,16 @@ export class LocalBudgetLimiter implements RateLimiter {
   }
 
   async consume(key: string): Promise<RateLimitResult> {
-    const w = this.window(key);
+    const t = this.now();
+    this.sweep(t);
+    let w = this.windows.get(key);
+    if (!w || w.endsAt <= t) {
+      w = { unreported: 0, asked: false, endsAt: t + this.windowMs };
+      this.windows.set(key, w);
+    } else if (w.endsAt > t + this.windowMs) {
+      // The wall clock was set back: a window never outlasts its length from now.
+      w.endsAt = t + this.windowMs;
+    }
     if (!w.asked && w.unreported < this.opts.localBudget) {
       w.unreported += 1;
       return ALLOWED;
@@ -71,29 +80,6 @@ export class LocalBudgetLimiter implements RateLimiter {
     // before then would be admitted on top of a count that is already near its limit.
     if (r.windowLeftMs > 0) w.endsAt = this.now() + Math.min(r.windowLeftMs, this.windowMs);
     return r.allowed ? ALLOWED : { allowed: false, retryAfterMs: r.retryAfterMs };
-  }
-
-  /** Within the local budget: admitted without Redis; past it null, nothing counted (consume() asks Redis). */
-  consumeNow(key: string): RateLimitResult | null {
-    const w = this.window(key);
-    if (w.asked || w.unreported >= this.opts.localBudget) return null;
-    w.unreported += 1;
-    return ALLOWED;
-  }
-
-  /** The key's running window on this node, a new one when it has none or it ended. */
-  private window(key: string): Window {
-    const t = this.now();
-    this.sweep(t);
-    let w = this.windows.get(key);
-    if (!w || w.endsAt <= t) {
-      w = { unreported: 0, asked: false, endsAt: t + this.windowMs };
-      this.windows.set(key, w);
-    } else if (w.endsAt > t + this.windowMs) {
-      // The wall clock was set back: a window never outlasts its length from now.
-      w.endsAt = t + this.windowMs;
-    }
-    return w;
   }
 
   /**

@@ -11,12 +11,6 @@ export interface RateLimitResult {
 export interface RateLimiter {
   /** Counts one event for the key; not allowed once the window's budget is spent. */
   consume(key: string): Promise<RateLimitResult>;
-  /**
-   * consume(), answered at once when the limiter needs nothing it must wait for (a count kept in
-   * this process); null when it would have to wait, having counted nothing: then call consume().
-   * A command spares its promise steps with it (a check-in's path awaits nothing it can skip).
-   */
-  consumeNow?(key: string): RateLimitResult | null;
   /** Gives one counted event back (e.g. a login attempt that turned out to succeed). */
   refund(key: string): Promise<void>;
   /** Forgets the key's count. */

@@ -50,19 +50,11 @@ export class CommandLimits implements CommandGuard {
     return this.limiters[rate].consume(userId);
   }
 
-  consumeNow(rate: CommandRate, userId: string): RateLimitResult | null {
-    return this.limiters[rate].consumeNow?.(userId) ?? null;
-  }
-
   refund(rate: CommandRate, userId: string): Promise<void> {
     return this.limiters[rate].refund(userId);
   }
 
   actor(socket: AppSocket): Promise<Actor> {
     return this.actors.of(socket);
-  }
-
-  actorNow(socket: AppSocket): Actor | null {
-    return this.actors.known(socket);
   }
 }

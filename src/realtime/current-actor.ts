@@ -57,27 +57,12 @@ export class CurrentActors {
    */
   async of(socket: AppSocket): Promise<Actor> {
     const { userId, orgId } = socket.data;
-    return this.actorOf(socket, await this.read(orgId, userId, socket.data.sid ?? null));
-  }
-
-  /**
-   * of(), answered at once (refusals thrown) when the user's entry is within its TTL and knows
-   * the socket's login; null when of() has to read: a command then spares its promise steps.
-   */
-  known(socket: AppSocket): Actor | null {
-    const cached = this.entries.get(socket.data.userId);
-    if (cached === undefined || this.now().getTime() - cached.readAt >= this.ttlMs) return null;
     const sid = socket.data.sid ?? null;
-    if (sid !== null && !cached.revoked.has(sid)) return null;
-    return this.actorOf(socket, cached);
-  }
-
-  private actorOf(socket: AppSocket, entry: Entry): Actor {
-    const sid = socket.data.sid ?? null;
+    const entry = await this.read(orgId, userId, sid);
     if (entry.refusal) throw new AppError(entry.refusal);
     if (sid !== null && entry.revoked.get(sid) === true) throw new AppError('TOKEN_REVOKED');
     socket.data.role = entry.role;
-    return { id: socket.data.userId, orgId: socket.data.orgId, role: entry.role };
+    return { id: userId, orgId, role: entry.role };
   }
 
   forget(userId: string): void {

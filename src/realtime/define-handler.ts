@@ -30,14 +30,10 @@ export interface CommandGuard {
   leave(socket: AppSocket): void;
   /** Counts one command of the user against the rate's budget. */
   consume(rate: CommandRate, userId: string): Promise<RateLimitResult>;
-  /** consume(), answered at once when the budget is counted in this process; null (nothing counted) when consume() must wait. */
-  consumeNow(rate: CommandRate, userId: string): RateLimitResult | null;
   /** Gives a counted command back: it was refused BUSY or UNAVAILABLE and did nothing. */
   refund(rate: CommandRate, userId: string): Promise<void>;
   /** The acting user as the store has it now (ACCOUNT_DISABLED once deactivated). */
   actor(socket: AppSocket): Promise<Actor>;
-  /** actor(), answered at once (refusals thrown) when the user was read recently enough; null when actor() must read. */
-  actorNow(socket: AppSocket): Actor | null;
   /** The answer to a command refused for want of an in-flight slot. */
   readonly busyAnswer: Ack<never>;
 }
@@ -70,72 +66,41 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
   handler: (input: z.infer<S>, ctx: HandlerContext) => Promise<AckData<E>>,
   fast?: (payload: unknown) => z.infer<S> | null,
 ): Command {
-  const rateLimited = (limit: RateLimitResult): Ack<never> => ({
-    ok: false,
-    error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody(),
-  });
-
-  /** The answer to a command that threw once its budget was counted. */
-  async function failed(err: unknown, socket: AppSocket, guard: CommandGuard): Promise<Ack<never>> {
-    const { userId } = socket.data;
-    // A failing store is logged once by the store when it starts failing, not per command.
-    const known = err instanceof AppError ? err : storeFailureToAppError(err);
-    if (!known) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
-    // The client is told to retry after details.retryAfterMs; an answer that wrote nothing
-    // must not spend the budget its retries need (a student following BUSY hints through a
-    // full face queue was otherwise refused RATE_LIMITED for most of a minute).
-    if (known && REFUNDED.has(known.code)) {
-      await guard.refund(rate, userId).catch((refundErr: unknown) => logger.warn({ err: refundErr, event }, 'rate budget refund failed'));
-    }
-    return { ok: false, error: toErrorBody(known ?? err) };
-  }
-
-  /** The budget (unless `counted` already) and the acting user as they come: from Redis or the store. */
-  async function waiting(input: z.infer<S>, socket: AppSocket, guard: CommandGuard, counted: boolean): Promise<Ack<unknown>> {
-    try {
-      if (!counted) {
-        const limit = await guard.consume(rate, socket.data.userId);
-        if (!limit.allowed) return rateLimited(limit);
-      }
-      const actor = await guard.actor(socket);
-      const data = await handler(input, { socket, actor, ip: socket.data.ip });
-      return { ok: true, data };
-    } catch (err) {
-      return failed(err, socket, guard);
-    }
-  }
-
   return {
     event,
     rate,
-    run(socket, payload, guard) {
+    async run(socket, payload, guard) {
       let input = fast ? fast(payload) : null;
       if (input === null) {
         const parsed = schema.safeParse(payload ?? {});
         if (!parsed.success) {
           const issues = validationIssues(parsed.error.issues);
-          return Promise.resolve({
-            ok: false,
-            error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody(),
-          });
+          return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
         }
         input = parsed.data;
       }
-      // The usual command, its budget counted in this process and its user read within the
-      // TTL, runs the handler without awaiting either: a check-in's promise steps and async
-      // frames were a seventh of what it allocated (docs/multi-node.md "Load").
-      const limit = guard.consumeNow(rate, socket.data.userId);
-      if (limit === null) return waiting(input, socket, guard, false);
-      if (!limit.allowed) return Promise.resolve(rateLimited(limit));
+      const { userId, ip } = socket.data;
       try {
-        const actor = guard.actorNow(socket);
-        if (actor === null) return waiting(input, socket, guard, true);
-        return handler(input, { socket, actor, ip: socket.data.ip }).then(
-          (data): Ack<unknown> => ({ ok: true, data }),
-          (err: unknown) => failed(err, socket, guard),
-        );
+        const limit = await guard.consume(rate, userId);
+        if (!limit.allowed) {
+          return { ok: false, error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody() };
+        }
+        const actor = await guard.actor(socket);
+        const data = await handler(input, { socket, actor, ip });
+        return { ok: true, data };
       } catch (err) {
-        return failed(err, socket, guard);
+        // A failing store is logged once by the store when it starts failing, not per command.
+        const known = err instanceof AppError ? err : storeFailureToAppError(err);
+        if (!known) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
+        // The client is told to retry after details.retryAfterMs; an answer that wrote nothing
+        // must not spend the budget its retries need (a student following BUSY hints through a
+        // full face queue was otherwise refused RATE_LIMITED for most of a minute).
+        if (known && REFUNDED.has(known.code)) {
+          await guard
+            .refund(rate, userId)
+            .catch((refundErr: unknown) => logger.warn({ err: refundErr, event }, 'rate budget refund failed'));
+        }
+        return { ok: false, error: toErrorBody(known ?? err) };
       }
     },
   };

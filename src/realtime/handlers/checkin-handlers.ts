@@ -44,8 +44,7 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
       'checkin:submit',
       'checkin',
       SubmitSchema,
-      // Not async: the service's promise is the answer, without an async frame wrapping it.
-      (input, { actor, ip, socket }) => {
+      async (input, { actor, ip, socket }) => {
         const loc = input.location;
         return checkins.submit(actor, {
           sessionId: input.sessionId,

@@ -76,22 +76,6 @@ describe('LocalBudgetLimiter (a shared limit without a round trip per event)', (
     expect(counter.calls[1]).to.deep.equal({ key: 'a', points: 1 });
   });
 
-  it('answers at once within the local budget; past it answers null having counted nothing, and consume() asks', async () => {
-    const { counter, limiters } = nodes(1, 10, 2);
-    const [node] = limiters as [LocalBudgetLimiter];
-    expect(node.consumeNow('a')).to.deep.equal({ allowed: true, retryAfterMs: 0 });
-    expect(node.consumeNow('a')).to.deep.equal({ allowed: true, retryAfterMs: 0 });
-    expect(node.consumeNow('a')).to.equal(null);
-    expect(node.consumeNow('a')).to.equal(null);
-    expect(counter.calls).to.deep.equal([]);
-    // The two nulls counted nothing: the shared counter hears the two local events and this one.
-    expect((await node.consume('a')).allowed).to.equal(true);
-    expect(counter.calls).to.deep.equal([{ key: 'a', points: 3 }]);
-    expect(node.consumeNow('a'), 'asked in this window: every event asks').to.equal(null);
-    t += WINDOW_MS;
-    expect(node.consumeNow('a'), 'a new window').to.deep.equal({ allowed: true, retryAfterMs: 0 });
-  });
-
   it('on one node admits exactly the budget per window, then refuses until the shared window ends', async () => {
     const { limiters } = nodes(1, 10, 1);
     const [node] = limiters as [LocalBudgetLimiter];

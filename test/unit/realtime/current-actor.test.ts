@@ -4,7 +4,6 @@ import type { AppSocket } from '../../../src/realtime/types.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../src/domain/ports/store.js';
 import type { User } from '../../../src/domain/ports/users.js';
-import { AppError } from '../../../src/shared/app-error.js';
 import { expectCode } from '../../support/expect-code.js';
 import { createOrg, createUser } from '../../support/fixtures.js';
 
@@ -82,22 +81,6 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     actors.fresh(user.id, 'teacher', null);
     await actors.of(socketOf(user));
     expect(reads).to.equal(1);
-  });
-
-  it('answers known() at once within the TTL (refusals thrown), null when a read is due', async () => {
-    const actors = new CurrentActors(store, () => new Date(t));
-    const phone = socketOf(user, await login(user, 'login-phone'));
-    const laptop = socketOf(user, await login(user, 'login-laptop'));
-    expect(actors.known(phone), 'never read').to.equal(null);
-    await actors.of(phone);
-    expect(actors.known(phone)).to.deep.equal({ id: user.id, orgId: user.orgId, role: 'teacher' });
-    expect(actors.known(laptop), 'a login the entry does not know').to.equal(null);
-    t += ACTOR_TTL_MS;
-    expect(actors.known(phone), 'past the TTL').to.equal(null);
-    await store.users.update(user.orgId, user.id, { active: false });
-    await expectCode(actors.of(phone), 'ACCOUNT_DISABLED');
-    expect(() => actors.known(phone)).to.throw(AppError).with.property('code', 'ACCOUNT_DISABLED');
-    expect(reads).to.equal(2);
   });
 
   it('reads the users of one turn together: one query for 30 users, and one of the organisation', async () => {

@@ -2,9 +2,7 @@ import { expect } from 'chai';
 import type { Actor } from '../../../src/domain/actor.js';
 import type { CheckinService, SubmitInput } from '../../../src/domain/checkins/checkin-service.js';
 import { createLogger } from '../../../src/logger.js';
-import type { RateLimitResult } from '../../../src/domain/rate-limiter.js';
 import type { CommandGuard } from '../../../src/realtime/define-handler.js';
-import { AppError } from '../../../src/shared/app-error.js';
 import { checkinCommands } from '../../../src/realtime/handlers/checkin-handlers.js';
 import { SubmitSchema } from '../../../src/realtime/handlers/submit-payload.js';
 import type { AppSocket } from '../../../src/realtime/types.js';
@@ -20,9 +18,7 @@ const socket = {
 } as unknown as AppSocket;
 const guard = {
   consume: () => Promise.resolve({ allowed: true, retryAfterMs: 0 }),
-  consumeNow: () => null,
   actor: () => Promise.resolve(actor),
-  actorNow: () => null,
 } as unknown as CommandGuard;
 
 function submitCommand(received: SubmitInput[]) {
@@ -97,65 +93,5 @@ describe('checkin:submit command: the usual payload without the schema', () => {
     expect(ack).to.have.nested.property('error.code', 'VALIDATION_FAILED');
     expect(ack).to.have.nested.property('error.details.issues[0].path', 'code');
     expect(received).to.have.length(1);
-  });
-});
-
-describe('a command whose budget and user are known at once (no promise steps before the handler)', () => {
-  const payload = { sessionId: SESSION, deviceId: 'device-01' };
-  /** A guard that records its calls; `now` answers consumeNow and actorNow. */
-  function recordingGuard(now: { limit: RateLimitResult | null; actor: Actor | null | Error }) {
-    const calls: string[] = [];
-    const guard = {
-      consume: () => (calls.push('consume'), Promise.resolve({ allowed: true, retryAfterMs: 0 })),
-      consumeNow: () => (calls.push('consumeNow'), now.limit),
-      actor: () => (calls.push('actor'), Promise.resolve(actor)),
-      actorNow: () => {
-        calls.push('actorNow');
-        if (now.actor instanceof Error) throw now.actor;
-        return now.actor;
-      },
-      refund: () => (calls.push('refund'), Promise.resolve()),
-    } as unknown as CommandGuard;
-    return { guard, calls };
-  }
-  const allowed: RateLimitResult = { allowed: true, retryAfterMs: 0 };
-
-  it('runs the handler without consume() or actor() when both are answered at once', async () => {
-    const received: SubmitInput[] = [];
-    const { guard, calls } = recordingGuard({ limit: allowed, actor });
-    expect(await submitCommand(received).run(socket, payload, guard)).to.deep.equal({ ok: true, data: { status: 'present' } });
-    expect(calls).to.deep.equal(['consumeNow', 'actorNow']);
-    expect(received).to.have.length(1);
-  });
-
-  it('counts a budget answered at once only once when the user must be read', async () => {
-    const { guard, calls } = recordingGuard({ limit: allowed, actor: null });
-    expect(await submitCommand([]).run(socket, payload, guard)).to.have.property('ok', true);
-    expect(calls).to.deep.equal(['consumeNow', 'actorNow', 'actor']);
-  });
-
-  it('waits for consume() when the budget cannot be answered at once', async () => {
-    const { guard, calls } = recordingGuard({ limit: null, actor });
-    expect(await submitCommand([]).run(socket, payload, guard)).to.have.property('ok', true);
-    expect(calls).to.deep.equal(['consumeNow', 'consume', 'actor']);
-  });
-
-  it('answers RATE_LIMITED, a refusal of the user or a BUSY handler as the waiting path does', async () => {
-    const received: SubmitInput[] = [];
-    let r = recordingGuard({ limit: { allowed: false, retryAfterMs: 1234 }, actor });
-    expect(await submitCommand(received).run(socket, payload, r.guard)).to.deep.include({ ok: false });
-    expect(await submitCommand(received).run(socket, payload, r.guard)).to.have.nested.property('error.details.retryAfterMs', 1234);
-    r = recordingGuard({ limit: allowed, actor: new AppError('ACCOUNT_DISABLED') });
-    expect(await submitCommand(received).run(socket, payload, r.guard)).to.have.nested.property('error.code', 'ACCOUNT_DISABLED');
-    expect(r.calls).to.deep.equal(['consumeNow', 'actorNow']);
-    expect(received).to.deep.equal([]);
-
-    const busy = {
-      submit: () => Promise.reject(new AppError('BUSY', undefined, { retryAfterMs: 100 })),
-    } as unknown as CheckinService;
-    const command = checkinCommands({ checkins: busy, logger: createLogger('silent') }).find((c) => c.event === 'checkin:submit')!;
-    r = recordingGuard({ limit: allowed, actor });
-    expect(await command.run(socket, payload, r.guard)).to.have.nested.property('error.code', 'BUSY');
-    expect(r.calls, 'a BUSY answer gives its budget back').to.deep.equal(['consumeNow', 'actorNow', 'refund']);
   });
 });
