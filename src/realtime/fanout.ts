@@ -1,6 +1,6 @@
 import type { BroadcastOperator } from 'socket.io';
 import type { Logger } from '../logger.js';
-import { rooms, staffRoomSession, type ServerToClientEvents, type SocketData } from '../shared/events.js';
+import { rooms, staffRoomSession, type CheckinView, type ServerToClientEvents, type SocketData } from '../shared/events.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
 import type { AppServer } from './types.js';
 
@@ -30,6 +30,8 @@ export class Fanout {
     private readonly io: AppServer,
     private readonly link: FanoutLink | undefined,
     private readonly logger: Logger,
+    /** Whether the server has a cluster adapter (Redis): a user's sockets may then be on other nodes. */
+    private readonly clustered: boolean = link !== undefined,
   ) {
     this.stop = link ? link.onRestored(() => this.restored()) : () => undefined;
     io.on('roster:resync-all', () => this.resyncLocalScreens(new Set()));
@@ -41,6 +43,32 @@ export class Fanout {
     if (this.missed.size < MAX_MISSED_SESSIONS) this.missed.add(sessionId);
     else if (!this.missed.has(sessionId)) this.overflowed = true;
     return this.io.local;
+  }
+
+  /**
+   * A check-in's decision to its student's sockets, one push per check-in. When they can only be
+   * on this node (no cluster adapter, or its link down) they are written to directly: the same
+   * packet, encoded once per socket, without what `io.to(room).emit` builds per call (a broadcast
+   * operator, four Sets, its flags and options: about 1.5 KB of a check-in's 29 KB of garbage,
+   * docs/multi-node.md "The student's decision push"). A user with several sockets here gets one
+   * broadcast, encoded once. With the Redis adapter up it goes through the adapter: the
+   * student's other devices may be connected to other nodes.
+   */
+  decision(sessionId: string, studentId: string, view: CheckinView): void {
+    const target = this.target(sessionId);
+    const room = rooms.user(studentId);
+    if (this.clustered && this.link?.up !== false) {
+      target.to(room).emit('checkin:decision', view);
+      return;
+    }
+    const nsp = this.io.of('/');
+    const ids = nsp.adapter.rooms.get(room);
+    if (ids === undefined) return;
+    if (ids.size > 1) {
+      this.io.local.to(room).emit('checkin:decision', view);
+      return;
+    }
+    for (const id of ids) nsp.sockets.get(id)?.emit('checkin:decision', view);
   }
 
   close(): void {

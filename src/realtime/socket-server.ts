@@ -171,7 +171,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     }
   }
 
-  const fanout = new Fanout(io, deps.fanoutLink, logger);
+  const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined);
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
     try {
       fanout.target(batch.sessionId).to(rooms.staff(batch.sessionId)).emit('roster:updates', batch);
@@ -185,7 +185,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       case 'roster.changed':
         batches.add(event.update);
         // The student's own result is not held back with the screens' batch.
-        fanout.target(event.update.sessionId).to(rooms.user(event.studentId)).emit('checkin:decision', event.checkin);
+        fanout.decision(event.update.sessionId, event.studentId, event.checkin);
         break;
       case 'session.changed':
         // Screens see the changes before the status that follows them (e.g. a close's absents).

@@ -198,6 +198,26 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     await expectScreensToMatchStore([screen], a.store, orgId, sessionId);
   });
 
+  it("pushes a check-in's decision to the student's devices on other nodes, once each", async () => {
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    const teacherA = await client(a, teacher);
+    const sessionId = await openSession(teacherA);
+    const code = await codeVia(teacherA, sessionId);
+    // One student on two devices, each connected to another node; a classmate on the first node.
+    const phone = await client(a, students[0]!);
+    const laptop = await client(b, students[0]!);
+    const tablet = await client(c, students[0]!);
+    const classmate = await client(a, students[1]!);
+    const pushes = new Map<ClientSocket, CheckinView[]>([phone, laptop, tablet, classmate].map((s) => [s, []]));
+    for (const [s, seen] of pushes) s.on('checkin:decision', (v) => seen.push(v));
+
+    const ack = ok(await command(phone, 'checkin:submit', { sessionId, location: here(), code }));
+    expect(ack.status).to.equal('present');
+    await waitFor(() => [phone, laptop, tablet].every((s) => pushes.get(s)!.length > 0));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect([phone, laptop, tablet, classmate].map((s) => pushes.get(s))).to.deep.equal([[ack], [ack], [ack], []]);
+  });
+
   it('counts check-in submissions of one student across nodes, with a retry hint', async () => {
     const teacherA = await client(nodes[0]!, teacher);
     const sessionId = await openSession(teacherA);
