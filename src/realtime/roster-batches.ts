@@ -8,23 +8,38 @@ const realSchedule: Schedule = (fn, ms) => {
   return () => clearTimeout(timer);
 };
 
+/** Runs `fn` at the end of the event loop's current turn; returns the cancel. */
+export type EndOfTurn = (fn: () => void) => () => void;
+
+const realEndOfTurn: EndOfTurn = (fn) => {
+  const immediate = setImmediate(fn);
+  return () => clearImmediate(immediate);
+};
+
 interface Pending {
   updates: RosterUpdates['updates'];
+  /** Cancels what sends next: the interval's timer, or the end of the turn when `leaving`. */
   cancel: () => void;
-  /** When the session's last message left. */
+  /** When the session's last message left (-Infinity: none yet). */
   sentAt: number;
+  /** The held changes leave at the end of this turn. */
+  leaving: boolean;
 }
 
 /**
  * Roster changes of one session, sent to its screens at most once per `intervalMs`: the first
- * change after a quiet interval leaves at once, the ones that follow within the interval leave
- * together at its end, in one message (one publish through the Redis adapter). A burst of 500
- * check-ins in a second is about 1000 / intervalMs messages instead of 500. Each change keeps
- * its own roster version, so the gap rule of docs/protocol.md §8 still finds a lost message.
+ * change after a quiet interval leaves at the end of its event-loop turn, with the changes that
+ * turn brought (a group commit stores many check-ins at once, and their changes come in one
+ * turn: sent at once, the first left alone and the rest waited a whole interval); the ones that
+ * follow within the interval leave together at its end, in one message (one publish through the
+ * Redis adapter). A burst of 500 check-ins in a second is about 1000 / intervalMs messages instead
+ * of 500. Each change keeps its own roster version, so the gap rule of docs/protocol.md §8 still
+ * finds a lost message.
  *
- * A change that comes when the interval is already over leaves at once with the ones held, without
- * waiting for the timer: on a saturated node one turn of the event loop can last longer than the
- * interval, and the acknowledgements sent during it must not leave the screens behind.
+ * A change that comes when the interval is already over leaves at the end of its turn with the
+ * ones held, without waiting for the timer: on a saturated node one turn of the event loop can
+ * last longer than the interval, and the acknowledgements sent during it must not leave the
+ * screens behind.
  *
  * Only this node's changes are held, for at most one interval; `flush` sends them at once when
  * the order against another broadcast matters (a session's status, a resync notice) and on
@@ -38,6 +53,7 @@ export class RosterBatches {
     private readonly send: (batch: RosterUpdates) => void,
     private readonly schedule: Schedule = realSchedule,
     private readonly now: () => number = () => performance.now(),
+    private readonly endOfTurn: EndOfTurn = realEndOfTurn,
   ) {}
 
   add(update: RosterUpdate): void {
@@ -46,21 +62,23 @@ export class RosterBatches {
       this.send({ sessionId: update.sessionId, updates: [change] });
       return;
     }
-    const pending = this.sessions.get(update.sessionId);
-    if (pending) {
-      pending.updates.push(change);
-      if (this.now() - pending.sentAt >= this.intervalMs) {
-        pending.cancel();
-        this.tick(update.sessionId);
-      }
+    const { sessionId } = update;
+    const pending = this.sessions.get(sessionId);
+    if (!pending) {
+      this.sessions.set(sessionId, {
+        updates: [change],
+        cancel: this.endOfTurn(() => this.tick(sessionId)),
+        sentAt: Number.NEGATIVE_INFINITY,
+        leaving: true,
+      });
       return;
     }
-    this.send({ sessionId: update.sessionId, updates: [change] });
-    this.sessions.set(update.sessionId, {
-      updates: [],
-      cancel: this.arm(update.sessionId),
-      sentAt: this.now(),
-    });
+    pending.updates.push(change);
+    if (!pending.leaving && this.now() - pending.sentAt >= this.intervalMs) {
+      pending.cancel();
+      pending.leaving = true;
+      pending.cancel = this.endOfTurn(() => this.tick(sessionId));
+    }
   }
 
   /** Sends what is held for the session now (before its status or a resync notice goes out). */
@@ -86,7 +104,7 @@ export class RosterBatches {
     return this.schedule(() => this.tick(sessionId), this.intervalMs);
   }
 
-  /** End of an interval: send what came during it and start another, or forget a quiet session. */
+  /** End of an interval (or of the turn that ended one): send what is held and start another, or forget a quiet session. */
   private tick(sessionId: string): void {
     const pending = this.sessions.get(sessionId);
     if (!pending) return;
@@ -96,6 +114,7 @@ export class RosterBatches {
     }
     const updates = pending.updates;
     pending.updates = [];
+    pending.leaving = false;
     pending.cancel = this.arm(sessionId);
     pending.sentAt = this.now();
     this.send({ sessionId, updates });
