@@ -173,6 +173,33 @@ describe('RosterBatches', () => {
     expect(sent).to.have.length(5);
   });
 
+  it('by default sends the changes of one group commit together once their promise steps have run, before the loop goes on', async () => {
+    const real = new RosterBatches(
+      50,
+      (b) => sent.push(b),
+      timers.schedule,
+      () => clock,
+    );
+    let stored!: () => void;
+    const commit = new Promise<void>((resolve) => (stored = resolve));
+    // Each check-in's handler resumes after the commit and publishes a few promise steps later.
+    const handlers = Array.from({ length: 5 }, (_, i) =>
+      commit.then(async () => {
+        await null;
+        await null;
+        real.add(update('a', i + 1));
+      }),
+    );
+    let sentBeforeTheLoopWentOn = -1;
+    setImmediate(() => (sentBeforeTheLoopWentOn = sent.length));
+    stored();
+    await Promise.all(handlers);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map(versions)).to.deep.equal([[1, 2, 3, 4, 5]]);
+    expect(sentBeforeTheLoopWentOn).to.equal(1);
+    real.flushAll();
+  });
+
   it('with an interval of 0 sends each change at once, without a timer', () => {
     const now = new RosterBatches(
       0,
