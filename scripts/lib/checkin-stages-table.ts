@@ -65,6 +65,7 @@ const STAGES: readonly { from: Point; to: Point; what: string }[] = [
   { from: 'stored', to: 'rostered', what: 'roster: the stored change to the roster batches' },
   { from: 'rostered', to: 'rosterSent', what: "roster: held in the session's batch (ROSTER_BATCH_MS)" },
   { from: 'rosterSent', to: 'screen', what: 'roster: wire out to the last screen of the room' },
+  { from: 'stored', to: 'screen', what: 'roster: acceptance (the batch stored) to the last screen' },
   { from: 'sent', to: 'screen', what: 'roster total, as the loadtest reports it (submit to every screen)' },
   { from: 'offered', to: 'acked', what: 'total from the schedule (slip included)' },
 ];
