@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
@@ -73,6 +74,22 @@ export class SessionLifecycle {
     return this.announce(cancelled, subject);
   }
 
+  /**
+   * A scheduled session cancelled because its timetable meeting changed (MeetingFollower.apply):
+   * only while it is still scheduled, as the edit planned (one that opened meanwhile keeps what
+   * it opened with), and with `fence` (the edit's slot locks) only while they hold
+   * (LeaseLostError). Null when it is no longer scheduled.
+   */
+  async cancelScheduled(actor: Actor, sessionId: string, reason: string, fence?: LeaseFence): Promise<SessionView | null> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
+    if (effectiveStatus(session, now()) !== 'scheduled') return null;
+    const cancelled = await applyTransition(store, session, 'cancel', { closedAt: now(), closedBy: actor.id }, ['scheduled'], fence);
+    if (!cancelled) return null;
+    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason);
+    return this.announce(cancelled, subject);
+  }
+
   async extend(actor: Actor, input: ExtendInput): Promise<SessionView> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);
@@ -117,11 +134,7 @@ export class SessionLifecycle {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
-    const problems = validateWindow(change, { now: now() });
-    if (problems.length > 0) throw windowError(problems);
-    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
-    if (!updated) return null;
-    const fields = (s: AttendanceSession) => ({
+    const fields = (s: RescheduleInput): RescheduleInput => ({
       startsAt: s.startsAt,
       lateAfter: s.lateAfter,
       closesAt: s.closesAt,
@@ -129,6 +142,14 @@ export class SessionLifecycle {
       policy: s.policy,
       room: s.room,
     });
+    // Already as asked: moved by an earlier run of the same edit, which lost its slot locks
+    // after this move (withSlotLocks runs it again), or by the admin's retry of an edit refused
+    // after some moves. Nothing to write, audit or announce: one entry per move of an edit.
+    if (isDeepStrictEqual(fields(session), fields(change))) return toSessionView(session, subject, now());
+    const problems = validateWindow(change, { now: now() });
+    if (problems.length > 0) throw windowError(problems);
+    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
+    if (!updated) return null;
     await this.audit(updated, actor.id, 'session.reschedule', fields(session), fields(updated), 'MEETING_CHANGED');
     return this.announce(updated, subject);
   }

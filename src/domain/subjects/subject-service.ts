@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { StoreConflictError, type SessionStatus } from '../ports/common.js';
+import { StoreConflictError, type LeaseFence, type SessionStatus } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type ClassroomLocation, type Subject, type SubjectPatch } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -105,7 +105,7 @@ export class SubjectService {
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
     const { teacherIds } = patch;
-    const write = () => this.applyPatch(actor, before, patch, 'subject.update');
+    const write = (fence?: LeaseFence) => this.applyPatch(actor, before, patch, 'subject.update', fence);
     const after =
       teacherIds !== undefined && this.deps.firstTeacher
         ? await this.deps.firstTeacher.run(actor, id, teacherIds, input.teacherOverlap === true, write)
@@ -243,8 +243,8 @@ export class SubjectService {
     return subject;
   }
 
-  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: AuditAction): Promise<Subject> {
-    const after = await this.mapConflict(() => this.deps.store.subjects.update(actor.orgId, before.id, patch));
+  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: AuditAction, fence?: LeaseFence): Promise<Subject> {
+    const after = await this.mapConflict(() => this.deps.store.subjects.update(actor.orgId, before.id, patch, fence));
     if (!after) throw new AppError('NOT_FOUND');
     const keys = Object.keys(patch) as Array<keyof SubjectPatch>;
     await this.audit(actor, before.id, action, pick(before, keys), pick(after, keys));

@@ -1,5 +1,6 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
+import { lostLease, renewFence } from './jobs.js';
 import { totalFromPage } from '../../domain/paging.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
 import { type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
@@ -186,11 +187,33 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       const total = totalFromPage(docs.length, f) ?? (await m.subjects.countDocuments(filter));
       return { items: docs.map(toSubject), total };
     },
-    async update(orgId, id, patch) {
-      const d = await mapConflicts(
-        () => m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
+    async update(orgId, id, patch, fence) {
+      const filter = q.byOrgId<SubjectDoc>(orgId, id);
+      if (!fence) {
+        const d = await mapConflicts(
+          () => m.subjects.findOneAndUpdate(filter, q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
+          'code',
+        );
+        return d ? toSubject(d) : null;
+      }
+      // As a fenced meeting edit: renewed before, read again after; a lease lost meanwhile puts
+      // the patched fields back, only while they are still this write's (a change by the lease's
+      // new holder, written since, stays).
+      await renewFence(m, fence);
+      const set = q.definedOnly(patch);
+      const before = await mapConflicts(
+        () =>
+          m.subjects.findOneAndUpdate(filter, q.subjectUpdate(patch, clock()), { ...after, returnDocument: 'before' }).lean<SubjectDoc>(),
         'code',
       );
+      if (!before) return null;
+      const lost = await lostLease(m, fence);
+      if (lost !== null) {
+        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SubjectDoc] ?? null]));
+        await m.subjects.updateOne({ ...filter, ...set }, { $set: { ...back, updatedAt: before.updatedAt } });
+        throw new LeaseLostError(lost);
+      }
+      const d = await m.subjects.findOne(filter).lean<SubjectDoc>();
       return d ? toSubject(d) : null;
     },
     async delete(orgId, id) {
