@@ -520,6 +520,8 @@ async function run(
           p.left -= 1;
           if (p.left === 0) {
             timeline.roster(performance.now(), p.worst);
+            const traced = generatorTimes.get(key);
+            if (traced) traced.screen = performance.timeOrigin + performance.now();
             propagation.push(p.worst);
             pending.delete(key);
           }
@@ -626,6 +628,7 @@ async function run(
             offered: performance.timeOrigin + start + ((launched - 1) * 1000) / Math.max(1, opts.rate),
             sent: performance.timeOrigin + t0,
             acked: null,
+            screen: null,
           }
         : null;
       if (traced) generatorTimes.set(pendingKey, traced);

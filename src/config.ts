@@ -78,7 +78,7 @@ export const EnvSchema = z.object({
   CODE_PERIOD_S: int(5, 600).default(15),
   LOCATION_MAX_AGE_S: int(5, 3_600).default(120),
   CHECKIN_RATE_PER_MINUTE: int(1, 600).default(10),
-  CHECKIN_BATCH_WINDOW_MS: int(0, 100).default(2),
+  CHECKIN_BATCH_WINDOW_MS: int(0, 100).default(0),
   CHECKIN_BATCH_MAX: int(1, 5_000).default(200),
   CHECKIN_BATCH_PIPELINE: int(1, 8).default(1),
   LOGIN_ACCOUNT_FREE_FAILURES: int(1, 10_000).default(20),

@@ -13,6 +13,8 @@ export interface GeneratorTimes {
   offered: number;
   sent: number;
   acked: number | null;
+  /** When the last screen of the room showed the change (null: not seen). */
+  screen: number | null;
 }
 
 export interface StageRow {
@@ -40,7 +42,10 @@ type Point =
   | 'stored'
   | 'resolved'
   | 'answered'
-  | 'acked';
+  | 'acked'
+  | 'rostered'
+  | 'rosterSent'
+  | 'screen';
 
 const STAGES: readonly { from: Point; to: Point; what: string }[] = [
   { from: 'offered', to: 'sent', what: "generator: the schedule's slip (its own event loop)" },
@@ -57,6 +62,11 @@ const STAGES: readonly { from: Point; to: Point; what: string }[] = [
   { from: 'resolved', to: 'answered', what: 'publish (roster, decision push), the view' },
   { from: 'answered', to: 'acked', what: 'wire out: the ack written, read by the generator' },
   { from: 'sent', to: 'acked', what: 'total, as the loadtest reports it' },
+  { from: 'stored', to: 'rostered', what: 'roster: the stored change to the roster batches' },
+  { from: 'rostered', to: 'rosterSent', what: "roster: held in the session's batch (ROSTER_BATCH_MS)" },
+  { from: 'rosterSent', to: 'screen', what: 'roster: wire out to the last screen of the room' },
+  { from: 'stored', to: 'screen', what: 'roster: acceptance (the batch stored) to the last screen' },
+  { from: 'sent', to: 'screen', what: 'roster total, as the loadtest reports it (submit to every screen)' },
   { from: 'offered', to: 'acked', what: 'total from the schedule (slip included)' },
 ];
 
@@ -69,7 +79,12 @@ function percentile(sorted: readonly number[], p: number): number {
 export function stageTable(generator: ReadonlyMap<string, GeneratorTimes>, nodeFiles: readonly string[]): StageRow[] {
   const points = new Map<string, Partial<Record<Point, number>>>();
   for (const [key, g] of generator) {
-    points.set(key, { offered: g.offered, sent: g.sent, ...(g.acked === null ? {} : { acked: g.acked }) });
+    points.set(key, {
+      offered: g.offered,
+      sent: g.sent,
+      ...(g.acked === null ? {} : { acked: g.acked }),
+      ...(g.screen === null ? {} : { screen: g.screen }),
+    });
   }
   for (const file of nodeFiles) {
     const dump = JSON.parse(readFileSync(file, 'utf8')) as CheckinStagesDump;

@@ -96,8 +96,10 @@ export async function startNodeProcess(
     await stopChild(child);
     throw err;
   }
-  // Writing a profile of a long run takes a few seconds after the shutdown: no SIGKILL meanwhile.
-  return { name, url, child, rss: () => rssOf(child.pid), stop: () => stopChild(child, cpuProfDir ? 60_000 : 5_000) };
+  // Writing a profile or the stage times of a long run takes a few seconds after the shutdown
+  // (more on a busy machine): no SIGKILL meanwhile.
+  const writesAtExit = cpuProfDir !== null || env['CHECKIN_STAGES_FILE'] !== undefined;
+  return { name, url, child, rss: () => rssOf(child.pid), stop: () => stopChild(child, writesAtExit ? 60_000 : 5_000) };
 }
 
 /**

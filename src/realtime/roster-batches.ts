@@ -8,23 +8,46 @@ const realSchedule: Schedule = (fn, ms) => {
   return () => clearTimeout(timer);
 };
 
+/** Runs `fn` once the promise steps queued so far have run; returns the cancel. */
+export type EndOfTurn = (fn: () => void) => () => void;
+
+/**
+ * `process.nextTick` from a promise step runs once the microtask queue is empty: after every
+ * check-in of the group commit that stored this one has published its change, and before the
+ * loop reads more packets (a `setImmediate` waited for the whole poll phase, which on a loaded
+ * node is hundreds of packets' handlers).
+ */
+const realEndOfTurn: EndOfTurn = (fn) => {
+  let live = true;
+  process.nextTick(() => {
+    if (live) fn();
+  });
+  return () => (live = false);
+};
+
 interface Pending {
   updates: RosterUpdates['updates'];
+  /** Cancels what sends next: the interval's timer, or the send after the promise steps when `leaving`. */
   cancel: () => void;
-  /** When the session's last message left. */
+  /** When the session's last message left (-Infinity: none yet). */
   sentAt: number;
+  /** The held changes leave once the promise steps queued with them have run. */
+  leaving: boolean;
 }
 
 /**
  * Roster changes of one session, sent to its screens at most once per `intervalMs`: the first
- * change after a quiet interval leaves at once, the ones that follow within the interval leave
- * together at its end, in one message (one publish through the Redis adapter). A burst of 500
- * check-ins in a second is about 1000 / intervalMs messages instead of 500. Each change keeps
- * its own roster version, so the gap rule of docs/protocol.md §8 still finds a lost message.
+ * change after a quiet interval leaves as soon as the promise steps queued with it have run,
+ * together with the changes they brought (a group commit stores many check-ins at once and their
+ * changes come in one run of the microtask queue: sent at once, the first left alone and the rest
+ * waited a whole interval); the ones that follow within the interval leave together at its end,
+ * in one message (one publish through the Redis adapter). A burst of 500 check-ins in a second is
+ * about 1000 / intervalMs messages instead of 500. Each change keeps its own roster version, so
+ * the gap rule of docs/protocol.md §8 still finds a lost message.
  *
- * A change that comes when the interval is already over leaves at once with the ones held, without
- * waiting for the timer: on a saturated node one turn of the event loop can last longer than the
- * interval, and the acknowledgements sent during it must not leave the screens behind.
+ * A change that comes when the interval is already over leaves the same way with the ones held,
+ * without waiting for the timer: on a saturated node one turn of the event loop can last longer
+ * than the interval, and the acknowledgements sent during it must not leave the screens behind.
  *
  * Only this node's changes are held, for at most one interval; `flush` sends them at once when
  * the order against another broadcast matters (a session's status, a resync notice) and on
@@ -38,6 +61,7 @@ export class RosterBatches {
     private readonly send: (batch: RosterUpdates) => void,
     private readonly schedule: Schedule = realSchedule,
     private readonly now: () => number = () => performance.now(),
+    private readonly endOfTurn: EndOfTurn = realEndOfTurn,
   ) {}
 
   add(update: RosterUpdate): void {
@@ -46,21 +70,23 @@ export class RosterBatches {
       this.send({ sessionId: update.sessionId, updates: [change] });
       return;
     }
-    const pending = this.sessions.get(update.sessionId);
-    if (pending) {
-      pending.updates.push(change);
-      if (this.now() - pending.sentAt >= this.intervalMs) {
-        pending.cancel();
-        this.tick(update.sessionId);
-      }
+    const { sessionId } = update;
+    const pending = this.sessions.get(sessionId);
+    if (!pending) {
+      this.sessions.set(sessionId, {
+        updates: [change],
+        cancel: this.endOfTurn(() => this.tick(sessionId)),
+        sentAt: Number.NEGATIVE_INFINITY,
+        leaving: true,
+      });
       return;
     }
-    this.send({ sessionId: update.sessionId, updates: [change] });
-    this.sessions.set(update.sessionId, {
-      updates: [],
-      cancel: this.arm(update.sessionId),
-      sentAt: this.now(),
-    });
+    pending.updates.push(change);
+    if (!pending.leaving && this.now() - pending.sentAt >= this.intervalMs) {
+      pending.cancel();
+      pending.leaving = true;
+      pending.cancel = this.endOfTurn(() => this.tick(sessionId));
+    }
   }
 
   /** Sends what is held for the session now (before its status or a resync notice goes out). */
@@ -86,7 +112,7 @@ export class RosterBatches {
     return this.schedule(() => this.tick(sessionId), this.intervalMs);
   }
 
-  /** End of an interval: send what came during it and start another, or forget a quiet session. */
+  /** End of an interval (or the send of changes that came after one): send what is held and start another, or forget a quiet session. */
   private tick(sessionId: string): void {
     const pending = this.sessions.get(sessionId);
     if (!pending) return;
@@ -96,6 +122,7 @@ export class RosterBatches {
     }
     const updates = pending.updates;
     pending.updates = [];
+    pending.leaving = false;
     pending.cancel = this.arm(sessionId);
     pending.sentAt = this.now();
     this.send({ sessionId, updates });

@@ -172,7 +172,12 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   }
 
   const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined);
+  const trace = deps.checkinTrace;
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
+    if (trace) {
+      const at = trace.now();
+      for (const u of batch.updates) trace.mark(batch.sessionId, u.entry.studentId, 'rosterSent', at);
+    }
     try {
       fanout.target(batch.sessionId).to(rooms.staff(batch.sessionId)).emit('roster:updates', batch);
     } catch (err) {
@@ -183,6 +188,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const unsubscribe = deps.bus.subscribe((event) => {
     switch (event.type) {
       case 'roster.changed':
+        trace?.mark(event.update.sessionId, event.update.entry.studentId, 'rostered');
         batches.add(event.update);
         // The student's own result is not held back with the screens' batch.
         fanout.decision(event.update.sessionId, event.studentId, event.checkin);

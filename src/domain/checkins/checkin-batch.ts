@@ -10,7 +10,7 @@ import { SessionPeers } from './session-peers.js';
 import type { CheckinTrace } from './checkin-trace.js';
 
 /** Defaults of CHECKIN_BATCH_WINDOW_MS, CHECKIN_BATCH_MAX and CHECKIN_BATCH_PIPELINE (README configuration table). */
-export const DEFAULT_CHECKIN_BATCH = { windowMs: 2, max: 200, pipeline: 1 } as const;
+export const DEFAULT_CHECKIN_BATCH = { windowMs: 0, max: 200, pipeline: 1 } as const;
 
 /** Check-ins waiting beyond this many batches are refused BUSY rather than queued without end. */
 const QUEUED_BATCHES = 8;
@@ -25,7 +25,11 @@ const MAX_FULL_RETRY_MS = 30_000;
 const BUSY_RETRY_PAUSES_MS = [20, 100, 400] as const;
 
 export interface CheckinBatchOptions {
-  /** How long the first check-in of a batch waits for others (0: the next turn of the event loop). */
+  /**
+   * How long the first check-in of a batch waits for others while no batch is being written. 0:
+   * it is cut at the end of the event loop's turn (setImmediate), with the check-ins whose
+   * packets that turn read; what arrives while a batch is written waits for that batch anyway.
+   */
   windowMs: number;
   /** A batch is written as soon as it holds this many. */
   max: number;
@@ -70,7 +74,8 @@ interface Waiting {
  */
 export class CheckinBatcher {
   private queue: Waiting[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the pending cut of an idle batcher's window (null: none pending). */
+  private cancelWindow: (() => void) | null = null;
   /** Batches cut and not yet stored (at most `depth`). */
   private writing = 0;
   private readonly depth: number;
@@ -128,8 +133,8 @@ export class CheckinBatcher {
    */
   drain(): Promise<void> {
     this.draining = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelWindow?.();
+    this.cancelWindow = null;
     if (this.writing === 0 && this.queue.length === 0) return Promise.resolve();
     const idle = new Promise<void>((resolve) => this.idle.push(resolve));
     void this.writeNext();
@@ -139,14 +144,23 @@ export class CheckinBatcher {
   private schedule(): void {
     if (this.writing >= this.depth) return; // the oldest running batch starts the next one when it is stored
     if (this.queue.length >= this.options.max || this.draining) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.cancelWindow?.();
+      this.cancelWindow = null;
       void this.writeNext();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
+    } else if (!this.cancelWindow) {
+      const cut = () => {
+        this.cancelWindow = null;
         void this.writeNext();
-      }, this.options.windowMs);
+      };
+      // A timer of 0 is a millisecond at least and runs only in the loop's next timers phase;
+      // the end of this turn is as soon as the turn's other check-ins can join.
+      if (this.options.windowMs === 0) {
+        const immediate = setImmediate(cut);
+        this.cancelWindow = () => clearImmediate(immediate);
+      } else {
+        const timer = setTimeout(cut, this.options.windowMs);
+        this.cancelWindow = () => clearTimeout(timer);
+      }
     }
   }
 

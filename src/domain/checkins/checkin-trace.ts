@@ -19,9 +19,22 @@ export type CheckinStage =
   /** The group commit's promise settled and the handler resumed. */
   | 'resolved'
   /** The acknowledgement was handed to socket.io (its write leaves at the end of the turn). */
-  | 'answered';
+  | 'answered'
+  /** The roster change reached the node's roster batches (src/realtime/roster-batches.ts). */
+  | 'rostered'
+  /** The roster message carrying the change was handed to socket.io for the screens. */
+  | 'rosterSent';
 
-export const CHECKIN_STAGES: readonly CheckinStage[] = ['received', 'handler', 'read', 'queued', 'resolved', 'answered'];
+export const CHECKIN_STAGES: readonly CheckinStage[] = [
+  'received',
+  'handler',
+  'read',
+  'queued',
+  'resolved',
+  'answered',
+  'rostered',
+  'rosterSent',
+];
 
 /** One batch of the group commit, as its check-ins lived it. */
 export interface CheckinBatchTimes {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { stat } from 'node:fs';
 import { CheckinBatcher, type BatchItem } from '../../../src/domain/checkins/checkin-batch.js';
 import { StoreBusyError } from '../../../src/domain/ports/common.js';
 import type { RecordWrite, RecordWriteResult } from '../../../src/domain/ports/records.js';
@@ -145,6 +146,36 @@ describe('CheckinBatcher pipelining (CHECKIN_BATCH_PIPELINE)', () => {
     release();
     release();
     await Promise.all([first, second]);
+  });
+});
+
+/** Resolves inside an I/O callback (the poll phase), where a setImmediate runs before any timer. */
+const inIoCallback = () => new Promise<void>((resolve) => stat('.', () => resolve()));
+
+describe('CheckinBatcher window (CHECKIN_BATCH_WINDOW_MS)', () => {
+  it('with a window of 0 an idle batcher cuts at the end of the turn, not in a timer (a millisecond at least, after the next poll)', async () => {
+    const { store, calls, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, createLogger('silent'), { windowMs: 0, max: 10 });
+    await inIoCallback();
+    const answers = [batcher.submit(item(1)), batcher.submit(item(2))];
+    // Node runs the immediates of this turn before the timers of the next one.
+    await settle();
+    expect(calls.map((c) => c.length)).to.deep.equal([2]);
+    release();
+    expect(await Promise.all(answers)).to.have.length(2);
+  });
+
+  it('with a window above 0 waits for it before cutting', async () => {
+    const { store, calls, release } = heldStore('sqlite');
+    const batcher = new CheckinBatcher(store, createLogger('silent'), { windowMs: 30, max: 10 });
+    const answers = [batcher.submit(item(1))];
+    await settle();
+    expect(calls).to.have.length(0);
+    answers.push(batcher.submit(item(2)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(calls.map((c) => c.length)).to.deep.equal([2]);
+    release();
+    expect(await Promise.all(answers)).to.have.length(2);
   });
 });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RosterUpdates } from '../../../src/shared/events.js';
-import { RosterBatches, type Schedule } from '../../../src/realtime/roster-batches.js';
+import { RosterBatches, type EndOfTurn, type Schedule } from '../../../src/realtime/roster-batches.js';
 import { rosterEntry } from '../../support/roster-entry.js';
 
 /** Timers the test fires by hand, in the order they were set. */
@@ -20,6 +20,19 @@ class ManualTimers {
   }
 }
 
+/** The end of the event loop's turn, which the test ends by hand. */
+class ManualTurn {
+  private due: { fn: () => void; live: boolean }[] = [];
+  endOfTurn: EndOfTurn = (fn) => {
+    const t = { fn, live: true };
+    this.due.push(t);
+    return () => (t.live = false);
+  };
+  end(): void {
+    for (const t of this.due.splice(0)) if (t.live) t.fn();
+  }
+}
+
 const update = (sessionId: string, version: number) => ({
   sessionId,
   version,
@@ -30,57 +43,82 @@ const versions = (b: RosterUpdates) => b.updates.map((u) => u.version);
 describe('RosterBatches', () => {
   let sent: RosterUpdates[];
   let timers: ManualTimers;
+  let turn: ManualTurn;
   let batches: RosterBatches;
   let clock: number;
   beforeEach(() => {
     sent = [];
     timers = new ManualTimers();
+    turn = new ManualTurn();
     clock = 0;
     batches = new RosterBatches(
       50,
       (b) => sent.push(b),
       timers.schedule,
       () => clock,
+      turn.endOfTurn,
     );
   });
 
-  it('sends the first change at once and the following ones together at the end of the interval', () => {
+  it('sends the first change at the end of its turn and the following ones together at the end of the interval', () => {
     batches.add(update('a', 1));
+    expect(sent).to.have.length(0);
+    turn.end();
     expect(sent.map(versions)).to.deep.equal([[1]]);
     for (let v = 2; v <= 200; v += 1) batches.add(update('a', v));
+    turn.end();
     expect(sent).to.have.length(1);
     timers.fire();
     expect(sent).to.have.length(2);
     expect(versions(sent[1]!)).to.deep.equal(Array.from({ length: 199 }, (_, i) => i + 2));
-    // A quiet interval ends the session's throttle; the next change leaves at once again.
+    // A quiet interval ends the session's throttle; the next change leaves at the end of its turn again.
     timers.fire();
     expect(batches.active).to.equal(0);
     expect(timers.pending).to.equal(0);
     batches.add(update('a', 201));
+    turn.end();
     expect(sent.map(versions).at(-1)).to.deep.equal([201]);
   });
 
-  it('sends at once, with what is held, a change that comes after the interval ended but before its timer ran (a long event-loop turn)', () => {
+  it('sends the changes of one turn (one group commit) together, not the first alone and the rest an interval later', () => {
+    for (let v = 1; v <= 10; v += 1) batches.add(update('a', v));
+    turn.end();
+    expect(sent.map(versions)).to.deep.equal([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+    // The interval starts with that message: a change of the next turn waits for its end.
+    batches.add(update('a', 11));
+    turn.end();
+    expect(sent).to.have.length(1);
+    timers.fire();
+    expect(sent.map(versions).at(-1)).to.deep.equal([11]);
+  });
+
+  it('sends at the end of its turn, with what is held, a change that comes after the interval ended but before its timer ran (a long event-loop turn)', () => {
     batches.add(update('a', 1));
+    turn.end();
     clock = 30;
     batches.add(update('a', 2));
+    turn.end();
     expect(sent).to.have.length(1);
     clock = 80;
     batches.add(update('a', 3));
-    expect(sent.map(versions)).to.deep.equal([[1], [2, 3]]);
+    batches.add(update('a', 4));
+    turn.end();
+    expect(sent.map(versions)).to.deep.equal([[1], [2, 3, 4]]);
     // The next interval starts from that message; the stale timer sends nothing.
     clock = 100;
-    batches.add(update('a', 4));
+    batches.add(update('a', 5));
     timers.fire();
-    expect(sent.map(versions)).to.deep.equal([[1], [2, 3], [4]]);
+    expect(sent.map(versions)).to.deep.equal([[1], [2, 3, 4], [5]]);
   });
 
   it('holds each session apart', () => {
     batches.add(update('a', 1));
     batches.add(update('b', 1));
+    turn.end();
     batches.add(update('a', 2));
     batches.add(update('b', 2));
     batches.add(update('b', 3));
+    turn.end();
     timers.fire();
     expect(sent.map((b) => [b.sessionId, versions(b)])).to.deep.equal([
       ['a', [1]],
@@ -92,8 +130,9 @@ describe('RosterBatches', () => {
 
   it('flush sends what is held at once (before a status or a resync), and flushAll at shutdown', () => {
     batches.add(update('a', 1));
-    batches.add(update('a', 2));
     batches.add(update('b', 1));
+    turn.end();
+    batches.add(update('a', 2));
     batches.add(update('b', 2));
     batches.flush('a');
     expect(sent.map((b) => [b.sessionId, versions(b)])).to.deep.equal([
@@ -101,16 +140,55 @@ describe('RosterBatches', () => {
       ['b', [1]],
       ['a', [2]],
     ]);
+    // A change still waiting for the end of its turn is sent by a flush too.
+    batches.add(update('c', 1));
     batches.flushAll();
-    expect(sent.map((b) => [b.sessionId, versions(b)]).at(-1)).to.deep.equal(['b', [2]]);
+    expect(sent.map((b) => [b.sessionId, versions(b)]).slice(-2)).to.deep.equal([
+      ['b', [2]],
+      ['c', [1]],
+    ]);
     expect(batches.active).to.equal(0);
     expect(timers.pending, 'no timer left running').to.equal(0);
     timers.fire();
-    expect(sent).to.have.length(4);
+    turn.end();
+    expect(sent).to.have.length(5);
+  });
+
+  it('by default sends the changes of one group commit together once their promise steps have run, before the loop goes on', async () => {
+    const real = new RosterBatches(
+      50,
+      (b) => sent.push(b),
+      timers.schedule,
+      () => clock,
+    );
+    let stored!: () => void;
+    const commit = new Promise<void>((resolve) => (stored = resolve));
+    // Each check-in's handler resumes after the commit and publishes a few promise steps later.
+    const handlers = Array.from({ length: 5 }, (_, i) =>
+      commit.then(async () => {
+        await null;
+        await null;
+        real.add(update('a', i + 1));
+      }),
+    );
+    let sentBeforeTheLoopWentOn = -1;
+    setImmediate(() => (sentBeforeTheLoopWentOn = sent.length));
+    stored();
+    await Promise.all(handlers);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent.map(versions)).to.deep.equal([[1, 2, 3, 4, 5]]);
+    expect(sentBeforeTheLoopWentOn).to.equal(1);
+    real.flushAll();
   });
 
   it('with an interval of 0 sends each change at once, without a timer', () => {
-    const now = new RosterBatches(0, (b) => sent.push(b), timers.schedule);
+    const now = new RosterBatches(
+      0,
+      (b) => sent.push(b),
+      timers.schedule,
+      () => clock,
+      turn.endOfTurn,
+    );
     now.add(update('a', 1));
     now.add(update('a', 2));
     expect(sent.map(versions)).to.deep.equal([[1], [2]]);
