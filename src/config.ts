@@ -95,6 +95,7 @@ export const EnvSchema = z.object({
   SOCKET_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(60),
   SOCKET_ADMISSION_MAX_HANDSHAKES: int(0, 100_000).default(500),
   SOCKET_ADMISSION_MAX_LAG_MS: int(0, 60_000).default(0),
+  SOCKET_ADMISSION_HOLD_MS: int(100, 60_000).default(5_000),
   HTTP_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   HTTP_HEAVY_RATE_PER_MINUTE: int(1, 1_000_000).default(30),
   HTTP_PUBLIC_RATE_PER_MINUTE: int(1, 1_000_000).default(1_200),
@@ -269,8 +270,9 @@ export interface RequestLimits {
   /**
    * Past either bound a node refuses new Socket.IO handshakes BUSY before they cost anything
    * (SOCKET_ADMISSION_*): handshakes in flight, and how late its event loop is (ms). 0: that bound off.
+   * A handshake counts at most `holdMs` from its admission.
    */
-  socketAdmission: { maxHandshakes: number; maxLagMs: number };
+  socketAdmission: { maxHandshakes: number; maxLagMs: number; holdMs: number };
   /** Authenticated HTTP requests per user. */
   httpPerMinute: number;
   /** Heavy HTTP routes (exports, imports, uploads, summaries) per user. */
@@ -475,7 +477,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       socketConnectUserPerMinute: e.SOCKET_CONNECT_USER_RATE_PER_MINUTE,
       socketPerMinute: e.SOCKET_RATE_PER_MINUTE,
       socketHeavyPerMinute: e.SOCKET_HEAVY_RATE_PER_MINUTE,
-      socketAdmission: { maxHandshakes: e.SOCKET_ADMISSION_MAX_HANDSHAKES, maxLagMs: e.SOCKET_ADMISSION_MAX_LAG_MS },
+      socketAdmission: {
+        maxHandshakes: e.SOCKET_ADMISSION_MAX_HANDSHAKES,
+        maxLagMs: e.SOCKET_ADMISSION_MAX_LAG_MS,
+        holdMs: e.SOCKET_ADMISSION_HOLD_MS,
+      },
       httpPerMinute: e.HTTP_RATE_PER_MINUTE,
       httpHeavyPerMinute: e.HTTP_HEAVY_RATE_PER_MINUTE,
       httpPublicPerMinute: e.HTTP_PUBLIC_RATE_PER_MINUTE,

@@ -8,7 +8,26 @@ export interface AdmissionLimits {
   maxHandshakes: number;
   /** How late the event loop may be, in milliseconds. */
   maxLagMs: number;
+  /**
+   * How long one handshake may count, in milliseconds. A client's CONNECT follows its engine.io
+   * handshake by one round trip and its authentication takes milliseconds: one still unsettled
+   * after this is a client idling (or an attacker holding the bound: an anonymous GET each, kept
+   * until socket.io's 45 s connect timeout, refused every student that long). It goes on; it
+   * just stops counting.
+   */
+  holdMs: number;
 }
+
+/** The timer of a handshake's hold bound; injected by tests. */
+export interface HoldTimers {
+  set(release: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: HoldTimers = {
+  set: (release, ms) => setTimeout(release, ms).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export type AdmissionReason = 'handshakes' | 'lag';
 
@@ -33,7 +52,7 @@ type Connection = {
  *
  * A handshake is counted from its admission until its socket connects, or its connection closes
  * (a refusal by the authentication middleware is followed by the client closing it), or engine.io
- * gives up on it.
+ * gives up on it, and never longer than the hold bound.
  */
 export class HandshakeAdmission {
   private inFlight = 0;
@@ -48,6 +67,7 @@ export class HandshakeAdmission {
     /** Null with the lag bound off. */
     private readonly lag: Pick<LoopLag, 'currentMs'> | null,
     private readonly onRefused: (reason: AdmissionReason) => void = () => undefined,
+    private readonly timers: HoldTimers = realTimers,
   ) {}
 
   /** Handshakes admitted and not yet settled. */
@@ -101,6 +121,7 @@ export class HandshakeAdmission {
     const release = (): void => {
       if (settled) return;
       settled = true;
+      this.timers.clear(hold);
       this.inFlight -= 1;
       this.admitted.delete(req);
       if (upgrade) req.socket.removeListener('close', release);
@@ -111,6 +132,7 @@ export class HandshakeAdmission {
         conn.removeListener('close', release);
       }
     };
+    const hold = this.timers.set(release, this.limits.holdMs);
     this.admitted.set(req, release);
     if (upgrade) req.socket.once('close', release);
   }

@@ -18,6 +18,8 @@ const SITE = 'www.school.example';
 const PREFIX = '/attendance';
 /** The photos of one face enrolment at their largest, with room for the multipart framing. */
 const ENROLMENT_BYTES = 5 * 8 * 1024 * 1024 + 64 * 1024;
+/** An address a client puts in its own X-Forwarded-For. */
+const FORGED = '198.51.100.7';
 
 interface Answer {
   status: number;
@@ -110,13 +112,17 @@ describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attenda
   });
 
   for (const transports of [['websocket'], ['polling']]) {
-    it(`carries Socket.IO under the prefix by ${transports[0]}, with the client's own address`, async () => {
+    it(`carries Socket.IO under the prefix by ${transports[0]}, with the client's own address and not one it forged`, async () => {
       const from = transports[0] === 'websocket' ? '127.0.0.3' : '127.0.0.4';
       const socket: ClientSocket = connect(`https://127.0.0.1:${nginx.httpsPort}`, {
         path: `${PREFIX}/socket.io`,
         auth: { token: await tokenFor(from) },
         agent: agent(from) as unknown as string,
         ca: nginx.certPem,
+        // A client inside TRUST_PROXY's range (here loopback, as a school LAN named by CIDR would
+        // be) naming another address: appended to, it was read as the client's, a fresh address
+        // per request past every per-address limit and the network check.
+        extraHeaders: { 'x-forwarded-for': FORGED },
         transports,
         upgrade: false,
         reconnection: false,
@@ -131,6 +137,7 @@ describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attenda
       const seen = (await server.app.realtime.io.local.fetchSockets()).map((s) => (s.data as { ip?: string | null }).ip);
       expect(seen).to.include(from);
       expect(seen).to.not.include('127.0.0.1');
+      expect(seen).to.not.include(FORGED);
     });
   }
 

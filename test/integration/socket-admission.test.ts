@@ -104,6 +104,36 @@ describe('socket handshake admission', function () {
     sockets.push(admitted!);
   });
 
+  it('stops counting a handshake whose client never sends its CONNECT after SOCKET_ADMISSION_HOLD_MS, so idle handshakes cannot lock students out', async () => {
+    srv = await startTestServer({
+      SOCKET_ADMISSION_MAX_HANDSHAKES: '1',
+      SOCKET_ADMISSION_MAX_LAG_MS: '0',
+      SOCKET_ADMISSION_HOLD_MS: '1000',
+    });
+    made = await createClass(srv.store, 1);
+    // An anonymous engine.io handshake, one plain GET, and nothing after it: no token, no CONNECT.
+    // Held until socket.io's connect timeout (45 s) it filled the bound for that long, every 45 s
+    // for the price of one request per unit of the bound (500 by default).
+    const open = await fetch(`${srv.baseUrl}/socket.io/?EIO=4&transport=polling`);
+    expect(open.status).to.equal(200);
+    await open.text();
+    const busy = await firstError({ auth: { token: token(0) }, transports: ['polling'] });
+    expect(busy.refusal?.code).to.equal('BUSY');
+    // Retried as the pages do, within a few hold times, not 45 s.
+    let admitted: ClientSocket | null = null;
+    const until = Date.now() + 8_000;
+    while (!admitted && Date.now() < until) {
+      try {
+        admitted = await connectClient(srv.baseUrl, token(0));
+      } catch (err) {
+        if ((err as Error).message !== 'websocket error') throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(admitted, 'admitted once the idle handshake stopped counting').to.not.equal(null);
+    sockets.push(admitted!);
+  });
+
   it('refuses none of a class connecting at once under the default bound of handshakes', async () => {
     srv = await startTestServer();
     made = await createClass(srv.store, 40);

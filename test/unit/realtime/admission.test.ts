@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
-import { HandshakeAdmission, type AdmissionReason } from '../../../src/realtime/admission.js';
+import { HandshakeAdmission, type AdmissionReason, type HoldTimers } from '../../../src/realtime/admission.js';
 import { LoopLag } from '../../../src/realtime/loop-lag.js';
 import { readAdmissionRefusal } from '../../../src/shared/admission.js';
 
@@ -24,7 +24,7 @@ describe('handshake admission', () => {
   afterEach(() => lag.close());
 
   it('refuses while the event loop is later than the bound, with a hint of twice the lag (at least 1 s), and admits once it is not', () => {
-    const admission = new HandshakeAdmission({ maxHandshakes: 0, maxLagMs: 200 }, lag, (r) => refused.push(r));
+    const admission = new HandshakeAdmission({ maxHandshakes: 0, maxLagMs: 200, holdMs: 5_000 }, lag, (r) => refused.push(r));
     now += 50 + 150;
     expect(admission.admit(request())).to.equal(null);
     now += 600;
@@ -39,7 +39,7 @@ describe('handshake admission', () => {
   });
 
   it('refuses past the bound of handshakes in flight, and counts one settled by its request or by its connection', () => {
-    const admission = new HandshakeAdmission({ maxHandshakes: 2, maxLagMs: 0 }, lag, (r) => refused.push(r));
+    const admission = new HandshakeAdmission({ maxHandshakes: 2, maxLagMs: 0, holdMs: 5_000 }, lag, (r) => refused.push(r));
     const a = request();
     const b = request();
     expect(admission.admit(a)).to.equal(null);
@@ -61,13 +61,41 @@ describe('handshake admission', () => {
   });
 
   it('settles an admitted WebSocket upgrade when its socket closes (ws aborted it: no engine.io event), and leaves no listener', () => {
-    const admission = new HandshakeAdmission({ maxHandshakes: 1, maxLagMs: 0 }, lag);
+    const admission = new HandshakeAdmission({ maxHandshakes: 1, maxLagMs: 0, holdMs: 5_000 }, lag);
     const socket = new EventEmitter();
     const upgrade = { headers: { upgrade: 'websocket' }, socket } as unknown as IncomingMessage;
     expect(admission.admit(upgrade)).to.equal(null);
     socket.emit('close');
     expect(admission.handshakes).to.equal(0);
     expect(socket.listenerCount('close')).to.equal(0);
+  });
+
+  it('stops counting a handshake never settled once its hold bound passes, and clears the hold of one settled before', () => {
+    const holds = new Map<number, { release: () => void; ms: number }>();
+    let next = 0;
+    const timers: HoldTimers = {
+      set: (release, ms) => {
+        holds.set(++next, { release, ms });
+        return next;
+      },
+      clear: (handle) => holds.delete(handle as number),
+    };
+    const admission = new HandshakeAdmission({ maxHandshakes: 2, maxLagMs: 0, holdMs: 3_000 }, lag, undefined, timers);
+    const idle = request();
+    const prompt = request();
+    expect(admission.admit(idle)).to.equal(null);
+    expect(admission.admit(prompt)).to.equal(null);
+    expect(admission.admit(request())).to.be.a('string');
+    expect([...holds.values()].map((h) => h.ms)).to.deep.equal([3_000, 3_000]);
+
+    admission.settle(prompt);
+    expect(holds.size, "a settled handshake's hold is cleared").to.equal(1);
+    // The idle one's client never sent its CONNECT: its hold passes.
+    holds.get(1)!.release();
+    expect(admission.handshakes).to.equal(0);
+    admission.settle(idle);
+    expect(admission.handshakes, 'settled once only').to.equal(0);
+    expect(admission.admit(request())).to.equal(null);
   });
 
   it("reads no admission refusal from the origin check's 403 or from another error", () => {
