@@ -92,6 +92,33 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
       const erased = (await s.records.listBySession(org.id, x.id)).find((r) => r.studentId === 'erased-ada');
       expect(erased, x.id).to.include({ rosterVersion: after, ip: null });
     }
+    // The claims that held were read back by their key, then the keys removed.
+    expect(await claimKeysLeft()).to.equal(0);
+  });
+
+  /** The roster claim keys left on the sessions (erase-records.ts claimRosterVersions). */
+  async function claimKeysLeft(): Promise<number> {
+    const docs = await models.sessions.find({}, { rosterClaims: 1 }).lean<Array<{ rosterClaims?: Record<string, number> }>>();
+    return docs.reduce((n, d) => n + Object.keys(d.rosterClaims ?? {}).length, 0);
+  }
+
+  it('leaves no roster claim on the sessions once erasures of several of their students are done', async () => {
+    const s = mongoStoreOn(conn, models);
+    const org = await makeOrg(s);
+    const subject = await s.subjects.create(org.id, newSubject());
+    const students = await s.users.createMany(org.id, [newUser(), newUser(), newUser()]);
+    const sessions = [];
+    for (let k = 0; k < 3; k++) {
+      const session = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      for (const u of students) await s.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, u.id, { status: 'present' }));
+      sessions.push(session);
+    }
+    for (const [n, u] of students.entries()) {
+      await s.privacy.erase({ orgId: org.id, userId: u.id, identifiers: [u.email, u.name] }, `erased-${n}`);
+    }
+    expect(await claimKeysLeft()).to.equal(0);
+    // Each erasure still took one version of each session.
+    for (const x of sessions) expect((await s.sessions.get(org.id, x.id))!.rosterVersion, x.id).to.equal(2 * students.length);
   });
 
   it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {

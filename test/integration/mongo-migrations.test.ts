@@ -107,6 +107,30 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(names).not.to.include('org_session');
   });
 
+  it('removes the roster claim keys erasures of an earlier release left on sessions, nothing else', async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 16, two erasures' keys on one session, one on another.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 16).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    const sessions = conn.db!.collection('sessions');
+    await sessions.insertMany([
+      { _id: 's-1' as never, orgId: 'org-1', rosterVersion: 7, rosterClaims: { 'e-1': 5, 'e-2': 7 } },
+      { _id: 's-2' as never, orgId: 'org-1', rosterVersion: 3, rosterClaims: { 'e-1': 3 } },
+      { _id: 's-3' as never, orgId: 'org-1', rosterVersion: 1 },
+    ]);
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal([16]);
+    const docs = await sessions.find({}).sort({ _id: 1 }).toArray();
+    expect(docs).to.deep.equal([
+      { _id: 's-1', orgId: 'org-1', rosterVersion: 7 },
+      { _id: 's-2', orgId: 'org-1', rosterVersion: 3 },
+      { _id: 's-3', orgId: 'org-1', rosterVersion: 1 },
+    ]);
+  });
+
   it('face embeddings: binary ones left alone, number[] ones rewritten as float64 bytes (the latter on MongoDB only: FerretDB stores no nested arrays)', async function () {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);

@@ -92,9 +92,10 @@ export async function eraseRecords(m: Models, orgId: string, userId: string, tom
  * (`rosterClaims.<token>`), so that when some sessions moved between the read and the write (a
  * check-in's group commit), the claims that held are told from those that did not by reading the
  * key back; those that did not take theirs with a `$inc` each, as a single write does. The keys
- * stay: removing them was a second write of every session (FerretDB's cost is per document
- * written), and a session keeps at most one per erasure of one of its students. A session that
- * does not exist gets no version.
+ * are removed once the versions are known (one more update, of the sessions that hold one): left,
+ * they grew by one per erasure of one of a session's students over a school's life. A key is read
+ * only by its own call, so removing it never takes a concurrent erasure's. A session that does not
+ * exist gets no version.
  */
 export async function claimRosterVersions(m: Models, orgId: string, sessionIds: readonly string[]): Promise<Map<string, number>> {
   const claimed = new Map<string, number>();
@@ -124,6 +125,8 @@ export async function claimRosterVersions(m: Models, orgId: string, sessionIds: 
       if (v !== undefined) claimed.set(s._id, v);
     }
   }
+  // Only the claims that held wrote the key; the $inc's below write none.
+  if (claimed.size > 0) await m.sessions.updateMany({ _id: { $in: [...claimed.keys()] }, orgId }, { $unset: { [claimKey]: '' } });
   for (const s of read) {
     if (claimed.has(s._id)) continue;
     const after = await m.sessions

@@ -168,6 +168,17 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await buildIndexes(models);
     },
   },
+  {
+    version: 16,
+    // The roster claim keys earlier releases' erasures left on their sessions (one per erasure of
+    // one of a session's students; erase-records.ts now removes its own). A previous release's
+    // erasure claiming at this moment may miss its keys: it then takes those sessions' versions by
+    // $inc, leaving a version unused, which clients meet as a gap and resync (docs/protocol.md §8).
+    name: 'roster claims left on sessions removed',
+    up: async ({ db }) => {
+      await db.collection('sessions').updateMany({ rosterClaims: { $exists: true } }, { $unset: { rosterClaims: '' } });
+    },
+  },
 ];
 
 export function mongoLedger(db: Db): MigrationLedger {
