@@ -200,7 +200,8 @@ export class AttendanceQueries {
 function assertRange(from: string, to: string): void {
   const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
   if (!(days >= 0)) throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.');
-  if (days > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
+  // Both ends are days of the range: from = to is one day.
+  if (days + 1 > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
 }
 
 function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry, zone: string): ExportRow {
