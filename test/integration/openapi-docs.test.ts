@@ -100,7 +100,9 @@ describe('OpenAPI document and docs page', () => {
     }
     expect(required.size, 'routes with a required query').to.be.above(3);
     const root = new URL('../../', import.meta.url);
-    const texts = ['README.md', ...readdirSync(new URL('docs/', root)).map((f) => `docs/${f}`)].map((f) => readFileSync(new URL(f, root), 'utf8'));
+    const texts = ['README.md', ...readdirSync(new URL('docs/', root)).map((f) => `docs/${f}`)].map((f) =>
+      readFileSync(new URL(f, root), 'utf8'),
+    );
     const written = new Set<string>();
     for (const text of texts) {
       for (const m of text.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (?:\/api\/v1)?(\/[^`?\s]*)(\?[^`]*)?`/g)) {

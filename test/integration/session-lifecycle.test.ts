@@ -115,7 +115,9 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     // its session was voided, so that "present" is never read as counted attendance.
     const history = await srv.request('GET', '/api/v1/me/attendance', { token: srv.app.tokenService.signAccess(students[0]!).token });
     expect(history.status).to.equal(200);
-    const bySession = new Map((history.body as { items: { sessionId: string; sessionStatus: string }[] }).items.map((e) => [e.sessionId, e]));
+    const bySession = new Map(
+      (history.body as { items: { sessionId: string; sessionStatus: string }[] }).items.map((e) => [e.sessionId, e]),
+    );
     expect(bySession.get(session.id)).to.include({ status: 'present', sessionStatus: 'cancelled' });
     expect(bySession.get(kept.id)).to.include({ status: 'present', sessionStatus: 'cancelled' });
   });
