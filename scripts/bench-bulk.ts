@@ -25,12 +25,8 @@
  * sqlite: a new file store (the record writer thread as deployed). mongo: MONGODB_URI (a
  * FerretDB or MongoDB server; a database of its own is made and dropped).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import mongoose from 'mongoose';
 import { domainSettings, limitSettings } from '../src/app.js';
 import { BcryptPasswordHasher } from '../src/adapters/bcrypt-password-hasher.js';
 import { JwtTokenSigner } from '../src/adapters/jwt-token-signer.js';
@@ -38,12 +34,10 @@ import { memoryLimiterBackend } from '../src/adapters/memory-rate-limiter.js';
 import { loadConfig } from '../src/config.js';
 import { MailQueue } from '../src/domain/accounts/mail-queue.js';
 import { createLimiters } from '../src/domain/limiters.js';
-import type { Store } from '../src/domain/ports/store.js';
 import { createDomain } from '../src/domain/services.js';
 import { createLogger } from '../src/logger.js';
-import { createMongoStore } from '../src/store/mongo/mongo-store.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import { seedClass } from './lib/bench-node.js';
+import { openBenchStore, processCpuMs } from './lib/bench-store.js';
 import { countStoreCalls, type CountedStore } from './lib/store-calls.js';
 
 const { values: args } = parseArgs({
@@ -64,40 +58,6 @@ const RUNS = Number(args.runs);
 /** Sessions closed one after another per run: the first pays for cold code and statements. */
 const CLOSES = Number(args.closes);
 
-interface Opened {
-  store: Store;
-  cleanup(): Promise<void>;
-}
-
-async function openStore(): Promise<Opened> {
-  if (args.store === 'mongo') {
-    const base = process.env['MONGODB_URI'];
-    if (!base) throw new Error('--store mongo needs MONGODB_URI (a FerretDB or MongoDB server)');
-    const u = new URL(base);
-    u.pathname = `/bench_bulk_${randomBytes(4).toString('hex')}`;
-    const uri = u.toString();
-    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
-        await conn.dropDatabase();
-        await conn.close();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-bulk-'));
-  const store = await createSqliteStore({ path: path.join(dir, 'bench.db') });
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 interface Measure {
   calls: number;
   byMethod: Record<string, number>;
@@ -108,14 +68,7 @@ interface Measure {
   serverCpuMs: number | null;
 }
 
-/** The --server-pid process's CPU time (user + system), or null without one. */
-function serverCpuMs(): number | null {
-  const pid = args['server-pid'];
-  if (pid === undefined) return null;
-  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100/s).
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+const serverCpuMs = () => processCpuMs(args['server-pid']);
 
 async function measure(counted: CountedStore, work: () => Promise<unknown>): Promise<Measure> {
   counted.reset();
@@ -164,7 +117,7 @@ async function run(): Promise<{
   create: Measure;
   recreate: Measure;
 }> {
-  const opened = await openStore();
+  const opened = await openBenchStore(args.store, 'bench-bulk', { serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
   const counted = countStoreCalls(opened.store);
   const store = counted.store;
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SEED_DEMO: 'false', DATA_DIR: tmpdir() });

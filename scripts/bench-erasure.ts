@@ -13,17 +13,14 @@
  * mongo: MONGODB_URI (a FerretDB or MongoDB server; a database of its own is made and dropped).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import type { AttendanceRecord } from '../src/domain/ports/records.js';
 import type { AttendanceSession } from '../src/domain/ports/sessions.js';
 import type { Store } from '../src/domain/ports/store.js';
 import { fromRecord, fromSession } from '../src/store/mongo/mapping.js';
-import { createMongoStore } from '../src/store/mongo/mongo-store.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { openBenchStore, processCpuMs } from './lib/bench-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,69 +47,56 @@ interface Opened {
 }
 
 async function openStore(): Promise<Opened> {
-  if (args.store === 'mongo') {
-    const base = process.env['MONGODB_URI'];
-    if (!base) throw new Error('--store mongo needs MONGODB_URI (a FerretDB or MongoDB server)');
-    const u = new URL(base);
-    u.pathname = `/bench_erasure_${randomBytes(4).toString('hex')}`;
+  const opened = await openBenchStore(args.store, 'bench-erasure', {
+    serverSelectionTimeoutMs: 60_000,
+    socketTimeoutMs: 3_600_000,
     // FerretDB's test relay runs one command at a time: a long one holds the driver's heartbeat,
     // which must not time out and fail the operations in flight.
-    u.searchParams.set('connectTimeoutMS', '600000');
-    const uri = u.toString();
-    let last = performance.now();
-    mongoose.set('debug', (collection: string, method: string) => {
-      commands++;
-      // BENCH_TRACE=1: each command with the time since the one before (which it waited on).
-      if (process.env['BENCH_TRACE']) console.log(`+${Math.round(performance.now() - last)} ms ${collection}.${method}`);
-      last = performance.now();
-    });
-    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 60_000, socketTimeoutMs: 3_600_000 });
-    const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 60_000 }).asPromise();
+    params: { connectTimeoutMS: '600000' },
+  });
+  const { store, mongoUri } = opened;
+  if (mongoUri === null) {
     return {
       store,
       async put(sessions, records) {
-        await importAll(sessions, (b) =>
-          conn
-            .collection('sessions')
-            .insertMany(b.map(fromSession) as never[])
-            .then(() => undefined),
-        );
-        await importAll(records, (b) =>
-          conn
-            .collection('records')
-            .insertMany(b.map(fromRecord) as never[])
-            .then(() => undefined),
-        );
+        await importAll(sessions, (b) => store.transfer.import('sessions', b));
+        await importAll(records, (b) => store.transfer.import('records', b));
       },
-      async cleanup() {
-        await store.close();
-        await conn.dropDatabase();
-        await conn.close();
-      },
+      cleanup: opened.cleanup,
     };
   }
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-erasure-'));
-  const store = await createSqliteStore({ path: path.join(dir, 'bench.db') });
+  let last = performance.now();
+  mongoose.set('debug', (collection: string, method: string) => {
+    commands++;
+    // BENCH_TRACE=1: each command with the time since the one before (which it waited on).
+    if (process.env['BENCH_TRACE']) console.log(`+${Math.round(performance.now() - last)} ms ${collection}.${method}`);
+    last = performance.now();
+  });
+  const conn = await mongoose.createConnection(mongoUri, { serverSelectionTimeoutMS: 60_000 }).asPromise();
   return {
     store,
     async put(sessions, records) {
-      await importAll(sessions, (b) => store.transfer.import('sessions', b));
-      await importAll(records, (b) => store.transfer.import('records', b));
+      await importAll(sessions, (b) =>
+        conn
+          .collection('sessions')
+          .insertMany(b.map(fromSession) as never[])
+          .then(() => undefined),
+      );
+      await importAll(records, (b) =>
+        conn
+          .collection('records')
+          .insertMany(b.map(fromRecord) as never[])
+          .then(() => undefined),
+      );
     },
     async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await conn.close();
+      await opened.cleanup();
     },
   };
 }
 
-/** The --server-pid process's CPU time (user + system) in ms, or null without one. */
-function serverCpuMs(): number | null {
-  const pid = args['server-pid'];
-  if (pid === undefined) return null;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+const serverCpuMs = () => processCpuMs(args['server-pid']);
 
 async function importAll<T>(items: T[], put: (batch: T[]) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += SEED_BATCH) await put(items.slice(i, i + SEED_BATCH));

@@ -3,6 +3,7 @@ import { ErrorCodes, type ErrorCode } from '../shared/errors.js';
 import { ROLES } from '../domain/ports/common.js';
 import { ROW_PROBLEMS, type RowProblemCode } from '../shared/row-problems.js';
 import { LocationSchema } from '../domain/subjects/subject-input.js';
+import { issueRule } from '../shared/validation-issues.js';
 
 /** Schemas shared by several route groups. Dates are Date objects here and ISO strings on the wire. */
 
@@ -32,7 +33,10 @@ export const PageQuery = z.object({
  */
 export const CalendarDay = z.iso
   .date()
-  .refine((day) => day >= '1900-01-01' && day <= '2999-12-31', 'Must be a day between 1900-01-01 and 2999-12-31.')
+  .refine(
+    (day) => day >= '1900-01-01' && day <= '2999-12-31',
+    issueRule('dayOutOfRange', 'Must be a day between 1900-01-01 and 2999-12-31.', { minimum: '1900-01-01', maximum: '2999-12-31' }),
+  )
   .describe("Calendar day YYYY-MM-DD in the organisation's time zone (1900-01-01 to 2999-12-31)");
 
 export const BooleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');

@@ -4,10 +4,11 @@
  * the page removes it from the address bar at once and posts it to /auth/reset-password.
  * Without a token the page offers forgot-password.
  */
-import { changePassword, loadAuth } from './lib/auth.js';
+import { ApiError, changePassword, loadAuth } from './lib/auth.js';
 import { byId, errorText, show } from './lib/dom.js';
 import { initialLanguage, localise, t, useLanguage } from './lib/i18n.js';
 import { isLanguage } from '../shared/i18n/languages.js';
+import type { ErrorBody } from '../shared/errors.js';
 
 const API = 'api/v1/';
 
@@ -25,6 +26,13 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
     parsed = { error: { message: t('reset.unexpected') } };
   }
   return { status: res.status, body: parsed };
+}
+
+/** A refusal in the page's language (a coded error's sentence, bad fields as `form` names them), else `fallback`. */
+function refusalText(status: number, body: ErrorAnswer, form: HTMLElement, fallback: string): string {
+  const error = body.error;
+  if (typeof error?.code !== 'string' || typeof error.message !== 'string') return error?.message ?? fallback;
+  return errorText(new ApiError(status, error as ErrorBody), form);
 }
 
 /** `back` resolved against this page, or null when missing or of another site. */
@@ -79,7 +87,7 @@ function start(): void {
     changePassword(byId<HTMLInputElement>('change-current').value, next).then(
       () => location.assign(back ?? './'),
       (err: unknown) => {
-        error.textContent = errorText(err);
+        error.textContent = errorText(err, byId('change-form'));
       },
     );
   });
@@ -99,7 +107,7 @@ function start(): void {
         show(byId('done-section'), true);
         return;
       }
-      error.textContent = body.error?.message ?? t('reset.notSet');
+      error.textContent = refusalText(status, body, byId('set-form'), t('reset.notSet'));
       if (body.error?.code === 'LINK_INVALID') show(byId('forgot-section'), true);
     });
   });
@@ -114,7 +122,7 @@ function start(): void {
       return;
     }
     void post('auth/forgot-password', organisation ? { email, organisation } : { email }).then(({ status: code, body }) => {
-      status.textContent = code === 202 ? t('reset.sent') : (body.error?.message ?? t('reset.failed'));
+      status.textContent = code === 202 ? t('reset.sent') : refusalText(code, body, byId('forgot-form'), t('reset.failed'));
     });
   });
 }

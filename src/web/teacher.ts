@@ -362,7 +362,7 @@ function bindOpenForm(socket: AppSocket): void {
       .then((session) => watch(socket, session.id))
       .then(() => listActive(socket))
       .then(() => byId('session-title').focus())
-      .catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('open-error').textContent = errorText(err, byId('open-form'))));
   });
 }
 

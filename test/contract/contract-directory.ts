@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEFAULT_RETENTION } from '../../src/domain/ports/organisations.js';
-import { StoreConflictError } from '../../src/domain/ports/common.js';
+import { LeaseLostError, StoreConflictError } from '../../src/domain/ports/common.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg, newSubject, newUser, page } from './fixtures.js';
 
@@ -362,6 +362,30 @@ export function directoryContract(ctx: ContractContext): void {
       const got = await s.subjects.getMany(a.id, [chem.id, 'missing', other.id, bio.id]);
       expect(got.sort((x, y) => x.code.localeCompare(y.code))).to.deep.equal([bio, chem]);
       expect(await s.subjects.getMany(a.id, [])).to.deep.equal([]);
+    });
+
+    it("a subject's teachers changed with a fence are written only while its leases are the owner's, and extend them", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const lease = (minutes: number) => new Date(Date.UTC(2026, 2, 2, 9) + minutes * 60_000);
+      const never = new Date(8.64e15);
+      const names = ['slots:o:subject:sub', 'slots:o:teacher:t2'];
+      for (const name of names) expect(await s.jobs.claim(name, 'node-a', lease(10), lease(0), never)).to.equal(true);
+      const fence = (until: number) => ({ names, owner: 'node-a', until: lease(until) });
+      const sub = await s.subjects.create(org.id, newSubject({ teacherIds: ['t1'] }));
+      const changed = await s.subjects.update(org.id, sub.id, { teacherIds: ['t2', 't1'] }, fence(40));
+      expect(changed?.teacherIds).to.deep.equal(['t2', 't1']);
+      expect(await s.subjects.get(org.id, sub.id)).to.deep.equal(changed);
+      // Extended to the fence's `until`: another owner cannot take them before it.
+      expect(await s.jobs.claim(names[1]!, 'node-b', lease(50), lease(20), never)).to.equal(false);
+      expect(await s.jobs.claim(names[1]!, 'node-b', lease(50), lease(41), never)).to.equal(true);
+      const refused = await s.subjects.update(org.id, sub.id, { teacherIds: ['t3'], name: 'Renamed' }, fence(60)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(refused).to.be.instanceOf(LeaseLostError);
+      // Nothing of it: the teachers and name as the fenced change left them.
+      expect(await s.subjects.get(org.id, sub.id)).to.deep.equal(changed);
     });
 
     it('lists by teacher, student and q with paging and total', async function () {

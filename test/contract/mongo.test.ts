@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { createMongoStore, type MongoStoreConfig } from '../../src/store/mongo/mongo-store.js';
 import { PEER_MARK_VERSION_OVERLAP } from '../../src/store/mongo/attendance.js';
+import type { Store } from '../../src/domain/ports/store.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from './fixtures.js';
 import { createModels, SCHEMAS } from '../../src/store/mongo/models.js';
 import { oneRosterRepository } from '../../src/store/mongo/oneroster.js';
@@ -72,50 +73,62 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
 
   storeContract('mongo', open);
 
+  /**
+   * Runs `test` on a store opened for it and on a connection of the test's own to the same
+   * database (`options` as mongoose takes them), and closes both after it.
+   */
+  async function withConnection(
+    options: mongoose.ConnectOptions,
+    test: (o: OpenedStore & { dbUri: string }, conn: mongoose.Connection) => Promise<void>,
+  ): Promise<void> {
+    const o = await open();
+    const conn = mongoose.createConnection(o.dbUri, options);
+    try {
+      await conn.asPromise();
+      await test(o, conn);
+    } finally {
+      await conn.close();
+      await o.cleanup();
+    }
+  }
+
+  /** An organisation with a subject and a session of it. */
+  async function aSession(s: Store) {
+    const org = await makeOrg(s);
+    const subject = await s.subjects.create(org.id, newSubject());
+    const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+    return { org, subject, sess };
+  }
+
   describe('mongo store specifics', function () {
     it('listPeerMarksSince reads changes whose roster version is not stamped yet: still 0, or an old one within the overlap', async function () {
-      const o = await open();
-      try {
+      await withConnection({}, async (o, conn) => {
         const s = o.store;
-        const org = await makeOrg(s);
-        const subject = await s.subjects.create(org.id, newSubject());
-        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const { org, subject, sess } = await aSession(s);
         const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a', { deviceId: 'dev-a' }))).record;
         const b = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'b'))).record;
-        const conn = mongoose.createConnection(o.dbUri);
-        try {
-          await conn.asPromise();
-          const records = conn.db!.collection<{ _id: string }>('records');
-          // As between a write and its stamp: b just inserted (0), a just updated (its old version).
-          await records.updateOne({ _id: b.id }, { $set: { rosterVersion: 0, deviceId: 'dev-b' } });
-          await records.updateOne({ _id: a.id }, { $set: { deviceId: 'dev-a2' } });
-          const seen = a.rosterVersion + PEER_MARK_VERSION_OVERLAP - 1;
-          const read = await s.records.listPeerMarksSince(org.id, sess.id, seen);
-          const byId = new Map(read.marks.map((m) => [m.id, m]));
-          expect(byId.get(b.id)).to.include({ deviceId: 'dev-b' });
-          expect(byId.get(a.id)).to.include({ deviceId: 'dev-a2' });
-          expect(read.count).to.equal(2);
-          // Beyond the overlap an old version is not read again (the index's age bounds that case).
-          const later = await s.records.listPeerMarksSince(org.id, sess.id, a.rosterVersion + PEER_MARK_VERSION_OVERLAP);
-          expect(later.marks.map((m) => m.id)).to.deep.equal([b.id]);
-        } finally {
-          await conn.close();
-        }
-      } finally {
-        await o.cleanup();
-      }
+        const records = conn.db!.collection<{ _id: string }>('records');
+        // As between a write and its stamp: b just inserted (0), a just updated (its old version).
+        await records.updateOne({ _id: b.id }, { $set: { rosterVersion: 0, deviceId: 'dev-b' } });
+        await records.updateOne({ _id: a.id }, { $set: { deviceId: 'dev-a2' } });
+        const seen = a.rosterVersion + PEER_MARK_VERSION_OVERLAP - 1;
+        const read = await s.records.listPeerMarksSince(org.id, sess.id, seen);
+        const byId = new Map(read.marks.map((m) => [m.id, m]));
+        expect(byId.get(b.id)).to.include({ deviceId: 'dev-b' });
+        expect(byId.get(a.id)).to.include({ deviceId: 'dev-a2' });
+        expect(read.count).to.equal(2);
+        // Beyond the overlap an old version is not read again (the index's age bounds that case).
+        const later = await s.records.listPeerMarksSince(org.id, sess.id, a.rosterVersion + PEER_MARK_VERSION_OVERLAP);
+        expect(later.marks.map((m) => m.id)).to.deep.equal([b.id]);
+      });
     });
 
     it('writeBatch sends its updates as one bulk write between two reads, and stamps their roster versions with one update per session', async function () {
       // A close settling 300 pending check-ins sent a read and a find-and-modify per record, each
       // a scan and a transaction of its own on FerretDB. Counted on the wire, so load does not matter.
-      const o = await open();
-      const conn = mongoose.createConnection(o.dbUri, { monitorCommands: true });
-      try {
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
         const s = o.store;
-        const org = await makeOrg(s);
-        const subject = await s.subjects.create(org.id, newSubject());
-        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const { org, subject, sess } = await aSession(s);
         const students = await s.users.createMany(
           org.id,
           Array.from({ length: 40 }, () => newUser({ role: 'student' })),
@@ -125,14 +138,8 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           pending.push((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, st.id, { status: 'pending' }))).record);
         // Record 3 changed meanwhile: its update, on version 1, is not written.
         await s.records.update(org.id, pending[3]!.id, 1, { note: 'decided by hand' });
-        await conn.asPromise();
         const models = createModels(conn);
-        const ops: { command: string; collection: unknown; n: number }[] = [];
-        conn.getClient().on('commandStarted', (e) => {
-          const c = e.command as Record<string, unknown>;
-          const list = (c['updates'] ?? c['documents'] ?? c['deletes']) as unknown[] | undefined;
-          ops.push({ command: e.commandName, collection: c[e.commandName], n: list?.length ?? 1 });
-        });
+        const ops = watchCommands(conn);
         const at = new Date();
         const results = await writeRecordBatch(
           models,
@@ -170,35 +177,22 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         expect(recordCommands('findAndModify'), 'find-and-modify of records').to.have.length(0);
         expect(recordCommands('update'), 'update commands').to.have.length(2);
         expect(recordCommands('find'), 'reads of records').to.have.length(2);
-      } finally {
-        await conn.close();
-        await o.cleanup();
-      }
+      });
     });
 
     it('writeBatch sends its new records as one insert and stamps their roster versions with one update per session, not one per record', async function () {
       // On FerretDB each update of a record is a scan and a transaction of its own: a 300-student
       // close spent 25 s there (docs/mongodb.md). Counted on the wire, so load does not matter.
-      const o = await open();
-      const conn = mongoose.createConnection(o.dbUri, { monitorCommands: true });
-      try {
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
         const s = o.store;
-        const org = await makeOrg(s);
-        const subject = await s.subjects.create(org.id, newSubject());
-        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const { org, subject, sess } = await aSession(s);
         const students = await s.users.createMany(
           org.id,
           Array.from({ length: 60 }, () => newUser({ role: 'student' })),
         );
         await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, students[0]!.id));
-        await conn.asPromise();
         const models = createModels(conn);
-        const ops: { command: string; collection: unknown; n: number }[] = [];
-        conn.getClient().on('commandStarted', (e) => {
-          const c = e.command as Record<string, unknown>;
-          const list = (c['updates'] ?? c['documents'] ?? c['deletes']) as unknown[] | undefined;
-          ops.push({ command: e.commandName, collection: c[e.commandName], n: list?.length ?? 1 });
-        });
+        const ops = watchCommands(conn);
         const results = await writeRecordBatch(
           models,
           recordRepository(models, () => new Date()),
@@ -224,24 +218,18 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           'insert commands',
         ).to.have.length(1);
         expect(recordOps('update'), 'record update statements').to.equal(1);
-      } finally {
-        await conn.close();
-        await o.cleanup();
-      }
+      });
     });
 
     it('enrol sends its new enrolments as one insert, not an upsert per student', async function () {
       // An upsert is a scan of the collection and a transaction each on FerretDB: an import's
       // 1,000 students in 20 classes spent 23 of its 29 s there. Counted on the wire.
-      const o = await open();
-      const conn = mongoose.createConnection(o.dbUri, { monitorCommands: true });
-      try {
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
         const s = o.store;
         const org = await makeOrg(s);
         const subject = await s.subjects.create(org.id, newSubject());
         const ids = Array.from({ length: 60 }, (_, k) => `st-${k}`);
         await s.subjects.enrol(org.id, subject.id, ids.slice(0, 10));
-        await conn.asPromise();
         const models = createModels(conn);
         const ops = watchCommands(conn);
         const enrol = subjectRepository(models, () => new Date()).enrol;
@@ -257,20 +245,14 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           'insert commands',
         ).to.deep.equal([50]);
         expect((await s.subjects.listEnrolled(org.id, subject.id)).sort()).to.deep.equal([...ids].sort());
-      } finally {
-        await conn.close();
-        await o.cleanup();
-      }
+      });
     });
 
     it("an import's reads (accounts, links, subjects, enrolments) are each served by a declared index, not a scan", async function () {
       // Without an index MongoDB scans the collection on every read of a school's import.
-      const o = await open();
-      const conn = mongoose.createConnection(o.dbUri, { monitorCommands: true });
-      try {
+      await withConnection({ monitorCommands: true }, async (o, conn) => {
         const s = o.store;
         const org = await makeOrg(s);
-        await conn.asPromise();
         const filters: { collection: string; filter: Record<string, unknown> }[] = [];
         conn.getClient().on('commandStarted', (e) => {
           const c = e.command as Record<string, unknown>;
@@ -298,57 +280,37 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
             `${collection} ${JSON.stringify(filter)}`,
           ).to.equal(true);
         }
-      } finally {
-        await conn.close();
-        await o.cleanup();
-      }
+      });
     });
 
     it('a record still holding a batch placeholder below 0 (its stamp not yet written, or never) reads as version 0', async function () {
-      const o = await open();
-      const conn = mongoose.createConnection(o.dbUri);
-      try {
+      await withConnection({}, async (o, conn) => {
         const s = o.store;
-        const org = await makeOrg(s);
-        const subject = await s.subjects.create(org.id, newSubject());
-        const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const { org, subject, sess } = await aSession(s);
         const a = (await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'a'))).record;
-        await conn.asPromise();
         await conn.db!.collection<{ _id: string }>('records').updateOne({ _id: a.id }, { $set: { rosterVersion: -3 } });
         expect((await s.records.get(org.id, a.id))!.rosterVersion).to.equal(0);
         expect((await s.records.listBySession(org.id, sess.id))[0]!.rosterVersion).to.equal(0);
         const read = await s.records.listPeerMarksSince(org.id, sess.id, 10_000);
         expect(read.marks.map((m) => [m.id, m.rosterVersion])).to.deep.equal([[a.id, 0]]);
-      } finally {
-        await conn.close();
-        await o.cleanup();
-      }
+      });
     });
 
     it('builds every declared index at start', async function () {
-      const o = await open();
-      try {
-        const conn = mongoose.createConnection(o.dbUri);
-        try {
-          await conn.asPromise();
-          const indexes = await conn.db!.collection('records').indexes();
-          const record = indexes.find((i) => i.name === 'record');
-          expect(record?.unique).to.equal(true);
-          expect(indexes.map((i) => i.name)).to.include.members(['org_student_created', 'org_session_roster']);
-          // A prefix of org_session_roster: dropped by migration 14.
-          expect(indexes.map((i) => i.name)).not.to.include('org_session');
-          // The organisation's audit trail by time (an admin's audit page without a selector).
-          const audit = await conn.db!.collection('audit').indexes();
-          expect(audit.find((i) => i.name === 'org_at')?.key).to.deep.equal({ orgId: 1, at: 1, seq: 1 });
-          // users.getByStudentNumbers (imports resolving their rows by number).
-          const users = await conn.db!.collection('users').indexes();
-          expect(users.find((i) => i.name === 'org_student_number')?.key).to.deep.equal({ orgId: 1, studentNumber: 1 });
-        } finally {
-          await conn.close();
-        }
-      } finally {
-        await o.cleanup();
-      }
+      await withConnection({}, async (_o, conn) => {
+        const indexes = await conn.db!.collection('records').indexes();
+        const record = indexes.find((i) => i.name === 'record');
+        expect(record?.unique).to.equal(true);
+        expect(indexes.map((i) => i.name)).to.include.members(['org_student_created', 'org_session_roster']);
+        // A prefix of org_session_roster: dropped by migration 14.
+        expect(indexes.map((i) => i.name)).not.to.include('org_session');
+        // The organisation's audit trail by time (an admin's audit page without a selector).
+        const audit = await conn.db!.collection('audit').indexes();
+        expect(audit.find((i) => i.name === 'org_at')?.key).to.deep.equal({ orgId: 1, at: 1, seq: 1 });
+        // users.getByStudentNumbers (imports resolving their rows by number).
+        const users = await conn.db!.collection('users').indexes();
+        expect(users.find((i) => i.name === 'org_student_number')?.key).to.deep.equal({ orgId: 1, studentNumber: 1 });
+      });
     });
   });
 });

@@ -16,6 +16,7 @@ import { oneRosterContract } from './contract-oneroster.js';
 import { alertsContract } from './contract-alerts.js';
 import { outboxContract } from './contract-outbox.js';
 import { readVersionsContract } from './contract-read-versions.js';
+import { pagingContract } from './contract-paging.js';
 import { makeOrg, rejection } from './fixtures.js';
 
 export interface OpenedStore {
@@ -95,6 +96,7 @@ export function storeContract(name: string, open: (now?: () => Date) => Promise<
     alertsContract(ctx);
     outboxContract(ctx);
     readVersionsContract(ctx);
+    pagingContract(ctx);
 
     describe('ping and close', function () {
       it('ping resolves on an open store', async function () {

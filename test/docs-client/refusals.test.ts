@@ -76,7 +76,9 @@ describe('docs client: every documented refusal of a bad input (two production n
       expect(refusalOf(big)).to.deep.equal([413, 'PAYLOAD_TOO_LARGE']);
       const unknown = await http.post('/api/v1/auth/login', { email: ADMIN.email, password: ADMIN.password, remember: true });
       expect(refusalOf(unknown)).to.deep.equal([400, 'VALIDATION_FAILED']);
-      expect(detailsOf(unknown)['issues']).to.deep.equal([{ path: 'remember', message: 'Unknown field.' }]);
+      expect(detailsOf(unknown)['issues']).to.deep.equal([
+        { path: 'remember', message: 'Unknown field.', code: 'unknownField', params: {} },
+      ]);
     });
 
     it('methods and paths: 405 with Allow, an unknown API path and an unknown id', async () => {
@@ -232,7 +234,9 @@ describe('docs client: every documented refusal of a bad input (two production n
     it('payloads are strict: an unknown field by its path, a non-object payload at path ""', async () => {
       const typo = await send(t, 'session:open', { subjectId, policy: { geofense: true } } as never);
       expect(codeOf(typo)).to.equal('VALIDATION_FAILED');
-      expect(!typo.ok && typo.error.details?.['issues']).to.deep.equal([{ path: 'policy.geofense', message: 'Unknown field.' }]);
+      expect(!typo.ok && typo.error.details?.['issues']).to.deep.equal([
+        { path: 'policy.geofense', message: 'Unknown field.', code: 'unknownField', params: {} },
+      ]);
       const notObject = await send(t, 'session:watch', 'abc' as never);
       expect(codeOf(notObject)).to.equal('VALIDATION_FAILED');
       const paths = notObject.ok ? [] : (notObject.error.details?.['issues'] as { path: string }[]).map((i) => i.path);

@@ -49,7 +49,12 @@ describe('docs client: a school from first admin to erasure (two production node
       json: { settings: { sessionMinute: 50 } },
     });
     expect(refusalOf(typo)).to.deep.equal([400, 'VALIDATION_FAILED']);
-    expect(detailsOf(typo)['issues']).to.deep.include({ path: 'settings.sessionMinute', message: 'Unknown field.' });
+    expect(detailsOf(typo)['issues']).to.deep.include({
+      path: 'settings.sessionMinute',
+      message: 'Unknown field.',
+      code: 'unknownField',
+      params: {},
+    });
     const patch = await dep.http[0]!.request('PATCH', '/api/v1/organisation', {
       token: admin.accessToken,
       json: {

@@ -1,13 +1,7 @@
 import { expect } from 'chai';
-import https from 'node:https';
-import path from 'node:path';
-import { io as connect } from 'socket.io-client';
-import { startLanCaddy, caddyAvailable, type TestCaddy } from '../support/caddy.js';
-import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
-import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
-import { freePort, useRedis } from '../support/redis-server.js';
-import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
-import { skipBecause } from '../support/skip.js';
+import { caddyAvailable, startLanCaddy } from '../support/caddy.js';
+import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
+import { freePort } from '../support/redis-server.js';
 
 /**
  * deploy/caddy's LAN mode run for real (test/support/caddy.ts says what differs from compose) in
@@ -17,133 +11,24 @@ import { skipBecause } from '../support/skip.js';
  */
 const PUBLIC_PER_MINUTE = 5;
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
 describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
   this.timeout(60_000);
-  before(function () {
-    if (!caddyAvailable()) skipBecause(this, 'caddy is not installed (scripts/test-setup.sh installs it with apt-get)');
-  });
-  const suite = useRedis('caddy-proxy');
-  let cluster: StartedNodes;
-  let caddy: TestCaddy;
-  let email: string;
-  const sockets: ClientSocket[] = [];
-
-  before(async () => {
-    cluster = await startNodes(2, {
-      redisUrl: suite.redis.url,
-      sqlitePath: path.join(suite.dir, 'attendance.db'),
-      env: { TRUST_PROXY: '1', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
-    });
-    caddy = await startLanCaddy({
-      upstreams: cluster.nodes.map((n) => new URL(n.url).host),
-      siteAddress: 'localhost, 127.0.0.1',
-      httpPort: await freePort(),
-      httpsPort: await freePort(),
-    });
-    const org = await createOrg(cluster.nodes[0]!.store);
-    email = (await createUser(cluster.nodes[0]!.store, org.id, 'student')).email;
-  });
-  suite.beforeStop(async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
-    await caddy?.stop();
-    await cluster?.cleanup();
-  });
-
-  const agents = new Map<string, https.Agent>();
-  /** An agent whose connections leave from `from` and trust only the school's root. */
-  const agent = (from: string) => {
-    let a = agents.get(from);
-    if (!a) {
-      a = new https.Agent({ ca: caddy.rootPem, localAddress: from });
-      agents.set(from, a);
-    }
-    return a;
-  };
-
-  function request(
-    from: string,
-    pathname: string,
-    opts: { method?: string; body?: unknown; headers?: Record<string, string>; servername?: string } = {},
-  ): Promise<Answer> {
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: caddy.httpsPort,
-          path: pathname,
-          method: opts.method ?? 'GET',
-          agent: agent(from),
-          // No SNI for an IP address, as browsers do.
-          servername: opts.servername ?? '',
-          headers: {
-            host: `${opts.servername || '127.0.0.1'}:${caddy.httpsPort}`,
-            ...(body ? { 'content-type': 'application/json' } : {}),
-            ...opts.headers,
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        },
-      );
-      req.once('error', reject);
-      req.end(body);
-    });
-  }
-
-  const login = (from: string, password: string, headers: Record<string, string> = {}) =>
-    request(from, '/api/v1/auth/login', { method: 'POST', body: { email, password }, headers });
-
-  async function tokenFor(from: string): Promise<string> {
-    const res = await login(from, PASSWORD);
-    expect(res.status, res.body).to.equal(200);
-    return (JSON.parse(res.body) as { accessToken: string }).accessToken;
-  }
-
-  function socketFrom(
-    from: string,
-    token: string,
-    opts: { transports?: string[]; reconnection?: boolean; headers?: Record<string, string> } = {},
-  ) {
-    const socket: ClientSocket = connect(`https://127.0.0.1:${caddy.httpsPort}`, {
-      auth: { token },
-      agent: agent(from) as unknown as string,
+  const fixture = useProxiedNodes('caddy-proxy', {
+    missing: () => (caddyAvailable() ? null : 'caddy is not installed (scripts/test-setup.sh installs it with apt-get)'),
+    env: { TRUST_PROXY: '1', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
+    start: async (upstreams) =>
+      startLanCaddy({ upstreams, siteAddress: 'localhost, 127.0.0.1', httpPort: await freePort(), httpsPort: await freePort() }),
+    target: (caddy) => ({
+      httpsPort: caddy.httpsPort,
       ca: caddy.rootPem,
-      ...(opts.transports ? { transports: opts.transports } : {}),
-      ...(opts.headers ? { extraHeaders: opts.headers } : {}),
-      reconnection: opts.reconnection ?? false,
-      reconnectionDelay: 100,
-      reconnectionDelayMax: 500,
-      forceNew: true,
-    });
-    sockets.push(socket);
-    return socket;
-  }
-  const connected = (socket: ClientSocket) =>
-    new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (err) => reject(err));
-    });
-
-  /** The addresses each running node recorded for its own sockets. */
-  async function addressesSeen(): Promise<Array<{ node: string; ip: string | null }>> {
-    const seen: Array<{ node: string; ip: string | null }> = [];
-    for (const node of cluster.nodes.filter((n) => !n.down)) {
-      for (const s of await node.app.realtime.io.local.fetchSockets()) {
-        seen.push({ node: node.name, ip: (s.data as { ip?: string | null }).ip ?? null });
-      }
-    }
-    return seen;
-  }
+      log: caddy.log,
+      // No SNI for an IP address, as browsers do.
+      servername: '',
+      host: (servername) => `${servername || '127.0.0.1'}:${caddy.httpsPort}`,
+    }),
+  });
+  const { request, socketFrom, connected } = fixture.clients;
+  const { tokenFor, addressesSeen } = fixture;
 
   it('serves HTTPS under the local CA for each site address, with HSTS, and redirects plain HTTP', async () => {
     for (const servername of ['localhost', '']) {
@@ -151,36 +36,17 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
       expect(res.status, servername).to.equal(200);
       expect(res.headers['strict-transport-security']).to.equal('max-age=31536000');
     }
-    const plain = await fetch(`http://127.0.0.1:${caddy.httpPort}/student.html`, { redirect: 'manual' });
+    const plain = await fetch(`http://127.0.0.1:${fixture.proxy.httpPort}/student.html`, { redirect: 'manual' });
     expect(plain.status).to.be.oneOf([301, 308]);
     // Caddy 2.6 leaves a non-standard HTTPS port out of the redirect; compose publishes 443.
-    expect(plain.headers.get('location')).to.match(new RegExp(`^https://127\\.0\\.0\\.1(:${caddy.httpsPort})?/student\\.html$`));
+    expect(plain.headers.get('location')).to.match(new RegExp(`^https://127\\.0\\.0\\.1(:${fixture.proxy.httpsPort})?/student\\.html$`));
   });
 
   it('serves the root certificate devices install at /school-root.crt', async () => {
     const res = await request('127.0.0.2', '/school-root.crt');
     expect(res.status).to.equal(200);
     expect(res.headers['content-type']).to.equal('application/x-x509-ca-cert');
-    expect(res.body).to.equal(caddy.rootPem);
-  });
-
-  it('answers /readyz through the proxy with every check of a node', async () => {
-    const res = await request('127.0.0.2', '/readyz');
-    expect(res.status, res.body).to.equal(200);
-    const checks = JSON.parse(res.body) as Record<string, { ok: boolean }>;
-    expect(checks['store']?.ok).to.equal(true);
-    expect(checks['redis']?.ok).to.equal(true);
-  });
-
-  it('carries Socket.IO: long-polling kept on one node, then upgraded to a WebSocket', async () => {
-    const token = await tokenFor('127.0.0.3');
-    const socket = socketFrom('127.0.0.3', token);
-    await connected(socket);
-    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    const direct = socketFrom('127.0.0.3', token, { transports: ['websocket'] });
-    await connected(direct);
-    expect(ok(await command(direct, 'session:list-active', {}))).to.be.an('array');
+    expect(res.body).to.equal(fixture.proxy.rootPem);
   });
 
   it("gives the nodes the client's own address: not Caddy's, not a forged X-Forwarded-For", async () => {
@@ -193,41 +59,9 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
     expect(seen).to.not.include('127.0.0.1');
   });
 
-  it('limits each client by its own address behind the proxy (one classroom does not exhaust another)', async () => {
-    // Failed logins from one phone, each forging another X-Forwarded-For: still one client.
-    const answers: number[] = [];
-    for (let i = 0; i <= PUBLIC_PER_MINUTE; i += 1) {
-      answers.push((await login('127.0.0.5', 'wrong-password', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
-    }
-    expect(answers.slice(0, PUBLIC_PER_MINUTE)).to.deep.equal(Array<number>(PUBLIC_PER_MINUTE).fill(401));
-    expect(answers[PUBLIC_PER_MINUTE]).to.equal(429);
-    // Another phone behind the same proxy still logs in.
-    expect((await login('127.0.0.6', PASSWORD)).status).to.equal(200);
-  });
-
-  it('moves the clients of a killed node to the other: sockets reconnect, requests keep working', async () => {
-    const token = await tokenFor('127.0.0.7');
-    const socket = socketFrom('127.0.0.7', token, { transports: ['websocket'], reconnection: true });
-    await connected(socket);
-    const holder = (await addressesSeen()).find((s) => s.ip === '127.0.0.7')!.node;
-    const victim: TestNode = cluster.nodes.find((n) => n.name === holder)!;
-    const survivor = cluster.nodes.find((n) => n.name !== holder)!;
-
-    const reconnected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no reconnection through the proxy within 15 s:\n${caddy.log().slice(-2000)}`)),
-        15_000,
-      );
-      socket.io.once('reconnect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    await victim.kill();
-    await reconnected;
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    expect((await addressesSeen()).filter((s) => s.ip === '127.0.0.7').map((s) => s.node)).to.deep.equal([survivor.name]);
-    const ready = await request('127.0.0.7', '/readyz');
-    expect(ready.status, ready.body).to.equal(200);
+  proxiedNodesCases(fixture, {
+    socketIoTitle: 'carries Socket.IO: long-polling kept on one node, then upgraded to a WebSocket',
+    publicPerMinute: PUBLIC_PER_MINUTE,
+    killedNodeSocket: { transports: ['websocket'] },
   });
 });

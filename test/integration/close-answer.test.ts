@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
-import { heldWrites, HELD_AT_MOST_MS } from '../support/held-writes.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { useHeldWritesServer } from '../support/held-server.js';
+import { HELD_AT_MOST_MS } from '../support/held-writes.js';
 import { openLiveClass } from '../support/live-class.js';
 import { createUser } from '../support/fixtures.js';
-import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 8;
+/** Closes answer after 300 ms at the latest. */
+const SLOW_CLOSE = { CLOSE_ANSWER_WAIT_MS: '300' };
 
 // A 300-student close on FerretDB took 25 s; the teacher page gives up on an answer after 10 s
 // and said "No answer from the server" although the close went on. A close now answers within
@@ -15,20 +17,11 @@ const STUDENTS = 8;
 // status says closed.
 describe("a teacher's close whose writes outlast CLOSE_ANSWER_WAIT_MS", function () {
   this.timeout(30_000);
-  let srv: TestServer;
-  const held = heldWrites();
-  const sockets: ClientSocket[] = [];
-
-  before(async () => {
-    srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '300' }, { wrapStore: held.wrap });
-  });
-  after(async () => {
-    held.release();
-    for (const s of sockets) s.disconnect();
-    await srv?.cleanup();
-  });
+  const server = useHeldWritesServer(SLOW_CLOSE);
+  const { held, sockets } = server;
 
   it('answers with the session closing, then stores, shows and announces the same close as before', async () => {
+    const { srv } = server;
     const { org, teacher, staff, sessionId } = await openLiveClass(srv, sockets, STUDENTS);
     ok(await command(staff, 'session:watch', { sessionId }));
     const statuses: SessionView[] = [];
@@ -67,25 +60,15 @@ describe("a teacher's close whose writes outlast CLOSE_ANSWER_WAIT_MS", function
 // classroom screen and the students saw the absents come in, then `closed`.
 describe('the closing state on other screens', function () {
   this.timeout(30_000);
-  let srv: TestServer;
-  const held = heldWrites();
-  const sockets: ClientSocket[] = [];
-
-  before(async () => {
-    srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '300' }, { wrapStore: held.wrap });
-  });
-  after(async () => {
-    held.release();
-    for (const s of sockets) s.disconnect();
-    await srv?.cleanup();
-  });
+  const server = useHeldWritesServer(SLOW_CLOSE);
+  const { held, sockets, client } = server;
 
   it("tells every screen of the session that it is closing, then closed: a co-teacher's console and a joined student", async () => {
+    const { srv } = server;
     const { org, subject, staff, sessionId, phones } = await openLiveClass(srv, sockets, 2);
     const coTeacher = await createUser(srv.store, org.id, 'teacher');
     await srv.store.subjects.update(org.id, subject.id, { teacherIds: [...subject.teacherIds, coTeacher.id] });
-    const console2 = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(coTeacher).token);
-    sockets.push(console2);
+    const console2 = await client(coTeacher);
     ok(await command(console2, 'session:watch', { sessionId }));
     ok(await command(phones[0]!, 'session:join', { sessionId }));
     const heard = (socket: ClientSocket) => {

@@ -1,33 +1,24 @@
 import { expect } from 'chai';
 import type { SessionView } from '../../src/shared/events.js';
-import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
-import { heldWrites } from '../support/held-writes.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { useHeldWritesServer } from '../support/held-server.js';
 import { NO_CHECKS, openLiveClass } from '../support/live-class.js';
-import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 4;
+/** Closes answer after 200 ms and are given up after 1 s. */
+const STUCK_CLOSE = { CLOSE_ANSWER_WAIT_MS: '200', CLOSE_MAX_MS: '1000' };
 
 // A close whose store call never answers renewed its lease for ever, and the session stayed
 // `closing` on every screen. Past CLOSE_MAX_MS the close gives the session up: the teacher's
 // console is told (`session:close-failed`), and the next close finishes it.
 describe('a close stuck past CLOSE_MAX_MS', function () {
   this.timeout(30_000);
-  let srv: TestServer;
-  const held = heldWrites();
-  const sockets: ClientSocket[] = [];
-
-  before(async () => {
-    srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '200', CLOSE_MAX_MS: '1000' }, { wrapStore: held.wrap });
-  });
-  after(async () => {
-    held.release();
-    for (const s of sockets) s.disconnect();
-    await srv?.cleanup();
-  });
+  const server = useHeldWritesServer(STUCK_CLOSE);
+  const { held, sockets } = server;
 
   it('tells the watching console CLOSE_TIMED_OUT, and the session is closed once, by the next close', async () => {
+    const { srv } = server;
     const { org, staff, sessionId } = await openLiveClass(srv, sockets, STUDENTS);
     ok(await command(staff, 'session:watch', { sessionId }));
     const failed: unknown[] = [];
@@ -56,26 +47,12 @@ describe('a close stuck past CLOSE_MAX_MS', function () {
 // (its teachers', the organisation's admins'), not for its students nor anyone taken off it.
 describe('session:close-failed reaches only the staff watching the session', function () {
   this.timeout(30_000);
-  let srv: TestServer;
-  const held = heldWrites();
-  const sockets: ClientSocket[] = [];
-
-  before(async () => {
-    srv = await startTestServer({ CLOSE_ANSWER_WAIT_MS: '200', CLOSE_MAX_MS: '1000' }, { wrapStore: held.wrap });
-  });
-  after(async () => {
-    held.release();
-    for (const s of sockets) s.disconnect();
-    await srv?.cleanup();
-  });
+  const server = useHeldWritesServer(STUCK_CLOSE);
+  const { held, sockets, client } = server;
 
   it('not its joined students, a co-teacher taken off the subject, another class, or another organisation', async () => {
+    const { srv } = server;
     const { org, teacher, subject, staff, sessionId, phones } = await openLiveClass(srv, sockets, 2);
-    const client = async (u: User) => {
-      const s = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(u).token);
-      sockets.push(s);
-      return s;
-    };
     const admin = await createUser(srv.store, org.id, 'admin');
     const adminScreen = await client(admin);
     ok(await command(staff, 'session:watch', { sessionId }));

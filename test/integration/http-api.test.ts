@@ -227,7 +227,9 @@ describe('HTTP API', () => {
     it('validates an empty text/csv import as an empty csv field', async () => {
       const res = await srv.request('POST', `${API}/users/import`, { token: admin, raw: '', contentType: 'text/csv' });
       expect(res.status).to.equal(400);
-      expect(res.body.error.details.issues).to.deep.equal([{ path: 'csv', message: 'Too small: expected string to have >=1 characters' }]);
+      expect(res.body.error.details.issues).to.deep.equal([
+        { path: 'csv', message: 'Too small: expected string to have >=1 characters', code: 'tooShort', params: { minimum: 1 } },
+      ]);
     });
 
     it('deactivates a user on a single node without a stray console warning', async () => {
@@ -258,8 +260,8 @@ describe('HTTP API', () => {
       });
       expect(refusal(typo)).to.deep.equal([400, 'VALIDATION_FAILED']);
       expect(typo.body.error.details.issues).to.have.deep.members([
-        { path: 'settings.sessionMinute', message: 'Unknown field.' },
-        { path: 'settings.defaultPolicy.geofense', message: 'Unknown field.' },
+        { path: 'settings.sessionMinute', message: 'Unknown field.', code: 'unknownField', params: {} },
+        { path: 'settings.defaultPolicy.geofense', message: 'Unknown field.', code: 'unknownField', params: {} },
       ]);
       expect((await srv.request('GET', `${API}/organisation`, { token: admin })).body).to.deep.equal(before);
 

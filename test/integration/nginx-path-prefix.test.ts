@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import https from 'node:https';
-import { io as connect } from 'socket.io-client';
 import { ensurePagesBuilt } from '../support/browser.js';
 import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { nginxBinary, pathPrefixConf, startNginx, type TestNginx } from '../support/nginx.js';
+import { proxyClients, type Credentials } from '../support/proxy-clients.js';
 import { freePort } from '../support/redis-server.js';
-import { command, ok, type ClientSocket } from '../support/sockets.js';
+import { command, ok } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
 /**
@@ -21,18 +20,19 @@ const ENROLMENT_BYTES = 5 * 8 * 1024 * 1024 + 64 * 1024;
 /** An address a client puts in its own X-Forwarded-For. */
 const FORGED = '198.51.100.7';
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
 describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attendance/', function () {
   this.timeout(60_000);
   let server: TestServer;
   let nginx: TestNginx;
-  let email: string;
-  const sockets: ClientSocket[] = [];
+  let student: Credentials;
+  const clients = proxyClients(() => ({
+    httpsPort: nginx.httpsPort,
+    ca: nginx.certPem,
+    log: nginx.log,
+    servername: SITE,
+    host: () => SITE,
+  }));
+  const { request } = clients;
 
   before(async function () {
     if (!nginxBinary()) skipBecause(this, 'nginx is not installed (scripts/test-setup.sh installs it with apt-get)');
@@ -46,54 +46,13 @@ describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attenda
       conf: (paths) => pathPrefixConf({ upstream, name: SITE, httpsPort: ports.httpsPort }, paths),
     });
     const org = await createOrg(server.store);
-    email = (await createUser(server.store, org.id, 'student')).email;
+    student = { email: (await createUser(server.store, org.id, 'student')).email, password: PASSWORD };
   });
   after(async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
+    clients.disconnectAll();
     await nginx?.stop();
     await server?.cleanup();
   });
-
-  const agents = new Map<string, https.Agent>();
-  const agent = (from: string) => {
-    let a = agents.get(from);
-    if (!a) {
-      a = new https.Agent({ ca: nginx.certPem, localAddress: from });
-      agents.set(from, a);
-    }
-    return a;
-  };
-
-  function request(from: string, pathname: string, opts: { method?: string; body?: string | Buffer; type?: string } = {}): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: nginx.httpsPort,
-          path: pathname,
-          method: opts.method ?? 'GET',
-          agent: agent(from),
-          servername: SITE,
-          headers: { host: SITE, ...(opts.type ? { 'content-type': opts.type } : {}) },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        },
-      );
-      req.once('error', reject);
-      req.end(opts.body);
-    });
-  }
-
-  async function tokenFor(from: string): Promise<string> {
-    const body = JSON.stringify({ email, password: PASSWORD });
-    const res = await request(from, `${PREFIX}/api/v1/auth/login`, { method: 'POST', body, type: 'application/json' });
-    expect(res.status, res.body).to.equal(200);
-    return (JSON.parse(res.body) as { accessToken: string }).accessToken;
-  }
 
   it('sends /attendance to /attendance/ and serves the pages, the API and its docs under the prefix', async () => {
     const bare = await request('127.0.0.2', PREFIX);
@@ -114,25 +73,16 @@ describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attenda
   for (const transports of [['websocket'], ['polling']]) {
     it(`carries Socket.IO under the prefix by ${transports[0]}, with the client's own address and not one it forged`, async () => {
       const from = transports[0] === 'websocket' ? '127.0.0.3' : '127.0.0.4';
-      const socket: ClientSocket = connect(`https://127.0.0.1:${nginx.httpsPort}`, {
+      const socket = clients.socketFrom(from, await clients.tokenFor(from, student, PREFIX), {
         path: `${PREFIX}/socket.io`,
-        auth: { token: await tokenFor(from) },
-        agent: agent(from) as unknown as string,
-        ca: nginx.certPem,
         // A client inside TRUST_PROXY's range (here loopback, as a school LAN named by CIDR would
         // be) naming another address: appended to, it was read as the client's, a fresh address
         // per request past every per-address limit and the network check.
-        extraHeaders: { 'x-forwarded-for': FORGED },
+        headers: { 'x-forwarded-for': FORGED },
         transports,
         upgrade: false,
-        reconnection: false,
-        forceNew: true,
       });
-      sockets.push(socket);
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', (err) => reject(new Error(`${err.message}\n${nginx.log().slice(-2000)}`)));
-      });
+      await clients.connected(socket);
       expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
       const seen = (await server.app.realtime.io.local.fetchSockets()).map((s) => (s.data as { ip?: string | null }).ip);
       expect(seen).to.include(from);

@@ -1,15 +1,10 @@
 import { expect } from 'chai';
 import http from 'node:http';
-import https from 'node:https';
-import path from 'node:path';
-import { io as connect } from 'socket.io-client';
 import { ensurePagesBuilt } from '../support/browser.js';
-import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
-import { nginxBinary, siteConf, startNginx, type TestNginx } from '../support/nginx.js';
-import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
-import { freePort, useRedis } from '../support/redis-server.js';
-import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
-import { skipBecause } from '../support/skip.js';
+import { nginxBinary, siteConf, startNginx } from '../support/nginx.js';
+import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
+import { freePort } from '../support/redis-server.js';
+import { command, ok } from '../support/sockets.js';
 
 /**
  * docs/deploy.md, "Several nodes without Docker": deploy/nginx/attendance.conf run for real
@@ -21,127 +16,20 @@ import { skipBecause } from '../support/skip.js';
 const PUBLIC_PER_MINUTE = 5;
 const SITE = 'attendance.school.lan';
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
 describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function () {
   this.timeout(60_000);
-  before(function () {
-    if (!nginxBinary()) skipBecause(this, 'nginx is not installed (scripts/test-setup.sh installs it with apt-get)');
+  const fixture = useProxiedNodes('nginx-proxy', {
+    missing: () => (nginxBinary() ? null : 'nginx is not installed (scripts/test-setup.sh installs it with apt-get)'),
+    env: { TRUST_PROXY: 'loopback', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
+    prepare: () => ensurePagesBuilt('student.html'),
+    start: async (upstreams) => {
+      const ports = { httpPort: await freePort(), httpsPort: await freePort() };
+      return startNginx({ names: [SITE, '127.0.0.1'], ...ports, conf: (paths) => siteConf({ upstreams, ...ports }, paths) });
+    },
+    target: (nginx) => ({ httpsPort: nginx.httpsPort, ca: nginx.certPem, log: nginx.log, servername: SITE, host: () => SITE }),
   });
-  const suite = useRedis('nginx-proxy');
-  let cluster: StartedNodes;
-  let nginx: TestNginx;
-  let email: string;
-  const sockets: ClientSocket[] = [];
-
-  before(async () => {
-    await ensurePagesBuilt('student.html');
-    cluster = await startNodes(2, {
-      redisUrl: suite.redis.url,
-      sqlitePath: path.join(suite.dir, 'attendance.db'),
-      env: { TRUST_PROXY: 'loopback', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
-    });
-    const ports = { httpPort: await freePort(), httpsPort: await freePort() };
-    const upstreams = cluster.nodes.map((n) => new URL(n.url).host);
-    nginx = await startNginx({ names: [SITE, '127.0.0.1'], ...ports, conf: (paths) => siteConf({ upstreams, ...ports }, paths) });
-    const org = await createOrg(cluster.nodes[0]!.store);
-    email = (await createUser(cluster.nodes[0]!.store, org.id, 'student')).email;
-  });
-  suite.beforeStop(async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
-    await nginx?.stop();
-    await cluster?.cleanup();
-  });
-
-  const agents = new Map<string, https.Agent>();
-  /** An agent whose connections leave from `from` and trust only the site's certificate. */
-  const agent = (from: string) => {
-    let a = agents.get(from);
-    if (!a) {
-      a = new https.Agent({ ca: nginx.certPem, localAddress: from });
-      agents.set(from, a);
-    }
-    return a;
-  };
-
-  function request(
-    from: string,
-    pathname: string,
-    opts: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<Answer> {
-    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          host: '127.0.0.1',
-          port: nginx.httpsPort,
-          path: pathname,
-          method: opts.method ?? 'GET',
-          agent: agent(from),
-          servername: SITE,
-          headers: { host: SITE, ...(body ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-        },
-      );
-      req.once('error', reject);
-      req.end(body);
-    });
-  }
-
-  const login = (from: string, password: string, headers: Record<string, string> = {}) =>
-    request(from, '/api/v1/auth/login', { method: 'POST', body: { email, password }, headers });
-
-  async function tokenFor(from: string): Promise<string> {
-    const res = await login(from, PASSWORD);
-    expect(res.status, res.body).to.equal(200);
-    return (JSON.parse(res.body) as { accessToken: string }).accessToken;
-  }
-
-  function socketFrom(
-    from: string,
-    token: string,
-    opts: { transports?: string[]; upgrade?: boolean; reconnection?: boolean; headers?: Record<string, string> } = {},
-  ) {
-    const socket: ClientSocket = connect(`https://127.0.0.1:${nginx.httpsPort}`, {
-      auth: { token },
-      agent: agent(from) as unknown as string,
-      ca: nginx.certPem,
-      ...(opts.transports ? { transports: opts.transports } : {}),
-      ...(opts.upgrade === false ? { upgrade: false } : {}),
-      ...(opts.headers ? { extraHeaders: opts.headers } : {}),
-      reconnection: opts.reconnection ?? false,
-      reconnectionDelay: 100,
-      reconnectionDelayMax: 500,
-      forceNew: true,
-    });
-    sockets.push(socket);
-    return socket;
-  }
-  const connected = (socket: ClientSocket) =>
-    new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (err) => reject(new Error(`${err.message}\n${nginx.log().slice(-2000)}`)));
-    });
-
-  /** The addresses each running node recorded for its own sockets. */
-  async function addressesSeen(): Promise<Array<{ node: string; ip: string | null }>> {
-    const seen: Array<{ node: string; ip: string | null }> = [];
-    for (const node of cluster.nodes.filter((n) => !n.down)) {
-      for (const s of await node.app.realtime.io.local.fetchSockets()) {
-        seen.push({ node: node.name, ip: (s.data as { ip?: string | null }).ip ?? null });
-      }
-    }
-    return seen;
-  }
+  const { request, socketFrom, connected } = fixture.clients;
+  const { tokenFor, addressesSeen } = fixture;
 
   it('serves the pages over HTTPS with HSTS, and redirects plain HTTP for the site name to HTTPS', async () => {
     const page = await request('127.0.0.2', '/student.html');
@@ -154,32 +42,16 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     expect(missing.headers['strict-transport-security']).to.equal('max-age=31536000');
 
     const plain = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: nginx.httpPort, path: '/student.html?x=1', headers: { host: SITE } }, resolve);
+      const req = http.get(
+        { host: '127.0.0.1', port: fixture.proxy.httpPort, path: '/student.html?x=1', headers: { host: SITE } },
+        resolve,
+      );
       req.once('error', reject);
     });
     plain.resume();
-    expect(plain.statusCode, `${nginx.conf}`).to.equal(301);
+    expect(plain.statusCode, `${fixture.proxy.conf}`).to.equal(301);
     // The school's server listens on 443, so the redirect names no port.
     expect(plain.headers.location).to.equal(`https://${SITE}/student.html?x=1`);
-  });
-
-  it('answers /readyz through the proxy with every check of a node', async () => {
-    const res = await request('127.0.0.2', '/readyz');
-    expect(res.status, res.body).to.equal(200);
-    const checks = JSON.parse(res.body) as Record<string, { ok: boolean }>;
-    expect(checks['store']?.ok).to.equal(true);
-    expect(checks['redis']?.ok).to.equal(true);
-  });
-
-  it('carries Socket.IO by WebSocket: the default client upgrades, a WebSocket-only client connects', async () => {
-    const token = await tokenFor('127.0.0.3');
-    const socket = socketFrom('127.0.0.3', token);
-    await connected(socket);
-    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    const direct = socketFrom('127.0.0.3', token, { transports: ['websocket'] });
-    await connected(direct);
-    expect(ok(await command(direct, 'session:list-active', {}))).to.be.an('array');
   });
 
   it('carries the long-polling fallback, each client kept on one node while the clients spread over both', async () => {
@@ -212,39 +84,9 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     expect(seen).to.not.include('127.0.0.1');
   });
 
-  it('limits each client by its own address behind the proxy (one classroom does not exhaust another)', async () => {
-    // Failed logins from one phone, each forging another X-Forwarded-For: still one client.
-    const answers: number[] = [];
-    for (let i = 0; i <= PUBLIC_PER_MINUTE; i += 1) {
-      answers.push((await login('127.0.0.5', 'wrong-password', { 'x-forwarded-for': `203.0.113.${i + 1}` })).status);
-    }
-    expect(answers.slice(0, PUBLIC_PER_MINUTE)).to.deep.equal(Array<number>(PUBLIC_PER_MINUTE).fill(401));
-    expect(answers[PUBLIC_PER_MINUTE]).to.equal(429);
-    // Another phone behind the same proxy still logs in.
-    expect((await login('127.0.0.6', PASSWORD)).status).to.equal(200);
-  });
-
-  it('moves the clients of a killed node to the other: sockets reconnect, requests keep working', async () => {
-    const token = await tokenFor('127.0.0.7');
-    const socket = socketFrom('127.0.0.7', token, { reconnection: true });
-    await connected(socket);
-    await waitFor(() => socket.io.engine.transport.name === 'websocket', 10_000);
-    const holder = (await addressesSeen()).find((s) => s.ip === '127.0.0.7')!.node;
-    const victim: TestNode = cluster.nodes.find((n) => n.name === holder)!;
-    const survivor = cluster.nodes.find((n) => n.name !== holder)!;
-
-    const reconnected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reconnection through nginx within 15 s:\n${nginx.log().slice(-2000)}`)), 15_000);
-      socket.io.once('reconnect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    await victim.kill();
-    await reconnected;
-    expect(ok(await command(socket, 'session:list-active', {}))).to.be.an('array');
-    expect((await addressesSeen()).filter((s) => s.ip === '127.0.0.7').map((s) => s.node)).to.deep.equal([survivor.name]);
-    const ready = await request('127.0.0.7', '/readyz');
-    expect(ready.status, ready.body).to.equal(200);
+  proxiedNodesCases(fixture, {
+    socketIoTitle: 'carries Socket.IO by WebSocket: the default client upgrades, a WebSocket-only client connects',
+    publicPerMinute: PUBLIC_PER_MINUTE,
+    killedNodeSocket: {},
   });
 });

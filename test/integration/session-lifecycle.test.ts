@@ -135,7 +135,10 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     expect((await status)[0]).to.include({ closesAt, lateAfter });
     const bad = await command(t, 'session:extend', { sessionId: session.id, lateAfter: inMinutes(120) });
     expect(codeOf(bad)).to.equal('VALIDATION_FAILED');
-    if (!bad.ok) expect(bad.error.details?.['issues']).to.deep.equal([{ path: 'lateAfter', message: 'lateAfter is after closesAt.' }]);
+    if (!bad.ok)
+      expect(bad.error.details?.['issues']).to.deep.equal([
+        { path: 'lateAfter', message: 'lateAfter is after closesAt.', code: 'invalid', params: {} },
+      ]);
     const none = await command(t, 'session:extend', { sessionId: session.id } as never);
     expect(codeOf(none)).to.equal('VALIDATION_FAILED');
     ok(await command(t, 'session:close', { sessionId: session.id }));

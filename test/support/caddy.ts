@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
+import { replaceOnce as replaceText, startProxyProcess } from './proxy-process.js';
 import { REPO_ROOT } from './run-node.js';
 
 /**
@@ -28,12 +28,7 @@ export interface TestCaddy {
   stop(): Promise<void>;
 }
 
-/** Replaces exactly one match of `pattern`, so a change to the deployed file fails loudly here. */
-function replaceOnce(text: string, pattern: RegExp, by: string, what: string): string {
-  const found = text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`)) ?? [];
-  if (found.length !== 1) throw new Error(`deploy/caddy: expected one ${what}, found ${found.length}`);
-  return text.replace(pattern, by);
-}
+const replaceOnce = (text: string, pattern: RegExp, by: string, what: string) => replaceText('deploy/caddy', text, pattern, by, what);
 
 /**
  * Runs deploy/caddy/lan.Caddyfile (with proxy.caddy) as the compose file does, changed only where
@@ -62,71 +57,28 @@ export async function startLanCaddy(opts: {
   writeFileSync(path.join(dir, 'proxy.caddy'), proxy);
   writeFileSync(path.join(dir, 'lan.Caddyfile'), lan);
 
-  const child: ChildProcess = spawn(CADDY, ['run', '--config', 'lan.Caddyfile', '--adapter', 'caddyfile'], {
-    cwd: dir,
-    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dataHome, XDG_CONFIG_HOME: path.join(dir, 'config'), SITE_ADDRESS: opts.siteAddress },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const stop = async () => {
-    if (!exited) child.kill('SIGTERM');
-    await exit;
-    rmSync(dir, { recursive: true, force: true });
-  };
-
   const rootFile = path.join(dataHome, 'caddy/pki/authorities/local/root.crt');
-  const deadline = Date.now() + 20_000;
-  let rootPem: string;
-  // Ready once a TLS handshake verified against the local CA's root succeeds for every site
-  // address: Caddy issues each name's certificate on its own, the root first.
-  const names = opts.siteAddress.split(',').map((n) => n.trim());
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`caddy exited before serving:\n${out}`);
-    }
-    try {
-      rootPem = readFileSync(rootFile, 'utf8');
-      for (const name of names) await handshake(opts.httpsPort, rootPem, name);
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`caddy did not serve HTTPS within 20 s (${(err as Error).message}):\n${out}`, { cause: err });
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const started = await startProxyProcess({
+    name: 'caddy',
+    bin: CADDY,
+    args: ['run', '--config', 'lan.Caddyfile', '--adapter', 'caddyfile'],
+    dir,
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dataHome, XDG_CONFIG_HOME: path.join(dir, 'config'), SITE_ADDRESS: opts.siteAddress },
+    stopSignal: 'SIGTERM',
+    httpsPort: opts.httpsPort,
+    // Ready once a TLS handshake verified against the local CA's root succeeds for every site
+    // address: Caddy issues each name's certificate on its own, the root first.
+    names: opts.siteAddress.split(',').map((n) => n.trim()),
+    ca: () => readFileSync(rootFile, 'utf8'),
+    withinMs: 20_000,
+    retryMs: 100,
+  });
   return {
     httpsPort: opts.httpsPort,
     httpPort: opts.httpPort,
-    rootPem,
+    rootPem: started.ca,
     files: { 'lan.Caddyfile': lan, 'proxy.caddy': proxy },
-    log: () => out,
-    stop,
+    log: started.log,
+    stop: started.stop,
   };
-}
-
-function handshake(port: number, ca: string, name: string): Promise<void> {
-  // No SNI for an address, as browsers send none; the name is still checked against the certificate.
-  const servername = /^[\d.]+$|:/.test(name) ? '' : name;
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect(
-      { host: '127.0.0.1', port, ca, servername, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(name, cert) },
-      () => {
-        socket.end();
-        resolve();
-      },
-    );
-    socket.once('error', reject);
-  });
 }

@@ -44,6 +44,8 @@ export interface DomainOptions {
   classPhoto?: { minFacePx: number; maxFaces: number };
   /** CLOSE_MAX_MS; the default (10 minutes) otherwise. */
   closeMaxMs?: number;
+  /** CLOSE_ANSWER_WAIT_MS; the default (3 s) otherwise. */
+  closeAnswerWaitMs?: number;
 }
 
 export interface LiveFixture {
@@ -132,6 +134,7 @@ export async function createLiveFixture(
         nodeId: options.nodeId ?? 'test-node',
         schedulerIntervalMs: 50,
         ...(options.closeMaxMs === undefined ? {} : { closeMaxMs: options.closeMaxMs }),
+        ...(options.closeAnswerWaitMs === undefined ? {} : { closeAnswerWaitMs: options.closeAnswerWaitMs }),
         defaultTimezone: 'UTC',
         checkin: { ...base.checkin, codePeriodS: 15, locationMaxAgeS: 120 },
         face: {

@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
+import { replaceOnce as replaceText, startProxyProcess } from './proxy-process.js';
 import { REPO_ROOT } from './run-node.js';
 
 /**
@@ -30,12 +30,7 @@ export interface TestNginx {
   stop(): Promise<void>;
 }
 
-/** Replaces exactly one match of `pattern`, so a change to the deployed file fails loudly here. */
-function replaceOnce(text: string, pattern: RegExp, by: string, what: string): string {
-  const found = text.match(new RegExp(pattern.source, `${pattern.flags.replace('g', '')}g`)) ?? [];
-  if (found.length !== 1) throw new Error(`deploy/nginx: expected one ${what}, found ${found.length}`);
-  return text.replace(pattern, by);
-}
+const replaceOnce = (text: string, pattern: RegExp, by: string, what: string) => replaceText('deploy/nginx', text, pattern, by, what);
 
 /** Where the test's certificate and key are, for the configuration under test. */
 export interface NginxPaths {
@@ -167,57 +162,19 @@ http {
 `;
   writeFileSync(path.join(dir, 'nginx.conf'), main);
 
-  const child: ChildProcess = spawn(bin, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', errorLog], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  const exit = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    }),
-  );
-  const log = () => out + (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '');
-  const stop = async () => {
+  const started = await startProxyProcess({
+    name: 'nginx',
+    bin,
+    args: ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', errorLog],
+    dir,
+    logFile: errorLog,
     // SIGQUIT: the graceful stop, which waits for the worker; SIGTERM would leave it running a moment.
-    if (!exited) child.kill('SIGQUIT');
-    await exit;
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  const certPem = readFileSync(cert, 'utf8');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (exited) {
-      const why = log();
-      await stop();
-      throw new Error(`nginx exited before serving:\n${why}`);
-    }
-    try {
-      await handshake(opts.httpsPort, certPem, opts.names[0]!);
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        const why = log();
-        await stop();
-        throw new Error(`nginx did not serve HTTPS within 10 s (${(err as Error).message}):\n${why}`, { cause: err });
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return { httpPort: opts.httpPort, httpsPort: opts.httpsPort, certPem, conf, log, stop };
-}
-
-function handshake(port: number, ca: string, name: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ca, servername: name }, () => {
-      socket.end();
-      resolve();
-    });
-    socket.once('error', reject);
+    stopSignal: 'SIGQUIT',
+    httpsPort: opts.httpsPort,
+    names: [opts.names[0]!],
+    ca: () => readFileSync(cert, 'utf8'),
+    withinMs: 10_000,
+    retryMs: 50,
   });
+  return { httpPort: opts.httpPort, httpsPort: opts.httpsPort, certPem: started.ca, conf, log: started.log, stop: started.stop };
 }

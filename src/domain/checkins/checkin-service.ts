@@ -26,6 +26,7 @@ import type { AttendanceSession } from '../ports/sessions.js';
 import type { User } from '../ports/users.js';
 import type { AuditAction } from '../../shared/audit.js';
 import type { MarkStatus } from '../../shared/events.js';
+import { issue } from '../../shared/validation-issues.js';
 
 export interface SubmitInput {
   sessionId: string;
@@ -358,7 +359,7 @@ export class CheckinService {
     const correcting = status === 'closed' || status === 'closing';
     if (correcting && !input.reason) {
       const message = 'A correction after closing needs a reason.';
-      throw new AppError('VALIDATION_FAILED', message, { issues: [{ path: 'reason', message }] });
+      throw new AppError('VALIDATION_FAILED', message, { issues: [issue('reason', message, 'required')] });
     }
     if (status === 'closing') throw new AppError('RECORD_CHANGED', 'The session is closing; retry in a moment.');
 

@@ -4,6 +4,7 @@ import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import { absenceCategoriesOf, type AbsenceCategory } from '../ports/organisations.js';
 import { type Store } from '../ports/store.js';
+import { issue } from '../../shared/validation-issues.js';
 
 export const CATEGORY_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
 export const MAX_ABSENCE_CATEGORIES = 50;
@@ -55,5 +56,5 @@ export class AbsenceCategoryService {
 
 function invalid(path: string, problem: RowProblem): AppError {
   const message = englishProblem(problem);
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message, problem }] });
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ ...issue(path, message, 'invalid'), problem }] });
 }

@@ -12,6 +12,7 @@ import { type AttendanceSession } from '../ports/sessions.js';
 import { type Subject } from '../ports/subjects.js';
 import { type User } from '../ports/users.js';
 import { checkDocument } from './excuse-document.js';
+import { issue, type IssueCode } from '../../shared/validation-issues.js';
 
 /** Longest day range one excuse may cover. */
 export const MAX_EXCUSE_DAYS = 92;
@@ -66,11 +67,12 @@ export class ExcuseService {
       scope = { sessionId: session.id, subjectId: session.subjectId, fromDay: session.day, toDay: session.day };
     } else {
       if (input.fromDay === undefined || input.toDay === undefined) {
-        throw invalid('fromDay', 'give a sessionId, or fromDay and toDay');
+        throw invalid('fromDay', 'give a sessionId, or fromDay and toDay', 'required');
       }
       const days = (Date.parse(`${input.toDay}T00:00:00Z`) - Date.parse(`${input.fromDay}T00:00:00Z`)) / 86_400_000;
-      if (!(days >= 0)) throw invalid('toDay', 'not before fromDay');
-      if (days >= MAX_EXCUSE_DAYS) throw invalid('toDay', `a range covers at most ${MAX_EXCUSE_DAYS} days`);
+      if (!(days >= 0)) throw invalid('toDay', 'not before fromDay', 'endBeforeStart');
+      if (days >= MAX_EXCUSE_DAYS)
+        throw invalid('toDay', `a range covers at most ${MAX_EXCUSE_DAYS} days`, 'rangeTooLong', { maximum: MAX_EXCUSE_DAYS });
       if (input.subjectId !== undefined && !(await store.subjects.isEnrolled(actor.orgId, input.subjectId, actor.id))) {
         throw new AppError('NOT_ENROLLED');
       }
@@ -355,6 +357,6 @@ function auditState(e: Excuse): Record<string, unknown> {
   };
 }
 
-function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+function invalid(path: string, message: string, code: IssueCode, params: Record<string, number> = {}): AppError {
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [issue(path, message, code, params)] });
 }

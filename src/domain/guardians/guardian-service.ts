@@ -7,9 +7,9 @@ import { audit } from '../audit-log.js';
 import type { GuardianContact } from '../ports/guardians.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
-import type { ValidationIssue } from '../../shared/validation-issues.js';
 import { normaliseEmail } from '../users/public-user.js';
 import { usersByKeys } from '../users/user-lookup.js';
+import { issue, type ValidationIssue } from '../../shared/validation-issues.js';
 
 export const MAX_GUARDIANS = 10;
 export const MAX_GUARDIAN_IMPORT_ROWS = 5_000;
@@ -44,9 +44,10 @@ export class GuardianService {
     requireRole(actor, 'admin');
     await this.student(actor, studentId);
     const problems: ValidationIssue[] = contacts.flatMap((c, i) =>
-      contactProblems(c).map((p) => ({ path: `contacts.${i}`, message: englishProblem(p), problem: p })),
+      contactProblems(c).map((p) => ({ ...issue(`contacts.${i}`, englishProblem(p), 'invalid'), problem: p })),
     );
-    if (contacts.length > MAX_GUARDIANS) problems.push({ path: 'contacts', message: `at most ${MAX_GUARDIANS}` });
+    if (contacts.length > MAX_GUARDIANS)
+      problems.push(issue('contacts', `at most ${MAX_GUARDIANS}`, 'tooMany', { maximum: MAX_GUARDIANS }));
     if (problems.length > 0)
       throw new AppError('VALIDATION_FAILED', `${problems[0]!.path}: ${problems[0]!.message}.`, { issues: problems });
     return this.replace(actor, studentId, contacts.map(clean));

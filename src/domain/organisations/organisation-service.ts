@@ -16,6 +16,7 @@ import type { AuditAction } from '../../shared/audit.js';
 import { POLICY_CHECKS } from '../../shared/policy-presets.js';
 import type { PartialInput } from '../../shared/partial-input.js';
 import { isLanguage, LANGUAGES, SOURCE_LANGUAGE, type Language } from '../../shared/i18n/languages.js';
+import { issue, type IssueCode } from '../../shared/validation-issues.js';
 
 /** What the API shows of an organisation. */
 export interface OrganisationView {
@@ -176,13 +177,14 @@ export function toView(o: Organisation): OrganisationView {
   return { id: o.id, name: o.name, slug: o.slug, timezone: o.timezone, active: o.active, settings: o.settings };
 }
 
-function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+function invalid(path: string, message: string, code: IssueCode = 'invalid', params: Record<string, number> = {}): AppError {
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [issue(path, message, code, params)] });
 }
 
 function checkName(name: string): string {
   const t = name.trim();
-  if (t.length < 1 || t.length > 200) throw invalid('name', 'from 1 to 200 characters');
+  if (t.length < 1) throw invalid('name', 'from 1 to 200 characters', 'required');
+  if (t.length > 200) throw invalid('name', 'from 1 to 200 characters', 'tooLong', { maximum: 200 });
   return t;
 }
 
@@ -195,9 +197,10 @@ function checkTimeZone(name: string): string {
 /** The value when it is null or an integer within the limits; VALIDATION_FAILED at `path` otherwise. */
 export function checkRange(path: string, value: number | null, limits: { min: number; max: number }): number | null {
   if (value === null) return null;
-  if (!Number.isInteger(value) || value < limits.min || value > limits.max) {
-    throw invalid(path, `an integer from ${limits.min} to ${limits.max}, or null`);
-  }
+  const message = `an integer from ${limits.min} to ${limits.max}, or null`;
+  if (!Number.isInteger(value)) throw invalid(path, message, 'notInteger');
+  if (value < limits.min) throw invalid(path, message, 'tooSmall', { minimum: limits.min });
+  if (value > limits.max) throw invalid(path, message, 'tooBig', { maximum: limits.max });
   return value;
 }
 

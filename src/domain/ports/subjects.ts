@@ -3,7 +3,7 @@
  * The conventions of every port are in ./store.ts.
  */
 
-import type { Page, PageQuery } from './common.js';
+import type { LeaseFence, Page, PageQuery } from './common.js';
 
 export interface GeoPoint {
   lat: number;
@@ -63,7 +63,12 @@ export interface SubjectRepository {
   /** The organisation's subjects with exactly these codes (unique per organisation), in no order. */
   getByCodes(orgId: string, codes: readonly string[]): Promise<Subject[]>;
   list(orgId: string, filter: SubjectFilter): Promise<Page<Subject>>;
-  update(orgId: string, id: string, patch: SubjectPatch): Promise<Subject | null>;
+  /**
+   * With `fence` (a change of its first teacher, under the slot locks: FirstTeacherChange), written
+   * only while the fence's leases are its owner's, and extends them; LeaseLostError, nothing
+   * written, otherwise.
+   */
+  update(orgId: string, id: string, patch: SubjectPatch, fence?: LeaseFence): Promise<Subject | null>;
   /** Deletes the subject and its enrolments. Returns false when it did not exist. */
   delete(orgId: string, id: string): Promise<boolean>;
   /** Idempotent; returns how many were newly enrolled. */

@@ -5,6 +5,7 @@ import type { Room } from '../ports/subjects.js';
 import type { TeacherDefaultPolicy, TeacherSettings } from '../ports/timetable.js';
 import type { PolicyInput } from '../../shared/events.js';
 import { POLICY_CHECKS, PRESET_CHECKS, type PolicyChecks } from '../../shared/policy-presets.js';
+import { issue } from '../../shared/validation-issues.js';
 
 const MINUTE = 60_000;
 
@@ -96,7 +97,7 @@ export function resolvePolicy(
   };
   if (policy.liveness && !policy.selfie) {
     const message = 'Liveness is a step of the selfie check; turn the selfie on too.';
-    throw new AppError('VALIDATION_FAILED', message, { issues: [{ path: 'policy.liveness', message }] });
+    throw new AppError('VALIDATION_FAILED', message, { issues: [issue('policy.liveness', message, 'invalid')] });
   }
   if (policy.liveness && !capabilities.liveness) {
     throw new AppError('POLICY_UNSUPPORTED', 'Liveness challenges are not available on this server.');

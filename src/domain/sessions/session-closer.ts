@@ -69,12 +69,19 @@ export interface SessionCloserOptions {
   maxMs?: number;
 }
 
+/** A close running on this node: who asked, its end, and when its session became closing. */
+interface Close {
+  by: string | null;
+  running: Promise<CloseResult>;
+  begun: Promise<void>;
+}
+
 export class SessionCloser {
   private readonly leaseMs: number;
   private readonly answerWithinMs: number;
   private readonly maxMs: number;
   /** The closes running on this node (not a scheduler's), by organisation and session. */
-  private readonly running = new Map<string, { by: string | null; running: Promise<CloseResult> }>();
+  private readonly running = new Map<string, Close>();
 
   constructor(
     private readonly deps: DomainDeps,
@@ -95,12 +102,17 @@ export class SessionCloser {
    * close on FerretDB took 25 s, past the teacher page's 10 s wait for an answer.
    */
   async closeAnswering(orgId: string, sessionId: string, by: string): Promise<CloseResult> {
-    const running = this.close(orgId, sessionId, by);
+    const { running, begun } = this.start(orgId, sessionId, by);
     let timer: NodeJS.Timeout | undefined;
-    // Wall time, not the domain clock: this bounds how long a person waits for an answer.
-    const late = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), this.answerWithinMs);
-    });
+    // Wall time, not the domain clock: this bounds how long a person waits for an answer. It
+    // starts once the session is closing: an answer read before that (a slow store, a wait of 0)
+    // would tell the teacher the session is still open.
+    const late = begun.then(
+      () =>
+        new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), this.answerWithinMs);
+        }),
+    );
     try {
       const finished = await Promise.race([running, late]);
       if (finished) return finished;
@@ -122,23 +134,34 @@ export class SessionCloser {
    * its lease released for another close to finish the session.
    */
   async close(orgId: string, sessionId: string, by: string | null, held?: HeldCloseLease): Promise<CloseResult> {
-    if (held) return this.run(orgId, sessionId, by, held);
-    // Closes of one session on this node while one runs share it, as they would wait for it:
-    // a teacher tapping close again and again adds no waiter, nor its store calls, per tap.
+    if (held) return this.run(orgId, sessionId, by, held, () => {});
+    return this.start(orgId, sessionId, by).running;
+  }
+
+  /**
+   * A close without a held lease, or the one of this node it joins. Closes of one session on
+   * this node while one runs share it, as they would wait for it: a teacher tapping close again
+   * and again adds no waiter, nor its store calls, per tap.
+   */
+  private start(orgId: string, sessionId: string, by: string | null): Close {
     const key = `${orgId}\n${sessionId}`;
     const joined = this.running.get(key);
     if (!joined) {
-      const running = this.run(orgId, sessionId, by, null).finally(() => this.running.delete(key));
-      this.running.set(key, { by, running });
-      return running;
+      let began = (): void => {};
+      const begun = new Promise<void>((resolve) => (began = resolve));
+      const running = this.run(orgId, sessionId, by, null, began).finally(() => this.running.delete(key));
+      const close = { by, running, begun };
+      this.running.set(key, close);
+      return close;
     }
-    if (joined.by === by) return joined.running;
+    if (joined.by === by) return joined;
     // Another's close refused for its closer having gone (erased meanwhile) is no answer to this
     // caller, whose account is fine: it closes the session itself once that one has stopped.
-    return joined.running.catch((err: unknown) => {
+    const running = joined.running.catch((err: unknown) => {
       if (err instanceof AppError && err.code === 'ACCOUNT_DISABLED') return this.close(orgId, sessionId, by);
       throw err;
     });
+    return { by, running, begun: joined.begun };
   }
 
   /** The session's close lease for a close scheduler, bounded as a teacher's close is. */
@@ -146,7 +169,14 @@ export class SessionCloser {
     return holdCloseLease(this.deps, session, owner, leaseMs, this.maxMs);
   }
 
-  private async run(orgId: string, sessionId: string, by: string | null, held: HeldCloseLease | null): Promise<CloseResult> {
+  /** `closing`: called once the session is closing (or closed), before the steps that follow. */
+  private async run(
+    orgId: string,
+    sessionId: string,
+    by: string | null,
+    held: HeldCloseLease | null,
+    closing: () => void,
+  ): Promise<CloseResult> {
     const { store, now } = this.deps;
     const transitioned = await applyTransition(store, { orgId, id: sessionId }, 'close');
     const began = transitioned !== null;
@@ -159,6 +189,7 @@ export class SessionCloser {
       if (current.status !== 'closing' && current.status !== 'closed') assertTransition('close', current.status);
       session = current;
     }
+    closing();
     const subject = await store.subjects.get(orgId, session.subjectId);
     // Every screen of the session hears that it is closing (check-ins are refused from now), not
     // only the teacher who closed: a co-teacher's console, the classroom screen, its students.

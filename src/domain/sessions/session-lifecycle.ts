@@ -1,7 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
-import { validateWindow, type WindowProblem } from '../checks/time-window.js';
+import { validateWindow, type WindowProblem, type WindowProblemCode } from '../checks/time-window.js';
 import { publishRecordChange, updateRecord } from '../checkins/record-change.js';
 import { recomputeDailySummary } from '../summaries/summary-service.js';
 import { loadSessionForStaff } from './access.js';
@@ -15,17 +16,28 @@ import type { AttendanceRecord, RecordPatch } from '../ports/records.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { AuditAction } from '../../shared/audit.js';
+import { issue, type IssueCode } from '../../shared/validation-issues.js';
 
 /** How long after closing a session may be reopened, unless configured (SESSION_REOPEN_WINDOW_MS). */
 export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
 /** A reopened session without a new closesAt stays open this long. */
 export const REOPEN_DEFAULT_MS = 600_000;
 
+/** Each window problem as the issue code a page words (a too long window and a closed one say it in English). */
+const WINDOW_ISSUES: Record<WindowProblemCode, IssueCode> = {
+  INVALID_DATE: 'dateTime',
+  LATE_BEFORE_START: 'invalid',
+  LATE_AFTER_CLOSE: 'invalid',
+  CLOSES_NOT_AFTER_START: 'endBeforeStart',
+  TOO_LONG: 'invalid',
+  ALREADY_CLOSED: 'invalid',
+};
+
 /** A window refused: `problems` as the window check says, `issues` naming each field. */
 export function windowError(problems: WindowProblem[]): AppError {
   return new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), {
     problems,
-    issues: problems.map((p) => ({ path: p.field, message: p.message })),
+    issues: problems.map((p) => issue(p.field, p.message, WINDOW_ISSUES[p.code])),
   });
 }
 
@@ -73,6 +85,22 @@ export class SessionLifecycle {
     return this.announce(cancelled, subject);
   }
 
+  /**
+   * A scheduled session cancelled because its timetable meeting changed (MeetingFollower.apply):
+   * only while it is still scheduled, as the edit planned (one that opened meanwhile keeps what
+   * it opened with), and with `fence` (the edit's slot locks) only while they hold
+   * (LeaseLostError). Null when it is no longer scheduled.
+   */
+  async cancelScheduled(actor: Actor, sessionId: string, reason: string, fence?: LeaseFence): Promise<SessionView | null> {
+    const { store, now } = this.deps;
+    const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
+    if (effectiveStatus(session, now()) !== 'scheduled') return null;
+    const cancelled = await applyTransition(store, session, 'cancel', { closedAt: now(), closedBy: actor.id }, ['scheduled'], fence);
+    if (!cancelled) return null;
+    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason);
+    return this.announce(cancelled, subject);
+  }
+
   async extend(actor: Actor, input: ExtendInput): Promise<SessionView> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, input.sessionId);
@@ -117,11 +145,7 @@ export class SessionLifecycle {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
-    const problems = validateWindow(change, { now: now() });
-    if (problems.length > 0) throw windowError(problems);
-    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
-    if (!updated) return null;
-    const fields = (s: AttendanceSession) => ({
+    const fields = (s: RescheduleInput): RescheduleInput => ({
       startsAt: s.startsAt,
       lateAfter: s.lateAfter,
       closesAt: s.closesAt,
@@ -129,6 +153,14 @@ export class SessionLifecycle {
       policy: s.policy,
       room: s.room,
     });
+    // Already as asked: moved by an earlier run of the same edit, which lost its slot locks
+    // after this move (withSlotLocks runs it again), or by the admin's retry of an edit refused
+    // after some moves. Nothing to write, audit or announce: one entry per move of an edit.
+    if (isDeepStrictEqual(fields(session), fields(change))) return toSessionView(session, subject, now());
+    const problems = validateWindow(change, { now: now() });
+    if (problems.length > 0) throw windowError(problems);
+    const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
+    if (!updated) return null;
     await this.audit(updated, actor.id, 'session.reschedule', fields(session), fields(updated), 'MEETING_CHANGED');
     return this.announce(updated, subject);
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isValidCidr } from '../checks/network.js';
+import { issueRule } from '../../shared/validation-issues.js';
 
 /** Validation shared by the subject service and the HTTP schemas. */
 export const LocationSchema = z.object({
@@ -14,7 +15,7 @@ export const CidrSchema = z
   .trim()
   .min(2)
   .max(64)
-  .refine(isValidCidr, 'Expected an IPv4 or IPv6 CIDR range or a bare address.')
+  .refine(isValidCidr, issueRule('cidr', 'Expected an IPv4 or IPv6 CIDR range or a bare address.'))
   .describe('IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8, or a bare address (= /32 or /128)');
 
 export const AllowedIpRangesSchema = z.array(CidrSchema).max(100);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { StoreConflictError, type SessionStatus } from '../ports/common.js';
+import { StoreConflictError, type LeaseFence, type SessionStatus } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type ClassroomLocation, type Subject, type SubjectPatch } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -13,6 +13,7 @@ import type { AuditAction } from '../../shared/audit.js';
 import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import { DEFAULT_REOPEN_WINDOW_MS } from '../sessions/session-lifecycle.js';
 import type { FirstTeacherChange } from '../timetable/first-teacher.js';
+import { validationIssues } from '../../shared/validation-issues.js';
 
 /** Sessions of one subject not yet closed, or closed recently: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
@@ -105,7 +106,7 @@ export class SubjectService {
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
     const { teacherIds } = patch;
-    const write = () => this.applyPatch(actor, before, patch, 'subject.update');
+    const write = (fence?: LeaseFence) => this.applyPatch(actor, before, patch, 'subject.update', fence);
     const after =
       teacherIds !== undefined && this.deps.firstTeacher
         ? await this.deps.firstTeacher.run(actor, id, teacherIds, input.teacherOverlap === true, write)
@@ -243,8 +244,8 @@ export class SubjectService {
     return subject;
   }
 
-  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: AuditAction): Promise<Subject> {
-    const after = await this.mapConflict(() => this.deps.store.subjects.update(actor.orgId, before.id, patch));
+  private async applyPatch(actor: Actor, before: Subject, patch: SubjectPatch, action: AuditAction, fence?: LeaseFence): Promise<Subject> {
+    const after = await this.mapConflict(() => this.deps.store.subjects.update(actor.orgId, before.id, patch, fence));
     if (!after) throw new AppError('NOT_FOUND');
     const keys = Object.keys(patch) as Array<keyof SubjectPatch>;
     await this.audit(actor, before.id, action, pick(before, keys), pick(after, keys));
@@ -279,7 +280,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   throw new AppError('VALIDATION_FAILED', undefined, {
-    issues: r.error.issues.map((i) => ({ path: [path, ...i.path].join('.'), message: i.message })),
+    issues: validationIssues(r.error.issues, path),
   });
 }
 

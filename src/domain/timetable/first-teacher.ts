@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
+import type { LeaseFence } from '../ports/common.js';
 import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
 import { withSlotLocks, type SlotLockKey } from '../sessions/slot-locks.js';
@@ -30,40 +31,48 @@ export class FirstTeacherChange {
   }
 
   /**
-   * Checks the change of `subjectId`'s teachers to `teacherIds`, runs `write` (which stores
-   * it) and hands the scheduled sessions over, all under the subject's lease and the new first
-   * teacher's, the ones session:open and meeting edits take: an open of that teacher racing on
-   * another node waits, and then sees the sessions that became theirs (or the change sees it).
+   * Checks the change of `subjectId`'s teachers to `teacherIds`, hands the scheduled sessions
+   * over and runs `write` (which stores it, taking the fence it is given), all under the
+   * subject's lease and the new first teacher's, the ones session:open and meeting edits take:
+   * an open of that teacher racing on another node waits, and then sees the sessions that became
+   * theirs (or the change sees it).
+   *
+   * Each hand-over and the subject's write are fenced by those leases, as a meeting edit's moves
+   * and meeting write (TimetableService.updateMeeting): a node paused past them (docs/deploy.md,
+   * "A node pauses") writes nothing more, and the change runs again from its checks, which see
+   * what another node did meanwhile. The sessions go first: a run again finds those already
+   * handed over as the new first teacher's (nothing left to do for them, no second audit entry),
+   * whereas a subject written first would leave them to the old teacher for good, the run again
+   * finding no change to make.
    */
   async run(
     actor: Actor,
     subjectId: string,
     teacherIds: readonly string[],
     teacherOverlap: boolean,
-    write: () => Promise<Subject>,
+    write: (fence: LeaseFence) => Promise<Subject>,
   ): Promise<Subject> {
     const next = teacherIds[0];
     const locks: SlotLockKey[] = [
       { kind: 'subject', id: subjectId },
       ...(next === undefined || teacherOverlap ? [] : [{ kind: 'teacher' as const, id: next }]),
     ];
-    return withSlotLocks(this.deps, actor.orgId, locks, async () => {
+    return withSlotLocks(this.deps, actor.orgId, locks, async (fence) => {
       const { store } = this.deps;
       // Read under the leases: a change made meanwhile on another node is the one to compare with.
       const before = await store.subjects.get(actor.orgId, subjectId);
       const previous = before?.teacherIds[0];
-      if (!before || previous === next) return write();
+      if (!before || previous === next) return write(await fence());
       const meetings = (await store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
-      if (meetings.length === 0) return write();
+      if (meetings.length === 0) return write(await fence());
       const after: Subject = { ...before, teacherIds: [...teacherIds] };
       const plans = await this.handovers(actor, after, meetings, previous);
       if (next !== undefined && !teacherOverlap) {
         await this.assertMeetingsFree(actor, after, next, meetings);
         await this.assertSessionsFree(actor, after, plans);
       }
-      const subject = await write();
-      for (const plan of plans) await this.follower.apply(actor, plan);
-      return subject;
+      for (const plan of plans) await this.follower.apply(actor, plan, fence);
+      return write(await fence());
     });
   }
 

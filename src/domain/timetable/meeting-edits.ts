@@ -3,6 +3,7 @@ import type { Actor } from '../actor.js';
 import { addDays, dayIn, instantAt } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
+import type { LeaseFence } from '../ports/common.js';
 import type { AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
@@ -13,6 +14,7 @@ import type { SlotFence } from '../sessions/slot-locks.js';
 import { validateWindow } from '../checks/time-window.js';
 import { effectiveStatus } from '../sessions/views.js';
 import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type Window } from '../sessions/clashes.js';
+import { issue } from '../../shared/validation-issues.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
 const FOLLOW_DAYS = 400;
@@ -60,12 +62,12 @@ export class MeetingFollower {
   ): Promise<void> {
     if (m.endTime <= m.startTime) {
       throw new AppError('VALIDATION_FAILED', 'endTime is not after startTime.', {
-        issues: [{ path: 'endTime', message: 'not after startTime' }],
+        issues: [issue('endTime', 'not after startTime', 'endBeforeStart')],
       });
     }
     if (m.teacherId !== null && !subject.teacherIds.includes(m.teacherId)) {
       throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
-        issues: [{ path: 'teacherId', message: 'not a teacher of the subject' }],
+        issues: [issue('teacherId', 'not a teacher of the subject', 'invalid')],
       });
     }
     const org = await this.deps.store.organisations.get(actor.orgId);
@@ -228,26 +230,26 @@ export class MeetingFollower {
 
   /**
    * Carries out a plan; a session that opened or went meanwhile is left as it is. With `fence`
-   * (the edit's slot locks, TimetableService.updateMeeting), each move is written only while
-   * they hold: a lock lost before or during one stops the plan there (SlotLockLost or
-   * LeaseLostError), for the edit to run again from its checks.
+   * (the edit's slot locks, TimetableService.updateMeeting), each move and each cancellation is
+   * written only while they hold: a lock lost before or during one stops the plan there
+   * (SlotLockLost or LeaseLostError), for the edit to run again from its checks.
    */
   async apply(actor: Actor, plan: FollowPlan, fence?: SlotFence): Promise<FollowedSessions> {
     const result: FollowedSessions = { rescheduled: [], cancelled: [] };
+    const locks = async () => (fence ? await fence() : undefined);
     for (const c of plan.cancels) {
-      await this.cancelFollower(actor, c.session, plan.meetingId, c.day, c.reason);
-      result.cancelled.push(c.session.id);
+      if (await this.cancelFollower(actor, c.session, plan.meetingId, c.day, c.reason, await locks())) result.cancelled.push(c.session.id);
     }
     for (const m of plan.moves) {
       try {
-        const locks = fence ? await fence() : undefined;
-        if (await this.lifecycle.reschedule(actor, m.session.id, m.change, locks)) result.rescheduled.push(m.session.id);
+        if (await this.lifecycle.reschedule(actor, m.session.id, m.change, await locks())) result.rescheduled.push(m.session.id);
       } catch (err) {
         // Its new window went by between the plan and now.
         if (!(err instanceof AppError)) throw err;
         this.deps.logger.warn({ err, meetingId: plan.meetingId, sessionId: m.session.id }, 'session of an edited meeting cancelled');
-        await this.cancelFollower(actor, m.session, plan.meetingId, m.day, MEETING_CANCEL_REASONS.unfit);
-        result.cancelled.push(m.session.id);
+        if (await this.cancelFollower(actor, m.session, plan.meetingId, m.day, MEETING_CANCEL_REASONS.unfit, await locks())) {
+          result.cancelled.push(m.session.id);
+        }
       }
     }
     return result;
@@ -288,10 +290,21 @@ export class MeetingFollower {
     return { startsAt, lateAfter, closesAt, teacherId, policy, room };
   }
 
-  /** Cancels a follower and frees its day, so the timetable run may create that day's session again. */
-  private async cancelFollower(actor: Actor, session: AttendanceSession, meetingId: string, day: string, reason: string): Promise<void> {
-    await this.lifecycle.cancel(actor, session.id, reason);
+  /**
+   * Cancels a follower still scheduled and frees its day, so the timetable run may create that
+   * day's session again; false, and the day kept, when it opened or went meanwhile.
+   */
+  private async cancelFollower(
+    actor: Actor,
+    session: AttendanceSession,
+    meetingId: string,
+    day: string,
+    reason: string,
+    fence: LeaseFence | undefined,
+  ): Promise<boolean> {
+    if (!(await this.lifecycle.cancelScheduled(actor, session.id, reason, fence))) return false;
     await this.deps.store.timetable.forgetOccurrence(actor.orgId, meetingId, day);
+    return true;
   }
 }
 

@@ -3,6 +3,7 @@ import type { PartialInput } from '../../shared/partial-input.js';
 import { POLICY_CHECKS, POLICY_PRESETS, type PolicyPreset } from '../../shared/policy-presets.js';
 import { checkRange, SETTING_LIMITS } from '../organisations/organisation-service.js';
 import { TIMETABLE_OPEN_MODES, type TeacherDefaultPolicy, type TeacherSettings } from '../ports/timetable.js';
+import { issue } from '../../shared/validation-issues.js';
 
 /** A change to a teacher's settings: a field left out keeps its value, null unsets it. */
 export type TeacherSettingsInput = PartialInput<Omit<TeacherSettings, 'orgId' | 'userId' | 'defaultPolicy'>> & {
@@ -11,7 +12,7 @@ export type TeacherSettingsInput = PartialInput<Omit<TeacherSettings, 'orgId' | 
 };
 
 function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ path, message }] });
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [issue(path, message, 'invalid')] });
 }
 
 /**

@@ -17,6 +17,7 @@ import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
+import { issue } from '../../shared/validation-issues.js';
 
 /** Checks, TAP_WAIT_PAUSE_MS apart, for the session another tap of the same dated meeting is creating: about three seconds. */
 const TAP_WAIT_TRIES = 100;
@@ -83,12 +84,14 @@ function assertDayRange(input: { startDay: string; endDay: string }): void {
     // Date.parse rolls 30 February over to March: only a day that reads back as itself is one.
     if (!DAY_RE.test(day) || Number.isNaN(parsed) || new Date(parsed).toISOString().slice(0, 10) !== day) {
       throw new AppError('VALIDATION_FAILED', `${field} is not a calendar day.`, {
-        issues: [{ path: field, message: 'not a calendar day' }],
+        issues: [issue(field, 'not a calendar day', 'day')],
       });
     }
   }
   if (input.endDay < input.startDay) {
-    throw new AppError('VALIDATION_FAILED', 'endDay is before startDay.', { issues: [{ path: 'endDay', message: 'before startDay' }] });
+    throw new AppError('VALIDATION_FAILED', 'endDay is before startDay.', {
+      issues: [issue('endDay', 'before startDay', 'endBeforeStart')],
+    });
   }
 }
 
@@ -157,7 +160,7 @@ export class TimetableService {
     const subject = await this.subjectForStaff(actor, subjectId);
     const terms = await this.deps.store.timetable.listTerms(actor.orgId);
     if (!terms.some((t) => t.id === input.termId)) {
-      throw new AppError('NOT_FOUND', 'No such term.', { issues: [{ path: 'termId', message: 'no such term' }] });
+      throw new AppError('NOT_FOUND', 'No such term.', { issues: [issue('termId', 'no such term', 'invalid')] });
     }
     const room = roomOrNull(input.location, input.allowedIpRanges);
     const fields = {
@@ -426,7 +429,7 @@ export class TimetableService {
         : undefined;
     if (!slot)
       throw new AppError('NOT_FOUND', 'The meeting does not take place that day.', {
-        issues: [{ path: 'day', message: 'no meeting that day' }],
+        issues: [issue('day', 'no meeting that day', 'invalid')],
       });
     return slot;
   }

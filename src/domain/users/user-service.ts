@@ -1,4 +1,4 @@
-import { passwordProblem, type PasswordHasher } from '../accounts/passwords.js';
+import { PASSWORD_MIN_LENGTH, passwordProblem, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
 import { StoreConflictError, type Role } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type NewUser, type User, type UserPatch } from '../ports/users.js';
@@ -8,6 +8,7 @@ import { audit, auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { endLogins } from '../accounts/end-logins.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
+import { issue } from '../../shared/validation-issues.js';
 
 export interface CreateUserInput {
   name: string;
@@ -172,7 +173,14 @@ export class UserService {
 
   private async hashChecked(password: string): Promise<string> {
     const problem = passwordProblem(password);
-    if (problem) throw new AppError('VALIDATION_FAILED', `Password ${problem}.`, { issues: [{ path: 'password', message: problem }] });
+    if (problem) {
+      // Too long is counted in bytes, which no page's words say: that one stays the English message.
+      const coded =
+        passwordRule(password) === 'tooShort'
+          ? issue('password', problem, 'tooShort', { minimum: PASSWORD_MIN_LENGTH })
+          : issue('password', problem, 'invalid');
+      throw new AppError('VALIDATION_FAILED', `Password ${problem}.`, { issues: [coded] });
+    }
     return this.deps.passwords.hash(password);
   }
 
@@ -209,7 +217,7 @@ export function cleanStudentNumber(value: string | null | undefined): string | n
 function checkStudentNumber(role: Role, studentNumber: string | null): void {
   if (role === 'student' && !studentNumber) {
     throw new AppError('VALIDATION_FAILED', 'A student needs a student number.', {
-      issues: [{ path: 'studentNumber', message: 'required for students' }],
+      issues: [issue('studentNumber', 'required for students', 'required')],
     });
   }
 }

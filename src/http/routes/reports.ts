@@ -13,6 +13,7 @@ import { toCsv } from '../csv.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
+import { issueRule } from '../../shared/validation-issues.js';
 
 const RangeQuery = z.object({
   from: Day.optional().describe('First day counted; absent: no lower bound'),
@@ -96,7 +97,7 @@ const AuditFilters = z.object({
   from: Day.optional().describe("First day whose entries count, in the organisation's time zone"),
   to: Day.optional().describe('Last day whose entries count, inclusive'),
 });
-const RANGE_RULE = { message: '`from` must not be after `to`', path: ['from'] };
+const RANGE_RULE = { ...issueRule('endBeforeStart', '`from` must not be after `to`'), path: ['from'] };
 const rangeInOrder = (q: { from?: string | undefined; to?: string | undefined }) =>
   q.from === undefined || q.to === undefined || q.from <= q.to;
 type Selector = z.infer<typeof AuditSelector>;

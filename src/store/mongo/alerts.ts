@@ -4,6 +4,7 @@ import type { Notification, NotificationRepository } from '../../domain/ports/no
 import { isDuplicateKeyError } from './errors.js';
 import type { Models } from './models.js';
 import type { AlertRuleDoc, NotificationDoc } from './alert-schemas.js';
+import { pagedList } from './paged-list.js';
 
 // Alert rules, whether each is crossed per (subject, student), and users' notifications.
 
@@ -79,11 +80,13 @@ export function notificationRepository(m: Models, clock: () => Date): Notificati
     },
     async list(orgId, userId, filter) {
       const query = { orgId, userId, ...(filter.unreadOnly ? { readAt: null } : {}) };
-      const [docs, total] = await Promise.all([
-        m.notifications.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<NotificationDoc[]>(),
-        m.notifications.countDocuments(query),
-      ]);
-      return { items: docs.map(toNotification), total };
+      return pagedList(
+        () =>
+          m.notifications.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<NotificationDoc[]>(),
+        () => m.notifications.countDocuments(query),
+        filter,
+        toNotification,
+      );
     },
     async unreadCount(orgId, userId) {
       return m.notifications.countDocuments({ orgId, userId, readAt: null });

@@ -10,6 +10,7 @@ import type { Models } from './models.js';
 import * as q from './queries.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
+import { pagedList } from './paged-list.js';
 
 // Sessions (with the scheduler's lease) and attendance records. Every write that could race
 // is one atomic single-document operation with its precondition in the filter.
@@ -40,11 +41,12 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
     async list(orgId, f) {
       const filter = q.sessionListFilter(orgId, f);
       const { skip, limit } = q.pageOptions(f);
-      const [docs, total] = await Promise.all([
-        m.sessions.find(filter).sort(q.SESSION_LIST_SORT).skip(skip).limit(limit).lean<SessionDoc[]>(),
-        m.sessions.countDocuments(filter),
-      ]);
-      return { items: docs.map(toSession), total };
+      return pagedList(
+        () => m.sessions.find(filter).sort(q.SESSION_LIST_SORT).skip(skip).limit(limit).lean<SessionDoc[]>(),
+        () => m.sessions.countDocuments(filter),
+        f,
+        toSession,
+      );
     },
     async listActiveForSubjects(orgId, subjectIds) {
       if (subjectIds.length === 0) return [];
@@ -239,11 +241,12 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
     async listByStudent(orgId, studentId, page) {
       const filter = q.recordsOfStudentFilter(orgId, studentId);
       const { skip, limit } = q.pageOptions(page);
-      const [docs, total] = await Promise.all([
-        m.records.find(filter).sort(q.RECORDS_OF_STUDENT_SORT).skip(skip).limit(limit).lean<RecordDoc[]>(),
-        m.records.countDocuments(filter),
-      ]);
-      return { items: docs.map(toRecord), total };
+      return pagedList(
+        () => m.records.find(filter).sort(q.RECORDS_OF_STUDENT_SORT).skip(skip).limit(limit).lean<RecordDoc[]>(),
+        () => m.records.countDocuments(filter),
+        page,
+        toRecord,
+      );
     },
     async update(orgId, id, expectedVersion, patch) {
       const d = await m.records

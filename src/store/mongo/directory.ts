@@ -1,6 +1,6 @@
 import { newOrganisationEntity, newSubjectEntity, newUserEntity } from '../new-entities.js';
-import { StoreConflictError } from '../../domain/ports/common.js';
-import { totalFromPage } from '../../domain/paging.js';
+import { LeaseLostError, StoreConflictError } from '../../domain/ports/common.js';
+import { lostLease, renewFence } from './jobs.js';
 import { type OrganisationRepository } from '../../domain/ports/organisations.js';
 import { type NewSubject, type SubjectRepository } from '../../domain/ports/subjects.js';
 import { type UserRepository } from '../../domain/ports/users.js';
@@ -11,6 +11,7 @@ import * as q from './queries.js';
 import { insertEach } from './bulk-inserts.js';
 import type { EnrolmentDoc, SubjectDoc } from './subject-schemas.js';
 import type { OrganisationDoc, UserDoc } from './organisation-schemas.js';
+import { pagedList } from './paged-list.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
@@ -25,9 +26,12 @@ export function organisationRepository(m: Models, clock: () => Date): Organisati
     },
     async list(page) {
       const { skip, limit } = q.pageOptions(page);
-      const docs = await m.organisations.find({}).sort({ slug: 1 }).skip(skip).limit(limit).lean<OrganisationDoc[]>();
-      const total = totalFromPage(docs.length, page) ?? (await m.organisations.countDocuments({}));
-      return { items: docs.map(toOrganisation), total };
+      return pagedList(
+        () => m.organisations.find({}).sort({ slug: 1 }).skip(skip).limit(limit).lean<OrganisationDoc[]>(),
+        () => m.organisations.countDocuments({}),
+        page,
+        toOrganisation,
+      );
     },
     async update(id, patch) {
       const set: Partial<OrganisationDoc> = { ...q.definedOnly(patch) };
@@ -136,9 +140,12 @@ export function userRepository(m: Models, clock: () => Date): UserRepository {
     async list(orgId, f) {
       const filter = q.userListFilter(orgId, f);
       const { skip, limit } = q.pageOptions(f);
-      const docs = await m.users.find(filter).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>();
-      const total = totalFromPage(docs.length, f) ?? (await m.users.countDocuments(filter));
-      return { items: docs.map(toUser), total };
+      return pagedList(
+        () => m.users.find(filter).sort(q.USER_LIST_SORT).skip(skip).limit(limit).lean<UserDoc[]>(),
+        () => m.users.countDocuments(filter),
+        f,
+        toUser,
+      );
     },
     async update(orgId, id, patch) {
       const d = await mapConflicts(
@@ -182,15 +189,40 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
       }
       const filter = q.subjectListFilter(orgId, f, enrolled);
       const { skip, limit } = q.pageOptions(f);
-      const docs = await m.subjects.find(filter).sort(q.SUBJECT_LIST_SORT).skip(skip).limit(limit).lean<SubjectDoc[]>();
-      const total = totalFromPage(docs.length, f) ?? (await m.subjects.countDocuments(filter));
-      return { items: docs.map(toSubject), total };
+      return pagedList(
+        () => m.subjects.find(filter).sort(q.SUBJECT_LIST_SORT).skip(skip).limit(limit).lean<SubjectDoc[]>(),
+        () => m.subjects.countDocuments(filter),
+        f,
+        toSubject,
+      );
     },
-    async update(orgId, id, patch) {
-      const d = await mapConflicts(
-        () => m.subjects.findOneAndUpdate(q.byOrgId<SubjectDoc>(orgId, id), q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
+    async update(orgId, id, patch, fence) {
+      const filter = q.byOrgId<SubjectDoc>(orgId, id);
+      if (!fence) {
+        const d = await mapConflicts(
+          () => m.subjects.findOneAndUpdate(filter, q.subjectUpdate(patch, clock()), after).lean<SubjectDoc>(),
+          'code',
+        );
+        return d ? toSubject(d) : null;
+      }
+      // As a fenced meeting edit: renewed before, read again after; a lease lost meanwhile puts
+      // the patched fields back, only while they are still this write's (a change by the lease's
+      // new holder, written since, stays).
+      await renewFence(m, fence);
+      const set = q.definedOnly(patch);
+      const before = await mapConflicts(
+        () =>
+          m.subjects.findOneAndUpdate(filter, q.subjectUpdate(patch, clock()), { ...after, returnDocument: 'before' }).lean<SubjectDoc>(),
         'code',
       );
+      if (!before) return null;
+      const lost = await lostLease(m, fence);
+      if (lost !== null) {
+        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof SubjectDoc] ?? null]));
+        await m.subjects.updateOne({ ...filter, ...set }, { $set: { ...back, updatedAt: before.updatedAt } });
+        throw new LeaseLostError(lost);
+      }
+      const d = await m.subjects.findOne(filter).lean<SubjectDoc>();
       return d ? toSubject(d) : null;
     },
     async delete(orgId, id) {

@@ -6,6 +6,7 @@ import { Types } from 'mongoose';
 import type { Models } from './models.js';
 import { ActorGoneError } from '../../domain/ports/common.js';
 import type { ExcuseDoc } from './excuse-schemas.js';
+import { pagedList } from './paged-list.js';
 
 /** Every query but getDocument leaves the bytes on the server. */
 const WITHOUT_BYTES = { documentBytes: 0 } as const;
@@ -50,11 +51,12 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
       if (filter.studentId !== undefined) q.studentId = filter.studentId;
       if (filter.subjectIds !== undefined) q.subjectId = { $in: filter.subjectIds };
       if (filter.status !== undefined) q.status = filter.status;
-      const [docs, total] = await Promise.all([
-        m.excuses.find(q, WITHOUT_BYTES).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<ExcuseDoc[]>(),
-        m.excuses.countDocuments(q),
-      ]);
-      return { items: docs.map(toExcuse), total };
+      return pagedList(
+        () => m.excuses.find(q, WITHOUT_BYTES).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<ExcuseDoc[]>(),
+        () => m.excuses.countDocuments(q),
+        filter,
+        toExcuse,
+      );
     },
     async listApprovedCovering(orgId, studentIds, sessionId, subjectId, day) {
       if (studentIds.length === 0) return [];

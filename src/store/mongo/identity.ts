@@ -26,6 +26,7 @@ import * as q from './queries.js';
 import type { AccountTokenDoc, RefreshTokenDoc } from './account-schemas.js';
 import type { FaceDoc, FaceProposalDoc } from './face-schemas.js';
 import { upsertAfter, upsertWithRetry } from './upserts.js';
+import { pagedList } from './paged-list.js';
 
 // Refresh tokens and face enrolments.
 
@@ -192,11 +193,12 @@ export function faceProposalRepository(m: Models): FaceProposalRepository {
     async list(orgId, page) {
       const filter = q.faceProposalsFilter(orgId);
       const { skip, limit } = q.pageOptions(page);
-      const [docs, total] = await Promise.all([
-        m.faceProposals.find(filter).sort(q.FACE_PROPOSAL_SORT).skip(skip).limit(limit).lean<FaceProposalDoc[]>(),
-        m.faceProposals.countDocuments(filter),
-      ]);
-      return { items: docs.map(toFaceProposal), total };
+      return pagedList(
+        () => m.faceProposals.find(filter).sort(q.FACE_PROPOSAL_SORT).skip(skip).limit(limit).lean<FaceProposalDoc[]>(),
+        () => m.faceProposals.countDocuments(filter),
+        page,
+        toFaceProposal,
+      );
     },
     async take(orgId, userId) {
       const d = await m.faceProposals.findOneAndDelete(q.faceProposalKeyFilter(orgId, userId)).lean<FaceProposalDoc>();

@@ -6,6 +6,7 @@ import type { OutboxMail, OutboxRepository } from '../../domain/ports/outbox.js'
 import type { Models } from './models.js';
 import type { NotificationPreferenceDoc } from './alert-schemas.js';
 import type { OutboxDoc } from './outbox-schemas.js';
+import { pagedList } from './paged-list.js';
 
 // The email outbox (claimed per document, so each email is sent by one node) and users' email preferences.
 
@@ -166,11 +167,12 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
     },
     async list(orgId, filter) {
       const query = { orgId, ...(filter.status ? { status: filter.status } : {}) };
-      const [docs, total] = await Promise.all([
-        m.outbox.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<OutboxDoc[]>(),
-        m.outbox.countDocuments(query),
-      ]);
-      return { items: docs.map(toMail), total };
+      return pagedList(
+        () => m.outbox.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<OutboxDoc[]>(),
+        () => m.outbox.countDocuments(query),
+        filter,
+        toMail,
+      );
     },
   };
 }

@@ -117,7 +117,11 @@ function written(results: readonly (RecordWriteResult | undefined)[]): Written {
 /**
  * Takes back `gone` writes of the batch: the new records and the audit entries deleted, and the
  * fields of an update `undo` accepts written back (optimistic on the version it made; one changed
- * again since keeps that change: `undone` false). Their roster versions stay used, a gap.
+ * again since keeps that change: `undone` false). Their roster versions stay used, a gap (a
+ * put-back update takes one more): not given back, as a session's counter never goes back (a
+ * node's peer reads ask for the changes after the highest version they merged, and a snapshot
+ * may have carried one of them). Nothing of the batch was announced, so a screen meets the gap
+ * at the session's next change and resyncs (docs/protocol.md §8, the gap rule).
  */
 async function takeBack(
   m: Models,

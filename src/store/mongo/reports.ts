@@ -8,6 +8,7 @@ import type { ExcuseDoc } from './excuse-schemas.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
 import type { SubjectDoc } from './subject-schemas.js';
+import { pagedList } from './paged-list.js';
 
 // Aggregates behind the reporting API, with pipelines FerretDB 1.x runs too: no $lookup, so
 // the settled sessions are found first; one $group accumulator ($sum), so last-seen times and
@@ -128,11 +129,12 @@ export function reportRepository(m: Models): ReportRepository {
 
     async audit(orgId, f) {
       const filter = q.auditListFilter(orgId, f);
-      const [docs, total] = await Promise.all([
-        m.audit.find(filter).sort(q.AUDIT_SORT).skip(f.offset).limit(f.limit).lean<AuditDoc[]>(),
-        m.audit.countDocuments(filter),
-      ]);
-      return { items: docs.map(toAudit), total };
+      return pagedList(
+        () => m.audit.find(filter).sort(q.AUDIT_SORT).skip(f.offset).limit(f.limit).lean<AuditDoc[]>(),
+        () => m.audit.countDocuments(filter),
+        f,
+        toAudit,
+      );
     },
 
     async recordRefs(orgId, ids) {

@@ -5,6 +5,7 @@ import type { QueryFilter } from 'mongoose';
 import type { Models } from './models.js';
 import type { WebhookAttemptDoc, WebhookDeliveryDoc, WebhookEndpointDoc } from './webhook-schemas.js';
 import { newWebhookEndpointEntity } from '../new-entities.js';
+import { pagedList } from './paged-list.js';
 
 /** The `webhookCounters` document holding the last delivery seq handed out. */
 export const DELIVERY_COUNTER = 'deliveries';
@@ -106,11 +107,18 @@ export function webhookRepository(m: Models): WebhookRepository {
     },
     getDelivery,
     async listDeliveries(orgId, endpointId, page) {
-      const [items, total] = await Promise.all([
-        m.webhookDeliveries.find({ orgId, endpointId }).sort({ seq: -1 }).skip(page.offset).limit(page.limit).lean<WebhookDeliveryDoc[]>(),
-        m.webhookDeliveries.countDocuments({ orgId, endpointId }),
-      ]);
-      return { items: items.map(deliveryOf), total };
+      return pagedList(
+        () =>
+          m.webhookDeliveries
+            .find({ orgId, endpointId })
+            .sort({ seq: -1 })
+            .skip(page.offset)
+            .limit(page.limit)
+            .lean<WebhookDeliveryDoc[]>(),
+        () => m.webhookDeliveries.countDocuments({ orgId, endpointId }),
+        page,
+        deliveryOf,
+      );
     },
     async listAttempts(orgId, deliveryId) {
       return (await m.webhookAttempts.find({ orgId, deliveryId }).sort({ at: 1, _id: 1 }).lean<WebhookAttemptDoc[]>()).map(attemptOf);

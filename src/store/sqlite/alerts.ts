@@ -3,6 +3,7 @@ import type { AlertPayload, AlertRuleKind, NotificationCategory } from '../../sh
 import type { AlertRepository, AlertRule } from '../../domain/ports/alerts.js';
 import type { Notification, NotificationRepository } from '../../domain/ports/notifications.js';
 import type { SqliteDb } from './db.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 // Alert rules, whether each is crossed per (subject, student), and users' notifications.
 
@@ -109,11 +110,13 @@ export function notificationRepository(db: SqliteDb, clock: () => Date): Notific
     async list(orgId, userId, filter) {
       const unread = filter.unreadOnly ? ' AND read_at IS NULL' : '';
       const where = `org_id = ? AND user_id = ?${unread}`;
-      const total = db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE ${where}`).get(orgId, userId)!.n;
       const items = db
         .stmt<NotificationRow>(`SELECT * FROM notifications WHERE ${where} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?`)
         .all(orgId, userId, filter.limit, filter.offset)
         .map(notificationFromRow);
+      const total =
+        totalFromPage(items.length, filter) ??
+        db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM notifications WHERE ${where}`).get(orgId, userId)!.n;
       return { items, total };
     },
     async unreadCount(orgId, userId) {

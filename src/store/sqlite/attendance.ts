@@ -23,6 +23,7 @@ import { insertSql, sqlWords, type Row } from './common-mappers.js';
 import { records } from './record-mappers.js';
 import { sessions } from './session-mappers.js';
 import { ACTIVE_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 const ACTIVE = sqlWords(ACTIVE_SESSION_STATES);
 const UNCLOSED = sqlWords(UNCLOSED_SESSION_STATES);
@@ -80,10 +81,10 @@ export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepos
         params.toDay = f.toDay;
       }
       const w = where.join(' AND ');
-      const total = db.stmt<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE ${w}`).get(params)!.n;
       const rows = db
         .stmt(`SELECT * FROM sessions WHERE ${w} ORDER BY starts_at DESC, created_at DESC, id LIMIT @limit OFFSET @offset`)
         .all({ ...params, limit: f.limit, offset: f.offset });
+      const total = totalFromPage(rows.length, f) ?? db.stmt<{ n: number }>(`SELECT count(*) AS n FROM sessions WHERE ${w}`).get(params)!.n;
       return { items: rows.map(sessions.fromRow), total };
     },
     async listActiveForSubjects(orgId, subjectIds) {
@@ -477,9 +478,6 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         .map(records.fromRow);
     },
     async listByStudent(orgId, studentId, page) {
-      const total = db
-        .stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND student_id = ?')
-        .get(orgId, studentId)!.n;
       const items = db
         .stmt(
           `SELECT * FROM records WHERE org_id = ? AND student_id = ?
@@ -487,6 +485,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         )
         .all(orgId, studentId, page.limit, page.offset)
         .map(records.fromRow);
+      const total =
+        totalFromPage(items.length, page) ??
+        db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND student_id = ?').get(orgId, studentId)!.n;
       return { items, total };
     },
     async update(orgId, id, expectedVersion, patch: RecordPatch) {

@@ -8,6 +8,7 @@ import { totalFromPage } from '../../domain/paging.js';
 import { insertSql, type Row } from './common-mappers.js';
 import { organisations, userNameFromRow, userStandingFromRow, users } from './organisation-mappers.js';
 import { subjects } from './subject-mappers.js';
+import { renewFence } from './jobs.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
@@ -249,9 +250,11 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       }
       return page(db, 'subjects s', where, 's.code, s.id', params, subjects.fromRow, f);
     },
-    async update(orgId, id, patch: SubjectPatch) {
+    async update(orgId, id, patch: SubjectPatch, fence) {
       const r = mapConflicts(() =>
         db.tx(() => {
+          // The leases renewed in the update's transaction, as a fenced meeting edit's.
+          if (fence) renewFence(db, fence);
           const cur = get(orgId, id);
           if (!cur) return undefined;
           const next: Subject = { ...cur, ...definedOnly(patch), updatedAt: clock() };

@@ -5,6 +5,7 @@ import type { SqliteDb } from './db.js';
 import { insertSql, type Row } from './common-mappers.js';
 import { audit } from './audit-mappers.js';
 import { newTimeOrderedId } from '../../shared/ids.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 /** Every column but the document's bytes, which only getDocument reads. */
 const COLUMNS =
@@ -85,10 +86,11 @@ export function excuseRepository(db: SqliteDb, clock: () => Date): ExcuseReposit
         args.push(filter.status);
       }
       const w = where.join(' AND ');
-      const total = (db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM excuses WHERE ${w}`).get(...args) as { n: number }).n;
       const rows = db
         .stmt(`SELECT ${COLUMNS} FROM excuses WHERE ${w} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
         .all(...args, filter.limit, filter.offset);
+      const total =
+        totalFromPage(rows.length, filter) ?? db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM excuses WHERE ${w}`).get(...args)!.n;
       return { items: rows.map(fromRow), total };
     },
     async listApprovedCovering(orgId, studentIds, sessionId, subjectId, day) {

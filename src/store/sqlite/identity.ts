@@ -6,6 +6,7 @@ import { mapConflicts, type SqliteDb } from './db.js';
 import { accountTokens, refreshTokens } from './account-mappers.js';
 import { faceProposals, faces } from './face-mappers.js';
 import { insertSql } from './common-mappers.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 // Refresh tokens, set-password links, face enrolments and face proposals.
 
@@ -179,7 +180,9 @@ export function faceProposalRepository(db: SqliteDb): FaceProposalRepository {
         .stmt('SELECT * FROM face_proposals WHERE org_id = ? ORDER BY created_at, user_id LIMIT ? OFFSET ?')
         .all(orgId, page.limit, page.offset)
         .map(faceProposals.fromRow);
-      const total = db.stmt<{ n: number }>('SELECT COUNT(*) AS n FROM face_proposals WHERE org_id = ?').get(orgId)!.n;
+      const total =
+        totalFromPage(items.length, page) ??
+        db.stmt<{ n: number }>('SELECT COUNT(*) AS n FROM face_proposals WHERE org_id = ?').get(orgId)!.n;
       return { items, total };
     },
     async take(orgId, userId) {

@@ -5,6 +5,7 @@ import { isLanguage } from '../../shared/i18n/languages.js';
 import type { NotificationPreferenceRepository, NotificationPreferences } from '../../domain/ports/notifications.js';
 import type { OutboxMail, OutboxRepository, OutboxStatus } from '../../domain/ports/outbox.js';
 import type { SqliteDb } from './db.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 // The email outbox (claimed per row, so each email is sent by one node) and users' email preferences.
 
@@ -166,11 +167,12 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
     async list(orgId, filter) {
       const where = filter.status ? 'org_id = ? AND status = ?' : 'org_id = ?';
       const args = filter.status ? [orgId, filter.status] : [orgId];
-      const total = db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE ${where}`).get(...args)!.n;
       const items = db
         .stmt<OutboxRow>(`SELECT * FROM outbox WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
         .all(...args, filter.limit, filter.offset)
         .map(fromRow);
+      const total =
+        totalFromPage(items.length, filter) ?? db.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox WHERE ${where}`).get(...args)!.n;
       return { items, total };
     },
   };

@@ -5,6 +5,7 @@ import type { SqliteDb } from './db.js';
 import { audit } from './audit-mappers.js';
 import { sqlWords } from './common-mappers.js';
 import { ATTENDED_STATUSES, SETTLED_SESSION_STATES } from '../../shared/events.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 // Aggregates behind the reporting API. Settled sessions are those closing or closed, the same
 // ones a daily summary counts (cancelled and reopened sessions are left out).
@@ -122,11 +123,11 @@ export function reportRepository(db: SqliteDb): ReportRepository {
 
     async audit(orgId, f) {
       const q = auditQuery(orgId, f);
-      const total = db.stmt<{ n: number }>(q.count).get(q.params)?.n ?? 0;
       const items = db
         .stmt(q.page)
         .all({ ...q.params, limit: f.limit, offset: f.offset })
         .map(audit.fromRow);
+      const total = totalFromPage(items.length, f) ?? db.stmt<{ n: number }>(q.count).get(q.params)?.n ?? 0;
       return { items, total };
     },
 

@@ -4,6 +4,7 @@ import type { DeliveryState, WebhookEventType } from '../../shared/webhooks.js';
 import type { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookRepository } from '../../domain/webhooks/webhook-ports.js';
 import type { SqliteDb } from './db.js';
 import { newWebhookEndpointEntity } from '../new-entities.js';
+import { totalFromPage } from '../../domain/paging.js';
 
 type Row = Record<string, unknown>;
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as number));
@@ -182,9 +183,10 @@ export function webhookRepository(db: SqliteDb): WebhookRepository {
         .stmt('SELECT * FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?')
         .all(orgId, endpointId, page.limit, page.offset)
         .map(deliveryOf);
-      const total = db
-        .stmt<{ n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ?')
-        .get(orgId, endpointId)!.n;
+      const total =
+        totalFromPage(items.length, page) ??
+        db.stmt<{ n: number }>('SELECT count(*) AS n FROM webhook_deliveries WHERE org_id = ? AND endpoint_id = ?').get(orgId, endpointId)!
+          .n;
       return { items, total };
     },
     async listAttempts(orgId, deliveryId) {

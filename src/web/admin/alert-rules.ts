@@ -108,6 +108,6 @@ export function bindAlertRules(): void {
         announce(byId('alerts-status'), at('alerts.addedRule', { rule: ruleText(created) }));
         await loadAlertRules();
       })
-      .catch((err: unknown) => (byId('alert-rule-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('alert-rule-error').textContent = errorText(err, form)));
   });
 }

@@ -90,7 +90,7 @@ function bindForm(kind: Kind): void {
         );
         await loadCalendar();
       })
-      .catch((err: unknown) => (error.textContent = errorText(err)));
+      .catch((err: unknown) => (error.textContent = errorText(err, form)));
   });
 }
 

@@ -104,6 +104,6 @@ export function bindOrganisation(): void {
         useTimeZone(org.timezone);
         announce(byId('org-status'), at('org.saved'));
       })
-      .catch((err: unknown) => (byId('org-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('org-error').textContent = errorText(err, byId('org-form'))));
   });
 }

@@ -323,7 +323,7 @@ function bindLocation(): void {
           }),
         );
       })
-      .catch((err: unknown) => (byId('location-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('location-error').textContent = errorText(err, byId('location-form'))));
   });
 }
 
@@ -359,7 +359,7 @@ function bindNetworks(): void {
             : at('subjects.anyNetworkSaved'),
         );
       })
-      .catch((err: unknown) => (byId('network-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('network-error').textContent = errorText(err, byId('network-form'))));
   });
 }
 
@@ -381,7 +381,7 @@ export function bindSubjects(): void {
         await loadSubjects();
         await openSubject(created);
       })
-      .catch((err: unknown) => (byId('subjects-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('subjects-error').textContent = errorText(err, form)));
   });
   bindEnrolment();
   bindTeachers();

@@ -204,6 +204,6 @@ export function bindUsers(): void {
         stopEditing();
         return loadUsers();
       })
-      .catch((err: unknown) => (byId('user-form-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('user-form-error').textContent = errorText(err, form)));
   });
 }

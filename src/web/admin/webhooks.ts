@@ -237,7 +237,7 @@ export function bindWebhooks(): void {
         showSecret(created, at('webhooks.secret'));
         await loadWebhooks();
       })
-      .catch((err: unknown) => (byId('wh-form-error').textContent = errorText(err)));
+      .catch((err: unknown) => (byId('wh-form-error').textContent = errorText(err, form)));
   });
   byId('wh-secret-copy').addEventListener('click', () => {
     const input = byId<HTMLInputElement>('wh-secret-value');

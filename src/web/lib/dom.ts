@@ -1,5 +1,6 @@
 /** Small DOM helpers shared by the pages (no framework, no innerHTML with data). */
 import { errorMessage, pageLanguage, t } from './i18n.js';
+import { issuesOf, issuesText } from './issue-text.js';
 import { FORMAT_LOCALE, type Language } from '../../shared/i18n/languages.js';
 
 type Child = Node | string | null | undefined | false;
@@ -47,7 +48,13 @@ export function timeLeft(iso: string, now = Date.now()): string {
 
 let zone: string | undefined;
 /** Formats of the page's language, remade when the language or the zone changes. */
-let formats: { language: Language; zone: string | undefined; clock: Intl.DateTimeFormat; stamp: Intl.DateTimeFormat } | null = null;
+let formats: {
+  language: Language;
+  zone: string | undefined;
+  clock: Intl.DateTimeFormat;
+  stamp: Intl.DateTimeFormat;
+  exact: Intl.DateTimeFormat;
+} | null = null;
 
 /** Times on this page read in the organisation's time zone (GET /organisation), not the device's. */
 export function useTimeZone(timeZone: string): void {
@@ -55,7 +62,7 @@ export function useTimeZone(timeZone: string): void {
 }
 
 // The page's language decides the hour cycle (24-hour in French and British English), not the browser's habit.
-function pageFormats(): { clock: Intl.DateTimeFormat; stamp: Intl.DateTimeFormat } {
+function pageFormats(): { clock: Intl.DateTimeFormat; stamp: Intl.DateTimeFormat; exact: Intl.DateTimeFormat } {
   const language = pageLanguage();
   if (formats?.language !== language || formats.zone !== zone) {
     const locale = FORMAT_LOCALE[language];
@@ -64,6 +71,7 @@ function pageFormats(): { clock: Intl.DateTimeFormat; stamp: Intl.DateTimeFormat
       zone,
       clock: new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', timeZone: zone }),
       stamp: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: zone }),
+      exact: new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'medium', timeZone: zone }),
     };
   }
   return formats;
@@ -77,6 +85,11 @@ export function clockTime(iso: string | null): string {
 /** Day and time, for what may lie days back (delivery logs, consents, the audit trail), as the page's language writes them. */
 export function dateTime(iso: string | null): string {
   return iso ? pageFormats().stamp.format(new Date(iso)) : '';
+}
+
+/** Day and time to the second (a record's history, where changes come seconds apart), as `dateTime`. */
+export function exactDateTime(iso: string | null): string {
+  return iso ? pageFormats().exact.format(new Date(iso)) : '';
 }
 
 /** The value of a query-string parameter of the current page. */
@@ -95,8 +108,14 @@ export function downloadBlob(name: string, blob: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A readable message for any error a command or request raised. */
-export function errorText(err: unknown): string {
+/**
+ * A readable message for any error a command or request raised; a refused form's bad fields
+ * are named as `form` labels them (src/web/lib/issue-text.ts).
+ */
+export function errorText(err: unknown, form?: ParentNode | null): string {
+  const issues = issuesOf(err);
+  // In English the server's own message stays, unless it is only the generic "The request is invalid."
+  if (issues && (pageLanguage() !== 'en' || (err as Error).message === t('error.VALIDATION_FAILED'))) return issuesText(issues, form);
   // The server words its errors in English: in another language, a coded error the catalog knows is said in it.
   const code = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : null;
   const translated = code === null || pageLanguage() === 'en' ? null : errorMessage(code);

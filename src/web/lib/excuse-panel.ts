@@ -88,7 +88,7 @@ export async function bindStudentExcuses(): Promise<void> {
         form.reset();
         await renderMine();
       })
-      .catch((err: unknown) => (error.textContent = errorText(err)))
+      .catch((err: unknown) => (error.textContent = errorText(err, form)))
       .finally(() => (submit.disabled = false));
   });
 }

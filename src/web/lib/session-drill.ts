@@ -5,10 +5,8 @@
  */
 import { countRoster } from '../../shared/counts.js';
 import type { RosterStatus, SessionView } from '../../shared/events.js';
-import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { apiJson } from './auth.js';
-import { byId, clockTime, errorText, h, show } from './dom.js';
-import { pageLanguage } from './i18n.js';
+import { byId, clockTime, errorText, exactDateTime, h, show } from './dom.js';
 
 import { isWordedAction, rt } from './reports-text.js';
 import { countsLine, statusLabel } from './staff-text.js';
@@ -114,7 +112,6 @@ async function showTrail(recordId: string, name: string): Promise<void> {
   const who = (a: AuditRow) => (a.actorId === null ? rt('reports.theServer') : (a.actorName ?? rt('reports.erasedUser')));
   const word = (s: string | undefined) => (s && isStatus(s) ? statusLabel(s) : s);
   const status = (a: AuditRow) => [word(a.from?.status), word(a.to?.status)].filter(Boolean).join(' → ');
-  const when = new Intl.DateTimeFormat(FORMAT_LOCALE[pageLanguage()], { dateStyle: 'medium', timeStyle: 'medium' });
   byId('record-trail-title').textContent = rt('reports.historyTitle', { name });
   byId('record-trail-table')
     .querySelector('tbody')!
@@ -123,7 +120,7 @@ async function showTrail(recordId: string, name: string): Promise<void> {
         h(
           'tr',
           {},
-          h('th', { scope: 'row' }, when.format(new Date(a.at))),
+          h('th', { scope: 'row' }, exactDateTime(a.at)),
           h('td', {}, isWordedAction(a.action) ? rt(`reports.action.${a.action}`) : a.action),
           h('td', {}, who(a)),
           h('td', {}, status(a)),

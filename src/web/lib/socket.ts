@@ -57,7 +57,8 @@ export function command<E extends keyof Events>(
   });
 }
 
-export type ConnectionState = 'connecting' | 'online' | 'offline' | 'logged-out';
+/** `busy`: a node refused the connection as overloaded; the page connects again after its hint. */
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'busy' | 'logged-out';
 
 export interface ConnectOptions {
   /** Runs after every connect, the first and each reconnect: re-watch or re-join here. */
@@ -150,16 +151,18 @@ export function connect(opts: ConnectOptions): AppSocket {
     if (reason === 'io server disconnect' && !ended) socket.connect();
   });
   socket.on('connect_error', (err: Error & { data?: ErrorBody }) => {
-    opts.onState('offline');
     // The node refused the handshake BUSY before it began (docs/protocol.md §2): read now, the
     // client lets the answer go after this listener. socket.io's own retry (1 to 5 s) is stopped
-    // for the page's, which follows the node's hint and doubles while refusals go on.
+    // for the page's, which follows the node's hint and doubles while refusals go on. The user
+    // is told the service is busy: the connection is not lost, and nothing is to be done.
     const overloaded = readAdmissionRefusal(err);
     if (overloaded) {
+      opts.onState('busy');
       socket.disconnect();
       connectLater(overloaded, true);
       return;
     }
+    opts.onState('offline');
     // A refusal by the auth middleware stops the automatic retries; a transport error does not.
     if (err.data && ENDED_CODES.has(err.data.code)) endLogin();
     else if (err.data && AUTH_CODES.has(err.data.code)) {

@@ -359,7 +359,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           termId: termSelect.value,
           ...fields,
         }).then(() => fillForm(null));
-    saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err)));
+    saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err, byId('meeting-form'))));
   });
   await Promise.all([refresh(), bindTeacherSettings()]);
 }

@@ -7,6 +7,45 @@
  * carries neither.
  * Keys used in the HTML (`data-i18n`) are checked by test/unit/shared/i18n.test.ts.
  */
+import type { Message } from '../../shared/i18n/messages.js';
+import type { IssueCode } from '../../shared/validation-issues.js';
+
+/**
+ * A refused request's bad fields (`details.issues`), each worded from its code and limits
+ * (src/shared/validation-issues.ts): every code must be here, and so in every language.
+ */
+const issueWords = {
+  'issue.required': 'required',
+  'issue.notText': 'expected text',
+  'issue.notNumber': 'expected a number',
+  'issue.notInteger': 'expected a whole number',
+  'issue.notBoolean': 'expected yes or no',
+  'issue.notList': 'expected a list',
+  'issue.notObject': 'expected a group of fields',
+  'issue.tooShort': { one: 'at least # character', other: 'at least # characters' },
+  'issue.tooLong': { one: 'at most # character', other: 'at most # characters' },
+  'issue.tooFew': { one: 'at least # item', other: 'at least # items' },
+  'issue.tooMany': { one: 'at most # item', other: 'at most # items' },
+  'issue.tooSmall': 'at least {minimum}',
+  'issue.tooBig': 'at most {maximum}',
+  'issue.notAbove': 'more than {minimum}',
+  'issue.notBelow': 'less than {maximum}',
+  'issue.notMultiple': 'a multiple of {divisor}',
+  'issue.email': 'not an email address',
+  'issue.url': 'not a web address',
+  'issue.day': 'not a calendar day',
+  'issue.time': 'not a time of day',
+  'issue.dateTime': 'not a date and time',
+  'issue.pattern': 'not in the expected form',
+  'issue.cidr': 'not a network range (CIDR, such as 203.0.113.0/24) or address',
+  'issue.dayOutOfRange': 'a day from {minimum} to {maximum}',
+  'issue.notOneOf': 'one of {values}',
+  'issue.unknownField': 'unknown field',
+  'issue.endBeforeStart': 'the end is before the start',
+  'issue.rangeTooLong': { one: 'at most # day', other: 'at most # days' },
+  'issue.invalid': 'not a valid value',
+} as const satisfies { readonly [C in IssueCode as `issue.${C}`]: Message };
+
 export const pageEn = {
   'page.skip': 'Skip to content',
   'page.somethingWrong': 'Something went wrong.',
@@ -67,6 +106,13 @@ export const pageEn = {
   'error.ALREADY_DECIDED': 'The check-in was already decided.',
   'error.ABSENCE_CATEGORY_UNKNOWN': "The reason is not one of the school's.",
   'error.DOCUMENT_UNSUPPORTED_TYPE': 'Only PDF, JPEG and PNG documents are accepted.',
+
+  // A refused request's bad fields: "field: problem", joined; a field of a list named with its item's number.
+  'issues.refused': 'The request is invalid: {problems}.',
+  'issues.field': '{field}: {problem}',
+  'issues.item': '{field}, item {n}',
+  'issues.separator': '; ',
+  ...issueWords,
 } as const;
 
 export type PageKey = keyof typeof pageEn;

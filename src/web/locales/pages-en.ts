@@ -16,6 +16,7 @@ export const pagesEn = {
   'connection.connecting': 'Connecting…',
   'connection.online': 'Live',
   'connection.offline': 'Connection lost, reconnecting…',
+  'connection.busy': 'Server busy, reconnecting shortly…',
   'connection.logged-out': 'Logged out',
   'login.heading': 'Log in',
   'login.email': 'Email',

@@ -10,6 +10,7 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'connection.connecting': 'Connexion…',
   'connection.online': 'En direct',
   'connection.offline': 'Connexion perdue, reconnexion…',
+  'connection.busy': 'Serveur occupé, reconnexion sous peu…',
   'connection.logged-out': 'Déconnecté·e',
   'login.heading': 'Connexion',
   'login.email': 'E-mail',

@@ -115,6 +115,45 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await expectAccessible(page, 'OneRoster reasons in French');
   });
 
+  it('names a refused form’s bad fields and says what is wrong in French; the API keeps its English message beside the code', async () => {
+    const cs101 = (await srv.store.subjects.list(org.id, { limit: 10, offset: 0 })).items.find((s) => s.code === 'CS101')!;
+    await showSection(page, 'subjects');
+    await page.click(`#subjects-body tr[data-subject-id="${cs101.id}"] button`);
+    await page.waitForSelector('#subject-detail:not([hidden])');
+    await page.fill('#net-range', '10.0.0.300/8');
+    await page.click('#net-add');
+    await page.click('#network-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('network-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#network-error')).to.equal(
+      'La demande n’est pas valide : Réseaux autorisés, élément 1 : pas une plage réseau (CIDR, comme 203.0.113.0/24) ni une adresse.',
+    );
+    const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
+    const api = await srv.request<{ error: { details: { issues: unknown[] } } }>('PUT', `/api/v1/subjects/${cs101.id}/network`, {
+      token: accessToken,
+      body: { allowedIpRanges: ['10.0.0.300/8'], name: 'x'.repeat(3) },
+    });
+    expect(api.body.error.details.issues).to.deep.equal([
+      {
+        path: 'allowedIpRanges.0',
+        message: 'Expected an IPv4 or IPv6 CIDR range or a bare address.',
+        code: 'cidr',
+        params: {},
+      },
+      { path: 'name', message: 'Unknown field.', code: 'unknownField', params: {} },
+    ]);
+
+    // A student without a student number: refused by the server itself (the field is optional for staff), said in French too.
+    await showSection(page, 'users');
+    await page.fill('#uf-name', 'Sans Numéro');
+    await page.fill('#uf-email', 'sans-numero@demo.school');
+    await page.selectOption('#uf-role', 'student');
+    await page.uncheck('#uf-invite');
+    await page.click('#user-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('user-form-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#user-form-error')).to.equal('La demande n’est pas valide : Numéro d’élève : obligatoire.');
+    await expectAccessible(page, 'refused fields in French');
+  });
+
   it('says why the server disabled a webhook in French, with French dates', async () => {
     const endpoint = await srv.store.webhooks.createEndpoint(
       org.id,

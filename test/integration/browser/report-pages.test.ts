@@ -55,8 +55,14 @@ describe('report pages (Chromium, axe-core)', function () {
   });
 
   /** axe is injected as an inline script, which the pages' CSP refuses: the context bypasses it. */
-  async function openAs(url: string, email: string, password: string, viewport: { width: number; height: number }): Promise<Page> {
-    const ctx = await browser.newContext({ baseURL: srv.baseUrl, viewport, timezoneId: 'UTC', bypassCSP: true });
+  async function openAs(
+    url: string,
+    email: string,
+    password: string,
+    viewport: { width: number; height: number },
+    timezoneId = 'UTC',
+  ): Promise<Page> {
+    const ctx = await browser.newContext({ baseURL: srv.baseUrl, viewport, timezoneId, bypassCSP: true });
     ctx.setDefaultTimeout(10_000);
     contexts.push(ctx);
     const page = await ctx.newPage();
@@ -230,6 +236,41 @@ describe('report pages (Chromium, axe-core)', function () {
     expect(await page.isVisible('#range-form')).to.equal(false);
     expect(await page.isVisible('#trend-chart .chart-data table')).to.equal(true);
     await page.screenshot({ path: path.join(SHOTS, 'teacher-print.png'), fullPage: true });
+  });
+
+  it("a record's history is written in the organisation's zone, not the device's", async () => {
+    const cs101 = await subjectByCode('CS101');
+    const { accessToken } = await srv.login('ada@demo.school', DEMO_PASSWORDS.teacher);
+    const sessions = await api<{ items: { id: string }[] }>(accessToken, `/api/v1/subjects/${cs101.id}/sessions?status=closed&limit=1`);
+    const session = sessions.items[0]!;
+    const record = (await srv.store.records.listBySession(org.id, session.id))[0]!;
+    await srv.store.audit.append({
+      orgId: org.id,
+      entityType: 'record',
+      entityId: record.id,
+      sessionId: session.id,
+      actorId: null,
+      action: 'close.absent',
+      from: null,
+      to: { status: record.status },
+      reason: 'zone check',
+      ip: null,
+      at: new Date('2026-03-10T23:30:15Z'),
+    });
+    // Tokyo is already the 11th at 08:30:15; New York (the device) is still the 10th, 19:30:15.
+    await srv.store.organisations.update(org.id, { timezone: 'Asia/Tokyo' });
+    try {
+      const page = await openAs('/reports.html', 'ada@demo.school', DEMO_PASSWORDS.teacher, LAPTOP, 'America/New_York');
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.click(`#sessions-table tr[data-session-id="${session.id}"] button`);
+      await page.waitForSelector('#session-detail:not([hidden])');
+      await page.click(`#session-records tr[data-record-id="${record.id}"] button`);
+      await page.waitForSelector('#record-trail:not([hidden])');
+      const entry = (await rows(page, '#record-trail-table')).find((r) => r[4] === 'zone check');
+      expect(entry?.[0]).to.equal('11 Mar 2026, 08:30:15');
+    } finally {
+      await srv.store.organisations.update(org.id, { timezone: 'UTC' });
+    }
   });
 
   it("an admin's dashboard shows the API's week figures, also on a phone", async () => {

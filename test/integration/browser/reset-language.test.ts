@@ -48,4 +48,22 @@ describe('the set-password page’s words (Chromium)', function () {
     expect(fetched.filter((p) => p.startsWith('/locale-'))).to.deep.equal(['/locale-fr.js']);
     await expectAccessible(page, 'set-password page in French');
   });
+
+  it('in French, says a refused password and a used link in French, not the server’s English', async () => {
+    const page = await context.newPage();
+    await page.goto('/reset.html#token=not-a-real-token&lang=fr');
+    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+    await page.waitForSelector('#set-section:not([hidden])');
+    await page.fill('#new-password', 'court');
+    await page.fill('#repeat-password', 'court');
+    await page.click('#set-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('set-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#set-error')).to.equal('La demande n’est pas valide : Nouveau mot de passe : au moins 8 caractères.');
+
+    await page.fill('#new-password', 'assez-long-maintenant');
+    await page.fill('#repeat-password', 'assez-long-maintenant');
+    await page.click('#set-form button[type="submit"]');
+    await page.waitForFunction(() => !/valide :/.test(document.getElementById('set-error')?.textContent ?? ''));
+    expect(await page.textContent('#set-error')).to.equal('Ce lien n’est pas valide, a expiré ou a déjà servi ; demandez-en un nouveau.');
+  });
 });

@@ -150,5 +150,106 @@ function suite(setup: RaceStore): void {
         ].sort(),
       );
     });
+
+    /**
+     * The meeting of Wednesdays 10:00 to 11:00 and its sessions of 4 and 11 March, tapped ahead
+     * (scheduled), with a hook before the edit's second move: held past the locks' life while
+     * node B opens a session of the subject from `startsAt` to `closesAt` (hours after the
+     * second session's start), taking the locks.
+     */
+    async function twoSessionsSecondMoveHeld(startHours: number, endHours: number) {
+      const { f, term } = await otherSubjectAndTerm();
+      const teacher = f.actor(f.teacher);
+      const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, at(term.id, '10:00', '11:00'));
+      const first = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
+      const second = await f.domain.timetable.start(teacher, meeting.id, '2026-03-11');
+      const hours = (iso: string, n: number) => new Date(Date.parse(iso) + n * 3_600_000).toISOString();
+      const opened: string[] = [];
+      let moves = 0;
+      beforeNextCall(
+        f.store.sessions,
+        'transition',
+        async () => {
+          f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
+          const next = {
+            subjectId: f.subject.id,
+            startsAt: hours(second.startsAt, startHours),
+            closesAt: hours(second.startsAt, endHours),
+          };
+          opened.push((await f.build({ nodeId: 'node-b' }).attendance.sessions.open(teacher, next)).id);
+        },
+        (_orgId: string, _id: string, _from: string[], patch: { startsAt?: Date }) => patch.startsAt !== undefined && (moves += 1) === 2,
+      );
+      const reschedules = async (sessionId: string) =>
+        (await f.store.audit.listForSession(f.org.id, sessionId)).filter((e) => e.action === 'session.reschedule').length;
+      const startOf = async (sessionId: string) => (await f.store.sessions.get(f.org.id, sessionId))?.startsAt.toISOString();
+      return { f, teacher, meeting, first, second, hours, opened, reschedules, startOf };
+    }
+
+    it('a meeting edit that loses its locks between two moves runs again and completes it: each session moved once, one audit entry each', async () => {
+      const { f, teacher, meeting, first, second, hours, opened, reschedules, startOf } = await twoSessionsSecondMoveHeld(5, 6);
+      const policy = async () => (await f.store.sessions.get(f.org.id, first.id))?.policy;
+      const policyBefore = await policy();
+      // A new preset too: the run again resolves the moved session's checks afresh, and finds them as moved.
+      const edit = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00', preset: 'manual' });
+      expect(await policy()).to.not.deep.equal(policyBefore);
+      expect(opened).to.have.length(1);
+      expect(edit.meeting).to.include({ startTime: '12:00', endTime: '13:00' });
+      expect([...edit.rescheduled].sort()).to.deep.equal([first.id, second.id].sort());
+      expect(await startOf(first.id)).to.equal(hours(first.startsAt, 2));
+      expect(await startOf(second.id)).to.equal(hours(second.startsAt, 2));
+      expect([await reschedules(first.id), await reschedules(second.id)]).to.deep.equal([1, 1]);
+    });
+
+    it('refused in its run again by a session opened at the new time meanwhile, the moves made stay; the retry completes the edit, one audit entry each', async () => {
+      const { f, teacher, meeting, first, second, hours, opened, reschedules, startOf } = await twoSessionsSecondMoveHeld(2, 3);
+      await expectCode(
+        f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
+        'SESSION_ALREADY_OPEN',
+      );
+      // Resumable, not taken back: the first session follows the edit, the meeting and the second do not yet.
+      expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
+      expect(await startOf(first.id)).to.equal(hours(first.startsAt, 2));
+      expect(await startOf(second.id)).to.equal(second.startsAt);
+      // The teacher sends it again, confirming both sessions of 11 March side by side.
+      const edit = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00', parallel: true });
+      expect(edit.meeting).to.include({ startTime: '12:00', endTime: '13:00' });
+      expect([...edit.rescheduled].sort()).to.deep.equal([first.id, second.id].sort());
+      expect(await startOf(second.id)).to.equal(hours(second.startsAt, 2));
+      expect([await reschedules(first.id), await reschedules(second.id)]).to.deep.equal([1, 1]);
+      expect(opened).to.have.length(1);
+    });
+
+    it('a weekday edit paused before cancelling its session, which opened meanwhile, leaves it running and moves the meeting', async () => {
+      const { f, term } = await otherSubjectAndTerm();
+      const teacher = f.actor(f.teacher);
+      // Today's meeting (Monday 2 March, 11:00 in Paris, the clock at 10:00): its session, tapped ahead, is scheduled.
+      const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, {
+        termId: term.id,
+        weekday: 1,
+        startTime: '11:00',
+        endTime: '12:00',
+      });
+      const today = await f.domain.timetable.start(teacher, meeting.id, '2026-03-02');
+      expect(today.status).to.equal('scheduled');
+      const extendedTo = new Date(Date.parse(today.closesAt) + 30 * 60_000).toISOString();
+      // The cancellation (a transition to cancelled), held past the session's start and the
+      // locks' life while the teacher on node B extends the session, now open, taking the locks.
+      beforeNextCall(
+        f.store.sessions,
+        'transition',
+        async () => {
+          f.clock.set(new Date(Date.parse(today.startsAt) + 60_000));
+          await f.build({ nodeId: 'node-b' }).attendance.lifecycle.extend(teacher, { sessionId: today.id, closesAt: extendedTo });
+        },
+        (_orgId: string, _id: string, _from: string[], patch: { status?: string }) => patch.status === 'cancelled',
+      );
+      const edit = await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 2 });
+      expect(edit.meeting.weekday).to.equal(2);
+      expect(edit.cancelled).to.deep.equal([]);
+      const stored = await f.store.sessions.get(f.org.id, today.id);
+      expect(stored?.status).to.not.equal('cancelled');
+      expect(stored?.closesAt.toISOString()).to.equal(extendedTo);
+    });
   });
 }

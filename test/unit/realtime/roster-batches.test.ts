@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import type { RosterEntry, RosterUpdates } from '../../../src/shared/events.js';
+import type { RosterUpdates } from '../../../src/shared/events.js';
 import { RosterBatches, type Schedule } from '../../../src/realtime/roster-batches.js';
+import { rosterEntry } from '../../support/roster-entry.js';
 
 /** Timers the test fires by hand, in the order they were set. */
 class ManualTimers {
@@ -19,30 +20,10 @@ class ManualTimers {
   }
 }
 
-const entry = (studentId: string): RosterEntry => ({
-  studentId,
-  name: studentId,
-  studentNumber: null,
-  status: 'present',
-  reason: null,
-  flags: [],
-  distanceM: null,
-  accuracyM: null,
-  attempts: 1,
-  submittedAt: null,
-  decidedAt: null,
-  decidedBy: null,
-  note: null,
-  correctionReason: null,
-  absenceCategory: null,
-  recordId: `r-${studentId}`,
-  recordVersion: 1,
-  verification: null,
-});
 const update = (sessionId: string, version: number) => ({
   sessionId,
   version,
-  entry: entry(`st${version}`),
+  entry: rosterEntry(`st${version}`),
 });
 const versions = (b: RosterUpdates) => b.updates.map((u) => u.version);
 

@@ -1,12 +1,17 @@
 import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { LeaseLostError, type LeaseFence } from '../../../src/domain/ports/common.js';
-import type { RecordWrite } from '../../../src/domain/ports/records.js';
+import type { AttendanceRecord, RecordWrite } from '../../../src/domain/ports/records.js';
+import { toRosterEntry } from '../../../src/domain/sessions/views.js';
+import type { SessionView } from '../../../src/shared/events.js';
+import { countRoster } from '../../../src/shared/counts.js';
+import { RosterFeed } from '../../../src/web/lib/roster.js';
 import type { Store } from '../../../src/domain/ports/store.js';
 import { createModels, type Models } from '../../../src/store/mongo/models.js';
 import { mongoStoreOn } from '../../../src/store/mongo/mongo-store.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from '../../contract/fixtures.js';
 import { useMongo } from '../../support/ferretdb.js';
+import { waitFor } from '../../support/sockets.js';
 
 // MongoDB holds no transaction across a fenced write: its leases are renewed before it and read
 // again after it. These cases lose a lease in between (another node taking it while the write
@@ -144,6 +149,54 @@ describe('fenced writes on MongoDB whose lease is taken during the write (MONGOD
       const records = await store.records.listBySession(org.id, session.id);
       expect(records.map((r) => [r.studentId, r.status, r.reason, r.flags])).to.deep.equal([[a!.id, 'pending', null, []]]);
       expect(await store.audit.listForSession(org.id, session.id)).to.deep.equal([]);
+    });
+
+    it('the roster versions of a batch taken back stay used: the next change leaves a gap, on which a screen resyncs (protocol §8)', async () => {
+      const { org, subject, session, fence, racing } = await closing();
+      const [a, b, c] = await store.users.createMany(org.id, [newUser(), newUser(), newUser()]);
+      await store.records.insertIfAbsent(org.id, newRecord(session.id, subject.id, a!.id, { status: 'present' }));
+      const students = new Map([a!, b!, c!].map((u) => [u.id, u]));
+      const entryOf = (r: AttendanceRecord) => toRosterEntry(students.get(r.studentId)!, r);
+      // A screen's feed, by the pages' own rules, reading its snapshots from the store; its gap
+      // wait on timers fired by hand.
+      let fetches = 0;
+      const due: (() => void)[] = [];
+      const feed = new RosterFeed({
+        fetchSnapshot: async () => {
+          fetches += 1;
+          const version = (await store.sessions.get(org.id, session.id))!.rosterVersion;
+          const entries = (await store.records.listBySession(org.id, session.id)).map(entryOf);
+          return { session: { id: session.id } as SessionView, version, entries, counts: countRoster(entries) };
+        },
+        timers: { set: (fn) => due.push(fn), clear: () => undefined },
+      });
+      await feed.watch(session.id);
+      const absent = (studentId: string): RecordWrite => ({
+        kind: 'insert',
+        orgId: org.id,
+        input: newRecord(session.id, subject.id, studentId, { status: 'absent', reason: 'NO_CHECKIN' }),
+        audit: { actorId: null, action: 'close.absent', reason: 'NO_CHECKIN', ip: null },
+      });
+      // Node A's batch took version 2 and was taken back: it announces nothing.
+      expect(await rejected(racing.records.writeBatch([absent(b!.id)], fence))).to.be.instanceOf(LeaseLostError);
+      // The close that took over (node B's) writes the absents again, from version 3: 2 is never
+      // handed out again, as the counter never goes back (a node's peer reads ask for the changes
+      // after the highest version they merged, and a snapshot may have carried 2).
+      const fenceB: LeaseFence = { ...fence, owner: 'node-b', until: t(100) };
+      const written = await store.records.writeBatch([absent(b!.id), absent(c!.id)], fenceB);
+      const updates = written.map((w) => {
+        if ('error' in w || !w.written) throw new Error('not written');
+        return { version: w.record.rosterVersion, entry: entryOf(w.record) };
+      });
+      expect(updates.map((u) => u.version)).to.deep.equal([3, 4]);
+      feed.updates({ sessionId: session.id, updates });
+      expect(fetches).to.equal(1);
+      // Version 2 stays missing: the gap wait ends and the screen reads a snapshot again.
+      expect(due).to.have.length(1);
+      due.shift()!();
+      await waitFor(() => fetches === 2, 5_000, 5);
+      const shown = () => Object.fromEntries(feed.roster.list().map((e) => [e.studentId, e.status]));
+      expect(shown()).to.deep.equal({ [a!.id]: 'present', [b!.id]: 'absent', [c!.id]: 'absent' });
     });
 
     it('a daily summary is put back as it was, LeaseLostError', async () => {

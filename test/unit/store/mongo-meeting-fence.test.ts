@@ -3,13 +3,15 @@ import mongoose, { type Connection } from 'mongoose';
 import { LeaseLostError } from '../../../src/domain/ports/common.js';
 import { jobRepository } from '../../../src/store/mongo/jobs.js';
 import { createModels, type Models } from '../../../src/store/mongo/models.js';
+import { subjectRepository } from '../../../src/store/mongo/directory.js';
 import { timetableRepository } from '../../../src/store/mongo/timetable.js';
 import { useMongo } from '../../support/ferretdb.js';
 
-// MongoDB holds no transaction across a fenced meeting write: the leases are renewed before it
-// and read again after it. These cases lose a lease in between (another node taking it while
-// the write was on its way), the part the contract's renew-before case does not reach: the new
-// meeting must be deleted again, an edit's fields put back.
+// MongoDB holds no transaction across a fenced meeting write (or a subject's: a change of its
+// first teacher): the leases are renewed before it and read again after it. These cases lose a
+// lease in between (another node taking it while the write was on its way), the part the
+// contract's renew-before case does not reach: the new meeting must be deleted again, an edit's
+// fields put back.
 
 describe('a fenced meeting write on MongoDB whose lease is taken during the write (MONGODB_URI, else FerretDB)', function () {
   this.timeout(30_000);
@@ -81,5 +83,25 @@ describe('a fenced meeting write on MongoDB whose lease is taken during the writ
       );
     expect(err).to.be.instanceOf(LeaseLostError);
     expect(await timetableRepository(models).getMeeting('org', meeting.id)).to.deep.equal(meeting);
+  });
+
+  it("a subject's changed teachers are put back, updatedAt too, LeaseLostError (a change of its first teacher)", async () => {
+    const models = await setUp();
+    const clock = () => t(1);
+    const subject = await subjectRepository(models, () => t(0)).create('org', {
+      code: 'BIO1',
+      name: 'Biology',
+      teacherIds: ['tch'],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const err = await subjectRepository(takenDuringWrite(models), clock)
+      .update('org', subject.id, { teacherIds: ['other', 'tch'] }, fence)
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).to.be.instanceOf(LeaseLostError);
+    expect(await subjectRepository(models, clock).get('org', subject.id)).to.deep.equal(subject);
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { RosterEntry, RosterSnapshot, RosterUpdate } from '../../../src/shared/events.js';
 import { RosterFeed, type GapTimers } from '../../../src/web/lib/roster.js';
+import { rosterEntry } from '../../support/roster-entry.js';
 import { waitFor } from '../../support/sockets.js';
 
 // The screens' version rules (docs/protocol.md §8), without sockets: a fake server answers
@@ -8,28 +9,8 @@ import { waitFor } from '../../support/sockets.js';
 
 const SESSION = 's1';
 
-function entry(studentId: string, recordVersion: number, status: RosterEntry['status'] = 'present'): RosterEntry {
-  return {
-    studentId,
-    name: studentId,
-    studentNumber: null,
-    status,
-    reason: null,
-    flags: [],
-    distanceM: null,
-    accuracyM: null,
-    attempts: 1,
-    submittedAt: null,
-    decidedAt: null,
-    decidedBy: null,
-    note: null,
-    correctionReason: null,
-    absenceCategory: null,
-    recordId: `r-${studentId}`,
-    recordVersion,
-    verification: null,
-  };
-}
+const entry = (studentId: string, recordVersion: number, status: RosterEntry['status'] = 'present'): RosterEntry =>
+  rosterEntry(studentId, { recordVersion, status });
 
 function harness(onEntries?: (entries: RosterEntry[]) => void) {
   const store = new Map<string, RosterEntry>();
