@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { DEMO_PASSWORDS, seedDemo } from '../../src/domain/seed.js';
 import type { Store } from '../../src/domain/ports/store.js';
@@ -83,6 +84,34 @@ describe('OpenAPI document and docs page', () => {
     expect(['open', 'scheduled,closed'].every((v) => pattern.test(v))).to.equal(true);
     expect(['', 'open,', 'opened'].some((v) => pattern.test(v))).to.equal(false);
     expect(doc.components.securitySchemes.bearerAuth).to.deep.equal({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  });
+
+  it('every query parameter a route requires is written with it at least once in README or docs/*.md (docs client)', async () => {
+    const doc = (await srv.request('GET', '/api/openapi.json')).body as {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[] }>>;
+    };
+    const required = new Map<string, string[]>();
+    for (const [route, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        // `token` only comes inside a link the service itself mails (unsubscribe): nobody writes it.
+        const names = (op.parameters ?? []).filter((p) => p.in === 'query' && p.required && p.name !== 'token').map((p) => p.name);
+        if (names.length > 0) required.set(`${method.toUpperCase()} ${route}`, names);
+      }
+    }
+    expect(required.size, 'routes with a required query').to.be.above(3);
+    const root = new URL('../../', import.meta.url);
+    const texts = ['README.md', ...readdirSync(new URL('docs/', root)).map((f) => `docs/${f}`)].map((f) =>
+      readFileSync(new URL(f, root), 'utf8'),
+    );
+    const written = new Set<string>();
+    for (const text of texts) {
+      for (const m of text.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (?:\/api\/v1)?(\/[^`?\s]*)(\?[^`]*)?`/g)) {
+        const key = `${m[1]} /api/v1${m[2]!.replace(/\{[^}]+\}|:[a-z]+/gi, '{id}')}`;
+        const query = m[3] ?? '';
+        if (required.get(key)?.every((name) => new RegExp(`[?&]${name}\\b`).test(query))) written.add(key);
+      }
+    }
+    expect([...required.keys()].filter((key) => !written.has(key))).to.deep.equal([]);
   });
 
   it('serves the docs page with its scripts and styles from this server', async () => {

@@ -105,6 +105,10 @@ describe('reports over HTTP', () => {
       token: adminToken,
     });
     expect(refusal(bad)).to.deep.equal([400, 'VALIDATION_FAILED']);
+    const trend = (from: string) =>
+      srv.request('GET', `/api/v1/reports/subjects/${subject.id}/trend?from=${from}&to=2026-04-02`, { token: adminToken });
+    expect((await trend('2025-02-27')).status, '400 days, both ends included').to.equal(200);
+    expect(refusal(await trend('2025-02-26')), '401 days').to.deep.equal([400, 'VALIDATION_FAILED']);
   });
 
   it("streams the whole organisation's records over a day range to an admin, oldest first, past one page of sessions", async () => {
@@ -166,6 +170,11 @@ describe('reports over HTTP', () => {
     expect(refused.status).to.equal(403);
     const tooLong = await srv.request('GET', '/api/v1/attendance.csv?from=2025-01-01&to=2026-03-31', { token: adminToken });
     expect(tooLong.body.error.code).to.equal('VALIDATION_FAILED');
+    // "At most 400 days" counts the days of the range, both ends included (docs/limits.md).
+    const days400 = await srv.request('GET', '/api/v1/attendance.csv?from=2025-02-27&to=2026-04-02', { token: adminToken });
+    expect(days400.status).to.equal(200);
+    const days401 = await srv.request('GET', '/api/v1/attendance.csv?from=2025-02-26&to=2026-04-02', { token: adminToken });
+    expect(refusal(days401)).to.deep.equal([400, 'VALIDATION_FAILED']);
     const stranger = await createUser(srv.store, (await createOrg(srv.store)).id, 'admin');
     const theirs = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', {
       token: (await srv.login(stranger.email, PASSWORD)).accessToken,

@@ -111,6 +111,15 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     // Voiding a closed session takes it out of the summary too.
     ok(await command(t, 'session:cancel', { sessionId: kept.id }));
     expect(await srv.store.summaries.get(org.id, subject.id, kept.day)).to.include({ total: 0 });
+    // The student's own history still lists both records (staff see them too), each saying that
+    // its session was voided, so that "present" is never read as counted attendance.
+    const history = await srv.request('GET', '/api/v1/me/attendance', { token: srv.app.tokenService.signAccess(students[0]!).token });
+    expect(history.status).to.equal(200);
+    const bySession = new Map(
+      (history.body as { items: { sessionId: string; sessionStatus: string }[] }).items.map((e) => [e.sessionId, e]),
+    );
+    expect(bySession.get(session.id)).to.include({ status: 'present', sessionStatus: 'cancelled' });
+    expect(bySession.get(kept.id)).to.include({ status: 'present', sessionStatus: 'cancelled' });
   });
 
   it('extends closesAt and moves lateAfter while open, announced; refused once closed', async () => {

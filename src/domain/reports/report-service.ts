@@ -169,7 +169,8 @@ export class ReportService {
   async subjectTrend(actor: Actor, subjectId: string, from: string, to: string, bucket: BucketSize): Promise<TrendBucket[]> {
     await this.staffSubject(actor, subjectId);
     assertRange(from, to);
-    if (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`) > MAX_TREND_DAYS * 86_400_000) {
+    // Both ends are days of the range: from = to is one day.
+    if (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`) >= MAX_TREND_DAYS * 86_400_000) {
       throw new AppError('VALIDATION_FAILED', `A trend covers at most ${MAX_TREND_DAYS} days.`);
     }
     return trendBuckets(await this.deps.store.summaries.list(actor.orgId, subjectId, from, to), bucket);

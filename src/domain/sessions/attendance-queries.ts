@@ -4,7 +4,7 @@ import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
 import { assertStaffOf, loadSessionForStaff } from './access.js';
 import { loadRosterEntries } from './roster-entries.js';
-import { toSessionView } from './views.js';
+import { effectiveStatus, toSessionView } from './views.js';
 import { SESSION_STATES, type RosterEntry, type SessionView } from '../../shared/events.js';
 import type { Page, RecordStatus, SessionStatus } from '../ports/common.js';
 import type { AttendanceSession } from '../ports/sessions.js';
@@ -19,6 +19,8 @@ export interface HistoryEntry {
   day: string;
   startsAt: string;
   status: RecordStatus;
+  /** The session's own state: a `cancelled` (voided) one counts in no figure, whatever `status` says. */
+  sessionStatus: SessionStatus | null;
   reason: string | null;
   submittedAt: string | null;
   decidedAt: string | null;
@@ -95,6 +97,7 @@ export class AttendanceQueries {
         if (s) subjects.set(s.id, s);
       }
     }
+    const now = this.deps.now();
     const items = records.items.map((r): HistoryEntry => {
       const session = sessions.get(r.sessionId);
       const subject = subjects.get(r.subjectId);
@@ -106,6 +109,7 @@ export class AttendanceQueries {
         day: session?.day ?? '',
         startsAt: session?.startsAt.toISOString() ?? '',
         status: r.status,
+        sessionStatus: session ? effectiveStatus(session, now) : null,
         reason: r.reason,
         submittedAt: r.submittedAt?.toISOString() ?? null,
         decidedAt: r.decidedAt?.toISOString() ?? null,
@@ -196,7 +200,8 @@ export class AttendanceQueries {
 function assertRange(from: string, to: string): void {
   const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
   if (!(days >= 0)) throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.');
-  if (days > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
+  // Both ends are days of the range: from = to is one day.
+  if (days + 1 > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
 }
 
 function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry, zone: string): ExportRow {

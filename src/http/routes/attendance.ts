@@ -89,6 +89,10 @@ const HistorySchema = z.object({
   day: z.string(),
   startsAt: z.string(),
   status: z.enum(RECORD_STATES),
+  sessionStatus: z
+    .enum(SESSION_STATES)
+    .nullable()
+    .describe("The session's state: a cancelled session is void and counts in no figure, whatever status says"),
   reason: z.string().nullable(),
   submittedAt: Iso.nullable(),
   decidedAt: Iso.nullable(),

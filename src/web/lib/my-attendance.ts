@@ -16,6 +16,8 @@ interface HistoryEntry {
   subjectName: string;
   day: string;
   status: string;
+  /** `cancelled`: the session was voided and counts in no figure. */
+  sessionStatus: string | null;
   reason: string | null;
 }
 
@@ -63,11 +65,15 @@ export async function loadMyAttendance(studentId: string): Promise<void> {
       ...history.items.map((e) =>
         h(
           'li',
-          { 'data-status': e.status },
+          { 'data-status': e.status, 'data-session-status': e.sessionStatus ?? '' },
           h('span', {}, `${e.day} · ${e.subjectCode}`),
           ' ',
           h('strong', {}, statusText(e.status)),
-          e.reason && e.status !== 'present' ? h('small', {}, ` (${reasonText(e.reason)})`) : null,
+          e.sessionStatus === 'cancelled'
+            ? h('small', { class: 'my-cancelled' }, ` (${pt('my.cancelled')})`)
+            : e.reason && e.status !== 'present'
+              ? h('small', {}, ` (${reasonText(e.reason)})`)
+              : null,
         ),
       ),
     );

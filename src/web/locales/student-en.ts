@@ -82,6 +82,7 @@ export const studentEn = {
   'my.chartValue': 'Attendance %',
   'my.recent': 'Recent sessions',
   'my.noSessions': 'No sessions yet.',
+  'my.cancelled': 'session cancelled: not counted',
   'my.refresh': 'Refresh my attendance',
   'my.percentage': '{value} %',
 } as const;

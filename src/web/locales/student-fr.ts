@@ -86,6 +86,7 @@ const catalog: CatalogOf<typeof studentEn> = {
   'my.chartValue': 'Présence %',
   'my.recent': 'Séances récentes',
   'my.noSessions': 'Aucune séance pour l’instant.',
+  'my.cancelled': 'séance annulée : non comptée',
   'my.refresh': 'Actualiser mes présences',
   'my.percentage': '{value} %',
 };

@@ -351,15 +351,20 @@ describe('report pages (Chromium, axe-core)', function () {
   });
 
   it('a student sees their percentage per subject and their recent sessions on the phone page', async () => {
+    const { accessToken, user } = await srv.login('student01@demo.school', DEMO_PASSWORDS.student);
+    // Their latest session is voided: its record stays in the list, said not to count.
+    const latest = (await api<{ items: { sessionId: string }[] }>(accessToken, '/api/v1/me/attendance?limit=1')).items[0]!;
+    expect(await srv.store.sessions.transition(user.orgId, latest.sessionId, ['closed'], { status: 'cancelled' })).to.not.equal(null);
     const page = await openAs('/student.html', 'student01@demo.school', DEMO_PASSWORDS.student, PHONE);
     await page.waitForSelector('#my-subjects tbody tr[data-subject-id]');
-    const { accessToken, user } = await srv.login('student01@demo.school', DEMO_PASSWORDS.student);
     const mine = await api<{ items: { subjectCode: string; percentage: number }[] }>(accessToken, `/api/v1/reports/students/${user.id}`);
     expect(mine.items.map((s) => s.subjectCode)).to.deep.equal(['CS101', 'CS102']);
     expect((await rows(page, '#my-subjects')).map((r) => r[1])).to.deep.equal(mine.items.map((s) => `${s.percentage} %`));
     const history = await api<{ items: { day: string; subjectCode: string }[] }>(accessToken, '/api/v1/me/attendance?limit=20');
     expect(await page.locator('#my-history li').count()).to.equal(history.items.length);
     expect(await page.textContent('#my-history li:first-child')).to.contain(`${history.items[0]!.day} · ${history.items[0]!.subjectCode}`);
+    expect(await page.textContent('#my-history li:first-child')).to.contain('(session cancelled: not counted)');
+    expect(await page.locator('#my-history li[data-session-status="cancelled"]').count()).to.equal(1);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(PHONE.width);
     await page.locator('#my-attendance').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SHOTS, 'student-phone.png'), fullPage: true });
