@@ -63,7 +63,11 @@ describe('the set-password page’s words (Chromium)', function () {
     await page.fill('#new-password', 'assez-long-maintenant');
     await page.fill('#repeat-password', 'assez-long-maintenant');
     await page.click('#set-form button[type="submit"]');
-    await page.waitForFunction(() => !/valide :/.test(document.getElementById('set-error')?.textContent ?? ''));
+    // The page clears its error line when a submission leaves: wait for the new answer's line.
+    await page.waitForFunction(() => {
+      const line = document.getElementById('set-error')?.textContent ?? '';
+      return line !== '' && !/valide :/.test(line);
+    });
     expect(await page.textContent('#set-error')).to.equal('Ce lien n’est pas valide, a expiré ou a déjà servi ; demandez-en un nouveau.');
   });
 });
