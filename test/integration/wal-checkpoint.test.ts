@@ -115,7 +115,8 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
     // Under load a batch can take longer than a pass (a starved writer thread, a collection), so
     // a pass sees no commit since the one before. A TRUNCATE then took the write lock, fsynced and
     // cut the WAL to nothing, and the next batches waited for it (40 to 350 ms in the open loop).
-    const idleMs = 1_500;
+    // Well above the gaps between the writes below, even on a machine that starves this process.
+    const idleMs = 3_000;
     store = await createSqliteStore({ path: file, checkpointTuning: { intervalMs: 10, idleMs } });
     const cp = store.checkpointer()!;
     await running(cp);
