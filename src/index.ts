@@ -28,14 +28,31 @@ process.on('unhandledRejection', (reason) => {
   logger.error({ err: reason }, 'unhandled promise rejection');
 });
 
+// Several nodes: REDIS_URL set means Redis is required. A node that cannot reach it at start
+// refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts; so
+// does one whose NODE_ID or JWT key conflicts with a running node's (src/cluster/node-registry.ts).
+// Checked before the store is opened: a refused node has migrated, seeded and written nothing.
+let cluster: ClusterDeps | null = null;
+if (config.redisUrl) {
+  try {
+    cluster = await createClusterDeps(config, logger);
+  } catch (err) {
+    if (!(err instanceof RedisUnavailableError || err instanceof NodeConflictError)) throw err;
+    logger.fatal(err.message);
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
-const store = await createStore(config.store, clock, logger).catch((err: unknown) => {
+const store = await createStore(config.store, clock, logger).catch(async (err: unknown) => {
   if (!(err instanceof SchemaTooNewError)) throw err;
   // A rollback onto a file a newer release migrated: one line saying what to do, not a stack.
   const message = `${config.store.kind === 'sqlite' ? config.store.path : 'store'}: ${err.message}`;
   logger.fatal(message);
   process.stderr.write(`${message}\n`);
+  await cluster?.close();
   process.exit(1);
 });
 const passwords = new BcryptPasswordHasher(config.bcryptCost);
@@ -50,22 +67,6 @@ if ((await store.organisations.count()) === 0) {
       '`npm run admin -- org create --name NAME --slug SLUG` then `npm run admin -- admin create --org SLUG --email EMAIL --name NAME` ' +
       '(README.md, "First run in production"; from the compiled build or the image: `node dist/scripts/admin.js ...`)',
   );
-}
-
-// Several nodes: REDIS_URL set means Redis is required. A node that cannot reach it at start
-// refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts; so
-// does one whose NODE_ID or JWT key conflicts with a running node's (src/cluster/node-registry.ts).
-let cluster: ClusterDeps | null = null;
-if (config.redisUrl) {
-  try {
-    cluster = await createClusterDeps(config, logger);
-  } catch (err) {
-    if (!(err instanceof RedisUnavailableError || err instanceof NodeConflictError)) throw err;
-    logger.fatal(err.message);
-    process.stderr.write(`${err.message}\n`);
-    await store.close();
-    process.exit(1);
-  }
 }
 
 // The face engine loads its models in the background; /readyz reports it ready once a worker answers.

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,6 +82,20 @@ describe('service start refusals (src/index.ts as a child process)', function ()
       .to.contain(`schema version ${known + 1}, newer than this release knows (${known})`)
       .and.to.contain('restore the backup');
     expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+  });
+
+  it('Redis out of reach: refused before anything is written (no demo organisation, no store file), exit 1', async () => {
+    // A port nothing listens on: taken, then released.
+    held = createServer();
+    await new Promise<void>((resolve) => held!.listen(0, '127.0.0.1', resolve));
+    const port = (held.address() as AddressInfo).port;
+    await new Promise((resolve) => held!.close(resolve));
+    held = null;
+    const run = await start({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${port}`, SEED_DEMO: 'true' });
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.contain('Redis');
+    expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+    expect(existsSync(path.join(dir, 'attendance.db')), 'the SQLite file was created (and the demo seeded)').to.equal(false);
   });
 
   it("a node whose JWT_SECRET differs from a running node's (one Redis): one line naming JWT_SECRET, exit 1", async function () {
