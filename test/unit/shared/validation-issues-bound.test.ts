@@ -40,10 +40,10 @@ describe('validation issues: bounded in number', () => {
       () => Promise.reject(new Error('not reached')),
     );
     const socket = { data: { userId: 'u', orgId: 'o', role: 'student', ip: '10.0.0.1' } } as unknown as AppSocket;
-    const ack = (await command.run(socket, { sessionId: 's', ...unknownKeys(500) }, {} as CommandGuard)) as {
-      error: { details: { issues: unknown[]; issuesOmitted?: number } };
-    };
-    expect(ack.error.details.issues).to.have.length(MAX_ISSUES);
-    expect(ack.error.details.issuesOmitted).to.equal(500 - MAX_ISSUES);
+    const ack = await command.run(socket, { sessionId: 's', ...unknownKeys(500) }, {} as CommandGuard);
+    if (ack.ok) throw new Error('expected a refusal');
+    const details = ack.error.details as { issues: unknown[]; issuesOmitted?: number };
+    expect(details.issues).to.have.length(MAX_ISSUES);
+    expect(details.issuesOmitted).to.equal(500 - MAX_ISSUES);
   });
 });
