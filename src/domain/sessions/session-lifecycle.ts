@@ -148,7 +148,13 @@ export class SessionLifecycle {
    * With `fence` (the edit's slot locks), moved only while they hold (LeaseLostError); `edit` as
    * cancelScheduled's.
    */
-  async reschedule(actor: Actor, sessionId: string, change: RescheduleInput, fence?: LeaseFence, edit?: string): Promise<SessionView | null> {
+  async reschedule(
+    actor: Actor,
+    sessionId: string,
+    change: RescheduleInput,
+    fence?: LeaseFence,
+    edit?: string,
+  ): Promise<SessionView | null> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
@@ -168,7 +174,14 @@ export class SessionLifecycle {
     if (problems.length > 0) throw windowError(problems);
     const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
     if (!updated) return null;
-    await this.audit(updated, actor.id, 'session.reschedule', fields(session), { ...fields(updated), ...editMark(edit) }, 'MEETING_CHANGED');
+    await this.audit(
+      updated,
+      actor.id,
+      'session.reschedule',
+      fields(session),
+      { ...fields(updated), ...editMark(edit) },
+      'MEETING_CHANGED',
+    );
     return this.announce(updated, subject);
   }
 

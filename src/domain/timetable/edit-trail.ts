@@ -41,7 +41,8 @@ export async function editTrail(store: Store, meeting: Meeting, edit: string, to
   };
   const rescheduled: AttendanceSession[] = [];
   for (const s of await store.sessions.listActiveForSubjects(orgId, [subjectId])) {
-    if (s.meetingId === meeting.id && s.status === 'scheduled' && s.day >= today && (await marked(s, 'session.reschedule'))) rescheduled.push(s);
+    if (s.meetingId === meeting.id && s.status === 'scheduled' && s.day >= today && (await marked(s, 'session.reschedule')))
+      rescheduled.push(s);
   }
   const cancelled: AttendanceSession[] = [];
   const filter = { subjectId, status: ['cancelled' as const], fromDay: today, toDay: addDays(today, FOLLOW_DAYS) };

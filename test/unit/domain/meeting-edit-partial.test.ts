@@ -36,7 +36,12 @@ function suite(setup: RaceStore): void {
     const teacher = f.actor(f.teacher);
     const term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
     const chem = await subjectOf([f.teacher]);
-    const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, { termId: term.id, weekday: 3, startTime: '10:00', endTime: '11:00' });
+    const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, {
+      termId: term.id,
+      weekday: 3,
+      startTime: '10:00',
+      endTime: '11:00',
+    });
     const first: SessionView = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
     const second: SessionView = await f.domain.timetable.start(teacher, meeting.id, '2026-03-11');
     const added: string[] = [];
