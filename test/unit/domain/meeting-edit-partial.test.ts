@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { AppError } from '../../../src/shared/app-error.js';
 import { SLOT_LOCK_TTL_MS } from '../../../src/domain/sessions/slot-locks.js';
 import type { SessionView } from '../../../src/shared/events.js';
+import { expectCode } from '../../support/expect-code.js';
 import { subjectMaker } from '../../support/live-fixture.js';
 import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
@@ -63,16 +63,6 @@ function suite(setup: RaceStore): void {
   const cancellation = (patch: { status?: string }) => patch.status === 'cancelled';
   const move = (patch: { startsAt?: Date }) => patch.startsAt !== undefined;
 
-  /** The refusal the edit answered, or a failure naming what it answered instead. */
-  async function refusal(edit: Promise<unknown>): Promise<AppError> {
-    const answer = await edit.then(
-      () => null,
-      (err: unknown) => err,
-    );
-    if (!(answer instanceof AppError)) throw new Error(`expected a refusal, got ${String(answer)}`);
-    return answer;
-  }
-
   it('a weekday edit whose run again completes it answers both sessions cancelled, the first run’s too', async () => {
     // Node B's meeting is on Friday: no clash, the run again completes the edit.
     const { f, teacher, meeting, first, second, added, status } = await twoSessionsSecondWriteHeld(cancellation, 5, '10:00', '11:00');
@@ -86,9 +76,8 @@ function suite(setup: RaceStore): void {
   it('a weekday edit refused in its run again says it is partly applied, naming the session cancelled; the retry answers both', async () => {
     // Node B's meeting is on Thursday at the same time: the run again is refused TEACHER_DOUBLE_BOOKED.
     const { f, teacher, meeting, first, second, added, status } = await twoSessionsSecondWriteHeld(cancellation, 4, '10:00', '11:00');
-    const err = await refusal(f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }));
+    const err = await expectCode(f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }), 'TEACHER_DOUBLE_BOOKED');
     expect(added).to.have.length(1);
-    expect(err.code).to.equal('TEACHER_DOUBLE_BOOKED');
     expect(err.details?.['meetingIds']).to.deep.equal(added);
     expect(err.details?.['partlyApplied']).to.deep.equal({ rescheduled: [], cancelled: [first.id] });
     expect(err.message).to.match(/partly applied/);
@@ -103,8 +92,10 @@ function suite(setup: RaceStore): void {
   it('an edit refused in its run again says which session already moved; a refusal before any write says nothing of the kind', async () => {
     // Node B's meeting of CHEM, Wednesday 12:30 to 13:30, is in the way of the new time.
     const { f, teacher, meeting, first, second, status } = await twoSessionsSecondWriteHeld(move, 3, '12:30', '13:30');
-    const err = await refusal(f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }));
-    expect(err.code).to.equal('TEACHER_DOUBLE_BOOKED');
+    const err = await expectCode(
+      f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
+      'TEACHER_DOUBLE_BOOKED',
+    );
     expect(err.details?.['partlyApplied']).to.deep.equal({ rescheduled: [first.id], cancelled: [] });
     expect(err.message).to.match(/partly applied/);
     const startOf = async (id: string) => (await f.store.sessions.get(f.org.id, id))?.startsAt.toISOString();
@@ -112,11 +103,16 @@ function suite(setup: RaceStore): void {
     expect(await startOf(second.id)).to.equal(second.startsAt);
     expect(await status(second.id)).to.equal('scheduled');
     // Another edit, refused by the same meeting at its checks, found nothing of its own applied.
-    const other = await refusal(f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:15', endTime: '13:15' }));
-    expect(other.code).to.equal('TEACHER_DOUBLE_BOOKED');
+    const other = await expectCode(
+      f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:15', endTime: '13:15' }),
+      'TEACHER_DOUBLE_BOOKED',
+    );
     expect(other.details).to.not.have.property('partlyApplied');
     // The same edit refused again before any write of this request: still partly applied by the first.
-    const again = await refusal(f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }));
+    const again = await expectCode(
+      f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
+      'TEACHER_DOUBLE_BOOKED',
+    );
     expect(again.details?.['partlyApplied']).to.deep.equal({ rescheduled: [first.id], cancelled: [] });
   });
 }
