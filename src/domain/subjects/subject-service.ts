@@ -106,12 +106,11 @@ export class SubjectService {
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
     const { teacherIds } = patch;
-    // The audit's before, and the teachers this change removes, are read again right before the
-    // write: under the locks when the teachers change (FirstTeacherChange), so a change another
-    // admin made between the access check above and the locks is the one this replaces.
+    // When the teachers change, the audit's before and the teachers this change removes are the
+    // subject as FirstTeacherChange read it under the locks: a change another admin made between
+    // the access check above and the locks is the one this replaces.
     let replaced = before;
-    const write = async (fence?: LeaseFence) => {
-      const current = await this.deps.store.subjects.get(actor.orgId, id);
+    const write = (fence?: LeaseFence, current: Subject | null = before) => {
       if (!current) throw new AppError('NOT_FOUND');
       replaced = current;
       return this.applyPatch(actor, current, patch, 'subject.update', fence);
