@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { PASSWORD, createOrg, createUser } from '../support/fixtures.js';
 import { useSchoolServer } from '../support/school-server.js';
+import { newRecord } from '../contract/fixtures.js';
 import { command, connectClient, connectRefused } from '../support/sockets.js';
 
 const API = '/api/v1';
@@ -96,23 +97,15 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
       day: '2026-01-15',
     });
-    await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: session.id,
-      subjectId: subject.id,
-      studentId: student.id,
-      status: 'present',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: new Date('2026-01-15T09:03:20.000Z'),
-      decidedAt: new Date('2026-01-15T09:03:21.000Z'),
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    await srv.store.records.insertIfAbsent(
+      org.id,
+      newRecord(session.id, subject.id, student.id, {
+        status: 'present',
+        attempts: 1,
+        submittedAt: new Date('2026-01-15T09:03:20.000Z'),
+        decidedAt: new Date('2026-01-15T09:03:21.000Z'),
+      }),
+    );
     const rowsOf = async (path: string) =>
       parseCsv((await srv.request('GET', path, { token: tokens.teacher })).body as string, { columns: true }) as Record<string, string>[];
 

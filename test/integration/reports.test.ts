@@ -132,23 +132,15 @@ describe('reports over HTTP', () => {
         }),
       );
     }
-    await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: created[0]!.id,
-      subjectId: other.id,
-      studentId: student.id,
-      status: 'present',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: new Date(base),
-      decidedAt: new Date(base),
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    await srv.store.records.insertIfAbsent(
+      org.id,
+      newRecord(created[0]!.id, other.id, student.id, {
+        status: 'present',
+        attempts: 1,
+        submittedAt: new Date(base),
+        decidedAt: new Date(base),
+      }),
+    );
     const csv = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: adminToken });
     expect(csv.status).to.equal(200);
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
