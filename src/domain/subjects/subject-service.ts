@@ -13,7 +13,7 @@ import type { AuditAction } from '../../shared/audit.js';
 import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import { DEFAULT_REOPEN_WINDOW_MS } from '../sessions/session-lifecycle.js';
 import type { FirstTeacherChange } from '../timetable/first-teacher.js';
-import { validationIssues } from '../../shared/validation-issues.js';
+import { issueDetails } from '../../shared/validation-issues.js';
 
 /** Sessions of one subject not yet closed, or closed recently: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
@@ -279,9 +279,7 @@ export class SubjectService {
 function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw new AppError('VALIDATION_FAILED', undefined, {
-    issues: validationIssues(r.error.issues, path),
-  });
+  throw new AppError('VALIDATION_FAILED', undefined, { ...issueDetails(r.error.issues, path) });
 }
 
 function unique(ids: string[]): string[] {

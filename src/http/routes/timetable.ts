@@ -87,16 +87,19 @@ const MeetingUpdateSchema = z
 
 const UpcomingSchema = z
   .object({
-    meetingId: z.string(),
-    day: z.string(),
-    startsAt: z.string(),
-    closesAt: z.string(),
-    teacherId: z.string().nullable(),
-    preset: z.enum(POLICY_PRESETS).nullable(),
+    meetingId: z.string().describe('The weekly meeting this is one day of'),
+    day: z.string().describe("The day, YYYY-MM-DD, in the organisation's time zone"),
+    startsAt: z.string().describe("The meeting's start that day, an ISO 8601 instant (UTC)"),
+    closesAt: z.string().describe("The meeting's end that day, an ISO 8601 instant (UTC): its session closes then"),
+    teacherId: z.string().nullable().describe("The meeting's own teacher; null: the subject's first teacher's"),
+    preset: z.enum(POLICY_PRESETS).nullable().describe("The meeting's policy preset; null: the teacher's and the organisation's defaults"),
     state: z
       .enum(['planned', 'created', 'cancelled'])
       .describe('planned: no session yet; created: sessionId is its session; cancelled: called off'),
-    sessionId: z.string().nullable(),
+    sessionId: z
+      .string()
+      .nullable()
+      .describe('The session made for it (created), or the one cancelled with it (cancelled, when one had been made); null while planned'),
   })
   .describe('One dated meeting of the timetable');
 
