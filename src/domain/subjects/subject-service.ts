@@ -106,7 +106,15 @@ export class SubjectService {
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
     const { teacherIds } = patch;
-    const write = (fence?: LeaseFence) => this.applyPatch(actor, before, patch, 'subject.update', fence);
+    // When the teachers change, the audit's before and the teachers this change removes are the
+    // subject as FirstTeacherChange read it under the locks: a change another admin made between
+    // the access check above and the locks is the one this replaces.
+    let replaced = before;
+    const write = (fence?: LeaseFence, current: Subject | null = before) => {
+      if (!current) throw new AppError('NOT_FOUND');
+      replaced = current;
+      return this.applyPatch(actor, current, patch, 'subject.update', fence);
+    };
     const after =
       teacherIds !== undefined && this.deps.firstTeacher
         ? await this.deps.firstTeacher.run(actor, id, teacherIds, input.teacherOverlap === true, write)
@@ -116,7 +124,7 @@ export class SubjectService {
       actor,
       before.id,
       [],
-      before.teacherIds.filter((t) => !kept.has(t)),
+      replaced.teacherIds.filter((t) => !kept.has(t)),
     );
     return after;
   }
