@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
-import { showSection, startDemoServer } from '../../support/admin-page.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import { openAdminConsole, showSection, type AdminConsole } from '../../support/admin-page.js';
+import { expectAccessible } from '../../support/browser.js';
 import type { TestServer } from '../../support/http.js';
 import { sampleBundle } from '../../support/oneroster-bundle.js';
 import { newSession } from '../../contract/fixtures.js';
@@ -17,35 +17,14 @@ describe('the server’s words in the admin console, in French (Chromium)', func
 
   let srv: TestServer;
   let org: Organisation;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let admin: AdminConsole | undefined;
 
   before(async () => {
-    await ensurePagesBuilt('locale-admin-fr.js');
-    ({ srv, org } = await startDemoServer());
-    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
-    browser = await launchChromium();
-    // axe is injected inline, so the CSP is bypassed.
-    context = await browser.newContext({
-      baseURL: srv.baseUrl,
-      viewport: { width: 1366, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'America/New_York',
-      bypassCSP: true,
-    });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    await page.goto('/admin.html#users');
-    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
-    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+    admin = await openAdminConsole({ language: 'fr', context: { locale: 'en-US', timezoneId: 'America/New_York' } });
+    ({ srv, org, page } = admin);
   });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  after(() => admin?.close());
 
   const cells = (selector: string) => page.locator(selector).allTextContents();
 
