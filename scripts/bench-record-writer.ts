@@ -8,10 +8,11 @@
  * the rest being the commit, the row building and the bindings.
  *
  *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
- *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...]
+ *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...] [--pragma 'cache_size=-65536,...']
  *
  * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
- * an index costs is the figure with it minus the figure without).
+ * an index costs is the figure with it minus the figure without). --pragma sets each pragma on the
+ * timed connection before it writes (a connection setting priced the same way).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '3' },
     'by-statement': { type: 'boolean', default: false },
     drop: { type: 'string', default: '' },
+    pragma: { type: 'string', default: '' },
   },
 });
 const BATCHES = Number(args.batches);
@@ -40,6 +42,8 @@ const SESSIONS = Number(args.sessions);
 const PRELOAD = Number(args.preload);
 const RUNS = Number(args.runs);
 const DROP = args.drop ? args.drop.split(',') : [];
+/** --pragma 'cache_size=-65536,mmap_size=0': set on the timed connection before it writes. */
+const PRAGMAS = args.pragma ? args.pragma.split(',') : [];
 
 /** SQL text (its first words) to the time its statements spent executing, in ns. */
 const statementNs = new Map<string, bigint>();
@@ -154,6 +158,7 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
   try {
     for (const index of DROP) db.raw.exec(`DROP INDEX ${index}`);
     db.raw.pragma('wal_autocheckpoint = 0');
+    for (const p of PRAGMAS) db.raw.pragma(p);
     db.raw.pragma('wal_checkpoint(TRUNCATE)');
     const pageSize = db.raw.pragma('page_size', { simple: true }) as number;
     let at = new Date();
@@ -185,7 +190,7 @@ function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number): RecordWri
 
 const checkins = BATCHES * BATCH;
 console.log(
-  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
+  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 for (let r = 0; r < RUNS; r += 1) {
   const { cpuMs, wallMs, walPages, byStatement } = await run();

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, startWarnings, type Config } from './config.js
 import { seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
+import type { Store } from './domain/ports/store.js';
 import { SchemaTooNewError } from './store/sqlite/migrations.js';
 import { localNames, phoneUrls } from './tls/dev-certificate.js';
 
@@ -28,33 +29,10 @@ process.on('unhandledRejection', (reason) => {
   logger.error({ err: reason }, 'unhandled promise rejection');
 });
 
-// One clock for the domain and the store's write stamps.
-const clock = (): Date => new Date();
-const store = await createStore(config.store, clock, logger).catch((err: unknown) => {
-  if (!(err instanceof SchemaTooNewError)) throw err;
-  // A rollback onto a file a newer release migrated: one line saying what to do, not a stack.
-  const message = `${config.store.kind === 'sqlite' ? config.store.path : 'store'}: ${err.message}`;
-  logger.fatal(message);
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-});
-const passwords = new BcryptPasswordHasher(config.bcryptCost);
-if (config.seedDemo) {
-  const { created } = await seedDemo(store, { passwords, timezone: config.defaultTimezone, history: true });
-  if (created) logger.info('created the demo organisation (see README.md for its accounts)');
-}
-// Nothing is created silently in production: the operator makes the first organisation and admin.
-if ((await store.organisations.count()) === 0) {
-  logger.warn(
-    'no organisation yet, so nobody can log in: create the first organisation and its admin with ' +
-      '`npm run admin -- org create --name NAME --slug SLUG` then `npm run admin -- admin create --org SLUG --email EMAIL --name NAME` ' +
-      '(README.md, "First run in production"; from the compiled build or the image: `node dist/scripts/admin.js ...`)',
-  );
-}
-
 // Several nodes: REDIS_URL set means Redis is required. A node that cannot reach it at start
 // refuses to start (exit 1) rather than run as an island that misses its peers' broadcasts; so
 // does one whose NODE_ID or JWT key conflicts with a running node's (src/cluster/node-registry.ts).
+// Checked before the store is opened: a refused node has migrated, seeded and written nothing.
 let cluster: ClusterDeps | null = null;
 if (config.redisUrl) {
   try {
@@ -63,9 +41,40 @@ if (config.redisUrl) {
     if (!(err instanceof RedisUnavailableError || err instanceof NodeConflictError)) throw err;
     logger.fatal(err.message);
     process.stderr.write(`${err.message}\n`);
-    await store.close();
     process.exit(1);
   }
+}
+
+// One clock for the domain and the store's write stamps.
+const clock = (): Date => new Date();
+const passwords = new BcryptPasswordHasher(config.bcryptCost);
+// A start refused from here on leaves the node registry first: its entry would otherwise live
+// another 30 s, and the orchestrator's restart under this NODE_ID be refused as a running node.
+const store = await openStore().catch(async (err: unknown) => {
+  await cluster?.close();
+  if (!(err instanceof SchemaTooNewError)) throw err;
+  // A rollback onto a file a newer release migrated: one line saying what to do, not a stack.
+  const message = `${config.store.kind === 'sqlite' ? config.store.path : 'store'}: ${err.message}`;
+  logger.fatal(message);
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+});
+
+async function openStore(): Promise<Store> {
+  const opened = await createStore(config.store, clock, logger);
+  if (config.seedDemo) {
+    const { created } = await seedDemo(opened, { passwords, timezone: config.defaultTimezone, history: true });
+    if (created) logger.info('created the demo organisation (see README.md for its accounts)');
+  }
+  // Nothing is created silently in production: the operator makes the first organisation and admin.
+  if ((await opened.organisations.count()) === 0) {
+    logger.warn(
+      'no organisation yet, so nobody can log in: create the first organisation and its admin with ' +
+        '`npm run admin -- org create --name NAME --slug SLUG` then `npm run admin -- admin create --org SLUG --email EMAIL --name NAME` ' +
+        '(README.md, "First run in production"; from the compiled build or the image: `node dist/scripts/admin.js ...`)',
+    );
+  }
+  return opened;
 }
 
 // The face engine loads its models in the background; /readyz reports it ready once a worker answers.
@@ -92,6 +101,7 @@ const address = await application.listen().catch(async (err: unknown) => {
   process.stderr.write(`${reason}\n`);
   await application.close();
   await store.close();
+  await cluster?.close();
   process.exit(1);
 });
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

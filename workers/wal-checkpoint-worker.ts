@@ -51,6 +51,8 @@ function walBytes(): number {
 /** Each round copies what the commits made during the one before it wrote. */
 const PASSIVE_ROUNDS = 3;
 let seenVersion = -1;
+/** When a pass last saw a commit of another connection (Date.now()). */
+let changedAt = Date.now();
 /**
  * When each blocking mode may be tried again after one found the file busy. Apart: a TRUNCATE
  * only tidies an idle store, and one that a new write got in the way of must not hold back the
@@ -71,12 +73,15 @@ function blocking(mode: 'RESTART' | 'TRUNCATE'): void {
  * with every frame copied. The WAL past its hard bound all the same (a commit landed between the
  * copy and the next write each time, or a long reader such as a backup held the copy back):
  * RESTART, which takes the writer lock so the next commit starts the WAL over; the main thread's
- * writes wait while it runs, which is why it waits for the bound. Nothing committed
- * since the last pass: TRUNCATE, once, so an idle store leaves an empty WAL. A blocking mode that
- * found a reader in the way is not tried again for a second; each mode on its own (nextAttempt).
+ * writes wait while it runs, which is why it waits for the bound. Nothing committed for
+ * `idleMs`: TRUNCATE, once, so an idle store leaves an empty WAL (not after one quiet pass: a
+ * batch under load can take longer than a pass, and the next ones would wait for the TRUNCATE's
+ * lock and fsync). A blocking mode that found a reader in the way is not tried again for a
+ * second; each mode on its own (nextAttempt).
  */
 function pass(): void {
   const version = db.pragma('data_version', { simple: true }) as number;
+  if (version !== seenVersion) changedAt = Date.now();
   if (version !== seenVersion) {
     let result = checkpoint('PASSIVE');
     for (let i = 1; i < PASSIVE_ROUNDS && result.busy === 0 && result.checkpointed < result.log; i += 1) {
@@ -87,7 +92,7 @@ function pass(): void {
     // again, instead of taking the commits as handled and leaving the bound to the idle TRUNCATE.
     if (result.busy === 0) seenVersion = version;
     if (result.log >= data.hardBoundPages) blocking('RESTART');
-  } else if (walBytes() > 0) {
+  } else if (Date.now() - changedAt >= data.idleMs && walBytes() > 0) {
     blocking('TRUNCATE');
   }
 }

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, NextFunction, Request, Response } from 'expre
 import { ZodError } from 'zod';
 import { AppError, toErrorBody } from '../shared/app-error.js';
 import type { ErrorBody } from '../shared/errors.js';
-import { validationIssues } from '../shared/validation-issues.js';
+import { issueDetails } from '../shared/validation-issues.js';
 import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
 import { acceptsHtml, errorPage, negotiatesPage, pageLanguageOf, wantsHtmlPage } from './error-page.js';
@@ -23,9 +23,7 @@ export function toHttpError(err: unknown): AppError | null {
   const store = storeFailureToAppError(err);
   if (store) return store;
   if (err instanceof ZodError) {
-    return new AppError('VALIDATION_FAILED', undefined, {
-      issues: validationIssues(err.issues),
-    });
+    return new AppError('VALIDATION_FAILED', undefined, { ...issueDetails(err.issues) });
   }
   const type = (err as { type?: unknown } | null)?.type;
   if (typeof type === 'string' && type in BODY_PARSER_ERRORS) return new AppError(BODY_PARSER_ERRORS[type]!);

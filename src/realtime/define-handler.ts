@@ -5,7 +5,7 @@ import { storeFailureToAppError } from '../domain/store-errors.js';
 import type { RateLimitResult } from '../domain/rate-limiter.js';
 import type { Logger } from '../logger.js';
 import type { Ack, ErrorCode } from '../shared/errors.js';
-import { validationIssues } from '../shared/validation-issues.js';
+import { issueDetails } from '../shared/validation-issues.js';
 import type { AckData, AppSocket, CommandName } from './types.js';
 import type { CommandsInFlight } from './commands-in-flight.js';
 import type { CheckinTrace } from '../domain/checkins/checkin-trace.js';
@@ -74,8 +74,8 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
       if (input === null) {
         const parsed = schema.safeParse(payload ?? {});
         if (!parsed.success) {
-          const issues = validationIssues(parsed.error.issues);
-          return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { issues }).toBody() };
+          const details = issueDetails(parsed.error.issues);
+          return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { ...details }).toBody() };
         }
         input = parsed.data;
       }

@@ -162,6 +162,27 @@ export function issueCode(i: z.core.$ZodIssue): Coded {
 }
 
 /**
+ * The most issues a refusal lists. Unbounded, a body of misspelt keys (ninety thousand fit in the
+ * default megabyte) was answered with an issue each, nine times the request's size, to anyone
+ * before a login or a rate limit; no form has this many fields.
+ */
+export const MAX_ISSUES = 100;
+
+/** `details` of a VALIDATION_FAILED: the first MAX_ISSUES issues, and how many more there were. */
+export interface IssueDetails {
+  issues: ValidationIssue[];
+  /** Issues left off past MAX_ISSUES; absent when every one is listed. */
+  issuesOmitted?: number;
+}
+
+/** The issues of a refusal as its `details`, at most MAX_ISSUES of them (validationIssues). */
+export function issueDetails(issues: readonly z.core.$ZodIssue[], prefix?: string): IssueDetails {
+  const all = validationIssues(issues, prefix);
+  if (all.length <= MAX_ISSUES) return { issues: all };
+  return { issues: all.slice(0, MAX_ISSUES), issuesOmitted: all.length - MAX_ISSUES };
+}
+
+/**
  * Each issue names its field (`location.lat`); an unknown field is an issue of its own, named
  * by its path, rather than one nameless issue listing keys. Sockets and HTTP answer alike.
  * `prefix` puts the issues under the field a nested schema checked (`location`).

@@ -64,6 +64,9 @@ function currentTab(): Tab {
   return (TABS as readonly string[]).includes(wanted) ? (wanted as Tab) : 'users';
 }
 
+/** How many times each section was loaded: only the latest load may say the section is ready. */
+const loads = new Map<Tab, number>();
+
 function showTab(focus: boolean): void {
   const tab = currentTab();
   for (const t of TABS) show(byId(`tab-${t}`), t === tab);
@@ -74,8 +77,18 @@ function showTab(focus: boolean): void {
   const loader = LOADERS[tab];
   if (loader) {
     const [load, errorId] = loader;
+    const section = byId(`tab-${tab}`);
+    const run = (loads.get(tab) ?? 0) + 1;
+    loads.set(tab, run);
+    // Until the server's answer is in, the section still shows what it held before (rows that may
+    // be gone, a list missing what was added since): busy says so to assistive technology.
+    section.setAttribute('aria-busy', 'true');
     byId(errorId).textContent = '';
-    void load().catch((err: unknown) => (byId(errorId).textContent = errorText(err)));
+    void load()
+      .catch((err: unknown) => (byId(errorId).textContent = errorText(err)))
+      .finally(() => {
+        if (loads.get(tab) === run) section.removeAttribute('aria-busy');
+      });
   }
   if (focus) byId(`tab-${tab}`).querySelector<HTMLElement>('h1')?.focus();
 }

@@ -214,6 +214,8 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const ack = ok(await command(phone, 'checkin:submit', { sessionId, location: here(), code }));
     expect(ack.status).to.equal('present');
     await waitFor(() => [phone, laptop, tablet].every((s) => pushes.get(s)!.length > 0));
+    // Not a wait for anything: a second push, or one to the classmate, would travel the same
+    // Redis channel as those just seen; 100 ms more gives such a push its chance to show.
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect([phone, laptop, tablet, classmate].map((s) => pushes.get(s))).to.deep.equal([[ack], [ack], [ack], []]);
   });

@@ -114,6 +114,31 @@ describe('OpenAPI document and docs page', () => {
     expect([...required.keys()].filter((key) => !written.has(key))).to.deep.equal([]);
   });
 
+  it("a subject's upcoming meetings: every field of the answer described in the OpenAPI and written in docs/timetable.md (docs client)", async () => {
+    type Item = { properties: Record<string, { description?: string }> };
+    const doc = (await srv.request('GET', '/api/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content: Record<string, { schema: { items?: Item } & Item }> }> }>
+      >;
+      components: { schemas: Record<string, Item> };
+    };
+    const resolve = (s: Item & { $ref?: string }): Item => (s.$ref ? doc.components.schemas[s.$ref.split('/').pop()!]! : s);
+    const list = doc.paths['/api/v1/subjects/{id}/upcoming']!.get!.responses['200']!.content['application/json']!.schema;
+    const fields = resolve(list.items!).properties;
+    expect(Object.keys(fields)).to.include.members(['meetingId', 'day', 'startsAt', 'closesAt', 'state', 'sessionId']);
+    const undescribed = Object.entries(fields)
+      .filter(([, f]) => !f.description)
+      .map(([name]) => name);
+    expect(undescribed, 'fields without a description in the OpenAPI').to.deep.equal([]);
+    const timetable = readFileSync(new URL('../../docs/timetable.md', import.meta.url), 'utf8');
+    const section = timetable.slice(timetable.indexOf('GET /subjects/{id}/upcoming'));
+    expect(
+      Object.keys(fields).filter((name) => !section.includes(`\`${name}\``)),
+      'fields docs/timetable.md does not name',
+    ).to.deep.equal([]);
+  });
+
   it('serves the docs page with its scripts and styles from this server', async () => {
     const page = await srv.request('GET', '/api/docs');
     expect(page.status).to.equal(200);

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { NodeRegistry, signingKeyFingerprint } from '../../src/cluster/node-registry.js';
+import { NODE_REGISTRY_KEY, NodeRegistry, signingKeyFingerprint } from '../../src/cluster/node-registry.js';
 import { createLogger } from '../../src/logger.js';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -82,6 +82,49 @@ describe('service start refusals (src/index.ts as a child process)', function ()
       .to.contain(`schema version ${known + 1}, newer than this release knows (${known})`)
       .and.to.contain('restore the backup');
     expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+  });
+
+  it('Redis out of reach: refused before anything is written (no demo organisation, no store file), exit 1', async () => {
+    // A port nothing listens on: taken, then released.
+    held = createServer();
+    await new Promise<void>((resolve) => held!.listen(0, '127.0.0.1', resolve));
+    const port = (held.address() as AddressInfo).port;
+    await new Promise((resolve) => held!.close(resolve));
+    held = null;
+    const run = await start({ PORT: '0', REDIS_URL: `redis://127.0.0.1:${port}`, SEED_DEMO: 'true' });
+    expect(run.code, run.stderr).to.equal(1);
+    expect(run.stderr).to.contain('Redis');
+    expect(run.stderr, 'no stack trace').to.not.match(/^\s+at /m);
+    expect(existsSync(path.join(dir, 'attendance.db')), 'the SQLite file was created (and the demo seeded)').to.equal(false);
+  });
+
+  it('a node refused after joining Redis (its store cannot open, its port is taken) leaves the node registry: a restart is not refused', async function () {
+    if (!redisAvailable()) this.skip();
+    const redis = await startRedisServer();
+    const client = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await client.connect();
+      // A store that cannot open: the SQLite file's folder is a file.
+      writeFileSync(path.join(dir, 'not-a-folder'), '');
+      const noStore = await start({
+        PORT: '0',
+        REDIS_URL: redis.url,
+        NODE_ID: 'refused',
+        SQLITE_PATH: path.join(dir, 'not-a-folder', 'a.db'),
+      });
+      expect(noStore.code, noStore.stderr).to.not.equal(0);
+      expect(await client.hkeys(NODE_REGISTRY_KEY), 'after the store refused').to.deep.equal([]);
+      held = createServer();
+      await new Promise<void>((resolve) => held!.listen(0, '127.0.0.1', resolve));
+      const port = (held.address() as AddressInfo).port;
+      const noPort = await start({ PORT: String(port), REDIS_URL: redis.url, NODE_ID: 'refused' });
+      expect(noPort.code, noPort.stderr).to.equal(1);
+      expect(noPort.stderr, 'not refused as a running node').to.contain(`127.0.0.1:${port}`);
+      expect(await client.hkeys(NODE_REGISTRY_KEY), 'after the port refused').to.deep.equal([]);
+    } finally {
+      client.disconnect(false);
+      await redis.stop();
+    }
   });
 
   it("a node whose JWT_SECRET differs from a running node's (one Redis): one line naming JWT_SECRET, exit 1", async function () {

@@ -111,6 +111,32 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
     expect(users.total).to.equal(rounds * 100);
   });
 
+  it('writes spaced wider than a pass are not taken for an idle store: no TRUNCATE until the writes stop for idleMs', async () => {
+    // Under load a batch can take longer than a pass (a starved writer thread, a collection), so
+    // a pass sees no commit since the one before. A TRUNCATE then took the write lock, fsynced and
+    // cut the WAL to nothing, and the next batches waited for it (40 to 350 ms in the open loop).
+    // Well above the gaps between the writes below, even on a machine that starves this process.
+    const idleMs = 3_000;
+    store = await createSqliteStore({ path: file, checkpointTuning: { intervalMs: 10, idleMs } });
+    const cp = store.checkpointer()!;
+    await running(cp);
+    const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
+    const modes: string[] = [];
+    cp.on('checkpoint', (c) => modes.push(c.mode));
+    // A write every 60 ms, six passes apart, for about a second.
+    const started = Date.now();
+    for (let round = 0; Date.now() - started < 1_000; round += 1) {
+      await writeRound(store, org.id, round);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    const whileWriting = [...modes];
+    expect(whileWriting, 'the worker copied the writes').to.include('PASSIVE');
+    expect(whileWriting, 'no TRUNCATE between writes').to.not.include('TRUNCATE');
+    // Idle for idleMs: the WAL is emptied.
+    await waitFor(() => modes.slice(whileWriting.length).includes('TRUNCATE'), 20_000);
+    expect(walSize(file)).to.equal(0);
+  });
+
   it('a TRUNCATE held back by a reader does not hold back the RESTART that keeps the bound once writes go on', async () => {
     const hardBoundBytes = 1 * MiB;
     store = await createSqliteStore({ path: file, checkpointTuning: { intervalMs: 10, hardBoundBytes } });

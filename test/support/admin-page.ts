@@ -25,13 +25,17 @@ export async function openAdminPage(browser: Browser, baseURL: string): Promise<
   const page = await context.newPage();
   await page.goto('/admin.html#users');
   await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
+  await page.waitForSelector('#tab-users:not([hidden]):not([aria-busy="true"])');
   return { context, page };
 }
 
-/** Shows one section of the admin console, as its address fragment does. */
+/**
+ * Shows one section of the admin console, as its address fragment does, once its load has
+ * answered: until then it still shows what it held before, which a test must not read or click.
+ */
 export async function showSection(page: Page, section: string): Promise<void> {
   await page.evaluate((s) => (location.hash = s), section);
-  await page.waitForSelector(`#tab-${section}:not([hidden])`);
+  await page.waitForSelector(`#tab-${section}:not([hidden]):not([aria-busy="true"])`);
 }
 
 /** A full-page screenshot beside the admin console's others, for a reviewer's eye (test-results/screenshots/admin). */

@@ -34,6 +34,11 @@ const WINDOW_ISSUES: Record<WindowProblemCode, IssueCode> = {
 };
 
 /** A window refused: `problems` as the window check says, `issues` naming each field. */
+/** The audit entry's mark of the meeting edit that wrote it (edit-trail.ts), when one did. */
+function editMark(edit: string | undefined): { meetingEdit?: string } {
+  return edit === undefined ? {} : { meetingEdit: edit };
+}
+
 export function windowError(problems: WindowProblem[]): AppError {
   return new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), {
     problems,
@@ -89,15 +94,16 @@ export class SessionLifecycle {
    * A scheduled session cancelled because its timetable meeting changed (MeetingFollower.apply):
    * only while it is still scheduled, as the edit planned (one that opened meanwhile keeps what
    * it opened with), and with `fence` (the edit's slot locks) only while they hold
-   * (LeaseLostError). Null when it is no longer scheduled.
+   * (LeaseLostError). Null when it is no longer scheduled. `edit` (the edit's key, edit-trail.ts)
+   * goes into the audit entry, where the edit's answer finds the session whichever run cancelled it.
    */
-  async cancelScheduled(actor: Actor, sessionId: string, reason: string, fence?: LeaseFence): Promise<SessionView | null> {
+  async cancelScheduled(actor: Actor, sessionId: string, reason: string, fence?: LeaseFence, edit?: string): Promise<SessionView | null> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
     const cancelled = await applyTransition(store, session, 'cancel', { closedAt: now(), closedBy: actor.id }, ['scheduled'], fence);
     if (!cancelled) return null;
-    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled' }, reason);
+    await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled', ...editMark(edit) }, reason);
     return this.announce(cancelled, subject);
   }
 
@@ -139,9 +145,16 @@ export class SessionLifecycle {
    * A scheduled session follows a change of its timetable meeting (docs/timetable.md, "Editing
    * a meeting"): a new window, teacher, checks or room. Null when it is no longer scheduled
    * (it opened, or was cancelled, meanwhile): an opened session keeps what it opened with.
-   * With `fence` (the edit's slot locks), moved only while they hold (LeaseLostError).
+   * With `fence` (the edit's slot locks), moved only while they hold (LeaseLostError); `edit` as
+   * cancelScheduled's.
    */
-  async reschedule(actor: Actor, sessionId: string, change: RescheduleInput, fence?: LeaseFence): Promise<SessionView | null> {
+  async reschedule(
+    actor: Actor,
+    sessionId: string,
+    change: RescheduleInput,
+    fence?: LeaseFence,
+    edit?: string,
+  ): Promise<SessionView | null> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
@@ -161,7 +174,14 @@ export class SessionLifecycle {
     if (problems.length > 0) throw windowError(problems);
     const updated = await applyTransition(store, session, 'reschedule', change, ['scheduled'], fence);
     if (!updated) return null;
-    await this.audit(updated, actor.id, 'session.reschedule', fields(session), fields(updated), 'MEETING_CHANGED');
+    await this.audit(
+      updated,
+      actor.id,
+      'session.reschedule',
+      fields(session),
+      { ...fields(updated), ...editMark(edit) },
+      'MEETING_CHANGED',
+    );
     return this.announce(updated, subject);
   }
 

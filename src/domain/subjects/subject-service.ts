@@ -13,7 +13,7 @@ import type { AuditAction } from '../../shared/audit.js';
 import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import { DEFAULT_REOPEN_WINDOW_MS } from '../sessions/session-lifecycle.js';
 import type { FirstTeacherChange } from '../timetable/first-teacher.js';
-import { validationIssues } from '../../shared/validation-issues.js';
+import { issueDetails } from '../../shared/validation-issues.js';
 
 /** Sessions of one subject not yet closed, or closed recently: a handful at most (one a day, plus parallel ones). */
 const LIVE_SESSIONS_MAX = 100;
@@ -106,7 +106,15 @@ export class SubjectService {
       await this.checkTeachers(actor.orgId, patch.teacherIds);
     }
     const { teacherIds } = patch;
-    const write = (fence?: LeaseFence) => this.applyPatch(actor, before, patch, 'subject.update', fence);
+    // When the teachers change, the audit's before and the teachers this change removes are the
+    // subject as FirstTeacherChange read it under the locks: a change another admin made between
+    // the access check above and the locks is the one this replaces.
+    let replaced = before;
+    const write = (fence?: LeaseFence, current: Subject | null = before) => {
+      if (!current) throw new AppError('NOT_FOUND');
+      replaced = current;
+      return this.applyPatch(actor, current, patch, 'subject.update', fence);
+    };
     const after =
       teacherIds !== undefined && this.deps.firstTeacher
         ? await this.deps.firstTeacher.run(actor, id, teacherIds, input.teacherOverlap === true, write)
@@ -116,7 +124,7 @@ export class SubjectService {
       actor,
       before.id,
       [],
-      before.teacherIds.filter((t) => !kept.has(t)),
+      replaced.teacherIds.filter((t) => !kept.has(t)),
     );
     return after;
   }
@@ -279,9 +287,7 @@ export class SubjectService {
 function parse<T>(schema: z.ZodType<T>, value: unknown, path: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  throw new AppError('VALIDATION_FAILED', undefined, {
-    issues: validationIssues(r.error.issues, path),
-  });
+  throw new AppError('VALIDATION_FAILED', undefined, { ...issueDetails(r.error.issues, path) });
 }
 
 function unique(ids: string[]): string[] {

@@ -32,7 +32,8 @@ export class FirstTeacherChange {
 
   /**
    * Checks the change of `subjectId`'s teachers to `teacherIds`, hands the scheduled sessions
-   * over and runs `write` (which stores it, taking the fence it is given), all under the
+   * over and runs `write` (which stores it, taking the fence it is given, over the subject as
+   * read under the leases: its audit's before, null when it is gone), all under the
    * subject's lease and the new first teacher's, the ones session:open and meeting edits take:
    * an open of that teacher racing on another node waits, and then sees the sessions that became
    * theirs (or the change sees it).
@@ -50,7 +51,7 @@ export class FirstTeacherChange {
     subjectId: string,
     teacherIds: readonly string[],
     teacherOverlap: boolean,
-    write: (fence: LeaseFence) => Promise<Subject>,
+    write: (fence: LeaseFence, current: Subject | null) => Promise<Subject>,
   ): Promise<Subject> {
     const next = teacherIds[0];
     const locks: SlotLockKey[] = [
@@ -62,9 +63,9 @@ export class FirstTeacherChange {
       // Read under the leases: a change made meanwhile on another node is the one to compare with.
       const before = await store.subjects.get(actor.orgId, subjectId);
       const previous = before?.teacherIds[0];
-      if (!before || previous === next) return write(await fence());
+      if (!before || previous === next) return write(await fence(), before);
       const meetings = (await store.timetable.listMeetings(actor.orgId, subjectId)).filter((m) => m.teacherId === null);
-      if (meetings.length === 0) return write(await fence());
+      if (meetings.length === 0) return write(await fence(), before);
       const after: Subject = { ...before, teacherIds: [...teacherIds] };
       const plans = await this.handovers(actor, after, meetings, previous);
       if (next !== undefined && !teacherOverlap) {
@@ -72,7 +73,7 @@ export class FirstTeacherChange {
         await this.assertSessionsFree(actor, after, plans);
       }
       for (const plan of plans) await this.follower.apply(actor, plan, fence);
-      return write(await fence());
+      return write(await fence(), before);
     });
   }
 

@@ -17,7 +17,7 @@ import { doubleBooked, overlaps, teacherClashes, unnamedFor, withheldNote, type 
 import { issue } from '../../shared/validation-issues.js';
 
 /** How far ahead the sessions of an edited meeting are looked for (the job's horizon is far shorter). */
-const FOLLOW_DAYS = 400;
+export const FOLLOW_DAYS = 400;
 
 /** The reasons, in the audit log, of the sessions an edit cancels. */
 export const MEETING_CANCEL_REASONS = {
@@ -38,6 +38,8 @@ export interface FollowPlan {
   meetingId: string;
   moves: { session: AttendanceSession; day: string; change: RescheduleInput }[];
   cancels: { session: AttendanceSession; day: string; reason: string }[];
+  /** The edit's key (edit-trail.ts), marked on the audit entry of each move and cancellation; none for a hand-over. */
+  edit?: string | undefined;
 }
 
 /**
@@ -238,16 +240,16 @@ export class MeetingFollower {
     const result: FollowedSessions = { rescheduled: [], cancelled: [] };
     const locks = async () => (fence ? await fence() : undefined);
     for (const c of plan.cancels) {
-      if (await this.cancelFollower(actor, c.session, plan.meetingId, c.day, c.reason, await locks())) result.cancelled.push(c.session.id);
+      if (await this.cancelFollower(actor, c.session, plan, c.day, c.reason, await locks())) result.cancelled.push(c.session.id);
     }
     for (const m of plan.moves) {
       try {
-        if (await this.lifecycle.reschedule(actor, m.session.id, m.change, await locks())) result.rescheduled.push(m.session.id);
+        if (await this.lifecycle.reschedule(actor, m.session.id, m.change, await locks(), plan.edit)) result.rescheduled.push(m.session.id);
       } catch (err) {
         // Its new window went by between the plan and now.
         if (!(err instanceof AppError)) throw err;
         this.deps.logger.warn({ err, meetingId: plan.meetingId, sessionId: m.session.id }, 'session of an edited meeting cancelled');
-        if (await this.cancelFollower(actor, m.session, plan.meetingId, m.day, MEETING_CANCEL_REASONS.unfit, await locks())) {
+        if (await this.cancelFollower(actor, m.session, plan, m.day, MEETING_CANCEL_REASONS.unfit, await locks())) {
           result.cancelled.push(m.session.id);
         }
       }
@@ -297,13 +299,13 @@ export class MeetingFollower {
   private async cancelFollower(
     actor: Actor,
     session: AttendanceSession,
-    meetingId: string,
+    plan: Pick<FollowPlan, 'meetingId' | 'edit'>,
     day: string,
     reason: string,
     fence: LeaseFence | undefined,
   ): Promise<boolean> {
-    if (!(await this.lifecycle.cancelScheduled(actor, session.id, reason, fence))) return false;
-    await this.deps.store.timetable.forgetOccurrence(actor.orgId, meetingId, day);
+    if (!(await this.lifecycle.cancelScheduled(actor, session.id, reason, fence, plan.edit))) return false;
+    await this.deps.store.timetable.forgetOccurrence(actor.orgId, plan.meetingId, day);
     return true;
   }
 }

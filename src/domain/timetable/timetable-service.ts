@@ -15,6 +15,7 @@ import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type Te
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
+import { editTrail, meetingEditKey } from './edit-trail.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 import { issue } from '../../shared/validation-issues.js';
@@ -224,7 +225,9 @@ export class TimetableService {
       // of an edit and an open racing for one slot exactly one wins.
       const result = await withSlotLocks(this.deps, actor.orgId, locks, (fence) =>
         this.updateUnderLeases(actor, meetingId, input, teacherId, fence),
-      );
+      ).catch(async (err: unknown) => {
+        throw await this.partlyApplied(actor, meetingId, input, err);
+      });
       if (result) return result;
       // The subject's first teacher changed between the read and the leases: the other teacher's lease is the one to hold.
       if (attempt >= EDIT_TRIES) throw new AppError('CONFLICT', "The subject's teachers are changing; retry in a moment.");
@@ -250,7 +253,8 @@ export class TimetableService {
     // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
     if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
     // Decided and checked before the meeting is written: a refused edit changes nothing.
-    const plan = await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId });
+    const edit = meetingEditKey(meeting, next);
+    const plan = { ...(await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId })), edit };
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
     // The sessions move first, each move fenced by the locks, then the meeting is written, fenced
@@ -261,6 +265,10 @@ export class TimetableService {
     const followed = await this.follower.apply(actor, plan, fence);
     const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
     if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
+    // Every session the edit cancelled, also by an earlier run that lost its locks or an earlier
+    // request refused after some writes: those were cancelled and their days forgotten, so this
+    // run's plan no longer saw them.
+    const { cancelled } = await editTrail(this.deps.store, meeting, edit, await this.today(actor.orgId));
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
     await this.audit(
       actor,
@@ -270,7 +278,37 @@ export class TimetableService {
       { id: meetingId, ...pick(meeting) },
       { id: meetingId, ...pick(updated) },
     );
-    return { meeting: updated, ...followed };
+    return { meeting: updated, rescheduled: followed.rescheduled, cancelled };
+  }
+
+  /**
+   * A refused edit (or one answered CONFLICT) whose earlier run, or an earlier request of the
+   * same edit, moved or cancelled sessions before its locks were lost: the meeting is as it was
+   * while those sessions follow the edit. The refusal says so (`details.partlyApplied`, read
+   * back from the store) and how to finish: send the edit again, as the refusal asks; a session
+   * already as asked is not written again. Any other failure is answered as it is.
+   */
+  private async partlyApplied(actor: Actor, meetingId: string, input: MeetingUpdateInput, err: unknown): Promise<unknown> {
+    if (!(err instanceof AppError)) return err;
+    const found = await this.meetingForStaff(actor, meetingId).catch(() => null);
+    if (!found) return err;
+    const { subject, meeting } = found;
+    const { changed, next } = editOf(subject, meeting, input);
+    if (changed.length === 0) return err;
+    const done = await editTrail(this.deps.store, meeting, meetingEditKey(meeting, next), await this.today(actor.orgId));
+    if (done.rescheduled.length === 0 && done.cancelled.length === 0) return err;
+    return new AppError(
+      err.code,
+      `${err.message} The edit is partly applied: ${done.rescheduled.length} session(s) already moved and ${done.cancelled.length} cancelled ` +
+        '(details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
+      { ...err.details, partlyApplied: done },
+    );
+  }
+
+  /** Today in the organisation's time zone. */
+  private async today(orgId: string): Promise<string> {
+    const org = await this.deps.store.organisations.get(orgId);
+    return dayIn(org?.timezone ?? this.deps.settings.defaultTimezone, this.deps.now());
   }
 
   async deleteMeeting(actor: Actor, meetingId: string): Promise<void> {

@@ -87,16 +87,19 @@ const MeetingUpdateSchema = z
 
 const UpcomingSchema = z
   .object({
-    meetingId: z.string(),
-    day: z.string(),
-    startsAt: z.string(),
-    closesAt: z.string(),
-    teacherId: z.string().nullable(),
-    preset: z.enum(POLICY_PRESETS).nullable(),
+    meetingId: z.string().describe('The weekly meeting this is one day of'),
+    day: z.string().describe("The day, YYYY-MM-DD, in the organisation's time zone"),
+    startsAt: z.string().describe("The meeting's start that day, an ISO 8601 instant (UTC)"),
+    closesAt: z.string().describe("The meeting's end that day, an ISO 8601 instant (UTC): its session closes then"),
+    teacherId: z.string().nullable().describe("The meeting's own teacher; null: the subject's first teacher's"),
+    preset: z.enum(POLICY_PRESETS).nullable().describe("The meeting's policy preset; null: the teacher's and the organisation's defaults"),
     state: z
       .enum(['planned', 'created', 'cancelled'])
       .describe('planned: no session yet; created: sessionId is its session; cancelled: called off'),
-    sessionId: z.string().nullable(),
+    sessionId: z
+      .string()
+      .nullable()
+      .describe('The session made for it (created), or the one cancelled with it (cancelled, when one had been made); null while planned'),
   })
   .describe('One dated meeting of the timetable');
 
@@ -222,7 +225,9 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         "Changes its weekday, times, teacher, preset or room. Its sessions already created and not yet open follow the change; when the weekday changes they are cancelled and the timetable run creates the new days' sessions. Sessions already open keep what they opened with. " +
         'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`. ' +
         "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`; one of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
-        'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry).',
+        'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry). ' +
+        'A refusal that comes after some sessions already followed the edit (a node paused past its locks, then refused on running it again) says so in `details.partlyApplied` (`{ rescheduled, cancelled }`, session ids): the meeting is unchanged until the edit is sent again, as the refusal asks, which finishes it. ' +
+        'The answer lists every session the edit cancelled, also those an interrupted earlier run or request of the same edit cancelled.',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,

@@ -21,6 +21,8 @@ export interface CheckpointWorkerData {
   hardBoundPages: number;
   /** How long a RESTART or TRUNCATE waits for the writer and the readers; writes wait as long. */
   busyTimeoutMs: number;
+  /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
+  idleMs: number;
 }
 
 export type ToCheckpointWorker = { type: 'stop' };
@@ -54,6 +56,8 @@ export interface WalCheckpointerOptions {
   intervalMs?: number;
   /** Default WAL_HARD_BOUND_BYTES. */
   hardBoundBytes?: number;
+  /** Default CHECKPOINT_IDLE_MS. */
+  idleMs?: number;
 }
 
 /**
@@ -61,6 +65,12 @@ export interface WalCheckpointerOptions {
  * commits wrote (docs/multi-node.md gives the WAL measured under the open-loop load).
  */
 export const CHECKPOINT_INTERVAL_MS = 100;
+/**
+ * A store with nothing committed for this long is idle: its WAL file is emptied (TRUNCATE). Not
+ * one pass: under load a batch can take longer than a pass, and a TRUNCATE takes the write lock
+ * and fsyncs, so the batches behind it waited (docs/multi-node.md, "WAL checkpoints").
+ */
+export const CHECKPOINT_IDLE_MS = 1_000;
 /** The WAL file is brought back under this size (also its journal_size_limit). */
 export const WAL_HARD_BOUND_BYTES = 16 * 1024 * 1024;
 /** SQLite's default wal_autocheckpoint, in pages: what a connection falls back to. */
@@ -107,6 +117,7 @@ export class WalCheckpointer extends EventEmitter<{
       intervalMs: opts.intervalMs ?? CHECKPOINT_INTERVAL_MS,
       hardBoundPages,
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
+      idleMs: opts.idleMs ?? CHECKPOINT_IDLE_MS,
     };
     // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
     this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint', execArgv: [], resourceLimits: WORKER_HEAP });

@@ -8,6 +8,7 @@ import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { User } from '../../../src/domain/ports/users.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt } from '../../support/browser.js';
+import { showSection } from '../../support/admin-page.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
 
 const ROOT = repoRoot(import.meta.url);
@@ -102,14 +103,11 @@ describe('admin console (Chromium)', function () {
     await page.fill('#login-email', 'admin@demo.school');
     await page.fill('#login-password', DEMO_PASSWORDS.admin);
     await page.click('#login-form button[type="submit"]');
-    await page.waitForSelector('#app:not([hidden])');
+    await page.waitForSelector('#tab-users:not([hidden]):not([aria-busy="true"])');
     return page;
   }
 
-  async function goTo(page: Page, tab: (typeof TABS)[number]): Promise<void> {
-    await page.evaluate((t) => (location.hash = t), tab);
-    await page.waitForSelector(`#tab-${tab}:not([hidden])`);
-  }
+  const goTo = (page: Page, tab: (typeof TABS)[number]): Promise<void> => showSection(page, tab);
 
   it('imports 200 students from CSV: per-row errors first, then a progress bar to 200', async () => {
     const page = laptop;
@@ -295,6 +293,37 @@ describe('admin console (Chromium)', function () {
       await page.waitForFunction(() => document.getElementById('teachers-status')?.textContent === 'Teachers saved.');
       expect((await srv.store.subjects.get(org.id, sub.id))?.teacherIds).to.deep.equal([ada.id, retired.id]);
     } finally {
+      await srv.store.subjects.delete(org.id, sub.id);
+    }
+  });
+
+  it('marks a section busy while it reloads, so the rows it held before are not taken for the server’s', async () => {
+    const page = laptop;
+    const sub = await srv.store.subjects.create(org.id, {
+      code: 'BUSY1',
+      name: 'Added while away',
+      teacherIds: [],
+      location: null,
+      allowedIpRanges: [],
+    });
+    let answer: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    await page.route('**/api/v1/subjects?*', async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await goTo(page, 'users');
+      await page.evaluate(() => (location.hash = 'subjects'));
+      // Shown, with the list of before, while the server has not answered.
+      await page.waitForSelector('#tab-subjects:not([hidden])[aria-busy="true"]');
+      expect(await page.locator(`#subjects-body tr[data-subject-id="${sub.id}"]`).count()).to.equal(0);
+      answer();
+      await page.waitForSelector('#tab-subjects:not([aria-busy="true"])');
+      expect(await page.locator(`#subjects-body tr[data-subject-id="${sub.id}"]`).count()).to.equal(1);
+    } finally {
+      answer();
+      await page.unroute('**/api/v1/subjects?*');
       await srv.store.subjects.delete(org.id, sub.id);
     }
   });

@@ -105,6 +105,28 @@ function suite(setup: RaceStore): void {
     expect(trail.filter((e) => e.action === 'session.reschedule')).to.have.length(1);
   });
 
+  it("paused before taking its locks while node B changes the teachers, its audit's before is node B's teachers, read under the locks", async () => {
+    const third = await f.store.users.create(f.org.id, {
+      email: 'third@test',
+      name: 'Teacher Three',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+    // The change has read the subject (its access check) and not yet taken its first lock.
+    const undo = beforeNextCall(f.store.jobs, 'claim', async () => {
+      await f.build({ nodeId: 'node-b' }).subjects.update(admin, bio.id, { teacherIds: [third.id] });
+    });
+    await f.domain.subjects.update(admin, bio.id, { teacherIds: [f.teacher.id] });
+    undo();
+    const updates = (await f.store.audit.listForEntity(f.org.id, 'subject', bio.id)).filter((e) => e.action === 'subject.update');
+    expect(updates.map((e) => [e.from, e.to])).to.deep.equal([
+      [{ teacherIds: [f.otherTeacher.id] }, { teacherIds: [third.id] }],
+      [{ teacherIds: [third.id] }, { teacherIds: [f.teacher.id] }],
+    ]);
+  });
+
   it("paused before its last write, the subject's, it is refused TEACHER_DOUBLE_BOOKED by the new first teacher's meeting added meanwhile; a confirmed retry completes it", async () => {
     let added: string | null = null;
     const term = (await f.store.timetable.listTerms(f.org.id))[0]!;

@@ -136,10 +136,11 @@ function suite(setup: RaceStore): void {
         },
         (_orgId: string, _id: string, _from: string[], patch: { startsAt?: Date }) => patch.startsAt !== undefined,
       );
-      await expectCode(
+      const refused = await expectCode(
         f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
         'SESSION_ALREADY_OPEN',
       );
+      expect(refused.details).to.not.have.property('partlyApplied');
       expect(opened).to.be.a('string');
       expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
       const active = await f.store.sessions.listActiveForSubjects(f.org.id, [f.subject.id]);
@@ -203,10 +204,12 @@ function suite(setup: RaceStore): void {
 
     it('refused in its run again by a session opened at the new time meanwhile, the moves made stay; the retry completes the edit, one audit entry each', async () => {
       const { f, teacher, meeting, first, second, hours, opened, reschedules, startOf } = await twoSessionsSecondMoveHeld(2, 3);
-      await expectCode(
+      const refused = await expectCode(
         f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
         'SESSION_ALREADY_OPEN',
       );
+      // The refusal says so: the first session already follows the edit, the meeting does not yet.
+      expect(refused.details?.['partlyApplied']).to.deep.equal({ rescheduled: [first.id], cancelled: [] });
       // Resumable, not taken back: the first session follows the edit, the meeting and the second do not yet.
       expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
       expect(await startOf(first.id)).to.equal(hours(first.startsAt, 2));
