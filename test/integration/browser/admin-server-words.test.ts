@@ -71,8 +71,54 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.waitForSelector('#guardians-errors-block:not([hidden])');
     expect(await cells('#guardians-errors-body td')).to.deep.equal([
       'aucun élève ne correspond',
-      'nom : de 1 à 200 caractères ; l’e-mail « pas-un-email » n’est pas valide',
+      'colonne name : de 1 à 200 caractères ; l’e-mail « pas-un-email » n’est pas valide',
     ]);
+  });
+
+  it('names a refused contact’s or category’s field by its column heading, never the API’s key, in French', async () => {
+    await showSection(page, 'users');
+    await page.fill('#user-q', 'student03');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body tr button[aria-label^="Responsables"]');
+    await page.waitForSelector('#guardians-panel:not([hidden])');
+    await page.locator('#guardian-form').evaluate((f) => ((f as HTMLFormElement).noValidate = true));
+    for (const contact of [
+      { name: 'Mia', relation: 'mère', email: 'mia@example.test', language: 'français' },
+      { name: '', relation: 'père', email: 'pas-un-email', language: 'fr' },
+    ]) {
+      await page.click('#guardian-add');
+      const added = page.locator('#guardian-body tr').last();
+      for (const [name, value] of Object.entries(contact)) await added.locator(`input[name="${name}"]`).fill(value);
+    }
+    await page.click('#guardian-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('guardian-error')?.textContent ?? '') !== '');
+    const rows = await page.locator('#guardian-body tr').count();
+    expect(await page.textContent('#guardian-error')).to.equal(
+      [
+        `Ligne ${rows - 1}, Langue : pas un code de langue (comme en ou fr-CA).`,
+        `Ligne ${rows}, Nom : au moins 1 caractère.`,
+        `Ligne ${rows}, E-mail : pas une adresse e-mail.`,
+      ].join(' '),
+    );
+    await page.click('#guardian-close');
+
+    await showSection(page, 'organisation');
+    await page.waitForFunction(() => document.querySelectorAll('#cat-body tr').length === 3);
+    await page.locator('#cat-form').evaluate((f) => ((f as HTMLFormElement).noValidate = true));
+    await page
+      .locator('#cat-body input[name="label"]')
+      .first()
+      .evaluate((e) => ((e as HTMLInputElement).value = 'x'.repeat(101)));
+    await page.click('#cat-add');
+    await page.locator('#cat-body tr').last().locator('input[name="code"]').fill('Sortie-1');
+    await page.locator('#cat-body tr').last().locator('input[name="label"]').fill('Sortie');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#cat-error')).to.equal(
+      'Ligne 1, Libellé : au plus 100 caractères. Ligne 4, Code : des majuscules, des chiffres et des _, en commençant par une lettre (comme MEDICAL).',
+    );
+    await expectAccessible(page, 'refused contacts and categories in French');
   });
 
   it('says the OneRoster report’s reasons and a refused bundle’s problems in French', async () => {
