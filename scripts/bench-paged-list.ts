@@ -10,16 +10,12 @@
  * sqlite: a new file store. mongo: MONGODB_URI (a FerretDB or MongoDB server; a database of its
  * own is made and dropped).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import type { Store } from '../src/domain/ports/store.js';
 import type { AuditFilter } from '../src/domain/ports/audit.js';
-import { createMongoStore } from '../src/store/mongo/mongo-store.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { openBenchStore } from './lib/bench-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,43 +29,6 @@ const RUNS = Number(args.runs);
 const ENTRIES = 500;
 const LIMIT = 50;
 
-interface Opened {
-  store: Store;
-  uri: string | null;
-  cleanup(): Promise<void>;
-}
-
-async function openStore(): Promise<Opened> {
-  if (args.store === 'mongo') {
-    const base = process.env['MONGODB_URI'];
-    if (!base) throw new Error('--store mongo needs MONGODB_URI (a FerretDB or MongoDB server)');
-    const u = new URL(base);
-    u.pathname = `/bench_paged_${randomBytes(4).toString('hex')}`;
-    const uri = u.toString();
-    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
-    return {
-      store,
-      uri,
-      async cleanup() {
-        await store.close();
-        const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
-        await conn.dropDatabase();
-        await conn.close();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-paged-'));
-  const store = await createSqliteStore({ path: path.join(dir, 'bench.db') });
-  return {
-    store,
-    uri: null,
-    async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** Microseconds per call, the calls one after another. */
 async function perCall(fn: () => Promise<unknown>): Promise<number> {
   await fn();
@@ -79,7 +38,7 @@ async function perCall(fn: () => Promise<unknown>): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const opened = await openStore();
+  const opened = await openBenchStore(String(args.store), 'bench-paged', { serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
   try {
     const s = opened.store;
     const org = await s.organisations.create({ name: 'Bench', slug: `bench-${randomBytes(3).toString('hex')}`, timezone: 'UTC' });
@@ -101,7 +60,7 @@ async function main(): Promise<void> {
     );
     const short: AuditFilter = { limit: LIMIT, offset: 0, entityType: 'user', entityId: 'u-short' };
     const full: AuditFilter = { limit: LIMIT, offset: 0 };
-    const conn = opened.uri ? await mongoose.createConnection(opened.uri, { serverSelectionTimeoutMS: 5_000 }).asPromise() : null;
+    const conn = opened.mongoUri ? await mongoose.createConnection(opened.mongoUri, { serverSelectionTimeoutMS: 5_000 }).asPromise() : null;
     try {
       const name = conn ? (await conn.db!.listCollections().toArray()).map((c) => c.name).find((n) => /audit/i.test(n)) : undefined;
       const audit = conn && name ? conn.db!.collection(name) : null;

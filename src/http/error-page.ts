@@ -69,6 +69,9 @@ const fr: CatalogOf<typeof en> = {
 
 const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };
 
+/** The catalogs, for the test that no English is left on a French page. */
+export const errorPageWords = CATALOGS;
+
 /** The language of a page answering `req`: the browser's (Accept-Language) when a catalog serves it, else English. */
 export function pageLanguageOf(req: Request): Language {
   return matchLanguage(acceptedLanguages(req.get('accept-language'))) ?? SOURCE_LANGUAGE;

@@ -17,6 +17,9 @@ export const RowProblemSchema = z
   })
   .describe('The reason as a code and its parameters (`refused`: a coded error, its `code` and `message`)');
 
+/** A change (PATCH) naming no field: `.refine(hasSomeField, NOTHING_TO_CHANGE)`. */
+export const NOTHING_TO_CHANGE = issueRule('nothingToChange', 'Give at least one field to change');
+
 export const IdParams = z.object({ id: z.string().min(1).max(100) });
 
 export const PAGE_DEFAULT = 50;

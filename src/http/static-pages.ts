@@ -2,6 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
+import { SOURCE_LANGUAGE } from '../shared/i18n/languages.js';
+import { pageLanguageOf } from './error-page.js';
+import { homePage } from './home-page.js';
 
 /**
  * Only this origin for scripts, styles, sockets and media; data:/blob: images for the QR canvas
@@ -104,6 +107,16 @@ export function staticPages(dir: string): RequestHandler {
     if (RESERVED.some((p) => req.path === p || req.path.startsWith(`${p}/`))) return next();
     // Caches keep one copy per encoding, whichever this answer is.
     if (TYPES[path.extname(req.path === '/' ? 'index.html' : req.path)]) res.setHeader('Vary', 'Accept-Encoding');
+    if (req.path === '/' || req.path === '/index.html') {
+      // The built home page is English; a browser preferring another shipped language gets it written in that one.
+      res.vary('Accept-Language');
+      const language = pageLanguageOf(req);
+      if (language !== SOURCE_LANGUAGE) {
+        pageHeaders(res);
+        res.type('html').send(homePage(language));
+        return;
+      }
+    }
     const variant = compressedVariant(req.path, req.headers['accept-encoding'], built);
     if (!variant) return serve(req, res, next);
     // The type of the page file, not of .br/.gz (send keeps a Content-Type already set).

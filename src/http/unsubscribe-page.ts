@@ -43,6 +43,9 @@ const fr: CatalogOf<typeof en> = {
 };
 
 const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };
+
+/** The catalogs, for the test that no English is left on a French page. */
+export const unsubscribePageWords = CATALOGS;
 const words = (language: Language): Translator<typeof en> => translator(language, CATALOGS[language]);
 
 /** Which page of the link: before the change (GET), after unsubscribing, after subscribing again. */

@@ -27,6 +27,8 @@ export const ISSUE_CODES = [
   'notAbove',
   'notBelow',
   'notMultiple',
+  /** A password longer than `maximum` bytes (UTF-8: an accented letter takes two). */
+  'tooManyBytes',
   // a string not in its form
   'email',
   'url',
@@ -36,6 +38,14 @@ export const ISSUE_CODES = [
   'pattern',
   /** An IPv4 or IPv6 CIDR range or a bare address. */
   'cidr',
+  /** Not an IANA time zone (Europe/Paris). */
+  'timeZone',
+  /** Not a BCP 47 language tag (en, fr-CA). */
+  'language',
+  /** A subject code: letters, digits, dot, dash and underscore only. */
+  'codeCharacters',
+  /** An absence category code: upper-case letters, digits and _, starting with a letter. */
+  'categoryCode',
   /** A calendar day outside `minimum`..`maximum` (days as YYYY-MM-DD). */
   'dayOutOfRange',
   /** Not one of `values` (listed, comma-separated). */
@@ -46,6 +56,17 @@ export const ISSUE_CODES = [
   'endBeforeStart',
   /** A range of days longer than `maximum` days. */
   'rangeTooLong',
+  /** A change (PATCH) naming no field to change. */
+  'nothingToChange',
+  /** A session's late mark before its start, or after its close. */
+  'beforeStart',
+  'afterClose',
+  /** A session's window longer than `maximum` hours. */
+  'windowTooLong',
+  /** A session's close that is already past. */
+  'notInFuture',
+  /** Liveness asked for without the selfie check it is a step of. */
+  'needsSelfie',
   /** Anything else: the English `message` says what. */
   'invalid',
 ] as const;

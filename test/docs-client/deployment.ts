@@ -5,8 +5,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
 import { freePort, useRedis, type RedisSuite } from '../support/redis-server.js';
-import { HttpClient, type UserView } from './http-client.js';
+import { HttpClient, type Tokens, type UserView } from './http-client.js';
 import { runAdminCli, startServiceNode, type CliRun, type ServiceNode } from './service.js';
+import { connect, type DocsSocket } from './socket-client.js';
 
 export const ORG = { slug: 'docs', name: 'Docs School', timezone: 'Europe/Paris' };
 export const ADMIN = { email: 'head@docs-school.test', name: 'Head Teacher', password: 'head-teacher-pass-1' };
@@ -87,6 +88,30 @@ export async function createFirstAdmin(dep: Deployment): Promise<void> {
     ADMIN.password,
   );
   if (admin.code !== 0) throw new Error(`admin create: ${admin.code} ${admin.stdout}${admin.stderr}`);
+}
+
+/**
+ * README "First run in production" to "Inviting users": the first admin made with the admin CLI
+ * and logged in on the first node, who imports and invites `list` (importAndInvite).
+ */
+export async function firstRunWith(dep: Deployment, list: Person[]): Promise<{ admin: Tokens; users: Map<string, UserView> }> {
+  await createFirstAdmin(dep);
+  const admin = await dep.http[0]!.login(ADMIN.email, ADMIN.password);
+  return { admin, users: await importAndInvite(dep, admin.accessToken, list) };
+}
+
+/**
+ * A suite's `open(node, token)`: a docs client's socket on node `node`, authenticated with what
+ * `token` answers at each connection; the mocha hook closes every socket it opened after the suite.
+ */
+export function useSockets(dep: Deployment): (node: number, token: () => string) => Promise<DocsSocket> {
+  const sockets: DocsSocket[] = [];
+  after(() => sockets.forEach((s) => s.close()));
+  return async (node, token) => {
+    const socket = await connect(dep.nodes[node]!.url, token);
+    sockets.push(socket);
+    return socket;
+  };
 }
 
 export interface Person {

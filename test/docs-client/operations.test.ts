@@ -3,9 +3,9 @@
 // store, a timetable meeting started with one tap and moved, and a node shut down (SIGTERM) under
 // its clients.
 import { expect } from 'chai';
-import { ADMIN, ORG, createFirstAdmin, importAndInvite, people, useDeployment } from './deployment.js';
+import { ADMIN, ORG, firstRunWith, people, useDeployment, useSockets } from './deployment.js';
 import { refusalOf, type Tokens, type UserView } from './http-client.js';
-import { codeOf, connect, data, nextEvent, send, type DocsSocket } from './socket-client.js';
+import { codeOf, data, nextEvent, send } from './socket-client.js';
 
 /** The calendar day `days` from today in the organisation's zone, and its ISO weekday. */
 function localDay(days: number): { day: string; weekday: number } {
@@ -25,19 +25,11 @@ describe('docs client: operations seen from the clients (two production nodes)',
   let student: Tokens;
   let users: Map<string, UserView>;
   let subjectId = '';
-  const sockets: DocsSocket[] = [];
-  const open = async (node: number, tokens: () => Tokens) => {
-    const socket = await connect(dep.nodes[node]!.url, () => tokens().accessToken);
-    sockets.push(socket);
-    return socket;
-  };
-  after(() => sockets.forEach((s) => s.close()));
+  const open = useSockets(dep);
 
   before(async function () {
     this.timeout(180_000);
-    await createFirstAdmin(dep);
-    admin = await dep.http[0]!.login(ADMIN.email, ADMIN.password);
-    users = await importAndInvite(dep, admin.accessToken, [...staff, ...pupils]);
+    ({ admin, users } = await firstRunWith(dep, [...staff, ...pupils]));
     teacher = await dep.http[0]!.login(staff[0]!.email, staff[0]!.password);
     student = await dep.http[1]!.login(pupils[0]!.email, pupils[0]!.password);
     const subject = await dep.http[0]!.post<{ id: string }>(
@@ -63,7 +55,7 @@ describe('docs client: operations seen from the clients (two production nodes)',
   });
 
   it("the CLI's admin reset ends the admin's open sockets at their next command, within a second", async () => {
-    const socket = await open(1, () => admin);
+    const socket = await open(1, () => admin.accessToken);
     data(await send(socket, 'session:list-active', {}));
     const gone = new Promise<string>((resolve) => socket.once('disconnect', resolve));
     const reset = await dep.admin(['admin', 'reset', '--org', ORG.slug, '--email', ADMIN.email, '--password-stdin'], 'new-head-pass-2');
@@ -119,7 +111,7 @@ describe('docs client: operations seen from the clients (two production nodes)',
     const session = a!.body;
     expect((await upcoming()).body.find((i) => i.day === tomorrow.day)).to.include({ state: 'created', sessionId: session.id });
 
-    const s = await open(1, () => student);
+    const s = await open(1, () => student.accessToken);
     expect(data(await send(s, 'session:list-active', {})).map((x) => x.id)).to.include(session.id);
     expect(codeOf(await send(s, 'checkin:submit', { sessionId: session.id }))).to.equal('SESSION_NOT_OPEN');
     const moved = nextEvent(s, 'session:status', (v) => v.id === session.id);
@@ -135,7 +127,7 @@ describe('docs client: operations seen from the clients (two production nodes)',
   });
 
   it('SIGTERM: commands in the drain run or answer UNAVAILABLE; the client retries by itself, refused UNAVAILABLE until the node is gone', async () => {
-    const s = await open(1, () => student);
+    const s = await open(1, () => student.accessToken);
     const gone = new Promise<string>((resolve) => s.once('disconnect', resolve));
     let disconnected = false;
     void gone.then(() => (disconnected = true));
@@ -164,7 +156,7 @@ describe('docs client: operations seen from the clients (two production nodes)',
       expect(r).to.satisfy((x: { code: string; retryAfterMs: unknown }) => x.code === 'UNAVAILABLE' && typeof x.retryAfterMs === 'number');
     // The balancer then sends the client to a node still running: it joins again (§2, §8).
     s.close();
-    const again = await open(0, () => student);
+    const again = await open(0, () => student.accessToken);
     expect(data(await send(again, 'session:list-active', {}))).to.be.an('array');
   });
 });

@@ -2,9 +2,9 @@
 // it: the HTTP status and code of protocol.md §13, the `connect_error` codes of §2, and the
 // acknowledgement codes and details of §4/§5; each refused request changes nothing.
 import { expect } from 'chai';
-import { ADMIN, ORG, createFirstAdmin, importAndInvite, people, useDeployment } from './deployment.js';
+import { ADMIN, ORG, firstRunWith, people, useDeployment, useSockets } from './deployment.js';
 import { detailsOf, refusalOf, type Tokens, type UserView } from './http-client.js';
-import { codeOf, connect, connectRefused, data, send, type DocsSocket } from './socket-client.js';
+import { codeOf, connectRefused, data, send, type DocsSocket } from './socket-client.js';
 
 const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
 
@@ -21,19 +21,11 @@ describe('docs client: every documented refusal of a bad input (two production n
   let users: Map<string, UserView>;
   let subjectId = '';
   let bareSubjectId = '';
-  const sockets: DocsSocket[] = [];
-  const open = async (node: number, tokens: Tokens) => {
-    const socket = await connect(dep.nodes[node]!.url, () => tokens.accessToken);
-    sockets.push(socket);
-    return socket;
-  };
-  after(() => sockets.forEach((s) => s.close()));
+  const open = useSockets(dep);
 
   before(async function () {
     this.timeout(180_000);
-    await createFirstAdmin(dep);
-    admin = await dep.http[0]!.login(ADMIN.email, ADMIN.password);
-    users = await importAndInvite(dep, admin.accessToken, [...staff, ...pupils]);
+    ({ admin, users } = await firstRunWith(dep, [...staff, ...pupils]));
     teacher = await dep.http[0]!.login(staff[0]!.email, staff[0]!.password);
     otherTeacher = await dep.http[1]!.login(staff[1]!.email, staff[1]!.password);
     student = await dep.http[1]!.login(pupils[0]!.email, pupils[0]!.password);
@@ -227,8 +219,8 @@ describe('docs client: every documented refusal of a bad input (two production n
     let t: DocsSocket;
     let s: DocsSocket;
     before(async () => {
-      t = await open(0, teacher);
-      s = await open(1, student);
+      t = await open(0, () => teacher.accessToken);
+      s = await open(1, () => student.accessToken);
     });
 
     it('payloads are strict: an unknown field by its path, a non-object payload at path ""', async () => {
@@ -282,7 +274,7 @@ describe('docs client: every documented refusal of a bad input (two production n
       expect(codeOf(await send(t, 'session:reopen', { sessionId: first.id }))).to.equal('SESSION_NOT_CLOSED');
       expect(codeOf(await send(s, 'checkin:challenge', { sessionId: first.id }))).to.equal('LIVENESS_NOT_REQUIRED');
       const outsiderTokens = await dep.http[0]!.login(outsider.email, pupils[2]!.password);
-      const o = await open(0, outsiderTokens);
+      const o = await open(0, () => outsiderTokens.accessToken);
       expect(codeOf(await send(o, 'session:join', { sessionId: first.id }))).to.equal('NOT_ENROLLED');
       expect(codeOf(await send(o, 'checkin:submit', { sessionId: first.id }))).to.equal('NOT_ENROLLED');
       expect(codeOf(await send(t, 'session:join', { sessionId: first.id }))).to.equal('FORBIDDEN');

@@ -6,9 +6,9 @@
 import { expect } from 'chai';
 import { tokenFromMail, decodedMail } from '../support/mail.js';
 import type { CheckinView, RosterSnapshot, SessionView } from '../../src/shared/events.js';
-import { ADMIN, ORG, PUBLIC_URL, createFirstAdmin, importAndInvite, people, useDeployment, usersCsv } from './deployment.js';
+import { ADMIN, ORG, PUBLIC_URL, createFirstAdmin, importAndInvite, people, useDeployment, useSockets, usersCsv } from './deployment.js';
 import { detailsOf, refusalOf, type Tokens, type UserView } from './http-client.js';
-import { codeOf, connect, connectRefused, data, nextEvent, RosterFeed, send, type DocsSocket } from './socket-client.js';
+import { codeOf, connectRefused, data, nextEvent, RosterFeed, send, type DocsSocket } from './socket-client.js';
 
 const ROOM = { lat: 48.8462, lon: 2.3447, radiusM: 80 };
 /** A fix `metres` north of the room's centre, taken now. */
@@ -23,13 +23,7 @@ describe('docs client: a school from first admin to erasure (two production node
   let users: Map<string, UserView>;
   const id = (email: string) => users.get(email)!.id;
   let subjectId = '';
-  const sockets: DocsSocket[] = [];
-  const open = async (node: number, token: () => string) => {
-    const socket = await connect(dep.nodes[node]!.url, token);
-    sockets.push(socket);
-    return socket;
-  };
-  after(() => sockets.forEach((s) => s.close()));
+  const open = useSockets(dep);
 
   it('first run: nobody can log in until the admin CLI creates the organisation and its admin', async () => {
     expect(dep.nodes[0]!.output(), 'README: one warning line on an empty production store').to.match(/"level":40[^\n]*admin/i);

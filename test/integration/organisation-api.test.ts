@@ -1,43 +1,27 @@
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { Organisation } from '../../src/domain/ports/organisations.js';
-import type { Subject } from '../../src/domain/ports/subjects.js';
-import type { User } from '../../src/domain/ports/users.js';
-import { PASSWORD, createOrg, createUser, createSchool } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
+import { PASSWORD, createOrg, createUser } from '../support/fixtures.js';
+import { useSchoolServer } from '../support/school-server.js';
+import { newRecord } from '../contract/fixtures.js';
 import { command, connectClient, connectRefused } from '../support/sockets.js';
 
 const API = '/api/v1';
 
 describe('organisation API, time zone of exports, deactivated organisations', function () {
   this.timeout(20_000);
-  let srv: TestServer;
-  let org: Organisation;
-  let admin: User;
-  let teacher: User;
-  let student: User;
-  let subject: Subject;
-  let adminToken: string;
-  let teacherToken: string;
-
-  before(async () => {
-    srv = await startTestServer();
-    ({ org, admin, teacher, student, subject } = await createSchool(srv.store));
-    adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
-    teacherToken = (await srv.login(teacher.email, PASSWORD)).accessToken;
-  });
-  after(() => srv.cleanup());
+  const school = useSchoolServer(['admin', 'teacher']);
 
   it('shows every user the organisation; only its admin changes it, audited', async () => {
-    const seen = await srv.request('GET', `${API}/organisation`, { token: teacherToken });
+    const { srv, org, admin, tokens } = school();
+    const seen = await srv.request('GET', `${API}/organisation`, { token: tokens.teacher });
     expect(seen.status).to.equal(200);
     expect(seen.body).to.deep.include({ id: org.id, slug: org.slug, timezone: 'UTC', active: true });
 
-    const refused = await srv.request('PATCH', `${API}/organisation`, { token: teacherToken, body: { name: 'Nope' } });
+    const refused = await srv.request('PATCH', `${API}/organisation`, { token: tokens.teacher, body: { name: 'Nope' } });
     expect([refused.status, refused.body.error.code]).to.deep.equal([403, 'FORBIDDEN']);
 
     const changed = await srv.request('PATCH', `${API}/organisation`, {
-      token: adminToken,
+      token: tokens.admin,
       body: {
         name: 'Renamed School',
         timezone: 'Asia/Kolkata',
@@ -65,28 +49,30 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       {},
       { slug: 'x' },
     ]) {
-      const bad = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body });
+      const bad = await srv.request('PATCH', `${API}/organisation`, { token: tokens.admin, body });
       expect([bad.status, bad.body.error.code], JSON.stringify(body)).to.deep.equal([400, 'VALIDATION_FAILED']);
     }
     expect((await srv.store.organisations.get(org.id))!.timezone).to.equal('Asia/Kolkata');
   });
 
   it('changes the retention settings field by field, refusing a bad value', async () => {
+    const { srv, org, tokens } = school();
     const changed = await srv.request('PATCH', `${API}/organisation`, {
-      token: adminToken,
+      token: tokens.admin,
       body: { settings: { retention: { locationMode: 'never', probeDays: 1 } } },
     });
     expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
     expect(changed.body.settings.retention).to.deep.equal({ probeDays: 1, locationDays: 30, locationMode: 'never', ipDays: 30 });
     for (const retention of [{ ipDays: -1 }, { locationDays: 3651 }, { locationMode: 'blur' }, { probeDays: 'soon' }]) {
-      const bad = await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { settings: { retention } } });
+      const bad = await srv.request('PATCH', `${API}/organisation`, { token: tokens.admin, body: { settings: { retention } } });
       expect([bad.status, bad.body.error.code], JSON.stringify(retention)).to.deep.equal([400, 'VALIDATION_FAILED']);
     }
     expect((await srv.store.organisations.get(org.id))!.settings.retention).to.deep.equal(changed.body.settings.retention);
   });
 
   it('opens sessions with the defaults the admin set', async () => {
-    const socket = await connectClient(srv.baseUrl, teacherToken);
+    const { srv, subject, tokens } = school();
+    const socket = await connectClient(srv.baseUrl, tokens.teacher);
     try {
       const ack = await command(socket, 'session:open', { subjectId: subject.id, policy: { geofence: false } });
       if (!ack.ok) throw new Error(JSON.stringify(ack.error));
@@ -98,6 +84,7 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
   });
 
   it("writes the CSV exports' times in the organisation's time zone", async () => {
+    const { srv, org, teacher, student, subject, tokens } = school();
     const startsAt = new Date('2026-01-15T09:00:00.000Z');
     const session = await srv.store.sessions.create(org.id, {
       subjectId: subject.id,
@@ -110,25 +97,17 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
       day: '2026-01-15',
     });
-    await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: session.id,
-      subjectId: subject.id,
-      studentId: student.id,
-      status: 'present',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: new Date('2026-01-15T09:03:20.000Z'),
-      decidedAt: new Date('2026-01-15T09:03:21.000Z'),
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    await srv.store.records.insertIfAbsent(
+      org.id,
+      newRecord(session.id, subject.id, student.id, {
+        status: 'present',
+        attempts: 1,
+        submittedAt: new Date('2026-01-15T09:03:20.000Z'),
+        decidedAt: new Date('2026-01-15T09:03:21.000Z'),
+      }),
+    );
     const rowsOf = async (path: string) =>
-      parseCsv((await srv.request('GET', path, { token: teacherToken })).body as string, { columns: true }) as Record<string, string>[];
+      parseCsv((await srv.request('GET', path, { token: tokens.teacher })).body as string, { columns: true }) as Record<string, string>[];
 
     const [kolkata] = await rowsOf(`${API}/sessions/${session.id}/records.csv`);
     expect(kolkata).to.include({
@@ -137,12 +116,13 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       decidedAt: '2026-01-15T14:33:21+05:30',
     });
 
-    await srv.request('PATCH', `${API}/organisation`, { token: adminToken, body: { timezone: 'America/New_York' } });
+    await srv.request('PATCH', `${API}/organisation`, { token: tokens.admin, body: { timezone: 'America/New_York' } });
     const [newYork] = await rowsOf(`${API}/subjects/${subject.id}/attendance.csv?from=2026-01-15&to=2026-01-15`);
     expect(newYork).to.include({ day: '2026-01-15', startsAt: '2026-01-15T04:00:00-05:00', submittedAt: '2026-01-15T04:03:20-05:00' });
   });
 
   it("refuses a deactivated organisation's users everywhere, and no one else", async () => {
+    const { srv, org, teacher, tokens } = school();
     const other = await createOrg(srv.store);
     const otherAdmin = await createUser(srv.store, other.id, 'admin');
     const otherToken = (await srv.login(otherAdmin.email, PASSWORD)).accessToken;
@@ -150,7 +130,7 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
 
     await srv.app.services.organisations.setActive('test', org.slug, false);
     try {
-      for (const token of [adminToken, teacherToken]) {
+      for (const token of [tokens.admin, tokens.teacher]) {
         const res = await srv.request('GET', `${API}/me`, { token });
         expect([res.status, res.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
       }
@@ -160,12 +140,12 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
       expect(wrong.body.error.code, 'says nothing without the password').to.equal('INVALID_CREDENTIALS');
       const refresh = await srv.request('POST', `${API}/auth/refresh`, { body: { refreshToken } });
       expect([refresh.status, refresh.body.error.code]).to.deep.equal([403, 'ORGANISATION_DISABLED']);
-      expect(await connectRefused(srv.baseUrl, { token: teacherToken })).to.include({ code: 'ORGANISATION_DISABLED' });
+      expect(await connectRefused(srv.baseUrl, { token: tokens.teacher })).to.include({ code: 'ORGANISATION_DISABLED' });
 
       expect((await srv.request('GET', `${API}/me`, { token: otherToken })).status).to.equal(200);
     } finally {
       await srv.app.services.organisations.setActive('test', org.slug, true);
     }
-    expect((await srv.request('GET', `${API}/me`, { token: teacherToken })).status).to.equal(200);
+    expect((await srv.request('GET', `${API}/me`, { token: tokens.teacher })).status).to.equal(200);
   });
 });

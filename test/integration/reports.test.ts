@@ -3,14 +3,16 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import { AUDIT_ACTIONS } from '../../src/shared/audit.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { PASSWORD, createOrg, createSubject, createUser, createSchool } from '../support/fixtures.js';
-import { startTestServer, type TestServer, refusal } from '../support/http.js';
+import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { type TestServer, refusal } from '../support/http.js';
+import { useSchoolServer } from '../support/school-server.js';
 import { newRecord, newSession } from '../contract/fixtures.js';
 
 // The reporting API over HTTP: query parsing, the documented shapes and the audit CSV.
 // The figures themselves are tested in test/unit/domain/report-service.test.ts, access in the matrix.
 
 describe('reports over HTTP', () => {
+  const school = useSchoolServer(['admin', 'student']);
   let srv: TestServer;
   let org: Organisation;
   let admin: User;
@@ -22,10 +24,8 @@ describe('reports over HTTP', () => {
   let sessionId: string;
 
   before(async () => {
-    srv = await startTestServer();
-    ({ org, admin, teacher, student, subject } = await createSchool(srv.store));
-    adminToken = (await srv.login(admin.email, PASSWORD)).accessToken;
-    studentToken = (await srv.login(student.email, PASSWORD)).accessToken;
+    ({ srv, org, admin, teacher, student, subject } = school());
+    ({ admin: adminToken, student: studentToken } = school().tokens);
     const startsAt = new Date('2026-02-02T09:00:00Z');
     const session = await srv.store.sessions.create(org.id, newSession(subject.id, teacher.id, { status: 'closed', startsAt }));
     sessionId = session.id;
@@ -55,7 +55,6 @@ describe('reports over HTTP', () => {
       at: new Date('2026-02-02T10:00:00Z'),
     });
   });
-  after(() => srv.cleanup());
 
   it("answers a student's own figures with ISO dates and the default-threshold risk list", async () => {
     const own = await srv.request('GET', `/api/v1/reports/students/${student.id}`, { token: studentToken });
@@ -133,23 +132,15 @@ describe('reports over HTTP', () => {
         }),
       );
     }
-    await srv.store.records.insertIfAbsent(org.id, {
-      sessionId: created[0]!.id,
-      subjectId: other.id,
-      studentId: student.id,
-      status: 'present',
-      reason: null,
-      flags: [],
-      distanceM: null,
-      location: null,
-      ip: null,
-      attempts: 1,
-      submittedAt: new Date(base),
-      decidedAt: new Date(base),
-      decidedBy: null,
-      note: null,
-      verification: null,
-    });
+    await srv.store.records.insertIfAbsent(
+      org.id,
+      newRecord(created[0]!.id, other.id, student.id, {
+        status: 'present',
+        attempts: 1,
+        submittedAt: new Date(base),
+        decidedAt: new Date(base),
+      }),
+    );
     const csv = await srv.request('GET', '/api/v1/attendance.csv?from=2026-02-01&to=2026-03-31', { token: adminToken });
     expect(csv.status).to.equal(200);
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);

@@ -137,7 +137,7 @@ describe('session lifecycle and the protocol as documented (socket.io + HTTP)', 
     expect(codeOf(bad)).to.equal('VALIDATION_FAILED');
     if (!bad.ok)
       expect(bad.error.details?.['issues']).to.deep.equal([
-        { path: 'lateAfter', message: 'lateAfter is after closesAt.', code: 'invalid', params: {} },
+        { path: 'lateAfter', message: 'lateAfter is after closesAt.', code: 'afterClose', params: {} },
       ]);
     const none = await command(t, 'session:extend', { sessionId: session.id } as never);
     expect(codeOf(none)).to.equal('VALIDATION_FAILED');

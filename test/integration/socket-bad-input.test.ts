@@ -5,14 +5,22 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser } from '../support/fixtures.js';
-import { startTestServer, type TestServer } from '../support/http.js';
-import { command, connectRefused, ok, type ClientSocket, userClient } from '../support/sockets.js';
+import type { TestServer } from '../support/http.js';
+import { useSocketClass } from '../support/socket-class.js';
+import { command, connectRefused, ok } from '../support/sockets.js';
 
 const ROOM = { lat: 40.4168, lon: -3.7038, radiusM: 80 };
 const here = () => ({ lat: ROOM.lat, lon: ROOM.lon, accuracy: 10, timestamp: Date.now() });
 
 describe('socket.io: authentication and bad input', function () {
   this.timeout(20_000);
+  const cls = useSocketClass({
+    env: { CHECKIN_RATE_PER_MINUTE: '4', SOCKET_MAX_BUFFER_BYTES: '65536' },
+    code: 'BAD1',
+    name: 'Bad input',
+    location: ROOM,
+  });
+  const client = cls.client;
   let srv: TestServer;
   let org: Organisation;
   let teacher: User;
@@ -21,32 +29,13 @@ describe('socket.io: authentication and bad input', function () {
   let foreigner: User;
   let subject: Subject;
   let sessionId: string;
-  const sockets: ClientSocket[] = [];
-  const client = userClient(() => srv, sockets);
   const recordCount = async () => (await srv.store.records.listBySession(org.id, sessionId)).length;
 
   before(async () => {
-    srv = await startTestServer({ CHECKIN_RATE_PER_MINUTE: '4', SOCKET_MAX_BUFFER_BYTES: '65536' });
-    org = await createOrg(srv.store);
-    const other = await createOrg(srv.store);
-    teacher = await createUser(srv.store, org.id, 'teacher');
-    student = await createUser(srv.store, org.id, 'student');
-    outsider = await createUser(srv.store, org.id, 'student');
-    foreigner = await createUser(srv.store, other.id, 'student');
-    subject = await srv.store.subjects.create(org.id, {
-      code: 'BAD1',
-      name: 'Bad input',
-      teacherIds: [teacher.id],
-      location: ROOM,
-      allowedIpRanges: [],
-    });
-    await srv.store.subjects.enrol(org.id, subject.id, [student.id]);
+    ({ srv, org, teacher, student, outsider, subject } = cls.current());
+    foreigner = await createUser(srv.store, (await createOrg(srv.store)).id, 'student');
     const t = await client(teacher);
     sessionId = ok(await command(t, 'session:open', { subjectId: subject.id, policy: { rotatingCode: false } })).id;
-  });
-  after(async () => {
-    for (const s of sockets) s.disconnect();
-    await srv.cleanup();
   });
 
   it('refuses connections without a valid token, with coded connect_error', async () => {

@@ -64,11 +64,11 @@ export interface TestClass {
   subject: Subject;
 }
 
-/** Creates a class in a new organisation; the subject is held at `location` (null: anywhere). */
+/** Creates a class in a new organisation; the subject (`code`, `name`) is held at `location` (null: anywhere). */
 export async function createClass(
   store: Store,
   students: number,
-  opts: { code?: string; location?: Subject['location'] } = {},
+  opts: { code?: string; name?: string; location?: Subject['location'] } = {},
 ): Promise<TestClass> {
   const org = await createOrg(store);
   const teacher = await createUser(store, org.id, 'teacher');
@@ -76,7 +76,7 @@ export async function createClass(
   for (let i = 0; i < students; i += 1) enrolled.push(await createUser(store, org.id, 'student'));
   const subject = await store.subjects.create(org.id, {
     code: opts.code ?? unique('SUB'),
-    name: 'Fixture class',
+    name: opts.name ?? 'Fixture class',
     teacherIds: [teacher.id],
     location: opts.location ?? null,
     allowedIpRanges: [],

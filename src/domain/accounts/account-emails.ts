@@ -14,9 +14,9 @@ export interface LinkEmail {
   language: Language;
 }
 
-/** e.g. "Fri, 11 Dec 2026, 17:53 CET": the zone is named, so a reader elsewhere is not misled. */
+/** e.g. "Friday 11 December 2026 at 17:53 CET": the zone is named, so a reader elsewhere is not misled. */
 export function linkExpiry(at: Date, timeZone: string, language: Language = 'en'): string {
-  return emailText(language, timeZone).dateTime(at);
+  return emailText(language, timeZone).longDateTime(at);
 }
 
 export const escapeHtml = (s: string): string =>
@@ -40,7 +40,7 @@ function linkEmail(kind: 'invitation' | 'reset', e: LinkEmail): MailMessage {
   return message(
     e.to,
     s.t(`${kind}.subject`, { organisation: e.organisation }),
-    [s.t('hello', { name: e.name }), s.t(`${kind}.body`, { organisation: e.organisation, expires: s.dateTime(e.expiresAt) })],
+    [s.t('hello', { name: e.name }), s.t(`${kind}.body`, { organisation: e.organisation, expires: s.longDateTime(e.expiresAt) })],
     e.link,
   );
 }

@@ -1,4 +1,4 @@
-import { passwordProblem, type PasswordHasher } from './passwords.js';
+import { passwordIssue, type PasswordHasher } from './passwords.js';
 import type { ActiveLogin } from '../ports/accounts.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
@@ -201,8 +201,8 @@ export class AccountService {
   }
 
   private async hashChecked(password: string, field: string): Promise<string> {
-    const problem = passwordProblem(password);
-    if (problem) throw new AppError('VALIDATION_FAILED', `Password ${problem}.`, { issues: [{ path: field, message: problem }] });
+    const coded = passwordIssue(password, field);
+    if (coded) throw new AppError('VALIDATION_FAILED', `Password ${coded.message}.`, { issues: [coded] });
     return this.deps.passwords.hash(password);
   }
 }

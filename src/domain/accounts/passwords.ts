@@ -1,3 +1,5 @@
+import { issue, type ValidationIssue } from '../../shared/validation-issues.js';
+
 /** The hasher (bcrypt) reads only the first 72 bytes; longer passwords would silently match on a prefix. */
 export const PASSWORD_MAX_BYTES = 72;
 export const PASSWORD_MIN_LENGTH = 8;
@@ -15,6 +17,16 @@ export function passwordProblem(password: string): string | null {
   if (rule === 'tooShort') return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (rule === 'tooLong') return `must be at most ${PASSWORD_MAX_BYTES} bytes`;
   return null;
+}
+
+/** A password's refusal as the issue of its field, coded with its limit; null when it is acceptable. */
+export function passwordIssue(password: string, path = 'password'): ValidationIssue | null {
+  const rule = passwordRule(password);
+  const problem = passwordProblem(password);
+  if (!rule || !problem) return null;
+  return rule === 'tooShort'
+    ? issue(path, problem, 'tooShort', { minimum: PASSWORD_MIN_LENGTH })
+    : issue(path, problem, 'tooManyBytes', { maximum: PASSWORD_MAX_BYTES });
 }
 
 /**

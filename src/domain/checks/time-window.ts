@@ -17,6 +17,8 @@ export interface WindowProblem {
   field: keyof TimeWindow;
   code: WindowProblemCode;
   message: string;
+  /** TOO_LONG: the longest window accepted, in hours. */
+  maxHours?: number;
 }
 
 /** Longest window `validateWindow` accepts by default. */
@@ -72,6 +74,7 @@ export function validateWindow(window: TimeWindow, opts: { now?: Date; maxDurati
       field: 'closesAt',
       code: 'TOO_LONG',
       message: `The window may last at most ${hours} h.`,
+      maxHours: hours,
     });
   }
   if (opts.now !== undefined && close <= opts.now.getTime()) {

@@ -4,7 +4,7 @@ import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import { absenceCategoriesOf, type AbsenceCategory } from '../ports/organisations.js';
 import { type Store } from '../ports/store.js';
-import { issue } from '../../shared/validation-issues.js';
+import { issue, type IssueCode } from '../../shared/validation-issues.js';
 
 export const CATEGORY_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,31}$/;
 export const MAX_ABSENCE_CATEGORIES = 50;
@@ -26,15 +26,23 @@ export class AbsenceCategoryService {
   async replace(actor: Actor, categories: AbsenceCategory[]): Promise<AbsenceCategory[]> {
     requireRole(actor, 'admin');
     if (categories.length === 0 || categories.length > MAX_ABSENCE_CATEGORIES) {
-      throw invalid('categories', rowProblem('categoryCount', { max: MAX_ABSENCE_CATEGORIES }));
+      const count: Coded =
+        categories.length === 0
+          ? { code: 'tooFew', params: { minimum: 1 } }
+          : { code: 'tooMany', params: { maximum: MAX_ABSENCE_CATEGORIES } };
+      throw invalid('categories', rowProblem('categoryCount', { max: MAX_ABSENCE_CATEGORIES }), count);
     }
     const seen = new Set<string>();
     const next = categories.map((c, i) => {
       const code = c.code.trim().toUpperCase();
       const label = c.label.trim();
-      if (!CATEGORY_CODE_PATTERN.test(code)) throw invalid(`categories.${i}.code`, rowProblem('categoryCodePattern'));
+      if (!CATEGORY_CODE_PATTERN.test(code))
+        throw invalid(`categories.${i}.code`, rowProblem('categoryCodePattern'), { code: 'categoryCode', params: {} });
       if (seen.has(code)) throw invalid(`categories.${i}.code`, rowProblem('categoryCodeRepeated', { code }));
-      if (label.length < 1 || label.length > 100) throw invalid(`categories.${i}.label`, rowProblem('categoryLabelLength'));
+      if (label.length < 1 || label.length > 100) {
+        const length: Coded = label.length < 1 ? { code: 'required', params: {} } : { code: 'tooLong', params: { maximum: 100 } };
+        throw invalid(`categories.${i}.label`, rowProblem('categoryLabelLength'), length);
+      }
       seen.add(code);
       return { code, label, authorised: c.authorised };
     });
@@ -54,7 +62,15 @@ export class AbsenceCategoryService {
   }
 }
 
-function invalid(path: string, problem: RowProblem): AppError {
+interface Coded {
+  code: IssueCode;
+  params: Record<string, number>;
+}
+
+/** `coded` words the field's rule as a form does (`Label: at most 100 characters`); a duplicate is only its problem. */
+function invalid(path: string, problem: RowProblem, coded: Coded = { code: 'invalid', params: {} }): AppError {
   const message = englishProblem(problem);
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [{ ...issue(path, message, 'invalid'), problem }] });
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, {
+    issues: [{ ...issue(path, message, coded.code, coded.params), problem }],
+  });
 }

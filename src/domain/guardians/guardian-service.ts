@@ -9,7 +9,7 @@ import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { normaliseEmail } from '../users/public-user.js';
 import { usersByKeys } from '../users/user-lookup.js';
-import { issue, type ValidationIssue } from '../../shared/validation-issues.js';
+import { issue, type IssueCode, type ValidationIssue } from '../../shared/validation-issues.js';
 
 export const MAX_GUARDIANS = 10;
 export const MAX_GUARDIAN_IMPORT_ROWS = 5_000;
@@ -44,7 +44,10 @@ export class GuardianService {
     requireRole(actor, 'admin');
     await this.student(actor, studentId);
     const problems: ValidationIssue[] = contacts.flatMap((c, i) =>
-      contactProblems(c).map((p) => ({ ...issue(`contacts.${i}`, englishProblem(p), 'invalid'), problem: p })),
+      contactIssues(c).map(({ field, code, params, problem }) => ({
+        ...issue(`contacts.${i}.${field}`, englishProblem(problem), code, params),
+        problem,
+      })),
     );
     if (contacts.length > MAX_GUARDIANS)
       problems.push(issue('contacts', `at most ${MAX_GUARDIANS}`, 'tooMany', { maximum: MAX_GUARDIANS }));
@@ -141,14 +144,35 @@ function clean(c: GuardianContact): GuardianContact {
   return { name: c.name.trim(), relation: c.relation.trim(), email: normaliseEmail(c.email), language: c.language.trim() };
 }
 
-function contactProblems(c: GuardianContact): RowProblem[] {
-  const out: RowProblem[] = [];
-  if (c.name.trim().length < 1 || c.name.length > 200) out.push(rowProblem('contactNameLength'));
-  if (c.relation.trim().length < 1 || c.relation.length > 50) out.push(rowProblem('contactRelationLength'));
-  if (!email.safeParse(normaliseEmail(c.email)).success) out.push(rowProblem('emailInvalid', { email: c.email }));
-  if (!LANGUAGE_PATTERN.test(c.language.trim())) out.push(rowProblem('contactLanguage', { language: c.language }));
+interface ContactIssue {
+  field: keyof GuardianContact;
+  code: IssueCode;
+  params: Record<string, number>;
+  problem: RowProblem;
+}
+
+/** The length rule of a contact's text field, as the code a form words beside its label. */
+const lengthIssue = (value: string, maximum: number): Pick<ContactIssue, 'code' | 'params'> | null =>
+  value.trim().length < 1 ? { code: 'required', params: {} } : value.length > maximum ? { code: 'tooLong', params: { maximum } } : null;
+
+/**
+ * What is wrong with a contact, field by field: the editor names the field by its column and
+ * words the code; a CSV row says the problem, which names the template's column itself.
+ */
+function contactIssues(c: GuardianContact): ContactIssue[] {
+  const out: ContactIssue[] = [];
+  const name = lengthIssue(c.name, 200);
+  if (name) out.push({ field: 'name', ...name, problem: rowProblem('contactNameLength') });
+  const relation = lengthIssue(c.relation, 50);
+  if (relation) out.push({ field: 'relation', ...relation, problem: rowProblem('contactRelationLength') });
+  if (!email.safeParse(normaliseEmail(c.email)).success)
+    out.push({ field: 'email', code: 'email', params: {}, problem: rowProblem('emailInvalid', { email: c.email }) });
+  if (!LANGUAGE_PATTERN.test(c.language.trim()))
+    out.push({ field: 'language', code: 'language', params: {}, problem: rowProblem('contactLanguage', { language: c.language }) });
   return out;
 }
+
+const contactProblems = (c: GuardianContact): RowProblem[] => contactIssues(c).map((i) => i.problem);
 
 function parseRows(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
   let table: Array<{ record: string[]; info: { lines: number } }>;

@@ -177,7 +177,7 @@ export function toView(o: Organisation): OrganisationView {
   return { id: o.id, name: o.name, slug: o.slug, timezone: o.timezone, active: o.active, settings: o.settings };
 }
 
-function invalid(path: string, message: string, code: IssueCode = 'invalid', params: Record<string, number> = {}): AppError {
+function invalid(path: string, message: string, code: IssueCode = 'invalid', params: Record<string, string | number> = {}): AppError {
   return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [issue(path, message, code, params)] });
 }
 
@@ -188,9 +188,9 @@ function checkName(name: string): string {
   return t;
 }
 
-function checkTimeZone(name: string): string {
+export function checkTimeZone(name: string): string {
   const tz = canonicalTimeZone(name.trim());
-  if (!tz) throw invalid('timezone', `unknown time zone ${name}`);
+  if (!tz) throw invalid('timezone', `unknown time zone ${name}`, 'timeZone');
   return tz;
 }
 
@@ -238,7 +238,8 @@ export function mergeSettings(current: OrganisationSettings, input: SettingsInpu
   }
   if (input.language !== undefined) {
     // Checked here too: a caller other than the route (a script) must not store a language no catalog serves.
-    if (!isLanguage(input.language)) throw invalid('settings.language', `one of ${LANGUAGES.join(', ')}`);
+    if (!isLanguage(input.language))
+      throw invalid('settings.language', `one of ${LANGUAGES.join(', ')}`, 'notOneOf', { values: LANGUAGES.join(', ') });
     if (input.language === SOURCE_LANGUAGE) delete next.language;
     else next.language = input.language;
   }
@@ -253,7 +254,9 @@ function mergeRetention(current: RetentionSettings, input: PartialInput<Retentio
   }
   if (input.locationMode !== undefined) {
     if (!LOCATION_MODES.includes(input.locationMode))
-      throw invalid('settings.retention.locationMode', `one of ${LOCATION_MODES.join(', ')}`);
+      throw invalid('settings.retention.locationMode', `one of ${LOCATION_MODES.join(', ')}`, 'notOneOf', {
+        values: LOCATION_MODES.join(', '),
+      });
     next.locationMode = input.locationMode;
   }
   return next;

@@ -97,7 +97,7 @@ export function resolvePolicy(
   };
   if (policy.liveness && !policy.selfie) {
     const message = 'Liveness is a step of the selfie check; turn the selfie on too.';
-    throw new AppError('VALIDATION_FAILED', message, { issues: [issue('policy.liveness', message, 'invalid')] });
+    throw new AppError('VALIDATION_FAILED', message, { issues: [issue('policy.liveness', message, 'needsSelfie')] });
   }
   if (policy.liveness && !capabilities.liveness) {
     throw new AppError('POLICY_UNSUPPORTED', 'Liveness challenges are not available on this server.');

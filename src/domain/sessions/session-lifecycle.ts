@@ -23,14 +23,14 @@ export const DEFAULT_REOPEN_WINDOW_MS = 3_600_000;
 /** A reopened session without a new closesAt stays open this long. */
 export const REOPEN_DEFAULT_MS = 600_000;
 
-/** Each window problem as the issue code a page words (a too long window and a closed one say it in English). */
+/** Each window problem as the issue code a page words. */
 const WINDOW_ISSUES: Record<WindowProblemCode, IssueCode> = {
   INVALID_DATE: 'dateTime',
-  LATE_BEFORE_START: 'invalid',
-  LATE_AFTER_CLOSE: 'invalid',
+  LATE_BEFORE_START: 'beforeStart',
+  LATE_AFTER_CLOSE: 'afterClose',
   CLOSES_NOT_AFTER_START: 'endBeforeStart',
-  TOO_LONG: 'invalid',
-  ALREADY_CLOSED: 'invalid',
+  TOO_LONG: 'windowTooLong',
+  ALREADY_CLOSED: 'notInFuture',
 };
 
 /** A window refused: `problems` as the window check says, `issues` naming each field. */
@@ -42,7 +42,7 @@ function editMark(edit: string | undefined): { meetingEdit?: string } {
 export function windowError(problems: WindowProblem[]): AppError {
   return new AppError('VALIDATION_FAILED', problems.map((p) => p.message).join(' '), {
     problems,
-    issues: problems.map((p) => issue(p.field, p.message, WINDOW_ISSUES[p.code])),
+    issues: problems.map((p) => issue(p.field, p.message, WINDOW_ISSUES[p.code], p.maxHours === undefined ? {} : { maximum: p.maxHours })),
   });
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isValidCidr } from '../checks/network.js';
 import { issueRule } from '../../shared/validation-issues.js';
+import { codedPattern } from '../../shared/coded-pattern.js';
 
 /** Validation shared by the subject service and the HTTP schemas. */
 export const LocationSchema = z.object({
@@ -20,11 +21,11 @@ export const CidrSchema = z
 
 export const AllowedIpRangesSchema = z.array(CidrSchema).max(100);
 
-export const SubjectCodeSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(32)
-  .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only');
+export const SubjectCodeSchema = codedPattern(
+  z.string().trim().min(1).max(32),
+  /^[A-Za-z0-9._-]+$/,
+  'codeCharacters',
+  'letters, digits, dot, dash and underscore only',
+);
 
 export const SubjectNameSchema = z.string().trim().min(1).max(200);

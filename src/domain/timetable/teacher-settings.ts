@@ -11,8 +11,12 @@ export type TeacherSettingsInput = PartialInput<Omit<TeacherSettings, 'orgId' | 
   defaultPolicy?: PartialInput<TeacherDefaultPolicy> | undefined;
 };
 
-function invalid(path: string, message: string): AppError {
-  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, { issues: [issue(path, message, 'invalid')] });
+/** A value outside `values`: refused as a schema's enum would be. */
+function notOneOf(path: string, values: readonly string[]): AppError {
+  const message = `one of ${values.join(', ')}`;
+  return new AppError('VALIDATION_FAILED', `${path}: ${message}.`, {
+    issues: [issue(path, message, 'notOneOf', { values: values.join(', ') })],
+  });
 }
 
 /**
@@ -22,7 +26,7 @@ function invalid(path: string, message: string): AppError {
 export function mergeTeacherSettings(current: TeacherSettings, input: TeacherSettingsInput): TeacherSettings {
   const next: TeacherSettings = { ...current, defaultPolicy: { ...current.defaultPolicy } };
   if (input.timetableOpen !== undefined) {
-    if (!TIMETABLE_OPEN_MODES.includes(input.timetableOpen)) throw invalid('timetableOpen', `one of ${TIMETABLE_OPEN_MODES.join(', ')}`);
+    if (!TIMETABLE_OPEN_MODES.includes(input.timetableOpen)) throw notOneOf('timetableOpen', TIMETABLE_OPEN_MODES);
     next.timetableOpen = input.timetableOpen;
   }
   if (input.lateGraceMinutes !== undefined) {
@@ -36,7 +40,7 @@ export function mergeTeacherSettings(current: TeacherSettings, input: TeacherSet
 function checkPolicy(input: PartialInput<TeacherDefaultPolicy>): TeacherDefaultPolicy {
   const policy: TeacherDefaultPolicy = {};
   if (input.preset !== undefined) {
-    if (!POLICY_PRESETS.includes(input.preset)) throw invalid('defaultPolicy.preset', `one of ${POLICY_PRESETS.join(', ')}`);
+    if (!POLICY_PRESETS.includes(input.preset)) throw notOneOf('defaultPolicy.preset', POLICY_PRESETS);
     policy.preset = input.preset satisfies PolicyPreset;
   }
   for (const key of POLICY_CHECKS) {

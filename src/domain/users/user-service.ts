@@ -1,4 +1,4 @@
-import { PASSWORD_MIN_LENGTH, passwordProblem, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
+import { passwordIssue, type PasswordHasher } from '../accounts/passwords.js';
 import { StoreConflictError, type Role } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type NewUser, type User, type UserPatch } from '../ports/users.js';
@@ -172,15 +172,8 @@ export class UserService {
   }
 
   private async hashChecked(password: string): Promise<string> {
-    const problem = passwordProblem(password);
-    if (problem) {
-      // Too long is counted in bytes, which no page's words say: that one stays the English message.
-      const coded =
-        passwordRule(password) === 'tooShort'
-          ? issue('password', problem, 'tooShort', { minimum: PASSWORD_MIN_LENGTH })
-          : issue('password', problem, 'invalid');
-      throw new AppError('VALIDATION_FAILED', `Password ${problem}.`, { issues: [coded] });
-    }
+    const coded = passwordIssue(password);
+    if (coded) throw new AppError('VALIDATION_FAILED', `Password ${coded.message}.`, { issues: [coded] });
     return this.deps.passwords.hash(password);
   }
 

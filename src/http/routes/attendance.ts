@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LocationSchema } from '../../domain/subjects/subject-input.js';
+import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
@@ -99,11 +100,15 @@ const HistorySchema = z.object({
   note: z.string().nullable(),
 });
 
-const SessionListQuery = PageQuery.extend({
-  status: z
-    .string()
-    // The pattern puts the list's rule in the document too (the pipe below is not exported to it).
-    .regex(new RegExp(`^(${SESSION_STATES.join('|')})(,(${SESSION_STATES.join('|')}))*$`), 'comma-separated session statuses')
+export const SessionListQuery = PageQuery.extend({
+  // The pattern puts the list's rule in the document too (the pipe below is not exported to it).
+  status: codedPattern(
+    z.string(),
+    new RegExp(`^(${SESSION_STATES.join('|')})(,(${SESSION_STATES.join('|')}))*$`),
+    'notOneOf',
+    'comma-separated session statuses',
+    { values: SESSION_STATES.join(', ') },
+  )
     .transform((s) => s.split(','))
     .pipe(z.array(z.enum(SESSION_STATES)))
     .optional()

@@ -3,13 +3,19 @@ import { CATEGORY_CODE_PATTERN, MAX_ABSENCE_CATEGORIES } from '../../domain/excu
 import { MAX_EXCUSE_DOCUMENT_BYTES } from '../../domain/excuses/excuse-document.js';
 import { MAX_EXCUSE_DAYS } from '../../domain/excuses/excuse-service.js';
 import { EXCUSE_DOCUMENT_TYPES, EXCUSE_STATUSES } from '../../domain/ports/excuses.js';
+import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
-const CategorySchema = z
+export const CategorySchema = z
   .object({
-    code: z.string().regex(CATEGORY_CODE_PATTERN).describe('Upper-case code carried by records, summaries and exports, e.g. MEDICAL'),
+    code: codedPattern(
+      z.string(),
+      CATEGORY_CODE_PATTERN,
+      'categoryCode',
+      'upper-case letters, digits and _, starting with a letter, at most 32',
+    ).describe('Upper-case code carried by records, summaries and exports, e.g. MEDICAL'),
     label: z.string().trim().min(1).max(100),
     authorised: z.boolean().describe('An authorised absence (illness, school trip) or not'),
   })

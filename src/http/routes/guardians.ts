@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import { LANGUAGE_PATTERN, MAX_GUARDIANS } from '../../domain/guardians/guardian-service.js';
 import { EMAIL_CATEGORIES } from '../../shared/alerts.js';
+import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams } from '../schemas.js';
 
-const ContactSchema = z
+export const ContactSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     relation: z.string().trim().min(1).max(50).describe('mother, father, guardian, ...'),
     email: z.email().max(320),
-    language: z.string().regex(LANGUAGE_PATTERN).describe('Language of their messages, a BCP 47 tag such as en or fr'),
+    language: codedPattern(z.string(), LANGUAGE_PATTERN, 'language', 'not a language tag such as en or fr').describe(
+      'Language of their messages, a BCP 47 tag such as en or fr',
+    ),
   })
   .describe('A guardian contact');
 

@@ -3,6 +3,7 @@ import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.
 import { LOCATION_MODES, SHARED_DEVICE_RULES } from '../../domain/ports/organisations.js';
 import { LANGUAGES } from '../../shared/i18n/languages.js';
 import { DefaultPolicySchema } from '../../shared/policy.js';
+import { NOTHING_TO_CHANGE } from '../schemas.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 
@@ -72,7 +73,7 @@ const OrganisationSchema = z
   })
   .describe("The caller's organisation");
 
-const PatchBody = z
+export const PatchBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     timezone: z.string().trim().min(1).max(100).describe('An IANA time zone, e.g. Europe/Paris'),
@@ -81,7 +82,7 @@ const PatchBody = z
       .describe('The fields given replace the stored ones (retention field by field); defaultPolicy is replaced as a whole'),
   })
   .partial()
-  .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
+  .refine((b) => Object.keys(b).length > 0, NOTHING_TO_CHANGE);
 
 /** The caller's organisation: its name, time zone and session defaults. */
 export function organisationRoutes(routes: RouteRegistry, ctx: HttpContext): void {

@@ -3,7 +3,7 @@ import { normalizeIp, rangeOfAddress } from '../../domain/checks/network.js';
 import { AllowedIpRangesSchema, LocationSchema, SubjectCodeSchema, SubjectNameSchema } from '../../domain/subjects/subject-input.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf } from '../schemas.js';
+import { IdParams, PageQuery, PublicUserSchema, SubjectSchema, pageOf, NOTHING_TO_CHANGE } from '../schemas.js';
 import { STAFF_ROLES as STAFF } from '../../shared/events.js';
 
 const Ids = z.array(z.string().min(1).max(100)).max(1_000);
@@ -23,7 +23,7 @@ const CreateBody = z.object({
   allowedIpRanges: AllowedIpRangesSchema.optional(),
 });
 
-const PatchBody = z
+export const PatchBody = z
   .object({
     code: SubjectCodeSchema,
     name: SubjectNameSchema,
@@ -35,7 +35,7 @@ const PatchBody = z
       ),
   })
   .partial()
-  .refine((b) => Object.keys(b).some((k) => k !== 'teacherOverlap'), 'Give at least one field to change');
+  .refine((b) => Object.keys(b).some((k) => k !== 'teacherOverlap'), NOTHING_TO_CHANGE);
 
 const StudentIdsBody = z.object({ studentIds: Ids.min(1) });
 const NetworkBody = z.object({ allowedIpRanges: AllowedIpRangesSchema.describe('Empty clears the restriction') });

@@ -4,16 +4,16 @@ import { DefaultPolicySchema } from '../../shared/policy.js';
 import { SETTING_LIMITS } from '../../domain/organisations/organisation-service.js';
 import { TIMETABLE_OPEN_MODES, type TeacherSettings } from '../../domain/ports/timetable.js';
 import { MAX_UPCOMING_DAYS } from '../../domain/timetable/timetable-service.js';
+import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, CalendarDay as Day } from '../schemas.js';
 import { AllowedIpRangesSchema, LocationSchema } from '../../domain/subjects/subject-input.js';
 import { SessionViewSchema } from './attendance.js';
 
-const Time = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
-  .describe("Wall-clock time 'HH:MM' in the organisation's time zone");
+export const TimeOfDay = codedPattern(z.string(), /^([01]\d|2[0-3]):[0-5]\d$/, 'time', "Expected a time 'HH:MM'.").describe(
+  "Wall-clock time 'HH:MM' in the organisation's time zone",
+);
 const Name = z.string().trim().min(1).max(200);
 
 const DayRangeBody = z.object({ name: Name, startDay: Day, endDay: Day.describe('Inclusive') });
@@ -28,8 +28,8 @@ const DayRangeSchema = z.object({
 
 const MeetingFields = {
   weekday: z.number().int().min(1).max(7).describe('ISO weekday: 1 = Monday ... 7 = Sunday'),
-  startTime: Time,
-  endTime: Time,
+  startTime: TimeOfDay,
+  endTime: TimeOfDay,
   teacherId: z.string().min(1).max(100).nullish().describe("Whose sessions they are; null or left out: the subject's first teacher"),
   preset: z.enum(POLICY_PRESETS).nullish().describe("The checks of its sessions; null or left out: the organisation's defaults"),
   location: LocationSchema.nullish().describe(

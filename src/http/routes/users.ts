@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../../domain/accounts/passwords.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, RoleSchema, pageOf } from '../schemas.js';
+import { BooleanQuery, IdParams, PageQuery, PublicUserSchema, RoleSchema, pageOf, NOTHING_TO_CHANGE } from '../schemas.js';
 
 const Email = z.email().max(320);
 const PASSWORD_RULE = `At least ${PASSWORD_MIN_LENGTH} characters and at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`;
@@ -24,7 +24,7 @@ const CreateBody = z.object({
   mustChangePassword: z.boolean().optional().describe('The user must change this password at first login (default false)'),
 });
 
-const PatchBody = z
+export const PatchBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     email: Email,
@@ -35,7 +35,7 @@ const PatchBody = z
     mustChangePassword: z.boolean().describe('True: the user must change their password before anything else'),
   })
   .partial()
-  .refine((b) => Object.keys(b).length > 0, 'Give at least one field to change');
+  .refine((b) => Object.keys(b).length > 0, NOTHING_TO_CHANGE);
 
 const ImportBody = z.object({ csv: z.string().min(1).max(5_000_000) });
 const ImportQuery = z.object({

@@ -36,6 +36,8 @@ export interface Translator<Source> {
   number(value: number): string;
   /** Date and time in the organisation's zone, the zone named: "ven. 11 déc. 2026, 17:53 UTC+1". */
   dateTime(at: Date | string): string;
+  /** The same in full words, for a sentence: "jeudi 10 décembre 2026 à 17:53 UTC+1" (an email's expiry). */
+  longDateTime(at: Date | string): string;
   /** The hour and minute in the organisation's zone. */
   time(at: Date | string): string;
   /** A calendar day (YYYY-MM-DD, already the organisation's) in words: "Monday 2 March 2026". */
@@ -76,6 +78,7 @@ export function translator<Source>(
     },
     number: (value) => f.numbers().format(value),
     dateTime: (at) => f.stamp().format(new Date(at)),
+    longDateTime: (at) => f.longStamp().format(new Date(at)),
     time: (at) => f.clock().format(new Date(at)),
     day: (isoDay) => f.calendar().format(new Date(`${isoDay}T00:00:00Z`)),
   };
@@ -86,6 +89,7 @@ interface Formats {
   plurals: () => Intl.PluralRules;
   numbers: () => Intl.NumberFormat;
   stamp: () => Intl.DateTimeFormat;
+  longStamp: () => Intl.DateTimeFormat;
   clock: () => Intl.DateTimeFormat;
   calendar: () => Intl.DateTimeFormat;
 }
@@ -119,6 +123,20 @@ function formatsOf(locale: string, timeZone: string | undefined): Formats {
           weekday: 'short',
           day: 'numeric',
           month: 'short',
+          year: 'numeric',
+          hour: '2-digit',
+          minute: '2-digit',
+          timeZoneName: 'short',
+        }),
+    ),
+    // Abbreviated, French reads "jusqu’au jeu. 10 déc." (a game); in a sentence the words are whole.
+    longStamp: once(
+      () =>
+        new Intl.DateTimeFormat(locale, {
+          ...zone,
+          weekday: 'long',
+          day: 'numeric',
+          month: 'long',
           year: 'numeric',
           hour: '2-digit',
           minute: '2-digit',

@@ -96,19 +96,32 @@ export async function writeRecordBatch(
       for (const { i } of entries) results[i] = { written: false, error: err };
     }
   }
-  const auditIds = new Map(entries.map(({ i, entry }) => [i, entry.id]));
+  const batch: WrittenBatch = { m, records, writes, results, befores, auditIds: new Map(entries.map(({ i, entry }) => [i, entry.id])) };
   // No transaction holds the leases across the batch: read again after it. Held then, nobody
   // took the close over before every write here was in place for that close to read.
   const lost = fence ? await lostLease(m, fence) : null;
   if (lost !== null) {
-    await takeBack(m, records, writes, results, befores, auditIds, written(results), () => true);
+    await takeBack(batch, written(results), () => true);
     throw new LeaseLostError(lost);
   }
-  await takeBackErased(m, records, writes, results, befores, auditIds);
+  await takeBackErased(batch);
   return results as RecordWriteResult[];
 }
 
 type Written = { i: number; r: Extract<RecordWriteResult, { written: true }> }[];
+
+/**
+ * A batch once written, as taking its writes back needs it: `results` is answered in place,
+ * `befores` holds each update's record before it, `auditIds` each written entry's id by write.
+ */
+interface WrittenBatch {
+  m: Models;
+  records: Pick<RecordRepository, 'update'>;
+  writes: readonly RecordWrite[];
+  results: (RecordWriteResult | undefined)[];
+  befores: readonly (AttendanceRecord | null)[];
+  auditIds: ReadonlyMap<number, string>;
+}
 
 function written(results: readonly (RecordWriteResult | undefined)[]): Written {
   return results.flatMap((r, i) => (r && !('error' in r) && r.written ? [{ i, r }] : []));
@@ -124,12 +137,7 @@ function written(results: readonly (RecordWriteResult | undefined)[]): Written {
  * at the session's next change and resyncs (docs/protocol.md §8, the gap rule).
  */
 async function takeBack(
-  m: Models,
-  records: Pick<RecordRepository, 'update'>,
-  writes: readonly RecordWrite[],
-  results: (RecordWriteResult | undefined)[],
-  befores: readonly (AttendanceRecord | null)[],
-  auditIds: ReadonlyMap<number, string>,
+  { m, records, writes, results, befores, auditIds }: WrittenBatch,
   gone: Written,
   undo: (i: number) => boolean,
 ): Promise<{ i: number; undone: boolean }[]> {
@@ -163,14 +171,8 @@ async function takeBack(
  * writing the fields it changed back (optimistic on the version it made), and refused with
  * ActorGoneError; one changed again since keeps that change, its decision's maker a tombstone.
  */
-async function takeBackErased(
-  m: Models,
-  records: Pick<RecordRepository, 'update'>,
-  writes: readonly RecordWrite[],
-  results: (RecordWriteResult | undefined)[],
-  befores: readonly (AttendanceRecord | null)[],
-  auditIds: ReadonlyMap<number, string>,
-): Promise<void> {
+async function takeBackErased(batch: WrittenBatch): Promise<void> {
+  const { m, writes, results } = batch;
   const done = written(results);
   if (done.length === 0) return;
   const users = new Map<string, Set<string>>();
@@ -199,7 +201,7 @@ async function takeBackErased(
   if (gone.length === 0) return;
   // An update of a student gone stays: the erasure's first sweep has already replaced its student.
   const byActor = new Set(gone.flatMap(({ i, actor }) => (actor === null ? [] : [i])));
-  const taken = await takeBack(m, records, writes, results, befores, auditIds, gone, (i) => byActor.has(i));
+  const taken = await takeBack(batch, gone, (i) => byActor.has(i));
   const undone = new Map(taken.map((u) => [u.i, u.undone]));
   for (const { i, actor } of gone) {
     if (actor === null) continue;

@@ -111,6 +111,12 @@ export function bindAbsenceCategories(): void {
         await loadAbsenceCategories();
         announce(byId('cat-status'), at('categories.saved'));
       })
-      .catch((err: unknown) => (error.textContent = rowIssuesText(err, 'categories')));
+      .catch(
+        (err: unknown) =>
+          (error.textContent = rowIssuesText(err, 'categories', {
+            list: at('categories.title'),
+            fields: { code: at('categories.code'), label: at('categories.label'), authorised: at('categories.authorised') },
+          })),
+      );
   });
 }

@@ -131,6 +131,17 @@ export function bindGuardians(): void {
           items.length === 0 ? at('guardians.noneNow', { name }) : at('guardians.saved', { count: items.length, name }),
         );
       })
-      .catch((err: unknown) => (error.textContent = rowIssuesText(err, 'contacts')));
+      .catch(
+        (err: unknown) =>
+          (error.textContent = rowIssuesText(err, 'contacts', {
+            list: at('guardians.title'),
+            fields: {
+              name: at('guardians.name'),
+              relation: at('guardians.relation'),
+              email: at('guardians.email'),
+              language: at('guardians.language'),
+            },
+          })),
+      );
   });
 }

@@ -21,6 +21,8 @@ const COUNTED: Partial<Record<IssueCode, 'minimum' | 'maximum'>> = {
   tooFew: 'minimum',
   tooMany: 'maximum',
   rangeTooLong: 'maximum',
+  windowTooLong: 'maximum',
+  tooManyBytes: 'maximum',
 };
 
 /** The issues of a VALIDATION_FAILED error (an ApiError or a CommandError), null for any other. */

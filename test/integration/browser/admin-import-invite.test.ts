@@ -1,8 +1,7 @@
 import { expect } from 'chai';
-import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
-import { openAdminPage, showSection, startDemoServer } from '../../support/admin-page.js';
-import { launchChromium } from '../../support/browser.js';
+import { openAdminConsole, showSection, type AdminConsole } from '../../support/admin-page.js';
 import { refusal, type TestServer } from '../../support/http.js';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../../support/mail.js';
 import { waitFor } from '../../support/sockets.js';
@@ -19,23 +18,19 @@ describe('admin console: invitations while the SMTP server refuses and the outbo
   let smtp: TestSmtpServer;
   let srv: TestServer;
   let org: Organisation;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let admin: AdminConsole | undefined;
 
   before(async () => {
     smtp = await startSmtpServer();
     // Refused and retried only an hour later: the invitations stay waiting, two fill the outbox.
     smtp.refuse(true);
-    ({ srv, org } = await startDemoServer({ SMTP_URL: smtp.url, MAIL_OUTBOX_MAX: '2', MAIL_RETRY_BASE_MS: '3600000' }));
-    browser = await launchChromium();
-    ({ context, page } = await openAdminPage(browser, srv.baseUrl));
+    admin = await openAdminConsole({ env: { SMTP_URL: smtp.url, MAIL_OUTBOX_MAX: '2', MAIL_RETRY_BASE_MS: '3600000' } });
+    ({ srv, org, page } = admin);
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
-    await srv?.cleanup();
+    await admin?.close();
     await smtp?.close();
   });
 

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
-import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
-import { showSection, startDemoServer } from '../../support/admin-page.js';
+import { expectAccessible } from '../../support/browser.js';
+import { openAdminConsole, showSection, type AdminConsole } from '../../support/admin-page.js';
 import type { TestServer } from '../../support/http.js';
 
 // The admin console in the school's language (docs/languages.md): the organisation's French over
@@ -15,32 +14,22 @@ describe('the admin console in the school’s language (Chromium)', function () 
 
   let srv: TestServer;
   let org: Organisation;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let admin: AdminConsole | undefined;
   const fetched: string[] = [];
 
   before(async () => {
-    await ensurePagesBuilt('locale-admin-fr.js');
-    ({ srv, org } = await startDemoServer());
-    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
-    browser = await launchChromium();
-    // axe is injected inline, so the CSP is bypassed.
-    context = await browser.newContext({ baseURL: srv.baseUrl, viewport: { width: 1366, height: 900 }, locale: 'en-GB', bypassCSP: true });
-    context.setDefaultTimeout(10_000);
-    context.on('request', (r) => fetched.push(new URL(r.url()).pathname));
-    page = await context.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto('/admin.html#users');
-    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
-    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+    admin = await openAdminConsole({
+      language: 'fr',
+      context: { locale: 'en-GB' },
+      watch: (ctx, tab) => {
+        ctx.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+        tab.on('dialog', (dialog) => void dialog.accept());
+      },
+    });
+    ({ srv, org, page } = admin);
   });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  after(() => admin?.close());
 
   it('shows the shell and the users section in French, fetching the admin catalog', async () => {
     expect(fetched).to.include.members(['/locale-fr.js', '/locale-staff-fr.js', '/locale-admin-fr.js']);
@@ -271,7 +260,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await added.locator('input[name="label"]').fill('Encore');
     await page.click('#cat-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, code : MEDICAL figure deux fois.');
+    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, Code : MEDICAL figure deux fois.');
     await added.locator('button').click();
     // Every category removed: refused on the page, in French, and nothing is saved.
     for (const code of ['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED'])

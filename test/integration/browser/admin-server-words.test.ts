@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
-import { showSection, startDemoServer } from '../../support/admin-page.js';
-import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
+import { openAdminConsole, showSection, type AdminConsole } from '../../support/admin-page.js';
+import { expectAccessible } from '../../support/browser.js';
 import type { TestServer } from '../../support/http.js';
 import { sampleBundle } from '../../support/oneroster-bundle.js';
 import { newSession } from '../../contract/fixtures.js';
@@ -17,35 +17,14 @@ describe('the server’s words in the admin console, in French (Chromium)', func
 
   let srv: TestServer;
   let org: Organisation;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
+  let admin: AdminConsole | undefined;
 
   before(async () => {
-    await ensurePagesBuilt('locale-admin-fr.js');
-    ({ srv, org } = await startDemoServer());
-    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
-    browser = await launchChromium();
-    // axe is injected inline, so the CSP is bypassed.
-    context = await browser.newContext({
-      baseURL: srv.baseUrl,
-      viewport: { width: 1366, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'America/New_York',
-      bypassCSP: true,
-    });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
-    await page.goto('/admin.html#users');
-    await logIn(page, 'admin@demo.school', DEMO_PASSWORDS.admin);
-    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+    admin = await openAdminConsole({ language: 'fr', context: { locale: 'en-US', timezoneId: 'America/New_York' } });
+    ({ srv, org, page } = admin);
   });
-
-  after(async () => {
-    await context?.close();
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  after(() => admin?.close());
 
   const cells = (selector: string) => page.locator(selector).allTextContents();
 
@@ -92,8 +71,54 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.waitForSelector('#guardians-errors-block:not([hidden])');
     expect(await cells('#guardians-errors-body td')).to.deep.equal([
       'aucun élève ne correspond',
-      'nom : de 1 à 200 caractères ; l’e-mail « pas-un-email » n’est pas valide',
+      'colonne name : de 1 à 200 caractères ; l’e-mail « pas-un-email » n’est pas valide',
     ]);
+  });
+
+  it('names a refused contact’s or category’s field by its column heading, never the API’s key, in French', async () => {
+    await showSection(page, 'users');
+    await page.fill('#user-q', 'student03');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await page.click('#users-body tr button[aria-label^="Responsables"]');
+    await page.waitForSelector('#guardians-panel:not([hidden])');
+    await page.locator('#guardian-form').evaluate((f) => ((f as HTMLFormElement).noValidate = true));
+    for (const contact of [
+      { name: 'Mia', relation: 'mère', email: 'mia@example.test', language: 'français' },
+      { name: '', relation: 'père', email: 'pas-un-email', language: 'fr' },
+    ]) {
+      await page.click('#guardian-add');
+      const added = page.locator('#guardian-body tr').last();
+      for (const [name, value] of Object.entries(contact)) await added.locator(`input[name="${name}"]`).fill(value);
+    }
+    await page.click('#guardian-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('guardian-error')?.textContent ?? '') !== '');
+    const rows = await page.locator('#guardian-body tr').count();
+    expect(await page.textContent('#guardian-error')).to.equal(
+      [
+        `Ligne ${rows - 1}, Langue : pas un code de langue (comme en ou fr-CA).`,
+        `Ligne ${rows}, Nom : au moins 1 caractère.`,
+        `Ligne ${rows}, E-mail : pas une adresse e-mail.`,
+      ].join(' '),
+    );
+    await page.click('#guardian-close');
+
+    await showSection(page, 'organisation');
+    await page.waitForFunction(() => document.querySelectorAll('#cat-body tr').length === 3);
+    await page.locator('#cat-form').evaluate((f) => ((f as HTMLFormElement).noValidate = true));
+    await page
+      .locator('#cat-body input[name="label"]')
+      .first()
+      .evaluate((e) => ((e as HTMLInputElement).value = 'x'.repeat(101)));
+    await page.click('#cat-add');
+    await page.locator('#cat-body tr').last().locator('input[name="code"]').fill('Sortie-1');
+    await page.locator('#cat-body tr').last().locator('input[name="label"]').fill('Sortie');
+    await page.click('#cat-form button[type="submit"]');
+    await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#cat-error')).to.equal(
+      'Ligne 1, Libellé : au plus 100 caractères. Ligne 4, Code : des majuscules, des chiffres et des _, en commençant par une lettre (comme MEDICAL).',
+    );
+    await expectAccessible(page, 'refused contacts and categories in French');
   });
 
   it('says the OneRoster report’s reasons and a refused bundle’s problems in French', async () => {

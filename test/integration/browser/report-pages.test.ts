@@ -4,7 +4,9 @@ import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '../../../scripts/lib/repo-root.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
+import type { AuditEntry } from '../../../src/domain/ports/audit.js';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
+import type { AttendanceRecord } from '../../../src/domain/ports/records.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { launchChromium, ensurePagesBuilt, expectAccessible } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
@@ -72,6 +74,21 @@ describe('report pages (Chromium, axe-core)', function () {
     await page.click('#login-form button[type="submit"]');
     await page.waitForSelector('#app:not([hidden])');
     return page;
+  }
+
+  /** An audit entry about `record` in its session, with no IP: the demo history is seeded without a trail. */
+  function auditRecord(
+    record: AttendanceRecord,
+    entry: Pick<AuditEntry, 'actorId' | 'action' | 'from' | 'to' | 'reason' | 'at'>,
+  ): Promise<AuditEntry> {
+    return srv.store.audit.append({
+      orgId: record.orgId,
+      entityType: 'record',
+      entityId: record.id,
+      sessionId: record.sessionId,
+      ip: null,
+      ...entry,
+    });
   }
 
   async function subjectByCode(code: string): Promise<{ id: string }> {
@@ -171,32 +188,22 @@ describe('report pages (Chromium, axe-core)', function () {
     // A record's audit trail: the API's entries for it, oldest first.
     const withRecord = (await srv.store.records.listBySession(org.id, newest.id))[0]!;
     // The demo history is seeded without an audit trail: one correction, as checkin:mark writes it.
-    await srv.store.audit.append({
-      orgId: org.id,
-      entityType: 'record',
-      entityId: withRecord.id,
-      sessionId: newest.id,
+    await auditRecord(withRecord, {
       actorId: withRecord.studentId,
       action: 'record.correct',
       from: { status: withRecord.status },
       to: { status: 'excused' },
       reason: 'Doctor note',
-      ip: null,
       at: new Date(),
     });
     // And, before it, the teacher's decision: the trail names staff too (the server names every actor).
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
-    await srv.store.audit.append({
-      orgId: org.id,
-      entityType: 'record',
-      entityId: withRecord.id,
-      sessionId: newest.id,
+    await auditRecord(withRecord, {
       actorId: ada.id,
       action: 'record.mark',
       from: null,
       to: { status: withRecord.status },
       reason: null,
-      ip: null,
       at: new Date(Date.now() - 60_000),
     });
     await page.click(`#session-records tr[data-record-id="${withRecord.id}"] button`);
@@ -244,17 +251,12 @@ describe('report pages (Chromium, axe-core)', function () {
     const sessions = await api<{ items: { id: string }[] }>(accessToken, `/api/v1/subjects/${cs101.id}/sessions?status=closed&limit=1`);
     const session = sessions.items[0]!;
     const record = (await srv.store.records.listBySession(org.id, session.id))[0]!;
-    await srv.store.audit.append({
-      orgId: org.id,
-      entityType: 'record',
-      entityId: record.id,
-      sessionId: session.id,
+    await auditRecord(record, {
       actorId: null,
       action: 'close.absent',
       from: null,
       to: { status: record.status },
       reason: 'zone check',
-      ip: null,
       at: new Date('2026-03-10T23:30:15Z'),
     });
     // Tokyo is already the 11th at 08:30:15; New York (the device) is still the 10th, 19:30:15.

@@ -120,9 +120,9 @@ describe('AccountService (over the SQLite store)', () => {
     await mailer.waitFor(2);
     const invitation = mailer.sent.find((m) => m.subject.startsWith('Your attendance account'))!;
     const reset = mailer.sent.find((m) => m.subject.startsWith('Reset your'))!;
-    expect(invitation.text).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
-    expect(reset.text).to.contain('until Mon, 5 Jan 2026, 11:00 CET.');
-    expect(invitation.html).to.contain('until Mon, 12 Jan 2026, 10:00 CET.');
+    expect(invitation.text).to.contain('until Monday, 12 January 2026 at 10:00 CET.');
+    expect(reset.text).to.contain('until Monday, 5 January 2026 at 11:00 CET.');
+    expect(invitation.html).to.contain('until Monday, 12 January 2026 at 10:00 CET.');
   });
 
   it("writes an invitation in the organisation's language, a user's own language winning, English for a language no catalog serves", async () => {
@@ -132,11 +132,11 @@ describe('AccountService (over the SQLite store)', () => {
     await mailer.waitFor(2);
     const to = (u: { email: string }) => mailer.sent.find((m) => m.to === u.email)!;
     expect(to(follows).subject).to.equal('Votre compte de présence à Lycée Test');
-    expect(to(follows).text).to.contain('Bonjour ').and.contain('jusqu’au lun. 12 janv. 2026, 10:00 UTC+1.');
+    expect(to(follows).text).to.contain('Bonjour ').and.contain('jusqu’au lundi 12 janvier 2026 à 10:00 UTC+1.');
     expect(to(follows).text).to.match(/&lang=fr$/m);
     expect(to(ownEnglish).subject).to.equal('Your attendance account at Lycée Test');
     expect(to(ownEnglish).text)
-      .to.contain('until Mon, 12 Jan 2026, 10:00 CET.')
+      .to.contain('until Monday, 12 January 2026 at 10:00 CET.')
       .and.match(/&lang=en$/m);
 
     // A stored language no catalog serves (an older row, a catalog withdrawn) reads as unset: English.

@@ -122,25 +122,25 @@ function suite(setup: RaceStore): void {
     await expectSummaryOfStore();
   });
 
-  it('a close paused between its lease renewal and its record writes writes nothing into the session reopened meanwhile', async () => {
-    const pause = pauseAt(f.store.records, 'writeBatch');
+  /**
+   * Pauses a teacher's close at the write step `repo[method]`, after it renewed its lease for it;
+   * node B's scheduler takes the close over and the teacher reopens before it wakes.
+   */
+  const expectFencedAt = async <R extends object, K extends keyof R>(repo: R, method: K) => {
+    const pause = pauseAt(repo, method);
     const first = f.live.closer.close(f.org.id, session.id, f.teacher.id);
     await pause.paused;
     await takeOverAndReopen(() => f.build({ nodeId: 'node-b' }).attendance.scheduler.tick());
     pause.wake();
     expect((await first).session.status).to.equal('open');
     await expectReopenedUntouched();
-  });
+  };
 
-  it('a close paused between its lease renewal and the daily summary leaves the summary of the session reopened meanwhile', async () => {
-    const pause = pauseAt(f.store.summaries, 'upsert');
-    const first = f.live.closer.close(f.org.id, session.id, f.teacher.id);
-    await pause.paused;
-    // Its records all written before the pause: the close taking over finds nothing to write.
-    await takeOverAndReopen(() => f.build({ nodeId: 'node-b' }).attendance.scheduler.tick());
-    pause.wake();
-    expect((await first).session.status).to.equal('open');
-    // The woken close counted the session as closing with its absents: not stored.
-    await expectReopenedUntouched();
-  });
+  it('a close paused between its lease renewal and its record writes writes nothing into the session reopened meanwhile', () =>
+    expectFencedAt(f.store.records, 'writeBatch'));
+
+  // Its records all written before the pause: the close taking over finds nothing to write. The
+  // woken close counted the session as closing with its absents: not stored.
+  it('a close paused between its lease renewal and the daily summary leaves the summary of the session reopened meanwhile', () =>
+    expectFencedAt(f.store.summaries, 'upsert'));
 }

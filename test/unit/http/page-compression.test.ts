@@ -119,4 +119,23 @@ describe('built pages are served compressed (scripts/build-web.ts, src/http/stat
       expect(answer.headers['content-encoding'], p).to.equal(undefined);
     }
   });
+
+  it('answers the home page in the browser’s language: the built English file, else written in French; both vary by language', async () => {
+    const english = await get(port, '/', { 'accept-language': 'en-US,en;q=0.9', 'accept-encoding': 'br' });
+    expect(english.headers['content-encoding']).to.equal('br');
+    expect(brotliDecompressSync(english.body).toString()).to.equal(await readFile(path.join(dir, 'index.html'), 'utf8'));
+    expect(english.headers['vary'])
+      .to.match(/Accept-Encoding/)
+      .and.match(/Accept-Language/);
+    for (const pathname of ['/', '/index.html']) {
+      const french = await get(port, pathname, { 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.8', 'accept-encoding': 'br' });
+      expect(french.status).to.equal(200);
+      expect(french.headers['content-type']).to.match(/^text\/html/);
+      expect(french.headers['vary']).to.match(/Accept-Language/);
+      expect(french.headers['content-security-policy']).to.be.a('string');
+      const html = french.body.toString();
+      expect(html).to.include('<html lang="fr"').and.include('Pointage des élèves').and.include('Mot de passe oublié ?');
+      expect(html).to.not.include('Student check-in');
+    }
+  });
 });
