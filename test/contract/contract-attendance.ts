@@ -775,20 +775,42 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.records.listBySession(org.id, 'nope')).to.deep.equal([]);
     });
 
-    it('listByStudent pages newest first with a total', async function () {
+    it('listByStudent pages newest session first with a total, whatever order the records were written in', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);
+      const day = 24 * 60 * 60_000;
+      const sessions = [];
+      for (let i = 0; i < 5; i++) sessions.push(await s.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: at(i * day) })));
+      // Newest session first in write order, the oldest written last: a teacher's late mark.
       const made = [];
-      for (let i = 0; i < 5; i++) {
-        made.push((await s.records.insertIfAbsent(org.id, newRecord(`s${i}`, subject.id, 'st1'))).record);
-      }
-      await s.records.insertIfAbsent(org.id, newRecord('s0', subject.id, 'st2'));
-      const newestFirst = made.map((r) => r.id).reverse();
+      for (const sess of [...sessions].reverse())
+        made.push((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'))).record);
+      const oldest = made[4]!;
+      // A correction of the oldest record, written after every other one.
+      expect(await s.records.update(org.id, oldest.id, oldest.version, { status: 'excused', note: 'late correction' })).to.not.equal(null);
+      await s.records.insertIfAbsent(org.id, newRecord(sessions[0]!.id, subject.id, 'st2'));
       const p1 = await s.records.listByStudent(org.id, 'st1', page(2, 0));
       const p2 = await s.records.listByStudent(org.id, 'st1', page(2, 2));
       const p3 = await s.records.listByStudent(org.id, 'st1', page(2, 4));
       expect([p1.total, p2.total, p3.total]).to.deep.equal([5, 5, 5]);
-      expect([...p1.items, ...p2.items, ...p3.items].map((r) => r.id)).to.deep.equal(newestFirst);
+      expect([...p1.items, ...p2.items, ...p3.items].map((r) => r.sessionId)).to.deep.equal(sessions.map((x) => x.id).reverse());
+    });
+
+    it('listByStudent breaks a tie of starts by record id and puts a record whose session is gone last', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const same = [];
+      for (let i = 0; i < 3; i++) same.push(await s.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: at(0) })));
+      const older = await s.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: at(-60) }));
+      // Written in neither order: the tied ones first, the one of an older session last.
+      const tied = [];
+      for (const sess of same) tied.push((await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'))).record);
+      const orphan = (await s.records.insertIfAbsent(org.id, newRecord('gone', subject.id, 'st1'))).record;
+      const older1 = (await s.records.insertIfAbsent(org.id, newRecord(older.id, subject.id, 'st1'))).record;
+      const tiedNewestIdFirst = tied.map((r) => r.id).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+      const pages = [];
+      for (let offset = 0; offset < 5; offset += 2) pages.push(...(await s.records.listByStudent(org.id, 'st1', page(2, offset))).items);
+      expect(pages.map((r) => r.id)).to.deep.equal([...tiedNewestIdFirst, older1.id, orphan.id]);
     });
 
     it('update is optimistic on version', async function () {

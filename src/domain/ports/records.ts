@@ -209,7 +209,10 @@ export interface RecordRepository {
    * otherwise, none of its writes kept (on MongoDB, written ones are taken back).
    */
   writeBatch(writes: readonly RecordWrite[], fence?: LeaseFence): Promise<RecordWriteResult[]>;
-  /** Newest first. */
+  /**
+   * Newest session first (by the session's start, not by when the record was written), ties and
+   * records whose session is gone (those last) by record id, newest first.
+   */
   listByStudent(orgId: string, studentId: string, page: PageQuery): Promise<Page<AttendanceRecord>>;
   /**
    * Optimistic update: applies the patch and increments version only when the stored version

@@ -80,7 +80,7 @@ export class AttendanceQueries {
     };
   }
 
-  /** A student's own attendance, newest first. */
+  /** A student's own attendance, newest session first (the store orders by session start). */
   async myHistory(actor: Actor, page: { limit: number; offset: number }): Promise<Page<HistoryEntry>> {
     if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students have an attendance history.');
     const { store } = this.deps;

@@ -240,7 +240,9 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
   routes.define({
     method: 'get',
     path: '/me/attendance',
-    summary: "The calling student's own attendance history, newest first",
+    summary: "The calling student's own attendance history, newest session first",
+    description:
+      "Ordered by the session's start, newest first, not by when a record was written: a teacher's later mark or correction of an old session leaves it in its place. Sessions starting at the same moment are ordered by record id (newest first), so pages neither repeat nor skip an entry.",
     tags: ['attendance'],
     access: ['student'],
     query: PageQuery,

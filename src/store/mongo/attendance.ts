@@ -11,6 +11,7 @@ import * as q from './queries.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
 import { pagedList } from './paged-list.js';
+import { listRecordsOfStudent } from './student-history.js';
 
 // Sessions (with the scheduler's lease) and attendance records. Every write that could race
 // is one atomic single-document operation with its precondition in the filter.
@@ -238,16 +239,7 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
       const docs = await m.records.find(q.recordsOfSessionsFilter(orgId, sessionIds)).sort(q.RECORD_SORT).lean<RecordDoc[]>();
       return docs.map(toRecord);
     },
-    async listByStudent(orgId, studentId, page) {
-      const filter = q.recordsOfStudentFilter(orgId, studentId);
-      const { skip, limit } = q.pageOptions(page);
-      return pagedList(
-        () => m.records.find(filter).sort(q.RECORDS_OF_STUDENT_SORT).skip(skip).limit(limit).lean<RecordDoc[]>(),
-        () => m.records.countDocuments(filter),
-        page,
-        toRecord,
-      );
-    },
+    listByStudent: (orgId, studentId, page) => listRecordsOfStudent(m, orgId, studentId, page),
     async update(orgId, id, expectedVersion, patch) {
       const d = await m.records
         .findOneAndUpdate(q.recordVersionFilter(orgId, id, expectedVersion), q.recordVersionedUpdate(patch, clock()), after)

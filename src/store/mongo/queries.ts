@@ -262,7 +262,6 @@ export const recordsOfSessionsFilter = (orgId: string, sessionIds: string | read
 export const RECORD_SORT: Sort = { createdAt: 1, _id: 1 };
 
 export const recordsOfStudentFilter = (orgId: string, studentId: string): QueryFilter<RecordDoc> => ({ orgId, studentId });
-export const RECORDS_OF_STUDENT_SORT: Sort = { createdAt: -1, _id: -1 };
 
 /** Optimistic concurrency: matches only the expected version inside the organisation. */
 export const recordVersionFilter = (orgId: string, id: string, expectedVersion: number): QueryFilter<RecordDoc> => ({

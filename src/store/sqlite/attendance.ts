@@ -478,10 +478,15 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
         .map(records.fromRow);
     },
     async listByStudent(orgId, studentId, page) {
+      // Session order, not write order: a late correction must not lift an old session to the
+      // top. The student's rows come from records_student, each session by its primary key; a
+      // record whose session is gone sorts last (NULL), the record id breaks ties so pages
+      // neither repeat nor skip.
       const items = db
         .stmt(
-          `SELECT * FROM records WHERE org_id = ? AND student_id = ?
-           ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`,
+          `SELECT r.* FROM records r LEFT JOIN sessions s ON s.id = r.session_id AND s.org_id = r.org_id
+           WHERE r.org_id = ? AND r.student_id = ?
+           ORDER BY s.starts_at DESC NULLS LAST, r.id DESC LIMIT ? OFFSET ?`,
         )
         .all(orgId, studentId, page.limit, page.offset)
         .map(records.fromRow);
