@@ -4,7 +4,7 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { createOrg, createUser, PASSWORD, unique } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
-import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
+import { decodedMail, startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
 import { connectClient, nextEvent } from '../support/sockets.js';
 
 // Invitations and resets travel through a real SMTP server in this process; the test reads the
@@ -62,7 +62,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
 
     const mail = await smtp.next(student!.email, before);
     expect(mail.raw).to.match(/^Subject: Your attendance account at /m);
-    expect(mail.raw).to.include('https://attendance.school.example/reset.html#token=');
+    expect(decodedMail(mail.raw)).to.include('https://attendance.school.example/reset.html#token=');
     const token = tokenFromMail(mail.raw);
     // Only the hash is stored.
     expect(JSON.stringify(await srv.store.accountTokens.consume(token, new Date(0)))).to.equal('null');
@@ -339,7 +339,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
       expect((await local.request('POST', `/api/v1/users/${student.id}/invite`, { token })).status).to.equal(202);
       const mail = await smtp.next(student.email, before);
       const port = new URL(local.baseUrl).port;
-      expect(mail.raw).to.include(`http://localhost:${port}/reset.html#token=`);
+      expect(decodedMail(mail.raw)).to.include(`http://localhost:${port}/reset.html#token=`);
     } finally {
       await local.cleanup();
     }

@@ -529,7 +529,7 @@ describe('admin console (Chromium)', function () {
     await page.locator('#cat-body input[name="code"]').last().fill('MEDICAL');
     await page.click('#cat-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#cat-error')).to.equal('Row 3, code: MEDICAL is given twice.');
+    expect(await page.textContent('#cat-error')).to.equal('Row 3, Code: MEDICAL is given twice.');
     expect((await srv.store.organisations.get(org.id))!.settings.absenceCategories).to.have.length(3);
   });
 
