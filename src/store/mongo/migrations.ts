@@ -195,7 +195,7 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
 
 async function backfillSessionStarts(models: Models): Promise<void> {
   const cursor = models.sessions
-    .find({}, { _id: 1, orgId: 1, startsAt: 1 })
+    .find({ startsAt: { $type: 'date' } }, { _id: 1, orgId: 1, startsAt: 1 })
     .lean<{ _id: string; orgId: string; startsAt: Date }[]>()
     .cursor({ batchSize: BATCH });
   let batch: { _id: string; orgId: string; startsAt: Date }[] = [];
