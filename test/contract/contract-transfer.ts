@@ -198,7 +198,9 @@ export function transferContract(ctx: ContractContext): void {
       const subject = await src.subjects.create(org.id, newSubject());
       const sessions = [];
       for (let i = 0; i < 3; i++) {
-        sessions.push(await src.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: new Date(Date.UTC(2025, 2, 10 + i, 8)) })));
+        sessions.push(
+          await src.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: new Date(Date.UTC(2025, 2, 10 + i, 8)) })),
+        );
       }
       // Written newest session first: the history's order is not the records' order.
       for (const sess of [...sessions].reverse()) await src.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'));
@@ -210,7 +212,8 @@ export function transferContract(ctx: ContractContext): void {
         }
         const order = async () => {
           const items = [];
-          for (let offset = 0; offset < 3; offset += 2) items.push(...(await dst.records.listByStudent(org.id, 'st1', { limit: 2, offset })).items);
+          for (let offset = 0; offset < 3; offset += 2)
+            items.push(...(await dst.records.listByStudent(org.id, 'st1', { limit: 2, offset })).items);
           return items.map((r) => r.sessionId);
         };
         const [s0, s1, s2] = sessions.map((x) => x.id) as [string, string, string];

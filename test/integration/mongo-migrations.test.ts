@@ -131,7 +131,10 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     const applied: number[] = [];
     await start(dbUri, applied);
     expect(applied).to.deep.equal([17]);
-    const docs = await records.find({}, { projection: { sessionStartsAt: 1 } }).sort({ _id: 1 }).toArray();
+    const docs = await records
+      .find({}, { projection: { sessionStartsAt: 1 } })
+      .sort({ _id: 1 })
+      .toArray();
     expect(docs.map((d) => [d._id, (d['sessionStartsAt'] as Date | undefined)?.toISOString() ?? null])).to.deep.equal([
       ['r-1', early.toISOString()],
       ['r-2', late.toISOString()],

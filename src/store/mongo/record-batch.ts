@@ -352,7 +352,14 @@ async function insertAll(
   const failed = new Map<number, unknown>();
   const starts = new Map<string, Map<string, Date>>();
   for (const orgId of new Set(sent.map((x) => x.w.orgId))) {
-    starts.set(orgId, await sessionStarts(m, orgId, sent.filter((x) => x.w.orgId === orgId).map((x) => x.w.input.sessionId)));
+    starts.set(
+      orgId,
+      await sessionStarts(
+        m,
+        orgId,
+        sent.filter((x) => x.w.orgId === orgId).map((x) => x.w.input.sessionId),
+      ),
+    );
   }
   // Plain inserts, not upserts: the unique (session, student) key refuses a record that is there
   // already (a duplicate key: a race lost, read back below like the others). An upsert is a read
