@@ -9,7 +9,6 @@ import { oneRosterRepository } from '../../src/store/mongo/oneroster.js';
 import { subjectRepository, userRepository } from '../../src/store/mongo/directory.js';
 import { recordRepository } from '../../src/store/mongo/attendance.js';
 import { writeRecordBatch } from '../../src/store/mongo/record-batch.js';
-import { privacyRepository } from '../../src/store/mongo/privacy.js';
 import { useMongo } from '../support/ferretdb.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { dumpMongoDatabase } from '../support/store-dump.js';
@@ -219,50 +218,6 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
           'insert commands',
         ).to.have.length(1);
         expect(recordOps('update'), 'record update statements').to.equal(1);
-      });
-    });
-
-    it('an erasure scrubs the audit entries about the student in one command, not one per entry', async function () {
-      // An entry per check-in: thousands for a student of some years, each update a round trip
-      // of its own that the next waited on (docs/mongodb.md). Counted on the wire.
-      await withConnection({ monitorCommands: true }, async (o, conn) => {
-        const s = o.store;
-        const { org, subject } = await aSession(s);
-        const [student] = await s.users.createMany(org.id, [newUser({ role: 'student' })]);
-        for (let k = 0; k < 4; k++) {
-          const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
-          const { record } = await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, student!.id));
-          await s.audit.appendMany([
-            {
-              orgId: org.id,
-              entityType: 'record',
-              entityId: record.id,
-              sessionId: sess.id,
-              actorId: student!.id,
-              action: 'checkin.submit',
-              from: null,
-              to: { status: 'present' },
-              reason: null,
-              ip: '203.0.113.7',
-              at: new Date(),
-            },
-          ]);
-        }
-        const ops = watchCommands(conn);
-        const person = { orgId: org.id, userId: student!.id, identifiers: [student!.email, student!.name] };
-        const counts = await privacyRepository(createModels(conn)).erase(person, 'tomb-bulk');
-        expect(counts.audit).to.equal(4);
-        const auditUpdates = ops.filter((op) => op.command === 'update' && op.collection === 'audit');
-        expect(auditUpdates, 'audit update commands').to.have.length(1);
-        expect(auditUpdates[0]!.n, 'audit update statements').to.equal(4);
-        expect(
-          (
-            await s.audit.listForSession(
-              org.id,
-              (await s.records.listByStudent(org.id, 'tomb-bulk', { limit: 1, offset: 0 })).items[0]!.sessionId,
-            )
-          )[0],
-        ).to.include({ actorId: 'tomb-bulk', ip: null });
       });
     });
 

@@ -82,18 +82,17 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const eraseRecords = async (): Promise<void> => {
         counts.records += await eraseRecordsOf(m, orgId, userId, tombstoneId);
       };
-      // Their records and the audit entries about them (ids read anew each time). The entries'
-      // scrubs go in one unordered bulk: an update each cost a round trip apiece (an entry per
-      // check-in, thousands for a student of some years), each waiting on the last.
+      // Their records and the audit entries about them (ids read anew each time).
       const sweep = async (): Promise<void> => {
         const ids = await recordIds(person);
-        const scrubs = (await concerning(person, ids)).map((e) => {
+        for (const e of await concerning(person, ids)) {
           const s = scrubAudit(e, person, ids, tombstoneId);
-          const set = { entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip };
-          return { updateOne: { filter: { _id: e.id }, update: { $set: set } } };
-        });
-        if (scrubs.length > 0) await m.audit.bulkWrite(scrubs, { ordered: false });
-        counts.audit += scrubs.length;
+          await m.audit.updateOne(
+            { _id: e.id },
+            { $set: { entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip } },
+          );
+          counts.audit++;
+        }
         await eraseRecords();
       };
       await sweep();
@@ -149,11 +148,10 @@ export function privacyRepository(m: Models): PrivacyRepository {
       const deliveries = await m.webhookDeliveries
         .find({ orgId, $or: anyOf(['body'], textNeedles(person)) }, { _id: 1, body: 1 })
         .lean<Array<{ _id: string; body: string }>>();
-      if (deliveries.length > 0) {
-        const scrubbed = deliveries.map((d) => ({
-          updateOne: { filter: { _id: d._id }, update: { $set: { body: scrubJsonText(d.body, person, tombstoneId) } } },
-        }));
-        counts.webhookDeliveries += modified(await m.webhookDeliveries.bulkWrite(scrubbed, { ordered: false }));
+      for (const d of deliveries) {
+        counts.webhookDeliveries += modified(
+          await m.webhookDeliveries.updateOne({ _id: d._id }, { $set: { body: scrubJsonText(d.body, person, tombstoneId) } }),
+        );
       }
       // A meeting without its own teacher falls back to the subject's.
       counts.meetings = modified(await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null } }));
