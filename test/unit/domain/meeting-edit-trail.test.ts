@@ -34,7 +34,11 @@ function suite(setup: RaceStore): void {
       await f.domain.timetable.start(teacher, meeting.id, '2026-03-11'),
     ];
     const occurrences = async () =>
-      (await f.store.timetable.listOccurrences(f.org.id, [meeting.id], '2026-03-01', '2026-03-31')).map((o) => [o.day, o.state, o.sessionId]);
+      (await f.store.timetable.listOccurrences(f.org.id, [meeting.id], '2026-03-01', '2026-03-31')).map((o) => [
+        o.day,
+        o.state,
+        o.sessionId,
+      ]);
     return { f, teacher, term, meeting, tap, occurrences };
   }
 
