@@ -8,7 +8,9 @@
  * than the wall time.
  *
  *   node --import tsx scripts/bench-erasure.ts [--store sqlite|mongo] [--sessions 2000] [--classmates 5]
- *     [--runs 1] [--server-pid PID]
+ *     [--runs 1] [--server-pid PID] [--audit]
+ *
+ * --audit: an audit entry about each record (a check-in's), which the erasure scrubs.
  *
  * mongo: MONGODB_URI (a FerretDB or MongoDB server; a database of its own is made and dropped).
  */
@@ -29,8 +31,11 @@ const { values: args } = parseArgs({
     classmates: { type: 'string', default: '5' },
     runs: { type: 'string', default: '1' },
     'server-pid': { type: 'string' },
+    audit: { type: 'boolean', default: false },
   },
 });
+/** Seed an audit entry per record too, as check-ins write them. */
+const AUDIT = args.audit;
 const SESSIONS = Number(args.sessions);
 const CLASSMATES = Number(args.classmates);
 const RUNS = Number(args.runs);
@@ -180,6 +185,27 @@ async function seed({ store, put }: Opened): Promise<{ orgId: string; student: {
     );
   }
   await put(sessions, records);
+  if (AUDIT) {
+    // As check-ins leave them: an entry about each record, by its student (the student's are the
+    // erasure's to scrub, found by the record ids).
+    for (let i = 0; i < records.length; i += SEED_BATCH) {
+      await store.audit.appendMany(
+        records.slice(i, i + SEED_BATCH).map((r) => ({
+          orgId: org.id,
+          entityType: 'record' as const,
+          entityId: r.id,
+          sessionId: r.sessionId,
+          actorId: r.studentId,
+          action: 'checkin.submit' as const,
+          from: null,
+          to: { status: r.status },
+          reason: null,
+          ip: r.ip,
+          at: r.createdAt,
+        })),
+      );
+    }
+  }
   return { orgId: org.id, student };
 }
 
@@ -204,7 +230,7 @@ async function main(): Promise<void> {
       console.log(
         `run ${run} (${args.store}, ${SESSIONS} sessions, ${CLASSMATES} classmates): records ${counts.records}, ` +
           `wall ${Math.round(wallMs)} ms, cpu ${Math.round((cpu.user + cpu.system) / 1_000)} ms, server cpu ${serverMs}, ` +
-          `commands ${args.store === 'mongo' ? commands : 'n/a'}, load ${loadavg()
+          `audit ${counts.audit}, commands ${args.store === 'mongo' ? commands : 'n/a'}, load ${loadavg()
             .map((l) => l.toFixed(1))
             .join(' ')}`,
       );

@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import type { AuditFilter } from '../src/domain/ports/audit.js';
 import { openBenchStore } from './lib/bench-store.js';
+import { microsPerCall } from './lib/per-call.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,13 +30,7 @@ const RUNS = Number(args.runs);
 const ENTRIES = 500;
 const LIMIT = 50;
 
-/** Microseconds per call, the calls one after another. */
-async function perCall(fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < CALLS; i += 1) await fn();
-  return Number(process.hrtime.bigint() - start) / 1_000 / CALLS;
-}
+const perCall = (fn: () => Promise<unknown>) => microsPerCall(CALLS, fn);
 
 async function main(): Promise<void> {
   const opened = await openBenchStore(String(args.store), 'bench-paged', { serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });

@@ -1,24 +1,25 @@
 /**
  * A student's history benchmark (not a test): what a page of `records.listByStudent` (GET
- * /me/attendance) costs now that it is in session order, which every page works out from all of
- * the student's records (SQLite: a join on the sessions' primary key, sorted; MongoDB: the
- * student's record keys, their sessions' starts, then the page's records by id). One student with
- * a record in each of `--sessions` sessions, and `--classmates` others in each.
+ * /me/attendance) costs in session order (SQLite: a join on the sessions' primary key, sorted;
+ * MongoDB: one range of the records' org_student_session_start index, each record carrying its
+ * session's start, and a count when the page is full). One student with a record in each of
+ * `--sessions` sessions, and `--classmates` others in each.
  *
  *   node --import tsx scripts/bench-student-history.ts [--store sqlite|mongo] [--sessions 300] [--classmates 20] [--calls 200]
  *
  * sqlite: a new file store. mongo: MONGODB_URI (a FerretDB or MongoDB server; a database of its
  * own is made and dropped).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import type { Store } from '../src/domain/ports/store.js';
-import { createMongoStore } from '../src/store/mongo/mongo-store.js';
-import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import type { NewRecord } from '../src/domain/ports/records.js';
+import { newTimeOrderedId } from '../src/shared/ids.js';
+import { newRecordDoc } from '../src/store/mongo/queries.js';
+import type { RecordDoc } from '../src/store/mongo/record-schemas.js';
+import { type BenchStore, openBenchStore } from './lib/bench-store.js';
+import { microsPerCall } from './lib/per-call.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -34,50 +35,41 @@ const CALLS = Number(args.calls);
 const LIMIT = 20;
 const DAY = 24 * 60 * 60_000;
 
-async function openStore(): Promise<{ store: Store; cleanup(): Promise<void> }> {
-  if (args.store === 'mongo') {
-    const base = process.env['MONGODB_URI'];
-    if (!base) throw new Error('--store mongo needs MONGODB_URI (a FerretDB or MongoDB server)');
-    const u = new URL(base);
-    u.pathname = `/bench_history_${randomBytes(4).toString('hex')}`;
-    const uri = u.toString();
-    const store = await createMongoStore({ kind: 'mongo', uri, poolSize: 5, serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        const conn = await mongoose.createConnection(uri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
-        await conn.dropDatabase();
-        await conn.close();
-      },
-    };
-  }
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-history-'));
-  const store = await createSqliteStore({ path: path.join(dir, 'bench.db') });
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+const perCall = (fn: () => Promise<unknown>) => microsPerCall(CALLS, fn);
+
+interface Seed {
+  startsAt: Date;
+  input: NewRecord;
 }
 
-/** Microseconds per call, the calls one after another. */
-async function perCall(fn: () => Promise<unknown>): Promise<number> {
-  await fn();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < CALLS; i += 1) await fn();
-  return Number(process.hrtime.bigint() - start) / 1_000 / CALLS;
+/**
+ * The records, through the store on SQLite; on MongoDB as the store writes them but in one insert
+ * (one write per record costs a scan of the collection on FerretDB: seeding took over 20 minutes).
+ */
+async function putRecords(opened: BenchStore, orgId: string, seed: readonly Seed[]): Promise<void> {
+  if (opened.mongoUri === null) {
+    for (const r of seed) await opened.store.records.insertIfAbsent(orgId, r.input);
+    return;
+  }
+  const conn = await mongoose.createConnection(opened.mongoUri, { serverSelectionTimeoutMS: 5_000 }).asPromise();
+  try {
+    const now = new Date();
+    const docs = seed.map((r) => newRecordDoc(orgId, newTimeOrderedId(), r.input, now, 0, r.startsAt));
+    await conn.db!.collection<RecordDoc>('records').insertMany(docs);
+  } finally {
+    await conn.close();
+  }
 }
 
 async function main(): Promise<void> {
-  const { store: s, cleanup } = await openStore();
+  const opened = await openBenchStore(String(args.store), 'bench-history', { serverSelectionTimeoutMs: 5_000, socketTimeoutMs: 120_000 });
+  const s = opened.store;
   try {
     const org = await s.organisations.create({ name: 'Bench', slug: `bench-${randomBytes(3).toString('hex')}`, timezone: 'UTC' });
     const subject = await s.subjects.create(org.id, { code: 'B1', name: 'Bench', teacherIds: ['t'], location: null, allowedIpRanges: [] });
     const students = ['me', ...Array.from({ length: CLASSMATES }, (_, i) => `c${i}`)];
     const start = Date.now() - SESSIONS * DAY;
+    const seed: Seed[] = [];
     for (let i = 0; i < SESSIONS; i += 1) {
       const startsAt = new Date(start + i * DAY);
       const sess = await s.sessions.create(org.id, {
@@ -92,25 +84,29 @@ async function main(): Promise<void> {
         day: startsAt.toISOString().slice(0, 10),
       });
       for (const studentId of students) {
-        await s.records.insertIfAbsent(org.id, {
-          sessionId: sess.id,
-          subjectId: subject.id,
-          studentId,
-          status: 'present',
-          reason: null,
-          flags: [],
-          distanceM: null,
-          location: null,
-          ip: null,
-          attempts: 1,
-          submittedAt: startsAt,
-          decidedAt: startsAt,
-          decidedBy: null,
-          note: null,
-          verification: null,
+        seed.push({
+          startsAt,
+          input: {
+            sessionId: sess.id,
+            subjectId: subject.id,
+            studentId,
+            status: 'present',
+            reason: null,
+            flags: [],
+            distanceM: null,
+            location: null,
+            ip: null,
+            attempts: 1,
+            submittedAt: startsAt,
+            decidedAt: startsAt,
+            decidedBy: null,
+            note: null,
+            verification: null,
+          },
         });
       }
     }
+    await putRecords(opened, org.id, seed);
     const row = {
       store: String(args.store),
       sessions: SESSIONS,
@@ -123,7 +119,7 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(row));
   } finally {
-    await cleanup();
+    await opened.cleanup();
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * The store of one benchmark run (scripts/bench-bulk.ts, bench-erasure.ts, bench-paged-list.ts),
+ * The store of one benchmark run (scripts/bench-bulk.ts, bench-erasure.ts, bench-paged-list.ts,
+ * bench-student-history.ts),
  * and the database server's CPU time, which the machine's load inflates less than the wall time.
  */
 import { randomBytes } from 'node:crypto';

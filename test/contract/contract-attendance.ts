@@ -813,6 +813,54 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(pages.map((r) => r.id)).to.deep.equal([...tiedNewestIdFirst, older1.id, orphan.id]);
     });
 
+    it('listByStudent follows a session whose start is moved, fenced or not, over a page boundary', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const day = 24 * 60 * 60_000;
+      const sessions = [];
+      for (let i = 0; i < 4; i++) {
+        sessions.push(await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', startsAt: at(i * day) })));
+      }
+      for (const sess of sessions) await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'));
+      const order = async () => {
+        const pages = [];
+        for (let offset = 0; offset < 4; offset += 3) pages.push(...(await s.records.listByStudent(org.id, 'st1', page(3, offset))).items);
+        return pages.map((r) => r.sessionId);
+      };
+      const [s0, s1, s2, s3] = sessions.map((x) => x.id) as [string, string, string, string];
+      expect(await order()).to.deep.equal([s3, s2, s1, s0]);
+      // The oldest moved past the newest: first now, from the first page's top.
+      const moved = await s.sessions.transition(org.id, s0, ['scheduled'], { startsAt: at(10 * day) });
+      expect(moved?.startsAt.getTime()).to.equal(at(10 * day).getTime());
+      expect(await order()).to.deep.equal([s0, s3, s2, s1]);
+      // A timetable edit's move is fenced by its slot locks: the newest moved to the end.
+      const names = ['slots:o:subject:history'];
+      expect(await s.jobs.claim(names[0]!, 'node-a', at(10), at(0), new Date(8.64e15))).to.equal(true);
+      await s.sessions.transition(org.id, s3, ['scheduled'], { startsAt: at(-day) }, { names, owner: 'node-a', until: at(40) });
+      expect(await order()).to.deep.equal([s0, s2, s1, s3]);
+      // A transition that leaves the start alone leaves the order too.
+      await s.sessions.transition(org.id, s2, ['scheduled'], { status: 'open' });
+      expect(await order()).to.deep.equal([s0, s2, s1, s3]);
+    });
+
+    it('listByStudent orders records written by writeBatch by their sessions, moved after the write too', async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const st = await studentsOf(s, org.id, ['me']);
+      const early = await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', startsAt: at(0) }));
+      const late = await s.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: at(60) }));
+      const audit = { actorId: null, action: 'record.mark' as const, reason: null, ip: null };
+      // The later session's record written first, in a batch of its own, then the earlier one's.
+      for (const sess of [late, early]) {
+        const [res] = await s.records.writeBatch([{ kind: 'insert', orgId: org.id, input: newRecord(sess.id, subject.id, st.me), audit }]);
+        expect(res).to.include({ written: true });
+      }
+      const sessionsInOrder = async () => (await s.records.listByStudent(org.id, st.me, page(1, 0))).items.map((r) => r.sessionId);
+      expect(await sessionsInOrder()).to.deep.equal([late.id]);
+      await s.sessions.transition(org.id, early.id, ['scheduled'], { startsAt: at(120) });
+      expect(await sessionsInOrder()).to.deep.equal([early.id]);
+    });
+
     it('update is optimistic on version', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

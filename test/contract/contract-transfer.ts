@@ -192,6 +192,40 @@ export function transferContract(ctx: ContractContext): void {
       }
     });
 
+    it("a student's history in session order after an import, and after a session imported again with another start", async function () {
+      const src = ctx.store();
+      const org = await makeOrg(src);
+      const subject = await src.subjects.create(org.id, newSubject());
+      const sessions = [];
+      for (let i = 0; i < 3; i++) {
+        sessions.push(
+          await src.sessions.create(org.id, newSession(subject.id, 't1', { startsAt: new Date(Date.UTC(2025, 2, 10 + i, 8)) })),
+        );
+      }
+      // Written newest session first: the history's order is not the records' order.
+      for (const sess of [...sessions].reverse()) await src.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, 'st1'));
+      const target = await ctx.open();
+      try {
+        const dst = target.store;
+        for (const c of ['organisations', 'subjects', 'sessions', 'records'] as const) {
+          for (const batch of await exportAll(src, c, 2)) await dst.transfer.import(c, batch);
+        }
+        const order = async () => {
+          const items = [];
+          for (let offset = 0; offset < 3; offset += 2)
+            items.push(...(await dst.records.listByStudent(org.id, 'st1', { limit: 2, offset })).items);
+          return items.map((r) => r.sessionId);
+        };
+        const [s0, s1, s2] = sessions.map((x) => x.id) as [string, string, string];
+        expect(await order()).to.deep.equal([s2, s1, s0]);
+        // A restore of the oldest session as it was after a move: its start replaces the one there.
+        await dst.transfer.import('sessions', [{ ...sessions[0]!, startsAt: new Date(Date.UTC(2025, 2, 20, 8)) }]);
+        expect(await order()).to.deep.equal([s0, s2, s1]);
+      } finally {
+        await target.cleanup();
+      }
+    });
+
     it('import of an entity that already exists replaces it', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -301,7 +301,7 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
         const indexes = await conn.db!.collection('records').indexes();
         const record = indexes.find((i) => i.name === 'record');
         expect(record?.unique).to.equal(true);
-        expect(indexes.map((i) => i.name)).to.include.members(['org_student_created', 'org_session_roster']);
+        expect(indexes.map((i) => i.name)).to.include.members(['org_student_created', 'org_session_roster', 'org_student_session_start']);
         // A prefix of org_session_roster: dropped by migration 14.
         expect(indexes.map((i) => i.name)).not.to.include('org_session');
         // The organisation's audit trail by time (an admin's audit page without a selector).

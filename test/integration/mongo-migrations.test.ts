@@ -107,6 +107,43 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(names).not.to.include('org_session');
   });
 
+  it("copies each session's start onto its records and indexes a student's history by it", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 17: records without their session's start.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 17).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    const early = new Date(Date.UTC(2025, 2, 10, 8));
+    const late = new Date(Date.UTC(2025, 2, 11, 8));
+    await conn.db!.collection('sessions').insertMany([
+      { _id: 's-1' as never, orgId: 'org-1', startsAt: early },
+      { _id: 's-2' as never, orgId: 'org-1', startsAt: late },
+    ]);
+    const records = conn.db!.collection('records');
+    await records.insertMany([
+      { _id: 'r-1' as never, orgId: 'org-1', sessionId: 's-1', studentId: 'st-1' },
+      { _id: 'r-2' as never, orgId: 'org-1', sessionId: 's-2', studentId: 'st-1' },
+      { _id: 'r-3' as never, orgId: 'org-1', sessionId: 's-2', studentId: 'st-2' },
+      // Of another organisation's session of the same id: left without a start.
+      { _id: 'r-4' as never, orgId: 'org-2', sessionId: 's-1', studentId: 'st-3' },
+    ]);
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal([17]);
+    const docs = await records
+      .find({}, { projection: { sessionStartsAt: 1 } })
+      .sort({ _id: 1 })
+      .toArray();
+    expect(docs.map((d) => [d._id, (d['sessionStartsAt'] as Date | undefined)?.toISOString() ?? null])).to.deep.equal([
+      ['r-1', early.toISOString()],
+      ['r-2', late.toISOString()],
+      ['r-3', late.toISOString()],
+      ['r-4', null],
+    ]);
+    expect((await records.indexes()).map((i) => i.name)).to.include('org_student_session_start');
+  });
+
   it('removes the roster claim keys erasures of an earlier release left on sessions, nothing else', async () => {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);
@@ -122,7 +159,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     ]);
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([16]);
+    expect(applied).to.deep.equal([16, 17]);
     const docs = await sessions.find({}).sort({ _id: 1 }).toArray();
     expect(docs).to.deep.equal([
       { _id: 's-1', orgId: 'org-1', rosterVersion: 7 },

@@ -8,6 +8,7 @@ import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromSession, toRecord, toSession } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
+import { copySessionStart, sessionStarts } from './session-starts.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
 import { pagedList } from './paged-list.js';
@@ -64,6 +65,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
         const d = await m.sessions
           .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
           .lean<SessionDoc>();
+        if (d && patch.startsAt) await copySessionStart(m, orgId, id, d.startsAt);
         return d ? toSession(d) : null;
       }
       // As create's fence: renewed before, read again after; a lease lost meanwhile puts the
@@ -83,6 +85,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
         throw new LeaseLostError(lost);
       }
       const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
+      if (d && patch.startsAt) await copySessionStart(m, orgId, id, d.startsAt);
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {
@@ -129,15 +132,19 @@ export function recordRepository(m: Models, clock: () => Date): Omit<RecordRepos
   const stampRosterVersion = async (orgId: string, record: RecordDoc): Promise<number> => {
     const s = await m.sessions
       .findOneAndUpdate({ _id: record.sessionId, orgId }, q.ROSTER_VERSION_INC, { returnDocument: 'after' })
-      .lean<Pick<SessionDoc, 'rosterVersion'>>();
+      .lean<Pick<SessionDoc, 'rosterVersion' | 'startsAt'>>();
     const rosterVersion = s?.rosterVersion ?? 0;
-    await m.records.updateOne({ _id: record._id, orgId, version: record.version }, { $set: { rosterVersion } });
+    // The session's start again, read after the record's write: a move of the session between
+    // the start read for the insert and the insert itself did not see this record.
+    const start = s ? { sessionStartsAt: s.startsAt } : {};
+    await m.records.updateOne({ _id: record._id, orgId, version: record.version }, { $set: { rosterVersion, ...start } });
     return rosterVersion;
   };
   const repo: Omit<RecordRepository, 'writeBatch'> = {
     async insertIfAbsent(orgId, input) {
       const filter = q.recordKeyFilter(orgId, input.sessionId, input.studentId);
-      const update = q.recordInsertIfAbsentUpdate(orgId, newTimeOrderedId(), input, clock());
+      const start = (await sessionStarts(m, orgId, [input.sessionId])).get(input.sessionId) ?? null;
+      const update = q.recordInsertIfAbsentUpdate(orgId, newTimeOrderedId(), input, clock(), start);
       try {
         const res = await m.records.findOneAndUpdate(filter, update, {
           upsert: true,

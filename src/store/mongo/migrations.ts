@@ -5,6 +5,7 @@ import { isDuplicateKeyError } from './errors.js';
 import { fromVector, nameKeyOf, toBuffer } from './mapping.js';
 import { runMigrations, type MigrationLedger, type MigrationLock, type VersionedMigration } from './migration-runner.js';
 import { buildIndexes, type Models } from './models.js';
+import { copySessionStarts } from './session-starts.js';
 
 type Db = NonNullable<Connection['db']>;
 
@@ -179,7 +180,38 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await db.collection('sessions').updateMany({ rosterClaims: { $exists: true } }, { $unset: { rosterClaims: '' } });
     },
   },
+  {
+    version: 17,
+    // Declared in record-schemas.ts: org_student_session_start, a student's history as one range
+    // read, and the session's start it sorts on, copied onto each record written before it
+    // existed (only where it differs, so a second run writes nothing).
+    name: "records carry their session's start",
+    up: async ({ models }) => {
+      await buildIndexes(models);
+      await backfillSessionStarts(models);
+    },
+  },
 ];
+
+async function backfillSessionStarts(models: Models): Promise<void> {
+  const cursor = models.sessions
+    .find({ startsAt: { $type: 'date' } }, { _id: 1, orgId: 1, startsAt: 1 })
+    .lean<{ _id: string; orgId: string; startsAt: Date }[]>()
+    .cursor({ batchSize: BATCH });
+  let batch: { _id: string; orgId: string; startsAt: Date }[] = [];
+  try {
+    for await (const s of cursor) {
+      batch.push(s as { _id: string; orgId: string; startsAt: Date });
+      if (batch.length === BATCH) {
+        await copySessionStarts(models, batch);
+        batch = [];
+      }
+    }
+    await copySessionStarts(models, batch);
+  } finally {
+    await cursor.close();
+  }
+}
 
 export function mongoLedger(db: Db): MigrationLedger {
   const coll = db.collection<{ _id: number; name: string; appliedAt: Date }>(LEDGER_COLLECTION);

@@ -228,16 +228,30 @@ export const recordKeyFilter = (orgId: string, sessionId: string, studentId: str
 });
 
 /** Everything goes in $setOnInsert: an existing record is returned untouched. */
-export function recordInsertIfAbsentUpdate(orgId: string, id: string, input: NewRecord, now: Date): UpdateQuery<RecordDoc> {
-  return { $setOnInsert: newRecordDoc(orgId, id, input, now, 0) };
+export function recordInsertIfAbsentUpdate(
+  orgId: string,
+  id: string,
+  input: NewRecord,
+  now: Date,
+  sessionStartsAt: Date | null,
+): UpdateQuery<RecordDoc> {
+  return { $setOnInsert: newRecordDoc(orgId, id, input, now, 0, sessionStartsAt) };
 }
 
 /**
  * A new record's document. `rosterVersion` is 0, or a placeholder below 0 that a batch turns
  * into its version with one `$inc` (record-batch.ts); either way it is stamped once the record
- * is written, and read as 0 until then (mapping.ts).
+ * is written, and read as 0 until then (mapping.ts). `sessionStartsAt` is the session's start
+ * as read before the write (session-starts.ts), null when the session is not found.
  */
-export function newRecordDoc(orgId: string, id: string, input: NewRecord, now: Date, rosterVersion: number): RecordDoc {
+export function newRecordDoc(
+  orgId: string,
+  id: string,
+  input: NewRecord,
+  now: Date,
+  rosterVersion: number,
+  sessionStartsAt: Date | null,
+): RecordDoc {
   return {
     _id: id,
     orgId,
@@ -245,6 +259,7 @@ export function newRecordDoc(orgId: string, id: string, input: NewRecord, now: D
     flags: [...input.flags],
     version: 1,
     rosterVersion,
+    sessionStartsAt,
     createdAt: now,
     updatedAt: now,
   };
@@ -262,6 +277,8 @@ export const recordsOfSessionsFilter = (orgId: string, sessionIds: string | read
 export const RECORD_SORT: Sort = { createdAt: 1, _id: 1 };
 
 export const recordsOfStudentFilter = (orgId: string, studentId: string): QueryFilter<RecordDoc> => ({ orgId, studentId });
+/** A student's history: newest session first (a record whose session is unknown last), ties by record id, newest first. */
+export const STUDENT_HISTORY_SORT: Sort = { sessionStartsAt: -1, _id: -1 };
 
 /** Optimistic concurrency: matches only the expected version inside the organisation. */
 export const recordVersionFilter = (orgId: string, id: string, expectedVersion: number): QueryFilter<RecordDoc> => ({

@@ -17,6 +17,7 @@ import type { Models } from './models.js';
 import * as q from './queries.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
+import { sessionStarts } from './session-starts.js';
 import { Types } from 'mongoose';
 
 type Insert = Extract<RecordWrite, { kind: 'insert' }>;
@@ -349,6 +350,17 @@ async function insertAll(
   const sent = [...inserts.values()];
   const placeholders = rosterPlaceholders(sent.map((s) => s.w.input.sessionId));
   const failed = new Map<number, unknown>();
+  const starts = new Map<string, Map<string, Date>>();
+  for (const orgId of new Set(sent.map((x) => x.w.orgId))) {
+    starts.set(
+      orgId,
+      await sessionStarts(
+        m,
+        orgId,
+        sent.filter((x) => x.w.orgId === orgId).map((x) => x.w.input.sessionId),
+      ),
+    );
+  }
   // Plain inserts, not upserts: the unique (session, student) key refuses a record that is there
   // already (a duplicate key: a race lost, read back below like the others). An upsert is a read
   // by the key then a write; on FerretDB each one is a scan of the collection and a transaction
@@ -363,7 +375,8 @@ async function insertAll(
       await m.records.bulkWrite(
         round.map((n) => {
           const { w, id } = sent[n]!;
-          return { insertOne: { document: q.newRecordDoc(w.orgId, id, w.input, now, placeholders[n]!) } };
+          const start = starts.get(w.orgId)?.get(w.input.sessionId) ?? null;
+          return { insertOne: { document: q.newRecordDoc(w.orgId, id, w.input, now, placeholders[n]!, start) } };
         }),
         { ordered: false },
       );
@@ -453,7 +466,7 @@ async function stampRosterVersions(
     const orgId = list[0]!.doc.orgId;
     const s = await m.sessions
       .findOneAndUpdate({ _id: sessionId, orgId }, { $inc: { rosterVersion: list.length } }, { returnDocument: 'after' })
-      .lean<Pick<SessionDoc, 'rosterVersion'>>();
+      .lean<Pick<SessionDoc, 'rosterVersion' | 'startsAt'>>();
     if (s?.rosterVersion === undefined) continue;
     const first = s.rosterVersion - list.length + 1;
     const runs = new Map<number, Created[]>();
@@ -465,7 +478,11 @@ async function stampRosterVersions(
     for (const [offset, run] of runs) {
       // Updated records: only those still holding this batch's placeholders (unique to it).
       const still = updated ? { rosterVersion: { $in: run.map((c) => c.placeholder) } } : { version: 1, rosterVersion: { $lt: 0 } };
-      await m.records.updateMany({ _id: { $in: run.map((c) => c.doc._id) }, orgId, ...still }, { $inc: { rosterVersion: offset } });
+      // With the session's start as read after the records' write (a move in between missed them).
+      await m.records.updateMany(
+        { _id: { $in: run.map((c) => c.doc._id) }, orgId, ...still },
+        { $inc: { rosterVersion: offset }, $set: { sessionStartsAt: s.startsAt } },
+      );
     }
   }
   return versions;

@@ -7,7 +7,11 @@ import { base, DAY, type Doc, id, type KeyedDoc, nullableDate, nullableString, r
 
 // Attendance records and the daily summaries counted from them; the conventions of common-schemas.ts.
 
-export type RecordDoc = Doc<AttendanceRecord>;
+/**
+ * `sessionStartsAt` is the record's session's start, kept on the record so that a student's
+ * history is one indexed range read (student-history.ts); null while its session is unknown.
+ */
+export type RecordDoc = Doc<AttendanceRecord> & { sessionStartsAt?: Date | null };
 
 const checkinLocationSchema = new Schema(
   {
@@ -61,6 +65,9 @@ export const recordSchema = new Schema<RecordDoc>(
     userAgent: nullableString,
     verification: { type: verificationSchema, default: null },
     version: { type: Number, required: true, min: 0, default: 0 },
+    // A copy of the session's startsAt: written with the record, rewritten on the session's
+    // records whenever its start moves (session-starts.ts), backfilled by migration 17.
+    sessionStartsAt: nullableDate,
     // Below 0 only between a batch's insert and its stamp (record-batch.ts); read as 0.
     rosterVersion: { type: Number, required: true, default: 0 },
     createdAt: { type: Date, required: true },
@@ -71,6 +78,8 @@ export const recordSchema = new Schema<RecordDoc>(
 recordSchema.index({ sessionId: 1, studentId: 1 }, { unique: true, name: 'record' });
 recordSchema.index({ orgId: 1, sessionId: 1, rosterVersion: 1 }, { name: 'org_session_roster' });
 recordSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
+// A student's history, newest session first, ties by record id: a page is a range of it.
+recordSchema.index({ orgId: 1, studentId: 1, sessionStartsAt: -1, _id: -1 }, { name: 'org_student_session_start' });
 
 export type SummaryDoc = KeyedDoc<DailySummary>;
 

@@ -5,18 +5,25 @@ import { fromAudit, FROM_ENTITY, TO_ENTITY } from './mapping.js';
 import type { CollectionDoc, Models } from './models.js';
 import type { AuditDoc } from './audit-schemas.js';
 import { DELIVERY_COUNTER } from './webhooks.js';
+import { copySessionStarts } from './session-starts.js';
 
 /**
  * The bulkWrite operations that import one batch: an upsert on `_id` per entity, so that
  * running an import twice leaves the collection as after the first. Audit entries get their
  * ordering `seq` only on insert, in batch order, so a re-run keeps the first run's order.
  */
-export function importOps<C extends CollectionName>(collection: C, batch: readonly CollectionEntity[C][]) {
+export function importOps<C extends CollectionName>(
+  collection: C,
+  batch: readonly CollectionEntity[C][],
+  /** records: their sessions' starts by session id (a record's session not there: null). */
+  sessionStartsAt?: ReadonlyMap<string, Date>,
+) {
   return batch.map((entity) => {
     const doc: Record<string, unknown> =
       collection === 'audit'
         ? { ...fromAudit(entity as CollectionEntity['audit'], new Types.ObjectId()) }
         : { ...(FROM_ENTITY[collection](entity) as object) };
+    if (collection === 'records') doc['sessionStartsAt'] = sessionStartsAt?.get((entity as CollectionEntity['records']).sessionId) ?? null;
     const { _id, seq, ...fields } = doc;
     return {
       updateOne: {
@@ -26,6 +33,17 @@ export function importOps<C extends CollectionName>(collection: C, batch: readon
       },
     };
   });
+}
+
+/** The starts of an imported batch's sessions, by session id (an organisation's sessions only). */
+async function importedRecordStarts(m: Models, batch: readonly CollectionEntity['records'][]): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  for (const orgId of new Set(batch.map((r) => r.orgId))) {
+    const ids = [...new Set(batch.filter((r) => r.orgId === orgId).map((r) => r.sessionId))];
+    const found = await m.sessions.find({ orgId, _id: { $in: ids } }, { _id: 1, startsAt: 1 }).lean<{ _id: string; startsAt: Date }[]>();
+    for (const s of found) out.set(s._id, s.startsAt);
+  }
+  return out;
 }
 
 /** Export order: insertion order where the collection has one (audit, deliveries), else by id. */
@@ -72,7 +90,17 @@ export function mongoTransfer(m: Models): TransferApi {
       if (batch.length === 0) return;
       const mdl = model(collection) as unknown as Model<AuditDoc>;
       // Ordered, so a batch that fails stops where it failed and a re-run resumes it.
-      await mapConflicts(() => mdl.bulkWrite(importOps(collection, batch), { ordered: true }));
+      // Records carry their session's start (student-history.ts): sessions come before records in
+      // an import, so a record's is read from there; a session imported over one already there
+      // (a restore, a re-run) writes its start on the records it has.
+      const starts = collection === 'records' ? await importedRecordStarts(m, batch as CollectionEntity['records'][]) : undefined;
+      await mapConflicts(() => mdl.bulkWrite(importOps(collection, batch, starts), { ordered: true }));
+      if (collection === 'sessions') {
+        await copySessionStarts(
+          m,
+          (batch as CollectionEntity['sessions'][]).map((x) => ({ _id: x.id, orgId: x.orgId, startsAt: x.startsAt })),
+        );
+      }
       if (collection === 'webhookDeliveries') {
         // Deliveries created after the copy must get a seq above every copied one.
         const top = Math.max(...(batch as CollectionEntity['webhookDeliveries'][]).map((d) => d.seq));

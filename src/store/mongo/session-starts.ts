@@ -1,0 +1,40 @@
+import type { Models } from './models.js';
+import type { SessionDoc } from './session-schemas.js';
+
+// Records carry their session's start (`sessionStartsAt`, record-schemas.ts) so that a student's
+// history is one indexed read. These keep the copy right: read for new records, written again on
+// a session's records when its start moves or a session is imported over one already there.
+
+type SessionStart = Pick<SessionDoc, '_id' | 'orgId' | 'startsAt'>;
+
+/**
+ * The starts of these sessions of the organisation, by id; a session not found is left out.
+ * One read by `_id` each rather than an `$in`: FerretDB serves a filter on `_id` alone from its
+ * index and scans the collection for anything else, and a batch of records has one session or
+ * a few.
+ */
+export async function sessionStarts(m: Models, orgId: string, sessionIds: Iterable<string>): Promise<Map<string, Date>> {
+  const found = await Promise.all(
+    [...new Set(sessionIds)].map((id) => m.sessions.findOne({ _id: id }, { _id: 1, orgId: 1, startsAt: 1 }).lean<SessionStart>()),
+  );
+  return new Map(found.flatMap((s) => (s && s.orgId === orgId ? [[s._id, s.startsAt] as const] : [])));
+}
+
+/** Writes `startsAt` on the session's records that do not hold it yet. */
+export async function copySessionStart(m: Models, orgId: string, sessionId: string, startsAt: Date): Promise<void> {
+  await m.records.updateMany({ orgId, sessionId, sessionStartsAt: { $ne: startsAt } }, { $set: { sessionStartsAt: startsAt } });
+}
+
+/** As copySessionStart for many sessions, in one unordered bulk (an import, the backfill). */
+export async function copySessionStarts(m: Models, sessions: readonly SessionStart[]): Promise<void> {
+  if (sessions.length === 0) return;
+  await m.records.bulkWrite(
+    sessions.map((s) => ({
+      updateMany: {
+        filter: { orgId: s.orgId, sessionId: s._id, sessionStartsAt: { $ne: s.startsAt } },
+        update: { $set: { sessionStartsAt: s.startsAt } },
+      },
+    })),
+    { ordered: false },
+  );
+}
