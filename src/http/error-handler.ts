@@ -5,7 +5,8 @@ import type { ErrorBody } from '../shared/errors.js';
 import { issueDetails } from '../shared/validation-issues.js';
 import { storeFailureToAppError } from '../domain/store-errors.js';
 import { PAGE_CSP } from './static-pages.js';
-import { acceptsHtml, errorPage, negotiatesPage, pageLanguageOf, wantsHtmlPage } from './error-page.js';
+import { acceptsHtml, errorPage, negotiatesPage, wantsHtmlPage } from './error-page.js';
+import { pageLanguageOf } from './page-shell.js';
 
 /** body-parser reports its failures as errors with a `type`; map the ones clients cause. */
 const BODY_PARSER_ERRORS: Record<string, AppError['code']> = {

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
-import { matchLanguage, SOURCE_LANGUAGE, textDirection, type Language } from '../shared/i18n/languages.js';
+import { SOURCE_LANGUAGE, type Language } from '../shared/i18n/languages.js';
 import { translator, type CatalogOf } from '../shared/i18n/messages.js';
-import { acceptedLanguages, negotiableAccept } from './negotiation-headers.js';
+import { negotiableAccept } from './negotiation-headers.js';
+import { escapeHtml, linkItems, PAGE_NAMES, pageShell } from './page-shell.js';
 
 /** Prefixes whose clients are programs: they always get the JSON error body. */
 const API_PREFIXES = ['/api', '/healthz', '/readyz', '/metrics', '/socket.io'];
@@ -26,9 +27,6 @@ export function acceptsHtml(req: Request): boolean {
   return req.accepts(['json', 'html']) === 'html' && Boolean(req.get('accept')?.includes('text/html'));
 }
 
-/** Text put in a page, escaped. */
-export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** The error page's words; English is the source, every shipped language typed against it. */
 const en = {
   'notFound.heading': 'Page not found',
@@ -41,11 +39,7 @@ const en = {
   status: 'Error {status}.',
   pages: 'Pages',
   home: 'Home',
-  student: 'Student check-in',
-  teacher: 'Teacher console',
-  classroom: 'Classroom screen',
-  admin: 'Admin console',
-  reports: 'Attendance reports',
+  ...PAGE_NAMES.en,
 } as const;
 
 /** Written by a non-native maintainer; to be reviewed by a native speaker (docs/languages.md). */
@@ -60,11 +54,7 @@ const fr: CatalogOf<typeof en> = {
   status: 'Erreur {status}.',
   pages: 'Pages',
   home: 'Accueil',
-  student: 'Pointage des élèves',
-  teacher: 'Console enseignant',
-  classroom: 'Écran de la salle',
-  admin: 'Console d’administration',
-  reports: 'Rapports de présence',
+  ...PAGE_NAMES.fr,
 };
 
 const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };
@@ -72,10 +62,14 @@ const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };
 /** The catalogs, for the test that no English is left on a French page. */
 export const errorPageWords = CATALOGS;
 
-/** The language of a page answering `req`: the browser's (Accept-Language) when a catalog serves it, else English. */
-export function pageLanguageOf(req: Request): Language {
-  return matchLanguage(acceptedLanguages(req.get('accept-language'))) ?? SOURCE_LANGUAGE;
-}
+const PAGES = [
+  ['', 'home'],
+  ['student.html', 'student'],
+  ['teacher.html', 'teacher'],
+  ['classroom.html', 'classroom'],
+  ['admin.html', 'admin'],
+  ['reports.html', 'reports'],
+] as const;
 
 /**
  * The page itself: no script, the site's stylesheet, links to every page, in `language`. A
@@ -88,34 +82,13 @@ export function errorPage(status: number, message: string, basePath: string, lan
   const kind = status === 404 ? 'notFound' : status >= 500 ? 'failed' : 'refused';
   const heading = s.t(`${kind}.heading`);
   const text = kind === 'refused' && language === SOURCE_LANGUAGE ? message : s.t(`${kind}.text`);
-  const b = escapeHtml(basePath);
-  const link = (page: string, key: 'home' | 'student' | 'teacher' | 'classroom' | 'admin' | 'reports') =>
-    `<li><a href="${b}/${page}">${escapeHtml(s.t(key))}</a></li>`;
-  return `<!doctype html>
-<html lang="${language}" dir="${textDirection(language)}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${escapeHtml(s.t('title', { heading }))}</title>
-  <link rel="icon" href="${b}/favicon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="${b}/styles.css">
-</head>
-<body>
-  <main class="narrow">
-    <h1>${escapeHtml(heading)}</h1>
+  const links = PAGES.map(([page, key]) => [`${basePath}/${page}`, s.t(key)] as const);
+  const main = `    <h1>${escapeHtml(heading)}</h1>
     <p>${escapeHtml(text)}</p>
     <p class="muted">${escapeHtml(s.t('status', { status: String(status) }))}</p>
     <h2>${escapeHtml(s.t('pages'))}</h2>
     <ul class="page-links">
-      ${link('', 'home')}
-      ${link('student.html', 'student')}
-      ${link('teacher.html', 'teacher')}
-      ${link('classroom.html', 'classroom')}
-      ${link('admin.html', 'admin')}
-      ${link('reports.html', 'reports')}
-    </ul>
-  </main>
-</body>
-</html>
-`;
+${linkItems(links)}
+    </ul>`;
+  return pageShell({ language, title: s.t('title', { heading }), assets: `${basePath}/`, main });
 }

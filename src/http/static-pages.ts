@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
 import { SOURCE_LANGUAGE } from '../shared/i18n/languages.js';
-import { pageLanguageOf } from './error-page.js';
+import { pageLanguageOf } from './page-shell.js';
 import { homePage } from './home-page.js';
 
 /**

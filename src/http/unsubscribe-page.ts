@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import type { UnsubscribeLinkView } from '../domain/notifications/email-notifications.js';
-import { textDirection, type Language } from '../shared/i18n/languages.js';
+import type { Language } from '../shared/i18n/languages.js';
 import { translator, type CatalogOf, type Translator } from '../shared/i18n/messages.js';
 import type { ErrorBody } from '../shared/errors.js';
-import { escapeHtml, pageLanguageOf } from './error-page.js';
+import { escapeHtml, pageLanguageOf, pageShell } from './page-shell.js';
 import { PAGE_CSP } from './static-pages.js';
 
 /** The words of the unsubscribe pages; English is the source, every shipped language typed against it. */
@@ -107,23 +107,8 @@ export function unsubscribePageHeaders(res: Response): void {
 }
 
 /** `basePath` (config.basePath): the stylesheet is the site's, wherever a proxy publishes it. */
-function document(lang: Language, title: string, body: string, basePath: string): string {
-  return `<!doctype html>
-<html lang="${lang}" dir="${textDirection(lang)}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="robots" content="noindex">
-  <title>${escapeHtml(title)}</title>
-  <link rel="icon" href="${escapeHtml(basePath)}/favicon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="${escapeHtml(basePath)}/styles.css">
-</head>
-<body>
-  <main class="narrow">
-    <h1>${escapeHtml(title)}</h1>
-    ${body}
-  </main>
-</body>
-</html>
-`;
+function document(language: Language, title: string, body: string, basePath: string): string {
+  const main = `    <h1>${escapeHtml(title)}</h1>
+    ${body}`;
+  return pageShell({ language, title, assets: `${basePath}/`, noindex: true, main });
 }

@@ -1,5 +1,6 @@
 import { newId } from '../shared/ids.js';
 import { normaliseSettings, type NewOrganisation, type Organisation } from '../domain/ports/organisations.js';
+import type { NewRefreshToken, RefreshToken } from '../domain/ports/accounts.js';
 import type { Excuse, NewExcuse } from '../domain/ports/excuses.js';
 import type { NewOutboxMail, OutboxMail } from '../domain/ports/outbox.js';
 import { type AttendanceSession, type NewSession } from '../domain/ports/sessions.js';
@@ -107,5 +108,17 @@ export function newWebhookEndpointEntity(orgId: string, input: NewWebhookEndpoin
     disabledReason: null,
     createdAt: now,
     updatedAt: now,
+  };
+}
+
+export function newRefreshTokenEntity(input: NewRefreshToken, now: Date): RefreshToken {
+  return {
+    id: newId(),
+    ...input,
+    userAgent: input.userAgent ?? null,
+    ip: input.ip ?? null,
+    createdAt: now,
+    rotatedAt: null,
+    revokedAt: null,
   };
 }

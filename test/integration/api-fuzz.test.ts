@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FakeFaceEngine, fakeAnalysis, fakeFace, fakeRefusal } from '../support/fake-face-engine.js';
-import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { PASSWORD, createCodeSession, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { runSchemathesis, schemathesisMissing } from '../support/schemathesis.js';
 import { skipBecause } from '../support/skip.js';
@@ -66,18 +66,7 @@ async function seed(srv: TestServer): Promise<Seeded> {
   const teacher = await createUser(store, org.id, 'teacher');
   const student = await createUser(store, org.id, 'student');
   const subject = await createSubject(store, org.id, [teacher.id], [student.id]);
-  const startsAt = new Date();
-  const session = await store.sessions.create(org.id, {
-    subjectId: subject.id,
-    teacherId: teacher.id,
-    status: 'open',
-    policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-    startsAt,
-    lateAfter: new Date(startsAt.getTime() + 600_000),
-    closesAt: new Date(startsAt.getTime() + 3_600_000),
-    codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-    day: startsAt.toISOString().slice(0, 10),
-  });
+  const session = await createCodeSession(store, org.id, subject.id, teacher.id);
   await store.faceProposals.put({
     orgId: org.id,
     userId: student.id,

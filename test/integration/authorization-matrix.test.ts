@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { PASSWORD, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
+import { PASSWORD, createCodeSession, createOrg, createSubject, createUser, unique } from '../support/fixtures.js';
 import { startTestServer, type RequestOptions, type TestServer } from '../support/http.js';
 
 /**
@@ -52,18 +52,7 @@ const SUBJECT_OBJECT = (s: number) => ({ anonymous: 401, student: 403, teacherOt
 const subjectPath = (fx: Fixture, rest = '') => `/subjects/${fx.subject.id}${rest}`;
 /** A live session of the fixture's subject, opened by its teacher. */
 async function sessionPath(fx: Fixture, rest: string): Promise<string> {
-  const startsAt = new Date();
-  const session = await fx.srv.store.sessions.create(fx.subject.orgId, {
-    subjectId: fx.subject.id,
-    teacherId: fx.subject.teacherIds[0]!,
-    status: 'open',
-    policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-    startsAt,
-    lateAfter: new Date(startsAt.getTime() + 600_000),
-    closesAt: new Date(startsAt.getTime() + 3_600_000),
-    codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-    day: startsAt.toISOString().slice(0, 10),
-  });
+  const session = await createCodeSession(fx.srv.store, fx.subject.orgId, fx.subject.id, fx.subject.teacherIds[0]!);
   return `/sessions/${session.id}${rest}`;
 }
 /** A multipart upload of one small file under "photo" (its bytes are never analysed here). */

@@ -10,7 +10,7 @@ import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
 import { blankJpeg, FACES_DIR, SKIP_NO_FACES } from '../support/face-images.js';
-import { createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { createCodeSession, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type Json, type TestServer } from '../support/http.js';
 import { connectClient, nextEvent, nextRosterUpdate, type ClientSocket } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
@@ -66,18 +66,7 @@ describe('class photo (real models, HTTP)', function () {
     await srv.app.services.faces.enrol(adminActor, jolie!.id, [photo('img1.jpg'), photo('img2.jpg')]);
     await srv.app.services.faces.enrol(adminActor, zuckerberg!.id, [photo('img13.jpg')]);
     await srv.app.services.faces.enrol(adminActor, musk!.id, [photo('img18.jpg')]);
-    const startsAt = new Date();
-    session = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: teacher.id,
-      status: 'open',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-      day: startsAt.toISOString().slice(0, 10),
-    });
+    session = await createCodeSession(srv.store, org.id, subject.id, teacher.id);
   });
 
   after(async () => {

@@ -3,7 +3,7 @@ import type { Organisation } from '../../src/domain/ports/organisations.js';
 import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
-import { PASSWORD, createOrg, createSubject, createUser } from '../support/fixtures.js';
+import { PASSWORD, createCodeSession, createOrg, createSubject, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer, refusal } from '../support/http.js';
 
 const BOUNDARY = 'excuse-boundary';
@@ -46,18 +46,7 @@ describe('excuses', function () {
 
   /** A session of the subject on `day`, closed by its teacher: both students absent. */
   async function closedSession(day: string): Promise<AttendanceSession> {
-    const startsAt = new Date(`${day}T09:00:00Z`);
-    const session = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: teacher.id,
-      status: 'open',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-      day,
-    });
+    const session = await createCodeSession(srv.store, org.id, subject.id, teacher.id, { startsAt: new Date(`${day}T09:00:00Z`) });
     await srv.app.attendance.closer.close(org.id, session.id, teacher.id);
     return session;
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
-import { PASSWORD, createOrg, createUser } from '../support/fixtures.js';
+import { PASSWORD, createCodeSession, createOrg, createUser } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { sampleBundle } from '../support/oneroster-bundle.js';
 
@@ -70,17 +70,9 @@ describe('OneRoster over HTTP', function () {
     const [bio] = (await srv.store.subjects.list(org.id, { q: 'BIO201', limit: 1, offset: 0 })).items;
     const ben = (await srv.store.users.getByEmail(org.id, 'ben@springfield.test'))!;
     const teacher = await createUser(srv.store, org.id, 'teacher');
-    const startsAt = new Date('2026-03-02T09:00:00.000Z');
-    const session = await srv.store.sessions.create(org.id, {
-      subjectId: bio!.id,
-      teacherId: teacher.id,
+    const session = await createCodeSession(srv.store, org.id, bio!.id, teacher.id, {
+      startsAt: new Date('2026-03-02T09:00:00.000Z'),
       status: 'closed',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-      day: '2026-03-02',
     });
     await srv.store.records.insertIfAbsent(org.id, {
       sessionId: session.id,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { PASSWORD, createOrg, createUser } from '../support/fixtures.js';
+import { PASSWORD, createCodeSession, createOrg, createUser } from '../support/fixtures.js';
 import { useSchoolServer } from '../support/school-server.js';
 import { newRecord } from '../contract/fixtures.js';
 import { command, connectClient, connectRefused } from '../support/sockets.js';
@@ -85,17 +85,9 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
 
   it("writes the CSV exports' times in the organisation's time zone", async () => {
     const { srv, org, teacher, student, subject, tokens } = school();
-    const startsAt = new Date('2026-01-15T09:00:00.000Z');
-    const session = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: teacher.id,
+    const session = await createCodeSession(srv.store, org.id, subject.id, teacher.id, {
+      startsAt: new Date('2026-01-15T09:00:00.000Z'),
       status: 'closed',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date('2026-01-15T09:10:00.000Z'),
-      closesAt: new Date('2026-01-15T10:00:00.000Z'),
-      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-      day: '2026-01-15',
     });
     await srv.store.records.insertIfAbsent(
       org.id,

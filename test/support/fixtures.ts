@@ -1,6 +1,8 @@
 import bcrypt from 'bcryptjs';
 import type { Role } from '../../src/domain/ports/common.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
+import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
+import type { SessionState } from '../../src/shared/events.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { Subject } from '../../src/domain/ports/subjects.js';
 import type { User } from '../../src/domain/ports/users.js';
@@ -54,6 +56,32 @@ export function createSubject(store: Store, orgId: string, teacherIds: string[],
       if (studentIds.length > 0) await store.subjects.enrol(orgId, s.id, studentIds);
       return s;
     });
+}
+
+/**
+ * A session of the subject written straight to the store, checked by rotating code only: from
+ * `startsAt` (now unless given), late after 10 minutes, closing after an hour, its day the UTC
+ * day it starts; open unless `status` says otherwise.
+ */
+export function createCodeSession(
+  store: Store,
+  orgId: string,
+  subjectId: string,
+  teacherId: string,
+  opts: { startsAt?: Date; status?: SessionState } = {},
+): Promise<AttendanceSession> {
+  const startsAt = opts.startsAt ?? new Date();
+  return store.sessions.create(orgId, {
+    subjectId,
+    teacherId,
+    status: opts.status ?? 'open',
+    policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+    startsAt,
+    lateAfter: new Date(startsAt.getTime() + 600_000),
+    closesAt: new Date(startsAt.getTime() + 3_600_000),
+    codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+    day: startsAt.toISOString().slice(0, 10),
+  });
 }
 
 /** A class: an organisation with a teacher and `students` students enrolled in one subject. */

@@ -1,12 +1,7 @@
 import type { Model, QueryFilter } from 'mongoose';
 import { newId } from '../../shared/ids.js';
-import type {
-  AccountToken,
-  AccountTokenRepository,
-  ActiveLogin,
-  RefreshToken,
-  RefreshTokenRepository,
-} from '../../domain/ports/accounts.js';
+import { newRefreshTokenEntity } from '../new-entities.js';
+import type { AccountToken, AccountTokenRepository, ActiveLogin, RefreshTokenRepository } from '../../domain/ports/accounts.js';
 import type { OrgCount } from '../../domain/ports/common.js';
 import type { FaceProposalRepository, FaceRepository } from '../../domain/ports/faces.js';
 import { mapConflicts } from './errors.js';
@@ -44,15 +39,7 @@ export async function purgeByOrg<D extends { orgId: string }>(model: Model<D>, f
 export function refreshTokenRepository(m: Models, clock: () => Date): RefreshTokenRepository {
   return {
     async create(input) {
-      const t: RefreshToken = {
-        id: newId(),
-        ...input,
-        userAgent: input.userAgent ?? null,
-        ip: input.ip ?? null,
-        createdAt: clock(),
-        rotatedAt: null,
-        revokedAt: null,
-      };
+      const t = newRefreshTokenEntity(input, clock());
       await mapConflicts(() => m.refreshTokens.create(fromRefreshToken(t)), 'tokenHash');
       return t;
     },

@@ -1,5 +1,6 @@
 import { newId } from '../../shared/ids.js';
-import type { AccountToken, AccountTokenRepository, RefreshToken, RefreshTokenRepository } from '../../domain/ports/accounts.js';
+import { newRefreshTokenEntity } from '../new-entities.js';
+import type { AccountToken, AccountTokenRepository, RefreshTokenRepository } from '../../domain/ports/accounts.js';
 import type { OrgCount } from '../../domain/ports/common.js';
 import type { FaceEnrolment, FaceProposalRepository, FaceRepository } from '../../domain/ports/faces.js';
 import { mapConflicts, type SqliteDb } from './db.js';
@@ -20,15 +21,7 @@ export function refreshTokenRepository(db: SqliteDb, clock: () => Date): Refresh
   const insert = insertSql(refreshTokens, false);
   return {
     async create(input) {
-      const t: RefreshToken = {
-        id: newId(),
-        ...input,
-        userAgent: input.userAgent ?? null,
-        ip: input.ip ?? null,
-        createdAt: clock(),
-        rotatedAt: null,
-        revokedAt: null,
-      };
+      const t = newRefreshTokenEntity(input, clock());
       mapConflicts(() => db.stmt(insert).run(refreshTokens.toRow(t)));
       return t;
     },

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { type Browser, type BrowserContext } from 'playwright-core';
-import type { AttendanceSession } from '../../../src/domain/ports/sessions.js';
-import { PASSWORD, createOrg, createSubject, createUser } from '../../support/fixtures.js';
+import { PASSWORD, createCodeSession, createOrg, createSubject, createUser } from '../../support/fixtures.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, expectAccessible, launchChromium, logIn } from '../../support/browser.js';
 
@@ -33,18 +32,7 @@ describe('excuse pages (Chromium)', function () {
     const student = await createUser(srv.store, org.id, 'student');
     const subject = await createSubject(srv.store, org.id, [teacher.id], [student.id]);
     const day = '2026-01-12';
-    const startsAt = new Date(`${day}T09:00:00Z`);
-    const session: AttendanceSession = await srv.store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: teacher.id,
-      status: 'open',
-      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
-      day,
-    });
+    const session = await createCodeSession(srv.store, org.id, subject.id, teacher.id, { startsAt: new Date(`${day}T09:00:00Z`) });
     await srv.app.attendance.closer.close(org.id, session.id, teacher.id);
     expect(await srv.store.summaries.get(org.id, subject.id, day)).to.include({ absent: 1, excused: 0 });
 

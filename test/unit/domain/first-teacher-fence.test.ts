@@ -61,6 +61,17 @@ function suite(setup: RaceStore): void {
 
   const expire = () => f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
 
+  /** A teacher of the organisation besides the fixture's two, whom node B makes BIO's. */
+  const aThirdTeacher = () =>
+    f.store.users.create(f.org.id, {
+      email: 'third@test',
+      name: 'Teacher Three',
+      role: 'teacher',
+      studentNumber: null,
+      passwordHash: null,
+      active: true,
+    });
+
   it('paused before its first write, it is refused TEACHER_DOUBLE_BOOKED by the class the new first teacher opened meanwhile, and changes nothing', async () => {
     let opened: string | null = null;
     const undo = beforeWrite(1, async () => {
@@ -78,14 +89,7 @@ function suite(setup: RaceStore): void {
   });
 
   it('paused between its two writes while node B changes the teachers again, it leaves the subject and its session agreeing, handed once', async () => {
-    const third = await f.store.users.create(f.org.id, {
-      email: 'third@test',
-      name: 'Teacher Three',
-      role: 'teacher',
-      studentNumber: null,
-      passwordHash: null,
-      active: true,
-    });
+    const third = await aThirdTeacher();
     let changedByB: string[] = [];
     const undo = beforeWrite(2, async () => {
       expire();
@@ -106,14 +110,7 @@ function suite(setup: RaceStore): void {
   });
 
   it("paused before taking its locks while node B changes the teachers, its audit's before is node B's teachers, read under the locks", async () => {
-    const third = await f.store.users.create(f.org.id, {
-      email: 'third@test',
-      name: 'Teacher Three',
-      role: 'teacher',
-      studentNumber: null,
-      passwordHash: null,
-      active: true,
-    });
+    const third = await aThirdTeacher();
     // The change has read the subject (its access check) and not yet taken its first lock.
     const undo = beforeNextCall(f.store.jobs, 'claim', async () => {
       await f.build({ nodeId: 'node-b' }).subjects.update(admin, bio.id, { teacherIds: [third.id] });

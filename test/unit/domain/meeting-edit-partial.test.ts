@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { SLOT_LOCK_TTL_MS } from '../../../src/domain/sessions/slot-locks.js';
-import type { SessionView } from '../../../src/shared/events.js';
+import type { SessionTransitionPatch } from '../../../src/domain/ports/sessions.js';
 import { expectCode } from '../../support/expect-code.js';
 import { subjectMaker } from '../../support/live-fixture.js';
-import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
+import { useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
+import { holdNthTransition, meetingTappedTwice } from '../../support/slot-pause.js';
 
 // A meeting edit moves or cancels its sessions before it writes the meeting, each write fenced
 // by its slot locks (docs/timetable.md, "Editing a meeting"). A node paused past the locks' 15 s
@@ -27,7 +27,7 @@ function suite(setup: RaceStore): void {
    * teacher, on `weekday` from `startTime` to `endTime`, taking the teacher's lock.
    */
   async function twoSessionsSecondWriteHeld(
-    write: (patch: { startsAt?: Date; status?: string }) => boolean,
+    write: (patch: SessionTransitionPatch) => boolean,
     weekday: number,
     startTime: string,
     endTime: string,
@@ -36,26 +36,11 @@ function suite(setup: RaceStore): void {
     const teacher = f.actor(f.teacher);
     const term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
     const chem = await subjectOf([f.teacher]);
-    const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, {
-      termId: term.id,
-      weekday: 3,
-      startTime: '10:00',
-      endTime: '11:00',
-    });
-    const first: SessionView = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
-    const second: SessionView = await f.domain.timetable.start(teacher, meeting.id, '2026-03-11');
+    const { meeting, first, second } = await meetingTappedTwice(f, teacher, term.id);
     const added: string[] = [];
-    let writes = 0;
-    beforeNextCall(
-      f.store.sessions,
-      'transition',
-      async () => {
-        f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
-        const b = f.build({ nodeId: 'node-b' });
-        added.push((await b.timetable.createMeeting(teacher, chem.id, { termId: term.id, weekday, startTime, endTime })).id);
-      },
-      (_orgId: string, _id: string, _from: string[], patch: { startsAt?: Date; status?: string }) => write(patch) && (writes += 1) === 2,
-    );
+    holdNthTransition(f, 2, write, async (b) => {
+      added.push((await b.timetable.createMeeting(teacher, chem.id, { termId: term.id, weekday, startTime, endTime })).id);
+    });
     const status = async (id: string) => (await f.store.sessions.get(f.org.id, id))?.status;
     return { f, teacher, meeting, first, second, added, status };
   }

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import { SLOT_LOCK_TTL_MS } from '../../../src/domain/sessions/slot-locks.js';
+import type { SessionTransitionPatch } from '../../../src/domain/ports/sessions.js';
 import { ACTIVE_SESSION_STATES } from '../../../src/shared/events.js';
 import { expectCode } from '../../support/expect-code.js';
 import { subjectMaker } from '../../support/live-fixture.js';
 import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
+import { holdNthTransition, meetingTappedTwice } from '../../support/slot-pause.js';
 
 // session:open checks the subject's sessions under its slot locks, confirms the locks (the
 // fence) and then writes the session. test/integration/paused-node-fencing.test.ts pauses a node
@@ -49,16 +51,14 @@ function suite(setup: RaceStore): void {
     const first = await f.live.sessions.open(teacher, { subjectId: f.subject.id, closesAt: minutes(30) });
     let opened: string | null = null;
     // The extension's write (a transition moving closesAt, status kept), held as above.
-    beforeNextCall(
-      f.store.sessions,
-      'transition',
-      async () => {
-        f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
+    holdNthTransition(
+      f,
+      1,
+      (patch) => patch.closesAt !== undefined && patch.status === undefined,
+      async (b) => {
         const next = { subjectId: f.subject.id, startsAt: minutes(40), closesAt: minutes(50) };
-        opened = (await f.build({ nodeId: 'node-b' }).attendance.sessions.open(teacher, next)).id;
+        opened = (await b.attendance.sessions.open(teacher, next)).id;
       },
-      (_orgId: string, _id: string, _from: string[], patch: { closesAt?: Date; status?: string }) =>
-        patch.closesAt !== undefined && patch.status === undefined,
     );
     const answer = await f.live.lifecycle.extend(teacher, { sessionId: first.id, closesAt: minutes(90) }).then(
       (s) => s.closesAt,
@@ -72,6 +72,8 @@ function suite(setup: RaceStore): void {
   describe('meetings', () => {
     const at = (termId: string, startTime: string, endTime: string) => ({ termId, weekday: 3, startTime, endTime });
     const subjectOf = subjectMaker(fixture, 'F');
+    /** A session write that moves the session's start. */
+    const moves = (patch: SessionTransitionPatch) => patch.startsAt !== undefined;
 
     /** The term, and another subject of the fixture's teacher whose meeting "node B" adds while node A is paused. */
     async function otherSubjectAndTerm() {
@@ -126,16 +128,10 @@ function suite(setup: RaceStore): void {
       let opened: string | null = null;
       // The move of the session (a transition with a new start), held past the locks' life while
       // node B opens a session of the subject at the meeting's new time.
-      beforeNextCall(
-        f.store.sessions,
-        'transition',
-        async () => {
-          f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
-          const next = { subjectId: f.subject.id, startsAt: hours(tapped.startsAt, 2), closesAt: hours(tapped.closesAt, 2) };
-          opened = (await f.build({ nodeId: 'node-b' }).attendance.sessions.open(teacher, next)).id;
-        },
-        (_orgId: string, _id: string, _from: string[], patch: { startsAt?: Date }) => patch.startsAt !== undefined,
-      );
+      holdNthTransition(f, 1, moves, async (b) => {
+        const next = { subjectId: f.subject.id, startsAt: hours(tapped.startsAt, 2), closesAt: hours(tapped.closesAt, 2) };
+        opened = (await b.attendance.sessions.open(teacher, next)).id;
+      });
       const refused = await expectCode(
         f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
         'SESSION_ALREADY_OPEN',
@@ -161,26 +157,13 @@ function suite(setup: RaceStore): void {
     async function twoSessionsSecondMoveHeld(startHours: number, endHours: number) {
       const { f, term } = await otherSubjectAndTerm();
       const teacher = f.actor(f.teacher);
-      const meeting = await f.domain.timetable.createMeeting(teacher, f.subject.id, at(term.id, '10:00', '11:00'));
-      const first = await f.domain.timetable.start(teacher, meeting.id, '2026-03-04');
-      const second = await f.domain.timetable.start(teacher, meeting.id, '2026-03-11');
+      const { meeting, first, second } = await meetingTappedTwice(f, teacher, term.id);
       const hours = (iso: string, n: number) => new Date(Date.parse(iso) + n * 3_600_000).toISOString();
       const opened: string[] = [];
-      let moves = 0;
-      beforeNextCall(
-        f.store.sessions,
-        'transition',
-        async () => {
-          f.clock.advance(SLOT_LOCK_TTL_MS + 1_000);
-          const next = {
-            subjectId: f.subject.id,
-            startsAt: hours(second.startsAt, startHours),
-            closesAt: hours(second.startsAt, endHours),
-          };
-          opened.push((await f.build({ nodeId: 'node-b' }).attendance.sessions.open(teacher, next)).id);
-        },
-        (_orgId: string, _id: string, _from: string[], patch: { startsAt?: Date }) => patch.startsAt !== undefined && (moves += 1) === 2,
-      );
+      holdNthTransition(f, 2, moves, async (b) => {
+        const next = { subjectId: f.subject.id, startsAt: hours(second.startsAt, startHours), closesAt: hours(second.startsAt, endHours) };
+        opened.push((await b.attendance.sessions.open(teacher, next)).id);
+      });
       const reschedules = async (sessionId: string) =>
         (await f.store.audit.listForSession(f.org.id, sessionId)).filter((e) => e.action === 'session.reschedule').length;
       const startOf = async (sessionId: string) => (await f.store.sessions.get(f.org.id, sessionId))?.startsAt.toISOString();
