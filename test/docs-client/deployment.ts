@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
-import { freePort, useRedis, type RedisSuite } from '../support/redis-server.js';
+import { useRedis, type RedisSuite } from '../support/redis-server.js';
 import { HttpClient, type Tokens, type UserView } from './http-client.js';
 import { runAdminCli, startServiceNode, type CliRun, type ServiceNode } from './service.js';
 import { connect, type DocsSocket } from './socket-client.js';
@@ -44,8 +44,8 @@ export function useDeployment(name: string, count = 2, extraEnv: Record<string, 
     env,
     admin: (args, stdin) => runAdminCli(args, env, stdin),
     async startNode(nodeId, extra = {}) {
-      const port = await freePort();
-      return startServiceNode({ ...env, NODE_ID: nodeId, PORT: String(port), ...extra });
+      // PORT=0: the node binds a port of the kernel's choosing and its `listening on` line names it.
+      return startServiceNode({ ...env, NODE_ID: nodeId, PORT: '0', ...extra });
     },
   };
 
