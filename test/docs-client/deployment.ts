@@ -13,6 +13,17 @@ export const ORG = { slug: 'docs', name: 'Docs School', timezone: 'Europe/Paris'
 export const ADMIN = { email: 'head@docs-school.test', name: 'Head Teacher', password: 'head-teacher-pass-1' };
 export const PUBLIC_URL = 'https://attendance.docs-school.test';
 
+/**
+ * The calendar day `days` from today in the organisation's zone, and its ISO weekday. Days are
+ * counted on the calendar, not as 24 hours from now: a day of a clock change lasts 23 or 25 hours.
+ */
+export function localDay(days: number, now = new Date()): { day: string; weekday: number } {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: ORG.timezone }).format(now);
+  const at = new Date(`${today}T12:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return { day: at.toISOString().slice(0, 10), weekday: ((at.getUTCDay() + 6) % 7) + 1 };
+}
+
 export interface Deployment {
   readonly redisSuite: RedisSuite;
   readonly smtp: TestSmtpServer;
