@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../support/mail.js';
-import { freePort, useRedis, type RedisSuite } from '../support/redis-server.js';
+import { useRedis, type RedisSuite } from '../support/redis-server.js';
 import { HttpClient, type Tokens, type UserView } from './http-client.js';
 import { runAdminCli, startServiceNode, type CliRun, type ServiceNode } from './service.js';
 import { connect, type DocsSocket } from './socket-client.js';
@@ -12,6 +12,17 @@ import { connect, type DocsSocket } from './socket-client.js';
 export const ORG = { slug: 'docs', name: 'Docs School', timezone: 'Europe/Paris' };
 export const ADMIN = { email: 'head@docs-school.test', name: 'Head Teacher', password: 'head-teacher-pass-1' };
 export const PUBLIC_URL = 'https://attendance.docs-school.test';
+
+/**
+ * The calendar day `days` from today in the organisation's zone, and its ISO weekday. Days are
+ * counted on the calendar, not as 24 hours from now: a day of a clock change lasts 23 or 25 hours.
+ */
+export function localDay(days: number, now = new Date()): { day: string; weekday: number } {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: ORG.timezone }).format(now);
+  const at = new Date(`${today}T12:00:00Z`);
+  at.setUTCDate(at.getUTCDate() + days);
+  return { day: at.toISOString().slice(0, 10), weekday: ((at.getUTCDay() + 6) % 7) + 1 };
+}
 
 export interface Deployment {
   readonly redisSuite: RedisSuite;
@@ -44,8 +55,8 @@ export function useDeployment(name: string, count = 2, extraEnv: Record<string, 
     env,
     admin: (args, stdin) => runAdminCli(args, env, stdin),
     async startNode(nodeId, extra = {}) {
-      const port = await freePort();
-      return startServiceNode({ ...env, NODE_ID: nodeId, PORT: String(port), ...extra });
+      // PORT=0: the node binds a port of the kernel's choosing and its `listening on` line names it.
+      return startServiceNode({ ...env, NODE_ID: nodeId, PORT: '0', ...extra });
     },
   };
 

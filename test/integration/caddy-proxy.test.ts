@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { caddyAvailable, startLanCaddy } from '../support/caddy.js';
 import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
-import { freePort } from '../support/redis-server.js';
+import { onFreePorts } from '../support/ports.js';
 
 /**
  * deploy/caddy's LAN mode run for real (test/support/caddy.ts says what differs from compose) in
@@ -16,8 +16,10 @@ describe('Caddy (deploy/caddy, LAN mode) in front of two nodes', function () {
   const fixture = useProxiedNodes('caddy-proxy', {
     missing: () => (caddyAvailable() ? null : 'caddy is not installed (scripts/test-setup.sh installs it with apt-get)'),
     env: { TRUST_PROXY: '1', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
-    start: async (upstreams) =>
-      startLanCaddy({ upstreams, siteAddress: 'localhost, 127.0.0.1', httpPort: await freePort(), httpsPort: await freePort() }),
+    start: (upstreams) =>
+      onFreePorts(2, ([httpPort, httpsPort]) =>
+        startLanCaddy({ upstreams, siteAddress: 'localhost, 127.0.0.1', httpPort: httpPort!, httpsPort: httpsPort! }),
+      ),
     target: (caddy) => ({
       httpsPort: caddy.httpsPort,
       ca: caddy.rootPem,

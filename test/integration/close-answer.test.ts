@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
 import { useHeldWritesServer } from '../support/held-server.js';
-import { HELD_AT_MOST_MS } from '../support/held-writes.js';
 import { openLiveClass } from '../support/live-class.js';
 import { createUser } from '../support/fixtures.js';
 import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
@@ -29,9 +28,8 @@ describe("a teacher's close whose writes outlast CLOSE_ANSWER_WAIT_MS", function
     staff.on('session:status', (s) => statuses.push(s));
     staff.on('roster:updates', (b) => updates.push(b));
 
-    const started = Date.now();
+    // Answered while the writes are held: the test lets them through below, nothing else does.
     const answer = ok(await command(staff, 'session:close', { sessionId }));
-    expect(Date.now() - started, 'answered before the held writes were let through').to.be.below(HELD_AT_MOST_MS);
     expect(answer.session.status).to.equal('closing');
     expect(answer.counts.absent).to.equal(0);
     expect(held.waiting()).to.be.at.least(1);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { freePort } from '../support/redis-server.js';
+import { onFreePort } from '../support/ports.js';
 import { REPO_ROOT } from '../support/run-node.js';
 import { skipBecause } from '../support/skip.js';
 
@@ -109,8 +109,10 @@ describe('docker-compose.yml against the service', function () {
     let server: TestServer;
     let metricsPort: number;
     before(async () => {
-      metricsPort = await freePort();
-      server = await startTestServer({ METRICS_PORT: String(metricsPort), FACE_ENABLED: 'false' });
+      server = await onFreePort((port) => {
+        metricsPort = port;
+        return startTestServer({ METRICS_PORT: String(port), FACE_ENABLED: 'false' });
+      });
     });
     after(() => server?.cleanup());
 

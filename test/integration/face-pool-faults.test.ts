@@ -50,8 +50,9 @@ describe('face pool faults', function () {
       const image = await blankJpeg();
       const t0 = Date.now();
       const refused = await rejectionOf(pool.analyse(new Uint8Array(image), 'single'));
-      // Well within the task deadline: nothing waits for a worker that cannot load.
-      expect(Date.now() - t0).to.be.below(2_000);
+      // Well within the task deadline (20 s): nothing waits for a worker that cannot load. Half
+      // of it, not a speed target: a loaded machine may take seconds, a wait would take all 20.
+      expect(Date.now() - t0).to.be.below(config.taskTimeoutMs / 2);
       expect(refused).to.be.instanceOf(AppError);
       expect((refused as AppError).code).to.equal('UNAVAILABLE');
       expect((refused as AppError).details).to.include({ cause: 'models_failed' });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { seedDemo } from '../../src/domain/seed.js';
 import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { freePort } from '../support/redis-server.js';
+import { onFreePort } from '../support/ports.js';
 import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
 import { cheapPasswordHasher } from '../support/passwords.js';
 
@@ -30,8 +30,10 @@ describe('Prometheus metrics (/metrics)', function () {
   const sockets: ClientSocket[] = [];
 
   before(async () => {
-    metricsPort = await freePort();
-    srv = await startTestServer({ METRICS_TOKEN: TOKEN, METRICS_PORT: String(metricsPort) });
+    srv = await onFreePort((port) => {
+      metricsPort = port;
+      return startTestServer({ METRICS_TOKEN: TOKEN, METRICS_PORT: String(port) });
+    });
   });
   after(async () => {
     for (const s of sockets) s.disconnect();

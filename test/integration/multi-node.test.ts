@@ -11,7 +11,8 @@ import { createClass, createOrg, createUser, PASSWORD } from '../support/fixture
 import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
-import { freePort, useRedis } from '../support/redis-server.js';
+import { freePort } from '../support/ports.js';
+import { useRedis } from '../support/redis-server.js';
 import {
   command,
   connectClient,

@@ -4,7 +4,7 @@ import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { nginxBinary, pathPrefixConf, startNginx, type TestNginx } from '../support/nginx.js';
 import { proxyClients, type Credentials } from '../support/proxy-clients.js';
-import { freePort } from '../support/redis-server.js';
+import { onFreePorts } from '../support/ports.js';
 import { command, ok } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 
@@ -38,13 +38,15 @@ describe('nginx (deploy/nginx/path-prefix.conf) publishing a node under /attenda
     if (!nginxBinary()) skipBecause(this, 'nginx is not installed (scripts/test-setup.sh installs it with apt-get)');
     await ensurePagesBuilt('student.html');
     server = await startTestServer({ PUBLIC_URL: `https://${SITE}${PREFIX}/`, TRUST_PROXY: 'loopback', FACE_ENABLED: 'false' });
-    const ports = { httpPort: await freePort(), httpsPort: await freePort() };
     const upstream = new URL(server.baseUrl).host;
-    nginx = await startNginx({
-      names: [SITE, '127.0.0.1'],
-      ...ports,
-      conf: (paths) => pathPrefixConf({ upstream, name: SITE, httpsPort: ports.httpsPort }, paths),
-    });
+    nginx = await onFreePorts(2, ([httpPort, httpsPort]) =>
+      startNginx({
+        names: [SITE, '127.0.0.1'],
+        httpPort: httpPort!,
+        httpsPort: httpsPort!,
+        conf: (paths) => pathPrefixConf({ upstream, name: SITE, httpsPort: httpsPort! }, paths),
+      }),
+    );
     const org = await createOrg(server.store);
     student = { email: (await createUser(server.store, org.id, 'student')).email, password: PASSWORD };
   });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { ensurePagesBuilt } from '../support/browser.js';
 import { nginxBinary, siteConf, startNginx } from '../support/nginx.js';
 import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
-import { freePort } from '../support/redis-server.js';
+import { onFreePorts } from '../support/ports.js';
 import { command, ok } from '../support/sockets.js';
 
 /**
@@ -22,10 +22,11 @@ describe('nginx (deploy/nginx/attendance.conf) in front of two nodes', function 
     missing: () => (nginxBinary() ? null : 'nginx is not installed (scripts/test-setup.sh installs it with apt-get)'),
     env: { TRUST_PROXY: 'loopback', FACE_ENABLED: 'false', HTTP_PUBLIC_RATE_PER_MINUTE: String(PUBLIC_PER_MINUTE) },
     prepare: () => ensurePagesBuilt('student.html'),
-    start: async (upstreams) => {
-      const ports = { httpPort: await freePort(), httpsPort: await freePort() };
-      return startNginx({ names: [SITE, '127.0.0.1'], ...ports, conf: (paths) => siteConf({ upstreams, ...ports }, paths) });
-    },
+    start: (upstreams) =>
+      onFreePorts(2, ([httpPort, httpsPort]) => {
+        const ports = { httpPort: httpPort!, httpsPort: httpsPort! };
+        return startNginx({ names: [SITE, '127.0.0.1'], ...ports, conf: (paths) => siteConf({ upstreams, ...ports }, paths) });
+      }),
     target: (nginx) => ({ httpsPort: nginx.httpsPort, ca: nginx.certPem, log: nginx.log, servername: SITE, host: () => SITE }),
   });
   const { request, socketFrom, connected } = fixture.clients;

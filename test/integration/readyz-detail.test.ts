@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { freePort, useRedis } from '../support/redis-server.js';
+import { onFreePort } from '../support/ports.js';
+import { useRedis } from '../support/redis-server.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
 import { FakeFaceEngine } from '../support/fake-face-engine.js';
 
@@ -17,9 +18,11 @@ describe('/readyz: what failed in public, why for the operator', function () {
   let metricsPort: number;
 
   before(async () => {
-    metricsPort = await freePort();
     const face = new FakeFaceEngine({ status: { ready: false, loadError: LOAD_ERROR } });
-    srv = await startTestServer({ METRICS_TOKEN: TOKEN, METRICS_PORT: String(metricsPort) }, { face });
+    srv = await onFreePort((port) => {
+      metricsPort = port;
+      return startTestServer({ METRICS_TOKEN: TOKEN, METRICS_PORT: String(port) }, { face });
+    });
   });
   after(() => srv?.cleanup());
 

@@ -78,7 +78,12 @@ export async function startTestServer(
     ...(opts.face ? { face: opts.face } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
-  const address = await app.listen();
+  const address = await app.listen().catch(async (err: unknown) => {
+    // A port named in `env` (METRICS_PORT, PORT) may have been taken: close what was opened so
+    // the caller can try another (test/support/ports.ts).
+    await app.close();
+    throw err;
+  });
   const baseUrl = `http://127.0.0.1:${address.port}`;
 
   const request = async <T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> => {

@@ -51,9 +51,13 @@ export async function startProxyProcess(opts: {
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   let exited = false;
+  // A handshake in flight is cut when the proxy exits: the port may be another program's that
+  // accepts and never answers (the proxy exits for want of it), and the wait would never end.
+  const gone = new AbortController();
   const exit = new Promise<void>((resolve) =>
     child.once('exit', () => {
       exited = true;
+      gone.abort();
       resolve();
     }),
   );
@@ -74,7 +78,7 @@ export async function startProxyProcess(opts: {
     }
     try {
       const ca = opts.ca();
-      for (const name of opts.names) await handshake(opts.httpsPort, ca, name);
+      for (const name of opts.names) await handshake(opts.httpsPort, ca, name, gone.signal, deadline);
       return { ca, log, stop };
     } catch (err) {
       if (Date.now() > deadline) {
@@ -89,17 +93,32 @@ export async function startProxyProcess(opts: {
   }
 }
 
-function handshake(port: number, ca: string, name: string): Promise<void> {
+/** A verified TLS handshake with `name` on `port`; fails when `cut` aborts or at `deadline` (Date.now() time). */
+function handshake(port: number, ca: string, name: string, cut: AbortSignal, deadline: number): Promise<void> {
   // No SNI for an address, as browsers send none; the name is still checked against the certificate.
   const servername = /^[\d.]+$|:/.test(name) ? '' : name;
   return new Promise((resolve, reject) => {
     const socket = tls.connect(
       { host: '127.0.0.1', port, ca, servername, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(name, cert) },
       () => {
+        done();
         socket.end();
         resolve();
       },
     );
-    socket.once('error', reject);
+    const fail = (err: Error) => {
+      done();
+      socket.destroy();
+      reject(err);
+    };
+    const onCut = () => fail(new Error('the proxy exited during the handshake'));
+    const timer = setTimeout(() => fail(new Error(`no TLS handshake on port ${port} by the deadline`)), Math.max(0, deadline - Date.now()));
+    const done = () => {
+      clearTimeout(timer);
+      cut.removeEventListener('abort', onCut);
+    };
+    if (cut.aborted) return onCut();
+    cut.addEventListener('abort', onCut, { once: true });
+    socket.once('error', fail);
   });
 }

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { onFreePort } from './ports.js';
 import { skipBecause } from './skip.js';
 
 export interface TestRedis {
@@ -22,17 +22,6 @@ export interface TestRedis {
 export function redisAvailable(): boolean {
   if (process.env['REDIS_URL']) return true;
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -73,7 +62,7 @@ export async function startRedisServer(): Promise<TestRedis> {
     const unsupported = () => Promise.reject(new Error('cannot restart an external REDIS_URL server'));
     return { url: external, owned: false, kill: unsupported, start: unsupported, restart: unsupported, stop: async () => {} };
   }
-  const port = await freePort();
+  let port = 0;
   let child: ChildProcess | null = null;
 
   const start = async () => {
@@ -99,7 +88,11 @@ export async function startRedisServer(): Promise<TestRedis> {
   // Never leave a server behind, even when the test process dies before the suite's `after`.
   const onExit = () => child?.kill('SIGKILL');
   process.once('exit', onExit);
-  await start();
+  // The port is named before redis-server binds it: another may take it first (test/support/ports.ts).
+  await onFreePort(async (free) => {
+    port = free;
+    await start();
+  });
   return {
     url: `redis://127.0.0.1:${port}`,
     owned: true,

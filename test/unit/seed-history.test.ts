@@ -19,19 +19,17 @@ describe('seedDemo with history', () => {
   });
   afterEach(() => store.close());
 
-  async function seed(): Promise<{ orgId: string; ms: number }> {
-    const t0 = performance.now();
+  async function seed(): Promise<{ orgId: string }> {
     expect(await seedDemo(store, { passwords: cheapPasswordHasher(), history: true, now: NOW })).to.deep.equal({ created: true });
-    const ms = performance.now() - t0;
     const org = (await store.organisations.getBySlug('demo'))!;
     const a = (await store.users.getByEmail(org.id, 'admin@demo.school'))!;
     admin = { id: a.id, orgId: org.id, role: 'admin' };
-    return { orgId: org.id, ms };
+    return { orgId: org.id };
   }
 
-  it('writes a term of closed sessions before today, records and matching summaries, quickly', async () => {
-    const { orgId, ms } = await seed();
-    expect(ms).to.be.below(5_000);
+  it('writes a term of closed sessions before today, records and matching summaries', async () => {
+    // How long it takes is scripts/bench-seed-history.ts's to say: a loaded machine is no measure.
+    const { orgId } = await seed();
     const subjects = (await store.subjects.list(orgId, { limit: 10, offset: 0 })).items;
     expect(subjects.map((s) => s.code).sort()).to.deep.equal(['CS101', 'CS102']);
     const sessions = await store.sessions.list(orgId, { limit: 1_000, offset: 0 });

@@ -1,6 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -9,6 +8,7 @@ import type { Subject } from '../../../src/domain/ports/subjects.js';
 import { createSelfSignedCertificate } from '../../../src/tls/self-signed.js';
 import { createUser, PASSWORD } from '../../support/fixtures.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
+import { onFreePort } from '../../support/ports.js';
 import { decodedMail, startSmtpServer, type TestSmtpServer } from '../../support/mail.js';
 import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
 
@@ -28,18 +28,6 @@ const PEOPLE = [
 ];
 const CSV = ['name,email,role,student_number', ...PEOPLE, ''].join('\n');
 
-/** A port free now, so PUBLIC_URL can name it before the server listens. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitation, first check-in', function () {
   this.timeout(60_000);
 
@@ -58,14 +46,16 @@ describe('a school onboards over HTTPS (Chromium): CSV import, emailed invitatio
     writeFileSync(path.join(certDir, 'cert.pem'), made.cert);
     writeFileSync(path.join(certDir, 'key.pem'), made.key);
     smtp = await startSmtpServer();
-    const port = await freePort();
-    origin = `https://${HOST}:${port}`;
-    srv = await startTestServer({
-      PORT: String(port),
-      PUBLIC_URL: origin,
-      SMTP_URL: smtp.url,
-      TLS_CERT_FILE: path.join(certDir, 'cert.pem'),
-      TLS_KEY_FILE: path.join(certDir, 'key.pem'),
+    // PUBLIC_URL names the port before the server listens.
+    srv = await onFreePort((port) => {
+      origin = `https://${HOST}:${port}`;
+      return startTestServer({
+        PORT: String(port),
+        PUBLIC_URL: origin,
+        SMTP_URL: smtp.url,
+        TLS_CERT_FILE: path.join(certDir, 'cert.pem'),
+        TLS_KEY_FILE: path.join(certDir, 'key.pem'),
+      });
     });
     const org = await srv.store.organisations.create({ name: 'Lycée Test', slug: 'lycee', timezone: 'Europe/Paris' });
     await createUser(srv.store, org.id, 'admin', { email: 'head@school.test' });
