@@ -89,6 +89,40 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     expect(a.socket.connected).to.equal(true);
   });
 
+  it('takes a student unenrolled from the subject out of its rooms (session:access-lost NOT_ENROLLED), the others hearing on', async () => {
+    const teacher = await connectedUser('teacher');
+    const a = await connectedUser('student');
+    const b = await connectedUser('student');
+    const subject = await createSubject(srv.store, org.id, [teacher.user.id], [a.user.id, b.user.id]);
+    const later = await createSubject(srv.store, org.id, [teacher.user.id], [a.user.id, b.user.id]);
+    // Both listed the subjects' sessions (their rooms) and joined the live one.
+    for (const s of [a, b]) ok(await command(s.socket, 'session:list-active', {}));
+    const session = ok(await command(teacher.socket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS }));
+    const sessionId = session.id;
+    for (const s of [a, b]) ok(await command(s.socket, 'session:join', { sessionId }));
+    const heard: string[] = [];
+    b.socket.on('session:status', (view) => heard.push(view.id));
+    const lost = nextEvent(b.socket, 'session:access-lost', undefined, 5_000);
+
+    // Straight to the store: the announcement that would take b out of the rooms never comes.
+    await srv.store.subjects.unenrol(org.id, subject.id, [b.user.id]);
+    await srv.store.subjects.unenrol(org.id, later.id, [b.user.id]);
+
+    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_ENROLLED' });
+    expect(b.socket.connected, 'still a student of the organisation').to.equal(true);
+    // Neither the joined session's status nor a new session of a subject b listed reaches b; a hears both.
+    const extended = nextEvent(a.socket, 'session:status', (view) => view.id === sessionId, 5_000);
+    const closesAt = new Date(Date.parse(session.closesAt) + 5 * 60_000).toISOString();
+    ok(await command(teacher.socket, 'session:extend', { sessionId, closesAt }));
+    await extended;
+    const opened = nextEvent(a.socket, 'session:status', (view) => view.subjectId === later.id, 5_000);
+    ok(await command(teacher.socket, 'session:open', { subjectId: later.id, policy: NO_CHECKS, teacherOverlap: true }));
+    await opened;
+    // Packets keep their order: anything sent to b before this answer has arrived.
+    await command(b.socket, 'session:list-active', {});
+    expect(heard).to.deep.equal([]);
+  });
+
   it('keeps every socket while the store cannot be read, and cuts them once it can', async () => {
     const a = await connectedUser('teacher');
     const told = nextEvent(a.socket, 'auth:revoked', undefined, 5_000);
