@@ -128,8 +128,13 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   useSocketAuth(io, authDeps, handshakes);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
-  const standing = new StandingSweep(io, actors, logger, deps.socketRecheckMs, (actor, sessionId) =>
-    deps.sessions.assertWatcher(actor, sessionId),
+  const standing = new StandingSweep(
+    io,
+    actors,
+    logger,
+    deps.socketRecheckMs,
+    (actor, sessionId) => deps.sessions.assertWatcher(actor, sessionId),
+    deps.sessions,
   );
   const limits = new CommandLimits(
     deps.maxInFlight,

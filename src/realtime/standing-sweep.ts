@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../shared/app-error.js';
-import { ACCESS_END_CODES, staffRoomSession, type AccessEndCode } from '../shared/events.js';
+import { ACCESS_END_CODES, staffRoomSession, studentRoomSession, subjectRoomSubject, type AccessEndCode } from '../shared/events.js';
 import type { Logger } from '../logger.js';
 import type { CurrentActors } from './current-actor.js';
 import type { AppServer, AppSocket } from './types.js';
@@ -12,11 +12,22 @@ const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLE
 /** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
 const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
 
-/** The staff checks of one pass, by user and session. */
-type WatcherChecks = Map<string, Promise<void>>;
+/** The reads of one pass: staff checks by user and session, enrolments by subject, subjects by session. */
+interface PassReads {
+  watchers: Map<string, Promise<void>>;
+  enrolled: Map<string, Promise<ReadonlySet<string>>>;
+  subjectOf: Map<string, Promise<string | null>>;
+}
 
 /** Throws when `actor` may no longer watch the session (SessionService.assertWatcher). */
 export type WatcherCheck = (actor: Actor, sessionId: string) => Promise<void>;
+
+/** What the check of a student's rooms reads (SessionService.enrolledIn, subjectOfSession). */
+export interface EnrolmentReads {
+  enrolledIn(orgId: string, subjectId: string): Promise<ReadonlySet<string>>;
+  /** Null when the session is gone. */
+  subjectOfSession(orgId: string, sessionId: string): Promise<string | null>;
+}
 
 /**
  * Re-checks, every `intervalMs`, the standing of every socket connected to this node, including
@@ -26,8 +37,9 @@ export type WatcherCheck = (actor: Actor, sessionId: string) => Promise<void>;
  * Redis outage), so that an idle socket does not hear its rooms until its token expires. The
  * same goes for a teacher taken off a subject: a socket still in a staff room of one of its
  * sessions leaves it (`session:access-lost`), as the announcement would have made it, since
- * the roster names every student. (A student's rooms carry only sessions' status: an
- * unenrolled student missed by the announcement leaves them at the next reconnect.)
+ * the roster names every student. A student unenrolled from a subject leaves its room and those
+ * of its sessions they joined (`session:access-lost` for each of those): their statuses are the
+ * subject's timetable, which is no longer theirs to follow.
  */
 export class StandingSweep {
   private readonly timer: NodeJS.Timeout | null;
@@ -41,6 +53,7 @@ export class StandingSweep {
     private readonly logger: Logger,
     intervalMs: number,
     private readonly watcher?: WatcherCheck,
+    private readonly enrolments?: EnrolmentReads,
   ) {
     this.timer = intervalMs > 0 ? setInterval(() => void this.sweep(), intervalMs) : null;
     this.timer?.unref();
@@ -64,11 +77,11 @@ export class StandingSweep {
 
   private async pass(): Promise<void> {
     const sockets = [...this.io.of('/').sockets.values()];
-    const checks: WatcherChecks = new Map();
+    const reads: PassReads = { watchers: new Map(), enrolled: new Map(), subjectOf: new Map() };
     let unchecked = 0;
     let firstErr: unknown;
     for (let i = 0; i < sockets.length; i += SOCKETS_PER_TURN) {
-      const results = await Promise.all(sockets.slice(i, i + SOCKETS_PER_TURN).map((s) => this.check(s, checks)));
+      const results = await Promise.all(sockets.slice(i, i + SOCKETS_PER_TURN).map((s) => this.check(s, reads)));
       for (const err of results) {
         if (err === null) continue;
         unchecked += 1;
@@ -80,13 +93,17 @@ export class StandingSweep {
   }
 
   /** Cuts the socket when it may no longer act; answers the error when its standing could not be read. */
-  private async check(socket: AppSocket, checks: WatcherChecks): Promise<unknown> {
+  private async check(socket: AppSocket, reads: PassReads): Promise<unknown> {
     if (socket.disconnected) return null;
     let code: string;
     try {
       const actor = await this.actors.of(socket);
       const role = this.connectedAs.get(socket);
-      if (role === undefined || role === socket.data.role) return await this.checkStaffRooms(socket, actor, checks);
+      if (role === undefined || role === socket.data.role) {
+        return actor.role === 'student'
+          ? await this.checkStudentRooms(socket, actor, reads)
+          : await this.checkStaffRooms(socket, actor, reads);
+      }
       code = 'ROLE_CHANGED';
     } catch (err) {
       if (!(err instanceof AppError) || !REFUSALS.has(err.code)) return err;
@@ -104,7 +121,7 @@ export class StandingSweep {
    * Takes the socket out of each staff room whose session its user may no longer watch; answers
    * the error of a check that could not be made (the socket stays in, the next pass tries again).
    */
-  private async checkStaffRooms(socket: AppSocket, actor: Actor, checks: WatcherChecks): Promise<unknown> {
+  private async checkStaffRooms(socket: AppSocket, actor: Actor, reads: PassReads): Promise<unknown> {
     const { watcher } = this;
     if (!watcher) return null;
     for (const room of [...socket.rooms]) {
@@ -113,8 +130,8 @@ export class StandingSweep {
       // Once per user and session in a pass, however many of the user's sockets watch it: each
       // socket a user opens would otherwise add its rooms' reads to every pass.
       const key = `${actor.orgId}\n${actor.id}\n${actor.role}\n${sessionId}`;
-      let check = checks.get(key);
-      if (!check) checks.set(key, (check = watcher(actor, sessionId)));
+      let check = reads.watchers.get(key);
+      if (!check) reads.watchers.set(key, (check = watcher(actor, sessionId)));
       try {
         await check;
       } catch (err) {
@@ -123,6 +140,41 @@ export class StandingSweep {
         await socket.leave(room);
         socket.emit('session:access-lost', { sessionId, code: 'NOT_SUBJECT_TEACHER' });
       }
+    }
+    return null;
+  }
+
+  /**
+   * Takes a student's socket out of the rooms of each subject they are no longer enrolled in,
+   * and of those subjects' sessions they joined (a session gone too); answers the error of a
+   * read that could not be made (the socket stays in, the next pass tries again). One read per
+   * subject and per joined session a pass, however many students' sockets are in their rooms.
+   */
+  private async checkStudentRooms(socket: AppSocket, actor: Actor, reads: PassReads): Promise<unknown> {
+    const { enrolments } = this;
+    if (!enrolments) return null;
+    const once = <T>(map: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> => {
+      let found = map.get(key);
+      if (!found) map.set(key, (found = read()));
+      return found;
+    };
+    const enrolled = async (subjectId: string) =>
+      (await once(reads.enrolled, `${actor.orgId}\n${subjectId}`, () => enrolments.enrolledIn(actor.orgId, subjectId))).has(actor.id);
+    try {
+      for (const room of [...socket.rooms]) {
+        const subjectId = subjectRoomSubject(room);
+        const sessionId = studentRoomSession(room);
+        if (subjectId !== undefined) {
+          if (!(await enrolled(subjectId)) && !socket.disconnected) await socket.leave(room);
+        } else if (sessionId !== undefined) {
+          const of = await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, () => enrolments.subjectOfSession(actor.orgId, sessionId));
+          if ((of !== null && (await enrolled(of))) || socket.disconnected) continue;
+          await socket.leave(room);
+          socket.emit('session:access-lost', { sessionId, code: 'NOT_ENROLLED' });
+        }
+      }
+    } catch (err) {
+      return err;
     }
     return null;
   }

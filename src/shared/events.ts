@@ -428,8 +428,20 @@ export const rooms = {
 } as const;
 
 const STAFF_ROOM = /^session:(.+):staff$/;
+const STUDENT_ROOM = /^session:(.+):students$/;
+const SUBJECT_ROOM = /^subject:(.+):students$/;
 
 /** The session a room name made by `rooms.staff` belongs to; undefined for any other room. */
 export function staffRoomSession(room: string): string | undefined {
   return STAFF_ROOM.exec(room)?.[1];
+}
+
+/** The session a room name made by `rooms.students` belongs to; undefined for any other room. */
+export function studentRoomSession(room: string): string | undefined {
+  return STUDENT_ROOM.exec(room)?.[1];
+}
+
+/** The subject a room name made by `rooms.subjectStudents` belongs to; undefined for any other room. */
+export function subjectRoomSubject(room: string): string | undefined {
+  return SUBJECT_ROOM.exec(room)?.[1];
 }

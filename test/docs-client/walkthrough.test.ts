@@ -396,15 +396,18 @@ describe('docs client: a school from first admin to erasure (two production node
         refusalOf(await dep.http[0]!.post(`/api/v1/users/${admin.user.id}/erase`, { reason: 'leaving the school' }, admin.accessToken)),
       ).to.deep.equal([403, 'FORBIDDEN']);
       const cut = new Promise<string>((resolve) => students[0]!.socket.once('disconnect', resolve));
-      const erased = await dep.http[1]!.post<{ tombstoneId: string }>(
+      const erased = await dep.http[1]!.post<{ tombstoneId: string; counts: Record<string, number> }>(
         `/api/v1/users/${sid(0)}/erase`,
         { reason: 'erasure request, ticket 12' },
         admin.accessToken,
       );
       expect(erased.status, erased.text).to.equal(200);
+      // privacy.md: the answer, and what the person's id, token and password then answer.
       expect(erased.body.tombstoneId).to.match(/^erased-/);
+      expect(erased.body.counts).to.include({ users: 1 });
       await cut;
-      expect((await dep.http[0]!.get('/api/v1/me', students[0]!.tokens.accessToken)).status).to.equal(401);
+      expect(refusalOf(await dep.http[0]!.get('/api/v1/me', students[0]!.tokens.accessToken))).to.deep.equal([401, 'TOKEN_INVALID']);
+      expect(refusalOf(await dep.http[0]!.get(`/api/v1/users/${sid(0)}/export`, admin.accessToken))).to.deep.equal([404, 'NOT_FOUND']);
       const csv = await dep.http[0]!.get(`/api/v1/sessions/${session.id}/records.csv`, teacher.accessToken);
       const rows = (csv.body as string).trim().split(/\r?\n/);
       expect(rows, 'privacy.md: records kept for statistics, so the export still adds up to the summary').to.have.length(7);

@@ -89,6 +89,37 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     expect(a.socket.connected).to.equal(true);
   });
 
+  it('takes a student unenrolled from the subject out of its rooms (session:access-lost NOT_ENROLLED), the others hearing on', async () => {
+    const teacher = await connectedUser('teacher');
+    const a = await connectedUser('student');
+    const b = await connectedUser('student');
+    const subject = await createSubject(srv.store, org.id, [teacher.user.id], [a.user.id, b.user.id]);
+    // Both listed the subject's sessions (its room) and joined the live one (the session's).
+    for (const s of [a, b]) ok(await command(s.socket, 'session:list-active', {}));
+    const sessionId = ok(await command(teacher.socket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    for (const s of [a, b]) ok(await command(s.socket, 'session:join', { sessionId }));
+    const heard: string[] = [];
+    b.socket.on('session:status', (view) => heard.push(`${view.id} ${view.status}`));
+    const lost = nextEvent(b.socket, 'session:access-lost', undefined, 5_000);
+
+    // Straight to the store: the announcement that would take b out of the rooms never comes.
+    await srv.store.subjects.unenrol(org.id, subject.id, [b.user.id]);
+
+    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_ENROLLED' });
+    expect(b.socket.connected, 'still a student of the organisation').to.equal(true);
+    // Neither the joined session's close (its room) nor the subject's next session (the
+    // subject's room) reaches b; a hears both.
+    const closed = nextEvent(a.socket, 'session:status', (view) => view.id === sessionId && view.status === 'closed', 5_000);
+    ok(await command(teacher.socket, 'session:close', { sessionId }));
+    await closed;
+    const opened = nextEvent(a.socket, 'session:status', (view) => view.id !== sessionId, 5_000);
+    ok(await command(teacher.socket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS }));
+    await opened;
+    // Packets keep their order: anything sent to b before this answer has arrived.
+    await command(b.socket, 'session:list-active', {});
+    expect(heard).to.deep.equal([]);
+  });
+
   it('keeps every socket while the store cannot be read, and cuts them once it can', async () => {
     const a = await connectedUser('teacher');
     const told = nextEvent(a.socket, 'auth:revoked', undefined, 5_000);

@@ -202,6 +202,19 @@ export class SessionService {
     await loadSessionForStaff(this.deps.store, actor, sessionId);
   }
 
+  /**
+   * The students enrolled in a subject now, none once it is deleted: the socket re-check reads
+   * it once a pass for every student in the subject's rooms, rather than once per student.
+   */
+  async enrolledIn(orgId: string, subjectId: string): Promise<ReadonlySet<string>> {
+    return new Set(await this.deps.store.subjects.listEnrolled(orgId, subjectId));
+  }
+
+  /** The subject of a session; null when the session is gone. */
+  async subjectOfSession(orgId: string, sessionId: string): Promise<string | null> {
+    return (await this.deps.store.sessions.get(orgId, sessionId))?.subjectId ?? null;
+  }
+
   /** The full roster: every enrolled student with their record, or 'not-yet'. */
   async roster(actor: Actor, sessionId: string): Promise<RosterSnapshot> {
     const { session, subject } = await loadSessionForStaff(this.deps.store, actor, sessionId);

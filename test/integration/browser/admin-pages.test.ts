@@ -328,6 +328,32 @@ describe('admin console (Chromium)', function () {
     }
   });
 
+  it('a section whose reload fails is no longer busy: it says why, and the next visit loads it', async () => {
+    const page = laptop;
+    let failing = true;
+    await page.route('**/api/v1/subjects?*', async (route) => {
+      if (!failing) return route.continue();
+      await route.fulfill({
+        status: 500,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error.' } }),
+      });
+    });
+    try {
+      await goTo(page, 'users');
+      await page.evaluate(() => (location.hash = 'subjects'));
+      // A failed load ends the busy state (left busy, this wait times out), and says why.
+      await page.waitForSelector('#tab-subjects:not([hidden]):not([aria-busy="true"])');
+      expect(await page.textContent('#subjects-error')).not.to.equal('');
+      failing = false;
+      await goTo(page, 'users');
+      await goTo(page, 'subjects');
+      expect(await page.textContent('#subjects-error')).to.equal('');
+    } finally {
+      await page.unroute('**/api/v1/subjects?*');
+    }
+  });
+
   it('shows a pending face proposal with its photo and comparison, and approves it', async () => {
     const page = laptop;
     expect(await page.textContent('#proposal-count')).to.equal('(1)');

@@ -15,7 +15,7 @@ class FakeSocket {
   readonly sent: string[] = [];
   disconnected = false;
   constructor(
-    readonly data: { userId: string; orgId: string; role: 'teacher' },
+    readonly data: { userId: string; orgId: string; role: 'teacher' | 'student' },
     readonly rooms: Set<string>,
   ) {}
   emit(event: string): boolean {
@@ -59,6 +59,40 @@ describe('StandingSweep: staff rooms', () => {
     // The next pass reads afresh.
     await sweep.sweep();
     expect(checked).to.have.length(sessions.length + 2);
+    sweep.close();
+  });
+});
+
+describe('StandingSweep: student rooms', () => {
+  it("reads each subject's enrolments and each joined session's subject once a pass; an unenrolled student leaves both rooms", async () => {
+    const rooms = ['subject:x:students', 'session:s1:students', 'subject:y:students'];
+    const sockets = ['a', 'b', 'c'].flatMap((id) =>
+      Array.from({ length: 5 }, () => new FakeSocket({ userId: id, orgId: 'o1', role: 'student' }, new Set([`user:${id}`, ...rooms]))),
+    );
+    const io = { of: () => ({ sockets: new Map(sockets.map((s, i) => [String(i), s])) }) } as unknown as AppServer;
+    const actors = {
+      of: async (socket: FakeSocket): Promise<Actor> => ({ id: socket.data.userId, orgId: 'o1', role: 'student', ip: null }),
+    } as unknown as CurrentActors;
+    const reads: string[] = [];
+    const sweep = new StandingSweep(io, actors, silent, 0, undefined, {
+      async enrolledIn(_orgId, subjectId) {
+        reads.push(`enrolled ${subjectId}`);
+        // c was unenrolled from x (the announcement missed this node); y still has everyone.
+        return new Set(subjectId === 'x' ? ['a', 'b'] : ['a', 'b', 'c']);
+      },
+      async subjectOfSession(_orgId, sessionId) {
+        reads.push(`subject of ${sessionId}`);
+        return 'x';
+      },
+    });
+    for (const s of sockets) sweep.track(s as unknown as AppSocket);
+    await sweep.sweep();
+    expect(reads.sort()).to.deep.equal(['enrolled x', 'enrolled y', 'subject of s1']);
+    for (const s of sockets) {
+      const still = s.data.userId === 'c' ? ['user:c', 'subject:y:students'] : [`user:${s.data.userId}`, ...rooms];
+      expect([...s.rooms]).to.deep.equal(still);
+      expect(s.sent).to.deep.equal(s.data.userId === 'c' ? ['session:access-lost'] : []);
+    }
     sweep.close();
   });
 });
