@@ -1,14 +1,44 @@
 import { stringify } from 'csv-stringify/sync';
 
 /**
+ * How a CSV is laid out for a person rather than a program (an export asked for with `lang=`):
+ * its header row in words, the separator the language's spreadsheets split on, and a byte order
+ * mark so Excel reads the file as UTF-8. Without it: the keys, commas, no mark.
+ */
+export interface CsvLayout<K extends string> {
+  headings: Readonly<Record<K, string>>;
+  delimiter: string;
+}
+
+/** Excel reads a CSV without this mark in the machine's legacy code page (é becomes Ã©). */
+const BYTE_ORDER_MARK = '\uFEFF';
+
+/**
  * CSV with a header row. Cells that a spreadsheet would run as a formula (=, +, -, @, tab,
  * carriage return first) are prefixed with a quote: exports are opened in Excel.
  */
-export function toCsv<K extends string>(columns: readonly K[], rows: readonly Partial<Record<K, unknown>>[]): string {
-  return stringify(
-    rows.map((row) => columns.map((c) => neutralise(row[c]))),
-    { header: true, columns: [...columns] },
-  );
+export function toCsv<K extends string>(
+  columns: readonly K[],
+  rows: readonly Partial<Record<K, unknown>>[],
+  layout?: CsvLayout<K>,
+): string {
+  return headerOf(columns, layout) + body(columns, rows, layout);
+}
+
+function headerOf<K extends string>(columns: readonly K[], layout: CsvLayout<K> | undefined): string {
+  if (!layout) return stringify([], { header: true, columns: [...columns] });
+  const headings = columns.map((c) => neutralise(layout.headings[c]));
+  return BYTE_ORDER_MARK + stringify([headings], { delimiter: layout.delimiter });
+}
+
+function body<K extends string>(
+  columns: readonly K[],
+  rows: readonly Partial<Record<K, unknown>>[],
+  layout: CsvLayout<K> | undefined,
+): string {
+  if (rows.length === 0) return '';
+  const cells = rows.map((row) => columns.map((c) => neutralise(row[c])));
+  return layout ? stringify(cells, { delimiter: layout.delimiter }) : stringify(cells);
 }
 
 function neutralise(value: unknown): string {
@@ -21,9 +51,10 @@ function neutralise(value: unknown): string {
 export async function* toCsvStream<K extends string>(
   columns: readonly K[],
   chunks: AsyncIterable<readonly Partial<Record<K, unknown>>[]>,
+  layout?: CsvLayout<K>,
 ): AsyncGenerator<string> {
-  yield stringify([], { header: true, columns: [...columns] });
+  yield headerOf(columns, layout);
   for await (const rows of chunks) {
-    if (rows.length > 0) yield stringify(rows.map((row) => columns.map((c) => neutralise(row[c]))));
+    if (rows.length > 0) yield body(columns, rows, layout);
   }
 }

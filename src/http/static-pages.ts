@@ -1,10 +1,11 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
 import { SOURCE_LANGUAGE } from '../shared/i18n/languages.js';
 import { pageLanguageOf } from './page-shell.js';
 import { homePage } from './home-page.js';
+import { webManifest } from './web-manifest.js';
 
 /**
  * Only this origin for scripts, styles, sockets and media; data:/blob: images for the QR canvas
@@ -94,6 +95,7 @@ function compressedVariant(
 /** Serves the built pages at / (index.html lists them); reserved prefixes fall through untouched. */
 export function staticPages(dir: string): RequestHandler {
   const built = new Set(readdirSync(dir));
+  const manifest = built.has('manifest.webmanifest') ? readFileSync(path.join(dir, 'manifest.webmanifest'), 'utf8') : null;
   const serve = express.static(dir, {
     index: 'index.html',
     etag: true,
@@ -114,6 +116,16 @@ export function staticPages(dir: string): RequestHandler {
       if (language !== SOURCE_LANGUAGE) {
         pageHeaders(res);
         res.type('html').send(homePage(language));
+        return;
+      }
+    }
+    if (req.path === '/manifest.webmanifest' && manifest !== null) {
+      // The name under the installed icon: the built file is English, another shipped language is written here.
+      res.vary('Accept-Language');
+      const language = pageLanguageOf(req);
+      if (language !== SOURCE_LANGUAGE) {
+        pageHeaders(res);
+        res.type(TYPES['.webmanifest']!).send(webManifest(manifest, language));
         return;
       }
     }

@@ -67,6 +67,16 @@ export const ISSUE_CODES = [
   'notInFuture',
   /** Liveness asked for without the selfie check it is a step of. */
   'needsSelfie',
+  /** A session, or a first and last day: one of the two, not both (an excuse). */
+  'sessionOrDays',
+  /** A field this kind of thing does not take (a window for a rule counting in a row, a guardian's name on a student's own consent). */
+  'notApplicable',
+  /** A teacher chosen for a subject they do not teach. */
+  'notSubjectTeacher',
+  /** A day on which the meeting does not take place. */
+  'noMeetingThatDay',
+  /** A term, or another thing named by its id, that does not exist (deleted meanwhile). */
+  'notFound',
   /** Anything else: the English `message` says what. */
   'invalid',
 ] as const;

@@ -11,7 +11,7 @@ import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
 import { rt } from './lib/reports-text.js';
-import { initialLanguage, useLanguage } from './lib/i18n.js';
+import { initialLanguage, pageLanguage, useLanguage } from './lib/i18n.js';
 import {
   addDays,
   seenText,
@@ -216,7 +216,8 @@ async function exportOrganisation(button: HTMLButtonElement): Promise<void> {
   button.disabled = true;
   byId('report-status').textContent = rt('reports.preparing', { file: name });
   try {
-    const res = await apiFetch(`api/v1/attendance.csv?${rangeQuery(r)}`);
+    // For the admin to open in a spreadsheet: headings and statuses in the page's language.
+    const res = await apiFetch(`api/v1/attendance.csv?${rangeQuery(r)}&lang=${pageLanguage()}`);
     downloadBlob(name, await res.blob());
     announce(byId('report-status'), rt('reports.downloaded', { file: name }));
   } catch (err) {

@@ -17,7 +17,7 @@ import { RosterFeed } from './lib/roster.js';
 import { KeyedRows } from './lib/keyed-rows.js';
 import { countsLine, st, statusLabel } from './lib/staff-text.js';
 import { tt } from './lib/teacher-text.js';
-import { initialLanguage, useLanguage } from './lib/i18n.js';
+import { initialLanguage, pageLanguage, useLanguage } from './lib/i18n.js';
 
 import { ErrorCodes } from '../shared/errors.js';
 import { currentContext, joinLinkProblem, showProblem } from './lib/secure-context.js';
@@ -430,7 +430,8 @@ function bindSessionControls(socket: AppSocket): void {
   byId('download-csv').addEventListener('click', () => {
     if (!watching) return;
     const id = watching;
-    apiFetch(`api/v1/sessions/${encodeURIComponent(id)}/records.csv`)
+    // For the teacher to open in a spreadsheet: headings and statuses in the page's language.
+    apiFetch(`api/v1/sessions/${encodeURIComponent(id)}/records.csv?lang=${pageLanguage()}`)
       .then((res) => res.blob())
       .then((blob) => {
         const url = URL.createObjectURL(blob);

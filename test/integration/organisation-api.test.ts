@@ -113,6 +113,60 @@ describe('organisation API, time zone of exports, deactivated organisations', fu
     expect(newYork).to.include({ day: '2026-01-15', startsAt: '2026-01-15T04:00:00-05:00', submittedAt: '2026-01-15T04:03:20-05:00' });
   });
 
+  it("writes an export for a person when asked with lang=: words, wall-clock times, a byte order mark, the language's separator", async () => {
+    const { srv, org, teacher, student, subject, tokens } = school();
+    await srv.request('PATCH', `${API}/organisation`, { token: tokens.admin, body: { timezone: 'Europe/Paris' } });
+    const session = await srv.store.sessions.create(org.id, {
+      subjectId: subject.id,
+      teacherId: teacher.id,
+      status: 'closed',
+      policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 2 },
+      startsAt: new Date('2026-03-02T09:00:00.000Z'),
+      lateAfter: new Date('2026-03-02T09:10:00.000Z'),
+      closesAt: new Date('2026-03-02T10:00:00.000Z'),
+      codeSecret: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0',
+      day: '2026-03-02',
+    });
+    await srv.store.records.insertIfAbsent(
+      org.id,
+      newRecord(session.id, subject.id, student.id, {
+        status: 'late',
+        attempts: 1,
+        submittedAt: new Date('2026-03-02T09:12:05.000Z'),
+        decidedAt: new Date('2026-03-02T09:12:06.000Z'),
+      }),
+    );
+    // The raw bytes: fetch's text() would drop a byte order mark.
+    const bytesOf = async (path: string) => {
+      const res = await fetch(`${srv.baseUrl}${path}`, { headers: { authorization: `Bearer ${tokens.teacher}` } });
+      expect(res.status, path).to.equal(200);
+      return Buffer.from(await res.arrayBuffer()).toString('utf8');
+    };
+
+    const french = await bytesOf(`${API}/sessions/${session.id}/records.csv?lang=fr`);
+    expect(french.split('\n')).to.deep.equal([
+      '\uFEFFJour;Séance;Début;Matière;Numéro d’élève;Nom;Statut;Motif;Signalements;Pointé à;Décidé à;Note;Motif de la correction;Catégorie d’absence',
+      `2026-03-02;${session.id};2026-03-02 10:00:00;${subject.code};${student.studentNumber ?? ''};${student.name};En retard;;;2026-03-02 10:12:05;2026-03-02 10:12:06;;;`,
+      '',
+    ]);
+    const english = await bytesOf(`${API}/subjects/${subject.id}/attendance.csv?from=2026-03-02&to=2026-03-02&lang=en`);
+    expect(english.split('\n')[0]).to.equal(
+      '\uFEFFDay,Session,Starts at,Subject,Student number,Name,Status,Reason,Flags,Checked in at,Decided at,Note,Correction reason,Absence category',
+    );
+    expect(english.split('\n')[1]).to.contain(',Late,,,2026-03-02 10:12:05,');
+
+    // Without lang= the machine contract, byte for byte: keys, codes, ISO times with the offset, no mark.
+    const machine = await bytesOf(`${API}/sessions/${session.id}/records.csv`);
+    expect(machine.split('\n')).to.deep.equal([
+      'day,sessionId,startsAt,subjectCode,studentNumber,name,status,reason,flags,submittedAt,decidedAt,note,correctionReason,absenceCategory',
+      `2026-03-02,${session.id},2026-03-02T10:00:00+01:00,${subject.code},${student.studentNumber ?? ''},${student.name},late,,,2026-03-02T10:12:05+01:00,2026-03-02T10:12:06+01:00,,,`,
+      '',
+    ]);
+    const refused = await srv.request('GET', `${API}/sessions/${session.id}/records.csv?lang=de`, { token: tokens.teacher });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.error.details.issues[0]).to.deep.include({ path: 'lang', code: 'notOneOf' });
+  });
+
   it("refuses a deactivated organisation's users everywhere, and no one else", async () => {
     const { srv, org, teacher, tokens } = school();
     const other = await createOrg(srv.store);

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
+import { issue } from '../../shared/validation-issues.js';
 import type { AlertPayload, NotificationView } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
 import type { DomainEvent, EventPublisher } from '../events.js';
@@ -61,13 +62,7 @@ export class AlertService {
 
   async createRule(actor: Actor, input: NewAlertRule): Promise<AlertRule> {
     requireRole(actor, 'admin');
-    const windowed = input.kind !== 'consecutive-absences';
-    if (windowed !== (input.windowDays !== null)) {
-      throw new AppError('VALIDATION_FAILED', windowed ? 'This rule needs windowDays.' : 'This rule takes no windowDays.');
-    }
-    if ((input.kind === 'low-attendance') !== (input.thresholdPct !== null)) {
-      throw new AppError('VALIDATION_FAILED', 'thresholdPct is given for low-attendance rules, and only for them.');
-    }
+    checkRuleFields(input);
     const existing = await this.deps.store.alerts.listRules(actor.orgId);
     if (existing.length >= MAX_RULES) throw new AppError('CONFLICT', `An organisation has at most ${MAX_RULES} alert rules.`);
     return this.deps.store.alerts.createRule(actor.orgId, input);
@@ -244,4 +239,20 @@ export function alertAudience(
     studentEmails: settings.notifyStudent === true ? students : [],
     guardiansOf: settings.notifyGuardians === true ? students : [],
   };
+}
+
+/** The fields a rule's kind takes: a window for all but a count in a row, a threshold for low attendance only. */
+export function checkRuleFields(input: Pick<NewAlertRule, 'kind' | 'windowDays' | 'thresholdPct'>): void {
+  const windowed = input.kind !== 'consecutive-absences';
+  if (windowed !== (input.windowDays !== null)) {
+    const message = windowed ? 'This rule needs windowDays.' : 'This rule takes no windowDays.';
+    throw new AppError('VALIDATION_FAILED', message, { issues: [issue('windowDays', message, windowed ? 'required' : 'notApplicable')] });
+  }
+  const thresholded = input.kind === 'low-attendance';
+  if (thresholded !== (input.thresholdPct !== null)) {
+    const message = 'thresholdPct is given for low-attendance rules, and only for them.';
+    throw new AppError('VALIDATION_FAILED', message, {
+      issues: [issue('thresholdPct', message, thresholded ? 'required' : 'notApplicable')],
+    });
+  }
 }

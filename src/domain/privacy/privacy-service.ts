@@ -9,6 +9,7 @@ import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
 import { requireRole, type Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
+import { issue } from '../../shared/validation-issues.js';
 import { audit } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import { toPublicUser, type PublicUser } from '../users/public-user.js';
@@ -93,9 +94,7 @@ export class PrivacyService {
     if (actor.role === 'admin' && input.givenBy !== 'guardian') {
       throw new AppError('FORBIDDEN', "Students record their own consent; an admin records a guardian's.");
     }
-    if ((input.givenBy === 'guardian') !== (guardianName !== null)) {
-      throw new AppError('VALIDATION_FAILED', "guardianName is required for a guardian's consent, and only then.");
-    }
+    checkGuardianName(input.givenBy, guardianName);
     const now = this.deps.clock();
     const consent = await this.deps.store.consents.create({
       orgId: actor.orgId,
@@ -261,4 +260,12 @@ async function all<T>(list: (q: { limit: number; offset: number }) => Promise<Pa
 
 function withoutProbe({ probe: _probe, ...rest }: VerificationResult): VerificationResult {
   return rest;
+}
+
+/** A guardian's consent names the guardian; a student's own names nobody. */
+export function checkGuardianName(givenBy: string, guardianName: string | null): void {
+  const guardian = givenBy === 'guardian';
+  if (guardian === (guardianName !== null)) return;
+  const message = "guardianName is required for a guardian's consent, and only then.";
+  throw new AppError('VALIDATION_FAILED', message, { issues: [issue('guardianName', message, guardian ? 'required' : 'notApplicable')] });
 }

@@ -9,6 +9,7 @@ import type { User } from '../ports/users.js';
 import { normaliseSettings } from '../ports/organisations.js';
 import type { Actor } from '../actor.js';
 import { AppError } from '../../shared/app-error.js';
+import { issue } from '../../shared/validation-issues.js';
 import { dayIn, instantAt } from '../calendar.js';
 import { assertStaffOf, loadSessionForStaff } from '../sessions/access.js';
 import { nameAuditEntries, type NamedAuditEntry } from './audit-names.js';
@@ -99,8 +100,19 @@ function atRisk(c: SummaryCounts, threshold: number): boolean {
   return c.total - c.excused > 0 && c.percentage < threshold;
 }
 
-function assertRange(from: string, to: string): void {
-  if (from > to) throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.');
+export function assertReportRange(from: string, to: string): void {
+  if (from > to)
+    throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.', { issues: [issue('to', 'before `from`', 'endBeforeStart')] });
+}
+
+/** A trend's range: both ends are days of it, so from = to is one day. */
+export function assertTrendRange(from: string, to: string): void {
+  assertReportRange(from, to);
+  if (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`) >= MAX_TREND_DAYS * 86_400_000) {
+    throw new AppError('VALIDATION_FAILED', `A trend covers at most ${MAX_TREND_DAYS} days.`, {
+      issues: [issue('to', `at most ${MAX_TREND_DAYS} days`, 'rangeTooLong', { maximum: MAX_TREND_DAYS })],
+    });
+  }
 }
 
 /**
@@ -117,7 +129,7 @@ export class ReportService {
     if (actor.role === 'student' && actor.id !== studentId) throw new AppError('FORBIDDEN', 'Students see only their own figures.');
     const student = await store.users.get(actor.orgId, studentId);
     if (!student || student.role !== 'student') throw new AppError('NOT_FOUND', 'No such student.');
-    if (range.from && range.to) assertRange(range.from, range.to);
+    if (range.from && range.to) assertReportRange(range.from, range.to);
     const tallies = await store.reports.studentTallies(actor.orgId, { studentId, fromDay: range.from, toDay: range.to });
     const subjects = new Map<string, Subject>();
     for (const s of (await store.subjects.list(actor.orgId, { studentId, limit: SUBJECT_PAGE, offset: 0 })).items) subjects.set(s.id, s);
@@ -142,7 +154,7 @@ export class ReportService {
   async subjectStudents(actor: Actor, subjectId: string, range: DayRange): Promise<SubjectStudentReport[]> {
     const { store } = this.deps;
     await this.staffSubject(actor, subjectId);
-    if (range.from && range.to) assertRange(range.from, range.to);
+    if (range.from && range.to) assertReportRange(range.from, range.to);
     const [enrolled, tallies] = await Promise.all([
       store.subjects.listEnrolled(actor.orgId, subjectId),
       store.reports.studentTallies(actor.orgId, { subjectId, fromDay: range.from, toDay: range.to }),
@@ -168,11 +180,7 @@ export class ReportService {
   /** A subject's attendance per day or per week (Monday to Sunday) over a day range. */
   async subjectTrend(actor: Actor, subjectId: string, from: string, to: string, bucket: BucketSize): Promise<TrendBucket[]> {
     await this.staffSubject(actor, subjectId);
-    assertRange(from, to);
-    // Both ends are days of the range: from = to is one day.
-    if (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`) >= MAX_TREND_DAYS * 86_400_000) {
-      throw new AppError('VALIDATION_FAILED', `A trend covers at most ${MAX_TREND_DAYS} days.`);
-    }
+    assertTrendRange(from, to);
     return trendBuckets(await this.deps.store.summaries.list(actor.orgId, subjectId, from, to), bucket);
   }
 
@@ -188,7 +196,7 @@ export class ReportService {
     if (actor.role === 'student') throw new AppError('FORBIDDEN');
     const from = range.from ?? ALL_DAYS.from;
     const to = range.to ?? ALL_DAYS.to;
-    assertRange(from, to);
+    assertReportRange(from, to);
     const subjects = await this.subjectsOf(actor);
     const ids = actor.role === 'admin' ? undefined : [...subjects.keys()];
     const totals = await store.reports.subjectTotals(actor.orgId, from, to, ids);
@@ -242,7 +250,7 @@ export class ReportService {
   /** The organisation's attendance per calendar month of the range, every subject together (admins). */
   async organisationMonths(actor: Actor, from: string, to: string): Promise<Array<SummaryCounts & { from: string; to: string }>> {
     if (actor.role !== 'admin') throw new AppError('FORBIDDEN');
-    assertRange(from, to);
+    assertReportRange(from, to);
     const months: { from: string; to: string }[] = [];
     for (let m = monthOf(from); m.from <= to; m = monthOf(addDays(m.to, 1))) {
       if (months.length === MAX_MONTHS) throw new AppError('VALIDATION_FAILED', `A monthly summary covers at most ${MAX_MONTHS} months.`);
@@ -273,7 +281,7 @@ export class ReportService {
   async audit(actor: Actor, q: AuditQuery, page: { limit: number; offset: number }): Promise<Page<NamedAuditEntry>> {
     await this.assertAuditAccess(actor, q);
     const { fromDay, toDay, ...filter } = q;
-    if (fromDay !== undefined && toDay !== undefined) assertRange(fromDay, toDay);
+    if (fromDay !== undefined && toDay !== undefined) assertReportRange(fromDay, toDay);
     // Days begin at the organisation's midnight, whatever offset summer time gives that day.
     const zone = fromDay !== undefined || toDay !== undefined ? await this.timeZone(actor.orgId) : null;
     const { items, total } = await this.deps.store.reports.audit(actor.orgId, {

@@ -1,4 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
+import { issue } from '../../shared/validation-issues.js';
 import { localIso } from '../calendar.js';
 import type { Actor } from '../actor.js';
 import type { DomainDeps } from '../deps.js';
@@ -121,7 +122,7 @@ export class AttendanceQueries {
 
   async summaries(actor: Actor, subjectId: string, from: string, to: string): Promise<DailySummary[]> {
     await this.staffSubject(actor, subjectId);
-    assertRange(from, to);
+    assertExportRange(from, to);
     return this.deps.store.summaries.list(actor.orgId, subjectId, from, to);
   }
 
@@ -135,7 +136,7 @@ export class AttendanceQueries {
   /** Every record of the subject's sessions whose day lies in [from, to], oldest first. */
   async exportSubject(actor: Actor, subjectId: string, from: string, to: string): Promise<ExportRow[]> {
     const subject = await this.staffSubject(actor, subjectId);
-    assertRange(from, to);
+    assertExportRange(from, to);
     // A cancelled session was voided: it is in no export of the subject, as in no summary.
     const status = SESSION_STATES.filter((s) => s !== 'cancelled');
     const page = await this.deps.store.sessions.list(actor.orgId, {
@@ -162,7 +163,7 @@ export class AttendanceQueries {
    */
   async exportOrganisation(actor: Actor, from: string, to: string): Promise<AsyncIterable<ExportRow[]>> {
     if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an administrator exports the whole organisation.');
-    assertRange(from, to);
+    assertExportRange(from, to);
     const { store } = this.deps;
     const status = SESSION_STATES.filter((s) => s !== 'cancelled');
     const sessions: AttendanceSession[] = [];
@@ -197,11 +198,18 @@ export class AttendanceQueries {
   }
 }
 
-function assertRange(from: string, to: string): void {
+/** The day range of a summaries or export request: in order, at most MAX_RANGE_DAYS days. */
+export function assertExportRange(from: string, to: string): void {
   const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
-  if (!(days >= 0)) throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.');
+  if (!(days >= 0)) {
+    throw new AppError('VALIDATION_FAILED', '`from` must not be after `to`.', { issues: [issue('to', 'before `from`', 'endBeforeStart')] });
+  }
   // Both ends are days of the range: from = to is one day.
-  if (days + 1 > MAX_RANGE_DAYS) throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`);
+  if (days + 1 > MAX_RANGE_DAYS) {
+    throw new AppError('VALIDATION_FAILED', `A range covers at most ${MAX_RANGE_DAYS} days.`, {
+      issues: [issue('to', `at most ${MAX_RANGE_DAYS} days`, 'rangeTooLong', { maximum: MAX_RANGE_DAYS })],
+    });
+  }
 }
 
 function toRow(session: AttendanceSession, subject: Subject, e: RosterEntry, zone: string): ExportRow {

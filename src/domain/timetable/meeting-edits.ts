@@ -69,7 +69,7 @@ export class MeetingFollower {
     }
     if (m.teacherId !== null && !subject.teacherIds.includes(m.teacherId)) {
       throw new AppError('VALIDATION_FAILED', 'The teacher does not teach this subject.', {
-        issues: [issue('teacherId', 'not a teacher of the subject', 'invalid')],
+        issues: [issue('teacherId', 'not a teacher of the subject', 'notSubjectTeacher')],
       });
     }
     const org = await this.deps.store.organisations.get(actor.orgId);

@@ -167,7 +167,7 @@ export class TimetableService {
     const subject = await this.subjectForStaff(actor, subjectId);
     const terms = await this.deps.store.timetable.listTerms(actor.orgId);
     if (!terms.some((t) => t.id === input.termId)) {
-      throw new AppError('NOT_FOUND', 'No such term.', { issues: [issue('termId', 'no such term', 'invalid')] });
+      throw new AppError('NOT_FOUND', 'No such term.', { issues: [issue('termId', 'no such term', 'notFound')] });
     }
     const room = roomOrNull(input.location, input.allowedIpRanges);
     const fields = {
@@ -481,7 +481,7 @@ export class TimetableService {
         : undefined;
     if (!slot)
       throw new AppError('NOT_FOUND', 'The meeting does not take place that day.', {
-        issues: [issue('day', 'no meeting that day', 'invalid')],
+        issues: [issue('day', 'no meeting that day', 'noMeetingThatDay')],
       });
     return slot;
   }

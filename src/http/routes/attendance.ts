@@ -4,6 +4,7 @@ import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { toCsv, toCsvStream } from '../csv.js';
+import { EXPORT_COLUMNS, ExportLanguage, exportLayout, forPeople } from '../attendance-export.js';
 import {
   RECORD_STATES,
   ROSTER_STATUSES,
@@ -12,6 +13,8 @@ import {
   VERIFICATION_BANDS,
   VERIFICATION_STATES,
 } from '../../shared/events.js';
+import type { ExportRow } from '../../domain/sessions/attendance-queries.js';
+import type { Language } from '../../shared/i18n/languages.js';
 import { PolicyViewSchema } from '../../shared/policy.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
@@ -117,22 +120,8 @@ export const SessionListQuery = PageQuery.extend({
   to: Day.optional(),
 });
 const RangeQuery = z.object({ from: Day, to: Day });
-const EXPORT_COLUMNS = [
-  'day',
-  'sessionId',
-  'startsAt',
-  'subjectCode',
-  'studentNumber',
-  'name',
-  'status',
-  'reason',
-  'flags',
-  'submittedAt',
-  'decidedAt',
-  'note',
-  'correctionReason',
-  'absenceCategory',
-] as const;
+const ExportQuery = z.object({ lang: ExportLanguage });
+const RangeExportQuery = RangeQuery.extend({ lang: ExportLanguage });
 
 /** Session history, records, a student's own history, daily summaries and CSV exports. */
 export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void {
@@ -179,12 +168,20 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     tags: ['attendance'],
     access: STAFF,
     params: IdParams,
+    query: ExportQuery,
     response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
     errors: ['SESSION_NOT_FOUND', 'NOT_SUBJECT_TEACHER'],
-    handler: async ({ actor, params, res }) => {
+    handler: async ({ actor, params, query, res }) => {
       const rows = await queries.exportSession(actor, params.id);
       res.attachment(`session-${params.id}.csv`);
-      return toCsv(EXPORT_COLUMNS, rows);
+      const { lang } = query;
+      return lang === undefined
+        ? toCsv(EXPORT_COLUMNS, rows)
+        : toCsv(
+            EXPORT_COLUMNS,
+            rows.map((r) => forPeople(r, lang)),
+            exportLayout(lang),
+          );
     },
   });
 
@@ -210,13 +207,20 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     tags: ['attendance'],
     access: STAFF,
     params: IdParams,
-    query: RangeQuery,
+    query: RangeExportQuery,
     response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}`, contentType: 'text/csv' },
     errors: ['NOT_SUBJECT_TEACHER'],
     handler: async ({ actor, params, query, res }) => {
       const rows = await queries.exportSubject(actor, params.id, query.from, query.to);
       res.attachment(`attendance-${params.id}-${query.from}-${query.to}.csv`);
-      return toCsv(EXPORT_COLUMNS, rows);
+      const { lang } = query;
+      return lang === undefined
+        ? toCsv(EXPORT_COLUMNS, rows)
+        : toCsv(
+            EXPORT_COLUMNS,
+            rows.map((r) => forPeople(r, lang)),
+            exportLayout(lang),
+          );
     },
   });
 
@@ -227,13 +231,16 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     summary: "Every record of the organisation's sessions over a day range, as CSV (streamed)",
     tags: ['attendance'],
     access: ['admin'],
-    query: RangeQuery,
+    query: RangeExportQuery,
     response: { status: 200, description: `CSV with columns ${EXPORT_COLUMNS.join(', ')}, oldest session first`, contentType: 'text/csv' },
     errors: ['FORBIDDEN'],
     handler: async ({ actor, query, res }) => {
       const chunks = await queries.exportOrganisation(actor, query.from, query.to);
       res.attachment(`attendance-${query.from}-${query.to}.csv`);
-      return toCsvStream(EXPORT_COLUMNS, chunks);
+      const { lang } = query;
+      return lang === undefined
+        ? toCsvStream(EXPORT_COLUMNS, chunks)
+        : toCsvStream(EXPORT_COLUMNS, inWords(chunks, lang), exportLayout(lang));
     },
   });
 
@@ -249,4 +256,8 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     response: { status: 200, description: 'A page of history entries', schema: pageOf(HistorySchema) },
     handler: async ({ actor, query }) => ({ ...(await queries.myHistory(actor, query)), limit: query.limit, offset: query.offset }),
   });
+}
+
+async function* inWords(chunks: AsyncIterable<ExportRow[]>, lang: Language): AsyncGenerator<ReturnType<typeof forPeople>[]> {
+  for await (const rows of chunks) yield rows.map((r) => forPeople(r, lang));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issueRule } from '../../shared/validation-issues.js';
 import { CATEGORY_CODE_PATTERN, MAX_ABSENCE_CATEGORIES } from '../../domain/excuses/absence-categories.js';
 import { MAX_EXCUSE_DOCUMENT_BYTES } from '../../domain/excuses/excuse-document.js';
 import { MAX_EXCUSE_DAYS } from '../../domain/excuses/excuse-service.js';
@@ -53,7 +54,7 @@ const ExcuseSchema = z
   })
   .describe("A student's excuse request");
 
-const SubmitBody = z
+export const SubmitBody = z
   .object({
     sessionId: z.string().min(1).max(100).optional().describe('One session, past or future'),
     subjectId: z
@@ -67,11 +68,14 @@ const SubmitBody = z
     category: z.string().trim().min(1).max(32).describe('An absence category code of the organisation'),
     text: z.string().max(2_000).default(''),
   })
-  .refine((b) => b.sessionId !== undefined || (b.fromDay !== undefined && b.toDay !== undefined), 'Give a sessionId, or fromDay and toDay')
-  .refine(
-    (b) => b.sessionId === undefined || (b.fromDay === undefined && b.toDay === undefined && b.subjectId === undefined),
-    'A sessionId excludes subjectId, fromDay and toDay',
-  );
+  .refine((b) => b.sessionId !== undefined || (b.fromDay !== undefined && b.toDay !== undefined), {
+    ...issueRule('sessionOrDays', 'Give a sessionId, or fromDay and toDay'),
+    path: ['fromDay'],
+  })
+  .refine((b) => b.sessionId === undefined || (b.fromDay === undefined && b.toDay === undefined && b.subjectId === undefined), {
+    ...issueRule('sessionOrDays', 'A sessionId excludes subjectId, fromDay and toDay'),
+    path: ['sessionId'],
+  });
 
 const ListQuery = PageQuery.extend({
   status: z.enum(EXCUSE_STATUSES).optional(),

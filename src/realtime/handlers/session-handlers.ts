@@ -1,3 +1,4 @@
+import { issueRule } from '../../shared/validation-issues.js';
 import { z } from 'zod';
 import type { Logger } from '../../logger.js';
 import type { SessionService } from '../../domain/sessions/session-service.js';
@@ -31,9 +32,9 @@ const CancelSchema = payload({ sessionId: Id, reason: ChangeReason.optional() })
 /** Confirmations of the clashes a later close meets, as session:open's (docs/protocol.md §5.4a). */
 const Overrides = { parallel: z.boolean().optional(), teacherOverlap: z.boolean().optional() };
 
-const ExtendSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), lateAfter: IsoTime.optional(), ...Overrides }).refine(
+export const ExtendSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), lateAfter: IsoTime.optional(), ...Overrides }).refine(
   (v) => v.closesAt !== undefined || v.lateAfter !== undefined,
-  { message: 'Give closesAt, lateAfter or both.', path: ['closesAt'] },
+  { ...issueRule('nothingToChange', 'Give closesAt, lateAfter or both.'), path: ['closesAt'] },
 );
 
 const ReopenSchema = payload({ sessionId: Id, closesAt: IsoTime.optional(), reason: ChangeReason.optional(), ...Overrides });

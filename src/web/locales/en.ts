@@ -54,6 +54,11 @@ const issueWords = {
   'issue.windowTooLong': { one: 'at most # hour after the start', other: 'at most # hours after the start' },
   'issue.notInFuture': 'already past',
   'issue.needsSelfie': 'needs the selfie check too',
+  'issue.sessionOrDays': 'either a session, or a first and a last day',
+  'issue.notApplicable': 'does not apply here',
+  'issue.notSubjectTeacher': 'does not teach this subject',
+  'issue.noMeetingThatDay': 'the class does not meet that day',
+  'issue.notFound': 'no longer exists',
   'issue.invalid': 'not a valid value',
 } as const satisfies { readonly [C in IssueCode as `issue.${C}`]: Message };
 

@@ -112,6 +112,11 @@ const catalog: CatalogOf<typeof pageEn> = {
   'issue.windowTooLong': { one: 'au plus # heure après le début', other: 'au plus # heures après le début' },
   'issue.notInFuture': 'déjà passée',
   'issue.needsSelfie': 'nécessite aussi le contrôle par selfie',
+  'issue.sessionOrDays': 'soit une séance, soit un premier et un dernier jour',
+  'issue.notApplicable': 'ne s’applique pas ici',
+  'issue.notSubjectTeacher': 'n’enseigne pas cette matière',
+  'issue.noMeetingThatDay': 'le cours n’a pas lieu ce jour-là',
+  'issue.notFound': 'n’existe plus',
   'issue.invalid': 'valeur non valide',
 };
 

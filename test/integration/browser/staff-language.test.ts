@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
@@ -124,6 +125,12 @@ describe('the teacher console, classroom screen and reports page in the school�
     expect(await classroom.textContent(`#roster li[data-student-id="${student.id}"] .student-status`)).to.equal('Présent·e');
     expect(await classroom.textContent('#count-present')).to.equal('1');
     expect(await teacher.textContent('#counts')).to.match(/^Présents 1 · En retard 0 · /);
+
+    // Download CSV gives the file for a person in the page's language: French headings and statuses, `;` between cells.
+    const [download] = await Promise.all([teacher.waitForEvent('download'), teacher.click('#download-csv')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\n')[0]).to.match(/^\uFEFFJour;Séance;Début;Matière;Numéro d’élève;Nom;Statut;/);
+    expect(csv).to.contain(`;${student.name};Présent·e;`);
 
     // The session closes behind the console's back (no status message reaches it): the
     // server refuses the next decision with SESSION_CLOSED, which the console says in French.

@@ -7,6 +7,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import express from 'express';
 import { buildWeb } from '../../../scripts/build-web.js';
 import { staticPages } from '../../../src/http/static-pages.js';
+import { manifestWords } from '../../../src/http/web-manifest.js';
 
 // On a phone's slow link the page's bytes are most of the wait before a student can check in:
 // the built pages are served brotli- or gzip-compressed to browsers that accept it (built once,
@@ -137,5 +138,28 @@ describe('built pages are served compressed (scripts/build-web.ts, src/http/stat
       expect(html).to.include('<html lang="fr"').and.include('Pointage des élèves').and.include('Mot de passe oublié ?');
       expect(html).to.not.include('Student check-in');
     }
+  });
+
+  it('answers the web manifest in the browser’s language: the name under an installed icon; both vary by language', async () => {
+    const built = JSON.parse(await readFile(path.join(dir, 'manifest.webmanifest'), 'utf8')) as Record<string, unknown>;
+    expect(built).to.include({ ...manifestWords.en, lang: 'en', dir: 'ltr' });
+    const english = await get(port, '/manifest.webmanifest', { 'accept-language': 'en-GB,en;q=0.9', 'accept-encoding': 'br' });
+    expect(english.headers['content-encoding']).to.equal('br');
+    expect(JSON.parse(brotliDecompressSync(english.body).toString())).to.deep.equal(built);
+    expect(english.headers['vary'])
+      .to.match(/Accept-Encoding/)
+      .and.match(/Accept-Language/);
+
+    const french = await get(port, '/manifest.webmanifest', { 'accept-language': 'fr-CA,fr;q=0.9,en;q=0.8' });
+    expect(french.status).to.equal(200);
+    expect(french.headers['content-type']).to.match(/^application\/manifest\+json/);
+    expect(french.headers['vary']).to.match(/Accept-Language/);
+    expect(JSON.parse(french.body.toString())).to.deep.equal({
+      ...built,
+      name: 'Présence en classe',
+      short_name: 'Présence',
+      lang: 'fr',
+      dir: 'ltr',
+    });
   });
 });

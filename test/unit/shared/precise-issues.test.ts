@@ -17,6 +17,12 @@ import { PatchBody as OrganisationPatch } from '../../../src/http/routes/organis
 import { PatchBody as SubjectPatch } from '../../../src/http/routes/subjects.js';
 import { TimeOfDay } from '../../../src/http/routes/timetable.js';
 import { PatchBody as UserPatch } from '../../../src/http/routes/users.js';
+import { checkRuleFields } from '../../../src/domain/alerts/alert-service.js';
+import { checkGuardianName } from '../../../src/domain/privacy/privacy-service.js';
+import { assertReportRange, assertTrendRange } from '../../../src/domain/reports/report-service.js';
+import { assertExportRange } from '../../../src/domain/sessions/attendance-queries.js';
+import { SubmitBody as ExcuseBody } from '../../../src/http/routes/excuses.js';
+import { ExtendSchema } from '../../../src/realtime/handlers/session-handlers.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { validationIssues, type ValidationIssue } from '../../../src/shared/validation-issues.js';
 import { pageEn } from '../../../src/web/locales/en.js';
@@ -152,6 +158,60 @@ const CASES: [string, () => Coded[], Coded[]][] = [
         }),
       ),
     [{ path: 'policy.liveness', code: 'needsSelfie', params: {} }],
+  ],
+  [
+    'a session change naming no time',
+    () => fromSchema(ExtendSchema, { sessionId: 's1' }),
+    [{ path: 'closesAt', code: 'nothingToChange', params: {} }],
+  ],
+  [
+    'an excuse for neither a session nor days, and for both',
+    () => [
+      ...fromSchema(ExcuseBody, { category: 'MEDICAL', fromDay: '2026-03-02' }),
+      ...fromSchema(ExcuseBody, { category: 'MEDICAL', sessionId: 's1', fromDay: '2026-03-02', toDay: '2026-03-02' }),
+    ],
+    [
+      { path: 'fromDay', code: 'sessionOrDays', params: {} },
+      { path: 'sessionId', code: 'sessionOrDays', params: {} },
+    ],
+  ],
+  [
+    'report and export ranges ending before they start, or too long',
+    () => [
+      ...fromThrow(() => assertReportRange('2026-03-02', '2026-03-01')),
+      ...fromThrow(() => assertTrendRange('2025-01-01', '2026-03-01')),
+      ...fromThrow(() => assertExportRange('2026-03-02', '2026-03-01')),
+      ...fromThrow(() => assertExportRange('2025-01-01', '2026-03-01')),
+    ],
+    [
+      { path: 'to', code: 'endBeforeStart', params: {} },
+      { path: 'to', code: 'rangeTooLong', params: { maximum: 400 } },
+      { path: 'to', code: 'endBeforeStart', params: {} },
+      { path: 'to', code: 'rangeTooLong', params: { maximum: 400 } },
+    ],
+  ],
+  [
+    'an alert rule without the window it needs, with one it does not take, with a threshold it does not take',
+    () => [
+      ...fromThrow(() => checkRuleFields({ kind: 'low-attendance', windowDays: null, thresholdPct: 75 })),
+      ...fromThrow(() => checkRuleFields({ kind: 'consecutive-absences', windowDays: 14, thresholdPct: null })),
+      ...fromThrow(() => checkRuleFields({ kind: 'repeated-lateness', windowDays: 14, thresholdPct: 75 })),
+      ...fromThrow(() => checkRuleFields({ kind: 'low-attendance', windowDays: 14, thresholdPct: null })),
+    ],
+    [
+      { path: 'windowDays', code: 'required', params: {} },
+      { path: 'windowDays', code: 'notApplicable', params: {} },
+      { path: 'thresholdPct', code: 'notApplicable', params: {} },
+      { path: 'thresholdPct', code: 'required', params: {} },
+    ],
+  ],
+  [
+    "a guardian's consent without the guardian's name, a student's own with one",
+    () => [...fromThrow(() => checkGuardianName('guardian', null)), ...fromThrow(() => checkGuardianName('student', 'Ann'))],
+    [
+      { path: 'guardianName', code: 'required', params: {} },
+      { path: 'guardianName', code: 'notApplicable', params: {} },
+    ],
   ],
 ];
 
