@@ -9,10 +9,12 @@
  *
  *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
  *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...] [--pragma 'cache_size=-65536,...']
+ *     [--page-size 8192]
  *
  * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
  * an index costs is the figure with it minus the figure without). --pragma sets each pragma on the
- * timed connection before it writes (a connection setting priced the same way).
+ * timed connection before it writes (a connection setting priced the same way). --page-size
+ * rebuilds the file at that page size first (VACUUM, out of WAL mode and back).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
