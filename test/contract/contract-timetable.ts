@@ -267,13 +267,26 @@ export function timetableContract(ctx: ContractContext): void {
       await s.timetable.completeOccurrence(org.id, 'm1', '2026-03-02', 'sess-1', t0);
       await s.timetable.claimOccurrence(org.id, key('2026-03-09'), t0, t0);
       await s.timetable.cancelOccurrence(org.id, key('2026-03-16'), t0);
-      for (const day of ['2026-03-02', '2026-03-09', '2026-03-16']) await s.timetable.forgetOccurrence(org.id, 'm1', day);
+      for (const day of ['2026-03-02', '2026-03-09', '2026-03-16']) await s.timetable.forgetOccurrence(org.id, 'm1', day, 'sess-1');
       const left = await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-01', '2026-03-31');
       expect(left.map((o) => [o.day, o.state])).to.deep.equal([
         ['2026-03-09', 'claimed'],
         ['2026-03-16', 'cancelled'],
       ]);
       expect(await s.timetable.claimOccurrence(org.id, key('2026-03-02'), t0, t0)).to.equal(true);
+    });
+
+    it('forgets a created occurrence only while it stands for the session named', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const t0 = new Date(Date.UTC(2026, 2, 1, 12));
+      await s.timetable.claimOccurrence(org.id, { meetingId: 'm1', day: '2026-03-02', subjectId: 'sub' }, t0, t0);
+      await s.timetable.completeOccurrence(org.id, 'm1', '2026-03-02', 'sess-2', t0);
+      await s.timetable.forgetOccurrence(org.id, 'm1', '2026-03-02', 'sess-1');
+      const kept = await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-02', '2026-03-02');
+      expect(kept.map((o) => [o.state, o.sessionId])).to.deep.equal([['created', 'sess-2']]);
+      await s.timetable.forgetOccurrence(org.id, 'm1', '2026-03-02', 'sess-2');
+      expect(await s.timetable.listOccurrences(org.id, ['m1'], '2026-03-02', '2026-03-02')).to.deep.equal([]);
     });
   });
 }

@@ -117,10 +117,11 @@ export interface TimetableRepository {
   updateMeeting(orgId: string, id: string, patch: MeetingPatch, fence?: LeaseFence): Promise<Meeting | null>;
   deleteMeeting(orgId: string, id: string): Promise<boolean>;
   /**
-   * Forgets a created occurrence (its session was cancelled because the meeting moved to
-   * another weekday), so the day is free again should the meeting come back to it.
+   * Forgets a created occurrence whose session is `sessionId` (the session was cancelled because
+   * the meeting moved to another weekday, or cannot be held that day), so the day is free again
+   * should the meeting come back to it; an occurrence of another session is left alone.
    */
-  forgetOccurrence(orgId: string, meetingId: string, day: string): Promise<void>;
+  forgetOccurrence(orgId: string, meetingId: string, day: string, sessionId: string): Promise<void>;
   /** Occurrences of these meetings on days in the inclusive range. */
   listOccurrences(orgId: string, meetingIds: string[], fromDay: string, toDay: string): Promise<Occurrence[]>;
   /**

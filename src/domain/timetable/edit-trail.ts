@@ -4,7 +4,7 @@ import type { AttendanceSession } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 import type { Meeting } from '../ports/timetable.js';
 import { addDays } from '../calendar.js';
-import { FOLLOW_DAYS, type FollowedSessions } from './meeting-edits.js';
+import { FOLLOW_DAYS } from './meeting-edits.js';
 
 /** Cancelled sessions of a subject read per page while looking for an edit's. */
 const PAGE = 200;
@@ -13,47 +13,87 @@ const PAGE = 200;
 const EDITED: readonly (keyof Meeting)[] = ['weekday', 'startTime', 'endTime', 'teacherId', 'preset', 'location', 'allowedIpRanges'];
 
 /**
- * One edit of a meeting: the meeting as it stood and as asked. The same for every run of one
- * request (withSlotLocks runs it again after a lost lock) and for the request sent again after a
- * refusal, as the meeting is written only once the edit completes; another edit, or the next
- * edit of the meeting once this one is written, has another. Marked on the audit entries of the
- * sessions it moves and cancels (`to.meetingEdit`), where its answer reads them back.
+ * How many edits of the meeting have completed: its `meeting.update` entries, each written once
+ * the meeting is. It tells apart two edits that ask the same of the same meeting (one made,
+ * undone by another, then made again), which its fields alone cannot.
  */
-export function meetingEditKey(before: Meeting, after: Meeting): string {
-  const fields = (m: Meeting) => EDITED.map((k) => sortedKeys(m[k]));
-  return createHash('sha256')
-    .update(JSON.stringify([before.id, fields(before), fields(after)]))
-    .digest('hex')
-    .slice(0, 32);
+export async function meetingRevision(store: Store, meeting: Meeting): Promise<number> {
+  const entries = await store.audit.listForEntity(meeting.orgId, 'subject', meeting.subjectId);
+  return entries.filter((e) => e.action === 'meeting.update' && (e.from as { id?: unknown } | null)?.id === meeting.id).length;
 }
 
 /**
- * What the edit `edit` of `meeting` did to its sessions from `today`, whichever run or request
- * did it, read back from the store and the sessions' audit entries rather than from one run's
- * memory: `rescheduled` the sessions still scheduled whose last move was this edit's (ahead of
- * the meeting while the edit is unfinished), `cancelled` the sessions it cancelled.
+ * One edit of a meeting: its revision (meetingRevision), then a hash of the meeting as it stood
+ * and as asked. The same for every run of one request (withSlotLocks runs it again after a lost
+ * lock) and for the request sent again after a refusal, as the meeting is written, and its
+ * revision passed, only once the edit completes; another edit, or the same edit asked again
+ * after a later one completed, has another. Marked on the audit entries of the sessions it moves
+ * and cancels (`to.meetingEdit`), where its answer reads them back.
  */
-export async function editTrail(store: Store, meeting: Meeting, edit: string, today: string): Promise<FollowedSessions> {
+export function meetingEditKey(before: Meeting, after: Meeting, revision: number): string {
+  const fields = (m: Meeting) => EDITED.map((k) => sortedKeys(m[k]));
+  const hash = createHash('sha256')
+    .update(JSON.stringify([before.id, fields(before), fields(after)]))
+    .digest('hex')
+    .slice(0, 32);
+  return `${revision}.${hash}`;
+}
+
+/** Whether an edit's mark was made against the meeting as `key`'s edit found it (the same revision) by another edit: one abandoned after a refusal. */
+export function abandonedBeside(key: string): (mark: string) => boolean {
+  const revision = `${key.split('.')[0]}.`;
+  return (mark) => mark !== key && mark.startsWith(revision);
+}
+
+/** Sessions an edit (or edits) left as they are, sorted by start. */
+export interface TrailSessions {
+  /** Still scheduled, last moved by it. */
+  rescheduled: AttendanceSession[];
+  /** Cancelled by it. */
+  cancelled: AttendanceSession[];
+}
+
+/**
+ * What the edits whose mark `marked` accepts did to the meeting's sessions from `today`,
+ * whichever run or request did it, read back from the store and the sessions' audit entries
+ * rather than from one run's memory: `rescheduled` the sessions still scheduled whose last move
+ * was such an edit's (ahead of the meeting while the edit is unfinished), `cancelled` the
+ * sessions such an edit cancelled.
+ */
+export async function editTrail(store: Store, meeting: Meeting, marked: (mark: string) => boolean, today: string): Promise<TrailSessions> {
   const { orgId, subjectId } = meeting;
-  const marked = async (s: AttendanceSession, action: AuditEntry['action']) => {
+  const lastMark = async (s: AttendanceSession, action: AuditEntry['action']) => {
     const last = (await store.audit.listForSession(orgId, s.id)).filter((e) => e.action === action).at(-1);
-    return (last?.to as { meetingEdit?: unknown } | null | undefined)?.meetingEdit === edit;
+    const mark = (last?.to as { meetingEdit?: unknown } | null | undefined)?.meetingEdit;
+    return typeof mark === 'string' && marked(mark);
   };
   const rescheduled: AttendanceSession[] = [];
   for (const s of await store.sessions.listActiveForSubjects(orgId, [subjectId])) {
-    if (s.meetingId === meeting.id && s.status === 'scheduled' && s.day >= today && (await marked(s, 'session.reschedule')))
+    if (s.meetingId === meeting.id && s.status === 'scheduled' && s.day >= today && (await lastMark(s, 'session.reschedule')))
       rescheduled.push(s);
   }
   const cancelled: AttendanceSession[] = [];
   const filter = { subjectId, status: ['cancelled' as const], fromDay: today, toDay: addDays(today, FOLLOW_DAYS) };
   for (let offset = 0; ; offset += PAGE) {
     const page = await store.sessions.list(orgId, { ...filter, limit: PAGE, offset });
-    for (const s of page.items) if (s.meetingId === meeting.id && (await marked(s, 'session.cancel'))) cancelled.push(s);
+    for (const s of page.items) if (s.meetingId === meeting.id && (await lastMark(s, 'session.cancel'))) cancelled.push(s);
     if (page.items.length < PAGE) break;
   }
-  const ids = (list: AttendanceSession[]) => list.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime()).map((s) => s.id);
-  return { rescheduled: ids(rescheduled), cancelled: ids(cancelled) };
+  const byStart = (list: AttendanceSession[]) => list.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+  return { rescheduled: byStart(rescheduled), cancelled: byStart(cancelled) };
 }
+
+/** The sessions' ids. */
+export const idsOf = (trail: TrailSessions) => ({
+  rescheduled: trail.rescheduled.map((s) => s.id),
+  cancelled: trail.cancelled.map((s) => s.id),
+});
+
+/** The sessions' days, each once, in order. */
+export const daysOf = (trail: TrailSessions) => ({
+  rescheduledDays: [...new Set(trail.rescheduled.map((s) => s.day))],
+  cancelledDays: [...new Set(trail.cancelled.map((s) => s.day))],
+});
 
 /** A value with its objects' keys sorted (a location read from either store, or sent in any order). */
 function sortedKeys(value: unknown): unknown {

@@ -305,8 +305,18 @@ export class MeetingFollower {
     fence: LeaseFence | undefined,
   ): Promise<boolean> {
     if (!(await this.lifecycle.cancelScheduled(actor, session.id, reason, fence, plan.edit))) return false;
-    await this.deps.store.timetable.forgetOccurrence(actor.orgId, plan.meetingId, day);
+    await this.deps.store.timetable.forgetOccurrence(actor.orgId, plan.meetingId, day, session.id);
     return true;
+  }
+
+  /**
+   * Forgets the days of sessions an edit cancelled, where the day still stands for that session:
+   * a run that stopped between a cancellation and its forgetting left it "created" with a
+   * cancelled session, which no timetable run would replace. A day since taken by another
+   * session is left alone.
+   */
+  async forgetDays(actor: Actor, meetingId: string, cancelled: readonly AttendanceSession[]): Promise<void> {
+    for (const s of cancelled) await this.deps.store.timetable.forgetOccurrence(actor.orgId, meetingId, s.day, s.id);
   }
 }
 

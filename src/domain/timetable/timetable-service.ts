@@ -15,7 +15,7 @@ import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type Te
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
-import { editTrail, meetingEditKey } from './edit-trail.js';
+import { abandonedBeside, daysOf, editTrail, idsOf, meetingEditKey, meetingRevision } from './edit-trail.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 import { issue } from '../../shared/validation-issues.js';
@@ -59,6 +59,12 @@ export type MeetingUpdateInput = { [K in Exclude<keyof MeetingInput, 'termId' | 
 /** A meeting after an edit, with what became of its sessions not yet opened. */
 export interface MeetingUpdate extends FollowedSessions {
   meeting: Meeting;
+  /**
+   * Sessions an earlier, different edit of the meeting as it stood moved or cancelled before it
+   * was refused and not sent again (docs/timetable.md, "Editing a meeting"), which this edit
+   * left as they were: cancelled ones stay cancelled.
+   */
+  abandoned: FollowedSessions;
 }
 
 /** A dated meeting as staff see it: planned, its session created, or called off. */
@@ -246,14 +252,14 @@ export class TimetableService {
     // landed meanwhile is the one to build on (the sessions go to the teacher it left).
     const { subject, meeting } = await this.meetingForStaff(actor, meetingId);
     const { patch, changed, next, teacherId } = editOf(subject, meeting, input);
-    if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [] };
+    if (changed.length === 0) return { meeting, rescheduled: [], cancelled: [], abandoned: { rescheduled: [], cancelled: [] } };
     if (!input.teacherOverlap && teacherId !== lockedTeacherId) return null;
     await this.follower.assertFits(actor, subject, next);
     const rebooked = changed.some((k) => k === 'weekday' || k === 'startTime' || k === 'endTime' || k === 'teacherId');
     // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
     if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
     // Decided and checked before the meeting is written: a refused edit changes nothing.
-    const edit = meetingEditKey(meeting, next);
+    const edit = meetingEditKey(meeting, next, await meetingRevision(this.deps.store, meeting));
     const plan = { ...(await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId })), edit };
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
@@ -263,12 +269,18 @@ export class TimetableService {
     // are found moved by that run (nothing left to move) rather than left behind by a meeting
     // already edited, which that run would find with nothing to change.
     const followed = await this.follower.apply(actor, plan, fence);
-    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
-    if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
     // Every session the edit cancelled, also by an earlier run that lost its locks or an earlier
     // request refused after some writes: those were cancelled and their days forgotten, so this
-    // run's plan no longer saw them.
-    const { cancelled } = await editTrail(this.deps.store, meeting, edit, await this.today(actor.orgId));
+    // run's plan no longer saw them. A day such a run cancelled but did not get to forget (it
+    // stopped in between) is forgotten now, or it would stay "created" with a cancelled session.
+    const today = await this.today(actor.orgId);
+    const trail = await editTrail(this.deps.store, meeting, (mark) => mark === edit, today);
+    await this.follower.forgetDays(actor, meetingId, trail.cancelled);
+    // What another edit, refused and given up, left moved or cancelled: said rather than undone.
+    const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
+    const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
+    if (!updated) throw new AppError('NOT_FOUND', 'No such meeting.');
+    const left = abandoned.rescheduled.length > 0 || abandoned.cancelled.length > 0;
     const pick = (m: Meeting) => Object.fromEntries(changed.map((k) => [k, m[k]]));
     await this.audit(
       actor,
@@ -276,9 +288,9 @@ export class TimetableService {
       meeting.subjectId,
       'meeting.update',
       { id: meetingId, ...pick(meeting) },
-      { id: meetingId, ...pick(updated) },
+      { id: meetingId, ...pick(updated), ...(left ? { abandoned } : {}) },
     );
-    return { meeting: updated, rescheduled: followed.rescheduled, cancelled };
+    return { meeting: updated, rescheduled: followed.rescheduled, cancelled: trail.cancelled.map((s) => s.id), abandoned };
   }
 
   /**
@@ -295,13 +307,15 @@ export class TimetableService {
     const { subject, meeting } = found;
     const { changed, next } = editOf(subject, meeting, input);
     if (changed.length === 0) return err;
-    const done = await editTrail(this.deps.store, meeting, meetingEditKey(meeting, next), await this.today(actor.orgId));
-    if (done.rescheduled.length === 0 && done.cancelled.length === 0) return err;
+    const edit = meetingEditKey(meeting, next, await meetingRevision(this.deps.store, meeting));
+    const trail = await editTrail(this.deps.store, meeting, (mark) => mark === edit, await this.today(actor.orgId));
+    if (trail.rescheduled.length === 0 && trail.cancelled.length === 0) return err;
+    const done = idsOf(trail);
     return new AppError(
       err.code,
       `${err.message} The edit is partly applied: ${done.rescheduled.length} session(s) already moved and ${done.cancelled.length} cancelled ` +
         '(details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
-      { ...err.details, partlyApplied: done },
+      { ...err.details, partlyApplied: { ...done, ...daysOf(trail) } },
     );
   }
 

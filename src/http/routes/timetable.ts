@@ -82,6 +82,11 @@ const MeetingUpdateSchema = z
       .describe(
         'Its sessions not yet open that were cancelled: the weekday changed (the timetable run creates the new days), or the change cannot be held that day',
       ),
+    abandoned: z
+      .object({ rescheduled: z.array(z.string()), cancelled: z.array(z.string()) })
+      .describe(
+        'Sessions that another edit of the meeting as it stood moved (and this one left as they were) or cancelled, before that edit was refused and given up: cancelled ones stay cancelled. Also in the `meeting.update` audit entry (`to.abandoned`) when not empty',
+      ),
   })
   .describe('The edited meeting and what became of its scheduled sessions');
 
@@ -226,8 +231,8 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         'A session moved onto another scheduled or open session of the subject refuses the whole edit (409 SESSION_ALREADY_OPEN, `details.clashes` naming each: day, the moved session, the one in the way), unless `parallel: true`. ' +
         "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`; one of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
         'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry). ' +
-        'A refusal that comes after some sessions already followed the edit (a node paused past its locks, then refused on running it again) says so in `details.partlyApplied` (`{ rescheduled, cancelled }`, session ids): the meeting is unchanged until the edit is sent again, as the refusal asks, which finishes it. ' +
-        'The answer lists every session the edit cancelled, also those an interrupted earlier run or request of the same edit cancelled.',
+        'A refusal that comes after some sessions already followed the edit (a node paused past its locks, then refused on running it again) says so in `details.partlyApplied` (`{ rescheduled, cancelled }`, session ids, and `rescheduledDays`, `cancelledDays`, their days): the meeting is unchanged until the edit is sent again, as the refusal asks, which finishes it. ' +
+        'The answer lists every session the edit cancelled, also those an interrupted earlier run or request of the same edit cancelled; `abandoned` names what a different edit, refused and not sent again, left moved or cancelled.',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,

@@ -154,8 +154,8 @@ export function timetableRepository(m: Models): TimetableRepository {
         { $set: { state: 'created', sessionId, updatedAt: now } },
       );
     },
-    async forgetOccurrence(orgId, meetingId, day) {
-      await m.occurrences.deleteOne({ _id: keyOf(meetingId, day), orgId, state: 'created' });
+    async forgetOccurrence(orgId, meetingId, day, sessionId) {
+      await m.occurrences.deleteOne({ _id: keyOf(meetingId, day), orgId, state: 'created', sessionId });
     },
     async releaseOccurrence(orgId, meetingId, day) {
       await m.occurrences.deleteOne({ _id: keyOf(meetingId, day), orgId, state: 'claimed' });

@@ -192,8 +192,13 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
          WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'claimed'`,
       ).run(sessionId, now.getTime(), orgId, meetingId, day);
     },
-    async forgetOccurrence(orgId, meetingId, day) {
-      db.stmt(`DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'created'`).run(orgId, meetingId, day);
+    async forgetOccurrence(orgId, meetingId, day, sessionId) {
+      db.stmt(`DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'created' AND session_id = ?`).run(
+        orgId,
+        meetingId,
+        day,
+        sessionId,
+      );
     },
     async releaseOccurrence(orgId, meetingId, day) {
       db.stmt(`DELETE FROM occurrences WHERE org_id = ? AND meeting_id = ? AND day = ? AND state = 'claimed'`).run(orgId, meetingId, day);

@@ -8,7 +8,7 @@ import { POLICY_PRESETS, type PolicyPreset } from '../../shared/policy-presets.j
 import { FORMAT_LOCALE } from '../../shared/i18n/languages.js';
 import { ApiError, apiFetch, apiJson } from './auth.js';
 import { announce, byId, clockTime, errorText, h } from './dom.js';
-import { pageLanguage } from './i18n.js';
+import { errorMessage, pageLanguage } from './i18n.js';
 import { tt } from './teacher-text.js';
 
 interface TeacherSettings {
@@ -44,6 +44,15 @@ interface MeetingUpdate {
   meeting: Meeting;
   rescheduled: string[];
   cancelled: string[];
+  abandoned: { rescheduled: string[]; cancelled: string[] };
+}
+
+/** What earlier runs of a refused edit already did (the refusal's `details.partlyApplied`). */
+interface PartlyApplied {
+  rescheduled: string[];
+  cancelled: string[];
+  rescheduledDays: string[];
+  cancelledDays: string[];
 }
 
 interface Upcoming {
@@ -73,15 +82,46 @@ const send = <T = unknown>(method: 'POST' | 'PATCH', path: string, body: unknown
 const post = (path: string, body: unknown) => send('POST', path, body);
 
 /**
+ * A refused edit that earlier runs had partly carried out (a node paused past its locks): which
+ * sessions already moved or were cancelled, on which days, and that saving again finishes it, in
+ * the page's language (the server's message says it in English only). Null for any other error.
+ */
+function partlyText(err: unknown): string | null {
+  const partly = err instanceof ApiError ? (err.body.details?.['partlyApplied'] as PartlyApplied | undefined) : undefined;
+  if (!partly) return null;
+  const days = (list: string[] | undefined) => (list ?? []).map(dayLabel).join(', ');
+  const done = [
+    partly.rescheduled.length > 0
+      ? tt('timetable.partlyMoved', { count: partly.rescheduled.length, days: days(partly.rescheduledDays) })
+      : null,
+    partly.cancelled.length > 0
+      ? tt('timetable.partlyCancelled', { count: partly.cancelled.length, days: days(partly.cancelledDays) })
+      : null,
+  ].filter((p) => p !== null);
+  return tt('timetable.partlyApplied', { done: done.join(' ') });
+}
+
+/** A refused save in the page's language: the code's words and, for an edit partly carried out, what already changed. */
+function saveErrorText(err: unknown, form: ParentNode): string {
+  const partly = partlyText(err);
+  if (partly === null) return errorText(err, form);
+  return `${errorMessage((err as ApiError).body.code) ?? errorText(err, form)} ${partly}`;
+}
+
+/**
  * The clashes a meeting save asks about, each with the flag that confirms it: a session moved
- * onto another of the subject (parallel), a teacher double-booked (teacherOverlap).
+ * onto another of the subject (parallel), a teacher double-booked (teacherOverlap). An edit
+ * already partly carried out says so in the question: confirming finishes it.
  */
 function clashQuestion(err: ApiError): { question: string; confirm: object } | null {
   const days = [...new Set(((err.body.details?.['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
   const when = days.length > 0 ? tt('timetable.on', { days: days.map(dayLabel).join(', ') }) : '';
-  if (err.body.code === 'SESSION_ALREADY_OPEN') return { question: tt('timetable.clashParallel', { when }), confirm: { parallel: true } };
+  const partly = partlyText(err);
+  const asked = (question: string) => (partly === null ? question : `${partly} ${question}`);
+  if (err.body.code === 'SESSION_ALREADY_OPEN')
+    return { question: asked(tt('timetable.clashParallel', { when })), confirm: { parallel: true } };
   if (err.body.code === 'TEACHER_DOUBLE_BOOKED') {
-    return { question: tt('timetable.clashTeacher', { when }), confirm: { teacherOverlap: true } };
+    return { question: asked(tt('timetable.clashTeacher', { when })), confirm: { teacherOverlap: true } };
   }
   return null;
 }
@@ -146,6 +186,9 @@ function updateText(u: MeetingUpdate): string {
   const parts = [tt('timetable.savedLine', { meeting: meetingLabel(u.meeting) })];
   if (moved > 0) parts.push(tt('timetable.moved', { count: moved }));
   if (cancelled > 0) parts.push(tt('timetable.cancelledSessions', { count: cancelled }));
+  // Left by an earlier edit the teacher gave up after its refusal: cancelled sessions stay cancelled.
+  const left = u.abandoned.rescheduled.length + u.abandoned.cancelled.length;
+  if (left > 0) parts.push(tt('timetable.abandoned', { count: left }));
   return parts.join(' ');
 }
 
@@ -359,7 +402,7 @@ export async function bindTimetablePanel(subjectSelect: HTMLSelectElement): Prom
           termId: termSelect.value,
           ...fields,
         }).then(() => fillForm(null));
-    saved.then(() => refresh()).catch((err: unknown) => (error.textContent = errorText(err, byId('meeting-form'))));
+    saved.then(() => refresh()).catch((err: unknown) => (error.textContent = saveErrorText(err, byId('meeting-form'))));
   });
   await Promise.all([refresh(), bindTeacherSettings()]);
 }

@@ -150,6 +150,14 @@ export const teacherEn = {
     one: "# cancelled; the new day's sessions are created by the timetable.",
     other: "# cancelled; the new day's sessions are created by the timetable.",
   },
+  'timetable.partlyApplied':
+    'This edit is partly applied: {done} The meeting itself is unchanged; save the edit again, as asked, to finish it.',
+  'timetable.partlyMoved': { one: '# session already moved ({days}).', other: '# sessions already moved ({days}).' },
+  'timetable.partlyCancelled': { one: '# session already cancelled ({days}).', other: '# sessions already cancelled ({days}).' },
+  'timetable.abandoned': {
+    one: '# session was left moved or cancelled by an earlier edit that was not finished.',
+    other: '# sessions were left moved or cancelled by an earlier edit that was not finished.',
+  },
   'timetable.noUpcoming': 'No meeting in the next 7 days.',
   'timetable.start': 'Start',
   'timetable.startLabel': 'Start the session of {when}',

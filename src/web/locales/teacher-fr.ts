@@ -157,6 +157,14 @@ const catalog: CatalogOf<typeof teacherEn> = {
     one: '# annulée ; les séances du nouveau jour sont créées par l’emploi du temps.',
     other: '# annulées ; les séances du nouveau jour sont créées par l’emploi du temps.',
   },
+  'timetable.partlyApplied':
+    'Cette modification est en partie appliquée : {done} Le créneau lui-même est inchangé ; enregistrez de nouveau la modification, comme demandé, pour la terminer.',
+  'timetable.partlyMoved': { one: '# séance déjà déplacée ({days}).', other: '# séances déjà déplacées ({days}).' },
+  'timetable.partlyCancelled': { one: '# séance déjà annulée ({days}).', other: '# séances déjà annulées ({days}).' },
+  'timetable.abandoned': {
+    one: '# séance reste déplacée ou annulée par une modification précédente non terminée.',
+    other: '# séances restent déplacées ou annulées par une modification précédente non terminée.',
+  },
   'timetable.noUpcoming': 'Aucun créneau dans les 7 prochains jours.',
   'timetable.start': 'Démarrer',
   'timetable.startLabel': 'Démarrer la séance du {when}',

@@ -296,4 +296,81 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     expect(await srv.store.timetable.getMeeting(org.id, meetingId)).to.equal(null);
     await expectAccessible(page, 'teacher timetable after a delete');
   });
+
+  it('says in French what a refused edit already moved and cancelled, with their days, before and after the question', async () => {
+    await ensurePagesBuilt('locale-teacher-fr.js');
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
+      (x) => x.code === 'CS101',
+    )!;
+    const [term] = await srv.store.timetable.listTerms(org.id);
+    await srv.store.timetable.createMeeting(org.id, {
+      subjectId: cs101.id,
+      termId: term!.id,
+      weekday: 3,
+      startTime: '10:00',
+      endTime: '11:00',
+      teacherId: null,
+      preset: 'manual',
+      location: null,
+      allowedIpRanges: [],
+    });
+    const page = await context.newPage();
+    // The refusal of an edit that an earlier run, paused past its locks, partly carried out
+    // (the server's side: test/unit/domain/meeting-edit-partial.test.ts), as the API words it.
+    await page.route('**/api/v1/meetings/*', async (route) => {
+      if (route.request().method() !== 'PATCH') return route.fallback();
+      await route.fulfill({
+        status: 409,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          error: {
+            code: 'TEACHER_DOUBLE_BOOKED',
+            message:
+              'The teacher already has a meeting of another subject at that time. The edit is partly applied: 1 session(s) already moved and 2 cancelled (details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
+            details: {
+              teacherId: ada.id,
+              meetingIds: [],
+              subjectIds: [],
+              field: 'teacherOverlap',
+              partlyApplied: {
+                rescheduled: ['s1'],
+                cancelled: ['s2', 's3'],
+                rescheduledDays: ['2026-03-04'],
+                cancelledDays: ['2026-03-11', '2026-03-18'],
+              },
+            },
+          },
+        }),
+      });
+    });
+    const questions: string[] = [];
+    page.on('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForFunction(() => document.documentElement.lang === 'fr');
+    await page.selectOption('#subject-select', cs101.id);
+    await page
+      .locator('#meeting-list li', { hasText: '10:00–11:00' })
+      .getByRole('button', { name: /Modifier le créneau/ })
+      .click();
+    await page.fill('#meeting-start', '12:00');
+    await page.fill('#meeting-end', '13:00');
+    await page.click('#meeting-submit');
+    await page.waitForFunction(() => (document.getElementById('timetable-error')?.textContent ?? '') !== '');
+    const said = await page.locator('#timetable-error').innerText();
+    for (const text of [questions[0] ?? '', said]) {
+      expect(text).to.contain('Cette modification est en partie appliquée');
+      expect(text).to.match(/1 séance déjà déplacée \([^)]*4 mars\)/);
+      expect(text).to.match(/2 séances déjà annulées \([^)]*11 mars[^)]*18 mars\)/);
+      expect(text, 'no English').to.not.match(/partly applied|session\(s\)|already moved/);
+    }
+    expect(questions).to.have.length(1);
+    expect(said).to.contain('L’enseignant·e a déjà un cours d’une autre matière');
+  });
 });

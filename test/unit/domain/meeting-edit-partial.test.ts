@@ -79,7 +79,12 @@ function suite(setup: RaceStore): void {
     const err = await expectCode(f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }), 'TEACHER_DOUBLE_BOOKED');
     expect(added).to.have.length(1);
     expect(err.details?.['meetingIds']).to.deep.equal(added);
-    expect(err.details?.['partlyApplied']).to.deep.equal({ rescheduled: [], cancelled: [first.id] });
+    expect(err.details?.['partlyApplied']).to.deep.equal({
+      rescheduled: [],
+      cancelled: [first.id],
+      rescheduledDays: [],
+      cancelledDays: ['2026-03-04'],
+    });
     expect(err.message).to.match(/partly applied/);
     expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
     expect([await status(first.id), await status(second.id)]).to.deep.equal(['cancelled', 'scheduled']);
@@ -87,6 +92,8 @@ function suite(setup: RaceStore): void {
     const edit = await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4, teacherOverlap: true });
     expect(edit.meeting.weekday).to.equal(4);
     expect([...edit.cancelled].sort()).to.deep.equal([first.id, second.id].sort());
+    // Its own first request's cancellation is its own, not an abandoned edit's.
+    expect(edit.abandoned).to.deep.equal({ rescheduled: [], cancelled: [] });
   });
 
   it('an edit refused in its run again says which session already moved; a refusal before any write says nothing of the kind', async () => {
@@ -96,7 +103,12 @@ function suite(setup: RaceStore): void {
       f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
       'TEACHER_DOUBLE_BOOKED',
     );
-    expect(err.details?.['partlyApplied']).to.deep.equal({ rescheduled: [first.id], cancelled: [] });
+    expect(err.details?.['partlyApplied']).to.deep.equal({
+      rescheduled: [first.id],
+      cancelled: [],
+      rescheduledDays: ['2026-03-04'],
+      cancelledDays: [],
+    });
     expect(err.message).to.match(/partly applied/);
     const startOf = async (id: string) => (await f.store.sessions.get(f.org.id, id))?.startsAt.toISOString();
     expect(await startOf(first.id)).to.not.equal(first.startsAt);
@@ -113,6 +125,6 @@ function suite(setup: RaceStore): void {
       f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '12:00', endTime: '13:00' }),
       'TEACHER_DOUBLE_BOOKED',
     );
-    expect(again.details?.['partlyApplied']).to.deep.equal({ rescheduled: [first.id], cancelled: [] });
+    expect(again.details?.['partlyApplied']).to.deep.include({ rescheduled: [first.id], cancelled: [] });
   });
 }

@@ -209,7 +209,12 @@ function suite(setup: RaceStore): void {
         'SESSION_ALREADY_OPEN',
       );
       // The refusal says so: the first session already follows the edit, the meeting does not yet.
-      expect(refused.details?.['partlyApplied']).to.deep.equal({ rescheduled: [first.id], cancelled: [] });
+      expect(refused.details?.['partlyApplied']).to.deep.equal({
+        rescheduled: [first.id],
+        cancelled: [],
+        rescheduledDays: ['2026-03-04'],
+        cancelledDays: [],
+      });
       // Resumable, not taken back: the first session follows the edit, the meeting and the second do not yet.
       expect(await f.store.timetable.getMeeting(f.org.id, meeting.id)).to.deep.equal(meeting);
       expect(await startOf(first.id)).to.equal(hours(first.startsAt, 2));
