@@ -9,10 +9,12 @@
  *
  *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
  *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...] [--pragma 'cache_size=-65536,...']
+ *     [--page-size 8192]
  *
  * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
  * an index costs is the figure with it minus the figure without). --pragma sets each pragma on the
- * timed connection before it writes (a connection setting priced the same way).
+ * timed connection before it writes (a connection setting priced the same way). --page-size
+ * rebuilds the file at that page size first (VACUUM, out of WAL mode and back).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     'by-statement': { type: 'boolean', default: false },
     drop: { type: 'string', default: '' },
     pragma: { type: 'string', default: '' },
+    'page-size': { type: 'string', default: '' },
   },
 });
 const BATCHES = Number(args.batches);
@@ -44,6 +47,8 @@ const RUNS = Number(args.runs);
 const DROP = args.drop ? args.drop.split(',') : [];
 /** --pragma 'cache_size=-65536,mmap_size=0': set on the timed connection before it writes. */
 const PRAGMAS = args.pragma ? args.pragma.split(',') : [];
+/** --page-size 2048: the stored file rebuilt at that page size before the timed writes. */
+const PAGE_SIZE = args['page-size'] ? Number(args['page-size']) : 0;
 
 /** SQL text (its first words) to the time its statements spent executing, in ns. */
 const statementNs = new Map<string, bigint>();
@@ -157,6 +162,13 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
   const db = new SqliteDb(file, { migrate: false });
   try {
     for (const index of DROP) db.raw.exec(`DROP INDEX ${index}`);
+    if (PAGE_SIZE) {
+      // A WAL file keeps its page size: rebuilt in rollback mode at the new size, then back to WAL.
+      db.raw.pragma('journal_mode = DELETE');
+      db.raw.pragma(`page_size = ${PAGE_SIZE}`);
+      db.raw.exec('VACUUM');
+      db.raw.pragma('journal_mode = WAL');
+    }
     db.raw.pragma('wal_autocheckpoint = 0');
     for (const p of PRAGMAS) db.raw.pragma(p);
     db.raw.pragma('wal_checkpoint(TRUNCATE)');
@@ -190,7 +202,7 @@ function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number): RecordWri
 
 const checkins = BATCHES * BATCH;
 console.log(
-  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
+  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}${PAGE_SIZE ? `, page size ${PAGE_SIZE}` : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 for (let r = 0; r < RUNS; r += 1) {
   const { cpuMs, wallMs, walPages, byStatement } = await run();
