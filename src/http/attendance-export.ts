@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ExportRow } from '../domain/sessions/attendance-queries.js';
 import { LANGUAGES, type Language } from '../shared/i18n/languages.js';
 import type { RosterStatus } from '../shared/events.js';
-import type { CsvLayout } from './csv.js';
+import { toCsv, toCsvStream, type CsvLayout } from './csv.js';
 
 /** The columns of an attendance export: its keys are the machine contract (docs/protocol.md §17). */
 export const EXPORT_COLUMNS = [
@@ -122,3 +122,23 @@ export function forPeople(row: ExportRow, language: Language): Omit<ExportRow, '
 
 /** `2026-03-02T10:00:00+01:00` (localIso) as `2026-03-02 10:00:00`. */
 const wallClock = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+
+/** An export as a program reads it (no `lang`: the machine contract, byte for byte) or a person does. */
+export function exportCsv(rows: ExportRow[], lang: Language | undefined): string {
+  return lang === undefined
+    ? toCsv(EXPORT_COLUMNS, rows)
+    : toCsv(
+        EXPORT_COLUMNS,
+        rows.map((r) => forPeople(r, lang)),
+        exportLayout(lang),
+      );
+}
+
+/** exportCsv for an export read in chunks (the organisation's). */
+export function exportCsvStream(chunks: AsyncIterable<ExportRow[]>, lang: Language | undefined): AsyncGenerator<string> {
+  return lang === undefined ? toCsvStream(EXPORT_COLUMNS, chunks) : toCsvStream(EXPORT_COLUMNS, inWords(chunks, lang), exportLayout(lang));
+}
+
+async function* inWords(chunks: AsyncIterable<ExportRow[]>, lang: Language): AsyncGenerator<ReturnType<typeof forPeople>[]> {
+  for await (const rows of chunks) yield rows.map((r) => forPeople(r, lang));
+}

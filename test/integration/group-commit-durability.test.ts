@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { BENCH_ROOM as ROOM, seedBenchClass, startBenchNode, type BenchClass, type BenchNode } from '../../scripts/lib/bench-node.js';
-import { repoRoot } from '../../scripts/lib/repo-root.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { BENCH_ROOM as ROOM } from '../../scripts/lib/bench-node.js';
 import type { CheckinView } from '../../src/shared/events.js';
-import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { readAfterKill, useKilledClass } from '../support/killed-class.js';
+import { command, waitFor } from '../support/sockets.js';
 
 const STUDENTS = 120;
 /** The node is killed once this many check-ins are acknowledged, with the others still in batches. */
@@ -12,42 +11,21 @@ const KILL_AFTER_ACKS = 25;
 const SUBMIT_PACE_MS = 3;
 /** Submissions left unanswered at most at once (three batches of CHECKIN_BATCH_MAX). */
 const IN_FLIGHT = 30;
-const root = repoRoot(import.meta.url);
 
 // Group commit acknowledges a check-in only once its batch is stored: a node killed (SIGKILL,
 // no shutdown) while batches are queued loses nothing it acknowledged, and stores it once.
 describe('group commit of check-ins survives a kill -9 of the node', function () {
   this.timeout(60_000);
-  let bench: BenchClass | null = null;
-  let node: BenchNode | null = null;
-  const sockets: ClientSocket[] = [];
-
-  after(() => {
-    for (const s of sockets) s.disconnect();
-    const child = node?.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    bench?.remove();
-  });
+  const startClass = useKilledClass();
 
   it('every acknowledged check-in is stored exactly once, with its audit entry, after a restart', async () => {
-    bench = await seedBenchClass('group-commit', STUDENTS, {
+    // Small batches with a long window: check-ins are waiting in a batch when the node dies.
+    const { bench, live, sessionId, phones } = await startClass('group-commit', STUDENTS, {
       CHECKIN_RATE_PER_MINUTE: '600',
-      // Small batches with a long window: check-ins are waiting in a batch when the node dies.
       CHECKIN_BATCH_WINDOW_MS: '20',
       CHECKIN_BATCH_MAX: '10',
     });
-    delete bench.env['REDIS_URL'];
-    const { org, teacher, students, subject, tokens } = bench;
-    const live = await startBenchNode(root, bench.env);
-    node = live;
-    const url = live.url;
-    const staff = await connectClient(url, tokens.signAccess(teacher).token);
-    sockets.push(staff);
-    const sessionId = ok(
-      await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } }),
-    ).id;
-    const phones = await Promise.all(students.map((s) => connectClient(url, tokens.signAccess(s).token)));
-    sockets.push(...phones);
+    const { students } = bench;
 
     const acknowledged = new Map<string, CheckinView>();
     const answers: Promise<void>[] = [];
@@ -91,25 +69,13 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
     expect(killed, 'the node was killed mid-run').to.equal(true);
     expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);
 
-    const store = await createSqliteStore({ path: bench.dbPath });
-    try {
-      const stored = await store.records.listBySession(org.id, sessionId);
-      const byStudent = new Map<string, number>();
-      for (const r of stored) byStudent.set(r.studentId, (byStudent.get(r.studentId) ?? 0) + 1);
-      expect(
-        [...byStudent.values()].every((n) => n === 1),
-        'one record per student',
-      ).to.equal(true);
-      const audited = new Set((await store.audit.listForSession(org.id, sessionId)).map((e) => e.entityId));
-      for (const [studentId, view] of acknowledged) {
-        const record = stored.find((r) => r.studentId === studentId);
-        expect(record, `acknowledged check-in of ${studentId} is stored`).to.not.equal(undefined);
-        expect(record).to.include({ id: view.recordId, status: view.status, version: view.recordVersion });
-        expect(audited.has(view.recordId), 'its audit entry is stored with it').to.equal(true);
-      }
-      expect(stored.length).to.be.at.least(acknowledged.size);
-    } finally {
-      await store.close();
+    const { stored, audited } = await readAfterKill(bench, sessionId);
+    for (const [studentId, view] of acknowledged) {
+      const record = stored.find((r) => r.studentId === studentId);
+      expect(record, `acknowledged check-in of ${studentId} is stored`).to.not.equal(undefined);
+      expect(record).to.include({ id: view.recordId, status: view.status, version: view.recordVersion });
+      expect(audited.has(view.recordId), 'its audit entry is stored with it').to.equal(true);
     }
+    expect(stored.length).to.be.at.least(acknowledged.size);
   });
 });

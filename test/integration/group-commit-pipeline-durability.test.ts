@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { BENCH_ROOM as ROOM, seedBenchClass, startBenchNode, type BenchClass, type BenchNode } from '../../scripts/lib/bench-node.js';
-import { repoRoot } from '../../scripts/lib/repo-root.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { BENCH_ROOM as ROOM } from '../../scripts/lib/bench-node.js';
 import type { CheckinView } from '../../src/shared/events.js';
-import { command, connectClient, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { readAfterKill, useKilledClass } from '../support/killed-class.js';
+import { command, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 120;
 /** The node is killed once this many answers are acknowledged, with later ones still in batches. */
@@ -17,7 +16,6 @@ const LAG = 6;
 /** About 11 km north of the room: refused OUTSIDE_GEOFENCE, a retry allowed. */
 const FAR = { lat: ROOM.lat + 0.1, lon: ROOM.lon };
 const INSIDE = { lat: ROOM.lat, lon: ROOM.lon };
-const root = repoRoot(import.meta.url);
 
 // With CHECKIN_BATCH_PIPELINE=2 a batch is handed to the store while the one before it commits.
 // A node killed (SIGKILL) with two batches out must still have stored every check-in it
@@ -28,35 +26,16 @@ const root = repoRoot(import.meta.url);
 // attempt means the later submission was committed before the earlier one.
 describe('group commit with two batches in flight survives a kill -9 of the node', function () {
   this.timeout(90_000);
-  let bench: BenchClass | null = null;
-  let node: BenchNode | null = null;
-  const sockets: ClientSocket[] = [];
-
-  after(() => {
-    for (const s of sockets) s.disconnect();
-    const child = node?.child;
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    bench?.remove();
-  });
+  const startClass = useKilledClass();
 
   it('stores each acknowledged check-in once and keeps a student’s two submissions in order', async () => {
-    bench = await seedBenchClass('group-commit-pipeline', STUDENTS, {
+    const { bench, live, sessionId, phones } = await startClass('group-commit-pipeline', STUDENTS, {
       CHECKIN_RATE_PER_MINUTE: '600',
       CHECKIN_BATCH_WINDOW_MS: '20',
       CHECKIN_BATCH_MAX: '10',
       CHECKIN_BATCH_PIPELINE: '2',
     });
-    delete bench.env['REDIS_URL'];
-    const { org, teacher, students, subject, tokens } = bench;
-    const live = await startBenchNode(root, bench.env);
-    node = live;
-    const staff = await connectClient(live.url, tokens.signAccess(teacher).token);
-    sockets.push(staff);
-    const sessionId = ok(
-      await command(staff, 'session:open', { subjectId: subject.id, policy: { geofence: true, rotatingCode: false } }),
-    ).id;
-    const phones = await Promise.all(students.map((s) => connectClient(live.url, tokens.signAccess(s).token)));
-    sockets.push(...phones);
+    const { students } = bench;
 
     /** Each student's acknowledged answers, in the order their submissions were sent. */
     const acknowledged = new Map<string, CheckinView[]>();
@@ -105,36 +84,24 @@ describe('group commit with two batches in flight survives a kill -9 of the node
     expect(killed, 'the node was killed mid-run').to.equal(true);
     expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);
 
-    const store = await createSqliteStore({ path: bench.dbPath });
-    try {
-      const stored = await store.records.listBySession(org.id, sessionId);
-      const byStudent = new Map<string, number>();
-      for (const r of stored) byStudent.set(r.studentId, (byStudent.get(r.studentId) ?? 0) + 1);
-      expect(
-        [...byStudent.values()].every((n) => n === 1),
-        'one record per student',
-      ).to.equal(true);
-      for (const r of stored) {
-        // At attempt 1 the record is the refused submission's; only a retry (2) is the inside one's.
-        const inOrder = r.attempts === 1 ? r.reason === 'GEOFENCE_OUTSIDE' : r.attempts === 2;
-        expect(inOrder, `${r.studentId}: ${r.status} (${r.reason}) at attempt ${r.attempts}: the later submission stored first`).to.equal(
-          true,
-        );
+    const { stored, audited } = await readAfterKill(bench, sessionId);
+    for (const r of stored) {
+      // At attempt 1 the record is the refused submission's; only a retry (2) is the inside one's.
+      const inOrder = r.attempts === 1 ? r.reason === 'GEOFENCE_OUTSIDE' : r.attempts === 2;
+      expect(inOrder, `${r.studentId}: ${r.status} (${r.reason}) at attempt ${r.attempts}: the later submission stored first`).to.equal(
+        true,
+      );
+    }
+    for (const [studentId, views] of acknowledged) {
+      const record = stored.find((r) => r.studentId === studentId);
+      expect(record, `acknowledged check-in of ${studentId} is stored`).to.not.equal(undefined);
+      expect(audited.has(record!.id), 'its audit entry is stored with it').to.equal(true);
+      for (const view of views) {
+        expect(view.recordId, 'answered with the stored record').to.equal(record!.id);
+        // A retry stored after the last answer (its own answer lost to the kill) may be ahead.
+        expect(record!.version, 'the store is at least where the answer said').to.be.at.least(view.recordVersion);
+        if (record!.version === view.recordVersion) expect(view.status).to.equal(record!.status);
       }
-      const audited = new Set((await store.audit.listForSession(org.id, sessionId)).map((e) => e.entityId));
-      for (const [studentId, views] of acknowledged) {
-        const record = stored.find((r) => r.studentId === studentId);
-        expect(record, `acknowledged check-in of ${studentId} is stored`).to.not.equal(undefined);
-        expect(audited.has(record!.id), 'its audit entry is stored with it').to.equal(true);
-        for (const view of views) {
-          expect(view.recordId, 'answered with the stored record').to.equal(record!.id);
-          // A retry stored after the last answer (its own answer lost to the kill) may be ahead.
-          expect(record!.version, 'the store is at least where the answer said').to.be.at.least(view.recordVersion);
-          if (record!.version === view.recordVersion) expect(view.status).to.equal(record!.status);
-        }
-      }
-    } finally {
-      await store.close();
     }
   });
 });

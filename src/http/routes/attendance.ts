@@ -3,8 +3,7 @@ import { LocationSchema } from '../../domain/subjects/subject-input.js';
 import { codedPattern } from '../../shared/coded-pattern.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
-import { toCsv, toCsvStream } from '../csv.js';
-import { EXPORT_COLUMNS, ExportLanguage, exportLayout, forPeople } from '../attendance-export.js';
+import { EXPORT_COLUMNS, ExportLanguage, exportCsv, exportCsvStream } from '../attendance-export.js';
 import {
   RECORD_STATES,
   ROSTER_STATUSES,
@@ -13,8 +12,6 @@ import {
   VERIFICATION_BANDS,
   VERIFICATION_STATES,
 } from '../../shared/events.js';
-import type { ExportRow } from '../../domain/sessions/attendance-queries.js';
-import type { Language } from '../../shared/i18n/languages.js';
 import { PolicyViewSchema } from '../../shared/policy.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
 
@@ -174,14 +171,7 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     handler: async ({ actor, params, query, res }) => {
       const rows = await queries.exportSession(actor, params.id);
       res.attachment(`session-${params.id}.csv`);
-      const { lang } = query;
-      return lang === undefined
-        ? toCsv(EXPORT_COLUMNS, rows)
-        : toCsv(
-            EXPORT_COLUMNS,
-            rows.map((r) => forPeople(r, lang)),
-            exportLayout(lang),
-          );
+      return exportCsv(rows, query.lang);
     },
   });
 
@@ -213,14 +203,7 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     handler: async ({ actor, params, query, res }) => {
       const rows = await queries.exportSubject(actor, params.id, query.from, query.to);
       res.attachment(`attendance-${params.id}-${query.from}-${query.to}.csv`);
-      const { lang } = query;
-      return lang === undefined
-        ? toCsv(EXPORT_COLUMNS, rows)
-        : toCsv(
-            EXPORT_COLUMNS,
-            rows.map((r) => forPeople(r, lang)),
-            exportLayout(lang),
-          );
+      return exportCsv(rows, query.lang);
     },
   });
 
@@ -237,10 +220,7 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     handler: async ({ actor, query, res }) => {
       const chunks = await queries.exportOrganisation(actor, query.from, query.to);
       res.attachment(`attendance-${query.from}-${query.to}.csv`);
-      const { lang } = query;
-      return lang === undefined
-        ? toCsvStream(EXPORT_COLUMNS, chunks)
-        : toCsvStream(EXPORT_COLUMNS, inWords(chunks, lang), exportLayout(lang));
+      return exportCsvStream(chunks, query.lang);
     },
   });
 
@@ -256,8 +236,4 @@ export function attendanceRoutes(routes: RouteRegistry, ctx: HttpContext): void 
     response: { status: 200, description: 'A page of history entries', schema: pageOf(HistorySchema) },
     handler: async ({ actor, query }) => ({ ...(await queries.myHistory(actor, query)), limit: query.limit, offset: query.offset }),
   });
-}
-
-async function* inWords(chunks: AsyncIterable<ExportRow[]>, lang: Language): AsyncGenerator<ReturnType<typeof forPeople>[]> {
-  for await (const rows of chunks) yield rows.map((r) => forPeople(r, lang));
 }
