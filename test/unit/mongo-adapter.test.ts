@@ -90,6 +90,25 @@ describe('mongo adapter commands (offline)', () => {
 
   const first = async (fn: (s: Store) => Promise<unknown>): Promise<Call> => (await sent(fn))[0]!;
 
+  /**
+   * Runs `fn` with the sessions' `findOne` answered in memory by a session of ORG, so that a call
+   * that reads its session's start first (records.insertIfAbsent) goes on to its write offline.
+   */
+  async function sessionFound<T>(fn: () => Promise<T>): Promise<T> {
+    const model = conn.models['Session']!;
+    const findOne = Object.getOwnPropertyDescriptor(model, 'findOne');
+    Object.defineProperty(model, 'findOne', {
+      configurable: true,
+      value: () => ({ lean: () => Promise.resolve({ _id: 'sess-1', orgId: ORG, startsAt: T }) }),
+    });
+    try {
+      return await fn();
+    } finally {
+      if (findOne) Object.defineProperty(model, 'findOne', findOne);
+      else delete (model as unknown as Record<string, unknown>)['findOne'];
+    }
+  }
+
   const filterOf = (c: Call) => c.params[0] as Record<string, unknown>;
 
   describe('every organisation-scoped read and write filters on orgId', () => {
@@ -119,7 +138,7 @@ describe('mongo adapter commands (offline)', () => {
       ['sessions.acquireLease', (s) => s.sessions.acquireLease(ORG, 'sess-1', 'n1', T, T), 'sessions', 'updateOne'],
       ['sessions.renewLease', (s) => s.sessions.renewLease(ORG, 'sess-1', 'n1', T), 'sessions', 'updateOne'],
       ['sessions.releaseLease', (s) => s.sessions.releaseLease(ORG, 'sess-1', 'n1'), 'sessions', 'updateOne'],
-      ['records.insertIfAbsent', (s) => s.records.insertIfAbsent(ORG, newRecord), 'records', 'findOneAndUpdate'],
+      ['records.insertIfAbsent', (s) => sessionFound(() => s.records.insertIfAbsent(ORG, newRecord)), 'records', 'findOneAndUpdate'],
       ['records.get', (s) => s.records.get(ORG, 'r1'), 'records', 'findOne'],
       ['records.getForStudent', (s) => s.records.getForStudent(ORG, 'sess-1', 'st'), 'records', 'findOne'],
       ['records.getForStudents', (s) => s.records.getForStudents(ORG, 'sess-1', ['st']), 'records', 'find'],
@@ -190,12 +209,19 @@ describe('mongo adapter commands (offline)', () => {
     expect(c.params[2]).to.include({ returnDocument: 'after' });
   });
 
-  it('records.insertIfAbsent upserts on the unique key with $setOnInsert only', async () => {
+  it("records.insertIfAbsent first reads its session's start by _id alone (FerretDB's indexed form; the organisation is compared in memory)", async () => {
     const c = await first((s) => s.records.insertIfAbsent(ORG, newRecord));
+    expect([c.collection, c.method]).to.deep.equal(['sessions', 'findOne']);
+    expect(filterOf(c)).to.deep.equal({ _id: 'sess-1' });
+  });
+
+  it('records.insertIfAbsent upserts on the unique key with $setOnInsert only', async () => {
+    const c = await first((s) => sessionFound(() => s.records.insertIfAbsent(ORG, newRecord)));
     expect(c.params[0]).to.deep.equal({ orgId: ORG, sessionId: 'sess-1', studentId: 'stu-1' });
     const update = c.params[1] as Record<string, Record<string, unknown>>;
     expect(Object.keys(update)).to.deep.equal(['$setOnInsert']);
     expect(update.$setOnInsert).to.include({ orgId: ORG, sessionId: 'sess-1', studentId: 'stu-1', version: 1 });
+    expect(update.$setOnInsert!['sessionStartsAt'], 'the start read before the write').to.deep.equal(T);
     expect(c.params[2]).to.include({ upsert: true, includeResultMetadata: true });
   });
 
