@@ -115,6 +115,7 @@ export function auditCsv(entries: readonly NamedAuditEntry[], zone: string, lang
   const words = AUDIT_EXPORT_WORDS[lang];
   return toCsv(
     AUDIT_COLUMNS,
+    // An action a newer server wrote (read back from the store) keeps its code.
     rows.map((r) => ({ ...r, entityType: words.entityTypes[r.entityType], action: words.actions[r.action] ?? r.action })),
     { headings: words.headings, delimiter: EXPORT_WORDS[lang].delimiter },
   );

@@ -22,7 +22,8 @@ export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   LOCATION_MOCK_SUSPECTED: 'La précision indiquée est typique d’une application qui falsifie la position.',
   SELFIE_REQUIRED: 'Un selfie est requis.',
   SELFIE_PENDING: 'Le selfie est en cours de vérification.',
-  FACE_CHECK_FAILED: 'Le selfie n’a pas pu être vérifié (le moteur de reconnaissance a échoué ou a été trop lent) ; l’enseignant·e vérifie.',
+  FACE_CHECK_FAILED:
+    'Le selfie n’a pas pu être vérifié (le moteur de reconnaissance a échoué ou a été trop lent) ; l’enseignant·e vérifie.',
   FACE_MATCH: 'Le selfie correspond au visage enregistré.',
   FACE_UNCERTAIN: 'La correspondance du selfie est incertaine ; l’enseignant·e vérifie.',
   FACE_MISMATCH: 'Le selfie ne correspond pas au visage enregistré.',
@@ -41,7 +42,8 @@ export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   POSSIBLE_PROXY: 'Le selfie ressemble à un·e autre élève.',
   SPOOF_SUSPECTED: 'Le selfie est peut-être la photo d’une photo ou d’un écran.',
   LIVENESS_OK: 'Le défi de présence a été réalisé par le même visage.',
-  LIVENESS_FAILED: 'Le défi de présence n’a pas été réalisé (photo fixe ou rediffusion, autre visage, ou aucun mouvement) ; l’enseignant·e vérifie.',
+  LIVENESS_FAILED:
+    'Le défi de présence n’a pas été réalisé (photo fixe ou rediffusion, autre visage, ou aucun mouvement) ; l’enseignant·e vérifie.',
   ACCEPTED_BY_TEACHER: 'Accepté par l’enseignant·e.',
   REJECTED_BY_TEACHER: 'Refusé par l’enseignant·e.',
   MARKED_BY_TEACHER: 'Noté par l’enseignant·e.',

@@ -14,7 +14,9 @@ const rowProblems = Object.fromEntries(Object.entries(ROW_PROBLEMS).map(([code, 
 
 /** The audit trail's "Changes": each field an entry names, in words (one per AUDIT_FIELDS entry). */
 /** Each audit action in words (`audit.action.<name>`), shared with the audit CSV asked for with `lang=`. */
-const auditActionLabels = Object.fromEntries(Object.entries(auditActionsEn).map(([action, words]) => [`audit.action.${action}`, words])) as {
+const auditActionLabels = Object.fromEntries(
+  Object.entries(auditActionsEn).map(([action, words]) => [`audit.action.${action}`, words]),
+) as {
   readonly [A in AuditAction as `audit.action.${A}`]: (typeof auditActionsEn)[A];
 };
 const auditFieldLabels = {

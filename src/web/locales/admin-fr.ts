@@ -8,7 +8,9 @@ import type { adminEn } from './admin-en.js';
 import type { AuditAction } from '../../shared/audit.js';
 import { auditActionsFr } from '../../shared/i18n/audit-actions-fr.js';
 
-const auditActionLabels = Object.fromEntries(Object.entries(auditActionsFr).map(([action, words]) => [`audit.action.${action}`, words])) as {
+const auditActionLabels = Object.fromEntries(
+  Object.entries(auditActionsFr).map(([action, words]) => [`audit.action.${action}`, words]),
+) as {
   readonly [A in AuditAction as `audit.action.${A}`]: string;
 };
 

@@ -49,7 +49,8 @@ const ENTRIES: NamedAuditEntry[] = [
 ];
 
 /** What GET /reports/audit.csv wrote for ENTRIES in Europe/Paris before it took `lang=` (main at 28bbbb0). */
-const MACHINE = "at,entityType,entityId,sessionId,actorId,action,reason,ip,from,to,actorName,userName,subjectCode,subjectName,sessionStartsAt\n2026-03-02T10:05:07+01:00,record,r1,s1,u1,record.correct,\"Wrong, \"\"fixed\"\"; sorry\",10.0.0.1,\"{\"\"status\"\":\"\"absent\"\"}\",\"{\"\"status\"\":\"\"present\"\",\"\"note\"\":\"\"=1+1\"\"}\",Zoé Prof,Léa; Martin,MATH1,\"Maths, algebra\",2026-03-02T10:00:00+01:00\n2026-07-02T00:30:00+02:00,organisation,o1,,,retention.apply,,,,\"{\"\"counts\"\":{\"\"records\"\":3}}\",,,,,\n";
+const MACHINE =
+  'at,entityType,entityId,sessionId,actorId,action,reason,ip,from,to,actorName,userName,subjectCode,subjectName,sessionStartsAt\n2026-03-02T10:05:07+01:00,record,r1,s1,u1,record.correct,"Wrong, ""fixed""; sorry",10.0.0.1,"{""status"":""absent""}","{""status"":""present"",""note"":""=1+1""}",Zoé Prof,Léa; Martin,MATH1,"Maths, algebra",2026-03-02T10:00:00+01:00\n2026-07-02T00:30:00+02:00,organisation,o1,,,retention.apply,,,,"{""counts"":{""records"":3}}",,,,,\n';
 
 describe('The audit CSV for programs and for people', () => {
   it('writes the machine CSV without lang= byte for byte as before', () => {
