@@ -43,6 +43,12 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect(await page.textContent('#users-caption')).to.match(/^Utilisateurs 1 à \d+ sur \d+$/);
     expect(await page.textContent('#users-body tr:first-child button')).to.equal('Modifier');
     expect(await page.textContent('#user-form-title')).to.equal('Ajouter un utilisateur');
+    // The installed app's name follows the console's French, not this English browser's preference.
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest?lang=fr');
+    const manifest = await page.$eval('link[rel="manifest"]', (l) => (l as HTMLLinkElement).href);
+    expect(((await (await fetch(manifest, { headers: { 'accept-language': 'en-GB' } })).json()) as { name: string }).name).to.equal(
+      'Présence en classe',
+    );
     await expectAccessible(page, 'admin users in French');
   });
 
@@ -271,7 +277,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin organisation settings in French');
   });
 
-  it('shows the audit trail in French: actions named in words, dates in French, a search by user, refusals in French; the CSV as the API gives it', async () => {
+  it('shows the audit trail in French: actions named in words, dates in French, a search by user, refusals in French; the CSV in French', async () => {
     await showSection(page, 'audit');
     await page.waitForFunction(() =>
       /^Tout l’établissement : entrées 1 à \d+ sur \d+, de la plus récente à la plus ancienne$/.test(
@@ -356,6 +362,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
       () => document.documentElement.lang === 'en' && document.getElementById('org-title')?.textContent === 'Organisation settings',
     );
     expect(await page.textContent('.brand')).to.equal('Admin console');
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest?lang=en');
     const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
     const res = await fetch(`${srv.baseUrl}/api/v1/me/notification-preferences`, {
       headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}` },
