@@ -8,7 +8,7 @@ import type { ReasonCode } from '../reasons.js';
 export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   GEOFENCE_OK: 'Dans la zone de la salle.',
   GEOFENCE_OUTSIDE: 'La position est hors de la zone de la salle.',
-  GEOFENCE_IMPRECISE: 'La position est trop imprécise pour décider ; l’enseignant·e vérifie.',
+  GEOFENCE_IMPRECISE: 'La position est trop imprécise pour décider ; l’enseignant·e vérifie.',
   LOCATION_STALE: 'La position est trop ancienne.',
   NETWORK_OK: 'L’appareil est sur un réseau autorisé.',
   NETWORK_NOT_ALLOWED: 'L’appareil n’est pas sur un réseau autorisé.',
@@ -23,13 +23,13 @@ export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   SELFIE_REQUIRED: 'Un selfie est requis.',
   SELFIE_PENDING: 'Le selfie est en cours de vérification.',
   FACE_CHECK_FAILED:
-    'Le selfie n’a pas pu être vérifié (le moteur de reconnaissance a échoué ou a été trop lent) ; l’enseignant·e vérifie.',
+    'Le selfie n’a pas pu être vérifié (le moteur de reconnaissance a échoué ou a été trop lent) ; l’enseignant·e vérifie.',
   FACE_MATCH: 'Le selfie correspond au visage enregistré.',
-  FACE_UNCERTAIN: 'La correspondance du selfie est incertaine ; l’enseignant·e vérifie.',
+  FACE_UNCERTAIN: 'La correspondance du selfie est incertaine ; l’enseignant·e vérifie.',
   FACE_MISMATCH: 'Le selfie ne correspond pas au visage enregistré.',
-  FACE_NOT_ENROLLED: 'Aucun visage enregistré ; l’enseignant·e vérifie.',
-  FACE_REENROL_NEEDED: 'Le visage enregistré a été fait avec un ancien modèle et doit être enregistré de nouveau ; l’enseignant·e vérifie.',
-  FACE_NO_CONSENT: 'Aucun consentement enregistré à la vérification du visage ; le selfie n’a pas été utilisé et l’enseignant·e vérifie.',
+  FACE_NOT_ENROLLED: 'Aucun visage enregistré ; l’enseignant·e vérifie.',
+  FACE_REENROL_NEEDED: 'Le visage enregistré a été fait avec un ancien modèle et doit être enregistré de nouveau ; l’enseignant·e vérifie.',
+  FACE_NO_CONSENT: 'Aucun consentement enregistré à la vérification du visage ; le selfie n’a pas été utilisé et l’enseignant·e vérifie.',
   FACE_NOT_FOUND: 'Aucun visage n’a été trouvé sur le selfie.',
   FACE_MULTIPLE: 'Il y a plus d’un visage sur le selfie.',
   FACE_TOO_SMALL: 'Le visage est trop petit sur le selfie.',
@@ -43,7 +43,7 @@ export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   SPOOF_SUSPECTED: 'Le selfie est peut-être la photo d’une photo ou d’un écran.',
   LIVENESS_OK: 'Le défi de présence a été réalisé par le même visage.',
   LIVENESS_FAILED:
-    'Le défi de présence n’a pas été réalisé (photo fixe ou rediffusion, autre visage, ou aucun mouvement) ; l’enseignant·e vérifie.',
+    'Le défi de présence n’a pas été réalisé (photo fixe ou rediffusion, autre visage, ou aucun mouvement) ; l’enseignant·e vérifie.',
   ACCEPTED_BY_TEACHER: 'Accepté par l’enseignant·e.',
   REJECTED_BY_TEACHER: 'Refusé par l’enseignant·e.',
   MARKED_BY_TEACHER: 'Noté par l’enseignant·e.',
@@ -52,5 +52,5 @@ export const reasonsFr: Readonly<Record<ReasonCode, string>> = {
   NO_CHECKIN: 'Aucun pointage avant la clôture de la séance.',
   EXCUSED: 'Une justification acceptée couvre cette séance.',
   PENDING_AT_CLOSE: 'Toujours en attente à la clôture de la séance.',
-  UNRESOLVED_AT_CLOSE: 'Non résolu à la clôture de la séance ; l’enseignant·e peut corriger.',
+  UNRESOLVED_AT_CLOSE: 'Non résolu à la clôture de la séance ; l’enseignant·e peut corriger.',
 };
