@@ -268,7 +268,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await added.locator('input[name="label"]').fill('Encore');
     await page.click('#cat-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, Code : MEDICAL figure deux fois.');
+    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, Code\u00a0: MEDICAL figure deux fois.');
     await added.locator('button').click();
     // Every category removed: refused on the page, in French, and nothing is saved.
     for (const code of ['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED'])

@@ -170,7 +170,7 @@ describe('AccountService (over the SQLite store)', () => {
     ] as const) {
       expect(row(user, category).subject, `${user.email} ${category}`).to.equal(mailer.sent.find((m) => m.to === user.email)!.subject);
     }
-    expect(row(admin, 'reset').subject).to.match(/^Réinitialis/);
+    expect(row(admin, 'reset').subject).to.match(/: réinitialisation de votre mot de passe$/);
   });
 
   it("names in each link the login page of the user's role, since the student page refuses staff", async () => {
