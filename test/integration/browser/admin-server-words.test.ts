@@ -96,9 +96,9 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     const rows = await page.locator('#guardian-body tr').count();
     expect(await page.textContent('#guardian-error')).to.equal(
       [
-        `Ligne ${rows - 1}, Langue : pas un code de langue (comme en ou fr-CA).`,
+        `Ligne ${rows - 1}, Langue\u00a0: pas un code de langue (comme en ou fr-CA).`,
         `Ligne ${rows}, Nom\u00a0: au moins 1 caractère.`,
-        `Ligne ${rows}, E-mail : pas une adresse e-mail.`,
+        `Ligne ${rows}, E-mail\u00a0: pas une adresse e-mail.`,
       ].join(' '),
     );
     await page.click('#guardian-close');
@@ -129,7 +129,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.setInputFiles('#oneroster-files', files({ ...bundle, classes: bundle.classes!.replace('termSourcedIds', 'terms') }));
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForSelector('#oneroster-refused-block:not([hidden])');
-    expect(await cells('#oneroster-refused-body td')).to.deep.equal(['classes.csv', '1', 'colonne(s) manquante(s) : termSourcedIds']);
+    expect(await cells('#oneroster-refused-body td')).to.deep.equal(['classes.csv', '1', 'colonne(s) manquante(s)\u00a0: termSourcedIds']);
 
     await page.setInputFiles('#oneroster-files', files(bundle));
     await page.click('#oneroster-form button[type="submit"]');
