@@ -31,7 +31,9 @@ if (out) {
       return original.apply(this, args);
     };
   }
+  // A process that ran none (mocha's launcher, whose child runs the tests) leaves the file to it.
   process.on('exit', () => {
+    if (plans.size === 0) return;
     const file = threadId === 0 ? out : out.replace(/(\.json)?$/, `-thread${threadId}.json`);
     writeFileSync(file, JSON.stringify(Object.fromEntries(plans), null, 1));
   });
