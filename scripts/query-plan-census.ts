@@ -35,11 +35,20 @@ const short = (sql: string) => (sql.length > width ? `${sql.slice(0, width - 1)}
 const users = new Map<string, string[]>(indexes.map((i) => [i.name, []]));
 const scans = new Map<string, string[]>(tables.map((t) => [t, []]));
 const byRowid = new Map<string, string[]>(tables.map((t) => [t, []]));
+const indexTable = new Map(indexes.map((i) => [i.name, i.tbl]));
 for (const [sql, lines] of plans) {
+  // SQLite names a table by its alias in the plan ("SCAN r"): the aliases of this statement.
+  const alias = new Map<string, string>(tables.map((t) => [t, t]));
+  for (const m of sql.matchAll(/\b(\w+) (?:AS )?(\w+)\b/gi)) {
+    if (tables.includes(m[1]!) && !/^(WHERE|SET|ON|JOIN|CROSS|LEFT|INNER|ORDER|GROUP|LIMIT|UNION|VALUES|AS)$/i.test(m[2]!))
+      alias.set(m[2]!, m[1]!);
+  }
   for (const line of lines) {
     const m = /^(SEARCH|SCAN) (\w+)(?: AS \w+)?(?: USING (?:COVERING )?INDEX (\w+)| USING INTEGER PRIMARY KEY)?/.exec(line);
-    if (!m || !tables.includes(m[2]!)) continue;
-    const [, how, table, index] = m;
+    if (!m) continue;
+    const [, how, named, index] = m;
+    const table = index ? indexTable.get(index) : alias.get(named!);
+    if (!table) continue;
     if (index) users.get(index)?.push(`${how} ${short(sql)}`);
     else if (/INTEGER PRIMARY KEY/.test(line)) byRowid.get(table!)!.push(short(sql));
     else scans.get(table!)!.push(short(sql));
