@@ -549,9 +549,7 @@ export function attendanceContract(ctx: ContractContext): void {
         byActor: ids((await s.reports.audit(org.id, { actorId: st.ada, ...page() })).items),
         byActorTotal: (await s.reports.audit(org.id, { actorId: st.ada, ...page() })).total,
         byActorAction: ids((await s.reports.audit(org.id, { actorId: st.ada, actions: ['checkin.submit'], ...page() })).items),
-        bySession: ids((await s.reports.audit(org.id, { sessionId: sess.id, actorId: undefined, ...page() })).items).filter(
-          (id) => id === entry!.id,
-        ),
+        bySession: ids((await s.reports.audit(org.id, { sessionId: sess.id, ...page() })).items).filter((id) => id === entry!.id),
         byEntity: ids((await s.reports.audit(org.id, { entityType: 'record', entityId: record.id, ...page() })).items),
         about: ids(await s.privacy.auditAbout({ orgId: org.id, userId: st.ada, identifiers: [] })),
       });
