@@ -9,12 +9,14 @@
  *
  *   node --import tsx scripts/bench-record-writer.ts [--batches 200] [--batch 20] [--sessions 4]
  *     [--preload 20000] [--runs 3] [--by-statement] [--drop INDEX,...] [--pragma 'cache_size=-65536,...']
- *     [--page-size 8192]
+ *     [--page-size 8192] [--skip-audit-insert]
  *
  * --drop removes indexes from the benchmark's own file before it writes, to price each one (what
  * an index costs is the figure with it minus the figure without). --pragma sets each pragma on the
  * timed connection before it writes (a connection setting priced the same way). --page-size
  * rebuilds the file at that page size first (VACUUM, out of WAL mode and back).
+ * --skip-audit-insert builds each check-in's audit row but does not insert it: what a check-in
+ * would save if its record carried its own audit fact (docs/multi-node.md, "Load"), at most.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     drop: { type: 'string', default: '' },
     pragma: { type: 'string', default: '' },
     'page-size': { type: 'string', default: '' },
+    'skip-audit-insert': { type: 'boolean', default: false },
   },
 });
 const BATCHES = Number(args.batches);
@@ -53,6 +56,23 @@ const PAGE_SIZE = args['page-size'] ? Number(args['page-size']) : 0;
 /** SQL text (its first words) to the time its statements spent executing, in ns. */
 const statementNs = new Map<string, bigint>();
 if (args['by-statement']) timeStatements();
+const SKIP_AUDIT_INSERT = args['skip-audit-insert'];
+/** Set over the timed writes only: the preloaded file has its audit rows, as a real one has. */
+let skippingAuditInserts = false;
+if (SKIP_AUDIT_INSERT) skipAuditInsert();
+
+/** While skipping, the audit insert's statement answers as if it had written its row, and writes nothing. */
+function skipAuditInsert(): void {
+  const stmt = SqliteDb.prototype.stmt;
+  SqliteDb.prototype.stmt = function (this: SqliteDb, sql: string) {
+    const s = stmt.call(this, sql);
+    if (!/^\s*INSERT INTO audit\b/.test(sql)) return s;
+    const run = s.run.bind(s);
+    return Object.assign(Object.create(s) as typeof s, {
+      run: (...a: Parameters<typeof run>) => (skippingAuditInserts ? { changes: 1, lastInsertRowid: 0 } : run(...a)),
+    });
+  } as typeof stmt;
+}
 
 /** Wraps every prepared statement's run/get/all with a clock, keyed by the statement's start. */
 function timeStatements(): void {
@@ -178,6 +198,7 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
     // Built before the clock starts: the rows' JSON and the binding are the writer's, the inputs are not.
     const batches = Array.from({ length: BATCHES }, () => batchOf(seeded, BATCH));
     statementNs.clear();
+    skippingAuditInserts = SKIP_AUDIT_INSERT;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     for (const b of batches) {
@@ -186,6 +207,7 @@ async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number;
     }
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
+    skippingAuditInserts = false;
     const walPages = statSync(`${file}-wal`).size / (pageSize + 24);
     return { cpuMs: (cpu.user + cpu.system) / 1000, wallMs, walPages, byStatement: new Map(statementNs) };
   } finally {
@@ -202,7 +224,7 @@ function batchOf(seeded: Awaited<ReturnType<typeof seed>>, n: number): RecordWri
 
 const checkins = BATCHES * BATCH;
 console.log(
-  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}${PAGE_SIZE ? `, page size ${PAGE_SIZE}` : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
+  `batches ${BATCHES} of ${BATCH}, sessions ${SESSIONS}, preload ${PRELOAD}${DROP.length ? `, dropped ${DROP.join(', ')}` : ''}${PRAGMAS.length ? `, ${PRAGMAS.join(', ')}` : ''}${PAGE_SIZE ? `, page size ${PAGE_SIZE}` : ''}${SKIP_AUDIT_INSERT ? ', audit insert skipped' : ''}, load average ${loadavg()[0]!.toFixed(1)}`,
 );
 for (let r = 0; r < RUNS; r += 1) {
   const { cpuMs, wallMs, walPages, byStatement } = await run();

@@ -512,6 +512,64 @@ export function attendanceContract(ctx: ContractContext): void {
       expect((await s.sessions.get(org.id, sess.id))!.rosterVersion).to.equal(3);
     });
 
+    // The audit readers a check-in's entry must reach (docs/multi-node.md, "Load": a record that
+    // carried its own audit fact, or an index narrowed to leave check-ins out, must keep this).
+    it("a batched check-in's audit entry reaches every audit reader, still after its record is removed", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['ada', 'bob']);
+      const checkin = (student: string, ip: string) => ({
+        kind: 'insert' as const,
+        orgId: org.id,
+        input: newRecord(sess.id, subject.id, student, { status: 'present', attempts: 1 }),
+        audit: { actorId: student, action: 'checkin.submit' as const, reason: null, ip },
+      });
+      const [ada] = await s.records.writeBatch([checkin(st.ada, '192.0.2.7'), checkin(st.bob, '192.0.2.8')]);
+      const record = (ada as { written: true; record: { id: string; version: number } }).record;
+      const [entry, ...more] = await s.audit.listForEntity(org.id, 'record', record.id);
+      expect(more).to.deep.equal([]);
+      expect(entry).to.deep.include({
+        orgId: org.id,
+        entityType: 'record',
+        entityId: record.id,
+        sessionId: sess.id,
+        actorId: st.ada,
+        action: 'checkin.submit',
+        from: null,
+        reason: null,
+        ip: '192.0.2.7',
+      });
+      expect(entry!.to).to.deep.include({ status: 'present', version: 1 });
+      const ids = (entries: readonly { id: string }[]) => entries.map((e) => e.id);
+      const readers = async () => ({
+        forEntity: ids(await s.audit.listForEntity(org.id, 'record', record.id)),
+        forSession: ids(await s.audit.listForSession(org.id, sess.id)).filter((id) => id === entry!.id),
+        whole: ids((await s.reports.audit(org.id, { actions: ['checkin.submit'], ...page() })).items).filter((id) => id === entry!.id),
+        byActor: ids((await s.reports.audit(org.id, { actorId: st.ada, ...page() })).items),
+        byActorTotal: (await s.reports.audit(org.id, { actorId: st.ada, ...page() })).total,
+        byActorAction: ids((await s.reports.audit(org.id, { actorId: st.ada, actions: ['checkin.submit'], ...page() })).items),
+        bySession: ids((await s.reports.audit(org.id, { sessionId: sess.id, ...page() })).items).filter((id) => id === entry!.id),
+        byEntity: ids((await s.reports.audit(org.id, { entityType: 'record', entityId: record.id, ...page() })).items),
+        about: ids(await s.privacy.auditAbout({ orgId: org.id, userId: st.ada, identifiers: [] })),
+      });
+      const everywhere = {
+        forEntity: [entry!.id],
+        forSession: [entry!.id],
+        whole: [entry!.id],
+        byActor: [entry!.id],
+        byActorTotal: 1,
+        byActorAction: [entry!.id],
+        bySession: [entry!.id],
+        byEntity: [entry!.id],
+        about: [entry!.id],
+      };
+      expect(await readers()).to.deep.equal(everywhere);
+      // A record removed keeps its trail: who checked in, and when, is still the student's act.
+      expect(await s.records.remove(org.id, record.id, record.version)).to.equal(true);
+      expect(await readers()).to.deep.equal(everywhere);
+    });
+
     it('writeBatch over several sessions gives each session gapless roster versions in write order; a write refused alone takes none', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);

@@ -1,0 +1,72 @@
+import { expect } from 'chai';
+import { SqliteDb } from '../../../src/store/sqlite/db.js';
+import { auditQuery } from '../../../src/store/sqlite/reports.js';
+
+// Every check-in appends an audit entry, which pays for each index of the table in the record
+// writer's commit (docs/multi-node.md, "Load"): each index must be the one a reader searches.
+// An index dropped or narrowed, or a reader that stops using its index, changes these plans.
+
+describe('SQLite indexes of the audit trail', function () {
+  let db: SqliteDb;
+  beforeEach(function () {
+    db = new SqliteDb(':memory:');
+  });
+  afterEach(function () {
+    db.close();
+  });
+
+  const plan = (sql: string, params: object) =>
+    (db.raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+  const pagePlan = (f: Parameters<typeof auditQuery>[1]) => {
+    const q = auditQuery('o1', f);
+    return plan(q.page, { ...q.params, limit: 50, offset: 0 });
+  };
+
+  it('has the rowid, the unique id and four indexes, each on the whole table', function () {
+    const rows = db.raw.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' ORDER BY name").all() as {
+      name: string;
+      sql: string | null;
+    }[];
+    expect(rows.map((r) => r.name)).to.deep.equal([
+      'audit_actor',
+      'audit_entity',
+      'audit_org_at',
+      'audit_session',
+      'sqlite_autoindex_audit_1',
+    ]);
+    for (const r of rows) expect(r.sql ?? '', r.name).not.to.match(/\bWHERE\b/i);
+  });
+
+  it('serves each selector of the audit page from its own index, in time order without a sort', function () {
+    const cases: [Parameters<typeof auditQuery>[1], string][] = [
+      [{ actorId: 'u1' }, 'SEARCH audit USING INDEX audit_actor (org_id=? AND actor_id=?)'],
+      [{ sessionId: 's1' }, 'SEARCH audit USING INDEX audit_session (org_id=? AND session_id=?)'],
+      [{ entityType: 'record', entityId: 'r1' }, 'SEARCH audit USING INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?)'],
+      [{}, 'SEARCH audit USING INDEX audit_org_at (org_id=?)'],
+    ];
+    for (const [f, expected] of cases) {
+      const detail = pagePlan(f);
+      expect(detail, JSON.stringify(f)).to.contain(expected);
+      expect(detail, JSON.stringify(f)).not.to.contain('TEMP B-TREE');
+    }
+  });
+
+  it("reads a record's and a session's trail, and rewrites an entry, by an index", function () {
+    expect(
+      plan('SELECT * FROM audit WHERE org_id = @o AND entity_type = @t AND entity_id = @e ORDER BY at, seq', {
+        o: 'o',
+        t: 'record',
+        e: 'r',
+      }),
+    )
+      .to.contain('INDEX audit_entity (org_id=? AND entity_type=? AND entity_id=?)')
+      .and.not.contain('TEMP B-TREE');
+    expect(plan('SELECT * FROM audit WHERE org_id = @o AND session_id = @s ORDER BY at, seq', { o: 'o', s: 's' }))
+      .to.contain('INDEX audit_session (org_id=? AND session_id=?)')
+      .and.not.contain('TEMP B-TREE');
+    // Erasure's scrub and retention's address cut rewrite entries by their id.
+    expect(plan('UPDATE audit SET ip = @ip WHERE id = @id AND ip = @old', { ip: 'x', id: 'a', old: 'y' })).to.contain(
+      'INDEX sqlite_autoindex_audit_1 (id=?)',
+    );
+  });
+});
