@@ -4,11 +4,12 @@ import { recordRepository } from '../src/store/sqlite/attendance.js';
 import { SqliteDb } from '../src/store/sqlite/db.js';
 import {
   toWireError,
-  toWireResult,
+  toWireResults,
   type FromRecordWriter,
   type RecordWriterWorkerData,
   type ToRecordWriter,
 } from '../src/store/sqlite/record-writer.js';
+import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a
@@ -40,12 +41,13 @@ port.on('message', (message: ToRecordWriter) => {
       // writeBatch is synchronous under its promise: the batch has committed (or not) before
       // the next message is read.
       const fence = message.fence && { ...message.fence, until: new Date(message.fence.until) };
-      records.writeBatch(message.writes, fence).then(
+      const writes = decodeWrites(message.writes);
+      records.writeBatch(writes, fence).then(
         (results) =>
           send({
             type: 'written',
             id: message.id,
-            results: results.map((r, i) => toWireResult(r, message.writes[i]!)),
+            results: toWireResults(results, writes),
             took: [received, performance.timeOrigin + performance.now()],
           }),
         (err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }),

@@ -62,6 +62,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
       verification: null,
     };
   }
+  const submittedAt = record.submittedAt?.toISOString() ?? null;
   return {
     studentId: student.id,
     name: student.name,
@@ -72,8 +73,8 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
     distanceM: record.distanceM,
     accuracyM: record.location?.accuracyM ?? null,
     attempts: record.attempts,
-    submittedAt: record.submittedAt?.toISOString() ?? null,
-    decidedAt: record.decidedAt?.toISOString() ?? null,
+    submittedAt,
+    decidedAt: decidedIso(record, submittedAt),
     decidedBy: record.decidedBy,
     note: record.note,
     correctionReason: record.correctionReason ?? null,
@@ -88,6 +89,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
 
 export function toCheckinView(record: AttendanceRecord, maxAttempts: number): CheckinView {
   const rejected = record.status === 'rejected';
+  const submittedAt = record.submittedAt?.toISOString() ?? null;
   return {
     sessionId: record.sessionId,
     recordId: record.id,
@@ -96,12 +98,22 @@ export function toCheckinView(record: AttendanceRecord, maxAttempts: number): Ch
     flags: [...record.flags],
     attempts: record.attempts,
     attemptsLeft: rejected ? Math.max(0, maxAttempts - record.attempts) : 0,
-    submittedAt: record.submittedAt?.toISOString() ?? null,
-    decidedAt: record.decidedAt?.toISOString() ?? null,
+    submittedAt,
+    decidedAt: decidedIso(record, submittedAt),
     note: record.note,
     recordVersion: record.version,
     verifying: record.verification?.state === 'queued',
   };
+}
+
+/**
+ * The record's decision time as ISO text, given its submission's. A check-in decided on arrival
+ * holds one Date in both (checkin-service.ts): its text is made once, not twice, per view, and
+ * a check-in is viewed twice (its acknowledgement and its roster entry).
+ */
+function decidedIso(record: Pick<AttendanceRecord, 'submittedAt' | 'decidedAt'>, submittedIso: string | null): string | null {
+  if (record.decidedAt === null) return null;
+  return record.decidedAt === record.submittedAt ? submittedIso : record.decidedAt.toISOString();
 }
 
 /** Counts have one definition, shared with the pages and the summaries. */

@@ -9,6 +9,7 @@ import type { Store } from '../../domain/ports/store.js';
 import type { CheckpointLogger } from './wal-checkpointer.js';
 import { insertedRecord } from './attendance.js';
 import { stopStoreWorker } from './worker-stop.js';
+import { encodeWrites, type WireWrites } from './record-write-wire.js';
 
 // The group commit's transaction on a worker thread (docs/multi-node.md, "Record writer"). The
 // batch's SQLite work (inserts, audit rows, the commit and its WAL write) took about 35-40 % of
@@ -32,27 +33,26 @@ export type WireError =
   | { name: 'Error'; message: string };
 
 /**
- * A write's outcome as the worker sends it. A new record (most of a batch) comes back as its id
- * and roster version only, and is rebuilt here from the write and the batch's time, as the insert
- * built it (insertedRecord): a third of the bytes to copy, and fewer objects for the main
- * thread's garbage collector.
+ * A batch's outcomes as the worker sends them, one flat array. A new record (most of a batch)
+ * comes back as its id (a string) then its roster version, and is rebuilt here from the write and
+ * the batch's time, as the insert built it (insertedRecord): a third of the bytes to copy, and
+ * fewer objects for the main thread's garbage collector. Any other outcome is its object.
  */
-export type WireWriteResult =
-  { inserted: string; rosterVersion: number } | Exclude<RecordWriteResult, { error: unknown }> | { written: false; error: WireError };
+export type WireResults = (string | number | Exclude<RecordWriteResult, { error: unknown }> | { written: false; error: WireError })[];
 
 /** A LeaseFence as posted to the worker (`until` in ms). */
 export type WireFence = Omit<LeaseFence, 'until'> & { until: number };
 
 export type ToRecordWriter =
   /** `at`: the store clock's time of the batch (ms), the records' createdAt/updatedAt; `fence`: a close's. */
-  | { type: 'write'; id: number; at: number; writes: readonly RecordWrite[]; fence?: WireFence }
+  | { type: 'write'; id: number; at: number; writes: WireWrites; fence?: WireFence }
   | { type: 'autocheckpoint'; pages: number }
   | { type: 'stop' };
 
 export type FromRecordWriter =
   | { type: 'ready' }
   /** `took`: when the thread read the batch and when it committed (absolute ms; two clock reads per batch). */
-  | { type: 'written'; id: number; results: WireWriteResult[]; took: [number, number] }
+  | { type: 'written'; id: number; results: WireResults; took: [number, number] }
   | { type: 'failed'; id: number; error: WireError };
 
 export interface RecordWriterStatus {
@@ -154,7 +154,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { writes, fence, at, resolve, reject });
       const wire = fence ? { fence: { ...fence, until: fence.until.getTime() } } : {};
-      this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes, ...wire } satisfies ToRecordWriter);
+      this.worker.postMessage({ type: 'write', id, at: at.getTime(), writes: encodeWrites(writes), ...wire } satisfies ToRecordWriter);
     });
     const settled: Promise<unknown> = answer.then(
       () => this.out.delete(settled),
@@ -187,7 +187,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
     if (m.type === 'written') {
       this.batches += 1;
       this.emit('committed', { received: m.took[0], committed: m.took[1] });
-      p.resolve(m.results.map((r, i) => fromWireResult(r, p.writes[i]!, p.at)));
+      p.resolve(fromWireResults(m.results, p.writes, p.at));
     } else {
       p.reject(fromWireError(m.error));
     }
@@ -229,10 +229,15 @@ export function toWireError(err: unknown): WireError {
   return { name: 'Error', message: err instanceof Error ? err.message : String(err) };
 }
 
-export function toWireResult(r: RecordWriteResult, w: RecordWrite): WireWriteResult {
-  if ('error' in r) return { written: false, error: toWireError(r.error) };
-  if (r.written && w.kind === 'insert') return { inserted: r.record.id, rosterVersion: r.record.rosterVersion };
-  return r;
+/** The worker's side of a batch's outcomes (`writes` as it decoded them): the flat WireResults. */
+export function toWireResults(results: readonly RecordWriteResult[], writes: readonly RecordWrite[]): WireResults {
+  const out: WireResults = [];
+  results.forEach((r, i) => {
+    if ('error' in r) out.push({ written: false, error: toWireError(r.error) });
+    else if (r.written && writes[i]!.kind === 'insert') out.push(r.record.id, r.record.rosterVersion);
+    else out.push(r);
+  });
+  return out;
 }
 
 /** The error a worker's WireError stands for, rebuilt so the store's checks (isBusy, unavailableKind) read it as before. */
@@ -253,12 +258,21 @@ export function fromWireError(e: WireError): Error {
   }
 }
 
-function fromWireResult(r: WireWriteResult, w: RecordWrite, at: Date): RecordWriteResult {
-  if ('inserted' in r) {
-    if (w.kind !== 'insert') throw new Error('the record writer answered an update as an insert');
-    return { written: true, before: null, record: insertedRecord(w.orgId, w.input, r.inserted, r.rosterVersion, at) };
+/** The outcomes of the batch `writes` (as posted), from the worker's WireResults. */
+export function fromWireResults(wire: WireResults, writes: readonly RecordWrite[], at: Date): RecordWriteResult[] {
+  const results: RecordWriteResult[] = [];
+  let i = 0;
+  for (const w of writes) {
+    const r = wire[i++];
+    if (r === undefined || typeof r === 'number') throw new Error('the record writer answered fewer outcomes than writes');
+    if (typeof r === 'string') {
+      if (w.kind !== 'insert') throw new Error('the record writer answered an update as an insert');
+      results.push({ written: true, before: null, record: insertedRecord(w.orgId, w.input, r, wire[i++] as number, at) });
+    } else {
+      results.push('error' in r ? { written: false, error: fromWireError(r.error) } : r);
+    }
   }
-  return 'error' in r ? { written: false, error: fromWireError(r.error) } : r;
+  return results;
 }
 
 const PROFILER_FLAGS = ['--cpu-prof', '--cpu-prof-dir', '--cpu-prof-interval'];
