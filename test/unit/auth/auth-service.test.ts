@@ -172,6 +172,8 @@ describe('AuthService', () => {
     });
 
     it('lets the owner in from a known device while an attacker holds the account in back-off', async () => {
+      // A back-off far longer than the test, so a slow machine cannot see it lapse before the last attempt.
+      const auth = build({ LOGIN_BACKOFF_BASE_MS: String(10 * 60_000) });
       const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD, ip: '10.6.0.1' });
       expect(known.deviceToken).to.be.a('string');
       await codes(Array.from({ length: 40 }, (_, i) => auth.login({ email: 'ada@alpha.test', password: `guess-${i}`, ip: `10.7.${i}.1` })));
@@ -202,7 +204,7 @@ describe('AuthService', () => {
 
     it('does not accept an expired device token', async () => {
       const known = await auth.login({ email: 'ada@alpha.test', password: PASSWORD });
-      const later = build({}, () => new Date(Date.now() + 91 * 24 * 3_600_000));
+      const later = build({ LOGIN_BACKOFF_BASE_MS: String(10 * 60_000) }, () => new Date(Date.now() + 91 * 24 * 3_600_000));
       await codes(Array.from({ length: 10 }, (_, i) => later.login({ email: 'ada@alpha.test', password: `guess-${i}` })));
       await expectCode(later.login({ email: 'ada@alpha.test', password: PASSWORD, deviceToken: known.deviceToken }), 'RATE_LIMITED');
     });
