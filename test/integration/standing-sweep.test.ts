@@ -120,7 +120,7 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     expect(heard).to.deep.equal([]);
   });
 
-  it("tells a student unenrolled from the subject of its live session they listed but did not join, which no longer admits them", async () => {
+  it('tells a student unenrolled from the subject of its live session they listed but did not join, which no longer admits them', async () => {
     const teacher = await connectedUser('teacher');
     const c = await connectedUser('student');
     const subject = await createSubject(srv.store, org.id, [teacher.user.id], [c.user.id]);
