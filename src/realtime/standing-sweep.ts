@@ -178,7 +178,9 @@ export class StandingSweep {
         const sessionId = studentRoomSession(room);
         if (subjectId !== undefined) {
           if ((await enrolled(subjectId)) || socket.disconnected) continue;
-          const lost = await once(reads.roomSessions, `${actor.orgId}\n${subjectId}`, () => enrolments.roomSessionsOf(actor.orgId, subjectId));
+          const lost = await once(reads.roomSessions, `${actor.orgId}\n${subjectId}`, () =>
+            enrolments.roomSessionsOf(actor.orgId, subjectId),
+          );
           if (socket.disconnected) continue;
           await socket.leave(room);
           lost.forEach(tell);

@@ -75,7 +75,10 @@ describe('CSV exports for programs and for people', () => {
     for (const layout of layouts) {
       const csv = toCsv(COLUMNS, rows, layout);
       const cells = csv.split(/[,;\r\n]/).map((cell) => cell.replace(/^"+/, ''));
-      expect(cells.filter((cell) => /^[=+\-@\t]/.test(cell)), layout?.delimiter ?? ',').to.deep.equal([]);
+      expect(
+        cells.filter((cell) => /^[=+\-@\t]/.test(cell)),
+        layout?.delimiter ?? ',',
+      ).to.deep.equal([]);
     }
     expect(toCsv(['note'], [{ note: 'a;=1+1' }])).to.equal("note\na;'=1+1\n");
   });
