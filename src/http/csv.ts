@@ -15,7 +15,9 @@ const BYTE_ORDER_MARK = '\uFEFF';
 
 /**
  * CSV with a header row. Cells that a spreadsheet would run as a formula (=, +, -, @, tab,
- * carriage return first) are prefixed with a quote: exports are opened in Excel.
+ * carriage return first) are prefixed with a quote: exports are opened in Excel. So is any such
+ * character after a `,`, a `;` or a line break inside a cell: a spreadsheet set for the other
+ * language splits the file on the other separator, where the quoting no longer holds the cell together.
  */
 export function toCsv<K extends string>(
   columns: readonly K[],
@@ -41,10 +43,15 @@ function body<K extends string>(
   return layout ? stringify(cells, { delimiter: layout.delimiter }) : stringify(cells);
 }
 
+/**
+ * Where a spreadsheet may start a cell with a formula: the value's start, or after either
+ * language's separator or a line break (quotes there are not the field's and are skipped over).
+ */
+const FORMULA_AT_CELL_START = /^(?=[=+\-@\t\r])|(?<=[,;\r\n])(?="*[=+\-@\t\r])/g;
+
 function neutralise(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const s = String(value);
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return String(value).replace(FORMULA_AT_CELL_START, "'");
 }
 
 /** The same CSV, written a chunk of rows at a time (the header once, first). */

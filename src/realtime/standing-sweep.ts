@@ -12,10 +12,11 @@ const REFUSALS: ReadonlySet<string> = new Set(['TOKEN_REVOKED', 'ACCOUNT_DISABLE
 /** What a session's staff check answers someone who may no longer read its roster (the session gone too). */
 const NOT_STAFF: ReadonlySet<string> = new Set(['NOT_SUBJECT_TEACHER', 'FORBIDDEN', 'SESSION_NOT_FOUND', 'NOT_FOUND']);
 
-/** The reads of one pass: staff checks by user and session, enrolments by subject, subjects by session. */
+/** The reads of one pass: staff checks by user and session, enrolments, sessions by subject, subjects by session. */
 interface PassReads {
   watchers: Map<string, Promise<void>>;
   enrolled: Map<string, Promise<ReadonlySet<string>>>;
+  roomSessions: Map<string, Promise<string[]>>;
   subjectOf: Map<string, Promise<string | null>>;
 }
 
@@ -27,6 +28,8 @@ export interface EnrolmentReads {
   enrolledIn(orgId: string, subjectId: string): Promise<ReadonlySet<string>>;
   /** Null when the session is gone. */
   subjectOfSession(orgId: string, sessionId: string): Promise<string | null>;
+  /** The subject's sessions someone who loses it is told of (SessionService.roomSessionsOf). */
+  roomSessionsOf(orgId: string, subjectId: string): Promise<string[]>;
 }
 
 /**
@@ -38,8 +41,8 @@ export interface EnrolmentReads {
  * same goes for a teacher taken off a subject: a socket still in a staff room of one of its
  * sessions leaves it (`session:access-lost`), as the announcement would have made it, since
  * the roster names every student. A student unenrolled from a subject leaves its room and those
- * of its sessions they joined (`session:access-lost` for each of those): their statuses are the
- * subject's timetable, which is no longer theirs to follow.
+ * of its sessions they joined, and is told `session:access-lost` for each of its sessions the
+ * announcement names: their statuses are the subject's timetable, no longer theirs to follow.
  */
 export class StandingSweep {
   private readonly timer: NodeJS.Timeout | null;
@@ -77,7 +80,7 @@ export class StandingSweep {
 
   private async pass(): Promise<void> {
     const sockets = [...this.io.of('/').sockets.values()];
-    const reads: PassReads = { watchers: new Map(), enrolled: new Map(), subjectOf: new Map() };
+    const reads: PassReads = { watchers: new Map(), enrolled: new Map(), roomSessions: new Map(), subjectOf: new Map() };
     let unchecked = 0;
     let firstErr: unknown;
     for (let i = 0; i < sockets.length; i += SOCKETS_PER_TURN) {
@@ -146,9 +149,12 @@ export class StandingSweep {
 
   /**
    * Takes a student's socket out of the rooms of each subject they are no longer enrolled in,
-   * and of those subjects' sessions they joined (a session gone too); answers the error of a
-   * read that could not be made (the socket stays in, the next pass tries again). One read per
-   * subject and per joined session a pass, however many students' sockets are in their rooms.
+   * and of those subjects' sessions they joined (a session gone too), and tells it
+   * `session:access-lost` once for each of those sessions and each of the subject's sessions
+   * the announcement would have named, joined or not: the page lists them, and one not joined
+   * yet is no longer joinable. Answers the error of a read that could not be made (the socket
+   * stays in, the next pass tries again). One read of each kind per subject and per joined
+   * session a pass, however many students' sockets are in their rooms.
    */
   private async checkStudentRooms(socket: AppSocket, actor: Actor, reads: PassReads): Promise<unknown> {
     const { enrolments } = this;
@@ -160,17 +166,29 @@ export class StandingSweep {
     };
     const enrolled = async (subjectId: string) =>
       (await once(reads.enrolled, `${actor.orgId}\n${subjectId}`, () => enrolments.enrolledIn(actor.orgId, subjectId))).has(actor.id);
+    const told = new Set<string>();
+    const tell = (sessionId: string) => {
+      if (told.has(sessionId) || socket.disconnected) return;
+      told.add(sessionId);
+      socket.emit('session:access-lost', { sessionId, code: 'NOT_ENROLLED' });
+    };
     try {
       for (const room of [...socket.rooms]) {
         const subjectId = subjectRoomSubject(room);
         const sessionId = studentRoomSession(room);
         if (subjectId !== undefined) {
-          if (!(await enrolled(subjectId)) && !socket.disconnected) await socket.leave(room);
+          if ((await enrolled(subjectId)) || socket.disconnected) continue;
+          const lost = await once(reads.roomSessions, `${actor.orgId}\n${subjectId}`, () =>
+            enrolments.roomSessionsOf(actor.orgId, subjectId),
+          );
+          if (socket.disconnected) continue;
+          await socket.leave(room);
+          lost.forEach(tell);
         } else if (sessionId !== undefined) {
           const of = await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, () => enrolments.subjectOfSession(actor.orgId, sessionId));
           if ((of !== null && (await enrolled(of))) || socket.disconnected) continue;
           await socket.leave(room);
-          socket.emit('session:access-lost', { sessionId, code: 'NOT_ENROLLED' });
+          tell(sessionId);
         }
       }
     } catch (err) {

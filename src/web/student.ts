@@ -35,7 +35,8 @@ function renderDecision(view: CheckinView | null): void {
     box.dataset['status'] = 'none';
     byId('decision-text').textContent = pt('student.notCheckedIn');
     byId('decision-detail').textContent = '';
-    submit.disabled = false;
+    // No session on screen (one the student lost): nothing to check in to.
+    submit.disabled = session === null;
     return;
   }
   box.dataset['status'] = view.status;
@@ -382,6 +383,15 @@ function bindCheckin(socket: AppSocket): void {
   });
 }
 
+/** The session on screen no longer admits the student (NOT_ENROLLED): no check-in can be sent to it. */
+function lostSession(err: unknown): void {
+  byId('checkin-error').textContent = errorText(err);
+  if (!(err instanceof CommandError) || err.code !== 'NOT_ENROLLED') return;
+  session = null;
+  joinedId = null;
+  byId<HTMLButtonElement>('submit-checkin').disabled = true;
+}
+
 /** The sections below the form load after the first sync, or after this long without one. */
 const REST_AFTER_MS = 10_000;
 
@@ -445,6 +455,13 @@ async function main(): Promise<void> {
   socket.on('checkin:decision', (view) => {
     if (view.sessionId !== joinedId) return;
     showResult(view);
+  });
+  socket.on('session:access-lost', ({ sessionId }) => {
+    // Unenrolled from the subject: its sessions leave the list, and the one on screen says so.
+    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
+    if (sessionId !== joinedId) return;
+    // Asked again rather than believed: a student enrolled again meanwhile carries on.
+    void join(socket, sessionId).catch((err: unknown) => lostSession(err));
   });
   socket.on('session:status', (view) => {
     // A session of one of the student's subjects opened, changed or ended: the list follows.

@@ -120,6 +120,23 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     expect(heard).to.deep.equal([]);
   });
 
+  it('tells a student unenrolled from the subject of its live session they listed but did not join, which no longer admits them', async () => {
+    const teacher = await connectedUser('teacher');
+    const c = await connectedUser('student');
+    const subject = await createSubject(srv.store, org.id, [teacher.user.id], [c.user.id]);
+    ok(await command(c.socket, 'session:list-active', {}));
+    const sessionId = ok(await command(teacher.socket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS })).id;
+    const lost = nextEvent(c.socket, 'session:access-lost', undefined, 5_000);
+
+    // Straight to the store: the announcement that would tell c never comes.
+    await srv.store.subjects.unenrol(org.id, subject.id, [c.user.id]);
+
+    expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_ENROLLED' });
+    const join = await command(c.socket, 'session:join', { sessionId });
+    expect(join.ok ? null : join.error.code).to.equal('NOT_ENROLLED');
+    expect(ok(await command(c.socket, 'session:list-active', {}))).to.deep.equal([]);
+  });
+
   it('keeps every socket while the store cannot be read, and cuts them once it can', async () => {
     const a = await connectedUser('teacher');
     const told = nextEvent(a.socket, 'auth:revoked', undefined, 5_000);

@@ -2,6 +2,7 @@ import { AppError } from '../../shared/app-error.js';
 import type { Actor } from '../actor.js';
 import { dayIn } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
+import { subjectRoomSessionIds } from '../subjects/room-sessions.js';
 import { currentCode, joinTokenAt, newCodeSecret } from '../checks/rotating-code.js';
 import { validateWindow } from '../checks/time-window.js';
 import { assertEnrolled, assertStaffOf, loadSession, loadSessionForStaff } from './access.js';
@@ -208,6 +209,11 @@ export class SessionService {
    */
   async enrolledIn(orgId: string, subjectId: string): Promise<ReadonlySet<string>> {
     return new Set(await this.deps.store.subjects.listEnrolled(orgId, subjectId));
+  }
+
+  /** The subject's sessions a student or teacher who loses it is told of (subjectRoomSessionIds). */
+  async roomSessionsOf(orgId: string, subjectId: string): Promise<string[]> {
+    return subjectRoomSessionIds(this.deps.store, orgId, subjectId, this.deps.now(), this.deps.settings.reopenWindowMs);
   }
 
   /** The subject of a session; null when the session is gone. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { StoreConflictError, type LeaseFence, type SessionStatus } from '../ports/common.js';
+import { StoreConflictError, type LeaseFence } from '../ports/common.js';
 import { type Store } from '../ports/store.js';
 import { type ClassroomLocation, type Subject, type SubjectPatch } from '../ports/subjects.js';
 import { requireRole, type Actor } from '../actor.js';
@@ -10,13 +10,9 @@ import { toPublicUser, type PublicUser } from '../users/public-user.js';
 import { chunked } from '../users/user-lookup.js';
 import { AllowedIpRangesSchema, LocationSchema } from './subject-input.js';
 import type { AuditAction } from '../../shared/audit.js';
-import { UNCLOSED_SESSION_STATES } from '../../shared/events.js';
-import { DEFAULT_REOPEN_WINDOW_MS } from '../sessions/session-lifecycle.js';
+import { subjectRoomSessionIds } from './room-sessions.js';
 import type { FirstTeacherChange } from '../timetable/first-teacher.js';
 import { issueDetails } from '../../shared/validation-issues.js';
-
-/** Sessions of one subject not yet closed, or closed recently: a handful at most (one a day, plus parallel ones). */
-const LIVE_SESSIONS_MAX = 100;
 
 export interface SubjectServiceDeps {
   store: Store;
@@ -233,14 +229,8 @@ export class SubjectService {
     });
   }
 
-  /** The subject's sessions not closed, and those closed within the reopen window (a reopening broadcasts again). */
-  private async roomSessionIds(orgId: string, subjectId: string): Promise<string[]> {
-    const list = (status: SessionStatus[]) =>
-      this.deps.store.sessions.list(orgId, { subjectId, status, limit: LIVE_SESSIONS_MAX, offset: 0 });
-    const [live, closed] = await Promise.all([list([...UNCLOSED_SESSION_STATES]), list(['closed'])]);
-    const since = this.deps.clock().getTime() - (this.deps.reopenWindowMs ?? DEFAULT_REOPEN_WINDOW_MS);
-    const reopenable = closed.items.filter((s) => s.closedAt !== null && s.closedAt.getTime() >= since);
-    return [...live.items, ...reopenable].map((s) => s.id);
+  private roomSessionIds(orgId: string, subjectId: string): Promise<string[]> {
+    return subjectRoomSessionIds(this.deps.store, orgId, subjectId, this.deps.clock(), this.deps.reopenWindowMs);
   }
 
   /** The subject, if the actor may manage it: NOT_FOUND outside the org, NOT_SUBJECT_TEACHER for other teachers. */

@@ -184,6 +184,12 @@ export function connect(opts: ConnectOptions): AppSocket {
     socket.disconnect().connect();
   };
   window.addEventListener('online', reconnectNow);
+  // The phone lost its link: a WebSocket left open then only fails at the next missed heartbeat,
+  // and the page would say "online" all that while. Closing the transport says "offline" now and
+  // leaves socket.io retrying, as after any dropped connection; 'online' above reconnects at once.
+  window.addEventListener('offline', () => {
+    if (socket.connected) socket.io.engine.close();
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') reconnectNow();
   });

@@ -69,6 +69,23 @@ describe('CSV exports for programs and for people', () => {
     expect(streamed.indexOf('\uFEFF', 1)).to.equal(-1);
   });
 
+  it('leaves no formula where a spreadsheet set for the other language starts a cell, in both separators', () => {
+    // A student's note or a synced name, opened by a spreadsheet that splits on the other separator
+    // (French Excel opens the machine CSV on ';', English Excel a French export on ',').
+    const hostile = ['a;=1+1', 'a,=HYPERLINK("http://x")', 'a;"@SUM(1)', 'x\n-2+3', 'x\r\n+1', '=1+1'];
+    const rows = hostile.map((note) => ({ day: '2026-03-02', name: note, status: 'present', note }));
+    const layouts = [undefined, { headings: { day: 'Jour', name: 'Nom', status: 'Statut', note: 'Note' }, delimiter: ';' }];
+    for (const layout of layouts) {
+      const csv = toCsv(COLUMNS, rows, layout);
+      const cells = csv.split(/[,;\r\n]/).map((cell) => cell.replace(/^"+/, ''));
+      expect(
+        cells.filter((cell) => /^[=+\-@\t]/.test(cell)),
+        layout?.delimiter ?? ',',
+      ).to.deep.equal([]);
+    }
+    expect(toCsv(['note'], [{ note: 'a;=1+1' }])).to.equal("note\na;'=1+1\n");
+  });
+
   it('names every column and status in every language, as the staff pages word the statuses', () => {
     const pages = { en: staffEn, fr: staffFr };
     for (const language of LANGUAGES) {

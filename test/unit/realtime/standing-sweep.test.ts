@@ -18,8 +18,8 @@ class FakeSocket {
     readonly data: { userId: string; orgId: string; role: 'teacher' | 'student' },
     readonly rooms: Set<string>,
   ) {}
-  emit(event: string): boolean {
-    this.sent.push(event);
+  emit(event: string, payload?: { sessionId?: string }): boolean {
+    this.sent.push(payload?.sessionId === undefined ? event : `${event} ${payload.sessionId}`);
     return true;
   }
   leave(room: string): void {
@@ -54,7 +54,7 @@ describe('StandingSweep: staff rooms', () => {
     expect(checked.sort()).to.deep.equal(sessions);
     for (const s of sockets) {
       expect([...s.rooms]).to.deep.equal(['user:t1', 'session:s1:staff', 'session:s3:staff']);
-      expect(s.sent).to.deep.equal(['session:access-lost']);
+      expect(s.sent).to.deep.equal(['session:access-lost s2']);
     }
     // The next pass reads afresh.
     await sweep.sweep();
@@ -64,7 +64,7 @@ describe('StandingSweep: staff rooms', () => {
 });
 
 describe('StandingSweep: student rooms', () => {
-  it("reads each subject's enrolments and each joined session's subject once a pass; an unenrolled student leaves both rooms", async () => {
+  it("reads each subject's enrolments, sessions and each joined session's subject once a pass; an unenrolled student leaves both rooms, told of each session once", async () => {
     const rooms = ['subject:x:students', 'session:s1:students', 'subject:y:students'];
     const sockets = ['a', 'b', 'c'].flatMap((id) =>
       Array.from({ length: 5 }, () => new FakeSocket({ userId: id, orgId: 'o1', role: 'student' }, new Set([`user:${id}`, ...rooms]))),
@@ -84,14 +84,19 @@ describe('StandingSweep: student rooms', () => {
         reads.push(`subject of ${sessionId}`);
         return 'x';
       },
+      async roomSessionsOf(_orgId, subjectId) {
+        reads.push(`sessions of ${subjectId}`);
+        // s2 is live and listed, not joined: no longer joinable, the page is told so too.
+        return ['s1', 's2'];
+      },
     });
     for (const s of sockets) sweep.track(s as unknown as AppSocket);
     await sweep.sweep();
-    expect(reads.sort()).to.deep.equal(['enrolled x', 'enrolled y', 'subject of s1']);
+    expect(reads.sort()).to.deep.equal(['enrolled x', 'enrolled y', 'sessions of x', 'subject of s1']);
     for (const s of sockets) {
       const still = s.data.userId === 'c' ? ['user:c', 'subject:y:students'] : [`user:${s.data.userId}`, ...rooms];
       expect([...s.rooms]).to.deep.equal(still);
-      expect(s.sent).to.deep.equal(s.data.userId === 'c' ? ['session:access-lost'] : []);
+      expect(s.sent).to.deep.equal(s.data.userId === 'c' ? ['session:access-lost s1', 'session:access-lost s2'] : []);
     }
     sweep.close();
   });
