@@ -80,7 +80,8 @@ describe('test ports (test/support/ports.ts)', () => {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      await new Promise((resolve) => child.once('exit', resolve));
+      // 'close', not 'exit': the child's last output can still be on its way when it exits.
+      await new Promise((resolve) => child.once('close', resolve));
       expect(addressInUse(new Error(out)), out).to.equal(true);
     } finally {
       await close(holder);
