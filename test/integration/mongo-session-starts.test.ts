@@ -30,7 +30,8 @@ describe('mongo session move stopped before its records (MONGODB_URI, else Ferre
       }
       for (const x of sessions) await s.records.insertIfAbsent(org.id, newRecord(x.id, subject.id, 'st1'));
       const [s0, s1, s2] = sessions.map((x) => x.id) as [string, string, string];
-      const order = async (store: Store) => (await store.records.listByStudent(org.id, 'st1', { limit: 10, offset: 0 })).items.map((r) => r.sessionId);
+      const order = async (store: Store) =>
+        (await store.records.listByStudent(org.id, 'st1', { limit: 10, offset: 0 })).items.map((r) => r.sessionId);
       expect(await order(s)).to.deep.equal([s2, s1, s0]);
 
       let armed = true;

@@ -112,7 +112,10 @@ export async function claimRosterVersions(m: Models, orgId: string, sessionIds: 
     byVersion.set(v, [...(byVersion.get(v) ?? []), s._id]);
   }
   const claims: AnyBulkWriteOperation<SessionDoc>[] = [...byVersion].map(([v, ids]) => ({
-    updateMany: { filter: { _id: { $in: ids }, orgId, rosterVersion: v }, update: { $set: { rosterVersion: v + 1, rosterClaim: { token, version: v + 1 } } } },
+    updateMany: {
+      filter: { _id: { $in: ids }, orgId, rosterVersion: v },
+      update: { $set: { rosterVersion: v + 1, rosterClaim: { token, version: v + 1 } } },
+    },
   }));
   const res = await m.sessions.bulkWrite(claims, { ordered: false });
   if (res.modifiedCount === read.length) {
