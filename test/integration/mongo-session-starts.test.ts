@@ -50,7 +50,7 @@ describe('mongo session move stopped before its records (MONGODB_URI, else Ferre
       stores.push(next);
       expect(await order(next)).to.deep.equal([s0, s2, s1]);
       // The mark is gone once its records carry the start; a later move is finished at once again.
-      const marked = await conn.db!.collection('sessions').countDocuments({ recordStartsPending: { $exists: true } });
+      const marked = await conn.db!.collection('sessions').countDocuments({ startMovePending: { $exists: true } });
       expect(marked).to.equal(0);
       await next.sessions.transition(org.id, s2, ['scheduled'], { startsAt: at(-day) });
       expect(await order(next)).to.deep.equal([s0, s1, s2]);

@@ -167,7 +167,7 @@ export function transitionUpdate(patch: TransitionPatch, now: Date): UpdateQuery
   if ('closedBy' in p) set.closedBy = p.closedBy;
   // A move marks the session until its records carry the new start (session-starts.ts): a crash
   // in between is finished at the next start of the store.
-  if ('startsAt' in p) Object.assign(set, { startsAt: p.startsAt, recordStartsPending: true });
+  if ('startsAt' in p) Object.assign(set, { startsAt: p.startsAt, startMovePending: true });
   if ('teacherId' in p) set.teacherId = p.teacherId;
   if ('policy' in p) set.policy = p.policy;
   if ('room' in p) set.room = p.room;

@@ -13,7 +13,7 @@ export type SessionDoc = Doc<AttendanceSession> & {
   /** The last erasure's claim of a roster version (erase-records.ts); absent until one. */
   rosterClaim?: { token: string; version: number };
   /** Set by a move of `startsAt` until its records carry it (session-starts.ts); absent or null otherwise. */
-  recordStartsPending?: boolean | null;
+  startMovePending?: boolean | null;
 };
 
 const policySchema = new Schema(
@@ -61,7 +61,7 @@ export const sessionSchema = new Schema<SessionDoc>(
     // The last erasure's claim, {token, version} (erase-records.ts claimRosterVersions).
     rosterClaim: { type: Schema.Types.Mixed, default: undefined },
     // A move whose records do not carry the new start yet (session-starts.ts finishSessionStart).
-    recordStartsPending: { type: Boolean, default: undefined },
+    startMovePending: { type: Boolean, default: undefined },
     // Absent on sessions stored before rooms: the subject's classroom, opened by hand.
     room: { type: roomSchema, default: null },
     meetingId: nullableString,

@@ -41,7 +41,7 @@ export async function copySessionStarts(m: Models, sessions: readonly SessionSta
 
 /**
  * After a move: writes the session's start on its records, then takes off the session's mark
- * (`recordStartsPending`, set with the move) only if the start is still the one copied. If it
+ * (`startMovePending`, set with the move) only if the start is still the one copied. If it
  * moved meanwhile, its new start is copied in turn: two copies (a move and a repair, or two
  * moves) can land in either order, and the last one must be the session's start now. Each step
  * is idempotent, so a run again after a crash in between (repairSessionStarts) ends as one that
@@ -51,7 +51,7 @@ export async function finishSessionStart(m: Models, orgId: string, sessionId: st
   let start: Date | undefined = startsAt;
   while (start) {
     await copySessionStart(m, orgId, sessionId, start);
-    const res = await m.sessions.updateOne({ _id: sessionId, orgId, startsAt: start }, { $unset: { recordStartsPending: '' } });
+    const res = await m.sessions.updateOne({ _id: sessionId, orgId, startsAt: start }, { $unset: { startMovePending: '' } });
     if (res.matchedCount === 1) return;
     start = (await m.sessions.findOne({ _id: sessionId, orgId }, { startsAt: 1 }).lean<Pick<SessionDoc, 'startsAt'>>())?.startsAt;
   }
@@ -63,7 +63,7 @@ export async function finishSessionStart(m: Models, orgId: string, sessionId: st
  * FerretDB, once per start; marks are rare, so MongoDB reads few documents.
  */
 export async function repairSessionStarts(m: Models): Promise<number> {
-  const marked = await m.sessions.find({ recordStartsPending: true }, { _id: 1, orgId: 1, startsAt: 1 }).lean<SessionStart[]>();
+  const marked = await m.sessions.find({ startMovePending: true }, { _id: 1, orgId: 1, startsAt: 1 }).lean<SessionStart[]>();
   for (const s of marked) await finishSessionStart(m, s.orgId, s._id, s.startsAt);
   return marked.length;
 }
