@@ -205,6 +205,33 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     }
   });
 
+  it("leaves on the stage an entry whose original is still in the trail (another erasure's, before its delete)", async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada } = await studentWithRecords(s, 1);
+    const [kept] = await s.audit.appendMany([
+      {
+        orgId: org.id,
+        entityType: 'subject',
+        entityId: 'sub-x',
+        sessionId: null,
+        actorId: 't1',
+        action: 'subject.update',
+        from: null,
+        to: { name: 'Bo' },
+        reason: null,
+        ip: null,
+        at: new Date(),
+      },
+    ]);
+    const original = await conn.db!.collection('audit').findOne({ _id: kept!.id as never });
+    // Another erasure's copy, staged; its delete of the original has not happened yet.
+    const staged = { ...original!, to: { name: '[erased]' } };
+    await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).insertOne(staged);
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).find({}).toArray()).to.deep.equal([staged]);
+    expect(await conn.db!.collection('audit').findOne({ _id: kept!.id as never })).to.deep.equal(original);
+  });
+
   it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {
     const plain = mongoStoreOn(conn, models);
     const { org, ada, sessions } = await studentWithRecords(plain, 3);

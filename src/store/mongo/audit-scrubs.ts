@@ -41,16 +41,28 @@ export async function replaceAuditEntries(m: Models, scrubbed: readonly AuditDoc
 }
 
 /**
- * Puts back the entries an interrupted erasure left staged (deleted from `audit` or not yet),
- * then empties the stage of them. Returns how many were staged.
+ * Puts back the entries an interrupted erasure deleted from `audit` before inserting their
+ * copies, then takes them off the stage. A staged entry whose original is still in `audit` is
+ * left alone: it is either a live erasure's between its stage and its delete (taking it off
+ * would lose the entry if that one then stopped), or one stopped before its delete, whose
+ * original is intact and whose run again stages it anew. Returns how many were put back.
  */
 export async function restoreAuditScrubs(m: Models): Promise<number> {
   const staging = m.audit.db.collection<AuditDoc>(AUDIT_SCRUBS_COLLECTION);
   const staged = await staging.find({}).toArray();
   if (staged.length === 0) return 0;
-  await insertIgnoringPresent(m, staged);
-  await staging.deleteMany({ _id: { $in: staged.map((d) => d._id) } });
-  return staged.length;
+  const present = new Set(
+    (
+      await auditOf(m)
+        .find({ _id: { $in: staged.map((d) => d._id) } }, { projection: { _id: 1 } })
+        .toArray()
+    ).map((d) => d._id),
+  );
+  const missing = staged.filter((d) => !present.has(d._id));
+  if (missing.length === 0) return 0;
+  await insertIgnoringPresent(m, missing);
+  await staging.deleteMany({ _id: { $in: missing.map((d) => d._id) } });
+  return missing.length;
 }
 
 // The raw collections, typed: the copies are whole documents as read, written without casting.
