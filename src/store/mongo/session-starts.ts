@@ -59,8 +59,9 @@ export async function finishSessionStart(m: Models, orgId: string, sessionId: st
 
 /**
  * Finishes the moves a crash left between the session's write and its records' (at the store's
- * start, createMongoStore). Returns how many sessions it finished. A scan of the sessions on
- * FerretDB, once per start; marks are rare, so MongoDB reads few documents.
+ * start, createMongoStore). Returns how many sessions it finished. One read of the sessions per
+ * start, a scan on both servers: no index is kept for a mark that is almost never there, which
+ * every session write would pay for.
  */
 export async function repairSessionStarts(m: Models): Promise<number> {
   const marked = await m.sessions.find({ startMovePending: true }, { _id: 1, orgId: 1, startsAt: 1 }).lean<SessionStart[]>();
