@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { ActorGoneError } from '../../src/domain/ports/common.js';
 import type { Store } from '../../src/domain/ports/store.js';
+import { AUDIT_SCRUBS_COLLECTION } from '../../src/store/mongo/audit-scrubs.js';
 import { createModels, type Models } from '../../src/store/mongo/models.js';
 import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
@@ -92,7 +93,7 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
       const erased = (await s.records.listBySession(org.id, x.id)).find((r) => r.studentId === 'erased-ada');
       expect(erased, x.id).to.include({ rosterVersion: after, ip: null });
     }
-    // The claims that held were read back by their key, then the keys removed.
+    // The claims that held were read back by their token; no per-erasure key is left.
     expect(await claimKeysLeft()).to.equal(0);
   });
 
@@ -119,6 +120,116 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     expect(await claimKeysLeft()).to.equal(0);
     // Each erasure still took one version of each session.
     for (const x of sessions) expect((await s.sessions.get(org.id, x.id))!.rosterVersion, x.id).to.equal(2 * students.length);
+  });
+
+  it('claims roster versions with one field it leaves for the next claim to overwrite, with no second write of the sessions', async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada, sessions } = await studentWithRecords(s, 3);
+    const updates: unknown[] = [];
+    conn.getClient().on('commandStarted', (e) => {
+      if (e.commandName === 'update' && (e.command as Record<string, unknown>)['update'] === 'sessions') updates.push(e.command['updates']);
+    });
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+    // The claim bulk writes rosterClaim; nothing removes it afterwards (a rewrite of each session).
+    const sent = JSON.stringify(updates);
+    expect(sent).to.include('rosterClaim');
+    expect(sent).not.to.match(/\$unset[^}]*rosterClaim/);
+    const docs = await models.sessions
+      .find({ _id: { $in: sessions.map((x) => x.id) } }, { rosterClaim: 1, rosterVersion: 1 })
+      .lean<Array<{ rosterClaim?: { token: string; version: number }; rosterVersion: number }>>();
+    for (const d of docs) expect(d.rosterClaim?.version).to.equal(d.rosterVersion);
+    expect(new Set(docs.map((d) => d.rosterClaim?.token)).size).to.equal(1);
+  });
+
+  it('an erasure stopped between deleting audit entries and inserting their scrubbed copies loses none, and run again ends as one not stopped', async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada, sessions } = await studentWithRecords(s, 3);
+    const theirs = await Promise.all(sessions.map(async (x) => (await s.records.getForStudent(org.id, x.id, ada.id))!));
+    const entry = (entityId: string, actorId: string, ip: string, by: string) => ({
+      orgId: org.id,
+      entityType: 'record' as const,
+      entityId,
+      sessionId: null,
+      actorId,
+      action: 'checkin.submit' as const,
+      from: null,
+      to: { status: 'present', by },
+      reason: null,
+      ip,
+      at: new Date(),
+    });
+    // Her check-ins' entries, and one of another person's record that is not about her.
+    await s.audit.appendMany([
+      ...theirs.map((r) => entry(r.id, ada.id, '203.0.113.7', ada.name)),
+      entry('other-record', 't1', '198.51.100.1', 'Bo'),
+    ]);
+    // The same database copied before the erasure, erased without a stop: what the result must be.
+    const twinUri = server.mongo.databaseUri('attendance_erasure');
+    const twin = await createMongoStore(testMongoStoreConfig(twinUri));
+    const twinConn = await mongoose.createConnection(twinUri).asPromise();
+    try {
+      for (const name of ['users', 'records', 'sessions', 'audit', 'organisations', 'subjects', 'enrolments']) {
+        const docs = await conn.db!.collection(name).find({}).toArray();
+        await twinConn.db!.collection(name).deleteMany({});
+        if (docs.length > 0) await twinConn.db!.collection(name).insertMany(docs);
+      }
+      await twin.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+      const expected = await twinConn.db!.collection('audit').find({}).sort({ _id: 1 }).toArray();
+
+      // A crash just after the originals are deleted, before the scrubbed copies are inserted.
+      let armed = true;
+      conn.on('operation-start', (e: { collectionName: string; method: string }) => {
+        if (armed && e.collectionName === 'audit' && e.method === 'insertMany') throw new Error('crash before the copies are in');
+      });
+      const person = { orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] };
+      let failure: unknown = null;
+      await s.privacy.erase(person, 'erased-ada').catch((err: unknown) => (failure = err));
+      expect(String(failure)).to.include('crash before the copies are in');
+      // Out of the trail for now, and kept in the stage.
+      expect(await conn.db!.collection('audit').countDocuments()).to.equal(1);
+      expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(3);
+      armed = false;
+
+      await s.privacy.erase(person, 'erased-ada');
+      expect(await conn.db!.collection('audit').find({}).sort({ _id: 1 }).toArray()).to.deep.equal(expected);
+      expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
+      expect(expected.map((d) => [d['actorId'], d['ip']])).to.have.deep.members([
+        ['erased-ada', null],
+        ['erased-ada', null],
+        ['erased-ada', null],
+        ['t1', '198.51.100.1'],
+      ]);
+    } finally {
+      await twinConn.close();
+      await twin.close();
+    }
+  });
+
+  it("leaves on the stage an entry whose original is still in the trail (another erasure's, before its delete)", async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada } = await studentWithRecords(s, 1);
+    const [kept] = await s.audit.appendMany([
+      {
+        orgId: org.id,
+        entityType: 'subject',
+        entityId: 'sub-x',
+        sessionId: null,
+        actorId: 't1',
+        action: 'subject.update',
+        from: null,
+        to: { name: 'Bo' },
+        reason: null,
+        ip: null,
+        at: new Date(),
+      },
+    ]);
+    const original = await conn.db!.collection('audit').findOne({ _id: kept!.id as never });
+    // Another erasure's copy, staged; its delete of the original has not happened yet.
+    const staged = { ...original!, to: { name: '[erased]' } };
+    await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).insertOne(staged);
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).find({}).toArray()).to.deep.equal([staged]);
+    expect(await conn.db!.collection('audit').findOne({ _id: kept!.id as never })).to.deep.equal(original);
   });
 
   it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {

@@ -107,6 +107,21 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     expect(names).not.to.include('org_session');
   });
 
+  it("drops the records' org_student_created index of an earlier release, a prefix of org_student_session_start", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 18: every earlier migration applied, the index there.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 18).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    await conn.db!.collection('records').createIndex({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal([18]);
+    const names = (await conn.db!.collection('records').indexes()).map((i) => i.name);
+    expect(names).not.to.include('org_student_created');
+  });
+
   it("copies each session's start onto its records and indexes a student's history by it", async () => {
     const dbUri = server.mongo.databaseUri('attendance_migrations');
     const conn = await raw(dbUri);
@@ -130,7 +145,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     ]);
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([17]);
+    expect(applied).to.deep.equal([17, 18]);
     const docs = await records
       .find({}, { projection: { sessionStartsAt: 1 } })
       .sort({ _id: 1 })
@@ -159,7 +174,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     ]);
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([16, 17]);
+    expect(applied).to.deep.equal([16, 17, 18]);
     const docs = await sessions.find({}).sort({ _id: 1 }).toArray();
     expect(docs).to.deep.equal([
       { _id: 's-1', orgId: 'org-1', rosterVersion: 7 },

@@ -8,7 +8,7 @@ import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import { fromSession, toRecord, toSession } from './mapping.js';
 import type { Models } from './models.js';
 import * as q from './queries.js';
-import { copySessionStart, sessionStarts } from './session-starts.js';
+import { finishSessionStart, sessionStarts } from './session-starts.js';
 import type { RecordDoc } from './record-schemas.js';
 import type { SessionDoc } from './session-schemas.js';
 import { pagedList } from './paged-list.js';
@@ -65,7 +65,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
         const d = await m.sessions
           .findOneAndUpdate(q.transitionFilter(orgId, id, from), q.transitionUpdate(patch, clock()), after)
           .lean<SessionDoc>();
-        if (d && patch.startsAt) await copySessionStart(m, orgId, id, d.startsAt);
+        if (d && patch.startsAt) await finishSessionStart(m, orgId, id, d.startsAt);
         return d ? toSession(d) : null;
       }
       // As create's fence: renewed before, read again after; a lease lost meanwhile puts the
@@ -85,7 +85,7 @@ export function sessionRepository(m: Models, clock: () => Date): SessionReposito
         throw new LeaseLostError(lost);
       }
       const d = await m.sessions.findOne(q.byOrgId<SessionDoc>(orgId, id)).lean<SessionDoc>();
-      if (d && patch.startsAt) await copySessionStart(m, orgId, id, d.startsAt);
+      if (d && patch.startsAt) await finishSessionStart(m, orgId, id, d.startsAt);
       return d ? toSession(d) : null;
     },
     async listDue(now, limit) {

@@ -191,6 +191,18 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await backfillSessionStarts(models);
     },
   },
+  {
+    version: 18,
+    // org_student_created served a student's history before migration 17. Every query of records
+    // by student now filters on (orgId, studentId) and sorts by nothing else than
+    // org_student_session_start's keys (erasure, reports, history), a prefix of that index; a
+    // record write paid for both.
+    name: "records by student and creation dropped, a prefix of the history's index",
+    up: async ({ db }) => {
+      const records = db.collection('records');
+      if (await records.indexExists('org_student_created')) await records.dropIndex('org_student_created');
+    },
+  },
 ];
 
 async function backfillSessionStarts(models: Models): Promise<void> {

@@ -12,6 +12,7 @@ import { jobRepository } from './jobs.js';
 import { oneRosterRepository } from './oneroster.js';
 import { createModels, type Models } from './models.js';
 import { migrateMongo, type MongoMigrateOptions } from './migrations.js';
+import { repairSessionStarts } from './session-starts.js';
 import { accountTokenRepository, faceProposalRepository, faceRepository, refreshTokenRepository } from './identity.js';
 import { consentRepository, privacyRepository } from './privacy.js';
 import { excuseRepository } from './excuses.js';
@@ -57,6 +58,8 @@ export async function createMongoStore(
     const models = createModels(conn);
     if (!conn.db) throw new Error('mongo store connected without a database handle');
     await migrateMongo(conn.db, models, migrate);
+    // Moves a crash left half-done: their records still carry the old start.
+    await repairSessionStarts(models);
     const store = mongoStoreOn(conn, models, now);
     const health = new StoreHealth('mongo', log);
     const ping = store.ping.bind(store);

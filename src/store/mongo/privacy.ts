@@ -15,6 +15,7 @@ import type { ConsentDoc } from './privacy-schemas.js';
 import type { GuardianDoc } from './guardian-schemas.js';
 import type { NotificationDoc } from './alert-schemas.js';
 import { eraseRecords as eraseRecordsOf } from './erase-records.js';
+import { replaceAuditEntries, restoreAuditScrubs } from './audit-scrubs.js';
 
 export function consentRepository(m: Models): ConsentRepository {
   return {
@@ -55,13 +56,13 @@ export function privacyRepository(m: Models): PrivacyRepository {
     return new Set([...records, ...excuses].map((d) => d._id));
   };
   // Audit values are free-form: the organisation's entries are read once and filtered here.
-  const concerning = async (p: PersonRef, ids: Set<string>): Promise<AuditEntry[]> => {
-    const found: AuditEntry[] = [];
+  const concerning = async (p: PersonRef, ids: Set<string>): Promise<Array<{ doc: AuditDoc; entry: AuditEntry }>> => {
+    const found: Array<{ doc: AuditDoc; entry: AuditEntry }> = [];
     const cursor = m.audit.find({ orgId: p.orgId }).sort({ at: 1, seq: 1 }).lean<AuditDoc[]>().cursor();
     try {
       for await (const d of cursor) {
-        const e = toAudit(d as AuditDoc);
-        if (auditConcerns(e, p, ids)) found.push(e);
+        const entry = toAudit(d as AuditDoc);
+        if (auditConcerns(entry, p, ids)) found.push({ doc: d as AuditDoc, entry });
       }
     } finally {
       await cursor.close();
@@ -71,7 +72,7 @@ export function privacyRepository(m: Models): PrivacyRepository {
 
   return {
     async auditAbout(person) {
-      return concerning(person, await recordIds(person));
+      return (await concerning(person, await recordIds(person))).map((f) => f.entry);
     },
     async erase(person, tombstoneId) {
       const { orgId, userId } = person;
@@ -83,18 +84,19 @@ export function privacyRepository(m: Models): PrivacyRepository {
         counts.records += await eraseRecordsOf(m, orgId, userId, tombstoneId);
       };
       // Their records and the audit entries about them (ids read anew each time).
+      // The audit entries are swapped for scrubbed copies through a stage (audit-scrubs.ts).
       const sweep = async (): Promise<void> => {
         const ids = await recordIds(person);
-        for (const e of await concerning(person, ids)) {
-          const s = scrubAudit(e, person, ids, tombstoneId);
-          await m.audit.updateOne(
-            { _id: e.id },
-            { $set: { entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip } },
-          );
-          counts.audit++;
-        }
+        const scrubbed = (await concerning(person, ids)).map(({ doc, entry }) => {
+          const s = scrubAudit(entry, person, ids, tombstoneId);
+          return { ...doc, entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip };
+        });
+        await replaceAuditEntries(m, scrubbed);
+        counts.audit += scrubbed.length;
         await eraseRecords();
       };
+      // An erasure stopped half-way may have left entries staged, out of the audit trail.
+      await restoreAuditScrubs(m);
       await sweep();
       counts.records += modified(await m.records.updateMany({ orgId, decidedBy: userId }, { $set: { decidedBy: tombstoneId } }));
       counts.sessions = modified(await m.sessions.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: tombstoneId } }));

@@ -165,7 +165,9 @@ export function transitionUpdate(patch: TransitionPatch, now: Date): UpdateQuery
   if ('lateAfter' in p) set.lateAfter = p.lateAfter;
   if ('closedAt' in p) set.closedAt = p.closedAt;
   if ('closedBy' in p) set.closedBy = p.closedBy;
-  if ('startsAt' in p) set.startsAt = p.startsAt;
+  // A move marks the session until its records carry the new start (session-starts.ts): a crash
+  // in between is finished at the next start of the store.
+  if ('startsAt' in p) Object.assign(set, { startsAt: p.startsAt, startMovePending: true });
   if ('teacherId' in p) set.teacherId = p.teacherId;
   if ('policy' in p) set.policy = p.policy;
   if ('room' in p) set.room = p.room;

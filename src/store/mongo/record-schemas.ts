@@ -77,7 +77,6 @@ export const recordSchema = new Schema<RecordDoc>(
 );
 recordSchema.index({ sessionId: 1, studentId: 1 }, { unique: true, name: 'record' });
 recordSchema.index({ orgId: 1, sessionId: 1, rosterVersion: 1 }, { name: 'org_session_roster' });
-recordSchema.index({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
 // A student's history, newest session first, ties by record id: a page is a range of it.
 recordSchema.index({ orgId: 1, studentId: 1, sessionStartsAt: -1, _id: -1 }, { name: 'org_student_session_start' });
 

@@ -8,8 +8,12 @@ import { locationSchema } from './subject-schemas.js';
 // Attendance sessions, their policy and room; the conventions of common-schemas.ts.
 
 export type SessionDoc = Doc<AttendanceSession> & {
-  /** An erasure's roster versions being claimed, by its key (erase-records.ts); absent otherwise. */
+  /** Left by earlier releases' erasures, by their key; migration 16 removes them. */
   rosterClaims?: Record<string, number>;
+  /** The last erasure's claim of a roster version (erase-records.ts); absent until one. */
+  rosterClaim?: { token: string; version: number };
+  /** Set by a move of `startsAt` until its records carry it (session-starts.ts); absent or null otherwise. */
+  startMovePending?: boolean | null;
 };
 
 const policySchema = new Schema(
@@ -52,8 +56,12 @@ export const sessionSchema = new Schema<SessionDoc>(
     leaseOwner: nullableString,
     leaseUntil: nullableDate,
     rosterVersion: { type: Number, required: true, min: 0, default: 0 },
-    // An erasure's claims of roster versions, by its key (erase-records.ts claimRosterVersions).
+    // Earlier releases' claims by erasure key, removed by migration 16; read by it only.
     rosterClaims: { type: Schema.Types.Mixed, default: undefined },
+    // The last erasure's claim, {token, version} (erase-records.ts claimRosterVersions).
+    rosterClaim: { type: Schema.Types.Mixed, default: undefined },
+    // A move whose records do not carry the new start yet (session-starts.ts finishSessionStart).
+    startMovePending: { type: Boolean, default: undefined },
     // Absent on sessions stored before rooms: the subject's classroom, opened by hand.
     room: { type: roomSchema, default: null },
     meetingId: nullableString,

@@ -38,3 +38,33 @@ export async function copySessionStarts(m: Models, sessions: readonly SessionSta
     { ordered: false },
   );
 }
+
+/**
+ * After a move: writes the session's start on its records, then takes off the session's mark
+ * (`startMovePending`, set with the move) only if the start is still the one copied. If it
+ * moved meanwhile, its new start is copied in turn: two copies (a move and a repair, or two
+ * moves) can land in either order, and the last one must be the session's start now. Each step
+ * is idempotent, so a run again after a crash in between (repairSessionStarts) ends as one that
+ * was not interrupted.
+ */
+export async function finishSessionStart(m: Models, orgId: string, sessionId: string, startsAt: Date): Promise<void> {
+  let start: Date | undefined = startsAt;
+  while (start) {
+    await copySessionStart(m, orgId, sessionId, start);
+    const res = await m.sessions.updateOne({ _id: sessionId, orgId, startsAt: start }, { $unset: { startMovePending: '' } });
+    if (res.matchedCount === 1) return;
+    start = (await m.sessions.findOne({ _id: sessionId, orgId }, { startsAt: 1 }).lean<Pick<SessionDoc, 'startsAt'>>())?.startsAt;
+  }
+}
+
+/**
+ * Finishes the moves a crash left between the session's write and its records' (at the store's
+ * start, createMongoStore). Returns how many sessions it finished. One read of the sessions per
+ * start, a scan on both servers: no index is kept for a mark that is almost never there, which
+ * every session write would pay for.
+ */
+export async function repairSessionStarts(m: Models): Promise<number> {
+  const marked = await m.sessions.find({ startMovePending: true }, { _id: 1, orgId: 1, startsAt: 1 }).lean<SessionStart[]>();
+  for (const s of marked) await finishSessionStart(m, s.orgId, s._id, s.startsAt);
+  return marked.length;
+}

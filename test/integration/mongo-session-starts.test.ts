@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import type { Store } from '../../src/domain/ports/store.js';
+import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
+import { makeOrg, newRecord, newSession, newSubject } from '../contract/fixtures.js';
+import { testMongoStoreConfig, useMongo } from '../support/ferretdb.js';
+
+// A session's move writes the session, then its records' copy of the start
+// (src/store/mongo/session-starts.ts), against a real server (MONGODB_URI, else FerretDB). A
+// crash in between is stood for by a failure of the records' update, thrown as the driver is
+// called; the next start of the store must finish the move.
+
+describe('mongo session move stopped before its records (MONGODB_URI, else FerretDB)', function () {
+  this.timeout(60_000);
+  const server = useMongo();
+  const day = 24 * 60 * 60_000;
+  const at = (ms: number) => new Date(Date.UTC(2025, 2, 10, 8) + ms);
+
+  it("is finished at the store's next start: the student's history follows the session's new start", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_moves');
+    const stores: Store[] = [await createMongoStore(testMongoStoreConfig(dbUri))];
+    const conn = await mongoose.createConnection(dbUri).asPromise();
+    try {
+      const s = mongoStoreOn(conn);
+      const org = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject());
+      const sessions = [];
+      for (let i = 0; i < 3; i++) {
+        sessions.push(await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', startsAt: at(i * day) })));
+      }
+      for (const x of sessions) await s.records.insertIfAbsent(org.id, newRecord(x.id, subject.id, 'st1'));
+      const [s0, s1, s2] = sessions.map((x) => x.id) as [string, string, string];
+      const order = async (store: Store) =>
+        (await store.records.listByStudent(org.id, 'st1', { limit: 10, offset: 0 })).items.map((r) => r.sessionId);
+      expect(await order(s)).to.deep.equal([s2, s1, s0]);
+
+      let armed = true;
+      conn.on('operation-start', (e: { collectionName: string; method: string }) => {
+        if (armed && e.collectionName === 'records' && e.method === 'updateMany') throw new Error('crash before the records');
+      });
+      let failure: unknown = null;
+      await s.sessions.transition(org.id, s0, ['scheduled'], { startsAt: at(10 * day) }).catch((err: unknown) => (failure = err));
+      armed = false;
+      expect(String(failure)).to.include('crash before the records');
+      // The session moved, its record did not: the history is out of order until repaired.
+      expect((await s.sessions.get(org.id, s0))!.startsAt.getTime()).to.equal(at(10 * day).getTime());
+      expect(await order(s)).to.deep.equal([s2, s1, s0]);
+
+      const next = await createMongoStore(testMongoStoreConfig(dbUri));
+      stores.push(next);
+      expect(await order(next)).to.deep.equal([s0, s2, s1]);
+      // The mark is gone once its records carry the start; a later move is finished at once again.
+      const marked = await conn.db!.collection('sessions').countDocuments({ startMovePending: { $exists: true } });
+      expect(marked).to.equal(0);
+      await next.sessions.transition(org.id, s2, ['scheduled'], { startsAt: at(-day) });
+      expect(await order(next)).to.deep.equal([s0, s1, s2]);
+    } finally {
+      for (const store of stores) await store.close();
+      await conn.close();
+    }
+  });
+});
