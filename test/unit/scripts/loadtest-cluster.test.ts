@@ -11,7 +11,7 @@ import { repoRoot } from '../../../scripts/lib/repo-root.js';
 // another program takes it first, the node's refusal must read as a taken port, so that
 // startNodeProcess starts it again on another instead of failing the run.
 describe('load test nodes (scripts/lib/loadtest-cluster.ts)', function () {
-  this.timeout(90_000);
+  this.timeout(180_000);
   let dir = '';
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'loadtest-cluster-'));
