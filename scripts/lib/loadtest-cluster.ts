@@ -67,31 +67,30 @@ async function waitReady(url: string, child: ChildProcess, said: () => string): 
  * (Redis is connected by then: a node that cannot reach it exits). The port is named before the
  * node binds it, so another program may take it first: the node refuses that port and is started
  * again on another (ports.ts). `cpuProfDir`: the node runs under `--cpu-prof` and writes its
- * .cpuprofile there (Node's name: date, time, pid) when it exits after SIGTERM. `nodeFlags`: node's own options before the script (V8's garbage collector
- * and thread pool settings, compared with scripts/loadtest.ts --node-flags), after the service's
- * own (SERVICE_NODE_FLAGS), so that they override those.
+ * .cpuprofile there (Node's name: date, time, pid) when it exits after SIGTERM. `nodeFlags`:
+ * node's own options before the script (V8's garbage collector and thread pool settings, compared
+ * with scripts/loadtest.ts --node-flags), after the service's own (SERVICE_NODE_FLAGS), so that
+ * they override those.
  */
-export function startNodeProcess(
+export function startNodeProcess(...start: NodeStart): Promise<NodeProcess> {
+  return onFreePort((port) => startNodeOn(port, ...start));
+}
+
+/** What startNodeProcess is given (see there). */
+type NodeStart = [
   root: string,
   name: string,
   env: Record<string, string>,
-  cpuProfDir: string | null = null,
-  nodeFlags: readonly string[] = [],
+  cpuProfDir?: string | null,
+  nodeFlags?: readonly string[],
   /** Modules imported before the service, after tsx (so they may be TypeScript). */
-  preloads: readonly string[] = [],
-): Promise<NodeProcess> {
-  return onFreePort((port) => startNodeOn(port, root, name, env, cpuProfDir, nodeFlags, preloads));
-}
+  preloads?: readonly string[],
+];
 
 /** startNodeProcess on a port already chosen; rejects with the node's refusal when it is taken. */
 export async function startNodeOn(
   port: number,
-  root: string,
-  name: string,
-  env: Record<string, string>,
-  cpuProfDir: string | null = null,
-  nodeFlags: readonly string[] = [],
-  preloads: readonly string[] = [],
+  ...[root, name, env, cpuProfDir = null, nodeFlags = [], preloads = []]: NodeStart
 ): Promise<NodeProcess> {
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const imports = preloads.flatMap((p) => ['--import', p]);
