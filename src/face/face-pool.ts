@@ -227,9 +227,7 @@ export class FacePool {
     if (this.pool.queueSize >= this.config.maxQueue && this.pool.threads.length > 0 && this.pool.idleThreads === 0) {
       throw this.busy('queue_full');
     }
-    const deadline = this.deadline(
-      task.kind === 'info' ? Math.max(LOAD_TIMEOUT_MS, this.config.taskTimeoutMs) : this.config.taskTimeoutMs,
-    );
+    const deadline = this.deadline(task.kind === 'info' ? Math.max(LOAD_TIMEOUT_MS, this.config.taskTimeoutMs) : this.config.taskTimeoutMs);
     const loading = this.loading.signal;
     const combined = AbortSignal.any(signal ? [signal, deadline, loading] : [deadline, loading]);
     try {
