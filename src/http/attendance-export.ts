@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ExportRow } from '../domain/sessions/attendance-queries.js';
 import { LANGUAGES, type Language } from '../shared/i18n/languages.js';
 import type { RosterStatus } from '../shared/events.js';
+import { reasonsFr } from '../shared/i18n/reasons-fr.js';
+import { ReasonCodes, isReasonCode, type ReasonCode } from '../shared/reasons.js';
 import { toCsv, toCsvStream, type CsvLayout } from './csv.js';
 
 /** The columns of an attendance export: its keys are the machine contract (docs/protocol.md §17). */
@@ -28,12 +30,14 @@ export const ExportLanguage = z
   .enum(LANGUAGES)
   .optional()
   .describe(
-    'For a person: headings and statuses in this language, times as `YYYY-MM-DD HH:MM:SS` in the organisation’s zone, a byte order mark, and the separator its spreadsheets expect (`;` in French). Without it: the keys and codes as documented, unchanged.',
+    'For a person: headings, statuses, reasons and flags in this language, times as `YYYY-MM-DD HH:MM:SS` in the organisation’s zone, a byte order mark, and the separator its spreadsheets expect (`;` in French). Without it: the keys and codes as documented, unchanged.',
   );
 
 interface ExportWords {
   headings: Readonly<Record<Column, string>>;
   statuses: Readonly<Record<RosterStatus, string>>;
+  /** The reason and flags cells: each code as the pages' sentence (`reason.<CODE>`) words it. */
+  reasons: Readonly<Record<ReasonCode, string>>;
   /** French spreadsheets write decimals with a comma, so they split a CSV on semicolons. */
   delimiter: string;
 }
@@ -64,6 +68,7 @@ const en: ExportWords = {
     absent: 'Absent',
     'not-yet': 'Not yet',
   },
+  reasons: ReasonCodes,
   delimiter: ',',
 };
 
@@ -94,10 +99,11 @@ const fr: ExportWords = {
     absent: 'Absent·e',
     'not-yet': 'Pas encore',
   },
+  reasons: reasonsFr,
   delimiter: ';',
 };
 
-/** The words of each language, for the test that they match the staff pages'. */
+/** The words of each language, for the tests that they match the pages' and word every code. */
 export const EXPORT_WORDS: Record<Language, ExportWords> = { en, fr };
 
 export function exportLayout(language: Language): CsvLayout<Column> {
@@ -108,20 +114,30 @@ export function exportLayout(language: Language): CsvLayout<Column> {
 /**
  * A row as a person reads it. Times stay in the organisation's zone but lose the `T` and the
  * offset: every spreadsheet, whatever its language, reads `2026-03-02 10:00:00` as a date and time.
- * Reasons, flags and category codes stay codes: they are what a filter or a formula matches.
+ * The reason and each flag are written as sentences, which a person reads without the code table;
+ * the absence category stays its code, which the school chose and names itself.
  */
 export function forPeople(row: ExportRow, language: Language): Omit<ExportRow, 'status'> & { status: string } {
   return {
     ...row,
     startsAt: wallClock(row.startsAt),
     status: EXPORT_WORDS[language].statuses[row.status],
+    reason: row.reason === null ? null : reasonWords(row.reason, language),
+    flags: row.flags
+      .split(' ')
+      .filter((code) => code !== '')
+      .map((code) => reasonWords(code, language))
+      .join(' '),
     submittedAt: row.submittedAt === null ? null : wallClock(row.submittedAt),
     decidedAt: row.decidedAt === null ? null : wallClock(row.decidedAt),
   };
 }
 
+/** A code this server does not know (a record written by a newer one) is left as it is. */
+const reasonWords = (code: string, language: Language): string => (isReasonCode(code) ? EXPORT_WORDS[language].reasons[code] : code);
+
 /** `2026-03-02T10:00:00+01:00` (localIso) as `2026-03-02 10:00:00`. */
-const wallClock = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+export const wallClock = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 
 /** An export as a program reads it (no `lang`: the machine contract, byte for byte) or a person does. */
 export function exportCsv(rows: ExportRow[], lang: Language | undefined): string {

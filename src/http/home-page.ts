@@ -16,7 +16,7 @@ const en = {
 const fr: CatalogOf<typeof en> = {
   title: 'Présence en classe',
   ...PAGE_NAMES.fr,
-  reset: 'Mot de passe oublié ?',
+  reset: 'Mot de passe oublié ?',
 };
 
 const CATALOGS: Record<Language, CatalogOf<typeof en>> = { en, fr };

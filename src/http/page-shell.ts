@@ -66,7 +66,7 @@ export function pageShell(page: PageShell): string {
   <meta name="viewport" content="width=device-width, initial-scale=1">
 ${page.noindex ? '  <meta name="robots" content="noindex">\n' : ''}  <title>${escapeHtml(page.title)}</title>
   <link rel="icon" href="${a}favicon.svg" type="image/svg+xml">
-${page.manifest ? `  <link rel="manifest" href="${a}manifest.webmanifest">\n` : ''}  <link rel="stylesheet" href="${a}styles.css">
+${page.manifest ? `  <link rel="manifest" href="${a}manifest.webmanifest?lang=${page.language}">\n` : ''}  <link rel="stylesheet" href="${a}styles.css">
 </head>
 <body>
   <main class="narrow">

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
-import { SOURCE_LANGUAGE } from '../shared/i18n/languages.js';
+import { isLanguage, SOURCE_LANGUAGE } from '../shared/i18n/languages.js';
 import { pageLanguageOf } from './page-shell.js';
 import { homePage } from './home-page.js';
 import { webManifest } from './web-manifest.js';
@@ -120,9 +120,13 @@ export function staticPages(dir: string): RequestHandler {
       }
     }
     if (req.path === '/manifest.webmanifest' && manifest !== null) {
-      // The name under the installed icon: the built file is English, another shipped language is written here.
-      res.vary('Accept-Language');
-      const language = pageLanguageOf(req);
+      // The name under the installed icon: the built file is English, another shipped language is
+      // written here. The pages link it with their own language (`?lang=`, the signed-in user's
+      // choice), an answer that is the same for every browser; a link without it (an older page,
+      // a direct fetch) gets the browser's, so caches keep one per Accept-Language.
+      const asked = req.query['lang'];
+      if (!isLanguage(asked)) res.vary('Accept-Language');
+      const language = isLanguage(asked) ? asked : pageLanguageOf(req);
       if (language !== SOURCE_LANGUAGE) {
         pageHeaders(res);
         res.type(TYPES['.webmanifest']!).send(webManifest(manifest, language));

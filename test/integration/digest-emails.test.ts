@@ -51,7 +51,7 @@ describe('daily digest email through a real SMTP server', function () {
       expect(mail).to.include('New alerts since yesterday: 1.').and.include(`${student.name} missed 1 session in a row`);
       expect(mail).to.include('Stop digest emails:');
       const toIdle = await digestTo(idle.email, received);
-      expect(toIdle).to.include("Aucune séance aujourd'hui.");
+      expect(toIdle).to.include('Aucune séance aujourd’hui.');
       expect((await digests()).map((m) => m.to).sort()).to.deep.equal([teacher.email, idle.email].sort());
 
       // Later the same day (another node's run, or this one's): no second digest.

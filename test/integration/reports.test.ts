@@ -186,6 +186,14 @@ describe('reports over HTTP', () => {
     );
     expect(lines[1]).to.contain('2026-02-02T10:00:00+00:00,session');
     expect(lines).to.have.length(2);
+    // For a person (the admin console's Download as CSV in French): words, wall-clock time, semicolons (fetch drops the BOM).
+    const french = await srv.request('GET', `/api/v1/reports/audit.csv?entityType=session&entityId=${sessionId}&lang=fr`, {
+      token: adminToken,
+    });
+    expect(french.status).to.equal(200);
+    const frenchLines = String(french.body).trim().split('\n');
+    expect(frenchLines[0]).to.match(/^Date;Concerne;Concerne \(identifiant\);Séance;/);
+    expect(frenchLines[1]).to.match(/^2026-02-02 10:00:00;Séance;[^;]+;[^;]*;[^;]*;Séance close;/);
     for (const query of [`sessionId=${sessionId}&actorId=${teacher.id}`, 'entityType=session', `entityId=${sessionId}`]) {
       const res = await srv.request('GET', `/api/v1/reports/audit?${query}`, { token: adminToken });
       expect(res.body.error?.code, query).to.equal('VALIDATION_FAILED');

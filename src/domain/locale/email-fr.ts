@@ -9,58 +9,59 @@ export const emailFr: CatalogOf<typeof emailEn> = {
   hello: 'Bonjour {name},',
   fallbackOrganisation: 'votre établissement',
 
-  'invitation.subject': 'Votre compte de présence à {organisation}',
+  'invitation.subject': '{organisation} : votre compte de suivi des présences',
   'invitation.body':
-    'Un compte a été créé pour vous à {organisation}. Ouvrez ce lien pour choisir votre mot de passe ; il ne sert qu’une fois, jusqu’au {expires}.',
-  'reset.subject': 'Réinitialiser votre mot de passe de présence à {organisation}',
+    'Un compte de suivi des présences a été créé pour vous par {organisation}. Ouvrez ce lien pour choisir votre mot de passe ; il n’est valable qu’une fois, jusqu’au {expires}.',
+  'reset.subject': '{organisation} : réinitialisation de votre mot de passe',
   'reset.body':
-    'Quelqu’un a demandé à réinitialiser le mot de passe de votre compte à {organisation}. Ouvrez ce lien pour en choisir un nouveau ; il ne sert qu’une fois, jusqu’au {expires}. Si ce n’était pas vous, ignorez cet e-mail : votre mot de passe reste inchangé.',
+    'Une réinitialisation du mot de passe de votre compte ({organisation}) a été demandée. Ouvrez ce lien pour en choisir un nouveau ; il n’est valable qu’une fois, jusqu’au {expires}. Si vous n’êtes pas à l’origine de cette demande, ignorez cet e-mail : votre mot de passe reste inchangé.',
 
-  'alert.subject': { one: "Alerte d'assiduité : # élève en {subjects}", other: "Alerte d'assiduité : # élèves en {subjects}" },
-  'alert.intro': "Ces élèves de {organisation} ont franchi une règle d'alerte d'assiduité :",
+  'alert.subject': { one: 'Alerte d’assiduité : # élève en {subjects}', other: 'Alerte d’assiduité : # élèves en {subjects}' },
+  'alert.intro': 'Ces élèves de {organisation} ont déclenché une alerte d’assiduité :',
   'alert.consecutiveAbsences': {
-    one: '{student} a manqué # séance de suite en {subject}.',
-    other: '{student} a manqué # séances de suite en {subject}.',
+    one: '{student} a manqué # séance en {subject}.',
+    other: '{student} a manqué # séances consécutives en {subject}.',
   },
   'alert.lowAttendance': {
-    one: "L'assiduité de {student} en {subject} est de {observed} % sur le dernier jour (alerte sous {threshold} %).",
-    other: "L'assiduité de {student} en {subject} est de {observed} % sur les # derniers jours (alerte sous {threshold} %).",
+    one: 'L’assiduité de {student} en {subject} est de {observed} % sur le dernier jour (seuil d’alerte : {threshold} %).',
+    other: 'L’assiduité de {student} en {subject} est de {observed} % sur les # derniers jours (seuil d’alerte : {threshold} %).',
   },
   'alert.repeatedLateness': {
     one: '{student} est arrivé·e en retard # fois en {subject} sur les {days} derniers jours.',
     other: '{student} est arrivé·e en retard # fois en {subject} sur les {days} derniers jours.',
   },
   'alert.footer': 'Vous recevez cet e-mail en tant que membre du personnel de {organisation}.',
-  'alert.unsubscribe': 'Ne plus recevoir les alertes :',
+  'alert.unsubscribe': 'Ne plus recevoir les alertes :',
 
-  'student.subject': "Alerte d'assiduité : {subjects}",
-  'student.intro': "Votre assiduité à {organisation} a franchi une règle d'alerte :",
+  'student.subject': 'Alerte d’assiduité : {subjects}',
+  'student.intro': 'Votre assiduité à {organisation} a déclenché une alerte :',
   'student.consecutiveAbsences': {
-    one: 'Vous avez manqué # séance de suite en {subject}.',
-    other: 'Vous avez manqué # séances de suite en {subject}.',
+    one: 'Vous avez manqué # séance en {subject}.',
+    other: 'Vous avez manqué # séances consécutives en {subject}.',
   },
   'student.lowAttendance': {
-    one: 'Votre assiduité en {subject} est de {observed} % sur le dernier jour (alerte sous {threshold} %).',
-    other: 'Votre assiduité en {subject} est de {observed} % sur les # derniers jours (alerte sous {threshold} %).',
+    one: 'Votre assiduité en {subject} est de {observed} % sur le dernier jour (seuil d’alerte : {threshold} %).',
+    other: 'Votre assiduité en {subject} est de {observed} % sur les # derniers jours (seuil d’alerte : {threshold} %).',
   },
   'student.repeatedLateness': {
     one: 'Vous êtes arrivé·e en retard # fois en {subject} sur les {days} derniers jours.',
     other: 'Vous êtes arrivé·e en retard # fois en {subject} sur les {days} derniers jours.',
   },
-  'student.footer': "Vous recevez cet e-mail en tant qu'élève de {organisation}. Vos enseignants peuvent vous aider à rattraper.",
+  'student.footer':
+    'Vous recevez cet e-mail en tant qu’élève de {organisation}. Vos enseignants peuvent vous aider à rattraper les cours manqués.',
 
-  'guardian.subject': "Alerte d'assiduité : {student}",
-  'guardian.intro': "{organisation} vous informe que l'assiduité de {student} a franchi une règle d'alerte :",
+  'guardian.subject': 'Alerte d’assiduité : {student}',
+  'guardian.intro': '{organisation} vous informe que l’assiduité de {student} a déclenché une alerte :',
   'guardian.footer':
-    "Vous recevez cet e-mail car {organisation} vous indique comme contact responsable de {student}. Pour toute question, contactez l'établissement.",
+    'Vous recevez cet e-mail car {organisation} vous a enregistré·e comme responsable de {student}. Pour toute question, contactez l’établissement.',
 
-  'digest.subject': "Votre récapitulatif d'assiduité du {day}",
-  'digest.sessions': { one: 'Votre séance du jour (#) :', other: 'Vos séances du jour (#) :' },
-  'digest.noSessions': "Aucune séance aujourd'hui.",
+  'digest.subject': 'Votre récapitulatif d’assiduité du {day}',
+  'digest.sessions': { one: 'Votre séance du jour (#) :', other: 'Vos séances du jour (#) :' },
+  'digest.noSessions': 'Aucune séance aujourd’hui.',
   'digest.session': '{time} {subject} ({status})',
-  'digest.pending': 'Pointages en attente de votre vérification : {count}.',
-  'digest.newAlerts': 'Nouvelles alertes depuis hier : {count}.',
-  'digest.unsubscribe': 'Ne plus recevoir le récapitulatif :',
+  'digest.pending': 'Pointages en attente de votre vérification : {count}.',
+  'digest.newAlerts': 'Nouvelles alertes depuis hier : {count}.',
+  'digest.unsubscribe': 'Ne plus recevoir le récapitulatif :',
 
   'status.scheduled': 'prévue',
   'status.open': 'ouverte',

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { localIso } from '../../domain/calendar.js';
 import { BUCKET_SIZES } from '../../domain/reports/buckets.js';
 import {
   DEFAULT_RISK_THRESHOLD,
@@ -9,7 +8,8 @@ import {
 } from '../../domain/reports/report-service.js';
 import { AUDIT_ACTIONS } from '../../shared/audit.js';
 import { RECORD_STATES, SESSION_STATES, STAFF_ROLES as STAFF } from '../../shared/events.js';
-import { toCsv } from '../csv.js';
+import { ExportLanguage } from '../attendance-export.js';
+import { AUDIT_COLUMNS, auditCsv } from '../audit-export.js';
 import type { RouteRegistry } from '../define-route.js';
 import type { HttpContext } from '../http-context.js';
 import { IdParams, PageQuery, pageOf, CalendarDay as Day } from '../schemas.js';
@@ -110,7 +110,14 @@ const AuditQuery = AuditSelector.extend(AuditFilters.shape)
   .extend(PageQuery.shape)
   .refine(atMostOneSelector, SELECTOR_RULE)
   .refine(rangeInOrder, RANGE_RULE);
-const AuditCsvQuery = AuditSelector.extend(AuditFilters.shape).refine(atMostOneSelector, SELECTOR_RULE).refine(rangeInOrder, RANGE_RULE);
+const AuditCsvQuery = AuditSelector.extend(AuditFilters.shape)
+  .extend({
+    lang: ExportLanguage.describe(
+      'For a person: headings, what an entry is about and its action in this language, times as `YYYY-MM-DD HH:MM:SS` in the organisation’s zone, a byte order mark, and the separator its spreadsheets expect (`;` in French). Without it: the keys and codes as documented, unchanged.',
+    ),
+  })
+  .refine(atMostOneSelector, SELECTOR_RULE)
+  .refine(rangeInOrder, RANGE_RULE);
 
 const AuditSchema = z.object({
   id: z.string(),
@@ -131,23 +138,6 @@ const AuditSchema = z.object({
   subjectName: z.string().nullable(),
   sessionStartsAt: z.date().nullable().describe("When its session (the entry's, or the record's) starts"),
 });
-const AUDIT_COLUMNS = [
-  'at',
-  'entityType',
-  'entityId',
-  'sessionId',
-  'actorId',
-  'action',
-  'reason',
-  'ip',
-  'from',
-  'to',
-  'actorName',
-  'userName',
-  'subjectCode',
-  'subjectName',
-  'sessionStartsAt',
-] as const;
 
 const selectorOf = (q: Selector & z.infer<typeof AuditFilters>): AuditSelection => ({
   ...(q.entityType !== undefined ? { entityType: q.entityType } : {}),
@@ -310,16 +300,7 @@ export function reportRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       const page = await reports.audit(actor, selectorOf(query), { limit: MAX_AUDIT_EXPORT, offset: 0 });
       const zone = await reports.timeZone(actor.orgId);
       res.attachment('audit.csv');
-      return toCsv(
-        AUDIT_COLUMNS,
-        page.items.map((e) => ({
-          ...e,
-          at: localIso(zone, e.at),
-          sessionStartsAt: e.sessionStartsAt === null ? null : localIso(zone, e.sessionStartsAt),
-          from: e.from === null ? null : JSON.stringify(e.from),
-          to: e.to === null ? null : JSON.stringify(e.to),
-        })),
-      );
+      return auditCsv(page.items, zone, query.lang);
     },
   });
 }

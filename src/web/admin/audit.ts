@@ -7,6 +7,7 @@
 import { AUDIT_ACTIONS, isAuditAction, type AuditAction } from '../../shared/audit.js';
 import { at } from '../lib/admin-text.js';
 import { apiFetch, apiJson } from '../lib/auth.js';
+import { pageLanguage } from '../lib/i18n.js';
 import { announce, byId, dateTime, downloadBlob, errorText, h, show } from '../lib/dom.js';
 import { actionGroup, actionLabel, fieldLabel, groupLabel, type AuditGroup } from './audit-labels.js';
 import { fetchAll } from './fetch-all.js';
@@ -282,7 +283,8 @@ export function bindAudit(): void {
   byId('audit-csv').addEventListener('click', () =>
     run(async () => {
       if (!selection) return;
-      const res = await apiFetch(`api/v1/reports/audit.csv?${selection}`);
+      // A file for the person who clicked: in the page's language, as the attendance exports.
+      const res = await apiFetch(`api/v1/reports/audit.csv?${selection}&lang=${pageLanguage()}`);
       downloadBlob('audit.csv', await res.blob());
       announce(byId('audit-status'), at('audit.downloaded'));
     }),

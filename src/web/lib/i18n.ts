@@ -115,7 +115,20 @@ export async function useLanguage(language: Language, timeZone?: string): Promis
   current = translator<Record<string, Message>>(chosen, catalog, { timeZone });
   document.documentElement.lang = chosen;
   document.documentElement.dir = textDirection(chosen);
+  linkManifest(chosen);
   localise(document);
+}
+
+/**
+ * Points the page's web manifest at `language`: the name an installed app shows follows the
+ * page's language (the user's choice once signed in), not the browser's, which alone decides
+ * a manifest asked for without `lang=`. The link stays relative, so a path prefix keeps working.
+ */
+function linkManifest(language: Language): void {
+  const link = document.querySelector<HTMLLinkElement>('link[rel="manifest"]');
+  const href = link?.getAttribute('href');
+  if (!link || !href) return;
+  link.setAttribute('href', `${href.split('?')[0] ?? href}?lang=${language}`);
 }
 
 const isKey = (key: string): boolean => Object.hasOwn(source, key);

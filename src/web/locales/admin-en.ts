@@ -3,8 +3,9 @@
  * shared page catalog and the staff one (whose error-code sentences the console shows too);
  * another language's is dist/public/locale-admin-<lang>.js. Every section of the console. Keys used in the HTML are checked by test/unit/shared/i18n.test.ts.
  */
-import type { AuditField } from '../../shared/audit.js';
+import type { AuditAction, AuditField } from '../../shared/audit.js';
 import { ROW_PROBLEMS, type RowProblemCode } from '../../shared/row-problems.js';
+import { auditActionsEn } from '../../shared/i18n/audit-actions-en.js';
 
 /** The server's reasons for an imported row, its English sentences as the API writes them (`rowProblem.<code>`). */
 const rowProblems = Object.fromEntries(Object.entries(ROW_PROBLEMS).map(([code, message]) => [`rowProblem.${code}`, message])) as {
@@ -12,6 +13,12 @@ const rowProblems = Object.fromEntries(Object.entries(ROW_PROBLEMS).map(([code, 
 };
 
 /** The audit trail's "Changes": each field an entry names, in words (one per AUDIT_FIELDS entry). */
+/** Each audit action in words (`audit.action.<name>`), shared with the audit CSV asked for with `lang=`. */
+const auditActionLabels = Object.fromEntries(
+  Object.entries(auditActionsEn).map(([action, words]) => [`audit.action.${action}`, words]),
+) as {
+  readonly [A in AuditAction as `audit.action.${A}`]: (typeof auditActionsEn)[A];
+};
 const auditFieldLabels = {
   'audit.field.name': 'Name',
   'audit.field.email': 'Email',
@@ -785,79 +792,7 @@ export const adminEn = {
   'audit.group.meeting': 'Timetable',
   'audit.group.webhook': 'Webhooks',
   'audit.group.oneroster': 'OneRoster',
-  'audit.action.checkin.submit': 'Check-in sent',
-  'audit.action.checkin.retry': 'Check-in tried again',
-  'audit.action.checkin.accept': 'Check-in accepted',
-  'audit.action.checkin.reject': 'Check-in refused',
-  'audit.action.checkin.verify': 'Check-in verified',
-  'audit.action.record.mark': 'Record marked',
-  'audit.action.record.correct': 'Record corrected',
-  'audit.action.record.excuse': 'Record excused',
-  'audit.action.session.open': 'Session opened',
-  'audit.action.session.cancel': 'Session cancelled',
-  'audit.action.session.extend': 'Session extended',
-  'audit.action.session.reopen': 'Session reopened',
-  'audit.action.session.reschedule': 'Session rescheduled',
-  'audit.action.session.start': 'Session started',
-  'audit.action.session.close': 'Session closed',
-  'audit.action.close.absent': 'Marked absent at closing',
-  'audit.action.close.settle': 'Settled at closing',
-  'audit.action.close.excused': 'Excused at closing',
-  'audit.action.reopen.remove': 'Removed on reopening',
-  'audit.action.reopen.restore': 'Restored on reopening',
-  'audit.action.subject.create': 'Subject added',
-  'audit.action.subject.update': 'Subject changed',
-  'audit.action.subject.delete': 'Subject deleted',
-  'audit.action.subject.location': 'Classroom location set',
-  'audit.action.subject.network': 'School networks set',
-  'audit.action.subject.enrol': 'Students enrolled',
-  'audit.action.subject.unenrol': 'Students unenrolled',
-  'audit.action.user.create': 'User added',
-  'audit.action.user.import': 'User imported',
-  'audit.action.user.update': 'User changed',
-  'audit.action.user.deactivate': 'User deactivated',
-  'audit.action.user.invite': 'Invitation sent',
-  'audit.action.user.reset-resend': 'Reset link sent again',
-  'audit.action.user.password-set-by-invitation': 'Password set from an invitation',
-  'audit.action.user.password-reset': 'Password reset',
-  'audit.action.user.password-change': 'Password changed',
-  'audit.action.user.erase': 'User erased',
-  'audit.action.user.guardians': 'Guardian contacts changed',
-  'audit.action.tokens.purge': 'Sign-in tokens purged',
-  'audit.action.face.enrol': 'Face reference set',
-  'audit.action.face.reenrol': 'Face reference replaced',
-  'audit.action.face.delete': 'Face reference removed',
-  'audit.action.face.propose': 'Face reference proposed',
-  'audit.action.face.proposal.approve': 'Face proposal approved',
-  'audit.action.face.proposal.reject': 'Face proposal rejected',
-  'audit.action.face.proposal.withdraw': 'Face proposal withdrawn',
-  'audit.action.consent.record': 'Consent recorded',
-  'audit.action.consent.withdraw': 'Consent withdrawn',
-  'audit.action.organisation.create': 'Organisation created',
-  'audit.action.organisation.update': 'Settings changed',
-  'audit.action.organisation.activate': 'Organisation activated',
-  'audit.action.organisation.deactivate': 'Organisation deactivated',
-  'audit.action.retention.apply': 'Retention applied',
-  'audit.action.organisation.absenceCategories': 'Absence categories changed',
-  'audit.action.excuse.submit': 'Excuse sent',
-  'audit.action.excuse.document': 'Excuse document added',
-  'audit.action.excuse.approve': 'Excuse approved',
-  'audit.action.excuse.decline': 'Excuse declined',
-  'audit.action.term.create': 'Term added',
-  'audit.action.term.delete': 'Term deleted',
-  'audit.action.holiday.create': 'Holiday added',
-  'audit.action.holiday.delete': 'Holiday deleted',
-  'audit.action.meeting.create': 'Timetable slot added',
-  'audit.action.meeting.update': 'Timetable slot changed',
-  'audit.action.meeting.delete': 'Timetable slot deleted',
-  'audit.action.meeting.cancel': 'Timetable slot cancelled',
-  'audit.action.webhook.create': 'Webhook added',
-  'audit.action.webhook.update': 'Webhook changed',
-  'audit.action.webhook.delete': 'Webhook deleted',
-  'audit.action.webhook.rotate-secret': 'Webhook secret replaced',
-  'audit.action.webhook.redeliver': 'Webhook delivery sent again',
-  'audit.action.webhook.disabled': 'Webhook disabled',
-  'audit.action.oneroster.import': 'OneRoster import',
+  ...auditActionLabels,
   ...rowProblems,
   ...auditFieldLabels,
 } as const;

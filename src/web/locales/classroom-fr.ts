@@ -27,10 +27,10 @@ const catalog: CatalogOf<typeof classroomEn> = {
   'classroom.cancelled': 'Séance annulée',
   'classroom.sessionItem': '{session} ({time})',
   'classroom.noSessions': 'Aucune séance ouverte. Ouvrez-en une dans la console enseignant.',
-  'classroom.more': { one: '# élève de plus : {counts}', other: '# élèves de plus : {counts}' },
+  'classroom.more': { one: '# élève de plus : {counts}', other: '# élèves de plus : {counts}' },
   'classroom.countsText': '{present} présents, {late} en retard sur {total}.',
   'classroom.sessionNow': 'La séance est {status}.',
-  'classroom.statusOf': '{name} : {status}',
+  'classroom.statusOf': '{name} : {status}',
 };
 
 export default catalog;

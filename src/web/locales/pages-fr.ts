@@ -5,6 +5,12 @@
  */
 import type { CatalogOf } from '../../shared/i18n/messages.js';
 import type { pagesEn } from './pages-en.js';
+import type { ReasonCode } from '../../shared/reasons.js';
+import { reasonsFr } from '../../shared/i18n/reasons-fr.js';
+
+const reasonLabels = Object.fromEntries(Object.entries(reasonsFr).map(([code, words]) => [`reason.${code}`, words])) as {
+  readonly [C in ReasonCode as `reason.${C}`]: string;
+};
 
 const catalog: CatalogOf<typeof pagesEn> = {
   'connection.connecting': 'Connexion…',
@@ -18,7 +24,7 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'login.organisation': 'Établissement',
   'login.onlyIfAsked': '(seulement si demandé)',
   'login.submit': 'Se connecter',
-  'login.forgot': 'Mot de passe oublié ?',
+  'login.forgot': 'Mot de passe oublié ?',
   'login.wrongRole': 'Cette page est réservée aux comptes {roles}.',
   'login.signedInAs': 'Connecté·e en tant que',
   'login.logout': 'Se déconnecter',
@@ -30,9 +36,9 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'session.closed': 'close',
   'session.cancelled': 'annulée',
   'context.insecure':
-    'Le pointage ne peut pas fonctionner sur cette page : elle a été ouverte avec une adresse qui commence par http:// au lieu de https://, et les téléphones ne partagent leur position et leur caméra qu’avec les pages sécurisées (https://). Ouvrez plutôt {address}, ou demandez l’adresse sécurisée à votre enseignant·e ou au service informatique de l’établissement.',
+    'Le pointage ne peut pas fonctionner sur cette page : elle a été ouverte avec une adresse qui commence par http:// au lieu de https://, et les téléphones ne partagent leur position et leur caméra qu’avec les pages sécurisées (https://). Ouvrez plutôt {address}, ou demandez l’adresse sécurisée à votre enseignant·e ou au service informatique de l’établissement.',
   'context.noGeolocation':
-    'Ce navigateur ne peut pas partager de position : le pointage ne peut pas fonctionner ici. Ouvrez cette page dans un navigateur récent (Safari, Chrome, Firefox ou Edge).',
+    'Ce navigateur ne peut pas partager de position : le pointage ne peut pas fonctionner ici. Ouvrez cette page dans un navigateur récent (Safari, Chrome, Firefox ou Edge).',
   'context.cameraInsecure': 'La caméra ne fonctionne que sur les pages sécurisées (https://). Ouvrez plutôt {address}.',
   'context.noCamera':
     'Ce navigateur ne peut pas utiliser la caméra. Ouvrez cette page dans un navigateur récent (Safari, Chrome, Firefox ou Edge).',
@@ -43,14 +49,14 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'record.excused': 'Excusé·e',
   'record.absent': 'Absent·e',
   'chart.noData': 'aucune séance réglée',
-  'chart.percent': '{value} %',
-  'chart.empty': '{title} : aucune donnée.',
-  'chart.summary': '{title} : {points} points, de {first} ({firstValue}) à {last} ({lastValue}) ; minimum {lowest} %, maximum {highest} %',
-  'chart.gaps': { one: ' ; # sans séance réglée.', other: ' ; # sans séance réglée.' },
+  'chart.percent': '{value} %',
+  'chart.empty': '{title} : aucune donnée.',
+  'chart.summary': '{title} : {points} points, de {first} ({firstValue}) à {last} ({lastValue}) ; minimum {lowest} %, maximum {highest} %',
+  'chart.gaps': { one: ' ; # sans séance réglée.', other: ' ; # sans séance réglée.' },
   'chart.end': '.',
-  'chart.dataTable': 'Tableau des données : {title}',
-  'chart.point': '{label} : {value} %',
-  'chart.sparkline': '{title} : {points}.',
+  'chart.dataTable': 'Tableau des données : {title}',
+  'chart.point': '{label} : {value} %',
+  'chart.sparkline': '{title} : {points}.',
   'chart.sparkPoint': '{label} {value}',
   'excuse.title': 'Justifier une absence',
   'excuse.from': 'Du',
@@ -59,62 +65,14 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'excuse.allSubjects': 'Toutes mes matières (un·e administrateur·rice décide)',
   'excuse.reason': 'Motif',
   'excuse.explanation': 'Explication',
-  'excuse.document': 'Justificatif (PDF, JPEG ou PNG, 5 Mo au plus ; facultatif)',
+  'excuse.document': 'Justificatif (PDF, JPEG ou PNG, 5 Mo au plus ; facultatif)',
   'excuse.send': 'Envoyer la justification',
   'excuse.mine': 'Mes justifications',
   'excuse.period': 'du {from} au {to}',
   'excuse.pending': 'en attente',
   'excuse.approved': 'acceptée',
   'excuse.declined': 'refusée',
-  'reason.GEOFENCE_OK': 'Dans la zone de la salle.',
-  'reason.GEOFENCE_OUTSIDE': 'La position est hors de la zone de la salle.',
-  'reason.GEOFENCE_IMPRECISE': 'La position est trop imprécise pour décider ; l’enseignant·e vérifie.',
-  'reason.LOCATION_STALE': 'La position est trop ancienne.',
-  'reason.NETWORK_OK': 'L’appareil est sur un réseau autorisé.',
-  'reason.NETWORK_NOT_ALLOWED': 'L’appareil n’est pas sur un réseau autorisé.',
-  'reason.CODE_OK': 'Le code de la séance est correct.',
-  'reason.CODE_MISSING': 'Le code de la séance est requis.',
-  'reason.CODE_INVALID': 'Le code de la séance est faux ou expiré.',
-  'reason.LATE': 'Pointé après l’heure limite de retard.',
-  'reason.SHARED_DEVICE': 'Un·e autre élève a pointé depuis le même appareil pendant cette séance.',
-  'reason.LOCATION_DUPLICATE': 'La position est identique, au mètre près, à celle d’un·e autre élève.',
-  'reason.LOCATION_JUMP': 'La position a fait un saut impossible depuis la tentative précédente.',
-  'reason.LOCATION_MOCK_SUSPECTED': 'La précision indiquée est typique d’une application qui falsifie la position.',
-  'reason.SELFIE_REQUIRED': 'Un selfie est requis.',
-  'reason.SELFIE_PENDING': 'Le selfie est en cours de vérification.',
-  'reason.FACE_CHECK_FAILED':
-    'Le selfie n’a pas pu être vérifié (le moteur de reconnaissance a échoué ou a été trop lent) ; l’enseignant·e vérifie.',
-  'reason.FACE_MATCH': 'Le selfie correspond au visage enregistré.',
-  'reason.FACE_UNCERTAIN': 'La correspondance du selfie est incertaine ; l’enseignant·e vérifie.',
-  'reason.FACE_MISMATCH': 'Le selfie ne correspond pas au visage enregistré.',
-  'reason.FACE_NOT_ENROLLED': 'Aucun visage enregistré ; l’enseignant·e vérifie.',
-  'reason.FACE_REENROL_NEEDED':
-    'Le visage enregistré a été fait avec un ancien modèle et doit être enregistré de nouveau ; l’enseignant·e vérifie.',
-  'reason.FACE_NO_CONSENT':
-    'Aucun consentement enregistré à la vérification du visage ; le selfie n’a pas été utilisé et l’enseignant·e vérifie.',
-  'reason.FACE_NOT_FOUND': 'Aucun visage n’a été trouvé sur le selfie.',
-  'reason.FACE_MULTIPLE': 'Il y a plus d’un visage sur le selfie.',
-  'reason.FACE_TOO_SMALL': 'Le visage est trop petit sur le selfie.',
-  'reason.FACE_LOW_QUALITY': 'Le selfie est trop flou ou trop sombre.',
-  'reason.IMAGE_INVALID': 'L’image n’a pas pu être lue.',
-  'reason.IMAGE_TOO_LARGE': 'Le fichier image est trop volumineux.',
-  'reason.IMAGE_TOO_MANY_PIXELS': 'L’image a trop de pixels.',
-  'reason.IMAGE_UNSUPPORTED_TYPE': 'Seules les images JPEG, PNG et WebP sont acceptées.',
-  'reason.ENROLMENT_INCONSISTENT': 'Cette photo de référence ne semble pas montrer la même personne que les autres.',
-  'reason.POSSIBLE_PROXY': 'Le selfie ressemble à un·e autre élève.',
-  'reason.SPOOF_SUSPECTED': 'Le selfie est peut-être la photo d’une photo ou d’un écran.',
-  'reason.LIVENESS_OK': 'Le défi de présence a été réalisé par le même visage.',
-  'reason.LIVENESS_FAILED':
-    'Le défi de présence n’a pas été réalisé (photo fixe ou rediffusion, autre visage, ou aucun mouvement) ; l’enseignant·e vérifie.',
-  'reason.ACCEPTED_BY_TEACHER': 'Accepté par l’enseignant·e.',
-  'reason.REJECTED_BY_TEACHER': 'Refusé par l’enseignant·e.',
-  'reason.MARKED_BY_TEACHER': 'Noté par l’enseignant·e.',
-  'reason.CORRECTED_BY_TEACHER': 'Corrigé par l’enseignant·e après la clôture.',
-  'reason.MARKED_FROM_CLASS_PHOTO': 'Noté présent·e par l’enseignant·e d’après une photo de classe.',
-  'reason.NO_CHECKIN': 'Aucun pointage avant la clôture de la séance.',
-  'reason.EXCUSED': 'Une justification acceptée couvre cette séance.',
-  'reason.PENDING_AT_CLOSE': 'Toujours en attente à la clôture de la séance.',
-  'reason.UNRESOLVED_AT_CLOSE': 'Non résolu à la clôture de la séance ; l’enseignant·e peut corriger.',
+  ...reasonLabels,
 };
 
 export default catalog;

@@ -43,6 +43,12 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect(await page.textContent('#users-caption')).to.match(/^Utilisateurs 1 à \d+ sur \d+$/);
     expect(await page.textContent('#users-body tr:first-child button')).to.equal('Modifier');
     expect(await page.textContent('#user-form-title')).to.equal('Ajouter un utilisateur');
+    // The installed app's name follows the console's French, not this English browser's preference.
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest?lang=fr');
+    const manifest = await page.$eval('link[rel="manifest"]', (l) => (l as HTMLLinkElement).href);
+    expect(((await (await fetch(manifest, { headers: { 'accept-language': 'en-GB' } })).json()) as { name: string }).name).to.equal(
+      'Présence en classe',
+    );
     await expectAccessible(page, 'admin users in French');
   });
 
@@ -55,7 +61,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.click('#user-save');
     await page.waitForFunction(() => (document.getElementById('users-status')?.textContent ?? '') !== '');
     expect(await page.textContent('#users-status')).to.equal(
-      'Inès Martin ajouté, invitation en file d’attente ; la boîte d’envoi montre son envoi.',
+      'Inès Martin ajouté, invitation en file d’attente\u00a0; la boîte d’envoi montre son envoi.',
     );
     const user = (await srv.store.users.getByEmail(org.id, 'ines@demo.school'))!;
     expect(user).to.include({ name: 'Inès Martin', role: 'student' });
@@ -123,13 +129,13 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.click('#enrol-form button[type="submit"]');
     await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '2 élèves inscrits');
     await page.waitForFunction(() => (document.getElementById('enrol-status')?.textContent ?? '') !== '');
-    expect(await page.textContent('#enrol-status')).to.equal('2 nouveaux élèves inscrits ; 2 au total.');
-    expect(await page.textContent('#enrol-error')).to.equal('Aucun élève actif n’a ces numéros : NOBODY');
+    expect(await page.textContent('#enrol-status')).to.equal('2 nouveaux élèves inscrits\u00a0; 2 au total.');
+    expect(await page.textContent('#enrol-error')).to.equal('Aucun élève actif n’a ces numéros\u00a0: NOBODY');
     await page.fill('#net-range', '203.0.113.0/24');
     await page.click('#net-add');
     await page.click('#network-form button[type="submit"]');
     await page.waitForFunction(() => /enregistrés/.test(document.getElementById('net-mine-text')?.textContent ?? ''));
-    expect(await page.textContent('#net-mine-text')).to.equal('Réseaux autorisés enregistrés : 203.0.113.0/24.');
+    expect(await page.textContent('#net-mine-text')).to.equal('Réseaux autorisés enregistrés\u00a0: 203.0.113.0/24.');
     const subject = (await srv.store.subjects.list(org.id, { q: 'FR101', limit: 1, offset: 0 })).items[0]!;
     expect(subject.allowedIpRanges).to.deep.equal(['203.0.113.0/24']);
     expect(await srv.store.subjects.listEnrolled(org.id, subject.id)).to.have.length(2);
@@ -160,7 +166,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.fill('#ar-threshold', '80');
     await page.fill('#ar-window', '30');
     await page.click('#alert-rule-form button[type="submit"]');
-    await page.waitForSelector('#alert-rules-body th:text-is("Présence sous 80 % sur 30 jours (dès 1 séance tenue)")');
+    await page.waitForSelector('#alert-rules-body th:text-is("Présence sous 80\u00a0% sur 30 jours (dès 1 séance tenue)")');
     await expectAccessible(page, 'admin alert rules in French');
   });
 
@@ -185,7 +191,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     expect(await page.textContent('#class-photo-title')).to.equal('Photo de classe');
     expect(await page.textContent('#cp-form button[type="submit"]')).to.equal('Trouver les élèves sur la photo');
     await page.selectOption('#cp-subject', { label: 'FR101 · Littérature' });
-    await page.waitForSelector('#cp-session option:text-is("Aucune séance ouverte : un enseignant doit d’abord en ouvrir une")', {
+    await page.waitForSelector('#cp-session option:text-is("Aucune séance ouverte\u00a0: un enseignant doit d’abord en ouvrir une")', {
       state: 'attached',
     });
     await expectAccessible(page, 'admin class photo in French');
@@ -199,7 +205,9 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.fill('#oneroster-export-to', '2026-03-02');
     await page.click('#oneroster-export-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('oneroster-export-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#oneroster-export-error')).to.equal('Le jour « Du » ne doit pas être après le jour « Au ».');
+    expect(await page.textContent('#oneroster-export-error')).to.equal(
+      'Le jour «\u00a0Du\u00a0» ne doit pas être après le jour «\u00a0Au\u00a0».',
+    );
     await expectAccessible(page, 'admin OneRoster in French');
   });
 
@@ -223,13 +231,13 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.click('#face-results button[aria-label="Choisir Student 04"]');
     await page.waitForFunction(() => /^Aucun consentement enregistré/.test(document.getElementById('consent-status')?.textContent ?? ''));
     expect(await page.textContent('#face-status')).to.equal(
-      'Pas encore de visage de référence : les pointages par selfie vont à l’enseignant pour examen.',
+      'Pas encore de visage de référence\u00a0: les pointages par selfie vont à l’enseignant pour examen.',
     );
     await page.fill('#consent-guardian', 'Marie Curie');
     await page.fill('#consent-version', '2026-09');
     await page.click('#consent-form button[type="submit"]');
     await page.waitForFunction(() =>
-      /^Consentement en vigueur : donné par son responsable Marie Curie le .*, version du texte 2026-09\.$/.test(
+      /^Consentement en vigueur\u00a0: donné par son responsable Marie Curie le .*, version du texte 2026-09\.$/.test(
         document.getElementById('consent-status')?.textContent ?? '',
       ),
     );
@@ -260,7 +268,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await added.locator('input[name="label"]').fill('Encore');
     await page.click('#cat-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, Code : MEDICAL figure deux fois.');
+    expect(await page.textContent('#cat-error')).to.equal('Ligne 4, Code\u00a0: MEDICAL figure deux fois.');
     await added.locator('button').click();
     // Every category removed: refused on the page, in French, and nothing is saved.
     for (const code of ['MEDICAL', 'SCHOOL_TRIP', 'UNAUTHORISED'])
@@ -271,10 +279,10 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await expectAccessible(page, 'admin organisation settings in French');
   });
 
-  it('shows the audit trail in French: actions named in words, dates in French, a search by user, refusals in French; the CSV as the API gives it', async () => {
+  it('shows the audit trail in French: actions named in words, dates in French, a search by user, refusals in French; the CSV in French', async () => {
     await showSection(page, 'audit');
     await page.waitForFunction(() =>
-      /^Tout l’établissement : entrées 1 à \d+ sur \d+, de la plus récente à la plus ancienne$/.test(
+      /^Tout l’établissement\u00a0: entrées 1 à \d+ sur \d+, de la plus récente à la plus ancienne$/.test(
         document.getElementById('audit-caption')?.textContent ?? '',
       ),
     );
@@ -313,7 +321,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
     await page.click('#audit-form button[type="submit"]');
     await page.waitForFunction(() => document.getElementById('audit-status')?.textContent === '1 entrée trouvée.');
     expect(await page.textContent('#audit-caption')).to.equal(
-      'Modifications de Inès Martin (Utilisateur ajouté) : entrées 1 à 1 sur 1, de la plus récente à la plus ancienne',
+      'Modifications de Inès Martin (Utilisateur ajouté)\u00a0: entrées 1 à 1 sur 1, de la plus récente à la plus ancienne',
     );
     expect(await page.locator('#audit-body td').allTextContents()).to.deep.include.members([
       'Utilisateur ajouté',
@@ -324,24 +332,26 @@ describe('the admin console in the school’s language (Chromium)', function () 
     const csv = readFileSync((await download.path())!, 'utf8');
     const ines = (await srv.store.users.getByEmail(org.id, 'ines@demo.school'))!;
     const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
-    const api = await fetch(`${srv.baseUrl}/api/v1/reports/audit.csv?entityType=user&entityId=${ines.id}&action=user.create`, {
+    // The file for a person, in the page's language: French words, semicolons, the byte order mark (text() would drop it).
+    const api = await fetch(`${srv.baseUrl}/api/v1/reports/audit.csv?entityType=user&entityId=${ines.id}&action=user.create&lang=fr`, {
       headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}` },
     });
-    expect(csv).to.equal(await api.text());
-    expect(csv).to.match(/^at,entityType,entityId/);
+    expect(csv).to.equal(Buffer.from(await api.arrayBuffer()).toString('utf8'));
+    expect(csv).to.match(/^\uFEFFDate;Concerne;/);
+    expect(csv.split('\n')[1]).to.include(';Utilisateur;').and.include(';Utilisateur ajouté;');
     await expectAccessible(page, 'admin audit trail of a user in French');
 
     // An unknown user and a backwards range: refused in French, nothing shown changes.
     await page.fill('#audit-user', 'nobody@demo.school');
     await page.click('#audit-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('audit-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#audit-error')).to.equal('Aucun utilisateur ne correspond à « nobody@demo.school ».');
+    expect(await page.textContent('#audit-error')).to.equal('Aucun utilisateur ne correspond à «\u00a0nobody@demo.school\u00a0».');
     await page.fill('#audit-user', 'ines@demo.school');
     await page.fill('#audit-from', '2026-03-06');
     await page.fill('#audit-to', '2026-03-02');
     await page.click('#audit-form button[type="submit"]');
     await page.waitForFunction(() => /^Le jour/.test(document.getElementById('audit-error')?.textContent ?? ''));
-    expect(await page.textContent('#audit-error')).to.equal('Le jour « Du » ne doit pas être après le jour « Au ».');
+    expect(await page.textContent('#audit-error')).to.equal('Le jour «\u00a0Du\u00a0» ne doit pas être après le jour «\u00a0Au\u00a0».');
     expect(await page.locator('#audit-body tr').count()).to.equal(1);
     await page.fill('#audit-from', '');
     await page.fill('#audit-to', '');
@@ -354,6 +364,7 @@ describe('the admin console in the school’s language (Chromium)', function () 
       () => document.documentElement.lang === 'en' && document.getElementById('org-title')?.textContent === 'Organisation settings',
     );
     expect(await page.textContent('.brand')).to.equal('Admin console');
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest?lang=en');
     const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
     const res = await fetch(`${srv.baseUrl}/api/v1/me/notification-preferences`, {
       headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}` },

@@ -40,8 +40,8 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.click('#import-form button[type="submit"]');
     await page.waitForSelector('#import-errors-block:not([hidden])');
     expect(await cells('#import-errors-body td:last-child')).to.deep.equal([
-      'l’e-mail « pas-un-email » n’est pas valide ; rôle inconnu « parent » (admin, teacher ou student attendu)',
-      'e-mail en double dans le fichier (d’abord à la ligne 3) ; le numéro d’élève manque pour un élève',
+      'l’e-mail «\u00a0pas-un-email\u00a0» n’est pas valide\u00a0; rôle inconnu «\u00a0parent\u00a0» (admin, teacher ou student attendu)',
+      'e-mail en double dans le fichier (d’abord à la ligne 3)\u00a0; le numéro d’élève manque pour un élève',
     ]);
     const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
     const api = await srv.request<{ error: { details: { rows: unknown[] } } }>('POST', '/api/v1/users/import?dryRun=true', {
@@ -71,7 +71,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.waitForSelector('#guardians-errors-block:not([hidden])');
     expect(await cells('#guardians-errors-body td')).to.deep.equal([
       'aucun élève ne correspond',
-      'colonne name : de 1 à 200 caractères ; l’e-mail « pas-un-email » n’est pas valide',
+      'colonne name\u00a0: de 1 à 200 caractères\u00a0; l’e-mail «\u00a0pas-un-email\u00a0» n’est pas valide',
     ]);
   });
 
@@ -96,9 +96,9 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     const rows = await page.locator('#guardian-body tr').count();
     expect(await page.textContent('#guardian-error')).to.equal(
       [
-        `Ligne ${rows - 1}, Langue : pas un code de langue (comme en ou fr-CA).`,
-        `Ligne ${rows}, Nom : au moins 1 caractère.`,
-        `Ligne ${rows}, E-mail : pas une adresse e-mail.`,
+        `Ligne ${rows - 1}, Langue\u00a0: pas un code de langue (comme en ou fr-CA).`,
+        `Ligne ${rows}, Nom\u00a0: au moins 1 caractère.`,
+        `Ligne ${rows}, E-mail\u00a0: pas une adresse e-mail.`,
       ].join(' '),
     );
     await page.click('#guardian-close');
@@ -116,7 +116,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.click('#cat-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('cat-error')?.textContent ?? '') !== '');
     expect(await page.textContent('#cat-error')).to.equal(
-      'Ligne 1, Libellé : au plus 100 caractères. Ligne 4, Code : des majuscules, des chiffres et des _, en commençant par une lettre (comme MEDICAL).',
+      'Ligne 1, Libellé\u00a0: au plus 100 caractères. Ligne 4, Code\u00a0: des majuscules, des chiffres et des _, en commençant par une lettre (comme MEDICAL).',
     );
     await expectAccessible(page, 'refused contacts and categories in French');
   });
@@ -129,13 +129,16 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.setInputFiles('#oneroster-files', files({ ...bundle, classes: bundle.classes!.replace('termSourcedIds', 'terms') }));
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForSelector('#oneroster-refused-block:not([hidden])');
-    expect(await cells('#oneroster-refused-body td')).to.deep.equal(['classes.csv', '1', 'colonne(s) manquante(s) : termSourcedIds']);
+    expect(await cells('#oneroster-refused-body td')).to.deep.equal(['classes.csv', '1', 'colonne(s) manquante(s)\u00a0: termSourcedIds']);
 
     await page.setInputFiles('#oneroster-files', files(bundle));
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForSelector('#oneroster-go:not([hidden])');
     const why = await cells('#oneroster-rows-body td:last-child');
-    expect(why).to.include.members(['l’e-mail « not-an-email » n’est pas valide', 'l’utilisateur s-3 n’a pas été importé (voir sa ligne)']);
+    expect(why).to.include.members([
+      'l’e-mail «\u00a0not-an-email\u00a0» n’est pas valide',
+      'l’utilisateur s-3 n’a pas été importé (voir sa ligne)',
+    ]);
     expect(why.filter((w) => /is invalid|not imported|is not imported/.test(w))).to.deep.equal([]);
     await expectAccessible(page, 'OneRoster reasons in French');
   });
@@ -150,7 +153,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.click('#network-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('network-error')?.textContent ?? '') !== '');
     expect(await page.textContent('#network-error')).to.equal(
-      'La demande n’est pas valide : Réseaux autorisés, élément 1 : pas une plage réseau (CIDR, comme 203.0.113.0/24) ni une adresse.',
+      'La demande n’est pas valide\u00a0: Réseaux autorisés, élément 1\u00a0: pas une plage réseau (CIDR, comme 203.0.113.0/24) ni une adresse.',
     );
     const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
     const api = await srv.request<{ error: { details: { issues: unknown[] } } }>('PUT', `/api/v1/subjects/${cs101.id}/network`, {
@@ -175,7 +178,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.uncheck('#uf-invite');
     await page.click('#user-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('user-form-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#user-form-error')).to.equal('La demande n’est pas valide : Numéro d’élève : obligatoire.');
+    expect(await page.textContent('#user-form-error')).to.equal('La demande n’est pas valide\u00a0: Numéro d’élève\u00a0: obligatoire.');
     await expectAccessible(page, 'refused fields in French');
   });
 
@@ -196,7 +199,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await showSection(page, 'webhooks');
     await page.waitForSelector(`tr[data-endpoint-id="${endpoint.id}"]`);
     expect(await page.textContent(`tr[data-endpoint-id="${endpoint.id}"] .wh-state`)).to.equal(
-      'Désactivé le 4 déc. 2026, 09:45 : toutes les tentatives échouent depuis le 1 déc. 2026, 09:30',
+      'Désactivé le 4 déc. 2026, 09:45\u00a0: toutes les tentatives échouent depuis le 1 déc. 2026, 09:30',
     );
   });
 
@@ -218,7 +221,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await showSection(page, 'audit');
     await page.waitForFunction(() => /Élève Cinq/.test(document.querySelector('#audit-body tr')?.textContent ?? ''));
     const changes = await page.locator('#audit-body tr').first().locator('td').allTextContents();
-    expect(changes).to.include('Nom : Student 05 → Élève Cinq ; Numéro d’élève : S005 → S055');
+    expect(changes).to.include('Nom\u00a0: Student 05 → Élève Cinq\u00a0; Numéro d’élève\u00a0: S005 → S055');
   });
 
   it('writes clock times as French does (24-hour), not as the browser’s American habit', async () => {

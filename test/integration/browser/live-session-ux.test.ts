@@ -444,7 +444,8 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     expect(((await manifest.json()) as { name: string }).name).to.equal('Classroom attendance');
     await page.goto('/');
     expect(await page.getAttribute('link[rel="icon"]', 'href')).to.equal('favicon.svg');
-    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest');
+    // In the page's language: the home page is English here.
+    expect(await page.getAttribute('link[rel="manifest"]', 'href')).to.equal('manifest.webmanifest?lang=en');
   });
 
   it("the student's session list updates live when a session opens", async () => {

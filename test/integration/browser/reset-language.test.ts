@@ -58,7 +58,9 @@ describe('the set-password page’s words (Chromium)', function () {
     await page.fill('#repeat-password', 'court');
     await page.click('#set-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('set-error')?.textContent ?? '') !== '');
-    expect(await page.textContent('#set-error')).to.equal('La demande n’est pas valide : Nouveau mot de passe : au moins 8 caractères.');
+    expect(await page.textContent('#set-error')).to.equal(
+      'La demande n’est pas valide\u00a0: Nouveau mot de passe\u00a0: au moins 8 caractères.',
+    );
 
     await page.fill('#new-password', 'assez-long-maintenant');
     await page.fill('#repeat-password', 'assez-long-maintenant');
@@ -68,6 +70,8 @@ describe('the set-password page’s words (Chromium)', function () {
       const line = document.getElementById('set-error')?.textContent ?? '';
       return line !== '' && !/valide :/.test(line);
     });
-    expect(await page.textContent('#set-error')).to.equal('Ce lien n’est pas valide, a expiré ou a déjà servi ; demandez-en un nouveau.');
+    expect(await page.textContent('#set-error')).to.equal(
+      'Ce lien n’est pas valide, a expiré ou a déjà servi\u00a0; demandez-en un nouveau.',
+    );
   });
 });

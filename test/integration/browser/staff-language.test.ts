@@ -95,9 +95,9 @@ describe('the teacher console, classroom screen and reports page in the school�
     await teacher.click('#open-form button[type="submit"]');
     await teacher.waitForSelector('#session-section:not([hidden])');
     const sessionId = new URL(teacher.url()).searchParams.get('session') ?? '';
-    expect(await teacher.textContent('#session-info')).to.match(/^Statut : ouverte\. Début \d\d:\d\d, en retard après/);
+    expect(await teacher.textContent('#session-info')).to.match(/^Statut\u00a0: ouverte\. Début \d\d:\d\d, en retard après/);
     expect(await teacher.textContent('#counts')).to.match(/Pas encore 30 · sur 30$/);
-    expect(await teacher.textContent('#session-room')).to.equal('Salle : celle de la matière (sa position et ses réseaux).');
+    expect(await teacher.textContent('#session-room')).to.equal('Salle\u00a0: celle de la matière (sa position et ses réseaux).');
     await expectAccessible(teacher, 'teacher console in French');
 
     const [classroom] = await Promise.all([teacher.context().waitForEvent('page'), teacher.click('#classroom-link')]);
@@ -171,7 +171,7 @@ describe('the teacher console, classroom screen and reports page in the school�
     expect(await page.textContent('#report-status')).to.match(/^Chiffres du \d{4}-\d\d-\d\d au \d{4}-\d\d-\d\d\.$/);
     expect(await page.locator('#dashboard-figures dt').first().textContent()).to.equal('Aujourd’hui');
     expect(await page.locator('#dashboard-chart details summary').textContent()).to.equal(
-      'Tableau des données : Présence cette semaine et la semaine dernière',
+      'Tableau des données\u00a0: Présence cette semaine et la semaine dernière',
     );
     expect(fetched.filter((p) => p.startsWith('/locale-')).sort()).to.deep.equal([
       '/locale-fr.js',

@@ -71,7 +71,7 @@ describe('the student page in the reader’s language (Chromium)', function () {
     await fr.page.waitForFunction(() => document.documentElement.lang === 'fr');
     expect(await fr.page.textContent('#login-title')).to.equal('Connexion');
     expect(await fr.page.textContent('#login-form button[type="submit"]')).to.equal('Se connecter');
-    expect(await fr.page.textContent('#forgot-link')).to.equal('Mot de passe oublié ?');
+    expect(await fr.page.textContent('#forgot-link')).to.equal('Mot de passe oublié\u00a0?');
     expect(await fr.page.title()).to.equal('Pointage · Présence en classe');
     expect(await fr.page.evaluate(() => document.documentElement.dir)).to.equal('ltr');
     expect(fr.fetched).to.include.members(['/locale-fr.js', '/locale-pages-fr.js', '/locale-student-fr.js']);

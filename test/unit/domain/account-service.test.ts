@@ -131,7 +131,7 @@ describe('AccountService (over the SQLite store)', () => {
     await service.invite(actor, ownEnglish.id);
     await mailer.waitFor(2);
     const to = (u: { email: string }) => mailer.sent.find((m) => m.to === u.email)!;
-    expect(to(follows).subject).to.equal('Votre compte de présence à Lycée Test');
+    expect(to(follows).subject).to.equal('Lycée Test\u00a0: votre compte de suivi des présences');
     expect(to(follows).text).to.contain('Bonjour ').and.contain('jusqu’au lundi 12 janvier 2026 à 10:00 UTC+1.');
     expect(to(follows).text).to.match(/&lang=fr$/m);
     expect(to(ownEnglish).subject).to.equal('Your attendance account at Lycée Test');
@@ -160,7 +160,7 @@ describe('AccountService (over the SQLite store)', () => {
     await mailer.waitFor(3);
     const rows = (await store.outbox.list(org.id, { limit: 10, offset: 0 })).items;
     const row = (u: { email: string }, category: string) => rows.find((r) => r.to === u.email && r.category === category)!;
-    expect(row(follows, 'invitation').subject).to.equal('Votre compte de présence à Lycée Test');
+    expect(row(follows, 'invitation').subject).to.equal('Lycée Test\u00a0: votre compte de suivi des présences');
     expect(row(ownEnglish, 'invitation').subject).to.equal('Your attendance account at Lycée Test');
     // Each row says what was sent: the same subject as the email itself.
     for (const [user, category] of [
@@ -170,7 +170,7 @@ describe('AccountService (over the SQLite store)', () => {
     ] as const) {
       expect(row(user, category).subject, `${user.email} ${category}`).to.equal(mailer.sent.find((m) => m.to === user.email)!.subject);
     }
-    expect(row(admin, 'reset').subject).to.match(/^Réinitialis/);
+    expect(row(admin, 'reset').subject).to.match(/: réinitialisation de votre mot de passe$/);
   });
 
   it("names in each link the login page of the user's role, since the student page refuses staff", async () => {

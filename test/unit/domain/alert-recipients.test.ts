@@ -76,9 +76,11 @@ describe('the guardian alert email (templates)', () => {
       'en',
     ]);
     const fr = guardianAlertEmail('fr', 'Marie', 'Ann', 'École', [alertOf('s1', 'Ann')], 'https://x/u?token=t');
-    expect(fr.subject).to.equal("Alerte d'assiduité : Ann");
-    expect(fr.text).to.include('Bonjour Marie,').and.include('Ann a manqué 2 séances de suite en PHY1 Physics.');
-    expect(fr.text).to.include('contact responsable de Ann').and.include('Ne plus recevoir les alertes : https://x/u?token=t');
+    expect(fr.subject).to.equal('Alerte d’assiduité\u00a0: Ann');
+    expect(fr.text).to.include('Bonjour Marie,').and.include('Ann a manqué 2 séances consécutives en PHY1 Physics.');
+    expect(fr.text)
+      .to.include('vous a enregistré·e comme responsable de Ann')
+      .and.include('Ne plus recevoir les alertes\u00a0: https://x/u?token=t');
     expect(fr.html).to.include('<a href="https://x/u?token=t">');
   });
 });
@@ -190,8 +192,8 @@ describe('alerts to the student and guardians (domain, embedded store, recording
     const guardianMails = outbox.filter((m) => m.to.endsWith('@home.test'));
     expect(guardianMails.map((m) => m.to)).to.deep.equal(['marie@home.test', 'paul@home.test']);
     const [marie, paul] = guardianMails as [NewOutboxMail, NewOutboxMail];
-    expect(marie.subject).to.equal("Alerte d'assiduité : Student 01");
-    expect(marie.text).to.include('Bonjour Marie,').and.include('Student 01 a manqué 1 séance de suite en PHY1 Physics.');
+    expect(marie.subject).to.equal('Alerte d’assiduité\u00a0: Student 01');
+    expect(marie.text).to.include('Bonjour Marie,').and.include('Student 01 a manqué 1 séance en PHY1 Physics.');
     expect(paul.text).to.include('Hello Paul,').and.include('Student 01 missed 1 session in a row of PHY1 Physics.');
     for (const m of guardianMails) {
       expect(m.text, 'no staff-only detail').not.to.include(f.teacher.name).and.not.to.include('Student 02');

@@ -3,6 +3,9 @@ import { EXPORT_COLUMNS, EXPORT_WORDS, exportLayout, forPeople } from '../../../
 import { toCsv, toCsvStream } from '../../../src/http/csv.js';
 import type { ExportRow } from '../../../src/domain/sessions/attendance-queries.js';
 import { ROSTER_STATUSES } from '../../../src/shared/events.js';
+import { REASON_CODES, ReasonCodes } from '../../../src/shared/reasons.js';
+import { pagesEn } from '../../../src/web/locales/pages-en.js';
+import pagesFr from '../../../src/web/locales/pages-fr.js';
 import { LANGUAGES } from '../../../src/shared/i18n/languages.js';
 import { staffEn } from '../../../src/web/locales/staff-en.js';
 import staffFr from '../../../src/web/locales/staff-fr.js';
@@ -36,7 +39,7 @@ const row: ExportRow = {
   name: 'Léa; Martin',
   status: 'excused',
   reason: 'EXCUSED',
-  flags: 'LATE',
+  flags: 'LATE SHARED_DEVICE',
   submittedAt: null,
   decidedAt: '2026-03-03T08:15:30+01:00',
   note: '=1+1',
@@ -56,8 +59,8 @@ describe('CSV exports for programs and for people', () => {
     const people = toCsv(EXPORT_COLUMNS, [forPeople(row, 'fr')], exportLayout('fr'));
     expect(people.split('\n')).to.deep.equal([
       '\uFEFFJour;Séance;Début;Matière;Numéro d’élève;Nom;Statut;Motif;Signalements;Pointé à;Décidé à;Note;Motif de la correction;Catégorie d’absence',
-      // A cell holding the separator is quoted; a formula is still neutralised; codes stay codes.
-      '2026-03-02;s1;2026-03-02 10:00:00;MATH1;007;"Léa; Martin";Excusé·e;EXCUSED;LATE;;2026-03-03 08:15:30;\'=1+1;excuse MEDICAL;MEDICAL',
+      // A cell holding the separator is quoted; a formula is still neutralised; the reason and flags in words, the category a code.
+      '2026-03-02;s1;2026-03-02 10:00:00;MATH1;007;"Léa; Martin";Excusé·e;Une justification acceptée couvre cette séance.;Pointé après l’heure limite de retard. Un·e autre élève a pointé depuis le même appareil pendant cette séance.;;2026-03-03 08:15:30;\'=1+1;excuse MEDICAL;MEDICAL',
       '',
     ]);
     const streamed = await joined(toCsvStream(EXPORT_COLUMNS, twice([forPeople(row, 'fr')]), exportLayout('fr')));
@@ -74,5 +77,24 @@ describe('CSV exports for programs and for people', () => {
       for (const status of ROSTER_STATUSES)
         expect(words.statuses[status], `${language} ${status}`).to.equal(pages[language][`status.${status}`]);
     }
+  });
+
+  it('words the reason and every flag in English, keeps a code it does not know, and leaves them empty when there are none', () => {
+    const english = forPeople({ ...row, reason: 'NO_CHECKIN', flags: 'LOCATION_JUMP SOME_NEWER_CODE' }, 'en');
+    expect(english.reason).to.equal(ReasonCodes.NO_CHECKIN);
+    expect(english.flags).to.equal(`${ReasonCodes.LOCATION_JUMP} SOME_NEWER_CODE`);
+    expect(forPeople({ ...row, reason: null, flags: '' }, 'fr')).to.deep.include({ reason: null, flags: '' });
+  });
+
+  it('words every reason code in every language, as the pages word it (a new code without words fails here)', () => {
+    const pages = { en: pagesEn, fr: pagesFr };
+    for (const language of LANGUAGES) {
+      for (const code of REASON_CODES) {
+        const words = EXPORT_WORDS[language].reasons[code];
+        expect(words, `${language} ${code}`).to.be.a('string').and.not.equal(code);
+        expect(words, `${language} ${code}`).to.equal(pages[language][`reason.${code}`]);
+      }
+    }
+    expect(Object.keys(EXPORT_WORDS.fr.reasons)).to.have.members(REASON_CODES);
   });
 });

@@ -135,7 +135,7 @@ describe('built pages are served compressed (scripts/build-web.ts, src/http/stat
       expect(french.headers['vary']).to.match(/Accept-Language/);
       expect(french.headers['content-security-policy']).to.be.a('string');
       const html = french.body.toString();
-      expect(html).to.include('<html lang="fr"').and.include('Pointage des élèves').and.include('Mot de passe oublié ?');
+      expect(html).to.include('<html lang="fr"').and.include('Pointage des élèves').and.include('Mot de passe oublié\u00a0?');
       expect(html).to.not.include('Student check-in');
     }
   });
@@ -161,5 +161,28 @@ describe('built pages are served compressed (scripts/build-web.ts, src/http/stat
       lang: 'fr',
       dir: 'ltr',
     });
+  });
+
+  it('answers the manifest in the language the page links it with (the signed-in user’s), whatever the browser prefers', async () => {
+    const built = JSON.parse(await readFile(path.join(dir, 'manifest.webmanifest'), 'utf8')) as Record<string, unknown>;
+    // The built pages link it in English; a page switched to another language relinks it (src/web/lib/i18n.ts).
+    expect(await readFile(path.join(dir, 'student.html'), 'utf8')).to.include('<link rel="manifest" href="manifest.webmanifest?lang=en">');
+
+    const french = await get(port, '/manifest.webmanifest?lang=fr', { 'accept-language': 'en-GB,en;q=0.9' });
+    expect(french.status).to.equal(200);
+    expect(french.headers['content-type']).to.match(/^application\/manifest\+json/);
+    expect(JSON.parse(french.body.toString())).to.deep.include({ name: 'Présence en classe', short_name: 'Présence', lang: 'fr' });
+    // The same answer for every browser: its URL names the language, so a cache needs no copy per Accept-Language.
+    expect(french.headers['vary'] ?? '').to.not.match(/Accept-Language/);
+
+    const english = await get(port, '/manifest.webmanifest?lang=en', { 'accept-language': 'fr-FR,fr;q=0.9' });
+    expect(english.status).to.equal(200);
+    expect(JSON.parse(english.body.toString())).to.deep.equal(built);
+    expect(english.headers['vary'] ?? '').to.not.match(/Accept-Language/);
+
+    // A language no catalog serves: the browser's, varying by it.
+    const unknown = await get(port, '/manifest.webmanifest?lang=de', { 'accept-language': 'fr-FR,fr;q=0.9' });
+    expect(JSON.parse(unknown.body.toString())).to.deep.include({ name: 'Présence en classe', lang: 'fr' });
+    expect(unknown.headers['vary']).to.match(/Accept-Language/);
   });
 });

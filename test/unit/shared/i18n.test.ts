@@ -100,9 +100,9 @@ describe('message catalogs (src/shared/i18n)', () => {
       'Ann missed 2 sessions in a row of PHY1 Physics.',
     ]);
     expect([0, 1, 2].map((n) => line(fr, n))).to.deep.equal([
-      'Ann a manqué 0 séance de suite en PHY1 Physics.',
-      'Ann a manqué 1 séance de suite en PHY1 Physics.',
-      'Ann a manqué 2 séances de suite en PHY1 Physics.',
+      'Ann a manqué 0 séance en PHY1 Physics.',
+      'Ann a manqué 1 séance en PHY1 Physics.',
+      'Ann a manqué 2 séances consécutives en PHY1 Physics.',
     ]);
     // French writes large counts with a narrow no-break space; the form falls back to `other`.
     const pf = translator<typeof studentEn>('fr', studentFr);
