@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { onFreePort } from './ports.js';
+import { redisReady } from './redis-ready.js';
 import { SERVICE_NODE_FLAGS } from './service-node-flags.js';
 
 /** One node process started by the load generator. */
@@ -12,17 +13,6 @@ export interface NodeProcess {
   /** Resident set size in bytes, read from /proc (Linux); NaN elsewhere. */
   rss(): number;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function rssOf(pid: number | undefined): number {
@@ -45,39 +35,63 @@ async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
   clearTimeout(hard);
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`node at ${url} exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // Not listening yet: poll again.
+/**
+ * Waits for the node's /healthz or its end, whichever comes: no timer, so a loaded machine's slow
+ * start is waited for (a node that hangs is seen at the terminal and stopped there).
+ */
+async function waitReady(url: string, child: ChildProcess, said: () => string): Promise<void> {
+  // A program that took the port first may accept the request and never answer: the node's end
+  // cancels that request, so its refusal is seen. 'close', not 'exit': by then all it said on
+  // stderr has been read.
+  const ended = new AbortController();
+  const onClose = () => ended.abort();
+  child.once('close', onClose);
+  try {
+    for (;;) {
+      if (ended.signal.aborted) throw new Error(`node at ${url} exited with ${child.exitCode}: ${said()}`);
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: ended.signal });
+        if (res.ok) return;
+      } catch {
+        // Not listening yet, or it exited: the loop says which.
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    child.off('close', onClose);
   }
-  throw new Error(`node at ${url} not ready within ${timeoutMs} ms`);
 }
 
 /**
  * Starts `src/index.ts` as a child process on a free loopback port and waits for /healthz
- * (Redis is connected by then: a node that cannot reach it exits). `cpuProfDir`: the node runs
- * under `--cpu-prof` and writes its .cpuprofile there (Node's name: date, time, pid) when it
- * exits after SIGTERM. `nodeFlags`: node's own options before the script (V8's garbage collector
- * and thread pool settings, compared with scripts/loadtest.ts --node-flags), after the service's
- * own (SERVICE_NODE_FLAGS), so that they override those.
+ * (Redis is connected by then: a node that cannot reach it exits). The port is named before the
+ * node binds it, so another program may take it first: the node refuses that port and is started
+ * again on another (ports.ts). `cpuProfDir`: the node runs under `--cpu-prof` and writes its
+ * .cpuprofile there (Node's name: date, time, pid) when it exits after SIGTERM. `nodeFlags`:
+ * node's own options before the script (V8's garbage collector and thread pool settings, compared
+ * with scripts/loadtest.ts --node-flags), after the service's own (SERVICE_NODE_FLAGS), so that
+ * they override those.
  */
-export async function startNodeProcess(
+export function startNodeProcess(...start: NodeStart): Promise<NodeProcess> {
+  return onFreePort((port) => startNodeOn(port, ...start));
+}
+
+/** What startNodeProcess is given (see there). */
+type NodeStart = [
   root: string,
   name: string,
   env: Record<string, string>,
-  cpuProfDir: string | null = null,
-  nodeFlags: readonly string[] = [],
+  cpuProfDir?: string | null,
+  nodeFlags?: readonly string[],
   /** Modules imported before the service, after tsx (so they may be TypeScript). */
-  preloads: readonly string[] = [],
+  preloads?: readonly string[],
+];
+
+/** startNodeProcess on a port already chosen; rejects with the node's refusal when it is taken. */
+export async function startNodeOn(
+  port: number,
+  ...[root, name, env, cpuProfDir = null, nodeFlags = [], preloads = []]: NodeStart
 ): Promise<NodeProcess> {
-  const port = await freePort();
   const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const imports = preloads.flatMap((p) => ['--import', p]);
   const child = spawn(
@@ -86,12 +100,18 @@ export async function startNodeProcess(
     {
       cwd: root,
       env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NODE_ID: name },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'inherit', 'pipe'],
     },
   );
+  // Its errors still reach the terminal; the last of them also name why a start failed.
+  let said = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    said = (said + chunk.toString()).slice(-4_096);
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitReady(url, child, 30_000);
+    await waitReady(url, child, () => said);
   } catch (err) {
     await stopChild(child);
     throw err;
@@ -123,38 +143,26 @@ export async function waitReadyz(url: string, timeoutMs: number): Promise<void> 
   throw new Error(`${url}/readyz not ready within ${timeoutMs} ms (last: ${last})`);
 }
 
-/** A redis-server of the load test's own, without persistence, on a free loopback port. */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const failed = new Promise<never>((_, reject) => {
-    child.once('error', (err) => reject(new Error(`cannot start redis-server (${err.message}); pass --redis URL`)));
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  failed.catch(() => undefined);
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const up = await Promise.race([
-      failed,
-      new Promise<boolean>((resolve) => {
-        const s = net.connect(port, '127.0.0.1');
-        s.once('connect', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.once('error', () => resolve(false));
-      }),
-    ]);
-    if (up) break;
-    if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error('redis-server did not start within 5 s');
+/**
+ * A redis-server of the load test's own, without persistence, on a free loopback port (started
+ * again on another when one is taken before it binds, ports.ts).
+ */
+export function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+  return onFreePort(async (port) => {
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      await redisReady(child);
+    } catch (err) {
+      // Never spawned (no redis-server): there is no process to stop.
+      if (child.pid !== undefined) await stopChild(child, 1_000);
+      if ((err as Error).message.startsWith('cannot start redis-server'))
+        throw new Error(`${(err as Error).message}; pass --redis URL`, { cause: err });
+      throw err;
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child, 1_000) };
+    return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child, 1_000) };
+  });
 }
 
 export function percentile(sorted: number[], p: number): number {

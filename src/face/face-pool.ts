@@ -25,6 +25,11 @@ export interface FacePoolOptions {
   allowCrashTask?: boolean;
   /** Pipeline variant (face-eval); the net defaults to config.embedder, the rest to the calibrated choice. */
   embedder?: Partial<EmbedderOptions>;
+  /**
+   * The timer behind each task's deadline (`AbortSignal.timeout`): tests pass deadlines they
+   * expire themselves, so a loaded machine neither ends a task early nor lets one run late.
+   */
+  deadline?: (ms: number) => AbortSignal;
 }
 
 export interface FacePoolStatus {
@@ -70,6 +75,7 @@ export class FacePool {
   private readonly pool: Piscina<FaceTask, AnalyseResult | FramesResult | EngineInfo>;
   private readonly config: FaceConfig;
   private readonly logger: Logger | undefined;
+  private readonly deadline: (ms: number) => AbortSignal;
   private engine: EngineInfo | null = null;
   private starting: Promise<EngineInfo> | null = null;
   /** Moving average of the time a worker spends on one image (queue wait excluded). */
@@ -86,6 +92,7 @@ export class FacePool {
   constructor(options: FacePoolOptions) {
     this.config = options.config;
     this.logger = options.logger;
+    this.deadline = options.deadline ?? ((ms) => AbortSignal.timeout(ms));
     const workerData: FaceWorkerData = {
       settings: analyserSettings(options.config),
       allowCrashTask: options.allowCrashTask === true,
@@ -220,9 +227,7 @@ export class FacePool {
     if (this.pool.queueSize >= this.config.maxQueue && this.pool.threads.length > 0 && this.pool.idleThreads === 0) {
       throw this.busy('queue_full');
     }
-    const deadline = AbortSignal.timeout(
-      task.kind === 'info' ? Math.max(LOAD_TIMEOUT_MS, this.config.taskTimeoutMs) : this.config.taskTimeoutMs,
-    );
+    const deadline = this.deadline(task.kind === 'info' ? Math.max(LOAD_TIMEOUT_MS, this.config.taskTimeoutMs) : this.config.taskTimeoutMs);
     const loading = this.loading.signal;
     const combined = AbortSignal.any(signal ? [signal, deadline, loading] : [deadline, loading]);
     try {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { caddyAvailable, startLanCaddy } from '../support/caddy.js';
 import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
-import { onFreePorts } from '../support/ports.js';
+import { onFreePorts } from '../../scripts/lib/ports.js';
 
 /**
  * deploy/caddy's LAN mode run for real (test/support/caddy.ts says what differs from compose) in

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { onFreePort } from '../support/ports.js';
+import { onFreePort } from '../../scripts/lib/ports.js';
 import { REPO_ROOT } from '../support/run-node.js';
 import { skipBecause } from '../support/skip.js';
 

@@ -1,14 +1,11 @@
 import { expect } from 'chai';
 import { BENCH_ROOM as ROOM } from '../../scripts/lib/bench-node.js';
 import type { CheckinView } from '../../src/shared/events.js';
-import { readAfterKill, useKilledClass } from '../support/killed-class.js';
+import { endKilledRun, readAfterKill, SUBMIT_PACE_MS, useKilledClass } from '../support/killed-class.js';
 import { command, waitFor } from '../support/sockets.js';
 
-const STUDENTS = 120;
 /** The node is killed once this many check-ins are acknowledged, with the others still in batches. */
 const KILL_AFTER_ACKS = 25;
-/** Between two students' submissions. */
-const SUBMIT_PACE_MS = 3;
 /** Submissions left unanswered at most at once (three batches of CHECKIN_BATCH_MAX). */
 const IN_FLIGHT = 30;
 
@@ -19,12 +16,7 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
   const startClass = useKilledClass();
 
   it('every acknowledged check-in is stored exactly once, with its audit entry, after a restart', async () => {
-    // Small batches with a long window: check-ins are waiting in a batch when the node dies.
-    const { bench, live, sessionId, phones } = await startClass('group-commit', STUDENTS, {
-      CHECKIN_RATE_PER_MINUTE: '600',
-      CHECKIN_BATCH_WINDOW_MS: '20',
-      CHECKIN_BATCH_MAX: '10',
-    });
+    const { bench, live, sessionId, phones } = await startClass('group-commit');
     const { students } = bench;
 
     const acknowledged = new Map<string, CheckinView>();
@@ -58,15 +50,10 @@ describe('group commit of check-ins survives a kill -9 of the node', function ()
           .finally(() => (answered += 1)),
       );
       if (killed) break; // only check-ins sent to a live node count
-      // Paced, as a class arrives (about 360 ms for all): sent at once, a fast node stored
-      // every one before the kill reached it, and the queue bound refused a third BUSY.
+      // Paced, as a class arrives: sent at once, the queue bound also refused a third BUSY.
       await new Promise((r) => setTimeout(r, SUBMIT_PACE_MS));
     }
-    // A run that never reached the kill fails below instead of waiting for a node still alive.
-    if (!killed) live.child.kill('SIGKILL');
-    await Promise.all(answers);
-    await live.stop();
-    expect(killed, 'the node was killed mid-run').to.equal(true);
+    await endKilledRun(live, killed, answers);
     expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);
 
     const { stored, audited } = await readAfterKill(bench, sessionId);

@@ -1,14 +1,11 @@
 import { expect } from 'chai';
 import { BENCH_ROOM as ROOM } from '../../scripts/lib/bench-node.js';
 import type { CheckinView } from '../../src/shared/events.js';
-import { readAfterKill, useKilledClass } from '../support/killed-class.js';
+import { endKilledRun, KILLED_CLASS_STUDENTS as STUDENTS, readAfterKill, SUBMIT_PACE_MS, useKilledClass } from '../support/killed-class.js';
 import { command, waitFor, type ClientSocket } from '../support/sockets.js';
 
-const STUDENTS = 120;
 /** The node is killed once this many answers are acknowledged, with later ones still in batches. */
 const KILL_AFTER_ACKS = 40;
-/** Between two steps of submissions. */
-const SUBMIT_PACE_MS = 3;
 /** Submissions left unanswered at most at once (several batches of CHECKIN_BATCH_MAX). */
 const IN_FLIGHT = 40;
 /** Steps between a student's two submissions: 2 × LAG others in between, above CHECKIN_BATCH_MAX (10). */
@@ -29,12 +26,7 @@ describe('group commit with two batches in flight survives a kill -9 of the node
   const startClass = useKilledClass();
 
   it('stores each acknowledged check-in once and keeps a student’s two submissions in order', async () => {
-    const { bench, live, sessionId, phones } = await startClass('group-commit-pipeline', STUDENTS, {
-      CHECKIN_RATE_PER_MINUTE: '600',
-      CHECKIN_BATCH_WINDOW_MS: '20',
-      CHECKIN_BATCH_MAX: '10',
-      CHECKIN_BATCH_PIPELINE: '2',
-    });
+    const { bench, live, sessionId, phones } = await startClass('group-commit-pipeline', { CHECKIN_BATCH_PIPELINE: '2' });
     const { students } = bench;
 
     /** Each student's acknowledged answers, in the order their submissions were sent. */
@@ -78,10 +70,7 @@ describe('group commit with two batches in flight survives a kill -9 of the node
       }
       await new Promise((r) => setTimeout(r, SUBMIT_PACE_MS));
     }
-    if (!killed) live.child.kill('SIGKILL');
-    await Promise.all(answers);
-    await live.stop();
-    expect(killed, 'the node was killed mid-run').to.equal(true);
+    await endKilledRun(live, killed, answers);
     expect(unanswered, 'check-ins left unanswered by the kill').to.be.above(0);
 
     const { stored, audited } = await readAfterKill(bench, sessionId);

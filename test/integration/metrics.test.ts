@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { seedDemo } from '../../src/domain/seed.js';
 import { createClass } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { onFreePort } from '../support/ports.js';
+import { onFreePort } from '../../scripts/lib/ports.js';
 import { command, connectClient, ok, type ClientSocket } from '../support/sockets.js';
 import { cheapPasswordHasher } from '../support/passwords.js';
 

@@ -11,7 +11,7 @@ import { createClass, createOrg, createUser, PASSWORD } from '../support/fixture
 import { useMongo } from '../support/ferretdb.js';
 import { testConfig } from '../support/http.js';
 import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../scripts/lib/ports.js';
 import { useRedis } from '../support/redis-server.js';
 import {
   command,

@@ -4,7 +4,7 @@ import { createOrg, createUser, PASSWORD } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { nginxBinary, pathPrefixConf, startNginx, type TestNginx } from '../support/nginx.js';
 import { proxyClients, type Credentials } from '../support/proxy-clients.js';
-import { onFreePorts } from '../support/ports.js';
+import { onFreePorts } from '../../scripts/lib/ports.js';
 import { command, ok } from '../support/sockets.js';
 import { skipBecause } from '../support/skip.js';
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import { ensurePagesBuilt } from '../support/browser.js';
 import { nginxBinary, siteConf, startNginx } from '../support/nginx.js';
 import { proxiedNodesCases, useProxiedNodes } from '../support/proxied-nodes.js';
-import { onFreePorts } from '../support/ports.js';
+import { onFreePorts } from '../../scripts/lib/ports.js';
 import { command, ok } from '../support/sockets.js';
 
 /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { caddyAvailable, startLanCaddy } from '../support/caddy.js';
 import { nginxBinary, siteConf, startNginx } from '../support/nginx.js';
-import { addressInUse, freePort } from '../support/ports.js';
+import { addressInUse, freePort } from '../../scripts/lib/ports.js';
 import { skipBecause } from '../support/skip.js';
 
 /** Another program on `port`: it accepts connections and never says a word. */
@@ -24,7 +24,7 @@ async function refusal(start: () => Promise<{ stop(): Promise<void> }>): Promise
   return expect.fail('the proxy started on a port another program holds');
 }
 
-// The proxies of the deployment tests name their ports before binding them (test/support/ports.ts):
+// The proxies of the deployment tests name their ports before binding them (scripts/lib/ports.ts):
 // one taken meanwhile must end the start with words onFreePorts recognises, so it tries others.
 describe('a reverse proxy whose HTTPS port another program took', function () {
   this.timeout(30_000);

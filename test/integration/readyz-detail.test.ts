@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import { startTestServer, type TestServer } from '../support/http.js';
-import { onFreePort } from '../support/ports.js';
+import { onFreePort } from '../../scripts/lib/ports.js';
 import { useRedis } from '../support/redis-server.js';
 import { startNodes, type StartedNodes } from '../support/nodes.js';
 import { FakeFaceEngine } from '../support/fake-face-engine.js';

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { EventEmitter, once } from 'node:events';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { Organisation } from '../../src/domain/ports/organisations.js';
 import { createOrg, createSubject, createUser } from '../support/fixtures.js';
@@ -16,13 +17,31 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
   let org: Organisation;
   let failReads = false;
   const sockets: ClientSocket[] = [];
+  // Reads of each user's standing, failed ones included: a test waits for re-checks that happened,
+  // not for a time in which a loaded machine may have run none.
+  const readsOf = new Map<string, number>();
+  const standingRead = new EventEmitter();
+
+  /** Resolves once `userId`'s standing has been read `more` times from now. */
+  async function reread(userId: string, more: number): Promise<void> {
+    const until = (readsOf.get(userId) ?? 0) + more;
+    while ((readsOf.get(userId) ?? 0) < until) await once(standingRead, 'read');
+  }
 
   before(async () => {
     const failing = (store: Store): Store => ({
       ...store,
       users: {
         ...store.users,
-        getStandings: (orgId, ids) => (failReads ? Promise.reject(new Error('store out of reach')) : store.users.getStandings(orgId, ids)),
+        getStandings: async (orgId, ids) => {
+          try {
+            if (failReads) throw new Error('store out of reach');
+            return await store.users.getStandings(orgId, ids);
+          } finally {
+            for (const id of ids) readsOf.set(id, (readsOf.get(id) ?? 0) + 1);
+            standingRead.emit('read');
+          }
+        },
       },
     });
     srv = await startTestServer({ SOCKET_RECHECK_MS: '200' }, { wrapStore: failing });
@@ -55,8 +74,9 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     expect((await toldA)[0].code).to.equal('ACCOUNT_DISABLED');
     expect((await toldB)[0].code).to.equal('ROLE_CHANGED');
     expect(await pollUntil(() => a.socket.disconnected && b.socket.disconnected)).to.equal(true);
-    // Several re-checks later, the unchanged user is still connected.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Several re-checks later (a read is followed by its verdict before the next pass), the
+    // unchanged user is still connected.
+    await reread(bystander.user.id, 3);
     expect(bystander.socket.connected).to.equal(true);
   });
 
@@ -142,7 +162,8 @@ describe('idle sockets are re-checked (SOCKET_RECHECK_MS)', function () {
     const told = nextEvent(a.socket, 'auth:revoked', undefined, 5_000);
     failReads = true;
     await srv.store.users.update(org.id, a.user.id, { active: false });
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Two failed re-checks: the first one's outcome was applied before the second began.
+    await reread(a.user.id, 2);
     expect(a.socket.connected, 'a failed read is no verdict').to.equal(true);
 
     failReads = false;

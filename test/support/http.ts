@@ -80,7 +80,7 @@ export async function startTestServer(
   });
   const address = await app.listen().catch(async (err: unknown) => {
     // A port named in `env` (METRICS_PORT, PORT) may have been taken: close what was opened so
-    // the caller can try another (test/support/ports.ts).
+    // the caller can try another (scripts/lib/ports.ts).
     await app.close();
     throw err;
   });

@@ -12,6 +12,13 @@ import { command, connectClient, ok, type ClientSocket } from './sockets.js';
 
 const root = repoRoot(import.meta.url);
 
+/** The class's size: enough students for several batches still in flight when the node dies. */
+export const KILLED_CLASS_STUDENTS = 120;
+/** Between two steps of submissions (about 360 ms for a class): sent at once, a fast node stored every one before the kill reached it. */
+export const SUBMIT_PACE_MS = 3;
+/** Small batches with a long window, so check-ins are waiting in a batch when the node dies; the rate limit above a class's burst. */
+const BATCHED = { CHECKIN_RATE_PER_MINUTE: '600', CHECKIN_BATCH_WINDOW_MS: '20', CHECKIN_BATCH_MAX: '10' };
+
 export interface KilledClass {
   bench: BenchClass;
   live: BenchNode;
@@ -22,9 +29,10 @@ export interface KilledClass {
 
 /**
  * Registers the describe's `after` (sockets closed, the node killed if a failed test left it
- * running, the database removed) and answers a function that starts the class.
+ * running, the database removed) and answers a function that starts the class of
+ * KILLED_CLASS_STUDENTS, batched as BATCHED with `env` on top.
  */
-export function useKilledClass(): (name: string, students: number, env: Record<string, string>) => Promise<KilledClass> {
+export function useKilledClass(): (name: string, env?: Record<string, string>) => Promise<KilledClass> {
   let bench: BenchClass | null = null;
   let node: BenchNode | null = null;
   const sockets: ClientSocket[] = [];
@@ -34,8 +42,8 @@ export function useKilledClass(): (name: string, students: number, env: Record<s
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     bench?.remove();
   });
-  return async (name, students, env) => {
-    const seeded = await seedBenchClass(name, students, env);
+  return async (name, env = {}) => {
+    const seeded = await seedBenchClass(name, KILLED_CLASS_STUDENTS, { ...BATCHED, ...env });
     bench = seeded;
     delete seeded.env['REDIS_URL'];
     const { teacher, subject, tokens } = seeded;
@@ -50,6 +58,17 @@ export function useKilledClass(): (name: string, students: number, env: Record<s
     sockets.push(...phones);
     return { bench: seeded, live, sessionId, phones };
   };
+}
+
+/**
+ * Ends a run: kills the node if the run never reached the kill (it then fails here instead of
+ * waiting for a node still alive), waits for every submission's answer or loss, and stops it.
+ */
+export async function endKilledRun(live: BenchNode, killed: boolean, answers: readonly Promise<void>[]): Promise<void> {
+  if (!killed) live.child.kill('SIGKILL');
+  await Promise.all(answers);
+  await live.stop();
+  expect(killed, 'the node was killed mid-run').to.equal(true);
 }
 
 /** The session's records and the ids of the entities its audit entries name, read from the node's file; one record per student. */

@@ -2,7 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { onFreePort } from './ports.js';
+import { onFreePort } from '../../scripts/lib/ports.js';
+import { redisReady } from '../../scripts/lib/redis-ready.js';
 import { skipBecause } from './skip.js';
 
 export interface TestRedis {
@@ -22,34 +23,6 @@ export interface TestRedis {
 export function redisAvailable(): boolean {
   if (process.env['REDIS_URL']) return true;
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-/**
- * Resolves when redis-server logs that it accepts connections; rejects if it exits first or
- * says nothing of the kind within `timeoutMs` (the bound of a start that hangs).
- */
-function readyLine(proc: ChildProcess, timeoutMs: number): Promise<void> {
-  const out = proc.stdout!;
-  return new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      out.off('data', onData);
-      proc.off('exit', onExit);
-      // Keep reading what it logs later, so a full pipe never blocks the server.
-      out.resume();
-      if (err) reject(err);
-      else resolve();
-    };
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('Ready to accept connections')) finish();
-    };
-    const onExit = (code: number | null) => finish(new Error(`redis-server exited with ${code} before it was ready:\n${seen}`));
-    const timer = setTimeout(() => finish(new Error(`redis-server was not ready within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
-    out.on('data', onData);
-    proc.once('exit', onExit);
-  });
 }
 
 /**
@@ -74,7 +47,7 @@ export async function startRedisServer(): Promise<TestRedis> {
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     child = proc;
-    await readyLine(proc, 5_000);
+    await redisReady(proc);
   };
   const kill = async () => {
     const proc = child;
@@ -88,7 +61,7 @@ export async function startRedisServer(): Promise<TestRedis> {
   // Never leave a server behind, even when the test process dies before the suite's `after`.
   const onExit = () => child?.kill('SIGKILL');
   process.once('exit', onExit);
-  // The port is named before redis-server binds it: another may take it first (test/support/ports.ts).
+  // The port is named before redis-server binds it: another may take it first (scripts/lib/ports.ts).
   await onFreePort(async (free) => {
     port = free;
     await start();

@@ -40,6 +40,11 @@ export interface CheckinBatchOptions {
    * is several round trips that two batches could interleave, so it stays at 1 there.
    */
   pipeline?: number;
+  /**
+   * Monotonic milliseconds that time each batch's write (performance.now when absent): a test
+   * passes its own, so the retry hint it checks does not stretch with a loaded machine.
+   */
+  elapsed?: () => number;
 }
 
 /** One accepted check-in waiting for its group commit. */
@@ -92,8 +97,9 @@ export class CheckinBatcher {
   private readonly peers: SessionPeers;
   /** How long the last batch took to store (wall time): what a full queue's retry hint is made of. */
   private lastBatchMs = 0;
-  /** When the batches being written started (performance.now()), oldest first. */
+  /** When the batches being written started (options.elapsed), oldest first. */
   private readonly writeStarts: number[] = [];
+  private readonly elapsed: () => number;
 
   constructor(
     private readonly store: Store,
@@ -103,6 +109,7 @@ export class CheckinBatcher {
     private readonly trace: CheckinTrace | null = null,
   ) {
     this.peers = new SessionPeers(store.records, now);
+    this.elapsed = options.elapsed ?? (() => performance.now());
     this.depth = store.kind === 'sqlite' ? Math.max(1, options.pipeline ?? 1) : 1;
   }
 
@@ -114,7 +121,7 @@ export class CheckinBatcher {
       // back to the same full queue.
       // The batch being written counts for as long as it has taken so far: a queue filled before
       // the first batch on a slow store is stored has no last batch to go by.
-      const batchMs = Math.max(this.lastBatchMs, this.writeStarts.length === 0 ? 0 : performance.now() - this.writeStarts[0]!);
+      const batchMs = Math.max(this.lastBatchMs, this.writeStarts.length === 0 ? 0 : this.elapsed() - this.writeStarts[0]!);
       const drainMs = Math.min(MAX_FULL_RETRY_MS, Math.ceil(batchMs * QUEUED_BATCHES));
       return Promise.reject(
         new AppError('BUSY', undefined, { retryAfterMs: Math.max(100, this.options.windowMs * QUEUED_BATCHES, drainMs) }),
@@ -169,7 +176,7 @@ export class CheckinBatcher {
     this.writing += 1;
     const batch = this.queue.splice(0, this.options.max);
     const cut = this.trace?.now() ?? 0;
-    const started = performance.now();
+    const started = this.elapsed();
     this.writeStarts.push(started);
     // Built and handed over in cut order: the previous batch's check-ins are in `unstored` (or
     // stored) before this one's peers are read, and the store commits them in that order.
@@ -194,7 +201,7 @@ export class CheckinBatcher {
       handedOver();
       this.unstored.delete(ahead);
       this.writing -= 1;
-      this.lastBatchMs = performance.now() - started;
+      this.lastBatchMs = this.elapsed() - started;
       this.writeStarts.splice(this.writeStarts.indexOf(started), 1);
     }
     // Those that arrived during the write have waited long enough: no second window.

@@ -8,7 +8,7 @@ import type { Subject } from '../../../src/domain/ports/subjects.js';
 import { createSelfSignedCertificate } from '../../../src/tls/self-signed.js';
 import { createUser, PASSWORD } from '../../support/fixtures.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
-import { onFreePort } from '../../support/ports.js';
+import { onFreePort } from '../../../scripts/lib/ports.js';
 import { decodedMail, startSmtpServer, type TestSmtpServer } from '../../support/mail.js';
 import { launchChromium, ensurePagesBuilt, logIn } from '../../support/browser.js';
 

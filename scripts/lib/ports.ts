@@ -5,9 +5,9 @@ import net from 'node:net';
 // ephemeral range are the worst choice: the kernel gives them to every outgoing connection of
 // the machine (another test's, another program's), so one may be taken a moment later. Where the
 // code under test can bind port 0 and say which it got, tests do that; where a port must be named
-// before anything listens (a child process, nginx, Caddy, PUBLIC_URL), it comes from here: below
-// the ephemeral range, where only a program choosing a port on purpose binds, and a start that
-// still finds it taken is tried again on another.
+// before anything listens (a child process, nginx, Caddy, PUBLIC_URL, the load test's nodes and
+// Redis), it comes from here: below the ephemeral range, where only a program choosing a port on
+// purpose binds, and a start that still finds it taken is tried again on another.
 
 /** Lowest port chosen here: under it are the well-known and registered services of a machine. */
 const LOWEST = 10_000;
@@ -53,10 +53,13 @@ export async function freePort(besides: readonly number[] = []): Promise<number>
   throw new Error(`no free loopback port between ${from} and ${to} in 200 tries`);
 }
 
-/** Whether `err` says a port was taken: Node's code, or the words a child process logged (redis, nginx, Caddy). */
+/**
+ * Whether `err` says a port was taken: Node's code, or the words a child process logged (redis,
+ * nginx, Caddy: the system's; this service's node: its own refusal, src/index.ts listenRefusal).
+ */
 export function addressInUse(err: unknown): boolean {
   if ((err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') return true;
-  return err instanceof Error && /address already in use/i.test(err.message);
+  return err instanceof Error && /address already in use|another program uses that port/i.test(err.message);
 }
 
 /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { startTestServer } from '../../support/http.js';
-import { addressInUse, ephemeralRange, freePort, onFreePort, onFreePorts } from '../../support/ports.js';
+import { addressInUse, ephemeralRange, freePort, onFreePort, onFreePorts } from '../../../scripts/lib/ports.js';
 import { skipBecause } from '../../support/skip.js';
 
 /** Listens on `port` (loopback) until closed: the port taken by someone else. */
@@ -16,7 +16,7 @@ function occupy(port: number): Promise<net.Server> {
 
 const close = (server: net.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
-describe('test ports (test/support/ports.ts)', () => {
+describe('ports named before binding (scripts/lib/ports.ts)', () => {
   it('hands out ports outside the range the kernel gives outgoing connections, distinct from those asked to avoid', async () => {
     const { low, high } = ephemeralRange();
     const seen: number[] = [];
