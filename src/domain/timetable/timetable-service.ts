@@ -15,7 +15,7 @@ import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type Te
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
-import { abandonedBeside, daysOf, editTrail, idsOf, meetingEditKey, meetingRevision } from './edit-trail.js';
+import { abandonedBeside, daysOf, editTrail, idsOf, markedBy, meetingEditKey } from './edit-trail.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 import { issue } from '../../shared/validation-issues.js';
@@ -259,7 +259,7 @@ export class TimetableService {
     // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
     if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
     // Decided and checked before the meeting is written: a refused edit changes nothing.
-    const edit = meetingEditKey(meeting, next, await meetingRevision(this.deps.store, meeting));
+    const edit = meetingEditKey(meeting, next);
     const plan = { ...(await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId })), edit };
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
@@ -274,7 +274,7 @@ export class TimetableService {
     // run's plan no longer saw them. A day such a run cancelled but did not get to forget (it
     // stopped in between) is forgotten now, or it would stay "created" with a cancelled session.
     const today = await this.today(actor.orgId);
-    const trail = await editTrail(this.deps.store, meeting, (mark) => mark === edit, today);
+    const trail = await editTrail(this.deps.store, meeting, markedBy(edit), today);
     await this.follower.forgetDays(actor, meetingId, trail.cancelled);
     // What another edit, refused and given up, left moved or cancelled: said rather than undone.
     const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
@@ -307,8 +307,8 @@ export class TimetableService {
     const { subject, meeting } = found;
     const { changed, next } = editOf(subject, meeting, input);
     if (changed.length === 0) return err;
-    const edit = meetingEditKey(meeting, next, await meetingRevision(this.deps.store, meeting));
-    const trail = await editTrail(this.deps.store, meeting, (mark) => mark === edit, await this.today(actor.orgId));
+    const edit = meetingEditKey(meeting, next);
+    const trail = await editTrail(this.deps.store, meeting, markedBy(edit), await this.today(actor.orgId));
     if (trail.rescheduled.length === 0 && trail.cancelled.length === 0) return err;
     const done = idsOf(trail);
     return new AppError(
