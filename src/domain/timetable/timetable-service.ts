@@ -276,6 +276,7 @@ export class TimetableService {
     const today = await this.today(actor.orgId);
     const trail = await editTrail(this.deps.store, meeting, markedBy(edit), today);
     await this.follower.forgetDays(actor, meetingId, trail.cancelled);
+    await this.follower.forgetUnaudited(actor, meetingId, today);
     // What another edit, refused and given up, left moved or cancelled: said rather than undone.
     const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
     const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
@@ -298,7 +299,9 @@ export class TimetableService {
    * same edit, moved or cancelled sessions before its locks were lost: the meeting is as it was
    * while those sessions follow the edit. The refusal says so (`details.partlyApplied`, read
    * back from the store) and how to finish: send the edit again, as the refusal asks; a session
-   * already as asked is not written again. Any other failure is answered as it is.
+   * already as asked is not written again. A refusal of any edit also names what another edit,
+   * refused and given up, left (`details.abandoned`), as the completed edit's answer does. Any
+   * other failure is answered as it is.
    */
   private async partlyApplied(actor: Actor, meetingId: string, input: MeetingUpdateInput, err: unknown): Promise<unknown> {
     if (!(err instanceof AppError)) return err;
@@ -308,15 +311,34 @@ export class TimetableService {
     const { changed, next } = editOf(subject, meeting, input);
     if (changed.length === 0) return err;
     const edit = meetingEditKey(meeting, next);
-    const trail = await editTrail(this.deps.store, meeting, markedBy(edit), await this.today(actor.orgId));
-    if (trail.rescheduled.length === 0 && trail.cancelled.length === 0) return err;
+    const today = await this.today(actor.orgId);
+    const trail = await editTrail(this.deps.store, meeting, markedBy(edit), today);
+    // What another edit, refused and given up, left: said here too, as the completed edit says it.
+    const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
+    const partly = trail.rescheduled.length > 0 || trail.cancelled.length > 0;
+    const left = abandoned.rescheduled.length > 0 || abandoned.cancelled.length > 0;
+    if (!partly && !left) return err;
     const done = idsOf(trail);
-    return new AppError(
-      err.code,
-      `${err.message} The edit is partly applied: ${done.rescheduled.length} session(s) already moved and ${done.cancelled.length} cancelled ` +
-        '(details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
-      { ...err.details, partlyApplied: { ...done, ...daysOf(trail) } },
-    );
+    const message = [
+      err.message,
+      ...(partly
+        ? [
+            `The edit is partly applied: ${done.rescheduled.length} session(s) already moved and ${done.cancelled.length} cancelled ` +
+              '(details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
+          ]
+        : []),
+      ...(left
+        ? [
+            `Another edit, given up, left ${abandoned.rescheduled.length} session(s) moved and ${abandoned.cancelled.length} cancelled ` +
+              '(details.abandoned); they stay so.',
+          ]
+        : []),
+    ].join(' ');
+    return new AppError(err.code, message, {
+      ...err.details,
+      ...(partly ? { partlyApplied: { ...done, ...daysOf(trail) } } : {}),
+      ...(left ? { abandoned } : {}),
+    });
   }
 
   /** Today in the organisation's time zone. */
