@@ -165,16 +165,14 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       at,
       seq: new mongoose.Types.ObjectId(),
     });
-    await conn
-      .db!.collection('audit')
-      .insertMany([
-        entry('a1', 'o1', 'meeting.update', 'm1'),
-        entry('a2', 'o1', 'meeting.update', 'm1'),
-        entry('a3', 'o1', 'meeting.update', 'm2'),
-        // Not an edit of m3: its creation, and an edit of an m3 of another organisation.
-        entry('a4', 'o1', 'meeting.create', 'm3'),
-        entry('a5', 'o2', 'meeting.update', 'm3'),
-      ]);
+    await conn.db!.collection('audit').insertMany([
+      entry('a1', 'o1', 'meeting.update', 'm1'),
+      entry('a2', 'o1', 'meeting.update', 'm1'),
+      entry('a3', 'o1', 'meeting.update', 'm2'),
+      // Not an edit of m3: its creation, and an edit of an m3 of another organisation.
+      entry('a4', 'o1', 'meeting.create', 'm3'),
+      entry('a5', 'o2', 'meeting.update', 'm3'),
+    ]);
     const applied: number[] = [];
     await start(dbUri, applied);
     expect(applied).to.deep.equal([18]);

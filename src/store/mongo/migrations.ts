@@ -198,7 +198,10 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     // from that count, so an edit in progress across the upgrade keeps its key (edit-trail.ts).
     name: "a meeting's revision",
     up: async ({ models }) => {
-      const cursor = models.meetings.find({ revision: { $exists: false } }, { _id: 1, orgId: 1, subjectId: 1 }).lean().cursor();
+      const cursor = models.meetings
+        .find({ revision: { $exists: false } }, { _id: 1, orgId: 1, subjectId: 1 })
+        .lean()
+        .cursor();
       try {
         for await (const meeting of cursor) {
           const { _id, orgId, subjectId } = meeting as { _id: string; orgId: string; subjectId: string };

@@ -424,7 +424,12 @@ describe('teacher console: weekly timetable (Chromium)', function () {
         return route.fulfill({
           status: 200,
           contentType: 'application/json',
-          body: JSON.stringify({ meeting: { ...meeting, startTime: '12:00', endTime: '13:00' }, rescheduled: [], cancelled: [], abandoned }),
+          body: JSON.stringify({
+            meeting: { ...meeting, startTime: '12:00', endTime: '13:00' },
+            rescheduled: [],
+            cancelled: [],
+            abandoned,
+          }),
         });
       });
       const questions: string[] = [];

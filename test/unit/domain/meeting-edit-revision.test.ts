@@ -27,7 +27,11 @@ function suite(setup: RaceStore): void {
     const term = await f.domain.timetable.createTerm(f.actor(f.admin), { name: 'Spring', startDay: '2026-01-05', endDay: '2026-07-10' });
     const { meeting, first, second } = await meetingTappedTwice(f, teacher, term.id);
     const occurrences = async () =>
-      (await f.store.timetable.listOccurrences(f.org.id, [meeting.id], '2026-03-01', '2026-03-31')).map((o) => [o.day, o.state, o.sessionId]);
+      (await f.store.timetable.listOccurrences(f.org.id, [meeting.id], '2026-03-01', '2026-03-31')).map((o) => [
+        o.day,
+        o.state,
+        o.sessionId,
+      ]);
     return { f, teacher, term, meeting, first, second, occurrences };
   }
 
@@ -67,10 +71,9 @@ function suite(setup: RaceStore): void {
     const next = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '09:00', endTime: '10:00' });
     // The first edit completed: its cancellations are its own, not a given-up edit's.
     expect(next.abandoned).to.deep.equal({ rescheduled: [], cancelled: [] });
-    expect([await f.store.sessions.get(f.org.id, first.id), await f.store.sessions.get(f.org.id, second.id)].map((s) => s?.status)).to.deep.equal([
-      'cancelled',
-      'cancelled',
-    ]);
+    expect(
+      [await f.store.sessions.get(f.org.id, first.id), await f.store.sessions.get(f.org.id, second.id)].map((s) => s?.status),
+    ).to.deep.equal(['cancelled', 'cancelled']);
   });
 
   it('an edit in progress across the upgrade, its cancellation marked with the hash alone, completes naming it', async () => {
@@ -80,8 +83,17 @@ function suite(setup: RaceStore): void {
     // marking the cancellation with the hash alone, then stopped.
     const legacy = meetingEditKey(stored, { ...stored, weekday: 4 }).split('.')[1]!;
     expect(legacy).to.match(/^[0-9a-f]{32}$/);
-    expect(legacy).to.equal(createHash('sha256').update(JSON.stringify([meeting.id, fields(stored), fields({ ...stored, weekday: 4 })])).digest('hex').slice(0, 32));
-    await f.store.sessions.transition(f.org.id, first.id, ['scheduled'], { status: 'cancelled', closedAt: f.clock.now(), closedBy: f.teacher.id });
+    expect(legacy).to.equal(
+      createHash('sha256')
+        .update(JSON.stringify([meeting.id, fields(stored), fields({ ...stored, weekday: 4 })]))
+        .digest('hex')
+        .slice(0, 32),
+    );
+    await f.store.sessions.transition(f.org.id, first.id, ['scheduled'], {
+      status: 'cancelled',
+      closedAt: f.clock.now(),
+      closedBy: f.teacher.id,
+    });
     await f.store.audit.append({
       orgId: f.org.id,
       entityType: 'session',
