@@ -155,9 +155,11 @@ export function timetableContract(ctx: ContractContext): void {
         location: hall,
         allowedIpRanges: ['10.1.0.0/16', '2001:db8::/32'],
       });
+      expect(meeting.revision).to.equal(0);
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
       expect(await s.timetable.listMeetings(org.id, 'sub')).to.deep.equal([meeting]);
 
+      // An edit that changes nothing is no revision.
       expect(await s.timetable.updateMeeting(org.id, meeting.id, {})).to.deep.equal(meeting);
       const moved = await s.timetable.updateMeeting(org.id, meeting.id, {
         weekday: 3,
@@ -175,6 +177,7 @@ export function timetableContract(ctx: ContractContext): void {
         teacherId: 'tch',
         preset: 'location',
         location: { lat: 51.5, lon: -0.13, radiusM: 40 },
+        revision: 1,
       });
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(moved);
       // Unset again: the subject's room and first teacher, the organisation's checks.
@@ -184,7 +187,7 @@ export function timetableContract(ctx: ContractContext): void {
         location: null,
         allowedIpRanges: [],
       });
-      expect(unset).to.deep.equal({ ...moved, teacherId: null, preset: null, location: null, allowedIpRanges: [] });
+      expect(unset).to.deep.equal({ ...moved, teacherId: null, preset: null, location: null, allowedIpRanges: [], revision: 2 });
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(unset);
 
       expect(await s.timetable.updateMeeting(other.id, meeting.id, { weekday: 5 })).to.equal(null);
@@ -204,7 +207,7 @@ export function timetableContract(ctx: ContractContext): void {
       const meeting = await s.timetable.createMeeting(org.id, { ...base, location: null, allowedIpRanges: [] }, fence(40));
       expect(await s.timetable.getMeeting(org.id, meeting.id)).to.deep.equal(meeting);
       const moved = await s.timetable.updateMeeting(org.id, meeting.id, { startTime: '10:00', endTime: '11:00' }, fence(40));
-      expect(moved).to.deep.equal({ ...meeting, startTime: '10:00', endTime: '11:00' });
+      expect(moved).to.deep.equal({ ...meeting, startTime: '10:00', endTime: '11:00', revision: 1 });
       // Extended to the fence's `until`: another owner cannot take them before it.
       expect(await s.jobs.claim(names[1]!, 'node-b', lease(50), lease(20), never)).to.equal(false);
       expect(await s.jobs.claim(names[1]!, 'node-b', lease(50), lease(41), never)).to.equal(true);
@@ -221,7 +224,7 @@ export function timetableContract(ctx: ContractContext): void {
           s.timetable.updateMeeting(org.id, meeting.id, { weekday: 5, teacherId: null, allowedIpRanges: ['10.0.0.0/8'] }, fence(60)),
         ),
       ).to.be.instanceOf(LeaseLostError);
-      // Nothing of either: no second meeting, the edit's fields as they were.
+      // Nothing of either: no second meeting, the edit's fields and the revision as they were.
       expect(await s.timetable.listMeetings(org.id, 'sub')).to.deep.equal([moved]);
     });
 

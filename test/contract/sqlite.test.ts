@@ -174,6 +174,42 @@ describe('sqlite store specifics', function () {
     }
   });
 
+  it("migration 30 counts each meeting's completed edits, from its subject's meeting.update entries, into its revision", async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v29.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 29),
+    );
+    const meeting = db.prepare(
+      `INSERT INTO meetings (id, org_id, subject_id, term_id, weekday, start_time, end_time, teacher_id, preset, created_at)
+       VALUES (?, 'o1', 'sub', 't', 2, '09:00', '10:00', NULL, NULL, 1000)`,
+    );
+    for (const id of ['m1', 'm2', 'm3']) meeting.run(id);
+    const entry = db.prepare(
+      `INSERT INTO audit (id, org_id, entity_type, entity_id, action, from_json, to_json, at) VALUES (?, ?, 'subject', 'sub', ?, ?, '{}', 1000)`,
+    );
+    entry.run('a1', 'o1', 'meeting.update', JSON.stringify({ id: 'm1', weekday: 2 }));
+    entry.run('a2', 'o1', 'meeting.update', JSON.stringify({ id: 'm1', weekday: 3 }));
+    entry.run('a3', 'o1', 'meeting.update', JSON.stringify({ id: 'm2', weekday: 2 }));
+    // Not an edit of m3: its creation, and an edit of an m3 of another organisation.
+    entry.run('a4', 'o1', 'meeting.create', JSON.stringify({ id: 'm3' }));
+    entry.run('a5', 'o2', 'meeting.update', JSON.stringify({ id: 'm3' }));
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      const revisions = (await store.timetable.listMeetings('o1', 'sub')).map((m) => [m.id, m.revision]);
+      expect(revisions.sort()).to.deep.equal([
+        ['m1', 2],
+        ['m2', 1],
+        ['m3', 0],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("reads the organisation's audit trail in time order through an index, whole or by instants, without sorting it", async function () {
     await opened.store.close();
     const plan = (f: Parameters<typeof auditQuery>[1]) =>

@@ -117,7 +117,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     await conn.db!.collection('records').createIndex({ orgId: 1, studentId: 1, createdAt: -1 }, { name: 'org_student_created' });
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([18]);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 18));
     const names = (await conn.db!.collection('records').indexes()).map((i) => i.name);
     expect(names).not.to.include('org_student_created');
   });
@@ -145,7 +145,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     ]);
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([17, 18]);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 17));
     const docs = await records
       .find({}, { projection: { sessionStartsAt: 1 } })
       .sort({ _id: 1 })
@@ -157,6 +157,46 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
       ['r-4', null],
     ]);
     expect((await records.indexes()).map((i) => i.name)).to.include('org_student_session_start');
+  });
+
+  it("counts each meeting's completed edits, from its subject's meeting.update entries, into its revision", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 19: meetings without a revision.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 19).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    const at = new Date(Date.UTC(2026, 2, 2, 9));
+    const meeting = (id: string) => ({ _id: id as never, orgId: 'o1', subjectId: 'sub', termId: 't', weekday: 2, createdAt: at });
+    await conn.db!.collection('meetings').insertMany([meeting('m1'), meeting('m2'), meeting('m3')]);
+    const entry = (id: string, orgId: string, action: string, meetingId: string) => ({
+      _id: id as never,
+      orgId,
+      entityType: 'subject',
+      entityId: 'sub',
+      action,
+      from: { id: meetingId },
+      to: {},
+      at,
+      seq: new mongoose.Types.ObjectId(),
+    });
+    await conn.db!.collection('audit').insertMany([
+      entry('a1', 'o1', 'meeting.update', 'm1'),
+      entry('a2', 'o1', 'meeting.update', 'm1'),
+      entry('a3', 'o1', 'meeting.update', 'm2'),
+      // Not an edit of m3: its creation, and an edit of an m3 of another organisation.
+      entry('a4', 'o1', 'meeting.create', 'm3'),
+      entry('a5', 'o2', 'meeting.update', 'm3'),
+    ]);
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal([19]);
+    const docs = await conn.db!.collection('meetings').find({}).sort({ _id: 1 }).toArray();
+    expect(docs.map((d) => [d._id, d['revision']])).to.deep.equal([
+      ['m1', 2],
+      ['m2', 1],
+      ['m3', 0],
+    ]);
   });
 
   it('removes the roster claim keys erasures of an earlier release left on sessions, nothing else', async () => {
@@ -174,7 +214,7 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     ]);
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([16, 17, 18]);
+    expect(applied).to.deep.equal(ALL.filter((v) => v >= 16));
     const docs = await sessions.find({}).sort({ _id: 1 }).toArray();
     expect(docs).to.deep.equal([
       { _id: 's-1', orgId: 'org-1', rosterVersion: 7 },

@@ -359,6 +359,7 @@ describe('mongo document mapping and transfer operations', () => {
       preset: null,
       location: null,
       allowedIpRanges: [],
+      revision: 2,
       createdAt: T,
     },
     occurrences: { orgId: 'o', meetingId: 'mt', day: '2026-09-07', subjectId: 's', state: 'created', sessionId: 'x', updatedAt: T },

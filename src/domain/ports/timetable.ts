@@ -48,6 +48,11 @@ export interface Meeting {
   location: ClassroomLocation | null;
   /** Its networks; empty: the subject's. */
   allowedIpRanges: string[];
+  /**
+   * Its completed edits: 0 when added, +1 with every stored change of its fields, in the same
+   * write (the key of an edit, src/domain/timetable/edit-trail.ts, starts with it).
+   */
+  revision: number;
   createdAt: Date;
 }
 
@@ -91,7 +96,7 @@ export function defaultTeacherSettings(orgId: string, userId: string): TeacherSe
   return { orgId, userId, timetableOpen: 'auto', defaultPolicy: {}, lateGraceMinutes: null, codePeriodS: null };
 }
 
-export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt'>;
+export type NewMeeting = Omit<Meeting, 'id' | 'orgId' | 'createdAt' | 'revision'>;
 /** The fields an edit may change; the term and the subject stay. */
 export type MeetingPatch = Partial<Omit<NewMeeting, 'subjectId' | 'termId'>>;
 

@@ -13,33 +13,39 @@ const PAGE = 200;
 const EDITED: readonly (keyof Meeting)[] = ['weekday', 'startTime', 'endTime', 'teacherId', 'preset', 'location', 'allowedIpRanges'];
 
 /**
- * How many edits of the meeting have completed: its `meeting.update` entries, each written once
- * the meeting is. It tells apart two edits that ask the same of the same meeting (one made,
- * undone by another, then made again), which its fields alone cannot.
+ * One edit of a meeting: the meeting's revision (how many of its edits have completed,
+ * Meeting.revision), then a hash of the meeting as it stood and as asked. The same for every
+ * run of one request (withSlotLocks runs it again after a lost lock) and for the request sent
+ * again after a refusal, as the meeting is written, and its revision moved on, only once the
+ * edit completes; another edit, or the same edit asked again after a later one completed, has
+ * another. Marked on the audit entries of the sessions it moves and cancels (`to.meetingEdit`),
+ * where its answer reads them back.
  */
-export async function meetingRevision(store: Store, meeting: Meeting): Promise<number> {
-  const entries = await store.audit.listForEntity(meeting.orgId, 'subject', meeting.subjectId);
-  return entries.filter((e) => e.action === 'meeting.update' && (e.from as { id?: unknown } | null)?.id === meeting.id).length;
-}
-
-/**
- * One edit of a meeting: its revision (meetingRevision), then a hash of the meeting as it stood
- * and as asked. The same for every run of one request (withSlotLocks runs it again after a lost
- * lock) and for the request sent again after a refusal, as the meeting is written, and its
- * revision passed, only once the edit completes; another edit, or the same edit asked again
- * after a later one completed, has another. Marked on the audit entries of the sessions it moves
- * and cancels (`to.meetingEdit`), where its answer reads them back.
- */
-export function meetingEditKey(before: Meeting, after: Meeting, revision: number): string {
+export function meetingEditKey(before: Meeting, after: Meeting): string {
   const fields = (m: Meeting) => EDITED.map((k) => sortedKeys(m[k]));
   const hash = createHash('sha256')
     .update(JSON.stringify([before.id, fields(before), fields(after)]))
     .digest('hex')
     .slice(0, 32);
-  return `${revision}.${hash}`;
+  return `${before.revision}.${hash}`;
 }
 
-/** Whether an edit's mark was made against the meeting as `key`'s edit found it (the same revision) by another edit: one abandoned after a refusal. */
+/**
+ * Whether a mark is `key`'s edit's. A mark written before keys carried the revision is the hash
+ * alone: it is taken for the edit with that hash, so an edit in progress across the upgrade
+ * completes (or is refused naming what it did) as it did then, with that release's one blind
+ * spot: such a mark left by the same edit made, undone and made again counts as this one's.
+ */
+export function markedBy(key: string): (mark: string) => boolean {
+  const hash = key.slice(key.indexOf('.') + 1);
+  return (mark) => mark === key || mark === hash;
+}
+
+/**
+ * Whether an edit's mark was made against the meeting as `key`'s edit found it (the same
+ * revision) by another edit: one abandoned after a refusal. A mark without a revision (written
+ * before keys carried it) is no one's here: nothing tells a given-up edit's from a completed one's.
+ */
 export function abandonedBeside(key: string): (mark: string) => boolean {
   const revision = `${key.split('.')[0]}.`;
   return (mark) => mark !== key && mark.startsWith(revision);

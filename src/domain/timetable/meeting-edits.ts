@@ -318,6 +318,25 @@ export class MeetingFollower {
   async forgetDays(actor: Actor, meetingId: string, cancelled: readonly AttendanceSession[]): Promise<void> {
     for (const s of cancelled) await this.deps.store.timetable.forgetOccurrence(actor.orgId, meetingId, s.day, s.id);
   }
+
+  /**
+   * Forgets the days from `today` that still stand for a cancelled session with no
+   * `session.cancel` audit entry: every cancellation is audited right after its write, so only a
+   * run that stopped in between (node gone) leaves one, and no mark names the edit that cancelled
+   * it; forgetDays, which reads the marks, cannot find it. A session cancelled by hand has its
+   * entry, and its day stays (the teacher called that class off).
+   */
+  async forgetUnaudited(actor: Actor, meetingId: string, today: string): Promise<void> {
+    const { store } = this.deps;
+    for (const o of await store.timetable.listOccurrences(actor.orgId, [meetingId], today, addDays(today, FOLLOW_DAYS))) {
+      if (o.state !== 'created' || o.sessionId === null) continue;
+      const session = await store.sessions.get(actor.orgId, o.sessionId);
+      if (session?.status !== 'cancelled' || session.meetingId !== meetingId) continue;
+      const entries = await store.audit.listForSession(actor.orgId, session.id);
+      if (entries.some((e) => e.action === 'session.cancel')) continue;
+      await store.timetable.forgetOccurrence(actor.orgId, meetingId, o.day, session.id);
+    }
+  }
 }
 
 function sameWindow(a: Window, b: Window): boolean {

@@ -15,7 +15,7 @@ import { type Holiday, type Meeting, type MeetingPatch, type Occurrence, type Te
 import { mergeTeacherSettings, type TeacherSettingsInput } from './teacher-settings.js';
 import { expandTimetable, occurrenceKey, type Slot } from './expand.js';
 import { MeetingFollower, type FollowedSessions } from './meeting-edits.js';
-import { abandonedBeside, daysOf, editTrail, idsOf, meetingEditKey, meetingRevision } from './edit-trail.js';
+import { abandonedBeside, daysOf, editTrail, idsOf, markedBy, meetingEditKey } from './edit-trail.js';
 import { withSlotLocks, type SlotFence, type SlotLockKey } from '../sessions/slot-locks.js';
 import { CLAIM_STALE_MS, createTimetableSessions, type TimetableRunCounts } from './timetable-job.js';
 import { issue } from '../../shared/validation-issues.js';
@@ -259,7 +259,7 @@ export class TimetableService {
     // Under the teacher's lease, as adding a meeting: an add or edit racing on another node waits.
     if (rebooked && !input.teacherOverlap) await this.follower.assertTeacherMeetingsFree(actor, subject, next, meetingId);
     // Decided and checked before the meeting is written: a refused edit changes nothing.
-    const edit = meetingEditKey(meeting, next, await meetingRevision(this.deps.store, meeting));
+    const edit = meetingEditKey(meeting, next);
     const plan = { ...(await this.follower.plan(actor, subject, meeting, { ...next, id: meetingId })), edit };
     if (!input.parallel) await this.follower.assertNoClash(actor, subject.id, plan);
     if (!input.teacherOverlap) await this.follower.assertTeacherFree(actor, subject.id, plan);
@@ -274,8 +274,9 @@ export class TimetableService {
     // run's plan no longer saw them. A day such a run cancelled but did not get to forget (it
     // stopped in between) is forgotten now, or it would stay "created" with a cancelled session.
     const today = await this.today(actor.orgId);
-    const trail = await editTrail(this.deps.store, meeting, (mark) => mark === edit, today);
+    const trail = await editTrail(this.deps.store, meeting, markedBy(edit), today);
     await this.follower.forgetDays(actor, meetingId, trail.cancelled);
+    await this.follower.forgetUnaudited(actor, meetingId, today);
     // What another edit, refused and given up, left moved or cancelled: said rather than undone.
     const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
     const updated = await this.deps.store.timetable.updateMeeting(actor.orgId, meetingId, patch, await fence());
@@ -298,7 +299,9 @@ export class TimetableService {
    * same edit, moved or cancelled sessions before its locks were lost: the meeting is as it was
    * while those sessions follow the edit. The refusal says so (`details.partlyApplied`, read
    * back from the store) and how to finish: send the edit again, as the refusal asks; a session
-   * already as asked is not written again. Any other failure is answered as it is.
+   * already as asked is not written again. A refusal of any edit also names what another edit,
+   * refused and given up, left (`details.abandoned`), as the completed edit's answer does. Any
+   * other failure is answered as it is.
    */
   private async partlyApplied(actor: Actor, meetingId: string, input: MeetingUpdateInput, err: unknown): Promise<unknown> {
     if (!(err instanceof AppError)) return err;
@@ -307,16 +310,35 @@ export class TimetableService {
     const { subject, meeting } = found;
     const { changed, next } = editOf(subject, meeting, input);
     if (changed.length === 0) return err;
-    const edit = meetingEditKey(meeting, next, await meetingRevision(this.deps.store, meeting));
-    const trail = await editTrail(this.deps.store, meeting, (mark) => mark === edit, await this.today(actor.orgId));
-    if (trail.rescheduled.length === 0 && trail.cancelled.length === 0) return err;
+    const edit = meetingEditKey(meeting, next);
+    const today = await this.today(actor.orgId);
+    const trail = await editTrail(this.deps.store, meeting, markedBy(edit), today);
+    // What another edit, refused and given up, left: said here too, as the completed edit says it.
+    const abandoned = idsOf(await editTrail(this.deps.store, meeting, abandonedBeside(edit), today));
+    const partly = trail.rescheduled.length > 0 || trail.cancelled.length > 0;
+    const left = abandoned.rescheduled.length > 0 || abandoned.cancelled.length > 0;
+    if (!partly && !left) return err;
     const done = idsOf(trail);
-    return new AppError(
-      err.code,
-      `${err.message} The edit is partly applied: ${done.rescheduled.length} session(s) already moved and ${done.cancelled.length} cancelled ` +
-        '(details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
-      { ...err.details, partlyApplied: { ...done, ...daysOf(trail) } },
-    );
+    const message = [
+      err.message,
+      ...(partly
+        ? [
+            `The edit is partly applied: ${done.rescheduled.length} session(s) already moved and ${done.cancelled.length} cancelled ` +
+              '(details.partlyApplied) while the meeting is unchanged; send the edit again, as this answer asks, to finish it.',
+          ]
+        : []),
+      ...(left
+        ? [
+            `Another edit, given up, left ${abandoned.rescheduled.length} session(s) moved and ${abandoned.cancelled.length} cancelled ` +
+              '(details.abandoned); they stay so.',
+          ]
+        : []),
+    ].join(' ');
+    return new AppError(err.code, message, {
+      ...err.details,
+      ...(partly ? { partlyApplied: { ...done, ...daysOf(trail) } } : {}),
+      ...(left ? { abandoned } : {}),
+    });
   }
 
   /** Today in the organisation's time zone. */

@@ -69,6 +69,7 @@ const MeetingSchema = z
     preset: z.enum(POLICY_PRESETS).nullable(),
     location: LocationSchema.nullable().describe("null: the subject's classroom location"),
     allowedIpRanges: z.array(z.string()).describe("Empty: the subject's networks"),
+    revision: z.number().int().describe('How many edits of it have completed: 0 when added, +1 with each edit that changed it'),
     createdAt: z.date(),
   })
   .describe('A weekly meeting of a subject within a term');
@@ -232,7 +233,7 @@ export function timetableRoutes(routes: RouteRegistry, ctx: HttpContext): void {
         "A new time or teacher that double-books the teacher (another subject's meeting, or a session they hold in another subject, at that time) refuses it too (409 TEACHER_DOUBLE_BOOKED, `details.meetingIds` or `details.clashes`; one of a subject the caller does not teach is only counted, `details.withheld`), unless `teacherOverlap: true`. " +
         'The check and the moves are one step against opens and edits on any node; one that waits too long for another answers 409 CONFLICT (retry). ' +
         'A refusal that comes after some sessions already followed the edit (a node paused past its locks, then refused on running it again) says so in `details.partlyApplied` (`{ rescheduled, cancelled }`, session ids, and `rescheduledDays`, `cancelledDays`, their days): the meeting is unchanged until the edit is sent again, as the refusal asks, which finishes it. ' +
-        'The answer lists every session the edit cancelled, also those an interrupted earlier run or request of the same edit cancelled; `abandoned` names what a different edit, refused and not sent again, left moved or cancelled.',
+        'The answer lists every session the edit cancelled, also those an interrupted earlier run or request of the same edit cancelled; `abandoned` names what a different edit, refused and not sent again, left moved or cancelled, and a refusal of any edit names it too (`details.abandoned`).',
       tags: ['timetable'],
       access: STAFF,
       params: IdParams,

@@ -203,6 +203,29 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       if (await records.indexExists('org_student_created')) await records.dropIndex('org_student_created');
     },
   },
+  {
+    version: 19,
+    // How many edits of a meeting have completed, moved in the same write as the edit; until now
+    // counted from the subject's meeting.update audit entries on every edit and refusal. Backfilled
+    // from that count, so an edit in progress across the upgrade keeps its key (edit-trail.ts).
+    name: "a meeting's revision",
+    up: async ({ models }) => {
+      const cursor = models.meetings
+        .find({ revision: { $exists: false } }, { _id: 1, orgId: 1, subjectId: 1 })
+        .lean()
+        .cursor();
+      try {
+        for await (const meeting of cursor) {
+          const { _id, orgId, subjectId } = meeting as { _id: string; orgId: string; subjectId: string };
+          const filter = { orgId, entityType: 'subject' as const, entityId: subjectId, action: 'meeting.update' as const, 'from.id': _id };
+          const revision = await models.audit.countDocuments(filter);
+          await models.meetings.updateOne({ orgId, _id, revision: { $exists: false } }, { $set: { revision } });
+        }
+      } finally {
+        await cursor.close();
+      }
+    },
+  },
 ];
 
 async function backfillSessionStarts(models: Models): Promise<void> {

@@ -44,6 +44,8 @@ export interface MeetingDoc {
   /** Absent on meetings stored before rooms: the subject's. */
   location?: ClassroomLocation | null;
   allowedIpRanges?: string[];
+  /** Absent on meetings stored before migration 19 (which backfills it): 0. */
+  revision?: number;
   createdAt: Date;
 }
 
@@ -60,6 +62,7 @@ export const meetingSchema = new Schema<MeetingDoc>(
     preset: { type: String, default: null, enum: [...POLICY_PRESETS, null] },
     location: { type: locationSchema, default: null },
     allowedIpRanges: { type: [String], default: [] },
+    revision: { type: Number, default: 0 },
     createdAt: { type: Date, required: true },
   },
   { ...base, collection: 'meetings' },

@@ -16,9 +16,6 @@ import type { DayRangeDoc, MeetingDoc, OccurrenceDoc } from './timetable-schemas
 
 // Terms, holidays, weekly meetings, their dated occurrences and teachers' timetable settings.
 
-/** A meeting's fields that place it in the week and on a teacher: what a fenced edit's undo compares. */
-const MEETING_SLOT_FIELDS: ReadonlySet<string> = new Set(['weekday', 'startTime', 'endTime', 'teacherId', 'preset']);
-
 const rangeOf = (d: DayRangeDoc) => ({
   id: d._id,
   orgId: d.orgId,
@@ -39,6 +36,7 @@ const meetingOf = (d: MeetingDoc): Meeting => ({
   preset: (d.preset as Meeting['preset']) ?? null,
   location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
   allowedIpRanges: [...(d.allowedIpRanges ?? [])],
+  revision: d.revision ?? 0,
   createdAt: d.createdAt,
 });
 const occurrenceOf = (d: OccurrenceDoc): Occurrence => ({
@@ -79,7 +77,7 @@ export function timetableRepository(m: Models): TimetableRepository {
       return (await m.holidays.deleteOne({ orgId, _id: id })).deletedCount === 1;
     },
     async createMeeting(orgId, input, fence) {
-      const doc: MeetingDoc = { _id: newId(), orgId, ...input, createdAt: new Date() };
+      const doc: MeetingDoc = { _id: newId(), orgId, ...input, revision: 0, createdAt: new Date() };
       if (fence) await renewFence(m, fence);
       await m.meetings.create(doc);
       // As sessions.create's fence: no transaction holds the leases across the insert, so they
@@ -103,20 +101,24 @@ export function timetableRepository(m: Models): TimetableRepository {
     },
     async updateMeeting(orgId, id, patch, fence) {
       const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      // The revision moves in the same write: a crash after it cannot leave the edit uncounted.
+      const change = Object.keys(set).length > 0 ? { $set: set, $inc: { revision: 1 } } : { $set: set };
       if (!fence) {
-        const d = await m.meetings.findOneAndUpdate({ orgId, _id: id }, { $set: set }, { returnDocument: 'after' }).lean();
+        const d = await m.meetings.findOneAndUpdate({ orgId, _id: id }, change, { returnDocument: 'after' }).lean();
         return d ? meetingOf(d) : null;
       }
       await renewFence(m, fence);
-      const before = await m.meetings.findOneAndUpdate({ orgId, _id: id }, { $set: set }, { returnDocument: 'before' }).lean();
+      const before = await m.meetings.findOneAndUpdate({ orgId, _id: id }, change, { returnDocument: 'before' }).lean();
       if (!before) return null;
       const lost = await lostLease(m, fence);
       if (lost !== null) {
-        // Put back only while the times and teacher are still this edit's: an edit by the lock's
-        // new holder, written since, stays. (Meetings keep no version to compare instead.)
-        const mine = Object.fromEntries(Object.entries(set).filter(([k]) => MEETING_SLOT_FIELDS.has(k)));
-        const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof MeetingDoc] ?? null]));
-        await m.meetings.updateOne({ orgId, _id: id, ...mine }, { $set: back });
+        // Put back only while the revision is still this edit's: an edit by the lock's new
+        // holder, written since, moved it on and stays.
+        if (Object.keys(set).length > 0) {
+          const revision = before.revision ?? 0;
+          const back = Object.fromEntries(Object.keys(set).map((k) => [k, before[k as keyof MeetingDoc] ?? null]));
+          await m.meetings.updateOne({ orgId, _id: id, revision: revision + 1 }, { $set: { ...back, revision } });
+        }
         throw new LeaseLostError(lost);
       }
       const d = await m.meetings.findOne({ orgId, _id: id }).lean();

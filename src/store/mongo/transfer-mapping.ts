@@ -44,6 +44,7 @@ export const meetings: Pair<'meetings'> = {
     preset: orNull(d.preset) as CollectionEntity['meetings']['preset'],
     location: d.location ? { lat: d.location.lat, lon: d.location.lon, radiusM: d.location.radiusM } : null,
     allowedIpRanges: [...(d.allowedIpRanges ?? [])],
+    revision: d.revision ?? 0,
     createdAt: d.createdAt,
   }),
   from: ({ id, ...rest }) => ({ _id: id, ...rest }),

@@ -682,6 +682,21 @@ ${readVersionTriggers('users')}${readVersionTriggers('subjects')}${readVersionTr
       ALTER TABLE notification_preferences_new RENAME TO notification_preferences;
     `,
   },
+  {
+    version: 30,
+    name: "a meeting's revision",
+    // How many edits of a meeting have completed, moved in the same write as the edit; until now
+    // counted from the subject's meeting.update audit entries on every edit and refusal. Backfilled
+    // from that count, so an edit in progress across the upgrade keeps its key (edit-trail.ts).
+    sql: `
+      ALTER TABLE meetings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+      UPDATE meetings SET revision = (
+        SELECT count(*) FROM audit a
+         WHERE a.org_id = meetings.org_id AND a.entity_type = 'subject' AND a.entity_id = meetings.subject_id
+           AND a.action = 'meeting.update' AND json_extract(a.from_json, '$.id') = meetings.id
+      );
+    `,
+  },
 ];
 
 /**

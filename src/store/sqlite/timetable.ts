@@ -47,6 +47,7 @@ const meetingOf = (r: Row): Meeting => ({
   preset: (r['preset'] as Meeting['preset']) ?? null,
   location: typeof r['location'] === 'string' ? parseJson<ClassroomLocation>(r['location'], 'meetings.location') : null,
   allowedIpRanges: parseJson<string[]>((r['allowed_ip_ranges'] as string | null) ?? '[]', 'meetings.allowed_ip_ranges'),
+  revision: r['revision'] as number,
   createdAt: new Date(r['created_at'] as number),
 });
 
@@ -110,7 +111,7 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
       return db.stmt('DELETE FROM holidays WHERE org_id = ? AND id = ?').run(orgId, id).changes === 1;
     },
     async createMeeting(orgId, input, fence) {
-      const m: Meeting = { id: randomUUID(), orgId, ...input, createdAt: new Date() };
+      const m: Meeting = { id: randomUUID(), orgId, ...input, revision: 0, createdAt: new Date() };
       // The leases renewed in the insert's transaction: no other writer comes between them.
       db.tx(() => {
         if (fence) renewFence(db, fence);
@@ -141,7 +142,8 @@ export function timetableRepository(db: SqliteDb): TimetableRepository {
       const r = db.tx(() => {
         if (fence) renewFence(db, fence);
         if (fields.length > 0) {
-          const set = fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`).join(', ');
+          // The revision moves in the same write: a crash after it cannot leave the edit uncounted.
+          const set = [...fields.map((f) => `${MEETING_COLUMNS[f]} = @${f}`), 'revision = revision + 1'].join(', ');
           const params: Row = { orgId, id };
           for (const f of fields) params[f] = meetingValue(f, patch[f]);
           db.stmt(`UPDATE meetings SET ${set} WHERE org_id = @orgId AND id = @id`).run(params);

@@ -91,6 +91,7 @@ export const LATER_TABLES: { [C in Exclude<CollectionName, keyof typeof CORE_TAB
     preset: v('preset'),
     location: j('location'),
     allowedIpRanges: j('allowed_ip_ranges'),
+    revision: v('revision'),
     createdAt: d('created_at'),
   }),
   occurrences: table('occurrences', ['meeting_id', 'day'], {

@@ -101,11 +101,27 @@ function partlyText(err: unknown): string | null {
   return tt('timetable.partlyApplied', { done: done.join(' ') });
 }
 
+/**
+ * What another edit of the meeting, refused and given up, left moved or cancelled (a refusal's or
+ * an answer's `abandoned`), in the page's language; null when it left nothing.
+ */
+function abandonedText(left: { rescheduled: string[]; cancelled: string[] } | undefined): string | null {
+  const count = (left?.rescheduled.length ?? 0) + (left?.cancelled.length ?? 0);
+  return count > 0 ? tt('timetable.abandoned', { count }) : null;
+}
+
+/** What a refusal says beyond its code: the edit partly carried out, and what a given-up edit left; null when neither. */
+function refusalNotes(err: unknown): string | null {
+  const left = err instanceof ApiError ? (err.body.details?.['abandoned'] as MeetingUpdate['abandoned'] | undefined) : undefined;
+  const notes = [partlyText(err), abandonedText(left)].filter((n) => n !== null);
+  return notes.length > 0 ? notes.join(' ') : null;
+}
+
 /** A refused save in the page's language: the code's words and, for an edit partly carried out, what already changed. */
 function saveErrorText(err: unknown, form: ParentNode): string {
-  const partly = partlyText(err);
-  if (partly === null) return errorText(err, form);
-  return `${errorMessage((err as ApiError).body.code) ?? errorText(err, form)} ${partly}`;
+  const notes = refusalNotes(err);
+  if (notes === null) return errorText(err, form);
+  return `${errorMessage((err as ApiError).body.code) ?? errorText(err, form)} ${notes}`;
 }
 
 /**
@@ -116,8 +132,8 @@ function saveErrorText(err: unknown, form: ParentNode): string {
 function clashQuestion(err: ApiError): { question: string; confirm: object } | null {
   const days = [...new Set(((err.body.details?.['clashes'] ?? []) as { day: string }[]).map((c) => c.day))];
   const when = days.length > 0 ? tt('timetable.on', { days: days.map(dayLabel).join(', ') }) : '';
-  const partly = partlyText(err);
-  const asked = (question: string) => (partly === null ? question : `${partly} ${question}`);
+  const notes = refusalNotes(err);
+  const asked = (question: string) => (notes === null ? question : `${notes} ${question}`);
   if (err.body.code === 'SESSION_ALREADY_OPEN')
     return { question: asked(tt('timetable.clashParallel', { when })), confirm: { parallel: true } };
   if (err.body.code === 'TEACHER_DOUBLE_BOOKED') {
@@ -187,8 +203,8 @@ function updateText(u: MeetingUpdate): string {
   if (moved > 0) parts.push(tt('timetable.moved', { count: moved }));
   if (cancelled > 0) parts.push(tt('timetable.cancelledSessions', { count: cancelled }));
   // Left by an earlier edit the teacher gave up after its refusal: cancelled sessions stay cancelled.
-  const left = u.abandoned.rescheduled.length + u.abandoned.cancelled.length;
-  if (left > 0) parts.push(tt('timetable.abandoned', { count: left }));
+  const left = abandonedText(u.abandoned);
+  if (left !== null) parts.push(left);
   return parts.join(' ');
 }
 

@@ -373,4 +373,89 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     expect(questions).to.have.length(1);
     expect(said).to.contain('L’enseignant·e a déjà un cours d’une autre matière');
   });
+
+  for (const [language, left] of [
+    ['en', '3 sessions were left moved or cancelled by an earlier edit that was not finished.'],
+    ['fr', '3 séances restent déplacées ou annulées par une modification précédente non terminée.'],
+  ] as const) {
+    it(`says (${language}) what a given-up edit left, on a refusal's question and error line and on the saved line`, async () => {
+      if (language === 'fr') await ensurePagesBuilt('locale-teacher-fr.js');
+      const org = (await srv.store.organisations.getBySlug('demo'))!;
+      await srv.store.organisations.update(org.id, { settings: { ...org.settings, language } });
+      const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+      const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
+        (x) => x.code === 'CS101',
+      )!;
+      const [term] = await srv.store.timetable.listTerms(org.id);
+      const meeting = await srv.store.timetable.createMeeting(org.id, {
+        subjectId: cs101.id,
+        termId: term!.id,
+        weekday: 3,
+        startTime: '10:00',
+        endTime: '11:00',
+        teacherId: null,
+        preset: 'manual',
+        location: null,
+        allowedIpRanges: [],
+      });
+      const abandoned = { rescheduled: ['s1'], cancelled: ['s2', 's3'] };
+      const page = await context.newPage();
+      // The API's answers when an earlier edit was refused and given up (the server's side:
+      // test/unit/domain/meeting-edit-revision.test.ts and meeting-edit-trail.test.ts): this edit
+      // refused first, then saved.
+      let sent = 0;
+      await page.route('**/api/v1/meetings/*', async (route) => {
+        if (route.request().method() !== 'PATCH') return route.fallback();
+        sent += 1;
+        if (sent === 1) {
+          return route.fulfill({
+            status: 409,
+            contentType: 'application/json',
+            body: JSON.stringify({
+              error: {
+                code: 'TEACHER_DOUBLE_BOOKED',
+                message:
+                  'The teacher already has a meeting of another subject at that time. Another edit, given up, left 1 session(s) moved and 2 cancelled (details.abandoned); they stay so.',
+                details: { teacherId: ada.id, meetingIds: [], subjectIds: [], field: 'teacherOverlap', abandoned },
+              },
+            }),
+          });
+        }
+        return route.fulfill({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            meeting: { ...meeting, startTime: '12:00', endTime: '13:00' },
+            rescheduled: [],
+            cancelled: [],
+            abandoned,
+          }),
+        });
+      });
+      const questions: string[] = [];
+      page.on('dialog', (dialog) => {
+        questions.push(dialog.message());
+        void dialog.dismiss();
+      });
+      await page.goto('/teacher.html');
+      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+      await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
+      await page.selectOption('#subject-select', cs101.id);
+      await page
+        .locator('#meeting-list li', { hasText: '10:00–11:00' })
+        .getByRole('button', { name: language === 'fr' ? /Modifier le créneau/ : /Edit the meeting/ })
+        .click();
+      await page.fill('#meeting-start', '12:00');
+      await page.fill('#meeting-end', '13:00');
+      await page.click('#meeting-submit');
+      await page.waitForFunction(() => (document.getElementById('timetable-error')?.textContent ?? '') !== '');
+      expect(questions).to.have.length(1);
+      expect(questions[0]).to.contain(left);
+      expect(await page.locator('#timetable-error').innerText()).to.contain(left);
+      await page.click('#meeting-submit');
+      await page.waitForFunction(() => (document.getElementById('meeting-status')?.textContent ?? '') !== '');
+      expect(await page.locator('#meeting-status').innerText()).to.contain(left);
+      expect(sent).to.equal(2);
+    });
+  }
 });

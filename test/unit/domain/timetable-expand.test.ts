@@ -20,6 +20,7 @@ const sunday: Meeting = {
   preset: null,
   location: null,
   allowedIpRanges: [],
+  revision: 0,
   createdAt: created,
 };
 const monday: Meeting = { ...sunday, id: 'm-mon', weekday: 1 };

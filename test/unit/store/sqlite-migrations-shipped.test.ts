@@ -33,6 +33,7 @@ const SHIPPED: readonly (readonly [number, string])[] = [
   [27, '434925df8bc574a7'],
   [28, '177648b94968317e'],
   [29, 'cea76df1694109bd'],
+  [30, 'cbf636557da17b11'],
 ];
 
 describe('sqlite migrations as shipped', () => {
