@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { ActorGoneError } from '../../src/domain/ports/common.js';
 import type { Store } from '../../src/domain/ports/store.js';
-import { AUDIT_SCRUBS_COLLECTION } from '../../src/store/mongo/audit-scrubs.js';
+import { AUDIT_SCRUBS_COLLECTION, replaceAuditEntries } from '../../src/store/mongo/audit-scrubs.js';
+import type { AuditDoc } from '../../src/store/mongo/audit-schemas.js';
 import { createModels, type Models } from '../../src/store/mongo/models.js';
 import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
@@ -230,6 +231,38 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
     expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).find({}).toArray()).to.deep.equal([staged]);
     expect(await conn.db!.collection('audit').findOne({ _id: kept!.id as never })).to.deep.equal(original);
+  });
+
+  it('does not put back, as its scrubbed copy, an entry taken out of the trail after the erasure read it (a check-in taken back)', async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada } = await studentWithRecords(s, 1);
+    const entry = (entityId: string) => ({
+      orgId: org.id,
+      entityType: 'record' as const,
+      entityId,
+      sessionId: null,
+      actorId: ada.id,
+      action: 'checkin.submit' as const,
+      from: null,
+      to: { status: 'present' },
+      reason: null,
+      ip: '203.0.113.7',
+      at: new Date(),
+    });
+    const [gone, kept] = await s.audit.appendMany([entry('taken-back'), entry('stays')]);
+    const audit = conn.db!.collection<AuditDoc>('audit');
+    // As the erasure read them, scrubbed.
+    const copies = (await audit.find({ _id: { $in: [gone!.id, kept!.id] } }).toArray()).map((d) => ({
+      ...d,
+      actorId: 'erased-ada',
+      ip: null,
+    }));
+    // A group commit takes its check-in back (its student found erased after writing): its entry goes.
+    await audit.deleteOne({ _id: gone!.id });
+    await replaceAuditEntries(models, copies);
+    expect(await audit.findOne({ _id: gone!.id }), 'the taken-back entry stays out').to.equal(null);
+    expect(await audit.findOne({ _id: kept!.id })).to.include({ actorId: 'erased-ada', ip: null });
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
   });
 
   it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {
