@@ -18,34 +18,41 @@ export const AUDIT_SCRUBS_COLLECTION = 'auditScrubs';
 export const AUDIT_SCRUB_CHUNK = 100;
 
 /**
- * Replaces audit entries by their scrubbed copies (same `_id`s): per round, those still in the
- * trail are found, their copies staged, the originals deleted with one command, the copies
- * inserted with one, the stage emptied. An update per entry was a scan of the audit collection
- * each on FerretDB (300 entries: 46 s); a find or delete of many ids is one scan, an insert
- * none. Run restoreAuditScrubs first: a copy an interrupted run left staged is the newer version
- * of its entry.
+ * Replaces audit entries by their scrubbed copies (same `_id`s): per round, the entries are read
+ * as they stand now and scrubbed (`scrub`), the copies staged, the originals deleted with one
+ * command, the copies inserted with one, the stage emptied. An update per entry was a scan of the
+ * audit collection each on FerretDB (300 entries: 46 s); a find or delete of many ids is one scan,
+ * an insert none. Run restoreAuditScrubs first: a copy an interrupted run left staged is the
+ * newer version of its entry. Returns how many entries were swapped.
  */
-export async function replaceAuditEntries(m: Models, scrubbed: readonly AuditDoc[]): Promise<void> {
+export async function replaceAuditEntries(m: Models, ids: readonly string[], scrub: (entry: AuditDoc) => AuditDoc): Promise<number> {
   const staging = m.audit.db.collection<AuditDoc>(AUDIT_SCRUBS_COLLECTION);
-  for (let i = 0; i < scrubbed.length; i += AUDIT_SCRUB_CHUNK) {
-    // Only the entries still in the trail: one deleted since the erasure read it (a group
-    // commit taking back a check-in of the person being erased, record-batch.ts takeBack) must
-    // not come back as its copy. One deleted between this read and the delete below (two
-    // commands apart) still can: nothing locks the trail against it.
-    const read = scrubbed.slice(i, i + AUDIT_SCRUB_CHUNK);
-    const present = await presentIds(m, idsOf(read));
-    const chunk = read.filter((d) => present.has(d._id));
+  let swapped = 0;
+  for (let i = 0; i < ids.length; i += AUDIT_SCRUB_CHUNK) {
+    // Read again rather than taken from the caller's read, which may be minutes old: an entry
+    // another erasure scrubbed since (or whose address the retention cut) is scrubbed as it now
+    // stands, not put back as it was; one deleted since (a group commit taking back a check-in
+    // of the person being erased, record-batch.ts takeBack) does not come back. A change in the
+    // two commands between this read and the delete below can still be lost: nothing locks the
+    // trail against it.
+    const chunk = (
+      await auditOf(m)
+        .find({ _id: { $in: ids.slice(i, i + AUDIT_SCRUB_CHUNK) } })
+        .toArray()
+    ).map(scrub);
     if (chunk.length === 0) continue;
-    const ids = chunk.map((d) => d._id);
+    const round = chunk.map((d) => d._id);
     // An upsert, not an insert: another erasure naming the same entry may have staged it too.
     await staging.bulkWrite(
       chunk.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
       { ordered: false },
     );
-    await auditOf(m).deleteMany({ _id: { $in: ids } });
+    await auditOf(m).deleteMany({ _id: { $in: round } });
     await insertIgnoringPresent(m, chunk);
-    await staging.deleteMany({ _id: { $in: ids } });
+    await staging.deleteMany({ _id: { $in: round } });
+    swapped += chunk.length;
   }
+  return swapped;
 }
 
 /**
@@ -59,7 +66,13 @@ export async function restoreAuditScrubs(m: Models): Promise<number> {
   const staging = m.audit.db.collection<AuditDoc>(AUDIT_SCRUBS_COLLECTION);
   const staged = await staging.find({}).toArray();
   if (staged.length === 0) return 0;
-  const present = await presentIds(m, idsOf(staged));
+  const present = new Set(
+    (
+      await auditOf(m)
+        .find({ _id: { $in: staged.map((d) => d._id) } }, { projection: { _id: 1 } })
+        .toArray()
+    ).map((d) => d._id),
+  );
   const missing = staged.filter((d) => !present.has(d._id));
   if (missing.length === 0) return 0;
   await insertIgnoringPresent(m, missing);
@@ -69,16 +82,6 @@ export async function restoreAuditScrubs(m: Models): Promise<number> {
 
 // The raw collections, typed: the copies are whole documents as read, written without casting.
 const auditOf = (m: Models) => m.audit.db.collection<AuditDoc>(m.audit.collection.collectionName);
-
-const idsOf = (docs: readonly AuditDoc[]): string[] => docs.map((d) => d._id);
-
-/** Which of `ids` are in `audit` now (one command). */
-async function presentIds(m: Models, ids: readonly string[]): Promise<Set<string>> {
-  const found = await auditOf(m)
-    .find({ _id: { $in: [...ids] } }, { projection: { _id: 1 } })
-    .toArray();
-  return new Set(found.map((d) => d._id));
-}
 
 /** Inserts the copies; one whose `_id` is in `audit` already (put back by another run) stays as it is. */
 async function insertIgnoringPresent(m: Models, docs: readonly AuditDoc[]): Promise<void> {
