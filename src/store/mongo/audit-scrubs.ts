@@ -32,9 +32,9 @@ export async function replaceAuditEntries(m: Models, ids: readonly string[], scr
     // Read again rather than taken from the caller's read, which may be minutes old: an entry
     // another erasure scrubbed since (or whose address the retention cut) is scrubbed as it now
     // stands, not put back as it was; one deleted since (a group commit taking back a check-in
-    // of the person being erased, record-batch.ts takeBack) does not come back. A change in the
-    // two commands between this read and the delete below can still be lost: nothing locks the
-    // trail against it.
+    // of the person being erased, record-batch.ts takeBack) does not come back. A change made
+    // between this read and the delete below (the stage write) can still be lost: nothing locks
+    // the trail against it.
     const chunk = (
       await auditOf(m)
         .find({ _id: { $in: ids.slice(i, i + AUDIT_SCRUB_CHUNK) } })
