@@ -592,16 +592,8 @@ export function attendanceContract(ctx: ContractContext): void {
           audit: { actorId: student, action: 'checkin.submit' as const, reason: null, ip: null },
         });
         type Written = { written: true; record: { id: string; version: number } };
-        clock = T0 + 60_000;
-        const [ada1, bob1] = (await s.records.writeBatch([checkin(s1.id, st.ada), checkin(s1.id, st.bob)])) as Written[];
-        clock = T0 + 120_000;
-        const [ada2] = (await s.records.writeBatch([checkin(s2.id, st.ada)])) as Written[];
-        const r1 = ada1!.record;
-        const r2 = ada2!.record;
-        const submitted = async (recordId: string) =>
-          (await s.audit.listForEntity(org.id, 'record', recordId)).find((e) => e.action === 'checkin.submit')!;
-        const e1 = (await submitted(r1.id)).at.getTime();
-        const e2 = (await submitted(r2.id)).at.getTime();
+        const e1 = T0 + 60_000;
+        const e2 = T0 + 120_000;
         const append = (actorId: string, action: AuditAction, entity: [AuditEntityType, string], sessionId: string | null, ms: number) =>
           s.audit.append({
             orgId: org.id,
@@ -616,6 +608,22 @@ export function attendanceContract(ctx: ContractContext): void {
             ip: null,
             at: new Date(ms),
           });
+        // In the first check-in's millisecond, before it: the order entries were written.
+        await append(st.ada, 'user.update', ['user', st.ada], null, e1);
+        clock = e1;
+        // The third: a check-in entry whose actor is not the record's student (the store takes it).
+        const [ada1, bob1] = (await s.records.writeBatch([
+          checkin(s1.id, st.ada),
+          checkin(s1.id, st.bob),
+          { ...checkin(s2.id, st.bob), audit: { ...checkin(s2.id, st.bob).audit, actorId: st.tea } },
+        ])) as Written[];
+        clock = e2;
+        const [ada2] = (await s.records.writeBatch([checkin(s2.id, st.ada)])) as Written[];
+        const r1 = ada1!.record;
+        const r2 = ada2!.record;
+        const submitted = async (recordId: string) =>
+          (await s.audit.listForEntity(org.id, 'record', recordId)).find((e) => e.action === 'checkin.submit')!;
+        expect([(await submitted(r1.id)).at.getTime(), (await submitted(r2.id)).at.getTime()]).to.deep.equal([e1, e2]);
         await append(st.ada, 'user.update', ['user', st.ada], null, e1 - 60_000);
         // In the check-in's millisecond: after it, by the order entries were written.
         await append(st.ada, 'user.update', ['user', st.ada], null, e1);
@@ -682,6 +690,7 @@ export function attendanceContract(ctx: ContractContext): void {
         const actionsOf = async (actorId: string) => (await s.reports.audit(org.id, { actorId, ...page() })).items.map((e) => e.action);
         const adaTrail = [
           'user.update',
+          'user.update',
           'checkin.submit',
           'user.update',
           'checkin.retry',
@@ -690,7 +699,7 @@ export function attendanceContract(ctx: ContractContext): void {
           'checkin.retry',
         ];
         expect(await actionsOf(st.ada)).to.deep.equal(adaTrail);
-        expect(await actionsOf(st.tea)).to.deep.equal(['record.correct', 'session.open']);
+        expect(await actionsOf(st.tea)).to.deep.equal(['checkin.submit', 'record.correct', 'session.open']);
         await checkPages([st.ada, st.tea, st.bob]);
 
         expect(await s.records.remove(org.id, r1.id, r1.version)).to.equal(true);
