@@ -21,7 +21,21 @@ const ORPHANED_AT_INSERT = `CASE WHEN @action = '${REACHED_BY_RECORD}' AND NOT (
 
 export const audit: TableSpec<AuditEntry> = {
   table: 'audit',
-  columns: ['id', 'org_id', 'entity_type', 'entity_id', 'session_id', 'actor_id', 'action', 'from_json', 'to_json', 'reason', 'ip', 'at', 'orphaned'],
+  columns: [
+    'id',
+    'org_id',
+    'entity_type',
+    'entity_id',
+    'session_id',
+    'actor_id',
+    'action',
+    'from_json',
+    'to_json',
+    'reason',
+    'ip',
+    'at',
+    'orphaned',
+  ],
   key: ['id'],
   assigned: { orphaned: ORPHANED_AT_INSERT },
   toRow: (a) => ({

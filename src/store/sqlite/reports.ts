@@ -48,32 +48,33 @@ export function auditQuery(orgId: string, f: Omit<AuditFilter, 'limit' | 'offset
       params,
     };
   }
-  const indexed = `SELECT * FROM audit WHERE ${[
+  const indexedWhere = [
     'org_id = @orgId',
     'actor_id = @actorId',
     `(action <> '${REACHED_BY_RECORD}' OR orphaned = 1)`,
     ...entryFilters(f, ''),
-  ].join(' AND ')}`;
+  ].join(' AND ');
+  const indexed = (what: string) => `SELECT ${what} FROM audit WHERE ${indexedWhere}`;
   const reachesCheckins =
     (f.actions === undefined || f.actions.includes(REACHED_BY_RECORD)) && (f.entityType === undefined || f.entityType === 'record');
   if (!reachesCheckins) {
-    return { count: indexed.replace('SELECT *', 'SELECT count(*) AS n'), page: `${indexed} ORDER BY at, seq LIMIT @limit OFFSET @offset`, params };
+    return { count: indexed('count(*) AS n'), page: `${indexed('*')} ORDER BY at, seq LIMIT @limit OFFSET @offset`, params };
   }
+  const byRecordWhere = [
+    'r.org_id = @orgId',
+    'r.student_id = @actorId',
+    `a.action = '${REACHED_BY_RECORD}'`,
+    'a.orphaned = 0',
+    'a.actor_id = @actorId',
+    ...entryFilters(f, 'a.'),
+  ].join(' AND ');
   // CROSS JOIN keeps the order: the student's records, then each one's entries by its key (named:
   // with a session or a time range the planner, knowing no better, took audit_session per record).
-  const byRecord = `SELECT a.* FROM records r CROSS JOIN audit a INDEXED BY audit_entity
-     ON a.org_id = @orgId AND a.entity_type = 'record' AND a.entity_id = r.id
-     WHERE ${[
-       'r.org_id = @orgId',
-       'r.student_id = @actorId',
-       `a.action = '${REACHED_BY_RECORD}'`,
-       'a.orphaned = 0',
-       'a.actor_id = @actorId',
-       ...entryFilters(f, 'a.'),
-     ].join(' AND ')}`;
+  const byRecord = (what: string) => `SELECT ${what} FROM records r CROSS JOIN audit a INDEXED BY audit_entity
+     ON a.org_id = @orgId AND a.entity_type = 'record' AND a.entity_id = r.id WHERE ${byRecordWhere}`;
   return {
-    count: `SELECT (${byRecord.replace('SELECT a.*', 'SELECT count(*)')}) + (${indexed.replace('SELECT *', 'SELECT count(*)')}) AS n`,
-    page: `${byRecord} UNION ALL ${indexed} ORDER BY at, seq LIMIT @limit OFFSET @offset`,
+    count: `SELECT (${byRecord('count(*)')}) + (${indexed('count(*)')}) AS n`,
+    page: `${byRecord('a.*')} UNION ALL ${indexed('*')} ORDER BY at, seq LIMIT @limit OFFSET @offset`,
     params,
   };
 }
