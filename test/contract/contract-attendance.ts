@@ -716,6 +716,33 @@ export function attendanceContract(ctx: ContractContext): void {
       }
     });
 
+    it("a check-in's entry stays on its student's audit page when an import rewrites its record's student, or the entry's actor", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['ada', 'bob', 'cy']);
+      const checkin = (student: string) => ({
+        kind: 'insert' as const,
+        orgId: org.id,
+        input: newRecord(sess.id, subject.id, student, { status: 'present', attempts: 1 }),
+        audit: { actorId: student, action: 'checkin.submit' as const, reason: null, ip: null },
+      });
+      const [ada, cy] = (await s.records.writeBatch([checkin(st.ada), checkin(st.cy)])) as { written: true; record: { id: string } }[];
+      const entryOf = async (recordId: string) => (await s.audit.listForEntity(org.id, 'record', recordId))[0]!;
+      const adaEntry = await entryOf(ada!.record.id);
+      const cyEntry = await entryOf(cy!.record.id);
+      const byActor = async (actorId: string) => (await s.reports.audit(org.id, { actorId, ...page() })).items.map((e) => e.id);
+      // The record now another student's: the entry is still the act of the one who checked in.
+      const record = (await s.records.get(org.id, ada!.record.id))!;
+      await s.transfer.import('records', [{ ...record, studentId: st.bob }]);
+      expect(await byActor(st.ada)).to.deep.equal([adaEntry.id]);
+      expect(await byActor(st.bob)).to.deep.equal([]);
+      // The entry now another user's act, its record unchanged.
+      await s.transfer.import('audit', [{ ...cyEntry, actorId: st.bob }]);
+      expect(await byActor(st.bob)).to.deep.equal([cyEntry.id]);
+      expect(await byActor(st.cy)).to.deep.equal([]);
+    });
+
     it('writeBatch over several sessions gives each session gapless roster versions in write order; a write refused alone takes none', async function () {
       const s = ctx.store();
       const { org, subject } = await setup(s);
