@@ -1,4 +1,5 @@
-import type { AuditAction } from '../../src/shared/audit.js';
+import type { AuditAction, AuditEntityType } from '../../src/shared/audit.js';
+import type { AuditEntry, AuditFilter } from '../../src/domain/ports/audit.js';
 import { expect } from 'chai';
 import type { AttendanceSession } from '../../src/domain/ports/sessions.js';
 import type { Store } from '../../src/domain/ports/store.js';
@@ -568,6 +569,178 @@ export function attendanceContract(ctx: ContractContext): void {
       // A record removed keeps its trail: who checked in, and when, is still the student's act.
       expect(await s.records.remove(org.id, record.id, record.version)).to.equal(true);
       expect(await readers()).to.deep.equal(everywhere);
+    });
+
+    // SQLite reaches a student's check-in entries through their records, not audit_actor
+    // (migration 31): the page by actor must still list them among the student's other entries,
+    // in the trail's order, under every filter, and keep them once the record is gone.
+    it("the audit page by actor has a student's check-ins among their other entries in time order, under every filter, after the record's removal and the erasure", async function () {
+      this.timeout(60_000);
+      // The check-ins' times are the store clock's: set here, so that entries fall between them.
+      let clock = T0;
+      const opened = await ctx.open(() => new Date(clock));
+      try {
+        const s = opened.store;
+        const { org, subject } = await setup(s);
+        const s1 = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const s2 = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+        const st = await studentsOf(s, org.id, ['ada', 'bob', 'tea']);
+        const checkin = (sessionId: string, student: string) => ({
+          kind: 'insert' as const,
+          orgId: org.id,
+          input: newRecord(sessionId, subject.id, student, { status: 'present', attempts: 1 }),
+          audit: { actorId: student, action: 'checkin.submit' as const, reason: null, ip: null },
+        });
+        type Written = { written: true; record: { id: string; version: number } };
+        const e1 = T0 + 60_000;
+        const e2 = T0 + 120_000;
+        const append = (actorId: string, action: AuditAction, entity: [AuditEntityType, string], sessionId: string | null, ms: number) =>
+          s.audit.append({
+            orgId: org.id,
+            entityType: entity[0],
+            entityId: entity[1],
+            sessionId,
+            actorId,
+            action,
+            from: null,
+            to: null,
+            reason: null,
+            ip: null,
+            at: new Date(ms),
+          });
+        // In the first check-in's millisecond, before it: the order entries were written.
+        await append(st.ada, 'user.update', ['user', st.ada], null, e1);
+        clock = e1;
+        // The third: a check-in entry whose actor is not the record's student (the store takes it).
+        const [ada1, bob1] = (await s.records.writeBatch([
+          checkin(s1.id, st.ada),
+          checkin(s1.id, st.bob),
+          { ...checkin(s2.id, st.bob), audit: { ...checkin(s2.id, st.bob).audit, actorId: st.tea } },
+        ])) as Written[];
+        clock = e2;
+        const [ada2] = (await s.records.writeBatch([checkin(s2.id, st.ada)])) as Written[];
+        const r1 = ada1!.record;
+        const r2 = ada2!.record;
+        const submitted = async (recordId: string) =>
+          (await s.audit.listForEntity(org.id, 'record', recordId)).find((e) => e.action === 'checkin.submit')!;
+        expect([(await submitted(r1.id)).at.getTime(), (await submitted(r2.id)).at.getTime()]).to.deep.equal([e1, e2]);
+        await append(st.ada, 'user.update', ['user', st.ada], null, e1 - 60_000);
+        // In the check-in's millisecond: after it, by the order entries were written.
+        await append(st.ada, 'user.update', ['user', st.ada], null, e1);
+        await append(st.ada, 'checkin.retry', ['record', r1.id], s1.id, e1 + 1);
+        // A check-in entry whose record this store never had (a trail imported without it).
+        await append(st.ada, 'checkin.submit', ['record', 'no-such-record'], s2.id, e1 + 2);
+        await append(st.tea, 'record.correct', ['record', r1.id], s1.id, e1 + 3);
+        await append(st.tea, 'session.open', ['session', s2.id], s2.id, e2);
+        await append(st.ada, 'checkin.retry', ['record', r2.id], s2.id, e2 + 5);
+        await append(st.bob, 'user.update', ['user', st.bob], null, e2 + 6);
+
+        type Filter = Omit<AuditFilter, 'limit' | 'offset' | 'actorId'>;
+        const matches = (e: AuditEntry, f: Filter) =>
+          (f.entityType === undefined || e.entityType === f.entityType) &&
+          (f.entityId === undefined || e.entityId === f.entityId) &&
+          (f.sessionId === undefined || e.sessionId === f.sessionId) &&
+          (f.actions === undefined || f.actions.includes(e.action)) &&
+          (f.from === undefined || e.at.getTime() >= f.from.getTime()) &&
+          (f.before === undefined || e.at.getTime() < f.before.getTime());
+        const selectors: Filter[] = [
+          {},
+          { sessionId: s1.id },
+          { sessionId: s2.id },
+          { entityType: 'record', entityId: r1.id },
+          { entityType: 'user', entityId: st.ada },
+        ];
+        const actionSets: Filter[] = [
+          {},
+          { actions: ['checkin.submit'] },
+          { actions: ['checkin.submit', 'user.update'] },
+          { actions: ['user.update', 'record.correct'] },
+        ];
+        const windows: Filter[] = [
+          {},
+          { from: new Date(e1) },
+          { before: new Date(e2) },
+          { from: new Date(e1 + 1), before: new Date(e2 + 6) },
+        ];
+        // The organisation's whole trail (read without an actor) filtered here is what each page must be.
+        const checkPages = async (actors: readonly string[]) => {
+          const whole = (await s.reports.audit(org.id, page(1000))).items;
+          for (const actorId of actors)
+            for (const sel of selectors)
+              for (const acts of actionSets)
+                for (const win of windows) {
+                  const f = { ...sel, ...acts, ...win };
+                  const want = whole.filter((e) => e.actorId === actorId && matches(e, f)).map((e) => e.id);
+                  const label = JSON.stringify({ actorId, ...f });
+                  const all = await s.reports.audit(org.id, { actorId, ...f, ...page(1000) });
+                  expect(
+                    all.items.map((e) => e.id),
+                    label,
+                  ).to.deep.equal(want);
+                  expect(all.total, label).to.equal(want.length);
+                  // A page in the middle: the offset and the count (the page is full) over both parts.
+                  const mid = await s.reports.audit(org.id, { actorId, ...f, ...page(2, 1) });
+                  expect(
+                    mid.items.map((e) => e.id),
+                    label,
+                  ).to.deep.equal(want.slice(1, 3));
+                  if (want.length >= 3) expect(mid.total, label).to.equal(want.length);
+                }
+        };
+        const actionsOf = async (actorId: string) => (await s.reports.audit(org.id, { actorId, ...page() })).items.map((e) => e.action);
+        const adaTrail = [
+          'user.update',
+          'user.update',
+          'checkin.submit',
+          'user.update',
+          'checkin.retry',
+          'checkin.submit',
+          'checkin.submit',
+          'checkin.retry',
+        ];
+        expect(await actionsOf(st.ada)).to.deep.equal(adaTrail);
+        expect(await actionsOf(st.tea)).to.deep.equal(['checkin.submit', 'record.correct', 'session.open']);
+        await checkPages([st.ada, st.tea, st.bob]);
+
+        expect(await s.records.remove(org.id, r1.id, r1.version)).to.equal(true);
+        expect(await actionsOf(st.ada)).to.deep.equal(adaTrail);
+        await checkPages([st.ada, st.tea]);
+
+        const tombstone = `erased-${st.bob}`;
+        await s.privacy.erase({ orgId: org.id, userId: st.bob, identifiers: [] }, tombstone);
+        expect(await actionsOf(tombstone)).to.deep.equal(['checkin.submit', 'user.update']);
+        expect((await s.reports.audit(org.id, { actorId: tombstone, ...page() })).items[0]!.entityId).to.equal(bob1!.record.id);
+        await checkPages([tombstone]);
+      } finally {
+        await opened.cleanup();
+      }
+    });
+
+    it("a check-in's entry stays on its student's audit page when an import rewrites its record's student, or the entry's actor", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const sess = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const st = await studentsOf(s, org.id, ['ada', 'bob', 'cy']);
+      const checkin = (student: string) => ({
+        kind: 'insert' as const,
+        orgId: org.id,
+        input: newRecord(sess.id, subject.id, student, { status: 'present', attempts: 1 }),
+        audit: { actorId: student, action: 'checkin.submit' as const, reason: null, ip: null },
+      });
+      const [ada, cy] = (await s.records.writeBatch([checkin(st.ada), checkin(st.cy)])) as { written: true; record: { id: string } }[];
+      const entryOf = async (recordId: string) => (await s.audit.listForEntity(org.id, 'record', recordId))[0]!;
+      const adaEntry = await entryOf(ada!.record.id);
+      const cyEntry = await entryOf(cy!.record.id);
+      const byActor = async (actorId: string) => (await s.reports.audit(org.id, { actorId, ...page() })).items.map((e) => e.id);
+      // The record now another student's: the entry is still the act of the one who checked in.
+      const record = (await s.records.get(org.id, ada!.record.id))!;
+      await s.transfer.import('records', [{ ...record, studentId: st.bob }]);
+      expect(await byActor(st.ada)).to.deep.equal([adaEntry.id]);
+      expect(await byActor(st.bob)).to.deep.equal([]);
+      // The entry now another user's act, its record unchanged.
+      await s.transfer.import('audit', [{ ...cyEntry, actorId: st.bob }]);
+      expect(await byActor(st.bob)).to.deep.equal([cyEntry.id]);
+      expect(await byActor(st.cy)).to.deep.equal([]);
     });
 
     it('writeBatch over several sessions gives each session gapless roster versions in write order; a write refused alone takes none', async function () {

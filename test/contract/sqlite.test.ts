@@ -210,6 +210,44 @@ describe('sqlite store specifics', function () {
     }
   });
 
+  it('migration 31 leaves audit_actor the check-in entries of records removed before it, so the page by actor still has every entry', async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v30.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 30),
+    );
+    db.prepare(
+      `INSERT INTO records (id, org_id, session_id, subject_id, student_id, status, flags, attempts, version, created_at, updated_at)
+       VALUES ('r1', 'o1', 's1', 'sub', 'ada', 'present', '[]', 1, 1, 1000, 1000)`,
+    ).run();
+    const entry = db.prepare(
+      `INSERT INTO audit (id, org_id, entity_type, entity_id, session_id, actor_id, action, at) VALUES (?, 'o1', 'record', ?, 's1', ?, ?, ?)`,
+    );
+    entry.run('a1', 'gone', 'ada', 'checkin.submit', 900); // its record removed before the upgrade
+    entry.run('a2', 'r1', 'ada', 'checkin.submit', 1000);
+    entry.run('a3', 'r1', 'ada', 'checkin.retry', 1100);
+    entry.run('a4', 'r1', 'tea', 'checkin.submit', 1200); // an actor who is not the record's student
+    entry.run('a5', 'r1', 'ada', 'checkin.submit', 1300);
+    db.prepare("UPDATE audit SET entity_type = 'user', entity_id = 'ada' WHERE id = 'a5'").run(); // not about a record
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      const byActor = async (actorId: string) =>
+        (await store.reports.audit('o1', { actorId, limit: 10, offset: 0 })).items.map((e) => e.id);
+      expect(await byActor('ada')).to.deep.equal(['a1', 'a2', 'a3', 'a5']);
+      expect(await byActor('tea')).to.deep.equal(['a4']);
+      // The entry its record leads to is out of the index, as a new check-in's.
+      const marked = store.connection().prepare('SELECT id FROM audit WHERE orphaned = 1 ORDER BY id').all() as { id: string }[];
+      expect(marked.map((r) => r.id)).to.deep.equal(['a1', 'a4', 'a5']);
+      expect(await store.records.remove('o1', 'r1', 1)).to.equal(true);
+      expect(await byActor('ada')).to.deep.equal(['a1', 'a2', 'a3', 'a5']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("reads the organisation's audit trail in time order through an index, whole or by instants, without sorting it", async function () {
     await opened.store.close();
     const plan = (f: Parameters<typeof auditQuery>[1]) =>

@@ -17,7 +17,7 @@ import {
 import { type NewSession, type SessionFilter, type SessionRepository } from '../../domain/ports/sessions.js';
 import { isBusy, isDatabaseWide, mapConflicts, toConflict, type SqliteDb } from './db.js';
 import { definedOnly } from './directory.js';
-import { audit } from './audit-mappers.js';
+import { audit, REACHED_BY_RECORD } from './audit-mappers.js';
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { insertSql, sqlWords, type Row } from './common-mappers.js';
 import { records } from './record-mappers.js';
@@ -353,7 +353,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
     if (found.org_id !== orgId) throw new StoreConflictError('record');
     return { record: records.fromRow(found), created: false };
   };
-  const auditInsert = insertSql(audit, false);
+  // The entry and its record in one transaction: whether audit_actor must hold the entry is known
+  // without the read of the record the general insert makes (audit-mappers.ts).
+  const auditInsert = insertSql({ ...audit, assigned: { orphaned: '@orphaned' } }, false);
   const peerMarksOf = (orgId: string, sessionId: string, after: number) => ({
     count: db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)!.n,
     rows: db
@@ -403,7 +405,9 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
       after = update(w.orgId, w.id, w.expectedVersion, w.patch, versions.next);
       if (!after) return { written: false, record: before };
     }
-    db.stmt(auditInsert).run(audit.toRow({ id: newTimeOrderedId(after.updatedAt.getTime()), ...recordAuditEntry(before, after, w.audit) }));
+    const row = audit.toRow({ id: newTimeOrderedId(after.updatedAt.getTime()), ...recordAuditEntry(before, after, w.audit) });
+    row.orphaned = w.audit.action === REACHED_BY_RECORD && w.audit.actorId !== after.studentId ? 1 : 0;
+    db.stmt(auditInsert).run(row);
     return { written: true, before, record: after };
   };
   return {

@@ -7,10 +7,37 @@ import { date, json, ms, oneOf, parseOrNull, str, strOrNull, type TableSpec } fr
 const auditAction = oneOf(AUDIT_ACTIONS, 'audit.action');
 const auditEntityType = oneOf(AUDIT_ENTITY_TYPES, 'audit.entity_type');
 
+/** The action whose entries audit_actor leaves out while their record leads to them (migration 31). */
+export const REACHED_BY_RECORD = 'checkin.submit';
+
+/**
+ * Whether an entry must be in audit_actor because its record does not lead its actor to it:
+ * the record is not stored (yet or any more) or is another student's. Computed by the insert
+ * itself wherever an entry may arrive without its record (an append, an import); the record
+ * writer, which writes both together, decides it without the read (attendance.ts).
+ */
+const ORPHANED_AT_INSERT = `CASE WHEN @action = '${REACHED_BY_RECORD}' AND NOT (@entity_type = 'record' AND EXISTS (
+  SELECT 1 FROM records r WHERE r.id = @entity_id AND r.org_id = @org_id AND r.student_id = @actor_id)) THEN 1 ELSE 0 END`;
+
 export const audit: TableSpec<AuditEntry> = {
   table: 'audit',
-  columns: ['id', 'org_id', 'entity_type', 'entity_id', 'session_id', 'actor_id', 'action', 'from_json', 'to_json', 'reason', 'ip', 'at'],
+  columns: [
+    'id',
+    'org_id',
+    'entity_type',
+    'entity_id',
+    'session_id',
+    'actor_id',
+    'action',
+    'from_json',
+    'to_json',
+    'reason',
+    'ip',
+    'at',
+    'orphaned',
+  ],
   key: ['id'],
+  assigned: { orphaned: ORPHANED_AT_INSERT },
   toRow: (a) => ({
     id: a.id,
     org_id: a.orgId,

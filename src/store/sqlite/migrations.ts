@@ -697,6 +697,43 @@ ${readVersionTriggers('users')}${readVersionTriggers('subjects')}${readVersionTr
       );
     `,
   },
+  {
+    version: 31,
+    name: "audit_actor without a student's check-ins",
+    // Each check-in's entry put a row in audit_actor keyed by the student's random id, a leaf page
+    // of its own per check-in: 1.45 of the 5.8 pages a check-in wrote to the WAL (docs/multi-node.md,
+    // "Load"). The page by actor reaches a check-in's entry through its record instead
+    // (records_student, then audit_entity: reports.ts auditQuery), so the index leaves it out while
+    // the record is there and its student is the entry's actor. \`orphaned\` puts an entry back
+    // when that stops holding: set by the triggers below whenever a record is removed or changes
+    // student (records.remove, the erasure, an import over it), in the same statement's
+    // transaction. An entry marked too eagerly is only an index row more; one left unmarked and
+    // unreachable would be missing from its actor's page.
+    sql: `
+      ALTER TABLE audit ADD COLUMN orphaned INTEGER NOT NULL DEFAULT 0;
+      UPDATE audit SET orphaned = 1
+       WHERE action = 'checkin.submit'
+         AND NOT (entity_type = 'record' AND EXISTS (
+           SELECT 1 FROM records r WHERE r.id = audit.entity_id AND r.org_id = audit.org_id AND r.student_id = audit.actor_id));
+      DROP INDEX audit_actor;
+      CREATE INDEX audit_actor ON audit (org_id, actor_id, at) WHERE action <> 'checkin.submit' OR orphaned = 1;
+      CREATE TRIGGER records_orphan_checkin_entries AFTER DELETE ON records BEGIN
+        UPDATE audit SET orphaned = 1
+         WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0;
+      END;
+      CREATE TRIGGER records_restudent_checkin_entries AFTER UPDATE OF id, org_id, student_id ON records
+       WHEN OLD.id IS NOT NEW.id OR OLD.org_id IS NOT NEW.org_id OR OLD.student_id IS NOT NEW.student_id BEGIN
+        UPDATE audit SET orphaned = 1
+         WHERE org_id = OLD.org_id AND entity_type = 'record' AND entity_id = OLD.id AND action = 'checkin.submit' AND orphaned = 0
+           AND (actor_id IS NOT NEW.student_id OR NEW.org_id IS NOT OLD.org_id OR NEW.id IS NOT OLD.id);
+      END;
+      CREATE TRIGGER audit_orphan_checkin_entry AFTER UPDATE OF org_id, entity_type, entity_id, actor_id, action ON audit
+       WHEN NEW.action = 'checkin.submit' AND NEW.orphaned = 0 AND NOT (NEW.entity_type = 'record' AND EXISTS (
+         SELECT 1 FROM records r WHERE r.id = NEW.entity_id AND r.org_id = NEW.org_id AND r.student_id = NEW.actor_id)) BEGIN
+        UPDATE audit SET orphaned = 1 WHERE seq = NEW.seq;
+      END;
+    `,
+  },
 ];
 
 /**
