@@ -300,7 +300,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const home = (i: number) => (i < 6 ? b : c);
     const studentSockets = await Promise.all(students.map((s, i) => client(home(i), s)));
     const acked = new Map<string, string>();
-    const submit = async (i: number, timeoutMs = 5_000) => {
+    const submit = async (i: number, timeoutMs?: number) => {
       const ack = await command(studentSockets[i]!, 'checkin:submit', { sessionId, location: here(), code }, timeoutMs);
       if (ack.ok) acked.set(students[i]!.id, ack.data.status);
       return ack;
