@@ -139,6 +139,8 @@ export interface CreateDomainDeps {
   clockTrusted?: () => boolean;
   /** How background jobs wait before a retry; the real timer by default (tests move their clock instead). */
   sleep?: Sleep;
+  /** The timer behind CLOSE_MAX_MS (`AbortSignal.timeout` by default; tests expire it themselves). */
+  closeDeadline?: (ms: number) => AbortSignal;
 }
 
 /** The one composition root of the domain: the application, scripts and tests build it here. */
@@ -178,6 +180,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     owner: settings.nodeId,
     ...(settings.closeAnswerWaitMs === undefined ? {} : { answerWithinMs: settings.closeAnswerWaitMs }),
     ...(settings.closeMaxMs === undefined ? {} : { maxMs: settings.closeMaxMs }),
+    ...(deps.closeDeadline ? { deadline: deps.closeDeadline } : {}),
   });
   const scheduling = {
     owner: settings.nodeId,

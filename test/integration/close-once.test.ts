@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Store } from '../../src/domain/ports/store.js';
 import { startTestServer, type TestServer } from '../support/http.js';
 import { openLiveClass } from '../support/live-class.js';
-import { command, ok, type ClientSocket } from '../support/sockets.js';
+import { command, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 const STUDENTS = 12;
 /** Each absent written at closing takes this long: a close that outlasts many scheduler passes. */
@@ -24,6 +24,11 @@ function slowAbsents(store: Store): Store {
     },
   });
   return new Proxy(store, { get: (target, prop, receiver) => (prop === 'records' ? records : Reflect.get(target, prop, receiver)) });
+}
+
+/** Passes of the node's close scheduler finished so far (attendance_scheduler_ticks_total). */
+async function schedulerPasses(srv: TestServer): Promise<number> {
+  return (await srv.app.metrics.schedulerTicks.get()).values[0]?.value ?? 0;
 }
 
 // Walking three nodes on MongoDB, a teacher's close of a 300-student session took longer than a
@@ -53,8 +58,10 @@ describe("a teacher's close that outlasts scheduler passes", function () {
     const closed = ok(await command(teacherSocket, 'session:close', { sessionId }, 20_000));
     expect(closed.session.status).to.equal('closed');
     expect(closed.counts.absent).to.equal(STUDENTS);
-    // Scheduler passes after the close find nothing more to do.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Scheduler passes after the close find nothing more to do. The pass under way at the answer
+    // may have started before it (and found the lease held); the one after starts later.
+    const passes = await schedulerPasses(srv);
+    await waitFor(async () => (await schedulerPasses(srv)) >= passes + 2, 10_000);
     const entries = await srv.store.audit.listForEntity(org.id, 'session', sessionId);
     const closes = entries.filter((e) => e.action === 'session.close');
     expect(closes.map((e) => [e.actorId, e.reason])).to.deep.equal([[teacher.id, null]]);

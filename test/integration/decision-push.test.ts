@@ -17,6 +17,15 @@ describe('decision push on one node', function () {
     await srv?.cleanup();
   });
 
+  /**
+   * Settles once everything the server sent the socket before now has arrived: socket.io keeps
+   * one connection's packets in order, so a second push (or one to a classmate), sent with the
+   * first as the check-in was decided, comes before the acknowledgement of a later command.
+   */
+  async function deliveredSoFar(socket: ClientSocket): Promise<void> {
+    ok(await command(socket, 'session:list-active', {}));
+  }
+
   /** The rooms of every broadcast the node's adapter makes from now on. */
   function broadcastsOf(server: TestServer): string[][] {
     const adapter = server.app.realtime.io.of('/').adapter;
@@ -39,8 +48,7 @@ describe('decision push on one node', function () {
 
     const ack = ok(await command(phone, 'checkin:submit', { sessionId }));
     await waitFor(() => pushes.length > 0);
-    // A second push, if any, would come in the same write as the first.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await deliveredSoFar(phone);
     expect(pushes).to.deep.equal([ack]);
     expect(broadcasts.filter((r) => r.includes(rooms.user(student.id)))).to.deep.equal([]);
   });
@@ -60,7 +68,7 @@ describe('decision push on one node', function () {
     const onLaptop = nextEvent(laptop, 'checkin:decision', (v: CheckinView) => v.sessionId === sessionId);
     const ack = ok(await command(phone, 'checkin:submit', { sessionId }));
     expect(await onLaptop).to.deep.equal([ack]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all([phone, laptop, phones[1]!].map(deliveredSoFar));
     expect(pushes).to.deep.equal({ phone: [ack], laptop: [ack], classmate: [] });
     expect(broadcasts.filter((r) => r.includes(rooms.user(student.id)))).to.deep.equal([[rooms.user(student.id)]]);
   });

@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { createClusterDeps } from '../../src/cluster/cluster-deps.js';
 import { connectRedis, RedisUnavailableError } from '../../src/cluster/redis.js';
 import { createLogger } from '../../src/logger.js';
-import type { CheckinView, RosterUpdate } from '../../src/shared/events.js';
+import { rooms, type CheckinView, type RosterUpdate } from '../../src/shared/events.js';
 import { RosterFeed } from '../../src/web/lib/roster.js';
 import type { Store } from '../../src/domain/ports/store.js';
 import type { User } from '../../src/domain/ports/users.js';
@@ -106,6 +107,24 @@ async function expectScreensToMatchStore(
 async function storeStatuses(store: Store, orgId: string, sessionId: string): Promise<Map<string, string>> {
   const records = await store.records.listBySession(orgId, sessionId);
   return new Map(records.map((r) => [r.studentId, r.status]));
+}
+
+/**
+ * Settles once each socket has received what `node` broadcast to `room` before now: a probe sent
+ * the same way (through the cluster adapter, which publishes a one-room broadcast on that room's
+ * channel) comes after it, as Redis delivers one connection's messages in order.
+ */
+async function sentSoFar(node: TestNode, room: string, sockets: ClientSocket[]): Promise<void> {
+  const probe = `probe-${randomUUID()}`;
+  const heard = sockets.map((s) => new Promise<void>((resolve) => (s as unknown as ProbeSocket).once(probe, () => resolve())));
+  (node.app.realtime.io.to(room) as unknown as ProbeSocket).emit(probe);
+  await Promise.all(heard);
+}
+
+/** The untyped side of a socket or broadcast, for an event the application does not know. */
+interface ProbeSocket {
+  once(event: string, listener: () => void): unknown;
+  emit(event: string): unknown;
 }
 
 describe('several nodes behind one Redis (3 nodes, one SQLite file)', function () {
@@ -215,9 +234,12 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const ack = ok(await command(phone, 'checkin:submit', { sessionId, location: here(), code }));
     expect(ack.status).to.equal('present');
     await waitFor(() => [phone, laptop, tablet].every((s) => pushes.get(s)!.length > 0));
-    // Not a wait for anything: a second push, or one to the classmate, would travel the same
-    // Redis channel as those just seen; 100 ms more gives such a push its chance to show.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A second push, or one to the classmate, was sent by node a before what it sends now to the
+    // same rooms: through one Redis connection and channel per room, it arrives first.
+    await Promise.all([
+      sentSoFar(a, rooms.user(students[0]!.id), [phone, laptop, tablet]),
+      sentSoFar(a, rooms.user(students[1]!.id), [classmate]),
+    ]);
     expect([phone, laptop, tablet, classmate].map((s) => pushes.get(s))).to.deep.equal([[ack], [ack], [ack], []]);
   });
 
@@ -278,7 +300,7 @@ describe('several nodes behind one Redis (3 nodes, one SQLite file)', function (
     const home = (i: number) => (i < 6 ? b : c);
     const studentSockets = await Promise.all(students.map((s, i) => client(home(i), s)));
     const acked = new Map<string, string>();
-    const submit = async (i: number, timeoutMs = 5_000) => {
+    const submit = async (i: number, timeoutMs?: number) => {
       const ack = await command(studentSockets[i]!, 'checkin:submit', { sessionId, location: here(), code }, timeoutMs);
       if (ack.ok) acked.set(students[i]!.id, ack.data.status);
       return ack;

@@ -46,6 +46,8 @@ export interface DomainOptions {
   closeMaxMs?: number;
   /** CLOSE_ANSWER_WAIT_MS; the default (3 s) otherwise. */
   closeAnswerWaitMs?: number;
+  /** The timer behind CLOSE_MAX_MS; a real one otherwise (test/support/held-deadlines.ts holds it). */
+  closeDeadline?: (ms: number) => AbortSignal;
 }
 
 export interface LiveFixture {
@@ -148,6 +150,7 @@ export async function createLiveFixture(
       sleep: async (ms) => {
         clock.advance(ms);
       },
+      ...(options.closeDeadline ? { closeDeadline: options.closeDeadline } : {}),
     });
     built.push(domain);
     return domain;

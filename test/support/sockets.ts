@@ -6,6 +6,14 @@ import type { TestServer } from './http.js';
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * How long the waits below give what they wait for unless told: mocha's default test timeout
+ * (.mocharc.cjs). They wait for an event, never for time to pass, so a shorter bound only made a
+ * slow answer on a loaded machine (a close of 5.4 s against the 5 s a command had) fail a test
+ * that its own timeout would have let pass.
+ */
+export const EVENT_WAIT_MS = 20_000;
+
 type Command = keyof ClientToServerEvents;
 type Payload<E extends Command> = Parameters<ClientToServerEvents[E]>[0];
 type AckOf<E extends Command> = Parameters<ClientToServerEvents[E]>[1] extends (a: infer A) => void ? A : never;
@@ -65,12 +73,12 @@ export async function connectRefused(baseUrl: string, auth: Record<string, unkno
   }
 }
 
-/** Emits a command and resolves with its acknowledgement (rejects after `timeoutMs`). */
+/** Emits a command and resolves with its acknowledgement (rejects after `timeoutMs`, or when the socket disconnects). */
 export async function command<E extends Command>(
   socket: ClientSocket,
   event: E,
   payload: Payload<E>,
-  timeoutMs = 5_000,
+  timeoutMs = EVENT_WAIT_MS,
 ): Promise<AckOf<E>> {
   const emit = socket.timeout(timeoutMs).emitWithAck as unknown as (ev: string, p: unknown) => Promise<AckOf<E>>;
   return emit.call(socket.timeout(timeoutMs), event, payload);
@@ -87,7 +95,7 @@ export function nextEvent<E extends keyof ServerToClientEvents>(
   socket: ClientSocket,
   event: E,
   predicate: (...args: Parameters<ServerToClientEvents[E]>) => boolean = () => true,
-  timeoutMs = 3_000,
+  timeoutMs = EVENT_WAIT_MS,
 ): Promise<Parameters<ServerToClientEvents[E]>> {
   return new Promise((resolve, reject) => {
     const listener = ((...args: Parameters<ServerToClientEvents[E]>) => {
@@ -120,7 +128,7 @@ export async function pollUntil(check: () => boolean | Promise<boolean>, timeout
 }
 
 /** Polls until `check` returns true (see pollUntil); fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, stepMs = 20): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = EVENT_WAIT_MS, stepMs = 20): Promise<void> {
   if (!(await pollUntil(check, timeoutMs, stepMs))) throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
@@ -138,7 +146,7 @@ export function onRosterUpdate(socket: ClientSocket, listener: (update: RosterUp
 export async function nextRosterUpdate(
   socket: ClientSocket,
   predicate: (update: RosterUpdate) => boolean,
-  timeoutMs = 3_000,
+  timeoutMs = EVENT_WAIT_MS,
 ): Promise<RosterUpdate> {
   const [batch] = await nextEvent(socket, 'roster:updates', (b) => unbatch(b).some(predicate), timeoutMs);
   return unbatch(batch).find(predicate)!;

@@ -38,7 +38,8 @@ export interface HeldCloseLease {
  *
  * `limitMs` bounds the whole close (wall time, CLOSE_MAX_MS): a close stuck in a store call that
  * never answers would otherwise renew the lease for ever, and every later close of the session
- * would wait on it. At the bound the lease is released and `overdue` settles.
+ * would wait on it. At the bound the lease is released and `overdue` settles. `deadline` makes
+ * the bound's signal (`AbortSignal.timeout`; tests hold it, test/support/held-deadlines.ts).
  */
 export async function holdCloseLease(
   deps: { store: Store; now: () => Date; logger: Logger },
@@ -46,6 +47,7 @@ export async function holdCloseLease(
   owner: string,
   leaseMs: number,
   limitMs?: number,
+  deadline: (ms: number) => AbortSignal = (ms) => AbortSignal.timeout(ms),
 ): Promise<HeldCloseLease | null> {
   const { store, now, logger } = deps;
   const until = () => new Date(now().getTime() + leaseMs);
@@ -68,10 +70,11 @@ export async function holdCloseLease(
     Math.max(1, Math.floor(leaseMs / 3)),
   );
   timer.unref();
-  let boundTimer: NodeJS.Timeout | undefined;
+  /** Stops listening to the bound's signal: the released lease leaves nothing to the signal's timer. */
+  let unwatch = (): void => {};
   const release = async () => {
     clearInterval(timer);
-    clearTimeout(boundTimer);
+    unwatch();
     if (released) return;
     released = true;
     await renewal;
@@ -81,15 +84,21 @@ export async function holdCloseLease(
     limitMs === undefined
       ? new Promise<void>(() => {})
       : new Promise<void>((resolve) => {
-          boundTimer = setTimeout(() => {
+          const bound = deadline(limitMs);
+          const expire = () => {
             lost = true;
             release().then(resolve, (err: unknown) => {
               // Unreleased, the lease still expires within leaseMs: takeover comes that much later.
               logger.warn({ err, sessionId: session.id }, 'overdue close lease not released; it expires instead');
               resolve();
             });
-          }, limitMs);
-          boundTimer.unref();
+          };
+          if (bound.aborted) {
+            expire();
+            return;
+          }
+          bound.addEventListener('abort', expire, { once: true });
+          unwatch = () => bound.removeEventListener('abort', expire);
         });
   return {
     async write(step) {

@@ -67,6 +67,8 @@ export interface SessionCloserOptions {
    * the session closing for ever.
    */
   maxMs?: number;
+  /** The timer behind `maxMs` (`AbortSignal.timeout`): tests pass deadlines they expire themselves. */
+  deadline?: (ms: number) => AbortSignal;
 }
 
 /** A close running on this node: who asked, its end, and when its session became closing. */
@@ -166,7 +168,7 @@ export class SessionCloser {
 
   /** The session's close lease for a close scheduler, bounded as a teacher's close is. */
   holdLease(session: { orgId: string; id: string }, owner: string, leaseMs: number): Promise<HeldCloseLease | null> {
-    return holdCloseLease(this.deps, session, owner, leaseMs, this.maxMs);
+    return holdCloseLease(this.deps, session, owner, leaseMs, this.maxMs, this.options.deadline);
   }
 
   /** `closing`: called once the session is closing (or closed), before the steps that follow. */
@@ -311,7 +313,7 @@ export class SessionCloser {
   private async leaseOf(session: AttendanceSession): Promise<{ session: AttendanceSession; lease: HeldCloseLease | null }> {
     const owner = `${this.options.owner}:${randomUUID()}`;
     for (let pause = LEASE_WAIT_MS; ; pause = Math.min(pause * 2, LEASE_WAIT_MAX_MS)) {
-      const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs, this.maxMs);
+      const lease = await holdCloseLease(this.deps, session, owner, this.leaseMs, this.maxMs, this.options.deadline);
       // Under the lease: a close that finished meanwhile (and a reopening after it) is not redone.
       const current = await this.deps.store.sessions.get(session.orgId, session.id);
       if (!current) {
