@@ -78,7 +78,8 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     generator on its own clock) and print where an acknowledgement's time went:
                     p50/p90/p99 per stage, and of the record writer's transactions: on a
                     core, waiting for one (run queue), blocked; batch size, WAL frames,
-                    checkpoint overlap (Linux schedstat); also written to DIR/<run>-stages.md
+                    checkpoint overlap (Linux schedstat); also written to DIR/<run>-stages.md,
+                    each transaction to DIR/<run>-writer-transactions.csv
   --gc DIR          record each started node's garbage collections per second (the nodes
                     preload scripts/lib/gc-timeline.ts) and print them beside the ack and
                     roster p99 of the same second, also written to DIR/<run>-load-<i>-gc.md
@@ -684,7 +685,8 @@ async function run(
   if (stagesDir && opts.rate > 0) {
     const table = stageTableText(stageTable(generatorTimes, stageFiles), batchSizes(stageFiles));
     const writer = writerThreadTable(stageFiles);
-    const writerText = writer ? `\n\n== the record writer's transactions (${label})\n${writer}` : '';
+    const writerText = writer ? `\n\n== the record writer's transactions (${label})\n${writer.text}` : '';
+    if (writer) writeFileSync(path.join(stagesDir, `${slug(label)}-writer-transactions.csv`), writer.csv);
     writeFileSync(path.join(stagesDir, `${slug(label)}-stages.md`), `${table}${writerText}\n`);
     process.stdout.write(`\n== stages of an acknowledged check-in (${label})\n${table}${writerText}\n\n`);
   }

@@ -12,7 +12,7 @@ import {
 } from '../src/store/sqlite/record-writer.js';
 import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
 import { framesWritten, walFramesReader } from '../src/store/sqlite/wal-frames.js';
-import { schedstatDelta, threadSchedstatReader } from '../src/observability/thread-schedstat.js';
+import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a

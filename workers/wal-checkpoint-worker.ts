@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import { schedstatDelta, threadSchedstatReader } from '../src/observability/thread-schedstat.js';
+import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 import type {
   CheckpointMode,
   CheckpointWorkerData,

@@ -3,9 +3,11 @@
  * docs/multi-node.md "Load"): of each transaction's wall time, how much was on a core, how much
  * runnable but waiting for one (the run queue), and the rest (blocked: I/O, a lock), beside its
  * batch size, the WAL frames it wrote and whether a checkpoint pass ran at the same time. The
- * slowest 1 % against the rest says what a p99 commit waits on.
+ * slowest 1 % against the rest says what a p99 commit waits on. Every transaction's figures also
+ * go to a CSV file beside the table.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { CheckinStagesDump, WriterTimes } from '../../src/observability/checkin-stages.js';
 import type { CheckpointPassTimes } from '../../src/store/sqlite/wal-checkpointer.js';
 
@@ -100,7 +102,15 @@ export function writerThreadTableText(figures: readonly TransactionFigures[], pa
     const of = (xs: readonly TransactionFigures[]) => xs.map((x) => x[key]).filter((v): v is number => v !== null);
     const all = of(figures).sort((a, b) => a - b);
     if (all.length === 0) continue;
-    const cells = [percentile(all, 50), percentile(all, 90), percentile(all, 99), all.at(-1)!, mean(all), mean(of(slowest)), mean(of(rest))];
+    const cells = [
+      percentile(all, 50),
+      percentile(all, 90),
+      percentile(all, 99),
+      all.at(-1)!,
+      mean(all),
+      mean(of(slowest)),
+      mean(of(rest)),
+    ];
     lines.push(`| ${what} | ${cells.map(f).join(' | ')} |`);
   }
   if (passes.length > 0) {
@@ -120,17 +130,48 @@ export function writerThreadTableText(figures: readonly TransactionFigures[], pa
   return lines.join('\n');
 }
 
+const CSV_COLUMNS: readonly (keyof TransactionFigures)[] = [
+  'wall',
+  'cpu',
+  'runQueue',
+  'blocked',
+  'slices',
+  'size',
+  'frames',
+  'walFrames',
+  'overlap',
+];
+
+/** One line per transaction (`node,received,` then the figures; empty cells where absent), for a spreadsheet. */
+export function transactionsCsv(
+  nodes: readonly { node: string; writer: readonly WriterTimes[]; figures: readonly TransactionFigures[] }[],
+): string {
+  const lines = [['node', 'received', ...CSV_COLUMNS].join(',')];
+  for (const { node, writer, figures } of nodes) {
+    figures.forEach((f, i) => {
+      const cells = CSV_COLUMNS.map((k) => (f[k] === null ? '' : String(Math.round(f[k] * 1000) / 1000)));
+      lines.push([node, writer[i]!.received.toFixed(3), ...cells].join(','));
+    });
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /**
  * The nodes' CHECKIN_STAGES_FILE dumps as one table (each node's transactions against its own
  * checkpoint passes); null when none holds writer transactions (an older file, a MongoDB node).
  */
-export function writerThreadTable(nodeFiles: readonly string[]): string | null {
+export function writerThreadTable(nodeFiles: readonly string[]): { text: string; csv: string } | null {
   const figures: TransactionFigures[] = [];
   const passes: CheckpointPassTimes[] = [];
+  const nodes: Parameters<typeof transactionsCsv>[0][number][] = [];
   for (const file of nodeFiles) {
     const dump = JSON.parse(readFileSync(file, 'utf8')) as CheckinStagesDump;
-    figures.push(...transactionFigures(dump.writer ?? [], dump.checkpoints ?? []));
+    const writer = dump.writer ?? [];
+    const own = transactionFigures(writer, dump.checkpoints ?? []);
+    nodes.push({ node: path.basename(file, '.json'), writer, figures: own });
+    figures.push(...own);
     passes.push(...(dump.checkpoints ?? []));
   }
-  return writerThreadTableText(figures, passes);
+  const text = writerThreadTableText(figures, passes);
+  return text === null ? null : { text, csv: transactionsCsv(nodes) };
 }

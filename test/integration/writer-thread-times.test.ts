@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { RecordWrite } from '../../src/domain/ports/records.js';
-import type { RecordWriter } from '../../src/store/sqlite/record-writer.js';
+import type { CommittedBatch } from '../../src/store/sqlite/record-writer.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointPassTimes } from '../../src/store/sqlite/wal-checkpointer.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
@@ -12,8 +12,6 @@ import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract
 // The worker threads' own times for the stage table (`loadtest --stages`, docs/multi-node.md
 // "Load"): with threadTimes each record writer transaction comes back with its CPU, run-queue
 // and WAL figures and each checkpointing pass is reported; without it, nothing of the kind.
-
-type Committed = Parameters<Parameters<RecordWriter['on']>[1]>[0];
 
 describe('SQLite worker thread times (stage tables)', function () {
   this.timeout(20_000);
@@ -41,8 +39,8 @@ describe('SQLite worker thread times (stage tables)', function () {
   };
 
   /** The `committed` event of the next batch written. */
-  const commit = async (writes: RecordWrite[]): Promise<Committed> => {
-    const committed = once(store.recordWriter()!, 'committed') as Promise<[Committed]>;
+  const commit = async (writes: RecordWrite[]): Promise<CommittedBatch> => {
+    const committed = once(store.recordWriter()!, 'committed') as Promise<[CommittedBatch]>;
     await store.records.writeBatch(writes);
     return (await committed)[0];
   };

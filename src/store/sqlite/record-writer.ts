@@ -10,7 +10,7 @@ import type { CheckpointLogger } from './wal-checkpointer.js';
 import { insertedRecord } from './attendance.js';
 import { stopStoreWorker } from './worker-stop.js';
 import { encodeWrites, type WireWrites } from './record-write-wire.js';
-import type { ThreadSchedstat } from '../../observability/thread-schedstat.js';
+import type { ThreadSchedstat } from './thread-schedstat.js';
 
 // The group commit's transaction on a worker thread (docs/multi-node.md, "Record writer"). The
 // batch's SQLite work (inserts, audit rows, the commit and its WAL write) took about 35-40 % of
@@ -91,6 +91,15 @@ interface Pending {
 /** The worker keeps one batch (at most CHECKIN_BATCH_MAX writes) at a time. */
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
 
+/** A batch the thread committed (`committed` event): when it read and committed it (absolute ms), its writes. */
+export interface CommittedBatch {
+  received: number;
+  committed: number;
+  size: number;
+  /** With threadTimes only. */
+  thread?: WriterThreadTimes;
+}
+
 /**
  * Owns the record writer thread of one file store. `writeBatch` posts a batch with its time and
  * resolves once the worker's transaction committed (same WAL, same synchronous=NORMAL: durable
@@ -100,10 +109,7 @@ const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
  * with the stored record), and so is every later batch; logged at error level, the gauge
  * `attendance_sqlite_writer_worker_up` drops to 0.
  */
-export class RecordWriter extends EventEmitter<{
-  fallback: [Error];
-  committed: [{ received: number; committed: number; size: number; thread?: WriterThreadTimes }];
-}> {
+export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [CommittedBatch] }> {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -202,7 +208,12 @@ export class RecordWriter extends EventEmitter<{
     if (this.pending.size === 0) this.worker.unref();
     if (m.type === 'written') {
       this.batches += 1;
-      this.emit('committed', { received: m.took[0], committed: m.took[1], size: p.writes.length, ...(m.thread ? { thread: m.thread } : {}) });
+      this.emit('committed', {
+        received: m.took[0],
+        committed: m.took[1],
+        size: p.writes.length,
+        ...(m.thread ? { thread: m.thread } : {}),
+      });
       p.resolve(fromWireResults(m.results, p.writes, p.at));
     } else {
       p.reject(fromWireError(m.error));

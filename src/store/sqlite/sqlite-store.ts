@@ -69,9 +69,14 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
   const clock = opts.now ?? (() => new Date());
   const log = opts.log ?? warningsLog;
   const checkpointer =
-    db.file !== null && opts.checkpointWorker !== false ? new WalCheckpointer(db, db.file, { log, threadTimes: opts.threadTimes ?? false, ...opts.checkpointTuning }) : null;
+    db.file !== null && opts.checkpointWorker !== false
+      ? new WalCheckpointer(db, db.file, { log, threadTimes: opts.threadTimes ?? false, ...opts.checkpointTuning })
+      : null;
   const records = recordRepository(db, clock);
-  const writer = db.file !== null && opts.writerWorker !== false ? startRecordWriter(db, db.file, records, checkpointer, log, opts.threadTimes ?? false) : null;
+  const writer =
+    db.file !== null && opts.writerWorker !== false
+      ? startRecordWriter(db, db.file, records, checkpointer, log, opts.threadTimes ?? false)
+      : null;
   // A full disk or a read-only file fails writes while reads still work: the readiness probe
   // then tries a small write, and reports the store ready again only when one commits.
   const health = new StoreHealth('sqlite', log);

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Store } from '../../domain/ports/store.js';
 import type { SqliteDb } from './db.js';
 import { stopStoreWorker } from './worker-stop.js';
-import type { ThreadSchedstat } from '../../observability/thread-schedstat.js';
+import type { ThreadSchedstat } from './thread-schedstat.js';
 
 // WAL checkpoints on a worker thread (docs/multi-node.md, "WAL checkpoints"). The automatic
 // checkpoint runs inside the commit that crosses wal_autocheckpoint pages, on the event loop

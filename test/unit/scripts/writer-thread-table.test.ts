@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { WriterTimes } from '../../../src/observability/checkin-stages.js';
 import type { CheckpointPassTimes } from '../../../src/store/sqlite/wal-checkpointer.js';
-import { transactionFigures, writerThreadTableText } from '../../../scripts/lib/writer-thread-table.js';
+import { transactionFigures, transactionsCsv, writerThreadTableText } from '../../../scripts/lib/writer-thread-table.js';
 
 function tx(received: number, wallMs: number, cpuMs: number, queueMs: number, size = 100): WriterTimes {
   return {
@@ -42,7 +42,13 @@ describe("the record writer's transaction table (loadtest --stages)", function (
     const writer = Array.from({ length: 99 }, (_, i) => tx(i * 100, 5, 4, 1));
     writer.push(tx(20_000, 80, 5, 70, 40));
     const text = writerThreadTableText(transactionFigures(writer, [pass(20_010, 20_020)]), [pass(20_010, 20_020)])!;
-    const row = (what: string) => text.split('\n').find((l) => l.startsWith(`| ${what}`))!.split('|').map((c) => c.trim()).slice(1);
+    const row = (what: string) =>
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`| ${what}`))!
+        .split('|')
+        .map((c) => c.trim())
+        .slice(1);
     // Columns: what, p50, p90, p99, max, mean, slowest 1 %, the rest.
     expect(row('runnable, waiting for a core')[6]).to.equal('70.00');
     expect(row('runnable, waiting for a core')[7]).to.equal('1.00');
@@ -54,5 +60,19 @@ describe("the record writer's transaction table (loadtest --stages)", function (
 
   it('has no table without writer transactions', function () {
     expect(writerThreadTableText([], [])).to.equal(null);
+  });
+
+  it('writes one CSV line per transaction, empty cells where schedstat was absent', function () {
+    const writer = [
+      tx(1_000.5, 50, 10, 30),
+      { received: 2_000, committed: 2_007, size: 3, thread: { sched: null, frames: 9, walFrames: 9 } },
+    ];
+    const csv = transactionsCsv([{ node: 'load-0', writer, figures: transactionFigures(writer, [pass(1_010, 1_020)]) }]);
+    expect(csv.split('\n')).to.deep.equal([
+      'node,received,wall,cpu,runQueue,blocked,slices,size,frames,walFrames,overlap',
+      'load-0,1000.500,50,10,30,10,2,100,300,900,1',
+      'load-0,2000.000,7,,,,,3,9,9,0',
+      '',
+    ]);
   });
 });

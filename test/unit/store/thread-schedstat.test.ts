@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import { parseSchedstat, schedstatDelta, threadSchedstatReader } from '../../../src/observability/thread-schedstat.js';
+import { parseSchedstat, schedstatDelta, threadSchedstatReader } from '../../../src/store/sqlite/thread-schedstat.js';
 import { framesWritten } from '../../../src/store/sqlite/wal-frames.js';
 
 describe('thread schedstat (the stage table of the record writer)', function () {
