@@ -22,6 +22,7 @@ import { loadFaceConfig } from '../src/face/face-config.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { User } from '../src/domain/ports/users.js';
 import { batchSizes, stageTable, stageTableText, type GeneratorTimes } from './lib/checkin-stages-table.js';
+import { writerThreadTable } from './lib/writer-thread-table.js';
 import { gcTimelineTable, readGcTimeline } from './lib/gc-timeline-table.js';
 import { startNodeProcess, startRedis, waitReadyz, type NodeProcess } from './lib/loadtest-cluster.js';
 import {
@@ -75,7 +76,10 @@ const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
                     print the heaviest frames with scripts/profile-top.ts
   --stages DIR      time every check-in's stages (the nodes with CHECKIN_STAGES_FILE, the
                     generator on its own clock) and print where an acknowledgement's time went:
-                    p50/p90/p99 per stage, also written to DIR/<run>-stages.md
+                    p50/p90/p99 per stage, and of the record writer's transactions: on a
+                    core, waiting for one (run queue), blocked; batch size, WAL frames,
+                    checkpoint overlap (Linux schedstat); also written to DIR/<run>-stages.md,
+                    each transaction to DIR/<run>-writer-transactions.csv
   --gc DIR          record each started node's garbage collections per second (the nodes
                     preload scripts/lib/gc-timeline.ts) and print them beside the ack and
                     roster p99 of the same second, also written to DIR/<run>-load-<i>-gc.md
@@ -680,8 +684,11 @@ async function run(
   if (!urls) await stopDir();
   if (stagesDir && opts.rate > 0) {
     const table = stageTableText(stageTable(generatorTimes, stageFiles), batchSizes(stageFiles));
-    writeFileSync(path.join(stagesDir, `${slug(label)}-stages.md`), `${table}\n`);
-    process.stdout.write(`\n== stages of an acknowledged check-in (${label})\n${table}\n\n`);
+    const writer = writerThreadTable(stageFiles);
+    const writerText = writer ? `\n\n== the record writer's transactions (${label})\n${writer.text}` : '';
+    if (writer) writeFileSync(path.join(stagesDir, `${slug(label)}-writer-transactions.csv`), writer.csv);
+    writeFileSync(path.join(stagesDir, `${slug(label)}-stages.md`), `${table}${writerText}\n`);
+    process.stdout.write(`\n== stages of an acknowledged check-in (${label})\n${table}${writerText}\n\n`);
   }
   ack.sort((a, b) => a - b);
   propagation.sort((a, b) => a - b);

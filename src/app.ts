@@ -190,6 +190,7 @@ export function createApplication(deps: ApplicationDeps): Application {
   // A measuring tool (docs/multi-node.md "Load"): each check-in's stage times, written at close.
   const checkinStages = config.checkinStagesFile === null ? null : new CheckinStages(config.checkinStagesFile);
   if (checkinStages && recordWriter) recordWriter.on('committed', (times) => checkinStages.writerBatch(times));
+  if (checkinStages && checkpointer) checkpointer.on('pass', (times) => checkinStages.checkpointPass(times));
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);

@@ -151,6 +151,8 @@ export interface Config {
         checkpointWorker?: boolean;
         /** SQLITE_WRITER_WORKER: the group commit's record writes on a worker thread (file stores). */
         writerWorker?: boolean;
+        /** The worker threads time their transactions and checkpoints: on with CHECKIN_STAGES_FILE. */
+        threadTimes?: boolean;
       }
     | { kind: 'mongo'; uri: string; poolSize: number; serverSelectionTimeoutMs: number; socketTimeoutMs: number };
   redisUrl: string | null;
@@ -338,6 +340,7 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
       path: path.resolve(e.SQLITE_PATH ?? path.join(dataDir, 'attendance.db')),
       checkpointWorker: e.SQLITE_CHECKPOINT_WORKER,
       writerWorker: e.SQLITE_WRITER_WORKER,
+      ...(e.CHECKIN_STAGES_FILE ? { threadTimes: true } : {}),
     };
   }
 

@@ -8,8 +8,11 @@ import {
   type FromRecordWriter,
   type RecordWriterWorkerData,
   type ToRecordWriter,
+  type WriterThreadTimes,
 } from '../src/store/sqlite/record-writer.js';
 import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
+import { framesWritten, walFramesReader } from '../src/store/sqlite/wal-frames.js';
+import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a
@@ -28,6 +31,11 @@ db.raw.pragma(`wal_autocheckpoint = ${data.autocheckpointPages}`);
 let batchAt = new Date(0);
 const records = recordRepository(db, () => batchAt);
 
+// Stage tables only (CHECKIN_STAGES_FILE): the thread's CPU and run-queue times and the WAL's
+// frames around each transaction. Opened after the connection, which made the wal-index.
+const schedstat = data.threadTimes ? threadSchedstatReader() : null;
+const walFrames = data.threadTimes ? walFramesReader(data.file) : null;
+
 function send(message: FromRecordWriter): void {
   port.postMessage(message);
 }
@@ -37,19 +45,30 @@ port.on('message', (message: ToRecordWriter) => {
   switch (message.type) {
     case 'write': {
       const received = performance.timeOrigin + performance.now();
+      const framesBefore = walFrames?.read() ?? 0;
+      const schedBefore = schedstat?.read() ?? null;
       batchAt = new Date(message.at);
       // writeBatch is synchronous under its promise: the batch has committed (or not) before
       // the next message is read.
       const fence = message.fence && { ...message.fence, until: new Date(message.fence.until) };
       const writes = decodeWrites(message.writes);
       records.writeBatch(writes, fence).then(
-        (results) =>
+        (results) => {
+          const committed = performance.timeOrigin + performance.now();
+          let thread: WriterThreadTimes | undefined;
+          if (walFrames) {
+            const walAfter = walFrames.read();
+            const sched = schedBefore && schedstat ? schedstatDelta(schedBefore, schedstat.read()) : null;
+            thread = { sched, frames: framesWritten(framesBefore, walAfter), walFrames: walAfter };
+          }
           send({
             type: 'written',
             id: message.id,
             results: toWireResults(results, writes),
-            took: [received, performance.timeOrigin + performance.now()],
-          }),
+            took: [received, committed],
+            ...(thread ? { thread } : {}),
+          });
+        },
         (err: unknown) => send({ type: 'failed', id: message.id, error: toWireError(err) }),
       );
       break;
@@ -59,6 +78,8 @@ port.on('message', (message: ToRecordWriter) => {
       break;
     case 'stop':
       // Not SqliteDb.close(): the store's own connection runs the closing checkpoint.
+      schedstat?.close();
+      walFrames?.close();
       db.raw.close();
       port.close();
       break;

@@ -1,6 +1,8 @@
 import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
+import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 import type {
   CheckpointMode,
   CheckpointWorkerData,
@@ -28,10 +30,16 @@ interface CheckpointRow {
   checkpointed: number;
 }
 
+/** With threadTimes: the current pass's checkpoints, reported with its times (timedPass). */
+const passModes: CheckpointMode[] = [];
+let passCheckpointed = 0;
+
 function checkpoint(mode: CheckpointMode): CheckpointRow {
   const row = db.pragma(`wal_checkpoint(${mode})`) as CheckpointRow[];
   const result = row[0] ?? { busy: 1, log: -1, checkpointed: -1 };
   send({ type: 'checkpoint', mode, ...result });
+  passModes.push(mode);
+  passCheckpointed += Math.max(0, result.checkpointed);
   return result;
 }
 
@@ -107,11 +115,27 @@ function guardedPass(): void {
   }
 }
 
-const timer = setInterval(guardedPass, data.intervalMs);
+const schedstat = data.threadTimes ? threadSchedstatReader() : null;
+const now = () => performance.timeOrigin + performance.now();
+
+/** A pass with its times, for the stage table: only a pass that checkpointed is reported. */
+function timedPass(): void {
+  const start = now();
+  const before = schedstat?.read() ?? null;
+  passModes.length = 0;
+  passCheckpointed = 0;
+  guardedPass();
+  if (passModes.length === 0) return;
+  const sched = before && schedstat ? schedstatDelta(before, schedstat.read()) : null;
+  send({ type: 'pass', start, end: now(), sched, checkpointed: passCheckpointed, modes: passModes.join(' ') });
+}
+
+const timer = setInterval(data.threadTimes ? timedPass : guardedPass, data.intervalMs);
 
 port.on('message', (message: ToCheckpointWorker) => {
   if (message.type !== 'stop') return;
   clearInterval(timer);
+  schedstat?.close();
   db.close();
   port.close();
 });

@@ -1,11 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { WriterThreadTimes } from '../store/sqlite/record-writer.js';
+import type { CheckpointPassTimes } from '../store/sqlite/wal-checkpointer.js';
 import { CHECKIN_STAGES, type CheckinBatchTimes, type CheckinStage, type CheckinTrace } from '../domain/checkins/checkin-trace.js';
 
-/** A batch as the record writer thread lived it (absolute ms): the message read, the transaction committed. */
+/**
+ * A batch as the record writer thread lived it (absolute ms): the message read, the transaction
+ * committed; its size and, from a store with threadTimes, the thread's CPU, run-queue and WAL figures.
+ */
 export interface WriterTimes {
   received: number;
   committed: number;
+  size?: number;
+  thread?: WriterThreadTimes;
 }
 
 /** What CHECKIN_STAGES_FILE holds: read by scripts/lib/checkin-stages-table.ts. */
@@ -14,6 +21,10 @@ export interface CheckinStagesDump {
   /** `${sessionId}/${studentId}` -> the stages' times in CHECKIN_STAGES order (null: not reached) and the batch's index. */
   items: Record<string, { t: (number | null)[]; batch: number | null }>;
   batches: (CheckinBatchTimes & { size: number; writer: WriterTimes | null })[];
+  /** Every transaction of the record writer thread, in commit order (absent from older files). */
+  writer?: WriterTimes[];
+  /** Every checkpoint pass that checkpointed, with the store's threadTimes (absent from older files). */
+  checkpoints?: CheckpointPassTimes[];
 }
 
 const STAGE_INDEX = new Map(CHECKIN_STAGES.map((s, i) => [s, i]));
@@ -27,6 +38,7 @@ export class CheckinStages implements CheckinTrace {
   private readonly items = new Map<string, { t: (number | null)[]; batch: number | null }>();
   private readonly batches: CheckinStagesDump['batches'] = [];
   private readonly writer: WriterTimes[] = [];
+  private readonly checkpoints: CheckpointPassTimes[] = [];
 
   constructor(private readonly file: string) {}
 
@@ -68,9 +80,20 @@ export class CheckinStages implements CheckinTrace {
     this.writer.push(times);
   }
 
+  /** A pass of the WAL checkpoint worker (WalCheckpointer's `pass` event). */
+  checkpointPass(times: CheckpointPassTimes): void {
+    this.checkpoints.push(times);
+  }
+
   /** Writes the file (synchronously: called from the process's `exit`). */
   write(): void {
-    const dump: CheckinStagesDump = { stages: CHECKIN_STAGES, items: Object.fromEntries(this.items), batches: this.batches };
+    const dump: CheckinStagesDump = {
+      stages: CHECKIN_STAGES,
+      items: Object.fromEntries(this.items),
+      batches: this.batches,
+      writer: this.writer,
+      checkpoints: this.checkpoints,
+    };
     writeFileSync(this.file, JSON.stringify(dump));
   }
 }

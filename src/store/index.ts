@@ -15,6 +15,7 @@ export async function createStore(config: Config['store'], now?: () => Date, log
         ...(now ? { now } : {}),
         ...(config.checkpointWorker !== undefined ? { checkpointWorker: config.checkpointWorker } : {}),
         ...(config.writerWorker !== undefined ? { writerWorker: config.writerWorker } : {}),
+        ...(config.threadTimes ? { threadTimes: true } : {}),
         ...(logger ? { log: logger } : {}),
       });
     }

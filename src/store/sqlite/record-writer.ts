@@ -10,6 +10,7 @@ import type { CheckpointLogger } from './wal-checkpointer.js';
 import { insertedRecord } from './attendance.js';
 import { stopStoreWorker } from './worker-stop.js';
 import { encodeWrites, type WireWrites } from './record-write-wire.js';
+import type { ThreadSchedstat } from './thread-schedstat.js';
 
 // The group commit's transaction on a worker thread (docs/multi-node.md, "Record writer"). The
 // batch's SQLite work (inserts, audit rows, the commit and its WAL write) took about 35-40 % of
@@ -21,6 +22,18 @@ export interface RecordWriterWorkerData {
   file: string;
   /** The worker connection's wal_autocheckpoint: the checkpoint worker's safety net, or SQLite's default. */
   autocheckpointPages: number;
+  /** Read the thread's schedstat and the WAL's frames around each transaction (stage tables only). */
+  threadTimes: boolean;
+}
+
+/**
+ * One transaction as the writer thread lived it, with `threadTimes`: its CPU and run-queue
+ * times (null where Linux's schedstat is absent), the WAL frames it wrote and the WAL's frames after it.
+ */
+export interface WriterThreadTimes {
+  sched: ThreadSchedstat | null;
+  frames: number;
+  walFrames: number;
 }
 
 /** An error crossing the thread boundary: the classes the callers tell apart, rebuilt on this side. */
@@ -52,7 +65,7 @@ export type ToRecordWriter =
 export type FromRecordWriter =
   | { type: 'ready' }
   /** `took`: when the thread read the batch and when it committed (absolute ms; two clock reads per batch). */
-  | { type: 'written'; id: number; results: WireResults; took: [number, number] }
+  | { type: 'written'; id: number; results: WireResults; took: [number, number]; thread?: WriterThreadTimes }
   | { type: 'failed'; id: number; error: WireError };
 
 export interface RecordWriterStatus {
@@ -78,6 +91,15 @@ interface Pending {
 /** The worker keeps one batch (at most CHECKIN_BATCH_MAX writes) at a time. */
 const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
 
+/** A batch the thread committed (`committed` event): when it read and committed it (absolute ms), its writes. */
+export interface CommittedBatch {
+  received: number;
+  committed: number;
+  size: number;
+  /** With threadTimes only. */
+  thread?: WriterThreadTimes;
+}
+
 /**
  * Owns the record writer thread of one file store. `writeBatch` posts a batch with its time and
  * resolves once the worker's transaction committed (same WAL, same synchronous=NORMAL: durable
@@ -87,7 +109,7 @@ const WORKER_HEAP = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
  * with the stored record), and so is every later batch; logged at error level, the gauge
  * `attendance_sqlite_writer_worker_up` drops to 0.
  */
-export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [{ received: number; committed: number }] }> {
+export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [CommittedBatch] }> {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private readonly pending = new Map<number, Pending>();
@@ -186,7 +208,12 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
     if (this.pending.size === 0) this.worker.unref();
     if (m.type === 'written') {
       this.batches += 1;
-      this.emit('committed', { received: m.took[0], committed: m.took[1] });
+      this.emit('committed', {
+        received: m.took[0],
+        committed: m.took[1],
+        size: p.writes.length,
+        ...(m.thread ? { thread: m.thread } : {}),
+      });
       p.resolve(fromWireResults(m.results, p.writes, p.at));
     } else {
       p.reject(fromWireError(m.error));

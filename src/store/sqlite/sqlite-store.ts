@@ -43,6 +43,11 @@ export interface SqliteStoreOptions {
   checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number; idleMs?: number };
   /** Where a failing or dead checkpoint worker is reported; default: Node's process warnings (stderr). */
   log?: CheckpointLogger;
+  /**
+   * File stores: the worker threads time each transaction and checkpoint pass (CPU, run queue,
+   * WAL frames) for the stage table (CHECKIN_STAGES_FILE); default false.
+   */
+  threadTimes?: boolean;
 }
 
 /** The SQLite store, with its worker threads for operators' tools and tests. */
@@ -64,9 +69,14 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
   const clock = opts.now ?? (() => new Date());
   const log = opts.log ?? warningsLog;
   const checkpointer =
-    db.file !== null && opts.checkpointWorker !== false ? new WalCheckpointer(db, db.file, { log, ...opts.checkpointTuning }) : null;
+    db.file !== null && opts.checkpointWorker !== false
+      ? new WalCheckpointer(db, db.file, { log, threadTimes: opts.threadTimes ?? false, ...opts.checkpointTuning })
+      : null;
   const records = recordRepository(db, clock);
-  const writer = db.file !== null && opts.writerWorker !== false ? startRecordWriter(db, db.file, records, checkpointer, log) : null;
+  const writer =
+    db.file !== null && opts.writerWorker !== false
+      ? startRecordWriter(db, db.file, records, checkpointer, log, opts.threadTimes ?? false)
+      : null;
   // A full disk or a read-only file fails writes while reads still work: the readiness probe
   // then tries a small write, and reports the store ready again only when one commits.
   const health = new StoreHealth('sqlite', log);
@@ -147,10 +157,11 @@ function startRecordWriter(
   records: RecordRepository,
   checkpointer: WalCheckpointer | null,
   log: CheckpointLogger,
+  threadTimes: boolean,
 ): RecordWriter {
   const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
   const writer = new RecordWriter(
-    { file: path.resolve(file), autocheckpointPages: pages() },
+    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes },
     (writes, fence) => records.writeBatch(writes, fence),
     log,
   );

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Store } from '../../domain/ports/store.js';
 import type { SqliteDb } from './db.js';
 import { stopStoreWorker } from './worker-stop.js';
+import type { ThreadSchedstat } from './thread-schedstat.js';
 
 // WAL checkpoints on a worker thread (docs/multi-node.md, "WAL checkpoints"). The automatic
 // checkpoint runs inside the commit that crosses wal_autocheckpoint pages, on the event loop
@@ -23,6 +24,22 @@ export interface CheckpointWorkerData {
   busyTimeoutMs: number;
   /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
   idleMs: number;
+  /** Report each pass that checkpointed with its times (stage tables only). */
+  threadTimes: boolean;
+}
+
+/**
+ * A pass that checkpointed, with `threadTimes` (absolute ms; `sched` null where Linux's
+ * schedstat is absent): the stage table tells whether it overlapped a slow commit.
+ */
+export interface CheckpointPassTimes {
+  start: number;
+  end: number;
+  sched: ThreadSchedstat | null;
+  /** Frames copied into the database file by the pass's checkpoints. */
+  checkpointed: number;
+  /** Its checkpoints' modes, in order: `PASSIVE`, `PASSIVE PASSIVE RESTART`... */
+  modes: string;
 }
 
 export type ToCheckpointWorker = { type: 'stop' };
@@ -30,7 +47,8 @@ export type ToCheckpointWorker = { type: 'stop' };
 export type FromCheckpointWorker =
   | { type: 'ready' }
   | { type: 'checkpoint'; mode: CheckpointMode; busy: number; log: number; checkpointed: number }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; message: string }
+  | ({ type: 'pass' } & CheckpointPassTimes);
 
 /** The minimal logger the checkpointer needs; pino's Logger fits it. */
 export interface CheckpointLogger {
@@ -58,6 +76,8 @@ export interface WalCheckpointerOptions {
   hardBoundBytes?: number;
   /** Default CHECKPOINT_IDLE_MS. */
   idleMs?: number;
+  /** Emit `pass` with each checkpointing pass's times (default false: a measuring tool). */
+  threadTimes?: boolean;
 }
 
 /**
@@ -89,6 +109,8 @@ export class WalCheckpointer extends EventEmitter<{
   /** The thread is up and the main connection's automatic checkpoint is only a safety net. */
   running: [];
   checkpoint: [NonNullable<WalCheckpointStatus['last']>];
+  /** With threadTimes: a pass that checkpointed. */
+  pass: [CheckpointPassTimes];
   /** The thread died; SQLite's automatic checkpoint is back on. */
   fallback: [Error];
 }> {
@@ -118,6 +140,7 @@ export class WalCheckpointer extends EventEmitter<{
       hardBoundPages,
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
       idleMs: opts.idleMs ?? CHECKPOINT_IDLE_MS,
+      threadTimes: opts.threadTimes ?? false,
     };
     // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
     this.worker = new Worker(workerFile(), { workerData, name: 'wal-checkpoint', execArgv: [], resourceLimits: WORKER_HEAP });
@@ -168,6 +191,9 @@ export class WalCheckpointer extends EventEmitter<{
         this.opts.log.warn({ failedPasses: this.failing }, 'WAL checkpoints succeed again');
         this.failing = 0;
       }
+    } else if (m.type === 'pass') {
+      const { type: _type, ...times } = m;
+      this.emit('pass', times);
     } else if (m.type === 'failed') {
       // The first failure of a run is logged, not each pass of it (ten a second).
       if (this.failing === 0) this.opts.log.warn({ reason: m.message }, 'a WAL checkpoint failed; retrying every pass');

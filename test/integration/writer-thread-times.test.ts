@@ -1,0 +1,107 @@
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { RecordWrite } from '../../src/domain/ports/records.js';
+import type { CommittedBatch } from '../../src/store/sqlite/record-writer.js';
+import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { CheckpointPassTimes } from '../../src/store/sqlite/wal-checkpointer.js';
+import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
+
+// The worker threads' own times for the stage table (`loadtest --stages`, docs/multi-node.md
+// "Load"): with threadTimes each record writer transaction comes back with its CPU, run-queue
+// and WAL figures and each checkpointing pass is reported; without it, nothing of the kind.
+
+describe('SQLite worker thread times (stage tables)', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let store: SqliteStore;
+
+  const open = async (threadTimes: boolean) => {
+    store = await createSqliteStore({ path: path.join(dir, 'store.db'), threadTimes, checkpointTuning: { intervalMs: 20 } });
+    const org = await makeOrg(store);
+    const subject = await store.subjects.create(org.id, newSubject());
+    const session = await store.sessions.create(org.id, newSession(subject.id, 't1'));
+    const users = await store.users.createMany(
+      org.id,
+      Array.from({ length: 40 }, () => newUser()),
+    );
+    const batch = (from: number, n: number): RecordWrite[] =>
+      users.slice(from, from + n).map((u) => ({
+        kind: 'insert',
+        orgId: org.id,
+        input: newRecord(session.id, subject.id, u.id, { status: 'present', attempts: 1 }),
+        audit: { actorId: u.id, action: 'checkin.submit', reason: null, ip: null },
+      }));
+    await once(store.checkpointer()!, 'running');
+    return batch;
+  };
+
+  /** The `committed` event of the next batch written. */
+  const commit = async (writes: RecordWrite[]): Promise<CommittedBatch> => {
+    const committed = once(store.recordWriter()!, 'committed') as Promise<[CommittedBatch]>;
+    await store.records.writeBatch(writes);
+    return (await committed)[0];
+  };
+
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(tmpdir(), 'thread-times-'));
+  });
+  afterEach(async function () {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("returns each transaction's batch size, WAL frames and, on Linux, its CPU and run-queue times", async function () {
+    const batch = await open(true);
+    const first = await commit(batch(0, 20));
+    expect(first.size).to.equal(20);
+    expect(first.thread, 'thread times').to.not.equal(undefined);
+    expect(first.thread!.frames).to.be.greaterThan(0);
+    expect(first.thread!.walFrames).to.be.at.least(first.thread!.frames);
+    if (existsSync('/proc/thread-self/schedstat')) {
+      expect(first.thread!.sched!.runNs).to.be.greaterThan(0);
+      expect(first.thread!.sched!.slices).to.be.at.least(1);
+      // The transaction's own CPU, not the thread's life: less than its wall time allows.
+      expect(first.thread!.sched!.runNs / 1e6).to.be.at.most(first.committed - first.received + 1);
+    } else {
+      expect(first.thread!.sched).to.equal(null);
+    }
+    expect(first.committed).to.be.at.least(first.received);
+  });
+
+  it('reports each checkpoint pass that copied frames, with its times and modes', async function () {
+    const batch = await open(true);
+    const passed = once(store.checkpointer()!, 'pass') as Promise<[CheckpointPassTimes]>;
+    await commit(batch(0, 20));
+    const [p] = await passed;
+    expect(p.modes).to.match(/^PASSIVE/);
+    expect(p.checkpointed).to.be.greaterThan(0);
+    expect(p.end).to.be.at.least(p.start);
+  });
+
+  it('times nothing without threadTimes', async function () {
+    const batch = await open(false);
+    const passes: CheckpointPassTimes[] = [];
+    store.checkpointer()!.on('pass', (p) => passes.push(p));
+    // A pass reports itself right after its last checkpoint: one that copied every frame ends
+    // its pass, so any later checkpoint belongs to a later pass, after that report.
+    const cp = store.checkpointer()!;
+    const allCopied = new Promise<void>((resolve) => {
+      const seen = (c: { busy: number; log: number; checkpointed: number }) => {
+        if (c.busy !== 0 || c.checkpointed < c.log || c.log <= 0) return;
+        cp.off('checkpoint', seen);
+        resolve();
+      };
+      cp.on('checkpoint', seen);
+    });
+    const committed = await commit(batch(0, 20));
+    await allCopied;
+    const later = once(cp, 'checkpoint');
+    await commit(batch(20, 20));
+    await later;
+    expect(committed).to.not.have.property('thread');
+    expect(passes).to.deep.equal([]);
+  });
+});
