@@ -34,6 +34,7 @@ const SHIPPED: readonly (readonly [number, string])[] = [
   [28, '177648b94968317e'],
   [29, 'cea76df1694109bd'],
   [30, 'cbf636557da17b11'],
+  [32, '21ceabc58abba788'],
 ];
 
 describe('sqlite migrations as shipped', () => {
