@@ -94,6 +94,32 @@ async function listSessions(socket: AppSocket): Promise<void> {
   renderList(socket, await command(socket, 'session:list-active', {}));
 }
 
+/** The list being asked for on an event, and whether another event came while it was. */
+let relisting = false;
+let relistAgain = false;
+
+/**
+ * Lists the sessions again after an event, one list at a time: a subject lost is told once per
+ * session of it (session:access-lost, a dozen for a daily class with the week ahead created), and
+ * a list each, all in flight at once, passed the socket's limit of commands in flight: the later
+ * ones, and the join asked beside them, were refused (RATE_LIMITED). Events that come while a list
+ * is on its way are answered by one more list after it, which sees them all.
+ */
+function relist(socket: AppSocket): void {
+  if (relisting) {
+    relistAgain = true;
+    return;
+  }
+  relisting = true;
+  relistAgain = false;
+  void listSessions(socket)
+    .catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)))
+    .finally(() => {
+      relisting = false;
+      if (relistAgain) relist(socket);
+    });
+}
+
 function renderList(socket: AppSocket, sessions: SessionView[]): void {
   listed = { socket, sessions };
   const list = byId('session-list');
@@ -458,14 +484,14 @@ async function main(): Promise<void> {
   });
   socket.on('session:access-lost', ({ sessionId }) => {
     // Unenrolled from the subject: its sessions leave the list, and the one on screen says so.
-    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
+    relist(socket);
     if (sessionId !== joinedId) return;
     // Asked again rather than believed: a student enrolled again meanwhile carries on.
     void join(socket, sessionId).catch((err: unknown) => lostSession(err));
   });
   socket.on('session:status', (view) => {
     // A session of one of the student's subjects opened, changed or ended: the list follows.
-    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
+    relist(socket);
     if (view.id !== joinedId) return;
     // Reopened: closing's absent may have been taken back, so read the check-in again.
     if (view.status === 'open' && (session?.status === 'closed' || session?.status === 'closing'))

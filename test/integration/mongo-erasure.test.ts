@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { ActorGoneError } from '../../src/domain/ports/common.js';
 import type { Store } from '../../src/domain/ports/store.js';
-import { AUDIT_SCRUBS_COLLECTION } from '../../src/store/mongo/audit-scrubs.js';
+import { AUDIT_SCRUBS_COLLECTION, replaceAuditEntries } from '../../src/store/mongo/audit-scrubs.js';
+import type { AuditDoc } from '../../src/store/mongo/audit-schemas.js';
 import { createModels, type Models } from '../../src/store/mongo/models.js';
 import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
@@ -230,6 +231,83 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
     expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).find({}).toArray()).to.deep.equal([staged]);
     expect(await conn.db!.collection('audit').findOne({ _id: kept!.id as never })).to.deep.equal(original);
+  });
+
+  it('does not put back, as its scrubbed copy, an entry taken out of the trail after the erasure read it (a check-in taken back)', async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada } = await studentWithRecords(s, 1);
+    const entry = (entityId: string) => ({
+      orgId: org.id,
+      entityType: 'record' as const,
+      entityId,
+      sessionId: null,
+      actorId: ada.id,
+      action: 'checkin.submit' as const,
+      from: null,
+      to: { status: 'present' },
+      reason: null,
+      ip: '203.0.113.7',
+      at: new Date(),
+    });
+    const [gone, kept] = await s.audit.appendMany([entry('taken-back'), entry('stays')]);
+    const audit = conn.db!.collection<AuditDoc>('audit');
+    // A group commit takes its check-in back (its student found erased after writing) once the
+    // erasure has read the trail: its entry goes before the swap.
+    await audit.deleteOne({ _id: gone!.id });
+    const swapped = await replaceAuditEntries(models, [gone!.id, kept!.id], (d) => ({ ...d, actorId: 'erased-ada', ip: null }));
+    expect(swapped).to.equal(1);
+    expect(await audit.findOne({ _id: gone!.id }), 'the taken-back entry stays out').to.equal(null);
+    expect(await audit.findOne({ _id: kept!.id })).to.include({ actorId: 'erased-ada', ip: null });
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
+  });
+
+  it("scrubs an entry as it stands at its swap, keeping what another erasure scrubbed of it after this one's read", async () => {
+    const plain = mongoStoreOn(conn, models);
+    const { org, ada, sessions } = await studentWithRecords(plain, 1);
+    const [tom] = await plain.users.createMany(org.id, [newUser({ role: 'teacher', name: 'Tom' })]);
+    const record = (await plain.records.getForStudent(org.id, sessions[0]!.id, ada.id))!;
+    // Tom marked Ada's record: the entry is about both of them.
+    const [both] = await plain.audit.appendMany([
+      {
+        orgId: org.id,
+        entityType: 'record',
+        entityId: record.id,
+        sessionId: sessions[0]!.id,
+        actorId: tom!.id,
+        action: 'record.mark',
+        from: null,
+        to: { status: 'present' },
+        reason: null,
+        ip: '198.51.100.9',
+        at: new Date(),
+      },
+    ]);
+    // Tom's erasure scrubs the entry once Ada's has read the trail and before it swaps the entry.
+    const auditModel = models.audit;
+    let raced = false;
+    const afterRead = (cursor: AsyncIterable<unknown> & { close(): Promise<void> }) => ({
+      async *[Symbol.asyncIterator]() {
+        yield* cursor;
+        if (raced) return;
+        raced = true;
+        await conn.db!.collection<AuditDoc>('audit').updateOne({ _id: both!.id }, { $set: { actorId: 'erased-tom', ip: null } });
+      },
+      close: () => cursor.close(),
+    });
+    const racing = new Proxy(auditModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'find' || raced) return Reflect.get(target, prop, receiver) as unknown;
+        return (...args: Parameters<typeof auditModel.find>) => {
+          const q = target.find(...args);
+          return { sort: (by: never) => ({ lean: () => ({ cursor: () => afterRead(q.sort(by).lean().cursor()) }) }) };
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, audit: racing });
+    await s.privacy.erase({ orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] }, 'erased-ada');
+
+    expect(raced, 'the race was run').to.equal(true);
+    expect(await conn.db!.collection<AuditDoc>('audit').findOne({ _id: both!.id })).to.include({ actorId: 'erased-tom', ip: null });
   });
 
   it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {

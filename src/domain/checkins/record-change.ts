@@ -60,7 +60,7 @@ export function publishRecordChange(deps: DomainDeps, session: AttendanceSession
     type: 'roster.changed',
     orgId: after.orgId,
     studentId: student.id,
-    update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after) },
+    update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after, checkin.submittedAt) },
     checkin,
     sessionClosed: session.status === 'closed',
   });

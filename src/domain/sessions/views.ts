@@ -39,7 +39,12 @@ export function toSessionView(session: AttendanceSession, subject: Subject, now:
 
 type RosterStudent = Pick<User, 'id' | 'name' | 'studentNumber'>;
 
-export function toRosterEntry(student: RosterStudent, record: AttendanceRecord | null): RosterEntry {
+/**
+ * `submittedIso`: the record's submission time as ISO text, when the caller made it already (a
+ * check-in's own view, built just before its roster entry): `toISOString` costs about eight times
+ * a Date's construction (1 to 3 µs on the 2-core machine), and every check-in is viewed twice.
+ */
+export function toRosterEntry(student: RosterStudent, record: AttendanceRecord | null, submittedIso?: string | null): RosterEntry {
   if (!record) {
     return {
       studentId: student.id,
@@ -62,7 +67,7 @@ export function toRosterEntry(student: RosterStudent, record: AttendanceRecord |
       verification: null,
     };
   }
-  const submittedAt = record.submittedAt?.toISOString() ?? null;
+  const submittedAt = submittedIso !== undefined ? submittedIso : (record.submittedAt?.toISOString() ?? null);
   return {
     studentId: student.id,
     name: student.name,

@@ -18,26 +18,41 @@ export const AUDIT_SCRUBS_COLLECTION = 'auditScrubs';
 export const AUDIT_SCRUB_CHUNK = 100;
 
 /**
- * Replaces audit entries by their scrubbed copies (same `_id`s): per round, the copies are
- * staged, the originals deleted with one command, the copies inserted with one, the stage
- * emptied. An update per entry was a scan of the audit collection each on FerretDB (300 entries:
- * 46 s); a delete of many ids is one scan, an insert none. Run restoreAuditScrubs first: a copy
- * an interrupted run left staged is the newer version of its entry.
+ * Replaces audit entries by their scrubbed copies (same `_id`s): per round, the entries are read
+ * as they stand now and scrubbed (`scrub`), the copies staged, the originals deleted with one
+ * command, the copies inserted with one, the stage emptied. An update per entry was a scan of the
+ * audit collection each on FerretDB (300 entries: 46 s); a find or delete of many ids is one scan,
+ * an insert none. Run restoreAuditScrubs first: a copy an interrupted run left staged is the
+ * newer version of its entry. Returns how many entries were swapped.
  */
-export async function replaceAuditEntries(m: Models, scrubbed: readonly AuditDoc[]): Promise<void> {
+export async function replaceAuditEntries(m: Models, ids: readonly string[], scrub: (entry: AuditDoc) => AuditDoc): Promise<number> {
   const staging = m.audit.db.collection<AuditDoc>(AUDIT_SCRUBS_COLLECTION);
-  for (let i = 0; i < scrubbed.length; i += AUDIT_SCRUB_CHUNK) {
-    const chunk = scrubbed.slice(i, i + AUDIT_SCRUB_CHUNK);
-    const ids = chunk.map((d) => d._id);
+  let swapped = 0;
+  for (let i = 0; i < ids.length; i += AUDIT_SCRUB_CHUNK) {
+    // Read again rather than taken from the caller's read, which may be minutes old: an entry
+    // another erasure scrubbed since (or whose address the retention cut) is scrubbed as it now
+    // stands, not put back as it was; one deleted since (a group commit taking back a check-in
+    // of the person being erased, record-batch.ts takeBack) does not come back. A change made
+    // between this read and the delete below (the stage write) can still be lost: nothing locks
+    // the trail against it.
+    const chunk = (
+      await auditOf(m)
+        .find({ _id: { $in: ids.slice(i, i + AUDIT_SCRUB_CHUNK) } })
+        .toArray()
+    ).map(scrub);
+    if (chunk.length === 0) continue;
+    const round = chunk.map((d) => d._id);
     // An upsert, not an insert: another erasure naming the same entry may have staged it too.
     await staging.bulkWrite(
       chunk.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
       { ordered: false },
     );
-    await auditOf(m).deleteMany({ _id: { $in: ids } });
+    await auditOf(m).deleteMany({ _id: { $in: round } });
     await insertIgnoringPresent(m, chunk);
-    await staging.deleteMany({ _id: { $in: ids } });
+    await staging.deleteMany({ _id: { $in: round } });
+    swapped += chunk.length;
   }
+  return swapped;
 }
 
 /**

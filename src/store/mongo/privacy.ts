@@ -56,13 +56,13 @@ export function privacyRepository(m: Models): PrivacyRepository {
     return new Set([...records, ...excuses].map((d) => d._id));
   };
   // Audit values are free-form: the organisation's entries are read once and filtered here.
-  const concerning = async (p: PersonRef, ids: Set<string>): Promise<Array<{ doc: AuditDoc; entry: AuditEntry }>> => {
-    const found: Array<{ doc: AuditDoc; entry: AuditEntry }> = [];
+  const concerning = async (p: PersonRef, ids: Set<string>): Promise<AuditEntry[]> => {
+    const found: AuditEntry[] = [];
     const cursor = m.audit.find({ orgId: p.orgId }).sort({ at: 1, seq: 1 }).lean<AuditDoc[]>().cursor();
     try {
       for await (const d of cursor) {
         const entry = toAudit(d as AuditDoc);
-        if (auditConcerns(entry, p, ids)) found.push({ doc: d as AuditDoc, entry });
+        if (auditConcerns(entry, p, ids)) found.push(entry);
       }
     } finally {
       await cursor.close();
@@ -72,7 +72,7 @@ export function privacyRepository(m: Models): PrivacyRepository {
 
   return {
     async auditAbout(person) {
-      return (await concerning(person, await recordIds(person))).map((f) => f.entry);
+      return concerning(person, await recordIds(person));
     },
     async erase(person, tombstoneId) {
       const { orgId, userId } = person;
@@ -87,12 +87,11 @@ export function privacyRepository(m: Models): PrivacyRepository {
       // The audit entries are swapped for scrubbed copies through a stage (audit-scrubs.ts).
       const sweep = async (): Promise<void> => {
         const ids = await recordIds(person);
-        const scrubbed = (await concerning(person, ids)).map(({ doc, entry }) => {
-          const s = scrubAudit(entry, person, ids, tombstoneId);
+        const about = (await concerning(person, ids)).map((e) => e.id);
+        counts.audit += await replaceAuditEntries(m, about, (doc) => {
+          const s = scrubAudit(toAudit(doc), person, ids, tombstoneId);
           return { ...doc, entityId: s.entityId, actorId: s.actorId, from: s.from ?? null, to: s.to ?? null, reason: s.reason, ip: s.ip };
         });
-        await replaceAuditEntries(m, scrubbed);
-        counts.audit += scrubbed.length;
         await eraseRecords();
       };
       // An erasure stopped half-way may have left entries staged, out of the audit trail.

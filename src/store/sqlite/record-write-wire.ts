@@ -37,10 +37,15 @@ const RECORD_FIELDS = [
 
 const AUDIT_FIELDS = ['actorId', 'action', 'reason', 'ip'] as const satisfies readonly (keyof RecordAudit)[];
 
-// A field added to a record or an audit entry and not to the lists above fails the build here,
-// rather than being dropped on its way to the thread.
+/** The location's fields as encodeWrites pushes them and decodeWrites reads them back, by hand. */
+type LocationFields = 'lat' | 'lon' | 'accuracyM' | 'timestamp';
+
+// A field added to a record, its location or an audit entry and not to the lists above fails
+// the build here, rather than being dropped on its way to the thread (an optional one would be).
 type Unlisted =
-  Exclude<keyof NewRecord, (typeof RECORD_FIELDS)[number] | 'location'> | Exclude<keyof RecordAudit, (typeof AUDIT_FIELDS)[number]>;
+  | Exclude<keyof NewRecord, (typeof RECORD_FIELDS)[number] | 'location'>
+  | Exclude<keyof RecordAudit, (typeof AUDIT_FIELDS)[number]>
+  | Exclude<keyof CheckinLocation, LocationFields>;
 const everyFieldListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyFieldListed;
 

@@ -190,4 +190,41 @@ describe('a student on a weak phone (Chromium, slow 3G, CPU 4x): invitation to c
     expect(await page.isDisabled('#submit-checkin')).to.equal(true);
     expect((await stored(sessionId, id)) ?? null).to.equal(null);
   });
+
+  it('unenrolled from a subject with a dozen live sessions: the page lists again one list at a time, and the session on screen says not enrolled', async () => {
+    const email = 'lina@school.test';
+    const { id, link } = await invited(email);
+    // A daily class with its coming sessions created: each is told session:access-lost.
+    for (let k = 0; k < 10; k++)
+      ok(await command(teacher, 'session:open', { subjectId: subject.id, policy: { preset: 'manual' }, parallel: true }));
+    const { page } = await phone();
+    // The page's session:list-active commands on the wire, by ack id: how many wait for an answer at once.
+    const waiting = new Set<string>();
+    let most = 0;
+    page.on('websocket', (ws) => {
+      ws.on('framesent', ({ payload }) => {
+        const asked = /^42(\d+)\["session:list-active"/.exec(String(payload));
+        if (!asked) return;
+        waiting.add(asked[1]!);
+        most = Math.max(most, waiting.size);
+      });
+      ws.on('framereceived', ({ payload }) => {
+        const answer = /^43(\d+)\[/.exec(String(payload));
+        if (answer) waiting.delete(answer[1]!);
+      });
+    });
+    await signedIn(page, link, email);
+    await page.tap('#session-list li:has-text("PHYS2") >> nth=0 >> button');
+    await page.waitForSelector('#checkin-section:not([hidden]) #submit-checkin:enabled');
+    most = waiting.size;
+
+    await srv.store.subjects.unenrol(org.id, subject.id, [id]);
+
+    await page.waitForFunction(() => (document.getElementById('checkin-error')?.textContent ?? '') !== '');
+    expect(await page.textContent('#checkin-error')).to.match(/not enrolled/);
+    await page.waitForSelector('#session-list li:not(:has(button))');
+    expect(await page.isDisabled('#submit-checkin')).to.equal(true);
+    expect(await page.textContent('#sessions-error')).to.equal('');
+    expect(most, 'lists in flight at once').to.equal(1);
+  });
 });

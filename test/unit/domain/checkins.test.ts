@@ -100,6 +100,29 @@ describe('check-ins (domain, embedded store)', () => {
     expect(c.attempts).to.equal(2);
   });
 
+  it("stores a check-in's device id and browser; a retry without them keeps the first attempt's, a retry with them stores them", async () => {
+    const go = (i: number, metres: number, device: { deviceId?: string; userAgent?: string }) =>
+      f.live.checkins.submit(f.actor(f.students[i]!), {
+        sessionId: session.id,
+        location: fix(metres),
+        code: code(),
+        ip: '10.1.2.3',
+        ...device,
+      });
+    const stored = async (i: number) => (await f.store.records.getForStudent(f.org.id, session.id, f.students[i]!.id))!;
+    // Student 0: the first attempt brings them, the retry does not.
+    expect((await go(0, 2_000, { deviceId: 'phone-aaaaaaaa', userAgent: 'Phone/1' })).status).to.equal('rejected');
+    expect(await stored(0)).to.include({ deviceId: 'phone-aaaaaaaa', userAgent: 'Phone/1', attempts: 1 });
+    await go(0, 2_000, {});
+    expect(await stored(0)).to.include({ deviceId: 'phone-aaaaaaaa', userAgent: 'Phone/1', attempts: 2 });
+    // Student 1: the first attempt has none, the retry brings them.
+    expect((await go(1, 2_000, {})).status).to.equal('rejected');
+    const first = await stored(1);
+    expect([first.deviceId ?? null, first.userAgent ?? null, first.attempts]).to.deep.equal([null, null, 1]);
+    expect((await go(1, 5, { deviceId: 'laptop-bbbbbbbb', userAgent: 'Laptop/2' })).status).to.equal('present');
+    expect(await stored(1)).to.include({ deviceId: 'laptop-bbbbbbbb', userAgent: 'Laptop/2', attempts: 2 });
+  });
+
   it('concurrent submissions of one student make exactly one record', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => submit(0, 5)));
     expect(new Set(results.map((r) => r.recordId)).size).to.equal(1);

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import type { AttendanceRecord } from '../../../src/domain/ports/records.js';
 import { toCheckinView, toRosterEntry } from '../../../src/domain/sessions/views.js';
+import { publishRecordChange } from '../../../src/domain/checkins/record-change.js';
+import type { DomainDeps } from '../../../src/domain/deps.js';
+import type { DomainEvent } from '../../../src/domain/events.js';
+import type { AttendanceSession } from '../../../src/domain/ports/sessions.js';
 import { newRecord } from '../../contract/fixtures.js';
 
 // A record's submission and decision times as the acknowledgement and the roster show them: a
@@ -45,5 +49,25 @@ describe("record views' submission and decision times", function () {
       ['2026-03-02T09:00:03.250Z', null],
       ['2026-03-02T09:00:03.250Z', null],
     ]);
+  });
+
+  it("a published change: the roster entry shows the times of the student's own view, made once for both", function () {
+    const published: DomainEvent[] = [];
+    const deps = { events: { publish: (e: DomainEvent) => published.push(e) } } as unknown as DomainDeps;
+    const session = { id: 'se-1', status: 'open', policy: { maxAttempts: 2 } } as unknown as AttendanceSession;
+    const decided = new Date('2026-03-02T09:05:00.000Z');
+    const cases = [
+      record({ submittedAt: submitted, decidedAt: submitted }),
+      record({ submittedAt: submitted, decidedAt: decided }),
+      record({ submittedAt: submitted, decidedAt: null }),
+      record({ submittedAt: null, decidedAt: decided }),
+    ];
+    for (const r of cases) {
+      const view = publishRecordChange(deps, session, student, r);
+      const event = published.pop();
+      if (event?.type !== 'roster.changed') throw new Error('expected a roster change');
+      expect([event.update.entry.submittedAt, event.update.entry.decidedAt]).to.deep.equal([view.submittedAt, view.decidedAt]);
+      expect([view.submittedAt, view.decidedAt]).to.deep.equal([r.submittedAt?.toISOString() ?? null, r.decidedAt?.toISOString() ?? null]);
+    }
   });
 });
