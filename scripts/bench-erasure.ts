@@ -149,6 +149,7 @@ async function seed({ store, put }: Opened): Promise<{ orgId: string; student: {
       codeSecret: `secret-${k}`,
       room: null,
       meetingId: null,
+      meetingEdit: null,
       day: startsAt.toISOString().slice(0, 10),
       createdAt: startsAt,
       updatedAt: startsAt,

@@ -171,6 +171,7 @@ async function generate(store: Store): Promise<School> {
         rosterVersion: 0,
         room: null,
         meetingId: null,
+        meetingEdit: null,
       };
       sessions.push(session);
       const statuses: RecordStatus[] = [];

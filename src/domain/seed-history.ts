@@ -93,6 +93,7 @@ export async function seedHistory(
           rosterVersion: 0,
           room: null,
           meetingId: null,
+          meetingEdit: null,
         };
         sessions.push(session);
         const statuses: RecordStatus[] = [];

@@ -63,6 +63,7 @@ export function newSessionEntity(orgId: string, input: NewSession, now: Date): A
     leaseOwner: null,
     leaseUntil: null,
     rosterVersion: 0,
+    meetingEdit: null,
   };
 }
 

@@ -42,6 +42,7 @@ export function attendanceContract(ctx: ContractContext): void {
         leaseOwner: null,
         leaseUntil: null,
         rosterVersion: 0,
+        meetingEdit: null,
       });
       const got = await s.sessions.get(org.id, sess.id);
       expect(got).to.deep.equal(sess);
@@ -137,6 +138,28 @@ export function attendanceContract(ctx: ContractContext): void {
       expect(await s.sessions.get(org.id, sess.id)).to.deep.equal(closed);
       expect(await s.sessions.transition(org.id, sess.id, ['open', 'closing'], { status: 'closed' })).to.equal(null);
       expect(await s.sessions.transition(org.id, 'missing', ['open'], { status: 'closed' })).to.equal(null);
+    });
+
+    it("a cancellation writes its meeting edit's mark with it, where it is given; another transition keeps the mark as it is", async function () {
+      const s = ctx.store();
+      const { org, subject } = await setup(s);
+      const byEdit = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const mark = '3.0123456789abcdef0123456789abcdef';
+      const cancelled = await s.sessions.transition(org.id, byEdit.id, ['scheduled', 'open'], {
+        status: 'cancelled',
+        closedAt: at(1),
+        meetingEdit: mark,
+      });
+      expect(cancelled).to.include({ status: 'cancelled', meetingEdit: mark });
+      expect(await s.sessions.get(org.id, byEdit.id)).to.deep.equal(cancelled);
+      const byHand = await s.sessions.create(org.id, newSession(subject.id, 't1'));
+      const extended = await s.sessions.transition(org.id, byHand.id, ['scheduled', 'open'], { closesAt: at(5) });
+      const handCancelled = await s.sessions.transition(org.id, byHand.id, ['scheduled', 'open'], { status: 'cancelled', closedAt: at(1) });
+      expect([extended?.meetingEdit, handCancelled?.meetingEdit, (await s.sessions.get(org.id, byHand.id))?.meetingEdit]).to.deep.equal([
+        null,
+        null,
+        null,
+      ]);
     });
 
     it('only one of many concurrent transitions from one status wins', async function () {

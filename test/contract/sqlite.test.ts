@@ -248,6 +248,52 @@ describe('sqlite store specifics', function () {
     }
   });
 
+  it("migration 32 marks each session a meeting's edit cancelled with its audit entry's mark, and one with no entry 'unaudited'", async function () {
+    await opened.store.close();
+    const file = path.join(opened.dir, 'v31.db');
+    const db = new Database(file);
+    applyMigrations(
+      db,
+      MIGRATIONS.filter((m) => m.version <= 31),
+    );
+    const session = db.prepare(
+      `INSERT INTO sessions (id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret, day,
+         created_at, updated_at, meeting_id)
+       VALUES (?, 'o1', 'sub', 't', ?, '{}', 1000, 1000, 2000, 'k', '2026-03-04', 1000, 1000, ?)`,
+    );
+    session.run('s-edit', 'cancelled', 'm1');
+    session.run('s-stopped', 'cancelled', 'm1');
+    session.run('s-hand', 'cancelled', 'm1');
+    session.run('s-opened', 'cancelled', null);
+    session.run('s-live', 'scheduled', 'm1');
+    const entry = db.prepare(
+      `INSERT INTO audit (id, org_id, entity_type, entity_id, session_id, action, from_json, to_json, at)
+       VALUES (?, ?, 'session', ?, ?, 'session.cancel', '{"status":"scheduled"}', ?, ?)`,
+    );
+    // The last entry's mark is the one.
+    entry.run('a1', 'o1', 's-edit', 's-edit', JSON.stringify({ status: 'cancelled', meetingEdit: '1.old' }), 1000);
+    entry.run('a2', 'o1', 's-edit', 's-edit', JSON.stringify({ status: 'cancelled', meetingEdit: '2.0123' }), 2000);
+    entry.run('a3', 'o1', 's-hand', 's-hand', JSON.stringify({ status: 'cancelled' }), 1000);
+    // Another organisation's entry for a session of the same id names nothing here.
+    entry.run('a4', 'o2', 's-stopped', 's-stopped', JSON.stringify({ status: 'cancelled', meetingEdit: '9.x' }), 1000);
+    db.close();
+    const store = await createSqliteStore({ path: file });
+    try {
+      const marks = await Promise.all(
+        ['s-edit', 's-hand', 's-live', 's-opened', 's-stopped'].map(async (id) => [id, (await store.sessions.get('o1', id))?.meetingEdit]),
+      );
+      expect(marks).to.deep.equal([
+        ['s-edit', '2.0123'],
+        ['s-hand', null],
+        ['s-live', null],
+        ['s-opened', null],
+        ['s-stopped', 'unaudited'],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("reads the organisation's audit trail in time order through an index, whole or by instants, without sorting it", async function () {
     await opened.store.close();
     const plan = (f: Parameters<typeof auditQuery>[1]) =>

@@ -190,12 +190,63 @@ describe('mongo migrations (MONGODB_URI, else FerretDB)', function () {
     ]);
     const applied: number[] = [];
     await start(dbUri, applied);
-    expect(applied).to.deep.equal([19]);
+    expect(applied).to.deep.equal([19, 20]);
     const docs = await conn.db!.collection('meetings').find({}).sort({ _id: 1 }).toArray();
     expect(docs.map((d) => [d._id, d['revision']])).to.deep.equal([
       ['m1', 2],
       ['m2', 1],
       ['m3', 0],
+    ]);
+  });
+
+  it("marks each session a meeting's edit cancelled with its audit entry's mark, and one with no entry 'unaudited'", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_migrations');
+    const conn = await raw(dbUri);
+    // A database of the release before migration 20: the marks only in the audit entries.
+    await conn
+      .db!.collection(LEDGER_COLLECTION)
+      .insertMany(ALL.filter((v) => v < 20).map((v) => ({ _id: v as never, name: `v${v}`, appliedAt: new Date() })));
+    const at = new Date(Date.UTC(2026, 2, 2, 9));
+    const session = (id: string, status: string, meetingId: string | null) => ({ _id: id as never, orgId: 'o1', status, meetingId });
+    await conn
+      .db!.collection('sessions')
+      .insertMany([
+        session('s-edit', 'cancelled', 'm1'),
+        session('s-stopped', 'cancelled', 'm1'),
+        session('s-hand', 'cancelled', 'm1'),
+        session('s-opened', 'cancelled', null),
+        session('s-live', 'scheduled', 'm1'),
+      ]);
+    const cancel = (id: string, sessionId: string, to: object, minutes: number) => ({
+      _id: id as never,
+      orgId: 'o1',
+      entityType: 'session',
+      entityId: sessionId,
+      sessionId,
+      action: 'session.cancel',
+      from: { status: 'scheduled' },
+      to,
+      at: new Date(at.getTime() + minutes * 60_000),
+      seq: new mongoose.Types.ObjectId(),
+    });
+    await conn.db!.collection('audit').insertMany([
+      // The last entry's mark is the one.
+      cancel('a1', 's-edit', { status: 'cancelled', meetingEdit: '1.old' }, 0),
+      cancel('a2', 's-edit', { status: 'cancelled', meetingEdit: '2.0123' }, 1),
+      cancel('a3', 's-hand', { status: 'cancelled' }, 0),
+      // Another organisation's entry for a session of the same id names nothing here.
+      { ...cancel('a4', 's-stopped', { status: 'cancelled', meetingEdit: '9.x' }, 0), orgId: 'o2' },
+    ]);
+    const applied: number[] = [];
+    await start(dbUri, applied);
+    expect(applied).to.deep.equal([20]);
+    const docs = await conn.db!.collection('sessions').find({}).sort({ _id: 1 }).toArray();
+    expect(docs.map((d) => [d._id, 'meetingEdit' in d ? d['meetingEdit'] : 'absent'])).to.deep.equal([
+      ['s-edit', '2.0123'],
+      ['s-hand', null],
+      ['s-live', 'absent'],
+      ['s-opened', 'absent'],
+      ['s-stopped', 'unaudited'],
     ]);
   });
 

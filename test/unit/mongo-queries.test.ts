@@ -258,6 +258,7 @@ describe('mongo document mapping and transfer operations', () => {
       rosterVersion: 7,
       room: { location: null, allowedIpRanges: ['10.0.0.0/8'] },
       meetingId: 'm',
+      meetingEdit: '2.0f3a',
     },
     records: {
       id: 'r',

@@ -43,7 +43,21 @@ export interface AttendanceSession {
    * write, so it never goes back (Redis and node restarts cannot reset it). 0 before any change.
    */
   rosterVersion: number;
+  /**
+   * The meeting edit that cancelled it (its key, edit-trail.ts), written in the same write as the
+   * cancellation, so a crash before the audit entry cannot lose it; null for every other session,
+   * one cancelled by hand included. UNAUDITED_CANCEL on sessions the previous release cancelled
+   * with no audit entry (store migrations: SQLite 32, MongoDB 20).
+   */
+  meetingEdit: string | null;
 }
+
+/**
+ * The mark the upgrade puts on a session of a meeting cancelled before sessions carried their
+ * edit's mark and with no `session.cancel` entry: a run of that release stopped between the two,
+ * and nothing tells an edit's cancellation from a hand cancel's (MeetingFollower.forgetUnaudited).
+ */
+export const UNAUDITED_CANCEL = 'unaudited';
 
 export type NewSession = Omit<
   AttendanceSession,
@@ -56,14 +70,21 @@ export type NewSession = Omit<
   | 'leaseOwner'
   | 'leaseUntil'
   | 'rosterVersion'
+  | 'meetingEdit'
   | 'room'
   | 'meetingId'
 > &
   Partial<Pick<AttendanceSession, 'room' | 'meetingId'>>;
 
-/** What a transition may write besides the status; `startsAt`, `teacherId`, `policy` and `room` only while scheduled. */
+/**
+ * What a transition may write besides the status; `startsAt`, `teacherId`, `policy` and `room`
+ * only while scheduled, `meetingEdit` only with a cancellation by a meeting's edit.
+ */
 export type SessionTransitionPatch = Partial<
-  Pick<AttendanceSession, 'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy' | 'startsAt' | 'teacherId' | 'policy' | 'room'>
+  Pick<
+    AttendanceSession,
+    'status' | 'closesAt' | 'lateAfter' | 'closedAt' | 'closedBy' | 'startsAt' | 'teacherId' | 'policy' | 'room' | 'meetingEdit'
+  >
 >;
 
 export interface SessionFilter extends PageQuery {

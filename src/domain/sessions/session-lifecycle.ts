@@ -95,13 +95,15 @@ export class SessionLifecycle {
    * only while it is still scheduled, as the edit planned (one that opened meanwhile keeps what
    * it opened with), and with `fence` (the edit's slot locks) only while they hold
    * (LeaseLostError). Null when it is no longer scheduled. `edit` (the edit's key, edit-trail.ts)
-   * goes into the audit entry, where the edit's answer finds the session whichever run cancelled it.
+   * is written on the session in the cancellation's own write (a crash before the audit entry
+   * keeps it), and in the audit entry: the edit's answer finds the session whichever run cancelled it.
    */
   async cancelScheduled(actor: Actor, sessionId: string, reason: string, fence?: LeaseFence, edit?: string): Promise<SessionView | null> {
     const { store, now } = this.deps;
     const { session, subject } = await loadSessionForStaff(store, actor, sessionId);
     if (effectiveStatus(session, now()) !== 'scheduled') return null;
-    const cancelled = await applyTransition(store, session, 'cancel', { closedAt: now(), closedBy: actor.id }, ['scheduled'], fence);
+    const patch = { closedAt: now(), closedBy: actor.id, ...(edit === undefined ? {} : { meetingEdit: edit }) };
+    const cancelled = await applyTransition(store, session, 'cancel', patch, ['scheduled'], fence);
     if (!cancelled) return null;
     await this.audit(cancelled, actor.id, 'session.cancel', { status: session.status }, { status: 'cancelled', ...editMark(edit) }, reason);
     return this.announce(cancelled, subject);

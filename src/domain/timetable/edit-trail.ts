@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditEntry } from '../ports/audit.js';
-import type { AttendanceSession } from '../ports/sessions.js';
+import { UNAUDITED_CANCEL, type AttendanceSession } from '../ports/sessions.js';
 import type { Store } from '../ports/store.js';
 import type { Meeting } from '../ports/timetable.js';
 import { addDays } from '../calendar.js';
@@ -18,8 +18,9 @@ const EDITED: readonly (keyof Meeting)[] = ['weekday', 'startTime', 'endTime', '
  * run of one request (withSlotLocks runs it again after a lost lock) and for the request sent
  * again after a refusal, as the meeting is written, and its revision moved on, only once the
  * edit completes; another edit, or the same edit asked again after a later one completed, has
- * another. Marked on the audit entries of the sessions it moves and cancels (`to.meetingEdit`),
- * where its answer reads them back.
+ * another. Marked on the sessions it cancels (AttendanceSession.meetingEdit, in the cancellation's
+ * write) and on the audit entries of those it moves and cancels (`to.meetingEdit`), where its
+ * answer reads them back.
  */
 export function meetingEditKey(before: Meeting, after: Meeting): string {
   const fields = (m: Meeting) => EDITED.map((k) => sortedKeys(m[k]));
@@ -73,6 +74,11 @@ export async function editTrail(store: Store, meeting: Meeting, marked: (mark: s
     const mark = (last?.to as { meetingEdit?: unknown } | null | undefined)?.meetingEdit;
     return typeof mark === 'string' && marked(mark);
   };
+  // A cancellation's mark is on the session, written with it; the audit entry is read only for a
+  // session with none, cancelled by a node of the release before still running during an upgrade
+  // (the migration copied the marks of the sessions already there).
+  const cancelledBy = async (s: AttendanceSession) =>
+    s.meetingEdit === UNAUDITED_CANCEL ? false : s.meetingEdit !== null ? marked(s.meetingEdit) : lastMark(s, 'session.cancel');
   const rescheduled: AttendanceSession[] = [];
   for (const s of await store.sessions.listActiveForSubjects(orgId, [subjectId])) {
     if (s.meetingId === meeting.id && s.status === 'scheduled' && s.day >= today && (await lastMark(s, 'session.reschedule')))
@@ -82,7 +88,7 @@ export async function editTrail(store: Store, meeting: Meeting, marked: (mark: s
   const filter = { subjectId, status: ['cancelled' as const], fromDay: today, toDay: addDays(today, FOLLOW_DAYS) };
   for (let offset = 0; ; offset += PAGE) {
     const page = await store.sessions.list(orgId, { ...filter, limit: PAGE, offset });
-    for (const s of page.items) if (s.meetingId === meeting.id && (await lastMark(s, 'session.cancel'))) cancelled.push(s);
+    for (const s of page.items) if (s.meetingId === meeting.id && (await cancelledBy(s))) cancelled.push(s);
     if (page.items.length < PAGE) break;
   }
   const byStart = (list: AttendanceSession[]) => list.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());

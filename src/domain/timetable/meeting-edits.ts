@@ -4,7 +4,7 @@ import { addDays, dayIn, instantAt } from '../calendar.js';
 import type { DomainDeps } from '../deps.js';
 import { NO_ORGANISATION_SETTINGS } from '../ports/organisations.js';
 import type { LeaseFence } from '../ports/common.js';
-import type { AttendanceSession } from '../ports/sessions.js';
+import { UNAUDITED_CANCEL, type AttendanceSession } from '../ports/sessions.js';
 import type { Subject } from '../ports/subjects.js';
 import type { Meeting } from '../ports/timetable.js';
 import { resolvePolicy, sessionDefaults } from '../sessions/policy.js';
@@ -320,20 +320,20 @@ export class MeetingFollower {
   }
 
   /**
-   * Forgets the days from `today` that still stand for a cancelled session with no
-   * `session.cancel` audit entry: every cancellation is audited right after its write, so only a
-   * run that stopped in between (node gone) leaves one, and no mark names the edit that cancelled
-   * it; forgetDays, which reads the marks, cannot find it. A session cancelled by hand has its
-   * entry, and its day stays (the teacher called that class off).
+   * Forgets the days from `today` that still stand for a session the upgrade marked
+   * UNAUDITED_CANCEL. Kept for an edit in progress across the upgrade: the release before marked
+   * an edit's cancellations in their audit entry only, written after the session, so a run of it
+   * that stopped in between left a cancelled session no mark names, which forgetDays cannot find.
+   * Nothing tells such a session from a hand cancel that stopped there too: that one loses its day
+   * as it did before the upgrade. Sessions cancelled since carry their edit's mark, or none when
+   * cancelled by hand, and a hand cancel keeps its day.
    */
   async forgetUnaudited(actor: Actor, meetingId: string, today: string): Promise<void> {
     const { store } = this.deps;
     for (const o of await store.timetable.listOccurrences(actor.orgId, [meetingId], today, addDays(today, FOLLOW_DAYS))) {
       if (o.state !== 'created' || o.sessionId === null) continue;
       const session = await store.sessions.get(actor.orgId, o.sessionId);
-      if (session?.status !== 'cancelled' || session.meetingId !== meetingId) continue;
-      const entries = await store.audit.listForSession(actor.orgId, session.id);
-      if (entries.some((e) => e.action === 'session.cancel')) continue;
+      if (session?.status !== 'cancelled' || session.meetingId !== meetingId || session.meetingEdit !== UNAUDITED_CANCEL) continue;
       await store.timetable.forgetOccurrence(actor.orgId, meetingId, o.day, session.id);
     }
   }

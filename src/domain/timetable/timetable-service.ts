@@ -272,7 +272,8 @@ export class TimetableService {
     // Every session the edit cancelled, also by an earlier run that lost its locks or an earlier
     // request refused after some writes: those were cancelled and their days forgotten, so this
     // run's plan no longer saw them. A day such a run cancelled but did not get to forget (it
-    // stopped in between) is forgotten now, or it would stay "created" with a cancelled session.
+    // stopped in between, even before the audit entry: the mark is on the session) is forgotten
+    // now, or it would stay "created" with a cancelled session.
     const today = await this.today(actor.orgId);
     const trail = await editTrail(this.deps.store, meeting, markedBy(edit), today);
     await this.follower.forgetDays(actor, meetingId, trail.cancelled);

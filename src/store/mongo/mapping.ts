@@ -157,6 +157,7 @@ export function toSession(d: SessionDoc): AttendanceSession {
     rosterVersion: d.rosterVersion ?? 0,
     room: d.room ? { location: locationOf(d.room.location), allowedIpRanges: [...(d.room.allowedIpRanges ?? [])] } : null,
     meetingId: orNull(d.meetingId),
+    meetingEdit: orNull(d.meetingEdit),
   };
 }
 

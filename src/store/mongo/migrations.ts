@@ -6,6 +6,7 @@ import { fromVector, nameKeyOf, toBuffer } from './mapping.js';
 import { runMigrations, type MigrationLedger, type MigrationLock, type VersionedMigration } from './migration-runner.js';
 import { buildIndexes, type Models } from './models.js';
 import { copySessionStarts } from './session-starts.js';
+import { UNAUDITED_CANCEL } from '../../domain/ports/sessions.js';
 
 type Db = NonNullable<Connection['db']>;
 
@@ -220,6 +221,34 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
           const filter = { orgId, entityType: 'subject' as const, entityId: subjectId, action: 'meeting.update' as const, 'from.id': _id };
           const revision = await models.audit.countDocuments(filter);
           await models.meetings.updateOne({ orgId, _id, revision: { $exists: false } }, { $set: { revision } });
+        }
+      } finally {
+        await cursor.close();
+      }
+    },
+  },
+  {
+    version: 20,
+    // Until now only the cancellation's audit entry carried the mark of the meeting edit that
+    // cancelled a session, written after the session: a crash in between left the edit's
+    // cancellation unmarked. Backfilled from that entry; a session of a meeting cancelled with no
+    // entry at all is marked UNAUDITED_CANCEL (src/domain/ports/sessions.ts), as nothing tells
+    // whether an edit or a hand cancel stopped there.
+    name: "a session's mark of the meeting edit that cancelled it",
+    up: async ({ models }) => {
+      const cursor = models.sessions
+        .find({ status: 'cancelled', meetingId: { $ne: null }, meetingEdit: { $exists: false } }, { _id: 1, orgId: 1 })
+        .lean()
+        .cursor();
+      try {
+        for await (const session of cursor) {
+          const { _id, orgId } = session as { _id: string; orgId: string };
+          const last = await models.audit
+            .findOne({ orgId, sessionId: _id, action: 'session.cancel' }, { to: 1 })
+            .sort({ at: -1, seq: -1 })
+            .lean<{ to?: { meetingEdit?: unknown } | null }>();
+          const mark = last === null ? UNAUDITED_CANCEL : typeof last.to?.meetingEdit === 'string' ? last.to.meetingEdit : null;
+          await models.sessions.updateOne({ orgId, _id, meetingEdit: { $exists: false } }, { $set: { meetingEdit: mark } });
         }
       } finally {
         await cursor.close();

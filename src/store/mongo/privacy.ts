@@ -155,7 +155,11 @@ export function privacyRepository(m: Models): PrivacyRepository {
         );
       }
       // A meeting without its own teacher falls back to the subject's.
-      counts.meetings = modified(await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null } }));
+      // The meeting changes, so its revision moves in the same write, as an edit's does: it counts
+      // every change of the meeting, and edits are keyed by it (edit-trail.ts).
+      counts.meetings = modified(
+        await m.meetings.updateMany({ orgId, teacherId: userId }, { $set: { teacherId: null }, $inc: { revision: 1 } }),
+      );
       counts.teacherSettings = deleted(await m.teacherSettings.deleteMany({ orgId, userId }));
       counts.users = deleted(await m.users.deleteMany({ orgId, _id: userId }));
       // Again once the account is gone: a check-in batch that found the student (or a teacher's

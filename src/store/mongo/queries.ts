@@ -171,6 +171,7 @@ export function transitionUpdate(patch: TransitionPatch, now: Date): UpdateQuery
   if ('teacherId' in p) set.teacherId = p.teacherId;
   if ('policy' in p) set.policy = p.policy;
   if ('room' in p) set.room = p.room;
+  if ('meetingEdit' in p) set.meetingEdit = p.meetingEdit;
   return { $set: set };
 }
 

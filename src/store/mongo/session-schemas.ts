@@ -65,6 +65,8 @@ export const sessionSchema = new Schema<SessionDoc>(
     // Absent on sessions stored before rooms: the subject's classroom, opened by hand.
     room: { type: roomSchema, default: null },
     meetingId: nullableString,
+    // The meeting edit that cancelled it (AttendanceSession.meetingEdit); migration 20 set it on older sessions.
+    meetingEdit: nullableString,
   },
   { ...base, collection: 'sessions' },
 );

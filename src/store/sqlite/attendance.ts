@@ -30,7 +30,18 @@ const UNCLOSED = sqlWords(UNCLOSED_SESSION_STATES);
 
 // Sessions (with the scheduler's lease) and attendance records.
 
-const TRANSITION_FIELDS = ['status', 'closesAt', 'lateAfter', 'closedAt', 'closedBy', 'startsAt', 'teacherId', 'policy', 'room'] as const;
+const TRANSITION_FIELDS = [
+  'status',
+  'closesAt',
+  'lateAfter',
+  'closedAt',
+  'closedBy',
+  'startsAt',
+  'teacherId',
+  'policy',
+  'room',
+  'meetingEdit',
+] as const;
 const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
   status: 'status',
   closesAt: 'closes_at',
@@ -41,6 +52,7 @@ const TRANSITION_COLUMNS: Record<(typeof TRANSITION_FIELDS)[number], string> = {
   teacherId: 'teacher_id',
   policy: 'policy',
   room: 'room',
+  meetingEdit: 'meeting_edit',
 };
 
 export function sessionRepository(db: SqliteDb, clock: () => Date): SessionRepository {

@@ -734,6 +734,35 @@ ${readVersionTriggers('users')}${readVersionTriggers('subjects')}${readVersionTr
       END;
     `,
   },
+  {
+    version: 32,
+    name: "a session's mark of the meeting edit that cancelled it",
+    // Until now only the cancellation's audit entry carried the mark, written after the session:
+    // a crash in between left the edit's cancellation unmarked. Backfilled from that entry; a
+    // session of a meeting cancelled with no entry at all is marked UNAUDITED_CANCEL
+    // (src/domain/ports/sessions.ts), as nothing tells whether an edit or a hand cancel stopped
+    // there. The read-version triggers name the new column (migration 27's rule).
+    sql: `
+      ALTER TABLE sessions ADD COLUMN meeting_edit TEXT;
+      UPDATE sessions SET meeting_edit = (
+        SELECT json_extract(a.to_json, '$.meetingEdit') FROM audit a
+         WHERE a.org_id = sessions.org_id AND a.session_id = sessions.id AND a.action = 'session.cancel'
+         ORDER BY a.at DESC, a.seq DESC LIMIT 1
+      )
+       WHERE status = 'cancelled' AND meeting_id IS NOT NULL;
+      UPDATE sessions SET meeting_edit = 'unaudited'
+       WHERE status = 'cancelled' AND meeting_id IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM audit a WHERE a.org_id = sessions.org_id AND a.session_id = sessions.id AND a.action = 'session.cancel'
+       );
+      DROP TRIGGER read_versions_sessions_insert;
+      DROP TRIGGER read_versions_sessions_update;
+      DROP TRIGGER read_versions_sessions_delete;
+${readVersionTriggers(
+  'sessions',
+  ` OF id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret,
+          day, created_at, updated_at, closed_at, closed_by, room, meeting_id, meeting_edit`,
+)}    `,
+  },
 ];
 
 /**

@@ -193,7 +193,13 @@ export function privacyRepository(db: SqliteDb): PrivacyRepository {
             d.id,
           );
         // A meeting without its own teacher falls back to the subject's.
-        counts.meetings = run('UPDATE meetings SET teacher_id = NULL WHERE org_id = ? AND teacher_id = ?', orgId, userId);
+        // The meeting changes, so its revision moves in the same write, as an edit's does: it counts
+        // every change of the meeting, and edits are keyed by it (edit-trail.ts).
+        counts.meetings = run(
+          'UPDATE meetings SET teacher_id = NULL, revision = revision + 1 WHERE org_id = ? AND teacher_id = ?',
+          orgId,
+          userId,
+        );
         counts.teacherSettings = run('DELETE FROM teacher_settings WHERE org_id = ? AND user_id = ?', orgId, userId);
         counts.users = run('DELETE FROM users WHERE org_id = ? AND id = ?', orgId, userId);
         return counts;

@@ -29,6 +29,7 @@ export const sessions: TableSpec<AttendanceSession> = {
     'roster_version',
     'room',
     'meeting_id',
+    'meeting_edit',
   ],
   key: ['id'],
   toRow: (s) => ({
@@ -52,6 +53,8 @@ export const sessions: TableSpec<AttendanceSession> = {
     roster_version: s.rosterVersion,
     room: s.room === null ? null : JSON.stringify(s.room),
     meeting_id: s.meetingId,
+    // A session exported before sessions carried their edit's mark has none.
+    meeting_edit: s.meetingEdit ?? null,
   }),
   fromRow: (r) => ({
     id: str(r.id),
@@ -74,5 +77,6 @@ export const sessions: TableSpec<AttendanceSession> = {
     rosterVersion: r.roster_version as number,
     room: parseOrNull(r.room, 'sessions.room'),
     meetingId: strOrNull(r.meeting_id),
+    meetingEdit: strOrNull(r.meeting_edit),
   }),
 };

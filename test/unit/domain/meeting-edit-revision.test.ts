@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import type { AuditEntry } from '../../../src/domain/ports/audit.js';
+import { UNAUDITED_CANCEL } from '../../../src/domain/ports/sessions.js';
 import { meetingEditKey } from '../../../src/domain/timetable/edit-trail.js';
 import { expectCode } from '../../support/expect-code.js';
 import { subjectMaker } from '../../support/live-fixture.js';
@@ -130,11 +131,56 @@ function suite(setup: RaceStore): void {
       (err: Error) => expect(err.message).to.equal('node stopped'),
     );
     expect((await f.store.sessions.get(f.org.id, first.id))?.status).to.equal('cancelled');
-    // The same edit sent again completes it.
+    // The mark went with the cancellation's write, not with its lost audit entry.
+    const marked = (await f.store.sessions.get(f.org.id, first.id))?.meetingEdit;
+    expect(marked).to.match(/^0\.[0-9a-f]{32}$/);
+    // The same edit sent again completes it, and lists both: the first by its mark.
     const done = await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 });
-    expect(done.cancelled).to.include(second.id);
+    expect([...done.cancelled].sort()).to.deep.equal([first.id, second.id].sort());
+    expect((await f.store.sessions.get(f.org.id, second.id))?.meetingEdit).to.equal(marked);
     // Both Wednesdays are free again: were the meeting moved back, the run would create their sessions.
     expect(await occurrences()).to.deep.equal([]);
+  });
+
+  it('a hand cancel that stopped before its audit entry keeps its day, unmarked, and no edit lists it', async () => {
+    const { f, teacher, meeting, first, occurrences } = await wednesdays();
+    beforeNextCall(
+      f.store.audit,
+      'append',
+      () => {
+        throw new Error('node stopped');
+      },
+      (entry: Omit<AuditEntry, 'id'>) => entry.action === 'session.cancel',
+    );
+    await f.live.lifecycle.cancel(teacher, first.id, undefined).then(
+      () => expect.fail('the cancellation was audited'),
+      (err: Error) => expect(err.message).to.equal('node stopped'),
+    );
+    const cancelled = await f.store.sessions.get(f.org.id, first.id);
+    expect([cancelled?.status, cancelled?.meetingEdit]).to.deep.equal(['cancelled', null]);
+    const done = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '09:00', endTime: '10:00' });
+    expect(done.cancelled).to.deep.equal([]);
+    expect(done.abandoned).to.deep.equal({ rescheduled: [], cancelled: [] });
+    // The teacher called that class off: the timetable run does not create it again.
+    expect((await occurrences()).map(([day, state, sessionId]) => [day, state, sessionId === first.id])).to.deep.equal([
+      ['2026-03-04', 'created', true],
+      ['2026-03-11', 'created', false],
+    ]);
+  });
+
+  it('a session the upgrade marked unaudited frees its day at the meeting’s next completed edit, unlisted', async () => {
+    const { f, teacher, meeting, first, occurrences } = await wednesdays();
+    // The release before cancelled it and stopped before the audit entry; the upgrade found no
+    // entry and marked it so (migrations: SQLite 32, MongoDB 20).
+    await f.store.sessions.transition(f.org.id, first.id, ['scheduled'], {
+      status: 'cancelled',
+      closedAt: f.clock.now(),
+      closedBy: f.teacher.id,
+      meetingEdit: UNAUDITED_CANCEL,
+    });
+    const done = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '09:00', endTime: '10:00' });
+    expect(done.cancelled).to.deep.equal([]);
+    expect((await occurrences()).map(([day, state]) => [day, state])).to.deep.equal([['2026-03-11', 'created']]);
   });
 
   it('a session cancelled by hand keeps its day: the timetable does not create it again', async () => {

@@ -79,6 +79,7 @@ describe('meeting rooms', () => {
       day: '2026-03-26',
       room,
       meetingId: null,
+      meetingEdit: null,
       createdAt: at,
       updatedAt: at,
       closedAt: null,

@@ -35,6 +35,7 @@ const SHIPPED: readonly (readonly [number, string])[] = [
   [29, 'cea76df1694109bd'],
   [30, 'cbf636557da17b11'],
   [31, 'd1bed860714e2503'],
+  [32, '21ceabc58abba788'],
 ];
 
 describe('sqlite migrations as shipped', () => {
