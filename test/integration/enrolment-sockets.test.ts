@@ -35,8 +35,8 @@ describe('enrolment changes reach open sockets on every node (2 nodes)', functio
     sockets.push(s);
     return s;
   };
-  const enrolments = async (method: 'POST' | 'DELETE', studentId: string) => {
-    const res = await fetch(`${a.url}/api/v1/subjects/${subject.id}/enrolments`, {
+  const enrolments = async (method: 'POST' | 'DELETE', studentId: string, subjectId = subject.id) => {
+    const res = await fetch(`${a.url}/api/v1/subjects/${subjectId}/enrolments`, {
       method,
       headers: { authorization: `Bearer ${token(a, admin)}`, 'content-type': 'application/json' },
       body: JSON.stringify({ studentIds: [studentId] }),
@@ -88,14 +88,23 @@ describe('enrolment changes reach open sockets on every node (2 nodes)', functio
   it('tells nobody when the students were enrolled already (an import run again)', async () => {
     await start();
     await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
+    const second = await a.store.subjects.create(subject.orgId, {
+      code: `ES${fileNo}B`,
+      name: 'Enrolment sockets, second',
+      teacherIds: [teacher.id],
+      location: null,
+      allowedIpRanges: [],
+    });
     const phone = await client(b, student);
     const heard: string[] = [];
     phone.on('subject:enrolled', ({ subjectId }) => heard.push(subjectId));
     await enrolments('POST', student.id);
-    // Packets keep their order, and a notice would have left node A before its HTTP answer and
-    // reached node B before this command: anything sent to the phone before its answer has arrived.
-    await command(phone, 'session:list-active', {});
-    expect(heard).to.deep.equal([]);
+    // Then a real one: its notice leaves node A after any the first would have sent, to the same
+    // room, so once it is heard the first's would have been too.
+    const told = nextEvent(phone, 'subject:enrolled', ({ subjectId }) => subjectId === second.id, EVENT_MS);
+    await enrolments('POST', student.id, second.id);
+    await told;
+    expect(heard).to.deep.equal([second.id]);
   });
 
   it("tells a student unenrolled on node A at once on node B (access-lost), and takes them out of the subject's room", async () => {
