@@ -22,6 +22,8 @@ export type DomainEvent =
   | { type: 'notification.created'; orgId: string; userId: string; notification: NotificationView; unread: number }
   /** The account was deactivated or its role changed: its open sockets must go. */
   | { type: 'user.access-changed'; orgId: string; userId: string; code: 'ACCOUNT_DISABLED' | 'ROLE_CHANGED' }
+  /** Students newly enrolled in a subject (not those enrolled already): their open sockets hear of it from now on. */
+  | { type: 'subject.enrolled'; orgId: string; subjectId: string; studentIds: string[] }
   /** People lost access to a subject; `sessionIds` are its sessions not closed, or closed but still reopenable. */
   | {
       type: 'subject.access-changed';

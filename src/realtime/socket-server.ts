@@ -232,6 +232,15 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         io.to(rooms.user(event.userId)).emit('auth:revoked', { code: event.code });
         io.in(rooms.user(event.userId)).disconnectSockets(true);
         break;
+      case 'subject.enrolled': {
+        // Through the adapter, so the students' sockets on every node join; then told, so a page
+        // lists the sessions already live. The listing joins the room as well: a notice that
+        // overtook the join (two Redis shards) leaves the page in it all the same.
+        const students = event.studentIds.map(rooms.user);
+        io.in(students).socketsJoin(rooms.subjectStudents(event.subjectId));
+        io.to(students).emit('subject:enrolled', { subjectId: event.subjectId });
+        break;
+      }
       case 'subject.access-changed':
         for (const userId of event.removedStudentIds) io.in(rooms.user(userId)).socketsLeave(rooms.subjectStudents(event.subjectId));
         for (const sessionId of event.sessionIds) {

@@ -30,6 +30,8 @@ export interface EnrolmentReads {
   subjectOfSession(orgId: string, sessionId: string): Promise<string | null>;
   /** The subject's sessions someone who loses it is told of (SessionService.roomSessionsOf). */
   roomSessionsOf(orgId: string, subjectId: string): Promise<string[]>;
+  /** Read afresh, after a removal: the pass's own read may predate a new enrolment. */
+  isEnrolled(orgId: string, subjectId: string, studentId: string): Promise<boolean>;
 }
 
 /**
@@ -155,6 +157,15 @@ export class StandingSweep {
    * yet is no longer joinable. Answers the error of a read that could not be made (the socket
    * stays in, the next pass tries again). One read of each kind per subject and per joined
    * session a pass, however many students' sockets are in their rooms.
+   *
+   * The pass's enrolments may be older than an enrolment made since (the student enrolled
+   * again, its announcement already heard: the socket is in the room and would be taken out
+   * for good). So each removal is confirmed by a read of that student's enrolment made after
+   * the socket left: enrolled by then, it joins the rooms again and is told `subject:enrolled`
+   * (the page lists again what it may have missed meanwhile); an enrolment written after that
+   * read announces itself after the socket left, and its join is the last word. Checking before
+   * leaving instead would not do: on MongoDB the announcement can arrive while the read's
+   * answer is on its way, and the leave that follows would undo its join.
    */
   private async checkStudentRooms(socket: AppSocket, actor: Actor, reads: PassReads): Promise<unknown> {
     const { enrolments } = this;
@@ -172,6 +183,15 @@ export class StandingSweep {
       told.add(sessionId);
       socket.emit('session:access-lost', { sessionId, code: 'NOT_ENROLLED' });
     };
+    /** By subject: the rooms this socket left, and the sessions to tell of unless the removal is undone. */
+    const left = new Map<string, { rooms: string[]; sessions: string[] }>();
+    const leave = async (subjectId: string, room: string, sessions: readonly string[]) => {
+      await socket.leave(room);
+      let entry = left.get(subjectId);
+      if (!entry) left.set(subjectId, (entry = { rooms: [], sessions: [] }));
+      entry.rooms.push(room);
+      entry.sessions.push(...sessions);
+    };
     try {
       for (const room of [...socket.rooms]) {
         const subjectId = subjectRoomSubject(room);
@@ -182,14 +202,28 @@ export class StandingSweep {
             enrolments.roomSessionsOf(actor.orgId, subjectId),
           );
           if (socket.disconnected) continue;
-          await socket.leave(room);
-          lost.forEach(tell);
+          await leave(subjectId, room, lost);
         } else if (sessionId !== undefined) {
           const of = await once(reads.subjectOf, `${actor.orgId}\n${sessionId}`, () => enrolments.subjectOfSession(actor.orgId, sessionId));
           if ((of !== null && (await enrolled(of))) || socket.disconnected) continue;
+          if (of !== null) {
+            await leave(of, room, [sessionId]);
+            continue;
+          }
+          // The session is gone: nothing to enrol in again.
           await socket.leave(room);
           tell(sessionId);
         }
+      }
+      for (const [subjectId, { rooms, sessions }] of left) {
+        const again = await enrolments.isEnrolled(actor.orgId, subjectId, actor.id);
+        if (socket.disconnected) continue;
+        if (!again) {
+          sessions.forEach(tell);
+          continue;
+        }
+        await socket.join(rooms);
+        socket.emit('subject:enrolled', { subjectId });
       }
     } catch (err) {
       return err;

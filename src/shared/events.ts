@@ -386,6 +386,11 @@ export interface ServerToClientEvents {
   'auth:revoked': (info: { code: AccessEndCode }) => void;
   /** The user was removed from the session's subject: the socket left the session's room. */
   'session:access-lost': (info: { sessionId: string; code: 'NOT_SUBJECT_TEACHER' | 'NOT_ENROLLED' }) => void;
+  /**
+   * To a student newly enrolled in the subject: the socket is in the subject's room (its
+   * sessions' `session:status` reach it from now on); list the sessions again for those already live.
+   */
+  'subject:enrolled': (info: { subjectId: string }) => void;
   /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
   'face:changed': (view: FaceChangeView) => void;
   /** To a user: a new notification (an at-risk alert), with their unread count. */

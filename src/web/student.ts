@@ -489,6 +489,10 @@ async function main(): Promise<void> {
     // Asked again rather than believed: a student enrolled again meanwhile carries on.
     void join(socket, sessionId).catch((err: unknown) => lostSession(err));
   });
+  socket.on('subject:enrolled', () => {
+    // Enrolled in a subject while connected: its sessions already live join the list.
+    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
+  });
   socket.on('session:status', (view) => {
     // A session of one of the student's subjects opened, changed or ended: the list follows.
     relist(socket);

@@ -211,6 +211,11 @@ export class SessionService {
     return new Set(await this.deps.store.subjects.listEnrolled(orgId, subjectId));
   }
 
+  /** Straight from the store: the socket re-check confirms a removal with it, after its pass's read. */
+  isEnrolled(orgId: string, subjectId: string, studentId: string): Promise<boolean> {
+    return this.deps.store.subjects.isEnrolled(orgId, subjectId, studentId);
+  }
+
   /** The subject's sessions a student or teacher who loses it is told of (subjectRoomSessionIds). */
   async roomSessionsOf(orgId: string, subjectId: string): Promise<string[]> {
     return subjectRoomSessionIds(this.deps.store, orgId, subjectId, this.deps.now(), this.deps.settings.reopenWindowMs);

@@ -165,8 +165,10 @@ export class SubjectService {
     if (unknown.length > 0) {
       throw new AppError('VALIDATION_FAILED', 'Some ids are not students of this organisation.', { unknownStudentIds: unknown });
     }
+    const before = await this.enrolledAmong(actor.orgId, id, ids);
     const enrolled = await this.deps.store.subjects.enrol(actor.orgId, id, ids);
     await this.audit(actor, id, 'subject.enrol', null, { studentIds: ids });
+    this.publishAdded(actor, id, ids, before);
     return { enrolled, total: (await this.deps.store.subjects.listEnrolled(actor.orgId, id)).length };
   }
 
@@ -190,8 +192,10 @@ export class SubjectService {
     const enrolled = new Map<string, number>();
     for (const [id, studentIds] of bySubject) {
       const list = unique([...studentIds]);
+      const before = await this.enrolledAmong(actor.orgId, id, list);
       enrolled.set(id, await this.deps.store.subjects.enrol(actor.orgId, id, list));
       await this.audit(actor, id, 'subject.enrol', null, { studentIds: list });
+      this.publishAdded(actor, id, list, before);
     }
     return enrolled;
   }
@@ -207,6 +211,25 @@ export class SubjectService {
     await this.audit(actor, id, 'subject.unenrol', { studentIds: removedIds }, null);
     await this.announceRemoved(actor, id, removedIds, []);
     return { removed, notEnrolledIds, total: current.size - removed };
+  }
+
+  private async enrolledAmong(orgId: string, subjectId: string, studentIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const part of chunked(studentIds))
+      for (const s of await this.deps.store.subjects.enrolledAmong(orgId, subjectId, part)) found.add(s);
+    return found;
+  }
+
+  // Open sockets of the students it adds join the subject's room at once, on every node
+  // (socket-server.ts), rather than at their page's next listing: without a live session to
+  // list, that was their next reconnect, and the sessions opened meanwhile went unheard. Only
+  // those not enrolled before (read before the write: of two concurrent enrolments, the first
+  // to be written read the student absent): an import run again does not make every connected
+  // page list its sessions again.
+  private publishAdded(actor: Actor, subjectId: string, studentIds: readonly string[], before: ReadonlySet<string>): void {
+    const added = studentIds.filter((s) => !before.has(s));
+    if (added.length === 0) return;
+    this.deps.events.publish({ type: 'subject.enrolled', orgId: actor.orgId, subjectId, studentIds: added });
   }
 
   // Open sockets of people who lost the subject leave its rooms (socket-server.ts): the subject's

@@ -463,6 +463,41 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
     await shot(page, 'student-list-1920x1080');
   });
 
+  it("a student enrolled while on the page sees the new subject's live session without reloading", async () => {
+    const ada = byEmail('ada@demo.school');
+    const later = await srv.store.subjects.create(ada.orgId, {
+      code: 'CS150',
+      name: 'Enrolled Later',
+      teacherIds: [ada.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    ok(
+      await command(teacherSocket, 'session:open', {
+        subjectId: later.id,
+        policy: { geofence: false, rotatingCode: false, network: false },
+        parallel: true,
+      }),
+    );
+    const student = byEmail(studentEmail(18));
+    const page = await newPage(PHONE);
+    await page.goto('/student.html');
+    await logIn(page, student.email, DEMO_PASSWORDS.student);
+    // Listed once, before the enrolment: only a new listing can show the session.
+    await page.waitForSelector('#session-list li');
+    expect(await page.locator('#session-list li', { hasText: 'CS150' }).count()).to.equal(0);
+    const res = await fetch(`${srv.baseUrl}/api/v1/subjects/${later.id}/enrolments`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${srv.app.tokenService.signAccess(byEmail('admin@demo.school')).token}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ studentIds: [student.id] }),
+    });
+    expect(res.status).to.equal(200);
+    await page.locator('#session-list li', { hasText: 'CS150' }).waitFor();
+  });
+
   it('every other page passes axe-core at phone and projector sizes', async () => {
     for (const [url, needsLogin] of [
       ['/', false],

@@ -25,6 +25,9 @@ class FakeSocket {
   leave(room: string): void {
     this.rooms.delete(room);
   }
+  join(rooms: string[]): void {
+    for (const room of rooms) this.rooms.add(room);
+  }
   disconnect(): void {
     this.disconnected = true;
   }
@@ -74,6 +77,7 @@ describe('StandingSweep: student rooms', () => {
       of: async (socket: FakeSocket): Promise<Actor> => ({ id: socket.data.userId, orgId: 'o1', role: 'student', ip: null }),
     } as unknown as CurrentActors;
     const reads: string[] = [];
+    const confirmations: string[] = [];
     const sweep = new StandingSweep(io, actors, silent, 0, undefined, {
       async enrolledIn(_orgId, subjectId) {
         reads.push(`enrolled ${subjectId}`);
@@ -89,15 +93,46 @@ describe('StandingSweep: student rooms', () => {
         // s2 is live and listed, not joined: no longer joinable, the page is told so too.
         return ['s1', 's2'];
       },
+      async isEnrolled(_orgId, subjectId, studentId) {
+        confirmations.push(`${studentId} in ${subjectId}`);
+        return false;
+      },
     });
     for (const s of sockets) sweep.track(s as unknown as AppSocket);
     await sweep.sweep();
     expect(reads.sort()).to.deep.equal(['enrolled x', 'enrolled y', 'sessions of x', 'subject of s1']);
+    // Each removal is confirmed once per socket and subject, after the socket left its rooms.
+    expect(confirmations).to.deep.equal(Array.from({ length: 5 }, () => 'c in x'));
     for (const s of sockets) {
       const still = s.data.userId === 'c' ? ['user:c', 'subject:y:students'] : [`user:${s.data.userId}`, ...rooms];
       expect([...s.rooms]).to.deep.equal(still);
       expect(s.sent).to.deep.equal(s.data.userId === 'c' ? ['session:access-lost s1', 'session:access-lost s2'] : []);
     }
+    sweep.close();
+  });
+
+  it('keeps a student enrolled again after the pass read the enrolments in the rooms, told to list again, not that access was lost', async () => {
+    const rooms = ['user:c', 'subject:x:students', 'session:s1:students'];
+    const socket = new FakeSocket({ userId: 'c', orgId: 'o1', role: 'student' }, new Set(rooms));
+    const io = { of: () => ({ sockets: new Map([['0', socket]]) }) } as unknown as AppServer;
+    const actors = { of: async (): Promise<Actor> => ({ id: 'c', orgId: 'o1', role: 'student', ip: null }) } as unknown as CurrentActors;
+    const seenOutside: string[][] = [];
+    const sweep = new StandingSweep(io, actors, silent, 0, undefined, {
+      // The pass's read predates the student's new enrolment.
+      enrolledIn: async () => new Set<string>(),
+      subjectOfSession: async () => 'x',
+      roomSessionsOf: async () => ['s1'],
+      async isEnrolled() {
+        seenOutside.push([...socket.rooms]);
+        return true;
+      },
+    });
+    sweep.track(socket as unknown as AppSocket);
+    await sweep.sweep();
+    // Confirmed after leaving: an enrolment written later announces itself after the leave.
+    expect(seenOutside).to.deep.equal([['user:c']]);
+    expect([...socket.rooms].sort()).to.deep.equal([...rooms].sort());
+    expect(socket.sent).to.deep.equal(['subject:enrolled']);
     sweep.close();
   });
 });
