@@ -491,7 +491,7 @@ async function main(): Promise<void> {
   });
   socket.on('subject:enrolled', () => {
     // Enrolled in a subject while connected: its sessions already live join the list.
-    void listSessions(socket).catch((err: unknown) => (byId('sessions-error').textContent = errorText(err)));
+    relist(socket);
   });
   socket.on('session:status', (view) => {
     // A session of one of the student's subjects opened, changed or ended: the list follows.
