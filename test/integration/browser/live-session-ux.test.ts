@@ -477,6 +477,8 @@ describe('live session as teachers and students live it (Chromium, axe-core)', f
         subjectId: later.id,
         policy: { geofence: false, rotatingCode: false, network: false },
         parallel: true,
+        // Ada's session of the earlier cases may still be live: this one is held beside it.
+        teacherOverlap: true,
       }),
     );
     const student = byEmail(studentEmail(18));
