@@ -38,8 +38,12 @@ function checkpoint(mode: CheckpointMode): CheckpointRow {
   const row = db.pragma(`wal_checkpoint(${mode})`) as CheckpointRow[];
   const result = row[0] ?? { busy: 1, log: -1, checkpointed: -1 };
   send({ type: 'checkpoint', mode, ...result });
-  passModes.push(mode);
-  passCheckpointed += Math.max(0, result.checkpointed);
+  // Only when timed: timedPass empties them each pass, and nothing else would (a list growing by
+  // a mode per checkpoint filled the thread's heap within days).
+  if (data.threadTimes) {
+    passModes.push(mode);
+    passCheckpointed += Math.max(0, result.checkpointed);
+  }
   return result;
 }
 

@@ -10,6 +10,7 @@ import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqli
 import type { CheckpointLogger, WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
 import { startTestServer } from '../support/http.js';
 import { waitFor } from '../support/sockets.js';
+import { mostReferencesTo } from '../support/heap-snapshot.js';
 
 const ROOT = repoRoot(import.meta.url);
 const TOKEN = 'metrics-token-for-the-wal-test';
@@ -193,6 +194,29 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       expect(blocking, JSON.stringify(reports.slice(from))).to.include({ busy: 0 });
       expect(walSize(file), 'the WAL started over').to.be.below(hardBoundBytes);
     }
+  });
+
+  it('keeps nothing of each checkpoint unless asked to time its passes: no list of their modes grows in its heap', async () => {
+    // Production runs without threadTimes (CHECKIN_STAGES_FILE unset); a list growing by a mode
+    // per checkpoint, at up to 30 a second under load, filled the thread's 32 MB heap within days.
+    store = await createSqliteStore({ path: file, checkpointTuning: { intervalMs: 1 } });
+    const cp = store.checkpointer()!;
+    await running(cp);
+    let passive = 0;
+    cp.on('checkpoint', (c) => {
+      if (c.mode === 'PASSIVE') passive += 1;
+    });
+    const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
+    // Each commit gives the next pass something to copy: one at a time, each followed by its
+    // checkpoint, until 300 ran.
+    for (let i = 0; passive < 300; i += 1) {
+      const checkpointed = once(cp, 'checkpoint');
+      await store.users.createMany(org.id, [
+        { email: `h${i}@wal`, name: `h${i}`, role: 'student', studentNumber: null, passwordHash: null, active: true },
+      ]);
+      await checkpointed;
+    }
+    expect(await mostReferencesTo(cp.thread, 'PASSIVE')).to.be.below(10);
   });
 
   it('falls back to SQLite automatic checkpoints, logged, when the worker is killed', async () => {
