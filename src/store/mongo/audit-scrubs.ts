@@ -103,14 +103,20 @@ async function swapRound(
     copies.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
     { ordered: false },
   );
-  await auditOf(m).deleteMany({ $or: originals.map(asRead) });
-  const changed = new Set(
-    (
-      await auditOf(m)
-        .find({ _id: { $in: round } }, { projection: { _id: 1 } })
-        .toArray()
-    ).map((d) => d._id),
-  );
+  const { deletedCount } = await auditOf(m).deleteMany({ $or: originals.map(asRead) });
+  // All deleted, the common case: none changed or left since the read, and no read is needed to
+  // tell which. Otherwise those still there were changed (kept); those gone, deleted here or
+  // taken back (their marks are read below).
+  const changed =
+    deletedCount === originals.length
+      ? new Set<string>()
+      : new Set(
+          (
+            await auditOf(m)
+              .find({ _id: { $in: round } }, { projection: { _id: 1 } })
+              .toArray()
+          ).map((d) => d._id),
+        );
   const inserted = copies.filter((d) => !changed.has(d._id));
   await insertIgnoringPresent(m, inserted);
   const taken = await dropTakenBack(
