@@ -366,6 +366,39 @@ describe('docs client: changes under a connected client (two production nodes, R
       await screen.until((e) => e.get(late)?.status === 'present');
     });
 
+    it('reopen: watchers are told roster:resync, students session:status; a NO_CHECKIN absent is gone and the student checks in', async () => {
+      // §6: session:status reaches joined students and those of the subject who listed the sessions.
+      data(await send(s[1]!, 'session:list-active', {}));
+      const again = data(await send(t, 'session:open', { subjectId, policy: manual }));
+      const feed = new RosterFeed(t, again.id);
+      try {
+        await feed.start();
+        const who = id(pupils[1]!);
+        const absent = nextEvent(s[1]!, 'checkin:decision', (v) => v.sessionId === again.id && v.status === 'absent');
+        data(await send(t, 'session:close', { sessionId: again.id }));
+        const [old] = await absent;
+        expect(old).to.include({ reason: 'NO_CHECKIN' });
+        const resync = nextEvent(t, 'roster:resync', (n) => n.sessionId === again.id);
+        const reopened = nextEvent(s[1]!, 'session:status', (v) => v.id === again.id && v.status === 'open');
+        const view = data(await send(t, 'session:reopen', { sessionId: again.id, reason: 'closed too early' }));
+        expect(view).to.include({ status: 'open', closedAt: null });
+        await resync;
+        await reopened;
+        await feed.until((e) => e.get(who)?.status === 'not-yet' && e.get(who)?.recordVersion === 0);
+        expect(data(await send(s[1]!, 'session:join', { sessionId: again.id })).checkin, '§6: read it again after a reopening').to.equal(
+          null,
+        );
+        const fresh = data(await send(s[1]!, 'checkin:submit', { sessionId: again.id }));
+        expect(fresh).to.include({ status: 'present', attempts: 1 });
+        // §6: a student client keeps, per recordId, the view with the higher recordVersion.
+        expect(fresh.recordId !== old.recordId || fresh.recordVersion > old.recordVersion, JSON.stringify([old, fresh])).to.equal(true);
+        await feed.until((e) => e.get(who)?.status === 'present');
+        data(await send(t, 'session:cancel', { sessionId: again.id }));
+      } finally {
+        feed.stop();
+      }
+    });
+
     it('HTTP login throttling: 429 RATE_LIMITED with a Retry-After in seconds matching details.retryAfterMs', async () => {
       let answer = await dep.http[0]!.post('/api/v1/auth/login', { email: pupils[1]!.email, password: 'wrong-password-1' });
       for (let k = 0; k < 40 && answer.status !== 429; k += 1)
