@@ -102,7 +102,23 @@ describe('docs client: changes under a connected client (two production nodes, R
     p.password = 'chosen-again-pass-5';
     const set = await dep.http[1]!.post('/api/v1/auth/reset-password', { token: tokenFromMail(mail.raw), password: p.password });
     expect(set.status, set.text).to.equal(204);
-    expect((await login(p)).user.id).to.equal(id(p));
+    const tokens = await login(p);
+    expect(tokens.user.id).to.equal(id(p));
+    // protocol.md §1: the same password rule wherever a new password is chosen.
+    const issue = (res: Parameters<typeof detailsOf>[0]) =>
+      (detailsOf(res)['issues'] as { path: string; code: string; params: unknown }[]).map((i) => [i.path, i.code, i.params]);
+    const change = await dep.http[0]!.post(
+      '/api/v1/me/password',
+      { currentPassword: p.password, newPassword: 'short' },
+      tokens.accessToken,
+    );
+    expect(issue(change)).to.deep.equal([['newPassword', 'tooShort', { minimum: 8 }]]);
+    const made = await dep.http[0]!.post(
+      '/api/v1/users',
+      { name: 'Long Password', email: 'long.password@docs-school.test', role: 'teacher', password: 'a'.repeat(73) },
+      admin.accessToken,
+    );
+    expect(issue(made)).to.deep.equal([['password', 'tooManyBytes', { maximum: 72 }]]);
   });
 
   describe('a live session while the subject changes', () => {
