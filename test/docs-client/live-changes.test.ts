@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { tokenFromMail } from '../support/mail.js';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
-import { ADMIN, createFirstAdmin, people, useDeployment, useSockets, usersCsv, type Person } from './deployment.js';
+import { ADMIN, ORG, createFirstAdmin, people, useDeployment, useSockets, usersCsv, type Person } from './deployment.js';
 import { detailsOf, refusalOf, type Tokens, type UserView } from './http-client.js';
 import { codeOf, data, nextEvent, RosterFeed, send, type DocsSocket } from './socket-client.js';
 
@@ -22,6 +22,8 @@ describe('docs client: changes under a connected client (two production nodes, R
   const open = useSockets(dep);
   const login = (p: Person, node = 0) => dep.http[node]!.login(p.email, p.password);
   const manual = { preset: 'manual' } as const;
+  /** The password the admin CLI printed for a second admin. */
+  let deputyPassword = '';
 
   /** Follows an invitation's link from the SMTP server to a set password (README "Inviting users"). */
   async function acceptInvitation(p: Person, sentBefore: number): Promise<void> {
@@ -90,6 +92,20 @@ describe('docs client: changes under a connected client (two production nodes, R
     for (const p of rest) await acceptInvitation(p, before);
     const tokens = await login(first!, 1);
     expect(tokens.user).to.include({ email: first!.email, hasPassword: true, mustChangePassword: false });
+  });
+
+  it('the admin CLI without --password-stdin prints a generated password once, which logs in', async () => {
+    const made = await dep.admin(['admin', 'create', '--org', ORG.slug, '--email', 'deputy@docs-school.test', '--name', 'Deputy Head']);
+    expect(made.code, made.stderr).to.equal(0);
+    // README "First run in production": "a strong password is generated and printed once".
+    const printed = /^password \(shown once\): (\S+)$/m.exec(made.stdout)?.[1];
+    expect(printed, made.stdout).to.be.a('string');
+    deputyPassword = printed!;
+    const deputy = await dep.http[1]!.login('deputy@docs-school.test', deputyPassword);
+    expect(deputy.user).to.include({ role: 'admin', hasPassword: true });
+    const twice = await dep.admin(['admin', 'create', '--org', ORG.slug, '--email', 'deputy@docs-school.test', '--name', 'Again']);
+    expect(twice.code).to.equal(1);
+    expect(twice.stdout + twice.stderr).to.include('EMAIL_TAKEN');
   });
 
   it('an invitation of a user who has a password already is queued, and its link replaces the password', async () => {
@@ -178,7 +194,8 @@ describe('docs client: changes under a connected client (two production nodes, R
       const student = s[3]!;
       expect(codeOf(await send(student, 'session:join', { sessionId: session.id }))).to.equal('NOT_ENROLLED');
       const told = nextEvent(student, 'subject:enrolled');
-      const enrol = await dep.http[1]!.post(
+      // The student is on node B; the enrolment is made on node A.
+      const enrol = await dep.http[0]!.post(
         `/api/v1/subjects/${subjectId}/enrolments`,
         { studentIds: [id(pupils[3]!)] },
         admin.accessToken,
@@ -413,6 +430,25 @@ describe('docs client: changes under a connected client (two production nodes, R
       } finally {
         feed.stop();
       }
+    });
+
+    it('heavy commands: past SOCKET_HEAVY_RATE_PER_MINUTE (60) a minute, RATE_LIMITED (heavy) with its hint', async () => {
+      // A user who sent no command yet: the window opens at the first and holds all of them.
+      const deputy = await dep.http[1]!.login('deputy@docs-school.test', deputyPassword);
+      const socket = await open(1, () => deputy.accessToken);
+      let refusal: { code: string; details?: Record<string, unknown> } | null = null;
+      let answered = 0;
+      for (let k = 0; k < 80 && !refusal; k += 1) {
+        const ack = await send(socket, 'session:list-active', {});
+        if (ack.ok) answered += 1;
+        else refusal = ack.error;
+      }
+      expect(refusal?.code).to.equal('RATE_LIMITED');
+      expect(refusal?.details).to.include({ limit: 'heavy' });
+      expect(refusal?.details?.['retryAfterMs']).to.be.a('number').within(1, 60_000);
+      expect(answered).to.equal(60);
+      // §12: the light budget is another one.
+      expect(codeOf(await send(socket, 'session:unwatch', { sessionId: session.id }))).to.equal(null);
     });
 
     it('HTTP login throttling: 429 RATE_LIMITED with a Retry-After in seconds matching details.retryAfterMs', async () => {
