@@ -4,9 +4,9 @@
 // the roster's batches and versions, accept/reject and a correction after closing, the check-in
 // and login rate limits with their retry hints, and a reconnection's resync.
 import { expect } from 'chai';
-import { tokenFromMail } from '../support/mail.js';
+import { decodedMail, tokenFromMail } from '../support/mail.js';
 import type { RosterUpdates, SessionView } from '../../src/shared/events.js';
-import { ADMIN, ORG, createFirstAdmin, people, useDeployment, useSockets, usersCsv, type Person } from './deployment.js';
+import { ADMIN, ORG, PUBLIC_URL, createFirstAdmin, people, useDeployment, useSockets, usersCsv, type Person } from './deployment.js';
 import { detailsOf, refusalOf, type Tokens, type UserView } from './http-client.js';
 import { codeOf, data, nextEvent, RosterFeed, send, type DocsSocket } from './socket-client.js';
 
@@ -28,6 +28,11 @@ describe('docs client: changes under a connected client (two production nodes, R
   /** Follows an invitation's link from the SMTP server to a set password (README "Inviting users"). */
   async function acceptInvitation(p: Person, sentBefore: number): Promise<void> {
     const mail = await dep.smtp.next(p.email, sentBefore);
+    // README "Inviting users": the link, `back` the login page of the user's role, `lang` the email's.
+    const link = new RegExp(
+      `${PUBLIC_URL.replace(/\./g, '\\.')}/reset\\.html#token=[A-Za-z0-9_-]{43}&invite=1&back=${p.role}\\.html&lang=en\\b`,
+    );
+    expect(decodedMail(mail.raw)).to.match(link);
     const reset = await dep.http[1]!.post('/api/v1/auth/reset-password', { token: tokenFromMail(mail.raw), password: p.password });
     expect(reset.status, reset.text).to.equal(204);
   }
@@ -353,7 +358,7 @@ describe('docs client: changes under a connected client (two production nodes, R
       expect(marked).to.include({ status: 'late', reason: 'MARKED_BY_TEACHER', note: 'came back' });
       await screen.until((e) => screen.resyncs.reconnect > 0 && e.get(id(pupils[0]!))?.recordVersion === marked.recordVersion);
       student.connect();
-      await new Promise((resolve) => student.once('connect', resolve));
+      await new Promise<void>((resolve) => student.once('connect', () => resolve()));
       const joined = data(await send(student, 'session:join', { sessionId: session.id }));
       expect(joined.checkin).to.include({ status: 'late', reason: 'MARKED_BY_TEACHER', recordVersion: marked.recordVersion });
     });
