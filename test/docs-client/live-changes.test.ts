@@ -99,7 +99,9 @@ describe('docs client: changes under a connected client (two production nodes, R
     expect(tokens.user).to.include({ email: first!.email, hasPassword: true, mustChangePassword: false });
   });
 
-  it('the admin CLI without --password-stdin prints a generated password once, which logs in', async () => {
+  it('the admin CLI without --password-stdin prints a generated password once, which logs in', async function () {
+    // Each CLI run or failed login starts a process or hashes a password: slow on a loaded machine.
+    this.timeout(180_000);
     const made = await dep.admin(['admin', 'create', '--org', ORG.slug, '--email', 'deputy@docs-school.test', '--name', 'Deputy Head']);
     expect(made.code, made.stderr).to.equal(0);
     // README "First run in production": "a strong password is generated and printed once".
@@ -456,7 +458,9 @@ describe('docs client: changes under a connected client (two production nodes, R
       expect(codeOf(await send(socket, 'session:unwatch', { sessionId: session.id }))).to.equal(null);
     });
 
-    it('HTTP login throttling: 429 RATE_LIMITED with a Retry-After in seconds matching details.retryAfterMs', async () => {
+    it('HTTP login throttling: 429 RATE_LIMITED with a Retry-After in seconds matching details.retryAfterMs', async function () {
+      // Each CLI run or failed login starts a process or hashes a password: slow on a loaded machine.
+      this.timeout(180_000);
       let answer = await dep.http[0]!.post('/api/v1/auth/login', { email: pupils[1]!.email, password: 'wrong-password-1' });
       for (let k = 0; k < 40 && answer.status !== 429; k += 1)
         answer = await dep.http[0]!.post('/api/v1/auth/login', { email: pupils[1]!.email, password: 'wrong-password-1' });
