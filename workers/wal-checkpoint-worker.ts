@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { CheckpointPolicy, type CheckpointResult } from '../src/store/sqlite/checkpoint-policy.js';
+import { walIndexReader } from '../src/store/sqlite/wal-frames.js';
 import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 import type {
   CheckpointMode,
@@ -55,19 +56,23 @@ function walBytes(): number {
   }
 }
 
+// Opened after the main connection made the wal-index; it outlives this thread's connection.
+const walIndex = walIndexReader(data.file);
 const policy = new CheckpointPolicy(
-  { hardBoundPages: data.hardBoundPages, idleMs: data.idleMs },
+  { hardBoundPages: data.hardBoundPages, idleMs: data.idleMs, paceFrames: data.paceFrames },
   {
     dataVersion: () => db.pragma('data_version', { simple: true }) as number,
     checkpoint,
+    walIndex: () => walIndex.read(),
     walBytes,
     now: () => Date.now(),
   },
 );
 
-function guardedPass(): void {
+/** Runs a pass (or, after a commit, decides whether one is due); a failure is reported, not thrown. */
+function guarded(run: () => unknown): void {
   try {
-    policy.pass();
+    run();
   } catch (err) {
     // A failed pass (disk full, I/O error) is reported and retried at the next tick; the main
     // thread logs it. The WAL keeps every committed frame meanwhile.
@@ -78,26 +83,75 @@ function guardedPass(): void {
 const schedstat = data.threadTimes ? threadSchedstatReader() : null;
 const now = () => performance.timeOrigin + performance.now();
 
-/** A pass with its times, for the stage table: only a pass that checkpointed is reported. */
-function timedPass(): void {
+/** With threadTimes, a pass with its times for the stage table: only a pass that checkpointed is reported. */
+function timed(run: () => unknown): void {
+  if (!data.threadTimes) return guarded(run);
   const start = now();
   const before = schedstat?.read() ?? null;
   passModes.length = 0;
   passCheckpointed = 0;
-  guardedPass();
+  guarded(run);
   if (passModes.length === 0) return;
   const sched = before && schedstat ? schedstatDelta(before, schedstat.read()) : null;
-  send({ type: 'pass', start, end: now(), sched, checkpointed: passCheckpointed, modes: passModes.join(' ') });
+  send({
+    type: 'pass',
+    start,
+    end: now(),
+    sched,
+    checkpointed: passCheckpointed,
+    modes: passModes.join(' '),
+    startedOver: policy.takeStartedOver(),
+  });
 }
 
-const timer = setInterval(data.threadTimes ? timedPass : guardedPass, data.intervalMs);
+/**
+ * The record writer adds one to the counter after each transaction and wakes this thread
+ * (record-writer-worker.ts): a pass that follows a commit at once copies while the writer is
+ * between transactions, the likeliest moment to copy every frame. Without a writer thread (or
+ * for other connections' commits) the interval's passes remain.
+ */
+const commits = new Int32Array(data.commitSignal);
+let stopped = false;
+let lastPassAt = Date.now();
+
+async function run(): Promise<void> {
+  while (!stopped) {
+    const seen = Atomics.load(commits, 0);
+    const timeout = Math.max(0, lastPassAt + data.intervalMs - Date.now());
+    const waited = atomics.waitAsync(commits, 0, seen, timeout);
+    const outcome = waited.async ? await waited.value : waited.value;
+    if (stopped) return;
+    if (outcome === 'timed-out' || Date.now() - lastPassAt >= data.intervalMs) {
+      timed(() => policy.pass());
+      lastPassAt = Date.now();
+    } else {
+      timed(() => {
+        if (policy.committed()) lastPassAt = Date.now();
+      });
+    }
+  }
+}
+
+/** Atomics.waitAsync (V8, Node 16 and later): not in the ES2023 lib this project compiles with. */
+const atomics = Atomics as unknown as {
+  waitAsync(
+    view: Int32Array,
+    index: number,
+    value: number,
+    timeout: number,
+  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+};
 
 port.on('message', (message: ToCheckpointWorker) => {
   if (message.type !== 'stop') return;
-  clearInterval(timer);
+  stopped = true;
+  // The loop's wait ends now rather than at its timeout; it sees `stopped` and returns.
+  Atomics.notify(commits, 0);
   schedstat?.close();
+  walIndex.close();
   db.close();
   port.close();
 });
 
+void run();
 send({ type: 'ready' });

@@ -161,7 +161,7 @@ function startRecordWriter(
 ): RecordWriter {
   const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
   const writer = new RecordWriter(
-    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes },
+    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes, commitSignal: checkpointer?.commitSignal ?? null },
     (writes, fence) => records.writeBatch(writes, fence),
     log,
   );
