@@ -106,6 +106,27 @@ function checkin(seeded: Awaited<ReturnType<typeof seed>>, n: number, at: Date):
   };
 }
 
+/**
+ * The writer's blocked time split by what ran beside each transaction: a pass with a RESTART or
+ * TRUNCATE (the write lock), a PASSIVE-only pass, or none: which of them the blocked time is.
+ */
+function blockedByOverlap(
+  figures: readonly { blocked: number | null }[],
+  batches: readonly CommittedBatch[],
+  passes: readonly CheckpointPassTimes[],
+): string {
+  const sums = { lock: [0, 0], passive: [0, 0], none: [0, 0] };
+  figures.forEach((f, i) => {
+    const b = batches[i]!;
+    const during = passes.filter((p) => p.start <= b.committed && p.end >= b.received);
+    const kind = during.some((p) => /RESTART|TRUNCATE/.test(p.modes)) ? 'lock' : during.length > 0 ? 'passive' : 'none';
+    sums[kind][0]! += f.blocked ?? 0;
+    sums[kind][1]! += 1;
+  });
+  const part = (k: keyof typeof sums, what: string) => `${what} ${sums[k][0]!.toFixed(0)} ms over ${sums[k][1]} transactions`;
+  return `writer blocked beside ${part('lock', 'a RESTART or TRUNCATE:')}; ${part('passive', 'a PASSIVE only:')}; ${part('none', 'no pass:')}`;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-wal-checkpoint-'));
   const store = await createSqliteStore({ path: path.join(dir, 'store.db'), threadTimes: true });
@@ -143,10 +164,11 @@ async function main(): Promise<void> {
     const tookS = (performance.now() - started) / 1_000;
     const table = writerThreadTableText(transactionFigures(batches, passes), passes);
     const byMode = [...modes].map(([m, c]) => `${m} ${c}`).join(', ');
+    const blocked = blockedByOverlap(transactionFigures(batches, []), batches, passes);
     process.stdout.write(
       `${total} check-ins in ${tookS.toFixed(1)} s (${(total / tookS).toFixed(0)}/s offered ${RATE}/s), ` +
         `${batches.length} transactions, load average ${load.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}\n` +
-        `checkpoints by mode: ${byMode}\n\n${table ?? 'no writer transactions'}\n`,
+        `checkpoints by mode: ${byMode}\n${blocked}\n\n${table ?? 'no writer transactions'}\n`,
     );
   } finally {
     await store.close();
