@@ -85,7 +85,12 @@ describe('webhook producer: the events of one turn share their subscription read
 
   it('an event that becomes no webhook queues nothing; a failed read reports each event as its webhook', async () => {
     const other = (await store.organisations.create({ name: 'T', slug: 't', timezone: 'UTC' })).id;
-    const unchanged = { type: 'session.changed', orgId, change: 'updated', session: { id: 'sess', status: 'open' } } as unknown as DomainEvent;
+    const unchanged = {
+      type: 'session.changed',
+      orgId,
+      change: 'updated',
+      session: { id: 'sess', status: 'open' },
+    } as unknown as DomainEvent;
     producer.handle(unchanged);
     expect(turns, 'no flush for an event no webhook carries').to.have.length(0);
     const hooks: { type: string; orgId: string; orderKey: string }[] = [];
