@@ -4,7 +4,7 @@ import type { Counter } from 'prom-client';
  * Counts of a counter with two labels, kept as plain numbers and added to the counter when it is
  * collected (a scrape). prom-client's `inc` hashes the labels into a new string on every call,
  * a labelled child's too: for the counters bumped once per check-in that was about 0.4 KB of
- * garbage per check-in (docs/multi-node.md "Allocation per check-in").
+ * garbage per check-in (docs/multi-node.md "Allocation per check-in, round 21").
  */
 export class PairCounts<A extends string, B extends string> {
   private readonly counts = new Map<string, Map<string, { pending: number }>>();

@@ -91,7 +91,7 @@ const nextTurn: Defer = (fn) => setImmediate(fn);
  * events on every node. The writes are tracked so shutdown can wait for them. An event's webhook
  * body is built only when an endpoint is subscribed to it: with none, a check-in costs this
  * producer a slot in the turn's list (its data and keys were half a kilobyte of garbage per
- * check-in, docs/multi-node.md "Allocation per check-in").
+ * check-in, docs/multi-node.md "Allocation per check-in, round 21").
  */
 export class WebhookProducer {
   private readonly inFlight = new Set<Promise<void>>();
