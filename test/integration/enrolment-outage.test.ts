@@ -47,8 +47,16 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
   };
   const open = async (staff: ClientSocket) =>
     ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS, parallel: true })).id;
-  /** The ids of node B's sockets in the subject's room. */
-  const inRoomOnB = () => [...(b.app.realtime.io.of('/').adapter.rooms.get(rooms.subjectStudents(subject.id)) ?? [])];
+  /** Whether node B holds this client's socket in the subject's room. */
+  const inRoomOnB = (s: ClientSocket) => {
+    expect(s.id, 'a connected socket has an id').to.be.a('string');
+    return (
+      b.app.realtime.io
+        .of('/')
+        .adapter.rooms.get(rooms.subjectStudents(subject.id))
+        ?.has(s.id as string) ?? false
+    );
+  };
 
   /** Node A on Redis directly; node B through `redisUrlB` when given (one SQLite file). */
   const start = async (redisUrlB?: string) => {
@@ -107,6 +115,51 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
     expect((await opened)[0].id).to.equal(sessionId);
   });
 
+  it("the catch-up's join does not stand for a student unenrolled between its read and its join", async () => {
+    relay = await startCuttableRelay(suite.redis.url);
+    await start(relay.url);
+    const other = await createUser(a.store, subject.orgId, 'student');
+    await a.store.subjects.enrol(subject.orgId, subject.id, [other.id]);
+    const staff = await client(a, teacher);
+    const sessionId = await open(staff);
+    const phone = await client(b, student);
+    const otherPhone = await client(b, other);
+    expect(ok(await command(phone, 'session:list-active', {}))).to.deep.equal([]);
+    expect(ok(await command(otherPhone, 'session:list-active', {})).map((v) => v.id)).to.deep.equal([sessionId]);
+    const heard: string[] = [];
+    phone.on('subject:enrolled', ({ subjectId }) => heard.push(subjectId));
+    phone.on('session:status', (view) => heard.push(view.id));
+
+    relay.cut();
+    await waitFor(() => !b.cluster.fanoutLink.up);
+    await enrolments('POST', student.id);
+
+    // Node B's catch-up reads the enrolment; before it joins, the student is unenrolled on node A
+    // and that announcement (its leave, then access-lost) reaches node B first.
+    const reads: string[][] = [];
+    const enrolmentsOf = b.store.subjects.enrolmentsOf.bind(b.store.subjects);
+    b.store.subjects.enrolmentsOf = async (orgId, ids) => {
+      const found = await enrolmentsOf(orgId, ids);
+      reads.push([...ids]);
+      if (reads.length > 1 || !ids.includes(student.id)) return found;
+      expect(found).to.deep.include({ studentId: student.id, subjectId: subject.id });
+      const lost = nextEvent(phone, 'session:access-lost', undefined, EVENT_MS);
+      await enrolments('DELETE', student.id);
+      expect((await lost)[0]).to.deep.equal({ sessionId, code: 'NOT_ENROLLED' });
+      return found;
+    };
+    relay.restore();
+    // The catch-up joined, read again, and left.
+    await waitFor(() => reads.length === 2 && !inRoomOnB(phone), EVENT_MS);
+    expect(reads[1]).to.deep.equal([student.id]);
+
+    const next = nextEvent(otherPhone, 'session:status', (view) => view.id !== sessionId && view.status === 'open', EVENT_MS);
+    await open(staff);
+    await next;
+    await command(phone, 'session:list-active', {});
+    expect(heard).to.deep.equal([]);
+  });
+
   it('a student unenrolled between the listing read of their subjects and its join ends out of the room, hearing nothing more', async () => {
     await start();
     await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
@@ -138,7 +191,7 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
     // The listing answers after the unenrolment: without the subject's session, and out of its room.
     expect(ok(await command(phone, 'session:list-active', {}))).to.deep.equal([]);
     expect(raced).to.equal(true);
-    expect(inRoomOnB()).to.not.include(phone.id);
+    expect(inRoomOnB(phone)).to.equal(false);
 
     const next = nextEvent(otherPhone, 'session:status', (view) => view.id !== sessionId && view.status === 'open', EVENT_MS);
     await open(staff);
