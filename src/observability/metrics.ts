@@ -5,6 +5,7 @@ import type { Store } from '../domain/ports/store.js';
 import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
 import type { RecordWriter } from '../store/sqlite/record-writer.js';
 import { OperationDurations } from './operation-durations.js';
+import { PairCounts } from './pair-counts.js';
 import { registerProcessMetrics } from './process-metrics.js';
 
 /**
@@ -16,6 +17,8 @@ export interface AppMetrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly socketCommands: Counter<'event' | 'outcome'>;
+  /** What socketCommands adds at each scrape (commandAnswers counts here). */
+  readonly socketCommandCounts: PairCounts<'event', 'outcome'>;
   readonly socketAdmissionRefusals: Counter<'reason'>;
   readonly storeDuration: OperationDurations;
   readonly schedulerTicks: Counter;
@@ -31,6 +34,7 @@ export function createMetrics(): AppMetrics {
   const registry = new Registry();
   // Process CPU, memory, GC and event-loop lag (nodejs_eventloop_lag_* seconds).
   registerProcessMetrics(registry);
+  const socketCommandCounts = new PairCounts('event', 'outcome');
   return {
     registry,
     httpDuration: new Histogram({
@@ -45,7 +49,11 @@ export function createMetrics(): AppMetrics {
       help: 'Socket commands answered, by event and outcome (ok or the error code)',
       labelNames: ['event', 'outcome'],
       registers: [registry],
+      collect() {
+        socketCommandCounts.flushInto(this);
+      },
     }),
+    socketCommandCounts,
     socketAdmissionRefusals: new Counter({
       name: 'attendance_socket_admission_refusals_total',
       help: 'Socket.IO handshakes refused BUSY by the admission check, by reason (handshakes: too many in flight; lag: event loop late)',
@@ -168,19 +176,10 @@ export function observeStore(store: Store, metrics: AppMetrics): Store {
   });
 }
 
-/**
- * Counts a socket command's answer by event and outcome. The labelled counter of each pair is
- * looked up once: `inc({ event, outcome })` hashed its labels into a new string per command.
- */
+/** Counts a socket command's answer by event and outcome (added to the counter at each scrape). */
 export function commandAnswers(metrics: AppMetrics): (event: string, outcome: string) => void {
-  const byEvent = new Map<string, Map<string, { inc(): void }>>();
-  return (event, outcome) => {
-    let byOutcome = byEvent.get(event);
-    if (!byOutcome) byEvent.set(event, (byOutcome = new Map()));
-    let counter = byOutcome.get(outcome);
-    if (!counter) byOutcome.set(outcome, (counter = metrics.socketCommands.labels({ event, outcome })));
-    counter.inc();
-  };
+  const counts = metrics.socketCommandCounts;
+  return (event, outcome) => counts.inc(event, outcome);
 }
 
 /** Face analyses by outcome, their time, BUSY refusals, and the queue's depth at scrape time. */
@@ -230,11 +229,16 @@ export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine
 
 /** Record changes by status and reason, and closed sessions, from the domain's own events. */
 export function observeDomainEvents(bus: EventBus, metrics: AppMetrics): () => void {
-  const changes = new Counter({
+  const counts = new PairCounts('status', 'reason');
+  // Registered by its construction; counted in `counts`, added at each scrape.
+  new Counter({
     name: 'attendance_record_changes_total',
     help: 'Stored attendance-record changes (check-ins, verdicts, teacher decisions, closing), by status and reason; each is one roster broadcast',
     labelNames: ['status', 'reason'],
     registers: [metrics.registry],
+    collect() {
+      counts.flushInto(this);
+    },
   });
   const closed = new Counter({
     name: 'attendance_sessions_closed_total',
@@ -242,7 +246,7 @@ export function observeDomainEvents(bus: EventBus, metrics: AppMetrics): () => v
     registers: [metrics.registry],
   });
   return bus.subscribe((event) => {
-    if (event.type === 'roster.changed') changes.inc({ status: event.checkin.status, reason: event.checkin.reason ?? 'none' });
+    if (event.type === 'roster.changed') counts.inc(event.checkin.status, event.checkin.reason ?? 'none');
     else if (event.type === 'session.changed' && event.session.status === 'closed') closed.inc();
   });
 }

@@ -86,7 +86,8 @@ export class CurrentActors {
     }
     // A login the current entry does not know yet (a second device): read it with those known,
     // so the user's sockets do not take turns pushing each other out of the entry.
-    const sids = new Set(current ? cached.revoked.keys() : []);
+    const sids = new Set<string>();
+    if (current) for (const known of cached.revoked.keys()) sids.add(known);
     if (sid !== null) sids.add(sid);
     return this.load(orgId, userId, sids);
   }
@@ -136,7 +137,9 @@ export class CurrentActors {
       this.store.organisations.get(orgId),
       sids.size === 0 ? [] : this.store.refreshTokens.revokedFamilies([...sids]),
     ]);
-    const byId = new Map(users.map((u) => [u.id, u]));
+    // Filled by loops, not built from arrays of pairs: this runs for a lecture's every check-in.
+    const byId = new Map<string, (typeof users)[number]>();
+    for (const u of users) byId.set(u.id, u);
     const ended = new Set(revoked);
     for (const [userId, w] of waiting) {
       const user = byId.get(userId);
@@ -147,12 +150,9 @@ export class CurrentActors {
           : user.mustChangePassword
             ? 'PASSWORD_CHANGE_REQUIRED'
             : null;
-      const entry: Entry = {
-        role: user?.role ?? 'student',
-        refusal,
-        revoked: new Map([...w.sids].map((sid) => [sid, ended.has(sid)])),
-        readAt: t,
-      };
+      const logins = new Map<string, boolean>();
+      for (const sid of w.sids) logins.set(sid, ended.has(sid));
+      const entry: Entry = { role: user?.role ?? 'student', refusal, revoked: logins, readAt: t };
       this.remember(userId, entry);
       w.resolve(entry);
     }

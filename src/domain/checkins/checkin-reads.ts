@@ -76,8 +76,8 @@ const NO_VERSIONS: ReadVersions = { users: 0, subjects: 0, enrolments: 0, sessio
  * change with every check-in); a role or a deactivation is the current actor's check.
  */
 export class CheckinReads {
-  /** Waiting for the next turn, by organisation and session. */
-  private groups = new Map<string, Group>();
+  /** Waiting for the next turn, by organisation, then session (nested maps: no key string per check-in). */
+  private groups = new Map<string, Map<string, Group>>();
   /** By organisation, in least recently used order (a use re-inserts). */
   private readonly kept = new Map<string, Kept>();
 
@@ -90,11 +90,12 @@ export class CheckinReads {
   read(orgId: string, sessionId: string, studentId: string): Promise<CheckinContext> {
     return new Promise((resolve, reject) => {
       if (this.groups.size === 0) this.defer(() => this.flush());
-      const key = `${orgId}\n${sessionId}`;
-      let group = this.groups.get(key);
+      let ofOrg = this.groups.get(orgId);
+      if (!ofOrg) this.groups.set(orgId, (ofOrg = new Map()));
+      let group = ofOrg.get(sessionId);
       if (!group) {
         group = { orgId, sessionId, waiters: [] };
-        this.groups.set(key, group);
+        ofOrg.set(sessionId, group);
       }
       group.waiters.push({ studentId, resolve, reject });
     });
@@ -106,14 +107,10 @@ export class CheckinReads {
   }
 
   private flush(): void {
-    const byOrg = new Map<string, Group[]>();
-    for (const g of this.groups.values()) {
-      const list = byOrg.get(g.orgId);
-      if (list) list.push(g);
-      else byOrg.set(g.orgId, [g]);
-    }
+    const byOrg = this.groups;
     this.groups = new Map();
-    for (const [orgId, groups] of byOrg) {
+    for (const [orgId, ofOrg] of byOrg) {
+      const groups = [...ofOrg.values()];
       this.readOrganisation(orgId, groups).catch((err: unknown) => {
         for (const g of groups) for (const w of g.waiters) w.reject(err);
       });
@@ -152,15 +149,22 @@ export class CheckinReads {
     ]);
     for (const id of unknownNames) kept.names.set(id, null);
     for (const u of users) kept.names.set(u.id, u);
-    const recordOf = new Map(records.map((r) => [`${r.sessionId}\n${r.studentId}`, r]));
+    // By session, then student: a key string per check-in, built twice, was garbage of each.
+    const recordOf = new Map<string, Map<string, AttendanceRecord>>();
+    for (const r of records) {
+      let ofSession = recordOf.get(r.sessionId);
+      if (!ofSession) recordOf.set(r.sessionId, (ofSession = new Map()));
+      ofSession.set(r.studentId, r);
+    }
     ready.forEach(({ group, session, subject }, i) => {
       const enrolment = enrolled[i]!;
+      const recordsOfSession = recordOf.get(session.id);
       for (const w of group.waiters) {
         w.resolve({
           session,
           subject,
           enrolled: enrolment.get(w.studentId) === true,
-          existing: recordOf.get(`${session.id}\n${w.studentId}`) ?? null,
+          existing: recordsOfSession?.get(w.studentId) ?? null,
           // A deleted account still has records; show its id rather than failing the write.
           student: kept.names.get(w.studentId) ?? { id: w.studentId, name: w.studentId, studentNumber: null },
         });

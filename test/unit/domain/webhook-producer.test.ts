@@ -82,4 +82,34 @@ describe('webhook producer: the events of one turn share their subscription read
     await producer.drain();
     expect(await delivered()).to.deep.equal(['r0']);
   });
+
+  it('an event that becomes no webhook queues nothing; a failed read reports each event as its webhook', async () => {
+    const other = (await store.organisations.create({ name: 'T', slug: 't', timezone: 'UTC' })).id;
+    const unchanged = {
+      type: 'session.changed',
+      orgId,
+      change: 'updated',
+      session: { id: 'sess', status: 'open' },
+    } as unknown as DomainEvent;
+    producer.handle(unchanged);
+    expect(turns, 'no flush for an event no webhook carries').to.have.length(0);
+    const hooks: { type: string; orgId: string; orderKey: string }[] = [];
+    const failing = new WebhookProducer(
+      {
+        store: { webhooks: { ...store.webhooks, listSubscribed: () => Promise.reject(new Error('store down')) } },
+        now: clock.now,
+        onError: (_err, hook) => hooks.push({ type: hook.type, orgId: hook.orgId, orderKey: hook.orderKey }),
+      },
+      (fn) => turns.push(fn),
+    );
+    failing.handle(recordEvent(0));
+    failing.handle(unchanged);
+    failing.handle({ ...recordEvent(1, 3), orgId: other } as DomainEvent);
+    for (const run of turns.splice(0)) run();
+    await failing.drain();
+    expect(hooks).to.deep.equal([
+      { type: 'record.created', orgId, orderKey: 'sess' },
+      { type: 'record.changed', orgId: other, orderKey: 'sess' },
+    ]);
+  });
 });

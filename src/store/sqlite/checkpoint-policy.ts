@@ -1,0 +1,159 @@
+import type { CheckpointMode } from './wal-checkpointer.js';
+import type { WalIndexState } from './wal-frames.js';
+
+// Which checkpoints a pass of the WAL checkpoint worker runs (workers/wal-checkpoint-worker.ts,
+// docs/multi-node.md "WAL checkpoints"). Apart from the thread so that tests drive it with a fake
+// clock and a fake WAL: what it decides is when the writer's commits wait for a lock.
+
+/** What `PRAGMA wal_checkpoint` answers: busy 1 when it could not finish, frames in the WAL, frames copied. */
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+/** What a pass reads and runs: the worker's connection and clock, fakes in tests. */
+export interface CheckpointIo {
+  /** `PRAGMA data_version`: changes when another connection committed. */
+  dataVersion(): number;
+  checkpoint(mode: CheckpointMode): CheckpointResult;
+  /** The wal-index now (frames, frames copied, times started over), read without a lock. */
+  walIndex(): WalIndexState;
+  /** Size of the `-wal` file, 0 when there is none. */
+  walBytes(): number;
+  /** Milliseconds, any origin. */
+  now(): number;
+}
+
+export interface CheckpointPolicyOptions {
+  /**
+   * WAL frames the WAL must not keep past: from there a pass that could not copy every frame
+   * takes the write lock to copy the rest (RESTART). Below it, and at it while every frame is
+   * copied, commits never wait for a checkpoint.
+   */
+  hardBoundPages: number;
+  /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
+  idleMs: number;
+  /** Frames a commit must leave uncopied before it is followed at once by a pass (committed()). */
+  paceFrames: number;
+}
+
+/** Each round copies what the commits made during the one before it wrote. */
+const PASSIVE_ROUNDS = 3;
+/** How long a blocking mode that found the file busy is not tried again. */
+const BUSY_BACKOFF_MS = 1_000;
+
+/**
+ * One pass. Another connection committed since the last pass: PASSIVE checkpoints (they never
+ * wait and never block a writer), again while the commits made during one leave frames behind,
+ * since SQLite starts the WAL over (and journal_size_limit shrinks it) only when a write begins
+ * with every frame copied. That is how the WAL starts over while commits flow: no lock, no wait.
+ *
+ * A RESTART takes the write lock, copies what is left and fsyncs under it: every commit behind
+ * it waits, and in SQLite's busy handler, which sleeps in steps of 1, 2, 5, 10, 15, 20 ms..., so a
+ * lock held 20 ms cost a commit 35. While commits flow it runs only at the hard bound, and only
+ * when the PASSIVE rounds left frames behind (a commit landed during each) or when, after one
+ * that copied all, the WAL did not start over by the next pass (a reader on its old frames):
+ * with every frame copied the next commit starts it over by itself. A pass that sees no commit
+ * since the last one and a WAL still at the bound RESTARTs at once, once (nothing left to copy,
+ * nobody waiting). Nothing committed for `idleMs`: TRUNCATE, once, so an idle store leaves an empty WAL
+ * (not after one quiet pass: a batch under load can take longer than a pass, and the next ones
+ * would wait for the TRUNCATE's lock and fsync). A blocking mode that found a reader in the way
+ * is not tried again for a second; each mode on its own (nextAttempt).
+ */
+export class CheckpointPolicy {
+  private seenVersion = -1;
+  /** When a pass last saw a commit of another connection. */
+  private changedAt: number;
+  /**
+   * When each blocking mode may be tried again after one found the file busy. Apart: a TRUNCATE
+   * only tidies an idle store, and one that a new write got in the way of must not hold back the
+   * RESTART that keeps the WAL under its bound once the writes go on.
+   */
+  private readonly nextAttempt: Record<'RESTART' | 'TRUNCATE', number> = { RESTART: 0, TRUNCATE: 0 };
+  /** The WAL's frames when a pass at the bound left the start-over to the next commit; else null. */
+  private leftAt: number | null = null;
+  /** Whether the last checkpoint was a RESTART or TRUNCATE that succeeded. */
+  private blockedSince = false;
+  /** The WAL's generation when last looked at, and the start-overs counted since takeStartedOver. */
+  private generation: number | null = null;
+  private startedOver = 0;
+
+  constructor(
+    private readonly opts: CheckpointPolicyOptions,
+    private readonly io: CheckpointIo,
+  ) {
+    this.changedAt = io.now();
+  }
+
+  /**
+   * A commit of the writer just ended: a pass now has the most time before the next one begins,
+   * so it may copy every frame and let that one start the WAL over. Passes only when the commits
+   * since the last copy left `paceFrames` or more: fewer, larger passes (each fsyncs twice).
+   */
+  committed(): boolean {
+    const { frames, backfilled } = this.io.walIndex();
+    if (frames - Math.min(frames, backfilled) < this.opts.paceFrames) return false;
+    this.pass();
+    return true;
+  }
+
+  /** How many times the WAL was found started over by a commit (not a RESTART) since the last call. */
+  takeStartedOver(): number {
+    const n = this.startedOver;
+    this.startedOver = 0;
+    return n;
+  }
+
+  pass(): void {
+    const { io } = this;
+    const version = io.dataVersion();
+    if (version !== this.seenVersion) {
+      this.changedAt = io.now();
+      let result = this.checkpoint('PASSIVE');
+      for (let i = 1; i < PASSIVE_ROUNDS && result.busy === 0 && result.checkpointed < result.log; i += 1) {
+        result = this.checkpoint('PASSIVE');
+      }
+      // A busy PASSIVE (another connection held the checkpoint lock: the main connection's own
+      // automatic checkpoint after a large commit) saw nothing of the WAL: the next pass looks
+      // again, instead of taking the commits as handled and leaving the bound to the idle TRUNCATE.
+      if (result.busy === 0) this.seenVersion = version;
+      this.atBound(result);
+    } else if (!this.blockedSince && io.walIndex().frames >= this.opts.hardBoundPages) {
+      this.blocking('RESTART');
+    } else if (io.now() - this.changedAt >= this.opts.idleMs && io.walBytes() > 0) {
+      this.blocking('TRUNCATE');
+    }
+  }
+
+  private atBound(result: CheckpointResult): void {
+    if (result.log < this.opts.hardBoundPages) {
+      this.leftAt = null;
+      return;
+    }
+    const allCopied = result.busy === 0 && result.checkpointed >= result.log;
+    if (allCopied && (this.leftAt === null || result.log < this.leftAt)) {
+      this.leftAt = result.log;
+      return;
+    }
+    this.leftAt = null;
+    this.blocking('RESTART');
+  }
+
+  private checkpoint(mode: CheckpointMode): CheckpointResult {
+    const before = this.io.walIndex().generation;
+    // Started over since the last look, and not by a RESTART or TRUNCATE of this worker's.
+    if (this.generation !== null && before !== this.generation && !this.blockedSince) this.startedOver += 1;
+    const result = this.io.checkpoint(mode);
+    // A busy RESTART or TRUNCATE did not start the WAL over: what follows may still be a commit's.
+    this.blockedSince = mode === 'PASSIVE' ? false : result.busy === 0 || this.blockedSince;
+    this.generation = this.io.walIndex().generation;
+    return result;
+  }
+
+  /** A blocking checkpoint, unless one of its mode found the file busy within the last second. */
+  private blocking(mode: 'RESTART' | 'TRUNCATE'): void {
+    if (this.io.now() < this.nextAttempt[mode]) return;
+    if (this.checkpoint(mode).busy !== 0) this.nextAttempt[mode] = this.io.now() + BUSY_BACKOFF_MS;
+  }
+}

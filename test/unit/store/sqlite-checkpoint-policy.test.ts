@@ -1,0 +1,201 @@
+import { expect } from 'chai';
+import { CheckpointPolicy, type CheckpointIo, type CheckpointResult } from '../../../src/store/sqlite/checkpoint-policy.js';
+import type { CheckpointMode } from '../../../src/store/sqlite/wal-checkpointer.js';
+import type { WalIndexState } from '../../../src/store/sqlite/wal-frames.js';
+
+const BOUND = 1_000;
+const IDLE_MS = 1_000;
+const PACE = 250;
+
+/**
+ * A WAL as SQLite keeps it, in frames: commits append, a checkpoint copies what it can (a PASSIVE
+ * stops at the frames a commit appends while it copies, `landDuring`), a RESTART copies the rest,
+ * and the first commit after every frame was copied starts the WAL over (unless `readerOnOldFrames`).
+ */
+class FakeWal implements CheckpointIo {
+  frames = 0;
+  copied = 0;
+  version = 0;
+  clock = 0;
+  fileBytes = 0;
+  readerOnOldFrames = false;
+  /** Frames each checkpoint finds appended by a commit while it copies, in order (then 0). */
+  landDuring: number[] = [];
+  readonly modes: CheckpointMode[] = [];
+
+  generation = 0;
+
+  commit(frames: number): void {
+    if (this.copied === this.frames && this.frames > 0 && !this.readerOnOldFrames) this.startOver();
+    this.append(frames);
+  }
+
+  private startOver(): void {
+    this.frames = 0;
+    this.copied = 0;
+    this.generation += 1;
+  }
+
+  private append(frames: number): void {
+    this.frames += frames;
+    this.fileBytes = Math.max(this.fileBytes, this.frames * 4096);
+    this.version += 1;
+  }
+
+  dataVersion(): number {
+    return this.version;
+  }
+
+  checkpoint(mode: CheckpointMode): CheckpointResult {
+    this.modes.push(mode);
+    // A commit that lands while the checkpoint copies began before it was done: it appends.
+    const target = this.frames;
+    const landed = mode === 'PASSIVE' ? (this.landDuring.shift() ?? 0) : 0;
+    if (landed > 0) this.append(landed);
+    this.copied = target;
+    // A RESTART or TRUNCATE waits for the readers of old frames, in vain here.
+    if (mode !== 'PASSIVE' && this.readerOnOldFrames) return { busy: 1, log: this.frames, checkpointed: this.copied };
+    if (mode === 'TRUNCATE') {
+      this.startOver();
+      this.fileBytes = 0;
+    }
+    return { busy: 0, log: this.frames, checkpointed: this.copied };
+  }
+
+  walIndex(): WalIndexState {
+    return { frames: this.frames, backfilled: this.copied, generation: this.generation };
+  }
+
+  walBytes(): number {
+    return this.fileBytes;
+  }
+
+  now(): number {
+    return this.clock;
+  }
+
+  blocking(): CheckpointMode[] {
+    return this.modes.filter((m) => m !== 'PASSIVE');
+  }
+}
+
+function policyOver(wal: FakeWal): CheckpointPolicy {
+  return new CheckpointPolicy({ hardBoundPages: BOUND, idleMs: IDLE_MS, paceFrames: PACE }, wal);
+}
+
+// workers/wal-checkpoint-worker.ts runs these decisions on its thread; a RESTART or TRUNCATE takes
+// the write lock, and the record writer's commits wait for it (docs/multi-node.md, "WAL checkpoints").
+describe('the WAL checkpoint policy (fake WAL and clock)', () => {
+  it('a WAL copied to the end at the bound is left for the next commit to start over: no lock', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    for (let tick = 0; tick < 100; tick += 1) {
+      // Commits land between passes, never during one: each pass copies everything.
+      wal.commit(tick === 50 ? BOUND + 200 : 40);
+      wal.clock += 100;
+      policy.pass();
+    }
+    expect(wal.blocking(), 'no RESTART or TRUNCATE while commits flow').to.deep.equal([]);
+    expect(wal.frames).to.be.below(BOUND);
+  });
+
+  it('RESTARTs at the bound when commits during the passes leave frames behind (the bound holds)', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    let largest = 0;
+    for (let tick = 0; tick < 100; tick += 1) {
+      wal.commit(80);
+      // A commit lands during every checkpoint: the PASSIVE rounds never catch the last frame.
+      wal.landDuring = [30, 30, 30, 30];
+      wal.clock += 100;
+      policy.pass();
+      largest = Math.max(largest, wal.frames);
+    }
+    expect(wal.blocking().length, 'RESTARTs kept the WAL bounded').to.be.at.least(1);
+    expect(new Set(wal.blocking())).to.deep.equal(new Set(['RESTART']));
+    // The bound plus what one pass lets through (its commit and what landed during its rounds).
+    expect(largest).to.be.at.most(BOUND + 80 + 4 * 30);
+  });
+
+  it('RESTARTs at the bound when the WAL copied to the end did not start over by the next pass (a reader on its frames)', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    wal.readerOnOldFrames = true;
+    let restartAt = -1;
+    for (let tick = 0; tick < 40 && restartAt < 0; tick += 1) {
+      wal.commit(100);
+      wal.clock += 100;
+      policy.pass();
+      if (wal.blocking().length > 0) restartAt = wal.frames;
+    }
+    // First pass at the bound (1,000 frames) leaves it to the next commit; the next pass finds it still there.
+    expect(restartAt).to.equal(BOUND + 100);
+  });
+
+  it('TRUNCATEs only once nothing was committed for idleMs, not while a slow writer leaves passes without a commit', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    // A commit every 300 ms: two passes in three see none.
+    for (let t = 0; t < 3_000; t += 100) {
+      if (t % 300 === 0) wal.commit(20);
+      wal.clock = t;
+      policy.pass();
+    }
+    expect(wal.blocking(), 'no lock between slow commits').to.deep.equal([]);
+    const lastCommit = wal.clock - (wal.clock % 300);
+    for (let t = wal.clock + 100; t < lastCommit + IDLE_MS; t += 100) {
+      wal.clock = t;
+      policy.pass();
+    }
+    expect(wal.blocking(), 'not idle yet').to.deep.equal([]);
+    wal.clock = lastCommit + IDLE_MS;
+    policy.pass();
+    expect(wal.blocking()).to.deep.equal(['TRUNCATE']);
+    wal.clock += 100;
+    policy.pass();
+    expect(wal.blocking(), 'once').to.deep.equal(['TRUNCATE']);
+  });
+
+  it('a quiet pass that finds the WAL still at the bound RESTARTs it once, without waiting for idleMs', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    wal.commit(BOUND + 50);
+    wal.clock += 100;
+    policy.pass(); // copies all, leaves the start-over to the next commit
+    expect(wal.blocking()).to.deep.equal([]);
+    wal.clock += 100;
+    policy.pass(); // no commit came: nobody waits for the lock, nothing left to copy
+    wal.clock += 100;
+    policy.pass();
+    expect(wal.blocking()).to.deep.equal(['RESTART']);
+  });
+
+  it('after a commit, passes at once only when the commits left paceFrames uncopied', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    wal.commit(PACE - 1);
+    expect(policy.committed(), 'below the pace').to.equal(false);
+    expect(wal.modes).to.deep.equal([]);
+    wal.commit(1);
+    expect(policy.committed()).to.equal(true);
+    expect(wal.modes).to.deep.equal(['PASSIVE']);
+    // Copied: the next commit starts the WAL over; its frames are counted from there.
+    wal.commit(10);
+    expect(wal.frames).to.equal(10);
+    expect(policy.committed()).to.equal(false);
+    wal.commit(PACE);
+    expect(policy.committed()).to.equal(true);
+  });
+
+  it('counts the times it found the WAL started over by a commit, not by its own RESTART', () => {
+    const wal = new FakeWal();
+    const policy = policyOver(wal);
+    for (let tick = 0; tick < 5; tick += 1) {
+      wal.commit(100);
+      policy.pass();
+    }
+    // Each commit after the first found the WAL copied and started it over.
+    expect(policy.takeStartedOver()).to.equal(4);
+    expect(policy.takeStartedOver()).to.equal(0);
+  });
+});
