@@ -28,6 +28,7 @@ import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type Ho
 import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
+import { EnrolmentCatchUp } from './enrolment-catch-up.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
@@ -181,6 +182,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   }
 
   const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined);
+  const catchUp = new EnrolmentCatchUp(io, deps.fanoutLink, deps.sessions, logger);
   const trace = deps.checkinTrace;
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
     if (trace) {
@@ -282,6 +284,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       // The last changes leave before the sockets close.
       batches.flushAll();
       fanout.close();
+      catchUp.close();
       expiry.close();
       standing.close();
       loopLag?.close();
