@@ -335,6 +335,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,
+    maxQueuedBytes: config.socketMaxQueuedBytes,
     trustProxy,
     corsOrigins: config.corsOrigins,
     ...(cluster ? { adapter: cluster.socketAdapter, fanoutLink: cluster.fanoutLink } : {}),

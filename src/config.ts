@@ -66,6 +66,7 @@ export const EnvSchema = z.object({
 
   BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   SOCKET_MAX_BUFFER_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
+  SOCKET_MAX_QUEUED_BYTES: int(0, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   TRUST_PROXY: trustProxy.default(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must have at least 16 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
@@ -180,6 +181,8 @@ export interface Config {
   bcryptCost: number;
   bodyLimitBytes: number;
   socketMaxBufferBytes: number;
+  /** Most bytes one connection may have waiting to be written before it is closed (0: no bound). */
+  socketMaxQueuedBytes: number;
   trustProxy: boolean | number | string[];
   corsOrigins: string[];
   /** Prometheus metrics: /metrics on the main port for a bearer of `token`, and/or a port of its own. */
@@ -452,6 +455,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bcryptCost: e.BCRYPT_COST,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+    socketMaxQueuedBytes: e.SOCKET_MAX_QUEUED_BYTES,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())

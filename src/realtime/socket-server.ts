@@ -29,6 +29,7 @@ import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
+import { QueuedBound } from './queued-bound.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
@@ -67,6 +68,8 @@ export interface RealtimeDeps {
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
+  /** Past this many bytes waiting for one connection, it is closed (queued-bound.ts; 0: no bound). */
+  maxQueuedBytes: number;
   trustProxy: TrustProxy;
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
@@ -110,7 +113,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
-  const writes = new WriteCoalescing(logger);
+  const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger));
   io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0] & Parameters<HandshakeAdmission['watch']>[0]) => {
     writes.attach(conn);
     admission.watch(conn);
