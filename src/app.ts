@@ -336,6 +336,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,
     maxQueuedBytes: config.socketMaxQueuedBytes,
+    maxSocketsPerUser: config.socketMaxPerUser,
     trustProxy,
     corsOrigins: config.corsOrigins,
     ...(cluster ? { adapter: cluster.socketAdapter, fanoutLink: cluster.fanoutLink } : {}),

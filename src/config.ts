@@ -67,6 +67,7 @@ export const EnvSchema = z.object({
   BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   SOCKET_MAX_BUFFER_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   SOCKET_MAX_QUEUED_BYTES: int(0, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  SOCKET_MAX_PER_USER: int(0, 100_000).default(50),
   TRUST_PROXY: trustProxy.default(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must have at least 16 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
@@ -183,6 +184,8 @@ export interface Config {
   socketMaxBufferBytes: number;
   /** Most bytes one connection may have waiting to be written before it is closed (0: no bound). */
   socketMaxQueuedBytes: number;
+  /** Most sockets of one user on one node at once (0: no bound). */
+  socketMaxPerUser: number;
   trustProxy: boolean | number | string[];
   corsOrigins: string[];
   /** Prometheus metrics: /metrics on the main port for a bearer of `token`, and/or a port of its own. */
@@ -456,6 +459,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
     socketMaxQueuedBytes: e.SOCKET_MAX_QUEUED_BYTES,
+    socketMaxPerUser: e.SOCKET_MAX_PER_USER,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())

@@ -30,6 +30,7 @@ import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from '.
 import { StandingSweep } from './standing-sweep.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { QueuedBound } from './queued-bound.js';
+import { useSocketsPerUser } from './sockets-per-user.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
@@ -70,6 +71,8 @@ export interface RealtimeDeps {
   maxHttpBufferSize: number;
   /** Past this many bytes waiting for one connection, it is closed (queued-bound.ts; 0: no bound). */
   maxQueuedBytes: number;
+  /** Most sockets of one user on this node at once (sockets-per-user.ts; 0: no bound). */
+  maxSocketsPerUser: number;
   trustProxy: TrustProxy;
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
@@ -129,6 +132,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     handshakes,
   );
   useSocketAuth(io, authDeps, handshakes);
+  useSocketsPerUser(io, deps.maxSocketsPerUser);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(
