@@ -19,6 +19,7 @@ import { compileTrustProxy } from './adapters/trust-proxy.js';
 import type { FaceEngine } from './domain/face/face-engine.js';
 import { faceReadinessCheck } from './adapters/face-pool-engine.js';
 import { attachRealtime, type Realtime } from './realtime/socket-server.js';
+import type { HoldTimers } from './realtime/admission.js';
 import { createMailer } from './adapters/mail/create-mailer.js';
 import { metricsServer } from './http/metrics.js';
 import {
@@ -73,6 +74,8 @@ export interface ApplicationDeps {
   webhookSender?: WebhookSender;
   /** [0, 1) for the jitter of webhook retries; Math.random by default. */
   random?: () => number;
+  /** The timers of the socket admission's hold bound (SOCKET_ADMISSION_HOLD_MS); real ones by default. Tests fire them. */
+  admissionTimers?: HoldTimers;
 }
 
 export interface Application {
@@ -329,6 +332,7 @@ export function createApplication(deps: ApplicationDeps): Application {
     maxInFlight: config.limits.socketMaxInFlight,
     admission: config.limits.socketAdmission,
     onAdmissionRefused: (reason) => metrics.socketAdmissionRefusals.labels({ reason }).inc(),
+    ...(deps.admissionTimers ? { admissionTimers: deps.admissionTimers } : {}),
     accessTokenTtlS: config.jwt.accessTtlS,
     rosterBatchMs: config.rosterBatchMs,
     socketRecheckMs: config.socketRecheckMs,

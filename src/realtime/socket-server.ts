@@ -24,7 +24,7 @@ import { RosterBatches } from './roster-batches.js';
 import { checkinCommands } from './handlers/checkin-handlers.js';
 import { sessionCommands } from './handlers/session-handlers.js';
 import { corkUpgrades } from './upgrade-corking.js';
-import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason } from './admission.js';
+import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type HoldTimers } from './admission.js';
 import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
@@ -66,6 +66,8 @@ export interface RealtimeDeps {
   admission: AdmissionLimits;
   /** Told every handshake the admission check refused (metrics). */
   onAdmissionRefused?: (reason: AdmissionReason) => void;
+  /** The timers of the admission's hold bound; real ones by default (tests fire them instead of waiting). */
+  admissionTimers?: HoldTimers;
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
@@ -83,6 +85,8 @@ export interface RealtimeDeps {
 
 export interface Realtime {
   io: AppServer;
+  /** Handshakes the admission check counts as in flight (tests wait on it rather than on time). */
+  readonly admittedHandshakes: number;
   close(): Promise<void>;
 }
 
@@ -94,7 +98,7 @@ export interface Realtime {
 export function attachRealtime(deps: RealtimeDeps): Realtime {
   // Its timer wakes the node 20 times a second: only with the lag bound on (off by default).
   const loopLag = deps.admission.maxLagMs > 0 ? new LoopLag() : null;
-  const admission = new HandshakeAdmission(deps.admission, loopLag, deps.onAdmissionRefused);
+  const admission = new HandshakeAdmission(deps.admission, loopLag, deps.onAdmissionRefused, deps.admissionTimers);
   const io: AppServer = new Server(deps.httpServer, {
     // A selfie fits in 1 MiB after the client's downscale; anything bigger is refused by
     // closing the connection, before it is buffered.
@@ -272,6 +276,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
 
   return {
     io,
+    get admittedHandshakes() {
+      return admission.handshakes;
+    },
     async close() {
       // Commands in flight answer before the sockets go: check-ins waiting for their group
       // commit are written now, and their roster changes still leave below.

@@ -14,8 +14,10 @@ import { command, connectClient, waitFor, type ClientSocket } from '../support/s
  * A node paused (SIGSTOP, a stalled virtual machine) while it holds a session slot lock: the lock
  * expires, another node takes it and opens the session, and the paused node, resumed, must not
  * write as if it still held it. The pause is played inside the process: the paused node's clash
- * check has read the store (no session yet) and its answer is held back past the lock's 15 s,
- * as a stopped process would hold it.
+ * check has read the store (no session yet) and its answer is held back while B acts, as a stopped
+ * process would hold it. The lock's 15 s are not waited for: B's clock is moved past them, as the
+ * time of the pause would have moved it (sigstop-fencing.test.ts waits the real time, with a real
+ * stopped process).
  */
 describe('a node paused while it holds a slot lock (fencing)', function () {
   this.timeout(60_000);
@@ -59,7 +61,11 @@ describe('a node paused while it holds a slot lock (fencing)', function () {
       });
     const a = await startTestServer({}, { openStore: () => createSqliteStore({ path: file }), wrapStore: pausable });
     servers.push(a);
-    const b = await startTestServer({}, { openStore: () => createSqliteStore({ path: file }) });
+    let bAheadMs = 0;
+    const b = await startTestServer(
+      {},
+      { openStore: () => createSqliteStore({ path: file }), clock: () => new Date(Date.now() + bAheadMs) },
+    );
     servers.push(b);
     const made = await createClass(a.store, 2);
     const teacherA = await connectClient(a.baseUrl, a.app.tokenService.signAccess(made.teacher).token);
@@ -73,8 +79,8 @@ describe('a node paused while it holds a slot lock (fencing)', function () {
     });
     const openedOnA = open(teacherA);
     await waitFor(() => heldReads === 1);
-    // Past the lock's life: B takes the expired locks, finds no session and opens one.
-    await new Promise((resolve) => setTimeout(resolve, SLOT_LOCK_TTL_MS + 500));
+    // Past the lock's life on B's clock: B takes the expired locks, finds no session and opens one.
+    bAheadMs = SLOT_LOCK_TTL_MS + 500;
     const onB = await open(teacherB);
     expect(onB.ok, JSON.stringify(onB)).to.equal(true);
     paused = null;

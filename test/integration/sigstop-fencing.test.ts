@@ -38,8 +38,9 @@ function listening(child: ChildProcess): Promise<string> {
  * node B opens the session, and is continued with SIGCONT. Its late write is refused.
  */
 describe('a node stopped by SIGSTOP while it holds a slot lock (a real process)', function () {
-  // Node A's start under tsx takes seconds on a loaded machine, then the 15.5 s stop.
-  this.timeout(120_000);
+  // Node A's start under tsx takes seconds on a loaded machine, then the 15.5 s stop: a bound for
+  // a hung case only, far past what the steps take, which are each waited for in order.
+  this.timeout(180_000);
   let dir = '';
   let b: TestServer | null = null;
   let child: ChildProcess | null = null;
@@ -78,7 +79,7 @@ describe('a node stopped by SIGSTOP while it holds a slot lock (a real process)'
     const teacherB = await connectClient(b.baseUrl, token);
     sockets.push(teacherA, teacherB);
     const open = (socket: ClientSocket) =>
-      command(socket, 'session:open', { subjectId: made.subject.id, policy: NO_CHECKS }, SLOT_LOCK_TTL_MS + 30_000);
+      command(socket, 'session:open', { subjectId: made.subject.id, policy: NO_CHECKS }, SLOT_LOCK_TTL_MS + 90_000);
 
     const told = (word: string) =>
       new Promise<void>((resolve) => {
@@ -102,8 +103,12 @@ describe('a node stopped by SIGSTOP while it holds a slot lock (a real process)'
       }),
     ]);
     const pid = child.pid!;
-    await waitFor(() => processState(pid) === 'T', 5_000);
-    // Past the locks' life: B takes the expired locks, finds no session and opens one.
+    // It stops right after telling `stopping`; the bound is only for a process that never does.
+    await waitFor(() => processState(pid) === 'T', 30_000);
+    // Past the locks' life: B takes the expired locks, finds no session and opens one. Real time
+    // is the point here (paused-node-fencing.test.ts moves a clock instead): A's locks were taken
+    // on its own clock before it told `stopping`, so this wait, started after, ends past them
+    // however late the timer fires; a late timer only makes the pause longer.
     await new Promise((resolve) => setTimeout(resolve, SLOT_LOCK_TTL_MS + 500));
     expect(processState(pid), 'A still stopped').to.equal('T');
     const onB = await open(teacherB);

@@ -6,6 +6,7 @@ import type { FaceEngine } from '../../src/domain/face/face-engine.js';
 import { createLogger } from '../../src/logger.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/domain/ports/store.js';
+import type { HoldTimers } from '../../src/realtime/admission.js';
 
 /** Environment of every test application: fast bcrypt, silent logs, no demo seed, port 0. */
 export const TEST_ENV: Record<string, string> = {
@@ -64,7 +65,13 @@ export interface TestServer {
  */
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { wrapStore?: (store: Store) => Store; face?: FaceEngine; clock?: () => Date; openStore?: () => Promise<Store> } = {},
+  opts: {
+    wrapStore?: (store: Store) => Store;
+    face?: FaceEngine;
+    clock?: () => Date;
+    openStore?: () => Promise<Store>;
+    admissionTimers?: HoldTimers;
+  } = {},
 ): Promise<TestServer> {
   const config = testConfig(env);
   const inner = opts.openStore
@@ -77,6 +84,7 @@ export async function startTestServer(
     logger: createLogger('silent'),
     ...(opts.face ? { face: opts.face } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.admissionTimers ? { admissionTimers: opts.admissionTimers } : {}),
   });
   const address = await app.listen().catch(async (err: unknown) => {
     // A port named in `env` (METRICS_PORT, PORT) may have been taken: close what was opened so

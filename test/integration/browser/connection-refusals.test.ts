@@ -6,6 +6,7 @@ import type { Store } from '../../../src/domain/ports/store.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, launchChromium, logIn } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import { waitFor } from '../../support/sockets.js';
 
 // Walking a two-node deployment, the database was stopped for 20 s: phones that reconnected
 // meanwhile (their node killed, their Wi-Fi dropped) were refused at the handshake, and a refused
@@ -51,6 +52,13 @@ describe('the pages reconnect by themselves after a refused connection (Chromium
 
   it('a student page refused UNAVAILABLE while the database is down comes back online once it is up', async () => {
     const page = await context.newPage();
+    // The refusals the page receives: socket.io's CONNECT_ERROR packets (`44…`) on its WebSockets.
+    const refusals: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        if (typeof payload === 'string' && payload.startsWith('44')) refusals.push(payload);
+      }),
+    );
     await page.goto('/student.html');
     await logIn(page, 'student01@demo.school', DEMO_PASSWORDS.student);
     await page.waitForSelector('#connection[data-state="online"]');
@@ -59,11 +67,14 @@ describe('the pages reconnect by themselves after a refused connection (Chromium
     // The node drops the socket (as one shutting down does); the page reconnects and is refused.
     srv.app.realtime.io.disconnectSockets();
     await page.waitForSelector('#connection[data-state="offline"]');
-    await page.waitForTimeout(1_000);
+    // Waited for, not a pause: the database stays down until the page has been refused, so the
+    // case is about a page that was refused (socket.io-client's own retries ended there).
+    await waitFor(() => refusals.some((r) => r.includes('"UNAVAILABLE"')));
     expect(await page.$eval('#connection', (el) => (el as HTMLElement).dataset['state'])).to.not.equal('online');
 
     storeDown = false;
-    // The refusal's hint is 5 s (src/domain/store-errors.ts), plus up to a fifth.
-    await page.waitForSelector('#connection[data-state="online"]', { timeout: 15_000 });
+    // The refusal's hint is 5 s (src/domain/store-errors.ts), plus up to a fifth: the bound is for
+    // a page that never comes back, far past that on a loaded machine.
+    await page.waitForSelector('#connection[data-state="online"]', { timeout: 40_000 });
   });
 });
