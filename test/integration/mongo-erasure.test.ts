@@ -2,7 +2,12 @@ import { expect } from 'chai';
 import mongoose, { type Connection } from 'mongoose';
 import { ActorGoneError } from '../../src/domain/ports/common.js';
 import type { Store } from '../../src/domain/ports/store.js';
-import { AUDIT_SCRUBS_COLLECTION, replaceAuditEntries } from '../../src/store/mongo/audit-scrubs.js';
+import {
+  AUDIT_SCRUBS_COLLECTION,
+  AUDIT_TAKEN_BACK_COLLECTION,
+  replaceAuditEntries,
+  takeBackAuditEntries,
+} from '../../src/store/mongo/audit-scrubs.js';
 import type { AuditDoc } from '../../src/store/mongo/audit-schemas.js';
 import { createModels, type Models } from '../../src/store/mongo/models.js';
 import { createMongoStore, mongoStoreOn } from '../../src/store/mongo/mongo-store.js';
@@ -308,6 +313,137 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
 
     expect(raced, 'the race was run').to.equal(true);
     expect(await conn.db!.collection<AuditDoc>('audit').findOne({ _id: both!.id })).to.include({ actorId: 'erased-tom', ip: null });
+  });
+
+  /** The models with `race` run once just before the erasure's first stage write (between a round's read and its delete). */
+  function racingStage(race: () => Promise<void>): { models: Models; ran: () => boolean } {
+    let ran = false;
+    const db = new Proxy(models.audit.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'collection') return Reflect.get(target, prop, receiver) as unknown;
+        return (name: string) => {
+          const c = target.collection(name);
+          if (name !== AUDIT_SCRUBS_COLLECTION) return c;
+          return new Proxy(c, {
+            get(ct, p, r) {
+              if (p !== 'bulkWrite' || ran) return Reflect.get(ct, p, r) as unknown;
+              return async (...args: Parameters<typeof c.bulkWrite>) => {
+                ran = true;
+                await race();
+                return c.bulkWrite(...args);
+              };
+            },
+          });
+        };
+      },
+    });
+    const audit = new Proxy(models.audit, {
+      get: (target, prop, receiver) => (prop === 'db' ? db : (Reflect.get(target, prop, receiver) as unknown)),
+    });
+    return { models: { ...models, audit }, ran: () => ran };
+  }
+
+  /** Ada's check-in entries (ip kept), by entity id. */
+  async function adaEntries(s: Store, orgId: string, actorId: string, entityIds: string[]) {
+    return s.audit.appendMany(
+      entityIds.map((entityId) => ({
+        orgId,
+        entityType: 'record' as const,
+        entityId,
+        sessionId: null,
+        actorId,
+        action: 'checkin.submit' as const,
+        from: null,
+        to: { status: 'present' },
+        reason: null,
+        ip: '203.0.113.7',
+        at: new Date(),
+      })),
+    );
+  }
+
+  it("does not put back an entry taken back between a round's read and its stage write", async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada } = await studentWithRecords(s, 1);
+    const [gone, kept] = await adaEntries(s, org.id, ada.id, ['taken-back', 'stays']);
+    const racing = racingStage(() => takeBackAuditEntries(models, [gone!.id]));
+    const swapped = await replaceAuditEntries(racing.models, [gone!.id, kept!.id], (d) => ({ ...d, actorId: 'erased-ada', ip: null }));
+    expect(racing.ran(), 'the race was run').to.equal(true);
+    const audit = conn.db!.collection<AuditDoc>('audit');
+    expect(await audit.findOne({ _id: gone!.id }), 'the taken-back entry stays out').to.equal(null);
+    expect(await audit.findOne({ _id: kept!.id })).to.include({ actorId: 'erased-ada', ip: null });
+    expect(swapped).to.equal(1);
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
+  });
+
+  it("keeps a change made between a round's read and its stage write, scrubbing the entry as changed", async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org } = await studentWithRecords(s, 1);
+    const [both] = await adaEntries(s, org.id, 't-tom', ['marked']);
+    // Tom's erasure (or the retention's address cut) changes the entry once Ada's round has read it.
+    const racing = racingStage(async () => {
+      await conn.db!.collection<AuditDoc>('audit').updateOne({ _id: both!.id }, { $set: { actorId: 'erased-tom', ip: null } });
+    });
+    await replaceAuditEntries(racing.models, [both!.id], (d) => ({ ...d, to: { status: 'present', by: 'erased-ada' } }));
+    expect(racing.ran(), 'the race was run').to.equal(true);
+    expect(await conn.db!.collection<AuditDoc>('audit').findOne({ _id: both!.id })).to.deep.include({
+      actorId: 'erased-tom',
+      ip: null,
+      to: { status: 'present', by: 'erased-ada' },
+    });
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
+  });
+
+  it('does not restore, after a stop, the staged copy of an entry taken back since', async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org, ada } = await studentWithRecords(s, 1);
+    const [gone] = await adaEntries(s, org.id, ada.id, ['taken-back']);
+    const person = { orgId: org.id, userId: ada.id, identifiers: [ada.email, ada.name] };
+    // A stop just after the stage write, before the originals' delete.
+    let armed = true;
+    conn.on('operation-start', (e: { collectionName: string; method: string }) => {
+      if (armed && e.collectionName === 'audit' && e.method === 'deleteMany') throw new Error('stop after staging');
+    });
+    let failure: unknown = null;
+    await s.privacy.erase(person, 'erased-ada').catch((err: unknown) => (failure = err));
+    armed = false;
+    expect(String(failure)).to.include('stop after staging');
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(1);
+    // Then its check-in is taken back (a group commit that found Ada erased), and the erasure runs again.
+    await takeBackAuditEntries(models, [gone!.id]);
+    await s.privacy.erase(person, 'erased-ada');
+    expect(await conn.db!.collection<AuditDoc>('audit').findOne({ _id: gone!.id })).to.equal(null);
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
+  });
+
+  it("marks a group commit's taken-back audit entries before deleting them", async () => {
+    const plain = mongoStoreOn(conn, models);
+    const org = await makeOrg(plain);
+    const subject = await plain.subjects.create(org.id, newSubject());
+    const [ada] = await plain.users.createMany(org.id, [newUser()]);
+    const session = await plain.sessions.create(org.id, newSession(subject.id, 't1'));
+    // Ada is erased after the batch has read her and before it writes: it takes its write back.
+    const recordsModel = models.records;
+    const racing = new Proxy(recordsModel, {
+      get(target, prop, receiver) {
+        if (prop !== 'bulkWrite') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<typeof recordsModel.bulkWrite>) => {
+          await models.users.deleteMany({ _id: ada!.id });
+          return target.bulkWrite(...args);
+        };
+      },
+    });
+    const s = mongoStoreOn(conn, { ...models, records: racing });
+    await s.records.writeBatch([
+      {
+        kind: 'insert',
+        orgId: org.id,
+        input: newRecord(session.id, subject.id, ada!.id, { status: 'present' }),
+        audit: { actorId: ada!.id, action: 'checkin.submit', reason: null, ip: '203.0.113.7' },
+      },
+    ]);
+    expect(await conn.db!.collection('audit').countDocuments({ orgId: org.id, actorId: ada!.id })).to.equal(0);
+    expect(await conn.db!.collection(AUDIT_TAKEN_BACK_COLLECTION).countDocuments()).to.equal(1);
   });
 
   it('meets a record the tombstone took in one of the sessions meanwhile as a duplicate key, and goes round again deleting theirs', async () => {

@@ -59,4 +59,49 @@ describe('mongo session move stopped before its records (MONGODB_URI, else Ferre
       await conn.close();
     }
   });
+  it("finishes at the store's next start an import of a session over one already there, stopped before its records", async () => {
+    const dbUri = server.mongo.databaseUri('attendance_moves');
+    const stores: Store[] = [await createMongoStore(testMongoStoreConfig(dbUri))];
+    const conn = await mongoose.createConnection(dbUri).asPromise();
+    try {
+      const s = mongoStoreOn(conn);
+      const org = await makeOrg(s);
+      const subject = await s.subjects.create(org.id, newSubject());
+      const sessions = [];
+      for (let i = 0; i < 2; i++) {
+        sessions.push(await s.sessions.create(org.id, newSession(subject.id, 't1', { status: 'scheduled', startsAt: at(i * day) })));
+      }
+      for (const x of sessions) await s.records.insertIfAbsent(org.id, newRecord(x.id, subject.id, 'st1'));
+      const [s0, s1] = sessions.map((x) => x.id) as [string, string];
+      const order = async (store: Store) =>
+        (await store.records.listByStudent(org.id, 'st1', { limit: 10, offset: 0 })).items.map((r) => r.sessionId);
+      expect(await order(s)).to.deep.equal([s1, s0]);
+
+      // A restore writes the first session over the stored one with a later start, and stops
+      // before its records' copy of the start.
+      let armed = true;
+      conn.on('operation-start', (e: { collectionName: string; method: string }) => {
+        if (armed && e.collectionName === 'records' && e.method === 'bulkWrite') throw new Error('crash before the records');
+      });
+      const moved = { ...(await s.sessions.get(org.id, s0))!, startsAt: at(5 * day) };
+      let failure: unknown = null;
+      await s.transfer.import('sessions', [moved]).catch((err: unknown) => (failure = err));
+      armed = false;
+      expect(String(failure)).to.include('crash before the records');
+      expect((await s.sessions.get(org.id, s0))!.startsAt.getTime()).to.equal(at(5 * day).getTime());
+      expect(await order(s)).to.deep.equal([s1, s0]);
+
+      const next = await createMongoStore(testMongoStoreConfig(dbUri));
+      stores.push(next);
+      expect(await order(next)).to.deep.equal([s0, s1]);
+      // An import that is not stopped leaves no mark on its sessions.
+      await next.transfer.import('sessions', [{ ...moved, startsAt: at(-day) }, (await next.sessions.get(org.id, s1))!]);
+      expect(await order(next)).to.deep.equal([s1, s0]);
+      const marked = await conn.db!.collection('sessions').countDocuments({ startMovePending: { $exists: true } });
+      expect(marked).to.equal(0);
+    } finally {
+      for (const store of stores) await store.close();
+      await conn.close();
+    }
+  });
 });

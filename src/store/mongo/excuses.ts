@@ -7,6 +7,7 @@ import type { Models } from './models.js';
 import { ActorGoneError } from '../../domain/ports/common.js';
 import type { ExcuseDoc } from './excuse-schemas.js';
 import { pagedList } from './paged-list.js';
+import { takeBackAuditEntries } from './audit-scrubs.js';
 
 /** Every query but getDocument leaves the bytes on the server. */
 const WITHOUT_BYTES = { documentBytes: 0 } as const;
@@ -92,7 +93,7 @@ export function excuseRepository(m: Models, clock: () => Date): ExcuseRepository
       const auditId = newTimeOrderedId();
       if (entry) await m.audit.create(fromAudit({ id: auditId, ...entry }, new Types.ObjectId()));
       if (!(await present())) {
-        if (entry) await m.audit.deleteOne({ _id: auditId });
+        if (entry) await takeBackAuditEntries(m, [auditId]);
         await m.excuses.updateOne(
           { _id: id, orgId, status: decision.status, decidedBy: decider, updatedAt: at },
           { $set: { status: 'pending', decidedBy: null, decidedAt: null, decisionNote: null, updatedAt: before.updatedAt } },

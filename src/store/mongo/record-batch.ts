@@ -10,6 +10,7 @@ import {
 } from '../../domain/ports/records.js';
 import { recordAuditEntry } from '../../domain/checkins/record-audit.js';
 import { isTombstoneId } from '../../domain/privacy/erasure-rules.js';
+import { takeBackAuditEntries } from './audit-scrubs.js';
 import { isDuplicateKeyError } from './errors.js';
 import { lostLease, renewFence } from './jobs.js';
 import { fromAudit, toRecord } from './mapping.js';
@@ -145,7 +146,8 @@ async function takeBack(
   const inserted = gone.filter(({ i }) => writes[i]!.kind === 'insert').map(({ r }) => r.record.id);
   if (inserted.length > 0) await m.records.deleteMany({ _id: { $in: inserted } });
   const audits = gone.flatMap(({ i }) => auditIds.get(i) ?? []);
-  if (audits.length > 0) await m.audit.deleteMany({ _id: { $in: audits } });
+  // Marked taken back first: an erasure swapping one of them must not put its copy back.
+  await takeBackAuditEntries(m, audits);
   const out: { i: number; undone: boolean }[] = [];
   for (const { i, r } of gone) {
     const w = writes[i]!;

@@ -40,6 +40,20 @@ export async function copySessionStarts(m: Models, sessions: readonly SessionSta
 }
 
 /**
+ * After copySessionStarts: takes off the sessions' marks (`startMovePending`, written with an
+ * import's sessions), each only while its start is still the one copied, in one command (one
+ * scan on FerretDB, an `_id` lookup per session on MongoDB). A session whose start moved since
+ * keeps its mark for that move's own finish (finishSessionStart).
+ */
+export async function unmarkSessionStarts(m: Models, sessions: readonly SessionStart[]): Promise<void> {
+  if (sessions.length === 0) return;
+  await m.sessions.updateMany(
+    { startMovePending: true, $or: sessions.map((s) => ({ _id: s._id, orgId: s.orgId, startsAt: s.startsAt })) },
+    { $unset: { startMovePending: '' } },
+  );
+}
+
+/**
  * After a move: writes the session's start on its records, then takes off the session's mark
  * (`startMovePending`, set with the move) only if the start is still the one copied. If it
  * moved meanwhile, its new start is copied in turn: two copies (a move and a repair, or two

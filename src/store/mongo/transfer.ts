@@ -5,7 +5,7 @@ import { fromAudit, FROM_ENTITY, TO_ENTITY } from './mapping.js';
 import type { CollectionDoc, Models } from './models.js';
 import type { AuditDoc } from './audit-schemas.js';
 import { DELIVERY_COUNTER } from './webhooks.js';
-import { copySessionStarts } from './session-starts.js';
+import { copySessionStarts, unmarkSessionStarts } from './session-starts.js';
 
 /**
  * The bulkWrite operations that import one batch: an upsert on `_id` per entity, so that
@@ -24,6 +24,9 @@ export function importOps<C extends CollectionName>(
         ? { ...fromAudit(entity as CollectionEntity['audit'], new Types.ObjectId()) }
         : { ...(FROM_ENTITY[collection](entity) as object) };
     if (collection === 'records') doc['sessionStartsAt'] = sessionStartsAt?.get((entity as CollectionEntity['records']).sessionId) ?? null;
+    // Marked as a move is (session-starts.ts): written over a session already there, its start may
+    // have moved, and the records' copy follows in a second write that a crash could stop.
+    if (collection === 'sessions') doc['startMovePending'] = true;
     const { _id, seq, ...fields } = doc;
     return {
       updateOne: {
@@ -96,10 +99,9 @@ export function mongoTransfer(m: Models): TransferApi {
       const starts = collection === 'records' ? await importedRecordStarts(m, batch as CollectionEntity['records'][]) : undefined;
       await mapConflicts(() => mdl.bulkWrite(importOps(collection, batch, starts), { ordered: true }));
       if (collection === 'sessions') {
-        await copySessionStarts(
-          m,
-          (batch as CollectionEntity['sessions'][]).map((x) => ({ _id: x.id, orgId: x.orgId, startsAt: x.startsAt })),
-        );
+        const sessions = (batch as CollectionEntity['sessions'][]).map((x) => ({ _id: x.id, orgId: x.orgId, startsAt: x.startsAt }));
+        await copySessionStarts(m, sessions);
+        await unmarkSessionStarts(m, sessions);
       }
       if (collection === 'webhookDeliveries') {
         // Deliveries created after the copy must get a seq above every copied one.
