@@ -339,6 +339,8 @@ export function createApplication(deps: ApplicationDeps): Application {
     logger,
     now: clock,
     maxHttpBufferSize: config.socketMaxBufferBytes,
+    maxQueuedBytes: config.socketMaxQueuedBytes,
+    maxSocketsPerUser: config.socketMaxPerUser,
     trustProxy,
     corsOrigins: config.corsOrigins,
     ...(cluster ? { adapter: cluster.socketAdapter, fanoutLink: cluster.fanoutLink } : {}),

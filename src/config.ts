@@ -66,6 +66,8 @@ export const EnvSchema = z.object({
 
   BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   SOCKET_MAX_BUFFER_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
+  SOCKET_MAX_QUEUED_BYTES: int(0, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  SOCKET_MAX_PER_USER: int(0, 100_000).default(50),
   TRUST_PROXY: trustProxy.default(false),
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN must have at least 16 characters').optional(),
   METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
@@ -180,6 +182,10 @@ export interface Config {
   bcryptCost: number;
   bodyLimitBytes: number;
   socketMaxBufferBytes: number;
+  /** Most bytes one connection may have waiting to be written before it is closed (0: no bound). */
+  socketMaxQueuedBytes: number;
+  /** Most sockets of one user on one node at once (0: no bound). */
+  socketMaxPerUser: number;
   trustProxy: boolean | number | string[];
   corsOrigins: string[];
   /** Prometheus metrics: /metrics on the main port for a bearer of `token`, and/or a port of its own. */
@@ -452,6 +458,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bcryptCost: e.BCRYPT_COST,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
+    socketMaxQueuedBytes: e.SOCKET_MAX_QUEUED_BYTES,
+    socketMaxPerUser: e.SOCKET_MAX_PER_USER,
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS.split(',')
       .map((s) => s.trim())

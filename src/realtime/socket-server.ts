@@ -28,7 +28,10 @@ import { HandshakeAdmission, type AdmissionLimits, type AdmissionReason, type Ho
 import { LoopLag } from './loop-lag.js';
 import { authCommands, HandshakeClaims, useConnectLimit, useSocketAuth } from './socket-auth.js';
 import { StandingSweep } from './standing-sweep.js';
+import { EnrolmentCatchUp } from './enrolment-catch-up.js';
 import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
+import { QueuedBound } from './queued-bound.js';
+import { useSocketsPerUser } from './sockets-per-user.js';
 import { WriteCoalescing } from './write-coalescing.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
@@ -69,6 +72,10 @@ export interface RealtimeDeps {
   logger: Logger;
   now: () => Date;
   maxHttpBufferSize: number;
+  /** Past this many bytes waiting for one connection, it is closed (queued-bound.ts; 0: no bound). */
+  maxQueuedBytes: number;
+  /** Most sockets of one user on this node at once (sockets-per-user.ts; 0: no bound). */
+  maxSocketsPerUser: number;
   trustProxy: TrustProxy;
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
@@ -114,7 +121,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
-  const writes = new WriteCoalescing(logger);
+  const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger));
   io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0] & Parameters<HandshakeAdmission['watch']>[0]) => {
     writes.attach(conn);
     admission.watch(conn);
@@ -130,6 +137,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     handshakes,
   );
   useSocketAuth(io, authDeps, handshakes);
+  useSocketsPerUser(io, deps.maxSocketsPerUser);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(
@@ -181,6 +189,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   }
 
   const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined);
+  const catchUp = new EnrolmentCatchUp(io, deps.fanoutLink, deps.sessions, logger);
   const trace = deps.checkinTrace;
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
     if (trace) {
@@ -282,6 +291,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       // The last changes leave before the sockets close.
       batches.flushAll();
       fanout.close();
+      catchUp.close();
       expiry.close();
       standing.close();
       loopLag?.close();

@@ -1,10 +1,11 @@
 import type { Socket as NetSocket } from 'node:net';
 import type { Logger } from '../logger.js';
+import type { QueuedBound, QueuedConnection } from './queued-bound.js';
 
 /** The parts of an engine.io socket this file touches (engine.io 6 `Socket`, not typed for this). */
-interface EngineSocket {
+interface EngineSocket extends QueuedConnection {
   flush(): void;
-  readonly transport: { readonly name: string; readonly socket?: { readonly _socket?: NetSocket } };
+  readonly transport: { readonly name: string; readonly socket?: { readonly _socket?: NetSocket; terminate?(): void } };
 }
 
 /**
@@ -25,7 +26,11 @@ export class WriteCoalescing {
   /** Shared by every connection (no closure per socket): queues the connection's flush. */
   private readonly deferredFlush: () => void;
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    /** Told of each connection a flush left with packets waiting (a client slower than its traffic). */
+    private readonly queued?: QueuedBound,
+  ) {
     const pending = (socket: EngineSocket) => {
       this.pending.add(socket);
       if (!this.scheduled) {
@@ -53,6 +58,8 @@ export class WriteCoalescing {
       tcp?.cork();
       try {
         flush.call(socket);
+        // Packets left waiting: the transport has not finished an earlier write.
+        if (socket.writeBuffer.length > 0) this.queued?.check(socket);
       } catch (err) {
         // Run from process.nextTick, where a throw would end the process; the other connections still flush.
         this.logger.error({ err }, 'socket flush failed');

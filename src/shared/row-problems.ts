@@ -11,6 +11,7 @@ import type { Params, ParamArgs } from './i18n/messages.js';
 export const ROW_PROBLEMS = {
   // the file as a whole
   unparseableCsv: 'unparseable CSV',
+  notUtf8: 'not UTF-8 text: save the file as "CSV UTF-8"',
   missingColumns: 'missing column(s): {columns}',
   tooManyRows: 'too many rows',
   bundleEmpty: 'expected one of {files}',

@@ -481,6 +481,25 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.subjects.listEnrolled(org.id, sub.id)).sort()).to.deep.equal(['a', 'c']);
     });
 
+    it("reads the enrolments of several students at once, only this organisation's, none once unenrolled", async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const first = await s.subjects.create(org.id, newSubject());
+      const second = await s.subjects.create(org.id, newSubject());
+      const theirs = await s.subjects.create(other.id, newSubject());
+      await s.subjects.enrol(org.id, first.id, ['a', 'b', 'c']);
+      await s.subjects.enrol(org.id, second.id, ['a']);
+      await s.subjects.enrol(other.id, theirs.id, ['a']);
+      const pairs = async (ids: string[]) =>
+        (await s.subjects.enrolmentsOf(org.id, ids)).map((e) => `${e.studentId} ${e.subjectId}`).sort();
+      expect(await pairs(['a', 'c', 'zzz'])).to.deep.equal([`a ${first.id}`, `a ${second.id}`, `c ${first.id}`].sort());
+      expect(await s.subjects.enrolmentsOf(org.id, [])).to.deep.equal([]);
+      await s.subjects.unenrol(org.id, first.id, ['a']);
+      expect(await pairs(['a'])).to.deep.equal([`a ${second.id}`]);
+      expect(await s.subjects.enrolmentsOf(other.id, ['a'])).to.deep.equal([{ studentId: 'a', subjectId: theirs.id }]);
+    });
+
     it('concurrent enrols of overlapping students enrol each once and count each once', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -130,6 +130,7 @@ describe('mongo adapter commands (offline)', () => {
       ['subjects.listEnrolled', (s) => s.subjects.listEnrolled(ORG, 'sub-1'), 'enrolments', 'find'],
       ['subjects.isEnrolled', (s) => s.subjects.isEnrolled(ORG, 'sub-1', 'st'), 'enrolments', 'findOne'],
       ['subjects.enrolledAmong', (s) => s.subjects.enrolledAmong(ORG, 'sub-1', ['st']), 'enrolments', 'find'],
+      ['subjects.enrolmentsOf', (s) => s.subjects.enrolmentsOf(ORG, ['st']), 'enrolments', 'find'],
       ['sessions.get', (s) => s.sessions.get(ORG, 'sess-1'), 'sessions', 'findOne'],
       ['sessions.list', (s) => s.sessions.list(ORG, { limit: 5, offset: 0 }), 'sessions', 'find'],
       ['sessions.listActiveForSubjects', (s) => s.sessions.listActiveForSubjects(ORG, ['sub-1']), 'sessions', 'find'],

@@ -1,3 +1,4 @@
+import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
@@ -175,6 +176,9 @@ function contactIssues(c: GuardianContact): ContactIssue[] {
 const contactProblems = (c: GuardianContact): RowProblem[] => contactIssues(c).map((i) => i.problem);
 
 function parseRows(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
+  const undecoded = firstUndecodedLine(csv);
+  if (undecoded !== null)
+    throw new AppError('VALIDATION_FAILED', NOT_UTF8_MESSAGE, { rows: [rowError(undecoded, [rowProblem('notUtf8')])] });
   let table: Array<{ record: string[]; info: { lines: number } }>;
   try {
     table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;

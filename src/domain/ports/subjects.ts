@@ -79,4 +79,6 @@ export interface SubjectRepository {
   isEnrolled(orgId: string, subjectId: string, studentId: string): Promise<boolean>;
   /** Which of `studentIds` are enrolled in the subject (one query for a batch of check-ins), in no order. */
   enrolledAmong(orgId: string, subjectId: string, studentIds: readonly string[]): Promise<string[]>;
+  /** Every enrolment of these students, in no order (one query for a node's sockets after a Redis outage). */
+  enrolmentsOf(orgId: string, studentIds: readonly string[]): Promise<Pick<Enrolment, 'studentId' | 'subjectId'>[]>;
 }

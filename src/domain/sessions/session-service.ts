@@ -35,6 +35,9 @@ export interface MeetingOrigin {
   teacherId?: string;
 }
 
+/** Students whose enrolments one query reads (SessionService.enrolmentsOf). */
+export const ENROLMENT_READ_CHUNK = 500;
+
 /** Opening, watching and listing live sessions. Closing lives in SessionCloser. */
 export class SessionService {
   /**
@@ -168,11 +171,29 @@ export class SessionService {
    * before their sessions are (a student's live list joins its subjects' rooms there, so no
    * opening falls in between). The subjects are read once: every phone of a school asks this at
    * each reconnect, and a second read of its subjects was two of the five queries.
+   *
+   * A student unenrolled between that read and `watch` was announced while the socket was not in
+   * the room yet, and nothing else would take it out before the next re-check pass. So a
+   * student's enrolments are read again once `watched` (one read by the student's key, beside
+   * the sessions' read), and the subjects gone meanwhile are given to `unwatch` before the
+   * answer, their sessions left out of it. An unenrolment written after that read announces
+   * itself after the join, and its leave is the last word.
    */
-  async listActiveWatched(actor: Actor, watch: (subjectIds: string[]) => Promise<void>): Promise<SessionView[]> {
+  async listActiveWatched(
+    actor: Actor,
+    watch: (subjectIds: string[]) => Promise<void>,
+    unwatch: (subjectIds: string[]) => Promise<void>,
+  ): Promise<SessionView[]> {
     const subjects = await this.subjectsOf(actor);
-    await watch(subjects.map((s) => s.id));
-    return this.activeViews(actor.orgId, subjects);
+    const ids = subjects.map((s) => s.id);
+    await watch(ids);
+    if (actor.role !== 'student' || ids.length === 0) return this.activeViews(actor.orgId, subjects);
+    const [still, views] = await Promise.all([this.enrolmentsOf(actor.orgId, [actor.id]), this.activeViews(actor.orgId, subjects)]);
+    const mine = still.get(actor.id);
+    const gone = new Set(ids.filter((id) => !mine?.has(id)));
+    if (gone.size === 0) return views;
+    await unwatch([...gone]);
+    return views.filter((v) => !gone.has(v.subjectId));
   }
 
   private loadActive(actor: Actor): Promise<SessionView[]> {
@@ -209,6 +230,26 @@ export class SessionService {
    */
   async enrolledIn(orgId: string, subjectId: string): Promise<ReadonlySet<string>> {
     return new Set(await this.deps.store.subjects.listEnrolled(orgId, subjectId));
+  }
+
+  /**
+   * By student, the subjects each of `studentIds` is enrolled in now (absent: none), read
+   * ENROLMENT_READ_CHUNK students a query: a node's catch-up after a Redis outage reads its
+   * sockets' students in a few queries, not one each.
+   */
+  async enrolmentsOf(orgId: string, studentIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const byStudent = new Map<string, Set<string>>();
+    for (let i = 0; i < studentIds.length; i += ENROLMENT_READ_CHUNK) {
+      for (const { studentId, subjectId } of await this.deps.store.subjects.enrolmentsOf(
+        orgId,
+        studentIds.slice(i, i + ENROLMENT_READ_CHUNK),
+      )) {
+        let subjects = byStudent.get(studentId);
+        if (!subjects) byStudent.set(studentId, (subjects = new Set()));
+        subjects.add(subjectId);
+      }
+    }
+    return byStudent;
   }
 
   /** Straight from the store: the socket re-check confirms a removal with it, after its pass's read. */

@@ -1,3 +1,4 @@
+import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
@@ -141,6 +142,10 @@ export class CsvUserImport {
 }
 
 function parseCsv(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
+  const undecoded = firstUndecodedLine(csv);
+  if (undecoded !== null) {
+    throw new AppError('VALIDATION_FAILED', NOT_UTF8_MESSAGE, { rows: [rowError(undecoded, null, [rowProblem('notUtf8')])] });
+  }
   let table: Array<{ record: string[]; info: { lines: number } }>;
   try {
     // `info` gives each record's line, which stays right across blank lines and quoted newlines.

@@ -90,9 +90,16 @@ export function sessionCommands(deps: SessionHandlerDeps): Command[] {
 
     defineCommand(logger, 'session:list-active', 'heavy', NoPayload, async (_input, { actor, socket }) => {
       // A student's list stays live: joined before reading, so no opening falls in between.
-      return sessions.listActiveWatched(actor, async (subjectIds) => {
-        if (actor.role === 'student' && subjectIds.length > 0) await socket.join(subjectIds.map(rooms.subjectStudents));
-      });
+      return sessions.listActiveWatched(
+        actor,
+        async (subjectIds) => {
+          if (actor.role === 'student' && subjectIds.length > 0) await socket.join(subjectIds.map(rooms.subjectStudents));
+        },
+        // Unenrolled before the join took effect: the announcement's leave came too early.
+        async (subjectIds) => {
+          for (const subjectId of subjectIds) await socket.leave(rooms.subjectStudents(subjectId));
+        },
+      );
     }),
 
     defineCommand(logger, 'session:join', 'light', SessionRefSchema, async ({ sessionId }, { actor, socket }) => {

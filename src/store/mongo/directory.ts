@@ -274,5 +274,12 @@ export function subjectRepository(m: Models, clock: () => Date): SubjectReposito
         .lean<Pick<EnrolmentDoc, 'studentId'>[]>();
       return rows.map((r) => r.studentId);
     },
+    async enrolmentsOf(orgId, studentIds) {
+      if (studentIds.length === 0) return [];
+      const rows = await m.enrolments
+        .find(q.enrolmentsOfStudentsFilter(orgId, studentIds), { studentId: 1, subjectId: 1 })
+        .lean<Pick<EnrolmentDoc, 'studentId' | 'subjectId'>[]>();
+      return rows.map((r) => ({ studentId: r.studentId, subjectId: r.subjectId }));
+    },
   };
 }

@@ -114,6 +114,12 @@ export const enrolmentsOfSubjectFilter = (orgId: string, subjectId: string): Que
 
 export const ENROLMENT_SORT: Sort = { createdAt: 1, studentId: 1 };
 
+/** By the org_student index. */
+export const enrolmentsOfStudentsFilter = (orgId: string, studentIds: readonly string[]): QueryFilter<EnrolmentDoc> => ({
+  orgId,
+  studentId: { $in: [...studentIds] },
+});
+
 export function enrolmentFilter(orgId: string, subjectId: string, studentIds: string | readonly string[]): QueryFilter<EnrolmentDoc> {
   return { orgId, subjectId, studentId: typeof studentIds === 'string' ? studentIds : { $in: [...studentIds] } };
 }

@@ -321,5 +321,15 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
         .all(subjectId, JSON.stringify(studentIds), orgId)
         .map((r) => r.student_id);
     },
+    async enrolmentsOf(orgId, studentIds) {
+      if (studentIds.length === 0) return [];
+      return db
+        .stmt<{ student_id: string; subject_id: string }>(
+          // By enrolments_student (org_id, student_id).
+          'SELECT student_id, subject_id FROM enrolments WHERE org_id = ? AND student_id IN (SELECT value FROM json_each(?))',
+        )
+        .all(orgId, JSON.stringify(studentIds))
+        .map((r) => ({ studentId: r.student_id, subjectId: r.subject_id }));
+    },
   };
 }

@@ -734,6 +734,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   ...auditActionLabels,
   // The server's reasons for an imported row (src/shared/row-problems.ts).
   'rowProblem.unparseableCsv': 'CSV illisible',
+  'rowProblem.notUtf8': 'pas en UTF-8 : enregistrez le fichier au format « CSV UTF-8 »',
   'rowProblem.missingColumns': 'colonne(s) manquante(s) : {columns}',
   'rowProblem.tooManyRows': 'trop de lignes',
   'rowProblem.bundleEmpty': 'un de ces fichiers est attendu : {files}',

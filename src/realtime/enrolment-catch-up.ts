@@ -1,0 +1,144 @@
+import type { Logger } from '../logger.js';
+import { rooms } from '../shared/events.js';
+import type { FanoutLink } from '../shared/fanout-link.js';
+import type { AppServer, AppSocket } from './types.js';
+
+/** How long a catch-up the store could not answer waits before it tries again. */
+export const CATCH_UP_RETRY_MS = 5_000;
+
+/** What the catch-up reads (SessionService.enrolmentsOf): by student, the subjects they are enrolled in now. */
+export interface StudentEnrolmentReads {
+  enrolmentsOf(orgId: string, studentIds: readonly string[]): Promise<ReadonlyMap<string, ReadonlySet<string>>>;
+}
+
+/** A node's student sockets, by organisation, then by student. */
+type Students = Map<string, Map<string, AppSocket[]>>;
+
+/**
+ * Puts this node's student sockets back in the rooms of the subjects they were enrolled in
+ * while the node could not hear it. An enrolment is announced through the adapter (its
+ * sockets join the subject's room on every node, then `subject:enrolled`); announced while a
+ * node's subscriber was down (Redis restarted, or that connection alone dropped), it is lost to
+ * that node, and the student's socket there would miss the subject's sessions opening until the
+ * page listed again. The periodic re-check does not look for it: it only takes sockets out,
+ * and looking for additions each pass would read every local student's enrolments every
+ * SOCKET_RECHECK_MS for an event that needs an outage. So once the link is back (FanoutLink),
+ * this node reads the enrolments of its students, a few hundred a query, joins what is
+ * missing and tells the page `subject:enrolled` (it lists again what opened meanwhile).
+ * (An enrolment announced by a node whose own link was down waits in its publisher's queue and
+ * reaches the others once it is back; after a Redis restart they may not be subscribed again
+ * by then, but their links were down too, and they catch up.)
+ *
+ * Each join is confirmed by a read made after it, as the re-check confirms a removal: an
+ * unenrolment written between the first read and the join was announced while the socket was
+ * not yet in the room, so the socket leaves again and is told nothing.
+ */
+export class EnrolmentCatchUp {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private retry: NodeJS.Timeout | null = null;
+  private readonly stop: () => void;
+
+  constructor(
+    private readonly io: AppServer,
+    link: FanoutLink | undefined,
+    private readonly reads: StudentEnrolmentReads,
+    private readonly logger: Logger,
+  ) {
+    this.stop = link ? link.onRestored(() => void this.run()) : () => undefined;
+  }
+
+  /**
+   * One pass over this node's student sockets; asked while one runs, another follows it (its
+   * reads may predate what the new request is about). Public so a test can drive it.
+   */
+  run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.passes().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  close(): void {
+    this.stop();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+  }
+
+  private async passes(): Promise<void> {
+    do {
+      this.again = false;
+      await this.pass();
+    } while (this.again);
+  }
+
+  private async pass(): Promise<void> {
+    const byOrg: Students = new Map();
+    for (const socket of this.io.of('/').sockets.values()) {
+      if (socket.data.role !== 'student' || socket.disconnected) continue;
+      let students = byOrg.get(socket.data.orgId);
+      if (!students) byOrg.set(socket.data.orgId, (students = new Map()));
+      const sockets = students.get(socket.data.userId);
+      if (sockets) sockets.push(socket);
+      else students.set(socket.data.userId, [socket]);
+    }
+    let failed = 0;
+    let firstErr: unknown;
+    let joined = 0;
+    // One organisation at a time: a catch-up is a few queries in a row, never a burst of them.
+    for (const [orgId, students] of byOrg) {
+      try {
+        joined += await this.catchUp(orgId, students);
+      } catch (err) {
+        failed += 1;
+        firstErr ??= err;
+      }
+    }
+    if (joined > 0) this.logger.info({ joined }, 'sockets joined the rooms of enrolments missed during a Redis outage');
+    if (failed === 0) return;
+    // The store out of reach as well: what was missed is still missed, so try again later.
+    this.logger.warn({ err: firstErr, organisations: failed }, 'enrolments missed during a Redis outage not caught up; trying again');
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.run();
+    }, CATCH_UP_RETRY_MS);
+    this.retry.unref();
+  }
+
+  /** Joins one organisation's student sockets to the rooms they miss; answers how many joins stood. */
+  private async catchUp(orgId: string, students: Map<string, AppSocket[]>): Promise<number> {
+    const enrolled = await this.reads.enrolmentsOf(orgId, [...students.keys()]);
+    const joins: { socket: AppSocket; studentId: string; subjectId: string }[] = [];
+    const pending: Promise<void>[] = [];
+    for (const [studentId, sockets] of students) {
+      for (const subjectId of enrolled.get(studentId) ?? []) {
+        const room = rooms.subjectStudents(subjectId);
+        for (const socket of sockets) {
+          if (socket.disconnected || socket.rooms.has(room)) continue;
+          joins.push({ socket, studentId, subjectId });
+          const done = socket.join(room);
+          if (done) pending.push(done);
+        }
+      }
+    }
+    if (joins.length === 0) return 0;
+    await Promise.all(pending);
+    const confirmed = await this.reads.enrolmentsOf(orgId, [...new Set(joins.map((j) => j.studentId))]);
+    let stood = 0;
+    for (const { socket, studentId, subjectId } of joins) {
+      if (socket.disconnected) continue;
+      if (confirmed.get(studentId)?.has(subjectId)) {
+        stood += 1;
+        socket.emit('subject:enrolled', { subjectId });
+      } else {
+        await socket.leave(rooms.subjectStudents(subjectId));
+      }
+    }
+    return stood;
+  }
+}
