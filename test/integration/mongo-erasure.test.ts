@@ -394,6 +394,70 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
   });
 
+  /** The models with `before` run once before the first call of `method` on the audit collection. */
+  function beforeAudit(method: 'deleteMany' | 'insertMany', before: () => Promise<void>, base: Models = models): Models {
+    let ran = false;
+    const db = new Proxy(base.audit.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'collection') return Reflect.get(target, prop, receiver) as unknown;
+        return (name: string) => {
+          const c = target.collection(name);
+          if (name !== 'audit') return c;
+          return new Proxy(c, {
+            get(ct, p, r) {
+              const real = Reflect.get(ct, p, r) as unknown;
+              if (p !== method || ran) return typeof real === 'function' ? (real as (...a: unknown[]) => unknown).bind(ct) : real;
+              return async (...args: unknown[]) => {
+                ran = true;
+                await before();
+                return (real as (...a: unknown[]) => Promise<unknown>).apply(ct, args);
+              };
+            },
+          });
+        };
+      },
+    });
+    const audit = new Proxy(base.audit, {
+      get: (target, prop, receiver) => (prop === 'db' ? db : (Reflect.get(target, prop, receiver) as unknown)),
+    });
+    return { ...base, audit };
+  }
+
+  it("keeps both scrubs of an entry two erasures swap at once, when one's delete falls between the other's delete and insert", async () => {
+    const s = mongoStoreOn(conn, models);
+    const { org } = await studentWithRecords(s, 1);
+    // Tom marked Ada's record: Tom's erasure scrubs the actor, Ada's the receipt.
+    const [both] = await adaEntries(s, org.id, 't-tom', ['marked']);
+    let bReady!: () => void;
+    const bRead = new Promise<void>((resolve) => (bReady = resolve));
+    let aDeleted!: () => void;
+    const aGone = new Promise<void>((resolve) => (aDeleted = resolve));
+    let bDone: Promise<number> | null = null;
+    // Tom's erasure (A) deletes the original once Ada's (B) has read it, and inserts its copy
+    // only after B's round is over; B's delete comes after A's, so it finds nothing to delete.
+    const a = beforeAudit(
+      'insertMany',
+      async () => {
+        aDeleted();
+        await bDone;
+      },
+      beforeAudit('deleteMany', () => bRead),
+    );
+    const b = beforeAudit('deleteMany', async () => {
+      bReady();
+      await aGone;
+    });
+    const tom = replaceAuditEntries(a, [both!.id], (d) => ({ ...d, actorId: 'erased-tom', ip: null }));
+    bDone = replaceAuditEntries(b, [both!.id], (d) => ({ ...d, to: { status: 'present', by: 'erased-ada' } }));
+    await Promise.all([tom, bDone]);
+    expect(await conn.db!.collection<AuditDoc>('audit').findOne({ _id: both!.id }), 'both erasures scrubbed it').to.deep.include({
+      actorId: 'erased-tom',
+      ip: null,
+      to: { status: 'present', by: 'erased-ada' },
+    });
+    expect(await conn.db!.collection(AUDIT_SCRUBS_COLLECTION).countDocuments()).to.equal(0);
+  });
+
   it('does not restore, after a stop, the staged copy of an entry taken back since', async () => {
     const s = mongoStoreOn(conn, models);
     const { org, ada } = await studentWithRecords(s, 1);

@@ -120,13 +120,17 @@ async function swapRound(
           ).map((d) => d._id),
         );
   const inserted = copies.filter((d) => !changed.has(d._id));
-  await insertIgnoringPresent(m, inserted);
+  // A copy refused as present: another erasure's delete of this entry came before this one's and
+  // its copy went in first, so this one's delete found nothing and its scrub is not in the trail.
+  // Scrubbed again as it now stands in the next pass, like an entry changed since the read.
+  const present = await insertIgnoringPresent(m, inserted);
   const taken = await dropTakenBack(
     m,
     inserted.map((d) => d._id),
   );
   await staging.deleteMany({ _id: { $in: round } });
-  return { swapped: inserted.length - taken, changed: [...changed] };
+  for (const id of present) if (!taken.has(id)) changed.add(id);
+  return { swapped: inserted.filter((d) => !taken.has(d._id) && !present.has(d._id)).length, changed: [...changed] };
 }
 
 /**
@@ -166,7 +170,7 @@ export async function restoreAuditScrubs(m: Models): Promise<number> {
     missing.map((d) => d._id),
   );
   await staging.deleteMany({ _id: { $in: missing.map((d) => d._id) } });
-  return missing.length - late;
+  return missing.length - late.size;
 }
 
 /**
@@ -190,12 +194,11 @@ async function takenBack(m: Models, ids: readonly string[]): Promise<Set<string>
   );
 }
 
-/** Deletes again the copies just inserted of entries taken back meanwhile; returns how many. */
-async function dropTakenBack(m: Models, inserted: readonly string[]): Promise<number> {
+/** Deletes again the copies just inserted of entries taken back meanwhile; returns their ids. */
+async function dropTakenBack(m: Models, inserted: readonly string[]): Promise<Set<string>> {
   const taken = await takenBack(m, inserted);
-  if (taken.size === 0) return 0;
-  await auditOf(m).deleteMany({ _id: { $in: [...taken] } });
-  return taken.size;
+  if (taken.size > 0) await auditOf(m).deleteMany({ _id: { $in: [...taken] } });
+  return taken;
 }
 
 // The raw collections, typed: the copies are whole documents as read, written without casting.
@@ -203,10 +206,29 @@ const auditOf = (m: Models) => m.audit.db.collection<AuditDoc>(m.audit.collectio
 const stagingOf = (m: Models) => m.audit.db.collection<AuditDoc>(AUDIT_SCRUBS_COLLECTION);
 const takenBackOf = (m: Models) => m.audit.db.collection<TakenBackDoc>(AUDIT_TAKEN_BACK_COLLECTION);
 
-/** Inserts the copies; one whose `_id` is in `audit` already (put back by another run) stays as it is. */
-async function insertIgnoringPresent(m: Models, docs: readonly AuditDoc[]): Promise<void> {
-  if (docs.length === 0) return;
-  await ignoringPresent(() => auditOf(m).insertMany(docs as AuditDoc[], { ordered: false }));
+/**
+ * Inserts the copies; one whose `_id` is in `audit` already (put back by another run, or another
+ * erasure's copy) stays as it is. Returns the ids of those not inserted: every one of them when
+ * the server's duplicate-key answer does not say which (they are then scrubbed once more).
+ */
+async function insertIgnoringPresent(m: Models, docs: readonly AuditDoc[]): Promise<Set<string>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await auditOf(m).insertMany(docs as AuditDoc[], { ordered: false });
+    return new Set();
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+    const at = duplicateIndexes(err);
+    return new Set((at ?? docs.map((_, i) => i)).map((i) => docs[i]!._id));
+  }
+}
+
+/** The positions an unordered insert's write errors name, or null when it names none. */
+function duplicateIndexes(err: unknown): number[] | null {
+  const w = (err as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(w) ? w : w ? [w] : []) as { index?: unknown }[];
+  const at = list.map((e) => e.index).filter((i): i is number => typeof i === 'number');
+  return at.length > 0 && at.length === list.length ? at : null;
 }
 
 /** Runs an unordered insert whose duplicates are expected: every other document was inserted. */
