@@ -192,7 +192,9 @@ describe('SQLite record writer thread', function () {
       await store.close();`;
     const child = spawnSync(
       process.execPath,
-      ['--cpu-prof', '--cpu-prof-dir', profiles, '--import', 'tsx', '--input-type=module', '-e', script],
+      // Sampled every 50 µs, not every 1 ms: the thread lives a few milliseconds from open to close, and on a
+      // loaded machine fewer on a core, so at the default rate its profile could hold no sample of its own code.
+      ['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-interval', '50', '--import', 'tsx', '--input-type=module', '-e', script],
       {
         encoding: 'utf8',
       },
@@ -202,6 +204,9 @@ describe('SQLite record writer thread', function () {
       const profile = JSON.parse(readFileSync(path.join(profiles, f), 'utf8')) as { nodes: { callFrame: { url: string } }[] };
       return profile.nodes.map((n) => n.callFrame.url);
     });
-    expect(urls.some((u) => u.some((url) => url.endsWith('workers/record-writer-worker.ts')))).to.equal(true);
+    expect(
+      urls.some((u) => u.some((url) => url.endsWith('workers/record-writer-worker.ts'))),
+      `profiles: ${urls.map((u) => u.length).join(', ')} nodes`,
+    ).to.equal(true);
   });
 });
