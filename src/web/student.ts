@@ -173,7 +173,10 @@ function accuracyText(accuracyM: number): string {
   return pt(accuracyM <= COARSE_FIX_M ? 'student.locationFound' : 'student.locationCoarse', { size });
 }
 
-function findLocation(): Promise<LocationInput> {
+/** How long the look again at a coarse fix may take at the tap before the held fix is sent instead. */
+const RETAKE_COARSE_MS = 10_000;
+
+function findLocation(timeoutMs = 20_000): Promise<LocationInput> {
   const status = byId('location-status');
   const problem = locationProblem(currentContext());
   if (problem) {
@@ -196,7 +199,7 @@ function findLocation(): Promise<LocationInput> {
         status.textContent = text;
         reject(new Error(text));
       },
-      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 },
+      { enableHighAccuracy: true, timeout: timeoutMs, maximumAge: 0 },
     );
   });
 }
@@ -205,10 +208,28 @@ function shareLocation(): void {
   findLocation().catch((err: unknown) => console.info('no location', err));
 }
 
-/** The fix to send: the shared one while fresh, else a new one taken now. */
+/** The held fix on screen again, after a look for a better one found none. */
+function keepFix(held: LocationInput): LocationInput {
+  fix = held;
+  const status = byId('location-status');
+  status.textContent = accuracyText(held.accuracy);
+  status.dataset['ready'] = 'true';
+  return held;
+}
+
+/**
+ * The fix to send: the shared one while fresh, else a new one taken now. A fresh but coarse one
+ * is looked at again and the finer of the two sent: shared before the GPS had found its
+ * satellites, it would send to the teacher's review a student whose phone now knows better.
+ */
 function freshFix(): Promise<LocationInput> {
-  if (fix && Date.now() - new Date(fix.timestamp).getTime() <= FRESH_FIX_MS) return Promise.resolve(fix);
-  return findLocation();
+  const held = fix;
+  if (!held || Date.now() - new Date(held.timestamp).getTime() > FRESH_FIX_MS) return findLocation();
+  if (held.accuracy <= COARSE_FIX_M) return Promise.resolve(held);
+  return findLocation(RETAKE_COARSE_MS).then(
+    (again) => (again.accuracy <= held.accuracy ? again : keepFix(held)),
+    () => keepFix(held),
+  );
 }
 
 /**

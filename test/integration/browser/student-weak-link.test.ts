@@ -233,6 +233,23 @@ describe('student page on a weak link (Chromium)', function () {
     await expectAccessible(coarse, 'student page with a coarse fix');
   });
 
+  it('a fix shared while the GPS was poor is taken again at the tap: the better one is sent and the check-in passes by itself', async () => {
+    const sessionId = await open('location');
+    const page = await phone(8, sessionId, { accuracy: 900 });
+    await page.tap('#share-location');
+    await page.waitForSelector('#location-status[data-ready="true"]');
+    expect(await page.textContent('#location-status')).to.contain('review');
+    // Seconds later, still within the fix's 30 s, the phone has found the satellites.
+    await page.context().setGeolocation({ ...CLASSROOM, accuracy: 12 });
+    await page.tap('#submit-checkin');
+    await page.waitForSelector('#decision:not([data-status="none"])');
+    expect(await page.getAttribute('#decision', 'data-status')).to.equal('present');
+    expect(await page.textContent('#location-status')).to.contain('12 m');
+    const record = await stored(sessionId, 8);
+    expect(record.status).to.equal('present');
+    expect(record.attempts).to.equal(1);
+  });
+
   it('a selfie on a slow upload: the page says it is still sending and waits for the answer instead of giving up at 10 s', async () => {
     const sessionId = ok(await command(teacher, 'session:open', { subjectId, policy: SELFIE_ONLY, parallel: true })).id;
     // The phone reaches the server through a relay pacing its uplink (set once the page is loaded).
