@@ -372,7 +372,14 @@ function bindCheckin(socket: AppSocket): void {
       error.textContent = pt('student.takeSelfieFirst');
       return;
     }
-    const code = byId<HTMLInputElement>('code').value.trim();
+    // Spaces typed between the digits, as the screen groups them, are not part of the code.
+    const code = byId<HTMLInputElement>('code').value.replace(/\s+/g, '');
+    if (current.policy.rotatingCode && !code && !linkToken) {
+      // Sent without it, the check-in is refused as CODE_MISSING and spends one of the attempts.
+      error.textContent = pt('student.typeCodeFirst');
+      byId('code').focus();
+      return;
+    }
     const device = deviceId();
     submit.disabled = true;
     submit.setAttribute('aria-busy', 'true');
@@ -416,7 +423,11 @@ function bindCheckin(socket: AppSocket): void {
       },
       held,
     )
-      .then(showResult)
+      .then((view) => {
+        // A code refused (read before it rotated twice) is not sent again by the next tap.
+        if (view.status === 'rejected' && [view.reason, ...view.flags].includes('CODE_INVALID')) byId<HTMLInputElement>('code').value = '';
+        showResult(view);
+      })
       .catch((err: unknown) => {
         submit.disabled = false;
         error.textContent = refusalText(err);

@@ -48,6 +48,7 @@ export const studentEn = {
   'student.selfieTaken': 'Selfie taken ({size} KB).',
   'student.selfieTakenChallenge': 'Selfie taken ({size} KB) with the challenge.',
   'student.takeSelfieFirst': 'Take a selfie first.',
+  'student.typeCodeFirst': 'Type the code shown on the classroom screen first.',
   'student.submit': 'Check in',
   'student.offline': 'You are offline: the check-in was not sent. Try again when the connection is back.',
   'student.notCheckedIn': 'Not checked in yet.',

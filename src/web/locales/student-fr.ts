@@ -50,6 +50,7 @@ const catalog: CatalogOf<typeof studentEn> = {
   'student.selfieTaken': 'Selfie pris ({size} Ko).',
   'student.selfieTakenChallenge': 'Selfie pris ({size} Ko) avec le défi.',
   'student.takeSelfieFirst': 'Prenez d’abord un selfie.',
+  'student.typeCodeFirst': 'Saisissez d’abord le code affiché sur l’écran de la salle.',
   'student.submit': 'Pointer',
   'student.offline': 'Vous êtes hors ligne : le pointage n’a pas été envoyé. Réessayez quand la connexion sera revenue.',
   'student.notCheckedIn': 'Pas encore pointé.',

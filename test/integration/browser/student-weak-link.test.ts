@@ -250,6 +250,36 @@ describe('student page on a weak link (Chromium)', function () {
     expect(record.attempts).to.equal(1);
   });
 
+  it('the rotating code: a tap without it is stopped before it spends an attempt, and a code refused as stale is cleared for the new one', async () => {
+    const sessionId = ok(
+      await command(teacher, 'session:open', {
+        subjectId,
+        policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 120, maxAttempts: 2 },
+        parallel: true,
+      }),
+    ).id;
+    const page = await phone(9, sessionId);
+    await page.tap('#submit-checkin');
+    await page.waitForFunction(() => /Type the code/.test(document.getElementById('checkin-error')?.textContent ?? ''));
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code');
+    expect(await page.isEnabled('#submit-checkin')).to.equal(true);
+    expect((await stored(sessionId, 9)).attempts).to.equal(0);
+
+    // A code from neither this period nor the last one, as one read two rotations ago.
+    const current = ok(await command(teacher, 'session:code', { sessionId })).code;
+    await page.fill('#code', String((Number(current) + 500_000) % 1_000_000).padStart(6, '0'));
+    await page.tap('#submit-checkin');
+    await page.waitForSelector('#decision[data-status="rejected"]');
+    expect(await page.inputValue('#code'), 'the stale code is not sent again').to.equal('');
+    // Typed in two groups of three, as the screen may be read aloud.
+    await page.fill('#code', ` ${current.slice(0, 3)} ${current.slice(3)} `);
+    await page.tap('#submit-checkin');
+    // The tap's handler marks the button busy at once; its answer clears that.
+    await page.waitForSelector('#submit-checkin:not([aria-busy])');
+    expect(await page.getAttribute('#decision', 'data-status')).to.equal('present');
+    expect((await stored(sessionId, 9)).attempts).to.equal(2);
+  });
+
   it('a selfie on a slow upload: the page says it is still sending and waits for the answer instead of giving up at 10 s', async () => {
     const sessionId = ok(await command(teacher, 'session:open', { subjectId, policy: SELFIE_ONLY, parallel: true })).id;
     // The phone reaches the server through a relay pacing its uplink (set once the page is loaded).
