@@ -52,7 +52,7 @@ function renderDecision(view: CheckinView | null): void {
 function renderSession(view: SessionView): void {
   session = view;
   byId('session-title').textContent = `${view.subjectCode} · ${view.subjectName}`;
-  byId('session-info').textContent = pt('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
+  byId('session-info').textContent = sessionTimes(view);
   byId('policy-needs').textContent = needsText(view);
   show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
@@ -65,6 +65,14 @@ function renderSession(view: SessionView): void {
     byId('checkin-error').textContent = '';
   }
   show(byId('checkin-section'), true);
+}
+
+/** The session's times as they stand: an ended session no longer says it is open until its planned close. */
+function sessionTimes(view: SessionView): string {
+  if (view.status === 'cancelled') return '';
+  if (view.status === 'closed' || view.status === 'closing')
+    return view.closedAt ? pt('student.closedAt', { closed: clockTime(view.closedAt) }) : pt('student.closingNow');
+  return pt('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
 }
 
 /** What the check-in asks for, in words, said before the student taps. */

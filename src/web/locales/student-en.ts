@@ -14,6 +14,8 @@ export const studentEn = {
   'student.noSessions': 'No open sessions for your subjects right now.',
   'student.listLine': '{status}, until {time}. {needs}',
   'student.openUntil': 'Open until {closes} (late after {late}).',
+  'student.closedAt': 'Closed at {closed}.',
+  'student.closingNow': 'Closing now.',
   'student.sessionCancelled': 'The session was cancelled.',
   'student.sessionClosed': 'The session is closed.',
   'student.needsNothing': 'Check-in needs only a tap: no location, code or selfie.',

@@ -16,6 +16,8 @@ const catalog: CatalogOf<typeof studentEn> = {
   'student.noSessions': 'Aucune séance ouverte pour vos matières en ce moment.',
   'student.listLine': '{status}, jusqu’à {time}. {needs}',
   'student.openUntil': 'Ouverte jusqu’à {closes} (en retard après {late}).',
+  'student.closedAt': 'Close à {closed}.',
+  'student.closingNow': 'Clôture en cours.',
   'student.sessionCancelled': 'La séance a été annulée.',
   'student.sessionClosed': 'La séance est close.',
   'student.needsNothing': 'Le pointage ne demande qu’un appui : ni position, ni code, ni selfie.',

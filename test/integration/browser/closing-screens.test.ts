@@ -71,11 +71,15 @@ describe('the closing state on the classroom screen, another console and a stude
     expect(await console.isDisabled('#close-session')).to.equal(true);
     await phone.waitForFunction(() => (document.getElementById('submit-checkin') as HTMLButtonElement | null)?.disabled === true);
     expect(await phone.textContent('#checkin-error')).to.equal('The session is closed.');
+    // Its times no longer say it is open until the planned close.
+    expect(await phone.textContent('#session-info')).to.equal('Closing now.');
     // Still while closing: the writes are held until released below.
     expect(await screen.textContent('#session-status')).to.equal('Closing…');
 
     held.release();
     await screen.waitForFunction(() => document.getElementById('session-status')?.textContent === 'Session closed');
     await console.waitForFunction(() => document.getElementById('session-info')?.textContent?.startsWith('Status: closed.'));
+    await phone.waitForFunction(() => /^Closed at \d{1,2}:\d{2}/.test(document.getElementById('session-info')?.textContent ?? ''));
+    expect(await phone.isDisabled('#submit-checkin')).to.equal(true);
   });
 });
