@@ -28,6 +28,11 @@ let liveness: LivenessInput | null = null;
 /** The QR link's signed join token: stands for the code through the login (docs/protocol.md). */
 const linkToken: string | null = queryParam('join');
 
+/** A session that takes no more check-ins (closing refuses them as closed does: SESSION_CLOSED). */
+function ended(view: SessionView | null): boolean {
+  return view === null || view.status === 'closing' || view.status === 'closed' || view.status === 'cancelled';
+}
+
 function renderDecision(view: CheckinView | null): void {
   const box = byId('decision');
   const submit = byId<HTMLButtonElement>('submit-checkin');
@@ -35,8 +40,8 @@ function renderDecision(view: CheckinView | null): void {
     box.dataset['status'] = 'none';
     byId('decision-text').textContent = pt('student.notCheckedIn');
     byId('decision-detail').textContent = '';
-    // No session on screen (one the student lost): nothing to check in to.
-    submit.disabled = session === null;
+    // No session on screen (one the student lost), or one ended: nothing to check in to.
+    submit.disabled = ended(session);
     return;
   }
   box.dataset['status'] = view.status;
@@ -46,7 +51,7 @@ function renderDecision(view: CheckinView | null): void {
     details.push(view.attemptsLeft > 0 ? pt('student.tryAgain', { count: view.attemptsLeft }) : pt('student.noAttemptsLeft'));
   if (view.note) details.push(pt('student.teacherNote', { note: view.note }));
   byId('decision-detail').textContent = details.join(' ');
-  submit.disabled = !(view.status === 'rejected' && view.attemptsLeft > 0);
+  submit.disabled = ended(session) || !(view.status === 'rejected' && view.attemptsLeft > 0);
 }
 
 function renderSession(view: SessionView): void {
@@ -57,8 +62,8 @@ function renderSession(view: SessionView): void {
   show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
   show(byId('selfie-field'), view.policy.selfie);
-  // Closing refuses check-ins as closed does (SESSION_CLOSED): said before the student taps.
-  if (view.status === 'closing' || view.status === 'closed' || view.status === 'cancelled') {
+  // Said before the student taps.
+  if (ended(view)) {
     byId<HTMLButtonElement>('submit-checkin').disabled = true;
     byId('checkin-error').textContent = view.status === 'cancelled' ? pt('student.sessionCancelled') : pt('student.sessionClosed');
   } else if (byId('checkin-error').textContent === pt('student.sessionClosed')) {
@@ -437,7 +442,8 @@ function bindCheckin(socket: AppSocket): void {
         showResult(view);
       })
       .catch((err: unknown) => {
-        submit.disabled = false;
+        // A session that ended while the tap was on its way offers no check-in again.
+        submit.disabled = ended(session);
         error.textContent = refusalText(err);
       })
       .finally(() => {
