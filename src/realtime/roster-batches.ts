@@ -52,6 +52,11 @@ interface Pending {
  * without waiting for the timer: on a saturated node one turn of the event loop can last longer
  * than the interval, and the acknowledgements sent during it must not leave the screens behind.
  *
+ * The intervals follow one another from the session's first message: a timer that ran late on a
+ * busy loop ends the next interval one interval after the late one was due, not one interval
+ * after the late send (the changes held since would wait both delays). Two messages may then be
+ * closer than `intervalMs`, never more of them than intervals.
+ *
  * Only this node's changes are held, for at most one interval; `flush` sends them at once when
  * the order against another broadcast matters (a session's status, a resync notice) and on
  * shutdown, so the last change is never dropped.
