@@ -19,7 +19,7 @@ let teachers = new Map<string, { name: string; active: boolean }>();
 /** A teacher as the pages show them: deactivated ones say so. */
 function teacherLabel(id: string): string {
   const t = teachers.get(id);
-  if (!t) return 'unknown';
+  if (!t) return at('subjects.unknownTeacher');
   return t.active ? t.name : at('subjects.deactivated', { name: t.name });
 }
 let current: Subject | null = null;
@@ -142,7 +142,7 @@ function fillTeachers(s: Subject): void {
   // unless the admin unselects them.
   const offered = [...teachers].filter(([id, t]) => t.active || s.teacherIds.includes(id)).map(([id]) => id);
   byId<HTMLSelectElement>('teachers-first').replaceChildren(
-    option('', 'None', first === undefined),
+    option('', at('subjects.noTeacher'), first === undefined),
     ...offered.map((id) => option(id, teacherLabel(id), id === first)),
   );
   byId<HTMLSelectElement>('teachers-more').replaceChildren(...offered.map((id) => option(id, teacherLabel(id), others.includes(id))));
