@@ -49,6 +49,28 @@ describe("admin console: the IT person's week (Chromium)", function () {
     await page.waitForSelector('#users-body td:has-text("Must change password")');
   });
 
+  it("enrols a class by its student numbers without reading the school's whole list of students", async () => {
+    const org = admin!.org;
+    const leaver = (await srv.store.users.getByEmail(org.id, 'student03@demo.school'))!;
+    await srv.store.users.update(org.id, leaver.id, { active: false });
+    const listReads: string[] = [];
+    page.on('request', (r) => {
+      if (/\/api\/v1\/users\?.*role=student/.test(r.url())) listReads.push(r.url());
+    });
+    await showSection(page, 'subjects');
+    await page.fill('#sf-code', 'HIS2');
+    await page.fill('#sf-name', 'History');
+    await page.click('#subject-form button[type="submit"]');
+    await page.waitForSelector('#subject-detail:not([hidden])');
+    // S001 is no student's number, though ten contain it; S0003 left the school.
+    await page.fill('#enrol-numbers', 'S0001 S0002 S001 S0003');
+    await page.click('#enrol-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('students-caption')?.textContent === '2 enrolled students');
+    await page.waitForFunction(() => (document.getElementById('enrol-status')?.textContent ?? '') !== '');
+    expect(await page.textContent('#enrol-error')).to.equal('No active student has these numbers: S001, S0003');
+    expect(listReads).to.deep.equal([]);
+  });
+
   it('a password too short is refused in the form before anything is sent', async () => {
     await editUser(page, 'alan@demo.school', 'Edit');
     const patches: string[] = [];
