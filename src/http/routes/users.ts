@@ -14,7 +14,7 @@ const StudentNumber = z.string().trim().max(64);
 const ListQuery = PageQuery.extend({
   role: RoleSchema.optional(),
   active: BooleanQuery.optional(),
-  q: z.string().trim().min(1).max(200).optional().describe('Substring of name, email or student number'),
+  q: z.string().trim().min(1).max(200).optional().describe('Substring of name, email or student number, accents and case ignored'),
 });
 
 const CreateBody = z.object({
