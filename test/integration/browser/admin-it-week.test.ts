@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
-import { openAdminConsole, showSection, type AdminConsole } from '../../support/admin-page.js';
+import { openAdminConsole, screenshotAdmin, showSection, type AdminConsole } from '../../support/admin-page.js';
 import { refusal, type TestServer } from '../../support/http.js';
 
 // The school's IT person on a normal week, from the admin console alone: a teacher locked out
@@ -35,6 +35,7 @@ describe("admin console: the IT person's week (Chromium)", function () {
     await editUser(page, 'ada@demo.school', 'Edit');
     expect(await page.isChecked('#uf-must-change')).to.equal(true);
     await page.fill('#uf-password', 'handed-over-1');
+    await screenshotAdmin(page, 'users-set-password');
     await page.click('#user-save');
     await page.waitForFunction(() => (document.getElementById('users-status')?.textContent ?? '') !== '');
     expect(await page.textContent('#users-status')).to.equal(
