@@ -18,6 +18,11 @@ export class FlexibleRateLimiter implements RateLimiter {
     return { allowed: r.allowed, retryAfterMs: r.retryAfterMs };
   }
 
+  /** Every count is a round trip to the backend. */
+  tryConsume(): null {
+    return null;
+  }
+
   /** Counts `points` events at once (a node's locally admitted events plus this one). */
   async count(key: string, points: number): Promise<CountResult> {
     try {

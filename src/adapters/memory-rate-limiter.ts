@@ -38,6 +38,10 @@ export class MemoryRateLimiter implements RateLimiter {
     return Promise.resolve(this.take(key));
   }
 
+  tryConsume(key: string): RateLimitResult {
+    return this.take(key);
+  }
+
   /** Gives one event back to the key's running window; nothing when it has none (a new one starts full). */
   refund(key: string): Promise<void> {
     const w = this.windows.get(key);

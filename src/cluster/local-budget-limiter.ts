@@ -50,17 +50,16 @@ export class LocalBudgetLimiter implements RateLimiter {
     this.nextSweepAt = now() + this.windowMs;
   }
 
+  /** Admits the event on the local budget while it lasts; null (nothing counted) once the shared counter must be asked. */
+  tryConsume(key: string): RateLimitResult | null {
+    const w = this.window(key);
+    if (w.asked || w.unreported >= this.opts.localBudget) return null;
+    w.unreported += 1;
+    return ALLOWED;
+  }
+
   async consume(key: string): Promise<RateLimitResult> {
-    const t = this.now();
-    this.sweep(t);
-    let w = this.windows.get(key);
-    if (!w || w.endsAt <= t) {
-      w = { unreported: 0, asked: false, endsAt: t + this.windowMs };
-      this.windows.set(key, w);
-    } else if (w.endsAt > t + this.windowMs) {
-      // The wall clock was set back: a window never outlasts its length from now.
-      w.endsAt = t + this.windowMs;
-    }
+    const w = this.window(key);
     if (!w.asked && w.unreported < this.opts.localBudget) {
       w.unreported += 1;
       return ALLOWED;
@@ -108,6 +107,21 @@ export class LocalBudgetLimiter implements RateLimiter {
   /** Keys with a window held on this node (tests, and a figure for memory reviews). */
   get size(): number {
     return this.windows.size;
+  }
+
+  /** The key's running window on this node, opened when it has none. */
+  private window(key: string): Window {
+    const t = this.now();
+    this.sweep(t);
+    let w = this.windows.get(key);
+    if (!w || w.endsAt <= t) {
+      w = { unreported: 0, asked: false, endsAt: t + this.windowMs };
+      this.windows.set(key, w);
+    } else if (w.endsAt > t + this.windowMs) {
+      // The wall clock was set back: a window never outlasts its length from now.
+      w.endsAt = t + this.windowMs;
+    }
+    return w;
   }
 
   private sweep(t: number): void {

@@ -11,6 +11,12 @@ export interface RateLimitResult {
 export interface RateLimiter {
   /** Counts one event for the key; not allowed once the window's budget is spent. */
   consume(key: string): Promise<RateLimitResult>;
+  /**
+   * Counts one event for the key when that needs no I/O (a count in memory, a node's local
+   * budget) and gives the answer now; null, counting nothing, when only consume() can tell. Lets
+   * a socket command that the budget is far from stopping skip an await.
+   */
+  tryConsume(key: string): RateLimitResult | null;
   /** Gives one counted event back (e.g. a login attempt that turned out to succeed). */
   refund(key: string): Promise<void>;
   /** Forgets the key's count. */

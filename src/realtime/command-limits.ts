@@ -50,11 +50,19 @@ export class CommandLimits implements CommandGuard {
     return this.limiters[rate].consume(userId);
   }
 
+  tryConsume(rate: CommandRate, userId: string): RateLimitResult | null {
+    return this.limiters[rate].tryConsume(userId);
+  }
+
   refund(rate: CommandRate, userId: string): Promise<void> {
     return this.limiters[rate].refund(userId);
   }
 
   actor(socket: AppSocket): Promise<Actor> {
     return this.actors.of(socket);
+  }
+
+  currentActor(socket: AppSocket): Actor | null {
+    return this.actors.current(socket);
   }
 }

@@ -5,6 +5,7 @@ import type { AppSocket } from './types.js';
 
 /** How long a node trusts what it read of a user; a change announced to this node forgets it at once. */
 export const ACTOR_TTL_MS = 1_000;
+const NONE: readonly string[] = Object.freeze([]);
 /** Users remembered per node; beyond, the oldest entry goes. */
 const MAX_ENTRIES = 20_000;
 
@@ -12,16 +13,20 @@ interface Entry {
   role: Actor['role'];
   /** Why the user may no longer act, or null. */
   refusal: 'ACCOUNT_DISABLED' | 'ORGANISATION_DISABLED' | 'PASSWORD_CHANGE_REQUIRED' | null;
-  /** The user's logins (sids) read with the entry: whether each was ended since. */
-  revoked: ReadonlyMap<string, boolean>;
+  /**
+   * The user's logins (sids) read with the entry, and those of them ended since. Arrays, not a
+   * Map: a user has one or two logins, and this is built for a lecture's every check-in.
+   */
+  logins: readonly string[];
+  ended: readonly string[];
   readAt: number;
 }
 
 /** One read of a user on its way: the commands waiting for it, and the logins it checks. */
 interface Load {
   promise: Promise<Entry>;
-  /** Logins of the user's sockets; more join until the read is sent. */
-  sids: Set<string>;
+  /** Logins of the user's sockets, each once; more join until the read is sent. */
+  sids: string[];
   sent: boolean;
   resolve: (entry: Entry) => void;
   reject: (err: unknown) => void;
@@ -57,12 +62,20 @@ export class CurrentActors {
    */
   async of(socket: AppSocket): Promise<Actor> {
     const { userId, orgId } = socket.data;
+    return actorOf(socket, await this.read(orgId, userId, socket.data.sid ?? null));
+  }
+
+  /**
+   * What of() would give, without a promise, when this node's entry for the user is within the
+   * TTL and knows the socket's login (the same entries of() serves, so the same changes show);
+   * null when the store must be read (of() then). Throws as of() does.
+   */
+  current(socket: AppSocket): Actor | null {
+    const cached = this.entries.get(socket.data.userId);
+    if (cached === undefined || this.now().getTime() - cached.readAt >= this.ttlMs) return null;
     const sid = socket.data.sid ?? null;
-    const entry = await this.read(orgId, userId, sid);
-    if (entry.refusal) throw new AppError(entry.refusal);
-    if (sid !== null && entry.revoked.get(sid) === true) throw new AppError('TOKEN_REVOKED');
-    socket.data.role = entry.role;
-    return { id: userId, orgId, role: entry.role };
+    if (sid !== null && !cached.logins.includes(sid)) return null;
+    return actorOf(socket, cached);
   }
 
   forget(userId: string): void {
@@ -71,28 +84,27 @@ export class CurrentActors {
 
   /** What the handshake just read from the store (its login not ended either): a reconnect acts as the store says now. */
   fresh(userId: string, role: Actor['role'], sid: string | null): void {
-    this.remember(userId, { role, refusal: null, revoked: new Map(sid === null ? [] : [[sid, false]]), readAt: this.now().getTime() });
+    this.remember(userId, { role, refusal: null, logins: sid === null ? NONE : [sid], ended: NONE, readAt: this.now().getTime() });
   }
 
   private read(orgId: string, userId: string, sid: string | null): Promise<Entry> {
     const cached = this.entries.get(userId);
     const current = cached !== undefined && this.now().getTime() - cached.readAt < this.ttlMs;
-    if (current && (sid === null || cached.revoked.has(sid))) return Promise.resolve(cached);
+    if (current && (sid === null || cached.logins.includes(sid))) return Promise.resolve(cached);
     // Concurrent commands of one user share one read, their sockets' logins too while it waits.
     const load = this.pending.get(userId);
-    if (load && (sid === null || load.sids.has(sid) || !load.sent)) {
-      if (sid !== null) load.sids.add(sid);
+    if (load && (sid === null || load.sids.includes(sid) || !load.sent)) {
+      if (sid !== null && !load.sids.includes(sid)) load.sids.push(sid);
       return load.promise;
     }
     // A login the current entry does not know yet (a second device): read it with those known,
     // so the user's sockets do not take turns pushing each other out of the entry.
-    const sids = new Set<string>();
-    if (current) for (const known of cached.revoked.keys()) sids.add(known);
-    if (sid !== null) sids.add(sid);
+    const sids = current ? cached.logins.slice() : [];
+    if (sid !== null && !sids.includes(sid)) sids.push(sid);
     return this.load(orgId, userId, sids);
   }
 
-  private load(orgId: string, userId: string, sids: Set<string>): Promise<Entry> {
+  private load(orgId: string, userId: string, sids: string[]): Promise<Entry> {
     let resolve!: (entry: Entry) => void;
     let reject!: (err: unknown) => void;
     const promise = new Promise<Entry>((res, rej) => {
@@ -130,17 +142,17 @@ export class CurrentActors {
 
   private async readUsers(orgId: string, waiting: ReadonlyMap<string, Load>): Promise<void> {
     const t = this.now().getTime();
-    const sids = new Set<string>();
-    for (const w of waiting.values()) for (const sid of w.sids) sids.add(sid);
+    const sids: string[] = [];
+    for (const w of waiting.values()) for (const sid of w.sids) sids.push(sid);
     const [users, org, revoked] = await Promise.all([
       this.store.users.getStandings(orgId, [...waiting.keys()]),
       this.store.organisations.get(orgId),
-      sids.size === 0 ? [] : this.store.refreshTokens.revokedFamilies([...sids]),
+      sids.length === 0 ? NONE : this.store.refreshTokens.revokedFamilies(sids),
     ]);
     // Filled by loops, not built from arrays of pairs: this runs for a lecture's every check-in.
     const byId = new Map<string, (typeof users)[number]>();
     for (const u of users) byId.set(u.id, u);
-    const ended = new Set(revoked);
+    const ended = revoked.length === 0 ? null : new Set(revoked);
     for (const [userId, w] of waiting) {
       const user = byId.get(userId);
       const refusal = !user?.active
@@ -150,9 +162,8 @@ export class CurrentActors {
           : user.mustChangePassword
             ? 'PASSWORD_CHANGE_REQUIRED'
             : null;
-      const logins = new Map<string, boolean>();
-      for (const sid of w.sids) logins.set(sid, ended.has(sid));
-      const entry: Entry = { role: user?.role ?? 'student', refusal, revoked: logins, readAt: t };
+      const endedOfUser = ended === null ? NONE : w.sids.filter((sid) => ended.has(sid));
+      const entry: Entry = { role: user?.role ?? 'student', refusal, logins: w.sids, ended: endedOfUser, readAt: t };
       this.remember(userId, entry);
       w.resolve(entry);
     }
@@ -163,4 +174,14 @@ export class CurrentActors {
     this.entries.set(userId, entry);
     if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
   }
+}
+
+/** The acting user an entry allows on the socket, or the coded refusal; the socket's role follows the entry. */
+function actorOf(socket: AppSocket, entry: Entry): Actor {
+  if (entry.refusal) throw new AppError(entry.refusal);
+  const { userId, orgId } = socket.data;
+  const sid = socket.data.sid ?? null;
+  if (sid !== null && entry.ended.includes(sid)) throw new AppError('TOKEN_REVOKED');
+  socket.data.role = entry.role;
+  return { id: userId, orgId, role: entry.role };
 }

@@ -30,10 +30,14 @@ export interface CommandGuard {
   leave(socket: AppSocket): void;
   /** Counts one command of the user against the rate's budget. */
   consume(rate: CommandRate, userId: string): Promise<RateLimitResult>;
+  /** consume() when the count needs no I/O; null, counting nothing, when only consume() can tell. */
+  tryConsume(rate: CommandRate, userId: string): RateLimitResult | null;
   /** Gives a counted command back: it was refused BUSY or UNAVAILABLE and did nothing. */
   refund(rate: CommandRate, userId: string): Promise<void>;
   /** The acting user as the store has it now (ACCOUNT_DISABLED once deactivated). */
   actor(socket: AppSocket): Promise<Actor>;
+  /** actor() without a promise when this node read the user recently enough; null when actor() must read. Throws as actor() does. */
+  currentActor(socket: AppSocket): Actor | null;
   /** The answer to a command refused for want of an in-flight slot. */
   readonly busyAnswer: Ack<never>;
 }
@@ -66,44 +70,82 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
   handler: (input: z.infer<S>, ctx: HandlerContext) => Promise<AckData<E>>,
   fast?: (payload: unknown) => z.infer<S> | null,
 ): Command {
+  /** The answer to an error of the guard or the handler, once the budget was asked; never rejects. */
+  const failure = async (err: unknown, socket: AppSocket, guard: CommandGuard): Promise<Ack<unknown>> => {
+    // A failing store is logged once by the store when it starts failing, not per command.
+    const known = err instanceof AppError ? err : storeFailureToAppError(err);
+    if (!known) logger.error({ err, event, userId: socket.data.userId, socketId: socket.id }, 'socket command failed');
+    // The client is told to retry after details.retryAfterMs; an answer that wrote nothing
+    // must not spend the budget its retries need (a student following BUSY hints through a
+    // full face queue was otherwise refused RATE_LIMITED for most of a minute).
+    if (known && REFUNDED.has(known.code)) {
+      await guard
+        .refund(rate, socket.data.userId)
+        .catch((refundErr: unknown) => logger.warn({ err: refundErr, event }, 'rate budget refund failed'));
+    }
+    return { ok: false, error: toErrorBody(known ?? err) };
+  };
+
+  /** The path with a store read or a shared count to wait for; `counted` once the budget was spent synchronously. */
+  const runAsync = async (socket: AppSocket, input: z.infer<S>, guard: CommandGuard, counted: boolean): Promise<Ack<unknown>> => {
+    try {
+      if (!counted) {
+        const limit = await guard.consume(rate, socket.data.userId);
+        if (!limit.allowed) return rateLimited(limit, rate);
+      }
+      const actor = await guard.actor(socket);
+      const data = await handler(input, { socket, actor, ip: socket.data.ip });
+      return { ok: true, data };
+    } catch (err) {
+      return failure(err, socket, guard);
+    }
+  };
+
   return {
     event,
     rate,
-    async run(socket, payload, guard) {
+    run(socket, payload, guard) {
       let input = fast ? fast(payload) : null;
       if (input === null) {
         const parsed = schema.safeParse(payload ?? {});
         if (!parsed.success) {
           const details = issueDetails(parsed.error.issues);
-          return { ok: false, error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { ...details }).toBody() };
+          return Promise.resolve({
+            ok: false,
+            error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { ...details }).toBody(),
+          });
         }
         input = parsed.data;
       }
-      const { userId, ip } = socket.data;
+      // When the budget is counted in memory and the acting user was read within its TTL, the
+      // handler starts now: no await before it, no async frame around it (a check-in's async
+      // steps were the largest share of its garbage on the main thread, docs/multi-node.md "Load").
+      let limit: RateLimitResult | null;
+      let actor: Actor | null = null;
       try {
-        const limit = await guard.consume(rate, userId);
-        if (!limit.allowed) {
-          return { ok: false, error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody() };
-        }
-        const actor = await guard.actor(socket);
-        const data = await handler(input, { socket, actor, ip });
-        return { ok: true, data };
+        limit = guard.tryConsume(rate, socket.data.userId);
+        if (limit?.allowed === true) actor = guard.currentActor(socket);
       } catch (err) {
-        // A failing store is logged once by the store when it starts failing, not per command.
-        const known = err instanceof AppError ? err : storeFailureToAppError(err);
-        if (!known) logger.error({ err, event, userId, socketId: socket.id }, 'socket command failed');
-        // The client is told to retry after details.retryAfterMs; an answer that wrote nothing
-        // must not spend the budget its retries need (a student following BUSY hints through a
-        // full face queue was otherwise refused RATE_LIMITED for most of a minute).
-        if (known && REFUNDED.has(known.code)) {
-          await guard
-            .refund(rate, userId)
-            .catch((refundErr: unknown) => logger.warn({ err: refundErr, event }, 'rate budget refund failed'));
-        }
-        return { ok: false, error: toErrorBody(known ?? err) };
+        return failure(err, socket, guard);
       }
+      if (limit !== null && !limit.allowed) return Promise.resolve(rateLimited(limit, rate));
+      if (actor === null) return runAsync(socket, input, guard, limit !== null);
+      let answer: Promise<AckData<E>>;
+      try {
+        answer = handler(input, { socket, actor, ip: socket.data.ip });
+      } catch (err) {
+        return failure(err, socket, guard);
+      }
+      return answer.then(succeeded, (err: unknown) => failure(err, socket, guard));
     },
   };
+}
+
+/** A handler's result as its acknowledgement: one function for every command. */
+const succeeded = (data: unknown): Ack<unknown> => ({ ok: true, data });
+
+function rateLimited(limit: RateLimitResult, rate: CommandRate): Ack<never> {
+  return { ok: false, error: new AppError('RATE_LIMITED', undefined, { retryAfterMs: limit.retryAfterMs, limit: rate }).toBody() };
 }
 
 /** Refusals that did nothing and carry a retry hint: their command costs no budget. */

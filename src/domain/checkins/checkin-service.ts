@@ -140,118 +140,131 @@ export class CheckinService {
    * and submitting again returns it unchanged (idempotent, no second record).
    */
   submit(actor: Actor, input: SubmitInput): Promise<CheckinView> {
+    // Counted down by submitNow's `finally`, not by a `then` on its promise: that was a promise
+    // and a reaction more per check-in.
     this.inFlight += 1;
-    const running = this.submitNow(actor, input);
-    void running.then(this.onSettled, this.onSettled);
-    return running;
+    return this.submitNow(actor, input);
   }
 
-  /** One function for every submission's end (no closures per check-in). */
-  private readonly onSettled = (): void => {
-    this.inFlight -= 1;
-    if (this.inFlight === 0) for (const resolve of this.settled.splice(0)) resolve();
-  };
-
   private async submitNow(actor: Actor, input: SubmitInput): Promise<CheckinView> {
-    const { store, now, checkinTrace: trace } = this.deps;
-    trace?.mark(input.sessionId, actor.id, 'handler');
-    const { session, subject, enrolled, existing, student } = await this.reads.read(actor.orgId, input.sessionId, actor.id);
-    trace?.mark(input.sessionId, actor.id, 'read');
-    // The order of loadSession and assertEnrolled: a teacher hears FORBIDDEN, not NOT_ENROLLED.
-    if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students check in.');
-    if (!enrolled) throw new AppError('NOT_ENROLLED');
-    const at = now();
-    // Once closing starts nothing is submitted, not even again (docs/protocol.md §5.7): the
-    // student reads their final record with session:join.
-    this.assertNotEnded(session, at);
-    const canRetry = existing?.status === 'rejected' && existing.attempts < session.policy.maxAttempts;
-    // A final answer stays the answer while the session is open: resubmitting is idempotent.
-    if (existing && !canRetry) return toCheckinView(existing, session.policy.maxAttempts);
-    this.assertAcceptingCheckins(session, at);
-    if (needsLocation(session.policy) && !input.location) {
-      throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
-    }
-
-    const checked = evaluateCheckin(
-      session,
-      subject,
-      { location: input.location, code: input.code, joinToken: input.joinToken, ip: input.ip },
-      at,
-      this.deps.settings.locationMaxAgeS,
-    );
-    // Selfie: the other checks first (a failure rejects without face work), then the selfie is
-    // queued and the answer given at once; the verdict is pushed when the worker is done.
-    let selfie: { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array; liveness: LivenessJob | null } | null =
-      null;
-    if (session.policy.selfie && checked.status !== 'rejected') {
-      if (this.deps.faceConsentRequired && !(await hasFaceConsent(store, actor.orgId, actor.id))) {
-        // Without consent the selfie is not used (not even analysed): the teacher decides.
-        selfie = { kind: 'no-consent' };
-      } else if (!input.selfie || input.selfie.byteLength === 0) {
-        selfie = { kind: 'missing' };
-      } else {
-        const face = this.deps.face;
-        if (!face) throw new AppError('UNAVAILABLE', 'Selfie verification is not available on this server.');
-        const fs = face.status();
-        if (fs.queueSize >= fs.maxQueue) throw new AppError('BUSY', undefined, { retryAfterMs: fs.retryAfterMs });
-        selfie = { kind: 'verify', image: input.selfie, liveness: this.livenessJob(session, actor, input, at) };
+    try {
+      const { store, now, checkinTrace: trace } = this.deps;
+      trace?.mark(input.sessionId, actor.id, 'handler');
+      const { session, subject, enrolled, existing, student } = await this.reads.read(actor.orgId, input.sessionId, actor.id);
+      trace?.mark(input.sessionId, actor.id, 'read');
+      // The order of loadSession and assertEnrolled: a teacher hears FORBIDDEN, not NOT_ENROLLED.
+      if (actor.role !== 'student') throw new AppError('FORBIDDEN', 'Only students check in.');
+      if (!enrolled) throw new AppError('NOT_ENROLLED');
+      const at = now();
+      // Once closing starts nothing is submitted, not even again (docs/protocol.md §5.7): the
+      // student reads their final record with session:join.
+      this.assertNotEnded(session, at);
+      const canRetry = existing?.status === 'rejected' && existing.attempts < session.policy.maxAttempts;
+      // A final answer stays the answer while the session is open: resubmitting is idempotent.
+      if (existing && !canRetry) return toCheckinView(existing, session.policy.maxAttempts);
+      this.assertAcceptingCheckins(session, at);
+      if (needsLocation(session.policy) && !input.location) {
+        throw new AppError('LOCATION_REQUIRED', undefined, { field: 'location' });
       }
-    }
-    // What the proxy signals compare: this check-in's, and what later ones compare with it.
-    const mark = {
-      studentId: actor.id,
-      deviceId: input.deviceId ?? null,
-      ip: input.ip,
-      userAgent: input.userAgent ?? null,
-      location: input.location,
-    };
-    type SelfieJob = { base: BaseOutcome; selfie: Uint8Array; liveness: LivenessJob | null };
-    let selfieJob: SelfieJob | null = null;
 
-    // Written by the group commit, which also gives the session's other records for the proxy
-    // signals: an index of them kept across batches, not queries per check-in. Each object is
-    // built once with its final shape (no spread copies: this runs for every check-in).
-    const write = (peers: PeerLookup, org: OrganisationSettings | null): RecordWrite => {
-      // Proxy signals add flags for the teacher; they never change the outcome by themselves.
-      const signals = proxySignals(mark, peers, existing);
-      let status = checked.status;
-      let reason: ReasonCode | null = checked.reason;
-      let flags = signals.length === 0 ? checked.flags : unionOf(checked.flags, signals);
-      // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
-      if (status !== 'rejected' && signals.includes('SHARED_DEVICE') && (org?.sharedDevice ?? 'flag') === 'refuse') {
-        status = 'rejected';
-        reason = 'SHARED_DEVICE';
-      }
-      if (selfie && status !== 'rejected') {
-        if (selfie.kind === 'no-consent') {
-          status = 'pending';
-          reason = 'FACE_NO_CONSENT';
-          flags = [...flags, 'FACE_NO_CONSENT'];
-        } else if (selfie.kind === 'missing') {
-          status = 'rejected';
-          reason = 'SELFIE_REQUIRED';
-          flags = [...flags, 'SELFIE_REQUIRED'];
+      const checked = evaluateCheckin(
+        session,
+        subject,
+        { location: input.location, code: input.code, joinToken: input.joinToken, ip: input.ip },
+        at,
+        this.deps.settings.locationMaxAgeS,
+      );
+      // Selfie: the other checks first (a failure rejects without face work), then the selfie is
+      // queued and the answer given at once; the verdict is pushed when the worker is done.
+      let selfie:
+        { kind: 'no-consent' } | { kind: 'missing' } | { kind: 'verify'; image: Uint8Array; liveness: LivenessJob | null } | null = null;
+      if (session.policy.selfie && checked.status !== 'rejected') {
+        if (this.deps.faceConsentRequired && !(await hasFaceConsent(store, actor.orgId, actor.id))) {
+          // Without consent the selfie is not used (not even analysed): the teacher decides.
+          selfie = { kind: 'no-consent' };
+        } else if (!input.selfie || input.selfie.byteLength === 0) {
+          selfie = { kind: 'missing' };
         } else {
-          selfieJob = { base: { status, reason, flags }, selfie: selfie.image, liveness: selfie.liveness };
-          status = 'pending';
-          reason = 'SELFIE_PENDING';
+          const face = this.deps.face;
+          if (!face) throw new AppError('UNAVAILABLE', 'Selfie verification is not available on this server.');
+          const fs = face.status();
+          if (fs.queueSize >= fs.maxQueue) throw new AppError('BUSY', undefined, { retryAfterMs: fs.retryAfterMs });
+          selfie = { kind: 'verify', image: input.selfie, liveness: this.livenessJob(session, actor, input, at) };
         }
       }
-      const decidedAt = status !== 'pending' ? at : null;
-      // In the organisation's `never` location mode the fix is used for the checks, then dropped.
-      const location = storedLocation(org, input.location);
-      const verification = selfieJob ? queued() : null;
-      const auditEntry = {
-        actorId: actor.id,
-        action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const),
-        reason,
+      // What the proxy signals compare: this check-in's, and what later ones compare with it.
+      const mark = {
+        studentId: actor.id,
+        deviceId: input.deviceId ?? null,
         ip: input.ip,
+        userAgent: input.userAgent ?? null,
+        location: input.location,
       };
-      // What an attempt writes, the first or a retry alike, spelled out in each literal: object
-      // spread (`{ ...attempt, ...device }`) went through V8's generic copy and was most of this
-      // closure's time, 3 to 4 µs per check-in (docs/multi-node.md "Load", round 20).
-      if (existing) {
-        const patch: RecordPatch = {
+      type SelfieJob = { base: BaseOutcome; selfie: Uint8Array; liveness: LivenessJob | null };
+      let selfieJob: SelfieJob | null = null;
+
+      // Written by the group commit, which also gives the session's other records for the proxy
+      // signals: an index of them kept across batches, not queries per check-in. Each object is
+      // built once with its final shape (no spread copies: this runs for every check-in).
+      const write = (peers: PeerLookup, org: OrganisationSettings | null): RecordWrite => {
+        // Proxy signals add flags for the teacher; they never change the outcome by themselves.
+        const signals = proxySignals(mark, peers, existing);
+        let status = checked.status;
+        let reason: ReasonCode | null = checked.reason;
+        let flags = signals.length === 0 ? checked.flags : unionOf(checked.flags, signals);
+        // The one signal an organisation may turn into a refusal (its settings' sharedDevice rule).
+        if (status !== 'rejected' && signals.includes('SHARED_DEVICE') && (org?.sharedDevice ?? 'flag') === 'refuse') {
+          status = 'rejected';
+          reason = 'SHARED_DEVICE';
+        }
+        if (selfie && status !== 'rejected') {
+          if (selfie.kind === 'no-consent') {
+            status = 'pending';
+            reason = 'FACE_NO_CONSENT';
+            flags = [...flags, 'FACE_NO_CONSENT'];
+          } else if (selfie.kind === 'missing') {
+            status = 'rejected';
+            reason = 'SELFIE_REQUIRED';
+            flags = [...flags, 'SELFIE_REQUIRED'];
+          } else {
+            selfieJob = { base: { status, reason, flags }, selfie: selfie.image, liveness: selfie.liveness };
+            status = 'pending';
+            reason = 'SELFIE_PENDING';
+          }
+        }
+        const decidedAt = status !== 'pending' ? at : null;
+        // In the organisation's `never` location mode the fix is used for the checks, then dropped.
+        const location = storedLocation(org, input.location);
+        const verification = selfieJob ? queued() : null;
+        const auditEntry = {
+          actorId: actor.id,
+          action: existing ? ('checkin.retry' as const) : ('checkin.submit' as const),
+          reason,
+          ip: input.ip,
+        };
+        // What an attempt writes, the first or a retry alike, spelled out in each literal: object
+        // spread (`{ ...attempt, ...device }`) went through V8's generic copy and was most of this
+        // closure's time, 3 to 4 µs per check-in (docs/multi-node.md "Load", round 20).
+        if (existing) {
+          const patch: RecordPatch = {
+            status,
+            reason,
+            flags,
+            distanceM: checked.distanceM,
+            location,
+            ip: input.ip,
+            submittedAt: at,
+            decidedAt,
+            decidedBy: null,
+            verification,
+            attempts: existing.attempts + 1,
+          };
+          // Absent, not null: a retry without them keeps what the first attempt stored.
+          if (input.deviceId) patch.deviceId = input.deviceId;
+          if (input.userAgent) patch.userAgent = input.userAgent;
+          return { kind: 'update', orgId: actor.orgId, id: existing.id, expectedVersion: existing.version, patch, audit: auditEntry };
+        }
+        const record: NewRecord = {
           status,
           reason,
           flags,
@@ -262,55 +275,41 @@ export class CheckinService {
           decidedAt,
           decidedBy: null,
           verification,
-          attempts: existing.attempts + 1,
+          sessionId: session.id,
+          subjectId: session.subjectId,
+          studentId: actor.id,
+          attempts: 1,
+          note: null,
         };
-        // Absent, not null: a retry without them keeps what the first attempt stored.
-        if (input.deviceId) patch.deviceId = input.deviceId;
-        if (input.userAgent) patch.userAgent = input.userAgent;
-        return { kind: 'update', orgId: actor.orgId, id: existing.id, expectedVersion: existing.version, patch, audit: auditEntry };
-      }
-      const record: NewRecord = {
-        status,
-        reason,
-        flags,
-        distanceM: checked.distanceM,
-        location,
-        ip: input.ip,
-        submittedAt: at,
-        decidedAt,
-        decidedBy: null,
-        verification,
-        sessionId: session.id,
-        subjectId: session.subjectId,
-        studentId: actor.id,
-        attempts: 1,
-        note: null,
+        if (input.deviceId) record.deviceId = input.deviceId;
+        if (input.userAgent) record.userAgent = input.userAgent;
+        return { kind: 'insert', orgId: actor.orgId, input: record, audit: auditEntry };
       };
-      if (input.deviceId) record.deviceId = input.deviceId;
-      if (input.userAgent) record.userAgent = input.userAgent;
-      return { kind: 'insert', orgId: actor.orgId, input: record, audit: auditEntry };
-    };
-    trace?.mark(session.id, actor.id, 'queued');
-    const result = await this.batcher.submit({ orgId: actor.orgId, sessionId: session.id, mark, write });
-    trace?.mark(session.id, actor.id, 'resolved');
-    if ('error' in result) throw result.error;
-    if (!result.written) {
-      // Lost a race with another submission (a second tab, maybe in the same batch) or with
-      // closing, or a teacher changed the record meanwhile: theirs stands.
-      if (!result.record) throw new AppError('RECORD_CHANGED');
-      return toCheckinView(result.record, session.policy.maxAttempts);
+      trace?.mark(session.id, actor.id, 'queued');
+      const result = await this.batcher.submit({ orgId: actor.orgId, sessionId: session.id, mark, write });
+      trace?.mark(session.id, actor.id, 'resolved');
+      if ('error' in result) throw result.error;
+      if (!result.written) {
+        // Lost a race with another submission (a second tab, maybe in the same batch) or with
+        // closing, or a teacher changed the record meanwhile: theirs stands.
+        if (!result.record) throw new AppError('RECORD_CHANGED');
+        return toCheckinView(result.record, session.policy.maxAttempts);
+      }
+      const after = result.record;
+      const view = publishRecordChange(this.deps, session, student, after);
+      const job = selfieJob as SelfieJob | null;
+      if (job && this.deps.face) {
+        // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
+        const face = this.deps.face;
+        this.deps.jobs.run('selfie-verification', () =>
+          verifySelfie(this.deps, face, session, student, after, job.base, job.selfie, job.liveness),
+        );
+      }
+      return view;
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) for (const resolve of this.settled.splice(0)) resolve();
     }
-    const after = result.record;
-    const view = publishRecordChange(this.deps, session, student, after);
-    const job = selfieJob as SelfieJob | null;
-    if (job && this.deps.face) {
-      // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.
-      const face = this.deps.face;
-      this.deps.jobs.run('selfie-verification', () =>
-        verifySelfie(this.deps, face, session, student, after, job.base, job.selfie, job.liveness),
-      );
-    }
-    return view;
   }
 
   /** A teacher accepts or rejects a check-in of a session that is still open. */

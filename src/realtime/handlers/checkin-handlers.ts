@@ -44,7 +44,8 @@ export function checkinCommands(deps: CheckinHandlerDeps): Command[] {
       'checkin:submit',
       'checkin',
       SubmitSchema,
-      async (input, { actor, ip, socket }) => {
+      // Not async: the service's promise is the answer (an async wrapper added a promise and its resolution per check-in).
+      (input, { actor, ip, socket }) => {
         const loc = input.location;
         return checkins.submit(actor, {
           sessionId: input.sessionId,

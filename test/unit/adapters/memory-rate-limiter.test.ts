@@ -26,6 +26,15 @@ describe('MemoryRateLimiter (fixed windows in this process)', () => {
     expect(await allowed('a')).to.equal(true);
   });
 
+  it('answers tryConsume without a promise, counting in the same window as consume', async () => {
+    expect(limiter.tryConsume('a')).to.deep.include({ allowed: true });
+    expect((await limiter.consume('a')).allowed).to.equal(true);
+    expect(limiter.tryConsume('a')).to.deep.include({ allowed: true });
+    const refused = limiter.tryConsume('a');
+    expect(refused.allowed, 'the fourth of three').to.equal(false);
+    expect((await limiter.consume('a')).allowed).to.equal(false);
+  });
+
   it('keeps a window to its length when the wall clock is set back', async () => {
     for (let i = 0; i < 4; i += 1) await limiter.consume('a');
     // NTP moves the clock back an hour mid-window: the refusal lasts at most one window.

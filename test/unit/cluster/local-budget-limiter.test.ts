@@ -76,6 +76,21 @@ describe('LocalBudgetLimiter (a shared limit without a round trip per event)', (
     expect(counter.calls[1]).to.deep.equal({ key: 'a', points: 1 });
   });
 
+  it('answers without a promise while the local budget lasts, then counts nothing and leaves the event to consume()', async () => {
+    const { counter, limiters } = nodes(1, 10, 2);
+    const [node] = limiters as [LocalBudgetLimiter];
+    expect(node.tryConsume('a')).to.deep.include({ allowed: true });
+    expect(node.tryConsume('a')).to.deep.include({ allowed: true });
+    expect(node.tryConsume('a'), 'the shared counter must be asked').to.equal(null);
+    expect(node.tryConsume('a'), 'still nothing counted').to.equal(null);
+    expect(counter.calls).to.deep.equal([]);
+    expect((await node.consume('a')).allowed).to.equal(true);
+    expect(counter.calls, 'the two admitted locally and this one').to.deep.equal([{ key: 'a', points: 3 }]);
+    expect(node.tryConsume('a'), 'asked in this window: every event asks').to.equal(null);
+    t += WINDOW_MS;
+    expect(node.tryConsume('a'), 'a new window has its local budget again').to.deep.include({ allowed: true });
+  });
+
   it('on one node admits exactly the budget per window, then refuses until the shared window ends', async () => {
     const { limiters } = nodes(1, 10, 1);
     const [node] = limiters as [LocalBudgetLimiter];

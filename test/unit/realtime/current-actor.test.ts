@@ -73,6 +73,38 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     await expectCode(actors.of(socket), 'ACCOUNT_DISABLED');
   });
 
+  it("gives the actor without a promise only from an entry within the TTL that knows the socket's login", async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const phone = socketOf(user, await login(user, 'login-phone'));
+    const laptop = socketOf(user, await login(user, 'login-laptop'));
+    expect(actors.current(phone), 'never read').to.equal(null);
+    actors.fresh(user.id, 'teacher', 'login-phone');
+    expect(actors.current(phone)).to.deep.equal({ id: user.id, orgId: user.orgId, role: 'teacher' });
+    expect(actors.current(laptop), 'a login the entry does not know').to.equal(null);
+    await actors.of(laptop);
+    expect(actors.current(laptop)?.id).to.equal(user.id);
+    await store.users.update(user.orgId, user.id, { role: 'admin' });
+    t += ACTOR_TTL_MS;
+    expect(actors.current(phone), 'past the TTL: the store is read again').to.equal(null);
+    expect((await actors.of(phone)).role).to.equal('admin');
+    await store.refreshTokens.revokeFamily('login-phone', new Date(t));
+    await store.users.update(user.orgId, user.id, { active: false });
+    actors.forget(user.id);
+    expect(actors.current(phone), 'forgotten on an announced change').to.equal(null);
+    await expectCode(actors.of(phone), 'ACCOUNT_DISABLED');
+    expect(() => actors.current(phone))
+      .to.throw()
+      .with.property('code', 'ACCOUNT_DISABLED');
+    await store.users.update(user.orgId, user.id, { active: true });
+    actors.forget(user.id);
+    await expectCode(actors.of(phone), 'TOKEN_REVOKED');
+    expect(() => actors.current(phone))
+      .to.throw()
+      .with.property('code', 'TOKEN_REVOKED');
+    expect((await actors.of(laptop)).id, 'the other login goes on').to.equal(user.id);
+    expect(actors.current(laptop)?.id).to.equal(user.id);
+  });
+
   it("serves a burst of one user's commands from one read, and a fresh handshake from none", async () => {
     const actors = new CurrentActors(store, () => new Date(t));
     await Promise.all(Array.from({ length: 20 }, () => actors.of(socketOf(user))));

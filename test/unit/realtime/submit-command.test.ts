@@ -18,7 +18,9 @@ const socket = {
 } as unknown as AppSocket;
 const guard = {
   consume: () => Promise.resolve({ allowed: true, retryAfterMs: 0 }),
+  tryConsume: () => null,
   actor: () => Promise.resolve(actor),
+  currentActor: () => null,
 } as unknown as CommandGuard;
 
 function submitCommand(received: SubmitInput[]) {
