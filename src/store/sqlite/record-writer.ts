@@ -24,11 +24,6 @@ export interface RecordWriterWorkerData {
   autocheckpointPages: number;
   /** Read the thread's schedstat and the WAL's frames around each transaction (stage tables only). */
   threadTimes: boolean;
-  /**
-   * The checkpoint worker's commit counter (WalCheckpointer.commitSignal), null without one: each
-   * transaction's end adds one and wakes it, so its pass follows a commit instead of landing in one.
-   */
-  commitSignal: SharedArrayBuffer | null;
 }
 
 /**
