@@ -12,7 +12,7 @@ import {
 } from '../src/store/sqlite/record-writer.js';
 import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
 import { framesWritten, walFramesReader } from '../src/store/sqlite/wal-frames.js';
-import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
+import { kernelThreadId, schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a
@@ -87,4 +87,6 @@ port.on('message', (message: ToRecordWriter) => {
   }
 });
 
-send({ type: 'ready' });
+// With threadTimes, the kernel's id of this thread: the bench reads its schedstat while it sleeps.
+const tid = schedstat ? kernelThreadId() : null;
+send(tid === null ? { type: 'ready' } : { type: 'ready', tid });
