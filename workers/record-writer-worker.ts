@@ -12,7 +12,7 @@ import {
 } from '../src/store/sqlite/record-writer.js';
 import { decodeWrites } from '../src/store/sqlite/record-write-wire.js';
 import { framesWritten, walFramesReader } from '../src/store/sqlite/wal-frames.js';
-import { schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
+import { kernelThreadId, schedstatDelta, threadSchedstatReader } from '../src/store/sqlite/thread-schedstat.js';
 
 /**
  * Commits the group commit's batches of one SQLite file on a thread of its own, with a
@@ -35,7 +35,6 @@ const records = recordRepository(db, () => batchAt);
 // frames around each transaction. Opened after the connection, which made the wal-index.
 const schedstat = data.threadTimes ? threadSchedstatReader() : null;
 const walFrames = data.threadTimes ? walFramesReader(data.file) : null;
-const commits = data.commitSignal ? new Int32Array(data.commitSignal) : null;
 
 function send(message: FromRecordWriter): void {
   port.postMessage(message);
@@ -54,11 +53,6 @@ port.on('message', (message: ToRecordWriter) => {
       const fence = message.fence && { ...message.fence, until: new Date(message.fence.until) };
       const writes = decodeWrites(message.writes);
       const written = records.writeBatch(writes, fence);
-      // The transaction has ended (committed or rolled back): the checkpoint worker may copy now.
-      if (commits) {
-        Atomics.add(commits, 0, 1);
-        Atomics.notify(commits, 0);
-      }
       written.then(
         (results) => {
           const committed = performance.timeOrigin + performance.now();
@@ -93,4 +87,6 @@ port.on('message', (message: ToRecordWriter) => {
   }
 });
 
-send({ type: 'ready' });
+// With threadTimes, the kernel's id of this thread: the bench reads its schedstat while it sleeps.
+const tid = schedstat ? kernelThreadId() : null;
+send(tid === null ? { type: 'ready' } : { type: 'ready', tid });

@@ -59,7 +59,7 @@ function walBytes(): number {
 // Opened after the main connection made the wal-index; it outlives this thread's connection.
 const walIndex = walIndexReader(data.file);
 const policy = new CheckpointPolicy(
-  { hardBoundPages: data.hardBoundPages, idleMs: data.idleMs, paceFrames: data.paceFrames },
+  { hardBoundPages: data.hardBoundPages, idleMs: data.idleMs },
   {
     dataVersion: () => db.pragma('data_version', { simple: true }) as number,
     checkpoint,
@@ -69,7 +69,7 @@ const policy = new CheckpointPolicy(
   },
 );
 
-/** Runs a pass (or, after a commit, decides whether one is due); a failure is reported, not thrown. */
+/** Runs a pass; a failure is reported, not thrown. */
 function guarded(run: () => unknown): void {
   try {
     run();
@@ -104,54 +104,15 @@ function timed(run: () => unknown): void {
   });
 }
 
-/**
- * The record writer adds one to the counter after each transaction and wakes this thread
- * (record-writer-worker.ts): a pass that follows a commit at once copies while the writer is
- * between transactions, the likeliest moment to copy every frame. Without a writer thread (or
- * for other connections' commits) the interval's passes remain.
- */
-const commits = new Int32Array(data.commitSignal);
-let stopped = false;
-let lastPassAt = Date.now();
-
-async function run(): Promise<void> {
-  while (!stopped) {
-    const seen = Atomics.load(commits, 0);
-    const timeout = Math.max(0, lastPassAt + data.intervalMs - Date.now());
-    const waited = atomics.waitAsync(commits, 0, seen, timeout);
-    const outcome = waited.async ? await waited.value : waited.value;
-    if (stopped) return;
-    if (outcome === 'timed-out' || Date.now() - lastPassAt >= data.intervalMs) {
-      timed(() => policy.pass());
-      lastPassAt = Date.now();
-    } else {
-      timed(() => {
-        if (policy.committed()) lastPassAt = Date.now();
-      });
-    }
-  }
-}
-
-/** Atomics.waitAsync (V8, Node 16 and later): not in the ES2023 lib this project compiles with. */
-const atomics = Atomics as unknown as {
-  waitAsync(
-    view: Int32Array,
-    index: number,
-    value: number,
-    timeout: number,
-  ): { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-};
+const timer = setInterval(() => timed(() => policy.pass()), data.intervalMs);
 
 port.on('message', (message: ToCheckpointWorker) => {
   if (message.type !== 'stop') return;
-  stopped = true;
-  // The loop's wait ends now rather than at its timeout; it sees `stopped` and returns.
-  Atomics.notify(commits, 0);
+  clearInterval(timer);
   schedstat?.close();
   walIndex.close();
   db.close();
   port.close();
 });
 
-void run();
 send({ type: 'ready' });

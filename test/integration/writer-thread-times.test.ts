@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import type { RecordWrite } from '../../src/domain/ports/records.js';
 import type { CommittedBatch } from '../../src/store/sqlite/record-writer.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { schedstatOfThread } from '../../src/store/sqlite/thread-schedstat.js';
 import type { CheckpointPassTimes } from '../../src/store/sqlite/wal-checkpointer.js';
 import { makeOrg, newRecord, newSession, newSubject, newUser } from '../contract/fixtures.js';
 
@@ -74,6 +75,29 @@ describe('SQLite worker thread times (stage tables)', function () {
       expect(first.thread!.sched).to.equal(null);
     }
     expect(first.committed).to.be.at.least(first.received);
+  });
+
+  it('names the writer thread to the kernel, so its time on a core can be read from outside while it sleeps', async function () {
+    if (!existsSync('/proc/thread-self/schedstat')) this.skip();
+    const batch = await open(true);
+    // 'ready' comes before the first answer on the thread's port.
+    await commit(batch(0, 1));
+    const tid = store.recordWriter()!.kernelThreadId;
+    expect(tid, 'the thread id').to.be.a('number');
+    expect(tid).to.not.equal(process.pid);
+    const before = schedstatOfThread(tid!);
+    for (let i = 1; i < 21; i += 1) await commit(batch(i, 1));
+    // Twenty transactions, each woken by its message and put to sleep after its answer: the
+    // switches bring its time on a core up to date, and only the writer thread ran them.
+    const after = schedstatOfThread(tid!);
+    expect(after.slices - before.slices).to.be.at.least(20);
+    expect(after.runNs).to.be.greaterThan(before.runNs);
+  });
+
+  it('names no thread without threadTimes', async function () {
+    const batch = await open(false);
+    await commit(batch(0, 1));
+    expect(store.recordWriter()!.kernelThreadId).to.equal(null);
   });
 
   it('reports each checkpoint pass that copied frames, with its times and modes', async function () {

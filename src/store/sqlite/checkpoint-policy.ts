@@ -34,8 +34,6 @@ export interface CheckpointPolicyOptions {
   hardBoundPages: number;
   /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
   idleMs: number;
-  /** Frames a commit must leave uncopied before it is followed at once by a pass (committed()). */
-  paceFrames: number;
 }
 
 /** Each round copies what the commits made during the one before it wrote. */
@@ -84,18 +82,6 @@ export class CheckpointPolicy {
     private readonly io: CheckpointIo,
   ) {
     this.changedAt = io.now();
-  }
-
-  /**
-   * A commit of the writer just ended: a pass now has the most time before the next one begins,
-   * so it may copy every frame and let that one start the WAL over. Passes only when the commits
-   * since the last copy left `paceFrames` or more: fewer, larger passes (each fsyncs twice).
-   */
-  committed(): boolean {
-    const { frames, backfilled } = this.io.walIndex();
-    if (frames - Math.min(frames, backfilled) < this.opts.paceFrames) return false;
-    this.pass();
-    return true;
   }
 
   /** How many times the WAL was found started over by a commit (not a RESTART) since the last call. */

@@ -24,11 +24,6 @@ export interface RecordWriterWorkerData {
   autocheckpointPages: number;
   /** Read the thread's schedstat and the WAL's frames around each transaction (stage tables only). */
   threadTimes: boolean;
-  /**
-   * The checkpoint worker's commit counter (WalCheckpointer.commitSignal), null without one: each
-   * transaction's end adds one and wakes it, so its pass follows a commit instead of landing in one.
-   */
-  commitSignal: SharedArrayBuffer | null;
 }
 
 /**
@@ -68,7 +63,8 @@ export type ToRecordWriter =
   | { type: 'stop' };
 
 export type FromRecordWriter =
-  | { type: 'ready' }
+  /** `tid`: the thread's kernel id, with threadTimes on Linux (RecordWriter.kernelThreadId). */
+  | { type: 'ready'; tid?: number }
   /** `took`: when the thread read the batch and when it committed (absolute ms; two clock reads per batch). */
   | { type: 'written'; id: number; results: WireResults; took: [number, number]; thread?: WriterThreadTimes }
   | { type: 'failed'; id: number; error: WireError };
@@ -124,6 +120,7 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
   private mode: RecordWriterStatus['mode'] = 'worker';
   private batches = 0;
   private stopping = false;
+  private tid: number | null = null;
   /**
    * After a death: settles once the batches the thread had not answered are written again. Later
    * batches are written after it, so the order they were handed over in holds (the group commit
@@ -167,6 +164,14 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
   }
 
   /**
+   * The thread's kernel id once it is up, with threadTimes on Linux (else null): a benchmark reads
+   * its schedstat from outside while it sleeps (schedstatOfThread), which its own reads cannot do.
+   */
+  get kernelThreadId(): number | null {
+    return this.tid;
+  }
+
+  /**
    * Commits the batch on the worker; `at` stamps its records (the store's clock, read by the
    * caller). `fence` is renewed in the worker's transaction, as on the main connection.
    */
@@ -206,7 +211,10 @@ export class RecordWriter extends EventEmitter<{ fallback: [Error]; committed: [
   }
 
   private onMessage(m: FromRecordWriter): void {
-    if (m.type === 'ready') return;
+    if (m.type === 'ready') {
+      this.tid = m.tid ?? null;
+      return;
+    }
     const p = this.pending.get(m.id);
     if (!p) return;
     this.pending.delete(m.id);

@@ -40,7 +40,7 @@ export interface SqliteStoreOptions {
    */
   writerWorker?: boolean;
   /** The checkpoint worker's pass interval and WAL bound; the defaults are documented in docs/multi-node.md. */
-  checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number; idleMs?: number; paceBytes?: number };
+  checkpointTuning?: { intervalMs?: number; hardBoundBytes?: number; idleMs?: number };
   /** Where a failing or dead checkpoint worker is reported; default: Node's process warnings (stderr). */
   log?: CheckpointLogger;
   /**
@@ -161,7 +161,7 @@ function startRecordWriter(
 ): RecordWriter {
   const pages = () => db.raw.pragma('wal_autocheckpoint', { simple: true }) as number;
   const writer = new RecordWriter(
-    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes, commitSignal: checkpointer?.commitSignal ?? null },
+    { file: path.resolve(file), autocheckpointPages: pages(), threadTimes },
     (writes, fence) => records.writeBatch(writes, fence),
     log,
   );

@@ -24,10 +24,6 @@ export interface CheckpointWorkerData {
   busyTimeoutMs: number;
   /** How long nothing must have been committed before the WAL file is emptied (TRUNCATE). */
   idleMs: number;
-  /** Frames a writer's commit must leave uncopied to be followed at once by a pass. */
-  paceFrames: number;
-  /** Int32 counter the record writer thread adds one to after each transaction (and wakes). */
-  commitSignal: SharedArrayBuffer;
   /** Report each pass that checkpointed with its times (stage tables only). */
   threadTimes: boolean;
 }
@@ -85,8 +81,6 @@ export interface WalCheckpointerOptions {
   hardBoundBytes?: number;
   /** Default CHECKPOINT_IDLE_MS. */
   idleMs?: number;
-  /** Default a quarter of the hard bound (CHECKPOINT_PACE_SHARE). */
-  paceBytes?: number;
   /** Emit `pass` with each checkpointing pass's times (default false: a measuring tool). */
   threadTimes?: boolean;
 }
@@ -107,11 +101,6 @@ export const CHECKPOINT_IDLE_MS = 1_000;
  * write lock to (RESTART); it is also the size a WAL file is cut back to (journal_size_limit).
  */
 export const WAL_HARD_BOUND_BYTES = 16 * 1024 * 1024;
-/**
- * A writer's commit that leaves this share of the bound uncopied is followed at once by a pass,
- * not at the next interval: the WAL starts over well before the bound (docs/multi-node.md).
- */
-const CHECKPOINT_PACE_SHARE = 1 / 4;
 /** SQLite's default wal_autocheckpoint, in pages: what a connection falls back to. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1_000;
 const WORKER_BUSY_TIMEOUT_MS = 100;
@@ -141,8 +130,6 @@ export class WalCheckpointer extends EventEmitter<{
   private last: WalCheckpointStatus['last'] = null;
   private failing = 0;
   private readonly safetyNetPages: number;
-  /** Given to the record writer thread, which counts its commits in it (CheckpointWorkerData). */
-  readonly commitSignal = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT);
 
   constructor(
     private readonly db: SqliteDb,
@@ -161,8 +148,6 @@ export class WalCheckpointer extends EventEmitter<{
       hardBoundPages,
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
       idleMs: opts.idleMs ?? CHECKPOINT_IDLE_MS,
-      paceFrames: Math.max(1, Math.floor((opts.paceBytes ?? hardBoundBytes * CHECKPOINT_PACE_SHARE) / pageSize)),
-      commitSignal: this.commitSignal,
       threadTimes: opts.threadTimes ?? false,
     };
     // No flags of the main thread: the worker needs none, and some (--input-type) fail it.
