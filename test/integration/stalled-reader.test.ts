@@ -18,6 +18,13 @@ interface ClientEngine {
 
 const MAX_QUEUED = 256 * 1024;
 
+/** What a counter of the node's metrics holds (0 before its first count). */
+async function counted(srv: TestServer, name: string): Promise<number> {
+  const metric = srv.app.metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
 /** A malformed session:join: 100 unknown fields, each named past the 64 characters a refusal repeats (~14 KB back for ~8 KB). */
 function malformed(): Record<string, string> {
   const payload: Record<string, string> = { sessionId: 'x' };
@@ -80,6 +87,8 @@ describe('a socket that stops reading but answers the heartbeat', function () {
     expect(reason, 'closed while the client still answered the heartbeat').to.equal('forced close');
     // Nothing of it stays on the node: the connection is gone from the server's list.
     expect(clients[engine.id]).to.equal(undefined);
+    // Counted, so an operator sees clients closed for it.
+    expect(await counted(srv, 'attendance_socket_queue_overflow_closes_total')).to.equal(1);
 
     // The student's other socket, and the node, are unaffected.
     const ack = await command(healthy, 'session:list-active', {});
@@ -91,6 +100,7 @@ describe('a socket that stops reading but answers the heartbeat', function () {
     const student = await createUser(srv.store, org.id, 'student');
     const socket = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(student).token);
     sockets.push(socket);
+    const closedBefore = await counted(srv, 'attendance_socket_queue_overflow_closes_total');
     const payload = malformed();
     // Eight at a time (the in-flight bound), as a client waiting for its answers sends them:
     // ~1 MB through, ~110 KB at once.
@@ -99,5 +109,6 @@ describe('a socket that stops reading but answers the heartbeat', function () {
       expect(acks.map((ack) => (ack.ok ? null : ack.error.code))).to.deep.equal(Array.from({ length: 8 }, () => 'VALIDATION_FAILED'));
     }
     expect(socket.connected).to.equal(true);
+    expect(await counted(srv, 'attendance_socket_queue_overflow_closes_total')).to.equal(closedBefore);
   });
 });
