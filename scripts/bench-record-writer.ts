@@ -27,6 +27,7 @@ import type { NewRecord, RecordWrite } from '../src/domain/ports/records.js';
 import { SqliteDb } from '../src/store/sqlite/db.js';
 import { recordRepository } from '../src/store/sqlite/attendance.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { seedCheckinSessions } from './lib/bench-checkin-seed.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -126,43 +127,8 @@ function checkin(orgId: string, sessionId: string, subjectId: string, studentId:
 }
 
 async function seed(store: SqliteStore) {
-  const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'Europe/Berlin' });
-  const subject = await store.subjects.create(org.id, {
-    code: 'B1',
-    name: 'Bench',
-    teacherIds: [],
-    location: { lat: 52.52, lon: 13.405, radiusM: 75 },
-    allowedIpRanges: [],
-  });
-  const startsAt = new Date();
-  const sessions: string[] = [];
-  for (let i = 0; i < SESSIONS; i += 1) {
-    const s = await store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: 't1',
-      status: 'open',
-      policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 3 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: `secret-${i}`,
-      day: startsAt.toISOString().slice(0, 10),
-    });
-    sessions.push(s.id);
-  }
-  // Every check-in a student of its own, as the group commit checks that the student exists.
-  const users = await store.users.createMany(
-    org.id,
-    Array.from({ length: PRELOAD + BATCHES * BATCH }, (_, i) => ({
-      name: `Student ${i}`,
-      email: `s${i}@bench.test`,
-      role: 'student' as const,
-      studentNumber: `S${i}`,
-      passwordHash: null,
-      active: true,
-    })),
-  );
-  return { orgId: org.id, subjectId: subject.id, sessions, students: users.map((u) => u.id), next: 0 };
+  const seeded = await seedCheckinSessions(store, { sessions: SESSIONS, students: PRELOAD + BATCHES * BATCH });
+  return { ...seeded, next: 0 };
 }
 
 async function run(): Promise<{ cpuMs: number; wallMs: number; walPages: number; byStatement: Map<string, bigint> }> {

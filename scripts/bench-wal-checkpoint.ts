@@ -18,6 +18,7 @@ import type { NewRecord, RecordWrite } from '../src/domain/ports/records.js';
 import type { CommittedBatch } from '../src/store/sqlite/record-writer.js';
 import { createSqliteStore, type SqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { CheckpointPassTimes } from '../src/store/sqlite/wal-checkpointer.js';
+import { type CheckinSeed, seedCheckinSessions } from './lib/bench-checkin-seed.js';
 import { transactionFigures, writerThreadTableText } from './lib/writer-thread-table.js';
 
 const { values: args } = parseArgs({
@@ -33,47 +34,8 @@ const SESSIONS = Number(args.sessions);
 /** The group commit's cap (CHECKIN_BATCH_MAX). */
 const BATCH_MAX = 200;
 
-async function seed(store: SqliteStore, students: number) {
-  const org = await store.organisations.create({ name: 'Bench', slug: 'bench', timezone: 'Europe/Berlin' });
-  const subject = await store.subjects.create(org.id, {
-    code: 'B1',
-    name: 'Bench',
-    teacherIds: [],
-    location: { lat: 52.52, lon: 13.405, radiusM: 75 },
-    allowedIpRanges: [],
-  });
-  const startsAt = new Date();
-  const sessions: string[] = [];
-  for (let i = 0; i < SESSIONS; i += 1) {
-    const s = await store.sessions.create(org.id, {
-      subjectId: subject.id,
-      teacherId: 't1',
-      status: 'open',
-      policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 15, maxAttempts: 3 },
-      startsAt,
-      lateAfter: new Date(startsAt.getTime() + 600_000),
-      closesAt: new Date(startsAt.getTime() + 3_600_000),
-      codeSecret: `secret-${i}`,
-      day: startsAt.toISOString().slice(0, 10),
-    });
-    sessions.push(s.id);
-  }
-  const ids: string[] = [];
-  for (let from = 0; from < students; from += 5_000) {
-    const users = await store.users.createMany(
-      org.id,
-      Array.from({ length: Math.min(5_000, students - from) }, (_, i) => ({
-        name: `Student ${from + i}`,
-        email: `s${from + i}@bench.test`,
-        role: 'student' as const,
-        studentNumber: `S${from + i}`,
-        passwordHash: null,
-        active: true,
-      })),
-    );
-    ids.push(...users.map((u) => u.id));
-  }
-  return { orgId: org.id, subjectId: subject.id, sessions, students: ids };
+function seed(store: SqliteStore, students: number): Promise<CheckinSeed> {
+  return seedCheckinSessions(store, { sessions: SESSIONS, students });
 }
 
 /** A check-in as the group commit writes it (geofence and code passed, no selfie), a student of its own. */

@@ -90,8 +90,13 @@ function totalsTable(run: RunSummary): string {
     ],
     ['ack latency', q(run.totals.ack)],
     [
-      'roster latency',
+      'roster latency from submit',
       `${q(run.totals.roster)}; ${run.totals.rosterIncomplete} incomplete; ${run.totals.rosterMessages} roster:updates messages`,
+    ],
+    ['roster latency from ack (stored)', q(run.totals.rosterFromAck)],
+    [
+      'roster messages per screen',
+      `${run.totals.rosterMessageRate.meanPerActiveSecond ?? 'n/a'} per active second, at most ${run.totals.rosterMessageRate.maxPerSecond} in one second`,
     ],
     ['BUSY', String(run.totals.busy)],
     [

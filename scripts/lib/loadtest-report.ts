@@ -1,5 +1,7 @@
 import { percentile } from './loadtest-cluster.js';
+import type { RosterMessageRate } from './loadtest-roster.js';
 import { selfieReport, type SelfieRunInfo } from './loadtest-selfies.js';
+import type { Quantiles } from './loadtest-timeline.js';
 
 /** What one load run measured. */
 export interface RunResult {
@@ -15,12 +17,16 @@ export interface RunResult {
   ack: number[];
   propagation: number[];
   propagationMissing: number;
+  /** Acknowledgement -> last screen of the room (see scripts/lib/loadtest-roster.ts). */
+  rosterFromAck: Quantiles;
+  rosterMessageRate: RosterMessageRate;
   rss: { name: string; idle: number; loaded: number; connections: number }[];
   /** Present with --selfies: the nodes then run face workers, whose models are in their RSS. */
   selfies?: SelfieRunInfo;
 }
 
 const ms = (n: number) => (Number.isNaN(n) ? 'n/a' : `${n.toFixed(1)} ms`);
+const msq = (n: number | null) => (n === null ? 'n/a' : `${n.toFixed(1)} ms`);
 const mb = (n: number) => (Number.isNaN(n) ? 'n/a' : `${(n / 1024 / 1024).toFixed(1)} MB`);
 const kb = (n: number) => (Number.isNaN(n) ? 'n/a' : `${(n / 1024).toFixed(1)} KB`);
 
@@ -32,7 +38,9 @@ export function report(r: RunResult, opts: { rooms: number; students: number; sc
     `check-ins           ${r.checkins} submitted, ${r.acked} acked in ${r.elapsedS.toFixed(1)} s = ${(r.acked / r.elapsedS).toFixed(0)} check-ins/s` +
       (opts.rate > 0 ? ` (offered ${opts.rate}/s)` : ''),
     `ack latency         p50 ${ms(percentile(r.ack, 50))}, p95 ${ms(percentile(r.ack, 95))}, p99 ${ms(percentile(r.ack, 99))}`,
-    `roster propagation  p50 ${ms(percentile(r.propagation, 50))}, p99 ${ms(percentile(r.propagation, 99))} (submit -> every screen; ${r.propagation.length} complete, ${r.propagationMissing} incomplete)`,
+    `roster from submit  p50 ${ms(percentile(r.propagation, 50))}, p95 ${ms(percentile(r.propagation, 95))}, p99 ${ms(percentile(r.propagation, 99))} (submit -> every screen; ${r.propagation.length} complete, ${r.propagationMissing} incomplete)`,
+    `roster from ack     p50 ${msq(r.rosterFromAck.p50)}, p95 ${msq(r.rosterFromAck.p95)}, p99 ${msq(r.rosterFromAck.p99)} (acknowledged, so stored -> every screen; ${r.rosterFromAck.n} paired)`,
+    `roster messages     ${r.rosterMessageRate.meanPerActiveSecond ?? 'n/a'} per screen per active second, at most ${r.rosterMessageRate.maxPerSecond} in one second (${r.rosterMessageRate.screens} screens)`,
     `errors              ${r.errors.size === 0 ? 'none' : [...r.errors].map(([c, n]) => `${c} ${n}`).join(', ')}`,
   ];
   if (r.selfies) {

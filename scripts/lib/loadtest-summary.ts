@@ -1,4 +1,5 @@
 import type { RunResult } from './loadtest-report.js';
+import type { RosterMessageRate } from './loadtest-roster.js';
 import { quantiles, type NodeSample, type PerSecond, type Quantiles, type Timeline } from './loadtest-timeline.js';
 
 /** The machine-readable result of one run (`summary.json` holds a list of these). */
@@ -22,7 +23,11 @@ export interface RunSummary {
     busy: number;
     errors: Record<string, number>;
     ack: Quantiles;
+    /** Submit -> the last screen of the room. */
     roster: Quantiles;
+    /** Acknowledgement (the record stored) -> the last screen of the room. */
+    rosterFromAck: Quantiles;
+    rosterMessageRate: RosterMessageRate;
     rosterIncomplete: number;
     /** `roster:updates` messages received by all screens. */
     rosterMessages: number;
@@ -83,6 +88,8 @@ export function buildSummary(
       errors,
       ack: quantiles(r.ack),
       roster: quantiles(r.propagation),
+      rosterFromAck: r.rosterFromAck,
+      rosterMessageRate: r.rosterMessageRate,
       rosterIncomplete: r.propagationMissing,
       rosterMessages: opts.rosterMessages,
     },

@@ -29,7 +29,10 @@ interface Pending {
   updates: RosterUpdates['updates'];
   /** Cancels what sends next: the interval's timer, or the send after the promise steps when `leaving`. */
   cancel: () => void;
-  /** When the session's last message left (-Infinity: none yet). */
+  /**
+   * When the session's current interval started (-Infinity: none yet): the last message's send,
+   * or the end of the interval before it when its timer ran late.
+   */
   sentAt: number;
   /** The held changes leave once the promise steps queued with them have run. */
   leaving: boolean;
@@ -48,6 +51,11 @@ interface Pending {
  * A change that comes when the interval is already over leaves the same way with the ones held,
  * without waiting for the timer: on a saturated node one turn of the event loop can last longer
  * than the interval, and the acknowledgements sent during it must not leave the screens behind.
+ *
+ * The intervals follow one another from the session's first message: a timer that ran late on a
+ * busy loop ends the next interval one interval after the late one was due, not one interval
+ * after the late send (the changes held since would wait both delays). Two messages may then be
+ * closer than `intervalMs`, never more of them than intervals.
  *
  * Only this node's changes are held, for at most one interval; `flush` sends them at once when
  * the order against another broadcast matters (a session's status, a resync notice) and on
@@ -108,8 +116,8 @@ export class RosterBatches {
     return this.sessions.size;
   }
 
-  private arm(sessionId: string): () => void {
-    return this.schedule(() => this.tick(sessionId), this.intervalMs);
+  private arm(sessionId: string, delayMs: number): () => void {
+    return this.schedule(() => this.tick(sessionId), delayMs);
   }
 
   /** End of an interval (or the send of changes that came after one): send what is held and start another, or forget a quiet session. */
@@ -123,8 +131,14 @@ export class RosterBatches {
     const updates = pending.updates;
     pending.updates = [];
     pending.leaving = false;
-    pending.cancel = this.arm(sessionId);
-    pending.sentAt = this.now();
+    const now = this.now();
+    // A loaded loop runs a timer late; the next interval still ends one interval after this one
+    // was due, not one interval after the late send: the change that came just after that send
+    // would otherwise wait the interval and both delays. The messages stay one per interval on
+    // average. After a longer delay (or the first message) the interval starts now.
+    const due = pending.sentAt + this.intervalMs;
+    pending.sentAt = now - due < this.intervalMs ? due : now;
+    pending.cancel = this.arm(sessionId, Math.max(0, pending.sentAt + this.intervalMs - now));
     this.send({ sessionId, updates });
   }
 }

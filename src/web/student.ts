@@ -28,6 +28,11 @@ let liveness: LivenessInput | null = null;
 /** The QR link's signed join token: stands for the code through the login (docs/protocol.md). */
 const linkToken: string | null = queryParam('join');
 
+/** A session that takes no more check-ins (closing refuses them as closed does: SESSION_CLOSED). */
+function ended(view: SessionView | null): boolean {
+  return view === null || view.status === 'closing' || view.status === 'closed' || view.status === 'cancelled';
+}
+
 function renderDecision(view: CheckinView | null): void {
   const box = byId('decision');
   const submit = byId<HTMLButtonElement>('submit-checkin');
@@ -35,8 +40,8 @@ function renderDecision(view: CheckinView | null): void {
     box.dataset['status'] = 'none';
     byId('decision-text').textContent = pt('student.notCheckedIn');
     byId('decision-detail').textContent = '';
-    // No session on screen (one the student lost): nothing to check in to.
-    submit.disabled = session === null;
+    // No session on screen (one the student lost), or one ended: nothing to check in to.
+    submit.disabled = ended(session);
     return;
   }
   box.dataset['status'] = view.status;
@@ -46,25 +51,33 @@ function renderDecision(view: CheckinView | null): void {
     details.push(view.attemptsLeft > 0 ? pt('student.tryAgain', { count: view.attemptsLeft }) : pt('student.noAttemptsLeft'));
   if (view.note) details.push(pt('student.teacherNote', { note: view.note }));
   byId('decision-detail').textContent = details.join(' ');
-  submit.disabled = !(view.status === 'rejected' && view.attemptsLeft > 0);
+  submit.disabled = ended(session) || !(view.status === 'rejected' && view.attemptsLeft > 0);
 }
 
 function renderSession(view: SessionView): void {
   session = view;
   byId('session-title').textContent = `${view.subjectCode} · ${view.subjectName}`;
-  byId('session-info').textContent = pt('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
+  byId('session-info').textContent = sessionTimes(view);
   byId('policy-needs').textContent = needsText(view);
   show(byId('location-field'), needsLocation(view.policy));
   show(byId('code-field'), view.policy.rotatingCode);
   show(byId('selfie-field'), view.policy.selfie);
-  // Closing refuses check-ins as closed does (SESSION_CLOSED): said before the student taps.
-  if (view.status === 'closing' || view.status === 'closed' || view.status === 'cancelled') {
+  // Said before the student taps.
+  if (ended(view)) {
     byId<HTMLButtonElement>('submit-checkin').disabled = true;
     byId('checkin-error').textContent = view.status === 'cancelled' ? pt('student.sessionCancelled') : pt('student.sessionClosed');
   } else if (byId('checkin-error').textContent === pt('student.sessionClosed')) {
     byId('checkin-error').textContent = '';
   }
   show(byId('checkin-section'), true);
+}
+
+/** The session's times as they stand: an ended session no longer says it is open until its planned close. */
+function sessionTimes(view: SessionView): string {
+  if (view.status === 'cancelled') return '';
+  if (view.status === 'closed' || view.status === 'closing')
+    return view.closedAt ? pt('student.closedAt', { closed: clockTime(view.closedAt) }) : pt('student.closingNow');
+  return pt('student.openUntil', { closes: clockTime(view.closesAt), late: clockTime(view.lateAfter) });
 }
 
 /** What the check-in asks for, in words, said before the student taps. */
@@ -173,7 +186,10 @@ function accuracyText(accuracyM: number): string {
   return pt(accuracyM <= COARSE_FIX_M ? 'student.locationFound' : 'student.locationCoarse', { size });
 }
 
-function findLocation(): Promise<LocationInput> {
+/** How long the look again at a coarse fix may take at the tap before the held fix is sent instead. */
+const RETAKE_COARSE_MS = 10_000;
+
+function findLocation(timeoutMs = 20_000): Promise<LocationInput> {
   const status = byId('location-status');
   const problem = locationProblem(currentContext());
   if (problem) {
@@ -196,7 +212,7 @@ function findLocation(): Promise<LocationInput> {
         status.textContent = text;
         reject(new Error(text));
       },
-      { enableHighAccuracy: true, timeout: 20_000, maximumAge: 0 },
+      { enableHighAccuracy: true, timeout: timeoutMs, maximumAge: 0 },
     );
   });
 }
@@ -205,10 +221,28 @@ function shareLocation(): void {
   findLocation().catch((err: unknown) => console.info('no location', err));
 }
 
-/** The fix to send: the shared one while fresh, else a new one taken now. */
+/** The held fix on screen again, after a look for a better one found none. */
+function keepFix(held: LocationInput): LocationInput {
+  fix = held;
+  const status = byId('location-status');
+  status.textContent = accuracyText(held.accuracy);
+  status.dataset['ready'] = 'true';
+  return held;
+}
+
+/**
+ * The fix to send: the shared one while fresh, else a new one taken now. A fresh but coarse one
+ * is looked at again and the finer of the two sent: shared before the GPS had found its
+ * satellites, it would send to the teacher's review a student whose phone now knows better.
+ */
 function freshFix(): Promise<LocationInput> {
-  if (fix && Date.now() - new Date(fix.timestamp).getTime() <= FRESH_FIX_MS) return Promise.resolve(fix);
-  return findLocation();
+  const held = fix;
+  if (!held || Date.now() - new Date(held.timestamp).getTime() > FRESH_FIX_MS) return findLocation();
+  if (held.accuracy <= COARSE_FIX_M) return Promise.resolve(held);
+  return findLocation(RETAKE_COARSE_MS).then(
+    (again) => (again.accuracy <= held.accuracy ? again : keepFix(held)),
+    () => keepFix(held),
+  );
 }
 
 /**
@@ -351,7 +385,14 @@ function bindCheckin(socket: AppSocket): void {
       error.textContent = pt('student.takeSelfieFirst');
       return;
     }
-    const code = byId<HTMLInputElement>('code').value.trim();
+    // Spaces typed between the digits, as the screen groups them, are not part of the code.
+    const code = byId<HTMLInputElement>('code').value.replace(/\s+/g, '');
+    if (current.policy.rotatingCode && !code && !linkToken) {
+      // Sent without it, the check-in is refused as CODE_MISSING and spends one of the attempts.
+      error.textContent = pt('student.typeCodeFirst');
+      byId('code').focus();
+      return;
+    }
     const device = deviceId();
     submit.disabled = true;
     submit.setAttribute('aria-busy', 'true');
@@ -395,9 +436,14 @@ function bindCheckin(socket: AppSocket): void {
       },
       held,
     )
-      .then(showResult)
+      .then((view) => {
+        // A code refused (read before it rotated twice) is not sent again by the next tap.
+        if (view.status === 'rejected' && [view.reason, ...view.flags].includes('CODE_INVALID')) byId<HTMLInputElement>('code').value = '';
+        showResult(view);
+      })
       .catch((err: unknown) => {
-        submit.disabled = false;
+        // A session that ended while the tap was on its way offers no check-in again.
+        submit.disabled = ended(session);
         error.textContent = refusalText(err);
       })
       .finally(() => {

@@ -243,6 +243,23 @@ export function directoryContract(ctx: ContractContext): void {
       expect(await s.users.getStandings(a.id, [])).to.deep.equal([]);
     });
 
+    it('searches users and subjects by q whatever the accents and case of either side', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const helene = await s.users.create(org.id, newUser({ name: 'Hélène Dupré' }));
+      const elodie = await s.users.create(org.id, newUser({ name: 'Elodie Garçon' }));
+      await s.users.create(org.id, newUser({ name: 'Hector Martin' }));
+      const found = async (q: string) => (await s.users.list(org.id, { ...page(), q })).items.map((u) => u.id);
+      expect(await found('helene')).to.deep.equal([helene.id]);
+      expect(await found('DUPRE')).to.deep.equal([helene.id]);
+      expect(await found('élodie')).to.deep.equal([elodie.id]);
+      expect(await found('garcon')).to.deep.equal([elodie.id]);
+      expect(await found('hél')).to.deep.equal([helene.id]);
+      const french = await s.subjects.create(org.id, newSubject({ code: 'FR1', name: 'Français' }));
+      await s.subjects.create(org.id, newSubject({ code: 'EN1', name: 'Anglais' }));
+      expect((await s.subjects.list(org.id, { ...page(), q: 'francais' })).items.map((x) => x.id)).to.deep.equal([french.id]);
+    });
+
     it('lists with role, active and case-insensitive q filters, paging and total', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -268,6 +268,11 @@ const MATRIX: Row[] = [
     }),
     expect: ADMIN_COLLECTION(201),
   },
+  {
+    op: 'POST /api/v1/users/by-student-number',
+    request: (fx) => ({ path: '/users/by-student-number', body: { studentNumbers: [fx.target.studentNumber] } }),
+    expect: ADMIN_COLLECTION(200),
+  },
   { op: 'GET /api/v1/users/{id}', request: (fx) => ({ path: `/users/${fx.target.id}` }), expect: ADMIN_OBJECT(200) },
   {
     op: 'PATCH /api/v1/users/{id}',

@@ -1,14 +1,12 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import type { Subject } from '../../src/domain/ports/subjects.js';
-import type { User } from '../../src/domain/ports/users.js';
 import { rooms } from '../../src/shared/events.js';
 import { startCuttableRelay, type CuttableRelay } from '../support/cuttable-relay.js';
-import { createOrg, createUser } from '../support/fixtures.js';
-import { NO_CHECKS } from '../support/live-class.js';
-import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
+import { useEnrolmentNodes } from '../support/enrolment-nodes.js';
+import { createUser } from '../support/fixtures.js';
+import type { TestNode } from '../support/nodes.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, connectClient, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
+import { command, nextEvent, ok, waitFor, type ClientSocket } from '../support/sockets.js';
 
 /** Long enough for a loaded machine; every wait below ends at the event it waits for. */
 const EVENT_MS = 15_000;
@@ -20,82 +18,28 @@ const EVENT_MS = 15_000;
 describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)', function () {
   this.timeout(60_000);
   const suite = useRedis('enrolment-outage');
-  const clusters: StartedNodes[] = [];
   let relay: CuttableRelay | null = null;
-  let fileNo = 0;
-  const sockets: ClientSocket[] = [];
-  let a: TestNode;
-  let b: TestNode;
-  let admin: User;
-  let teacher: User;
-  let student: User;
-  let subject: Subject;
+  const start = useEnrolmentNodes(suite, { code: 'EO', name: 'Enrolment outage' });
 
-  const token = (node: TestNode, u: User) => node.app.tokenService.signAccess(u).token;
-  const client = async (node: TestNode, u: User) => {
-    const s = await connectClient(node.url, token(node, u));
-    sockets.push(s);
-    return s;
-  };
-  const enrolments = async (method: 'POST' | 'DELETE', studentId: string) => {
-    const res = await fetch(`${a.url}/api/v1/subjects/${subject.id}/enrolments`, {
-      method,
-      headers: { authorization: `Bearer ${token(a, admin)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ studentIds: [studentId] }),
-    });
-    expect(res.status, await res.clone().text()).to.equal(200);
-  };
-  const open = async (staff: ClientSocket) =>
-    ok(await command(staff, 'session:open', { subjectId: subject.id, policy: NO_CHECKS, parallel: true })).id;
-  /** Whether node B holds this client's socket in the subject's room. */
-  const inRoomOnB = (s: ClientSocket) => {
+  /** Whether `node` holds this client's socket in the subject's room. */
+  const inSubjectRoom = (node: TestNode, subject: Subject, s: ClientSocket) => {
     expect(s.id, 'a connected socket has an id').to.be.a('string');
     return (
-      b.app.realtime.io
+      node.app.realtime.io
         .of('/')
         .adapter.rooms.get(rooms.subjectStudents(subject.id))
         ?.has(s.id as string) ?? false
     );
   };
 
-  /** Node A on Redis directly; node B through `redisUrlB` when given (one SQLite file). */
-  const start = async (redisUrlB?: string) => {
-    fileNo += 1;
-    const sqlitePath = path.join(suite.dir, `attendance-${fileNo}.db`);
-    if (redisUrlB) {
-      // Two starts, so that node B alone goes through the relay; one key, as every node has.
-      const first = await startNodes(1, { redisUrl: suite.redis.url, sqlitePath });
-      clusters.push(first);
-      clusters.push(await startNodes(1, { redisUrl: redisUrlB, sqlitePath, env: { NODE_ID: 'node-B', JWT_SECRET: first.jwtSecret } }));
-      a = clusters[0]!.nodes[0]!;
-      b = clusters[1]!.nodes[0]!;
-    } else {
-      clusters.push(await startNodes(2, { redisUrl: suite.redis.url, sqlitePath }));
-      [a, b] = clusters[0]!.nodes as [TestNode, TestNode];
-    }
-    const org = await createOrg(a.store);
-    admin = await createUser(a.store, org.id, 'admin');
-    teacher = await createUser(a.store, org.id, 'teacher');
-    student = await createUser(a.store, org.id, 'student');
-    subject = await a.store.subjects.create(org.id, {
-      code: `EO${fileNo}`,
-      name: 'Enrolment outage',
-      teacherIds: [teacher.id],
-      location: null,
-      allowedIpRanges: [],
-    });
-  };
-
   afterEach(async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
-    for (const c of clusters.splice(0)) await c.cleanup();
     await relay?.close();
     relay = null;
   });
 
   it("an enrolment made while node B was off Redis puts B's student socket in the subject's room once B is back", async () => {
     relay = await startCuttableRelay(suite.redis.url);
-    await start(relay.url);
+    const { a, b, teacher, student, subject, client, enrolments, open } = await start({ redisUrlB: relay.url });
     const phone = await client(b, student);
     // Listed before the enrolment: nothing, and no subject room joined.
     expect(ok(await command(phone, 'session:list-active', {}))).to.deep.equal([]);
@@ -117,7 +61,7 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
 
   it("the catch-up's join does not stand for a student unenrolled between its read and its join", async () => {
     relay = await startCuttableRelay(suite.redis.url);
-    await start(relay.url);
+    const { a, b, teacher, student, subject, client, enrolments, open } = await start({ redisUrlB: relay.url });
     const other = await createUser(a.store, subject.orgId, 'student');
     await a.store.subjects.enrol(subject.orgId, subject.id, [other.id]);
     const staff = await client(a, teacher);
@@ -150,7 +94,7 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
     };
     relay.restore();
     // The catch-up joined, read again, and left.
-    await waitFor(() => reads.length === 2 && !inRoomOnB(phone), EVENT_MS);
+    await waitFor(() => reads.length === 2 && !inSubjectRoom(b, subject, phone), EVENT_MS);
     expect(reads[1]).to.deep.equal([student.id]);
 
     const next = nextEvent(otherPhone, 'session:status', (view) => view.id !== sessionId && view.status === 'open', EVENT_MS);
@@ -161,7 +105,7 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
   });
 
   it('a student unenrolled between the listing read of their subjects and its join ends out of the room, hearing nothing more', async () => {
-    await start();
+    const { a, b, teacher, student, subject, client, enrolments, open } = await start();
     await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
     const other = await createUser(a.store, subject.orgId, 'student');
     await a.store.subjects.enrol(subject.orgId, subject.id, [other.id]);
@@ -191,7 +135,7 @@ describe('enrolments through a Redis outage and the list-to-join gap (2 nodes)',
     // The listing answers after the unenrolment: without the subject's session, and out of its room.
     expect(ok(await command(phone, 'session:list-active', {}))).to.deep.equal([]);
     expect(raced).to.equal(true);
-    expect(inRoomOnB(phone)).to.equal(false);
+    expect(inSubjectRoom(b, subject, phone)).to.equal(false);
 
     const next = nextEvent(otherPhone, 'session:status', (view) => view.id !== sessionId && view.status === 'open', EVENT_MS);
     await open(staff);

@@ -1,13 +1,9 @@
-import path from 'node:path';
 import { EventEmitter, once } from 'node:events';
 import { expect } from 'chai';
-import type { Subject } from '../../src/domain/ports/subjects.js';
-import type { User } from '../../src/domain/ports/users.js';
-import { createOrg, createUser } from '../support/fixtures.js';
-import { NO_CHECKS } from '../support/live-class.js';
-import { startNodes, type StartedNodes, type TestNode } from '../support/nodes.js';
+import { useEnrolmentNodes } from '../support/enrolment-nodes.js';
+import { createUser } from '../support/fixtures.js';
 import { useRedis } from '../support/redis-server.js';
-import { command, connectClient, nextEvent, ok, type ClientSocket } from '../support/sockets.js';
+import { command, nextEvent, ok } from '../support/sockets.js';
 
 /** Long enough for a loaded machine; every wait below ends at the event it waits for. */
 const EVENT_MS = 10_000;
@@ -19,58 +15,10 @@ const EVENT_MS = 10_000;
 // out a student enrolled again after its pass read the enrolments.
 describe('enrolment changes reach open sockets on every node (2 nodes)', function () {
   this.timeout(60_000);
-  let cluster: StartedNodes;
-  let a: TestNode;
-  let b: TestNode;
-  let admin: User;
-  let teacher: User;
-  let student: User;
-  let subject: Subject;
-  let fileNo = 0;
-  const sockets: ClientSocket[] = [];
-
-  const token = (node: TestNode, u: User) => node.app.tokenService.signAccess(u).token;
-  const client = async (node: TestNode, u: User) => {
-    const s = await connectClient(node.url, token(node, u));
-    sockets.push(s);
-    return s;
-  };
-  const enrolments = async (method: 'POST' | 'DELETE', studentId: string, subjectId = subject.id) => {
-    const res = await fetch(`${a.url}/api/v1/subjects/${subjectId}/enrolments`, {
-      method,
-      headers: { authorization: `Bearer ${token(a, admin)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ studentIds: [studentId] }),
-    });
-    expect(res.status, await res.clone().text()).to.equal(200);
-  };
-  // Parallel: a test opens a second one while the first is live.
-  const open = async (teacherSocket: ClientSocket) =>
-    ok(await command(teacherSocket, 'session:open', { subjectId: subject.id, policy: NO_CHECKS, parallel: true })).id;
-
-  const suite = useRedis('enrolment-sockets');
-  const start = async (env: Record<string, string> = {}) => {
-    fileNo += 1;
-    cluster = await startNodes(2, { redisUrl: suite.redis.url, sqlitePath: path.join(suite.dir, `attendance-${fileNo}.db`), env });
-    [a, b] = cluster.nodes as [TestNode, TestNode];
-    const org = await createOrg(a.store);
-    admin = await createUser(a.store, org.id, 'admin');
-    teacher = await createUser(a.store, org.id, 'teacher');
-    student = await createUser(a.store, org.id, 'student');
-    subject = await a.store.subjects.create(org.id, {
-      code: `ES${fileNo}`,
-      name: 'Enrolment sockets',
-      teacherIds: [teacher.id],
-      location: null,
-      allowedIpRanges: [],
-    });
-  };
-  afterEach(async () => {
-    for (const s of sockets.splice(0)) s.disconnect();
-    await cluster?.cleanup();
-  });
+  const start = useEnrolmentNodes(useRedis('enrolment-sockets'), { code: 'ES', name: 'Enrolment sockets' });
 
   it("puts a student enrolled on node A in the subject's room on node B at once: the next session opened reaches them", async () => {
-    await start();
+    const { a, b, teacher, student, subject, client, enrolments, open } = await start();
     const phone = await client(b, student);
     // The page listed its sessions before the enrolment: none, and no subject room to join.
     expect(ok(await command(phone, 'session:list-active', {}))).to.deep.equal([]);
@@ -86,10 +34,10 @@ describe('enrolment changes reach open sockets on every node (2 nodes)', functio
   });
 
   it('tells nobody when the students were enrolled already (an import run again)', async () => {
-    await start();
+    const { a, b, teacher, student, subject, client, enrolments } = await start();
     await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
     const second = await a.store.subjects.create(subject.orgId, {
-      code: `ES${fileNo}B`,
+      code: `${subject.code}B`,
       name: 'Enrolment sockets, second',
       teacherIds: [teacher.id],
       location: null,
@@ -108,7 +56,7 @@ describe('enrolment changes reach open sockets on every node (2 nodes)', functio
   });
 
   it("tells a student unenrolled on node A at once on node B (access-lost), and takes them out of the subject's room", async () => {
-    await start();
+    const { a, b, teacher, student, subject, client, enrolments, open } = await start();
     await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
     const other = await createUser(a.store, subject.orgId, 'student');
     await a.store.subjects.enrol(subject.orgId, subject.id, [other.id]);
@@ -134,7 +82,7 @@ describe('enrolment changes reach open sockets on every node (2 nodes)', functio
   });
 
   it("keeps a student enrolled again between node B's re-check read and its removal in the subject's room", async () => {
-    await start({ SOCKET_RECHECK_MS: '100' });
+    const { a, b, teacher, student, subject, client, enrolments, open } = await start({ env: { SOCKET_RECHECK_MS: '100' } });
     await a.store.subjects.enrol(subject.orgId, subject.id, [student.id]);
     const phone = await client(b, student);
     ok(await command(phone, 'session:list-active', {}));

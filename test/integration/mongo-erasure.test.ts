@@ -59,6 +59,23 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     return { org, ada: ada!, sessions };
   }
 
+  /** The audit entry of a check-in on record `entityId` by `actorId`: present, from Ada's address unless told. */
+  function checkinEntry(orgId: string, entityId: string, actorId: string, opts: { ip?: string; to?: unknown } = {}) {
+    return {
+      orgId,
+      entityType: 'record' as const,
+      entityId,
+      sessionId: null,
+      actorId,
+      action: 'checkin.submit' as const,
+      from: null,
+      to: opts.to ?? { status: 'present' },
+      reason: null,
+      ip: opts.ip ?? '203.0.113.7',
+      at: new Date(),
+    };
+  }
+
   it("sends as many commands for a student's 12 records as for 3", async () => {
     const s = mongoStoreOn(conn, models);
     const sent = async (n: number): Promise<number> => {
@@ -151,19 +168,8 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
     const s = mongoStoreOn(conn, models);
     const { org, ada, sessions } = await studentWithRecords(s, 3);
     const theirs = await Promise.all(sessions.map(async (x) => (await s.records.getForStudent(org.id, x.id, ada.id))!));
-    const entry = (entityId: string, actorId: string, ip: string, by: string) => ({
-      orgId: org.id,
-      entityType: 'record' as const,
-      entityId,
-      sessionId: null,
-      actorId,
-      action: 'checkin.submit' as const,
-      from: null,
-      to: { status: 'present', by },
-      reason: null,
-      ip,
-      at: new Date(),
-    });
+    const entry = (entityId: string, actorId: string, ip: string, by: string) =>
+      checkinEntry(org.id, entityId, actorId, { ip, to: { status: 'present', by } });
     // Her check-ins' entries, and one of another person's record that is not about her.
     await s.audit.appendMany([
       ...theirs.map((r) => entry(r.id, ada.id, '203.0.113.7', ada.name)),
@@ -241,20 +247,7 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
   it('does not put back, as its scrubbed copy, an entry taken out of the trail after the erasure read it (a check-in taken back)', async () => {
     const s = mongoStoreOn(conn, models);
     const { org, ada } = await studentWithRecords(s, 1);
-    const entry = (entityId: string) => ({
-      orgId: org.id,
-      entityType: 'record' as const,
-      entityId,
-      sessionId: null,
-      actorId: ada.id,
-      action: 'checkin.submit' as const,
-      from: null,
-      to: { status: 'present' },
-      reason: null,
-      ip: '203.0.113.7',
-      at: new Date(),
-    });
-    const [gone, kept] = await s.audit.appendMany([entry('taken-back'), entry('stays')]);
+    const [gone, kept] = await adaEntries(s, org.id, ada.id, ['taken-back', 'stays']);
     const audit = conn.db!.collection<AuditDoc>('audit');
     // A group commit takes its check-in back (its student found erased after writing) once the
     // erasure has read the trail: its entry goes before the swap.
@@ -345,21 +338,7 @@ describe('mongo erasure of many records (MONGODB_URI, else FerretDB)', function 
 
   /** Ada's check-in entries (ip kept), by entity id. */
   async function adaEntries(s: Store, orgId: string, actorId: string, entityIds: string[]) {
-    return s.audit.appendMany(
-      entityIds.map((entityId) => ({
-        orgId,
-        entityType: 'record' as const,
-        entityId,
-        sessionId: null,
-        actorId,
-        action: 'checkin.submit' as const,
-        from: null,
-        to: { status: 'present' },
-        reason: null,
-        ip: '203.0.113.7',
-        at: new Date(),
-      })),
-    );
+    return s.audit.appendMany(entityIds.map((entityId) => checkinEntry(orgId, entityId, actorId)));
   }
 
   it("does not put back an entry taken back between a round's read and its stage write", async () => {

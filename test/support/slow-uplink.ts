@@ -1,4 +1,5 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { startTcpRelay } from './tcp-relay.js';
 
 /**
  * A loopback TCP relay whose uplink (browser to server) carries at most `bytesPerS`, as a phone's
@@ -14,21 +15,9 @@ export interface SlowUplink {
 }
 
 export async function startSlowUplink(targetUrl: string, bytesPerS = 0): Promise<SlowUplink> {
-  const target = new URL(targetUrl);
   let rate = bytesPerS;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      // A reset of one side ends the other; nothing to report in a relay.
-      s.on('error', () => undefined);
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    upstream.pipe(client);
-    // Each chunk is held for as long as the uplink takes to carry it, the client paused meanwhile.
+  // Each chunk is held for as long as the uplink takes to carry it, the client paused meanwhile.
+  const uplink = (client: Socket, upstream: Socket) =>
     client.on('data', (chunk: Buffer) => {
       if (rate <= 0) return void upstream.write(chunk);
       client.pause();
@@ -40,15 +29,10 @@ export async function startSlowUplink(targetUrl: string, bytesPerS = 0): Promise
         (chunk.length / rate) * 1_000,
       );
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const relay = await startTcpRelay(new URL(targetUrl), { uplink });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${relay.port}`,
     setRate: (bytes) => (rate = bytes),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => relay.close(),
   };
 }

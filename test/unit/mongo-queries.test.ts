@@ -66,6 +66,11 @@ describe('mongo query builders', () => {
     expect(rx.flags).to.equal('i');
     expect(rx.test('xA.B(y')).to.equal(true);
     expect(rx.test('axb(')).to.equal(false);
+    // Accents ignored on both sides, as the SQLite adapter folds them (domain/search-text.ts).
+    const accented = (f2: object) => (f2 as { $or: { name: RegExp }[] }).$or[0]!.name;
+    expect(accented(q.userListFilter('o', { limit: 1, offset: 0, q: 'helene' })).test('Mme Hélène')).to.equal(true);
+    expect(accented(q.userListFilter('o', { limit: 1, offset: 0, q: 'ÉLO' })).test('Elodie')).to.equal(true);
+    expect(accented(q.userListFilter('o', { limit: 1, offset: 0, q: 'hel' })).test('Hxl')).to.equal(false);
     expect((f.$or as object[]).map((o) => Object.keys(o)[0])).to.deep.equal(['name', 'email', 'studentNumber']);
   });
 

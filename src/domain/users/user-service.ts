@@ -9,6 +9,7 @@ import type { EventPublisher } from '../events.js';
 import { endLogins } from '../accounts/end-logins.js';
 import { normaliseEmail, toPublicUser, type PublicUser } from './public-user.js';
 import { issue } from '../../shared/validation-issues.js';
+import { usersByKeys } from './user-lookup.js';
 
 export interface CreateUserInput {
   name: string;
@@ -113,6 +114,17 @@ export class UserService {
     requireRole(actor, 'admin');
     const page = await this.deps.store.users.list(actor.orgId, input);
     return { items: page.items.map(toPublicUser), total: page.total };
+  }
+
+  /**
+   * The organisation's users holding any of these exact student numbers (several for a number
+   * held twice; none for an unknown one): a class list is resolved without reading every user,
+   * which the list's substring search cannot do either.
+   */
+  async findByStudentNumbers(actor: Actor, numbers: readonly string[]): Promise<PublicUser[]> {
+    requireRole(actor, 'admin');
+    const { byNumber } = await usersByKeys(this.deps.store, actor.orgId, { studentNumbers: numbers.map((n) => n.trim()) });
+    return [...byNumber.values()].flat().map(toPublicUser);
   }
 
   async update(actor: Actor, id: string, input: UpdateUserInput): Promise<PublicUser> {

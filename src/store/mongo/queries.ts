@@ -1,4 +1,5 @@
 import type { QueryFilter, UpdateQuery } from 'mongoose';
+import { accentInsensitivePattern } from '../../domain/search-text.js';
 import { nameKeyOf } from './mapping.js';
 import { ACTIVE_SESSION_STATES, ATTENDED_STATUSES, SETTLED_SESSION_STATES, UNCLOSED_SESSION_STATES } from '../../shared/events.js';
 import type { PageQuery, SessionStatus } from '../../domain/ports/common.js';
@@ -23,9 +24,12 @@ import type { UserDoc } from './organisation-schemas.js';
 
 type Sort = Record<string, 1 | -1>;
 
-/** A case-insensitive literal substring match: regex metacharacters in `q` are plain text. */
+/**
+ * A literal substring match ignoring case and accents (domain/search-text.ts): regex
+ * metacharacters in `q` are plain text.
+ */
 export function containsRegex(q: string): RegExp {
-  return new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+  return new RegExp(accentInsensitivePattern(q), 'i');
 }
 
 /** Drops keys whose value is undefined, so `{ name: undefined }` in a patch leaves the name alone. */

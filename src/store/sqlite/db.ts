@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreConflictError, type StoreUnavailableKind } from '../../domain/ports/common.js';
 import { applyMigrations } from './migrations.js';
+import { foldForSearch } from '../../domain/search-text.js';
 
 type Params = unknown[];
 
@@ -36,6 +37,8 @@ export class SqliteDb {
       this.raw.pragma('synchronous = NORMAL');
       // SQLite's lower() folds ASCII only; names and emails may not be ASCII.
       this.raw.function('ulower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
+      // A list's search compares letters without accents or case (domain/search-text.ts).
+      this.raw.function('ufold', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? foldForSearch(s) : s));
       if (opts.migrate !== false) applyMigrations(this.raw);
     } catch (err) {
       this.raw.close();

@@ -9,6 +9,7 @@ import { insertSql, type Row } from './common-mappers.js';
 import { organisations, userNameFromRow, userStandingFromRow, users } from './organisation-mappers.js';
 import { subjects } from './subject-mappers.js';
 import { renewFence } from './jobs.js';
+import { foldForSearch } from '../../domain/search-text.js';
 
 // Organisations, users, subjects and enrolments: the org's directory.
 
@@ -53,8 +54,11 @@ export function organisationRepository(db: SqliteDb, clock: () => Date): Organis
   };
 }
 
-/** Escapes nothing: `instr` matches literally, so `%` and `_` in a query are plain text. */
-const contains = (column: string) => `instr(ulower(coalesce(${column}, '')), @q) > 0`;
+/**
+ * Escapes nothing: `instr` matches literally, so `%` and `_` in a query are plain text. Both
+ * sides folded (domain/search-text.ts): `@q` must be `foldForSearch(q)`.
+ */
+const contains = (column: string) => `instr(ufold(coalesce(${column}, '')), @q) > 0`;
 
 function page<T>(
   db: SqliteDb,
@@ -171,7 +175,7 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
       }
       if (f.q) {
         where.push(`(${contains('name')} OR ${contains('email')} OR ${contains('student_number')})`);
-        params.q = f.q.toLowerCase();
+        params.q = foldForSearch(f.q);
       }
       return page(db, 'users', where, 'ulower(name), id', params, users.fromRow, f);
     },
@@ -246,7 +250,7 @@ export function subjectRepository(db: SqliteDb, clock: () => Date): SubjectRepos
       }
       if (f.q) {
         where.push(`(${contains('s.code')} OR ${contains('s.name')})`);
-        params.q = f.q.toLowerCase();
+        params.q = foldForSearch(f.q);
       }
       return page(db, 'subjects s', where, 's.code, s.id', params, subjects.fromRow, f);
     },

@@ -11,6 +11,8 @@ import type { Subject, User } from './types.js';
 
 /** Ids per enrolment request (the API takes at most 1 000). */
 const IDS_MAX = 1_000;
+/** The longest student number the API keeps (the user form's maxlength too). */
+const STUDENT_NUMBER_MAX = 64;
 
 let subjects: Subject[] = [];
 /** Every teacher by id, deactivated ones too: a subject may still list one. */
@@ -19,7 +21,7 @@ let teachers = new Map<string, { name: string; active: boolean }>();
 /** A teacher as the pages show them: deactivated ones say so. */
 function teacherLabel(id: string): string {
   const t = teachers.get(id);
-  if (!t) return 'unknown';
+  if (!t) return at('subjects.unknownTeacher');
   return t.active ? t.name : at('subjects.deactivated', { name: t.name });
 }
 let current: Subject | null = null;
@@ -142,7 +144,7 @@ function fillTeachers(s: Subject): void {
   // unless the admin unselects them.
   const offered = [...teachers].filter(([id, t]) => t.active || s.teacherIds.includes(id)).map(([id]) => id);
   byId<HTMLSelectElement>('teachers-first').replaceChildren(
-    option('', 'None', first === undefined),
+    option('', at('subjects.noTeacher'), first === undefined),
     ...offered.map((id) => option(id, teacherLabel(id), id === first)),
   );
   byId<HTMLSelectElement>('teachers-more').replaceChildren(...offered.map((id) => option(id, teacherLabel(id), others.includes(id))));
@@ -215,9 +217,18 @@ async function enrol(form: HTMLFormElement): Promise<string> {
   const numbers = [...new Set(await numbersToEnrol(form))];
   if (numbers.length === 0) throw new Error(at('subjects.typeNumbers'));
   byId('enrol-status').textContent = at('subjects.lookingUp', { count: numbers.length });
-  // Student numbers are the school's; the API enrols by id, so map them through the student list.
-  const students = await fetchAll<User>('api/v1/users?role=student&active=true');
-  const byNumber = new Map(students.filter((s) => s.studentNumber).map((s) => [s.studentNumber as string, s.id]));
+  // Student numbers are the school's; the API enrols by id, so the server maps these numbers
+  // (a class, not the whole school's list of students) to their active students.
+  const byNumber = new Map<string, string>();
+  // Longer than any number the server keeps: unknown, and not asked about (the API would refuse the whole request).
+  const askable = numbers.filter((n) => n.length <= STUDENT_NUMBER_MAX);
+  for (let i = 0; i < askable.length; i += IDS_MAX) {
+    const found = await apiJson<{ items: User[] }>(
+      'api/v1/users/by-student-number',
+      jsonBody('POST', { studentNumbers: askable.slice(i, i + IDS_MAX) }),
+    );
+    for (const s of found.items) if (s.role === 'student' && s.active && s.studentNumber) byNumber.set(s.studentNumber, s.id);
+  }
   const unknown = numbers.filter((n) => !byNumber.has(n));
   const ids = numbers.flatMap((n) => byNumber.get(n) ?? []);
   let enrolled = 0;

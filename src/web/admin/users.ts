@@ -144,6 +144,8 @@ function startEditing(user: User): void {
   byId<HTMLSelectElement>('uf-role').value = user.role;
   byId<HTMLInputElement>('uf-number').value = user.studentNumber ?? '';
   byId<HTMLInputElement>('uf-invite').checked = false;
+  byId<HTMLInputElement>('uf-password').value = '';
+  byId<HTMLInputElement>('uf-must-change').checked = true;
   byId('user-form-title').textContent = at('users.editOf', { name: user.name });
   byId('user-save').textContent = at('users.saveChanges');
   byId('user-cancel').hidden = false;
@@ -164,16 +166,21 @@ async function save(form: HTMLFormElement): Promise<string> {
   const id = String(data.get('id') ?? '');
   const role = String(data.get('role'));
   const number = String(data.get('studentNumber') ?? '').trim();
+  // A password typed is set as is (never trimmed): for someone the invitation cannot reach, handed over in person.
+  const password = String(data.get('password') ?? '');
+  const mustChange = data.has('mustChangePassword');
   const fields = {
     name: String(data.get('name') ?? '').trim(),
     email: String(data.get('email') ?? '').trim(),
     role,
     studentNumber: number || null,
+    ...(password ? { password, mustChangePassword: mustChange } : {}),
   };
   const user = id
     ? await apiJson<User>(`api/v1/users/${encodeURIComponent(id)}`, jsonBody('PATCH', fields))
     : await apiJson<User>('api/v1/users', jsonBody('POST', fields));
   if (data.has('invite') && user.active) await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
+  if (id && password) return at(mustChange ? 'users.savedPasswordToChange' : 'users.savedPassword', { name: user.name });
   if (id) return at('users.saved', { name: user.name });
   return at(data.has('invite') ? 'users.addedInvited' : 'users.added', { name: user.name });
 }

@@ -42,11 +42,13 @@ export class KeyedRows<E extends { studentId: string; name: string }> {
         continue;
       }
       const el = this.row(entry);
+      const focused = held ? focusedControl(held) : null;
       if (held && this.entries.get(held)?.name === entry.name) held.replaceWith(el);
       else {
         held?.remove();
         this.container.insertBefore(el, this.after(entry));
       }
+      if (focused) refocus(el, focused);
     }
   }
 
@@ -70,4 +72,32 @@ export class KeyedRows<E extends { studentId: string; name: string }> {
     }
     return children[lo] ?? null;
   }
+}
+
+/** What a keyboard can reach in a row. */
+const CONTROLS = 'a[href], button, input, select, textarea, [tabindex]';
+
+interface Focused {
+  tag: string;
+  className: string;
+  index: number;
+}
+
+/** The control of `row` that has the focus, if one has. */
+function focusedControl(row: HTMLElement): Focused | null {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !row.contains(active)) return null;
+  return { tag: active.tagName, className: active.className, index: [...row.querySelectorAll(CONTROLS)].indexOf(active) };
+}
+
+/**
+ * Gives the focus to the redrawn row's matching control (same kind and class, else the same
+ * place): a check-in arriving during a burst would otherwise drop it to the page's top while
+ * the teacher is about to mark that very student from the keyboard.
+ */
+function refocus(row: HTMLElement, was: Focused): void {
+  const controls = [...row.querySelectorAll<HTMLElement>(CONTROLS)];
+  const same = controls.find((c) => c.tagName === was.tag && c.className === was.className);
+  const target = same ?? controls[Math.min(Math.max(was.index, 0), controls.length - 1)];
+  target?.focus({ preventScroll: true });
 }

@@ -87,7 +87,11 @@ describe('classroom screen and teacher console under a burst of check-ins (Chrom
     );
 
   async function storeRoster(): Promise<string[]> {
-    const roster = ok(await command(live.staff, 'session:watch', { sessionId }));
+    return storeRosterOf(sessionId);
+  }
+
+  async function storeRosterOf(id: string): Promise<string[]> {
+    const roster = ok(await command(live.staff, 'session:watch', { sessionId: id }));
     return roster.entries.map((e) => `${e.studentId}:${e.status}`).sort();
   }
 
@@ -155,5 +159,26 @@ describe('classroom screen and teacher console under a burst of check-ins (Chrom
     // Still in name order after rows were replaced one by one.
     const names = await screen.locator('#roster li .student-name').allTextContents();
     expect(names).to.deep.equal([...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })));
+  });
+
+  it('a row the teacher has focused keeps the focus when its student checks in, so a keyboard mark lands on it', async () => {
+    const later = ok(
+      await command(live.staff, 'session:open', {
+        subjectId: live.subject.id,
+        policy: { geofence: false, network: false, rotatingCode: false, selfie: false },
+        parallel: true,
+      }),
+    ).id;
+    const console = await staffPage(`/teacher.html?session=${later}`, 'roster-body');
+    const student = live.students[10]!;
+    const mark = `tr[data-student-id="${student.id}"] button.mark-absent`;
+    await console.focus(`tr[data-student-id="${student.id}"][data-status="not-yet"] button.mark-absent`);
+    // The student's check-in arrives while the teacher is about to mark them: their row is redrawn.
+    ok(await command(live.phones[10]!, 'checkin:submit', { sessionId: later }));
+    await console.waitForSelector(`tr[data-student-id="${student.id}"][data-status="present"]`);
+    expect(await console.evaluate((sel) => document.activeElement === document.querySelector(sel), mark), 'focus kept').to.equal(true);
+    await console.keyboard.press('Enter');
+    await console.waitForSelector(`tr[data-student-id="${student.id}"][data-status="absent"]`);
+    expect((await storeRosterOf(later)).find((e) => e.startsWith(student.id))).to.equal(`${student.id}:absent`);
   });
 });

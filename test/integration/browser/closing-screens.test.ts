@@ -71,11 +71,62 @@ describe('the closing state on the classroom screen, another console and a stude
     expect(await console.isDisabled('#close-session')).to.equal(true);
     await phone.waitForFunction(() => (document.getElementById('submit-checkin') as HTMLButtonElement | null)?.disabled === true);
     expect(await phone.textContent('#checkin-error')).to.equal('The session is closed.');
+    // Its times no longer say it is open until the planned close.
+    expect(await phone.textContent('#session-info')).to.equal('Closing now.');
     // Still while closing: the writes are held until released below.
     expect(await screen.textContent('#session-status')).to.equal('Closing…');
 
     held.release();
     await screen.waitForFunction(() => document.getElementById('session-status')?.textContent === 'Session closed');
     await console.waitForFunction(() => document.getElementById('session-info')?.textContent?.startsWith('Status: closed.'));
+    await phone.waitForFunction(() => /^Closed at \d{1,2}:\d{2}/.test(document.getElementById('session-info')?.textContent ?? ''));
+    expect(await phone.isDisabled('#submit-checkin')).to.equal(true);
+  });
+
+  it('a tap on its way when the session closes: the refusal leaves the check-in button off', async () => {
+    held.release();
+    const sessionId = ok(
+      await command(live.staff, 'session:open', {
+        subjectId: live.subject.id,
+        policy: { geofence: false, network: false, rotatingCode: false, selfie: false },
+        parallel: true,
+      }),
+    ).id;
+    const student = live.students[1]!;
+    const access = srv.app.tokenService.signAccess(student);
+    const auth = {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt.toISOString(),
+      refreshToken: 'not-used-within-the-test',
+      user: { id: student.id, name: student.name, email: student.email, role: student.role },
+    };
+    const ctx = await browser.newContext({ baseURL: srv.baseUrl });
+    ctx.setDefaultTimeout(20_000);
+    contexts.push(ctx);
+    await ctx.addInitScript({ content: `localStorage.setItem('attendance.auth', ${JSON.stringify(JSON.stringify(auth))});` });
+    const phone = await ctx.newPage();
+    // The phone's check-in is held on its way (a slow uplink) until the session has closed.
+    let sendHeld!: () => void;
+    let onSubmit!: () => void;
+    const submitted = new Promise<void>((resolve) => (onSubmit = resolve));
+    await phone.routeWebSocket(/socket\.io/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        if (typeof message === 'string' && message.includes('"checkin:submit"')) {
+          sendHeld = () => server.send(message);
+          onSubmit();
+        } else server.send(message);
+      });
+    });
+    await phone.goto(`/student.html?session=${sessionId}`);
+    await phone.waitForSelector('#checkin-section:not([hidden]) #submit-checkin:enabled');
+    await phone.click('#submit-checkin');
+    await submitted;
+    ok(await command(live.staff, 'session:close', { sessionId }));
+    await phone.waitForFunction(() => document.getElementById('checkin-error')?.textContent === 'The session is closed.');
+    sendHeld();
+    await phone.waitForSelector('#submit-checkin:not([aria-busy])');
+    expect(await phone.isDisabled('#submit-checkin'), 'no check-in offered on a closed session').to.equal(true);
+    expect(await phone.textContent('#checkin-error')).to.match(/closed/i);
   });
 });

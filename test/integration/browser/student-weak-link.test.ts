@@ -233,6 +233,53 @@ describe('student page on a weak link (Chromium)', function () {
     await expectAccessible(coarse, 'student page with a coarse fix');
   });
 
+  it('a fix shared while the GPS was poor is taken again at the tap: the better one is sent and the check-in passes by itself', async () => {
+    const sessionId = await open('location');
+    const page = await phone(8, sessionId, { accuracy: 900 });
+    await page.tap('#share-location');
+    await page.waitForSelector('#location-status[data-ready="true"]');
+    expect(await page.textContent('#location-status')).to.contain('review');
+    // Seconds later, still within the fix's 30 s, the phone has found the satellites.
+    await page.context().setGeolocation({ ...CLASSROOM, accuracy: 12 });
+    await page.tap('#submit-checkin');
+    await page.waitForSelector('#decision:not([data-status="none"])');
+    expect(await page.getAttribute('#decision', 'data-status')).to.equal('present');
+    expect(await page.textContent('#location-status')).to.contain('12 m');
+    const record = await stored(sessionId, 8);
+    expect(record.status).to.equal('present');
+    expect(record.attempts).to.equal(1);
+  });
+
+  it('the rotating code: a tap without it is stopped before it spends an attempt, and a code refused as stale is cleared for the new one', async () => {
+    const sessionId = ok(
+      await command(teacher, 'session:open', {
+        subjectId,
+        policy: { geofence: false, network: false, rotatingCode: true, selfie: false, codePeriodS: 120, maxAttempts: 2 },
+        parallel: true,
+      }),
+    ).id;
+    const page = await phone(9, sessionId);
+    await page.tap('#submit-checkin');
+    await page.waitForFunction(() => /Type the code/.test(document.getElementById('checkin-error')?.textContent ?? ''));
+    expect(await page.evaluate(() => document.activeElement?.id)).to.equal('code');
+    expect(await page.isEnabled('#submit-checkin')).to.equal(true);
+    expect((await stored(sessionId, 9)).attempts).to.equal(0);
+
+    // A code from neither this period nor the last one, as one read two rotations ago.
+    const current = ok(await command(teacher, 'session:code', { sessionId })).code;
+    await page.fill('#code', String((Number(current) + 500_000) % 1_000_000).padStart(6, '0'));
+    await page.tap('#submit-checkin');
+    await page.waitForSelector('#decision[data-status="rejected"]');
+    expect(await page.inputValue('#code'), 'the stale code is not sent again').to.equal('');
+    // Typed in two groups of three, as the screen may be read aloud.
+    await page.fill('#code', ` ${current.slice(0, 3)} ${current.slice(3)} `);
+    await page.tap('#submit-checkin');
+    // The tap's handler marks the button busy at once; its answer clears that.
+    await page.waitForSelector('#submit-checkin:not([aria-busy])');
+    expect(await page.getAttribute('#decision', 'data-status')).to.equal('present');
+    expect((await stored(sessionId, 9)).attempts).to.equal(2);
+  });
+
   it('a selfie on a slow upload: the page says it is still sending and waits for the answer instead of giving up at 10 s', async () => {
     const sessionId = ok(await command(teacher, 'session:open', { subjectId, policy: SELFIE_ONLY, parallel: true })).id;
     // The phone reaches the server through a relay pacing its uplink (set once the page is loaded).

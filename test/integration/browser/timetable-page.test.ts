@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { addDays, dayIn, instantAt, isoWeekday } from '../../../src/domain/calendar.js';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
@@ -40,18 +40,85 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     await srv?.cleanup();
   });
 
+  /** The demo organisation, Ada and the CS101 she teaches. */
+  const adaAndCs101 = async () => {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
+      (x) => x.code === 'CS101',
+    )!;
+    return { org, ada, cs101 };
+  };
+  /** A weekly meeting of the subject in this term, in the subject's room, no teacher of its own. */
+  const addMeeting = async (orgId: string, subjectId: string, weekday: number, startTime: string, endTime: string) => {
+    const [term] = await srv.store.timetable.listTerms(orgId);
+    return srv.store.timetable.createMeeting(orgId, {
+      subjectId,
+      termId: term!.id,
+      weekday,
+      startTime,
+      endTime,
+      teacherId: null,
+      preset: 'manual',
+      location: null,
+      allowedIpRanges: [],
+    });
+  };
+  /** Ada's console on `page`; with `ready`, once that element is in the page (the panel has loaded). */
+  const logInAda = async (page: Page, ready?: string) => {
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    if (ready) await page.waitForSelector(ready, { state: 'attached' });
+  };
+  /** The meeting form's times, and its weekday when given. */
+  const fillMeeting = async (page: Page, start: string, end: string, day?: string) => {
+    if (day) await page.selectOption('#meeting-weekday', String(isoWeekday(day)));
+    await page.fill('#meeting-start', start);
+    await page.fill('#meeting-end', end);
+  };
+  /** Submits the meeting form, answers the confirm() it asks and resolves to the question. */
+  const submitAnswering = async (page: Page, accept: boolean) => {
+    // Answered from the handler: the click itself waits while a confirm() blocks the page.
+    const asked = new Promise<string>((resolve, reject) => {
+      page.once('dialog', (dialog) => {
+        resolve(dialog.message());
+        (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
+      });
+    });
+    await page.click('#meeting-submit');
+    return asked;
+  };
+  /**
+   * In Ada's console, already in `language`, moves CS101's 10:00–11:00 meeting to 12:00–13:00 and
+   * waits for the refusal's error line; every question the page asks is dismissed and kept.
+   */
+  const refusedEdit = async (page: Page, cs101Id: string, language: 'en' | 'fr') => {
+    const questions: string[] = [];
+    page.on('dialog', (dialog) => {
+      questions.push(dialog.message());
+      void dialog.dismiss();
+    });
+    await logInAda(page);
+    await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
+    await page.selectOption('#subject-select', cs101Id);
+    await page
+      .locator('#meeting-list li', { hasText: '10:00–11:00' })
+      .getByRole('button', { name: language === 'fr' ? /Modifier le créneau/ : /Edit the meeting/ })
+      .click();
+    await fillMeeting(page, '12:00', '13:00');
+    await page.click('#meeting-submit');
+    await page.waitForFunction(() => (document.getElementById('timetable-error')?.textContent ?? '') !== '');
+    return questions;
+  };
+
   it("adds a weekly meeting, lists it in the next seven days, and one tap creates tomorrow's session", async () => {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
     const page = await context.newPage();
-    await page.goto('/teacher.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForSelector('#meeting-term option', { state: 'attached' });
+    await logInAda(page, '#meeting-term option');
     const subjectId = await page.inputValue('#subject-select');
 
-    await page.selectOption('#meeting-weekday', String(isoWeekday(tomorrow)));
-    await page.fill('#meeting-start', '09:00');
-    await page.fill('#meeting-end', '10:00');
+    await fillMeeting(page, '09:00', '10:00', tomorrow);
     await page.click('#meeting-form button[type="submit"]');
     const row = page.locator(`#upcoming-list li[data-day="${tomorrow}"]`);
     await row.waitFor();
@@ -72,10 +139,8 @@ describe('teacher console: weekly timetable (Chromium)', function () {
   });
 
   it('asks before adding a meeting that double-books the teacher, and adds it only once confirmed', async () => {
-    const org = (await srv.store.organisations.getBySlug('demo'))!;
-    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const { org, ada, cs101 } = await adaAndCs101();
     const tomorrow = addDays(dayIn(org.timezone, new Date()), 1);
-    const [term] = await srv.store.timetable.listTerms(org.id);
     // Ada also teaches a club, which meets tomorrow from 11:00 to 12:00.
     const club = await srv.store.subjects.create(org.id, {
       code: 'CLUB1',
@@ -84,39 +149,14 @@ describe('teacher console: weekly timetable (Chromium)', function () {
       location: null,
       allowedIpRanges: [],
     });
-    await srv.store.timetable.createMeeting(org.id, {
-      subjectId: club.id,
-      termId: term!.id,
-      weekday: isoWeekday(tomorrow),
-      startTime: '11:00',
-      endTime: '12:00',
-      teacherId: null,
-      preset: 'manual',
-      location: null,
-      allowedIpRanges: [],
-    });
+    await addMeeting(org.id, club.id, isoWeekday(tomorrow), '11:00', '12:00');
     const page = await context.newPage();
-    await page.goto('/teacher.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForSelector('#meeting-term option', { state: 'attached' });
-    const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
-      (x) => x.code === 'CS101',
-    )!;
+    await logInAda(page, '#meeting-term option');
     await page.selectOption('#subject-select', cs101.id);
 
     const add = async (accept: boolean) => {
-      await page.selectOption('#meeting-weekday', String(isoWeekday(tomorrow)));
-      await page.fill('#meeting-start', '11:30');
-      await page.fill('#meeting-end', '12:30');
-      // Answered from the handler: the click itself waits while a confirm() blocks the page.
-      const asked = new Promise<string>((resolve, reject) => {
-        page.once('dialog', (dialog) => {
-          resolve(dialog.message());
-          (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
-        });
-      });
-      await page.click('#meeting-submit');
-      expect(await asked).to.contain("already has another subject's class at that time");
+      await fillMeeting(page, '11:30', '12:30', tomorrow);
+      expect(await submitAnswering(page, accept)).to.contain("already has another subject's class at that time");
     };
     await add(false);
     await page.getByText(/already has a meeting of another subject/).waitFor();
@@ -132,9 +172,7 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const teacher = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     const page = await context.newPage();
-    await page.goto('/teacher.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForSelector('#ts-preset option[value="manual"]', { state: 'attached' });
+    await logInAda(page, '#ts-preset option[value="manual"]');
     await page.selectOption('#ts-preset', 'manual');
     await page.fill('#ts-grace', '3');
     await page.fill('#ts-code', '45');
@@ -158,14 +196,10 @@ describe('teacher console: weekly timetable (Chromium)', function () {
     try {
       own.setDefaultTimeout(8_000);
       const page = await own.newPage();
-      await page.goto('/teacher.html');
-      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-      await page.waitForSelector('#meeting-term option', { state: 'attached' });
+      await logInAda(page, '#meeting-term option');
       const subjectId = await page.inputValue('#subject-select');
 
-      await page.selectOption('#meeting-weekday', String(isoWeekday(day)));
-      await page.fill('#meeting-start', '13:00');
-      await page.fill('#meeting-end', '14:00');
+      await fillMeeting(page, '13:00', '14:00', day);
       await page.getByLabel('Latitude').fill('51.51');
       await page.getByLabel('Longitude').fill('-0.12');
       await page.getByLabel('Radius (m)').fill('80');
@@ -189,8 +223,7 @@ describe('teacher console: weekly timetable (Chromium)', function () {
 
       await item.getByRole('button', { name: /Edit the meeting/ }).click();
       expect(await page.inputValue('#meeting-lat')).to.equal('51.51');
-      await page.fill('#meeting-start', '14:00');
-      await page.fill('#meeting-end', '15:00');
+      await fillMeeting(page, '14:00', '15:00');
       await page.getByLabel(/Networks/).fill('192.0.2.0/24');
       await page.click('#meeting-submit');
       await page.getByText('1 scheduled session moved.').waitFor();
@@ -223,17 +256,8 @@ describe('teacher console: weekly timetable (Chromium)', function () {
           .locator('#meeting-list li', { hasText: '14:00–15:00' })
           .getByRole('button', { name: /Edit the meeting/ })
           .click();
-        await page.fill('#meeting-start', '16:30');
-        await page.fill('#meeting-end', '17:30');
-        // Answered from the handler: the click itself waits while a confirm() blocks the page.
-        const asked = new Promise<string>((resolve, reject) => {
-          page.once('dialog', (dialog) => {
-            resolve(dialog.message());
-            (accept ? dialog.accept() : dialog.dismiss()).catch(reject);
-          });
-        });
-        await page.click('#meeting-submit');
-        expect(await asked).to.contain('already has a session at the new time');
+        await fillMeeting(page, '16:30', '17:30');
+        expect(await submitAnswering(page, accept)).to.contain('already has a session at the new time');
       };
       await moveTo(false);
       await page.getByText(/already has a session at the meeting's new time/).waitFor();
@@ -262,13 +286,9 @@ describe('teacher console: weekly timetable (Chromium)', function () {
       questions.push(dialog.message());
       void (answer ? dialog.accept() : dialog.dismiss());
     });
-    await page.goto('/teacher.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForSelector('#meeting-term option', { state: 'attached' });
+    await logInAda(page, '#meeting-term option');
     const subjectId = await page.inputValue('#subject-select');
-    await page.selectOption('#meeting-weekday', String(isoWeekday(tomorrow)));
-    await page.fill('#meeting-start', '11:00');
-    await page.fill('#meeting-end', '12:00');
+    await fillMeeting(page, '11:00', '12:00', tomorrow);
     await page.click('#meeting-submit');
     const row = page.locator(`#upcoming-list li[data-day="${tomorrow}"]`);
     await row.getByRole('button', { name: /Start the session/ }).click();
@@ -299,24 +319,9 @@ describe('teacher console: weekly timetable (Chromium)', function () {
 
   it('says in French what a refused edit already moved and cancelled, with their days, before and after the question', async () => {
     await ensurePagesBuilt('locale-teacher-fr.js');
-    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const { org, ada, cs101 } = await adaAndCs101();
     await srv.store.organisations.update(org.id, { settings: { ...org.settings, language: 'fr' } });
-    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
-    const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
-      (x) => x.code === 'CS101',
-    )!;
-    const [term] = await srv.store.timetable.listTerms(org.id);
-    await srv.store.timetable.createMeeting(org.id, {
-      subjectId: cs101.id,
-      termId: term!.id,
-      weekday: 3,
-      startTime: '10:00',
-      endTime: '11:00',
-      teacherId: null,
-      preset: 'manual',
-      location: null,
-      allowedIpRanges: [],
-    });
+    await addMeeting(org.id, cs101.id, 3, '10:00', '11:00');
     const page = await context.newPage();
     // The refusal of an edit that an earlier run, paused past its locks, partly carried out
     // (the server's side: test/unit/domain/meeting-edit-partial.test.ts), as the API words it.
@@ -346,23 +351,7 @@ describe('teacher console: weekly timetable (Chromium)', function () {
         }),
       });
     });
-    const questions: string[] = [];
-    page.on('dialog', (dialog) => {
-      questions.push(dialog.message());
-      void dialog.dismiss();
-    });
-    await page.goto('/teacher.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForFunction(() => document.documentElement.lang === 'fr');
-    await page.selectOption('#subject-select', cs101.id);
-    await page
-      .locator('#meeting-list li', { hasText: '10:00–11:00' })
-      .getByRole('button', { name: /Modifier le créneau/ })
-      .click();
-    await page.fill('#meeting-start', '12:00');
-    await page.fill('#meeting-end', '13:00');
-    await page.click('#meeting-submit');
-    await page.waitForFunction(() => (document.getElementById('timetable-error')?.textContent ?? '') !== '');
+    const questions = await refusedEdit(page, cs101.id, 'fr');
     const said = await page.locator('#timetable-error').innerText();
     for (const text of [questions[0] ?? '', said]) {
       expect(text).to.contain('Cette modification est en partie appliquée');
@@ -380,24 +369,9 @@ describe('teacher console: weekly timetable (Chromium)', function () {
   ] as const) {
     it(`says (${language}) what a given-up edit left, on a refusal's question and error line and on the saved line`, async () => {
       if (language === 'fr') await ensurePagesBuilt('locale-teacher-fr.js');
-      const org = (await srv.store.organisations.getBySlug('demo'))!;
+      const { org, ada, cs101 } = await adaAndCs101();
       await srv.store.organisations.update(org.id, { settings: { ...org.settings, language } });
-      const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
-      const cs101 = (await srv.store.subjects.list(org.id, { teacherId: ada.id, limit: 10, offset: 0 })).items.find(
-        (x) => x.code === 'CS101',
-      )!;
-      const [term] = await srv.store.timetable.listTerms(org.id);
-      const meeting = await srv.store.timetable.createMeeting(org.id, {
-        subjectId: cs101.id,
-        termId: term!.id,
-        weekday: 3,
-        startTime: '10:00',
-        endTime: '11:00',
-        teacherId: null,
-        preset: 'manual',
-        location: null,
-        allowedIpRanges: [],
-      });
+      const meeting = await addMeeting(org.id, cs101.id, 3, '10:00', '11:00');
       const abandoned = { rescheduled: ['s1'], cancelled: ['s2', 's3'] };
       const page = await context.newPage();
       // The API's answers when an earlier edit was refused and given up (the server's side:
@@ -432,23 +406,7 @@ describe('teacher console: weekly timetable (Chromium)', function () {
           }),
         });
       });
-      const questions: string[] = [];
-      page.on('dialog', (dialog) => {
-        questions.push(dialog.message());
-        void dialog.dismiss();
-      });
-      await page.goto('/teacher.html');
-      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-      await page.waitForFunction((lang) => document.documentElement.lang === lang, language);
-      await page.selectOption('#subject-select', cs101.id);
-      await page
-        .locator('#meeting-list li', { hasText: '10:00–11:00' })
-        .getByRole('button', { name: language === 'fr' ? /Modifier le créneau/ : /Edit the meeting/ })
-        .click();
-      await page.fill('#meeting-start', '12:00');
-      await page.fill('#meeting-end', '13:00');
-      await page.click('#meeting-submit');
-      await page.waitForFunction(() => (document.getElementById('timetable-error')?.textContent ?? '') !== '');
+      const questions = await refusedEdit(page, cs101.id, language);
       expect(questions).to.have.length(1);
       expect(questions[0]).to.contain(left);
       expect(await page.locator('#timetable-error').innerText()).to.contain(left);

@@ -36,6 +36,23 @@ function suite(setup: RaceStore): void {
     return { f, teacher, term, meeting, first, second, occurrences };
   }
 
+  /** The node stops for good at the next audit entry of `action`: that append throws, writing nothing. */
+  const stopAtAudit = (action: string) =>
+    beforeNextCall(
+      fixture().store.audit,
+      'append',
+      () => {
+        throw new Error('node stopped');
+      },
+      (entry: Omit<AuditEntry, 'id'>) => entry.action === action,
+    );
+  /** `call` ended where the node stopped; `unexpected` says what finishing would have meant. */
+  const expectStopped = (call: Promise<unknown>, unexpected: string) =>
+    call.then(
+      () => expect.fail(unexpected),
+      (err: Error) => expect(err.message).to.equal('node stopped'),
+    );
+
   it('an edit reads none of its subject’s audit entries, and counts one completed edit in the meeting’s revision', async () => {
     const { f, teacher, meeting } = await wednesdays();
     expect((await f.store.timetable.getMeeting(f.org.id, meeting.id))?.revision).to.equal(0);
@@ -56,18 +73,8 @@ function suite(setup: RaceStore): void {
 
   it('a crash between the meeting’s write and its audit entry still counts the edit: the next edit names nothing abandoned', async () => {
     const { f, teacher, meeting, first, second } = await wednesdays();
-    beforeNextCall(
-      f.store.audit,
-      'append',
-      () => {
-        throw new Error('node stopped');
-      },
-      (entry: Omit<AuditEntry, 'id'>) => entry.action === 'meeting.update',
-    );
-    await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }).then(
-      () => expect.fail('the audit entry was written'),
-      (err: Error) => expect(err.message).to.equal('node stopped'),
-    );
+    stopAtAudit('meeting.update');
+    await expectStopped(f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }), 'the audit entry was written');
     expect((await f.store.timetable.getMeeting(f.org.id, meeting.id))?.weekday).to.equal(4);
     const next = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '09:00', endTime: '10:00' });
     // The first edit completed: its cancellations are its own, not a given-up edit's.
@@ -118,18 +125,8 @@ function suite(setup: RaceStore): void {
   it('a crash between a cancellation and its audit entry leaves no day created with a cancelled session', async () => {
     const { f, teacher, meeting, first, second, occurrences } = await wednesdays();
     // The edit's first cancellation is written; its audit entry never is (the node stops for good).
-    beforeNextCall(
-      f.store.audit,
-      'append',
-      () => {
-        throw new Error('node stopped');
-      },
-      (entry: Omit<AuditEntry, 'id'>) => entry.action === 'session.cancel',
-    );
-    await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }).then(
-      () => expect.fail('the cancellation was audited'),
-      (err: Error) => expect(err.message).to.equal('node stopped'),
-    );
+    stopAtAudit('session.cancel');
+    await expectStopped(f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }), 'the cancellation was audited');
     expect((await f.store.sessions.get(f.org.id, first.id))?.status).to.equal('cancelled');
     // The mark went with the cancellation's write, not with its lost audit entry.
     const marked = (await f.store.sessions.get(f.org.id, first.id))?.meetingEdit;
@@ -144,18 +141,8 @@ function suite(setup: RaceStore): void {
 
   it('a hand cancel that stopped before its audit entry keeps its day, unmarked, and no edit lists it', async () => {
     const { f, teacher, meeting, first, occurrences } = await wednesdays();
-    beforeNextCall(
-      f.store.audit,
-      'append',
-      () => {
-        throw new Error('node stopped');
-      },
-      (entry: Omit<AuditEntry, 'id'>) => entry.action === 'session.cancel',
-    );
-    await f.live.lifecycle.cancel(teacher, first.id, undefined).then(
-      () => expect.fail('the cancellation was audited'),
-      (err: Error) => expect(err.message).to.equal('node stopped'),
-    );
+    stopAtAudit('session.cancel');
+    await expectStopped(f.live.lifecycle.cancel(teacher, first.id, undefined), 'the cancellation was audited');
     const cancelled = await f.store.sessions.get(f.org.id, first.id);
     expect([cancelled?.status, cancelled?.meetingEdit]).to.deep.equal(['cancelled', null]);
     const done = await f.domain.timetable.updateMeeting(teacher, meeting.id, { startTime: '09:00', endTime: '10:00' });

@@ -6,9 +6,12 @@ import { rosterEntry } from '../../support/roster-entry.js';
 /** Timers the test fires by hand, in the order they were set. */
 class ManualTimers {
   private readonly due: { fn: () => void; live: boolean }[] = [];
-  schedule: Schedule = (fn) => {
+  /** The delays asked for, in order. */
+  readonly delays: number[] = [];
+  schedule: Schedule = (fn, ms) => {
     const t = { fn, live: true };
     this.due.push(t);
+    this.delays.push(ms);
     return () => (t.live = false);
   };
   get pending(): number {
@@ -104,11 +107,41 @@ describe('RosterBatches', () => {
     batches.add(update('a', 4));
     turn.end();
     expect(sent.map(versions)).to.deep.equal([[1], [2, 3, 4]]);
-    // The next interval starts from that message; the stale timer sends nothing.
-    clock = 100;
+    // That message ended the interval due at 50; the next ends at 100 (the timer asked at 80 for 20 ms).
+    expect(timers.delays.at(-1)).to.equal(20);
+    // The stale timer sends nothing; the new one sends the change held since.
+    clock = 90;
     batches.add(update('a', 5));
     timers.fire();
     expect(sent.map(versions)).to.deep.equal([[1], [2, 3, 4], [5]]);
+  });
+
+  it('ends the next interval one interval after the late one was due, so a late timer does not hold the next changes longer; the messages stay one per interval', () => {
+    batches.add(update('a', 1));
+    turn.end();
+    expect(timers.delays).to.deep.equal([50]);
+    // The interval ends at 50; the loaded loop runs its timer at 62.
+    clock = 49;
+    batches.add(update('a', 2));
+    clock = 62;
+    timers.fire();
+    expect(sent.map(versions)).to.deep.equal([[1], [2]]);
+    expect(timers.delays.at(-1), 'the next interval ends at 100, not 112').to.equal(38);
+    clock = 70;
+    batches.add(update('a', 3));
+    clock = 100;
+    timers.fire();
+    expect(sent.map(versions).at(-1)).to.deep.equal([3]);
+    expect(timers.delays.at(-1)).to.equal(50);
+    // A timer late by more than an interval starts the next interval at its send.
+    clock = 120;
+    batches.add(update('a', 4));
+    clock = 230;
+    timers.fire();
+    expect(sent.map(versions).at(-1)).to.deep.equal([4]);
+    expect(timers.delays.at(-1)).to.equal(50);
+    // Sent at 0, 62, 100 and 230: never two within one interval's span of the schedule (0, 50, 100, 150, ...).
+    expect(sent).to.have.length(4);
   });
 
   it('holds each session apart', () => {

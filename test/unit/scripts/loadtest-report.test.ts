@@ -3,6 +3,7 @@ import { renderHtml, uplotAssets } from '../../../scripts/lib/loadtest-html.js';
 import { buildSummary } from '../../../scripts/lib/loadtest-summary.js';
 import { parseLag, Timeline } from '../../../scripts/lib/loadtest-timeline.js';
 import type { RunResult } from '../../../scripts/lib/loadtest-report.js';
+import { RosterLatency } from '../../../scripts/lib/loadtest-roster.js';
 
 function sampleRun() {
   const timeline = new Timeline(1_000);
@@ -28,6 +29,11 @@ function sampleRun() {
     lagP99Ms: 3,
     lagMaxMs: 8,
   });
+  const roster = new RosterLatency(1_000);
+  roster.acked('s/st1', 2_030);
+  roster.message(0, 2_050);
+  roster.message(1, 2_060);
+  roster.shown('s/st1', 2_060);
   const result: RunResult = {
     label: 'cluster',
     nodes: 1,
@@ -41,6 +47,8 @@ function sampleRun() {
     ack: [10, 12, 30],
     propagation: [40],
     propagationMissing: 0,
+    rosterFromAck: roster.ackToScreen(),
+    rosterMessageRate: roster.messageRate(),
     rss: [
       {
         name: 'load-0',
@@ -74,7 +82,9 @@ describe('load test report (scripts/lib/loadtest-*)', () => {
       busy: 1,
       errors: { BUSY: 1 },
       rosterMessages: 1,
+      rosterMessageRate: { screens: 2, meanPerActiveSecond: 1, maxPerSecond: 1 },
     });
+    expect(s.totals.rosterFromAck).to.deep.include({ n: 1, p99: 30 });
     expect(s.totals.ack).to.deep.equal({
       n: 3,
       p50: 12,

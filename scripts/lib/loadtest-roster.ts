@@ -1,0 +1,79 @@
+/**
+ * The roster side of `scripts/loadtest.ts`: besides submit -> last screen (what a student and the
+ * teacher see together), the time from the check-in's acknowledgement to the last screen of its
+ * room. The acknowledgement leaves only once the record is stored, and both messages cross the
+ * same node loop, wire and generator loop, so the difference is what the roster path adds after
+ * storage: mostly the session's batch window (ROSTER_BATCH_MS). Submit -> screen also holds the
+ * wait for the group commit, which no roster setting changes. Both ends are read on the
+ * generator's one clock; an acknowledgement read after the screen's message gives a negative value.
+ */
+import type { Quantiles } from './loadtest-timeline.js';
+import { quantiles } from './loadtest-timeline.js';
+
+export interface RosterMessageRate {
+  /** Screens that received at least one message. */
+  screens: number;
+  /** Messages per screen per second, over the seconds in which that screen received any. */
+  meanPerActiveSecond: number | null;
+  /** The most messages one screen received in one wall second. */
+  maxPerSecond: number;
+}
+
+export class RosterLatency {
+  private readonly ackedAt = new Map<string, number>();
+  private readonly shownAt = new Map<string, number>();
+  private readonly fromAck: number[] = [];
+  /** Per screen: messages per whole second since `start`. */
+  private readonly perScreen = new Map<number, Map<number, number>>();
+  messages = 0;
+
+  constructor(private readonly start: number) {}
+
+  /** The check-in `key` was acknowledged at `at` (generator clock). */
+  acked(key: string, at: number): void {
+    const shown = this.shownAt.get(key);
+    if (shown === undefined) this.ackedAt.set(key, at);
+    else {
+      this.shownAt.delete(key);
+      this.fromAck.push(shown - at);
+    }
+  }
+
+  /** The last screen of the room showed `key` at `at`. */
+  shown(key: string, at: number): void {
+    const acked = this.ackedAt.get(key);
+    if (acked === undefined) this.shownAt.set(key, at);
+    else {
+      this.ackedAt.delete(key);
+      this.fromAck.push(at - acked);
+    }
+  }
+
+  /** Screen number `screen` received one `roster:updates` message at `at`. */
+  message(screen: number, at: number): void {
+    this.messages += 1;
+    let seconds = this.perScreen.get(screen);
+    if (!seconds) this.perScreen.set(screen, (seconds = new Map()));
+    const s = Math.floor((at - this.start) / 1000);
+    seconds.set(s, (seconds.get(s) ?? 0) + 1);
+  }
+
+  ackToScreen(): Quantiles {
+    return quantiles(this.fromAck);
+  }
+
+  messageRate(): RosterMessageRate {
+    let seconds = 0;
+    let max = 0;
+    for (const perSecond of this.perScreen.values()) {
+      seconds += perSecond.size;
+      for (const n of perSecond.values()) max = Math.max(max, n);
+    }
+    const total = [...this.perScreen.values()].reduce((n, m) => n + [...m.values()].reduce((a, b) => a + b, 0), 0);
+    return {
+      screens: this.perScreen.size,
+      meanPerActiveSecond: seconds === 0 ? null : Math.round((total / seconds) * 10) / 10,
+      maxPerSecond: max,
+    };
+  }
+}

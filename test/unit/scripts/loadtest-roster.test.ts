@@ -1,0 +1,25 @@
+import { expect } from 'chai';
+import { RosterLatency } from '../../../scripts/lib/loadtest-roster.js';
+
+describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
+  it('pairs each acknowledgement with the last screen that showed the change, in either order', () => {
+    const r = new RosterLatency(0);
+    r.acked('a', 100);
+    r.shown('a', 130);
+    // The screen's message read before the acknowledgement: a negative figure, not a lost one.
+    r.shown('b', 200);
+    r.acked('b', 205);
+    // Never shown: not paired.
+    r.acked('c', 300);
+    expect(r.ackToScreen()).to.deep.include({ n: 2, p50: -5, max: 30 });
+  });
+
+  it('counts roster messages per screen per second, over the seconds a screen received any', () => {
+    const r = new RosterLatency(1_000);
+    for (const at of [1_000, 1_100, 1_900, 2_000]) r.message(0, at);
+    r.message(1, 4_500);
+    expect(r.messages).to.equal(5);
+    // Screen 0: 3 in second 0 and 1 in second 1; screen 1: 1 in second 3.
+    expect(r.messageRate()).to.deep.equal({ screens: 2, meanPerActiveSecond: 1.7, maxPerSecond: 3 });
+  });
+});
