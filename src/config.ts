@@ -125,7 +125,7 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
     .optional(),
-  MAIL_FROM: z.string().min(3).max(320).default('Classroom attendance <no-reply@localhost>'),
+  MAIL_FROM: z.string().min(3).max(320).optional(),
   MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
   MAIL_OUTBOX_POLL_MS: int(100, 3_600_000).default(30_000),
   MAIL_RETRY_BASE_MS: int(10, 86_400_000).default(60_000),
@@ -316,6 +316,9 @@ export class ConfigError extends Error {
 
 type ParsedEnv = z.infer<typeof EnvSchema>;
 
+/** The sender without MAIL_FROM: fine for the outbox folder and development, refused for SMTP in production. */
+const DEFAULT_MAIL_FROM = 'Classroom attendance <no-reply@localhost>';
+
 /**
  * The checks across variables (production requirements, TLS, keys, face options) over values
  * that parsed. `dry` reports without side effects: no development secret or certificate is
@@ -378,6 +381,13 @@ function resolveParts(e: ParsedEnv, env: NodeJS.ProcessEnv, dry: boolean) {
     // Its default names localhost: every invitation and reset link would lead nowhere.
     problems.push(
       'production requires PUBLIC_URL, the address users open (e.g. https://attendance.school.example): invitation and password links start with it',
+    );
+  }
+
+  if (production && e.SMTP_URL && !e.MAIL_FROM) {
+    // Mail servers refuse or file as spam a sender at localhost, and no one can answer it.
+    problems.push(
+      `production with SMTP_URL requires MAIL_FROM, the sender of its emails (e.g. "Example School <attendance@school.example>"): the default, ${DEFAULT_MAIL_FROM}, is an address at localhost`,
     );
   }
 
@@ -521,7 +531,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mail: {
       smtpUrl: e.SMTP_URL ?? null,
-      from: e.MAIL_FROM,
+      from: e.MAIL_FROM ?? DEFAULT_MAIL_FROM,
       outboxDir: path.join(dataDir, 'outbox'),
       queueMax: e.MAIL_QUEUE_MAX,
       outbox: {

@@ -137,8 +137,16 @@ export interface RegisteredRoute {
   openApiPath: string;
 }
 
+/**
+ * The largest JSON body of a public route (login, refresh, a password reset): theirs are a few
+ * hundred bytes, and anyone may send them, before any login.
+ */
+export const PUBLIC_BODY_LIMIT_BYTES = 16 * 1024;
+
 export interface RouteMiddleware {
   authenticate: RequestHandler;
+  /** The largest JSON or text body of a route with a login (BODY_LIMIT_BYTES). */
+  bodyLimitBytes: number;
   /** Holds a slot of this node's upload capacity until the response ends (uploadGate). */
   uploads: RequestHandler;
   limiters: Pick<RequestLimiters, 'http' | 'httpHeavy' | 'httpPublic'>;
@@ -202,6 +210,10 @@ export class RouteRegistry {
       stack.push(this.middleware.uploads);
       stack.push(receiveFiles(upload));
     }
+    // Read only now, after the rate limit, the token and the roles: parsed first (as it was, for
+    // all of /api), a body of BODY_LIMIT_BYTES cost the node its parse for any caller, and a
+    // refused token counts no budget.
+    if (def.body && !def.files) stack.push(...bodyParsers(def, this.middleware.bodyLimitBytes));
     if (def.formBody) stack.push(...formBodyParsers());
     stack.push(async (req: Request, res: Response) => {
       const params = def.params ? def.params.parse(req.params) : {};
@@ -403,6 +415,12 @@ function uploadedFiles(req: Request, spec: FileUpload<never>): Buffer[] {
     });
   }
   return files;
+}
+
+/** The JSON body, and the text one of a `textBody` route, as `req.body`: at most PUBLIC_BODY_LIMIT_BYTES for a public route. */
+function bodyParsers(def: { access: Access; textBody?: { contentType: string } }, bodyLimitBytes: number): RequestHandler[] {
+  const limit = def.access === 'public' ? Math.min(PUBLIC_BODY_LIMIT_BYTES, bodyLimitBytes) : bodyLimitBytes;
+  return [express.json({ limit, strict: true }), ...(def.textBody ? [express.text({ type: def.textBody.contentType, limit })] : [])];
 }
 
 /** The urlencoded and the file-less multipart body of a `formBody` route, as `req.body`. */

@@ -83,13 +83,13 @@ export function createHttpApp(ctx: HttpContext): Express {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  app.use('/api', express.json({ limit: config.bodyLimitBytes, strict: true }));
-  app.use('/api', express.text({ type: 'text/csv', limit: config.bodyLimitBytes }));
 
   const router = express.Router();
   const registry = new RouteRegistry(router, API_BASE, {
     authenticate: createAuthenticate({ tokens: ctx.tokenService, store: ctx.store }),
     uploads: uploadGate(config.uploadsMaxConcurrent),
+    // Each route reads its own body, once the request may run (define-route.ts).
+    bodyLimitBytes: config.bodyLimitBytes,
     limiters: ctx.requestLimiters,
   });
   for (const group of ROUTE_GROUPS) group(registry, ctx);

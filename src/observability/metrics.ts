@@ -20,6 +20,10 @@ export interface AppMetrics {
   /** What socketCommands adds at each scrape (commandAnswers counts here). */
   readonly socketCommandCounts: PairCounts<'event', 'outcome'>;
   readonly socketAdmissionRefusals: Counter<'reason'>;
+  /** Connections closed for more than SOCKET_MAX_QUEUED_BYTES waiting for them. */
+  readonly socketQueueOverflowCloses: Counter;
+  /** Handshakes refused for SOCKET_MAX_PER_USER sockets of their user open on this node. */
+  readonly socketUserLimitRefusals: Counter;
   readonly storeDuration: OperationDurations;
   readonly schedulerTicks: Counter;
   /** A gauge whose value is read when Prometheus scrapes. */
@@ -58,6 +62,16 @@ export function createMetrics(): AppMetrics {
       name: 'attendance_socket_admission_refusals_total',
       help: 'Socket.IO handshakes refused BUSY by the admission check, by reason (handshakes: too many in flight; lag: event loop late)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    socketQueueOverflowCloses: new Counter({
+      name: 'attendance_socket_queue_overflow_closes_total',
+      help: 'Socket.IO connections closed because more than SOCKET_MAX_QUEUED_BYTES waited to be written to them (a client that stopped reading)',
+      registers: [registry],
+    }),
+    socketUserLimitRefusals: new Counter({
+      name: 'attendance_socket_user_limit_refusals_total',
+      help: 'Socket.IO handshakes refused RATE_LIMITED because their user had SOCKET_MAX_PER_USER sockets open on this node',
       registers: [registry],
     }),
     storeDuration: new OperationDurations({

@@ -35,6 +35,8 @@ export class QueuedBound {
   constructor(
     private readonly maxBytes: number,
     private readonly logger: Logger,
+    /** Told each connection it closed (metrics). */
+    private readonly onClosed: () => void = () => undefined,
   ) {}
 
   /** Closes `conn` when its waiting packets hold more than the bound; true when it did. */
@@ -58,6 +60,7 @@ export class QueuedBound {
     // ws's close waits up to 30 s for the client's answer, holding the write the client never
     // read; a client that stopped reading will not answer.
     ws?.terminate?.();
+    this.onClosed();
     return true;
   }
 }

@@ -74,8 +74,12 @@ export interface RealtimeDeps {
   maxHttpBufferSize: number;
   /** Past this many bytes waiting for one connection, it is closed (queued-bound.ts; 0: no bound). */
   maxQueuedBytes: number;
+  /** Told each connection closed for more than maxQueuedBytes waiting (metrics). */
+  onQueueOverflow?: () => void;
   /** Most sockets of one user on this node at once (sockets-per-user.ts; 0: no bound). */
   maxSocketsPerUser: number;
+  /** Told each handshake refused for maxSocketsPerUser (metrics). */
+  onSocketsPerUserRefused?: () => void;
   trustProxy: TrustProxy;
   corsOrigins: string[];
   /** e.g. the Redis adapter when several nodes serve one deployment. */
@@ -121,7 +125,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
   const logger = deps.logger.child({ component: 'realtime' });
   corkUpgrades(deps.httpServer);
   // A check-in's decision push and its acknowledgement leave in one write (write-coalescing.ts).
-  const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger));
+  const writes = new WriteCoalescing(logger, new QueuedBound(deps.maxQueuedBytes, logger, deps.onQueueOverflow));
   io.engine.on('connection', (conn: Parameters<WriteCoalescing['attach']>[0] & Parameters<HandshakeAdmission['watch']>[0]) => {
     writes.attach(conn);
     admission.watch(conn);
@@ -137,7 +141,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     handshakes,
   );
   useSocketAuth(io, authDeps, handshakes);
-  useSocketsPerUser(io, deps.maxSocketsPerUser);
+  useSocketsPerUser(io, deps.maxSocketsPerUser, deps.onSocketsPerUserRefused);
   const expiry = new TokenExpiryWatch(deps.now, expiryWarningMs(deps.accessTokenTtlS));
   const actors = new CurrentActors(deps.store, deps.now);
   const standing = new StandingSweep(

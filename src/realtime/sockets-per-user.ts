@@ -15,9 +15,10 @@ export const SOCKETS_RETRY_AFTER_MS = 15_000;
  *
  * Counted from the user's room on this node, plus the handshakes admitted here that have not
  * connected yet, so a burst of parallel handshakes cannot all pass before any joins the room.
- * Runs after the authentication (it needs the verified user) as the last middleware.
+ * Runs after the authentication (it needs the verified user) as the last middleware;
+ * `onRefused` is told each refusal (metrics).
  */
-export function useSocketsPerUser(io: AppServer, maxPerUser: number): void {
+export function useSocketsPerUser(io: AppServer, maxPerUser: number, onRefused: () => void = () => undefined): void {
   if (maxPerUser <= 0) return;
   const admitting = new Map<string, number>();
   /** Each admitted handshake's close listener, until it connects (then its room counts it). */
@@ -36,6 +37,7 @@ export function useSocketsPerUser(io: AppServer, maxPerUser: number): void {
     const userId = socket.data.userId;
     const open = (io.of('/').adapter.rooms.get(rooms.user(userId))?.size ?? 0) + (admitting.get(userId) ?? 0);
     if (open >= maxPerUser) {
+      onRefused();
       const err = new AppError('RATE_LIMITED', `At most ${maxPerUser} connections of one user at once.`, {
         limit: 'sockets',
         maxSockets: maxPerUser,

@@ -178,6 +178,14 @@ export function issueCode(i: z.core.$ZodIssue): Coded {
  */
 export const MAX_ISSUES = 100;
 
+/**
+ * The most characters of one field name a refusal repeats, past which it is cut and ends with
+ * `…`. A name is the client's own text: unbounded, a student's command of 100 unknown keys of
+ * 9,000 characters was answered with 900 KB, as much as it sent, for no budget. No field of
+ * ours is a tenth as long.
+ */
+export const MAX_FIELD_NAME_LENGTH = 64;
+
 /** `details` of a VALIDATION_FAILED: the first MAX_ISSUES issues, and how many more there were. */
 export interface IssueDetails {
   issues: ValidationIssue[];
@@ -195,13 +203,25 @@ export function issueDetails(issues: readonly z.core.$ZodIssue[], prefix?: strin
 /**
  * Each issue names its field (`location.lat`); an unknown field is an issue of its own, named
  * by its path, rather than one nameless issue listing keys. Sockets and HTTP answer alike.
- * `prefix` puts the issues under the field a nested schema checked (`location`).
+ * `prefix` puts the issues under the field a nested schema checked (`location`). Each name in a
+ * path is cut to MAX_FIELD_NAME_LENGTH characters.
  */
 export function validationIssues(issues: readonly z.core.$ZodIssue[], prefix?: string): ValidationIssue[] {
-  const pathOf = (path: readonly PropertyKey[]) => [...(prefix === undefined ? [] : [prefix]), ...path].map(String).join('.');
+  const pathOf = (path: readonly PropertyKey[]) => [...(prefix === undefined ? [] : [prefix]), ...path].map(fieldName).join('.');
   return issues.flatMap((i) =>
     i.code === 'unrecognized_keys'
       ? i.keys.map((key) => issue(pathOf([...i.path, key]), 'Unknown field.', 'unknownField'))
       : [{ path: pathOf(i.path), message: i.message, ...issueCode(i) }],
   );
+}
+
+/** One segment of a path as a refusal names it: at most MAX_FIELD_NAME_LENGTH characters, then `…`. */
+function fieldName(segment: PropertyKey): string {
+  const name = String(segment);
+  if (name.length <= MAX_FIELD_NAME_LENGTH) return name;
+  let cut = name.slice(0, MAX_FIELD_NAME_LENGTH);
+  // Not half a character outside the BMP: a lone surrogate is not text a client can decode.
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return `${cut}…`;
 }

@@ -6,6 +6,13 @@ import { command, connectClient, type ClientSocket } from '../support/sockets.js
 
 const MAX = 4;
 
+/** What a counter of the node's metrics holds (0 before its first count). */
+async function counted(srv: TestServer, name: string): Promise<number> {
+  const metric = srv.app.metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+}
+
 /** What one handshake ended with: connected, or the code of its refusal. */
 function handshake(baseUrl: string, token: string, sockets: ClientSocket[]): Promise<{ code: string; details?: Record<string, unknown> }> {
   const socket: ClientSocket = connect(baseUrl, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
@@ -44,6 +51,8 @@ describe('open sockets per user', function () {
     for (const r of refused) expect(r).to.deep.include({ code: 'RATE_LIMITED' });
     expect(refused[0]!.details).to.include({ limit: 'sockets', maxSockets: MAX });
     expect(refused[0]!.details!['retryAfterMs']).to.be.a('number');
+    // Each refusal counted, for the operator's dashboard.
+    expect(await counted(srv, 'attendance_socket_user_limit_refusals_total')).to.equal(12 - MAX);
 
     // Another user is not affected.
     const theirs = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(other).token);
@@ -64,5 +73,6 @@ describe('open sockets per user', function () {
     expect(userRoom()).to.equal(MAX - 1);
     expect((await handshake(srv.baseUrl, tokens[0]!, sockets)).code).to.equal('connected');
     expect((await handshake(srv.baseUrl, tokens[1]!, sockets)).code).to.equal('RATE_LIMITED');
+    expect(await counted(srv, 'attendance_socket_user_limit_refusals_total')).to.equal(12 - MAX + 1);
   });
 });

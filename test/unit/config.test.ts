@@ -86,6 +86,27 @@ describe('config', () => {
     expect(loadConfig({ NODE_ENV: 'test' }).accounts).to.include({ publicUrl: 'http://localhost:3000', publicUrlGiven: false });
   });
 
+  it('refuses production that sends through SMTP_URL without MAIL_FROM, as every email would come from no-reply@localhost', () => {
+    const production = {
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET,
+      SQLITE_PATH: path.join(dir, 'm.db'),
+      PUBLIC_URL: 'https://attendance.school.example',
+      SMTP_URL: 'smtps://user:pass@mail.school.example',
+    };
+    const problems = problemsOf(production);
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^production with SMTP_URL requires MAIL_FROM/);
+    // Empty counts as unset (the compose file passes MAIL_FROM through, empty when not given).
+    expect(problemsOf({ ...production, MAIL_FROM: '' })[0]).to.match(/^production with SMTP_URL requires MAIL_FROM/);
+    const from = 'Example School <attendance@school.example>';
+    expect(loadConfig({ ...production, MAIL_FROM: from }).mail.from).to.equal(from);
+    // Without SMTP_URL the emails stay in the outbox folder, and elsewhere than production the default serves.
+    const { SMTP_URL: _smtp, ...outboxOnly } = production;
+    expect(loadConfig(outboxOnly).mail.from).to.equal('Classroom attendance <no-reply@localhost>');
+    expect(loadConfig({ NODE_ENV: 'test', SMTP_URL: production.SMTP_URL }).mail.from).to.equal('Classroom attendance <no-reply@localhost>');
+  });
+
   it('accepts production with a secret, a store location and PUBLIC_URL, and does not seed by default', () => {
     const c = loadConfig({
       NODE_ENV: 'production',
