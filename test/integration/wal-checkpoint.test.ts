@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { repoRoot } from '../../scripts/lib/repo-root.js';
 import { createSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CheckpointLogger, WalCheckpointer } from '../../src/store/sqlite/wal-checkpointer.js';
+import { walIndexReader } from '../../src/store/sqlite/wal-frames.js';
 import { startTestServer } from '../support/http.js';
 import { waitFor } from '../support/sockets.js';
 import { mostReferencesTo } from '../support/heap-snapshot.js';
@@ -74,6 +75,7 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
     const cp = store.checkpointer()!;
     await running(cp);
     const org = await store.organisations.create({ name: 'Wal', slug: 'wal', timezone: 'UTC' });
+    const wal = walIndexReader(file);
     const rounds = 240; // about 80 MB of WAL without a checkpoint
     let largest = 0;
     const modes = new Set<string>();
@@ -82,16 +84,24 @@ describe('SQLite WAL checkpoints on a worker thread', function () {
       await writeRound(store, org.id, round);
       largest = Math.max(largest, walSize(file));
       // Sustained, not a burst no checkpointer could follow on a shared core: every third round
-      // (about 1 MB of WAL) waits for a report the worker sent after it, as a node's batches
-      // spread over time would leave it room. The reports already queued are let in first. A
-      // worker that already copied these rounds and emptied the WAL while this thread was off
-      // its core sends nothing more (an idle store), so an empty WAL ends the wait too.
+      // (about 1 MB of WAL) waits until the worker has copied every frame written so far, or the
+      // WAL started over or was emptied, as a node's batches spread over time would leave it
+      // room. Not "a report came after the round": a pass that ran during the round's
+      // transaction reports after it without having copied it, and on a starved worker thread
+      // such reports ended every wait while the WAL grew to the main connection's safety net.
       if (round % 3 === 2) {
-        await new Promise(setImmediate);
-        const reported = cp.status().checkpoints;
-        await waitFor(() => cp.status().checkpoints > reported || walSize(file) === 0, 20_000, 5);
+        const written = wal.read();
+        await waitFor(
+          () => {
+            const now = wal.read();
+            return now.generation !== written.generation || now.backfilled >= written.frames || walSize(file) === 0;
+          },
+          20_000,
+          5,
+        );
       }
     }
+    wal.close();
     expect(cp.status().mode).to.equal('worker');
     // Whether it also had to RESTART depends on how far the writes got ahead of it (on a quiet
     // machine the WAL wraps by itself after each pass and never reaches the bound): not asserted.

@@ -42,8 +42,8 @@ export interface WalIndexState {
 
 /**
  * The wal-index's frame count, copied count (`nBackfill` of the checkpoint info at byte 96) and
- * salt, in one pread of 100 bytes without a lock: the checkpoint worker's pacing reads it after
- * each commit (workers/wal-checkpoint-worker.ts). A torn read is possible and harmless there.
+ * salt, in one pread of 100 bytes without a lock: the checkpoint worker reads it each pass
+ * (workers/wal-checkpoint-worker.ts). A torn read is possible and harmless there.
  */
 export function walIndexReader(file: string): { read(): WalIndexState; close(): void } {
   const fd = openSync(`${file}-shm`, 'r');
