@@ -234,8 +234,9 @@ function keepFix(held: LocationInput): LocationInput {
  * The fix to send: the shared one while fresh, else a new one taken now. A fresh but coarse one
  * is looked at again and the finer of the two sent: shared before the GPS had found its
  * satellites, it would send to the teacher's review a student whose phone now knows better.
- * Not with a typed code (`retake` false): it may already be the previous period's, and the
- * look's seconds could have it refused and spend an attempt, where a coarse fix asks a review.
+ * Not with a typed code and no QR link (`retake` false): the code may already be the previous
+ * period's, and the look's seconds could have it refused and spend an attempt, where a coarse fix
+ * only asks for a review.
  */
 function freshFix(retake: boolean): Promise<LocationInput> {
   const held = fix;
@@ -400,7 +401,7 @@ function bindCheckin(socket: AppSocket): void {
     submit.setAttribute('aria-busy', 'true');
     const send = async (): Promise<CheckinView> => {
       const location = wantsFix
-        ? await freshFix(!(current.policy.rotatingCode && code)).catch((err: unknown) => {
+        ? await freshFix(!(current.policy.rotatingCode && code && !linkToken)).catch((err: unknown) => {
             byId('share-location').focus();
             throw err;
           })
