@@ -87,7 +87,7 @@ export class CurrentActors {
 
   forget(userId: string): void {
     this.entries.delete(userId);
-    for (let load = this.pending.get(userId); load; load = load.replaced) if (load.sent) load.stale = true;
+    for (let load = this.pending.get(userId) ?? null; load; load = load.replaced) if (load.sent) load.stale = true;
   }
 
   /** What the handshake just read from the store (its login not ended either): a reconnect acts as the store says now. */
