@@ -28,6 +28,13 @@ interface Load {
   /** Logins of the user's sockets, each once; more join until the read is sent. */
   sids: string[];
   sent: boolean;
+  /**
+   * A change of the user was announced after the read was sent: what it brings may predate the
+   * change, so it answers the commands waiting for it but is not kept for the next ones.
+   */
+  stale: boolean;
+  /** The user's read on its way that this one took the place of (a login it did not carry), until this one ends. */
+  replaced: Load | null;
   resolve: (entry: Entry) => void;
   reject: (err: unknown) => void;
 }
@@ -80,6 +87,7 @@ export class CurrentActors {
 
   forget(userId: string): void {
     this.entries.delete(userId);
+    for (let load = this.pending.get(userId) ?? null; load; load = load.replaced) if (load.sent) load.stale = true;
   }
 
   /** What the handshake just read from the store (its login not ended either): a reconnect acts as the store says now. */
@@ -93,7 +101,7 @@ export class CurrentActors {
     if (current && (sid === null || cached.logins.includes(sid))) return Promise.resolve(cached);
     // Concurrent commands of one user share one read, their sockets' logins too while it waits.
     const load = this.pending.get(userId);
-    if (load && (sid === null || load.sids.includes(sid) || !load.sent)) {
+    if (load && !load.stale && (sid === null || load.sids.includes(sid) || !load.sent)) {
       if (sid !== null && !load.sids.includes(sid)) load.sids.push(sid);
       return load.promise;
     }
@@ -111,7 +119,7 @@ export class CurrentActors {
       resolve = res;
       reject = rej;
     });
-    const load: Load = { promise, sids, sent: false, resolve, reject };
+    const load: Load = { promise, sids, sent: false, stale: false, replaced: this.pending.get(userId) ?? null, resolve, reject };
     this.pending.set(userId, load);
     if (this.turn.size === 0) this.defer(() => this.readTurn());
     let users = this.turn.get(orgId);
@@ -135,7 +143,10 @@ export class CurrentActors {
         })
         .finally(() => {
           // A later read of the user (a login this one did not carry) may have taken the place.
-          for (const [userId, load] of waiting) if (this.pending.get(userId) === load) this.pending.delete(userId);
+          for (const [userId, load] of waiting) {
+            if (this.pending.get(userId) === load) this.pending.delete(userId);
+            load.replaced = null;
+          }
         });
     }
   }
@@ -164,7 +175,7 @@ export class CurrentActors {
             : null;
       const endedOfUser = ended === null ? NONE : w.sids.filter((sid) => ended.has(sid));
       const entry: Entry = { role: user?.role ?? 'student', refusal, logins: w.sids, ended: endedOfUser, readAt: t };
-      this.remember(userId, entry);
+      if (!w.stale) this.remember(userId, entry);
       w.resolve(entry);
     }
   }

@@ -70,15 +70,15 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
   handler: (input: z.infer<S>, ctx: HandlerContext) => Promise<AckData<E>>,
   fast?: (payload: unknown) => z.infer<S> | null,
 ): Command {
-  /** The answer to an error of the guard or the handler, once the budget was asked; never rejects. */
-  const failure = async (err: unknown, socket: AppSocket, guard: CommandGuard): Promise<Ack<unknown>> => {
+  /** The answer to an error of the guard or the handler (`counted`: once the budget was asked); never rejects. */
+  const failure = async (err: unknown, socket: AppSocket, guard: CommandGuard, counted = true): Promise<Ack<unknown>> => {
     // A failing store is logged once by the store when it starts failing, not per command.
     const known = err instanceof AppError ? err : storeFailureToAppError(err);
     if (!known) logger.error({ err, event, userId: socket.data.userId, socketId: socket.id }, 'socket command failed');
     // The client is told to retry after details.retryAfterMs; an answer that wrote nothing
     // must not spend the budget its retries need (a student following BUSY hints through a
     // full face queue was otherwise refused RATE_LIMITED for most of a minute).
-    if (known && REFUNDED.has(known.code)) {
+    if (counted && known && REFUNDED.has(known.code)) {
       await guard
         .refund(rate, socket.data.userId)
         .catch((refundErr: unknown) => logger.warn({ err: refundErr, event }, 'rate budget refund failed'));
@@ -105,17 +105,24 @@ export function defineCommand<E extends CommandName, S extends z.ZodType>(
     event,
     rate,
     run(socket, payload, guard) {
-      let input = fast ? fast(payload) : null;
-      if (input === null) {
-        const parsed = schema.safeParse(payload ?? {});
-        if (!parsed.success) {
-          const details = issueDetails(parsed.error.issues);
-          return Promise.resolve({
-            ok: false,
-            error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { ...details }).toBody(),
-          });
+      let input: z.infer<S> | null;
+      // run() answers, never throws: the dispatcher gives the in-flight slot back on the answer,
+      // and a throw here would go up through socket.io's listener (no async function catches it).
+      try {
+        input = fast ? fast(payload) : null;
+        if (input === null) {
+          const parsed = schema.safeParse(payload ?? {});
+          if (!parsed.success) {
+            const details = issueDetails(parsed.error.issues);
+            return Promise.resolve({
+              ok: false,
+              error: new AppError('VALIDATION_FAILED', `Invalid ${event} payload.`, { ...details }).toBody(),
+            });
+          }
+          input = parsed.data;
         }
-        input = parsed.data;
+      } catch (err) {
+        return failure(err, socket, guard, false);
       }
       // When the budget is counted in memory and the acting user was read within its TTL, the
       // handler starts now: no await before it, no async frame around it (a check-in's async

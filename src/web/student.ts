@@ -234,11 +234,14 @@ function keepFix(held: LocationInput): LocationInput {
  * The fix to send: the shared one while fresh, else a new one taken now. A fresh but coarse one
  * is looked at again and the finer of the two sent: shared before the GPS had found its
  * satellites, it would send to the teacher's review a student whose phone now knows better.
+ * Not with a typed code and no QR link (`retake` false): the code may already be the previous
+ * period's, and the look's seconds could have it refused and spend an attempt, where a coarse fix
+ * only asks for a review.
  */
-function freshFix(): Promise<LocationInput> {
+function freshFix(retake: boolean): Promise<LocationInput> {
   const held = fix;
   if (!held || Date.now() - new Date(held.timestamp).getTime() > FRESH_FIX_MS) return findLocation();
-  if (held.accuracy <= COARSE_FIX_M) return Promise.resolve(held);
+  if (held.accuracy <= COARSE_FIX_M || !retake) return Promise.resolve(held);
   return findLocation(RETAKE_COARSE_MS).then(
     (again) => (again.accuracy <= held.accuracy ? again : keepFix(held)),
     () => keepFix(held),
@@ -398,7 +401,7 @@ function bindCheckin(socket: AppSocket): void {
     submit.setAttribute('aria-busy', 'true');
     const send = async (): Promise<CheckinView> => {
       const location = wantsFix
-        ? await freshFix().catch((err: unknown) => {
+        ? await freshFix(!(current.policy.rotatingCode && code && !linkToken)).catch((err: unknown) => {
             byId('share-location').focus();
             throw err;
           })

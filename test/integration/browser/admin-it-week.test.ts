@@ -13,7 +13,11 @@ async function editUser(page: Page, query: string, edit: string): Promise<void> 
   await showSection(page, 'users');
   await page.fill('#user-q', query);
   await page.click('#user-search button[type="submit"]');
-  await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+  // The row of this search, not any single row: the list may still show the last search's one.
+  await page.waitForFunction((q) => {
+    const rows = document.querySelectorAll('#users-body tr');
+    return rows.length === 1 && (rows[0]!.textContent ?? '').includes(q);
+  }, query);
   await page.click(`#users-body button:has-text("${edit}")`);
 }
 
@@ -74,6 +78,7 @@ describe("admin console: the IT person's week (Chromium)", function () {
 
   it('a password too short is refused in the form before anything is sent', async () => {
     await editUser(page, 'alan@demo.school', 'Edit');
+    expect(await page.inputValue('#uf-email'), "Alan's form, not the last search's user").to.equal('alan@demo.school');
     const patches: string[] = [];
     page.on('request', (r) => {
       if (r.method() === 'PATCH') patches.push(r.url());

@@ -250,6 +250,30 @@ describe('student page on a weak link (Chromium)', function () {
     expect(record.attempts).to.equal(1);
   });
 
+  it('a coarse fix with a typed rotating code is sent as held: a look again at the tap could outlast the code', async () => {
+    // The code typed may already be the previous period's (15 s by default): waiting up to 10 s
+    // more for a finer fix would have it refused CODE_INVALID and spend an attempt, where the
+    // coarse fix only asks the teacher's review.
+    const sessionId = ok(
+      await command(teacher, 'session:open', {
+        subjectId,
+        policy: { geofence: true, network: false, rotatingCode: true, selfie: false, codePeriodS: 120, maxAttempts: 2 },
+        parallel: true,
+      }),
+    ).id;
+    const page = await phone(10, sessionId, { accuracy: 900 });
+    await page.tap('#share-location');
+    await page.waitForSelector('#location-status[data-ready="true"]');
+    await page.context().setGeolocation({ ...CLASSROOM, accuracy: 12 });
+    await page.fill('#code', ok(await command(teacher, 'session:code', { sessionId })).code);
+    await page.tap('#submit-checkin');
+    await page.waitForSelector('#decision:not([data-status="none"])');
+    const record = await stored(sessionId, 10);
+    expect(record.accuracyM, 'the fix held when the code was typed').to.equal(900);
+    expect(record.attempts).to.equal(1);
+    expect(record.flags).to.not.include('CODE_INVALID');
+  });
+
   it('the rotating code: a tap without it is stopped before it spends an attempt, and a code refused as stale is cleared for the new one', async () => {
     const sessionId = ok(
       await command(teacher, 'session:open', {

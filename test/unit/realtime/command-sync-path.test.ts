@@ -4,7 +4,9 @@ import type { Actor } from '../../../src/domain/actor.js';
 import type { RateLimitResult } from '../../../src/domain/rate-limiter.js';
 import { createLogger } from '../../../src/logger.js';
 import { AppError } from '../../../src/shared/app-error.js';
-import { defineCommand, type CommandGuard } from '../../../src/realtime/define-handler.js';
+import { commandDispatcher, defineCommand, type CommandGuard } from '../../../src/realtime/define-handler.js';
+import { CommandsInFlight } from '../../../src/realtime/commands-in-flight.js';
+import type { Ack } from '../../../src/shared/errors.js';
 import type { AppSocket } from '../../../src/realtime/types.js';
 
 // A command whose budget is counted in memory and whose acting user was read within its TTL
@@ -106,5 +108,55 @@ describe('socket commands: the handler starts at once when the guard can answer 
     const ack = await command.run(socket, { sessionId: 's' }, guardOf({ limit: ALLOWED, actor: () => actor }, calls));
     expect(ack.ok ? null : ack.error.code).to.equal('BUSY');
     expect(calls.refund).to.equal(1);
+  });
+});
+
+describe('socket commands: a payload check that throws', () => {
+  // run() used to be an async function, so anything its payload check threw became an answer;
+  // since it starts the handler inside run(), a throw there must not leave the dispatcher
+  // without its answer: the in-flight slot stayed taken for good (the socket answered BUSY
+  // from then on) and the throw went up through socket.io's listener to the process.
+  const throwing = () =>
+    defineCommand(
+      createLogger('silent'),
+      'session:join',
+      'light',
+      z.object({ sessionId: z.string() }),
+      () => Promise.reject(new Error('not reached')),
+      () => {
+        throw new Error('payload check failed');
+      },
+    );
+
+  it('answers the throw as a failed command, without throwing from run()', async () => {
+    const calls = noCalls();
+    const command = throwing();
+    let answer: Promise<unknown> | undefined;
+    expect(() => (answer = command.run(socket, { sessionId: 's' }, guardOf({ limit: ALLOWED, actor: () => actor }, calls)))).not.to.throw();
+    const ack = (await answer) as { ok: boolean; error?: { code: string } };
+    expect(ack.ok).to.equal(false);
+    expect(ack.error?.code).to.equal('INTERNAL');
+    expect(calls).to.deep.equal({ consume: 0, tryConsume: 0, actor: 0, refund: 0 });
+  });
+
+  it("gives the dispatcher's in-flight slot back and answers", async () => {
+    const calls = noCalls();
+    let held = 0;
+    const guard: CommandGuard = {
+      ...guardOf({ limit: ALLOWED, actor: () => actor }, calls),
+      enter: () => ((held += 1), true),
+      leave: () => void (held -= 1),
+    };
+    const acks: Ack<unknown>[] = [];
+    const answered = new Promise<void>((resolve) => {
+      const dispatch = commandDispatcher([throwing()], guard, new CommandsInFlight(createLogger('silent')));
+      dispatch.call(socket, 'session:join', { sessionId: 's' }, (ack: Ack<unknown>) => {
+        acks.push(ack);
+        resolve();
+      });
+    });
+    await answered;
+    expect(held).to.equal(0);
+    expect(acks.map((a) => a.ok)).to.deep.equal([false]);
   });
 });

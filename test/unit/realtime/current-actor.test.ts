@@ -155,4 +155,34 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     await actors.of(socketOf(user));
     expect(revocationReads, 'no login to check').to.equal(1);
   });
+  it('does not keep a read that was on its way when a change was announced: the next command reads again', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const inner = store;
+    let standingsAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (standingsAsked = resolve));
+    // The standing is read before the deactivation is stored, and answers after it was announced.
+    const gated = {
+      ...inner,
+      users: {
+        ...inner.users,
+        getStandings: async (orgId: string, ids: string[]) => {
+          const read = await inner.users.getStandings(orgId, ids);
+          standingsAsked();
+          await held;
+          return read;
+        },
+      },
+    } as Store;
+    const actors = new CurrentActors(gated, () => new Date(t));
+    const socket = socketOf(user);
+    const first = actors.of(socket);
+    await asked;
+    await inner.users.update(user.orgId, user.id, { active: false });
+    actors.forget(user.id);
+    release();
+    expect((await first).id, 'the command already on its way acts as it was read').to.equal(user.id);
+    expect(actors.current(socket), 'not served from the read that predates the change').to.equal(null);
+    await expectCode(actors.of(socket), 'ACCOUNT_DISABLED');
+  });
 });
