@@ -24,6 +24,8 @@ export type DomainEvent =
   | { type: 'user.access-changed'; orgId: string; userId: string; code: 'ACCOUNT_DISABLED' | 'ROLE_CHANGED' }
   /** Students newly enrolled in a subject (not those enrolled already): their open sockets hear of it from now on. */
   | { type: 'subject.enrolled'; orgId: string; subjectId: string; studentIds: string[] }
+  /** Teachers newly given a subject (at its creation or a change of its teachers): their open pages list it. */
+  | { type: 'subject.assigned'; orgId: string; subjectId: string; teacherIds: string[] }
   /** People lost access to a subject; `sessionIds` are its sessions not closed, or closed but still reopenable. */
   | {
       type: 'subject.access-changed';

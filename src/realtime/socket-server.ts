@@ -258,6 +258,11 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
         io.to(students).emit('subject:enrolled', { subjectId: event.subjectId });
         break;
       }
+      case 'subject.assigned':
+        // Through the adapter, to the teachers' sockets on every node. No room to join: the
+        // subject's sessions are watched by asking for them, which checks the teacher then.
+        io.to(event.teacherIds.map(rooms.user)).emit('subject:assigned', { subjectId: event.subjectId });
+        break;
       case 'subject.access-changed':
         for (const userId of event.removedStudentIds) io.in(rooms.user(userId)).socketsLeave(rooms.subjectStudents(event.subjectId));
         for (const sessionId of event.sessionIds) {

@@ -391,6 +391,8 @@ export interface ServerToClientEvents {
    * sessions' `session:status` reach it from now on); list the sessions again for those already live.
    */
   'subject:enrolled': (info: { subjectId: string }) => void;
+  /** To a teacher newly given the subject (at its creation or a change of its teachers): list the subjects again. */
+  'subject:assigned': (info: { subjectId: string }) => void;
   /** To a student: their face reference was set, replaced, removed, or a replacement proposed or rejected. */
   'face:changed': (view: FaceChangeView) => void;
   /** To a user: a new notification (an at-risk alert), with their unread count. */

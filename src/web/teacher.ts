@@ -504,10 +504,31 @@ function bindSessionControls(socket: AppSocket): void {
   });
 }
 
-async function loadSubjects(): Promise<void> {
+const subjectName = (s: SubjectItem): string => st('staff.sessionName', { code: s.code, name: s.name });
+
+async function loadSubjects(): Promise<SubjectItem[]> {
   const page = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
   const select = byId<HTMLSelectElement>('subject-select');
-  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, st('staff.sessionName', { code: s.code, name: s.name }))));
+  const chosen = select.value;
+  select.replaceChildren(...page.items.map((s) => h('option', { value: s.id }, subjectName(s))));
+  // Listed again (a subject given meanwhile): the teacher's choice stays, and the timetable
+  // panel, which follows the select's changes, follows one the new list made (a first subject).
+  if (page.items.some((s) => s.id === chosen)) select.value = chosen;
+  else if (select.value !== chosen) select.dispatchEvent(new Event('change'));
+  return page.items;
+}
+
+/** An admin gave the teacher a subject while the page was open: it joins the list at once. */
+function bindSubjectAssigned(socket: AppSocket, live: HTMLElement): void {
+  socket.on('subject:assigned', ({ subjectId }) => {
+    loadSubjects().then(
+      (items) => {
+        const given = items.find((s) => s.id === subjectId);
+        if (given) announce(live, tt('teacher.subjectAssigned', { subject: subjectName(given) }));
+      },
+      (err: unknown) => (byId('open-error').textContent = errorText(err)),
+    );
+  });
 }
 
 /** The warning of a console served over plain http://, in the page's language. */
@@ -547,6 +568,7 @@ async function main(): Promise<void> {
     if (watching) byId<HTMLAnchorElement>('classroom-link').href = classroomHref(watching);
   });
   bindSessionControls(socket);
+  bindSubjectAssigned(socket, live);
   socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));
   socket.on('session:status', (session) => {

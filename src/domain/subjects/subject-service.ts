@@ -77,6 +77,7 @@ export class SubjectService {
       }),
     );
     await this.audit(actor, subject.id, 'subject.create', null, subject);
+    this.publishAssigned(actor, subject.id, subject.teacherIds, []);
     return subject;
   }
 
@@ -122,6 +123,7 @@ export class SubjectService {
       [],
       replaced.teacherIds.filter((t) => !kept.has(t)),
     );
+    this.publishAssigned(actor, before.id, after.teacherIds, replaced.teacherIds);
     return after;
   }
 
@@ -230,6 +232,16 @@ export class SubjectService {
     const added = studentIds.filter((s) => !before.has(s));
     if (added.length === 0) return;
     this.deps.events.publish({ type: 'subject.enrolled', orgId: actor.orgId, subjectId, studentIds: added });
+  }
+
+  // A teacher's open page lists its subjects once, at load: without this, one given a subject
+  // meanwhile could not open its sessions until a reload. Only those it adds (against the subject
+  // the write replaced): a change of name alone, or the same teachers again, tells nobody.
+  private publishAssigned(actor: Actor, subjectId: string, teacherIds: readonly string[], before: readonly string[]): void {
+    const had = new Set(before);
+    const added = teacherIds.filter((t) => !had.has(t));
+    if (added.length === 0) return;
+    this.deps.events.publish({ type: 'subject.assigned', orgId: actor.orgId, subjectId, teacherIds: added });
   }
 
   // Open sockets of people who lost the subject leave its rooms (socket-server.ts): the subject's

@@ -87,6 +87,7 @@ export const teacherEn = {
   'teacher.bulkDone': { one: '# marked {status}.', other: '# marked {status}.' },
   'teacher.changes': { one: '# change. {counts}', other: '# changes. {counts}' },
   'teacher.sessionNow': 'Session {status}.',
+  'teacher.subjectAssigned': 'You now teach {subject}.',
   'teacher.noSession': 'No session.',
   'teacher.httpWarning':
     "This console is not served over HTTPS (its address starts with http://). Students' phones share their location and camera only with secure (https://) pages, so check-ins from the join link and QR code will fail. Open {address} if it works, or ask the school's IT to set up HTTPS (see docs/deploy.md).",
