@@ -148,6 +148,10 @@ describe('docs client: a class of fifty checks in (two production nodes)', funct
       password: pupils[DEACTIVATED]!.password,
     });
     expect(refusalOf(login)).to.deep.equal([403, 'ACCOUNT_DISABLED']);
+    expect(refusalOf(await dep.http[1]!.get('/api/v1/me', victim.tokens.accessToken)), 'its unexpired access token').to.deep.equal([
+      403,
+      'ACCOUNT_DISABLED',
+    ]);
     // protocol.md §1: deactivation revoked the refresh tokens.
     const refresh = await dep.http[1]!.post('/api/v1/auth/refresh', { refreshToken: victim.tokens.refreshToken });
     expect(refusalOf(refresh)).to.deep.equal([401, 'REFRESH_TOKEN_INVALID']);
