@@ -50,5 +50,21 @@ describe('docs client: token expiry under an open socket (two production nodes)'
     expect(await gone).to.equal('io server disconnect');
     expect(socket.active).to.equal(false);
     expect((await connectRefused(dep.nodes[1]!.url, { token: tokens.accessToken })).data.code).to.equal('TOKEN_EXPIRED');
+
+    // protocol.md §2: after the refusal, refresh over HTTP and call socket.connect(); the auth
+    // function hands the new token to the handshake, and the socket works again.
+    const retried = new Promise<string | undefined>((resolve) =>
+      socket.once('connect_error', (err) => resolve((err as Error & { data?: { code?: string } }).data?.code)),
+    );
+    socket.connect();
+    expect(await retried, 'the same socket, still with the expired token').to.equal('TOKEN_EXPIRED');
+    expect(socket.active, 'no automatic retry after a refusal').to.equal(false);
+    const fresh = await dep.http[0]!.post<Tokens>('/api/v1/auth/refresh', { refreshToken: tokens.refreshToken });
+    expect(fresh.status, fresh.text).to.equal(200);
+    tokens = fresh.body;
+    const back = new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.connect();
+    await back;
+    expect(data(await send(socket, 'session:list-active', {}))).to.deep.equal([]);
   });
 });
