@@ -1,4 +1,4 @@
-import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
+import { csvDelimiter, firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
@@ -181,7 +181,14 @@ function parseRows(csv: string): Array<{ line: number; fields: Record<string, st
     throw new AppError('VALIDATION_FAILED', NOT_UTF8_MESSAGE, { rows: [rowError(undecoded, [rowProblem('notUtf8')])] });
   let table: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
+    table = parse(csv, {
+      bom: true,
+      delimiter: csvDelimiter(csv),
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as typeof table;
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', { rows: [rowError(line ?? 1, [rowProblem('unparseableCsv')])] });

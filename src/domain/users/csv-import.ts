@@ -1,4 +1,4 @@
-import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
+import { csvDelimiter, firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
@@ -149,7 +149,14 @@ function parseCsv(csv: string): Array<{ line: number; fields: Record<string, str
   let table: Array<{ record: string[]; info: { lines: number } }>;
   try {
     // `info` gives each record's line, which stays right across blank lines and quoted newlines.
-    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
+    table = parse(csv, {
+      bom: true,
+      delimiter: csvDelimiter(csv),
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as typeof table;
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', {
