@@ -6,7 +6,7 @@ import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
 import { NodeConflictError } from './cluster/node-registry.js';
 import { RedisUnavailableError } from './cluster/redis.js';
 import { ConfigError, loadConfig, startWarnings, type Config } from './config.js';
-import { seedDemo } from './domain/seed.js';
+import { DEMO_EMAILS, DEMO_PASSWORDS, seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
 import type { Store } from './domain/ports/store.js';
@@ -50,6 +50,7 @@ const clock = (): Date => new Date();
 const passwords = new BcryptPasswordHasher(config.bcryptCost);
 // A start refused from here on leaves the node registry first: its entry would otherwise live
 // another 30 s, and the orchestrator's restart under this NODE_ID be refused as a running node.
+let demoCreated = false;
 const store = await openStore().catch(async (err: unknown) => {
   await cluster?.close();
   if (!(err instanceof SchemaTooNewError)) throw err;
@@ -64,7 +65,7 @@ async function openStore(): Promise<Store> {
   const opened = await createStore(config.store, clock, logger);
   if (config.seedDemo) {
     const { created } = await seedDemo(opened, { passwords, timezone: config.defaultTimezone, history: true });
-    if (created) logger.info('created the demo organisation (see README.md for its accounts)');
+    demoCreated = created;
   }
   // Nothing is created silently in production: the operator makes the first organisation and admin.
   if ((await opened.organisations.count()) === 0) {
@@ -112,10 +113,17 @@ if (!config.mail.smtpUrl) {
   log({ outbox: config.mail.outboxDir }, 'SMTP_URL is not set: emails are written to the outbox folder, not sent');
 }
 const scheme = config.tls ? 'https' : 'http';
-logger.info(
-  { store: store.kind, redis: cluster !== null },
-  `listening on ${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`,
-);
+const listening = `${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+logger.info({ store: store.kind, redis: cluster !== null }, `listening on ${listening}`);
+if (demoCreated) {
+  // The first thing someone trying it needs, where they look: the log of the start they just ran.
+  const site = config.accounts.publicUrlGiven ? config.accounts.publicUrl : listening;
+  logger.info(
+    `created the demo organisation: sign in at ${site}/admin.html as ${DEMO_EMAILS.admin} (password ${DEMO_PASSWORDS.admin}), ` +
+      `${site}/teacher.html as ${DEMO_EMAILS.teacher} (${DEMO_PASSWORDS.teacher}), ` +
+      `${site}/student.html as ${DEMO_EMAILS.student} (${DEMO_PASSWORDS.student}); the other accounts are in README.md`,
+  );
+}
 if (config.tls?.selfSigned) {
   // A phone on the same Wi-Fi needs HTTPS for its location and camera; these are the addresses it can try.
   const urls = phoneUrls(localNames(), address.address, address.port);
