@@ -1,4 +1,5 @@
 import { BcryptPasswordHasher } from './adapters/bcrypt-password-hasher.js';
+import { checkSmtp } from './adapters/mail/smtp-mailer.js';
 import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
@@ -107,7 +108,8 @@ const address = await application.listen().catch(async (err: unknown) => {
 });
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 for (const warning of startWarnings(config)) logger.warn(warning);
-if (!config.mail.smtpUrl) {
+if (config.mail.smtpUrl) void checkSmtp(config.mail.smtpUrl, logger);
+else {
   // Never silent: without SMTP every invitation and reset is a file an admin must hand over.
   const log = config.env === 'production' ? logger.warn.bind(logger) : logger.info.bind(logger);
   log({ outbox: config.mail.outboxDir }, 'SMTP_URL is not set: emails are written to the outbox folder, not sent');
