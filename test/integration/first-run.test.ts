@@ -36,6 +36,14 @@ function spawnService(
   });
 }
 
+/** Stops a service started by spawnService, if it still runs. */
+async function stopService(child: ChildProcessWithoutNullStreams | null): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** The environment of the test run without the developer's own store, Redis, secrets or listen settings. */
 function isolatedEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -83,11 +91,7 @@ describe('first run in production (service and admin CLI as child processes)', f
   });
 
   after(async () => {
-    if (service && service.exitCode === null) {
-      const exited = new Promise((resolve) => service!.once('exit', resolve));
-      service.kill('SIGTERM');
-      await exited;
-    }
+    await stopService(service);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -270,11 +274,7 @@ describe('first run on the embedded defaults (npm start, development)', function
     root = mkdtempSync(path.join(os.tmpdir(), 'first-dev-run-'));
   });
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await stopService(child);
     rmSync(root, { recursive: true, force: true });
   });
 
