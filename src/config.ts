@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'n
 import path from 'node:path';
 import { z } from 'zod';
 import { FaceConfigError, loadFaceConfig, type FaceConfig } from './face/face-config.js';
-import { resolveTls, type TlsConfig } from './tls/tls-config.js';
+import { certificateWarnings, resolveTls, type TlsConfig } from './tls/tls-config.js';
 import { compileTrustProxy } from './adapters/trust-proxy.js';
 
 /**
@@ -559,8 +559,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * What a start should say about a configuration that runs but will not serve a school well; one
  * line each, logged as warnings.
  */
-export function startWarnings(config: Config): string[] {
+export function startWarnings(config: Config, now = new Date()): string[] {
   const warnings: string[] = [];
+  if (config.tls) warnings.push(...certificateWarnings(config.tls, config.accounts.publicUrlGiven ? config.accounts.publicUrl : null, now));
   if (config.env === 'production' && config.accounts.publicUrl.startsWith('http:')) {
     warnings.push(
       `PUBLIC_URL ${config.accounts.publicUrl} is plain http: phones share their location and camera only with https pages, ` +
