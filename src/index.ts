@@ -49,9 +49,10 @@ if (config.redisUrl) {
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
 const passwords = new BcryptPasswordHasher(config.bcryptCost);
+/** Whether this start made the demo organisation: the log then says how to sign in to it. */
+let demoCreated = false;
 // A start refused from here on leaves the node registry first: its entry would otherwise live
 // another 30 s, and the orchestrator's restart under this NODE_ID be refused as a running node.
-let demoCreated = false;
 const store = await openStore().catch(async (err: unknown) => {
   await cluster?.close();
   if (!(err instanceof SchemaTooNewError)) throw err;
