@@ -1,5 +1,4 @@
-import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
-import { parse } from 'csv-parse/sync';
+import { readCsvTable, type CsvRow } from '../csv-table.js';
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
 import { ROLES, StoreConflictError, type Role } from '../ports/common.js';
@@ -141,35 +140,10 @@ export class CsvUserImport {
   }
 }
 
-function parseCsv(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
-  const undecoded = firstUndecodedLine(csv);
-  if (undecoded !== null) {
-    throw new AppError('VALIDATION_FAILED', NOT_UTF8_MESSAGE, { rows: [rowError(undecoded, null, [rowProblem('notUtf8')])] });
-  }
-  let table: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    // `info` gives each record's line, which stays right across blank lines and quoted newlines.
-    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
-  } catch (err) {
-    const line = (err as { lines?: number }).lines;
-    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', {
-      rows: [rowError(line ?? 1, null, [rowProblem('unparseableCsv')])],
-    });
-  }
-  const [header, ...body] = table;
-  if (!header) return [];
-  const columns = header.record.map((h) => h.trim().toLowerCase());
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length > 0) {
-    throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
-      rows: [rowError(1, null, [rowProblem('missingColumns', { columns: missing.join(', ') })])],
-    });
-  }
-  if (body.length > MAX_IMPORT_ROWS) {
-    throw new AppError('VALIDATION_FAILED', `At most ${MAX_IMPORT_ROWS} rows per file.`);
-  }
-  return body.map(({ record, info }) => ({
-    line: info.lines,
-    fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])),
-  }));
+function parseCsv(csv: string): CsvRow[] {
+  return readCsvTable(csv, {
+    rowError: (line, problems) => rowError(line, null, problems),
+    maxRows: MAX_IMPORT_ROWS,
+    missingColumns: (columns) => REQUIRED_COLUMNS.filter((c) => !columns.includes(c)),
+  });
 }

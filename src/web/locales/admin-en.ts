@@ -202,6 +202,7 @@ export const adminEn = {
   'import.title': 'Import users from CSV',
   'import.columns': 'Columns:',
   'import.optionally': 'and optionally',
+  'import.fileKinds': 'Separated by commas or semicolons, saved as "CSV UTF-8".',
   'import.checkedFirst': 'The whole file is checked first; nothing is written until you import.',
   'import.check': 'Check the file',
   'import.progress': 'Progress',

@@ -138,6 +138,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'import.title': 'Importer des utilisateurs depuis un CSV',
   'import.columns': 'Colonnes :',
   'import.optionally': 'et, en option,',
+  'import.fileKinds': 'Séparé par des virgules ou des points-virgules, enregistré en « CSV UTF-8 ».',
   'import.checkedFirst': 'Tout le fichier est d’abord vérifié ; rien n’est écrit avant l’import.',
   'import.check': 'Vérifier le fichier',
   'import.progress': 'Progression',
