@@ -36,7 +36,6 @@ const SHIPPED: readonly (readonly [number, string])[] = [
   [30, 'cbf636557da17b11'],
   [31, 'd1bed860714e2503'],
   [32, '21ceabc58abba788'],
-  [33, 'd48a72bdcab6867d'],
 ];
 
 describe('sqlite migrations as shipped', () => {
