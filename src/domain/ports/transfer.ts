@@ -66,7 +66,6 @@ export const UNTRANSFERRED: Readonly<Record<string, string>> = {
   jobs: 'leases of scheduled jobs: the new deployment takes them afresh',
   schema_migrations: "each store's own schema history",
   read_versions: "SQLite's change counters of the directory (its triggers): a store without them reads afresh",
-  session_record_counts: "SQLite's count of each session's records (its triggers): an import into SQLite counts them again",
   webhookCounters: "MongoDB's last delivery seq: raised by the deliveries' import",
 };
 

@@ -369,8 +369,7 @@ export function recordRepository(db: SqliteDb, clock: () => Date): RecordReposit
   // without the read of the record the general insert makes (audit-mappers.ts).
   const auditInsert = insertSql({ ...audit, assigned: { orphaned: '@orphaned' } }, false);
   const peerMarksOf = (orgId: string, sessionId: string, after: number) => ({
-    // Kept by migration 33's triggers: count(*) walked the whole session's index, per session and batch.
-    count: db.stmt<{ n: number }>('SELECT n FROM session_record_counts WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)?.n ?? 0,
+    count: db.stmt<{ n: number }>('SELECT count(*) AS n FROM records WHERE org_id = ? AND session_id = ?').get(orgId, sessionId)!.n,
     rows: db
       .stmt<PeerMarkRow>(
         `SELECT id, roster_version, student_id, device_id, ip, user_agent,

@@ -763,49 +763,7 @@ ${readVersionTriggers(
           day, created_at, updated_at, closed_at, closed_by, room, meeting_id, meeting_edit`,
 )}    `,
   },
-  {
-    version: 33,
-    name: "each session's record count",
-    // The group commit asks, per batch and session, how many records the session holds (a
-    // deletion shows as a count below the peers it knows, src/domain/checkins/session-peers.ts).
-    // count(*) walked the session's index entries on the main thread: about 0.1 ms for 2,000
-    // records, for every session of every batch. Kept by triggers, so no write path (erasure,
-    // reopening, retention, an import, another process) can forget it; read by key.
-    sql: `
-      CREATE TABLE session_record_counts (
-        org_id TEXT NOT NULL,
-        session_id TEXT NOT NULL,
-        n INTEGER NOT NULL,
-        PRIMARY KEY (org_id, session_id)
-      ) WITHOUT ROWID;
-      INSERT INTO session_record_counts (org_id, session_id, n)
-        SELECT org_id, session_id, count(*) FROM records GROUP BY org_id, session_id;
-      CREATE TRIGGER session_record_counts_insert AFTER INSERT ON records BEGIN
-        ${countRecord('NEW')}
-      END;
-      CREATE TRIGGER session_record_counts_update AFTER UPDATE OF org_id, session_id ON records
-        WHEN NEW.org_id IS NOT OLD.org_id OR NEW.session_id IS NOT OLD.session_id BEGIN
-        ${uncountRecord('OLD')}
-        ${countRecord('NEW')}
-      END;
-      CREATE TRIGGER session_record_counts_delete AFTER DELETE ON records BEGIN
-        ${uncountRecord('OLD')}
-      END;
-    `,
-  },
 ];
-
-/** Migration 33's count of a record's session, one more; a session's row comes with its first record. */
-function countRecord(row: 'NEW'): string {
-  return `INSERT INTO session_record_counts (org_id, session_id, n) VALUES (${row}.org_id, ${row}.session_id, 1)
-          ON CONFLICT (org_id, session_id) DO UPDATE SET n = n + 1;`;
-}
-
-/** One less; a session's row goes with its last record (an erased session leaves no row). */
-function uncountRecord(row: 'OLD'): string {
-  return `UPDATE session_record_counts SET n = n - 1 WHERE org_id = ${row}.org_id AND session_id = ${row}.session_id;
-        DELETE FROM session_record_counts WHERE org_id = ${row}.org_id AND session_id = ${row}.session_id AND n <= 0;`;
-}
 
 /**
  * The file was migrated by a newer release than this one (typically a rollback after an
