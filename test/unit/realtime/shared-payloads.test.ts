@@ -15,7 +15,7 @@ function view(): CheckinView {
     recordId: 'r-1',
     status: 'present',
     reason: null,
-    flags: ['WEAK_GPS'],
+    flags: ['GEOFENCE_IMPRECISE'],
     attempts: 1,
     attemptsLeft: 0,
     submittedAt: '2026-12-06T09:00:00.000Z',
