@@ -38,6 +38,11 @@ export interface SmtpCheckLog {
  * the outbox. Never throws; the start goes on either way (the server may just be down).
  */
 export async function checkSmtp(smtpUrl: string, log: SmtpCheckLog): Promise<boolean> {
+  if (!URL.canParse(smtpUrl)) {
+    // Its error would carry the whole address, password included; the configuration refuses it anyway.
+    log.warn({}, 'SMTP_URL is not a URL: percent-encode the special characters of its user name and password (docs/deploy.md)');
+    return false;
+  }
   const { hostname, port } = new URL(smtpUrl);
   const server = { host: hostname, port: port || (smtpUrl.startsWith('smtps:') ? '465' : '587') };
   const transport = nodemailer.createTransport(smtpUrl);
