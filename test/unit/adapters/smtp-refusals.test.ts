@@ -28,7 +28,7 @@ describe('SMTP refusals of a recipient: permanent or retried', function () {
     const to = `r${code}-${text.replace(/\W+/g, '-').toLowerCase()}@school.example`;
     smtp.refuseRecipient(to, code, text);
     try {
-      await mailer.send({ to, subject: 'Invitation', text: 'Hello' });
+      await mailer.send({ to, subject: 'Invitation', text: 'Hello', html: '<p>Hello</p>' });
     } catch (err) {
       return err;
     }
