@@ -592,8 +592,9 @@ async function run(
       stats,
       emitAck,
       onAttempt: () => pending.set(pendingKey, { t0: performance.now(), left: screenCount, worst: 0 }),
-      onAck: (ms) => {
-        rosterLatency.acked(pendingKey, performance.now());
+      onAck: (ms, ok) => {
+        // A BUSY answer stored nothing: the pairing waits for the acknowledgement that stored it.
+        if (ok) rosterLatency.acked(pendingKey, performance.now());
         ack.push(ms);
         timeline.latency(performance.now(), ms);
       },

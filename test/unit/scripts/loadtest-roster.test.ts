@@ -14,6 +14,25 @@ describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
     expect(r.ackToScreen()).to.deep.include({ n: 2, p50: -5, max: 30 });
   });
 
+  it('pairs a key once: the first acknowledgement and the first showing, whatever repeats', () => {
+    const r = new RosterLatency(0);
+    // Acknowledged twice before the screen showed it: from the first acknowledgement (10), not the second.
+    r.acked('a', 100);
+    r.acked('a', 140);
+    r.shown('a', 150);
+    // Acknowledged again after it was paired, then shown again (a later change of the same
+    // student): no second figure, and nothing left over that pairs with what comes later.
+    r.acked('b', 200);
+    r.shown('b', 220);
+    r.acked('b', 300);
+    r.shown('b', 900);
+    // Shown twice before the acknowledgement: from the first showing.
+    r.shown('c', 400);
+    r.shown('c', 460);
+    r.acked('c', 410);
+    expect(r.ackToScreen()).to.deep.include({ n: 3, p50: 20, max: 50 });
+  });
+
   it('counts roster messages per screen per second, over the seconds a screen received any', () => {
     const r = new RosterLatency(1_000);
     for (const at of [1_000, 1_100, 1_900, 2_000]) r.message(0, at);
