@@ -7,8 +7,14 @@
  * on a node that spends that much per check-in. The changes of one turn reach the batches
  * together in one run of the microtask queue, as a group commit's do.
  *
+ * Each window runs twice, alternated: changes added with their check-in's acceptance time (the
+ * schedule's time for it: the service passes when the node began handling the check-in, so a
+ * change that waited for its commit leaves sooner) and without it (held from the change alone,
+ * as before round 23). Besides the time held it prints the time from acceptance to the send,
+ * which is what the roster's figure from the submit is made of on the node.
+ *
  *   node --import tsx scripts/bench-roster-window.ts [--windows 50,40] [--rate 5000]
- *     [--sessions 20] [--cost-us 150] [--duration 10]
+ *     [--sessions 20] [--cost-us 150] [--duration 10] [--rounds 1]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,6 +28,7 @@ const { values: args } = parseArgs({
     sessions: { type: 'string', default: '20' },
     'cost-us': { type: 'string', default: '150' },
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const rate = Number(args.rate);
@@ -36,9 +43,11 @@ function busy(ms: number): void {
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
-async function run(windowMs: number) {
+async function run(windowMs: number, withAcceptance: boolean) {
   const held: number[] = [];
+  const fromAccepted: number[] = [];
   const addedAt = new Map<string, number>();
+  const acceptedAt = new Map<string, number>();
   const perSessionSecond = new Map<string, number>();
   const start = performance.now();
   const entry: RosterEntry = {
@@ -66,7 +75,9 @@ async function run(windowMs: number) {
     for (const u of b.updates) {
       const key = `${b.sessionId}/${u.version}`;
       held.push(now - addedAt.get(key)!);
+      fromAccepted.push(now - acceptedAt.get(key)!);
       addedAt.delete(key);
+      acceptedAt.delete(key);
     }
     const slot = `${b.sessionId}/${Math.floor((now - start) / 1000)}`;
     perSessionSecond.set(slot, (perSessionSecond.get(slot) ?? 0) + 1);
@@ -81,18 +92,24 @@ async function run(windowMs: number) {
       // Open loop: the check-ins the schedule has offered by now, round robin over the sessions.
       const due = Math.floor(((now - start) / 1000) * rate) - offered;
       const turnSessions: number[] = [];
-      for (let i = 0; i < due; i += 1) turnSessions.push((offered + i) % sessionCount);
+      const turnAccepted: number[] = [];
+      for (let i = 0; i < due; i += 1) {
+        turnSessions.push((offered + i) % sessionCount);
+        turnAccepted.push(start + ((offered + i + 1) * 1000) / rate);
+      }
       offered += due;
       busy(due * costMs);
       lagged = Math.max(lagged, performance.now() - now);
       // The group commit's check-ins resume together and each publishes its change.
       void Promise.resolve().then(() => {
-        for (const s of turnSessions) {
+        turnSessions.forEach((s, i) => {
           versions[s]! += 1;
           const sessionId = `s${s}`;
-          addedAt.set(`${sessionId}/${versions[s]}`, performance.now());
-          batches.add({ sessionId, version: versions[s]!, entry });
-        }
+          const key = `${sessionId}/${versions[s]}`;
+          addedAt.set(key, performance.now());
+          acceptedAt.set(key, turnAccepted[i]!);
+          batches.add({ sessionId, version: versions[s]!, entry }, withAcceptance ? turnAccepted[i] : undefined);
+        });
       });
       setImmediate(turn);
     };
@@ -100,6 +117,7 @@ async function run(windowMs: number) {
   });
   batches.flushAll();
   held.sort((a, b) => a - b);
+  fromAccepted.sort((a, b) => a - b);
   const counts = [...perSessionSecond.values()];
   return {
     windowMs,
@@ -108,6 +126,7 @@ async function run(windowMs: number) {
     p95: pct(held, 95),
     p99: pct(held, 99),
     max: held.at(-1)!,
+    accepted: [50, 95, 99].map((p) => pct(fromAccepted, p)),
     perScreenPerS: counts.reduce((a, b) => a + b, 0) / counts.length,
     maxPerS: Math.max(...counts),
     longestTurnMs: lagged,
@@ -121,13 +140,17 @@ process.stdout.write(
     .join(' ')}\n`,
 );
 process.stdout.write(
-  '| window | held p50 / p95 / p99 / max (ms) | messages per screen per second (mean, max) | longest turn |\n| ---: | ---: | ---: | ---: |\n',
+  '| window | deadline from | held p50 / p95 / p99 / max (ms) | accepted → sent p50 / p95 / p99 (ms) | messages per screen per second (mean, max) | longest turn |\n| ---: | --- | ---: | ---: | ---: | ---: |\n',
 );
-for (const w of (args.windows ?? '').split(',').map(Number)) {
-  const r = await run(w);
-  process.stdout.write(
-    `| ${w} ms | ${f(r.p50)} / ${f(r.p95)} / ${f(r.p99)} / ${f(r.max)} | ${f(r.perScreenPerS)}, ${r.maxPerS} | ${f(r.longestTurnMs)} ms |\n`,
-  );
+for (let round = 0; round < Number(args.rounds); round += 1) {
+  for (const w of (args.windows ?? '').split(',').map(Number)) {
+    for (const withAcceptance of [true, false]) {
+      const r = await run(w, withAcceptance);
+      process.stdout.write(
+        `| ${w} ms | ${withAcceptance ? 'acceptance' : 'the change'} | ${f(r.p50)} / ${f(r.p95)} / ${f(r.p99)} / ${f(r.max)} | ${r.accepted.map(f).join(' / ')} | ${f(r.perScreenPerS)}, ${r.maxPerS} | ${f(r.longestTurnMs)} ms |\n`,
+      );
+    }
+  }
 }
 process.stdout.write(
   `load average after ${loadavg()
