@@ -106,16 +106,10 @@ export class RosterBatches {
     pending.updates.push(change);
     if (pending.leaving) return;
     const now = this.now();
-    if (now - pending.sentAt >= this.intervalMs) {
-      pending.cancel();
-      pending.leaving = true;
-      pending.timerAt = Number.POSITIVE_INFINITY;
-      pending.cancel = this.endOfTurn(() => this.tick(sessionId));
-      return;
-    }
-    // The change's own deadline, if it comes before the interval's end (the half-interval floor kept).
-    const deadline = Math.max((acceptedAt ?? now) + this.intervalMs, pending.sentAt + this.intervalMs / 2);
-    if (deadline >= pending.timerAt) return;
+    // The interval is over, or the change's own deadline comes before its end (the half-interval floor kept).
+    const deadline =
+      now - pending.sentAt >= this.intervalMs ? now : Math.max((acceptedAt ?? now) + this.intervalMs, pending.sentAt + this.intervalMs / 2);
+    if (deadline > now && deadline >= pending.timerAt) return;
     pending.cancel();
     if (deadline <= now) {
       pending.leaving = true;
