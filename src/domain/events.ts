@@ -6,20 +6,8 @@ import type { CheckinView, FaceChangeView, RosterUpdate, SessionView } from '../
  * domain never knows about sockets or rooms.
  */
 export type DomainEvent =
-  /**
-   * `sessionClosed`: a record of a closed session changed (a correction), which alert rules re-evaluate.
-   * `acceptedAt`: for a check-in, when this node began handling it (performance.now()); the
-   * screens' batch holds it one window from then, not from the commit.
-   */
-  | {
-      type: 'roster.changed';
-      orgId: string;
-      update: RosterUpdate;
-      studentId: string;
-      checkin: CheckinView;
-      sessionClosed: boolean;
-      acceptedAt?: number;
-    }
+  /** `sessionClosed`: a record of a closed session changed (a correction), which alert rules re-evaluate. */
+  | { type: 'roster.changed'; orgId: string; update: RosterUpdate; studentId: string; checkin: CheckinView; sessionClosed: boolean }
   /** `change: 'opened'` when a teacher has just opened (or scheduled) it (webhooks' session.opened). */
   | { type: 'session.changed'; orgId: string; session: SessionView; change?: 'opened' }
   /** Records of the session were taken back (a reopen): watching screens must take a fresh snapshot. */

@@ -36,8 +36,6 @@ interface Pending {
   sentAt: number;
   /** The held changes leave once the promise steps queued with them have run. */
   leaving: boolean;
-  /** When the timer armed now runs (Infinity: none armed, `leaving`). */
-  timerAt: number;
 }
 
 /**
@@ -59,16 +57,6 @@ interface Pending {
  * after the late send (the changes held since would wait both delays). Two messages may then be
  * closer than `intervalMs`, never more of them than intervals.
  *
- * A change also leaves by its own deadline: one interval after its check-in reached the node
- * (`acceptedAt`), not after the change was stored. A check-in that waited for its group commit
- * (a long batch, a slow commit, a collection) has spent part of its interval already, and holding
- * it for a whole interval more stacked the two waits: the tail from the submit was the window
- * plus the tail of the commit. The oldest change held sets the batch's send, but never sooner
- * than half an interval after the last message (a saturated node, where every check-in is past
- * its deadline when stored, still sends at most two messages per interval). Under a steady
- * stream the messages stay about one per interval (the oldest change held came a moment after
- * the last send, its deadline a commit's time less than an interval after it).
- *
  * Only this node's changes are held, for at most one interval; `flush` sends them at once when
  * the order against another broadcast matters (a session's status, a resync notice) and on
  * shutdown, so the last change is never dropped.
@@ -84,8 +72,7 @@ export class RosterBatches {
     private readonly endOfTurn: EndOfTurn = realEndOfTurn,
   ) {}
 
-  /** `acceptedAt` (this.now()'s clock): when the check-in that made the change reached the node; now when absent. */
-  add(update: RosterUpdate, acceptedAt?: number): void {
+  add(update: RosterUpdate): void {
     const change = { version: update.version, entry: update.entry };
     if (this.intervalMs === 0) {
       this.send({ sessionId: update.sessionId, updates: [change] });
@@ -99,25 +86,14 @@ export class RosterBatches {
         cancel: this.endOfTurn(() => this.tick(sessionId)),
         sentAt: Number.NEGATIVE_INFINITY,
         leaving: true,
-        timerAt: Number.POSITIVE_INFINITY,
       });
       return;
     }
     pending.updates.push(change);
-    if (pending.leaving) return;
-    const now = this.now();
-    // The interval is over, or the change's own deadline comes before its end (the half-interval floor kept).
-    const deadline =
-      now - pending.sentAt >= this.intervalMs ? now : Math.max((acceptedAt ?? now) + this.intervalMs, pending.sentAt + this.intervalMs / 2);
-    if (deadline > now && deadline >= pending.timerAt) return;
-    pending.cancel();
-    if (deadline <= now) {
+    if (!pending.leaving && this.now() - pending.sentAt >= this.intervalMs) {
+      pending.cancel();
       pending.leaving = true;
-      pending.timerAt = Number.POSITIVE_INFINITY;
       pending.cancel = this.endOfTurn(() => this.tick(sessionId));
-    } else {
-      pending.timerAt = deadline;
-      pending.cancel = this.arm(sessionId, deadline - now);
     }
   }
 
@@ -160,11 +136,9 @@ export class RosterBatches {
     // was due, not one interval after the late send: the change that came just after that send
     // would otherwise wait the interval and both delays. The messages stay one per interval on
     // average. After a longer delay (or the first message) the interval starts now.
-    // A send before the interval's end (a change's own deadline) starts the next one now.
     const due = pending.sentAt + this.intervalMs;
-    pending.sentAt = now < due || now - due >= this.intervalMs ? now : due;
-    pending.timerAt = pending.sentAt + this.intervalMs;
-    pending.cancel = this.arm(sessionId, Math.max(0, pending.timerAt - now));
+    pending.sentAt = now - due < this.intervalMs ? due : now;
+    pending.cancel = this.arm(sessionId, Math.max(0, pending.sentAt + this.intervalMs - now));
     this.send({ sessionId, updates });
   }
 }

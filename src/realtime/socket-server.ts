@@ -211,7 +211,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     switch (event.type) {
       case 'roster.changed':
         trace?.mark(event.update.sessionId, event.update.entry.studentId, 'rostered');
-        batches.add(event.update, event.acceptedAt);
+        batches.add(event.update);
         // The student's own result is not held back with the screens' batch.
         fanout.decision(event.update.sessionId, event.studentId, event.checkin);
         break;

@@ -148,7 +148,6 @@ export class CheckinService {
 
   private async submitNow(actor: Actor, input: SubmitInput): Promise<CheckinView> {
     try {
-      const acceptedAt = performance.now();
       const { store, now, checkinTrace: trace } = this.deps;
       trace?.mark(input.sessionId, actor.id, 'handler');
       const { session, subject, enrolled, existing, student } = await this.reads.read(actor.orgId, input.sessionId, actor.id);
@@ -297,7 +296,7 @@ export class CheckinService {
         return toCheckinView(result.record, session.policy.maxAttempts);
       }
       const after = result.record;
-      const view = publishRecordChange(this.deps, session, student, after, acceptedAt);
+      const view = publishRecordChange(this.deps, session, student, after);
       const job = selfieJob as SelfieJob | null;
       if (job && this.deps.face) {
         // Not awaited: the acknowledgement must not wait for the worker; shutdown drains it.

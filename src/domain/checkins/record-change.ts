@@ -53,15 +53,8 @@ export function updateRecord(
 /**
  * The roster update to watchers and the decision to the student, for a stored change. Returns
  * the decision's view, which the student's own acknowledgement carries too (built once).
- * `acceptedAt`: a check-in's, when this node began handling it (DomainEvent `roster.changed`).
  */
-export function publishRecordChange(
-  deps: DomainDeps,
-  session: AttendanceSession,
-  student: Student,
-  after: AttendanceRecord,
-  acceptedAt?: number,
-): CheckinView {
+export function publishRecordChange(deps: DomainDeps, session: AttendanceSession, student: Student, after: AttendanceRecord): CheckinView {
   const checkin = toCheckinView(after, session.policy.maxAttempts);
   deps.events.publish({
     type: 'roster.changed',
@@ -70,7 +63,6 @@ export function publishRecordChange(
     update: { sessionId: session.id, version: after.rosterVersion, entry: toRosterEntry(student, after, checkin.submittedAt) },
     checkin,
     sessionClosed: session.status === 'closed',
-    ...(acceptedAt === undefined ? {} : { acceptedAt }),
   });
   return checkin;
 }

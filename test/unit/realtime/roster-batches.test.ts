@@ -144,40 +144,6 @@ describe('RosterBatches', () => {
     expect(sent).to.have.length(4);
   });
 
-  it('sends a change one interval after its check-in reached the node, not a whole interval after it was stored, never within half an interval of the last message', () => {
-    batches.add(update('a', 1), 0);
-    turn.end();
-    expect(timers.delays).to.deep.equal([50]);
-    // Stored at 10, its check-in accepted at 0 (a quick commit): due at 50, the interval's end.
-    clock = 10;
-    batches.add(update('a', 2), 5);
-    expect(timers.delays).to.have.length(1);
-    // Stored at 20 after waiting 35 ms for its batch: due at 35, so the send comes forward.
-    clock = 20;
-    batches.add(update('a', 3), -15);
-    expect(timers.delays.at(-1), 'the timer re-armed for 35').to.equal(15);
-    clock = 35;
-    timers.fire();
-    expect(sent.map(versions)).to.deep.equal([[1], [2, 3]]);
-    // The next interval starts at that send; a change long past its deadline waits for half an interval.
-    expect(timers.delays.at(-1)).to.equal(50);
-    clock = 40;
-    batches.add(update('a', 4), -100);
-    turn.end();
-    expect(sent).to.have.length(2);
-    expect(timers.delays.at(-1), 'held until 60, half an interval after 35').to.equal(20);
-    clock = 60;
-    timers.fire();
-    expect(sent.map(versions).at(-1)).to.deep.equal([4]);
-    // Without an acceptance time a change keeps the interval's end.
-    clock = 70;
-    batches.add(update('a', 5));
-    clock = 110;
-    timers.fire();
-    expect(sent.map(versions).at(-1)).to.deep.equal([5]);
-    expect(sent).to.have.length(4);
-  });
-
   it('holds each session apart', () => {
     batches.add(update('a', 1));
     batches.add(update('b', 1));
