@@ -86,3 +86,38 @@ export class RosterLatency {
     };
   }
 }
+
+/**
+ * Each check-in's way to every teacher screen of its room: complete once each screen has shown
+ * it. A screen may show a student twice (a selfie's change while verifying, then its decision):
+ * counting messages, the second one stood for a screen that had shown nothing yet.
+ */
+export class ScreenArrivals {
+  private readonly waiting = new Map<string, { t0: number; screens: number; seen: Set<number>; worst: number }>();
+
+  /** The check-in `key` was submitted at `t0` to a room with `screens` screens (again: the clock starts over). */
+  expect(key: string, t0: number, screens: number): void {
+    this.waiting.set(key, { t0, screens, seen: new Set(), worst: 0 });
+  }
+
+  /** Nothing was stored (BUSY): no screen will show it. */
+  drop(key: string): void {
+    this.waiting.delete(key);
+  }
+
+  /** Screen `screen` showed `key` at `at`: the time from the submit to the last screen once every screen has, else null. */
+  shown(key: string, screen: number, at: number): number | null {
+    const w = this.waiting.get(key);
+    if (!w || w.seen.has(screen)) return null;
+    w.seen.add(screen);
+    w.worst = Math.max(w.worst, at - w.t0);
+    if (w.seen.size < w.screens) return null;
+    this.waiting.delete(key);
+    return w.worst;
+  }
+
+  /** Check-ins not yet shown on every screen of their room. */
+  get size(): number {
+    return this.waiting.size;
+  }
+}

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RosterLatency } from '../../../scripts/lib/loadtest-roster.js';
+import { RosterLatency, ScreenArrivals } from '../../../scripts/lib/loadtest-roster.js';
 
 describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
   it('pairs each acknowledgement with the last screen that showed the change, in either order', () => {
@@ -40,5 +40,19 @@ describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
     expect(r.messages).to.equal(5);
     // Screen 0: 3 in second 0 and 1 in second 1; screen 1: 1 in second 3.
     expect(r.messageRate()).to.deep.equal({ screens: 2, meanPerActiveSecond: 1.7, maxPerSecond: 3 });
+  });
+
+  it('completes a check-in once every screen of its room has shown it, a screen showing it twice counted once', () => {
+    const a = new ScreenArrivals();
+    a.expect('k', 100, 2);
+    // Screen 0 shows the selfie's change while verifying, then its decision: screen 1 still has not.
+    expect(a.shown('k', 0, 110)).to.equal(null);
+    expect(a.shown('k', 0, 150)).to.equal(null);
+    expect(a.size).to.equal(1);
+    expect(a.shown('k', 1, 130)).to.equal(30);
+    expect(a.size).to.equal(0);
+    // Shown after completion, or never expected: nothing.
+    expect(a.shown('k', 1, 200)).to.equal(null);
+    expect(a.shown('other', 0, 200)).to.equal(null);
   });
 });
