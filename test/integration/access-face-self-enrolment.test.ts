@@ -81,3 +81,71 @@ describe('a student sets their face reference alone only once', function () {
     expect(await reference()).to.have.length(1);
   });
 });
+
+/**
+ * Whether a student's upload is their first enrolment was decided before its photos were
+ * analysed, which takes a second and more when the pool is busy, and the reference was then
+ * written whatever had happened meanwhile: an upload of a friend's face started before the
+ * admin enrolled the student replaced the admin's reference. It is decided again when written,
+ * and only a reference that is still absent then is set directly.
+ */
+describe("a student's first enrolment does not replace a reference set while it was analysed", function () {
+  this.timeout(20_000);
+  let srv: TestServer;
+  let org: Organisation;
+  let admin: User;
+  let open!: () => void;
+  let reached!: () => void;
+  let friendAnalysed: Promise<void>;
+
+  const token = (u: User) => srv.app.tokenService.signAccess(u).token;
+  async function putFace(as: User, student: User, byte: number): Promise<{ status: number; outcome: string | undefined }> {
+    const form = new FormData();
+    form.append('photos', new Blob([photo(byte)], { type: 'image/jpeg' }), 'me.jpg');
+    const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token(as)}` },
+      body: form,
+    });
+    const body = (await res.json()) as { outcome?: string };
+    return { status: res.status, outcome: body.outcome };
+  }
+
+  before(async () => {
+    const engine = new FakeFaceEngine();
+    engine.results.set(OWN, face(0));
+    engine.results.set(FRIEND, face(4));
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    friendAnalysed = new Promise<void>((resolve) => (reached = resolve));
+    // The friend's photo waits in analysis until the test lets it through.
+    const holding: typeof engine = Object.assign(Object.create(engine) as typeof engine, {
+      analyse: async (image: Uint8Array, mode?: Parameters<typeof engine.analyse>[1]) => {
+        if (image[0] === FRIEND) {
+          reached();
+          await gate;
+        }
+        return engine.analyse(image, mode);
+      },
+    });
+    srv = await startTestServer({ FACE_CONSENT_REQUIRED: 'false', FACE_SELF_ENROLMENT: 'direct' }, { face: holding });
+    org = await createOrg(srv.store);
+    admin = await createUser(srv.store, org.id, 'admin');
+  });
+  after(async () => {
+    open();
+    await srv.cleanup();
+  });
+
+  it("an upload started before the admin's enrolment ends as a proposal; the admin's reference stays", async () => {
+    const student = await createUser(srv.store, org.id, 'student');
+    const friendUpload = putFace(student, student, FRIEND);
+    await friendAnalysed;
+    expect(await putFace(admin, student, OWN)).to.deep.equal({ status: 201, outcome: 'enrolled' });
+    open();
+
+    expect(await friendUpload).to.deep.equal({ status: 202, outcome: 'proposed' });
+    const own = [1, 0, 0, 0, 0, 0, 0, 0];
+    expect((await srv.store.faces.get(org.id, student.id))?.embeddings, "the friend's face replaced the admin's").to.deep.equal([own]);
+    expect((await srv.store.faceProposals.get(org.id, student.id))?.proposedBy).to.equal(student.id);
+  });
+});
