@@ -83,23 +83,34 @@ describe('a student sets their face reference alone only once', function () {
 });
 
 /**
- * Whether a student's upload is their first enrolment was decided before its photos were
- * analysed, which takes a second and more when the pool is busy, and the reference was then
- * written whatever had happened meanwhile: an upload of a friend's face started before the
- * admin enrolled the student replaced the admin's reference. It is decided again when written,
- * and only a reference that is still absent then is set directly.
+ * Whether a student's upload is their first enrolment, and whether it has consent, was decided
+ * before its photos were analysed, which takes a second and more when the pool is busy, and the
+ * reference was then written whatever had happened meanwhile: an upload of a friend's face
+ * started before the admin enrolled the student replaced the admin's reference, and one started
+ * before the student withdrew consent set a reference after the withdrawal. Both are decided
+ * again when written, and a student's first reference is set only if there is still none then.
  */
-describe("a student's first enrolment does not replace a reference set while it was analysed", function () {
+describe('a face upload is decided again when its analysis is done', function () {
   this.timeout(20_000);
   let srv: TestServer;
   let org: Organisation;
   let admin: User;
-  let open!: () => void;
-  let reached!: () => void;
-  let friendAnalysed: Promise<void>;
+  // The friend's photo waits in analysis until `release`; `held` resolves once it waits.
+  let release: () => void = () => undefined;
+  let held: Promise<void>;
+  let gate: Promise<void>;
+  const arm = () => {
+    gate = new Promise<void>((resolve) => (release = resolve));
+    held = new Promise<void>((resolve) => (reached = resolve));
+  };
+  let reached: () => void = () => undefined;
 
   const token = (u: User) => srv.app.tokenService.signAccess(u).token;
-  async function putFace(as: User, student: User, byte: number): Promise<{ status: number; outcome: string | undefined }> {
+  async function putFace(
+    as: User,
+    student: User,
+    byte: number,
+  ): Promise<{ status: number; outcome: string | undefined; code: string | undefined }> {
     const form = new FormData();
     form.append('photos', new Blob([photo(byte)], { type: 'image/jpeg' }), 'me.jpg');
     const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, {
@@ -107,17 +118,23 @@ describe("a student's first enrolment does not replace a reference set while it 
       headers: { authorization: `Bearer ${token(as)}` },
       body: form,
     });
-    const body = (await res.json()) as { outcome?: string };
-    return { status: res.status, outcome: body.outcome };
+    const body = (await res.json()) as { outcome?: string; error?: { code?: string } };
+    return { status: res.status, outcome: body.outcome, code: body.error?.code };
+  }
+  async function consentingStudent(): Promise<User> {
+    const student = await createUser(srv.store, org.id, 'student');
+    const given = await srv.request('POST', `/api/v1/users/${student.id}/consents`, {
+      token: token(student),
+      body: { textVersion: 'v1', givenBy: 'student' },
+    });
+    expect(given.status).to.equal(201);
+    return student;
   }
 
   before(async () => {
     const engine = new FakeFaceEngine();
     engine.results.set(OWN, face(0));
     engine.results.set(FRIEND, face(4));
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    friendAnalysed = new Promise<void>((resolve) => (reached = resolve));
-    // The friend's photo waits in analysis until the test lets it through.
     const holding: typeof engine = Object.assign(Object.create(engine) as typeof engine, {
       analyse: async (image: Uint8Array, mode?: Parameters<typeof engine.analyse>[1]) => {
         if (image[0] === FRIEND) {
@@ -127,25 +144,37 @@ describe("a student's first enrolment does not replace a reference set while it 
         return engine.analyse(image, mode);
       },
     });
-    srv = await startTestServer({ FACE_CONSENT_REQUIRED: 'false', FACE_SELF_ENROLMENT: 'direct' }, { face: holding });
+    srv = await startTestServer({ FACE_CONSENT_REQUIRED: 'true', FACE_SELF_ENROLMENT: 'direct' }, { face: holding });
     org = await createOrg(srv.store);
     admin = await createUser(srv.store, org.id, 'admin');
   });
-  after(async () => {
-    open();
-    await srv.cleanup();
-  });
+  beforeEach(arm);
+  // Released failed or not, so the upload answers and the server can close.
+  afterEach(() => release());
+  after(() => srv.cleanup());
 
   it("an upload started before the admin's enrolment ends as a proposal; the admin's reference stays", async () => {
-    const student = await createUser(srv.store, org.id, 'student');
+    const student = await consentingStudent();
     const friendUpload = putFace(student, student, FRIEND);
-    await friendAnalysed;
-    expect(await putFace(admin, student, OWN)).to.deep.equal({ status: 201, outcome: 'enrolled' });
-    open();
+    await held;
+    expect(await putFace(admin, student, OWN)).to.deep.include({ status: 201, outcome: 'enrolled' });
+    release();
 
-    expect(await friendUpload).to.deep.equal({ status: 202, outcome: 'proposed' });
+    expect(await friendUpload).to.deep.include({ status: 202, outcome: 'proposed' });
     const own = [1, 0, 0, 0, 0, 0, 0, 0];
     expect((await srv.store.faces.get(org.id, student.id))?.embeddings, "the friend's face replaced the admin's").to.deep.equal([own]);
     expect((await srv.store.faceProposals.get(org.id, student.id))?.proposedBy).to.equal(student.id);
+  });
+
+  it('an upload started before the student withdrew consent sets no reference', async () => {
+    const student = await consentingStudent();
+    const upload = putFace(student, student, FRIEND);
+    await held;
+    const withdrawn = await srv.request('DELETE', `/api/v1/users/${student.id}/consents`, { token: token(student) });
+    expect(withdrawn.status).to.equal(200);
+    release();
+
+    expect(await upload).to.deep.include({ status: 409, code: 'FACE_CONSENT_REQUIRED' });
+    expect(await srv.store.faces.get(org.id, student.id), 'a reference set after the withdrawal').to.equal(null);
   });
 });
