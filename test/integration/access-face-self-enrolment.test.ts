@@ -16,6 +16,24 @@ const face = (axis: number) => {
 const OWN = 1;
 const FRIEND = 9;
 
+/** One photo uploaded as `as` for `student`: the status, the outcome, and the error code of a refusal. */
+async function uploadFace(
+  srv: TestServer,
+  as: User,
+  student: User,
+  byte: number,
+): Promise<{ status: number; outcome: string | undefined; code?: string }> {
+  const form = new FormData();
+  form.append('photos', new Blob([photo(byte)], { type: 'image/jpeg' }), 'me.jpg');
+  const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(as).token}` },
+    body: form,
+  });
+  const body = (await res.json()) as { outcome?: string; error?: { code?: string } };
+  return { status: res.status, outcome: body.outcome, ...(body.error?.code ? { code: body.error.code } : {}) };
+}
+
 /**
  * FACE_SELF_ENROLMENT=direct lets a student set their first reference alone; any later one is
  * a proposal for an admin, or a friend's face would check in for them. "First" is first ever:
@@ -32,17 +50,7 @@ describe('a student sets their face reference alone only once', function () {
   const token = (u: User) => srv.app.tokenService.signAccess(u).token;
   const consent = (as: User) =>
     srv.request('POST', `/api/v1/users/${student.id}/consents`, { token: token(as), body: { textVersion: 'v1', givenBy: 'student' } });
-  async function putFace(as: User, byte: number): Promise<{ status: number; outcome: string | undefined }> {
-    const form = new FormData();
-    form.append('photos', new Blob([photo(byte)], { type: 'image/jpeg' }), 'me.jpg');
-    const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token(as)}` },
-      body: form,
-    });
-    const body = (await res.json()) as { outcome?: string };
-    return { status: res.status, outcome: body.outcome };
-  }
+  const putFace = (as: User, byte: number) => uploadFace(srv, as, student, byte);
   const reference = async () => (await srv.store.faces.get(org.id, student.id))?.embeddings ?? null;
 
   before(async () => {
@@ -106,21 +114,7 @@ describe('a face upload is decided again when its analysis is done', function ()
   let reached: () => void = () => undefined;
 
   const token = (u: User) => srv.app.tokenService.signAccess(u).token;
-  async function putFace(
-    as: User,
-    student: User,
-    byte: number,
-  ): Promise<{ status: number; outcome: string | undefined; code: string | undefined }> {
-    const form = new FormData();
-    form.append('photos', new Blob([photo(byte)], { type: 'image/jpeg' }), 'me.jpg');
-    const res = await fetch(`${srv.baseUrl}/api/v1/users/${student.id}/face`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token(as)}` },
-      body: form,
-    });
-    const body = (await res.json()) as { outcome?: string; error?: { code?: string } };
-    return { status: res.status, outcome: body.outcome, code: body.error?.code };
-  }
+  const putFace = (as: User, student: User, byte: number) => uploadFace(srv, as, student, byte);
   async function consentingStudent(): Promise<User> {
     const student = await createUser(srv.store, org.id, 'student');
     const given = await srv.request('POST', `/api/v1/users/${student.id}/consents`, {
