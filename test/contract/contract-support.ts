@@ -396,6 +396,28 @@ export function supportContract(ctx: ContractContext): void {
       expect(await s.transfer.count('faces')).to.equal(1);
     });
 
+    it('create sets an enrolment only where none is: of concurrent creates one wins, a put stays', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const photos = [Buffer.from('first')];
+      const created = await s.faces.create(face(org.id, 'u1', [[1, 2]], photos));
+      expect(created).to.not.equal(null);
+      expect(await s.faces.get(org.id, 'u1')).to.deep.equal(created);
+      expect(await s.faces.create(face(org.id, 'u1', [[3, 4]], null))).to.equal(null);
+      expect((await s.faces.get(org.id, 'u1'))!.embeddings).to.deep.equal([[1, 2]]);
+      // The same user id in another organisation is another user.
+      expect(await s.faces.create(face(other.id, 'u1', [[5]], null))).to.not.equal(null);
+
+      await s.faces.put(face(org.id, 'u2', [[6]], null));
+      expect(await s.faces.create(face(org.id, 'u2', [[7]], null))).to.equal(null);
+      const raced = await Promise.all([8, 9, 10].map((n) => s.faces.create(face(org.id, 'u3', [[n]], null))));
+      const winners = raced.filter((r) => r !== null);
+      expect(winners).to.have.length(1);
+      expect((await s.faces.get(org.id, 'u3'))!.embeddings).to.deep.equal(winners[0]!.embeddings);
+      expect(await s.transfer.count('faces')).to.equal(4);
+    });
+
     it('getMany, delete and organisation scoping', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

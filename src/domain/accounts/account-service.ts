@@ -7,6 +7,7 @@ import { AppError } from '../../shared/app-error.js';
 import { audit, auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
+import type { JobRunner } from '../jobs/job-runner.js';
 import { normaliseEmail } from '../users/public-user.js';
 import type { EmailOutbox } from '../notifications/email-notifications.js';
 import { hashAccountToken, type AccountLinkMail } from './account-link-mail.js';
@@ -26,7 +27,15 @@ export interface AccountServiceDeps {
   events: EventPublisher;
   /** Reset emails per email address; spent means no email, with the same answer. */
   resetLimiter: RateLimiter;
+  /** Where a forgot-password request's lookup and email run once it is answered (`askReset`). */
+  jobs: Pick<JobRunner, 'run'>;
 }
+
+/**
+ * Forgot-password requests of this node still being looked up; beyond, new ones are refused
+ * BUSY whatever their email, so a flood of answered requests cannot pile up work unbounded.
+ */
+export const RESETS_IN_FLIGHT_MAX = 500;
 
 export interface LoginView extends ActiveLogin {
   /** The login this request was made with. */
@@ -46,6 +55,9 @@ export interface InvitationReport {
  * one is a single conditional update, so a link works once even when clicked twice at once.
  */
 export class AccountService {
+  /** This node's `askReset` work not yet finished (a count of work in flight, not shared state). */
+  private resetsInFlight = 0;
+
   constructor(private readonly deps: AccountServiceDeps) {}
 
   /** Emails the user a set-password link; older unused links of the user stop working once it is sent. */
@@ -112,6 +124,29 @@ export class AccountService {
       }
     }
     return gone;
+  }
+
+  /**
+   * Forgot-password as the public route answers it: at once, the lookup and the email left to
+   * this node's background work. Only a known email's request queues an email (an outbox
+   * write), so an answer that waited for it would tell by its time whether an account has the
+   * address. A failure of that work is logged; the caller was told nothing either way.
+   */
+  askReset(input: { email: string; organisation?: string | undefined }): void {
+    if (this.resetsInFlight >= RESETS_IN_FLIGHT_MAX) {
+      throw new AppError('BUSY', 'Too many password resets are being prepared; retry shortly.', { retryAfterMs: 1_000 });
+    }
+    this.resetsInFlight += 1;
+    this.deps.jobs.run('forgot-password', async () => {
+      try {
+        // After the answer is written: SQLite reads are synchronous, and started at once they
+        // would run before it, in the very time the caller measures.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.requestReset(input);
+      } finally {
+        this.resetsInFlight -= 1;
+      }
+    });
   }
 
   /**

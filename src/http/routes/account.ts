@@ -67,13 +67,15 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Email a set-password link',
     description:
       'Always the same answer, whether the email exists or not, has several accounts, or asked too often: ' +
-      'at most RESET_EMAILS_PER_HOUR emails per address per hour are sent. The link works once, for RESET_TTL_S.',
+      'at most RESET_EMAILS_PER_HOUR emails per address per hour are sent. The link works once, for RESET_TTL_S. ' +
+      'Answered before the account is looked up, so neither the answer nor its time tells whether one has this email.',
     tags: ['auth'],
     access: 'public',
     body: ForgotBody,
     response: { status: 202, description: 'Accepted (nothing said about the email)', schema: ForgotAnswer },
+    errors: ['BUSY'],
     handler: async ({ body }) => {
-      await accounts.requestReset(body);
+      accounts.askReset(body);
       return FORGOT_ANSWER;
     },
   });

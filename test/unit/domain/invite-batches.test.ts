@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
+import { JobRunner } from '../../../src/domain/jobs/job-runner.js';
 import { AccountLinkMail } from '../../../src/domain/accounts/account-link-mail.js';
 import { OutboxDispatcher } from '../../../src/domain/notifications/outbox-dispatcher.js';
 import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js';
@@ -56,6 +57,7 @@ function suite(setup: RaceStore): void {
       clock: now,
       events: { publish: () => undefined },
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'invite-test' }),
+      jobs: new JobRunner(createLogger('silent')),
     });
     const org = await createOrg(store);
     const a = await createUser(store, org.id, 'admin');
