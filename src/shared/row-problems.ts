@@ -26,7 +26,7 @@ export const ROW_PROBLEMS = {
   // a users CSV
   nameMissing: 'name is missing',
   emailMissing: 'email is missing',
-  emailInvalid: 'email is not a valid address',
+  emailInvalid: 'email is invalid',
   emailRepeated: 'duplicate email in the file (first on line {line})',
   emailTaken: 'email is already taken in this organisation',
   roleUnknown: 'unknown role (expected admin, teacher or student)',

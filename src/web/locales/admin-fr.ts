@@ -751,7 +751,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'rowProblem.bundleFileMissing': 'file.{file} est en bulk mais {file}.csv n’a pas été envoyé',
   'rowProblem.nameMissing': 'le nom manque',
   'rowProblem.emailMissing': 'l’e-mail manque',
-  'rowProblem.emailInvalid': 'l’e-mail n’est pas une adresse valide',
+  'rowProblem.emailInvalid': 'l’e-mail n’est pas valide',
   'rowProblem.emailRepeated': 'e-mail en double dans le fichier (d’abord à la ligne {line})',
   'rowProblem.emailTaken': 'l’e-mail est déjà pris dans cet établissement',
   'rowProblem.roleUnknown': 'rôle inconnu (admin, teacher ou student attendu)',

@@ -40,7 +40,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.click('#import-form button[type="submit"]');
     await page.waitForSelector('#import-errors-block:not([hidden])');
     expect(await cells('#import-errors-body td:last-child')).to.deep.equal([
-      'l’e-mail n’est pas une adresse valide\u00a0; rôle inconnu (admin, teacher ou student attendu)',
+      'l’e-mail n’est pas valide\u00a0; rôle inconnu (admin, teacher ou student attendu)',
       'e-mail en double dans le fichier (d’abord à la ligne 3)\u00a0; le numéro d’élève manque pour un élève',
     ]);
     const { accessToken } = await srv.login('admin@demo.school', DEMO_PASSWORDS.admin);
@@ -52,7 +52,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     expect(api.body.error.details.rows[0]).to.deep.equal({
       line: 2,
       email: null,
-      reason: 'email is not a valid address; unknown role (expected admin, teacher or student)',
+      reason: 'email is invalid; unknown role (expected admin, teacher or student)',
       problems: [
         { code: 'emailInvalid', params: {}, column: 'email' },
         { code: 'roleUnknown', params: {}, column: 'role' },
@@ -71,7 +71,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.waitForSelector('#guardians-errors-block:not([hidden])');
     expect(await cells('#guardians-errors-body td')).to.deep.equal([
       'aucun élève ne correspond',
-      'colonne name\u00a0: de 1 à 200 caractères\u00a0; l’e-mail n’est pas une adresse valide',
+      'colonne name\u00a0: de 1 à 200 caractères\u00a0; l’e-mail n’est pas valide',
     ]);
   });
 

@@ -100,7 +100,7 @@ describe('OneRoster import', () => {
         line: 5,
         sourcedId: 's-3',
         action: 'error',
-        reason: 'email is not a valid address',
+        reason: 'email is invalid',
         problem: { code: 'emailInvalid', params: {}, column: 'email' },
       },
       {
