@@ -9,6 +9,9 @@ import { oneRosterRepository } from '../../src/store/mongo/oneroster.js';
 import { subjectRepository, userRepository } from '../../src/store/mongo/directory.js';
 import { recordRepository } from '../../src/store/mongo/attendance.js';
 import { writeRecordBatch } from '../../src/store/mongo/record-batch.js';
+import { retentionRepository } from '../../src/store/mongo/retention.js';
+import { privacyRepository } from '../../src/store/mongo/privacy.js';
+import { truncateIp } from '../../src/domain/privacy/retention.js';
 import { useMongo } from '../support/ferretdb.js';
 import { storeContract, type OpenedStore } from './store-contract.js';
 import { dumpMongoDatabase } from '../support/store-dump.js';
@@ -280,6 +283,53 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
             `${collection} ${JSON.stringify(filter)}`,
           ).to.equal(true);
         }
+      });
+    });
+
+    it("retention's address cut landing between an erasure's read and write, or two erasures inside the cut's, leaves the erased record's address null", async function () {
+      // The cut reads a batch of records, then writes each only where its address is still as read;
+      // an erasure clears the address. Each order is forced here by running one inside the other's
+      // write, on the same database (as two nodes would).
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const { org, subject, sess } = await aSession(s);
+        const closed = await s.sessions.transition(org.id, sess.id, ['open'], {
+          status: 'closed',
+          closedAt: new Date(Date.now() - 40 * 86_400_000),
+          closedBy: null,
+        });
+        expect(closed).to.not.equal(null);
+        const [ann, bob] = await s.users.createMany(org.id, [newUser(), newUser()]);
+        for (const u of [ann!, bob!]) await s.records.insertIfAbsent(org.id, newRecord(sess.id, subject.id, u.id, { ip: '203.0.113.77' }));
+        const models = createModels(conn);
+        const person = (id: string) => ({ orgId: org.id, userId: id, identifiers: [] });
+        const cutoff = new Date(Date.now() - 30 * 86_400_000);
+
+        // Two erasures of Ann at once, after the cut has read the records and before it writes them.
+        const cutModels = { ...models, records: Object.create(models.records) as typeof models.records };
+        const bulkWrite = models.records.bulkWrite.bind(models.records);
+        cutModels.records.bulkWrite = (async (...args: Parameters<typeof bulkWrite>) => {
+          await Promise.all([
+            privacyRepository(models).erase(person(ann!.id), 'tomb-ann'),
+            privacyRepository(models).erase(person(ann!.id), 'tomb-ann'),
+          ]);
+          return bulkWrite(...args);
+        }) as typeof bulkWrite;
+        expect(await retentionRepository(cutModels).truncateIps(org.id, cutoff, truncateIp)).to.equal(1);
+
+        // The cut of Bob's record run inside his erasure's write of the records.
+        const eraseModels = { ...models, records: Object.create(models.records) as typeof models.records };
+        eraseModels.records.bulkWrite = (async (...args: Parameters<typeof bulkWrite>) => {
+          await retentionRepository(models).truncateIps(org.id, cutoff, truncateIp);
+          return bulkWrite(...args);
+        }) as typeof bulkWrite;
+        await privacyRepository(eraseModels).erase(person(bob!.id), 'tomb-bob');
+
+        const rows = await s.records.listBySession(org.id, sess.id);
+        expect(rows.map((r) => [r.studentId, r.ip]).sort()).to.deep.equal([
+          ['tomb-ann', null],
+          ['tomb-bob', null],
+        ]);
       });
     });
 
