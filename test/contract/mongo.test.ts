@@ -333,6 +333,55 @@ describe('mongo store (MONGODB_URI, else FerretDB)', function () {
       });
     });
 
+    it("retention's address cut meeting an audit entry out of the trail for an erasure's swap cuts its copy once it is back", async function () {
+      // An entry that names an erased student keeps its actor's address; the erasure swaps it for a
+      // scrubbed copy (delete, then insert). A cut that reads the trail between the two missed it
+      // until its next run, a day later by default: forced here by running the cut inside the insert.
+      await withConnection({}, async (o, conn) => {
+        const s = o.store;
+        const org = await makeOrg(s);
+        const [ann] = await s.users.createMany(org.id, [newUser()]);
+        const old = new Date(Date.now() - 40 * 86_400_000);
+        await s.audit.append({
+          orgId: org.id,
+          entityType: 'subject',
+          entityId: 'subj',
+          sessionId: null,
+          actorId: 'admin',
+          action: 'subject.enrol',
+          from: null,
+          to: { studentIds: [ann!.id] },
+          reason: null,
+          ip: '203.0.113.7',
+          at: old,
+        });
+        const models = createModels(conn);
+        const auditName = models.audit.collection.collectionName;
+        const cut = () => retentionRepository(models).truncateAuditIps(org.id, new Date(Date.now() - 30 * 86_400_000), truncateIp);
+        let during: Promise<number> | null = null;
+        // The erasure's connection, whose insert into the trail lets the cut read the trail first.
+        const db = Object.create(models.audit.db) as typeof models.audit.db;
+        db.collection = ((name: string, ...rest: unknown[]) => {
+          const c = (models.audit.db.collection as (...a: unknown[]) => ReturnType<typeof models.audit.db.collection>)(name, ...rest);
+          if (name !== auditName || during) return c;
+          const insertMany = c.insertMany.bind(c);
+          return Object.assign(Object.create(c) as typeof c, {
+            insertMany: async (...args: Parameters<typeof insertMany>) => {
+              during = cut();
+              await new Promise((resolve) => setTimeout(resolve, 300));
+              return insertMany(...args);
+            },
+          });
+        }) as typeof db.collection;
+        const audit = Object.create(models.audit, { db: { value: db } }) as typeof models.audit;
+        await privacyRepository({ ...models, audit }).erase({ orgId: org.id, userId: ann!.id, identifiers: [] }, 'tomb-ann');
+        expect(during).to.not.equal(null);
+        await during;
+        const entries = await s.audit.listForEntity(org.id, 'subject', 'subj');
+        expect(entries.map((e) => [e.to, e.ip])).to.deep.equal([[{ studentIds: ['tomb-ann'] }, '203.0.113.0/24']]);
+      });
+    });
+
     it('a record still holding a batch placeholder below 0 (its stamp not yet written, or never) reads as version 0', async function () {
       await withConnection({}, async (o, conn) => {
         const s = o.store;
