@@ -6,6 +6,7 @@ import { CsvUserImport } from '../../../src/domain/users/csv-import.js';
 import { AppError } from '../../../src/shared/app-error.js';
 import { createSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import { newUser } from '../../contract/fixtures.js';
 
 const T = new Date('2026-09-07T08:00:00.000Z');
 /** Cells an admin's file may hold that no refusal may give back: markup, and a pupil's personal data. */
@@ -30,23 +31,11 @@ describe('CSV import refusals name the row, the column and the problem, never a 
   beforeEach(async () => {
     store = await createSqliteStore({ path: ':memory:', now: () => T });
     const org = await store.organisations.create({ name: 'School', slug: 'school', timezone: 'UTC' });
-    const user = await store.users.create(org.id, {
-      name: 'Admin',
-      email: 'admin@school.test',
-      role: 'admin',
-      studentNumber: null,
-      passwordHash: null,
-      active: true,
-    });
-    admin = { id: user.id, orgId: org.id, role: 'admin', ip: null };
-    await store.users.create(org.id, {
-      name: 'Pupil',
-      email: 's1@school.test',
-      role: 'student',
-      studentNumber: 'S1',
-      passwordHash: null,
-      active: true,
-    });
+    const [user] = await store.users.createMany(org.id, [
+      newUser({ role: 'admin', studentNumber: null }),
+      newUser({ studentNumber: 'S1' }),
+    ]);
+    admin = { id: user!.id, orgId: org.id, role: 'admin', ip: null };
   });
   afterEach(async () => store.close());
 
