@@ -3,7 +3,7 @@ import { meetingEditKey } from '../../../src/domain/timetable/edit-trail.js';
 import { expectCode } from '../../support/expect-code.js';
 import { useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
-import { meetingTappedTwice } from '../../support/slot-pause.js';
+import { cancelAsReleaseBefore, meetingTappedTwice } from '../../support/slot-pause.js';
 
 // A rolling upgrade runs a node of the release before beside an upgraded one. That node marks a
 // meeting edit's cancellations with the hash alone (no revision, the edit's fence), in the audit
@@ -30,21 +30,7 @@ function suite(setup: RaceStore): void {
     const lease = `slots:${f.org.id}:subject:${f.subject.id}`;
     const now = f.clock.now();
     expect(await f.store.jobs.claim(lease, 'old-node', new Date(now.getTime() + 15_000), now, new Date(8.64e15))).to.equal(true);
-    await f.store.sessions.transition(f.org.id, first.id, ['scheduled'], { status: 'cancelled', closedAt: now, closedBy: f.teacher.id });
-    await f.store.audit.append({
-      orgId: f.org.id,
-      entityType: 'session',
-      entityId: first.id,
-      sessionId: first.id,
-      actorId: f.teacher.id,
-      action: 'session.cancel',
-      from: { status: 'scheduled' },
-      to: { status: 'cancelled', meetingEdit: hashAlone },
-      reason: 'MEETING_WEEKDAY_CHANGED',
-      ip: null,
-      at: now,
-    });
-    await f.store.timetable.forgetOccurrence(f.org.id, meeting.id, '2026-03-04', first.id);
+    await cancelAsReleaseBefore(f, meeting.id, first, hashAlone);
 
     // The same edit sent to the upgraded node meanwhile waits for the lease, then is refused, having changed nothing.
     await expectCode(f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 }), 'CONFLICT');
