@@ -135,10 +135,7 @@ describe('the server’s words in the admin console, in French (Chromium)', func
     await page.click('#oneroster-form button[type="submit"]');
     await page.waitForSelector('#oneroster-go:not([hidden])');
     const why = await cells('#oneroster-rows-body td:last-child');
-    expect(why).to.include.members([
-      'l’e-mail n’est pas valide',
-      'l’utilisateur s-3 n’a pas été importé (voir sa ligne)',
-    ]);
+    expect(why).to.include.members(['l’e-mail n’est pas valide', 'l’utilisateur s-3 n’a pas été importé (voir sa ligne)']);
     expect(why.filter((w) => /is invalid|not imported|is not imported/.test(w))).to.deep.equal([]);
     await expectAccessible(page, 'OneRoster reasons in French');
   });
