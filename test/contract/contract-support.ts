@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { AuditEntry } from '../../src/domain/ports/audit.js';
 import type { DailySummary } from '../../src/domain/ports/summaries.js';
+import type { FaceEnrolment } from '../../src/domain/ports/faces.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg } from './fixtures.js';
 
@@ -416,6 +417,40 @@ export function supportContract(ctx: ContractContext): void {
       expect(winners).to.have.length(1);
       expect((await s.faces.get(org.id, 'u3'))!.embeddings).to.deep.equal(winners[0]!.embeddings);
       expect(await s.transfer.count('faces')).to.equal(4);
+    });
+
+    it('two re-enrolments of one student at the same moment: one wins wholly, never a mix of the two', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      // Two admins' enrolments that differ in every field a mix could take from either.
+      const a = {
+        ...face(
+          org.id,
+          'u1',
+          [
+            [1, 1, 1],
+            [1, 1, 1],
+          ],
+          [Buffer.from('a-1'), Buffer.from('a-2')],
+        ),
+        modelId: 'm-a',
+        modelVersion: '1',
+      };
+      const b = { ...face(org.id, 'u1', [[2, 2, 2]], null), modelId: 'm-b', modelVersion: '2' };
+      const fields = (f: FaceEnrolment | null) =>
+        f && { modelId: f.modelId, modelVersion: f.modelVersion, embeddings: f.embeddings, photos: f.photos?.map(String) ?? null };
+      const wholly = [fields({ ...a, updatedAt: new Date() }), fields({ ...b, updatedAt: new Date() })];
+      // The first round races two inserts (no enrolment yet), the others two replacements.
+      for (let round = 0; round < 8; round += 1) {
+        const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
+        const saved = await Promise.all([s.faces.put(first), s.faces.put(second)]);
+        expect(saved.map(fields)).to.deep.equal([
+          fields({ ...first, updatedAt: new Date() }),
+          fields({ ...second, updatedAt: new Date() }),
+        ]);
+        expect(wholly).to.deep.include(fields(await s.faces.get(org.id, 'u1')));
+      }
+      expect(await s.transfer.count('faces')).to.equal(1);
     });
 
     it('getMany, delete and organisation scoping', async function () {
