@@ -78,6 +78,8 @@ export async function loadOutbox(): Promise<void> {
   const status = byId<HTMLSelectElement>('outbox-status').value;
   const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   if (status) params.set('status', status);
+  const recipient = byId<HTMLInputElement>('outbox-recipient').value.trim();
+  if (recipient) params.set('recipient', recipient);
   const page = await apiJson<Page<OutboxRow>>(`api/v1/outbox?${params}`);
   byId('outbox-body').replaceChildren(...page.items.map(row));
   const text =

@@ -488,6 +488,7 @@ export const adminEn = {
   'outbox.sending': 'Sending',
   'outbox.sent': 'Sent',
   'outbox.failed': 'Failed',
+  'outbox.recipient': 'Recipient (address or its start)',
   'outbox.show': 'Show',
   'outbox.caption': 'Emails',
   'outbox.to': 'To',

@@ -424,6 +424,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'outbox.sending': 'En cours d’envoi',
   'outbox.sent': 'Envoyé',
   'outbox.failed': 'En échec',
+  'outbox.recipient': 'Destinataire (adresse ou son début)',
   'outbox.show': 'Afficher',
   'outbox.caption': 'E-mails',
   'outbox.to': 'Destinataire',
