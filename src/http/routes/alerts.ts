@@ -113,7 +113,9 @@ const OutboxQuery = PageQuery.extend({
     .min(1)
     .max(320)
     .optional()
-    .describe('Emails whose recipient address starts with this (a whole address finds its own), case ignored; `%`, `_` and `*` are plain characters'),
+    .describe(
+      'Emails whose recipient address starts with this (a whole address finds its own), case ignored; `%`, `_` and `*` are plain characters',
+    ),
 });
 
 // Tokens are `u1.<base64url>.<base64url>` (a user) or `g1.…` (a guardian contact): only those characters, so a link stays a short ASCII line.
