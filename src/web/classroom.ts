@@ -148,6 +148,7 @@ async function pollCode(socket: AppSocket, sessionId: string): Promise<void> {
 
 async function listSessions(socket: AppSocket): Promise<void> {
   const sessions = await command(socket, 'session:list-active', {});
+  byId('pick-error').textContent = '';
   const list = byId('session-list');
   list.replaceChildren(
     ...sessions.map((s) =>
@@ -192,18 +193,20 @@ async function main(): Promise<void> {
   show(byId('roster-title'), true);
   const live = byId('live');
 
-  socket = connect({
-    onState: showConnection,
-    onLoggedOut: () => location.reload(),
-    onSync: async (s) => {
-      if (!sessionId) return listSessions(s);
-      try {
-        await feed.watch(sessionId);
-        await pollCode(s, sessionId);
-      } catch (err) {
-        byId('session-status').textContent = errorText(err);
-      }
-    },
+  const sync = async (s: AppSocket): Promise<void> => {
+    try {
+      if (!sessionId) return await listSessions(s);
+      await feed.watch(sessionId);
+      await pollCode(s, sessionId);
+    } catch (err) {
+      byId(sessionId ? 'session-status' : 'pick-error').textContent = errorText(err);
+    }
+  };
+  socket = connect({ onState: showConnection, onLoggedOut: () => location.reload(), onSync: sync });
+  // A subject given to the teacher: its sessions join the picker (whose read also joins the
+  // subject's rooms), and a session of it the screen was refused may now be shown.
+  socket.on('subject:assigned', () => {
+    if (!sessionId || !roster.session) void sync(socket!);
   });
   socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));

@@ -4,6 +4,7 @@ import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, launchChromium, logIn } from '../../support/browser.js';
 import { cheapPasswordHasher } from '../../support/passwords.js';
+import { command, connectClient, ok } from '../../support/sockets.js';
 
 // An admin adds a teacher to a subject while the teacher's console is open: the subject joins
 // its list at once (no reload), the subject the teacher had chosen stays chosen, and the change
@@ -31,6 +32,87 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
   afterEach(async () => {
     await context?.close();
     await srv?.cleanup();
+  });
+
+  /** Ada, Alan, the admin, and AA100: Alan's, first in code order, Ada's after `give()`. */
+  async function cast() {
+    const org = (await srv.store.organisations.getBySlug('demo'))!;
+    const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
+    const alan = (await srv.store.users.getByEmail(org.id, 'alan@demo.school'))!;
+    const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+    const given = await srv.store.subjects.create(org.id, {
+      code: 'AA100',
+      name: 'Algorithms',
+      teacherIds: [alan.id],
+      location: null,
+      allowedIpRanges: [],
+    });
+    const give = async () => {
+      const res = await fetch(`${srv.baseUrl}/api/v1/subjects/${given.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ teacherIds: [alan.id, ada.id] }),
+      });
+      expect(res.status, await res.clone().text()).to.equal(200);
+    };
+    return { org, ada, alan, given, give };
+  }
+
+  const optionValues = (page: import('playwright-core').Page) =>
+    page.$$eval('#subject-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+
+  it('lists a subject given while the console was offline once it is back, the choice kept', async () => {
+    const { given, give } = await cast();
+    const page = await context.newPage();
+    await page.goto('/teacher.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('#connection[data-state="online"]');
+    const before = await optionValues(page);
+    // The link drops: the notice goes to Ada's room while her console is in none.
+    await context.setOffline(true);
+    await page.waitForSelector('#connection[data-state="offline"]');
+    await give();
+    await context.setOffline(false);
+    await page.waitForSelector('#connection[data-state="online"]');
+    await page.waitForSelector(`#subject-select option[value="${given.id}"]`, { state: 'attached' });
+    expect(await page.$eval('#subject-select', (el) => (el as HTMLSelectElement).value)).to.equal(before[0]);
+    await page.waitForFunction(() => document.getElementById('live')?.textContent?.includes('You now teach AA100'));
+  });
+
+  it("the projector's session list shows the open session of a subject given while it is open", async () => {
+    const { alan, given, give } = await cast();
+    const staff = await connectClient(srv.baseUrl, srv.app.tokenService.signAccess(alan).token);
+    try {
+      const session = ok(
+        await command(staff, 'session:open', {
+          subjectId: given.id,
+          policy: { geofence: false, network: false, rotatingCode: true, selfie: false },
+        }),
+      );
+      const page = await context.newPage();
+      await page.goto('/classroom.html');
+      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+      await page.waitForSelector('#connection[data-state="online"]');
+      await page.waitForSelector('#session-list li');
+      expect(await page.locator(`#session-list a[href*="${session.id}"]`).count()).to.equal(0);
+      await give();
+      await page.waitForSelector(`#session-list a[href*="${session.id}"]`);
+    } finally {
+      staff.disconnect();
+    }
+  });
+
+  it('the reports page lists a subject given while it is open, the chosen one kept', async () => {
+    const { given, give } = await cast();
+    const page = await context.newPage();
+    await page.goto('/reports.html');
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector('body[data-ready="true"]');
+    const before = await optionValues(page);
+    expect(before).to.not.include(given.id);
+    await give();
+    await page.waitForSelector(`#subject-select option[value="${given.id}"]`, { state: 'attached' });
+    expect(await page.$eval('#subject-select', (el) => (el as HTMLSelectElement).value)).to.equal(before[0]);
   });
 
   for (const [language, words] of [
