@@ -72,6 +72,16 @@ function joinLink(sessionId: string, joinToken: string): string {
   return url.href;
 }
 
+/**
+ * The address under the QR code, for a phone that will not scan: typed from the back of the
+ * room, so short (the student then picks the session and enters the code). The QR's own link
+ * carries the session and a signed token no one could copy by hand. It may break after the host.
+ */
+function typedLink(): HTMLElement[] {
+  const url = new URL('student.html', document.baseURI);
+  return [h('span', {}, url.host), h('wbr'), h('span', {}, url.pathname)];
+}
+
 function renderSession(session: SessionView): void {
   const subject = byId('subject');
   delete subject.dataset['i18n'];
@@ -80,6 +90,8 @@ function renderSession(session: SessionView): void {
   byId('session-status').textContent = sessionNote(session.status);
   show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
   show(byId('join-panel'), session.status === 'open');
+  show(byId('join-code-hint'), session.policy.rotatingCode);
+  byId('join-link').replaceChildren(...typedLink());
   tick();
 }
 
@@ -126,7 +138,6 @@ function renderRoster(): void {
 async function showCode(view: CodeView): Promise<void> {
   byId('code').textContent = view.code;
   const link = joinLink(view.sessionId, view.joinToken);
-  byId('join-link').textContent = link.replace(/^https?:\/\//, '');
   await QRCode.toCanvas(byId<HTMLCanvasElement>('qr'), link, { width: 360, margin: 1, errorCorrectionLevel: 'M' });
 }
 
