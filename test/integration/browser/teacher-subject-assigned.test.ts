@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Browser, type BrowserContext } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DEMO_PASSWORDS, seedDemo } from '../../../src/domain/seed.js';
 import { startTestServer, type TestServer } from '../../support/http.js';
 import { ensurePagesBuilt, launchChromium, logIn } from '../../support/browser.js';
@@ -58,8 +58,7 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
     return { org, ada, alan, given, give };
   }
 
-  const optionValues = (page: import('playwright-core').Page) =>
-    page.$$eval('#subject-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+  const optionValues = (page: Page) => page.$$eval('#subject-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
 
   it('lists a subject given while the console was offline once it is back, the choice kept', async () => {
     const { given, give } = await cast();
