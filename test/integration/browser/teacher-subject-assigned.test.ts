@@ -34,7 +34,10 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
     await srv?.cleanup();
   });
 
-  /** Ada, Alan, the admin, and AA100: Alan's, first in code order, Ada's after `give()`. */
+  /**
+   * Ada, Alan, and AA100: Alan's, Ada's too after `give()` (an admin's PATCH). First in code
+   * order: a list rebuilt without keeping the choice would pick it.
+   */
   async function cast() {
     const org = (await srv.store.organisations.getBySlug('demo'))!;
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
@@ -59,22 +62,31 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
   }
 
   const optionValues = (page: Page) => page.$$eval('#subject-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+  const chosen = (page: Page) => page.$eval('#subject-select', (el) => (el as HTMLSelectElement).value);
+
+  /** Ada's `path`, signed in and `ready`, with the subjects it lists then. */
+  async function adaOn(path: string, ready: string): Promise<{ page: Page; before: string[] }> {
+    const page = await context.newPage();
+    await page.goto(path);
+    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
+    await page.waitForSelector(ready);
+    return { page, before: await optionValues(page) };
+  }
+
+  // Online: the socket is in Ada's room, where the notice goes.
+  const ONLINE = '#connection[data-state="online"]';
 
   it('lists a subject given while the console was offline once it is back, the choice kept', async () => {
     const { given, give } = await cast();
-    const page = await context.newPage();
-    await page.goto('/teacher.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForSelector('#connection[data-state="online"]');
-    const before = await optionValues(page);
+    const { page, before } = await adaOn('/teacher.html', ONLINE);
     // The link drops: the notice goes to Ada's room while her console is in none.
     await context.setOffline(true);
     await page.waitForSelector('#connection[data-state="offline"]');
     await give();
     await context.setOffline(false);
-    await page.waitForSelector('#connection[data-state="online"]');
+    await page.waitForSelector(ONLINE);
     await page.waitForSelector(`#subject-select option[value="${given.id}"]`, { state: 'attached' });
-    expect(await page.$eval('#subject-select', (el) => (el as HTMLSelectElement).value)).to.equal(before[0]);
+    expect(await chosen(page)).to.equal(before[0]);
     await page.waitForFunction(() => document.getElementById('live')?.textContent?.includes('You now teach AA100'));
   });
 
@@ -88,11 +100,7 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
           policy: { geofence: false, network: false, rotatingCode: true, selfie: false },
         }),
       );
-      const page = await context.newPage();
-      await page.goto('/classroom.html');
-      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-      await page.waitForSelector('#connection[data-state="online"]');
-      await page.waitForSelector('#session-list li');
+      const { page } = await adaOn('/classroom.html', '#session-list li');
       expect(await page.locator(`#session-list a[href*="${session.id}"]`).count()).to.equal(0);
       await give();
       await page.waitForSelector(`#session-list a[href*="${session.id}"]`);
@@ -103,15 +111,11 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
 
   it('the reports page lists a subject given while it is open, the chosen one kept', async () => {
     const { given, give } = await cast();
-    const page = await context.newPage();
-    await page.goto('/reports.html');
-    await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-    await page.waitForSelector('body[data-ready="true"]');
-    const before = await optionValues(page);
+    const { page, before } = await adaOn('/reports.html', 'body[data-ready="true"]');
     expect(before).to.not.include(given.id);
     await give();
     await page.waitForSelector(`#subject-select option[value="${given.id}"]`, { state: 'attached' });
-    expect(await page.$eval('#subject-select', (el) => (el as HTMLSelectElement).value)).to.equal(before[0]);
+    expect(await chosen(page)).to.equal(before[0]);
   });
 
   for (const [language, words] of [
@@ -119,38 +123,15 @@ describe('teacher console: a subject given while open is listed at once (Chromiu
     ['fr', 'Vous enseignez désormais AA100'],
   ] as const) {
     it(`lists the subject an admin gives Ada, and says so (${language})`, async () => {
-      const org = (await srv.store.organisations.getBySlug('demo'))!;
-      const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
-      const alan = (await srv.store.users.getByEmail(org.id, 'alan@demo.school'))!;
-      const admin = (await srv.store.users.getByEmail(org.id, 'admin@demo.school'))!;
+      const { org, given, give } = await cast();
       // The school's language: the console's before sign-in and Ada's after.
       await srv.store.organisations.update(org.id, { settings: { ...org.settings, language } });
-      // Alan's, first in code order: a list rebuilt without keeping the choice would pick it.
-      const given = await srv.store.subjects.create(org.id, {
-        code: 'AA100',
-        name: 'Algorithms',
-        teacherIds: [alan.id],
-        location: null,
-        allowedIpRanges: [],
-      });
-      const page = await context.newPage();
-      await page.goto('/teacher.html');
-      await logIn(page, 'ada@demo.school', DEMO_PASSWORDS.teacher);
-      // Online: the socket is in Ada's room, where the notice goes.
-      await page.waitForSelector('#connection[data-state="online"]');
-      const before = await page.$$eval('#subject-select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+      const { page, before } = await adaOn('/teacher.html', ONLINE);
       expect(before).to.have.length(1);
       expect(before).to.not.include(given.id);
-
-      const res = await fetch(`${srv.baseUrl}/api/v1/subjects/${given.id}`, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${srv.app.tokenService.signAccess(admin).token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ teacherIds: [alan.id, ada.id] }),
-      });
-      expect(res.status, await res.clone().text()).to.equal(200);
-
+      await give();
       await page.waitForSelector(`#subject-select option[value="${given.id}"]`, { state: 'attached' });
-      expect(await page.$eval('#subject-select', (el) => (el as HTMLSelectElement).value)).to.equal(before[0]);
+      expect(await chosen(page)).to.equal(before[0]);
       await page.waitForFunction((text) => document.getElementById('live')?.textContent?.includes(text), words);
     });
   }
