@@ -47,6 +47,8 @@ export interface InvitationReport {
   queued: number;
   /** Ids that got no invitation: unknown in the organisation, deactivated, or left over when the outbox filled up. */
   skipped: string[];
+  /** Of those queued, users who had a password: they got a password reset link, not an invitation. */
+  resets: number;
 }
 
 /**
@@ -69,7 +71,9 @@ export class AccountService {
 
   /**
    * Invites several users (e.g. a whole CSV import): each invitation is written to the outbox,
-   * whose dispatcher makes its link when it sends it (and again at each retry, voiding the
+   * a user who has a password already (who forgot it, and asked IT) getting a password reset
+   * sent by an admin instead: a welcome to an account they have would mislead them. The outbox's
+   * dispatcher makes each email's link when it sends it (and again at each retry, voiding the
    * user's earlier unused links). BUSY when the organisation's outbox has no room left. The
    * invitations are queued with one store call, their audit entries with another: one call per
    * user, one after another, took 48 s for 301 users on a loaded MongoDB.
@@ -80,7 +84,8 @@ export class AccountService {
     const found = await this.deps.store.users.getMany(actor.orgId, ids);
     const users = found.filter((u) => u.active);
     const now = this.deps.clock();
-    const queued = await this.deps.outbox.enqueueMany(await this.deps.links.rows(actor.orgId, users, 'invitation'));
+    const kindOf = (u: User) => (u.passwordHash === null ? 'invitation' : 'admin-reset');
+    const queued = await this.deps.outbox.enqueueMany(await this.deps.links.rows(actor.orgId, users, kindOf));
     // As when queued one by one: up to the first the full outbox refused; the rest are skipped.
     const refused = queued.indexOf(false);
     const invited = refused === -1 ? users : users.slice(0, refused);
@@ -89,11 +94,22 @@ export class AccountService {
       this.deps.store,
       actor,
       now,
-      invited.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.invite', from: null, to: null })),
+      invited.map((user) => ({
+        entityType: 'user',
+        entityId: user.id,
+        action: kindOf(user) === 'invitation' ? 'user.invite' : 'user.reset-send',
+        from: null,
+        to: null,
+      })),
     );
     const gone = await this.takeBackErased(invited);
-    const invitedIds = new Set(invited.filter((u) => !gone.has(u.id)).map((u) => u.id));
-    return { queued: invitedIds.size, skipped: ids.filter((id) => !invitedIds.has(id)) };
+    const kept = invited.filter((u) => !gone.has(u.id));
+    const invitedIds = new Set(kept.map((u) => u.id));
+    return {
+      queued: invitedIds.size,
+      skipped: ids.filter((id) => !invitedIds.has(id)),
+      resets: kept.filter((u) => kindOf(u) === 'admin-reset').length,
+    };
   }
 
   /**
