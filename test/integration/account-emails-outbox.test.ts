@@ -66,7 +66,7 @@ function suite(
       smtp.refuse(true);
       const res = await srv.request('POST', '/api/v1/users/invitations', { token, body: { userIds: students.map((s) => s.id) } });
       expect(res.status, JSON.stringify(res.body)).to.equal(202);
-      expect(res.body).to.deep.equal({ queued: 3, skipped: [] });
+      expect(res.body).to.deep.equal({ queued: 3, skipped: [], resets: 0 });
       const forgot = await srv.request('POST', '/api/v1/auth/forgot-password', { body: { email: forgetful.email } });
       expect(forgot.status).to.equal(202);
 

@@ -166,9 +166,9 @@ function contactIssues(c: GuardianContact): ContactIssue[] {
   const relation = lengthIssue(c.relation, 50);
   if (relation) out.push({ field: 'relation', ...relation, problem: rowProblem('contactRelationLength') });
   if (!email.safeParse(normaliseEmail(c.email)).success)
-    out.push({ field: 'email', code: 'email', params: {}, problem: rowProblem('emailInvalid', { email: c.email }) });
+    out.push({ field: 'email', code: 'email', params: {}, problem: rowProblem('emailInvalid') });
   if (!LANGUAGE_PATTERN.test(c.language.trim()))
-    out.push({ field: 'language', code: 'language', params: {}, problem: rowProblem('contactLanguage', { language: c.language }) });
+    out.push({ field: 'language', code: 'language', params: {}, problem: rowProblem('contactLanguage') });
   return out;
 }
 

@@ -14,7 +14,8 @@ import { usersByKeys } from './user-lookup.js';
 
 /**
  * One rejected row: `line` is the line number in the file (the header is line 1); `problems`
- * are its reasons as codes for the pages to word, `reason` the same in English.
+ * are its reasons as codes for the pages to word, `reason` the same in English. `email` is the
+ * row's address only when it is a valid one: a refusal never quotes an arbitrary cell back.
  */
 export interface ImportRowError {
   line: number;
@@ -34,6 +35,8 @@ export const REQUIRED_COLUMNS = ['name', 'email', 'role', 'student_number'] as c
 export const MAX_IMPORT_ROWS = 5_000;
 
 const email = z.email();
+/** The longest address the users API takes (src/http/routes/users.ts). */
+const MAX_EMAIL_LENGTH = 320;
 
 /** What an import did; `checked` counts the rows found fine (every row, when no error was thrown). */
 export interface ImportResult {
@@ -71,10 +74,11 @@ export class CsvUserImport {
       const password = fields.password ? fields.password : null;
 
       if (!name) reasons.push(rowProblem('nameMissing'));
+      const valid = addr !== '' && addr.length <= MAX_EMAIL_LENGTH && email.safeParse(addr).success;
       if (!addr) reasons.push(rowProblem('emailMissing'));
-      else if (!email.safeParse(addr).success) reasons.push(rowProblem('emailInvalid', { email: rawEmail.trim() }));
+      else if (!valid) reasons.push(rowProblem('emailInvalid'));
       else if (seenEmails.has(addr)) reasons.push(rowProblem('emailRepeated', { line: seenEmails.get(addr)! }));
-      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(rowProblem('roleUnknown', { role: roleText }));
+      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(rowProblem('roleUnknown'));
       if (roleText === 'student' && !studentNumber) reasons.push(rowProblem('studentNumberMissing'));
       if (studentNumber && seenNumbers.has(studentNumber)) {
         reasons.push(rowProblem('studentNumberRepeated', { line: seenNumbers.get(studentNumber)! }));
@@ -86,7 +90,7 @@ export class CsvUserImport {
       if (studentNumber && !seenNumbers.has(studentNumber)) seenNumbers.set(studentNumber, line);
 
       if (reasons.length > 0) {
-        errors.push(rowError(line, addr || null, reasons));
+        errors.push(rowError(line, valid ? addr : null, reasons));
         continue;
       }
       rows.push({ line, user: { name, email: addr, role: roleText as Role, studentNumber, active: true }, password });
