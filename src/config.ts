@@ -129,6 +129,11 @@ export const EnvSchema = z.object({
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
+    // A password with / # ? or @ made a URL nothing reads as meant: mail went nowhere, and the start's check threw.
+    .refine(
+      (v) => URL.canParse(v),
+      'is not a URL: percent-encode / # ? @ : and % in the user name and password (/ as %2F, # as %23, @ as %40)',
+    )
     .optional(),
   // Checked here: a server refuses a sender without an address at MAIL FROM, so every email would fail.
   MAIL_FROM: z

@@ -1,7 +1,8 @@
 import { parse } from 'csv-parse/sync';
 import { AppError } from '../shared/app-error.js';
 import { rowProblem, type RowProblem } from '../shared/row-problems.js';
-import { csvDelimiter, firstUndecodedLine, NOT_UTF8_MESSAGE } from './csv-encoding.js';
+import { csvDelimiter } from '../shared/csv-delimiter.js';
+import { firstUndecodedLine, NOT_UTF8_MESSAGE } from './csv-encoding.js';
 
 /** One record of an admin's CSV file: the line it ends on (the header is line 1) and its fields by column. */
 export interface CsvRow {

@@ -82,6 +82,14 @@ describe('imports of a CSV file that is not UTF-8', function () {
     expect(imported.status, JSON.stringify(imported.body)).to.be.within(200, 201);
   });
 
+  it('reads the separator outside quotes: a French file whose extra column name holds a comma', async () => {
+    const { srv, tokens } = school();
+    const french = 'name;email;role;student_number;"Classe, groupe"\r\nDupont, Jean;jean.dupont2@example.fr;student;F0101;"6e, A"\r\n';
+    const res = await srv.request('POST', `${API}/users/import`, { token: tokens.admin, raw: french, contentType: 'text/csv' });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expect(res.body.users.map((u: { name: string }) => u.name)).to.deep.equal(['Dupont, Jean']);
+  });
+
   it('refuses a guardian contacts file the same way', async () => {
     const bytes = Buffer.from('student_number,name,relation,email\r\nE0001,Ren\xe9e Martin,mother,renee@example.org\r\n', 'latin1');
     const res = await postBytes('/guardians/import', bytes);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -168,5 +168,23 @@ describe('SQLite backup and restore (scripts/backup.ts, while the store is writt
     await store.close();
     store = await createSqliteStore({ path: live });
     for (const slug of ['before', 'since', 'after']) expect(await store.organisations.getBySlug(slug), slug).to.not.equal(null);
+  });
+
+  it('restores over a store that is no longer a database (what a restore is for), keeping it aside', async () => {
+    const live = path.join(dir, 'live.db');
+    store = await createSqliteStore({ path: live });
+    await store.organisations.create({ name: 'Before', slug: 'before', timezone: 'UTC' });
+    const backup = path.join(dir, 'backup.db');
+    expect((await cli(live, 'backup', '--to', backup)).code).to.equal(0);
+    await store.close();
+    // A disk that overwrote the file: SQLite answers SQLITE_NOTADB to any open of it.
+    writeFileSync(live, Buffer.alloc(8192, 0x5a));
+    for (const suffix of ['-wal', '-shm']) rmSync(live + suffix, { force: true });
+
+    const restored = await cli(live, 'restore', '--from', backup);
+    expect(restored.code, restored.out).to.equal(0);
+    expect(readFileSync(`${live}.before-restore`).subarray(0, 4).toString()).to.equal('ZZZZ');
+    store = await createSqliteStore({ path: live });
+    expect(await store.organisations.getBySlug('before')).to.not.equal(null);
   });
 });

@@ -48,6 +48,8 @@ export interface TestSmtpServer {
   refuse(on: boolean): void;
   /** From now on answers RCPT TO for this address 550, as a server with no such mailbox does. */
   noSuchMailbox(address: string): void;
+  /** From now on answers RCPT TO for this address with `code` and `text` (e.g. 554, '5.7.1 Relay access denied'). */
+  refuseRecipient(address: string, code: number, text: string): void;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   const refusedMails: ReceivedMail[] = [];
   let toFail = opts.failFirst ?? 0;
   let refusing = false;
-  const unknown = new Set<string>();
+  const refusedRecipients = new Map<string, { code: number; text: string }>();
   const state = { refused: 0 };
   let listeners: (() => void)[] = [];
   const server = new SMTPServer({
@@ -71,8 +73,9 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (unknown.has(address.address.toLowerCase())) {
-        callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 }));
+      const refusal = refusedRecipients.get(address.address.toLowerCase());
+      if (refusal) {
+        callback(Object.assign(new Error(refusal.text), { responseCode: refusal.code }));
         return;
       }
       callback();
@@ -128,7 +131,10 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
       refusing = on;
     },
     noSuchMailbox(address) {
-      unknown.add(address.toLowerCase());
+      refusedRecipients.set(address.toLowerCase(), { code: 550, text: '5.1.1 No such user here' });
+    },
+    refuseRecipient(address, code, text) {
+      refusedRecipients.set(address.toLowerCase(), { code, text });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -89,6 +89,16 @@ describe('config', () => {
     }
   });
 
+  it('refuses an SMTP_URL that is not a URL (a "/" in its password), saying how, without the password', () => {
+    const problems = problemsOf({ NODE_ENV: 'test', SMTP_URL: 'smtps://attendance:ab/cd#ef@mail.school.example' });
+    const smtp = problems.find((p) => p.startsWith('SMTP_URL: '));
+    expect(smtp, problems.join('\n')).to.contain('%2F');
+    expect(problems.join('\n')).to.not.contain('ab/cd');
+    expect(loadConfig({ NODE_ENV: 'test', SMTP_URL: 'smtps://attendance:ab%2Fcd%23ef@mail.school.example' }).mail.smtpUrl).to.equal(
+      'smtps://attendance:ab%2Fcd%23ef@mail.school.example',
+    );
+  });
+
   it('refuses production without an explicit store location', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET });
     expect(problems.join('\n')).to.match(/store location/);

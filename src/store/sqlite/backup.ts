@@ -83,13 +83,16 @@ export function restoreSqlite(backup: string, target: string): BackupReport & { 
 /**
  * Leaving WAL mode needs the only connection to the file: it fails SQLITE_BUSY while a node (or
  * one of its worker threads) has the store open, and otherwise folds the WAL into the file, so
- * the copy kept as `.before-restore` holds every commit.
+ * the copy kept as `.before-restore` holds every commit. A file SQLite cannot read as a database
+ * (overwritten, corrupt) is no store a node could be serving, and replacing it is what a restore
+ * is for: it is kept aside as it is.
  */
 function closedEverywhere(target: string): void {
   const db = new Database(target, { fileMustExist: true, timeout: 1_000 });
   try {
     db.pragma('journal_mode = DELETE');
   } catch (err) {
+    if (unreadable(err)) return;
     if (!isBusy(err)) throw err;
     throw new BackupError(
       `${target} is open in a running node (or another program): stop every node that uses it, then restore; nothing was changed`,
@@ -97,6 +100,10 @@ function closedEverywhere(target: string): void {
   } finally {
     db.close();
   }
+}
+
+function unreadable(err: unknown): boolean {
+  return err instanceof Database.SqliteError && /^SQLITE_(NOTADB|CORRUPT)/.test(err.code);
 }
 
 /**

@@ -4,6 +4,8 @@
  * chunks and still name every row by its line in the original file.
  */
 
+import { csvDelimiter } from '../../shared/csv-delimiter.js';
+
 export interface CsvRecord {
   /** The record's text, without its line ending. */
   text: string;
@@ -61,7 +63,7 @@ export function lineNumbersCertain(csv: string, file: CsvFile): boolean {
 export function columnValues(file: CsvFile, column: string): string[] | null {
   if (!file.header) return null;
   const header = file.header.text;
-  const separator = header.includes(',') ? ',' : header.includes(';') ? ';' : header.includes('\t') ? '\t' : ',';
+  const separator = csvDelimiter(header);
   const names = splitFields(header, separator).map((n) => n.trim().toLowerCase());
   const index = names.indexOf(column);
   if (index === -1) return null;

@@ -53,4 +53,13 @@ describe('the start-time check of SMTP_URL', function () {
     expect((line!.obj as { reason: string }).reason).to.match(/ECONNREFUSED/);
     expect(JSON.stringify(line)).to.not.contain('secret-pass');
   });
+
+  it('never throws, nor logs the password, for an address WHATWG URL cannot read (a "/" in the password)', async () => {
+    const port = await closedPort();
+    const log = recordingLog();
+    // Run as `void checkSmtp(...)` at start: a rejection was an unhandled one, logged with the URL.
+    expect(await checkSmtp(`smtp://attendance:ab/cd@127.0.0.1:${port}`, log)).to.equal(false);
+    expect(log.lines.map((l) => l.level)).to.deep.equal(['warn']);
+    expect(JSON.stringify(log.lines)).to.not.contain('ab/cd');
+  });
 });

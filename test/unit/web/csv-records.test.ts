@@ -54,6 +54,13 @@ describe('CSV records of the admin console import', () => {
     expect(columnValues(splitCsv(french), 'student_number')).to.deep.equal(['S1', 'S2']);
   });
 
+  it('reads the separator outside quotes: a semicolon file whose header quotes a comma, a comma file whose header quotes a semicolon', () => {
+    const french = 'nom;"Classe, groupe";student_number\r\n"Dupont, Jean";"A, 1";S1\r\n';
+    expect(columnValues(splitCsv(french), 'student_number')).to.deep.equal(['S1']);
+    const english = 'name,"Notes; misc",student_number\nAda,"a; b",S2\n';
+    expect(columnValues(splitCsv(english), 'student_number')).to.deep.equal(['S2']);
+  });
+
   it('keeps a file within 10 chunks and chunks at least 25 rows', () => {
     expect(chunkSize(200)).to.equal(25);
     expect(chunkSize(5_000)).to.equal(500);
