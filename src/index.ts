@@ -1,4 +1,4 @@
-import { BcryptPasswordHasher } from './adapters/bcrypt-password-hasher.js';
+import { BcryptWorkerHasher } from './adapters/bcrypt-worker-hasher.js';
 import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
@@ -47,7 +47,7 @@ if (config.redisUrl) {
 
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
-const passwords = new BcryptPasswordHasher(config.bcryptCost);
+const passwords = new BcryptWorkerHasher({ ...config.bcrypt, logger });
 // A start refused from here on leaves the node registry first: its entry would otherwise live
 // another 30 s, and the orchestrator's restart under this NODE_ID be refused as a running node.
 const store = await openStore().catch(async (err: unknown) => {

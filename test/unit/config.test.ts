@@ -31,7 +31,7 @@ describe('config', () => {
     expect(c.jwt.algorithm).to.equal('HS256');
     expect(c.jwt.accessTtlS).to.equal(900);
     expect(c.jwt.secret).to.be.a('string').with.length.of.at.least(32);
-    expect(c.bcryptCost).to.equal(12);
+    expect(c.bcrypt.cost).to.equal(12);
     expect(c.bodyLimitBytes).to.equal(1024 * 1024);
     expect(c.login).to.deep.equal({
       accountFreeFailures: 20,
