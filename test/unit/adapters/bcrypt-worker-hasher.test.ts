@@ -3,12 +3,7 @@ import { expect } from 'chai';
 import bcrypt from 'bcryptjs';
 import { BcryptWorkerHasher } from '../../../src/adapters/bcrypt-worker-hasher.js';
 import { AppError } from '../../../src/shared/app-error.js';
-
-/** The same hash read at another cost: bcrypt then runs 2^cost rounds to compare against it. */
-export function atCost(hash: string, cost: number): string {
-  const rounds = String(cost).padStart(2, '0');
-  return hash.replace(/^(\$2[aby]\$)\d\d\$/, (_, prefix: string) => `${prefix}${rounds}$`);
-}
+import { atCost } from '../../support/passwords.js';
 
 /** The rejection of `promise`, which must reject. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
