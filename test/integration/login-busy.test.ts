@@ -25,7 +25,9 @@ describe('logins beyond the bcrypt queue (BCRYPT_MAX_QUEUE)', () => {
     const org = await createOrg(store, 'busy');
     user = await createUser(store, org.id, 'student', { email: 'student@busy.test' });
     hasher = new BcryptWorkerHasher({ cost: 4, threads: 1, maxQueue: 0 });
-    app = createApplication({ config: testConfig(), store, logger: createLogger('silent'), passwords: hasher });
+    // One free failure: a refusal counted as one would put the account in back-off by the second.
+    const config = testConfig({ LOGIN_ACCOUNT_FREE_FAILURES: '1', LOGIN_ADDRESS_ACCOUNT_FREE_FAILURES: '1' });
+    app = createApplication({ config, store, logger: createLogger('silent'), passwords: hasher });
     url = `http://127.0.0.1:${(await app.listen()).port}`;
     held = hasher.verify('anything', atCost(user.passwordHash!, 31)).then(
       () => 'answered',
@@ -51,6 +53,14 @@ describe('logins beyond the bcrypt queue (BCRYPT_MAX_QUEUE)', () => {
     expect(body.code).to.equal('BUSY');
     expect(body.details?.retryAfterMs).to.be.a('number').and.at.least(1_000);
     expect(Number(res.headers.get('retry-after'))).to.equal(Math.ceil(body.details!.retryAfterMs! / 1000));
+  });
+
+  it('counts no BUSY refusal against the login limits: retrying it never backs the account off', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const res = await login();
+      expect(res.status, `attempt ${i + 1}`).to.equal(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).to.equal('BUSY');
+    }
   });
 
   it('ends the bcrypt threads on close, a running compare included', async () => {
