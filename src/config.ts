@@ -64,7 +64,8 @@ export const EnvSchema = z.object({
   ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
   REFRESH_TOKEN_TTL_S: int(300, 365 * 86_400).default(30 * 86_400),
   BCRYPT_COST: int(4, 15).default(12),
-  BCRYPT_THREADS: int(1, 64).default(defaultBcryptThreads()),
+  // Unset: from the machine's cores when the config is loaded (defaultBcryptThreads).
+  BCRYPT_THREADS: int(1, 64).optional(),
   BCRYPT_MAX_QUEUE: int(0, 100_000).default(100),
 
   BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
@@ -474,7 +475,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accessTtlS: e.ACCESS_TOKEN_TTL_S,
       refreshTtlS: e.REFRESH_TOKEN_TTL_S,
     },
-    bcrypt: { cost: e.BCRYPT_COST, threads: e.BCRYPT_THREADS, maxQueue: e.BCRYPT_MAX_QUEUE },
+    bcrypt: { cost: e.BCRYPT_COST, threads: e.BCRYPT_THREADS ?? defaultBcryptThreads(), maxQueue: e.BCRYPT_MAX_QUEUE },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
     socketMaxQueuedBytes: e.SOCKET_MAX_QUEUED_BYTES,
