@@ -38,7 +38,7 @@ import { renderHtml } from './lib/loadtest-html.js';
 import { buildSummary, type RunSummary } from './lib/loadtest-summary.js';
 import { sampleNodes, Timeline } from './lib/loadtest-timeline.js';
 import { SELFIE_POLICY, SelfieStats, submitSelfie } from './lib/loadtest-selfies.js';
-import { RosterLatency } from './lib/loadtest-roster.js';
+import { RosterLatency, ScreenArrivals } from './lib/loadtest-roster.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const HELP = `usage: node --import tsx scripts/loadtest.ts [flags]
@@ -513,7 +513,7 @@ async function run(
   const rss = nodes.map((n, k) => ({ name: n.name, idle: idle[k]!, loaded: loaded[k]!, connections: perNode[k]! }));
 
   // Propagation: from the submit to the last screen of the room that shows it.
-  const pending = new Map<string, { t0: number; left: number; worst: number }>();
+  const pending = new ScreenArrivals();
   const propagation: number[] = [];
   const timeline = new Timeline(performance.now());
   const rosterLatency = new RosterLatency(performance.now());
@@ -525,17 +525,13 @@ async function run(
         rosterLatency.message(thisScreen, performance.now());
         for (const u of batch.updates) {
           const key = `${batch.sessionId}/${u.entry.studentId}`;
-          const p = pending.get(key);
-          if (!p) continue;
-          p.worst = Math.max(p.worst, performance.now() - p.t0);
-          p.left -= 1;
-          if (p.left === 0) {
-            timeline.roster(performance.now(), p.worst);
+          const worst = pending.shown(key, thisScreen, performance.now());
+          if (worst !== null) {
+            timeline.roster(performance.now(), worst);
             const traced = generatorTimes.get(key);
             if (traced) traced.screen = performance.timeOrigin + performance.now();
-            propagation.push(p.worst);
+            propagation.push(worst);
             rosterLatency.shown(key, performance.now());
-            pending.delete(key);
           }
         }
       });
@@ -591,9 +587,10 @@ async function run(
       attempts: selfie.attempts,
       stats,
       emitAck,
-      onAttempt: () => pending.set(pendingKey, { t0: performance.now(), left: screenCount, worst: 0 }),
-      onAck: (ms) => {
-        rosterLatency.acked(pendingKey, performance.now());
+      onAttempt: () => pending.expect(pendingKey, performance.now(), screenCount),
+      onAck: (ms, ok) => {
+        // A BUSY answer stored nothing: the pairing waits for the acknowledgement that stored it.
+        if (ok) rosterLatency.acked(pendingKey, performance.now());
         ack.push(ms);
         timeline.latency(performance.now(), ms);
       },
@@ -602,7 +599,7 @@ async function run(
       if (result.acked) acked += 1;
       else countError(result.code);
       // A check-in refused BUSY stored nothing: no screen will ever show it.
-      if (!result.acked && result.code === 'BUSY') pending.delete(pendingKey);
+      if (!result.acked && result.code === 'BUSY') pending.drop(pendingKey);
     });
   }
 
@@ -635,7 +632,7 @@ async function run(
       const sessionId = sessions[r]![k]!;
       const pendingKey = `${sessionId}/${seeded.students[r]![i]!.id}`;
       const t0 = performance.now();
-      pending.set(pendingKey, { t0, left: screens[r]!.length, worst: 0 });
+      pending.expect(pendingKey, t0, screens[r]!.length);
       const traced: GeneratorTimes | null = stagesDir
         ? {
             offered: performance.timeOrigin + start + ((launched - 1) * 1000) / Math.max(1, opts.rate),

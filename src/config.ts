@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'n
 import path from 'node:path';
 import { z } from 'zod';
 import { FaceConfigError, loadFaceConfig, type FaceConfig } from './face/face-config.js';
-import { resolveTls, type TlsConfig } from './tls/tls-config.js';
+import { certificateWarnings, resolveTls, type TlsConfig } from './tls/tls-config.js';
 import { compileTrustProxy } from './adapters/trust-proxy.js';
 
 /**
@@ -27,6 +27,9 @@ const trustProxy = z.string().transform((v): boolean | number | string[] => {
     .map((s) => s.trim())
     .filter(Boolean);
 });
+
+/** `address` or `Name <address>`. */
+const MAIL_FROM_PATTERN = /^(?:[^<>]*<\s*[^\s<>@]+@[^\s<>@]+\s*>|[^\s<>@]+@[^\s<>@]+)$/;
 
 /** Every variable with its default; exported so a test keeps README's table in step. */
 export const EnvSchema = z.object({
@@ -57,7 +60,7 @@ export const EnvSchema = z.object({
   NODE_ID: z.string().min(1).max(100).optional(),
 
   JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
-  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters; make one with: openssl rand -base64 48').optional(),
   JWT_PRIVATE_KEY_FILE: z.string().optional(),
   JWT_PUBLIC_KEY_FILE: z.string().optional(),
   JWT_ISSUER: z.string().default('classroom-attendance'),
@@ -124,12 +127,19 @@ export const EnvSchema = z.object({
   FACE_MIN_REAL: z.coerce.number().min(0).max(1).default(0.3),
   FACE_MIN_LIVE: z.coerce.number().min(0).max(1).default(0.3),
 
-  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be the whole address users open, with https:// (e.g. https://attendance.school.example)' })
+    .optional(),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'SMTP_URL must start with smtp:// or smtps://')
     .optional(),
-  MAIL_FROM: z.string().min(3).max(320).optional(),
+  // Checked here: a server refuses a sender without an address at MAIL FROM, so every email would fail.
+  MAIL_FROM: z
+    .string()
+    .max(320)
+    .regex(MAIL_FROM_PATTERN, 'must be an address, or a name and an address: Example School <attendance@school.example>')
+    .optional(),
   MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
   MAIL_OUTBOX_POLL_MS: int(100, 3_600_000).default(30_000),
   MAIL_RETRY_BASE_MS: int(10, 86_400_000).default(60_000),
@@ -559,8 +569,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * What a start should say about a configuration that runs but will not serve a school well; one
  * line each, logged as warnings.
  */
-export function startWarnings(config: Config): string[] {
+export function startWarnings(config: Config, now = new Date()): string[] {
   const warnings: string[] = [];
+  if (config.tls) warnings.push(...certificateWarnings(config.tls, config.accounts.publicUrlGiven ? config.accounts.publicUrl : null, now));
   if (config.env === 'production' && config.accounts.publicUrl.startsWith('http:')) {
     warnings.push(
       `PUBLIC_URL ${config.accounts.publicUrl} is plain http: phones share their location and camera only with https pages, ` +

@@ -1,4 +1,5 @@
 import { BcryptWorkerHasher } from './adapters/bcrypt-worker-hasher.js';
+import { checkSmtp } from './adapters/mail/smtp-mailer.js';
 import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
 import { FacePool } from './face/face-pool.js';
@@ -6,7 +7,7 @@ import { createClusterDeps, type ClusterDeps } from './cluster/cluster-deps.js';
 import { NodeConflictError } from './cluster/node-registry.js';
 import { RedisUnavailableError } from './cluster/redis.js';
 import { ConfigError, loadConfig, startWarnings, type Config } from './config.js';
-import { seedDemo } from './domain/seed.js';
+import { DEMO_EMAILS, DEMO_PASSWORDS, seedDemo } from './domain/seed.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/index.js';
 import type { Store } from './domain/ports/store.js';
@@ -48,6 +49,8 @@ if (config.redisUrl) {
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
 const passwords = new BcryptWorkerHasher({ ...config.bcrypt, logger });
+/** Whether this start made the demo organisation: the log then says how to sign in to it. */
+let demoCreated = false;
 // A start refused from here on leaves the node registry first: its entry would otherwise live
 // another 30 s, and the orchestrator's restart under this NODE_ID be refused as a running node.
 const store = await openStore().catch(async (err: unknown) => {
@@ -64,7 +67,7 @@ async function openStore(): Promise<Store> {
   const opened = await createStore(config.store, clock, logger);
   if (config.seedDemo) {
     const { created } = await seedDemo(opened, { passwords, timezone: config.defaultTimezone, history: true });
-    if (created) logger.info('created the demo organisation (see README.md for its accounts)');
+    demoCreated = created;
   }
   // Nothing is created silently in production: the operator makes the first organisation and admin.
   if ((await opened.organisations.count()) === 0) {
@@ -106,16 +109,24 @@ const address = await application.listen().catch(async (err: unknown) => {
 });
 const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 for (const warning of startWarnings(config)) logger.warn(warning);
-if (!config.mail.smtpUrl) {
+if (config.mail.smtpUrl) void checkSmtp(config.mail.smtpUrl, logger);
+else {
   // Never silent: without SMTP every invitation and reset is a file an admin must hand over.
   const log = config.env === 'production' ? logger.warn.bind(logger) : logger.info.bind(logger);
   log({ outbox: config.mail.outboxDir }, 'SMTP_URL is not set: emails are written to the outbox folder, not sent');
 }
 const scheme = config.tls ? 'https' : 'http';
-logger.info(
-  { store: store.kind, redis: cluster !== null },
-  `listening on ${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`,
-);
+const listening = `${scheme}://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+logger.info({ store: store.kind, redis: cluster !== null }, `listening on ${listening}`);
+if (demoCreated) {
+  // The first thing someone trying it needs, where they look: the log of the start they just ran.
+  const site = config.accounts.publicUrlGiven ? config.accounts.publicUrl : listening;
+  logger.info(
+    `created the demo organisation: sign in at ${site}/admin.html as ${DEMO_EMAILS.admin} (password ${DEMO_PASSWORDS.admin}), ` +
+      `${site}/teacher.html as ${DEMO_EMAILS.teacher} (${DEMO_PASSWORDS.teacher}), ` +
+      `${site}/student.html as ${DEMO_EMAILS.student} (${DEMO_PASSWORDS.student}); the other accounts are in README.md`,
+  );
+}
 if (config.tls?.selfSigned) {
   // A phone on the same Wi-Fi needs HTTPS for its location and camera; these are the addresses it can try.
   const urls = phoneUrls(localNames(), address.address, address.port);

@@ -66,6 +66,7 @@ const STAGES: readonly { from: Point; to: Point; what: string }[] = [
   { from: 'rostered', to: 'rosterSent', what: "roster: held in the session's batch (ROSTER_BATCH_MS)" },
   { from: 'rosterSent', to: 'screen', what: 'roster: wire out to the last screen of the room' },
   { from: 'stored', to: 'screen', what: 'roster: acceptance (the batch stored) to the last screen' },
+  { from: 'handler', to: 'rosterSent', what: 'roster: the check-in handled to its message sent (the commit and the window)' },
   { from: 'sent', to: 'screen', what: 'roster total, as the loadtest reports it (submit to every screen)' },
   { from: 'offered', to: 'acked', what: 'total from the schedule (slip included)' },
 ];

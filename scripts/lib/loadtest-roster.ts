@@ -22,6 +22,12 @@ export interface RosterMessageRate {
 export class RosterLatency {
   private readonly ackedAt = new Map<string, number>();
   private readonly shownAt = new Map<string, number>();
+  /**
+   * Keys already paired. A key can be acknowledged again (a selfie's retry after BUSY, a submit
+   * answered twice) or shown again (a later change of the same student): a leftover time would
+   * pair with that later event and count the gap between two unrelated ones.
+   */
+  private readonly paired = new Set<string>();
   private readonly fromAck: number[] = [];
   /** Per screen: messages per whole second since `start`. */
   private readonly perScreen = new Map<number, Map<number, number>>();
@@ -29,24 +35,14 @@ export class RosterLatency {
 
   constructor(private readonly start: number) {}
 
-  /** The check-in `key` was acknowledged at `at` (generator clock). */
+  /** The check-in `key` was acknowledged (stored) at `at` (generator clock); only its first acknowledgement counts. */
   acked(key: string, at: number): void {
-    const shown = this.shownAt.get(key);
-    if (shown === undefined) this.ackedAt.set(key, at);
-    else {
-      this.shownAt.delete(key);
-      this.fromAck.push(shown - at);
-    }
+    this.pair(key, at, this.ackedAt, this.shownAt, (shown) => shown - at);
   }
 
-  /** The last screen of the room showed `key` at `at`. */
+  /** The last screen of the room showed `key` at `at`; only its first showing counts. */
   shown(key: string, at: number): void {
-    const acked = this.ackedAt.get(key);
-    if (acked === undefined) this.shownAt.set(key, at);
-    else {
-      this.ackedAt.delete(key);
-      this.fromAck.push(at - acked);
-    }
+    this.pair(key, at, this.shownAt, this.ackedAt, (acked) => at - acked);
   }
 
   /** Screen number `screen` received one `roster:updates` message at `at`. */
@@ -56,6 +52,19 @@ export class RosterLatency {
     if (!seconds) this.perScreen.set(screen, (seconds = new Map()));
     const s = Math.floor((at - this.start) / 1000);
     seconds.set(s, (seconds.get(s) ?? 0) + 1);
+  }
+
+  /** Keeps the first time of `key` in `mine`, or pairs it with the other side's and closes the key. */
+  private pair(key: string, at: number, mine: Map<string, number>, theirs: Map<string, number>, gap: (other: number) => number): void {
+    if (this.paired.has(key) || mine.has(key)) return;
+    const other = theirs.get(key);
+    if (other === undefined) {
+      mine.set(key, at);
+      return;
+    }
+    theirs.delete(key);
+    this.paired.add(key);
+    this.fromAck.push(gap(other));
   }
 
   ackToScreen(): Quantiles {
@@ -75,5 +84,40 @@ export class RosterLatency {
       meanPerActiveSecond: seconds === 0 ? null : Math.round((total / seconds) * 10) / 10,
       maxPerSecond: max,
     };
+  }
+}
+
+/**
+ * Each check-in's way to every teacher screen of its room: complete once each screen has shown
+ * it. A screen may show a student twice (a selfie's change while verifying, then its decision):
+ * counting messages, the second one stood for a screen that had shown nothing yet.
+ */
+export class ScreenArrivals {
+  private readonly waiting = new Map<string, { t0: number; screens: number; seen: Set<number>; worst: number }>();
+
+  /** The check-in `key` was submitted at `t0` to a room with `screens` screens (again: the clock starts over). */
+  expect(key: string, t0: number, screens: number): void {
+    this.waiting.set(key, { t0, screens, seen: new Set(), worst: 0 });
+  }
+
+  /** Nothing was stored (BUSY): no screen will show it. */
+  drop(key: string): void {
+    this.waiting.delete(key);
+  }
+
+  /** Screen `screen` showed `key` at `at`: the time from the submit to the last screen once every screen has, else null. */
+  shown(key: string, screen: number, at: number): number | null {
+    const w = this.waiting.get(key);
+    if (!w || w.seen.has(screen)) return null;
+    w.seen.add(screen);
+    w.worst = Math.max(w.worst, at - w.t0);
+    if (w.seen.size < w.screens) return null;
+    this.waiting.delete(key);
+    return w.worst;
+  }
+
+  /** Check-ins not yet shown on every screen of their room. */
+  get size(): number {
+    return this.waiting.size;
   }
 }

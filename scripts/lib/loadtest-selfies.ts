@@ -44,8 +44,8 @@ export interface SelfieSubmit {
   emitAck<T>(s: Socket, event: string, payload: unknown): Promise<Ack<T>>;
   /** Called before every attempt (the roster propagation clock starts there). */
   onAttempt(): void;
-  /** Latency of every acknowledgement, BUSY ones included. */
-  onAck(ms: number): void;
+  /** Latency of every acknowledgement, BUSY ones included (`ok` false: nothing was stored). */
+  onAck(ms: number, ok: boolean): void;
 }
 
 /** How one selfie check-in ended, for the caller's acked/error counts. */
@@ -78,7 +78,7 @@ export async function submitSelfie(o: SelfieSubmit): Promise<SelfieEnd> {
         o.stats.count('error ACK_TIMEOUT');
         return { acked: false, code: 'ACK_TIMEOUT' };
       }
-      o.onAck(performance.now() - t0);
+      o.onAck(performance.now() - t0, ack.ok);
       if (!ack.ok) {
         if (ack.error.code !== 'BUSY') {
           o.stats.count(`error ${ack.error.code}`);

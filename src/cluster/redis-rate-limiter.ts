@@ -25,12 +25,12 @@ function redisCounter(redis: Redis, points: number, durationS: number, keyPrefix
  * The same fixed-window counters as MemoryRateLimiter (src/adapters/memory-rate-limiter.ts), kept in Redis so every node counts
  * against one budget (a student cannot multiply their submissions by hopping nodes). Each node
  * admits `localShare` of a key's budget per window without a round trip (LocalBudgetLimiter);
- * 0 asks Redis for every event. `now` is the local windows' clock (epoch ms): tests end a window
- * by moving it on instead of waiting for it.
+ * 0, or an `exact` limiter, asks Redis for every event. `now` is the local windows' clock
+ * (epoch ms): tests end a window by moving it on instead of waiting for it.
  */
 export function redisRateLimiter(redis: Redis, opts: RateLimiterOptions, localShare: number, now: () => number = Date.now): RateLimiter {
   const counter = new FlexibleRateLimiter(redisCounter(redis, opts.points, opts.windowS, opts.keyPrefix));
-  const budget = localBudget(opts.points, localShare);
+  const budget = opts.exact ? 0 : localBudget(opts.points, localShare);
   return budget === 0 ? counter : new LocalBudgetLimiter(counter, { windowS: opts.windowS, localBudget: budget }, now);
 }
 

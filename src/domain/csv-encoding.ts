@@ -17,3 +17,17 @@ export function firstUndecodedLine(csv: string): number | null {
 
 /** What the refusal says, in English, beside its row problem `notUtf8`. */
 export const NOT_UTF8_MESSAGE = 'The file is not UTF-8 text: in the spreadsheet, save it as "CSV UTF-8".';
+
+/**
+ * The field separator of a CSV file an admin saved, read from its header line. A spreadsheet set
+ * to French (and most languages whose decimal mark is the comma) saves "CSV" with semicolons, and
+ * some tools export tabs: read as commas, such a file was one column, refused "missing column(s)"
+ * whole. Header names hold none of these, so a comma there decides first.
+ */
+export function csvDelimiter(csv: string): ',' | ';' | '\t' {
+  const end = csv.indexOf('\n');
+  const header = end < 0 ? csv : csv.slice(0, end);
+  if (header.includes(',')) return ',';
+  if (header.includes(';')) return ';';
+  return header.includes('\t') ? '\t' : ',';
+}

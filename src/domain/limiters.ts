@@ -33,7 +33,8 @@ export function limiterSettings(s: LimitSettings): Record<'submit' | 'faceUpload
   return {
     submit: { points: s.checkinPerMinute, windowS: 60, keyPrefix: 'checkin' },
     faceUpload: { points: s.faceUploadsPerHour, windowS: 60 * 60, keyPrefix: 'face-upload' },
-    reset: { points: s.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail' },
+    // Mail sent to someone else's address on request: a flood across nodes must not get more.
+    reset: { points: s.resetEmailsPerHour, windowS: 60 * 60, keyPrefix: 'reset-mail', exact: true },
   };
 }
 

@@ -28,6 +28,11 @@ export interface RateLimiterOptions {
   points: number;
   windowS: number;
   keyPrefix: string;
+  /**
+   * Never admit past `points` across nodes: every event asks the shared counter, none is admitted
+   * on a node's local budget (brute-force limits: login attempts, reset emails). docs/limits.md.
+   */
+  exact?: boolean;
 }
 
 export interface BackoffOptions {

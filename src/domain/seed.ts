@@ -11,6 +11,9 @@ export const DEMO_PASSWORDS = {
   student: 'student-demo-pass',
 } as const;
 
+/** A demo account of each role, as the first start's log names them to sign in with. */
+export const DEMO_EMAILS = { admin: 'admin@demo.school', teacher: 'ada@demo.school', student: 'student01@demo.school' } as const;
+
 export const DEMO_ORG_SLUG = 'demo';
 export const DEMO_STUDENT_COUNT = 30;
 
@@ -52,8 +55,8 @@ export async function seedDemo(store: Store, opts: SeedOptions): Promise<{ creat
     passwords.hash(DEMO_PASSWORDS.student),
   ]);
   const staff: NewUser[] = [
-    { name: 'Demo Admin', email: 'admin@demo.school', role: 'admin', studentNumber: null, passwordHash: adminHash, active: true },
-    { name: 'Ada Lovelace', email: 'ada@demo.school', role: 'teacher', studentNumber: null, passwordHash: teacherHash, active: true },
+    { name: 'Demo Admin', email: DEMO_EMAILS.admin, role: 'admin', studentNumber: null, passwordHash: adminHash, active: true },
+    { name: 'Ada Lovelace', email: DEMO_EMAILS.teacher, role: 'teacher', studentNumber: null, passwordHash: teacherHash, active: true },
     { name: 'Alan Turing', email: 'alan@demo.school', role: 'teacher', studentNumber: null, passwordHash: teacherHash, active: true },
   ];
   const students: NewUser[] = Array.from({ length: DEMO_STUDENT_COUNT }, (_, i) => {

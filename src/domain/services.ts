@@ -243,6 +243,7 @@ export function createDomain(deps: CreateDomainDeps): Domain {
       clock,
       events,
       resetLimiter: deps.limiters.reset,
+      jobs,
     }),
     users,
     userImport: new CsvUserImport({ store, passwords, clock }),

@@ -114,8 +114,9 @@ export function exportLayout(language: Language): CsvLayout<Column> {
 /**
  * A row as a person reads it. Times stay in the organisation's zone but lose the `T` and the
  * offset: every spreadsheet, whatever its language, reads `2026-03-02 10:00:00` as a date and time.
- * The reason and each flag are written as sentences, which a person reads without the code table;
- * the absence category stays its code, which the school chose and names itself.
+ * The reason and each flag are written as sentences, which a person reads without the code table,
+ * the reason once (a refusal's is among the record's flags too); the absence category stays its
+ * code, which the school chose and names itself.
  */
 export function forPeople(row: ExportRow, language: Language): Omit<ExportRow, 'status'> & { status: string } {
   return {
@@ -125,7 +126,7 @@ export function forPeople(row: ExportRow, language: Language): Omit<ExportRow, '
     reason: row.reason === null ? null : reasonWords(row.reason, language),
     flags: row.flags
       .split(' ')
-      .filter((code) => code !== '')
+      .filter((code) => code !== '' && code !== row.reason)
       .map((code) => reasonWords(code, language))
       .join(' '),
     submittedAt: row.submittedAt === null ? null : wallClock(row.submittedAt),

@@ -14,6 +14,7 @@ export const RowProblemSchema = z
   .object({
     code: z.enum(Object.keys(ROW_PROBLEMS) as [RowProblemCode, ...RowProblemCode[]]),
     params: z.record(z.string(), z.union([z.string(), z.number()])).describe('The values the sentence names, by placeholder'),
+    column: z.string().optional().describe('The column the problem is in, for a problem of one cell (never the cell itself)'),
   })
   .describe('The reason as a code and its parameters (`refused`: a coded error, its `code` and `message`)');
 

@@ -2,6 +2,7 @@ import type { BroadcastOperator } from 'socket.io';
 import type { Logger } from '../logger.js';
 import { rooms, staffRoomSession, type CheckinView, type ServerToClientEvents, type SocketData } from '../shared/events.js';
 import type { FanoutLink } from '../shared/fanout-link.js';
+import type { SharedPayloads } from './shared-payloads.js';
 import type { AppServer } from './types.js';
 
 /** How many sessions a node remembers having changed during one outage before it gives up naming them. */
@@ -32,6 +33,8 @@ export class Fanout {
     private readonly logger: Logger,
     /** Whether the server has a cluster adapter (Redis): a user's sockets may then be on other nodes. */
     private readonly clustered: boolean = link !== undefined,
+    /** A decision's view is also its student's acknowledgement: encoded once for both (shared-payloads.ts). */
+    private readonly shared?: SharedPayloads,
   ) {
     this.stop = link ? link.onRestored(() => this.restored()) : () => undefined;
     io.on('roster:resync-all', () => this.resyncLocalScreens(new Set()));
@@ -58,12 +61,14 @@ export class Fanout {
     const target = this.target(sessionId);
     const room = rooms.user(studentId);
     if (this.clustered && this.link?.up !== false) {
+      this.shared?.share(view);
       target.to(room).emit('checkin:decision', view);
       return;
     }
     const nsp = this.io.of('/');
     const ids = nsp.adapter.rooms.get(room);
     if (ids === undefined) return;
+    this.shared?.share(view);
     if (ids.size > 1) {
       this.io.local.to(room).emit('checkin:decision', view);
       return;

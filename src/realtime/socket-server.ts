@@ -33,6 +33,7 @@ import { expiryWarningMs, TokenExpiryWatch } from './token-expiry.js';
 import { QueuedBound } from './queued-bound.js';
 import { useSocketsPerUser } from './sockets-per-user.js';
 import { WriteCoalescing } from './write-coalescing.js';
+import { SharedPayloads } from './shared-payloads.js';
 import type { Ack } from '../shared/errors.js';
 import type { AppServer, CommandName } from './types.js';
 
@@ -192,7 +193,9 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
     }
   }
 
-  const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined);
+  // A check-in's view (its push and its answer) and a roster batch are each encoded once, without the walk for binary.
+  const shared = new SharedPayloads(io.encoder);
+  const fanout = new Fanout(io, deps.fanoutLink, logger, deps.adapter !== undefined, shared);
   const catchUp = new EnrolmentCatchUp(io, deps.fanoutLink, deps.sessions, logger);
   const trace = deps.checkinTrace;
   const batches = new RosterBatches(deps.rosterBatchMs, (batch) => {
@@ -201,6 +204,7 @@ export function attachRealtime(deps: RealtimeDeps): Realtime {
       for (const u of batch.updates) trace.mark(batch.sessionId, u.entry.studentId, 'rosterSent', at);
     }
     try {
+      shared.share(batch);
       fanout.target(batch.sessionId).to(rooms.staff(batch.sessionId)).emit('roster:updates', batch);
     } catch (err) {
       // Sent from a timer, where a throw would end the process; the screens' gap rule resyncs them.

@@ -19,10 +19,15 @@ export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
 
 /**
  * Kinds of email in the outbox: the notification categories, plus the account emails
- * (an invitation, a password reset), whose set-password link is made at each attempt.
+ * (an invitation, a password reset the user asked for, one an admin sent), whose
+ * set-password link is made at each attempt.
  */
-export const OUTBOX_CATEGORIES = [...EMAIL_CATEGORIES, 'invitation', 'reset'] as const;
+export const ACCOUNT_EMAIL_CATEGORIES = ['invitation', 'reset', 'admin-reset'] as const;
+export type AccountEmailCategory = (typeof ACCOUNT_EMAIL_CATEGORIES)[number];
+export const OUTBOX_CATEGORIES = [...EMAIL_CATEGORIES, ...ACCOUNT_EMAIL_CATEGORIES] as const;
 export type OutboxCategory = (typeof OUTBOX_CATEGORIES)[number];
+export const isAccountEmailCategory = (c: OutboxCategory): c is AccountEmailCategory =>
+  (ACCOUNT_EMAIL_CATEGORIES as readonly string[]).includes(c);
 
 /** Languages of emails: the shipped catalogs (a user's preference, else the organisation's language). */
 export const EMAIL_LANGUAGES = LANGUAGES;

@@ -43,6 +43,7 @@ export const AUDIT_ACTIONS = [
   'user.update',
   'user.deactivate',
   'user.invite',
+  'user.reset-send',
   'user.reset-resend',
   'user.password-set-by-invitation',
   'user.password-reset',

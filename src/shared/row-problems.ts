@@ -4,6 +4,11 @@
  * stays beside it for API clients (`reason`), as `error.message` stays beside `error.code`;
  * the pages word the code in the reader's language (`rowProblem.<code>` in the admin catalog,
  * which must word every code here).
+ *
+ * A problem never quotes a cell of the file back (a refused email, role, language or code):
+ * such a cell may hold a pupil's personal data or markup, and any length the body limit allows.
+ * The row's line and the problem's `column` say where to look; parameters are the server's own
+ * words (line numbers, counts, column and file names, the sourcedIds a bundle links by).
  */
 import type { Params, ParamArgs } from './i18n/messages.js';
 
@@ -15,16 +20,16 @@ export const ROW_PROBLEMS = {
   missingColumns: 'missing column(s): {columns}',
   tooManyRows: 'too many rows',
   bundleEmpty: 'expected one of {files}',
-  bundleVersion: 'oneroster.version {version} (only 1.1 is read)',
+  bundleVersion: 'oneroster.version is not 1.1 (only 1.1 is read)',
   bundleDelta: 'file.{file} is delta (only bulk files are read)',
   bundleFileMissing: 'file.{file} is bulk but {file}.csv was not sent',
   // a users CSV
   nameMissing: 'name is missing',
   emailMissing: 'email is missing',
-  emailInvalid: 'email "{email}" is invalid',
+  emailInvalid: 'email is invalid',
   emailRepeated: 'duplicate email in the file (first on line {line})',
   emailTaken: 'email is already taken in this organisation',
-  roleUnknown: 'unknown role "{role}" (expected admin, teacher or student)',
+  roleUnknown: 'unknown role (expected admin, teacher or student)',
   studentNumberMissing: 'student number is missing for a student',
   studentNumberRepeated: 'duplicate student number in the file (first on line {line})',
   passwordTooShort: 'password must be at least {min} characters',
@@ -32,7 +37,7 @@ export const ROW_PROBLEMS = {
   // a guardian contacts CSV
   contactNameLength: 'name: from 1 to 200 characters',
   contactRelationLength: 'relation: from 1 to 50 characters',
-  contactLanguage: 'language "{language}" is not a language tag such as en or fr',
+  contactLanguage: 'language is not a language tag such as en or fr',
   studentNumberShared: 'student number is shared by {count} students; use student_email',
   noSuchStudent: 'no such student',
   studentMissing: 'student_number or student_email is missing',
@@ -46,7 +51,7 @@ export const ROW_PROBLEMS = {
   sourcedIdMissing: 'sourcedId is missing',
   sourcedIdRepeated: 'duplicate sourcedId in the file (first on line {line})',
   toBeDeleted: 'status tobedeleted: the import never deletes',
-  roleNotImported: 'role "{role}" is not imported (students and teachers only)',
+  roleNotImported: 'role is not imported (students and teachers only)',
   changesFields: 'changes {fields}',
   linksSourcedId: 'links the sourcedId',
   linksSourcedIdOrTerms: 'links the sourcedId or its terms',
@@ -59,7 +64,7 @@ export const ROW_PROBLEMS = {
   studentIdMissing: 'a student needs an identifier or a username (the student number)',
   emailOfOther: 'email belongs to the user of sourcedId {sourcedId}',
   adminAccount: 'the account is an admin of the service, which an import never changes',
-  classCodeInvalid: 'classCode "{code}" is not a subject code (at most 32 letters, digits, dot, dash, underscore)',
+  classCodeInvalid: 'classCode is not a subject code (at most 32 letters, digits, dot, dash, underscore)',
   titleInvalid: 'title is missing or longer than 200 characters',
   classCodeRepeated: 'duplicate classCode in the file (first on line {line})',
   termsUnknown: 'unknown academicSession(s) {terms}',
@@ -78,17 +83,51 @@ export const ROW_PROBLEMS = {
 
 export type RowProblemCode = keyof typeof ROW_PROBLEMS;
 
-/** One problem of a row: the code and the values its sentence names. */
+/**
+ * The column of the file a problem is in, for the problems of one cell (as the templates and
+ * OneRoster spell their headers); a problem of the whole row or file has none.
+ */
+const PROBLEM_COLUMNS: Partial<Record<RowProblemCode, string>> = {
+  nameMissing: 'name',
+  emailMissing: 'email',
+  emailInvalid: 'email',
+  emailRepeated: 'email',
+  emailTaken: 'email',
+  roleUnknown: 'role',
+  studentNumberMissing: 'student_number',
+  studentNumberRepeated: 'student_number',
+  passwordTooShort: 'password',
+  passwordTooLong: 'password',
+  contactNameLength: 'name',
+  contactRelationLength: 'relation',
+  contactLanguage: 'language',
+  sourcedIdMissing: 'sourcedId',
+  sourcedIdRepeated: 'sourcedId',
+  toBeDeleted: 'status',
+  roleNotImported: 'role',
+  titleMissing: 'title',
+  loginEmailMissing: 'email',
+  emailOfOther: 'email',
+  classCodeInvalid: 'classCode',
+  titleInvalid: 'title',
+  classCodeRepeated: 'classCode',
+  classCodeOfOther: 'classCode',
+};
+
+/** One problem of a row: the code, the values its sentence names and, for one cell's problem, its column. */
 export interface RowProblem {
   code: RowProblemCode;
   params: Record<string, string | number>;
+  column?: string;
 }
 
 export const isRowProblemCode = (code: unknown): code is RowProblemCode => typeof code === 'string' && Object.hasOwn(ROW_PROBLEMS, code);
 
 /** A problem of `code`, its parameters checked against its sentence's placeholders. */
 export function rowProblem<C extends RowProblemCode>(code: C, ...args: ParamArgs<(typeof ROW_PROBLEMS)[C]>): RowProblem {
-  return { code, params: (args[0] ?? {}) as Params<(typeof ROW_PROBLEMS)[C]> & Record<string, string | number> };
+  const column = PROBLEM_COLUMNS[code];
+  const params = (args[0] ?? {}) as Params<(typeof ROW_PROBLEMS)[C]> & Record<string, string | number>;
+  return column === undefined ? { code, params } : { code, params, column };
 }
 
 /** The English sentence of a problem, as `reason` gives it to API clients. */

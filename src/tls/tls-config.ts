@@ -2,6 +2,8 @@
  * Whether the node itself serves HTTPS (TLS_CERT_FILE/TLS_KEY_FILE, or TLS_SELF_SIGNED=true in
  * development). A deployment usually terminates TLS at the proxy instead (docs/deploy.md).
  */
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { developmentCertificate } from './dev-certificate.js';
@@ -65,4 +67,36 @@ function readPem(file: string, name: string, problems: string[]): string | null 
     problems.push(`${name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     return null;
   }
+}
+
+/** How long before its end a certificate is worth a warning at each start. */
+const RENEW_WITHIN_MS = 30 * 86_400_000;
+
+/**
+ * What a start should say about the certificate files the node serves (TLS_CERT_FILE): one that
+ * does not name PUBLIC_URL's host, or has ended or ends within 30 days, starts fine and then
+ * shows every phone a certificate error. Nothing for a generated development certificate.
+ */
+export function certificateWarnings(tls: TlsConfig, publicUrl: string | null, now: Date): string[] {
+  if (tls.selfSigned) return [];
+  const cert = new X509Certificate(tls.cert);
+  const warnings: string[] = [];
+  if (publicUrl !== null) {
+    const host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
+    const named = isIP(host) ? cert.checkIP(host) : cert.checkHost(host);
+    if (named === undefined) {
+      warnings.push(
+        `TLS_CERT_FILE ${tls.certFile ?? ''} does not name ${host}, the host of PUBLIC_URL: browsers opening it refuse the certificate. ` +
+          `It names ${cert.subjectAltName ?? cert.subject}; make one for ${host} (docs/deploy.md)`,
+      );
+    }
+  }
+  const end = new Date(cert.validTo);
+  const day = end.toISOString().slice(0, 10);
+  if (end.getTime() <= now.getTime()) {
+    warnings.push(`TLS_CERT_FILE ${tls.certFile ?? ''} expired on ${day}: browsers refuse it. Sign a new one and restart (docs/deploy.md)`);
+  } else if (end.getTime() - now.getTime() < RENEW_WITHIN_MS) {
+    warnings.push(`TLS_CERT_FILE ${tls.certFile ?? ''} expires on ${day}: sign a new one before then and restart (docs/deploy.md)`);
+  }
+  return warnings;
 }

@@ -72,6 +72,16 @@ function joinLink(sessionId: string, joinToken: string): string {
   return url.href;
 }
 
+/**
+ * The address under the QR code, for a phone that will not scan: typed from the back of the
+ * room, so short (the student then picks the session and enters the code). The QR's own link
+ * carries the session and a signed token no one could copy by hand. It may break after the host.
+ */
+function typedLink(): HTMLElement[] {
+  const url = new URL('student.html', document.baseURI);
+  return [h('span', {}, url.host), h('wbr'), h('span', {}, url.pathname)];
+}
+
 function renderSession(session: SessionView): void {
   const subject = byId('subject');
   delete subject.dataset['i18n'];
@@ -80,6 +90,8 @@ function renderSession(session: SessionView): void {
   byId('session-status').textContent = sessionNote(session.status);
   show(byId('code-panel'), session.policy.rotatingCode && session.status === 'open');
   show(byId('join-panel'), session.status === 'open');
+  show(byId('join-code-hint'), session.policy.rotatingCode);
+  byId('join-link').replaceChildren(...typedLink());
   tick();
 }
 
@@ -126,7 +138,6 @@ function renderRoster(): void {
 async function showCode(view: CodeView): Promise<void> {
   byId('code').textContent = view.code;
   const link = joinLink(view.sessionId, view.joinToken);
-  byId('join-link').textContent = link.replace(/^https?:\/\//, '');
   await QRCode.toCanvas(byId<HTMLCanvasElement>('qr'), link, { width: 360, margin: 1, errorCorrectionLevel: 'M' });
 }
 
@@ -148,6 +159,7 @@ async function pollCode(socket: AppSocket, sessionId: string): Promise<void> {
 
 async function listSessions(socket: AppSocket): Promise<void> {
   const sessions = await command(socket, 'session:list-active', {});
+  byId('pick-error').textContent = '';
   const list = byId('session-list');
   list.replaceChildren(
     ...sessions.map((s) =>
@@ -192,18 +204,20 @@ async function main(): Promise<void> {
   show(byId('roster-title'), true);
   const live = byId('live');
 
-  socket = connect({
-    onState: showConnection,
-    onLoggedOut: () => location.reload(),
-    onSync: async (s) => {
-      if (!sessionId) return listSessions(s);
-      try {
-        await feed.watch(sessionId);
-        await pollCode(s, sessionId);
-      } catch (err) {
-        byId('session-status').textContent = errorText(err);
-      }
-    },
+  const sync = async (s: AppSocket): Promise<void> => {
+    try {
+      if (!sessionId) return await listSessions(s);
+      await feed.watch(sessionId);
+      await pollCode(s, sessionId);
+    } catch (err) {
+      byId(sessionId ? 'session-status' : 'pick-error').textContent = errorText(err);
+    }
+  };
+  socket = connect({ onState: showConnection, onLoggedOut: () => location.reload(), onSync: sync });
+  // A subject given to the teacher: its sessions join the picker (whose read also joins the
+  // subject's rooms), and a session of it the screen was refused may now be shown.
+  socket.on('subject:assigned', () => {
+    if (!sessionId || !roster.session) void sync(socket!);
   });
   socket.on('roster:updates', (batch) => feed.updates(batch));
   socket.on('roster:resync', (notice) => feed.resyncNotice(notice));

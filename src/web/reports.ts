@@ -10,6 +10,7 @@ import { barChart, lineChart, settledPercentage, sparkline } from './lib/charts.
 import { announce, byId, downloadBlob, errorText, h, show } from './lib/dom.js';
 import { bindLogout, requireLogin } from './lib/page.js';
 import { loadSessions } from './lib/session-drill.js';
+import { connect } from './lib/socket.js';
 import { rt } from './lib/reports-text.js';
 import { initialLanguage, pageLanguage, useLanguage } from './lib/i18n.js';
 import {
@@ -242,6 +243,41 @@ async function refresh(isAdmin: boolean): Promise<void> {
   }
 }
 
+/**
+ * Fills the subject list with `wanted` chosen, else the reader's choice kept. A list that now
+ * chooses another (a first subject given) tells the subject's report to follow.
+ */
+async function loadSubjects(wanted: string | null = null): Promise<void> {
+  const subjects = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=200');
+  const select = byId<HTMLSelectElement>('subject-select');
+  const chosen = wanted ?? select.value;
+  const before = select.value;
+  select.replaceChildren(
+    ...subjects.items.map((s) => h('option', { value: s.id }, rt('reports.subjectName', { code: s.code, name: s.name }))),
+  );
+  if (subjects.items.some((s) => s.id === chosen)) select.value = chosen;
+  if (wanted === null && select.value !== before) select.dispatchEvent(new Event('change'));
+}
+
+/**
+ * The figures come over HTTP; the socket only tells of a subject given to the reader while the
+ * page is open. Nothing is replayed after a drop, so each reconnect lists the subjects again.
+ * The page shows no connection state: its reports do not depend on it.
+ */
+function listenForSubjects(): void {
+  const relist = () => void loadSubjects().catch((err: unknown) => (byId('report-error').textContent = errorText(err)));
+  let connectedBefore = false;
+  const socket = connect({
+    onState: () => undefined,
+    onLoggedOut: () => location.reload(),
+    onSync: () => {
+      if (connectedBefore) relist();
+      connectedBefore = true;
+    },
+  });
+  socket.on('subject:assigned', relist);
+}
+
 async function main(): Promise<void> {
   // Before sign-in the browser's language (or this browser's last signed-in one), then the user's own, else the school's.
   const first = initialLanguage();
@@ -257,13 +293,8 @@ async function main(): Promise<void> {
   byId<HTMLInputElement>('range-threshold').value = String(org.settings.riskThreshold);
   byId<HTMLInputElement>('range-from').value = addDays(today, -90);
 
-  const subjects = await apiJson<{ items: SubjectItem[] }>('api/v1/subjects?limit=100');
+  await loadSubjects(new URLSearchParams(location.search).get('subject'));
   const select = byId<HTMLSelectElement>('subject-select');
-  select.replaceChildren(
-    ...subjects.items.map((s) => h('option', { value: s.id }, rt('reports.subjectName', { code: s.code, name: s.name }))),
-  );
-  const wanted = new URLSearchParams(location.search).get('subject');
-  if (wanted && subjects.items.some((s) => s.id === wanted)) select.value = wanted;
 
   const reloadSubject = () => {
     byId('report-error').textContent = '';
@@ -282,6 +313,7 @@ async function main(): Promise<void> {
   // A printed report shows every data table (browsers without ::details-content keep them closed).
   window.addEventListener('beforeprint', () => document.querySelectorAll('details').forEach((d) => (d.open = true)));
   await refresh(isAdmin);
+  listenForSubjects();
   document.body.dataset['ready'] = 'true';
 }
 

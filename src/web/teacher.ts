@@ -518,16 +518,26 @@ async function loadSubjects(): Promise<SubjectItem[]> {
   return page.items;
 }
 
-/** An admin gave the teacher a subject while the page was open: it joins the list at once. */
+/** Lists the subjects again, and says which the teacher was given since the last list. */
+function relistSubjects(live: HTMLElement): void {
+  const known = new Set([...byId<HTMLSelectElement>('subject-select').options].map((o) => o.value));
+  loadSubjects().then(
+    (items) => {
+      const given = items.filter((s) => !known.has(s.id));
+      if (given.length > 0) announce(live, tt('teacher.subjectAssigned', { subject: given.map(subjectName).join(', ') }));
+    },
+    (err: unknown) => (byId('open-error').textContent = errorText(err)),
+  );
+}
+
+/**
+ * An admin gave the teacher a subject while the page was open: it joins the list at once, and
+ * its open sessions the active list (whose read also joins the subject's rooms).
+ */
 function bindSubjectAssigned(socket: AppSocket, live: HTMLElement): void {
-  socket.on('subject:assigned', ({ subjectId }) => {
-    loadSubjects().then(
-      (items) => {
-        const given = items.find((s) => s.id === subjectId);
-        if (given) announce(live, tt('teacher.subjectAssigned', { subject: subjectName(given) }));
-      },
-      (err: unknown) => (byId('open-error').textContent = errorText(err)),
-    );
+  socket.on('subject:assigned', () => {
+    relistSubjects(live);
+    listActive(socket).catch((err: unknown) => (byId('open-error').textContent = errorText(err)));
   });
 }
 
@@ -553,11 +563,15 @@ async function main(): Promise<void> {
     (err: unknown) => (byId('timetable-error').textContent = errorText(err)),
   );
   const live = byId('live');
+  let connectedBefore = false;
   const socket = connect({
     onState: showConnection,
     onLoggedOut: () => location.reload(),
-    // After a drop the held roster may be stale: replace it with a fresh snapshot.
+    // After a drop the held roster may be stale: replace it with a fresh snapshot. A subject
+    // given meanwhile was told to no socket of the teacher's (no replay): list them again.
     onSync: async (s) => {
+      if (connectedBefore) relistSubjects(live);
+      connectedBefore = true;
       await listActive(s);
       if (watching) await watch(s, watching).catch((err: unknown) => (byId('session-error').textContent = errorText(err)));
     },

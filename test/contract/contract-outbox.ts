@@ -94,6 +94,37 @@ export function outboxContract(ctx: ContractContext): void {
       expect((await s.outbox.list(org.id, page())).total).to.equal(6);
     });
 
+    it('finds emails by recipient: exact or prefix, any case, paged with its total, wildcards taken literally', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      for (const to of ['Ada.Lovelace@Example.test', 'ada@example.test', 'adam@example.test', 'bob@example.test', 'a_b%c@example.test']) {
+        expect(await s.outbox.enqueue(mail(org.id, to), 100)).to.not.equal(null);
+      }
+      expect(await s.outbox.enqueue(mail(other.id, 'ada@example.test'), 100)).to.not.equal(null);
+      const found = async (recipient: string, limit = 100, offset = 0) => {
+        const listed = await s.outbox.list(org.id, { ...page(limit, offset), recipient });
+        return { total: listed.total, to: listed.items.map((m) => m.to).sort() };
+      };
+      expect(await found('ADA')).to.deep.equal({ total: 3, to: ['Ada.Lovelace@Example.test', 'ada@example.test', 'adam@example.test'] });
+      expect(await found('ada@example.test')).to.deep.equal({ total: 1, to: ['ada@example.test'] });
+      expect(await found('ada.lovelace@example.TEST')).to.deep.equal({ total: 1, to: ['Ada.Lovelace@Example.test'] });
+      // A prefix, not a substring; `_` and `%` are letters of an address, not wildcards; `.` not a regex dot.
+      expect(await found('example')).to.deep.equal({ total: 0, to: [] });
+      expect(await found('a_b%')).to.deep.equal({ total: 1, to: ['a_b%c@example.test'] });
+      expect(await found('a%')).to.deep.equal({ total: 0, to: [] });
+      expect(await found('ada.')).to.deep.equal({ total: 1, to: ['Ada.Lovelace@Example.test'] });
+      expect(await found('adaX')).to.deep.equal({ total: 0, to: [] });
+      // Paged: the total counts every match, the page holds at most `limit`.
+      const first = await found('ad', 2, 0);
+      const second = await found('ad', 2, 2);
+      expect([first.total, second.total]).to.deep.equal([3, 3]);
+      expect([...first.to, ...second.to].sort()).to.deep.equal(['Ada.Lovelace@Example.test', 'ada@example.test', 'adam@example.test']);
+      // With the status filter too.
+      expect((await s.outbox.list(org.id, { ...page(), recipient: 'ada', status: 'sent' })).total).to.equal(0);
+      expect((await s.outbox.list(org.id, { ...page(), recipient: 'ada', status: 'queued' })).total).to.equal(3);
+    });
+
     it('bounds the emails waiting of one category apart from the whole outbox', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { AuditEntry } from '../../src/domain/ports/audit.js';
 import type { DailySummary } from '../../src/domain/ports/summaries.js';
+import type { FaceEnrolment } from '../../src/domain/ports/faces.js';
 import type { ContractContext } from './store-contract.js';
 import { expectConflict, makeOrg } from './fixtures.js';
 
@@ -393,6 +394,62 @@ export function supportContract(ctx: ContractContext): void {
       const replaced = await s.faces.put({ ...face(org.id, 'u1', [[9, 8, 7]], null), modelVersion: '4.0.0' });
       expect(await s.faces.get(org.id, 'u1')).to.deep.equal(replaced);
       expect(replaced).to.include({ photos: null, modelVersion: '4.0.0' });
+      expect(await s.transfer.count('faces')).to.equal(1);
+    });
+
+    it('create sets an enrolment only where none is: of concurrent creates one wins, a put stays', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      const other = await makeOrg(s);
+      const photos = [Buffer.from('first')];
+      const created = await s.faces.create(face(org.id, 'u1', [[1, 2]], photos));
+      expect(created).to.not.equal(null);
+      expect(await s.faces.get(org.id, 'u1')).to.deep.equal(created);
+      expect(await s.faces.create(face(org.id, 'u1', [[3, 4]], null))).to.equal(null);
+      expect((await s.faces.get(org.id, 'u1'))!.embeddings).to.deep.equal([[1, 2]]);
+      // The same user id in another organisation is another user.
+      expect(await s.faces.create(face(other.id, 'u1', [[5]], null))).to.not.equal(null);
+
+      await s.faces.put(face(org.id, 'u2', [[6]], null));
+      expect(await s.faces.create(face(org.id, 'u2', [[7]], null))).to.equal(null);
+      const raced = await Promise.all([8, 9, 10].map((n) => s.faces.create(face(org.id, 'u3', [[n]], null))));
+      const winners = raced.filter((r) => r !== null);
+      expect(winners).to.have.length(1);
+      expect((await s.faces.get(org.id, 'u3'))!.embeddings).to.deep.equal(winners[0]!.embeddings);
+      expect(await s.transfer.count('faces')).to.equal(4);
+    });
+
+    it('two re-enrolments of one student at the same moment: one wins wholly, never a mix of the two', async function () {
+      const s = ctx.store();
+      const org = await makeOrg(s);
+      // Two admins' enrolments that differ in every field a mix could take from either.
+      const a = {
+        ...face(
+          org.id,
+          'u1',
+          [
+            [1, 1, 1],
+            [1, 1, 1],
+          ],
+          [Buffer.from('a-1'), Buffer.from('a-2')],
+        ),
+        modelId: 'm-a',
+        modelVersion: '1',
+      };
+      const b = { ...face(org.id, 'u1', [[2, 2, 2]], null), modelId: 'm-b', modelVersion: '2' };
+      const fields = (f: FaceEnrolment | null) =>
+        f && { modelId: f.modelId, modelVersion: f.modelVersion, embeddings: f.embeddings, photos: f.photos?.map(String) ?? null };
+      const wholly = [fields({ ...a, updatedAt: new Date() }), fields({ ...b, updatedAt: new Date() })];
+      // The first round races two inserts (no enrolment yet), the others two replacements.
+      for (let round = 0; round < 8; round += 1) {
+        const [first, second] = round % 2 === 0 ? [a, b] : [b, a];
+        const saved = await Promise.all([s.faces.put(first), s.faces.put(second)]);
+        expect(saved.map(fields)).to.deep.equal([
+          fields({ ...first, updatedAt: new Date() }),
+          fields({ ...second, updatedAt: new Date() }),
+        ]);
+        expect(wholly).to.deep.include(fields(await s.faces.get(org.id, 'u1')));
+      }
       expect(await s.transfer.count('faces')).to.equal(1);
     });
 

@@ -55,7 +55,7 @@ describe('docs client: changes under a connected client (two production nodes, R
     const before = dep.smtp.received.length;
     const one = await dep.http[0]!.post(`/api/v1/users/${id(first!)}/invite`, {}, admin.accessToken);
     expect(one.status, one.text).to.equal(202);
-    expect(one.body).to.deep.equal({ queued: 1, skipped: [] });
+    expect(one.body).to.deep.equal({ queued: 1, skipped: [], resets: 0 });
     expect(refusalOf(await dep.http[0]!.post('/api/v1/users/no-such-user/invite', {}, admin.accessToken))).to.deep.equal([
       404,
       'NOT_FOUND',
@@ -120,7 +120,7 @@ describe('docs client: changes under a connected client (two production nodes, R
     const before = dep.smtp.received.length;
     const again = await dep.http[0]!.post(`/api/v1/users/${id(p)}/invite`, {}, admin.accessToken);
     expect(again.status, again.text).to.equal(202);
-    expect(again.body).to.deep.equal({ queued: 1, skipped: [] });
+    expect(again.body).to.deep.equal({ queued: 1, skipped: [], resets: 0 });
     const mail = await dep.smtp.next(p.email, before);
     p.password = 'chosen-again-pass-5';
     const set = await dep.http[1]!.post('/api/v1/auth/reset-password', { token: tokenFromMail(mail.raw), password: p.password });

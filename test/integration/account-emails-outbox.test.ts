@@ -66,7 +66,7 @@ function suite(
       smtp.refuse(true);
       const res = await srv.request('POST', '/api/v1/users/invitations', { token, body: { userIds: students.map((s) => s.id) } });
       expect(res.status, JSON.stringify(res.body)).to.equal(202);
-      expect(res.body).to.deep.equal({ queued: 3, skipped: [] });
+      expect(res.body).to.deep.equal({ queued: 3, skipped: [], resets: 0 });
       const forgot = await srv.request('POST', '/api/v1/auth/forgot-password', { body: { email: forgetful.email } });
       expect(forgot.status).to.equal(202);
 
@@ -101,6 +101,26 @@ function suite(
       for (const s of [...students, forgetful]) expect(raw).to.include(s.id);
       expect(raw).to.not.include('reset.html#token=');
       for (const t of tokens) expect(raw).to.not.include(t);
+    });
+
+    it('fails at once an invitation whose address the server refuses for good (550), and delivers the others', async () => {
+      const org = await createOrg(srv.store);
+      const admin = await createUser(srv.store, org.id, 'admin');
+      const token = (await srv.login(admin.email, PASSWORD)).accessToken;
+      const wrong = await createUser(srv.store, org.id, 'student', { password: null });
+      const right = await createUser(srv.store, org.id, 'student', { password: null });
+      smtp.noSuchMailbox(wrong.email);
+      const res = await srv.request('POST', '/api/v1/users/invitations', { token, body: { userIds: [wrong.id, right.id] } });
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      await smtp.next(right.email);
+      const rowOf = async (to: string) =>
+        ((await srv.request('GET', '/api/v1/outbox?limit=50', { token })).body.items as Row[]).find((r) => r.to === to);
+      // Retrying a wrong address for hours only delays the admin's fix: failed after one attempt, with the answer.
+      await waitFor(async () => (await rowOf(wrong.email))?.status === 'failed', 10_000);
+      const failed = (await rowOf(wrong.email))!;
+      expect(failed).to.include({ category: 'invitation', attempts: 1 });
+      expect(failed.lastError).to.match(/550 5\.1\.1 No such user/);
+      expect(smtp.received.filter((m) => m.to.includes(wrong.email))).to.have.length(0);
     });
 
     describe('a user deactivated while their invitation waits for its retry', function () {

@@ -58,7 +58,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
     const before = smtp.received.length;
     const invited = await srv.request('POST', `/api/v1/users/${student!.id}/invite`, { token: adminToken });
     expect(invited.status, JSON.stringify(invited.body)).to.equal(202);
-    expect(invited.body).to.deep.equal({ queued: 1, skipped: [] });
+    expect(invited.body).to.deep.equal({ queued: 1, skipped: [], resets: 0 });
 
     const mail = await smtp.next(student!.email, before);
     expect(mail.raw).to.match(/^Subject: Your attendance account at /m);
@@ -73,6 +73,32 @@ describe('accounts: invitations, password reset, own password and logins', funct
     expect(login.body.user).to.include({ hasPassword: true, mustChangePassword: false });
   });
 
+  it("'Invite' on a user who has a password sends a password reset, in their language; their password works until they use it", async () => {
+    const teacher = await createUser(srv.store, org.id, 'teacher');
+    await srv.store.notificationPreferences.put(org.id, teacher.id, { language: 'fr', unsubscribed: [] });
+    const before = smtp.received.length;
+    const sent = await srv.request('POST', `/api/v1/users/${teacher.id}/invite`, { token: adminToken });
+    expect(sent.status, JSON.stringify(sent.body)).to.equal(202);
+    expect(sent.body).to.deep.equal({ queued: 1, skipped: [], resets: 1 });
+    const [row] = (await srv.store.outbox.list(org.id, { limit: 10, offset: 0, recipient: teacher.email })).items;
+    expect(row).to.include({ category: 'admin-reset', subject: `${org.name}\u00a0: réinitialisation de votre mot de passe` });
+
+    const mail = await smtp.next(teacher.email, before);
+    const text = decodedMail(mail.raw);
+    // Said as what it is: a reset an administrator sent, not a welcome nor a request they did not make.
+    expect(text).to.include(`Un administrateur de ${org.name} vous envoie ce lien`);
+    expect(text).to.not.include('Un compte a été créé');
+    expect(text).to.include('#token=');
+    expect(text).to.include('&lang=fr');
+    expect(await loginStatus(teacher.email, PASSWORD)).to.equal(200);
+    expect((await reset(tokenFromMail(mail.raw), 'a-new-password')).status).to.equal(204);
+    expect(await loginStatus(teacher.email, 'a-new-password')).to.equal(200);
+    const trail = await srv.store.audit.listForEntity(org.id, 'user', teacher.id);
+    expect(trail.map((e) => e.action))
+      .to.include('user.reset-send')
+      .and.not.include('user.invite');
+  });
+
   it('invites a whole import at once: one email each, sent in the background', async () => {
     const students = await importStudents(25);
     const before = smtp.received.length;
@@ -81,7 +107,7 @@ describe('accounts: invitations, password reset, own password and logins', funct
       body: { userIds: [...students.map((s) => s.id), 'no-such-user'] },
     });
     expect(res.status, JSON.stringify(res.body)).to.equal(202);
-    expect(res.body).to.deep.equal({ queued: 25, skipped: ['no-such-user'] });
+    expect(res.body).to.deep.equal({ queued: 25, skipped: ['no-such-user'], resets: 0 });
     const mails = await Promise.all(students.map((s) => smtp.next(s.email, before)));
     const tokens = new Set(mails.map((m) => tokenFromMail(m.raw)));
     expect(tokens.size).to.equal(25);

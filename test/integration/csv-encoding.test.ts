@@ -67,6 +67,21 @@ describe('imports of a CSV file that is not UTF-8', function () {
     expect(res.body.users.map((u: { name: string }) => u.name)).to.deep.equal(['Jean Martin', 'Élodie François']);
   });
 
+  it('imports a users file a French spreadsheet saved (semicolons), and its guardians file', async () => {
+    const { srv, tokens } = school();
+    const french =
+      '\uFEFFname;email;role;student_number\r\nDupont, Jean;jean.dupont@example.fr;student;F0001\r\nÉlodie François;elodie@example.fr;student;F0002\r\n';
+    const res = await srv.request('POST', `${API}/users/import`, { token: tokens.admin, raw: french, contentType: 'text/csv' });
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    expect(res.body.users.map((u: { name: string; email: string }) => [u.name, u.email])).to.deep.equal([
+      ['Dupont, Jean', 'jean.dupont@example.fr'],
+      ['Élodie François', 'elodie@example.fr'],
+    ]);
+    const guardians = 'student_number;name;relation;email\nF0002;Renée François;mother;renee@example.fr\n';
+    const imported = await srv.request('POST', `${API}/guardians/import`, { token: tokens.admin, raw: guardians, contentType: 'text/csv' });
+    expect(imported.status, JSON.stringify(imported.body)).to.be.within(200, 201);
+  });
+
   it('refuses a guardian contacts file the same way', async () => {
     const bytes = Buffer.from('student_number,name,relation,email\r\nE0001,Ren\xe9e Martin,mother,renee@example.org\r\n', 'latin1');
     const res = await postBytes('/guardians/import', bytes);

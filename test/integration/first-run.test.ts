@@ -8,10 +8,55 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { sampleBundle } from '../support/oneroster-bundle.js';
 import { refusal, type Json } from '../support/http.js';
 import { runNode, type NodeRun } from '../support/run-node.js';
+import { waitFor } from '../support/sockets.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ADMIN_CLI = path.join(REPO, 'scripts', 'admin.ts');
 const SERVICE = path.join(REPO, 'src', 'index.ts');
+
+/** Starts src/index.ts with `env`; resolves with the process and its address once it logs that it listens. */
+function spawnService(
+  env: NodeJS.ProcessEnv,
+  onLog: (text: string) => void,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SERVICE], { cwd: REPO, env });
+    let log = '';
+    const take = (d: Buffer) => {
+      log += d.toString();
+      onLog(d.toString());
+    };
+    child.stderr.on('data', take);
+    child.stdout.on('data', (d: Buffer) => {
+      take(d);
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(log);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${log}`)));
+  });
+}
+
+/** Stops a service started by spawnService, if it still runs. */
+async function stopService(child: ChildProcessWithoutNullStreams | null): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The environment of the test run without the developer's own store, Redis, secrets or listen settings. */
+function isolatedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      !/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PUBLIC_URL|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(
+        k,
+      )
+    )
+      env[k] = v;
+  }
+  return env;
+}
 
 /**
  * The documented first run of a production deployment, with real processes: the service
@@ -29,16 +74,8 @@ describe('first run in production (service and admin CLI as child processes)', f
 
   before(() => {
     root = mkdtempSync(path.join(os.tmpdir(), 'first-run-'));
-    env = {};
     // The developer's own store, Redis or secrets must not leak into the run.
-    for (const [k, v] of Object.entries(process.env)) {
-      if (
-        !/^(STORE|SQLITE_PATH|MONGODB_|REDIS_URL|DATA_DIR|FACE_|SEED_DEMO|NODE_ENV|JWT_|PUBLIC_URL|PORT|HOST|LOG_LEVEL|BCRYPT_COST|DEFAULT_TIMEZONE)/.test(
-          k,
-        )
-      )
-        env[k] = v;
-    }
+    env = isolatedEnv();
     Object.assign(env, {
       NODE_ENV: 'production',
       JWT_SECRET: 'first-run-test-secret-that-is-long-enough-0123456789',
@@ -54,11 +91,7 @@ describe('first run in production (service and admin CLI as child processes)', f
   });
 
   after(async () => {
-    if (service && service.exitCode === null) {
-      const exited = new Promise((resolve) => service!.once('exit', resolve));
-      service.kill('SIGTERM');
-      await exited;
-    }
+    await stopService(service);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -67,18 +100,10 @@ describe('first run in production (service and admin CLI as child processes)', f
   }
 
   /** Starts the service and resolves with its address once it logs that it listens. */
-  function startService(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', SERVICE], { cwd: REPO, env });
-      service = child;
-      child.stderr.on('data', (d: Buffer) => (serviceLog += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        serviceLog += d.toString();
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(serviceLog);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`service exited with ${code}:\n${serviceLog}`)));
-    });
+  async function startService(): Promise<string> {
+    const started = await spawnService(env, (text) => (serviceLog += text));
+    service = started.child;
+    return started.url;
   }
 
   async function api(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: Json }> {
@@ -229,12 +254,58 @@ describe('first run in production (service and admin CLI as child processes)', f
     expect(await roster()).to.deep.equal([]);
     const first = await cli(['oneroster', 'import', '--org', 'example', '--dir', dir]);
     // A refused row makes the exit code 1; the other rows are imported.
-    expect([first.code, first.stdout.includes('refused users.csv line 5 (s-3): email "not-an-email" is invalid')]).to.deep.equal([1, true]);
+    expect([first.code, first.stdout.includes('refused users.csv line 5 (s-3): email is invalid')]).to.deep.equal([1, true]);
     const after1 = await roster();
     expect(after1.map((u) => u.studentNumber)).to.deep.equal(['S001', 'S002']);
     const second = await cli(['oneroster', 'import', '--org', 'example', '--dir', dir]);
     expect(second.stdout).to.include('users: 0 created, 0 updated, 3 unchanged, 1 skipped, 1 refused');
     expect(await roster()).to.deep.equal(after1);
     expect((await cli(['oneroster', 'import', '--org', 'example'])).code).to.equal(2);
+  });
+});
+
+// `npm start` on a fresh clone: embedded defaults, the demo organisation made on the first start.
+describe('first run on the embedded defaults (npm start, development)', function () {
+  this.timeout(120_000);
+  let root: string;
+  let child: ChildProcessWithoutNullStreams | null = null;
+
+  before(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'first-dev-run-'));
+  });
+  after(async () => {
+    await stopService(child);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('tells in its log where and as whom to sign in, and those credentials work', async () => {
+    let log = '';
+    const env = {
+      ...isolatedEnv(),
+      DATA_DIR: root,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      BCRYPT_COST: '4',
+      FACE_ENABLED: 'false',
+    };
+    const started = await spawnService(env, (text) => (log += text));
+    child = started.child;
+    const messages = () =>
+      log
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    await waitFor(() => messages().some((m) => m.includes('sign in at')), 10_000);
+    const hint = messages().find((m) => m.includes('sign in at'))!;
+    const m = /sign in at (\S+)\/admin\.html as (\S+) \(password (\S+)\)/.exec(hint);
+    expect(m, hint).to.not.equal(null);
+    expect(m![1]).to.equal(started.url);
+    const login = await fetch(`${started.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: m![2], password: m![3] }),
+    });
+    expect(login.status).to.equal(200);
   });
 });

@@ -150,4 +150,23 @@ describe('SQLite backup and restore (scripts/backup.ts, while the store is writt
     expect((await store.organisations.getBySlug('keep'))?.name).to.equal('Keep me');
     expect((await cli(live, 'restore')).code, 'bad usage').to.equal(2);
   });
+
+  it('refuses to restore under a store a node still has open, and changes nothing', async () => {
+    const live = path.join(dir, 'live.db');
+    store = await createSqliteStore({ path: live });
+    await store.organisations.create({ name: 'Before', slug: 'before', timezone: 'UTC' });
+    const backup = path.join(dir, 'backup.db');
+    expect((await cli(live, 'backup', '--to', backup)).code).to.equal(0);
+    await store.organisations.create({ name: 'Since the backup', slug: 'since', timezone: 'UTC' });
+
+    const refused = await cli(live, 'restore', '--from', backup);
+    expect(refused.code, refused.out).to.equal(1);
+    expect(refused.out).to.contain('stop every node');
+    expect(readdirSync(dir).filter((f) => f.includes('before-restore') || f.endsWith('.restoring'))).to.deep.equal([]);
+    // The running store still serves, and writes, the file at its path.
+    await store.organisations.create({ name: 'After the refusal', slug: 'after', timezone: 'UTC' });
+    await store.close();
+    store = await createSqliteStore({ path: live });
+    for (const slug of ['before', 'since', 'after']) expect(await store.organisations.getBySlug(slug), slug).to.not.equal(null);
+  });
 });

@@ -46,6 +46,8 @@ export interface TestSmtpServer {
   next(to: string, after?: number): Promise<ReceivedMail>;
   /** From now on answers every message 451 (true), or accepts them again (false). */
   refuse(on: boolean): void;
+  /** From now on answers RCPT TO for this address 550, as a server with no such mailbox does. */
+  noSuchMailbox(address: string): void;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
   const refusedMails: ReceivedMail[] = [];
   let toFail = opts.failFirst ?? 0;
   let refusing = false;
+  const unknown = new Set<string>();
   const state = { refused: 0 };
   let listeners: (() => void)[] = [];
   const server = new SMTPServer({
@@ -67,6 +70,13 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (unknown.has(address.address.toLowerCase())) {
+        callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 }));
+        return;
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -116,6 +126,9 @@ export async function startSmtpServer(opts: SmtpServerOptions = {}): Promise<Tes
     },
     refuse(on) {
       refusing = on;
+    },
+    noSuchMailbox(address) {
+      unknown.add(address.toLowerCase());
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

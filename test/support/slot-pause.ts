@@ -44,3 +44,32 @@ export async function meetingTappedTwice(f: LiveFixture, teacher: Actor, termId:
   const second = await f.domain.timetable.start(teacher, meeting.id, '2026-03-11');
   return { meeting, first, second };
 }
+
+/**
+ * A meeting edit's cancellation as the release before keys carried a revision wrote it (a node
+ * of that release during a rolling upgrade): the session cancelled, the edit's mark (`mark`, the
+ * hash alone) in its audit entry only, and its day forgotten.
+ */
+export async function cancelAsReleaseBefore(
+  f: LiveFixture,
+  meetingId: string,
+  session: { id: string; day: string },
+  mark: string,
+): Promise<void> {
+  const at = f.clock.now();
+  await f.store.sessions.transition(f.org.id, session.id, ['scheduled'], { status: 'cancelled', closedAt: at, closedBy: f.teacher.id });
+  await f.store.audit.append({
+    orgId: f.org.id,
+    entityType: 'session',
+    entityId: session.id,
+    sessionId: session.id,
+    actorId: f.teacher.id,
+    action: 'session.cancel',
+    from: { status: 'scheduled' },
+    to: { status: 'cancelled', meetingEdit: mark },
+    reason: 'MEETING_WEEKDAY_CHANGED',
+    ip: null,
+    at,
+  });
+  await f.store.timetable.forgetOccurrence(f.org.id, meetingId, session.day, session.id);
+}

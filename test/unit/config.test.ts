@@ -87,6 +87,21 @@ describe('config', () => {
     expect(existsSync(dataDir)).to.equal(false);
   });
 
+  it('says how to make a good value of a malformed JWT_SECRET, PUBLIC_URL or MAIL_FROM', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'test',
+      JWT_SECRET: 'short',
+      PUBLIC_URL: 'attendance.school.lan',
+      MAIL_FROM: 'Example School',
+    });
+    expect(problems.find((p) => p.startsWith('JWT_SECRET: '))).to.contain('openssl rand -base64 48');
+    expect(problems.find((p) => p.startsWith('PUBLIC_URL: '))).to.contain('https://attendance.school.example');
+    expect(problems.find((p) => p.startsWith('MAIL_FROM: '))).to.contain('<attendance@school.example>');
+    for (const from of ['attendance@school.example', 'Example School <attendance@school.example>', '"École, Paris" <a@b.fr>']) {
+      expect(loadConfig({ NODE_ENV: 'test', MAIL_FROM: from }).mail.from, from).to.equal(from);
+    }
+  });
+
   it('refuses production without an explicit store location', () => {
     const problems = problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET });
     expect(problems.join('\n')).to.match(/store location/);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, startWarnings } from '../../src/config.js';
 import { developmentCertificate, phoneUrls } from '../../src/tls/dev-certificate.js';
 import { createSelfSignedCertificate } from '../../src/tls/self-signed.js';
 
@@ -57,6 +57,27 @@ describe('TLS configuration', () => {
     const other = path.join(dir, 'other-key.pem');
     writeFileSync(other, createSelfSignedCertificate({ names: ['x.example'] }).key);
     expect(problemsOf({ NODE_ENV: 'test', TLS_CERT_FILE: certFile, TLS_KEY_FILE: other })).to.match(/not a usable certificate and key/);
+  });
+
+  it('warns at start when the certificate does not name the host of PUBLIC_URL, has ended or ends within 30 days', () => {
+    const files = { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile };
+    const now = new Date();
+    const day = 86_400_000;
+    const at = (t: number) => new Date(now.getTime() + t);
+    expect(startWarnings(loadConfig({ ...production(), ...files }), now)).to.deep.equal([]);
+    const otherHost = startWarnings(loadConfig({ ...production(), ...files, PUBLIC_URL: 'https://attendance.school.lan' }), now);
+    expect(otherHost).to.have.length(1);
+    expect(otherHost[0]).to.contain('does not name attendance.school.lan').and.contain('DNS:attendance.school.example');
+    const byAddress = startWarnings(loadConfig({ ...production(), ...files, PUBLIC_URL: 'https://192.168.1.10' }), now);
+    expect(byAddress[0]).to.contain('does not name 192.168.1.10');
+    // Made for 365 days: fine at 300, renew at 350, refused by browsers at 400.
+    expect(startWarnings(loadConfig({ ...production(), ...files }), at(300 * day))).to.deep.equal([]);
+    expect(startWarnings(loadConfig({ ...production(), ...files }), at(350 * day))[0]).to.match(
+      /expires on \d{4}-\d\d-\d\d: sign a new one/,
+    );
+    expect(startWarnings(loadConfig({ ...production(), ...files }), at(400 * day))[0]).to.match(
+      /expired on \d{4}-\d\d-\d\d: browsers refuse it/,
+    );
   });
 
   it('never self-signs in production', () => {

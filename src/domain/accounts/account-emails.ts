@@ -1,3 +1,4 @@
+import type { AccountEmailCategory } from '../../shared/alerts.js';
 import type { Language } from '../../shared/i18n/languages.js';
 import { emailText } from '../locale/email-text.js';
 import type { MailMessage } from './mailer.js';
@@ -28,25 +29,23 @@ function message(to: string, subject: string, lines: string[], link: string): Ma
   return { to, subject, text, html };
 }
 
-/** The subject of an invitation, as the outbox row shows it before the email is made. */
-export const invitationSubject = (organisation: string, language: Language = 'en'): string =>
-  emailText(language).t('invitation.subject', { organisation });
-export const resetSubject = (organisation: string, language: Language = 'en'): string =>
-  emailText(language).t('reset.subject', { organisation });
+/**
+ * The account emails: an invitation (no password yet), a reset the user asked for on the login
+ * page, and a reset an admin sent (a user who forgot, asking IT): each says who asked.
+ */
+export type AccountEmailKind = AccountEmailCategory;
+
+/** An account email's subject, as the outbox row shows it before the email is made. An admin's reset is a reset. */
+export const accountSubject = (kind: AccountEmailKind, organisation: string, language: Language = 'en'): string =>
+  emailText(language).t(kind === 'invitation' ? 'invitation.subject' : 'reset.subject', { organisation });
 
 /** An invitation or reset: a link to choose a password, valid once until `expiresAt`. */
-function linkEmail(kind: 'invitation' | 'reset', e: LinkEmail): MailMessage {
+export function accountEmail(kind: AccountEmailKind, e: LinkEmail): MailMessage {
   const s = emailText(e.language, e.timezone);
   return message(
     e.to,
-    s.t(`${kind}.subject`, { organisation: e.organisation }),
+    accountSubject(kind, e.organisation, e.language),
     [s.t('hello', { name: e.name }), s.t(`${kind}.body`, { organisation: e.organisation, expires: s.longDateTime(e.expiresAt) })],
     e.link,
   );
 }
-
-/** The invitation: a link to choose a first password. */
-export const invitationEmail = (e: LinkEmail): MailMessage => linkEmail('invitation', e);
-
-/** The forgot-password answer: a link to choose a new password. */
-export const resetEmail = (e: LinkEmail): MailMessage => linkEmail('reset', e);

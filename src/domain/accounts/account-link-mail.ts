@@ -4,8 +4,9 @@ import type { AccountTokenPurpose } from '../ports/accounts.js';
 import type { NewOutboxMail, OutboxMail } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
 import type { User } from '../ports/users.js';
-import { invitationEmail, invitationSubject, resetEmail, resetSubject } from './account-emails.js';
-import { PermanentSendError, type RenderedMail } from '../notifications/outbox-dispatcher.js';
+import { accountEmail, accountSubject, type AccountEmailKind } from './account-emails.js';
+import type { RenderedMail } from '../notifications/outbox-dispatcher.js';
+import { PermanentSendError } from './mailer.js';
 import { recipientLanguage } from '../notifications/email-notifications.js';
 import { emailText } from '../locale/email-text.js';
 import type { Language } from '../../shared/i18n/languages.js';
@@ -26,7 +27,10 @@ export interface AccountLinkMailDeps {
   resetTtlMs: number;
 }
 
-const PURPOSE = { invitation: 'invite', reset: 'reset' } as const satisfies Record<string, AccountTokenPurpose>;
+const PURPOSE = { invitation: 'invite', reset: 'reset', 'admin-reset': 'reset' } as const satisfies Record<
+  AccountEmailKind,
+  AccountTokenPurpose
+>;
 /** Reads of the user per attempt while their address keeps changing under it; then the attempt fails (retried later). */
 const ADDRESS_READS = 2;
 
@@ -51,19 +55,20 @@ export class AccountLinkMail {
    * The outbox row of an invitation or reset to `user`: the recipient, and the subject in
    * `language`, the one its email is written in; no link.
    */
-  row(user: User, kind: keyof typeof PURPOSE, organisation: string, language: Language = 'en'): NewOutboxMail {
+  row(user: User, kind: AccountEmailKind, organisation: string, language: Language = 'en'): NewOutboxMail {
     const note = `${kind === 'invitation' ? 'Invitation' : 'Password reset'} for ${user.name}; its one-time link is made when it is sent.`;
-    const subject = kind === 'invitation' ? invitationSubject(organisation, language) : resetSubject(organisation, language);
+    const subject = accountSubject(kind, organisation, language);
     return { orgId: user.orgId, category: kind, userId: user.id, to: user.email, subject, text: note, html: note, headers: {} };
   }
 
   /**
-   * The rows of invitations or resets to `users` of one organisation, each subject in the
+   * The rows of invitations or resets to `users` of one organisation (`kind`, or each user's
+   * own when a function), each subject in the
    * language `render` will write its email in (the user's own, else the organisation's), so the
    * admin's outbox shows what the recipient gets. One read of the organisation, one of the
    * users' preferences, however many users.
    */
-  async rows(orgId: string, users: readonly User[], kind: keyof typeof PURPOSE): Promise<NewOutboxMail[]> {
+  async rows(orgId: string, users: readonly User[], kind: AccountEmailKind | ((user: User) => AccountEmailKind)): Promise<NewOutboxMail[]> {
     if (users.length === 0) return [];
     const { store } = this.deps;
     const [org, prefs] = await Promise.all([
@@ -76,7 +81,12 @@ export class AccountLinkMail {
     const own = new Map(prefs.map((p) => [p.userId, p.language]));
     return users.map((user) => {
       const language = recipientLanguage(own.get(user.id), org);
-      return this.row(user, kind, org?.name ?? emailText(language).t('fallbackOrganisation'), language);
+      return this.row(
+        user,
+        typeof kind === 'function' ? kind(user) : kind,
+        org?.name ?? emailText(language).t('fallbackOrganisation'),
+        language,
+      );
     });
   }
 
@@ -103,7 +113,7 @@ export class AccountLinkMail {
       // read above and the new link's creation missed it: the link would go to the old address
       // and work. Read again: from here on such a change voids this link too.
       const current = await store.users.get(user.orgId, user.id);
-      if (current?.active && current.email === user.email) return this.message(user, org, language, purpose, issued, now);
+      if (current?.active && current.email === user.email) return this.message(user, org, language, mail.category, issued, now);
       await store.accountTokens.consume(issued.tokenHash, now);
     }
     throw new Error("The user's address changed while the link was made; no link was sent, the next attempt makes one.");
@@ -113,7 +123,7 @@ export class AccountLinkMail {
     user: User,
     org: { name: string; timezone: string } | null,
     language: Language,
-    purpose: AccountTokenPurpose,
+    kind: AccountEmailKind,
     { link, tokenHash, expiresAt }: { link: string; tokenHash: string; expiresAt: Date },
     now: Date,
   ): RenderedMail {
@@ -128,7 +138,7 @@ export class AccountLinkMail {
       expiresAt,
     };
     return {
-      message: purpose === 'invite' ? invitationEmail(e) : resetEmail(e),
+      message: accountEmail(kind, e),
       // Only this attempt's link: a newer email to the user (a reset made meanwhile) keeps its own.
       // Consumed unused, it works no more; null when the link was used or expired meanwhile.
       unsent: async () => void (await store.accountTokens.consume(tokenHash, now)),

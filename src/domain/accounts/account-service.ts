@@ -7,6 +7,7 @@ import { AppError } from '../../shared/app-error.js';
 import { audit, auditMany } from '../audit-log.js';
 import type { EventPublisher } from '../events.js';
 import type { RateLimiter } from '../rate-limiter.js';
+import type { JobRunner } from '../jobs/job-runner.js';
 import { normaliseEmail } from '../users/public-user.js';
 import type { EmailOutbox } from '../notifications/email-notifications.js';
 import { hashAccountToken, type AccountLinkMail } from './account-link-mail.js';
@@ -26,7 +27,15 @@ export interface AccountServiceDeps {
   events: EventPublisher;
   /** Reset emails per email address; spent means no email, with the same answer. */
   resetLimiter: RateLimiter;
+  /** Where a forgot-password request's lookup and email run once it is answered (`askReset`). */
+  jobs: Pick<JobRunner, 'run'>;
 }
+
+/**
+ * Forgot-password requests of this node still being looked up; beyond, new ones are refused
+ * BUSY whatever their email, so a flood of answered requests cannot pile up work unbounded.
+ */
+export const RESETS_IN_FLIGHT_MAX = 500;
 
 export interface LoginView extends ActiveLogin {
   /** The login this request was made with. */
@@ -38,6 +47,8 @@ export interface InvitationReport {
   queued: number;
   /** Ids that got no invitation: unknown in the organisation, deactivated, or left over when the outbox filled up. */
   skipped: string[];
+  /** Of those queued, users who had a password: they got a password reset link, not an invitation. */
+  resets: number;
 }
 
 /**
@@ -46,6 +57,9 @@ export interface InvitationReport {
  * one is a single conditional update, so a link works once even when clicked twice at once.
  */
 export class AccountService {
+  /** This node's `askReset` work not yet finished (a count of work in flight, not shared state). */
+  private resetsInFlight = 0;
+
   constructor(private readonly deps: AccountServiceDeps) {}
 
   /** Emails the user a set-password link; older unused links of the user stop working once it is sent. */
@@ -57,7 +71,9 @@ export class AccountService {
 
   /**
    * Invites several users (e.g. a whole CSV import): each invitation is written to the outbox,
-   * whose dispatcher makes its link when it sends it (and again at each retry, voiding the
+   * a user who has a password already (who forgot it, and asked IT) getting a password reset
+   * sent by an admin instead: a welcome to an account they have would mislead them. The outbox's
+   * dispatcher makes each email's link when it sends it (and again at each retry, voiding the
    * user's earlier unused links). BUSY when the organisation's outbox has no room left. The
    * invitations are queued with one store call, their audit entries with another: one call per
    * user, one after another, took 48 s for 301 users on a loaded MongoDB.
@@ -68,7 +84,8 @@ export class AccountService {
     const found = await this.deps.store.users.getMany(actor.orgId, ids);
     const users = found.filter((u) => u.active);
     const now = this.deps.clock();
-    const queued = await this.deps.outbox.enqueueMany(await this.deps.links.rows(actor.orgId, users, 'invitation'));
+    const kindOf = (u: User) => (u.passwordHash === null ? 'invitation' : 'admin-reset');
+    const queued = await this.deps.outbox.enqueueMany(await this.deps.links.rows(actor.orgId, users, kindOf));
     // As when queued one by one: up to the first the full outbox refused; the rest are skipped.
     const refused = queued.indexOf(false);
     const invited = refused === -1 ? users : users.slice(0, refused);
@@ -77,11 +94,22 @@ export class AccountService {
       this.deps.store,
       actor,
       now,
-      invited.map((user) => ({ entityType: 'user', entityId: user.id, action: 'user.invite', from: null, to: null })),
+      invited.map((user) => ({
+        entityType: 'user',
+        entityId: user.id,
+        action: kindOf(user) === 'invitation' ? 'user.invite' : 'user.reset-send',
+        from: null,
+        to: null,
+      })),
     );
     const gone = await this.takeBackErased(invited);
-    const invitedIds = new Set(invited.filter((u) => !gone.has(u.id)).map((u) => u.id));
-    return { queued: invitedIds.size, skipped: ids.filter((id) => !invitedIds.has(id)) };
+    const kept = invited.filter((u) => !gone.has(u.id));
+    const invitedIds = new Set(kept.map((u) => u.id));
+    return {
+      queued: invitedIds.size,
+      skipped: ids.filter((id) => !invitedIds.has(id)),
+      resets: kept.filter((u) => kindOf(u) === 'admin-reset').length,
+    };
   }
 
   /**
@@ -112,6 +140,29 @@ export class AccountService {
       }
     }
     return gone;
+  }
+
+  /**
+   * Forgot-password as the public route answers it: at once, the lookup and the email left to
+   * this node's background work. Only a known email's request queues an email (an outbox
+   * write), so an answer that waited for it would tell by its time whether an account has the
+   * address. A failure of that work is logged; the caller was told nothing either way.
+   */
+  askReset(input: { email: string; organisation?: string | undefined }): void {
+    if (this.resetsInFlight >= RESETS_IN_FLIGHT_MAX) {
+      throw new AppError('BUSY', 'Too many password resets are being prepared; retry shortly.', { retryAfterMs: 1_000 });
+    }
+    this.resetsInFlight += 1;
+    this.deps.jobs.run('forgot-password', async () => {
+      try {
+        // After the answer is written: SQLite reads are synchronous, and started at once they
+        // would run before it, in the very time the caller measures.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.requestReset(input);
+      } finally {
+        this.resetsInFlight -= 1;
+      }
+    });
   }
 
   /**

@@ -35,7 +35,8 @@ export function createLoginLimiters(limits: LoginLimits, make: LoginLimiterFacto
     keyPrefix,
   });
   return {
-    address: make.rate({ points: limits.addressPerMinute, windowS: 60, keyPrefix: 'login:address' }),
+    // Password guesses: exact across nodes, never the budget plus each node's local share.
+    address: make.rate({ points: limits.addressPerMinute, windowS: 60, keyPrefix: 'login:address', exact: true }),
     account: make.backoff(backoff(limits.accountFreeFailures, 'login:account')),
     addressAccount: make.backoff(backoff(limits.addressAccountFreeFailures, 'login:address-account')),
     device: make.backoff(backoff(limits.addressAccountFreeFailures, 'login:device')),

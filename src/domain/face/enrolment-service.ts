@@ -138,7 +138,8 @@ export class FaceEnrolmentService {
         photos: photos.length,
       });
     }
-    const route = await this.route(actor, student);
+    // Refused here before any analysis; what is allowed is decided again once it is done.
+    await this.route(actor, student);
     const engine = this.deps.engine;
     if (!engine) throw new AppError('UNAVAILABLE', 'Face verification is disabled on this service.');
 
@@ -153,6 +154,20 @@ export class FaceEnrolmentService {
       modelVersion: first.modelVersion,
       embeddings: analysed.map((a) => Array.from(a.faces[0]!.embedding)),
     };
+
+    // The analysis takes seconds when the pool is busy: a reference set or removed meanwhile (an
+    // admin's, another upload of the student's) decides what this upload may still do. A
+    // student's first enrolment is written only if there is still none when it lands, else it
+    // is a proposal: a friend's face uploaded just before the admin's enrolment must not replace it.
+    let route = await this.route(actor, student);
+    if (route === 'direct' && actor.role !== 'admin') {
+      const created = await this.deps.store.faces.create({ ...candidate, photos: this.deps.keepPhotos ? copies : null });
+      if (created) {
+        await this.record(actor, student.id, 'face.enrol', null, summary(created), 'enrolled');
+        return { outcome: 'enrolled', status: await this.status(actor, student.id) };
+      }
+      route = 'proposal';
+    }
 
     if (route === 'proposal') {
       const proposal = await this.deps.store.faceProposals.put({

@@ -1,5 +1,4 @@
-import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
-import { parse } from 'csv-parse/sync';
+import { readCsvTable, type CsvRow } from '../csv-table.js';
 import { z } from 'zod';
 import { AppError } from '../../shared/app-error.js';
 import { englishProblem, englishReason, rowProblem, type RowProblem } from '../../shared/row-problems.js';
@@ -167,34 +166,22 @@ function contactIssues(c: GuardianContact): ContactIssue[] {
   const relation = lengthIssue(c.relation, 50);
   if (relation) out.push({ field: 'relation', ...relation, problem: rowProblem('contactRelationLength') });
   if (!email.safeParse(normaliseEmail(c.email)).success)
-    out.push({ field: 'email', code: 'email', params: {}, problem: rowProblem('emailInvalid', { email: c.email }) });
+    out.push({ field: 'email', code: 'email', params: {}, problem: rowProblem('emailInvalid') });
   if (!LANGUAGE_PATTERN.test(c.language.trim()))
-    out.push({ field: 'language', code: 'language', params: {}, problem: rowProblem('contactLanguage', { language: c.language }) });
+    out.push({ field: 'language', code: 'language', params: {}, problem: rowProblem('contactLanguage') });
   return out;
 }
 
 const contactProblems = (c: GuardianContact): RowProblem[] => contactIssues(c).map((i) => i.problem);
 
-function parseRows(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
-  const undecoded = firstUndecodedLine(csv);
-  if (undecoded !== null)
-    throw new AppError('VALIDATION_FAILED', NOT_UTF8_MESSAGE, { rows: [rowError(undecoded, [rowProblem('notUtf8')])] });
-  let table: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
-  } catch (err) {
-    const line = (err as { lines?: number }).lines;
-    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', { rows: [rowError(line ?? 1, [rowProblem('unparseableCsv')])] });
-  }
-  const [header, ...body] = table;
-  if (!header) return [];
-  const columns = header.record.map((h) => h.trim().toLowerCase());
-  const missing = ['name', 'relation', 'email'].filter((c) => !columns.includes(c));
-  if (!columns.includes('student_number') && !columns.includes('student_email')) missing.push('student_number or student_email');
-  if (missing.length > 0)
-    throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
-      rows: [rowError(1, [rowProblem('missingColumns', { columns: missing.join(', ') })])],
-    });
-  if (body.length > MAX_GUARDIAN_IMPORT_ROWS) throw new AppError('VALIDATION_FAILED', `At most ${MAX_GUARDIAN_IMPORT_ROWS} rows per file.`);
-  return body.map(({ record, info }) => ({ line: info.lines, fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])) }));
+function parseRows(csv: string): CsvRow[] {
+  return readCsvTable(csv, {
+    rowError,
+    maxRows: MAX_GUARDIAN_IMPORT_ROWS,
+    missingColumns: (columns) => {
+      const missing = ['name', 'relation', 'email'].filter((c) => !columns.includes(c));
+      if (!columns.includes('student_number') && !columns.includes('student_email')) missing.push('student_number or student_email');
+      return missing;
+    },
+  });
 }

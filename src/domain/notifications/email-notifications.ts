@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/app-error.js';
-import type { AlertPayload, EmailCategory, EmailLanguage } from '../../shared/alerts.js';
+import { isAccountEmailCategory, type AlertPayload, type EmailCategory, type EmailLanguage } from '../../shared/alerts.js';
 import { requireRole, type Actor } from '../actor.js';
 import { audit } from '../audit-log.js';
 import { guardianEmailKey } from '../guardians/guardian-unsubscribes.js';
@@ -113,7 +113,7 @@ export class EmailNotifications {
     const { mail } = result;
     // Sent again, an invitation or reset carries a new set-password link: that is an account
     // change of the user's, in their trail as the first sending is. One already waiting was.
-    if (result.outcome === 'queued' && mail.userId !== null && (mail.category === 'invitation' || mail.category === 'reset')) {
+    if (result.outcome === 'queued' && mail.userId !== null && isAccountEmailCategory(mail.category)) {
       await audit(this.deps.store, actor, this.deps.now(), {
         entityType: 'user',
         entityId: mail.userId,

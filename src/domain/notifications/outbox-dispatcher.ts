@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { MailQueue } from '../accounts/mail-queue.js';
-import type { MailMessage } from '../accounts/mailer.js';
+import { PermanentSendError, type MailMessage } from '../accounts/mailer.js';
 import { Periodic } from '../jobs/periodic.js';
 import type { OutboxCategory } from '../../shared/alerts.js';
 import type { OutboxMail, Requeued } from '../ports/outbox.js';
@@ -33,9 +33,6 @@ export interface RenderedMail {
  * (retried), or, with a PermanentSendError, fails the email for good.
  */
 export type OutboxRender = (mail: OutboxMail, now: Date) => Promise<RenderedMail | null>;
-
-/** A render error that no retry can mend (the recipient is gone). */
-export class PermanentSendError extends Error {}
 
 /** A claimed email another node may take over after this long (its sender died). */
 const CLAIM_MS = 5 * 60_000;

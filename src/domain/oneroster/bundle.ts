@@ -79,8 +79,7 @@ function checkManifest(text: string, present: Set<BundleFile>): void {
   );
   const problems: FileProblem[] = [];
   const version = props.get('oneroster.version');
-  if (version && version.value !== '1.1')
-    problems.push(fileProblem('manifest.csv', version.line, rowProblem('bundleVersion', { version: version.value })));
+  if (version && version.value !== '1.1') problems.push(fileProblem('manifest.csv', version.line, rowProblem('bundleVersion')));
   for (const file of BUNDLE_FILES) {
     const mode = props.get(`file.${file}`);
     if (!mode) continue;

@@ -217,11 +217,10 @@ class ImportRun {
     await this.eachRow('users', rows, async (row, sourcedId) => {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
-      if (role !== 'student' && role !== 'teacher')
-        return { action: 'skipped', problem: rowProblem('roleNotImported', { role: f['role'] ?? '' }) };
+      if (role !== 'student' && role !== 'teacher') return { action: 'skipped', problem: rowProblem('roleNotImported') };
       const email = normaliseEmail(f['email'] ?? '');
       if (!email) throw new RowError(rowProblem('loginEmailMissing'));
-      if (!Email.safeParse(email).success) throw new RowError(rowProblem('emailInvalid', { email: f['email'] ?? '' }));
+      if (!Email.safeParse(email).success) throw new RowError(rowProblem('emailInvalid'));
       const firstLine = seenEmails.get(email);
       if (firstLine !== undefined) throw new RowError(rowProblem('emailRepeated', { line: firstLine }));
       seenEmails.set(email, row.line);
@@ -388,7 +387,7 @@ class ImportRun {
       const f = row.fields;
       const codeIn = (f['classCode'] || sourcedId).trim();
       const code = SubjectCodeSchema.safeParse(codeIn);
-      if (!code.success) throw new RowError(rowProblem('classCodeInvalid', { code: codeIn }));
+      if (!code.success) throw new RowError(rowProblem('classCodeInvalid'));
       const name = SubjectNameSchema.safeParse(f['title'] ?? '');
       if (!name.success) throw new RowError(rowProblem('titleInvalid'));
       const firstLine = seenCodes.get(code.data);
@@ -501,8 +500,7 @@ class ImportRun {
     await this.eachRow('enrollments', rows, async (row) => {
       const f = row.fields;
       const role = (f['role'] ?? '').toLowerCase();
-      if (role !== 'student' && role !== 'teacher')
-        return { action: 'skipped', problem: rowProblem('roleNotImported', { role: f['role'] ?? '' }) };
+      if (role !== 'student' && role !== 'teacher') return { action: 'skipped', problem: rowProblem('roleNotImported') };
       const cls = this.resolve('classes', this.classIds, f['classSourcedId'] ?? '');
       const user = this.resolve('users', this.userIds, f['userSourcedId'] ?? '');
       if (user.role !== role)

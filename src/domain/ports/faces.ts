@@ -36,6 +36,8 @@ export interface FaceProposal {
 export interface FaceRepository {
   /** Replaces the user's enrolment. */
   put(enrolment: Omit<FaceEnrolment, 'updatedAt'>): Promise<FaceEnrolment>;
+  /** Sets the user's enrolment only if they have none; null, nothing written, when they have one (of two concurrent calls one wins). */
+  create(enrolment: Omit<FaceEnrolment, 'updatedAt'>): Promise<FaceEnrolment | null>;
   get(orgId: string, userId: string): Promise<FaceEnrolment | null>;
   getMany(orgId: string, userIds: string[]): Promise<FaceEnrolment[]>;
   delete(orgId: string, userId: string): Promise<boolean>;

@@ -49,6 +49,8 @@ export type Requeued =
 
 export interface OutboxFilter extends PageQuery {
   status?: OutboxStatus;
+  /** Emails whose recipient starts with it (the whole address is a prefix of itself), case ignored; no wildcards. */
+  recipient?: string;
 }
 
 export interface OutboxRepository {

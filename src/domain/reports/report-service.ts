@@ -290,7 +290,10 @@ export class ReportService {
       ...(zone !== null && toDay !== undefined ? { before: instantAt(zone, addDays(toDay, 1), '00:00') } : {}),
       ...page,
     });
-    return { items: await nameAuditEntries(this.deps.store, actor.orgId, items), total };
+    const named = await nameAuditEntries(this.deps.store, actor.orgId, items);
+    // Actors' addresses are the admins' to read (docs/privacy.md): a teacher's trail of their
+    // subject would hand them those of the admins and colleagues who acted on it.
+    return { items: actor.role === 'admin' ? named : named.map((e) => ({ ...e, ip: null })), total };
   }
 
   /** The organisation's time zone, for exports. */

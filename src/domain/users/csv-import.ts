@@ -1,5 +1,4 @@
-import { firstUndecodedLine, NOT_UTF8_MESSAGE } from '../csv-encoding.js';
-import { parse } from 'csv-parse/sync';
+import { readCsvTable, type CsvRow } from '../csv-table.js';
 import { z } from 'zod';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH, passwordRule, type PasswordHasher } from '../accounts/passwords.js';
 import { ROLES, StoreConflictError, type Role } from '../ports/common.js';
@@ -15,7 +14,8 @@ import { usersByKeys } from './user-lookup.js';
 
 /**
  * One rejected row: `line` is the line number in the file (the header is line 1); `problems`
- * are its reasons as codes for the pages to word, `reason` the same in English.
+ * are its reasons as codes for the pages to word, `reason` the same in English. `email` is the
+ * row's address only when it is a valid one: a refusal never quotes an arbitrary cell back.
  */
 export interface ImportRowError {
   line: number;
@@ -35,6 +35,8 @@ export const REQUIRED_COLUMNS = ['name', 'email', 'role', 'student_number'] as c
 export const MAX_IMPORT_ROWS = 5_000;
 
 const email = z.email();
+/** The longest address the users API takes (src/http/routes/users.ts). */
+const MAX_EMAIL_LENGTH = 320;
 
 /** What an import did; `checked` counts the rows found fine (every row, when no error was thrown). */
 export interface ImportResult {
@@ -72,10 +74,11 @@ export class CsvUserImport {
       const password = fields.password ? fields.password : null;
 
       if (!name) reasons.push(rowProblem('nameMissing'));
+      const valid = addr !== '' && addr.length <= MAX_EMAIL_LENGTH && email.safeParse(addr).success;
       if (!addr) reasons.push(rowProblem('emailMissing'));
-      else if (!email.safeParse(addr).success) reasons.push(rowProblem('emailInvalid', { email: rawEmail.trim() }));
+      else if (!valid) reasons.push(rowProblem('emailInvalid'));
       else if (seenEmails.has(addr)) reasons.push(rowProblem('emailRepeated', { line: seenEmails.get(addr)! }));
-      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(rowProblem('roleUnknown', { role: roleText }));
+      if (!(ROLES as readonly string[]).includes(roleText)) reasons.push(rowProblem('roleUnknown'));
       if (roleText === 'student' && !studentNumber) reasons.push(rowProblem('studentNumberMissing'));
       if (studentNumber && seenNumbers.has(studentNumber)) {
         reasons.push(rowProblem('studentNumberRepeated', { line: seenNumbers.get(studentNumber)! }));
@@ -87,7 +90,7 @@ export class CsvUserImport {
       if (studentNumber && !seenNumbers.has(studentNumber)) seenNumbers.set(studentNumber, line);
 
       if (reasons.length > 0) {
-        errors.push(rowError(line, addr || null, reasons));
+        errors.push(rowError(line, valid ? addr : null, reasons));
         continue;
       }
       rows.push({ line, user: { name, email: addr, role: roleText as Role, studentNumber, active: true }, password });
@@ -141,35 +144,10 @@ export class CsvUserImport {
   }
 }
 
-function parseCsv(csv: string): Array<{ line: number; fields: Record<string, string | undefined> }> {
-  const undecoded = firstUndecodedLine(csv);
-  if (undecoded !== null) {
-    throw new AppError('VALIDATION_FAILED', NOT_UTF8_MESSAGE, { rows: [rowError(undecoded, null, [rowProblem('notUtf8')])] });
-  }
-  let table: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    // `info` gives each record's line, which stays right across blank lines and quoted newlines.
-    table = parse(csv, { bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true }) as unknown as typeof table;
-  } catch (err) {
-    const line = (err as { lines?: number }).lines;
-    throw new AppError('VALIDATION_FAILED', 'The file is not valid CSV.', {
-      rows: [rowError(line ?? 1, null, [rowProblem('unparseableCsv')])],
-    });
-  }
-  const [header, ...body] = table;
-  if (!header) return [];
-  const columns = header.record.map((h) => h.trim().toLowerCase());
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length > 0) {
-    throw new AppError('VALIDATION_FAILED', `Missing column(s): ${missing.join(', ')}.`, {
-      rows: [rowError(1, null, [rowProblem('missingColumns', { columns: missing.join(', ') })])],
-    });
-  }
-  if (body.length > MAX_IMPORT_ROWS) {
-    throw new AppError('VALIDATION_FAILED', `At most ${MAX_IMPORT_ROWS} rows per file.`);
-  }
-  return body.map(({ record, info }) => ({
-    line: info.lines,
-    fields: Object.fromEntries(columns.map((c, j) => [c, record[j]])),
-  }));
+function parseCsv(csv: string): CsvRow[] {
+  return readCsvTable(csv, {
+    rowError: (line, problems) => rowError(line, null, problems),
+    maxRows: MAX_IMPORT_ROWS,
+    missingColumns: (columns) => REQUIRED_COLUMNS.filter((c) => !columns.includes(c)),
+  });
 }

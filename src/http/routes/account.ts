@@ -43,6 +43,10 @@ const InvitationReport = z.object({
   skipped: z
     .array(z.string())
     .describe('Ids that got none: unknown in the organisation, deactivated, or left over when the outbox filled up'),
+  resets: z
+    .number()
+    .int()
+    .describe('Of those queued, the users who had a password already: they get a password reset link, not an invitation'),
 });
 
 const LoginSchema = z.object({
@@ -67,13 +71,15 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     summary: 'Email a set-password link',
     description:
       'Always the same answer, whether the email exists or not, has several accounts, or asked too often: ' +
-      'at most RESET_EMAILS_PER_HOUR emails per address per hour are sent. The link works once, for RESET_TTL_S.',
+      'at most RESET_EMAILS_PER_HOUR emails per address per hour are sent. The link works once, for RESET_TTL_S. ' +
+      'Answered before the account is looked up, so neither the answer nor its time tells whether one has this email.',
     tags: ['auth'],
     access: 'public',
     body: ForgotBody,
     response: { status: 202, description: 'Accepted (nothing said about the email)', schema: ForgotAnswer },
+    errors: ['BUSY'],
     handler: async ({ body }) => {
-      await accounts.requestReset(body);
+      accounts.askReset(body);
       return FORGOT_ANSWER;
     },
   });
@@ -98,9 +104,11 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
   routes.define({
     method: 'post',
     path: '/users/:id/invite',
-    summary: 'Email a user an invitation to choose a password',
+    summary: 'Email a user an invitation to choose a password, or a reset link if they have one',
     description:
-      "Queued in the organisation's email outbox (retried while SMTP refuses). The link is made when the email is sent, works once for INVITE_TTL_S from then, and voids the user's earlier unused links. BUSY when the outbox is full.",
+      "Queued in the organisation's email outbox (retried while SMTP refuses). A user who never had a password gets an invitation (link valid INVITE_TTL_S); " +
+      'one who has a password gets a password reset sent by an admin (`admin-reset`, link valid RESET_TTL_S; their password works until they use it). ' +
+      "The link is made when the email is sent, works once, and voids the user's earlier unused links. BUSY when the outbox is full.",
     tags: ['users'],
     access: ADMIN,
     params: IdParams,
@@ -114,7 +122,7 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     path: '/users/invitations',
     cost: 'heavy',
     summary: 'Invite many users at once (e.g. the ids of a CSV import)',
-    description: `At most ${INVITATIONS_MAX} ids; each invitation is queued in the organisation's email outbox and sent from there, retried while SMTP refuses. BUSY when the outbox has room for none; ids not queued are in skipped.`,
+    description: `At most ${INVITATIONS_MAX} ids; each invitation is queued in the organisation's email outbox and sent from there, retried while SMTP refuses. Users who have a password get a reset link instead (counted in resets), as with one invitation. BUSY when the outbox has room for none; ids not queued are in skipped.`,
     tags: ['users'],
     access: ADMIN,
     body: InvitationsBody,

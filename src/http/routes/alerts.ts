@@ -105,7 +105,18 @@ const OutboxRowSchema = z
   })
   .describe('An email of the outbox (without its body): a notification, an invitation or a password reset');
 
-const OutboxQuery = PageQuery.extend({ status: z.enum(OUTBOX_STATUSES).optional() });
+const OutboxQuery = PageQuery.extend({
+  status: z.enum(OUTBOX_STATUSES).optional(),
+  recipient: z
+    .string()
+    .trim()
+    .min(1)
+    .max(320)
+    .optional()
+    .describe(
+      'Emails whose recipient address starts with this (a whole address finds its own), case ignored; `%`, `_` and `*` are plain characters',
+    ),
+});
 
 // Tokens are `u1.<base64url>.<base64url>` (a user) or `g1.…` (a guardian contact): only those characters, so a link stays a short ASCII line.
 const UnsubscribeQuery = z.object({
@@ -290,12 +301,18 @@ export function alertRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       method: 'get',
       path: '/outbox',
       summary: "The organisation's notification emails, newest first, with their delivery status",
+      description: 'Filtered by status and by recipient (an address or its start, case ignored), both at once if given.',
       tags: ['alerts'],
       access: ['admin'],
       query: OutboxQuery,
       response: { status: 200, description: 'A page of emails', schema: pageOf(OutboxRowSchema) },
       handler: async ({ actor, query }) => ({
-        ...(await emails.outbox(actor, { limit: query.limit, offset: query.offset, ...(query.status ? { status: query.status } : {}) })),
+        ...(await emails.outbox(actor, {
+          limit: query.limit,
+          offset: query.offset,
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.recipient ? { recipient: query.recipient } : {}),
+        })),
         limit: query.limit,
         offset: query.offset,
       }),

@@ -129,7 +129,7 @@ const AuditSchema = z.object({
   from: z.unknown().describe('The changed fields before'),
   to: z.unknown().describe('The changed fields after'),
   reason: z.string().nullable(),
-  ip: z.string().nullable(),
+  ip: z.string().nullable().describe("The actor's address; null for every entry a teacher reads (admins only)"),
   at: z.date(),
   // Names for reading, beside the ids: null when there is none to give, or the account is gone (erased).
   actorName: z.string().nullable().describe("The actor's name; null for the server, or an account since erased"),

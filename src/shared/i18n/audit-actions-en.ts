@@ -37,6 +37,7 @@ export const auditActionsEn = {
   'user.update': 'User changed',
   'user.deactivate': 'User deactivated',
   'user.invite': 'Invitation sent',
+  'user.reset-send': 'Reset link sent by an admin',
   'user.reset-resend': 'Reset link sent again',
   'user.password-set-by-invitation': 'Password set from an invitation',
   'user.password-reset': 'Password reset',

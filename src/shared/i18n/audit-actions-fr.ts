@@ -37,6 +37,7 @@ export const auditActionsFr: Readonly<Record<AuditAction, string>> = {
   'user.update': 'Utilisateur modifié',
   'user.deactivate': 'Utilisateur désactivé',
   'user.invite': 'Invitation envoyée',
+  'user.reset-send': 'Lien de réinitialisation envoyé par un administrateur',
   'user.reset-resend': 'Lien de réinitialisation renvoyé',
   'user.password-set-by-invitation': 'Mot de passe défini par invitation',
   'user.password-reset': 'Mot de passe réinitialisé',

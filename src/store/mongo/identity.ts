@@ -4,9 +4,10 @@ import { newRefreshTokenEntity } from '../new-entities.js';
 import type { AccountToken, AccountTokenRepository, ActiveLogin, RefreshTokenRepository } from '../../domain/ports/accounts.js';
 import type { OrgCount } from '../../domain/ports/common.js';
 import type { FaceProposalRepository, FaceRepository } from '../../domain/ports/faces.js';
-import { mapConflicts } from './errors.js';
+import { isDuplicateKeyError, mapConflicts } from './errors.js';
 import {
   faceId,
+  fromFace,
   fromVector,
   fromAccountToken,
   fromFaceProposal,
@@ -149,6 +150,22 @@ export function faceRepository(m: Models, clock: () => Date): FaceRepository {
       );
       if (!d) throw new Error('upsert returned no document');
       return toFace(d);
+    },
+    async create(enrolment) {
+      const f = {
+        ...enrolment,
+        embeddings: enrolment.embeddings.map((e) => [...e]),
+        photos: enrolment.photos ? enrolment.photos.map((p) => Buffer.from(p)) : null,
+        updatedAt: clock(),
+      };
+      // The document's _id is its organisation and user: a second insert fails on the duplicate key.
+      try {
+        await m.faces.create(fromFace(f));
+      } catch (err) {
+        if (isDuplicateKeyError(err)) return null;
+        throw err;
+      }
+      return f;
     },
     async get(orgId, userId) {
       const d = await m.faces.findOne(q.faceKeyFilter(orgId, userId)).lean<FaceDoc>();

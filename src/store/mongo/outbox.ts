@@ -7,6 +7,7 @@ import type { Models } from './models.js';
 import type { NotificationPreferenceDoc } from './alert-schemas.js';
 import type { OutboxDoc } from './outbox-schemas.js';
 import { pagedList } from './paged-list.js';
+import { escapeRegExp } from '../../domain/privacy/erasure-rules.js';
 
 // The email outbox (claimed per document, so each email is sent by one node) and users' email preferences.
 
@@ -166,7 +167,12 @@ export function outboxRepository(m: Models, clock: () => Date): OutboxRepository
       return d ? { outcome: 'queued' as const, mail: toMail(d) } : null;
     },
     async list(orgId, filter) {
-      const query = { orgId, ...(filter.status ? { status: filter.status } : {}) };
+      const query = {
+        orgId,
+        ...(filter.status ? { status: filter.status } : {}),
+        // Anchored, case ignored, the address's own regex characters escaped to mean themselves.
+        ...(filter.recipient ? { to: { $regex: `^${escapeRegExp(filter.recipient)}`, $options: 'i' } } : {}),
+      };
       return pagedList(
         () => m.outbox.find(query).sort({ createdAt: -1, _id: -1 }).skip(filter.offset).limit(filter.limit).lean<OutboxDoc[]>(),
         () => m.outbox.countDocuments(query),

@@ -1,10 +1,15 @@
 import type { RetentionRepository } from '../../domain/ports/privacy.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AUDIT_SCRUBS_COLLECTION } from './audit-scrubs.js';
 import type { Models } from './models.js';
 
 // Retention of check-in details (types.ts RetentionRepository): records of sessions closed long enough ago.
 
 /** Sessions per round: records are found by the (orgId, sessionId) index, a batch of sessions at a time. */
 const SESSION_BATCH = 500;
+/** How long the address cut waits for an erasure's staged audit copies to be back in the trail: 20 x 100 ms. */
+const SWAP_WAIT_ROUNDS = 20;
+const SWAP_WAIT_MS = 100;
 
 export function retentionRepository(m: Models): RetentionRepository {
   /** Calls `fn` with the ids of the organisation's sessions closed at or before `before`, a batch at a time; sums its counts. */
@@ -60,21 +65,34 @@ export function retentionRepository(m: Models): RetentionRepository {
       });
     },
     async truncateAuditIps(orgId, before, truncate) {
-      let total = 0;
-      let ops: { updateOne: { filter: { _id: string; ip: string }; update: { $set: { ip: string } } } }[] = [];
-      const flush = async () => {
-        if (ops.length > 0) total += (await m.audit.bulkWrite(ops, { ordered: false })).modifiedCount;
-        ops = [];
+      const uncut = { orgId, at: { $lte: before }, ip: { $type: 'string' as const, $not: /\// } };
+      const pass = async (): Promise<number> => {
+        let total = 0;
+        let ops: { updateOne: { filter: { _id: string; ip: string }; update: { $set: { ip: string } } } }[] = [];
+        const flush = async () => {
+          if (ops.length > 0) total += (await m.audit.bulkWrite(ops, { ordered: false })).modifiedCount;
+          ops = [];
+        };
+        for await (const e of m.audit.find(uncut, { _id: 1, ip: 1 }).lean<{ _id: string; ip: string }>().cursor()) {
+          ops.push({ updateOne: { filter: { _id: e._id, ip: e.ip }, update: { $set: { ip: truncate(e.ip) } } } });
+          if (ops.length >= SESSION_BATCH) await flush();
+        }
+        await flush();
+        return total;
       };
-      const found = m.audit
-        .find({ orgId, at: { $lte: before }, ip: { $type: 'string', $not: /\// } }, { _id: 1, ip: 1 })
-        .lean<{ _id: string; ip: string }>();
-      for await (const e of found.cursor()) {
-        ops.push({ updateOne: { filter: { _id: e._id, ip: e.ip }, update: { $set: { ip: truncate(e.ip) } } } });
-        if (ops.length >= SESSION_BATCH) await flush();
+      // An erasure swaps the entries it scrubs (audit-scrubs.ts): staged, deleted, then inserted
+      // again. An entry a pass did not see was out of the trail then, so it was staged: the stage
+      // is read after the pass and the trail passed again. Staged then, the copy may still be on
+      // its way: wait for it, bounded (a round's insert follows its delete at once; a stopped
+      // erasure's copies wait for its run again). Not staged then, its copy was already back, and
+      // the second pass finds it.
+      let total = await pass();
+      for (let round = 1; ; round += 1) {
+        const staged = await m.audit.db.collection(AUDIT_SCRUBS_COLLECTION).countDocuments(uncut);
+        total += await pass();
+        if (staged === 0 || round >= SWAP_WAIT_ROUNDS) return total;
+        await sleep(SWAP_WAIT_MS);
       }
-      await flush();
-      return total;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { isBusy } from './db.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface BackupReport {
@@ -52,7 +53,8 @@ export async function backupSqlite(source: string, target: string): Promise<Back
 
 /**
  * Puts a backup in place of the store at `target`. The service must be stopped (every node on
- * that file): a running node would keep writing to the file it has open. The backup is checked
+ * that file): a running node would keep writing to the file it has open, which is then no longer
+ * the store, so a restore is refused while any connection has it open. The backup is checked
  * first (integrity, and a schema this release knows), the old file is kept as
  * `<target>.before-restore`, and the WAL files of the old database are removed so SQLite does not
  * replay them onto the restored one.
@@ -60,6 +62,7 @@ export async function backupSqlite(source: string, target: string): Promise<Back
 export function restoreSqlite(backup: string, target: string): BackupReport & { previous: string | null } {
   if (!existsSync(backup)) throw new BackupError(`no backup at ${backup}`);
   const schemaVersion = checkCopy(backup);
+  if (existsSync(target)) closedEverywhere(target);
   const incoming = `${target}.restoring`;
   copyFileSync(backup, incoming);
   let previous: string | null = null;
@@ -72,6 +75,25 @@ export function restoreSqlite(backup: string, target: string): BackupReport & { 
   const db = new Database(target, { readonly: true });
   try {
     return { pages: db.pragma('page_count', { simple: true }) as number, schemaVersion, previous };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Leaving WAL mode needs the only connection to the file: it fails SQLITE_BUSY while a node (or
+ * one of its worker threads) has the store open, and otherwise folds the WAL into the file, so
+ * the copy kept as `.before-restore` holds every commit.
+ */
+function closedEverywhere(target: string): void {
+  const db = new Database(target, { fileMustExist: true, timeout: 1_000 });
+  try {
+    db.pragma('journal_mode = DELETE');
+  } catch (err) {
+    if (!isBusy(err)) throw err;
+    throw new BackupError(
+      `${target} is open in a running node (or another program): stop every node that uses it, then restore; nothing was changed`,
+    );
   } finally {
     db.close();
   }

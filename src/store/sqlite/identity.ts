@@ -128,16 +128,22 @@ export function accountTokenRepository(db: SqliteDb): AccountTokenRepository {
 
 export function faceRepository(db: SqliteDb, clock: () => Date): FaceRepository {
   const upsert = insertSql(faces, true);
+  const insertIfAbsent = `${insertSql(faces, false)} ON CONFLICT (org_id, user_id) DO NOTHING`;
+  const stamped = (enrolment: Omit<FaceEnrolment, 'updatedAt'>): FaceEnrolment => ({
+    ...enrolment,
+    embeddings: enrolment.embeddings.map((e) => [...e]),
+    photos: enrolment.photos && enrolment.photos.map((p) => Buffer.from(p)),
+    updatedAt: clock(),
+  });
   return {
     async put(enrolment) {
-      const f: FaceEnrolment = {
-        ...enrolment,
-        embeddings: enrolment.embeddings.map((e) => [...e]),
-        photos: enrolment.photos && enrolment.photos.map((p) => Buffer.from(p)),
-        updatedAt: clock(),
-      };
+      const f = stamped(enrolment);
       mapConflicts(() => db.stmt(upsert).run(faces.toRow(f)));
       return f;
+    },
+    async create(enrolment) {
+      const f = stamped(enrolment);
+      return mapConflicts(() => db.stmt(insertIfAbsent).run(faces.toRow(f))).changes === 1 ? f : null;
     },
     async get(orgId, userId) {
       const r = db.stmt('SELECT * FROM faces WHERE org_id = ? AND user_id = ?').get(orgId, userId);

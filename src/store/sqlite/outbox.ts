@@ -165,8 +165,18 @@ export function outboxRepository(db: SqliteDb, clock: () => Date): OutboxReposit
       });
     },
     async list(orgId, filter) {
-      const where = filter.status ? 'org_id = ? AND status = ?' : 'org_id = ?';
-      const args = filter.status ? [orgId, filter.status] : [orgId];
+      const terms = ['org_id = ?'];
+      const args: (string | number)[] = [orgId];
+      if (filter.status) {
+        terms.push('status = ?');
+        args.push(filter.status);
+      }
+      if (filter.recipient) {
+        // LIKE ignores ASCII case; the address's own `%`, `_` and `\` are escaped to mean themselves.
+        terms.push("recipient LIKE ? ESCAPE '\\'");
+        args.push(`${filter.recipient.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      }
+      const where = terms.join(' AND ');
       const items = db
         .stmt<OutboxRow>(`SELECT * FROM outbox WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`)
         .all(...args, filter.limit, filter.offset)

@@ -8,6 +8,7 @@ import { announce, byId, dateTime, errorText, h } from '../lib/dom.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
 import type { Page } from './types.js';
+import { OUTBOX_CATEGORIES } from '../../shared/alerts.js';
 
 interface OutboxRow {
   id: string;
@@ -25,7 +26,7 @@ interface OutboxRow {
 const PAGE = 50;
 let offset = 0;
 
-const CATEGORIES = ['alert', 'digest', 'invitation', 'reset'] as const;
+const CATEGORIES = OUTBOX_CATEGORIES;
 const categoryText = (category: string): string =>
   (CATEGORIES as readonly string[]).includes(category) ? at(`outbox.kind.${category as (typeof CATEGORIES)[number]}`) : category;
 
@@ -78,6 +79,8 @@ export async function loadOutbox(): Promise<void> {
   const status = byId<HTMLSelectElement>('outbox-status').value;
   const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   if (status) params.set('status', status);
+  const recipient = byId<HTMLInputElement>('outbox-recipient').value.trim();
+  if (recipient) params.set('recipient', recipient);
   const page = await apiJson<Page<OutboxRow>>(`api/v1/outbox?${params}`);
   byId('outbox-body').replaceChildren(...page.items.map(row));
   const text =

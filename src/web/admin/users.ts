@@ -52,10 +52,11 @@ function row(user: User): HTMLTableRowElement {
   }
   if (user.active) {
     actions.append(
-      actionButton(at('users.invite'), user, async () => {
-        await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
+      // A user who has a password gets a reset link (docs/notifications.md): the button says so.
+      actionButton(at(user.hasPassword ? 'users.sendReset' : 'users.invite'), user, async () => {
+        const report = await apiJson<{ resets: number }>(`api/v1/users/${encodeURIComponent(user.id)}/invite`, { method: 'POST' });
         // Queued, not sent: the SMTP server may refuse it for hours (the outbox shows it).
-        announce(byId('users-status'), at('users.invited', { email: user.email }));
+        announce(byId('users-status'), at(report.resets > 0 ? 'users.resetQueued' : 'users.invited', { email: user.email }));
       }),
       actionButton(
         at('users.deactivate'),

@@ -54,17 +54,22 @@ export function lineNumbersCertain(csv: string, file: CsvFile): boolean {
   return !(csv.includes('\r') && file.rows.some((r) => r.lines > 1));
 }
 
-/** The values of one column (by header name, case-insensitive) for simple unquoted files. */
+/**
+ * The values of one column (by header name, case-insensitive). The separator is the header's, as
+ * the server reads it: a spreadsheet set to French saves "CSV" with semicolons.
+ */
 export function columnValues(file: CsvFile, column: string): string[] | null {
   if (!file.header) return null;
-  const names = splitFields(file.header.text).map((n) => n.trim().toLowerCase());
+  const header = file.header.text;
+  const separator = header.includes(',') ? ',' : header.includes(';') ? ';' : header.includes('\t') ? '\t' : ',';
+  const names = splitFields(header, separator).map((n) => n.trim().toLowerCase());
   const index = names.indexOf(column);
   if (index === -1) return null;
-  return file.rows.map((r) => (splitFields(r.text)[index] ?? '').trim()).filter((v) => v !== '');
+  return file.rows.map((r) => (splitFields(r.text, separator)[index] ?? '').trim()).filter((v) => v !== '');
 }
 
 /** The fields of one record; quotes are removed and doubled quotes undone. */
-export function splitFields(record: string): string[] {
+export function splitFields(record: string, separator = ','): string[] {
   const fields: string[] = [];
   let field = '';
   let quoted = false;
@@ -75,7 +80,7 @@ export function splitFields(record: string): string[] {
         field += '"';
         i += 1;
       } else quoted = !quoted;
-    } else if (c === ',' && !quoted) {
+    } else if (c === separator && !quoted) {
       fields.push(field);
       field = '';
     } else field += c;

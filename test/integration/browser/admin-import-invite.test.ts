@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import { openAdminConsole, showSection, type AdminConsole } from '../../support/admin-page.js';
 import { refusal, type TestServer } from '../../support/http.js';
-import { startSmtpServer, tokenFromMail, type TestSmtpServer } from '../../support/mail.js';
+import { decodedMail, startSmtpServer, tokenFromMail, type TestSmtpServer } from '../../support/mail.js';
 import { waitFor } from '../../support/sockets.js';
 
 // Inviting the users a CSV import made when the organisation's email outbox fills up
@@ -72,7 +72,7 @@ describe('admin console: invitations while the SMTP server refuses and the outbo
     expect(await page.textContent('#import-invite')).to.equal('Email an invitation to the 1 user not invited yet');
   });
 
-  it("the Users page says an invitation was queued, not sent, while the school's SMTP server refuses it", async () => {
+  it("the Users page offers a user who has a password a reset, not an invitation, and says it was queued, not sent, while the school's SMTP server refuses it", async () => {
     // Room in the outbox: the invitations of the test before are given up.
     const later = new Date(Date.now() + 86_400_000);
     for (const m of await srv.store.outbox.claimDue(later, 'test', new Date(later.getTime() + 60_000), 100)) {
@@ -82,10 +82,12 @@ describe('admin console: invitations while the SMTP server refuses and the outbo
     await page.fill('#user-q', 'student01@demo.school');
     await page.click('#user-search button[type="submit"]');
     await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
-    await page.click('#users-body button:has-text("Invite")');
+    // The demo's students have passwords: a welcome to an account they have would mislead them.
+    expect(await page.locator('#users-body button:has-text("Invite")').count()).to.equal(0);
+    await page.click('#users-body button:has-text("Send password reset")');
     await page.waitForFunction(() => (document.getElementById('users-status')?.textContent ?? '') !== '');
     expect(await page.textContent('#users-status')).to.equal(
-      'Invitation to student01@demo.school queued; the Email outbox shows its delivery.',
+      'Password reset link to student01@demo.school queued; the Email outbox shows its delivery.',
     );
   });
 
@@ -110,6 +112,7 @@ describe('admin console: invitations while the SMTP server refuses and the outbo
     await page.waitForSelector(`#outbox-body button[aria-label^="Send again the email to ${to}"]`);
     await page.click(`#outbox-body button[aria-label^="Send again the email to ${to}"]`);
     const delivered = await smtp.next(to);
+    expect(decodedMail(delivered.raw)).to.include('An administrator of Demo School sent you this link to choose a new password');
     expect((await setPassword(delivered.raw, 'from-the-delivered-one')).status).to.equal(204);
   });
 });

@@ -83,6 +83,27 @@ describe('admin console: email outbox (Chromium)', function () {
     expect(await page.locator('#outbox-body tr').first().locator('td:nth-child(5)').textContent()).to.equal('Queued');
   });
 
+  it('finds the emails of one recipient by their address or its start, any case, with the status filter', async () => {
+    await showSection(page, 'outbox');
+    await page.selectOption('#outbox-status', '');
+    await page.fill('#outbox-recipient', 'QUEUED1');
+    await page.click('#outbox-filter button[type="submit"]');
+    // queued1, queued10 to queued19: a prefix, not queued21 (which holds "ueued1" further in).
+    await page.waitForFunction(() => document.getElementById('outbox-caption')?.textContent === 'Emails 1 to 11 of 11, newest first');
+    expect((await recipients()).every((to) => to.startsWith('queued1'))).to.equal(true);
+    await page.fill('#outbox-recipient', 'Bounced@Home.test');
+    await page.click('#outbox-filter button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('outbox-caption')?.textContent === 'Emails 1 to 1 of 1, newest first');
+    expect(await recipients()).to.deep.equal(['bounced@home.test']);
+    await page.selectOption('#outbox-status', 'sent');
+    await page.click('#outbox-filter button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('outbox-caption')?.textContent === 'No emails.');
+    await page.selectOption('#outbox-status', '');
+    await page.fill('#outbox-recipient', '');
+    await page.click('#outbox-filter button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById('outbox-caption')?.textContent === 'Emails 1 to 50 of 52, newest first');
+  });
+
   it('sends a failed email again: queued at once, then sent, its attempts counted on', async () => {
     await showSection(page, 'outbox');
     await page.selectOption('#outbox-status', 'failed');

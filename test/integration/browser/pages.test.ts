@@ -168,7 +168,7 @@ describe('browser pages (Chromium)', function () {
     expect(await classroom.textContent('#subject')).to.contain('CS101');
     expect(await classroom.textContent('#count-not-yet')).to.equal('30');
     expect(await classroom.getAttribute('#qr', 'width')).to.not.equal(null);
-    expect(await classroom.textContent('#join-link')).to.contain(`session=${sessionId}`);
+    expect(await classroom.textContent('#join-link')).to.equal(`${new URL(srv.baseUrl).host}/student.html`);
   });
 
   it("asks before extending into the teacher's next class, naming it, and extends only once confirmed", async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { AccountService } from '../../../src/domain/accounts/account-service.js';
+import { AccountService, RESETS_IN_FLIGHT_MAX, type AccountServiceDeps } from '../../../src/domain/accounts/account-service.js';
+import { JobRunner } from '../../../src/domain/jobs/job-runner.js';
 import { AccountLinkMail } from '../../../src/domain/accounts/account-link-mail.js';
 import { OutboxDispatcher, RESET_SHARE } from '../../../src/domain/notifications/outbox-dispatcher.js';
 import { createLogger } from '../../../src/logger.js';
@@ -17,6 +18,7 @@ describe('AccountService (over the SQLite store)', () => {
   let store: Store;
   let mailer: RecordingMailer;
   let service: AccountService;
+  let deps: AccountServiceDeps;
   let published: DomainEvent[];
   let now: number;
   let outbox: OutboxDispatcher;
@@ -37,7 +39,7 @@ describe('AccountService (over the SQLite store)', () => {
     const settings = { pollMs: 60_000, retryBaseMs: 60_000, maxAttempts: 3, maxWaiting: 100 };
     outbox = new OutboxDispatcher(store, mail.queue, createLogger('silent'), clock, 'node-a', settings, (m, at) => links.render(m, at));
     outbox.start();
-    service = new AccountService({
+    deps = {
       store,
       passwords: cheapPasswordHasher(),
       outbox,
@@ -45,7 +47,9 @@ describe('AccountService (over the SQLite store)', () => {
       clock,
       events: { publish: (e) => published.push(e) },
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'reset-test' }),
-    });
+      jobs: new JobRunner(createLogger('silent')),
+    };
+    service = new AccountService(deps);
   });
   afterEach(async () => {
     await outbox.stop();
@@ -91,6 +95,14 @@ describe('AccountService (over the SQLite store)', () => {
   const codeOf = async (p: Promise<unknown>) => {
     try {
       await p;
+    } catch (err) {
+      return err instanceof AppError ? err.code : String(err);
+    }
+    return null;
+  };
+  const codeOfSync = (f: () => unknown) => {
+    try {
+      f();
     } catch (err) {
       return err instanceof AppError ? err.code : String(err);
     }
@@ -206,6 +218,25 @@ describe('AccountService (over the SQLite store)', () => {
     await mailer.waitFor(1);
     expect(mailer.sent).to.have.length(1);
     expect(mailer.sent[0]!.subject).to.include(b.name);
+  });
+
+  it('askReset answers before any lookup, and past RESETS_IN_FLIGHT_MAX refuses BUSY whatever the email until work ends', async () => {
+    const org = await createOrg(store);
+    const student = await createUser(store, org.id, 'student');
+    // A node whose background work has not started yet: what askReset left to it, held.
+    const held: Array<() => Promise<void>> = [];
+    const holding = new AccountService({ ...deps, jobs: { run: (_name, job) => void held.push(job) } });
+    for (let i = 0; i < RESETS_IN_FLIGHT_MAX; i++) holding.askReset({ email: `nobody-${i}@example.test` });
+    expect(held).to.have.length(RESETS_IN_FLIGHT_MAX);
+    expect(await store.outbox.list(org.id, { limit: 10, offset: 0 })).to.have.property('total', 0);
+    for (const email of [student.email, 'nobody-else@example.test']) {
+      expect(codeOfSync(() => holding.askReset({ email }))).to.equal('BUSY');
+    }
+    await held.shift()!();
+    holding.askReset({ email: student.email });
+    await held.at(-1)!();
+    await mailer.waitFor(1);
+    expect(mailer.sent[0]!.to).to.equal(student.email);
   });
 
   it('a deactivated user cannot use a link sent before', async () => {

@@ -138,7 +138,7 @@ describe('Imports resolve their rows exactly, a query per chunk', () => {
           line: 3,
           email: 's-old@school.test',
           reason: 'email is already taken in this organisation',
-          problems: [{ code: 'emailTaken', params: {} }],
+          problems: [{ code: 'emailTaken', params: {}, column: 'email' }],
         },
       ],
     });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { AccountService } from '../../../src/domain/accounts/account-service.js';
+import { JobRunner } from '../../../src/domain/jobs/job-runner.js';
 import { AccountLinkMail } from '../../../src/domain/accounts/account-link-mail.js';
 import { OutboxDispatcher } from '../../../src/domain/notifications/outbox-dispatcher.js';
 import { MemoryRateLimiter } from '../../../src/adapters/memory-rate-limiter.js';
@@ -56,6 +57,7 @@ function suite(setup: RaceStore): void {
       clock: now,
       events: { publish: () => undefined },
       resetLimiter: new MemoryRateLimiter({ points: 3, windowS: 3_600, keyPrefix: 'invite-test' }),
+      jobs: new JobRunner(createLogger('silent')),
     });
     const org = await createOrg(store);
     const a = await createUser(store, org.id, 'admin');
@@ -79,14 +81,14 @@ function suite(setup: RaceStore): void {
     await start(1_000);
     const ids = [...users.map((u) => u.id), users[0]!.id, 'no-such-user'];
     const report = await service.inviteMany(admin, ids);
-    expect(report).to.deep.equal({ queued: USERS, skipped: ['no-such-user'] });
+    expect(report).to.deep.equal({ queued: USERS, skipped: ['no-such-user'], resets: 0 });
     expect(counted.counts.get('outbox.enqueue') ?? 0).to.equal(0);
     expect(counted.total(), JSON.stringify(Object.fromEntries(counted.counts))).to.be.at.most(INVITE_CALLS_MAX);
     const queued = await invitations();
     expect(queued.map((m) => m.to)).to.have.members(users.map((u) => u.email));
     expect((await inviteAudit()).map((e) => [e.entityId, e.actorId])).to.have.deep.members(users.map((u) => [u.id, admin.id]));
     // Invited again while they wait: the waiting invitations answer, nothing new is queued or lost.
-    expect(await service.inviteMany(admin, ids)).to.deep.equal({ queued: USERS, skipped: ['no-such-user'] });
+    expect(await service.inviteMany(admin, ids)).to.deep.equal({ queued: USERS, skipped: ['no-such-user'], resets: 0 });
     expect((await invitations()).map((m) => m.id)).to.have.members(queued.map((m) => m.id));
   });
 

@@ -7,7 +7,7 @@ import { expectCode } from '../../support/expect-code.js';
 import { subjectMaker } from '../../support/live-fixture.js';
 import { beforeNextCall, useLiveFixture } from '../../support/race-fixture.js';
 import { onBothStores, type RaceStore } from '../../support/race-stores.js';
-import { holdNthTransition, meetingTappedTwice } from '../../support/slot-pause.js';
+import { cancelAsReleaseBefore, holdNthTransition, meetingTappedTwice } from '../../support/slot-pause.js';
 
 // A meeting's revision is stored on it and moved in the same write as the edit (docs/timetable.md,
 // "Editing a meeting"); an edit's key starts with it. These cases are what that changes: a crash
@@ -97,25 +97,7 @@ function suite(setup: RaceStore): void {
         .digest('hex')
         .slice(0, 32),
     );
-    await f.store.sessions.transition(f.org.id, first.id, ['scheduled'], {
-      status: 'cancelled',
-      closedAt: f.clock.now(),
-      closedBy: f.teacher.id,
-    });
-    await f.store.audit.append({
-      orgId: f.org.id,
-      entityType: 'session',
-      entityId: first.id,
-      sessionId: first.id,
-      actorId: f.teacher.id,
-      action: 'session.cancel',
-      from: { status: 'scheduled' },
-      to: { status: 'cancelled', meetingEdit: legacy },
-      reason: 'MEETING_WEEKDAY_CHANGED',
-      ip: null,
-      at: f.clock.now(),
-    });
-    await f.store.timetable.forgetOccurrence(f.org.id, meeting.id, '2026-03-04', first.id);
+    await cancelAsReleaseBefore(f, meeting.id, first, legacy);
     const done = await f.domain.timetable.updateMeeting(teacher, meeting.id, { weekday: 4 });
     expect([...done.cancelled].sort()).to.deep.equal([first.id, second.id].sort());
     expect(done.abandoned).to.deep.equal({ rescheduled: [], cancelled: [] });

@@ -103,6 +103,12 @@ describe('CSV exports for programs and for people', () => {
     expect(forPeople({ ...row, reason: null, flags: '' }, 'fr')).to.deep.include({ reason: null, flags: '' });
   });
 
+  it('does not say the reason again among the flags: a teacher reading 300 rows sees each sentence once', () => {
+    const rejected = forPeople({ ...row, status: 'rejected', reason: 'CODE_MISSING', flags: 'CODE_MISSING LOCATION_DUPLICATE' }, 'en');
+    expect(rejected.reason).to.equal(ReasonCodes.CODE_MISSING);
+    expect(rejected.flags).to.equal(ReasonCodes.LOCATION_DUPLICATE);
+  });
+
   it('words every reason code in every language, as the pages word it (a new code without words fails here)', () => {
     const pages = { en: pagesEn, fr: pagesFr };
     for (const language of LANGUAGES) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { invitationEmail, invitationSubject, resetEmail, resetSubject } from '../../../src/domain/accounts/account-emails.js';
+import { accountEmail, accountSubject } from '../../../src/domain/accounts/account-emails.js';
 import { emailEn } from '../../../src/domain/locale/email-en.js';
 import { emailFr } from '../../../src/domain/locale/email-fr.js';
 import {
@@ -89,13 +89,18 @@ describe('every surface a French reader meets outside the pages is French (no En
 
   it('the invitation and the reset, their subjects as the outbox lists them, the expiry as French writes a date', () => {
     for (const [name, email] of [
-      ['invitation', invitationEmail(LINK)],
-      ['reset', resetEmail(LINK)],
+      ['invitation', accountEmail('invitation', LINK)],
+      ['reset', accountEmail('reset', LINK)],
+      ['admin-reset', accountEmail('admin-reset', LINK)],
     ] as const) {
       expectFrench(name, emailParts(email), emailWords);
       expect(email.text, name).to.include('jeudi 10 décembre 2026');
     }
-    expectFrench('outbox subjects', `${invitationSubject('Lycée du Parc', 'fr')} ${resetSubject('Lycée du Parc', 'fr')}`, emailWords);
+    expectFrench(
+      'outbox subjects',
+      `${accountSubject('invitation', 'Lycée du Parc', 'fr')} ${accountSubject('reset', 'Lycée du Parc', 'fr')}`,
+      emailWords,
+    );
   });
 
   it('the staff, student and guardian alerts and the digest, numbers as French writes them', () => {

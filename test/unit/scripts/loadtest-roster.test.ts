@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RosterLatency } from '../../../scripts/lib/loadtest-roster.js';
+import { RosterLatency, ScreenArrivals } from '../../../scripts/lib/loadtest-roster.js';
 
 describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
   it('pairs each acknowledgement with the last screen that showed the change, in either order', () => {
@@ -14,6 +14,25 @@ describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
     expect(r.ackToScreen()).to.deep.include({ n: 2, p50: -5, max: 30 });
   });
 
+  it('pairs a key once: the first acknowledgement and the first showing, whatever repeats', () => {
+    const r = new RosterLatency(0);
+    // Acknowledged twice before the screen showed it: from the first acknowledgement (10), not the second.
+    r.acked('a', 100);
+    r.acked('a', 140);
+    r.shown('a', 150);
+    // Acknowledged again after it was paired, then shown again (a later change of the same
+    // student): no second figure, and nothing left over that pairs with what comes later.
+    r.acked('b', 200);
+    r.shown('b', 220);
+    r.acked('b', 300);
+    r.shown('b', 900);
+    // Shown twice before the acknowledgement: from the first showing.
+    r.shown('c', 400);
+    r.shown('c', 460);
+    r.acked('c', 410);
+    expect(r.ackToScreen()).to.deep.include({ n: 3, p50: 20, max: 50 });
+  });
+
   it('counts roster messages per screen per second, over the seconds a screen received any', () => {
     const r = new RosterLatency(1_000);
     for (const at of [1_000, 1_100, 1_900, 2_000]) r.message(0, at);
@@ -21,5 +40,19 @@ describe('load test roster figures (scripts/lib/loadtest-roster.ts)', () => {
     expect(r.messages).to.equal(5);
     // Screen 0: 3 in second 0 and 1 in second 1; screen 1: 1 in second 3.
     expect(r.messageRate()).to.deep.equal({ screens: 2, meanPerActiveSecond: 1.7, maxPerSecond: 3 });
+  });
+
+  it('completes a check-in once every screen of its room has shown it, a screen showing it twice counted once', () => {
+    const a = new ScreenArrivals();
+    a.expect('k', 100, 2);
+    // Screen 0 shows the selfie's change while verifying, then its decision: screen 1 still has not.
+    expect(a.shown('k', 0, 110)).to.equal(null);
+    expect(a.shown('k', 0, 150)).to.equal(null);
+    expect(a.size).to.equal(1);
+    expect(a.shown('k', 1, 130)).to.equal(30);
+    expect(a.size).to.equal(0);
+    // Shown after completion, or never expected: nothing.
+    expect(a.shown('k', 1, 200)).to.equal(null);
+    expect(a.shown('other', 0, 200)).to.equal(null);
   });
 });

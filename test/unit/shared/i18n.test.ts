@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { emailEn } from '../../../src/domain/locale/email-en.js';
 import { emailFr } from '../../../src/domain/locale/email-fr.js';
 import { emailText } from '../../../src/domain/locale/email-text.js';
-import { invitationSubject } from '../../../src/domain/accounts/account-emails.js';
+import { accountSubject } from '../../../src/domain/accounts/account-emails.js';
 import { errorPage } from '../../../src/http/error-page.js';
 import { languageOf, matchLanguage, textDirection } from '../../../src/shared/i18n/languages.js';
 import { translator, type CatalogOf } from '../../../src/shared/i18n/messages.js';
@@ -137,7 +137,7 @@ describe('message catalogs (src/shared/i18n)', () => {
       PluralRules: counting('PluralRules', originals.PluralRules),
     });
     try {
-      for (let i = 0; i < 200; i++) invitationSubject('Collège Jean Moulin', 'fr');
+      for (let i = 0; i < 200; i++) accountSubject('invitation', 'Collège Jean Moulin', 'fr');
       for (let i = 0; i < 20; i++) errorPage(404, 'Not found', '', 'fr');
       expect(made, 'subjects and pages without numbers or dates').to.deep.equal([]);
       // A zone no other case uses, so the count starts from none made.

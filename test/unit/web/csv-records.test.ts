@@ -49,6 +49,11 @@ describe('CSV records of the admin console import', () => {
     expect(columnValues(splitCsv('a,b\n1,2\n'), 'student_number')).to.equal(null);
   });
 
+  it('reads the column of a file a French spreadsheet saved, with semicolons', () => {
+    const french = '\uFEFFnom;student_number\r\n"Dupont; Jean";S1\r\nÉlodie;S2\r\n';
+    expect(columnValues(splitCsv(french), 'student_number')).to.deep.equal(['S1', 'S2']);
+  });
+
   it('keeps a file within 10 chunks and chunks at least 25 rows', () => {
     expect(chunkSize(200)).to.equal(25);
     expect(chunkSize(5_000)).to.equal(500);
