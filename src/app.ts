@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { JwtTokenSigner } from './adapters/jwt-token-signer.js';
-import { BcryptPasswordHasher } from './adapters/bcrypt-password-hasher.js';
+import { BcryptWorkerHasher } from './adapters/bcrypt-worker-hasher.js';
 import type { TokenSigner } from './domain/accounts/access-tokens.js';
 import type { PasswordHasher } from './domain/accounts/passwords.js';
 import type { Config } from './config.js';
@@ -66,7 +66,10 @@ export interface ApplicationDeps {
   cluster?: ClusterDeps;
   /** Face verification; without it selfie policies are refused. The caller starts and closes it. */
   face?: FaceEngine;
-  /** Password hashing; defaults to bcrypt at BCRYPT_COST. index.ts passes the one it seeded the demo with. */
+  /**
+   * Password hashing; defaults to bcrypt at BCRYPT_COST on BCRYPT_THREADS worker threads. index.ts
+   * passes the one it seeded the demo with. Closed with the application.
+   */
   passwords?: PasswordHasher;
   /** Outgoing email; defaults to SMTP_URL, or the outbox folder without it. Closed with the application. */
   mailer?: Mailer;
@@ -197,7 +200,7 @@ export function createApplication(deps: ApplicationDeps): Application {
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);
-  const passwords = deps.passwords ?? new BcryptPasswordHasher(config.bcryptCost);
+  const passwords = deps.passwords ?? new BcryptWorkerHasher({ ...config.bcrypt, logger });
   const mailer = deps.mailer ?? createMailer(config.mail, logger);
   const mail = new MailQueue(mailer, { max: config.mail.queueMax, concurrency: MAIL_CONCURRENCY }, (err, message) => {
     logger.error({ err, to: message.to, subject: message.subject }, 'email could not be sent');
@@ -418,6 +421,8 @@ export function createApplication(deps: ApplicationDeps): Application {
         // Emails already handed to the queue go out and their outcome is stored; the rest stay queued in the store.
         await outbox.stop();
         await face?.close?.();
+        // After the HTTP drain: no login or password change is waiting for a bcrypt thread.
+        await passwords.close?.();
         // Queued invitations and resets are handed to SMTP (or the outbox) before the mailer closes.
         await mail.drain();
         await mailer.close();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -66,6 +67,9 @@ export const EnvSchema = z.object({
   ACCESS_TOKEN_TTL_S: int(30, 86_400).default(900),
   REFRESH_TOKEN_TTL_S: int(300, 365 * 86_400).default(30 * 86_400),
   BCRYPT_COST: int(4, 15).default(12),
+  // Unset: from the machine's cores when the config is loaded (defaultBcryptThreads).
+  BCRYPT_THREADS: int(1, 64).optional(),
+  BCRYPT_MAX_QUEUE: int(0, 100_000).default(100),
 
   BODY_LIMIT_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   SOCKET_MAX_BUFFER_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
@@ -194,7 +198,13 @@ export interface Config {
     accessTtlS: number;
     refreshTtlS: number;
   };
-  bcryptCost: number;
+  bcrypt: {
+    cost: number;
+    /** Worker threads that hash and check passwords (the event loop never does it). */
+    threads: number;
+    /** Password checks waiting for a bcrypt thread; a login beyond them is answered BUSY with Retry-After. */
+    maxQueue: number;
+  };
   bodyLimitBytes: number;
   socketMaxBufferBytes: number;
   /** Most bytes one connection may have waiting to be written before it is closed (0: no bound). */
@@ -480,7 +490,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       accessTtlS: e.ACCESS_TOKEN_TTL_S,
       refreshTtlS: e.REFRESH_TOKEN_TTL_S,
     },
-    bcryptCost: e.BCRYPT_COST,
+    bcrypt: { cost: e.BCRYPT_COST, threads: e.BCRYPT_THREADS ?? defaultBcryptThreads(), maxQueue: e.BCRYPT_MAX_QUEUE },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_BYTES,
     socketMaxQueuedBytes: e.SOCKET_MAX_QUEUED_BYTES,
@@ -632,6 +642,14 @@ function developmentSecret(dataDir: string, ephemeral: boolean): string {
   writeFileSync(file, secret, { mode: 0o600 });
   chmodSync(file, 0o600);
   return secret;
+}
+
+/**
+ * One less than the cores (at least one, at most four): the event loop keeps a core for the
+ * check-ins while a class logs in.
+ */
+function defaultBcryptThreads(): number {
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
 }
 
 export function isValidTimeZone(tz: string): boolean {

@@ -1,4 +1,4 @@
-import { BcryptPasswordHasher } from './adapters/bcrypt-password-hasher.js';
+import { BcryptWorkerHasher } from './adapters/bcrypt-worker-hasher.js';
 import { checkSmtp } from './adapters/mail/smtp-mailer.js';
 import { FacePoolEngine } from './adapters/face-pool-engine.js';
 import { createApplication } from './app.js';
@@ -48,7 +48,7 @@ if (config.redisUrl) {
 
 // One clock for the domain and the store's write stamps.
 const clock = (): Date => new Date();
-const passwords = new BcryptPasswordHasher(config.bcryptCost);
+const passwords = new BcryptWorkerHasher({ ...config.bcrypt, logger });
 /** Whether this start made the demo organisation: the log then says how to sign in to it. */
 let demoCreated = false;
 // A start refused from here on leaves the node registry first: its entry would otherwise live

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig, startWarnings } from '../../src/config.js';
@@ -31,7 +31,7 @@ describe('config', () => {
     expect(c.jwt.algorithm).to.equal('HS256');
     expect(c.jwt.accessTtlS).to.equal(900);
     expect(c.jwt.secret).to.be.a('string').with.length.of.at.least(32);
-    expect(c.bcryptCost).to.equal(12);
+    expect(c.bcrypt.cost).to.equal(12);
     expect(c.bodyLimitBytes).to.equal(1024 * 1024);
     expect(c.login).to.deep.equal({
       accountFreeFailures: 20,
@@ -44,6 +44,19 @@ describe('config', () => {
     expect(c.seedDemo).to.equal(true);
     expect(c.store.kind).to.equal('sqlite');
     expect(c.defaultTimezone).to.equal('UTC');
+  });
+
+  it('sizes the bcrypt pool from the cores unless told, and refuses a pool without a thread', () => {
+    const c = loadConfig({ NODE_ENV: 'test' });
+    expect(c.bcrypt.threads).to.equal(Math.min(4, Math.max(1, availableParallelism() - 1)));
+    expect(c.bcrypt.maxQueue).to.equal(100);
+    expect(loadConfig({ NODE_ENV: 'test', BCRYPT_THREADS: '3', BCRYPT_MAX_QUEUE: '0' }).bcrypt).to.deep.equal({
+      cost: 12,
+      threads: 3,
+      maxQueue: 0,
+    });
+    expect(problemsOf({ NODE_ENV: 'test', BCRYPT_THREADS: '0' }).join('\n')).to.match(/BCRYPT_THREADS/);
+    expect(problemsOf({ NODE_ENV: 'test', BCRYPT_MAX_QUEUE: '-1' }).join('\n')).to.match(/BCRYPT_MAX_QUEUE/);
   });
 
   it('treats empty variables as unset', () => {

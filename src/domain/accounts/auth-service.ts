@@ -83,7 +83,10 @@ export class AuthService {
 
     const named = input.organisation !== undefined && input.organisation !== '';
     const candidates = await this.candidates(email, named ? input.organisation : undefined);
-    const matching = await this.matching(candidates, input.password);
+    const matching = await this.matching(candidates, input.password).catch(async (err: unknown) => {
+      if (err instanceof AppError && (err.code === 'BUSY' || err.code === 'UNAVAILABLE')) await attempt.unchecked();
+      throw err;
+    });
     if (matching.length === 0) throw new AppError('INVALID_CREDENTIALS');
     await attempt.succeeded();
 

@@ -46,6 +46,12 @@ export function createLoginLimiters(limits: LoginLimits, make: LoginLimiterFacto
 export interface LoginAttempt {
   /** The password matched: forget what this attempt counted, so successes never count. */
   succeeded(): Promise<void>;
+  /**
+   * The password was never checked (the node was too busy to, or shutting down): give back all
+   * it counted, so a class retrying a BUSY login neither backs off its accounts nor spends its
+   * school address's budget. Nothing was learnt about the password, so nothing is owed.
+   */
+  unchecked(): Promise<void>;
 }
 
 /**
@@ -69,7 +75,7 @@ export class LoginThrottle {
       const key = who.device;
       const r = await device.consume(key);
       if (!r.allowed) throw rateLimited(r.retryAfterMs);
-      return { succeeded: () => device.reset(key) };
+      return { succeeded: () => device.reset(key), unchecked: r.undo };
     }
 
     // Emails stay out of the limiter keys (they are Redis keys in a cluster).
@@ -97,11 +103,15 @@ export class LoginThrottle {
       const pair = `${ip}|${acct}`;
       const p = await addressAccount.consume(pair);
       if (!p.allowed) return refuse(p.retryAfterMs);
+      taken.push(p.undo);
       onSuccess.push(() => addressAccount.reset(pair));
     }
     return {
       succeeded: async () => {
         await Promise.all(onSuccess.map((forget) => forget()));
+      },
+      unchecked: async () => {
+        await Promise.all(taken.map((undo) => undo()));
       },
     };
   }

@@ -37,4 +37,6 @@ export function passwordIssue(password: string, path = 'password'): ValidationIs
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(password: string, hash: string | null | undefined): Promise<boolean>;
+  /** Frees what the hasher holds (worker threads); the application calls it on close. */
+  close?(): Promise<void>;
 }

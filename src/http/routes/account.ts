@@ -141,7 +141,7 @@ export function accountRoutes(routes: RouteRegistry, ctx: HttpContext): void {
     duringPasswordChange: true,
     body: ChangeBody,
     response: { status: 204, description: 'Password changed' },
-    errors: ['CURRENT_PASSWORD_WRONG'],
+    errors: ['CURRENT_PASSWORD_WRONG', 'BUSY'],
     handler: async ({ actor, body }) => {
       await accounts.changePassword(actor, body.currentPassword, body.newPassword);
     },

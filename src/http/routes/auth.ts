@@ -55,12 +55,13 @@ export function authRoutes(routes: RouteRegistry, ctx: HttpContext): void {
       'Attempts are counted before the password is checked: per client address (a one-minute throttle), per account and ' +
       'per address and account (exponential back-off), or only per device when a valid deviceToken for the email is sent. ' +
       'Over a limit: 429 RATE_LIMITED with Retry-After and details.retryAfterMs. ORGANISATION_REQUIRED, ACCOUNT_DISABLED and ' +
-      'ORGANISATION_DISABLED need the right password.',
+      'ORGANISATION_DISABLED need the right password. When the node has more password checks waiting than BCRYPT_MAX_QUEUE ' +
+      '(a whole class logging in at once): 503 BUSY with Retry-After and details.retryAfterMs.',
     tags: ['auth'],
     access: 'public',
     body: LoginBody,
     response: { status: 200, description: 'Access and refresh token, and a device token', schema: LoginResponse },
-    errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED'],
+    errors: ['INVALID_CREDENTIALS', 'ACCOUNT_DISABLED', 'ORGANISATION_DISABLED', 'ORGANISATION_REQUIRED', 'RATE_LIMITED', 'BUSY'],
     handler: ({ body, req }) => auth.login({ ...body, ...clientOf(req) }),
   });
 

@@ -2,7 +2,8 @@
  * What every page does the same way: the login form, the signed-in bar with log out, and the
  * connection indicator. Markup ids are shared by the three HTML files.
  */
-import { apiJson, loadAuth, login, logout, type StoredAuth } from './auth.js';
+import { apiJson, loadAuth, logout, type StoredAuth } from './auth.js';
+import { loginPatiently } from './login-retry.js';
 import { byId, errorText, show, useTimeZone } from './dom.js';
 import type { ConnectionState } from './socket.js';
 import type { Role } from '../../shared/events.js';
@@ -66,8 +67,17 @@ export function requireLogin(roles: Role[], opts: { onTimeZone?: () => void; loc
       const button = form.querySelector('button');
       if (button) button.disabled = true;
       error.textContent = '';
-      login(String(data.get('email') ?? ''), String(data.get('password') ?? ''), String(data.get('organisation') ?? '') || undefined)
+      const onWait = (ms: number) => {
+        error.textContent = t('login.busy', { seconds: Math.ceil(ms / 1000) });
+      };
+      loginPatiently(
+        String(data.get('email') ?? ''),
+        String(data.get('password') ?? ''),
+        String(data.get('organisation') ?? '') || undefined,
+        onWait,
+      )
         .then((auth) => {
+          error.textContent = '';
           if (!roles.includes(auth.user.role)) {
             logout();
             throw new Error(t('login.wrongRole', { roles: roles.join(' / ') }));

@@ -25,6 +25,7 @@ export const pagesEn = {
   'login.onlyIfAsked': '(only if asked)',
   'login.submit': 'Log in',
   'login.forgot': 'Forgot your password?',
+  'login.busy': 'Many students are logging in at once; trying again in {seconds} s…',
   'login.wrongRole': 'This page is for {roles} accounts.',
   'login.signedInAs': 'Signed in as',
   'login.logout': 'Log out',

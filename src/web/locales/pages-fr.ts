@@ -25,6 +25,7 @@ const catalog: CatalogOf<typeof pagesEn> = {
   'login.onlyIfAsked': '(seulement si demandé)',
   'login.submit': 'Se connecter',
   'login.forgot': 'Mot de passe oublié ?',
+  'login.busy': 'Beaucoup d’élèves se connectent en même temps ; nouvel essai dans {seconds} s…',
   'login.wrongRole': 'Cette page est réservée aux comptes {roles}.',
   'login.signedInAs': 'Connecté·e en tant que',
   'login.logout': 'Se déconnecter',
