@@ -16,7 +16,7 @@ export const emailFr: CatalogOf<typeof emailEn> = {
   'reset.body':
     'Une réinitialisation du mot de passe de votre compte ({organisation}) a été demandée. Ouvrez ce lien pour en choisir un nouveau ; il n’est valable qu’une fois, jusqu’au {expires}. Si vous n’êtes pas à l’origine de cette demande, ignorez cet e-mail : votre mot de passe reste inchangé.',
   'admin-reset.body':
-    'Un administrateur de {organisation} vous envoie ce lien pour choisir un nouveau mot de passe pour votre compte. Il n’est valable qu’une fois, jusqu’au {expires}. Tant que vous ne l’utilisez pas, votre mot de passe actuel reste valable ; si vous n’avez rien demandé, vous pouvez ignorer cet e-mail.',
+    'Un administrateur de {organisation} vous envoie ce lien pour choisir un nouveau mot de passe pour votre compte. Il n’est valable qu’une fois, jusqu’au {expires}. Tant que vous ne l’utilisez pas, votre mot de passe actuel reste valable ; si vous n’avez rien demandé, vous pouvez ignorer cet e-mail.',
 
   'alert.subject': { one: 'Alerte d’assiduité : # élève en {subjects}', other: 'Alerte d’assiduité : # élèves en {subjects}' },
   'alert.intro': 'Ces élèves de {organisation} ont déclenché une alerte d’assiduité :',

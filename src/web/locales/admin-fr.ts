@@ -114,7 +114,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'users.historyOf': 'Historique de {name}',
   'users.actionOf': '{action} {name}',
   'users.sendReset': 'Envoyer une réinitialisation du mot de passe',
-  'users.resetQueued': 'Lien de réinitialisation du mot de passe à {email} en file d’attente ; la boîte d’envoi montre son envoi.',
+  'users.resetQueued': 'Lien de réinitialisation du mot de passe à {email} en file d’attente ; la boîte d’envoi montre son envoi.',
   'users.invited': 'Invitation à {email} en file d’attente ; la boîte d’envoi montre son envoi.',
   'users.confirmDeactivate': 'Désactiver {name} ? Cette personne est déconnectée et ne peut plus se connecter avant d’être réactivée.',
   'users.exported': 'Tout ce qui est conservé sur {name} a été téléchargé.',
