@@ -25,6 +25,7 @@ interface Received {
   raw: string;
   t: number;
   idempotencyKey: string;
+  signature: string;
   answered: number;
 }
 
@@ -207,7 +208,7 @@ describe('docs client: a school integrator (OneRoster, webhooks, corrections, ex
         // later deliveries wait for it ("In order per session")
         const refuse = delivery.type === 'record.created' && refusedOnce.size === 0;
         if (refuse) refusedOnce.add(delivery.id);
-        received.push({ delivery, raw, t, idempotencyKey: key, answered: refuse ? 503 : 204 });
+        received.push({ delivery, raw, t, idempotencyKey: key, signature: header, answered: refuse ? 503 : 204 });
         res.writeHead(refuse ? 503 : 204).end();
       });
     });
@@ -373,6 +374,80 @@ describe('docs client: a school integrator (OneRoster, webhooks, corrections, ex
     const retried = log.items.find((d) => d.id === refusedId);
     expect(retried?.attempts).to.equal(2);
     expect(retried?.attemptLog.map((a) => a.statusCode).sort()).to.deep.equal([204, 503]);
+  });
+
+  it('redelivers by hand with the same id, and signs with the new secret alone once rotated', async function () {
+    const endpointId = (await json<{ items: Array<{ id: string }> }>('/webhooks')).items[0]?.id ?? '';
+    const closedOne = received.find((r) => r.answered === 204 && r.delivery.type === 'session.closed');
+    expect(closedOne).to.not.equal(undefined);
+    const count = received.length;
+    await json(`/webhook-deliveries/${closedOne?.delivery.id}/redeliver`, { method: 'POST' }, 202);
+    await waitFor('the redelivery', () => received.length > count);
+    const again = received[count];
+    expect(again?.idempotencyKey, 'a receiver deduplicates a redelivery by its key').to.equal(closedOne?.delivery.id);
+    expect(again?.raw).to.equal(closedOne?.raw);
+
+    const old = secret;
+    const rotated = await json<{ secret: string }>(`/webhooks/${endpointId}/rotate-secret`, { method: 'POST' });
+    expect(rotated.secret).to.not.equal(old);
+    secret = rotated.secret;
+    const before = received.length;
+    await json(`/webhook-deliveries/${closedOne?.delivery.id}/redeliver`, { method: 'POST' }, 202);
+    await waitFor('the redelivery under the new secret', () => received.length > before);
+    const signedAfresh = received[before];
+    expect(signedAfresh?.answered).to.equal(204);
+    const header = `t=${signedAfresh?.t},v1=${createHmac('sha256', old).update(`${signedAfresh?.t}.${signedAfresh?.raw}`).digest('hex')}`;
+    expect(verify(old, signedAfresh?.raw ?? '', header), 'the check itself').to.equal(true);
+    expect(header, 'the old secret no longer signs').to.not.equal(signedAfresh?.signature);
+  });
+
+  it('syncs a second class by API: users from CSV, a subject, enrolments by student number, an unenrolment', async function () {
+    const csv = 'name,email,role,student_number\nFlo Faure,flo@lycee.example,student,L0005\nGus Gallo,gus@lycee.example,student,L0006\n';
+    const dry = await json<{ created: number; checked: number }>('/users/import?dryRun=true', {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(dry).to.include({ created: 0 });
+    const imported = await json<{ created: number; users: Array<{ id: string; hasPassword: boolean }> }>(
+      '/users/import',
+      { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv },
+      201,
+    );
+    expect(imported.created).to.equal(2);
+    expect(imported.users.every((u) => !u.hasPassword)).to.equal(true);
+    const again = await api('/users/import', { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    expect(again.status, 'the same file twice: its emails are taken, nothing written').to.equal(400);
+
+    const teacherId = (await json<{ items: Array<{ id: string }> }>('/users?role=teacher')).items[0]?.id ?? '';
+    const chem = await json<{ id: string; teacherIds: string[] }>(
+      '/subjects',
+      { method: 'POST', json: { code: 'CHEM1', name: 'Chemistry 1', teacherIds: [teacherId] } },
+      201,
+    );
+    expect(chem.teacherIds).to.deep.equal([teacherId]);
+    const numbers = ['L0001', 'L0005', 'L0006', 'L9999'];
+    const found = await json<{ items: Array<{ id: string; studentNumber: string | null }> }>('/users/by-student-number', {
+      method: 'POST',
+      json: { studentNumbers: numbers },
+    });
+    expect(found.items.map((u) => u.studentNumber).sort(), 'an unknown number is left out').to.deep.equal(['L0001', 'L0005', 'L0006']);
+    const enrolled = await json<{ enrolled: number; total: number }>(`/subjects/${chem.id}/enrolments`, {
+      method: 'POST',
+      json: { studentIds: found.items.map((u) => u.id) },
+    });
+    expect(enrolled).to.deep.equal({ enrolled: 3, total: 3 });
+    const twice = await json<{ enrolled: number; total: number }>(`/subjects/${chem.id}/enrolments`, {
+      method: 'POST',
+      json: { studentIds: found.items.map((u) => u.id) },
+    });
+    expect(twice, 'enrolling again is idempotent').to.deep.equal({ enrolled: 0, total: 3 });
+    const leaver = found.items.find((u) => u.studentNumber === 'L0006')?.id ?? '';
+    const removed = await json<{ removed: number; notEnrolledIds: string[]; total: number }>(`/subjects/${chem.id}/enrolments`, {
+      method: 'DELETE',
+      json: { studentIds: [leaver, 'no-such-student'] },
+    });
+    expect(removed).to.deep.equal({ removed: 1, notEnrolledIds: ['no-such-student'], total: 2 });
   });
 
   it('corrects an absence after closing, with a reason the audit trail and the exports keep', async function () {
