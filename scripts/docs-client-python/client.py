@@ -1,12 +1,13 @@
 """A student and a teacher in Python, written from docs/protocol.md and the README alone.
 
-Uses python-socketio and requests only (scripts/docs-client-python/requirements.txt). Starts its
+Uses python-socketio and requests only (scripts/docs-client-python/requirements.txt); run by
+test/docs-client/python-client.test.ts in npm test. Starts its
 own development node with the demo organisation (README "Quick start") and a 30 s access token,
 unless --url names a running service whose demo accounts it may use. Exits 0 when every check
 passed, 1 otherwise, printing one line per check.
 
-    python3 -m venv .cache/pyclient && .cache/pyclient/bin/pip install -r scripts/docs-client-python/requirements.txt
-    .cache/pyclient/bin/python scripts/docs-client-python/client.py
+    bash scripts/test-setup.sh          # installs them into .cache/venv, pinned
+    .cache/venv/bin/python scripts/docs-client-python/client.py
 """
 
 from __future__ import annotations
