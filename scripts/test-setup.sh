@@ -4,7 +4,8 @@
 # docker-compose (the compose file is validated), Caddy (deploy/caddy is validated, and run in
 # front of two nodes by test/integration/caddy-proxy.test.ts), nginx (deploy/nginx, run the same way
 # by test/integration/nginx-proxy.test.ts), Python 3 with venv for
-# Schemathesis (the API fuzzing test, in a virtualenv under .cache/venv, gitignored), and FerretDB
+# Schemathesis (the API fuzzing test, in a virtualenv under .cache/venv, gitignored) with the Python
+# docs client's python-socketio and requests, and FerretDB
 # (the MongoDB contract suite and tests run against it, built with Go: see build_ferretdb below).
 # Run by `npm test` (pretest) and .ci/run. Everything present: no apt, pip or Go call, nothing
 # printed. On Debian/Ubuntu it installs as root, or through sudo when that needs no password;
@@ -24,6 +25,24 @@ install_schemathesis() {
   echo "test-setup: installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
+# The Python docs client (test/docs-client/python-client.test.ts) in the same virtualenv, pinned
+# by its requirements file.
+install_python_client() {
+  local req=scripts/docs-client-python/requirements.txt
+  if "$VENV/bin/python" - "$req" 2>/dev/null <<'PY'; then
+import sys
+from importlib.metadata import version
+for line in open(sys.argv[1]):
+    name, _, pinned = line.strip().partition("==")
+    if name and version(name.split("[")[0]) != pinned:
+        sys.exit(1)
+PY
+    return 0
+  fi
+  echo "test-setup: installing the Python docs client's packages into $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req"
 }
 
 # FerretDB 1.x, embedded in test/support/ferretdb-server, built once into a cache that every
@@ -64,6 +83,7 @@ fi
 python3 -m venv --help >/dev/null 2>&1 || missing+=(python3 python3-venv)
 if [ "${#missing[@]}" -eq 0 ]; then
   install_schemathesis
+  install_python_client
   exit 0
 fi
 
@@ -88,3 +108,4 @@ echo "test-setup: installing ${missing[*]}"
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive "${install[@]}"
 install_schemathesis
+install_python_client
