@@ -143,6 +143,7 @@ export function limitSettings(config: Config): LimitSettings {
     checkinPerMinute: config.checkin.ratePerMinute,
     faceUploadsPerHour: config.faceUploadsPerHour,
     resetEmailsPerHour: config.accounts.resetEmailsPerHour,
+    mailPerMinute: config.mail.maxPerMinute,
     login: config.login,
     requests: config.limits,
   };
