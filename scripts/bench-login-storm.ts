@@ -19,7 +19,16 @@ import { parseArgs } from 'node:util';
 import bcrypt from 'bcryptjs';
 import type { Socket } from 'socket.io-client';
 import { connectBench, emitAck, seedBenchClass, startBenchNode, BENCH_ROOM } from './lib/bench-node.js';
-import { envPairs, openStormSession, probeTeacher, quantile, scrapeNode, stormDeadline, STORM_METRICS_TOKEN } from './lib/bench-storm.js';
+import {
+  envPairs,
+  stormOptions,
+  openStormSession,
+  probeTeacher,
+  quantile,
+  scrapeNode,
+  stormDeadline,
+  STORM_METRICS_TOKEN,
+} from './lib/bench-storm.js';
 import { repoRoot } from './lib/repo-root.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
@@ -27,12 +36,7 @@ const { values: args } = parseArgs({
   options: {
     connected: { type: 'string', default: '300' },
     logins: { type: 'string', default: '300' },
-    runs: { type: 'string', default: '1' },
-    'spread-ms': { type: 'string', default: '10000' },
-    'timeout-s': { type: 'string', default: '300' },
-    env: { type: 'string', multiple: true, default: [] },
-    root: { type: 'string' },
-    help: { type: 'boolean', default: false },
+    ...stormOptions({ spreadMs: 10_000, timeoutS: 300 }),
   },
 });
 if (args.help) {

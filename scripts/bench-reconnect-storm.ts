@@ -20,21 +20,24 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { io as connect, type Socket } from 'socket.io-client';
 import { connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
-import { envPairs, openStormSession, probeTeacher, quantile, scrapeNode, stormDeadline, STORM_METRICS_TOKEN } from './lib/bench-storm.js';
+import {
+  envPairs,
+  stormOptions,
+  openStormSession,
+  probeTeacher,
+  quantile,
+  scrapeNode,
+  stormDeadline,
+  STORM_METRICS_TOKEN,
+} from './lib/bench-storm.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const { values: args } = parseArgs({
   options: {
     connections: { type: 'string', default: '2000' },
-    runs: { type: 'string', default: '1' },
-    'spread-ms': { type: 'string', default: '0' },
-    'timeout-s': { type: 'string', default: '180' },
+    ...stormOptions({ spreadMs: 0, timeoutS: 180 }),
     /** Writes the node's CPU profile (.cpuprofile) here; scripts/profile-top.ts reads it. */
     'cpu-prof': { type: 'string' },
-    env: { type: 'string', multiple: true, default: [] },
-    /** Another checkout whose node to run (an A/B pair against this one); the clients stay these. */
-    root: { type: 'string' },
-    help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {

@@ -10,6 +10,22 @@ import { connectBench, emitAck, type BenchClass, type BenchNode } from './bench-
 /** The node's metrics token in a storm benchmark (its environment's METRICS_TOKEN). */
 export const STORM_METRICS_TOKEN = 'bench-metrics-token-0123456789';
 
+/**
+ * The options every storm benchmark takes, for node:util's parseArgs: `--runs`, `--spread-ms`,
+ * `--timeout-s` (the bound of one run), `--env KEY=VALUE` for the node, `--root` (another
+ * checkout's node, an A/B pair), `--help`.
+ */
+export function stormOptions(defaults: { spreadMs: number; timeoutS: number }) {
+  return {
+    runs: { type: 'string', default: '1' },
+    'spread-ms': { type: 'string', default: String(defaults.spreadMs) },
+    'timeout-s': { type: 'string', default: String(defaults.timeoutS) },
+    env: { type: 'string', multiple: true, default: [] as string[] },
+    root: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  } as const;
+}
+
 /** `--env KEY=VALUE` pairs as an environment. */
 export function envPairs(pairs: readonly string[]): Record<string, string> {
   return Object.fromEntries(
