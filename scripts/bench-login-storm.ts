@@ -19,6 +19,16 @@ import { parseArgs } from 'node:util';
 import bcrypt from 'bcryptjs';
 import type { Socket } from 'socket.io-client';
 import { connectBench, emitAck, seedBenchClass, startBenchNode, BENCH_ROOM } from './lib/bench-node.js';
+import {
+  envPairs,
+  stormOptions,
+  openStormSession,
+  probeTeacher,
+  quantile,
+  scrapeNode,
+  stormDeadline,
+  STORM_METRICS_TOKEN,
+} from './lib/bench-storm.js';
 import { repoRoot } from './lib/repo-root.js';
 import { createSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 
@@ -26,12 +36,7 @@ const { values: args } = parseArgs({
   options: {
     connected: { type: 'string', default: '300' },
     logins: { type: 'string', default: '300' },
-    runs: { type: 'string', default: '1' },
-    'spread-ms': { type: 'string', default: '10000' },
-    'timeout-s': { type: 'string', default: '300' },
-    env: { type: 'string', multiple: true, default: [] },
-    root: { type: 'string' },
-    help: { type: 'boolean', default: false },
+    ...stormOptions({ spreadMs: 10_000, timeoutS: 300 }),
   },
 });
 if (args.help) {
@@ -44,39 +49,13 @@ const CONNECTED = Number(args.connected);
 const LOGINS = Number(args.logins);
 const RUNS = Number(args.runs);
 const SPREAD_MS = Number(args['spread-ms']);
-const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 const PASSWORD = 'bench-password-1';
 const PROBE_EVERY_MS = 50;
 /** A BUSY login is retried at most this often, after the node's Retry-After. */
 const MAX_RETRIES = 20;
 const root = args.root ?? repoRoot(import.meta.url);
-const extraEnv = Object.fromEntries(
-  (args.env as string[]).map((kv) => {
-    const i = kv.indexOf('=');
-    return [kv.slice(0, i), kv.slice(i + 1)];
-  }),
-);
+const extraEnv = envPairs(args.env as string[]);
 const cost = Number(extraEnv['BCRYPT_COST'] ?? 12);
-
-async function lagAndCpu(url: string): Promise<{ cpuS: number; lagP99S: number; lagMaxS: number }> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  const text = await res.text();
-  const value = (name: string) => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
-    if (!m) throw new Error(`/metrics has no ${name}`);
-    return Number(m[1]);
-  };
-  return {
-    cpuS: value('process_cpu_seconds_total'),
-    lagP99S: value('nodejs_eventloop_lag_p99_seconds'),
-    lagMaxS: value('nodejs_eventloop_lag_max_seconds'),
-  };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 const sortedMs = (xs: number[]) => xs.sort((a, b) => a - b).map(Math.round);
 
@@ -113,7 +92,7 @@ async function login(url: string, email: string): Promise<{ status: number; busy
 
 async function run(): Promise<StormResult> {
   const bench = await seedBenchClass('login-storm', CONNECTED + LOGINS, {
-    METRICS_TOKEN,
+    METRICS_TOKEN: STORM_METRICS_TOKEN,
     BCRYPT_COST: String(cost),
     LOGIN_ADDRESS_PER_MINUTE: '100000',
     CHECKIN_RATE_PER_MINUTE: '600',
@@ -131,22 +110,9 @@ async function run(): Promise<StormResult> {
   }
   const node = await startBenchNode(root, bench.env);
   const sockets: Socket[] = [];
-  const deadline = setTimeout(
-    () => {
-      process.stderr.write(`timed out after ${args['timeout-s']} s\n`);
-      for (const s of sockets) s.disconnect();
-      void node.stop().then(() => process.exit(2));
-    },
-    Number(args['timeout-s']) * 1000,
-  );
+  const clearDeadline = stormDeadline(Number(args['timeout-s']), node, sockets);
   try {
-    const [teacher] = await connectBench(node.url, [bench.tokens.signAccess(bench.teacher).token], { into: sockets });
-    const opened = await emitAck<{ id: string }>(teacher!, 'session:open', {
-      subjectId: bench.subject.id,
-      policy: { geofence: false, rotatingCode: false, network: false },
-    });
-    if (!opened.ok) throw new Error(`session:open: ${JSON.stringify(opened)}`);
-    const sessionId = opened.data.id;
+    const { teacher, sessionId } = await openStormSession(node, bench, sockets);
     const students = await connectBench(
       node.url,
       connected.map((s) => bench.tokens.signAccess(s).token),
@@ -158,18 +124,8 @@ async function run(): Promise<StormResult> {
         },
       },
     );
-    const before = await lagAndCpu(node.url);
-
-    const probeTimes: number[] = [];
-    let probing = true;
-    const probe = (async () => {
-      while (probing) {
-        const t = performance.now();
-        await emitAck(teacher!, 'session:list-active', {}).catch(() => undefined);
-        probeTimes.push(performance.now() - t);
-        await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
-      }
-    })();
+    const before = await scrapeNode(node.url);
+    const probe = probeTeacher(teacher, PROBE_EVERY_MS);
 
     const loginTimes: number[] = [];
     const answers: Record<string, number> = {};
@@ -195,12 +151,10 @@ async function run(): Promise<StormResult> {
       if (!ack.ok) checkinErrors += 1;
     });
     await Promise.all([...logins, ...checkins]);
-    probing = false;
-    await probe;
-    const after = await lagAndCpu(node.url);
+    const p = sortedMs(await probe.stop());
+    const after = await scrapeNode(node.url);
     const l = sortedMs(loginTimes);
     const c = sortedMs(checkinTimes);
-    const p = sortedMs(probeTimes);
     return {
       loginP50Ms: quantile(l, 0.5),
       loginP99Ms: quantile(l, 0.99),
@@ -216,7 +170,7 @@ async function run(): Promise<StormResult> {
       cpuS: Number((after.cpuS - before.cpuS).toFixed(1)),
     };
   } finally {
-    clearTimeout(deadline);
+    clearDeadline();
     for (const s of sockets) s.disconnect();
     await node.stop();
     bench.remove();

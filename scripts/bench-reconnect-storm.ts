@@ -20,20 +20,24 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { io as connect, type Socket } from 'socket.io-client';
 import { connectBench, emitAck, seedBenchClass, startBenchNode } from './lib/bench-node.js';
+import {
+  envPairs,
+  stormOptions,
+  openStormSession,
+  probeTeacher,
+  quantile,
+  scrapeNode,
+  stormDeadline,
+  STORM_METRICS_TOKEN,
+} from './lib/bench-storm.js';
 import { repoRoot } from './lib/repo-root.js';
 
 const { values: args } = parseArgs({
   options: {
     connections: { type: 'string', default: '2000' },
-    runs: { type: 'string', default: '1' },
-    'spread-ms': { type: 'string', default: '0' },
-    'timeout-s': { type: 'string', default: '180' },
+    ...stormOptions({ spreadMs: 0, timeoutS: 180 }),
     /** Writes the node's CPU profile (.cpuprofile) here; scripts/profile-top.ts reads it. */
     'cpu-prof': { type: 'string' },
-    env: { type: 'string', multiple: true, default: [] },
-    /** Another checkout whose node to run (an A/B pair against this one); the clients stay these. */
-    root: { type: 'string' },
-    help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
@@ -45,7 +49,6 @@ if (args.help) {
 const N = Number(args.connections);
 const RUNS = Number(args.runs);
 const SPREAD_MS = Number(args['spread-ms']);
-const METRICS_TOKEN = 'bench-metrics-token-0123456789';
 const PROBE_EVERY_MS = 50;
 const root = args.root ?? repoRoot(import.meta.url);
 
@@ -58,27 +61,11 @@ interface Scrape {
 }
 
 async function scrape(url: string): Promise<Scrape> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  const text = await res.text();
-  const value = (name: string) => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
-    if (!m) throw new Error(`/metrics has no ${name}`);
-    return Number(m[1]);
-  };
+  const { text, ...times } = await scrapeNode(url);
   const admission: Record<string, number> = {};
   for (const m of text.matchAll(/^attendance_socket_admission_refusals_total\{reason="(\w+)"\} ([0-9.eE+-]+)$/gm))
     admission[m[1]!] = Number(m[2]);
-  return {
-    cpuS: value('process_cpu_seconds_total'),
-    lagP99S: value('nodejs_eventloop_lag_p99_seconds'),
-    lagMaxS: value('nodejs_eventloop_lag_max_seconds'),
-    admission,
-  };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { ...times, admission };
 }
 
 interface StormResult {
@@ -99,32 +86,13 @@ interface StormResult {
 }
 
 async function run(): Promise<StormResult> {
-  const extraEnv = Object.fromEntries(
-    (args.env as string[]).map((kv) => {
-      const i = kv.indexOf('=');
-      return [kv.slice(0, i), kv.slice(i + 1)];
-    }),
-  );
-  const bench = await seedBenchClass('reconnect-storm', N, { METRICS_TOKEN, ...extraEnv });
+  const bench = await seedBenchClass('reconnect-storm', N, { METRICS_TOKEN: STORM_METRICS_TOKEN, ...envPairs(args.env as string[]) });
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
   const node = await startBenchNode(root, bench.env, { nodeArgs });
   const sockets: Socket[] = [];
-  const deadline = setTimeout(
-    () => {
-      process.stderr.write(`timed out after ${args['timeout-s']} s\n`);
-      for (const s of sockets) s.disconnect();
-      void node.stop().then(() => process.exit(2));
-    },
-    Number(args['timeout-s']) * 1000,
-  );
+  const clearDeadline = stormDeadline(Number(args['timeout-s']), node, sockets);
   try {
-    const [teacher] = await connectBench(node.url, [bench.tokens.signAccess(bench.teacher).token], { into: sockets });
-    const opened = await emitAck<{ id: string }>(teacher!, 'session:open', {
-      subjectId: bench.subject.id,
-      policy: { geofence: false, rotatingCode: false, network: false },
-    });
-    if (!opened.ok) throw new Error(`session:open: ${JSON.stringify(opened)}`);
-    const sessionId = opened.data.id;
+    const { teacher, sessionId } = await openStormSession(node, bench, sockets);
     const tokens = bench.students.map((s) => bench.tokens.signAccess(s).token);
     const resync = async (s: Socket): Promise<number> => {
       const [list, join] = await Promise.all([emitAck(s, 'session:list-active', {}), emitAck(s, 'session:join', { sessionId })]);
@@ -137,16 +105,7 @@ async function run(): Promise<StormResult> {
     await new Promise((r) => setTimeout(r, 2_000));
 
     const before = await scrape(node.url);
-    const probeTimes: number[] = [];
-    let probing = true;
-    const probe = (async () => {
-      while (probing) {
-        const t = performance.now();
-        await emitAck(teacher!, 'session:list-active', {});
-        probeTimes.push(performance.now() - t);
-        await new Promise((r) => setTimeout(r, PROBE_EVERY_MS));
-      }
-    })();
+    const probe = probeTeacher(teacher, PROBE_EVERY_MS);
 
     const t0 = performance.now();
     const connectTimes: number[] = [];
@@ -174,11 +133,9 @@ async function run(): Promise<StormResult> {
     });
     await Promise.all(storm);
     const resyncedMs = performance.now() - t0;
-    probing = false;
-    await probe;
+    const probeTimes = await probe.stop();
     const after = await scrape(node.url);
     connectTimes.sort((x, y) => x - y);
-    probeTimes.sort((x, y) => x - y);
     return {
       connectedMs: Math.round(connectedAt),
       resyncedMs: Math.round(resyncedMs),
@@ -195,7 +152,7 @@ async function run(): Promise<StormResult> {
       resyncBytes: Math.round(resyncBytes / N),
     };
   } finally {
-    clearTimeout(deadline);
+    clearDeadline();
     for (const s of sockets) s.disconnect();
     await node.stop();
     bench.remove();

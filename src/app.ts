@@ -8,7 +8,7 @@ import type { PasswordHasher } from './domain/accounts/passwords.js';
 import type { Config } from './config.js';
 import { createDomain, type Domain, type DomainSettings, type LiveAttendance, type Services } from './domain/services.js';
 import { createHttpApp } from './http/http-app.js';
-import { createReadiness, storeCheck } from './http/readiness.js';
+import { createReadiness, passwordsCheck, storeCheck } from './http/readiness.js';
 import type { Logger } from './logger.js';
 import type { Store } from './domain/ports/store.js';
 import { EventBus } from './domain/events.js';
@@ -26,6 +26,7 @@ import {
   createMetrics,
   observeDomainEvents,
   observeFace,
+  observePasswords,
   observeRedis,
   observeSockets,
   observeStore,
@@ -142,6 +143,7 @@ export function limitSettings(config: Config): LimitSettings {
     checkinPerMinute: config.checkin.ratePerMinute,
     faceUploadsPerHour: config.faceUploadsPerHour,
     resetEmailsPerHour: config.accounts.resetEmailsPerHour,
+    mailPerMinute: config.mail.maxPerMinute,
     login: config.login,
     requests: config.limits,
   };
@@ -200,7 +202,7 @@ export function createApplication(deps: ApplicationDeps): Application {
   const face = deps.face ? observeFace(deps.face, metrics) : undefined;
   const clock = deps.clock ?? (() => new Date());
   const tokenService = new JwtTokenSigner(config.jwt, clock);
-  const passwords = deps.passwords ?? new BcryptWorkerHasher({ ...config.bcrypt, logger });
+  const passwords = observePasswords(deps.passwords ?? new BcryptWorkerHasher({ ...config.bcrypt, logger }), metrics);
   const mailer = deps.mailer ?? createMailer(config.mail, logger);
   const mail = new MailQueue(mailer, { max: config.mail.queueMax, concurrency: MAIL_CONCURRENCY }, (err, message) => {
     logger.error({ err, to: message.to, subject: message.subject }, 'email could not be sent');
@@ -230,7 +232,12 @@ export function createApplication(deps: ApplicationDeps): Application {
     ...(clockTrusted ? { clockTrusted } : {}),
   });
   const { attendance, jobs } = domain;
-  const checks = [storeCheck(store, recordWriter), ...(cluster?.readinessChecks ?? []), ...(face ? [faceReadinessCheck(face)] : [])];
+  const checks = [
+    storeCheck(store, recordWriter),
+    ...(cluster?.readinessChecks ?? []),
+    ...(face ? [faceReadinessCheck(face)] : []),
+    ...(passwords.status ? [passwordsCheck(passwords.status)] : []),
+  ];
   const readiness = createReadiness(checks, {
     failing: (name, err) =>
       logger.warn({ check: name, reason: err instanceof Error ? err.message : String(err) }, 'not ready: a readiness check fails'),

@@ -146,6 +146,10 @@ export const EnvSchema = z.object({
     .regex(MAIL_FROM_PATTERN, 'must be an address, or a name and an address: Example School <attendance@school.example>')
     .optional(),
   MAIL_QUEUE_MAX: int(1, 1_000_000).default(5_000),
+  // 1 is refused: counted in fixed windows, one a minute could go out twice within a second.
+  MAIL_MAX_PER_MINUTE: int(0, 100_000)
+    .refine((v) => v !== 1, 'must be 0 (no bound) or at least 2')
+    .default(0),
   MAIL_OUTBOX_POLL_MS: int(100, 3_600_000).default(30_000),
   MAIL_RETRY_BASE_MS: int(10, 86_400_000).default(60_000),
   MAIL_MAX_ATTEMPTS: int(1, 50).default(6),
@@ -283,6 +287,11 @@ export interface MailSettings {
   outboxDir: string;
   /** Messages waiting to be sent on one node; beyond, bulk invitations answer BUSY. */
   queueMax: number;
+  /**
+   * Messages all nodes together hand the relay in any 60 seconds (0: no bound): relays such as
+   * Office 365's or Google Workspace's refuse a sender past their per-minute limit.
+   */
+  maxPerMinute: number;
   /** The stored outbox of notification emails (docs/notifications.md). */
   outbox: { pollMs: number; retryBaseMs: number; maxAttempts: number; maxWaiting: number };
   /** Local hour (organisation time zone) from which each teacher's daily digest goes out. */
@@ -559,6 +568,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       from: e.MAIL_FROM ?? DEFAULT_MAIL_FROM,
       outboxDir: path.join(dataDir, 'outbox'),
       queueMax: e.MAIL_QUEUE_MAX,
+      maxPerMinute: e.MAIL_MAX_PER_MINUTE,
       outbox: {
         pollMs: e.MAIL_OUTBOX_POLL_MS,
         retryBaseMs: e.MAIL_RETRY_BASE_MS,

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { AppError } from '../shared/app-error.js';
 import type { Logger } from '../logger.js';
+import type { PasswordPoolStatus } from '../domain/accounts/passwords.js';
 import { TimingSafeBcrypt } from './bcrypt-password-hasher.js';
 
 /** A unit of work for workers/bcrypt-worker.ts. */
@@ -75,6 +76,15 @@ export class BcryptWorkerHasher extends TimingSafeBcrypt {
       cause: 'password_queue_full',
       retryAfterMs: this.retryAfterMs(),
     });
+  }
+
+  status(): PasswordPoolStatus {
+    return {
+      threads: this.threads,
+      running: Math.min(this.inFlight, this.threads),
+      waiting: Math.max(0, this.inFlight - this.threads),
+      maxQueue: this.maxQueue,
+    };
   }
 
   /**

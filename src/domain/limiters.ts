@@ -1,6 +1,7 @@
 import type { LoginLimits, RequestLimits } from '../config.js';
 import { createLoginLimiters, type LoginLimiterFactories, type LoginLimiters } from './accounts/login-throttle.js';
 import type { RateLimiter, RateLimiterOptions } from './rate-limiter.js';
+import { mailRateLimit } from './notifications/mail-rate.js';
 import { createRequestLimiters, type RequestLimiters } from './request-limits.js';
 
 /** Builds limiters of each kind: in memory for one node (src/adapters), in Redis (src/cluster) for several. */
@@ -11,6 +12,8 @@ export interface LimitSettings {
   checkinPerMinute: number;
   faceUploadsPerHour: number;
   resetEmailsPerHour: number;
+  /** Emails every node together hands the mail relay per minute (MAIL_MAX_PER_MINUTE; 0: no bound). */
+  mailPerMinute: number;
   login: LoginLimits;
   requests: RequestLimits;
 }
@@ -23,6 +26,8 @@ export interface Limiters {
   faceUpload: RateLimiter;
   /** Reset emails per email address. */
   reset: RateLimiter;
+  /** Emails handed to the mail relay, across nodes; null when MAIL_MAX_PER_MINUTE is 0. */
+  mailSend: RateLimiter | null;
   login: LoginLimiters;
   /** Request-rate classes of the transports (docs/limits.md). */
   requests: RequestLimiters;
@@ -40,7 +45,9 @@ export function limiterSettings(s: LimitSettings): Record<'submit' | 'faceUpload
 
 export function createLimiters(s: LimitSettings, backend: LimiterBackend): Limiters {
   const table = limiterSettings(s);
+  const mail = mailRateLimit(s.mailPerMinute);
   return {
+    mailSend: mail ? backend.rate(mail) : null,
     submit: backend.rate(table.submit),
     faceUpload: backend.rate(table.faceUpload),
     reset: backend.rate(table.reset),

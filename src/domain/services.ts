@@ -129,7 +129,7 @@ export interface CreateDomainDeps {
   /** Face analysis; absent means enrolment answers UNAVAILABLE and selfie policies are refused. */
   face?: FaceEngine;
   /** The node's limiters (memory or Redis); the domain counts logins, resets and face uploads. */
-  limiters: Pick<Limiters, 'login' | 'reset' | 'faceUpload'>;
+  limiters: Pick<Limiters, 'login' | 'reset' | 'faceUpload' | 'mailSend'>;
   settings: DomainSettings;
   /** Called after every close-scheduler pass (metrics). */
   onSchedulerTick?: () => void;
@@ -210,8 +210,15 @@ export function createDomain(deps: CreateDomainDeps): Domain {
     inviteTtlMs: settings.accounts.inviteTtlMs,
     resetTtlMs: settings.accounts.resetTtlMs,
   });
-  const outbox = new OutboxDispatcher(store, deps.mail, deps.logger, clock, settings.nodeId, settings.mailOutbox, (mail, now) =>
-    links.render(mail, now),
+  const outbox = new OutboxDispatcher(
+    store,
+    deps.mail,
+    deps.logger,
+    clock,
+    settings.nodeId,
+    settings.mailOutbox,
+    (mail, now) => links.render(mail, now),
+    deps.limiters.mailSend,
   );
   const emails = new EmailNotifications({
     store,

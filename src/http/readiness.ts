@@ -1,3 +1,4 @@
+import type { PasswordPoolStatus } from '../domain/accounts/passwords.js';
 import type { Store } from '../domain/ports/store.js';
 import type { RecordWriter } from '../store/sqlite/record-writer.js';
 import type { ReadinessCheck, ReadinessChecks, ReadinessReport } from '../shared/readiness.js';
@@ -69,6 +70,21 @@ export function storeCheck(store: Store, writer?: Pick<RecordWriter, 'status'> |
       return writer ? { ...facts, writer: writer.status().mode } : facts;
     },
     run: () => store.ping(),
+  };
+}
+
+/**
+ * The password-hashing pool's load (`threads`, `running`, `waiting`, `maxQueue`). Always passes:
+ * a full queue answers logins BUSY at once with Retry-After, and a node taken out of the load
+ * balancer for it would only push its logins onto the others.
+ */
+export function passwordsCheck(status: () => PasswordPoolStatus): ReadinessCheck {
+  return {
+    name: 'passwords',
+    get facts() {
+      return { ...status() };
+    },
+    run: () => Promise.resolve(),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventBus } from '../domain/events.js';
+import type { PasswordHasher } from '../domain/accounts/passwords.js';
 import type { FaceEngine } from '../domain/face/face-engine.js';
 import type { Store } from '../domain/ports/store.js';
 import type { WalCheckpointer } from '../store/sqlite/wal-checkpointer.js';
@@ -217,7 +218,7 @@ export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine
         end({ outcome: result.ok ? 'ok' : result.reason });
         return result;
       } catch (err) {
-        end({ outcome: typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'error' });
+        end({ outcome: errorOutcome(err) });
         throw err;
       }
     },
@@ -230,7 +231,7 @@ export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine
               end({ outcome: 'frames' });
               return result;
             } catch (err) {
-              end({ outcome: typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'error' });
+              end({ outcome: errorOutcome(err) });
               throw err;
             }
           },
@@ -238,6 +239,51 @@ export function observeFace(engine: FaceEngine, metrics: AppMetrics): FaceEngine
       : {}),
     status: () => engine.status(),
     ...(engine.close ? { close: () => engine.close!() } : {}),
+  };
+}
+
+/** A failed call's outcome label: its error code (BUSY, UNAVAILABLE), or `error` for anything uncoded. */
+function errorOutcome(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+/**
+ * Password checks by outcome (a login storm shows as `BUSY`, each one a login answered 503 with
+ * Retry-After) and, for a hasher with a pool, its threads and queue read at scrape time.
+ */
+export function observePasswords(hasher: PasswordHasher, metrics: AppMetrics): PasswordHasher {
+  const checks = new Counter({
+    name: 'attendance_password_checks_total',
+    help: 'Password checks (logins, password changes) by outcome: match, mismatch, or the error code (BUSY: the bcrypt queue was full)',
+    labelNames: ['outcome'],
+    registers: [metrics.registry],
+  });
+  const status = hasher.status?.bind(hasher);
+  if (status) {
+    metrics.gauge('attendance_password_threads', 'Worker threads that hash and check passwords (BCRYPT_THREADS)', () => status().threads);
+    metrics.gauge('attendance_password_running', 'Password hashes and checks on a bcrypt thread now', () => status().running);
+    metrics.gauge(
+      'attendance_password_queue_depth',
+      'Password hashes and checks waiting for a bcrypt thread; checks beyond BCRYPT_MAX_QUEUE are refused BUSY',
+      () => status().waiting,
+    );
+    metrics.gauge('attendance_password_queue_max', 'BCRYPT_MAX_QUEUE: password checks that may wait for a thread', () => status().maxQueue);
+  }
+  return {
+    hash: (password) => hasher.hash(password),
+    async verify(password, hash) {
+      try {
+        const match = await hasher.verify(password, hash);
+        checks.inc({ outcome: match ? 'match' : 'mismatch' });
+        return match;
+      } catch (err) {
+        checks.inc({ outcome: errorOutcome(err) });
+        throw err;
+      }
+    },
+    ...(hasher.close ? { close: () => hasher.close!() } : {}),
+    ...(status ? { status } : {}),
   };
 }
 

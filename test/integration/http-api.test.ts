@@ -445,7 +445,9 @@ describe('HTTP API', () => {
       expect((await srv.request('GET', '/healthz')).status).to.equal(200);
       const ready = await srv.request('GET', '/readyz');
       expect(ready.status).to.equal(200);
-      expect(ready.body).to.deep.equal({ store: { kind: 'sqlite', ok: true } });
+      expect(ready.body).to.have.all.keys('store', 'passwords');
+      expect(ready.body.store).to.deep.equal({ kind: 'sqlite', ok: true });
+      expect(ready.body.passwords).to.include({ running: 0, waiting: 0, ok: true });
     });
   });
 });

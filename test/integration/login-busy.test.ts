@@ -55,6 +55,20 @@ describe('logins beyond the bcrypt queue (BCRYPT_MAX_QUEUE)', () => {
     expect(Number(res.headers.get('retry-after'))).to.equal(Math.ceil(body.details!.retryAfterMs! / 1000));
   });
 
+  it("shows the login storm to the operator: BUSY checks counted, the pool's threads and queue in /metrics and /readyz", async () => {
+    expect((await login()).status).to.equal(503);
+    expect((await login()).status).to.equal(503);
+    const metrics = await app.metrics.registry.getMetricsAsJSON();
+    const values = (name: string) => metrics.find((m) => m.name === name)?.values ?? [];
+    expect(values('attendance_password_checks_total').find((v) => v.labels['outcome'] === 'BUSY')?.value).to.equal(2);
+    expect(values('attendance_password_threads')[0]?.value).to.equal(1);
+    expect(values('attendance_password_running')[0]?.value).to.equal(1);
+    expect(values('attendance_password_queue_depth')[0]?.value).to.equal(0);
+    expect(values('attendance_password_queue_max')[0]?.value).to.equal(0);
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as Record<string, unknown>;
+    expect(ready['passwords']).to.deep.equal({ threads: 1, running: 1, waiting: 0, maxQueue: 0, ok: true });
+  });
+
   it('counts no BUSY refusal against the login limits: retrying it never backs the account off', async () => {
     for (let i = 0; i < 5; i += 1) {
       const res = await login();

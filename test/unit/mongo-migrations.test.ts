@@ -104,6 +104,18 @@ describe('mongo migrations: ordering and recording (offline)', () => {
     expect(log).to.deep.equal([]);
   });
 
+  it('tells from which version to which this run migrated, and nothing when it applied none', async () => {
+    const ledger = memoryLedger();
+    await ledger.record(1, 'm1', new Date());
+    const heard: unknown[] = [];
+    const migrated = (m: { from: number; to: number; versions: number[] }) =>
+      void heard.push({ from: m.from, to: m.to, versions: m.versions });
+    await runMigrations(null, logging([1, 2, 3], []), ledger, memoryLock(), { ...opts('a'), migrated });
+    expect(heard).to.deep.equal([{ from: 1, to: 3, versions: [2, 3] }]);
+    await runMigrations(null, logging([1, 2, 3], []), ledger, memoryLock(), { ...opts('a'), migrated });
+    expect(heard).to.have.length(1);
+  });
+
   it('takes over the expired lock of a crashed holder', async () => {
     const ledger = memoryLedger();
     const lock = memoryLock();

@@ -39,4 +39,16 @@ export interface PasswordHasher {
   verify(password: string, hash: string | null | undefined): Promise<boolean>;
   /** Frees what the hasher holds (worker threads); the application calls it on close. */
   close?(): Promise<void>;
+  /** The hashing pool's load now, for the operator (metrics, /readyz); absent for a hasher without a pool. */
+  status?(): PasswordPoolStatus;
+}
+
+/** A password-hashing pool's threads and what waits for them: a login storm shows as `waiting` near `maxQueue`. */
+export interface PasswordPoolStatus {
+  threads: number;
+  /** Hashes and checks on a thread now. */
+  running: number;
+  /** Hashes and checks waiting for a thread; checks beyond `maxQueue` of them are refused BUSY. */
+  waiting: number;
+  maxQueue: number;
 }

@@ -5,6 +5,8 @@ import { Periodic } from '../jobs/periodic.js';
 import type { OutboxCategory } from '../../shared/alerts.js';
 import type { OutboxMail, Requeued } from '../ports/outbox.js';
 import type { Store } from '../ports/store.js';
+import type { RateLimiter } from '../rate-limiter.js';
+import { MAIL_RATE_KEY } from './mail-rate.js';
 
 export interface OutboxSettings {
   /** How often each node looks for due emails (a new email is also sent at once, see `kick`). */
@@ -53,7 +55,9 @@ export function retryAt(now: Date, attempts: number, settings: Pick<OutboxSettin
  * and records how each ended: sent, retried later with a doubling backoff, or failed for good
  * after `maxAttempts` (visible to admins, GET /api/v1/outbox). An email whose node died while
  * sending it is taken over once its claim expires, so an email may, rarely, be sent twice;
- * it is never lost.
+ * it is never lost. With a send rate (MAIL_MAX_PER_MINUTE, counted across nodes), each email is
+ * claimed only once the rate let it go: the others stay queued in the outbox, and the node
+ * looks again when the rate's window ends.
  */
 export class OutboxDispatcher {
   private readonly polls: Periodic;
@@ -61,6 +65,8 @@ export class OutboxDispatcher {
   private kicked: Promise<void> | null = null;
   private again = false;
   private started = false;
+  /** The pass this node runs when the send rate has room again. */
+  private wake: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -70,6 +76,7 @@ export class OutboxDispatcher {
     private readonly owner: string,
     private readonly settings: OutboxSettings,
     private readonly render: OutboxRender = () => Promise.resolve(null),
+    private readonly sendRate: RateLimiter | null = null,
   ) {
     this.polls = new Periodic(
       settings.pollMs,
@@ -86,6 +93,8 @@ export class OutboxDispatcher {
   /** Stops polling, waits for the pass in progress, the queue, and the outcomes to be recorded. */
   async stop(): Promise<void> {
     this.started = false;
+    if (this.wake) clearTimeout(this.wake);
+    this.wake = null;
     await this.polls.stop();
     await this.kicked;
     await this.mail.drain();
@@ -167,12 +176,45 @@ export class OutboxDispatcher {
       });
   }
 
-  /** Claims due emails as far as the queue has room and hands them over; resolves to how many. */
+  /**
+   * Claims due emails as far as the queue has room (and the send rate, one at a time) and hands
+   * them over; resolves to how many.
+   */
   async pass(): Promise<number> {
     const room = this.mail.room();
     if (room === 0) return 0;
+    if (!this.sendRate) return this.send(room);
+    let sent = 0;
+    while (sent < room) {
+      const { allowed, retryAfterMs } = await this.sendRate.consume(MAIL_RATE_KEY);
+      if (!allowed) {
+        this.wakeIn(retryAfterMs);
+        break;
+      }
+      if ((await this.send(1)) === 0) {
+        // Nothing due: the send is given back to the window.
+        await this.sendRate.refund(MAIL_RATE_KEY);
+        break;
+      }
+      sent += 1;
+    }
+    return sent;
+  }
+
+  /** A pass once the send rate's window ends, unless one is set already (the next poll may come sooner). */
+  private wakeIn(ms: number): void {
+    if (this.wake || !this.started) return;
+    this.wake = setTimeout(() => {
+      this.wake = null;
+      this.kick();
+    }, ms);
+    this.wake.unref();
+  }
+
+  /** Claims up to `limit` due emails and hands them to the queue; resolves to how many it claimed. */
+  private async send(limit: number): Promise<number> {
     const now = this.now();
-    const claimed = await this.store.outbox.claimDue(now, this.owner, new Date(now.getTime() + CLAIM_MS), room);
+    const claimed = await this.store.outbox.claimDue(now, this.owner, new Date(now.getTime() + CLAIM_MS), limit);
     for (const mail of claimed) {
       let rendered: RenderedMail;
       try {

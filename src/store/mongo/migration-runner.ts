@@ -3,6 +3,8 @@
  * applied) and a lock (which node may apply them), so that it runs the same over MongoDB
  * (migrations.ts) and in the offline tests.
  */
+import type { SchemaMigrated } from '../schema-migration.js';
+
 export interface VersionedMigration<C> {
   version: number;
   name: string;
@@ -32,6 +34,8 @@ export interface MigrationRunOptions {
   now?: () => Date;
   /** Called after each migration this run applied and recorded (metrics, tests). */
   onApplied?: ((version: number) => void) | undefined;
+  /** Hears the run when this call applied any migration: from which version to which, how long. */
+  migrated?: ((m: SchemaMigrated) => void) | undefined;
 }
 
 function checkOrder<C>(migrations: readonly VersionedMigration<C>[]): VersionedMigration<C>[] {
@@ -75,6 +79,9 @@ export async function runMigrations<C>(
     await sleep(opts.pollMs);
   }
 
+  const start = performance.now();
+  const before = await ledger.appliedVersions();
+  const from = Math.max(0, ...before);
   const applied: number[] = [];
   // A renewal that fails stops the run before its next migration (the node may have lost the lock).
   let renewalError: unknown = null;
@@ -94,7 +101,7 @@ export async function runMigrations<C>(
   );
   heartbeat.unref();
   try {
-    for (const m of await missing()) {
+    for (const m of ordered.filter((o) => !before.has(o.version))) {
       if (renewalError) throw renewalError;
       await m.up(ctx);
       await ledger.record(m.version, m.name, now());
@@ -106,5 +113,6 @@ export async function runMigrations<C>(
     await renewal;
     await lock.release(opts.owner);
   }
+  if (applied.length > 0) opts.migrated?.({ from, to: Math.max(from, ...applied), versions: applied, ms: performance.now() - start });
   return applied;
 }

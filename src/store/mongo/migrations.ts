@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { isDuplicateKeyError } from './errors.js';
 import { fromVector, nameKeyOf, toBuffer } from './mapping.js';
+import type { SchemaMigrated } from '../schema-migration.js';
 import { runMigrations, type MigrationLedger, type MigrationLock, type VersionedMigration } from './migration-runner.js';
 import { buildIndexes, type Models } from './models.js';
 import { copySessionStarts } from './session-starts.js';
@@ -319,6 +320,7 @@ export interface MongoMigrateOptions {
   pollMs?: number;
   waitMs?: number;
   onApplied?: (version: number) => void;
+  migrated?: (m: SchemaMigrated) => void;
 }
 
 /** Brings the database to the latest version, one node at a time; resolves to the versions this node applied. */
@@ -329,5 +331,6 @@ export async function migrateMongo(db: Db, models: Models, opts: MongoMigrateOpt
     pollMs: opts.pollMs ?? 500,
     waitMs: opts.waitMs ?? 15 * 60_000,
     onApplied: opts.onApplied,
+    migrated: opts.migrated,
   });
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreConflictError, type StoreUnavailableKind } from '../../domain/ports/common.js';
 import { applyMigrations } from './migrations.js';
+import type { SchemaMigrated } from '../schema-migration.js';
 import { foldForSearch } from '../../domain/search-text.js';
 
 type Params = unknown[];
@@ -23,9 +24,10 @@ export class SqliteDb {
 
   /**
    * `migrate: false` for a second connection of a store (the record writer thread): the store's
-   * own connection migrated the file before it started it.
+   * own connection migrated the file before it started it. `migrated` hears a migration this
+   * opening applied.
    */
-  constructor(file: string, opts: { migrate?: boolean } = {}) {
+  constructor(file: string, opts: { migrate?: boolean; migrated?: (m: SchemaMigrated) => void } = {}) {
     const memory = file === ':memory:' || file === '';
     if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.file = memory ? null : file;
@@ -39,7 +41,7 @@ export class SqliteDb {
       this.raw.function('ulower', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s));
       // A list's search compares letters without accents or case (domain/search-text.ts).
       this.raw.function('ufold', { deterministic: true }, (s: unknown) => (typeof s === 'string' ? foldForSearch(s) : s));
-      if (opts.migrate !== false) applyMigrations(this.raw);
+      if (opts.migrate !== false) applyMigrations(this.raw, undefined, opts.migrated);
     } catch (err) {
       this.raw.close();
       throw err;

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { SchemaMigrated } from '../schema-migration.js';
 
 /**
  * Versioned schema migrations, applied in order at start.
@@ -782,8 +783,16 @@ export class SchemaTooNewError extends Error {
   }
 }
 
-/** Applies every migration newer than the database's; returns the versions it applied. */
-export function applyMigrations(db: Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+/**
+ * Applies every migration newer than the database's; returns the versions it applied. `migrated`
+ * hears the run when it applied any (the start's log line).
+ */
+export function applyMigrations(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  migrated?: (m: SchemaMigrated) => void,
+): number[] {
+  const start = performance.now();
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -805,5 +814,6 @@ export function applyMigrations(db: Database, migrations: readonly Migration[] =
       applied.push(m.version);
     }).immediate();
   }
+  if (applied.length > 0) migrated?.({ from: newest, to: Math.max(newest, ...applied), versions: applied, ms: performance.now() - start });
   return applied;
 }

@@ -23,6 +23,7 @@ import { timetableRepository } from './timetable.js';
 import { webhookRepository } from './webhooks.js';
 import { WalCheckpointer, type CheckpointLogger } from './wal-checkpointer.js';
 import { RecordWriter } from './record-writer.js';
+import type { SchemaMigrated } from '../schema-migration.js';
 
 export interface SqliteStoreOptions {
   /** File path (its directory is created) or ':memory:'. */
@@ -48,6 +49,8 @@ export interface SqliteStoreOptions {
    * WAL frames) for the stage table (CHECKIN_STAGES_FILE); default false.
    */
   threadTimes?: boolean;
+  /** Hears the schema migration this opening applied, if any (the start's log line). */
+  migrated?: (m: SchemaMigrated) => void;
 }
 
 /** The SQLite store, with its worker threads for operators' tools and tests. */
@@ -65,7 +68,7 @@ export interface SqliteStore extends Store {
  * synchronous=NORMAL), migrated to the latest schema before it is returned.
  */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
-  const db = new SqliteDb(opts.path);
+  const db = new SqliteDb(opts.path, opts.migrated ? { migrated: opts.migrated } : {});
   const clock = opts.now ?? (() => new Date());
   const log = opts.log ?? warningsLog;
   const checkpointer =
