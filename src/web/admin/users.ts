@@ -10,6 +10,7 @@ import { fetchAll, jsonBody } from './fetch-all.js';
 import { invitedText, inviteMany } from './invitations.js';
 import { at } from '../lib/admin-text.js';
 import { openGuardians } from './guardians.js';
+import { openStudentSubjects } from './student-subjects.js';
 import type { Page, User } from './types.js';
 
 const PAGE = 25;
@@ -50,7 +51,12 @@ function row(user: User): HTMLTableRowElement {
       byId('users-error').textContent = '';
       openGuardians(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
     });
-    actions.append(guardians);
+    const subjects = h('button', { type: 'button', 'aria-label': at('users.subjectsOf', { name: user.name }) }, at('users.subjects'));
+    subjects.addEventListener('click', () => {
+      byId('users-error').textContent = '';
+      openStudentSubjects(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
+    });
+    actions.append(guardians, subjects);
   }
   if (user.active) {
     actions.append(
