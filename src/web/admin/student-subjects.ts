@@ -39,6 +39,21 @@ export async function openStudentSubjects(user: User): Promise<void> {
   byId('student-subjects-title').focus();
 }
 
+const leave = (subjectId: string, studentId: string) =>
+  apiJson(`api/v1/subjects/${encodeURIComponent(subjectId)}/enrolments`, jsonBody('DELETE', { studentIds: [studentId] }));
+
+/**
+ * A deactivated student stays enrolled, and so on their subjects' rosters, marked absent at every
+ * close (docs/protocol.md §11): a student who left is offered to leave their subjects as well.
+ * Answers what was done, null when nothing was.
+ */
+export async function offerLeavingAll(user: User): Promise<string | null> {
+  const { items } = await apiJson<{ items: Subject[] }>(subjectsPath(user.id));
+  if (items.length === 0 || !confirm(at('studentSubjects.confirmLeaveAll', { name: user.name, count: items.length }))) return null;
+  for (const s of items) await leave(s.id, user.id);
+  return at('studentSubjects.leftAll', { name: user.name, count: items.length });
+}
+
 /** Codes as typed: separated by commas, semicolons or spaces (a column pasted from a spreadsheet too). */
 function typedCodes(): string[] {
   return [
@@ -67,9 +82,7 @@ async function save(user: User): Promise<string> {
       throw err;
     }
   }
-  for (const id of leaving) {
-    await apiJson(`api/v1/subjects/${encodeURIComponent(id)}/enrolments`, jsonBody('DELETE', { studentIds: [user.id] }));
-  }
+  for (const id of leaving) await leave(id, user.id);
   const { items } = await apiJson<{ items: Subject[] }>(subjectsPath(user.id));
   render(items);
   byId<HTMLInputElement>('student-subjects-codes').value = '';

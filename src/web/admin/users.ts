@@ -10,7 +10,7 @@ import { fetchAll, jsonBody } from './fetch-all.js';
 import { invitedText, inviteMany } from './invitations.js';
 import { at } from '../lib/admin-text.js';
 import { openGuardians } from './guardians.js';
-import { openStudentSubjects } from './student-subjects.js';
+import { offerLeavingAll, openStudentSubjects } from './student-subjects.js';
 import type { Page, User } from './types.js';
 
 const PAGE = 25;
@@ -72,6 +72,8 @@ function row(user: User): HTMLTableRowElement {
         async () => {
           if (!confirm(at('users.confirmDeactivate', { name: user.name }))) return;
           await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
+          const left = user.role === 'student' ? await offerLeavingAll(user) : null;
+          announce(byId('users-status'), left ?? at('users.deactivated', { name: user.name }));
         },
         'danger',
       ),

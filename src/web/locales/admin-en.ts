@@ -194,6 +194,15 @@ export const adminEn = {
   'studentSubjects.save': 'Save the subjects',
   'studentSubjects.nothing': 'Nothing to change: tick a subject to leave or type a code to join.',
   'studentSubjects.unknownCodes': 'No subject has the code {codes}: nothing was changed.',
+  'studentSubjects.confirmLeaveAll': {
+    one: '{name} is deactivated. Remove them from their subject as well? Otherwise they stay on its roster and are marked absent at each close. Their records so far are kept either way.',
+    other:
+      '{name} is deactivated. Remove them from their # subjects as well? Otherwise they stay on those rosters and are marked absent at each close. Their records so far are kept either way.',
+  },
+  'studentSubjects.leftAll': {
+    one: 'Deactivated {name} and removed them from their subject; their records are kept.',
+    other: 'Deactivated {name} and removed them from their # subjects; their records are kept.',
+  },
   'studentSubjects.saved': 'Saved the subjects of {name}: joined {joined}, left {left}.',
   'users.invite': 'Invite',
   'users.deactivate': 'Deactivate',
@@ -206,6 +215,7 @@ export const adminEn = {
   'users.sendReset': 'Send password reset',
   'users.resetQueued': 'Password reset link to {email} queued; the Email outbox shows its delivery.',
   'users.invited': 'Invitation to {email} queued; the Email outbox shows its delivery.',
+  'users.deactivated': 'Deactivated {name}.',
   'users.confirmDeactivate': 'Deactivate {name}? They are logged out and cannot log in until reactivated.',
   'users.exported': 'Downloaded everything held about {name}.',
   'users.confirmErase':

@@ -131,6 +131,15 @@ const catalog: CatalogOf<typeof adminEn> = {
   'studentSubjects.save': 'Enregistrer les matières',
   'studentSubjects.nothing': 'Rien à changer : cochez une matière à quitter ou tapez un code à rejoindre.',
   'studentSubjects.unknownCodes': 'Aucune matière n’a le code {codes} : rien n’a été modifié.',
+  'studentSubjects.confirmLeaveAll': {
+    one: '{name} est désactivé. Le retirer aussi de sa matière ? Sinon il reste sur sa liste d’appel et est noté absent à chaque clôture. Ses présences passées sont conservées dans les deux cas.',
+    other:
+      '{name} est désactivé. Le retirer aussi de ses # matières ? Sinon il reste sur leurs listes d’appel et est noté absent à chaque clôture. Ses présences passées sont conservées dans les deux cas.',
+  },
+  'studentSubjects.leftAll': {
+    one: '{name} désactivé et retiré de sa matière ; ses présences sont conservées.',
+    other: '{name} désactivé et retiré de ses # matières ; ses présences sont conservées.',
+  },
   'studentSubjects.saved': 'Matières de {name} enregistrées : {joined} rejointe(s), {left} quittée(s).',
   'users.invite': 'Inviter',
   'users.deactivate': 'Désactiver',
@@ -143,6 +152,7 @@ const catalog: CatalogOf<typeof adminEn> = {
   'users.sendReset': 'Envoyer une réinitialisation du mot de passe',
   'users.resetQueued': 'Lien de réinitialisation du mot de passe à {email} en file d’attente ; la boîte d’envoi montre son envoi.',
   'users.invited': 'Invitation à {email} en file d’attente ; la boîte d’envoi montre son envoi.',
+  'users.deactivated': '{name} désactivé.',
   'users.confirmDeactivate': 'Désactiver {name} ? Cette personne est déconnectée et ne peut plus se connecter avant d’être réactivée.',
   'users.exported': 'Tout ce qui est conservé sur {name} a été téléchargé.',
   'users.confirmErase':

@@ -7,7 +7,9 @@ import type { TestServer } from '../../support/http.js';
 
 // Mid-term, a student moves from class 7A to 7B: from the Users page, the IT person opens the
 // student's subjects (no need to open each of the school's subjects to find them), ticks 7A's,
-// types 7B's codes and saves once; a mistyped code changes nothing. Then once in French.
+// types 7B's codes and saves once; a mistyped code changes nothing. A student who leaves the
+// school is deactivated and, asked, removed from their subjects: deactivation alone left them on
+// every roster, marked absent at each close for the rest of the term. Then once in French.
 
 async function openSubjectsOf(page: Page, email: string, button: string): Promise<void> {
   await showSection(page, 'users');
@@ -31,9 +33,16 @@ describe("admin console: a student's subjects, moved to another class from the U
   let page: Page;
   let admin: AdminConsole | undefined;
   const subjects = new Map<string, Subject>();
+  const dialogs: string[] = [];
 
   before(async () => {
-    admin = await openAdminConsole();
+    admin = await openAdminConsole({
+      watch: (_ctx, tab) =>
+        tab.on('dialog', (dialog) => {
+          dialogs.push(dialog.message());
+          void dialog.accept();
+        }),
+    });
     ({ srv, org, page } = admin);
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     for (const code of ['7A-MATH', '7A-FR', '7B-MATH', '7B-FR']) {
@@ -83,6 +92,27 @@ describe("admin console: a student's subjects, moved to another class from the U
     await page.waitForFunction(() => (document.getElementById('student-subjects-error')?.textContent ?? '') !== '');
     expect(await page.textContent('#student-subjects-error')).to.equal('No subject has the code 7A-MTH: nothing was changed.');
     expect(await codesOf('student01@demo.school')).to.deep.equal(['7B-FR', '7B-MATH', 'CS101']);
+  });
+
+  it('a student who leaves is deactivated and, asked, removed from their subjects', async () => {
+    const leaver = (await srv.store.users.getByEmail(org.id, 'student03@demo.school'))!;
+    await srv.store.subjects.enrol(org.id, subjects.get('7A-FR')!.id, [leaver.id]);
+    await showSection(page, 'users');
+    await page.fill('#user-q', 'student03@demo.school');
+    await page.click('#user-search button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    dialogs.length = 0;
+    await page.click('#users-body button:text-is("Deactivate")');
+    await page.waitForFunction(() => /^Deactivated/.test(document.getElementById('users-status')?.textContent ?? ''));
+    expect(dialogs).to.deep.equal([
+      'Deactivate Student 03? They are logged out and cannot log in until reactivated.',
+      'Student 03 is deactivated. Remove them from their 2 subjects as well? Otherwise they stay on those rosters and are marked absent at each close. Their records so far are kept either way.',
+    ]);
+    expect(await page.textContent('#users-status')).to.equal(
+      'Deactivated Student 03 and removed them from their 2 subjects; their records are kept.',
+    );
+    expect(await codesOf('student03@demo.school')).to.deep.equal([]);
+    expect((await srv.store.users.get(org.id, leaver.id))!.active).to.equal(false);
   });
 });
 
