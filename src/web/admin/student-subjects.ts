@@ -78,7 +78,7 @@ async function save(user: User): Promise<string> {
       await apiJson(subjectsPath(user.id), jsonBody('POST', { codes }));
     } catch (err) {
       const unknown = err instanceof ApiError ? err.body.details?.['unknownCodes'] : undefined;
-      if (Array.isArray(unknown)) throw new Error(at('studentSubjects.unknownCodes', { codes: unknown.join(', ') }));
+      if (Array.isArray(unknown)) throw new Error(at('studentSubjects.unknownCodes', { codes: unknown.join(', ') }), { cause: err });
       throw err;
     }
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { NewUser } from '../../../src/domain/ports/users.js';
-import { openAdminConsole, screenshotAdmin, showSection, type AdminConsole } from '../../support/admin-page.js';
+import { acceptingDialogs, openAdminConsole, screenshotAdmin, showSection, type AdminConsole } from '../../support/admin-page.js';
 import type { TestServer } from '../../support/http.js';
 
 // Two weeks into term, part of the school has not accepted its invitation. The IT person lists
@@ -30,13 +30,7 @@ describe('admin console: who has not accepted an invitation, invited again (Chro
   const dialogs: string[] = [];
 
   before(async () => {
-    admin = await openAdminConsole({
-      watch: (_ctx, tab) =>
-        tab.on('dialog', (dialog) => {
-          dialogs.push(dialog.message());
-          void dialog.accept();
-        }),
-    });
+    admin = await openAdminConsole({ watch: acceptingDialogs(dialogs) });
     ({ srv, org, page } = admin);
   });
   after(() => admin?.close());

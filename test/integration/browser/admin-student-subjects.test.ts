@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import type { Organisation } from '../../../src/domain/ports/organisations.js';
 import type { Subject } from '../../../src/domain/ports/subjects.js';
-import { openAdminConsole, screenshotAdmin, showSection, type AdminConsole } from '../../support/admin-page.js';
+import { acceptingDialogs, findOneUser, openAdminConsole, screenshotAdmin, type AdminConsole } from '../../support/admin-page.js';
 import type { TestServer } from '../../support/http.js';
 
 // Mid-term, a student moves from class 7A to 7B: from the Users page, the IT person opens the
@@ -12,13 +12,7 @@ import type { TestServer } from '../../support/http.js';
 // every roster, marked absent at each close for the rest of the term. Then once in French.
 
 async function openSubjectsOf(page: Page, email: string, button: string): Promise<void> {
-  await showSection(page, 'users');
-  await page.fill('#user-q', email);
-  await page.click('#user-search button[type="submit"]');
-  await page.waitForFunction((q) => {
-    const rows = document.querySelectorAll('#users-body tr');
-    return rows.length === 1 && (rows[0]!.textContent ?? '').includes(q);
-  }, email);
+  await findOneUser(page, email);
   await page.click(`#users-body button:text-is("${button}")`);
   await page.waitForSelector('#student-subjects-panel:not([hidden])');
 }
@@ -36,13 +30,7 @@ describe("admin console: a student's subjects, moved to another class from the U
   const dialogs: string[] = [];
 
   before(async () => {
-    admin = await openAdminConsole({
-      watch: (_ctx, tab) =>
-        tab.on('dialog', (dialog) => {
-          dialogs.push(dialog.message());
-          void dialog.accept();
-        }),
-    });
+    admin = await openAdminConsole({ watch: acceptingDialogs(dialogs) });
     ({ srv, org, page } = admin);
     const ada = (await srv.store.users.getByEmail(org.id, 'ada@demo.school'))!;
     for (const code of ['7A-MATH', '7A-FR', '7B-MATH', '7B-FR']) {
@@ -97,10 +85,7 @@ describe("admin console: a student's subjects, moved to another class from the U
   it('a student who leaves is deactivated and, asked, removed from their subjects', async () => {
     const leaver = (await srv.store.users.getByEmail(org.id, 'student03@demo.school'))!;
     await srv.store.subjects.enrol(org.id, subjects.get('7A-FR')!.id, [leaver.id]);
-    await showSection(page, 'users');
-    await page.fill('#user-q', 'student03@demo.school');
-    await page.click('#user-search button[type="submit"]');
-    await page.waitForFunction(() => document.querySelectorAll('#users-body tr').length === 1);
+    await findOneUser(page, 'student03@demo.school');
     dialogs.length = 0;
     await page.click('#users-body button:text-is("Deactivate")');
     await page.waitForFunction(() => /^Deactivated/.test(document.getElementById('users-status')?.textContent ?? ''));
