@@ -15,6 +15,7 @@ import { faceRoutes } from './routes/faces.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { subjectRoutes } from './routes/subjects.js';
+import { studentSubjectRoutes } from './routes/student-subjects.js';
 import { userRoutes } from './routes/users.js';
 import { attendanceRoutes } from './routes/attendance.js';
 import { classPhotoRoutes } from './routes/class-photo.js';
@@ -35,6 +36,7 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   faceRoutes,
   privacyRoutes,
   subjectRoutes,
+  studentSubjectRoutes,
   attendanceRoutes,
   classPhotoRoutes,
   reportRoutes,

@@ -1,5 +1,5 @@
 /**
- * Admin console: users (with a student's guardian contacts), CSV import (users, guardian contacts), OneRoster import
+ * Admin console: users (with a student's guardian contacts and subjects), CSV import (users, guardian contacts), OneRoster import
  * and attendance export, subjects and enrolments, classroom location and networks, face references (with consent) and proposals, class photo,
  * terms and holidays, alert rules, organisation settings with absence categories, webhooks, the email outbox and the
  * audit trail. One page; the address fragment (#users, #import, ...) picks the section,
@@ -13,6 +13,7 @@ import { bindClassPhoto, loadClassPhoto } from './admin/class-photo.js';
 import { bindImport } from './admin/csv-import.js';
 import { bindGuardianImport } from './admin/guardian-import.js';
 import { bindGuardians } from './admin/guardians.js';
+import { bindStudentSubjects } from './admin/student-subjects.js';
 import { bindOneRoster } from './admin/oneroster.js';
 import { bindOneRosterExport, loadOneRosterExport } from './admin/oneroster-export.js';
 import { bindOutbox, loadOutbox } from './admin/outbox.js';
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
   bindLanguageMenu(() => location.reload());
   bindUsers();
   bindGuardians();
+  bindStudentSubjects();
   bindImport();
   bindGuardianImport();
   bindOneRoster();

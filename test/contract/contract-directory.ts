@@ -260,7 +260,7 @@ export function directoryContract(ctx: ContractContext): void {
       expect((await s.subjects.list(org.id, { ...page(), q: 'francais' })).items.map((x) => x.id)).to.deep.equal([french.id]);
     });
 
-    it('lists with role, active and case-insensitive q filters, paging and total', async function () {
+    it('lists with role, active, password and case-insensitive q filters, paging and total', async function () {
       const s = ctx.store();
       const org = await makeOrg(s);
       const other = await makeOrg(s);
@@ -284,6 +284,16 @@ export function directoryContract(ctx: ContractContext): void {
       const inactives = await s.users.list(org.id, { ...page(), active: false });
       expect(inactives.items.map((u) => u.id)).to.deep.equal([inactive.id]);
       expect((await s.users.list(org.id, { ...page(), active: true })).total).to.equal(6);
+
+      // Who has not accepted an invitation yet: no password, whichever way the store left it unset.
+      await s.users.update(org.id, students[0]!.id, { passwordHash: 'hash-1' });
+      await s.users.update(org.id, teacher.id, { passwordHash: 'hash-2' });
+      const pending = await s.users.list(org.id, { ...page(), hasPassword: false, active: true });
+      expect(pending.items.map((u) => u.id).sort()).to.deep.equal([...students.slice(1), numbered].map((u) => u.id).sort());
+      expect(pending.total).to.equal(4);
+      const chosen = await s.users.list(org.id, { ...page(), hasPassword: true });
+      expect(chosen.items.map((u) => u.id).sort()).to.deep.equal([students[0]!.id, teacher.id].sort());
+      expect(chosen.total).to.equal(2);
 
       const byName = await s.users.list(org.id, { ...page(), q: 'gRACE' });
       expect(byName.items.map((u) => u.id)).to.deep.equal([teacher.id]);

@@ -553,6 +553,13 @@ const MATRIX: Row[] = [
     request: async (fx) => ({ path: await excusePath(fx, '/decline'), body: { note: 'no' } }),
     expect: SUBJECT_OBJECT(200),
   },
+  // The target student's subjects: this org's admins.
+  { op: 'GET /api/v1/users/{id}/subjects', request: (fx) => ({ path: `/users/${fx.target.id}/subjects` }), expect: ADMIN_OBJECT(200) },
+  {
+    op: 'POST /api/v1/users/{id}/subjects',
+    request: (fx) => ({ path: `/users/${fx.target.id}/subjects`, body: { codes: [fx.subject.code] } }),
+    expect: ADMIN_OBJECT(200),
+  },
   // Guardian contacts of the target student: this org's admins (the student themself is in excuses.test.ts).
   { op: 'GET /api/v1/users/{id}/guardians', request: (fx) => ({ path: `/users/${fx.target.id}/guardians` }), expect: ADMIN_OBJECT(200) },
   {

@@ -100,3 +100,26 @@ export async function screenshotAdmin(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}-laptop.png`), fullPage: true });
 }
+
+/** A `watch` that accepts every dialog (confirm, prompt) and keeps its message in `messages`. */
+export function acceptingDialogs(messages: string[]): NonNullable<AdminPageOptions['watch']> {
+  return (_ctx, tab) =>
+    tab.on('dialog', (dialog) => {
+      messages.push(dialog.message());
+      void dialog.accept();
+    });
+}
+
+/**
+ * Searches the Users section for `query` and waits for its one row: the row of this search, not
+ * any single row, since the list may still show the last search's one.
+ */
+export async function findOneUser(page: Page, query: string): Promise<void> {
+  await showSection(page, 'users');
+  await page.fill('#user-q', query);
+  await page.click('#user-search button[type="submit"]');
+  await page.waitForFunction((q) => {
+    const rows = document.querySelectorAll('#users-body tr');
+    return rows.length === 1 && (rows[0]!.textContent ?? '').includes(q);
+  }, query);
+}

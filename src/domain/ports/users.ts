@@ -31,6 +31,8 @@ export type UserStanding = Pick<User, 'id' | 'role' | 'active' | 'mustChangePass
 export interface UserFilter extends PageQuery {
   role?: Role | undefined;
   active?: boolean | undefined;
+  /** False: only users who have no password yet (an invitation not accepted); true: only those who have one. */
+  hasPassword?: boolean | undefined;
   /** Case-insensitive substring of name, email or student number. */
   q?: string | undefined;
 }

@@ -202,6 +202,41 @@ export class SubjectService {
     return enrolled;
   }
 
+  /**
+   * The subjects one student is enrolled in, by code: the admin's view of a student who moves to
+   * another class or arrives late, which no subject's own list answers without opening them all.
+   */
+  async subjectsOfStudent(actor: Actor, studentId: string): Promise<Subject[]> {
+    await this.requireUser(actor, studentId);
+    const enrolments = await this.deps.store.subjects.enrolmentsOf(actor.orgId, [studentId]);
+    const subjects = await this.deps.store.subjects.getMany(
+      actor.orgId,
+      enrolments.map((e) => e.subjectId),
+    );
+    return subjects.sort((a, b) => a.code.localeCompare(b.code));
+  }
+
+  /**
+   * Enrols one student in the subjects of these exact codes, as enrolEach does (audit, rooms). All
+   * or nothing: a code no subject has refuses the request with the codes in details.unknownCodes.
+   * Answers the student's subjects afterwards.
+   */
+  async enrolStudentByCodes(actor: Actor, studentId: string, codes: readonly string[]): Promise<Subject[]> {
+    await this.requireUser(actor, studentId);
+    const wanted = unique([...codes]);
+    const found = await this.deps.store.subjects.getByCodes(actor.orgId, wanted);
+    const known = new Set(found.map((s) => s.code));
+    const unknownCodes = wanted.filter((c) => !known.has(c));
+    if (unknownCodes.length > 0) throw new AppError('VALIDATION_FAILED', 'No subject has some of these codes.', { unknownCodes });
+    await this.enrolEach(actor, new Map(found.map((s) => [s.id, [studentId]])));
+    return this.subjectsOfStudent(actor, studentId);
+  }
+
+  private async requireUser(actor: Actor, id: string): Promise<void> {
+    requireRole(actor, 'admin');
+    if (!(await this.deps.store.users.get(actor.orgId, id))) throw new AppError('NOT_FOUND');
+  }
+
   /** Ids that were not enrolled are reported back, not treated as errors. */
   async unenrol(actor: Actor, id: string, studentIds: string[]): Promise<{ removed: number; notEnrolledIds: string[]; total: number }> {
     await this.loadManaged(actor, id);

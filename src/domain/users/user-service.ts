@@ -37,6 +37,7 @@ export interface ListUsersInput {
   offset: number;
   role?: Role | undefined;
   active?: boolean | undefined;
+  hasPassword?: boolean | undefined;
   q?: string | undefined;
 }
 

@@ -14,6 +14,7 @@ const StudentNumber = z.string().trim().max(64);
 const ListQuery = PageQuery.extend({
   role: RoleSchema.optional(),
   active: BooleanQuery.optional(),
+  hasPassword: BooleanQuery.optional().describe('false: only users who have not chosen a password yet (an invitation not accepted)'),
   q: z.string().trim().min(1).max(200).optional().describe('Substring of name, email or student number, accents and case ignored'),
 });
 

@@ -49,6 +49,8 @@ export function userListFilter(orgId: string, f: UserFilter): QueryFilter<UserDo
   const filter: QueryFilter<UserDoc> = { orgId };
   if (f.role !== undefined) filter.role = f.role;
   if (f.active !== undefined) filter.active = f.active;
+  // null matches a missing field too, as the SQLite adapter's IS NULL.
+  if (f.hasPassword !== undefined) filter.passwordHash = f.hasPassword ? { $ne: null } : null;
   if (f.q) {
     const rx = containsRegex(f.q);
     filter.$or = [{ name: rx }, { email: rx }, { studentNumber: rx }];

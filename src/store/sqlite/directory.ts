@@ -173,6 +173,7 @@ export function userRepository(db: SqliteDb, clock: () => Date): UserRepository 
         where.push('active = @active');
         params.active = f.active ? 1 : 0;
       }
+      if (f.hasPassword !== undefined) where.push(f.hasPassword ? 'password_hash IS NOT NULL' : 'password_hash IS NULL');
       if (f.q) {
         where.push(`(${contains('name')} OR ${contains('email')} OR ${contains('student_number')})`);
         params.q = foldForSearch(f.q);

@@ -5,17 +5,14 @@
  * the bar after each. A chunk refused meanwhile (an email taken since the check) is reported
  * by its rows' lines in the file; the chunks before it stay imported.
  */
-import { ApiError, apiFetch, apiJson } from '../lib/auth.js';
+import { ApiError, apiFetch } from '../lib/auth.js';
 import { announce, byId, errorText, h, show } from '../lib/dom.js';
 import { chunkCsv, chunkSize, lineInFile, lineNumbersCertain, splitCsv, type CsvFile, type CsvRecord } from '../lib/csv-records.js';
 import { at } from '../lib/admin-text.js';
 import { formatNumber } from '../lib/i18n.js';
-import { jsonBody } from './fetch-all.js';
+import { invitedText, inviteMany } from './invitations.js';
 import { problemsText } from './problem-text.js';
 import type { RowError, User } from './types.js';
-
-/** Largest id list POST /users/invitations takes. */
-const INVITATIONS_MAX = 1_000;
 
 let file: CsvFile | null = null;
 let toImport: CsvRecord[] = [];
@@ -157,31 +154,13 @@ async function runImport(): Promise<void> {
 }
 
 /**
- * Invites the imported users not invited yet, a request per 1 000. The server stops queuing when
- * the organisation's outbox is full (MAIL_OUTBOX_MAX): what it skipped, or refused BUSY, stays
- * for the next click, and the words say so; invited users are never invited twice, which would
- * void the link of the email they already have.
+ * Invites the imported users not invited yet: what a full outbox left stays for the next click,
+ * and the words say so; invited users are never invited twice.
  */
 async function inviteImported(): Promise<string> {
-  let queued = 0;
-  while (imported.length > 0) {
-    const chunk = imported.slice(0, INVITATIONS_MAX);
-    let skipped: string[];
-    try {
-      const report = await apiJson<{ queued: number; skipped: string[] }>('api/v1/users/invitations', jsonBody('POST', { userIds: chunk }));
-      queued += report.queued;
-      skipped = report.skipped;
-    } catch (err) {
-      // BUSY: the outbox has room for none of them.
-      if (!(err instanceof ApiError && err.code === 'BUSY')) throw err;
-      skipped = chunk;
-    }
-    imported = [...skipped, ...imported.slice(chunk.length)];
-    if (skipped.length > 0) break;
-  }
-  const sent = at('import.queued', { count: queued });
-  if (imported.length === 0) return sent;
-  return `${sent} ${at('import.outboxFull', { count: imported.length })}`;
+  const result = await inviteMany(imported);
+  imported = result.left;
+  return invitedText(result);
 }
 
 function inviteLabel(): void {

@@ -6,12 +6,15 @@ import { apiJson } from '../lib/auth.js';
 import { announce, byId, errorText, h } from '../lib/dom.js';
 import { showUserHistory } from './audit.js';
 import { formatNumber } from '../lib/i18n.js';
-import { jsonBody } from './fetch-all.js';
+import { fetchAll, jsonBody } from './fetch-all.js';
+import { invitedText, inviteMany } from './invitations.js';
 import { at } from '../lib/admin-text.js';
 import { openGuardians } from './guardians.js';
+import { offerLeavingAll, openStudentSubjects } from './student-subjects.js';
 import type { Page, User } from './types.js';
 
 const PAGE = 25;
+const FILTERS = ['q', 'role', 'active', 'hasPassword'] as const;
 let offset = 0;
 let total = 0;
 
@@ -48,7 +51,12 @@ function row(user: User): HTMLTableRowElement {
       byId('users-error').textContent = '';
       openGuardians(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
     });
-    actions.append(guardians);
+    const subjects = h('button', { type: 'button', 'aria-label': at('users.subjectsOf', { name: user.name }) }, at('users.subjects'));
+    subjects.addEventListener('click', () => {
+      byId('users-error').textContent = '';
+      openStudentSubjects(user).catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
+    });
+    actions.append(guardians, subjects);
   }
   if (user.active) {
     actions.append(
@@ -64,6 +72,8 @@ function row(user: User): HTMLTableRowElement {
         async () => {
           if (!confirm(at('users.confirmDeactivate', { name: user.name }))) return;
           await apiJson(`api/v1/users/${encodeURIComponent(user.id)}/deactivate`, { method: 'POST' });
+          const left = user.role === 'student' ? await offerLeavingAll(user) : null;
+          announce(byId('users-status'), left ?? at('users.deactivated', { name: user.name }));
         },
         'danger',
       ),
@@ -117,15 +127,20 @@ function download(name: string, text: string): void {
   URL.revokeObjectURL(url);
 }
 
-export async function loadUsers(): Promise<void> {
-  const form = byId<HTMLFormElement>('user-search');
-  const data = new FormData(form);
-  const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
-  for (const name of ['q', 'role', 'active']) {
+/** The search form's filters as query parameters. */
+function filterParams(): URLSearchParams {
+  const data = new FormData(byId<HTMLFormElement>('user-search'));
+  const params = new URLSearchParams();
+  for (const name of FILTERS) {
     const value = String(data.get(name) ?? '').trim();
     if (value) params.set(name, value);
   }
-  const page = await apiJson<Page<User>>(`api/v1/users?${params}`);
+  return params;
+}
+
+export async function loadUsers(): Promise<void> {
+  const params = filterParams();
+  const page = await apiJson<Page<User>>(`api/v1/users?${params}&limit=${PAGE}&offset=${offset}`);
   total = page.total;
   byId('users-body').replaceChildren(...page.items.map(row));
   const shown =
@@ -135,6 +150,23 @@ export async function loadUsers(): Promise<void> {
   byId('users-caption').textContent = shown;
   byId<HTMLButtonElement>('users-prev').disabled = offset === 0;
   byId<HTMLButtonElement>('users-next').disabled = offset + PAGE >= total;
+  // Offered on the list of those who never chose a password (deactivated ones get no invitation).
+  byId('users-invite-pending').hidden = !(params.get('hasPassword') === 'false' && params.get('active') !== 'false' && total > 0);
+}
+
+/**
+ * A new invitation to every active user the search lists without a password: all its pages, not
+ * the one shown (a term starts with hundreds who have not accepted). Each new link voids the one
+ * sent before, so the admin confirms with the number first.
+ */
+async function invitePending(): Promise<string | null> {
+  const params = filterParams();
+  params.set('active', 'true');
+  params.set('hasPassword', 'false');
+  const ids = (await fetchAll<User>(`api/v1/users?${params}`)).map((u) => u.id);
+  if (ids.length === 0) return at('users.noneToInvite');
+  if (!confirm(at('users.confirmInvitePending', { count: ids.length }))) return null;
+  return invitedText(await inviteMany(ids));
 }
 
 function startEditing(user: User): void {
@@ -200,6 +232,17 @@ export function bindUsers(): void {
   byId('users-next').addEventListener('click', () => {
     offset += PAGE;
     void loadUsers().catch((err: unknown) => (byId('users-error').textContent = errorText(err)));
+  });
+  const inviteButton = byId<HTMLButtonElement>('users-invite-pending');
+  inviteButton.addEventListener('click', () => {
+    inviteButton.disabled = true;
+    byId('users-error').textContent = '';
+    invitePending()
+      .then((text) => {
+        if (text !== null) announce(byId('users-status'), text);
+      })
+      .catch((err: unknown) => (byId('users-error').textContent = errorText(err)))
+      .finally(() => (inviteButton.disabled = false));
   });
   const form = byId<HTMLFormElement>('user-form');
   byId('user-cancel').addEventListener('click', stopEditing);

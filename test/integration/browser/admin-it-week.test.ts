@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { DEMO_PASSWORDS } from '../../../src/domain/seed.js';
-import { openAdminConsole, screenshotAdmin, showSection, type AdminConsole } from '../../support/admin-page.js';
+import { findOneUser, openAdminConsole, screenshotAdmin, showSection, type AdminConsole } from '../../support/admin-page.js';
 import { refusal, type TestServer } from '../../support/http.js';
 
 // The school's IT person on a normal week, from the admin console alone: a teacher locked out
@@ -10,14 +10,7 @@ import { refusal, type TestServer } from '../../support/http.js';
 
 /** Finds one user by a search on the Users page and opens their row's Edit form. */
 async function editUser(page: Page, query: string, edit: string): Promise<void> {
-  await showSection(page, 'users');
-  await page.fill('#user-q', query);
-  await page.click('#user-search button[type="submit"]');
-  // The row of this search, not any single row: the list may still show the last search's one.
-  await page.waitForFunction((q) => {
-    const rows = document.querySelectorAll('#users-body tr');
-    return rows.length === 1 && (rows[0]!.textContent ?? '').includes(q);
-  }, query);
+  await findOneUser(page, query);
   await page.click(`#users-body button:has-text("${edit}")`);
 }
 
