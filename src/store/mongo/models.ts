@@ -45,6 +45,8 @@ import {
   type WebhookEndpointDoc,
 } from './webhook-schemas.js';
 
+import { standingVersionSchema, type StandingVersionDoc } from './standing-versions.js';
+
 /** Raw document type of each collection. */
 export interface CollectionDoc {
   organisations: OrganisationDoc;
@@ -82,6 +84,7 @@ export interface CollectionDoc {
 export type Models = { [C in CollectionName]: Model<CollectionDoc[C]> } & {
   jobs: Model<JobDoc>;
   webhookCounters: Model<WebhookCounterDoc>;
+  standingVersions: Model<StandingVersionDoc>;
 };
 
 /** Schema of each collection, by the transfer API's collection name. */
@@ -148,6 +151,7 @@ export function createModels(conn: Connection): Models {
     webhookDeliveries: conn.model<WebhookDeliveryDoc>('WebhookDelivery', webhookDeliverySchema),
     webhookAttempts: conn.model<WebhookAttemptDoc>('WebhookAttempt', webhookAttemptSchema),
     webhookCounters: conn.model<WebhookCounterDoc>('WebhookCounter', webhookCounterSchema),
+    standingVersions: conn.model<StandingVersionDoc>('StandingVersion', standingVersionSchema),
     onerosterObjects: conn.model<OneRosterObjectDoc>('OneRosterObject', oneRosterObjectSchema),
     alertRules: conn.model<AlertRuleDoc>('AlertRule', alertRuleSchema),
     alertStates: conn.model<AlertStateDoc>('AlertState', alertStateSchema),

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { STANDING_VERSION_KIND } from './read-versions.js';
 
 /**
  * Versioned schema migrations, applied in order at start.
@@ -36,6 +37,12 @@ function readVersionTriggers(table: string, updateOf = ''): string {
         ${bump('OLD')}
       END;
 `;
+}
+
+/** Migration 33: moves the standing version of the organisation `orgId` names (an SQL expression). */
+function standingBump(orgId: string): string {
+  return `INSERT INTO read_versions (org_id, kind, version) VALUES (${orgId}, '${STANDING_VERSION_KIND}', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;`;
 }
 
 // Dates are INTEGER epoch milliseconds; arrays and objects are JSON text.
@@ -762,6 +769,39 @@ ${readVersionTriggers(
   ` OF id, org_id, subject_id, teacher_id, status, policy, starts_at, late_after, closes_at, code_secret,
           day, created_at, updated_at, closed_at, closed_by, room, meeting_id, meeting_edit`,
 )}    `,
+  },
+  {
+    version: 33,
+    name: 'standing version of an organisation',
+    // A number per organisation that every stored change of who may act in it moves on, whoever
+    // writes (this process, another node, the admin CLI): a role, a deactivation, a required new
+    // password, a deleted user or organisation, a login ended. Nodes keep each socket's acting
+    // user while it stands (src/realtime/current-actor.ts) instead of reading it again every
+    // second. Kept in read_versions under its own kind, which the directory's reads ignore; the
+    // WHEN clauses leave out updates that name the columns without changing them (an edit form
+    // writes them all), and a new login (an insert) changes nobody's standing.
+    sql: `
+      CREATE TRIGGER standing_version_users_update AFTER UPDATE OF org_id, role, active, must_change_password ON users
+       WHEN NEW.org_id IS NOT OLD.org_id OR NEW.role IS NOT OLD.role OR NEW.active IS NOT OLD.active
+         OR NEW.must_change_password IS NOT OLD.must_change_password BEGIN
+        ${standingBump('OLD.org_id')}
+        ${standingBump('NEW.org_id')}
+      END;
+      CREATE TRIGGER standing_version_users_delete AFTER DELETE ON users BEGIN
+        ${standingBump('OLD.org_id')}
+      END;
+      CREATE TRIGGER standing_version_organisations_update AFTER UPDATE OF active ON organisations
+       WHEN NEW.active IS NOT OLD.active BEGIN
+        ${standingBump('NEW.id')}
+      END;
+      CREATE TRIGGER standing_version_organisations_delete AFTER DELETE ON organisations BEGIN
+        ${standingBump('OLD.id')}
+      END;
+      CREATE TRIGGER standing_version_refresh_tokens_revoked AFTER UPDATE OF revoked_at ON refresh_tokens
+       WHEN NEW.revoked_at IS NOT OLD.revoked_at BEGIN
+        ${standingBump('NEW.org_id')}
+      END;
+    `,
   },
 ];
 
