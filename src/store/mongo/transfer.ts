@@ -110,9 +110,16 @@ export function mongoTransfer(m: Models): TransferApi {
         await m.webhookCounters.updateOne({ _id: DELIVERY_COUNTER }, { $max: { value: top } }, { upsert: true });
       }
       // An import over a live store (a restore) may change who may act: its nodes read it again.
-      if (collection === 'organisations') await bumpStanding(m, (batch as CollectionEntity['organisations'][]).map((o) => o.id));
+      if (collection === 'organisations')
+        await bumpStanding(
+          m,
+          (batch as CollectionEntity['organisations'][]).map((o) => o.id),
+        );
       if (collection === 'users' || collection === 'refreshTokens') {
-        await bumpStanding(m, (batch as CollectionEntity['users' | 'refreshTokens'][]).map((x) => x.orgId));
+        await bumpStanding(
+          m,
+          (batch as CollectionEntity['users' | 'refreshTokens'][]).map((x) => x.orgId),
+        );
       }
     },
   };
