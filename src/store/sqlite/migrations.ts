@@ -39,10 +39,19 @@ function readVersionTriggers(table: string, updateOf = ''): string {
 `;
 }
 
-/** Migration 33: moves the standing version of the organisation `orgId` names (an SQL expression). */
-function standingBump(orgId: string): string {
-  return `INSERT INTO read_versions (org_id, kind, version) VALUES (${orgId}, '${STANDING_VERSION_KIND}', 1)
-          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;`;
+/**
+ * A trigger of migration 33: after `event` (with its WHEN clause), moves the standing version of
+ * each organisation `orgIds` name (SQL expressions of the row).
+ */
+function standingTrigger(name: string, event: string, ...orgIds: string[]): string {
+  const bumps = orgIds.map(
+    (orgId) => `INSERT INTO read_versions (org_id, kind, version) VALUES (${orgId}, '${STANDING_VERSION_KIND}', 1)
+          ON CONFLICT (org_id, kind) DO UPDATE SET version = version + 1;`,
+  );
+  return `      CREATE TRIGGER standing_version_${name} AFTER ${event} BEGIN
+        ${bumps.join('\n        ')}
+      END;
+`;
 }
 
 // Dates are INTEGER epoch milliseconds; arrays and objects are JSON text.
@@ -781,27 +790,22 @@ ${readVersionTriggers(
     // WHEN clauses leave out updates that name the columns without changing them (an edit form
     // writes them all), and a new login (an insert) changes nobody's standing.
     sql: `
-      CREATE TRIGGER standing_version_users_update AFTER UPDATE OF org_id, role, active, must_change_password ON users
+${standingTrigger(
+  'users_update',
+  `UPDATE OF org_id, role, active, must_change_password ON users
        WHEN NEW.org_id IS NOT OLD.org_id OR NEW.role IS NOT OLD.role OR NEW.active IS NOT OLD.active
-         OR NEW.must_change_password IS NOT OLD.must_change_password BEGIN
-        ${standingBump('OLD.org_id')}
-        ${standingBump('NEW.org_id')}
-      END;
-      CREATE TRIGGER standing_version_users_delete AFTER DELETE ON users BEGIN
-        ${standingBump('OLD.org_id')}
-      END;
-      CREATE TRIGGER standing_version_organisations_update AFTER UPDATE OF active ON organisations
-       WHEN NEW.active IS NOT OLD.active BEGIN
-        ${standingBump('NEW.id')}
-      END;
-      CREATE TRIGGER standing_version_organisations_delete AFTER DELETE ON organisations BEGIN
-        ${standingBump('OLD.id')}
-      END;
-      CREATE TRIGGER standing_version_refresh_tokens_revoked AFTER UPDATE OF revoked_at ON refresh_tokens
-       WHEN NEW.revoked_at IS NOT OLD.revoked_at BEGIN
-        ${standingBump('NEW.org_id')}
-      END;
-    `,
+         OR NEW.must_change_password IS NOT OLD.must_change_password`,
+  'OLD.org_id',
+  'NEW.org_id',
+)}${standingTrigger('users_delete', 'DELETE ON users', 'OLD.org_id')}${standingTrigger(
+      'organisations_update',
+      'UPDATE OF active ON organisations WHEN NEW.active IS NOT OLD.active',
+      'NEW.id',
+    )}${standingTrigger('organisations_delete', 'DELETE ON organisations', 'OLD.id')}${standingTrigger(
+      'refresh_tokens_revoked',
+      'UPDATE OF revoked_at ON refresh_tokens WHEN NEW.revoked_at IS NOT OLD.revoked_at',
+      'NEW.org_id',
+    )}    `,
   },
 ];
 
