@@ -3,7 +3,14 @@ import type { CollectionName } from '../../domain/ports/transfer.js';
 import { auditSchema, type AuditDoc } from './audit-schemas.js';
 import { enrolmentSchema, subjectSchema, type EnrolmentDoc, type SubjectDoc } from './subject-schemas.js';
 import { faceProposalSchema, faceSchema, type FaceDoc, type FaceProposalDoc } from './face-schemas.js';
-import { organisationSchema, userSchema, type OrganisationDoc, type UserDoc } from './organisation-schemas.js';
+import {
+  organisationSchema,
+  standingVersionSchema,
+  userSchema,
+  type OrganisationDoc,
+  type StandingVersionDoc,
+  type UserDoc,
+} from './organisation-schemas.js';
 import { recordSchema, summarySchema, type RecordDoc, type SummaryDoc } from './record-schemas.js';
 import { refreshTokenSchema, type RefreshTokenDoc, accountTokenSchema, type AccountTokenDoc } from './account-schemas.js';
 import { sessionSchema, type SessionDoc } from './session-schemas.js';
@@ -44,8 +51,6 @@ import {
   type WebhookDeliveryDoc,
   type WebhookEndpointDoc,
 } from './webhook-schemas.js';
-
-import { standingVersionSchema, type StandingVersionDoc } from './standing-versions.js';
 
 /** Raw document type of each collection. */
 export interface CollectionDoc {

@@ -1,18 +1,6 @@
-import { Schema } from 'mongoose';
 import type { StandingVersionRepository } from '../../domain/ports/read-versions.js';
-import { base, requiredString } from './common-schemas.js';
 import type { Models } from './models.js';
-
-/** `{_id: orgId, version}`: the organisation's standing version (src/domain/ports/read-versions.ts). */
-export interface StandingVersionDoc {
-  _id: string;
-  version: number;
-}
-
-export const standingVersionSchema = new Schema<StandingVersionDoc>(
-  { _id: requiredString, version: { type: Number, required: true } },
-  { ...base, collection: 'standingVersions' },
-);
+import type { StandingVersionDoc } from './organisation-schemas.js';
 
 /**
  * Moves the organisation's standing version on. Called by every write of this store that changes

@@ -1,5 +1,4 @@
 import type { Database } from 'better-sqlite3';
-import { STANDING_VERSION_KIND } from './read-versions.js';
 
 /**
  * Versioned schema migrations, applied in order at start.
@@ -38,6 +37,9 @@ function readVersionTriggers(table: string, updateOf = ''): string {
       END;
 `;
 }
+
+/** The kind under which migration 33's triggers keep the standing version in read_versions (./read-versions.ts). */
+export const STANDING_VERSION_KIND = 'standing';
 
 /**
  * A trigger of migration 33: after `event` (with its WHEN clause), moves the standing version of

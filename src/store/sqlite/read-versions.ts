@@ -5,9 +5,7 @@ import {
   type StandingVersionRepository,
 } from '../../domain/ports/read-versions.js';
 import type { SqliteDb } from './db.js';
-
-/** The kind under which migration 33's triggers keep the standing version in read_versions. */
-export const STANDING_VERSION_KIND = 'standing';
+import { STANDING_VERSION_KIND } from './migrations.js';
 
 /** Read by key from the table the triggers of migration 27 keep (./migrations.ts): one statement. */
 export function readVersionRepository(db: SqliteDb): ReadVersionRepository {
