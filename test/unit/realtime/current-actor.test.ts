@@ -100,6 +100,20 @@ describe('CurrentActors (who acts on a socket command, from the store)', () => {
     expect(reads, 'read again at the latest after ACTOR_MAX_AGE_MS').to.equal(2);
   });
 
+  it("keeps a handshake's read only under the version read before it: a change stored meanwhile shows at the next command", async () => {
+    const actors = new CurrentActors(store, () => new Date(t));
+    const other = await createUser(store, user.orgId, 'student');
+    const socket = socketOf(user);
+    await actors.beforeHandshake(socket, user.orgId);
+    // The handshake has read a teacher; the role changes, and another socket's command reads the moved version.
+    await store.users.update(user.orgId, user.id, { role: 'admin' });
+    t += STANDING_VERSION_MS;
+    await actors.of(socketOf(other));
+    actors.fresh(socket);
+    expect(actors.current(socket), "not served from the handshake's read").to.equal(null);
+    expect((await actors.of(socket)).role).to.equal('admin');
+  });
+
   it("gives the actor without a promise only from an entry whose version stands and that knows the socket's login", async () => {
     const actors = new CurrentActors(store, () => new Date(t));
     const phone = socketOf(user, await login(user, 'login-phone'));
